@@ -1,0 +1,12 @@
+#pragma once
+// Each area registers its own submodule of trustmix._core; module.cpp only calls these.
+#include <pybind11/pybind11.h>
+
+namespace trustmix::bindings {
+void register_core(pybind11::module_& m);
+void register_transforms(pybind11::module_& m);
+void register_kpi(pybind11::module_& m);
+void register_attribution(pybind11::module_& m);
+void register_inference(pybind11::module_& m);
+void register_simulate(pybind11::module_& m);
+}  // namespace trustmix::bindings

@@ -1,0 +1,107 @@
+// Transform bindings: arrays in (C-contiguous float64 T x C maps without a copy), the
+// GIL released for the C++ work, arrays out. Pandas handling lives in python/trustmix.
+#include <pybind11/eigen.h>
+#include <pybind11/stl.h>
+
+#include <trustmix/transforms/transforms.hpp>
+
+#include "register.hpp"
+
+namespace py = pybind11;
+namespace tf = trustmix::transforms;
+
+namespace trustmix::bindings {
+namespace {
+
+tf::AdstockKind adstock_kind(const std::string& name) {
+  for (int i = 0; i < 5; ++i)
+    if (tf::to_string(static_cast<tf::AdstockKind>(i)) == name) return static_cast<tf::AdstockKind>(i);
+  throw std::invalid_argument("adstock kind must be one of geometric, delayed, binomial, weibull_cdf, weibull_pdf; got '" +
+                              name + "'");
+}
+tf::SaturationKind saturation_kind(const std::string& name) {
+  for (int i = 0; i < 4; ++i)
+    if (tf::to_string(static_cast<tf::SaturationKind>(i)) == name) return static_cast<tf::SaturationKind>(i);
+  throw std::invalid_argument("saturation kind must be one of hill, logistic, michaelis_menten, tanh; got '" + name + "'");
+}
+
+}  // namespace
+
+void register_transforms(py::module_& m) {
+  auto t = m.def_submodule("transforms", "trustmix::transforms: adstock and saturation kernels.");
+  t.attr("infinite_lag") = tf::infinite_lag;
+
+  t.def(
+      "adstock",
+      [](const Eigen::Ref<const tf::RowMatrix>& x, const std::string& kind, const std::vector<Eigen::VectorXd>& params,
+         int max_lag, bool normalize, bool with_derivatives, int threads) {
+        const auto k = adstock_kind(kind);
+        tf::AdstockResult r;
+        {
+          py::gil_scoped_release release;
+          r = tf::adstock(x, k, params, max_lag, normalize, with_derivatives, threads);
+        }
+        return py::make_tuple(std::move(r.values), std::move(r.gradients), std::move(r.weights));
+      },
+      py::arg("x").noconvert(), py::arg("kind"), py::arg("params"), py::arg("max_lag"), py::arg("normalize"),
+      py::arg("with_derivatives") = false, py::arg("threads") = 0,
+      "Adstock of each column of a C-contiguous float64 (T, C) array.\n"
+      "Returns (values, [d values / d param], weights (L+1, C)).");
+
+  t.def(
+      "saturate",
+      [](const Eigen::Ref<const tf::RowMatrix>& x, const std::string& kind, const std::vector<Eigen::VectorXd>& params,
+         bool with_derivatives, int threads) {
+        const auto k = saturation_kind(kind);
+        tf::SaturationResult r;
+        {
+          py::gil_scoped_release release;
+          r = tf::saturate(x, k, params, with_derivatives, threads);
+        }
+        return py::make_tuple(std::move(r.values), std::move(r.gradients), std::move(r.dx));
+      },
+      py::arg("x").noconvert(), py::arg("kind"), py::arg("params"), py::arg("with_derivatives") = false,
+      py::arg("threads") = 0, "Saturation curve on each element. Returns (values, [d/d param], d/dx).");
+
+  t.def(
+      "adstock_weights",
+      [](const std::string& kind, const std::vector<double>& params, int max_lag, bool normalize) {
+        const auto k = adstock_kind(kind);
+        if (params.size() != tf::adstock_parameter_names(k).size())
+          throw std::invalid_argument(kind + " adstock takes " + std::to_string(tf::adstock_parameter_names(k).size()) +
+                                      " parameter(s), got " + std::to_string(params.size()));
+        auto w = tf::adstock_weights(k, params.data(), max_lag, normalize, true);
+        return py::make_tuple(std::move(w.w), std::move(w.dw));
+      },
+      py::arg("kind"), py::arg("params"), py::arg("max_lag"), py::arg("normalize"),
+      "Lag weights w_0..w_L of one channel and their parameter derivatives.");
+
+  t.def(
+      "adstock_transpose",
+      [](const Eigen::Ref<const tf::RowMatrix>& g, const tf::RowMatrix& weights) {
+        py::gil_scoped_release release;
+        return tf::adstock_transpose(g, weights);
+      },
+      py::arg("g").noconvert(), py::arg("weights"),
+      "Reverse mode: d loss / d x[s, c] = sum_l weights[l, c] * g[s + l, c].");
+
+  t.def("adstock_parameter_names", [](const std::string& kind) { return tf::adstock_parameter_names(adstock_kind(kind)); });
+  t.def("saturation_parameter_names",
+        [](const std::string& kind) { return tf::saturation_parameter_names(saturation_kind(kind)); });
+
+  t.def(
+      "scale_by_mean_nonzero",
+      [](const Eigen::Ref<const tf::RowMatrix>& x) {
+        auto r = tf::scale_by_mean_nonzero(x);
+        return py::make_tuple(std::move(r.values), std::move(r.scale));
+      },
+      py::arg("x"));
+
+  t.def("half_life", &tf::half_life, py::arg("rate"));
+  t.def("rate_from_half_life", &tf::rate_from_half_life, py::arg("half_life"));
+  t.def("duration_90", &tf::duration_90, py::arg("rate"));
+  t.def("rate_from_duration_90", &tf::rate_from_duration_90, py::arg("duration_90"));
+  t.def("convert_rate", &tf::convert_rate, py::arg("rate"), py::arg("from_days"), py::arg("to_days"));
+}
+
+}  // namespace trustmix::bindings

@@ -1,0 +1,302 @@
+#pragma once
+// Adstock (carry-over) transforms over a T x C array (periods as rows, channels as
+// columns), with analytic derivatives. Definitions follow MODEL.md section 1:
+//
+//   y[t, c] = sum_{l=0}^{min(t, L)} w~[l, c] * x[t - l, c]        (zero before the start)
+//   w~[l, c] = w[l, c] / sum_{m=0}^{L} w[m, c]   if normalize, else w[l, c]
+//
+// Weight families (l = 0..L, L = max_lag, so there are L + 1 weights):
+//   geometric    w_l = alpha^l                                   alpha in [0, 1]
+//   delayed      w_l = alpha^((l - theta)^2)                     alpha in (0, 1], theta in [0, L]
+//   binomial     w_l = (1 - l / (L + 1))^(1/alpha - 1)           alpha in (0, 1]   (Meridian)
+//   weibull_cdf  w_l = prod_{j=1}^{l+1} (1 - F(j; k, lambda)) = exp(-sum_{j=1}^{l+1} (j/lambda)^k)
+//   weibull_pdf  w_l = f(l + 1; k, lambda) / max_m f(m + 1; k, lambda)   (Robyn's scaling)
+// with F, f the Weibull CDF and PDF of shape k > 0 and scale lambda > 0.
+//
+// Conventions of other libraries: PyMC-Marketing's `l_max` counts weights, so its
+// l_max = L + 1; Meridian's `max_lag` equals L. Geometric adstock also has an exact
+// infinite-window form (max_lag = infinite_lag): y[t] = x[t] + alpha * y[t-1], scaled by
+// (1 - alpha) when normalized, which is the Nerlove-Arrow goodwill recursion.
+#include <Eigen/Core>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trustmix/core/error.hpp"
+#include "trustmix/core/parallel.hpp"
+
+namespace trustmix::transforms {
+
+/// Row-major T x C matrix: numpy's C order, so bindings pass arrays without copies.
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ConstMatrixRef = Eigen::Ref<const RowMatrix>;
+using ConstVectorRef = Eigen::Ref<const Eigen::VectorXd>;
+
+/// max_lag value that selects the exact infinite-window geometric adstock.
+inline constexpr int infinite_lag = -1;
+
+enum class AdstockKind : std::uint8_t { geometric, delayed, binomial, weibull_cdf, weibull_pdf };
+
+[[nodiscard]] inline std::string_view to_string(AdstockKind k) {
+  constexpr std::string_view names[] = {"geometric", "delayed", "binomial", "weibull_cdf", "weibull_pdf"};
+  return names[static_cast<int>(k)];
+}
+/// Names of each family's parameters, in the order used by weights and derivatives.
+[[nodiscard]] inline std::vector<std::string> adstock_parameter_names(AdstockKind k) {
+  switch (k) {
+    case AdstockKind::geometric:
+    case AdstockKind::binomial: return {"alpha"};
+    case AdstockKind::delayed: return {"alpha", "theta"};
+    case AdstockKind::weibull_cdf:
+    case AdstockKind::weibull_pdf: return {"k", "lambda"};
+  }
+  return {};
+}
+
+/// Lag weights of one channel and their derivatives with respect to each parameter.
+struct LagWeights {
+  Eigen::VectorXd w;                ///< L + 1 weights (normalised if requested)
+  std::vector<Eigen::VectorXd> dw;  ///< dw / d parameter, one vector per parameter
+};
+
+namespace detail {
+
+inline void check_params(AdstockKind kind, const double* p, int max_lag, std::string_view where) {
+  const std::string at(where);
+  switch (kind) {
+    case AdstockKind::geometric:
+      if (max_lag == infinite_lag)
+        trustmix::detail::require_in_range(p[0], at + "alpha", 0.0, 1.0, false, true);
+      else
+        trustmix::detail::require_in_range(p[0], at + "alpha", 0.0, 1.0, false, false);
+      break;
+    case AdstockKind::delayed:
+      trustmix::detail::require_in_range(p[0], at + "alpha", 0.0, 1.0, true, false);
+      trustmix::detail::require_in_range(p[1], at + "theta", 0.0, max_lag, false, false);
+      break;
+    case AdstockKind::binomial: trustmix::detail::require_in_range(p[0], at + "alpha", 0.0, 1.0, true, false); break;
+    case AdstockKind::weibull_cdf:
+    case AdstockKind::weibull_pdf:
+      trustmix::detail::require_positive(p[0], at + "k");
+      trustmix::detail::require_positive(p[1], at + "lambda");
+      break;
+  }
+}
+
+}  // namespace detail
+
+/// Lag weights w_0..w_L of one family for one channel, with derivatives.
+/// `params` holds the family's parameters in adstock_parameter_names(kind) order.
+[[nodiscard]] inline LagWeights adstock_weights(AdstockKind kind, const double* params, int max_lag,
+                                                bool normalize, bool with_derivatives = true) {
+  if (max_lag < 0) fail("max_lag must be >= 0 for ", to_string(kind), " adstock, got ", max_lag);
+  detail::check_params(kind, params, max_lag, "");
+  const int n = max_lag + 1;
+  const std::size_t np = adstock_parameter_names(kind).size();
+  LagWeights out;
+  out.w.resize(n);
+  out.dw.assign(np, Eigen::VectorXd::Zero(n));
+  switch (kind) {
+    case AdstockKind::geometric: {
+      const double a = params[0];
+      for (int l = 0; l < n; ++l) {
+        out.w[l] = std::pow(a, l);
+        out.dw[0][l] = l == 0 ? 0.0 : l * std::pow(a, l - 1);
+      }
+      break;
+    }
+    case AdstockKind::delayed: {
+      const double a = params[0], th = params[1];
+      for (int l = 0; l < n; ++l) {
+        const double e = (l - th) * (l - th);
+        out.w[l] = std::pow(a, e);
+        out.dw[0][l] = e == 0.0 ? 0.0 : e * std::pow(a, e - 1.0);
+        out.dw[1][l] = out.w[l] * std::log(a) * (-2.0 * (l - th));
+      }
+      break;
+    }
+    case AdstockKind::binomial: {
+      const double a = params[0];
+      const double e = 1.0 / a - 1.0;
+      for (int l = 0; l < n; ++l) {
+        const double b = 1.0 - static_cast<double>(l) / n;
+        out.w[l] = std::pow(b, e);
+        out.dw[0][l] = out.w[l] * std::log(b) * (-1.0 / (a * a));
+      }
+      break;
+    }
+    case AdstockKind::weibull_cdf: {
+      const double k = params[0], lam = params[1];
+      double s = 0.0, ds_dk = 0.0, ds_dlam = 0.0;
+      for (int l = 0; l < n; ++l) {
+        const double r = (l + 1) / lam;
+        const double rk = std::pow(r, k);
+        s += rk;
+        ds_dk += rk * std::log(r);
+        ds_dlam += rk * (-k / lam);
+        out.w[l] = std::exp(-s);
+        out.dw[0][l] = -out.w[l] * ds_dk;
+        out.dw[1][l] = -out.w[l] * ds_dlam;
+      }
+      break;
+    }
+    case AdstockKind::weibull_pdf: {
+      const double k = params[0], lam = params[1];
+      Eigen::VectorXd lnf(n), dk(n), dlam(n);
+      for (int l = 0; l < n; ++l) {
+        const double r = (l + 1) / lam;
+        const double rk = std::pow(r, k);
+        lnf[l] = std::log(k / lam) + (k - 1.0) * std::log(r) - rk;
+        dk[l] = 1.0 / k + std::log(r) - rk * std::log(r);
+        dlam[l] = (k / lam) * (rk - 1.0);
+      }
+      Eigen::Index m = 0;
+      lnf.maxCoeff(&m);  // first maximum; the scaling is piecewise smooth in (k, lambda)
+      for (int l = 0; l < n; ++l) {
+        out.w[l] = std::exp(lnf[l] - lnf[m]);
+        out.dw[0][l] = out.w[l] * (dk[l] - dk[m]);
+        out.dw[1][l] = out.w[l] * (dlam[l] - dlam[m]);
+      }
+      break;
+    }
+  }
+  if (normalize) {
+    const double total = out.w.sum();
+    if (!(total > 0.0) || !std::isfinite(total))
+      fail(to_string(kind), " adstock weights sum to ", total, " (underflow?) for these parameters");
+    out.w /= total;
+    for (auto& d : out.dw) d = (d - out.w * d.sum()) / total;
+  }
+  if (!with_derivatives) out.dw.clear();
+  return out;
+}
+
+namespace detail {
+
+/// y[t, :] = sum_l W[l, :] .* x[t - l, :], rows split across threads (deterministic).
+inline void convolve_into(const ConstMatrixRef& x, const RowMatrix& w, Eigen::Ref<RowMatrix> y, int threads) {
+  const Eigen::Index T = x.rows(), L1 = w.rows();
+  parallel_for_blocks(T, threads, 4096 / std::max<Eigen::Index>(1, x.cols()) + 64, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+    for (Eigen::Index t = b; t < e; ++t) {
+      auto yr = y.row(t).array();
+      yr = w.row(0).array() * x.row(t).array();
+      const Eigen::Index lmax = std::min<Eigen::Index>(t, L1 - 1);
+      for (Eigen::Index l = 1; l <= lmax; ++l) yr += w.row(l).array() * x.row(t - l).array();
+    }
+  });
+}
+
+/// Checks that x is finite; names the first bad cell.
+inline void require_finite_matrix(const ConstMatrixRef& x, std::string_view what) {
+  if (x.allFinite()) return;
+  for (Eigen::Index t = 0; t < x.rows(); ++t)
+    for (Eigen::Index c = 0; c < x.cols(); ++c)
+      if (!std::isfinite(x(t, c))) fail(what, " must be finite: row ", t, ", column ", c, " is ", x(t, c));
+}
+
+/// Broadcasts a parameter given as 1 value or one per channel to C values.
+inline Eigen::VectorXd broadcast(const ConstVectorRef& p, Eigen::Index channels, std::string_view name) {
+  if (p.size() == channels) return p;
+  if (p.size() == 1) return Eigen::VectorXd::Constant(channels, p[0]);
+  fail(name, " must have 1 value or one per channel (", channels, "), got ", p.size());
+}
+
+}  // namespace detail
+
+/// Result of an adstock: values and, if requested, derivatives.
+struct AdstockResult {
+  RowMatrix values;                   ///< T x C
+  std::vector<RowMatrix> gradients;   ///< d values / d parameter p (T x C each), in parameter order
+  RowMatrix weights;                  ///< (L + 1) x C lag weights w~: d y[t,c] / d x[t-l,c] = weights(l, c)
+};
+
+/// Adstock of every column of x. `params[p]` holds parameter p (1 value or C values).
+/// max_lag = L >= 0; infinite_lag is allowed for geometric only. `threads` <= 0 uses
+/// every core; the result does not depend on it.
+[[nodiscard]] inline AdstockResult adstock(const ConstMatrixRef& x, AdstockKind kind,
+                                           const std::vector<Eigen::VectorXd>& params, int max_lag,
+                                           bool normalize, bool with_derivatives = false, int threads = 0) {
+  const auto names = adstock_parameter_names(kind);
+  if (params.size() != names.size())
+    fail(to_string(kind), " adstock takes ", names.size(), " parameter(s), got ", params.size());
+  detail::require_finite_matrix(x, "adstock input x");
+  const Eigen::Index T = x.rows(), C = x.cols();
+  std::vector<Eigen::VectorXd> p;
+  for (std::size_t i = 0; i < names.size(); ++i) p.push_back(detail::broadcast(params[i], C, names[i]));
+
+  AdstockResult out;
+  out.values.resize(T, C);
+  if (max_lag == infinite_lag) {
+    if (kind != AdstockKind::geometric) fail("an infinite lag window is only defined for geometric adstock");
+    for (Eigen::Index c = 0; c < C; ++c)
+      detail::check_params(kind, &p[0][c], max_lag, "channel " + std::to_string(c) + ": ");
+    const Eigen::ArrayXd a = p[0].array();
+    RowMatrix d;
+    if (with_derivatives) d.resize(T, C);
+    for (Eigen::Index t = 0; t < T; ++t) {
+      if (t == 0) {
+        out.values.row(0) = x.row(0);
+        if (with_derivatives) d.row(0).setZero();
+      } else {
+        if (with_derivatives)
+          d.row(t) = (out.values.row(t - 1).array() + a.transpose() * d.row(t - 1).array()).matrix();
+        out.values.row(t) = (x.row(t).array() + a.transpose() * out.values.row(t - 1).array()).matrix();
+      }
+    }
+    if (normalize) {
+      if (with_derivatives)
+        d = ((d.array().rowwise() * (1.0 - a).transpose()) - out.values.array()).matrix();
+      out.values = (out.values.array().rowwise() * (1.0 - a).transpose()).matrix();
+    }
+    if (with_derivatives) out.gradients.push_back(std::move(d));
+    return out;
+  }
+
+  if (max_lag < 0) fail("max_lag must be >= 0 (or infinite for geometric), got ", max_lag);
+  const Eigen::Index L1 = max_lag + 1;
+  out.weights.resize(L1, C);
+  std::vector<RowMatrix> dweights(names.size(), RowMatrix(L1, C));
+  std::vector<double> pc(names.size());
+  for (Eigen::Index c = 0; c < C; ++c) {
+    for (std::size_t i = 0; i < names.size(); ++i) pc[i] = p[i][c];
+    try {
+      detail::check_params(kind, pc.data(), max_lag, "");
+    } catch (const std::invalid_argument& e) {
+      fail("channel ", c, ": ", e.what());
+    }
+    const LagWeights lw = adstock_weights(kind, pc.data(), max_lag, normalize, with_derivatives);
+    out.weights.col(c) = lw.w;
+    if (with_derivatives)
+      for (std::size_t i = 0; i < names.size(); ++i) dweights[i].col(c) = lw.dw[i];
+  }
+  detail::convolve_into(x, out.weights, out.values, threads);
+  if (with_derivatives) {
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      RowMatrix g(T, C);
+      detail::convolve_into(x, dweights[i], g, threads);
+      out.gradients.push_back(std::move(g));
+    }
+  }
+  return out;
+}
+
+/// Reverse mode through a finite-window adstock: given g = dLoss/dy (T x C), returns
+/// dLoss/dx[s, c] = sum_l weights(l, c) * g[s + l, c].
+[[nodiscard]] inline RowMatrix adstock_transpose(const ConstMatrixRef& g, const RowMatrix& weights) {
+  const Eigen::Index T = g.rows(), L1 = weights.rows();
+  if (weights.cols() != g.cols()) fail("weights have ", weights.cols(), " columns but g has ", g.cols());
+  RowMatrix out(T, g.cols());
+  for (Eigen::Index s = 0; s < T; ++s) {
+    auto o = out.row(s).array();
+    o = weights.row(0).array() * g.row(s).array();
+    const Eigen::Index lmax = std::min<Eigen::Index>(L1 - 1, T - 1 - s);
+    for (Eigen::Index l = 1; l <= lmax; ++l) o += weights.row(l).array() * g.row(s + l).array();
+  }
+  return out;
+}
+
+}  // namespace trustmix::transforms

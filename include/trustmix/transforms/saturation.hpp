@@ -1,0 +1,171 @@
+#pragma once
+// Saturation (diminishing returns) curves applied element-wise to a T x C array of
+// non-negative media activity, with analytic derivatives (MODEL.md section 1):
+//
+//   hill               y = x^s / (x^s + k^s)            k > 0 (half-saturation), s > 0 (shape)
+//   logistic           y = (1 - e^(-lambda x)) / (1 + e^(-lambda x)) = tanh(lambda x / 2),  lambda > 0
+//   michaelis_menten   y = x / (k + x)                  k > 0
+//   tanh               y = tanh(x / c)                  c > 0
+//
+// All map [0, inf) onto [0, 1). Conventions elsewhere: PyMC-Marketing's
+// logistic_saturation(x, lam) is the same logistic; its michaelis_menten(x, alpha, lam)
+// equals alpha * ours with k = lam; its tanh_saturation(x, b, c) equals b * tanh(x/(b c)),
+// i.e. b * ours with c_ours = b * c.
+#include <Eigen/Core>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trustmix/core/error.hpp"
+#include "trustmix/core/parallel.hpp"
+#include "trustmix/transforms/adstock.hpp"
+
+namespace trustmix::transforms {
+
+enum class SaturationKind : std::uint8_t { hill, logistic, michaelis_menten, tanh };
+
+[[nodiscard]] inline std::string_view to_string(SaturationKind k) {
+  constexpr std::string_view names[] = {"hill", "logistic", "michaelis_menten", "tanh"};
+  return names[static_cast<int>(k)];
+}
+[[nodiscard]] inline std::vector<std::string> saturation_parameter_names(SaturationKind k) {
+  switch (k) {
+    case SaturationKind::hill: return {"k", "s"};
+    case SaturationKind::logistic: return {"lambda"};
+    case SaturationKind::michaelis_menten: return {"k"};
+    case SaturationKind::tanh: return {"c"};
+  }
+  return {};
+}
+
+/// Values and (optionally) derivatives of a saturation curve.
+struct SaturationResult {
+  RowMatrix values;                  ///< T x C
+  std::vector<RowMatrix> gradients;  ///< d values / d parameter p, in parameter order
+  RowMatrix dx;                      ///< d values / d x (element-wise), if derivatives were asked
+};
+
+namespace detail {
+
+inline void require_media(const ConstMatrixRef& x, std::string_view what) {
+  if ((x.array() >= 0.0).all() && x.allFinite()) return;
+  for (Eigen::Index t = 0; t < x.rows(); ++t)
+    for (Eigen::Index c = 0; c < x.cols(); ++c)
+      if (!(x(t, c) >= 0.0) || !std::isfinite(x(t, c)))
+        fail(what, " must be finite and >= 0: row ", t, ", column ", c, " is ", x(t, c));
+}
+
+}  // namespace detail
+
+/// Applies a saturation curve to every element of x; params[p] holds 1 or C values.
+[[nodiscard]] inline SaturationResult saturate(const ConstMatrixRef& x, SaturationKind kind,
+                                               const std::vector<Eigen::VectorXd>& params,
+                                               bool with_derivatives = false, int threads = 0) {
+  const auto names = saturation_parameter_names(kind);
+  if (params.size() != names.size())
+    fail(to_string(kind), " saturation takes ", names.size(), " parameter(s), got ", params.size());
+  detail::require_media(x, "saturation input x");
+  const Eigen::Index T = x.rows(), C = x.cols();
+  std::vector<Eigen::ArrayXd> p;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    p.push_back(detail::broadcast(params[i], C, names[i]).array());
+    for (Eigen::Index c = 0; c < C; ++c)
+      if (!(p[i][c] > 0.0) || !std::isfinite(p[i][c]))
+        fail(names[i], " must be a finite number > 0, got ", p[i][c], " for channel ", c);
+  }
+  SaturationResult out;
+  out.values.resize(T, C);
+  if (with_derivatives) {
+    out.dx.resize(T, C);
+    out.gradients.assign(names.size(), RowMatrix(T, C));
+  }
+  // Row blocks are independent: deterministic for any thread count.
+  parallel_for_blocks(T, threads, 2048 / std::max<Eigen::Index>(1, C) + 16, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+    const Eigen::Index rows = e - b;
+    auto X = x.middleRows(b, rows).array();
+    auto Y = out.values.middleRows(b, rows).array();
+    switch (kind) {
+      case SaturationKind::hill: {
+        // y = 1 / (1 + exp(s (ln k - ln x))); x = 0 gives exp(+inf) = inf and y = 0 exactly.
+        const Eigen::ArrayXd logk = p[0].log(), s = p[1];
+        Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> z =
+            (X.log().rowwise() - logk.transpose()).rowwise() * (-s.transpose());
+        z = z.exp();
+        Y = (1.0 + z).inverse();
+        if (with_derivatives) {
+          // y (1 - y), with 1 - y = z y (accurate when y is small) or 1 - y (when z is huge).
+          const auto one_minus = (z > 1.0).select(1.0 - Y, z * Y);
+          const Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> yy = Y * one_minus;
+          auto DX = out.dx.middleRows(b, rows).array();
+          auto DK = out.gradients[0].middleRows(b, rows).array();
+          auto DS = out.gradients[1].middleRows(b, rows).array();
+          DX = (yy.rowwise() * s.transpose()) / X;
+          DK = (yy.rowwise() * (-s / p[0]).transpose());
+          DS = yy * (X.log().rowwise() - logk.transpose());
+          for (Eigen::Index r = 0; r < rows; ++r)
+            for (Eigen::Index c = 0; c < C; ++c)
+              if (X(r, c) == 0.0) {  // limits at x = 0
+                DX(r, c) = s[c] < 1.0 ? std::numeric_limits<double>::infinity() : (s[c] == 1.0 ? 1.0 / p[0][c] : 0.0);
+                DS(r, c) = 0.0;
+                DK(r, c) = 0.0;
+              }
+        }
+        break;
+      }
+      case SaturationKind::logistic: {
+        const Eigen::ArrayXd half = 0.5 * p[0];
+        Y = (X.rowwise() * half.transpose()).tanh();
+        if (with_derivatives) {
+          const Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sech2 = 1.0 - Y.square();
+          out.dx.middleRows(b, rows).array() = sech2.rowwise() * half.transpose();
+          out.gradients[0].middleRows(b, rows).array() = 0.5 * X * sech2;
+        }
+        break;
+      }
+      case SaturationKind::michaelis_menten: {
+        const Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> den =
+            (X.rowwise() + p[0].transpose());
+        Y = X / den;
+        if (with_derivatives) {
+          out.dx.middleRows(b, rows).array() = (1.0 / den.square()).rowwise() * p[0].transpose();
+          out.gradients[0].middleRows(b, rows).array() = -X / den.square();
+        }
+        break;
+      }
+      case SaturationKind::tanh: {
+        const Eigen::ArrayXd inv = p[0].inverse();
+        Y = (X.rowwise() * inv.transpose()).tanh();
+        if (with_derivatives) {
+          const Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sech2 = 1.0 - Y.square();
+          out.dx.middleRows(b, rows).array() = sech2.rowwise() * inv.transpose();
+          out.gradients[0].middleRows(b, rows).array() = (X * sech2).rowwise() * (-inv.square()).transpose();
+        }
+        break;
+      }
+    }
+  });
+  return out;
+}
+
+/// Divides each column by its mean over non-zero entries (MODEL.md: priors become
+/// unit-free). Returns the scaled matrix and the scales; an all-zero column keeps scale 1.
+struct ScaledMedia {
+  RowMatrix values;
+  Eigen::VectorXd scale;
+};
+[[nodiscard]] inline ScaledMedia scale_by_mean_nonzero(const ConstMatrixRef& x) {
+  detail::require_media(x, "media input x");
+  ScaledMedia out{RowMatrix(x.rows(), x.cols()), Eigen::VectorXd::Ones(x.cols())};
+  for (Eigen::Index c = 0; c < x.cols(); ++c) {
+    const auto col = x.col(c).array();
+    const auto nz = static_cast<double>((col != 0.0).count());
+    if (nz > 0) out.scale[c] = col.sum() / nz;
+    out.values.col(c) = x.col(c) / out.scale[c];
+  }
+  return out;
+}
+
+}  // namespace trustmix::transforms

@@ -1,0 +1,1 @@
+"""Attribution of conversions to channels from customer journeys (ATTRIBUTION.md)."""

@@ -1,0 +1,1 @@
+"""Bayesian inference engine: NUTS, MAP, diagnostics."""
