@@ -1,2 +1,30 @@
-"""trustmix: marketing science where PR builds trust and SMM converts it."""
+"""trustmix: marketing science where PR builds trust and SMM converts it.
+
+Areas (the same names in C++ ``trustmix::<area>``, in ``bindings/`` and here):
+
+- :mod:`trustmix.core`: the domain model (:class:`Channel`, :class:`Campaign`,
+  :class:`Audience`, :class:`Plan`).
+- :mod:`trustmix.transforms`: adstock (carry-over) and saturation curves with analytic
+  derivatives, half-life helpers.
+- :mod:`trustmix.kpi`: PR and social KPIs by AMEC stage, and :func:`trustmix.kpi.kpi_table`.
+- :mod:`trustmix.attribution`, :mod:`trustmix.inference`, :mod:`trustmix.simulate`.
+"""
+
 from trustmix._core import __version__
+from trustmix import core, kpi, transforms
+from trustmix import attribution, inference, simulate
+from trustmix.core import Audience, Campaign, Channel, Plan
+
+__all__ = [
+    "__version__",
+    "Audience",
+    "Campaign",
+    "Channel",
+    "Plan",
+    "attribution",
+    "core",
+    "inference",
+    "kpi",
+    "simulate",
+    "transforms",
+]

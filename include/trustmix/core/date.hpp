@@ -4,6 +4,7 @@
 #include <chrono>
 #include <compare>
 #include <cstdio>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -60,6 +61,7 @@ struct Date {
   friend constexpr auto operator<=>(const Date&, const Date&) = default;
   friend constexpr int operator-(Date a, Date b) { return a.days - b.days; }
   friend constexpr Date operator+(Date a, int n) { return Date{a.days + n}; }
+  friend std::ostream& operator<<(std::ostream& os, const Date& d) { return os << d.iso(); }
 };
 
 }  // namespace trustmix

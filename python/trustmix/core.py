@@ -1,0 +1,132 @@
+"""The domain model: channels, campaigns, audiences and the plan that holds them.
+
+The classes are the C++ types ``trustmix::Channel``, ``Campaign``, ``Audience`` and
+``Plan`` (include/trustmix/core/domain.hpp), validated on construction (a ValueError
+names the field and the value), comparable with ``==``, picklable with a versioned state
+and convertible to and from JSON-compatible dicts (``to_dict`` / ``from_dict``).
+This module adds the pandas views (``Plan.spend``, ``Plan.channels_frame``) and
+``_repr_html_`` for Jupyter.
+"""
+
+from __future__ import annotations
+
+import html as _html
+from typing import Any
+
+import pandas as pd
+
+from trustmix._core import core as _core
+
+Channel = _core.Channel
+Campaign = _core.Campaign
+Audience = _core.Audience
+Plan = _core.Plan
+
+PESO_CATEGORIES = ("paid", "earned", "shared", "owned")
+ROLES = ("trust", "conversion", "both")
+OBJECTIVES = ("awareness", "trust", "engagement", "conversion")
+
+_FREQ_DAYS = {"D": 1, "W": 7}
+
+
+def _spend(self: Plan, start: Any, periods: int, freq: str = "W") -> pd.DataFrame:
+    """Spend per period and channel as a DataFrame.
+
+    Parameters
+    ----------
+    start : datetime.date or str
+        First day of the first period.
+    periods : int
+        Number of periods (rows).
+    freq : {"W", "D"}
+        Weekly (7-day) or daily periods.
+
+    Returns
+    -------
+    DataFrame
+        Index: period start dates (name ``"period"``); one column per channel in plan
+        order; values in currency. Unscheduled campaigns spend ``budget / days`` per
+        day; spend falling outside the window is not included (compare the frame's sum
+        with :meth:`Plan.total_budget`).
+    """
+    if freq not in _FREQ_DAYS:
+        raise ValueError(f"freq must be one of {sorted(_FREQ_DAYS)}, got {freq!r}")
+    days = _FREQ_DAYS[freq]
+    values = self.spend_matrix(start, periods, days)
+    first = pd.Timestamp(start)
+    index = pd.date_range(first, periods=periods, freq=f"{days}D", name="period")
+    return pd.DataFrame(values, index=index, columns=[c.name for c in self.channels])
+
+
+def _channels_frame(self: Plan) -> pd.DataFrame:
+    """Channels as a DataFrame: name, peso, role, platform (one row per channel)."""
+    return pd.DataFrame(
+        [{"name": c.name, "peso": c.peso, "role": c.role, "platform": c.platform} for c in self.channels],
+        columns=["name", "peso", "role", "platform"],
+    )
+
+
+def _campaigns_frame(self: Plan) -> pd.DataFrame:
+    """Campaigns as a DataFrame: name, channel, objective, start, end, days, budget."""
+    return pd.DataFrame(
+        [
+            {
+                "name": c.name,
+                "channel": c.channel,
+                "objective": c.objective,
+                "start": c.start,
+                "end": c.end,
+                "days": c.days,
+                "budget": c.budget,
+            }
+            for c in self.campaigns
+        ],
+        columns=["name", "channel", "objective", "start", "end", "days", "budget"],
+    )
+
+
+def _audiences_frame(self: Plan) -> pd.DataFrame:
+    """Audiences as a DataFrame: name, size, baseline_trust and the other scalar fields."""
+    cols = ["name", "size", "baseline_trust", "trust_sensitivity", "base_conversion_rate", "value_per_conversion"]
+    return pd.DataFrame([{k: getattr(a, k) for k in cols} for a in self.audiences], columns=cols)
+
+
+def _plan_repr(self: Plan) -> str:
+    return (
+        f"Plan({len(self.channels)} channels, {len(self.campaigns)} campaigns, "
+        f"{len(self.audiences)} audiences, total budget {self.total_budget():,.2f})"
+    )
+
+
+def _plan_repr_html(self: Plan) -> str:
+    parts = [f"<h4>{_html.escape(_plan_repr(self))}</h4>"]
+    for title, frame in (
+        ("Channels", _channels_frame(self)),
+        ("Campaigns", _campaigns_frame(self)),
+        ("Audiences", _audiences_frame(self)),
+    ):
+        if len(frame):
+            parts.append(f"<b>{title}</b>" + frame.to_html(index=False))
+    return "".join(parts)
+
+
+def _campaign_spend(self: Campaign, freq: str = "D") -> pd.Series:
+    """Spend of this campaign per period from its start to its end (currency)."""
+    plan = Plan(channels=[Channel(self.channel)], campaigns=[self])
+    days = _FREQ_DAYS.get(freq)
+    if days is None:
+        raise ValueError(f"freq must be one of {sorted(_FREQ_DAYS)}, got {freq!r}")
+    periods = -(-self.days // days)
+    return _spend(plan, self.start, periods, freq)[self.channel].rename(self.name)
+
+
+Plan.spend = _spend  # type: ignore[attr-defined]
+Plan.channels_frame = _channels_frame  # type: ignore[attr-defined]
+Plan.campaigns_frame = _campaigns_frame  # type: ignore[attr-defined]
+Plan.audiences_frame = _audiences_frame  # type: ignore[attr-defined]
+Plan.__repr__ = _plan_repr  # type: ignore[method-assign]
+Plan._repr_html_ = _plan_repr_html  # type: ignore[attr-defined]
+Campaign.spend = _campaign_spend  # type: ignore[attr-defined]
+
+__all__ = ["Audience", "Campaign", "Channel", "Plan", "PESO_CATEGORIES", "ROLES", "OBJECTIVES"]
+

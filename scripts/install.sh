@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what trustmix needs on a Debian/Ubuntu machine, idempotently (skips what is
+# already there):
+#   1. Debian packages: a C++20 compiler, Eigen 3.4, Boost.Test and Boost.Math, LBFGS++,
+#      and Python's venv support;
+#   2. a virtual environment (.venv, or $TRUSTMIX_VENV) with pip up to date;
+#   3. unless --no-package: trustmix itself with every extra (pip install ".[all]").
+# Usage: bash scripts/install.sh [--no-package]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${TRUSTMIX_VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+with_package=1
+[ "${1:-}" = "--no-package" ] && with_package=0
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# 1. Debian packages ---------------------------------------------------------------
+apt_packages=(libeigen3-dev libboost-test-dev libboost-math-dev liblbfgspp-dev)
+command -v g++ >/dev/null 2>&1 || apt_packages+=(g++)
+command -v git >/dev/null 2>&1 || apt_packages+=(git)
+command -v "$PYTHON" >/dev/null 2>&1 || apt_packages+=(python3 python3-dev)
+"$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1 || apt_packages+=(python3-venv)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> apt-get install ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+"$PYTHON" - <<'PY'
+import sys
+if sys.version_info < (3, 10):
+    sys.exit(f"trustmix needs Python >= 3.10, this is {sys.version.split()[0]}")
+PY
+
+# 2. Virtual environment -----------------------------------------------------------
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "==> creating virtual environment $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade "pip>=23" >/dev/null
+
+# 3. The package and its extras -----------------------------------------------------
+if [ $with_package = 1 ]; then
+  echo "==> pip install .[all] (builds the C++ extension)"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check ".[all]"
+fi

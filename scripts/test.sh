@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# README command 2: every test. Installs what it needs first (idempotent), then
+#   1. builds the sdist and a wheel from it (python -m build) and installs the wheel;
+#   2. builds and runs the C++ tests with -Werror (CTest);
+#   3. installs the CMake package and builds/runs the consumer project against it;
+#   4. runs the Python tests and executes every notebook (pytest + nbmake);
+#   5. installs the wheel into a fresh venv and runs a smoke test there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+VENV=${TRUSTMIX_VENV:-.venv}
+PY="$root/$VENV/bin/python"
+jobs=${TRUSTMIX_JOBS:-2}
+step() { printf '\n==> %s\n' "$*"; }
+
+step "install prerequisites"
+bash scripts/install.sh --no-package
+"$PY" -m pip install -q --disable-pip-version-check build "cmake>=3.24" ninja
+export PATH="$root/$VENV/bin:$PATH"
+
+step "build sdist and wheel"
+rm -rf dist
+"$PY" -m build --outdir dist . >build-wheel.log 2>&1 || { tail -50 build-wheel.log; exit 1; }
+wheel=$(ls dist/trustmix-*.whl)
+echo "built $wheel"
+"$PY" -m pip install -q --disable-pip-version-check "${wheel}[all]"
+"$PY" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel"
+
+step "C++ tests (CTest, -Werror)"
+cmake -S . -B build/ci -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRUSTMIX_WERROR=ON \
+      -DCMAKE_INSTALL_PREFIX="$root/build/ci-install" >/dev/null
+cmake --build build/ci -j "$jobs"
+ctest --test-dir build/ci --output-on-failure -j "$jobs"
+
+step "CMake package and consumer project"
+cmake --install build/ci >/dev/null
+version=$("$PY" -c "import trustmix; print(trustmix.__version__)")
+cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$root/build/ci-install" \
+      -DTRUSTMIX_EXPECTED_VERSION="$version" >/dev/null
+cmake --build build/consumer
+./build/consumer/trustmix_consumer
+
+step "Python tests and notebooks (pytest)"
+(cd "$root" && "$PY" -m pytest -q -p no:cacheprovider tests/python --nbmake notebooks)
+
+step "wheel smoke test in a fresh virtual environment"
+smoke=$(mktemp -d)
+"$(command -v python3)" -m venv "$smoke/venv"
+"$smoke/venv/bin/python" -m pip install -q --disable-pip-version-check "${wheel}[plot]"
+(cd "$smoke" && "$smoke/venv/bin/python" "$root/tests/smoke.py" "$version" && \
+   "$smoke/venv/bin/python" -m trustmix demo --output "$smoke/out" >/dev/null && ls "$smoke/out"/*.png >/dev/null)
+rm -rf "$smoke"
+echo "wheel smoke test passed"

@@ -1,0 +1,298 @@
+// Adstock and saturation: closed forms, other libraries' conventions, analytic
+// derivatives against central finite differences, determinism across thread counts.
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <trustmix/transforms/transforms.hpp>
+
+#include <cmath>
+#include <random>
+
+#include "check.hpp"
+
+namespace tf = trustmix::transforms;
+namespace bdata = boost::unit_test::data;
+using trustmix::test::check_close;
+using Vec = Eigen::VectorXd;
+
+namespace {
+
+Vec v(double a) { return Vec::Constant(1, a); }
+
+tf::RowMatrix random_media(Eigen::Index T, Eigen::Index C, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 3.0);
+  tf::RowMatrix x(T, C);
+  for (Eigen::Index t = 0; t < T; ++t)
+    for (Eigen::Index c = 0; c < C; ++c) x(t, c) = (t % 5 == 3) ? 0.0 : u(rng);
+  return x;
+}
+
+tf::RowMatrix impulse(Eigen::Index T) {
+  tf::RowMatrix x = tf::RowMatrix::Zero(T, 1);
+  x(0, 0) = 1.0;
+  return x;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(adstock_closed_forms)
+
+BOOST_AUTO_TEST_CASE(geometric_impulse_is_alpha_power) {
+  const double a = 0.7;
+  const int L = 6;
+  const auto raw = tf::adstock(impulse(10), tf::AdstockKind::geometric, {v(a)}, L, false);
+  const auto norm = tf::adstock(impulse(10), tf::AdstockKind::geometric, {v(a)}, L, true);
+  const double total = (1.0 - std::pow(a, L + 1)) / (1.0 - a);  // geometric series
+  for (int t = 0; t < 10; ++t) {
+    const double expected = t <= L ? std::pow(a, t) : 0.0;
+    BOOST_TEST(raw.values(t, 0) == expected, boost::test_tools::tolerance(1e-14));
+    BOOST_TEST(norm.values(t, 0) == expected / total, boost::test_tools::tolerance(1e-14));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(normalised_steady_state_equals_input) {
+  // A constant input is returned unchanged once the window is full, for every family.
+  const tf::RowMatrix x = tf::RowMatrix::Constant(30, 1, 4.2);
+  const std::vector<std::pair<tf::AdstockKind, std::vector<Vec>>> cases = {
+      {tf::AdstockKind::geometric, {v(0.6)}},       {tf::AdstockKind::delayed, {v(0.5), v(2.0)}},
+      {tf::AdstockKind::binomial, {v(0.3)}},        {tf::AdstockKind::weibull_cdf, {v(1.5), v(3.0)}},
+      {tf::AdstockKind::weibull_pdf, {v(2.0), v(4.0)}}};
+  for (const auto& [kind, p] : cases) {
+    const auto r = tf::adstock(x, kind, p, 8, true);
+    for (int t = 8; t < 30; ++t) BOOST_TEST(r.values(t, 0) == 4.2, boost::test_tools::tolerance(1e-13));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(infinite_geometric_matches_recursion_and_long_window) {
+  const double a = 0.8;
+  const auto inf = tf::adstock(impulse(40), tf::AdstockKind::geometric, {v(a)}, tf::infinite_lag, true);
+  for (int t = 0; t < 40; ++t)
+    BOOST_TEST(inf.values(t, 0) == (1.0 - a) * std::pow(a, t), boost::test_tools::tolerance(1e-13));
+  // Steady state of a constant input approaches the input: 1 - a^(t+1).
+  const auto step = tf::adstock(tf::RowMatrix::Ones(40, 1), tf::AdstockKind::geometric, {v(a)}, tf::infinite_lag, true);
+  for (int t = 0; t < 40; ++t)
+    BOOST_TEST(step.values(t, 0) == 1.0 - std::pow(a, t + 1), boost::test_tools::tolerance(1e-13));
+  // A window longer than the series gives the same unnormalised values.
+  const auto raw_inf = tf::adstock(impulse(40), tf::AdstockKind::geometric, {v(a)}, tf::infinite_lag, false);
+  const auto raw_win = tf::adstock(impulse(40), tf::AdstockKind::geometric, {v(a)}, 60, false);
+  check_close(raw_inf.values, raw_win.values, 1e-13);
+}
+
+BOOST_AUTO_TEST_CASE(half_life_identities) {
+  // alpha = 0.5^(1/h): the weight at lag h is half the weight at lag 0.
+  const double h = 4.0;
+  const double a = tf::rate_from_half_life(h);
+  BOOST_TEST(tf::half_life(a) == h, boost::test_tools::tolerance(1e-14));
+  const auto w = tf::adstock_weights(tf::AdstockKind::geometric, &a, 10, false);
+  BOOST_TEST(w.w[4] / w.w[0] == 0.5, boost::test_tools::tolerance(1e-14));
+  BOOST_TEST(tf::half_life(0.5) == 1.0, boost::test_tools::tolerance(1e-15));
+  // 90% duration: 1 - r^d = 0.9.
+  const double d = tf::duration_90(0.93);
+  BOOST_TEST(1.0 - std::pow(0.93, d) == 0.9, boost::test_tools::tolerance(1e-13));
+  BOOST_TEST(tf::rate_from_duration_90(d) == 0.93, boost::test_tools::tolerance(1e-14));
+  // Weekly 0.5 is daily 0.5^(1/7).
+  BOOST_TEST(tf::convert_rate(0.5, 7.0, 1.0) == std::pow(0.5, 1.0 / 7.0), boost::test_tools::tolerance(1e-15));
+  BOOST_CHECK_THROW((void)tf::half_life(1.0), std::invalid_argument);
+  BOOST_CHECK_THROW((void)tf::rate_from_half_life(-2.0), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(family_shapes) {
+  // delayed peaks at theta; binomial alpha = 1 is uniform; Weibull PDF with k = 1 is the
+  // exponential, i.e. geometric with alpha = exp(-1/lambda); Weibull CDF with k = 1 has
+  // w_l = exp(-(l+1)(l+2) / (2 lambda)).
+  const double dp[] = {0.4, 3.0};
+  const auto d = tf::adstock_weights(tf::AdstockKind::delayed, dp, 8, true);
+  Eigen::Index peak = 0;
+  d.w.maxCoeff(&peak);
+  BOOST_TEST(peak == 3);
+  const double one = 1.0;
+  const auto b = tf::adstock_weights(tf::AdstockKind::binomial, &one, 5, true);
+  check_close(b.w, Vec::Constant(6, 1.0 / 6.0), 1e-15);
+  const double lam = 2.5;
+  const double wp[] = {1.0, lam};
+  const auto pdf = tf::adstock_weights(tf::AdstockKind::weibull_pdf, wp, 7, false);
+  const double alpha = std::exp(-1.0 / lam);
+  const auto geo = tf::adstock_weights(tf::AdstockKind::geometric, &alpha, 7, false);
+  check_close(pdf.w, geo.w, 1e-14);
+  const auto cdf = tf::adstock_weights(tf::AdstockKind::weibull_cdf, wp, 7, false);
+  for (int l = 0; l <= 7; ++l)
+    BOOST_TEST(cdf.w[l] == std::exp(-(l + 1.0) * (l + 2.0) / (2.0 * lam)), boost::test_tools::tolerance(1e-14));
+}
+
+BOOST_AUTO_TEST_CASE(pymc_marketing_convention_values) {
+  // PyMC-Marketing geometric_adstock(x, alpha=0.5, l_max=3, normalize=False) is our
+  // max_lag = 2: y_t = x_t + 0.5 x_{t-1} + 0.25 x_{t-2}.
+  tf::RowMatrix x(5, 1);
+  x << 1, 2, 3, 4, 5;
+  const auto r = tf::adstock(x, tf::AdstockKind::geometric, {v(0.5)}, 2, false);
+  Eigen::VectorXd expected(5);
+  expected << 1.0, 2.5, 4.25, 6.0, 7.75;
+  check_close(r.values.col(0), expected, 1e-15);
+  // Meridian binomial weights with max_lag = 3, alpha = 0.5: (1 - l/4)^1 = 1, .75, .5, .25.
+  const double a = 0.5;
+  const auto w = tf::adstock_weights(tf::AdstockKind::binomial, &a, 3, false);
+  Eigen::VectorXd ew(4);
+  ew << 1.0, 0.75, 0.5, 0.25;
+  check_close(w.w, ew, 1e-15);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(adstock_derivatives)
+
+const std::vector<std::pair<tf::AdstockKind, std::vector<double>>> adstock_cases = {
+    {tf::AdstockKind::geometric, {0.65}},          {tf::AdstockKind::delayed, {0.55, 2.3}},
+    {tf::AdstockKind::binomial, {0.35}},           {tf::AdstockKind::weibull_cdf, {1.7, 3.2}},
+    {tf::AdstockKind::weibull_pdf, {2.2, 3.5}}};
+
+BOOST_DATA_TEST_CASE(parameter_gradients_match_finite_differences,
+                     bdata::xrange(5) * bdata::make({true, false}), which, normalize) {
+  const auto& [kind, base] = adstock_cases[static_cast<std::size_t>(which)];
+  const tf::RowMatrix x = random_media(40, 3, 7);
+  std::vector<Vec> p;
+  for (double b : base) p.push_back(v(b));
+  const int L = 9;
+  const auto r = tf::adstock(x, kind, p, L, normalize, true);
+  BOOST_REQUIRE_EQUAL(r.gradients.size(), base.size());
+  for (std::size_t i = 0; i < base.size(); ++i) {
+    auto f = [&](double val) {
+      auto q = p;
+      q[i] = v(val);
+      return tf::adstock(x, kind, q, L, normalize).values;
+    };
+    const auto fd = trustmix::test::central_difference(f, base[i], 1e-6 * std::max(1.0, base[i]));
+    BOOST_TEST_CONTEXT(tf::to_string(kind) << " parameter " << i << " normalize " << normalize) {
+      check_close(r.gradients[i], fd, 1e-6, 1e-3);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(infinite_geometric_gradient) {
+  const tf::RowMatrix x = random_media(50, 2, 3);
+  for (bool normalize : {true, false}) {
+    const auto r = tf::adstock(x, tf::AdstockKind::geometric, {v(0.8)}, tf::infinite_lag, normalize, true);
+    auto f = [&](double a) { return tf::adstock(x, tf::AdstockKind::geometric, {v(a)}, tf::infinite_lag, normalize).values; };
+    check_close(r.gradients[0], trustmix::test::central_difference(f, 0.8, 1e-6), 1e-6, 1e-3);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(input_derivative_is_lag_weights_and_transpose_is_adjoint) {
+  const tf::RowMatrix x = random_media(20, 2, 11);
+  const int L = 4;
+  const auto r = tf::adstock(x, tf::AdstockKind::weibull_cdf, {Vec::Constant(2, 1.3), Vec::Constant(2, 2.0)}, L, true, true);
+  // Perturb x[5, 1]: y[5 + l, 1] moves by weights(l, 1) * h, nothing else moves.
+  const double h = 1e-3;
+  tf::RowMatrix xp = x;
+  xp(5, 1) += h;
+  const auto rp = tf::adstock(xp, tf::AdstockKind::weibull_cdf, {Vec::Constant(2, 1.3), Vec::Constant(2, 2.0)}, L, true);
+  const tf::RowMatrix dy = (rp.values - r.values) / h;
+  for (int t = 0; t < 20; ++t) {
+    const double expected = (t >= 5 && t <= 5 + L) ? r.weights(t - 5, 1) : 0.0;
+    BOOST_TEST(dy(t, 1) == expected, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(dy(t, 0) == 0.0);
+  }
+  // <A x, g> = <x, A^T g> for the adstock operator A.
+  const tf::RowMatrix g = random_media(20, 2, 12);
+  const tf::RowMatrix at = tf::adstock_transpose(g, r.weights);
+  BOOST_TEST((r.values.array() * g.array()).sum() == (x.array() * at.array()).sum(), boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(saturation)
+
+BOOST_AUTO_TEST_CASE(closed_forms) {
+  tf::RowMatrix x(1, 4);
+  x << 0.0, 0.8, 2.0, 5.0;
+  const auto hill = tf::saturate(x, tf::SaturationKind::hill, {v(2.0), v(1.7)});
+  BOOST_TEST(hill.values(0, 0) == 0.0);
+  BOOST_TEST(hill.values(0, 2) == 0.5, boost::test_tools::tolerance(1e-15));  // x = k
+  BOOST_TEST(hill.values(0, 3) == std::pow(5.0, 1.7) / (std::pow(5.0, 1.7) + std::pow(2.0, 1.7)),
+             boost::test_tools::tolerance(1e-14));
+  const auto mm = tf::saturate(x, tf::SaturationKind::michaelis_menten, {v(2.0)});
+  BOOST_TEST(mm.values(0, 2) == 0.5, boost::test_tools::tolerance(1e-15));
+  BOOST_TEST(mm.values(0, 1) == 0.8 / 2.8, boost::test_tools::tolerance(1e-15));
+  const auto lg = tf::saturate(x, tf::SaturationKind::logistic, {v(1.3)});
+  for (int c = 0; c < 4; ++c) {
+    const double e = std::exp(-1.3 * x(0, c));
+    BOOST_TEST(lg.values(0, c) == (1.0 - e) / (1.0 + e), boost::test_tools::tolerance(1e-14));
+  }
+  const auto th = tf::saturate(x, tf::SaturationKind::tanh, {v(2.0)});
+  BOOST_TEST(th.values(0, 2) == std::tanh(1.0), boost::test_tools::tolerance(1e-15));
+}
+
+BOOST_DATA_TEST_CASE(gradients_match_finite_differences, bdata::xrange(4), which) {
+  const auto kind = static_cast<tf::SaturationKind>(which);
+  const std::vector<std::vector<double>> params = {{1.4, 2.2}, {0.9}, {1.1}, {1.6}};
+  tf::RowMatrix x = random_media(30, 3, 5).array() + 0.05;  // away from 0 for the x derivative
+  std::vector<Vec> p;
+  for (double b : params[static_cast<std::size_t>(which)]) p.push_back(v(b));
+  const auto r = tf::saturate(x, kind, p, true);
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    auto f = [&](double val) {
+      auto q = p;
+      q[i] = v(val);
+      return tf::saturate(x, kind, q).values;
+    };
+    check_close(r.gradients[i], trustmix::test::central_difference(f, p[i][0], 1e-6), 1e-6, 1e-4);
+  }
+  tf::RowMatrix fdx(x.rows(), x.cols());
+  const double h = 1e-6;
+  const auto up = tf::saturate((x.array() + h).matrix(), kind, p).values;
+  const auto down = tf::saturate((x.array() - h).matrix(), kind, p).values;
+  check_close(r.dx, ((up - down) / (2 * h)).eval(), 1e-6, 1e-4);
+}
+
+BOOST_AUTO_TEST_CASE(hill_limits_at_zero) {
+  tf::RowMatrix x = tf::RowMatrix::Zero(1, 3);
+  const auto r = tf::saturate(x, tf::SaturationKind::hill, {v(2.0), (Vec(3) << 0.5, 1.0, 2.0).finished()}, true);
+  BOOST_TEST(std::isinf(r.dx(0, 0)));
+  BOOST_TEST(r.dx(0, 1) == 0.5);  // s = 1: 1/k
+  BOOST_TEST(r.dx(0, 2) == 0.0);
+  BOOST_TEST(r.gradients[0].cwiseAbs().maxCoeff() == 0.0);
+  BOOST_TEST(r.gradients[1].cwiseAbs().maxCoeff() == 0.0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(determinism_and_errors)
+
+BOOST_AUTO_TEST_CASE(bit_identical_for_any_thread_count) {
+  const tf::RowMatrix x = random_media(3000, 17, 9);
+  const auto a1 = tf::adstock(x, tf::AdstockKind::weibull_pdf, {v(2.0), v(3.0)}, 13, true, true, 1);
+  const auto a2 = tf::adstock(x, tf::AdstockKind::weibull_pdf, {v(2.0), v(3.0)}, 13, true, true, 2);
+  const auto a4 = tf::adstock(x, tf::AdstockKind::weibull_pdf, {v(2.0), v(3.0)}, 13, true, true, 4);
+  BOOST_TEST((a1.values.array() == a2.values.array()).all());
+  BOOST_TEST((a1.values.array() == a4.values.array()).all());
+  BOOST_TEST((a1.gradients[1].array() == a4.gradients[1].array()).all());
+  const auto s1 = tf::saturate(a1.values, tf::SaturationKind::hill, {v(0.7), v(1.5)}, true, 1);
+  const auto s3 = tf::saturate(a1.values, tf::SaturationKind::hill, {v(0.7), v(1.5)}, true, 3);
+  BOOST_TEST((s1.values.array() == s3.values.array()).all());
+  BOOST_TEST((s1.gradients[0].array() == s3.gradients[0].array()).all());
+}
+
+BOOST_AUTO_TEST_CASE(errors_name_the_parameter_and_the_cell) {
+  tf::RowMatrix x = tf::RowMatrix::Ones(4, 2);
+  auto message = [](auto&& f) {
+    try {
+      f();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  BOOST_TEST(message([&] { (void)tf::adstock(x, tf::AdstockKind::geometric, {v(1.5)}, 3, true); }).find("alpha must be in [0, 1], got 1.5") != std::string::npos);
+  BOOST_TEST(message([&] { (void)tf::adstock(x, tf::AdstockKind::geometric, {Vec::Constant(3, 0.5)}, 3, true); }).find("one per channel (2), got 3") != std::string::npos);
+  BOOST_TEST(message([&] { (void)tf::adstock(x, tf::AdstockKind::delayed, {v(0.5), v(5.0)}, 3, true); }).find("theta must be in [0, 3]") != std::string::npos);
+  BOOST_TEST(message([&] { (void)tf::adstock(x, tf::AdstockKind::binomial, {v(0.5)}, tf::infinite_lag, true); }).find("only defined for geometric") != std::string::npos);
+  x(2, 1) = std::nan("");
+  BOOST_TEST(message([&] { (void)tf::adstock(x, tf::AdstockKind::geometric, {v(0.5)}, 3, true); }).find("row 2, column 1") != std::string::npos);
+  x(2, 1) = -1.0;
+  BOOST_TEST(message([&] { (void)tf::saturate(x, tf::SaturationKind::hill, {v(1.0), v(1.0)}); }).find("row 2, column 1 is -1") != std::string::npos);
+  x(2, 1) = 1.0;
+  BOOST_TEST(message([&] { (void)tf::saturate(x, tf::SaturationKind::tanh, {v(0.0)}); }).find("c must be a finite number > 0") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
