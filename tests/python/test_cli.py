@@ -1,0 +1,70 @@
+"""The command line: demo (tables and a PNG), kpi, version."""
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trustmix
+from trustmix import demo, transforms
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "trustmix", *args], capture_output=True, text=True, cwd=cwd,
+                          check=False)
+
+
+def test_demo_prints_tables_and_writes_chart(tmp_path):
+    r = run("demo", "--output", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    assert "Carry-over and saturation per channel" in r.stdout
+    assert "KPI table by AMEC stage" in r.stdout
+    png = tmp_path / "out" / "demo_transforms.png"
+    assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert str(png) in r.stdout
+
+
+def test_demo_numbers():
+    res = demo.demo_results()
+    plan = res["plan"]
+    # The 52-week window covers every campaign, so spend adds up to the total budget.
+    assert res["spend"].to_numpy().sum() == pytest.approx(plan.total_budget(), rel=1e-12)
+    co = res["carryover"]
+    assert co.loc["press", "half_life_weeks"] == 8.0
+    assert transforms.half_life(co.loc["press", "alpha"]) == pytest.approx(8.0, rel=1e-12)
+    # PR carries over far longer than SMM.
+    assert co.loc["press", "duration_90_weeks"] > 5 * co.loc["instagram", "duration_90_weeks"]
+    # Normalised infinite-window adstock preserves total activity up to the tail still to come.
+    a = co.loc["instagram", "alpha"]
+    carried = res["adstock"]["instagram"].sum()
+    x = res["spend"]["instagram"].to_numpy()
+    tail = sum(x[t] * a ** (len(x) - t) for t in range(len(x)))  # effect after the window
+    assert carried == pytest.approx(x.sum() - tail, rel=1e-12)
+    k = res["kpis"]
+    assert k[("impact", "cpm")].tolist() == pytest.approx(demo.DEMO_ASSUMPTIONS["cpm"].tolist(), rel=1e-12)
+    assert (res["response"].to_numpy() < 1).all() and (res["response"].to_numpy() >= 0).all()
+
+
+def test_kpi_command(tmp_path):
+    f = tmp_path / "k.csv"
+    pd.DataFrame({"channel": ["a", "b"], "spend": [100, 50], "impressions": [20000, 0]}).to_csv(f, index=False)
+    r = run("kpi", str(f), "--index", "channel")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].split() == ["cpm"] and lines[2].split() == ["a", "5.000"] and lines[3].split() == ["b", "NaN"]
+    empty = tmp_path / "e.csv"
+    pd.DataFrame({"x": [1]}).to_csv(empty, index=False)
+    r = run("kpi", str(empty))
+    assert r.returncode == 1 and "no KPI can be computed" in r.stderr
+
+
+def test_version_command():
+    r = run("version")
+    assert r.stdout.strip() == trustmix.__version__
+
+
+def test_demo_without_plot_runs_fast():
+    r = run("demo", "--no-plot")
+    assert r.returncode == 0 and "Chart written" not in r.stdout
+    assert np.isfinite(demo.demo_results()["carryover"]["share_after_last_spend"]).all()

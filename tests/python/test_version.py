@@ -1,0 +1,34 @@
+"""One version number, stated once (include/trustmix/version.hpp) and the same everywhere."""
+import importlib.metadata
+import pathlib
+import re
+
+import trustmix
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def header_version() -> str:
+    text = (ROOT / "include" / "trustmix" / "version.hpp").read_text()
+    major, minor, patch = (int(re.search(rf"#define TRUSTMIX_VERSION_{k} (\d+)", text).group(1))
+                           for k in ("MAJOR", "MINOR", "PATCH"))
+    string = re.search(r'#define TRUSTMIX_VERSION_STRING "([^"]+)"', text).group(1)
+    assert string == f"{major}.{minor}.{patch}", "version macros disagree with the version string"
+    return string
+
+
+def test_versions_agree():
+    v = header_version()
+    assert trustmix.__version__ == v
+    assert trustmix._core.__version__ == v
+    assert importlib.metadata.version("trustmix") == v
+
+
+def test_changelog_mentions_version():
+    assert f"## {header_version()}" in (ROOT / "CHANGELOG.md").read_text()
+
+
+def test_package_is_typed():
+    pkg = pathlib.Path(trustmix.__file__).parent
+    assert (pkg / "py.typed").exists()
+    assert (pkg / "_core.pyi").exists()
