@@ -177,15 +177,28 @@ inline void check_params(AdstockKind kind, const double* p, int max_lag, std::st
 
 namespace detail {
 
-/// y[t, :] = sum_l W[l, :] .* x[t - l, :], rows split across threads (deterministic).
+/// y[t, :] = sum_l W[l, :] .* x[t - l, :], rows split across threads (deterministic: each
+/// row is summed in the same order whatever the thread count). Plain loops over the
+/// contiguous channel dimension so the compiler vectorises them; the L + 1 weight rows
+/// and the last L + 1 input rows stay in cache while a row is built.
 inline void convolve_into(const ConstMatrixRef& x, const RowMatrix& w, Eigen::Ref<RowMatrix> y, int threads) {
-  const Eigen::Index T = x.rows(), L1 = w.rows();
-  parallel_for_blocks(T, threads, 4096 / std::max<Eigen::Index>(1, x.cols()) + 64, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+  const Eigen::Index T = x.rows(), C = x.cols(), L1 = w.rows();
+  const Eigen::Index xs = x.outerStride(), ys = y.outerStride();
+  const double* xp = x.data();
+  const double* wp = w.data();
+  double* yp = y.data();
+  parallel_for_blocks(T, threads, 16384 / std::max<Eigen::Index>(1, C * L1) + 32, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
     for (Eigen::Index t = b; t < e; ++t) {
-      auto yr = y.row(t).array();
-      yr = w.row(0).array() * x.row(t).array();
+      double* __restrict yr = yp + t * ys;
+      const double* __restrict w0 = wp;
+      const double* __restrict x0 = xp + t * xs;
+      for (Eigen::Index c = 0; c < C; ++c) yr[c] = w0[c] * x0[c];
       const Eigen::Index lmax = std::min<Eigen::Index>(t, L1 - 1);
-      for (Eigen::Index l = 1; l <= lmax; ++l) yr += w.row(l).array() * x.row(t - l).array();
+      for (Eigen::Index l = 1; l <= lmax; ++l) {
+        const double* __restrict wl = wp + l * C;
+        const double* __restrict xl = xp + (t - l) * xs;
+        for (Eigen::Index c = 0; c < C; ++c) yr[c] += wl[c] * xl[c];
+      }
     }
   });
 }

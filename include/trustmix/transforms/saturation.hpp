@@ -89,29 +89,31 @@ inline void require_media(const ConstMatrixRef& x, std::string_view what) {
     auto Y = out.values.middleRows(b, rows).array();
     switch (kind) {
       case SaturationKind::hill: {
-        // y = 1 / (1 + exp(s (ln k - ln x))); x = 0 gives exp(+inf) = inf and y = 0 exactly.
-        const Eigen::ArrayXd logk = p[0].log(), s = p[1];
-        Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> z =
-            (X.log().rowwise() - logk.transpose()).rowwise() * (-s.transpose());
-        z = z.exp();
-        Y = (1.0 + z).inverse();
-        if (with_derivatives) {
-          // y (1 - y), with 1 - y = z y (accurate when y is small) or 1 - y (when z is huge).
-          const auto one_minus = (z > 1.0).select(1.0 - Y, z * Y);
-          const Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> yy = Y * one_minus;
-          auto DX = out.dx.middleRows(b, rows).array();
-          auto DK = out.gradients[0].middleRows(b, rows).array();
-          auto DS = out.gradients[1].middleRows(b, rows).array();
-          DX = (yy.rowwise() * s.transpose()) / X;
-          DK = (yy.rowwise() * (-s / p[0]).transpose());
-          DS = yy * (X.log().rowwise() - logk.transpose());
-          for (Eigen::Index r = 0; r < rows; ++r)
-            for (Eigen::Index c = 0; c < C; ++c)
-              if (X(r, c) == 0.0) {  // limits at x = 0
-                DX(r, c) = s[c] < 1.0 ? std::numeric_limits<double>::infinity() : (s[c] == 1.0 ? 1.0 / p[0][c] : 0.0);
-                DS(r, c) = 0.0;
-                DK(r, c) = 0.0;
-              }
+        // y = 1 / (1 + z), z = exp(s (ln k - ln x)) = (k / x)^s; x = 0 gives z = inf and y = 0
+        // exactly. Row by row on contiguous 1-D arrays so Eigen vectorises log and exp.
+        const Eigen::ArrayXd logk = p[0].log(), s = p[1], s_over_k = p[1] / p[0];
+        Eigen::ArrayXd logx(C), z(C);
+        for (Eigen::Index r = 0; r < rows; ++r) {
+          const Eigen::Index t = b + r;
+          const Eigen::Map<const Eigen::ArrayXd> xr(x.row(t).data(), C);
+          Eigen::Map<Eigen::ArrayXd> yr(out.values.row(t).data(), C);
+          logx = xr.log();
+          z = ((logk - logx) * s).exp();
+          yr = (1.0 + z).inverse();
+          if (!with_derivatives) continue;
+          Eigen::Map<Eigen::ArrayXd> dx(out.dx.row(t).data(), C), dk(out.gradients[0].row(t).data(), C),
+              ds(out.gradients[1].row(t).data(), C);
+          // y (1 - y) with 1 - y = z y (accurate when y is small) or 1 - y (when z is huge).
+          const Eigen::ArrayXd yy = yr * (z > 1.0).select(1.0 - yr, z * yr);
+          dx = yy * s / xr;
+          dk = -yy * s_over_k;
+          ds = yy * (logx - logk);
+          for (Eigen::Index c = 0; c < C; ++c)
+            if (xr[c] == 0.0) {  // limits at x = 0
+              dx[c] = s[c] < 1.0 ? std::numeric_limits<double>::infinity() : (s[c] == 1.0 ? 1.0 / p[0][c] : 0.0);
+              ds[c] = 0.0;
+              dk[c] = 0.0;
+            }
         }
         break;
       }

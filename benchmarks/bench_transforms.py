@@ -1,0 +1,107 @@
+"""Adstock + Hill on 10 years of daily data x 50 channels: trustmix against a vectorised
+numpy implementation of the same formulas (MODEL.md section 1), in the same run.
+
+Prints time per call (median of repeats), the speed-up, peak extra memory and the
+largest difference between the two results.
+
+    python benchmarks/bench_transforms.py [--days 3650] [--channels 50] [--max-lag 30] [--repeats 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+import tracemalloc
+
+import numpy as np
+
+import trustmix as tm
+from trustmix import transforms as tf
+
+
+def numpy_weights(kind: str, L: int, p: dict[str, np.ndarray]) -> np.ndarray:
+    """(L + 1, C) normalised lag weights, vectorised over channels."""
+    lag = np.arange(L + 1, dtype=float)[:, None]
+    if kind == "geometric":
+        w = p["alpha"][None, :] ** lag
+    elif kind == "delayed":
+        w = p["alpha"][None, :] ** ((lag - p["theta"][None, :]) ** 2)
+    elif kind == "weibull_cdf":
+        w = np.cumprod(np.exp(-(((lag + 1) / p["lam"][None, :]) ** p["k"][None, :])), axis=0)
+    else:
+        raise ValueError(kind)
+    return w / w.sum(axis=0, keepdims=True)
+
+
+def numpy_adstock_hill(x: np.ndarray, kind: str, L: int, p: dict[str, np.ndarray], k: np.ndarray,
+                       s: np.ndarray) -> np.ndarray:
+    w = numpy_weights(kind, L, p)
+    y = w[0] * x
+    for lag in range(1, L + 1):
+        y[lag:] += w[lag] * x[:-lag]
+    ys = y ** s
+    return ys / (ys + k ** s)
+
+
+def trustmix_adstock_hill(x: np.ndarray, kind: str, L: int, p: dict[str, np.ndarray], k: np.ndarray,
+                          s: np.ndarray, threads: int) -> np.ndarray:
+    y = tf.adstock(x, kind, max_lag=L, threads=threads, **p)
+    return tf.hill(y, k=k, s=s, threads=threads)
+
+
+def timed(fn, repeats: int) -> tuple[float, np.ndarray]:
+    out = fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)), out
+
+
+def peak_memory(fn) -> float:
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--days", type=int, default=3650)
+    ap.add_argument("--channels", type=int, default=50)
+    ap.add_argument("--max-lag", type=int, default=30)
+    ap.add_argument("--repeats", type=int, default=30)
+    args = ap.parse_args()
+    rng = np.random.default_rng(1)
+    T, C, L = args.days, args.channels, args.max_lag
+    x = rng.gamma(2.0, 1.0, size=(T, C)) * (rng.random((T, C)) > 0.2)
+    k = rng.uniform(0.5, 2.0, C)
+    s = rng.uniform(0.8, 2.5, C)
+    kinds = {
+        "geometric": {"alpha": rng.uniform(0.3, 0.95, C)},
+        "delayed": {"alpha": rng.uniform(0.3, 0.9, C), "theta": rng.uniform(0, 5, C)},
+        "weibull_cdf": {"k": rng.uniform(0.5, 3, C), "lam": rng.uniform(1, 10, C)},
+    }
+    print(f"trustmix {tm.__version__}, numpy {np.__version__}, {platform.machine()}, "
+          f"{os.cpu_count()} cores; T={T} days x C={C} channels, max_lag={L}, median of {args.repeats}")
+    header = f"{'adstock + hill':<16}{'numpy ms':>10}{'tm 1 thr ms':>13}{'tm 2 thr ms':>13}{'x (1 thr)':>11}{'x (2 thr)':>11}{'max |diff|':>12}{'np MiB':>9}{'tm MiB':>9}"
+    print(header)
+    print("-" * len(header))
+    for kind, p in kinds.items():
+        t_np, y_np = timed(lambda: numpy_adstock_hill(x, kind, L, p, k, s), args.repeats)
+        t1, y1 = timed(lambda: trustmix_adstock_hill(x, kind, L, p, k, s, 1), args.repeats)
+        t2, y2 = timed(lambda: trustmix_adstock_hill(x, kind, L, p, k, s, 2), args.repeats)
+        assert np.array_equal(y1, y2), "thread count changed the result"
+        diff = float(np.max(np.abs(y1 - y_np)))
+        m_np = peak_memory(lambda: numpy_adstock_hill(x, kind, L, p, k, s))
+        m_tm = peak_memory(lambda: trustmix_adstock_hill(x, kind, L, p, k, s, 2))
+        print(f"{kind:<16}{t_np * 1e3:>10.2f}{t1 * 1e3:>13.2f}{t2 * 1e3:>13.2f}{t_np / t1:>11.1f}{t_np / t2:>11.1f}"
+              f"{diff:>12.1e}{m_np:>9.1f}{m_tm:>9.1f}")
+
+
+if __name__ == "__main__":
+    main()
