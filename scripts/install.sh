@@ -14,6 +14,9 @@ PYTHON=${PYTHON:-python3}
 with_package=1
 [ "${1:-}" = "--no-package" ] && with_package=0
 
+# pip on some machines warns about configured package folders that do not exist; keep
+# the log readable without hiding pip's exit status.
+quiet_pip() { { "$@" 2>&1; } | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # 1. Debian packages ---------------------------------------------------------------
@@ -43,10 +46,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "==> creating virtual environment $VENV"
   "$PYTHON" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade "pip>=23" >/dev/null
+quiet_pip "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade "pip>=23"
 
 # 3. The package and its extras -----------------------------------------------------
 if [ $with_package = 1 ]; then
   echo "==> pip install .[all] (builds the C++ extension)"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check ".[all]"
+  quiet_pip "$VENV/bin/python" -m pip install -q --disable-pip-version-check ".[all]"
 fi

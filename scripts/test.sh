@@ -11,11 +11,14 @@ root=$(pwd)
 VENV=${TRUSTMIX_VENV:-.venv}
 PY="$root/$VENV/bin/python"
 jobs=${TRUSTMIX_JOBS:-2}
+# pip on some machines warns about configured package folders that do not exist; keep
+# the log readable without hiding pip's exit status.
+quiet_pip() { { "$@" 2>&1; } | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
 step() { printf '\n==> %s\n' "$*"; }
 
 step "install prerequisites"
 bash scripts/install.sh --no-package
-"$PY" -m pip install -q --disable-pip-version-check build "cmake>=3.24" ninja
+quiet_pip "$PY" -m pip install -q --disable-pip-version-check build "cmake>=3.24" ninja
 export PATH="$root/$VENV/bin:$PATH"
 
 step "build sdist and wheel"
@@ -23,8 +26,8 @@ rm -rf dist
 "$PY" -m build --outdir dist . >build-wheel.log 2>&1 || { tail -50 build-wheel.log; exit 1; }
 wheel=$(ls dist/trustmix-*.whl)
 echo "built $wheel"
-"$PY" -m pip install -q --disable-pip-version-check "${wheel}[all]"
-"$PY" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel"
+quiet_pip "$PY" -m pip install -q --disable-pip-version-check "${wheel}[all]"
+quiet_pip "$PY" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel"
 
 step "C++ tests (CTest, -Werror)"
 cmake -S . -B build/ci -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRUSTMIX_WERROR=ON \
@@ -46,7 +49,7 @@ step "Python tests and notebooks (pytest)"
 step "wheel smoke test in a fresh virtual environment"
 smoke=$(mktemp -d)
 "$(command -v python3)" -m venv "$smoke/venv"
-"$smoke/venv/bin/python" -m pip install -q --disable-pip-version-check "${wheel}[plot]"
+quiet_pip "$smoke/venv/bin/python" -m pip install -q --disable-pip-version-check "${wheel}[plot]"
 (cd "$smoke" && "$smoke/venv/bin/python" "$root/tests/smoke.py" "$version" && \
    "$smoke/venv/bin/python" -m trustmix demo --output "$smoke/out" >/dev/null && ls "$smoke/out"/*.png >/dev/null)
 rm -rf "$smoke"
