@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m, pybind11::mod_gil_not_used()) {
   trustmix::bindings::register_attribution(m);
   trustmix::bindings::register_inference(m);
   trustmix::bindings::register_simulate(m);
+  trustmix::bindings::register_mmm(m);
 }

@@ -1,0 +1,559 @@
+#pragma once
+// The trust-linked response model of MODEL.md: log posterior and its exact gradient on
+// unconstrained parameters, the forward pass with the additive decomposition, and a MAP
+// fit by L-BFGS. Notation follows MODEL.md:
+//
+//   a[c, t] = sum_{l=0}^{L} w_l(alpha_c) x[c, t - l]     geometric adstock, normalised weights
+//   h[c, t] = (1 - exp(-lam_c a)) / (1 + exp(-lam_c a))   logistic saturation
+//   G[t]    = delta G[t-1] + (1 - delta) sum_{p in trust} kappa_p h[p, t] - sum_e omega_e d[e, t],
+//             G[-1] = G0
+//   mu[t]   = sum_k b_k B[t, k] + gamma G[t] + sum_{s in conversion} beta_s (1 + theta G[t]) h[s, t]
+//   y[t]    ~ Normal(mu[t], sigma)
+//   q[t]    ~ Normal(a_q + b_q G[t], sigma_q)             trust tracker, observed t only
+//
+// Identification: the trust weights kappa lie on the simplex (they sum to 1), so G is an
+// index in the units of saturated PR activity (about 0..1) and the absolute strength of
+// trust sits in gamma, theta and b_q. With one trust channel kappa = 1.
+//
+// Unconstrained parameters: logit for alpha and delta, log for lam, omega, gamma, theta,
+// beta, sigma, b_q, sigma_q, additive log-ratios for kappa (last logit fixed at 0), and
+// identity for G0, b and a_q. The log density includes the log-Jacobian of every map.
+//
+// Cost of one log density + gradient: O(T x C x L); no allocation (workspaces are
+// members, so one model object serves one thread; copy it per chain).
+#include <Eigen/Core>
+#include <Eigen/QR>
+
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "trustmix/core/error.hpp"
+
+namespace trustmix::mmm {
+
+using Matrix = Eigen::MatrixXd;  // column-major: one contiguous time series per column
+using Vector = Eigen::VectorXd;
+
+/// Prior settings (MODEL.md section 5). Positive scales are half-normal on the scaled
+/// outcome; adstock alpha ~ Beta(alpha_a, alpha_b); logistic lam ~ Gamma(lam_shape,
+/// lam_rate); trust half-life (periods) ~ LogNormal(log(half_life_median), half_life_sd_log).
+struct TrustModelPriors {
+  double alpha_a = 1.0, alpha_b = 3.0;
+  double lam_shape = 3.0, lam_rate = 1.0;
+  double half_life_median = 12.0, half_life_sd_log = 0.5;
+  double g0_mean = 0.0, g0_sd = 0.5;
+  double omega_sd = 1.0, gamma_sd = 1.0, theta_sd = 2.0, beta_sd = 1.0;
+  double baseline_sd = 2.0, sigma_sd = 1.0;
+  double tracker_a_sd = 2.0, tracker_b_sd = 2.0, tracker_sigma_sd = 1.0;
+};
+
+/// Data of one fit. Media, outcome and tracker are expected already scaled (the Python
+/// layer divides media by their mean non-zero value and the outcome by its mean).
+struct TrustModelData {
+  Matrix media;                       ///< T x C channel activity, >= 0
+  std::vector<bool> trust;            ///< C: channel feeds the trust stock
+  std::vector<bool> conversion;       ///< C: channel converts in the short term
+  Matrix baseline;                    ///< T x K baseline design (intercept, trend, seasonality, controls)
+  Matrix shocks;                      ///< T x E shock events (>= 0), may have 0 columns
+  Vector y;                           ///< T outcome
+  Vector tracker;                     ///< T trust tracker, NaN where missing; empty if none
+  int max_lag = 12;                   ///< L
+  bool trust_enabled = true;          ///< false: a standard MMM (no G, gamma, theta, kappa, ...)
+};
+
+/// Constrained parameter values.
+struct TrustModelParameters {
+  Vector alpha, lam;   ///< per channel
+  Vector kappa;        ///< per trust channel (simplex)
+  Vector omega;        ///< per shock
+  Vector beta;         ///< per conversion channel
+  Vector b;            ///< per baseline column
+  double delta = 0.0, g0 = 0.0, gamma = 0.0, theta = 0.0, sigma = 1.0;
+  double tracker_a = 0.0, tracker_b = 0.0, tracker_sigma = 1.0;
+};
+
+/// Every intermediate of one forward pass, for decompositions and counterfactuals.
+struct TrustModelForward {
+  Matrix adstock, saturated;   ///< T x C
+  Vector inflow, trust_stock;  ///< T
+  Matrix trust_by_channel;     ///< T x P: G^(p), the stock built by trust channel p alone
+  Vector trust_from_shocks, trust_from_initial;  ///< T
+  Vector base, trust_direct;   ///< T
+  Matrix conversion_own;       ///< T x S: beta_s h_s
+  Matrix amplification;        ///< T x S: beta_s theta G h_s
+  Vector mu;                   ///< T
+};
+
+class TrustModel {
+ public:
+  TrustModel(TrustModelData data, TrustModelPriors priors = {}) : d_(std::move(data)), pr_(priors) {
+    validate();
+    layout();
+    allocate();
+  }
+
+  [[nodiscard]] int dimension() const { return n_; }
+  [[nodiscard]] const std::vector<std::string>& parameter_names() const { return names_; }
+  [[nodiscard]] const TrustModelData& data() const { return d_; }
+  [[nodiscard]] const TrustModelPriors& priors() const { return pr_; }
+  [[nodiscard]] int periods() const { return static_cast<int>(d_.y.size()); }
+  [[nodiscard]] bool has_tracker() const { return n_tracker_obs_ > 0; }
+
+  /// Maps unconstrained z to constrained parameters.
+  [[nodiscard]] TrustModelParameters constrain(const Eigen::Ref<const Vector>& z) const {
+    check_dimension(z);
+    TrustModelParameters p;
+    p.alpha.resize(C_);
+    p.lam.resize(C_);
+    for (int c = 0; c < C_; ++c) {
+      p.alpha[c] = sigmoid(z[o_alpha_ + c]);
+      p.lam[c] = std::exp(z[o_lam_ + c]);
+    }
+    p.beta = z.segment(o_beta_, S_).array().exp();
+    p.b = z.segment(o_b_, K_);
+    p.sigma = std::exp(z[o_sigma_]);
+    if (d_.trust_enabled) {
+      p.kappa.resize(P_);
+      double mx = 0.0;
+      for (int i = 0; i + 1 < P_; ++i) mx = std::max(mx, z[o_kappa_ + i]);
+      double total = 0.0;
+      for (int i = 0; i < P_; ++i) {
+        p.kappa[i] = std::exp((i + 1 < P_ ? z[o_kappa_ + i] : 0.0) - mx);
+        total += p.kappa[i];
+      }
+      p.kappa /= total;
+      p.delta = sigmoid(z[o_delta_]);
+      p.g0 = z[o_g0_];
+      p.omega = z.segment(o_omega_, E_).array().exp();
+      p.gamma = std::exp(z[o_gamma_]);
+      p.theta = std::exp(z[o_theta_]);
+      if (n_tracker_obs_ > 0) {
+        p.tracker_a = z[o_tracker_];
+        p.tracker_b = std::exp(z[o_tracker_ + 1]);
+        p.tracker_sigma = std::exp(z[o_tracker_ + 2]);
+      }
+    }
+    return p;
+  }
+
+  /// Log posterior density (up to a constant) at unconstrained z; writes the gradient.
+  double log_density(const Eigen::Ref<const Vector>& z, Eigen::Ref<Vector> grad) {
+    check_dimension(z);
+    grad.setZero();
+    const TrustModelParameters p = constrain(z);
+    const int T = periods();
+    double lp = 0.0;
+
+    // ---- forward: channels --------------------------------------------------------
+    for (int c = 0; c < C_; ++c) {
+      geometric_weights(p.alpha[c], c);
+      convolve(d_.media.col(c), w_.col(c), A_.col(c));
+      const double half = 0.5 * p.lam[c];
+      for (int t = 0; t < T; ++t) H_(t, c) = std::tanh(half * A_(t, c));
+    }
+    // ---- forward: trust stock -----------------------------------------------------
+    if (d_.trust_enabled) {
+      inflow_.setZero();
+      for (int i = 0; i < P_; ++i) inflow_ += p.kappa[i] * H_.col(trust_idx_[i]);
+      double prev = p.g0;
+      for (int t = 0; t < T; ++t) {
+        double shock = 0.0;
+        for (int e = 0; e < E_; ++e) shock += p.omega[e] * d_.shocks(t, e);
+        G_[t] = p.delta * prev + (1.0 - p.delta) * inflow_[t] - shock;
+        prev = G_[t];
+      }
+    }
+    // ---- forward: outcome ---------------------------------------------------------
+    mu_.noalias() = d_.baseline * p.b;
+    conv_sum_.setZero();  // sum_s beta_s h_s
+    for (int j = 0; j < S_; ++j) conv_sum_ += p.beta[j] * H_.col(conv_idx_[j]);
+    if (d_.trust_enabled) {
+      mu_ += p.gamma * G_ + conv_sum_ + p.theta * G_.cwiseProduct(conv_sum_);
+    } else {
+      mu_ += conv_sum_;
+    }
+    // ---- likelihood ----------------------------------------------------------------
+    const double s2 = p.sigma * p.sigma;
+    double ss = 0.0;
+    for (int t = 0; t < T; ++t) {
+      const double r = d_.y[t] - mu_[t];
+      ss += r * r;
+      gmu_[t] = r / s2;
+    }
+    lp += -0.5 * ss / s2 - T * std::log(p.sigma);
+    grad[o_sigma_] += -T + ss / s2;  // d/d log sigma
+
+    // ---- backward: outcome ---------------------------------------------------------
+    grad.segment(o_b_, K_).noalias() += d_.baseline.transpose() * gmu_;
+    gH_.setZero();
+    if (d_.trust_enabled) {
+      for (int t = 0; t < T; ++t) gG_[t] = gmu_[t] * (p.gamma + p.theta * conv_sum_[t]);
+      grad[o_gamma_] += gmu_.dot(G_) * p.gamma;
+      grad[o_theta_] += gmu_.cwiseProduct(G_).dot(conv_sum_) * p.theta;
+      for (int j = 0; j < S_; ++j) {
+        const int c = conv_idx_[j];
+        double gb = 0.0;
+        for (int t = 0; t < T; ++t) {
+          const double amp = 1.0 + p.theta * G_[t];
+          gb += gmu_[t] * amp * H_(t, c);
+          gH_(t, c) += gmu_[t] * p.beta[j] * amp;
+        }
+        grad[o_beta_ + j] += gb * p.beta[j];
+      }
+      // tracker
+      if (n_tracker_obs_ > 0) {
+        const double qs2 = p.tracker_sigma * p.tracker_sigma;
+        double qss = 0.0, ga = 0.0, gbq = 0.0;
+        for (int t = 0; t < T; ++t) {
+          if (std::isnan(d_.tracker[t])) continue;
+          const double r = d_.tracker[t] - p.tracker_a - p.tracker_b * G_[t];
+          qss += r * r;
+          ga += r / qs2;
+          gbq += r / qs2 * G_[t];
+          gG_[t] += r / qs2 * p.tracker_b;
+        }
+        lp += -0.5 * qss / qs2 - n_tracker_obs_ * std::log(p.tracker_sigma);
+        grad[o_tracker_] += ga;
+        grad[o_tracker_ + 1] += gbq * p.tracker_b;
+        grad[o_tracker_ + 2] += -n_tracker_obs_ + qss / qs2;
+      }
+      // trust recursion, reverse: lambda[t] = gG[t] + delta lambda[t+1]
+      double lam_next = 0.0, gdelta = 0.0;
+      for (int t = T - 1; t >= 0; --t) {
+        const double lam_t = gG_[t] + p.delta * lam_next;
+        adj_[t] = lam_t;
+        const double prev = t > 0 ? G_[t - 1] : p.g0;
+        gdelta += lam_t * (prev - inflow_[t]);
+        lam_next = lam_t;
+      }
+      grad[o_g0_] += p.delta * adj_[0];
+      grad[o_delta_] += gdelta * p.delta * (1.0 - p.delta);
+      for (int e = 0; e < E_; ++e) grad[o_omega_ + e] += -adj_.dot(d_.shocks.col(e)) * p.omega[e];
+      // kappa (simplex): dL/dz_j = kappa_j (g_j - sum_i kappa_i g_i)
+      gkappa_.resize(P_);
+      for (int i = 0; i < P_; ++i) {
+        const int c = trust_idx_[i];
+        gkappa_[i] = (1.0 - p.delta) * adj_.dot(H_.col(c));
+        gH_.col(c) += (1.0 - p.delta) * p.kappa[i] * adj_;
+      }
+      const double kg = p.kappa.dot(gkappa_);
+      for (int i = 0; i + 1 < P_; ++i) grad[o_kappa_ + i] += p.kappa[i] * (gkappa_[i] - kg);
+    } else {
+      for (int j = 0; j < S_; ++j) {
+        const int c = conv_idx_[j];
+        grad[o_beta_ + j] += gmu_.dot(H_.col(c)) * p.beta[j];
+        gH_.col(c) += p.beta[j] * gmu_;
+      }
+    }
+    // ---- backward: channels ----------------------------------------------------------
+    for (int c = 0; c < C_; ++c) {
+      const double half = 0.5 * p.lam[c];
+      double glam = 0.0;
+      for (int t = 0; t < T; ++t) {
+        const double sech2 = 1.0 - H_(t, c) * H_(t, c);
+        glam += gH_(t, c) * 0.5 * A_(t, c) * sech2;
+        ga_[t] = gH_(t, c) * half * sech2;
+      }
+      grad[o_lam_ + c] += glam * p.lam[c];
+      // dL/dalpha = sum_l dw_l sum_t ga[t] x[t - l]
+      double galpha = 0.0;
+      const auto x = d_.media.col(c);
+      for (int l = 0; l <= d_.max_lag && l < T; ++l) galpha += dw_(l, c) * ga_.tail(T - l).dot(x.head(T - l));
+      grad[o_alpha_ + c] += galpha * p.alpha[c] * (1.0 - p.alpha[c]);
+    }
+    lp += log_prior_and_jacobian(z, p, grad);
+    return lp;
+  }
+
+  /// Forward pass with the additive decomposition (MODEL.md section 4):
+  /// mu = base + trust_direct + sum_s conversion_own_s + sum_s amplification_s, and the
+  /// trust stock split G = sum_p G^(p) + G^(shock) + G^(initial) exactly.
+  [[nodiscard]] TrustModelForward forward(const Eigen::Ref<const Vector>& z) const {
+    return forward_on(z, d_.media, d_.baseline, d_.shocks);
+  }
+
+  /// Forward pass on other media (same shape): counterfactuals such as "PR stops".
+  [[nodiscard]] TrustModelForward forward_with_media(const Eigen::Ref<const Vector>& z, const Matrix& media) const {
+    if (media.rows() != d_.media.rows() || media.cols() != d_.media.cols())
+      fail("media must be ", d_.media.rows(), " x ", d_.media.cols(), ", got ", media.rows(), " x ", media.cols());
+    return forward_on(z, media, d_.baseline, d_.shocks);
+  }
+
+  /// Forward pass on any horizon T': media (T' x C), baseline design (T' x K) and shocks
+  /// (T' x E, or 0 columns for none). Used to extend a fit past the data (with zero media
+  /// after the end) so that long-term effects carried by the trust stock are counted.
+  [[nodiscard]] TrustModelForward forward_on(const Eigen::Ref<const Vector>& z, const Matrix& media,
+                                             const Matrix& baseline, const Matrix& shocks_in) const {
+    check_dimension(z);
+    const auto Tn = media.rows();
+    if (media.cols() != C_) fail("media must have ", C_, " columns, got ", media.cols());
+    if (baseline.rows() != Tn || baseline.cols() != K_)
+      fail("baseline must be ", Tn, " x ", K_, ", got ", baseline.rows(), " x ", baseline.cols());
+    const Matrix shocks = shocks_in.cols() == 0 ? Matrix::Zero(Tn, E_) : shocks_in;
+    if (shocks.rows() != Tn || shocks.cols() != E_)
+      fail("shocks must be ", Tn, " x ", E_, ", got ", shocks.rows(), " x ", shocks.cols());
+    const TrustModelParameters p = constrain(z);
+    const int T = static_cast<int>(Tn);
+    TrustModelForward f;
+    f.adstock.resize(T, C_);
+    f.saturated.resize(T, C_);
+    Matrix w(d_.max_lag + 1, C_), dw(d_.max_lag + 1, C_);
+    for (int c = 0; c < C_; ++c) {
+      geometric_weights_into(p.alpha[c], w.col(c), dw.col(c));
+      convolve(media.col(c), w.col(c), f.adstock.col(c));
+      f.saturated.col(c) = (0.5 * p.lam[c] * f.adstock.col(c).array()).tanh().matrix();
+    }
+    f.inflow = Vector::Zero(T);
+    f.trust_stock = Vector::Zero(T);
+    f.trust_by_channel = Matrix::Zero(T, P_);
+    f.trust_from_shocks = Vector::Zero(T);
+    f.trust_from_initial = Vector::Zero(T);
+    if (d_.trust_enabled) {
+      for (int i = 0; i < P_; ++i) {
+        double prev = 0.0;
+        for (int t = 0; t < T; ++t) {
+          f.trust_by_channel(t, i) = p.delta * prev + (1.0 - p.delta) * p.kappa[i] * f.saturated(t, trust_idx_[i]);
+          prev = f.trust_by_channel(t, i);
+        }
+        f.inflow += p.kappa[i] * f.saturated.col(trust_idx_[i]);
+      }
+      double ps = 0.0, pi = p.g0;
+      for (int t = 0; t < T; ++t) {
+        double shock = 0.0;
+        for (int e = 0; e < E_; ++e) shock += p.omega[e] * shocks(t, e);
+        f.trust_from_shocks[t] = p.delta * ps - shock;
+        ps = f.trust_from_shocks[t];
+        f.trust_from_initial[t] = p.delta * pi;
+        pi = f.trust_from_initial[t];
+      }
+      f.trust_stock = f.trust_by_channel.rowwise().sum() + f.trust_from_shocks + f.trust_from_initial;
+    }
+    f.base = baseline * p.b;
+    f.trust_direct = p.gamma * f.trust_stock;
+    f.conversion_own.resize(T, S_);
+    f.amplification.resize(T, S_);
+    for (int j = 0; j < S_; ++j) {
+      f.conversion_own.col(j) = p.beta[j] * f.saturated.col(conv_idx_[j]);
+      f.amplification.col(j) = p.theta * f.trust_stock.cwiseProduct(f.conversion_own.col(j));
+    }
+    f.mu = f.base + f.trust_direct + f.conversion_own.rowwise().sum() + f.amplification.rowwise().sum();
+    return f;
+  }
+
+  /// A starting point: prior-typical transforms, half-life at the prior median, the
+  /// baseline by least squares, sigma at the outcome's standard deviation.
+  [[nodiscard]] Vector initial_point() const {
+    Vector z = Vector::Zero(n_);
+    for (int c = 0; c < C_; ++c) {
+      z[o_alpha_ + c] = std::log(0.3 / 0.7);
+      z[o_lam_ + c] = std::log(1.5);
+    }
+    z.segment(o_beta_, S_).setConstant(std::log(0.1));
+    if (K_ > 0) z.segment(o_b_, K_) = d_.baseline.colPivHouseholderQr().solve(d_.y);
+    const double sd = std::sqrt((d_.y.array() - d_.y.mean()).square().mean());
+    z[o_sigma_] = std::log(std::max(sd, 1e-3));
+    if (d_.trust_enabled) {
+      const double delta = std::pow(0.5, 1.0 / pr_.half_life_median);
+      z[o_delta_] = std::log(delta / (1.0 - delta));
+      z[o_g0_] = pr_.g0_mean;
+      z.segment(o_omega_, E_).setConstant(std::log(0.1));
+      z[o_gamma_] = std::log(0.1);
+      z[o_theta_] = std::log(0.1);
+      if (n_tracker_obs_ > 0) {
+        z[o_tracker_] = 0.0;
+        z[o_tracker_ + 1] = 0.0;
+        z[o_tracker_ + 2] = 0.0;
+      }
+    }
+    return z;
+  }
+
+ private:
+  static double sigmoid(double v) { return v >= 0 ? 1.0 / (1.0 + std::exp(-v)) : std::exp(v) / (1.0 + std::exp(v)); }
+
+  void check_dimension(const Eigen::Ref<const Vector>& z) const {
+    if (z.size() != n_) fail("parameter vector has ", z.size(), " values, the model has ", n_);
+  }
+
+  void validate() {
+    const auto T = d_.y.size();
+    if (T < 2) fail("the outcome needs at least 2 periods, got ", T);
+    if (!d_.y.allFinite()) fail("the outcome y must be finite (no NaN)");
+    if (d_.media.rows() != T) fail("media has ", d_.media.rows(), " rows, the outcome has ", T);
+    if (d_.baseline.rows() != T) fail("baseline design has ", d_.baseline.rows(), " rows, the outcome has ", T);
+    if (d_.shocks.cols() > 0 && d_.shocks.rows() != T) fail("shocks have ", d_.shocks.rows(), " rows, the outcome has ", T);
+    if (d_.shocks.cols() == 0) d_.shocks.resize(T, 0);
+    if (d_.tracker.size() != 0 && d_.tracker.size() != T) fail("tracker has ", d_.tracker.size(), " values, the outcome has ", T);
+    const auto C = d_.media.cols();
+    if (static_cast<Eigen::Index>(d_.trust.size()) != C || static_cast<Eigen::Index>(d_.conversion.size()) != C)
+      fail("trust and conversion flags need one value per media column (", C, ")");
+    for (Eigen::Index c = 0; c < C; ++c)
+      for (Eigen::Index t = 0; t < T; ++t)
+        if (!(d_.media(t, c) >= 0.0) || !std::isfinite(d_.media(t, c)))
+          fail("media must be finite and >= 0: row ", t, ", column ", c, " is ", d_.media(t, c));
+    if (d_.max_lag < 0) fail("max_lag must be >= 0, got ", d_.max_lag);
+    if (!d_.baseline.allFinite()) fail("the baseline design must be finite");
+    if ((d_.shocks.array() < 0.0).any() || !d_.shocks.allFinite()) fail("shocks must be finite and >= 0");
+  }
+
+  void layout() {
+    C_ = static_cast<int>(d_.media.cols());
+    K_ = static_cast<int>(d_.baseline.cols());
+    E_ = d_.trust_enabled ? static_cast<int>(d_.shocks.cols()) : 0;
+    for (int c = 0; c < C_; ++c) {
+      if (d_.trust[static_cast<std::size_t>(c)] && d_.trust_enabled) trust_idx_.push_back(c);
+      if (d_.conversion[static_cast<std::size_t>(c)]) conv_idx_.push_back(c);
+    }
+    P_ = static_cast<int>(trust_idx_.size());
+    S_ = static_cast<int>(conv_idx_.size());
+    if (d_.trust_enabled && P_ == 0) fail("the trust stock needs at least one trust channel (or trust_enabled = false)");
+    n_tracker_obs_ = 0;
+    if (d_.trust_enabled)
+      for (Eigen::Index t = 0; t < d_.tracker.size(); ++t) n_tracker_obs_ += std::isnan(d_.tracker[t]) ? 0 : 1;
+    auto add = [&](int& offset, int count, const std::string& base, const std::vector<std::string>& labels) {
+      offset = n_;
+      for (int i = 0; i < count; ++i) names_.push_back(labels.empty() ? base : base + "[" + labels[static_cast<std::size_t>(i)] + "]");
+      n_ += count;
+    };
+    std::vector<std::string> ch, tr, cv, kb, ev;
+    for (int c = 0; c < C_; ++c) ch.push_back(std::to_string(c));
+    for (int i : trust_idx_) tr.push_back(std::to_string(i));
+    for (int j : conv_idx_) cv.push_back(std::to_string(j));
+    for (int k = 0; k < K_; ++k) kb.push_back(std::to_string(k));
+    for (int e = 0; e < E_; ++e) ev.push_back(std::to_string(e));
+    add(o_alpha_, C_, "logit_alpha", ch);
+    add(o_lam_, C_, "log_lam", ch);
+    add(o_beta_, S_, "log_beta", cv);
+    add(o_b_, K_, "b", kb);
+    add(o_sigma_, 1, "log_sigma", {});
+    if (d_.trust_enabled) {
+      std::vector<std::string> kl(tr.begin(), tr.end() - 1);
+      add(o_kappa_, P_ - 1, "alr_kappa", kl);
+      add(o_delta_, 1, "logit_delta", {});
+      add(o_g0_, 1, "g0", {});
+      add(o_omega_, E_, "log_omega", ev);
+      add(o_gamma_, 1, "log_gamma", {});
+      add(o_theta_, 1, "log_theta", {});
+      if (n_tracker_obs_ > 0) {
+        add(o_tracker_, 1, "tracker_a", {});
+        names_.push_back("log_tracker_b");
+        names_.push_back("log_tracker_sigma");
+        n_ += 2;
+      }
+      if (n_tracker_obs_ == 1) fail("a trust tracker needs at least 2 observed periods, got 1");
+    }
+  }
+
+  void allocate() {
+    const int T = periods();
+    w_.resize(d_.max_lag + 1, C_);
+    dw_.resize(d_.max_lag + 1, C_);
+    A_.resize(T, C_);
+    H_.resize(T, C_);
+    gH_.resize(T, C_);
+    inflow_.resize(T);
+    G_ = Vector::Zero(T);
+    mu_.resize(T);
+    gmu_.resize(T);
+    gG_ = Vector::Zero(T);
+    adj_.resize(T);
+    conv_sum_.resize(T);
+    ga_.resize(T);
+  }
+
+  /// Normalised geometric weights w_l = alpha^l / sum_m alpha^m and d w_l / d alpha.
+  template <class W, class DW>
+  static void geometric_weights_into(double alpha, W&& w, DW&& dw) {
+    const auto n = w.size();
+    double s = 0.0, ds = 0.0, pw = 1.0, pw_prev = 0.0;  // alpha^l, alpha^(l-1)
+    for (Eigen::Index l = 0; l < n; ++l) {
+      w[l] = pw;
+      dw[l] = static_cast<double>(l) * pw_prev;
+      s += w[l];
+      ds += dw[l];
+      pw_prev = pw;
+      pw *= alpha;
+    }
+    for (Eigen::Index l = 0; l < n; ++l) {
+      dw[l] = (dw[l] - w[l] / s * ds) / s;
+      w[l] /= s;
+    }
+  }
+  void geometric_weights(double alpha, int c) { geometric_weights_into(alpha, w_.col(c), dw_.col(c)); }
+
+  template <class X, class W, class Y>
+  static void convolve(const X& x, const W& w, Y&& y) {
+    const auto T = x.size(), L1 = w.size();
+    for (Eigen::Index t = 0; t < T; ++t) {
+      double acc = 0.0;
+      const Eigen::Index lmax = std::min<Eigen::Index>(t, L1 - 1);
+      for (Eigen::Index l = 0; l <= lmax; ++l) acc += w[l] * x[t - l];
+      y[t] = acc;
+    }
+  }
+
+  double log_prior_and_jacobian(const Eigen::Ref<const Vector>& z, const TrustModelParameters& p, Eigen::Ref<Vector> grad) const {
+    double lp = 0.0;
+    auto half_normal_log = [&](int idx, double value, double sd) {  // value = exp(z), with Jacobian z
+      lp += -0.5 * value * value / (sd * sd) + z[idx];
+      grad[idx] += -value * value / (sd * sd) + 1.0;
+    };
+    for (int c = 0; c < C_; ++c) {
+      const double a = p.alpha[c];
+      lp += pr_.alpha_a * std::log(a) + pr_.alpha_b * std::log1p(-a);  // Beta + logit Jacobian
+      grad[o_alpha_ + c] += pr_.alpha_a * (1.0 - a) - pr_.alpha_b * a;
+      lp += pr_.lam_shape * z[o_lam_ + c] - pr_.lam_rate * p.lam[c];  // Gamma + log Jacobian
+      grad[o_lam_ + c] += pr_.lam_shape - pr_.lam_rate * p.lam[c];
+    }
+    for (int j = 0; j < S_; ++j) half_normal_log(o_beta_ + j, p.beta[j], pr_.beta_sd);
+    for (int k = 0; k < K_; ++k) {
+      lp += -0.5 * p.b[k] * p.b[k] / (pr_.baseline_sd * pr_.baseline_sd);
+      grad[o_b_ + k] += -p.b[k] / (pr_.baseline_sd * pr_.baseline_sd);
+    }
+    half_normal_log(o_sigma_, p.sigma, pr_.sigma_sd);
+    if (!d_.trust_enabled) return lp;
+    // kappa: flat Dirichlet and the additive-log-ratio Jacobian prod_i kappa_i.
+    for (int i = 0; i < P_; ++i) lp += std::log(p.kappa[i]);
+    for (int i = 0; i + 1 < P_; ++i) grad[o_kappa_ + i] += 1.0 - P_ * p.kappa[i];
+    // delta through a LogNormal prior on the half-life h = ln 2 / u, u = -ln delta; with
+    // the Jacobians |dh/d delta| and delta (1 - delta) this is
+    //   -ln u - (ln h - m)^2 / (2 s^2) + ln(1 - delta)   (+ const).
+    {
+      const double dl = p.delta, u = -std::log(dl);
+      const double lh = std::log(std::numbers::ln2) - std::log(u);
+      const double m = std::log(pr_.half_life_median), s2 = pr_.half_life_sd_log * pr_.half_life_sd_log;
+      lp += -std::log(u) - 0.5 * (lh - m) * (lh - m) / s2 + std::log1p(-dl);
+      const double df_du = -1.0 / u + (lh - m) / (s2 * u);
+      grad[o_delta_] += df_du * (-(1.0 - dl)) - dl;  // du/dz = -(1 - delta); d ln(1-delta)/dz = -delta
+    }
+    lp += -0.5 * (p.g0 - pr_.g0_mean) * (p.g0 - pr_.g0_mean) / (pr_.g0_sd * pr_.g0_sd);
+    grad[o_g0_] += -(p.g0 - pr_.g0_mean) / (pr_.g0_sd * pr_.g0_sd);
+    for (int e = 0; e < E_; ++e) half_normal_log(o_omega_ + e, p.omega[e], pr_.omega_sd);
+    half_normal_log(o_gamma_, p.gamma, pr_.gamma_sd);
+    half_normal_log(o_theta_, p.theta, pr_.theta_sd);
+    if (n_tracker_obs_ > 0) {
+      lp += -0.5 * p.tracker_a * p.tracker_a / (pr_.tracker_a_sd * pr_.tracker_a_sd);
+      grad[o_tracker_] += -p.tracker_a / (pr_.tracker_a_sd * pr_.tracker_a_sd);
+      half_normal_log(o_tracker_ + 1, p.tracker_b, pr_.tracker_b_sd);
+      half_normal_log(o_tracker_ + 2, p.tracker_sigma, pr_.tracker_sigma_sd);
+    }
+    return lp;
+  }
+
+  TrustModelData d_;
+  TrustModelPriors pr_;
+  int C_ = 0, K_ = 0, E_ = 0, P_ = 0, S_ = 0, n_ = 0, n_tracker_obs_ = 0;
+  std::vector<int> trust_idx_, conv_idx_;
+  std::vector<std::string> names_;
+  int o_alpha_ = 0, o_lam_ = 0, o_beta_ = 0, o_b_ = 0, o_sigma_ = 0, o_kappa_ = 0, o_delta_ = 0, o_g0_ = 0,
+      o_omega_ = 0, o_gamma_ = 0, o_theta_ = 0, o_tracker_ = 0;
+  // workspaces
+  Matrix w_, dw_, A_, H_, gH_;
+  Vector inflow_, G_, mu_, gmu_, gG_, adj_, conv_sum_, ga_, gkappa_;
+};
+
+}  // namespace trustmix::mmm
