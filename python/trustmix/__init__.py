@@ -7,13 +7,15 @@ Areas (the same names in C++ ``trustmix::<area>``, in ``bindings/`` and here):
 - :mod:`trustmix.transforms`: adstock (carry-over) and saturation curves with analytic
   derivatives, half-life helpers.
 - :mod:`trustmix.kpi`: PR and social KPIs by AMEC stage, and :func:`trustmix.kpi.kpi_table`.
+- :mod:`trustmix.mmm`: the trust-linked media-mix model (:class:`TrustMMM`).
 - :mod:`trustmix.attribution`, :mod:`trustmix.inference`, :mod:`trustmix.simulate`.
 """
 
 from trustmix._core import __version__
 from trustmix import core, kpi, transforms
-from trustmix import attribution, inference, simulate
+from trustmix import attribution, inference, mmm, simulate
 from trustmix.core import Audience, Campaign, Channel, Plan
+from trustmix.mmm import TrustMMM
 
 __all__ = [
     "__version__",
@@ -21,10 +23,12 @@ __all__ = [
     "Campaign",
     "Channel",
     "Plan",
+    "TrustMMM",
     "attribution",
     "core",
     "inference",
     "kpi",
+    "mmm",
     "simulate",
     "transforms",
 ]

@@ -1,0 +1,530 @@
+r"""The trust-linked media-mix model (MODEL.md sections 1-5) from pandas.
+
+Model, per period t (weekly by default)::
+
+    a[c, t] = geometric adstock of x[c] (normalised weights, lag window L)
+    h[c, t] = (1 - exp(-lam_c a)) / (1 + exp(-lam_c a))
+    G[t]    = delta G[t-1] + (1 - delta) sum_{p in trust} kappa_p h[p, t] - sum_e omega_e d[e, t]
+    mu[t]   = base[t] + gamma G[t] + sum_{s in conversion} beta_s (1 + theta G[t]) h[s, t]
+    y[t]    ~ Normal(mu[t], sigma);   tracker q[t] ~ Normal(a_q + b_q G[t], sigma_q)
+
+base[t] = intercept + trend + Fourier seasonality + controls. Media are divided by their
+mean non-zero value, the outcome by its mean, the tracker standardised; results are
+reported back in the outcome's units. kappa lies on the simplex (sum 1), so the trust
+stock G is an index in units of saturated PR activity; its absolute effect is in gamma
+(direct), theta (amplification) and the tracker loading b_q. Without a tracker, gamma
+and theta trade off against the baseline and the priors matter.
+
+Inference: MAP by L-BFGS on the exact gradient (``fit(method="map")``). Full posterior
+sampling with NUTS plugs into the same C++ log density once the inference engine is
+merged; until then ``fit`` raises a clear error for ``method="nuts"``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trustmix._core import mmm as _mmm
+from trustmix.core import Channel
+from trustmix.transforms import half_life as _half_life
+
+_ROLES = ("trust", "conversion", "both")
+
+
+def _fourier(t: np.ndarray, period: float, order: int) -> tuple[np.ndarray, list[str]]:
+    cols, names = [], []
+    for k in range(1, order + 1):
+        cols += [np.sin(2 * np.pi * k * t / period), np.cos(2 * np.pi * k * t / period)]
+        names += [f"sin_{k}", f"cos_{k}"]
+    return (np.column_stack(cols) if cols else np.zeros((len(t), 0))), names
+
+
+class TrustMMM:
+    """A trust-linked media-mix model built from a DataFrame.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per period, consecutive dates with no gaps.
+    date : str
+        Date column (weekly or daily).
+    outcome : str
+        Outcome column (conversions, inquiries or revenue), finite.
+    channels : sequence of Channel, or mapping column -> role
+        Media columns and their roles: ``"trust"`` (PR, feeds the trust stock),
+        ``"conversion"`` (SMM, short-term) or ``"both"``. Values are activity (spend,
+        impressions, mentions), >= 0.
+    tracker : str, optional
+        Trust tracker column (survey, net sentiment, NPS); NaN where not measured; at
+        least 2 measured periods.
+    controls : sequence of str
+        Other regressors (price, distribution, weather), standardised.
+    shocks : sequence of str
+        Crisis indicator columns (>= 0) that lower the trust stock by omega each.
+    spend : mapping channel -> column, optional
+        Spend columns for ROI when channel columns are not spend (default: the channel
+        column itself).
+    seasonality : int
+        Fourier order (0 for none), period one year.
+    trend : bool
+        Linear trend in the baseline.
+    max_lag : int
+        Adstock lag window L of every channel.
+    trust : bool
+        False gives a standard MMM (no trust stock): every channel is then a conversion
+        channel.
+    priors : mapping, optional
+        Overrides of the defaults (MODEL.md section 5), e.g. ``{"half_life_median": 16}``.
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        *,
+        date: str,
+        outcome: str,
+        channels: Sequence[Channel] | Mapping[str, str],
+        tracker: str | None = None,
+        controls: Sequence[str] = (),
+        shocks: Sequence[str] = (),
+        spend: Mapping[str, str] | None = None,
+        seasonality: int = 2,
+        trend: bool = True,
+        max_lag: int = 12,
+        trust: bool = True,
+        priors: Mapping[str, float] | None = None,
+    ) -> None:
+        if not isinstance(data, pd.DataFrame):
+            raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+        roles = self._roles(channels)
+        if not trust:
+            roles = {c: "conversion" for c in roles}
+        self.channels = list(roles)
+        self.roles = roles
+        needed = [date, outcome, *self.channels, *controls, *shocks] + ([tracker] if tracker else [])
+        spend = dict(spend or {})
+        needed += [spend[c] for c in spend]
+        for col in needed:
+            if col not in data.columns:
+                raise ValueError(f"column {col!r} is not in the data (columns: {', '.join(map(str, data.columns))})")
+        for c in spend:
+            if c not in roles:
+                raise ValueError(f"spend names channel {c!r}, which is not a model channel")
+        df = data.sort_values(date).reset_index(drop=True)
+        dates = pd.to_datetime(df[date], errors="coerce")
+        if dates.isna().any():
+            raise ValueError(f"column {date!r}: row {int(dates.isna().to_numpy().argmax())} is not a date")
+        if dates.duplicated().any():
+            raise ValueError(f"column {date!r}: date {dates[dates.duplicated()].iloc[0].date()} appears twice")
+        step = dates.diff().dropna()
+        if len(step) and (step != step.iloc[0]).any():
+            bad = int((step != step.iloc[0]).to_numpy().argmax()) + 1
+            raise ValueError(f"column {date!r}: dates are not evenly spaced; a gap or irregular step before "
+                             f"{dates.iloc[bad].date()} (expected every {step.iloc[0].days} days)")
+        self.period_days = int(step.iloc[0].days) if len(step) else 7
+        for col in [outcome, *self.channels, *controls, *shocks, *spend.values()] + ([tracker] if tracker else []):
+            if not pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
+                raise ValueError(f"column {col!r} must be numeric, got dtype {df[col].dtype}")
+        y = df[outcome].to_numpy(dtype=float)
+        if not np.isfinite(y).all():
+            i = int((~np.isfinite(y)).argmax())
+            raise ValueError(f"column {outcome!r}: row {i} (date {dates.iloc[i].date()}) is {y[i]}; "
+                             "the outcome must be finite (drop or impute the row explicitly)")
+        media = df[self.channels].to_numpy(dtype=float)
+        bad = ~np.isfinite(media) | (media < 0)
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise ValueError(f"column {self.channels[j]!r}: row {i} (date {dates.iloc[i].date()}) is {media[i, j]}; "
+                             "media must be finite and >= 0")
+        for j, c in enumerate(self.channels):
+            if not (media[:, j] > 0).any():
+                raise ValueError(f"channel {c!r} is all zeros: there is nothing to estimate; drop it from channels")
+        if len(y) < max(10, 2 * (seasonality * 2 + 2)):
+            raise ValueError(f"the data has {len(y)} periods; the model needs at least {max(10, 2 * (seasonality * 2 + 2))}")
+        self.data = df
+        self.dates = pd.DatetimeIndex(dates, name=date)
+        self.outcome = outcome
+        self.tracker = tracker
+        self.controls = list(controls)
+        self.shock_names = list(shocks)
+        self.spend_columns = {c: spend.get(c, c) for c in self.channels}
+        self.trust_enabled = bool(trust)
+        self.max_lag = int(max_lag)
+        self.seasonality = int(seasonality)
+        self.trend = bool(trend)
+        self.priors = dict(priors or {})
+
+        # Scaling: media by mean non-zero value, outcome by its mean, tracker standardised.
+        self.media_scale = np.array([media[:, j][media[:, j] > 0].mean() for j in range(media.shape[1])])
+        self.y_scale = float(np.mean(np.abs(y))) or 1.0
+        self._media = media / self.media_scale
+        self._y = y / self.y_scale
+        T = len(y)
+        t = np.arange(T, dtype=float)
+        period = 365.25 / self.period_days
+        cols = [np.ones(T)]
+        names = ["intercept"]
+        if self.trend:
+            cols.append(t / T)
+            names.append("trend")
+        fourier, fnames = _fourier(t, period, self.seasonality)
+        cols.append(fourier)
+        names += fnames
+        self._control_stats = {}
+        for c in self.controls:
+            v = df[c].to_numpy(dtype=float)
+            if not np.isfinite(v).all():
+                raise ValueError(f"control {c!r}: row {int((~np.isfinite(v)).argmax())} is not finite")
+            sd = v.std() or 1.0
+            self._control_stats[c] = (v.mean(), sd)
+            cols.append(((v - v.mean()) / sd)[:, None])
+            names.append(c)
+        self.baseline_names = names
+        self._baseline = np.column_stack([np.atleast_2d(c).reshape(T, -1) for c in cols])
+        self._shocks = df[self.shock_names].to_numpy(dtype=float) if self.shock_names else np.zeros((T, 0))
+        if self._shocks.size and ((self._shocks < 0) | ~np.isfinite(self._shocks)).any():
+            raise ValueError("shock columns must be finite and >= 0")
+        if tracker:
+            q = df[tracker].to_numpy(dtype=float)
+            seen = np.isfinite(q)
+            if seen.sum() < 2:
+                raise ValueError(f"tracker {tracker!r} has {int(seen.sum())} measured periods; it needs at least 2")
+            self._tracker_stats = (q[seen].mean(), q[seen].std() or 1.0)
+            self._tracker = np.where(seen, (q - self._tracker_stats[0]) / self._tracker_stats[1], np.nan)
+        else:
+            self._tracker = np.zeros(0)
+        trust_flags = [roles[c] in ("trust", "both") for c in self.channels]
+        conv_flags = [roles[c] in ("conversion", "both") for c in self.channels]
+        if self.trust_enabled and not any(trust_flags):
+            raise ValueError("the trust stock needs at least one channel with role 'trust' or 'both' (or trust=False)")
+        self._core = _mmm.TrustModel(self._media, trust_flags, conv_flags, self._baseline, self._shocks, self._y,
+                                     self._tracker, self.max_lag, self.trust_enabled, dict(self.priors))
+        self.trust_channels = [c for c, f in zip(self.channels, trust_flags) if f] if self.trust_enabled else []
+        self.conversion_channels = [c for c, f in zip(self.channels, conv_flags) if f]
+
+    @staticmethod
+    def _roles(channels: Sequence[Channel] | Mapping[str, str]) -> dict[str, str]:
+        if isinstance(channels, Mapping):
+            roles = dict(channels)
+        else:
+            roles = {}
+            for ch in channels:
+                if not isinstance(ch, Channel):
+                    raise ValueError(f"channels must be trustmix Channel objects or a mapping column -> role, got {ch!r}")
+                roles[ch.name] = ch.role
+        if not roles:
+            raise ValueError("the model needs at least one channel")
+        for c, r in roles.items():
+            if r not in _ROLES:
+                raise ValueError(f"channel {c!r}: role must be one of {', '.join(_ROLES)}, got {r!r}")
+        return roles
+
+    @property
+    def parameter_names(self) -> list[str]:
+        """Names of the unconstrained parameters (C++ order)."""
+        return list(self._core.parameter_names)
+
+    def log_density(self, z: np.ndarray) -> tuple[float, np.ndarray]:
+        """Log posterior (up to a constant) and its gradient at unconstrained ``z``."""
+        return self._core.log_density(np.asarray(z, dtype=float))
+
+    def fit(self, method: str = "map", *, max_iterations: int = 2000, restarts: int = 3, seed: int = 0) -> TrustFit:
+        """Fits the model.
+
+        ``method="map"``: the posterior mode by L-BFGS from the default start and
+        ``restarts - 1`` jittered starts (seeded); the best mode wins. Intervals need the
+        full posterior (``method="nuts"``), which arrives with the inference engine.
+        """
+        if method != "map":
+            raise ValueError(f"method {method!r} is not available yet: use method='map' "
+                             "(NUTS sampling arrives with the inference engine)")
+        rng = np.random.default_rng(seed)
+        z0 = np.asarray(self._core.initial_point())
+        best = None
+        for r in range(max(1, restarts)):
+            start = z0 if r == 0 else z0 + rng.normal(0.0, 0.5, z0.shape)
+            res = self._core.fit_map(start, max_iterations)
+            if best is None or res["log_density"] > best["log_density"]:
+                best = res
+        assert best is not None
+        return TrustFit(self, np.asarray(best["z"]), best)
+
+    # helpers shared with TrustFit
+    def _extended(self, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Media, baseline and shocks extended by ``horizon`` periods of zero activity."""
+        T = len(self._y)
+        media = np.vstack([self._media, np.zeros((horizon, self._media.shape[1]))])
+        base = np.vstack([self._baseline, np.zeros((horizon, self._baseline.shape[1]))])
+        shocks = np.vstack([self._shocks, np.zeros((horizon, self._shocks.shape[1]))])
+        assert media.shape[0] == T + horizon
+        return media, base, shocks
+
+
+@dataclass
+class TrustFit:
+    """A fitted :class:`TrustMMM`: parameters, decomposition, trust stock, ROI."""
+
+    model: TrustMMM
+    z: np.ndarray
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Constrained parameters: alpha, lam (per channel), kappa (per trust channel),
+        omega (per shock), beta (per conversion channel), b (baseline), delta, g0, gamma,
+        theta, sigma and the tracker's a, b, sigma (standardised tracker units)."""
+        return dict(self.model._core.constrain(self.z))
+
+    def summary(self) -> pd.DataFrame:
+        """One row per interpretable parameter with its value and unit."""
+        p, m = self.params, self.model
+        rows = []
+        for j, c in enumerate(m.channels):
+            rows.append((f"adstock alpha [{c}]", p["alpha"][j], "per period"))
+            rows.append((f"adstock half-life [{c}]", _half_life(p["alpha"][j]) if 0 < p["alpha"][j] < 1 else np.nan,
+                         "periods"))
+            rows.append((f"saturation lam [{c}]", p["lam"][j], "per scaled unit"))
+        for j, c in enumerate(m.conversion_channels):
+            rows.append((f"beta [{c}]", p["beta"][j] * m.y_scale, f"{m.outcome} per period at saturation"))
+        if m.trust_enabled:
+            rows.append(("trust retention delta", p["delta"], "per period"))
+            rows.append(("trust half-life", _half_life(p["delta"]), "periods"))
+            for j, c in enumerate(m.trust_channels):
+                rows.append((f"trust weight kappa [{c}]", p["kappa"][j], "share of trust inflow"))
+            rows.append(("gamma (trust -> demand)", p["gamma"] * m.y_scale, f"{m.outcome} per unit of trust index"))
+            rows.append(("theta (trust amplifies SMM)", p["theta"], "relative lift per unit of trust index"))
+            for j, s in enumerate(m.shock_names):
+                rows.append((f"shock damage omega [{s}]", p["omega"][j], "trust index units"))
+        for j, b in enumerate(m.baseline_names):
+            rows.append((f"baseline [{b}]", p["b"][j] * m.y_scale, m.outcome))
+        rows.append(("sigma", p["sigma"] * m.y_scale, m.outcome))
+        return pd.DataFrame(rows, columns=["parameter", "value", "unit"]).set_index("parameter")
+
+    def _forward(self, media: np.ndarray | None = None, baseline: np.ndarray | None = None,
+                 shocks: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        if media is None:
+            return dict(self.model._core.forward(self.z))
+        return dict(self.model._core.forward(self.z, media, baseline, shocks))
+
+    def predict(self) -> pd.Series:
+        """Fitted mean of the outcome per period (outcome units)."""
+        return pd.Series(self._forward()["mu"] * self.model.y_scale, index=self.model.dates, name="predicted")
+
+    def trust_stock(self) -> pd.DataFrame:
+        """The trust stock G per period and its exact split: one column per trust channel
+        (the stock that channel alone built), shocks and the initial stock."""
+        f, m = self._forward(), self.model
+        out = pd.DataFrame(f["trust_by_channel"], index=m.dates, columns=m.trust_channels)
+        out["shocks"] = f["trust_from_shocks"]
+        out["initial"] = f["trust_from_initial"]
+        out["trust_stock"] = f["trust_stock"]
+        return out
+
+    def decompose(self) -> pd.DataFrame:
+        """Additive per-period decomposition of the fitted outcome (outcome units):
+        ``base``, ``trust_direct`` (gamma G), each conversion channel's own term
+        (beta_s h_s) and the amplification term theta G sum_s beta_s h_s allocated to the
+        trust channels by their exact share G^(p)/G (and to shocks/initial stock).
+        Columns sum to :meth:`predict`."""
+        f, m = self._forward(), self.model
+        ys = m.y_scale
+        out = pd.DataFrame(index=m.dates)
+        out["base"] = f["base"] * ys
+        if m.trust_enabled:
+            g = f["trust_stock"]
+            parts = {c: f["trust_by_channel"][:, j] for j, c in enumerate(m.trust_channels)}
+            parts["shocks"] = f["trust_from_shocks"]
+            parts["initial trust"] = f["trust_from_initial"]
+            amp_total = f["amplification"].sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = {k: np.where(g != 0, v / g, 0.0) for k, v in parts.items()}
+            direct = f["trust_direct"]
+            for k, v in parts.items():
+                out[f"trust direct [{k}]"] = (direct * share[k] if k in share else 0) * ys
+                out[f"amplification [{k}]"] = amp_total * share[k] * ys
+        for j, c in enumerate(m.conversion_channels):
+            out[f"{c} (own)"] = f["conversion_own"][:, j] * ys
+        return out
+
+    def roi(self, horizon: int = 104, window: tuple[Any, Any] | None = None,
+            value_per_outcome: float = 1.0) -> pd.DataFrame:
+        """Incremental outcome and ROI per channel, short vs long term (MODEL.md section 4).
+
+        For each channel its activity inside ``window`` W (``(start, end)`` dates,
+        inclusive; default the whole data) is set to zero, everything else kept, and the
+        model is run over the data plus ``horizon`` periods of zero activity afterwards,
+        so the trust stock's long tail is counted. The incremental outcome splits
+
+        - by time: ``short`` inside W plus the adstock lag window L, ``long`` afterwards;
+        - by path, exactly: ``via_trust_direct`` (gamma dG), ``via_amplification``
+          (the change of theta G sum_s beta_s h_s) and ``own`` (the change of
+          sum_s beta_s h_s), which add up to the total.
+
+        ROI = (incremental value - spend in W) / spend in W, with value = outcome x
+        ``value_per_outcome``. Point estimates at the fitted parameters (MAP); intervals
+        need the posterior.
+        """
+        m = self.model
+        T = len(m._y)
+        media, base, shocks = m._extended(int(horizon))
+        if window is None:
+            lo, hi = 0, T - 1
+        else:
+            dates = m.dates
+            lo = int(dates.searchsorted(pd.Timestamp(window[0])))
+            hi = int(dates.searchsorted(pd.Timestamp(window[1]), side="right")) - 1
+            if lo > hi or lo >= T:
+                raise ValueError(f"window {window!r} contains no period of the data ({dates[0].date()}..{dates[-1].date()})")
+        f_full = self._forward(media, base, shocks)
+        p = self.params
+        rows = []
+        for j, c in enumerate(m.channels):
+            cf_media = media.copy()
+            cf_media[lo : hi + 1, j] = 0.0
+            f_cf = self._forward(cf_media, base, shocks)
+            ys = m.y_scale
+            diff = (f_full["mu"] - f_cf["mu"]) * ys
+            cut = min(hi + 1 + m.max_lag, len(diff))
+            short, long = diff[:cut].sum(), diff[cut:].sum()
+            direct = p["gamma"] * (f_full["trust_stock"] - f_cf["trust_stock"]).sum() * ys if m.trust_enabled else 0.0
+            amp = (f_full["amplification"].sum() - f_cf["amplification"].sum()) * ys
+            own = (f_full["conversion_own"].sum() - f_cf["conversion_own"].sum()) * ys
+            spend = float(m.data[m.spend_columns[c]].to_numpy()[lo : hi + 1].sum())
+            total = short + long
+            rows.append({
+                "channel": c, "role": m.roles[c], "spend": spend,
+                "incremental_short": short, "incremental_long": long, "incremental_total": total,
+                "via_trust_direct": direct, "via_amplification": amp, "own": own,
+                "roi_short": (short * value_per_outcome - spend) / spend if spend else np.nan,
+                "roi_total": (total * value_per_outcome - spend) / spend if spend else np.nan,
+                "cost_per_incremental": spend / total if total > 0 else np.nan,
+            })
+        return pd.DataFrame(rows).set_index("channel")
+
+    def plot_decomposition(self, ax: Any = None) -> Any:
+        """Stacked area chart of :meth:`decompose` with the actual outcome on top."""
+        import matplotlib.pyplot as plt
+
+        d = self.decompose()
+        d = d.loc[:, (d.abs() > 1e-12).any()]
+        if ax is None:
+            _, ax = plt.subplots(figsize=(11, 4.5))
+        pos = d.clip(lower=0)
+        ax.stackplot(d.index, pos.T.to_numpy(), labels=list(d.columns), alpha=0.85)
+        neg = d.clip(upper=0)
+        if (neg < 0).any().any():
+            ax.stackplot(d.index, neg.T.to_numpy(), alpha=0.6, colors=["#999999"] * neg.shape[1])
+        ax.plot(self.model.dates, self.model.data[self.model.outcome].to_numpy(), color="black", lw=1.2, label="actual")
+        ax.set_ylabel(self.model.outcome)
+        ax.legend(loc="upper left", fontsize=7, ncol=3)
+        ax.set_title("Decomposition of the fitted outcome")
+        return ax
+
+    def plot_trust(self, ax: Any = None) -> Any:
+        """The trust stock over time, split by source, with the tracker (rescaled) overlaid."""
+        import matplotlib.pyplot as plt
+
+        ts = self.trust_stock()
+        if ax is None:
+            _, ax = plt.subplots(figsize=(11, 3.5))
+        for c in ts.columns[:-1]:
+            ax.plot(ts.index, ts[c], lw=1, label=c)
+        ax.plot(ts.index, ts["trust_stock"], color="black", lw=2, label="trust stock G")
+        m = self.model
+        if m.tracker:
+            p = self.params
+            q = m.data[m.tracker].to_numpy(dtype=float)
+            mean, sd = m._tracker_stats
+            implied = ((q - mean) / sd - p["tracker_a"]) / p["tracker_b"]
+            ax.scatter(ts.index, implied, s=10, color="#c00000", label=f"{m.tracker} (on the G scale)")
+        ax.legend(fontsize=7, ncol=4)
+        ax.set_title("Trust stock")
+        return ax
+
+    def plot_fit(self, ax: Any = None) -> Any:
+        """Actual vs fitted outcome."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(11, 3.5))
+        ax.plot(self.model.dates, self.model.data[self.model.outcome].to_numpy(), color="black", label="actual")
+        ax.plot(self.model.dates, self.predict(), color="#1f77b4", label="fitted (MAP)")
+        ax.legend()
+        return ax
+
+    def _repr_html_(self) -> str:
+        m = self.model
+        head = (f"<h4>TrustFit: {html.escape(m.outcome)} over {len(m.dates)} periods, "
+                f"{len(m.channels)} channels, MAP ({html.escape(str(self.info.get('message', '')))})</h4>")
+        return head + self.summary().to_html(float_format=lambda v: f"{v:,.4g}")
+
+    def __repr__(self) -> str:
+        return f"TrustFit(outcome={self.model.outcome!r}, periods={len(self.model.dates)}, channels={self.model.channels})"
+
+
+def simulate_trust_data(
+    periods: int = 156,
+    *,
+    seed: int = 0,
+    delta: float = 0.92,
+    gamma: float = 40.0,
+    theta: float = 1.5,
+    beta: Mapping[str, float] | None = None,
+    noise: float = 8.0,
+    tracker_every: int = 4,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Weekly data generated from the model itself, with known truth.
+
+    Channels: ``press`` and ``events`` (trust), ``instagram`` and ``tiktok``
+    (conversion). Returns ``(data, truth)``: data has columns week, conversions, the
+    channels (spend), ``trust_survey`` (measured every ``tracker_every`` weeks) and
+    ``crisis``; truth holds the parameters and the latent trust stock.
+    """
+    rng = np.random.default_rng(seed)
+    beta = dict(beta or {"instagram": 30.0, "tiktok": 20.0})
+    T = periods
+    weeks = pd.date_range("2023-01-02", periods=T, freq="7D")
+    on = lambda p: (rng.random(T) < p).astype(float)  # noqa: E731
+    x = {
+        "press": on(0.35) * rng.gamma(3, 1000, T),
+        "events": on(0.15) * rng.gamma(4, 1500, T),
+        "instagram": on(0.6) * rng.gamma(3, 800, T),
+        "tiktok": on(0.5) * rng.gamma(3, 600, T),
+    }
+    alpha = {"press": 0.4, "events": 0.3, "instagram": 0.2, "tiktok": 0.1}
+    lam = {"press": 1.2, "events": 1.0, "instagram": 1.5, "tiktok": 2.0}
+    kappa = {"press": 0.7, "events": 0.3}
+    crisis = np.zeros(T)
+    crisis[T // 2] = 1.0
+    omega = 0.3
+    L = 12
+    from trustmix.transforms import geometric_adstock, logistic_saturation
+
+    h = {}
+    for c, v in x.items():
+        scaled = v / v[v > 0].mean()
+        h[c] = logistic_saturation(geometric_adstock(scaled, alpha=alpha[c], max_lag=L), lam=lam[c])
+    G = np.zeros(T)
+    prev = 0.3
+    for t in range(T):
+        G[t] = delta * prev + (1 - delta) * (kappa["press"] * h["press"][t] + kappa["events"] * h["events"][t]) \
+            - omega * crisis[t]
+        prev = G[t]
+    t = np.arange(T)
+    base = 200 + 20 * np.sin(2 * np.pi * t / (365.25 / 7)) + 10 * t / T
+    mu = base + gamma * G + sum(beta[s] * (1 + theta * G) * h[s] for s in beta)
+    y = mu + rng.normal(0, noise, T)
+    survey = np.full(T, np.nan)
+    idx = np.arange(0, T, tracker_every)
+    survey[idx] = 30 + 40 * G[idx] + rng.normal(0, 1.0, len(idx))
+    data = pd.DataFrame({"week": weeks, "conversions": y, **x, "trust_survey": survey, "crisis": crisis})
+    truth = {"delta": delta, "gamma": gamma, "theta": theta, "beta": beta, "kappa": kappa, "alpha": alpha,
+             "lam": lam, "omega": omega, "trust_stock": G, "mu": mu, "max_lag": L,
+             "contribution": {s: beta[s] * (1 + theta * G) * h[s] for s in beta}}
+    return data, truth

@@ -1,0 +1,143 @@
+"""The trust-linked model from Python: gradient, exact decomposition, recovery of the
+truth of data generated from the model, ROI split, reduction, bad input."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import trustmix as tm
+from trustmix.mmm import simulate_trust_data
+
+ROLES = {"press": "trust", "events": "trust", "instagram": "conversion", "tiktok": "conversion"}
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    data, truth = simulate_trust_data(208, seed=3)
+    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
+                        shocks=["crisis"])
+    return data, truth, model, model.fit(seed=1)
+
+
+def test_gradient_against_finite_differences(fitted):
+    _, _, model, fit = fitted
+    rng = np.random.default_rng(0)
+    z = fit.z + rng.normal(0, 0.2, fit.z.shape)
+    _, g = model.log_density(z)
+    for i in range(len(z)):
+        h = 1e-5
+        e = np.zeros_like(z)
+        e[i] = h
+        fd = (model.log_density(z + e)[0] - model.log_density(z - e)[0]) / (2 * h)
+        assert g[i] == pytest.approx(fd, rel=1e-5, abs=1e-6), model.parameter_names[i]
+
+
+def test_recovers_the_truth(fitted):
+    _, truth, model, fit = fitted
+    p = fit.params
+    assert fit.info["converged"]
+    assert p["delta"] == pytest.approx(truth["delta"], abs=0.03)
+    # beta and theta trade off; what is identified is each channel's contribution
+    # beta_s (1 + theta G) h_s, which the fit recovers.
+    f = fit._forward()
+    for j, s in enumerate(model.conversion_channels):
+        fitted_total = (f["conversion_own"][:, j] + f["amplification"][:, j]).sum() * model.y_scale
+        assert fitted_total == pytest.approx(truth["contribution"][s].sum(), rel=0.2), s
+    # The latent trust stock is recovered up to the tracker's affine map.
+    g = fit.trust_stock()["trust_stock"].to_numpy()
+    assert np.corrcoef(g, truth["trust_stock"])[0, 1] > 0.95
+    # Press builds most of the trust, as simulated (kappa 0.7 vs 0.3).
+    kappa = dict(zip(model.trust_channels, p["kappa"]))
+    assert kappa["press"] > kappa["events"]
+    resid = fit.predict().to_numpy() - truth["mu"]
+    assert np.sqrt(np.mean(resid**2)) < 8.0  # below the noise sd of the simulation
+
+
+def test_decomposition_sums_to_prediction(fitted):
+    _, _, model, fit = fitted
+    d = fit.decompose()
+    np.testing.assert_allclose(d.sum(axis=1).to_numpy(), fit.predict().to_numpy(), rtol=1e-10, atol=1e-9)
+    ts = fit.trust_stock()
+    np.testing.assert_allclose(ts.drop(columns="trust_stock").sum(axis=1), ts["trust_stock"], atol=1e-12)
+    assert {"amplification [press]", "trust direct [press]", "instagram (own)"} <= set(d.columns)
+
+
+def test_roi_split_short_and_long(fitted):
+    data, _, model, fit = fitted
+    window = (data["week"].iloc[20], data["week"].iloc[27])  # eight weeks
+    r = fit.roi(horizon=104, window=window)
+    np.testing.assert_allclose(r["incremental_short"] + r["incremental_long"], r["incremental_total"], rtol=1e-12)
+    np.testing.assert_allclose(r["via_trust_direct"] + r["via_amplification"] + r["own"], r["incremental_total"],
+                               rtol=1e-9)
+    assert r.loc["press", "spend"] == pytest.approx(data["press"].iloc[20:28].sum())
+    # Trust channels keep paying long after the window (trust half-life ~9 weeks beyond
+    # the 12-week lag window); conversion channels act only within it.
+    assert r.loc["press", "incremental_long"] > 0.1 * r.loc["press", "incremental_total"]
+    assert r.loc["press", "own"] == 0.0
+    assert abs(r.loc["instagram", "incremental_long"]) < 0.05 * r.loc["instagram", "incremental_total"]
+    spend = r["spend"]
+    np.testing.assert_allclose(r["roi_total"], (r["incremental_total"] - spend) / spend, rtol=1e-12)
+    with pytest.raises(ValueError, match="contains no period"):
+        fit.roi(window=("1990-01-01", "1990-02-01"))
+
+
+def test_standard_mmm_reduction():
+    data, _ = simulate_trust_data(120, seed=4)
+    m = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, trust=False)
+    assert not any(n.startswith(("log_gamma", "log_theta", "logit_delta")) for n in m.parameter_names)
+    fit = m.fit(restarts=1)
+    d = fit.decompose()
+    assert not any(c.startswith(("trust", "amplification")) for c in d.columns)
+    np.testing.assert_allclose(d.sum(axis=1), fit.predict(), rtol=1e-10)
+
+
+def test_summary_and_html(fitted):
+    _, _, _, fit = fitted
+    s = fit.summary()
+    assert s.loc["trust half-life", "value"] == pytest.approx(tm.transforms.half_life(fit.params["delta"]))
+    assert "<table" in fit._repr_html_()
+
+
+def test_plots(fitted):
+    _, _, _, fit = fitted
+    assert fit.plot_decomposition() is not None
+    assert fit.plot_trust() is not None
+    assert fit.plot_fit() is not None
+
+
+def _data():
+    return simulate_trust_data(60, seed=2)[0]
+
+
+@pytest.mark.parametrize(
+    "change, kwargs, message",
+    [
+        (lambda d: d.drop(index=5), {}, "dates are not evenly spaced"),
+        (lambda d: d.assign(conversions=d.conversions.where(d.index != 7)), {}, "'conversions': row 7"),
+        (lambda d: d.assign(press="x"), {}, "column 'press' must be numeric"),
+        (lambda d: d.assign(tiktok=0.0), {}, "channel 'tiktok' is all zeros"),
+        (lambda d: d.assign(trust_survey=np.where(d.index == 3, 40.0, np.nan)), {"tracker": "trust_survey"},
+         "has 1 measured periods; it needs at least 2"),
+        (lambda d: d.assign(instagram=-d.instagram), {}, "media must be finite and >= 0"),
+        (lambda d: d, {"channels": {"press": "trust", "radio": "conversion"}}, "column 'radio' is not in the data"),
+        (lambda d: d, {"channels": {"press": "awareness"}}, "role must be one of trust, conversion, both"),
+        (lambda d: d, {"channels": {"instagram": "conversion"}}, "needs at least one channel with role 'trust'"),
+    ],
+)
+def test_bad_input(change, kwargs, message):
+    args = dict(date="week", outcome="conversions", channels=ROLES)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        tm.TrustMMM(change(_data()), **args)
+
+
+def test_nuts_not_yet_available():
+    m = tm.TrustMMM(_data(), date="week", outcome="conversions", channels=ROLES)
+    with pytest.raises(ValueError, match="NUTS sampling arrives with the inference engine"):
+        m.fit(method="nuts")
+
+
+def test_channels_from_domain_objects():
+    chans = [tm.Channel("press", peso="earned", role="trust"), tm.Channel("instagram", role="conversion")]
+    m = tm.TrustMMM(_data(), date="week", outcome="conversions", channels=chans)
+    assert m.roles == {"press": "trust", "instagram": "conversion"}
+    assert isinstance(m.dates, pd.DatetimeIndex)
