@@ -141,3 +141,18 @@ def test_channels_from_domain_objects():
     m = tm.TrustMMM(_data(), date="week", outcome="conversions", channels=chans)
     assert m.roles == {"press": "trust", "instagram": "conversion"}
     assert isinstance(m.dates, pd.DatetimeIndex)
+
+
+def test_counterfactual_pr_stop(fitted):
+    data, _, model, fit = fitted
+    cf = data.copy()
+    cf.loc[cf.index[100:126], ["press", "events"]] = 0.0
+    w = fit.counterfactual(cf)
+    assert np.abs(w["difference"].to_numpy()[:100]).max() < 1e-9  # nothing changes before the stop
+    assert w["difference"].sum() > 0
+    np.testing.assert_allclose(w["difference_trust_direct"] + w["difference_amplification"] + w["difference_own"],
+                               w["difference"], atol=1e-9)
+    assert np.abs(w["difference_own"]).max() < 1e-9  # PR has no own conversion term
+    np.testing.assert_allclose(fit.counterfactual(data)["difference"], 0.0, atol=1e-12)
+    with pytest.raises(ValueError, match="exactly the model's dates"):
+        fit.counterfactual(data.iloc[:-1])

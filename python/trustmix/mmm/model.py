@@ -407,6 +407,44 @@ class TrustFit:
             })
         return pd.DataFrame(rows).set_index("channel")
 
+    def counterfactual(self, data: pd.DataFrame) -> pd.DataFrame:
+        """Predicted outcome under other media, at the fitted parameters.
+
+        ``data`` is a copy of the model's data (same dates) with channel columns changed,
+        e.g. PR set to zero for six months. Returns per period: ``predicted`` (actual
+        media), ``counterfactual``, ``difference`` (predicted - counterfactual) and its
+        exact path split ``difference_trust_direct``, ``difference_amplification`` and
+        ``difference_own`` (outcome units).
+        """
+        m = self.model
+        if not isinstance(data, pd.DataFrame):
+            raise ValueError(f"data must be a DataFrame like the model's, got {type(data).__name__}")
+        missing = [c for c in [m.dates.name, *m.channels] if c not in data.columns]
+        if missing:
+            raise ValueError(f"counterfactual data lacks column {missing[0]!r}")
+        cf = data.sort_values(m.dates.name)
+        if len(cf) != len(m.dates) or not pd.DatetimeIndex(pd.to_datetime(cf[m.dates.name])).equals(
+                pd.DatetimeIndex(m.dates)):
+            raise ValueError("counterfactual data must have exactly the model's dates")
+        media = cf[m.channels].to_numpy(dtype=float)
+        bad = ~np.isfinite(media) | (media < 0)
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise ValueError(f"column {m.channels[j]!r}: row {i} is {media[i, j]}; media must be finite and >= 0")
+        f0 = self._forward()
+        f1 = self._forward(media / m.media_scale, m._baseline, m._shocks)
+        ys = m.y_scale
+        p = self.params
+        out = pd.DataFrame(index=m.dates)
+        out["predicted"] = f0["mu"] * ys
+        out["counterfactual"] = f1["mu"] * ys
+        out["difference"] = out["predicted"] - out["counterfactual"]
+        out["difference_trust_direct"] = p["gamma"] * (f0["trust_stock"] - f1["trust_stock"]) * ys \
+            if m.trust_enabled else 0.0
+        out["difference_amplification"] = (f0["amplification"].sum(axis=1) - f1["amplification"].sum(axis=1)) * ys
+        out["difference_own"] = (f0["conversion_own"].sum(axis=1) - f1["conversion_own"].sum(axis=1)) * ys
+        return out
+
     def plot_decomposition(self, ax: Any = None) -> Any:
         """Stacked area chart of :meth:`decompose` with the actual outcome on top."""
         import matplotlib.pyplot as plt
