@@ -145,3 +145,27 @@ BOOST_AUTO_TEST_CASE(map_recovers_parameters_of_simulated_data) {
   BOOST_TEST(est.gamma == tru.gamma, boost::test_tools::tolerance(0.35));
   BOOST_TEST(est.sigma == tru.sigma, boost::test_tools::tolerance(0.25));
 }
+
+BOOST_AUTO_TEST_CASE(workspace_overload_is_identical_and_constrained_report_matches) {
+  TrustModel m(make_data(50, true, true, 8));
+  const TrustModel& cm = m;
+  Vector z = m.initial_point();
+  z.array() += 0.2;
+  Vector g1(m.dimension()), g2(m.dimension());
+  TrustModelWorkspace ws;
+  const double a = m.log_density(z, g1);
+  const double b = cm.log_density(z, g2, ws);
+  BOOST_TEST(a == b);
+  BOOST_TEST((g1.array() == g2.array()).all());
+  Vector out(cm.constrained_dimension());
+  cm.constrain_into(z, out);
+  const auto names = cm.constrained_names();
+  const auto p = cm.constrain(z);
+  BOOST_TEST(static_cast<Eigen::Index>(names.size()) == out.size());
+  const auto at = [&](const std::string& n) { return out[std::find(names.begin(), names.end(), n) - names.begin()]; };
+  BOOST_TEST(at("delta") == p.delta);
+  BOOST_TEST(at("theta") == p.theta);
+  BOOST_TEST(at("kappa[1]") == p.kappa[1]);
+  BOOST_TEST(at("beta[3]") == p.beta[1]);
+  BOOST_TEST(at("tracker_sigma") == p.tracker_sigma);
+}

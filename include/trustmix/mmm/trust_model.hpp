@@ -88,6 +88,30 @@ struct TrustModelForward {
   Vector mu;                   ///< T
 };
 
+/// Scratch buffers of one log-density evaluation. One per thread: the model itself is
+/// read-only during evaluation, so several chains can share it.
+struct TrustModelWorkspace {
+  Matrix w, dw, A, H, gH;
+  Vector inflow, G, mu, gmu, gG, adj, conv_sum, ga, gkappa;
+  void resize(Eigen::Index T, Eigen::Index C, Eigen::Index L1, Eigen::Index P) {
+    if (A.rows() == T && A.cols() == C && w.rows() == L1 && gkappa.size() == P) return;
+    w.resize(L1, C);
+    dw.resize(L1, C);
+    A.resize(T, C);
+    H.resize(T, C);
+    gH.resize(T, C);
+    inflow.resize(T);
+    G = Vector::Zero(T);
+    mu.resize(T);
+    gmu.resize(T);
+    gG = Vector::Zero(T);
+    adj.resize(T);
+    conv_sum.resize(T);
+    ga.resize(T);
+    gkappa.resize(P);
+  }
+};
+
 class TrustModel {
  public:
   TrustModel(TrustModelData data, TrustModelPriors priors = {}) : d_(std::move(data)), pr_(priors) {
@@ -102,6 +126,66 @@ class TrustModel {
   [[nodiscard]] const TrustModelPriors& priors() const { return pr_; }
   [[nodiscard]] int periods() const { return static_cast<int>(d_.y.size()); }
   [[nodiscard]] bool has_tracker() const { return n_tracker_obs_ > 0; }
+
+  /// Names of the constrained parameters in the order of constrain_into().
+  [[nodiscard]] std::vector<std::string> constrained_names() const {
+    std::vector<std::string> n;
+    auto add = [&](const std::string& base, const std::vector<int>& idx) {
+      for (int i : idx) n.push_back(base + "[" + std::to_string(i) + "]");
+    };
+    std::vector<int> all(static_cast<std::size_t>(C_)), kb(static_cast<std::size_t>(K_)), ev(static_cast<std::size_t>(E_));
+    for (int i = 0; i < C_; ++i) all[static_cast<std::size_t>(i)] = i;
+    for (int i = 0; i < K_; ++i) kb[static_cast<std::size_t>(i)] = i;
+    for (int i = 0; i < E_; ++i) ev[static_cast<std::size_t>(i)] = i;
+    add("alpha", all);
+    add("lam", all);
+    add("beta", conv_idx_);
+    add("b", kb);
+    n.emplace_back("sigma");
+    if (d_.trust_enabled) {
+      add("kappa", trust_idx_);
+      n.emplace_back("delta");
+      n.emplace_back("g0");
+      add("omega", ev);
+      n.emplace_back("gamma");
+      n.emplace_back("theta");
+      if (n_tracker_obs_ > 0) {
+        n.emplace_back("tracker_a");
+        n.emplace_back("tracker_b");
+        n.emplace_back("tracker_sigma");
+      }
+    }
+    return n;
+  }
+  [[nodiscard]] Eigen::Index constrained_dimension() const { return static_cast<Eigen::Index>(constrained_names().size()); }
+
+  /// Writes the constrained parameters of z (order of constrained_names()) into out.
+  void constrain_into(const Eigen::Ref<const Vector>& z, Eigen::Ref<Vector> out) const {
+    const TrustModelParameters p = constrain(z);
+    Eigen::Index i = 0;
+    auto put = [&](const Vector& v) {
+      out.segment(i, v.size()) = v;
+      i += v.size();
+    };
+    put(p.alpha);
+    put(p.lam);
+    put(p.beta);
+    put(p.b);
+    out[i++] = p.sigma;
+    if (d_.trust_enabled) {
+      put(p.kappa);
+      out[i++] = p.delta;
+      out[i++] = p.g0;
+      put(p.omega);
+      out[i++] = p.gamma;
+      out[i++] = p.theta;
+      if (n_tracker_obs_ > 0) {
+        out[i++] = p.tracker_a;
+        out[i++] = p.tracker_b;
+        out[i++] = p.tracker_sigma;
+      }
+    }
+  }
 
   /// Maps unconstrained z to constrained parameters.
   [[nodiscard]] TrustModelParameters constrain(const Eigen::Ref<const Vector>& z) const {
@@ -141,8 +225,28 @@ class TrustModel {
   }
 
   /// Log posterior density (up to a constant) at unconstrained z; writes the gradient.
-  double log_density(const Eigen::Ref<const Vector>& z, Eigen::Ref<Vector> grad) {
+  /// Uses the model's own workspace (not for concurrent calls; see the overload).
+  double log_density(const Eigen::Ref<const Vector>& z, Eigen::Ref<Vector> grad) { return log_density(z, grad, ws_); }
+
+  /// The same with caller-provided scratch buffers: const, safe to call from several
+  /// threads at once with one workspace per thread.
+  double log_density(const Eigen::Ref<const Vector>& z, Eigen::Ref<Vector> grad, TrustModelWorkspace& ws) const {
     check_dimension(z);
+    ws.resize(periods(), C_, d_.max_lag + 1, P_);
+    Matrix& w_ = ws.w;
+    Matrix& dw_ = ws.dw;
+    Matrix& A_ = ws.A;
+    Matrix& H_ = ws.H;
+    Matrix& gH_ = ws.gH;
+    Vector& inflow_ = ws.inflow;
+    Vector& G_ = ws.G;
+    Vector& mu_ = ws.mu;
+    Vector& gmu_ = ws.gmu;
+    Vector& gG_ = ws.gG;
+    Vector& adj_ = ws.adj;
+    Vector& conv_sum_ = ws.conv_sum;
+    Vector& ga_ = ws.ga;
+    Vector& gkappa_ = ws.gkappa;
     grad.setZero();
     const TrustModelParameters p = constrain(z);
     const int T = periods();
@@ -150,7 +254,7 @@ class TrustModel {
 
     // ---- forward: channels --------------------------------------------------------
     for (int c = 0; c < C_; ++c) {
-      geometric_weights(p.alpha[c], c);
+      geometric_weights_into(p.alpha[c], w_.col(c), dw_.col(c));
       convolve(d_.media.col(c), w_.col(c), A_.col(c));
       const double half = 0.5 * p.lam[c];
       for (int t = 0; t < T; ++t) H_(t, c) = std::tanh(half * A_(t, c));
@@ -234,7 +338,6 @@ class TrustModel {
       grad[o_delta_] += gdelta * p.delta * (1.0 - p.delta);
       for (int e = 0; e < E_; ++e) grad[o_omega_ + e] += -adj_.dot(d_.shocks.col(e)) * p.omega[e];
       // kappa (simplex): dL/dz_j = kappa_j (g_j - sum_i kappa_i g_i)
-      gkappa_.resize(P_);
       for (int i = 0; i < P_; ++i) {
         const int c = trust_idx_[i];
         gkappa_[i] = (1.0 - p.delta) * adj_.dot(H_.col(c));
@@ -448,22 +551,7 @@ class TrustModel {
     }
   }
 
-  void allocate() {
-    const int T = periods();
-    w_.resize(d_.max_lag + 1, C_);
-    dw_.resize(d_.max_lag + 1, C_);
-    A_.resize(T, C_);
-    H_.resize(T, C_);
-    gH_.resize(T, C_);
-    inflow_.resize(T);
-    G_ = Vector::Zero(T);
-    mu_.resize(T);
-    gmu_.resize(T);
-    gG_ = Vector::Zero(T);
-    adj_.resize(T);
-    conv_sum_.resize(T);
-    ga_.resize(T);
-  }
+  void allocate() { ws_.resize(periods(), C_, d_.max_lag + 1, P_); }
 
   /// Normalised geometric weights w_l = alpha^l / sum_m alpha^m and d w_l / d alpha.
   template <class W, class DW>
@@ -483,7 +571,6 @@ class TrustModel {
       w[l] /= s;
     }
   }
-  void geometric_weights(double alpha, int c) { geometric_weights_into(alpha, w_.col(c), dw_.col(c)); }
 
   template <class X, class W, class Y>
   static void convolve(const X& x, const W& w, Y&& y) {
@@ -551,9 +638,7 @@ class TrustModel {
   std::vector<std::string> names_;
   int o_alpha_ = 0, o_lam_ = 0, o_beta_ = 0, o_b_ = 0, o_sigma_ = 0, o_kappa_ = 0, o_delta_ = 0, o_g0_ = 0,
       o_omega_ = 0, o_gamma_ = 0, o_theta_ = 0, o_tracker_ = 0;
-  // workspaces
-  Matrix w_, dw_, A_, H_, gH_;
-  Vector inflow_, G_, mu_, gmu_, gG_, adj_, conv_sum_, ga_, gkappa_;
+  TrustModelWorkspace ws_;  // for the single-threaded convenience overload
 };
 
 }  // namespace trustmix::mmm
