@@ -74,6 +74,20 @@ def _check_kind(kind: str, allowed: tuple[str, ...], what: str) -> None:
         raise ValueError(f"{what} kind must be one of {', '.join(allowed)}; got {kind!r}")
 
 
+def _parameters(m: Matrix, kind: str, what: str, core_names: list[str],
+                params: dict[str, Any]) -> tuple[list[str], list[np.ndarray]]:
+    """The family's parameter names (``lambda`` spelled ``lam`` in Python) and their
+    values as vectors of 1 or C values; unknown or missing names are errors."""
+    names = [("lam" if n == "lambda" else n) for n in core_names]
+    unknown = sorted(set(params) - set(names))
+    if unknown:
+        raise ValueError(f"{kind} {what} has no parameter {unknown[0]!r} (parameters: {', '.join(names)})")
+    missing = [n for n in names if n not in params]
+    if missing:
+        raise ValueError(f"{kind} {what} needs parameter {missing[0]!r}")
+    return names, [m.parameter(params[n], n) for n in names]
+
+
 def adstock(
     x: Any,
     kind: str,
@@ -112,14 +126,7 @@ def adstock(
     _check_kind(kind, ADSTOCK_KINDS, "adstock")
     m = Matrix(x)
     m.require(np.isfinite, "finite")
-    names = [("lam" if n == "lambda" else n) for n in _t.adstock_parameter_names(kind)]
-    unknown = sorted(set(params) - set(names))
-    if unknown:
-        raise ValueError(f"{kind} adstock has no parameter {unknown[0]!r} (parameters: {', '.join(names)})")
-    missing = [n for n in names if n not in params]
-    if missing:
-        raise ValueError(f"{kind} adstock needs parameter {missing[0]!r}")
-    pvec = [m.parameter(params[n], n) for n in names]
+    names, pvec = _parameters(m, kind, "adstock", _t.adstock_parameter_names(kind), params)
     if max_lag is None:
         lag = _t.infinite_lag
     else:
@@ -205,14 +212,7 @@ def saturate(x: Any, kind: str, *, return_grad: bool = False, threads: int = 0, 
     _check_kind(kind, SATURATION_KINDS, "saturation")
     m = Matrix(x)
     m.require(lambda v: np.isfinite(v) & (v >= 0), "finite and >= 0")
-    names = [("lam" if n == "lambda" else n) for n in _t.saturation_parameter_names(kind)]
-    unknown = sorted(set(params) - set(names))
-    if unknown:
-        raise ValueError(f"{kind} saturation has no parameter {unknown[0]!r} (parameters: {', '.join(names)})")
-    missing = [n for n in names if n not in params]
-    if missing:
-        raise ValueError(f"{kind} saturation needs parameter {missing[0]!r}")
-    pvec = [m.parameter(params[n], n) for n in names]
+    names, pvec = _parameters(m, kind, "saturation", _t.saturation_parameter_names(kind), params)
     values, grads, dx = _t.saturate(m.values, kind, pvec, bool(return_grad), int(threads))
     out = m.wrap(values)
     if not return_grad:
