@@ -55,8 +55,8 @@ struct RunResult {
   std::vector<double> impressions, reach, clicks, visits;  ///< T*S*C
   std::vector<double> conversions, revenue, trusting;   ///< T*S (realised)
   std::vector<double> expected_conversions, expected_trusting;  ///< T*S from the exact chain
-  std::vector<double> mentions, earned_reach, positive_mentions, negative_mentions;  ///< T*C (event mentions: channel-less, in the last two and below)
-  std::vector<double> event_mentions, competitor_mentions;  ///< T
+  std::vector<double> mentions, earned_reach, positive_mentions, negative_mentions;  ///< T*C, PR activities' mentions
+  std::vector<double> crisis_mentions, news_mentions, competitor_mentions;  ///< T
   std::vector<double> survey_trusting, survey_size;     ///< T: tracker respondents who trust / asked
   TouchLog touches;
   ConversionLog conversion_log;
@@ -361,9 +361,8 @@ inline void fill_earned(const World& world, const Variant& v, const RunOptions& 
   const int T = opt.periods, C = world.channels();
   out.mentions.assign(static_cast<std::size_t>(T * C), 0.0);
   out.earned_reach = out.positive_mentions = out.negative_mentions = out.mentions;
-  out.event_mentions.assign(static_cast<std::size_t>(T), 0.0);
-  out.competitor_mentions = out.event_mentions;
-  std::vector<double> event_pos(static_cast<std::size_t>(T), 0.0), event_neg = event_pos;
+  out.crisis_mentions.assign(static_cast<std::size_t>(T), 0.0);
+  out.news_mentions = out.competitor_mentions = out.crisis_mentions;
   for (const auto& mnt : world.mentions_by_period(opt.period_days)) {
     if (mnt.period >= T) continue;
     if (mnt.source >= 0) {
@@ -374,7 +373,7 @@ inline void fill_earned(const World& world, const Variant& v, const RunOptions& 
       if (mnt.sentiment > 0.0) out.positive_mentions[i] += 1.0;
       if (mnt.sentiment < 0.0) out.negative_mentions[i] += 1.0;
     } else {
-      out.event_mentions[static_cast<std::size_t>(mnt.period)] += mnt.sentiment;  // +1 news, -1 crisis
+      (mnt.sentiment < 0.0 ? out.crisis_mentions : out.news_mentions)[static_cast<std::size_t>(mnt.period)] += 1.0;
     }
   }
   const double lam = world.spec().competitor_mentions * opt.period_days / 7.0;
@@ -686,9 +685,9 @@ inline void check_options(const RunOptions& opt) {
           // Trust: stay with probability stay * exp(-push), else switch.
           const double ut = st.uniform(0);
           if (trusting == 0) {
-            if (ut >= stay0[ts] * std::exp(-up)) trusting = 1;
+            if (ut >= stay0[ts] * (up > 0.0 ? std::exp(-up) : 1.0)) trusting = 1;
           } else {
-            if (ut >= stay1[ts] * std::exp(-down)) trusting = 0;
+            if (ut >= stay1[ts] * (down > 0.0 ? std::exp(-down) : 1.0)) trusting = 0;
           }
           memory = std::min(m, invert_cdf(dyn.decay_cdf(memory), memory + 1, st.uniform(1)) + engaged_conv);
           const bool converted = st.uniform(2) < conv_p[ts * static_cast<std::size_t>(2 * (m + 1)) + static_cast<std::size_t>(trusting * (m + 1) + memory)];

@@ -84,8 +84,10 @@ class CounterEngine {
 [[nodiscard]] inline int binomial_by_inversion(int n, double p, double u) noexcept {
   if (n <= 0 || p <= 0.0) return 0;
   if (p >= 1.0) return n;
+  if (n == 1) return u < p ? 1 : 0;
   const double q = 1.0 - p;
-  double pk = std::pow(q, n);
+  double pk = q;  // q^n by multiplication: n is a handful of impressions here
+  for (int i = 1; i < n; ++i) pk *= q;
   double cdf = pk;
   int k = 0;
   while (u >= cdf && k < n) {
