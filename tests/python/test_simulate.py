@@ -106,8 +106,9 @@ def test_same_seed_same_numbers_for_any_thread_count():
     a = world.run(periods=12, mode="agent", agents=8000, threads=1, truth=False)
     b = world.run(periods=12, mode="agent", agents=8000, threads=2, truth=False)
     pd.testing.assert_frame_equal(a.panel, b.panel)
-    pd.testing.assert_frame_equal(a.touchpoints, b.touchpoints)
-    pd.testing.assert_frame_equal(a.conversions, b.conversions)
+    # DataFrame.equals: exact values and dtypes (assert_frame_equal is slow on categoricals).
+    assert len(a.touchpoints) > 10_000 and a.touchpoints.equals(b.touchpoints)
+    assert len(a.conversions) > 100 and a.conversions.equals(b.conversions)
     s1 = world.run(periods=12, threads=1, truth=False)
     s2 = world.run(periods=12, threads=3, truth=False)
     pd.testing.assert_frame_equal(s1.panel, s2.panel)

@@ -86,6 +86,10 @@ def _flatten(spec: dict[str, Any]) -> dict[str, Any]:
                     item[date_key] = str(item[date_key])
             out.append(item)
         flat[key] = out
+    names = [c.get("name") for c in flat["campaigns"]] + [a.get("name") for a in flat["pr_activities"]]
+    clash = sorted({n for n in names if names.count(n) > 1 or n == "organic"})
+    if clash:
+        raise ValueError(f"campaign and PR activity names must be unique and not 'organic'; repeated: {clash}")
     return flat
 
 
