@@ -256,3 +256,31 @@ def test_summary_plots_and_html():
     # In the clinic, the trust channels carry most of the incremental revenue.
     ch = out.truth.channels.set_index("channel")
     assert ch.loc[["press", "health_talks"], "revenue"].sum() > ch.loc[["instagram"], "revenue"].sum()
+
+
+def test_chain_matches_an_independent_numpy_implementation():
+    from trustmix.simulate._reference import reference_segment_run, reference_transition
+
+    for name in ("crisis_with_pr_response", "healthcare_clinic"):
+        world = sim.World.from_scenario(name, seed=2)
+        spec = world.to_dict()
+        pop = np.array([a["size"] for a in spec["audiences"]], dtype=float)
+        drive = world._core.drive(periods=40, period_days=7)
+        for s in range(len(pop)):
+            for t in (0, 5, 27, 39):
+                cpp = world._core.transition(segment=s, period=t, periods=40, period_days=7, population=list(pop))
+                np.testing.assert_allclose(cpp, reference_transition(spec, drive, s, t, 7, pop), atol=1e-13)
+        ref = reference_segment_run(spec, drive, 40, 7, seed=1)
+        out = world.run(periods=40, truth=False)
+        np.testing.assert_allclose(out._raw["expected_conversions"], ref["expected_conversions"], rtol=1e-10)
+        np.testing.assert_allclose(out._raw["expected_trusting"], ref["expected_trusting"], rtol=1e-10)
+        # Different generators, same law: per-period totals within 5 sd of each other.
+        e = ref["expected_conversions"].sum(axis=1)
+        assert np.all(np.abs(out.panel["conversions"] - ref["conversions"].sum(axis=1)) <= 5 * np.sqrt(2 * e))
+
+
+def test_name_clashes_are_rejected():
+    bad = tiny()
+    bad["pr_activities"][0]["name"] = "ig"
+    with pytest.raises(ValueError, match=r"repeated: \['ig'\]"):
+        sim.World(bad)

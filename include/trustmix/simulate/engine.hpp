@@ -647,6 +647,7 @@ inline void check_options(const RunOptions& opt) {
           pending.clear();
           for (int c = 0; c < C; ++c) {
             const auto& x = expo[ts * static_cast<std::size_t>(C) + static_cast<std::size_t>(c)];
+            if (x.p_any <= 0.0) continue;  // skipping a draw shifts no other: uniforms are indexed
             const double u = st.uniform(8 + static_cast<std::uint64_t>(c));
             if (!(u < x.p_any)) continue;
             const int K = 1 + invert_cdf(&cdfs[x.cdf_offset], x.cdf_len, u / x.p_any);
@@ -689,7 +690,8 @@ inline void check_options(const RunOptions& opt) {
           } else {
             if (ut >= stay1[ts] * (down > 0.0 ? std::exp(-down) : 1.0)) trusting = 0;
           }
-          memory = std::min(m, invert_cdf(dyn.decay_cdf(memory), memory + 1, st.uniform(1)) + engaged_conv);
+          if (memory > 0) memory = invert_cdf(dyn.decay_cdf(memory), memory + 1, st.uniform(1));
+          memory = std::min(m, memory + engaged_conv);
           const bool converted = st.uniform(2) < conv_p[ts * static_cast<std::size_t>(2 * (m + 1)) + static_cast<std::size_t>(trusting * (m + 1) + memory)];
           P.trusting[ts] += trusting;
           const std::int64_t period_start = static_cast<std::int64_t>(t) * D * day_seconds;
