@@ -52,7 +52,7 @@ PR_KIND_DEFAULTS: dict[str, dict[str, float]] = {
 PERSONAS: dict[str, dict[str, Any]] = {
     "Skeptical Sam": {
         "size": 400_000, "baseline_trust": 0.15, "trust_sensitivity": 0.6,
-        "base_conversion_rate": 0.002, "value_per_conversion": 60.0,
+        "base_conversion_rate": 0.0005, "value_per_conversion": 60.0,
         "reach": {"press": 0.5, "events": 0.05, "csr": 0.3, "instagram": 0.3, "tiktok": 0.2,
                   "linkedin": 0.3, "youtube": 0.6, "search": 0.4},
         "affinity": {"instagram": 0.7, "tiktok": 0.5, "search": 1.2},
@@ -60,7 +60,7 @@ PERSONAS: dict[str, dict[str, Any]] = {
     },
     "Loyal Lena": {
         "size": 150_000, "baseline_trust": 0.75, "trust_sensitivity": 1.0,
-        "base_conversion_rate": 0.012, "value_per_conversion": 90.0,
+        "base_conversion_rate": 0.003, "value_per_conversion": 90.0,
         "reach": {"press": 0.4, "events": 0.15, "csr": 0.3, "instagram": 0.7, "tiktok": 0.3,
                   "linkedin": 0.2, "youtube": 0.5, "search": 0.5},
         "affinity": {"instagram": 1.4, "events": 1.5},
@@ -68,7 +68,7 @@ PERSONAS: dict[str, dict[str, Any]] = {
     },
     "Curious Chris": {
         "size": 300_000, "baseline_trust": 0.35, "trust_sensitivity": 1.3,
-        "base_conversion_rate": 0.004, "value_per_conversion": 40.0,
+        "base_conversion_rate": 0.001, "value_per_conversion": 40.0,
         "reach": {"press": 0.15, "events": 0.05, "csr": 0.2, "instagram": 0.8, "tiktok": 0.85,
                   "linkedin": 0.1, "youtube": 0.8, "search": 0.3},
         "affinity": {"tiktok": 1.5, "instagram": 1.2},
@@ -76,7 +76,7 @@ PERSONAS: dict[str, dict[str, Any]] = {
     },
     "Busy Beth": {
         "size": 150_000, "baseline_trust": 0.45, "trust_sensitivity": 0.9,
-        "base_conversion_rate": 0.006, "value_per_conversion": 120.0,
+        "base_conversion_rate": 0.0015, "value_per_conversion": 120.0,
         "reach": {"press": 0.5, "events": 0.05, "csr": 0.2, "instagram": 0.4, "tiktok": 0.1,
                   "linkedin": 0.8, "youtube": 0.3, "search": 0.7},
         "affinity": {"linkedin": 1.5, "search": 1.3},
@@ -92,15 +92,15 @@ _CHANNELS: list[dict[str, Any]] = [
     {"name": "csr", "peso": "earned", "role": "trust", "platform": "press", "engagement": 0.3, "trust_gain": 0.8,
      "ctr": 0.001},
     {"name": "instagram", "peso": "paid", "role": "conversion", "platform": "instagram", "cpm": 7.0, "ctr": 0.008,
-     "engagement": 0.15},
+     "engagement": 0.06},
     {"name": "tiktok", "peso": "paid", "role": "conversion", "platform": "tiktok", "cpm": 5.0, "ctr": 0.006,
-     "engagement": 0.12, "dispersion": 1.0},
+     "engagement": 0.05, "dispersion": 1.0},
     {"name": "linkedin", "peso": "paid", "role": "both", "platform": "linkedin", "cpm": 30.0, "ctr": 0.005,
-     "engagement": 0.2, "trust_gain": 0.05},
+     "engagement": 0.08, "trust_gain": 0.05},
     {"name": "youtube", "peso": "paid", "role": "both", "platform": "youtube", "cpm": 12.0, "ctr": 0.003,
-     "engagement": 0.15, "trust_gain": 0.05},
+     "engagement": 0.05, "trust_gain": 0.05},
     {"name": "search", "peso": "paid", "role": "conversion", "platform": "search", "cpm": 40.0, "ctr": 0.05,
-     "engagement": 0.5},
+     "engagement": 0.3},
 ]
 
 
@@ -140,7 +140,7 @@ _BASE: dict[str, Any] = {
             "saturation_params": [2.0, 1.5]},
     "seasonality": {"amplitude": 0.15, "peak_day": 335},
     "survey_panel_size": 1000,
-    "competitor_mentions": 25.0,
+    "competitor_mentions": 4.0,
     "short_term_lag_days": 28.0,
 }
 
@@ -178,7 +178,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "description": "A clinic: patients choose whom they trust. Trust moves conversion far more "
                        "than ads; health talks and press coverage matter most.",
         "start": "2025-01-06",
-        "trust": {"half_life_days": 240.0, "effect": 2.0, "amplification": 2.5},
+        "trust": {"half_life_days": 240.0, "effect": 1.5, "amplification": 2.5},
         "smm": {"memory_half_life_days": 5.0, "effect": 0.6, "memory_cap": 8, "saturation": "hill",
                 "saturation_params": [2.0, 1.5]},
         "seasonality": {"amplitude": 0.1, "peak_day": 20},
@@ -192,20 +192,20 @@ SCENARIOS: dict[str, dict[str, Any]] = {
              "ctr": 0.006, "engagement": 0.1},
             {"name": "search", "peso": "paid", "role": "conversion", "platform": "search", "cpm": 45.0,
              "ctr": 0.06, "engagement": 0.5},
-            {"name": "reviews", "peso": "shared", "role": "both", "platform": "google", "engagement": 0.6,
-             "trust_gain": 0.3, "ctr": 0.02, "organic_impressions": 20_000},
+            {"name": "reviews", "peso": "shared", "role": "both", "platform": "google", "engagement": 0.3,
+             "trust_gain": 0.3, "ctr": 0.02, "organic_impressions": 5_000},
         ],
         "audiences": [
             {"name": "Anxious Anna", "size": 60_000, "baseline_trust": 0.25, "trust_sensitivity": 1.4,
-             "base_conversion_rate": 0.001, "value_per_conversion": 400.0,
+             "base_conversion_rate": 0.0003, "value_per_conversion": 250.0,
              "reach": {"press": 0.5, "health_talks": 0.08, "instagram": 0.6, "search": 0.6, "reviews": 0.5},
              "tags": {"role": "parent of young children"}},
             {"name": "Retired Rolf", "size": 40_000, "baseline_trust": 0.4, "trust_sensitivity": 0.8,
-             "base_conversion_rate": 0.002, "value_per_conversion": 650.0,
+             "base_conversion_rate": 0.0005, "value_per_conversion": 400.0,
              "reach": {"press": 0.8, "health_talks": 0.12, "instagram": 0.1, "search": 0.4, "reviews": 0.3},
              "tags": {"age": "65+"}},
             {"name": "Skeptical Sam", "size": 50_000, "baseline_trust": 0.1, "trust_sensitivity": 0.5,
-             "base_conversion_rate": 0.0005, "value_per_conversion": 400.0,
+             "base_conversion_rate": 0.0002, "value_per_conversion": 250.0,
              "reach": {"press": 0.5, "health_talks": 0.02, "instagram": 0.3, "search": 0.5, "reviews": 0.4},
              "tags": {"attitude": "distrusts institutions"}},
         ],
