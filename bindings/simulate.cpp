@@ -7,6 +7,11 @@
 
 #include <trustmix/simulate/simulate.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <thread>
+
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -249,13 +254,45 @@ void register_simulate(pybind11::module_& m) {
       .def(
           "run",
           [](const World& w, const std::string& mode, int periods, int period_days, int threads, double agent_scale,
-             bool record_touches, const std::vector<std::string>& remove) {
-            const RunOptions o = options(periods, period_days, threads, agent_scale, record_touches);
+             bool record_touches, const std::vector<std::string>& remove, const py::object& progress) {
+            RunOptions o = options(periods, period_days, threads, agent_scale, record_touches);
             Variant v = w.baseline_variant();
             for (const auto& name : remove) v.channel_off[static_cast<std::size_t>(w.channel_index(name))] = 1;
             if (mode != "segment" && mode != "agent") throw std::invalid_argument("mode must be 'segment' or 'agent', got '" + mode + "'");
             RunResult r;
-            {
+            if (mode == "agent" && !progress.is_none()) {
+              // The run happens on a worker thread; this thread polls the people counter
+              // and calls progress(people_done) with the GIL held.
+              std::atomic<std::int64_t> done{0};
+              std::atomic<bool> finished{false};
+              std::exception_ptr error;
+              o.people_done = &done;
+              std::int64_t reported = 0;
+              {
+                py::gil_scoped_release release;
+                std::jthread worker([&] {
+                  try {
+                    r = run_agent(w, v, o);
+                  } catch (...) {
+                    error = std::current_exception();
+                  }
+                  finished = true;
+                });
+                while (!finished) {
+                  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                  const std::int64_t now = done.load();
+                  if (now != reported) {
+                    py::gil_scoped_acquire acquire;
+                    progress(now - reported);
+                    reported = now;
+                  }
+                }
+              }
+              if (error) std::rethrow_exception(error);
+              double total = 0.0;
+              for (double n : r.population) total += n;
+              if (static_cast<std::int64_t>(total) > reported) progress(static_cast<std::int64_t>(total) - reported);
+            } else {
               py::gil_scoped_release release;
               r = mode == "agent" ? run_agent(w, v, o) : run_segment(w, v, o);
             }
@@ -263,7 +300,9 @@ void register_simulate(pybind11::module_& m) {
           },
           py::arg("mode"), py::kw_only(), py::arg("periods"), py::arg("period_days"), py::arg("threads") = 0,
           py::arg("agent_scale") = 1.0, py::arg("record_touches") = true, py::arg("remove") = std::vector<std::string>{},
-          "Runs the world; returns a dict of numpy arrays (shapes (T,S,C), (T,S), (T,C), (T,) and logs).")
+          py::arg("progress") = py::none(),
+          "Runs the world; returns a dict of numpy arrays (shapes (T,S,C), (T,S), (T,C), (T,) and logs). "
+          "Agent mode calls progress(n) from the calling thread as n more people are done.")
       .def(
           "truth",
           [](const World& w, int periods, int period_days, int threads, const std::vector<double>& population) {

@@ -284,3 +284,16 @@ def test_name_clashes_are_rejected():
     bad["pr_activities"][0]["name"] = "ig"
     with pytest.raises(ValueError, match=r"repeated: \['ig'\]"):
         sim.World(bad)
+
+
+def test_agent_progress_reports_every_person_once(capsys):
+    world = sim.World(tiny(), seed=1)
+    calls = []
+    raw = world._core.run("agent", periods=30, period_days=7, threads=2, agent_scale=1.0, record_touches=False,
+                          progress=calls.append)
+    assert sum(calls) == 10_000 and all(c > 0 for c in calls)
+    plain = world._core.run("agent", periods=30, period_days=7, threads=2, agent_scale=1.0, record_touches=False)
+    np.testing.assert_array_equal(raw["conversions"], plain["conversions"])  # the bar changes nothing
+    out = world.run(periods=30, mode="agent", agents=10_000, truth=False, progress=True)
+    assert "agents" in capsys.readouterr().err
+    assert out.panel["conversions"].sum() == raw["conversions"].sum()

@@ -12,6 +12,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -31,6 +32,9 @@ struct RunOptions {
   int threads = 0;              ///< 0 = all hardware threads; results do not depend on it
   double agent_scale = 1.0;     ///< agent mode: simulate round(size * scale) people per segment, same frequencies
   bool record_touches = true;   ///< agent mode: keep the touchpoint and conversion logs
+  /// Agent mode: if set, incremented by 1024 for every 1024 people simulated (for a
+  /// progress bar polled by another thread); never read by the simulation.
+  std::atomic<std::int64_t>* people_done = nullptr;
 };
 
 enum class TouchKind : std::uint8_t { impression, earned, click };
@@ -634,6 +638,8 @@ inline void check_options(const RunOptions& opt) {
       };
       std::vector<Pending> pending;
       for (std::ptrdiff_t pid = p_begin; pid < p_end; ++pid) {
+        if (opt.people_done != nullptr && ((pid - p_begin) & 1023) == 1023)
+          opt.people_done->fetch_add(1024, std::memory_order_relaxed);
         while (pid >= seg_start[static_cast<std::size_t>(s + 1)]) ++s;
         const std::uint64_t pkey = derive(derive(derive(seed, static_cast<std::uint64_t>(Domain::person)), static_cast<std::uint64_t>(pid)), 0);
         int trusting = CounterStream{pkey}.uniform(0) < dyn.initial_trust(s) ? 1 : 0;

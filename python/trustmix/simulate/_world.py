@@ -152,14 +152,17 @@ class World:
 
     @property
     def seed(self) -> int:
+        """The seed of every random number of this world."""
         return self._seed
 
     @property
     def channels(self) -> list[str]:
+        """Channel names, in the order of the panel's and truth's channel columns."""
         return list(self._core.channel_names)
 
     @property
     def segments(self) -> list[str]:
+        """Audience segment (persona) names."""
         return list(self._core.segment_names)
 
     @property
@@ -207,7 +210,9 @@ class World:
         touches : bool
             Agent mode: keep the touchpoint and conversion logs.
         progress : bool, optional
-            Show a tqdm bar over the stages (default: when realised_truth is asked).
+            Agent mode: show a tqdm bar of people simulated (over the main run and the
+            counterfactual runs). Default: on when people x periods >= 5e7 or with
+            ``realised_truth``.
 
         Returns
         -------
@@ -227,28 +232,25 @@ class World:
             if not n > 0:
                 raise ValueError(f"agents must be > 0, got {agents!r}")
             scale = min(1.0, n / total)
-        stages = ["simulate"] + (["truth"] if truth else [])
-        if realised_truth and mode == "agent":
-            stages += [f"without {c}" for c in self.channels]
-        show = bool(realised_truth) if progress is None else progress
-        bar = _progress(len(stages), show)
+        people = int(round(self.population * scale)) if mode == "agent" else 0
+        runs = 1 + (len(self.channels) if (realised_truth and mode == "agent") else 0)
+        show = (mode == "agent" and (people * periods >= 5e7 or bool(realised_truth))) if progress is None \
+            else bool(progress) and mode == "agent"
+        bar = _progress(people * runs, show)
         raw = self._core.run(mode, periods=periods, period_days=days, threads=threads, agent_scale=scale,
-                             record_touches=touches and mode == "agent")
-        bar.update(1)
+                             record_touches=touches and mode == "agent", progress=bar.update if show else None)
         tr = None
         if truth:
             tr = self._core.truth(periods=periods, period_days=days, threads=threads,
                                   population=list(raw["population"]))
-            bar.update(1)
         realised = None
         if realised_truth and mode == "agent":
             realised = np.zeros((periods, len(self.channels)))
             base = raw["conversions"].sum(axis=1)
             for c, name in enumerate(self.channels):
                 cf = self._core.run("agent", periods=periods, period_days=days, threads=threads, agent_scale=scale,
-                                    record_touches=False, remove=[name])
+                                    record_touches=False, remove=[name], progress=bar.update if show else None)
                 realised[:, c] = base - cf["conversions"].sum(axis=1)
-                bar.update(1)
         bar.close()
         return SimulationResult(self, raw, tr, realised, mode=mode, freq=freq, periods=periods, scale=scale)
 
@@ -257,7 +259,7 @@ def _progress(total: int, show: bool) -> Any:
     if show:
         from tqdm.auto import tqdm
 
-        return tqdm(total=total, desc="simulate")
+        return tqdm(total=total, desc="agents", unit="people", unit_scale=True)
 
     class _Silent:
         def update(self, n: int) -> None:
