@@ -155,6 +155,29 @@ BOOST_AUTO_TEST_CASE(agent_and_segment_modes_agree_with_the_exact_chain) {
   BOOST_TEST(std::abs(total_agent / total_expected - 1.0) < 0.05);
 }
 
+BOOST_AUTO_TEST_CASE(daily_agents_agree_with_the_chain) {
+  // Daily periods: small per-period probabilities, so the check is on 10-day sums
+  // (sums over people of independent variables per person; per person the 10 daily
+  // indicators are dependent, so the variance bound uses 10 x mean).
+  const World w(small_world(), 21);
+  RunOptions opt;
+  opt.periods = 120;
+  opt.period_days = 1;
+  const RunResult agent = run_agent(w, w.baseline_variant(), opt);
+  for (int b = 0; b < 12; ++b) {
+    double real = 0.0, expected = 0.0;
+    for (int t = 10 * b; t < 10 * b + 10; ++t)
+      for (int s = 0; s < 2; ++s) {
+        real += agent.conversions[static_cast<std::size_t>(t * 2 + s)];
+        expected += agent.expected_conversions[static_cast<std::size_t>(t * 2 + s)];
+      }
+    BOOST_TEST_CONTEXT("days " << 10 * b << "..") {
+      BOOST_TEST(expected > 100.0);
+      BOOST_TEST(std::abs(real - expected) <= 5.0 * std::sqrt(10.0 * expected));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(agent_impressions_match_the_planned_delivery) {
   // Expected impressions of the agents equal spend / cpm * 1000 (+ earned reach).
   const World w(small_world(), 5);

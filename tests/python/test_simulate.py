@@ -297,3 +297,10 @@ def test_agent_progress_reports_every_person_once(capsys):
     out = world.run(periods=30, mode="agent", agents=10_000, truth=False, progress=True)
     assert "agents" in capsys.readouterr().err
     assert out.panel["conversions"].sum() == raw["conversions"].sum()
+
+
+def test_logs_are_sorted_by_user_and_time():
+    out = sim.World(tiny(), seed=3).run(periods=10, mode="agent", agents=3000, truth=False)
+    for df in (out.touchpoints, out.conversions):
+        key = df[["user_id", "timestamp"]]
+        assert key.equals(key.sort_values(["user_id", "timestamp"], kind="stable"))

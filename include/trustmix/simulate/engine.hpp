@@ -610,7 +610,11 @@ inline void check_options(const RunOptions& opt) {
   out.person_segment_start = seg_start;
   const std::ptrdiff_t people = seg_start.back();
   const int threads = resolve_threads(opt.threads);
+  constexpr std::ptrdiff_t chunk_size = 256;  // people simulated period by period together (cache reuse)
   const std::ptrdiff_t blocks = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, people / 1024));
+  auto block_edge = [&](std::ptrdiff_t k) {
+    return k >= blocks ? people : (people * k / blocks) / chunk_size * chunk_size;
+  };
 
   struct Partial {
     std::vector<std::int64_t> impressions, reach, clicks, visits, conversions, trusting;
@@ -619,8 +623,8 @@ inline void check_options(const RunOptions& opt) {
   };
   std::vector<Partial> partial(static_cast<std::size_t>(blocks));
   constexpr std::int64_t day_seconds = 86400;
-  // Blocks are cut by person id and merged in block order, so logs are ordered by
-  // (user, period) and integer counters sum exactly for every thread count.
+  // Blocks are cut by person id and merged in block order, and integer counters sum
+  // exactly, so results are the same for every thread count.
   parallel_for_blocks(blocks, threads, 1, [&](std::ptrdiff_t bb, std::ptrdiff_t be) {
     for (std::ptrdiff_t blk = bb; blk < be; ++blk) {
       auto& P = partial[static_cast<std::size_t>(blk)];
@@ -629,23 +633,37 @@ inline void check_options(const RunOptions& opt) {
       P.reach = P.clicks = P.visits = P.impressions;
       P.conversions.assign(static_cast<std::size_t>(T * S), 0);
       P.trusting = P.conversions;
-      const std::ptrdiff_t p_begin = people * blk / blocks, p_end = people * (blk + 1) / blocks;
-      int s = 0;
+      // Block edges fall on multiples of the chunk size, so chunks (and the order of the
+      // logs: chunk, then period, then person) are the same for every thread count.
+      const std::ptrdiff_t p_begin = block_edge(blk), p_end = block_edge(blk + 1);
       struct Pending {
         int channel, source;
         TouchKind kind;
         double u;
       };
       std::vector<Pending> pending;
-      for (std::ptrdiff_t pid = p_begin; pid < p_end; ++pid) {
-        if (opt.people_done != nullptr && ((pid - p_begin) & 1023) == 1023)
-          opt.people_done->fetch_add(1024, std::memory_order_relaxed);
-        while (pid >= seg_start[static_cast<std::size_t>(s + 1)]) ++s;
-        const std::uint64_t pkey = derive(derive(derive(seed, static_cast<std::uint64_t>(Domain::person)), static_cast<std::uint64_t>(pid)), 0);
-        int trusting = CounterStream{pkey}.uniform(0) < dyn.initial_trust(s) ? 1 : 0;
-        int memory = 0;
-        const double value = spec.audiences[static_cast<std::size_t>(s)].value_per_conversion;
-        for (int t = 0; t < T; ++t) {
+      std::vector<int> seg_of(chunk_size), trust_of(chunk_size), memory_of(chunk_size);
+      std::vector<std::uint64_t> key_of(chunk_size);
+      int s_cursor = 0;
+      for (std::ptrdiff_t c0 = p_begin; c0 < p_end; c0 += chunk_size) {
+        const auto n_chunk = static_cast<std::size_t>(std::min<std::ptrdiff_t>(chunk_size, p_end - c0));
+        for (std::size_t i = 0; i < n_chunk; ++i) {
+          const std::ptrdiff_t pid = c0 + static_cast<std::ptrdiff_t>(i);
+          while (pid >= seg_start[static_cast<std::size_t>(s_cursor + 1)]) ++s_cursor;
+          seg_of[i] = s_cursor;
+          key_of[i] = derive(derive(derive(seed, static_cast<std::uint64_t>(Domain::person)), static_cast<std::uint64_t>(pid)), 0);
+          trust_of[i] = CounterStream{key_of[i]}.uniform(0) < dyn.initial_trust(s_cursor) ? 1 : 0;
+          memory_of[i] = 0;
+        }
+        for (int t = 0; t < T; ++t)
+        for (std::size_t person = 0; person < n_chunk; ++person) {
+          const std::ptrdiff_t pid = c0 + static_cast<std::ptrdiff_t>(person);
+          const int s = seg_of[person];
+          const std::uint64_t pkey = key_of[person];
+          int& trusting = trust_of[person];
+          int& memory = memory_of[person];
+          const double value = spec.audiences[static_cast<std::size_t>(s)].value_per_conversion;
+        {
           const CounterStream st{derive(pkey, static_cast<std::uint64_t>(t) + 1)};
           const std::size_t ts = static_cast<std::size_t>(t * S + s);
           double up = 0.0, down = 0.0;
@@ -721,6 +739,8 @@ inline void check_options(const RunOptions& opt) {
             P.touches.kind.push_back(static_cast<std::uint8_t>(pd.kind));
           }
         }
+        }
+        if (opt.people_done != nullptr) opt.people_done->fetch_add(static_cast<std::int64_t>(n_chunk), std::memory_order_relaxed);
       }
     }
   });

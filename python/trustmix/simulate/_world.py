@@ -341,9 +341,10 @@ class SimulationResult:
     outcomes : DataFrame
         Tidy per (date, segment): conversions, revenue, trusting_share, expected_conversions.
     touchpoints : DataFrame
-        Agent mode: ``user_id, timestamp, channel, campaign, kind`` (impression, earned, click).
+        Agent mode: ``user_id, timestamp, channel, campaign, kind`` (impression, earned, click),
+        sorted by user and time.
     conversions : DataFrame
-        Agent mode: ``user_id, timestamp, value``.
+        Agent mode: ``user_id, timestamp, value``, sorted by user and time.
     users : DataFrame
         Agent mode: ``user_id, segment``.
     truth : GroundTruth or None
@@ -375,17 +376,21 @@ class SimulationResult:
                                       "expected_conversions": raw["expected_conversions"].reshape(-1)},
                                      index=idx2).reset_index()
         sources = list(world._core.source_names)
+        # Logs come in simulation order (blocks of people, then period); sort them by
+        # user and time (stable, so ties keep that deterministic order).
+        o = np.lexsort((raw["touch_second"], raw["touch_user"]))
         self.touchpoints = pd.DataFrame({
-            "user_id": raw["touch_user"],
-            "timestamp": start + pd.to_timedelta(raw["touch_second"], unit="s"),
-            "channel": pd.Categorical.from_codes(raw["touch_channel"], categories=ch),
-            "campaign": pd.Categorical.from_codes(raw["touch_source"], categories=list(sources)),
-            "kind": pd.Categorical(_KINDS[raw["touch_kind"]], categories=list(_KINDS)),
+            "user_id": raw["touch_user"][o],
+            "timestamp": start + pd.to_timedelta(raw["touch_second"][o], unit="s"),
+            "channel": pd.Categorical.from_codes(raw["touch_channel"][o], categories=ch),
+            "campaign": pd.Categorical.from_codes(raw["touch_source"][o], categories=list(sources)),
+            "kind": pd.Categorical(_KINDS[raw["touch_kind"][o]], categories=list(_KINDS)),
         })
+        o = np.lexsort((raw["conversion_second"], raw["conversion_user"]))
         self.conversions = pd.DataFrame({
-            "user_id": raw["conversion_user"],
-            "timestamp": start + pd.to_timedelta(raw["conversion_second"], unit="s"),
-            "value": raw["conversion_value"],
+            "user_id": raw["conversion_user"][o],
+            "timestamp": start + pd.to_timedelta(raw["conversion_second"][o], unit="s"),
+            "value": raw["conversion_value"][o],
         })
         bounds = raw["person_segment_start"]
         if mode == "agent" and len(bounds):
