@@ -304,3 +304,48 @@ def test_logs_are_sorted_by_user_and_time():
     for df in (out.touchpoints, out.conversions):
         key = df[["user_id", "timestamp"]]
         assert key.equals(key.sort_values(["user_id", "timestamp"], kind="stable"))
+
+
+def test_results_pickle():
+    out = sim.World(tiny(), seed=1).run(periods=8, mode="agent", agents=2000)
+    again = pickle.loads(pickle.dumps(out))
+    assert again.panel.equals(out.panel) and again.touchpoints.equals(out.touchpoints)
+    assert again.truth.channels.equals(out.truth.channels)
+
+
+hypothesis = pytest.importorskip("hypothesis")
+st = hypothesis.strategies
+
+
+@hypothesis.settings(max_examples=25, deadline=None)
+@hypothesis.given(
+    reach=st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3),
+    engagement=st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3),
+    dispersion=st.sampled_from([0.0, 0.5, 3.0]),
+    sentiment=st.floats(-1.0, 1.0),
+    budget=st.floats(0.0, 50_000.0),
+    memory_cap=st.integers(1, 12),
+    roles=st.lists(st.sampled_from(["trust", "conversion", "both"]), min_size=3, max_size=3),
+)
+def test_transition_matrices_match_the_reference_for_random_worlds(reach, engagement, dispersion, sentiment, budget,
+                                                                   memory_cap, roles):
+    from trustmix.simulate._reference import reference_transition
+
+    spec = tiny()
+    spec["smm"]["memory_cap"] = memory_cap
+    for ch, e, role in zip(spec["channels"], engagement, roles):
+        ch["engagement"], ch["role"], ch["dispersion"], ch["trust_gain"] = e, role, dispersion, 0.7
+        ch["sentiment"] = sentiment
+    spec["audiences"][0]["reach"] = dict(zip(["press", "instagram", "linkedin"], reach))
+    spec["campaigns"][0]["budget"] = budget
+    spec["campaigns"].append({"name": "li", "channel": "linkedin", "start": "2025-01-06", "end": "2025-03-02",
+                              "budget": budget / 3})
+    world = sim.World(spec, seed=1)
+    pop = np.array([6000.0, 4000.0])
+    drive = world._core.drive(periods=10, period_days=7)
+    for s in (0, 1):
+        for t in (1, 5):
+            cpp = world._core.transition(segment=s, period=t, periods=10, period_days=7, population=list(pop))
+            np.testing.assert_allclose(cpp.sum(axis=1), 1.0, atol=1e-12)
+            assert cpp.min() >= 0.0
+            np.testing.assert_allclose(cpp, reference_transition(spec, drive, s, t, 7, pop), atol=1e-12)

@@ -33,6 +33,10 @@ def _saturation(x: np.ndarray, kind: str, params: list[float]) -> np.ndarray:
 
 
 def _engaged(r: float, lam: float, shape: float, z: float, m: int) -> np.ndarray:
+    if lam <= 0:  # nobody engages: E = 0 surely
+        out = np.zeros(m + 1)
+        out[0] = 1.0
+        return out
     k = np.arange(m)
     if shape > 0:
         logp = (np.array([math.lgamma(i + shape) - math.lgamma(shape) - math.lgamma(i + 1) for i in k])
