@@ -349,3 +349,11 @@ def test_transition_matrices_match_the_reference_for_random_worlds(reach, engage
             np.testing.assert_allclose(cpp.sum(axis=1), 1.0, atol=1e-12)
             assert cpp.min() >= 0.0
             np.testing.assert_allclose(cpp, reference_transition(spec, drive, s, t, 7, pop), atol=1e-12)
+
+
+def test_world_describe_and_html():
+    world = sim.World.from_scenario("healthcare_clinic")
+    d = world.describe()
+    assert list(d["audiences"].index) == ["Anxious Anna", "Retired Rolf", "Skeptical Sam"]
+    assert d["channels"].loc["health_talks", "role"] == "trust"
+    assert "Anxious Anna" in world._repr_html_() and "2 campaigns, 4 PR activities, 0 events" in world._repr_html_()

@@ -180,6 +180,25 @@ class World:
         return (f"World({self._spec.get('description', '')[:60]!r}, seed={self._seed}, segments={self.segments}, "
                 f"channels={self.channels})")
 
+    def describe(self) -> dict[str, pd.DataFrame]:
+        """The world as tables: ``audiences``, ``channels``, ``campaigns``, ``pr_activities``,
+        ``events`` (one row per item, the scenario's fields as columns)."""
+        out = {}
+        for key in ("audiences", "channels", "campaigns", "pr_activities", "events"):
+            items = self._spec.get(key) or []
+            out[key] = pd.DataFrame(items).set_index("name") if items else pd.DataFrame()
+        return out
+
+    def _repr_html_(self) -> str:
+        d = self.describe()
+        parts = [f"<p><b>trustmix World</b> (seed {self._seed}): {self._spec.get('description', '')}</p>"]
+        for key in ("audiences", "channels"):
+            cols = [c for c in d[key].columns if c not in ("reach", "affinity", "tags")]
+            parts.append(f"<p><i>{key}</i></p>" + d[key][cols].to_html())
+        n_camp, n_pr, n_ev = (len(self._spec.get(k) or []) for k in ("campaigns", "pr_activities", "events"))
+        parts.append(f"<p>{n_camp} campaigns, {n_pr} PR activities, {n_ev} events</p>")
+        return "".join(parts)
+
     def run(self, periods: int = 104, mode: str = "segment", freq: str = "W", threads: int = 0,
             agents: int | None = None, truth: bool = True, realised_truth: bool = False,
             touches: bool = True, progress: bool | None = None) -> SimulationResult:
