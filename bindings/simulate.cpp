@@ -7,6 +7,7 @@
 
 #include <trustmix/simulate/simulate.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -254,10 +255,18 @@ void register_simulate(pybind11::module_& m) {
       .def(
           "run",
           [](const World& w, const std::string& mode, int periods, int period_days, int threads, double agent_scale,
-             bool record_touches, const std::vector<std::string>& remove, const py::object& progress) {
+             bool record_touches, const std::vector<std::string>& remove, const std::vector<std::string>& remove_campaigns,
+             const std::vector<std::string>& remove_activities, const py::object& progress) {
             RunOptions o = options(periods, period_days, threads, agent_scale, record_touches);
             Variant v = w.baseline_variant();
             for (const auto& name : remove) v.channel_off[static_cast<std::size_t>(w.channel_index(name))] = 1;
+            for (const auto& name : remove_campaigns) {
+              const auto& cs = w.spec().campaigns;
+              const auto it = std::find_if(cs.begin(), cs.end(), [&](const Campaign& c) { return c.name == name; });
+              if (it == cs.end()) throw std::invalid_argument("remove_campaigns: no campaign named '" + name + "'");
+              v.campaign_off[static_cast<std::size_t>(it - cs.begin())] = 1;
+            }
+            for (const auto& name : remove_activities) v.activity_off[w.activity_index(name)] = 1;
             if (mode != "segment" && mode != "agent") throw std::invalid_argument("mode must be 'segment' or 'agent', got '" + mode + "'");
             RunResult r;
             if (mode == "agent" && !progress.is_none()) {
@@ -300,6 +309,7 @@ void register_simulate(pybind11::module_& m) {
           },
           py::arg("mode"), py::kw_only(), py::arg("periods"), py::arg("period_days"), py::arg("threads") = 0,
           py::arg("agent_scale") = 1.0, py::arg("record_touches") = true, py::arg("remove") = std::vector<std::string>{},
+          py::arg("remove_campaigns") = std::vector<std::string>{}, py::arg("remove_activities") = std::vector<std::string>{},
           py::arg("progress") = py::none(),
           "Runs the world; returns a dict of numpy arrays (shapes (T,S,C), (T,S), (T,C), (T,) and logs). "
           "Agent mode calls progress(n) from the calling thread as n more people are done.")

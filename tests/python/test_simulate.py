@@ -175,6 +175,14 @@ def test_zero_change_counterfactual_is_exactly_equal():
     assert (real["linkedin"] == 0).all()  # no campaigns: removing it changes no random number
     assert real["instagram"].iloc[:4].abs().sum() == 0  # nothing before the campaign starts
     assert real["instagram"].sum() > 0
+    # Instagram's only source is campaign "ig", press's only source is "interview": with
+    # common random numbers, removing the campaign is bit-for-bit removing the channel.
+    ch = out.truth.realised_channels.set_index("channel")
+    camp = out.truth.realised_campaigns.set_index("name")
+    assert camp.loc["ig", "conversions"] == ch.loc["instagram", "conversions"] == real["instagram"].sum()
+    assert camp.loc["interview", "revenue"] == ch.loc["press", "revenue"]
+    assert list(camp["type"]) == ["campaign", "pr_activity"]
+    assert (ch["short_term_conversions"] + ch["long_term_conversions"] == ch["conversions"]).all()
 
 
 def test_validation_errors_name_field_and_value():

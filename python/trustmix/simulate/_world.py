@@ -224,8 +224,8 @@ class World:
             Compute ground truth (exact expected counterfactuals per channel, campaign,
             PR activity).
         realised_truth : bool
-            Agent mode: also re-run the agents without each channel with common random
-            numbers (one extra run per channel).
+            Agent mode: also re-run the agents without each channel, campaign and PR
+            activity with common random numbers (one extra run each).
         touches : bool
             Agent mode: keep the touchpoint and conversion logs.
         progress : bool, optional
@@ -252,24 +252,32 @@ class World:
                 raise ValueError(f"agents must be > 0, got {agents!r}")
             scale = min(1.0, n / total)
         people = int(round(self.population * scale)) if mode == "agent" else 0
-        runs = 1 + (len(self.channels) if (realised_truth and mode == "agent") else 0)
-        show = (mode == "agent" and (people * periods >= 5e7 or bool(realised_truth))) if progress is None \
+        realise = bool(realised_truth) and mode == "agent"
+        names = [c["name"] for c in self._spec.get("campaigns") or []]
+        acts = [a["name"] for a in self._spec.get("pr_activities") or []]
+        runs = 1 + ((len(self.channels) + len(names) + len(acts)) if realise else 0)
+        show = (mode == "agent" and (people * periods >= 5e7 or realise)) if progress is None \
             else bool(progress) and mode == "agent"
         bar = _progress(people * runs, show)
+        callback = bar.update if show else None
         raw = self._core.run(mode, periods=periods, period_days=days, threads=threads, agent_scale=scale,
-                             record_touches=touches and mode == "agent", progress=bar.update if show else None)
+                             record_touches=touches and mode == "agent", progress=callback)
         tr = None
-        if truth:
+        if truth or realise:
             tr = self._core.truth(periods=periods, period_days=days, threads=threads,
                                   population=list(raw["population"]))
         realised = None
-        if realised_truth and mode == "agent":
-            realised = np.zeros((periods, len(self.channels)))
-            base = raw["conversions"].sum(axis=1)
-            for c, name in enumerate(self.channels):
+        if realise:
+            base_c, base_r = raw["conversions"].sum(axis=1), raw["revenue"].sum(axis=1)
+
+            def increment(**remove: list[str]) -> tuple[np.ndarray, np.ndarray]:
                 cf = self._core.run("agent", periods=periods, period_days=days, threads=threads, agent_scale=scale,
-                                    record_touches=False, remove=[name], progress=bar.update if show else None)
-                realised[:, c] = base - cf["conversions"].sum(axis=1)
+                                    record_touches=False, progress=callback, **remove)
+                return base_c - cf["conversions"].sum(axis=1), base_r - cf["revenue"].sum(axis=1)
+
+            realised = {"channels": [increment(remove=[c]) for c in self.channels],
+                        "campaigns": [increment(remove_campaigns=[n]) for n in names],
+                        "activities": [increment(remove_activities=[n]) for n in acts]}
         bar.close()
         return SimulationResult(self, raw, tr, realised, mode=mode, freq=freq, periods=periods, scale=scale)
 
@@ -310,7 +318,12 @@ class GroundTruth:
     incremental : DataFrame
         Expected incremental conversions per period (rows) and channel (columns).
     realised_incremental : DataFrame or None
-        Agent mode with ``realised_truth=True``: the same from common-random-number re-runs.
+        Agent mode with ``realised_truth=True``: incremental conversions per period and
+        channel from re-running the agents without the channel (common random numbers).
+    realised_channels, realised_campaigns : DataFrame or None
+        The same totals per channel and per campaign / PR activity (``type``): cost,
+        conversions, revenue, short_term_conversions, long_term_conversions, roi; split
+        with the windows and lag of the expected truth.
     lag_periods : int
         L, the periods after a window still counted short-term.
     """
@@ -320,8 +333,24 @@ class GroundTruth:
     campaigns: pd.DataFrame
     incremental: pd.DataFrame
     realised_incremental: pd.DataFrame | None = None
+    realised_channels: pd.DataFrame | None = None
+    realised_campaigns: pd.DataFrame | None = None
     lag_periods: int = 0
     _meta: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+def _realised_frame(effects: list[dict[str, Any]], increments: list[tuple[np.ndarray, np.ndarray]],
+                    lag: int) -> pd.DataFrame:
+    """Realised (common-random-number) increments split like the expected truth."""
+    rows = []
+    for e, (dc, dr) in zip(effects, increments):
+        t = np.arange(len(dc))
+        long = (t > e["window_end"] + lag) if e["window_start"] >= 0 else np.zeros(len(dc), dtype=bool)
+        rows.append({"name": e["name"], "cost": e["cost"], "conversions": dc.sum(), "revenue": dr.sum(),
+                     "short_term_conversions": dc[~long].sum(), "long_term_conversions": dc[long].sum(),
+                     "roi": dr.sum() / e["cost"] if e["cost"] > 0 else np.nan})
+    return pd.DataFrame(rows, columns=["name", "cost", "conversions", "revenue", "short_term_conversions",
+                                       "long_term_conversions", "roi"])
 
 
 def _effects_frame(rows: list[dict[str, Any]], dates: pd.DatetimeIndex) -> pd.DataFrame:
@@ -370,7 +399,7 @@ class SimulationResult:
     """
 
     def __init__(self, world: World, raw: dict[str, Any], truth: dict[str, Any] | None,
-                 realised: np.ndarray | None, *, mode: str, freq: str, periods: int, scale: float) -> None:
+                 realised: dict[str, Any] | None, *, mode: str, freq: str, periods: int, scale: float) -> None:
         self.world = world
         self.mode, self.freq, self.periods, self.scale = mode, freq, periods, scale
         start = pd.Timestamp(world.to_dict().get("start", "2025-01-06"))
@@ -443,7 +472,7 @@ class SimulationResult:
         cols["revenue"] = raw["revenue"].sum(axis=1)
         return pd.DataFrame(cols, index=self.dates)
 
-    def _make_truth(self, tr: dict[str, Any], realised: np.ndarray | None, share: np.ndarray,
+    def _make_truth(self, tr: dict[str, Any], realised: dict[str, Any] | None, share: np.ndarray,
                     expected_share: np.ndarray) -> GroundTruth:
         ch, seg = self.world.channels, self.world.segments
         trust = pd.DataFrame({"trusting_share": share.reshape(-1), "expected_trusting_share": expected_share.reshape(-1)},
@@ -461,9 +490,20 @@ class SimulationResult:
         campaigns = pd.concat([f for f in (camp, act) if not f.empty], ignore_index=True) if not (
             camp.empty and act.empty) else pd.DataFrame()
         incremental = pd.DataFrame(tr["channel_incremental_conversions"], index=self.dates, columns=ch)
-        realised_df = pd.DataFrame(realised, index=self.dates, columns=ch) if realised is not None else None
+        lag = int(tr["lag_periods"])
+        realised_df = realised_channels = realised_campaigns = None
+        if realised is not None:
+            realised_df = pd.DataFrame(np.column_stack([c for c, _ in realised["channels"]]), index=self.dates,
+                                       columns=ch)
+            realised_channels = _realised_frame(tr["channels"], realised["channels"], lag).rename(
+                columns={"name": "channel"})
+            realised_campaigns = pd.concat(
+                [_realised_frame(tr["campaigns"], realised["campaigns"], lag).assign(type="campaign"),
+                 _realised_frame(tr["activities"], realised["activities"], lag).assign(type="pr_activity")],
+                ignore_index=True)
         return GroundTruth(trust=trust, channels=channels, campaigns=campaigns, incremental=incremental,
-                           realised_incremental=realised_df, lag_periods=int(tr["lag_periods"]),
+                           realised_incremental=realised_df, realised_channels=realised_channels,
+                           realised_campaigns=realised_campaigns, lag_periods=lag,
                            _meta={"expected_conversions": tr["expected_conversions"].sum(axis=1)})
 
     # ---- reading ---------------------------------------------------------------------
