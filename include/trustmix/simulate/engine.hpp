@@ -655,90 +655,89 @@ inline void check_options(const RunOptions& opt) {
           trust_of[i] = CounterStream{key_of[i]}.uniform(0) < dyn.initial_trust(s_cursor) ? 1 : 0;
           memory_of[i] = 0;
         }
-        for (int t = 0; t < T; ++t)
-        for (std::size_t person = 0; person < n_chunk; ++person) {
-          const std::ptrdiff_t pid = c0 + static_cast<std::ptrdiff_t>(person);
-          const int s = seg_of[person];
-          const std::uint64_t pkey = key_of[person];
-          int& trusting = trust_of[person];
-          int& memory = memory_of[person];
-          const double value = spec.audiences[static_cast<std::size_t>(s)].value_per_conversion;
-        {
-          const CounterStream st{derive(pkey, static_cast<std::uint64_t>(t) + 1)};
-          const std::size_t ts = static_cast<std::size_t>(t * S + s);
-          double up = 0.0, down = 0.0;
-          int engaged_conv = 0;
-          pending.clear();
-          for (int c = 0; c < C; ++c) {
-            const auto& x = expo[ts * static_cast<std::size_t>(C) + static_cast<std::size_t>(c)];
-            if (x.p_any <= 0.0) continue;  // skipping a draw shifts no other: uniforms are indexed
-            const double u = st.uniform(8 + static_cast<std::uint64_t>(c));
-            if (!(u < x.p_any)) continue;
-            const int K = 1 + invert_cdf(&cdfs[x.cdf_offset], x.cdf_len, u / x.p_any);
-            const CounterStream cs = st.child(1000 + static_cast<std::uint64_t>(c));
-            const int E = binomial_by_inversion(K, x.engage, cs.uniform(0));
-            const int clicks = binomial_by_inversion(K, x.click, cs.uniform(1));
-            const int visits = binomial_by_inversion(clicks, x.visit, cs.uniform(2));
-            const std::size_t i3 = ts * static_cast<std::size_t>(C) + static_cast<std::size_t>(c);
-            P.impressions[i3] += K;
-            P.reach[i3] += 1;
-            P.clicks[i3] += clicks;
-            P.visits[i3] += visits;
-            const auto& p = spec.channels[static_cast<std::size_t>(c)];
-            if (p.channel.converts()) engaged_conv += E;
-            if (E > 0 && p.channel.builds_trust()) {
-              up += x.gain * E;
-              down += x.loss * E;
-            }
-            if (opt.record_touches) {
-              const auto& list = sources[static_cast<std::size_t>(t * C + c)];
-              for (int i = 0; i < K; ++i) {
-                const double us = cs.uniform(10 + 2 * static_cast<std::uint64_t>(i));
-                int src = list.back().second;
-                for (const auto& [cum, id] : list)
-                  if (us < cum) {
-                    src = id;
-                    break;
-                  }
-                const TouchKind kind = (src >= n_campaigns && src < n_campaigns + n_activities) ? TouchKind::earned : TouchKind::impression;
-                const double ut = cs.uniform(11 + 2 * static_cast<std::uint64_t>(i));
-                pending.push_back({c, src, kind, ut});
-                if (i < clicks) pending.push_back({c, src, TouchKind::click, std::min(1.0, ut + 1e-9)});
+        for (int t = 0; t < T; ++t) {
+          for (std::size_t person = 0; person < n_chunk; ++person) {
+            const std::ptrdiff_t pid = c0 + static_cast<std::ptrdiff_t>(person);
+            const int s = seg_of[person];
+            const std::uint64_t pkey = key_of[person];
+            int& trusting = trust_of[person];
+            int& memory = memory_of[person];
+            const double value = spec.audiences[static_cast<std::size_t>(s)].value_per_conversion;
+            const CounterStream st{derive(pkey, static_cast<std::uint64_t>(t) + 1)};
+            const std::size_t ts = static_cast<std::size_t>(t * S + s);
+            double up = 0.0, down = 0.0;
+            int engaged_conv = 0;
+            pending.clear();
+            for (int c = 0; c < C; ++c) {
+              const auto& x = expo[ts * static_cast<std::size_t>(C) + static_cast<std::size_t>(c)];
+              if (x.p_any <= 0.0) continue;  // skipping a draw shifts no other: uniforms are indexed
+              const double u = st.uniform(8 + static_cast<std::uint64_t>(c));
+              if (!(u < x.p_any)) continue;
+              const int K = 1 + invert_cdf(&cdfs[x.cdf_offset], x.cdf_len, u / x.p_any);
+              const CounterStream cs = st.child(1000 + static_cast<std::uint64_t>(c));
+              const int E = binomial_by_inversion(K, x.engage, cs.uniform(0));
+              const int clicks = binomial_by_inversion(K, x.click, cs.uniform(1));
+              const int visits = binomial_by_inversion(clicks, x.visit, cs.uniform(2));
+              const std::size_t i3 = ts * static_cast<std::size_t>(C) + static_cast<std::size_t>(c);
+              P.impressions[i3] += K;
+              P.reach[i3] += 1;
+              P.clicks[i3] += clicks;
+              P.visits[i3] += visits;
+              const auto& p = spec.channels[static_cast<std::size_t>(c)];
+              if (p.channel.converts()) engaged_conv += E;
+              if (E > 0 && p.channel.builds_trust()) {
+                up += x.gain * E;
+                down += x.loss * E;
+              }
+              if (opt.record_touches) {
+                const auto& list = sources[static_cast<std::size_t>(t * C + c)];
+                for (int i = 0; i < K; ++i) {
+                  const double us = cs.uniform(10 + 2 * static_cast<std::uint64_t>(i));
+                  int src = list.back().second;
+                  for (const auto& [cum, id] : list)
+                    if (us < cum) {
+                      src = id;
+                      break;
+                    }
+                  const TouchKind kind = (src >= n_campaigns && src < n_campaigns + n_activities) ? TouchKind::earned : TouchKind::impression;
+                  const double ut = cs.uniform(11 + 2 * static_cast<std::uint64_t>(i));
+                  pending.push_back({c, src, kind, ut});
+                  if (i < clicks) pending.push_back({c, src, TouchKind::click, std::min(1.0, ut + 1e-9)});
+                }
               }
             }
-          }
-          // Trust: stay with probability stay * exp(-push), else switch.
-          const double ut = st.uniform(0);
-          if (trusting == 0) {
-            if (ut >= stay0[ts] * (up > 0.0 ? std::exp(-up) : 1.0)) trusting = 1;
-          } else {
-            if (ut >= stay1[ts] * (down > 0.0 ? std::exp(-down) : 1.0)) trusting = 0;
-          }
-          if (memory > 0) memory = invert_cdf(dyn.decay_cdf(memory), memory + 1, st.uniform(1));
-          memory = std::min(m, memory + engaged_conv);
-          const bool converted = st.uniform(2) < conv_p[ts * static_cast<std::size_t>(2 * (m + 1)) + static_cast<std::size_t>(trusting * (m + 1) + memory)];
-          P.trusting[ts] += trusting;
-          const std::int64_t period_start = static_cast<std::int64_t>(t) * D * day_seconds;
-          const double span = static_cast<double>(D * day_seconds);
-          double conv_at = span;
-          if (converted) {
-            P.conversions[ts] += 1;
-            conv_at = std::floor(st.uniform(3) * span);
-            if (opt.record_touches) {
-              P.conv.user.push_back(pid);
-              P.conv.second.push_back(period_start + static_cast<std::int64_t>(conv_at));
-              P.conv.value.push_back(value);
+            // Trust: stay with probability stay * exp(-push), else switch.
+            const double ut = st.uniform(0);
+            if (trusting == 0) {
+              if (ut >= stay0[ts] * (up > 0.0 ? std::exp(-up) : 1.0)) trusting = 1;
+            } else {
+              if (ut >= stay1[ts] * (down > 0.0 ? std::exp(-down) : 1.0)) trusting = 0;
+            }
+            if (memory > 0) memory = invert_cdf(dyn.decay_cdf(memory), memory + 1, st.uniform(1));
+            memory = std::min(m, memory + engaged_conv);
+            const bool converted = st.uniform(2) < conv_p[ts * static_cast<std::size_t>(2 * (m + 1)) + static_cast<std::size_t>(trusting * (m + 1) + memory)];
+            P.trusting[ts] += trusting;
+            const std::int64_t period_start = static_cast<std::int64_t>(t) * D * day_seconds;
+            const double span = static_cast<double>(D * day_seconds);
+            double conv_at = span;
+            if (converted) {
+              P.conversions[ts] += 1;
+              conv_at = std::floor(st.uniform(3) * span);
+              if (opt.record_touches) {
+                P.conv.user.push_back(pid);
+                P.conv.second.push_back(period_start + static_cast<std::int64_t>(conv_at));
+                P.conv.value.push_back(value);
+              }
+            }
+            // A converting person's touches of the period come before the conversion.
+            for (const auto& pd : pending) {
+              P.touches.user.push_back(pid);
+              P.touches.second.push_back(period_start + static_cast<std::int64_t>(std::floor(pd.u * conv_at)));
+              P.touches.channel.push_back(pd.channel);
+              P.touches.source.push_back(pd.source);
+              P.touches.kind.push_back(static_cast<std::uint8_t>(pd.kind));
             }
           }
-          // A converting person's touches of the period come before the conversion.
-          for (const auto& pd : pending) {
-            P.touches.user.push_back(pid);
-            P.touches.second.push_back(period_start + static_cast<std::int64_t>(std::floor(pd.u * conv_at)));
-            P.touches.channel.push_back(pd.channel);
-            P.touches.source.push_back(pd.source);
-            P.touches.kind.push_back(static_cast<std::uint8_t>(pd.kind));
-          }
-        }
         }
         if (opt.people_done != nullptr) opt.people_done->fetch_add(static_cast<std::int64_t>(n_chunk), std::memory_order_relaxed);
       }
