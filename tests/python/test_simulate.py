@@ -327,7 +327,7 @@ st = hypothesis.strategies
 
 @hypothesis.settings(max_examples=25, deadline=None)
 @hypothesis.given(
-    reach=st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3),
+    reach=st.lists(st.one_of(st.just(0.0), st.floats(0.01, 1.0)), min_size=3, max_size=3),
     engagement=st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3),
     dispersion=st.sampled_from([0.0, 0.5, 3.0]),
     sentiment=st.floats(-1.0, 1.0),
@@ -365,3 +365,12 @@ def test_world_describe_and_html():
     assert list(d["audiences"].index) == ["Anxious Anna", "Retired Rolf", "Skeptical Sam"]
     assert d["channels"].loc["health_talks", "role"] == "trust"
     assert "Anxious Anna" in world._repr_html_() and "2 campaigns, 4 PR activities, 0 events" in world._repr_html_()
+
+
+def test_impossible_frequencies_are_rejected():
+    spec = tiny()
+    spec["audiences"][0]["reach"] = {"instagram": 1e-300}
+    spec["audiences"][1]["reach"] = {}
+    world = sim.World(spec)
+    with pytest.raises(ValueError, match=r"channel 'instagram': .* impressions per reachable person in period 4"):
+        world.run(periods=10)

@@ -169,6 +169,13 @@ class Dynamics {
       sim += population_[static_cast<std::size_t>(s)];
     }
     scale_ = full > 0.0 ? sim / full : 1.0;
+    // Impressions must land on enough reachable people to be a frequency at all.
+    for (int t = 0; t < T_; ++t)
+      for (int c = 0; c < C_; ++c)
+        if (const double f = frequency(t, c); !(f <= 1e4))
+          fail("channel '", spec.channels[static_cast<std::size_t>(c)].channel.name, "': ", f,
+               " impressions per reachable person in period ", t,
+               " (impressions / sum of size x reach); check the audiences' reach shares and the budget");
     // Memory decay: cdf of Binomial(M, alpha) for M = 0..m.
     decay_cdf_.assign(static_cast<std::size_t>((m_ + 1) * (m_ + 1)), 1.0);
     decay_pmf_.assign(static_cast<std::size_t>((m_ + 1) * (m_ + 1)), 0.0);
