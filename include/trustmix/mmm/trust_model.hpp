@@ -257,7 +257,7 @@ class TrustModel {
       geometric_weights_into(p.alpha[c], w_.col(c), dw_.col(c));
       convolve(d_.media.col(c), w_.col(c), A_.col(c));
       const double half = 0.5 * p.lam[c];
-      for (int t = 0; t < T; ++t) H_(t, c) = std::tanh(half * A_(t, c));
+      for (int t = 0; t < T; ++t) H_(t, c) = logistic_saturation(half * A_(t, c));
     }
     // ---- forward: trust stock -----------------------------------------------------
     if (d_.trust_enabled) {
@@ -408,7 +408,7 @@ class TrustModel {
     for (int c = 0; c < C_; ++c) {
       geometric_weights_into(p.alpha[c], w.col(c), dw.col(c));
       convolve(media.col(c), w.col(c), f.adstock.col(c));
-      f.saturated.col(c) = (0.5 * p.lam[c] * f.adstock.col(c).array()).tanh().matrix();
+      for (int t = 0; t < T; ++t) f.saturated(t, c) = logistic_saturation(0.5 * p.lam[c] * f.adstock(t, c));
     }
     f.inflow = Vector::Zero(T);
     f.trust_stock = Vector::Zero(T);
@@ -476,6 +476,13 @@ class TrustModel {
   }
 
  private:
+  /// (1 - e^(-2u)) / (1 + e^(-2u)) = tanh(u) for u >= 0, as expm1(2u) / (expm1(2u) + 2):
+  /// accurate for small u and several times faster than std::tanh here.
+  static double logistic_saturation(double u) {
+    if (u > 20.0) return 1.0;  // tanh(20) = 1 - 8e-18 rounds to 1
+    const double e = std::expm1(2.0 * u);
+    return e / (e + 2.0);
+  }
   static double sigmoid(double v) { return v >= 0 ? 1.0 / (1.0 + std::exp(-v)) : std::exp(v) / (1.0 + std::exp(v)); }
 
   void check_dimension(const Eigen::Ref<const Vector>& z) const {
