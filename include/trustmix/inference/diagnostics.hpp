@@ -152,16 +152,17 @@ inline double ess_columns(const Eigen::MatrixXd& x) {
 }  // namespace detail
 
 /// Rank-normalised split R-hat (Vehtari et al. 2021, sec. 4.2): the larger of the bulk
-/// R-hat (split chains, rank-normalised) and the tail R-hat (the same on |x - median|).
+/// R-hat (split chains, rank-normalised) and the tail R-hat (the same on |x - median|, folded split chains).
 /// Values above 1.01 indicate that the chains have not mixed. Needs >= 4 draws per chain.
 [[nodiscard]] inline double rhat(const Eigen::MatrixXd& draws) {
   detail::require_draws(draws, 4, "rhat");
   const Eigen::MatrixXd split = detail::split_chains(draws);
   const double bulk = detail::rhat_columns(detail::z_scale(split));
-  const std::vector<double> sorted = detail::sorted_values(draws);
-  const double median = detail::quantile_sorted(sorted, 0.5);
-  const Eigen::MatrixXd folded = (draws.array() - median).abs().matrix();
-  const double tail = detail::rhat_columns(detail::z_scale(detail::split_chains(folded)));
+  // The median is that of the split draws (for odd chain lengths the middle draws are
+  // left out), as ArviZ does.
+  const double median = detail::quantile_sorted(detail::sorted_values(split), 0.5);
+  const Eigen::MatrixXd folded = (split.array() - median).abs().matrix();
+  const double tail = detail::rhat_columns(detail::z_scale(folded));
   return std::max(bulk, tail);
 }
 
@@ -200,12 +201,12 @@ inline double ess_columns(const Eigen::MatrixXd& x) {
 }
 
 /// Monte Carlo standard error of the posterior sd, by the delta method on the second
-/// central moment with the ESS of the squared deviations (split chains), as in ArviZ.
+/// central moment: with s2_i = (x_i - mean)^2 over all draws, Var(var) ~ (mean(s2^2) -
+/// mean(s2)^2) / ESS_mean(s2) and mcse_sd = sqrt(Var(var) / mean(s2) / 4) (as ArviZ).
 [[nodiscard]] inline double mcse_sd(const Eigen::MatrixXd& draws) {
   detail::require_draws(draws, 4, "mcse_sd");
-  const Eigen::MatrixXd split = detail::split_chains(draws);
-  const Eigen::MatrixXd sq = (split.array() - split.mean()).square().matrix();
-  const double ess = detail::ess_columns(sq);
+  const Eigen::MatrixXd sq = (draws.array() - draws.mean()).square().matrix();
+  const double ess = ess_mean(sq);
   const double evar = sq.mean();
   const double varvar = ((sq.array().square()).mean() - evar * evar) / ess;
   return std::sqrt(varvar / evar / 4.0);
@@ -344,11 +345,21 @@ struct SamplerChecks {
                                  "): trajectories were cut short, which makes sampling slow and less efficient. "
                                  "Try max_tree_depth=", r.max_tree_depth + 2,
                                  ", a dense metric, or rescaling parameters to unit scale."));
-  for (std::size_t c = 0; c < checks.ebfmi.size(); ++c)
-    if (checks.ebfmi[c] < 0.3)
-      out.push_back(format_message("Chain ", c, " has E-BFMI ", checks.ebfmi[c],
-                                   " (< 0.3): the energy distribution has heavy tails and the sampler explores it "
-                                   "poorly. Try a reparameterisation or more warm-up (tune)."));
+  {
+    std::ostringstream low;
+    int n_low = 0;
+    for (std::size_t c = 0; c < checks.ebfmi.size(); ++c) {
+      if (checks.ebfmi[c] < 0.3) {
+        low << (n_low > 0 ? ", " : "") << "chain " << c << ": " << std::round(checks.ebfmi[c] * 1000.0) / 1000.0;
+        ++n_low;
+      }
+    }
+    if (n_low > 0)
+      out.push_back(format_message("E-BFMI below 0.3 (", low.str(),
+                                   "): the energy distribution has heavy tails and momentum resampling explores it "
+                                   "poorly, so the sampler may miss parts of the posterior. Try a "
+                                   "reparameterisation (e.g. non-centred) or more warm-up (tune)."));
+  }
   const auto [n_rhat, rhat_names] = join_worst([](const ParameterSummary& s) { return !(s.r_hat <= 1.01); });
   if (n_rhat > 0)
     out.push_back(format_message(n_rhat, " parameter(s) have R-hat > 1.01 (", rhat_names,
