@@ -335,8 +335,8 @@ void register_inference(py::module_& m) {
   beta.def(py::init<double, double>(), py::arg("a"), py::arg("b"));
   bind_target(sub, beta);
 
-  py::class_<tg::Funnel> funnel(sub, "Funnel", "Neal's funnel: v ~ N(0, 9), x_i | v ~ N(0, exp(v)).");
-  funnel.def(py::init<Eigen::Index>(), py::arg("dimension") = 10);
+  py::class_<tg::Funnel> funnel(sub, "Funnel", "Neal's funnel: v ~ N(0, 9), x_i | v ~ N(0, exp(v)); non_centred samples z = x exp(-v/2).");
+  funnel.def(py::init<Eigen::Index, bool>(), py::arg("dimension") = 10, py::arg("non_centred") = false);
   bind_target(sub, funnel);
 
   py::class_<tg::EightSchools> schools(sub, "EightSchools", "Eight schools, non-centred.");

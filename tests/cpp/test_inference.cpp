@@ -129,6 +129,7 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
     BOOST_TEST(gradient_error(ti::targets::GammaTarget(2.5, 1.5), random_point(1, seed)) < 1e-7);
     BOOST_TEST(gradient_error(ti::targets::BetaTarget(2.0, 5.0), random_point(1, seed)) < 1e-7);
     BOOST_TEST(gradient_error(ti::targets::Funnel(5), random_point(5, seed)) < 1e-6);
+    BOOST_TEST(gradient_error(ti::targets::Funnel(5, true), random_point(5, seed)) < 1e-7);
     BOOST_TEST(gradient_error(ti::targets::EightSchools{}, random_point(10, seed)) < 1e-6);
     BOOST_TEST(gradient_error(logistic, random_point(3, seed)) < 1e-7);
   }
@@ -193,6 +194,18 @@ BOOST_AUTO_TEST_CASE(ess_of_ar1_chains_matches_theory) {
   BOOST_TEST(ti::rhat(ar) < 1.01);
   // The mcse of the mean is sd / sqrt(ESS).
   BOOST_TEST(ti::mcse_mean(ar) == std::sqrt(pooled_var(ar) / ti::ess_mean(ar)), tt::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(fft_autocovariance_matches_direct_sums) {
+  Eigen::MatrixXd x = ar1_chains(777, 3, 0.99, 15);
+  for (Eigen::Index c = 0; c < 3; ++c) x.col(c).array() -= x.col(c).mean();
+  const Eigen::VectorXd fft = ti::detail::mean_autocovariance_fft(x);
+  for (Eigen::Index t : {0, 1, 2, 65, 400, 776}) {
+    double direct = 0.0;
+    for (Eigen::Index c = 0; c < 3; ++c) direct += x.col(c).head(777 - t).dot(x.col(c).tail(777 - t));
+    direct /= 3.0 * 777.0;
+    BOOST_TEST(std::abs(fft[t] - direct) < 1e-12 * fft[0]);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(rhat_flags_chains_that_disagree) {
@@ -318,6 +331,13 @@ BOOST_AUTO_TEST_CASE(funnel_reports_divergences_and_warns) {
   bool divergence_warning = false;
   for (const auto& w : warnings) divergence_warning |= w.find("divergent") != std::string::npos;
   BOOST_TEST(divergence_warning);
+  // The non-centred parameterisation removes the divergences and recovers v ~ N(0, 3^2).
+  const ti::SampleResult nc = run(ti::targets::Funnel(10, true), 1000, 1000, 41);
+  BOOST_TEST(ti::check_sampler(nc).divergences == 0);
+  const auto v = ti::summarize(nc)[0];
+  BOOST_TEST(std::abs(v.mean) < 5.0 * v.mcse_mean);
+  BOOST_TEST(v.sd == 3.0, tt::tolerance(0.1));
+  BOOST_TEST(v.r_hat < 1.01);
 }
 
 BOOST_AUTO_TEST_CASE(eight_schools_non_centred) {

@@ -75,7 +75,8 @@ def test_diagnostics_agree_with_arviz(schools, arviz_without_numba):
             v = 0.7 * v + e[i]
             ar[c, i] = v
     skewed = np.exp(rng.normal(size=(3, 501)))  # odd length: the middle draw is dropped
-    for x in (ar, skewed, schools["tau"], schools["eta[0]"]):
+    walk = np.cumsum(rng.normal(size=(4, 600)), axis=1)  # long autocorrelation: the FFT path
+    for x in (ar, skewed, walk, schools["tau"], schools["eta[0]"]):
         assert ti.rhat(x) == pytest.approx(float(az.rhat(x, method="rank")), rel=1e-10)
         assert ti.ess_bulk(x) == pytest.approx(float(az.ess(x, method="bulk")), rel=1e-10)
         assert ti.ess_tail(x) == pytest.approx(float(az.ess(x, method="tail")), rel=1e-10)

@@ -9,9 +9,11 @@
 
 #include <Eigen/Dense>
 #include <boost/math/special_functions/erf.hpp>
+#include <unsupported/Eigen/FFT>
 
 #include <algorithm>
 #include <cmath>
+#include <complex>
 #include <limits>
 #include <numeric>
 #include <sstream>
@@ -93,6 +95,27 @@ inline double rhat_columns(const Eigen::MatrixXd& x) {
   return std::sqrt(((n - 1.0) / n * within + between_over_n) / within);
 }
 
+/// Mean over columns of the biased autocovariances (1/n) sum_i x_i x_{i+t}, t = 0..n-1, of
+/// centred columns, by FFT with zero padding to a power of two >= 2n (no wrap-around).
+inline Eigen::VectorXd mean_autocovariance_fft(const Eigen::MatrixXd& centred) {
+  const Eigen::Index n = centred.rows();
+  Eigen::Index size = 1;
+  while (size < 2 * n) size *= 2;
+  Eigen::FFT<double> fft;
+  Eigen::VectorXd padded = Eigen::VectorXd::Zero(size);
+  Eigen::VectorXcd spectrum;
+  Eigen::VectorXd back;
+  Eigen::VectorXd sum = Eigen::VectorXd::Zero(n);
+  for (Eigen::Index c = 0; c < centred.cols(); ++c) {
+    padded.head(n) = centred.col(c);
+    fft.fwd(spectrum, padded);
+    spectrum = spectrum.cwiseAbs2().cast<std::complex<double>>();
+    fft.inv(back, spectrum);
+    sum += back.head(n);
+  }
+  return sum / (static_cast<double>(n) * static_cast<double>(centred.cols()));
+}
+
 /// ESS of the given columns (Vehtari et al. 2021 eqs. 10-11; Geyer's initial positive and
 /// initial monotone sequences), with autocovariances computed directly and only as far
 /// as Geyer's truncation needs them.
@@ -105,7 +128,13 @@ inline double ess_columns(const Eigen::MatrixXd& x) {
   const Eigen::VectorXd means = x.colwise().mean().transpose();
   for (Eigen::Index c = 0; c < m; ++c) centred.col(c).array() -= means[c];
   // Mean over chains of the biased autocovariance at lag t: (1/n) sum_i x_i x_{i+t}.
+  // Short lags (all that well-mixing chains need) are direct sums; once Geyer's sequence
+  // runs past 64 lags, all lags are computed at once by FFT (O(m n log n) instead of
+  // O(m n^2) for a badly mixing chain).
+  Eigen::VectorXd all_lags;
   auto mean_acov = [&](Eigen::Index t) {
+    if (t > 64 && all_lags.size() == 0) all_lags = detail::mean_autocovariance_fft(centred);
+    if (all_lags.size() != 0) return all_lags[t];
     double s = 0.0;
     for (Eigen::Index c = 0; c < m; ++c) s += centred.col(c).head(n - t).dot(centred.col(c).tail(n - t));
     return s / (nd * static_cast<double>(m));

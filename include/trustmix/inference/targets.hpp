@@ -123,22 +123,37 @@ class BetaTarget {
 };
 
 /// Neal's funnel (Neal 2003): v ~ N(0, 3^2), x_i | v ~ N(0, exp(v)), i = 1..d-1.
-/// log p = -v^2/18 - (d-1) v / 2 - sum x_i^2 exp(-v) / 2. Parameters (v, x_1, ...).
+/// Centred (default), the sampler moves in (v, x) and
+///   log p = -v^2/18 - (d-1) v / 2 - sum x_i^2 exp(-v) / 2,
+/// whose narrow neck causes divergences. Non-centred, it moves in (v, z) with
+/// x_i = exp(v/2) z_i and log p = -v^2/18 - sum z_i^2 / 2 (an isotropic Gaussian up to
+/// scale), the standard cure. Reported parameters are (v, x_1, ...) either way.
 class Funnel {
  public:
-  explicit Funnel(Eigen::Index dimension = 10) : d_(dimension) {
+  explicit Funnel(Eigen::Index dimension = 10, bool non_centred = false) : d_(dimension), non_centred_(non_centred) {
     if (d_ < 2) fail("dimension must be >= 2 for the funnel (v and at least one x), got ", d_);
   }
   [[nodiscard]] Eigen::Index dimension() const { return d_; }
+  [[nodiscard]] Eigen::Index constrained_dimension() const { return d_; }
+  [[nodiscard]] bool non_centred() const { return non_centred_; }
   double log_density_gradient(Eigen::Ref<const Eigen::VectorXd> theta, Eigen::Ref<Eigen::VectorXd> gradient) const {
     const double v = theta[0];
     const auto x = theta.tail(d_ - 1);
+    if (non_centred_) {
+      gradient[0] = -v / 9.0;
+      gradient.tail(d_ - 1) = -x;
+      return -v * v / 18.0 - 0.5 * x.squaredNorm();
+    }
     const double inv_var = std::exp(-v);
     const double ss = x.squaredNorm();
     const auto k = static_cast<double>(d_ - 1);
     gradient[0] = -v / 9.0 - 0.5 * k + 0.5 * ss * inv_var;
     gradient.tail(d_ - 1) = -inv_var * x;
     return -v * v / 18.0 - 0.5 * k * v - 0.5 * ss * inv_var;
+  }
+  void constrain(Eigen::Ref<const Eigen::VectorXd> theta, Eigen::Ref<Eigen::VectorXd> out) const {
+    out = theta;
+    if (non_centred_) out.tail(d_ - 1) *= std::exp(0.5 * theta[0]);
   }
   [[nodiscard]] std::vector<std::string> parameter_names() const {
     std::vector<std::string> names{"v"};
@@ -148,6 +163,7 @@ class Funnel {
 
  private:
   Eigen::Index d_;
+  bool non_centred_;
 };
 
 /// Eight schools (Rubin 1981), non-centred:
