@@ -45,11 +45,16 @@ class CorrelatedGaussian {
     if (llt.info() != Eigen::Success) fail("covariance must be positive definite");
     precision_ = llt.solve(Eigen::MatrixXd::Identity(mean_.size(), mean_.size()));
     precision_ = 0.5 * (precision_ + precision_.transpose()).eval();
+    precision_mean_ = precision_ * mean_;
   }
   [[nodiscard]] Eigen::Index dimension() const { return mean_.size(); }
   double log_density_gradient(Eigen::Ref<const Eigen::VectorXd> x, Eigen::Ref<Eigen::VectorXd> gradient) const {
-    gradient.noalias() = -(precision_ * (x - mean_));
-    return 0.5 * (x - mean_).dot(gradient);
+    // P x - P mean: no temporary vector in the hot loop.
+    gradient.noalias() = precision_ * x;
+    gradient -= precision_mean_;
+    const double quadratic = (x - mean_).dot(gradient);
+    gradient = -gradient;
+    return -0.5 * quadratic;
   }
   /// Exact Hessian of log p: -Sigma^{-1}.
   void log_density_hessian(Eigen::Ref<const Eigen::VectorXd> /*x*/, Eigen::Ref<Eigen::MatrixXd> hessian) const {
@@ -72,6 +77,7 @@ class CorrelatedGaussian {
  private:
   Eigen::VectorXd mean_;
   Eigen::MatrixXd precision_;
+  Eigen::VectorXd precision_mean_;
 };
 
 /// Gamma(shape, rate) on x > 0 sampled as u = log x:
