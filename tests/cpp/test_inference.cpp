@@ -384,6 +384,33 @@ BOOST_AUTO_TEST_CASE(stop_flag_keeps_draws_so_far) {
   BOOST_TEST(std::isfinite(r.parameter_draws(0).sum()));
 }
 
+// A model defined outside the library, as the trust-linked MMM will define its own:
+// sigma ~ LogNormal(0, 0.5) sampled as log sigma through the positive() transform.
+struct UserLogNormal {
+  [[nodiscard]] Eigen::Index dimension() const { return 1; }
+  double log_density_gradient(Eigen::Ref<const Eigen::VectorXd> u, Eigen::Ref<Eigen::VectorXd> g) const {
+    const ti::Constrained sigma = ti::positive(u[0]);
+    const double log_sigma = std::log(sigma.value);
+    // log p(sigma) = -log sigma - (log sigma)^2 / (2 * 0.25); d/dsigma = -(1 + 4 log sigma) / sigma.
+    g[0] = -(1.0 + 4.0 * log_sigma) / sigma.value * sigma.derivative + sigma.log_jacobian_gradient;
+    return -log_sigma - 2.0 * log_sigma * log_sigma + sigma.log_jacobian;
+  }
+  [[nodiscard]] Eigen::Index constrained_dimension() const { return 1; }
+  void constrain(Eigen::Ref<const Eigen::VectorXd> u, Eigen::Ref<Eigen::VectorXd> out) const { out[0] = std::exp(u[0]); }
+  [[nodiscard]] std::vector<std::string> parameter_names() const { return {"sigma"}; }
+};
+
+BOOST_AUTO_TEST_CASE(user_defined_target_plugs_in) {
+  static_assert(ti::Target<UserLogNormal> && ti::ConstrainedTarget<UserLogNormal> && ti::NamedTarget<UserLogNormal>);
+  BOOST_TEST(gradient_error(UserLogNormal{}, random_point(1, 3)) < 1e-7);
+  const ti::SampleResult r = ti::sample(UserLogNormal{}, {.chains = 4, .draws = 2000, .seed = 5});
+  const auto s = ti::summarize(r)[0];
+  BOOST_TEST(s.name == "sigma");
+  // LogNormal(0, 0.5): mean exp(0.125), median 1.
+  BOOST_TEST(std::abs(s.mean - std::exp(0.125)) < 5.0 * s.mcse_mean);
+  BOOST_TEST(s.q50 == 1.0, tt::tolerance(0.03));
+}
+
 BOOST_AUTO_TEST_CASE(bad_options_are_rejected) {
   ti::SamplerOptions o;
   o.chains = 0;

@@ -36,7 +36,7 @@ concept HessianTarget = Target<T> && requires(const T& t, Eigen::Ref<const Eigen
 struct MapOptions {
   int max_iterations = 1000;         ///< L-BFGS iterations
   double gradient_tolerance = 1e-8;  ///< stop when ||grad|| < max(tol, tol * ||theta||)
-  Eigen::VectorXd initial_values;    ///< unconstrained start; empty = all zeros
+  Eigen::VectorXd initial_values{};  ///< unconstrained start; empty = all zeros
   bool laplace = true;               ///< compute the Hessian and covariance at the mode
   double fd_step = 1e-5;             ///< relative step of the finite-difference Hessian
   int laplace_draws = 0;             ///< draws from the Laplace approximation (reported scale)

@@ -53,7 +53,7 @@ struct SamplerOptions {
   int base_window = 25;          ///< first slow window; later windows double
   int threads = 0;               ///< worker threads; 0 = hardware concurrency
   /// Optional initial unconstrained values, one row per chain (chains x dimension).
-  Eigen::MatrixXd initial_values;
+  Eigen::MatrixXd initial_values{};
   /// If set, chains stop at the next iteration once it becomes true (Ctrl-C).
   const std::atomic<bool>* stop = nullptr;
   /// If set, incremented once per finished iteration of any chain (progress bars).
