@@ -11,7 +11,8 @@
 //    to the target acceptance statistic,
 //  - diagonal or dense inverse mass matrix estimated in Stan's expanding windows
 //    (75 iterations init buffer, windows of 25, 50, 100, ..., 50 iterations term buffer),
-//    regularised towards 1e-3 I as Stan does.
+//    regularised towards 1e-3 I as Stan does (dense: only the diagonal is used while a
+//    window holds no more draws than dimensions).
 // Chains run in parallel threads; each has its own random stream (rng.hpp), so results
 // are bit-identical whatever the number of threads.
 #include "trustmix/core/error.hpp"
@@ -254,6 +255,11 @@ class MetricAdaptation {
         m2_diag_.setZero();
       } else {
         Eigen::MatrixXd cov = m2_dense_ / (n - 1.0);
+        // A window with no more draws than dimensions gives a rank-deficient covariance
+        // whose regularised inverse makes trajectories crawl; keep only its diagonal
+        // until the windows are long enough (a departure from Stan, which uses the full
+        // matrix from the first window).
+        if (n <= static_cast<double>(cov.rows())) cov = Eigen::MatrixXd(cov.diagonal().asDiagonal());
         cov = (n / (n + 5.0)) * cov;
         cov.diagonal().array() += 1e-3 * (5.0 / (n + 5.0));
         metric.set_dense(cov);
