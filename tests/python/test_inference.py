@@ -233,3 +233,37 @@ def test_plots_and_pickle(schools):
     frame = schools.to_frame()
     assert frame.shape == (4000, 12)
     assert "eight_schools" in repr(schools)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("standard_normal", {"dimension": 3}),
+        ("correlated_gaussian", {"mean": np.ones(3), "covariance": np.eye(3) + 0.5}),
+        ("gamma", {"shape": 2.0, "rate": 3.0}),
+        ("beta", {"a": 2.0, "b": 3.0}),
+        ("funnel", {"dimension": 4}),
+        ("funnel", {"dimension": 4, "non_centred": True}),
+        ("eight_schools", {}),
+        ("logistic_regression", {"x": np.array([[1.0, 0.5], [1.0, -1.0], [1.0, 2.0]]), "y": np.array([1.0, 0.0, 1.0])}),
+    ],
+)
+def test_builtin_targets_by_name_have_exact_gradients(name, kwargs):
+    target = ti.make_target(name, **kwargs)
+    theta = np.random.default_rng(0).normal(size=target.dimension) * 0.7
+    lp, grad = target.log_density_gradient(theta)
+    h = 1e-6
+    fd = np.array([
+        (target.log_density_gradient(theta + h * e)[0] - target.log_density_gradient(theta - h * e)[0]) / (2 * h)
+        for e in np.eye(target.dimension)
+    ])
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-6)
+    assert len(target.parameter_names) == target.constrain(theta).size
+
+
+def test_non_centred_funnel_has_no_warnings():
+    fit = ti.sample("funnel", dimension=10, non_centred=True, seed=3, progress=False)
+    assert fit.ok, fit.warnings
+    s = fit.summary()
+    assert abs(s.loc["v", "mean"]) < 5 * s.loc["v", "mcse_mean"]
+    assert s.loc["v", "sd"] == pytest.approx(3.0, rel=0.1)
