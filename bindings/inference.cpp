@@ -192,8 +192,12 @@ py::dict run_sample(const T& target, int chains, int draws, int tune, std::uint6
         try {
           if (now != reported) (*progress)(now);
           reported = now;
-        } catch (py::error_already_set&) {
-          python_error = std::current_exception();
+        } catch (py::error_already_set& e) {
+          // Ctrl-C may land while the progress callback runs: treat it as above.
+          if (e.matches(PyExc_KeyboardInterrupt))
+            keyboard_interrupt = true;
+          else
+            python_error = std::current_exception();
           stop.store(true);
         }
       }

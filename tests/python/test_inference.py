@@ -148,12 +148,14 @@ def test_python_target_errors_propagate():
         ti.sample(ti.PythonTarget(broken, 1), draws=10, tune=10, progress=False)
 
 
-def test_ctrl_c_keeps_draws_so_far():
+@pytest.mark.parametrize("progress", [False, True])
+def test_ctrl_c_keeps_draws_so_far(progress):
     timer = threading.Timer(0.5, _thread.interrupt_main)
     timer.start()
     start = time.perf_counter()
     with pytest.warns(RuntimeWarning, match="interrupted"):
-        fit = ti.sample("standard_normal", dimension=2, chains=2, draws=10**6, tune=100, seed=1, progress=False)
+        fit = ti.sample("standard_normal", dimension=2, chains=2, draws=10**6, tune=100, seed=1,
+                        progress=progress)
     timer.join()
     assert time.perf_counter() - start < 10
     assert fit.interrupted
