@@ -400,17 +400,19 @@ class NutsChain {
       double log_sum_weight_subtree = -std::numeric_limits<double>::infinity();
       if (rng_.uniform() > 0.5) {
         z_ = z_fwd_;
+        // The trajectory so far becomes the backward subtree: its forward end is the
+        // old forward end.
         rho_bck_ = rho_;
-        p_bck_fwd_ = p_fwd_bck_;
-        p_sharp_bck_fwd_ = p_sharp_fwd_bck_;
+        p_bck_fwd_ = p_fwd_fwd_;
+        p_sharp_bck_fwd_ = p_sharp_fwd_fwd_;
         valid = build_tree(depth, z_propose_, p_sharp_fwd_bck_, p_sharp_fwd_fwd_, rho_fwd_, p_fwd_bck_, p_fwd_fwd_,
                            h0, 1.0, log_sum_weight_subtree);
         z_fwd_ = z_;
       } else {
         z_ = z_bck_;
         rho_fwd_ = rho_;
-        p_fwd_bck_ = p_bck_fwd_;
-        p_sharp_fwd_bck_ = p_sharp_bck_fwd_;
+        p_fwd_bck_ = p_bck_bck_;
+        p_sharp_fwd_bck_ = p_sharp_bck_bck_;
         valid = build_tree(depth, z_propose_, p_sharp_bck_fwd_, p_sharp_bck_bck_, rho_bck_, p_bck_fwd_, p_bck_bck_,
                            h0, -1.0, log_sum_weight_subtree);
         z_bck_ = z_;
