@@ -257,8 +257,8 @@ void register_attribution(pybind11::module_& m) {
       py::arg("store"), py::arg("channel_weight"));
 
   py::class_<ta::AttributionStats>(sub, "Statistics", "Mergeable sufficient statistics (exact sums keyed by channel name).")
-      .def(py::init<std::vector<int>, bool>(), py::kw_only(), py::arg("orders") = std::vector<int>{1},
-           py::arg("collapse_repeats") = true)
+      .def(py::init<std::vector<int>, bool, unsigned>(), py::kw_only(), py::arg("orders") = std::vector<int>{1},
+           py::arg("collapse_repeats") = true, py::arg("contents") = static_cast<unsigned>(ta::content_all))
       .def(
           "update",
           [](ta::AttributionStats& st, const ta::JourneyStore& s, int threads) {
@@ -278,6 +278,7 @@ void register_attribution(pybind11::module_& m) {
       .def_property_readonly("channels", [](const ta::AttributionStats& s) { return s.channels; })
       .def_property_readonly("orders", [](const ta::AttributionStats& s) { return s.orders; })
       .def_property_readonly("collapse_repeats", [](const ta::AttributionStats& s) { return s.collapse_repeats; })
+      .def_property_readonly("contents", [](const ta::AttributionStats& s) { return s.contents; })
       .def_property_readonly("n_journeys", [](const ta::AttributionStats& s) { return s.n_journeys; })
       .def_property_readonly("total_conversions",
                              [](const ta::AttributionStats& s) { return ta::to_double(s.total_conversions); })
@@ -297,20 +298,34 @@ void register_attribution(pybind11::module_& m) {
 
   sub.def(
       "count",
-      [](const ta::JourneyStore& s, const std::vector<int>& orders, bool collapse_repeats, int threads) {
+      [](const ta::JourneyStore& s, const std::vector<int>& orders, bool collapse_repeats, int threads,
+         unsigned contents) {
         py::gil_scoped_release release;
-        return ta::count(s, orders, collapse_repeats, threads);
+        return ta::count(s, orders, collapse_repeats, threads, contents);
       },
       py::arg("store"), py::kw_only(), py::arg("orders") = std::vector<int>{1}, py::arg("collapse_repeats") = true,
-      py::arg("threads") = 0);
+      py::arg("threads") = 0, py::arg("contents") = static_cast<unsigned>(ta::content_all));
+  sub.attr("CONTENT_TRANSITIONS") = static_cast<unsigned>(ta::content_transitions);
+  sub.attr("CONTENT_SETS") = static_cast<unsigned>(ta::content_sets);
+  sub.attr("CONTENT_CHANNELS") = static_cast<unsigned>(ta::content_channels);
+  sub.attr("CONTENT_ORDERED") = static_cast<unsigned>(ta::content_ordered);
+  sub.attr("CONTENT_ALL") = static_cast<unsigned>(ta::content_all);
 
   sub.def(
       "markov",
-      [](const ta::AttributionStats& st, int order, int threads) {
+      [](const ta::AttributionStats& st, int order, int threads, const std::string& solver, double tolerance,
+         std::size_t direct_max_states) {
+        ta::MarkovSolver sv;
+        if (solver == "auto") sv.method = ta::MarkovSolver::Method::automatic;
+        else if (solver == "direct") sv.method = ta::MarkovSolver::Method::direct;
+        else if (solver == "iterative") sv.method = ta::MarkovSolver::Method::iterative;
+        else throw std::invalid_argument("solver must be 'auto', 'direct' or 'iterative', got '" + solver + "'");
+        sv.tolerance = tolerance;
+        sv.direct_max_states = direct_max_states;
         ta::MarkovResult r;
         {
           py::gil_scoped_release release;
-          r = ta::markov(st, order, threads);
+          r = ta::markov(st, order, threads, sv);
         }
         py::dict d;
         d["channels"] = r.channels;
@@ -324,9 +339,11 @@ void register_attribution(pybind11::module_& m) {
         d["to"] = to_array(r.to);
         d["probability"] = to_array(r.probability);
         d["count"] = to_array(r.count);
+        d["direct"] = r.direct;
         return d;
       },
-      py::arg("statistics"), py::kw_only(), py::arg("order") = 1, py::arg("threads") = 0);
+      py::arg("statistics"), py::kw_only(), py::arg("order") = 1, py::arg("threads") = 0, py::arg("solver") = "auto",
+      py::arg("tolerance") = 1e-13, py::arg("direct_max_states") = std::size_t{1500});
 
   sub.def(
       "shapley",

@@ -552,3 +552,50 @@ BOOST_AUTO_TEST_CASE(exact_accumulation_is_order_independent) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(solvers)
+
+BOOST_AUTO_TEST_CASE(iterative_agrees_with_direct) {
+  const auto s = random_store(6000, 6, 17, true);
+  const auto st = ta::count(s, {1, 3}, true, 2, ta::content_transitions);
+  for (int order : {1, 3}) {
+    ta::MarkovSolver direct, iterative;
+    direct.method = ta::MarkovSolver::Method::direct;
+    iterative.method = ta::MarkovSolver::Method::iterative;
+    iterative.tolerance = 1e-14;
+    const auto a = ta::markov(st, order, 2, direct), b = ta::markov(st, order, 1, iterative);
+    BOOST_TEST(a.direct);
+    BOOST_TEST(!b.direct);
+    BOOST_TEST(a.conversion_probability == b.conversion_probability, tt::tolerance(1e-12));
+    for (std::size_t c = 0; c < a.channels.size(); ++c)
+      BOOST_TEST(a.removal_effects[c] == b.removal_effects[c], tt::tolerance(1e-10));
+    // and the iterative result is deterministic across thread counts
+    BOOST_TEST(ta::markov(st, order, 3, iterative).removal_effects == b.removal_effects);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(to_exact_rounds_to_the_nearest_multiple_of_two_to_the_minus_64) {
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(-1e6, 1e6);
+  for (int i = 0; i < 20000; ++i) {
+    const double x = i % 3 == 0 ? u(rng) : i % 3 == 1 ? u(rng) * 1e-9 : std::round(u(rng));
+    const ta::exact_t e = ta::to_exact(x);
+    // |x * 2^64 - e| <= 1/2, checked in long double around e
+    const long double diff = std::ldexp(static_cast<long double>(x), 64) - static_cast<long double>(e);
+    BOOST_TEST((diff <= 0.5L && diff >= -0.5L));
+    if (std::abs(x) >= 0x1p-11) BOOST_TEST(ta::to_double(e) == x);  // then x * 2^64 is an integer: exact
+  }
+  BOOST_TEST((ta::to_exact(1.0) == (static_cast<ta::exact_t>(1) << 64)));
+  BOOST_TEST((ta::to_exact(-0.5) == -(static_cast<ta::exact_t>(1) << 63)));
+  BOOST_CHECK_THROW((void)ta::to_exact(0x1p63), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(missing_contents_are_named) {
+  const auto st = ta::count(small_store(), {1}, true, 1, ta::content_transitions);
+  BOOST_CHECK_THROW((void)ta::shapley(st), std::invalid_argument);
+  BOOST_CHECK_THROW((void)ta::roles(st), std::invalid_argument);
+  BOOST_CHECK_NO_THROW((void)ta::markov(st, 1));
+  BOOST_CHECK_THROW(ta::AttributionStats(st).merge(ta::count(small_store())), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -19,17 +19,27 @@ __extension__ typedef __int128 exact_t;
 /// Unsigned companion of exact_t.
 __extension__ typedef unsigned __int128 exact_unsigned_t;
 
-inline constexpr int exact_fraction_bits = 64;
+inline constexpr int exact_fraction_bits = 64;  // to_double relies on this value
 
 /// Rounds x to the nearest multiple of 2^-64 as an exact_t; |x| must be below 2^62.
+/// Integer arithmetic only (no long double): x = mantissa * 2^(exponent - 53).
 [[nodiscard]] inline exact_t to_exact(double x, std::string_view what = "weight") {
   if (!std::isfinite(x) || std::abs(x) >= 0x1p62) fail(what, " must be finite with |x| < 2^62, got ", x);
-  return static_cast<exact_t>(std::nearbyint(std::ldexp(x, exact_fraction_bits)));
+  if (x == 0.0) return 0;
+  int exponent = 0;
+  const double fraction = std::frexp(x, &exponent);  // 0.5 <= |fraction| < 1
+  const auto mantissa = static_cast<std::int64_t>(fraction * 0x1p53);  // exact: a power-of-two scaling
+  const int shift = exponent - 53 + exact_fraction_bits;
+  if (shift >= 0) return static_cast<exact_t>(mantissa) * (static_cast<exact_t>(1) << shift);
+  if (shift <= -63) return 0;  // |x| < 2^-64: rounds to zero
+  const std::int64_t magnitude = mantissa < 0 ? -mantissa : mantissa;
+  const std::int64_t rounded = (magnitude + (std::int64_t{1} << (-shift - 1))) >> (-shift);  // half away from zero
+  return static_cast<exact_t>(mantissa < 0 ? -rounded : rounded);
 }
 
 /// The double nearest to an exact_t value.
 [[nodiscard]] inline double to_double(exact_t units) {
-  return std::ldexp(static_cast<double>(units), -exact_fraction_bits);
+  return static_cast<double>(units) * 0x1p-64;  // exact_fraction_bits == 64
 }
 
 /// High and low 64-bit words of an exact_t (for serialisation).

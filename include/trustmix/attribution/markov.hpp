@@ -6,6 +6,7 @@
 #include <Eigen/SparseLU>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -17,6 +18,22 @@
 #include "trustmix/core/parallel.hpp"
 
 namespace trustmix::attribution {
+
+/// How the absorbing-chain systems are solved.
+///
+/// direct: sparse LU (Eigen::SparseLU, COLAMD ordering), exact up to rounding; its fill-in
+/// grows quickly with the number of states of higher-order chains. iterative: Gauss-Seidel
+/// sweeps from h = 0 (which converge monotonically for an absorbing chain), stopped when the
+/// geometric tail bound delta * q / (1 - q) of the remaining error (delta = largest change
+/// of the last sweep, q = ratio of the last two) is below `tolerance` times max h; if
+/// `max_sweeps` pass first, the solve falls back to the direct method. automatic: direct up
+/// to `direct_max_states` transient states, iterative above.
+struct MarkovSolver {
+  enum class Method : std::uint8_t { automatic, direct, iterative } method = Method::automatic;
+  double tolerance = 1e-13;
+  std::size_t direct_max_states = 1500;
+  int max_sweeps = 200000;
+};
 
 /// Result of the Markov model of one order.
 struct MarkovResult {
@@ -31,6 +48,7 @@ struct MarkovResult {
   std::vector<std::string> state_labels;       ///< "(start)", "a > b", ..., "(conversion)", "(null)"
   std::vector<std::int64_t> from, to;           ///< transitions (state indices)
   std::vector<double> probability, count;       ///< row-normalised probability and summed weight
+  bool direct = true;  ///< true if every system was solved by sparse LU
 };
 
 namespace detail {
@@ -65,6 +83,41 @@ inline double absorb_from_start(std::size_t m, const std::vector<std::int64_t>& 
   return h[index[0]];
 }
 
+/// Gauss-Seidel for h = r + Q h on the kept states; returns false if it did not converge.
+inline bool absorb_iterative(std::size_t m, const std::vector<std::int64_t>& row_start, const std::vector<std::int64_t>& col,
+                             const std::vector<double>& val, const std::vector<double>& r_conv,
+                             const std::vector<char>& keep, const MarkovSolver& solver, double& out) {
+  std::vector<double> h(m, 0.0);
+  double prev_delta = 0.0;
+  for (int sweep = 0; sweep < solver.max_sweeps; ++sweep) {
+    double delta = 0.0, hmax = 0.0;
+    for (std::size_t s = 0; s < m; ++s) {
+      if (!keep[s]) continue;
+      double v = r_conv[s];
+      for (auto e = row_start[s]; e < row_start[s + 1]; ++e) {
+        const auto c = static_cast<std::size_t>(col[static_cast<std::size_t>(e)]);
+        if (keep[c]) v += val[static_cast<std::size_t>(e)] * h[c];
+      }
+      delta = std::max(delta, std::abs(v - h[s]));
+      h[s] = v;
+      hmax = std::max(hmax, v);
+    }
+    if (delta == 0.0) {
+      out = h[0];
+      return true;
+    }
+    if (sweep > 0 && prev_delta > 0.0) {
+      const double q = delta / prev_delta;
+      if (q < 1.0 && delta * q / (1.0 - q) <= solver.tolerance * hmax) {
+        out = h[0];
+        return true;
+      }
+    }
+    prev_delta = delta;
+  }
+  return false;
+}
+
 }  // namespace detail
 
 /// Markov chain attribution of order k from counted statistics.
@@ -77,9 +130,12 @@ inline double absorb_from_start(std::size_t m, const std::vector<std::int64_t>& 
 /// point) and P(conv) = h[(start)]. Removing channel c sends every transition into a
 /// state that contains c to (null); the removal effect is RE_c = 1 - P(conv | c removed)
 /// / P(conv) (which equals P(path visits c | converts) under the chain), and the credit
-/// is RE_c / sum_j RE_j times total conversions (value). One LU per channel, solved in
-/// parallel; the result does not depend on the thread count.
-[[nodiscard]] inline MarkovResult markov(const AttributionStats& st, int order = 1, int threads = 0) {
+/// is RE_c / sum_j RE_j times total conversions (value). One solve per channel (sparse LU,
+/// or Gauss-Seidel for large state spaces: see MarkovSolver), in parallel; the result does
+/// not depend on the thread count.
+[[nodiscard]] inline MarkovResult markov(const AttributionStats& st, int order = 1, int threads = 0,
+                                         const MarkovSolver& solver = {}) {
+  trustmix::detail::require_positive(solver.tolerance, "tolerance");
   const auto& tr = st.transitions[st.order_index(order)];
   MarkovResult res;
   res.order = order;
@@ -145,8 +201,31 @@ inline double absorb_from_start(std::size_t m, const std::vector<std::int64_t>& 
       tp.push_back(prob[e]);
     }
   const std::size_t C = st.channels.size();
+  // CSR of Q for the iterative solver (edges are already grouped by from-state in key order).
+  std::vector<std::int64_t> row_start(m + 1, 0);
+  for (auto f : tf) ++row_start[static_cast<std::size_t>(f) + 1];
+  for (std::size_t s = 0; s < m; ++s) row_start[s + 1] += row_start[s];
+  std::vector<std::int64_t> csr_col(tf.size());
+  std::vector<double> csr_val(tf.size());
+  {
+    std::vector<std::int64_t> fill(row_start.begin(), row_start.end() - 1);
+    for (std::size_t e = 0; e < tf.size(); ++e) {
+      const auto pos = static_cast<std::size_t>(fill[static_cast<std::size_t>(tf[e])]++);
+      csr_col[pos] = tt[e];
+      csr_val[pos] = tp[e];
+    }
+  }
+  const bool use_direct = solver.method == MarkovSolver::Method::direct ||
+                          (solver.method == MarkovSolver::Method::automatic && m <= solver.direct_max_states);
+  std::vector<char> direct_used(C + 1, use_direct ? 1 : 0);
+  auto solve = [&](const std::vector<char>& kp, std::size_t slot) {
+    double p = 0.0;
+    if (!use_direct && detail::absorb_iterative(m, row_start, csr_col, csr_val, r_conv, kp, solver, p)) return p;
+    direct_used[slot] = 1;
+    return detail::absorb_from_start(m, tf, tt, tp, r_conv, kp);
+  };
   std::vector<char> keep(m, 1);
-  res.conversion_probability = detail::absorb_from_start(m, tf, tt, tp, r_conv, keep);
+  res.conversion_probability = solve(keep, C);
   if (!(res.conversion_probability > 0.0)) fail("Markov: the journeys contain no conversions");
   // Which states contain which channel.
   std::vector<std::vector<char>> contains(C, std::vector<char>(m, 0));
@@ -167,10 +246,11 @@ inline double absorb_from_start(std::size_t m, const std::vector<std::int64_t>& 
         present = present || contains[c][s];
       }
       if (!present) continue;  // a channel without transitions has removal effect 0
-      const double p = detail::absorb_from_start(m, tf, tt, tp, r_conv, kc);
+      const double p = solve(kc, c);
       res.removal_effects[c] = std::max(0.0, 1.0 - p / res.conversion_probability);
     }
   });
+  res.direct = std::all_of(direct_used.begin(), direct_used.end(), [](char x) { return x != 0; });
   double total_re = 0.0;
   for (double x : res.removal_effects) total_re += x;
   const double total_conv = to_double(st.total_conversions), total_val = to_double(st.total_value);

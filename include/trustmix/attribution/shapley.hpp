@@ -96,6 +96,7 @@ inline void moebius_transform(std::vector<double>& f, int n) {
 /// Shapley values are scaled to total conversions (value). Exact in 2^n memory and
 /// O(2^n n) time: n = number of channels must not exceed max_channels (at most 30).
 [[nodiscard]] inline ShapleyResult shapley(const AttributionStats& st, const ShapleyOptions& o = {}) {
+  st.require(content_sets, "shapley");
   const auto n = static_cast<int>(st.channels.size());
   if (o.max_channels > 30) fail("max_channels must be <= 30 (2^30 coalitions), got ", o.max_channels);
   if (n > o.max_channels)
@@ -162,6 +163,7 @@ inline void moebius_transform(std::vector<double>& f, int n) {
 /// Simplified Shapley: phi_j = sum_{S containing j} R(S) / |S| (each journey's
 /// conversions split equally over its distinct channels). Any number of channels.
 [[nodiscard]] inline ShapleyResult simplified_shapley(const AttributionStats& st) {
+  st.require(content_sets, "simplified_shapley");
   const std::size_t C = st.channels.size();
   ShapleyResult res;
   res.channels = st.channels;
@@ -193,6 +195,7 @@ struct OrderedShapley {
   std::vector<std::vector<double>> conversions, value;  ///< [channel][position]
 };
 [[nodiscard]] inline OrderedShapley ordered_shapley(const AttributionStats& st) {
+  st.require(content_ordered, "ordered_shapley");
   OrderedShapley r;
   r.channels = st.channels;
   std::size_t T = 0;
@@ -217,6 +220,7 @@ struct Roles {
 /// touch; assist: any touch in between; sole: the only touch. Each touch counts with its
 /// journey's conversions.
 [[nodiscard]] inline Roles roles(const AttributionStats& st) {
+  st.require(content_channels, "roles");
   Roles r;
   r.channels = st.channels;
   for (const auto& pc : st.per_channel) {
@@ -234,6 +238,7 @@ struct Roles {
 /// last_touch, linear, linear_unique, position_based 40/20/40): what a distributed run
 /// needs without the journeys.
 [[nodiscard]] inline Credit rule_based(const AttributionStats& st, RuleModel model) {
+  st.require(content_channels, "rule_based");
   ChannelField f{};
   switch (model) {
     case RuleModel::first_touch: f = ChannelField::first_conversions; break;

@@ -63,7 +63,80 @@ inline std::uint16_t key_at(std::string_view key, std::size_t i) {
                                     (static_cast<unsigned>(static_cast<unsigned char>(key[2 * i + 1])) << 8));
 }
 inline std::size_t key_length(std::string_view key) { return key.size() / 2; }
+/// Open-addressing hash map from packed keys (up to four 16-bit lanes, never 0) to V:
+/// the hot loop of counting avoids string keys and node allocations for short keys.
+template <class V>
+class FlatMap {
+ public:
+  FlatMap() { reset(10); }
+  V& operator[](std::uint64_t k) {
+    if (2 * (used_ + 1) > keys_.size()) grow();
+    return slot(k);
+  }
+  template <class F>
+  void for_each(F&& f) const {
+    for (std::size_t i = 0; i < keys_.size(); ++i)
+      if (keys_[i] != 0) f(keys_[i], vals_[i]);
+  }
+
+ private:
+  std::vector<std::uint64_t> keys_;
+  std::vector<V> vals_;
+  std::size_t used_ = 0;
+  int bits_ = 0;
+  void reset(int bits) {
+    bits_ = bits;
+    keys_.assign(std::size_t{1} << bits, 0);
+    vals_.assign(std::size_t{1} << bits, V{});
+    used_ = 0;
+  }
+  V& slot(std::uint64_t k) {
+    const std::size_t mask = keys_.size() - 1;
+    std::size_t i = static_cast<std::size_t>((k * 0x9E3779B97F4A7C15ULL) >> (64 - bits_));
+    while (true) {
+      if (keys_[i] == k) return vals_[i];
+      if (keys_[i] == 0) {
+        keys_[i] = k;
+        ++used_;
+        return vals_[i];
+      }
+      i = (i + 1) & mask;
+    }
+  }
+  void grow() {
+    auto keys = std::move(keys_);
+    auto vals = std::move(vals_);
+    reset(bits_ + 1);
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      if (keys[i] != 0) slot(keys[i]) = vals[i];
+  }
+};
+
+/// Lane value of a key element: channel id + 1, or the conversion / null code itself.
+inline std::uint64_t lane_of(std::uint16_t e) { return (e == key_conversion || e == key_null) ? e : e + 1u; }
+inline std::uint16_t element_of(std::uint64_t lane) {
+  return static_cast<std::uint16_t>(lane >= key_null ? lane : lane - 1u);
+}
+inline std::string unpack_key(std::uint64_t packed) {
+  std::string key;
+  for (int i = 0; i < 4; ++i) {
+    const std::uint64_t lane = (packed >> (16 * i)) & 0xFFFFu;
+    if (lane == 0) break;
+    key_push(key, element_of(lane));
+  }
+  return key;
+}
+
 }  // namespace detail
+
+/// What a state counts (bit flags); models say which they need.
+enum StatsContent : unsigned {
+  content_transitions = 1u,     ///< Markov transitions (markov)
+  content_sets = 2u,            ///< channel-set counts (shapley, simplified_shapley)
+  content_channels = 4u,        ///< roles and default rule-based credit (roles, rule_based)
+  content_ordered = 8u,         ///< ordered-Shapley credit by position (ordered_shapley)
+  content_all = 15u,
+};
 
 /// The mergeable state. Channel ids in keys index `channels` (sorted by name).
 struct AttributionStats {
@@ -72,6 +145,7 @@ struct AttributionStats {
   std::vector<std::string> channels;
   std::vector<int> orders{1};   ///< Markov orders whose transitions are counted
   bool collapse_repeats = true; ///< Markov: a channel repeated in a row is one state
+  unsigned contents = content_all;  ///< StatsContent flags
   /// transitions[i]: order orders[i]; key = ids of the from-state (0..k channels; empty
   /// is (start)) followed by the next channel id or key_conversion / key_null.
   std::vector<std::unordered_map<std::string, exact_t>> transitions{{}};
@@ -83,8 +157,9 @@ struct AttributionStats {
   std::int64_t n_journeys = 0;
 
   AttributionStats() = default;
-  explicit AttributionStats(std::vector<int> orders_, bool collapse_repeats_ = true)
-      : orders(std::move(orders_)), collapse_repeats(collapse_repeats_) {
+  explicit AttributionStats(std::vector<int> orders_, bool collapse_repeats_ = true, unsigned contents_ = content_all)
+      : orders(std::move(orders_)), collapse_repeats(collapse_repeats_), contents(contents_) {
+    if (contents == 0 || contents > content_all) fail("contents must be a non-empty combination of StatsContent flags, got ", contents);
     if (orders.empty()) fail("orders must list at least one Markov order");
     std::sort(orders.begin(), orders.end());
     orders.erase(std::unique(orders.begin(), orders.end()), orders.end());
@@ -93,7 +168,14 @@ struct AttributionStats {
     transitions.assign(orders.size(), {});
   }
 
+  /// Throws unless every flag of `need` was counted; `model` names the caller.
+  void require(unsigned need, std::string_view model) const {
+    if ((contents & need) != need)
+      fail(model, " needs statistics counted with contents including ", need, ", these have ", contents);
+  }
+
   [[nodiscard]] std::size_t order_index(int k) const {
+    require(content_transitions, "markov");
     for (std::size_t i = 0; i < orders.size(); ++i)
       if (orders[i] == k) return i;
     std::string have;
@@ -108,6 +190,7 @@ struct AttributionStats {
   /// Same settings, same sums (bit for bit).
   [[nodiscard]] bool operator==(const AttributionStats& o) const {
     return channels == o.channels && orders == o.orders && collapse_repeats == o.collapse_repeats &&
+           contents == o.contents &&
            transitions == o.transitions && sets == o.sets && per_channel == o.per_channel && ordered == o.ordered &&
            total_conversions == o.total_conversions && total_value == o.total_value &&
            total_nulls == o.total_nulls && n_journeys == o.n_journeys;
@@ -130,6 +213,9 @@ inline void count_journeys(const JourneyStore& s, std::size_t begin, std::size_t
   std::vector<ChannelId> distinct;
   std::vector<int> occurrences(C, 0);
   std::string key, gram;
+  // Short keys (at most four elements) are counted in flat maps and flushed at the end.
+  std::vector<FlatMap<exact_t>> fast_transitions(st.orders.size(), FlatMap<exact_t>{});
+  FlatMap<SetCounts> fast_sets;
   RuleOptions position_default;  // 40/20/40
   constexpr std::array<std::pair<RuleModel, ChannelField>, 5> heuristics{
       {{RuleModel::first_touch, ChannelField::first_conversions},
@@ -142,31 +228,68 @@ inline void count_journeys(const JourneyStore& s, std::size_t begin, std::size_t
     const double cv = s.conversions[j], vv = s.value[j], nv = s.nulls[j];
     const std::size_t L = path.size();
     ++st.n_journeys;
-    st.total_conversions += to_exact(cv);
-    st.total_value += to_exact(vv);
-    st.total_nulls += to_exact(nv);
-    // Distinct channels (sorted) and their occurrence counts.
-    distinct.assign(path.begin(), path.end());
-    std::sort(distinct.begin(), distinct.end());
-    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-    key.clear();
-    for (auto id : distinct) key_push(key, static_cast<std::uint16_t>(id));
-    auto& sc = st.sets[key];
-    sc.conversions += to_exact(cv);
-    sc.value += to_exact(vv);
-    sc.nulls += to_exact(nv);
+    // Distinct channels (sorted).
+    if (st.contents & (content_sets | content_ordered)) {
+      distinct.assign(path.begin(), path.end());
+      std::sort(distinct.begin(), distinct.end());
+      distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    }
+    const exact_t cv_exact = to_exact(cv), vv_exact = to_exact(vv), nv_exact = to_exact(nv);
+    st.total_conversions += cv_exact;
+    st.total_value += vv_exact;
+    st.total_nulls += nv_exact;
+    if (st.contents & content_sets) {
+      SetCounts* target = nullptr;
+      if (distinct.size() <= 4) {
+        std::uint64_t packed = 0;
+        for (std::size_t i = 0; i < distinct.size(); ++i)
+          packed |= lane_of(static_cast<std::uint16_t>(distinct[i])) << (16 * i);
+        target = &fast_sets[packed];
+      } else {
+        key.clear();
+        for (auto id : distinct) key_push(key, static_cast<std::uint16_t>(id));
+        target = &st.sets[key];
+      }
+      auto& sc = *target;
+      sc.conversions += cv_exact;
+      sc.value += vv_exact;
+      sc.nulls += nv_exact;
+    }
     // Markov transitions for every order.
-    const double through = cv + nv;
-    for (std::size_t oi = 0; oi < st.orders.size(); ++oi) {
+    const exact_t through = cv_exact + nv_exact;
+    for (std::size_t oi = 0; oi < st.orders.size() && (st.contents & content_transitions); ++oi) {
       const auto k = static_cast<std::size_t>(st.orders[oi]);
+      ChannelId prev = -1;
+      if (k <= 3) {  // packed: gram lanes (oldest first) then the next element
+        auto& tr = fast_transitions[oi];
+        std::uint64_t packed_gram = 0;
+        std::size_t gram_len = 0;
+        auto add = [&](std::uint16_t next, exact_t weight) {
+          if (weight == 0) return;
+          tr[packed_gram | (lane_of(next) << (16 * gram_len))] += weight;
+        };
+        for (std::size_t t = 0; t < L; ++t) {
+          if (st.collapse_repeats && path[t] == prev) continue;
+          add(static_cast<std::uint16_t>(path[t]), through);
+          if (gram_len == k) {
+            packed_gram >>= 16;
+            --gram_len;
+          }
+          packed_gram |= lane_of(static_cast<std::uint16_t>(path[t])) << (16 * gram_len);
+          ++gram_len;
+          prev = path[t];
+        }
+        add(key_conversion, cv_exact);
+        add(key_null, nv_exact);
+        continue;
+      }
       auto& tr = st.transitions[oi];
       gram.clear();  // (start)
-      ChannelId prev = -1;
-      auto add = [&](std::uint16_t next, double weight) {
-        if (weight == 0.0) return;
+      auto add = [&](std::uint16_t next, exact_t weight) {
+        if (weight == 0) return;
         key = gram;
         key_push(key, next);
-        tr[key] += to_exact(weight);
+        tr[key] += weight;
       };
       for (std::size_t t = 0; t < L; ++t) {
         if (st.collapse_repeats && path[t] == prev) continue;
@@ -175,17 +298,18 @@ inline void count_journeys(const JourneyStore& s, std::size_t begin, std::size_t
         if (key_length(gram) > k) gram.erase(0, 2);
         prev = path[t];
       }
-      add(key_conversion, cv);
-      add(key_null, nv);
+      add(key_conversion, cv_exact);
+      add(key_null, nv_exact);
     }
     if (cv == 0.0 && vv == 0.0) continue;
+    if (st.contents & content_channels) {
     // Roles (touch positions in converting journeys).
     for (std::size_t t = 0; t < L; ++t) {
       const ChannelField f = L == 1 ? ChannelField::sole
                              : t == 0 ? ChannelField::introducer
                              : t + 1 == L ? ChannelField::closer
                                           : ChannelField::assist;
-      st.per_channel[static_cast<std::size_t>(path[t])][static_cast<std::size_t>(f)] += to_exact(cv);
+      st.per_channel[static_cast<std::size_t>(path[t])][static_cast<std::size_t>(f)] += cv_exact;
     }
     // Default rule-based credits.
     for (const auto& [model, field] : heuristics) {
@@ -197,6 +321,8 @@ inline void count_journeys(const JourneyStore& s, std::size_t begin, std::size_t
         pc[static_cast<std::size_t>(field) + 1] += to_exact(vv * w[t]);
       }
     }
+    }
+    if (!(st.contents & content_ordered)) continue;
     // Ordered Shapley: 1/U per distinct channel, split evenly over its occurrences.
     for (auto id : path) ++occurrences[static_cast<std::size_t>(id)];
     const auto U = static_cast<double>(distinct.size());
@@ -210,6 +336,14 @@ inline void count_journeys(const JourneyStore& s, std::size_t begin, std::size_t
     }
     for (auto id : path) occurrences[static_cast<std::size_t>(id)] = 0;
   }
+  for (std::size_t oi = 0; oi < st.orders.size(); ++oi)
+    fast_transitions[oi].for_each([&](std::uint64_t k, const exact_t& v) { st.transitions[oi][unpack_key(k)] += v; });
+  fast_sets.for_each([&](std::uint64_t k, const SetCounts& v) {
+    auto& d = st.sets[unpack_key(k)];
+    d.conversions += v.conversions;
+    d.value += v.value;
+    d.nulls += v.nulls;
+  });
 }
 
 inline std::string remap_key(std::string_view key, const std::vector<std::uint16_t>& map, bool is_set,
@@ -262,8 +396,8 @@ inline void AttributionStats::remap(const std::vector<std::string>& names) {
 }
 
 inline void AttributionStats::merge(const AttributionStats& other) {
-  if (other.orders != orders || other.collapse_repeats != collapse_repeats)
-    fail("merge: statistics must count the same Markov orders and collapse_repeats setting");
+  if (other.orders != orders || other.collapse_repeats != collapse_repeats || other.contents != contents)
+    fail("merge: statistics must count the same Markov orders, collapse_repeats setting and contents");
   const std::vector<std::vector<std::string>> both{channels, other.channels};
   const auto names = detail::sorted_union(both);
   remap(names);
@@ -309,7 +443,7 @@ inline void AttributionStats::update(const JourneyStore& s, int threads) {
   const std::size_t n = s.size();
   const auto n_chunks = static_cast<std::size_t>(
       std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(resolve_threads(threads), static_cast<std::ptrdiff_t>(n / 16384 + 1))));
-  std::vector<AttributionStats> parts(n_chunks, AttributionStats(orders, collapse_repeats));
+  std::vector<AttributionStats> parts(n_chunks, AttributionStats(orders, collapse_repeats, contents));
   parallel_for_blocks(static_cast<std::ptrdiff_t>(n_chunks), threads, 1, [&](std::ptrdiff_t cb, std::ptrdiff_t ce) {
     for (auto c = static_cast<std::size_t>(cb); c < static_cast<std::size_t>(ce); ++c) {
       auto& p = parts[c];
@@ -383,6 +517,7 @@ inline std::string AttributionStats::to_bytes() const {
   w.put(static_cast<std::uint64_t>(orders.size()));
   for (int k : orders) w.put(static_cast<std::int32_t>(k));
   w.put(static_cast<std::uint8_t>(collapse_repeats));
+  w.put(static_cast<std::uint8_t>(contents));
   for (const auto& tr : transitions) {
     const auto items = detail::sorted_items(tr);
     w.put(static_cast<std::uint64_t>(items.size()));
@@ -429,6 +564,8 @@ inline AttributionStats AttributionStats::from_bytes(std::string_view bytes) {
   s.orders.clear();
   for (std::uint64_t i = 0; i < no; ++i) s.orders.push_back(r.get<std::int32_t>());
   s.collapse_repeats = r.get<std::uint8_t>() != 0;
+  s.contents = r.get<std::uint8_t>();
+  if (s.contents == 0 || s.contents > content_all) fail("AttributionStats.from_bytes: bad contents ", s.contents);
   s.transitions.assign(no, {});
   for (auto& tr : s.transitions) {
     const auto n = r.get<std::uint64_t>();
@@ -468,8 +605,9 @@ inline AttributionStats AttributionStats::from_bytes(std::string_view bytes) {
 
 /// Counts a store into fresh statistics.
 [[nodiscard]] inline AttributionStats count(const JourneyStore& s, std::vector<int> orders = {1},
-                                            bool collapse_repeats = true, int threads = 0) {
-  AttributionStats st(std::move(orders), collapse_repeats);
+                                            bool collapse_repeats = true, int threads = 0,
+                                            unsigned contents = content_all) {
+  AttributionStats st(std::move(orders), collapse_repeats, contents);
   st.update(s, threads);
   return st;
 }

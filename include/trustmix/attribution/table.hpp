@@ -12,7 +12,7 @@ namespace trustmix::attribution {
 
 /// Columns of the long count table.
 ///
-/// statistic: "setting" (target "order" or "collapse_repeats"), "total" (target
+/// statistic: "setting" (target "order", "collapse_repeats" or "contents"), "total" (target
 /// conversions, value, nulls, n_journeys), "transition" (order = Markov order, key =
 /// from-state channels joined by " > " or "(start)", target = next channel,
 /// "(conversion)" or "(null)"), "channel_set" (key = channels joined by " + ", target
@@ -59,6 +59,7 @@ inline constexpr std::string_view set_separator = " + ";
   };
   for (int k : st.orders) t.push("setting", k, -1, "", "order", to_exact(1.0));
   t.push("setting", 0, -1, "", "collapse_repeats", to_exact(st.collapse_repeats ? 1.0 : 0.0));
+  t.push("setting", 0, -1, "", "contents", to_exact(static_cast<double>(st.contents)));
   t.push("total", 0, -1, "", "conversions", st.total_conversions);
   t.push("total", 0, -1, "", "value", st.total_value);
   t.push("total", 0, -1, "", "nulls", st.total_nulls);
@@ -116,16 +117,19 @@ inline std::vector<std::string> split_names(std::string_view s, std::string_view
     fail("from_table: all columns must have the same length");
   std::vector<int> orders;
   bool collapse = true;
+  unsigned contents = content_all;
   std::vector<std::string> names;
   for (std::size_t i = 0; i < n; ++i) {
     if (t.statistic[i] == "setting" && t.target[i] == "order") orders.push_back(t.order[i]);
     if (t.statistic[i] == "setting" && t.target[i] == "collapse_repeats")
       collapse = exact_from_words(t.units_high[i], t.units_low[i]) != 0;
+    if (t.statistic[i] == "setting" && t.target[i] == "contents")
+      contents = static_cast<unsigned>(to_double(exact_from_words(t.units_high[i], t.units_low[i])));
     if (t.statistic[i] == "channel") names.push_back(t.key[i]);
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
-  AttributionStats st(orders.empty() ? std::vector<int>{1} : orders, collapse);
+  AttributionStats st(orders.empty() ? std::vector<int>{1} : orders, collapse, contents);
   st.channels = names;
   st.per_channel.assign(names.size(), {});
   for (auto& a : st.per_channel) a.fill(0);

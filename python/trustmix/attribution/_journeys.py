@@ -296,11 +296,13 @@ class Journeys:
             out = pd.concat([out, self.info.reset_index(drop=True)], axis=1)
         return out
 
-    def statistics(self, orders: tuple[int, ...] | list[int] = (1,), collapse_repeats: bool = True, threads: int = 0):
+    def statistics(self, orders: tuple[int, ...] | list[int] = (1,), collapse_repeats: bool = True,
+                   contents: Any = "all", threads: int = 0):
         """Mergeable sufficient statistics of these journeys (see :class:`Statistics`)."""
         from trustmix.attribution._statistics import Statistics
 
-        return Statistics.from_journeys(self, orders=orders, collapse_repeats=collapse_repeats, threads=threads)
+        return Statistics.from_journeys(self, orders=orders, collapse_repeats=collapse_repeats, contents=contents,
+                                        threads=threads)
 
     def __repr__(self) -> str:
         return (

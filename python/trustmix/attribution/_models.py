@@ -39,11 +39,13 @@ def _per_journey_frame(journeys: Journeys, d: dict) -> pd.DataFrame:
     return out
 
 
-def _statistics_for(data: Any, orders: Iterable[int] = (1,), collapse_repeats: bool = True, threads: int = 0):
+def _statistics_for(data: Any, orders: Iterable[int] = (1,), collapse_repeats: bool = True, threads: int = 0,
+                    contents: str = "all"):
     if isinstance(data, Statistics):
         return data
     if isinstance(data, Journeys):
-        return Statistics.from_journeys(data, orders=orders, collapse_repeats=collapse_repeats, threads=threads)
+        return Statistics.from_journeys(data, orders=orders, collapse_repeats=collapse_repeats, contents=contents,
+                                        threads=threads)
     raise ValueError(f"expected Journeys or Statistics, got {type(data).__name__}")
 
 
@@ -110,7 +112,12 @@ def position_based(
 
 
 def markov(
-    journeys: Journeys | Statistics, order: int = 1, collapse_repeats: bool = True, threads: int = 0
+    journeys: Journeys | Statistics,
+    order: int = 1,
+    collapse_repeats: bool = True,
+    solver: str = "auto",
+    tolerance: float = 1e-13,
+    threads: int = 0,
 ) -> AttributionResult:
     """Markov-chain attribution of order ``order`` solved exactly (Anderl et al. 2016).
 
@@ -131,15 +138,23 @@ def markov(
     collapse_repeats : bool
         A channel repeated in a row is one state (default). Ignored for Statistics (they
         carry their own setting).
+    solver : {"auto", "direct", "iterative"}
+        "direct": sparse LU, exact up to rounding. "iterative": Gauss-Seidel sweeps stopped
+        when the estimated remaining error of every absorption probability is below
+        ``tolerance`` times its size (falls back to LU if it does not converge). "auto"
+        (default): direct up to 1500 transient states, iterative above (the LU fill-in of
+        higher-order chains grows quickly). ``settings["direct"]`` reports what was used.
     """
     if not isinstance(order, (int, np.integer)) or order < 1:
         raise ValueError(f"order must be an integer >= 1, got {order!r}")
-    st = _statistics_for(journeys, [int(order)], collapse_repeats, threads)
-    d = _core.markov(st._state, order=int(order), threads=threads)
+    st = _statistics_for(journeys, [int(order)], collapse_repeats, threads, contents="transitions")
+    d = _core.markov(st._state, order=int(order), threads=threads, solver=solver, tolerance=tolerance)
     labels = np.asarray(d["state_labels"], dtype=object)
-    transitions = pd.DataFrame(
-        {"from": labels[d["from"]], "to": labels[d["to"]], "probability": d["probability"], "count": d["count"]}
-    )
+
+    def transitions() -> pd.DataFrame:
+        return pd.DataFrame(
+            {"from": labels[d["from"]], "to": labels[d["to"]], "probability": d["probability"], "count": d["count"]}
+        )
     per_journey = None
     if isinstance(journeys, Journeys):
         weights = np.asarray(d["removal_effects"], dtype=np.float64)
@@ -147,7 +162,8 @@ def markov(
         def per_journey() -> pd.DataFrame:
             return _per_journey_frame(journeys, _core.proportional_per_journey(journeys._store, weights.tolist()))
 
-    settings = {"order": int(order), "collapse_repeats": st.collapse_repeats}
+    settings = {"order": int(order), "collapse_repeats": st.collapse_repeats, "solver": solver,
+                "direct": bool(d["direct"])}
     return AttributionResult(
         "markov" if order == 1 else f"markov_{order}", settings, d["channels"], d["conversions"], d["value"],
         per_journey=per_journey, removal_effects=d["removal_effects"], transitions=transitions,
@@ -173,7 +189,7 @@ def shapley(
     |S|!(n-|S|-1)!/n! [v(S+i) - v(S)] via subset-sum transforms, O(2^n n); more than
     ``max_channels`` (<= 30) channels raise ValueError.
     """
-    st = _statistics_for(journeys, threads=threads)
+    st = _statistics_for(journeys, threads=threads, contents="sets")
     d = _core.shapley(st._state, value_function=value_function, unseen=unseen, max_channels=max_channels,
                       threads=threads)
     per_journey = None
@@ -193,7 +209,7 @@ def shapley(
 def simplified_shapley(journeys: Journeys | Statistics, threads: int = 0) -> AttributionResult:
     """Simplified Shapley: phi_j = sum over channel sets S containing j of R(S)/|S| (each
     journey's conversions split equally over its distinct channels). Any number of channels."""
-    st = _statistics_for(journeys, threads=threads)
+    st = _statistics_for(journeys, threads=threads, contents="sets")
     d = _core.simplified_shapley(st._state)
     per_journey = None
     if isinstance(journeys, Journeys):
@@ -210,7 +226,7 @@ def ordered_shapley(journeys: Journeys | Statistics, threads: int = 0) -> Attrib
     U distinct channels, split evenly over that channel's occurrences, and the credit is
     kept by touch position. ``credits`` are the channel totals (= simplified Shapley);
     ``extra["by_position"]`` is the channel x position table (positions from 1)."""
-    st = _statistics_for(journeys, threads=threads)
+    st = _statistics_for(journeys, threads=threads, contents="ordered")
     d = _core.ordered_shapley(st._state)
     conv = np.asarray(d["conversions"])
     by_position = pd.DataFrame(conv, index=pd.Index(d["channels"], name="channel"),
@@ -228,7 +244,7 @@ def roles(journeys: Journeys | Statistics, plan: Any = None, threads: int = 0) -
     with channel, peso, role) adds the PESO category and role (trust / conversion / both)
     and the roll-ups ``by_peso`` and ``by_role``.
     """
-    st = _statistics_for(journeys, threads=threads)
+    st = _statistics_for(journeys, threads=threads, contents="channels")
     d = _core.roles(st._state)
     t = pd.DataFrame({k: d[k] for k in ("introducer", "assist", "closer", "sole", "first_touch", "last_touch")})
     t.insert(0, "channel", d["channels"])
@@ -256,7 +272,8 @@ def compare(
     for name in names:
         if name == "time_decay" and not explicit and not (isinstance(journeys, Journeys) and journeys.has_times):
             continue
-        if name == "shapley" and not explicit and len(_statistics_for(journeys).channels) > 24:
+        n_channels = len(journeys.channels)
+        if name == "shapley" and not explicit and n_channels > 24:
             continue
         if name == "first_touch":
             r = first_touch(journeys, threads)

@@ -96,7 +96,7 @@ class AttributionResult:
         *,
         per_journey: Callable[[], pd.DataFrame] | pd.DataFrame | None = None,
         removal_effects=None,
-        transitions: pd.DataFrame | None = None,
+        transitions: Callable[[], pd.DataFrame] | pd.DataFrame | None = None,
         conversion_probability: float | None = None,
         extra: dict | None = None,
     ):
@@ -109,9 +109,16 @@ class AttributionResult:
             if removal_effects is None
             else pd.DataFrame({"channel": list(channels), "removal_effect": np.asarray(removal_effects, np.float64)})
         )
-        self.transitions = transitions
+        self._transitions = transitions
         self.conversion_probability = conversion_probability
         self.extra = extra or {}
+
+    @property
+    def transitions(self) -> pd.DataFrame | None:
+        """Markov transitions in long form: from, to, probability, count (built on first use)."""
+        if callable(self._transitions):
+            self._transitions = self._transitions()
+        return self._transitions
 
     @property
     def transition_matrix(self) -> pd.DataFrame | None:
@@ -195,6 +202,7 @@ class AttributionResult:
         return f"<p><b>{self.model}</b> attribution {self.settings}.{extra}</p>" + self.summary().to_html(index=False)
 
     def __getstate__(self) -> dict:
+        _ = self.transitions  # materialise
         state = dict(self.__dict__)
         if callable(state["_per_journey"]):
             try:

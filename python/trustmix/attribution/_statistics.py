@@ -29,19 +29,40 @@ class Statistics:
         Markov orders (1..8) whose transitions are counted.
     collapse_repeats : bool
         Treat a channel repeated in a row as one Markov state (default True).
+    contents : str or sequence of str
+        What to count: any of "transitions" (Markov), "sets" (Shapley), "channels" (roles
+        and default rule-based credit), "ordered" (ordered Shapley), or "all" (default).
+        Counting less is faster; a model asked of statistics without its part raises.
     """
 
-    def __init__(self, orders: Iterable[int] = (1,), collapse_repeats: bool = True, *, _state: Any = None):
-        self._state = _state if _state is not None else _core.Statistics(
-            orders=[int(k) for k in orders], collapse_repeats=bool(collapse_repeats)
-        )
+    _CONTENT_FLAGS = {"transitions": 1, "sets": 2, "channels": 4, "ordered": 8, "all": 15}
+
+    def __init__(self, orders: Iterable[int] = (1,), collapse_repeats: bool = True, contents: Any = "all", *,
+                 _state: Any = None):
+        if _state is None:
+            names = [contents] if isinstance(contents, str) else list(contents)
+            flags = 0
+            for name in names:
+                if name not in self._CONTENT_FLAGS:
+                    raise ValueError(f"contents must be among {sorted(self._CONTENT_FLAGS)}, got {name!r}")
+                flags |= self._CONTENT_FLAGS[name]
+            _state = _core.Statistics(orders=[int(k) for k in orders], collapse_repeats=bool(collapse_repeats),
+                                      contents=flags)
+        self._state = _state
 
     @classmethod
-    def from_journeys(cls, journeys, orders: Iterable[int] = (1,), collapse_repeats: bool = True, threads: int = 0):
+    def from_journeys(cls, journeys, orders: Iterable[int] = (1,), collapse_repeats: bool = True, contents: Any = "all",
+                      threads: int = 0):
         """Counts a :class:`Journeys` (in parallel C++ chunks, GIL released)."""
-        st = cls(orders, collapse_repeats)
+        st = cls(orders, collapse_repeats, contents)
         st.update(journeys, threads=threads)
         return st
+
+    @property
+    def contents(self) -> list[str]:
+        """The parts this state counts."""
+        flags = int(self._state.contents)
+        return [k for k, v in self._CONTENT_FLAGS.items() if k != "all" and flags & v]
 
     def update(self, journeys, threads: int = 0) -> "Statistics":
         """Adds the journeys' sums in place; returns self."""
