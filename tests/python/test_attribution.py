@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pickle
-import shutil
 
 import matplotlib
 import numpy as np
@@ -352,22 +351,3 @@ def test_dask_local_cluster_with_two_workers():
     assert ta.markov(st, order=2).credits.equals(ta.markov(whole, order=2).credits)
     with pytest.raises(ValueError, match="not found"):
         ta.statistics_from_dask(dd.from_pandas(df, npartitions=2), path="route")
-
-
-def test_spark_local_mode():
-    pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (pip install pyspark)")
-    if shutil.which("java") is None:
-        pytest.skip("Java is not on PATH: Spark local mode needs a JVM")
-    from pyspark.sql import SparkSession
-
-    df = random_paths(1500, 5, 10)
-    spark = (SparkSession.builder.master("local[2]").appName("trustmix-test")
-             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2").getOrCreate())
-    try:
-        sdf = spark.createDataFrame(df).repartition(3)
-        st = ta.statistics_from_spark(sdf, value="value", nulls="nulls", orders=[1])
-    finally:
-        spark.stop()
-    whole = ta.Statistics.from_journeys(ta.Journeys.from_paths(df, value="value", nulls="nulls"))
-    assert st == whole
-    assert pyspark is not None
