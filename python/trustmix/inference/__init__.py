@@ -1,1 +1,69 @@
-"""Bayesian inference engine: NUTS, MAP, diagnostics."""
+"""Bayesian inference engine: NUTS, MAP/Laplace, convergence diagnostics.
+
+The sampler is written in C++ (``trustmix::inference``) and runs several chains in
+parallel threads; this module is the pythonic layer: it takes a built-in target (an object
+from this module or its name), returns a :class:`SampleResult` with numpy draws, a pandas
+summary, plain-word warnings, ArviZ export and plots.
+
+Examples
+--------
+>>> import trustmix.inference as ti
+>>> fit = ti.sample("eight_schools", chains=4, draws=1000, seed=1, progress=False)
+>>> fit.summary().loc["tau", ["mean", "r_hat"]]          # doctest: +SKIP
+>>> fit.warnings                                          # [] when nothing is wrong
+"""
+from __future__ import annotations
+
+from trustmix._core import inference as _ci
+from trustmix.inference._api import (
+    MapResult,
+    SampleResult,
+    ebfmi,
+    ess_bulk,
+    ess_mean,
+    ess_tail,
+    hdi,
+    make_target,
+    map,  # noqa: A004 - the field's word; `find_map` is an alias
+    mcse_mean,
+    mcse_sd,
+    rhat,
+    sample,
+    TARGETS,
+)
+
+StandardNormal = _ci.StandardNormal
+CorrelatedGaussian = _ci.CorrelatedGaussian
+Gamma = _ci.Gamma
+Beta = _ci.Beta
+Funnel = _ci.Funnel
+EightSchools = _ci.EightSchools
+LogisticRegression = _ci.LogisticRegression
+PythonTarget = _ci.PythonTarget
+find_map = map
+
+__all__ = [
+    "Beta",
+    "CorrelatedGaussian",
+    "EightSchools",
+    "Funnel",
+    "Gamma",
+    "LogisticRegression",
+    "MapResult",
+    "PythonTarget",
+    "SampleResult",
+    "StandardNormal",
+    "TARGETS",
+    "ebfmi",
+    "ess_bulk",
+    "ess_mean",
+    "ess_tail",
+    "find_map",
+    "hdi",
+    "make_target",
+    "map",
+    "mcse_mean",
+    "mcse_sd",
+    "rhat",
+    "sample",
+]

@@ -1,0 +1,168 @@
+#pragma once
+// Maximum a posteriori (MAP) estimation by L-BFGS (LBFGS++, Yixuan Qiu's header-only
+// implementation of Nocedal & Wright's algorithm 7.5 with a More-Thuente line search)
+// and the Laplace approximation around the mode:
+//   p(theta | y) ~ N(theta_map, H^{-1}),  H = -d^2 log p / d theta^2 at theta_map,
+// on the unconstrained scale. H is exact when the target provides its Hessian (concept
+// HessianTarget), else central differences of the analytic gradient with step
+// h_j = fd_step * max(1, |theta_j|) (truncation error O(h^2) times the third derivative).
+//
+// The mode is that of the target's log density as written, i.e. on the unconstrained
+// scale with the Jacobian terms of the transforms included.
+#include "trustmix/core/error.hpp"
+#include "trustmix/inference/rng.hpp"
+#include "trustmix/inference/target.hpp"
+
+#include <Eigen/Dense>
+#include <LBFGS.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace trustmix::inference {
+
+/// A target that can also write the exact Hessian of its log density.
+template <class T>
+concept HessianTarget = Target<T> && requires(const T& t, Eigen::Ref<const Eigen::VectorXd> theta,
+                                              Eigen::Ref<Eigen::MatrixXd> hessian) {
+  t.log_density_hessian(theta, hessian);
+};
+
+/// Settings of map().
+struct MapOptions {
+  int max_iterations = 1000;         ///< L-BFGS iterations
+  double gradient_tolerance = 1e-8;  ///< stop when ||grad|| < max(tol, tol * ||theta||)
+  Eigen::VectorXd initial_values;    ///< unconstrained start; empty = all zeros
+  bool laplace = true;               ///< compute the Hessian and covariance at the mode
+  double fd_step = 1e-5;             ///< relative step of the finite-difference Hessian
+  int laplace_draws = 0;             ///< draws from the Laplace approximation (reported scale)
+  std::uint64_t seed = 0;            ///< seed of the Laplace draws
+};
+
+/// Result of map(). Vectors on the unconstrained scale unless said otherwise.
+struct MapResult {
+  std::vector<std::string> parameter_names;  ///< reported parameters
+  Eigen::VectorXd mode;                       ///< unconstrained mode theta_map
+  Eigen::VectorXd reported_mode;              ///< mode on the reported (constrained) scale
+  double log_density = 0.0;                   ///< log p(theta_map) (up to the target's constant)
+  Eigen::VectorXd gradient;                   ///< gradient at the mode (should be ~0)
+  int iterations = 0;                         ///< L-BFGS iterations (0 if the line search stopped it)
+  int evaluations = 0;                        ///< log density + gradient evaluations
+  bool converged = false;                     ///< see map() for the criterion
+  std::string message;                        ///< why the optimiser stopped
+  bool laplace_ok = false;                    ///< Hessian negative definite at the mode
+  bool exact_hessian = false;                 ///< from the target, not finite differences
+  Eigen::MatrixXd hessian;                    ///< -d^2 log p at the mode (precision)
+  Eigen::MatrixXd covariance;                 ///< H^{-1}, Laplace covariance
+  Eigen::MatrixXd draws;                      ///< laplace_draws x reported dimension
+};
+
+/// Negative Hessian of log p at theta: exact if available, else central differences.
+template <Target T>
+[[nodiscard]] Eigen::MatrixXd negative_hessian(const T& target, const Eigen::VectorXd& theta, double fd_step,
+                                               bool* exact = nullptr) {
+  const Eigen::Index d = theta.size();
+  Eigen::MatrixXd h(d, d);
+  if constexpr (HessianTarget<T>) {
+    target.log_density_hessian(theta, h);
+    h = -h;
+    if (exact != nullptr) *exact = true;
+  } else {
+    Eigen::VectorXd x = theta;
+    Eigen::VectorXd g_plus(d), g_minus(d);
+    for (Eigen::Index j = 0; j < d; ++j) {
+      const double step = fd_step * std::max(1.0, std::abs(theta[j]));
+      x[j] = theta[j] + step;
+      (void)target.log_density_gradient(x, g_plus);
+      x[j] = theta[j] - step;
+      (void)target.log_density_gradient(x, g_minus);
+      x[j] = theta[j];
+      h.col(j) = -(g_plus - g_minus) / (2.0 * step);
+    }
+    if (exact != nullptr) *exact = false;
+  }
+  return 0.5 * (h + h.transpose());
+}
+
+/// Posterior mode by L-BFGS and the Laplace approximation around it.
+template <Target T>
+[[nodiscard]] MapResult map(const T& target, const MapOptions& options = {}) {
+  const auto d = static_cast<Eigen::Index>(target.dimension());
+  if (d < 1) fail("target dimension must be >= 1, got ", d);
+  if (options.max_iterations < 1) fail("max_iterations must be >= 1, got ", options.max_iterations);
+  trustmix::detail::require_positive(options.gradient_tolerance, "gradient_tolerance");
+  trustmix::detail::require_positive(options.fd_step, "fd_step");
+  if (options.laplace_draws < 0) fail("laplace_draws must be >= 0, got ", options.laplace_draws);
+  if (options.initial_values.size() != 0 && options.initial_values.size() != d)
+    fail("initial_values must have ", d, " elements, got ", options.initial_values.size());
+  MapResult out;
+  out.parameter_names = parameter_names(target);
+  Eigen::VectorXd x = options.initial_values.size() != 0 ? options.initial_values : Eigen::VectorXd::Zero(d);
+  Eigen::VectorXd g(d);
+  const double lp0 = target.log_density_gradient(x, g);
+  if (!std::isfinite(lp0) || !g.allFinite()) fail("log density or gradient is not finite at the initial values");
+
+  LBFGSpp::LBFGSParam<double> param;
+  param.epsilon = options.gradient_tolerance;
+  param.epsilon_rel = options.gradient_tolerance;
+  param.max_iterations = options.max_iterations;
+  param.max_linesearch = 64;
+  LBFGSpp::LBFGSSolver<double> solver(param);
+  auto objective = [&target, &out](const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
+    ++out.evaluations;
+    const double lp = target.log_density_gradient(theta, grad);
+    grad = -grad;
+    // Outside the support: an infinite objective makes the line search step back.
+    return std::isfinite(lp) ? -lp : std::numeric_limits<double>::infinity();
+  };
+  double fx = 0.0;
+  try {
+    out.iterations = solver.minimize(objective, x, fx);
+    out.message = out.iterations < options.max_iterations ? "gradient tolerance reached"
+                                                           : "maximum number of iterations reached";
+  } catch (const std::runtime_error& e) {
+    // LBFGS++ throws when the line search cannot make progress, which at a mode within
+    // rounding error is expected; convergence is judged from the gradient below.
+    out.message = std::string("line search stopped: ") + e.what();
+  }
+  out.mode = x;
+  out.gradient.resize(d);
+  out.log_density = target.log_density_gradient(x, out.gradient);
+  const double gnorm = out.gradient.norm();
+  // Converged: finite and ||grad|| <= sqrt(gradient_tolerance) * max(1, ||theta||), a looser
+  // bound than the solver's own so that a line-search stop at the mode still counts.
+  out.converged = std::isfinite(out.log_density) &&
+                  gnorm <= std::sqrt(options.gradient_tolerance) * std::max(1.0, x.norm());
+  if (!out.converged && out.message.empty()) out.message = "gradient not small at the end";
+  out.reported_mode.resize(reported_dimension(target));
+  write_reported(target, x, out.reported_mode);
+
+  if (options.laplace) {
+    out.hessian = negative_hessian(target, x, options.fd_step, &out.exact_hessian);
+    const Eigen::LLT<Eigen::MatrixXd> llt(out.hessian);
+    out.laplace_ok = llt.info() == Eigen::Success;
+    if (out.laplace_ok) {
+      out.covariance = llt.solve(Eigen::MatrixXd::Identity(d, d));
+      if (options.laplace_draws > 0) {
+        // theta = mode + L^{-T} z has covariance (L L')^{-1} = H^{-1}.
+        const Eigen::MatrixXd lower = llt.matrixL();
+        ChainRng rng(options.seed, 0);
+        out.draws.resize(options.laplace_draws, out.reported_mode.size());
+        Eigen::VectorXd z(d), theta(d), reported(out.reported_mode.size());
+        for (int i = 0; i < options.laplace_draws; ++i) {
+          for (Eigen::Index k = 0; k < d; ++k) z[k] = rng.normal();
+          theta = x + lower.transpose().triangularView<Eigen::Upper>().solve(z);
+          write_reported(target, theta, reported);
+          out.draws.row(i) = reported.transpose();
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace trustmix::inference

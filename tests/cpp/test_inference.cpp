@@ -1,0 +1,459 @@
+// Tests of trustmix::inference on targets with known answers.
+#include <boost/test/unit_test.hpp>
+
+#include <trustmix/inference/inference.hpp>
+
+#include <Eigen/Dense>
+
+#include <atomic>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <thread>
+
+namespace ti = trustmix::inference;
+namespace tt = boost::test_tools;
+
+namespace {
+
+// Largest |analytic - central difference| over the components of the gradient.
+template <class T>
+double gradient_error(const T& target, const Eigen::VectorXd& theta) {
+  const Eigen::Index d = theta.size();
+  Eigen::VectorXd g(d), scratch(d);
+  (void)target.log_density_gradient(theta, g);
+  double worst = 0.0;
+  for (Eigen::Index j = 0; j < d; ++j) {
+    const double h = 1e-6 * std::max(1.0, std::abs(theta[j]));
+    Eigen::VectorXd xp = theta, xm = theta;
+    xp[j] += h;
+    xm[j] -= h;
+    const double fd = (target.log_density_gradient(xp, scratch) - target.log_density_gradient(xm, scratch)) / (2.0 * h);
+    worst = std::max(worst, std::abs(fd - g[j]) / std::max(1.0, std::abs(g[j])));
+  }
+  return worst;
+}
+
+Eigen::VectorXd random_point(Eigen::Index d, std::uint64_t seed, double scale = 1.0) {
+  ti::ChainRng rng(seed, 99);
+  Eigen::VectorXd x(d);
+  for (Eigen::Index i = 0; i < d; ++i) x[i] = scale * rng.normal();
+  return x;
+}
+
+ti::SampleResult run(const auto& target, int draws, int tune, std::uint64_t seed,
+                     ti::MetricKind metric = ti::MetricKind::diagonal, int threads = 2, double target_accept = 0.8) {
+  ti::SamplerOptions o;
+  o.draws = draws;
+  o.tune = tune;
+  o.seed = seed;
+  o.metric = metric;
+  o.threads = threads;
+  o.target_accept = target_accept;
+  return ti::sample(target, o);
+}
+
+double pooled_var(const Eigen::MatrixXd& x) {
+  return (x.array() - x.mean()).square().sum() / static_cast<double>(x.size() - 1);
+}
+
+// Sampling-phase gradient evaluations (leapfrog steps of kept iterations).
+double sampling_gradients(const ti::SampleResult& r) {
+  return std::accumulate(r.n_leapfrog.begin(), r.n_leapfrog.end(), 0.0);
+}
+
+// AR(1) chains x_t = phi x_{t-1} + sqrt(1 - phi^2) e_t, for diagnostics with known ESS.
+Eigen::MatrixXd ar1_chains(int n, int m, double phi, std::uint64_t seed, double shift_per_chain = 0.0) {
+  Eigen::MatrixXd x(n, m);
+  for (int c = 0; c < m; ++c) {
+    ti::ChainRng rng(seed, static_cast<std::uint64_t>(c));
+    double v = rng.normal();
+    for (int i = 0; i < n; ++i) {
+      v = phi * v + std::sqrt(1.0 - phi * phi) * rng.normal();
+      x(i, c) = v + shift_per_chain * c;
+    }
+  }
+  return x;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(constraints)
+
+BOOST_AUTO_TEST_CASE(transforms_match_finite_differences) {
+  for (double u : {-3.0, -0.4, 0.0, 0.7, 2.5}) {
+    const double h = 1e-6;
+    auto check = [&](auto g) {
+      const ti::Constrained c = g(u);
+      const double dx = (g(u + h).value - g(u - h).value) / (2.0 * h);
+      const double dlj = (g(u + h).log_jacobian - g(u - h).log_jacobian) / (2.0 * h);
+      BOOST_TEST(c.derivative == dx, tt::tolerance(1e-7));
+      BOOST_TEST(std::exp(c.log_jacobian) == std::abs(c.derivative), tt::tolerance(1e-12));
+      BOOST_TEST(c.log_jacobian_gradient == dlj, tt::tolerance(1e-6));
+    };
+    check([](double v) { return ti::positive(v); });
+    check([](double v) { return ti::positive(v, 2.0); });
+    check([](double v) { return ti::unit_interval(v); });
+    check([](double v) { return ti::bounded(v, -1.5, 4.0); });
+  }
+}
+
+BOOST_AUTO_TEST_CASE(inverse_transforms_round_trip) {
+  BOOST_TEST(ti::positive(ti::positive_unconstrain(3.5, 1.0), 1.0).value == 3.5, tt::tolerance(1e-14));
+  BOOST_TEST(ti::unit_interval(ti::unit_interval_unconstrain(0.2)).value == 0.2, tt::tolerance(1e-14));
+  BOOST_TEST(ti::bounded(ti::bounded_unconstrain(3.0, -1.5, 4.0), -1.5, 4.0).value == 3.0, tt::tolerance(1e-14));
+  // Stable far in the tails: log|J| of the logit at u = -800 is about -800, not -inf.
+  BOOST_TEST(ti::unit_interval(-800.0).log_jacobian == -800.0, tt::tolerance(1e-12));
+  BOOST_CHECK_THROW((void)ti::positive_unconstrain(0.0), std::invalid_argument);
+  BOOST_CHECK_THROW((void)ti::unit_interval_unconstrain(1.0), std::invalid_argument);
+  BOOST_CHECK_THROW((void)ti::bounded_unconstrain(0.0, 1.0, 1.0), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(targets)
+
+BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
+  const Eigen::VectorXd scales = Eigen::VectorXd::LinSpaced(6, 0.5, 3.0);
+  const ti::targets::CorrelatedGaussian gauss(Eigen::VectorXd::LinSpaced(6, -1.0, 1.0),
+                                              ti::targets::CorrelatedGaussian::ar1_covariance(scales, 0.7));
+  Eigen::MatrixXd x = Eigen::MatrixXd::Ones(30, 3);
+  x.col(1) = random_point(30, 5);
+  x.col(2) = random_point(30, 6);
+  Eigen::VectorXd y(30);
+  for (int i = 0; i < 30; ++i) y[i] = (x(i, 1) + 0.3 * x(i, 2) > 0.1) == (i % 7 != 0) ? 1.0 : 0.0;
+  const ti::targets::LogisticRegression logistic(x, y, 2.5);
+  for (std::uint64_t seed : {1U, 2U, 3U}) {
+    BOOST_TEST(gradient_error(ti::targets::StandardNormal(7), random_point(7, seed)) < 1e-7);
+    BOOST_TEST(gradient_error(gauss, random_point(6, seed)) < 1e-7);
+    BOOST_TEST(gradient_error(ti::targets::GammaTarget(2.5, 1.5), random_point(1, seed)) < 1e-7);
+    BOOST_TEST(gradient_error(ti::targets::BetaTarget(2.0, 5.0), random_point(1, seed)) < 1e-7);
+    BOOST_TEST(gradient_error(ti::targets::Funnel(5), random_point(5, seed)) < 1e-6);
+    BOOST_TEST(gradient_error(ti::targets::Funnel(5, true), random_point(5, seed)) < 1e-7);
+    BOOST_TEST(gradient_error(ti::targets::EightSchools{}, random_point(10, seed)) < 1e-6);
+    BOOST_TEST(gradient_error(logistic, random_point(3, seed)) < 1e-7);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(exact_hessians_match_finite_differences) {
+  Eigen::MatrixXd x = Eigen::MatrixXd::Ones(20, 2);
+  x.col(1) = random_point(20, 8);
+  Eigen::VectorXd y(20);
+  for (int i = 0; i < 20; ++i) y[i] = i % 3 == 0 ? 1.0 : 0.0;
+  const ti::targets::LogisticRegression logistic(x, y, 3.0);
+  // A wrapper without log_density_hessian forces the finite-difference path.
+  struct GradientOnly {
+    const ti::targets::LogisticRegression& t;
+    [[nodiscard]] Eigen::Index dimension() const { return t.dimension(); }
+    double log_density_gradient(Eigen::Ref<const Eigen::VectorXd> b, Eigen::Ref<Eigen::VectorXd> g) const {
+      return t.log_density_gradient(b, g);
+    }
+  };
+  static_assert(ti::HessianTarget<ti::targets::LogisticRegression>);
+  static_assert(!ti::HessianTarget<GradientOnly>);
+  const Eigen::VectorXd beta = random_point(2, 4);
+  bool exact = false;
+  const Eigen::MatrixXd h_exact = ti::negative_hessian(logistic, beta, 1e-5, &exact);
+  BOOST_TEST(exact);
+  const Eigen::MatrixXd h_fd = ti::negative_hessian(GradientOnly{logistic}, beta, 1e-5, &exact);
+  BOOST_TEST(!exact);
+  BOOST_TEST((h_exact - h_fd).cwiseAbs().maxCoeff() < 1e-6 * h_exact.cwiseAbs().maxCoeff());
+}
+
+BOOST_AUTO_TEST_CASE(bad_arguments_name_the_parameter) {
+  BOOST_CHECK_THROW(ti::targets::StandardNormal(0), std::invalid_argument);
+  BOOST_CHECK_THROW(ti::targets::GammaTarget(-1.0, 1.0), std::invalid_argument);
+  BOOST_CHECK_THROW(ti::targets::BetaTarget(1.0, 0.0), std::invalid_argument);
+  BOOST_CHECK_THROW(ti::targets::Funnel(1), std::invalid_argument);
+  Eigen::MatrixXd not_pd(2, 2);
+  not_pd << 1.0, 2.0, 2.0, 1.0;
+  BOOST_CHECK_THROW(ti::targets::CorrelatedGaussian(Eigen::VectorXd::Zero(2), not_pd), std::invalid_argument);
+  BOOST_CHECK_THROW(ti::targets::LogisticRegression(Eigen::MatrixXd::Ones(3, 1), Eigen::VectorXd::Constant(3, 2.0)),
+                    std::invalid_argument);
+  try {
+    (void)ti::targets::GammaTarget(2.0, -3.0);
+    BOOST_FAIL("expected std::invalid_argument");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("rate") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(diagnostics)
+
+BOOST_AUTO_TEST_CASE(ess_of_ar1_chains_matches_theory) {
+  // ESS of an AR(1) chain is n (1 - phi) / (1 + phi).
+  const Eigen::MatrixXd iid = ar1_chains(2000, 4, 0.0, 11);
+  BOOST_TEST(ti::ess_bulk(iid) / 8000.0 == 1.0, tt::tolerance(0.1));
+  BOOST_TEST(ti::ess_mean(iid) / 8000.0 == 1.0, tt::tolerance(0.1));
+  const Eigen::MatrixXd ar = ar1_chains(4000, 4, 0.8, 12);
+  const double expected = 16000.0 * 0.2 / 1.8;
+  BOOST_TEST(ti::ess_bulk(ar) / expected == 1.0, tt::tolerance(0.15));
+  BOOST_TEST(ti::ess_tail(ar) < ti::ess_tail(iid));
+  BOOST_TEST(ti::rhat(ar) < 1.01);
+  // The mcse of the mean is sd / sqrt(ESS).
+  BOOST_TEST(ti::mcse_mean(ar) == std::sqrt(pooled_var(ar) / ti::ess_mean(ar)), tt::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(fft_autocovariance_matches_direct_sums) {
+  Eigen::MatrixXd x = ar1_chains(777, 3, 0.99, 15);
+  for (Eigen::Index c = 0; c < 3; ++c) x.col(c).array() -= x.col(c).mean();
+  const Eigen::VectorXd fft = ti::detail::mean_autocovariance_fft(x);
+  for (Eigen::Index t : {0, 1, 2, 65, 400, 776}) {
+    double direct = 0.0;
+    for (Eigen::Index c = 0; c < 3; ++c) direct += x.col(c).head(777 - t).dot(x.col(c).tail(777 - t));
+    direct /= 3.0 * 777.0;
+    BOOST_TEST(std::abs(fft[t] - direct) < 1e-12 * fft[0]);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(rhat_flags_chains_that_disagree) {
+  const Eigen::MatrixXd shifted = ar1_chains(500, 4, 0.3, 13, 0.5);
+  BOOST_TEST(ti::rhat(shifted) > 1.05);
+  // Same location, different scale: only the folded (tail) R-hat sees it.
+  Eigen::MatrixXd scaled = ar1_chains(1000, 4, 0.0, 14);
+  scaled.col(0) *= 4.0;
+  BOOST_TEST(ti::rhat(scaled) > 1.05);
+}
+
+BOOST_AUTO_TEST_CASE(rank_normalisation_and_split_by_hand) {
+  Eigen::MatrixXd x(5, 1);
+  x << 3.0, 1.0, 2.0, 2.0, 5.0;
+  const Eigen::MatrixXd z = ti::detail::z_scale(x);
+  // Ranks 4, 1, 2.5, 2.5, 5 -> Phi^{-1}((r - 3/8) / 5.25).
+  BOOST_TEST(z(0, 0) == ti::detail::normal_quantile((4.0 - 0.375) / 5.25), tt::tolerance(1e-14));
+  BOOST_TEST(z(2, 0) == z(3, 0));
+  BOOST_TEST(z(1, 0) == ti::detail::normal_quantile(0.625 / 5.25), tt::tolerance(1e-14));
+  BOOST_TEST(ti::detail::normal_quantile(0.975) == 1.959963984540054, tt::tolerance(1e-13));
+  const Eigen::MatrixXd s = ti::detail::split_chains(x);
+  BOOST_TEST(s.rows() == 2);
+  BOOST_TEST(s.cols() == 2);
+  BOOST_TEST(s(1, 1) == 5.0);
+  Eigen::MatrixXd e(4, 1);
+  e << 1.0, 3.0, 2.0, 6.0;
+  // (4 + 1 + 16) / ((1-3)^2 + 0 + 1 + 9) = 21 / 14.
+  BOOST_TEST(ti::ebfmi(e.col(0)) == 21.0 / 14.0, tt::tolerance(1e-14));
+  const auto interval = ti::hdi(x, 0.5);  // k = floor(2.5) = 2: narrowest of [1,2], [2,3], [2,5]
+  BOOST_TEST(interval.first == 1.0);
+  BOOST_TEST(interval.second == 2.0);
+  BOOST_CHECK_THROW((void)ti::rhat(Eigen::MatrixXd::Zero(3, 2)), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(nuts)
+
+BOOST_AUTO_TEST_CASE(standard_normal_in_1_10_100_dimensions) {
+  for (Eigen::Index d : {1, 10, 100}) {
+    const ti::SampleResult r = run(ti::targets::StandardNormal(d), 1000, 1000, static_cast<std::uint64_t>(d));
+    BOOST_TEST(r.usable_draws() == 1000);
+    const auto rows = ti::summarize(r);
+    for (const auto& s : rows) {
+      BOOST_TEST(std::abs(s.mean) < 5.0 * s.mcse_mean);
+      BOOST_TEST(s.mcse_mean < 0.03);
+      BOOST_TEST(s.sd * s.sd == 1.0, tt::tolerance(0.1));
+      BOOST_TEST(s.r_hat < 1.01);
+      BOOST_TEST(s.ess_bulk > 1000.0);  // 4000 draws; NUTS is near-independent here
+      BOOST_TEST(s.ess_tail > 1000.0);
+    }
+    const auto checks = ti::check_sampler(r);
+    BOOST_TEST(checks.divergences == 0);
+    BOOST_TEST(ti::diagnose(r, rows, checks).empty());
+    double accept = 0.0;
+    for (double a : r.accept_stat) accept += a;
+    BOOST_TEST(accept / static_cast<double>(r.accept_stat.size()) > 0.7);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(correlated_gaussian_covariance_and_dense_metric) {
+  const Eigen::Index d = 10;
+  const Eigen::VectorXd scales = Eigen::VectorXd::LinSpaced(d, 0.5, 5.0);
+  const Eigen::MatrixXd cov = ti::targets::CorrelatedGaussian::ar1_covariance(scales, 0.9);
+  const Eigen::VectorXd mean = Eigen::VectorXd::LinSpaced(d, -2.0, 2.0);
+  const ti::targets::CorrelatedGaussian target(mean, cov);
+  const ti::SampleResult dense = run(target, 1000, 1000, 21, ti::MetricKind::dense);
+  const ti::SampleResult diag = run(target, 1000, 1000, 21, ti::MetricKind::diagonal);
+  // Sample covariance of the pooled dense-metric draws.
+  const int n = dense.usable_draws() * dense.chains;
+  Eigen::MatrixXd all(n, d);
+  for (Eigen::Index j = 0; j < d; ++j) all.col(j) = dense.parameter_draws(j).reshaped();
+  const Eigen::RowVectorXd m = all.colwise().mean();
+  const Eigen::MatrixXd centred = all.rowwise() - m;
+  const Eigen::MatrixXd sample_cov = centred.transpose() * centred / static_cast<double>(n - 1);
+  for (Eigen::Index i = 0; i < d; ++i) {
+    BOOST_TEST(std::abs(m[i] - mean[i]) < 0.1 * scales[i]);
+    for (Eigen::Index j = 0; j < d; ++j)
+      BOOST_TEST(std::abs(sample_cov(i, j) - cov(i, j)) < 0.1 * scales[i] * scales[j]);
+  }
+  auto min_ess_per_gradient = [](const ti::SampleResult& r) {
+    double worst = 1e300;
+    for (const auto& s : ti::summarize(r)) worst = std::min(worst, s.ess_bulk);
+    return worst / sampling_gradients(r);
+  };
+  const double dense_eff = min_ess_per_gradient(dense);
+  const double diag_eff = min_ess_per_gradient(diag);
+  BOOST_TEST_MESSAGE("min ESS per gradient: dense " << dense_eff << ", diagonal " << diag_eff);
+  BOOST_TEST(dense_eff > 2.0 * diag_eff);
+  for (const auto& s : ti::summarize(dense)) BOOST_TEST(s.r_hat < 1.01);
+  // The adapted dense inverse metric approximates the covariance.
+  BOOST_TEST((dense.inverse_metric[0] - cov).norm() / cov.norm() < 0.25);
+}
+
+BOOST_AUTO_TEST_CASE(gamma_and_beta_moments_through_transforms) {
+  {
+    const double a = 2.5, b = 1.5;  // mean a/b, variance a/b^2
+    const ti::SampleResult r = run(ti::targets::GammaTarget(a, b), 2000, 1000, 31);
+    const auto s = ti::summarize(r)[0];
+    BOOST_TEST(std::abs(s.mean - a / b) < 5.0 * s.mcse_mean);
+    BOOST_TEST(s.sd * s.sd == a / (b * b), tt::tolerance(0.08));
+    BOOST_TEST(s.r_hat < 1.01);
+    BOOST_TEST(r.parameter_draws(0).minCoeff() > 0.0);
+  }
+  {
+    const double a = 2.0, b = 5.0;  // mean a/(a+b), variance ab/((a+b)^2 (a+b+1))
+    const ti::SampleResult r = run(ti::targets::BetaTarget(a, b), 2000, 1000, 32);
+    const auto s = ti::summarize(r)[0];
+    BOOST_TEST(std::abs(s.mean - a / (a + b)) < 5.0 * s.mcse_mean);
+    BOOST_TEST(s.sd * s.sd == a * b / ((a + b) * (a + b) * (a + b + 1.0)), tt::tolerance(0.08));
+    const Eigen::MatrixXd x = r.parameter_draws(0);
+    BOOST_TEST(x.minCoeff() > 0.0);
+    BOOST_TEST(x.maxCoeff() < 1.0);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(funnel_reports_divergences_and_warns) {
+  const ti::SampleResult r = run(ti::targets::Funnel(10), 1000, 1000, 41);
+  const auto rows = ti::summarize(r);
+  const auto checks = ti::check_sampler(r);
+  BOOST_TEST(checks.divergences > 0);
+  const auto warnings = ti::diagnose(r, rows, checks);
+  bool divergence_warning = false;
+  for (const auto& w : warnings) divergence_warning |= w.find("divergent") != std::string::npos;
+  BOOST_TEST(divergence_warning);
+  // The non-centred parameterisation removes the divergences and recovers v ~ N(0, 3^2).
+  const ti::SampleResult nc = run(ti::targets::Funnel(10, true), 1000, 1000, 41);
+  BOOST_TEST(ti::check_sampler(nc).divergences == 0);
+  const auto v = ti::summarize(nc)[0];
+  BOOST_TEST(std::abs(v.mean) < 5.0 * v.mcse_mean);
+  BOOST_TEST(v.sd == 3.0, tt::tolerance(0.1));
+  BOOST_TEST(v.r_hat < 1.01);
+}
+
+BOOST_AUTO_TEST_CASE(eight_schools_non_centred) {
+  const ti::SampleResult r = run(ti::targets::EightSchools{}, 1000, 1000, 51, ti::MetricKind::diagonal, 2, 0.9);
+  const auto rows = ti::summarize(r);
+  // Reference posterior means (long Stan runs of this model): mu ~ 4.4, tau ~ 3.6.
+  BOOST_TEST(std::abs(rows[0].mean - 4.4) < 5.0 * rows[0].mcse_mean + 0.1);
+  BOOST_TEST(std::abs(rows[1].mean - 3.6) < 5.0 * rows[1].mcse_mean + 0.1);
+  for (const auto& s : rows) BOOST_TEST(s.r_hat < 1.01);
+}
+
+BOOST_AUTO_TEST_CASE(bit_identical_for_any_thread_count) {
+  const ti::targets::EightSchools target;
+  const ti::SampleResult one = run(target, 200, 200, 61, ti::MetricKind::diagonal, 1);
+  const ti::SampleResult three = run(target, 200, 200, 61, ti::MetricKind::diagonal, 3);
+  const ti::SampleResult four = run(target, 200, 200, 61, ti::MetricKind::diagonal, 4);
+  BOOST_TEST((one.values == three.values));
+  BOOST_TEST((one.values == four.values));
+  BOOST_TEST((one.energy == four.energy));
+  BOOST_TEST((one.n_leapfrog == four.n_leapfrog));
+  const ti::SampleResult other_seed = run(target, 200, 200, 62, ti::MetricKind::diagonal, 1);
+  BOOST_TEST((one.values != other_seed.values));
+}
+
+BOOST_AUTO_TEST_CASE(stop_flag_keeps_draws_so_far) {
+  ti::SamplerOptions o;
+  o.draws = 1'000'000;
+  o.tune = 100;
+  o.chains = 1;
+  o.seed = 71;
+  std::atomic<bool> stop{false};
+  std::atomic<std::int64_t> done{0};
+  o.stop = &stop;
+  o.iterations_done = &done;
+  std::thread stopper([&] {
+    while (done.load() < 1000) std::this_thread::yield();
+    stop.store(true);
+  });
+  const ti::SampleResult r = ti::sample(ti::targets::StandardNormal(3), o);
+  stopper.join();
+  BOOST_TEST(r.interrupted);
+  BOOST_TEST(r.usable_draws() > 0);
+  BOOST_TEST(r.usable_draws() < 1'000'000);
+  BOOST_TEST(std::isfinite(r.parameter_draws(0).sum()));
+}
+
+BOOST_AUTO_TEST_CASE(bad_options_are_rejected) {
+  ti::SamplerOptions o;
+  o.chains = 0;
+  BOOST_CHECK_THROW((void)ti::sample(ti::targets::StandardNormal(2), o), std::invalid_argument);
+  o.chains = 2;
+  o.target_accept = 1.0;
+  BOOST_CHECK_THROW((void)ti::sample(ti::targets::StandardNormal(2), o), std::invalid_argument);
+  o.target_accept = 0.8;
+  o.initial_values = Eigen::MatrixXd::Zero(3, 2);
+  BOOST_CHECK_THROW((void)ti::sample(ti::targets::StandardNormal(2), o), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(map_laplace)
+
+BOOST_AUTO_TEST_CASE(quadratic_mode_and_covariance_are_exact) {
+  const Eigen::VectorXd mean = Eigen::VectorXd::LinSpaced(5, -3.0, 7.0);
+  const Eigen::MatrixXd cov = ti::targets::CorrelatedGaussian::ar1_covariance(Eigen::VectorXd::LinSpaced(5, 1.0, 3.0), 0.6);
+  const ti::MapResult r = ti::map(ti::targets::CorrelatedGaussian(mean, cov));
+  BOOST_TEST(r.converged);
+  BOOST_TEST((r.mode - mean).cwiseAbs().maxCoeff() < 1e-6);
+  BOOST_TEST(r.exact_hessian);
+  BOOST_TEST((r.covariance - cov).cwiseAbs().maxCoeff() < 1e-10);
+}
+
+BOOST_AUTO_TEST_CASE(logistic_regression_matches_newton_reference) {
+  const int n = 200;
+  Eigen::MatrixXd x(n, 3);
+  Eigen::VectorXd y(n);
+  ti::ChainRng rng(81, 0);
+  const Eigen::Vector3d truth(-0.5, 1.2, -0.8);
+  for (int i = 0; i < n; ++i) {
+    x.row(i) << 1.0, rng.normal(), rng.normal();
+    y[i] = rng.uniform() < ti::inv_logit(x.row(i).dot(truth)) ? 1.0 : 0.0;
+  }
+  const double s = 5.0;
+  // Reference: Newton-Raphson on the penalised log likelihood, written out here.
+  Eigen::VectorXd beta = Eigen::VectorXd::Zero(3);
+  for (int it = 0; it < 50; ++it) {
+    const Eigen::VectorXd p = (x * beta).unaryExpr([](double e) { return ti::inv_logit(e); });
+    const Eigen::VectorXd g = x.transpose() * (y - p) - beta / (s * s);
+    Eigen::MatrixXd h = x.transpose() * (p.array() * (1.0 - p.array())).matrix().asDiagonal() * x;
+    h.diagonal().array() += 1.0 / (s * s);
+    beta += h.ldlt().solve(g);
+  }
+  ti::MapOptions options;
+  options.laplace_draws = 4000;
+  options.seed = 3;
+  const ti::MapResult r = ti::map(ti::targets::LogisticRegression(x, y, s), options);
+  BOOST_TEST(r.converged);
+  BOOST_TEST((r.mode - beta).cwiseAbs().maxCoeff() < 1e-6);
+  // Laplace draws have the Laplace covariance (sampling error ~ sqrt(2/4000) relative).
+  const Eigen::RowVectorXd m = r.draws.colwise().mean();
+  const Eigen::MatrixXd c = r.draws.rowwise() - m;
+  const Eigen::MatrixXd draw_cov = c.transpose() * c / 3999.0;
+  for (Eigen::Index i = 0; i < 3; ++i) {
+    BOOST_TEST(std::abs(m[i] - beta[i]) < 4.0 * std::sqrt(r.covariance(i, i) / 4000.0));
+    BOOST_TEST(draw_cov(i, i) == r.covariance(i, i), tt::tolerance(0.1));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(gamma_mode_on_unconstrained_scale) {
+  // log p(u) = a u - b e^u has its mode at u = log(a / b) and -d2/du2 = a there.
+  const ti::MapResult r = ti::map(ti::targets::GammaTarget(3.0, 2.0));
+  BOOST_TEST(r.converged);
+  BOOST_TEST(r.mode[0] == std::log(1.5), tt::tolerance(1e-7));
+  BOOST_TEST(r.reported_mode[0] == 1.5, tt::tolerance(1e-7));
+  BOOST_TEST(!r.exact_hessian);
+  BOOST_TEST(r.hessian(0, 0) == 3.0, tt::tolerance(1e-6));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
