@@ -1,8 +1,370 @@
+// trustmix::simulate bound to Python: a World built from a plain dict (the Python layer
+// normalises scenario files into it), runs returning numpy arrays, and ground truth.
+// Arguments are converted first; the simulation runs without the GIL.
+#include <pybind11/eigen.h>
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <trustmix/simulate/simulate.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <thread>
+
 #include "register.hpp"
 
+namespace py = pybind11;
+
 namespace trustmix::bindings {
+namespace {
+
+using namespace trustmix::simulate;
+
+py::object get(const py::dict& d, const char* key) { return d.contains(key) ? py::object(d[key]) : py::object(py::none()); }
+template <class T>
+T get_or(const py::dict& d, const char* key, T fallback, const std::string& where) {
+  const py::object v = get(d, key);
+  if (v.is_none()) return fallback;
+  try {
+    return v.cast<T>();
+  } catch (const py::cast_error&) {
+    throw std::invalid_argument(where + key + " has the wrong type: " + py::repr(v).cast<std::string>());
+  }
+}
+std::string need_str(const py::dict& d, const char* key, const std::string& where) {
+  const py::object v = get(d, key);
+  if (v.is_none()) throw std::invalid_argument(where + "missing '" + key + "'");
+  return py::str(v).cast<std::string>();
+}
+Date to_date(const py::object& obj, const std::string& field) {
+  if (py::isinstance<py::str>(obj)) return Date::parse(obj.cast<std::string>(), field);
+  if (py::hasattr(obj, "year") && py::hasattr(obj, "month") && py::hasattr(obj, "day"))
+    return Date::from_ymd(obj.attr("year").cast<int>(), obj.attr("month").cast<int>(), obj.attr("day").cast<int>());
+  throw std::invalid_argument(field + " must be a date or an ISO string YYYY-MM-DD, got " + py::repr(obj).cast<std::string>());
+}
+Date need_date(const py::dict& d, const char* key, const std::string& where) {
+  const py::object v = get(d, key);
+  if (v.is_none()) throw std::invalid_argument(where + "missing '" + key + "'");
+  return to_date(v, where + key);
+}
+std::vector<py::dict> dict_list(const py::dict& d, const char* key) {
+  std::vector<py::dict> out;
+  const py::object v = get(d, key);
+  if (v.is_none()) return out;
+  for (auto item : v) {
+    if (!py::isinstance<py::dict>(item))
+      throw std::invalid_argument(std::string(key) + "[" + std::to_string(out.size()) + "] must be a dict, got " +
+                                  py::repr(item).cast<std::string>());
+    out.push_back(py::reinterpret_borrow<py::dict>(item));
+  }
+  return out;
+}
+
+WorldSpec spec_from_dict(const py::dict& d) {
+  WorldSpec w;
+  if (!get(d, "start").is_none()) w.start = to_date(d["start"], "start");
+  std::size_t i = 0;
+  for (const auto& c : dict_list(d, "channels")) {
+    const std::string where = "channels[" + std::to_string(i++) + "]: ";
+    ChannelParams p;
+    p.channel = Channel(need_str(c, "name", where), peso_from_string(get_or<std::string>(c, "peso", "paid", where), "peso"),
+                        role_from_string(get_or<std::string>(c, "role", "conversion", where), "role"),
+                        get_or<std::string>(c, "platform", "", where));
+    p.cpm = get_or(c, "cpm", p.cpm, where);
+    p.ctr = get_or(c, "ctr", p.ctr, where);
+    p.visit_rate = get_or(c, "visit_rate", p.visit_rate, where);
+    p.engagement = get_or(c, "engagement", p.engagement, where);
+    p.trust_gain = get_or(c, "trust_gain", p.trust_gain, where);
+    p.sentiment = get_or(c, "sentiment", p.sentiment, where);
+    p.dispersion = get_or(c, "dispersion", p.dispersion, where);
+    p.organic_impressions = get_or(c, "organic_impressions", p.organic_impressions, where);
+    w.channels.push_back(p);
+  }
+  i = 0;
+  for (const auto& a : dict_list(d, "audiences")) {
+    const std::string where = "audiences[" + std::to_string(i++) + "]: ";
+    w.audiences.emplace_back(need_str(a, "name", where), get_or(a, "size", 0.0, where),
+                             get_or(a, "baseline_trust", 0.5, where),
+                             get_or(a, "reach", std::map<std::string, double>{}, where),
+                             get_or(a, "affinity", std::map<std::string, double>{}, where),
+                             get_or(a, "tags", Metadata{}, where), get_or(a, "trust_sensitivity", 1.0, where),
+                             get_or(a, "base_conversion_rate", 0.0, where), get_or(a, "value_per_conversion", 0.0, where));
+  }
+  i = 0;
+  for (const auto& c : dict_list(d, "campaigns")) {
+    const std::string where = "campaigns[" + std::to_string(i++) + "]: ";
+    const std::string name = need_str(c, "name", where);
+    w.campaigns.emplace_back(name, need_str(c, "channel", where),
+                             objective_from_string(get_or<std::string>(c, "objective", "conversion", where), "objective"),
+                             need_date(c, "start", where), need_date(c, "end", where), get_or(c, "budget", 0.0, where));
+  }
+  i = 0;
+  for (const auto& a : dict_list(d, "pr_activities")) {
+    const std::string where = "pr_activities[" + std::to_string(i++) + "]: ";
+    PrActivity p;
+    p.name = need_str(a, "name", where);
+    p.channel = need_str(a, "channel", where);
+    p.kind = pr_kind_from_string(get_or<std::string>(a, "kind", "press_release", where), where + "kind");
+    p.date = need_date(a, "date", where);
+    p.mentions = get_or(a, "mentions", p.mentions, where);
+    p.outlet_reach = get_or(a, "outlet_reach", p.outlet_reach, where);
+    p.reach_sd_log = get_or(a, "reach_sd_log", p.reach_sd_log, where);
+    p.sentiment = get_or(a, "sentiment", p.sentiment, where);
+    p.sentiment_sd = get_or(a, "sentiment_sd", p.sentiment_sd, where);
+    p.cost = get_or(a, "cost", p.cost, where);
+    p.duration_days = get_or(a, "duration_days", p.duration_days, where);
+    w.pr_activities.push_back(p);
+  }
+  i = 0;
+  for (const auto& e : dict_list(d, "events")) {
+    const std::string where = "events[" + std::to_string(i++) + "]: ";
+    WorldEvent ev;
+    ev.name = need_str(e, "name", where);
+    ev.kind = event_kind_from_string(get_or<std::string>(e, "kind", "crisis", where), where + "kind");
+    ev.date = need_date(e, "date", where);
+    ev.severity = get_or(e, "severity", ev.severity, where);
+    ev.mentions = get_or(e, "mentions", ev.mentions, where);
+    ev.response = get_or<std::string>(e, "response", "", where);
+    ev.softening = get_or(e, "softening", ev.softening, where);
+    w.events.push_back(ev);
+  }
+  const std::string top;
+  w.initial_trust = get_or(d, "initial_trust", std::map<std::string, double>{}, top);
+  w.trust_half_life_days = get_or(d, "trust_half_life_days", w.trust_half_life_days, top);
+  w.trust_effect = get_or(d, "trust_effect", w.trust_effect, top);
+  w.amplification = get_or(d, "amplification", w.amplification, top);
+  w.smm_effect = get_or(d, "smm_effect", w.smm_effect, top);
+  w.memory_half_life_days = get_or(d, "memory_half_life_days", w.memory_half_life_days, top);
+  w.memory_cap = get_or(d, "memory_cap", w.memory_cap, top);
+  w.saturation = saturation_from_string(get_or<std::string>(d, "saturation", "hill", top));
+  w.saturation_params = get_or(d, "saturation_params", w.saturation_params, top);
+  w.season_amplitude = get_or(d, "season_amplitude", w.season_amplitude, top);
+  w.season_peak_day = get_or(d, "season_peak_day", w.season_peak_day, top);
+  w.competitor_mentions = get_or(d, "competitor_mentions", w.competitor_mentions, top);
+  w.survey_panel_size = get_or(d, "survey_panel_size", w.survey_panel_size, top);
+  w.short_term_lag_days = get_or(d, "short_term_lag_days", w.short_term_lag_days, top);
+  return w;
+}
+
+template <class T>
+py::array_t<T> to_array(const std::vector<T>& v, std::vector<py::ssize_t> shape) {
+  py::array_t<T> a(shape);
+  std::copy(v.begin(), v.end(), a.mutable_data());
+  return a;
+}
+
+RunOptions options(int periods, int period_days, int threads, double agent_scale, bool record_touches) {
+  RunOptions o;
+  o.periods = periods;
+  o.period_days = period_days;
+  o.threads = threads;
+  o.agent_scale = agent_scale;
+  o.record_touches = record_touches;
+  return o;
+}
+
+py::dict result_to_dict(const RunResult& r) {
+  const py::ssize_t T = r.periods, S = r.segments, C = r.channels;
+  py::dict d;
+  d["population"] = to_array(r.population, {S});
+  d["spend"] = py::array_t<double>(py::cast(Eigen::MatrixXd(r.spend)));
+  d["impressions"] = to_array(r.impressions, {T, S, C});
+  d["reach"] = to_array(r.reach, {T, S, C});
+  d["clicks"] = to_array(r.clicks, {T, S, C});
+  d["visits"] = to_array(r.visits, {T, S, C});
+  d["conversions"] = to_array(r.conversions, {T, S});
+  d["revenue"] = to_array(r.revenue, {T, S});
+  d["trusting"] = to_array(r.trusting, {T, S});
+  d["expected_conversions"] = to_array(r.expected_conversions, {T, S});
+  d["expected_trusting"] = to_array(r.expected_trusting, {T, S});
+  d["mentions"] = to_array(r.mentions, {T, C});
+  d["earned_reach"] = to_array(r.earned_reach, {T, C});
+  d["positive_mentions"] = to_array(r.positive_mentions, {T, C});
+  d["negative_mentions"] = to_array(r.negative_mentions, {T, C});
+  d["crisis_mentions"] = to_array(r.crisis_mentions, {T});
+  d["news_mentions"] = to_array(r.news_mentions, {T});
+  d["competitor_mentions"] = to_array(r.competitor_mentions, {T});
+  d["survey_trusting"] = to_array(r.survey_trusting, {T});
+  d["survey_size"] = to_array(r.survey_size, {T});
+  const auto n = static_cast<py::ssize_t>(r.touches.user.size());
+  d["touch_user"] = to_array(r.touches.user, {n});
+  d["touch_second"] = to_array(r.touches.second, {n});
+  d["touch_channel"] = to_array(r.touches.channel, {n});
+  d["touch_source"] = to_array(r.touches.source, {n});
+  d["touch_kind"] = to_array(r.touches.kind, {n});
+  const auto k = static_cast<py::ssize_t>(r.conversion_log.user.size());
+  d["conversion_user"] = to_array(r.conversion_log.user, {k});
+  d["conversion_second"] = to_array(r.conversion_log.second, {k});
+  d["conversion_value"] = to_array(r.conversion_log.value, {k});
+  d["person_segment_start"] = to_array(r.person_segment_start, {static_cast<py::ssize_t>(r.person_segment_start.size())});
+  return d;
+}
+
+py::list effects_to_list(const std::vector<EffectTruth>& v) {
+  py::list out;
+  for (const auto& e : v) {
+    py::dict d;
+    d["name"] = e.name;
+    d["channel"] = e.channel;
+    d["cost"] = e.cost;
+    d["conversions"] = e.conversions;
+    d["revenue"] = e.revenue;
+    d["short_conversions"] = e.short_conversions;
+    d["long_conversions"] = e.long_conversions;
+    d["short_revenue"] = e.short_revenue;
+    d["long_revenue"] = e.long_revenue;
+    d["roi"] = e.roi();
+    d["marginal_roi"] = e.marginal_roi;
+    d["window_start"] = e.window_start;
+    d["window_end"] = e.window_end;
+    out.append(d);
+  }
+  return out;
+}
+
+}  // namespace
+
 void register_simulate(pybind11::module_& m) {
-  auto sub = m.def_submodule("simulate", "trustmix::simulate bound to Python.");
-  (void)sub;
+  auto sub = m.def_submodule("simulate", "trustmix::simulate bound to Python (use trustmix.simulate).");
+  py::class_<World>(sub, "World", "A validated world with its PR coverage drawn from the seed.")
+      .def(py::init([](const py::dict& spec, std::uint64_t seed) { return World(spec_from_dict(spec), seed); }),
+           py::arg("spec"), py::arg("seed"))
+      .def_property_readonly("seed", &World::seed)
+      .def_property_readonly("channel_names",
+                             [](const World& w) {
+                               std::vector<std::string> v;
+                               for (const auto& c : w.spec().channels) v.push_back(c.channel.name);
+                               return v;
+                             })
+      .def_property_readonly("segment_names",
+                             [](const World& w) {
+                               std::vector<std::string> v;
+                               for (const auto& a : w.spec().audiences) v.push_back(a.name);
+                               return v;
+                             })
+      .def_property_readonly("source_names",
+                             [](const World& w) {
+                               std::vector<std::string> v;
+                               for (const auto& c : w.spec().campaigns) v.push_back(c.name);
+                               for (const auto& a : w.spec().pr_activities) v.push_back(a.name);
+                               v.emplace_back("organic");
+                               return v;
+                             })
+      .def(
+          "run",
+          [](const World& w, const std::string& mode, int periods, int period_days, int threads, double agent_scale,
+             bool record_touches, const std::vector<std::string>& remove, const py::object& progress) {
+            RunOptions o = options(periods, period_days, threads, agent_scale, record_touches);
+            Variant v = w.baseline_variant();
+            for (const auto& name : remove) v.channel_off[static_cast<std::size_t>(w.channel_index(name))] = 1;
+            if (mode != "segment" && mode != "agent") throw std::invalid_argument("mode must be 'segment' or 'agent', got '" + mode + "'");
+            RunResult r;
+            if (mode == "agent" && !progress.is_none()) {
+              // The run happens on a worker thread; this thread polls the people counter
+              // and calls progress(people_done) with the GIL held.
+              std::atomic<std::int64_t> done{0};
+              std::atomic<bool> finished{false};
+              std::exception_ptr error;
+              o.people_done = &done;
+              std::int64_t reported = 0;
+              {
+                py::gil_scoped_release release;
+                std::jthread worker([&] {
+                  try {
+                    r = run_agent(w, v, o);
+                  } catch (...) {
+                    error = std::current_exception();
+                  }
+                  finished = true;
+                });
+                while (!finished) {
+                  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                  const std::int64_t now = done.load();
+                  if (now != reported) {
+                    py::gil_scoped_acquire acquire;
+                    progress(now - reported);
+                    reported = now;
+                  }
+                }
+              }
+              if (error) std::rethrow_exception(error);
+              double total = 0.0;
+              for (double n : r.population) total += n;
+              if (static_cast<std::int64_t>(total) > reported) progress(static_cast<std::int64_t>(total) - reported);
+            } else {
+              py::gil_scoped_release release;
+              r = mode == "agent" ? run_agent(w, v, o) : run_segment(w, v, o);
+            }
+            return result_to_dict(r);
+          },
+          py::arg("mode"), py::kw_only(), py::arg("periods"), py::arg("period_days"), py::arg("threads") = 0,
+          py::arg("agent_scale") = 1.0, py::arg("record_touches") = true, py::arg("remove") = std::vector<std::string>{},
+          py::arg("progress") = py::none(),
+          "Runs the world; returns a dict of numpy arrays (shapes (T,S,C), (T,S), (T,C), (T,) and logs). "
+          "Agent mode calls progress(n) from the calling thread as n more people are done.")
+      .def(
+          "truth",
+          [](const World& w, int periods, int period_days, int threads, const std::vector<double>& population) {
+            const RunOptions o = options(periods, period_days, threads, 1.0, false);
+            if (population.size() != static_cast<std::size_t>(w.segments()))
+              throw std::invalid_argument("population must have one entry per segment");
+            Truth tr;
+            {
+              py::gil_scoped_release release;
+              tr = ground_truth(w, o, population);
+            }
+            py::dict d;
+            d["channels"] = effects_to_list(tr.channels);
+            d["campaigns"] = effects_to_list(tr.campaigns);
+            d["activities"] = effects_to_list(tr.activities);
+            d["channel_incremental_conversions"] = tr.channel_incremental_conversions;
+            d["channel_incremental_revenue"] = tr.channel_incremental_revenue;
+            const py::ssize_t T = periods, S = w.segments();
+            d["expected_conversions"] = to_array(tr.baseline.conversions, {T, S});
+            d["expected_revenue"] = to_array(tr.baseline.revenue, {T, S});
+            d["expected_trusting"] = to_array(tr.baseline.trusting, {T, S});
+            d["lag_periods"] = tr.lag_periods;
+            return d;
+          },
+          py::kw_only(), py::arg("periods"), py::arg("period_days"), py::arg("threads") = 0, py::arg("population"),
+          "Ground truth from the exact expected-value chain with each channel, campaign and PR activity removed.")
+      .def(
+          "realised_increments",
+          [](const World& w, int periods, int period_days, int threads, double agent_scale) {
+            const RunOptions o = options(periods, period_days, threads, agent_scale, false);
+            Eigen::MatrixXd out;
+            {
+              py::gil_scoped_release release;
+              const RunResult base = run_agent(w, w.baseline_variant(), o);
+              out = realised_channel_increments(w, o, base);
+            }
+            return out;
+          },
+          py::kw_only(), py::arg("periods"), py::arg("period_days"), py::arg("threads") = 0, py::arg("agent_scale") = 1.0,
+          "Agent-mode incremental conversions (T x C) by re-running without each channel, common random numbers.")
+      .def(
+          "transition",
+          [](const World& w, int segment, int period, int periods, int period_days, const std::vector<double>& population) {
+            const RunOptions o = options(periods, period_days, 1, 1.0, false);
+            const Dynamics dyn(w, w.baseline_variant(), o, population);
+            return dyn.transition(segment, period);
+          },
+          py::kw_only(), py::arg("segment"), py::arg("period"), py::arg("periods"), py::arg("period_days"), py::arg("population"),
+          "The exact transition matrix over the 2(m+1) (trust, memory) cells of one segment and period.")
+      .def(
+          "drive",
+          [](const World& w, int periods, int period_days) {
+            const Drive dr = w.drive(w.baseline_variant(), periods, period_days);
+            py::dict d;
+            d["spend"] = dr.spend;
+            d["impressions"] = dr.impressions;
+            d["sentiment"] = dr.sentiment;
+            d["severity_loss"] = dr.severity_loss;
+            d["severity_gain"] = dr.severity_gain;
+            return d;
+          },
+          py::kw_only(), py::arg("periods"), py::arg("period_days"),
+          "Media inputs per period and channel: spend, impressions, sentiment; crisis/news severities.");
 }
 }  // namespace trustmix::bindings

@@ -1,1 +1,15 @@
-"""World simulator with ground truth."""
+"""World simulator with ground truth: audiences, PR, SMM, crises, trust, journeys, panels.
+
+>>> import trustmix as tm
+>>> world = tm.simulate.World.from_scenario("pr_first_then_smm", seed=1)
+>>> out = world.run(periods=104, mode="segment")
+>>> out.panel, out.truth.channels           # doctest: +SKIP
+
+Scenarios are plain dicts (``scenario(name)`` returns an editable copy). Equations and
+the C++ API side by side: ``docs/simulate.md``.
+"""
+from .presets import PERSONAS, PR_KIND_DEFAULTS, SCENARIOS, scenario, scenario_names
+from ._world import GroundTruth, SimulationResult, World
+
+__all__ = ["PERSONAS", "PR_KIND_DEFAULTS", "SCENARIOS", "GroundTruth", "SimulationResult", "World", "scenario",
+           "scenario_names"]

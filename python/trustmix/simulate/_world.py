@@ -1,0 +1,514 @@
+"""The pythonic World: scenario dicts in, DataFrames out (arithmetic lives in C++)."""
+from __future__ import annotations
+
+import copy
+import json
+import math
+from dataclasses import dataclass, field
+from os import PathLike
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trustmix import _core
+
+from .presets import PR_KIND_DEFAULTS, scenario
+
+__all__ = ["GroundTruth", "SimulationResult", "World"]
+
+_TOP_KEYS = {"name", "description", "start", "trust", "smm", "seasonality", "channels", "audiences", "campaigns",
+             "pr_activities", "events", "survey_panel_size", "competitor_mentions", "short_term_lag_days"}
+_GROUP_KEYS = {
+    "trust": {"half_life_days": "trust_half_life_days", "effect": "trust_effect",
+              "amplification": "amplification", "initial": "initial_trust"},
+    "smm": {"memory_half_life_days": "memory_half_life_days", "effect": "smm_effect", "memory_cap": "memory_cap",
+            "saturation": "saturation", "saturation_params": "saturation_params"},
+    "seasonality": {"amplitude": "season_amplitude", "peak_day": "season_peak_day"},
+}
+_ITEM_KEYS = {
+    "channels": {"name", "peso", "role", "platform", "cpm", "ctr", "visit_rate", "engagement", "trust_gain",
+                 "sentiment", "dispersion", "organic_impressions"},
+    "audiences": {"name", "size", "baseline_trust", "trust_sensitivity", "base_conversion_rate",
+                  "value_per_conversion", "reach", "affinity", "tags"},
+    "campaigns": {"name", "channel", "objective", "start", "end", "budget"},
+    "pr_activities": {"name", "channel", "kind", "date", "mentions", "outlet_reach", "reach_sd_log", "sentiment",
+                      "sentiment_sd", "cost", "duration_days"},
+    "events": {"name", "kind", "date", "severity", "mentions", "response", "softening"},
+}
+_KINDS = np.array(["impression", "earned", "click"])
+_FREQ_DAYS = {"W": 7, "D": 1}
+
+
+def _flatten(spec: dict[str, Any]) -> dict[str, Any]:
+    """Checks the keys of a scenario dict and flattens it into the binding's flat form."""
+    if not isinstance(spec, dict):
+        raise ValueError(f"a scenario must be a dict, got {type(spec).__name__}")
+    unknown = set(spec) - _TOP_KEYS
+    if unknown:
+        raise ValueError(f"unknown scenario key(s) {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}")
+    for key in ("channels", "audiences"):
+        if not spec.get(key):
+            raise ValueError(f"scenario needs a non-empty {key!r} list")
+    flat: dict[str, Any] = {}
+    if "start" in spec:
+        flat["start"] = str(spec["start"])
+    for group, mapping in _GROUP_KEYS.items():
+        part = spec.get(group) or {}
+        if not isinstance(part, dict):
+            raise ValueError(f"scenario[{group!r}] must be a dict, got {type(part).__name__}")
+        bad = set(part) - set(mapping)
+        if bad:
+            raise ValueError(f"unknown key(s) {sorted(bad)} in scenario[{group!r}]; allowed: {sorted(mapping)}")
+        for k, v in part.items():
+            flat[mapping[k]] = v
+    for key in ("survey_panel_size", "competitor_mentions", "short_term_lag_days"):
+        if key in spec:
+            flat[key] = spec[key]
+    for key, allowed in _ITEM_KEYS.items():
+        items = spec.get(key) or []
+        out = []
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise ValueError(f"{key}[{i}] must be a dict, got {type(item).__name__}")
+            bad = set(item) - allowed
+            if bad:
+                raise ValueError(f"unknown key(s) {sorted(bad)} in {key}[{i}]; allowed: {sorted(allowed)}")
+            item = dict(item)
+            if key == "pr_activities":
+                kind = item.get("kind", "press_release")
+                if kind not in PR_KIND_DEFAULTS:
+                    raise ValueError(f"pr_activities[{i}]: kind must be one of {sorted(PR_KIND_DEFAULTS)}, "
+                                     f"got {kind!r}")
+                item = {**PR_KIND_DEFAULTS[kind], **item}
+            for date_key in ("start", "end", "date"):
+                if date_key in item:
+                    item[date_key] = str(item[date_key])
+            out.append(item)
+        flat[key] = out
+    names = [c.get("name") for c in flat["campaigns"]] + [a.get("name") for a in flat["pr_activities"]]
+    clash = sorted({n for n in names if names.count(n) > 1 or n == "organic"})
+    if clash:
+        raise ValueError(f"campaign and PR activity names must be unique and not 'organic'; repeated: {clash}")
+    return flat
+
+
+class World:
+    """A simulated market: audience segments, channels, campaigns, PR activities, events.
+
+    The world follows the trust-linked model of MODEL.md at the level of people (all
+    equations: ``docs/simulate.md``). Per period of D days, for a person of segment s:
+
+    * trust T in {0, 1}: ``P(0->1) = 1 - (1 - (1-r) b_s)(1 - nu_t) exp(-u+)``,
+      ``P(1->0) = 1 - (1 - (1-r)(1-b_s))(1 - omega_t) exp(-u-)`` with
+      ``r = 0.5 ** (D / trust_half_life_days)``, ``u+- = sigma_s sum_c trust_gain_c
+      max(+-sentiment_c, 0) E_c`` (E_c engaged impressions), crises omega, good news nu;
+    * ad memory ``M = min(m, Binomial(M_prev, alpha) + sum_c E_c)`` over converting
+      channels, ``alpha = 0.5 ** (D / memory_half_life_days)``;
+    * conversion probability ``logistic(logit(p0_s) + season_t + gamma T +
+      beta h(M) (1 + theta T))``.
+
+    Parameters
+    ----------
+    spec : dict
+        A scenario (see :mod:`trustmix.simulate.presets` for the keys). Copied.
+    seed : int
+        Seed of every random number (PR coverage, people, panels). Same seed, same
+        numbers, for every thread count.
+
+    Raises
+    ------
+    ValueError
+        On unknown keys, probabilities outside [0, 1], negative sizes, unknown channels
+        in campaigns or activities; the message names the field and the value.
+    """
+
+    def __init__(self, spec: dict[str, Any], seed: int = 1) -> None:
+        if not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        self._spec = copy.deepcopy(spec)
+        self._seed = int(seed)
+        self._core = _core.simulate.World(_flatten(self._spec), self._seed)
+
+    @classmethod
+    def from_scenario(cls, name: str, seed: int = 1) -> World:
+        """The preset scenario `name` (``trustmix.simulate.scenario_names()``)."""
+        return cls(scenario(name), seed=seed)
+
+    @classmethod
+    def from_json(cls, path: str | PathLike[str], seed: int = 1) -> World:
+        """A world from a scenario JSON file."""
+        with open(path, encoding="utf-8") as fh:
+            return cls(json.load(fh), seed=seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A deep copy of the scenario dict."""
+        return copy.deepcopy(self._spec)
+
+    def to_json(self, path: str | PathLike[str]) -> None:
+        """Writes the scenario as JSON."""
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(self._spec, fh, indent=2)
+
+    @property
+    def seed(self) -> int:
+        """The seed of every random number of this world."""
+        return self._seed
+
+    @property
+    def channels(self) -> list[str]:
+        """Channel names, in the order of the panel's and truth's channel columns."""
+        return list(self._core.channel_names)
+
+    @property
+    def segments(self) -> list[str]:
+        """Audience segment (persona) names."""
+        return list(self._core.segment_names)
+
+    @property
+    def population(self) -> float:
+        """People in the world (sum of segment sizes)."""
+        return float(sum(a["size"] for a in self._spec["audiences"]))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"spec": self._spec, "seed": self._seed}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["spec"], state["seed"])  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return (f"World({self._spec.get('description', '')[:60]!r}, seed={self._seed}, segments={self.segments}, "
+                f"channels={self.channels})")
+
+    def run(self, periods: int = 104, mode: str = "segment", freq: str = "W", threads: int = 0,
+            agents: int | None = None, truth: bool = True, realised_truth: bool = False,
+            touches: bool = True, progress: bool | None = None) -> SimulationResult:
+        """Simulates the world.
+
+        Parameters
+        ----------
+        periods : int
+            Number of periods (weeks for ``freq="W"``, days for ``"D"``).
+        mode : {"segment", "agent"}
+            ``"segment"``: counts of people per (trust, memory) cell move by multinomial
+            draws (any population size, e.g. 1e8). ``"agent"``: every person simulated,
+            with touchpoint and conversion logs.
+        freq : {"W", "D"}
+            Period length.
+        threads : int
+            Threads (0 = all cores). Results are bit-identical for every value.
+        agents : int, optional
+            Agent mode: people to simulate (default ``min(population, 50_000)``); the
+            world is scaled to that size (segment shares, frequencies and per-person
+            probabilities unchanged, spend scaled by ``agents / population``).
+        truth : bool
+            Compute ground truth (exact expected counterfactuals per channel, campaign,
+            PR activity).
+        realised_truth : bool
+            Agent mode: also re-run the agents without each channel with common random
+            numbers (one extra run per channel).
+        touches : bool
+            Agent mode: keep the touchpoint and conversion logs.
+        progress : bool, optional
+            Agent mode: show a tqdm bar of people simulated (over the main run and the
+            counterfactual runs). Default: on when people x periods >= 5e7 or with
+            ``realised_truth``.
+
+        Returns
+        -------
+        SimulationResult
+        """
+        if freq not in _FREQ_DAYS:
+            raise ValueError(f"freq must be 'W' or 'D', got {freq!r}")
+        if mode not in ("segment", "agent"):
+            raise ValueError(f"mode must be 'segment' or 'agent', got {mode!r}")
+        if not isinstance(periods, (int, np.integer)) or periods < 1:
+            raise ValueError(f"periods must be a positive integer, got {periods!r}")
+        days = _FREQ_DAYS[freq]
+        scale = 1.0
+        if mode == "agent":
+            total = self.population
+            n = min(total, 50_000) if agents is None else agents
+            if not n > 0:
+                raise ValueError(f"agents must be > 0, got {agents!r}")
+            scale = min(1.0, n / total)
+        people = int(round(self.population * scale)) if mode == "agent" else 0
+        runs = 1 + (len(self.channels) if (realised_truth and mode == "agent") else 0)
+        show = (mode == "agent" and (people * periods >= 5e7 or bool(realised_truth))) if progress is None \
+            else bool(progress) and mode == "agent"
+        bar = _progress(people * runs, show)
+        raw = self._core.run(mode, periods=periods, period_days=days, threads=threads, agent_scale=scale,
+                             record_touches=touches and mode == "agent", progress=bar.update if show else None)
+        tr = None
+        if truth:
+            tr = self._core.truth(periods=periods, period_days=days, threads=threads,
+                                  population=list(raw["population"]))
+        realised = None
+        if realised_truth and mode == "agent":
+            realised = np.zeros((periods, len(self.channels)))
+            base = raw["conversions"].sum(axis=1)
+            for c, name in enumerate(self.channels):
+                cf = self._core.run("agent", periods=periods, period_days=days, threads=threads, agent_scale=scale,
+                                    record_touches=False, remove=[name], progress=bar.update if show else None)
+                realised[:, c] = base - cf["conversions"].sum(axis=1)
+        bar.close()
+        return SimulationResult(self, raw, tr, realised, mode=mode, freq=freq, periods=periods, scale=scale)
+
+
+def _progress(total: int, show: bool) -> Any:
+    if show:
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc="agents", unit="people", unit_scale=True)
+
+    class _Silent:
+        def update(self, n: int) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    return _Silent()
+
+
+@dataclass
+class GroundTruth:
+    """What really happened in a simulated world.
+
+    Attributes
+    ----------
+    trust : DataFrame
+        Per period and segment: ``trusting_share`` (realised latent trust),
+        ``expected_trusting_share`` (exact chain).
+    channels : DataFrame
+        Per channel: ``cost`` (spend incl. PR costs), incremental ``conversions`` and
+        ``revenue`` (expected, world minus world-without-the-channel), their
+        ``short_term_*`` part (periods from the channel's first activity to its last + lag)
+        and ``long_term_*`` part (after), ``long_term_share``, ``roi`` = revenue / cost,
+        ``short_term_roi``, ``long_term_roi``, ``marginal_roi`` (+1% paid spend).
+    campaigns : DataFrame
+        The same per campaign and PR activity (``type`` = campaign or pr_activity).
+    incremental : DataFrame
+        Expected incremental conversions per period (rows) and channel (columns).
+    realised_incremental : DataFrame or None
+        Agent mode with ``realised_truth=True``: the same from common-random-number re-runs.
+    lag_periods : int
+        L, the periods after a window still counted short-term.
+    """
+
+    trust: pd.DataFrame
+    channels: pd.DataFrame
+    campaigns: pd.DataFrame
+    incremental: pd.DataFrame
+    realised_incremental: pd.DataFrame | None = None
+    lag_periods: int = 0
+    _meta: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+def _effects_frame(rows: list[dict[str, Any]], dates: pd.DatetimeIndex) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    df = df.rename(columns={"short_conversions": "short_term_conversions", "long_conversions": "long_term_conversions",
+                            "short_revenue": "short_term_revenue", "long_revenue": "long_term_revenue"})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cost = df["cost"].to_numpy(dtype=float)
+        df["short_term_roi"] = np.where(cost > 0, df["short_term_revenue"] / np.where(cost > 0, cost, 1.0), np.nan)
+        df["long_term_roi"] = np.where(cost > 0, df["long_term_revenue"] / np.where(cost > 0, cost, 1.0), np.nan)
+        conv = df["conversions"].to_numpy(dtype=float)
+        df["long_term_share"] = np.where(conv != 0, df["long_term_conversions"] / np.where(conv != 0, conv, 1.0),
+                                         np.nan)
+    for col in ("window_start", "window_end"):
+        idx = df[col].to_numpy()
+        df[col] = pd.to_datetime([dates[i] if i >= 0 else pd.NaT for i in idx])
+    return df
+
+
+class SimulationResult:
+    """Outputs of ``World.run``: panel, logs and ground truth as DataFrames.
+
+    Attributes
+    ----------
+    panel : DataFrame
+        One row per period (index ``date``, the period's first day): per channel
+        ``spend_<c>``, ``impressions_<c>``, ``reach_<c>`` (people with >= 1 impression),
+        ``clicks_<c>``, ``visits_<c>``, ``mentions_<c>`` (earned); then ``mentions`` (own
+        mentions incl. event coverage), ``share_of_voice`` = own / (own + competitor),
+        ``net_sentiment`` = (positive - negative) / own mentions, ``trust_survey`` (share of
+        ``trust_survey_n`` respondents who trust), ``conversions``, ``revenue``.
+    segment_panel : DataFrame
+        Tidy per (date, segment, channel): impressions, reach, clicks, visits.
+    outcomes : DataFrame
+        Tidy per (date, segment): conversions, revenue, trusting_share, expected_conversions.
+    touchpoints : DataFrame
+        Agent mode: ``user_id, timestamp, channel, campaign, kind`` (impression, earned, click),
+        sorted by user and time.
+    conversions : DataFrame
+        Agent mode: ``user_id, timestamp, value``, sorted by user and time.
+    users : DataFrame
+        Agent mode: ``user_id, segment``.
+    truth : GroundTruth or None
+    """
+
+    def __init__(self, world: World, raw: dict[str, Any], truth: dict[str, Any] | None,
+                 realised: np.ndarray | None, *, mode: str, freq: str, periods: int, scale: float) -> None:
+        self.world = world
+        self.mode, self.freq, self.periods, self.scale = mode, freq, periods, scale
+        start = pd.Timestamp(world.to_dict().get("start", "2025-01-06"))
+        days = _FREQ_DAYS[freq]
+        self.dates = pd.DatetimeIndex([start + pd.Timedelta(days=days * t) for t in range(periods)], name="date")
+        self._start = start
+        self._raw = raw
+        ch, seg = world.channels, world.segments
+        self.panel = self._make_panel(raw, ch)
+        T, S, C = raw["impressions"].shape
+        idx = pd.MultiIndex.from_product([self.dates, seg, ch], names=["date", "segment", "channel"])
+        self.segment_panel = pd.DataFrame({k: raw[k].reshape(-1) for k in ("impressions", "reach", "clicks", "visits")},
+                                          index=idx).reset_index()
+        pop = raw["population"]
+        idx2 = pd.MultiIndex.from_product([self.dates, seg], names=["date", "segment"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = raw["trusting"] / pop[None, :]
+            expected_share = raw["expected_trusting"] / pop[None, :]
+        self.outcomes = pd.DataFrame({"conversions": raw["conversions"].reshape(-1),
+                                      "revenue": raw["revenue"].reshape(-1),
+                                      "trusting_share": share.reshape(-1),
+                                      "expected_conversions": raw["expected_conversions"].reshape(-1)},
+                                     index=idx2).reset_index()
+        sources = list(world._core.source_names)
+        # Logs come in simulation order (blocks of people, then period); sort them by
+        # user and time (stable, so ties keep that deterministic order).
+        o = np.lexsort((raw["touch_second"], raw["touch_user"]))
+        self.touchpoints = pd.DataFrame({
+            "user_id": raw["touch_user"][o],
+            "timestamp": start + pd.to_timedelta(raw["touch_second"][o], unit="s"),
+            "channel": pd.Categorical.from_codes(raw["touch_channel"][o], categories=ch),
+            "campaign": pd.Categorical.from_codes(raw["touch_source"][o], categories=list(sources)),
+            "kind": pd.Categorical(_KINDS[raw["touch_kind"][o]], categories=list(_KINDS)),
+        })
+        o = np.lexsort((raw["conversion_second"], raw["conversion_user"]))
+        self.conversions = pd.DataFrame({
+            "user_id": raw["conversion_user"][o],
+            "timestamp": start + pd.to_timedelta(raw["conversion_second"][o], unit="s"),
+            "value": raw["conversion_value"][o],
+        })
+        bounds = raw["person_segment_start"]
+        if mode == "agent" and len(bounds):
+            self.users = pd.DataFrame({"user_id": np.arange(bounds[-1], dtype=np.int64),
+                                       "segment": pd.Categorical.from_codes(
+                                           np.repeat(np.arange(len(seg)), np.diff(bounds)), categories=seg)})
+        else:
+            self.users = pd.DataFrame({"user_id": pd.Series([], dtype=np.int64), "segment": pd.Series([], dtype=object)})
+        self.truth = self._make_truth(truth, realised, share, expected_share) if truth is not None else None
+
+    def _make_panel(self, raw: dict[str, Any], ch: list[str]) -> pd.DataFrame:
+        cols: dict[str, Any] = {}
+        for c, name in enumerate(ch):
+            cols[f"spend_{name}"] = raw["spend"][:, c]
+            for k in ("impressions", "reach", "clicks", "visits"):
+                cols[f"{k}_{name}"] = raw[k][:, :, c].sum(axis=1)
+            cols[f"mentions_{name}"] = raw["mentions"][:, c]
+        # Coverage of crises (sentiment -1) and good news (+1) counts as own mentions too.
+        own = raw["mentions"].sum(axis=1)
+        pos = raw["positive_mentions"].sum(axis=1) + raw["news_mentions"]
+        neg = raw["negative_mentions"].sum(axis=1) + raw["crisis_mentions"]
+        own_all = own + raw["news_mentions"] + raw["crisis_mentions"]
+        comp = raw["competitor_mentions"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cols["mentions"] = own_all
+            cols["share_of_voice"] = np.where(own_all + comp > 0, own_all / (own_all + comp), np.nan)
+            cols["net_sentiment"] = np.where(own_all > 0, (pos - neg) / own_all, np.nan)
+            cols["trust_survey"] = np.where(raw["survey_size"] > 0, raw["survey_trusting"] / raw["survey_size"], np.nan)
+        cols["trust_survey_n"] = raw["survey_size"]
+        cols["conversions"] = raw["conversions"].sum(axis=1)
+        cols["revenue"] = raw["revenue"].sum(axis=1)
+        return pd.DataFrame(cols, index=self.dates)
+
+    def _make_truth(self, tr: dict[str, Any], realised: np.ndarray | None, share: np.ndarray,
+                    expected_share: np.ndarray) -> GroundTruth:
+        ch, seg = self.world.channels, self.world.segments
+        trust = pd.DataFrame({"trusting_share": share.reshape(-1), "expected_trusting_share": expected_share.reshape(-1)},
+                             index=pd.MultiIndex.from_product([self.dates, seg], names=["date", "segment"])).reset_index()
+        channels = _effects_frame(tr["channels"], self.dates).drop(columns=["channel"]).rename(columns={"name": "channel"})
+        spec = {c["name"]: c for c in self.world.to_dict()["channels"]}
+        channels.insert(1, "peso", [spec[c].get("peso", "paid") for c in channels["channel"]])
+        channels.insert(2, "role", [spec[c].get("role", "conversion") for c in channels["channel"]])
+        camp = _effects_frame(tr["campaigns"], self.dates)
+        act = _effects_frame(tr["activities"], self.dates)
+        if not camp.empty:
+            camp.insert(1, "type", "campaign")
+        if not act.empty:
+            act.insert(1, "type", "pr_activity")
+        campaigns = pd.concat([f for f in (camp, act) if not f.empty], ignore_index=True) if not (
+            camp.empty and act.empty) else pd.DataFrame()
+        incremental = pd.DataFrame(tr["channel_incremental_conversions"], index=self.dates, columns=ch)
+        realised_df = pd.DataFrame(realised, index=self.dates, columns=ch) if realised is not None else None
+        return GroundTruth(trust=trust, channels=channels, campaigns=campaigns, incremental=incremental,
+                           realised_incremental=realised_df, lag_periods=int(tr["lag_periods"]),
+                           _meta={"expected_conversions": tr["expected_conversions"].sum(axis=1)})
+
+    # ---- reading ---------------------------------------------------------------------
+    def summary(self) -> pd.DataFrame:
+        """Per channel: spend, impressions, clicks and (with truth) incremental conversions,
+        revenue, ROI, marginal ROI and the long-term share; a final ``total`` row."""
+        ch = self.world.channels
+        p = self.panel
+        df = pd.DataFrame({"spend": [p[f"spend_{c}"].sum() for c in ch],
+                           "impressions": [p[f"impressions_{c}"].sum() for c in ch],
+                           "clicks": [p[f"clicks_{c}"].sum() for c in ch]}, index=pd.Index(ch, name="channel"))
+        if self.truth is not None:
+            t = self.truth.channels.set_index("channel")
+            for col in ("conversions", "revenue", "roi", "marginal_roi", "long_term_share"):
+                df[f"incremental_{col}" if col in ("conversions", "revenue") else col] = t[col]
+        total = df.sum(numeric_only=True)
+        for col in ("roi", "marginal_roi", "long_term_share"):
+            if col in total:
+                total[col] = np.nan
+        df.loc["total"] = total
+        return df
+
+    def _repr_html_(self) -> str:
+        head = (f"<p><b>trustmix simulation</b>: {self.mode} mode, {self.periods} periods ({self.freq}), "
+                f"seed {self.world.seed}; conversions {self.panel['conversions'].sum():,.0f}, "
+                f"revenue {self.panel['revenue'].sum():,.0f}</p>")
+        return head + self.summary().to_html(float_format=lambda x: f"{x:,.3g}" if math.isfinite(x) else "")
+
+    def __repr__(self) -> str:
+        return (f"SimulationResult(mode={self.mode!r}, freq={self.freq!r}, periods={self.periods}, "
+                f"conversions={self.panel['conversions'].sum():.0f})")
+
+    def plot_trust(self, ax: Any = None) -> Any:
+        """Latent trusting share per segment (realised solid, expected dashed) and the
+        survey tracker (points). Returns the Axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 4))
+        raw = self._raw
+        pop = raw["population"]
+        for s, name in enumerate(self.world.segments):
+            line, = ax.plot(self.dates, raw["trusting"][:, s] / pop[s], label=name)
+            ax.plot(self.dates, raw["expected_trusting"][:, s] / pop[s], ls="--", color=line.get_color(), lw=1)
+        ax.plot(self.dates, self.panel["trust_survey"], "k.", ms=3, label="survey (all)")
+        ax.set_ylabel("share trusting the brand")
+        ax.set_title("Trust over time (dashed: expected)")
+        ax.legend(fontsize=8, ncol=2)
+        return ax
+
+    def plot_conversions(self, ax: Any = None) -> Any:
+        """Conversions per period (realised and expected) and, with truth, the expected
+        baseline without any of the channels' incremental effects. Returns the Axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 4))
+        ax.plot(self.dates, self.panel["conversions"], label="conversions (realised)")
+        expected = self._raw["expected_conversions"].sum(axis=1)
+        ax.plot(self.dates, expected, ls="--", label="expected")
+        if self.truth is not None:
+            inc = self.truth.incremental
+            ax.stackplot(self.dates, *[inc[c].clip(lower=0) for c in inc.columns if inc[c].abs().sum() > 0],
+                         labels=[f"incremental {c}" for c in inc.columns if inc[c].abs().sum() > 0], alpha=0.35)
+        ax.set_ylabel("conversions per period")
+        ax.legend(fontsize=8, ncol=2)
+        return ax
