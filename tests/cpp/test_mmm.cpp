@@ -169,3 +169,27 @@ BOOST_AUTO_TEST_CASE(workspace_overload_is_identical_and_constrained_report_matc
   BOOST_TEST(at("beta[3]") == p.beta[1]);
   BOOST_TEST(at("tracker_sigma") == p.tracker_sigma);
 }
+
+#include <trustmix/mmm/target.hpp>
+
+#include <thread>
+
+BOOST_AUTO_TEST_CASE(target_is_thread_safe) {
+  TrustModel m(make_data(70, true, true, 9));
+  const TrustTarget target(m);
+  Vector z = m.initial_point();
+  Vector g_ref(m.dimension());
+  const double lp_ref = m.log_density(z, g_ref);
+  std::vector<double> lps(4);
+  std::vector<Vector> gs(4, Vector(m.dimension()));
+  std::vector<std::thread> pool;
+  for (int i = 0; i < 4; ++i)
+    pool.emplace_back([&, i] {
+      for (int rep = 0; rep < 50; ++rep) lps[static_cast<std::size_t>(i)] = target.log_density_gradient(z, gs[static_cast<std::size_t>(i)]);
+    });
+  for (auto& t : pool) t.join();
+  for (int i = 0; i < 4; ++i) {
+    BOOST_TEST(lps[static_cast<std::size_t>(i)] == lp_ref);
+    BOOST_TEST((gs[static_cast<std::size_t>(i)].array() == g_ref.array()).all());
+  }
+}

@@ -104,3 +104,13 @@ def test_repr_and_html():
     html = p._repr_html_()
     assert "<table" in html and "Skeptical Sam" in html
     assert repr(p.channel("press")) == "Channel('press', peso='earned', role='trust', platform='press')"
+
+
+def test_old_pickles_and_dicts_still_load():
+    """State version 1, written by trustmix 0.1.0, must keep loading."""
+    import pathlib
+
+    here = pathlib.Path(__file__).parent / "data"
+    expected = example_plan()
+    assert pickle.loads((here / "plan_v1.pickle").read_bytes()) == expected
+    assert tm.Plan.from_dict(json.loads((here / "plan_v1.json").read_text())) == expected
