@@ -1,8 +1,432 @@
+// trustmix::attribution bound to Python. Thin: arguments are converted to C++ first,
+// the GIL is released around the C++ work, results come back as numpy arrays in dicts.
+// The pythonic layer (trustmix.attribution) builds DataFrames and result objects.
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <trustmix/attribution/attribution.hpp>
+
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "register.hpp"
 
+namespace py = pybind11;
+namespace ta = trustmix::attribution;
+
 namespace trustmix::bindings {
+namespace {
+
+constexpr int store_state_version = 1;
+
+template <class T>
+py::array_t<T> to_array(const std::vector<T>& v) {
+  py::array_t<T> a(static_cast<py::ssize_t>(v.size()));
+  if (!v.empty()) std::memcpy(a.mutable_data(), v.data(), v.size() * sizeof(T));
+  return a;
+}
+
+template <class T>
+std::vector<T> to_vector(const py::array_t<T, py::array::c_style | py::array::forcecast>& a) {
+  return std::vector<T>(a.data(), a.data() + a.size());
+}
+
+using DoubleArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
+using Int64Array = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
+using Int32Array = py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>;
+
+std::span<const double> span_of(const std::optional<DoubleArray>& a) {
+  if (!a) return {};
+  return {a->data(), static_cast<std::size_t>(a->size())};
+}
+
+py::dict credit_to_dict(const ta::Credit& c) {
+  py::dict d;
+  d["channels"] = c.channels;
+  d["conversions"] = to_array(c.conversions);
+  d["value"] = to_array(c.value);
+  d["journey"] = to_array(c.journey);
+  d["channel"] = to_array(c.channel);
+  d["journey_conversions"] = to_array(c.journey_conversions);
+  d["journey_value"] = to_array(c.journey_value);
+  return d;
+}
+
+py::tuple store_state(const ta::JourneyStore& s) {
+  return py::make_tuple(store_state_version, s.channels, to_array(s.offsets), to_array(s.touches),
+                        to_array(s.touch_age_days), to_array(s.conversions), to_array(s.value), to_array(s.nulls));
+}
+
+ta::JourneyStore store_from_arrays(std::vector<std::string> channels, const Int64Array& offsets, const Int32Array& touches,
+                                   const DoubleArray& ages, const DoubleArray& conversions, const DoubleArray& value,
+                                   const DoubleArray& nulls) {
+  ta::JourneyStore s;
+  s.channels = std::move(channels);
+  s.offsets = to_vector(offsets);
+  s.touches = to_vector(touches);
+  s.touch_age_days = to_vector(ages);
+  s.conversions = to_vector(conversions);
+  s.value = to_vector(value);
+  s.nulls = to_vector(nulls);
+  s.validate();
+  return s;
+}
+
+ta::CountTable table_from_dict(const py::dict& d) {
+  ta::CountTable t;
+  t.statistic = d["statistic"].cast<std::vector<std::string>>();
+  t.order = to_vector(d["order"].cast<Int32Array>());
+  t.position = to_vector(d["position"].cast<Int32Array>());
+  t.key = d["key"].cast<std::vector<std::string>>();
+  t.target = d["target"].cast<std::vector<std::string>>();
+  t.units_high = to_vector(d["units_high"].cast<Int64Array>());
+  const auto low = d["units_low"].cast<py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>>();
+  t.units_low.assign(low.data(), low.data() + low.size());
+  return t;
+}
+
+py::dict table_to_dict(const ta::CountTable& t) {
+  py::dict d;
+  d["statistic"] = t.statistic;
+  d["order"] = to_array(t.order);
+  d["position"] = to_array(t.position);
+  d["key"] = t.key;
+  d["target"] = t.target;
+  d["units_high"] = to_array(t.units_high);
+  d["units_low"] = to_array(t.units_low);
+  return d;
+}
+
+}  // namespace
+
 void register_attribution(pybind11::module_& m) {
   auto sub = m.def_submodule("attribution", "trustmix::attribution bound to Python.");
-  (void)sub;
+
+  py::class_<ta::JourneyStore>(sub, "JourneyStore",
+                               "Journeys in columnar form: dictionary-encoded channel ids in one contiguous array.")
+      .def_static(
+          "from_path_buffer",
+          [](const py::buffer& data, const Int64Array& offsets, const DoubleArray& conversions,
+             const std::optional<DoubleArray>& value, const std::optional<DoubleArray>& nulls, const std::string& sep,
+             const std::vector<std::string>& columns, int threads) {
+            // Arrow large_string layout: row i is data[offsets[i] : offsets[i + 1]].
+            const py::buffer_info info = data.request();
+            const auto* base = static_cast<const char*>(info.ptr);
+            const auto size = static_cast<std::int64_t>(info.size * info.itemsize);
+            const auto n = static_cast<std::size_t>(std::max<py::ssize_t>(0, offsets.size() - 1));
+            std::vector<std::string_view> paths(n);
+            const auto* o = offsets.data();
+            for (std::size_t i = 0; i < n; ++i) {
+              if (o[i] < 0 || o[i + 1] < o[i] || o[i + 1] > size) throw std::invalid_argument("path buffer: bad offsets");
+              paths[i] = std::string_view(base + o[i], static_cast<std::size_t>(o[i + 1] - o[i]));
+            }
+            ta::PathColumns cols;
+            if (columns.size() == 4) cols = {columns[0], columns[1], columns[2], columns[3]};
+            const std::span<const double> conv{conversions.data(), static_cast<std::size_t>(conversions.size())};
+            const auto vs = span_of(value), ns = span_of(nulls);
+            py::gil_scoped_release release;
+            return ta::from_paths(paths, conv, vs, ns, sep, cols, threads);
+          },
+          py::arg("data"), py::arg("offsets"), py::arg("conversions"), py::arg("value") = py::none(),
+          py::arg("nulls") = py::none(), py::kw_only(), py::arg("sep") = ">",
+          py::arg("columns") = std::vector<std::string>{}, py::arg("threads") = 0,
+          "Parses UTF-8 path strings stored back to back (Arrow large_string layout).")
+      .def_static(
+          "from_path_list",
+          [](const py::sequence& seq, const DoubleArray& conversions, const std::optional<DoubleArray>& value,
+             const std::optional<DoubleArray>& nulls, const std::string& sep, const std::vector<std::string>& columns,
+             int threads) {
+            ta::PathColumns cols;
+            if (columns.size() == 4) cols = {columns[0], columns[1], columns[2], columns[3]};
+            const auto n = static_cast<std::size_t>(py::len(seq));
+            std::vector<std::string_view> paths(n);
+            for (std::size_t i = 0; i < n; ++i) {
+              PyObject* item = PySequence_Fast_GET_ITEM(seq.ptr(), static_cast<py::ssize_t>(i));
+              if (!PyUnicode_Check(item))
+                throw std::invalid_argument("row " + std::to_string(i) + ", column '" + cols.path +
+                                            "': expected a string, got " + std::string(py::repr(item)));
+              Py_ssize_t len = 0;
+              const char* p = PyUnicode_AsUTF8AndSize(item, &len);
+              if (p == nullptr) throw py::error_already_set();
+              paths[i] = std::string_view(p, static_cast<std::size_t>(len));
+            }
+            const std::span<const double> conv{conversions.data(), static_cast<std::size_t>(conversions.size())};
+            const auto vs = span_of(value), ns = span_of(nulls);
+            py::gil_scoped_release release;
+            return ta::from_paths(paths, conv, vs, ns, sep, cols, threads);
+          },
+          py::arg("paths"), py::arg("conversions"), py::arg("value") = py::none(), py::arg("nulls") = py::none(),
+          py::kw_only(), py::arg("sep") = ">", py::arg("columns") = std::vector<std::string>{}, py::arg("threads") = 0,
+          "Parses a list (or tuple) of path strings.")
+      .def_static(
+          "from_events",
+          [](const Int64Array& touch_user, const Int64Array& touch_time, const Int32Array& touch_channel,
+             const std::vector<std::string>& channel_names, const Int64Array& conversion_user,
+             const Int64Array& conversion_time, const DoubleArray& conversion_value, std::int64_t lookback,
+             double time_units_per_day, bool drop_unattributed) {
+            auto sp64 = [](const Int64Array& a) {
+              return std::span<const std::int64_t>(a.data(), static_cast<std::size_t>(a.size()));
+            };
+            const std::span<const ta::ChannelId> ch(touch_channel.data(), static_cast<std::size_t>(touch_channel.size()));
+            const std::span<const double> cv(conversion_value.data(), static_cast<std::size_t>(conversion_value.size()));
+            ta::EventJourneys ev;
+            {
+              py::gil_scoped_release release;
+              ev = ta::from_events(sp64(touch_user), sp64(touch_time), ch, channel_names, sp64(conversion_user),
+                                   sp64(conversion_time), cv, lookback, time_units_per_day, drop_unattributed);
+            }
+            py::dict d;
+            d["user"] = to_array(ev.user);
+            d["end_time"] = to_array(ev.end_time);
+            d["conversion_row"] = to_array(ev.conversion_row);
+            d["unattributed_conversions"] = ev.unattributed_conversions;
+            d["unattributed_value"] = ev.unattributed_value;
+            d["unattributed_rows"] = to_array(ev.unattributed_rows);
+            d["touches_outside_lookback"] = ev.touches_outside_lookback;
+            return py::make_tuple(std::move(ev.store), d);
+          },
+          py::arg("touch_user"), py::arg("touch_time"), py::arg("touch_channel"), py::arg("channel_names"),
+          py::arg("conversion_user"), py::arg("conversion_time"), py::arg("conversion_value"), py::kw_only(),
+          py::arg("lookback"), py::arg("time_units_per_day"), py::arg("drop_unattributed") = false,
+          "Builds journeys from touch and conversion events; returns (store, bookkeeping dict).")
+      .def_static("from_arrays", &store_from_arrays, py::arg("channels"), py::arg("offsets"), py::arg("touches"),
+                  py::arg("touch_age_days"), py::arg("conversions"), py::arg("value"), py::arg("nulls"))
+      .def("__len__", &ta::JourneyStore::size)
+      .def_property_readonly("channels", [](const ta::JourneyStore& s) { return s.channels; })
+      .def_property_readonly("offsets", [](const ta::JourneyStore& s) { return to_array(s.offsets); })
+      .def_property_readonly("touches", [](const ta::JourneyStore& s) { return to_array(s.touches); })
+      .def_property_readonly("touch_age_days", [](const ta::JourneyStore& s) { return to_array(s.touch_age_days); })
+      .def_property_readonly("conversions", [](const ta::JourneyStore& s) { return to_array(s.conversions); })
+      .def_property_readonly("value", [](const ta::JourneyStore& s) { return to_array(s.value); })
+      .def_property_readonly("nulls", [](const ta::JourneyStore& s) { return to_array(s.nulls); })
+      .def_property_readonly("n_touches", &ta::JourneyStore::n_touches)
+      .def_property_readonly("has_times", &ta::JourneyStore::has_times)
+      .def("nbytes",
+           [](const ta::JourneyStore& s) {
+             std::size_t b = s.offsets.size() * 8 + s.touches.size() * 4 + s.touch_age_days.size() * 8 +
+                             s.conversions.size() * 24;
+             for (const auto& c : s.channels) b += c.size() + 32;
+             return b;
+           })
+      .def(py::pickle([](const ta::JourneyStore& s) { return store_state(s); },
+                      [](const py::tuple& t) {
+                        if (t.size() != 8 || t[0].cast<int>() != store_state_version)
+                          throw std::runtime_error("cannot unpickle JourneyStore: unsupported state version");
+                        return store_from_arrays(t[1].cast<std::vector<std::string>>(), t[2].cast<Int64Array>(),
+                                                 t[3].cast<Int32Array>(), t[4].cast<DoubleArray>(),
+                                                 t[5].cast<DoubleArray>(), t[6].cast<DoubleArray>(),
+                                                 t[7].cast<DoubleArray>());
+                      }));
+
+  sub.def(
+      "rule_based",
+      [](const ta::JourneyStore& s, const std::string& model, const std::string& excluded_channel, double half_life,
+         double first_weight, double last_weight, bool per_journey, int threads) {
+        ta::RuleOptions o;
+        o.excluded_channel = excluded_channel;
+        o.half_life_days = half_life;
+        o.first_weight = first_weight;
+        o.last_weight = last_weight;
+        o.threads = threads;
+        const auto rule_model = ta::rule_model_from_string(model);
+        ta::Credit c;
+        {
+          py::gil_scoped_release release;
+          c = ta::rule_based(s, rule_model, o, per_journey);
+        }
+        return credit_to_dict(c);
+      },
+      py::arg("store"), py::arg("model"), py::kw_only(), py::arg("excluded_channel") = "direct",
+      py::arg("half_life") = 7.0, py::arg("first_weight") = 0.4, py::arg("last_weight") = 0.4,
+      py::arg("per_journey") = false, py::arg("threads") = 0, "Rule-based credit (see rule_based.hpp).");
+
+  sub.def(
+      "proportional_per_journey",
+      [](const ta::JourneyStore& s, const std::vector<double>& weights) {
+        ta::Credit c;
+        {
+          py::gil_scoped_release release;
+          c = ta::proportional_per_journey(s, weights);
+        }
+        return credit_to_dict(c);
+      },
+      py::arg("store"), py::arg("channel_weight"));
+
+  py::class_<ta::AttributionStats>(sub, "Statistics", "Mergeable sufficient statistics (exact sums keyed by channel name).")
+      .def(py::init<std::vector<int>, bool, unsigned>(), py::kw_only(), py::arg("orders") = std::vector<int>{1},
+           py::arg("collapse_repeats") = true, py::arg("contents") = static_cast<unsigned>(ta::content_all))
+      .def(
+          "update",
+          [](ta::AttributionStats& st, const ta::JourneyStore& s, int threads) {
+            py::gil_scoped_release release;
+            st.update(s, threads);
+          },
+          py::arg("store"), py::kw_only(), py::arg("threads") = 0)
+      .def(
+          "merge",
+          [](ta::AttributionStats& st, const ta::AttributionStats& o) {
+            py::gil_scoped_release release;
+            st.merge(o);
+          },
+          py::arg("other"))
+      .def("copy", [](const ta::AttributionStats& st) { return ta::AttributionStats(st); })
+      .def("__eq__", [](const ta::AttributionStats& a, const ta::AttributionStats& b) { return a == b; })
+      .def_property_readonly("channels", [](const ta::AttributionStats& s) { return s.channels; })
+      .def_property_readonly("orders", [](const ta::AttributionStats& s) { return s.orders; })
+      .def_property_readonly("collapse_repeats", [](const ta::AttributionStats& s) { return s.collapse_repeats; })
+      .def_property_readonly("contents", [](const ta::AttributionStats& s) { return s.contents; })
+      .def_property_readonly("n_journeys", [](const ta::AttributionStats& s) { return s.n_journeys; })
+      .def_property_readonly("total_conversions",
+                             [](const ta::AttributionStats& s) { return ta::to_double(s.total_conversions); })
+      .def_property_readonly("total_value", [](const ta::AttributionStats& s) { return ta::to_double(s.total_value); })
+      .def_property_readonly("total_nulls", [](const ta::AttributionStats& s) { return ta::to_double(s.total_nulls); })
+      .def("to_bytes", [](const ta::AttributionStats& s) { return py::bytes(s.to_bytes()); })
+      .def_static("from_bytes",
+                  [](const py::bytes& b) { return ta::AttributionStats::from_bytes(std::string_view(b)); })
+      .def("to_table", [](const ta::AttributionStats& s) { return table_to_dict(ta::to_table(s)); })
+      .def_static("from_table", [](const py::dict& d) { return ta::from_table(table_from_dict(d)); })
+      .def(py::pickle([](const ta::AttributionStats& s) { return py::make_tuple(1, py::bytes(s.to_bytes())); },
+                      [](const py::tuple& t) {
+                        if (t.size() != 2 || t[0].cast<int>() != 1)
+                          throw std::runtime_error("cannot unpickle Statistics: unsupported state version");
+                        return ta::AttributionStats::from_bytes(std::string_view(t[1].cast<py::bytes>()));
+                      }));
+
+  sub.def(
+      "count",
+      [](const ta::JourneyStore& s, const std::vector<int>& orders, bool collapse_repeats, int threads,
+         unsigned contents) {
+        py::gil_scoped_release release;
+        return ta::count(s, orders, collapse_repeats, threads, contents);
+      },
+      py::arg("store"), py::kw_only(), py::arg("orders") = std::vector<int>{1}, py::arg("collapse_repeats") = true,
+      py::arg("threads") = 0, py::arg("contents") = static_cast<unsigned>(ta::content_all));
+  sub.attr("CONTENT_TRANSITIONS") = static_cast<unsigned>(ta::content_transitions);
+  sub.attr("CONTENT_SETS") = static_cast<unsigned>(ta::content_sets);
+  sub.attr("CONTENT_CHANNELS") = static_cast<unsigned>(ta::content_channels);
+  sub.attr("CONTENT_ORDERED") = static_cast<unsigned>(ta::content_ordered);
+  sub.attr("CONTENT_ALL") = static_cast<unsigned>(ta::content_all);
+
+  sub.def(
+      "markov",
+      [](const ta::AttributionStats& st, int order, int threads, const std::string& solver, double tolerance,
+         std::size_t direct_max_states) {
+        ta::MarkovSolver sv;
+        if (solver == "auto") sv.method = ta::MarkovSolver::Method::automatic;
+        else if (solver == "direct") sv.method = ta::MarkovSolver::Method::direct;
+        else if (solver == "iterative") sv.method = ta::MarkovSolver::Method::iterative;
+        else throw std::invalid_argument("solver must be 'auto', 'direct' or 'iterative', got '" + solver + "'");
+        sv.tolerance = tolerance;
+        sv.direct_max_states = direct_max_states;
+        ta::MarkovResult r;
+        {
+          py::gil_scoped_release release;
+          r = ta::markov(st, order, threads, sv);
+        }
+        py::dict d;
+        d["channels"] = r.channels;
+        d["order"] = r.order;
+        d["conversion_probability"] = r.conversion_probability;
+        d["removal_effects"] = to_array(r.removal_effects);
+        d["conversions"] = to_array(r.conversions);
+        d["value"] = to_array(r.value);
+        d["state_labels"] = r.state_labels;
+        d["from"] = to_array(r.from);
+        d["to"] = to_array(r.to);
+        d["probability"] = to_array(r.probability);
+        d["count"] = to_array(r.count);
+        d["direct"] = r.direct;
+        return d;
+      },
+      py::arg("statistics"), py::kw_only(), py::arg("order") = 1, py::arg("threads") = 0, py::arg("solver") = "auto",
+      py::arg("tolerance") = 1e-13, py::arg("direct_max_states") = std::size_t{1500});
+
+  sub.def(
+      "shapley",
+      [](const ta::AttributionStats& st, const std::string& value_function, const std::string& unseen, int max_channels,
+         int threads) {
+        ta::ShapleyOptions o;
+        if (value_function == "count") o.value_function = ta::ShapleyValue::count;
+        else if (value_function == "rate") o.value_function = ta::ShapleyValue::rate;
+        else throw std::invalid_argument("value_function must be 'count' or 'rate', got '" + value_function + "'");
+        if (unseen == "zero") o.unseen = ta::UnseenCoalition::zero;
+        else if (unseen == "max_subset") o.unseen = ta::UnseenCoalition::max_subset;
+        else throw std::invalid_argument("unseen must be 'zero' or 'max_subset', got '" + unseen + "'");
+        o.max_channels = max_channels;
+        o.threads = threads;
+        ta::ShapleyResult r;
+        {
+          py::gil_scoped_release release;
+          r = ta::shapley(st, o);
+        }
+        py::dict d;
+        d["channels"] = r.channels;
+        d["conversions"] = to_array(r.conversions);
+        d["value"] = to_array(r.value);
+        d["shapley_values"] = to_array(r.shapley_values);
+        return d;
+      },
+      py::arg("statistics"), py::kw_only(), py::arg("value_function") = "count", py::arg("unseen") = "zero",
+      py::arg("max_channels") = 24, py::arg("threads") = 0);
+
+  sub.def(
+      "simplified_shapley",
+      [](const ta::AttributionStats& st) {
+        const auto r = ta::simplified_shapley(st);
+        py::dict d;
+        d["channels"] = r.channels;
+        d["conversions"] = to_array(r.conversions);
+        d["value"] = to_array(r.value);
+        return d;
+      },
+      py::arg("statistics"));
+
+  sub.def(
+      "ordered_shapley",
+      [](const ta::AttributionStats& st) {
+        const auto r = ta::ordered_shapley(st);
+        const auto C = static_cast<py::ssize_t>(r.channels.size());
+        const auto T = static_cast<py::ssize_t>(r.conversions.empty() ? 0 : r.conversions[0].size());
+        py::array_t<double> conv({C, T}), val({C, T});
+        for (py::ssize_t c = 0; c < C; ++c)
+          for (py::ssize_t t = 0; t < T; ++t) {
+            conv.mutable_at(c, t) = r.conversions[static_cast<std::size_t>(c)][static_cast<std::size_t>(t)];
+            val.mutable_at(c, t) = r.value[static_cast<std::size_t>(c)][static_cast<std::size_t>(t)];
+          }
+        py::dict d;
+        d["channels"] = r.channels;
+        d["conversions"] = conv;
+        d["value"] = val;
+        return d;
+      },
+      py::arg("statistics"));
+
+  sub.def(
+      "roles",
+      [](const ta::AttributionStats& st) {
+        const auto r = ta::roles(st);
+        py::dict d;
+        d["channels"] = r.channels;
+        d["introducer"] = to_array(r.introducer);
+        d["assist"] = to_array(r.assist);
+        d["closer"] = to_array(r.closer);
+        d["sole"] = to_array(r.sole);
+        d["first_touch"] = to_array(r.first_touch);
+        d["last_touch"] = to_array(r.last_touch);
+        return d;
+      },
+      py::arg("statistics"));
+
+  sub.def(
+      "rule_based_from_statistics",
+      [](const ta::AttributionStats& st, const std::string& model) {
+        return credit_to_dict(ta::rule_based(st, ta::rule_model_from_string(model)));
+      },
+      py::arg("statistics"), py::arg("model"));
 }
+
 }  // namespace trustmix::bindings

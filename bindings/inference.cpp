@@ -10,6 +10,7 @@
 #include <pybind11/stl.h>
 
 #include <trustmix/inference/inference.hpp>
+#include <trustmix/mmm/target.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -351,6 +352,13 @@ void register_inference(py::module_& m) {
   logistic.def(py::init<Eigen::MatrixXd, Eigen::VectorXd, double>(), py::arg("x"), py::arg("y"),
                py::arg("prior_scale") = 10.0);
   bind_target(sub, logistic);
+
+  py::class_<trustmix::mmm::TrustTarget> trust_target(
+      sub, "TrustTarget",
+      "The trust-linked model (trustmix._core.mmm.TrustModel) as a target; draws are reported on the\n"
+      "unconstrained scale (names as in TrustModel.parameter_names).");
+  trust_target.def(py::init<const trustmix::mmm::TrustModel&>(), py::arg("model"));
+  bind_target(sub, trust_target);
 
   py::class_<PythonTarget> python_target(sub, "PythonTarget",
                                          "A target from a Python callable f(theta) -> (log_density, gradient).");

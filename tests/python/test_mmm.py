@@ -130,10 +130,56 @@ def test_bad_input(change, kwargs, message):
         tm.TrustMMM(change(_data()), **args)
 
 
-def test_nuts_not_yet_available():
+def test_unknown_method():
     m = tm.TrustMMM(_data(), date="week", outcome="conversions", channels=ROLES)
-    with pytest.raises(ValueError, match="NUTS sampling arrives with the inference engine"):
-        m.fit(method="nuts")
+    with pytest.raises(ValueError, match="method must be 'map' or 'nuts'"):
+        m.fit(method="advi")
+
+
+@pytest.fixture(scope="module")
+def nuts_fit():
+    data, truth = simulate_trust_data(104, seed=5)
+    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
+                        shocks=["crisis"], seasonality=1)
+    return data, truth, model, model.fit(method="nuts", chains=2, draws=300, tune=300, seed=3, progress=False)
+
+
+def test_nuts_posterior_covers_truth_with_good_diagnostics(nuts_fit):
+    data, truth, model, fit = nuts_fit
+    assert fit.method == "nuts" and fit.posterior.draws.shape == (2, 300, len(model.parameter_names))
+    s = fit.summary()
+    delta = s.loc["trust retention delta"]
+    assert delta["low"] <= truth["delta"] <= delta["high"]
+    assert s["r_hat"].max() < 1.1
+    assert s["ess_bulk"].min() > 20
+    assert fit.posterior.divergences <= 0.02 * 600
+    d = fit.decompose(max_draws=50)
+    np.testing.assert_allclose(d.sum(axis=1), fit.predict(max_draws=50), rtol=1e-9)
+
+
+def test_nuts_roi_has_intervals(nuts_fit):
+    data, _, _, fit = nuts_fit
+    r = fit.roi(horizon=52, window=(data["week"].iloc[30], data["week"].iloc[37]), max_draws=40)
+    for c in ("incremental_total", "roi_total"):
+        assert (r[f"{c}_low"] <= r[c] + 1e-9).all() and (r[c] <= r[f"{c}_high"] + 1e-9).all()
+    assert (r["incremental_total_high"] > r["incremental_total_low"]).all()
+
+
+def test_nuts_is_deterministic():
+    data, _ = simulate_trust_data(60, seed=6)
+    m = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, seasonality=1)
+    a = m.fit(method="nuts", chains=2, draws=50, tune=50, seed=9, progress=False)
+    b = m.fit(method="nuts", chains=2, draws=50, tune=50, seed=9, progress=False)
+    assert np.array_equal(a.posterior.draws, b.posterior.draws)
+
+
+def test_nuts_to_arviz(nuts_fit):
+    az = pytest.importorskip("arviz")
+    _, _, model, fit = nuts_fit
+    idata = fit.to_arviz()
+    assert idata.posterior["beta"].shape == (2, 300, len(model.conversion_channels))
+    assert list(idata.posterior["alpha"].coords["channel"].values) == model.channels
+    assert float(az.rhat(idata.posterior["delta"].values)) < 1.1
 
 
 def test_channels_from_domain_objects():

@@ -22,7 +22,7 @@ TARGETS: dict[str, Callable[..., Any]] = {
     "logistic_regression": _ci.LogisticRegression,
 }
 
-_TARGET_TYPES = tuple(TARGETS.values()) + (_ci.PythonTarget,)
+_TARGET_TYPES = tuple(TARGETS.values()) + (_ci.PythonTarget, _ci.TrustTarget)
 
 _STAT_NAMES = ("lp", "acceptance_rate", "step_size", "tree_depth", "n_steps", "diverging", "energy")
 

@@ -15,9 +15,9 @@ stock G is an index in units of saturated PR activity; its absolute effect is in
 (direct), theta (amplification) and the tracker loading b_q. Without a tracker, gamma
 and theta trade off against the baseline and the priors matter.
 
-Inference: MAP by L-BFGS on the exact gradient (``fit(method="map")``). Full posterior
-sampling with NUTS plugs into the same C++ log density once the inference engine is
-merged; until then ``fit`` raises a clear error for ``method="nuts"``.
+Inference: MAP by L-BFGS on the exact gradient (``fit(method="map")``), or the full
+posterior by NUTS (``fit(method="nuts")``, trustmix.inference) on the same C++ log
+density, with credible intervals for every reported quantity.
 """
 
 from __future__ import annotations
@@ -234,16 +234,23 @@ class TrustMMM:
         """Log posterior (up to a constant) and its gradient at unconstrained ``z``."""
         return self._core.log_density(np.asarray(z, dtype=float))
 
-    def fit(self, method: str = "map", *, max_iterations: int = 2000, restarts: int = 3, seed: int = 0) -> TrustFit:
+    def fit(self, method: str = "map", *, chains: int = 4, draws: int = 1000, tune: int = 1000, seed: int = 0,
+            target_accept: float = 0.9, progress: bool = True, max_iterations: int = 2000,
+            restarts: int = 3) -> TrustFit:
         """Fits the model.
 
         ``method="map"``: the posterior mode by L-BFGS from the default start and
-        ``restarts - 1`` jittered starts (seeded); the best mode wins. Intervals need the
-        full posterior (``method="nuts"``), which arrives with the inference engine.
+        ``restarts - 1`` jittered starts (seeded); the best mode wins. Point estimates.
+
+        ``method="nuts"``: the full posterior with the No-U-Turn Sampler of
+        :func:`trustmix.inference.sample` on the C++ log density (``chains`` chains in
+        parallel threads, ``tune`` warm-up and ``draws`` kept iterations each), started
+        near the MAP mode. Every reported quantity then has a credible interval and the
+        sampler's diagnostics (R-hat, ESS, divergences) are in ``fit.posterior``.
+        Deterministic for a given ``seed`` on any thread count.
         """
-        if method != "map":
-            raise ValueError(f"method {method!r} is not available yet: use method='map' "
-                             "(NUTS sampling arrives with the inference engine)")
+        if method not in ("map", "nuts"):
+            raise ValueError(f"method must be 'map' or 'nuts', got {method!r}")
         rng = np.random.default_rng(seed)
         z0 = np.asarray(self._core.initial_point())
         best = None
@@ -253,7 +260,16 @@ class TrustMMM:
             if best is None or res["log_density"] > best["log_density"]:
                 best = res
         assert best is not None
-        return TrustFit(self, np.asarray(best["z"]), best)
+        mode = np.asarray(best["z"])
+        if method == "map":
+            return TrustFit(self, mode, best)
+        from trustmix import inference
+        from trustmix._core import inference as _ci
+
+        init = mode + rng.normal(0.0, 0.1, (int(chains), mode.size))
+        posterior = inference.sample(_ci.TrustTarget(self._core), chains=chains, draws=draws, tune=tune, seed=seed,
+                                     target_accept=target_accept, initial_values=init, progress=progress)
+        return TrustFit(self, mode, best, posterior=posterior)
 
     # helpers shared with TrustFit
     def _extended(self, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -273,6 +289,26 @@ class TrustFit:
     model: TrustMMM
     z: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
+    posterior: Any = None  #: trustmix.inference.SampleResult of a NUTS fit (unconstrained draws), else None
+
+    @property
+    def method(self) -> str:
+        """``"nuts"`` when the fit has posterior draws, else ``"map"``."""
+        return "map" if self.posterior is None else "nuts"
+
+    def draws(self, max_draws: int | None = None) -> np.ndarray:
+        """Unconstrained posterior draws as (n, dimension), chains concatenated; thinned
+        evenly to at most ``max_draws``. A MAP fit gives its mode as the only draw."""
+        if self.posterior is None:
+            return self.z[None, :]
+        z = self.posterior.draws.reshape(-1, self.posterior.draws.shape[-1])
+        if max_draws is not None and len(z) > max_draws:
+            z = z[np.linspace(0, len(z) - 1, max_draws).round().astype(int)]
+        return z
+
+    def _over_draws(self, fn: Any, max_draws: int) -> np.ndarray:
+        """Stacks fn(z) over posterior draws (or the mode): shape (n, ...)."""
+        return np.stack([np.asarray(fn(z)) for z in self.draws(max_draws)])
 
     @property
     def params(self) -> dict[str, Any]:
@@ -281,14 +317,13 @@ class TrustFit:
         theta, sigma and the tracker's a, b, sigma (standardised tracker units)."""
         return dict(self.model._core.constrain(self.z))
 
-    def summary(self) -> pd.DataFrame:
-        """One row per interpretable parameter with its value and unit."""
-        p, m = self.params, self.model
+    def _summary_rows(self, p: dict[str, Any]) -> list[tuple[str, float, str]]:
+        m = self.model
         rows = []
         for j, c in enumerate(m.channels):
-            rows.append((f"adstock alpha [{c}]", p["alpha"][j], "per period"))
-            rows.append((f"adstock half-life [{c}]", _half_life(p["alpha"][j]) if 0 < p["alpha"][j] < 1 else np.nan,
-                         "periods"))
+            a = p["alpha"][j]
+            rows.append((f"adstock alpha [{c}]", a, "per period"))
+            rows.append((f"adstock half-life [{c}]", _half_life(a) if 0 < a < 1 else np.nan, "periods"))
             rows.append((f"saturation lam [{c}]", p["lam"][j], "per scaled unit"))
         for j, c in enumerate(m.conversion_channels):
             rows.append((f"beta [{c}]", p["beta"][j] * m.y_scale, f"{m.outcome} per period at saturation"))
@@ -304,7 +339,45 @@ class TrustFit:
         for j, b in enumerate(m.baseline_names):
             rows.append((f"baseline [{b}]", p["b"][j] * m.y_scale, m.outcome))
         rows.append(("sigma", p["sigma"] * m.y_scale, m.outcome))
-        return pd.DataFrame(rows, columns=["parameter", "value", "unit"]).set_index("parameter")
+        return rows
+
+    def summary(self, interval: float = 0.9) -> pd.DataFrame:
+        """One row per interpretable parameter in business units.
+
+        MAP fit: ``value`` and ``unit``. NUTS fit: posterior ``mean``, ``sd``, the
+        equal-tailed ``interval`` bounds (``low``, ``high``), ``r_hat`` and ``ess_bulk``
+        (rank-normalised, Vehtari et al. 2021) and ``unit``.
+        """
+        if self.posterior is None:
+            rows = self._summary_rows(self.params)
+            return pd.DataFrame(rows, columns=["parameter", "value", "unit"]).set_index("parameter")
+        from trustmix import inference
+
+        chains, n, d = self.posterior.draws.shape
+        values = np.empty((chains, n, 0))
+        names: list[str] = []
+        units: list[str] = []
+        cols = []
+        for c in range(chains):
+            per_draw = [self._summary_rows(dict(self.model._core.constrain(z))) for z in self.posterior.draws[c]]
+            cols.append(np.array([[r[1] for r in rows] for rows in per_draw]))
+            if c == 0:
+                names = [r[0] for r in per_draw[0]]
+                units = [r[2] for r in per_draw[0]]
+        values = np.stack(cols)  # (chain, draw, quantity)
+        lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
+        out = []
+        for k, name in enumerate(names):
+            x = values[:, :, k]
+            finite = np.isfinite(x).all()
+            out.append({
+                "parameter": name, "mean": x.mean(), "sd": x.std(ddof=1),
+                "low": np.quantile(x, lo), "high": np.quantile(x, hi),
+                "r_hat": inference.rhat(x) if finite and x.std() > 0 else np.nan,
+                "ess_bulk": inference.ess_bulk(x) if finite and x.std() > 0 else np.nan,
+                "unit": units[k],
+            })
+        return pd.DataFrame(out).set_index("parameter")
 
     def _forward(self, media: np.ndarray | None = None, baseline: np.ndarray | None = None,
                  shocks: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -312,9 +385,11 @@ class TrustFit:
             return dict(self.model._core.forward(self.z))
         return dict(self.model._core.forward(self.z, media, baseline, shocks))
 
-    def predict(self) -> pd.Series:
-        """Fitted mean of the outcome per period (outcome units)."""
-        return pd.Series(self._forward()["mu"] * self.model.y_scale, index=self.model.dates, name="predicted")
+    def predict(self, max_draws: int = 200) -> pd.Series:
+        """Fitted mean of the outcome per period (outcome units); for a NUTS fit the
+        posterior mean over up to ``max_draws`` thinned draws."""
+        mu = self._over_draws(lambda z: self.model._core.forward(z)["mu"], max_draws).mean(axis=0)
+        return pd.Series(mu * self.model.y_scale, index=self.model.dates, name="predicted")
 
     def trust_stock(self) -> pd.DataFrame:
         """The trust stock G per period and its exact split: one column per trust channel
@@ -326,12 +401,17 @@ class TrustFit:
         out["trust_stock"] = f["trust_stock"]
         return out
 
-    def decompose(self) -> pd.DataFrame:
+    def decompose(self, max_draws: int = 200) -> pd.DataFrame:
         """Additive per-period decomposition of the fitted outcome (outcome units):
         ``base``, ``trust_direct`` (gamma G), each conversion channel's own term
         (beta_s h_s) and the amplification term theta G sum_s beta_s h_s allocated to the
         trust channels by their exact share G^(p)/G (and to shocks/initial stock).
-        Columns sum to :meth:`predict`."""
+        Columns sum to :meth:`predict`. For a NUTS fit, the posterior mean of each term
+        over up to ``max_draws`` evenly thinned draws (columns then sum to the posterior
+        mean of the prediction)."""
+        if self.posterior is not None:
+            frames = [TrustFit(self.model, z).decompose() for z in self.draws(max_draws)]
+            return sum(frames[1:], frames[0]) / len(frames)
         f, m = self._forward(), self.model
         ys = m.y_scale
         out = pd.DataFrame(index=m.dates)
@@ -353,7 +433,7 @@ class TrustFit:
         return out
 
     def roi(self, horizon: int = 104, window: tuple[Any, Any] | None = None,
-            value_per_outcome: float = 1.0) -> pd.DataFrame:
+            value_per_outcome: float = 1.0, interval: float = 0.9, max_draws: int = 200) -> pd.DataFrame:
         """Incremental outcome and ROI per channel, short vs long term (MODEL.md section 4).
 
         For each channel its activity inside ``window`` W (``(start, end)`` dates,
@@ -367,9 +447,22 @@ class TrustFit:
           sum_s beta_s h_s), which add up to the total.
 
         ROI = (incremental value - spend in W) / spend in W, with value = outcome x
-        ``value_per_outcome``. Point estimates at the fitted parameters (MAP); intervals
-        need the posterior.
+        ``value_per_outcome``. MAP fit: point estimates at the mode. NUTS fit: posterior
+        means over up to ``max_draws`` thinned draws, with ``*_low`` / ``*_high`` columns
+        for the equal-tailed ``interval`` of the incremental effects and ROIs.
         """
+        if self.posterior is not None:
+            tables = [TrustFit(self.model, z).roi(horizon, window, value_per_outcome) for z in self.draws(max_draws)]
+            num = [c for c in tables[0].columns if c not in ("role",)]
+            stack = np.stack([t[num].to_numpy(dtype=float) for t in tables])
+            out = pd.DataFrame(stack.mean(axis=0), index=tables[0].index, columns=num)
+            lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
+            for k, c in enumerate(num):
+                if c in ("incremental_short", "incremental_long", "incremental_total", "roi_short", "roi_total"):
+                    out[f"{c}_low"] = np.nanquantile(stack[:, :, k], lo, axis=0)
+                    out[f"{c}_high"] = np.nanquantile(stack[:, :, k], hi, axis=0)
+            out.insert(0, "role", tables[0]["role"])
+            return out
         m = self.model
         T = len(m._y)
         media, base, shocks = m._extended(int(horizon))
@@ -445,6 +538,42 @@ class TrustFit:
         out["difference_own"] = (f0["conversion_own"].sum(axis=1) - f1["conversion_own"].sum(axis=1)) * ys
         return out
 
+    def to_arviz(self) -> Any:
+        """The posterior as ArviZ InferenceData with constrained, named parameters
+        (alpha, lam, beta, b, sigma, kappa, delta, gamma, theta, ...), sampler statistics
+        and the observed outcome. Needs arviz (``pip install 'trustmix[arviz]'``)."""
+        if self.posterior is None:
+            raise ValueError("to_arviz needs posterior draws: fit with method='nuts'")
+        try:
+            import arviz as az
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise ImportError("to_arviz needs arviz: pip install 'trustmix[arviz]'") from e
+        chains, n, _ = self.posterior.draws.shape
+        per = [[dict(self.model._core.constrain(z)) for z in self.posterior.draws[c]] for c in range(chains)]
+        posterior: dict[str, np.ndarray] = {}
+        dims: dict[str, list[str]] = {}
+        coords: dict[str, list[str]] = {"channel": self.model.channels,
+                                        "conversion_channel": self.model.conversion_channels,
+                                        "trust_channel": self.model.trust_channels,
+                                        "baseline_term": self.model.baseline_names,
+                                        "shock": self.model.shock_names}
+        dim_of = {"alpha": "channel", "lam": "channel", "beta": "conversion_channel", "b": "baseline_term",
+                  "kappa": "trust_channel", "omega": "shock"}
+        for key in per[0][0]:
+            arr = np.array([[np.asarray(d[key], dtype=float) for d in chain] for chain in per])
+            if key in dim_of and arr.ndim == 3 and arr.shape[-1] == 0:
+                continue
+            if not self.model.trust_enabled and key in ("delta", "g0", "gamma", "theta", "kappa", "omega"):
+                continue
+            if not self.model.tracker and key.startswith("tracker_"):
+                continue
+            posterior[key] = arr
+            if key in dim_of:
+                dims[key] = [dim_of[key]]
+        stats = {k: v for k, v in self.posterior.sample_stats.items()}
+        return az.from_dict(posterior=posterior, sample_stats=stats, coords=coords, dims=dims,
+                            observed_data={self.model.outcome: self.model.data[self.model.outcome].to_numpy()})
+
     def plot_decomposition(self, ax: Any = None) -> Any:
         """Stacked area chart of :meth:`decompose` with the actual outcome on top."""
         import matplotlib.pyplot as plt
@@ -498,12 +627,16 @@ class TrustFit:
 
     def _repr_html_(self) -> str:
         m = self.model
+        how = ("MAP (" + str(self.info.get("message", "")) + ")" if self.posterior is None else
+               f"NUTS, {self.posterior.n_chains} chains x {self.posterior.n_draws} draws, "
+               f"{self.posterior.divergences} divergences")
         head = (f"<h4>TrustFit: {html.escape(m.outcome)} over {len(m.dates)} periods, "
-                f"{len(m.channels)} channels, MAP ({html.escape(str(self.info.get('message', '')))})</h4>")
+                f"{len(m.channels)} channels, {html.escape(how)}</h4>")
         return head + self.summary().to_html(float_format=lambda v: f"{v:,.4g}")
 
     def __repr__(self) -> str:
-        return f"TrustFit(outcome={self.model.outcome!r}, periods={len(self.model.dates)}, channels={self.model.channels})"
+        return (f"TrustFit(outcome={self.model.outcome!r}, periods={len(self.model.dates)}, "
+                f"channels={self.model.channels}, method={self.method!r})")
 
 
 def simulate_trust_data(

@@ -1,0 +1,403 @@
+#pragma once
+// The journey store: every attribution model runs on this one compact encoding.
+// Channel names are dictionary-encoded (ids index `channels`, which is sorted by name so
+// that ids never depend on row order, chunking or thread count); the touches of all
+// journeys lie in one contiguous array, journey j owning touches[offsets[j], offsets[j+1]).
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "trustmix/core/error.hpp"
+#include "trustmix/core/parallel.hpp"
+
+namespace trustmix::attribution {
+
+using ChannelId = std::int32_t;
+
+/// Customer journeys in columnar form.
+///
+/// Journey j is the ordered touch sequence touches[offsets[j] .. offsets[j+1]) with
+/// weights conversions[j] (may be fractional), value[j] (conversion value, currency) and
+/// nulls[j] (number of non-converting journeys with this path). touch_age_days is either
+/// empty or holds, for every touch, the time in days from the touch to the end of its
+/// journey (the conversion), which time decay needs.
+struct JourneyStore {
+  std::vector<std::string> channels;  ///< id -> name, sorted ascending
+  std::vector<std::int64_t> offsets{0};
+  std::vector<ChannelId> touches;
+  std::vector<double> touch_age_days;
+  std::vector<double> conversions;
+  std::vector<double> value;
+  std::vector<double> nulls;
+
+  [[nodiscard]] std::size_t size() const { return conversions.size(); }
+  [[nodiscard]] std::size_t n_channels() const { return channels.size(); }
+  [[nodiscard]] std::size_t n_touches() const { return touches.size(); }
+  [[nodiscard]] bool has_times() const { return !touch_age_days.empty(); }
+  [[nodiscard]] std::span<const ChannelId> path(std::size_t j) const {
+    return {touches.data() + offsets[j], static_cast<std::size_t>(offsets[j + 1] - offsets[j])};
+  }
+  [[nodiscard]] std::span<const double> ages(std::size_t j) const {
+    return {touch_age_days.data() + offsets[j], static_cast<std::size_t>(offsets[j + 1] - offsets[j])};
+  }
+  [[nodiscard]] double total_conversions() const { return std::accumulate(conversions.begin(), conversions.end(), 0.0); }
+  [[nodiscard]] double total_value() const { return std::accumulate(value.begin(), value.end(), 0.0); }
+  [[nodiscard]] double total_nulls() const { return std::accumulate(nulls.begin(), nulls.end(), 0.0); }
+  /// Id of a channel name, or -1 if absent.
+  [[nodiscard]] ChannelId find(std::string_view name) const {
+    auto it = std::lower_bound(channels.begin(), channels.end(), name,
+                               [](const std::string& a, std::string_view b) { return std::string_view(a) < b; });
+    return (it != channels.end() && *it == name) ? static_cast<ChannelId>(it - channels.begin()) : -1;
+  }
+
+  /// Appends one journey given by channel names (adds unseen names and re-sorts ids).
+  /// For building small stores by hand and in tests; bulk input uses from_paths.
+  void add(const std::vector<std::string>& path, double conversions_, double value_ = 0.0, double nulls_ = 0.0,
+           const std::vector<double>& ages_days = {});
+
+  /// Checks the invariants (sizes, ids in range, finite non-negative weights).
+  void validate() const;
+};
+
+/// Column names used in error messages.
+struct PathColumns {
+  std::string path = "path";
+  std::string conversions = "conversions";
+  std::string value = "value";
+  std::string nulls = "nulls";
+};
+
+namespace detail {
+
+inline std::string_view trim(std::string_view s) {
+  constexpr std::string_view ws = " \t\r\n\v\f";
+  const auto b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(ws);
+  return s.substr(b, e - b + 1);
+}
+
+inline void check_weight(double v, std::size_t row, const std::string& column) {
+  if (!std::isfinite(v) || v < 0.0)
+    fail("row ", row, ", column '", column, "': expected a finite number >= 0, got ", v);
+}
+
+/// Replaces local ids by the positions of their names in the sorted union of names.
+inline std::vector<std::string> sorted_union(const std::vector<std::vector<std::string>>& names) {
+  std::vector<std::string> all;
+  for (const auto& v : names) all.insert(all.end(), v.begin(), v.end());
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
+}
+
+inline std::vector<ChannelId> remap_to(const std::vector<std::string>& local, const std::vector<std::string>& global) {
+  std::vector<ChannelId> map(local.size());
+  for (std::size_t i = 0; i < local.size(); ++i)
+    map[i] = static_cast<ChannelId>(std::lower_bound(global.begin(), global.end(), local[i]) - global.begin());
+  return map;
+}
+
+}  // namespace detail
+
+inline void JourneyStore::validate() const {
+  const std::size_t n = conversions.size();
+  if (value.size() != n || nulls.size() != n || offsets.size() != n + 1)
+    fail("JourneyStore: conversions, value, nulls must have one entry per journey and offsets one more, got sizes ",
+         conversions.size(), ", ", value.size(), ", ", nulls.size(), ", ", offsets.size());
+  if (offsets.front() != 0 || static_cast<std::size_t>(offsets.back()) != touches.size())
+    fail("JourneyStore: offsets must start at 0 and end at the number of touches (", touches.size(), ")");
+  if (!touch_age_days.empty() && touch_age_days.size() != touches.size())
+    fail("JourneyStore: touch_age_days must be empty or have one entry per touch, got ", touch_age_days.size());
+  if (!std::is_sorted(channels.begin(), channels.end()) ||
+      std::adjacent_find(channels.begin(), channels.end()) != channels.end())
+    fail("JourneyStore: channels must be sorted and unique");
+  for (std::size_t j = 0; j < n; ++j) {
+    if (offsets[j + 1] <= offsets[j]) fail("row ", j, ", column 'path': a journey needs at least one touch");
+    detail::check_weight(conversions[j], j, "conversions");
+    detail::check_weight(value[j], j, "value");
+    detail::check_weight(nulls[j], j, "nulls");
+  }
+  for (std::size_t t = 0; t < touches.size(); ++t)
+    if (touches[t] < 0 || static_cast<std::size_t>(touches[t]) >= channels.size())
+      fail("JourneyStore: touch ", t, " has channel id ", touches[t], " outside [0, ", channels.size(), ")");
+}
+
+inline void JourneyStore::add(const std::vector<std::string>& path, double conversions_, double value_,
+                              double nulls_, const std::vector<double>& ages_days) {
+  const std::size_t row = size();
+  if (path.empty()) fail("row ", row, ", column 'path': a journey needs at least one touch");
+  detail::check_weight(conversions_, row, "conversions");
+  detail::check_weight(value_, row, "value");
+  detail::check_weight(nulls_, row, "nulls");
+  if (!ages_days.empty() && ages_days.size() != path.size())
+    fail("row ", row, ": ages_days must have one entry per touch (", path.size(), "), got ", ages_days.size());
+  if (!ages_days.empty() && touches.size() > 0 && touch_age_days.empty())
+    fail("row ", row, ": ages_days given but earlier journeys have none");
+  if (ages_days.empty() && !touch_age_days.empty()) fail("row ", row, ": ages_days missing (earlier journeys have them)");
+  for (const auto& name : path)
+    if (detail::trim(name).empty()) fail("row ", row, ", column 'path': empty channel name");
+  // Merge new names into the sorted dictionary and remap existing ids.
+  std::vector<std::string> names = channels;
+  for (const auto& name : path) names.emplace_back(detail::trim(name));
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  if (names.size() != channels.size()) {
+    const auto map = detail::remap_to(channels, names);
+    for (auto& t : touches) t = map[static_cast<std::size_t>(t)];
+    channels = std::move(names);
+  }
+  for (const auto& name : path) touches.push_back(find(detail::trim(name)));
+  touch_age_days.insert(touch_age_days.end(), ages_days.begin(), ages_days.end());
+  offsets.push_back(static_cast<std::int64_t>(touches.size()));
+  conversions.push_back(conversions_);
+  value.push_back(value_);
+  nulls.push_back(nulls_);
+}
+
+/// Builds a store from aggregated path strings such as "press > instagram > search".
+///
+/// Each path is split on `sep`; channel names are trimmed of white space. `value` and
+/// `nulls` may be empty (treated as zeros). Parsing runs in parallel chunks with local
+/// dictionaries merged by name, so the result is the same for every thread count.
+/// Errors name the first offending row and its column: empty path or channel name,
+/// negative or non-finite weights.
+[[nodiscard]] inline JourneyStore from_paths(std::span<const std::string_view> paths, std::span<const double> conversions,
+                                             std::span<const double> value, std::span<const double> nulls,
+                                             std::string_view sep = ">", const PathColumns& columns = {},
+                                             int threads = 0) {
+  const std::size_t n = paths.size();
+  if (sep.empty()) fail("sep must be a non-empty string");
+  if (conversions.size() != n) fail("column '", columns.conversions, "' has ", conversions.size(), " rows, path has ", n);
+  if (!value.empty() && value.size() != n) fail("column '", columns.value, "' has ", value.size(), " rows, path has ", n);
+  if (!nulls.empty() && nulls.size() != n) fail("column '", columns.nulls, "' has ", nulls.size(), " rows, path has ", n);
+
+  struct Chunk {
+    std::size_t begin = 0, end = 0;
+    std::vector<std::string> names;
+    std::vector<ChannelId> touches;
+    std::vector<std::int64_t> lengths;
+    std::size_t error_row = static_cast<std::size_t>(-1);
+    std::string error;
+  };
+  const auto n_chunks = static_cast<std::size_t>(std::max<std::ptrdiff_t>(
+      1, std::min<std::ptrdiff_t>(resolve_threads(threads), static_cast<std::ptrdiff_t>(n / 4096 + 1))));
+  std::vector<Chunk> chunks(n_chunks);
+  parallel_for_blocks(static_cast<std::ptrdiff_t>(n_chunks), threads, 1, [&](std::ptrdiff_t cb, std::ptrdiff_t ce) {
+    for (auto c = static_cast<std::size_t>(cb); c < static_cast<std::size_t>(ce); ++c) {
+      Chunk& ch = chunks[c];
+      ch.begin = n * c / n_chunks;
+      ch.end = n * (c + 1) / n_chunks;
+      std::unordered_map<std::string_view, ChannelId> dict;
+      ch.lengths.reserve(ch.end - ch.begin);
+      ch.touches.reserve((ch.end - ch.begin) * 4);
+      for (std::size_t r = ch.begin; r < ch.end; ++r) {
+        auto set_error = [&](std::string msg) {
+          ch.error_row = r;
+          ch.error = std::move(msg);
+        };
+        const double cv = conversions[r], vv = value.empty() ? 0.0 : value[r], nv = nulls.empty() ? 0.0 : nulls[r];
+        if (!std::isfinite(cv) || cv < 0.0) {
+          set_error(format_message("row ", r, ", column '", columns.conversions, "': expected a finite number >= 0, got ", cv));
+          break;
+        }
+        if (!std::isfinite(vv) || vv < 0.0) {
+          set_error(format_message("row ", r, ", column '", columns.value, "': expected a finite number >= 0, got ", vv));
+          break;
+        }
+        if (!std::isfinite(nv) || nv < 0.0) {
+          set_error(format_message("row ", r, ", column '", columns.nulls, "': expected a finite number >= 0, got ", nv));
+          break;
+        }
+        const std::string_view p = paths[r];
+        if (detail::trim(p).empty()) {
+          set_error(format_message("row ", r, ", column '", columns.path, "': empty path"));
+          break;
+        }
+        std::int64_t len = 0;
+        std::size_t pos = 0;
+        bool bad = false;
+        while (true) {
+          const std::size_t next = p.find(sep, pos);
+          const std::string_view token = detail::trim(p.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
+          if (token.empty()) {
+            set_error(format_message("row ", r, ", column '", columns.path, "': empty channel name in '", p, "'"));
+            bad = true;
+            break;
+          }
+          auto [it, inserted] = dict.try_emplace(token, static_cast<ChannelId>(dict.size()));
+          if (inserted) ch.names.emplace_back(token);
+          ch.touches.push_back(it->second);
+          ++len;
+          if (next == std::string_view::npos) break;
+          pos = next + sep.size();
+        }
+        if (bad) break;
+        ch.lengths.push_back(len);
+      }
+    }
+  });
+  for (const auto& ch : chunks)  // chunks are in row order: the first error is the lowest row
+    if (!ch.error.empty()) fail(ch.error);
+
+  JourneyStore s;
+  std::vector<std::vector<std::string>> all_names;
+  all_names.reserve(n_chunks);
+  for (const auto& ch : chunks) all_names.push_back(ch.names);
+  s.channels = detail::sorted_union(all_names);
+  std::size_t total = 0;
+  for (const auto& ch : chunks) total += ch.touches.size();
+  s.touches.resize(total);
+  s.offsets.resize(n + 1);
+  s.offsets[0] = 0;
+  {
+    std::size_t t = 0, r = 0;
+    for (auto& ch : chunks) {
+      const auto map = detail::remap_to(ch.names, s.channels);
+      for (auto id : ch.touches) s.touches[t++] = map[static_cast<std::size_t>(id)];
+      for (auto len : ch.lengths) {
+        s.offsets[r + 1] = s.offsets[r] + len;
+        ++r;
+      }
+    }
+  }
+  s.conversions.assign(conversions.begin(), conversions.end());
+  s.value = value.empty() ? std::vector<double>(n, 0.0) : std::vector<double>(value.begin(), value.end());
+  s.nulls = nulls.empty() ? std::vector<double>(n, 0.0) : std::vector<double>(nulls.begin(), nulls.end());
+  return s;
+}
+
+/// Journeys built from touch events, with bookkeeping of what the lookback window left out.
+struct EventJourneys {
+  JourneyStore store;
+  std::vector<std::int64_t> user;      ///< user code of each journey
+  std::vector<std::int64_t> end_time;  ///< conversion time (or last touch for non-converting journeys)
+  std::vector<std::int64_t> conversion_row;  ///< row of the conversion event, -1 for non-converting journeys
+  std::int64_t unattributed_conversions = 0;  ///< conversions without any touch inside the lookback window
+  double unattributed_value = 0.0;
+  std::vector<std::int64_t> unattributed_rows;  ///< their rows in the conversion table
+  std::int64_t touches_outside_lookback = 0;    ///< touches older than the lookback before their journey's end
+};
+
+/// Builds journeys from touch events and conversion events.
+///
+/// Touch i is (touch_user[i], touch_time[i], touch_channel[i]) with channel ids indexing
+/// channel_names; conversion c is (conversion_user[c], conversion_time[c],
+/// conversion_value[c]). Times are integers in any unit, `time_units_per_day` of them per
+/// day (86400e9 for nanoseconds). For each user, touches and conversions are ordered by
+/// time; a conversion's journey holds the user's touches after the previous conversion
+/// and at or before this one, not older than `lookback` time units. Touches after a
+/// user's last conversion form one non-converting journey (nulls = 1), again limited to
+/// `lookback` before the last of them. A conversion without touches in its window is
+/// counted in unattributed_*; it raises unless drop_unattributed is true.
+[[nodiscard]] inline EventJourneys from_events(std::span<const std::int64_t> touch_user,
+                                               std::span<const std::int64_t> touch_time,
+                                               std::span<const ChannelId> touch_channel,
+                                               const std::vector<std::string>& channel_names,
+                                               std::span<const std::int64_t> conversion_user,
+                                               std::span<const std::int64_t> conversion_time,
+                                               std::span<const double> conversion_value, std::int64_t lookback,
+                                               double time_units_per_day, bool drop_unattributed = false) {
+  const std::size_t nt = touch_user.size(), nc = conversion_user.size();
+  if (touch_time.size() != nt || touch_channel.size() != nt)
+    fail("touches: user, time and channel columns must have equal lengths, got ", nt, ", ", touch_time.size(), ", ",
+         touch_channel.size());
+  if (conversion_time.size() != nc || (!conversion_value.empty() && conversion_value.size() != nc))
+    fail("conversions: user, time and value columns must have equal lengths");
+  if (lookback <= 0) fail("lookback must be > 0, got ", lookback);
+  trustmix::detail::require_positive(time_units_per_day, "time_units_per_day");
+  for (std::size_t i = 0; i < nt; ++i)
+    if (touch_channel[i] < 0 || static_cast<std::size_t>(touch_channel[i]) >= channel_names.size())
+      fail("touches row ", i, ", column 'channel': channel code ", touch_channel[i], " is not a known channel");
+  for (std::size_t c = 0; c < nc; ++c)
+    if (!conversion_value.empty() && (!std::isfinite(conversion_value[c]) || conversion_value[c] < 0.0))
+      fail("conversions row ", c, ", column 'value': expected a finite number >= 0, got ", conversion_value[c]);
+  for (const auto& name : channel_names)
+    if (detail::trim(name).empty()) fail("touches: empty channel name");
+
+  std::vector<std::string> sorted_names;
+  for (const auto& name : channel_names) sorted_names.emplace_back(detail::trim(name));
+  std::vector<std::vector<std::string>> tmp{sorted_names};
+  EventJourneys out;
+  out.store.channels = detail::sorted_union(tmp);
+  const auto map = detail::remap_to(sorted_names, out.store.channels);
+
+  std::vector<std::size_t> ti(nt), ci(nc);
+  std::iota(ti.begin(), ti.end(), std::size_t{0});
+  std::iota(ci.begin(), ci.end(), std::size_t{0});
+  std::sort(ti.begin(), ti.end(), [&](std::size_t a, std::size_t b) {
+    return std::tie(touch_user[a], touch_time[a], a) < std::tie(touch_user[b], touch_time[b], b);
+  });
+  std::sort(ci.begin(), ci.end(), [&](std::size_t a, std::size_t b) {
+    return std::tie(conversion_user[a], conversion_time[a], a) < std::tie(conversion_user[b], conversion_time[b], b);
+  });
+  auto& s = out.store;
+  s.touches.reserve(nt);
+  s.touch_age_days.reserve(nt);
+  auto emit = [&](std::size_t tb, std::size_t te, std::int64_t end_t, double conv, double val, double nul,
+                  std::int64_t user, std::int64_t row) {
+    for (std::size_t k = tb; k < te; ++k) {
+      const std::size_t i = ti[k];
+      s.touches.push_back(map[static_cast<std::size_t>(touch_channel[i])]);
+      s.touch_age_days.push_back(static_cast<double>(end_t - touch_time[i]) / time_units_per_day);
+    }
+    s.offsets.push_back(static_cast<std::int64_t>(s.touches.size()));
+    s.conversions.push_back(conv);
+    s.value.push_back(val);
+    s.nulls.push_back(nul);
+    out.user.push_back(user);
+    out.end_time.push_back(end_t);
+    out.conversion_row.push_back(row);
+  };
+  std::size_t a = 0, b = 0;  // cursors into sorted touches and conversions
+  while (a < nt || b < nc) {
+    const std::int64_t user = (b >= nc || (a < nt && touch_user[ti[a]] < conversion_user[ci[b]]))
+                                  ? touch_user[ti[a]]
+                                  : conversion_user[ci[b]];
+    // Conversions of this user, in time order.
+    while (b < nc && conversion_user[ci[b]] == user) {
+      const std::size_t c = ci[b];
+      const std::int64_t t_conv = conversion_time[c];
+      std::size_t start = a;
+      while (a < nt && touch_user[ti[a]] == user && touch_time[ti[a]] <= t_conv) ++a;
+      std::size_t first = start;
+      while (first < a && touch_time[ti[first]] < t_conv - lookback) ++first;
+      out.touches_outside_lookback += static_cast<std::int64_t>(first - start);
+      const double val = conversion_value.empty() ? 0.0 : conversion_value[c];
+      if (first == a) {
+        ++out.unattributed_conversions;
+        out.unattributed_value += val;
+        out.unattributed_rows.push_back(static_cast<std::int64_t>(c));
+      } else {
+        emit(first, a, t_conv, 1.0, val, 0.0, user, static_cast<std::int64_t>(c));
+      }
+      ++b;
+    }
+    // Remaining touches of this user: one non-converting journey.
+    std::size_t start = a;
+    while (a < nt && touch_user[ti[a]] == user) ++a;
+    if (a > start) {
+      const std::int64_t t_end = touch_time[ti[a - 1]];
+      std::size_t first = start;
+      while (first < a && touch_time[ti[first]] < t_end - lookback) ++first;
+      out.touches_outside_lookback += static_cast<std::int64_t>(first - start);
+      emit(first, a, t_end, 0.0, 0.0, 1.0, user, -1);
+    }
+  }
+  if (out.unattributed_conversions > 0 && !drop_unattributed)
+    fail(out.unattributed_conversions, " conversion(s) have no touch inside the lookback window (first: conversions row ",
+         out.unattributed_rows.front(),
+         "); pass drop_unattributed=True to drop them (they are counted in unattributed_conversions)");
+  return out;
+}
+
+}  // namespace trustmix::attribution

@@ -1,0 +1,365 @@
+"""Attribution models as functions: journeys (or statistics) in, result objects out."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from trustmix._core import attribution as _core
+from trustmix.attribution._journeys import Journeys
+from trustmix.attribution._results import AttributionResult, Comparison, RolesResult
+from trustmix.attribution._statistics import Statistics
+
+__all__ = [
+    "first_touch", "last_touch", "last_non", "linear", "time_decay", "position_based", "markov", "shapley",
+    "simplified_shapley", "ordered_shapley", "roles", "compare", "select_order",
+]
+
+
+def _check_journeys(journeys: Any, what: str) -> Journeys:
+    if not isinstance(journeys, Journeys):
+        raise ValueError(f"{what} needs Journeys (Journeys.from_paths / from_events), got {type(journeys).__name__}")
+    return journeys
+
+
+def _per_journey_frame(journeys: Journeys, d: dict) -> pd.DataFrame:
+    names = np.asarray(journeys.channels, dtype=object)
+    out = pd.DataFrame(
+        {
+            "journey": d["journey"],
+            "channel": names[d["channel"]] if len(d["channel"]) else np.asarray([], dtype=object),
+            "conversions": d["journey_conversions"],
+            "value": d["journey_value"],
+        }
+    )
+    if journeys.info is not None:
+        info = journeys.info.iloc[out["journey"].to_numpy()].reset_index(drop=True)
+        out = pd.concat([out, info], axis=1)
+    return out
+
+
+def _statistics_for(data: Any, orders: Iterable[int] = (1,), collapse_repeats: bool = True, threads: int = 0,
+                    contents: str = "all"):
+    if isinstance(data, Statistics):
+        return data
+    if isinstance(data, Journeys):
+        return Statistics.from_journeys(data, orders=orders, collapse_repeats=collapse_repeats, contents=contents,
+                                        threads=threads)
+    raise ValueError(f"expected Journeys or Statistics, got {type(data).__name__}")
+
+
+def _rule(journeys: Any, model: str, settings: dict, threads: int, **kw) -> AttributionResult:
+    if isinstance(journeys, Statistics):  # a distributed run: default settings only
+        d = _core.rule_based_from_statistics(journeys._state, model)
+        return AttributionResult(model, settings, d["channels"], d["conversions"], d["value"])
+    j = _check_journeys(journeys, model)
+    d = _core.rule_based(j._store, model, threads=threads, **kw)
+
+    def per_journey() -> pd.DataFrame:
+        return _per_journey_frame(j, _core.rule_based(j._store, model, per_journey=True, threads=threads, **kw))
+
+    return AttributionResult(model, settings, d["channels"], d["conversions"], d["value"], per_journey=per_journey)
+
+
+def first_touch(journeys: Journeys | Statistics, threads: int = 0) -> AttributionResult:
+    """First-touch attribution: each journey's conversions and value go to its first touch.
+
+    Accepts :class:`Journeys` or :class:`Statistics` (then without per-journey credit).
+    """
+    return _rule(journeys, "first_touch", {}, threads)
+
+
+def last_touch(journeys: Journeys | Statistics, threads: int = 0) -> AttributionResult:
+    """Last-touch attribution: each journey's conversions and value go to its last touch."""
+    return _rule(journeys, "last_touch", {}, threads)
+
+
+def last_non(journeys: Journeys, excluded_channel: str = "direct", threads: int = 0) -> AttributionResult:
+    """Last non-X touch: credit to the last touch that is not ``excluded_channel`` (e.g.
+    "direct"); a journey made only of that channel credits it."""
+    return _rule(journeys, "last_non", {"excluded_channel": excluded_channel}, threads, excluded_channel=excluded_channel)
+
+
+def linear(journeys: Journeys | Statistics, unique: bool = False, threads: int = 0) -> AttributionResult:
+    """Linear attribution: each of a journey's L touches gets 1/L of its conversions and
+    value (repeats count); with ``unique=True`` each of its U distinct channels gets 1/U."""
+    model = "linear_unique" if unique else "linear"
+    return _rule(journeys, model, {"unique": unique}, threads)
+
+
+def time_decay(journeys: Journeys, half_life: float = 7.0, threads: int = 0) -> AttributionResult:
+    """Time-decay attribution: touch weight proportional to 2^(-age / half_life), age in
+    days between the touch and the conversion; ``half_life`` in days (default 7, the usual
+    ad-platform default). Needs journeys built with :meth:`Journeys.from_events`."""
+    if not (isinstance(half_life, (int, float)) and np.isfinite(half_life) and half_life > 0):
+        raise ValueError(f"half_life must be a number of days > 0, got {half_life!r}")
+    return _rule(journeys, "time_decay", {"half_life": float(half_life)}, threads, half_life=float(half_life))
+
+
+def position_based(
+    journeys: Journeys | Statistics, first_weight: float = 0.4, last_weight: float = 0.4, threads: int = 0
+) -> AttributionResult:
+    """Position-based (U-shaped) attribution: ``first_weight`` to the first touch,
+    ``last_weight`` to the last, the rest spread evenly over the middle touches; a
+    two-touch journey splits first_weight : last_weight (50/50 by default), one touch gets
+    everything. From :class:`Statistics` only the default 40/20/40 is available."""
+    settings = {"first_weight": first_weight, "last_weight": last_weight}
+    if isinstance(journeys, Statistics) and (first_weight, last_weight) != (0.4, 0.4):
+        raise ValueError("from Statistics only position_based(first_weight=0.4, last_weight=0.4) is available")
+    return _rule(journeys, "position_based", settings, threads, first_weight=first_weight, last_weight=last_weight) \
+        if isinstance(journeys, Journeys) else _rule(journeys, "position_based", settings, threads)
+
+
+def markov(
+    journeys: Journeys | Statistics,
+    order: int = 1,
+    collapse_repeats: bool = True,
+    solver: str = "auto",
+    tolerance: float = 1e-13,
+    threads: int = 0,
+) -> AttributionResult:
+    """Markov-chain attribution of order ``order`` solved exactly (Anderl et al. 2016).
+
+    States are (start), the last ``order`` channels of the path so far, and the absorbing
+    (conversion) and (null); transition probabilities are row-normalised journey weights
+    (conversions + nulls along the path, conversions into (conversion), nulls into
+    (null)). P(conversion) = ((I - Q)^-1 R)[start, conversion] is solved with a sparse LU;
+    removing channel k sends every transition into a state containing k to (null), and
+    ``RE_k = 1 - P(conv | k removed) / P(conv)`` (= P(path visits k | converts)). Credit is
+    ``RE_k / sum_j RE_j`` times total conversions (value). Deterministic: no simulation.
+
+    Parameters
+    ----------
+    journeys : Journeys or Statistics
+        Statistics must have counted ``order`` (``Statistics(orders=[...])``).
+    order : int
+        Markov order k >= 1.
+    collapse_repeats : bool
+        A channel repeated in a row is one state (default). Ignored for Statistics (they
+        carry their own setting).
+    solver : {"auto", "direct", "iterative"}
+        "direct": sparse LU, exact up to rounding. "iterative": Gauss-Seidel sweeps stopped
+        when the estimated remaining error of every absorption probability is below
+        ``tolerance`` times its size (falls back to LU if it does not converge). "auto"
+        (default): direct up to 1500 transient states, iterative above (the LU fill-in of
+        higher-order chains grows quickly). ``settings["direct"]`` reports what was used.
+    """
+    if not isinstance(order, (int, np.integer)) or order < 1:
+        raise ValueError(f"order must be an integer >= 1, got {order!r}")
+    st = _statistics_for(journeys, [int(order)], collapse_repeats, threads, contents="transitions")
+    d = _core.markov(st._state, order=int(order), threads=threads, solver=solver, tolerance=tolerance)
+    labels = np.asarray(d["state_labels"], dtype=object)
+
+    def transitions() -> pd.DataFrame:
+        return pd.DataFrame(
+            {"from": labels[d["from"]], "to": labels[d["to"]], "probability": d["probability"], "count": d["count"]}
+        )
+    per_journey = None
+    if isinstance(journeys, Journeys):
+        weights = np.asarray(d["removal_effects"], dtype=np.float64)
+
+        def per_journey() -> pd.DataFrame:
+            return _per_journey_frame(journeys, _core.proportional_per_journey(journeys._store, weights.tolist()))
+
+    settings = {"order": int(order), "collapse_repeats": st.collapse_repeats, "solver": solver,
+                "direct": bool(d["direct"])}
+    return AttributionResult(
+        "markov" if order == 1 else f"markov_{order}", settings, d["channels"], d["conversions"], d["value"],
+        per_journey=per_journey, removal_effects=d["removal_effects"], transitions=transitions,
+        conversion_probability=float(d["conversion_probability"]), extra={"states": list(d["state_labels"])},
+    )
+
+
+def shapley(
+    journeys: Journeys | Statistics,
+    value_function: str = "count",
+    unseen: str = "zero",
+    max_channels: int = 24,
+    threads: int = 0,
+) -> AttributionResult:
+    """Full Shapley-value attribution, exact over all 2^n channel coalitions.
+
+    ``value_function="count"``: v(S) = sum over T subset of S of R(T), R(T) the conversions
+    of journeys whose distinct channels are exactly T (Zhao et al. 2018); this equals
+    simplified Shapley exactly. ``"rate"``: v(S) = conversion rate of journeys whose channel
+    set is exactly S (needs non-converting journeys); coalitions no journey has are valued
+    0 (``unseen="zero"``) or at the best rate of an observed subset (``"max_subset"``), and
+    the Shapley values are scaled to total conversions. phi_i = sum over S without i of
+    |S|!(n-|S|-1)!/n! [v(S+i) - v(S)] via subset-sum transforms, O(2^n n); more than
+    ``max_channels`` (<= 30) channels raise ValueError.
+    """
+    st = _statistics_for(journeys, threads=threads, contents="sets")
+    d = _core.shapley(st._state, value_function=value_function, unseen=unseen, max_channels=max_channels,
+                      threads=threads)
+    per_journey = None
+    if isinstance(journeys, Journeys):
+        weights = np.ones(len(d["channels"])) if value_function == "count" else np.asarray(d["shapley_values"])
+
+        def per_journey() -> pd.DataFrame:
+            return _per_journey_frame(journeys, _core.proportional_per_journey(journeys._store, weights.tolist()))
+
+    return AttributionResult(
+        "shapley" if value_function == "count" else "shapley_rate",
+        {"value_function": value_function, "unseen": unseen}, d["channels"], d["conversions"], d["value"],
+        per_journey=per_journey, extra={"shapley_values": d["shapley_values"]},
+    )
+
+
+def simplified_shapley(journeys: Journeys | Statistics, threads: int = 0) -> AttributionResult:
+    """Simplified Shapley: phi_j = sum over channel sets S containing j of R(S)/|S| (each
+    journey's conversions split equally over its distinct channels). Any number of channels."""
+    st = _statistics_for(journeys, threads=threads, contents="sets")
+    d = _core.simplified_shapley(st._state)
+    per_journey = None
+    if isinstance(journeys, Journeys):
+        def per_journey() -> pd.DataFrame:
+            ones = [1.0] * len(journeys.channels)
+            return _per_journey_frame(journeys, _core.proportional_per_journey(journeys._store, ones))
+
+    return AttributionResult("simplified_shapley", {}, d["channels"], d["conversions"], d["value"],
+                             per_journey=per_journey)
+
+
+def ordered_shapley(journeys: Journeys | Statistics, threads: int = 0) -> AttributionResult:
+    """Ordered Shapley: each converting journey gives 1/U of its conversions to each of its
+    U distinct channels, split evenly over that channel's occurrences, and the credit is
+    kept by touch position. ``credits`` are the channel totals (= simplified Shapley);
+    ``extra["by_position"]`` is the channel x position table (positions from 1)."""
+    st = _statistics_for(journeys, threads=threads, contents="ordered")
+    d = _core.ordered_shapley(st._state)
+    conv = np.asarray(d["conversions"])
+    by_position = pd.DataFrame(conv, index=pd.Index(d["channels"], name="channel"),
+                               columns=pd.RangeIndex(1, conv.shape[1] + 1, name="position"))
+    return AttributionResult("ordered_shapley", {}, d["channels"], conv.sum(axis=1), np.asarray(d["value"]).sum(axis=1),
+                             extra={"by_position": by_position})
+
+
+def roles(journeys: Journeys | Statistics, plan: Any = None, threads: int = 0) -> RolesResult:
+    """Introducer / assist / closer roles of each channel, rolled up by PESO and role.
+
+    For converting journeys with L >= 2 touches, the first touch is an introducer, the last
+    a closer and the ones between assists; a single touch is ``sole``. Each touch counts
+    with its journey's conversions. ``plan`` (a trustmix Plan, list of Channels or a table
+    with channel, peso, role) adds the PESO category and role (trust / conversion / both)
+    and the roll-ups ``by_peso`` and ``by_role``.
+    """
+    st = _statistics_for(journeys, threads=threads, contents="channels")
+    d = _core.roles(st._state)
+    t = pd.DataFrame({k: d[k] for k in ("introducer", "assist", "closer", "sole", "first_touch", "last_touch")})
+    t.insert(0, "channel", d["channels"])
+    t = RolesResult._shares(t)
+    return RolesResult(t, plan)
+
+
+_DEFAULT_MODELS = ("first_touch", "last_touch", "linear", "position_based", "time_decay", "markov", "shapley")
+
+
+def compare(
+    journeys: Journeys | Statistics, models: Iterable[str] | None = None, order: int = 1, threads: int = 0
+) -> Comparison:
+    """Every model side by side.
+
+    ``models`` from first_touch, last_touch, last_non, linear, linear_unique, time_decay
+    (skipped without timestamps when not asked for explicitly), position_based, markov,
+    markov_<k>, shapley, simplified_shapley, ordered_shapley. Default: first_touch,
+    last_touch, linear, position_based, time_decay, markov (of ``order``) and shapley
+    (skipped above 24 channels).
+    """
+    explicit = models is not None
+    names = list(models) if explicit else list(_DEFAULT_MODELS)
+    results: dict[str, AttributionResult] = {}
+    for name in names:
+        if name == "time_decay" and not explicit and not (isinstance(journeys, Journeys) and journeys.has_times):
+            continue
+        n_channels = len(journeys.channels)
+        if name == "shapley" and not explicit and n_channels > 24:
+            continue
+        if name == "first_touch":
+            r = first_touch(journeys, threads)
+        elif name == "last_touch":
+            r = last_touch(journeys, threads)
+        elif name == "last_non":
+            r = last_non(journeys, threads=threads)
+        elif name == "linear":
+            r = linear(journeys, threads=threads)
+        elif name == "linear_unique":
+            r = linear(journeys, unique=True, threads=threads)
+        elif name == "time_decay":
+            r = time_decay(journeys, threads=threads)
+        elif name == "position_based":
+            r = position_based(journeys, threads=threads)
+        elif name == "markov":
+            r = markov(journeys, order=order, threads=threads)
+            name = r.model
+        elif name.startswith("markov_") and name[7:].isdigit():
+            r = markov(journeys, order=int(name[7:]), threads=threads)
+        elif name == "shapley":
+            r = shapley(journeys, threads=threads)
+        elif name == "simplified_shapley":
+            r = simplified_shapley(journeys, threads=threads)
+        elif name == "ordered_shapley":
+            r = ordered_shapley(journeys, threads=threads)
+        else:
+            raise ValueError(f"unknown model {name!r}")
+        results[name] = r
+    return Comparison(results)
+
+
+def select_order(
+    journeys: Journeys, orders: Iterable[int] = (1, 2, 3, 4), holdout: float = 0.3, seed: int = 0
+) -> pd.DataFrame:
+    """Compares Markov orders by held-out log-likelihood of the paths.
+
+    Journeys are split at random (``seed``) into a training part (1 - holdout) and a
+    held-out part. For each order the chain is estimated on the training part; each
+    held-out journey is scored by the log-probability of its state sequence, its outcome
+    ((conversion) / (null)) included, weighted by conversions + nulls. Transitions unseen
+    in training get add-one (Laplace) smoothing within their row, so every path has a
+    finite score. Returns one row per order: ``order``, ``log_likelihood`` (total),
+    ``per_journey`` (mean per weighted journey) and ``n_states``; higher is better.
+    """
+    j = _check_journeys(journeys, "select_order")
+    if not 0 < holdout < 1:
+        raise ValueError(f"holdout must be in (0, 1), got {holdout!r}")
+    rng = np.random.default_rng(seed)
+    n = len(j)
+    test_mask = rng.random(n) < holdout
+    frame = j.to_frame()
+    train = Journeys.from_paths(frame[~test_mask], path="path", conversions="conversions", value="value",
+                                nulls="nulls", sep=">")
+    test = frame[test_mask]
+    rows = []
+    for k in orders:
+        r = markov(train, order=int(k))
+        t = r.transitions
+        counts = {}
+        row_total: dict[str, float] = {}
+        for f, to, c in zip(t["from"], t["to"], t["count"]):
+            counts[(f, to)] = c
+            row_total[f] = row_total.get(f, 0.0) + c
+        n_targets = len(train.channels) + 2
+        ll = 0.0
+        weight = 0.0
+        for path, conv, nul in zip(test["path"], test["conversions"], test["nulls"]):
+            chans = [c.strip() for c in path.split(">")]
+            seq = []
+            for c in chans:
+                if not seq or seq[-1] != c:
+                    seq.append(c)
+            state = "(start)"
+            hist: list[str] = []
+            lp = 0.0
+            for c in seq:
+                nxt_hist = (hist + [c])[-int(k):]
+                nxt = " > ".join(nxt_hist)
+                lp += np.log((counts.get((state, nxt), 0.0) + 1.0) / (row_total.get(state, 0.0) + n_targets))
+                state, hist = nxt, nxt_hist
+            for outcome, w in (("(conversion)", conv), ("(null)", nul)):
+                if w > 0:
+                    p = (counts.get((state, outcome), 0.0) + 1.0) / (row_total.get(state, 0.0) + n_targets)
+                    ll += w * (lp + np.log(p))
+                    weight += w
+        rows.append({"order": int(k), "log_likelihood": ll, "per_journey": ll / weight if weight else np.nan,
+                     "n_states": len(r.extra["states"]) - 2})
+    return pd.DataFrame(rows)
