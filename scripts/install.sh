@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what trustmix needs on a Debian/Ubuntu machine, idempotently (skips what is
 # already there):
-#   1. Debian packages: a C++20 compiler, Eigen 3.4, Boost.Test and Boost.Math, LBFGS++,
+#   1. Debian packages: a C++20 compiler, Eigen 3.4, Boost (headers, Test, Math), LBFGS++,
 #      and Python's venv support;
 #   2. a virtual environment (.venv, or $TRUSTMIX_VENV) with pip up to date;
 #   3. unless --no-package: trustmix itself with every extra (pip install ".[all]").
@@ -20,7 +20,7 @@ quiet_pip() { { "$@" 2>&1; } | { grep -v "is ignored: it is neither a file nor a
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # 1. Debian packages ---------------------------------------------------------------
-apt_packages=(libeigen3-dev libboost-test-dev libboost-math-dev liblbfgspp-dev)
+apt_packages=(libeigen3-dev libboost-dev libboost-test-dev libboost-math-dev liblbfgspp-dev)
 command -v g++ >/dev/null 2>&1 || apt_packages+=(g++)
 command -v git >/dev/null 2>&1 || apt_packages+=(git)
 command -v "$PYTHON" >/dev/null 2>&1 || apt_packages+=(python3 python3-dev)
