@@ -86,6 +86,52 @@ inline std::string_view trim(std::string_view s) {
   return s.substr(b, e - b + 1);
 }
 
+/// Channel-name dictionary for parsing: open addressing on an FNV-1a hash, names viewed
+/// in the input buffer (no allocation per token).
+class TokenDict {
+ public:
+  TokenDict() : slots_(64, -1), hashes_(64, 0) {}
+  static std::uint64_t hash(std::string_view s) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    return h;
+  }
+  ChannelId find_or_add(std::string_view token) {
+    const std::uint64_t h = hash(token);
+    std::size_t mask = slots_.size() - 1, i = static_cast<std::size_t>(h) & mask;
+    while (slots_[i] >= 0) {
+      if (hashes_[i] == h && names_[static_cast<std::size_t>(slots_[i])] == token) return slots_[i];
+      i = (i + 1) & mask;
+    }
+    const auto id = static_cast<ChannelId>(names_.size());
+    names_.push_back(token);
+    slots_[i] = id;
+    hashes_[i] = h;
+    if (2 * names_.size() > slots_.size()) grow();
+    return id;
+  }
+  [[nodiscard]] const std::vector<std::string_view>& names() const { return names_; }
+
+ private:
+  std::vector<ChannelId> slots_;
+  std::vector<std::uint64_t> hashes_;
+  std::vector<std::string_view> names_;
+  void grow() {
+    std::vector<ChannelId> slots(slots_.size() * 2, -1);
+    std::vector<std::uint64_t> hashes(slots.size(), 0);
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t k = 0; k < slots_.size(); ++k) {
+      if (slots_[k] < 0) continue;
+      std::size_t i = static_cast<std::size_t>(hashes_[k]) & mask;
+      while (slots[i] >= 0) i = (i + 1) & mask;
+      slots[i] = slots_[k];
+      hashes[i] = hashes_[k];
+    }
+    slots_ = std::move(slots);
+    hashes_ = std::move(hashes);
+  }
+};
+
 inline void check_weight(double v, std::size_t row, const std::string& column) {
   if (!std::isfinite(v) || v < 0.0)
     fail("row ", row, ", column '", column, "': expected a finite number >= 0, got ", v);
@@ -197,7 +243,7 @@ inline void JourneyStore::add(const std::vector<std::string>& path, double conve
       Chunk& ch = chunks[c];
       ch.begin = n * c / n_chunks;
       ch.end = n * (c + 1) / n_chunks;
-      std::unordered_map<std::string_view, ChannelId> dict;
+      detail::TokenDict dict;
       ch.lengths.reserve(ch.end - ch.begin);
       ch.touches.reserve((ch.end - ch.begin) * 4);
       for (std::size_t r = ch.begin; r < ch.end; ++r) {
@@ -234,9 +280,7 @@ inline void JourneyStore::add(const std::vector<std::string>& path, double conve
             bad = true;
             break;
           }
-          auto [it, inserted] = dict.try_emplace(token, static_cast<ChannelId>(dict.size()));
-          if (inserted) ch.names.emplace_back(token);
-          ch.touches.push_back(it->second);
+          ch.touches.push_back(dict.find_or_add(token));
           ++len;
           if (next == std::string_view::npos) break;
           pos = next + sep.size();
@@ -244,6 +288,7 @@ inline void JourneyStore::add(const std::vector<std::string>& path, double conve
         if (bad) break;
         ch.lengths.push_back(len);
       }
+      ch.names.assign(dict.names().begin(), dict.names().end());
     }
   });
   for (const auto& ch : chunks)  // chunks are in row order: the first error is the lowest row
