@@ -351,3 +351,20 @@ def test_dask_local_cluster_with_two_workers():
     assert ta.markov(st, order=2).credits.equals(ta.markov(whole, order=2).credits)
     with pytest.raises(ValueError, match="not found"):
         ta.statistics_from_dask(dd.from_pandas(df, npartitions=2), path="route")
+
+
+# A format-1 state written by this version (journeys "a > b" converting once, "b" once
+# not, transitions only), zlib-compressed: later versions must keep reading it.
+_FORMAT_1_STATE = "eNoL8XUMZmRgYGBigABGKJ0IYyQxIskwMrJCeTD1CB0wwIIkgy7HhFOGBS7z7z9uuf8YcqNgeAJGEuVhKQsAiTAGHw=="
+
+
+def test_format_1_state_still_reads():
+    import base64
+    import zlib
+
+    old = ta.Statistics.from_bytes(zlib.decompress(base64.b64decode(_FORMAT_1_STATE)))
+    fresh = ta.Statistics.from_journeys(
+        ta.Journeys.from_paths(pd.DataFrame({"path": ["a > b", "b"], "conversions": [1.0, 0.0], "nulls": [0.0, 1.0]}),
+                               nulls="nulls"), contents="transitions")
+    assert old == fresh
+    assert credits(ta.markov(old)) == pytest.approx({"a": 1 / 3, "b": 2 / 3})  # RE_a = 1/2, RE_b = 1

@@ -24,7 +24,10 @@ def _numeric(frame: pd.DataFrame, name: str | None, role: str) -> np.ndarray | N
     if name is None:
         return None
     s = _column(frame, name, role)
-    values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if pd.api.types.is_float_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype):
+        values = s.to_numpy(dtype=np.float64, na_value=np.nan)  # fast path: already numeric
+    else:
+        values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     bad = np.flatnonzero(np.isnan(values))
     if bad.size:
         row = int(bad[0])
