@@ -156,7 +156,8 @@ def test_rule_based_hand_computed(journeys):
 def test_totals_and_per_journey_add_up():
     df = random_paths(3000, 6, 1)
     j = ta.Journeys.from_paths(df, path="path", conversions="conversions", value="value", nulls="nulls")
-    for fn in (ta.first_touch, ta.last_touch, ta.linear, ta.position_based, ta.shapley, ta.simplified_shapley):
+    for fn in (ta.first_touch, ta.last_touch, ta.linear, ta.position_based, ta.shapley, ta.simplified_shapley,
+               ta.ordered_shapley):
         r = fn(j)
         assert r.credits["conversions"].sum() == pytest.approx(df["conversions"].sum(), rel=1e-12)
         assert r.credits["value"].sum() == pytest.approx(df["value"].sum(), rel=1e-12)

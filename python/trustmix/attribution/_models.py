@@ -225,14 +225,21 @@ def ordered_shapley(journeys: Journeys | Statistics, threads: int = 0) -> Attrib
     """Ordered Shapley: each converting journey gives 1/U of its conversions to each of its
     U distinct channels, split evenly over that channel's occurrences, and the credit is
     kept by touch position. ``credits`` are the channel totals (= simplified Shapley);
-    ``extra["by_position"]`` is the channel x position table (positions from 1)."""
+    ``extra["by_position"]`` is the channel x position table (positions from 1);
+    ``per_journey()`` is at channel level (each journey split equally over its channels)."""
     st = _statistics_for(journeys, threads=threads, contents="ordered")
     d = _core.ordered_shapley(st._state)
     conv = np.asarray(d["conversions"])
     by_position = pd.DataFrame(conv, index=pd.Index(d["channels"], name="channel"),
                                columns=pd.RangeIndex(1, conv.shape[1] + 1, name="position"))
+    per_journey = None
+    if isinstance(journeys, Journeys):
+        def per_journey() -> pd.DataFrame:  # channel level: each journey split equally over its channels
+            ones = [1.0] * len(journeys.channels)
+            return _per_journey_frame(journeys, _core.proportional_per_journey(journeys._store, ones))
+
     return AttributionResult("ordered_shapley", {}, d["channels"], conv.sum(axis=1), np.asarray(d["value"]).sum(axis=1),
-                             extra={"by_position": by_position})
+                             per_journey=per_journey, extra={"by_position": by_position})
 
 
 def roles(journeys: Journeys | Statistics, plan: Any = None, threads: int = 0) -> RolesResult:
