@@ -123,6 +123,25 @@ BOOST_AUTO_TEST_CASE(from_paths_trims_and_sorts_the_dictionary) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(from_path_buffer_reads_arrow_layouts) {
+  const std::string data = "a > bcc>a ";  // rows "a > b", "cc>a" and " " (an empty path)
+  const std::vector<std::int32_t> o32{0, 5, 9, 10};
+  const std::vector<std::int64_t> o64{0, 5, 9, 10};
+  const std::vector<double> c{1, 2, 3};
+  BOOST_CHECK_THROW((void)ta::from_path_buffer<std::int32_t>(data, o32, c, {}, {}), std::invalid_argument);
+  const std::vector<std::int32_t> ok32{0, 5, 9};
+  const std::vector<std::int64_t> ok64{0, 5, 9};
+  const std::vector<double> c2{1, 2};
+  const auto a = ta::from_path_buffer<std::int32_t>(data, ok32, c2, {}, {}, ">", {}, 2);
+  const auto b = ta::from_path_buffer<std::int64_t>(data, ok64, c2, {}, {}, ">", {}, 1);
+  BOOST_TEST((a.channels == std::vector<std::string>{"a", "b", "cc"}));
+  BOOST_TEST((a.touches == std::vector<ta::ChannelId>{0, 1, 2, 0}));
+  BOOST_TEST((a.offsets == std::vector<std::int64_t>{0, 2, 4}));
+  BOOST_TEST((b.touches == a.touches));
+  const std::vector<std::int64_t> bad{0, 5, 99, 8};
+  BOOST_CHECK_THROW((void)ta::from_path_buffer<std::int64_t>(data, bad, c, {}, {}), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(from_paths_names_row_and_column) {
   std::vector<std::string_view> p{"a > b", "a >  > b", ""};
   std::vector<double> c{1, 1, 1};

@@ -210,28 +210,23 @@ inline void JourneyStore::add(const std::vector<std::string>& path, double conve
   nulls.push_back(nulls_);
 }
 
-/// Builds a store from aggregated path strings such as "press > instagram > search".
-///
-/// Each path is split on `sep`; channel names are trimmed of white space. `value` and
-/// `nulls` may be empty (treated as zeros). Parsing runs in parallel chunks with local
-/// dictionaries merged by name, so the result is the same for every thread count.
-/// Errors name the first offending row and its column: empty path or channel name,
-/// negative or non-finite weights.
-[[nodiscard]] inline JourneyStore from_paths(std::span<const std::string_view> paths, std::span<const double> conversions,
-                                             std::span<const double> value, std::span<const double> nulls,
-                                             std::string_view sep = ">", const PathColumns& columns = {},
-                                             int threads = 0) {
-  const std::size_t n = paths.size();
+/// Builds a store from n path strings given by path_at(i) -> std::string_view (see
+/// from_paths); the views must stay valid during the call.
+template <class PathAt>
+[[nodiscard]] JourneyStore from_paths_with(std::size_t n, PathAt&& path_at, std::span<const double> conversions,
+                                           std::span<const double> value, std::span<const double> nulls,
+                                           std::string_view sep, const PathColumns& columns, int threads) {
   if (sep.empty()) fail("sep must be a non-empty string");
   if (conversions.size() != n) fail("column '", columns.conversions, "' has ", conversions.size(), " rows, path has ", n);
   if (!value.empty() && value.size() != n) fail("column '", columns.value, "' has ", value.size(), " rows, path has ", n);
   if (!nulls.empty() && nulls.size() != n) fail("column '", columns.nulls, "' has ", nulls.size(), " rows, path has ", n);
+  // Each chunk writes its journeys' lengths into offsets[r + 1]; a prefix sum follows.
+  std::vector<std::int64_t> offsets(n + 1, 0);
 
   struct Chunk {
     std::size_t begin = 0, end = 0;
     std::vector<std::string> names;
     std::vector<ChannelId> touches;
-    std::vector<std::int64_t> lengths;
     std::size_t error_row = static_cast<std::size_t>(-1);
     std::string error;
   };
@@ -244,7 +239,6 @@ inline void JourneyStore::add(const std::vector<std::string>& path, double conve
       ch.begin = n * c / n_chunks;
       ch.end = n * (c + 1) / n_chunks;
       detail::TokenDict dict;
-      ch.lengths.reserve(ch.end - ch.begin);
       ch.touches.reserve((ch.end - ch.begin) * 4);
       for (std::size_t r = ch.begin; r < ch.end; ++r) {
         auto set_error = [&](std::string msg) {
@@ -264,7 +258,7 @@ inline void JourneyStore::add(const std::vector<std::string>& path, double conve
           set_error(format_message("row ", r, ", column '", columns.nulls, "': expected a finite number >= 0, got ", nv));
           break;
         }
-        const std::string_view p = paths[r];
+        const std::string_view p = path_at(r);
         if (detail::trim(p).empty()) {
           set_error(format_message("row ", r, ", column '", columns.path, "': empty path"));
           break;
@@ -286,7 +280,7 @@ inline void JourneyStore::add(const std::vector<std::string>& path, double conve
           pos = next + sep.size();
         }
         if (bad) break;
-        ch.lengths.push_back(len);
+        offsets[r + 1] = len;
       }
       ch.names.assign(dict.names().begin(), dict.names().end());
     }
@@ -302,23 +296,56 @@ inline void JourneyStore::add(const std::vector<std::string>& path, double conve
   std::size_t total = 0;
   for (const auto& ch : chunks) total += ch.touches.size();
   s.touches.resize(total);
-  s.offsets.resize(n + 1);
-  s.offsets[0] = 0;
   {
-    std::size_t t = 0, r = 0;
+    std::size_t t = 0;
     for (auto& ch : chunks) {
       const auto map = detail::remap_to(ch.names, s.channels);
       for (auto id : ch.touches) s.touches[t++] = map[static_cast<std::size_t>(id)];
-      for (auto len : ch.lengths) {
-        s.offsets[r + 1] = s.offsets[r] + len;
-        ++r;
-      }
+      std::vector<ChannelId>().swap(ch.touches);  // release as we go: peak memory ~ store + one chunk
     }
   }
+  for (std::size_t r = 0; r < n; ++r) offsets[r + 1] += offsets[r];
+  s.offsets = std::move(offsets);
   s.conversions.assign(conversions.begin(), conversions.end());
   s.value = value.empty() ? std::vector<double>(n, 0.0) : std::vector<double>(value.begin(), value.end());
   s.nulls = nulls.empty() ? std::vector<double>(n, 0.0) : std::vector<double>(nulls.begin(), nulls.end());
   return s;
+}
+
+/// Builds a store from aggregated path strings such as "press > instagram > search".
+///
+/// Each path is split on `sep`; channel names are trimmed of white space. `value` and
+/// `nulls` may be empty (treated as zeros). Parsing runs in parallel chunks with local
+/// dictionaries merged by name, so the result is the same for every thread count.
+/// Errors name the first offending row and its column: empty path or channel name,
+/// negative or non-finite weights.
+[[nodiscard]] inline JourneyStore from_paths(std::span<const std::string_view> paths, std::span<const double> conversions,
+                                             std::span<const double> value, std::span<const double> nulls,
+                                             std::string_view sep = ">", const PathColumns& columns = {},
+                                             int threads = 0) {
+  return from_paths_with(
+      paths.size(), [&](std::size_t i) { return paths[i]; }, conversions, value, nulls, sep, columns, threads);
+}
+
+/// Same, for UTF-8 strings stored back to back (Arrow string / large_string layout):
+/// path i is data[offsets[i], offsets[i + 1]). No per-row objects are created.
+template <class Offset>
+[[nodiscard]] JourneyStore from_path_buffer(std::string_view data, std::span<const Offset> offsets,
+                                            std::span<const double> conversions, std::span<const double> value,
+                                            std::span<const double> nulls, std::string_view sep = ">",
+                                            const PathColumns& columns = {}, int threads = 0) {
+  if (offsets.empty()) fail("path buffer: offsets must have n + 1 entries");
+  const std::size_t n = offsets.size() - 1;
+  for (std::size_t i = 0; i < n; ++i)
+    if (offsets[i] < 0 || offsets[i + 1] < offsets[i] || static_cast<std::size_t>(offsets[i + 1]) > data.size())
+      fail("path buffer: offsets ", offsets[i], "..", offsets[i + 1], " of row ", i, " lie outside the data (",
+           data.size(), " bytes)");
+  return from_paths_with(
+      n,
+      [&](std::size_t i) {
+        return data.substr(static_cast<std::size_t>(offsets[i]), static_cast<std::size_t>(offsets[i + 1] - offsets[i]));
+      },
+      conversions, value, nulls, sep, columns, threads);
 }
 
 /// Journeys built from touch events, with bookkeeping of what the lookback window left out.

@@ -62,12 +62,19 @@ def _parse_paths(paths: pd.Series, name: str, conversions, value, nulls, sep: st
         pa = None
     if pa is not None:
         try:
-            arr = pa.array(paths, type=pa.large_string(), from_pandas=True)
+            arr = pa.array(paths, from_pandas=True)  # zero-copy for Arrow-backed string columns
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise ValueError(f"column '{name}': every path must be a string ({exc})") from None
-        arr = arr if isinstance(arr, pa.Array) else arr.combine_chunks()
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        if arr.type not in (pa.string(), pa.large_string()):
+            try:
+                arr = arr.cast(pa.large_string())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise ValueError(f"column '{name}': every path must be a string, got {arr.type} ({exc})") from None
+        width = np.int64 if arr.type == pa.large_string() else np.int32
         buffers = arr.buffers()
-        offsets = np.frombuffer(buffers[1], dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8)
+        offsets = np.frombuffer(buffers[1], dtype=width, count=len(arr) + 1, offset=arr.offset * np.dtype(width).itemsize)
         data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
         return _core.JourneyStore.from_path_buffer(
             data, np.ascontiguousarray(offsets), conversions, value, nulls, sep=sep, columns=columns, threads=threads
