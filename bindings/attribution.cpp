@@ -347,6 +347,19 @@ void register_attribution(pybind11::module_& m) {
       py::arg("tolerance") = 1e-13, py::arg("direct_max_states") = std::size_t{1500});
 
   sub.def(
+      "markov_log_likelihood",
+      [](const ta::AttributionStats& train, const ta::JourneyStore& test, int order) {
+        ta::HeldOutScore r;
+        {
+          py::gil_scoped_release release;
+          r = ta::markov_log_likelihood(train, test, order);
+        }
+        return py::make_tuple(r.log_likelihood, r.weight);
+      },
+      py::arg("train"), py::arg("test"), py::kw_only(), py::arg("order"),
+      "Held-out log-likelihood of test journeys under the order-k chain of train (add-one smoothing).");
+
+  sub.def(
       "shapley",
       [](const ta::AttributionStats& st, const std::string& value_function, const std::string& unseen, int max_channels,
          int threads) {

@@ -366,6 +366,21 @@ BOOST_AUTO_TEST_CASE(order_two_chain_recovers_its_transitions) {
   BOOST_TEST(checked == 4);
 }
 
+BOOST_AUTO_TEST_CASE(held_out_log_likelihood_by_hand) {
+  // train: a -> conv (1), a -> b -> null (1). Rows: start {a: 2}, a {conv: 1, b: 1}, b {null: 1}.
+  ta::JourneyStore train, test;
+  train.add({"a"}, 1);
+  train.add({"a", "b"}, 0, 0, 1);
+  test.add({"a", "a"}, 2);  // collapsed to a -> conv
+  test.add({"c"}, 0, 0, 1);  // unseen channel
+  const auto r = ta::markov_log_likelihood(ta::count(train), test, 1);
+  const double targets = 4.0;  // a, b, (conversion), (null)
+  const double a_conv = std::log(3.0 / (2 + targets)) + std::log(2.0 / (2 + targets));
+  const double c_null = std::log(1.0 / (2 + targets)) + std::log(1.0 / (0 + targets));
+  BOOST_TEST(r.log_likelihood == 2 * a_conv + c_null, tt::tolerance(1e-12));
+  BOOST_TEST(r.weight == 3.0);
+}
+
 BOOST_AUTO_TEST_CASE(no_conversions_is_an_error) {
   ta::JourneyStore s;
   s.add({"a"}, 0, 0, 2);
