@@ -74,6 +74,7 @@ def test_arrow_table_and_list_fallback_give_the_same_store(paths):
         (lambda d: d.assign(path=["a", "b >  > c", "c", "d"]), "row 1, column 'path': empty channel name"),
         (lambda d: d.assign(path=["a", "b", "   ", "d"]), "row 2, column 'path': empty path"),
         (lambda d: d.assign(path=["a", None, "c", "d"]), "row 1, column 'path': missing path"),
+        (lambda d: d.assign(path=pd.Series(["a", "b", 3, "d"], dtype=object)), "row 2, column 'path': expected a path"),
         (lambda d: d.drop(columns="conv"), "column 'conv' (conversions) not found"),
     ],
 )

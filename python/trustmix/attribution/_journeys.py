@@ -50,6 +50,14 @@ def _to_pandas(data: Any) -> pd.DataFrame:
     raise ValueError(f"expected a pandas DataFrame or an Arrow-compatible table, got {type(data).__name__}")
 
 
+def _raise_first_non_string(paths: pd.Series, name: str) -> None:
+    """Error path only: names the first row whose path is not a string."""
+    bad = np.flatnonzero(~paths.map(lambda x: isinstance(x, str)).to_numpy(dtype=bool))
+    if bad.size:
+        row = int(bad[0])
+        raise ValueError(f"row {row}, column '{name}': expected a path string, got {paths.iloc[row]!r}")
+
+
 def _parse_paths(paths: pd.Series, name: str, conversions, value, nulls, sep: str, columns, threads: int):
     """Hands the path strings to C++ without a Python loop: Arrow buffers when pyarrow is
     present, else a list of str objects that C++ reads in place."""
@@ -63,8 +71,9 @@ def _parse_paths(paths: pd.Series, name: str, conversions, value, nulls, sep: st
     if pa is not None:
         try:
             arr = pa.array(paths, from_pandas=True)  # zero-copy for Arrow-backed string columns
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise ValueError(f"column '{name}': every path must be a string ({exc})") from None
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            _raise_first_non_string(paths, name)
+            raise
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
         if arr.type not in (pa.string(), pa.large_string()):
@@ -79,7 +88,7 @@ def _parse_paths(paths: pd.Series, name: str, conversions, value, nulls, sep: st
         return _core.JourneyStore.from_path_buffer(
             data, np.ascontiguousarray(offsets), conversions, value, nulls, sep=sep, columns=columns, threads=threads
         )
-    values = paths.to_list()
+    values = paths.to_list()  # C++ reads the str objects in place and names a non-string row
     return _core.JourneyStore.from_path_list(values, conversions, value, nulls, sep=sep, columns=columns, threads=threads)
 
 
