@@ -196,6 +196,14 @@ void register_attribution(pybind11::module_& m) {
           "Builds journeys from touch and conversion events; returns (store, bookkeeping dict).")
       .def_static("from_arrays", &store_from_arrays, py::arg("channels"), py::arg("offsets"), py::arg("touches"),
                   py::arg("touch_age_days"), py::arg("conversions"), py::arg("value"), py::arg("nulls"))
+      .def(
+          "take",
+          [](const ta::JourneyStore& s, const Int64Array& rows) {
+            const std::span<const std::int64_t> r(rows.data(), static_cast<std::size_t>(rows.size()));
+            py::gil_scoped_release release;
+            return ta::take(s, r);
+          },
+          py::arg("rows"), "The journeys at `rows`, channel dictionary reduced to the channels they use.")
       .def("__len__", &ta::JourneyStore::size)
       .def_property_readonly("channels", [](const ta::JourneyStore& s) { return s.channels; })
       .def_property_readonly("offsets", [](const ta::JourneyStore& s) { return to_array(s.offsets); })

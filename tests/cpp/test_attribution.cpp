@@ -167,6 +167,21 @@ BOOST_AUTO_TEST_CASE(from_paths_names_row_and_column) {
              std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(take_keeps_rows_and_reduces_the_dictionary) {
+  const auto s = small_store();  // a>b>c, b>b, c, a>c
+  const std::vector<std::int64_t> rows{3, 1, 1};
+  const auto t = ta::take(s, rows);
+  BOOST_TEST((t.channels == std::vector<std::string>{"a", "b", "c"}));
+  BOOST_TEST((t.touches == std::vector<ta::ChannelId>{0, 2, 1, 1, 1, 1}));
+  BOOST_TEST((t.nulls == std::vector<double>{3, 1, 1}));
+  const std::vector<std::int64_t> only_b{1};
+  const auto b = ta::take(s, only_b);
+  BOOST_TEST((b.channels == std::vector<std::string>{"b"}));
+  BOOST_TEST((b.touches == std::vector<ta::ChannelId>{0, 0}));
+  const std::vector<std::int64_t> bad{4};
+  BOOST_CHECK_THROW((void)ta::take(s, bad), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(from_events_splits_after_conversions_and_applies_lookback) {
   // user 0: x@0, y@5, conversion@6, z@7, conversion@20 (lookback 10: z is at 13 before, outside),
   // w@21 -> null journey. user 1: y@100, conversion@100.

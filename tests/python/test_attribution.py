@@ -54,6 +54,17 @@ def test_from_paths_encodes_and_round_trips(journeys):
     assert again.channels == journeys.channels and again.to_frame().equals(frame)
 
 
+def test_subsetting_journeys(journeys):
+    sub = journeys[np.array([False, True, False, True])]
+    assert sub.to_frame()["path"].tolist() == ["b > b", "a > c"]
+    assert journeys[1:2].channels == ["b"]
+    assert journeys.take([3, 0]).to_frame()["nulls"].tolist() == [3, 0]
+    with pytest.raises(ValueError, match="one entry per journey"):
+        journeys[np.array([True, False])]
+    with pytest.raises(ValueError, match="outside"):
+        journeys.take([7])
+
+
 def test_arrow_table_and_list_fallback_give_the_same_store(paths):
     pa = pytest.importorskip("pyarrow")
     a = ta.Journeys.from_paths(pa.Table.from_pandas(paths), path="path", conversions="conv", nulls="nul")

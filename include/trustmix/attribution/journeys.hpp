@@ -348,6 +348,45 @@ template <class Offset>
       conversions, value, nulls, sep, columns, threads);
 }
 
+/// The journeys at `rows` (in that order; repeats allowed), with the channel dictionary
+/// reduced to the channels they use.
+[[nodiscard]] inline JourneyStore take(const JourneyStore& s, std::span<const std::int64_t> rows) {
+  JourneyStore out;
+  std::vector<char> used(s.n_channels(), 0);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] < 0 || static_cast<std::size_t>(rows[i]) >= s.size())
+      fail("take: rows[", i, "] = ", rows[i], " is outside [0, ", s.size(), ")");
+    total += s.path(static_cast<std::size_t>(rows[i])).size();
+  }
+  out.offsets.reserve(rows.size() + 1);
+  out.touches.reserve(total);
+  if (s.has_times()) out.touch_age_days.reserve(total);
+  for (const auto r : rows) {
+    const auto j = static_cast<std::size_t>(r);
+    for (const auto id : s.path(j)) {
+      out.touches.push_back(id);
+      used[static_cast<std::size_t>(id)] = 1;
+    }
+    if (s.has_times()) {
+      const auto a = s.ages(j);
+      out.touch_age_days.insert(out.touch_age_days.end(), a.begin(), a.end());
+    }
+    out.offsets.push_back(static_cast<std::int64_t>(out.touches.size()));
+    out.conversions.push_back(s.conversions[j]);
+    out.value.push_back(s.value[j]);
+    out.nulls.push_back(s.nulls[j]);
+  }
+  std::vector<ChannelId> map(s.n_channels(), -1);
+  for (std::size_t c = 0; c < s.n_channels(); ++c)
+    if (used[c]) {
+      map[c] = static_cast<ChannelId>(out.channels.size());
+      out.channels.push_back(s.channels[c]);  // stays sorted
+    }
+  for (auto& t : out.touches) t = map[static_cast<std::size_t>(t)];
+  return out;
+}
+
 /// Journeys built from touch events, with bookkeeping of what the lookback window left out.
 struct EventJourneys {
   JourneyStore store;

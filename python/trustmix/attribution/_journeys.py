@@ -297,6 +297,30 @@ class Journeys:
         """Sum of non-converting journeys."""
         return float(self._store.nulls.sum())
 
+    def take(self, rows: Any) -> "Journeys":
+        """The journeys at integer positions ``rows`` (in that order), channel dictionary
+        reduced to the channels they use; ``info`` rows follow."""
+        idx = np.asarray(rows)
+        if idx.dtype == bool:
+            raise ValueError("take expects integer positions; use journeys[mask] for a boolean mask")
+        idx = idx.astype(np.int64, copy=False)
+        if idx.ndim != 1:
+            raise ValueError(f"rows must be one-dimensional, got shape {idx.shape}")
+        info = None if self.info is None else self.info.iloc[idx].reset_index(drop=True)
+        return Journeys(self._store.take(np.ascontiguousarray(idx)), info, {"source": self.source})
+
+    def __getitem__(self, key: Any) -> "Journeys":
+        """``journeys[mask]`` (boolean, one per journey), ``journeys[positions]`` or a slice."""
+        n = len(self)
+        if isinstance(key, slice):
+            return self.take(np.arange(n)[key])
+        arr = np.asarray(key)
+        if arr.dtype == bool:
+            if arr.shape != (n,):
+                raise ValueError(f"boolean mask must have one entry per journey ({n}), got shape {arr.shape}")
+            return self.take(np.flatnonzero(arr))
+        return self.take(arr)
+
     def to_frame(self, sep: str = " > ") -> pd.DataFrame:
         """The journeys as a path table: path, conversions, value, nulls (plus ``info``)."""
         offsets = self._store.offsets

@@ -334,10 +334,7 @@ def select_order(
     if not orders or min(orders) < 1:
         raise ValueError(f"orders must be integers >= 1, got {orders!r}")
     test_mask = np.random.default_rng(seed).random(len(j)) < holdout
-    frame = j.to_frame()
-    cols = dict(path="path", conversions="conversions", value="value", nulls="nulls", sep=">")
-    train = Journeys.from_paths(frame[~test_mask], **cols)
-    test = Journeys.from_paths(frame[test_mask], **cols)
+    train, test = j[~test_mask], j[test_mask]
     stats = Statistics.from_journeys(train, orders=orders, contents="transitions")
     rows = []
     for k in orders:
