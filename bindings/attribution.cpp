@@ -110,26 +110,27 @@ void register_attribution(pybind11::module_& m) {
                                "Journeys in columnar form: dictionary-encoded channel ids in one contiguous array.")
       .def_static(
           "from_path_buffer",
-          [](const py::buffer& data, const Int64Array& offsets, const DoubleArray& conversions,
+          [](const py::buffer& data, const py::array& offsets, const DoubleArray& conversions,
              const std::optional<DoubleArray>& value, const std::optional<DoubleArray>& nulls, const std::string& sep,
              const std::vector<std::string>& columns, int threads) {
-            // Arrow large_string layout: row i is data[offsets[i] : offsets[i + 1]].
+            // Arrow string (int32 offsets) or large_string (int64) layout, read in place.
             const py::buffer_info info = data.request();
-            const auto* base = static_cast<const char*>(info.ptr);
-            const auto size = static_cast<std::int64_t>(info.size * info.itemsize);
-            const auto n = static_cast<std::size_t>(std::max<py::ssize_t>(0, offsets.size() - 1));
-            std::vector<std::string_view> paths(n);
-            const auto* o = offsets.data();
-            for (std::size_t i = 0; i < n; ++i) {
-              if (o[i] < 0 || o[i + 1] < o[i] || o[i + 1] > size) throw std::invalid_argument("path buffer: bad offsets");
-              paths[i] = std::string_view(base + o[i], static_cast<std::size_t>(o[i + 1] - o[i]));
-            }
+            const std::string_view bytes(static_cast<const char*>(info.ptr),
+                                         static_cast<std::size_t>(info.size * info.itemsize));
             ta::PathColumns cols;
             if (columns.size() == 4) cols = {columns[0], columns[1], columns[2], columns[3]};
             const std::span<const double> conv{conversions.data(), static_cast<std::size_t>(conversions.size())};
             const auto vs = span_of(value), ns = span_of(nulls);
+            if (py::isinstance<py::array_t<std::int32_t>>(offsets)) {
+              const auto o = offsets.cast<py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>>();
+              const std::span<const std::int32_t> os(o.data(), static_cast<std::size_t>(o.size()));
+              py::gil_scoped_release release;
+              return ta::from_path_buffer(bytes, os, conv, vs, ns, sep, cols, threads);
+            }
+            const auto o = offsets.cast<Int64Array>();
+            const std::span<const std::int64_t> os(o.data(), static_cast<std::size_t>(o.size()));
             py::gil_scoped_release release;
-            return ta::from_paths(paths, conv, vs, ns, sep, cols, threads);
+            return ta::from_path_buffer(bytes, os, conv, vs, ns, sep, cols, threads);
           },
           py::arg("data"), py::arg("offsets"), py::arg("conversions"), py::arg("value") = py::none(),
           py::arg("nulls") = py::none(), py::kw_only(), py::arg("sep") = ">",
@@ -195,6 +196,14 @@ void register_attribution(pybind11::module_& m) {
           "Builds journeys from touch and conversion events; returns (store, bookkeeping dict).")
       .def_static("from_arrays", &store_from_arrays, py::arg("channels"), py::arg("offsets"), py::arg("touches"),
                   py::arg("touch_age_days"), py::arg("conversions"), py::arg("value"), py::arg("nulls"))
+      .def(
+          "take",
+          [](const ta::JourneyStore& s, const Int64Array& rows) {
+            const std::span<const std::int64_t> r(rows.data(), static_cast<std::size_t>(rows.size()));
+            py::gil_scoped_release release;
+            return ta::take(s, r);
+          },
+          py::arg("rows"), "The journeys at `rows`, channel dictionary reduced to the channels they use.")
       .def("__len__", &ta::JourneyStore::size)
       .def_property_readonly("channels", [](const ta::JourneyStore& s) { return s.channels; })
       .def_property_readonly("offsets", [](const ta::JourneyStore& s) { return to_array(s.offsets); })
@@ -344,6 +353,19 @@ void register_attribution(pybind11::module_& m) {
       },
       py::arg("statistics"), py::kw_only(), py::arg("order") = 1, py::arg("threads") = 0, py::arg("solver") = "auto",
       py::arg("tolerance") = 1e-13, py::arg("direct_max_states") = std::size_t{1500});
+
+  sub.def(
+      "markov_log_likelihood",
+      [](const ta::AttributionStats& train, const ta::JourneyStore& test, int order) {
+        ta::HeldOutScore r;
+        {
+          py::gil_scoped_release release;
+          r = ta::markov_log_likelihood(train, test, order);
+        }
+        return py::make_tuple(r.log_likelihood, r.weight);
+      },
+      py::arg("train"), py::arg("test"), py::kw_only(), py::arg("order"),
+      "Held-out log-likelihood of test journeys under the order-k chain of train (add-one smoothing).");
 
   sub.def(
       "shapley",

@@ -123,6 +123,25 @@ BOOST_AUTO_TEST_CASE(from_paths_trims_and_sorts_the_dictionary) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(from_path_buffer_reads_arrow_layouts) {
+  const std::string data = "a > bcc>a ";  // rows "a > b", "cc>a" and " " (an empty path)
+  const std::vector<std::int32_t> o32{0, 5, 9, 10};
+  const std::vector<std::int64_t> o64{0, 5, 9, 10};
+  const std::vector<double> c{1, 2, 3};
+  BOOST_CHECK_THROW((void)ta::from_path_buffer<std::int32_t>(data, o32, c, {}, {}), std::invalid_argument);
+  const std::vector<std::int32_t> ok32{0, 5, 9};
+  const std::vector<std::int64_t> ok64{0, 5, 9};
+  const std::vector<double> c2{1, 2};
+  const auto a = ta::from_path_buffer<std::int32_t>(data, ok32, c2, {}, {}, ">", {}, 2);
+  const auto b = ta::from_path_buffer<std::int64_t>(data, ok64, c2, {}, {}, ">", {}, 1);
+  BOOST_TEST((a.channels == std::vector<std::string>{"a", "b", "cc"}));
+  BOOST_TEST((a.touches == std::vector<ta::ChannelId>{0, 1, 2, 0}));
+  BOOST_TEST((a.offsets == std::vector<std::int64_t>{0, 2, 4}));
+  BOOST_TEST((b.touches == a.touches));
+  const std::vector<std::int64_t> bad{0, 5, 99, 8};
+  BOOST_CHECK_THROW((void)ta::from_path_buffer<std::int64_t>(data, bad, c, {}, {}), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(from_paths_names_row_and_column) {
   std::vector<std::string_view> p{"a > b", "a >  > b", ""};
   std::vector<double> c{1, 1, 1};
@@ -146,6 +165,21 @@ BOOST_AUTO_TEST_CASE(from_paths_names_row_and_column) {
   std::vector<std::string_view> empty{"a", "  ", "c"};
   BOOST_TEST(message([&] { (void)ta::from_paths(empty, c, {}, {}, ">", cols, 1); }).find("row 1, column 'path': empty path") !=
              std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(take_keeps_rows_and_reduces_the_dictionary) {
+  const auto s = small_store();  // a>b>c, b>b, c, a>c
+  const std::vector<std::int64_t> rows{3, 1, 1};
+  const auto t = ta::take(s, rows);
+  BOOST_TEST((t.channels == std::vector<std::string>{"a", "b", "c"}));
+  BOOST_TEST((t.touches == std::vector<ta::ChannelId>{0, 2, 1, 1, 1, 1}));
+  BOOST_TEST((t.nulls == std::vector<double>{3, 1, 1}));
+  const std::vector<std::int64_t> only_b{1};
+  const auto b = ta::take(s, only_b);
+  BOOST_TEST((b.channels == std::vector<std::string>{"b"}));
+  BOOST_TEST((b.touches == std::vector<ta::ChannelId>{0, 0}));
+  const std::vector<std::int64_t> bad{4};
+  BOOST_CHECK_THROW((void)ta::take(s, bad), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(from_events_splits_after_conversions_and_applies_lookback) {
@@ -345,6 +379,21 @@ BOOST_AUTO_TEST_CASE(order_two_chain_recovers_its_transitions) {
     ++checked;
   }
   BOOST_TEST(checked == 4);
+}
+
+BOOST_AUTO_TEST_CASE(held_out_log_likelihood_by_hand) {
+  // train: a -> conv (1), a -> b -> null (1). Rows: start {a: 2}, a {conv: 1, b: 1}, b {null: 1}.
+  ta::JourneyStore train, test;
+  train.add({"a"}, 1);
+  train.add({"a", "b"}, 0, 0, 1);
+  test.add({"a", "a"}, 2);  // collapsed to a -> conv
+  test.add({"c"}, 0, 0, 1);  // unseen channel
+  const auto r = ta::markov_log_likelihood(ta::count(train), test, 1);
+  const double targets = 4.0;  // a, b, (conversion), (null)
+  const double a_conv = std::log(3.0 / (2 + targets)) + std::log(2.0 / (2 + targets));
+  const double c_null = std::log(1.0 / (2 + targets)) + std::log(1.0 / (0 + targets));
+  BOOST_TEST(r.log_likelihood == 2 * a_conv + c_null, tt::tolerance(1e-12));
+  BOOST_TEST(r.weight == 3.0);
 }
 
 BOOST_AUTO_TEST_CASE(no_conversions_is_an_error) {

@@ -54,6 +54,17 @@ def test_from_paths_encodes_and_round_trips(journeys):
     assert again.channels == journeys.channels and again.to_frame().equals(frame)
 
 
+def test_subsetting_journeys(journeys):
+    sub = journeys[np.array([False, True, False, True])]
+    assert sub.to_frame()["path"].tolist() == ["b > b", "a > c"]
+    assert journeys[1:2].channels == ["b"]
+    assert journeys.take([3, 0]).to_frame()["nulls"].tolist() == [3, 0]
+    with pytest.raises(ValueError, match="one entry per journey"):
+        journeys[np.array([True, False])]
+    with pytest.raises(ValueError, match="outside"):
+        journeys.take([7])
+
+
 def test_arrow_table_and_list_fallback_give_the_same_store(paths):
     pa = pytest.importorskip("pyarrow")
     a = ta.Journeys.from_paths(pa.Table.from_pandas(paths), path="path", conversions="conv", nulls="nul")
@@ -74,6 +85,7 @@ def test_arrow_table_and_list_fallback_give_the_same_store(paths):
         (lambda d: d.assign(path=["a", "b >  > c", "c", "d"]), "row 1, column 'path': empty channel name"),
         (lambda d: d.assign(path=["a", "b", "   ", "d"]), "row 2, column 'path': empty path"),
         (lambda d: d.assign(path=["a", None, "c", "d"]), "row 1, column 'path': missing path"),
+        (lambda d: d.assign(path=pd.Series(["a", "b", 3, "d"], dtype=object)), "row 2, column 'path': expected a path"),
         (lambda d: d.drop(columns="conv"), "column 'conv' (conversions) not found"),
     ],
 )
@@ -156,7 +168,8 @@ def test_rule_based_hand_computed(journeys):
 def test_totals_and_per_journey_add_up():
     df = random_paths(3000, 6, 1)
     j = ta.Journeys.from_paths(df, path="path", conversions="conversions", value="value", nulls="nulls")
-    for fn in (ta.first_touch, ta.last_touch, ta.linear, ta.position_based, ta.shapley, ta.simplified_shapley):
+    for fn in (ta.first_touch, ta.last_touch, ta.linear, ta.position_based, ta.shapley, ta.simplified_shapley,
+               ta.ordered_shapley):
         r = fn(j)
         assert r.credits["conversions"].sum() == pytest.approx(df["conversions"].sum(), rel=1e-12)
         assert r.credits["value"].sum() == pytest.approx(df["value"].sum(), rel=1e-12)
@@ -351,3 +364,20 @@ def test_dask_local_cluster_with_two_workers():
     assert ta.markov(st, order=2).credits.equals(ta.markov(whole, order=2).credits)
     with pytest.raises(ValueError, match="not found"):
         ta.statistics_from_dask(dd.from_pandas(df, npartitions=2), path="route")
+
+
+# A format-1 state written by this version (journeys "a > b" converting once, "b" once
+# not, transitions only), zlib-compressed: later versions must keep reading it.
+_FORMAT_1_STATE = "eNoL8XUMZmRgYGBigABGKJ0IYyQxIskwMrJCeTD1CB0wwIIkgy7HhFOGBS7z7z9uuf8YcqNgeAJGEuVhKQsAiTAGHw=="
+
+
+def test_format_1_state_still_reads():
+    import base64
+    import zlib
+
+    old = ta.Statistics.from_bytes(zlib.decompress(base64.b64decode(_FORMAT_1_STATE)))
+    fresh = ta.Statistics.from_journeys(
+        ta.Journeys.from_paths(pd.DataFrame({"path": ["a > b", "b"], "conversions": [1.0, 0.0], "nulls": [0.0, 1.0]}),
+                               nulls="nulls"), contents="transitions")
+    assert old == fresh
+    assert credits(ta.markov(old)) == pytest.approx({"a": 1 / 3, "b": 2 / 3})  # RE_a = 1/2, RE_b = 1

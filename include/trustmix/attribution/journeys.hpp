@@ -86,6 +86,52 @@ inline std::string_view trim(std::string_view s) {
   return s.substr(b, e - b + 1);
 }
 
+/// Channel-name dictionary for parsing: open addressing on an FNV-1a hash, names viewed
+/// in the input buffer (no allocation per token).
+class TokenDict {
+ public:
+  TokenDict() : slots_(64, -1), hashes_(64, 0) {}
+  static std::uint64_t hash(std::string_view s) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    return h;
+  }
+  ChannelId find_or_add(std::string_view token) {
+    const std::uint64_t h = hash(token);
+    std::size_t mask = slots_.size() - 1, i = static_cast<std::size_t>(h) & mask;
+    while (slots_[i] >= 0) {
+      if (hashes_[i] == h && names_[static_cast<std::size_t>(slots_[i])] == token) return slots_[i];
+      i = (i + 1) & mask;
+    }
+    const auto id = static_cast<ChannelId>(names_.size());
+    names_.push_back(token);
+    slots_[i] = id;
+    hashes_[i] = h;
+    if (2 * names_.size() > slots_.size()) grow();
+    return id;
+  }
+  [[nodiscard]] const std::vector<std::string_view>& names() const { return names_; }
+
+ private:
+  std::vector<ChannelId> slots_;
+  std::vector<std::uint64_t> hashes_;
+  std::vector<std::string_view> names_;
+  void grow() {
+    std::vector<ChannelId> slots(slots_.size() * 2, -1);
+    std::vector<std::uint64_t> hashes(slots.size(), 0);
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t k = 0; k < slots_.size(); ++k) {
+      if (slots_[k] < 0) continue;
+      std::size_t i = static_cast<std::size_t>(hashes_[k]) & mask;
+      while (slots[i] >= 0) i = (i + 1) & mask;
+      slots[i] = slots_[k];
+      hashes[i] = hashes_[k];
+    }
+    slots_ = std::move(slots);
+    hashes_ = std::move(hashes);
+  }
+};
+
 inline void check_weight(double v, std::size_t row, const std::string& column) {
   if (!std::isfinite(v) || v < 0.0)
     fail("row ", row, ", column '", column, "': expected a finite number >= 0, got ", v);
@@ -164,28 +210,23 @@ inline void JourneyStore::add(const std::vector<std::string>& path, double conve
   nulls.push_back(nulls_);
 }
 
-/// Builds a store from aggregated path strings such as "press > instagram > search".
-///
-/// Each path is split on `sep`; channel names are trimmed of white space. `value` and
-/// `nulls` may be empty (treated as zeros). Parsing runs in parallel chunks with local
-/// dictionaries merged by name, so the result is the same for every thread count.
-/// Errors name the first offending row and its column: empty path or channel name,
-/// negative or non-finite weights.
-[[nodiscard]] inline JourneyStore from_paths(std::span<const std::string_view> paths, std::span<const double> conversions,
-                                             std::span<const double> value, std::span<const double> nulls,
-                                             std::string_view sep = ">", const PathColumns& columns = {},
-                                             int threads = 0) {
-  const std::size_t n = paths.size();
+/// Builds a store from n path strings given by path_at(i) -> std::string_view (see
+/// from_paths); the views must stay valid during the call.
+template <class PathAt>
+[[nodiscard]] JourneyStore from_paths_with(std::size_t n, PathAt&& path_at, std::span<const double> conversions,
+                                           std::span<const double> value, std::span<const double> nulls,
+                                           std::string_view sep, const PathColumns& columns, int threads) {
   if (sep.empty()) fail("sep must be a non-empty string");
   if (conversions.size() != n) fail("column '", columns.conversions, "' has ", conversions.size(), " rows, path has ", n);
   if (!value.empty() && value.size() != n) fail("column '", columns.value, "' has ", value.size(), " rows, path has ", n);
   if (!nulls.empty() && nulls.size() != n) fail("column '", columns.nulls, "' has ", nulls.size(), " rows, path has ", n);
+  // Each chunk writes its journeys' lengths into offsets[r + 1]; a prefix sum follows.
+  std::vector<std::int64_t> offsets(n + 1, 0);
 
   struct Chunk {
     std::size_t begin = 0, end = 0;
     std::vector<std::string> names;
     std::vector<ChannelId> touches;
-    std::vector<std::int64_t> lengths;
     std::size_t error_row = static_cast<std::size_t>(-1);
     std::string error;
   };
@@ -197,8 +238,7 @@ inline void JourneyStore::add(const std::vector<std::string>& path, double conve
       Chunk& ch = chunks[c];
       ch.begin = n * c / n_chunks;
       ch.end = n * (c + 1) / n_chunks;
-      std::unordered_map<std::string_view, ChannelId> dict;
-      ch.lengths.reserve(ch.end - ch.begin);
+      detail::TokenDict dict;
       ch.touches.reserve((ch.end - ch.begin) * 4);
       for (std::size_t r = ch.begin; r < ch.end; ++r) {
         auto set_error = [&](std::string msg) {
@@ -218,7 +258,7 @@ inline void JourneyStore::add(const std::vector<std::string>& path, double conve
           set_error(format_message("row ", r, ", column '", columns.nulls, "': expected a finite number >= 0, got ", nv));
           break;
         }
-        const std::string_view p = paths[r];
+        const std::string_view p = path_at(r);
         if (detail::trim(p).empty()) {
           set_error(format_message("row ", r, ", column '", columns.path, "': empty path"));
           break;
@@ -234,16 +274,15 @@ inline void JourneyStore::add(const std::vector<std::string>& path, double conve
             bad = true;
             break;
           }
-          auto [it, inserted] = dict.try_emplace(token, static_cast<ChannelId>(dict.size()));
-          if (inserted) ch.names.emplace_back(token);
-          ch.touches.push_back(it->second);
+          ch.touches.push_back(dict.find_or_add(token));
           ++len;
           if (next == std::string_view::npos) break;
           pos = next + sep.size();
         }
         if (bad) break;
-        ch.lengths.push_back(len);
+        offsets[r + 1] = len;
       }
+      ch.names.assign(dict.names().begin(), dict.names().end());
     }
   });
   for (const auto& ch : chunks)  // chunks are in row order: the first error is the lowest row
@@ -257,23 +296,95 @@ inline void JourneyStore::add(const std::vector<std::string>& path, double conve
   std::size_t total = 0;
   for (const auto& ch : chunks) total += ch.touches.size();
   s.touches.resize(total);
-  s.offsets.resize(n + 1);
-  s.offsets[0] = 0;
   {
-    std::size_t t = 0, r = 0;
+    std::size_t t = 0;
     for (auto& ch : chunks) {
       const auto map = detail::remap_to(ch.names, s.channels);
       for (auto id : ch.touches) s.touches[t++] = map[static_cast<std::size_t>(id)];
-      for (auto len : ch.lengths) {
-        s.offsets[r + 1] = s.offsets[r] + len;
-        ++r;
-      }
+      std::vector<ChannelId>().swap(ch.touches);  // release as we go: peak memory ~ store + one chunk
     }
   }
+  for (std::size_t r = 0; r < n; ++r) offsets[r + 1] += offsets[r];
+  s.offsets = std::move(offsets);
   s.conversions.assign(conversions.begin(), conversions.end());
   s.value = value.empty() ? std::vector<double>(n, 0.0) : std::vector<double>(value.begin(), value.end());
   s.nulls = nulls.empty() ? std::vector<double>(n, 0.0) : std::vector<double>(nulls.begin(), nulls.end());
   return s;
+}
+
+/// Builds a store from aggregated path strings such as "press > instagram > search".
+///
+/// Each path is split on `sep`; channel names are trimmed of white space. `value` and
+/// `nulls` may be empty (treated as zeros). Parsing runs in parallel chunks with local
+/// dictionaries merged by name, so the result is the same for every thread count.
+/// Errors name the first offending row and its column: empty path or channel name,
+/// negative or non-finite weights.
+[[nodiscard]] inline JourneyStore from_paths(std::span<const std::string_view> paths, std::span<const double> conversions,
+                                             std::span<const double> value, std::span<const double> nulls,
+                                             std::string_view sep = ">", const PathColumns& columns = {},
+                                             int threads = 0) {
+  return from_paths_with(
+      paths.size(), [&](std::size_t i) { return paths[i]; }, conversions, value, nulls, sep, columns, threads);
+}
+
+/// Same, for UTF-8 strings stored back to back (Arrow string / large_string layout):
+/// path i is data[offsets[i], offsets[i + 1]). No per-row objects are created.
+template <class Offset>
+[[nodiscard]] JourneyStore from_path_buffer(std::string_view data, std::span<const Offset> offsets,
+                                            std::span<const double> conversions, std::span<const double> value,
+                                            std::span<const double> nulls, std::string_view sep = ">",
+                                            const PathColumns& columns = {}, int threads = 0) {
+  if (offsets.empty()) fail("path buffer: offsets must have n + 1 entries");
+  const std::size_t n = offsets.size() - 1;
+  for (std::size_t i = 0; i < n; ++i)
+    if (offsets[i] < 0 || offsets[i + 1] < offsets[i] || static_cast<std::size_t>(offsets[i + 1]) > data.size())
+      fail("path buffer: offsets ", offsets[i], "..", offsets[i + 1], " of row ", i, " lie outside the data (",
+           data.size(), " bytes)");
+  return from_paths_with(
+      n,
+      [&](std::size_t i) {
+        return data.substr(static_cast<std::size_t>(offsets[i]), static_cast<std::size_t>(offsets[i + 1] - offsets[i]));
+      },
+      conversions, value, nulls, sep, columns, threads);
+}
+
+/// The journeys at `rows` (in that order; repeats allowed), with the channel dictionary
+/// reduced to the channels they use.
+[[nodiscard]] inline JourneyStore take(const JourneyStore& s, std::span<const std::int64_t> rows) {
+  JourneyStore out;
+  std::vector<char> used(s.n_channels(), 0);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] < 0 || static_cast<std::size_t>(rows[i]) >= s.size())
+      fail("take: rows[", i, "] = ", rows[i], " is outside [0, ", s.size(), ")");
+    total += s.path(static_cast<std::size_t>(rows[i])).size();
+  }
+  out.offsets.reserve(rows.size() + 1);
+  out.touches.reserve(total);
+  if (s.has_times()) out.touch_age_days.reserve(total);
+  for (const auto r : rows) {
+    const auto j = static_cast<std::size_t>(r);
+    for (const auto id : s.path(j)) {
+      out.touches.push_back(id);
+      used[static_cast<std::size_t>(id)] = 1;
+    }
+    if (s.has_times()) {
+      const auto a = s.ages(j);
+      out.touch_age_days.insert(out.touch_age_days.end(), a.begin(), a.end());
+    }
+    out.offsets.push_back(static_cast<std::int64_t>(out.touches.size()));
+    out.conversions.push_back(s.conversions[j]);
+    out.value.push_back(s.value[j]);
+    out.nulls.push_back(s.nulls[j]);
+  }
+  std::vector<ChannelId> map(s.n_channels(), -1);
+  for (std::size_t c = 0; c < s.n_channels(); ++c)
+    if (used[c]) {
+      map[c] = static_cast<ChannelId>(out.channels.size());
+      out.channels.push_back(s.channels[c]);  // stays sorted
+    }
+  for (auto& t : out.touches) t = map[static_cast<std::size_t>(t)];
+  return out;
 }
 
 /// Journeys built from touch events, with bookkeeping of what the lookback window left out.

@@ -278,4 +278,61 @@ inline bool absorb_iterative(std::size_t m, const std::vector<std::int64_t>& row
   return res;
 }
 
+/// Held-out log-likelihood of journeys under an order-k chain estimated from `train`.
+struct HeldOutScore {
+  double log_likelihood = 0.0;  ///< sum over journeys of weight * log P(state sequence and outcome)
+  double weight = 0.0;          ///< sum of conversions + nulls of the scored journeys
+};
+
+/// Scores `test` under the order-k chain counted in `train`: each journey contributes
+/// conversions * log P(path, (conversion)) + nulls * log P(path, (null)), the path's states
+/// built as in markov() (repeats collapsed if `train` collapsed them). Transition
+/// probabilities use add-one (Laplace) smoothing over the C + 2 possible targets of a row,
+/// (count + 1) / (row total + C + 2), so unseen transitions and channels have finite cost.
+/// Channels are matched by name; channels unknown to `train` act as one unseen channel.
+[[nodiscard]] inline HeldOutScore markov_log_likelihood(const AttributionStats& train, const JourneyStore& test,
+                                                        int order) {
+  const auto& tr = train.transitions[train.order_index(order)];
+  std::unordered_map<std::string, double> row;
+  for (const auto& [k, v] : detail::sorted_items(tr)) row[k.substr(0, k.size() - 2)] += to_double(v);
+  const double targets = static_cast<double>(train.channels.size()) + 2.0;
+  std::vector<std::uint16_t> to_train(test.n_channels());
+  for (std::size_t c = 0; c < test.n_channels(); ++c) {
+    auto it = std::lower_bound(train.channels.begin(), train.channels.end(), test.channels[c]);
+    to_train[c] = (it != train.channels.end() && *it == test.channels[c])
+                      ? static_cast<std::uint16_t>(it - train.channels.begin())
+                      : static_cast<std::uint16_t>(detail::max_channels_in_keys);
+  }
+  auto log_p = [&](const std::string& gram, std::uint16_t next) {
+    std::string key = gram;
+    detail::key_push(key, next);
+    const auto c = tr.find(key);
+    const auto r = row.find(gram);
+    const double count = c == tr.end() ? 0.0 : to_double(c->second);
+    const double total = r == row.end() ? 0.0 : r->second;
+    return std::log((count + 1.0) / (total + targets));
+  };
+  HeldOutScore out;
+  std::string gram;
+  for (std::size_t j = 0; j < test.size(); ++j) {
+    const double cv = test.conversions[j], nv = test.nulls[j];
+    if (cv + nv == 0.0) continue;
+    gram.clear();
+    double lp = 0.0;
+    std::uint16_t prev = 0xFFFF;
+    for (const auto id : test.path(j)) {
+      const std::uint16_t c = to_train[static_cast<std::size_t>(id)];
+      if (train.collapse_repeats && c == prev) continue;
+      lp += log_p(gram, c);
+      detail::key_push(gram, c);
+      if (detail::key_length(gram) > static_cast<std::size_t>(order)) gram.erase(0, 2);
+      prev = c;
+    }
+    if (cv > 0.0) out.log_likelihood += cv * (lp + log_p(gram, detail::key_conversion));
+    if (nv > 0.0) out.log_likelihood += nv * (lp + log_p(gram, detail::key_null));
+    out.weight += cv + nv;
+  }
+  return out;
+}
+
 }  // namespace trustmix::attribution

@@ -170,8 +170,15 @@ struct AttributionStats {
 
   /// Throws unless every flag of `need` was counted; `model` names the caller.
   void require(unsigned need, std::string_view model) const {
-    if ((contents & need) != need)
-      fail(model, " needs statistics counted with contents including ", need, ", these have ", contents);
+    if ((contents & need) == need) return;
+    auto names = [](unsigned flags) {
+      constexpr std::array<std::string_view, 4> n{"transitions", "sets", "channels", "ordered"};
+      std::string out;
+      for (std::size_t i = 0; i < n.size(); ++i)
+        if (flags & (1u << i)) out += (out.empty() ? "" : ", ") + std::string(n[i]);
+      return out;
+    };
+    fail(model, " needs statistics counted with contents {", names(need), "}; these have {", names(contents), "}");
   }
 
   [[nodiscard]] std::size_t order_index(int k) const {

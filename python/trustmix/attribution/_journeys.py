@@ -24,7 +24,10 @@ def _numeric(frame: pd.DataFrame, name: str | None, role: str) -> np.ndarray | N
     if name is None:
         return None
     s = _column(frame, name, role)
-    values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if pd.api.types.is_float_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype):
+        values = s.to_numpy(dtype=np.float64, na_value=np.nan)  # fast path: already numeric
+    else:
+        values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     bad = np.flatnonzero(np.isnan(values))
     if bad.size:
         row = int(bad[0])
@@ -47,6 +50,14 @@ def _to_pandas(data: Any) -> pd.DataFrame:
     raise ValueError(f"expected a pandas DataFrame or an Arrow-compatible table, got {type(data).__name__}")
 
 
+def _raise_first_non_string(paths: pd.Series, name: str) -> None:
+    """Error path only: names the first row whose path is not a string."""
+    bad = np.flatnonzero(~paths.map(lambda x: isinstance(x, str)).to_numpy(dtype=bool))
+    if bad.size:
+        row = int(bad[0])
+        raise ValueError(f"row {row}, column '{name}': expected a path string, got {paths.iloc[row]!r}")
+
+
 def _parse_paths(paths: pd.Series, name: str, conversions, value, nulls, sep: str, columns, threads: int):
     """Hands the path strings to C++ without a Python loop: Arrow buffers when pyarrow is
     present, else a list of str objects that C++ reads in place."""
@@ -59,17 +70,25 @@ def _parse_paths(paths: pd.Series, name: str, conversions, value, nulls, sep: st
         pa = None
     if pa is not None:
         try:
-            arr = pa.array(paths, type=pa.large_string(), from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise ValueError(f"column '{name}': every path must be a string ({exc})") from None
-        arr = arr if isinstance(arr, pa.Array) else arr.combine_chunks()
+            arr = pa.array(paths, from_pandas=True)  # zero-copy for Arrow-backed string columns
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            _raise_first_non_string(paths, name)
+            raise
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        if arr.type not in (pa.string(), pa.large_string()):
+            try:
+                arr = arr.cast(pa.large_string())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise ValueError(f"column '{name}': every path must be a string, got {arr.type} ({exc})") from None
+        width = np.int64 if arr.type == pa.large_string() else np.int32
         buffers = arr.buffers()
-        offsets = np.frombuffer(buffers[1], dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8)
+        offsets = np.frombuffer(buffers[1], dtype=width, count=len(arr) + 1, offset=arr.offset * np.dtype(width).itemsize)
         data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
         return _core.JourneyStore.from_path_buffer(
             data, np.ascontiguousarray(offsets), conversions, value, nulls, sep=sep, columns=columns, threads=threads
         )
-    values = paths.to_list()
+    values = paths.to_list()  # C++ reads the str objects in place and names a non-string row
     return _core.JourneyStore.from_path_list(values, conversions, value, nulls, sep=sep, columns=columns, threads=threads)
 
 
@@ -277,6 +296,30 @@ class Journeys:
     def total_nulls(self) -> float:
         """Sum of non-converting journeys."""
         return float(self._store.nulls.sum())
+
+    def take(self, rows: Any) -> "Journeys":
+        """The journeys at integer positions ``rows`` (in that order), channel dictionary
+        reduced to the channels they use; ``info`` rows follow."""
+        idx = np.asarray(rows)
+        if idx.dtype == bool:
+            raise ValueError("take expects integer positions; use journeys[mask] for a boolean mask")
+        idx = idx.astype(np.int64, copy=False)
+        if idx.ndim != 1:
+            raise ValueError(f"rows must be one-dimensional, got shape {idx.shape}")
+        info = None if self.info is None else self.info.iloc[idx].reset_index(drop=True)
+        return Journeys(self._store.take(np.ascontiguousarray(idx)), info, {"source": self.source})
+
+    def __getitem__(self, key: Any) -> "Journeys":
+        """``journeys[mask]`` (boolean, one per journey), ``journeys[positions]`` or a slice."""
+        n = len(self)
+        if isinstance(key, slice):
+            return self.take(np.arange(n)[key])
+        arr = np.asarray(key)
+        if arr.dtype == bool:
+            if arr.shape != (n,):
+                raise ValueError(f"boolean mask must have one entry per journey ({n}), got shape {arr.shape}")
+            return self.take(np.flatnonzero(arr))
+        return self.take(arr)
 
     def to_frame(self, sep: str = " > ") -> pd.DataFrame:
         """The journeys as a path table: path, conversions, value, nulls (plus ``info``)."""

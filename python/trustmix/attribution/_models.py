@@ -225,14 +225,21 @@ def ordered_shapley(journeys: Journeys | Statistics, threads: int = 0) -> Attrib
     """Ordered Shapley: each converting journey gives 1/U of its conversions to each of its
     U distinct channels, split evenly over that channel's occurrences, and the credit is
     kept by touch position. ``credits`` are the channel totals (= simplified Shapley);
-    ``extra["by_position"]`` is the channel x position table (positions from 1)."""
+    ``extra["by_position"]`` is the channel x position table (positions from 1);
+    ``per_journey()`` is at channel level (each journey split equally over its channels)."""
     st = _statistics_for(journeys, threads=threads, contents="ordered")
     d = _core.ordered_shapley(st._state)
     conv = np.asarray(d["conversions"])
     by_position = pd.DataFrame(conv, index=pd.Index(d["channels"], name="channel"),
                                columns=pd.RangeIndex(1, conv.shape[1] + 1, name="position"))
+    per_journey = None
+    if isinstance(journeys, Journeys):
+        def per_journey() -> pd.DataFrame:  # channel level: each journey split equally over its channels
+            ones = [1.0] * len(journeys.channels)
+            return _per_journey_frame(journeys, _core.proportional_per_journey(journeys._store, ones))
+
     return AttributionResult("ordered_shapley", {}, d["channels"], conv.sum(axis=1), np.asarray(d["value"]).sum(axis=1),
-                             extra={"by_position": by_position})
+                             per_journey=per_journey, extra={"by_position": by_position})
 
 
 def roles(journeys: Journeys | Statistics, plan: Any = None, threads: int = 0) -> RolesResult:
@@ -312,54 +319,27 @@ def select_order(
     """Compares Markov orders by held-out log-likelihood of the paths.
 
     Journeys are split at random (``seed``) into a training part (1 - holdout) and a
-    held-out part. For each order the chain is estimated on the training part; each
-    held-out journey is scored by the log-probability of its state sequence, its outcome
-    ((conversion) / (null)) included, weighted by conversions + nulls. Transitions unseen
-    in training get add-one (Laplace) smoothing within their row, so every path has a
-    finite score. Returns one row per order: ``order``, ``log_likelihood`` (total),
-    ``per_journey`` (mean per weighted journey) and ``n_states``; higher is better.
+    held-out part. For each order the chain is counted on the training part, and each
+    held-out journey scores conversions * log P(path, (conversion)) + nulls * log P(path,
+    (null)) under it. Transition probabilities use add-one (Laplace) smoothing over the
+    row's C + 2 possible targets, so unseen transitions and channels have a finite cost.
+    Returns one row per order: ``order``, ``log_likelihood`` (total), ``per_journey`` (per
+    weighted held-out journey) and ``n_states`` (transient states of the trained chain);
+    higher log-likelihood is better.
     """
     j = _check_journeys(journeys, "select_order")
     if not 0 < holdout < 1:
         raise ValueError(f"holdout must be in (0, 1), got {holdout!r}")
-    rng = np.random.default_rng(seed)
-    n = len(j)
-    test_mask = rng.random(n) < holdout
-    frame = j.to_frame()
-    train = Journeys.from_paths(frame[~test_mask], path="path", conversions="conversions", value="value",
-                                nulls="nulls", sep=">")
-    test = frame[test_mask]
+    orders = [int(k) for k in orders]
+    if not orders or min(orders) < 1:
+        raise ValueError(f"orders must be integers >= 1, got {orders!r}")
+    test_mask = np.random.default_rng(seed).random(len(j)) < holdout
+    train, test = j[~test_mask], j[test_mask]
+    stats = Statistics.from_journeys(train, orders=orders, contents="transitions")
     rows = []
     for k in orders:
-        r = markov(train, order=int(k))
-        t = r.transitions
-        counts = {}
-        row_total: dict[str, float] = {}
-        for f, to, c in zip(t["from"], t["to"], t["count"]):
-            counts[(f, to)] = c
-            row_total[f] = row_total.get(f, 0.0) + c
-        n_targets = len(train.channels) + 2
-        ll = 0.0
-        weight = 0.0
-        for path, conv, nul in zip(test["path"], test["conversions"], test["nulls"]):
-            chans = [c.strip() for c in path.split(">")]
-            seq = []
-            for c in chans:
-                if not seq or seq[-1] != c:
-                    seq.append(c)
-            state = "(start)"
-            hist: list[str] = []
-            lp = 0.0
-            for c in seq:
-                nxt_hist = (hist + [c])[-int(k):]
-                nxt = " > ".join(nxt_hist)
-                lp += np.log((counts.get((state, nxt), 0.0) + 1.0) / (row_total.get(state, 0.0) + n_targets))
-                state, hist = nxt, nxt_hist
-            for outcome, w in (("(conversion)", conv), ("(null)", nul)):
-                if w > 0:
-                    p = (counts.get((state, outcome), 0.0) + 1.0) / (row_total.get(state, 0.0) + n_targets)
-                    ll += w * (lp + np.log(p))
-                    weight += w
-        rows.append({"order": int(k), "log_likelihood": ll, "per_journey": ll / weight if weight else np.nan,
-                     "n_states": len(r.extra["states"]) - 2})
+        ll, weight = _core.markov_log_likelihood(stats._state, test._store, order=k)
+        n_states = len(_core.markov(stats._state, order=k)["state_labels"]) - 2
+        rows.append({"order": k, "log_likelihood": ll, "per_journey": ll / weight if weight else np.nan,
+                     "n_states": n_states})
     return pd.DataFrame(rows)
