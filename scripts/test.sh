@@ -26,7 +26,7 @@ rm -rf dist
 "$PY" -m build --outdir dist . >build-wheel.log 2>&1 || { tail -50 build-wheel.log; exit 1; }
 wheel=$(ls dist/trustmix-*.whl)
 echo "built $wheel"
-quiet_pip "$PY" -m pip install -q --disable-pip-version-check "${wheel}[all]"
+quiet_pip "$PY" -m pip install -q --disable-pip-version-check "${wheel}[all,spark]"
 quiet_pip "$PY" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel"
 
 step "C++ tests (CTest, -Werror)"

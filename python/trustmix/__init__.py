@@ -14,6 +14,7 @@ Areas (the same names in C++ ``trustmix::<area>``, in ``bindings/`` and here):
 from trustmix._core import __version__
 from trustmix import core, kpi, transforms
 from trustmix import attribution, inference, mmm, simulate
+from trustmix.attribution import Journeys
 from trustmix.core import Audience, Campaign, Channel, Plan
 from trustmix.mmm import TrustMMM
 
@@ -22,6 +23,7 @@ __all__ = [
     "Audience",
     "Campaign",
     "Channel",
+    "Journeys",
     "Plan",
     "TrustMMM",
     "attribution",
