@@ -81,6 +81,12 @@ class TrustMMM:
         channel.
     priors : mapping, optional
         Overrides of the defaults (MODEL.md section 5), e.g. ``{"half_life_median": 16}``.
+    scaling : {"mean", "max"}
+        How media and outcome are made unit-free before the priors apply. ``"mean"``
+        (default): each channel divided by its mean non-zero activity, the outcome by its
+        mean absolute value. ``"max"``: each channel and the outcome divided by their
+        maximum absolute value, PyMC-Marketing's convention (use it, with its priors, to
+        reproduce a PyMC-Marketing model).
     """
 
     def __init__(
@@ -99,6 +105,7 @@ class TrustMMM:
         max_lag: int = 12,
         trust: bool = True,
         priors: Mapping[str, float] | None = None,
+        scaling: str = "mean",
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -160,9 +167,17 @@ class TrustMMM:
         self.trend = bool(trend)
         self.priors = dict(priors or {})
 
-        # Scaling: media by mean non-zero value, outcome by its mean, tracker standardised.
-        self.media_scale = np.array([media[:, j][media[:, j] > 0].mean() for j in range(media.shape[1])])
-        self.y_scale = float(np.mean(np.abs(y))) or 1.0
+        # Scaling: media by mean non-zero value, outcome by its mean (or both by their
+        # maximum), tracker standardised.
+        if scaling not in ("mean", "max"):
+            raise ValueError(f"scaling must be 'mean' or 'max', got {scaling!r}")
+        self.scaling = scaling
+        if scaling == "mean":
+            self.media_scale = np.array([media[:, j][media[:, j] > 0].mean() for j in range(media.shape[1])])
+            self.y_scale = float(np.mean(np.abs(y))) or 1.0
+        else:
+            self.media_scale = media.max(axis=0)
+            self.y_scale = float(np.max(np.abs(y))) or 1.0
         self._media = media / self.media_scale
         self._y = y / self.y_scale
         T = len(y)
@@ -236,7 +251,7 @@ class TrustMMM:
 
     def fit(self, method: str = "map", *, chains: int = 4, draws: int = 1000, tune: int = 1000, seed: int = 0,
             target_accept: float = 0.9, progress: bool = True, max_iterations: int = 2000,
-            restarts: int = 3) -> TrustFit:
+            restarts: int = 3, metric: str = "diag", max_tree_depth: int = 10) -> TrustFit:
         """Fits the model.
 
         ``method="map"``: the posterior mode by L-BFGS from the default start and
@@ -247,7 +262,8 @@ class TrustMMM:
         parallel threads, ``tune`` warm-up and ``draws`` kept iterations each), started
         near the MAP mode. Every reported quantity then has a credible interval and the
         sampler's diagnostics (R-hat, ESS, divergences) are in ``fit.posterior``.
-        Deterministic for a given ``seed`` on any thread count.
+        Deterministic for a given ``seed`` on any thread count. ``metric`` ("diag" or
+        "dense") and ``max_tree_depth`` are passed to the sampler.
         """
         if method not in ("map", "nuts"):
             raise ValueError(f"method must be 'map' or 'nuts', got {method!r}")
@@ -268,7 +284,8 @@ class TrustMMM:
 
         init = mode + rng.normal(0.0, 0.1, (int(chains), mode.size))
         posterior = inference.sample(_ci.TrustTarget(self._core), chains=chains, draws=draws, tune=tune, seed=seed,
-                                     target_accept=target_accept, initial_values=init, progress=progress)
+                                     target_accept=target_accept, initial_values=init, progress=progress,
+                                     metric=metric, max_tree_depth=max_tree_depth)
         return TrustFit(self, mode, best, posterior=posterior)
 
     # helpers shared with TrustFit
