@@ -16,6 +16,12 @@ namespace {
 
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+mm::Likelihood likelihood_from_string(const std::string& s) {
+  for (auto l : {mm::Likelihood::normal, mm::Likelihood::lognormal, mm::Likelihood::negative_binomial})
+    if (s == mm::to_string(l)) return l;
+  throw std::invalid_argument("likelihood must be 'normal', 'lognormal' or 'negative_binomial', got '" + s + "'");
+}
+
 mm::TrustModelPriors priors_from_dict(const py::dict& d) {
   mm::TrustModelPriors p;
   const std::map<std::string, double*> fields = {
@@ -27,9 +33,15 @@ mm::TrustModelPriors priors_from_dict(const py::dict& d) {
       {"theta_sd", &p.theta_sd},         {"beta_sd", &p.beta_sd},
       {"baseline_sd", &p.baseline_sd},   {"sigma_sd", &p.sigma_sd},
       {"tracker_a_sd", &p.tracker_a_sd}, {"tracker_b_sd", &p.tracker_b_sd},
-      {"tracker_sigma_sd", &p.tracker_sigma_sd}};
+      {"tracker_sigma_sd", &p.tracker_sigma_sd}, {"phi_sd", &p.phi_sd}};
+  const std::map<std::string, Eigen::VectorXd*> vectors = {
+      {"roi_log_median", &p.roi_log_median}, {"roi_sd_log", &p.roi_sd_log}, {"roi_scale", &p.roi_scale}};
   for (auto item : d) {
     const auto key = item.first.cast<std::string>();
+    if (const auto v = vectors.find(key); v != vectors.end()) {
+      *v->second = item.second.cast<Eigen::VectorXd>();  // checked by the model
+      continue;
+    }
     const auto it = fields.find(key);
     if (it == fields.end()) throw std::invalid_argument("unknown prior setting '" + key + "'");
     const double v = item.second.cast<double>();
@@ -84,7 +96,8 @@ void register_mmm(py::module_& m) {
                              "Log posterior, gradient, forward pass and MAP of the trust-linked model (MODEL.md).")
       .def(py::init([](const RowMatrix& media, std::vector<bool> trust, std::vector<bool> conversion,
                        const RowMatrix& baseline, const RowMatrix& shocks, const Eigen::VectorXd& y,
-                       const Eigen::VectorXd& tracker, int max_lag, bool trust_enabled, const py::dict& priors) {
+                       const Eigen::VectorXd& tracker, int max_lag, bool trust_enabled, const py::dict& priors,
+                       const std::string& likelihood, double outcome_scale) {
              mm::TrustModelData d;
              d.media = media;
              d.trust = std::move(trust);
@@ -95,13 +108,17 @@ void register_mmm(py::module_& m) {
              d.tracker = tracker;
              d.max_lag = max_lag;
              d.trust_enabled = trust_enabled;
+             d.likelihood = likelihood_from_string(likelihood);
+             d.outcome_scale = outcome_scale;
              return mm::TrustModel(std::move(d), priors_from_dict(priors));
            }),
            py::arg("media"), py::arg("trust"), py::arg("conversion"), py::arg("baseline"), py::arg("shocks"),
            py::arg("y"), py::arg("tracker"), py::arg("max_lag") = 12, py::arg("trust_enabled") = true,
-           py::arg("priors") = py::dict())
+           py::arg("priors") = py::dict(), py::arg("likelihood") = "normal", py::arg("outcome_scale") = 1.0)
       .def_property_readonly("dimension", &mm::TrustModel::dimension)
       .def_property_readonly("parameter_names", &mm::TrustModel::parameter_names)
+      .def_property_readonly("constrained_names", &mm::TrustModel::constrained_names)
+      .def_property_readonly("likelihood", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().likelihood)); })
       .def("initial_point", &mm::TrustModel::initial_point)
       .def(
           "log_density",

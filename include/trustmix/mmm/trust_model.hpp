@@ -8,7 +8,10 @@
 //   G[t]    = delta G[t-1] + (1 - delta) sum_{p in trust} kappa_p h[p, t] - sum_e omega_e d[e, t],
 //             G[-1] = G0
 //   mu[t]   = sum_k b_k B[t, k] + gamma G[t] + sum_{s in conversion} beta_s (1 + theta G[t]) h[s, t]
-//   y[t]    ~ Normal(mu[t], sigma)
+//   y[t]    ~ Normal(mu[t], sigma)                                  likelihood = normal
+//   y[t]    ~ LogNormal(ln mu[t] - sigma^2 / 2, sigma)  (E y = mu)    likelihood = lognormal
+//   y[t]    ~ NegativeBinomial(mean s mu[t], size phi)  (counts)     likelihood = negative_binomial
+//             (variance s mu + (s mu)^2 / phi; s = outcome_scale turns model units into counts)
 //   q[t]    ~ Normal(a_q + b_q G[t], sigma_q)             trust tracker, observed t only
 //
 // Identification: the trust weights kappa lie on the simplex (they sum to 1), so G is an
@@ -16,15 +19,25 @@
 // trust sits in gamma, theta and b_q. With one trust channel kappa = 1.
 //
 // Unconstrained parameters: logit for alpha and delta, log for lam, omega, gamma, theta,
-// beta, sigma, b_q, sigma_q, additive log-ratios for kappa (last logit fixed at 0), and
+// beta (or its ROI, below), sigma (phi for the negative binomial), b_q, sigma_q, additive log-ratios for kappa (last logit fixed at 0), and
 // identity for G0, b and a_q. The log density includes the log-Jacobian of every map.
+//
+// ROI priors in business terms: for a conversion channel j with a ROI prior, the free
+// parameter is its own-term return on spend over the data,
+//   R_j = roi_scale_j * beta_j * sum_t h[j, t]    (roi_scale_j = value per model unit / spend_j),
+// with ln R_j ~ Normal(roi_log_median_j, roi_sd_log_j); beta_j = R_j / (roi_scale_j sum_t h[j, t])
+// is derived (the approach of Meridian's ROI priors). alpha and lam keep their priors.
 //
 // Cost of one log density + gradient: O(T x C x L); no allocation (workspaces are
 // members, so one model object serves one thread; copy it per chain).
 #include <Eigen/Core>
 #include <Eigen/QR>
 
+#include <boost/math/special_functions/digamma.hpp>
+#include <boost/math/special_functions/gamma.hpp>
+
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <numbers>
 #include <algorithm>
@@ -38,6 +51,21 @@ namespace trustmix::mmm {
 using Matrix = Eigen::MatrixXd;  // column-major: one contiguous time series per column
 using Vector = Eigen::VectorXd;
 
+/// Observation model of the outcome (MODEL.md section 3).
+enum class Likelihood : std::uint8_t {
+  normal,             ///< y ~ Normal(mu, sigma)
+  lognormal,          ///< y ~ LogNormal(ln mu - sigma^2/2, sigma): mean mu, needs y > 0 and mu > 0
+  negative_binomial,  ///< y ~ NB(mean s mu, size phi): counts y in {0, 1, ...}, needs mu > 0
+};
+[[nodiscard]] inline const char* to_string(Likelihood l) {
+  switch (l) {
+    case Likelihood::normal: return "normal";
+    case Likelihood::lognormal: return "lognormal";
+    case Likelihood::negative_binomial: return "negative_binomial";
+  }
+  return "?";
+}
+
 /// Prior settings (MODEL.md section 5). Positive scales are half-normal on the scaled
 /// outcome; adstock alpha ~ Beta(alpha_a, alpha_b); logistic lam ~ Gamma(lam_shape,
 /// lam_rate); trust half-life (periods) ~ LogNormal(log(half_life_median), half_life_sd_log).
@@ -49,6 +77,14 @@ struct TrustModelPriors {
   double omega_sd = 1.0, gamma_sd = 1.0, theta_sd = 2.0, beta_sd = 1.0;
   double baseline_sd = 2.0, sigma_sd = 1.0;
   double tracker_a_sd = 2.0, tracker_b_sd = 2.0, tracker_sigma_sd = 1.0;
+  /// Negative binomial size phi: 1/sqrt(phi) ~ HalfNormal(phi_sd) (the Stan prior-choice
+  /// recommendation; phi -> infinity is the Poisson limit).
+  double phi_sd = 1.0;
+  /// ROI priors, one entry per conversion channel (or empty for none): ln R_j ~
+  /// Normal(roi_log_median[j], roi_sd_log[j]) where roi_log_median[j] is finite; NaN keeps
+  /// the HalfNormal(beta_sd) prior on beta_j. roi_scale[j] > 0 converts beta_j sum_t h
+  /// (model units) into value per unit of spend.
+  Vector roi_log_median, roi_sd_log, roi_scale;
 };
 
 /// Data of one fit. Media, outcome and tracker are expected already scaled (the Python
@@ -63,6 +99,9 @@ struct TrustModelData {
   Vector tracker;                     ///< T trust tracker, NaN where missing; empty if none
   int max_lag = 12;                   ///< L
   bool trust_enabled = true;          ///< false: a standard MMM (no G, gamma, theta, kappa, ...)
+  Likelihood likelihood = Likelihood::normal;
+  /// Negative binomial only: y holds raw counts and the count mean is outcome_scale * mu.
+  double outcome_scale = 1.0;
 };
 
 /// Constrained parameter values.
@@ -72,7 +111,8 @@ struct TrustModelParameters {
   Vector omega;        ///< per shock
   Vector beta;         ///< per conversion channel
   Vector b;            ///< per baseline column
-  double delta = 0.0, g0 = 0.0, gamma = 0.0, theta = 0.0, sigma = 1.0;
+  double delta = 0.0, g0 = 0.0, gamma = 0.0, theta = 0.0;
+  double sigma = 1.0;  ///< normal / lognormal noise scale; for the negative binomial, its size phi
   double tracker_a = 0.0, tracker_b = 0.0, tracker_sigma = 1.0;
 };
 
@@ -92,9 +132,9 @@ struct TrustModelForward {
 /// read-only during evaluation, so several chains can share it.
 struct TrustModelWorkspace {
   Matrix w, dw, A, H, gH;
-  Vector inflow, G, mu, gmu, gG, adj, conv_sum, ga, gkappa;
-  void resize(Eigen::Index T, Eigen::Index C, Eigen::Index L1, Eigen::Index P) {
-    if (A.rows() == T && A.cols() == C && w.rows() == L1 && gkappa.size() == P) return;
+  Vector inflow, G, mu, gmu, gG, adj, conv_sum, ga, gkappa, hsum, gbeta;
+  void resize(Eigen::Index T, Eigen::Index C, Eigen::Index L1, Eigen::Index P, Eigen::Index S) {
+    if (A.rows() == T && A.cols() == C && w.rows() == L1 && gkappa.size() == P && gbeta.size() == S) return;
     w.resize(L1, C);
     dw.resize(L1, C);
     A.resize(T, C);
@@ -109,6 +149,8 @@ struct TrustModelWorkspace {
     conv_sum.resize(T);
     ga.resize(T);
     gkappa.resize(P);
+    hsum.resize(C);
+    gbeta.resize(S);
   }
 };
 
@@ -141,7 +183,7 @@ class TrustModel {
     add("lam", all);
     add("beta", conv_idx_);
     add("b", kb);
-    n.emplace_back("sigma");
+    n.emplace_back(d_.likelihood == Likelihood::negative_binomial ? "phi" : "sigma");
     if (d_.trust_enabled) {
       add("kappa", trust_idx_);
       n.emplace_back("delta");
@@ -187,8 +229,31 @@ class TrustModel {
     }
   }
 
-  /// Maps unconstrained z to constrained parameters.
+  /// Maps unconstrained z to constrained parameters (for channels with a ROI prior, beta
+  /// is derived from the ROI and the channel's saturated activity over the data).
   [[nodiscard]] TrustModelParameters constrain(const Eigen::Ref<const Vector>& z) const {
+    TrustModelParameters p = constrain_free(z);
+    if (n_roi_ > 0) {
+      Vector w(d_.max_lag + 1), dw(d_.max_lag + 1), a(periods());
+      for (int j = 0; j < S_; ++j) {
+        if (!roi_[static_cast<std::size_t>(j)]) continue;
+        const int c = conv_idx_[static_cast<std::size_t>(j)];
+        geometric_weights_into(p.alpha[c], w, dw);
+        convolve(d_.media.col(c), w, a);
+        double hs = 0.0;
+        for (int t = 0; t < periods(); ++t) hs += logistic_saturation(0.5 * p.lam[c] * a[t]);
+        p.beta[j] /= pr_.roi_scale[j] * hs;
+      }
+    }
+    return p;
+  }
+
+  /// Number of conversion channels whose ROI (not beta) is the free parameter.
+  [[nodiscard]] int roi_prior_count() const { return n_roi_; }
+
+ private:
+  /// constrain() without the ROI -> beta step: p.beta[j] holds R_j for ROI channels.
+  [[nodiscard]] TrustModelParameters constrain_free(const Eigen::Ref<const Vector>& z) const {
     check_dimension(z);
     TrustModelParameters p;
     p.alpha.resize(C_);
@@ -224,6 +289,7 @@ class TrustModel {
     return p;
   }
 
+ public:
   /// Log posterior density (up to a constant) at unconstrained z; writes the gradient.
   /// Uses the model's own workspace (not for concurrent calls; see the overload).
   double log_density(const Eigen::Ref<const Vector>& z, Eigen::Ref<Vector> grad) { return log_density(z, grad, ws_); }
@@ -232,7 +298,7 @@ class TrustModel {
   /// threads at once with one workspace per thread.
   double log_density(const Eigen::Ref<const Vector>& z, Eigen::Ref<Vector> grad, TrustModelWorkspace& ws) const {
     check_dimension(z);
-    ws.resize(periods(), C_, d_.max_lag + 1, P_);
+    ws.resize(periods(), C_, d_.max_lag + 1, P_, S_);
     Matrix& w_ = ws.w;
     Matrix& dw_ = ws.dw;
     Matrix& A_ = ws.A;
@@ -247,8 +313,10 @@ class TrustModel {
     Vector& conv_sum_ = ws.conv_sum;
     Vector& ga_ = ws.ga;
     Vector& gkappa_ = ws.gkappa;
+    Vector& hsum_ = ws.hsum;
+    Vector& gbeta_ = ws.gbeta;
     grad.setZero();
-    const TrustModelParameters p = constrain(z);
+    TrustModelParameters p = constrain_free(z);
     const int T = periods();
     double lp = 0.0;
 
@@ -258,6 +326,12 @@ class TrustModel {
       convolve(d_.media.col(c), w_.col(c), A_.col(c));
       const double half = 0.5 * p.lam[c];
       for (int t = 0; t < T; ++t) H_(t, c) = logistic_saturation(half * A_(t, c));
+    }
+    for (int j = 0; j < S_; ++j) {  // ROI-parametrised channels: beta_j = R_j / (scale_j sum_t h)
+      if (!roi_[static_cast<std::size_t>(j)]) continue;
+      const int c = conv_idx_[static_cast<std::size_t>(j)];
+      hsum_[c] = H_.col(c).sum();
+      p.beta[j] /= pr_.roi_scale[j] * hsum_[c];
     }
     // ---- forward: trust stock -----------------------------------------------------
     if (d_.trust_enabled) {
@@ -281,15 +355,11 @@ class TrustModel {
       mu_ += conv_sum_;
     }
     // ---- likelihood ----------------------------------------------------------------
-    const double s2 = p.sigma * p.sigma;
-    double ss = 0.0;
-    for (int t = 0; t < T; ++t) {
-      const double r = d_.y[t] - mu_[t];
-      ss += r * r;
-      gmu_[t] = r / s2;
+    {
+      const double ll = log_likelihood(mu_, p.sigma, gmu_, grad[o_sigma_]);
+      if (!std::isfinite(ll)) return -std::numeric_limits<double>::infinity();
+      lp += ll;
     }
-    lp += -0.5 * ss / s2 - T * std::log(p.sigma);
-    grad[o_sigma_] += -T + ss / s2;  // d/d log sigma
 
     // ---- backward: outcome ---------------------------------------------------------
     grad.segment(o_b_, K_).noalias() += d_.baseline.transpose() * gmu_;
@@ -306,7 +376,7 @@ class TrustModel {
           gb += gmu_[t] * amp * H_(t, c);
           gH_(t, c) += gmu_[t] * p.beta[j] * amp;
         }
-        grad[o_beta_ + j] += gb * p.beta[j];
+        gbeta_[j] = gb;
       }
       // tracker
       if (n_tracker_obs_ > 0) {
@@ -348,9 +418,15 @@ class TrustModel {
     } else {
       for (int j = 0; j < S_; ++j) {
         const int c = conv_idx_[j];
-        grad[o_beta_ + j] += gmu_.dot(H_.col(c)) * p.beta[j];
+        gbeta_[j] = gmu_.dot(H_.col(c));
         gH_.col(c) += p.beta[j] * gmu_;
       }
+    }
+    // d beta_j / d z_j = beta_j for both parametrisations; with a ROI prior beta_j also
+    // depends on sum_t h[j, t]: d beta_j / d h[j, t] = -beta_j / sum_t h[j, t].
+    for (int j = 0; j < S_; ++j) {
+      grad[o_beta_ + j] += gbeta_[j] * p.beta[j];
+      if (roi_[static_cast<std::size_t>(j)]) gH_.col(conv_idx_[j]).array() -= gbeta_[j] * p.beta[j] / hsum_[conv_idx_[j]];
     }
     // ---- backward: channels ----------------------------------------------------------
     for (int c = 0; c < C_; ++c) {
@@ -456,9 +532,17 @@ class TrustModel {
       z[o_lam_ + c] = std::log(1.5);
     }
     z.segment(o_beta_, S_).setConstant(std::log(0.1));
-    if (K_ > 0) z.segment(o_b_, K_) = d_.baseline.colPivHouseholderQr().solve(d_.y);
-    const double sd = std::sqrt((d_.y.array() - d_.y.mean()).square().mean());
-    z[o_sigma_] = std::log(std::max(sd, 1e-3));
+    for (int j = 0; j < S_; ++j)
+      if (roi_[static_cast<std::size_t>(j)]) z[o_beta_ + j] = pr_.roi_log_median[j];
+    const double ysc = d_.likelihood == Likelihood::negative_binomial ? d_.outcome_scale : 1.0;
+    const Vector y = d_.y / ysc;  // the outcome in model units
+    if (K_ > 0) z.segment(o_b_, K_) = d_.baseline.colPivHouseholderQr().solve(y);
+    const double sd = std::sqrt((y.array() - y.mean()).square().mean());
+    switch (d_.likelihood) {
+      case Likelihood::normal: z[o_sigma_] = std::log(std::max(sd, 1e-3)); break;
+      case Likelihood::lognormal: z[o_sigma_] = std::log(std::clamp(sd / std::max(y.mean(), 1e-12), 0.05, 2.0)); break;
+      case Likelihood::negative_binomial: z[o_sigma_] = std::log(10.0); break;
+    }
     if (d_.trust_enabled) {
       const double delta = std::pow(0.5, 1.0 / pr_.half_life_median);
       z[o_delta_] = std::log(delta / (1.0 - delta));
@@ -476,6 +560,59 @@ class TrustModel {
   }
 
  private:
+  /// Log likelihood of y given mu (normalising constants included); writes d/d mu[t] into
+  /// gmu and adds the derivative with respect to the unconstrained noise parameter
+  /// (ln sigma, or ln phi) to gnoise. -infinity where mu is outside the likelihood's
+  /// support (mu <= 0 for the lognormal and negative binomial).
+  double log_likelihood(const Vector& mu, double noise, Vector& gmu, double& gnoise) const {
+    const int T = periods();
+    constexpr double minus_inf = -std::numeric_limits<double>::infinity();
+    if (!(noise > 0.0) || !std::isfinite(noise)) return minus_inf;
+    switch (d_.likelihood) {
+      case Likelihood::normal: {
+        const double s2 = noise * noise;
+        double ss = 0.0;
+        for (int t = 0; t < T; ++t) {
+          const double r = d_.y[t] - mu[t];
+          ss += r * r;
+          gmu[t] = r / s2;
+        }
+        gnoise += -T + ss / s2;
+        return -0.5 * ss / s2 - T * std::log(noise) - 0.5 * T * std::log(2.0 * std::numbers::pi);
+      }
+      case Likelihood::lognormal: {
+        // ln y ~ Normal(ln mu - s^2/2, s): r = ln y - ln mu + s^2/2, dr/ds = s.
+        const double s2 = noise * noise;
+        double ss = 0.0, sr = 0.0;
+        for (int t = 0; t < T; ++t) {
+          if (!(mu[t] > 0.0)) return minus_inf;
+          const double r = log_y_[t] - std::log(mu[t]) + 0.5 * s2;
+          ss += r * r;
+          sr += r;
+          gmu[t] = r / (s2 * mu[t]);
+        }
+        gnoise += ss / s2 - sr - T;  // d/d ln s of -ss/(2 s^2) - T ln s
+        return -0.5 * ss / s2 - T * std::log(noise) - sum_log_y_ - 0.5 * T * std::log(2.0 * std::numbers::pi);
+      }
+      case Likelihood::negative_binomial: {
+        const double phi = noise, sc = d_.outcome_scale, lgphi = boost::math::lgamma(phi), dgphi = boost::math::digamma(phi);
+        const double lphi = std::log(phi);
+        double ll = 0.0, gphi = 0.0;
+        for (int t = 0; t < T; ++t) {
+          const double m = sc * mu[t];
+          if (!(m > 0.0) || !std::isfinite(m)) return minus_inf;
+          const double y = d_.y[t], lpm = std::log(phi + m);
+          ll += boost::math::lgamma(y + phi) - lgphi + phi * (lphi - lpm) + y * (std::log(m) - lpm);
+          gmu[t] = sc * (y / m - (y + phi) / (phi + m));
+          gphi += boost::math::digamma(y + phi) - dgphi + lphi + 1.0 - lpm - (y + phi) / (phi + m);
+        }
+        gnoise += gphi * phi;
+        return ll - sum_lgamma_y1_;
+      }
+    }
+    return minus_inf;
+  }
+
   /// (1 - e^(-2u)) / (1 + e^(-2u)) = tanh(u) for u >= 0, as expm1(2u) / (expm1(2u) + 2):
   /// accurate for small u and several times faster than std::tanh here.
   static double logistic_saturation(double u) {
@@ -508,12 +645,34 @@ class TrustModel {
     if (d_.max_lag < 0) fail("max_lag must be >= 0, got ", d_.max_lag);
     if (!d_.baseline.allFinite()) fail("the baseline design must be finite");
     if ((d_.shocks.array() < 0.0).any() || !d_.shocks.allFinite()) fail("shocks must be finite and >= 0");
+    switch (d_.likelihood) {
+      case Likelihood::normal: break;
+      case Likelihood::lognormal:
+        log_y_.resize(T);
+        for (Eigen::Index t = 0; t < T; ++t) {
+          if (!(d_.y[t] > 0.0)) fail("the lognormal likelihood needs an outcome > 0: row ", t, " is ", d_.y[t]);
+          log_y_[t] = std::log(d_.y[t]);
+        }
+        sum_log_y_ = log_y_.sum();
+        break;
+      case Likelihood::negative_binomial:
+        if (!(d_.outcome_scale > 0.0) || !std::isfinite(d_.outcome_scale))
+          fail("outcome_scale must be finite and > 0, got ", d_.outcome_scale);
+        for (Eigen::Index t = 0; t < T; ++t) {
+          if (!(d_.y[t] >= 0.0) || d_.y[t] != std::floor(d_.y[t]))
+            fail("the negative binomial likelihood needs counts (integers >= 0): row ", t, " is ", d_.y[t]);
+          sum_lgamma_y1_ += boost::math::lgamma(d_.y[t] + 1.0);
+        }
+        break;
+      default: fail("unknown likelihood");
+    }
   }
 
   void layout() {
     C_ = static_cast<int>(d_.media.cols());
     K_ = static_cast<int>(d_.baseline.cols());
     E_ = d_.trust_enabled ? static_cast<int>(d_.shocks.cols()) : 0;
+    if (!d_.trust_enabled) d_.shocks.resize(d_.y.size(), 0);  // shocks act on the trust stock only
     for (int c = 0; c < C_; ++c) {
       if (d_.trust[static_cast<std::size_t>(c)] && d_.trust_enabled) trust_idx_.push_back(c);
       if (d_.conversion[static_cast<std::size_t>(c)]) conv_idx_.push_back(c);
@@ -521,6 +680,23 @@ class TrustModel {
     P_ = static_cast<int>(trust_idx_.size());
     S_ = static_cast<int>(conv_idx_.size());
     if (d_.trust_enabled && P_ == 0) fail("the trust stock needs at least one trust channel (or trust_enabled = false)");
+    roi_.assign(static_cast<std::size_t>(S_), false);
+    n_roi_ = 0;
+    if (pr_.roi_log_median.size() != 0) {
+      if (pr_.roi_log_median.size() != S_ || pr_.roi_sd_log.size() != S_ || pr_.roi_scale.size() != S_)
+        fail("ROI priors need one roi_log_median, roi_sd_log and roi_scale per conversion channel (", S_, "), got ",
+             pr_.roi_log_median.size(), ", ", pr_.roi_sd_log.size(), " and ", pr_.roi_scale.size());
+      for (int j = 0; j < S_; ++j) {
+        if (std::isnan(pr_.roi_log_median[j])) continue;
+        if (!std::isfinite(pr_.roi_log_median[j])) fail("roi_log_median[", j, "] must be finite or NaN (no ROI prior)");
+        if (!(pr_.roi_sd_log[j] > 0.0) || !std::isfinite(pr_.roi_sd_log[j]))
+          fail("roi_sd_log[", j, "] must be finite and > 0, got ", pr_.roi_sd_log[j]);
+        if (!(pr_.roi_scale[j] > 0.0) || !std::isfinite(pr_.roi_scale[j]))
+          fail("roi_scale[", j, "] must be finite and > 0, got ", pr_.roi_scale[j]);
+        roi_[static_cast<std::size_t>(j)] = true;
+        ++n_roi_;
+      }
+    }
     n_tracker_obs_ = 0;
     if (d_.trust_enabled)
       for (Eigen::Index t = 0; t < d_.tracker.size(); ++t) n_tracker_obs_ += std::isnan(d_.tracker[t]) ? 0 : 1;
@@ -538,8 +714,10 @@ class TrustModel {
     add(o_alpha_, C_, "logit_alpha", ch);
     add(o_lam_, C_, "log_lam", ch);
     add(o_beta_, S_, "log_beta", cv);
+    for (int j = 0; j < S_; ++j)
+      if (roi_[static_cast<std::size_t>(j)]) names_[static_cast<std::size_t>(o_beta_ + j)] = "log_roi[" + cv[static_cast<std::size_t>(j)] + "]";
     add(o_b_, K_, "b", kb);
-    add(o_sigma_, 1, "log_sigma", {});
+    add(o_sigma_, 1, d_.likelihood == Likelihood::negative_binomial ? "log_phi" : "log_sigma", {});
     if (d_.trust_enabled) {
       std::vector<std::string> kl(tr.begin(), tr.end() - 1);
       add(o_kappa_, P_ - 1, "alr_kappa", kl);
@@ -558,7 +736,7 @@ class TrustModel {
     }
   }
 
-  void allocate() { ws_.resize(periods(), C_, d_.max_lag + 1, P_); }
+  void allocate() { ws_.resize(periods(), C_, d_.max_lag + 1, P_, S_); }
 
   /// Normalised geometric weights w_l = alpha^l / sum_m alpha^m and d w_l / d alpha.
   template <class W, class DW>
@@ -603,12 +781,27 @@ class TrustModel {
       lp += pr_.lam_shape * z[o_lam_ + c] - pr_.lam_rate * p.lam[c];  // Gamma + log Jacobian
       grad[o_lam_ + c] += pr_.lam_shape - pr_.lam_rate * p.lam[c];
     }
-    for (int j = 0; j < S_; ++j) half_normal_log(o_beta_ + j, p.beta[j], pr_.beta_sd);
+    for (int j = 0; j < S_; ++j) {
+      if (roi_[static_cast<std::size_t>(j)]) {  // ln R_j ~ Normal(m_j, s_j); z is ln R_j itself
+        const double r = z[o_beta_ + j] - pr_.roi_log_median[j], s2 = pr_.roi_sd_log[j] * pr_.roi_sd_log[j];
+        lp += -0.5 * r * r / s2;
+        grad[o_beta_ + j] += -r / s2;
+      } else {
+        half_normal_log(o_beta_ + j, p.beta[j], pr_.beta_sd);
+      }
+    }
     for (int k = 0; k < K_; ++k) {
       lp += -0.5 * p.b[k] * p.b[k] / (pr_.baseline_sd * pr_.baseline_sd);
       grad[o_b_ + k] += -p.b[k] / (pr_.baseline_sd * pr_.baseline_sd);
     }
-    half_normal_log(o_sigma_, p.sigma, pr_.sigma_sd);
+    if (d_.likelihood == Likelihood::negative_binomial) {
+      // 1/sqrt(phi) ~ HalfNormal(phi_sd) and the log Jacobian z: -1/(2 s^2 phi) - z/2.
+      const double s2 = pr_.phi_sd * pr_.phi_sd;
+      lp += -0.5 / (s2 * p.sigma) - 0.5 * z[o_sigma_];
+      grad[o_sigma_] += 0.5 / (s2 * p.sigma) - 0.5;
+    } else {
+      half_normal_log(o_sigma_, p.sigma, pr_.sigma_sd);
+    }
     if (!d_.trust_enabled) return lp;
     // kappa: flat Dirichlet and the additive-log-ratio Jacobian prod_i kappa_i.
     for (int i = 0; i < P_; ++i) lp += std::log(p.kappa[i]);
@@ -642,6 +835,10 @@ class TrustModel {
   TrustModelPriors pr_;
   int C_ = 0, K_ = 0, E_ = 0, P_ = 0, S_ = 0, n_ = 0, n_tracker_obs_ = 0;
   std::vector<int> trust_idx_, conv_idx_;
+  std::vector<bool> roi_;  // per conversion channel: ROI is the free parameter
+  int n_roi_ = 0;
+  Vector log_y_;           // lognormal: ln y
+  double sum_log_y_ = 0.0, sum_lgamma_y1_ = 0.0;
   std::vector<std::string> names_;
   int o_alpha_ = 0, o_lam_ = 0, o_beta_ = 0, o_b_ = 0, o_sigma_ = 0, o_kappa_ = 0, o_delta_ = 0, o_g0_ = 0,
       o_omega_ = 0, o_gamma_ = 0, o_theta_ = 0, o_tracker_ = 0;
