@@ -354,3 +354,26 @@ BOOST_AUTO_TEST_CASE(roi_prior_defines_beta_from_the_return) {
   positive.y[2] = 0.0;
   BOOST_CHECK_THROW(TrustModel(positive, TrustModelPriors{}), std::invalid_argument);
 }
+
+BOOST_AUTO_TEST_CASE(recursive_adstock_equals_the_direct_sum) {
+  std::mt19937_64 rng(41);
+  std::uniform_real_distribution<double> u(0.0, 3.0);
+  Vector x(200);
+  for (int t = 0; t < 200; ++t) x[t] = t % 5 == 0 ? 0.0 : u(rng);
+  for (double alpha : {0.0, 1e-3, 0.3, 0.9, 0.99, 0.999})
+    for (int L : {0, 1, 12, 60, 250}) {
+      Vector a, da, direct;
+      TrustModel::adstock_for_test(x, alpha, L, a, da, direct);
+      BOOST_TEST_CONTEXT("alpha " << alpha << " L " << L) {
+        BOOST_TEST((a - direct).cwiseAbs().maxCoeff() <= 1e-13 * std::max(1.0, direct.cwiseAbs().maxCoeff()));
+        if (alpha > 0.0 && alpha < 0.999) {  // derivative against central differences
+          const double h = 1e-6;
+          Vector ap, am, dd, dir;
+          TrustModel::adstock_for_test(x, alpha + h, L, ap, dd, dir);
+          TrustModel::adstock_for_test(x, alpha - h, L, am, dd, dir);
+          const Vector fd = (ap - am) / (2 * h);
+          BOOST_TEST((fd - da).cwiseAbs().maxCoeff() <= 1e-6 * std::max(1.0, da.cwiseAbs().maxCoeff()));
+        }
+      }
+    }
+}

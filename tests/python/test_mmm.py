@@ -202,3 +202,171 @@ def test_counterfactual_pr_stop(fitted):
     np.testing.assert_allclose(fit.counterfactual(data)["difference"], 0.0, atol=1e-12)
     with pytest.raises(ValueError, match="exactly the model's dates"):
         fit.counterfactual(data.iloc[:-1])
+
+
+# ---- likelihoods, business priors, marginal ROI, response curves ---------------------
+
+def _model(data, **kw):
+    return tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
+                       shocks=["crisis"], **kw)
+
+
+@pytest.fixture(scope="module")
+def counts_fit():
+    data, truth = simulate_trust_data(208, seed=5, likelihood="negative_binomial", noise=100.0)
+    model = _model(data, likelihood="negative_binomial")
+    return data, truth, model, model.fit(seed=2)
+
+
+def test_negative_binomial_gradient_and_recovery(counts_fit):
+    data, truth, model, fit = counts_fit
+    assert (data["conversions"] == np.round(data["conversions"])).all()
+    assert "log_phi" in model.parameter_names
+    rng = np.random.default_rng(1)
+    z = fit.z + rng.normal(0, 0.1, fit.z.shape)
+    _, g = model.log_density(z)
+    f = lambda x: model.log_density(x)[0]  # noqa: E731
+    for i in range(len(z)):  # five-point stencil: counts in the hundreds give large third derivatives
+        e = np.zeros_like(z)
+        e[i] = 1e-4
+        fd = (8 * (f(z + e) - f(z - e)) - (f(z + 2 * e) - f(z - 2 * e))) / 12e-4
+        assert g[i] == pytest.approx(fd, rel=1e-6, abs=1e-6), model.parameter_names[i]
+    assert fit.info["converged"]
+    p = fit.params
+    assert p["delta"] == pytest.approx(truth["delta"], abs=0.04)
+    assert p["sigma"] == pytest.approx(100.0, rel=0.3)  # phi, the NB size, simulated as 100
+    # Counts with mean ~250 and phi 100 have sd ~18 per week, twice the Normal example's
+    # noise, so single SMM channels are only loosely pinned down by a point estimate;
+    # the fitted mean and the SMM total are.
+    mu = truth["mu"]
+    sd = np.sqrt(mu + mu**2 / 100.0)
+    assert np.sqrt(np.mean((fit.predict().to_numpy() - mu) ** 2)) < 0.5 * sd.mean()
+    f = fit._forward()
+    smm = sum((f["conversion_own"][:, j] + f["amplification"][:, j]).sum() for j in range(2)) * model.y_scale
+    assert smm == pytest.approx(sum(truth["contribution"][s].sum() for s in model.conversion_channels), rel=0.3)
+    assert "phi (negative binomial size)" in fit.summary().index
+
+
+def test_negative_binomial_predictive_has_its_mean_and_variance(counts_fit):
+    _, _, model, fit = counts_fit
+    rep = fit.sample_posterior_predictive(max_draws=4000, seed=3)
+    assert rep.shape == (len(model.dates), 4000)
+    assert (rep.to_numpy() == np.round(rep.to_numpy())).all() and (rep.to_numpy() >= 0).all()
+    mu = fit.predict().to_numpy()
+    phi = fit.params["sigma"]
+    # E y = mu, Var y = mu + mu^2 / phi, checked within 5 standard errors per period
+    se_mean = np.sqrt((mu + mu**2 / phi) / 4000)
+    assert (np.abs(rep.mean(axis=1).to_numpy() - mu) < 5 * se_mean).mean() > 0.99
+    var = rep.var(axis=1, ddof=1).to_numpy()
+    np.testing.assert_allclose(var.mean(), (mu + mu**2 / phi).mean(), rtol=0.05)
+    again = fit.sample_posterior_predictive(max_draws=4000, seed=3)
+    assert again.equals(rep)
+
+
+def test_lognormal_likelihood_recovers_the_truth():
+    data, truth = simulate_trust_data(208, seed=7, likelihood="lognormal", noise=8.0)
+    model = _model(data, likelihood="lognormal")
+    fit = model.fit(seed=0)
+    p = fit.params
+    assert p["delta"] == pytest.approx(truth["delta"], abs=0.04)
+    assert p["sigma"] == pytest.approx(0.04, rel=0.25)  # log-scale sd simulated: 8 / 200
+    resid = fit.predict().to_numpy() - truth["mu"]
+    assert np.sqrt(np.mean(resid**2)) < 0.04 * truth["mu"].mean()
+    rep = fit.sample_posterior_predictive(max_draws=2000, seed=0)
+    np.testing.assert_allclose(rep.mean(axis=1).to_numpy(), fit.predict().to_numpy(), rtol=0.01)
+
+
+def test_normal_predictive_interval_covers_about_ninety_percent(fitted):
+    data, _, model, fit = fitted
+    rep = fit.sample_posterior_predictive(max_draws=2000, seed=0)
+    lo, hi = rep.quantile(0.05, axis=1), rep.quantile(0.95, axis=1)
+    y = data.sort_values("week")["conversions"].to_numpy()
+    covered = ((y >= lo.to_numpy()) & (y <= hi.to_numpy())).mean()
+    assert 0.82 < covered < 0.97
+
+
+def test_roi_prior_in_business_terms_moves_the_fit(fitted):
+    data, _, model, fit = fitted
+    value = 12.0  # value of one conversion
+    free = fit.roi(value_per_outcome=value)
+    d = fit.decompose()
+    spend = data["instagram"].sum()
+    roi_free = d["instagram (own)"].sum() * value / spend - 1
+    target = roi_free * 0.5 + 1.0  # a prior far from what the data say, and tight
+    tight = _model(data, value_per_outcome=value, priors={"roi": {"instagram": (target - 0.02, target + 0.02)}})
+    assert "log_roi[2]" in tight.parameter_names
+    tfit = tight.fit(seed=1)
+    own = tfit.decompose()["instagram (own)"].sum()
+    assert own * value / spend - 1 == pytest.approx(target, abs=0.03)
+    # the exact definition: 1 + ROI = value x beta sum_t h / spend, with beta derived from log_roi
+    z_roi = tfit.z[tight.parameter_names.index("log_roi[2]")]
+    f = tfit._forward()
+    beta = tfit.params["beta"][0]
+    assert np.exp(z_roi) == pytest.approx(value * tight.y_scale * beta * f["saturated"][:, 2].sum() / spend, rel=1e-12)
+    assert free.loc["instagram", "roi_short"] != pytest.approx(tfit.roi().loc["instagram", "roi_short"], abs=0.05)
+
+
+def test_trust_half_life_prior_in_weeks():
+    data, _ = simulate_trust_data(60, seed=1)
+    model = _model(data, priors={"trust_half_life": (8.0, 18.0)})
+    core = model._core_priors()
+    assert core["half_life_median"] == pytest.approx(np.sqrt(8 * 18))
+    assert core["half_life_sd_log"] == pytest.approx(np.log(18 / 8) / (2 * 1.6448536269514722))
+
+
+def test_marginal_roi_and_response_curves(fitted):
+    data, _, model, fit = fitted
+    r = fit.roi(horizon=52, value_per_outcome=5.0)
+    rc = fit.response_curves(multipliers=[0.0, 1.0, 1.01, 2.0], horizon=52, value_per_outcome=5.0)
+    for c in model.channels:
+        g = rc[rc["channel"] == c].set_index("multiplier")
+        assert g.loc[0.0, "incremental"] == 0.0
+        # multiplier 1 is the whole-data removal effect of roi()
+        assert g.loc[1.0, "incremental"] == pytest.approx(r.loc[c, "incremental_total"], rel=1e-10)
+        spend = data[c].sum()
+        mroi = ((g.loc[1.01, "incremental"] - g.loc[1.0, "incremental"]) * 5.0 - 0.01 * spend) / (0.01 * spend)
+        assert r.loc[c, "marginal_roi"] == pytest.approx(mroi, rel=1e-8)
+        assert g.loc[2.0, "incremental"] > g.loc[1.0, "incremental"] > 0
+    for c in model.conversion_channels:  # concave response: the next unit returns less than the average
+        assert r.loc[c, "marginal_roi"] < r.loc[c, "roi_total"]
+
+
+def test_saturation_points(fitted):
+    _, _, model, fit = fitted
+    sp = fit.saturation_points()
+    lam = fit.params["lam"]
+    for j, c in enumerate(model.channels):
+        a50 = sp.loc[c, "half_saturation"] / model.media_scale[j]
+        a90 = sp.loc[c, "saturation_90"] / model.media_scale[j]
+        assert np.tanh(lam[j] * a50 / 2) == pytest.approx(0.5, rel=1e-12)
+        assert np.tanh(lam[j] * a90 / 2) == pytest.approx(0.9, rel=1e-12)
+        assert 0 < sp.loc[c, "saturation_at_mean"] < 1
+
+
+def test_new_plots(fitted):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    _, _, _, fit = fitted
+    for plot in (fit.plot_roi, fit.plot_response_curves, fit.plot_fit):
+        ax = plot()
+        assert ax.get_title() or ax.get_legend() is not None
+        plt.close("all")
+
+
+@pytest.mark.parametrize(
+    "change, kwargs, message",
+    [
+        (lambda d: d.assign(conversions=d["conversions"].where(d.index != 5, -1.0)), {"likelihood": "lognormal"},
+         "row 5 .* needs an outcome > 0"),
+        (lambda d: d, {"likelihood": "negative_binomial"}, "needs counts"),
+        (lambda d: d, {"likelihood": "poisson"}, "likelihood must be one of"),
+        (lambda d: d, {"priors": {"roi": {"press": (0.5, 2.0)}}}, "'press', which is not a conversion channel"),
+        (lambda d: d, {"priors": {"roi": {"instagram": (-1.5, 2.0)}}}, "low must be > -1"),
+        (lambda d: d, {"priors": {"roi": {"instagram": (3.0, 2.0)}}}, "0 < low < high"),
+        (lambda d: d, {"priors": {"trust_half_life": (20, 10)}}, "trust_half_life"),
+        (lambda d: d, {"value_per_outcome": 0.0}, "value_per_outcome"),
+    ],
+)
+def test_bad_likelihood_and_prior_input(change, kwargs, message):
+    data, _ = simulate_trust_data(60, seed=2)
+    with pytest.raises(ValueError, match=message):
+        _model(change(data), **kwargs)

@@ -6,7 +6,10 @@ Model, per period t (weekly by default)::
     h[c, t] = (1 - exp(-lam_c a)) / (1 + exp(-lam_c a))
     G[t]    = delta G[t-1] + (1 - delta) sum_{p in trust} kappa_p h[p, t] - sum_e omega_e d[e, t]
     mu[t]   = base[t] + gamma G[t] + sum_{s in conversion} beta_s (1 + theta G[t]) h[s, t]
-    y[t]    ~ Normal(mu[t], sigma);   tracker q[t] ~ Normal(a_q + b_q G[t], sigma_q)
+    y[t]    ~ Normal(mu[t], sigma)                     likelihood="normal" (default)
+            | LogNormal(ln mu[t] - sigma^2/2, sigma)   likelihood="lognormal" (E y = mu)
+            | NegBinomial(mean mu[t], size phi)        likelihood="negative_binomial" (counts)
+    tracker q[t] ~ Normal(a_q + b_q G[t], sigma_q)
 
 base[t] = intercept + trend + Fourier seasonality + controls. Media are divided by their
 mean non-zero value, the outcome by its mean, the tracker standardised; results are
@@ -35,6 +38,16 @@ from trustmix.core import Channel
 from trustmix.transforms import half_life as _half_life
 
 _ROLES = ("trust", "conversion", "both")
+_LIKELIHOODS = ("normal", "lognormal", "negative_binomial")
+_Z90 = 1.6448536269514722  # standard normal 95% quantile: a central 90% interval is +-_Z90 sd
+_BUSINESS_PRIORS = ("roi", "trust_half_life")
+
+
+def _interval_to_lognormal(name: str, low: float, high: float) -> tuple[float, float]:
+    """(ln median, sd of ln) of the LogNormal whose central 90% interval is [low, high]."""
+    if not (np.isfinite(low) and np.isfinite(high) and 0 < low < high):
+        raise ValueError(f"prior {name}: the 90% range must be two finite numbers 0 < low < high, got ({low}, {high})")
+    return 0.5 * (np.log(low) + np.log(high)), (np.log(high) - np.log(low)) / (2 * _Z90)
 
 
 def _fourier(t: np.ndarray, period: float, order: int) -> tuple[np.ndarray, list[str]]:
@@ -80,7 +93,28 @@ class TrustMMM:
         False gives a standard MMM (no trust stock): every channel is then a conversion
         channel.
     priors : mapping, optional
-        Overrides of the defaults (MODEL.md section 5), e.g. ``{"half_life_median": 16}``.
+        Overrides of the defaults (MODEL.md section 5), e.g. ``{"half_life_median": 16}``
+        (the fields of ``TrustModelPriors``: ``alpha_a``, ``alpha_b``, ``lam_shape``,
+        ``lam_rate``, ``half_life_median``, ``half_life_sd_log``, ``g0_mean``, ``g0_sd``,
+        ``omega_sd``, ``gamma_sd``, ``theta_sd``, ``beta_sd``, ``baseline_sd``,
+        ``sigma_sd``, ``phi_sd``, ``tracker_*_sd``), and priors in business terms:
+
+        - ``"trust_half_life": (low, high)``: the trust stock's half-life lies in
+          [low, high] periods with 90% prior probability (a LogNormal);
+        - ``"roi": {channel: (low, high)}``: a conversion channel's ROI, (value - spend) /
+          spend as in :meth:`TrustFit.roi`, lies in [low, high] with 90% prior
+          probability. The ROI is then the channel's free parameter (LogNormal on
+          1 + ROI) and its beta is derived: 1 + ROI = value_per_outcome x (the channel's
+          own-term contribution beta sum_t h over the data) / spend over the data. The
+          amplification a conversion channel shares with PR is credited to PR and is not
+          part of this ROI. ``low > -1``.
+    likelihood : {"normal", "lognormal", "negative_binomial"}
+        Observation model. ``"lognormal"``: y > 0 with mean mu (multiplicative noise;
+        sigma is on the log scale). ``"negative_binomial"``: counts (inquiries, sign-ups),
+        integers >= 0, mean mu and size phi (variance mu + mu^2 / phi).
+    value_per_outcome : float
+        Value of one unit of outcome (e.g. revenue per conversion), used by ROI priors
+        and as the default of :meth:`TrustFit.roi`.
     scaling : {"mean", "max"}
         How media and outcome are made unit-free before the priors apply. ``"mean"``
         (default): each channel divided by its mean non-zero activity, the outcome by its
@@ -104,8 +138,10 @@ class TrustMMM:
         trend: bool = True,
         max_lag: int = 12,
         trust: bool = True,
-        priors: Mapping[str, float] | None = None,
+        priors: Mapping[str, Any] | None = None,
         scaling: str = "mean",
+        likelihood: str = "normal",
+        value_per_outcome: float = 1.0,
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -143,6 +179,20 @@ class TrustMMM:
             i = int((~np.isfinite(y)).argmax())
             raise ValueError(f"column {outcome!r}: row {i} (date {dates.iloc[i].date()}) is {y[i]}; "
                              "the outcome must be finite (drop or impute the row explicitly)")
+        if likelihood not in _LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {', '.join(_LIKELIHOODS)}, got {likelihood!r}")
+        if likelihood == "lognormal" and (y <= 0).any():
+            i = int((y <= 0).argmax())
+            raise ValueError(f"column {outcome!r}: row {i} (date {dates.iloc[i].date()}) is {y[i]}; "
+                             "the lognormal likelihood needs an outcome > 0")
+        if likelihood == "negative_binomial" and ((y < 0) | (y != np.floor(y))).any():
+            i = int(((y < 0) | (y != np.floor(y))).argmax())
+            raise ValueError(f"column {outcome!r}: row {i} (date {dates.iloc[i].date()}) is {y[i]}; "
+                             "the negative binomial likelihood needs counts (integers >= 0)")
+        if not (np.isfinite(value_per_outcome) and value_per_outcome > 0):
+            raise ValueError(f"value_per_outcome must be a finite number > 0, got {value_per_outcome}")
+        self.likelihood = likelihood
+        self.value_per_outcome = float(value_per_outcome)
         media = df[self.channels].to_numpy(dtype=float)
         bad = ~np.isfinite(media) | (media < 0)
         if bad.any():
@@ -218,10 +268,43 @@ class TrustMMM:
         conv_flags = [roles[c] in ("conversion", "both") for c in self.channels]
         if self.trust_enabled and not any(trust_flags):
             raise ValueError("the trust stock needs at least one channel with role 'trust' or 'both' (or trust=False)")
-        self._core = _mmm.TrustModel(self._media, trust_flags, conv_flags, self._baseline, self._shocks, self._y,
-                                     self._tracker, self.max_lag, self.trust_enabled, dict(self.priors))
         self.trust_channels = [c for c, f in zip(self.channels, trust_flags) if f] if self.trust_enabled else []
         self.conversion_channels = [c for c, f in zip(self.channels, conv_flags) if f]
+        counts = likelihood == "negative_binomial"
+        self._core = _mmm.TrustModel(self._media, trust_flags, conv_flags, self._baseline, self._shocks,
+                                     y if counts else self._y, self._tracker, self.max_lag, self.trust_enabled,
+                                     self._core_priors(), likelihood=likelihood,
+                                     outcome_scale=self.y_scale if counts else 1.0)
+
+    def _core_priors(self) -> dict[str, Any]:
+        """The priors dict for the C++ model: business-term priors turned into fields."""
+        core = {k: v for k, v in self.priors.items() if k not in _BUSINESS_PRIORS}
+        if "trust_half_life" in self.priors:
+            lo, hi = self.priors["trust_half_life"]
+            m, sd = _interval_to_lognormal("trust_half_life", float(lo), float(hi))
+            core["half_life_median"], core["half_life_sd_log"] = float(np.exp(m)), float(sd)
+        if "roi" in self.priors:
+            roi = self.priors["roi"]
+            if not isinstance(roi, Mapping):
+                raise ValueError("prior 'roi' must be a mapping channel -> (low, high)")
+            S = len(self.conversion_channels)
+            med, sd, scale = np.full(S, np.nan), np.ones(S), np.ones(S)
+            for c, rng in roi.items():
+                if c not in self.conversion_channels:
+                    raise ValueError(f"prior 'roi' names {c!r}, which is not a conversion channel "
+                                     f"({', '.join(self.conversion_channels) or 'none'})")
+                lo, hi = (float(v) for v in rng)
+                if not lo > -1:
+                    raise ValueError(f"prior 'roi' [{c}]: low must be > -1 (ROI -100% loses all spend), got {lo}")
+                j = self.conversion_channels.index(c)
+                med[j], sd[j] = _interval_to_lognormal(f"roi [{c}] (as 1 + ROI)", 1 + lo, 1 + hi)
+                spend = float(self.data[self.spend_columns[c]].to_numpy(dtype=float).sum())
+                if not spend > 0:
+                    raise ValueError(f"prior 'roi' [{c}]: spend column {self.spend_columns[c]!r} sums to {spend}; "
+                                     "a ROI needs spend > 0")
+                scale[j] = self.value_per_outcome * self.y_scale / spend
+            core.update(roi_log_median=med, roi_sd_log=sd, roi_scale=scale)
+        return core
 
     @staticmethod
     def _roles(channels: Sequence[Channel] | Mapping[str, str]) -> dict[str, str]:
@@ -331,7 +414,8 @@ class TrustFit:
     def params(self) -> dict[str, Any]:
         """Constrained parameters: alpha, lam (per channel), kappa (per trust channel),
         omega (per shock), beta (per conversion channel), b (baseline), delta, g0, gamma,
-        theta, sigma and the tracker's a, b, sigma (standardised tracker units)."""
+        theta, sigma (for the negative binomial: its size phi) and the tracker's a, b,
+        sigma (standardised tracker units). Scaled units (see :class:`TrustMMM`)."""
         return dict(self.model._core.constrain(self.z))
 
     def _summary_rows(self, p: dict[str, Any]) -> list[tuple[str, float, str]]:
@@ -355,7 +439,12 @@ class TrustFit:
                 rows.append((f"shock damage omega [{s}]", p["omega"][j], "trust index units"))
         for j, b in enumerate(m.baseline_names):
             rows.append((f"baseline [{b}]", p["b"][j] * m.y_scale, m.outcome))
-        rows.append(("sigma", p["sigma"] * m.y_scale, m.outcome))
+        if m.likelihood == "normal":
+            rows.append(("sigma", p["sigma"] * m.y_scale, m.outcome))
+        elif m.likelihood == "lognormal":
+            rows.append(("sigma (log scale)", p["sigma"], "sd of ln outcome"))
+        else:
+            rows.append(("phi (negative binomial size)", p["sigma"], "variance = mu + mu^2 / phi"))
         return rows
 
     def summary(self, interval: float = 0.9) -> pd.DataFrame:
@@ -450,7 +539,7 @@ class TrustFit:
         return out
 
     def roi(self, horizon: int = 104, window: tuple[Any, Any] | None = None,
-            value_per_outcome: float = 1.0, interval: float = 0.9, max_draws: int = 200) -> pd.DataFrame:
+            value_per_outcome: float | None = None, interval: float = 0.9, max_draws: int = 200) -> pd.DataFrame:
         """Incremental outcome and ROI per channel, short vs long term (MODEL.md section 4).
 
         For each channel its activity inside ``window`` W (``(start, end)`` dates,
@@ -464,10 +553,15 @@ class TrustFit:
           sum_s beta_s h_s), which add up to the total.
 
         ROI = (incremental value - spend in W) / spend in W, with value = outcome x
-        ``value_per_outcome``. MAP fit: point estimates at the mode. NUTS fit: posterior
+        ``value_per_outcome`` (default: the model's). ``marginal_roi`` is the return on
+        the next 1% of spend: (value gained when the channel's activity in W is scaled
+        by 1.01 - 0.01 spend) / (0.01 spend), over the same horizon; below 0 the last
+        unit of spend no longer pays for itself. MAP fit: point estimates at the mode. NUTS fit: posterior
         means over up to ``max_draws`` thinned draws, with ``*_low`` / ``*_high`` columns
         for the equal-tailed ``interval`` of the incremental effects and ROIs.
         """
+        if value_per_outcome is None:
+            value_per_outcome = self.model.value_per_outcome
         if self.posterior is not None:
             tables = [TrustFit(self.model, z).roi(horizon, window, value_per_outcome) for z in self.draws(max_draws)]
             num = [c for c in tables[0].columns if c not in ("role",)]
@@ -475,7 +569,8 @@ class TrustFit:
             out = pd.DataFrame(stack.mean(axis=0), index=tables[0].index, columns=num)
             lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
             for k, c in enumerate(num):
-                if c in ("incremental_short", "incremental_long", "incremental_total", "roi_short", "roi_total"):
+                if c in ("incremental_short", "incremental_long", "incremental_total", "roi_short", "roi_total",
+                         "marginal_roi"):
                     out[f"{c}_low"] = np.nanquantile(stack[:, :, k], lo, axis=0)
                     out[f"{c}_high"] = np.nanquantile(stack[:, :, k], hi, axis=0)
             out.insert(0, "role", tables[0]["role"])
@@ -507,12 +602,16 @@ class TrustFit:
             own = (f_full["conversion_own"].sum() - f_cf["conversion_own"].sum()) * ys
             spend = float(m.data[m.spend_columns[c]].to_numpy()[lo : hi + 1].sum())
             total = short + long
+            up_media = media.copy()
+            up_media[lo : hi + 1, j] *= 1.01
+            gain = (self._forward(up_media, base, shocks)["mu"] - f_full["mu"]).sum() * ys
             rows.append({
                 "channel": c, "role": m.roles[c], "spend": spend,
                 "incremental_short": short, "incremental_long": long, "incremental_total": total,
                 "via_trust_direct": direct, "via_amplification": amp, "own": own,
                 "roi_short": (short * value_per_outcome - spend) / spend if spend else np.nan,
                 "roi_total": (total * value_per_outcome - spend) / spend if spend else np.nan,
+                "marginal_roi": (gain * value_per_outcome - 0.01 * spend) / (0.01 * spend) if spend else np.nan,
                 "cost_per_incremental": spend / total if total > 0 else np.nan,
             })
         return pd.DataFrame(rows).set_index("channel")
@@ -553,6 +652,114 @@ class TrustFit:
             if m.trust_enabled else 0.0
         out["difference_amplification"] = (f0["amplification"].sum(axis=1) - f1["amplification"].sum(axis=1)) * ys
         out["difference_own"] = (f0["conversion_own"].sum(axis=1) - f1["conversion_own"].sum(axis=1)) * ys
+        return out
+
+    def sample_posterior_predictive(self, max_draws: int = 500, seed: int = 0) -> pd.DataFrame:
+        """Replicated outcomes y_rep ~ p(y | theta) for posterior draws theta (or the MAP
+        mode), in outcome units: one row per period, one column per draw.
+
+        Normal: mu + sigma e; lognormal: mu exp(sigma e - sigma^2/2); negative binomial:
+        NB(mean mu, size phi) counts; e ~ N(0, 1). Seeded: the same ``seed`` gives the
+        same draws. Compare with the actual outcome to check the fit (coverage of the
+        predictive interval, dispersion, zeros). A MAP fit gives ``max_draws`` replicates
+        at the mode (parameter uncertainty then is not included).
+        """
+        m = self.model
+        rng = np.random.default_rng(seed)
+        zs = self.draws(max_draws)
+        if self.posterior is None:
+            zs = np.repeat(zs, max_draws, axis=0)
+        out = np.empty((len(m.dates), len(zs)))
+        for k, z in enumerate(zs):
+            mu = np.asarray(m._core.forward(z)["mu"]) * m.y_scale
+            noise = float(m._core.constrain(z)["sigma"])
+            if m.likelihood == "normal":
+                out[:, k] = mu + noise * m.y_scale * rng.standard_normal(len(mu))
+            elif m.likelihood == "lognormal":
+                out[:, k] = mu * np.exp(noise * rng.standard_normal(len(mu)) - 0.5 * noise**2)
+            else:
+                mu = np.maximum(mu, 1e-300)
+                out[:, k] = rng.negative_binomial(noise, noise / (noise + mu))
+        return pd.DataFrame(out, index=m.dates, columns=[f"draw_{k}" for k in range(len(zs))])
+
+    def response_curves(self, channels: Sequence[str] | None = None, multipliers: Sequence[float] | None = None,
+                        horizon: int = 104, value_per_outcome: float | None = None, interval: float = 0.9,
+                        max_draws: int = 100) -> pd.DataFrame:
+        """Incremental outcome as a function of a channel's spend (response curves).
+
+        For each channel and multiplier k, the channel's activity over the whole data is
+        scaled by k (everything else kept) and the model is run over the data plus
+        ``horizon`` zero-activity periods; ``incremental`` is the total outcome gained
+        over the same run with the channel at zero (so PR's long tail through the trust
+        stock is included). ``spend`` = k x the channel's spend over the data; ``roi`` =
+        (incremental x value_per_outcome - spend) / spend. Long table: ``channel``,
+        ``multiplier``, ``spend``, ``incremental``, ``roi`` (posterior means for NUTS, with
+        ``incremental_low`` / ``incremental_high`` for the equal-tailed ``interval``).
+        Default multipliers 0, 0.1, ..., 2 (1 = actual spend).
+        """
+        m = self.model
+        chans = list(m.channels if channels is None else channels)
+        for c in chans:
+            if c not in m.channels:
+                raise ValueError(f"unknown channel {c!r}; the model's channels are {', '.join(m.channels)}")
+        ks = np.round(np.linspace(0.0, 2.0, 21), 10) if multipliers is None else np.asarray(multipliers, dtype=float)
+        if ks.ndim != 1 or not np.isfinite(ks).all() or (ks < 0).any():
+            raise ValueError("multipliers must be a 1-d sequence of finite numbers >= 0")
+        vpo = m.value_per_outcome if value_per_outcome is None else float(value_per_outcome)
+        media, base, shocks = m._extended(int(horizon))
+        T = len(m._y)
+        zs = self.draws(max_draws)
+        rows = []
+        for c in chans:
+            j = m.channels.index(c)
+            spend = float(m.data[m.spend_columns[c]].to_numpy(dtype=float).sum())
+            inc = np.empty((len(zs), len(ks)))
+            for d, z in enumerate(zs):
+                zero = media.copy()
+                zero[:T, j] = 0.0
+                mu0 = np.asarray(m._core.forward(z, zero, base, shocks)["mu"]).sum()
+                for i, k in enumerate(ks):
+                    scaled = media.copy()
+                    scaled[:T, j] *= k
+                    inc[d, i] = (np.asarray(m._core.forward(z, scaled, base, shocks)["mu"]).sum() - mu0) * m.y_scale
+            lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
+            for i, k in enumerate(ks):
+                row = {"channel": c, "multiplier": float(k), "spend": k * spend, "incremental": inc[:, i].mean()}
+                if self.posterior is not None:
+                    row["incremental_low"] = np.quantile(inc[:, i], lo)
+                    row["incremental_high"] = np.quantile(inc[:, i], hi)
+                row["roi"] = (row["incremental"] * vpo - row["spend"]) / row["spend"] if row["spend"] > 0 else np.nan
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def saturation_points(self, interval: float = 0.9, max_draws: int = 200) -> pd.DataFrame:
+        """Where each channel saturates, in its own activity units per period.
+
+        The logistic curve h(a) = tanh(lam a / 2) of the adstocked activity a reaches a
+        share q of its maximum at a_q = 2 artanh(q) / lam (scaled units, times the
+        channel's scale for activity units). Columns: ``half_saturation`` (a_0.5),
+        ``saturation_90`` (a_0.9), ``mean_adstock`` (mean adstocked activity over periods
+        with activity) and ``saturation_at_mean`` (h there, 0..1: how far along its curve
+        the channel typically runs). NUTS: posterior means with ``*_low``/``*_high``.
+        """
+        m = self.model
+        zs = self.draws(max_draws)
+        vals = np.empty((len(zs), len(m.channels), 4))
+        active = m._media > 0
+        for d, z in enumerate(zs):
+            lam = np.asarray(m._core.constrain(z)["lam"])
+            a = np.asarray(m._core.forward(z)["adstock"])
+            for j in range(len(m.channels)):
+                mean_a = a[active[:, j], j].mean()
+                vals[d, j] = [2 * np.arctanh(0.5) / lam[j] * m.media_scale[j], 2 * np.arctanh(0.9) / lam[j] * m.media_scale[j],
+                              mean_a * m.media_scale[j], np.tanh(lam[j] * mean_a / 2)]
+        names = ["half_saturation", "saturation_90", "mean_adstock", "saturation_at_mean"]
+        out = pd.DataFrame(vals.mean(axis=0), index=pd.Index(m.channels, name="channel"), columns=names)
+        if self.posterior is not None:
+            lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
+            for k, n in enumerate(names):
+                out[f"{n}_low"] = np.quantile(vals[:, :, k], lo, axis=0)
+                out[f"{n}_high"] = np.quantile(vals[:, :, k], hi, axis=0)
         return out
 
     def to_arviz(self) -> Any:
@@ -631,15 +838,64 @@ class TrustFit:
         ax.set_title("Trust stock")
         return ax
 
-    def plot_fit(self, ax: Any = None) -> Any:
-        """Actual vs fitted outcome."""
+    def plot_fit(self, ax: Any = None, interval: float = 0.9) -> Any:
+        """Actual vs fitted outcome, with the posterior predictive ``interval`` band."""
         import matplotlib.pyplot as plt
 
         if ax is None:
             _, ax = plt.subplots(figsize=(11, 3.5))
-        ax.plot(self.model.dates, self.model.data[self.model.outcome].to_numpy(), color="black", label="actual")
-        ax.plot(self.model.dates, self.predict(), color="#1f77b4", label="fitted (MAP)")
-        ax.legend()
+        m = self.model
+        rep = self.sample_posterior_predictive(max_draws=300)
+        lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
+        ax.fill_between(m.dates, rep.quantile(lo, axis=1), rep.quantile(hi, axis=1), color="#1f77b4", alpha=0.2,
+                        label=f"{interval:.0%} predictive interval")
+        ax.plot(m.dates, m.data[m.outcome].to_numpy(), color="black", lw=1, label="actual")
+        ax.plot(m.dates, self.predict(), color="#1f77b4", label="fitted mean" + (" (MAP)" if self.posterior is None else ""))
+        ax.set_ylabel(m.outcome)
+        ax.legend(fontsize=8)
+        return ax
+
+    def plot_roi(self, ax: Any = None, **roi_args: Any) -> Any:
+        """Short-term vs total (short + long) ROI per channel as bars, with credible
+        intervals for a NUTS fit; ``roi_args`` go to :meth:`roi`."""
+        import matplotlib.pyplot as plt
+
+        r = self.roi(**roi_args)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 0.6 * len(r) + 1.5))
+        y = np.arange(len(r))
+        for off, col, label, color in ((-0.2, "roi_short", "short-term", "#ff7f0e"),
+                                       (0.2, "roi_total", "short + long-term", "#1f77b4")):
+            err = None
+            if f"{col}_low" in r:
+                err = np.vstack([r[col] - r[f"{col}_low"], r[f"{col}_high"] - r[col]]).clip(min=0)
+            ax.barh(y + off, r[col], height=0.38, xerr=err, color=color, label=label, capsize=3)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_yticks(y, [f"{c} ({r.loc[c, 'role']})" for c in r.index])
+        ax.set_xlabel("ROI = (incremental value - spend) / spend")
+        ax.legend(fontsize=8)
+        ax.set_title("ROI: short-term vs including the trust stock's long-term effect")
+        return ax
+
+    def plot_response_curves(self, ax: Any = None, **curve_args: Any) -> Any:
+        """Incremental outcome against spend per channel (:meth:`response_curves`), with
+        the current spend marked and the credible band for a NUTS fit."""
+        import matplotlib.pyplot as plt
+
+        rc = self.response_curves(**curve_args)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 4.5))
+        for c, g in rc.groupby("channel", sort=False):
+            line = ax.plot(g["spend"], g["incremental"], label=c)[0]
+            if "incremental_low" in g:
+                ax.fill_between(g["spend"], g["incremental_low"], g["incremental_high"], color=line.get_color(), alpha=0.15)
+            cur = g.loc[np.isclose(g["multiplier"], 1.0)]
+            if len(cur):
+                ax.scatter(cur["spend"], cur["incremental"], color=line.get_color(), zorder=3)
+        ax.set_xlabel("spend over the data window")
+        ax.set_ylabel(f"incremental {self.model.outcome}")
+        ax.set_title("Response curves (dots: actual spend)")
+        ax.legend(fontsize=8)
         return ax
 
     def _repr_html_(self) -> str:
@@ -666,6 +922,7 @@ def simulate_trust_data(
     beta: Mapping[str, float] | None = None,
     noise: float = 8.0,
     tracker_every: int = 4,
+    likelihood: str = "normal",
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Weekly data generated from the model itself, with known truth.
 
@@ -673,7 +930,14 @@ def simulate_trust_data(
     (conversion). Returns ``(data, truth)``: data has columns week, conversions, the
     channels (spend), ``trust_survey`` (measured every ``tracker_every`` weeks) and
     ``crisis``; truth holds the parameters and the latent trust stock.
+
+    ``likelihood`` draws the outcome as the model of that name would: ``"normal"``
+    y = mu + N(0, noise); ``"lognormal"`` y = mu exp(s e - s^2/2) with s = ``noise`` / 200
+    (8 gives 4% multiplicative noise); ``"negative_binomial"`` counts with mean mu and
+    size phi = ``noise`` (so pass e.g. noise=30).
     """
+    if likelihood not in _LIKELIHOODS:
+        raise ValueError(f"likelihood must be one of {', '.join(_LIKELIHOODS)}, got {likelihood!r}")
     rng = np.random.default_rng(seed)
     beta = dict(beta or {"instagram": 30.0, "tiktok": 20.0})
     T = periods
@@ -707,12 +971,19 @@ def simulate_trust_data(
     t = np.arange(T)
     base = 200 + 20 * np.sin(2 * np.pi * t / (365.25 / 7)) + 10 * t / T
     mu = base + gamma * G + sum(beta[s] * (1 + theta * G) * h[s] for s in beta)
-    y = mu + rng.normal(0, noise, T)
+    if likelihood == "normal":
+        y = mu + rng.normal(0, noise, T)
+    elif likelihood == "lognormal":
+        s = noise / 200
+        y = mu * np.exp(s * rng.standard_normal(T) - 0.5 * s * s)
+    else:
+        y = rng.negative_binomial(noise, noise / (noise + mu)).astype(float)
     survey = np.full(T, np.nan)
     idx = np.arange(0, T, tracker_every)
     survey[idx] = 30 + 40 * G[idx] + rng.normal(0, 1.0, len(idx))
     data = pd.DataFrame({"week": weeks, "conversions": y, **x, "trust_survey": survey, "crisis": crisis})
     truth = {"delta": delta, "gamma": gamma, "theta": theta, "beta": beta, "kappa": kappa, "alpha": alpha,
-             "lam": lam, "omega": omega, "trust_stock": G, "mu": mu, "max_lag": L,
+             "lam": lam, "omega": omega, "trust_stock": G, "mu": mu, "max_lag": L, "likelihood": likelihood,
+             "noise": noise,
              "contribution": {s: beta[s] * (1 + theta * G) * h[s] for s in beta}}
     return data, truth
