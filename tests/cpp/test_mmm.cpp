@@ -377,3 +377,17 @@ BOOST_AUTO_TEST_CASE(recursive_adstock_equals_the_direct_sum) {
       }
     }
 }
+
+BOOST_AUTO_TEST_CASE(saturation_kernel_is_tanh_to_the_last_digits) {
+  // (1 - e^(-lam a)) / (1 + e^(-lam a)) = tanh(lam a / 2): compared with long-double tanh
+  // on both sides of the series/exponential switch at u = 1/8 and far into saturation.
+  double worst = 0.0;
+  for (int i = 0; i <= 200000; ++i) {
+    const double u = i < 100000 ? i * 2.5e-6 : std::pow(10.0, -12.0 + (i - 100000) * 1.4e-4);
+    const long double ref = std::tanh(static_cast<long double>(u));
+    const double got = TrustModel::logistic_saturation_for_test(u);
+    if (ref != 0.0L) worst = std::max(worst, static_cast<double>(std::abs((got - ref) / ref)));
+    else BOOST_TEST(got == 0.0);
+  }
+  BOOST_TEST(worst < 5e-16);
+}

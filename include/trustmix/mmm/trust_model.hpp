@@ -609,13 +609,25 @@ class TrustModel {
     return minus_inf;
   }
 
-  /// (1 - e^(-2u)) / (1 + e^(-2u)) = tanh(u) for u >= 0, as expm1(2u) / (expm1(2u) + 2):
-  /// accurate for small u and several times faster than std::tanh here.
+  /// (1 - e^(-2u)) / (1 + e^(-2u)) = tanh(u) for u >= 0, the logistic saturation at
+  /// u = lam a / 2. For u < 1/8 its Taylor series to u^15 (truncation below 4e-17
+  /// relative), else from one exp(-2u), whose cancellation costs at most 4.5 ulp at
+  /// u = 1/8: within 4e-16 of tanh everywhere (tested), and twice as fast as expm1.
   static double logistic_saturation(double u) {
-    if (u > 20.0) return 1.0;  // tanh(20) = 1 - 8e-18 rounds to 1
-    const double e = std::expm1(2.0 * u);
-    return e / (e + 2.0);
+    if (u < 0.125) {
+      const double v = u * u;
+      return u * (1.0 + v * (-1.0 / 3 + v * (2.0 / 15 + v * (-17.0 / 315 + v * (62.0 / 2835 + v * (-1382.0 / 155925 +
+                  v * (21844.0 / 6081075 + v * (-929569.0 / 638512875))))))));
+    }
+    const double e = std::exp(-2.0 * u);
+    return (1.0 - e) / (1.0 + e);
   }
+
+ public:
+  /// The saturation kernel, exposed for tests.
+  static double logistic_saturation_for_test(double u) { return logistic_saturation(u); }
+
+ private:
   static double sigmoid(double v) { return v >= 0 ? 1.0 / (1.0 + std::exp(-v)) : std::exp(v) / (1.0 + std::exp(v)); }
 
   void check_dimension(const Eigen::Ref<const Vector>& z) const {
