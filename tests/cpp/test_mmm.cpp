@@ -127,8 +127,17 @@ BOOST_AUTO_TEST_CASE(map_recovers_parameters_of_simulated_data) {
   set("b[0]", 1.0);
   set("b[1]", 0.2);
   set("b[2]", 0.1);
-  set("log_beta[2]", std::log(0.5));
-  set("log_beta[3]", std::log(0.3));
+  {  // beta = 0.5 and 0.3: the free parameter is the log mean contribution, proportional to beta
+    const auto& names = truth_model.parameter_names();
+    const auto p0 = truth_model.constrain(truth);
+    const double want[] = {0.5, 0.3};
+    for (int j = 0; j < 2; ++j) {
+      const auto it = std::find(names.begin(), names.end(), "log_mean_contribution[" + std::to_string(2 + j) + "]");
+      BOOST_REQUIRE(it != names.end());
+      truth[it - names.begin()] += std::log(want[j] / p0.beta[j]);
+    }
+    BOOST_TEST(truth_model.constrain(truth).beta[0] == 0.5, boost::test_tools::tolerance(1e-12));
+  }
   const auto f = truth_model.forward(truth);
   std::mt19937_64 rng(2);
   std::normal_distribution<double> n(0.0, 1.0);

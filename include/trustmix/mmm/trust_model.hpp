@@ -22,11 +22,16 @@
 // beta (or its ROI, below), sigma (phi for the negative binomial), b_q, sigma_q, additive log-ratios for kappa (last logit fixed at 0), and
 // identity for G0, b and a_q. The log density includes the log-Jacobian of every map.
 //
-// ROI priors in business terms: for a conversion channel j with a ROI prior, the free
-// parameter is its own-term return on spend over the data,
-//   R_j = roi_scale_j * beta_j * sum_t h[j, t]    (roi_scale_j = value per model unit / spend_j),
-// with ln R_j ~ Normal(roi_log_median_j, roi_sd_log_j); beta_j = R_j / (roi_scale_j sum_t h[j, t])
-// is derived (the approach of Meridian's ROI priors). alpha and lam keep their priors.
+// Conversion channels are parametrised by their own-term contribution, not by beta:
+//   z_j = ln(k_j beta_j sum_t h[j, t]),   beta_j = exp(z_j) / (k_j sum_t h[j, t]),
+// with k_j = 1/T (z_j is the log mean contribution per period), which removes most of the
+// posterior correlation between beta_j and lam_j (the data pin down the contribution, the
+// curvature only weakly) and so shortens NUTS trajectories. The prior stays the one of
+// beta (HalfNormal) with the log-Jacobian ln beta_j, so the posterior of (beta, alpha,
+// lam) is the same as with z = ln beta. ROI priors in business terms: for a channel with
+// a ROI prior, k_j = roi_scale_j (value per model unit / spend_j), so exp(z_j) = R_j is its
+// own-term return on spend over the data, with ln R_j ~ Normal(roi_log_median_j,
+// roi_sd_log_j) (the approach of Meridian's ROI priors). alpha and lam keep their priors.
 //
 // Cost of one log density + gradient: O(T x C x L); no allocation (workspaces are
 // members, so one model object serves one thread; copy it per chain).
@@ -234,17 +239,14 @@ class TrustModel {
   /// is derived from the ROI and the channel's saturated activity over the data).
   [[nodiscard]] TrustModelParameters constrain(const Eigen::Ref<const Vector>& z) const {
     TrustModelParameters p = constrain_free(z);
-    if (n_roi_ > 0) {
-      Vector w(d_.max_lag + 1), dw(d_.max_lag + 1), a(periods());
-      for (int j = 0; j < S_; ++j) {
-        if (!roi_[static_cast<std::size_t>(j)]) continue;
-        const int c = conv_idx_[static_cast<std::size_t>(j)];
-        geometric_weights_into(p.alpha[c], w, dw);
-        convolve(d_.media.col(c), w, a);
-        double hs = 0.0;
-        for (int t = 0; t < periods(); ++t) hs += logistic_saturation(0.5 * p.lam[c] * a[t]);
-        p.beta[j] /= pr_.roi_scale[j] * hs;
-      }
+    Vector w(d_.max_lag + 1), dw(d_.max_lag + 1), a(periods());
+    for (int j = 0; j < S_; ++j) {
+      const int c = conv_idx_[static_cast<std::size_t>(j)];
+      geometric_weights_into(p.alpha[c], w, dw);
+      convolve(d_.media.col(c), w, a);
+      double hs = 0.0;
+      for (int t = 0; t < periods(); ++t) hs += logistic_saturation(0.5 * p.lam[c] * a[t]);
+      p.beta[j] /= contribution_scale_[j] * hs;
     }
     return p;
   }
@@ -253,7 +255,7 @@ class TrustModel {
   [[nodiscard]] int roi_prior_count() const { return n_roi_; }
 
  private:
-  /// constrain() without the ROI -> beta step: p.beta[j] holds R_j for ROI channels.
+  /// constrain() without the contribution -> beta step: p.beta[j] holds exp(z_j).
   [[nodiscard]] TrustModelParameters constrain_free(const Eigen::Ref<const Vector>& z) const {
     check_dimension(z);
     TrustModelParameters p;
@@ -326,11 +328,11 @@ class TrustModel {
       const double half = 0.5 * p.lam[c];
       for (int t = 0; t < T; ++t) H_(t, c) = logistic_saturation(half * A_(t, c));
     }
-    for (int j = 0; j < S_; ++j) {  // ROI-parametrised channels: beta_j = R_j / (scale_j sum_t h)
-      if (!roi_[static_cast<std::size_t>(j)]) continue;
+    for (int j = 0; j < S_; ++j) {  // beta_j = exp(z_j) / (k_j sum_t h[j, t])
       const int c = conv_idx_[static_cast<std::size_t>(j)];
       hsum_[c] = H_.col(c).sum();
-      p.beta[j] /= pr_.roi_scale[j] * hsum_[c];
+      if (!(hsum_[c] > 0.0)) return -std::numeric_limits<double>::infinity();
+      p.beta[j] /= contribution_scale_[j] * hsum_[c];
     }
     // ---- forward: trust stock -----------------------------------------------------
     if (d_.trust_enabled) {
@@ -421,11 +423,18 @@ class TrustModel {
         gH_.col(c) += p.beta[j] * gmu_;
       }
     }
-    // d beta_j / d z_j = beta_j for both parametrisations; with a ROI prior beta_j also
-    // depends on sum_t h[j, t]: d beta_j / d h[j, t] = -beta_j / sum_t h[j, t].
+    // Prior of beta (channels without a ROI prior): HalfNormal(beta_sd) and the log-Jacobian
+    // ln beta of z -> beta. Then the chain rule through beta_j = exp(z_j) / (k_j sum_t h):
+    // d beta_j / d z_j = beta_j and d beta_j / d h[j, t] = -beta_j / sum_t h[j, t].
     for (int j = 0; j < S_; ++j) {
-      grad[o_beta_ + j] += gbeta_[j] * p.beta[j];
-      if (roi_[static_cast<std::size_t>(j)]) gH_.col(conv_idx_[j]).array() -= gbeta_[j] * p.beta[j] / hsum_[conv_idx_[j]];
+      const double b = p.beta[j];
+      if (!roi_[static_cast<std::size_t>(j)]) {
+        const double v = pr_.beta_sd * pr_.beta_sd;
+        lp += -0.5 * b * b / v + std::log(b);
+        gbeta_[j] += -b / v + 1.0 / b;
+      }
+      grad[o_beta_ + j] += gbeta_[j] * b;
+      gH_.col(conv_idx_[j]).array() -= gbeta_[j] * b / hsum_[conv_idx_[j]];
     }
     // ---- backward: channels ----------------------------------------------------------
     for (int c = 0; c < C_; ++c) {
@@ -527,9 +536,17 @@ class TrustModel {
       z[o_alpha_ + c] = std::log(0.3 / 0.7);
       z[o_lam_ + c] = std::log(1.5);
     }
-    z.segment(o_beta_, S_).setConstant(std::log(0.1));
-    for (int j = 0; j < S_; ++j)
-      if (roi_[static_cast<std::size_t>(j)]) z[o_beta_ + j] = pr_.roi_log_median[j];
+    {  // beta_j = 0.1 at the initial alpha and lam, or the ROI prior's median
+      Vector w(d_.max_lag + 1), dw(d_.max_lag + 1), a(periods());
+      for (int j = 0; j < S_; ++j) {
+        const int c = conv_idx_[static_cast<std::size_t>(j)];
+        geometric_weights_into(0.3, w, dw);
+        convolve(d_.media.col(c), w, a);
+        double hs = 0.0;
+        for (int t = 0; t < periods(); ++t) hs += logistic_saturation(0.5 * 1.5 * a[t]);
+        z[o_beta_ + j] = roi_[static_cast<std::size_t>(j)] ? pr_.roi_log_median[j] : std::log(0.1 * contribution_scale_[j] * hs);
+      }
+    }
     const double ysc = d_.likelihood == Likelihood::negative_binomial ? d_.outcome_scale : 1.0;
     const Vector y = d_.y / ysc;  // the outcome in model units
     if (K_ > 0) z.segment(o_b_, K_) = d_.baseline.colPivHouseholderQr().solve(y);
@@ -705,6 +722,12 @@ class TrustModel {
         ++n_roi_;
       }
     }
+    contribution_scale_ = Vector::Constant(S_, 1.0 / static_cast<double>(d_.y.size()));
+    for (int j = 0; j < S_; ++j) {
+      if (roi_[static_cast<std::size_t>(j)]) contribution_scale_[j] = pr_.roi_scale[j];
+      if (!(d_.media.col(conv_idx_[static_cast<std::size_t>(j)]).array() > 0.0).any())
+        fail("conversion channel (media column ", conv_idx_[static_cast<std::size_t>(j)], ") is all zeros: nothing to estimate");
+    }
     n_tracker_obs_ = 0;
     if (d_.trust_enabled)
       for (Eigen::Index t = 0; t < d_.tracker.size(); ++t) n_tracker_obs_ += std::isnan(d_.tracker[t]) ? 0 : 1;
@@ -721,7 +744,7 @@ class TrustModel {
     for (int e = 0; e < E_; ++e) ev.push_back(std::to_string(e));
     add(o_alpha_, C_, "logit_alpha", ch);
     add(o_lam_, C_, "log_lam", ch);
-    add(o_beta_, S_, "log_beta", cv);
+    add(o_beta_, S_, "log_mean_contribution", cv);
     for (int j = 0; j < S_; ++j)
       if (roi_[static_cast<std::size_t>(j)]) names_[static_cast<std::size_t>(o_beta_ + j)] = "log_roi[" + cv[static_cast<std::size_t>(j)] + "]";
     add(o_b_, K_, "b", kb);
@@ -831,13 +854,11 @@ class TrustModel {
       lp += pr_.lam_shape * z[o_lam_ + c] - pr_.lam_rate * p.lam[c];  // Gamma + log Jacobian
       grad[o_lam_ + c] += pr_.lam_shape - pr_.lam_rate * p.lam[c];
     }
-    for (int j = 0; j < S_; ++j) {
+    for (int j = 0; j < S_; ++j) {  // (the beta prior of the other channels is in log_density)
       if (roi_[static_cast<std::size_t>(j)]) {  // ln R_j ~ Normal(m_j, s_j); z is ln R_j itself
         const double r = z[o_beta_ + j] - pr_.roi_log_median[j], s2 = pr_.roi_sd_log[j] * pr_.roi_sd_log[j];
         lp += -0.5 * r * r / s2;
         grad[o_beta_ + j] += -r / s2;
-      } else {
-        half_normal_log(o_beta_ + j, p.beta[j], pr_.beta_sd);
       }
     }
     for (int k = 0; k < K_; ++k) {
@@ -887,6 +908,7 @@ class TrustModel {
   std::vector<int> trust_idx_, conv_idx_;
   std::vector<bool> roi_;  // per conversion channel: ROI is the free parameter
   int n_roi_ = 0;
+  Vector contribution_scale_;  // k_j: 1/T, or roi_scale_j for channels with a ROI prior
   Vector log_y_;           // lognormal: ln y
   double sum_log_y_ = 0.0, sum_lgamma_y1_ = 0.0;
   std::vector<std::string> names_;

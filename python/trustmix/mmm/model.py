@@ -923,6 +923,8 @@ def simulate_trust_data(
     noise: float = 8.0,
     tracker_every: int = 4,
     likelihood: str = "normal",
+    extra_trust: int = 0,
+    extra_conversion: int = 0,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Weekly data generated from the model itself, with known truth.
 
@@ -935,6 +937,12 @@ def simulate_trust_data(
     y = mu + N(0, noise); ``"lognormal"`` y = mu exp(s e - s^2/2) with s = ``noise`` / 200
     (8 gives 4% multiplicative noise); ``"negative_binomial"`` counts with mean mu and
     size phi = ``noise`` (so pass e.g. noise=30).
+
+    ``extra_trust`` / ``extra_conversion`` add channels ``pr_1, pr_2, ...`` (trust, kappa
+    weight 0.5 before the weights are normalised to sum 1) and ``smm_1, smm_2, ...``
+    (conversion, beta 15), with their own seeded activity, adstock and saturation; with
+    both 0 (default) the data are those of the four-channel world above. ``truth["roles"]``
+    maps every channel to its role.
     """
     if likelihood not in _LIKELIHOODS:
         raise ValueError(f"likelihood must be one of {', '.join(_LIKELIHOODS)}, got {likelihood!r}")
@@ -952,6 +960,19 @@ def simulate_trust_data(
     alpha = {"press": 0.4, "events": 0.3, "instagram": 0.2, "tiktok": 0.1}
     lam = {"press": 1.2, "events": 1.0, "instagram": 1.5, "tiktok": 2.0}
     kappa = {"press": 0.7, "events": 0.3}
+    if extra_trust < 0 or extra_conversion < 0:
+        raise ValueError("extra_trust and extra_conversion must be >= 0")
+    extra_rng = np.random.default_rng([seed, 1])  # a separate stream: the default world is unchanged
+    for k in range(1, extra_trust + 1):
+        c = f"pr_{k}"
+        x[c] = (extra_rng.random(T) < 0.3) * extra_rng.gamma(3, 1000, T)
+        alpha[c], lam[c], kappa[c] = float(extra_rng.uniform(0.2, 0.5)), float(extra_rng.uniform(0.8, 1.6)), 0.5
+    for k in range(1, extra_conversion + 1):
+        c = f"smm_{k}"
+        x[c] = (extra_rng.random(T) < 0.5) * extra_rng.gamma(3, 700, T)
+        alpha[c], lam[c], beta[c] = float(extra_rng.uniform(0.05, 0.3)), float(extra_rng.uniform(1.0, 2.5)), 15.0
+    total_kappa = sum(kappa.values())
+    kappa = {c: v / total_kappa for c, v in kappa.items()}
     crisis = np.zeros(T)
     crisis[T // 2] = 1.0
     omega = 0.3
@@ -965,8 +986,7 @@ def simulate_trust_data(
     G = np.zeros(T)
     prev = 0.3
     for t in range(T):
-        G[t] = delta * prev + (1 - delta) * (kappa["press"] * h["press"][t] + kappa["events"] * h["events"][t]) \
-            - omega * crisis[t]
+        G[t] = delta * prev + (1 - delta) * sum(kappa[p] * h[p][t] for p in kappa) - omega * crisis[t]
         prev = G[t]
     t = np.arange(T)
     base = 200 + 20 * np.sin(2 * np.pi * t / (365.25 / 7)) + 10 * t / T
@@ -984,6 +1004,6 @@ def simulate_trust_data(
     data = pd.DataFrame({"week": weeks, "conversions": y, **x, "trust_survey": survey, "crisis": crisis})
     truth = {"delta": delta, "gamma": gamma, "theta": theta, "beta": beta, "kappa": kappa, "alpha": alpha,
              "lam": lam, "omega": omega, "trust_stock": G, "mu": mu, "max_lag": L, "likelihood": likelihood,
-             "noise": noise,
+             "noise": noise, "roles": {c: ("trust" if c in kappa else "conversion") for c in x},
              "contribution": {s: beta[s] * (1 + theta * G) * h[s] for s in beta}}
     return data, truth
