@@ -370,3 +370,15 @@ def test_bad_likelihood_and_prior_input(change, kwargs, message):
     data, _ = simulate_trust_data(60, seed=2)
     with pytest.raises(ValueError, match=message):
         _model(change(data), **kwargs)
+
+
+def test_known_event_in_the_baseline():
+    data, truth = simulate_trust_data(156, seed=4)
+    launch = np.zeros(len(data))
+    launch[40:44] = 1.0
+    data = data.assign(launch=launch, conversions=data["conversions"] + 60.0 * launch)
+    fit = _model(data, events=["launch"]).fit(seed=0)
+    s = fit.summary()
+    assert s.loc["baseline [launch]", "value"] == pytest.approx(60.0, abs=15.0)  # noise sd 8 over 4 weeks
+    with pytest.raises(ValueError, match="event 'launch' is zero in every period"):
+        _model(data.assign(launch=0.0), events=["launch"])

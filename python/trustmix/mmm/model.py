@@ -11,7 +11,7 @@ Model, per period t (weekly by default)::
             | NegBinomial(mean mu[t], size phi)        likelihood="negative_binomial" (counts)
     tracker q[t] ~ Normal(a_q + b_q G[t], sigma_q)
 
-base[t] = intercept + trend + Fourier seasonality + controls. Media are divided by their
+base[t] = intercept + trend + Fourier seasonality + controls + known events. Media are divided by their
 mean non-zero value, the outcome by its mean, the tracker standardised; results are
 reported back in the outcome's units. kappa lies on the simplex (sum 1), so the trust
 stock G is an index in units of saturated PR activity; its absolute effect is in gamma
@@ -76,6 +76,10 @@ class TrustMMM:
     tracker : str, optional
         Trust tracker column (survey, net sentiment, NPS); NaN where not measured; at
         least 2 measured periods.
+    events : sequence of str
+        Known event columns of the baseline (holidays, launches, a price change): their
+        values enter unscaled (typically 0/1), one coefficient each, in outcome units per
+        unit of the column. Crises that damage trust go in ``shocks`` instead.
     controls : sequence of str
         Other regressors (price, distribution, weather), standardised.
     shocks : sequence of str
@@ -132,6 +136,7 @@ class TrustMMM:
         channels: Sequence[Channel] | Mapping[str, str],
         tracker: str | None = None,
         controls: Sequence[str] = (),
+        events: Sequence[str] = (),
         shocks: Sequence[str] = (),
         spend: Mapping[str, str] | None = None,
         seasonality: int = 2,
@@ -150,7 +155,7 @@ class TrustMMM:
             roles = {c: "conversion" for c in roles}
         self.channels = list(roles)
         self.roles = roles
-        needed = [date, outcome, *self.channels, *controls, *shocks] + ([tracker] if tracker else [])
+        needed = [date, outcome, *self.channels, *controls, *events, *shocks] + ([tracker] if tracker else [])
         spend = dict(spend or {})
         needed += [spend[c] for c in spend]
         for col in needed:
@@ -171,7 +176,7 @@ class TrustMMM:
             raise ValueError(f"column {date!r}: dates are not evenly spaced; a gap or irregular step before "
                              f"{dates.iloc[bad].date()} (expected every {step.iloc[0].days} days)")
         self.period_days = int(step.iloc[0].days) if len(step) else 7
-        for col in [outcome, *self.channels, *controls, *shocks, *spend.values()] + ([tracker] if tracker else []):
+        for col in [outcome, *self.channels, *controls, *events, *shocks, *spend.values()] + ([tracker] if tracker else []):
             if not pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
                 raise ValueError(f"column {col!r} must be numeric, got dtype {df[col].dtype}")
         y = df[outcome].to_numpy(dtype=float)
@@ -209,6 +214,7 @@ class TrustMMM:
         self.outcome = outcome
         self.tracker = tracker
         self.controls = list(controls)
+        self.events = list(events)
         self.shock_names = list(shocks)
         self.spend_columns = {c: spend.get(c, c) for c in self.channels}
         self.trust_enabled = bool(trust)
@@ -250,6 +256,15 @@ class TrustMMM:
             self._control_stats[c] = (v.mean(), sd)
             cols.append(((v - v.mean()) / sd)[:, None])
             names.append(c)
+        for e in self.events:
+            v = df[e].to_numpy(dtype=float)
+            if not np.isfinite(v).all():
+                i = int((~np.isfinite(v)).argmax())
+                raise ValueError(f"event {e!r}: row {i} (date {dates.iloc[i].date()}) is {v[i]}; events must be finite")
+            if not v.any():
+                raise ValueError(f"event {e!r} is zero in every period: there is nothing to estimate")
+            cols.append(v[:, None])
+            names.append(e)
         self.baseline_names = names
         self._baseline = np.column_stack([np.atleast_2d(c).reshape(T, -1) for c in cols])
         self._shocks = df[self.shock_names].to_numpy(dtype=float) if self.shock_names else np.zeros((T, 0))
