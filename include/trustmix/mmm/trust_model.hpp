@@ -807,13 +807,14 @@ class TrustModel {
       pw *= alpha;
     }
     const double aL1 = pw, daL1 = (L + 1) * pw_prev;  // alpha^(L+1) and its derivative
+    const double inv_w = 1.0 / W, dlog_w = dW / W;      // multiplications, not divisions, per period
     double S = 0.0, D = 0.0;
     for (Eigen::Index t = 0; t < T; ++t) {
       const double out = t > L ? x[t - L - 1] : 0.0;
       D = alpha * D + S - daL1 * out;
       S = alpha * S + x[t] - aL1 * out;
-      a[t] = S / W;
-      da[t] = (D - S * dW / W) / W;
+      a[t] = S * inv_w;
+      da[t] = (D - S * dlog_w) * inv_w;
     }
   }
 
