@@ -19,7 +19,7 @@
 // trust sits in gamma, theta and b_q. With one trust channel kappa = 1.
 //
 // Unconstrained parameters: logit for alpha and delta, log for lam, omega, gamma, theta,
-// beta (or its ROI, below), sigma (phi for the negative binomial), b_q, sigma_q, additive log-ratios for kappa (last logit fixed at 0), and
+// beta (or its ROI, below), sigma (phi for the negative binomial), b_q, sigma_q, isometric log-ratios for kappa (below), and
 // identity for G0, b and a_q. The log density includes the log-Jacobian of every map.
 //
 // Conversion channels are parametrised by their own-term contribution, not by beta:
@@ -269,15 +269,14 @@ class TrustModel {
     p.b = z.segment(o_b_, K_);
     p.sigma = std::exp(z[o_sigma_]);
     if (d_.trust_enabled) {
-      p.kappa.resize(P_);
-      double mx = 0.0;
-      for (int i = 0; i + 1 < P_; ++i) mx = std::max(mx, z[o_kappa_ + i]);
-      double total = 0.0;
-      for (int i = 0; i < P_; ++i) {
-        p.kappa[i] = std::exp((i + 1 < P_ ? z[o_kappa_ + i] : 0.0) - mx);
-        total += p.kappa[i];
-      }
-      p.kappa /= total;
+      // kappa = softmax(V z_kappa), V the P x (P-1) Helmert basis (orthonormal columns
+      // orthogonal to 1): the isometric log-ratio, which treats the trust channels
+      // symmetrically (an additive log-ratio against a reference channel makes every
+      // coordinate move with that channel and correlates them).
+      p.kappa = helmert_ * z.segment(o_kappa_, P_ - 1);
+      const double mx = p.kappa.maxCoeff();
+      p.kappa = (p.kappa.array() - mx).exp();
+      p.kappa /= p.kappa.sum();
       p.delta = sigmoid(z[o_delta_]);
       p.g0 = z[o_g0_];
       p.omega = z.segment(o_omega_, E_).array().exp();
@@ -408,14 +407,15 @@ class TrustModel {
       grad[o_g0_] += p.delta * adj_[0];
       grad[o_delta_] += gdelta * p.delta * (1.0 - p.delta);
       for (int e = 0; e < E_; ++e) grad[o_omega_ + e] += -adj_.dot(d_.shocks.col(e)) * p.omega[e];
-      // kappa (simplex): dL/dz_j = kappa_j (g_j - sum_i kappa_i g_i)
+      // kappa = softmax(u), u = V z: dL/du_i = kappa_i (g_i - sum_k kappa_k g_k), dL/dz = V' dL/du
       for (int i = 0; i < P_; ++i) {
         const int c = trust_idx_[i];
         gkappa_[i] = (1.0 - p.delta) * adj_.dot(H_.col(c));
         gH_.col(c) += (1.0 - p.delta) * p.kappa[i] * adj_;
       }
       const double kg = p.kappa.dot(gkappa_);
-      for (int i = 0; i + 1 < P_; ++i) grad[o_kappa_ + i] += p.kappa[i] * (gkappa_[i] - kg);
+      gkappa_ = p.kappa.cwiseProduct(gkappa_.array().matrix() - Vector::Constant(P_, kg));
+      grad.segment(o_kappa_, P_ - 1).noalias() += helmert_.transpose() * gkappa_;
     } else {
       for (int j = 0; j < S_; ++j) {
         const int c = conv_idx_[j];
@@ -736,9 +736,8 @@ class TrustModel {
       for (int i = 0; i < count; ++i) names_.push_back(labels.empty() ? base : base + "[" + labels[static_cast<std::size_t>(i)] + "]");
       n_ += count;
     };
-    std::vector<std::string> ch, tr, cv, kb, ev;
+    std::vector<std::string> ch, cv, kb, ev;
     for (int c = 0; c < C_; ++c) ch.push_back(std::to_string(c));
-    for (int i : trust_idx_) tr.push_back(std::to_string(i));
     for (int j : conv_idx_) cv.push_back(std::to_string(j));
     for (int k = 0; k < K_; ++k) kb.push_back(std::to_string(k));
     for (int e = 0; e < E_; ++e) ev.push_back(std::to_string(e));
@@ -750,8 +749,15 @@ class TrustModel {
     add(o_b_, K_, "b", kb);
     add(o_sigma_, 1, d_.likelihood == Likelihood::negative_binomial ? "log_phi" : "log_sigma", {});
     if (d_.trust_enabled) {
-      std::vector<std::string> kl(tr.begin(), tr.end() - 1);
-      add(o_kappa_, P_ - 1, "alr_kappa", kl);
+      std::vector<std::string> ilr;
+      for (int k = 0; k + 1 < P_; ++k) ilr.push_back(std::to_string(k));
+      add(o_kappa_, P_ - 1, "ilr_kappa", ilr);
+      helmert_ = Matrix::Zero(P_, std::max(P_ - 1, 0));
+      for (int k = 0; k + 1 < P_; ++k) {
+        const double n = std::sqrt((k + 1.0) * (k + 2.0));
+        for (int i = 0; i <= k; ++i) helmert_(i, k) = 1.0 / n;
+        helmert_(k + 1, k) = -(k + 1.0) / n;
+      }
       add(o_delta_, 1, "logit_delta", {});
       add(o_g0_, 1, "g0", {});
       add(o_omega_, E_, "log_omega", ev);
@@ -875,9 +881,10 @@ class TrustModel {
       half_normal_log(o_sigma_, p.sigma, pr_.sigma_sd);
     }
     if (!d_.trust_enabled) return lp;
-    // kappa: flat Dirichlet and the additive-log-ratio Jacobian prod_i kappa_i.
+    // kappa: flat Dirichlet and the log-ratio Jacobian prod_i kappa_i (times a constant);
+    // d/du_i sum_k ln kappa_k = 1 - P kappa_i, and V' 1 = 0 leaves -P V' kappa.
     for (int i = 0; i < P_; ++i) lp += std::log(p.kappa[i]);
-    for (int i = 0; i + 1 < P_; ++i) grad[o_kappa_ + i] += 1.0 - P_ * p.kappa[i];
+    grad.segment(o_kappa_, P_ - 1).noalias() -= P_ * (helmert_.transpose() * p.kappa);
     // delta through a LogNormal prior on the half-life h = ln 2 / u, u = -ln delta; with
     // the Jacobians |dh/d delta| and delta (1 - delta) this is
     //   -ln u - (ln h - m)^2 / (2 s^2) + ln(1 - delta)   (+ const).
@@ -909,7 +916,8 @@ class TrustModel {
   std::vector<int> trust_idx_, conv_idx_;
   std::vector<bool> roi_;  // per conversion channel: ROI is the free parameter
   int n_roi_ = 0;
-  Vector contribution_scale_;  // k_j: 1/T, or roi_scale_j for channels with a ROI prior
+  Vector contribution_scale_;
+  Matrix helmert_;  // P x (P-1) isometric log-ratio basis of the trust weights  // k_j: 1/T, or roi_scale_j for channels with a ROI prior
   Vector log_y_;           // lognormal: ln y
   double sum_log_y_ = 0.0, sum_lgamma_y1_ = 0.0;
   std::vector<std::string> names_;
