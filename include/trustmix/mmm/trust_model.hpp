@@ -279,7 +279,10 @@ class TrustModel {
       p.kappa /= p.kappa.sum();
       p.delta = sigmoid(z[o_delta_]);
       p.g0 = z[o_g0_];
-      p.omega = z.segment(o_omega_, E_).array().exp();
+      // With a tracker the free parameter is ln(b_q omega_e), the damage as the tracker
+      // sees it, which the data pin down (ln omega and ln b_q alone correlate at -0.9).
+      const double log_bq = n_tracker_obs_ > 0 ? z[o_tracker_ + 1] : 0.0;
+      p.omega = (z.segment(o_omega_, E_).array() - log_bq).exp();
       p.gamma = std::exp(z[o_gamma_]);
       p.theta = std::exp(z[o_theta_]);
       if (n_tracker_obs_ > 0) {
@@ -450,6 +453,9 @@ class TrustModel {
       grad[o_alpha_ + c] += galpha * p.alpha[c] * (1.0 - p.alpha[c]);
     }
     lp += log_prior_and_jacobian(z, p, grad);
+    // ln omega_e = z_omega_e - z_bq with a tracker: dL/dz_bq collects -dL/d ln omega_e.
+    if (d_.trust_enabled && n_tracker_obs_ > 0)
+      for (int e = 0; e < E_; ++e) grad[o_tracker_ + 1] -= grad[o_omega_ + e];
     return lp;
   }
 
@@ -760,7 +766,7 @@ class TrustModel {
       }
       add(o_delta_, 1, "logit_delta", {});
       add(o_g0_, 1, "g0", {});
-      add(o_omega_, E_, "log_omega", ev);
+      add(o_omega_, E_, n_tracker_obs_ > 0 ? "log_tracker_damage" : "log_omega", ev);
       add(o_gamma_, 1, "log_gamma", {});
       add(o_theta_, 1, "log_theta", {});
       if (n_tracker_obs_ > 0) {
@@ -898,7 +904,11 @@ class TrustModel {
     }
     lp += -0.5 * (p.g0 - pr_.g0_mean) * (p.g0 - pr_.g0_mean) / (pr_.g0_sd * pr_.g0_sd);
     grad[o_g0_] += -(p.g0 - pr_.g0_mean) / (pr_.g0_sd * pr_.g0_sd);
-    for (int e = 0; e < E_; ++e) half_normal_log(o_omega_ + e, p.omega[e], pr_.omega_sd);
+    for (int e = 0; e < E_; ++e) {  // HalfNormal on omega and the Jacobian ln omega (w.r.t. ln omega)
+      const double v = pr_.omega_sd * pr_.omega_sd;
+      lp += -0.5 * p.omega[e] * p.omega[e] / v + std::log(p.omega[e]);
+      grad[o_omega_ + e] += -p.omega[e] * p.omega[e] / v + 1.0;
+    }
     half_normal_log(o_gamma_, p.gamma, pr_.gamma_sd);
     half_normal_log(o_theta_, p.theta, pr_.theta_sd);
     if (n_tracker_obs_ > 0) {
