@@ -8,7 +8,8 @@ before the call (psutil, sampled every 2 ms), and agreement of the credits.
 
     PYTHONPATH=python python3 benchmarks/bench_attribution.py --rows 100000 1000000 --channels 20
 
-Agreement: heuristics must match exactly (max relative difference printed); Markov credit
+Each line also records the 1-minute load average (other work on the machine slows both
+libraries; compare the ratios of one run). Agreement: heuristics must match exactly (max relative difference printed); Markov credit
 from trustmix is exact, ChannelAttribution's comes from simulated walks, so the table shows
 the largest difference in credit share (percentage points) and the largest relative
 difference per channel, next to ChannelAttribution's own run-to-run spread (two seeds).
@@ -165,7 +166,8 @@ def main() -> None:
             df.to_pickle(data_file)
             del df
             print(f"# {rows} rows, {args.channels} channels, input frame {frame_mib:.0f} MiB "
-                  f"(generated in {time.perf_counter() - t0:.1f} s)", flush=True)
+                  f"(generated in {time.perf_counter() - t0:.1f} s), load average {os.getloadavg()[0]:.1f}",
+                  flush=True)
             peer = rows <= args.peer_max_rows
             for model in ("heuristics", "markov_1", "markov_3"):
                 tm = run("trustmix", model, data_file)
@@ -180,6 +182,7 @@ def main() -> None:
                         ca2 = run("ChannelAttribution", model, data_file, seed=1)
                         spread = agreement(ca2["credits"]["markov"], ca["credits"]["markov"])
                         line.update(ca_spread_pp=spread[0], ca_spread_rel=spread[1])
+                line["load"] = os.getloadavg()[0]
                 rows_out.append(line)
                 print(json.dumps(line), flush=True)
             tm_all = run("trustmix", "all", data_file)

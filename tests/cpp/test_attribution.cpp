@@ -623,6 +623,22 @@ BOOST_AUTO_TEST_CASE(iterative_agrees_with_direct) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(iterative_removal_effects_equal_visit_probabilities) {
+  // 11 channels: the chain and its 11 removal systems run as three blocks of four.
+  const auto s = random_store(4000, 11, 23, true);
+  const auto st = ta::count(s, {2}, true, 2, ta::content_transitions);
+  ta::MarkovSolver iterative;
+  iterative.method = ta::MarkovSolver::Method::iterative;
+  iterative.tolerance = 1e-14;
+  const auto r = ta::markov(st, 2, 2, iterative);
+  BOOST_TEST(!r.direct);
+  const auto visits = visit_probability(r);
+  for (std::size_t c = 0; c < r.channels.size(); ++c) BOOST_TEST(r.removal_effects[c] == visits[c], tt::tolerance(1e-9));
+  for (int threads : {1, 3, 5}) BOOST_TEST(ta::markov(st, 2, threads, iterative).removal_effects == r.removal_effects);
+  // states are ordered by their channel sequence, (start) first, shorter prefixes first
+  for (std::size_t i = 1; i < r.states.size(); ++i) BOOST_TEST((r.states[i - 1] < r.states[i]));
+}
+
 BOOST_AUTO_TEST_CASE(to_exact_rounds_to_the_nearest_multiple_of_two_to_the_minus_64) {
   std::mt19937_64 rng(3);
   std::uniform_real_distribution<double> u(-1e6, 1e6);

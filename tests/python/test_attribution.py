@@ -65,6 +65,46 @@ def test_arrow_table_and_list_fallback_give_the_same_store(paths):
     assert np.array_equal(store.touches, b._store.touches)
 
 
+def _all_credits(j: ta.Journeys) -> dict[str, pd.DataFrame]:
+    return {"linear": ta.linear(j).credits, "markov_2": ta.markov(j, order=2).credits,
+            "shapley": ta.shapley(j).credits}
+
+
+def test_pyarrow_table_gives_the_same_results_as_pandas():
+    pa = pytest.importorskip("pyarrow", reason="pyarrow is not installed (pip install pyarrow)")
+    df = random_paths(3000, 6, 21)
+    kw = {"path": "path", "conversions": "conversions", "value": "value", "nulls": "nulls"}
+    base = ta.Journeys.from_paths(df, **kw)
+    for table in (pa.Table.from_pandas(df), pa.Table.from_pandas(df).cast(
+            pa.schema([("path", pa.large_string()), ("conversions", pa.float64()), ("value", pa.float64()),
+                       ("nulls", pa.int64())])), pa.concat_tables([pa.Table.from_pandas(df[:1000]),
+                                                                   pa.Table.from_pandas(df[1000:])])):
+        j = ta.Journeys.from_paths(table, **kw)
+        assert j.to_frame().equals(base.to_frame())
+        for name, frame in _all_credits(j).items():
+            assert frame.equals(_all_credits(base)[name]), name
+
+
+def test_polars_frame_gives_the_same_results_as_pandas():
+    pl = pytest.importorskip("polars", reason="polars is not installed (pip install polars)")
+    pytest.importorskip("pyarrow", reason="polars frames are read through pyarrow (pip install pyarrow)")
+    df = random_paths(3000, 6, 22)
+    kw = {"path": "path", "conversions": "conversions", "value": "value", "nulls": "nulls"}
+    base = ta.Journeys.from_paths(df, **kw)
+    frame = pl.from_pandas(df)
+    j = ta.Journeys.from_paths(frame, **kw)
+    assert j.to_frame().equals(base.to_frame())
+    for name, credit in _all_credits(j).items():
+        assert credit.equals(_all_credits(base)[name]), name
+    # a polars frame with a null path or count names the row, as for pandas
+    with pytest.raises(ValueError, match="row 2, column 'path': missing path"):
+        ta.Journeys.from_paths(frame.with_columns(pl.when(pl.int_range(pl.len()) == 2).then(None)
+                                                  .otherwise(pl.col("path")).alias("path")), **kw)
+    with pytest.raises(ValueError, match="row 1, column 'nulls'"):
+        ta.Journeys.from_paths(frame.with_columns(pl.when(pl.int_range(pl.len()) == 1).then(-1.0)
+                                                  .otherwise(pl.col("nulls")).alias("nulls")), **kw)
+
+
 @pytest.mark.parametrize(
     "change, message",
     [

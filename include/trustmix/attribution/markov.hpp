@@ -6,8 +6,10 @@
 #include <Eigen/SparseLU>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <numeric>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -21,13 +23,16 @@ namespace trustmix::attribution {
 
 /// How the absorbing-chain systems are solved.
 ///
-/// direct: sparse LU (Eigen::SparseLU, COLAMD ordering), exact up to rounding; its fill-in
-/// grows quickly with the number of states of higher-order chains. iterative: Gauss-Seidel
-/// sweeps from h = 0 (which converge monotonically for an absorbing chain), stopped when the
-/// geometric tail bound delta * q / (1 - q) of the remaining error (delta = largest change
-/// of the last sweep, q = ratio of the last two) is below `tolerance` times max h; if
-/// `max_sweeps` pass first, the solve falls back to the direct method. automatic: direct up
-/// to `direct_max_states` transient states, iterative above.
+/// direct: sparse LU (Eigen::SparseLU, COLAMD ordering) of each system, exact up to
+/// rounding; its fill-in grows quickly with the number of states of higher-order chains.
+/// iterative: Gauss-Seidel sweeps from h = 0 (which converge monotonically for an absorbing
+/// chain) on the chain and all removal systems together (one pass over the transitions
+/// updates four systems), rows ordered longest state first so that the acyclic part of the
+/// chain (states shorter than k) is exact after each sweep; each system stops when the
+/// geometric tail bound delta * q / (1 - q) of its remaining error (delta = its largest
+/// change in the last sweep, q = ratio of the last two) is below `tolerance` times its
+/// largest h; a system still running after `max_sweeps` falls back to the direct method.
+/// automatic: direct up to `direct_max_states` transient states, iterative above.
 struct MarkovSolver {
   enum class Method : std::uint8_t { automatic, direct, iterative } method = Method::automatic;
   double tolerance = 1e-13;
@@ -83,39 +88,100 @@ inline double absorb_from_start(std::size_t m, const std::vector<std::int64_t>& 
   return h[index[0]];
 }
 
-/// Gauss-Seidel for h = r + Q h on the kept states; returns false if it did not converge.
-inline bool absorb_iterative(std::size_t m, const std::vector<std::int64_t>& row_start, const std::vector<std::int64_t>& col,
-                             const std::vector<double>& val, const std::vector<double>& r_conv,
-                             const std::vector<char>& keep, const MarkovSolver& solver, double& out) {
-  std::vector<double> h(m, 0.0);
-  double prev_delta = 0.0;
-  for (int sweep = 0; sweep < solver.max_sweeps; ++sweep) {
-    double delta = 0.0, hmax = 0.0;
-    for (std::size_t s = 0; s < m; ++s) {
-      if (!keep[s]) continue;
-      double v = r_conv[s];
-      for (auto e = row_start[s]; e < row_start[s + 1]; ++e) {
-        const auto c = static_cast<std::size_t>(col[static_cast<std::size_t>(e)]);
-        if (keep[c]) v += val[static_cast<std::size_t>(e)] * h[c];
-      }
-      delta = std::max(delta, std::abs(v - h[s]));
-      h[s] = v;
-      hmax = std::max(hmax, v);
-    }
-    if (delta == 0.0) {
-      out = h[0];
-      return true;
-    }
-    if (sweep > 0 && prev_delta > 0.0) {
-      const double q = delta / prev_delta;
-      if (q < 1.0 && delta * q / (1.0 - q) <= solver.tolerance * hmax) {
-        out = h[0];
-        return true;
-      }
-    }
-    prev_delta = delta;
+/// A state of an order-k chain (k <= 8) packed into 128 bits: element i (channel id + 1) in
+/// the 16-bit lane i counted from the most significant end, unused lanes 0. Integer order
+/// is the lexicographic order of the channel-id sequences, shorter prefixes first, and
+/// (start) (no element) is 0.
+using packed_gram = exact_unsigned_t;
+inline constexpr std::size_t max_packed_order = 8;
+
+inline packed_gram gram_lane(std::size_t i, std::uint16_t id) {
+  return static_cast<packed_gram>(static_cast<std::uint32_t>(id) + 1u) << (16 * (max_packed_order - 1 - i));
+}
+inline std::uint16_t gram_id(packed_gram g, std::size_t i) {
+  return static_cast<std::uint16_t>(static_cast<std::uint16_t>(g >> (16 * (max_packed_order - 1 - i))) - 1u);
+}
+/// The state after `id` follows the state `g` of length `len` (the oldest element drops out at length k).
+inline packed_gram gram_next(packed_gram g, std::size_t len, std::size_t k, std::uint16_t id) {
+  if (len < k) return g | gram_lane(len, id);
+  return (g << 16) | gram_lane(k - 1, id);
+}
+
+/// Solves h = r + Q h restricted to the states kept by each of several removal "lanes" at
+/// once, by Gauss-Seidel sweeps from h = 0 over the rows of `row_start`/`col`/`val`. Rows
+/// [0, cyclic) are the states of full length k (the only ones on cycles: a shorter state is
+/// visited once, at its own step) and come first; the sweeps run over them only, and the
+/// acyclic rows [cyclic, m), ordered so that every row's successors precede it, are computed
+/// from them in one exact pass when a lane stops (an error of at most the cyclic rows' error,
+/// as each row's probabilities sum to at most 1). Lane l drops the rows that list it in
+/// lanes_of_row[lane_start[s], lane_start[s + 1]) (their h stays 0, as if every transition
+/// into them went to (null)). Each lane stops on its own: when the geometric tail bound
+/// delta * q / (1 - q) of its remaining error (delta = its largest change in the last
+/// sweep, q = ratio of the last two) is at most `tolerance` times its largest h; its value
+/// at row `start` is recorded then, so a lane's result does not depend on the other lanes
+/// in its block (nor on the thread count). Lanes that do not stop within `max_sweeps`
+/// report converged[l] = 0.
+template <std::size_t B>
+void absorb_lanes(std::size_t m, std::size_t cyclic, const std::vector<std::int64_t>& row_start,
+                  const std::vector<std::int32_t>& col, const std::vector<double>& val, const std::vector<double>& r,
+                  const std::vector<std::int32_t>& lanes_of_row, const std::vector<std::int64_t>& lane_start,
+                  std::size_t first_lane, std::size_t n_lanes, std::size_t start, double tolerance, int max_sweeps,
+                  double* out, char* converged) {
+  std::vector<double> h(m * B, 0.0);
+  std::array<double, B> prev_delta{}, delta{}, hmax{}, v{};
+  std::array<char, B> done{};
+  std::size_t remaining = 0;
+  for (std::size_t l = 0; l < B; ++l) {
+    done[l] = l < n_lanes ? 0 : 1;
+    remaining += l < n_lanes ? 1 : 0;
   }
-  return false;
+  // One Gauss-Seidel update of rows [begin, end); returns nothing, tracks delta and hmax.
+  auto pass = [&](std::size_t begin, std::size_t end) {
+    for (std::size_t s = begin; s < end; ++s) {
+      v.fill(r[s]);
+      for (auto e = row_start[s]; e < row_start[s + 1]; ++e) {
+        const double q = val[static_cast<std::size_t>(e)];
+        const double* ht = h.data() + static_cast<std::size_t>(col[static_cast<std::size_t>(e)]) * B;
+        for (std::size_t l = 0; l < B; ++l) v[l] += q * ht[l];
+      }
+      for (auto i = lane_start[s]; i < lane_start[s + 1]; ++i) {
+        const auto l = static_cast<std::size_t>(lanes_of_row[static_cast<std::size_t>(i)]);
+        if (l >= first_lane && l < first_lane + B) v[l - first_lane] = 0.0;
+      }
+      double* hs = h.data() + s * B;
+      for (std::size_t l = 0; l < B; ++l) {
+        delta[l] = std::max(delta[l], std::abs(v[l] - hs[l]));
+        hmax[l] = std::max(hmax[l], v[l]);
+        hs[l] = v[l];
+      }
+    }
+  };
+  for (int sweep = 0; sweep < max_sweeps && remaining > 0; ++sweep) {
+    delta.fill(0.0);
+    hmax.fill(0.0);
+    pass(0, cyclic);
+    std::array<char, B> stop{};
+    bool any = false;
+    for (std::size_t l = 0; l < B; ++l) {
+      if (done[l]) continue;
+      stop[l] = delta[l] == 0.0;
+      if (!stop[l] && sweep > 0 && prev_delta[l] > 0.0) {
+        const double q = delta[l] / prev_delta[l];
+        stop[l] = q < 1.0 && delta[l] * q / (1.0 - q) <= tolerance * hmax[l];
+      }
+      prev_delta[l] = delta[l];
+      any = any || stop[l];
+    }
+    if (!any) continue;
+    pass(cyclic, m);  // the acyclic rows from the current cyclic ones
+    for (std::size_t l = 0; l < B; ++l)
+      if (stop[l]) {
+        done[l] = 1;
+        --remaining;
+        out[l] = h[start * B + l];
+        converged[l] = 1;
+      }
+  }
 }
 
 }  // namespace detail
@@ -124,66 +190,84 @@ inline bool absorb_iterative(std::size_t m, const std::vector<std::int64_t>& row
 ///
 /// States are (start), the last min(t, k) channels after t touches (consecutive repeats
 /// collapsed when the statistics were counted with collapse_repeats), and the absorbing
-/// (conversion) and (null). Transition probabilities are the row-normalised summed
-/// weights. With Q the transient block and r the one-step conversion probabilities,
-/// h = (I - Q)^{-1} r is solved with a sparse LU (Eigen::SparseLU, exact up to floating
-/// point) and P(conv) = h[(start)]. Removing channel c sends every transition into a
-/// state that contains c to (null); the removal effect is RE_c = 1 - P(conv | c removed)
-/// / P(conv) (which equals P(path visits c | converts) under the chain), and the credit
-/// is RE_c / sum_j RE_j times total conversions (value). One solve per channel (sparse LU,
-/// or Gauss-Seidel for large state spaces: see MarkovSolver), in parallel; the result does
+/// (conversion) and (null); transient states are ordered by their channel-id sequence
+/// ((start) first, shorter prefixes first). Transition probabilities are the
+/// row-normalised summed weights. With Q the transient block and r the one-step
+/// conversion probabilities, h = (I - Q)^{-1} r and P(conv) = h[(start)]. Removing channel
+/// c sends every transition into a state that contains c to (null); the removal effect is
+/// RE_c = 1 - P(conv | c removed) / P(conv) (which equals P(path visits c | converts)
+/// under the chain), and the credit is RE_c / sum_j RE_j times total conversions (value).
+///
+/// The 1 + C systems (the chain and each removal, a principal submatrix of I - Q) are solved
+/// with a sparse LU (Eigen::SparseLU, exact up to rounding), or, for large state spaces,
+/// by Gauss-Seidel on all systems at once (MarkovSolver); in parallel, and the result does
 /// not depend on the thread count.
 [[nodiscard]] inline MarkovResult markov(const AttributionStats& st, int order = 1, int threads = 0,
                                          const MarkovSolver& solver = {}) {
   trustmix::detail::require_positive(solver.tolerance, "tolerance");
   const auto& tr = st.transitions[st.order_index(order)];
+  if (static_cast<std::size_t>(order) > detail::max_packed_order) fail("order must be at most 8, got ", order);
+  const auto k = static_cast<std::size_t>(order);
   MarkovResult res;
   res.order = order;
   res.channels = st.channels;
-  const auto items = detail::sorted_items(tr);
-  // Transient states: every from-state, sorted by key; (start) (empty key) sorts first.
-  std::vector<std::string> grams;
-  grams.reserve(items.size());
-  grams.emplace_back();
-  for (const auto& [k, v] : items) grams.emplace_back(k.substr(0, k.size() - 2));
+  // Edges (from-state, next element, summed weight), sorted by from-state then next
+  // (channels by id, then (null), then (conversion)).
+  struct Edge {
+    detail::packed_gram from;
+    std::uint32_t len;    // elements in `from`
+    std::uint32_t next;   // channel id, key_null or key_conversion
+    exact_t weight;
+  };
+  std::vector<Edge> edges;
+  edges.reserve(tr.size());
+  for (const auto& [key, w] : tr) {
+    const std::size_t n = detail::key_length(key);
+    if (n == 0 || n - 1 > k) fail("Markov: malformed transition key of length ", n, " for order ", k);
+    detail::packed_gram g = 0;
+    for (std::size_t i = 0; i + 1 < n; ++i) g |= detail::gram_lane(i, detail::key_at(key, i));
+    edges.push_back({g, static_cast<std::uint32_t>(n - 1), detail::key_at(key, n - 1), w});
+  }
+  std::sort(edges.begin(), edges.end(),
+            [](const Edge& a, const Edge& b) { return a.from != b.from ? a.from < b.from : a.next < b.next; });
+  auto is_absorbing = [](std::uint32_t next) { return next == detail::key_conversion || next == detail::key_null; };
+  // Transient states: (start), every from-state, every state reached (even if never left).
+  std::vector<detail::packed_gram> grams;
+  grams.reserve(2 * edges.size() + 1);
+  grams.push_back(0);
+  for (const auto& e : edges) {
+    grams.push_back(e.from);
+    if (!is_absorbing(e.next)) grams.push_back(detail::gram_next(e.from, e.len, k, static_cast<std::uint16_t>(e.next)));
+  }
   std::sort(grams.begin(), grams.end());
   grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
-  auto next_gram = [&](const std::string& g, std::uint16_t c) {
-    std::string n = g;
-    detail::key_push(n, c);
-    if (detail::key_length(n) > static_cast<std::size_t>(order)) n.erase(0, 2);
-    return n;
-  };
-  {  // a state reached but never left (zero weight) still needs an index
-    std::vector<std::string> extra;
-    for (const auto& [k, v] : items) {
-      const auto c = detail::key_at(k, detail::key_length(k) - 1);
-      if (c == detail::key_conversion || c == detail::key_null) continue;
-      auto g = next_gram(k.substr(0, k.size() - 2), c);
-      if (!std::binary_search(grams.begin(), grams.end(), g)) extra.push_back(std::move(g));
-    }
-    grams.insert(grams.end(), extra.begin(), extra.end());
-    std::sort(grams.begin(), grams.end());
-    grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
-  }
+  grams.shrink_to_fit();
   const std::size_t m = grams.size();
-  auto index_of = [&](const std::string& g) {
+  auto index_of = [&](detail::packed_gram g) {
     return static_cast<std::int64_t>(std::lower_bound(grams.begin(), grams.end(), g) - grams.begin());
   };
   const auto conv_state = static_cast<std::int64_t>(m), null_state = static_cast<std::int64_t>(m + 1);
-  std::vector<double> row_total(m, 0.0);
-  std::vector<std::int64_t> from, to;
-  std::vector<double> cnt;
-  for (const auto& [k, v] : items) {
-    const std::string g = k.substr(0, k.size() - 2);
-    const auto c = detail::key_at(k, detail::key_length(k) - 1);
-    const auto a = index_of(g);
-    const auto b = c == detail::key_conversion ? conv_state : c == detail::key_null ? null_state : index_of(next_gram(g, c));
-    from.push_back(a);
-    to.push_back(b);
-    cnt.push_back(to_double(v));
+  std::vector<std::int64_t> from(edges.size()), to(edges.size());
+  std::vector<double> cnt(edges.size());
+  {
+    std::int64_t a = -1;
+    detail::packed_gram last = 0;
+    for (std::size_t e = 0; e < edges.size(); ++e) {
+      const auto& ed = edges[e];
+      if (a < 0 || ed.from != last) {
+        a = index_of(ed.from);
+        last = ed.from;
+      }
+      from[e] = a;
+      to[e] = ed.next == detail::key_conversion ? conv_state
+              : ed.next == detail::key_null     ? null_state
+                                                : index_of(detail::gram_next(ed.from, ed.len, k, static_cast<std::uint16_t>(ed.next)));
+      cnt[e] = to_double(ed.weight);
+    }
   }
-  // Row sums in key order (deterministic), then probabilities.
+  std::vector<Edge>().swap(edges);
+  // Row sums in edge order (deterministic), then probabilities.
+  std::vector<double> row_total(m, 0.0);
   for (std::size_t e = 0; e < from.size(); ++e) row_total[static_cast<std::size_t>(from[e])] += cnt[e];
   std::vector<double> prob(from.size());
   std::vector<double> r_conv(m, 0.0);
@@ -191,66 +275,114 @@ inline bool absorb_iterative(std::size_t m, const std::vector<std::int64_t>& row
     prob[e] = cnt[e] / row_total[static_cast<std::size_t>(from[e])];
     if (to[e] == conv_state) r_conv[static_cast<std::size_t>(from[e])] += prob[e];
   }
-  // Transient-to-transient edges only for the solves.
+  const std::size_t C = st.channels.size();
+  res.states.resize(m);
+  std::vector<char> present(C, 0);
+  for (std::size_t s = 0; s < m; ++s)
+    for (std::size_t i = 0; i < k && detail::gram_id(grams[s], i) != 0xFFFF; ++i) {
+      const auto c = detail::gram_id(grams[s], i);
+      res.states[s].push_back(static_cast<ChannelId>(c));
+      present[c] = 1;
+    }
+  const bool use_direct = solver.method == MarkovSolver::Method::direct ||
+                          (solver.method == MarkovSolver::Method::automatic && m <= solver.direct_max_states);
+  // System 0 is the whole chain, system 1 + c the chain without channel c.
+  std::vector<double> p_conv(C + 1, 0.0);
+  std::vector<char> solved(C + 1, 0);
+  std::vector<char> direct_used(C + 1, 0);
+  if (!use_direct) {
+    // Transient-to-transient edges in CSR, rows in sweep order: longer states first (a
+    // state of length t < k leads only to states of length t + 1), then by key.
+    std::vector<std::int32_t> order_of(m);
+    std::iota(order_of.begin(), order_of.end(), 0);
+    std::stable_sort(order_of.begin(), order_of.end(),
+                     [&](std::int32_t a, std::int32_t b) { return res.states[static_cast<std::size_t>(a)].size() >
+                                                                  res.states[static_cast<std::size_t>(b)].size(); });
+    const auto cyclic = static_cast<std::size_t>(
+        std::count_if(res.states.begin(), res.states.end(), [&](const auto& st_) { return st_.size() == k; }));
+    std::vector<std::int32_t> position(m);
+    for (std::size_t p = 0; p < m; ++p) position[static_cast<std::size_t>(order_of[p])] = static_cast<std::int32_t>(p);
+    std::vector<std::int64_t> row_start(m + 1, 0);
+    for (std::size_t e = 0; e < from.size(); ++e)
+      if (to[e] < conv_state) ++row_start[static_cast<std::size_t>(position[static_cast<std::size_t>(from[e])]) + 1];
+    for (std::size_t p = 0; p < m; ++p) row_start[p + 1] += row_start[p];
+    std::vector<std::int32_t> col(static_cast<std::size_t>(row_start[m]));
+    std::vector<double> val(col.size()), r(m);
+    {
+      std::vector<std::int64_t> fill(row_start.begin(), row_start.end() - 1);
+      for (std::size_t e = 0; e < from.size(); ++e) {
+        if (to[e] >= conv_state) continue;
+        const auto pos = static_cast<std::size_t>(fill[static_cast<std::size_t>(position[static_cast<std::size_t>(from[e])])]++);
+        col[pos] = position[static_cast<std::size_t>(to[e])];
+        val[pos] = prob[e];
+      }
+    }
+    // Lanes: 0 = the whole chain, then one per channel present in some state.
+    std::vector<std::size_t> lane_system{0};
+    std::vector<std::int32_t> lane_of_channel(C, -1);
+    for (std::size_t c = 0; c < C; ++c)
+      if (present[c]) {
+        lane_of_channel[c] = static_cast<std::int32_t>(lane_system.size());
+        lane_system.push_back(c + 1);
+      }
+    std::vector<std::int64_t> lane_start(m + 1, 0);
+    std::vector<std::int32_t> lanes_of_row;
+    lanes_of_row.reserve(m * k);
+    for (std::size_t p = 0; p < m; ++p) {
+      r[p] = r_conv[static_cast<std::size_t>(order_of[p])];
+      for (const auto c : res.states[static_cast<std::size_t>(order_of[p])])
+        lanes_of_row.push_back(lane_of_channel[static_cast<std::size_t>(c)]);
+      lane_start[p + 1] = static_cast<std::int64_t>(lanes_of_row.size());
+    }
+    constexpr std::size_t B = 4;  // systems per pass (4 per block balances two threads)
+    const std::size_t L = lane_system.size(), blocks = (L + B - 1) / B;
+    std::vector<double> lane_out(blocks * B, 0.0);
+    std::vector<char> lane_ok(blocks * B, 0);
+    const auto start = static_cast<std::size_t>(position[0]);
+    parallel_for_blocks(static_cast<std::ptrdiff_t>(blocks), threads, 1, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
+      for (auto b = static_cast<std::size_t>(b0); b < static_cast<std::size_t>(b1); ++b)
+        detail::absorb_lanes<B>(m, cyclic, row_start, col, val, r, lanes_of_row, lane_start, b * B,
+                                std::min(B, L - b * B), start, solver.tolerance, solver.max_sweeps,
+                                lane_out.data() + b * B, lane_ok.data() + b * B);
+    });
+    for (std::size_t l = 0; l < L; ++l)
+      if (lane_ok[l]) {
+        p_conv[lane_system[l]] = lane_out[l];
+        solved[lane_system[l]] = 1;
+      }
+  }
+  // Sparse LU for the systems not solved above (all of them on the direct path).
+  std::vector<std::size_t> todo;
+  for (std::size_t i = 0; i <= C; ++i)
+    if (!solved[i] && (i == 0 || present[i - 1])) todo.push_back(i);
   std::vector<std::int64_t> tf, tt;
   std::vector<double> tp;
-  for (std::size_t e = 0; e < from.size(); ++e)
+  for (std::size_t e = 0; e < from.size() && !todo.empty(); ++e)
     if (to[e] < conv_state) {
       tf.push_back(from[e]);
       tt.push_back(to[e]);
       tp.push_back(prob[e]);
     }
-  const std::size_t C = st.channels.size();
-  // CSR of Q for the iterative solver (edges are already grouped by from-state in key order).
-  std::vector<std::int64_t> row_start(m + 1, 0);
-  for (auto f : tf) ++row_start[static_cast<std::size_t>(f) + 1];
-  for (std::size_t s = 0; s < m; ++s) row_start[s + 1] += row_start[s];
-  std::vector<std::int64_t> csr_col(tf.size());
-  std::vector<double> csr_val(tf.size());
-  {
-    std::vector<std::int64_t> fill(row_start.begin(), row_start.end() - 1);
-    for (std::size_t e = 0; e < tf.size(); ++e) {
-      const auto pos = static_cast<std::size_t>(fill[static_cast<std::size_t>(tf[e])]++);
-      csr_col[pos] = tt[e];
-      csr_val[pos] = tp[e];
-    }
-  }
-  const bool use_direct = solver.method == MarkovSolver::Method::direct ||
-                          (solver.method == MarkovSolver::Method::automatic && m <= solver.direct_max_states);
-  std::vector<char> direct_used(C + 1, use_direct ? 1 : 0);
-  auto solve = [&](const std::vector<char>& kp, std::size_t slot) {
-    double p = 0.0;
-    if (!use_direct && detail::absorb_iterative(m, row_start, csr_col, csr_val, r_conv, kp, solver, p)) return p;
-    direct_used[slot] = 1;
-    return detail::absorb_from_start(m, tf, tt, tp, r_conv, kp);
-  };
-  std::vector<char> keep(m, 1);
-  res.conversion_probability = solve(keep, C);
-  if (!(res.conversion_probability > 0.0)) fail("Markov: the journeys contain no conversions");
-  // Which states contain which channel.
-  std::vector<std::vector<char>> contains(C, std::vector<char>(m, 0));
-  res.states.resize(m);
-  for (std::size_t s = 0; s < m; ++s)
-    for (std::size_t i = 0; i < detail::key_length(grams[s]); ++i) {
-      const auto c = detail::key_at(grams[s], i);
-      contains[c][s] = 1;
-      res.states[s].push_back(static_cast<ChannelId>(c));
-    }
-  res.removal_effects.assign(C, 0.0);
-  parallel_for_blocks(static_cast<std::ptrdiff_t>(C), threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
-    for (auto c = static_cast<std::size_t>(b); c < static_cast<std::size_t>(e); ++c) {
-      bool present = false;
-      std::vector<char> kc(m);
-      for (std::size_t s = 0; s < m; ++s) {
-        kc[s] = contains[c][s] ? 0 : 1;
-        present = present || contains[c][s];
-      }
-      if (!present) continue;  // a channel without transitions has removal effect 0
-      const double p = solve(kc, c);
-      res.removal_effects[c] = std::max(0.0, 1.0 - p / res.conversion_probability);
+  parallel_for_blocks(static_cast<std::ptrdiff_t>(todo.size()), threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+    std::vector<char> keep(m);
+    for (auto t = static_cast<std::size_t>(b); t < static_cast<std::size_t>(e); ++t) {
+      const std::size_t i = todo[t];
+      for (std::size_t s = 0; s < m; ++s)
+        keep[s] = i == 0 || std::find(res.states[s].begin(), res.states[s].end(), static_cast<ChannelId>(i - 1)) ==
+                                res.states[s].end();
+      p_conv[i] = detail::absorb_from_start(m, tf, tt, tp, r_conv, keep);
+      direct_used[i] = 1;
     }
   });
-  res.direct = std::all_of(direct_used.begin(), direct_used.end(), [](char x) { return x != 0; });
+  std::vector<std::int64_t>().swap(tf);
+  std::vector<std::int64_t>().swap(tt);
+  std::vector<double>().swap(tp);
+  res.direct = !todo.empty() && todo.size() == 1 + static_cast<std::size_t>(std::count(present.begin(), present.end(), 1));
+  res.conversion_probability = p_conv[0];
+  if (!(res.conversion_probability > 0.0)) fail("Markov: the journeys contain no conversions");
+  res.removal_effects.assign(C, 0.0);  // a channel without transitions has removal effect 0
+  for (std::size_t c = 0; c < C; ++c)
+    if (present[c]) res.removal_effects[c] = std::max(0.0, 1.0 - p_conv[c + 1] / res.conversion_probability);
   double total_re = 0.0;
   for (double x : res.removal_effects) total_re += x;
   const double total_conv = to_double(st.total_conversions), total_val = to_double(st.total_value);
@@ -260,12 +392,13 @@ inline bool absorb_iterative(std::size_t m, const std::vector<std::int64_t>& row
     res.conversions[c] = total_re > 0.0 ? res.removal_effects[c] / total_re * total_conv : 0.0;
     res.value[c] = total_re > 0.0 ? res.removal_effects[c] / total_re * total_val : 0.0;
   }
+  res.state_labels.reserve(m + 2);
   for (std::size_t s = 0; s < m; ++s) {
     std::string label;
-    if (s == 0 && grams[s].empty()) label = "(start)";
-    for (std::size_t i = 0; i < detail::key_length(grams[s]); ++i) {
+    if (res.states[s].empty()) label = "(start)";
+    for (std::size_t i = 0; i < res.states[s].size(); ++i) {
       if (i) label += " > ";
-      label += st.channels[detail::key_at(grams[s], i)];
+      label += st.channels[static_cast<std::size_t>(res.states[s][i])];
     }
     res.state_labels.push_back(std::move(label));
   }

@@ -73,6 +73,7 @@ class FlatMap {
     if (2 * (used_ + 1) > keys_.size()) grow();
     return slot(k);
   }
+  [[nodiscard]] std::size_t size() const { return used_; }
   template <class F>
   void for_each(F&& f) const {
     for (std::size_t i = 0; i < keys_.size(); ++i)
@@ -213,16 +214,54 @@ struct AttributionStats {
 
 namespace detail {
 
-/// Counts one chunk of journeys into `st` (which has the store's dictionary).
-inline void count_journeys(const JourneyStore& s, std::size_t begin, std::size_t end, AttributionStats& st) {
+/// Counts with short keys (at most four elements: Markov orders <= 3, channel sets of at
+/// most four channels), kept in flat maps until they are flushed into string-keyed maps.
+struct FastCounts {
+  std::vector<FlatMap<exact_t>> transitions;
+  FlatMap<SetCounts> sets;
+
+  /// Adds another chunk's counts (exact sums: the order of merging does not matter).
+  void merge(const FastCounts& o) {
+    for (std::size_t oi = 0; oi < transitions.size(); ++oi)
+      o.transitions[oi].for_each([&](std::uint64_t k, const exact_t& v) { transitions[oi][k] += v; });
+    o.sets.for_each([&](std::uint64_t k, const SetCounts& v) {
+      auto& d = sets[k];
+      d.conversions += v.conversions;
+      d.value += v.value;
+      d.nulls += v.nulls;
+    });
+  }
+};
+
+/// Adds flat-map counts into the string-keyed maps of `st`.
+template <class Stats>
+void flush_fast(const FastCounts& fast, Stats& st) {
+  for (std::size_t oi = 0; oi < fast.transitions.size(); ++oi) {
+    auto& tr = st.transitions[oi];
+    tr.reserve(tr.size() + fast.transitions[oi].size());
+    fast.transitions[oi].for_each([&](std::uint64_t k, const exact_t& v) { tr[unpack_key(k)] += v; });
+  }
+  st.sets.reserve(st.sets.size() + fast.sets.size());
+  fast.sets.for_each([&](std::uint64_t k, const SetCounts& v) {
+    auto& d = st.sets[unpack_key(k)];
+    d.conversions += v.conversions;
+    d.value += v.value;
+    d.nulls += v.nulls;
+  });
+}
+
+/// Counts one chunk of journeys into `st` (which has the store's dictionary); short keys
+/// go to `fast` (see FastCounts), the rest straight into `st`.
+inline void count_journeys(const JourneyStore& s, std::size_t begin, std::size_t end, AttributionStats& st,
+                           FastCounts& fast) {
   const std::size_t C = s.n_channels();
   std::vector<double> w;
   std::vector<ChannelId> distinct;
   std::vector<int> occurrences(C, 0);
   std::string key, gram;
-  // Short keys (at most four elements) are counted in flat maps and flushed at the end.
-  std::vector<FlatMap<exact_t>> fast_transitions(st.orders.size(), FlatMap<exact_t>{});
-  FlatMap<SetCounts> fast_sets;
+  if (fast.transitions.size() != st.orders.size()) fast.transitions.assign(st.orders.size(), FlatMap<exact_t>{});
+  auto& fast_transitions = fast.transitions;
+  auto& fast_sets = fast.sets;
   RuleOptions position_default;  // 40/20/40
   constexpr std::array<std::pair<RuleModel, ChannelField>, 5> heuristics{
       {{RuleModel::first_touch, ChannelField::first_conversions},
@@ -343,14 +382,6 @@ inline void count_journeys(const JourneyStore& s, std::size_t begin, std::size_t
     }
     for (auto id : path) occurrences[static_cast<std::size_t>(id)] = 0;
   }
-  for (std::size_t oi = 0; oi < st.orders.size(); ++oi)
-    fast_transitions[oi].for_each([&](std::uint64_t k, const exact_t& v) { st.transitions[oi][unpack_key(k)] += v; });
-  fast_sets.for_each([&](std::uint64_t k, const SetCounts& v) {
-    auto& d = st.sets[unpack_key(k)];
-    d.conversions += v.conversions;
-    d.value += v.value;
-    d.nulls += v.nulls;
-  });
 }
 
 inline std::string remap_key(std::string_view key, const std::vector<std::uint16_t>& map, bool is_set,
@@ -451,6 +482,7 @@ inline void AttributionStats::update(const JourneyStore& s, int threads) {
   const auto n_chunks = static_cast<std::size_t>(
       std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(resolve_threads(threads), static_cast<std::ptrdiff_t>(n / 16384 + 1))));
   std::vector<AttributionStats> parts(n_chunks, AttributionStats(orders, collapse_repeats, contents));
+  std::vector<detail::FastCounts> fast(n_chunks);
   parallel_for_blocks(static_cast<std::ptrdiff_t>(n_chunks), threads, 1, [&](std::ptrdiff_t cb, std::ptrdiff_t ce) {
     for (auto c = static_cast<std::size_t>(cb); c < static_cast<std::size_t>(ce); ++c) {
       auto& p = parts[c];
@@ -458,10 +490,24 @@ inline void AttributionStats::update(const JourneyStore& s, int threads) {
       p.per_channel.assign(s.n_channels(), {});
       for (auto& a : p.per_channel) a.fill(0);
       p.ordered.assign(s.n_channels(), {});
-      detail::count_journeys(s, n * c / n_chunks, n * (c + 1) / n_chunks, p);
+      detail::count_journeys(s, n * c / n_chunks, n * (c + 1) / n_chunks, p, fast[c]);
     }
   });
-  for (auto& p : parts) merge(p);
+  // Combine the chunks (exact sums, so the grouping does not matter): flat maps first,
+  // then one flush into string keys, then the rest of each part.
+  auto& whole = parts[0];
+  for (std::size_t c = 1; c < n_chunks; ++c) {
+    fast[0].merge(fast[c]);
+    fast[c] = detail::FastCounts();
+    whole.merge(parts[c]);
+    parts[c] = AttributionStats();
+  }
+  detail::flush_fast(fast[0], whole);
+  fast.clear();
+  const bool empty = channels.empty() && n_journeys == 0 && sets.empty() &&
+                     std::all_of(transitions.begin(), transitions.end(), [](const auto& t) { return t.empty(); });
+  if (empty) *this = std::move(whole);  // same settings: nothing to add to
+  else merge(whole);
 }
 
 namespace detail {

@@ -22,12 +22,35 @@ def _count_partition(frame: pd.DataFrame, kw: dict) -> bytes:
     return st.to_bytes()
 
 
-def _merge_bytes(*states: bytes) -> bytes:
-    it = iter(states)
-    st = Statistics.from_bytes(next(it))
-    for b in it:
-        st.merge(Statistics.from_bytes(b))
-    return st.to_bytes()
+def _partition_options(
+    frame: Any,
+    path: str,
+    conversions: str,
+    value: str | None,
+    nulls: str | None,
+    sep: str,
+    orders: Iterable[int],
+    collapse_repeats: bool,
+) -> dict:
+    """Checks the column names against ``frame.columns`` and returns the options each
+    partition is counted with (plain values, so they pickle to the workers)."""
+    missing = [c for c in (path, conversions, value, nulls) if c is not None and c not in frame.columns]
+    if missing:
+        raise ValueError(f"column(s) {missing} not found; the frame has columns {list(frame.columns)}")
+    return {"path": path, "conversions": conversions, "value": value, "nulls": nulls, "sep": sep,
+            "orders": [int(k) for k in orders], "collapse_repeats": bool(collapse_repeats)}
+
+
+def _merge_states(states: Iterable[bytes], kw: dict) -> Statistics:
+    """Merges states given as bytes (an empty input gives empty statistics)."""
+    out = Statistics(kw["orders"], kw["collapse_repeats"])
+    for b in states:
+        out.merge(Statistics.from_bytes(b))
+    return out
+
+
+def _merge_bytes(kw: dict, *states: bytes) -> bytes:
+    return _merge_states(states, kw).to_bytes()
 
 
 def statistics_from_dask(
@@ -54,16 +77,12 @@ def statistics_from_dask(
         import dask
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("statistics_from_dask needs dask: pip install trustmix[dask]") from exc
-    kw = {"path": path, "conversions": conversions, "value": value, "nulls": nulls, "sep": sep,
-          "orders": [int(k) for k in orders], "collapse_repeats": bool(collapse_repeats)}
-    missing = [c for c in (path, conversions, value, nulls) if c is not None and c not in ddf.columns]
-    if missing:
-        raise ValueError(f"column(s) {missing} not found; the frame has columns {list(ddf.columns)}")
+    kw = _partition_options(ddf, path, conversions, value, nulls, sep, orders, collapse_repeats)
     parts = [dask.delayed(_count_partition)(p, kw) for p in ddf.to_delayed()]
     if split_every < 2:
         raise ValueError(f"split_every must be >= 2, got {split_every}")
     while len(parts) > 1:
-        parts = [dask.delayed(_merge_bytes)(*parts[i:i + split_every]) for i in range(0, len(parts), split_every)]
+        parts = [dask.delayed(_merge_bytes)(kw, *parts[i:i + split_every]) for i in range(0, len(parts), split_every)]
     (state,) = dask.compute(parts[0])
     return Statistics.from_bytes(state)
 
@@ -88,22 +107,13 @@ def statistics_from_spark(
         from pyspark.sql.types import BinaryType, StructField, StructType
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("statistics_from_spark needs pyspark: pip install pyspark") from exc
-    kw = {"path": path, "conversions": conversions, "value": value, "nulls": nulls, "sep": sep,
-          "orders": [int(k) for k in orders], "collapse_repeats": bool(collapse_repeats)}
-    missing = [c for c in (path, conversions, value, nulls) if c is not None and c not in sdf.columns]
-    if missing:
-        raise ValueError(f"column(s) {missing} not found; the frame has columns {list(sdf.columns)}")
+    kw = _partition_options(sdf, path, conversions, value, nulls, sep, orders, collapse_repeats)
     columns = [c for c in (path, conversions, value, nulls) if c is not None]
 
     def count_batches(batches):
-        st = Statistics(kw["orders"], kw["collapse_repeats"])
-        for frame in batches:
-            st.merge(Statistics.from_bytes(_count_partition(frame, kw)))
-        yield pd.DataFrame({"state": [st.to_bytes()]})
+        states = (_count_partition(frame, kw) for frame in batches)
+        yield pd.DataFrame({"state": [_merge_states(states, kw).to_bytes()]})
 
     schema = StructType([StructField("state", BinaryType(), False)])
     rows = sdf.select(*columns).mapInPandas(count_batches, schema=schema).collect()
-    out = Statistics(kw["orders"], kw["collapse_repeats"])
-    for row in rows:
-        out.merge(Statistics.from_bytes(bytes(row["state"])))
-    return out
+    return _merge_states((bytes(row["state"]) for row in rows), kw)
