@@ -166,6 +166,7 @@ class TrustModel {
     validate();
     layout();
     allocate();
+    if (n_tracker_obs_ > 0) tracker_center_ = forward(initial_point()).trust_stock.mean();
   }
 
   [[nodiscard]] int dimension() const { return n_; }
@@ -286,8 +287,11 @@ class TrustModel {
       p.gamma = std::exp(z[o_gamma_]);
       p.theta = std::exp(z[o_theta_]);
       if (n_tracker_obs_ > 0) {
-        p.tracker_a = z[o_tracker_];
+        // The free intercept is the tracker's level at the typical stock, a_q + b_q Gbar
+        // (Gbar: mean stock at the initial point), not at G = 0, which is far from the
+        // data: that decorrelates a_q and b_q.
         p.tracker_b = std::exp(z[o_tracker_ + 1]);
+        p.tracker_a = z[o_tracker_] - p.tracker_b * tracker_center_;
         p.tracker_sigma = std::exp(z[o_tracker_ + 2]);
       }
     }
@@ -453,9 +457,12 @@ class TrustModel {
       grad[o_alpha_ + c] += galpha * p.alpha[c] * (1.0 - p.alpha[c]);
     }
     lp += log_prior_and_jacobian(z, p, grad);
-    // ln omega_e = z_omega_e - z_bq with a tracker: dL/dz_bq collects -dL/d ln omega_e.
-    if (d_.trust_enabled && n_tracker_obs_ > 0)
+    // ln omega_e = z_omega_e - z_bq and a_q = z_a - b_q Gbar with a tracker: dL/dz_bq
+    // collects -dL/d ln omega_e and -dL/da_q b_q Gbar.
+    if (d_.trust_enabled && n_tracker_obs_ > 0) {
       for (int e = 0; e < E_; ++e) grad[o_tracker_ + 1] -= grad[o_omega_ + e];
+      grad[o_tracker_ + 1] -= grad[o_tracker_] * p.tracker_b * tracker_center_;
+    }
     return lp;
   }
 
@@ -570,7 +577,7 @@ class TrustModel {
       z[o_gamma_] = std::log(0.1);
       z[o_theta_] = std::log(0.1);
       if (n_tracker_obs_ > 0) {
-        z[o_tracker_] = 0.0;
+        z[o_tracker_] = tracker_center_;  // a_q = 0 at b_q = 1
         z[o_tracker_ + 1] = 0.0;
         z[o_tracker_ + 2] = 0.0;
       }
@@ -927,7 +934,8 @@ class TrustModel {
   std::vector<bool> roi_;  // per conversion channel: ROI is the free parameter
   int n_roi_ = 0;
   Vector contribution_scale_;
-  Matrix helmert_;  // P x (P-1) isometric log-ratio basis of the trust weights  // k_j: 1/T, or roi_scale_j for channels with a ROI prior
+  Matrix helmert_;
+  double tracker_center_ = 0.0;  // Gbar, the tracker intercept's reference stock  // P x (P-1) isometric log-ratio basis of the trust weights  // k_j: 1/T, or roi_scale_j for channels with a ROI prior
   Vector log_y_;           // lognormal: ln y
   double sum_log_y_ = 0.0, sum_lgamma_y1_ = 0.0;
   std::vector<std::string> names_;
