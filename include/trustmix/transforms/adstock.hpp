@@ -100,13 +100,14 @@ inline void check_params(AdstockKind kind, const double* p, int max_lag, std::st
   const std::size_t np = adstock_parameter_names(kind).size();
   LagWeights out;
   out.w.resize(n);
-  out.dw.assign(np, Eigen::VectorXd::Zero(n));
+  out.dw.assign(with_derivatives ? np : 0, Eigen::VectorXd::Zero(n));
+  const bool want_dw = with_derivatives;  // skip the derivative arithmetic when not asked for
   switch (kind) {
     case AdstockKind::geometric: {
       const double a = params[0];
       for (int l = 0; l < n; ++l) {
         out.w[l] = std::pow(a, l);
-        out.dw[0][l] = l == 0 ? 0.0 : l * std::pow(a, l - 1);
+        if (want_dw) out.dw[0][l] = l == 0 ? 0.0 : l * std::pow(a, l - 1);
       }
       break;
     }
@@ -115,6 +116,7 @@ inline void check_params(AdstockKind kind, const double* p, int max_lag, std::st
       for (int l = 0; l < n; ++l) {
         const double e = (l - th) * (l - th);
         out.w[l] = std::pow(a, e);
+        if (!want_dw) continue;
         out.dw[0][l] = e == 0.0 ? 0.0 : e * std::pow(a, e - 1.0);
         out.dw[1][l] = out.w[l] * std::log(a) * (-2.0 * (l - th));
       }
@@ -126,7 +128,7 @@ inline void check_params(AdstockKind kind, const double* p, int max_lag, std::st
       for (int l = 0; l < n; ++l) {
         const double b = 1.0 - static_cast<double>(l) / n;
         out.w[l] = std::pow(b, e);
-        out.dw[0][l] = out.w[l] * std::log(b) * (-1.0 / (a * a));
+        if (want_dw) out.dw[0][l] = out.w[l] * std::log(b) * (-1.0 / (a * a));
       }
       break;
     }
@@ -137,9 +139,10 @@ inline void check_params(AdstockKind kind, const double* p, int max_lag, std::st
         const double r = (l + 1) / lam;
         const double rk = std::pow(r, k);
         s += rk;
+        out.w[l] = std::exp(-s);
+        if (!want_dw) continue;
         ds_dk += rk * std::log(r);
         ds_dlam += rk * (-k / lam);
-        out.w[l] = std::exp(-s);
         out.dw[0][l] = -out.w[l] * ds_dk;
         out.dw[1][l] = -out.w[l] * ds_dlam;
       }
@@ -159,6 +162,7 @@ inline void check_params(AdstockKind kind, const double* p, int max_lag, std::st
       lnf.maxCoeff(&m);  // first maximum; the scaling is piecewise smooth in (k, lambda)
       for (int l = 0; l < n; ++l) {
         out.w[l] = std::exp(lnf[l] - lnf[m]);
+        if (!want_dw) continue;
         out.dw[0][l] = out.w[l] * (dk[l] - dk[m]);
         out.dw[1][l] = out.w[l] * (dlam[l] - dlam[m]);
       }
@@ -172,7 +176,6 @@ inline void check_params(AdstockKind kind, const double* p, int max_lag, std::st
     out.w /= total;
     for (auto& d : out.dw) d = (d - out.w * d.sum()) / total;
   }
-  if (!with_derivatives) out.dw.clear();
   return out;
 }
 
@@ -195,7 +198,7 @@ inline void convolve_into(const ConstMatrixRef& x, const RowMatrix& w, Eigen::Re
 
 /// Checks that x is finite; names the first bad cell.
 inline void require_finite_matrix(const ConstMatrixRef& x, std::string_view what) {
-  if (x.allFinite()) return;
+  if (simd::all_in_range(x.data(), x.outerStride(), x.rows(), x.cols(), -std::numeric_limits<double>::max())) return;
   for (Eigen::Index t = 0; t < x.rows(); ++t)
     for (Eigen::Index c = 0; c < x.cols(); ++c)
       if (!std::isfinite(x(t, c))) fail(what, " must be finite: row ", t, ", column ", c, " is ", x(t, c));

@@ -51,7 +51,7 @@ struct SaturationResult {
 namespace detail {
 
 inline void require_media(const ConstMatrixRef& x, std::string_view what) {
-  if ((x.array() >= 0.0).all() && x.allFinite()) return;
+  if (detail::simd::all_in_range(x.data(), x.outerStride(), x.rows(), x.cols(), 0.0)) return;
   for (Eigen::Index t = 0; t < x.rows(); ++t)
     for (Eigen::Index c = 0; c < x.cols(); ++c)
       if (!(x(t, c) >= 0.0) || !std::isfinite(x(t, c)))

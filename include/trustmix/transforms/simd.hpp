@@ -11,8 +11,9 @@
 // (4 lanes, AVX2) and _ZGVbN2v_exp / _ZGVbN2v_log (2 lanes, any x86-64; glibc picks an
 // SSE4.1 body or falls back to scalar calls). glibc documents a maximum error of 4 ulp
 // for libmvec; tests/cpp/test_transforms.cpp measures them against the scalar libm
-// functions (at most 2.3 ulp for exp and 1.3 ulp for log measured on x86-64, glibc 2.36). Each lane is computed independently of its
-// neighbours, so a value does not depend on where it sits in a vector. Define
+// functions (at most 2.3 ulp for exp and 1.3 ulp for log measured on x86-64 with
+// glibc 2.36). Each lane is computed independently of its neighbours, so a value does not
+// depend on where it sits in a vector. Define
 // TRUSTMIX_NO_LIBMVEC to use std::exp / std::log instead (e.g. a glibc built with
 // --disable-mathvec).
 //
@@ -67,6 +68,58 @@ using Index = std::ptrdiff_t;
   return "sse2";
 #else
   return "scalar";
+#endif
+}
+
+// ---------------------------------------------------------------------------------
+// Input checks in one pass: all finite (|v| <= DBL_MAX, which NaN fails), or all finite
+// and >= 0. rows x C values with row stride xs. Callers locate the bad cell only when
+// the answer is false.
+
+#if defined(TRUSTMIX_TRANSFORMS_X86)
+[[gnu::target("avx2,fma")]] inline bool all_in_range_avx2(const double* x, Index xs, Index rows, Index C, double lo) {
+  const __m256d vlo = _mm256_set1_pd(lo), vhi = _mm256_set1_pd(1.7976931348623157e308);
+  __m256d ok = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+  for (Index r = 0; r < rows; ++r) {
+    const double* xr = x + r * xs;
+    Index c = 0;
+    for (; C - c >= 4; c += 4) {
+      const __m256d v = _mm256_loadu_pd(xr + c);
+      ok = _mm256_and_pd(ok, _mm256_and_pd(_mm256_cmp_pd(v, vlo, _CMP_GE_OQ), _mm256_cmp_pd(v, vhi, _CMP_LE_OQ)));
+    }
+    for (; c < C; ++c)
+      if (!(xr[c] >= lo && xr[c] <= 1.7976931348623157e308)) return false;
+  }
+  return _mm256_movemask_pd(ok) == 0xF;
+}
+
+inline bool all_in_range_sse2(const double* x, Index xs, Index rows, Index C, double lo) {
+  const __m128d vlo = _mm_set1_pd(lo), vhi = _mm_set1_pd(1.7976931348623157e308);
+  __m128d ok = _mm_cmpeq_pd(vlo, vlo);
+  for (Index r = 0; r < rows; ++r) {
+    const double* xr = x + r * xs;
+    Index c = 0;
+    for (; C - c >= 2; c += 2) {
+      const __m128d v = _mm_loadu_pd(xr + c);
+      ok = _mm_and_pd(ok, _mm_and_pd(_mm_cmpge_pd(v, vlo), _mm_cmple_pd(v, vhi)));
+    }
+    for (; c < C; ++c)
+      if (!(xr[c] >= lo && xr[c] <= 1.7976931348623157e308)) return false;
+  }
+  return _mm_movemask_pd(ok) == 0x3;
+}
+#endif
+
+/// True when every value v satisfies lo <= v <= DBL_MAX (false for NaN).
+inline bool all_in_range(const double* x, Index xs, Index rows, Index C, double lo) {
+#if defined(TRUSTMIX_TRANSFORMS_X86)
+  if (cpu_has_avx2_fma()) return all_in_range_avx2(x, xs, rows, C, lo);
+  return all_in_range_sse2(x, xs, rows, C, lo);
+#else
+  for (Index r = 0; r < rows; ++r)
+    for (Index c = 0; c < C; ++c)
+      if (!(x[r * xs + c] >= lo && x[r * xs + c] <= 1.7976931348623157e308)) return false;
+  return true;
 #endif
 }
 
@@ -267,10 +320,12 @@ template <int R>
 [[gnu::target("avx2,fma")]] inline void convolve_rows_avx2(const double* x, Index xs, const double* w, Index L1, Index C,
                                                            double* y, Index ys, Index t0, Index t1) {
   const Index L = L1 - 1;
+  const double* xt = x + t0 * xs;
+  double* yt = y + t0 * ys;
   Index t = t0;
-  for (; t < t1 && t < L; ++t) convolve_tile_avx2<1>(x + t * xs, xs, w, C, t, y + t * ys, ys);  // window not full yet
-  for (; t + 4 <= t1; t += 4) convolve_tile_avx2<4>(x + t * xs, xs, w, C, L, y + t * ys, ys);
-  for (; t < t1; ++t) convolve_tile_avx2<1>(x + t * xs, xs, w, C, L, y + t * ys, ys);
+  for (; t < t1 && t < L; ++t, xt += xs, yt += ys) convolve_tile_avx2<1>(xt, xs, w, C, t, yt, ys);  // window not full yet
+  for (; t1 - t >= 4; t += 4, xt += 4 * xs, yt += 4 * ys) convolve_tile_avx2<4>(xt, xs, w, C, L, yt, ys);
+  for (; t < t1; ++t, xt += xs, yt += ys) convolve_tile_avx2<1>(xt, xs, w, C, L, yt, ys);
 }
 
 /// Baseline (SSE2) version of the tile: the same order of operations, multiply then add.
@@ -326,10 +381,12 @@ inline void convolve_tile_sse2(const double* xt, Index xs, const double* w, Inde
 inline void convolve_rows_sse2(const double* x, Index xs, const double* w, Index L1, Index C, double* y, Index ys, Index t0,
                                Index t1) {
   const Index L = L1 - 1;
+  const double* xt = x + t0 * xs;
+  double* yt = y + t0 * ys;
   Index t = t0;
-  for (; t < t1 && t < L; ++t) convolve_tile_sse2<1>(x + t * xs, xs, w, C, t, y + t * ys, ys);
-  for (; t + 4 <= t1; t += 4) convolve_tile_sse2<4>(x + t * xs, xs, w, C, L, y + t * ys, ys);
-  for (; t < t1; ++t) convolve_tile_sse2<1>(x + t * xs, xs, w, C, L, y + t * ys, ys);
+  for (; t < t1 && t < L; ++t, xt += xs, yt += ys) convolve_tile_sse2<1>(xt, xs, w, C, t, yt, ys);
+  for (; t1 - t >= 4; t += 4, xt += 4 * xs, yt += 4 * ys) convolve_tile_sse2<4>(xt, xs, w, C, L, yt, ys);
+  for (; t < t1; ++t, xt += xs, yt += ys) convolve_tile_sse2<1>(xt, xs, w, C, L, yt, ys);
 }
 
 #endif  // TRUSTMIX_TRANSFORMS_X86
