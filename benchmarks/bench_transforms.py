@@ -7,6 +7,9 @@ Hill alone on the adstocked data). trustmix runs the calls the issue names, unfu
 ``tf.adstock`` then ``tf.hill``, each from Python with its input checks.
 
     python benchmarks/bench_transforms.py [--days 3650] [--channels 50] [--max-lag 30] [--repeats 30]
+
+TRUSTMIX_SIMD=baseline in the environment measures the portable (SSE2) kernels on a CPU
+that has AVX2.
 """
 
 from __future__ import annotations
@@ -62,7 +65,10 @@ def numpy_adstock(x: np.ndarray, kind: str, L: int, p: dict[str, np.ndarray]) ->
 
 
 def cpu_simd() -> str:
-    """'avx2+fma' when the CPU has both (trustmix then runs its AVX2 kernels), else 'baseline'."""
+    """The kernels trustmix runs: 'avx2+fma' when the CPU has both (unless the environment
+    sets TRUSTMIX_SIMD=baseline), else 'baseline' (SSE2 on x86-64)."""
+    if os.environ.get("TRUSTMIX_SIMD") == "baseline":
+        return "baseline"
     try:
         with open("/proc/cpuinfo") as f:
             flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
@@ -106,7 +112,7 @@ def main() -> None:
         "delayed": {"alpha": rng.uniform(0.3, 0.9, C), "theta": rng.uniform(0, 5, C)},
         "weibull_cdf": {"k": rng.uniform(0.5, 3, C), "lam": rng.uniform(1, 10, C)},
     }
-    print(f"trustmix {tm.__version__}, numpy {np.__version__}, {platform.machine()} ({cpu_simd()}), "
+    print(f"trustmix {tm.__version__}, numpy {np.__version__}, {platform.machine()}, kernels {cpu_simd()}, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; T={T} days x C={C} channels, max_lag={L}, "
           f"median of {args.repeats}")
     header = f"{'adstock + hill':<16}{'numpy ms':>10}{'tm 1 thr ms':>13}{'tm 2 thr ms':>13}{'x (1 thr)':>11}{'x (2 thr)':>11}{'max |diff|':>12}{'np MiB':>9}{'tm MiB':>9}"

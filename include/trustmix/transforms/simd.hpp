@@ -4,7 +4,8 @@
 // The default build stays portable (x86-64 baseline SSE2, no -march flags). On x86-64
 // with GCC or Clang, the kernels below exist twice: a baseline version and one compiled
 // for AVX2 + FMA through function target attributes; `cpu_has_avx2_fma()` (CPUID, read
-// once) picks the version at run time. Other platforms use plain loops.
+// once) picks the version at run time (TRUSTMIX_SIMD=baseline in the environment forces
+// the baseline). Other platforms use plain loops.
 //
 // Vector exp and log come from glibc's libmvec (part of glibc >= 2.22 on x86-64, linked
 // automatically through libm, which g++ always links): _ZGVdN4v_exp / _ZGVdN4v_log
@@ -23,6 +24,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <string_view>
 
 #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__)) && !defined(__INTEL_COMPILER)
 #include <immintrin.h>
@@ -48,10 +51,12 @@ namespace trustmix::transforms::detail::simd {
 
 using Index = std::ptrdiff_t;
 
-/// True when the CPU (and OS) support AVX2 and FMA; read once.
+/// True when the CPU (and OS) support AVX2 and FMA, read once. The environment variable
+/// TRUSTMIX_SIMD=baseline turns the AVX2 kernels off (to measure or test the baseline).
 [[nodiscard]] inline bool cpu_has_avx2_fma() {
 #if defined(TRUSTMIX_TRANSFORMS_X86)
   static const bool has = [] {
+    if (const char* env = std::getenv("TRUSTMIX_SIMD"); env != nullptr && std::string_view(env) == "baseline") return false;
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   }();
