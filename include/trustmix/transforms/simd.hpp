@@ -14,9 +14,8 @@
 // for libmvec; tests/cpp/test_transforms.cpp measures them against the scalar libm
 // functions (at most 2.3 ulp for exp and 1.3 ulp for log measured on x86-64 with
 // glibc 2.36). Each lane is computed independently of its neighbours, so a value does not
-// depend on where it sits in a vector. Define
-// TRUSTMIX_NO_LIBMVEC to use std::exp / std::log instead (e.g. a glibc built with
-// --disable-mathvec).
+// depend on where it sits in a vector. Define TRUSTMIX_NO_LIBMVEC to use std::exp /
+// std::log instead (e.g. for a glibc built with --disable-mathvec).
 //
 // Every output element is computed by the same sequence of operations whichever rows a
 // thread gets, so results are bit-identical for any thread count (on one machine: the
