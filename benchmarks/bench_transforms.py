@@ -2,9 +2,14 @@
 numpy implementation of the same formulas (MODEL.md section 1), in the same run.
 
 Prints time per call (median of repeats), the speed-up, peak extra memory and the
-largest difference between the two results.
+largest difference between the two results; then the same for each part (adstock alone,
+Hill alone on the adstocked data). trustmix runs the calls the issue names, unfused:
+``tf.adstock`` then ``tf.hill``, each from Python with its input checks.
 
     python benchmarks/bench_transforms.py [--days 3650] [--channels 50] [--max-lag 30] [--repeats 30]
+
+TRUSTMIX_SIMD=baseline in the environment measures the portable (SSE2) kernels on a CPU
+that has AVX2.
 """
 
 from __future__ import annotations
@@ -37,18 +42,39 @@ def numpy_weights(kind: str, L: int, p: dict[str, np.ndarray]) -> np.ndarray:
 
 def numpy_adstock_hill(x: np.ndarray, kind: str, L: int, p: dict[str, np.ndarray], k: np.ndarray,
                        s: np.ndarray) -> np.ndarray:
-    w = numpy_weights(kind, L, p)
-    y = w[0] * x
-    for lag in range(1, L + 1):
-        y[lag:] += w[lag] * x[:-lag]
-    ys = y ** s
-    return ys / (ys + k ** s)
+    return numpy_hill(numpy_adstock(x, kind, L, p), k, s)
 
 
 def trustmix_adstock_hill(x: np.ndarray, kind: str, L: int, p: dict[str, np.ndarray], k: np.ndarray,
                           s: np.ndarray, threads: int) -> np.ndarray:
     y = tf.adstock(x, kind, max_lag=L, threads=threads, **p)
     return tf.hill(y, k=k, s=s, threads=threads)
+
+
+def numpy_hill(y: np.ndarray, k: np.ndarray, s: np.ndarray) -> np.ndarray:
+    ys = y ** s
+    return ys / (ys + k ** s)
+
+
+def numpy_adstock(x: np.ndarray, kind: str, L: int, p: dict[str, np.ndarray]) -> np.ndarray:
+    w = numpy_weights(kind, L, p)
+    y = w[0] * x
+    for lag in range(1, L + 1):
+        y[lag:] += w[lag] * x[:-lag]
+    return y
+
+
+def cpu_simd() -> str:
+    """The kernels trustmix runs: 'avx2+fma' when the CPU has both (unless the environment
+    sets TRUSTMIX_SIMD=baseline), else 'baseline' (SSE2 on x86-64)."""
+    if os.environ.get("TRUSTMIX_SIMD") == "baseline":
+        return "baseline"
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return "unknown"
+    return "avx2+fma" if {"avx2", "fma"} <= set(flags) else "baseline"
 
 
 def timed(fn, repeats: int) -> tuple[float, np.ndarray]:
@@ -86,8 +112,9 @@ def main() -> None:
         "delayed": {"alpha": rng.uniform(0.3, 0.9, C), "theta": rng.uniform(0, 5, C)},
         "weibull_cdf": {"k": rng.uniform(0.5, 3, C), "lam": rng.uniform(1, 10, C)},
     }
-    print(f"trustmix {tm.__version__}, numpy {np.__version__}, {platform.machine()}, "
-          f"{os.cpu_count()} cores; T={T} days x C={C} channels, max_lag={L}, median of {args.repeats}")
+    print(f"trustmix {tm.__version__}, numpy {np.__version__}, {platform.machine()}, kernels {cpu_simd()}, "
+          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; T={T} days x C={C} channels, max_lag={L}, "
+          f"median of {args.repeats}")
     header = f"{'adstock + hill':<16}{'numpy ms':>10}{'tm 1 thr ms':>13}{'tm 2 thr ms':>13}{'x (1 thr)':>11}{'x (2 thr)':>11}{'max |diff|':>12}{'np MiB':>9}{'tm MiB':>9}"
     print(header)
     print("-" * len(header))
@@ -101,6 +128,24 @@ def main() -> None:
         m_tm = peak_memory(lambda: trustmix_adstock_hill(x, kind, L, p, k, s, 2))
         print(f"{kind:<16}{t_np * 1e3:>10.2f}{t1 * 1e3:>13.2f}{t2 * 1e3:>13.2f}{t_np / t1:>11.1f}{t_np / t2:>11.1f}"
               f"{diff:>12.1e}{m_np:>9.1f}{m_tm:>9.1f}")
+
+    print()
+    header = f"{'part':<22}{'numpy ms':>10}{'tm 1 thr ms':>13}{'tm 2 thr ms':>13}{'x (1 thr)':>11}{'x (2 thr)':>11}{'max |diff|':>12}"
+    print(header)
+    print("-" * len(header))
+    parts = {f"adstock {kind}": (lambda kind=kind, p=p: numpy_adstock(x, kind, L, p),
+                                 lambda thr, kind=kind, p=p: tf.adstock(x, kind, max_lag=L, threads=thr, **p))
+             for kind, p in kinds.items()}
+    y_in = numpy_adstock(x, "geometric", L, kinds["geometric"])
+    parts["hill"] = (lambda: numpy_hill(y_in, k, s), lambda thr: tf.hill(y_in, k=k, s=s, threads=thr))
+    for name, (f_np, f_tm) in parts.items():
+        t_np, y_np = timed(f_np, args.repeats)
+        t1, y1 = timed(lambda: f_tm(1), args.repeats)
+        t2, y2 = timed(lambda: f_tm(2), args.repeats)
+        assert np.array_equal(y1, y2), "thread count changed the result"
+        diff = float(np.max(np.abs(y1 - y_np)))
+        print(f"{name:<22}{t_np * 1e3:>10.2f}{t1 * 1e3:>13.2f}{t2 * 1e3:>13.2f}{t_np / t1:>11.1f}{t_np / t2:>11.1f}"
+              f"{diff:>12.1e}")
 
 
 if __name__ == "__main__":

@@ -88,6 +88,23 @@ def _parameters(m: Matrix, kind: str, what: str, core_names: list[str],
     return names, [m.parameter(params[n], n) for n in names]
 
 
+def _is_media(v: np.ndarray) -> np.ndarray:
+    return np.isfinite(v) & (v >= 0)
+
+
+def _checked(m: Matrix, ok: Any, expected: str, kernel: Any, *args: Any) -> Any:
+    """Runs a C++ kernel, which checks its input in one pass; when it rejects the input,
+    the error names the bad cell by the caller's labels (index, column) if x is at fault."""
+    try:
+        return kernel(*args)
+    except ValueError:
+        try:
+            m.require(ok, expected)
+        except ValueError as labelled:  # x is the problem: name its cell by the caller's labels
+            raise labelled from None
+        raise
+
+
 def adstock(
     x: Any,
     kind: str,
@@ -125,7 +142,6 @@ def adstock(
     """
     _check_kind(kind, ADSTOCK_KINDS, "adstock")
     m = Matrix(x)
-    m.require(np.isfinite, "finite")
     names, pvec = _parameters(m, kind, "adstock", _t.adstock_parameter_names(kind), params)
     if max_lag is None:
         lag = _t.infinite_lag
@@ -133,7 +149,8 @@ def adstock(
         if isinstance(max_lag, bool) or int(max_lag) != max_lag or max_lag < 0:
             raise ValueError(f"max_lag must be an integer >= 0 or None, got {max_lag!r}")
         lag = int(max_lag)
-    values, grads, weights = _t.adstock(m.values, kind, pvec, lag, bool(normalize), bool(return_grad), int(threads))
+    values, grads, weights = _checked(m, np.isfinite, "finite", _t.adstock, m.values, kind, pvec, lag, bool(normalize),
+                                      bool(return_grad), int(threads))
     out = m.wrap(values)
     if not return_grad:
         return out
@@ -211,9 +228,9 @@ def saturate(x: Any, kind: str, *, return_grad: bool = False, threads: int = 0, 
     """
     _check_kind(kind, SATURATION_KINDS, "saturation")
     m = Matrix(x)
-    m.require(lambda v: np.isfinite(v) & (v >= 0), "finite and >= 0")
     names, pvec = _parameters(m, kind, "saturation", _t.saturation_parameter_names(kind), params)
-    values, grads, dx = _t.saturate(m.values, kind, pvec, bool(return_grad), int(threads))
+    values, grads, dx = _checked(m, _is_media, "finite and >= 0", _t.saturate, m.values, kind, pvec, bool(return_grad),
+                                 int(threads))
     out = m.wrap(values)
     if not return_grad:
         return out

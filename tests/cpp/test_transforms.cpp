@@ -296,3 +296,194 @@ BOOST_AUTO_TEST_CASE(errors_name_the_parameter_and_the_cell) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// The SIMD kernels (simd.hpp) against the formulas evaluated directly in long double:
+// every path the machine can run (AVX2 + FMA if present, SSE2, plain loops), odd
+// channel counts (masked tails), short series (window not full), several thread counts.
+BOOST_AUTO_TEST_SUITE(simd_kernels)
+
+namespace simd = tf::detail::simd;
+
+// Direct sum y[t, c] = sum_{l <= min(t, L)} w[l, c] x[t - l, c] in long double, and the
+// bound on the rounding error of any summation order: (L + 2) eps sum |w x|.
+std::pair<tf::RowMatrix, tf::RowMatrix> direct_convolution(const tf::RowMatrix& x, const tf::RowMatrix& w) {
+  const Eigen::Index T = x.rows(), C = x.cols(), L = w.rows() - 1;
+  tf::RowMatrix y(T, C), bound(T, C);
+  for (Eigen::Index t = 0; t < T; ++t)
+    for (Eigen::Index c = 0; c < C; ++c) {
+      long double s = 0.0L, a = 0.0L;
+      for (Eigen::Index l = 0; l <= std::min(t, L); ++l) {
+        s += static_cast<long double>(w(l, c)) * x(t - l, c);
+        a += std::abs(static_cast<long double>(w(l, c)) * x(t - l, c));
+      }
+      y(t, c) = static_cast<double>(s);
+      bound(t, c) = static_cast<double>(a) * static_cast<double>(L + 2) * 2.3e-16 + 1e-300;
+    }
+  return {y, bound};
+}
+
+using ConvKernel = void (*)(const double*, std::ptrdiff_t, const double*, std::ptrdiff_t, std::ptrdiff_t, double*,
+                            std::ptrdiff_t, std::ptrdiff_t, std::ptrdiff_t);
+std::vector<std::pair<std::string, ConvKernel>> conv_kernels() {
+  std::vector<std::pair<std::string, ConvKernel>> k = {{"dispatched", &simd::convolve_rows},
+                                                       {"portable", &simd::convolve_rows_portable}};
+#if defined(TRUSTMIX_TRANSFORMS_X86)
+  k.emplace_back("sse2", &simd::convolve_rows_sse2);
+  if (simd::cpu_has_avx2_fma()) k.emplace_back("avx2", &simd::convolve_rows_avx2);
+#endif
+  return k;
+}
+
+BOOST_AUTO_TEST_CASE(convolution_equals_direct_sum) {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(-2.0, 3.0);
+  for (const Eigen::Index C : {1, 2, 3, 4, 5, 7, 8, 9, 13, 50})
+    for (const Eigen::Index L : {0, 1, 3, 30})
+      for (const Eigen::Index T : {1, 5, 40, 97}) {
+        tf::RowMatrix x(T, C), w(L + 1, C);
+        for (auto& e : x.reshaped()) e = u(rng);
+        for (auto& e : w.reshaped()) e = u(rng);
+        x(T / 2, C - 1) = 1e300;  // huge values do not disturb their neighbours
+        if (T > 3) x(3, 0) = -1e-300;
+        const auto [ref, bound] = direct_convolution(x, w);
+        for (const auto& [name, kernel] : conv_kernels()) {
+          tf::RowMatrix y = tf::RowMatrix::Constant(T, C, std::nan(""));
+          kernel(x.data(), C, w.data(), L + 1, C, y.data(), C, 0, T);
+          // in pieces of 3 rows: the same bits as in one piece
+          tf::RowMatrix y3(T, C);
+          for (Eigen::Index t0 = 0; t0 < T; t0 += 3) kernel(x.data(), C, w.data(), L + 1, C, y3.data(), C, t0, std::min(T, t0 + 3));
+          BOOST_TEST_INFO(name << " T=" << T << " C=" << C << " L=" << L);
+          BOOST_TEST(((y - ref).cwiseAbs().array() <= bound.array()).all());
+          BOOST_TEST((y.array() == y3.array()).all());
+        }
+      }
+}
+
+BOOST_AUTO_TEST_CASE(adstock_equals_direct_sum_and_ignores_thread_count) {
+  const tf::RowMatrix x = random_media(731, 50, 21);
+  Vec alpha(50);
+  for (int c = 0; c < 50; ++c) alpha[c] = c / 49.0;  // includes alpha = 0 and alpha = 1
+  for (const int L : {0, 1, 30}) {
+    const auto r1 = tf::adstock(x, tf::AdstockKind::geometric, {alpha}, L, true, false, 1);
+    const auto [ref, bound] = direct_convolution(x, r1.weights);
+    BOOST_TEST(((r1.values - ref).cwiseAbs().array() <= bound.array()).all());
+    for (const int threads : {2, 3, 7}) {
+      const auto rt = tf::adstock(x, tf::AdstockKind::geometric, {alpha}, L, true, false, threads);
+      BOOST_TEST((rt.values.array() == r1.values.array()).all());
+    }
+    // alpha = 0 and L = 0 return x itself; alpha = 1 is the moving average of L + 1 periods
+    BOOST_TEST((r1.values.col(0).array() == x.col(0).array()).all());
+    if (L == 0) BOOST_TEST((r1.values.array() == x.array()).all());
+    for (Eigen::Index t = L; t < x.rows(); ++t)
+      BOOST_TEST(r1.values(t, 49) == x.col(49).segment(t - L, L + 1).mean(), boost::test_tools::tolerance(1e-14));
+  }
+}
+
+// Reference Hill value 1 / (1 + (k / x)^s) in long double.
+long double hill_ref(double x, double k, double s) {
+  if (x == 0.0) return 0.0L;
+  return 1.0L / (1.0L + std::exp(static_cast<long double>(s) * (std::log(static_cast<long double>(k)) - std::log(static_cast<long double>(x)))));
+}
+
+using HillKernel = void (*)(const double*, std::ptrdiff_t, double*, std::ptrdiff_t, std::ptrdiff_t, std::ptrdiff_t, const double*,
+                            const double*, double*, double*);
+std::vector<std::pair<std::string, HillKernel>> hill_kernels() {
+  std::vector<std::pair<std::string, HillKernel>> k = {{"scalar", &simd::hill_rows_scalar}};
+#if defined(TRUSTMIX_TRANSFORMS_X86)
+  k.emplace_back("sse2", &simd::hill_rows_sse2);
+  if (simd::cpu_has_avx2_fma()) k.emplace_back("avx2", &simd::hill_rows_avx2);
+#endif
+  return k;
+}
+
+BOOST_AUTO_TEST_CASE(hill_equals_direct_formula) {
+  // x over 600 decades, 0 and subnormals; non-integer shapes; k from 1e-3 to 1e3.
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const Eigen::Index T = 200;
+  for (const Eigen::Index C : {1, 2, 3, 5, 8, 11}) {
+    tf::RowMatrix x(T, C);
+    Vec k(C), s(C), logk(C);
+    for (Eigen::Index c = 0; c < C; ++c) {
+      k[c] = std::pow(10.0, -3.0 + 6.0 * u(rng));
+      s[c] = 0.1 + 4.0 * u(rng);
+      logk[c] = std::log(k[c]);
+    }
+    for (Eigen::Index t = 0; t < T; ++t)
+      for (Eigen::Index c = 0; c < C; ++c)
+        x(t, c) = t % 7 == 0 ? 0.0 : (t % 11 == 0 ? 4.9e-324 * static_cast<double>(1 + t) : std::pow(10.0, -300.0 + 600.0 * u(rng)));
+    x(1, 0) = 1.7976931348623157e308;
+    for (const auto& [name, kernel] : hill_kernels()) {
+      tf::RowMatrix y(T, C), lx(T, C), z(T, C);
+      kernel(x.data(), C, y.data(), C, T, C, logk.data(), s.data(), lx.data(), z.data());
+      for (Eigen::Index t = 0; t < T; ++t)
+        for (Eigen::Index c = 0; c < C; ++c) {
+          const long double ref = hill_ref(x(t, c), k[c], s[c]);
+          // rounding of ln k, ln x and their difference, amplified by s, then exp and 1 / (1 + z)
+          const double tol = 2.3e-16 * (16.0 + 4.0 * s[c] * (std::abs(logk[c]) + std::abs(std::log(x(t, c)))));
+          BOOST_TEST_INFO(name << " x=" << x(t, c) << " k=" << k[c] << " s=" << s[c] << " y=" << y(t, c));
+          if (ref < 1e-290L)  // z near or beyond overflow: y is 0 or denormal
+            BOOST_TEST(std::abs(y(t, c) - static_cast<double>(ref)) <= 1e-290);
+          else
+            BOOST_TEST(std::abs(y(t, c) - ref) / ref <= tol);
+          if (x(t, c) == 0.0) {
+            BOOST_TEST(y(t, c) == 0.0);
+            BOOST_TEST((std::isinf(lx(t, c)) && lx(t, c) < 0.0));
+            BOOST_TEST((std::isinf(z(t, c)) && z(t, c) > 0.0));
+          }
+        }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(vector_exp_and_log_within_4_ulp) {
+  // With x = 1 and s = 1 the kernel's z is exp(ln k) of the given ln k; ln x is returned.
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const Eigen::Index n = 4001;
+  tf::RowMatrix ones = tf::RowMatrix::Ones(1, n), xs(1, n);
+  Vec arg(n), unit = Vec::Ones(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    arg[i] = -745.0 + 1454.0 * u(rng);
+    xs(0, i) = std::pow(2.0, -1074.0 + 2097.0 * u(rng));
+  }
+  auto ulps = [](double a, long double ref) {
+    const double r = static_cast<double>(ref);
+    if (a == r) return 0.0;
+    const double gap = std::nextafter(std::abs(r), HUGE_VAL) - std::abs(r);
+    return static_cast<double>(std::abs(static_cast<long double>(a) - ref) / gap);
+  };
+  for (const auto& [name, kernel] : hill_kernels()) {
+    tf::RowMatrix y(1, n), lx(1, n), z(1, n);
+    kernel(ones.data(), n, y.data(), n, 1, n, arg.data(), unit.data(), lx.data(), z.data());
+    double worst_exp = 0.0, worst_log = 0.0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const long double e = std::exp(static_cast<long double>(arg[i]));
+      if (e > 2.3e-308L) worst_exp = std::max(worst_exp, ulps(z(0, i), e));  // normal results
+    }
+    kernel(xs.data(), n, y.data(), n, 1, n, arg.data(), unit.data(), lx.data(), z.data());
+    for (Eigen::Index i = 0; i < n; ++i) worst_log = std::max(worst_log, ulps(lx(0, i), std::log(static_cast<long double>(xs(0, i)))));
+    BOOST_TEST_MESSAGE(name << ": worst exp error " << worst_exp << " ulp, worst log error " << worst_log << " ulp");
+    BOOST_TEST_INFO(name);
+    BOOST_TEST(worst_exp <= 4.0);
+    BOOST_TEST(worst_log <= 4.0);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(hill_same_bits_with_and_without_derivatives_and_threads) {
+  tf::RowMatrix x = random_media(1001, 13, 8);
+  x(5, 12) = 1e300;
+  x(6, 12) = 1e-300;
+  const Vec k = Vec::LinSpaced(13, 0.3, 3.0), s = Vec::LinSpaced(13, 0.4, 3.3);
+  const auto r1 = tf::saturate(x, tf::SaturationKind::hill, {k, s}, false, 1);
+  const auto rd = tf::saturate(x, tf::SaturationKind::hill, {k, s}, true, 1);
+  BOOST_TEST((r1.values.array() == rd.values.array()).all());
+  for (const int threads : {2, 5}) {
+    const auto rt = tf::saturate(x, tf::SaturationKind::hill, {k, s}, false, threads);
+    BOOST_TEST((rt.values.array() == r1.values.array()).all());
+  }
+  BOOST_TEST(r1.values(5, 12) == 1.0);
+  BOOST_TEST(r1.values(6, 12) == 0.0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
