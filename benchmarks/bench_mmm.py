@@ -24,7 +24,9 @@ Three parts (``--parts``, default all):
 
 ``full``
     The full trust-linked model on 3 years weekly x 8 channels (4 trust, 4 conversion)
-    with a tracker: NUTS 4 x (1000 + 1000) with the diagonal and the dense metric: wall
+    with a tracker and a crisis, on data simulated from the model itself
+    (``--full-data model``, default; ``linear`` gives an outcome with no trust effect, on
+    which the trust parameters are only weakly identified): NUTS 4 x (1000 + 1000) with the diagonal and the dense metric: wall
     time (MAP start included), ESS per second, leapfrog steps per iteration, tree depth,
     divergences.
 
@@ -43,6 +45,7 @@ import argparse
 import os
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,6 +69,25 @@ def load() -> str:
 
 
 # --------------------------------------------------------------------------- data
+def model_data(T: int, C: int, seed: int = 3) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Data from the model itself (``simulate_trust_data``) with C channels: half trust
+    (press, events, pr_1, ...), half conversion (instagram, tiktok, smm_1, ...), a crisis
+    and a trust survey every 4 weeks. Keyword arguments of TrustMMM in the second item."""
+    from trustmix.mmm import simulate_trust_data
+
+    if C < 4:
+        raise SystemExit("--channels must be >= 4 for the model's own data (or use --full-data linear)")
+    df, truth = simulate_trust_data(T, seed=seed, extra_trust=C // 2 - 2, extra_conversion=C - C // 2 - 2)
+    return df, dict(date="week", outcome="conversions", channels=truth["roles"], tracker="trust_survey",
+                    shocks=["crisis"])
+
+
+def linear_data(T: int, C: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """make_data() with its TrustMMM keyword arguments."""
+    df, roles = make_data(T, C)
+    return df, dict(date="week", outcome="y", channels=roles, tracker="survey")
+
+
 def make_data(T: int, C: int, seed: int = 0) -> tuple[pd.DataFrame, dict[str, str]]:
     """Weekly data with C channels (half trust, half conversion) and a tracker every 4 weeks."""
     rng = np.random.default_rng(seed)
@@ -184,8 +206,8 @@ def run_summary(name: str, wall: float, diag: dict, divergences: int, steps: flo
 
 # --------------------------------------------------------------------------- parts
 def part_gradient(args) -> None:
-    df, roles = make_data(args.periods, args.channels)
-    model = tm.TrustMMM(df, date="week", outcome="y", channels=roles, tracker="survey")
+    df, kw = (model_data if args.full_data == "model" else linear_data)(args.periods, args.channels)
+    model = tm.TrustMMM(df, **kw)
     z = np.asarray(model._core.initial_point())
     print(f"\n== gradient ({load()})")
     t0 = time.perf_counter()
@@ -313,7 +335,8 @@ def part_peer(args) -> None:
 
 
 def part_full(args) -> None:
-    df, roles = make_data(args.periods, args.channels)
+    df, kw = (model_data if args.full_data == "model" else linear_data)(args.periods, args.channels)
+    roles = kw["channels"]
     print(f"\n== full trust-linked model: {args.periods} weekly periods x {args.channels} channels "
           f"({sum(r == 'trust' for r in roles.values())} trust), tracker every 4 weeks, "
           f"{args.chains} x ({args.tune} + {args.draws})")
@@ -323,7 +346,7 @@ def part_full(args) -> None:
     for metric in args.metrics:
         before = load()
         t0 = time.perf_counter()
-        model = tm.TrustMMM(df, date="week", outcome="y", channels=roles, tracker="survey")
+        model = tm.TrustMMM(df, **kw)
         fit = model.fit(method="nuts", chains=args.chains, draws=args.draws, tune=args.tune, seed=args.seed,
                         metric=metric, progress=False)
         wall = time.perf_counter() - t0
@@ -343,6 +366,9 @@ def main() -> None:
     ap.add_argument("--parts", nargs="+", default=["gradient", "peer", "full"], choices=["gradient", "peer", "full"])
     ap.add_argument("--periods", type=int, default=156, help="weeks of the gradient/full data")
     ap.add_argument("--channels", type=int, default=8, help="channels of the gradient/full data")
+    ap.add_argument("--full-data", choices=["model", "linear"], default="model",
+                    help="gradient/full data: simulated from the trust model itself with a crisis (default), "
+                         "or make_data's linear outcome that carries no trust effect (weakly identified)")
     ap.add_argument("--evals", type=int, default=20000)
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--draws", type=int, default=1000)

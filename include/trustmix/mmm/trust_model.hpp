@@ -81,7 +81,7 @@ struct TrustModelPriors {
   double g0_mean = 0.0, g0_sd = 0.5;
   double omega_sd = 1.0, gamma_sd = 1.0, theta_sd = 2.0, beta_sd = 1.0;
   double baseline_sd = 2.0, sigma_sd = 1.0;
-  double tracker_a_sd = 2.0, tracker_b_sd = 2.0, tracker_sigma_sd = 1.0;
+  double tracker_a_sd = 2.0, tracker_b_sd = 20.0, tracker_sigma_sd = 1.0;
   /// Negative binomial size phi: 1/sqrt(phi) ~ HalfNormal(phi_sd) (the Stan prior-choice
   /// recommendation; phi -> infinity is the Poisson limit).
   double phi_sd = 1.0;
