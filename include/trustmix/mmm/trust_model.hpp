@@ -813,8 +813,12 @@ class TrustModel {
   ///   D[t] = dS[t]/dalpha = alpha D[t-1] + S[t-1] - (L+1) alpha^L x[t-L-1],
   /// with W = sum_{l=0}^{L} alpha^l and W' = dW/dalpha: da/dalpha = D/W - S W'/W^2. The
   /// subtracted term leaves the window; rounding errors decay by alpha per step, so the
-  /// result agrees with the direct sum of convolve() to about 1e-15 / (1 - alpha)
-  /// relative (tested). Used by the log density, whose cost is then O(T x channels).
+  /// result differs from the direct sum of convolve() by about 1e-16 x (the largest
+  /// value that passed through the window recently) / (1 - alpha) in absolute terms: a
+  /// value far smaller than an earlier spike carries the spike's rounding (the direct sum
+  /// does not). Media are scaled to mean 1 here, so this is ~1e-14 in the likelihood;
+  /// forward() and the decomposition use the direct sum. Used by the log density, whose
+  /// cost is then O(T x channels) instead of O(T x channels x L).
   template <class X, class A, class DA>
   static void geometric_adstock_recursive(const X& x, double alpha, int L, A&& a, DA&& da) {
     const auto T = x.size();
