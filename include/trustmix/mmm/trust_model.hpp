@@ -138,6 +138,7 @@ struct TrustModelForward {
 struct TrustModelWorkspace {
   Matrix w, dw, A, dA, H, gH;
   Vector inflow, G, mu, gmu, gG, adj, conv_sum, ga, gkappa, hsum, gbeta;
+  TrustModelParameters params;  // the constrained parameters of the current evaluation
   void resize(Eigen::Index T, Eigen::Index C, Eigen::Index L1, Eigen::Index P, Eigen::Index S) {
     if (A.rows() == T && A.cols() == C && w.rows() == L1 && gkappa.size() == P && gbeta.size() == S) return;
     w.resize(L1, C);
@@ -258,15 +259,24 @@ class TrustModel {
  private:
   /// constrain() without the contribution -> beta step: p.beta[j] holds exp(z_j).
   [[nodiscard]] TrustModelParameters constrain_free(const Eigen::Ref<const Vector>& z) const {
-    check_dimension(z);
     TrustModelParameters p;
+    constrain_free_into(z, p);
+    return p;
+  }
+  /// The same into p, reusing its storage (no allocation once p has the model's sizes).
+  void constrain_free_into(const Eigen::Ref<const Vector>& z, TrustModelParameters& p) const {
+    check_dimension(z);
     p.alpha.resize(C_);
     p.lam.resize(C_);
+    p.beta.resize(S_);
+    p.b.resize(K_);
+    p.kappa.resize(P_);
+    p.omega.resize(E_);
     for (int c = 0; c < C_; ++c) {
       p.alpha[c] = sigmoid(z[o_alpha_ + c]);
       p.lam[c] = std::exp(z[o_lam_ + c]);
     }
-    p.beta = z.segment(o_beta_, S_).array().exp();
+    p.beta.array() = z.segment(o_beta_, S_).array().exp();
     p.b = z.segment(o_b_, K_);
     p.sigma = std::exp(z[o_sigma_]);
     if (d_.trust_enabled) {
@@ -274,16 +284,16 @@ class TrustModel {
       // orthogonal to 1): the isometric log-ratio, which treats the trust channels
       // symmetrically (an additive log-ratio against a reference channel makes every
       // coordinate move with that channel and correlates them).
-      p.kappa = helmert_ * z.segment(o_kappa_, P_ - 1);
+      p.kappa.noalias() = helmert_ * z.segment(o_kappa_, P_ - 1);
       const double mx = p.kappa.maxCoeff();
-      p.kappa = (p.kappa.array() - mx).exp();
+      p.kappa.array() = (p.kappa.array() - mx).exp();
       p.kappa /= p.kappa.sum();
       p.delta = sigmoid(z[o_delta_]);
       p.g0 = z[o_g0_];
       // With a tracker the free parameter is ln(b_q omega_e), the damage as the tracker
       // sees it, which the data pin down (ln omega and ln b_q alone correlate at -0.9).
       const double log_bq = n_tracker_obs_ > 0 ? z[o_tracker_ + 1] : 0.0;
-      p.omega = (z.segment(o_omega_, E_).array() - log_bq).exp();
+      p.omega.array() = (z.segment(o_omega_, E_).array() - log_bq).exp();
       p.gamma = std::exp(z[o_gamma_]);
       p.theta = std::exp(z[o_theta_]);
       if (n_tracker_obs_ > 0) {
@@ -295,7 +305,6 @@ class TrustModel {
         p.tracker_sigma = std::exp(z[o_tracker_ + 2]);
       }
     }
-    return p;
   }
 
  public:
@@ -324,7 +333,8 @@ class TrustModel {
     Vector& hsum_ = ws.hsum;
     Vector& gbeta_ = ws.gbeta;
     grad.setZero();
-    TrustModelParameters p = constrain_free(z);
+    TrustModelParameters& p = ws.params;
+    constrain_free_into(z, p);
     const int T = periods();
     double lp = 0.0;
 
@@ -901,7 +911,7 @@ class TrustModel {
     // kappa: flat Dirichlet and the log-ratio Jacobian prod_i kappa_i (times a constant);
     // d/du_i sum_k ln kappa_k = 1 - P kappa_i, and V' 1 = 0 leaves -P V' kappa.
     for (int i = 0; i < P_; ++i) lp += std::log(p.kappa[i]);
-    grad.segment(o_kappa_, P_ - 1).noalias() -= P_ * (helmert_.transpose() * p.kappa);
+    grad.segment(o_kappa_, P_ - 1).noalias() -= (static_cast<double>(P_) * helmert_.transpose()) * p.kappa;
     // delta through a LogNormal prior on the half-life h = ln 2 / u, u = -ln delta; with
     // the Jacobians |dh/d delta| and delta (1 - delta) this is
     //   -ln u - (ln h - m)^2 / (2 s^2) + ln(1 - delta)   (+ const).
