@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <random>
+#include <sstream>
 
 using namespace trustmix::mmm;
 
@@ -43,6 +44,35 @@ TrustModelData make_data(int T, bool trust, bool tracker, unsigned seed) {
 
 }  // namespace
 
+namespace {
+
+/// Relative agreement of the analytic gradient with central differences at z.
+void check_gradient(TrustModel& m, const Vector& z, const std::string& label) {
+  Vector g(m.dimension()), scratch(m.dimension());
+  m.log_density(z, g);
+  for (int i = 0; i < m.dimension(); ++i) {
+    const double h = 1e-5;
+    Vector zp = z, zm = z;
+    zp[i] += h;
+    zm[i] -= h;
+    const double fd = (m.log_density(zp, scratch) - m.log_density(zm, scratch)) / (2 * h);
+    BOOST_TEST_CONTEXT(label << " parameter " << m.parameter_names()[static_cast<std::size_t>(i)]) {
+      BOOST_TEST(g[i] == fd, boost::test_tools::tolerance(1e-5));
+    }
+  }
+}
+
+TrustModelPriors roi_priors(int S) {
+  TrustModelPriors pr;
+  pr.roi_log_median = Vector::Constant(S, std::log(2.0));
+  pr.roi_log_median[0] = std::nan("");  // the first conversion channel keeps its beta prior
+  pr.roi_sd_log = Vector::Constant(S, 0.4);
+  pr.roi_scale = Vector::LinSpaced(S, 0.5, 1.5);
+  return pr;
+}
+
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences) {
   for (bool trust : {true, false})
     for (bool tracker : {true, false}) {
@@ -52,18 +82,9 @@ BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences) {
       for (int rep = 0; rep < 3; ++rep) {
         Vector z = m.initial_point();
         for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
-        Vector g(m.dimension()), scratch(m.dimension());
-        m.log_density(z, g);
-        for (int i = 0; i < m.dimension(); ++i) {
-          const double h = 1e-5;
-          Vector zp = z, zm = z;
-          zp[i] += h;
-          zm[i] -= h;
-          const double fd = (m.log_density(zp, scratch) - m.log_density(zm, scratch)) / (2 * h);
-          BOOST_TEST_CONTEXT("trust " << trust << " tracker " << tracker << " parameter " << m.parameter_names()[static_cast<std::size_t>(i)]) {
-            BOOST_TEST(g[i] == fd, boost::test_tools::tolerance(1e-5));
-          }
-        }
+        std::ostringstream label;
+        label << "trust " << trust << " tracker " << tracker;
+        check_gradient(m, z, label.str());
       }
     }
 }
@@ -204,34 +225,6 @@ BOOST_AUTO_TEST_CASE(target_is_thread_safe) {
   }
 }
 
-namespace {
-
-/// Relative agreement of the analytic gradient with central differences at z.
-void check_gradient(TrustModel& m, const Vector& z, const std::string& label) {
-  Vector g(m.dimension()), scratch(m.dimension());
-  m.log_density(z, g);
-  for (int i = 0; i < m.dimension(); ++i) {
-    const double h = 1e-5;
-    Vector zp = z, zm = z;
-    zp[i] += h;
-    zm[i] -= h;
-    const double fd = (m.log_density(zp, scratch) - m.log_density(zm, scratch)) / (2 * h);
-    BOOST_TEST_CONTEXT(label << " parameter " << m.parameter_names()[static_cast<std::size_t>(i)]) {
-      BOOST_TEST(g[i] == fd, boost::test_tools::tolerance(1e-5));
-    }
-  }
-}
-
-TrustModelPriors roi_priors(int S) {
-  TrustModelPriors pr;
-  pr.roi_log_median = Vector::Constant(S, std::log(2.0));
-  pr.roi_log_median[0] = std::nan("");  // the first conversion channel keeps its beta prior
-  pr.roi_sd_log = Vector::Constant(S, 0.4);
-  pr.roi_scale = Vector::LinSpaced(S, 0.5, 1.5);
-  return pr;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_CASE(gradient_of_every_likelihood_and_roi_prior) {
   for (auto lik : {Likelihood::normal, Likelihood::lognormal, Likelihood::negative_binomial})
