@@ -18,17 +18,24 @@ def fitted():
     return data, truth, model, model.fit(seed=1)
 
 
+def _check_gradient(model, z, h: float, rel: float, five_point: bool = False) -> None:
+    """The analytic gradient at z against central differences (two- or five-point)."""
+    f = lambda x: model.log_density(x)[0]  # noqa: E731
+    _, g = model.log_density(z)
+    for i in range(len(z)):
+        e = np.zeros_like(z)
+        e[i] = h
+        if five_point:
+            fd = (8 * (f(z + e) - f(z - e)) - (f(z + 2 * e) - f(z - 2 * e))) / (12 * h)
+        else:
+            fd = (f(z + e) - f(z - e)) / (2 * h)
+        assert g[i] == pytest.approx(fd, rel=rel, abs=1e-6), model.parameter_names[i]
+
+
 def test_gradient_against_finite_differences(fitted):
     _, _, model, fit = fitted
     rng = np.random.default_rng(0)
-    z = fit.z + rng.normal(0, 0.2, fit.z.shape)
-    _, g = model.log_density(z)
-    for i in range(len(z)):
-        h = 1e-5
-        e = np.zeros_like(z)
-        e[i] = h
-        fd = (model.log_density(z + e)[0] - model.log_density(z - e)[0]) / (2 * h)
-        assert g[i] == pytest.approx(fd, rel=1e-5, abs=1e-6), model.parameter_names[i]
+    _check_gradient(model, fit.z + rng.normal(0, 0.2, fit.z.shape), h=1e-5, rel=1e-5)
 
 
 def test_recovers_the_truth(fitted):
@@ -224,16 +231,10 @@ def test_negative_binomial_gradient_and_recovery(counts_fit):
     assert "log_phi" in model.parameter_names
     rng = np.random.default_rng(1)
     z = fit.z + rng.normal(0, 0.1, fit.z.shape)
-    _, g = model.log_density(z)
-    f = lambda x: model.log_density(x)[0]  # noqa: E731
     # Five-point stencil with h = 1e-3: the NB terms (lgamma of counts in the hundreds) sum
     # to ~1e5 with cancellation, so the density carries ~1e-10 of rounding noise, which a
     # smaller h would amplify; the O(h^4) truncation error stays below 1e-9.
-    for i in range(len(z)):
-        e = np.zeros_like(z)
-        e[i] = 1e-3
-        fd = (8 * (f(z + e) - f(z - e)) - (f(z + 2 * e) - f(z - 2 * e))) / 12e-3
-        assert g[i] == pytest.approx(fd, rel=1e-6, abs=1e-6), model.parameter_names[i]
+    _check_gradient(model, z, h=1e-3, rel=1e-6, five_point=True)
     assert fit.info["converged"]
     p = fit.params
     assert p["delta"] == pytest.approx(truth["delta"], abs=0.04)

@@ -136,13 +136,11 @@ struct TrustModelForward {
 /// Scratch buffers of one log-density evaluation. One per thread: the model itself is
 /// read-only during evaluation, so several chains can share it.
 struct TrustModelWorkspace {
-  Matrix w, dw, A, dA, H, gH;
+  Matrix A, dA, H, gH;
   Vector inflow, G, mu, gmu, gG, adj, conv_sum, ga, gkappa, hsum, gbeta;
   TrustModelParameters params;  // the constrained parameters of the current evaluation
-  void resize(Eigen::Index T, Eigen::Index C, Eigen::Index L1, Eigen::Index P, Eigen::Index S) {
-    if (A.rows() == T && A.cols() == C && w.rows() == L1 && gkappa.size() == P && gbeta.size() == S) return;
-    w.resize(L1, C);
-    dw.resize(L1, C);
+  void resize(Eigen::Index T, Eigen::Index C, Eigen::Index P, Eigen::Index S) {
+    if (A.rows() == T && A.cols() == C && gkappa.size() == P && gbeta.size() == S) return;
     A.resize(T, C);
     dA.resize(T, C);
     H.resize(T, C);
@@ -241,16 +239,22 @@ class TrustModel {
   /// is derived from the ROI and the channel's saturated activity over the data).
   [[nodiscard]] TrustModelParameters constrain(const Eigen::Ref<const Vector>& z) const {
     TrustModelParameters p = constrain_free(z);
-    Vector w(d_.max_lag + 1), dw(d_.max_lag + 1), a(periods());
     for (int j = 0; j < S_; ++j) {
       const int c = conv_idx_[static_cast<std::size_t>(j)];
-      geometric_weights_into(p.alpha[c], w, dw);
-      convolve(d_.media.col(c), w, a);
-      double hs = 0.0;
-      for (int t = 0; t < periods(); ++t) hs += logistic_saturation(0.5 * p.lam[c] * a[t]);
-      p.beta[j] /= contribution_scale_[j] * hs;
+      p.beta[j] /= contribution_scale_[j] * saturated_sum(c, p.alpha[c], p.lam[c]);
     }
     return p;
+  }
+
+  /// sum_t h[c, t] over the data at (alpha, lam), by the direct adstock sum: what links a
+  /// conversion channel's free parameter (its contribution or ROI) to beta.
+  [[nodiscard]] double saturated_sum(int c, double alpha, double lam) const {
+    Vector w(d_.max_lag + 1), dw(d_.max_lag + 1), a(periods());
+    geometric_weights_into(alpha, w, dw);
+    convolve(d_.media.col(c), w, a);
+    double hs = 0.0;
+    for (int t = 0; t < periods(); ++t) hs += logistic_saturation(0.5 * lam * a[t]);
+    return hs;
   }
 
   /// Number of conversion channels whose ROI (not beta) is the free parameter.
@@ -316,7 +320,7 @@ class TrustModel {
   /// threads at once with one workspace per thread.
   double log_density(const Eigen::Ref<const Vector>& z, Eigen::Ref<Vector> grad, TrustModelWorkspace& ws) const {
     check_dimension(z);
-    ws.resize(periods(), C_, d_.max_lag + 1, P_, S_);
+    ws.resize(periods(), C_, P_, S_);
     Matrix& A_ = ws.A;
     Matrix& dA_ = ws.dA;
     Matrix& H_ = ws.H;
@@ -559,16 +563,9 @@ class TrustModel {
       z[o_alpha_ + c] = std::log(0.3 / 0.7);
       z[o_lam_ + c] = std::log(1.5);
     }
-    {  // beta_j = 0.1 at the initial alpha and lam, or the ROI prior's median
-      Vector w(d_.max_lag + 1), dw(d_.max_lag + 1), a(periods());
-      for (int j = 0; j < S_; ++j) {
-        const int c = conv_idx_[static_cast<std::size_t>(j)];
-        geometric_weights_into(0.3, w, dw);
-        convolve(d_.media.col(c), w, a);
-        double hs = 0.0;
-        for (int t = 0; t < periods(); ++t) hs += logistic_saturation(0.5 * 1.5 * a[t]);
-        z[o_beta_ + j] = roi_[static_cast<std::size_t>(j)] ? pr_.roi_log_median[j] : std::log(0.1 * contribution_scale_[j] * hs);
-      }
+    for (int j = 0; j < S_; ++j) {  // beta_j = 0.1 at the initial alpha and lam, or the ROI prior's median
+      const double hs = saturated_sum(conv_idx_[static_cast<std::size_t>(j)], 0.3, 1.5);
+      z[o_beta_ + j] = roi_[static_cast<std::size_t>(j)] ? pr_.roi_log_median[j] : std::log(0.1 * contribution_scale_[j] * hs);
     }
     const double ysc = d_.likelihood == Likelihood::negative_binomial ? d_.outcome_scale : 1.0;
     const Vector y = d_.y / ysc;  // the outcome in model units
@@ -796,7 +793,7 @@ class TrustModel {
     }
   }
 
-  void allocate() { ws_.resize(periods(), C_, d_.max_lag + 1, P_, S_); }
+  void allocate() { ws_.resize(periods(), C_, P_, S_); }
 
   /// Normalised geometric weights w_l = alpha^l / sum_m alpha^m and d w_l / d alpha.
   template <class W, class DW>

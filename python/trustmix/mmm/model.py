@@ -682,20 +682,20 @@ class TrustFit:
         m = self.model
         rng = np.random.default_rng(seed)
         zs = self.draws(max_draws)
-        if self.posterior is None:
-            zs = np.repeat(zs, max_draws, axis=0)
-        out = np.empty((len(m.dates), len(zs)))
-        for k, z in enumerate(zs):
-            mu = np.asarray(m._core.forward(z)["mu"]) * m.y_scale
-            noise = float(m._core.constrain(z)["sigma"])
-            if m.likelihood == "normal":
-                out[:, k] = mu + noise * m.y_scale * rng.standard_normal(len(mu))
-            elif m.likelihood == "lognormal":
-                out[:, k] = mu * np.exp(noise * rng.standard_normal(len(mu)) - 0.5 * noise**2)
-            else:
-                mu = np.maximum(mu, 1e-300)
-                out[:, k] = rng.negative_binomial(noise, noise / (noise + mu))
-        return pd.DataFrame(out, index=m.dates, columns=[f"draw_{k}" for k in range(len(zs))])
+        # mu (T, n) and the noise parameter (n) once per distinct draw; a MAP fit's mode is
+        # broadcast to max_draws replicates.
+        mu = np.column_stack([np.asarray(m._core.forward(z)["mu"]) for z in zs]) * m.y_scale
+        noise = np.array([float(m._core.constrain(z)["sigma"]) for z in zs])
+        n = max_draws if self.posterior is None else len(zs)
+        mu, noise = np.broadcast_to(mu, (mu.shape[0], n)), np.broadcast_to(noise, (n,))
+        e = rng.standard_normal(mu.shape) if m.likelihood != "negative_binomial" else None
+        if m.likelihood == "normal":
+            out = mu + noise * m.y_scale * e
+        elif m.likelihood == "lognormal":
+            out = mu * np.exp(noise * e - 0.5 * noise**2)
+        else:
+            out = rng.negative_binomial(noise, noise / (noise + np.maximum(mu, 1e-300))).astype(float)
+        return pd.DataFrame(out, index=m.dates, columns=[f"draw_{k}" for k in range(n)])
 
     def response_curves(self, channels: Sequence[str] | None = None, multipliers: Sequence[float] | None = None,
                         horizon: int = 104, value_per_outcome: float | None = None, interval: float = 0.9,
