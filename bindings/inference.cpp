@@ -121,7 +121,9 @@ template <class T>
 py::dict run_sample(const T& target, int chains, int draws, int tune, std::uint64_t seed, double target_accept,
                     int max_tree_depth, const std::string& metric, double init_step_size, double init_radius,
                     int threads, const std::optional<Eigen::MatrixXd>& initial_values, double hdi_prob,
-                    const std::optional<py::function>& progress) {
+                    const std::optional<py::function>& progress,
+                    const std::optional<Eigen::MatrixXd>& initial_inverse_metric, int init_buffer, int term_buffer,
+                    int base_window) {
   ti::SamplerOptions o;
   o.chains = chains;
   o.draws = draws;
@@ -134,6 +136,10 @@ py::dict run_sample(const T& target, int chains, int draws, int tune, std::uint6
   o.init_radius = init_radius;
   o.threads = threads;
   if (initial_values) o.initial_values = *initial_values;
+  if (initial_inverse_metric) o.initial_inverse_metric = *initial_inverse_metric;
+  o.init_buffer = init_buffer;
+  o.term_buffer = term_buffer;
+  o.base_window = base_window;
   trustmix::detail::require_in_range(hdi_prob, "hdi_prob", 0.0, 1.0, true, true);
   std::atomic<bool> stop{false};
   std::atomic<std::int64_t> done{0};
@@ -309,7 +315,8 @@ void bind_target(py::module_& sub, py::class_<T>& cls) {
           py::arg("tune") = 1000, py::arg("seed") = 0, py::arg("target_accept") = 0.8, py::arg("max_tree_depth") = 10,
           py::arg("metric") = "diag", py::arg("init_step_size") = 1.0, py::arg("init_radius") = 2.0,
           py::arg("threads") = 0, py::arg("initial_values") = py::none(), py::arg("hdi_prob") = 0.94,
-          py::arg("progress") = py::none(),
+          py::arg("progress") = py::none(), py::arg("initial_inverse_metric") = py::none(),
+          py::arg("init_buffer") = 75, py::arg("term_buffer") = 50, py::arg("base_window") = 25,
           "NUTS on the target; returns a dict of numpy arrays, summary and warnings.");
   sub.def("map", &run_map<T>, py::arg("target"), py::kw_only(), py::arg("max_iterations") = 1000,
           py::arg("gradient_tolerance") = 1e-8, py::arg("initial_values") = py::none(), py::arg("laplace") = true,

@@ -268,6 +268,8 @@ class inference:
         target_accept: float = 0.8, max_tree_depth: int = 10, metric: str = "diag", init_step_size: float = 1.0,
         init_radius: float = 2.0, threads: int = 0, initial_values: Any | None = None,
         hdi_prob: float = 0.94, progress: Callable[[int], None] | None = None,
+        initial_inverse_metric: Any | None = None, init_buffer: int = 75, term_buffer: int = 50,
+        base_window: int = 25,
     ) -> dict[str, Any]: ...
     @staticmethod
     def map(

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <thread>
@@ -435,6 +436,51 @@ BOOST_AUTO_TEST_CASE(bad_options_are_rejected) {
   o.target_accept = 0.8;
   o.initial_values = Eigen::MatrixXd::Zero(3, 2);
   BOOST_CHECK_THROW((void)ti::sample(ti::targets::StandardNormal(2), o), std::invalid_argument);
+  o.initial_values = Eigen::MatrixXd();
+  o.initial_inverse_metric = Eigen::VectorXd::Ones(3);  // wrong dimension
+  BOOST_CHECK_THROW((void)ti::sample(ti::targets::StandardNormal(2), o), std::invalid_argument);
+  o.initial_inverse_metric = Eigen::Vector2d(1.0, 0.0);  // not positive
+  BOOST_CHECK_THROW((void)ti::sample(ti::targets::StandardNormal(2), o), std::invalid_argument);
+  o.initial_inverse_metric = Eigen::Matrix2d{{1.0, 0.5}, {0.4, 1.0}};  // not symmetric
+  BOOST_CHECK_THROW((void)ti::sample(ti::targets::StandardNormal(2), o), std::invalid_argument);
+  o.metric = ti::MetricKind::dense;
+  o.initial_inverse_metric = Eigen::Matrix2d{{1.0, 2.0}, {2.0, 1.0}};  // not positive definite
+  BOOST_CHECK_THROW((void)ti::sample(ti::targets::StandardNormal(2), o), std::invalid_argument);
+  o.initial_inverse_metric = Eigen::MatrixXd();
+  o.term_buffer = -1;
+  BOOST_CHECK_THROW((void)ti::sample(ti::targets::StandardNormal(2), o), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(initial_inverse_metric_is_used_and_adapted) {
+  // A warm-up shorter than 20 iterations adapts the step size only: the metric stays what
+  // was given (diagonal: a vector or a matrix's diagonal, reported as a column; dense:
+  // the matrix), and the draws have the target's moments.
+  const Eigen::VectorXd mean = Eigen::VectorXd::LinSpaced(3, -1.0, 1.0);
+  const Eigen::MatrixXd cov = ti::targets::CorrelatedGaussian::ar1_covariance(Eigen::Vector3d(0.5, 2.0, 8.0), 0.5);
+  const ti::targets::CorrelatedGaussian target(mean, cov);
+  ti::SamplerOptions o{.chains = 2, .draws = 3000, .tune = 19, .seed = 11};
+  o.initial_inverse_metric = cov;
+  for (const auto kind : {ti::MetricKind::diagonal, ti::MetricKind::dense}) {
+    o.metric = kind;
+    const ti::SampleResult r = ti::sample(target, o);
+    const Eigen::MatrixXd want = kind == ti::MetricKind::dense ? cov : Eigen::MatrixXd(cov.diagonal());
+    for (int c = 0; c < 2; ++c) BOOST_TEST((r.inverse_metric[static_cast<std::size_t>(c)] - want).cwiseAbs().maxCoeff() == 0.0);
+    const auto rows = ti::summarize(r);
+    for (Eigen::Index i = 0; i < 3; ++i) {
+      const auto& s = rows[static_cast<std::size_t>(i)];
+      BOOST_TEST(std::abs(s.mean - mean[i]) < 5.0 * s.mcse_mean);
+      BOOST_TEST(s.sd == std::sqrt(cov(i, i)), tt::tolerance(0.1));
+    }
+  }
+  // With a full warm-up the windows replace it by the estimated covariance.
+  o.metric = ti::MetricKind::diagonal;
+  o.tune = 500;
+  o.initial_inverse_metric = Eigen::VectorXd::Constant(3, 1e4);  // 150-40000 times too wide
+  const ti::SampleResult r = ti::sample(target, o);
+  for (Eigen::Index i = 0; i < 3; ++i) {  // the last window's estimate, within sampling error
+    BOOST_TEST(r.inverse_metric[0](i, 0) > 0.5 * cov(i, i));
+    BOOST_TEST(r.inverse_metric[0](i, 0) < 2.0 * cov(i, i));
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -485,6 +531,28 @@ BOOST_AUTO_TEST_CASE(logistic_regression_matches_newton_reference) {
     BOOST_TEST(std::abs(m[i] - beta[i]) < 4.0 * std::sqrt(r.covariance(i, i) / 4000.0));
     BOOST_TEST(draw_cov(i, i) == r.covariance(i, i), tt::tolerance(0.1));
   }
+}
+
+namespace {
+/// log p(x) = x on x < 1, -infinity beyond: the supremum is not attained, so the line
+/// search keeps running into the edge of the support.
+struct EdgeTarget {
+  [[nodiscard]] Eigen::Index dimension() const { return 1; }
+  double log_density_gradient(Eigen::Ref<const Eigen::VectorXd> x, Eigen::Ref<Eigen::VectorXd> g) const {
+    g[0] = 1.0;
+    return x[0] < 1.0 ? x[0] : -std::numeric_limits<double>::infinity();
+  }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(map_returns_the_best_point_inside_the_support) {
+  ti::MapOptions options;
+  options.laplace = false;
+  const ti::MapResult r = ti::map(EdgeTarget{}, options);
+  BOOST_TEST(std::isfinite(r.log_density));
+  BOOST_TEST(r.mode[0] < 1.0);
+  BOOST_TEST(r.log_density == r.mode[0]);
+  BOOST_TEST(!r.converged);  // the gradient is 1 everywhere
 }
 
 BOOST_AUTO_TEST_CASE(gamma_mode_on_unconstrained_scale) {

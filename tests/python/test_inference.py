@@ -212,6 +212,11 @@ def test_map_gamma_through_name():
         (lambda: ti.rhat(np.array([[1.0, np.nan, 2.0, 3.0]])), "chain 0, draw 1"),
         (lambda: ti.rhat(np.zeros((2, 3))), "at least 4 draws"),
         (lambda: ti.map("gamma", shape=1.0, rate=1.0, initial_values=[0.0, 1.0]), "initial_values"),
+        (lambda: ti.sample("standard_normal", dimension=2, initial_inverse_metric=np.ones(3), progress=False),
+         "initial_inverse_metric must have shape"),
+        (lambda: ti.sample("standard_normal", dimension=2, initial_inverse_metric=[1.0, -1.0], progress=False),
+         "diagonal element 1 must be > 0"),
+        (lambda: ti.sample("standard_normal", dimension=2, term_buffer=-1, progress=False), "term_buffer"),
     ],
 )
 def test_bad_input_raises_value_error(call, match):
@@ -269,3 +274,18 @@ def test_non_centred_funnel_has_no_warnings():
     s = fit.summary()
     assert abs(s.loc["v", "mean"]) < 5 * s.loc["v", "mcse_mean"]
     assert s.loc["v", "sd"] == pytest.approx(3.0, rel=0.1)
+
+
+def test_initial_inverse_metric_is_kept_without_metric_adaptation():
+    """Fewer than 20 warm-up iterations adapt the step size only: the metric given is the
+    one used (reported per chain) and the draws have the target's moments."""
+    cov = np.array([[0.25, 0.5], [0.5, 4.0]])
+    target = ti.CorrelatedGaussian(np.array([1.0, -2.0]), cov)
+    r = ti.sample(target, chains=2, draws=3000, tune=19, seed=4, metric="dense", initial_inverse_metric=cov,
+                  progress=False)
+    assert np.array_equal(np.asarray(r.inverse_metric[0]), cov)
+    assert r.settings["initial_inverse_metric"] is True
+    d = r.draws.reshape(-1, 2)
+    s = r.summary()
+    assert np.all(np.abs(d.mean(0) - [1.0, -2.0]) < 5 * s["mcse_mean"].to_numpy())
+    assert np.allclose(d.std(0), np.sqrt(np.diag(cov)), rtol=0.1)

@@ -386,3 +386,51 @@ def test_known_event_in_the_baseline():
     assert s.loc["baseline [launch]", "value"] == pytest.approx(60.0, abs=15.0)  # noise sd 8 over 4 weeks
     with pytest.raises(ValueError, match="event 'launch' is zero in every period"):
         _model(data.assign(launch=0.0), events=["launch"])
+
+
+def test_laplace_covariance_matches_second_differences_of_the_log_density():
+    """fit(method="nuts") starts warm-up from the Laplace covariance at the MAP mode,
+    computed from differences of the exact gradient; check it against second differences
+    of the log density itself (independent of the gradient code)."""
+    data, _ = simulate_trust_data(80, seed=5)
+    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
+                        shocks=["crisis"])
+    mode = model.fit(seed=0).z
+    cov = model._laplace_covariance(mode)
+    assert cov is not None and np.allclose(cov, cov.T)
+    f = lambda x: model.log_density(x)[0]  # noqa: E731
+    h = 1e-4
+    d = len(mode)
+    hess = np.empty((d, d))
+    for i in range(d):
+        for j in range(i, d):
+            ei, ej = np.zeros(d), np.zeros(d)
+            ei[i], ej[j] = h, h
+            v = (f(mode + ei + ej) - f(mode + ei - ej) - f(mode - ei + ej) + f(mode - ei - ej)) / (4 * h * h)
+            hess[i, j] = hess[j, i] = -v
+    want = np.linalg.inv(hess)
+    assert np.allclose(np.diag(cov), np.diag(want), rtol=2e-3)
+    assert np.abs(cov - want).max() < 2e-3 * np.abs(want).max()
+
+
+def test_level_parametrisations_are_named_and_reduce_without_trust():
+    """With trust, the intercept, the tracker intercept and the conversion channels' scales
+    are free as levels the data pin (intercept_level, tracker_level,
+    log_mean_total_contribution); the reduced model keeps b[0] and log_mean_contribution."""
+    data, _ = simulate_trust_data(60, seed=2)
+    full = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
+                       shocks=["crisis"])
+    names = full.parameter_names
+    assert "intercept_level" in names and "tracker_level" in names and "b[0]" not in names
+    assert sum(n.startswith("log_mean_total_contribution[") for n in names) == 2
+    reduced = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, trust=False)
+    assert "b[0]" in reduced.parameter_names
+    contrib = [n for n in reduced.parameter_names if "contribution" in n]
+    assert contrib and all(n.startswith("log_mean_contribution[") for n in contrib)
+
+
+def test_fit_rejects_an_unknown_initial_metric():
+    data, _ = simulate_trust_data(40, seed=2)
+    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES)
+    with pytest.raises(ValueError, match="initial_metric must be 'laplace' or None"):
+        model.fit(method="nuts", initial_metric="identity")

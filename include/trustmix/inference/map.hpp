@@ -112,10 +112,18 @@ template <Target T>
   param.max_iterations = options.max_iterations;
   param.max_linesearch = 64;
   LBFGSpp::LBFGSSolver<double> solver(param);
-  auto objective = [&target, &out](const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
+  // The best point evaluated: LBFGS++ leaves x at its last trial point when a line search
+  // fails (or ends on a trial outside the support), which need not be the best one.
+  Eigen::VectorXd best_x = x;
+  double best_lp = lp0;
+  auto objective = [&target, &out, &best_x, &best_lp](const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
     ++out.evaluations;
     const double lp = target.log_density_gradient(theta, grad);
     grad = -grad;
+    if (std::isfinite(lp) && grad.allFinite() && lp > best_lp) {
+      best_lp = lp;
+      best_x = theta;
+    }
     // Outside the support: an infinite objective makes the line search step back.
     return std::isfinite(lp) ? -lp : std::numeric_limits<double>::infinity();
   };
@@ -129,9 +137,13 @@ template <Target T>
     // rounding error is expected; convergence is judged from the gradient below.
     out.message = std::string("line search stopped: ") + e.what();
   }
-  out.mode = x;
   out.gradient.resize(d);
   out.log_density = target.log_density_gradient(x, out.gradient);
+  if (!(out.log_density >= best_lp)) {  // also when not finite
+    x = best_x;
+    out.log_density = target.log_density_gradient(x, out.gradient);
+  }
+  out.mode = x;
   const double gnorm = out.gradient.norm();
   // Converged: finite and ||grad|| <= sqrt(gradient_tolerance) * max(1, ||theta||), a looser
   // bound than the solver's own so that a line-search stop at the mode still counts.

@@ -55,6 +55,11 @@ struct SamplerOptions {
   int threads = 0;               ///< worker threads; 0 = hardware concurrency
   /// Optional initial unconstrained values, one row per chain (chains x dimension).
   Eigen::MatrixXd initial_values{};
+  /// Optional starting inverse metric M^{-1} (unconstrained scale), replacing the identity
+  /// before the first adaptation window: a d-vector (diagonal) or a d x d matrix (dense; a
+  /// diagonal metric takes its diagonal). A good start (e.g. the Laplace covariance at the
+  /// mode) shortens the first trajectories of warm-up; the windows still adapt it.
+  Eigen::MatrixXd initial_inverse_metric{};
   /// If set, chains stop at the next iteration once it becomes true (Ctrl-C).
   const std::atomic<bool>* stop = nullptr;
   /// If set, incremented once per finished iteration of any chain (progress bars).
@@ -324,6 +329,13 @@ class NutsChain {
     work_.reserve(static_cast<std::size_t>(options.max_tree_depth + 1));
     for (int i = 0; i <= options.max_tree_depth; ++i) work_.emplace_back(d_);
     epsilon_ = options.init_step_size;
+    const Eigen::MatrixXd& m = options.initial_inverse_metric;
+    if (m.size() != 0) {
+      if (metric_.kind() == MetricKind::diagonal)
+        metric_.set_diagonal(m.cols() == 1 ? Eigen::VectorXd(m.col(0)) : Eigen::VectorXd(m.diagonal()));
+      else
+        metric_.set_dense(m.cols() == 1 ? Eigen::MatrixXd(m.col(0).asDiagonal()) : m);
+    }
   }
 
   /// Sets the starting position (unconstrained); throws if log density is not finite.
@@ -620,6 +632,25 @@ inline void validate(const SamplerOptions& o, Eigen::Index d) {
   if (o.initial_values.size() != 0 && (o.initial_values.rows() != o.chains || o.initial_values.cols() != d))
     fail("initial_values must have shape (chains, dimension) = (", o.chains, ", ", d, "), got (",
          o.initial_values.rows(), ", ", o.initial_values.cols(), ")");
+  const Eigen::MatrixXd& m = o.initial_inverse_metric;
+  if (m.size() != 0) {
+    if (m.rows() != d || (m.cols() != 1 && m.cols() != d))
+      fail("initial_inverse_metric must have shape (dimension,) or (dimension, dimension) with dimension = ", d,
+           ", got (", m.rows(), ", ", m.cols(), ")");
+    if (!m.allFinite()) fail("initial_inverse_metric must be finite");
+    for (Eigen::Index i = 0; i < d; ++i) {
+      const double v = m.cols() == 1 ? m(i, 0) : m(i, i);
+      if (!(v > 0.0)) fail("initial_inverse_metric: diagonal element ", i, " must be > 0, got ", v);
+    }
+    if (m.cols() == d) {
+      if (!m.isApprox(m.transpose(), 1e-12)) fail("initial_inverse_metric must be symmetric");
+      if (o.metric == MetricKind::dense && Eigen::LLT<Eigen::MatrixXd>(m).info() != Eigen::Success)
+        fail("initial_inverse_metric is not positive definite");
+    }
+  }
+  if (o.init_buffer < 0 || o.term_buffer < 0 || o.base_window < 1)
+    fail("adaptation windows need init_buffer >= 0, term_buffer >= 0 and base_window >= 1, got ", o.init_buffer,
+         ", ", o.term_buffer, ", ", o.base_window);
 }
 }  // namespace detail
 

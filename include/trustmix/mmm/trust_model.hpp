@@ -47,9 +47,11 @@
 #include <numbers>
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "trustmix/core/error.hpp"
+#include "trustmix/transforms/simd.hpp"
 
 namespace trustmix::mmm {
 
@@ -165,7 +167,6 @@ class TrustModel {
     validate();
     layout();
     allocate();
-    if (n_tracker_obs_ > 0) tracker_center_ = forward(initial_point()).trust_stock.mean();
   }
 
   [[nodiscard]] int dimension() const { return n_; }
@@ -243,6 +244,13 @@ class TrustModel {
       const int c = conv_idx_[static_cast<std::size_t>(j)];
       p.beta[j] /= contribution_scale_[j] * saturated_sum(c, p.alpha[c], p.lam[c]);
     }
+    if (d_.trust_enabled) {
+      const auto [all, observed] = stock_means(p);
+      for (int j = 0; j < S_; ++j)
+        if (!roi_[static_cast<std::size_t>(j)]) p.beta[j] /= std::exp(p.theta * all);
+      if (intercept_col_ >= 0) p.b[intercept_col_] -= p.gamma * all;
+      if (n_tracker_obs_ > 0) p.tracker_a -= p.tracker_b * observed;
+    }
     return p;
   }
 
@@ -252,9 +260,33 @@ class TrustModel {
     Vector w(d_.max_lag + 1), dw(d_.max_lag + 1), a(periods());
     geometric_weights_into(alpha, w, dw);
     convolve(d_.media.col(c), w, a);
-    double hs = 0.0;
-    for (int t = 0; t < periods(); ++t) hs += logistic_saturation(0.5 * lam * a[t]);
-    return hs;
+    Vector h(periods());
+    saturate(a.data(), 0.5 * lam, h.data(), periods());
+    return h.sum();
+  }
+
+  /// Means of the trust stock G[t] over all periods and over the periods where the
+  /// tracker is observed (0 without a tracker), at the trust parameters of p (kappa,
+  /// delta, g0, omega, alpha and lam of the trust channels).
+  [[nodiscard]] std::pair<double, double> stock_means(const TrustModelParameters& p) const {
+    const int T = periods();
+    Vector w(d_.max_lag + 1), dw(d_.max_lag + 1), a(T), h(T), inflow = Vector::Zero(T);
+    for (int i = 0; i < P_; ++i) {
+      const int c = trust_idx_[static_cast<std::size_t>(i)];
+      geometric_weights_into(p.alpha[c], w, dw);
+      convolve(d_.media.col(c), w, a);
+      saturate(a.data(), 0.5 * p.lam[c], h.data(), T);
+      inflow += p.kappa[i] * h;
+    }
+    double prev = p.g0, sum = 0.0, sum_observed = 0.0;
+    for (int t = 0; t < T; ++t) {
+      double shock = 0.0;
+      for (int e = 0; e < E_; ++e) shock += p.omega[e] * d_.shocks(t, e);
+      prev = p.delta * prev + (1.0 - p.delta) * inflow[t] - shock;
+      sum += prev;
+      if (n_tracker_obs_ > 0 && !std::isnan(d_.tracker[t])) sum_observed += prev;
+    }
+    return {sum / T, n_tracker_obs_ > 0 ? sum_observed / n_tracker_obs_ : 0.0};
   }
 
   /// Number of conversion channels whose ROI (not beta) is the free parameter.
@@ -281,7 +313,7 @@ class TrustModel {
       p.lam[c] = std::exp(z[o_lam_ + c]);
     }
     p.beta.array() = z.segment(o_beta_, S_).array().exp();
-    p.b = z.segment(o_b_, K_);
+    p.b = z.segment(o_b_, K_);  // with trust, b[intercept] holds the level (constrain() finishes it)
     p.sigma = std::exp(z[o_sigma_]);
     if (d_.trust_enabled) {
       // kappa = softmax(V z_kappa), V the P x (P-1) Helmert basis (orthonormal columns
@@ -301,11 +333,13 @@ class TrustModel {
       p.gamma = std::exp(z[o_gamma_]);
       p.theta = std::exp(z[o_theta_]);
       if (n_tracker_obs_ > 0) {
-        // The free intercept is the tracker's level at the typical stock, a_q + b_q Gbar
-        // (Gbar: mean stock at the initial point), not at G = 0, which is far from the
-        // data: that decorrelates a_q and b_q.
+        // The free parameter is the tracker's fitted level at the mean stock of its
+        // observed periods, m_q = a_q + b_q Gm with Gm = mean_{t observed} G[t]: the data
+        // pin it (it is about the mean of the tracker), whereas a_q itself moves with every
+        // parameter that shifts the stock's level. a_q = m_q - b_q Gm needs the stock, so
+        // constrain() and log_density() finish it; here it holds m_q.
         p.tracker_b = std::exp(z[o_tracker_ + 1]);
-        p.tracker_a = z[o_tracker_] - p.tracker_b * tracker_center_;
+        p.tracker_a = z[o_tracker_];
         p.tracker_sigma = std::exp(z[o_tracker_ + 2]);
       }
     }
@@ -345,14 +379,7 @@ class TrustModel {
     // ---- forward: channels --------------------------------------------------------
     for (int c = 0; c < C_; ++c) {
       geometric_adstock_recursive(d_.media.col(c), p.alpha[c], d_.max_lag, A_.col(c), dA_.col(c));
-      const double half = 0.5 * p.lam[c];
-      for (int t = 0; t < T; ++t) H_(t, c) = logistic_saturation(half * A_(t, c));
-    }
-    for (int j = 0; j < S_; ++j) {  // beta_j = exp(z_j) / (k_j sum_t h[j, t])
-      const int c = conv_idx_[static_cast<std::size_t>(j)];
-      hsum_[c] = H_.col(c).sum();
-      if (!(hsum_[c] > 0.0)) return -std::numeric_limits<double>::infinity();
-      p.beta[j] /= contribution_scale_[j] * hsum_[c];
+      saturate(A_.col(c).data(), 0.5 * p.lam[c], H_.col(c).data(), T);
     }
     // ---- forward: trust stock -----------------------------------------------------
     if (d_.trust_enabled) {
@@ -365,6 +392,21 @@ class TrustModel {
         G_[t] = p.delta * prev + (1.0 - p.delta) * inflow_[t] - shock;
         prev = G_[t];
       }
+      // The free intercept is the baseline level at the mean stock, b_0 + gamma Gbar_T
+      // (Gbar_T = mean_t G[t]): the outcome's level pins it, whereas b_0 itself trades
+      // off against gamma and every parameter that moves the stock's level.
+      if (intercept_col_ >= 0) p.b[intercept_col_] = z[o_b_ + intercept_col_] - p.gamma * G_.mean();
+    }
+    // beta_j = exp(z_j) / (k_j sum_t h[j, t] f_j), f_j = exp(theta Gbar_T) for a channel
+    // without a ROI prior in a trust model (so that z_j is about the channel's contribution
+    // with its amplification at the mean stock, which the data pin, rather than its own
+    // part alone, which trades off against theta), else f_j = 1.
+    const double amp_mean = d_.trust_enabled ? std::exp(p.theta * G_.mean()) : 1.0;
+    for (int j = 0; j < S_; ++j) {
+      const int c = conv_idx_[static_cast<std::size_t>(j)];
+      hsum_[c] = H_.col(c).sum();
+      if (!(hsum_[c] > 0.0)) return -std::numeric_limits<double>::infinity();
+      p.beta[j] /= contribution_scale_[j] * hsum_[c] * (roi_[static_cast<std::size_t>(j)] ? 1.0 : amp_mean);
     }
     // ---- forward: outcome ---------------------------------------------------------
     mu_.noalias() = d_.baseline * p.b;
@@ -388,6 +430,13 @@ class TrustModel {
     if (d_.trust_enabled) {
       for (int t = 0; t < T; ++t) gG_[t] = gmu_[t] * (p.gamma + p.theta * conv_sum_[t]);
       grad[o_gamma_] += gmu_.dot(G_) * p.gamma;
+      if (intercept_col_ >= 0) {
+        // b_0 = level - gamma Gbar_T: dL/db_0 (likelihood and its Normal prior, which
+        // log_prior_and_jacobian adds for the free level) flows to gamma and to every G[t].
+        const double gb0 = gmu_.sum() - p.b[intercept_col_] / (pr_.baseline_sd * pr_.baseline_sd);
+        grad[o_gamma_] -= gb0 * G_.mean() * p.gamma;
+        gG_.array() -= gb0 * p.gamma / T;
+      }
       grad[o_theta_] += gmu_.cwiseProduct(G_).dot(conv_sum_) * p.theta;
       for (int j = 0; j < S_; ++j) {
         const int c = conv_idx_[j];
@@ -399,22 +448,46 @@ class TrustModel {
         }
         gbeta_[j] = gb;
       }
+      lp += beta_prior(p, gbeta_);
+      // ln beta_j = z_j - ln(k_j sum_t h) - theta Gbar_T (no ROI prior): d ln beta_j / d theta
+      // = -Gbar_T and d ln beta_j / d G[t] = -theta / T.
+      {
+        double gf = 0.0;
+        for (int j = 0; j < S_; ++j)
+          if (!roi_[static_cast<std::size_t>(j)]) gf += gbeta_[j] * p.beta[j];
+        grad[o_theta_] -= gf * G_.mean() * p.theta;
+        gG_.array() -= gf * p.theta / T;
+      }
       // tracker
       if (n_tracker_obs_ > 0) {
-        const double qs2 = p.tracker_sigma * p.tracker_sigma;
+        // r_t = q_t - a_q - b_q G_t with a_q = m_q - b_q Gm (Gm: mean stock over the
+        // observed periods), so r_t = q_t - m_q - b_q (G_t - Gm). With the prior
+        // a_q ~ Normal(0, s_a), g_a = -a_q / s_a^2:
+        //   d/dm_q = sum_t r_t / s_q^2 + g_a,  d/db_q = sum_t r_t (G_t - Gm) / s_q^2 - g_a Gm,
+        //   d/dG_t = b_q r_t / s_q^2 - (b_q / n)(sum_s r_s / s_q^2 + g_a)   (t observed).
+        const double qs2 = p.tracker_sigma * p.tracker_sigma, n_obs = n_tracker_obs_;
+        double gm = 0.0;
+        for (int t = 0; t < T; ++t)
+          if (!std::isnan(d_.tracker[t])) gm += G_[t];
+        gm /= n_obs;
+        p.tracker_a = z[o_tracker_] - p.tracker_b * gm;
+        const double sa2 = pr_.tracker_a_sd * pr_.tracker_a_sd, g_a = -p.tracker_a / sa2;
         double qss = 0.0, ga = 0.0, gbq = 0.0;
         for (int t = 0; t < T; ++t) {
           if (std::isnan(d_.tracker[t])) continue;
           const double r = d_.tracker[t] - p.tracker_a - p.tracker_b * G_[t];
           qss += r * r;
           ga += r / qs2;
-          gbq += r / qs2 * G_[t];
+          gbq += r / qs2 * (G_[t] - gm);
           gG_[t] += r / qs2 * p.tracker_b;
         }
-        lp += -0.5 * qss / qs2 - n_tracker_obs_ * std::log(p.tracker_sigma);
-        grad[o_tracker_] += ga;
-        grad[o_tracker_ + 1] += gbq * p.tracker_b;
-        grad[o_tracker_ + 2] += -n_tracker_obs_ + qss / qs2;
+        const double shift = p.tracker_b / n_obs * (ga + g_a);
+        for (int t = 0; t < T; ++t)
+          if (!std::isnan(d_.tracker[t])) gG_[t] -= shift;
+        lp += -0.5 * qss / qs2 - n_obs * std::log(p.tracker_sigma) - 0.5 * p.tracker_a * p.tracker_a / sa2;
+        grad[o_tracker_] += ga + g_a;
+        grad[o_tracker_ + 1] += (gbq - g_a * gm) * p.tracker_b;
+        grad[o_tracker_ + 2] += -n_obs + qss / qs2;
       }
       // trust recursion, reverse: lambda[t] = gG[t] + delta lambda[t+1]
       double lam_next = 0.0, gdelta = 0.0;
@@ -443,17 +516,13 @@ class TrustModel {
         gbeta_[j] = gmu_.dot(H_.col(c));
         gH_.col(c) += p.beta[j] * gmu_;
       }
+      lp += beta_prior(p, gbeta_);
     }
-    // Prior of beta (channels without a ROI prior): HalfNormal(beta_sd) and the log-Jacobian
-    // ln beta of z -> beta. Then the chain rule through beta_j = exp(z_j) / (k_j sum_t h):
-    // d beta_j / d z_j = beta_j and d beta_j / d h[j, t] = -beta_j / sum_t h[j, t].
+    // The chain rule through beta_j = exp(z_j) / (k_j sum_t h[j, t] f_j) (gbeta holds
+    // dL/dbeta_j with the prior): d beta_j / d z_j = beta_j, d beta_j / d h[j, t] =
+    // -beta_j / sum_t h[j, t] (the f_j terms went to theta and G above).
     for (int j = 0; j < S_; ++j) {
       const double b = p.beta[j];
-      if (!roi_[static_cast<std::size_t>(j)]) {
-        const double v = pr_.beta_sd * pr_.beta_sd;
-        lp += -0.5 * b * b / v + std::log(b);
-        gbeta_[j] += -b / v + 1.0 / b;
-      }
       grad[o_beta_ + j] += gbeta_[j] * b;
       gH_.col(conv_idx_[j]).array() -= gbeta_[j] * b / hsum_[conv_idx_[j]];
     }
@@ -471,11 +540,9 @@ class TrustModel {
       grad[o_alpha_ + c] += galpha * p.alpha[c] * (1.0 - p.alpha[c]);
     }
     lp += log_prior_and_jacobian(z, p, grad);
-    // ln omega_e = z_omega_e - z_bq and a_q = z_a - b_q Gbar with a tracker: dL/dz_bq
-    // collects -dL/d ln omega_e and -dL/da_q b_q Gbar.
+    // ln omega_e = z_omega_e - z_bq with a tracker: dL/dz_bq collects -dL/d ln omega_e.
     if (d_.trust_enabled && n_tracker_obs_ > 0) {
       for (int e = 0; e < E_; ++e) grad[o_tracker_ + 1] -= grad[o_omega_ + e];
-      grad[o_tracker_ + 1] -= grad[o_tracker_] * p.tracker_b * tracker_center_;
     }
     return lp;
   }
@@ -516,7 +583,7 @@ class TrustModel {
     for (int c = 0; c < C_; ++c) {
       geometric_weights_into(p.alpha[c], w.col(c), dw.col(c));
       convolve(media.col(c), w.col(c), f.adstock.col(c));
-      for (int t = 0; t < T; ++t) f.saturated(t, c) = logistic_saturation(0.5 * p.lam[c] * f.adstock(t, c));
+      saturate(f.adstock.col(c).data(), 0.5 * p.lam[c], f.saturated.col(c).data(), T);
     }
     f.inflow = Vector::Zero(T);
     f.trust_stock = Vector::Zero(T);
@@ -584,7 +651,10 @@ class TrustModel {
       z[o_gamma_] = std::log(0.1);
       z[o_theta_] = std::log(0.1);
       if (n_tracker_obs_ > 0) {
-        z[o_tracker_] = tracker_center_;  // a_q = 0 at b_q = 1
+        double qm = 0.0;  // the tracker's level: its mean over the observed periods
+        for (Eigen::Index t = 0; t < d_.tracker.size(); ++t)
+          if (!std::isnan(d_.tracker[t])) qm += d_.tracker[t];
+        z[o_tracker_] = qm / n_tracker_obs_;
         z[o_tracker_ + 1] = 0.0;
         z[o_tracker_ + 2] = 0.0;
       }
@@ -593,6 +663,20 @@ class TrustModel {
   }
 
  private:
+  /// Prior of beta for the channels without a ROI prior: HalfNormal(beta_sd) and the
+  /// log-Jacobian ln beta of z -> beta. Adds d/d beta_j to gbeta and returns the log term.
+  double beta_prior(const TrustModelParameters& p, Vector& gbeta) const {
+    double lp = 0.0;
+    const double v = pr_.beta_sd * pr_.beta_sd;
+    for (int j = 0; j < S_; ++j) {
+      if (roi_[static_cast<std::size_t>(j)]) continue;
+      const double b = p.beta[j];
+      lp += -0.5 * b * b / v + std::log(b);
+      gbeta[j] += -b / v + 1.0 / b;
+    }
+    return lp;
+  }
+
   /// Log likelihood of y given mu (normalising constants included); writes d/d mu[t] into
   /// gmu and adds the derivative with respect to the unconstrained noise parameter
   /// (ln sigma, or ln phi) to gnoise. -infinity where mu is outside the likelihood's
@@ -660,9 +744,49 @@ class TrustModel {
     return (1.0 - e) / (1.0 + e);
   }
 
+#if defined(TRUSTMIX_TRANSFORMS_X86) && defined(TRUSTMIX_TRANSFORMS_LIBMVEC)
+  /// logistic_saturation on 4 lanes (AVX2 + FMA, libmvec exp): both branches computed and
+  /// blended by u < 1/8. Within 2e-15 of tanh (libmvec's exp is within 4 ulp; tested).
+  [[gnu::target("avx2,fma")]] static void saturate_avx2(const double* a, double half, double* h, int n) {
+    const __m256d vh = _mm256_set1_pd(half), cut = _mm256_set1_pd(0.125), one = _mm256_set1_pd(1.0);
+    const __m256d m2 = _mm256_set1_pd(-2.0);
+    int t = 0;
+    for (; t + 4 <= n; t += 4) {
+      const __m256d u = _mm256_mul_pd(vh, _mm256_loadu_pd(a + t));
+      const __m256d e = _ZGVdN4v_exp(_mm256_mul_pd(m2, u));
+      const __m256d big = _mm256_div_pd(_mm256_sub_pd(one, e), _mm256_add_pd(one, e));
+      const __m256d v = _mm256_mul_pd(u, u);
+      __m256d q = _mm256_set1_pd(-929569.0 / 638512875);
+      q = _mm256_fmadd_pd(q, v, _mm256_set1_pd(21844.0 / 6081075));
+      q = _mm256_fmadd_pd(q, v, _mm256_set1_pd(-1382.0 / 155925));
+      q = _mm256_fmadd_pd(q, v, _mm256_set1_pd(62.0 / 2835));
+      q = _mm256_fmadd_pd(q, v, _mm256_set1_pd(-17.0 / 315));
+      q = _mm256_fmadd_pd(q, v, _mm256_set1_pd(2.0 / 15));
+      q = _mm256_fmadd_pd(q, v, _mm256_set1_pd(-1.0 / 3));
+      q = _mm256_fmadd_pd(q, v, one);
+      const __m256d small = _mm256_mul_pd(u, q);
+      _mm256_storeu_pd(h + t, _mm256_blendv_pd(big, small, _mm256_cmp_pd(u, cut, _CMP_LT_OQ)));
+    }
+    for (; t < n; ++t) h[t] = logistic_saturation(half * a[t]);
+  }
+#endif
+
+  /// h[t] = logistic_saturation(half a[t]) for t < n: the AVX2 kernel when the CPU has it
+  /// (transforms' run-time dispatch, TRUSTMIX_SIMD=baseline turns it off), else scalar.
+  static void saturate(const double* a, double half, double* h, int n) {
+#if defined(TRUSTMIX_TRANSFORMS_X86) && defined(TRUSTMIX_TRANSFORMS_LIBMVEC)
+    if (transforms::detail::simd::cpu_has_avx2_fma()) {
+      saturate_avx2(a, half, h, n);
+      return;
+    }
+#endif
+    for (int t = 0; t < n; ++t) h[t] = logistic_saturation(half * a[t]);
+  }
+
  public:
   /// The saturation kernel, exposed for tests.
   static double logistic_saturation_for_test(double u) { return logistic_saturation(u); }
+  static void saturate_for_test(const double* a, double half, double* h, int n) { saturate(a, half, h, n); }
 
  private:
   static double sigmoid(double v) { return v >= 0 ? 1.0 / (1.0 + std::exp(-v)) : std::exp(v) / (1.0 + std::exp(v)); }
@@ -748,6 +872,10 @@ class TrustModel {
       if (!(d_.media.col(conv_idx_[static_cast<std::size_t>(j)]).array() > 0.0).any())
         fail("conversion channel (media column ", conv_idx_[static_cast<std::size_t>(j)], ") is all zeros: nothing to estimate");
     }
+    intercept_col_ = -1;
+    if (d_.trust_enabled)
+      for (int k = 0; k < K_ && intercept_col_ < 0; ++k)
+        if ((d_.baseline.col(k).array() == 1.0).all()) intercept_col_ = k;
     n_tracker_obs_ = 0;
     if (d_.trust_enabled)
       for (Eigen::Index t = 0; t < d_.tracker.size(); ++t) n_tracker_obs_ += std::isnan(d_.tracker[t]) ? 0 : 1;
@@ -765,8 +893,12 @@ class TrustModel {
     add(o_lam_, C_, "log_lam", ch);
     add(o_beta_, S_, "log_mean_contribution", cv);
     for (int j = 0; j < S_; ++j)
-      if (roi_[static_cast<std::size_t>(j)]) names_[static_cast<std::size_t>(o_beta_ + j)] = "log_roi[" + cv[static_cast<std::size_t>(j)] + "]";
+      if (roi_[static_cast<std::size_t>(j)])
+        names_[static_cast<std::size_t>(o_beta_ + j)] = "log_roi[" + cv[static_cast<std::size_t>(j)] + "]";
+      else if (d_.trust_enabled)
+        names_[static_cast<std::size_t>(o_beta_ + j)] = "log_mean_total_contribution[" + cv[static_cast<std::size_t>(j)] + "]";
     add(o_b_, K_, "b", kb);
+    if (intercept_col_ >= 0) names_[static_cast<std::size_t>(o_b_ + intercept_col_)] = "intercept_level";
     add(o_sigma_, 1, d_.likelihood == Likelihood::negative_binomial ? "log_phi" : "log_sigma", {});
     if (d_.trust_enabled) {
       std::vector<std::string> ilr;
@@ -784,7 +916,7 @@ class TrustModel {
       add(o_gamma_, 1, "log_gamma", {});
       add(o_theta_, 1, "log_theta", {});
       if (n_tracker_obs_ > 0) {
-        add(o_tracker_, 1, "tracker_a", {});
+        add(o_tracker_, 1, "tracker_level", {});
         names_.push_back("log_tracker_b");
         names_.push_back("log_tracker_sigma");
         n_ += 2;
@@ -929,9 +1061,7 @@ class TrustModel {
     }
     half_normal_log(o_gamma_, p.gamma, pr_.gamma_sd);
     half_normal_log(o_theta_, p.theta, pr_.theta_sd);
-    if (n_tracker_obs_ > 0) {
-      lp += -0.5 * p.tracker_a * p.tracker_a / (pr_.tracker_a_sd * pr_.tracker_a_sd);
-      grad[o_tracker_] += -p.tracker_a / (pr_.tracker_a_sd * pr_.tracker_a_sd);
+    if (n_tracker_obs_ > 0) {  // (the prior of a_q is in log_density: a_q depends on the stock)
       half_normal_log(o_tracker_ + 1, p.tracker_b, pr_.tracker_b_sd);
       half_normal_log(o_tracker_ + 2, p.tracker_sigma, pr_.tracker_sigma_sd);
     }
@@ -941,12 +1071,12 @@ class TrustModel {
   TrustModelData d_;
   TrustModelPriors pr_;
   int C_ = 0, K_ = 0, E_ = 0, P_ = 0, S_ = 0, n_ = 0, n_tracker_obs_ = 0;
+  int intercept_col_ = -1;  // with trust: the baseline column of ones, whose free parameter is a level
   std::vector<int> trust_idx_, conv_idx_;
   std::vector<bool> roi_;  // per conversion channel: ROI is the free parameter
   int n_roi_ = 0;
-  Vector contribution_scale_;
-  Matrix helmert_;
-  double tracker_center_ = 0.0;  // Gbar, the tracker intercept's reference stock  // P x (P-1) isometric log-ratio basis of the trust weights  // k_j: 1/T, or roi_scale_j for channels with a ROI prior
+  Vector contribution_scale_;  // k_j: 1/T, or roi_scale_j for channels with a ROI prior
+  Matrix helmert_;             // P x (P-1) isometric log-ratio basis of the trust weights
   Vector log_y_;           // lognormal: ln y
   double sum_log_y_ = 0.0, sum_lgamma_y1_ = 0.0;
   std::vector<std::string> names_;

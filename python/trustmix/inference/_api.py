@@ -76,6 +76,18 @@ def _check_int(value: Any, name: str, minimum: int) -> int:
     return int(value)
 
 
+def _inverse_metric(m: Any) -> np.ndarray | None:
+    """A (d,) or (d, d) inverse metric as a float column or matrix for the core."""
+    if m is None:
+        return None
+    a = np.asarray(m, dtype=float)
+    if a.ndim == 1:
+        return a[:, None]
+    if a.ndim != 2:
+        raise ValueError(f"initial_inverse_metric must have shape (dimension,) or (dimension, dimension), got {a.shape}")
+    return a
+
+
 def sample(
     target: Any,
     *,
@@ -92,6 +104,10 @@ def sample(
     initial_values: Any = None,
     hdi_prob: float = 0.94,
     progress: bool = True,
+    initial_inverse_metric: Any = None,
+    init_buffer: int = 75,
+    term_buffer: int = 50,
+    base_window: int = 25,
     **target_args: Any,
 ) -> "SampleResult":
     """Draw from a target's posterior with the No-U-Turn Sampler (NUTS) as in Stan.
@@ -133,6 +149,16 @@ def sample(
     progress : bool
         Show a tqdm progress bar for runs longer than about a second. Ctrl-C stops the run
         and returns the draws made so far (with a warning).
+    initial_inverse_metric : array_like, optional
+        Starting inverse mass matrix M^{-1} on the unconstrained scale, shape (dimension,)
+        (diagonal) or (dimension, dimension) (dense; a diagonal metric keeps its
+        diagonal), used instead of the identity until the first adaptation window closes.
+        A posterior covariance estimate such as the Laplace covariance at the mode
+        (``map(...).covariance``) shortens the early warm-up trajectories.
+    init_buffer, term_buffer, base_window : int
+        Stan's windowed adaptation: ``init_buffer`` iterations of step-size adaptation
+        only, then metric windows starting at ``base_window`` iterations and doubling,
+        then ``term_buffer`` iterations of step-size adaptation with the final metric.
 
     Returns
     -------
@@ -176,6 +202,10 @@ def sample(
             initial_values=initial_values,
             hdi_prob=float(hdi_prob),
             progress=callback,
+            initial_inverse_metric=_inverse_metric(initial_inverse_metric),
+            init_buffer=_check_int(init_buffer, "init_buffer", 0),
+            term_buffer=_check_int(term_buffer, "term_buffer", 0),
+            base_window=_check_int(base_window, "base_window", 1),
         )
     finally:
         if bar is not None:
@@ -190,6 +220,10 @@ def sample(
         max_tree_depth=int(max_tree_depth),
         metric=metric,
         hdi_prob=float(hdi_prob),
+        initial_inverse_metric=initial_inverse_metric is not None,
+        init_buffer=int(init_buffer),
+        term_buffer=int(term_buffer),
+        base_window=int(base_window),
     )
     result = SampleResult(raw, settings)
     if raw["keyboard_interrupt"]:

@@ -349,7 +349,8 @@ class TrustMMM:
 
     def fit(self, method: str = "map", *, chains: int = 4, draws: int = 1000, tune: int = 1000, seed: int = 0,
             target_accept: float = 0.9, progress: bool = True, max_iterations: int = 2000,
-            restarts: int = 3, metric: str = "diag", max_tree_depth: int = 10) -> TrustFit:
+            restarts: int = 3, metric: str = "diag", max_tree_depth: int = 10,
+            initial_metric: str | None = "laplace", term_buffer: int = 150) -> TrustFit:
         """Fits the model.
 
         ``method="map"``: the posterior mode by L-BFGS from the default start and
@@ -362,7 +363,19 @@ class TrustMMM:
         sampler's diagnostics (R-hat, ESS, divergences) are in ``fit.posterior``.
         Deterministic for a given ``seed`` on any thread count. ``metric`` ("diag" or
         "dense") and ``max_tree_depth`` are passed to the sampler.
+
+        Warm-up starts from the Laplace approximation at the mode
+        (``initial_metric="laplace"``: the inverse of the negative Hessian of the log
+        posterior by central differences of the exact gradient, its diagonal for the
+        diagonal metric) instead of the identity, which shortens the first trajectories;
+        ``initial_metric=None`` starts from the identity as Stan does. Stan's windows then
+        adapt the metric as usual. ``term_buffer`` is the final step-size-only phase of
+        warm-up: 150 iterations rather than Stan's 50, because the dual averaging has not
+        settled after 50 on this model and ends on a smaller step than ``target_accept``
+        asks for (longer trajectories for the whole run).
         """
+        if initial_metric not in ("laplace", None):
+            raise ValueError(f"initial_metric must be 'laplace' or None, got {initial_metric!r}")
         if method not in ("map", "nuts"):
             raise ValueError(f"method must be 'map' or 'nuts', got {method!r}")
         rng = np.random.default_rng(seed)
@@ -381,10 +394,40 @@ class TrustMMM:
         from trustmix._core import inference as _ci
 
         init = mode + rng.normal(0.0, 0.1, (int(chains), mode.size))
+        inv_metric = None
+        if initial_metric == "laplace":
+            cov = self._laplace_covariance(mode)
+            if cov is not None:
+                inv_metric = np.diag(cov) if metric == "diag" else cov
         posterior = inference.sample(_ci.TrustTarget(self._core), chains=chains, draws=draws, tune=tune, seed=seed,
                                      target_accept=target_accept, initial_values=init, progress=progress,
-                                     metric=metric, max_tree_depth=max_tree_depth)
+                                     metric=metric, max_tree_depth=max_tree_depth,
+                                     initial_inverse_metric=inv_metric, term_buffer=term_buffer)
         return TrustFit(self, mode, best, posterior=posterior)
+
+    def _laplace_covariance(self, mode: np.ndarray, step: float = 1e-5) -> np.ndarray | None:
+        """Laplace covariance at ``mode`` (unconstrained scale): the inverse of -d2 log p,
+        by central differences of the exact gradient with ``step``, symmetrised. None when
+        that matrix is not positive definite (not a strict mode) or not finite."""
+        d = mode.size
+        hess = np.empty((d, d))
+        for i in range(d):
+            e = np.zeros(d)
+            e[i] = step
+            lp_p, g_p = self._core.log_density(mode + e)
+            lp_m, g_m = self._core.log_density(mode - e)
+            if not (np.isfinite(lp_p) and np.isfinite(lp_m)):
+                return None
+            hess[:, i] = (np.asarray(g_p) - np.asarray(g_m)) / (2.0 * step)
+        neg = -(hess + hess.T) / 2.0
+        if not np.isfinite(neg).all():
+            return None
+        try:
+            chol = np.linalg.cholesky(neg)
+        except np.linalg.LinAlgError:
+            return None
+        inv_chol = np.linalg.solve(chol, np.eye(d))
+        return inv_chol.T @ inv_chol
 
     # helpers shared with TrustFit
     def _extended(self, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
