@@ -144,11 +144,11 @@ BOOST_AUTO_TEST_CASE(map_recovers_parameters_of_simulated_data) {
     truth[it - names.begin()] = v;
   };
   set("logit_delta", std::log(0.9 / 0.1));
-  set("log_gamma", std::log(0.8));
-  set("log_theta", std::log(1.5));
+  set("log_tracker_b", std::log(1.0));  // b_q = 1: the free ln(gamma / b_q) and ln(theta / b_q) are ln gamma and ln theta
+  set("log_gamma_per_tracker", std::log(0.8));
+  set("log_theta_per_tracker", std::log(1.5));
   set("log_sigma", std::log(0.05));
   set("log_tracker_sigma", std::log(0.05));
-  set("log_tracker_b", std::log(1.0));
   set("b[1]", 0.2);
   set("b[2]", 0.1);
   {  // beta = 0.5 and 0.3: the free parameter is the log mean contribution, proportional to beta
@@ -365,6 +365,11 @@ BOOST_AUTO_TEST_CASE(level_parametrisations_and_their_likelihoods) {
     }
   gm /= n_obs;
   BOOST_TEST(p.tracker_b == std::exp(z[at("log_tracker_b")]), boost::test_tools::tolerance(1e-14));
+  // The stock's scale parameters are free as the tracker sees them.
+  BOOST_TEST(p.g0 == z[at("tracker_initial_stock")] / p.tracker_b, boost::test_tools::tolerance(1e-14));
+  BOOST_TEST(p.gamma == std::exp(z[at("log_gamma_per_tracker")]) * p.tracker_b, boost::test_tools::tolerance(1e-14));
+  BOOST_TEST(p.theta == std::exp(z[at("log_theta_per_tracker")]) * p.tracker_b, boost::test_tools::tolerance(1e-14));
+  BOOST_TEST(p.omega[0] == std::exp(z[at("log_tracker_damage[0]")]) / p.tracker_b, boost::test_tools::tolerance(1e-14));
   BOOST_TEST(p.tracker_a == z[at("tracker_level")] - p.tracker_b * gm, boost::test_tools::tolerance(1e-12));
   TrustModelData d2 = d;
   for (int t = 0; t < 60; ++t)

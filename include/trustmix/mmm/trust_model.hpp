@@ -325,13 +325,17 @@ class TrustModel {
       p.kappa.array() = (p.kappa.array() - mx).exp();
       p.kappa /= p.kappa.sum();
       p.delta = sigmoid(z[o_delta_]);
-      p.g0 = z[o_g0_];
-      // With a tracker the free parameter is ln(b_q omega_e), the damage as the tracker
-      // sees it, which the data pin down (ln omega and ln b_q alone correlate at -0.9).
+      // With a tracker, the stock's scale is set by what the tracker sees, b_q G: the free
+      // parameters are ln(b_q omega_e) (the damage as the tracker sees it), b_q g0 (the
+      // initial stock as the tracker sees it), ln(gamma / b_q) and ln(theta / b_q) (the
+      // effects per unit of the tracker's scale). These are what the data pin; omega, g0,
+      // gamma and theta alone scale with 1 / b_q, a funnel whose neck (large b_q, a
+      // nearly linear PR saturation) diverges.
       const double log_bq = n_tracker_obs_ > 0 ? z[o_tracker_ + 1] : 0.0;
+      p.g0 = z[o_g0_] * std::exp(-log_bq);
       p.omega.array() = (z.segment(o_omega_, E_).array() - log_bq).exp();
-      p.gamma = std::exp(z[o_gamma_]);
-      p.theta = std::exp(z[o_theta_]);
+      p.gamma = std::exp(z[o_gamma_] + log_bq);
+      p.theta = std::exp(z[o_theta_] + log_bq);
       if (n_tracker_obs_ > 0) {
         // The free parameter is the tracker's fitted level at the mean stock of its
         // observed periods, m_q = a_q + b_q Gm with Gm = mean_{t observed} G[t]: the data
@@ -540,9 +544,19 @@ class TrustModel {
       grad[o_alpha_ + c] += galpha * p.alpha[c] * (1.0 - p.alpha[c]);
     }
     lp += log_prior_and_jacobian(z, p, grad);
-    // ln omega_e = z_omega_e - z_bq with a tracker: dL/dz_bq collects -dL/d ln omega_e.
+    // With a tracker (z_bq = ln b_q): ln omega_e = z_omega_e - z_bq, ln gamma = z_gamma +
+    // z_bq, ln theta = z_theta + z_bq (shears: dL/dz_bq collects -dL/d ln omega_e,
+    // dL/d ln gamma and dL/d ln theta), and g0 = z_g0 / b_q, a rescaling with the
+    // log-Jacobian ln |d g0 / d z_g0| = -z_bq: dL/dz_g0 = dL/dg0 / b_q and dL/dz_bq gains
+    // -g0 dL/dg0 - 1.
     if (d_.trust_enabled && n_tracker_obs_ > 0) {
-      for (int e = 0; e < E_; ++e) grad[o_tracker_ + 1] -= grad[o_omega_ + e];
+      const int ob = o_tracker_ + 1;
+      for (int e = 0; e < E_; ++e) grad[ob] -= grad[o_omega_ + e];
+      grad[ob] += grad[o_gamma_] + grad[o_theta_];
+      const double g_g0 = grad[o_g0_];
+      grad[o_g0_] = g_g0 / p.tracker_b;
+      grad[ob] += -p.g0 * g_g0 - 1.0;
+      lp -= z[ob];
     }
     return lp;
   }
@@ -911,10 +925,11 @@ class TrustModel {
         helmert_(k + 1, k) = -(k + 1.0) / n;
       }
       add(o_delta_, 1, "logit_delta", {});
-      add(o_g0_, 1, "g0", {});
-      add(o_omega_, E_, n_tracker_obs_ > 0 ? "log_tracker_damage" : "log_omega", ev);
-      add(o_gamma_, 1, "log_gamma", {});
-      add(o_theta_, 1, "log_theta", {});
+      const bool tq = n_tracker_obs_ > 0;  // tracker scale parametrisation (constrain_free_into)
+      add(o_g0_, 1, tq ? "tracker_initial_stock" : "g0", {});
+      add(o_omega_, E_, tq ? "log_tracker_damage" : "log_omega", ev);
+      add(o_gamma_, 1, tq ? "log_gamma_per_tracker" : "log_gamma", {});
+      add(o_theta_, 1, tq ? "log_theta_per_tracker" : "log_theta", {});
       if (n_tracker_obs_ > 0) {
         add(o_tracker_, 1, "tracker_level", {});
         names_.push_back("log_tracker_b");
@@ -1006,8 +1021,11 @@ class TrustModel {
 
   double log_prior_and_jacobian(const Eigen::Ref<const Vector>& z, const TrustModelParameters& p, Eigen::Ref<Vector> grad) const {
     double lp = 0.0;
-    auto half_normal_log = [&](int idx, double value, double sd) {  // value = exp(z), with Jacobian z
-      lp += -0.5 * value * value / (sd * sd) + z[idx];
+    // HalfNormal(sd) on value > 0 and the log-Jacobian ln value of its log scale; grad[idx]
+    // receives d/d ln value (for gamma and theta with a tracker, ln value = z + ln b_q and
+    // the caller passes the share of ln b_q on).
+    auto half_normal_log = [&](int idx, double value, double sd) {
+      lp += -0.5 * value * value / (sd * sd) + std::log(value);
       grad[idx] += -value * value / (sd * sd) + 1.0;
     };
     for (int c = 0; c < C_; ++c) {
