@@ -247,7 +247,7 @@ class TrustModel {
     if (d_.trust_enabled) {
       const auto [all, observed] = stock_means(p);
       for (int j = 0; j < S_; ++j)
-        if (!roi_[static_cast<std::size_t>(j)]) p.beta[j] /= std::exp(p.theta * all);
+        if (!roi_[static_cast<std::size_t>(j)]) p.beta[j] /= amplification_at_mean(p.theta, all).f;
       if (intercept_col_ >= 0) p.b[intercept_col_] -= p.gamma * all;
       if (n_tracker_obs_ > 0) p.tracker_a -= p.tracker_b * observed;
     }
@@ -401,16 +401,16 @@ class TrustModel {
       // off against gamma and every parameter that moves the stock's level.
       if (intercept_col_ >= 0) p.b[intercept_col_] = z[o_b_ + intercept_col_] - p.gamma * G_.mean();
     }
-    // beta_j = exp(z_j) / (k_j sum_t h[j, t] f_j), f_j = exp(theta Gbar_T) for a channel
-    // without a ROI prior in a trust model (so that z_j is about the channel's contribution
-    // with its amplification at the mean stock, which the data pin, rather than its own
-    // part alone, which trades off against theta), else f_j = 1.
-    const double amp_mean = d_.trust_enabled ? std::exp(p.theta * G_.mean()) : 1.0;
+    // beta_j = exp(z_j) / (k_j sum_t h[j, t] f_j), f_j = amplification_at_mean() for a
+    // channel without a ROI prior in a trust model (so that z_j is about the channel's
+    // contribution with its amplification at the mean stock, which the data pin, rather
+    // than its own part alone, which trades off against theta), else f_j = 1.
+    const Amplification amp_at_mean = d_.trust_enabled ? amplification_at_mean(p.theta, G_.mean()) : Amplification{};
     for (int j = 0; j < S_; ++j) {
       const int c = conv_idx_[static_cast<std::size_t>(j)];
       hsum_[c] = H_.col(c).sum();
       if (!(hsum_[c] > 0.0)) return -std::numeric_limits<double>::infinity();
-      p.beta[j] /= contribution_scale_[j] * hsum_[c] * (roi_[static_cast<std::size_t>(j)] ? 1.0 : amp_mean);
+      p.beta[j] /= contribution_scale_[j] * hsum_[c] * (roi_[static_cast<std::size_t>(j)] ? 1.0 : amp_at_mean.f);
     }
     // ---- forward: outcome ---------------------------------------------------------
     mu_.noalias() = d_.baseline * p.b;
@@ -453,14 +453,14 @@ class TrustModel {
         gbeta_[j] = gb;
       }
       lp += beta_prior(p, gbeta_);
-      // ln beta_j = z_j - ln(k_j sum_t h) - theta Gbar_T (no ROI prior): d ln beta_j / d theta
-      // = -Gbar_T and d ln beta_j / d G[t] = -theta / T.
+      // ln beta_j = z_j - ln(k_j sum_t h) - ln f (no ROI prior): d ln beta_j / d ln theta =
+      // -theta d ln f / d theta and d ln beta_j / d G[t] = -(d ln f / d Gbar) / T.
       {
         double gf = 0.0;
         for (int j = 0; j < S_; ++j)
           if (!roi_[static_cast<std::size_t>(j)]) gf += gbeta_[j] * p.beta[j];
-        grad[o_theta_] -= gf * G_.mean() * p.theta;
-        gG_.array() -= gf * p.theta / T;
+        grad[o_theta_] -= gf * amp_at_mean.dlog_dtheta * p.theta;
+        gG_.array() -= gf * amp_at_mean.dlog_dgbar / T;
       }
       // tracker
       if (n_tracker_obs_ > 0) {
@@ -677,6 +677,22 @@ class TrustModel {
   }
 
  private:
+  struct Amplification {
+    double f = 1.0, dlog_dtheta = 0.0, dlog_dgbar = 0.0;
+  };
+  /// f = 1 + theta s(Gbar), the conversion channels' amplification at the mean stock, with
+  /// s(g) = ln(1 + e^(20 g)) / 20 a smooth positive version of g (within 0.001 of g for
+  /// g >= 0.2, s(0) = 0.035), so that f > 0 for any stock; and the
+  /// derivatives of ln f with respect to theta and Gbar.
+  static Amplification amplification_at_mean(double theta, double gbar) {
+    constexpr double k = 20.0;
+    const double kg = k * gbar;
+    const double s = (kg > 0.0 ? gbar + std::log1p(std::exp(-kg)) / k : std::log1p(std::exp(kg)) / k);
+    const double ds = kg > 0.0 ? 1.0 / (1.0 + std::exp(-kg)) : std::exp(kg) / (1.0 + std::exp(kg));
+    const double f = 1.0 + theta * s;
+    return {f, s / f, theta * ds / f};
+  }
+
   /// Prior of beta for the channels without a ROI prior: HalfNormal(beta_sd) and the
   /// log-Jacobian ln beta of z -> beta. Adds d/d beta_j to gbeta and returns the log term.
   double beta_prior(const TrustModelParameters& p, Vector& gbeta) const {
