@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <numeric>
 #include <span>
 #include <string>
@@ -86,51 +87,90 @@ inline std::string_view trim(std::string_view s) {
   return s.substr(b, e - b + 1);
 }
 
-/// Channel-name dictionary for parsing: open addressing on an FNV-1a hash, names viewed
-/// in the input buffer (no allocation per token).
+inline bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }  // " \t\n\v\f\r", as trim
+
+/// Channel-name dictionary for parsing: open addressing over slots that hold a token's
+/// length, its first eight bytes (zero-padded) and its id, so a short token (the usual
+/// case) is found by comparing two integers; names are viewed in the input buffer (no
+/// allocation per token).
 class TokenDict {
  public:
-  TokenDict() : slots_(64, -1), hashes_(64, 0) {}
-  static std::uint64_t hash(std::string_view s) {
-    std::uint64_t h = 1469598103934665603ULL;
-    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-    return h;
-  }
+  TokenDict() : slots_(64) {}
   ChannelId find_or_add(std::string_view token) {
-    const std::uint64_t h = hash(token);
-    std::size_t mask = slots_.size() - 1, i = static_cast<std::size_t>(h) & mask;
-    while (slots_[i] >= 0) {
-      if (hashes_[i] == h && names_[static_cast<std::size_t>(slots_[i])] == token) return slots_[i];
+    const std::size_t len = token.size();
+    std::uint64_t head = 0;
+    std::memcpy(&head, token.data(), std::min<std::size_t>(len, 8));
+    std::uint64_t h = (head ^ (static_cast<std::uint64_t>(len) << 56)) * 0x9E3779B97F4A7C15ULL;
+    for (std::size_t i = 8; i < len; ++i) h = (h ^ static_cast<unsigned char>(token[i])) * 1099511628211ULL;
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = static_cast<std::size_t>(h >> 40) & mask;
+    while (slots_[i].id >= 0) {
+      const Slot& sl = slots_[i];
+      if (sl.head == head && sl.len == len &&
+          (len <= 8 || std::memcmp(names_[static_cast<std::size_t>(sl.id)].data() + 8, token.data() + 8, len - 8) == 0))
+        return sl.id;
       i = (i + 1) & mask;
     }
     const auto id = static_cast<ChannelId>(names_.size());
     names_.push_back(token);
-    slots_[i] = id;
-    hashes_[i] = h;
+    slots_[i] = Slot{head, h, len, id};
     if (2 * names_.size() > slots_.size()) grow();
     return id;
   }
   [[nodiscard]] const std::vector<std::string_view>& names() const { return names_; }
 
  private:
-  std::vector<ChannelId> slots_;
-  std::vector<std::uint64_t> hashes_;
+  struct Slot {
+    std::uint64_t head = 0, hash = 0;
+    std::size_t len = 0;
+    ChannelId id = -1;
+  };
+  std::vector<Slot> slots_;
   std::vector<std::string_view> names_;
   void grow() {
-    std::vector<ChannelId> slots(slots_.size() * 2, -1);
-    std::vector<std::uint64_t> hashes(slots.size(), 0);
+    std::vector<Slot> slots(slots_.size() * 2);
     const std::size_t mask = slots.size() - 1;
-    for (std::size_t k = 0; k < slots_.size(); ++k) {
-      if (slots_[k] < 0) continue;
-      std::size_t i = static_cast<std::size_t>(hashes_[k]) & mask;
-      while (slots[i] >= 0) i = (i + 1) & mask;
-      slots[i] = slots_[k];
-      hashes[i] = hashes_[k];
+    for (const Slot& sl : slots_) {
+      if (sl.id < 0) continue;
+      std::size_t i = static_cast<std::size_t>(sl.hash >> 40) & mask;
+      while (slots[i].id >= 0) i = (i + 1) & mask;
+      slots[i] = sl;
     }
     slots_ = std::move(slots);
-    hashes_ = std::move(hashes);
   }
 };
+
+/// Splits path `p` on `sep` into trimmed tokens, calling emit(token) for each; returns
+/// false at the first empty token (then nothing more is emitted). A one-byte separator
+/// (the usual ">") is scanned byte by byte, longer ones with string_view::find.
+template <class Emit>
+bool split_path(std::string_view p, std::string_view sep, Emit&& emit) {
+  const char* const end = p.data() + p.size();
+  const char* q = p.data();
+  if (sep.size() == 1) {
+    const char sc = sep[0];
+    while (true) {
+      while (q != end && *q != sc && is_space(*q)) ++q;  // leading white space
+      const char* b = q;
+      while (q != end && *q != sc) ++q;
+      const char* e = q;
+      while (e != b && is_space(e[-1])) --e;
+      if (e == b) return false;
+      emit(std::string_view(b, static_cast<std::size_t>(e - b)));
+      if (q == end) return true;
+      ++q;  // past the separator
+    }
+  }
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t next = p.find(sep, pos);
+    const std::string_view token = trim(p.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
+    if (token.empty()) return false;
+    emit(token);
+    if (next == std::string_view::npos) return true;
+    pos = next + sep.size();
+  }
+}
 
 inline void check_weight(double v, std::size_t row, const std::string& column) {
   if (!std::isfinite(v) || v < 0.0)
@@ -220,7 +260,7 @@ template <class PathAt>
   if (conversions.size() != n) fail("column '", columns.conversions, "' has ", conversions.size(), " rows, path has ", n);
   if (!value.empty() && value.size() != n) fail("column '", columns.value, "' has ", value.size(), " rows, path has ", n);
   if (!nulls.empty() && nulls.size() != n) fail("column '", columns.nulls, "' has ", nulls.size(), " rows, path has ", n);
-  // Each chunk writes its journeys' lengths into offsets[r + 1]; a prefix sum follows.
+  // Each chunk writes its running touch count into offsets[r + 1]; shifted by the chunk's start below.
   std::vector<std::int64_t> offsets(n + 1, 0);
 
   struct Chunk {
@@ -259,28 +299,13 @@ template <class PathAt>
           break;
         }
         const std::string_view p = path_at(r);
-        if (detail::trim(p).empty()) {
-          set_error(format_message("row ", r, ", column '", columns.path, "': empty path"));
+        if (!detail::split_path(p, sep, [&](std::string_view token) { ch.touches.push_back(dict.find_or_add(token)); })) {
+          set_error(detail::trim(p).empty()
+                        ? format_message("row ", r, ", column '", columns.path, "': empty path")
+                        : format_message("row ", r, ", column '", columns.path, "': empty channel name in '", p, "'"));
           break;
         }
-        std::int64_t len = 0;
-        std::size_t pos = 0;
-        bool bad = false;
-        while (true) {
-          const std::size_t next = p.find(sep, pos);
-          const std::string_view token = detail::trim(p.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
-          if (token.empty()) {
-            set_error(format_message("row ", r, ", column '", columns.path, "': empty channel name in '", p, "'"));
-            bad = true;
-            break;
-          }
-          ch.touches.push_back(dict.find_or_add(token));
-          ++len;
-          if (next == std::string_view::npos) break;
-          pos = next + sep.size();
-        }
-        if (bad) break;
-        offsets[r + 1] = len;
+        offsets[r + 1] = static_cast<std::int64_t>(ch.touches.size());  // chunk-local, shifted below
       }
       ch.names.assign(dict.names().begin(), dict.names().end());
     }
@@ -293,18 +318,22 @@ template <class PathAt>
   all_names.reserve(n_chunks);
   for (const auto& ch : chunks) all_names.push_back(ch.names);
   s.channels = detail::sorted_union(all_names);
-  std::size_t total = 0;
-  for (const auto& ch : chunks) total += ch.touches.size();
-  s.touches.resize(total);
-  {
-    std::size_t t = 0;
-    for (auto& ch : chunks) {
+  // Chunk c's touches start at base[c]; offsets[r + 1] holds the chunk-local count of
+  // touches up to row r, so both the remap and the prefix sum run per chunk in parallel.
+  std::vector<std::size_t> base(n_chunks + 1, 0);
+  for (std::size_t c = 0; c < n_chunks; ++c) base[c + 1] = base[c] + chunks[c].touches.size();
+  s.touches.resize(base[n_chunks]);
+  parallel_for_blocks(static_cast<std::ptrdiff_t>(n_chunks), threads, 1, [&](std::ptrdiff_t cb, std::ptrdiff_t ce) {
+    for (auto c = static_cast<std::size_t>(cb); c < static_cast<std::size_t>(ce); ++c) {
+      Chunk& ch = chunks[c];
       const auto map = detail::remap_to(ch.names, s.channels);
-      for (auto id : ch.touches) s.touches[t++] = map[static_cast<std::size_t>(id)];
-      std::vector<ChannelId>().swap(ch.touches);  // release as we go: peak memory ~ store + one chunk
+      ChannelId* out = s.touches.data() + base[c];
+      for (std::size_t t = 0; t < ch.touches.size(); ++t) out[t] = map[static_cast<std::size_t>(ch.touches[t])];
+      std::vector<ChannelId>().swap(ch.touches);
+      const auto shift = static_cast<std::int64_t>(base[c]);
+      for (std::size_t r = ch.begin; r < ch.end; ++r) offsets[r + 1] += shift;
     }
-  }
-  for (std::size_t r = 0; r < n; ++r) offsets[r + 1] += offsets[r];
+  });
   s.offsets = std::move(offsets);
   s.conversions.assign(conversions.begin(), conversions.end());
   s.value = value.empty() ? std::vector<double>(n, 0.0) : std::vector<double>(value.begin(), value.end());
