@@ -260,79 +260,93 @@ template <class PathAt>
   if (conversions.size() != n) fail("column '", columns.conversions, "' has ", conversions.size(), " rows, path has ", n);
   if (!value.empty() && value.size() != n) fail("column '", columns.value, "' has ", value.size(), " rows, path has ", n);
   if (!nulls.empty() && nulls.size() != n) fail("column '", columns.nulls, "' has ", nulls.size(), " rows, path has ", n);
-  // Each chunk writes its running touch count into offsets[r + 1]; shifted by the chunk's start below.
+  // Three parallel passes over the same row chunks, writing every touch once, in place:
+  // (1) tokens per row (separators + 1; exact for every valid row) as chunk-local running
+  // counts in offsets[r + 1]; (2) each chunk shifts its offsets by its start and parses its
+  // rows into the final touch array with chunk-local ids; (3) local ids become positions
+  // in the sorted union of the chunks' names.
   std::vector<std::int64_t> offsets(n + 1, 0);
-
   struct Chunk {
     std::size_t begin = 0, end = 0;
+    std::int64_t touches = 0;
     std::vector<std::string> names;
-    std::vector<ChannelId> touches;
-    std::size_t error_row = static_cast<std::size_t>(-1);
     std::string error;
   };
   const auto n_chunks = static_cast<std::size_t>(std::max<std::ptrdiff_t>(
       1, std::min<std::ptrdiff_t>(resolve_threads(threads), static_cast<std::ptrdiff_t>(n / 4096 + 1))));
   std::vector<Chunk> chunks(n_chunks);
-  parallel_for_blocks(static_cast<std::ptrdiff_t>(n_chunks), threads, 1, [&](std::ptrdiff_t cb, std::ptrdiff_t ce) {
-    for (auto c = static_cast<std::size_t>(cb); c < static_cast<std::size_t>(ce); ++c) {
-      Chunk& ch = chunks[c];
-      ch.begin = n * c / n_chunks;
-      ch.end = n * (c + 1) / n_chunks;
-      detail::TokenDict dict;
-      ch.touches.reserve((ch.end - ch.begin) * 4);
-      for (std::size_t r = ch.begin; r < ch.end; ++r) {
-        auto set_error = [&](std::string msg) {
-          ch.error_row = r;
-          ch.error = std::move(msg);
-        };
-        const double cv = conversions[r], vv = value.empty() ? 0.0 : value[r], nv = nulls.empty() ? 0.0 : nulls[r];
-        if (!std::isfinite(cv) || cv < 0.0) {
-          set_error(format_message("row ", r, ", column '", columns.conversions, "': expected a finite number >= 0, got ", cv));
-          break;
-        }
-        if (!std::isfinite(vv) || vv < 0.0) {
-          set_error(format_message("row ", r, ", column '", columns.value, "': expected a finite number >= 0, got ", vv));
-          break;
-        }
-        if (!std::isfinite(nv) || nv < 0.0) {
-          set_error(format_message("row ", r, ", column '", columns.nulls, "': expected a finite number >= 0, got ", nv));
-          break;
-        }
-        const std::string_view p = path_at(r);
-        if (!detail::split_path(p, sep, [&](std::string_view token) { ch.touches.push_back(dict.find_or_add(token)); })) {
-          set_error(detail::trim(p).empty()
-                        ? format_message("row ", r, ", column '", columns.path, "': empty path")
-                        : format_message("row ", r, ", column '", columns.path, "': empty channel name in '", p, "'"));
-          break;
-        }
-        offsets[r + 1] = static_cast<std::int64_t>(ch.touches.size());  // chunk-local, shifted below
+  for (std::size_t c = 0; c < n_chunks; ++c) {
+    chunks[c].begin = n * c / n_chunks;
+    chunks[c].end = n * (c + 1) / n_chunks;
+  }
+  const auto each_chunk = [&](auto&& body) {
+    parallel_for_blocks(static_cast<std::ptrdiff_t>(n_chunks), threads, 1, [&](std::ptrdiff_t cb, std::ptrdiff_t ce) {
+      for (auto c = static_cast<std::size_t>(cb); c < static_cast<std::size_t>(ce); ++c) body(chunks[c]);
+    });
+  };
+  each_chunk([&](Chunk& ch) {
+    std::int64_t total = 0;
+    for (std::size_t r = ch.begin; r < ch.end; ++r) {
+      const std::string_view p = path_at(r);
+      std::int64_t count = 1;
+      if (sep.size() == 1) {
+        for (const char x : p) count += x == sep[0];
+      } else {
+        for (std::size_t pos = p.find(sep); pos != std::string_view::npos; pos = p.find(sep, pos + sep.size())) ++count;
       }
-      ch.names.assign(dict.names().begin(), dict.names().end());
+      total += count;
+      offsets[r + 1] = total;
     }
+    ch.touches = total;
+  });
+  JourneyStore s;
+  std::vector<std::int64_t> bases(n_chunks + 1, 0);
+  for (std::size_t c = 0; c < n_chunks; ++c) bases[c + 1] = bases[c] + chunks[c].touches;
+  s.touches.resize(static_cast<std::size_t>(bases[n_chunks]));
+  each_chunk([&](Chunk& ch) {
+    const std::int64_t shift = bases[static_cast<std::size_t>(&ch - chunks.data())];
+    // offsets[ch.begin] belongs to the previous chunk (shifted there, maybe concurrently):
+    // this chunk's rows start at `shift` and at its own shifted offsets after that.
+    for (std::size_t r = ch.begin; r < ch.end; ++r) offsets[r + 1] += shift;
+    detail::TokenDict dict;
+    for (std::size_t r = ch.begin; r < ch.end; ++r) {
+      const double cv = conversions[r], vv = value.empty() ? 0.0 : value[r], nv = nulls.empty() ? 0.0 : nulls[r];
+      if (!std::isfinite(cv) || cv < 0.0) {
+        ch.error = format_message("row ", r, ", column '", columns.conversions, "': expected a finite number >= 0, got ", cv);
+        break;
+      }
+      if (!std::isfinite(vv) || vv < 0.0) {
+        ch.error = format_message("row ", r, ", column '", columns.value, "': expected a finite number >= 0, got ", vv);
+        break;
+      }
+      if (!std::isfinite(nv) || nv < 0.0) {
+        ch.error = format_message("row ", r, ", column '", columns.nulls, "': expected a finite number >= 0, got ", nv);
+        break;
+      }
+      const std::string_view p = path_at(r);
+      // A valid row has exactly offsets[r + 1] - offsets[r] tokens; an invalid one stops at
+      // its first empty token, so the writes stay inside the row's range.
+      ChannelId* out = s.touches.data() + (r == ch.begin ? shift : offsets[r]);
+      if (!detail::split_path(p, sep, [&](std::string_view token) { *out++ = dict.find_or_add(token); })) {
+        ch.error = detail::trim(p).empty()
+                       ? format_message("row ", r, ", column '", columns.path, "': empty path")
+                       : format_message("row ", r, ", column '", columns.path, "': empty channel name in '", p, "'");
+        break;
+      }
+    }
+    ch.names.assign(dict.names().begin(), dict.names().end());
   });
   for (const auto& ch : chunks)  // chunks are in row order: the first error is the lowest row
     if (!ch.error.empty()) fail(ch.error);
-
-  JourneyStore s;
   std::vector<std::vector<std::string>> all_names;
   all_names.reserve(n_chunks);
   for (const auto& ch : chunks) all_names.push_back(ch.names);
   s.channels = detail::sorted_union(all_names);
-  // Chunk c's touches start at base[c]; offsets[r + 1] holds the chunk-local count of
-  // touches up to row r, so both the remap and the prefix sum run per chunk in parallel.
-  std::vector<std::size_t> base(n_chunks + 1, 0);
-  for (std::size_t c = 0; c < n_chunks; ++c) base[c + 1] = base[c] + chunks[c].touches.size();
-  s.touches.resize(base[n_chunks]);
-  parallel_for_blocks(static_cast<std::ptrdiff_t>(n_chunks), threads, 1, [&](std::ptrdiff_t cb, std::ptrdiff_t ce) {
-    for (auto c = static_cast<std::size_t>(cb); c < static_cast<std::size_t>(ce); ++c) {
-      Chunk& ch = chunks[c];
-      const auto map = detail::remap_to(ch.names, s.channels);
-      ChannelId* out = s.touches.data() + base[c];
-      for (std::size_t t = 0; t < ch.touches.size(); ++t) out[t] = map[static_cast<std::size_t>(ch.touches[t])];
-      std::vector<ChannelId>().swap(ch.touches);
-      const auto shift = static_cast<std::int64_t>(base[c]);
-      for (std::size_t r = ch.begin; r < ch.end; ++r) offsets[r + 1] += shift;
-    }
+  each_chunk([&](Chunk& ch) {
+    const auto map = detail::remap_to(ch.names, s.channels);
+    ChannelId* t = s.touches.data() + offsets[ch.begin];
+    ChannelId* const t_end = s.touches.data() + offsets[ch.end];
+    for (; t != t_end; ++t) *t = map[static_cast<std::size_t>(*t)];
   });
   s.offsets = std::move(offsets);
   s.conversions.assign(conversions.begin(), conversions.end());
