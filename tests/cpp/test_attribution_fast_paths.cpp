@@ -300,6 +300,22 @@ BOOST_AUTO_TEST_CASE(markov_from_journeys_equals_markov_from_statistics) {
   BOOST_CHECK_THROW((void)ta::markov(s, 0, true), std::invalid_argument);
 }
 
+BOOST_AUTO_TEST_CASE(markov_counting_in_several_chunks_merges_exactly) {
+  // Above 2^18 journeys the transitions are counted in one table per thread and merged by
+  // key; the chain must not change.
+  const auto t = random_table((std::size_t{1} << 18) + 5000, {"a", "b", "c", "d", "e", "f"}, ">", 17);
+  const auto s = ta::from_paths(t.views(), t.conv, t.value, t.nulls, ">", {}, 2);
+  for (int order : {1, 3}) {
+    const auto want = ta::markov(ta::count(s, {order}, true, 1, ta::content_transitions), order, 1);
+    for (int threads : {1, 2, 3}) {
+      const auto got = ta::markov(s, order, true, threads);
+      BOOST_TEST(got.count == want.count);
+      BOOST_TEST(got.removal_effects == want.removal_effects);
+      BOOST_TEST(got.conversion_probability == want.conversion_probability);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(vector_lanes_equal_scalar_gauss_seidel_bit_for_bit) {
   // A random order-3 chain through markov()'s iterative solver gives the lanes' inputs; here the
   // kernel runs directly on a random sub-stochastic system with cyclic and acyclic rows.

@@ -469,8 +469,10 @@ void radix_sort_by_key(std::vector<Pair>& v) {
 inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size_t k, bool collapse_repeats,
                                                 int threads, exact_t& total_conversions, exact_t& total_value) {
   const std::size_t n = s.size();
+  // Each chunk fills a table of its own (fresh memory: a page fault per 4 KiB), so chunks
+  // are large: one below 2^18 journeys.
   const auto n_chunks = static_cast<std::size_t>(std::max<std::ptrdiff_t>(
-      1, std::min<std::ptrdiff_t>(resolve_threads(threads), static_cast<std::ptrdiff_t>(n / 16384 + 1))));
+      1, std::min<std::ptrdiff_t>(resolve_threads(threads), static_cast<std::ptrdiff_t>(n / 262144 + 1))));
   struct Part {
     ExactCounter counts;
     exact_t conversions = 0, value = 0;
