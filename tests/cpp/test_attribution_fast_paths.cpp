@@ -193,6 +193,16 @@ BOOST_AUTO_TEST_CASE(tokenizer_equals_find_and_trim_on_random_paths) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(count_byte_equals_a_byte_loop) {
+  std::mt19937_64 rng(8);
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string p(rng() % 40, ' ');
+    for (auto& ch : p) ch = static_cast<char>(rng() % 4 == 0 ? '>' : static_cast<char>(rng() % 256));
+    const char c = trial % 3 == 0 ? static_cast<char>(0x80 | (rng() % 128)) : '>';
+    BOOST_TEST(ta::detail::count_byte(p, c) == static_cast<std::size_t>(std::count(p.begin(), p.end(), c)));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(tokenizer_keeps_names_that_share_eight_bytes_apart) {
   // 9+ byte names equal in their first 8 bytes, an embedded NUL and a name of exactly 8 bytes
   const std::string nul("ab\0cd", 5);

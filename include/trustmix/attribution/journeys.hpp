@@ -4,6 +4,7 @@
 // that ids never depend on row order, chunking or thread count); the touches of all
 // journeys lie in one contiguous array, journey j owning touches[offsets[j], offsets[j+1]).
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -96,10 +97,17 @@ inline bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }  /
 class TokenDict {
  public:
   TokenDict() : slots_(64) {}
-  ChannelId find_or_add(std::string_view token) {
+  /// `readable_end`: the end of the memory that may be read (the end of the path), so
+  /// that a short token's first eight bytes load as one word when they lie inside it.
+  ChannelId find_or_add(std::string_view token, const char* readable_end) {
     const std::size_t len = token.size();
     std::uint64_t head = 0;
-    std::memcpy(&head, token.data(), std::min<std::size_t>(len, 8));
+    if (std::endian::native == std::endian::little && readable_end - token.data() >= 8) {
+      std::memcpy(&head, token.data(), 8);
+      if (len < 8) head &= (std::uint64_t{1} << (8 * len)) - 1;  // keep the token's bytes (little endian)
+    } else {
+      std::memcpy(&head, token.data(), std::min<std::size_t>(len, 8));
+    }
     std::uint64_t h = (head ^ (static_cast<std::uint64_t>(len) << 56)) * 0x9E3779B97F4A7C15ULL;
     for (std::size_t i = 8; i < len; ++i) h = (h ^ static_cast<unsigned char>(token[i])) * 1099511628211ULL;
     const std::size_t mask = slots_.size() - 1;
@@ -139,6 +147,24 @@ class TokenDict {
     slots_ = std::move(slots);
   }
 };
+
+/// Number of bytes equal to `c` in `p`, eight at a time: a byte of x = word ^ (c repeated)
+/// is zero exactly where the word has c, and ~(((x & 0x7F..) + 0x7F..) | x | 0x7F..) has
+/// the high bit of exactly those bytes set (no carries cross bytes); a multiply adds them up.
+inline std::size_t count_byte(std::string_view p, char c) {
+  constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
+  const std::uint64_t pattern = 0x0101010101010101ULL * static_cast<unsigned char>(c);
+  std::size_t count = 0, i = 0;
+  for (; i + 8 <= p.size(); i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p.data() + i, 8);
+    const std::uint64_t x = w ^ pattern;
+    const std::uint64_t hits = (~(((x & low7) + low7) | x | low7)) >> 7;  // 1 in each matching byte
+    count += static_cast<std::size_t>((hits * 0x0101010101010101ULL) >> 56);  // sum of the bytes (at most 8)
+  }
+  for (; i < p.size(); ++i) count += p[i] == c;
+  return count;
+}
 
 /// Splits path `p` on `sep` into trimmed tokens, calling emit(token) for each; returns
 /// false at the first empty token (then nothing more is emitted). A one-byte separator
@@ -290,7 +316,7 @@ template <class PathAt>
       const std::string_view p = path_at(r);
       std::int64_t count = 1;
       if (sep.size() == 1) {
-        for (const char x : p) count += x == sep[0];
+        count += static_cast<std::int64_t>(detail::count_byte(p, sep[0]));
       } else {
         for (std::size_t pos = p.find(sep); pos != std::string_view::npos; pos = p.find(sep, pos + sep.size())) ++count;
       }
@@ -327,7 +353,8 @@ template <class PathAt>
       // A valid row has exactly offsets[r + 1] - offsets[r] tokens; an invalid one stops at
       // its first empty token, so the writes stay inside the row's range.
       ChannelId* out = s.touches.data() + (r == ch.begin ? shift : offsets[r]);
-      if (!detail::split_path(p, sep, [&](std::string_view token) { *out++ = dict.find_or_add(token); })) {
+      const char* const p_end = p.data() + p.size();
+      if (!detail::split_path(p, sep, [&](std::string_view token) { *out++ = dict.find_or_add(token, p_end); })) {
         ch.error = detail::trim(p).empty()
                        ? format_message("row ", r, ", column '", columns.path, "': empty path")
                        : format_message("row ", r, ", column '", columns.path, "': empty channel name in '", p, "'");
