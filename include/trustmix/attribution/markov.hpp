@@ -27,7 +27,8 @@ namespace trustmix::attribution {
 /// rounding; its fill-in grows quickly with the number of states of higher-order chains.
 /// iterative: Gauss-Seidel sweeps from h = 0 (which converge monotonically for an absorbing
 /// chain) on the chain and all removal systems together (one pass over the transitions
-/// updates four systems), rows ordered longest state first so that the acyclic part of the
+/// updates up to 16 systems held in vector lanes; see absorb_lanes_body), rows ordered
+/// longest state first so that the acyclic part of the
 /// chain (states shorter than k) is exact after each sweep; each system stops when the
 /// geometric tail bound delta * q / (1 - q) of its remaining error (delta = its largest
 /// change in the last sweep, q = ratio of the last two) is below `tolerance` times its
