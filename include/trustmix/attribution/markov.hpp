@@ -383,14 +383,8 @@ namespace detail {
 class ExactCounter {
  public:
   ExactCounter() { reset(12); }
-  [[nodiscard]] std::size_t home(std::uint64_t key) const {
-    return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> (64 - bits_));
-  }
-  /// Hints the cache that key's slot will be updated soon (a batch of updates then overlaps
-  /// its memory accesses instead of waiting for them one by one).
-  void prefetch(std::uint64_t key) const { __builtin_prefetch(slots_.data() + home(key), 1); }
   void add(std::uint64_t key, exact_t w) {
-    std::size_t i = home(key);
+    auto i = static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> (64 - bits_));
     while (true) {
       Slot& sl = slots_[i];
       if (sl.key == key) {
@@ -481,24 +475,8 @@ inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size
   std::vector<Part> parts(n_chunks);
   const int last_shift = 48 - 16 * static_cast<int>(k - 1);
   parallel_for_blocks(static_cast<std::ptrdiff_t>(n_chunks), threads, 1, [&](std::ptrdiff_t cb, std::ptrdiff_t ce) {
-    // Updates are queued and applied in batches after prefetching their slots.
-    constexpr std::size_t batch = 64;
-    std::vector<std::uint64_t> keys;
-    std::vector<exact_t> weights;
-    keys.reserve(batch + 64);
-    weights.reserve(batch + 64);
     for (auto c = static_cast<std::size_t>(cb); c < static_cast<std::size_t>(ce); ++c) {
       Part& part = parts[c];
-      auto flush = [&] {
-        for (const auto key : keys) part.counts.prefetch(key);
-        for (std::size_t i = 0; i < keys.size(); ++i) part.counts.add(keys[i], weights[i]);
-        keys.clear();
-        weights.clear();
-      };
-      auto queue = [&](std::uint64_t key, exact_t w) {
-        keys.push_back(key);
-        weights.push_back(w);
-      };
       for (std::size_t j = n * c / n_chunks; j < n * (c + 1) / n_chunks; ++j) {
         const exact_t cv = to_exact(s.conversions[j]), nv = to_exact(s.nulls[j]);
         part.conversions += cv;
@@ -511,15 +489,13 @@ inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size
           if (collapse_repeats && id == prev) continue;
           prev = id;
           const std::uint64_t lane = static_cast<std::uint64_t>(id) + 1u;
-          if (through != 0) queue(gram | lane, through);
+          if (through != 0) part.counts.add(gram | lane, through);
           if (len < k) gram |= lane << (48 - 16 * static_cast<int>(len++));
           else gram = (gram << 16) | (lane << last_shift);
         }
-        if (cv != 0) queue(gram | key_conversion, cv);
-        if (nv != 0) queue(gram | key_null, nv);
-        if (keys.size() >= batch) flush();
+        if (cv != 0) part.counts.add(gram | key_conversion, cv);
+        if (nv != 0) part.counts.add(gram | key_null, nv);
       }
-      flush();
     }
   });
   struct KeyWeight {
