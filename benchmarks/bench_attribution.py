@@ -8,6 +8,9 @@ before the call (psutil, sampled every 2 ms), and agreement of the credits.
 
     PYTHONPATH=python python3 benchmarks/bench_attribution.py --rows 100000 1000000 --channels 20
 
+``--repeat N`` times every (size, model) pair N times, each in fresh processes, and prints
+every run (timings of one run move with the machine's load).
+
 Each line also records the 1-minute load average (other work on the machine slows both
 libraries; compare the ratios of one run). Agreement: heuristics must match exactly (max relative difference printed); Markov credit
 from trustmix is exact, ChannelAttribution's comes from simulated walks, so the table shows
@@ -150,6 +153,8 @@ def main() -> None:
     ap.add_argument("--rows", type=float, nargs="+", default=[1e5, 1e6])
     ap.add_argument("--channels", type=int, default=20)
     ap.add_argument("--peer-max-rows", type=float, default=1e6, help="skip ChannelAttribution above this size")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="time each (size, model) pair this many times (fresh processes each time; every run is printed)")
     ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -169,16 +174,16 @@ def main() -> None:
                   f"(generated in {time.perf_counter() - t0:.1f} s), load average {os.getloadavg()[0]:.1f}",
                   flush=True)
             peer = rows <= args.peer_max_rows
-            for model in ("heuristics", "markov_1", "markov_3"):
+            for model, rep in [(m, r) for m in ("heuristics", "markov_1", "markov_3") for r in range(args.repeat)]:
                 tm = run("trustmix", model, data_file)
-                line = {"rows": rows, "model": model, "frame_mib": frame_mib, "tm_s": tm["total_s"],
+                line = {"rows": rows, "model": model, "run": rep + 1, "frame_mib": frame_mib, "tm_s": tm["total_s"],
                         "tm_parse_s": tm["parse_s"], "tm_mib": tm["peak_mib"]}
                 if peer:
                     ca = run("ChannelAttribution", model, data_file, seed=0)
                     line.update(ca_s=ca["total_s"], ca_mib=ca["peak_mib"], speedup=ca["total_s"] / tm["total_s"])
                     diffs = [agreement(tm["credits"][k], ca["credits"][k]) for k in tm["credits"]]
                     line.update(share_pp=max(d[0] for d in diffs), rel=max(d[1] for d in diffs))
-                    if model.startswith("markov"):
+                    if model.startswith("markov") and rep == 0:
                         ca2 = run("ChannelAttribution", model, data_file, seed=1)
                         spread = agreement(ca2["credits"]["markov"], ca["credits"]["markov"])
                         line.update(ca_spread_pp=spread[0], ca_spread_rel=spread[1])

@@ -101,6 +101,34 @@ py::dict table_to_dict(const ta::CountTable& t) {
   return d;
 }
 
+ta::MarkovSolver markov_solver(const std::string& solver, double tolerance, std::size_t direct_max_states) {
+  ta::MarkovSolver sv;
+  if (solver == "auto") sv.method = ta::MarkovSolver::Method::automatic;
+  else if (solver == "direct") sv.method = ta::MarkovSolver::Method::direct;
+  else if (solver == "iterative") sv.method = ta::MarkovSolver::Method::iterative;
+  else throw std::invalid_argument("solver must be 'auto', 'direct' or 'iterative', got '" + solver + "'");
+  sv.tolerance = tolerance;
+  sv.direct_max_states = direct_max_states;
+  return sv;
+}
+
+py::dict markov_to_dict(const ta::MarkovResult& r) {
+  py::dict d;
+  d["channels"] = r.channels;
+  d["order"] = r.order;
+  d["conversion_probability"] = r.conversion_probability;
+  d["removal_effects"] = to_array(r.removal_effects);
+  d["conversions"] = to_array(r.conversions);
+  d["value"] = to_array(r.value);
+  d["state_labels"] = r.state_labels;
+  d["from"] = to_array(r.from);
+  d["to"] = to_array(r.to);
+  d["probability"] = to_array(r.probability);
+  d["count"] = to_array(r.count);
+  d["direct"] = r.direct;
+  return d;
+}
+
 }  // namespace
 
 void register_attribution(pybind11::module_& m) {
@@ -136,6 +164,39 @@ void register_attribution(pybind11::module_& m) {
           py::arg("nulls") = py::none(), py::kw_only(), py::arg("sep") = ">",
           py::arg("columns") = std::vector<std::string>{}, py::arg("threads") = 0,
           "Parses UTF-8 path strings stored back to back (Arrow large_string layout).")
+      .def_static(
+          "from_path_objects",
+          [](const py::array& values, const DoubleArray& conversions, const std::optional<DoubleArray>& value,
+             const std::optional<DoubleArray>& nulls, const std::string& sep, const std::vector<std::string>& columns,
+             int threads) {
+            // A one-dimensional numpy object array of str (a pandas object column): the
+            // UTF-8 bytes are read in place (CPython caches them in each str object).
+            ta::PathColumns cols;
+            if (columns.size() == 4) cols = {columns[0], columns[1], columns[2], columns[3]};
+            if (values.dtype().kind() != 'O' || values.ndim() != 1 ||
+                (values.size() > 1 && values.strides(0) != static_cast<py::ssize_t>(sizeof(PyObject*))))
+              throw std::invalid_argument("from_path_objects expects a contiguous one-dimensional object array");
+            const auto n = static_cast<std::size_t>(values.size());
+            const auto* items = static_cast<PyObject* const*>(values.data());
+            std::vector<std::string_view> paths(n);
+            for (std::size_t i = 0; i < n; ++i) {
+              PyObject* item = items[i];
+              if (!PyUnicode_Check(item))
+                throw std::invalid_argument("row " + std::to_string(i) + ", column '" + cols.path +
+                                            "': expected a path string, got " + std::string(py::repr(item)));
+              Py_ssize_t len = 0;
+              const char* p = PyUnicode_AsUTF8AndSize(item, &len);
+              if (p == nullptr) throw py::error_already_set();
+              paths[i] = std::string_view(p, static_cast<std::size_t>(len));
+            }
+            const std::span<const double> conv{conversions.data(), static_cast<std::size_t>(conversions.size())};
+            const auto vs = span_of(value), ns = span_of(nulls);
+            py::gil_scoped_release release;  // the array (and so its str objects) outlives the call
+            return ta::from_paths(paths, conv, vs, ns, sep, cols, threads);
+          },
+          py::arg("values"), py::arg("conversions"), py::arg("value") = py::none(), py::arg("nulls") = py::none(),
+          py::kw_only(), py::arg("sep") = ">", py::arg("columns") = std::vector<std::string>{}, py::arg("threads") = 0,
+          "Parses a numpy object array of path strings (read in place).")
       .def_static(
           "from_path_list",
           [](const py::sequence& seq, const DoubleArray& conversions, const std::optional<DoubleArray>& value,
@@ -324,35 +385,32 @@ void register_attribution(pybind11::module_& m) {
       "markov",
       [](const ta::AttributionStats& st, int order, int threads, const std::string& solver, double tolerance,
          std::size_t direct_max_states) {
-        ta::MarkovSolver sv;
-        if (solver == "auto") sv.method = ta::MarkovSolver::Method::automatic;
-        else if (solver == "direct") sv.method = ta::MarkovSolver::Method::direct;
-        else if (solver == "iterative") sv.method = ta::MarkovSolver::Method::iterative;
-        else throw std::invalid_argument("solver must be 'auto', 'direct' or 'iterative', got '" + solver + "'");
-        sv.tolerance = tolerance;
-        sv.direct_max_states = direct_max_states;
+        const auto sv = markov_solver(solver, tolerance, direct_max_states);
         ta::MarkovResult r;
         {
           py::gil_scoped_release release;
           r = ta::markov(st, order, threads, sv);
         }
-        py::dict d;
-        d["channels"] = r.channels;
-        d["order"] = r.order;
-        d["conversion_probability"] = r.conversion_probability;
-        d["removal_effects"] = to_array(r.removal_effects);
-        d["conversions"] = to_array(r.conversions);
-        d["value"] = to_array(r.value);
-        d["state_labels"] = r.state_labels;
-        d["from"] = to_array(r.from);
-        d["to"] = to_array(r.to);
-        d["probability"] = to_array(r.probability);
-        d["count"] = to_array(r.count);
-        d["direct"] = r.direct;
-        return d;
+        return markov_to_dict(r);
       },
       py::arg("statistics"), py::kw_only(), py::arg("order") = 1, py::arg("threads") = 0, py::arg("solver") = "auto",
       py::arg("tolerance") = 1e-13, py::arg("direct_max_states") = std::size_t{1500});
+
+  sub.def(
+      "markov_journeys",
+      [](const ta::JourneyStore& s, int order, bool collapse_repeats, int threads, const std::string& solver,
+         double tolerance, std::size_t direct_max_states) {
+        const auto sv = markov_solver(solver, tolerance, direct_max_states);
+        ta::MarkovResult r;
+        {
+          py::gil_scoped_release release;
+          r = ta::markov(s, order, collapse_repeats, threads, sv);
+        }
+        return markov_to_dict(r);
+      },
+      py::arg("store"), py::kw_only(), py::arg("order") = 1, py::arg("collapse_repeats") = true, py::arg("threads") = 0,
+      py::arg("solver") = "auto", py::arg("tolerance") = 1e-13, py::arg("direct_max_states") = std::size_t{1500},
+      "Markov attribution counted straight from a journey store (same result as count + markov).");
 
   sub.def(
       "markov_log_likelihood",

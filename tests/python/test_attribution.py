@@ -65,6 +65,62 @@ def test_arrow_table_and_list_fallback_give_the_same_store(paths):
     assert np.array_equal(store.touches, b._store.touches)
 
 
+def test_object_column_and_arrow_strings_give_the_same_store():
+    """An object column is read in place (str objects) and an Arrow-backed one as Arrow
+    buffers; both must give the store the list fallback gives."""
+    pytest.importorskip("pyarrow")
+    from trustmix._core import attribution as core_attr
+
+    df = random_paths(5000, 7, 31)
+    df.loc[3, "path"] = "  caf\u00e9 >ch1\t> ch_with_a_long_name_9  "  # non-ASCII, white space, a long name
+    kw = {"path": "path", "conversions": "conversions", "value": "value", "nulls": "nulls"}
+    as_object = df.assign(path=df["path"].astype(object))
+    as_arrow = df.assign(path=df["path"].astype("string[pyarrow]"))
+    as_python_string = df.assign(path=df["path"].astype("string[python]"))
+    a = ta.Journeys.from_paths(as_object, **kw)
+    ref = core_attr.JourneyStore.from_path_list(list(df["path"]), df["conversions"].to_numpy(float), sep=">")
+    for frame in (as_arrow, as_python_string):
+        b = ta.Journeys.from_paths(frame, **kw)
+        assert b.channels == a.channels and np.array_equal(b._store.touches, a._store.touches)
+        assert np.array_equal(b._store.offsets, a._store.offsets)
+    assert list(ref.channels) == a.channels and np.array_equal(ref.touches, a._store.touches)
+    assert "caf\u00e9" in a.channels and "ch_with_a_long_name_9" in a.channels
+    for threads in (1, 2, 3):
+        c = ta.Journeys.from_paths(as_object, threads=threads, **kw)
+        assert np.array_equal(c._store.touches, a._store.touches)
+    # errors name the row, for object and python-string columns alike
+    for bad, message in ((pd.NA, "row 4, column 'path': missing path"), (np.nan, "row 4, column 'path': missing path"),
+                         (7, "row 4, column 'path': expected a path string, got 7")):
+        frame = as_object.copy()
+        frame.loc[4, "path"] = bad
+        with pytest.raises(ValueError, match=message):
+            ta.Journeys.from_paths(frame, **kw)
+    frame = as_python_string.copy()
+    frame.loc[2, "path"] = None
+    with pytest.raises(ValueError, match="row 2, column 'path': missing path"):
+        ta.Journeys.from_paths(frame, **kw)
+    with pytest.raises(ValueError, match="contiguous one-dimensional object array"):
+        core_attr.JourneyStore.from_path_objects(np.zeros(3), np.ones(3))
+
+
+def test_markov_from_journeys_equals_markov_from_statistics():
+    """Journeys are counted straight into the chain; Statistics go through string keys:
+    the same chain, bit for bit, and the same result for every thread count."""
+    df = random_paths(6000, 6, 32)
+    j = ta.Journeys.from_paths(df, value="value", nulls="nulls")
+    for order in (1, 2, 3, 4):
+        for collapse in (True, False):
+            st = ta.Statistics.from_journeys(j, orders=[order], collapse_repeats=collapse, contents="transitions")
+            want = ta.markov(st, order=order)
+            for threads in (1, 2, 3):
+                got = ta.markov(j, order=order, collapse_repeats=collapse, threads=threads)
+                assert got.credits.equals(want.credits)
+                assert got.removal_effects.equals(want.removal_effects)
+                assert got.conversion_probability == want.conversion_probability
+                assert got.transitions.equals(want.transitions)
+                assert got.settings == want.settings
+
+
 def _all_credits(j: ta.Journeys) -> dict[str, pd.DataFrame]:
     return {"linear": ta.linear(j).credits, "markov_2": ta.markov(j, order=2).credits,
             "shapley": ta.shapley(j).credits}

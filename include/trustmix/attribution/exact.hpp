@@ -6,6 +6,7 @@
 // exact, associative and commutative: a merged state equals a single pass bit for bit.
 // The rounding error is at most 2^-65 (about 2.7e-20) per addend, zero for integers and
 // dyadic fractions (0.5, 0.25, ...); addends must be below 2^62 and sums below 2^63.
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <string_view>
@@ -21,20 +22,32 @@ __extension__ typedef unsigned __int128 exact_unsigned_t;
 
 inline constexpr int exact_fraction_bits = 64;  // to_double relies on this value
 
-/// Rounds x to the nearest multiple of 2^-64 as an exact_t; |x| must be below 2^62.
-/// Integer arithmetic only (no long double): x = mantissa * 2^(exponent - 53).
-[[nodiscard]] inline exact_t to_exact(double x, std::string_view what = "weight") {
-  if (!std::isfinite(x) || std::abs(x) >= 0x1p62) fail(what, " must be finite with |x| < 2^62, got ", x);
-  if (x == 0.0) return 0;
-  int exponent = 0;
-  const double fraction = std::frexp(x, &exponent);  // 0.5 <= |fraction| < 1
-  const auto mantissa = static_cast<std::int64_t>(fraction * 0x1p53);  // exact: a power-of-two scaling
-  const int shift = exponent - 53 + exact_fraction_bits;
-  if (shift >= 0) return static_cast<exact_t>(mantissa) * (static_cast<exact_t>(1) << shift);
-  if (shift <= -63) return 0;  // |x| < 2^-64: rounds to zero
-  const std::int64_t magnitude = mantissa < 0 ? -mantissa : mantissa;
-  const std::int64_t rounded = (magnitude + (std::int64_t{1} << (-shift - 1))) >> (-shift);  // half away from zero
-  return static_cast<exact_t>(mantissa < 0 ? -rounded : rounded);
+/// Rounds x to the nearest multiple of 2^-64 (ties away from zero) as an exact_t; |x|
+/// must be below 2^62. Integer arithmetic on the IEEE-754 fields only: a normal double is
+/// x = (-1)^sign * m * 2^(e - 1075) with m = 2^52 + fraction bits, so x * 2^64 =
+/// m * 2^(e - 1011), an exact shift of m when e >= 1011 (|x| >= 2^-11) and a rounded
+/// right shift below that; subnormals (|x| < 2^-1022) round to 0.
+namespace detail {
+[[noreturn, gnu::cold, gnu::noinline]] inline void fail_not_exact(double x, std::string_view what) {
+  fail(what, " must be finite with |x| < 2^62, got ", x);
+}
+}  // namespace detail
+
+[[nodiscard, gnu::always_inline]] inline exact_t to_exact(double x, std::string_view what = "weight") {
+  const auto bits = std::bit_cast<std::uint64_t>(x);
+  const auto e = static_cast<int>((bits >> 52) & 0x7FFu);
+  if (e >= 1085) [[unlikely]] detail::fail_not_exact(x, what);  // |x| >= 2^62, inf or NaN
+  if (e == 0) return 0;  // zero or subnormal
+  const auto m = static_cast<std::int64_t>((bits & ((std::uint64_t{1} << 52) - 1)) | (std::uint64_t{1} << 52));
+  const int shift = e - 1011;
+  exact_t magnitude = 0;
+  if (shift >= 0) {
+    magnitude = static_cast<exact_t>(m) << shift;
+  } else {
+    if (shift <= -63) return 0;  // |x| < 2^-64: rounds to zero
+    magnitude = (m + (std::int64_t{1} << (-shift - 1))) >> (-shift);  // half away from zero
+  }
+  return (bits >> 63) ? -magnitude : magnitude;
 }
 
 /// The double nearest to an exact_t value.

@@ -4,9 +4,11 @@
 // that ids never depend on row order, chunking or thread count); the touches of all
 // journeys lie in one contiguous array, journey j owning touches[offsets[j], offsets[j+1]).
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <numeric>
 #include <span>
 #include <string>
@@ -86,51 +88,115 @@ inline std::string_view trim(std::string_view s) {
   return s.substr(b, e - b + 1);
 }
 
-/// Channel-name dictionary for parsing: open addressing on an FNV-1a hash, names viewed
-/// in the input buffer (no allocation per token).
+inline bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }  // " \t\n\v\f\r", as trim
+
+/// Channel-name dictionary for parsing: open addressing over slots that hold a token's
+/// length, its first eight bytes (zero-padded) and its id, so a short token (the usual
+/// case) is found by comparing two integers; names are viewed in the input buffer (no
+/// allocation per token).
 class TokenDict {
  public:
-  TokenDict() : slots_(64, -1), hashes_(64, 0) {}
-  static std::uint64_t hash(std::string_view s) {
-    std::uint64_t h = 1469598103934665603ULL;
-    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-    return h;
-  }
-  ChannelId find_or_add(std::string_view token) {
-    const std::uint64_t h = hash(token);
-    std::size_t mask = slots_.size() - 1, i = static_cast<std::size_t>(h) & mask;
-    while (slots_[i] >= 0) {
-      if (hashes_[i] == h && names_[static_cast<std::size_t>(slots_[i])] == token) return slots_[i];
+  TokenDict() : slots_(64) {}
+  /// `readable_end`: the end of the memory that may be read (the end of the path), so
+  /// that a short token's first eight bytes load as one word when they lie inside it.
+  ChannelId find_or_add(std::string_view token, const char* readable_end) {
+    const std::size_t len = token.size();
+    std::uint64_t head = 0;
+    if (std::endian::native == std::endian::little && readable_end - token.data() >= 8) {
+      std::memcpy(&head, token.data(), 8);
+      if (len < 8) head &= (std::uint64_t{1} << (8 * len)) - 1;  // keep the token's bytes (little endian)
+    } else {
+      std::memcpy(&head, token.data(), std::min<std::size_t>(len, 8));
+    }
+    std::uint64_t h = (head ^ (static_cast<std::uint64_t>(len) << 56)) * 0x9E3779B97F4A7C15ULL;
+    for (std::size_t i = 8; i < len; ++i) h = (h ^ static_cast<unsigned char>(token[i])) * 1099511628211ULL;
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = static_cast<std::size_t>(h >> 40) & mask;
+    while (slots_[i].id >= 0) {
+      const Slot& sl = slots_[i];
+      if (sl.head == head && sl.len == len &&
+          (len <= 8 || std::memcmp(names_[static_cast<std::size_t>(sl.id)].data() + 8, token.data() + 8, len - 8) == 0))
+        return sl.id;
       i = (i + 1) & mask;
     }
     const auto id = static_cast<ChannelId>(names_.size());
     names_.push_back(token);
-    slots_[i] = id;
-    hashes_[i] = h;
+    slots_[i] = Slot{head, h, len, id};
     if (2 * names_.size() > slots_.size()) grow();
     return id;
   }
   [[nodiscard]] const std::vector<std::string_view>& names() const { return names_; }
 
  private:
-  std::vector<ChannelId> slots_;
-  std::vector<std::uint64_t> hashes_;
+  struct Slot {
+    std::uint64_t head = 0, hash = 0;
+    std::size_t len = 0;
+    ChannelId id = -1;
+  };
+  std::vector<Slot> slots_;
   std::vector<std::string_view> names_;
   void grow() {
-    std::vector<ChannelId> slots(slots_.size() * 2, -1);
-    std::vector<std::uint64_t> hashes(slots.size(), 0);
+    std::vector<Slot> slots(slots_.size() * 2);
     const std::size_t mask = slots.size() - 1;
-    for (std::size_t k = 0; k < slots_.size(); ++k) {
-      if (slots_[k] < 0) continue;
-      std::size_t i = static_cast<std::size_t>(hashes_[k]) & mask;
-      while (slots[i] >= 0) i = (i + 1) & mask;
-      slots[i] = slots_[k];
-      hashes[i] = hashes_[k];
+    for (const Slot& sl : slots_) {
+      if (sl.id < 0) continue;
+      std::size_t i = static_cast<std::size_t>(sl.hash >> 40) & mask;
+      while (slots[i].id >= 0) i = (i + 1) & mask;
+      slots[i] = sl;
     }
     slots_ = std::move(slots);
-    hashes_ = std::move(hashes);
   }
 };
+
+/// Number of bytes equal to `c` in `p`, eight at a time: a byte of x = word ^ (c repeated)
+/// is zero exactly where the word has c, and ~(((x & 0x7F..) + 0x7F..) | x | 0x7F..) has
+/// the high bit of exactly those bytes set (no carries cross bytes); a multiply adds them up.
+inline std::size_t count_byte(std::string_view p, char c) {
+  constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
+  const std::uint64_t pattern = 0x0101010101010101ULL * static_cast<unsigned char>(c);
+  std::size_t count = 0, i = 0;
+  for (; i + 8 <= p.size(); i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p.data() + i, 8);
+    const std::uint64_t x = w ^ pattern;
+    const std::uint64_t hits = (~(((x & low7) + low7) | x | low7)) >> 7;  // 1 in each matching byte
+    count += static_cast<std::size_t>((hits * 0x0101010101010101ULL) >> 56);  // sum of the bytes (at most 8)
+  }
+  for (; i < p.size(); ++i) count += p[i] == c;
+  return count;
+}
+
+/// Splits path `p` on `sep` into trimmed tokens, calling emit(token) for each; returns
+/// false at the first empty token (then nothing more is emitted). A one-byte separator
+/// (the usual ">") is scanned byte by byte, longer ones with string_view::find.
+template <class Emit>
+bool split_path(std::string_view p, std::string_view sep, Emit&& emit) {
+  const char* const end = p.data() + p.size();
+  const char* q = p.data();
+  if (sep.size() == 1) {
+    const char sc = sep[0];
+    while (true) {
+      while (q != end && *q != sc && is_space(*q)) ++q;  // leading white space
+      const char* b = q;
+      while (q != end && *q != sc) ++q;
+      const char* e = q;
+      while (e != b && is_space(e[-1])) --e;
+      if (e == b) return false;
+      emit(std::string_view(b, static_cast<std::size_t>(e - b)));
+      if (q == end) return true;
+      ++q;  // past the separator
+    }
+  }
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t next = p.find(sep, pos);
+    const std::string_view token = trim(p.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
+    if (token.empty()) return false;
+    emit(token);
+    if (next == std::string_view::npos) return true;
+    pos = next + sep.size();
+  }
+}
 
 inline void check_weight(double v, std::size_t row, const std::string& column) {
   if (!std::isfinite(v) || v < 0.0)
@@ -220,91 +286,95 @@ template <class PathAt>
   if (conversions.size() != n) fail("column '", columns.conversions, "' has ", conversions.size(), " rows, path has ", n);
   if (!value.empty() && value.size() != n) fail("column '", columns.value, "' has ", value.size(), " rows, path has ", n);
   if (!nulls.empty() && nulls.size() != n) fail("column '", columns.nulls, "' has ", nulls.size(), " rows, path has ", n);
-  // Each chunk writes its journeys' lengths into offsets[r + 1]; a prefix sum follows.
+  // Three parallel passes over the same row chunks, writing every touch once, in place:
+  // (1) tokens per row (separators + 1; exact for every valid row) as chunk-local running
+  // counts in offsets[r + 1]; (2) each chunk shifts its offsets by its start and parses its
+  // rows into the final touch array with chunk-local ids; (3) local ids become positions
+  // in the sorted union of the chunks' names.
   std::vector<std::int64_t> offsets(n + 1, 0);
-
   struct Chunk {
     std::size_t begin = 0, end = 0;
+    std::int64_t touches = 0;
     std::vector<std::string> names;
-    std::vector<ChannelId> touches;
-    std::size_t error_row = static_cast<std::size_t>(-1);
     std::string error;
   };
   const auto n_chunks = static_cast<std::size_t>(std::max<std::ptrdiff_t>(
       1, std::min<std::ptrdiff_t>(resolve_threads(threads), static_cast<std::ptrdiff_t>(n / 4096 + 1))));
   std::vector<Chunk> chunks(n_chunks);
-  parallel_for_blocks(static_cast<std::ptrdiff_t>(n_chunks), threads, 1, [&](std::ptrdiff_t cb, std::ptrdiff_t ce) {
-    for (auto c = static_cast<std::size_t>(cb); c < static_cast<std::size_t>(ce); ++c) {
-      Chunk& ch = chunks[c];
-      ch.begin = n * c / n_chunks;
-      ch.end = n * (c + 1) / n_chunks;
-      detail::TokenDict dict;
-      ch.touches.reserve((ch.end - ch.begin) * 4);
-      for (std::size_t r = ch.begin; r < ch.end; ++r) {
-        auto set_error = [&](std::string msg) {
-          ch.error_row = r;
-          ch.error = std::move(msg);
-        };
-        const double cv = conversions[r], vv = value.empty() ? 0.0 : value[r], nv = nulls.empty() ? 0.0 : nulls[r];
-        if (!std::isfinite(cv) || cv < 0.0) {
-          set_error(format_message("row ", r, ", column '", columns.conversions, "': expected a finite number >= 0, got ", cv));
-          break;
-        }
-        if (!std::isfinite(vv) || vv < 0.0) {
-          set_error(format_message("row ", r, ", column '", columns.value, "': expected a finite number >= 0, got ", vv));
-          break;
-        }
-        if (!std::isfinite(nv) || nv < 0.0) {
-          set_error(format_message("row ", r, ", column '", columns.nulls, "': expected a finite number >= 0, got ", nv));
-          break;
-        }
-        const std::string_view p = path_at(r);
-        if (detail::trim(p).empty()) {
-          set_error(format_message("row ", r, ", column '", columns.path, "': empty path"));
-          break;
-        }
-        std::int64_t len = 0;
-        std::size_t pos = 0;
-        bool bad = false;
-        while (true) {
-          const std::size_t next = p.find(sep, pos);
-          const std::string_view token = detail::trim(p.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
-          if (token.empty()) {
-            set_error(format_message("row ", r, ", column '", columns.path, "': empty channel name in '", p, "'"));
-            bad = true;
-            break;
-          }
-          ch.touches.push_back(dict.find_or_add(token));
-          ++len;
-          if (next == std::string_view::npos) break;
-          pos = next + sep.size();
-        }
-        if (bad) break;
-        offsets[r + 1] = len;
+  for (std::size_t c = 0; c < n_chunks; ++c) {
+    chunks[c].begin = n * c / n_chunks;
+    chunks[c].end = n * (c + 1) / n_chunks;
+  }
+  const auto each_chunk = [&](auto&& body) {
+    parallel_for_blocks(static_cast<std::ptrdiff_t>(n_chunks), threads, 1, [&](std::ptrdiff_t cb, std::ptrdiff_t ce) {
+      for (auto c = static_cast<std::size_t>(cb); c < static_cast<std::size_t>(ce); ++c) body(chunks[c]);
+    });
+  };
+  each_chunk([&](Chunk& ch) {
+    std::int64_t total = 0;
+    for (std::size_t r = ch.begin; r < ch.end; ++r) {
+      const std::string_view p = path_at(r);
+      std::int64_t count = 1;
+      if (sep.size() == 1) {
+        count += static_cast<std::int64_t>(detail::count_byte(p, sep[0]));
+      } else {
+        for (std::size_t pos = p.find(sep); pos != std::string_view::npos; pos = p.find(sep, pos + sep.size())) ++count;
       }
-      ch.names.assign(dict.names().begin(), dict.names().end());
+      total += count;
+      offsets[r + 1] = total;
     }
+    ch.touches = total;
+  });
+  JourneyStore s;
+  std::vector<std::int64_t> bases(n_chunks + 1, 0);
+  for (std::size_t c = 0; c < n_chunks; ++c) bases[c + 1] = bases[c] + chunks[c].touches;
+  s.touches.resize(static_cast<std::size_t>(bases[n_chunks]));
+  each_chunk([&](Chunk& ch) {
+    const std::int64_t shift = bases[static_cast<std::size_t>(&ch - chunks.data())];
+    // offsets[ch.begin] belongs to the previous chunk (shifted there, maybe concurrently):
+    // this chunk's rows start at `shift` and at its own shifted offsets after that.
+    for (std::size_t r = ch.begin; r < ch.end; ++r) offsets[r + 1] += shift;
+    detail::TokenDict dict;
+    for (std::size_t r = ch.begin; r < ch.end; ++r) {
+      const double cv = conversions[r], vv = value.empty() ? 0.0 : value[r], nv = nulls.empty() ? 0.0 : nulls[r];
+      if (!std::isfinite(cv) || cv < 0.0) {
+        ch.error = format_message("row ", r, ", column '", columns.conversions, "': expected a finite number >= 0, got ", cv);
+        break;
+      }
+      if (!std::isfinite(vv) || vv < 0.0) {
+        ch.error = format_message("row ", r, ", column '", columns.value, "': expected a finite number >= 0, got ", vv);
+        break;
+      }
+      if (!std::isfinite(nv) || nv < 0.0) {
+        ch.error = format_message("row ", r, ", column '", columns.nulls, "': expected a finite number >= 0, got ", nv);
+        break;
+      }
+      const std::string_view p = path_at(r);
+      // A valid row has exactly offsets[r + 1] - offsets[r] tokens; an invalid one stops at
+      // its first empty token, so the writes stay inside the row's range.
+      ChannelId* out = s.touches.data() + (r == ch.begin ? shift : offsets[r]);
+      const char* const p_end = p.data() + p.size();
+      if (!detail::split_path(p, sep, [&](std::string_view token) { *out++ = dict.find_or_add(token, p_end); })) {
+        ch.error = detail::trim(p).empty()
+                       ? format_message("row ", r, ", column '", columns.path, "': empty path")
+                       : format_message("row ", r, ", column '", columns.path, "': empty channel name in '", p, "'");
+        break;
+      }
+    }
+    ch.names.assign(dict.names().begin(), dict.names().end());
   });
   for (const auto& ch : chunks)  // chunks are in row order: the first error is the lowest row
     if (!ch.error.empty()) fail(ch.error);
-
-  JourneyStore s;
   std::vector<std::vector<std::string>> all_names;
   all_names.reserve(n_chunks);
   for (const auto& ch : chunks) all_names.push_back(ch.names);
   s.channels = detail::sorted_union(all_names);
-  std::size_t total = 0;
-  for (const auto& ch : chunks) total += ch.touches.size();
-  s.touches.resize(total);
-  {
-    std::size_t t = 0;
-    for (auto& ch : chunks) {
-      const auto map = detail::remap_to(ch.names, s.channels);
-      for (auto id : ch.touches) s.touches[t++] = map[static_cast<std::size_t>(id)];
-      std::vector<ChannelId>().swap(ch.touches);  // release as we go: peak memory ~ store + one chunk
-    }
-  }
-  for (std::size_t r = 0; r < n; ++r) offsets[r + 1] += offsets[r];
+  each_chunk([&](Chunk& ch) {
+    const auto map = detail::remap_to(ch.names, s.channels);
+    ChannelId* t = s.touches.data() + offsets[ch.begin];
+    ChannelId* const t_end = s.touches.data() + offsets[ch.end];
+    for (; t != t_end; ++t) *t = map[static_cast<std::size_t>(*t)];
+  });
   s.offsets = std::move(offsets);
   s.conversions.assign(conversions.begin(), conversions.end());
   s.value = value.empty() ? std::vector<double>(n, 0.0) : std::vector<double>(value.begin(), value.end());

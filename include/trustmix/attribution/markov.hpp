@@ -27,7 +27,8 @@ namespace trustmix::attribution {
 /// rounding; its fill-in grows quickly with the number of states of higher-order chains.
 /// iterative: Gauss-Seidel sweeps from h = 0 (which converge monotonically for an absorbing
 /// chain) on the chain and all removal systems together (one pass over the transitions
-/// updates four systems), rows ordered longest state first so that the acyclic part of the
+/// updates up to 16 systems held in vector lanes; see absorb_lanes_body), rows ordered
+/// longest state first so that the acyclic part of the
 /// chain (states shorter than k) is exact after each sweep; each system stops when the
 /// geometric tail bound delta * q / (1 - q) of its remaining error (delta = its largest
 /// change in the last sweep, q = ratio of the last two) is below `tolerance` times its
@@ -113,63 +114,82 @@ inline packed_gram gram_next(packed_gram g, std::size_t len, std::size_t k, std:
 /// visited once, at its own step) and come first; the sweeps run over them only, and the
 /// acyclic rows [cyclic, m), ordered so that every row's successors precede it, are computed
 /// from them in one exact pass when a lane stops (an error of at most the cyclic rows' error,
-/// as each row's probabilities sum to at most 1). Lane l drops the rows that list it in
-/// lanes_of_row[lane_start[s], lane_start[s + 1]) (their h stays 0, as if every transition
-/// into them went to (null)). Each lane stops on its own: when the geometric tail bound
-/// delta * q / (1 - q) of its remaining error (delta = its largest change in the last
-/// sweep, q = ratio of the last two) is at most `tolerance` times its largest h; its value
-/// at row `start` is recorded then, so a lane's result does not depend on the other lanes
-/// in its block (nor on the thread count). Lanes that do not stop within `max_sweeps`
-/// report converged[l] = 0.
-template <std::size_t B>
-void absorb_lanes(std::size_t m, std::size_t cyclic, const std::vector<std::int64_t>& row_start,
-                  const std::vector<std::int32_t>& col, const std::vector<double>& val, const std::vector<double>& r,
-                  const std::vector<std::int32_t>& lanes_of_row, const std::vector<std::int64_t>& lane_start,
-                  std::size_t first_lane, std::size_t n_lanes, std::size_t start, double tolerance, int max_sweeps,
-                  double* out, char* converged) {
-  std::vector<double> h(m * B, 0.0);
-  std::array<double, B> prev_delta{}, delta{}, hmax{}, v{};
+/// as each row's probabilities sum to at most 1). The block holds 4 G lanes (G groups of
+/// four, one vector each; lanes past n_lanes are padding); lane l drops the rows whose
+/// removed[s] has bit l set (their h stays 0, as if every transition into them went to
+/// (null)). Each lane stops on its own: when the geometric tail bound delta * q / (1 - q)
+/// of its remaining error (delta = its largest change in the last sweep, q = ratio of the
+/// last two) is at most `tolerance` times its largest h; its value at row `start` is
+/// recorded then. Every lane does the same floating-point operations in the same order
+/// whatever the block size, so a lane's result depends neither on the other lanes of its
+/// block nor on the thread count. Lanes that do not stop within `max_sweeps` report
+/// converged[l] = 0.
+template <class Vec, class Bits, std::size_t NV>
+[[gnu::always_inline]] inline void absorb_lanes_body(std::size_t m, std::size_t cyclic,
+                                                     const std::vector<std::int64_t>& row_start,
+                                                     const std::vector<std::int32_t>& col, const std::vector<double>& val,
+                                                     const std::vector<double>& r, const std::vector<std::uint16_t>& removed,
+                                                     std::size_t n_lanes, std::size_t start, double tolerance,
+                                                     int max_sweeps, double* out, char* converged) {
+  constexpr std::size_t W = sizeof(Vec) / sizeof(double), B = W * NV;  // lanes per vector, per block
+  static_assert(B <= 16, "at most 16 lanes per block (16-bit removal masks)");
+  static_assert(sizeof(Bits) == sizeof(Vec), "Bits: the lanes of Vec as 64-bit integers");
+  // keep[b]: lane i all ones unless bit i of b is set (a removed state of that lane).
+  // Plain arrays and an explicitly aligned buffer: template arguments (std::vector<Vec>,
+  // std::array<Vec, n>) would drop the alignment attribute of the vector types.
+  Bits keep[1u << W];
+  for (std::size_t b = 0; b < (1u << W); ++b)
+    for (std::size_t i = 0; i < W; ++i) keep[b][i] = ((b >> i) & 1u) ? 0 : ~std::uint64_t{0};
+  Bits abs_mask{};
+  for (std::size_t i = 0; i < W; ++i) abs_mask[i] = ~(std::uint64_t{1} << 63);
+  std::vector<double> storage(m * B + sizeof(Vec) / sizeof(double), 0.0);
+  const auto misalign = reinterpret_cast<std::uintptr_t>(storage.data()) % sizeof(Vec);
+  Vec* const h = reinterpret_cast<Vec*>(storage.data() + (misalign ? (sizeof(Vec) - misalign) / sizeof(double) : 0));
+  Vec delta[NV], hmax[NV];
+  std::array<double, B> prev_delta{};
   std::array<char, B> done{};
   std::size_t remaining = 0;
   for (std::size_t l = 0; l < B; ++l) {
     done[l] = l < n_lanes ? 0 : 1;
     remaining += l < n_lanes ? 1 : 0;
   }
-  // One Gauss-Seidel update of rows [begin, end); returns nothing, tracks delta and hmax.
-  auto pass = [&](std::size_t begin, std::size_t end) {
+  // One Gauss-Seidel update of rows [begin, end), tracking each lane's largest change and value.
+  const auto pass = [&](std::size_t begin, std::size_t end) __attribute__((always_inline)) {
     for (std::size_t s = begin; s < end; ++s) {
-      v.fill(r[s]);
+      Vec v[NV];
+      const Vec rs = Vec{} + r[s];
+      for (std::size_t g = 0; g < NV; ++g) v[g] = rs;
       for (auto e = row_start[s]; e < row_start[s + 1]; ++e) {
-        const double q = val[static_cast<std::size_t>(e)];
-        const double* ht = h.data() + static_cast<std::size_t>(col[static_cast<std::size_t>(e)]) * B;
-        for (std::size_t l = 0; l < B; ++l) v[l] += q * ht[l];
+        const Vec q = Vec{} + val[static_cast<std::size_t>(e)];
+        const Vec* ht = h + static_cast<std::size_t>(col[static_cast<std::size_t>(e)]) * NV;
+        for (std::size_t g = 0; g < NV; ++g) v[g] += q * ht[g];
       }
-      for (auto i = lane_start[s]; i < lane_start[s + 1]; ++i) {
-        const auto l = static_cast<std::size_t>(lanes_of_row[static_cast<std::size_t>(i)]);
-        if (l >= first_lane && l < first_lane + B) v[l - first_lane] = 0.0;
-      }
-      double* hs = h.data() + s * B;
-      for (std::size_t l = 0; l < B; ++l) {
-        delta[l] = std::max(delta[l], std::abs(v[l] - hs[l]));
-        hmax[l] = std::max(hmax[l], v[l]);
-        hs[l] = v[l];
+      if (const unsigned mask = removed[s]; mask != 0)
+        for (std::size_t g = 0; g < NV; ++g)
+          v[g] = reinterpret_cast<Vec>(reinterpret_cast<Bits>(v[g]) & keep[(mask >> (W * g)) & ((1u << W) - 1)]);
+      Vec* hs = h + s * NV;
+      for (std::size_t g = 0; g < NV; ++g) {
+        const Vec d = reinterpret_cast<Vec>(reinterpret_cast<Bits>(v[g] - hs[g]) & abs_mask);
+        delta[g] = delta[g] < d ? d : delta[g];
+        hmax[g] = hmax[g] < v[g] ? v[g] : hmax[g];
+        hs[g] = v[g];
       }
     }
   };
   for (int sweep = 0; sweep < max_sweeps && remaining > 0; ++sweep) {
-    delta.fill(0.0);
-    hmax.fill(0.0);
+    for (std::size_t g = 0; g < NV; ++g) delta[g] = hmax[g] = Vec{} * 0.0;
     pass(0, cyclic);
     std::array<char, B> stop{};
     bool any = false;
     for (std::size_t l = 0; l < B; ++l) {
       if (done[l]) continue;
-      stop[l] = delta[l] == 0.0;
+      const double dl = delta[l / W][l % W], hl = hmax[l / W][l % W];
+      stop[l] = dl == 0.0;
       if (!stop[l] && sweep > 0 && prev_delta[l] > 0.0) {
-        const double q = delta[l] / prev_delta[l];
-        stop[l] = q < 1.0 && delta[l] * q / (1.0 - q) <= tolerance * hmax[l];
+        const double q = dl / prev_delta[l];
+        stop[l] = q < 1.0 && dl * q / (1.0 - q) <= tolerance * hl;
       }
-      prev_delta[l] = delta[l];
+      prev_delta[l] = dl;
       any = any || stop[l];
     }
     if (!any) continue;
@@ -178,11 +198,144 @@ void absorb_lanes(std::size_t m, std::size_t cyclic, const std::vector<std::int6
       if (stop[l]) {
         done[l] = 1;
         --remaining;
-        out[l] = h[start * B + l];
+        out[l] = h[start * NV + l / W][l % W];
         converged[l] = 1;
       }
   }
 }
+
+using lanes2 = double __attribute__((vector_size(16)));  // two lanes (SSE2, NEON)
+using lanes2_bits = std::uint64_t __attribute__((vector_size(16)));
+/// absorb_lanes_body for 4 G lanes in two-lane vectors (any target).
+template <std::size_t G>
+void absorb_lanes(std::size_t m, std::size_t cyclic, const std::vector<std::int64_t>& row_start,
+                  const std::vector<std::int32_t>& col, const std::vector<double>& val, const std::vector<double>& r,
+                  const std::vector<std::uint16_t>& removed, std::size_t n_lanes, std::size_t start, double tolerance,
+                  int max_sweeps, double* out, char* converged) {
+  absorb_lanes_body<lanes2, lanes2_bits, 2 * G>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps,
+                                   out, converged);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TRUSTMIX_MARKOV_AVX 1
+using lanes4 = double __attribute__((vector_size(32), aligned(32)));  // four lanes (AVX); alignment stated, as
+// a 32-byte vector type is only 16-byte aligned when declared outside AVX code
+using lanes4_bits = std::uint64_t __attribute__((vector_size(32), aligned(32)));
+/// The same in four-lane AVX vectors: the same operations lane by lane (AVX without FMA,
+/// so every multiply and add rounds as in the two-lane version), twice as many per instruction.
+template <std::size_t G>
+__attribute__((target("avx"))) void absorb_lanes_avx(std::size_t m, std::size_t cyclic,
+                                                     const std::vector<std::int64_t>& row_start,
+                                                     const std::vector<std::int32_t>& col, const std::vector<double>& val,
+                                                     const std::vector<double>& r,
+                                                     const std::vector<std::uint16_t>& removed, std::size_t n_lanes,
+                                                     std::size_t start, double tolerance, int max_sweeps, double* out,
+                                                     char* converged) {
+  absorb_lanes_body<lanes4, lanes4_bits, G>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps, out,
+                               converged);
+}
+inline bool cpu_has_avx() {
+  static const bool has = __builtin_cpu_supports("avx");
+  return has;
+}
+#endif
+
+/// Runs the block of 4 G lanes (G = 1..4) with the widest vectors the CPU has.
+inline void absorb_block(std::size_t G, std::size_t m, std::size_t cyclic, const std::vector<std::int64_t>& row_start,
+                         const std::vector<std::int32_t>& col, const std::vector<double>& val,
+                         const std::vector<double>& r, const std::vector<std::uint16_t>& removed, std::size_t n_lanes,
+                         std::size_t start, double tolerance, int max_sweeps, double* out, char* converged) {
+#define TRUSTMIX_LANES_CALL(fn, g) fn<g>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps, out, converged)
+#ifdef TRUSTMIX_MARKOV_AVX
+  if (cpu_has_avx()) {
+    switch (G) {
+      case 1: TRUSTMIX_LANES_CALL(absorb_lanes_avx, 1); return;
+      case 2: TRUSTMIX_LANES_CALL(absorb_lanes_avx, 2); return;
+      case 3: TRUSTMIX_LANES_CALL(absorb_lanes_avx, 3); return;
+      default: TRUSTMIX_LANES_CALL(absorb_lanes_avx, 4); return;
+    }
+  }
+#endif
+  switch (G) {
+    case 1: TRUSTMIX_LANES_CALL(absorb_lanes, 1); return;
+    case 2: TRUSTMIX_LANES_CALL(absorb_lanes, 2); return;
+    case 3: TRUSTMIX_LANES_CALL(absorb_lanes, 3); return;
+    default: TRUSTMIX_LANES_CALL(absorb_lanes, 4); return;
+  }
+#undef TRUSTMIX_LANES_CALL
+}
+
+}  // namespace detail
+
+namespace detail {
+
+/// Open-addressing map from packed states to an index (the states of a chain).
+class GramIndex {
+ public:
+  GramIndex() : slots_(1024) {}
+  void insert(packed_gram g) {
+    Slot& sl = find(g);
+    if (sl.used) return;
+    sl = Slot{g, 0, true};
+    if (2 * ++used_ > slots_.size()) grow();
+  }
+  void set(packed_gram g, std::int64_t index) { find(g).index = index; }
+  [[nodiscard]] std::int64_t at(packed_gram g) { return find(g).index; }
+  [[nodiscard]] std::vector<packed_gram> keys() const {
+    std::vector<packed_gram> out;
+    out.reserve(used_);
+    for (const Slot& sl : slots_)
+      if (sl.used) out.push_back(sl.gram);
+    return out;
+  }
+
+ private:
+  struct Slot {
+    packed_gram gram = 0;
+    std::int64_t index = 0;
+    bool used = false;
+  };
+  std::vector<Slot> slots_;
+  std::size_t used_ = 0;
+  Slot& find(packed_gram g) {
+    const std::size_t mask = slots_.size() - 1;
+    std::uint64_t x = static_cast<std::uint64_t>(g >> 64) ^ (static_cast<std::uint64_t>(g) * 0x9E3779B97F4A7C15ULL);
+    x = (x ^ (x >> 33)) * 0xFF51AFD7ED558CCDULL;  // MurmurHash3's 64-bit finaliser
+    x = (x ^ (x >> 33)) * 0xC4CEB9FE1A85EC53ULL;
+    std::size_t i = static_cast<std::size_t>(x ^ (x >> 33)) & mask;
+    while (slots_[i].used && slots_[i].gram != g) i = (i + 1) & mask;
+    return slots_[i];
+  }
+  void grow() {
+    auto old = std::move(slots_);
+    slots_.assign(old.size() * 2, Slot{});
+    used_ = 0;
+    for (const Slot& sl : old)
+      if (sl.used) {
+        Slot& dst = find(sl.gram);
+        dst = sl;
+        ++used_;
+      }
+  }
+};
+
+/// One counted transition of an order-k chain: from-state (packed, `len` elements), the
+/// next element (channel id, key_null or key_conversion) and the summed weight.
+struct ChainEdge {
+  packed_gram from;
+  std::uint32_t len;
+  std::uint32_t next;
+  exact_t weight;
+};
+
+/// The order of markov()'s edges: by from-state (packed order), then next element
+/// (channels by id, then (null), then (conversion)).
+inline bool chain_edge_less(const ChainEdge& a, const ChainEdge& b) {
+  return a.from != b.from ? a.from < b.from : a.next < b.next;
+}
+
+MarkovResult markov_from_edges(std::vector<ChainEdge>&& edges, std::size_t k, const std::vector<std::string>& channels,
+                               exact_t total_conversions, exact_t total_value, int threads, const MarkovSolver& solver);
 
 }  // namespace detail
 
@@ -208,18 +361,7 @@ void absorb_lanes(std::size_t m, std::size_t cyclic, const std::vector<std::int6
   const auto& tr = st.transitions[st.order_index(order)];
   if (static_cast<std::size_t>(order) > detail::max_packed_order) fail("order must be at most 8, got ", order);
   const auto k = static_cast<std::size_t>(order);
-  MarkovResult res;
-  res.order = order;
-  res.channels = st.channels;
-  // Edges (from-state, next element, summed weight), sorted by from-state then next
-  // (channels by id, then (null), then (conversion)).
-  struct Edge {
-    detail::packed_gram from;
-    std::uint32_t len;    // elements in `from`
-    std::uint32_t next;   // channel id, key_null or key_conversion
-    exact_t weight;
-  };
-  std::vector<Edge> edges;
+  std::vector<detail::ChainEdge> edges;
   edges.reserve(tr.size());
   for (const auto& [key, w] : tr) {
     const std::size_t n = detail::key_length(key);
@@ -228,40 +370,218 @@ void absorb_lanes(std::size_t m, std::size_t cyclic, const std::vector<std::int6
     for (std::size_t i = 0; i + 1 < n; ++i) g |= detail::gram_lane(i, detail::key_at(key, i));
     edges.push_back({g, static_cast<std::uint32_t>(n - 1), detail::key_at(key, n - 1), w});
   }
-  std::sort(edges.begin(), edges.end(),
-            [](const Edge& a, const Edge& b) { return a.from != b.from ? a.from < b.from : a.next < b.next; });
-  auto is_absorbing = [](std::uint32_t next) { return next == detail::key_conversion || next == detail::key_null; };
-  // Transient states: (start), every from-state, every state reached (even if never left).
-  std::vector<detail::packed_gram> grams;
-  grams.reserve(2 * edges.size() + 1);
-  grams.push_back(0);
-  for (const auto& e : edges) {
-    grams.push_back(e.from);
-    if (!is_absorbing(e.next)) grams.push_back(detail::gram_next(e.from, e.len, k, static_cast<std::uint16_t>(e.next)));
+  std::sort(edges.begin(), edges.end(), detail::chain_edge_less);
+  return detail::markov_from_edges(std::move(edges), k, st.channels, st.total_conversions, st.total_value, threads,
+                                   solver);
+}
+
+namespace detail {
+
+/// Open-addressing map from a non-zero 64-bit key to an exact sum, key and sum side by
+/// side in one 24-byte slot (an update touches one or two cache lines), filled up to 3/4:
+/// a small table matters, as fresh memory costs a page fault per 4 KiB.
+class ExactCounter {
+ public:
+  ExactCounter() { reset(12); }
+  void add(std::uint64_t key, exact_t w) {
+    auto i = static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> (64 - bits_));
+    while (true) {
+      Slot& sl = slots_[i];
+      if (sl.key == key) {
+        sl.set(sl.get() + w);
+        return;
+      }
+      if (sl.key == 0) {
+        sl.key = key;
+        sl.set(w);
+        if (4 * ++used_ > 3 * slots_.size()) grow();
+        return;
+      }
+      i = (i + 1) & mask_;
+    }
   }
-  std::sort(grams.begin(), grams.end());
-  grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
-  grams.shrink_to_fit();
-  const std::size_t m = grams.size();
-  auto index_of = [&](detail::packed_gram g) {
-    return static_cast<std::int64_t>(std::lower_bound(grams.begin(), grams.end(), g) - grams.begin());
+  template <class F>
+  void for_each(F&& f) const {
+    for (const Slot& sl : slots_)
+      if (sl.key != 0) f(sl.key, sl.get());
+  }
+  [[nodiscard]] std::size_t size() const { return used_; }
+
+ private:
+  struct Slot {  // the sum as two 64-bit words: 24 bytes instead of an aligned 32
+    std::uint64_t key = 0, low = 0;
+    std::int64_t high = 0;
+    [[nodiscard]] exact_t get() const { return exact_from_words(high, low); }
+    void set(exact_t v) {
+      high = exact_high(v);
+      low = exact_low(v);
+    }
   };
+  std::vector<Slot> slots_;
+  std::size_t used_ = 0, mask_ = 0;
+  int bits_ = 0;
+  void reset(int bits) {
+    bits_ = bits;
+    slots_.assign(std::size_t{1} << bits, Slot{});
+    mask_ = slots_.size() - 1;
+    used_ = 0;
+  }
+  void grow() {
+    auto old = std::move(slots_);
+    reset(bits_ + 1);
+    for (const Slot& sl : old)
+      if (sl.key != 0) add(sl.key, sl.get());
+  }
+};
+
+/// Sorts (key, value) pairs by key: least-significant-digit radix sort on bytes, skipping
+/// the bytes that are equal in every key.
+template <class Pair>
+void radix_sort_by_key(std::vector<Pair>& v) {
+  if (v.size() < 2) return;
+  std::uint64_t all_or = 0, all_and = ~std::uint64_t{0};
+  for (const auto& x : v) {
+    all_or |= x.key;
+    all_and &= x.key;
+  }
+  std::vector<Pair> tmp(v.size());
+  for (int shift = 0; shift < 64; shift += 8) {
+    if (((all_or ^ all_and) >> shift & 0xFFu) == 0) continue;  // this byte is the same everywhere
+    std::array<std::size_t, 257> count{};
+    for (const auto& x : v) ++count[((x.key >> shift) & 0xFFu) + 1];
+    for (std::size_t b = 0; b < 256; ++b) count[b + 1] += count[b];
+    for (const auto& x : v) tmp[count[(x.key >> shift) & 0xFFu]++] = x;
+    v.swap(tmp);
+  }
+}
+
+/// Counts the order-k (k <= 3) transitions of a store straight into ChainEdges, sorted as
+/// markov() sorts them, with the same exact sums as AttributionStats would hold (so the
+/// chain is the same bit for bit). A transition is keyed by 64 bits: the from-state's
+/// channels (id + 1, oldest first) in the 16-bit lanes at bits 48, 32, 16, and the next
+/// element's lane value (id + 1, or the null / conversion code) in bits 0-15, so that the
+/// integer order of keys is markov()'s edge order.
+inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size_t k, bool collapse_repeats,
+                                                int threads, exact_t& total_conversions, exact_t& total_value) {
+  const std::size_t n = s.size();
+  // Each chunk fills a table of its own (fresh memory: a page fault per 4 KiB), so chunks
+  // are large: one below 2^18 journeys.
+  const auto n_chunks = static_cast<std::size_t>(std::max<std::ptrdiff_t>(
+      1, std::min<std::ptrdiff_t>(resolve_threads(threads), static_cast<std::ptrdiff_t>(n / 262144 + 1))));
+  struct Part {
+    ExactCounter counts;
+    exact_t conversions = 0, value = 0;
+  };
+  std::vector<Part> parts(n_chunks);
+  const int last_shift = 48 - 16 * static_cast<int>(k - 1);
+  parallel_for_blocks(static_cast<std::ptrdiff_t>(n_chunks), threads, 1, [&](std::ptrdiff_t cb, std::ptrdiff_t ce) {
+    for (auto c = static_cast<std::size_t>(cb); c < static_cast<std::size_t>(ce); ++c) {
+      Part& part = parts[c];
+      for (std::size_t j = n * c / n_chunks; j < n * (c + 1) / n_chunks; ++j) {
+        const exact_t cv = to_exact(s.conversions[j]), nv = to_exact(s.nulls[j]);
+        part.conversions += cv;
+        part.value += to_exact(s.value[j]);
+        const exact_t through = cv + nv;
+        std::uint64_t gram = 0;
+        std::size_t len = 0;
+        ChannelId prev = -1;
+        for (const ChannelId id : s.path(j)) {
+          if (collapse_repeats && id == prev) continue;
+          prev = id;
+          const std::uint64_t lane = static_cast<std::uint64_t>(id) + 1u;
+          if (through != 0) part.counts.add(gram | lane, through);
+          if (len < k) gram |= lane << (48 - 16 * static_cast<int>(len++));
+          else gram = (gram << 16) | (lane << last_shift);
+        }
+        if (cv != 0) part.counts.add(gram | key_conversion, cv);
+        if (nv != 0) part.counts.add(gram | key_null, nv);
+      }
+    }
+  });
+  struct KeyWeight {
+    std::uint64_t key;
+    exact_t weight;
+  };
+  std::vector<KeyWeight> all;
+  std::size_t total = 0;
+  for (const auto& part : parts) total += part.counts.size();
+  all.reserve(total);
+  total_conversions = 0;
+  total_value = 0;
+  for (auto& part : parts) {
+    part.counts.for_each([&](std::uint64_t key, exact_t w) { all.push_back({key, w}); });
+    total_conversions += part.conversions;
+    total_value += part.value;
+    part.counts = ExactCounter();
+  }
+  radix_sort_by_key(all);
+  std::vector<ChainEdge> edges;
+  edges.reserve(all.size());
+  for (std::size_t i = 0; i < all.size();) {
+    const std::uint64_t key = all[i].key;
+    exact_t w = 0;
+    for (; i < all.size() && all[i].key == key; ++i) w += all[i].weight;  // the same key from several chunks
+    const std::uint64_t g = key & ~std::uint64_t{0xFFFF};
+    std::uint32_t len = 0;
+    while (len < 3 && ((g >> (48 - 16 * len)) & 0xFFFFu) != 0) ++len;
+    edges.push_back({static_cast<packed_gram>(g) << 64, len, element_of(key & 0xFFFFu), w});
+  }
+  return edges;
+}
+
+}  // namespace detail
+
+/// Markov chain attribution of order k straight from journeys: the same chain and result
+/// as markov(count(s, {order}, collapse_repeats, threads, content_transitions), order,
+/// threads, solver), bit for bit, without building the string-keyed statistics (orders up
+/// to 3 count into packed 64-bit keys; higher orders go through count()).
+[[nodiscard]] inline MarkovResult markov(const JourneyStore& s, int order, bool collapse_repeats = true, int threads = 0,
+                                         const MarkovSolver& solver = {}) {
+  trustmix::detail::require_positive(solver.tolerance, "tolerance");
+  if (order < 1 || order > 8) fail("order must be in [1, 8], got ", order);
+  if (order > 3) return markov(count(s, {order}, collapse_repeats, threads, content_transitions), order, threads, solver);
+  if (s.n_channels() > detail::max_channels_in_keys)
+    fail("at most ", detail::max_channels_in_keys, " channels are supported, got ", s.n_channels());
+  exact_t conv = 0, val = 0;
+  auto edges = detail::count_chain_edges(s, static_cast<std::size_t>(order), collapse_repeats, threads, conv, val);
+  return detail::markov_from_edges(std::move(edges), static_cast<std::size_t>(order), s.channels, conv, val, threads,
+                                   solver);
+}
+
+inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, std::size_t k,
+                                             const std::vector<std::string>& channels, exact_t total_conversions,
+                                             exact_t total_value, int threads, const MarkovSolver& solver) {
+  trustmix::detail::require_positive(solver.tolerance, "tolerance");
+  using Edge = ChainEdge;
+  MarkovResult res;
+  res.order = static_cast<int>(k);
+  res.channels = channels;
+  auto is_absorbing = [](std::uint32_t next) { return next == key_conversion || next == key_null; };
+  // Transient states: (start), every from-state, every state reached (even if never left),
+  // gathered in a hash set and then sorted (their index is their rank).
+  GramIndex seen;
+  seen.insert(0);
+  for (std::size_t e = 0; e < edges.size(); ++e) {
+    const auto& ed = edges[e];
+    if (e == 0 || ed.from != edges[e - 1].from) seen.insert(ed.from);
+    if (!is_absorbing(ed.next)) seen.insert(gram_next(ed.from, ed.len, k, static_cast<std::uint16_t>(ed.next)));
+  }
+  std::vector<packed_gram> grams = seen.keys();
+  std::sort(grams.begin(), grams.end());
+  for (std::size_t i = 0; i < grams.size(); ++i) seen.set(grams[i], static_cast<std::int64_t>(i));
+  const std::size_t m = grams.size();
   const auto conv_state = static_cast<std::int64_t>(m), null_state = static_cast<std::int64_t>(m + 1);
   std::vector<std::int64_t> from(edges.size()), to(edges.size());
   std::vector<double> cnt(edges.size());
   {
     std::int64_t a = -1;
-    detail::packed_gram last = 0;
     for (std::size_t e = 0; e < edges.size(); ++e) {
       const auto& ed = edges[e];
-      if (a < 0 || ed.from != last) {
-        a = index_of(ed.from);
-        last = ed.from;
-      }
+      if (e == 0 || ed.from != edges[e - 1].from) a = seen.at(ed.from);
       from[e] = a;
-      to[e] = ed.next == detail::key_conversion ? conv_state
-              : ed.next == detail::key_null     ? null_state
-                                                : index_of(detail::gram_next(ed.from, ed.len, k, static_cast<std::uint16_t>(ed.next)));
+      to[e] = ed.next == key_conversion ? conv_state
+              : ed.next == key_null     ? null_state
+                                        : seen.at(gram_next(ed.from, ed.len, k, static_cast<std::uint16_t>(ed.next)));
       cnt[e] = to_double(ed.weight);
     }
   }
@@ -275,12 +595,12 @@ void absorb_lanes(std::size_t m, std::size_t cyclic, const std::vector<std::int6
     prob[e] = cnt[e] / row_total[static_cast<std::size_t>(from[e])];
     if (to[e] == conv_state) r_conv[static_cast<std::size_t>(from[e])] += prob[e];
   }
-  const std::size_t C = st.channels.size();
+  const std::size_t C = channels.size();
   res.states.resize(m);
   std::vector<char> present(C, 0);
   for (std::size_t s = 0; s < m; ++s)
-    for (std::size_t i = 0; i < k && detail::gram_id(grams[s], i) != 0xFFFF; ++i) {
-      const auto c = detail::gram_id(grams[s], i);
+    for (std::size_t i = 0; i < k && gram_id(grams[s], i) != 0xFFFF; ++i) {
+      const auto c = gram_id(grams[s], i);
       res.states[s].push_back(static_cast<ChannelId>(c));
       present[c] = 1;
     }
@@ -334,16 +654,33 @@ void absorb_lanes(std::size_t m, std::size_t cyclic, const std::vector<std::int6
         lanes_of_row.push_back(lane_of_channel[static_cast<std::size_t>(c)]);
       lane_start[p + 1] = static_cast<std::int64_t>(lanes_of_row.size());
     }
-    constexpr std::size_t B = 4;  // systems per pass (4 per block balances two threads)
-    const std::size_t L = lane_system.size(), blocks = (L + B - 1) / B;
-    std::vector<double> lane_out(blocks * B, 0.0);
-    std::vector<char> lane_ok(blocks * B, 0);
+    // Lanes go in groups of four (one vector), up to four groups per block, the blocks
+    // shared evenly by the threads (any split gives the same numbers).
+    const std::size_t L = lane_system.size(), groups = (L + 3) / 4;
+    const auto T = static_cast<std::size_t>(std::max(1, resolve_threads(threads)));
+    const std::size_t per_block = std::min<std::size_t>(4, (groups + T - 1) / T);
+    const std::size_t blocks = (groups + per_block - 1) / per_block;
+    std::vector<double> lane_out(groups * 4, 0.0);
+    std::vector<char> lane_ok(groups * 4, 0);
     const auto start = static_cast<std::size_t>(position[0]);
     parallel_for_blocks(static_cast<std::ptrdiff_t>(blocks), threads, 1, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
-      for (auto b = static_cast<std::size_t>(b0); b < static_cast<std::size_t>(b1); ++b)
-        detail::absorb_lanes<B>(m, cyclic, row_start, col, val, r, lanes_of_row, lane_start, b * B,
-                                std::min(B, L - b * B), start, solver.tolerance, solver.max_sweeps,
-                                lane_out.data() + b * B, lane_ok.data() + b * B);
+      std::vector<std::uint16_t> removed(m);
+      for (auto b = static_cast<std::size_t>(b0); b < static_cast<std::size_t>(b1); ++b) {
+        const std::size_t first = b * per_block * 4, G = std::min(per_block, groups - b * per_block);
+        const std::size_t n_lanes = std::min(4 * G, L - first);
+        for (std::size_t p = 0; p < m; ++p) {
+          unsigned mask = 0;
+          for (auto i = lane_start[p]; i < lane_start[p + 1]; ++i) {
+            const auto l = static_cast<std::size_t>(lanes_of_row[static_cast<std::size_t>(i)]);
+            if (l >= first && l < first + 4 * G) mask |= 1u << (l - first);
+          }
+          removed[p] = static_cast<std::uint16_t>(mask);
+        }
+        double* o = lane_out.data() + first;
+        char* ok = lane_ok.data() + first;
+        absorb_block(G, m, cyclic, row_start, col, val, r, removed, n_lanes, start, solver.tolerance, solver.max_sweeps,
+                     o, ok);
+      }
     });
     for (std::size_t l = 0; l < L; ++l)
       if (lane_ok[l]) {
@@ -370,7 +707,7 @@ void absorb_lanes(std::size_t m, std::size_t cyclic, const std::vector<std::int6
       for (std::size_t s = 0; s < m; ++s)
         keep[s] = i == 0 || std::find(res.states[s].begin(), res.states[s].end(), static_cast<ChannelId>(i - 1)) ==
                                 res.states[s].end();
-      p_conv[i] = detail::absorb_from_start(m, tf, tt, tp, r_conv, keep);
+      p_conv[i] = absorb_from_start(m, tf, tt, tp, r_conv, keep);
       direct_used[i] = 1;
     }
   });
@@ -385,7 +722,7 @@ void absorb_lanes(std::size_t m, std::size_t cyclic, const std::vector<std::int6
     if (present[c]) res.removal_effects[c] = std::max(0.0, 1.0 - p_conv[c + 1] / res.conversion_probability);
   double total_re = 0.0;
   for (double x : res.removal_effects) total_re += x;
-  const double total_conv = to_double(st.total_conversions), total_val = to_double(st.total_value);
+  const double total_conv = to_double(total_conversions), total_val = to_double(total_value);
   res.conversions.resize(C);
   res.value.resize(C);
   for (std::size_t c = 0; c < C; ++c) {
@@ -398,7 +735,7 @@ void absorb_lanes(std::size_t m, std::size_t cyclic, const std::vector<std::int6
     if (res.states[s].empty()) label = "(start)";
     for (std::size_t i = 0; i < res.states[s].size(); ++i) {
       if (i) label += " > ";
-      label += st.channels[static_cast<std::size_t>(res.states[s][i])];
+      label += channels[static_cast<std::size_t>(res.states[s][i])];
     }
     res.state_labels.push_back(std::move(label));
   }

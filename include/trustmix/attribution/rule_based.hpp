@@ -151,7 +151,44 @@ inline void rule_weights(RuleModel model, std::span<const ChannelId> path, std::
       Part& p = parts[c];
       p.conv.assign(C, 0);
       p.val.assign(C, 0);
-      for (std::size_t j = n * c / n_chunks; j < n * (c + 1) / n_chunks; ++j) {
+      const std::size_t jb = n * c / n_chunks, je = n * (c + 1) / n_chunks;
+      if (!per_journey && (model == RuleModel::first_touch || model == RuleModel::last_touch)) {
+        // One touch takes everything: share 1, so cv * share == cv.
+        const bool first = model == RuleModel::first_touch;
+        for (std::size_t j = jb; j < je; ++j) {
+          const double cv = s.conversions[j], vv = s.value[j];
+          if (cv == 0.0 && vv == 0.0) continue;
+          const auto id = static_cast<std::size_t>(s.touches[static_cast<std::size_t>(first ? s.offsets[j] : s.offsets[j + 1] - 1)]);
+          p.conv[id] += to_exact(cv);
+          p.val[id] += to_exact(vv);
+        }
+        continue;
+      }
+      if (!per_journey && model == RuleModel::linear) {
+        // The same weights and sums as the general path below (acc[id] adds 1/L once per
+        // occurrence, in touch order), without the per-journey weight vector.
+        for (std::size_t j = jb; j < je; ++j) {
+          const double cv = s.conversions[j], vv = s.value[j];
+          if (cv == 0.0 && vv == 0.0) continue;
+          const auto path = s.path(j);
+          const double wt = 1.0 / static_cast<double>(path.size());
+          touched.clear();
+          for (const ChannelId t : path) {
+            const auto id = static_cast<std::size_t>(t);
+            if (acc[id] == 0.0) touched.push_back(t);
+            acc[id] += wt;
+          }
+          for (const ChannelId t : touched) {
+            const auto id = static_cast<std::size_t>(t);
+            const double share = acc[id];
+            acc[id] = 0.0;
+            p.conv[id] += to_exact(cv * share);
+            p.val[id] += to_exact(vv * share);
+          }
+        }
+        continue;
+      }
+      for (std::size_t j = jb; j < je; ++j) {
         const double cv = s.conversions[j], vv = s.value[j];
         if (cv == 0.0 && vv == 0.0 && !per_journey) continue;
         const auto path = s.path(j);
@@ -163,7 +200,7 @@ inline void rule_weights(RuleModel model, std::span<const ChannelId> path, std::
           if (acc[id] == 0.0) touched.push_back(path[t]);
           acc[id] += w[t];
         }
-        std::sort(touched.begin(), touched.end());
+        if (per_journey) std::sort(touched.begin(), touched.end());  // rows by channel id; sums are exact in any order
         for (ChannelId id : touched) {
           const double share = acc[static_cast<std::size_t>(id)];
           acc[static_cast<std::size_t>(id)] = 0.0;

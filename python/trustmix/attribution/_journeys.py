@@ -50,6 +50,15 @@ def _to_pandas(data: Any) -> pd.DataFrame:
     raise ValueError(f"expected a pandas DataFrame or an Arrow-compatible table, got {type(data).__name__}")
 
 
+def _raise_first_missing(paths: pd.Series, name: str) -> None:
+    """Error path only: names the first row that is not a string if it is a missing value."""
+    for row, x in enumerate(paths.to_numpy(dtype=object)):
+        if not isinstance(x, str):
+            if pd.api.types.is_scalar(x) and pd.isna(x):
+                raise ValueError(f"row {row}, column '{name}': missing path")
+            return
+
+
 def _raise_first_non_string(paths: pd.Series, name: str) -> None:
     """Error path only: names the first row whose path is not a string."""
     bad = np.flatnonzero(~paths.map(lambda x: isinstance(x, str)).to_numpy(dtype=bool))
@@ -59,8 +68,19 @@ def _raise_first_non_string(paths: pd.Series, name: str) -> None:
 
 
 def _parse_paths(paths: pd.Series, name: str, conversions, value, nulls, sep: str, columns, threads: int):
-    """Hands the path strings to C++ without a Python loop: Arrow buffers when pyarrow is
-    present, else a list of str objects that C++ reads in place."""
+    """Hands the path strings to C++ without a Python loop: an object column (str objects)
+    is read in place, str objects' UTF-8 bytes straight from CPython; Arrow-backed strings
+    (pandas' pyarrow string dtype, pyarrow, polars) go as Arrow buffers."""
+    kw = {"sep": sep, "columns": columns, "threads": threads}
+    if pd.api.types.is_object_dtype(paths.dtype) or (
+            isinstance(paths.dtype, pd.StringDtype) and paths.dtype.storage == "python"):
+        values = np.ascontiguousarray(paths.to_numpy(dtype=object))
+        try:
+            return _core.JourneyStore.from_path_objects(values, conversions, value, nulls, **kw)
+        except ValueError as exc:
+            if "expected a path string" in str(exc):
+                _raise_first_missing(paths, name)
+            raise
     missing = np.flatnonzero(paths.isna().to_numpy())
     if missing.size:
         raise ValueError(f"row {int(missing[0])}, column '{name}': missing path")
@@ -70,7 +90,9 @@ def _parse_paths(paths: pd.Series, name: str, conversions, value, nulls, sep: st
         pa = None
     if pa is not None:
         try:
-            arr = pa.array(paths, from_pandas=True)  # zero-copy for Arrow-backed string columns
+            # the column's array, not the Series: zero-copy for Arrow-backed strings, and it
+            # skips pyarrow's pandas conversion layer (milliseconds on its first use)
+            arr = pa.array(paths.array, from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             _raise_first_non_string(paths, name)
             raise
@@ -85,11 +107,9 @@ def _parse_paths(paths: pd.Series, name: str, conversions, value, nulls, sep: st
         buffers = arr.buffers()
         offsets = np.frombuffer(buffers[1], dtype=width, count=len(arr) + 1, offset=arr.offset * np.dtype(width).itemsize)
         data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
-        return _core.JourneyStore.from_path_buffer(
-            data, np.ascontiguousarray(offsets), conversions, value, nulls, sep=sep, columns=columns, threads=threads
-        )
+        return _core.JourneyStore.from_path_buffer(data, np.ascontiguousarray(offsets), conversions, value, nulls, **kw)
     values = paths.to_list()  # C++ reads the str objects in place and names a non-string row
-    return _core.JourneyStore.from_path_list(values, conversions, value, nulls, sep=sep, columns=columns, threads=threads)
+    return _core.JourneyStore.from_path_list(values, conversions, value, nulls, **kw)
 
 
 class Journeys:

@@ -147,8 +147,14 @@ def markov(
     """
     if not isinstance(order, (int, np.integer)) or order < 1:
         raise ValueError(f"order must be an integer >= 1, got {order!r}")
-    st = _statistics_for(journeys, [int(order)], collapse_repeats, threads, contents="transitions")
-    d = _core.markov(st._state, order=int(order), threads=threads, solver=solver, tolerance=tolerance)
+    if isinstance(journeys, Journeys):  # counted straight into the chain (same numbers as via Statistics)
+        d = _core.markov_journeys(journeys._store, order=int(order), collapse_repeats=bool(collapse_repeats),
+                                  threads=threads, solver=solver, tolerance=tolerance)
+        collapsed = bool(collapse_repeats)
+    else:
+        st = _statistics_for(journeys, [int(order)], collapse_repeats, threads, contents="transitions")
+        d = _core.markov(st._state, order=int(order), threads=threads, solver=solver, tolerance=tolerance)
+        collapsed = st.collapse_repeats
     labels = np.asarray(d["state_labels"], dtype=object)
 
     def transitions() -> pd.DataFrame:
@@ -162,7 +168,7 @@ def markov(
         def per_journey() -> pd.DataFrame:
             return _per_journey_frame(journeys, _core.proportional_per_journey(journeys._store, weights.tolist()))
 
-    settings = {"order": int(order), "collapse_repeats": st.collapse_repeats, "solver": solver,
+    settings = {"order": int(order), "collapse_repeats": collapsed, "solver": solver,
                 "direct": bool(d["direct"])}
     return AttributionResult(
         "markov" if order == 1 else f"markov_{order}", settings, d["channels"], d["conversions"], d["value"],
