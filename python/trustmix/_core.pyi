@@ -147,6 +147,10 @@ class attribution:
                            nulls: npt.ArrayLike | None = None, *, sep: str = ">", columns: Sequence[str] = (),
                            threads: int = 0) -> JourneyStore: ...
         @staticmethod
+        def from_path_objects(values: npt.NDArray[np.object_], conversions: npt.ArrayLike,
+                              value: npt.ArrayLike | None = None, nulls: npt.ArrayLike | None = None, *,
+                              sep: str = ">", columns: Sequence[str] = (), threads: int = 0) -> JourneyStore: ...
+        @staticmethod
         def from_events(touch_user: npt.ArrayLike, touch_time: npt.ArrayLike, touch_channel: npt.ArrayLike,
                         channel_names: Sequence[str], conversion_user: npt.ArrayLike, conversion_time: npt.ArrayLike,
                         conversion_value: npt.ArrayLike, *, lookback: int, time_units_per_day: float,
@@ -211,6 +215,10 @@ class attribution:
     @staticmethod
     def markov(statistics: Statistics, *, order: int = 1, threads: int = 0, solver: str = "auto",
                tolerance: float = 1e-13, direct_max_states: int = 1500) -> dict[str, Any]: ...
+    @staticmethod
+    def markov_journeys(store: JourneyStore, *, order: int = 1, collapse_repeats: bool = True, threads: int = 0,
+                        solver: str = "auto", tolerance: float = 1e-13,
+                        direct_max_states: int = 1500) -> dict[str, Any]: ...
     @staticmethod
     def markov_log_likelihood(train: Statistics, test: JourneyStore, *, order: int) -> tuple[float, float]: ...
     @staticmethod
