@@ -39,6 +39,24 @@ using DoubleArray = py::array_t<double, py::array::c_style | py::array::forcecas
 using Int64Array = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
 using Int32Array = py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>;
 
+/// UTF-8 views of n Python str objects, read in place (CPython caches the UTF-8 bytes in
+/// each str, so the views live as long as the objects). A non-str item is named by its
+/// row and the path column.
+std::vector<std::string_view> utf8_views(PyObject* const* items, std::size_t n, const std::string& column) {
+  std::vector<std::string_view> out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    PyObject* item = items[i];
+    if (!PyUnicode_Check(item))
+      throw std::invalid_argument("row " + std::to_string(i) + ", column '" + column + "': expected a path string, got " +
+                                  std::string(py::repr(item)));
+    Py_ssize_t len = 0;
+    const char* p = PyUnicode_AsUTF8AndSize(item, &len);
+    if (p == nullptr) throw py::error_already_set();
+    out[i] = std::string_view(p, static_cast<std::size_t>(len));
+  }
+  return out;
+}
+
 std::span<const double> span_of(const std::optional<DoubleArray>& a) {
   if (!a) return {};
   return {a->data(), static_cast<std::size_t>(a->size())};
@@ -176,19 +194,8 @@ void register_attribution(pybind11::module_& m) {
             if (values.dtype().kind() != 'O' || values.ndim() != 1 ||
                 (values.size() > 1 && values.strides(0) != static_cast<py::ssize_t>(sizeof(PyObject*))))
               throw std::invalid_argument("from_path_objects expects a contiguous one-dimensional object array");
-            const auto n = static_cast<std::size_t>(values.size());
-            const auto* items = static_cast<PyObject* const*>(values.data());
-            std::vector<std::string_view> paths(n);
-            for (std::size_t i = 0; i < n; ++i) {
-              PyObject* item = items[i];
-              if (!PyUnicode_Check(item))
-                throw std::invalid_argument("row " + std::to_string(i) + ", column '" + cols.path +
-                                            "': expected a path string, got " + std::string(py::repr(item)));
-              Py_ssize_t len = 0;
-              const char* p = PyUnicode_AsUTF8AndSize(item, &len);
-              if (p == nullptr) throw py::error_already_set();
-              paths[i] = std::string_view(p, static_cast<std::size_t>(len));
-            }
+            const std::vector<std::string_view> paths = utf8_views(
+                static_cast<PyObject* const*>(values.data()), static_cast<std::size_t>(values.size()), cols.path);
             const std::span<const double> conv{conversions.data(), static_cast<std::size_t>(conversions.size())};
             const auto vs = span_of(value), ns = span_of(nulls);
             py::gil_scoped_release release;  // the array (and so its str objects) outlives the call
@@ -204,18 +211,10 @@ void register_attribution(pybind11::module_& m) {
              int threads) {
             ta::PathColumns cols;
             if (columns.size() == 4) cols = {columns[0], columns[1], columns[2], columns[3]};
-            const auto n = static_cast<std::size_t>(py::len(seq));
-            std::vector<std::string_view> paths(n);
-            for (std::size_t i = 0; i < n; ++i) {
-              PyObject* item = PySequence_Fast_GET_ITEM(seq.ptr(), static_cast<py::ssize_t>(i));
-              if (!PyUnicode_Check(item))
-                throw std::invalid_argument("row " + std::to_string(i) + ", column '" + cols.path +
-                                            "': expected a string, got " + std::string(py::repr(item)));
-              Py_ssize_t len = 0;
-              const char* p = PyUnicode_AsUTF8AndSize(item, &len);
-              if (p == nullptr) throw py::error_already_set();
-              paths[i] = std::string_view(p, static_cast<std::size_t>(len));
-            }
+            if (!PyList_Check(seq.ptr()) && !PyTuple_Check(seq.ptr()))
+              throw std::invalid_argument("from_path_list expects a list or tuple of path strings");
+            const std::vector<std::string_view> paths =
+                utf8_views(PySequence_Fast_ITEMS(seq.ptr()), static_cast<std::size_t>(py::len(seq)), cols.path);
             const std::span<const double> conv{conversions.data(), static_cast<std::size_t>(conversions.size())};
             const auto vs = span_of(value), ns = span_of(nulls);
             py::gil_scoped_release release;
