@@ -266,6 +266,49 @@ inline void hill_rows(const double* x, Index xs, double* y, Index ys, Index rows
 }
 
 // ---------------------------------------------------------------------------------
+// ln of n values with the log the Hill kernel of the running CPU uses, so ln k computed
+// here matches ln x inside hill_rows bit for bit and hill(x = k) = 1 / (1 + exp(0)) = 0.5
+// exactly.
+
+#if defined(TRUSTMIX_TRANSFORMS_X86)
+[[gnu::target("avx2,fma")]] inline void log_values_avx2(const double* in, double* out, Index n) {
+  for (Index i = 0; i < n; i += 4) {
+    alignas(32) double b[4] = {1.0, 1.0, 1.0, 1.0};
+    for (Index j = 0; j < 4 && i + j < n; ++j) b[j] = in[i + j];
+#if defined(TRUSTMIX_TRANSFORMS_LIBMVEC)
+    _mm256_store_pd(b, _ZGVdN4v_log(_mm256_load_pd(b)));
+#else
+    for (double& v : b) v = std::log(v);
+#endif
+    for (Index j = 0; j < 4 && i + j < n; ++j) out[i + j] = b[j];
+  }
+}
+
+inline void log_values_sse2(const double* in, double* out, Index n) {
+  for (Index i = 0; i < n; i += 2) {
+    alignas(16) double b[2] = {1.0, 1.0};
+    for (Index j = 0; j < 2 && i + j < n; ++j) b[j] = in[i + j];
+#if defined(TRUSTMIX_TRANSFORMS_LIBMVEC)
+    _mm_store_pd(b, _ZGVbN2v_log(_mm_load_pd(b)));
+#else
+    for (double& v : b) v = std::log(v);
+#endif
+    for (Index j = 0; j < 2 && i + j < n; ++j) out[i + j] = b[j];
+  }
+}
+#endif
+
+/// out[i] = ln in[i] for i < n, computed as inside hill_rows on this CPU.
+inline void log_values(const double* in, double* out, Index n) {
+#if defined(TRUSTMIX_TRANSFORMS_X86)
+  if (cpu_has_avx2_fma()) return log_values_avx2(in, out, n);
+  return log_values_sse2(in, out, n);
+#else
+  for (Index i = 0; i < n; ++i) out[i] = std::log(in[i]);
+#endif
+}
+
+// ---------------------------------------------------------------------------------
 // Finite-window convolution along rows (adstock): for t in [t0, t1),
 //   y[t, c] = w[0, c] x[t, c] + sum_{l=1}^{min(t, L)} w[l, c] x[t - l, c]
 // accumulated in this order for every element (so any split of rows gives the same bits).
