@@ -19,6 +19,7 @@
 // (1 - alpha) when normalized, which is the Nerlove-Arrow goodwill recursion.
 #include <Eigen/Core>
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -185,15 +186,25 @@ namespace detail {
 /// element is summed in the same order whatever the thread count). The kernel
 /// (simd.hpp, AVX2 + FMA when the CPU has it, else SSE2) keeps a tile of 4 rows x 8
 /// channels in registers across the lag loop, over the contiguous channel dimension.
-inline void convolve_into(const ConstMatrixRef& x, const RowMatrix& w, Eigen::Ref<RowMatrix> y, int threads) {
+/// With check_finite, each block first checks that its rows of x are finite (in
+/// parallel); the result is then true when every row was, false otherwise (y is then
+/// unspecified).
+inline bool convolve_into(const ConstMatrixRef& x, const RowMatrix& w, Eigen::Ref<RowMatrix> y, int threads,
+                          bool check_finite = false) {
   const Eigen::Index T = x.rows(), C = x.cols(), L1 = w.rows();
   const Eigen::Index xs = x.outerStride(), ys = y.outerStride();
   const double* xp = x.data();
   const double* wp = w.data();
   double* yp = y.data();
+  std::atomic<bool> finite{true};
   parallel_for_blocks(T, threads, 16384 / std::max<Eigen::Index>(1, C * L1) + 32, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+    if (check_finite && !simd::all_in_range(xp + b * xs, xs, e - b, C, -std::numeric_limits<double>::max())) {
+      finite.store(false, std::memory_order_relaxed);
+      return;
+    }
     simd::convolve_rows(xp, xs, wp, L1, C, yp, ys, b, e);
   });
+  return finite.load();
 }
 
 /// Checks that x is finite; names the first bad cell.
@@ -229,7 +240,6 @@ inline void adstock_compute(const ConstMatrixRef& x, AdstockKind kind, const std
   const auto names = adstock_parameter_names(kind);
   if (params.size() != names.size())
     fail(to_string(kind), " adstock takes ", names.size(), " parameter(s), got ", params.size());
-  detail::require_finite_matrix(x, "adstock input x");
   const Eigen::Index T = x.rows(), C = x.cols();
   std::vector<Eigen::VectorXd> p;
   for (std::size_t i = 0; i < names.size(); ++i) p.push_back(detail::broadcast(params[i], C, names[i]));
@@ -237,6 +247,7 @@ inline void adstock_compute(const ConstMatrixRef& x, AdstockKind kind, const std
   if (values.rows() != T || values.cols() != C)
     fail("adstock output has shape (", values.rows(), ", ", values.cols(), "), expected (", T, ", ", C, ")");
   if (max_lag == infinite_lag) {
+    detail::require_finite_matrix(x, "adstock input x");
     if (kind != AdstockKind::geometric) fail("an infinite lag window is only defined for geometric adstock");
     for (Eigen::Index c = 0; c < C; ++c)
       detail::check_params(kind, &p[0][c], max_lag, "channel " + std::to_string(c) + ": ");
@@ -279,7 +290,9 @@ inline void adstock_compute(const ConstMatrixRef& x, AdstockKind kind, const std
     if (with_derivatives)
       for (std::size_t i = 0; i < names.size(); ++i) dweights[i].col(c) = lw.dw[i];
   }
-  detail::convolve_into(x, out.weights, values, threads);
+  // x is checked inside the parallel loop (each block its rows); a bad cell is then
+  // located by a serial scan for the message.
+  if (!detail::convolve_into(x, out.weights, values, threads, true)) detail::require_finite_matrix(x, "adstock input x");
   if (with_derivatives) {
     for (std::size_t i = 0; i < names.size(); ++i) {
       RowMatrix g(T, C);

@@ -13,6 +13,7 @@
 // i.e. b * ours with c_ours = b * c.
 #include <Eigen/Core>
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -68,7 +69,6 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
   const auto names = saturation_parameter_names(kind);
   if (params.size() != names.size())
     fail(to_string(kind), " saturation takes ", names.size(), " parameter(s), got ", params.size());
-  detail::require_media(x, "saturation input x");
   const Eigen::Index T = x.rows(), C = x.cols();
   std::vector<Eigen::ArrayXd> p;
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -84,8 +84,15 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
     out.gradients.assign(names.size(), RowMatrix(T, C));
   }
   // Row blocks are independent: deterministic for any thread count.
+  // x is checked inside the parallel loop (each block its rows, before using them); a
+  // bad cell is then located by a serial scan for the message.
+  std::atomic<bool> media{true};
   parallel_for_blocks(T, threads, 2048 / std::max<Eigen::Index>(1, C) + 16, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
     const Eigen::Index rows = e - b;
+    if (!detail::simd::all_in_range(x.data() + b * x.outerStride(), x.outerStride(), rows, C, 0.0)) {
+      media.store(false, std::memory_order_relaxed);
+      return;
+    }
     auto X = x.middleRows(b, rows).array();
     auto Y = values.middleRows(b, rows).array();
     switch (kind) {
@@ -155,6 +162,7 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
       }
     }
   });
+  if (!media.load()) detail::require_media(x, "saturation input x");
 }
 
 }  // namespace detail
