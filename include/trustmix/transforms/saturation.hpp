@@ -13,6 +13,7 @@
 // i.e. b * ours with c_ours = b * c.
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -89,7 +90,8 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
   std::atomic<bool> media{true};
   parallel_for_blocks(T, threads, 2048 / std::max<Eigen::Index>(1, C) + 16, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
     const Eigen::Index rows = e - b;
-    if (!detail::simd::all_in_range(x.data() + b * x.outerStride(), x.outerStride(), rows, C, 0.0)) {
+    const bool hill_values = kind == SaturationKind::hill && !with_derivatives;  // checked by row chunks below
+    if (!hill_values && !detail::simd::all_in_range(x.data() + b * x.outerStride(), x.outerStride(), rows, C, 0.0)) {
       media.store(false, std::memory_order_relaxed);
       return;
     }
@@ -104,8 +106,17 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
         detail::simd::log_values(p[0].data(), logk.data(), C);  // the kernel's own log: hill(k) = 0.5 exactly
         const Eigen::ArrayXd s = p[1], s_over_k = p[1] / p[0];
         if (!with_derivatives) {
-          detail::simd::hill_rows(x.data() + b * x.outerStride(), x.outerStride(), values.data() + b * values.outerStride(),
-                                  values.outerStride(), rows, C, logk.data(), s.data());
+          // Check 32 rows, then compute them while they are in cache.
+          for (Eigen::Index b2 = b; b2 < e; b2 += 32) {
+            const Eigen::Index n2 = std::min<Eigen::Index>(32, e - b2);
+            const double* x2 = x.data() + b2 * x.outerStride();
+            if (!detail::simd::all_in_range(x2, x.outerStride(), n2, C, 0.0)) {
+              media.store(false, std::memory_order_relaxed);
+              return;
+            }
+            detail::simd::hill_rows(x2, x.outerStride(), values.data() + b2 * values.outerStride(), values.outerStride(), n2, C,
+                                    logk.data(), s.data());
+          }
           break;
         }
         Eigen::ArrayXd logx(C), z(C);
