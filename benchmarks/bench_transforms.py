@@ -9,7 +9,9 @@ Hill alone on the adstocked data). trustmix runs the calls the issue names, unfu
     python benchmarks/bench_transforms.py [--days 3650] [--channels 50] [--max-lag 30] [--repeats 30]
 
 TRUSTMIX_SIMD=baseline in the environment measures the portable (SSE2) kernels on a CPU
-that has AVX2.
+that has AVX2. TRUSTMIX_BUFFER_CACHE=0 turns off the reuse of released result buffers
+(include/trustmix/transforms/buffer_cache.hpp), so every trustmix result is fresh memory
+from the OS (as a first call, or a program that keeps every result, sees it).
 """
 
 from __future__ import annotations
@@ -112,9 +114,10 @@ def main() -> None:
         "delayed": {"alpha": rng.uniform(0.3, 0.9, C), "theta": rng.uniform(0, 5, C)},
         "weibull_cdf": {"k": rng.uniform(0.5, 3, C), "lam": rng.uniform(1, 10, C)},
     }
+    cache = "off" if os.environ.get("TRUSTMIX_BUFFER_CACHE") == "0" else "on"
     print(f"trustmix {tm.__version__}, numpy {np.__version__}, {platform.machine()}, kernels {cpu_simd()}, "
-          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; T={T} days x C={C} channels, max_lag={L}, "
-          f"median of {args.repeats}")
+          f"result buffer cache {cache}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; "
+          f"T={T} days x C={C} channels, max_lag={L}, median of {args.repeats}")
     header = f"{'adstock + hill':<16}{'numpy ms':>10}{'tm 1 thr ms':>13}{'tm 2 thr ms':>13}{'x (1 thr)':>11}{'x (2 thr)':>11}{'max |diff|':>12}{'np MiB':>9}{'tm MiB':>9}"
     print(header)
     print("-" * len(header))

@@ -3,7 +3,10 @@
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
+#include <trustmix/transforms/buffer_cache.hpp>
 #include <trustmix/transforms/transforms.hpp>
+
+#include <memory>
 
 #include "register.hpp"
 
@@ -25,6 +28,29 @@ tf::SaturationKind saturation_kind(const std::string& name) {
   throw std::invalid_argument("saturation kind must be one of hill, logistic, michaelis_menten, tanh; got '" + name + "'");
 }
 
+/// A C-contiguous float64 (rows, cols) array for a result. From 64 KiB up its memory
+/// comes from tf::BufferCache (recycled result buffers, huge pages for new large ones;
+/// include/trustmix/transforms/buffer_cache.hpp) and goes back there when the array is
+/// freed; smaller arrays are allocated by numpy. Contents are uninitialised.
+py::array_t<double> output_array(Eigen::Index rows, Eigen::Index cols) {
+  const auto r = static_cast<py::ssize_t>(rows), c = static_cast<py::ssize_t>(cols);
+  const std::size_t bytes = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols) * sizeof(double);
+  if (bytes < (std::size_t{64} << 10)) return py::array_t<double>({r, c});
+  auto block = std::make_unique<tf::Buffer>(tf::BufferCache::instance().acquire(bytes));
+  tf::Buffer* raw = block.get();
+  py::capsule owner(raw, [](void* p) noexcept {
+    const std::unique_ptr<tf::Buffer> b(static_cast<tf::Buffer*>(p));
+    tf::BufferCache::instance().release(*b);
+  });
+  block.release();  // owned by the capsule from here on
+  return py::array_t<double>({r, c}, {c * static_cast<py::ssize_t>(sizeof(double)), static_cast<py::ssize_t>(sizeof(double))},
+                             static_cast<double*>(raw->data), owner);
+}
+
+Eigen::Map<tf::RowMatrix> as_matrix(py::array_t<double>& a) {
+  return {a.mutable_data(), static_cast<Eigen::Index>(a.shape(0)), static_cast<Eigen::Index>(a.shape(1))};
+}
+
 }  // namespace
 
 void register_transforms(py::module_& m) {
@@ -34,8 +60,18 @@ void register_transforms(py::module_& m) {
   t.def(
       "adstock",
       [](const Eigen::Ref<const tf::RowMatrix>& x, const std::string& kind, const std::vector<Eigen::VectorXd>& params,
-         int max_lag, bool normalize, bool with_derivatives, int threads) {
+         int max_lag, bool normalize, bool with_derivatives, int threads) -> py::tuple {
         const auto k = adstock_kind(kind);
+        if (!with_derivatives) {  // the common case: values into a recycled buffer
+          auto values = output_array(x.rows(), x.cols());
+          auto v = as_matrix(values);
+          tf::RowMatrix weights;
+          {
+            py::gil_scoped_release release;
+            weights = tf::adstock_into(x, k, params, max_lag, normalize, v, threads);
+          }
+          return py::make_tuple(std::move(values), py::list(), std::move(weights));
+        }
         tf::AdstockResult r;
         {
           py::gil_scoped_release release;
@@ -49,10 +85,34 @@ void register_transforms(py::module_& m) {
       "Returns (values, [d values / d param], weights (L+1, C)).");
 
   t.def(
+      "buffer_cache_info",
+      [] {
+        auto& c = tf::BufferCache::instance();
+        py::dict d;
+        d["cached_buffers"] = c.cached_buffers();
+        d["cached_bytes"] = c.cached_bytes();
+        d["reused"] = c.reused();
+        return d;
+      },
+      "State of the cache of result buffers: buffers and bytes held for reuse, requests served from it.");
+  t.def(
+      "buffer_cache_clear", [] { tf::BufferCache::instance().clear(); },
+      "Returns the cached result buffers to the OS.");
+
+  t.def(
       "saturate",
       [](const Eigen::Ref<const tf::RowMatrix>& x, const std::string& kind, const std::vector<Eigen::VectorXd>& params,
-         bool with_derivatives, int threads) {
+         bool with_derivatives, int threads) -> py::tuple {
         const auto k = saturation_kind(kind);
+        if (!with_derivatives) {  // the common case: values into a recycled buffer
+          auto values = output_array(x.rows(), x.cols());
+          auto v = as_matrix(values);
+          {
+            py::gil_scoped_release release;
+            tf::saturate_into(x, k, params, v, threads);
+          }
+          return py::make_tuple(std::move(values), py::list(), tf::RowMatrix());
+        }
         tf::SaturationResult r;
         {
           py::gil_scoped_release release;

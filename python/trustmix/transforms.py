@@ -34,6 +34,13 @@ Saturation maps [0, inf) onto [0, 1)::
 
 Units: adstock keeps the input's units (spend, impressions, mentions); saturation takes
 scaled activity (see :func:`scale_by_mean_nonzero`) and returns a unit-free response.
+
+Performance: the kernels run on a persistent pool of worker threads (``threads``; the
+result does not depend on it). Results of 64 KiB and more are ordinary numpy arrays whose
+memory comes from a small cache of released result buffers (at most 16 buffers and
+64 MiB are kept), so repeated calls do not pay fresh page faults;
+``TRUSTMIX_BUFFER_CACHE=0`` in the environment turns the cache off. See
+``docs/concepts.md``.
 """
 
 from __future__ import annotations

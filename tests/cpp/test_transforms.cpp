@@ -486,4 +486,29 @@ BOOST_AUTO_TEST_CASE(hill_same_bits_with_and_without_derivatives_and_threads) {
   BOOST_TEST(r1.values(6, 12) == 0.0);
 }
 
+BOOST_AUTO_TEST_CASE(hill_is_exactly_one_half_at_k) {
+  // ln k is computed by the kernel's own log, so x = k gives z = exp(0) = 1 exactly.
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const Eigen::Index C = 37;
+  Vec k(C), s(C);
+  for (Eigen::Index c = 0; c < C; ++c) {
+    k[c] = std::pow(10.0, -200.0 + 400.0 * u(rng));
+    s[c] = 0.05 + 6.0 * u(rng);
+  }
+  k[0] = 4.9e-324;  // subnormal
+  k[1] = 1.7976931348623157e308;
+  tf::RowMatrix x(3, C);
+  x.row(0) = k.transpose();
+  x.row(1) = k.transpose();
+  x.row(2) = k.transpose();
+  for (const int threads : {1, 2}) {
+    const auto r = tf::saturate(x, tf::SaturationKind::hill, {k, s}, false, threads);
+    BOOST_TEST((r.values.array() == 0.5).all());
+    const auto rd = tf::saturate(x, tf::SaturationKind::hill, {k, s}, true, threads);
+    BOOST_TEST((rd.values.array() == 0.5).all());
+    BOOST_TEST((rd.gradients[1].array() == 0.0).all());  // d y / d s = y (1 - y) ln(x / k) = 0
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

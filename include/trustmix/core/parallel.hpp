@@ -2,12 +2,30 @@
 // A deterministic parallel loop: [0, n) is cut into contiguous blocks, one per thread.
 // Each index is computed by exactly one thread with the same arithmetic as serially,
 // so results are bit-identical for every thread count.
+//
+// The blocks run on a process-wide pool of persistent worker threads (started on first
+// use, grown on demand, never stopped), so a call costs a wake-up instead of a thread
+// start. The pool serves one loop at a time: a loop that finds it busy (another thread's
+// loop is running) starts its own threads for that call, as before the pool existed.
+// A loop started from inside a block (a nested call, on a worker or on the calling
+// thread) runs serially, which avoids oversubscription and cannot deadlock. After
+// fork() the child starts a fresh pool on first use (the parent's workers do not exist
+// in the child). None of this changes which indices a block holds or how they are
+// computed.
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define TRUSTMIX_PARALLEL_HAS_ATFORK 1
+#endif
 
 namespace trustmix {
 
@@ -18,34 +36,183 @@ namespace trustmix {
   return hw == 0 ? 1 : static_cast<int>(hw);
 }
 
-/// Calls body(begin, end) on contiguous blocks covering [0, n). Runs serially when
-/// n < min_per_thread * 2 or threads == 1. The first exception thrown by any block is
-/// rethrown on the calling thread after all blocks finish.
+namespace detail::parallel {
+
+/// True on a thread that is running a block of a parallel loop (pool workers, threads
+/// started for a loop, and the calling thread while its loop runs).
+inline bool& in_parallel_region() {
+  thread_local bool flag = false;
+  return flag;
+}
+
+/// Sets in_parallel_region() for the lifetime of the object, restoring the old value.
+class RegionGuard {
+ public:
+  RegionGuard() : old_(in_parallel_region()) { in_parallel_region() = true; }
+  ~RegionGuard() { in_parallel_region() = old_; }
+  RegionGuard(const RegionGuard&) = delete;
+  RegionGuard& operator=(const RegionGuard&) = delete;
+
+ private:
+  bool old_;
+};
+
+/// One loop: `count` blocks; `run(ctx, i)` runs block i and never throws (the caller
+/// wraps the body). Lives on the calling thread's stack while the loop runs.
+struct Job {
+  void (*run)(void* ctx, std::ptrdiff_t block) = nullptr;
+  void* ctx = nullptr;
+  std::ptrdiff_t count = 0;
+  std::atomic<std::ptrdiff_t> next{0};  // next block to claim
+
+  /// Claims and runs blocks until none is left.
+  void work() {
+    for (std::ptrdiff_t i = next.fetch_add(1, std::memory_order_relaxed); i < count;
+         i = next.fetch_add(1, std::memory_order_relaxed))
+      run(ctx, i);
+  }
+};
+
+/// Persistent workers that run the blocks of one Job at a time.
+class Pool {
+ public:
+  /// Most workers a pool keeps: loops that want more threads start their own.
+  static int max_workers() {
+    const int hw = resolve_threads(0);
+    return std::max(8, 4 * hw);
+  }
+
+  /// Runs job with up to `helpers` workers joining the calling thread. Returns false
+  /// (and runs nothing) when the pool is busy with another loop or `helpers` is more
+  /// than the pool may hold.
+  bool try_run(Job& job, int helpers) {
+    if (helpers > max_workers()) return false;
+    std::unique_lock<std::mutex> owner(owner_, std::try_to_lock);
+    if (!owner.owns_lock()) return false;
+    {
+      std::unique_lock<std::mutex> lk(m_);
+      for (; started_ < helpers; ++started_)
+        std::thread([this] { worker_loop(); }).detach();  // the pool is never destroyed (see instance())
+      job_ = &job;
+      ++generation_;
+    }
+    for (int i = 0; i < helpers; ++i) work_cv_.notify_one();
+    job.work();  // the calling thread claims blocks too
+    std::unique_lock<std::mutex> lk(m_);
+    job_ = nullptr;  // workers that wake from now on find no job
+    done_cv_.wait(lk, [this] { return active_ == 0; });
+    return true;
+  }
+
+  /// Threads the pool has started so far (for tests).
+  int workers_started() {
+    const std::lock_guard<std::mutex> lk(m_);
+    return started_;
+  }
+
+  /// The process-wide pool. Allocated once and never destroyed, so detached workers
+  /// never see a destroyed mutex at exit; a forked child gets a new one.
+  static Pool& instance() {
+    Pool* p = current().load(std::memory_order_acquire);
+    if (p != nullptr) return *p;
+    auto* fresh = new Pool();
+    if (current().compare_exchange_strong(p, fresh, std::memory_order_acq_rel)) {
+#if defined(TRUSTMIX_PARALLEL_HAS_ATFORK)
+      static const bool registered = [] {
+        // In the child only the forking thread exists: abandon the parent's pool (its
+        // mutexes may be held by threads that are gone) and start a new one on demand.
+        return pthread_atfork(nullptr, nullptr, [] { current().store(nullptr, std::memory_order_release); }) == 0;
+      }();
+      (void)registered;
+#endif
+      return *fresh;
+    }
+    delete fresh;  // another thread installed its pool first
+    return *p;
+  }
+
+ private:
+  Pool() = default;
+
+  static std::atomic<Pool*>& current() {
+    static std::atomic<Pool*> pool{nullptr};
+    return pool;
+  }
+
+  void worker_loop() {
+    in_parallel_region() = true;  // nested loops inside a block run serially
+    std::uint64_t seen = 0;
+    std::unique_lock<std::mutex> lk(m_);
+    for (;;) {
+      work_cv_.wait(lk, [&] { return job_ != nullptr && generation_ != seen; });
+      seen = generation_;
+      Job* job = job_;
+      ++active_;
+      lk.unlock();
+      job->work();
+      lk.lock();
+      if (--active_ == 0) done_cv_.notify_all();
+    }
+  }
+
+  std::mutex owner_;  // held by the thread whose loop the pool runs
+  std::mutex m_;      // guards everything below
+  std::condition_variable work_cv_, done_cv_;
+  Job* job_ = nullptr;
+  std::uint64_t generation_ = 0;
+  int active_ = 0;  // workers holding job_
+  int started_ = 0;  // workers started (all idle between loops)
+};
+
+}  // namespace detail::parallel
+
+/// Calls body(begin, end) on contiguous blocks covering [0, n): with t threads, block i
+/// is [n i / t, n (i + 1) / t). Runs serially (one block) when n < min_per_thread * 2,
+/// when threads == 1, or when called from inside another parallel loop's block. If
+/// blocks throw, the exception of the lowest-numbered throwing block is rethrown on the
+/// calling thread after all blocks finish.
 template <class Body>
 void parallel_for_blocks(std::ptrdiff_t n, int threads, std::ptrdiff_t min_per_thread, Body&& body) {
   if (n <= 0) return;
   const std::ptrdiff_t max_useful = std::max<std::ptrdiff_t>(1, n / std::max<std::ptrdiff_t>(1, min_per_thread));
   const auto t = static_cast<std::ptrdiff_t>(std::min<std::ptrdiff_t>(resolve_threads(threads), max_useful));
-  if (t <= 1) {
+  if (t <= 1 || detail::parallel::in_parallel_region()) {
     body(std::ptrdiff_t{0}, n);
     return;
   }
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  std::vector<std::jthread> pool;
-  pool.reserve(static_cast<std::size_t>(t - 1));
-  auto run = [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+  struct Context {
+    Body* body;
+    std::ptrdiff_t n, t;
+    std::vector<std::exception_ptr> errors;  // one slot per block, each written by its block only
+  } ctx{&body, n, t, std::vector<std::exception_ptr>(static_cast<std::size_t>(t))};
+  detail::parallel::Job job;
+  job.count = t;
+  job.ctx = &ctx;
+  job.run = [](void* p, std::ptrdiff_t i) {
+    auto& c = *static_cast<Context*>(p);
     try {
-      body(b, e);
+      (*c.body)(c.n * i / c.t, c.n * (i + 1) / c.t);
     } catch (...) {
-      const std::lock_guard<std::mutex> lock(error_mutex);
-      if (!error) error = std::current_exception();
+      c.errors[static_cast<std::size_t>(i)] = std::current_exception();
     }
   };
-  for (std::ptrdiff_t i = 1; i < t; ++i) pool.emplace_back(run, n * i / t, n * (i + 1) / t);
-  run(0, n / t);
-  pool.clear();  // joins
-  if (error) std::rethrow_exception(error);
+  {
+    const detail::parallel::RegionGuard guard;
+    if (!detail::parallel::Pool::instance().try_run(job, static_cast<int>(t - 1))) {
+      // The pool is busy (a loop of another thread): threads of our own for this call.
+      std::vector<std::jthread> own;
+      own.reserve(static_cast<std::size_t>(t - 1));
+      for (std::ptrdiff_t i = 1; i < t; ++i)
+        own.emplace_back([&job] {
+          detail::parallel::in_parallel_region() = true;
+          job.work();
+        });
+      job.work();
+      own.clear();  // joins
+    }
+  }
+  for (const auto& e : ctx.errors)
+    if (e) std::rethrow_exception(e);
 }
 
 }  // namespace trustmix

@@ -19,6 +19,8 @@
 // (1 - alpha) when normalized, which is the Nerlove-Arrow goodwill recursion.
 #include <Eigen/Core>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -185,15 +187,31 @@ namespace detail {
 /// element is summed in the same order whatever the thread count). The kernel
 /// (simd.hpp, AVX2 + FMA when the CPU has it, else SSE2) keeps a tile of 4 rows x 8
 /// channels in registers across the lag loop, over the contiguous channel dimension.
-inline void convolve_into(const ConstMatrixRef& x, const RowMatrix& w, Eigen::Ref<RowMatrix> y, int threads) {
+/// With check_finite, each block first checks that its rows of x are finite (in
+/// parallel); the result is then true when every row was, false otherwise (y is then
+/// unspecified).
+inline bool convolve_into(const ConstMatrixRef& x, const RowMatrix& w, Eigen::Ref<RowMatrix> y, int threads,
+                          bool check_finite = false) {
   const Eigen::Index T = x.rows(), C = x.cols(), L1 = w.rows();
   const Eigen::Index xs = x.outerStride(), ys = y.outerStride();
   const double* xp = x.data();
   const double* wp = w.data();
   double* yp = y.data();
+  std::atomic<bool> finite{true};
   parallel_for_blocks(T, threads, 16384 / std::max<Eigen::Index>(1, C * L1) + 32, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
-    simd::convolve_rows(xp, xs, wp, L1, C, yp, ys, b, e);
+    if (!check_finite) return simd::convolve_rows(xp, xs, wp, L1, C, yp, ys, b, e);
+    // Check 32 rows, then convolve them while they are in cache (any split of the rows
+    // gives the same bits).
+    for (std::ptrdiff_t b2 = b; b2 < e; b2 += 32) {
+      const std::ptrdiff_t e2 = std::min<std::ptrdiff_t>(e, b2 + 32);
+      if (!simd::all_in_range(xp + b2 * xs, xs, e2 - b2, C, -std::numeric_limits<double>::max())) {
+        finite.store(false, std::memory_order_relaxed);
+        return;
+      }
+      simd::convolve_rows(xp, xs, wp, L1, C, yp, ys, b2, e2);
+    }
   });
+  return finite.load();
 }
 
 /// Checks that x is finite; names the first bad cell.
@@ -220,23 +238,23 @@ struct AdstockResult {
   RowMatrix weights;                  ///< (L + 1) x C lag weights w~: d y[t,c] / d x[t-l,c] = weights(l, c)
 };
 
-/// Adstock of every column of x. `params[p]` holds parameter p (1 value or C values).
-/// max_lag = L >= 0; infinite_lag is allowed for geometric only. `threads` <= 0 uses
-/// every core; the result does not depend on it.
-[[nodiscard]] inline AdstockResult adstock(const ConstMatrixRef& x, AdstockKind kind,
-                                           const std::vector<Eigen::VectorXd>& params, int max_lag,
-                                           bool normalize, bool with_derivatives = false, int threads = 0) {
+namespace detail {
+
+/// The work of adstock(): values into `values` (T x C), weights and gradients into out.
+inline void adstock_compute(const ConstMatrixRef& x, AdstockKind kind, const std::vector<Eigen::VectorXd>& params,
+                            int max_lag, bool normalize, bool with_derivatives, int threads, Eigen::Ref<RowMatrix> values,
+                            AdstockResult& out) {
   const auto names = adstock_parameter_names(kind);
   if (params.size() != names.size())
     fail(to_string(kind), " adstock takes ", names.size(), " parameter(s), got ", params.size());
-  detail::require_finite_matrix(x, "adstock input x");
   const Eigen::Index T = x.rows(), C = x.cols();
   std::vector<Eigen::VectorXd> p;
   for (std::size_t i = 0; i < names.size(); ++i) p.push_back(detail::broadcast(params[i], C, names[i]));
 
-  AdstockResult out;
-  out.values.resize(T, C);
+  if (values.rows() != T || values.cols() != C)
+    fail("adstock output has shape (", values.rows(), ", ", values.cols(), "), expected (", T, ", ", C, ")");
   if (max_lag == infinite_lag) {
+    detail::require_finite_matrix(x, "adstock input x");
     if (kind != AdstockKind::geometric) fail("an infinite lag window is only defined for geometric adstock");
     for (Eigen::Index c = 0; c < C; ++c)
       detail::check_params(kind, &p[0][c], max_lag, "channel " + std::to_string(c) + ": ");
@@ -245,21 +263,21 @@ struct AdstockResult {
     if (with_derivatives) d.resize(T, C);
     for (Eigen::Index t = 0; t < T; ++t) {
       if (t == 0) {
-        out.values.row(0) = x.row(0);
+        values.row(0) = x.row(0);
         if (with_derivatives) d.row(0).setZero();
       } else {
         if (with_derivatives)
-          d.row(t) = (out.values.row(t - 1).array() + a.transpose() * d.row(t - 1).array()).matrix();
-        out.values.row(t) = (x.row(t).array() + a.transpose() * out.values.row(t - 1).array()).matrix();
+          d.row(t) = (values.row(t - 1).array() + a.transpose() * d.row(t - 1).array()).matrix();
+        values.row(t) = (x.row(t).array() + a.transpose() * values.row(t - 1).array()).matrix();
       }
     }
     if (normalize) {
       if (with_derivatives)
-        d = ((d.array().rowwise() * (1.0 - a).transpose()) - out.values.array()).matrix();
-      out.values = (out.values.array().rowwise() * (1.0 - a).transpose()).matrix();
+        d = ((d.array().rowwise() * (1.0 - a).transpose()) - values.array()).matrix();
+      values = (values.array().rowwise() * (1.0 - a).transpose()).matrix();
     }
     if (with_derivatives) out.gradients.push_back(std::move(d));
-    return out;
+    return;
   }
 
   if (max_lag < 0) fail("max_lag must be >= 0 (or infinite for geometric), got ", max_lag);
@@ -279,7 +297,9 @@ struct AdstockResult {
     if (with_derivatives)
       for (std::size_t i = 0; i < names.size(); ++i) dweights[i].col(c) = lw.dw[i];
   }
-  detail::convolve_into(x, out.weights, out.values, threads);
+  // x is checked inside the parallel loop (each block its rows); a bad cell is then
+  // located by a serial scan for the message.
+  if (!detail::convolve_into(x, out.weights, values, threads, true)) detail::require_finite_matrix(x, "adstock input x");
   if (with_derivatives) {
     for (std::size_t i = 0; i < names.size(); ++i) {
       RowMatrix g(T, C);
@@ -287,7 +307,30 @@ struct AdstockResult {
       out.gradients.push_back(std::move(g));
     }
   }
+}
+
+}  // namespace detail
+
+/// Adstock of every column of x. `params[p]` holds parameter p (1 value or C values).
+/// max_lag = L >= 0; infinite_lag is allowed for geometric only. `threads` <= 0 uses
+/// every core; the result does not depend on it.
+[[nodiscard]] inline AdstockResult adstock(const ConstMatrixRef& x, AdstockKind kind,
+                                           const std::vector<Eigen::VectorXd>& params, int max_lag,
+                                           bool normalize, bool with_derivatives = false, int threads = 0) {
+  AdstockResult out;
+  out.values.resize(x.rows(), x.cols());
+  detail::adstock_compute(x, kind, params, max_lag, normalize, with_derivatives, threads, out.values, out);
   return out;
+}
+
+/// adstock() without derivatives, writing the values into `values` (T x C, any row
+/// stride; e.g. memory the caller owns) with the same bits as adstock(). Returns the
+/// (L + 1) x C lag weights (empty for the infinite window).
+inline RowMatrix adstock_into(const ConstMatrixRef& x, AdstockKind kind, const std::vector<Eigen::VectorXd>& params,
+                              int max_lag, bool normalize, Eigen::Ref<RowMatrix> values, int threads = 0) {
+  AdstockResult out;
+  detail::adstock_compute(x, kind, params, max_lag, normalize, false, threads, values, out);
+  return std::move(out.weights);
 }
 
 /// Reverse mode through a finite-window adstock: given g = dLoss/dy (T x C), returns

@@ -13,6 +13,8 @@
 // i.e. b * ours with c_ours = b * c.
 #include <Eigen/Core>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -60,14 +62,14 @@ inline void require_media(const ConstMatrixRef& x, std::string_view what) {
 
 }  // namespace detail
 
-/// Applies a saturation curve to every element of x; params[p] holds 1 or C values.
-[[nodiscard]] inline SaturationResult saturate(const ConstMatrixRef& x, SaturationKind kind,
-                                               const std::vector<Eigen::VectorXd>& params,
-                                               bool with_derivatives = false, int threads = 0) {
+namespace detail {
+
+/// The work of saturate(): values into `values` (T x C), derivatives into out if asked.
+inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const std::vector<Eigen::VectorXd>& params,
+                             bool with_derivatives, int threads, Eigen::Ref<RowMatrix> values, SaturationResult& out) {
   const auto names = saturation_parameter_names(kind);
   if (params.size() != names.size())
     fail(to_string(kind), " saturation takes ", names.size(), " parameter(s), got ", params.size());
-  detail::require_media(x, "saturation input x");
   const Eigen::Index T = x.rows(), C = x.cols();
   std::vector<Eigen::ArrayXd> p;
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -76,33 +78,52 @@ inline void require_media(const ConstMatrixRef& x, std::string_view what) {
       if (!(p[i][c] > 0.0) || !std::isfinite(p[i][c]))
         fail(names[i], " must be a finite number > 0, got ", p[i][c], " for channel ", c);
   }
-  SaturationResult out;
-  out.values.resize(T, C);
+  if (values.rows() != T || values.cols() != C)
+    fail("saturation output has shape (", values.rows(), ", ", values.cols(), "), expected (", T, ", ", C, ")");
   if (with_derivatives) {
     out.dx.resize(T, C);
     out.gradients.assign(names.size(), RowMatrix(T, C));
   }
   // Row blocks are independent: deterministic for any thread count.
+  // x is checked inside the parallel loop (each block its rows, before using them); a
+  // bad cell is then located by a serial scan for the message.
+  std::atomic<bool> media{true};
   parallel_for_blocks(T, threads, 2048 / std::max<Eigen::Index>(1, C) + 16, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
     const Eigen::Index rows = e - b;
+    const bool hill_values = kind == SaturationKind::hill && !with_derivatives;  // checked by row chunks below
+    if (!hill_values && !detail::simd::all_in_range(x.data() + b * x.outerStride(), x.outerStride(), rows, C, 0.0)) {
+      media.store(false, std::memory_order_relaxed);
+      return;
+    }
     auto X = x.middleRows(b, rows).array();
-    auto Y = out.values.middleRows(b, rows).array();
+    auto Y = values.middleRows(b, rows).array();
     switch (kind) {
       case SaturationKind::hill: {
         // y = 1 / (1 + z), z = exp(s (ln k - ln x)) = (k / x)^s; x = 0 gives z = inf and y = 0
         // exactly. Vector exp and log (simd.hpp: glibc libmvec, at most 4 ulp each) over
         // contiguous rows; the relative error of y is a few ulp times 1 + s |ln(k / x)|.
-        const Eigen::ArrayXd logk = p[0].log(), s = p[1], s_over_k = p[1] / p[0];
+        Eigen::ArrayXd logk(C);
+        detail::simd::log_values(p[0].data(), logk.data(), C);  // the kernel's own log: hill(k) = 0.5 exactly
+        const Eigen::ArrayXd s = p[1], s_over_k = p[1] / p[0];
         if (!with_derivatives) {
-          detail::simd::hill_rows(x.data() + b * x.outerStride(), x.outerStride(), out.values.data() + b * out.values.outerStride(),
-                          out.values.outerStride(), rows, C, logk.data(), s.data());
+          // Check 32 rows, then compute them while they are in cache.
+          for (Eigen::Index b2 = b; b2 < e; b2 += 32) {
+            const Eigen::Index n2 = std::min<Eigen::Index>(32, e - b2);
+            const double* x2 = x.data() + b2 * x.outerStride();
+            if (!detail::simd::all_in_range(x2, x.outerStride(), n2, C, 0.0)) {
+              media.store(false, std::memory_order_relaxed);
+              return;
+            }
+            detail::simd::hill_rows(x2, x.outerStride(), values.data() + b2 * values.outerStride(), values.outerStride(), n2, C,
+                                    logk.data(), s.data());
+          }
           break;
         }
         Eigen::ArrayXd logx(C), z(C);
         for (Eigen::Index r = 0; r < rows; ++r) {
           const Eigen::Index t = b + r;
           const Eigen::Map<const Eigen::ArrayXd> xr(x.row(t).data(), C);
-          Eigen::Map<Eigen::ArrayXd> yr(out.values.row(t).data(), C);
+          Eigen::Map<Eigen::ArrayXd> yr(values.row(t).data(), C);
           detail::simd::hill_rows(xr.data(), C, yr.data(), C, 1, C, logk.data(), s.data(), logx.data(), z.data());
           Eigen::Map<Eigen::ArrayXd> dx(out.dx.row(t).data(), C), dk(out.gradients[0].row(t).data(), C),
               ds(out.gradients[1].row(t).data(), C);
@@ -152,7 +173,27 @@ inline void require_media(const ConstMatrixRef& x, std::string_view what) {
       }
     }
   });
+  if (!media.load()) detail::require_media(x, "saturation input x");
+}
+
+}  // namespace detail
+
+/// Applies a saturation curve to every element of x; params[p] holds 1 or C values.
+[[nodiscard]] inline SaturationResult saturate(const ConstMatrixRef& x, SaturationKind kind,
+                                               const std::vector<Eigen::VectorXd>& params,
+                                               bool with_derivatives = false, int threads = 0) {
+  SaturationResult out;
+  out.values.resize(x.rows(), x.cols());
+  detail::saturate_compute(x, kind, params, with_derivatives, threads, out.values, out);
   return out;
+}
+
+/// saturate() without derivatives, writing the values into `values` (T x C, any row
+/// stride; e.g. memory the caller owns) with the same bits as saturate().
+inline void saturate_into(const ConstMatrixRef& x, SaturationKind kind, const std::vector<Eigen::VectorXd>& params,
+                          Eigen::Ref<RowMatrix> values, int threads = 0) {
+  SaturationResult out;
+  detail::saturate_compute(x, kind, params, false, threads, values, out);
 }
 
 /// Divides each column by its mean over non-zero entries (MODEL.md: priors become
