@@ -7,9 +7,23 @@
 
 #include <cmath>
 #include <functional>
+#include <random>
 #include <sstream>
 
 namespace trustmix::test {
+
+/// T x C media for the transform tests: uniform(0, 3), every row with t % 5 == 3 zero
+/// (flighting), seeded; row-major like numpy's default.
+inline Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> random_media(Eigen::Index T,
+                                                                                           Eigen::Index C,
+                                                                                           unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 3.0);
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x(T, C);
+  for (Eigen::Index t = 0; t < T; ++t)
+    for (Eigen::Index c = 0; c < C; ++c) x(t, c) = (t % 5 == 3) ? 0.0 : u(rng);
+  return x;
+}
 
 /// Max over elements of |a - b| / max(|b|, floor); fails with both matrices printed.
 template <class A, class B>

@@ -14,20 +14,13 @@
 namespace tf = trustmix::transforms;
 namespace bdata = boost::unit_test::data;
 using trustmix::test::check_close;
+using trustmix::test::random_media;
 using Vec = Eigen::VectorXd;
 
 namespace {
 
 Vec v(double a) { return Vec::Constant(1, a); }
 
-tf::RowMatrix random_media(Eigen::Index T, Eigen::Index C, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(0.0, 3.0);
-  tf::RowMatrix x(T, C);
-  for (Eigen::Index t = 0; t < T; ++t)
-    for (Eigen::Index c = 0; c < C; ++c) x(t, c) = (t % 5 == 3) ? 0.0 : u(rng);
-  return x;
-}
 
 tf::RowMatrix impulse(Eigen::Index T) {
   tf::RowMatrix x = tf::RowMatrix::Zero(T, 1);

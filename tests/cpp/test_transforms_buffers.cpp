@@ -9,21 +9,11 @@
 #include <cstring>
 #include <random>
 
+#include "check.hpp"
+
 namespace tf = trustmix::transforms;
 using Vec = Eigen::VectorXd;
-
-namespace {
-
-tf::RowMatrix random_media(Eigen::Index T, Eigen::Index C, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(0.0, 3.0);
-  tf::RowMatrix x(T, C);
-  for (Eigen::Index t = 0; t < T; ++t)
-    for (Eigen::Index c = 0; c < C; ++c) x(t, c) = (t % 5 == 3) ? 0.0 : u(rng);
-  return x;
-}
-
-}  // namespace
+using trustmix::test::random_media;
 
 BOOST_AUTO_TEST_SUITE(buffer_cache)
 
