@@ -4,7 +4,10 @@ Generates an aggregated path table (one row per path: path, conversions, value, 
 with a realistic length distribution (geometric, mean about 2.8 touches, at most 12) over
 C channels with skewed popularity, writes it once, and times each (library, model) in a
 fresh subprocess, reporting wall time, peak resident memory above the process's level
-before the call (psutil, sampled every 2 ms), and agreement of the credits.
+before the call (psutil, sampled every 2 ms), and agreement of the credits. One-time
+imports are outside the timing for both libraries (the package imports, and pandas'
+lazy import of pyarrow's string support, which the first string column of a process
+triggers: about 8 ms).
 
     PYTHONPATH=python python3 benchmarks/bench_attribution.py --rows 100000 1000000 --channels 20
 
@@ -78,6 +81,10 @@ class PeakRSS:
 
 def worker(lib: str, model: str, data_file: str, seed: int) -> dict:
     df = pd.read_pickle(data_file)
+    # One-time cost outside the timing, for both libraries alike: the first string column
+    # a process builds makes pandas import pyarrow's string support (about 8 ms, regex
+    # compilation), which both libraries' result frames would otherwise pay once.
+    pd.Series(["warm-up"], dtype="str")
     out: dict = {"lib": lib, "model": model}
     if lib == "trustmix":
         import trustmix.attribution as ta
