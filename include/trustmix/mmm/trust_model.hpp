@@ -19,16 +19,24 @@
 // trust sits in gamma, theta and b_q. With one trust channel kappa = 1.
 //
 // Unconstrained parameters: logit for alpha and delta, log for lam, omega, gamma, theta,
-// beta (or its ROI, below), sigma (phi for the negative binomial), b_q, sigma_q, isometric log-ratios for kappa (below), and
-// identity for G0, b and a_q. The log density includes the log-Jacobian of every map.
+// beta (or its ROI, below), sigma (phi for the negative binomial), b_q, sigma_q, isometric
+// log-ratios for kappa (below), and identity for G0, b and a_q, each then moved to the
+// scale the data pin (shears and one rescaling, below). The log density includes the
+// log-Jacobian of every map, so the posterior is that of the model's parameters.
 //
-// Conversion channels are parametrised by their own-term contribution, not by beta:
-//   z_j = ln(k_j beta_j sum_t h[j, t]),   beta_j = exp(z_j) / (k_j sum_t h[j, t]),
-// with k_j = 1/T (z_j is the log mean contribution per period), which removes most of the
-// posterior correlation between beta_j and lam_j (the data pin down the contribution, the
-// curvature only weakly) and so shortens NUTS trajectories. The prior stays the one of
-// beta (HalfNormal) with the log-Jacobian ln beta_j, so the posterior of (beta, alpha,
-// lam) is the same as with z = ln beta. ROI priors in business terms: for a channel with
+// Conversion channels are parametrised by their contribution, not by beta:
+//   z_j = ln(k_j beta_j f_j sum_t h[j, t]),   beta_j = exp(z_j) / (k_j f_j sum_t h[j, t]),
+// with k_j = 1/T (z_j is the log mean contribution per period) and, in a trust model,
+// f_j = 1 + theta s(Gbar) (the amplification at the mean stock; s a smooth positive
+// version of Gbar), else f_j = 1; this removes most of the posterior correlation between
+// beta_j, lam_j and theta (the data pin down the contribution, the curvature only weakly)
+// and so shortens NUTS trajectories. The prior stays the one of beta (HalfNormal) with the
+// log-Jacobian ln beta_j, so the posterior of (beta, alpha, lam) is the same as with
+// z = ln beta. With trust, the baseline's column of ones is free as the level at the mean
+// stock, b_0 + gamma Gbar. With a tracker: its intercept is free as the level
+// a_q + b_q Gm (Gm: the mean stock over its observed periods), and omega, G0, gamma and
+// theta are free on the tracker's scale: ln(b_q omega), b_q G0 (log-Jacobian -ln b_q),
+// ln(gamma / b_q), ln(theta / b_q) (docs/mmm.md, Inference). ROI priors in business terms: for a channel with
 // a ROI prior, k_j = roi_scale_j (value per model unit / spend_j), so exp(z_j) = R_j is its
 // own-term return on spend over the data, with ln R_j ~ Normal(roi_log_median_j,
 // roi_sd_log_j) (the approach of Meridian's ROI priors). alpha and lam keep their priors.
