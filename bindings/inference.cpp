@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -322,6 +323,23 @@ void bind_target(py::module_& sub, py::class_<T>& cls) {
           py::arg("gradient_tolerance") = 1e-8, py::arg("initial_values") = py::none(), py::arg("laplace") = true,
           py::arg("fd_step") = 1e-5, py::arg("laplace_draws") = 0, py::arg("seed") = 0,
           "MAP by L-BFGS and the Laplace approximation; returns a dict.");
+  sub.def(
+      "laplace_covariance",
+      [](const T& target, const Eigen::VectorXd& theta, double fd_step) -> std::optional<Eigen::MatrixXd> {
+        if (theta.size() != static_cast<Eigen::Index>(target.dimension()))
+          fail("theta must have ", target.dimension(), " elements, got ", theta.size());
+        trustmix::detail::require_positive(fd_step, "fd_step");
+        Eigen::MatrixXd cov;
+        {
+          py::gil_scoped_release release;
+          cov = ti::laplace_covariance(target, theta, fd_step);
+        }
+        if (cov.size() == 0) return std::nullopt;
+        return cov;
+      },
+      py::arg("target"), py::arg("theta"), py::arg("fd_step") = 1e-5,
+      "Laplace covariance (inverse negative Hessian, central differences of the gradient) at "
+      "unconstrained theta; None when that Hessian is not positive definite.");
 }
 
 }  // namespace

@@ -76,7 +76,9 @@ ta::Credit reference_rule(const ta::JourneyStore& s, ta::RuleModel model) {
   return out;
 }
 
-/// Gauss-Seidel over all lanes one lane at a time, in scalars (the earlier kernel's arithmetic).
+/// The lanes' Gauss-Seidel written out in scalars, one lane at a time (the same algorithm
+/// as the vector kernel, cyclic/acyclic split included; not the pre-change solver, which
+/// markov_from_journeys_equals_markov_from_statistics covers through whole results).
 void reference_lanes(std::size_t m, std::size_t cyclic, const std::vector<std::int64_t>& row_start,
                      const std::vector<std::int32_t>& col, const std::vector<double>& val, const std::vector<double>& r,
                      const std::vector<std::uint16_t>& removed, std::size_t lane, std::size_t start, double tolerance,
@@ -290,7 +292,7 @@ BOOST_AUTO_TEST_CASE(markov_from_journeys_equals_markov_from_statistics) {
   const auto t = random_table(6000, kNames, ">", 13);
   const auto s = ta::from_paths(t.views(), t.conv, t.value, t.nulls, ">", {}, 2);
   for (bool collapse : {true, false})
-    for (int order : {1, 2, 3, 4}) {
+    for (int order : {1, 2, 3, 4}) {  // order 4 goes through count() itself: checks the delegation and threads
       const auto want = ta::markov(ta::count(s, {order}, collapse, 1, ta::content_transitions), order, 1);
       for (int threads : {1, 2, 3}) {
         const auto got = ta::markov(s, order, collapse, threads);
@@ -327,8 +329,7 @@ BOOST_AUTO_TEST_CASE(markov_counting_in_several_chunks_merges_exactly) {
 }
 
 BOOST_AUTO_TEST_CASE(vector_lanes_equal_scalar_gauss_seidel_bit_for_bit) {
-  // A random order-3 chain through markov()'s iterative solver gives the lanes' inputs; here the
-  // kernel runs directly on a random sub-stochastic system with cyclic and acyclic rows.
+  // The kernel runs directly on a random sub-stochastic system with cyclic and acyclic rows.
   std::mt19937_64 rng(21);
   std::uniform_real_distribution<double> u(0.0, 1.0);
   const std::size_t m = 700, cyclic = 600, start = m - 1;

@@ -139,11 +139,16 @@ BOOST_AUTO_TEST_CASE(concurrent_callers_get_correct_results) {
 BOOST_AUTO_TEST_CASE(a_forked_child_gets_a_working_pool) {
   const auto ref = compute(2000, 1);
   BOOST_TEST((compute(2000, 3) == ref));  // the parent's pool has workers now
+  auto& parent_pool = trustmix::detail::parallel::Pool::instance();
+  BOOST_TEST(parent_pool.workers_started() > 0);
   const pid_t pid = fork();
   if (pid == 0) {
-    // Child: the parent's workers do not exist here; a new pool must start.
+    // Child: the parent's workers do not exist here; a new pool (no workers yet) must
+    // start, and work.
+    auto& pool = trustmix::detail::parallel::Pool::instance();
+    const bool fresh = &pool != &parent_pool && pool.workers_started() == 0;
     const bool ok = compute(2000, 3) == ref && compute(2000, 2) == ref;
-    _exit(ok ? 0 : 1);
+    _exit(fresh && ok ? 0 : 1);
   }
   BOOST_REQUIRE(pid > 0);
   int status = 0;

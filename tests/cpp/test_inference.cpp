@@ -555,6 +555,26 @@ BOOST_AUTO_TEST_CASE(map_returns_the_best_point_inside_the_support) {
   BOOST_TEST(!r.converged);  // the gradient is 1 everywhere
 }
 
+BOOST_AUTO_TEST_CASE(laplace_covariance_at_a_point) {
+  // Gaussian: the Laplace covariance is the covariance at any point; the logistic
+  // regression's equals map()'s at its mode; a flat direction has none.
+  const Eigen::VectorXd mean = Eigen::VectorXd::LinSpaced(4, -1.0, 2.0);
+  const Eigen::MatrixXd cov = ti::targets::CorrelatedGaussian::ar1_covariance(Eigen::VectorXd::LinSpaced(4, 0.5, 2.0), 0.7);
+  const ti::targets::CorrelatedGaussian g(mean, cov);
+  BOOST_TEST((ti::laplace_covariance(g, Eigen::VectorXd::Constant(4, 0.3)) - cov).cwiseAbs().maxCoeff() < 1e-6);
+  ti::ChainRng rng(5, 0);
+  Eigen::MatrixXd x(50, 2);
+  Eigen::VectorXd y(50);
+  for (int i = 0; i < 50; ++i) {
+    x.row(i) << 1.0, rng.normal();
+    y[i] = rng.uniform() < ti::inv_logit(0.3 + x(i, 1)) ? 1.0 : 0.0;
+  }
+  const ti::targets::LogisticRegression lr(x, y, 3.0);
+  const ti::MapResult r = ti::map(lr);
+  BOOST_TEST((ti::laplace_covariance(lr, r.mode) - r.covariance).cwiseAbs().maxCoeff() < 1e-12);
+  BOOST_TEST(ti::laplace_covariance(EdgeTarget{}, Eigen::VectorXd::Zero(1)).size() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(gamma_mode_on_unconstrained_scale) {
   // log p(u) = a u - b e^u has its mode at u = log(a / b) and -d2/du2 = a there.
   const ti::MapResult r = ti::map(ti::targets::GammaTarget(3.0, 2.0));

@@ -47,6 +47,11 @@ BOOST_AUTO_TEST_CASE(released_buffers_are_reused_for_fitting_sizes_only) {
   cache.clear();
   BOOST_TEST(cache.cached_buffers() == 0u);
   BOOST_TEST(cache.cached_bytes() == 0u);
+  // After clear() the cache still caches.
+  tf::Buffer e = cache.acquire(small);
+  cache.release(e);
+  BOOST_TEST(cache.cached_buffers() == 1u);
+  BOOST_TEST(cache.cached_bytes() == small);
 }
 
 BOOST_AUTO_TEST_CASE(smallest_fitting_buffer_is_chosen) {
@@ -92,13 +97,14 @@ BOOST_AUTO_TEST_CASE(cache_keeps_at_most_its_limits_dropping_the_oldest) {
   BOOST_TEST(has_newest);
   BOOST_TEST(!has_oldest);
   for (const auto& b : again) cache.release(b);
-  // Byte limit: 40 buffers of 2 MiB exceed 64 MiB.
+  // Byte limit: ten buffers of 8 MiB are 80 MiB; the 64 MiB limit keeps the newest eight.
   cache.clear();
   bufs.clear();
-  for (int i = 0; i < 40; ++i) bufs.push_back(cache.acquire(tf::BufferCache::huge_page));
+  const std::size_t eight = 4 * tf::BufferCache::huge_page;
+  for (int i = 0; i < 10; ++i) bufs.push_back(cache.acquire(eight));
   for (const auto& b : bufs) cache.release(b);
-  BOOST_TEST(cache.cached_bytes() <= tf::BufferCache::max_cached_bytes);
-  BOOST_TEST(cache.cached_buffers() <= tf::BufferCache::max_cached_buffers);
+  BOOST_TEST(cache.cached_buffers() == tf::BufferCache::max_cached_bytes / eight);
+  BOOST_TEST(cache.cached_bytes() == tf::BufferCache::max_cached_bytes);
 }
 
 BOOST_AUTO_TEST_CASE(disabled_cache_keeps_nothing) {

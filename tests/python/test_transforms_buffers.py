@@ -101,7 +101,7 @@ def test_dropping_results_in_a_loop_does_not_grow_memory():
     assert _t.buffer_cache_info()["cached_buffers"] == 0
 
 
-def test_cache_can_be_turned_off(tmp_path):
+def test_cache_can_be_turned_off():
     code = (
         "import numpy as np; from trustmix import transforms as tf; from trustmix._core import transforms as _t; "
         "x = np.ones((3650, 50)); [tf.hill(x, k=1.0, s=1.0) for _ in range(5)]; "
@@ -122,7 +122,7 @@ def test_small_results_and_derivatives_are_unaffected():
     assert set(gb) == {"alpha", "theta", "x"}
 
 
-def test_fork_child_uses_results_and_cache(tmp_path):
+def test_fork_child_uses_results_and_cache():
     if not hasattr(os, "fork"):
         pytest.skip("no fork")
     x = _media(7)

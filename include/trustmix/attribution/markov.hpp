@@ -358,8 +358,7 @@ MarkovResult markov_from_edges(std::vector<ChainEdge>&& edges, std::size_t k, co
 [[nodiscard]] inline MarkovResult markov(const AttributionStats& st, int order = 1, int threads = 0,
                                          const MarkovSolver& solver = {}) {
   trustmix::detail::require_positive(solver.tolerance, "tolerance");
-  const auto& tr = st.transitions[st.order_index(order)];
-  if (static_cast<std::size_t>(order) > detail::max_packed_order) fail("order must be at most 8, got ", order);
+  const auto& tr = st.transitions[st.order_index(order)];  // statistics hold orders <= max_packed_order only
   const auto k = static_cast<std::size_t>(order);
   std::vector<detail::ChainEdge> edges;
   edges.reserve(tr.size());
@@ -538,7 +537,8 @@ inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size
 [[nodiscard]] inline MarkovResult markov(const JourneyStore& s, int order, bool collapse_repeats = true, int threads = 0,
                                          const MarkovSolver& solver = {}) {
   trustmix::detail::require_positive(solver.tolerance, "tolerance");
-  if (order < 1 || order > 8) fail("order must be in [1, 8], got ", order);
+  if (order < 1 || static_cast<std::size_t>(order) > detail::max_packed_order)
+    fail("order must be in [1, ", detail::max_packed_order, "], got ", order);
   if (order > 3) return markov(count(s, {order}, collapse_repeats, threads, content_transitions), order, threads, solver);
   if (s.n_channels() > detail::max_channels_in_keys)
     fail("at most ", detail::max_channels_in_keys, " channels are supported, got ", s.n_channels());
@@ -551,7 +551,7 @@ inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size
 inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, std::size_t k,
                                              const std::vector<std::string>& channels, exact_t total_conversions,
                                              exact_t total_value, int threads, const MarkovSolver& solver) {
-  trustmix::detail::require_positive(solver.tolerance, "tolerance");
+  // (solver.tolerance is checked by the public markov() overloads before any counting)
   using Edge = ChainEdge;
   MarkovResult res;
   res.order = static_cast<int>(k);
@@ -609,7 +609,6 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
   // System 0 is the whole chain, system 1 + c the chain without channel c.
   std::vector<double> p_conv(C + 1, 0.0);
   std::vector<char> solved(C + 1, 0);
-  std::vector<char> direct_used(C + 1, 0);
   if (!use_direct) {
     // Transient-to-transient edges in CSR, rows in sweep order: longer states first (a
     // state of length t < k leads only to states of length t + 1), then by key.
@@ -708,7 +707,6 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
         keep[s] = i == 0 || std::find(res.states[s].begin(), res.states[s].end(), static_cast<ChannelId>(i - 1)) ==
                                 res.states[s].end();
       p_conv[i] = absorb_from_start(m, tf, tt, tp, r_conv, keep);
-      direct_used[i] = 1;
     }
   });
   std::vector<std::int64_t>().swap(tf);

@@ -78,8 +78,8 @@ class Pool {
  public:
   /// Most workers a pool keeps: loops that want more threads start their own.
   static int max_workers() {
-    const int hw = resolve_threads(0);
-    return std::max(8, 4 * hw);
+    static const int n = std::max(8, 4 * resolve_threads(0));  // hardware_concurrency() once
+    return n;
   }
 
   /// Runs job with up to `helpers` workers joining the calling thread. Returns false

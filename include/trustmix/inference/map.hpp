@@ -88,6 +88,18 @@ template <Target T>
   return 0.5 * (h + h.transpose());
 }
 
+/// Laplace covariance H^{-1} at theta, H = negative_hessian(target, theta, fd_step) (the
+/// unconstrained scale); empty when H is not finite and positive definite (theta is not a
+/// strict mode). Used, e.g., as the starting metric of NUTS warm-up.
+template <Target T>
+[[nodiscard]] Eigen::MatrixXd laplace_covariance(const T& target, const Eigen::VectorXd& theta, double fd_step = 1e-5) {
+  const Eigen::MatrixXd h = negative_hessian(target, theta, fd_step);
+  if (!h.allFinite()) return {};
+  const Eigen::LLT<Eigen::MatrixXd> llt(h);
+  if (llt.info() != Eigen::Success) return {};
+  return llt.solve(Eigen::MatrixXd::Identity(h.rows(), h.cols()));
+}
+
 /// Posterior mode by L-BFGS and the Laplace approximation around it.
 template <Target T>
 [[nodiscard]] MapResult map(const T& target, const MapOptions& options = {}) {

@@ -254,8 +254,9 @@ class TrustModel {
     }
     if (d_.trust_enabled) {
       const auto [all, observed] = stock_means(p);
+      const double f = amplification_at_mean(p.theta, all).f;
       for (int j = 0; j < S_; ++j)
-        if (!roi_[static_cast<std::size_t>(j)]) p.beta[j] /= amplification_at_mean(p.theta, all).f;
+        if (!roi_[static_cast<std::size_t>(j)]) p.beta[j] /= f;
       if (intercept_col_ >= 0) p.b[intercept_col_] -= p.gamma * all;
       if (n_tracker_obs_ > 0) p.tracker_a -= p.tracker_b * observed;
     }
@@ -394,6 +395,7 @@ class TrustModel {
       saturate(A_.col(c).data(), 0.5 * p.lam[c], H_.col(c).data(), T);
     }
     // ---- forward: trust stock -----------------------------------------------------
+    double gbar = 0.0;  // mean_t G[t]
     if (d_.trust_enabled) {
       inflow_.setZero();
       for (int i = 0; i < P_; ++i) inflow_ += p.kappa[i] * H_.col(trust_idx_[i]);
@@ -407,13 +409,14 @@ class TrustModel {
       // The free intercept is the baseline level at the mean stock, b_0 + gamma Gbar_T
       // (Gbar_T = mean_t G[t]): the outcome's level pins it, whereas b_0 itself trades
       // off against gamma and every parameter that moves the stock's level.
-      if (intercept_col_ >= 0) p.b[intercept_col_] = z[o_b_ + intercept_col_] - p.gamma * G_.mean();
+      gbar = G_.mean();
+      if (intercept_col_ >= 0) p.b[intercept_col_] = z[o_b_ + intercept_col_] - p.gamma * gbar;
     }
     // beta_j = exp(z_j) / (k_j sum_t h[j, t] f_j), f_j = amplification_at_mean() for a
     // channel without a ROI prior in a trust model (so that z_j is about the channel's
     // contribution with its amplification at the mean stock, which the data pin, rather
     // than its own part alone, which trades off against theta), else f_j = 1.
-    const Amplification amp_at_mean = d_.trust_enabled ? amplification_at_mean(p.theta, G_.mean()) : Amplification{};
+    const Amplification amp_at_mean = d_.trust_enabled ? amplification_at_mean(p.theta, gbar) : Amplification{};
     for (int j = 0; j < S_; ++j) {
       const int c = conv_idx_[static_cast<std::size_t>(j)];
       hsum_[c] = H_.col(c).sum();
@@ -446,7 +449,7 @@ class TrustModel {
         // b_0 = level - gamma Gbar_T: dL/db_0 (likelihood and its Normal prior, which
         // log_prior_and_jacobian adds for the free level) flows to gamma and to every G[t].
         const double gb0 = gmu_.sum() - p.b[intercept_col_] / (pr_.baseline_sd * pr_.baseline_sd);
-        grad[o_gamma_] -= gb0 * G_.mean() * p.gamma;
+        grad[o_gamma_] -= gb0 * gbar * p.gamma;
         gG_.array() -= gb0 * p.gamma / T;
       }
       grad[o_theta_] += gmu_.cwiseProduct(G_).dot(conv_sum_) * p.theta;

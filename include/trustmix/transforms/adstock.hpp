@@ -103,13 +103,12 @@ inline void check_params(AdstockKind kind, const double* p, int max_lag, std::st
   LagWeights out;
   out.w.resize(n);
   out.dw.assign(with_derivatives ? np : 0, Eigen::VectorXd::Zero(n));
-  const bool want_dw = with_derivatives;  // skip the derivative arithmetic when not asked for
   switch (kind) {
     case AdstockKind::geometric: {
       const double a = params[0];
       for (int l = 0; l < n; ++l) {
         out.w[l] = std::pow(a, l);
-        if (want_dw) out.dw[0][l] = l == 0 ? 0.0 : l * std::pow(a, l - 1);
+        if (with_derivatives) out.dw[0][l] = l == 0 ? 0.0 : l * std::pow(a, l - 1);
       }
       break;
     }
@@ -118,7 +117,7 @@ inline void check_params(AdstockKind kind, const double* p, int max_lag, std::st
       for (int l = 0; l < n; ++l) {
         const double e = (l - th) * (l - th);
         out.w[l] = std::pow(a, e);
-        if (!want_dw) continue;
+        if (!with_derivatives) continue;
         out.dw[0][l] = e == 0.0 ? 0.0 : e * std::pow(a, e - 1.0);
         out.dw[1][l] = out.w[l] * std::log(a) * (-2.0 * (l - th));
       }
@@ -130,7 +129,7 @@ inline void check_params(AdstockKind kind, const double* p, int max_lag, std::st
       for (int l = 0; l < n; ++l) {
         const double b = 1.0 - static_cast<double>(l) / n;
         out.w[l] = std::pow(b, e);
-        if (want_dw) out.dw[0][l] = out.w[l] * std::log(b) * (-1.0 / (a * a));
+        if (with_derivatives) out.dw[0][l] = out.w[l] * std::log(b) * (-1.0 / (a * a));
       }
       break;
     }
@@ -142,7 +141,7 @@ inline void check_params(AdstockKind kind, const double* p, int max_lag, std::st
         const double rk = std::pow(r, k);
         s += rk;
         out.w[l] = std::exp(-s);
-        if (!want_dw) continue;
+        if (!with_derivatives) continue;
         ds_dk += rk * std::log(r);
         ds_dlam += rk * (-k / lam);
         out.dw[0][l] = -out.w[l] * ds_dk;
@@ -164,7 +163,7 @@ inline void check_params(AdstockKind kind, const double* p, int max_lag, std::st
       lnf.maxCoeff(&m);  // first maximum; the scaling is piecewise smooth in (k, lambda)
       for (int l = 0; l < n; ++l) {
         out.w[l] = std::exp(lnf[l] - lnf[m]);
-        if (!want_dw) continue;
+        if (!with_derivatives) continue;
         out.dw[0][l] = out.w[l] * (dk[l] - dk[m]);
         out.dw[1][l] = out.w[l] * (dlam[l] - dlam[m]);
       }

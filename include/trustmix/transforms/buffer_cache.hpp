@@ -113,12 +113,14 @@ class BufferCache {
     return reused_;
   }
 
-  /// Returns every cached buffer to the OS.
+  /// Returns every cached buffer to the OS; the cache keeps working afterwards (its
+  /// reserved capacity stays, so release() still caches without allocating).
   void clear() {
     std::vector<Buffer> drop;
     {
       const std::lock_guard<std::mutex> lock(m_);
-      drop.swap(cached_);
+      drop.assign(cached_.begin(), cached_.end());
+      cached_.clear();
       cached_bytes_ = 0;
     }
     for (const Buffer& d : drop) unmap(d);

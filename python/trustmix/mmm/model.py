@@ -405,29 +405,15 @@ class TrustMMM:
                                      initial_inverse_metric=inv_metric, term_buffer=term_buffer)
         return TrustFit(self, mode, best, posterior=posterior)
 
-    def _laplace_covariance(self, mode: np.ndarray, step: float = 1e-5) -> np.ndarray | None:
-        """Laplace covariance at ``mode`` (unconstrained scale): the inverse of -d2 log p,
-        by central differences of the exact gradient with ``step``, symmetrised. None when
-        that matrix is not positive definite (not a strict mode) or not finite."""
-        d = mode.size
-        hess = np.empty((d, d))
-        for i in range(d):
-            e = np.zeros(d)
-            e[i] = step
-            lp_p, g_p = self._core.log_density(mode + e)
-            lp_m, g_m = self._core.log_density(mode - e)
-            if not (np.isfinite(lp_p) and np.isfinite(lp_m)):
-                return None
-            hess[:, i] = (np.asarray(g_p) - np.asarray(g_m)) / (2.0 * step)
-        neg = -(hess + hess.T) / 2.0
-        if not np.isfinite(neg).all():
-            return None
-        try:
-            chol = np.linalg.cholesky(neg)
-        except np.linalg.LinAlgError:
-            return None
-        inv_chol = np.linalg.solve(chol, np.eye(d))
-        return inv_chol.T @ inv_chol
+    def _laplace_covariance(self, mode: np.ndarray) -> np.ndarray | None:
+        """Laplace covariance at ``mode`` (unconstrained scale): the inverse of -d2 log p
+        by central differences of the exact gradient (the inference engine's
+        ``negative_hessian``). None when that matrix is not positive definite (not a strict
+        mode) or not finite."""
+        from trustmix._core import inference as _ci
+
+        cov = _ci.laplace_covariance(_ci.TrustTarget(self._core), np.asarray(mode, dtype=float))
+        return None if cov is None else np.asarray(cov)
 
     # helpers shared with TrustFit
     def _extended(self, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
