@@ -66,19 +66,6 @@ def numpy_adstock(x: np.ndarray, kind: str, L: int, p: dict[str, np.ndarray]) ->
     return y
 
 
-def cpu_simd() -> str:
-    """The kernels trustmix runs: 'avx2+fma' when the CPU has both (unless the environment
-    sets TRUSTMIX_SIMD=baseline), else 'baseline' (SSE2 on x86-64)."""
-    if os.environ.get("TRUSTMIX_SIMD") == "baseline":
-        return "baseline"
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
-    except OSError:
-        return "unknown"
-    return "avx2+fma" if {"avx2", "fma"} <= set(flags) else "baseline"
-
-
 def timed(fn, repeats: int) -> tuple[float, np.ndarray]:
     out = fn()  # warm-up
     times = []
@@ -115,7 +102,7 @@ def main() -> None:
         "weibull_cdf": {"k": rng.uniform(0.5, 3, C), "lam": rng.uniform(1, 10, C)},
     }
     cache = "off" if os.environ.get("TRUSTMIX_BUFFER_CACHE") == "0" else "on"
-    print(f"trustmix {tm.__version__}, numpy {np.__version__}, {platform.machine()}, kernels {cpu_simd()}, "
+    print(f"trustmix {tm.__version__}, numpy {np.__version__}, {platform.machine()}, kernels {tf.kernel_isa()}, "
           f"result buffer cache {cache}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; "
           f"T={T} days x C={C} channels, max_lag={L}, median of {args.repeats}")
     header = f"{'adstock + hill':<16}{'numpy ms':>10}{'tm 1 thr ms':>13}{'tm 2 thr ms':>13}{'x (1 thr)':>11}{'x (2 thr)':>11}{'max |diff|':>12}{'np MiB':>9}{'tm MiB':>9}"

@@ -96,6 +96,9 @@ void register_transforms(py::module_& m) {
       },
       "State of the cache of result buffers: buffers and bytes held for reuse, requests served from it.");
   t.def(
+      "kernel_isa", [] { return std::string(tf::detail::simd::kernel_isa()); },
+      "The kernel family the transforms run on this CPU: 'avx2+fma', 'sse2' or 'scalar'.");
+  t.def(
       "buffer_cache_clear", [] { tf::BufferCache::instance().clear(); },
       "Returns the cached result buffers to the OS.");
 

@@ -62,6 +62,7 @@ __all__ = [
     "geometric_adstock",
     "half_life",
     "hill",
+    "kernel_isa",
     "logistic_saturation",
     "michaelis_menten",
     "rate_from_duration_90",
@@ -266,6 +267,14 @@ def michaelis_menten(x: Any, k: Any, *, return_grad: bool = False, threads: int 
 def tanh_saturation(x: Any, c: Any, *, return_grad: bool = False, threads: int = 0) -> Any:
     """Hyperbolic tangent ``tanh(x / c)``. See :func:`saturate`."""
     return saturate(x, "tanh", return_grad=return_grad, threads=threads, c=c)
+
+
+def kernel_isa() -> str:
+    """The SIMD kernel family the transforms run on this CPU: ``"avx2+fma"`` (x86-64 with
+    AVX2 and FMA), ``"sse2"`` (other x86-64 CPUs, or ``TRUSTMIX_SIMD=baseline`` in the
+    environment when the process started) or ``"scalar"`` (other platforms). Results agree
+    across families to rounding (a few ulp); see ``docs/concepts.md``."""
+    return str(_t.kernel_isa())
 
 
 def scale_by_mean_nonzero(x: Any) -> tuple[Any, Any]:

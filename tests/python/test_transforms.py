@@ -2,6 +2,7 @@
 formulas in MODEL.md, finite-difference derivatives, pandas in/out, errors."""
 import math
 import os
+import platform
 import subprocess
 import sys
 
@@ -233,21 +234,34 @@ def test_wide_arrays_match_numpy_formulas_on_any_thread_count(channels):
         assert np.array_equal(ys[threads][0], ys[1][0]) and np.array_equal(ys[threads][1], h)
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/cpuinfo") or platform.machine() not in ("x86_64", "AMD64"),
+                    reason="reads the x86-64 CPU flags from /proc/cpuinfo")
+def test_kernel_isa_follows_the_cpu_flags():
+    """The run-time dispatch picks the AVX2 kernels exactly when the CPU has AVX2 and FMA."""
+    with open("/proc/cpuinfo") as f:
+        flags = set(next(line.split(":", 1)[1].split() for line in f if line.startswith("flags")))
+    baseline = os.environ.get("TRUSTMIX_SIMD") == "baseline"
+    assert tf.kernel_isa() == ("avx2+fma" if {"avx2", "fma"} <= flags and not baseline else "sse2")
+
+
 def test_baseline_kernels_through_the_api(tmp_path):
-    """TRUSTMIX_SIMD=baseline (the SSE2 kernels, used on CPUs without AVX2) gives the same
-    values as this process's kernels to rounding, through the public functions."""
+    """TRUSTMIX_SIMD=baseline (the SSE2 kernels, used on CPUs without AVX2) is honoured and
+    gives the same values as this process's kernels to rounding, through the public
+    functions."""
     rng = np.random.default_rng(3)
     x = rng.gamma(2.0, 1.0, size=(300, 7)) * (rng.random((300, 7)) > 0.2)
     np.save(tmp_path / "x.npy", x)
     code = (
         "import sys, numpy as np; from trustmix import transforms as tf; "
+        "assert tf.kernel_isa() == sys.argv[3], (tf.kernel_isa(), sys.argv[3]); "
         "x = np.load(sys.argv[1]); "
         "y = tf.adstock(x, 'weibull_cdf', max_lag=30, k=1.3, lam=4.0); "
         "np.save(sys.argv[2], np.stack([y, tf.hill(y, k=0.8, s=1.7)]))"
     )
     env = dict(os.environ, TRUSTMIX_SIMD="baseline", PYTHONPATH=os.pathsep.join(sys.path))
-    subprocess.run([sys.executable, "-c", code, str(tmp_path / "x.npy"), str(tmp_path / "out.npy")], env=env,
-                   check=True)
+    expected_isa = "scalar" if tf.kernel_isa() == "scalar" else "sse2"
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "x.npy"), str(tmp_path / "out.npy"), expected_isa],
+                   env=env, check=True)
     base_y, base_h = np.load(tmp_path / "out.npy")
     y = tf.adstock(x, "weibull_cdf", max_lag=30, k=1.3, lam=4.0)
     np.testing.assert_allclose(base_y, y, rtol=1e-14, atol=1e-300)

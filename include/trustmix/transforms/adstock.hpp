@@ -199,16 +199,10 @@ inline bool convolve_into(const ConstMatrixRef& x, const RowMatrix& w, Eigen::Re
   std::atomic<bool> finite{true};
   parallel_for_blocks(T, threads, 16384 / std::max<Eigen::Index>(1, C * L1) + 32, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
     if (!check_finite) return simd::convolve_rows(xp, xs, wp, L1, C, yp, ys, b, e);
-    // Check 32 rows, then convolve them while they are in cache (any split of the rows
-    // gives the same bits).
-    for (std::ptrdiff_t b2 = b; b2 < e; b2 += 32) {
-      const std::ptrdiff_t e2 = std::min<std::ptrdiff_t>(e, b2 + 32);
-      if (!simd::all_in_range(xp + b2 * xs, xs, e2 - b2, C, -std::numeric_limits<double>::max())) {
-        finite.store(false, std::memory_order_relaxed);
-        return;
-      }
-      simd::convolve_rows(xp, xs, wp, L1, C, yp, ys, b2, e2);
-    }
+    // Any split of the rows gives the same bits.
+    if (!simd::for_checked_rows(xp, xs, C, b, e, -std::numeric_limits<double>::max(),
+                                [&](std::ptrdiff_t r0, std::ptrdiff_t r1) { simd::convolve_rows(xp, xs, wp, L1, C, yp, ys, r0, r1); }))
+      finite.store(false, std::memory_order_relaxed);
   });
   return finite.load();
 }

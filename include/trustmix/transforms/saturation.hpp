@@ -84,44 +84,39 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
     out.dx.resize(T, C);
     out.gradients.assign(names.size(), RowMatrix(T, C));
   }
-  // Row blocks are independent: deterministic for any thread count.
-  // x is checked inside the parallel loop (each block its rows, before using them); a
-  // bad cell is then located by a serial scan for the message.
-  std::atomic<bool> media{true};
-  parallel_for_blocks(T, threads, 2048 / std::max<Eigen::Index>(1, C) + 16, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
-    const Eigen::Index rows = e - b;
-    const bool hill_values = kind == SaturationKind::hill && !with_derivatives;  // checked by row chunks below
-    if (!hill_values && !detail::simd::all_in_range(x.data() + b * x.outerStride(), x.outerStride(), rows, C, 0.0)) {
-      media.store(false, std::memory_order_relaxed);
-      return;
-    }
-    auto X = x.middleRows(b, rows).array();
-    auto Y = values.middleRows(b, rows).array();
+  // Per-channel constants, computed once. Hill: ln k with the kernel's own log, so
+  // hill(k) = 1 / (1 + exp(0)) = 0.5 exactly.
+  Eigen::ArrayXd logk, s, s_over_k, half, inv;
+  switch (kind) {
+    case SaturationKind::hill:
+      logk.resize(C);
+      detail::simd::log_values(p[0].data(), logk.data(), C);
+      s = p[1];
+      s_over_k = p[1] / p[0];
+      break;
+    case SaturationKind::logistic: half = 0.5 * p[0]; break;
+    case SaturationKind::tanh: inv = p[0].inverse(); break;
+    case SaturationKind::michaelis_menten: break;
+  }
+  using Block = Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  // Rows [r0, r1): values, and derivatives if asked. Every element gets the same
+  // operations whichever rows a call holds, so any split of the rows gives the same bits.
+  const auto compute = [&](Eigen::Index r0, Eigen::Index r1) {
+    const Eigen::Index rows = r1 - r0;
+    auto X = x.middleRows(r0, rows).array();
+    auto Y = values.middleRows(r0, rows).array();
     switch (kind) {
       case SaturationKind::hill: {
         // y = 1 / (1 + z), z = exp(s (ln k - ln x)) = (k / x)^s; x = 0 gives z = inf and y = 0
         // exactly. Vector exp and log (simd.hpp: glibc libmvec, at most 4 ulp each) over
         // contiguous rows; the relative error of y is a few ulp times 1 + s |ln(k / x)|.
-        Eigen::ArrayXd logk(C);
-        detail::simd::log_values(p[0].data(), logk.data(), C);  // the kernel's own log: hill(k) = 0.5 exactly
-        const Eigen::ArrayXd s = p[1], s_over_k = p[1] / p[0];
         if (!with_derivatives) {
-          // Check 32 rows, then compute them while they are in cache.
-          for (Eigen::Index b2 = b; b2 < e; b2 += 32) {
-            const Eigen::Index n2 = std::min<Eigen::Index>(32, e - b2);
-            const double* x2 = x.data() + b2 * x.outerStride();
-            if (!detail::simd::all_in_range(x2, x.outerStride(), n2, C, 0.0)) {
-              media.store(false, std::memory_order_relaxed);
-              return;
-            }
-            detail::simd::hill_rows(x2, x.outerStride(), values.data() + b2 * values.outerStride(), values.outerStride(), n2, C,
-                                    logk.data(), s.data());
-          }
+          detail::simd::hill_rows(x.data() + r0 * x.outerStride(), x.outerStride(), values.data() + r0 * values.outerStride(),
+                                  values.outerStride(), rows, C, logk.data(), s.data());
           break;
         }
         Eigen::ArrayXd logx(C), z(C);
-        for (Eigen::Index r = 0; r < rows; ++r) {
-          const Eigen::Index t = b + r;
+        for (Eigen::Index t = r0; t < r1; ++t) {
           const Eigen::Map<const Eigen::ArrayXd> xr(x.row(t).data(), C);
           Eigen::Map<Eigen::ArrayXd> yr(values.row(t).data(), C);
           detail::simd::hill_rows(xr.data(), C, yr.data(), C, 1, C, logk.data(), s.data(), logx.data(), z.data());
@@ -142,36 +137,40 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
         break;
       }
       case SaturationKind::logistic: {
-        const Eigen::ArrayXd half = 0.5 * p[0];
         Y = (X.rowwise() * half.transpose()).tanh();
         if (with_derivatives) {
-          const Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sech2 = 1.0 - Y.square();
-          out.dx.middleRows(b, rows).array() = sech2.rowwise() * half.transpose();
-          out.gradients[0].middleRows(b, rows).array() = 0.5 * X * sech2;
+          const Block sech2 = 1.0 - Y.square();
+          out.dx.middleRows(r0, rows).array() = sech2.rowwise() * half.transpose();
+          out.gradients[0].middleRows(r0, rows).array() = 0.5 * X * sech2;
         }
         break;
       }
       case SaturationKind::michaelis_menten: {
-        const Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> den =
-            (X.rowwise() + p[0].transpose());
+        const Block den = X.rowwise() + p[0].transpose();
         Y = X / den;
         if (with_derivatives) {
-          out.dx.middleRows(b, rows).array() = (1.0 / den.square()).rowwise() * p[0].transpose();
-          out.gradients[0].middleRows(b, rows).array() = -X / den.square();
+          out.dx.middleRows(r0, rows).array() = (1.0 / den.square()).rowwise() * p[0].transpose();
+          out.gradients[0].middleRows(r0, rows).array() = -X / den.square();
         }
         break;
       }
       case SaturationKind::tanh: {
-        const Eigen::ArrayXd inv = p[0].inverse();
         Y = (X.rowwise() * inv.transpose()).tanh();
         if (with_derivatives) {
-          const Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sech2 = 1.0 - Y.square();
-          out.dx.middleRows(b, rows).array() = sech2.rowwise() * inv.transpose();
-          out.gradients[0].middleRows(b, rows).array() = (X * sech2).rowwise() * (-inv.square()).transpose();
+          const Block sech2 = 1.0 - Y.square();
+          out.dx.middleRows(r0, rows).array() = sech2.rowwise() * inv.transpose();
+          out.gradients[0].middleRows(r0, rows).array() = (X * sech2).rowwise() * (-inv.square()).transpose();
         }
         break;
       }
     }
+  };
+  // Row blocks are independent; each block checks its rows of x (32 at a time, just
+  // before computing them). A bad cell is then located by a serial scan for the message.
+  std::atomic<bool> media{true};
+  parallel_for_blocks(T, threads, 2048 / std::max<Eigen::Index>(1, C) + 16, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+    if (!detail::simd::for_checked_rows(x.data(), x.outerStride(), C, b, e, 0.0, compute))
+      media.store(false, std::memory_order_relaxed);
   });
   if (!media.load()) detail::require_media(x, "saturation input x");
 }

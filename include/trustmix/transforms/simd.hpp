@@ -128,6 +128,21 @@ inline bool all_in_range(const double* x, Index xs, Index rows, Index C, double 
 #endif
 }
 
+/// Runs body(r0, r1) over rows [b, e) of x (row stride xs, C columns) in chunks of 32
+/// rows, each chunk checked first with all_in_range(lo) so its values are in cache when
+/// the body reads them. Returns false at the first chunk that fails the check (its body
+/// is not run); the caller then locates the bad cell for its message.
+template <class Body>
+inline bool for_checked_rows(const double* x, Index xs, Index C, Index b, Index e, double lo, Body&& body) {
+  constexpr Index chunk = 32;
+  for (Index r0 = b; r0 < e; r0 += chunk) {
+    const Index r1 = std::min(e, r0 + chunk);
+    if (!all_in_range(x + r0 * xs, xs, r1 - r0, C, lo)) return false;
+    body(r0, r1);
+  }
+  return true;
+}
+
 // ---------------------------------------------------------------------------------
 // Hill curve: y = 1 / (1 + exp(s (ln k - ln x))) = x^s / (x^s + k^s), element-wise on
 // rows of C contiguous values; logk[c] = ln k_c, s[c] > 0. x = 0 gives ln x = -inf,
