@@ -1,8 +1,10 @@
 """Adstock + Hill on 10 years of daily data x 50 channels: trustmix against a vectorised
 numpy implementation of the same formulas (MODEL.md section 1), in the same run.
 
-Prints time per call (median of repeats), the speed-up, peak extra memory and the
-largest difference between the two results; then the same for each part (adstock alone,
+Prints time per call (median of repeats; numpy, trustmix on 1 thread and on 2 threads
+are timed in interleaved rounds, so a change of machine load during the run affects all
+three alike), the speed-up, the speed-up of the fastest runs ('best x', the machine's
+best case), peak extra memory and the largest difference between the two results; then the same for each part (adstock alone,
 Hill alone on the adstocked data). trustmix runs the calls the issue names, unfused:
 ``tf.adstock`` then ``tf.hill``, each from Python with its input checks.
 
@@ -66,14 +68,20 @@ def numpy_adstock(x: np.ndarray, kind: str, L: int, p: dict[str, np.ndarray]) ->
     return y
 
 
-def timed(fn, repeats: int) -> tuple[float, np.ndarray]:
-    out = fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), out
+def timed(fns: list, repeats: int) -> tuple[list[float], list[float], list[np.ndarray]]:
+    """Times the functions interleaved: each round runs every function once (the order
+    rotating from round to round), so all of them see the same machine, even when its
+    load changes during the run. Returns (median, minimum) seconds per function and each
+    function's last result."""
+    outs = [fn() for fn in fns]  # warm-up
+    times: list[list[float]] = [[] for _ in fns]
+    for r in range(repeats):
+        for j in range(len(fns)):
+            i = (j + r) % len(fns)
+            t0 = time.perf_counter()
+            outs[i] = fns[i]()
+            times[i].append(time.perf_counter() - t0)
+    return [float(np.median(t)) for t in times], [float(np.min(t)) for t in times], outs
 
 
 def peak_memory(fn) -> float:
@@ -104,23 +112,26 @@ def main() -> None:
     cache = "off" if os.environ.get("TRUSTMIX_BUFFER_CACHE") == "0" else "on"
     print(f"trustmix {tm.__version__}, numpy {np.__version__}, {platform.machine()}, kernels {tf.kernel_isa()}, "
           f"result buffer cache {cache}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; "
-          f"T={T} days x C={C} channels, max_lag={L}, median of {args.repeats}")
-    header = f"{'adstock + hill':<16}{'numpy ms':>10}{'tm 1 thr ms':>13}{'tm 2 thr ms':>13}{'x (1 thr)':>11}{'x (2 thr)':>11}{'max |diff|':>12}{'np MiB':>9}{'tm MiB':>9}"
+          f"T={T} days x C={C} channels, max_lag={L}; times: median of {args.repeats} interleaved rounds, "
+          f"'best x' = ratio of the fastest runs")
+    header = (f"{'adstock + hill':<16}{'numpy ms':>10}{'tm 1 thr ms':>13}{'tm 2 thr ms':>13}{'x (1 thr)':>11}"
+              f"{'x (2 thr)':>11}{'best x 2 thr':>14}{'max |diff|':>12}{'np MiB':>9}{'tm MiB':>9}")
     print(header)
     print("-" * len(header))
     for kind, p in kinds.items():
-        t_np, y_np = timed(lambda: numpy_adstock_hill(x, kind, L, p, k, s), args.repeats)
-        t1, y1 = timed(lambda: trustmix_adstock_hill(x, kind, L, p, k, s, 1), args.repeats)
-        t2, y2 = timed(lambda: trustmix_adstock_hill(x, kind, L, p, k, s, 2), args.repeats)
+        (t_np, t1, t2), (b_np, _, b2), (y_np, y1, y2) = timed(
+            [lambda: numpy_adstock_hill(x, kind, L, p, k, s), lambda: trustmix_adstock_hill(x, kind, L, p, k, s, 1),
+             lambda: trustmix_adstock_hill(x, kind, L, p, k, s, 2)], args.repeats)
         assert np.array_equal(y1, y2), "thread count changed the result"
         diff = float(np.max(np.abs(y1 - y_np)))
         m_np = peak_memory(lambda: numpy_adstock_hill(x, kind, L, p, k, s))
         m_tm = peak_memory(lambda: trustmix_adstock_hill(x, kind, L, p, k, s, 2))
         print(f"{kind:<16}{t_np * 1e3:>10.2f}{t1 * 1e3:>13.2f}{t2 * 1e3:>13.2f}{t_np / t1:>11.1f}{t_np / t2:>11.1f}"
-              f"{diff:>12.1e}{m_np:>9.1f}{m_tm:>9.1f}")
+              f"{b_np / b2:>14.1f}{diff:>12.1e}{m_np:>9.1f}{m_tm:>9.1f}")
 
     print()
-    header = f"{'part':<22}{'numpy ms':>10}{'tm 1 thr ms':>13}{'tm 2 thr ms':>13}{'x (1 thr)':>11}{'x (2 thr)':>11}{'max |diff|':>12}"
+    header = (f"{'part':<22}{'numpy ms':>10}{'tm 1 thr ms':>13}{'tm 2 thr ms':>13}{'x (1 thr)':>11}{'x (2 thr)':>11}"
+              f"{'best x 2 thr':>14}{'max |diff|':>12}")
     print(header)
     print("-" * len(header))
     parts = {f"adstock {kind}": (lambda kind=kind, p=p: numpy_adstock(x, kind, L, p),
@@ -129,13 +140,11 @@ def main() -> None:
     y_in = numpy_adstock(x, "geometric", L, kinds["geometric"])
     parts["hill"] = (lambda: numpy_hill(y_in, k, s), lambda thr: tf.hill(y_in, k=k, s=s, threads=thr))
     for name, (f_np, f_tm) in parts.items():
-        t_np, y_np = timed(f_np, args.repeats)
-        t1, y1 = timed(lambda: f_tm(1), args.repeats)
-        t2, y2 = timed(lambda: f_tm(2), args.repeats)
+        (t_np, t1, t2), (b_np, _, b2), (y_np, y1, y2) = timed([f_np, lambda: f_tm(1), lambda: f_tm(2)], args.repeats)
         assert np.array_equal(y1, y2), "thread count changed the result"
         diff = float(np.max(np.abs(y1 - y_np)))
         print(f"{name:<22}{t_np * 1e3:>10.2f}{t1 * 1e3:>13.2f}{t2 * 1e3:>13.2f}{t_np / t1:>11.1f}{t_np / t2:>11.1f}"
-              f"{diff:>12.1e}")
+              f"{b_np / b2:>14.1f}{diff:>12.1e}")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@
 
 #include <trustmix/core/parallel.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -133,6 +135,44 @@ BOOST_AUTO_TEST_CASE(concurrent_callers_get_correct_results) {
     });
   for (auto& t : callers) t.join();
   BOOST_TEST(wrong.load() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(several_blocks_per_thread_are_the_documented_ranges) {
+  // b = min(t k, n / min_per_thread) blocks, block i = [n i / b, n (i + 1) / b).
+  struct Case {
+    std::ptrdiff_t n, min_per_thread;
+    int threads, per_thread;
+    std::ptrdiff_t blocks;
+  };
+  for (const Case c : {Case{1001, 1, 2, 8, 16}, Case{1001, 1, 3, 4, 12}, Case{100, 10, 4, 8, 10}, Case{1001, 1, 1, 8, 1}}) {
+    std::vector<std::pair<std::ptrdiff_t, std::ptrdiff_t>> got;
+    std::mutex m;
+    parallel_for_blocks(
+        c.n, c.threads, c.min_per_thread,
+        [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+          const std::lock_guard<std::mutex> lk(m);
+          got.emplace_back(b, e);
+        },
+        c.per_thread);
+    std::sort(got.begin(), got.end());
+    BOOST_TEST(static_cast<std::ptrdiff_t>(got.size()) == c.blocks);
+    for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(got.size()); ++i) {
+      BOOST_TEST(got[static_cast<std::size_t>(i)].first == c.n * i / c.blocks);
+      BOOST_TEST(got[static_cast<std::size_t>(i)].second == c.n * (i + 1) / c.blocks);
+    }
+  }
+  // and the same bits as one thread
+  const auto ref = compute(2000, 1);
+  for (const int per_thread : {2, 8, 64}) {
+    std::vector<double> out(2000, std::nan(""));
+    parallel_for_blocks(
+        2000, 2, 1,
+        [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+          for (auto i = b; i < e; ++i) out[static_cast<std::size_t>(i)] = work(i);
+        },
+        per_thread);
+    BOOST_TEST((out == ref));
+  }
 }
 
 #if defined(__unix__)

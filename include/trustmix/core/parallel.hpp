@@ -1,5 +1,6 @@
 #pragma once
-// A deterministic parallel loop: [0, n) is cut into contiguous blocks, one per thread.
+// A deterministic parallel loop: [0, n) is cut into contiguous blocks (one per thread,
+// or a few per thread that the threads claim in turn).
 // Each index is computed by exactly one thread with the same arithmetic as serially,
 // so results are bit-identical for every thread count.
 //
@@ -166,43 +167,50 @@ class Pool {
 
 }  // namespace detail::parallel
 
-/// Calls body(begin, end) on contiguous blocks covering [0, n): with t threads, block i
-/// is [n i / t, n (i + 1) / t). Runs serially (one block) when n < min_per_thread * 2,
-/// when threads == 1, or when called from inside another parallel loop's block. If
-/// blocks throw, the exception of the lowest-numbered throwing block is rethrown on the
-/// calling thread after all blocks finish.
+/// Calls body(begin, end) on contiguous blocks covering [0, n) with t threads. With
+/// k = blocks_per_thread (default 1) there are b = min(t k, n / min_per_thread) blocks,
+/// block i = [n i / b, n (i + 1) / b), and each thread claims the next unclaimed block
+/// when it finishes one; so with k > 1 a thread that starts late or is descheduled by
+/// the OS leaves its share to the others instead of holding up the loop. Which thread
+/// runs a block never changes what the block computes. Runs serially (one block) when
+/// n < min_per_thread * 2, when threads == 1, or when called from inside another
+/// parallel loop's block. If blocks throw, the exception of the lowest-numbered throwing
+/// block is rethrown on the calling thread after all blocks finish.
 template <class Body>
-void parallel_for_blocks(std::ptrdiff_t n, int threads, std::ptrdiff_t min_per_thread, Body&& body) {
+void parallel_for_blocks(std::ptrdiff_t n, int threads, std::ptrdiff_t min_per_thread, Body&& body,
+                         int blocks_per_thread = 1) {
   if (n <= 0) return;
   const std::ptrdiff_t max_useful = std::max<std::ptrdiff_t>(1, n / std::max<std::ptrdiff_t>(1, min_per_thread));
-  const auto t = static_cast<std::ptrdiff_t>(std::min<std::ptrdiff_t>(resolve_threads(threads), max_useful));
-  if (t <= 1 || detail::parallel::in_parallel_region()) {
+  const auto nthreads = static_cast<std::ptrdiff_t>(std::min<std::ptrdiff_t>(resolve_threads(threads), max_useful));
+  const std::ptrdiff_t blocks =
+      nthreads <= 1 ? 1 : std::min<std::ptrdiff_t>(nthreads * std::max(1, blocks_per_thread), max_useful);
+  if (blocks <= 1 || detail::parallel::in_parallel_region()) {
     body(std::ptrdiff_t{0}, n);
     return;
   }
   struct Context {
     Body* body;
-    std::ptrdiff_t n, t;
+    std::ptrdiff_t n, blocks;
     std::vector<std::exception_ptr> errors;  // one slot per block, each written by its block only
-  } ctx{&body, n, t, std::vector<std::exception_ptr>(static_cast<std::size_t>(t))};
+  } ctx{&body, n, blocks, std::vector<std::exception_ptr>(static_cast<std::size_t>(blocks))};
   detail::parallel::Job job;
-  job.count = t;
+  job.count = blocks;
   job.ctx = &ctx;
   job.run = [](void* p, std::ptrdiff_t i) {
     auto& c = *static_cast<Context*>(p);
     try {
-      (*c.body)(c.n * i / c.t, c.n * (i + 1) / c.t);
+      (*c.body)(c.n * i / c.blocks, c.n * (i + 1) / c.blocks);
     } catch (...) {
       c.errors[static_cast<std::size_t>(i)] = std::current_exception();
     }
   };
   {
     const detail::parallel::RegionGuard guard;
-    if (!detail::parallel::Pool::instance().try_run(job, static_cast<int>(t - 1))) {
+    if (!detail::parallel::Pool::instance().try_run(job, static_cast<int>(nthreads - 1))) {
       // The pool is busy (a loop of another thread): threads of our own for this call.
       std::vector<std::jthread> own;
-      own.reserve(static_cast<std::size_t>(t - 1));
-      for (std::ptrdiff_t i = 1; i < t; ++i)
+      own.reserve(static_cast<std::size_t>(nthreads - 1));
+      for (std::ptrdiff_t i = 1; i < nthreads; ++i)
         own.emplace_back([&job] {
           detail::parallel::in_parallel_region() = true;
           job.work();

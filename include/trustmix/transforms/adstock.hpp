@@ -182,6 +182,11 @@ inline void check_params(AdstockKind kind, const double* p, int max_lag, std::st
 
 namespace detail {
 
+/// Row blocks per thread of the transforms' parallel loops: threads claim blocks in turn,
+/// so a thread that wakes late or loses its core for a while holds up only its current
+/// block (parallel_for_blocks).
+inline constexpr int blocks_per_thread = 8;
+
 /// y[t, :] = sum_l W[l, :] .* x[t - l, :], rows split across threads (deterministic: each
 /// element is summed in the same order whatever the thread count). The kernel
 /// (simd.hpp, AVX2 + FMA when the CPU has it, else SSE2) keeps a tile of 4 rows x 8
@@ -203,7 +208,7 @@ inline bool convolve_into(const ConstMatrixRef& x, const RowMatrix& w, Eigen::Re
     if (!simd::for_checked_rows(xp, xs, C, b, e, -std::numeric_limits<double>::max(),
                                 [&](std::ptrdiff_t r0, std::ptrdiff_t r1) { simd::convolve_rows(xp, xs, wp, L1, C, yp, ys, r0, r1); }))
       finite.store(false, std::memory_order_relaxed);
-  });
+  }, blocks_per_thread);
   return finite.load();
 }
 

@@ -171,7 +171,7 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
   parallel_for_blocks(T, threads, 2048 / std::max<Eigen::Index>(1, C) + 16, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
     if (!detail::simd::for_checked_rows(x.data(), x.outerStride(), C, b, e, 0.0, compute))
       media.store(false, std::memory_order_relaxed);
-  });
+  }, detail::blocks_per_thread);
   if (!media.load()) detail::require_media(x, "saturation input x");
 }
 
