@@ -34,13 +34,21 @@ ta::exact_t reference_to_exact(double x) {
   return static_cast<ta::exact_t>(mantissa < 0 ? -rounded : rounded);
 }
 
+/// Trims " \t\r\n\v\f" with find_first_not_of / find_last_not_of (the earlier trim).
+std::string_view reference_trim(std::string_view s) {
+  constexpr std::string_view ws = " \t\r\n\v\f";
+  const auto b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
 /// Splits on sep with string_view::find and trims each token (the earlier tokenizer).
 std::vector<std::string> reference_split(std::string_view p, std::string_view sep) {
   std::vector<std::string> out;
   std::size_t pos = 0;
   while (true) {
     const std::size_t next = p.find(sep, pos);
-    out.emplace_back(ta::detail::trim(p.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos)));
+    out.emplace_back(reference_trim(p.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos)));
     if (next == std::string_view::npos) return out;
     pos = next + sep.size();
   }
@@ -192,6 +200,26 @@ BOOST_AUTO_TEST_CASE(tokenizer_equals_find_and_trim_on_random_paths) {
       BOOST_TEST(p.touches == s.touches);
       BOOST_TEST(p.offsets == s.offsets);
     }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(trim_and_is_space_equal_the_find_first_not_of_version) {
+  // every byte value alone, and random short strings over white space, NUL, 'a' and high bytes
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    const bool space = std::string_view(" \t\r\n\v\f").find(ch) != std::string_view::npos;
+    BOOST_TEST(ta::detail::is_space(ch) == space, "byte " << c);
+    const std::string one(1, ch);
+    BOOST_TEST(ta::detail::trim(one) == reference_trim(one), "byte " << c);
+  }
+  constexpr std::array<char, 10> alphabet{' ', '\t', '\n', '\v', '\f', '\r', '\0', 'a', '\x85', '\xA0'};
+  std::mt19937_64 rng(12);
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string p(rng() % 9, ' ');
+    for (auto& ch : p) ch = alphabet[rng() % alphabet.size()];
+    const auto got = ta::detail::trim(p), want = reference_trim(p);
+    BOOST_TEST_REQUIRE(got == want);
+    BOOST_TEST_REQUIRE((got.empty() || got.data() == want.data()));  // a view into p, at the same place
   }
 }
 
