@@ -46,6 +46,13 @@ inline constexpr std::array<std::string_view, n_channel_fields> channel_field_na
 /// Conversions, value and non-converting count of the journeys with one channel set.
 struct SetCounts {
   exact_t conversions = 0, value = 0, nulls = 0;
+  /// Adds another set's counts field by field (exact sums: the order does not matter).
+  SetCounts& operator+=(const SetCounts& o) {
+    conversions += o.conversions;
+    value += o.value;
+    nulls += o.nulls;
+    return *this;
+  }
   friend bool operator==(const SetCounts&, const SetCounts&) = default;
 };
 
@@ -193,8 +200,17 @@ struct AttributionStats {
 
   /// Adds the journeys of a store (counted in parallel chunks, merged exactly).
   void update(const JourneyStore& s, int threads = 0);
-  /// Adds another state; channels are matched by name.
+  /// Adds another state; channels are matched by name. Into a fresh state (is_fresh())
+  /// the other state is copied (moved, for an rvalue) instead of summed key by key: the
+  /// same result, as every sum is exact and 0 + x == x.
   void merge(const AttributionStats& other);
+  void merge(AttributionStats&& other);
+  /// True if nothing has been counted or merged in yet (no channels, keys or sums).
+  [[nodiscard]] bool is_fresh() const {
+    return channels.empty() && n_journeys == 0 && total_conversions == 0 && total_value == 0 && total_nulls == 0 &&
+           sets.empty() && per_channel.empty() && ordered.empty() &&
+           std::all_of(transitions.begin(), transitions.end(), [](const auto& t) { return t.empty(); });
+  }
   /// Same settings, same sums (bit for bit).
   [[nodiscard]] bool operator==(const AttributionStats& o) const {
     return channels == o.channels && orders == o.orders && collapse_repeats == o.collapse_repeats &&
@@ -206,6 +222,14 @@ struct AttributionStats {
 
   /// Renames channel ids to the sorted union `names` (a superset of channels).
   void remap(const std::vector<std::string>& names);
+
+ private:
+  void check_mergeable(const AttributionStats& other) const;
+  /// merge() into a fresh state: takes `other` over, in the form the key-by-key merge
+  /// gives (channels sorted and unique, one per-channel row and one ordered row per channel).
+  void adopt(AttributionStats&& other);
+
+ public:
 
   /// Versioned binary serialisation (little-endian words).
   [[nodiscard]] std::string to_bytes() const;
@@ -224,12 +248,7 @@ struct FastCounts {
   void merge(const FastCounts& o) {
     for (std::size_t oi = 0; oi < transitions.size(); ++oi)
       o.transitions[oi].for_each([&](std::uint64_t k, const exact_t& v) { transitions[oi][k] += v; });
-    o.sets.for_each([&](std::uint64_t k, const SetCounts& v) {
-      auto& d = sets[k];
-      d.conversions += v.conversions;
-      d.value += v.value;
-      d.nulls += v.nulls;
-    });
+    o.sets.for_each([&](std::uint64_t k, const SetCounts& v) { sets[k] += v; });
   }
 };
 
@@ -242,12 +261,7 @@ void flush_fast(const FastCounts& fast, Stats& st) {
     fast.transitions[oi].for_each([&](std::uint64_t k, const exact_t& v) { tr[unpack_key(k)] += v; });
   }
   st.sets.reserve(st.sets.size() + fast.sets.size());
-  fast.sets.for_each([&](std::uint64_t k, const SetCounts& v) {
-    auto& d = st.sets[unpack_key(k)];
-    d.conversions += v.conversions;
-    d.value += v.value;
-    d.nulls += v.nulls;
-  });
+  fast.sets.for_each([&](std::uint64_t k, const SetCounts& v) { st.sets[unpack_key(k)] += v; });
 }
 
 /// Counts one chunk of journeys into `st` (which has the store's dictionary); short keys
@@ -296,10 +310,7 @@ inline void count_journeys(const JourneyStore& s, std::size_t begin, std::size_t
         for (auto id : distinct) key_push(key, static_cast<std::uint16_t>(id));
         target = &st.sets[key];
       }
-      auto& sc = *target;
-      sc.conversions += cv_exact;
-      sc.value += vv_exact;
-      sc.nulls += nv_exact;
+      *target += SetCounts{cv_exact, vv_exact, nv_exact};
     }
     // Markov transitions for every order.
     const exact_t through = cv_exact + nv_exact;
@@ -402,9 +413,9 @@ inline std::string remap_key(std::string_view key, const std::vector<std::uint16
 }  // namespace detail
 
 inline void AttributionStats::remap(const std::vector<std::string>& names) {
-  if (names == channels) return;
   if (names.size() > detail::max_channels_in_keys)
     fail("at most ", detail::max_channels_in_keys, " channels are supported, got ", names.size());
+  if (names == channels) return;
   std::vector<std::uint16_t> map(channels.size());
   for (std::size_t i = 0; i < channels.size(); ++i) {
     auto it = std::lower_bound(names.begin(), names.end(), channels[i]);
@@ -433,9 +444,31 @@ inline void AttributionStats::remap(const std::vector<std::string>& names) {
   channels = names;
 }
 
-inline void AttributionStats::merge(const AttributionStats& other) {
+inline void AttributionStats::check_mergeable(const AttributionStats& other) const {
   if (other.orders != orders || other.collapse_repeats != collapse_repeats || other.contents != contents)
     fail("merge: statistics must count the same Markov orders, collapse_repeats setting and contents");
+}
+
+inline void AttributionStats::adopt(AttributionStats&& other) {
+  const auto names = detail::sorted_union({other.channels});
+  *this = std::move(other);
+  remap(names);
+  per_channel.resize(channels.size(), {});
+  ordered.resize(channels.size());
+}
+
+inline void AttributionStats::merge(AttributionStats&& other) {
+  check_mergeable(other);
+  if (is_fresh()) adopt(std::move(other));
+  else merge(std::as_const(other));
+}
+
+inline void AttributionStats::merge(const AttributionStats& other) {
+  check_mergeable(other);
+  if (is_fresh()) {
+    adopt(AttributionStats(other));
+    return;
+  }
   const std::vector<std::vector<std::string>> both{channels, other.channels};
   const auto names = detail::sorted_union(both);
   remap(names);
@@ -448,12 +481,7 @@ inline void AttributionStats::merge(const AttributionStats& other) {
   }
   for (std::size_t i = 0; i < transitions.size(); ++i)
     for (const auto& [k, v] : src->transitions[i]) transitions[i][k] += v;
-  for (const auto& [k, v] : src->sets) {
-    auto& d = sets[k];
-    d.conversions += v.conversions;
-    d.value += v.value;
-    d.nulls += v.nulls;
-  }
+  for (const auto& [k, v] : src->sets) sets[k] += v;
   per_channel.resize(channels.size(), {});
   ordered.resize(channels.size());
   for (std::size_t c = 0; c < channels.size(); ++c) {
@@ -504,10 +532,7 @@ inline void AttributionStats::update(const JourneyStore& s, int threads) {
   }
   detail::flush_fast(fast[0], whole);
   fast.clear();
-  const bool empty = channels.empty() && n_journeys == 0 && sets.empty() &&
-                     std::all_of(transitions.begin(), transitions.end(), [](const auto& t) { return t.empty(); });
-  if (empty) *this = std::move(whole);  // same settings: nothing to add to
-  else merge(whole);
+  merge(std::move(whole));
 }
 
 namespace detail {
