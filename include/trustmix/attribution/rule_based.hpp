@@ -164,41 +164,22 @@ inline void rule_weights(RuleModel model, std::span<const ChannelId> path, std::
         }
         continue;
       }
-      if (!per_journey && model == RuleModel::linear) {
-        // The same weights and sums as the general path below (acc[id] adds 1/L once per
-        // occurrence, in touch order), without the per-journey weight vector.
-        for (std::size_t j = jb; j < je; ++j) {
-          const double cv = s.conversions[j], vv = s.value[j];
-          if (cv == 0.0 && vv == 0.0) continue;
-          const auto path = s.path(j);
-          const double wt = 1.0 / static_cast<double>(path.size());
-          touched.clear();
-          for (const ChannelId t : path) {
-            const auto id = static_cast<std::size_t>(t);
-            if (acc[id] == 0.0) touched.push_back(t);
-            acc[id] += wt;
-          }
-          for (const ChannelId t : touched) {
-            const auto id = static_cast<std::size_t>(t);
-            const double share = acc[id];
-            acc[id] = 0.0;
-            p.conv[id] += to_exact(cv * share);
-            p.val[id] += to_exact(vv * share);
-          }
-        }
-        continue;
-      }
+      // linear: every touch weighs 1/L (rule_weights' value), used without filling w.
+      const bool linear = model == RuleModel::linear;
       for (std::size_t j = jb; j < je; ++j) {
         const double cv = s.conversions[j], vv = s.value[j];
         if (cv == 0.0 && vv == 0.0 && !per_journey) continue;
         const auto path = s.path(j);
-        detail::rule_weights(model, path, s.has_times() ? s.ages(j) : std::span<const double>{}, excluded, o, w);
+        const double even = linear ? 1.0 / static_cast<double>(path.size()) : 0.0;
+        if (!linear)
+          detail::rule_weights(model, path, s.has_times() ? s.ages(j) : std::span<const double>{}, excluded, o, w);
         touched.clear();
         for (std::size_t t = 0; t < path.size(); ++t) {
           const auto id = static_cast<std::size_t>(path[t]);
-          if (w[t] == 0.0) continue;
+          const double wt = linear ? even : w[t];
+          if (wt == 0.0) continue;
           if (acc[id] == 0.0) touched.push_back(path[t]);
-          acc[id] += w[t];
+          acc[id] += wt;
         }
         if (per_journey) std::sort(touched.begin(), touched.end());  // rows by channel id; sums are exact in any order
         for (ChannelId id : touched) {
