@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <numeric>
@@ -101,6 +102,12 @@ inline packed_gram gram_lane(std::size_t i, std::uint16_t id) {
 }
 inline std::uint16_t gram_id(packed_gram g, std::size_t i) {
   return static_cast<std::uint16_t>(static_cast<std::uint16_t>(g >> (16 * (max_packed_order - 1 - i))) - 1u);
+}
+/// Number of elements of the state `g` (its used lanes, counted from the most significant end).
+inline std::size_t gram_length(packed_gram g) {
+  const auto low = static_cast<std::uint64_t>(g), high = static_cast<std::uint64_t>(g >> 64);
+  const int zeros = low != 0 ? std::countr_zero(low) : high != 0 ? 64 + std::countr_zero(high) : 128;
+  return max_packed_order - static_cast<std::size_t>(zeros) / 16;
 }
 /// The state after `id` follows the state `g` of length `len` (the oldest element drops out at length k).
 inline packed_gram gram_next(packed_gram g, std::size_t len, std::size_t k, std::uint16_t id) {
@@ -319,11 +326,10 @@ class GramIndex {
   }
 };
 
-/// One counted transition of an order-k chain: from-state (packed, `len` elements), the
-/// next element (channel id, key_null or key_conversion) and the summed weight.
+/// One counted transition of an order-k chain: from-state (packed; gram_length(from)
+/// elements), the next element (channel id, key_null or key_conversion) and the summed weight.
 struct ChainEdge {
   packed_gram from;
-  std::uint32_t len;
   std::uint32_t next;
   exact_t weight;
 };
@@ -367,7 +373,7 @@ MarkovResult markov_from_edges(std::vector<ChainEdge>&& edges, std::size_t k, co
     if (n == 0 || n - 1 > k) fail("Markov: malformed transition key of length ", n, " for order ", k);
     detail::packed_gram g = 0;
     for (std::size_t i = 0; i + 1 < n; ++i) g |= detail::gram_lane(i, detail::key_at(key, i));
-    edges.push_back({g, static_cast<std::uint32_t>(n - 1), detail::key_at(key, n - 1), w});
+    edges.push_back({g, detail::key_at(key, n - 1), w});
   }
   std::sort(edges.begin(), edges.end(), detail::chain_edge_less);
   return detail::markov_from_edges(std::move(edges), k, st.channels, st.total_conversions, st.total_value, threads,
@@ -520,10 +526,7 @@ inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size
     const std::uint64_t key = all[i].key;
     exact_t w = 0;
     for (; i < all.size() && all[i].key == key; ++i) w += all[i].weight;  // the same key from several chunks
-    const std::uint64_t g = key & ~std::uint64_t{0xFFFF};
-    std::uint32_t len = 0;
-    while (len < 3 && ((g >> (48 - 16 * len)) & 0xFFFFu) != 0) ++len;
-    edges.push_back({static_cast<packed_gram>(g) << 64, len, element_of(key & 0xFFFFu), w});
+    edges.push_back({static_cast<packed_gram>(key & ~std::uint64_t{0xFFFF}) << 64, element_of(key & 0xFFFFu), w});
   }
   return edges;
 }
@@ -561,10 +564,14 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
   // gathered in a hash set and then sorted (their index is their rank).
   GramIndex seen;
   seen.insert(0);
+  std::size_t len = 0;  // of the current from-state
   for (std::size_t e = 0; e < edges.size(); ++e) {
     const auto& ed = edges[e];
-    if (e == 0 || ed.from != edges[e - 1].from) seen.insert(ed.from);
-    if (!is_absorbing(ed.next)) seen.insert(gram_next(ed.from, ed.len, k, static_cast<std::uint16_t>(ed.next)));
+    if (e == 0 || ed.from != edges[e - 1].from) {
+      seen.insert(ed.from);
+      len = gram_length(ed.from);
+    }
+    if (!is_absorbing(ed.next)) seen.insert(gram_next(ed.from, len, k, static_cast<std::uint16_t>(ed.next)));
   }
   std::vector<packed_gram> grams = seen.keys();
   std::sort(grams.begin(), grams.end());
@@ -577,11 +584,14 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
     std::int64_t a = -1;
     for (std::size_t e = 0; e < edges.size(); ++e) {
       const auto& ed = edges[e];
-      if (e == 0 || ed.from != edges[e - 1].from) a = seen.at(ed.from);
+      if (e == 0 || ed.from != edges[e - 1].from) {
+        a = seen.at(ed.from);
+        len = gram_length(ed.from);
+      }
       from[e] = a;
       to[e] = ed.next == key_conversion ? conv_state
               : ed.next == key_null     ? null_state
-                                        : seen.at(gram_next(ed.from, ed.len, k, static_cast<std::uint16_t>(ed.next)));
+                                        : seen.at(gram_next(ed.from, len, k, static_cast<std::uint16_t>(ed.next)));
       cnt[e] = to_double(ed.weight);
     }
   }
@@ -599,7 +609,7 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
   res.states.resize(m);
   std::vector<char> present(C, 0);
   for (std::size_t s = 0; s < m; ++s)
-    for (std::size_t i = 0; i < k && gram_id(grams[s], i) != 0xFFFF; ++i) {
+    for (std::size_t i = 0, n = gram_length(grams[s]); i < n; ++i) {
       const auto c = gram_id(grams[s], i);
       res.states[s].push_back(static_cast<ChannelId>(c));
       present[c] = 1;
@@ -644,15 +654,7 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
         lane_of_channel[c] = static_cast<std::int32_t>(lane_system.size());
         lane_system.push_back(c + 1);
       }
-    std::vector<std::int64_t> lane_start(m + 1, 0);
-    std::vector<std::int32_t> lanes_of_row;
-    lanes_of_row.reserve(m * k);
-    for (std::size_t p = 0; p < m; ++p) {
-      r[p] = r_conv[static_cast<std::size_t>(order_of[p])];
-      for (const auto c : res.states[static_cast<std::size_t>(order_of[p])])
-        lanes_of_row.push_back(lane_of_channel[static_cast<std::size_t>(c)]);
-      lane_start[p + 1] = static_cast<std::int64_t>(lanes_of_row.size());
-    }
+    for (std::size_t p = 0; p < m; ++p) r[p] = r_conv[static_cast<std::size_t>(order_of[p])];
     // Lanes go in groups of four (one vector), up to four groups per block, the blocks
     // shared evenly by the threads (any split gives the same numbers).
     const std::size_t L = lane_system.size(), groups = (L + 3) / 4;
@@ -667,10 +669,10 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
       for (auto b = static_cast<std::size_t>(b0); b < static_cast<std::size_t>(b1); ++b) {
         const std::size_t first = b * per_block * 4, G = std::min(per_block, groups - b * per_block);
         const std::size_t n_lanes = std::min(4 * G, L - first);
-        for (std::size_t p = 0; p < m; ++p) {
+        for (std::size_t p = 0; p < m; ++p) {  // row p drops out of the lanes of its state's channels
           unsigned mask = 0;
-          for (auto i = lane_start[p]; i < lane_start[p + 1]; ++i) {
-            const auto l = static_cast<std::size_t>(lanes_of_row[static_cast<std::size_t>(i)]);
+          for (const auto c : res.states[static_cast<std::size_t>(order_of[p])]) {
+            const auto l = static_cast<std::size_t>(lane_of_channel[static_cast<std::size_t>(c)]);
             if (l >= first && l < first + 4 * G) mask |= 1u << (l - first);
           }
           removed[p] = static_cast<std::uint16_t>(mask);
