@@ -56,6 +56,7 @@ std::vector<std::string> reference_split(std::string_view p, std::string_view se
 
 /// Rule-based credit by per-touch weights, journey by journey (the general path).
 ta::Credit reference_rule(const ta::JourneyStore& s, ta::RuleModel model) {
+  ta::Credit out;
   const std::size_t C = s.n_channels();
   std::vector<ta::exact_t> conv(C, 0), val(C, 0);
   std::vector<double> w;
@@ -71,12 +72,16 @@ ta::Credit reference_rule(const ta::JourneyStore& s, ta::RuleModel model) {
       if (acc[id] == 0.0) touched.push_back(path[t]);
       acc[id] += w[t];
     }
+    std::sort(touched.begin(), touched.end());
     for (auto id : touched) {
       conv[static_cast<std::size_t>(id)] += reference_to_exact(s.conversions[j] * acc[static_cast<std::size_t>(id)]);
       val[static_cast<std::size_t>(id)] += reference_to_exact(s.value[j] * acc[static_cast<std::size_t>(id)]);
+      out.journey.push_back(static_cast<std::int64_t>(j));  // per-journey rows: every journey, channels by id
+      out.channel.push_back(id);
+      out.journey_conversions.push_back(s.conversions[j] * acc[static_cast<std::size_t>(id)]);
+      out.journey_value.push_back(s.value[j] * acc[static_cast<std::size_t>(id)]);
     }
   }
-  ta::Credit out;
   for (std::size_t c = 0; c < C; ++c) {
     out.conversions.push_back(ta::to_double(conv[c]));
     out.value.push_back(ta::to_double(val[c]));
@@ -295,6 +300,13 @@ BOOST_AUTO_TEST_CASE(heuristics_equal_the_general_weight_path) {
       const auto got = ta::rule_based(s, model, o);
       BOOST_TEST(got.conversions == want.conversions);
       BOOST_TEST(got.value == want.value);
+      const auto rows = ta::rule_based(s, model, o, true);  // per journey: the general loop for every model
+      BOOST_TEST(rows.conversions == want.conversions);
+      BOOST_TEST(rows.value == want.value);
+      BOOST_TEST(rows.journey == want.journey);
+      BOOST_TEST(rows.channel == want.channel);
+      BOOST_TEST(rows.journey_conversions == want.journey_conversions);
+      BOOST_TEST(rows.journey_value == want.journey_value);
     }
   }
 }
