@@ -11,6 +11,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace ta = trustmix::attribution;
@@ -325,6 +326,41 @@ BOOST_AUTO_TEST_CASE(radix_sort_orders_keys_like_std_sort) {
   for (std::size_t i = 0; i < v.size(); ++i) {
     BOOST_TEST(v[i].key == want[i].key);
     BOOST_TEST((v[i].weight == want[i].weight));  // LSD radix sort is stable
+  }
+}
+
+BOOST_AUTO_TEST_CASE(statistics_transitions_equal_a_string_key_count) {
+  // Reference: each journey's order-k transitions keyed as strings (from-state ids, oldest
+  // first, then the next element), summed exactly; orders <= 3 are counted packed.
+  const auto t = random_table(6000, kNames, ">", 23);
+  const auto s = ta::from_paths(t.views(), t.conv, t.value, t.nulls, ">", {}, 2);
+  for (bool collapse : {true, false}) {
+    const std::vector<int> orders{1, 2, 3, 4};
+    std::vector<std::unordered_map<std::string, ta::exact_t>> want(orders.size());
+    for (std::size_t j = 0; j < s.size(); ++j) {
+      std::vector<std::uint16_t> states;
+      for (const auto id : s.path(j))
+        if (!collapse || states.empty() || states.back() != static_cast<std::uint16_t>(id))
+          states.push_back(static_cast<std::uint16_t>(id));
+      const ta::exact_t cv = reference_to_exact(s.conversions[j]), nv = reference_to_exact(s.nulls[j]);
+      for (std::size_t oi = 0; oi < orders.size(); ++oi) {
+        const auto k = static_cast<std::size_t>(orders[oi]);
+        auto add = [&](std::size_t t_end, std::uint16_t next, ta::exact_t w) {  // from-state: states[.. t_end)
+          if (w == 0) return;
+          std::string key;
+          for (std::size_t i = t_end > k ? t_end - k : 0; i < t_end; ++i) ta::detail::key_push(key, states[i]);
+          ta::detail::key_push(key, next);
+          want[oi][key] += w;
+        };
+        for (std::size_t i = 0; i < states.size(); ++i) add(i, states[i], cv + nv);
+        add(states.size(), ta::detail::key_conversion, cv);
+        add(states.size(), ta::detail::key_null, nv);
+      }
+    }
+    for (int threads : {1, 3}) {
+      const auto st = ta::count(s, orders, collapse, threads, ta::content_transitions);
+      for (std::size_t oi = 0; oi < orders.size(); ++oi) BOOST_TEST((st.transitions[oi] == want[oi]), "order " << orders[oi]);
+    }
   }
 }
 

@@ -382,63 +382,6 @@ MarkovResult markov_from_edges(std::vector<ChainEdge>&& edges, std::size_t k, co
 
 namespace detail {
 
-/// Open-addressing map from a non-zero 64-bit key to an exact sum, key and sum side by
-/// side in one 24-byte slot (an update touches one or two cache lines), filled up to 3/4:
-/// a small table matters, as fresh memory costs a page fault per 4 KiB.
-class ExactCounter {
- public:
-  ExactCounter() { reset(12); }
-  void add(std::uint64_t key, exact_t w) {
-    auto i = static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> (64 - bits_));
-    while (true) {
-      Slot& sl = slots_[i];
-      if (sl.key == key) {
-        sl.set(sl.get() + w);
-        return;
-      }
-      if (sl.key == 0) {
-        sl.key = key;
-        sl.set(w);
-        if (4 * ++used_ > 3 * slots_.size()) grow();
-        return;
-      }
-      i = (i + 1) & mask_;
-    }
-  }
-  template <class F>
-  void for_each(F&& f) const {
-    for (const Slot& sl : slots_)
-      if (sl.key != 0) f(sl.key, sl.get());
-  }
-  [[nodiscard]] std::size_t size() const { return used_; }
-
- private:
-  struct Slot {  // the sum as two 64-bit words: 24 bytes instead of an aligned 32
-    std::uint64_t key = 0, low = 0;
-    std::int64_t high = 0;
-    [[nodiscard]] exact_t get() const { return exact_from_words(high, low); }
-    void set(exact_t v) {
-      high = exact_high(v);
-      low = exact_low(v);
-    }
-  };
-  std::vector<Slot> slots_;
-  std::size_t used_ = 0, mask_ = 0;
-  int bits_ = 0;
-  void reset(int bits) {
-    bits_ = bits;
-    slots_.assign(std::size_t{1} << bits, Slot{});
-    mask_ = slots_.size() - 1;
-    used_ = 0;
-  }
-  void grow() {
-    auto old = std::move(slots_);
-    reset(bits_ + 1);
-    for (const Slot& sl : old)
-      if (sl.key != 0) add(sl.key, sl.get());
-  }
-};
-
 /// Sorts (key, value) pairs by key: least-significant-digit radix sort on bytes, skipping
 /// the bytes that are equal in every key.
 template <class Pair>
@@ -462,10 +405,9 @@ void radix_sort_by_key(std::vector<Pair>& v) {
 
 /// Counts the order-k (k <= 3) transitions of a store straight into ChainEdges, sorted as
 /// markov() sorts them, with the same exact sums as AttributionStats would hold (so the
-/// chain is the same bit for bit). A transition is keyed by 64 bits: the from-state's
-/// channels (id + 1, oldest first) in the 16-bit lanes at bits 48, 32, 16, and the next
-/// element's lane value (id + 1, or the null / conversion code) in bits 0-15, so that the
-/// integer order of keys is markov()'s edge order.
+/// chain is the same bit for bit): the per-journey counting and the table are those of
+/// AttributionStats::update (packed_transitions keys, whose integer order is markov()'s
+/// edge order, summed in an ExactCounter).
 inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size_t k, bool collapse_repeats,
                                                 int threads, exact_t& total_conversions, exact_t& total_value) {
   const std::size_t n = s.size();
@@ -478,7 +420,6 @@ inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size
     exact_t conversions = 0, value = 0;
   };
   std::vector<Part> parts(n_chunks);
-  const int last_shift = 48 - 16 * static_cast<int>(k - 1);
   parallel_for_blocks(static_cast<std::ptrdiff_t>(n_chunks), threads, 1, [&](std::ptrdiff_t cb, std::ptrdiff_t ce) {
     for (auto c = static_cast<std::size_t>(cb); c < static_cast<std::size_t>(ce); ++c) {
       Part& part = parts[c];
@@ -486,20 +427,8 @@ inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size
         const exact_t cv = to_exact(s.conversions[j]), nv = to_exact(s.nulls[j]);
         part.conversions += cv;
         part.value += to_exact(s.value[j]);
-        const exact_t through = cv + nv;
-        std::uint64_t gram = 0;
-        std::size_t len = 0;
-        ChannelId prev = -1;
-        for (const ChannelId id : s.path(j)) {
-          if (collapse_repeats && id == prev) continue;
-          prev = id;
-          const std::uint64_t lane = static_cast<std::uint64_t>(id) + 1u;
-          if (through != 0) part.counts.add(gram | lane, through);
-          if (len < k) gram |= lane << (48 - 16 * static_cast<int>(len++));
-          else gram = (gram << 16) | (lane << last_shift);
-        }
-        if (cv != 0) part.counts.add(gram | key_conversion, cv);
-        if (nv != 0) part.counts.add(gram | key_null, nv);
+        packed_transitions(s.path(j), k, collapse_repeats, cv, nv,
+                           [&](std::uint64_t key, exact_t w) { part.counts.add(key, w); });
       }
     }
   });
