@@ -123,7 +123,10 @@ class FlatMap {
 
 /// Open-addressing map from a non-zero 64-bit key to an exact sum, key and sum side by
 /// side in one 24-byte slot (an update touches one or two cache lines), filled up to 3/4:
-/// a small table matters, as fresh memory costs a page fault per 4 KiB.
+/// a small table matters, as fresh memory costs a page fault per 4 KiB. add() and
+/// packed_transitions() are always inlined: without that, markov() of order 1 on 10^6
+/// journeys took 14% longer (43.5 ms against 38 ms, one thread), and 4.5% longer when
+/// only add() was not inlined.
 class ExactCounter {
  public:
   ExactCounter() { reset(12); }
