@@ -578,6 +578,38 @@ BOOST_AUTO_TEST_CASE(merge_matches_by_channel_name) {
   BOOST_TEST((m2 == ta::count(both)));
 }
 
+BOOST_AUTO_TEST_CASE(merge_into_a_fresh_state_equals_the_key_by_key_merge) {
+  // Merging into a fresh state copies (or moves) the other state; the key-by-key merge
+  // into a non-fresh state, and a single pass, must give the same sums bit for bit.
+  const auto s = random_store(3000, 7, 17, true);
+  std::vector<std::size_t> first, second;
+  for (std::size_t j = 0; j < s.size(); ++j) (j % 3 == 0 ? first : second).push_back(j);
+  const auto a = ta::count(slice(s, first), {1, 2}, true, 1), b = ta::count(slice(s, second), {1, 2}, true, 1);
+  const auto single = ta::count(s, {1, 2}, true, 1);
+  ta::AttributionStats fresh_copy({1, 2}, true), fresh_move({1, 2}, true);
+  BOOST_TEST(fresh_copy.is_fresh());
+  fresh_copy.merge(a);
+  fresh_move.merge(ta::AttributionStats(a));
+  BOOST_TEST(!fresh_copy.is_fresh());
+  BOOST_TEST((fresh_copy == a));
+  BOOST_TEST((fresh_move == a));
+  fresh_copy.merge(b);                       // key by key (const)
+  fresh_move.merge(ta::AttributionStats(b));  // key by key (rvalue into a non-fresh state)
+  BOOST_TEST((fresh_copy == single));
+  BOOST_TEST((fresh_move == single));
+  ta::AttributionStats updated({1, 2}, true);
+  updated.update(slice(s, first), 2);   // into a fresh state: moved
+  updated.update(slice(s, second), 2);  // into a non-fresh one: merged key by key
+  BOOST_TEST((updated == single));
+  BOOST_TEST(updated.to_bytes() == single.to_bytes());
+  auto unchanged = a;
+  unchanged.merge(ta::AttributionStats({1, 2}, true));  // a fresh state adds nothing
+  BOOST_TEST((unchanged == a));
+  // the settings are checked before the shortcut
+  BOOST_CHECK_THROW(ta::AttributionStats({1}, true).merge(a), std::invalid_argument);
+  BOOST_CHECK_THROW(ta::AttributionStats({1, 2}, false).merge(ta::AttributionStats(a)), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(bytes_and_table_round_trip) {
   const auto st = ta::count(random_store(1000, 6, 4, true), {1, 2}, false);
   const auto bytes = st.to_bytes();

@@ -11,6 +11,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace ta = trustmix::attribution;
@@ -34,13 +35,21 @@ ta::exact_t reference_to_exact(double x) {
   return static_cast<ta::exact_t>(mantissa < 0 ? -rounded : rounded);
 }
 
+/// Trims " \t\r\n\v\f" with find_first_not_of / find_last_not_of (the earlier trim).
+std::string_view reference_trim(std::string_view s) {
+  constexpr std::string_view ws = " \t\r\n\v\f";
+  const auto b = s.find_first_not_of(ws);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
 /// Splits on sep with string_view::find and trims each token (the earlier tokenizer).
 std::vector<std::string> reference_split(std::string_view p, std::string_view sep) {
   std::vector<std::string> out;
   std::size_t pos = 0;
   while (true) {
     const std::size_t next = p.find(sep, pos);
-    out.emplace_back(ta::detail::trim(p.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos)));
+    out.emplace_back(reference_trim(p.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos)));
     if (next == std::string_view::npos) return out;
     pos = next + sep.size();
   }
@@ -48,6 +57,7 @@ std::vector<std::string> reference_split(std::string_view p, std::string_view se
 
 /// Rule-based credit by per-touch weights, journey by journey (the general path).
 ta::Credit reference_rule(const ta::JourneyStore& s, ta::RuleModel model) {
+  ta::Credit out;
   const std::size_t C = s.n_channels();
   std::vector<ta::exact_t> conv(C, 0), val(C, 0);
   std::vector<double> w;
@@ -63,12 +73,16 @@ ta::Credit reference_rule(const ta::JourneyStore& s, ta::RuleModel model) {
       if (acc[id] == 0.0) touched.push_back(path[t]);
       acc[id] += w[t];
     }
+    std::sort(touched.begin(), touched.end());
     for (auto id : touched) {
       conv[static_cast<std::size_t>(id)] += reference_to_exact(s.conversions[j] * acc[static_cast<std::size_t>(id)]);
       val[static_cast<std::size_t>(id)] += reference_to_exact(s.value[j] * acc[static_cast<std::size_t>(id)]);
+      out.journey.push_back(static_cast<std::int64_t>(j));  // per-journey rows: every journey, channels by id
+      out.channel.push_back(id);
+      out.journey_conversions.push_back(s.conversions[j] * acc[static_cast<std::size_t>(id)]);
+      out.journey_value.push_back(s.value[j] * acc[static_cast<std::size_t>(id)]);
     }
   }
-  ta::Credit out;
   for (std::size_t c = 0; c < C; ++c) {
     out.conversions.push_back(ta::to_double(conv[c]));
     out.value.push_back(ta::to_double(val[c]));
@@ -195,6 +209,26 @@ BOOST_AUTO_TEST_CASE(tokenizer_equals_find_and_trim_on_random_paths) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(trim_and_is_space_equal_the_find_first_not_of_version) {
+  // every byte value alone, and random short strings over white space, NUL, 'a' and high bytes
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    const bool space = std::string_view(" \t\r\n\v\f").find(ch) != std::string_view::npos;
+    BOOST_TEST(ta::detail::is_space(ch) == space, "byte " << c);
+    const std::string one(1, ch);
+    BOOST_TEST(ta::detail::trim(one) == reference_trim(one), "byte " << c);
+  }
+  constexpr std::array<char, 10> alphabet{' ', '\t', '\n', '\v', '\f', '\r', '\0', 'a', '\x85', '\xA0'};
+  std::mt19937_64 rng(12);
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string p(rng() % 9, ' ');
+    for (auto& ch : p) ch = alphabet[rng() % alphabet.size()];
+    const auto got = ta::detail::trim(p), want = reference_trim(p);
+    BOOST_TEST_REQUIRE(got == want);
+    BOOST_TEST_REQUIRE((got.empty() || got.data() == want.data()));  // a view into p, at the same place
+  }
+}
+
 BOOST_AUTO_TEST_CASE(count_byte_equals_a_byte_loop) {
   std::mt19937_64 rng(8);
   for (int trial = 0; trial < 3000; ++trial) {
@@ -267,6 +301,13 @@ BOOST_AUTO_TEST_CASE(heuristics_equal_the_general_weight_path) {
       const auto got = ta::rule_based(s, model, o);
       BOOST_TEST(got.conversions == want.conversions);
       BOOST_TEST(got.value == want.value);
+      const auto rows = ta::rule_based(s, model, o, true);  // per journey: the general loop for every model
+      BOOST_TEST(rows.conversions == want.conversions);
+      BOOST_TEST(rows.value == want.value);
+      BOOST_TEST(rows.journey == want.journey);
+      BOOST_TEST(rows.channel == want.channel);
+      BOOST_TEST(rows.journey_conversions == want.journey_conversions);
+      BOOST_TEST(rows.journey_value == want.journey_value);
     }
   }
 }
@@ -285,6 +326,41 @@ BOOST_AUTO_TEST_CASE(radix_sort_orders_keys_like_std_sort) {
   for (std::size_t i = 0; i < v.size(); ++i) {
     BOOST_TEST(v[i].key == want[i].key);
     BOOST_TEST((v[i].weight == want[i].weight));  // LSD radix sort is stable
+  }
+}
+
+BOOST_AUTO_TEST_CASE(statistics_transitions_equal_a_string_key_count) {
+  // Reference: each journey's order-k transitions keyed as strings (from-state ids, oldest
+  // first, then the next element), summed exactly; orders <= 3 are counted packed.
+  const auto t = random_table(6000, kNames, ">", 23);
+  const auto s = ta::from_paths(t.views(), t.conv, t.value, t.nulls, ">", {}, 2);
+  for (bool collapse : {true, false}) {
+    const std::vector<int> orders{1, 2, 3, 4};
+    std::vector<std::unordered_map<std::string, ta::exact_t>> want(orders.size());
+    for (std::size_t j = 0; j < s.size(); ++j) {
+      std::vector<std::uint16_t> states;
+      for (const auto id : s.path(j))
+        if (!collapse || states.empty() || states.back() != static_cast<std::uint16_t>(id))
+          states.push_back(static_cast<std::uint16_t>(id));
+      const ta::exact_t cv = reference_to_exact(s.conversions[j]), nv = reference_to_exact(s.nulls[j]);
+      for (std::size_t oi = 0; oi < orders.size(); ++oi) {
+        const auto k = static_cast<std::size_t>(orders[oi]);
+        auto add = [&](std::size_t t_end, std::uint16_t next, ta::exact_t w) {  // from-state: states[.. t_end)
+          if (w == 0) return;
+          std::string key;
+          for (std::size_t i = t_end > k ? t_end - k : 0; i < t_end; ++i) ta::detail::key_push(key, states[i]);
+          ta::detail::key_push(key, next);
+          want[oi][key] += w;
+        };
+        for (std::size_t i = 0; i < states.size(); ++i) add(i, states[i], cv + nv);
+        add(states.size(), ta::detail::key_conversion, cv);
+        add(states.size(), ta::detail::key_null, nv);
+      }
+    }
+    for (int threads : {1, 3}) {
+      const auto st = ta::count(s, orders, collapse, threads, ta::content_transitions);
+      for (std::size_t oi = 0; oi < orders.size(); ++oi) BOOST_TEST((st.transitions[oi] == want[oi]), "order " << orders[oi]);
+    }
   }
 }
 

@@ -80,15 +80,15 @@ struct PathColumns {
 
 namespace detail {
 
-inline std::string_view trim(std::string_view s) {
-  constexpr std::string_view ws = " \t\r\n\v\f";
-  const auto b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(ws);
-  return s.substr(b, e - b + 1);
-}
+/// White space of channel names: ' ' and '\t' '\n' '\v' '\f' '\r' (the C locale's isspace).
+inline bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
-inline bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }  // " \t\n\v\f\r", as trim
+/// `s` without leading and trailing white space (is_space).
+inline std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
 
 /// Channel-name dictionary for parsing: open addressing over slots that hold a token's
 /// length, its first eight bytes (zero-padded) and its id, so a short token (the usual

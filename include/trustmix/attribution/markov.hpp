@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <numeric>
@@ -101,6 +102,12 @@ inline packed_gram gram_lane(std::size_t i, std::uint16_t id) {
 }
 inline std::uint16_t gram_id(packed_gram g, std::size_t i) {
   return static_cast<std::uint16_t>(static_cast<std::uint16_t>(g >> (16 * (max_packed_order - 1 - i))) - 1u);
+}
+/// Number of elements of the state `g` (its used lanes, counted from the most significant end).
+inline std::size_t gram_length(packed_gram g) {
+  const auto low = static_cast<std::uint64_t>(g), high = static_cast<std::uint64_t>(g >> 64);
+  const int zeros = low != 0 ? std::countr_zero(low) : high != 0 ? 64 + std::countr_zero(high) : 128;
+  return max_packed_order - static_cast<std::size_t>(zeros) / 16;
 }
 /// The state after `id` follows the state `g` of length `len` (the oldest element drops out at length k).
 inline packed_gram gram_next(packed_gram g, std::size_t len, std::size_t k, std::uint16_t id) {
@@ -319,11 +326,10 @@ class GramIndex {
   }
 };
 
-/// One counted transition of an order-k chain: from-state (packed, `len` elements), the
-/// next element (channel id, key_null or key_conversion) and the summed weight.
+/// One counted transition of an order-k chain: from-state (packed; gram_length(from)
+/// elements), the next element (channel id, key_null or key_conversion) and the summed weight.
 struct ChainEdge {
   packed_gram from;
-  std::uint32_t len;
   std::uint32_t next;
   exact_t weight;
 };
@@ -367,7 +373,7 @@ MarkovResult markov_from_edges(std::vector<ChainEdge>&& edges, std::size_t k, co
     if (n == 0 || n - 1 > k) fail("Markov: malformed transition key of length ", n, " for order ", k);
     detail::packed_gram g = 0;
     for (std::size_t i = 0; i + 1 < n; ++i) g |= detail::gram_lane(i, detail::key_at(key, i));
-    edges.push_back({g, static_cast<std::uint32_t>(n - 1), detail::key_at(key, n - 1), w});
+    edges.push_back({g, detail::key_at(key, n - 1), w});
   }
   std::sort(edges.begin(), edges.end(), detail::chain_edge_less);
   return detail::markov_from_edges(std::move(edges), k, st.channels, st.total_conversions, st.total_value, threads,
@@ -375,63 +381,6 @@ MarkovResult markov_from_edges(std::vector<ChainEdge>&& edges, std::size_t k, co
 }
 
 namespace detail {
-
-/// Open-addressing map from a non-zero 64-bit key to an exact sum, key and sum side by
-/// side in one 24-byte slot (an update touches one or two cache lines), filled up to 3/4:
-/// a small table matters, as fresh memory costs a page fault per 4 KiB.
-class ExactCounter {
- public:
-  ExactCounter() { reset(12); }
-  void add(std::uint64_t key, exact_t w) {
-    auto i = static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> (64 - bits_));
-    while (true) {
-      Slot& sl = slots_[i];
-      if (sl.key == key) {
-        sl.set(sl.get() + w);
-        return;
-      }
-      if (sl.key == 0) {
-        sl.key = key;
-        sl.set(w);
-        if (4 * ++used_ > 3 * slots_.size()) grow();
-        return;
-      }
-      i = (i + 1) & mask_;
-    }
-  }
-  template <class F>
-  void for_each(F&& f) const {
-    for (const Slot& sl : slots_)
-      if (sl.key != 0) f(sl.key, sl.get());
-  }
-  [[nodiscard]] std::size_t size() const { return used_; }
-
- private:
-  struct Slot {  // the sum as two 64-bit words: 24 bytes instead of an aligned 32
-    std::uint64_t key = 0, low = 0;
-    std::int64_t high = 0;
-    [[nodiscard]] exact_t get() const { return exact_from_words(high, low); }
-    void set(exact_t v) {
-      high = exact_high(v);
-      low = exact_low(v);
-    }
-  };
-  std::vector<Slot> slots_;
-  std::size_t used_ = 0, mask_ = 0;
-  int bits_ = 0;
-  void reset(int bits) {
-    bits_ = bits;
-    slots_.assign(std::size_t{1} << bits, Slot{});
-    mask_ = slots_.size() - 1;
-    used_ = 0;
-  }
-  void grow() {
-    auto old = std::move(slots_);
-    reset(bits_ + 1);
-    for (const Slot& sl : old)
-      if (sl.key != 0) add(sl.key, sl.get());
-  }
-};
 
 /// Sorts (key, value) pairs by key: least-significant-digit radix sort on bytes, skipping
 /// the bytes that are equal in every key.
@@ -456,10 +405,9 @@ void radix_sort_by_key(std::vector<Pair>& v) {
 
 /// Counts the order-k (k <= 3) transitions of a store straight into ChainEdges, sorted as
 /// markov() sorts them, with the same exact sums as AttributionStats would hold (so the
-/// chain is the same bit for bit). A transition is keyed by 64 bits: the from-state's
-/// channels (id + 1, oldest first) in the 16-bit lanes at bits 48, 32, 16, and the next
-/// element's lane value (id + 1, or the null / conversion code) in bits 0-15, so that the
-/// integer order of keys is markov()'s edge order.
+/// chain is the same bit for bit): the per-journey counting and the table are those of
+/// AttributionStats::update (packed_transitions keys, whose integer order is markov()'s
+/// edge order, summed in an ExactCounter).
 inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size_t k, bool collapse_repeats,
                                                 int threads, exact_t& total_conversions, exact_t& total_value) {
   const std::size_t n = s.size();
@@ -472,7 +420,6 @@ inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size
     exact_t conversions = 0, value = 0;
   };
   std::vector<Part> parts(n_chunks);
-  const int last_shift = 48 - 16 * static_cast<int>(k - 1);
   parallel_for_blocks(static_cast<std::ptrdiff_t>(n_chunks), threads, 1, [&](std::ptrdiff_t cb, std::ptrdiff_t ce) {
     for (auto c = static_cast<std::size_t>(cb); c < static_cast<std::size_t>(ce); ++c) {
       Part& part = parts[c];
@@ -480,20 +427,8 @@ inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size
         const exact_t cv = to_exact(s.conversions[j]), nv = to_exact(s.nulls[j]);
         part.conversions += cv;
         part.value += to_exact(s.value[j]);
-        const exact_t through = cv + nv;
-        std::uint64_t gram = 0;
-        std::size_t len = 0;
-        ChannelId prev = -1;
-        for (const ChannelId id : s.path(j)) {
-          if (collapse_repeats && id == prev) continue;
-          prev = id;
-          const std::uint64_t lane = static_cast<std::uint64_t>(id) + 1u;
-          if (through != 0) part.counts.add(gram | lane, through);
-          if (len < k) gram |= lane << (48 - 16 * static_cast<int>(len++));
-          else gram = (gram << 16) | (lane << last_shift);
-        }
-        if (cv != 0) part.counts.add(gram | key_conversion, cv);
-        if (nv != 0) part.counts.add(gram | key_null, nv);
+        packed_transitions(s.path(j), k, collapse_repeats, cv, nv,
+                           [&](std::uint64_t key, exact_t w) { part.counts.add(key, w); });
       }
     }
   });
@@ -520,10 +455,7 @@ inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size
     const std::uint64_t key = all[i].key;
     exact_t w = 0;
     for (; i < all.size() && all[i].key == key; ++i) w += all[i].weight;  // the same key from several chunks
-    const std::uint64_t g = key & ~std::uint64_t{0xFFFF};
-    std::uint32_t len = 0;
-    while (len < 3 && ((g >> (48 - 16 * len)) & 0xFFFFu) != 0) ++len;
-    edges.push_back({static_cast<packed_gram>(g) << 64, len, element_of(key & 0xFFFFu), w});
+    edges.push_back({static_cast<packed_gram>(key & ~std::uint64_t{0xFFFF}) << 64, element_of(key & 0xFFFFu), w});
   }
   return edges;
 }
@@ -561,10 +493,14 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
   // gathered in a hash set and then sorted (their index is their rank).
   GramIndex seen;
   seen.insert(0);
+  std::size_t len = 0;  // of the current from-state
   for (std::size_t e = 0; e < edges.size(); ++e) {
     const auto& ed = edges[e];
-    if (e == 0 || ed.from != edges[e - 1].from) seen.insert(ed.from);
-    if (!is_absorbing(ed.next)) seen.insert(gram_next(ed.from, ed.len, k, static_cast<std::uint16_t>(ed.next)));
+    if (e == 0 || ed.from != edges[e - 1].from) {
+      seen.insert(ed.from);
+      len = gram_length(ed.from);
+    }
+    if (!is_absorbing(ed.next)) seen.insert(gram_next(ed.from, len, k, static_cast<std::uint16_t>(ed.next)));
   }
   std::vector<packed_gram> grams = seen.keys();
   std::sort(grams.begin(), grams.end());
@@ -577,11 +513,14 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
     std::int64_t a = -1;
     for (std::size_t e = 0; e < edges.size(); ++e) {
       const auto& ed = edges[e];
-      if (e == 0 || ed.from != edges[e - 1].from) a = seen.at(ed.from);
+      if (e == 0 || ed.from != edges[e - 1].from) {
+        a = seen.at(ed.from);
+        len = gram_length(ed.from);
+      }
       from[e] = a;
       to[e] = ed.next == key_conversion ? conv_state
               : ed.next == key_null     ? null_state
-                                        : seen.at(gram_next(ed.from, ed.len, k, static_cast<std::uint16_t>(ed.next)));
+                                        : seen.at(gram_next(ed.from, len, k, static_cast<std::uint16_t>(ed.next)));
       cnt[e] = to_double(ed.weight);
     }
   }
@@ -599,7 +538,7 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
   res.states.resize(m);
   std::vector<char> present(C, 0);
   for (std::size_t s = 0; s < m; ++s)
-    for (std::size_t i = 0; i < k && gram_id(grams[s], i) != 0xFFFF; ++i) {
+    for (std::size_t i = 0, n = gram_length(grams[s]); i < n; ++i) {
       const auto c = gram_id(grams[s], i);
       res.states[s].push_back(static_cast<ChannelId>(c));
       present[c] = 1;
@@ -644,15 +583,7 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
         lane_of_channel[c] = static_cast<std::int32_t>(lane_system.size());
         lane_system.push_back(c + 1);
       }
-    std::vector<std::int64_t> lane_start(m + 1, 0);
-    std::vector<std::int32_t> lanes_of_row;
-    lanes_of_row.reserve(m * k);
-    for (std::size_t p = 0; p < m; ++p) {
-      r[p] = r_conv[static_cast<std::size_t>(order_of[p])];
-      for (const auto c : res.states[static_cast<std::size_t>(order_of[p])])
-        lanes_of_row.push_back(lane_of_channel[static_cast<std::size_t>(c)]);
-      lane_start[p + 1] = static_cast<std::int64_t>(lanes_of_row.size());
-    }
+    for (std::size_t p = 0; p < m; ++p) r[p] = r_conv[static_cast<std::size_t>(order_of[p])];
     // Lanes go in groups of four (one vector), up to four groups per block, the blocks
     // shared evenly by the threads (any split gives the same numbers).
     const std::size_t L = lane_system.size(), groups = (L + 3) / 4;
@@ -667,10 +598,10 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
       for (auto b = static_cast<std::size_t>(b0); b < static_cast<std::size_t>(b1); ++b) {
         const std::size_t first = b * per_block * 4, G = std::min(per_block, groups - b * per_block);
         const std::size_t n_lanes = std::min(4 * G, L - first);
-        for (std::size_t p = 0; p < m; ++p) {
+        for (std::size_t p = 0; p < m; ++p) {  // row p drops out of the lanes of its state's channels
           unsigned mask = 0;
-          for (auto i = lane_start[p]; i < lane_start[p + 1]; ++i) {
-            const auto l = static_cast<std::size_t>(lanes_of_row[static_cast<std::size_t>(i)]);
+          for (const auto c : res.states[static_cast<std::size_t>(order_of[p])]) {
+            const auto l = static_cast<std::size_t>(lane_of_channel[static_cast<std::size_t>(c)]);
             if (l >= first && l < first + 4 * G) mask |= 1u << (l - first);
           }
           removed[p] = static_cast<std::uint16_t>(mask);

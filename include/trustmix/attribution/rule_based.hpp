@@ -5,6 +5,7 @@
 #include <array>
 #include <cmath>
 #include <span>
+#include <type_traits>
 #include <utility>
 #include <cstdint>
 #include <string>
@@ -164,56 +165,42 @@ inline void rule_weights(RuleModel model, std::span<const ChannelId> path, std::
         }
         continue;
       }
-      if (!per_journey && model == RuleModel::linear) {
-        // The same weights and sums as the general path below (acc[id] adds 1/L once per
-        // occurrence, in touch order), without the per-journey weight vector.
+      // One loop for every model; linear (every touch weighs 1/L, rule_weights' value) is
+      // compiled separately, without filling w or testing for zero weights.
+      const auto credit_journeys = [&](auto linear_model) {
+        constexpr bool linear = decltype(linear_model)::value;
         for (std::size_t j = jb; j < je; ++j) {
           const double cv = s.conversions[j], vv = s.value[j];
-          if (cv == 0.0 && vv == 0.0) continue;
+          if (cv == 0.0 && vv == 0.0 && !per_journey) continue;
           const auto path = s.path(j);
-          const double wt = 1.0 / static_cast<double>(path.size());
+          double even = 0.0;
+          if constexpr (linear) even = 1.0 / static_cast<double>(path.size());
+          else detail::rule_weights(model, path, s.has_times() ? s.ages(j) : std::span<const double>{}, excluded, o, w);
           touched.clear();
-          for (const ChannelId t : path) {
-            const auto id = static_cast<std::size_t>(t);
-            if (acc[id] == 0.0) touched.push_back(t);
+          for (std::size_t t = 0; t < path.size(); ++t) {
+            const auto id = static_cast<std::size_t>(path[t]);
+            const double wt = linear ? even : w[t];
+            if (!linear && wt == 0.0) continue;
+            if (acc[id] == 0.0) touched.push_back(path[t]);
             acc[id] += wt;
           }
-          for (const ChannelId t : touched) {
-            const auto id = static_cast<std::size_t>(t);
-            const double share = acc[id];
-            acc[id] = 0.0;
-            p.conv[id] += to_exact(cv * share);
-            p.val[id] += to_exact(vv * share);
+          if (per_journey) std::sort(touched.begin(), touched.end());  // rows by channel id; sums are exact in any order
+          for (ChannelId id : touched) {
+            const double share = acc[static_cast<std::size_t>(id)];
+            acc[static_cast<std::size_t>(id)] = 0.0;
+            p.conv[static_cast<std::size_t>(id)] += to_exact(cv * share);
+            p.val[static_cast<std::size_t>(id)] += to_exact(vv * share);
+            if (per_journey) {
+              p.journey.push_back(static_cast<std::int64_t>(j));
+              p.channel.push_back(id);
+              p.jc.push_back(cv * share);
+              p.jv.push_back(vv * share);
+            }
           }
         }
-        continue;
-      }
-      for (std::size_t j = jb; j < je; ++j) {
-        const double cv = s.conversions[j], vv = s.value[j];
-        if (cv == 0.0 && vv == 0.0 && !per_journey) continue;
-        const auto path = s.path(j);
-        detail::rule_weights(model, path, s.has_times() ? s.ages(j) : std::span<const double>{}, excluded, o, w);
-        touched.clear();
-        for (std::size_t t = 0; t < path.size(); ++t) {
-          const auto id = static_cast<std::size_t>(path[t]);
-          if (w[t] == 0.0) continue;
-          if (acc[id] == 0.0) touched.push_back(path[t]);
-          acc[id] += w[t];
-        }
-        if (per_journey) std::sort(touched.begin(), touched.end());  // rows by channel id; sums are exact in any order
-        for (ChannelId id : touched) {
-          const double share = acc[static_cast<std::size_t>(id)];
-          acc[static_cast<std::size_t>(id)] = 0.0;
-          p.conv[static_cast<std::size_t>(id)] += to_exact(cv * share);
-          p.val[static_cast<std::size_t>(id)] += to_exact(vv * share);
-          if (per_journey) {
-            p.journey.push_back(static_cast<std::int64_t>(j));
-            p.channel.push_back(id);
-            p.jc.push_back(cv * share);
-            p.jv.push_back(vv * share);
-          }
-        }
-      }
+      };
+      if (model == RuleModel::linear) credit_journeys(std::true_type{});
+      else credit_journeys(std::false_type{});
     }
   });
   Credit out;
