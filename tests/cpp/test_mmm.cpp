@@ -118,6 +118,67 @@ BOOST_AUTO_TEST_CASE(decomposition_is_exact) {
   BOOST_TEST(lp2 - lp1 == 0.5 * ss / (p.sigma * p.sigma), boost::test_tools::tolerance(1e-9));
 }
 
+BOOST_AUTO_TEST_CASE(trust_stock_follows_its_definition) {
+  // MODEL.md section 2 written out as a plain loop,
+  //   G[t] = delta G[t-1] + (1 - delta) sum_p kappa_p h[p, t] - sum_e omega_e d[e, t],  G[-1] = g0,
+  // on forward()'s saturated activity h, against forward()'s stock (the sum of its split),
+  // forward_on() past the data (zero media, no shocks) and stock_means().
+  const int T = 70, extra = 25;
+  TrustModelData d = make_data(T, true, true, 11);
+  d.shocks.conservativeResize(Eigen::NoChange, 2);  // two shock events, the second recurring
+  for (int t = 0; t < T; ++t) d.shocks(t, 1) = t % 9 == 0 ? 0.5 + 0.1 * (t % 4) : 0.0;
+  TrustModel m(d);
+  std::mt19937_64 rng(12);
+  std::normal_distribution<double> nd(0.0, 0.4);
+  Vector z = m.initial_point();
+  for (Eigen::Index i = 0; i < z.size(); ++i) z[i] += nd(rng);
+  const auto p = m.constrain(z);
+  const std::vector<int> trust_channels = {0, 1, 3};  // make_data's trust flags
+  BOOST_REQUIRE(p.kappa.size() == 3 && p.omega.size() == 2);
+  const auto by_definition = [&](const Matrix& h, const Matrix& shocks) {
+    Vector G(h.rows());
+    double prev = p.g0;
+    for (Eigen::Index t = 0; t < h.rows(); ++t) {
+      double inflow = 0.0, shock = 0.0;
+      for (std::size_t i = 0; i < trust_channels.size(); ++i)
+        inflow += p.kappa[static_cast<Eigen::Index>(i)] * h(t, trust_channels[i]);
+      for (Eigen::Index e = 0; e < shocks.cols(); ++e) shock += p.omega[e] * shocks(t, e);
+      G[t] = p.delta * prev + (1.0 - p.delta) * inflow - shock;
+      prev = G[t];
+    }
+    return G;
+  };
+  // Rounding: the split's parts are summed in another order than the loop's terms.
+  const auto close = [](const Vector& a, const Vector& b) {
+    return (a - b).cwiseAbs().maxCoeff() <= 1e-13 * (1.0 + b.cwiseAbs().maxCoeff());
+  };
+  const auto f = m.forward(z);
+  const Vector G = by_definition(f.saturated, d.shocks);
+  BOOST_TEST(close(f.trust_stock, G));
+  BOOST_TEST(G.minCoeff() < G.maxCoeff());  // not a constant: the test can tell stocks apart
+  for (int t = 0; t < T; ++t)  // the initial stock's share decays geometrically
+    BOOST_TEST(f.trust_from_initial[t] == p.g0 * std::pow(p.delta, t + 1), boost::test_tools::tolerance(1e-12));
+
+  Matrix media = Matrix::Zero(T + extra, d.media.cols()), baseline(T + extra, d.baseline.cols());
+  media.topRows(T) = d.media;
+  for (int t = 0; t < T + extra; ++t) baseline.row(t) << 1.0, static_cast<double>(t) / T, std::sin(2 * 3.141592653589793 * t / 52.0);
+  const auto fe = m.forward_on(z, media, baseline, Matrix(T + extra, 0));
+  const Vector Ge = by_definition(fe.saturated, Matrix::Zero(T + extra, 2));
+  BOOST_TEST(close(fe.trust_stock, Ge));
+  BOOST_TEST(fe.trust_stock[T + extra - 1] == fe.trust_stock[T + extra - 2] * p.delta, boost::test_tools::tolerance(1e-12));
+
+  const auto [mean_all, mean_observed] = m.stock_means(p);
+  double want_observed = 0.0;
+  int n_observed = 0;
+  for (int t = 0; t < T; ++t)
+    if (!std::isnan(d.tracker[t])) {
+      want_observed += G[t];
+      ++n_observed;
+    }
+  BOOST_TEST(mean_all == G.mean(), boost::test_tools::tolerance(1e-13));
+  BOOST_TEST(mean_observed == want_observed / n_observed, boost::test_tools::tolerance(1e-13));
+}
+
 BOOST_AUTO_TEST_CASE(bad_data_is_reported) {
   auto d = make_data(30, true, false, 1);
   d.media(3, 2) = -1.0;

@@ -287,14 +287,11 @@ class TrustModel {
       saturate(a.data(), 0.5 * p.lam[c], h.data(), T);
       inflow += p.kappa[i] * h;
     }
-    double prev = p.g0, sum = 0.0, sum_observed = 0.0;
-    for (int t = 0; t < T; ++t) {
-      double shock = 0.0;
-      for (int e = 0; e < E_; ++e) shock += p.omega[e] * d_.shocks(t, e);
-      prev = p.delta * prev + (1.0 - p.delta) * inflow[t] - shock;
-      sum += prev;
-      if (n_tracker_obs_ > 0 && !std::isnan(d_.tracker[t])) sum_observed += prev;
-    }
+    double sum = 0.0, sum_observed = 0.0;
+    trust_stock_recursion(p.delta, p.g0, inflow, p.omega, d_.shocks, [&](Eigen::Index t, double g) {
+      sum += g;
+      if (n_tracker_obs_ > 0 && !std::isnan(d_.tracker[t])) sum_observed += g;
+    });
     return {sum / T, n_tracker_obs_ > 0 ? sum_observed / n_tracker_obs_ : 0.0};
   }
 
@@ -399,13 +396,7 @@ class TrustModel {
     if (d_.trust_enabled) {
       inflow_.setZero();
       for (int i = 0; i < P_; ++i) inflow_ += p.kappa[i] * H_.col(trust_idx_[i]);
-      double prev = p.g0;
-      for (int t = 0; t < T; ++t) {
-        double shock = 0.0;
-        for (int e = 0; e < E_; ++e) shock += p.omega[e] * d_.shocks(t, e);
-        G_[t] = p.delta * prev + (1.0 - p.delta) * inflow_[t] - shock;
-        prev = G_[t];
-      }
+      trust_stock_recursion(p.delta, p.g0, inflow_, p.omega, d_.shocks, [&](Eigen::Index t, double g) { G_[t] = g; });
       // The free intercept is the baseline level at the mean stock, b_0 + gamma Gbar_T
       // (Gbar_T = mean_t G[t]): the outcome's level pins it, whereas b_0 itself trades
       // off against gamma and every parameter that moves the stock's level.
@@ -616,23 +607,19 @@ class TrustModel {
     f.trust_from_shocks = Vector::Zero(T);
     f.trust_from_initial = Vector::Zero(T);
     if (d_.trust_enabled) {
+      // The recursion is linear: each part is the recursion with one input and the others
+      // zero (no shock columns, zero inflow, or G[-1] = 0).
+      const auto no_shocks = shocks.leftCols(0);
+      const auto no_inflow = Vector::Zero(T);
       for (int i = 0; i < P_; ++i) {
-        double prev = 0.0;
-        for (int t = 0; t < T; ++t) {
-          f.trust_by_channel(t, i) = p.delta * prev + (1.0 - p.delta) * p.kappa[i] * f.saturated(t, trust_idx_[i]);
-          prev = f.trust_by_channel(t, i);
-        }
+        trust_stock_recursion(p.delta, 0.0, p.kappa[i] * f.saturated.col(trust_idx_[i]), p.omega, no_shocks,
+                              [&](Eigen::Index t, double g) { f.trust_by_channel(t, i) = g; });
         f.inflow += p.kappa[i] * f.saturated.col(trust_idx_[i]);
       }
-      double ps = 0.0, pi = p.g0;
-      for (int t = 0; t < T; ++t) {
-        double shock = 0.0;
-        for (int e = 0; e < E_; ++e) shock += p.omega[e] * shocks(t, e);
-        f.trust_from_shocks[t] = p.delta * ps - shock;
-        ps = f.trust_from_shocks[t];
-        f.trust_from_initial[t] = p.delta * pi;
-        pi = f.trust_from_initial[t];
-      }
+      trust_stock_recursion(p.delta, 0.0, no_inflow, p.omega, shocks,
+                            [&](Eigen::Index t, double g) { f.trust_from_shocks[t] = g; });
+      trust_stock_recursion(p.delta, p.g0, no_inflow, p.omega, no_shocks,
+                            [&](Eigen::Index t, double g) { f.trust_from_initial[t] = g; });
       f.trust_stock = f.trust_by_channel.rowwise().sum() + f.trust_from_shocks + f.trust_from_initial;
     }
     f.base = baseline * p.b;
@@ -968,6 +955,24 @@ class TrustModel {
   }
 
   void allocate() { ws_.resize(periods(), C_, P_, S_); }
+
+  /// The trust-stock recursion of MODEL.md section 2, the one place it is written:
+  ///   G[t] = delta G[t-1] + (1 - delta) u[t] - sum_e omega_e d[t, e],  G[-1] = g0,
+  /// for t = 0 .. u.size() - 1, where u[t] = sum_p kappa_p h[p, t] is the inflow (any
+  /// indexable vector expression) and d the T x E shock events (E may be 0: no shocks;
+  /// omega needs at least E values). Calls store(t, G[t]) in order of t. Inlined into
+  /// its callers (the log density's hot path included); O(T x (1 + E)).
+  template <class U, class D, class Store>
+  static void trust_stock_recursion(double delta, double g0, const U& u, const Vector& omega, const D& d, Store&& store) {
+    const Eigen::Index T = u.size(), E = d.cols();
+    double g = g0;
+    for (Eigen::Index t = 0; t < T; ++t) {
+      double shock = 0.0;
+      for (Eigen::Index e = 0; e < E; ++e) shock += omega[e] * d(t, e);
+      g = delta * g + (1.0 - delta) * u[t] - shock;
+      store(t, g);
+    }
+  }
 
   /// Normalised geometric weights w_l = alpha^l / sum_m alpha^m and d w_l / d alpha.
   template <class W, class DW>
