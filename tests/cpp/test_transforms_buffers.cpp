@@ -7,7 +7,13 @@
 
 #include <cstdint>
 #include <cstring>
+#include <cstdlib>
 #include <random>
+
+#if defined(__unix__)
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
 
 #include "check.hpp"
 
@@ -116,6 +122,42 @@ BOOST_AUTO_TEST_CASE(disabled_cache_keeps_nothing) {
   BOOST_TEST(cache.reused() == 0u);
   cache.release(b);
 }
+
+#if defined(__unix__)
+BOOST_AUTO_TEST_CASE(a_forked_child_gets_a_new_empty_cache) {
+  // The process-wide cache is a ForkSafeSingleton: one per process, and a forked child
+  // starts a new, empty one (the parent's may be locked by a thread that is gone).
+  ::setenv("TRUSTMIX_BUFFER_CACHE", "1", 1);  // caching on (this test is the first user)
+  auto& parent = tf::BufferCache::instance();
+  BOOST_TEST(&tf::BufferCache::instance() == &parent);
+  const std::size_t bytes = std::size_t{300} << 10;
+  parent.release(parent.acquire(bytes));
+  BOOST_REQUIRE(parent.cached_buffers() == 1u);
+  const std::size_t parent_reused = parent.reused();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // Child: a new cache, empty, kept for later calls, that caches and reuses.
+    auto& cache = tf::BufferCache::instance();
+    bool ok = &cache != &parent && cache.cached_buffers() == 0 && &tf::BufferCache::instance() == &cache;
+    const tf::Buffer b = cache.acquire(bytes);
+    std::memset(b.data, 1, bytes);
+    cache.release(b);
+    ok = ok && cache.cached_buffers() == 1 && cache.acquire(bytes).data == b.data && cache.reused() == 1;
+    _exit(ok ? 0 : 1);
+  }
+  BOOST_REQUIRE(pid > 0);
+  int status = 0;
+  BOOST_REQUIRE(waitpid(pid, &status, 0) == pid);
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 0);
+  // The parent keeps its cache, and its cached buffer is reused.
+  BOOST_TEST(&tf::BufferCache::instance() == &parent);
+  BOOST_TEST(parent.cached_buffers() == 1u);
+  parent.release(parent.acquire(bytes));
+  BOOST_TEST(parent.reused() == parent_reused + 1);
+  parent.clear();
+}
+#endif
 
 BOOST_AUTO_TEST_SUITE_END()
 

@@ -23,10 +23,7 @@
 #include <thread>
 #include <vector>
 
-#if defined(__unix__) || defined(__APPLE__)
-#include <pthread.h>
-#define TRUSTMIX_PARALLEL_HAS_ATFORK 1
-#endif
+#include "trustmix/core/fork_safe_singleton.hpp"
 
 namespace trustmix {
 
@@ -111,34 +108,15 @@ class Pool {
     return started_;
   }
 
-  /// The process-wide pool. Allocated once and never destroyed, so detached workers
-  /// never see a destroyed mutex at exit; a forked child gets a new one.
+  /// The process-wide pool (a ForkSafeSingleton): never destroyed, so detached workers
+  /// never see a destroyed mutex at exit; a forked child, where the parent's workers do
+  /// not exist, starts a new one on first use.
   static Pool& instance() {
-    Pool* p = current().load(std::memory_order_acquire);
-    if (p != nullptr) return *p;
-    auto* fresh = new Pool();
-    if (current().compare_exchange_strong(p, fresh, std::memory_order_acq_rel)) {
-#if defined(TRUSTMIX_PARALLEL_HAS_ATFORK)
-      static const bool registered = [] {
-        // In the child only the forking thread exists: abandon the parent's pool (its
-        // mutexes may be held by threads that are gone) and start a new one on demand.
-        return pthread_atfork(nullptr, nullptr, [] { current().store(nullptr, std::memory_order_release); }) == 0;
-      }();
-      (void)registered;
-#endif
-      return *fresh;
-    }
-    delete fresh;  // another thread installed its pool first
-    return *p;
+    return ForkSafeSingleton<Pool>::get([] { return new Pool(); });
   }
 
  private:
   Pool() = default;
-
-  static std::atomic<Pool*>& current() {
-    static std::atomic<Pool*> pool{nullptr};
-    return pool;
-  }
 
   void worker_loop() {
     in_parallel_region() = true;  // nested loops inside a block run serially

@@ -18,7 +18,6 @@
 // Thread-safe; after fork() the child starts with an empty cache (the parent's cached
 // buffers stay mapped in the child but are not reused).
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -27,8 +26,9 @@
 #include <string_view>
 #include <vector>
 
+#include "trustmix/core/fork_safe_singleton.hpp"
+
 #if defined(__unix__) || defined(__APPLE__)
-#include <pthread.h>
 #include <sys/mman.h>
 #define TRUSTMIX_BUFFER_CACHE_MMAP 1
 #endif
@@ -126,34 +126,18 @@ class BufferCache {
     for (const Buffer& d : drop) unmap(d);
   }
 
-  /// The process-wide cache (never destroyed: arrays may be freed during interpreter
-  /// shutdown). TRUSTMIX_BUFFER_CACHE=0 in the environment disables caching.
+  /// The process-wide cache (a ForkSafeSingleton): never destroyed, since arrays may be
+  /// freed during interpreter shutdown; a forked child (forked perhaps while another
+  /// thread held the mutex) starts a new, empty cache on first use. TRUSTMIX_BUFFER_CACHE=0
+  /// in the environment disables caching.
   static BufferCache& instance() {
-    BufferCache* c = current().load(std::memory_order_acquire);
-    if (c != nullptr) return *c;
-    const char* env = std::getenv("TRUSTMIX_BUFFER_CACHE");
-    auto* fresh = new BufferCache(!(env != nullptr && std::string_view(env) == "0"));
-    if (current().compare_exchange_strong(c, fresh, std::memory_order_acq_rel)) {
-#if defined(TRUSTMIX_BUFFER_CACHE_MMAP)
-      static const bool registered = [] {
-        // The child may have been forked while another thread held the mutex: it gets a
-        // new, empty cache and abandons the parent's.
-        return pthread_atfork(nullptr, nullptr, [] { current().store(nullptr, std::memory_order_release); }) == 0;
-      }();
-      (void)registered;
-#endif
-      return *fresh;
-    }
-    delete fresh;
-    return *c;
+    return trustmix::detail::ForkSafeSingleton<BufferCache>::get([] {
+      const char* env = std::getenv("TRUSTMIX_BUFFER_CACHE");
+      return new BufferCache(!(env != nullptr && std::string_view(env) == "0"));
+    });
   }
 
  private:
-  static std::atomic<BufferCache*>& current() {
-    static std::atomic<BufferCache*> cache{nullptr};
-    return cache;
-  }
-
 #if defined(TRUSTMIX_BUFFER_CACHE_MMAP)
   static Buffer map(std::size_t bytes) {
     const std::size_t page = 4096;
