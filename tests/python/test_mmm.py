@@ -68,6 +68,34 @@ def test_decomposition_sums_to_prediction(fitted):
     assert {"amplification [press]", "trust direct [press]", "instagram (own)"} <= set(d.columns)
 
 
+def _stock_by_definition(p, saturated, shocks, trust_columns):
+    """MODEL.md section 2 as a plain loop: G[t] = delta G[t-1] + (1 - delta) sum_p kappa_p
+    h[p, t] - sum_e omega_e d[e, t], G[-1] = g0."""
+    G = np.empty(saturated.shape[0])
+    prev = p["g0"]
+    for t in range(len(G)):
+        inflow = sum(k * saturated[t, c] for k, c in zip(p["kappa"], trust_columns))
+        shock = sum(w * shocks[t, e] for e, w in enumerate(p["omega"]))
+        prev = G[t] = p["delta"] * prev + (1 - p["delta"]) * inflow - shock
+    return G
+
+
+def test_trust_stock_follows_its_definition(fitted):
+    _, _, model, fit = fitted
+    p = fit.params
+    cols = [model.channels.index(c) for c in model.trust_channels]
+    assert len(p["omega"]) == model._shocks.shape[1] == 1 and p["omega"][0] > 0
+    f = fit._forward()
+    G = _stock_by_definition(p, f["saturated"], model._shocks, cols)
+    assert np.ptp(G) > 0.1  # a stock that moves, so that the comparison can fail
+    np.testing.assert_allclose(f["trust_stock"], G, rtol=0, atol=1e-12)
+    # forward_on past the data: zero media after the end, the stock decays by delta.
+    media, base, shocks = model._extended(52)
+    fe = fit._forward(media, base, shocks)
+    np.testing.assert_allclose(fe["trust_stock"], _stock_by_definition(p, fe["saturated"], shocks, cols), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fe["trust_stock"][-1], fe["trust_stock"][-2] * p["delta"], rtol=1e-12)
+
+
 def test_roi_split_short_and_long(fitted):
     data, _, model, fit = fitted
     window = (data["week"].iloc[20], data["week"].iloc[27])  # eight weeks
