@@ -287,11 +287,13 @@ class TrustModel {
       saturate(a.data(), 0.5 * p.lam[c], h.data(), T);
       inflow += p.kappa[i] * h;
     }
+    Vector G(T);
+    trust_stock_recursion(p.delta, p.g0, inflow, p.omega, d_.shocks, G);
     double sum = 0.0, sum_observed = 0.0;
-    trust_stock_recursion(p.delta, p.g0, inflow, p.omega, d_.shocks, [&](Eigen::Index t, double g) {
-      sum += g;
-      if (n_tracker_obs_ > 0 && !std::isnan(d_.tracker[t])) sum_observed += g;
-    });
+    for (int t = 0; t < T; ++t) {
+      sum += G[t];
+      if (n_tracker_obs_ > 0 && !std::isnan(d_.tracker[t])) sum_observed += G[t];
+    }
     return {sum / T, n_tracker_obs_ > 0 ? sum_observed / n_tracker_obs_ : 0.0};
   }
 
@@ -396,7 +398,7 @@ class TrustModel {
     if (d_.trust_enabled) {
       inflow_.setZero();
       for (int i = 0; i < P_; ++i) inflow_ += p.kappa[i] * H_.col(trust_idx_[i]);
-      trust_stock_recursion(p.delta, p.g0, inflow_, p.omega, d_.shocks, [&](Eigen::Index t, double g) { G_[t] = g; });
+      trust_stock_recursion(p.delta, p.g0, inflow_, p.omega, d_.shocks, G_);
       // The free intercept is the baseline level at the mean stock, b_0 + gamma Gbar_T
       // (Gbar_T = mean_t G[t]): the outcome's level pins it, whereas b_0 itself trades
       // off against gamma and every parameter that moves the stock's level.
@@ -613,13 +615,11 @@ class TrustModel {
       const auto no_inflow = Vector::Zero(T);
       for (int i = 0; i < P_; ++i) {
         trust_stock_recursion(p.delta, 0.0, p.kappa[i] * f.saturated.col(trust_idx_[i]), p.omega, no_shocks,
-                              [&](Eigen::Index t, double g) { f.trust_by_channel(t, i) = g; });
+                              f.trust_by_channel.col(i));
         f.inflow += p.kappa[i] * f.saturated.col(trust_idx_[i]);
       }
-      trust_stock_recursion(p.delta, 0.0, no_inflow, p.omega, shocks,
-                            [&](Eigen::Index t, double g) { f.trust_from_shocks[t] = g; });
-      trust_stock_recursion(p.delta, p.g0, no_inflow, p.omega, no_shocks,
-                            [&](Eigen::Index t, double g) { f.trust_from_initial[t] = g; });
+      trust_stock_recursion(p.delta, 0.0, no_inflow, p.omega, shocks, f.trust_from_shocks);
+      trust_stock_recursion(p.delta, p.g0, no_inflow, p.omega, no_shocks, f.trust_from_initial);
       f.trust_stock = f.trust_by_channel.rowwise().sum() + f.trust_from_shocks + f.trust_from_initial;
     }
     f.base = baseline * p.b;
@@ -960,17 +960,18 @@ class TrustModel {
   ///   G[t] = delta G[t-1] + (1 - delta) u[t] - sum_e omega_e d[t, e],  G[-1] = g0,
   /// for t = 0 .. u.size() - 1, where u[t] = sum_p kappa_p h[p, t] is the inflow (any
   /// indexable vector expression) and d the T x E shock events (E may be 0: no shocks;
-  /// omega needs at least E values). Calls store(t, G[t]) in order of t. Inlined into
-  /// its callers (the log density's hot path included); O(T x (1 + E)).
-  template <class U, class D, class Store>
-  static void trust_stock_recursion(double delta, double g0, const U& u, const Vector& omega, const D& d, Store&& store) {
+  /// omega needs at least E values). Writes G[t] into out[t] (a vector, or a vector
+  /// expression such as a matrix column, of size >= T). Inlined into its callers (the log
+  /// density's hot path included); O(T x (1 + E)).
+  template <class U, class D, class Out>
+  static void trust_stock_recursion(double delta, double g0, const U& u, const Vector& omega, const D& d, Out&& out) {
     const Eigen::Index T = u.size(), E = d.cols();
     double g = g0;
     for (Eigen::Index t = 0; t < T; ++t) {
       double shock = 0.0;
       for (Eigen::Index e = 0; e < E; ++e) shock += omega[e] * d(t, e);
       g = delta * g + (1.0 - delta) * u[t] - shock;
-      store(t, g);
+      out[t] = g;
     }
   }
 
