@@ -2,8 +2,8 @@
 numpy implementation of the same formulas (MODEL.md section 1), in the same run.
 
 Prints time per call (median of repeats; numpy, trustmix on 1 thread and on 2 threads
-are timed in interleaved rounds, so a change of machine load during the run affects all
-three alike), the speed-up, the speed-up of the fastest runs ('best x', the machine's
+are timed in 5 alternating rounds of back-to-back calls, so each is measured in its
+steady state and a change of machine load during the run affects all three alike), the speed-up, the speed-up of the fastest runs ('best x', the machine's
 best case), peak extra memory and the largest difference between the two results; then the same for each part (adstock alone,
 Hill alone on the adstocked data). trustmix runs the calls the issue names, unfused:
 ``tf.adstock`` then ``tf.hill``, each from Python with its input checks.
@@ -68,19 +68,24 @@ def numpy_adstock(x: np.ndarray, kind: str, L: int, p: dict[str, np.ndarray]) ->
     return y
 
 
-def timed(fns: list, repeats: int) -> tuple[list[float], list[float], list[np.ndarray]]:
-    """Times the functions interleaved: each round runs every function once (the order
-    rotating from round to round), so all of them see the same machine, even when its
-    load changes during the run. Returns (median, minimum) seconds per function and each
-    function's last result."""
-    outs = [fn() for fn in fns]  # warm-up
+def timed(fns: list, repeats: int, rounds: int = 5) -> tuple[list[float], list[float], list[np.ndarray]]:
+    """Times the functions in alternating blocks: each of `rounds` rounds runs every
+    function (the order rotating from round to round) once untimed, then repeats / rounds
+    times timed, back to back. Each function is so measured in its steady state (its data
+    in cache, its threads awake, as in a loop of calls), and a change of machine load
+    during the run reaches all of them alike. Returns (median, minimum) seconds per
+    function and each function's last result."""
+    outs: list = [None] * len(fns)
     times: list[list[float]] = [[] for _ in fns]
-    for r in range(repeats):
+    per_round = max(1, -(-repeats // rounds))
+    for r in range(rounds):
         for j in range(len(fns)):
             i = (j + r) % len(fns)
-            t0 = time.perf_counter()
-            outs[i] = fns[i]()
-            times[i].append(time.perf_counter() - t0)
+            outs[i] = fns[i]()  # warm-up
+            for _ in range(per_round):
+                t0 = time.perf_counter()
+                outs[i] = fns[i]()
+                times[i].append(time.perf_counter() - t0)
     return [float(np.median(t)) for t in times], [float(np.min(t)) for t in times], outs
 
 
@@ -112,7 +117,7 @@ def main() -> None:
     cache = "off" if os.environ.get("TRUSTMIX_BUFFER_CACHE") == "0" else "on"
     print(f"trustmix {tm.__version__}, numpy {np.__version__}, {platform.machine()}, kernels {tf.kernel_isa()}, "
           f"result buffer cache {cache}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; "
-          f"T={T} days x C={C} channels, max_lag={L}; times: median of {args.repeats} interleaved rounds, "
+          f"T={T} days x C={C} channels, max_lag={L}; times: median of {args.repeats} calls in 5 alternating rounds, "
           f"'best x' = ratio of the fastest runs")
     header = (f"{'adstock + hill':<16}{'numpy ms':>10}{'tm 1 thr ms':>13}{'tm 2 thr ms':>13}{'x (1 thr)':>11}"
               f"{'x (2 thr)':>11}{'best x 2 thr':>14}{'max |diff|':>12}{'np MiB':>9}{'tm MiB':>9}")

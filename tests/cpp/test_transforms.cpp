@@ -378,7 +378,7 @@ long double hill_ref(double x, double k, double s) {
   return 1.0L / (1.0L + std::exp(static_cast<long double>(s) * (std::log(static_cast<long double>(k)) - std::log(static_cast<long double>(x)))));
 }
 
-using HillKernel = void (*)(const double*, std::ptrdiff_t, double*, std::ptrdiff_t, std::ptrdiff_t, std::ptrdiff_t, const double*,
+using HillKernel = bool (*)(const double*, std::ptrdiff_t, double*, std::ptrdiff_t, std::ptrdiff_t, std::ptrdiff_t, const double*,
                             const double*, double*, double*);
 std::vector<std::pair<std::string, HillKernel>> hill_kernels() {
   std::vector<std::pair<std::string, HillKernel>> k = {{"scalar", &simd::hill_rows_scalar}};
@@ -408,7 +408,7 @@ BOOST_AUTO_TEST_CASE(hill_equals_direct_formula) {
     x(1, 0) = 1.7976931348623157e308;
     for (const auto& [name, kernel] : hill_kernels()) {
       tf::RowMatrix y(T, C), lx(T, C), z(T, C);
-      kernel(x.data(), C, y.data(), C, T, C, logk.data(), s.data(), lx.data(), z.data());
+      BOOST_TEST(kernel(x.data(), C, y.data(), C, T, C, logk.data(), s.data(), lx.data(), z.data()));  // x all in [0, DBL_MAX]
       for (Eigen::Index t = 0; t < T; ++t)
         for (Eigen::Index c = 0; c < C; ++c) {
           const long double ref = hill_ref(x(t, c), k[c], s[c]);
@@ -460,6 +460,34 @@ BOOST_AUTO_TEST_CASE(vector_exp_and_log_within_4_ulp) {
     BOOST_TEST_INFO(name);
     BOOST_TEST(worst_exp <= 4.0);
     BOOST_TEST(worst_log <= 4.0);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(hill_kernels_report_any_x_outside_zero_to_dbl_max) {
+  // The kernels check x in the pass that reads it: every position (vector body and tail
+  // lanes, first and last row) and every kind of bad value must be reported.
+  const double bad[] = {-1e-300, -1.0, std::nan(""), HUGE_VAL, -HUGE_VAL};
+  for (const Eigen::Index C : {1, 3, 5, 8, 11, 67}) {
+    const Eigen::Index T = 9;
+    tf::RowMatrix x = random_media(T, C, 4), y(T, C), lx(T, C), z(T, C);
+    const Vec logk = Vec::Zero(C), s = Vec::Ones(C);
+    for (const auto& [name, kernel] : hill_kernels()) {
+      BOOST_TEST_INFO(name << " C=" << C);
+      BOOST_TEST(kernel(x.data(), C, y.data(), C, T, C, logk.data(), s.data(), nullptr, nullptr));
+      for (const Eigen::Index t : {Eigen::Index{0}, T / 2, T - 1})
+        for (Eigen::Index c = 0; c < C; ++c)
+          for (const double v : bad) {
+            tf::RowMatrix xb = x;
+            xb(t, c) = v;
+            BOOST_TEST_INFO(name << " C=" << C << " x(" << t << ", " << c << ") = " << v);
+            BOOST_TEST(!kernel(xb.data(), C, y.data(), C, T, C, logk.data(), s.data(), lx.data(), z.data()));
+          }
+      tf::RowMatrix edge = x;  // 0, -0 and DBL_MAX are valid
+      edge(0, 0) = 0.0;
+      edge(T - 1, C - 1) = -0.0;
+      edge(T / 2, C / 2) = 1.7976931348623157e308;
+      BOOST_TEST(kernel(edge.data(), C, y.data(), C, T, C, logk.data(), s.data(), nullptr, nullptr));
+    }
   }
 }
 

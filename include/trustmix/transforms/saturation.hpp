@@ -98,6 +98,7 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
     case SaturationKind::tanh: inv = p[0].inverse(); break;
     case SaturationKind::michaelis_menten: break;
   }
+  std::atomic<bool> media{true};  // every x checked so far in [0, DBL_MAX]
   using Block = Eigen::Array<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   // Rows [r0, r1): values, and derivatives if asked. Every element gets the same
   // operations whichever rows a call holds, so any split of the rows gives the same bits.
@@ -110,9 +111,11 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
         // y = 1 / (1 + z), z = exp(s (ln k - ln x)) = (k / x)^s; x = 0 gives z = inf and y = 0
         // exactly. Vector exp and log (simd.hpp: glibc libmvec, at most 4 ulp each) over
         // contiguous rows; the relative error of y is a few ulp times 1 + s |ln(k / x)|.
-        if (!with_derivatives) {
-          detail::simd::hill_rows(x.data() + r0 * x.outerStride(), x.outerStride(), values.data() + r0 * values.outerStride(),
-                                  values.outerStride(), rows, C, logk.data(), s.data());
+        if (!with_derivatives) {  // the kernel checks x itself (below)
+          if (!detail::simd::hill_rows(x.data() + r0 * x.outerStride(), x.outerStride(),
+                                       values.data() + r0 * values.outerStride(), values.outerStride(), rows, C, logk.data(),
+                                       s.data()))
+            media.store(false, std::memory_order_relaxed);
           break;
         }
         Eigen::ArrayXd logx(C), z(C);
@@ -165,11 +168,14 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
       }
     }
   };
-  // Row blocks are independent; each block checks its rows of x (32 at a time, just
-  // before computing them). A bad cell is then located by a serial scan for the message.
-  std::atomic<bool> media{true};
+  // Row blocks are independent; each block checks its rows of x: the Hill kernel while
+  // it reads them, otherwise 32 rows at a time just before computing them. A bad cell is
+  // then located by a serial scan for the message.
+  const bool kernel_checks = kind == SaturationKind::hill && !with_derivatives;
   parallel_for_blocks(T, threads, 2048 / std::max<Eigen::Index>(1, C) + 16, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
-    if (!detail::simd::for_checked_rows(x.data(), x.outerStride(), C, b, e, 0.0, compute))
+    if (kernel_checks)
+      compute(b, e);
+    else if (!detail::simd::for_checked_rows(x.data(), x.outerStride(), C, b, e, 0.0, compute))
       media.store(false, std::memory_order_relaxed);
   }, detail::blocks_per_thread);
   if (!media.load()) detail::require_media(x, "saturation input x");

@@ -161,12 +161,14 @@ inline bool for_checked_rows(const double* x, Index xs, Index C, Index b, Index 
 /// doing log, exp and division per vector measured about 20% slower. Per lane the
 /// operations are the same either way: ln(x, or 1 where x = 0), exp((ln k - ln x) s),
 /// 1 / (1 + z), then the exact limits where x = 0 (ln x = -inf, z = inf, y = 0).
-[[gnu::target("avx2,fma")]] inline void hill_rows_avx2(const double* x, Index xs, double* y, Index ys, Index rows, Index C,
+[[gnu::target("avx2,fma")]] inline bool hill_rows_avx2(const double* x, Index xs, double* y, Index ys, Index rows, Index C,
                                                        const double* logk, const double* s, double* logx, double* z) {
   constexpr Index chunk = 64;
   alignas(32) double lb[chunk], zb[chunk];
   const __m256d one = _mm256_set1_pd(1.0), zero = _mm256_setzero_pd(), inf = _mm256_set1_pd(HUGE_VAL);
+  const __m256d vmax = _mm256_set1_pd(1.7976931348623157e308);
   const __m256i all = _mm256_set1_epi64x(-1);
+  __m256d ok = _mm256_castsi256_pd(all);  // every x so far in [0, DBL_MAX] (NaN fails)
   for (Index r = 0; r < rows; ++r) {
     const double* xr = x + r * xs;
     double* yr = y + r * ys;
@@ -178,6 +180,7 @@ inline bool for_checked_rows(const double* x, Index xs, Index C, Index b, Index 
       // are never stored.
       for (Index i = 0; i < m; i += 4) {
         __m256d v = m - i >= 4 ? _mm256_loadu_pd(xr + c0 + i) : _mm256_maskload_pd(xr + c0 + i, tail_mask_avx2(m - i));
+        ok = _mm256_and_pd(ok, _mm256_and_pd(_mm256_cmp_pd(v, zero, _CMP_GE_OQ), _mm256_cmp_pd(v, vmax, _CMP_LE_OQ)));
         v = _mm256_blendv_pd(v, one, _mm256_cmp_pd(v, zero, _CMP_EQ_OQ));
 #if defined(TRUSTMIX_TRANSFORMS_LIBMVEC)
         _mm256_store_pd(lb + i, _ZGVdN4v_log(v));
@@ -220,6 +223,7 @@ inline bool for_checked_rows(const double* x, Index xs, Index C, Index b, Index 
       }
     }
   }
+  return _mm256_movemask_pd(ok) == 0xF;
 }
 
 inline __m128d hill_lanes_sse2(__m128d x, __m128d logk, __m128d s, __m128d& lx, __m128d& z) {
@@ -244,8 +248,10 @@ inline __m128d hill_lanes_sse2(__m128d x, __m128d logk, __m128d s, __m128d& lx, 
   return _mm_andnot_pd(is0, _mm_div_pd(one, _mm_add_pd(one, z)));
 }
 
-inline void hill_rows_sse2(const double* x, Index xs, double* y, Index ys, Index rows, Index C, const double* logk,
+inline bool hill_rows_sse2(const double* x, Index xs, double* y, Index ys, Index rows, Index C, const double* logk,
                            const double* s, double* logx, double* z) {
+  const __m128d zero = _mm_setzero_pd(), vmax = _mm_set1_pd(1.7976931348623157e308);
+  __m128d ok = _mm_cmpeq_pd(zero, zero);  // every x so far in [0, DBL_MAX] (NaN fails)
   for (Index r = 0; r < rows; ++r) {
     const double* xr = x + r * xs;
     double* yr = y + r * ys;
@@ -254,39 +260,50 @@ inline void hill_rows_sse2(const double* x, Index xs, double* y, Index ys, Index
     __m128d lx, zz;
     Index c = 0;
     for (; c + 2 <= C; c += 2) {
-      const __m128d v = hill_lanes_sse2(_mm_loadu_pd(xr + c), _mm_loadu_pd(logk + c), _mm_loadu_pd(s + c), lx, zz);
+      const __m128d xv = _mm_loadu_pd(xr + c);
+      ok = _mm_and_pd(ok, _mm_and_pd(_mm_cmpge_pd(xv, zero), _mm_cmple_pd(xv, vmax)));
+      const __m128d v = hill_lanes_sse2(xv, _mm_loadu_pd(logk + c), _mm_loadu_pd(s + c), lx, zz);
       _mm_storeu_pd(yr + c, v);
       if (lr) _mm_storeu_pd(lr + c, lx);
       if (zr) _mm_storeu_pd(zr + c, zz);
     }
     if (c < C) {  // last channel: the upper lane holds x = 1 and is dropped
-      const __m128d v = hill_lanes_sse2(_mm_set_pd(1.0, xr[c]), _mm_set_pd(0.0, logk[c]), _mm_set_pd(1.0, s[c]), lx, zz);
+      const __m128d xv = _mm_set_pd(1.0, xr[c]);
+      ok = _mm_and_pd(ok, _mm_and_pd(_mm_cmpge_pd(xv, zero), _mm_cmple_pd(xv, vmax)));
+      const __m128d v = hill_lanes_sse2(xv, _mm_set_pd(0.0, logk[c]), _mm_set_pd(1.0, s[c]), lx, zz);
       _mm_store_sd(yr + c, v);
       if (lr) _mm_store_sd(lr + c, lx);
       if (zr) _mm_store_sd(zr + c, zz);
     }
   }
+  return _mm_movemask_pd(ok) == 0x3;
 }
 
 #endif  // TRUSTMIX_TRANSFORMS_X86
 
-inline void hill_rows_scalar(const double* x, Index xs, double* y, Index ys, Index rows, Index C, const double* logk,
+inline bool hill_rows_scalar(const double* x, Index xs, double* y, Index ys, Index rows, Index C, const double* logk,
                              const double* s, double* logx, double* z) {
+  bool ok = true;
   for (Index r = 0; r < rows; ++r)
     for (Index c = 0; c < C; ++c) {
-      const double lx = std::log(x[r * xs + c]);
+      const double xv = x[r * xs + c];
+      ok = ok && xv >= 0.0 && xv <= 1.7976931348623157e308;
+      const double lx = std::log(xv);
       const double zz = std::exp((logk[c] - lx) * s[c]);  // x = 0: lx = -inf, zz = inf, y = 0
       y[r * ys + c] = 1.0 / (1.0 + zz);
       if (logx) logx[r * ys + c] = lx;
       if (z) z[r * ys + c] = zz;
     }
+  return ok;
 }
 
 /// Hill values of `rows` rows of C channels: y[r, c] = 1 / (1 + exp(s[c] (logk[c] - ln x[r, c]))).
 /// Row strides xs, ys (in elements); logx and z (same stride as y) receive ln x and the exp
 /// term when not null. Relative error of y: a few ulp of exp and log, times
-/// 1 + s |ln(k / x)| (the usual conditioning of x^s).
-inline void hill_rows(const double* x, Index xs, double* y, Index ys, Index rows, Index C, const double* logk,
+/// 1 + s |ln(k / x)| (the usual conditioning of x^s). Returns true when every x read was
+/// in [0, DBL_MAX] (the input check, done in the same pass; false for a negative, NaN
+/// or infinite x, whose outputs are then meaningless).
+inline bool hill_rows(const double* x, Index xs, double* y, Index ys, Index rows, Index C, const double* logk,
                       const double* s, double* logx = nullptr, double* z = nullptr) {
 #if defined(TRUSTMIX_TRANSFORMS_X86)
   if (cpu_has_avx2_fma()) return hill_rows_avx2(x, xs, y, ys, rows, C, logk, s, logx, z);
