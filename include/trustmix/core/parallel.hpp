@@ -15,6 +15,7 @@
 // computed.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -71,6 +72,15 @@ struct Job {
   }
 };
 
+/// A hint to the CPU that this thread is spinning (x86 `pause`), else a yield.
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
 /// Persistent workers that run the blocks of one Job at a time.
 class Pool {
  public:
@@ -96,9 +106,20 @@ class Pool {
     }
     for (int i = 0; i < helpers; ++i) work_cv_.notify_one();
     job.work();  // the calling thread claims blocks too
+    {
+      const std::lock_guard<std::mutex> lk(m_);
+      job_ = nullptr;  // workers that wake from now on find no job
+    }
+    // Wait until no worker holds the job (it lives on the caller's stack). A worker
+    // usually finishes its last block within microseconds of the caller: spin for up to
+    // 100 us before sleeping, which saves a futex wake-up (10-30 us on a VM) per loop.
+    const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
+    for (int i = 1; active_.load(std::memory_order_acquire) != 0; ++i) {
+      cpu_relax();
+      if (i % 64 == 0 && std::chrono::steady_clock::now() > spin_until) break;
+    }
     std::unique_lock<std::mutex> lk(m_);
-    job_ = nullptr;  // workers that wake from now on find no job
-    done_cv_.wait(lk, [this] { return active_ == 0; });
+    done_cv_.wait(lk, [this] { return active_.load(std::memory_order_relaxed) == 0; });
     return true;
   }
 
@@ -126,11 +147,11 @@ class Pool {
       work_cv_.wait(lk, [&] { return job_ != nullptr && generation_ != seen; });
       seen = generation_;
       Job* job = job_;
-      ++active_;
+      active_.fetch_add(1, std::memory_order_relaxed);
       lk.unlock();
       job->work();
       lk.lock();
-      if (--active_ == 0) done_cv_.notify_all();
+      if (active_.fetch_sub(1, std::memory_order_release) == 1) done_cv_.notify_all();
     }
   }
 
@@ -139,7 +160,7 @@ class Pool {
   std::condition_variable work_cv_, done_cv_;
   Job* job_ = nullptr;
   std::uint64_t generation_ = 0;
-  int active_ = 0;  // workers holding job_
+  std::atomic<int> active_{0};  // workers holding job_ (changed under m_; read by the spinning caller)
   int started_ = 0;  // workers started (all idle between loops)
 };
 
