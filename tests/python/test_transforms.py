@@ -3,14 +3,14 @@ formulas in MODEL.md, finite-difference derivatives, pandas in/out, errors."""
 import math
 import os
 import platform
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from _subprocess import run_python
 
 import trustmix as tm
 from trustmix import transforms as tf
@@ -258,10 +258,8 @@ def test_baseline_kernels_through_the_api(tmp_path):
         "y = tf.adstock(x, 'weibull_cdf', max_lag=30, k=1.3, lam=4.0); "
         "np.save(sys.argv[2], np.stack([y, tf.hill(y, k=0.8, s=1.7)]))"
     )
-    env = dict(os.environ, TRUSTMIX_SIMD="baseline", PYTHONPATH=os.pathsep.join(sys.path))
     expected_isa = "scalar" if tf.kernel_isa() == "scalar" else "sse2"
-    subprocess.run([sys.executable, "-c", code, str(tmp_path / "x.npy"), str(tmp_path / "out.npy"), expected_isa],
-                   env=env, check=True)
+    run_python(code, str(tmp_path / "x.npy"), str(tmp_path / "out.npy"), expected_isa, TRUSTMIX_SIMD="baseline")
     base_y, base_h = np.load(tmp_path / "out.npy")
     y = tf.adstock(x, "weibull_cdf", max_lag=30, k=1.3, lam=4.0)
     np.testing.assert_allclose(base_y, y, rtol=1e-14, atol=1e-300)

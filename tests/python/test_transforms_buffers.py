@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import gc
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+
+from _subprocess import run_python
 
 from trustmix import transforms as tf
 from trustmix._core import transforms as _t
@@ -108,8 +108,7 @@ def test_cache_can_be_turned_off():
         "i = _t.buffer_cache_info(); assert i['cached_buffers'] == 0 and i['reused'] == 0, i; "
         "assert np.all(tf.hill(x, k=1.0, s=1.0) == 0.5)"
     )
-    env = dict(os.environ, TRUSTMIX_BUFFER_CACHE="0", PYTHONPATH=os.pathsep.join(sys.path))
-    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    run_python(code, TRUSTMIX_BUFFER_CACHE="0")
 
 
 def test_small_results_and_derivatives_are_unaffected():
