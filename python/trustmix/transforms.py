@@ -272,7 +272,8 @@ def tanh_saturation(x: Any, c: Any, *, return_grad: bool = False, threads: int =
 def kernel_isa() -> str:
     """The SIMD kernel family the transforms run on this CPU: ``"avx2+fma"`` (x86-64 with
     AVX2 and FMA), ``"sse2"`` (other x86-64 CPUs, or ``TRUSTMIX_SIMD=baseline`` in the
-    environment when the process started) or ``"scalar"`` (other platforms). Results agree
+    environment; read once, at the first use of a transform in the process) or
+    ``"scalar"`` (other platforms). Results agree
     across families to rounding (a few ulp); see ``docs/concepts.md``."""
     return str(_t.kernel_isa())
 

@@ -602,6 +602,29 @@ BOOST_AUTO_TEST_CASE(merge_into_a_fresh_state_equals_the_key_by_key_merge) {
   updated.update(slice(s, second), 2);  // into a non-fresh one: merged key by key
   BOOST_TEST((updated == single));
   BOOST_TEST(updated.to_bytes() == single.to_bytes());
+  // Slices with different channel sets (the shortcut must rename the channels as the
+  // key-by-key merge does): the shortcut then a key-by-key merge, against key-by-key
+  // merges only (into a non-fresh state, in both orders).
+  std::vector<std::size_t> no_first, no_last;
+  for (std::size_t j = 0; j < s.size(); ++j) {
+    const auto path = s.path(j);
+    const bool has_first = std::find(path.begin(), path.end(), ta::ChannelId{0}) != path.end();
+    const bool has_last = std::find(path.begin(), path.end(), static_cast<ta::ChannelId>(s.n_channels() - 1)) != path.end();
+    if (!has_first) no_first.push_back(j);
+    else if (!has_last) no_last.push_back(j);
+  }
+  const auto c = ta::count(slice(s, no_first), {1, 2}, true, 1), d = ta::count(slice(s, no_last), {1, 2}, true, 1);
+  BOOST_TEST(c.channels.size() < s.n_channels());
+  BOOST_TEST(d.channels.size() < s.n_channels());
+  ta::AttributionStats via_shortcut({1, 2}, true);
+  via_shortcut.merge(c);
+  via_shortcut.merge(d);
+  auto d_then_c = d, c_then_d = c;
+  d_then_c.merge(c);
+  c_then_d.merge(d);
+  BOOST_TEST((via_shortcut == d_then_c));
+  BOOST_TEST((via_shortcut == c_then_d));
+  BOOST_TEST(via_shortcut.to_bytes() == d_then_c.to_bytes());
   auto unchanged = a;
   unchanged.merge(ta::AttributionStats({1, 2}, true));  // a fresh state adds nothing
   BOOST_TEST((unchanged == a));

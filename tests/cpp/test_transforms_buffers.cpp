@@ -190,6 +190,25 @@ BOOST_AUTO_TEST_CASE(adstock_into_and_saturate_into_give_the_same_bits_in_reused
   BOOST_TEST(cache.reused() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(saturate_into_in_place_gives_the_same_bits_and_still_rejects_bad_input) {
+  const tf::RowMatrix x = random_media(300, 7, 5);
+  const std::vector<Vec> ph = {Vec::LinSpaced(7, 0.5, 2.0), Vec::LinSpaced(7, 0.7, 3.0)};
+  for (const auto kind : {tf::SaturationKind::hill, tf::SaturationKind::logistic}) {
+    const std::vector<Vec> p = kind == tf::SaturationKind::hill ? ph : std::vector<Vec>{ph[0]};
+    const auto ref = tf::saturate(x, kind, p, false, 1);
+    tf::RowMatrix y = x;
+    tf::saturate_into(y, kind, p, y, 2);
+    BOOST_TEST((y.array() == ref.values.array()).all());
+    // An inf the in-place output overwrites (Hill maps it to 1) is still an error.
+    for (const double bad : {HUGE_VAL, -1.0, std::nan("")}) {
+      tf::RowMatrix z = x;
+      z(150, 3) = bad;
+      BOOST_TEST_INFO("kind " << static_cast<int>(kind) << " bad " << bad);
+      BOOST_CHECK_THROW(tf::saturate_into(z, kind, p, z, 2), std::invalid_argument);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(into_versions_check_the_output_shape) {
   const tf::RowMatrix x = random_media(10, 3, 1);
   tf::RowMatrix wrong(10, 4);

@@ -31,12 +31,7 @@ class ForkSafeSingleton {
     if (p != nullptr) return *p;
     T* fresh = make();
     if (slot().compare_exchange_strong(p, fresh, std::memory_order_acq_rel)) {
-#if defined(TRUSTMIX_HAS_PTHREAD_ATFORK)
-      static const bool registered = [] {  // once per process (a child inherits it)
-        return pthread_atfork(nullptr, nullptr, [] { slot().store(nullptr, std::memory_order_release); }) == 0;
-      }();
-      (void)registered;
-#endif
+      register_fork_reset();
       return *fresh;
     }
     delete fresh;  // another thread installed its object first; p holds it
@@ -47,6 +42,17 @@ class ForkSafeSingleton {
   static std::atomic<T*>& slot() {
     static std::atomic<T*> instance{nullptr};
     return instance;
+  }
+
+  /// Makes a forked child forget the parent's object (the slot becomes empty, so get()
+  /// creates a new one). Registered once per T and process, whatever the call sites of
+  /// get(); a child inherits the registration.
+  static void register_fork_reset() {
+#if defined(TRUSTMIX_HAS_PTHREAD_ATFORK)
+    static const bool registered =
+        pthread_atfork(nullptr, nullptr, [] { slot().store(nullptr, std::memory_order_release); }) == 0;
+    (void)registered;
+#endif
   }
 };
 

@@ -297,7 +297,10 @@ inline void adstock_compute(const ConstMatrixRef& x, AdstockKind kind, const std
   }
   // x is checked inside the parallel loop (each block its rows); a bad cell is then
   // located by a serial scan for the message.
-  if (!detail::convolve_into(x, out.weights, values, threads, true)) detail::require_finite_matrix(x, "adstock input x");
+  if (!detail::convolve_into(x, out.weights, values, threads, true)) {
+    detail::require_finite_matrix(x, "adstock input x");  // names the bad cell
+    fail("adstock input x must be finite; a bad value was overwritten by the output, which overlaps x");
+  }
   if (with_derivatives) {
     for (std::size_t i = 0; i < names.size(); ++i) {
       RowMatrix g(T, C);
@@ -322,7 +325,8 @@ inline void adstock_compute(const ConstMatrixRef& x, AdstockKind kind, const std
 }
 
 /// adstock() without derivatives, writing the values into `values` (T x C, any row
-/// stride; e.g. memory the caller owns) with the same bits as adstock(). Returns the
+/// stride; e.g. memory the caller owns) with the same bits as adstock(). `values` must not
+/// overlap x (each output row reads earlier input rows). Returns the
 /// (L + 1) x C lag weights (empty for the infinite window).
 inline RowMatrix adstock_into(const ConstMatrixRef& x, AdstockKind kind, const std::vector<Eigen::VectorXd>& params,
                               int max_lag, bool normalize, Eigen::Ref<RowMatrix> values, int threads = 0) {

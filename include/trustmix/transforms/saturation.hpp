@@ -178,7 +178,11 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
     else if (!detail::simd::for_checked_rows(x.data(), x.outerStride(), C, b, e, 0.0, compute))
       media.store(false, std::memory_order_relaxed);
   }, detail::blocks_per_thread);
-  if (!media.load()) detail::require_media(x, "saturation input x");
+  if (!media.load()) {
+    detail::require_media(x, "saturation input x");  // names the bad cell
+    // Not found: the output overlaps x (in-place Hill) and overwrote the bad value.
+    fail("saturation input x must be finite and >= 0; a bad value was overwritten by the output, which overlaps x");
+  }
 }
 
 }  // namespace detail
@@ -194,7 +198,9 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
 }
 
 /// saturate() without derivatives, writing the values into `values` (T x C, any row
-/// stride; e.g. memory the caller owns) with the same bits as saturate().
+/// stride; e.g. memory the caller owns) with the same bits as saturate(). `values` may
+/// be x itself (in place); a bad x is then still reported, without its cell when the
+/// output has overwritten it.
 inline void saturate_into(const ConstMatrixRef& x, SaturationKind kind, const std::vector<Eigen::VectorXd>& params,
                           Eigen::Ref<RowMatrix> values, int threads = 0) {
   SaturationResult out;
