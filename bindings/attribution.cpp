@@ -119,6 +119,16 @@ py::dict table_to_dict(const ta::CountTable& t) {
   return d;
 }
 
+/// The caller's column names (path, conversions, value, nulls) for error messages; an
+/// empty list keeps the default names.
+ta::PathColumns path_columns(const std::vector<std::string>& columns) {
+  if (columns.empty()) return {};
+  if (columns.size() != 4)
+    throw std::invalid_argument("columns must name 4 columns (path, conversions, value, nulls), got " +
+                                std::to_string(columns.size()));
+  return {columns[0], columns[1], columns[2], columns[3]};
+}
+
 ta::MarkovSolver markov_solver(const std::string& solver, double tolerance, std::size_t direct_max_states) {
   ta::MarkovSolver sv;
   if (solver == "auto") sv.method = ta::MarkovSolver::Method::automatic;
@@ -163,8 +173,7 @@ void register_attribution(pybind11::module_& m) {
             const py::buffer_info info = data.request();
             const std::string_view bytes(static_cast<const char*>(info.ptr),
                                          static_cast<std::size_t>(info.size * info.itemsize));
-            ta::PathColumns cols;
-            if (columns.size() == 4) cols = {columns[0], columns[1], columns[2], columns[3]};
+            const ta::PathColumns cols = path_columns(columns);
             const std::span<const double> conv{conversions.data(), static_cast<std::size_t>(conversions.size())};
             const auto vs = span_of(value), ns = span_of(nulls);
             if (py::isinstance<py::array_t<std::int32_t>>(offsets)) {
@@ -189,8 +198,7 @@ void register_attribution(pybind11::module_& m) {
              int threads) {
             // A one-dimensional numpy object array of str (a pandas object column): the
             // UTF-8 bytes are read in place (CPython caches them in each str object).
-            ta::PathColumns cols;
-            if (columns.size() == 4) cols = {columns[0], columns[1], columns[2], columns[3]};
+            const ta::PathColumns cols = path_columns(columns);
             if (values.dtype().kind() != 'O' || values.ndim() != 1 ||
                 (values.size() > 1 && values.strides(0) != static_cast<py::ssize_t>(sizeof(PyObject*))))
               throw std::invalid_argument("from_path_objects expects a contiguous one-dimensional object array");
@@ -209,8 +217,7 @@ void register_attribution(pybind11::module_& m) {
           [](const py::sequence& seq, const DoubleArray& conversions, const std::optional<DoubleArray>& value,
              const std::optional<DoubleArray>& nulls, const std::string& sep, const std::vector<std::string>& columns,
              int threads) {
-            ta::PathColumns cols;
-            if (columns.size() == 4) cols = {columns[0], columns[1], columns[2], columns[3]};
+            const ta::PathColumns cols = path_columns(columns);
             if (!PyList_Check(seq.ptr()) && !PyTuple_Check(seq.ptr()))
               throw std::invalid_argument("from_path_list expects a list or tuple of path strings");
             const std::vector<std::string_view> paths =

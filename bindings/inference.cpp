@@ -312,13 +312,15 @@ void bind_target(py::module_& sub, py::class_<T>& cls) {
             return out;
           },
           py::arg("theta"), "Reported (constrained) parameters of unconstrained theta.");
-  sub.def("sample", &run_sample<T>, py::arg("target"), py::kw_only(), py::arg("chains") = 4, py::arg("draws") = 1000,
-          py::arg("tune") = 1000, py::arg("seed") = 0, py::arg("target_accept") = 0.8, py::arg("max_tree_depth") = 10,
-          py::arg("metric") = "diag", py::arg("init_step_size") = 1.0, py::arg("init_radius") = 2.0,
-          py::arg("threads") = 0, py::arg("initial_values") = py::none(), py::arg("hdi_prob") = 0.94,
+  const ti::SamplerOptions d;  // the defaults, stated once in nuts.hpp
+  sub.def("sample", &run_sample<T>, py::arg("target"), py::kw_only(), py::arg("chains") = d.chains,
+          py::arg("draws") = d.draws, py::arg("tune") = d.tune, py::arg("seed") = d.seed,
+          py::arg("target_accept") = d.target_accept, py::arg("max_tree_depth") = d.max_tree_depth,
+          py::arg("metric") = "diag", py::arg("init_step_size") = d.init_step_size, py::arg("init_radius") = d.init_radius,
+          py::arg("threads") = d.threads, py::arg("initial_values") = py::none(), py::arg("hdi_prob") = 0.94,
           py::arg("progress") = py::none(), py::arg("initial_inverse_metric") = py::none(),
-          py::arg("init_buffer") = 75, py::arg("term_buffer") = 50, py::arg("base_window") = 25,
-          "NUTS on the target; returns a dict of numpy arrays, summary and warnings.");
+          py::arg("init_buffer") = d.init_buffer, py::arg("term_buffer") = d.term_buffer,
+          py::arg("base_window") = d.base_window, "NUTS on the target; returns a dict of numpy arrays, summary and warnings.");
   sub.def("map", &run_map<T>, py::arg("target"), py::kw_only(), py::arg("max_iterations") = 1000,
           py::arg("gradient_tolerance") = 1e-8, py::arg("initial_values") = py::none(), py::arg("laplace") = true,
           py::arg("fd_step") = 1e-5, py::arg("laplace_draws") = 0, py::arg("seed") = 0,
@@ -347,6 +349,25 @@ void bind_target(py::module_& sub, py::class_<T>& cls) {
 void register_inference(py::module_& m) {
   auto sub = m.def_submodule("inference", "trustmix::inference: NUTS, MAP/Laplace, diagnostics, built-in targets.");
   namespace tg = ti::targets;
+
+  sub.def(
+      "sampler_defaults",
+      [] {
+        const ti::SamplerOptions d;
+        py::dict out;
+        out["chains"] = d.chains;
+        out["draws"] = d.draws;
+        out["tune"] = d.tune;
+        out["target_accept"] = d.target_accept;
+        out["max_tree_depth"] = d.max_tree_depth;
+        out["init_step_size"] = d.init_step_size;
+        out["init_radius"] = d.init_radius;
+        out["init_buffer"] = d.init_buffer;
+        out["term_buffer"] = d.term_buffer;
+        out["base_window"] = d.base_window;
+        return out;
+      },
+      "The C++ sampler's default settings (SamplerOptions), which the Python signature repeats.");
 
   py::class_<tg::StandardNormal> standard_normal(sub, "StandardNormal", "Standard normal in d dimensions.");
   standard_normal.def(py::init<Eigen::Index>(), py::arg("dimension"));

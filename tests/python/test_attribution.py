@@ -65,6 +65,19 @@ def test_arrow_table_and_list_fallback_give_the_same_store(paths):
     assert np.array_equal(store.touches, b._store.touches)
 
 
+def test_parsers_reject_a_column_name_list_of_the_wrong_length():
+    """The column names (for error messages) are 4 or none; any other count is an error
+    of the caller, not silently ignored."""
+    from trustmix._core import attribution as core_attr
+
+    conv = np.array([1.0, 0.0])
+    for parse, data in ((core_attr.JourneyStore.from_path_list, ["a>b", "b"]),
+                        (core_attr.JourneyStore.from_path_objects, np.array(["a>b", "b"], dtype=object))):
+        assert parse(data, conv, columns=["p", "c", "v", "n"]).touches.size == 3
+        with pytest.raises(ValueError, match="columns must name 4 columns"):
+            parse(data, conv, columns=["path"])
+
+
 def test_object_column_and_arrow_strings_give_the_same_store():
     """An object column is read in place (str objects) and an Arrow-backed one as Arrow
     buffers; both must give the store the list fallback gives."""

@@ -289,3 +289,17 @@ def test_initial_inverse_metric_is_kept_without_metric_adaptation():
     s = r.summary()
     assert np.all(np.abs(d.mean(0) - [1.0, -2.0]) < 5 * s["mcse_mean"].to_numpy())
     assert np.allclose(d.std(0), np.sqrt(np.diag(cov)), rtol=0.1)
+
+
+def test_python_sampler_defaults_are_the_cpp_defaults():
+    """inference.sample repeats the C++ SamplerOptions defaults in its signature (so users
+    see them); they must not drift apart."""
+    import inspect
+
+    from trustmix._core import inference as _ci
+
+    params = inspect.signature(ti.sample).parameters
+    cpp = _ci.sampler_defaults()
+    assert set(cpp) <= set(params)
+    for name, value in cpp.items():
+        assert params[name].default == value, name

@@ -17,6 +17,7 @@
 #include <LBFGS.h>
 
 #include <cmath>
+#include <optional>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -88,16 +89,24 @@ template <Target T>
   return 0.5 * (h + h.transpose());
 }
 
+/// Cholesky factor L L' = h of a negative Hessian, or nothing when h is not finite and
+/// positive definite (not a strict mode). The Laplace covariance is h^{-1}.
+[[nodiscard]] inline std::optional<Eigen::LLT<Eigen::MatrixXd>> laplace_factor(const Eigen::MatrixXd& h) {
+  if (!h.allFinite()) return std::nullopt;
+  Eigen::LLT<Eigen::MatrixXd> llt(h);
+  if (llt.info() != Eigen::Success) return std::nullopt;
+  return llt;
+}
+
 /// Laplace covariance H^{-1} at theta, H = negative_hessian(target, theta, fd_step) (the
 /// unconstrained scale); empty when H is not finite and positive definite (theta is not a
 /// strict mode). Used, e.g., as the starting metric of NUTS warm-up.
 template <Target T>
 [[nodiscard]] Eigen::MatrixXd laplace_covariance(const T& target, const Eigen::VectorXd& theta, double fd_step = 1e-5) {
   const Eigen::MatrixXd h = negative_hessian(target, theta, fd_step);
-  if (!h.allFinite()) return {};
-  const Eigen::LLT<Eigen::MatrixXd> llt(h);
-  if (llt.info() != Eigen::Success) return {};
-  return llt.solve(Eigen::MatrixXd::Identity(h.rows(), h.cols()));
+  const auto llt = laplace_factor(h);
+  if (!llt) return {};
+  return llt->solve(Eigen::MatrixXd::Identity(h.rows(), h.cols()));
 }
 
 /// Posterior mode by L-BFGS and the Laplace approximation around it.
@@ -167,13 +176,13 @@ template <Target T>
 
   if (options.laplace) {
     out.hessian = negative_hessian(target, x, options.fd_step, &out.exact_hessian);
-    const Eigen::LLT<Eigen::MatrixXd> llt(out.hessian);
-    out.laplace_ok = llt.info() == Eigen::Success;
+    const auto llt = laplace_factor(out.hessian);
+    out.laplace_ok = llt.has_value();
     if (out.laplace_ok) {
-      out.covariance = llt.solve(Eigen::MatrixXd::Identity(d, d));
+      out.covariance = llt->solve(Eigen::MatrixXd::Identity(d, d));
       if (options.laplace_draws > 0) {
         // theta = mode + L^{-T} z has covariance (L L')^{-1} = H^{-1}.
-        const Eigen::MatrixXd lower = llt.matrixL();
+        const Eigen::MatrixXd lower = llt->matrixL();
         ChainRng rng(options.seed, 0);
         out.draws.resize(options.laplace_draws, out.reported_mode.size());
         Eigen::VectorXd z(d), theta(d), reported(out.reported_mode.size());

@@ -394,26 +394,19 @@ class TrustMMM:
         from trustmix._core import inference as _ci
 
         init = mode + rng.normal(0.0, 0.1, (int(chains), mode.size))
+        target = _ci.TrustTarget(self._core)
         inv_metric = None
         if initial_metric == "laplace":
-            cov = self._laplace_covariance(mode)
-            if cov is not None:
-                inv_metric = np.diag(cov) if metric == "diag" else cov
-        posterior = inference.sample(_ci.TrustTarget(self._core), chains=chains, draws=draws, tune=tune, seed=seed,
+            # The inverse of -d2 log p at the mode by central differences of the exact
+            # gradient (the engine's negative_hessian); None when that matrix is not
+            # positive definite (not a strict mode) or not finite: the identity is used.
+            # (a diagonal metric takes its diagonal, in the sampler)
+            inv_metric = _ci.laplace_covariance(target, np.asarray(mode, dtype=float))
+        posterior = inference.sample(target, chains=chains, draws=draws, tune=tune, seed=seed,
                                      target_accept=target_accept, initial_values=init, progress=progress,
                                      metric=metric, max_tree_depth=max_tree_depth,
                                      initial_inverse_metric=inv_metric, term_buffer=term_buffer)
         return TrustFit(self, mode, best, posterior=posterior)
-
-    def _laplace_covariance(self, mode: np.ndarray) -> np.ndarray | None:
-        """Laplace covariance at ``mode`` (unconstrained scale): the inverse of -d2 log p
-        by central differences of the exact gradient (the inference engine's
-        ``negative_hessian``). None when that matrix is not positive definite (not a strict
-        mode) or not finite."""
-        from trustmix._core import inference as _ci
-
-        cov = _ci.laplace_covariance(_ci.TrustTarget(self._core), np.asarray(mode, dtype=float))
-        return None if cov is None else np.asarray(cov)
 
     # helpers shared with TrustFit
     def _extended(self, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
