@@ -315,14 +315,20 @@ void register_simulate(pybind11::module_& m) {
           "Agent mode calls progress(n) from the calling thread as n more people are done.")
       .def(
           "truth",
-          [](const World& w, int periods, int period_days, int threads, const std::vector<double>& population) {
+          [](const World& w, int periods, int period_days, int threads, const std::vector<double>& population,
+             int window_start, int window_end, int horizon, int lag_periods) {
             const RunOptions o = options(periods, period_days, threads, 1.0, false);
             if (population.size() != static_cast<std::size_t>(w.segments()))
               throw std::invalid_argument("population must have one entry per segment");
+            TruthOptions to;
+            to.window_start = window_start;
+            to.window_end = window_end;
+            to.horizon = horizon;
+            to.lag_periods = lag_periods;
             Truth tr;
             {
               py::gil_scoped_release release;
-              tr = ground_truth(w, o, population);
+              tr = ground_truth(w, o, population, to);
             }
             py::dict d;
             d["channels"] = effects_to_list(tr.channels);
@@ -330,15 +336,19 @@ void register_simulate(pybind11::module_& m) {
             d["activities"] = effects_to_list(tr.activities);
             d["channel_incremental_conversions"] = tr.channel_incremental_conversions;
             d["channel_incremental_revenue"] = tr.channel_incremental_revenue;
-            const py::ssize_t T = periods, S = w.segments();
+            const py::ssize_t T = periods + tr.horizon, S = w.segments();
             d["expected_conversions"] = to_array(tr.baseline.conversions, {T, S});
             d["expected_revenue"] = to_array(tr.baseline.revenue, {T, S});
             d["expected_trusting"] = to_array(tr.baseline.trusting, {T, S});
             d["lag_periods"] = tr.lag_periods;
+            d["horizon"] = tr.horizon;
             return d;
           },
           py::kw_only(), py::arg("periods"), py::arg("period_days"), py::arg("threads") = 0, py::arg("population"),
-          "Ground truth from the exact expected-value chain with each channel, campaign and PR activity removed.")
+          py::arg("window_start") = -1, py::arg("window_end") = -1, py::arg("horizon") = 0, py::arg("lag_periods") = -1,
+          "Ground truth from the exact expected-value chain with each channel, campaign and PR activity removed; "
+          "window_start/window_end (periods, inclusive; -1 = each channel's whole activity), horizon (periods after "
+          "the data with no marketing and no events) and lag_periods (-1 = short_term_lag_days) as in TruthOptions.")
       .def(
           "realised_increments",
           [](const World& w, int periods, int period_days, int threads, double agent_scale) {

@@ -378,7 +378,7 @@ inline void fill_earned(const World& world, const Variant& v, const RunOptions& 
   for (const auto& mnt : world.mentions_by_period(opt.period_days)) {
     if (mnt.period >= T) continue;
     if (mnt.source >= 0) {
-      if (!world.activity_on(v, static_cast<std::size_t>(mnt.source))) continue;
+      if (!world.activity_on(v, static_cast<std::size_t>(mnt.source), mnt.period)) continue;
       const auto i = static_cast<std::size_t>(mnt.period * C + mnt.channel);
       out.mentions[i] += 1.0;
       out.earned_reach[i] += mnt.reach * 1.0;
@@ -593,14 +593,14 @@ inline void check_options(const RunOptions& opt) {
         for (int k = 0; k < n_campaigns; ++k) {
           const auto& cp = spec.campaigns[static_cast<std::size_t>(k)];
           if (world.plan().channel_position(cp.channel) != static_cast<std::size_t>(c) || variant.campaign_off[static_cast<std::size_t>(k)] ||
-              variant.channel_off[static_cast<std::size_t>(c)])
+              !World::channel_on(variant, static_cast<std::size_t>(c), t))
             continue;
-          w[static_cast<std::size_t>(k)] = 1000.0 * camp(t, k) * variant.spend_scale[static_cast<std::size_t>(c)] / spec.channels[static_cast<std::size_t>(c)].cpm;
+          w[static_cast<std::size_t>(k)] = 1000.0 * camp(t, k) * World::spend_scale_at(variant, static_cast<std::size_t>(c), t) / spec.channels[static_cast<std::size_t>(c)].cpm;
         }
         for (const auto& mn : mentions)
-          if (mn.source >= 0 && mn.period == t && mn.channel == c && world.activity_on(variant, static_cast<std::size_t>(mn.source)))
+          if (mn.source >= 0 && mn.period == t && mn.channel == c && world.activity_on(variant, static_cast<std::size_t>(mn.source), t))
             w[static_cast<std::size_t>(n_campaigns + mn.source)] += mn.reach;
-        if (!variant.channel_off[static_cast<std::size_t>(c)])
+        if (World::channel_on(variant, static_cast<std::size_t>(c), t))
           w.back() = spec.channels[static_cast<std::size_t>(c)].organic_impressions * D / 7.0;
         double cum = 0.0, sum = 0.0;
         for (double x : w) sum += x;

@@ -33,6 +33,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -143,10 +144,18 @@ struct WorldSpec {
 
 /// Which parts of the world are switched off or scaled in a (counterfactual) run.
 struct Variant {
-  std::vector<char> channel_off;      ///< per channel: remove all its campaigns, activities and organic impressions
+  std::vector<char> channel_off;      ///< per channel: remove its campaigns' spend, its PR mentions and organic impressions
   std::vector<char> campaign_off;     ///< per campaign
   std::vector<char> activity_off;     ///< per PR activity
   std::vector<double> spend_scale;    ///< per channel multiplier of paid spend (1 = as planned)
+  /// Periods [edit_begin, edit_end] (inclusive) in which channel_off and spend_scale act; the
+  /// default covers every period (the whole channel). A PR activity counts as in the window
+  /// (for the crisis softening it provides and its cost) by the period of its date; its
+  /// mentions by their own periods.
+  int edit_begin = 0, edit_end = std::numeric_limits<int>::max();
+  /// No marketing (paid spend, PR mentions and costs, organic impressions) and no events
+  /// after this period: the zero-activity horizon after the data that TrustFit.roi assumes.
+  int activity_end = std::numeric_limits<int>::max();
 };
 
 /// One earned mention drawn for a PR activity or event.
@@ -247,34 +256,33 @@ class World {
     const Eigen::MatrixXd camp = campaign_spend(periods, period_days);
     for (std::size_t k = 0; k < spec_.campaigns.size(); ++k) {
       const auto c = static_cast<Eigen::Index>(plan_.channel_position(spec_.campaigns[k].channel));
-      if (v.campaign_off[k] || v.channel_off[static_cast<std::size_t>(c)]) continue;
-      const double scale = v.spend_scale[static_cast<std::size_t>(c)];
+      if (v.campaign_off[k]) continue;
       const auto& p = spec_.channels[static_cast<std::size_t>(c)];
       for (int t = 0; t < periods; ++t) {
-        const double s = camp(t, static_cast<Eigen::Index>(k)) * scale;
+        if (!channel_on(v, static_cast<std::size_t>(c), t)) continue;
+        const double s = camp(t, static_cast<Eigen::Index>(k)) * spend_scale_at(v, static_cast<std::size_t>(c), t);
         d.spend(t, c) += s;
         d.impressions(t, c) += 1000.0 * s / p.cpm;
       }
     }
     for (Eigen::Index c = 0; c < C; ++c) {
       const auto& p = spec_.channels[static_cast<std::size_t>(c)];
-      if (v.channel_off[static_cast<std::size_t>(c)]) continue;
       for (int t = 0; t < periods; ++t) {
-        d.impressions(t, c) += p.organic_impressions * period_days / 7.0;
+        if (channel_on(v, static_cast<std::size_t>(c), t)) d.impressions(t, c) += p.organic_impressions * period_days / 7.0;
         d.sentiment(t, c) = p.sentiment * d.impressions(t, c);
         sent_weight(t, c) = d.impressions(t, c);
       }
     }
     for (std::size_t a = 0; a < spec_.pr_activities.size(); ++a) {
-      if (!activity_on(v, a)) continue;
       const auto& act = spec_.pr_activities[a];
       const int t = period_of(act.date, period_days);
+      if (!activity_on(v, a, t)) continue;
       const auto c = static_cast<Eigen::Index>(plan_.channel_position(act.channel));
       if (t >= 0 && t < periods) d.spend(t, c) += act.cost;
     }
     for (const auto& m : mentions_) {
       const int t = m.period / period_days;  // mentions_ hold day offsets
-      if (m.source < 0 || t >= periods || !activity_on(v, static_cast<std::size_t>(m.source))) continue;
+      if (m.source < 0 || t >= periods || !activity_on(v, static_cast<std::size_t>(m.source), t)) continue;
       d.impressions(t, m.channel) += m.reach;
       d.sentiment(t, m.channel) += m.sentiment * m.reach;
       sent_weight(t, m.channel) += m.reach;
@@ -286,9 +294,9 @@ class World {
     d.severity_gain.assign(static_cast<std::size_t>(periods), 0.0);
     for (const auto& e : spec_.events) {
       const int t = period_of(e.date, period_days);
-      if (t < 0 || t >= periods) continue;
+      if (t < 0 || t >= periods || t > v.activity_end) continue;
       double sev = e.severity;
-      if (e.kind == EventKind::crisis && !e.response.empty() && activity_on(v, activity_index(e.response)))
+      if (e.kind == EventKind::crisis && !e.response.empty() && response_on(v, activity_index(e.response), period_days))
         sev *= 1.0 - e.softening;
       auto& slot = e.kind == EventKind::crisis ? d.severity_loss : d.severity_gain;
       slot[static_cast<std::size_t>(t)] = 1.0 - (1.0 - slot[static_cast<std::size_t>(t)]) * (1.0 - sev);
@@ -310,9 +318,22 @@ class World {
     if (it == activity_index_.end()) fail("no PR activity named '", name, "'");
     return it->second;
   }
-  [[nodiscard]] bool activity_on(const Variant& v, std::size_t a) const {
+  /// Whether channel c's activity in period t is present in variant v.
+  [[nodiscard]] static bool channel_on(const Variant& v, std::size_t c, int t) {
+    return t <= v.activity_end && !(v.channel_off[c] && t >= v.edit_begin && t <= v.edit_end);
+  }
+  /// Paid-spend multiplier of channel c in period t (spend_scale inside the edit window).
+  [[nodiscard]] static double spend_scale_at(const Variant& v, std::size_t c, int t) {
+    return t >= v.edit_begin && t <= v.edit_end ? v.spend_scale[c] : 1.0;
+  }
+  /// Whether PR activity a's coverage in period t is present in variant v.
+  [[nodiscard]] bool activity_on(const Variant& v, std::size_t a, int t) const {
     const auto c = plan_.channel_position(spec_.pr_activities[a].channel);
-    return !v.activity_off[a] && !v.channel_off[c];
+    return !v.activity_off[a] && channel_on(v, c, t);
+  }
+  /// Whether a crisis response (PR activity a) is present: by the period of its date.
+  [[nodiscard]] bool response_on(const Variant& v, std::size_t a, int period_days) const {
+    return activity_on(v, a, std::max(0, period_of(spec_.pr_activities[a].date, period_days)));
   }
 
   /// Ad-memory retention per period: 0.5^(D / memory_half_life_days).

@@ -326,6 +326,9 @@ class GroundTruth:
         with the windows and lag of the expected truth.
     lag_periods : int
         L, the periods after a window still counted short-term.
+    horizon : int
+        Periods after the data counted in the effects (no marketing and no events there);
+        ``incremental`` has ``periods + horizon`` rows.
     """
 
     trust: pd.DataFrame
@@ -336,6 +339,7 @@ class GroundTruth:
     realised_channels: pd.DataFrame | None = None
     realised_campaigns: pd.DataFrame | None = None
     lag_periods: int = 0
+    horizon: int = 0
     _meta: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -489,7 +493,12 @@ class SimulationResult:
             act.insert(1, "type", "pr_activity")
         campaigns = pd.concat([f for f in (camp, act) if not f.empty], ignore_index=True) if not (
             camp.empty and act.empty) else pd.DataFrame()
-        incremental = pd.DataFrame(tr["channel_incremental_conversions"], index=self.dates, columns=ch)
+        horizon = int(tr.get("horizon", 0))
+        days = _FREQ_DAYS[self.freq]
+        all_dates = self.dates.append(pd.DatetimeIndex(
+            [self.dates[-1] + pd.Timedelta(days=days * (k + 1)) for k in range(horizon)])) if horizon else self.dates
+        all_dates.name = "date"
+        incremental = pd.DataFrame(tr["channel_incremental_conversions"], index=all_dates, columns=ch)
         lag = int(tr["lag_periods"])
         realised_df = realised_channels = realised_campaigns = None
         if realised is not None:
@@ -503,8 +512,52 @@ class SimulationResult:
                 ignore_index=True)
         return GroundTruth(trust=trust, channels=channels, campaigns=campaigns, incremental=incremental,
                            realised_incremental=realised_df, realised_channels=realised_channels,
-                           realised_campaigns=realised_campaigns, lag_periods=lag,
+                           realised_campaigns=realised_campaigns, lag_periods=lag, horizon=horizon,
                            _meta={"expected_conversions": tr["expected_conversions"].sum(axis=1)})
+
+    def truth_for(self, window: tuple[Any, Any] | None = None, horizon: int = 0,
+                  lag: int | None = None) -> GroundTruth:
+        """Ground truth with the estimand of ``TrustFit.roi`` (docs/validation.md).
+
+        For every channel c, with W = ``window`` (``(start, end)`` dates, inclusive, read
+        as ``fit.roi`` reads them; default: each channel's own first to last active
+        period, the whole channel removed), L = ``lag`` periods (default
+        ``short_term_lag_days`` / period; pass the model's ``max_lag`` to match
+        ``fit.roi``) and H = ``horizon`` periods after the data with no marketing and
+        no events (``fit.roi``'s zero-activity extension):
+
+            incremental_c[t] = E conv[t | world] - E conv[t | world without c's activity in W]
+            short_term = sum_{t <= end(W) + L} incremental_c[t],  long_term = the rest up to T + H - 1
+
+        in conversions (and revenue, currency), from the exact expected-value chain with
+        the world's own coverage draws (common random numbers: only c's activity in W
+        differs). ``cost`` is c's spend (campaigns and PR costs) in W. Campaigns and PR
+        activities keep their own windows and are summed over the same T + H periods.
+
+        Raises
+        ------
+        ValueError
+            If the window contains no period of the run, or horizon / lag are negative.
+        """
+        if not isinstance(horizon, (int, np.integer)) or horizon < 0:
+            raise ValueError(f"horizon must be an integer >= 0 (periods after the data), got {horizon!r}")
+        if lag is not None and (not isinstance(lag, (int, np.integer)) or lag < 0):
+            raise ValueError(f"lag must be an integer >= 0 (periods) or None, got {lag!r}")
+        lo = hi = -1
+        if window is not None:
+            lo = int(self.dates.searchsorted(pd.Timestamp(window[0])))
+            hi = int(self.dates.searchsorted(pd.Timestamp(window[1]), side="right")) - 1
+            if lo > hi or lo >= len(self.dates):
+                raise ValueError(f"window {window!r} contains no period of the run "
+                                 f"({self.dates[0].date()}..{self.dates[-1].date()})")
+        tr = self.world._core.truth(periods=self.periods, period_days=_FREQ_DAYS[self.freq],
+                                    population=list(self._raw["population"]), window_start=lo, window_end=hi,
+                                    horizon=int(horizon), lag_periods=-1 if lag is None else int(lag))
+        pop = self._raw["population"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = self._raw["trusting"] / pop[None, :]
+            expected_share = self._raw["expected_trusting"] / pop[None, :]
+        return self._make_truth(tr, None, share, expected_share)
 
     # ---- reading ---------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
