@@ -62,6 +62,27 @@ WorldSpec truth_world(bool with_instagram) {
   return w;
 }
 
+const std::vector<double> kPop{50000.0};
+
+// Truth over `periods` data periods with TruthOptions{w0, w1, horizon, lag}; `ext` gets
+// the run options over the data plus the horizon, and `stop` a variant of `world` with
+// no activity after the data (the truth's own world), for independent chains.
+Truth windowed_truth(const World& world, int periods, int w0, int w1, int horizon, int lag, RunOptions& ext,
+                     Variant& stop) {
+  RunOptions opt;
+  opt.periods = periods;
+  TruthOptions to;
+  to.window_start = w0;
+  to.window_end = w1;
+  to.horizon = horizon;
+  to.lag_periods = lag;
+  ext = opt;
+  ext.periods = periods + horizon;
+  stop = world.baseline_variant();
+  stop.activity_end = periods - 1;
+  return ground_truth(world, opt, kPop, to);
+}
+
 double total(const std::vector<double>& v) {
   double s = 0.0;
   for (double x : v) s += x;
@@ -77,13 +98,9 @@ BOOST_AUTO_TEST_CASE(horizon_tail_of_a_pr_burst_is_the_geometric_series_of_trust
   // per period in both worlds and dG[t] = dG[3] r^(t - 3): the horizon's tail is a
   // geometric series, summed here by hand.
   const World w(truth_world(false), 5);
-  RunOptions opt;
-  opt.periods = 20;
-  TruthOptions to;
-  to.horizon = 60;
-  to.lag_periods = 2;
-  const std::vector<double> pop{50000.0};
-  const Truth tr = ground_truth(w, opt, pop, to);
+  RunOptions ext;
+  Variant stop;
+  const Truth tr = windowed_truth(w, 20, -1, -1, 60, 2, ext, stop);
   BOOST_REQUIRE(tr.channel_incremental_conversions.rows() == 80);
   const auto& inc = tr.channel_incremental_conversions;
   const double r = std::pow(0.5, 7.0 / 84.0);
@@ -94,9 +111,7 @@ BOOST_AUTO_TEST_CASE(horizon_tail_of_a_pr_burst_is_the_geometric_series_of_trust
   // The press increment in period 3 is N (p1 - p0) times the trusting share it added.
   Variant off = w.baseline_variant();
   off.channel_off[0] = 1;
-  RunOptions ext = opt;
-  ext.periods = 80;
-  const Expected base = expected_chain(w, w.baseline_variant(), ext, pop), cf = expected_chain(w, off, ext, pop);
+  const Expected base = expected_chain(w, w.baseline_variant(), ext, kPop), cf = expected_chain(w, off, ext, kPop);
   BOOST_TEST(inc(3, 0) == (p1 - p0) * (base.trusting[3] - cf.trusting[3]), boost::test_tools::tolerance(1e-9));
   const auto& e = tr.channels[0];
   BOOST_TEST(e.window_start == 3);
@@ -107,7 +122,9 @@ BOOST_AUTO_TEST_CASE(horizon_tail_of_a_pr_burst_is_the_geometric_series_of_trust
   BOOST_TEST(e.long_conversions == a * (std::pow(r, 3) - std::pow(r, 77)) / (1.0 - r), boost::test_tools::tolerance(1e-9));
   BOOST_TEST(e.conversions == e.short_conversions + e.long_conversions, boost::test_tools::tolerance(1e-12));
   // Without a horizon the data's 20 periods only: the same series cut at period 19.
-  const Truth tr0 = ground_truth(w, opt, pop);
+  RunOptions data = ext;
+  data.periods = 20;
+  const Truth tr0 = ground_truth(w, data, kPop);
   BOOST_TEST(tr0.channels[0].conversions == a * (1.0 - std::pow(r, 17)) / (1.0 - r), boost::test_tools::tolerance(1e-9));
 }
 
@@ -129,20 +146,12 @@ BOOST_AUTO_TEST_CASE(window_removal_equals_the_world_with_that_spend_taken_out_o
   const auto& c0 = spec.campaigns[0];
   cut.campaigns[0] = Campaign(c0.name, c0.channel, c0.objective, c0.start, c0.end, kept, sched);
   const World w_cut(cut, 11);
-  RunOptions opt;
-  opt.periods = 30;
-  const std::vector<double> pop{50000.0};
-  TruthOptions to;
-  to.window_start = 6;
-  to.window_end = 11;
-  to.horizon = 26;
-  to.lag_periods = 4;
-  const Truth tr = ground_truth(w, opt, pop, to);
-  RunOptions ext = opt;
-  ext.periods = 56;
-  Variant stop = w.baseline_variant(), stop_cut = w_cut.baseline_variant();
-  stop.activity_end = stop_cut.activity_end = 29;
-  const Expected a = expected_chain(w, stop, ext, pop), b = expected_chain(w_cut, stop_cut, ext, pop);
+  RunOptions ext;
+  Variant stop;
+  const Truth tr = windowed_truth(w, 30, 6, 11, 26, 4, ext, stop);
+  Variant stop_cut = w_cut.baseline_variant();
+  stop_cut.activity_end = 29;
+  const Expected a = expected_chain(w, stop, ext, kPop), b = expected_chain(w_cut, stop_cut, ext, kPop);
   double shrt = 0.0, lng = 0.0;
   for (int t = 0; t < 56; ++t) {
     const double d = a.conversions[static_cast<std::size_t>(t)] - b.conversions[static_cast<std::size_t>(t)];
@@ -169,20 +178,12 @@ BOOST_AUTO_TEST_CASE(window_over_a_pr_activity_equals_removing_the_activity) {
   // The interview's mentions all fall in period 3: removing press in W = [2, 5] is the
   // activity removed (the pre-existing activity_off path), coverage draws kept.
   const World w(truth_world(true), 3);
-  RunOptions opt;
-  opt.periods = 25;
-  const std::vector<double> pop{50000.0};
-  TruthOptions to;
-  to.window_start = 2;
-  to.window_end = 5;
-  to.horizon = 10;
-  const Truth tr = ground_truth(w, opt, pop, to);
-  RunOptions ext = opt;
-  ext.periods = 35;
-  Variant base = w.baseline_variant(), off = w.baseline_variant();
-  base.activity_end = off.activity_end = 24;
+  RunOptions ext;
+  Variant base;
+  const Truth tr = windowed_truth(w, 25, 2, 5, 10, -1, ext, base);
+  Variant off = base;
   off.activity_off[0] = 1;
-  const double expect = total(expected_chain(w, base, ext, pop).conversions) - total(expected_chain(w, off, ext, pop).conversions);
+  const double expect = total(expected_chain(w, base, ext, kPop).conversions) - total(expected_chain(w, off, ext, kPop).conversions);
   BOOST_TEST(expect > 0.0);
   BOOST_TEST(tr.channels[0].conversions == expect, boost::test_tools::tolerance(1e-9));
   BOOST_TEST(tr.lag_periods == 4);  // default: ceil(28 days / 7)
@@ -192,14 +193,10 @@ BOOST_AUTO_TEST_CASE(horizon_without_later_activity_equals_a_longer_run) {
   // All activity ends before period 20, so counting 15 horizon periods is the same as
   // simulating 35 periods (default truth: each channel's own window).
   const World w(truth_world(true), 8);
-  const std::vector<double> pop{50000.0};
-  RunOptions opt;
-  opt.periods = 20;
-  TruthOptions to;
-  to.horizon = 15;
-  const Truth a = ground_truth(w, opt, pop, to);
-  opt.periods = 35;
-  const Truth b = ground_truth(w, opt, pop);
+  RunOptions ext;
+  Variant stop;
+  const Truth a = windowed_truth(w, 20, -1, -1, 15, -1, ext, stop);
+  const Truth b = ground_truth(w, ext, kPop);  // 35 periods, no horizon
   for (std::size_t c = 0; c < 2; ++c) {
     BOOST_TEST(a.channels[c].conversions == b.channels[c].conversions, boost::test_tools::tolerance(1e-12));
     BOOST_TEST(a.channels[c].short_conversions == b.channels[c].short_conversions, boost::test_tools::tolerance(1e-12));
@@ -211,10 +208,9 @@ BOOST_AUTO_TEST_CASE(truth_options_are_validated) {
   const World w(truth_world(true), 1);
   RunOptions opt;
   opt.periods = 10;
-  const std::vector<double> pop{50000.0};
   auto throws = [&](TruthOptions to, const std::string& what) {
     try {
-      (void)ground_truth(w, opt, pop, to);
+      (void)ground_truth(w, opt, kPop, to);
       BOOST_FAIL("no error for " << what);
     } catch (const std::invalid_argument& e) {
       BOOST_TEST(std::string(e.what()).find(what) != std::string::npos, e.what());

@@ -1,0 +1,516 @@
+"""Validation of the trust-linked model on worlds it did not write (issue 12).
+
+Each world is simulated by trustmix's people-level simulator (``tm.simulate``: trust as a
+share of people, conversion logistic in trust and ad memory, PR as earned mentions with
+outlet reach; docs/simulate.md), a different data-generating process from the model's
+own equations. The observable weekly panel (segment mode, realised binomial noise) is
+fitted as a user would, with default settings::
+
+    TrustMMM(panel, date="week", outcome="conversions",
+             channels={c: role},              # impressions for earned/owned/shared channels,
+                                              # spend for paid ones; all-zero channels dropped
+             tracker="trust_survey", shocks=[<crisis weeks, 0/1>],
+             spend={c: "spend_<c>"}).fit(method="nuts")     # 4 x (1000 + 1000)
+
+and compared with the simulator's exact truth for the same estimand (docs/validation.md):
+for every channel c, the activity in W = the whole data removed, everything else kept,
+counted over the data plus H = 104 zero-activity periods, short-term up to end(W) + L with
+L = the model's max_lag (12)::
+
+    truth = out.truth_for(window=(first, last), horizon=104, lag=12)
+    est   = fit.roi(horizon=104, window=(first, last))          # per posterior draw
+
+Quantities compared per world: every channel's incremental conversions (total, short,
+long), the trust half-life (weeks) and the share of SMM's result made possible by PR
+(truth: 1 - inc_SMM(world without PR) / inc_SMM(world), inc_SMM = E y(world) - E y(world
+without the conversion/both channels), exact chains over the data; model: the
+amplification allocated to the trust-role channels over the conversion channels' whole
+contribution, own + amplification, from ``fit.decompose()`` per draw).
+
+Reported per scenario family and overall: coverage of the equal-tailed 50% and 90%
+intervals, median relative bias (est - truth) / |truth|, median absolute relative error,
+median 90% interval width / |truth|, rank agreement of channels within a world
+(Spearman), divergences and time. Relative quantities use max(|truth|, 1% of the
+world's summed |channel truth|) as the denominator, so a channel with no true effect
+does not divide by zero. Plots (coverage and error by channel role, estimate vs truth
+with intervals) go to ``--out``.
+
+Worlds: the five presets (104 weeks) and ``--worlds`` randomised variants (default 35)
+drawn from ``--seed``: trust half-life 4-52 weeks, amplification 0-3, trust effect,
+PR cadence (every 2-13 weeks) and size, paid flights, crises with and without a PR
+response, 2-4 years weekly, survey panel 200-3000, audience size (binomial noise),
+seasonality; the first randomised world has no trust effect at all (gamma = theta = 0).
+World k's seeds depend only on (--seed, k), so results do not depend on --jobs.
+
+Run (slow; the baseline in docs/validation.md)::
+
+    PYTHONPATH=python python benchmarks/validate_worlds.py --out validation_out [--jobs 1]
+    PYTHONPATH=python python benchmarks/validate_worlds.py --quick          # MAP, 8 worlds
+    ... --option trend=False --option pr_measure=mentions ...               # part 3 hypotheses
+
+``--option`` keys: pr_measure (impressions, spend, mentions, reach_sentiment), trend,
+seasonality, max_lag, tracker (True/False), half_life_prior ("4,52": 90% range in weeks),
+scaling, likelihood.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import trustmix as tm
+from trustmix.simulate.presets import PERSONAS, PR_KIND_DEFAULTS
+
+HORIZON = 104
+PR_KINDS = {"press": ["press_release", "interview"], "events": ["event"], "csr": ["csr"],
+            "health_talks": ["event"]}
+DEFAULTS: dict[str, Any] = {"pr_measure": "impressions", "trend": True, "seasonality": 2, "max_lag": 12,
+                            "tracker": True, "half_life_prior": None, "scaling": "mean", "likelihood": "normal"}
+
+
+@dataclass
+class Case:
+    """One world: a scenario dict, its seed, the periods simulated, a family label."""
+    name: str
+    family: str
+    spec: dict[str, Any]
+    seed: int
+    periods: int
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+# ---- worlds --------------------------------------------------------------------------
+
+def preset_cases(seed: int) -> list[Case]:
+    """Every preset scenario, 104 weeks (their flights run in 2025, the second year shows the tail)."""
+    return [Case(n, "preset", tm.simulate.scenario(n), seed, 104) for n in tm.simulate.scenario_names()]
+
+
+def _week(start: pd.Timestamp, k: int, day: int = 0) -> str:
+    return (start + pd.Timedelta(days=7 * int(k) + int(day))).date().isoformat()
+
+
+def random_case(k: int, seed: int, no_trust: bool = False) -> Case:
+    """Randomised world k (deterministic in (seed, k))."""
+    rng = np.random.default_rng([seed, k])
+    base = tm.simulate.scenario("pr_first_then_smm")
+    start = pd.Timestamp(base["start"])
+    years = int(rng.integers(2, 5))
+    T = 52 * years
+    chans = {c["name"]: c for c in base["channels"]}
+    keep = ["press", "instagram"]
+    for name, p in (("events", 0.6), ("csr", 0.4), ("tiktok", 0.6), ("linkedin", 0.4), ("youtube", 0.3),
+                    ("search", 0.5)):
+        if rng.random() < p:
+            keep.append(name)
+    spec = copy.deepcopy(base)
+    spec["description"] = f"randomised world {k}"
+    spec["channels"] = [copy.deepcopy(chans[c]) for c in chans if c in keep]
+    names = list(PERSONAS)
+    n_aud = int(rng.integers(2, 5))
+    size_factor = float(10 ** rng.uniform(-0.5, 0.5))
+    spec["audiences"] = []
+    for n in rng.choice(names, n_aud, replace=False):
+        a = {"name": str(n), **copy.deepcopy(PERSONAS[str(n)])}
+        a["size"] = float(round(a["size"] * size_factor))
+        for key in ("reach", "affinity"):
+            a[key] = {c: v for c, v in a.get(key, {}).items() if c in keep}
+        spec["audiences"].append(a)
+    half_life_weeks = float(rng.uniform(4, 52))
+    amplification = 0.0 if no_trust else float(rng.uniform(0, 3))
+    effect = 0.0 if no_trust else float(rng.uniform(0.3, 1.5))
+    spec["trust"] = {"half_life_days": 7 * half_life_weeks, "effect": effect, "amplification": amplification}
+    spec["smm"] = dict(spec["smm"], effect=float(rng.uniform(0.8, 2.0)),
+                       memory_half_life_days=float(rng.uniform(2, 10)))
+    spec["seasonality"] = {"amplitude": float(rng.uniform(0, 0.3)), "peak_day": float(rng.uniform(0, 365))}
+    spec["survey_panel_size"] = int(rng.choice([200, 500, 1000, 3000]))
+    # PR: every `cadence` weeks one activity on a random trust channel; size multiplier.
+    trust_chans = [c["name"] for c in spec["channels"] if c["role"] == "trust"]
+    cadence = int(rng.integers(2, 14))
+    size = float(rng.uniform(0.5, 2.0))
+    acts = []
+    for j, w in enumerate(range(int(rng.integers(0, cadence)), T - 4, cadence)):
+        ch = str(rng.choice(trust_chans))
+        kind = str(rng.choice(PR_KINDS[ch]))
+        d = PR_KIND_DEFAULTS[kind]
+        acts.append({"name": f"pr_{j}", "channel": ch, "kind": kind, "date": _week(start, w, int(rng.integers(0, 5))),
+                     "mentions": float(min(700.0, d["mentions"] * size * rng.uniform(0.5, 1.5))),
+                     "outlet_reach": float(d["outlet_reach"] * size * rng.uniform(0.5, 1.5))})
+    # Paid flights: 1-3 per year and channel, 4-16 weeks, weekly budget by channel.
+    camps = []
+    for c in spec["channels"]:
+        if c["peso"] != "paid":
+            continue
+        for j in range(years * int(rng.integers(1, 4))):
+            w0 = int(rng.integers(0, T - 4))
+            w1 = min(T - 1, w0 + int(rng.integers(4, 17)))
+            weekly = float(rng.uniform(2_000, 12_000))
+            camps.append({"name": f"{c['name']}_{j}", "channel": c["name"], "objective": "conversion",
+                          "start": _week(start, w0), "end": _week(start, w1, 6), "budget": weekly * (w1 - w0 + 1)})
+    events = []
+    if rng.random() < 0.45:
+        w = int(rng.integers(8, T - 8))
+        ev = {"name": "crisis", "kind": "crisis", "date": _week(start, w), "severity": float(rng.uniform(0.1, 0.4)),
+              "mentions": 40.0}
+        if rng.random() < 0.5 and "press" in trust_chans:
+            acts.append({"name": "crisis_statement", "channel": "press", "kind": "official_statement",
+                         "date": _week(start, w, 2)})
+            ev.update(response="crisis_statement", softening=float(rng.uniform(0.3, 0.7)))
+        events.append(ev)
+    spec["pr_activities"] = acts
+    spec["campaigns"] = camps
+    spec["events"] = events
+    family = "no_trust" if no_trust else ("crisis" if events else "random")
+    notes = {"half_life_weeks": half_life_weeks, "amplification": amplification, "trust_effect": effect,
+             "cadence_weeks": cadence, "pr_size": size, "years": years, "survey": spec["survey_panel_size"],
+             "size_factor": size_factor, "crisis_response": bool(events and "response" in events[0])}
+    return Case(f"random_{k:02d}", family, spec, int(seed * 1000 + k), T, notes)
+
+
+def all_cases(n_random: int, seed: int, presets: bool = True) -> list[Case]:
+    out = preset_cases(seed) if presets else []
+    out += [random_case(k, seed, no_trust=(k == 0)) for k in range(n_random)]
+    return out
+
+
+# ---- observation and fit -------------------------------------------------------------
+
+def observe(case: Case) -> tuple[Any, pd.DataFrame, dict[str, str], dict[str, str], list[str]]:
+    """Simulates the world; returns (result, model data, roles, peso, shock columns)."""
+    world = tm.simulate.World(case.spec, seed=case.seed)
+    out = world.run(periods=case.periods, mode="segment", freq="W", threads=1, truth=False)
+    panel = out.panel
+    df = pd.DataFrame({"week": panel.index, "conversions": panel["conversions"].to_numpy()})
+    roles, peso = {}, {}
+    for c in case.spec["channels"]:
+        name = c["name"]
+        if panel[f"spend_{name}"].sum() <= 0 and panel[f"impressions_{name}"].sum() <= 0:
+            continue
+        roles[name], peso[name] = c.get("role", "conversion"), c.get("peso", "paid")
+        df[f"spend_{name}"] = panel[f"spend_{name}"].to_numpy()
+        df[f"impressions_{name}"] = panel[f"impressions_{name}"].to_numpy()
+        df[f"mentions_{name}"] = panel[f"mentions_{name}"].to_numpy()
+    df["net_sentiment"] = np.nan_to_num(panel["net_sentiment"].to_numpy(), nan=0.0)
+    df["trust_survey"] = panel["trust_survey"].to_numpy()
+    shocks = []
+    for e in case.spec.get("events") or []:
+        if e["kind"] != "crisis":
+            continue
+        col = f"shock_{e['name']}"
+        df[col] = (np.arange(case.periods) == (pd.Timestamp(e["date"]) - panel.index[0]).days // 7).astype(float)
+        if df[col].any():
+            shocks.append(col)
+    return out, df, roles, peso, shocks
+
+
+def model_columns(df: pd.DataFrame, roles: dict[str, str], peso: dict[str, str], measure: str) -> pd.DataFrame:
+    """Adds one activity column per channel (named as the channel): spend for paid channels,
+    the chosen measure for earned/owned/shared ones; drops channels that are all zero."""
+    for c in list(roles):
+        if peso[c] == "paid":
+            x = df[f"spend_{c}"]
+        elif measure == "impressions":
+            x = df[f"impressions_{c}"]
+        elif measure == "spend":
+            x = df[f"spend_{c}"]
+        elif measure == "mentions":
+            x = df[f"mentions_{c}"]
+        elif measure == "reach_sentiment":
+            x = df[f"impressions_{c}"] * df["net_sentiment"].clip(lower=0.0)
+        else:
+            raise ValueError(f"pr_measure must be impressions, spend, mentions or reach_sentiment, got {measure!r}")
+        df[c] = x.to_numpy()
+        if not (df[c] > 0).any():
+            del roles[c]
+    return df
+
+
+def _quantiles(a: np.ndarray) -> dict[str, np.ndarray]:
+    q = np.quantile(a, [0.05, 0.25, 0.75, 0.95], axis=0)
+    return {"mean": a.mean(axis=0), "low90": q[0], "low50": q[1], "high50": q[2], "high90": q[3]}
+
+
+def truth_share_smm_from_pr(world: Any, periods: int, roles: dict[str, str], spec: dict[str, Any]) -> float:
+    """1 - inc_SMM(no PR) / inc_SMM(world): exact chains over the data, common coverage draws."""
+    pr = [c["name"] for c in spec["channels"] if c.get("role") == "trust"]
+    smm = [c["name"] for c in spec["channels"] if c.get("role") in ("conversion", "both")]
+    if not pr or not smm:
+        return float("nan")
+
+    def expected(remove: list[str]) -> float:
+        raw = world._core.run("segment", periods=periods, period_days=7, threads=1, remove=remove)
+        return float(raw["expected_conversions"].sum())
+
+    with_pr = expected([]) - expected(smm)
+    without_pr = expected(pr) - expected(pr + smm)
+    return 1.0 - without_pr / with_pr if with_pr != 0 else float("nan")
+
+
+def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 1000, tune: int = 1000,
+             max_draws: int = 200, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Simulates, fits and compares one world. Returns {"channels": rows, "world": row}."""
+    opt = dict(DEFAULTS, **(options or {}))
+    t0 = time.perf_counter()
+    out, df, roles, peso, shocks = observe(case)
+    df = model_columns(df, roles, peso, opt["pr_measure"])
+    trust_on = any(r in ("trust", "both") for r in roles.values())
+    priors: dict[str, Any] = {}
+    if opt["half_life_prior"]:
+        lo, hi = (float(x) for x in str(opt["half_life_prior"]).split(","))
+        priors["trust_half_life"] = (lo, hi)
+    model = tm.TrustMMM(df, date="week", outcome="conversions", channels=dict(roles),
+                        tracker="trust_survey" if (opt["tracker"] and trust_on) else None,
+                        shocks=shocks if trust_on else [], spend={c: f"spend_{c}" for c in roles},
+                        seasonality=int(opt["seasonality"]), trend=bool(opt["trend"]), max_lag=int(opt["max_lag"]),
+                        trust=trust_on, priors=priors or None, scaling=opt["scaling"], likelihood=opt["likelihood"])
+    t_fit = time.perf_counter()
+    fit = model.fit(method=method, chains=chains, draws=draws, tune=tune, seed=case.seed, progress=False)
+    fit_seconds = time.perf_counter() - t_fit
+    window = (df["week"].iloc[0], df["week"].iloc[-1])
+    truth = out.truth_for(window=window, horizon=HORIZON, lag=model.max_lag)
+    tch = truth.channels.set_index("channel")
+    zs = fit.draws(max_draws)
+    per_draw = [type(fit)(model, z) for z in zs]
+    tables = [f.roi(horizon=HORIZON, window=window) for f in per_draw]
+    cols = ["incremental_total", "incremental_short", "incremental_long"]
+    stack = np.stack([t.loc[model.channels, cols].to_numpy(dtype=float) for t in tables])  # draws x C x 3
+    q = _quantiles(stack)
+    truth_vals = np.column_stack([tch.loc[model.channels, k].to_numpy(dtype=float)
+                                  for k in ("conversions", "short_term_conversions", "long_term_conversions")])
+    scale = max(1e-9, np.abs(truth_vals[:, 0]).sum())
+    rows = []
+    organic = {c["name"] for c in case.spec["channels"] if c.get("organic_impressions", 0) > 0}
+    for j, c in enumerate(model.channels):
+        for k, part in enumerate(("total", "short", "long")):
+            tv = truth_vals[j, k]
+            rows.append({"world": case.name, "family": case.family, "channel": c, "role": roles[c],
+                         "kind": "organic" if c in organic else ("pr" if roles[c] == "trust" else
+                                                                 "both" if roles[c] == "both" else "smm"),
+                         "part": part, "truth": tv, "estimate": q["mean"][j, k],
+                         "low90": q["low90"][j, k], "high90": q["high90"][j, k],
+                         "low50": q["low50"][j, k], "high50": q["high50"][j, k],
+                         "denominator": max(abs(tv), 0.01 * scale)})
+    # trust half-life (weeks) and the share of SMM's result made possible by PR
+    world_row: dict[str, Any] = {"world": case.name, "family": case.family, "periods": case.periods,
+                                 "channels": len(model.channels), **case.notes}
+    hl_true = case.spec["trust"]["half_life_days"] / 7.0
+    world_row["half_life_true"] = hl_true
+    if trust_on:
+        delta = np.array([f.params["delta"] for f in per_draw])
+        hl = np.log(0.5) / np.log(delta)
+        qh = _quantiles(hl)
+        world_row.update({f"half_life_{k}": float(v) for k, v in qh.items()})
+        pr_chans = [c for c in model.trust_channels if roles[c] == "trust"]
+        shares = []
+        for f in per_draw:
+            d = f.decompose()
+            amp = sum(d[f"amplification [{c}]"].sum() for c in pr_chans)
+            amp_all = sum(d[k].sum() for k in d.columns if k.startswith("amplification ["))
+            own = sum(d[f"{c} (own)"].sum() for c in model.conversion_channels)
+            shares.append(amp / (own + amp_all) if (own + amp_all) != 0 else np.nan)
+        qs = _quantiles(np.asarray(shares))
+        world_row.update({f"share_{k}": float(v) for k, v in qs.items()})
+    world_row["share_true"] = truth_share_smm_from_pr(out.world, case.periods, roles, case.spec)
+    post = fit.posterior
+    world_row["divergences"] = int(post.divergences) if post is not None else 0
+    world_row["fit_seconds"] = fit_seconds
+    world_row["seconds"] = time.perf_counter() - t0
+    world_row["marketing_share"] = float(np.abs(truth_vals[:, 0]).sum() / df["conversions"].sum())
+    tot = [r for r in rows if r["part"] == "total"]
+    if len(tot) >= 3:
+        world_row["rank_spearman"] = float(pd.Series([r["estimate"] for r in tot]).corr(
+            pd.Series([r["truth"] for r in tot]), method="spearman"))
+    return {"channels": rows, "world": world_row}
+
+
+# ---- metrics and report --------------------------------------------------------------
+
+def metrics(ch: pd.DataFrame) -> pd.Series:
+    """Coverage, bias, error and width of a set of channel-world rows."""
+    rel = (ch["estimate"] - ch["truth"]) / ch["denominator"]
+    return pd.Series({
+        "n": len(ch),
+        "cover50": ((ch["low50"] <= ch["truth"]) & (ch["truth"] <= ch["high50"])).mean(),
+        "cover90": ((ch["low90"] <= ch["truth"]) & (ch["truth"] <= ch["high90"])).mean(),
+        "median_rel_bias": rel.median(),
+        "median_abs_rel_error": rel.abs().median(),
+        "median_width90_rel": ((ch["high90"] - ch["low90"]) / ch["denominator"]).median(),
+    })
+
+
+def world_metrics(w: pd.DataFrame, prefix: str, truth_col: str) -> pd.Series:
+    w = w.dropna(subset=[f"{prefix}_mean", truth_col])
+    tv = w[truth_col]
+    # half-life: relative to the truth; share: absolute, in share points (den = 1)
+    den = tv.abs().clip(lower=1e-9) if prefix == "half_life" else pd.Series(1.0, index=w.index)
+    rel = (w[f"{prefix}_mean"] - tv) / den
+    return pd.Series({
+        "n": len(w),
+        "cover50": ((w[f"{prefix}_low50"] <= tv) & (tv <= w[f"{prefix}_high50"])).mean(),
+        "cover90": ((w[f"{prefix}_low90"] <= tv) & (tv <= w[f"{prefix}_high90"])).mean(),
+        "median_rel_bias": rel.median(), "median_abs_rel_error": rel.abs().median(),
+        "median_width90_rel": ((w[f"{prefix}_high90"] - w[f"{prefix}_low90"]) / den).median(),
+    })
+
+
+def report(ch: pd.DataFrame, worlds: pd.DataFrame) -> str:
+    lines = []
+    tot = ch[ch["part"] == "total"]
+    lines.append("== channel totals, overall ==")
+    lines.append(metrics(tot).round(3).to_string())
+    for by in ("kind", "family"):
+        lines.append(f"\n== channel effects by {by} and part ==")
+        lines.append(ch.groupby([by, "part"]).apply(metrics, include_groups=False).round(3).to_string())
+    lines.append("\n== trust half-life (weeks) ==")
+    lines.append(world_metrics(worlds, "half_life", "half_life_true").round(3).to_string())
+    lines.append("\n== share of SMM's result made possible by PR (absolute error in share points) ==")
+    if "share_mean" in worlds:
+        lines.append(world_metrics(worlds, "share", "share_true").round(3).to_string())
+    lines.append("\n== per world ==")
+    cols = [c for c in ("world", "family", "periods", "channels", "half_life_true", "half_life_mean", "share_true",
+                        "share_mean", "rank_spearman", "divergences", "fit_seconds", "seconds") if c in worlds]
+    lines.append(worlds[cols].round(3).to_string(index=False))
+    lines.append("\n== per world, channel totals ==")
+    lines.append(tot.groupby("world").apply(metrics, include_groups=False).round(3).to_string())
+    lines.append("\nfits with no divergence: %.3f; median rank agreement (Spearman): %.3f; median seconds per world: %.1f"
+                 % ((worlds["divergences"] == 0).mean(), worlds.get("rank_spearman", pd.Series(dtype=float)).median(),
+                    worlds["seconds"].median()))
+    return "\n".join(lines)
+
+
+def plots(ch: pd.DataFrame, out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    tot = ch[ch["part"] == "total"]
+    by = ch.groupby(["kind", "part"]).apply(metrics, include_groups=False).reset_index()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for part, off in (("total", -0.25), ("short", 0.0), ("long", 0.25)):
+        sub = by[by["part"] == part]
+        x = np.arange(len(sub))
+        axes[0].bar(x + off, sub["cover90"], width=0.25, label=part)
+        axes[1].bar(x + off, sub["median_abs_rel_error"], width=0.25, label=part)
+        axes[0].set_xticks(x, sub["kind"])
+        axes[1].set_xticks(x, sub["kind"])
+    axes[0].axhspan(0.85, 0.95, color="green", alpha=0.15, label="goal 85-95%")
+    axes[0].set_ylabel("coverage of 90% intervals")
+    axes[1].axhline(0.2, color="green", ls="--", label="goal for PR total (20%)")
+    axes[1].set_ylabel("median |est - truth| / |truth|")
+    axes[1].set_yscale("log")
+    axes[1].set_ylim(bottom=1e-3)
+    axes[0].legend(fontsize=8)
+    axes[1].legend(fontsize=8)
+    fig.suptitle("Incremental conversions by channel role, simulator worlds")
+    fig.tight_layout()
+    paths.append(out / "coverage_error_by_role.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6.5, 6))
+    colors = {"pr": "tab:red", "smm": "tab:blue", "both": "tab:purple", "organic": "tab:green"}
+    for kind, sub in tot.groupby("kind"):
+        ax.errorbar(sub["truth"].clip(lower=1), sub["estimate"].clip(lower=1),
+                    yerr=[(sub["estimate"] - sub["low90"]).clip(lower=0), (sub["high90"] - sub["estimate"]).clip(lower=0)],
+                    fmt="o", ms=4, alpha=0.7, color=colors.get(kind, "grey"), label=kind, elinewidth=0.8)
+    lim = [1, max(10.0, float(tot[["truth", "high90"]].max().max()) * 1.5)]
+    ax.plot(lim, lim, color="black", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lim)
+    ax.set_ylim(lim)
+    ax.set_xlabel("true incremental conversions (simulator)")
+    ax.set_ylabel("model estimate (posterior mean, 90% interval)")
+    ax.legend()
+    ax.set_title("Channel totals: estimate vs truth (values < 1 drawn at 1)")
+    fig.tight_layout()
+    paths.append(out / "estimate_vs_truth.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+    return paths
+
+
+def _run_one(args: tuple[Case, dict[str, Any]]) -> dict[str, Any]:
+    case, kw = args
+    try:
+        return fit_case(case, **kw)
+    except Exception as e:  # a failed world is reported, never silently dropped
+        return {"channels": [], "world": {"world": case.name, "family": case.family, "error": repr(e),
+                                          "divergences": np.nan, "seconds": np.nan}}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--worlds", type=int, default=35, help="randomised worlds (plus the 5 presets)")
+    ap.add_argument("--seed", "--seeds", dest="seed", type=int, default=2026, help="base seed of the worlds")
+    ap.add_argument("--quick", action="store_true", help="MAP fits of 3 randomised worlds + presets")
+    ap.add_argument("--method", default="nuts", choices=["nuts", "map"])
+    ap.add_argument("--chains", type=int, default=4)
+    ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--tune", type=int, default=1000)
+    ap.add_argument("--max-draws", type=int, default=200, help="posterior draws used for the effects")
+    ap.add_argument("--jobs", type=int, default=1, help="worlds fitted in parallel processes")
+    ap.add_argument("--no-presets", action="store_true")
+    ap.add_argument("--only", default="", help="comma-separated world names or families to keep")
+    ap.add_argument("--option", action="append", default=[], help="model option key=value (see the docstring)")
+    ap.add_argument("--out", default="validation_out", help="folder for CSVs, report and plots")
+    a = ap.parse_args(argv)
+    options: dict[str, Any] = {}
+    for kv in a.option:
+        k, v = kv.split("=", 1)
+        if k not in DEFAULTS:
+            raise SystemExit(f"unknown --option {k!r}; known: {', '.join(DEFAULTS)}")
+        options[k] = {"True": True, "False": False}.get(v, v)
+    if a.quick:
+        a.worlds, a.method = min(a.worlds, 3), "map"
+    cases = all_cases(a.worlds, a.seed, presets=not a.no_presets)
+    if a.only:
+        keep = set(a.only.split(","))
+        cases = [c for c in cases if c.name in keep or c.family in keep]
+    kw = {"method": a.method, "chains": a.chains, "draws": a.draws, "tune": a.tune, "max_draws": a.max_draws,
+          "options": options}
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    print(f"{len(cases)} worlds, {a.method}, options {options or 'default'}, load {os.getloadavg()[0]:.1f}", flush=True)
+    jobs = [(c, kw) for c in cases]
+    if a.jobs > 1:
+        with ProcessPoolExecutor(a.jobs) as ex:
+            results = list(ex.map(_run_one, jobs))
+    else:
+        results = []
+        for j in jobs:
+            results.append(_run_one(j))
+            w = results[-1]["world"]
+            print(f"  {w['world']}: {w.get('seconds', float('nan')):.1f} s, divergences {w.get('divergences')}"
+                  + (f", ERROR {w['error']}" if "error" in w else ""), flush=True)
+    ch = pd.DataFrame([r for res in results for r in res["channels"]])
+    worlds = pd.DataFrame([res["world"] for res in results])
+    ch.to_csv(out / "channels.csv", index=False)
+    worlds.to_csv(out / "worlds.csv", index=False)
+    (out / "run.json").write_text(json.dumps({"args": vars(a), "seconds": time.perf_counter() - t0}, default=str))
+    errors = worlds[worlds.get("error", pd.Series(dtype=object)).notna()] if "error" in worlds else worlds.iloc[:0]
+    text = report(ch, worlds.drop(index=errors.index)) if len(ch) else "no world could be fitted"
+    if len(errors):
+        text += "\n\nFAILED worlds:\n" + errors[["world", "error"]].to_string(index=False)
+    text += f"\n\ntotal {time.perf_counter() - t0:.0f} s, load {os.getloadavg()[0]:.1f}"
+    (out / "report.txt").write_text(text)
+    print(text)
+    if len(ch):
+        for p in plots(ch, out):
+            print("plot:", p)
+
+
+if __name__ == "__main__":
+    main()
