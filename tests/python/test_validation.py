@@ -92,3 +92,103 @@ def test_truth_for_matches_roi_definitions_and_rejects_bad_options():
         out.truth_for(horizon=-1)
     with pytest.raises(ValueError, match="lag must be"):
         out.truth_for(lag=-3)
+
+
+# ---- 2. a small, fast subset of the harness -------------------------------------------
+#
+# Thresholds. A property that holds for a share p of channels (or worlds) drawn from the
+# harness's world distribution holds for X ~ Binomial(n, p) of n new ones (treating them
+# as independent; channels of one world are not quite). The test asserts
+# X >= k(n, p) = the smallest k with P(Binomial(n, p) < k) <= 1%, with p the share
+# measured by the harness's baseline run (docs/validation.md, "Baseline"): a model as good
+# as today's fails a check with at most 1% probability on a fresh set of worlds, and a
+# clear regression fails it. The worlds here are drawn with seed 7, not the harness's
+# 2026, so they are new draws from the same distribution; the fits are seeded, so the
+# test is deterministic. Where today's model misses a goal of issue 12 (PR total within
+# 20%, half-life covered, 85-95% coverage), the check is on what holds today (PR within
+# 50%, half-life within a factor 2, coverage as measured) and docs/validation.md says
+# what fails.
+
+SEED = 7
+P_MAP = {  # shares measured on the 40 harness worlds, MAP fits (docs/validation.md)
+    "smm_total_within_30pct": 0.92,
+    "pr_total_within_50pct": 0.67,
+    "half_life_within_factor_2": 0.69,
+    "share_within_0.15": 0.90,
+    "rank_spearman_at_least_0.5": 0.85,
+}
+P_NUTS_COVER90 = 0.62  # channel totals covered by the 90% interval, 40 worlds, full NUTS
+
+
+def binomial_threshold(n: int, p: float, alpha: float = 0.01) -> int:
+    """Smallest k with P(Binomial(n, p) < k) <= alpha (exact binomial sum)."""
+    from math import comb
+
+    cdf, k = 0.0, 0
+    while k <= n:
+        nxt = cdf + comb(n, k) * p**k * (1 - p) ** (n - k)  # P(X <= k) = P(X < k + 1)
+        if nxt > alpha:
+            return k
+        cdf, k = nxt, k + 1
+    return n
+
+
+def test_binomial_threshold_is_the_exact_lower_quantile():
+    # n = 3, p = 0.5: P(X < 1) = 0.125 > 0.05 so k = 0; P(X < 1) <= 0.2 so k = 1.
+    assert binomial_threshold(3, 0.5, 0.05) == 0
+    assert binomial_threshold(3, 0.5, 0.2) == 1
+    # n = 10, p = 0.9: P(X <= 6) = 0.0128, P(X <= 5) = 0.0016.
+    assert binomial_threshold(10, 0.9, 0.01) == 6
+    assert binomial_threshold(10, 0.9, 0.02) == 7
+
+
+def _check(name: str, successes: int, n: int, p: float) -> None:
+    k = binomial_threshold(n, p)
+    assert k >= 1, f"{name}: n = {n} is too small for a check that can fail"
+    assert successes >= k, f"{name}: {successes} of {n}, expected >= {k} (p = {p} measured by the harness)"
+
+
+@pytest.fixture(scope="module")
+def harness():
+    return _harness()
+
+
+def test_map_fits_on_new_worlds_recover_what_the_harness_measured(harness):
+    """MAP fits of 10 randomised worlds (seed 7): point errors against the simulator's truth."""
+    rows, worlds = [], []
+    for k in range(1, 11):
+        r = harness.fit_case(harness.random_case(k, SEED), method="map")
+        rows += r["channels"]
+        worlds.append(r["world"])
+    ch = pd.DataFrame(rows)
+    w = pd.DataFrame(worlds)
+    tot = ch[ch["part"] == "total"]
+    rel = ((tot["estimate"] - tot["truth"]) / tot["denominator"]).abs()
+    smm, pr = tot["kind"] == "smm", tot["kind"] == "pr"
+    _check("SMM totals within 30%", int((rel[smm] <= 0.3).sum()), int(smm.sum()), P_MAP["smm_total_within_30pct"])
+    _check("PR totals within 50%", int((rel[pr] <= 0.5).sum()), int(pr.sum()), P_MAP["pr_total_within_50pct"])
+    ratio = w["half_life_mean"] / w["half_life_true"]
+    _check("half-life within a factor 2", int(((ratio >= 0.5) & (ratio <= 2)).sum()), len(w),
+           P_MAP["half_life_within_factor_2"])
+    err = (w["share_mean"] - w["share_true"]).abs()
+    _check("share of SMM made possible by PR within 0.15", int((err <= 0.15).sum()), int(err.notna().sum()),
+           P_MAP["share_within_0.15"])
+    rho = w["rank_spearman"].dropna()
+    _check("channel ranks (Spearman >= 0.5)", int((rho >= 0.5).sum()), len(rho), P_MAP["rank_spearman_at_least_0.5"])
+    # The harness's truth is the same estimand as fit.roi: totals split exactly.
+    np.testing.assert_allclose(ch.pivot_table(index=["world", "channel"], columns="part", values="truth").eval(
+        "short + long - total").to_numpy(), 0.0, atol=1e-6)
+
+
+def test_short_nuts_on_new_worlds_covers_as_the_harness_measured(harness):
+    """Short NUTS (2 x (300 + 300)) on two randomised worlds: 90% coverage of channel totals."""
+    rows = []
+    for k in (3, 5):  # 208 and 156 weeks, 3 channels each
+        r = harness.fit_case(harness.random_case(k, SEED), chains=2, draws=300, tune=300, max_draws=100)
+        rows += r["channels"]
+        assert r["world"]["divergences"] <= 10
+    ch = pd.DataFrame(rows)
+    tot = ch[ch["part"] == "total"]
+    _check("90% intervals of channel totals", int(harness.covered(tot, 90).sum()), len(tot), P_NUTS_COVER90)
+    # 50% intervals nest inside 90% intervals.
+    assert (tot["low90"] <= tot["low50"]).all() and (tot["high50"] <= tot["high90"]).all()
