@@ -399,6 +399,25 @@ def report(ch: pd.DataFrame, worlds: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def headline(ch: pd.DataFrame, worlds: pd.DataFrame) -> dict[str, float]:
+    """The numbers of the hypothesis table in docs/validation.md for one run."""
+    tot = ch[ch["part"] == "total"]
+    pr, smm = tot[tot["kind"] == "pr"], tot[tot["kind"] == "smm"]
+    pr_long = ch[(ch["part"] == "long") & (ch["kind"] == "pr")]
+    rel = lambda d: ((d["estimate"] - d["truth"]) / d["denominator"])  # noqa: E731
+    wt = worlds[worlds["family"] != "no_trust"].dropna(subset=["half_life_mean"])
+    hl_cov = ((wt["half_life_low90"] <= wt["half_life_true"]) & (wt["half_life_true"] <= wt["half_life_high90"]))
+    return {
+        "pr_total_mare": rel(pr).abs().median(), "pr_total_bias": rel(pr).median(),
+        "pr_total_cover90": covered(pr, 90).mean(), "pr_long_mare": rel(pr_long).abs().median(),
+        "smm_total_mare": rel(smm).abs().median(), "all_total_cover90": covered(tot, 90).mean(),
+        "half_life_bias": ((wt["half_life_mean"] - wt["half_life_true"]) / wt["half_life_true"]).median(),
+        "half_life_cover90": hl_cov.mean(),
+        "share_abs_error": (worlds["share_mean"] - worlds["share_true"]).abs().median(),
+        "no_divergence": (worlds["divergences"] == 0).mean(),
+    }
+
+
 def plots(ch: pd.DataFrame, out: Path) -> list[Path]:
     import matplotlib
 
@@ -477,7 +496,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--option", action="append", default=[], help="model option key=value (see the docstring)")
     ap.add_argument("--out", default="validation_out", help="folder for CSVs, report and plots")
     ap.add_argument("--from-csv", action="store_true", help="rebuild report and plots from --out's CSVs")
+    ap.add_argument("--compare", nargs="+", metavar="FOLDER", help="one headline row per earlier run's folder")
     a = ap.parse_args(argv)
+    if a.compare:
+        rows = {Path(f).name: headline(pd.read_csv(Path(f) / "channels.csv"), pd.read_csv(Path(f) / "worlds.csv"))
+                for f in a.compare}
+        print(pd.DataFrame(rows).T.round(3).to_string())
+        return
     if a.from_csv:
         out = Path(a.out)
         ch, worlds = pd.read_csv(out / "channels.csv"), pd.read_csv(out / "worlds.csv")
