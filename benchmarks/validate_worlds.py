@@ -50,7 +50,8 @@ Run (slow; the baseline in docs/validation.md)::
 
 ``--option`` keys: pr_measure (impressions, spend, mentions, reach_sentiment), trend,
 seasonality, max_lag, tracker (True/False), half_life_prior ("4,52": 90% range in weeks),
-scaling, likelihood.
+scaling, likelihood, window (all: W = the whole data; first_half: W = its first half, the
+same W on both sides).
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ HORIZON = 104
 PR_KINDS = {"press": ["press_release", "interview"], "events": ["event"], "csr": ["csr"],
             "health_talks": ["event"]}
 DEFAULTS: dict[str, Any] = {"pr_measure": "impressions", "trend": True, "seasonality": 2, "max_lag": 12,
-                            "tracker": True, "half_life_prior": None, "scaling": "mean", "likelihood": "normal"}
+                            "tracker": True, "half_life_prior": None, "scaling": "mean", "likelihood": "normal",
+                            "window": "all"}
 
 
 @dataclass
@@ -276,7 +278,12 @@ def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 100
     t_fit = time.perf_counter()
     fit = model.fit(method=method, chains=chains, draws=draws, tune=tune, seed=case.seed, progress=False)
     fit_seconds = time.perf_counter() - t_fit
-    window = (df["week"].iloc[0], df["week"].iloc[-1])
+    # W: the whole data (fit.roi's default) or its first half (then "long" also holds
+    # periods inside the data, after the first half + L).
+    last = len(df) - 1 if opt["window"] == "all" else len(df) // 2 - 1
+    if opt["window"] not in ("all", "first_half"):
+        raise ValueError(f"window must be 'all' or 'first_half', got {opt['window']!r}")
+    window = (df["week"].iloc[0], df["week"].iloc[last])
     truth = out.truth_for(window=window, horizon=HORIZON, lag=model.max_lag)
     tch = truth.channels.set_index("channel")
     zs = fit.draws(max_draws)
