@@ -506,8 +506,24 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--compare", nargs="+", metavar="FOLDER", help="one headline row per earlier run's folder")
     a = ap.parse_args(argv)
     if a.compare:
-        rows = {Path(f).name: headline(pd.read_csv(Path(f) / "channels.csv"), pd.read_csv(Path(f) / "worlds.csv"))
-                for f in a.compare}
+        # Paired against the first folder: the share of PR channel-world totals whose
+        # absolute error went down, and a two-sided sign-test p-value for it.
+        from math import comb
+
+        def pr_errors(ch: pd.DataFrame) -> pd.Series:
+            t = ch[(ch["part"] == "total") & (ch["kind"] == "pr")].set_index(["world", "channel"])
+            return ((t["estimate"] - t["truth"]) / t["denominator"]).abs()
+
+        ref = pr_errors(pd.read_csv(Path(a.compare[0]) / "channels.csv"))
+        rows = {}
+        for f in a.compare:
+            ch = pd.read_csv(Path(f) / "channels.csv")
+            row = headline(ch, pd.read_csv(Path(f) / "worlds.csv"))
+            both = pd.concat([ref, pr_errors(ch)], axis=1, join="inner").dropna()
+            better, n = int((both.iloc[:, 1] < both.iloc[:, 0]).sum()), int((both.iloc[:, 1] != both.iloc[:, 0]).sum())
+            tail = sum(comb(n, k) for k in range(0, min(better, n - better) + 1)) / 2**n if n else 1.0
+            row.update({"pr_better_paired": better / n if n else np.nan, "sign_test_p": min(1.0, 2 * tail)})
+            rows[Path(f).name] = row
         print(pd.DataFrame(rows).T.round(3).to_string())
         return
     if a.from_csv:
