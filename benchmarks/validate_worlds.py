@@ -340,6 +340,39 @@ def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 100
     return {"channels": rows, "world": world_row}
 
 
+def diagnose_half_life(case: Case) -> dict[str, float]:
+    """Which trust recursion fits the simulator's noise-free trust? (docs/validation.md)
+
+    On the exact expected trusting share G[t] of the whole population (no survey noise,
+    no outcome), least squares of two recursions with the PR channels' impressions I[p, t]
+    (the media inputs, crisis weeks as extra columns):
+
+        model form:    G[t] = delta G[t-1] + c + sum_p k_p I[p, t] + sum_e w_e d[e, t]
+        bounded form:  G[t] = delta G[t-1] + c + (1 - G[t-1]) sum_p k_p I[p, t] + sum_e w_e d[e, t] G[t-1]
+
+    and the half-life ln 0.5 / ln delta of each, against the true one. The model's
+    inflow does not depend on G; the simulator's is proportional to the untrusting share.
+    """
+    world = tm.simulate.World(case.spec, seed=case.seed)
+    T = case.periods
+    raw = world._core.run("segment", periods=T, period_days=7, threads=1)
+    g = raw["expected_trusting"].sum(axis=1) / raw["population"].sum()
+    drive = world._core.drive(periods=T, period_days=7)
+    trust = [j for j, c in enumerate(case.spec["channels"]) if c.get("role") in ("trust", "both")]
+    x = np.asarray(drive["impressions"], dtype=float)[:, trust]
+    x = x / np.where(x.max(axis=0) > 0, x.max(axis=0), 1.0)
+    d = np.asarray(drive["severity_loss"], dtype=float)[:, None]
+    prev, now = g[:-1], g[1:]
+    out = {"world": case.name, "half_life_true": case.spec["trust"]["half_life_days"] / 7.0}
+    for name, inflow, shock in (("model_form", x[1:], d[1:]), ("bounded_form", (1 - prev)[:, None] * x[1:],
+                                                                d[1:] * prev[:, None])):
+        design = np.column_stack([prev, np.ones_like(prev), inflow, shock])
+        coef, *_ = np.linalg.lstsq(design, now, rcond=None)
+        delta = float(coef[0])
+        out[f"half_life_{name}"] = float(np.log(0.5) / np.log(delta)) if 0 < delta < 1 else float("nan")
+    return out
+
+
 # ---- metrics and report --------------------------------------------------------------
 
 def covered(ch: pd.DataFrame, level: int) -> pd.Series:
@@ -504,7 +537,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", default="validation_out", help="folder for CSVs, report and plots")
     ap.add_argument("--from-csv", action="store_true", help="rebuild report and plots from --out's CSVs")
     ap.add_argument("--compare", nargs="+", metavar="FOLDER", help="one headline row per earlier run's folder")
+    ap.add_argument("--diagnose-half-life", action="store_true",
+                    help="fit both trust recursions to each world's noise-free trust (no model fit)")
     a = ap.parse_args(argv)
+    if a.diagnose_half_life:
+        rows = pd.DataFrame([diagnose_half_life(c) for c in all_cases(a.worlds, a.seed)
+                             if c.family != "no_trust" and c.spec.get("pr_activities")])
+        for f in ("model_form", "bounded_form"):
+            rows[f"ratio_{f}"] = rows[f"half_life_{f}"] / rows["half_life_true"]
+        print(rows.round(2).to_string(index=False))
+        print("\nmedian estimate / truth:", rows[["ratio_model_form", "ratio_bounded_form"]].median().round(3).to_dict())
+        return
     if a.compare:
         # Paired against the first folder: the share of PR channel-world totals whose
         # absolute error went down, and a two-sided sign-test p-value for it.
