@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -24,14 +25,18 @@ using Eigen::Index;
 
 namespace {
 
+/// The shared data folder sits beside the checkout (<root>/../shared/data): looked for
+/// above the working directory and above the test executable; TRUSTMIX_SHARED_DATA wins.
 std::string data_path(const std::string& name) {
-  const char* root = std::getenv("TRUSTMIX_SHARED_DATA");
-  for (const std::string& dir : {root ? std::string(root) : std::string(), std::string("../shared/data"),
-                                std::string("../../shared/data"), std::string("/work/shared/data")}) {
-    if (dir.empty()) continue;
-    std::ifstream probe(dir + "/" + name);
-    if (probe) return dir + "/" + name;
-  }
+  namespace fs = std::filesystem;
+  if (const char* root = std::getenv("TRUSTMIX_SHARED_DATA"); root != nullptr && fs::exists(fs::path(root) / name))
+    return (fs::path(root) / name).string();
+  std::error_code ec;
+  for (fs::path start : {fs::current_path(ec), fs::read_symlink("/proc/self/exe", ec).parent_path()})
+    for (fs::path dir = start; !dir.empty(); dir = dir.parent_path()) {
+      if (fs::exists(dir / "shared" / "data" / name)) return (dir / "shared" / "data" / name).string();
+      if (dir == dir.parent_path()) break;
+    }
   return "";
 }
 
