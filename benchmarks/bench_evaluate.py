@@ -1,0 +1,144 @@
+"""Benchmark: trustmix.evaluate against the Python tools users run today, in one run.
+
+GeoLift's bundled example (shared/data/geolift_test.csv: 40 US cities x 105 days; chicago
+and portland treated on days 91-105; Meta's GeoLift, MIT licence) and its pre-test data
+(geolift_pretest.csv, 90 days) for market selection.
+
+- Synthetic control weights and ATT: trustmix (exact active set) against pysyncon's Synth
+  (scipy optimiser) with V = identity on the same demeaned pre-period outcomes, so both
+  solve the same problem (GeoLift's fixed-effects synthetic control); the treated series is
+  the mean of the two treated cities (pysyncon takes one treated unit).
+- causalpy's Bayesian synthetic control (PyMC), if installed: time and ATT.
+- Market selection for 40 markets (2-5 treated, two durations, an effect grid): trustmix
+  only (GeoLift's R implementation takes hours), goal < 10 s on 2 cores.
+
+Peer libraries are in the ``bench`` extra and imported lazily; a missing one is reported
+and skipped. Each timing is the median of ``--repeat`` runs; the 1-minute load average is
+printed with every line (compare ratios within one run).
+
+    PYTHONPATH=python python benchmarks/bench_evaluate.py [--repeat 5] [--data DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import trustmix as tm
+
+TREATED = ["chicago", "portland"]
+
+
+def _data_dir(arg: str | None) -> Path:
+    if arg:
+        return Path(arg)
+    for d in Path(__file__).resolve().parents:
+        if (d / "shared" / "data" / "geolift_test.csv").exists():
+            return d / "shared" / "data"
+    raise SystemExit("shared/data not found beside the checkout: pass --data DIR")
+
+
+def _timed(fn, repeat: int):
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def _load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def bench_synthetic_control(df: pd.DataFrame, repeat: int) -> None:
+    kw = dict(unit="location", time="date", outcome="Y", treated=TREATED, start="2021-04-01")
+    t_fit, res = _timed(lambda: tm.evaluate.synthetic_control(df, **kw, inference=None), repeat)
+    t_conf, _ = _timed(lambda: tm.evaluate.synthetic_control(df, **kw, statistic="mean", pointwise=False), repeat)
+    print(f"trustmix synthetic_control fit: {t_fit * 1e3:.2f} ms (ATT {res.att:.4f}, l2 {res.l2_imbalance:.4f}); "
+          f"with conformal p-value and interval: {t_conf * 1e3:.1f} ms  [{_load()}]")
+    wide = df.pivot(index="date", columns="location", values="Y")
+    pre = wide.iloc[:90]
+    demeaned = wide - pre.mean()
+    treated = demeaned[TREATED].mean(axis=1)
+    donors = demeaned.drop(columns=TREATED)
+    try:
+        from pysyncon import Dataprep, Synth
+    except ImportError:
+        print("pysyncon not installed (pip install 'trustmix[bench]'): skipped")
+    else:
+        long = donors.assign(treated=treated).reset_index(drop=True)
+        long["t"] = np.arange(len(long))
+        long = long.melt(id_vars="t", var_name="unit", value_name="y")
+        pre_t = list(range(90))
+        prep = Dataprep(foo=long, predictors=[], predictors_op="mean", time_predictors_prior=pre_t,
+                        special_predictors=[("y", [t], "mean") for t in pre_t], dependent="y", unit_variable="unit",
+                        time_variable="t", treatment_identifier="treated",
+                        controls_identifier=list(donors.columns), time_optimize_ssr=pre_t)
+        synth = Synth()
+
+        def run():
+            synth.fit(dataprep=prep, custom_V=np.ones(90))
+            return synth
+
+        t_ps, s = _timed(run, repeat)
+        w_ps = s.weights(round=12).reindex(res.weights["unit"]).fillna(0.0).to_numpy()
+        w_tm = res.weights["weight"].to_numpy()
+        x0 = donors.iloc[:90].to_numpy()
+        l2_ps = float(np.linalg.norm(x0 @ w_ps - treated.iloc[:90].to_numpy()))
+        # Order as trustmix's weights table: donors in res.weights order.
+        x0o = donors[res.weights["unit"]].iloc[:90].to_numpy()
+        l2_ps = float(np.linalg.norm(x0o @ w_ps - treated.iloc[:90].to_numpy()))
+        syn_ps = donors[res.weights["unit"]].to_numpy() @ w_ps
+        att_ps = float((treated.to_numpy() - syn_ps)[90:].mean())
+        print(f"pysyncon Synth (custom V = 1, same demeaned data): {t_ps * 1e3:.1f} ms, ATT {att_ps:.4f}, "
+              f"l2 {l2_ps:.4f}; max |weight difference| {np.abs(w_ps - w_tm).max():.2e}; "
+              f"trustmix is {t_ps / t_fit:.0f}x faster  [{_load()}]")
+    try:
+        import causalpy as cp
+    except ImportError:
+        print("causalpy not installed (pip install 'trustmix[bench]'): skipped")
+    else:
+        frame = wide.copy()
+        frame["treated"] = wide[TREATED].mean(axis=1)
+        frame = frame.drop(columns=TREATED).reset_index(drop=True)
+        controls = [c for c in frame.columns if c != "treated"]
+        t0 = time.perf_counter()
+        result = cp.SyntheticControl(frame, 90, control_units=controls, treated_units=["treated"],
+                                     model=cp.pymc_models.WeightedSumFitter(
+                                         sample_kwargs={"progressbar": False, "random_seed": 1}))
+        t_cp = time.perf_counter() - t0
+        impact = np.asarray(result.post_impact.mean(dim=["chain", "draw"])).ravel()
+        print(f"causalpy SyntheticControl (PyMC, no fixed effects): {t_cp:.1f} s, ATT {impact.mean():.2f}; "
+              f"trustmix without fixed effects ATT "
+              f"{tm.evaluate.synthetic_control(df, **kw, inference=None, fixed_effects=False).att:.2f}; "
+              f"trustmix is {t_cp / t_fit:.0f}x faster  [{_load()}]")
+
+
+def bench_market_selection(pre: pd.DataFrame, repeat: int) -> None:
+    kw = dict(unit="location", time="date", outcome="Y", sizes=[2, 3, 4, 5], durations=[10, 15],
+              effects=[0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2], n_windows=3, n_permutations=200)
+    t, m = _timed(lambda: tm.evaluate.market_selection(pre, **kw), repeat)
+    best = m.designs.iloc[0]
+    print(f"trustmix market_selection: 40 markets, {len(m.designs)} designs (sizes 2-5, durations 10 and 15, "
+          f"7 effects, 3 windows, 200 permutations): {t:.2f} s (goal < 10 s); best {'+'.join(best['treated'])} "
+          f"for {best['duration']} days, MDE {best['mde']:.3f}  [{_load()}]")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--data", default=None)
+    args = ap.parse_args()
+    d = _data_dir(args.data)
+    bench_synthetic_control(pd.read_csv(d / "geolift_test.csv"), args.repeat)
+    bench_market_selection(pd.read_csv(d / "geolift_pretest.csv"), max(1, args.repeat // 2))
+
+
+if __name__ == "__main__":
+    main()
