@@ -259,6 +259,21 @@ inline double quantile(std::vector<double> v, double prob) {
   return v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]);
 }
 
+/// A fitted design and what the inference procedures refit from: the donor and treated
+/// series over [0, end) and synthetic DiD's penalty.
+struct FittedDesign {
+  SyntheticControlFit fit;
+  Eigen::MatrixXd D, X;
+  double zeta2 = 0.0;
+  FittedDesign(const Panel& panel, const Assignment& assignment, const SyntheticControlOptions& options)
+      : fit(synthetic_control(panel, assignment, options)),
+        D(series_of(panel, fit.donors, fit.end)),
+        X(series_of(panel, fit.treated, fit.end)) {
+    if (options.method == Method::synthetic_did)
+      zeta2 = sdid_zeta2(D, fit.start, fit.end - fit.start, fit.treated.size());
+  }
+};
+
 inline void check_conformal(const ConformalOptions& o) {
   trustmix::detail::require_in_range(o.alpha, "alpha", 0.0, 1.0, true, true);
   trustmix::detail::require_positive(o.q, "q");
@@ -279,12 +294,11 @@ inline ConformalResult conformal_inference(const Panel& panel, const Assignment&
                                            const SyntheticControlOptions& options = {},
                                            const ConformalOptions& conformal = {}) {
   detail::check_conformal(conformal);
-  const SyntheticControlFit fit = synthetic_control(panel, assignment, options);
+  const detail::FittedDesign design(panel, assignment, options);
+  const SyntheticControlFit& fit = design.fit;
+  const Eigen::MatrixXd &D = design.D, &X = design.X;
+  const double zeta2 = design.zeta2;
   const Eigen::Index start = fit.start, end = fit.end, n_post = end - start;
-  const Eigen::MatrixXd D = detail::series_of(panel, fit.donors, end);
-  const Eigen::MatrixXd X = detail::series_of(panel, fit.treated, end);
-  const double zeta2 = options.method == Method::synthetic_did
-                           ? detail::sdid_zeta2(D, start, n_post, fit.treated.size()) : 0.0;
   ConformalResult out;
   out.alpha = conformal.alpha;
   const detail::PermutationPlan plan(end, n_post, conformal);
@@ -326,12 +340,11 @@ inline ConformalResult conformal_inference(const Panel& panel, const Assignment&
 inline JackknifeResult jackknife_plus(const Panel& panel, const Assignment& assignment,
                                       const SyntheticControlOptions& options = {}, double alpha = 0.1) {
   trustmix::detail::require_in_range(alpha, "alpha", 0.0, 1.0, true, true);
-  const SyntheticControlFit fit = synthetic_control(panel, assignment, options);
-  const Eigen::Index start = fit.start, end = fit.end, n_post = end - start;
-  const Eigen::MatrixXd D = detail::series_of(panel, fit.donors, end);
-  const Eigen::MatrixXd X = detail::series_of(panel, fit.treated, end);
-  const double zeta2 = options.method == Method::synthetic_did
-                           ? detail::sdid_zeta2(D, start, n_post, fit.treated.size()) : 0.0;
+  const detail::FittedDesign design(panel, assignment, options);
+  const SyntheticControlFit& fit = design.fit;
+  const Eigen::MatrixXd &D = design.D, &X = design.X;
+  const double zeta2 = design.zeta2;
+  const Eigen::Index start = fit.start, n_post = fit.end - start;
   const Eigen::VectorXd x = X.rowwise().mean();
   std::vector<std::vector<double>> low(static_cast<std::size_t>(n_post + 1)), high(static_cast<std::size_t>(n_post + 1));
   JackknifeResult out;

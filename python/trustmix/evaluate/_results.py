@@ -32,6 +32,24 @@ def _html_table(title: str, frame: pd.DataFrame) -> str:
     return f"<div><strong>{title}</strong>{frame.to_html(float_format=lambda v: f'{v:,.6g}')}</div>"
 
 
+def _panels(obj, kind: str, kinds: tuple[str, ...], shape: tuple[int, int], size: tuple[float, float],
+            single: tuple[float, float], ax, **subplot_kw):
+    """Shared dispatch of the multi-panel plot() methods: "all" draws every kind into one
+    Figure (returned); otherwise the Axes to draw one kind into (None: a new one)."""
+    plt = _plt()
+    if kind == "all":
+        fig, axes = plt.subplots(*shape, figsize=size, **subplot_kw)
+        for k, a in zip(kinds, np.ravel(axes)):
+            obj.plot(k, ax=a)
+        fig.tight_layout()
+        return fig, None
+    if kind not in kinds:
+        raise ValueError(f"kind must be one of {('all',) + kinds}, got {kind!r}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=single)
+    return None, ax
+
+
 class _Versioned:
     _fields: tuple[str, ...] = ()
 
@@ -181,18 +199,9 @@ class SyntheticControlResult(_Versioned):
         """Observed vs synthetic with pointwise bands ("series"), the pointwise effect
         ("effect"), the cumulative effect ("cumulative"), the donor weights ("weights"), or
         all four ("all", a Figure). Returns the matplotlib Axes (or Figure for "all")."""
-        plt = _plt()
-        kinds = ("series", "effect", "cumulative", "weights")
-        if kind == "all":
-            fig, axes = plt.subplots(2, 2, figsize=(12, 7))
-            for k, a in zip(kinds, axes.ravel()):
-                self.plot(k, ax=a)
-            fig.tight_layout()
+        fig, ax = _panels(self, kind, ("series", "effect", "cumulative", "weights"), (2, 2), (12, 7), (8, 4), ax)
+        if fig is not None:
             return fig
-        if kind not in kinds:
-            raise ValueError(f"kind must be one of {('all',) + kinds}, got {kind!r}")
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 4))
         s = self.series
         if kind == "series":
             ax.plot(s["time"], s["observed"], label="observed (treated mean)")
@@ -498,18 +507,9 @@ class CausalImpactResult(_Versioned):
     def plot(self, kind: str = "all", ax=None):
         """CausalImpact's three panels: "original" (observed and counterfactual band),
         "pointwise" and "cumulative" effects; "all" returns the Figure."""
-        plt = _plt()
-        kinds = ("original", "pointwise", "cumulative")
-        if kind == "all":
-            fig, axes = plt.subplots(3, 1, figsize=(9, 8), sharex=True)
-            for k, a in zip(kinds, axes):
-                self.plot(k, ax=a)
-            fig.tight_layout()
+        fig, ax = _panels(self, kind, ("original", "pointwise", "cumulative"), (3, 1), (9, 8), (9, 3), ax, sharex=True)
+        if fig is not None:
             return fig
-        if kind not in kinds:
-            raise ValueError(f"kind must be one of {('all',) + kinds}, got {kind!r}")
-        if ax is None:
-            _, ax = plt.subplots(figsize=(9, 3))
         s = self.series
         if kind == "original":
             ax.plot(s["time"], s["observed"], color="black", label="observed")
