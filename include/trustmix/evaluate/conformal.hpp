@@ -51,7 +51,7 @@ struct ConformalOptions {
 
 /// Conformal inference for the average effect per treated unit and period.
 struct ConformalResult {
-  double p_value = 1.0;        ///< P(S(permuted residuals) >= S(observed)) under h0 = 0
+  double p_value = 1.0;        ///< share of permutations with S(permuted) >= S(observed) under h0 = 0 (random draws: (1 + hits) / (1 + draws))
   double statistic = 0.0;      ///< S of the null-refit residuals
   bool exact = false;          ///< every distinct permutation was enumerated
   int n_permutations = 0;      ///< permutations the p-value averages over
@@ -150,7 +150,10 @@ class PermutationPlan {
       for (Eigen::Index k = 0; k < n_post_; ++k) s += a(pos[k]);
       if ((absolute ? s : std::abs(s)) >= tie) ++hits;
     }
-    return static_cast<double>(hits) / static_cast<double>(count_);
+    // Enumerations contain the identity, so hits >= 1; random draws get it added (Phipson
+    // and Smyth 2010), so a p-value is never 0 and stays valid.
+    if (exact_) return static_cast<double>(hits) / static_cast<double>(count_);
+    return static_cast<double>(hits + 1) / static_cast<double>(count_ + 1);
   }
   [[nodiscard]] bool exact() const { return exact_; }
   [[nodiscard]] long count() const { return count_; }

@@ -94,10 +94,6 @@ def synthetic_control(data: pd.DataFrame, *, unit: str, time: str, outcome: str,
                       "every constant effect (the effect varies over the window or the window fits worse than "
                       "the pre-period); statistic='mean' tests the average effect only", InferenceWarning,
                       stacklevel=2)
-    if method != "synthetic_did" and result.scaled_l2_imbalance > 0.5:  # synthetic DiD penalises its weights on purpose
-        warnings.warn(f"poor pre-period fit: scaled L2 imbalance {result.scaled_l2_imbalance:.3f} (uniform weights "
-                      "= 1); the estimate may be biased: try method='augmented' or other donors", InferenceWarning,
-                      stacklevel=2)
     return result
 
 

@@ -61,33 +61,43 @@ def to_panel(data: pd.DataFrame, unit: str, time: str, outcome: str) -> WidePane
     missing = [c for c in (unit, time, outcome) if c not in data.columns]
     if missing:
         raise ValueError(f"data lacks column(s) {missing} (columns: {list(data.columns)})")
-    df = data[[unit, time, outcome]].copy()
+    df = data[[unit, time, outcome]]
     if df.empty:
         raise ValueError("data has no rows")
-    if df[time].dtype == object or pd.api.types.is_string_dtype(df[time]):
-        try:
-            df[time] = pd.to_datetime(df[time])
-        except (ValueError, TypeError):
-            pass
-    df[unit] = df[unit].astype(str)
+    times = df[time]
+    if times.dtype == object or pd.api.types.is_string_dtype(times):
+        for fmt in ("ISO8601", None):  # ISO dates parse fast; anything else by inference
+            try:
+                times = pd.to_datetime(times, format=fmt) if fmt else pd.to_datetime(times)
+                break
+            except (ValueError, TypeError):
+                continue
     y = pd.to_numeric(df[outcome], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size:
         i = bad[0]
         raise ValueError(f"row {df.index[i]!r}, column {outcome!r}: outcome must be a finite number, "
                          f"got {data[outcome].iloc[i]!r}")
-    df[outcome] = y
-    dup = df.duplicated([unit, time], keep=False)
-    if dup.any():
-        first = df[dup].iloc[0]
-        raise ValueError(f"duplicated (unit, time) rows: unit {first[unit]!r} at {time}={_label(first[time])} appears "
-                         f"{int(dup.sum())} times in all; aggregate first")
-    wide = df.pivot(index=unit, columns=time, values=outcome)
-    if wide.isna().any().any():
-        u, t = next((u, t) for u, t in zip(*np.nonzero(wide.isna().to_numpy())))
-        raise ValueError(f"gap in the panel: unit {wide.index[u]!r} has no row for {time}={_label(wide.columns[t])} "
-                         f"({int(wide.isna().to_numpy().sum())} missing (unit, time) cells); fill or drop them first")
-    # Units in order of first appearance (as the data lists them), periods sorted.
-    order = list(dict.fromkeys(df[unit]))
-    wide = wide.loc[order].sort_index(axis=1)
-    return WidePanel(np.ascontiguousarray(wide.to_numpy(dtype=np.float64)), order, pd.Index(wide.columns))
+    # Units in order of first appearance (as the data lists them), periods sorted; one pass
+    # of integer codes instead of a pandas pivot.
+    for col, values in ((unit, df[unit]), (time, times)):
+        missing_rows = np.flatnonzero(pd.isna(values).to_numpy())
+        if missing_rows.size:
+            raise ValueError(f"row {df.index[missing_rows[0]]!r}, column {col!r}: missing {col} value")
+    u_codes, u_names = pd.factorize(df[unit].astype(str), sort=False)
+    t_codes, t_values = pd.factorize(times, sort=True)
+    n_u, n_t = len(u_names), len(t_values)
+    cell = u_codes.astype(np.int64) * n_t + t_codes
+    counts = np.bincount(cell, minlength=n_u * n_t)
+    if (counts > 1).any():
+        c = int(np.flatnonzero(counts > 1)[0])
+        raise ValueError(f"duplicated (unit, time) rows: unit {str(u_names[c // n_t])!r} at "
+                         f"{time}={_label(t_values[c % n_t])} appears {int(counts[c])} times; aggregate first")
+    if (counts == 0).any():
+        c = int(np.flatnonzero(counts == 0)[0])
+        raise ValueError(f"gap in the panel: unit {str(u_names[c // n_t])!r} has no row for "
+                         f"{time}={_label(t_values[c % n_t])} ({int((counts == 0).sum())} missing (unit, time) "
+                         "cells); fill or drop them first")
+    outcomes = np.empty(n_u * n_t)
+    outcomes[cell] = y
+    return WidePanel(outcomes.reshape(n_u, n_t), [str(u) for u in u_names], pd.Index(t_values))

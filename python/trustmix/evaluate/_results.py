@@ -28,6 +28,13 @@ def _plt():
     return plt
 
 
+def _when(v: Any) -> str:
+    """A time label for text: dates without a midnight time."""
+    if isinstance(v, pd.Timestamp) and v == v.normalize():
+        return str(v.date())
+    return str(v)
+
+
 def _html_table(title: str, frame: pd.DataFrame) -> str:
     return f"<div><strong>{title}</strong>{frame.to_html(float_format=lambda v: f'{v:,.6g}')}</div>"
 
@@ -173,7 +180,7 @@ class SyntheticControlResult(_Versioned):
         rows = [
             ("method", s["method"], "estimator"),
             ("treated", ", ".join(self.treated), "treated units"),
-            ("window", f"{self.start} .. {self.end}", "test periods (inclusive)"),
+            ("window", f"{_when(self.start)} .. {_when(self.end)}", "test periods (inclusive)"),
             ("att", self.att, "mean effect per treated unit and period (outcome units)"),
             ("lift", self.lift, "sum effect / sum synthetic over the window"),
             ("incremental", self.incremental, "att x treated units x periods (outcome units)"),
