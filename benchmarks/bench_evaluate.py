@@ -153,7 +153,7 @@ def bench_causal_impact(repeat: int) -> None:
         warnings.simplefilter("ignore")
         t_tm, r = _timed(lambda: tm.evaluate.causal_impact(df, time="t", outcome="sales", controls=["search", "noise"],
                                                            start=start, seed=1), max(1, repeat // 2))
-    print(f"trustmix causal_impact (NUTS 4 x (1000 + 1000), local level + horseshoe regression): {t_tm:.2f} s, "
+    print(f"trustmix causal_impact (NUTS 4 x (1000 + 1000), local level + Cauchy-shrinkage regression): {t_tm:.2f} s, "
           f"average effect {r.average_effect:.3f} [{r.average_lower:.3f}, {r.average_upper:.3f}] (truth -6), "
           f"max R-hat {r.diagnostics['max_rhat']:.3f}, {r.diagnostics['divergences']} divergences  [{_load()}]")
     try:

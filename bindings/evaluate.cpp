@@ -404,7 +404,7 @@ void register_evaluate(py::module_& m) {
       py::arg("y"), py::arg("controls"), py::arg("start"), py::kw_only(), py::arg("trend") = false,
       py::arg("season") = 0, py::arg("level_sd") = 0.01, py::arg("observation_sd") = 0.1, py::arg("slab_scale") = 0.1,
       py::arg("alpha") = 0.05, py::arg("chains") = 4, py::arg("draws") = 1000, py::arg("tune") = 1000,
-      py::arg("seed") = 0, py::arg("threads") = 0, py::arg("target_accept") = 0.9);
+      py::arg("seed") = 0, py::arg("threads") = 0, py::arg("target_accept") = 0.95);
 
   e.def(
       "as_lift_test",

@@ -191,7 +191,7 @@ def market_selection(data: pd.DataFrame, *, unit: str, time: str, outcome: str, 
 def causal_impact(data: pd.DataFrame, *, time: str, outcome: str, start: Any, controls: Sequence[str] = (),
                   trend: bool = False, season: int = 0, level_sd: float = 0.01, observation_sd: float = 0.1,
                   slab_scale: float = 0.1, alpha: float = 0.05, chains: int = 4, draws: int = 1000, tune: int = 1000,
-                  seed: int = 0, threads: int = 0, target_accept: float = 0.9):
+                  seed: int = 0, threads: int = 0, target_accept: float = 0.95):
     """Causal impact of an intervention at ``start`` on a time series (Brodersen et al.
     2015, Google's CausalImpact model), fitted by trustmix's NUTS.
 
@@ -199,9 +199,9 @@ def causal_impact(data: pd.DataFrame, *, time: str, outcome: str, start: Any, co
     (series not affected by the intervention, e.g. other markets or search trends).
     Model on the pre-period, standardised: y_t = mu_t [+ trend] [+ seasonal(S = season)] +
     x_t' beta + eps_t; local level with sigma_level around ``level_sd`` sd(y)
-    (CausalImpact's prior.level.sd), sigma_obs around ``observation_sd`` sd(y), horseshoe
-    prior on beta (global scale ``slab_scale``; centred, so a few divergences can occur
-    when many controls are irrelevant: the result then warns). The post-period counterfactual is drawn
+    (CausalImpact's prior.level.sd), sigma_obs around ``observation_sd`` sd(y), beta_k ~
+    Cauchy(0, tau) with tau ~ HalfCauchy(``slab_scale``) (shrinkage towards 0 with heavy
+    tails, in place of CausalImpact's spike and slab). The post-period counterfactual is drawn
     from the posterior predictive; effects = observed - counterfactual with ``1 - alpha``
     intervals. Returns a :class:`CausalImpactResult`; a warning is raised when the NUTS
     diagnostics are not clean (R-hat > 1.01, bulk ESS < 100 or divergences).

@@ -455,8 +455,8 @@ class DidResult(_Versioned):
 
 
 class CausalImpactResult(_Versioned):
-    """Interrupted time series by a Bayesian structural time series (CausalImpact's model,
-    sampled by trustmix's NUTS).
+    """Interrupted time series by a Bayesian structural time series (CausalImpact's model
+    with a Cauchy shrinkage prior on the coefficients, sampled by trustmix's NUTS).
 
     ``series``: DataFrame time, observed, predicted (posterior mean counterfactual),
     predicted_lower/upper, effect, effect_lower/upper, cumulative_effect (+ bounds, post
