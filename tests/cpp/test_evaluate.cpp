@@ -331,6 +331,32 @@ BOOST_AUTO_TEST_CASE(geolift_p_value_and_consistent_interval) {
   BOOST_TEST((narrow.p_value > 0.3) == (narrow.lower <= 0.0 && narrow.upper >= 0.0));
 }
 
+// Moving-block permutations are the T cyclic shifts (exact); per-unit cells refit each
+// treated unit under the null and average the residuals. Either way the p-value and the
+// interval come from one test: 0 is inside exactly when p(0) > alpha.
+BOOST_AUTO_TEST_CASE(block_permutations_and_per_unit_cells_agree_with_themselves) {
+  const ev::Panel p = read_geolift("geolift_test.csv");
+  ev::ConformalOptions c;
+  c.permutation = ev::Permutation::moving_block;
+  c.statistic = ev::Statistic::mean;
+  c.pointwise = false;
+  const auto block = ev::conformal_inference(p, geolift_design(p), {}, c);
+  BOOST_TEST(block.exact);
+  BOOST_TEST(block.n_permutations == 105);
+  BOOST_TEST(block.p_value * 105.0 == std::round(block.p_value * 105.0), boost::test_tools::tolerance(1e-9));
+  BOOST_TEST_REQUIRE(std::isfinite(block.lower));
+  BOOST_TEST((block.p_value > 0.1) == (block.lower <= 0.0 && block.upper >= 0.0));
+  ev::SyntheticControlOptions o;
+  o.aggregation = ev::Aggregation::per_unit;
+  c.permutation = ev::Permutation::iid;
+  const auto cells = ev::conformal_inference(p, geolift_design(p), o, c);
+  const auto fit = ev::synthetic_control(p, geolift_design(p), o);
+  BOOST_TEST_REQUIRE(std::isfinite(cells.lower));
+  BOOST_TEST(cells.lower < fit.att);
+  BOOST_TEST(cells.upper > fit.att);
+  BOOST_TEST((cells.p_value > 0.1) == (cells.lower <= 0.0 && cells.upper >= 0.0));
+}
+
 BOOST_AUTO_TEST_CASE(pointwise_and_jackknife_cover_a_known_effect) {
   const ev::Panel p = factor_panel(15, 50, 40, 3.0, 10.0, 5, 0.3);
   ev::ConformalOptions c;
