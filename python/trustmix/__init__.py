@@ -9,11 +9,14 @@ Areas (the same names in C++ ``trustmix::<area>``, in ``bindings/`` and here):
 - :mod:`trustmix.kpi`: PR and social KPIs by AMEC stage, and :func:`trustmix.kpi.kpi_table`.
 - :mod:`trustmix.mmm`: the trust-linked media-mix model (:class:`TrustMMM`).
 - :mod:`trustmix.attribution`, :mod:`trustmix.inference`, :mod:`trustmix.simulate`.
+- :mod:`trustmix.evaluate`: geo experiments and causal impact (synthetic control, conformal
+  inference, power and market selection, lift tests).
 """
 
 from trustmix._core import __version__
 from trustmix import core, kpi, transforms
 from trustmix import attribution, inference, mmm, simulate
+from trustmix import evaluate
 from trustmix.attribution import Journeys
 from trustmix.core import Audience, Campaign, Channel, Plan
 from trustmix.mmm import TrustMMM
@@ -28,6 +31,7 @@ __all__ = [
     "TrustMMM",
     "attribution",
     "core",
+    "evaluate",
     "inference",
     "kpi",
     "mmm",

@@ -339,3 +339,63 @@ class simulate:
                        population: list[float]) -> npt.NDArray[np.float64]: ...
         def drive(self, *, periods: int, period_days: int) -> dict[str, Any]: ...
 
+
+class evaluate:
+    @staticmethod
+    def synthetic_control(outcomes: npt.ArrayLike, treated: Sequence[int], start: int, end: int, *,
+                          units: Sequence[str] = ..., method: str = "synthetic_control", fixed_effects: bool = True,
+                          ridge: float = -1.0, aggregation: str = "average",
+                          min_pre_periods: int = 3) -> dict[str, Any]: ...
+    @staticmethod
+    def synthetic_control_with_weights(outcomes: npt.ArrayLike, treated: Sequence[int], start: int, end: int,
+                                       weights: npt.ArrayLike, *, units: Sequence[str] = ...,
+                                       fixed_effects: bool = True, min_pre_periods: int = 3) -> dict[str, Any]: ...
+    @staticmethod
+    def conformal_inference(outcomes: npt.ArrayLike, treated: Sequence[int], start: int, end: int, *,
+                            units: Sequence[str] = ..., method: str = "synthetic_control", fixed_effects: bool = True,
+                            ridge: float = -1.0, aggregation: str = "average", min_pre_periods: int = 3,
+                            permutation: str = "iid", n_permutations: int = 1000, q: float = 1.0, alpha: float = 0.1,
+                            seed: int = 0, pointwise: bool = True, statistic: str = "absolute") -> dict[str, Any]: ...
+    @staticmethod
+    def jackknife_plus(outcomes: npt.ArrayLike, treated: Sequence[int], start: int, end: int, *,
+                       units: Sequence[str] = ..., method: str = "synthetic_control", fixed_effects: bool = True,
+                       ridge: float = -1.0, aggregation: str = "average", min_pre_periods: int = 3,
+                       alpha: float = 0.1) -> dict[str, Any]: ...
+    @staticmethod
+    def placebo_in_space(outcomes: npt.ArrayLike, treated: Sequence[int], start: int, end: int, *,
+                         units: Sequence[str] = ..., method: str = "synthetic_control", fixed_effects: bool = True,
+                         ridge: float = -1.0, aggregation: str = "average", min_pre_periods: int = 3,
+                         threads: int = 0) -> dict[str, Any]: ...
+    @staticmethod
+    def placebo_in_time(outcomes: npt.ArrayLike, treated: Sequence[int], start: int, end: int, *,
+                        units: Sequence[str] = ..., method: str = "synthetic_control", fixed_effects: bool = True,
+                        ridge: float = -1.0, aggregation: str = "average", min_pre_periods: int = 3,
+                        permutation: str = "iid", n_permutations: int = 1000, q: float = 1.0, alpha: float = 0.1,
+                        seed: int = 0, statistic: str = "absolute") -> dict[str, Any]: ...
+    @staticmethod
+    def staggered_did(outcomes: npt.ArrayLike, adoption: Sequence[int], *,
+                      units: Sequence[str] = ...) -> dict[str, Any]: ...
+    @staticmethod
+    def power_analysis(outcomes: npt.ArrayLike, treated: Sequence[int], duration: int, *, units: Sequence[str] = ...,
+                       effects: Sequence[float] = ..., n_windows: int = 3, alpha: float = 0.1,
+                       power_target: float = 0.8, method: str = "synthetic_control", fixed_effects: bool = True,
+                       ridge: float = -1.0, min_pre_periods: int = 3, permutation: str = "iid",
+                       n_permutations: int = 200, q: float = 1.0, seed: int = 0,
+                       statistic: str = "absolute") -> dict[str, Any]: ...
+    @staticmethod
+    def market_selection(outcomes: npt.ArrayLike, *, units: Sequence[str] = ..., sizes: Sequence[int] = ...,
+                         durations: Sequence[int] = ..., candidates: Sequence[Sequence[int]] = ...,
+                         exclude: Sequence[int] = ..., effects: Sequence[float] = ..., n_windows: int = 3,
+                         alpha: float = 0.1, power_target: float = 0.8, method: str = "synthetic_control",
+                         fixed_effects: bool = True, ridge: float = -1.0, min_pre_periods: int = 3,
+                         permutation: str = "iid", n_permutations: int = 200, q: float = 1.0, seed: int = 0,
+                         statistic: str = "absolute", threads: int = 0) -> list[dict[str, Any]]: ...
+    @staticmethod
+    def as_lift_test(treated: Sequence[int], start: int, end: int, incremental: float, relative_lift: float,
+                     lower: float, upper: float, alpha: float, *, channel: str, spend: float = ...,
+                     cooldown: int = 0) -> dict[str, Any]: ...
+    @staticmethod
+    def causal_impact(y: npt.ArrayLike, controls: npt.ArrayLike, start: int, *, trend: bool = False, season: int = 0,
+                      level_sd: float = 0.01, observation_sd: float = 0.1, slab_scale: float = 0.1,
+                      alpha: float = 0.05, chains: int = 4, draws: int = 1000, tune: int = 1000, seed: int = 0,
+                      threads: int = 0, target_accept: float = 0.95) -> dict[str, Any]: ...

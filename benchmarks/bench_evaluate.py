@@ -1,0 +1,206 @@
+"""Benchmark: trustmix.evaluate against the Python tools users run today, in one run.
+
+GeoLift's bundled example (shared/data/geolift_test.csv: 40 US cities x 105 days; chicago
+and portland treated on days 91-105; Meta's GeoLift, MIT licence) and its pre-test data
+(geolift_pretest.csv, 90 days) for market selection.
+
+- Synthetic control weights and ATT: trustmix (exact active set) against pysyncon's Synth
+  (scipy SLSQP) on the same demeaned pre-period outcomes with V = sd^2 per period (pysyncon
+  divides each predictor by its sd; this undoes it), so both solve the same problem
+  (GeoLift's fixed-effects synthetic control); the treated series is the mean of the two
+  treated cities (pysyncon takes one treated unit).
+- causalpy's Bayesian synthetic control (PyMC), if installed: time and ATT.
+- Causal impact on a simulated series with a known drop: trustmix's structural time series
+  (NUTS) against pycausalimpact (statsmodels, maximum likelihood), if installed.
+- Market selection for 40 markets (2-5 treated, two durations, an effect grid): trustmix
+  only (GeoLift's R implementation takes hours), goal < 10 s on 2 cores.
+
+Peer libraries are in the ``bench`` extra and imported lazily; a missing one is reported
+and skipped. Each timing is the median of ``--repeat`` runs; the 1-minute load average is
+printed with every line (compare ratios within one run).
+
+    PYTHONPATH=python python benchmarks/bench_evaluate.py [--repeat 5] [--data DIR] [--no-pymc]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import trustmix as tm
+
+TREATED = ["chicago", "portland"]
+
+
+def _data_dir(arg: str | None) -> Path:
+    if arg:
+        return Path(arg)
+    for d in Path(__file__).resolve().parents:
+        if (d / "shared" / "data" / "geolift_test.csv").exists():
+            return d / "shared" / "data"
+    raise SystemExit("shared/data not found beside the checkout: pass --data DIR")
+
+
+def _timed(fn, repeat: int):
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def _load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def bench_synthetic_control(df: pd.DataFrame, repeat: int, pymc: bool = True) -> None:
+    kw = dict(unit="location", time="date", outcome="Y", treated=TREATED, start="2021-04-01")
+    t_fit, res = _timed(lambda: tm.evaluate.synthetic_control(df, **kw, inference=None), repeat)
+    t_conf, _ = _timed(lambda: tm.evaluate.synthetic_control(df, **kw, statistic="mean", pointwise=False), repeat)
+    print(f"trustmix synthetic_control fit: {t_fit * 1e3:.2f} ms (ATT {res.att:.4f}, l2 {res.l2_imbalance:.4f}); "
+          f"with conformal p-value and interval: {t_conf * 1e3:.1f} ms  [{_load()}]")
+    wide = df.pivot(index="date", columns="location", values="Y")
+    pre = wide.iloc[:90]
+    demeaned = wide - pre.mean()
+    treated = demeaned[TREATED].mean(axis=1)
+    donors = demeaned.drop(columns=TREATED)
+    try:
+        from pysyncon import Dataprep, Synth
+    except ImportError:
+        print("pysyncon not installed (pip install 'trustmix[bench]'): skipped")
+    else:
+        long = donors.assign(treated=treated).reset_index(drop=True)
+        long["t"] = np.arange(len(long))
+        long = long.melt(id_vars="t", var_name="unit", value_name="y")
+        pre_t = list(range(90))
+        prep = Dataprep(foo=long, predictors=[], predictors_op="mean", time_predictors_prior=pre_t,
+                        special_predictors=[("y", [t], "mean") for t in pre_t], dependent="y", unit_variable="unit",
+                        time_variable="t", treatment_identifier="treated",
+                        controls_identifier=list(donors.columns), time_optimize_ssr=pre_t)
+        synth = Synth()
+
+        # pysyncon divides each predictor (period) by its sd across units before applying V;
+        # V proportional to sd^2 undoes that, so both solve GeoLift's problem min ||x1 - X0 w||^2.
+        # (Normalised to mean 1: with V = sd^2 itself, about 1e4, SLSQP stops at its uniform
+        # starting point.)
+        sd2 = donors.assign(treated=treated).iloc[:90].std(axis=1).to_numpy() ** 2
+        sd2 = sd2 / sd2.mean()
+
+        def run():
+            synth.fit(dataprep=prep, custom_V=sd2)
+            return synth
+
+        t_ps, s = _timed(run, repeat)
+        w_ps = s.weights(round=12).reindex(res.weights["unit"]).fillna(0.0).to_numpy()
+        w_tm = res.weights["weight"].to_numpy()
+        # Donors in the order of trustmix's weights table.
+        x0o = donors[res.weights["unit"]].iloc[:90].to_numpy()
+        l2_ps = float(np.linalg.norm(x0o @ w_ps - treated.iloc[:90].to_numpy()))
+        syn_ps = donors[res.weights["unit"]].to_numpy() @ w_ps
+        att_ps = float((treated.to_numpy() - syn_ps)[90:].mean())
+        print(f"pysyncon Synth (V undoing its scaling, same demeaned data): {t_ps * 1e3:.1f} ms, ATT {att_ps:.4f}, "
+              f"l2 {l2_ps:.4f}; max |weight difference| {np.abs(w_ps - w_tm).max():.2e}; "
+              f"trustmix is {t_ps / t_fit:.0f}x faster  [{_load()}]")
+    try:
+        import causalpy as cp
+    except ImportError:
+        print("causalpy not installed (pip install 'trustmix[bench]'): skipped")
+    else:
+        # The same demeaned data; the treated series is the mean of the treated cities.
+        frame = donors.assign(treated=treated).reset_index(drop=True)
+        controls = list(donors.columns)
+
+        def run_skl():
+            return cp.SyntheticControl(frame.copy(), 90, control_units=controls, treated_units=["treated"],
+                                       model=cp.skl_models.WeightedProportion())
+
+        t_skl, r_skl = _timed(run_skl, repeat)
+        att_skl = float(np.asarray(r_skl.post_impact).mean())
+        print(f"causalpy SyntheticControl, WeightedProportion (scipy SLSQP, same problem): {t_skl * 1e3:.1f} ms, "
+              f"ATT {att_skl:.4f} (trustmix {res.att:.4f}); trustmix is {t_skl / t_fit:.0f}x faster  [{_load()}]")
+        if not pymc:
+            return
+        t0 = time.perf_counter()
+        r_bayes = cp.SyntheticControl(frame.copy(), 90, control_units=controls, treated_units=["treated"],
+                                      model=cp.pymc_models.WeightedSumFitter(
+                                          sample_kwargs={"progressbar": False, "random_seed": 1, "chains": 2,
+                                                         "draws": 500, "tune": 500}))
+        t_bayes = time.perf_counter() - t0
+        att_bayes = float(np.asarray(r_bayes.post_impact).mean())
+        print(f"causalpy SyntheticControl, WeightedSumFitter (PyMC, Dirichlet weights, 2 x (500 + 500) draws): "
+              f"{t_bayes:.1f} s, posterior mean ATT {att_bayes:.2f} (a different estimator); trustmix fit with "
+              f"conformal inference is {t_bayes / t_conf:.0f}x faster  [{_load()}]")
+
+
+def bench_causal_impact(repeat: int) -> None:
+    # A local level plus 2 x a control series and a drop of 6 from period 80 (the Python
+    # test's crisis data, 100 periods, 2 controls of which one is irrelevant).
+    rng = np.random.default_rng(9)
+    n, start = 100, 80
+    x1 = 20 + np.cumsum(rng.standard_normal(n))
+    level = 50 + np.cumsum(0.1 * rng.standard_normal(n))
+    y = level + 2 * x1 + 0.5 * rng.standard_normal(n) - 6.0 * (np.arange(n) >= start)
+    df = pd.DataFrame({"t": np.arange(n), "sales": y, "search": x1, "noise": 10 + rng.standard_normal(n)})
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t_tm, r = _timed(lambda: tm.evaluate.causal_impact(df, time="t", outcome="sales", controls=["search", "noise"],
+                                                           start=start, seed=1), max(1, repeat // 2))
+    print(f"trustmix causal_impact (NUTS 4 x (1000 + 1000), local level + Cauchy-shrinkage regression): {t_tm:.2f} s, "
+          f"average effect {r.average_effect:.3f} [{r.average_lower:.3f}, {r.average_upper:.3f}] (truth -6), "
+          f"max R-hat {r.diagnostics['max_rhat']:.3f}, {r.diagnostics['divergences']} divergences  [{_load()}]")
+    try:
+        from causalimpact import CausalImpact
+    except ImportError:
+        print("pycausalimpact not installed (pip install 'trustmix[bench]'): skipped")
+        return
+    data = df[["sales", "search", "noise"]]
+    if not hasattr(pd.DataFrame, "applymap"):
+        # pycausalimpact 0.1.1 (2020) calls DataFrame.applymap, removed in pandas 3: the
+        # same element-wise map under its old name, for this peer only.
+        pd.DataFrame.applymap = pd.DataFrame.map
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t_pc, ci = _timed(lambda: CausalImpact(data, [0, start - 1], [start, n - 1]), max(1, repeat // 2))
+    except Exception as e:  # noqa: BLE001 - a peer that cannot run here is reported, not fatal
+        print(f"pycausalimpact failed with pandas {pd.__version__}: {type(e).__name__}: {e}  [{_load()}]")
+        return
+    avg = ci.summary_data.loc["abs_effect", "average"]
+    lo = ci.summary_data.loc["abs_effect_lower", "average"]
+    hi = ci.summary_data.loc["abs_effect_upper", "average"]
+    print(f"pycausalimpact (statsmodels UnobservedComponents, maximum likelihood): {t_pc:.2f} s, average effect "
+          f"{avg:.3f} [{lo:.3f}, {hi:.3f}]; trustmix/pycausalimpact time ratio {t_tm / t_pc:.1f}  [{_load()}]")
+
+
+def bench_market_selection(pre: pd.DataFrame, repeat: int) -> None:
+    kw = dict(unit="location", time="date", outcome="Y", sizes=[2, 3, 4, 5], durations=[10, 15],
+              effects=[0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2], n_windows=3, n_permutations=200)
+    t, m = _timed(lambda: tm.evaluate.market_selection(pre, **kw), repeat)
+    best = m.designs.iloc[0]
+    print(f"trustmix market_selection: 40 markets, {len(m.designs)} designs (sizes 2-5, durations 10 and 15, "
+          f"7 effects, 3 windows, 200 permutations): {t:.2f} s (goal < 10 s); best {'+'.join(best['treated'])} "
+          f"for {best['duration']} days, MDE {best['mde']:.3f}  [{_load()}]")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--data", default=None)
+    ap.add_argument("--no-pymc", action="store_true", help="skip causalpy's PyMC model (minutes)")
+    args = ap.parse_args()
+    d = _data_dir(args.data)
+    bench_synthetic_control(pd.read_csv(d / "geolift_test.csv"), args.repeat, pymc=not args.no_pymc)
+    bench_market_selection(pd.read_csv(d / "geolift_pretest.csv"), max(1, args.repeat // 2))
+    bench_causal_impact(args.repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+#pragma once
+// A measured lift, in the form the media-mix model consumes as a calibration term: which
+// channel was tested, over which periods, the incremental outcome and its standard error
+// in outcome units, and iROAS when the test's spend is known.
+#include "trustmix/core/error.hpp"
+#include "trustmix/evaluate/conformal.hpp"
+#include "trustmix/evaluate/synthetic_control.hpp"
+
+#include <boost/math/distributions/normal.hpp>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace trustmix::evaluate {
+
+struct LiftTest {
+  std::string channel;
+  std::vector<Eigen::Index> treated;  ///< panel rows of the treated units
+  Eigen::Index start = 0;             ///< first test period
+  Eigen::Index end = 0;               ///< one past the last test period
+  Eigen::Index cooldown = 0;          ///< periods after the window in which carry-over still counts
+  double lift = 0.0;                  ///< incremental outcome, total over treated units and window (outcome units)
+  double standard_error = 0.0;        ///< of lift, outcome units
+  double relative_lift = 0.0;         ///< lift / counterfactual total
+  double spend = std::numeric_limits<double>::quiet_NaN();           ///< test spend (currency); NaN if not given
+  double iroas = std::numeric_limits<double>::quiet_NaN();           ///< lift / spend (outcome units per currency unit)
+  double iroas_standard_error = std::numeric_limits<double>::quiet_NaN();
+};
+
+/// The lift test of a fitted synthetic control with its conformal interval. lift =
+/// incremental = att * n_treated * n_post; standard_error = (upper - lower) / (2 z_{1 -
+/// alpha/2}) * n_treated * n_post: the conformal interval read as a normal one (an
+/// approximation, exact only when the interval is symmetric and normal).
+inline LiftTest as_lift_test(const SyntheticControlFit& fit, const ConformalResult& inference, const std::string& channel,
+                             double spend = std::numeric_limits<double>::quiet_NaN(), Eigen::Index cooldown = 0) {
+  if (channel.empty()) fail("channel must name the tested channel");
+  if (cooldown < 0) fail("cooldown must be >= 0 periods, got ", cooldown);
+  if (!std::isnan(spend)) trustmix::detail::require_positive(spend, "spend");
+  if (!std::isfinite(inference.lower) || !std::isfinite(inference.upper))
+    fail("the conformal interval is empty (no null accepted at alpha = ", inference.alpha,
+         "): no standard error can be derived");
+  LiftTest t;
+  t.channel = channel;
+  t.treated = fit.treated;
+  t.start = fit.start;
+  t.end = fit.end;
+  t.cooldown = cooldown;
+  const double cells = static_cast<double>(fit.treated.size()) * static_cast<double>(fit.end - fit.start);
+  t.lift = fit.incremental;
+  t.relative_lift = fit.lift;
+  const double z = boost::math::quantile(boost::math::normal_distribution<double>(), 1.0 - inference.alpha / 2.0);
+  t.standard_error = (inference.upper - inference.lower) / (2.0 * z) * cells;
+  t.spend = spend;
+  if (!std::isnan(spend)) {
+    t.iroas = t.lift / spend;
+    t.iroas_standard_error = t.standard_error / spend;
+  }
+  return t;
+}
+
+}  // namespace trustmix::evaluate

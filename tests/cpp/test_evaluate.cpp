@@ -1,0 +1,490 @@
+// trustmix::evaluate: synthetic control, conformal inference, placebo checks, staggered
+// DiD, power analysis and market selection, lift tests.
+// Data: /work/shared/data/geolift_test.csv and geolift_pretest.csv are GeoLift's bundled
+// examples (Meta, MIT licence: data/GeoLift_Test.rda and GeoLift_PreTest.rda, converted to
+// CSV), 40 US cities x 105 (90) days.
+#include <boost/test/unit_test.hpp>
+
+#include <trustmix/evaluate/evaluate.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "check.hpp"
+
+namespace ev = trustmix::evaluate;
+using Eigen::Index;
+
+namespace {
+
+/// The shared data folder sits beside the checkout (<root>/../shared/data): looked for
+/// above the working directory and above the test executable; TRUSTMIX_SHARED_DATA wins.
+std::string data_path(const std::string& name) {
+  namespace fs = std::filesystem;
+  if (const char* root = std::getenv("TRUSTMIX_SHARED_DATA"); root != nullptr && fs::exists(fs::path(root) / name))
+    return (fs::path(root) / name).string();
+  std::error_code ec;
+  for (fs::path start : {fs::current_path(ec), fs::read_symlink("/proc/self/exe", ec).parent_path()})
+    for (fs::path dir = start; !dir.empty(); dir = dir.parent_path()) {
+      if (fs::exists(dir / "shared" / "data" / name)) return (dir / "shared" / "data" / name).string();
+      if (dir == dir.parent_path()) break;
+    }
+  return "";
+}
+
+/// Reads GeoLift's long CSV (location, Y, date) into a panel, units in order of appearance.
+ev::Panel read_geolift(const std::string& name) {
+  const std::string path = data_path(name);
+  BOOST_TEST_REQUIRE(!path.empty(), "shared data file " << name << " not found (set TRUSTMIX_SHARED_DATA)");
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  std::map<std::string, std::vector<double>> series;
+  std::vector<std::string> order;
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    std::string loc, y;
+    std::getline(ss, loc, ',');
+    std::getline(ss, y, ',');
+    if (!series.count(loc)) order.push_back(loc);
+    series[loc].push_back(std::stod(y));
+  }
+  ev::Panel p;
+  p.units = order;
+  p.outcomes.resize(static_cast<Index>(order.size()), static_cast<Index>(series[order[0]].size()));
+  for (std::size_t i = 0; i < order.size(); ++i)
+    for (std::size_t t = 0; t < series[order[i]].size(); ++t)
+      p.outcomes(static_cast<Index>(i), static_cast<Index>(t)) = series[order[i]][t];
+  return p;
+}
+
+Index row_of(const ev::Panel& p, const std::string& name) {
+  const auto it = std::find(p.units.begin(), p.units.end(), name);
+  BOOST_TEST_REQUIRE((it != p.units.end()), "unit " << name << " missing");
+  return static_cast<Index>(it - p.units.begin());
+}
+
+double weight_of(const ev::Panel& p, const ev::SyntheticControlFit& f, const std::string& name) {
+  const Index r = row_of(p, name);
+  for (std::size_t k = 0; k < f.donors.size(); ++k)
+    if (f.donors[k] == r) return f.weights(static_cast<Index>(k));
+  return -1.0;
+}
+
+ev::Assignment geolift_design(const ev::Panel& p) {
+  // GeoLift's walkthrough: chicago and portland treated on days 91-105 (0-based 90..104).
+  return ev::Assignment{{row_of(p, "chicago"), row_of(p, "portland")}, 90, 105};
+}
+
+/// A factor-model panel: n units x T periods, unit 0 is an exact convex combination of
+/// units 1..3 (weights 0.5, 0.3, 0.2) plus `level` and plus `effect` from period t0 on.
+ev::Panel factor_panel(Index n, Index T, Index t0, double effect, double level, unsigned seed,
+                       double treated_noise = 0.0) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> z(0.0, 1.0);
+  Eigen::MatrixXd f(T, 3);
+  for (Index t = 0; t < T; ++t) {
+    const double td = static_cast<double>(t);
+    f(t, 0) = 1.0;
+    f(t, 1) = std::sin(td / 5.0);
+    f(t, 2) = std::cos(td / 9.0) + 0.01 * td;
+  }
+  ev::Panel p;
+  p.outcomes.resize(n, T);
+  for (Index i = 1; i < n; ++i) {
+    Eigen::Vector3d load(100.0 + 10.0 * z(rng), 5.0 * z(rng), 5.0 * z(rng));
+    p.outcomes.row(i) = (f * load).transpose();
+    for (Index t = 0; t < T; ++t) p.outcomes(i, t) += 0.5 * z(rng);
+  }
+  p.outcomes.row(0) = 0.5 * p.outcomes.row(1) + 0.3 * p.outcomes.row(2) + 0.2 * p.outcomes.row(3);
+  p.outcomes.row(0).array() += level;
+  for (Index t = 0; t < T; ++t) p.outcomes(0, t) += treated_noise * z(rng);
+  for (Index t = t0; t < T; ++t) p.outcomes(0, t) += effect;
+  return p;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(simplex)
+
+// Against brute force: every support S, the equality-constrained optimum on S if it is
+// positive; the best of those is the exact simplex optimum.
+BOOST_AUTO_TEST_CASE(matches_enumeration_of_supports) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> z(0.0, 1.0);
+  for (int rep = 0; rep < 20; ++rep) {
+    const Index J = 5, T = rep % 2 == 0 ? 12 : 3;  // odd reps: singular Q (T < J)
+    Eigen::MatrixXd A(T, J);
+    Eigen::VectorXd b(T);
+    for (Index i = 0; i < T; ++i) {
+      b(i) = z(rng);
+      for (Index j = 0; j < J; ++j) A(i, j) = z(rng);
+    }
+    const Eigen::MatrixXd Q = A.transpose() * A;
+    const Eigen::VectorXd c = A.transpose() * b;
+    const auto s = ev::detail::simplex_least_squares(Q, c);
+    double best = 1e300;
+    for (unsigned mask = 1; mask < (1U << J); ++mask) {
+      std::vector<Index> S;
+      for (Index j = 0; j < J; ++j)
+        if (mask & (1U << j)) S.push_back(j);
+      const auto m = static_cast<Index>(S.size());
+      Eigen::MatrixXd K = Eigen::MatrixXd::Zero(m + 1, m + 1);
+      Eigen::VectorXd r(m + 1);
+      for (Index a = 0; a < m; ++a) {
+        for (Index bb = 0; bb < m; ++bb) K(a, bb) = Q(S[static_cast<std::size_t>(a)], S[static_cast<std::size_t>(bb)]);
+        K(a, m) = K(m, a) = 1.0;
+        r(a) = c(S[static_cast<std::size_t>(a)]);
+      }
+      r(m) = 1.0;
+      const Eigen::VectorXd x = K.completeOrthogonalDecomposition().solve(r);
+      if ((x.head(m).array() < -1e-12).any()) continue;
+      Eigen::VectorXd w = Eigen::VectorXd::Zero(J);
+      for (Index a = 0; a < m; ++a) w(S[static_cast<std::size_t>(a)]) = x(a);
+      best = std::min(best, (A * w - b).squaredNorm());
+    }
+    const double got = (A * s.weights - b).squaredNorm();
+    BOOST_TEST(std::abs(got - best) <= 1e-10 * (1.0 + best));
+    BOOST_TEST(std::abs(s.weights.sum() - 1.0) <= 1e-12);
+    BOOST_TEST(s.weights.minCoeff() >= 0.0);
+    BOOST_TEST(s.kkt_residual <= 1e-10);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(synthetic_control)
+
+// GeoLift's walkthrough (plain synthetic control with fixed effects): ATT 155.556 per
+// geo-day, lift 5.4% (0.054232), incremental 4,667, L2 imbalance 909.489, scaled 0.1636, and
+// the weights below. GeoLift solves with OSQP (through augsynth); we solve exactly.
+BOOST_AUTO_TEST_CASE(geolift_walkthrough) {
+  const ev::Panel p = read_geolift("geolift_test.csv");
+  BOOST_TEST(p.n_units() == 40);
+  BOOST_TEST(p.n_periods() == 105);
+  const auto f = ev::synthetic_control(p, geolift_design(p));
+  BOOST_TEST(f.att == 155.556, boost::test_tools::tolerance(5e-6));
+  BOOST_TEST(f.lift == 0.054232, boost::test_tools::tolerance(5e-5));
+  BOOST_TEST(std::abs(f.incremental - 4667.0) < 0.5);
+  BOOST_TEST(f.l2_imbalance == 909.489, boost::test_tools::tolerance(1e-6));
+  BOOST_TEST(std::abs(f.scaled_l2_imbalance - 0.1636) < 5e-5);
+  BOOST_TEST(f.kkt_residual < 1e-12);
+  BOOST_TEST(std::abs(f.weights.sum() - 1.0) < 1e-12);
+  const std::map<std::string, double> published{{"cincinnati", 0.2272}, {"miami", 0.2028}, {"baton rouge", 0.1335},
+                                                {"minneapolis", 0.0900}, {"dallas", 0.0739}, {"nashville", 0.0685},
+                                                {"honolulu", 0.0673}, {"austin", 0.0465}, {"san diego", 0.0451}};
+  for (const auto& [name, w] : published) BOOST_TEST(std::abs(weight_of(p, f, name) - w) < 5e-5, name);
+  // The fit given its own weights reproduces itself (the weights-in path).
+  const auto g = ev::synthetic_control_with_weights(p, geolift_design(p), f.weights);
+  BOOST_TEST(g.att == f.att, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(g.l2_imbalance == f.l2_imbalance, boost::test_tools::tolerance(1e-10));
+}
+
+BOOST_AUTO_TEST_CASE(recovers_exact_convex_combination_and_effect) {
+  const ev::Panel p = factor_panel(12, 60, 45, 7.5, 30.0, 3);
+  const auto f = ev::synthetic_control(p, ev::Assignment{{0}, 45, 60});
+  BOOST_TEST(f.att == 7.5, boost::test_tools::tolerance(1e-7));
+  BOOST_TEST(f.l2_imbalance < 1e-7);
+  BOOST_TEST(f.weights(0) == 0.5, boost::test_tools::tolerance(1e-7));
+  BOOST_TEST(f.weights(1) == 0.3, boost::test_tools::tolerance(1e-7));
+  BOOST_TEST(f.weights(2) == 0.2, boost::test_tools::tolerance(1e-7));
+  BOOST_TEST(f.intercept == 30.0, boost::test_tools::tolerance(1e-7));
+  // Without fixed effects the level shift of 30 cannot be matched by a convex combination.
+  ev::SyntheticControlOptions o;
+  o.fixed_effects = false;
+  const auto g = ev::synthetic_control(p, ev::Assignment{{0}, 45, 60}, o);
+  BOOST_TEST(g.l2_imbalance > 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(augmented_limits) {
+  const ev::Panel p = read_geolift("geolift_test.csv");
+  ev::SyntheticControlOptions o;
+  o.method = ev::Method::augmented;
+  o.ridge = 1e14;  // lambda -> infinity: no correction, plain synthetic control
+  const auto plain = ev::synthetic_control(p, geolift_design(p));
+  const auto big = ev::synthetic_control(p, geolift_design(p), o);
+  BOOST_TEST(big.att == plain.att, boost::test_tools::tolerance(1e-4));
+  o.ridge = -1.0;  // default: the correction lowers the imbalance, weights still sum to 1
+  const auto aug = ev::synthetic_control(p, geolift_design(p), o);
+  BOOST_TEST(aug.l2_imbalance < plain.l2_imbalance);
+  BOOST_TEST(std::abs(aug.weights.sum() - 1.0) < 1e-10);
+  BOOST_TEST(aug.ridge > 0.0);
+}
+
+// Additive unit and time effects plus a constant effect tau: synthetic DiD (and DiD) find
+// tau exactly, whatever the weights.
+BOOST_AUTO_TEST_CASE(synthetic_did_exact_under_parallel_trends) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> z(0.0, 1.0);
+  const Index n = 15, T = 40, t0 = 30;
+  Eigen::VectorXd unit(n), time(T);
+  for (Index i = 0; i < n; ++i) unit(i) = 50.0 + 10.0 * z(rng);
+  for (Index t = 0; t < T; ++t) time(t) = 5.0 * z(rng);
+  ev::Panel p;
+  p.outcomes = unit.replicate(1, T) + time.transpose().replicate(n, 1);
+  p.outcomes.block(0, t0, 2, T - t0).array() += 4.25;
+  ev::SyntheticControlOptions o;
+  o.method = ev::Method::synthetic_did;
+  const auto f = ev::synthetic_control(p, ev::Assignment{{0, 1}, t0, T}, o);
+  BOOST_TEST(f.att == 4.25, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(std::abs(f.time_weights.sum() - 1.0) < 1e-12);
+  BOOST_TEST(f.ridge > 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(per_unit_cells_average) {
+  const ev::Panel p = read_geolift("geolift_test.csv");
+  ev::SyntheticControlOptions o;
+  o.aggregation = ev::Aggregation::per_unit;
+  const auto f = ev::synthetic_control(p, geolift_design(p), o);
+  BOOST_TEST_REQUIRE(f.cells.size() == 2U);
+  BOOST_TEST(f.att == 0.5 * (f.cells[0].att + f.cells[1].att), boost::test_tools::tolerance(1e-10));
+  const auto chicago = ev::synthetic_control(p, ev::Assignment{{row_of(p, "chicago")}, 90, 105});
+  // A cell's donor pool excludes every treated unit, so it differs from a lone fit.
+  BOOST_TEST(f.cells[0].observed.isApprox(chicago.observed));
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_is_named) {
+  ev::Panel p = factor_panel(6, 20, 15, 0.0, 0.0, 1);
+  p.units = {"a", "b", "c", "d", "e", "f"};
+  auto message = [&](const ev::Panel& q, const ev::Assignment& a) {
+    try {
+      (void)ev::synthetic_control(q, a);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  BOOST_TEST(message(p, {{0}, 2, 20}).find("too few pre-periods") != std::string::npos);
+  BOOST_TEST(message(p, {{9}, 15, 20}).find("not a row") != std::string::npos);
+  BOOST_TEST(message(p, {{0, 0}, 15, 20}).find("twice") != std::string::npos);
+  BOOST_TEST(message(p, {{0}, 15, 15}).find("no post-period") != std::string::npos);
+  ev::Panel c = p;
+  c.outcomes.row(3).setConstant(5.0);
+  BOOST_TEST(message(c, {{0}, 15, 20}).find("'d' is constant") != std::string::npos);
+  c = p;
+  c.outcomes(2, 4) = std::nan("");
+  BOOST_TEST(message(c, {{0}, 15, 20}).find("'c' in period 4") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(conformal)
+
+BOOST_AUTO_TEST_CASE(permutation_plans) {
+  ev::ConformalOptions o;
+  o.n_permutations = 1000;
+  const ev::detail::PermutationPlan exact(10, 3, o);  // C(10, 3) = 120 <= 1000: enumerated
+  BOOST_TEST(exact.exact());
+  BOOST_TEST(exact.count() == 120);
+  // u = 1..10: the post residuals are the largest three, only the identity ties.
+  Eigen::VectorXd u = Eigen::VectorXd::LinSpaced(10, 1.0, 10.0);
+  BOOST_TEST(exact.p_value(u, 1.0) == 1.0 / 120.0, boost::test_tools::tolerance(1e-14));
+  o.permutation = ev::Permutation::moving_block;
+  const ev::detail::PermutationPlan block(10, 3, o);
+  BOOST_TEST(block.count() == 10);
+  // Cyclic windows of 3 in 1..10: sums 27 (identity), 19+... only the identity reaches 27.
+  BOOST_TEST(block.p_value(u, 1.0) == 0.1, boost::test_tools::tolerance(1e-14));
+  o.permutation = ev::Permutation::iid;
+  o.n_permutations = 50;
+  const ev::detail::PermutationPlan sampled(30, 5, o);
+  BOOST_TEST(!sampled.exact());
+  BOOST_TEST(sampled.count() == 50);
+}
+
+// GeoLift reports a conformal p-value of about 0.012-0.014 (iid permutations of the
+// null-refit residuals, statistic sum |u|).
+BOOST_AUTO_TEST_CASE(geolift_p_value_and_consistent_interval) {
+  const ev::Panel p = read_geolift("geolift_test.csv");
+  ev::ConformalOptions c;
+  c.n_permutations = 4000;
+  c.seed = 1;
+  c.pointwise = false;
+  const auto r = ev::conformal_inference(p, geolift_design(p), {}, c);
+  BOOST_TEST(r.p_value >= 0.011);
+  BOOST_TEST(r.p_value <= 0.016);
+  BOOST_TEST(!r.exact);
+  // Inverting sum |u| over constant effects rejects every one at alpha = 0.1 here: the
+  // post-period residuals stay large whatever constant is removed (the effect varies over
+  // the window), so the interval is empty, as the same test says.
+  BOOST_TEST(std::isnan(r.lower));
+  // The mean statistic tests the average effect: its interval contains 0 exactly when
+  // its p-value of 0 is above alpha, and contains the estimate.
+  c.statistic = ev::Statistic::mean;
+  const auto m = ev::conformal_inference(p, geolift_design(p), {}, c);
+  const auto f = ev::synthetic_control(p, geolift_design(p));
+  BOOST_TEST_REQUIRE(std::isfinite(m.lower));
+  BOOST_TEST((m.p_value > 0.1) == (m.lower <= 0.0 && m.upper >= 0.0));
+  BOOST_TEST(m.lower < f.att);
+  BOOST_TEST(m.upper > f.att);
+  c.alpha = 0.3;
+  const auto narrow = ev::conformal_inference(p, geolift_design(p), {}, c);
+  BOOST_TEST(narrow.lower > m.lower);
+  BOOST_TEST(narrow.upper < m.upper);
+  BOOST_TEST((narrow.p_value > 0.3) == (narrow.lower <= 0.0 && narrow.upper >= 0.0));
+}
+
+// Moving-block permutations are the T cyclic shifts (exact); per-unit cells refit each
+// treated unit under the null and average the residuals. Either way the p-value and the
+// interval come from one test: 0 is inside exactly when p(0) > alpha.
+BOOST_AUTO_TEST_CASE(block_permutations_and_per_unit_cells_agree_with_themselves) {
+  const ev::Panel p = read_geolift("geolift_test.csv");
+  ev::ConformalOptions c;
+  c.permutation = ev::Permutation::moving_block;
+  c.statistic = ev::Statistic::mean;
+  c.pointwise = false;
+  const auto block = ev::conformal_inference(p, geolift_design(p), {}, c);
+  BOOST_TEST(block.exact);
+  BOOST_TEST(block.n_permutations == 105);
+  BOOST_TEST(block.p_value * 105.0 == std::round(block.p_value * 105.0), boost::test_tools::tolerance(1e-9));
+  BOOST_TEST_REQUIRE(std::isfinite(block.lower));
+  BOOST_TEST((block.p_value > 0.1) == (block.lower <= 0.0 && block.upper >= 0.0));
+  ev::SyntheticControlOptions o;
+  o.aggregation = ev::Aggregation::per_unit;
+  c.permutation = ev::Permutation::iid;
+  const auto cells = ev::conformal_inference(p, geolift_design(p), o, c);
+  const auto fit = ev::synthetic_control(p, geolift_design(p), o);
+  BOOST_TEST_REQUIRE(std::isfinite(cells.lower));
+  BOOST_TEST(cells.lower < fit.att);
+  BOOST_TEST(cells.upper > fit.att);
+  BOOST_TEST((cells.p_value > 0.1) == (cells.lower <= 0.0 && cells.upper >= 0.0));
+}
+
+BOOST_AUTO_TEST_CASE(pointwise_and_jackknife_cover_a_known_effect) {
+  const ev::Panel p = factor_panel(15, 50, 40, 3.0, 10.0, 5, 0.3);
+  ev::ConformalOptions c;
+  c.alpha = 0.1;
+  c.statistic = ev::Statistic::mean;
+  const auto r = ev::conformal_inference(p, ev::Assignment{{0}, 40, 50}, {}, c);
+  BOOST_TEST_REQUIRE(r.pointwise_lower.size() == 10);
+  for (Index j = 0; j < 10; ++j) {
+    BOOST_TEST(r.pointwise_lower(j) <= 3.0 + 1e-6);
+    BOOST_TEST(r.pointwise_upper(j) >= 3.0 - 1e-6);
+  }
+  BOOST_TEST(r.lower <= 3.0 + 1e-6);
+  BOOST_TEST(r.upper >= 3.0 - 1e-6);
+  BOOST_TEST(r.p_value <= 0.1);
+  const auto j = ev::jackknife_plus(p, ev::Assignment{{0}, 40, 50});
+  BOOST_TEST(j.lower <= 3.0 + 1e-6);
+  BOOST_TEST(j.upper >= 3.0 - 1e-6);
+  BOOST_TEST(j.held_out_errors.size() == 40);
+}
+
+BOOST_AUTO_TEST_CASE(placebos) {
+  const ev::Panel p = read_geolift("geolift_test.csv");
+  const auto s1 = ev::placebo_in_space(p, geolift_design(p), {}, 1);
+  const auto s2 = ev::placebo_in_space(p, geolift_design(p), {}, 2);
+  BOOST_TEST(s1.att.size() == 38);
+  BOOST_TEST((s1.att.array() == s2.att.array()).all());  // identical for any thread count
+  BOOST_TEST(s1.p_value > 0.0);
+  BOOST_TEST(s1.p_value <= 1.0);
+  const auto t = ev::placebo_in_time(p, geolift_design(p));
+  BOOST_TEST(t.fit.start == 75);
+  BOOST_TEST(t.fit.end == 90);
+  BOOST_TEST(std::abs(t.fit.lift) < 0.03);  // no effect before the test
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(did)
+
+BOOST_AUTO_TEST_CASE(staggered_recovers_cohort_effects) {
+  std::mt19937_64 rng(2);
+  std::normal_distribution<double> z(0.0, 1.0);
+  const Index n = 12, T = 10;
+  ev::Panel p;
+  p.outcomes.resize(n, T);
+  std::vector<Index> adoption(static_cast<std::size_t>(n), -1);
+  for (Index i = 0; i < 4; ++i) adoption[static_cast<std::size_t>(i)] = 4;
+  for (Index i = 4; i < 7; ++i) adoption[static_cast<std::size_t>(i)] = 7;
+  for (Index i = 0; i < n; ++i) {
+    const double u = 10.0 * z(rng);
+    for (Index t = 0; t < T; ++t) {
+      p.outcomes(i, t) = u + 0.7 * static_cast<double>(t);
+      const Index g = adoption[static_cast<std::size_t>(i)];
+      if (g >= 0 && t >= g) p.outcomes(i, t) += g == 4 ? 2.0 : 5.0;
+    }
+  }
+  const auto r = ev::staggered_did(p, adoption);
+  // Post cells: cohort 4 has 6 periods x 4 units, cohort 7 has 3 x 3: weights by size.
+  const double expected = (6 * 4 * 2.0 + 3 * 3 * 5.0) / (6 * 4 + 3 * 3);
+  BOOST_TEST(r.att == expected, boost::test_tools::tolerance(1e-10));
+  BOOST_TEST(r.att_se < 1e-9);  // no noise
+  for (Index k = 0; k < r.event_time.size(); ++k)
+    if (r.event_time(k) < 0) BOOST_TEST(std::abs(r.event_att(k)) < 1e-10);
+}
+
+// One cohort, one post period: the standard error is the two-sample formula with the
+// population variances, sqrt(s_g^2 / n_g + s_c^2 / n_c).
+BOOST_AUTO_TEST_CASE(two_by_two_standard_error) {
+  ev::Panel p;
+  p.outcomes.resize(5, 2);
+  p.outcomes << 0, 1, 0, 3, 0, 0, 0, 2, 0, 7;
+  const auto r = ev::staggered_did(p, {1, 1, -1, -1, -1});
+  BOOST_TEST(r.att == 2.0 - 3.0, boost::test_tools::tolerance(1e-12));
+  const double vg = (1.0 + 1.0) / 2.0, vc = (9.0 + 1.0 + 16.0) / 3.0;
+  BOOST_TEST(r.att_se == std::sqrt(vg / 2.0 + vc / 3.0), boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(design)
+
+BOOST_AUTO_TEST_CASE(power_is_deterministic_and_sensible) {
+  const ev::Panel p = read_geolift("geolift_pretest.csv");
+  ev::PowerOptions o;
+  o.effects = {0.0, 0.05, 0.3};
+  o.n_windows = 3;
+  const std::vector<Index> treated{row_of(p, "chicago"), row_of(p, "portland")};
+  const auto c = ev::power_analysis(p, treated, 15, o);
+  BOOST_TEST(c.power(2) == 1.0);  // a 30% lift is always found
+  BOOST_TEST(c.power(0) <= 1.0 / 3.0 + 1e-12);
+  BOOST_TEST(std::abs(c.bias_at_zero) < 0.05);
+  BOOST_TEST(c.estimated_lift(2) - c.estimated_lift(0) > 0.29);
+  BOOST_TEST(std::isfinite(c.mde));
+  ev::MarketSelectionOptions m;
+  m.sizes = {2, 3};
+  m.durations = {10};
+  m.power = o;
+  m.power.threads = 1;
+  const auto a = ev::market_selection(p, m);
+  m.power.threads = 2;
+  const auto b = ev::market_selection(p, m);
+  BOOST_TEST_REQUIRE(a.designs.size() == b.designs.size());
+  for (std::size_t k = 0; k < a.designs.size(); ++k) {
+    BOOST_TEST((a.designs[k].treated == b.designs[k].treated));
+    BOOST_TEST((a.designs[k].power.array() == b.designs[k].power.array()).all());
+  }
+  for (std::size_t k = 1; k < a.designs.size(); ++k)
+    if (std::isfinite(a.designs[k].mde)) BOOST_TEST(a.designs[k - 1].mde <= a.designs[k].mde);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(lift_test)
+
+BOOST_AUTO_TEST_CASE(export_for_calibration) {
+  const ev::Panel p = read_geolift("geolift_test.csv");
+  const auto f = ev::synthetic_control(p, geolift_design(p));
+  ev::ConformalOptions c;
+  c.pointwise = false;
+  c.statistic = ev::Statistic::mean;
+  const auto r = ev::conformal_inference(p, geolift_design(p), {}, c);
+  const auto t = ev::as_lift_test(f, r, "instagram", 10000.0, 7);
+  BOOST_TEST(t.lift == f.incremental);
+  BOOST_TEST(t.standard_error == (r.upper - r.lower) / (2.0 * 1.6448536269514722) * 30.0,
+             boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(t.iroas == f.incremental / 10000.0, boost::test_tools::tolerance(1e-14));
+  BOOST_TEST(t.cooldown == 7);
+  BOOST_CHECK_THROW(ev::as_lift_test(f, r, ""), std::invalid_argument);
+  BOOST_CHECK_THROW(ev::as_lift_test(f, r, "tv", -1.0), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

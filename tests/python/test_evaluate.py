@@ -1,0 +1,243 @@
+"""trustmix.evaluate from Python: long DataFrames in, result objects out.
+
+Data: geolift_test.csv and geolift_pretest.csv in the shared data folder are GeoLift's
+bundled examples (Meta, MIT licence: data/GeoLift_Test.rda, data/GeoLift_PreTest.rda,
+converted to CSV); 40 US cities x 105 (90) days.
+"""
+from __future__ import annotations
+
+import math
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trustmix as tm
+from trustmix.evaluate import InferenceWarning
+
+
+def _shared(name: str) -> Path:
+    env = os.environ.get("TRUSTMIX_SHARED_DATA")
+    if env and (Path(env) / name).exists():
+        return Path(env) / name
+    for d in Path(__file__).resolve().parents:
+        if (d / "shared" / "data" / name).exists():
+            return d / "shared" / "data" / name
+    raise FileNotFoundError(f"shared data file {name} not found beside the checkout (set TRUSTMIX_SHARED_DATA)")
+
+
+@pytest.fixture(scope="module")
+def geolift() -> pd.DataFrame:
+    return pd.read_csv(_shared("geolift_test.csv"))
+
+
+@pytest.fixture(scope="module")
+def pretest() -> pd.DataFrame:
+    return pd.read_csv(_shared("geolift_pretest.csv"))
+
+
+KW = dict(unit="location", time="date", outcome="Y")
+DESIGN = dict(treated=["chicago", "portland"], start="2021-04-01", end="2021-04-15")
+
+
+@pytest.fixture(scope="module")
+def walkthrough(geolift):
+    with pytest.warns(InferenceWarning, match="interval of att is empty"):
+        return tm.evaluate.synthetic_control(geolift, **KW, **DESIGN, n_permutations=4000, seed=1, pointwise=False)
+
+
+def test_geolift_walkthrough_numbers(walkthrough):
+    # GeoLift's walkthrough: ATT 155.556, lift 5.4% (0.054232), incremental 4,667, L2
+    # imbalance 909.489, scaled 0.1636, conformal p about 0.012-0.014.
+    r = walkthrough
+    assert r.att == pytest.approx(155.556, rel=5e-6)
+    assert r.lift == pytest.approx(0.054232, rel=5e-5)
+    assert round(r.incremental) == 4667
+    assert r.l2_imbalance == pytest.approx(909.489, rel=1e-6)
+    assert r.scaled_l2_imbalance == pytest.approx(0.1636, abs=5e-5)
+    assert 0.011 <= r.p_value <= 0.016
+    w = r.weights.set_index("unit")["weight"]
+    published = {"cincinnati": 0.2272, "miami": 0.2028, "baton rouge": 0.1335, "minneapolis": 0.0900,
+                 "dallas": 0.0739, "nashville": 0.0685, "honolulu": 0.0673, "austin": 0.0465, "san diego": 0.0451}
+    for name, value in published.items():
+        assert w[name] == pytest.approx(value, abs=5e-5), name
+    assert list(r.weights["unit"][:2]) == ["cincinnati", "miami"]
+    assert r.series["post"].sum() == 15
+    assert r.series.loc[r.series["post"], "effect"].mean() == pytest.approx(r.att, rel=1e-12)
+
+
+def test_mean_statistic_interval_agrees_with_its_p_value(geolift):
+    r = tm.evaluate.synthetic_control(geolift, **KW, **DESIGN, statistic="mean", seed=1)
+    assert math.isfinite(r.lower) and r.lower < r.att < r.upper
+    assert (r.p_value > 0.1) == (r.lower <= 0.0 <= r.upper)
+    post = r.series[r.series["post"]]
+    assert post["lower"].notna().all() and (post["lower"] <= post["upper"]).all()
+
+
+def test_result_object_summary_plot_html_pickle(walkthrough):
+    r = walkthrough
+    s = r.summary()
+    assert s.loc["att", "value"] == r.att
+    assert "Synthetic control" in r._repr_html_()
+    fig = r.plot()
+    assert len(fig.axes) == 4
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    back = pickle.loads(pickle.dumps(r))
+    assert back.att == r.att and back.weights.equals(r.weights) and back.series.equals(r.series)
+    state = r.__getstate__()
+    state["version"] = 99
+    with pytest.raises(ValueError, match="state version 99"):
+        r.__class__.__new__(r.__class__).__setstate__(state)
+
+
+def test_lift_test_export(walkthrough):
+    t = walkthrough.as_lift_test(channel="instagram", spend=20_000.0, cooldown=7)
+    assert t.channel == "instagram" and t.units == ["chicago", "portland"] and t.cooldown == 7
+    assert t.lift == walkthrough.incremental
+    assert t.standard_error > 0
+    assert t.iroas == pytest.approx(t.lift / 20_000.0, rel=1e-14)
+    assert t.notes  # the SE came from the mean-statistic interval
+    with pytest.raises(ValueError, match="channel must name"):
+        walkthrough.as_lift_test(channel="")
+
+
+def test_placebos_and_jackknife(walkthrough):
+    space = walkthrough.placebo_in_space(threads=2)
+    assert len(space) == 38 and 0 < space.attrs["p_value"] <= 1
+    again = walkthrough.placebo_in_space(threads=1)
+    assert np.array_equal(space["att"].to_numpy(), again["att"].to_numpy())
+    t = walkthrough.placebo_in_time()
+    assert str(t["start"].date()) == "2021-03-17" and abs(t["lift"]) < 0.03
+    jk = walkthrough.jackknife()
+    assert jk["lower"] < walkthrough.att < jk["upper"]
+    assert len(jk["pointwise"]) == 15
+
+
+def _parallel_trends(tau: float = 4.25) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    unit = 50 + 10 * rng.standard_normal(15)
+    time = 5 * rng.standard_normal(40)
+    rows = []
+    for i in range(15):
+        for t in range(40):
+            y = unit[i] + time[t] + (tau if i < 2 and t >= 30 else 0.0)
+            rows.append((f"u{i}", t, y))
+    return pd.DataFrame(rows, columns=["unit", "t", "y"])
+
+
+def test_synthetic_did_exact_under_parallel_trends():
+    df = _parallel_trends()
+    r = tm.evaluate.synthetic_did(df, unit="unit", time="t", outcome="y", treated=["u0", "u1"], start=30,
+                                  inference=None)
+    assert r.att == pytest.approx(4.25, abs=1e-9)
+    assert r.settings["method"] == "synthetic_did" and math.isnan(r.p_value)
+
+
+def test_staggered_did_recovers_cohort_effects():
+    rng = np.random.default_rng(2)
+    adoption = {f"u{i}": (4 if i < 4 else 7 if i < 7 else None) for i in range(12)}
+    rows = []
+    for i in range(12):
+        u = 10 * rng.standard_normal()
+        g = adoption[f"u{i}"]
+        for t in range(10):
+            rows.append((f"u{i}", t, u + 0.7 * t + ((2.0 if g == 4 else 5.0) if g is not None and t >= g else 0.0)))
+    df = pd.DataFrame(rows, columns=["unit", "t", "y"])
+    r = tm.evaluate.staggered_did(df, unit="unit", time="t", outcome="y", adoption=adoption)
+    assert r.att == pytest.approx((6 * 4 * 2.0 + 3 * 3 * 5.0) / 33, rel=1e-12)
+    pre = r.event_study[r.event_study["event_time"] < 0]
+    assert np.allclose(pre["att"], 0.0, atol=1e-10)
+    assert r.summary().loc["se", "value"] < 1e-9
+
+
+def test_power_and_market_selection(pretest):
+    p = tm.evaluate.power_analysis(pretest, **KW, treated=["chicago", "portland"], duration=15,
+                                   effects=[0.0, 0.05, 0.3])
+    assert p.curve["power"].iloc[-1] == 1.0
+    assert abs(p.bias_at_zero) < 0.05
+    assert math.isfinite(p.mde)
+    import matplotlib.pyplot as plt
+
+    assert p.plot() is not None
+    m1 = tm.evaluate.market_selection(pretest, **KW, sizes=[2, 3], durations=[10], effects=[0.0, 0.05, 0.1],
+                                      threads=1)
+    m2 = tm.evaluate.market_selection(pretest, **KW, sizes=[2, 3], durations=[10], effects=[0.0, 0.05, 0.1],
+                                      threads=2)
+    pd.testing.assert_frame_equal(m1.designs, m2.designs)
+    mde = m1.designs["mde"].dropna().to_numpy()
+    assert np.all(np.diff(mde) >= 0)
+    assert m1.plot() is not None
+    plt.close("all")
+    back = pickle.loads(pickle.dumps(m1))
+    pd.testing.assert_frame_equal(back.designs, m1.designs)
+
+
+def _small() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame([(f"u{i}", t, 100 + 10 * i + rng.standard_normal()) for i in range(6) for t in range(20)],
+                        columns=["unit", "t", "y"])
+
+
+@pytest.mark.parametrize(
+    "mutate, kwargs, match",
+    [
+        (lambda d: d, dict(start=2), "too few pre-periods"),
+        (lambda d: d, dict(treated=["nowhere"]), "treated unit 'nowhere' is not in the data"),
+        (lambda d: d.assign(y=np.where(d["unit"] == "u3", 5.0, d["y"])), {}, "'u3' is constant"),
+        (lambda d: pd.concat([d, d.iloc[[7]]]), {}, r"duplicated \(unit, time\) rows: unit 'u0' at t=7"),
+        (lambda d: d.drop(index=25), {}, "gap in the panel: unit 'u1' has no row for t=5"),
+        (lambda d: d.assign(y=d["y"].where(d.index != 30)), {}, "row 30, column 'y'"),
+        (lambda d: d.drop(columns="y"), {}, r"lacks column\(s\) \['y'\]"),
+    ],
+)
+def test_bad_input_is_named(mutate, kwargs, match):
+    args = dict(unit="unit", time="t", outcome="y", treated=["u0"], start=15, inference=None)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        tm.evaluate.synthetic_control(mutate(_small()), **args)
+
+
+def test_bad_options_are_named(geolift):
+    with pytest.raises(ValueError, match="method must be one of"):
+        tm.evaluate.synthetic_control(geolift, **KW, **DESIGN, method="magic")
+    with pytest.raises(ValueError, match="permutation must be 'iid' or 'moving_block'"):
+        tm.evaluate.synthetic_control(geolift, **KW, **DESIGN, permutation="shuffle")
+    with pytest.raises(ValueError, match="alpha must be in"):
+        tm.evaluate.synthetic_control(geolift, **KW, **DESIGN, alpha=1.5)
+
+
+def test_causal_impact_recovers_a_crisis_drop():
+    # A local level plus 2 x a control series, and a drop of 6 from day 80 (a crisis).
+    rng = np.random.default_rng(9)
+    n, start = 100, 80
+    x1 = 20 + np.cumsum(rng.standard_normal(n))
+    level = 50 + np.cumsum(0.1 * rng.standard_normal(n))
+    y = level + 2 * x1 + 0.5 * rng.standard_normal(n) - 6.0 * (np.arange(n) >= start)
+    df = pd.DataFrame({"date": pd.date_range("2025-01-01", periods=n), "sales": y, "search": x1,
+                       "noise": 10 + rng.standard_normal(n)})
+    import warnings
+
+    with warnings.catch_warnings():  # short chains: a few horseshoe divergences may be reported
+        warnings.simplefilter("ignore", InferenceWarning)
+        r = tm.evaluate.causal_impact(df, time="date", outcome="sales", controls=["search", "noise"],
+                                      start="2025-03-22", chains=2, draws=400, tune=400, seed=3)
+    assert r.diagnostics["max_rhat"] < 1.05
+    assert r.average_effect == pytest.approx(-6.0, abs=0.5)
+    assert r.average_lower < -6.0 < r.average_upper < 0
+    assert r.p_value < 0.01
+    assert r.coefficients.set_index("control").loc["search", "coefficient"] == pytest.approx(2.0, abs=0.2)
+    assert r.summary().loc["cumulative", "estimate"] == pytest.approx(20 * r.average_effect, rel=1e-9)
+    assert len(r.plot().axes) == 3
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    back = pickle.loads(pickle.dumps(r))
+    pd.testing.assert_frame_equal(back.series, r.series)
+    with pytest.raises(ValueError, match="column 'sales'"):
+        tm.evaluate.causal_impact(df.assign(sales=df["sales"].where(df.index != 5)), time="date", outcome="sales",
+                                  start="2025-03-22")
