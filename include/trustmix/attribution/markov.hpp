@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -40,6 +41,12 @@ struct MarkovSolver {
   double tolerance = 1e-13;
   std::size_t direct_max_states = 1500;
   int max_sweeps = 200000;
+  /// If set and true, the solve stops at its next system (or block of systems) and throws
+  /// trustmix::Interrupted (the Python binding sets it on Ctrl-C).
+  const std::atomic<bool>* stop = nullptr;
+  void check_stop() const {
+    if (stop != nullptr && stop->load(std::memory_order_relaxed)) throw Interrupted("Markov solve");
+  }
 };
 
 /// Result of the Markov model of one order.
@@ -596,6 +603,7 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
     parallel_for_blocks(static_cast<std::ptrdiff_t>(blocks), threads, 1, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
       std::vector<std::uint16_t> removed(m);
       for (auto b = static_cast<std::size_t>(b0); b < static_cast<std::size_t>(b1); ++b) {
+        solver.check_stop();
         const std::size_t first = b * per_block * 4, G = std::min(per_block, groups - b * per_block);
         const std::size_t n_lanes = std::min(4 * G, L - first);
         for (std::size_t p = 0; p < m; ++p) {  // row p drops out of the lanes of its state's channels
@@ -633,6 +641,7 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
   parallel_for_blocks(static_cast<std::ptrdiff_t>(todo.size()), threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
     std::vector<char> keep(m);
     for (auto t = static_cast<std::size_t>(b); t < static_cast<std::size_t>(e); ++t) {
+      solver.check_stop();
       const std::size_t i = todo[t];
       for (std::size_t s = 0; s < m; ++s)
         keep[s] = i == 0 || std::find(res.states[s].begin(), res.states[s].end(), static_cast<ChannelId>(i - 1)) ==
