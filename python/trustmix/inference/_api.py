@@ -234,13 +234,14 @@ def sample(
     )
     result = SampleResult(raw, settings)
     if raw["keyboard_interrupt"]:
+        skipped = "" if result._summary["mean"].size else "; the diagnostics were not computed (see .warnings)"
         _warnings.warn(
-            f"Sampling was interrupted (Ctrl-C); keeping {result.n_draws} draws per chain.",
+            f"Sampling was interrupted (Ctrl-C); keeping {result.n_draws} draws per chain{skipped}.",
             RuntimeWarning,
             stacklevel=2,
         )
     for message in result.warnings:
-        if raw["keyboard_interrupt"] and message.startswith("The run was interrupted"):
+        if raw["keyboard_interrupt"] and message.startswith(("The run was interrupted", "The diagnostics were interrupted")):
             continue  # said above
         _warnings.warn(message, InferenceWarning, stacklevel=2)
     return result
