@@ -4,6 +4,7 @@
 // of growing to gigabytes and failing with std::bad_alloc (or being killed).
 #include <cmath>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -24,7 +25,7 @@ namespace trustmix {
   return 0x1p33;
 }
 
-/// "1.5 GiB", "640 MiB", ...: bytes in binary units, 3 significant digits.
+/// "1.5 GiB", "954 MiB", ...: bytes in binary units, 3 significant digits.
 [[nodiscard]] inline std::string format_bytes(double bytes) {
   constexpr const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   int u = 0;
@@ -32,8 +33,10 @@ namespace trustmix {
     bytes /= 1024.0;
     ++u;
   }
-  std::string out = format_message(static_cast<double>(static_cast<long long>(bytes * 100.0 + 0.5)) / 100.0);
-  return out + " " + units[u];
+  std::ostringstream os;
+  os.precision(3);
+  os << bytes << " " << units[u];
+  return os.str();
 }
 
 /// The memory one request may take, in bytes: the environment variable

@@ -573,13 +573,7 @@ def map(  # noqa: A001 - the field's word
     )
     result = MapResult(raw, target if isinstance(target, str) else type(tgt).__name__)
     if not result.converged:
-        _warnings.warn(
-            f"MAP did not converge after {result.iterations} iterations ({result.message}; gradient norm "
-            f"{float(np.linalg.norm(result.gradient)):.3g}): the mode is not reliable. Raise max_iterations, "
-            "loosen gradient_tolerance, or start from other initial_values.",
-            InferenceWarning,
-            stacklevel=2,
-        )
+        _warn_map_not_converged(result.iterations, result.message, float(np.linalg.norm(result.gradient)))
     elif laplace and result.covariance is None:
         _warnings.warn(
             "The Laplace covariance is unavailable: -d2 log p at the mode is not positive definite (not a strict "
@@ -589,6 +583,17 @@ def map(  # noqa: A001 - the field's word
             stacklevel=2,
         )
     return result
+
+
+def _warn_map_not_converged(iterations: int, message: str, gradient_norm: float, stacklevel: int = 2) -> None:
+    """The InferenceWarning of a MAP optimisation that stopped before converging (also for
+    callers that run L-BFGS themselves, such as TrustMMM.fit)."""
+    _warnings.warn(
+        f"MAP did not converge after {iterations} iterations ({message}; gradient norm {gradient_norm:.3g}): the "
+        "mode is not reliable. Raise max_iterations, loosen gradient_tolerance, or start from other initial_values.",
+        InferenceWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 class MapResult:
