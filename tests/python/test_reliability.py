@@ -127,6 +127,44 @@ def test_journey_store_pickle_with_bad_offsets_raises():
         blank.__setstate__(tuple(state))
 
 
+@pytest.mark.parametrize("state", [
+    (1, {"channels": 5}),
+    (1, {"channels": [{"name": 3}]}),
+    (1, {"channels": [{"name": "tv", "peso": "nope", "role": "conversion"}]}),
+    (1, {"channels": [{"name": "tv", "peso": "paid", "role": "conversion"}], "campaigns": [{"name": "c"}]}),
+    "x", (1,), (1, "not a dict"), ("1", {}),
+], ids=repr)
+def test_corrupted_domain_pickles_raise_value_error(state):
+    from trustmix.core import Plan
+
+    blank = Plan.__new__(Plan)
+    with pytest.raises(ValueError, match="cannot unpickle Plan: "):
+        blank.__setstate__(state)
+
+
+@pytest.mark.parametrize("cls, state", [
+    ("Channel", (1, {"name": "tv"})),
+    ("Channel", (1, {"name": "tv", "peso": "nope", "role": "conversion"})),
+    ("Audience", (1, {"name": "a"})),
+    ("Audience", (1, {"name": "a", "size": -5.0})),
+    ("Campaign", (1, {"name": "c", "channel": "tv"})),
+], ids=repr)
+def test_corrupted_channel_audience_campaign_pickles_raise_value_error(cls, state):
+    import trustmix.core as tc
+
+    blank = getattr(tc, cls).__new__(getattr(tc, cls))
+    with pytest.raises(ValueError, match=f"cannot unpickle {cls}: "):
+        blank.__setstate__(state)
+
+
+def test_domain_objects_survive_pickling():
+    from trustmix.core import Channel, Plan
+
+    plan = Plan()
+    plan.add_channel(Channel("tv", peso="paid", role="both"))
+    assert pickle.loads(pickle.dumps(plan)) == plan
+
+
 # -- inference that may mislead warns ----------------------------------------------------------
 def test_nuts_divergences_warn_with_the_remedy():
     with pytest.warns(ti.InferenceWarning) as record:

@@ -37,7 +37,7 @@ struct RunOptions {
   /// Agent mode: if set, incremented by 1024 for every 1024 people simulated (for a
   /// progress bar polled by another thread); never read by the simulation.
   std::atomic<std::int64_t>* people_done = nullptr;
-  /// Agent mode: if set and true, the run stops at the next chunk of people and throws
+  /// Agent mode: if set and true, the run stops at its next period (of a chunk of people) and throws
   /// trustmix::Interrupted (set by the Python binding on Ctrl-C).
   const std::atomic<bool>* stop = nullptr;
 };
