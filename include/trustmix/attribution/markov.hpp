@@ -137,14 +137,16 @@ inline packed_gram gram_next(packed_gram g, std::size_t len, std::size_t k, std:
 /// recorded then. Every lane does the same floating-point operations in the same order
 /// whatever the block size, so a lane's result depends neither on the other lanes of its
 /// block nor on the thread count. Lanes that do not stop within `max_sweeps` report
-/// converged[l] = 0.
+/// converged[l] = 0. If `stop_flag` is set and true at the start of a sweep, throws
+/// trustmix::Interrupted (Ctrl-C in Python).
 template <class Vec, class Bits, std::size_t NV>
 [[gnu::always_inline]] inline void absorb_lanes_body(std::size_t m, std::size_t cyclic,
                                                      const std::vector<std::int64_t>& row_start,
                                                      const std::vector<std::int32_t>& col, const std::vector<double>& val,
                                                      const std::vector<double>& r, const std::vector<std::uint16_t>& removed,
                                                      std::size_t n_lanes, std::size_t start, double tolerance,
-                                                     int max_sweeps, double* out, char* converged) {
+                                                     int max_sweeps, const std::atomic<bool>* stop_flag, double* out,
+                                                     char* converged) {
   constexpr std::size_t W = sizeof(Vec) / sizeof(double), B = W * NV;  // lanes per vector, per block
   static_assert(B <= 16, "at most 16 lanes per block (16-bit removal masks)");
   static_assert(sizeof(Bits) == sizeof(Vec), "Bits: the lanes of Vec as 64-bit integers");
@@ -191,6 +193,7 @@ template <class Vec, class Bits, std::size_t NV>
     }
   };
   for (int sweep = 0; sweep < max_sweeps && remaining > 0; ++sweep) {
+    if (stop_flag != nullptr && stop_flag->load(std::memory_order_relaxed)) throw Interrupted("Markov solve");
     for (std::size_t g = 0; g < NV; ++g) delta[g] = hmax[g] = Vec{} * 0.0;
     pass(0, cyclic);
     std::array<char, B> stop{};
@@ -225,9 +228,9 @@ template <std::size_t G>
 void absorb_lanes(std::size_t m, std::size_t cyclic, const std::vector<std::int64_t>& row_start,
                   const std::vector<std::int32_t>& col, const std::vector<double>& val, const std::vector<double>& r,
                   const std::vector<std::uint16_t>& removed, std::size_t n_lanes, std::size_t start, double tolerance,
-                  int max_sweeps, double* out, char* converged) {
+                  int max_sweeps, const std::atomic<bool>* stop_flag, double* out, char* converged) {
   absorb_lanes_body<lanes2, lanes2_bits, 2 * G>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps,
-                                   out, converged);
+                                   stop_flag, out, converged);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -243,10 +246,10 @@ __attribute__((target("avx"))) void absorb_lanes_avx(std::size_t m, std::size_t 
                                                      const std::vector<std::int32_t>& col, const std::vector<double>& val,
                                                      const std::vector<double>& r,
                                                      const std::vector<std::uint16_t>& removed, std::size_t n_lanes,
-                                                     std::size_t start, double tolerance, int max_sweeps, double* out,
-                                                     char* converged) {
-  absorb_lanes_body<lanes4, lanes4_bits, G>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps, out,
-                               converged);
+                                                     std::size_t start, double tolerance, int max_sweeps,
+                                                     const std::atomic<bool>* stop_flag, double* out, char* converged) {
+  absorb_lanes_body<lanes4, lanes4_bits, G>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps, stop_flag,
+                               out, converged);
 }
 inline bool cpu_has_avx() {
   static const bool has = __builtin_cpu_supports("avx");
@@ -258,8 +261,10 @@ inline bool cpu_has_avx() {
 inline void absorb_block(std::size_t G, std::size_t m, std::size_t cyclic, const std::vector<std::int64_t>& row_start,
                          const std::vector<std::int32_t>& col, const std::vector<double>& val,
                          const std::vector<double>& r, const std::vector<std::uint16_t>& removed, std::size_t n_lanes,
-                         std::size_t start, double tolerance, int max_sweeps, double* out, char* converged) {
-#define TRUSTMIX_LANES_CALL(fn, g) fn<g>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps, out, converged)
+                         std::size_t start, double tolerance, int max_sweeps, const std::atomic<bool>* stop_flag,
+                         double* out, char* converged) {
+#define TRUSTMIX_LANES_CALL(fn, g) \
+  fn<g>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps, stop_flag, out, converged)
 #ifdef TRUSTMIX_MARKOV_AVX
   if (cpu_has_avx()) {
     switch (G) {
@@ -617,7 +622,7 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
         double* o = lane_out.data() + first;
         char* ok = lane_ok.data() + first;
         absorb_block(G, m, cyclic, row_start, col, val, r, removed, n_lanes, start, solver.tolerance, solver.max_sweeps,
-                     o, ok);
+                     solver.stop, o, ok);
       }
     });
     for (std::size_t l = 0; l < L; ++l)
