@@ -74,7 +74,7 @@ inline void split_effect(const Expected& base, const Expected& cf, int S, int T,
 /// `opt` with the given people per segment (full sizes for segment mode,
 /// agent_population() for agent mode).
 [[nodiscard]] inline Truth ground_truth(const World& world, const RunOptions& opt, const std::vector<double>& population) {
-  detail::check_run_size(world, opt, false);
+  detail::check_options(opt);
   const auto& spec = world.spec();
   const int S = world.segments(), C = world.channels(), T = opt.periods, D = opt.period_days;
   Truth tr;
