@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "interruptible.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -391,12 +392,11 @@ void register_attribution(pybind11::module_& m) {
       "markov",
       [](const ta::AttributionStats& st, int order, int threads, const std::string& solver, double tolerance,
          std::size_t direct_max_states) {
-        const auto sv = markov_solver(solver, tolerance, direct_max_states);
+        auto sv = markov_solver(solver, tolerance, direct_max_states);
         ta::MarkovResult r;
-        {
-          py::gil_scoped_release release;
-          r = ta::markov(st, order, threads, sv);
-        }
+        std::atomic<bool> stop{false};  // Ctrl-C stops the solve (KeyboardInterrupt)
+        sv.stop = &stop;
+        run_interruptible(stop, [&] { r = ta::markov(st, order, threads, sv); }, [] {});
         return markov_to_dict(r);
       },
       py::arg("statistics"), py::kw_only(), py::arg("order") = 1, py::arg("threads") = 0, py::arg("solver") = "auto",
@@ -406,12 +406,11 @@ void register_attribution(pybind11::module_& m) {
       "markov_journeys",
       [](const ta::JourneyStore& s, int order, bool collapse_repeats, int threads, const std::string& solver,
          double tolerance, std::size_t direct_max_states) {
-        const auto sv = markov_solver(solver, tolerance, direct_max_states);
+        auto sv = markov_solver(solver, tolerance, direct_max_states);
         ta::MarkovResult r;
-        {
-          py::gil_scoped_release release;
-          r = ta::markov(s, order, collapse_repeats, threads, sv);
-        }
+        std::atomic<bool> stop{false};  // Ctrl-C stops the solve (KeyboardInterrupt)
+        sv.stop = &stop;
+        run_interruptible(stop, [&] { r = ta::markov(s, order, collapse_repeats, threads, sv); }, [] {});
         return markov_to_dict(r);
       },
       py::arg("store"), py::kw_only(), py::arg("order") = 1, py::arg("collapse_repeats") = true, py::arg("threads") = 0,

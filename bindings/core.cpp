@@ -99,10 +99,30 @@ Audience audience_from_dict(const py::dict& d) {
 }
 
 py::tuple versioned(const py::dict& d) { return py::make_tuple(state_version, d); }
-py::dict unversion(const py::tuple& t, const char* what) {
-  if (t.size() != 2 || t[0].cast<int>() != state_version)
-    throw std::runtime_error(std::string("cannot unpickle ") + what + ": unsupported state version");
-  return t[1].cast<py::dict>();
+py::dict unversion(const py::object& state, const char* what) {
+  const std::string head = std::string("cannot unpickle ") + what + ": ";
+  if (!py::isinstance<py::tuple>(state) || py::len(state) != 2 || !py::isinstance<py::int_>(state[py::int_(0)]) ||
+      !py::isinstance<py::dict>(state[py::int_(1)]))
+    throw std::invalid_argument(head + "expected a (version, dict) tuple");
+  if (state[py::int_(0)].cast<long long>() != state_version)
+    throw std::runtime_error(head + "unsupported state version");
+  return state[py::int_(1)].cast<py::dict>();
+}
+
+/// from_dict(unversion(state)), with a malformed state (a missing key, a value of the
+/// wrong type) reported as ValueError naming the class, never a bare KeyError or cast error.
+template <class FromDict>
+auto unpickle(const py::object& state, const char* what, FromDict&& from_dict) {
+  const py::dict d = unversion(state, what);
+  try {
+    return from_dict(d);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("cannot unpickle ") + what + ": " + e.what());
+  } catch (const py::error_already_set& e) {
+    throw std::invalid_argument(std::string("cannot unpickle ") + what + ": malformed state (" + e.what() + ")");
+  } catch (const py::cast_error& e) {
+    throw std::invalid_argument(std::string("cannot unpickle ") + what + ": malformed state (" + e.what() + ")");
+  }
 }
 
 }  // namespace
@@ -143,7 +163,7 @@ void register_core(py::module_& m) {
                std::string(to_string(c.role)) + "'" + (c.platform.empty() ? "" : ", platform='" + c.platform + "'") + ")";
       })
       .def(py::pickle([](const Channel& c) { return versioned(channel_to_dict(c)); },
-                      [](const py::tuple& t) { return channel_from_dict(unversion(t, "Channel")); }));
+                      [](const py::object& t) { return unpickle(t, "Channel", channel_from_dict); }));
 
   py::class_<Campaign>(core, "Campaign",
                        "A campaign on one channel between two dates (both included).\n\n"
@@ -184,7 +204,7 @@ void register_core(py::module_& m) {
                ", budget=" + format_message(c.budget) + ")";
       })
       .def(py::pickle([](const Campaign& c) { return versioned(campaign_to_dict(c)); },
-                      [](const py::tuple& t) { return campaign_from_dict(unversion(t, "Campaign")); }));
+                      [](const py::object& t) { return unpickle(t, "Campaign", campaign_from_dict); }));
 
   py::class_<Audience>(core, "Audience",
                        "An audience segment or persona.\n\n"
@@ -220,7 +240,7 @@ void register_core(py::module_& m) {
                ", baseline_trust=" + format_message(a.baseline_trust) + ")";
       })
       .def(py::pickle([](const Audience& a) { return versioned(audience_to_dict(a)); },
-                      [](const py::tuple& t) { return audience_from_dict(unversion(t, "Audience")); }));
+                      [](const py::object& t) { return unpickle(t, "Audience", audience_from_dict); }));
 
   auto plan_to_dict = [](const Plan& p) {
     py::dict d;
@@ -276,7 +296,7 @@ void register_core(py::module_& m) {
       .def_static("from_dict", plan_from_dict, py::arg("data"))
       .def(py::self == py::self)
       .def(py::pickle([plan_to_dict](const Plan& p) { return versioned(plan_to_dict(p)); },
-                      [plan_from_dict](const py::tuple& t) { return plan_from_dict(unversion(t, "Plan")); }));
+                      [plan_from_dict](const py::object& t) { return unpickle(t, "Plan", plan_from_dict); }));
 }
 
 }  // namespace trustmix::bindings

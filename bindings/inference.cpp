@@ -164,8 +164,14 @@ py::dict run_sample(const T& target, int chains, int draws, int tune, std::uint6
         r = ti::sample(target, o);
         checks = ti::check_sampler(r);
         if (r.usable_draws() >= 4) {
-          rows = ti::summarize(r, hdi_prob);
-          warnings = ti::diagnose(r, rows, checks);
+          try {
+            rows = ti::summarize(r, hdi_prob, &stop);
+            warnings = ti::diagnose(r, rows, checks);
+          } catch (const trustmix::Interrupted&) {  // Ctrl-C during sampling or diagnostics: keep the draws
+            rows.clear();
+            warnings.push_back("The diagnostics were interrupted (Ctrl-C): no summary, R-hat or ESS was computed; "
+                               "the draws are complete (compute them with trustmix.inference.rhat, ess_bulk, ...).");
+          }
         } else {
           warnings.push_back(format_message("Only ", r.usable_draws(),
                                             " draws per chain were made; at least 4 are needed for diagnostics."));

@@ -13,6 +13,7 @@
 #include <exception>
 #include <thread>
 
+#include "interruptible.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -269,41 +270,28 @@ void register_simulate(pybind11::module_& m) {
             for (const auto& name : remove_activities) v.activity_off[w.activity_index(name)] = 1;
             if (mode != "segment" && mode != "agent") throw std::invalid_argument("mode must be 'segment' or 'agent', got '" + mode + "'");
             RunResult r;
-            if (mode == "agent" && !progress.is_none()) {
-              // The run happens on a worker thread; this thread polls the people counter
-              // and calls progress(people_done) with the GIL held.
+            if (mode == "agent") {
+              // On a worker thread: this thread reports progress(people_done) and stops the
+              // run on Ctrl-C (KeyboardInterrupt within about a second).
               std::atomic<std::int64_t> done{0};
-              std::atomic<bool> finished{false};
-              std::exception_ptr error;
+              std::atomic<bool> stop{false};
               o.people_done = &done;
+              o.stop = &stop;
               std::int64_t reported = 0;
-              {
-                py::gil_scoped_release release;
-                std::jthread worker([&] {
-                  try {
-                    r = run_agent(w, v, o);
-                  } catch (...) {
-                    error = std::current_exception();
-                  }
-                  finished = true;
-                });
-                while (!finished) {
-                  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-                  const std::int64_t now = done.load();
-                  if (now != reported) {
-                    py::gil_scoped_acquire acquire;
-                    progress(now - reported);
+              run_interruptible(
+                  stop, [&] { r = run_agent(w, v, o); },
+                  [&] {
+                    const std::int64_t now = done.load();
+                    if (now != reported && !progress.is_none()) progress(now - reported);
                     reported = now;
-                  }
-                }
-              }
-              if (error) std::rethrow_exception(error);
+                  });
               double total = 0.0;
               for (double n : r.population) total += n;
-              if (static_cast<std::int64_t>(total) > reported) progress(static_cast<std::int64_t>(total) - reported);
+              if (!progress.is_none() && static_cast<std::int64_t>(total) > reported)
+                progress(static_cast<std::int64_t>(total) - reported);
             } else {
               py::gil_scoped_release release;
-              r = mode == "agent" ? run_agent(w, v, o) : run_segment(w, v, o);
+              r = run_segment(w, v, o);
             }
             return result_to_dict(r);
           },

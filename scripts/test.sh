@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command 2: every test. Installs what it needs first (idempotent), then
 #   1. builds the sdist and a wheel from it (python -m build) and installs the wheel;
-#   2. builds and runs the C++ tests with -Werror (CTest);
+#   2. builds and runs the C++ tests with -Werror (CTest), and the reliability tests
+#      again under AddressSanitizer and UndefinedBehaviorSanitizer;
 #   3. installs the CMake package and builds/runs the consumer project against it;
 #   4. runs the Python tests and executes every notebook (pytest + nbmake);
 #   5. installs the wheel into a fresh venv and runs a smoke test there.
@@ -34,6 +35,21 @@ cmake -S . -B build/ci -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRUSTMIX_WERROR=ON 
       -DCMAKE_INSTALL_PREFIX="$root/build/ci-install" >/dev/null
 cmake --build build/ci -j "$jobs"
 ctest --test-dir build/ci --output-on-failure -j "$jobs"
+
+# ---- sanitizers (reliability, issue 14) -------------------------------------------------
+step "C++ tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+# A separate small build (-O1) of the tests that feed untrusted input to the core (fuzzed
+# saved states, bad inputs, up-front size checks, KPIs, domain); any report fails the step.
+san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=None -DTRUSTMIX_WERROR=ON \
+      -DCMAKE_CXX_FLAGS="-O1 -g $san" -DCMAKE_EXE_LINKER_FLAGS="$san" >/dev/null
+sanitized_tests=(test_reliability test_kpi test_core_domain)
+cmake --build build/sanitize -j "$jobs" --target "${sanitized_tests[@]}"
+for t in "${sanitized_tests[@]}"; do
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    "build/sanitize/tests/cpp/$t" --log_level=warning
+done
+# ------------------------------------------------------------------------------------------
 
 step "CMake package and consumer project"
 cmake --install build/ci >/dev/null

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html as _html
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from trustmix._core import core as _core
@@ -52,8 +53,14 @@ def _spend(self: Plan, start: Any, periods: int, freq: str = "W") -> pd.DataFram
     if freq not in _FREQ_DAYS:
         raise ValueError(f"freq must be one of {sorted(_FREQ_DAYS)}, got {freq!r}")
     days = _FREQ_DAYS[freq]
-    values = self.spend_matrix(start, periods, days)
+    if isinstance(periods, (bool, np.bool_)) or not isinstance(periods, (int, np.integer)) or periods < 0:
+        raise ValueError(f"periods must be an integer >= 0, got {periods!r}")
     first = pd.Timestamp(start)
+    room = (pd.Timestamp.max - first).days // days  # the index's last date must be a pandas Timestamp
+    if periods > room:
+        raise ValueError(f"periods = {periods} of {days} day(s) from {first.date()} run past the last date pandas "
+                         f"can hold ({pd.Timestamp.max.date()}): ask for at most {room} periods")
+    values = self.spend_matrix(start, int(periods), days)
     index = pd.date_range(first, periods=periods, freq=f"{days}D", name="period")
     return pd.DataFrame(values, index=index, columns=[c.name for c in self.channels])
 

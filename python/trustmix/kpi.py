@@ -8,7 +8,9 @@ Conventions
 -----------
 - A zero denominator gives NaN (never 0, never an exception); a missing input (NaN)
   gives NaN.
-- A negative count or amount raises ValueError naming the argument and the position.
+- A negative or infinite count or amount raises ValueError naming the argument and the
+  position; so does a part above its whole (``trust_index``, ``share_of_voice``,
+  ``share_of_search``, as ``nps``) and a ratio that overflows.
 - Rates marked "percent" are x 100; CVR and ROI are fractions. With CTR in percent, the
   identities are ``CPA = CPC / CVR`` and ``CPC = CPM / (10 * CTR)``.
 - Advertising value equivalents (AVE) are not value (Barcelona Principles) and are not
@@ -75,13 +77,12 @@ def _call(fn: Callable[..., np.ndarray], name: str, signed: tuple[str, ...] = ()
     shape = b[0].shape
     flat = {k: np.ascontiguousarray(a).ravel() for k, a in zip(arrays, b)}
     for k, a in flat.items():
-        if k in signed:
-            continue
-        neg = a < 0
-        if neg.any():
-            i = int(np.flatnonzero(neg)[0])
+        bad = np.isinf(a) if k in signed else (a < 0) | np.isinf(a)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
             where = f"index {_show(index[i])}" if index is not None else f"position {np.unravel_index(i, shape) if len(shape) > 1 else i}"
-            raise ValueError(f"{name}: {k} must be >= 0 (a count or amount), got {float(a[i])!r} at {where}")
+            expected = "finite (NaN for missing)" if k in signed else "a finite number >= 0 (a count or amount)"
+            raise ValueError(f"{name}: {k} must be {expected}, got {float(a[i])!r} at {where}")
     out = np.asarray(fn(*flat.values())).reshape(shape)
     if index is not None:
         return pd.Series(out, index=index, name=name)

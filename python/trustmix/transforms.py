@@ -113,6 +113,14 @@ def _checked(m: Matrix, ok: Any, expected: str, kernel: Any, *args: Any) -> Any:
         raise
 
 
+def _check_max_lag(max_lag: Any) -> int:
+    """max_lag as an int for the core (which refuses windows too large for memory)."""
+    ok = isinstance(max_lag, (int, np.integer, float, np.floating)) and not isinstance(max_lag, (bool, np.bool_))
+    if not ok or not 0 <= max_lag < 2**31 - 1 or int(max_lag) != max_lag:  # NaN fails the range test
+        raise ValueError(f"max_lag must be an integer in [0, 2**31 - 1) or None, got {max_lag!r}")
+    return int(max_lag)
+
+
 def adstock(
     x: Any,
     kind: str,
@@ -154,9 +162,7 @@ def adstock(
     if max_lag is None:
         lag = _t.infinite_lag
     else:
-        if isinstance(max_lag, bool) or int(max_lag) != max_lag or max_lag < 0:
-            raise ValueError(f"max_lag must be an integer >= 0 or None, got {max_lag!r}")
-        lag = int(max_lag)
+        lag = _check_max_lag(max_lag)
     values, grads, weights = _checked(m, np.isfinite, "finite", _t.adstock, m.values, kind, pvec, lag, bool(normalize),
                                       bool(return_grad), int(threads))
     out = m.wrap(values)
@@ -217,7 +223,7 @@ def adstock_weights(kind: str, *, max_lag: int = 12, normalize: bool = True, **p
     missing = [n for n in names if n not in params]
     if missing or set(params) - set(names):
         raise ValueError(f"{kind} adstock takes parameters {', '.join(names)}; got {', '.join(sorted(params)) or 'none'}")
-    w, _ = _t.adstock_weights(kind, [float(params[n]) for n in names], int(max_lag), bool(normalize))
+    w, _ = _t.adstock_weights(kind, [float(params[n]) for n in names], _check_max_lag(max_lag), bool(normalize))
     return np.asarray(w)
 
 

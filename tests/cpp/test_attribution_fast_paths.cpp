@@ -434,7 +434,7 @@ BOOST_AUTO_TEST_CASE(vector_lanes_equal_scalar_gauss_seidel_bit_for_bit) {
   auto check = [&](auto kernel, std::size_t lanes) {
     std::vector<double> out(16, -1.0);
     std::vector<char> ok(16, 0);
-    kernel(m, cyclic, row_start, col, val, r, removed, lanes, start, 1e-13, 100000, out.data(), ok.data());
+    kernel(m, cyclic, row_start, col, val, r, removed, lanes, start, 1e-13, 100000, nullptr, out.data(), ok.data());
     for (std::size_t l = 0; l < lanes; ++l) {
       BOOST_TEST(ok[l] == 1);
       BOOST_TEST(out[l] == want[l]);

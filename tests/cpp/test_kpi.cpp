@@ -49,7 +49,7 @@ BOOST_AUTO_TEST_CASE(zero_denominators_are_nan_missing_stays_missing) {
 BOOST_AUTO_TEST_CASE(negative_counts_are_errors) {
   BOOST_CHECK_EXCEPTION((void)kpi::click_through_rate(a({1, -2}), a({10, 10})), std::invalid_argument,
                         [](const std::invalid_argument& e) {
-                          return std::string(e.what()) == "clicks must be >= 0 (a count or amount), element 1 is -2";
+                          return std::string(e.what()) == "clicks must be a finite number >= 0 (a count or amount), element 1 is -2";
                         });
   BOOST_CHECK_THROW((void)kpi::cost_per_mille(a({1}), a({1, 2})), std::invalid_argument);
   BOOST_CHECK_THROW((void)kpi::net_promoter_score(a({60}), a({50}), a({100})), std::invalid_argument);

@@ -50,9 +50,9 @@ def test_series_keep_index_and_name_the_denominator():
 
 
 def test_negative_counts_name_argument_and_position():
-    with pytest.raises(ValueError, match=r"ctr: clicks must be >= 0 \(a count or amount\), got -2.0 at index 'tiktok'"):
+    with pytest.raises(ValueError, match=r"ctr: clicks must be a finite number >= 0 \(a count or amount\), got -2.0 at index 'tiktok'"):
         kpi.ctr(pd.Series([1, -2], index=["press", "tiktok"]), 100)
-    with pytest.raises(ValueError, match=r"cpm: impressions must be >= 0 .* at position 1"):
+    with pytest.raises(ValueError, match=r"cpm: impressions must be a finite number >= 0 .* at position 1"):
         kpi.cpm([1, 2], [10, -1])
     with pytest.raises(ValueError, match="promoters \\+ detractors"):
         kpi.nps(60, 50, 100)
@@ -92,7 +92,7 @@ def test_kpi_table_computes_what_the_columns_allow():
     assert renamed["cpm"].tolist()[0] == 10.0
     with pytest.raises(ValueError, match="columns maps 'spend' to 'eur'"):
         kpi.kpi_table(df, columns={"spend": "eur"})
-    with pytest.raises(ValueError, match="kpi_table: ctr: ctr: clicks must be >= 0"):
+    with pytest.raises(ValueError, match="kpi_table: ctr: ctr: clicks must be a finite number >= 0"):
         kpi.kpi_table(df.assign(clicks=[-1, 0]))
 
 

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 import trustmix as tm
+from trustmix.inference import InferenceWarning
 from trustmix.mmm import simulate_trust_data
 
 ROLES = {"press": "trust", "events": "trust", "instagram": "conversion", "tiktok": "conversion"}
@@ -176,7 +177,9 @@ def nuts_fit():
     data, truth = simulate_trust_data(104, seed=5)
     model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
                         shocks=["crisis"], seasonality=1)
-    return data, truth, model, model.fit(method="nuts", chains=2, draws=300, tune=300, seed=3, progress=False)
+    with pytest.warns(InferenceWarning):  # 2 x 300 draws leave some ESS below 100 per chain, and it says so
+        fit = model.fit(method="nuts", chains=2, draws=300, tune=300, seed=3, progress=False)
+    return data, truth, model, fit
 
 
 def test_nuts_posterior_covers_truth_with_good_diagnostics(nuts_fit):
@@ -203,8 +206,9 @@ def test_nuts_roi_has_intervals(nuts_fit):
 def test_nuts_is_deterministic():
     data, _ = simulate_trust_data(60, seed=6)
     m = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, seasonality=1)
-    a = m.fit(method="nuts", chains=2, draws=50, tune=50, seed=9, progress=False)
-    b = m.fit(method="nuts", chains=2, draws=50, tune=50, seed=9, progress=False)
+    with pytest.warns(InferenceWarning):  # 50 draws are too few, and it says so
+        a = m.fit(method="nuts", chains=2, draws=50, tune=50, seed=9, progress=False)
+        b = m.fit(method="nuts", chains=2, draws=50, tune=50, seed=9, progress=False)
     assert np.array_equal(a.posterior.draws, b.posterior.draws)
 
 

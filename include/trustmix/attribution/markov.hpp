@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -40,6 +41,12 @@ struct MarkovSolver {
   double tolerance = 1e-13;
   std::size_t direct_max_states = 1500;
   int max_sweeps = 200000;
+  /// If set and true, the solve stops at its next system (or block of systems) and throws
+  /// trustmix::Interrupted (the Python binding sets it on Ctrl-C).
+  const std::atomic<bool>* stop = nullptr;
+  void check_stop() const {
+    if (stop != nullptr && stop->load(std::memory_order_relaxed)) throw Interrupted("Markov solve");
+  }
 };
 
 /// Result of the Markov model of one order.
@@ -130,14 +137,16 @@ inline packed_gram gram_next(packed_gram g, std::size_t len, std::size_t k, std:
 /// recorded then. Every lane does the same floating-point operations in the same order
 /// whatever the block size, so a lane's result depends neither on the other lanes of its
 /// block nor on the thread count. Lanes that do not stop within `max_sweeps` report
-/// converged[l] = 0.
+/// converged[l] = 0. If `stop_flag` is set and true at the start of a sweep, throws
+/// trustmix::Interrupted (Ctrl-C in Python).
 template <class Vec, class Bits, std::size_t NV>
 [[gnu::always_inline]] inline void absorb_lanes_body(std::size_t m, std::size_t cyclic,
                                                      const std::vector<std::int64_t>& row_start,
                                                      const std::vector<std::int32_t>& col, const std::vector<double>& val,
                                                      const std::vector<double>& r, const std::vector<std::uint16_t>& removed,
                                                      std::size_t n_lanes, std::size_t start, double tolerance,
-                                                     int max_sweeps, double* out, char* converged) {
+                                                     int max_sweeps, const std::atomic<bool>* stop_flag, double* out,
+                                                     char* converged) {
   constexpr std::size_t W = sizeof(Vec) / sizeof(double), B = W * NV;  // lanes per vector, per block
   static_assert(B <= 16, "at most 16 lanes per block (16-bit removal masks)");
   static_assert(sizeof(Bits) == sizeof(Vec), "Bits: the lanes of Vec as 64-bit integers");
@@ -184,6 +193,7 @@ template <class Vec, class Bits, std::size_t NV>
     }
   };
   for (int sweep = 0; sweep < max_sweeps && remaining > 0; ++sweep) {
+    if (stop_flag != nullptr && stop_flag->load(std::memory_order_relaxed)) throw Interrupted("Markov solve");
     for (std::size_t g = 0; g < NV; ++g) delta[g] = hmax[g] = Vec{} * 0.0;
     pass(0, cyclic);
     std::array<char, B> stop{};
@@ -218,9 +228,9 @@ template <std::size_t G>
 void absorb_lanes(std::size_t m, std::size_t cyclic, const std::vector<std::int64_t>& row_start,
                   const std::vector<std::int32_t>& col, const std::vector<double>& val, const std::vector<double>& r,
                   const std::vector<std::uint16_t>& removed, std::size_t n_lanes, std::size_t start, double tolerance,
-                  int max_sweeps, double* out, char* converged) {
+                  int max_sweeps, const std::atomic<bool>* stop_flag, double* out, char* converged) {
   absorb_lanes_body<lanes2, lanes2_bits, 2 * G>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps,
-                                   out, converged);
+                                   stop_flag, out, converged);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -236,10 +246,10 @@ __attribute__((target("avx"))) void absorb_lanes_avx(std::size_t m, std::size_t 
                                                      const std::vector<std::int32_t>& col, const std::vector<double>& val,
                                                      const std::vector<double>& r,
                                                      const std::vector<std::uint16_t>& removed, std::size_t n_lanes,
-                                                     std::size_t start, double tolerance, int max_sweeps, double* out,
-                                                     char* converged) {
-  absorb_lanes_body<lanes4, lanes4_bits, G>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps, out,
-                               converged);
+                                                     std::size_t start, double tolerance, int max_sweeps,
+                                                     const std::atomic<bool>* stop_flag, double* out, char* converged) {
+  absorb_lanes_body<lanes4, lanes4_bits, G>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps, stop_flag,
+                               out, converged);
 }
 inline bool cpu_has_avx() {
   static const bool has = __builtin_cpu_supports("avx");
@@ -251,8 +261,10 @@ inline bool cpu_has_avx() {
 inline void absorb_block(std::size_t G, std::size_t m, std::size_t cyclic, const std::vector<std::int64_t>& row_start,
                          const std::vector<std::int32_t>& col, const std::vector<double>& val,
                          const std::vector<double>& r, const std::vector<std::uint16_t>& removed, std::size_t n_lanes,
-                         std::size_t start, double tolerance, int max_sweeps, double* out, char* converged) {
-#define TRUSTMIX_LANES_CALL(fn, g) fn<g>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps, out, converged)
+                         std::size_t start, double tolerance, int max_sweeps, const std::atomic<bool>* stop_flag,
+                         double* out, char* converged) {
+#define TRUSTMIX_LANES_CALL(fn, g) \
+  fn<g>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps, stop_flag, out, converged)
 #ifdef TRUSTMIX_MARKOV_AVX
   if (cpu_has_avx()) {
     switch (G) {
@@ -596,6 +608,7 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
     parallel_for_blocks(static_cast<std::ptrdiff_t>(blocks), threads, 1, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
       std::vector<std::uint16_t> removed(m);
       for (auto b = static_cast<std::size_t>(b0); b < static_cast<std::size_t>(b1); ++b) {
+        solver.check_stop();
         const std::size_t first = b * per_block * 4, G = std::min(per_block, groups - b * per_block);
         const std::size_t n_lanes = std::min(4 * G, L - first);
         for (std::size_t p = 0; p < m; ++p) {  // row p drops out of the lanes of its state's channels
@@ -609,7 +622,7 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
         double* o = lane_out.data() + first;
         char* ok = lane_ok.data() + first;
         absorb_block(G, m, cyclic, row_start, col, val, r, removed, n_lanes, start, solver.tolerance, solver.max_sweeps,
-                     o, ok);
+                     solver.stop, o, ok);
       }
     });
     for (std::size_t l = 0; l < L; ++l)
@@ -633,6 +646,7 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
   parallel_for_blocks(static_cast<std::ptrdiff_t>(todo.size()), threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
     std::vector<char> keep(m);
     for (auto t = static_cast<std::size_t>(b); t < static_cast<std::size_t>(e); ++t) {
+      solver.check_stop();
       const std::size_t i = todo[t];
       for (std::size_t s = 0; s < m; ++s)
         keep[s] = i == 0 || std::find(res.states[s].begin(), res.states[s].end(), static_cast<ChannelId>(i - 1)) ==

@@ -12,6 +12,7 @@
 #include "trustmix/attribution/exact.hpp"
 #include "trustmix/attribution/statistics.hpp"
 #include "trustmix/core/error.hpp"
+#include "trustmix/core/resources.hpp"
 #include "trustmix/core/parallel.hpp"
 
 namespace trustmix::attribution {
@@ -106,6 +107,12 @@ inline void moebius_transform(std::vector<double>& f, int n) {
   res.channels = st.channels;
   if (n == 0) return res;
   const std::size_t N = std::size_t{1} << n;
+  // v over the 2^n coalitions (8 bytes) and, for the rate game, the seen flags (1 byte);
+  // the n sums over 2^n coalitions take about n 2^n / 10^9 s on one core.
+  require_memory(static_cast<double>(N) * (o.value_function == ShapleyValue::count ? 8.0 : 9.0),
+                 format_message("full Shapley over ", n, " channels (2^", n, " coalitions, about ",
+                                std::ceil(static_cast<double>(n) * static_cast<double>(N) * 1e-9), " s of work)"),
+                 "use simplified Shapley (equal to full Shapley for the count game) or group rare channels");
   auto mask_of = [](const std::string& key) {
     std::uint64_t m = 0;
     for (std::size_t i = 0; i < detail::key_length(key); ++i) m |= std::uint64_t{1} << detail::key_at(key, i);

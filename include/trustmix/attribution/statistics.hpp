@@ -5,6 +5,8 @@
 // ordered-Shapley credit per channel and position. These sums are kept exactly
 // (exact.hpp), keyed by channel *name*, so update/merge are associative and commutative
 // and a merged state equals a single pass bit for bit.
+#include <boost/crc.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -247,7 +249,9 @@ enum StatsContent : unsigned {
 
 /// The mergeable state. Channel ids in keys index `channels` (sorted by name).
 struct AttributionStats {
-  static constexpr std::uint32_t format_version = 1;
+  /// Serialisation format written by to_bytes(): 2 = format 1 followed by a CRC-32 of
+  /// all preceding bytes. from_bytes() reads both (format 1 without the checksum).
+  static constexpr std::uint32_t format_version = 2;
 
   std::vector<std::string> channels;
   std::vector<int> orders{1};   ///< Markov orders whose transitions are counted
@@ -332,7 +336,21 @@ struct AttributionStats {
 
   /// Versioned binary serialisation (little-endian words).
   [[nodiscard]] std::string to_bytes() const;
+  /// Reads a to_bytes() state and checks it completely (validate()) before returning it:
+  /// a truncated or corrupted state throws std::invalid_argument naming what is wrong.
   [[nodiscard]] static AttributionStats from_bytes(std::string_view bytes);
+
+  /// Throws std::invalid_argument (message prefixed by `where`) unless the state is one
+  /// that counting and merging can produce, so that no model reads out of bounds on it:
+  /// channels sorted, unique and non-empty; orders sorted, unique, in [1, 8]; every key
+  /// well formed (channel ids below the number of channels, set keys sorted and distinct,
+  /// transition keys of 1..k+1 elements whose from-state has no collapsed repeat); every
+  /// sum in [0, 2^126) units (weights > 0); only the contents' parts filled; and the
+  /// exact identities of counting hold: per order, the transitions out of (start) sum to
+  /// total_conversions + total_nulls, those into (conversion) / (null) to
+  /// total_conversions / total_nulls, and every transient state's inflow equals its
+  /// outflow; the channel sets sum to the three totals.
+  void validate(std::string_view where = "AttributionStats") const;
 };
 
 namespace detail {
@@ -659,6 +677,12 @@ struct Reader {
     return s;
   }
 };
+/// CRC-32 (Boost.CRC) of a serialised state, stored after it by to_bytes().
+inline std::uint32_t state_checksum(std::string_view bytes) {
+  boost::crc_32_type crc;
+  crc.process_bytes(bytes.data(), bytes.size());
+  return static_cast<std::uint32_t>(crc.checksum());
+}
 // Sorted copies so that the bytes do not depend on hash-map iteration order.
 template <class V>
 std::vector<std::pair<std::string, V>> sorted_items(const std::unordered_map<std::string, V>& m) {
@@ -707,6 +731,7 @@ inline std::string AttributionStats::to_bytes() const {
   w.put_exact(total_value);
   w.put_exact(total_nulls);
   w.put(n_journeys);
+  w.put(detail::state_checksum(w.out));
   return w.out;
 }
 
@@ -714,7 +739,18 @@ inline AttributionStats AttributionStats::from_bytes(std::string_view bytes) {
   if (bytes.size() < 8 || bytes.substr(0, 4) != "TMAS") fail("AttributionStats.from_bytes: not a trustmix state");
   detail::Reader r{bytes, 4};
   const auto version = r.get<std::uint32_t>();
-  if (version != 1) fail("AttributionStats.from_bytes: unknown format version ", version, " (this build reads 1)");
+  if (version != 1 && version != 2)
+    fail("AttributionStats.from_bytes: unknown format version ", version, " (this build reads 1 and 2)");
+  if (version == 2) {  // the checksum first: a damaged state fails here, whatever byte was hit
+    if (bytes.size() < 12) fail("AttributionStats.from_bytes: truncated state (", bytes.size(), " bytes)");
+    std::uint32_t stored = 0;
+    std::memcpy(&stored, bytes.data() + bytes.size() - 4, 4);
+    bytes.remove_suffix(4);
+    r.in = bytes;
+    if (detail::state_checksum(bytes) != stored)
+      fail("AttributionStats.from_bytes: corrupted or truncated state (checksum mismatch over ", bytes.size(),
+           " bytes)");
+  }
   AttributionStats s;
   const auto nc = r.get<std::uint64_t>();
   if (nc > detail::max_channels_in_keys) fail("AttributionStats.from_bytes: bad channel count ", nc);
@@ -748,7 +784,7 @@ inline AttributionStats AttributionStats::from_bytes(std::string_view bytes) {
   for (std::uint64_t c = 0; c < nc; ++c) {
     for (std::size_t f = 0; f < n_channel_fields; ++f) s.per_channel[c][f] = r.get_exact();
     const auto len = r.get<std::uint64_t>();
-    if (len > bytes.size()) fail("AttributionStats.from_bytes: bad position count ", len);
+    if (len > (bytes.size() - r.pos) / 32) fail("AttributionStats.from_bytes: bad position count ", len, " at byte ", r.pos);
     s.ordered[c].resize(len);
     for (auto& x : s.ordered[c]) {
       x[0] = r.get_exact();
@@ -760,7 +796,119 @@ inline AttributionStats AttributionStats::from_bytes(std::string_view bytes) {
   s.total_nulls = r.get_exact();
   s.n_journeys = r.get<std::int64_t>();
   if (r.pos != bytes.size()) fail("AttributionStats.from_bytes: ", bytes.size() - r.pos, " trailing bytes");
+  s.validate("AttributionStats.from_bytes: corrupted state");
   return s;
+}
+
+inline void AttributionStats::validate(std::string_view where) const {
+  const std::size_t nc = channels.size();
+  if (nc > detail::max_channels_in_keys) fail(where, ": ", nc, " channels, at most ", detail::max_channels_in_keys);
+  for (std::size_t i = 0; i < nc; ++i) {
+    if (channels[i].empty()) fail(where, ": channel ", i, " has an empty name");
+    if (i > 0 && !(channels[i - 1] < channels[i]))
+      fail(where, ": channel names must be sorted and unique ('", channels[i - 1], "' before '", channels[i], "')");
+  }
+  if (orders.empty() || orders.size() > std::size_t{8})
+    fail(where, ": bad number of Markov orders ", orders.size());
+  for (std::size_t i = 0; i < orders.size(); ++i) {
+    if (orders[i] < 1 || orders[i] > 8) fail(where, ": Markov order ", orders[i], " outside [1, 8]");
+    if (i > 0 && orders[i - 1] >= orders[i]) fail(where, ": Markov orders must be sorted and unique");
+  }
+  if (contents == 0 || contents > content_all) fail(where, ": bad contents flags ", contents);
+  if (transitions.size() != orders.size())
+    fail(where, ": ", transitions.size(), " transition tables for ", orders.size(), " orders");
+  // Every sum is >= 0 (weights are finite and >= 0) and below 2^126 units, so that the
+  // sum of two states cannot overflow the 128-bit integers.
+  constexpr exact_t limit = static_cast<exact_t>(exact_unsigned_t{1} << 126);
+  auto check_sum = [&](exact_t v, auto&&... what) {
+    if (v < 0 || v >= limit) fail(where, ": ", what..., " is out of range (", to_double(v), ")");
+  };
+  check_sum(total_conversions, "total_conversions");
+  check_sum(total_value, "total_value");
+  check_sum(total_nulls, "total_nulls");
+  if (n_journeys < 0) fail(where, ": n_journeys is negative (", n_journeys, ")");
+  auto is_absorbing = [](std::uint16_t e) { return e == detail::key_conversion || e == detail::key_null; };
+  for (std::size_t oi = 0; oi < transitions.size(); ++oi) {
+    const auto& tr = transitions[oi];
+    if (!(contents & content_transitions) && !tr.empty()) fail(where, ": transitions held without content 'transitions'");
+    if (tr.empty()) continue;
+    const auto k = static_cast<std::size_t>(orders[oi]);
+    // balance[state] = inflow - outflow; (start) receives every journey that moves.
+    std::unordered_map<std::string, exact_t> balance;
+    exact_t into_conversion = 0, into_null = 0, out_of_start = 0, flow = 0;  // flow bounds every balance
+    std::string to_state;
+    for (const auto& [key, w] : tr) {
+      const std::size_t n = detail::key_length(key);
+      if (key.size() % 2 != 0 || n == 0 || n > k + 1)
+        fail(where, ": malformed order-", k, " transition key of ", key.size(), " bytes");
+      check_sum(w, "an order-", k, " transition count");
+      if (w == 0) fail(where, ": an order-", k, " transition has weight 0");
+      flow += w;
+      check_sum(flow, "the order-", k, " transitions' total weight");
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto e = detail::key_at(key, i);
+        if (i + 1 == n && is_absorbing(e)) break;
+        if (e >= nc) fail(where, ": an order-", k, " transition names channel id ", e, " of ", nc, " channels");
+        if (collapse_repeats && i > 0 && detail::key_at(key, i - 1) == e)
+          fail(where, ": an order-", k, " transition repeats a channel although repeats are collapsed");
+      }
+      const std::string_view from = std::string_view(key).substr(0, key.size() - 2);
+      const auto next = detail::key_at(key, n - 1);
+      balance[std::string(from)] -= w;
+      if (n == 1) out_of_start += w;
+      if (next == detail::key_conversion) into_conversion += w;
+      else if (next == detail::key_null) into_null += w;
+      else {
+        to_state.assign(from);
+        detail::key_push(to_state, next);
+        if (detail::key_length(to_state) > k) to_state.erase(0, 2);
+        balance[to_state] += w;
+      }
+    }
+    if (into_conversion != total_conversions || into_null != total_nulls ||
+        out_of_start != total_conversions + total_nulls)
+      fail(where, ": the order-", k, " transitions do not add up to the total conversions and nulls");
+    balance[std::string()] += out_of_start;
+    for (const auto& [state, b] : balance)
+      if (b != 0) fail(where, ": an order-", k, " state's inflow differs from its outflow");
+  }
+  if (!(contents & content_sets) && !sets.empty()) fail(where, ": channel sets held without content 'sets'");
+  SetCounts set_total;
+  for (const auto& [key, v] : sets) {
+    const std::size_t n = detail::key_length(key);
+    if (key.size() % 2 != 0 || n == 0) fail(where, ": malformed channel-set key of ", key.size(), " bytes");
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto e = detail::key_at(key, i);
+      if (e >= nc) fail(where, ": a channel set names channel id ", e, " of ", nc, " channels");
+      if (i > 0 && detail::key_at(key, i - 1) >= e) fail(where, ": a channel-set key is not sorted and distinct");
+    }
+    check_sum(v.conversions, "a channel set's conversions");
+    check_sum(v.value, "a channel set's value");
+    check_sum(v.nulls, "a channel set's nulls");
+    set_total += v;
+    check_sum(set_total.conversions, "the channel sets' conversions");
+    check_sum(set_total.value, "the channel sets' value");
+    check_sum(set_total.nulls, "the channel sets' nulls");
+  }
+  if ((contents & content_sets) &&
+      (set_total.conversions != total_conversions || set_total.value != total_value || set_total.nulls != total_nulls))
+    fail(where, ": the channel sets do not add up to the total conversions, value and nulls");
+  if (per_channel.size() > nc || ordered.size() > nc)
+    fail(where, ": per-channel rows (", per_channel.size(), ", ", ordered.size(), ") for ", nc, " channels");
+  for (std::size_t c = 0; c < per_channel.size(); ++c)
+    for (std::size_t f = 0; f < n_channel_fields; ++f) {
+      check_sum(per_channel[c][f], "channel '", channels[c], "' field '", channel_field_names[f], "'");
+      if (!(contents & content_channels) && per_channel[c][f] != 0)
+        fail(where, ": per-channel credit held without content 'channels'");
+    }
+  for (std::size_t c = 0; c < ordered.size(); ++c) {
+    if (!(contents & content_ordered) && !ordered[c].empty())
+      fail(where, ": ordered-Shapley credit held without content 'ordered'");
+    for (const auto& x : ordered[c]) {
+      check_sum(x[0], "channel '", channels[c], "' ordered conversions");
+      check_sum(x[1], "channel '", channels[c], "' ordered value");
+    }
+  }
 }
 
 /// Counts a store into fresh statistics.

@@ -1,6 +1,7 @@
 #pragma once
 // The statistics as a long count table: one row per summed quantity, readable by people
 // and by any data engine. Exact values travel as two 64-bit words (units of 2^-64).
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -115,20 +116,41 @@ inline std::vector<std::string> split_names(std::string_view s, std::string_view
   if (t.order.size() != n || t.position.size() != n || t.key.size() != n || t.target.size() != n ||
       t.units_high.size() != n || t.units_low.size() != n)
     fail("from_table: all columns must have the same length");
+  // Every count is >= 0 and below 2^126 units, and so is every sum of repeated rows
+  // (checked before adding), so no 128-bit sum can overflow.
+  constexpr exact_t limit = static_cast<exact_t>(exact_unsigned_t{1} << 126);
+  auto units = [&](std::size_t i) {
+    const exact_t u = exact_from_words(t.units_high[i], t.units_low[i]);
+    if (u < 0 || u >= limit) fail("from_table: row ", i, ", column 'units': expected a count in [0, 2^126), got ", to_double(u), " * 2^64");
+    return u;
+  };
+  auto add = [&](exact_t& sum, std::size_t i) {
+    const exact_t u = units(i);
+    if (sum >= limit - u) fail("from_table: row ", i, ", column 'units': the rows with this key add up to 2^126 or more");
+    sum += u;
+  };
+  // A setting's units hold a small integer (n * 2^64).
+  auto small_integer = [&](std::size_t i, double hi) {
+    const double v = to_double(units(i));
+    if (!(v >= 0.0 && v <= hi && v == std::floor(v)))
+      fail("from_table: row ", i, ", target '", t.target[i], "': expected an integer in [0, ", hi, "], got ", v);
+    return v;
+  };
   std::vector<int> orders;
   bool collapse = true;
   unsigned contents = content_all;
   std::vector<std::string> names;
   for (std::size_t i = 0; i < n; ++i) {
     if (t.statistic[i] == "setting" && t.target[i] == "order") orders.push_back(t.order[i]);
-    if (t.statistic[i] == "setting" && t.target[i] == "collapse_repeats")
-      collapse = exact_from_words(t.units_high[i], t.units_low[i]) != 0;
+    if (t.statistic[i] == "setting" && t.target[i] == "collapse_repeats") collapse = small_integer(i, 1.0) != 0.0;
     if (t.statistic[i] == "setting" && t.target[i] == "contents")
-      contents = static_cast<unsigned>(to_double(exact_from_words(t.units_high[i], t.units_low[i])));
+      contents = static_cast<unsigned>(small_integer(i, static_cast<double>(content_all)));
     if (t.statistic[i] == "channel") names.push_back(t.key[i]);
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
+  if (names.size() > detail::max_channels_in_keys)
+    fail("from_table: ", names.size(), " channels, at most ", detail::max_channels_in_keys, " are supported");
   AttributionStats st(orders.empty() ? std::vector<int>{1} : orders, collapse, contents);
   st.channels = names;
   st.per_channel.assign(names.size(), {});
@@ -140,14 +162,18 @@ inline std::vector<std::string> split_names(std::string_view s, std::string_view
     return static_cast<std::uint16_t>(it - names.begin());
   };
   for (std::size_t i = 0; i < n; ++i) {
-    const exact_t u = exact_from_words(t.units_high[i], t.units_low[i]);
     const auto& s = t.statistic[i];
     if (s == "setting") continue;
     if (s == "total") {
-      if (t.target[i] == "conversions") st.total_conversions += u;
-      else if (t.target[i] == "value") st.total_value += u;
-      else if (t.target[i] == "nulls") st.total_nulls += u;
-      else if (t.target[i] == "n_journeys") st.n_journeys += static_cast<std::int64_t>(to_double(u));
+      if (t.target[i] == "conversions") add(st.total_conversions, i);
+      else if (t.target[i] == "value") add(st.total_value, i);
+      else if (t.target[i] == "nulls") add(st.total_nulls, i);
+      else if (t.target[i] == "n_journeys") {
+        const auto add_journeys = static_cast<std::int64_t>(small_integer(i, 0x1p52));
+        if (st.n_journeys > (std::int64_t{1} << 53) - add_journeys)
+          fail("from_table: row ", i, ": the n_journeys rows add up to more than 2^53");
+        st.n_journeys += add_journeys;
+      }
       else fail("from_table: row ", i, ", column 'target': unknown total '", t.target[i], "'");
     } else if (s == "transition") {
       std::string key;
@@ -156,7 +182,7 @@ inline std::vector<std::string> split_names(std::string_view s, std::string_view
       detail::key_push(key, t.target[i] == "(conversion)" ? detail::key_conversion
                             : t.target[i] == "(null)"    ? detail::key_null
                                                          : id_of(t.target[i], i));
-      st.transitions[st.order_index(t.order[i])][key] += u;
+      add(st.transitions[st.order_index(t.order[i])][key], i);
     } else if (s == "channel_set") {
       std::vector<std::uint16_t> ids;
       for (const auto& name : detail::split_names(t.key[i], set_separator)) ids.push_back(id_of(name, i));
@@ -164,27 +190,30 @@ inline std::vector<std::string> split_names(std::string_view s, std::string_view
       std::string key;
       for (auto id : ids) detail::key_push(key, id);
       auto& c = st.sets[key];
-      if (t.target[i] == "conversions") c.conversions += u;
-      else if (t.target[i] == "value") c.value += u;
-      else if (t.target[i] == "nulls") c.nulls += u;
+      if (t.target[i] == "conversions") add(c.conversions, i);
+      else if (t.target[i] == "value") add(c.value, i);
+      else if (t.target[i] == "nulls") add(c.nulls, i);
       else fail("from_table: row ", i, ", column 'target': unknown channel_set field '", t.target[i], "'");
     } else if (s == "channel") {
       std::size_t f = 0;
       while (f < n_channel_fields && channel_field_names[f] != t.target[i]) ++f;
       if (f == n_channel_fields) fail("from_table: row ", i, ", column 'target': unknown channel field '", t.target[i], "'");
-      st.per_channel[id_of(t.key[i], i)][f] += u;
+      add(st.per_channel[id_of(t.key[i], i)][f], i);
     } else if (s == "ordered") {
-      if (t.position[i] < 0) fail("from_table: row ", i, ", column 'position': expected >= 0, got ", t.position[i]);
+      // to_table writes a row for every position of a channel, so positions lie below the row count.
+      if (t.position[i] < 0 || static_cast<std::size_t>(t.position[i]) >= n)
+        fail("from_table: row ", i, ", column 'position': expected an integer in [0, ", n, "), got ", t.position[i]);
       auto& row = st.ordered[id_of(t.key[i], i)];
       const auto p = static_cast<std::size_t>(t.position[i]);
       if (row.size() <= p) row.resize(p + 1, {0, 0});
-      if (t.target[i] == "conversions") row[p][0] += u;
-      else if (t.target[i] == "value") row[p][1] += u;
+      if (t.target[i] == "conversions") add(row[p][0], i);
+      else if (t.target[i] == "value") add(row[p][1], i);
       else fail("from_table: row ", i, ", column 'target': unknown ordered field '", t.target[i], "'");
     } else {
       fail("from_table: row ", i, ", column 'statistic': unknown statistic '", s, "'");
     }
   }
+  st.validate("from_table: inconsistent count table");
   return st;
 }
 

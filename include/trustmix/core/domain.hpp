@@ -17,6 +17,7 @@
 
 #include "trustmix/core/date.hpp"
 #include "trustmix/core/error.hpp"
+#include "trustmix/core/resources.hpp"
 
 namespace trustmix {
 
@@ -224,6 +225,9 @@ class Plan {
   [[nodiscard]] Eigen::MatrixXd spend_matrix(Date first, int periods, int period_days = 7) const {
     if (periods < 0) fail("periods must be >= 0, got ", periods);
     if (period_days < 1) fail("period_days must be >= 1, got ", period_days);
+    require_memory(8.0 * static_cast<double>(periods) * static_cast<double>(channels_.size()),
+                   format_message("a spend matrix of ", periods, " periods x ", channels_.size(), " channels"),
+                   "ask for fewer periods (the plan's campaigns end on their end dates)");
     Eigen::MatrixXd out = Eigen::MatrixXd::Zero(periods, static_cast<Eigen::Index>(channels_.size()));
     auto add = [&](Date d, Eigen::Index col, double amount) {
       const int offset = d - first;

@@ -24,6 +24,13 @@ template <class... Args>
   throw std::invalid_argument(format_message(args...));
 }
 
+/// Thrown by long loops that were asked to stop (Ctrl-C in Python: the bindings raise
+/// KeyboardInterrupt); what() names the interrupted work.
+class Interrupted : public std::runtime_error {
+ public:
+  explicit Interrupted(const std::string& what) : std::runtime_error(what + " was interrupted") {}
+};
+
 namespace detail {
 
 inline void require_finite(double v, std::string_view name) {

@@ -12,6 +12,7 @@
 #include <unsupported/Eigen/FFT>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <complex>
 #include <limits>
@@ -292,11 +293,15 @@ struct SamplerChecks {
   std::vector<double> ebfmi;    ///< per chain
 };
 
-/// Per-parameter summary of the usable draws (needs >= 4 draws per chain).
-[[nodiscard]] inline std::vector<ParameterSummary> summarize(const SampleResult& r, double hdi_prob = 0.94) {
+/// Per-parameter summary of the usable draws (needs >= 4 draws per chain). If `stop` is
+/// set and becomes true, throws trustmix::Interrupted before the next parameter (the
+/// Python binding sets it on Ctrl-C, so long post-run diagnostics stop within a second).
+[[nodiscard]] inline std::vector<ParameterSummary> summarize(const SampleResult& r, double hdi_prob = 0.94,
+                                                             const std::atomic<bool>* stop = nullptr) {
   std::vector<ParameterSummary> rows;
   rows.reserve(static_cast<std::size_t>(r.dimension));
   for (Eigen::Index j = 0; j < r.dimension; ++j) {
+    if (stop != nullptr && stop->load(std::memory_order_relaxed)) throw Interrupted("the post-run diagnostics");
     const Eigen::MatrixXd x = r.parameter_draws(j);
     detail::require_draws(x, 4, "summary");
     ParameterSummary s;

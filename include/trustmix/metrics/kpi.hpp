@@ -22,17 +22,38 @@ using ConstArrayRef = Eigen::Ref<const Eigen::ArrayXd>;
 namespace detail {
 inline constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
-/// Throws if any element is negative (NaN passes: it means missing).
+/// Throws if any element is negative or infinite (NaN passes: it means missing).
 inline void require_non_negative(const ConstArrayRef& a, std::string_view name) {
   for (Eigen::Index i = 0; i < a.size(); ++i)
-    if (a[i] < 0.0) fail(name, " must be >= 0 (a count or amount), element ", i, " is ", a[i]);
+    if (a[i] < 0.0 || std::isinf(a[i]))
+      fail(name, " must be a finite number >= 0 (a count or amount), element ", i, " is ", a[i]);
+}
+/// Throws if any element is infinite (NaN passes: it means missing).
+inline void require_not_infinite(const ConstArrayRef& a, std::string_view name) {
+  for (Eigen::Index i = 0; i < a.size(); ++i)
+    if (std::isinf(a[i])) fail(name, " must be finite (NaN for missing), element ", i, " is ", a[i]);
+}
+/// Throws where a part exceeds its whole (a share above 100%), as NPS does for its counts.
+inline void require_part_of(const ConstArrayRef& part, const ConstArrayRef& whole, std::string_view np,
+                            std::string_view nw) {
+  for (Eigen::Index i = 0; i < part.size(); ++i)
+    if (part[i] > whole[i]) fail(np, " (", part[i], ") exceeds ", nw, " (", whole[i], ") at element ", i);
+}
+/// Throws where finite inputs gave a non-finite ratio (overflow of the quotient).
+inline void require_finite_result(const Array& out, const ConstArrayRef& num, const ConstArrayRef& den,
+                                  std::string_view what) {
+  for (Eigen::Index i = 0; i < out.size(); ++i)
+    if (std::isinf(out[i]) && std::isfinite(num[i]) && std::isfinite(den[i]))
+      fail(what, " overflows at element ", i, " (", num[i], " / ", den[i], "): rescale the inputs (e.g. to thousands)");
 }
 inline void require_same_size(const ConstArrayRef& a, const ConstArrayRef& b, std::string_view na, std::string_view nb) {
   if (a.size() != b.size()) fail(na, " has ", a.size(), " elements but ", nb, " has ", b.size());
 }
-/// scale * num / den, NaN where den == 0.
+/// scale * num / den, NaN where den == 0; an overflow of finite inputs is an error.
 inline Array ratio(const ConstArrayRef& num, const ConstArrayRef& den, double scale) {
-  return (den == 0.0).select(Array::Constant(num.size(), nan), scale * num / den);
+  Array out = (den == 0.0).select(Array::Constant(num.size(), nan), scale * num / den);
+  require_finite_result(out, num, den, "the ratio");
+  return out;
 }
 /// Ratio of two non-negative quantities with validation.
 inline Array count_ratio(const ConstArrayRef& num, const ConstArrayRef& den, double scale, std::string_view nn,
@@ -49,8 +70,11 @@ inline Array count_ratio(const ConstArrayRef& num, const ConstArrayRef& den, dou
 [[nodiscard]] inline Array frequency(const ConstArrayRef& impressions, const ConstArrayRef& reach) {
   return detail::count_ratio(impressions, reach, 1.0, "impressions", "reach");
 }
-/// share of voice = brand / category total x 100 (mentions, spend or GRPs), percent.
+/// share of voice = brand / category total x 100 (mentions, spend or GRPs), percent;
+/// brand <= category_total (the brand is part of its category).
 [[nodiscard]] inline Array share_of_voice(const ConstArrayRef& brand, const ConstArrayRef& category_total) {
+  detail::require_same_size(brand, category_total, "brand", "category_total");
+  detail::require_part_of(brand, category_total, "brand", "category_total");
   return detail::count_ratio(brand, category_total, 100.0, "brand", "category_total");
 }
 /// ESOV = share of voice - share of market, both in percent; result in percentage points.
@@ -59,6 +83,10 @@ inline Array count_ratio(const ConstArrayRef& num, const ConstArrayRef& den, dou
   detail::require_same_size(share_of_voice_pct, share_of_market_pct, "share_of_voice", "share_of_market");
   detail::require_non_negative(share_of_voice_pct, "share_of_voice");
   detail::require_non_negative(share_of_market_pct, "share_of_market");
+  for (Eigen::Index i = 0; i < share_of_voice_pct.size(); ++i) {
+    if (share_of_voice_pct[i] > 100.0) fail("share_of_voice is a percent in [0, 100], element ", i, " is ", share_of_voice_pct[i]);
+    if (share_of_market_pct[i] > 100.0) fail("share_of_market is a percent in [0, 100], element ", i, " is ", share_of_market_pct[i]);
+  }
   return share_of_voice_pct - share_of_market_pct;
 }
 /// net sentiment = (positive - negative) / (positive + negative) x 100, in [-100, 100].
@@ -110,12 +138,18 @@ inline Array count_ratio(const ConstArrayRef& num, const ConstArrayRef& den, dou
            ") at element ", i);
   return detail::ratio(promoters - detractors, respondents, 100.0);
 }
-/// trust index = respondents who trust (top-box) / respondents x 100, percent.
+/// trust index = respondents who trust (top-box) / respondents x 100, percent;
+/// trusting <= respondents.
 [[nodiscard]] inline Array trust_index(const ConstArrayRef& trusting, const ConstArrayRef& respondents) {
+  detail::require_same_size(trusting, respondents, "trusting", "respondents");
+  detail::require_part_of(trusting, respondents, "trusting", "respondents");
   return detail::count_ratio(trusting, respondents, 100.0, "trusting", "respondents");
 }
-/// share of search = brand searches / category searches x 100, percent.
+/// share of search = brand searches / category searches x 100, percent;
+/// brand_searches <= category_searches.
 [[nodiscard]] inline Array share_of_search(const ConstArrayRef& brand_searches, const ConstArrayRef& category_searches) {
+  detail::require_same_size(brand_searches, category_searches, "brand_searches", "category_searches");
+  detail::require_part_of(brand_searches, category_searches, "brand_searches", "category_searches");
   return detail::count_ratio(brand_searches, category_searches, 100.0, "brand_searches", "category_searches");
 }
 
@@ -149,6 +183,7 @@ inline Array count_ratio(const ConstArrayRef& num, const ConstArrayRef& den, dou
 /// may be negative.
 [[nodiscard]] inline Array return_on_investment(const ConstArrayRef& incremental_value, const ConstArrayRef& cost) {
   detail::require_same_size(incremental_value, cost, "incremental_value", "cost");
+  detail::require_not_infinite(incremental_value, "incremental_value");
   detail::require_non_negative(cost, "cost");
   return detail::ratio(incremental_value - cost, cost, 1.0);
 }

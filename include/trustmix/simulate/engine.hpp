@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "trustmix/core/parallel.hpp"
+#include "trustmix/core/resources.hpp"
 #include "trustmix/simulate/rng.hpp"
 #include "trustmix/simulate/world.hpp"
 
@@ -36,6 +37,9 @@ struct RunOptions {
   /// Agent mode: if set, incremented by 1024 for every 1024 people simulated (for a
   /// progress bar polled by another thread); never read by the simulation.
   std::atomic<std::int64_t>* people_done = nullptr;
+  /// Agent mode: if set and true, the run stops at its next period (of a chunk of people) and throws
+  /// trustmix::Interrupted (set by the Python binding on Ctrl-C).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 enum class TouchKind : std::uint8_t { impression, earned, click };
@@ -435,6 +439,39 @@ inline void check_options(const RunOptions& opt) {
   trustmix::detail::require_in_range(opt.agent_scale, "agent_scale", 0.0, 1.0, true, false);
 }
 
+/// Agent mode's single-core time per person, period and (channel + 1), in seconds,
+/// measured on the reference scenario (docs/benchmarks.md, "Reliability"); used only to
+/// refuse runs that would take hours.
+inline constexpr double agent_seconds_per_draw = 2e-8;
+
+/// Refuses, before anything is allocated, a run whose tables do not fit in memory or
+/// whose agent-mode work would take hours: the outputs hold periods x segments x channels
+/// numbers (several per cell, more per thread in agent mode), and agent mode draws for
+/// every person, period and channel.
+inline void check_run_size(const World& world, const RunOptions& opt, bool agent) {
+  check_options(opt);
+  const double T = opt.periods, S = world.segments(), C = world.channels();
+  const double m = world.spec().memory_cap, threads = resolve_threads(opt.threads);
+  const double per_cell = agent ? 8.0 * 5 + 64.0 + 32.0 * threads : 8.0 * 5;
+  const double bytes = T * S * (C * per_cell + 8.0 * (3 + 2 * (m + 1))) + T * C * 8.0 * 6;
+  require_memory(bytes,
+                 format_message("a ", agent ? "agent" : "segment", "-mode run of ", opt.periods, " periods x ",
+                                world.segments(), " segments x ", world.channels(), " channels"),
+                 "simulate fewer periods (or weekly instead of daily periods)");
+  if (!agent) return;
+  double people = 0.0;
+  for (const auto& a : world.spec().audiences) people += static_cast<double>(std::llround(a.size * opt.agent_scale));
+  if (people > 2147483647.0)
+    fail("agent mode simulates every person: ", people, " people exceed 2^31 - 1; use mode='segment' (any population "
+         "size) or agents=N (a scaled world of N people)");
+  // Measured: about agent_seconds_per_draw per person, period and channel on one core.
+  const double seconds = people * T * (C + 1.0) * agent_seconds_per_draw / threads;
+  if (seconds > 3600.0)
+    fail("agent mode would take about ", std::ceil(seconds / 3600.0), " hours (", people, " people x ", opt.periods,
+         " periods x ", world.channels(), " channels on ", threads, " thread(s)); use mode='segment' (any population "
+         "size, seconds) or agents=N (a scaled world of N people)");
+}
+
 }  // namespace detail
 
 /// Segment mode: people in each segment are counts over the 2(m+1) cells; each period
@@ -442,7 +479,7 @@ inline void check_options(const RunOptions& opt) {
 /// conversions of a cell are Binomial(count, p_cell). Draws are keyed by (seed, segment,
 /// period, cell), so results do not depend on the thread count.
 [[nodiscard]] inline RunResult run_segment(const World& world, const Variant& variant, const RunOptions& opt) {
-  detail::check_options(opt);
+  detail::check_run_size(world, opt, false);
   const auto population = detail::full_population(world);
   const Dynamics dyn(world, variant, opt, population);
   RunResult out;
@@ -530,7 +567,7 @@ inline void check_options(const RunOptions& opt) {
 /// Uniforms are keyed by (seed, person, period, stream): bit-identical for any thread
 /// count, and common to counterfactual runs.
 [[nodiscard]] inline RunResult run_agent(const World& world, const Variant& variant, const RunOptions& opt) {
-  detail::check_options(opt);
+  detail::check_run_size(world, opt, true);
   const auto population = agent_population(world, opt.agent_scale);
   const Dynamics dyn(world, variant, opt, population);
   RunResult out;
@@ -664,6 +701,7 @@ inline void check_options(const RunOptions& opt) {
           memory_of[i] = 0;
         }
         for (int t = 0; t < T; ++t) {
+          if (opt.stop != nullptr && opt.stop->load(std::memory_order_relaxed)) throw Interrupted("agent simulation");
           for (std::size_t person = 0; person < n_chunk; ++person) {
             const std::ptrdiff_t pid = c0 + static_cast<std::ptrdiff_t>(person);
             const int s = seg_of[person];

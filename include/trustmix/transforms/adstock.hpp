@@ -90,6 +90,18 @@ inline void check_params(AdstockKind kind, const double* p, int max_lag, std::st
   }
 }
 
+/// Refuses a lag window whose weights (and derivatives) for `channels` channels would take
+/// more than 1 GiB, before anything is allocated (max_lag = 10^9 would need gigabytes).
+inline void check_lag_window(int max_lag, AdstockKind kind, double channels, bool with_derivatives) {
+  if (max_lag < 0) return;  // reported by the callers
+  const double sets = 1.0 + (with_derivatives ? static_cast<double>(adstock_parameter_names(kind).size()) : 0.0);
+  const double bytes = 8.0 * (static_cast<double>(max_lag) + 1.0) * sets * (channels + 1.0);
+  if (bytes > 0x1p30)
+    fail("max_lag = ", max_lag, " needs about ", std::ceil(bytes / 0x1p30), " GiB for the ", to_string(kind),
+         " lag weights (limit 1 GiB): use a smaller max_lag (lags past the data's length only change the "
+         "normalisation)", kind == AdstockKind::geometric ? ", or max_lag=None, the exact infinite window" : "");
+}
+
 }  // namespace detail
 
 /// Lag weights w_0..w_L of one family for one channel, with derivatives.
@@ -97,6 +109,7 @@ inline void check_params(AdstockKind kind, const double* p, int max_lag, std::st
 [[nodiscard]] inline LagWeights adstock_weights(AdstockKind kind, const double* params, int max_lag,
                                                 bool normalize, bool with_derivatives = true) {
   if (max_lag < 0) fail("max_lag must be >= 0 for ", to_string(kind), " adstock, got ", max_lag);
+  detail::check_lag_window(max_lag, kind, 1.0, with_derivatives);
   detail::check_params(kind, params, max_lag, "");
   const int n = max_lag + 1;
   const std::size_t np = adstock_parameter_names(kind).size();
@@ -279,6 +292,7 @@ inline void adstock_compute(const ConstMatrixRef& x, AdstockKind kind, const std
   }
 
   if (max_lag < 0) fail("max_lag must be >= 0 (or infinite for geometric), got ", max_lag);
+  detail::check_lag_window(max_lag, kind, static_cast<double>(C), with_derivatives);
   const Eigen::Index L1 = max_lag + 1;
   out.weights.resize(L1, C);
   std::vector<RowMatrix> dweights(names.size(), RowMatrix(L1, C));

@@ -220,6 +220,10 @@ struct ScaledMedia {
     const auto col = x.col(c).array();
     const auto nz = static_cast<double>((col != 0.0).count());
     if (nz > 0) out.scale[c] = col.sum() / nz;
+    if (!std::isfinite(out.scale[c])) {  // the sum overflowed (values near 1e308): sum x / max instead
+      const double top = col.maxCoeff();
+      out.scale[c] = top * ((col / top).sum() / nz);
+    }
     out.values.col(c) = x.col(c) / out.scale[c];
   }
   return out;

@@ -14,9 +14,14 @@ _NS_PER_DAY = 86_400e9
 
 
 def _column(frame: pd.DataFrame, name: str, role: str) -> pd.Series:
+    if not isinstance(name, str):
+        raise ValueError(f"the {role} column must be named by a str, got {name!r}")
     if name not in frame.columns:
         raise ValueError(f"column '{name}' ({role}) not found; the frame has columns {list(frame.columns)}")
-    return frame[name]
+    column = frame[name]
+    if isinstance(column, pd.DataFrame):  # duplicate column names: which one is meant is unclear
+        raise ValueError(f"column '{name}' ({role}) appears {column.shape[1]} times in the frame; rename the duplicates")
+    return column
 
 
 def _numeric(frame: pd.DataFrame, name: str | None, role: str) -> np.ndarray | None:
@@ -181,6 +186,10 @@ class Journeys:
             Naming the row (0-based position) and column of an empty path, an empty channel
             name, a missing, negative or non-finite count.
         """
+        if not isinstance(sep, str) or not sep:
+            raise ValueError(f"sep must be a non-empty str (the separator between channels), got {sep!r}")
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 0:
+            raise ValueError(f"threads must be an integer >= 0 (0 = all cores), got {threads!r}")
         frame = _to_pandas(df)
         conv = _numeric(frame, conversions, "conversions")
         val = _numeric(frame, value, "value")

@@ -39,8 +39,16 @@ def _per_journey_frame(journeys: Journeys, d: dict) -> pd.DataFrame:
     return out
 
 
+def _threads(threads: Any) -> int:
+    """The ``threads`` argument checked (an integer >= 0; 0 = all cores)."""
+    if isinstance(threads, (bool, np.bool_)) or not isinstance(threads, (int, np.integer)) or not 0 <= threads < 2**31:
+        raise ValueError(f"threads must be an integer >= 0 (0 = all cores), got {threads!r}")
+    return int(threads)
+
+
 def _statistics_for(data: Any, orders: Iterable[int] = (1,), collapse_repeats: bool = True, threads: int = 0,
                     contents: str = "all"):
+    threads = _threads(threads)
     if isinstance(data, Statistics):
         return data
     if isinstance(data, Journeys):
@@ -50,6 +58,7 @@ def _statistics_for(data: Any, orders: Iterable[int] = (1,), collapse_repeats: b
 
 
 def _rule(journeys: Any, model: str, settings: dict, threads: int, **kw) -> AttributionResult:
+    threads = _threads(threads)
     if isinstance(journeys, Statistics):  # a distributed run: default settings only
         d = _core.rule_based_from_statistics(journeys._state, model)
         return AttributionResult(model, settings, d["channels"], d["conversions"], d["value"])
@@ -145,8 +154,11 @@ def markov(
         (default): direct up to 1500 transient states, iterative above (the LU fill-in of
         higher-order chains grows quickly). ``settings["direct"]`` reports what was used.
     """
-    if not isinstance(order, (int, np.integer)) or order < 1:
-        raise ValueError(f"order must be an integer >= 1, got {order!r}")
+    if isinstance(order, (bool, np.bool_)) or not isinstance(order, (int, np.integer)) or not 1 <= order <= 8:
+        raise ValueError(f"order must be an integer in [1, 8], got {order!r}")
+    threads = _threads(threads)
+    if not isinstance(tolerance, (int, float, np.floating)) or not 0 < tolerance < 1:
+        raise ValueError(f"tolerance must be a number in (0, 1), got {tolerance!r}")
     if isinstance(journeys, Journeys):  # counted straight into the chain (same numbers as via Statistics)
         d = _core.markov_journeys(journeys._store, order=int(order), collapse_repeats=bool(collapse_repeats),
                                   threads=threads, solver=solver, tolerance=tolerance)
@@ -280,7 +292,14 @@ def compare(
     (skipped above 24 channels).
     """
     explicit = models is not None
+    if isinstance(models, str):  # compare(j, models="markov") means one model, not five letters
+        models = [models]
     names = list(models) if explicit else list(_DEFAULT_MODELS)
+    for name in names:
+        if not isinstance(name, str):
+            raise ValueError(f"models must be model names (str), got {name!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"models lists a model twice: {names}")
     results: dict[str, AttributionResult] = {}
     for name in names:
         if name == "time_decay" and not explicit and not (isinstance(journeys, Journeys) and journeys.has_times):
@@ -314,7 +333,9 @@ def compare(
         elif name == "ordered_shapley":
             r = ordered_shapley(journeys, threads=threads)
         else:
-            raise ValueError(f"unknown model {name!r}")
+            raise ValueError(f"unknown model {name!r}; models are first_touch, last_touch, last_non, linear, "
+                             "linear_unique, time_decay, position_based, markov, markov_<k>, shapley, "
+                             "simplified_shapley, ordered_shapley")
         results[name] = r
     return Comparison(results)
 

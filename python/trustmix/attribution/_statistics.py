@@ -150,7 +150,12 @@ class Statistics:
         missing = [c for c in ("statistic", "order", "position", "key", "target", "units") if c not in table.columns]
         if missing:
             raise ValueError(f"count table lacks column(s) {missing}")
-        units = [int(u) for u in table["units"]]
+        units = []
+        for row, u in enumerate(table["units"]):
+            if isinstance(u, (bool, np.bool_)) or not isinstance(u, (int, np.integer)) or not 0 <= u < 2**126:
+                raise ValueError(f"row {row}, column 'units': expected an integer count in [0, 2**126) "
+                                 f"(units of 2^-64), got {u!r}")
+            units.append(int(u))
         high = np.array([u >> 64 for u in units], dtype=np.int64)
         low = np.array([u & ((1 << 64) - 1) for u in units], dtype=np.uint64)
         d = {

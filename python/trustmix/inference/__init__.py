@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from trustmix._core import inference as _ci
 from trustmix.inference._api import (
+    InferenceWarning,
     MapResult,
     SampleResult,
     ebfmi,
@@ -48,6 +49,7 @@ __all__ = [
     "EightSchools",
     "Funnel",
     "Gamma",
+    "InferenceWarning",
     "LogisticRegression",
     "MapResult",
     "PythonTarget",

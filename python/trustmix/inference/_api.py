@@ -24,6 +24,13 @@ TARGETS: dict[str, Callable[..., Any]] = {
 
 _TARGET_TYPES = tuple(TARGETS.values()) + (_ci.PythonTarget, _ci.TrustTarget)
 
+class InferenceWarning(UserWarning):
+    """Inference that may mislead: NUTS diagnostics failed (divergences, R-hat > 1.01, low
+    bulk or tail ESS, E-BFMI < 0.3, saturated tree depth) or MAP did not converge. The
+    message names the problem and what to try; ``SampleResult.diagnostics()`` tabulates
+    the checks."""
+
+
 _STAT_NAMES = ("lp", "acceptance_rate", "step_size", "tree_depth", "n_steps", "diverging", "energy")
 
 
@@ -227,11 +234,16 @@ def sample(
     )
     result = SampleResult(raw, settings)
     if raw["keyboard_interrupt"]:
+        skipped = "" if result._summary["mean"].size else "; the diagnostics were not computed (see .warnings)"
         _warnings.warn(
-            f"Sampling was interrupted (Ctrl-C); keeping {result.n_draws} draws per chain.",
+            f"Sampling was interrupted (Ctrl-C); keeping {result.n_draws} draws per chain{skipped}.",
             RuntimeWarning,
             stacklevel=2,
         )
+    for message in result.warnings:
+        if raw["keyboard_interrupt"] and message.startswith(("The run was interrupted", "The diagnostics were interrupted")):
+            continue  # said above
+        _warnings.warn(message, InferenceWarning, stacklevel=2)
     return result
 
 
@@ -282,6 +294,39 @@ class SampleResult:
         self.settings: dict[str, Any] = dict(settings)
         self._summary = {k: np.asarray(v) for k, v in raw["summary"].items()}
 
+    # -- diagnostics -------------------------------------------------------------------
+    def diagnostics(self) -> pd.DataFrame:
+        """The convergence checks of the run, one row each, with what to try when one fails.
+
+        Rows: ``divergences`` (kept draws whose trajectory diverged; must be 0),
+        ``max_tree_depth_hits`` (kept draws stopped at ``2**max_tree_depth`` steps; 0),
+        ``min_ebfmi`` (smallest E-BFMI over chains; >= 0.3), ``max_r_hat`` (largest
+        rank-normalised split R-hat over parameters; <= 1.01), ``min_ess_bulk`` and
+        ``min_ess_tail`` (smallest bulk / tail ESS; >= 100 per chain). Columns: ``value``,
+        ``threshold``, ``ok`` and ``remedy``. A check that cannot be computed (fewer than 4
+        draws per chain) has value NaN and ``ok`` False.
+        """
+        s = self._summary
+        have = s["mean"].size > 0
+        min_ess = 100.0 * self.n_chains
+        rows = [
+            ("divergences", float(self.divergences), 0.0, self.divergences == 0,
+             "target_accept=0.95 or 0.99; if divergences remain, reparameterise (e.g. non-centred)"),
+            ("max_tree_depth_hits", float(self.max_tree_depth_hits), 0.0, self.max_tree_depth_hits == 0,
+             "a larger max_tree_depth, a dense metric, or parameters rescaled to unit scale"),
+            ("min_ebfmi", float(np.min(self.ebfmi)) if self.ebfmi.size else np.nan, 0.3,
+             bool(self.ebfmi.size and np.min(self.ebfmi) >= 0.3),
+             "a reparameterisation (e.g. non-centred) or more warm-up (tune)"),
+            ("max_r_hat", float(np.max(s["r_hat"])) if have else np.nan, 1.01,
+             bool(have and np.all(s["r_hat"] <= 1.01)),
+             "more tune and draws; look for multimodality or divergences"),
+            ("min_ess_bulk", float(np.min(s["ess_bulk"])) if have else np.nan, min_ess,
+             bool(have and np.all(s["ess_bulk"] >= min_ess)), "more draws"),
+            ("min_ess_tail", float(np.min(s["ess_tail"])) if have else np.nan, min_ess,
+             bool(have and np.all(s["ess_tail"] >= min_ess)), "more draws"),
+        ]
+        return pd.DataFrame(rows, columns=["check", "value", "threshold", "ok", "remedy"]).set_index("check")
+
     # -- shape -------------------------------------------------------------------------
     @property
     def n_chains(self) -> int:
@@ -317,7 +362,10 @@ class SampleResult:
         R-hat; values above 1.01 mean the chains have not converged).
         """
         if self._summary["mean"].size == 0:
-            raise ValueError("too few draws for a summary (at least 4 per chain are needed)")
+            if self.n_draws >= 4:
+                raise ValueError("no summary: the diagnostics were interrupted (Ctrl-C); the draws are complete "
+                                 "(trustmix.inference.rhat, ess_bulk, ... compute the diagnostics from them)")
+            raise ValueError(f"too few draws for a summary ({self.n_draws} per chain; at least 4 are needed)")
         p = self.settings["hdi_prob"]
         lo, hi = f"hdi_{100 * (1 - p) / 2:g}%", f"hdi_{100 * (1 + p) / 2:g}%"
         s = self._summary
@@ -523,7 +571,29 @@ def map(  # noqa: A001 - the field's word
         laplace_draws=_check_int(laplace_draws, "laplace_draws", 0),
         seed=_check_seed(seed),
     )
-    return MapResult(raw, target if isinstance(target, str) else type(tgt).__name__)
+    result = MapResult(raw, target if isinstance(target, str) else type(tgt).__name__)
+    if not result.converged:
+        _warn_map_not_converged(result.iterations, result.message, float(np.linalg.norm(result.gradient)))
+    elif laplace and result.covariance is None:
+        _warnings.warn(
+            "The Laplace covariance is unavailable: -d2 log p at the mode is not positive definite (not a strict "
+            "mode, or a flat direction), so there is no uncertainty estimate. Check the model's identifiability or "
+            "use sample().",
+            InferenceWarning,
+            stacklevel=2,
+        )
+    return result
+
+
+def _warn_map_not_converged(iterations: int, message: str, gradient_norm: float, stacklevel: int = 2) -> None:
+    """The InferenceWarning of a MAP optimisation that stopped before converging (also for
+    callers that run L-BFGS themselves, such as TrustMMM.fit)."""
+    _warnings.warn(
+        f"MAP did not converge after {iterations} iterations ({message}; gradient norm {gradient_norm:.3g}): the "
+        "mode is not reliable. Raise max_iterations, loosen gradient_tolerance, or start from other initial_values.",
+        InferenceWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 class MapResult:

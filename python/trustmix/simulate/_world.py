@@ -124,8 +124,10 @@ class World:
     """
 
     def __init__(self, spec: dict[str, Any], seed: int = 1) -> None:
-        if not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
+            raise ValueError(f"seed must be an integer in [0, 2**64), got {seed!r}")
+        if not isinstance(spec, dict):
+            raise ValueError(f"spec must be a dict (a scenario, see trustmix.simulate.scenario), got {type(spec).__name__}")
         self._spec = copy.deepcopy(spec)
         self._seed = int(seed)
         self._core = _core.simulate.World(_flatten(self._spec), self._seed)
@@ -241,8 +243,8 @@ class World:
             raise ValueError(f"freq must be 'W' or 'D', got {freq!r}")
         if mode not in ("segment", "agent"):
             raise ValueError(f"mode must be 'segment' or 'agent', got {mode!r}")
-        if not isinstance(periods, (int, np.integer)) or periods < 1:
-            raise ValueError(f"periods must be a positive integer, got {periods!r}")
+        if isinstance(periods, (bool, np.bool_)) or not isinstance(periods, (int, np.integer)) or not 1 <= periods < 2**31:
+            raise ValueError(f"periods must be an integer in [1, 2**31), got {periods!r}")
         days = _FREQ_DAYS[freq]
         scale = 1.0
         if mode == "agent":
