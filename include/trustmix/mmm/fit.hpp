@@ -24,7 +24,9 @@ struct MapResult {
 /// Maximises the log posterior from z0. Converged means the gradient's infinity norm
 /// fell below `tolerance` x max(1, |z|) (LBFGS++'s criterion) or the relative change of
 /// the objective below 1e-12 over one iteration.
-inline MapResult fit_map(TrustModel& model, const Vector& z0, int max_iterations = 2000, double tolerance = 1e-7) {
+/// Const and re-entrant: the scratch buffers are local to the call, so several threads
+/// may fit one model at once.
+inline MapResult fit_map(const TrustModel& model, const Vector& z0, int max_iterations = 2000, double tolerance = 1e-7) {
   LBFGSpp::LBFGSParam<double> param;
   param.epsilon = tolerance;
   param.epsilon_rel = tolerance;
@@ -34,8 +36,9 @@ inline MapResult fit_map(TrustModel& model, const Vector& z0, int max_iterations
   param.max_linesearch = 60;
   LBFGSpp::LBFGSSolver<double> solver(param);
   Vector g(model.dimension());
+  TrustModelWorkspace workspace;
   auto objective = [&](const Vector& z, Vector& grad) {
-    const double lp = model.log_density(z, g);
+    const double lp = model.log_density(z, g, workspace);
     grad = -g;
     return std::isfinite(lp) ? -lp : std::numeric_limits<double>::infinity();
   };
@@ -51,7 +54,7 @@ inline MapResult fit_map(TrustModel& model, const Vector& z0, int max_iterations
     // rounding; report it and let the caller judge by the gradient norm.
     r.message = std::string("line search stopped: ") + e.what();
   }
-  r.log_density = model.log_density(r.z, g);
+  r.log_density = model.log_density(r.z, g, workspace);
   r.gradient_norm = g.cwiseAbs().maxCoeff();
   if (!r.converged && r.gradient_norm < 1e-4 * std::max(1.0, r.z.norm())) r.converged = true;
   return r;
