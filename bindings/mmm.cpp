@@ -6,8 +6,10 @@
 #include <trustmix/mmm/analyses.hpp>
 #include <trustmix/mmm/fit.hpp>
 #include <trustmix/mmm/spec.hpp>
+#include <trustmix/mmm/target.hpp>
 #include <trustmix/mmm/trust_model.hpp>
 
+#include "bind_target.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -313,6 +315,31 @@ void register_mmm_analyses(py::module_& sub) {
       py::arg("model"), py::arg("draws"), py::arg("outcome_scale") = 1.0, py::arg("threads") = 0,
       "trustmix::mmm::summary_values: the per-draw values behind a summary table.");
   sub.def(
+      "summary_table",
+      [](const mm::TrustModel& model, const RowMatrix& draws, int chains, double outcome_scale, double interval,
+         int threads) {
+        const mm::Matrix z = draws;
+        mm::SummaryTable r;
+        {
+          py::gil_scoped_release release;
+          r = mm::summary_table(model, z, chains, outcome_scale, interval, threads);
+        }
+        py::dict d;
+        d["keys"] = r.keys;
+        d["index"] = r.index;
+        d["mean"] = r.mean;
+        d["sd"] = r.sd;
+        d["low"] = r.low;
+        d["high"] = r.high;
+        d["r_hat"] = r.r_hat;
+        d["ess_bulk"] = r.ess_bulk;
+        return d;
+      },
+      py::arg("model"), py::arg("draws"), py::arg("chains"), py::arg("outcome_scale") = 1.0, py::arg("interval") = 0.9,
+      py::arg("threads") = 0,
+      "trustmix::mmm::summary_table: mean, sd, interval, R-hat and bulk ESS of every summary quantity (draws chain "
+      "after chain).");
+  sub.def(
       "saturation_points",
       [](const mm::TrustModel& model, const RowMatrix& draws, const Eigen::VectorXd& media_scale, int threads) {
         const mm::Matrix z = draws;
@@ -435,6 +462,17 @@ void register_mmm(py::module_& m) {
           },
           py::arg("z0"), py::arg("max_iterations") = 2000, py::arg("tolerance") = 1e-7);
   register_mmm_analyses(sub);
+  // The model's NUTS/MAP target, registered here (the inference binding knows no model):
+  // the class lives in trustmix._core.mmm, its sample/map/laplace_covariance overloads join
+  // those of trustmix._core.inference (registered before this module, see module.cpp).
+  auto inference = m.attr("inference").cast<py::module_>();
+  py::class_<mm::TrustTarget> trust_target(
+      sub, "TrustTarget",
+      "The trust-linked model (TrustModel) as a trustmix.inference target; draws are reported on the\n"
+      "unconstrained scale (names as in TrustModel.parameter_names). Thread-safe: one workspace per thread.");
+  trust_target.def(py::init<const mm::TrustModel&>(), py::arg("model"));
+  targets::bind_target(inference, trust_target);
+  inference.attr("TrustTarget") = trust_target;  // the name trustmix.inference has always offered
   sub.def("build", &build_model, py::arg("channels"), py::arg("roles"), py::arg("media"), py::arg("spend"),
           py::arg("outcome"), py::arg("period_days") = 7.0, py::arg("tracker"), py::arg("controls"),
           py::arg("control_names"), py::arg("events"), py::arg("event_names"), py::arg("shocks"), py::arg("shock_names"),

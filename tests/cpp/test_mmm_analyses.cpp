@@ -437,3 +437,32 @@ BOOST_AUTO_TEST_CASE(a_cpp_user_gets_decomposition_and_roi_from_a_spec) {
   const RoiDraws r = roi(b.model, mode, rs);
   BOOST_TEST(close(r.roi_total(0, 1), (r.incremental_total(0, 1) * 2.0 - rs.spend[1]) / rs.spend[1]));
 }
+
+BOOST_AUTO_TEST_CASE(summary_table_matches_its_definition_per_quantity) {
+  const TrustModel m(make_data(40, true, 6));
+  const Matrix z = make_draws(m, 60, 4);  // 3 chains x 20 draws
+  const SummaryTable st = summary_table(m, z, 3, 2.0, 0.9, 2);
+  const SummaryValues sv = summary_values(m, z, 2.0, 1);
+  BOOST_TEST(st.keys == sv.keys);
+  for (Eigen::Index q = 0; q < sv.values.cols(); ++q) {
+    Vector x = sv.values.col(q);
+    const double mean = x.sum() / 60.0;
+    double ss = 0.0;
+    for (int i = 0; i < 60; ++i) ss += (x[i] - mean) * (x[i] - mean);
+    std::vector<double> v(x.data(), x.data() + 60);
+    std::sort(v.begin(), v.end());
+    const double h = 59 * 0.05;  // numpy's linear quantile
+    const auto lo = static_cast<std::size_t>(h);
+    const double q05 = v[lo] + (h - static_cast<double>(lo)) * (v[lo + 1] - v[lo]);
+    BOOST_TEST_CONTEXT(sv.keys[static_cast<std::size_t>(q)]) {
+      BOOST_TEST(close(st.mean[q], mean, 1e-13, 1e-15));
+      BOOST_TEST(close(st.sd[q], std::sqrt(ss / 59.0), 1e-12, 1e-15));
+      BOOST_TEST(close(st.low[q], q05, 1e-14, 1e-15));
+      Matrix by_chain(20, 3);
+      for (int c = 0; c < 3; ++c) by_chain.col(c) = x.segment(20 * c, 20);
+      BOOST_TEST(st.r_hat[q] == trustmix::inference::rhat(by_chain));
+      BOOST_TEST(st.ess_bulk[q] == trustmix::inference::ess_bulk(by_chain));
+    }
+  }
+  BOOST_CHECK_THROW((void)summary_table(m, z, 7), std::invalid_argument);
+}

@@ -260,3 +260,40 @@ def test_model_repr_and_html(fitted):
     assert repr(model).startswith("TrustMMM(outcome='conversions', periods=104, channels={'press': 'trust'")
     h = model._repr_html_()
     assert "<table" in h and "instagram" in h and "trust_survey" in h
+
+
+@pytest.mark.parametrize(
+    "change, kwargs, message",
+    [
+        (lambda d: d.assign(press_spend=np.where(d.index == 4, -5.0, 1.0)), {"spend": {"press": "press_spend"}},
+         r"spend column 'press_spend' \(channel 'press'\): row 4"),
+        (lambda d: d.assign(trust_survey=d["trust_survey"].where(d.index != 8, np.inf)), {},
+         "tracker 'trust_survey': row 8 .* use NaN for a period without a measurement"),
+        (lambda d: d, {"max_lag": 60}, "max_lag must be between 0 and the number of periods - 1"),
+        (lambda d: d, {"max_lag": -1}, "max_lag must be between 0"),
+    ],
+)
+def test_bad_spend_tracker_and_lag_are_named(change, kwargs, message):
+    data, _ = simulate_trust_data(60, seed=1)
+    args = dict(date="week", outcome="conversions", channels=ROLES, tracker="trust_survey", shocks=["crisis"])
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        tm.TrustMMM(change(data), **args)
+
+
+@pytest.mark.parametrize("kwargs", [{"draws": 0}, {"chains": 0}, {"tune": -1}, {"draws": 2.5}])
+def test_nuts_settings_are_checked_up_front(kwargs):
+    _, model = _model(periods=60, seed=1)
+    name = next(iter(kwargs))
+    with pytest.raises(ValueError, match=f"{name} must be an integer"):
+        model.fit(method="nuts", progress=False, **kwargs)
+
+
+def test_the_trust_target_is_registered_by_the_model_binding(fitted):
+    from trustmix._core import inference as _ci
+
+    _, model, fit, _ = fitted
+    assert _ci.TrustTarget is _mmm.TrustTarget
+    lp, g = _mmm.TrustTarget(model._core).log_density_gradient(fit.z)
+    assert lp == model.log_density(fit.z)[0]
+    np.testing.assert_array_equal(g, model.log_density(fit.z)[1])

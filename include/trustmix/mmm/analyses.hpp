@@ -39,6 +39,7 @@
 
 #include "trustmix/core/error.hpp"
 #include "trustmix/core/parallel.hpp"
+#include "trustmix/inference/diagnostics.hpp"
 #include "trustmix/mmm/trust_model.hpp"
 
 namespace trustmix::mmm {
@@ -85,11 +86,26 @@ class DrawEngine {
   /// The model with channel j's activity replaced by x (T' values; j < 0: the inputs as
   /// they are). Writes mu, G and c into out.
   void evaluate(int j, const Vector* x, Parts& out) {
-    const int T = static_cast<int>(T_);
     if (j >= 0) {
       TrustModel::convolve(*x, w_.col(j), a_);
-      TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), T);
+      TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), static_cast<int>(T_));
     }
+    outcome(j, out);
+  }
+
+  /// The model with channel j's adstock scaled by k: the activity x[j, t] times k on
+  /// every period when the inputs carry no activity of j after the data (the extended
+  /// inputs of roi() and response_curves()): adstock is linear in x.
+  void evaluate_scaled(int j, double k, Parts& out) {
+    a_ = k * A_.col(j);
+    TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), static_cast<int>(T_));
+    outcome(j, out);
+  }
+
+ private:
+  /// mu, G and c with channel j's saturated activity taken from h_ (j < 0: none).
+  void outcome(int j, Parts& out) {
+    const int T = static_cast<int>(T_);
     auto h = [&](int c) -> const double* { return c == j ? h_.data() : H_.col(c).data(); };
     out.mu.resize(T_);
     out.stock.setZero(T_);
@@ -110,7 +126,6 @@ class DrawEngine {
       out.mu[t] = base_[t] + p_.gamma * out.stock[t] + out.conversion[t] + p_.theta * out.stock[t] * out.conversion[t];
   }
 
- private:
   const TrustModel& m_;
   const Matrix& media_;
   const Matrix& baseline_;
@@ -281,7 +296,6 @@ struct ResponseCurveSettings {
                                                          ResponseCurveSettings s) {
   detail::check_draws(model, draws);
   detail::check_scale(s.outcome_scale);
-  const int T = model.periods();
   const int C = static_cast<int>(model.data().media.cols());
   if (s.channels.empty())
     for (int c = 0; c < C; ++c) s.channels.push_back(c);
@@ -296,22 +310,20 @@ struct ResponseCurveSettings {
   struct State {
     detail::DrawEngine engine;
     detail::DrawEngine::Parts parts;
-    Vector x;
   };
   detail::for_each_draw(
-      n, s.threads, [&] { return State{detail::DrawEngine(model, ext.media, ext.baseline, ext.shocks), {}, {}}; },
+      n, s.threads, [&] { return State{detail::DrawEngine(model, ext.media, ext.baseline, ext.shocks), {}}; },
       [&](Eigen::Index i, State& st) {
         st.engine.set_draw(draws.row(i).transpose());
         for (std::size_t q = 0; q < s.channels.size(); ++q) {
           const int c = s.channels[q];
-          st.x = ext.media.col(c);
-          st.x.head(T).setZero();
-          st.engine.evaluate(c, &st.x, st.parts);
+          // The channel's activity over the data times k; it is zero after the data, so
+          // its adstock is k times the actual adstock on the data and the part of the
+          // actual adstock that carries over past the end times k (adstock is linear).
+          st.engine.evaluate_scaled(c, 0.0, st.parts);
           const double zero_sum = st.parts.mu.sum();
           for (Eigen::Index k = 0; k < K; ++k) {
-            st.x = ext.media.col(c);
-            st.x.head(T) *= s.multipliers[k];
-            st.engine.evaluate(c, &st.x, st.parts);
+            st.engine.evaluate_scaled(c, s.multipliers[k], st.parts);
             out[q](i, k) = (st.parts.mu.sum() - zero_sum) * s.outcome_scale;
           }
         }
@@ -538,6 +550,53 @@ struct SummaryValues {
         for (int k = 0; k < K; ++k) out.values(i, q++) = p.b[k] * ys;
         out.values(i, q++) = d.likelihood == Likelihood::normal ? p.sigma * ys : p.sigma;
       });
+  return out;
+}
+
+/// The posterior summary of every quantity of summary_values(): draws come as `chains`
+/// consecutive blocks of equal length (rows of `draws`, chain after chain). Per quantity:
+/// mean; sd (n - 1 in the denominator); the equal-tailed `interval` bounds low/high
+/// (linear interpolation between order statistics, numpy's default); r_hat (rank-
+/// normalised split R-hat) and ess_bulk (trustmix::inference), NaN when a value is not
+/// finite or all draws are equal. Quantities run in parallel.
+struct SummaryTable {
+  std::vector<std::string> keys;
+  std::vector<int> index;
+  Vector mean, sd, low, high, r_hat, ess_bulk;
+};
+
+[[nodiscard]] inline SummaryTable summary_table(const TrustModel& model, const Matrix& draws, int chains,
+                                                double outcome_scale = 1.0, double interval = 0.9, int threads = 0) {
+  if (chains < 1 || draws.rows() % chains != 0)
+    fail("chains must divide the number of draws (", draws.rows(), "), got ", chains);
+  if (!(interval > 0.0 && interval < 1.0)) fail("interval must be in (0, 1), got ", interval);
+  const SummaryValues sv = summary_values(model, draws, outcome_scale, threads);
+  const Eigen::Index Q = sv.values.cols(), n = draws.rows(), per_chain = n / chains;
+  SummaryTable out{sv.keys, sv.index, Vector(Q), Vector(Q), Vector(Q), Vector(Q), Vector(Q), Vector(Q)};
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double lo = (1.0 - interval) / 2.0, hi = 1.0 - lo;
+  parallel_for_blocks(static_cast<std::ptrdiff_t>(Q), threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+    for (auto qq = b; qq < e; ++qq) {
+      const auto q = static_cast<Eigen::Index>(qq);
+      const Vector x = sv.values.col(q);
+      const double mean = x.mean();
+      out.mean[q] = mean;
+      out.sd[q] = n > 1 ? std::sqrt((x.array() - mean).square().sum() / static_cast<double>(n - 1)) : nan;
+      std::vector<double> sorted(x.data(), x.data() + n);
+      std::sort(sorted.begin(), sorted.end());
+      out.low[q] = inference::detail::quantile_sorted(sorted, lo);
+      out.high[q] = inference::detail::quantile_sorted(sorted, hi);
+      const bool usable = x.allFinite() && sorted.front() != sorted.back() && per_chain >= 4;
+      if (usable) {
+        const Eigen::Map<const Matrix> by_chain(x.data(), per_chain, chains);  // draws x chains
+        out.r_hat[q] = inference::rhat(by_chain);
+        out.ess_bulk[q] = inference::ess_bulk(by_chain);
+      } else {
+        out.r_hat[q] = nan;
+        out.ess_bulk[q] = nan;
+      }
+    }
+  });
   return out;
 }
 

@@ -139,6 +139,9 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
   const Eigen::Index min_periods = std::max<Eigen::Index>(10, 2 * (spec.seasonality * 2 + 2));
   if (spec.seasonality < 0) fail("seasonality must be >= 0, got ", spec.seasonality);
   if (T < min_periods) fail("the data has ", T, " periods; the model needs at least ", min_periods);
+  if (spec.max_lag < 0 || spec.max_lag >= T)
+    fail("max_lag must be between 0 and the number of periods - 1 (", T - 1, "), got ", spec.max_lag,
+         ": a lag window as long as the data cannot be estimated");
   if (!(spec.period_days > 0.0) || !std::isfinite(spec.period_days))
     fail("period_days must be finite and > 0, got ", spec.period_days);
   for (Eigen::Index t = 0; t < T; ++t)

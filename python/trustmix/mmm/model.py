@@ -256,9 +256,20 @@ class TrustMMM:
         shocks_raw = df[self.shock_names].to_numpy(dtype=float) if self.shock_names else np.zeros((T, 0))
         if shocks_raw.size and ((shocks_raw < 0) | ~np.isfinite(shocks_raw)).any():
             raise ValueError("shock columns must be finite and >= 0")
+        for c, col in self.spend_columns.items():
+            v = df[col].to_numpy(dtype=float)
+            bad = ~np.isfinite(v) | (v < 0)
+            if bad.any():
+                i = int(bad.argmax())
+                raise ValueError(f"spend column {col!r} (channel {c!r}): row {i} (date {dates.iloc[i].date()}) is {v[i]}; "
+                                 "spend must be finite and >= 0")
         tracker_raw = np.zeros(0)
         if tracker:
             tracker_raw = df[tracker].to_numpy(dtype=float)
+            if np.isinf(tracker_raw).any():
+                i = int(np.isinf(tracker_raw).argmax())
+                raise ValueError(f"tracker {tracker!r}: row {i} (date {dates.iloc[i].date()}) is {tracker_raw[i]}; "
+                                 "use NaN for a period without a measurement")
             seen = np.isfinite(tracker_raw)
             if seen.sum() < 2:
                 raise ValueError(f"tracker {tracker!r} has {int(seen.sum())} measured periods; it needs at least 2")
@@ -364,6 +375,10 @@ class TrustMMM:
             raise ValueError(f"initial_metric must be 'laplace' or None, got {initial_metric!r}")
         if method not in ("map", "nuts"):
             raise ValueError(f"method must be 'map' or 'nuts', got {method!r}")
+        if method == "nuts":
+            for name, value, low in (("chains", chains, 1), ("draws", draws, 1), ("tune", tune, 0)):
+                if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+                    raise ValueError(f"fit(method='nuts'): {name} must be an integer >= {low}, got {value!r}")
         rng = np.random.default_rng(seed)
         z0 = np.asarray(self._core.initial_point())
         best = None
@@ -380,7 +395,7 @@ class TrustMMM:
         from trustmix._core import inference as _ci
 
         init = mode + rng.normal(0.0, 0.1, (int(chains), mode.size))
-        target = _ci.TrustTarget(self._core)
+        target = _mmm.TrustTarget(self._core)
         inv_metric = None
         if initial_metric == "laplace":
             # The inverse of -d2 log p at the mode by central differences of the exact
@@ -544,7 +559,8 @@ class TrustFit:
 
         MAP fit: ``value`` and ``unit``. NUTS fit: posterior ``mean``, ``sd``, the
         equal-tailed ``interval`` bounds (``low``, ``high``), ``r_hat`` and ``ess_bulk``
-        (rank-normalised, Vehtari et al. 2021) and ``unit``.
+        (rank-normalised, Vehtari et al. 2021; NaN for a quantity that is constant or not
+        finite) and ``unit``, all from ``trustmix::mmm::summary_table``.
         """
         m = self.model
         if self.posterior is None:
@@ -552,24 +568,13 @@ class TrustFit:
             names, units = self._summary_labels(list(sv["keys"]), list(sv["index"]))
             return pd.DataFrame({"parameter": names, "value": np.asarray(sv["values"])[0], "unit": units}
                                 ).set_index("parameter")
-        from trustmix import inference
-
         chains, n, d = self.posterior.draws.shape
-        sv = _mmm.summary_values(m._core, np.ascontiguousarray(self.posterior.draws.reshape(-1, d)), m.y_scale)
-        names, units = self._summary_labels(list(sv["keys"]), list(sv["index"]))
-        values = np.asarray(sv["values"]).reshape(chains, n, -1)  # (chain, draw, quantity)
-        lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
-        out = []
-        for k, name in enumerate(names):  # per quantity (not per draw): the diagnostics of one (chain, draw) array
-            x = values[:, :, k]
-            finite = np.isfinite(x).all()
-            out.append({
-                "parameter": name, "mean": x.mean(), "sd": x.std(ddof=1),
-                "low": np.quantile(x, lo), "high": np.quantile(x, hi),
-                "r_hat": inference.rhat(x) if finite and x.std() > 0 else np.nan,
-                "ess_bulk": inference.ess_bulk(x) if finite and x.std() > 0 else np.nan,
-                "unit": units[k],
-            })
+        st = _mmm.summary_table(m._core, np.ascontiguousarray(self.posterior.draws.reshape(-1, d)), chains, m.y_scale,
+                                interval)
+        names, units = self._summary_labels(list(st["keys"]), list(st["index"]))
+        out = {"parameter": names}
+        out.update({k: np.asarray(st[k]) for k in ("mean", "sd", "low", "high", "r_hat", "ess_bulk")})
+        out["unit"] = units
         return pd.DataFrame(out).set_index("parameter")
 
     def _forward(self, media: np.ndarray | None = None, baseline: np.ndarray | None = None,
