@@ -66,6 +66,8 @@ class DrawEngine {
     a_.resize(T_);
     h_.resize(T_);
     inflow_.resize(T_);
+    conv_pos_.assign(static_cast<std::size_t>(C), -1);
+    for (int q = 0; q < m_.S_; ++q) conv_pos_[static_cast<std::size_t>(m_.conv_idx_[static_cast<std::size_t>(q)])] = q;
   }
 
   /// Constrains z and runs adstock and saturation of every channel on the inputs.
@@ -78,7 +80,11 @@ class DrawEngine {
       TrustModel::saturate(A_.col(c).data(), 0.5 * p_.lam[c], H_.col(c).data(), T);
     }
     base_.noalias() = baseline_ * p_.b;
+    outcome(-1, full_);
   }
+
+  /// The evaluation of the inputs as they are (after set_draw()).
+  [[nodiscard]] const Parts& full() const { return full_; }
 
   [[nodiscard]] const TrustModelParameters& params() const { return p_; }
   [[nodiscard]] const Matrix& media() const { return media_; }
@@ -106,6 +112,23 @@ class DrawEngine {
   /// mu, G and c with channel j's saturated activity taken from h_ (j < 0: none).
   void outcome(int j, Parts& out) {
     const int T = static_cast<int>(T_);
+    if (j >= 0 && !(m_.d_.trust_enabled && m_.d_.trust[static_cast<std::size_t>(j)])) {
+      // j does not feed the stock: G is that of the inputs and only j's own term changes,
+      // c' = c + beta_j (h' - h) and mu' = mu + beta_j (h' - h) (1 + theta G).
+      out.stock = full_.stock;
+      out.conversion = full_.conversion;
+      out.mu = full_.mu;
+      const int s = conv_pos_[static_cast<std::size_t>(j)];
+      if (s < 0) return;
+      const double beta = p_.beta[s];
+      const double* hj = H_.col(j).data();
+      for (int t = 0; t < T; ++t) {
+        const double dc = beta * (h_[t] - hj[t]);
+        out.conversion[t] += dc;
+        out.mu[t] += dc * (1.0 + p_.theta * out.stock[t]);
+      }
+      return;
+    }
     auto h = [&](int c) -> const double* { return c == j ? h_.data() : H_.col(c).data(); };
     out.mu.resize(T_);
     out.stock.setZero(T_);
@@ -134,6 +157,8 @@ class DrawEngine {
   TrustModelParameters p_;
   Matrix w_, dw_, A_, H_;
   Vector a_, h_, inflow_, base_;
+  std::vector<int> conv_pos_;  // per channel: its position among the conversion channels, or -1
+  Parts full_;
 };
 
 /// Checks a draws matrix: one column per unconstrained parameter, >= 1 row, finite.
@@ -244,7 +269,7 @@ struct RoiDraws {
       [&](Eigen::Index i, State& st) {
         st.engine.set_draw(draws.row(i).transpose());
         const auto& p = st.engine.params();
-        st.engine.evaluate(-1, nullptr, st.full);
+        st.full = st.engine.full();
         const double amp_full = p.theta * st.full.stock.cwiseProduct(st.full.conversion).sum();
         const double own_full = st.full.conversion.sum();
         for (int c = 0; c < C; ++c) {
@@ -588,9 +613,15 @@ struct SummaryTable {
       out.high[q] = inference::detail::quantile_sorted(sorted, hi);
       const bool usable = x.allFinite() && sorted.front() != sorted.back() && per_chain >= 4;
       if (usable) {
-        const Eigen::Map<const Matrix> by_chain(x.data(), per_chain, chains);  // draws x chains
-        out.r_hat[q] = inference::rhat(by_chain);
-        out.ess_bulk[q] = inference::ess_bulk(by_chain);
+        // inference::rhat and inference::ess_bulk, step by step so that the rank-normalised
+        // split chains they share are computed once (the same numbers: tested).
+        namespace id = inference::detail;
+        const Matrix split = id::split_chains(Eigen::Map<const Matrix>(x.data(), per_chain, chains));
+        const Matrix z = id::z_scale(split);
+        const double median = id::quantile_sorted(id::sorted_values(split), 0.5);
+        const double tail = id::rhat_columns(id::z_scale((split.array() - median).abs().matrix()));
+        out.r_hat[q] = std::max(id::rhat_columns(z), tail);
+        out.ess_bulk[q] = id::ess_columns(z);
       } else {
         out.r_hat[q] = nan;
         out.ess_bulk[q] = nan;
