@@ -419,7 +419,7 @@ void register_mmm(py::module_& m) {
             double lp = 0.0;
             {
               py::gil_scoped_release release;
-              mm::TrustModelWorkspace workspace;  // per call: several threads may evaluate one model
+              thread_local mm::TrustModelWorkspace workspace;  // one per thread: several threads may evaluate one model
               lp = self.log_density(z, g, workspace);
             }
             return py::make_tuple(lp, g);

@@ -36,11 +36,9 @@ import pandas as pd
 
 from trustmix._core import mmm as _mmm
 from trustmix.core import Channel
-from trustmix.transforms import half_life as _half_life
 
 _ROLES = ("trust", "conversion", "both")
 _LIKELIHOODS = ("normal", "lognormal", "negative_binomial")
-_Z90 = 1.6448536269514722  # standard normal 95% quantile: a central 90% interval is +-_Z90 sd
 _BUSINESS_PRIORS = ("roi", "trust_half_life")
 
 
@@ -49,23 +47,13 @@ class NoValueNote(UserWarning):
     and the cost per incremental outcome is reported instead."""
 
 
-def _interval_to_lognormal(name: str, low: float, high: float) -> tuple[float, float]:
-    """(ln median, sd of ln) of the LogNormal whose central 90% interval is [low, high]."""
-    if not (np.isfinite(low) and np.isfinite(high) and 0 < low < high):
-        raise ValueError(f"prior {name}: the 90% range must be two finite numbers 0 < low < high, got ({low}, {high})")
-    return 0.5 * (np.log(low) + np.log(high)), (np.log(high) - np.log(low)) / (2 * _Z90)
-
-
-def _fourier(t: np.ndarray, period: float, order: int) -> tuple[np.ndarray, list[str]]:
-    cols, names = [], []
-    for k in range(1, order + 1):
-        cols += [np.sin(2 * np.pi * k * t / period), np.cos(2 * np.pi * k * t / period)]
-        names += [f"sin_{k}", f"cos_{k}"]
-    return (np.column_stack(cols) if cols else np.zeros((len(t), 0))), names
-
-
 class TrustMMM:
     """A trust-linked media-mix model built from a DataFrame.
+
+    The DataFrame is checked here (dates, columns, rows) and turned into the C++ spec
+    ``trustmix::mmm::TrustModelSpec``; scaling, the baseline design and the business-term
+    priors are computed by ``trustmix::mmm::build``, so a C++ user builds the same model.
+    Safe to fit from several threads at once; pickles with a versioned state.
 
     Parameters
     ----------
@@ -261,8 +249,8 @@ class TrustMMM:
             bad = ~np.isfinite(v) | (v < 0)
             if bad.any():
                 i = int(bad.argmax())
-                raise ValueError(f"spend column {col!r} (channel {c!r}): row {i} (date {dates.iloc[i].date()}) is {v[i]}; "
-                                 "spend must be finite and >= 0")
+                raise ValueError(f"spend column {col!r} (channel {c!r}): row {i} (date {dates.iloc[i].date()}) "
+                                 f"is {v[i]}; spend must be finite and >= 0")
         tracker_raw = np.zeros(0)
         if tracker:
             tracker_raw = df[tracker].to_numpy(dtype=float)
@@ -630,9 +618,9 @@ class TrustFit:
         if value_per_outcome is None:
             if note and not getattr(self.model, "_noted_no_value", False):
                 self.model._noted_no_value = True
-                warnings.warn("no value_per_outcome given (TrustMMM(..., value_per_outcome=...) or roi(value_per_outcome="
-                              "...)): the ROI columns are NaN; cost_per_incremental is reported. This note is shown "
-                              "once per model.", NoValueNote, stacklevel=3)
+                warnings.warn("no value_per_outcome given (TrustMMM(..., value_per_outcome=...) or "
+                              "roi(value_per_outcome=...)): the ROI columns are NaN; cost_per_incremental is "
+                              "reported. This note is shown once per model.", NoValueNote, stacklevel=3)
             return float("nan")
         v = float(value_per_outcome)
         if not (np.isfinite(v) and v > 0):
@@ -648,7 +636,8 @@ class TrustFit:
         lo = int(m.dates.searchsorted(pd.Timestamp(window[0])))
         hi = int(m.dates.searchsorted(pd.Timestamp(window[1]), side="right")) - 1
         if lo > hi or lo >= T:
-            raise ValueError(f"window {window!r} contains no period of the data ({m.dates[0].date()}..{m.dates[-1].date()})")
+            raise ValueError(f"window {window!r} contains no period of the data "
+                             f"({m.dates[0].date()}..{m.dates[-1].date()})")
         return lo, hi
 
     def roi(self, horizon: int = 104, window: tuple[Any, Any] | None = None,
