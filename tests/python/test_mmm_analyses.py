@@ -234,6 +234,8 @@ def test_nuts_fit_pickles_with_its_posterior():
     fit = model.fit(method="nuts", chains=2, draws=40, tune=60, seed=2, progress=False)
     again = pickle.loads(pickle.dumps(fit, protocol=pickle.HIGHEST_PROTOCOL))
     np.testing.assert_array_equal(again.posterior.draws, fit.posterior.draws)
+    assert repr(again.posterior) == repr(fit.posterior)
+    assert again.posterior.divergences == fit.posterior.divergences
     pd.testing.assert_frame_equal(again.roi(horizon=10, max_draws=20), fit.roi(horizon=10, max_draws=20))
     pd.testing.assert_frame_equal(copy.deepcopy(fit).summary(), fit.summary())
 

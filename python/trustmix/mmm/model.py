@@ -459,13 +459,11 @@ class TrustFit:
     _STATE_VERSION = 1
 
     def __getstate__(self) -> dict[str, Any]:
-        """Versioned state: the model (its own versioned state), the mode, the optimiser's
-        info and the posterior's draws and diagnostics (without the C++ target, which
-        unpickling does not need)."""
+        """Versioned state (version 1): the model (its own versioned state), the mode, the
+        optimiser's info and the posterior's attributes (draws, statistics, diagnostics)."""
         post = None
-        if self.posterior is not None:
+        if self.posterior is not None:  # plain values and numpy arrays (settings name the target by its type)
             post = dict(self.posterior.__dict__)
-            post["settings"] = {k: v for k, v in post["settings"].items() if k != "target"}
         return {"version": self._STATE_VERSION, "model": self.model, "z": np.asarray(self.z), "info": dict(self.info),
                 "posterior": post}
 
