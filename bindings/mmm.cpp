@@ -452,10 +452,11 @@ void register_mmm(py::module_& m) {
               r = mm::fit_map(self, z0, max_iterations, tolerance);
             }
             py::dict d;
-            d["z"] = r.z;
+            d["z"] = r.mode;
             d["log_density"] = r.log_density;
-            d["gradient_norm"] = r.gradient_norm;
+            d["gradient_norm"] = r.gradient.size() ? r.gradient.cwiseAbs().maxCoeff() : 0.0;
             d["iterations"] = r.iterations;
+            d["evaluations"] = r.evaluations;
             d["converged"] = r.converged;
             d["message"] = r.message;
             return d;

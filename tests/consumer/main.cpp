@@ -50,9 +50,9 @@ int main() {
   spec.value_per_outcome = 2.0;
   const mm::BuiltTrustModel b = mm::build(spec);
   const mm::MapResult map = mm::fit_map(b.model, b.model.initial_point());
-  const mm::Matrix draws = map.z.transpose();
+  const mm::Matrix draws = map.mode.transpose();
   const mm::Decomposition parts = mm::decompose(b.model, draws, b.scales.y_scale);
-  const Eigen::VectorXd mu = b.model.forward(map.z).mu * b.scales.y_scale;
+  const Eigen::VectorXd mu = b.model.forward(map.mode).mu * b.scales.y_scale;
   const Eigen::VectorXd total = parts.base + parts.trust_direct.rowwise().sum() + parts.amplification.rowwise().sum() +
                                 parts.own.rowwise().sum();
   if ((total - mu).cwiseAbs().maxCoeff() > 1e-9 * mu.cwiseAbs().maxCoeff()) {

@@ -425,9 +425,9 @@ BOOST_AUTO_TEST_CASE(a_cpp_user_gets_decomposition_and_roi_from_a_spec) {
   const BuiltTrustModel b = build(spec);
   const MapResult fit = fit_map(b.model, b.model.initial_point());
   BOOST_TEST(std::isfinite(fit.log_density));
-  const Matrix mode = fit.z.transpose();
+  const Matrix mode = fit.mode.transpose();
   const Decomposition dec = decompose(b.model, mode, b.scales.y_scale);
-  const Vector mu = b.model.forward(fit.z).mu * b.scales.y_scale;
+  const Vector mu = b.model.forward(fit.mode).mu * b.scales.y_scale;
   const Vector total = dec.base + dec.trust_direct.rowwise().sum() + dec.amplification.rowwise().sum() + dec.own.rowwise().sum();
   for (int t = 0; t < 80; ++t) BOOST_TEST(close(total[t], mu[t], 1e-12, 1e-9));
   RoiSettings rs;

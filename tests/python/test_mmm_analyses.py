@@ -244,10 +244,14 @@ def test_old_pickle_fixture_still_loads():
     """tests/python/data/trust_fit_v1.pickle: a MAP TrustFit pickled with state version 1
     (data from simulate_trust_data(60, seed=9), see make_trust_fit_fixture below)."""
     old = pickle.loads((DATA / "trust_fit_v1.pickle").read_bytes())
-    fresh = make_trust_fit_fixture()
-    np.testing.assert_allclose(old.z, fresh.z, rtol=1e-9, atol=1e-9)
-    pd.testing.assert_frame_equal(old.summary(), fresh.summary(), rtol=1e-8)
-    assert old.model.value_per_outcome == 3.0
+    data, _ = simulate_trust_data(60, seed=9)
+    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
+                        shocks=["crisis"], value_per_outcome=3.0)
+    # the state rebuilt the same model (data, settings, priors) and kept the mode
+    assert repr(old.model) == repr(model) and old.model.parameter_names == model.parameter_names
+    np.testing.assert_allclose(old.model.log_density(old.z)[1], model.log_density(old.z)[1], rtol=1e-12, atol=1e-12)
+    pd.testing.assert_frame_equal(old.summary(), tm.mmm.TrustFit(model, old.z, old.info).summary(), rtol=1e-12)
+    assert old.model.value_per_outcome == 3.0 and old.method == "map" and np.isfinite(old.info["log_density"])
 
 
 def make_trust_fit_fixture():
