@@ -12,7 +12,7 @@ import pytest
 
 import trustmix as tm
 from trustmix._core import mmm as _mmm
-from trustmix.mmm import NoValueNote, simulate_trust_data
+from trustmix.mmm import simulate_trust_data
 
 ROLES = {"press": "trust", "events": "trust", "instagram": "conversion", "tiktok": "conversion"}
 DATA = Path(__file__).parent / "data"
@@ -154,21 +154,25 @@ def test_trustfit_methods_are_shaped_from_the_cpp_results(fitted):
     assert s.loc["gamma (trust -> demand)", "value"] == pytest.approx(fit.params["gamma"] * model.y_scale)
 
 
-def test_roi_without_a_value_reports_cost_per_incremental_and_notes_it_once():
+def test_roi_without_a_value_reports_cost_per_incremental_and_notes_it_once(caplog):
     data, model = _model(periods=80, seed=5)
     fit = model.fit(seed=0, restarts=1)
-    with pytest.warns(NoValueNote, match="value_per_outcome"):
+    with caplog.at_level("WARNING", logger="trustmix.mmm"):
         r = fit.roi(horizon=26)
+    assert [rec.name for rec in caplog.records] == ["trustmix.mmm"]
+    assert "no value_per_outcome given" in caplog.records[0].getMessage()
     assert r["roi_total"].isna().all() and r["roi_short"].isna().all() and r["marginal_roi"].isna().all()
     pos = r["incremental_total"] > 0
     np.testing.assert_allclose(r.loc[pos, "cost_per_incremental"], r.loc[pos, "spend"] / r.loc[pos, "incremental_total"])
     import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    caplog.clear()
+    with warnings.catch_warnings(), caplog.at_level("WARNING", logger="trustmix.mmm"):
+        warnings.simplefilter("error")  # a note, never a warning
         again = fit.roi(horizon=26)  # the note is shown once per model
         assert again["roi_total"].isna().all()
         valued = fit.roi(horizon=26, value_per_outcome=2.0)
+    assert not caplog.records
     np.testing.assert_allclose(valued["roi_total"], (r["incremental_total"] * 2 - r["spend"]) / r["spend"])
     with pytest.raises(ValueError, match="plot_roi needs the value"):
         fit.plot_roi()

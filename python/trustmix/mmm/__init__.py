@@ -1,6 +1,6 @@
 """The trust-linked response model (MODEL.md): PR builds a trust stock that lifts organic
 demand and amplifies what SMM converts. See :class:`TrustMMM`."""
 
-from trustmix.mmm.model import NoValueNote, TrustFit, TrustMMM, simulate_trust_data
+from trustmix.mmm.model import TrustFit, TrustMMM, simulate_trust_data
 
-__all__ = ["NoValueNote", "TrustFit", "TrustMMM", "simulate_trust_data"]
+__all__ = ["TrustFit", "TrustMMM", "simulate_trust_data"]

@@ -26,6 +26,7 @@ density, with credible intervals for every reported quantity.
 from __future__ import annotations
 
 import html
+import logging
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,9 +43,7 @@ _LIKELIHOODS = ("normal", "lognormal", "negative_binomial")
 _BUSINESS_PRIORS = ("roi", "trust_half_life")
 
 
-class NoValueNote(UserWarning):
-    """A ROI was asked for without a value per unit of outcome: the ROI columns are NaN
-    and the cost per incremental outcome is reported instead."""
+_log = logging.getLogger("trustmix.mmm")
 
 
 class TrustMMM:
@@ -615,10 +614,12 @@ class TrustFit:
             value_per_outcome = self.model.value_per_outcome
         if value_per_outcome is None:
             if note and not getattr(self.model, "_noted_no_value", False):
+                # A note, not a warning: the incremental columns are valid and scripts that
+                # read only them (or run with warnings as errors) must keep working.
                 self.model._noted_no_value = True
-                warnings.warn("no value_per_outcome given (TrustMMM(..., value_per_outcome=...) or "
-                              "roi(value_per_outcome=...)): the ROI columns are NaN; cost_per_incremental is "
-                              "reported. This note is shown once per model.", NoValueNote, stacklevel=3)
+                _log.warning("no value_per_outcome given (TrustMMM(..., value_per_outcome=...) or "
+                             "roi(value_per_outcome=...)): the ROI columns are NaN; cost_per_incremental is "
+                             "reported. This note is shown once per model.")
             return float("nan")
         v = float(value_per_outcome)
         if not (np.isfinite(v) and v > 0):
@@ -660,9 +661,10 @@ class TrustFit:
         incremental outcome (currency per outcome; NaN when the effect is <= 0).
 
         Without a value per outcome (neither here nor on the model) a ROI cannot be
-        computed: ``roi_short``, ``roi_total`` and ``marginal_roi`` are NaN, a
-        :class:`NoValueNote` says so once per model, and ``cost_per_incremental`` is the
-        figure to read. (Until version 0.x the value defaulted to 1, which gave ROI ~ -1
+        computed: ``roi_short``, ``roi_total`` and ``marginal_roi`` are NaN, a note on the
+        ``trustmix.mmm`` logger says so once per model (a log record, not a warning, so
+        code that reads only the incremental columns runs unchanged), and
+        ``cost_per_incremental`` is the figure to read. (Until version 0.x the value defaulted to 1, which gave ROI ~ -1
         for a conversion outcome.)
 
         MAP fit: point estimates at the mode. NUTS fit: posterior means over up to
