@@ -664,8 +664,8 @@ class TrustFit:
         computed: ``roi_short``, ``roi_total`` and ``marginal_roi`` are NaN, a note on the
         ``trustmix.mmm`` logger says so once per model (a log record, not a warning, so
         code that reads only the incremental columns runs unchanged), and
-        ``cost_per_incremental`` is the figure to read. (Until version 0.x the value defaulted to 1, which gave ROI ~ -1
-        for a conversion outcome.)
+        ``cost_per_incremental`` is the figure to read. (Earlier versions took a value of 1,
+        which gave ROI ~ -1 for a conversion outcome.)
 
         MAP fit: point estimates at the mode. NUTS fit: posterior means over up to
         ``max_draws`` thinned draws, with ``*_low`` / ``*_high`` columns for the
