@@ -22,6 +22,13 @@ Three parts (``--parts``, default all):
     difference in Monte Carlo standard errors
     z = (mean_a - mean_b) / sqrt(sd_a^2 / ess_a + sd_b^2 / ess_b). |z| > 3 is flagged.
 
+``analyses`` (not in the default run)
+    The fit's analyses in C++ (``roi``, ``response_curves``, ``decompose``, ``summary``
+    over a matrix of draws) against the per-draw Python path they replaced (issue 13;
+    kept in this script as ``legacy_*`` for the comparison), on one NUTS fit of the
+    full model (``--chains`` x ``--draws`` draws): wall time of each, the speed-up and
+    the largest relative difference of the numbers.
+
 ``full``
     The full trust-linked model on 3 years weekly x 8 channels (4 trust, 4 conversion)
     with a tracker and a crisis, on data simulated from the model itself
@@ -34,6 +41,7 @@ Run (PyMC-Marketing and nutpie are in the ``bench`` extra)::
 
     python benchmarks/bench_mmm.py [--parts gradient peer full] [--peer-sampler pymc nutpie]
         [--peer-channels 4] [--chains 4 --draws 1000 --tune 1000] [--evals 20000]
+    python benchmarks/bench_mmm.py --parts analyses [--analysis-draws defaults|all|N]
 
 The machine's load average is printed before and after each timed part: timings taken
 while other work runs are pessimistic, ratios within one run are what to read.
@@ -203,6 +211,196 @@ def run_summary(name: str, wall: float, diag: dict, divergences: int, steps: flo
             "min_ess_per_s": float(ess.min() / wall), "median_ess_per_s": float(np.median(ess) / wall),
             "max_rhat": float(rhat.max()), "divergences": int(divergences), "steps": steps, "extra": extra}
 
+# --------------------------------------------------------------------------- legacy path
+# The per-draw Python path of TrustFit before issue 13 (one C++ forward pass per draw and
+# counterfactual, called from Python loops), kept here only to compare against the C++
+# analyses; it is not part of the library.
+def _legacy_summary_rows(fit, p: dict) -> list:
+    from trustmix.transforms import half_life
+
+    m = fit.model
+    rows = []
+    for j, c in enumerate(m.channels):
+        a = p["alpha"][j]
+        rows.append((f"adstock alpha [{c}]", a))
+        rows.append((f"adstock half-life [{c}]", half_life(a) if 0 < a < 1 else np.nan))
+        rows.append((f"saturation lam [{c}]", p["lam"][j]))
+    for j, c in enumerate(m.conversion_channels):
+        rows.append((f"beta [{c}]", p["beta"][j] * m.y_scale))
+    if m.trust_enabled:
+        rows.append(("trust retention delta", p["delta"]))
+        rows.append(("trust half-life", half_life(p["delta"])))
+        for j, c in enumerate(m.trust_channels):
+            rows.append((f"trust weight kappa [{c}]", p["kappa"][j]))
+        rows.append(("gamma (trust -> demand)", p["gamma"] * m.y_scale))
+        rows.append(("theta (trust amplifies SMM)", p["theta"]))
+        for j, s in enumerate(m.shock_names):
+            rows.append((f"shock damage omega [{s}]", p["omega"][j]))
+    for j, b in enumerate(m.baseline_names):
+        rows.append((f"baseline [{b}]", p["b"][j] * m.y_scale))
+    rows.append(("sigma", p["sigma"] * m.y_scale if m.likelihood == "normal" else p["sigma"]))
+    return rows
+
+
+def legacy_summary(fit, interval: float = 0.9) -> pd.DataFrame:
+    from trustmix import inference
+
+    chains = fit.posterior.draws.shape[0]
+    cols, names = [], []
+    for c in range(chains):
+        per_draw = [_legacy_summary_rows(fit, dict(fit.model._core.constrain(z))) for z in fit.posterior.draws[c]]
+        cols.append(np.array([[r[1] for r in rows] for rows in per_draw]))
+        names = [r[0] for r in per_draw[0]]
+    values = np.stack(cols)
+    lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
+    out = []
+    for k, name in enumerate(names):
+        x = values[:, :, k]
+        finite = np.isfinite(x).all()
+        out.append({"parameter": name, "mean": x.mean(), "sd": x.std(ddof=1), "low": np.quantile(x, lo),
+                    "high": np.quantile(x, hi),
+                    "r_hat": inference.rhat(x) if finite and x.std() > 0 else np.nan,
+                    "ess_bulk": inference.ess_bulk(x) if finite and x.std() > 0 else np.nan})
+    return pd.DataFrame(out).set_index("parameter")
+
+
+def _legacy_decompose_one(m, z) -> pd.DataFrame:
+    f = dict(m._core.forward(z))
+    ys = m.y_scale
+    out = pd.DataFrame(index=m.dates)
+    out["base"] = f["base"] * ys
+    if m.trust_enabled:
+        g = f["trust_stock"]
+        parts = {c: f["trust_by_channel"][:, j] for j, c in enumerate(m.trust_channels)}
+        parts["shocks"] = f["trust_from_shocks"]
+        parts["initial trust"] = f["trust_from_initial"]
+        amp_total = f["amplification"].sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = {k: np.where(g != 0, v / g, 0.0) for k, v in parts.items()}
+        for k in parts:
+            out[f"trust direct [{k}]"] = f["trust_direct"] * share[k] * ys
+            out[f"amplification [{k}]"] = amp_total * share[k] * ys
+    for j, c in enumerate(m.conversion_channels):
+        out[f"{c} (own)"] = f["conversion_own"][:, j] * ys
+    return out
+
+
+def legacy_decompose(fit, max_draws: int = 200) -> pd.DataFrame:
+    frames = [_legacy_decompose_one(fit.model, z) for z in fit.draws(max_draws)]
+    return sum(frames[1:], frames[0]) / len(frames)
+
+
+def _legacy_roi_one(m, z, horizon: int, vpo: float) -> pd.DataFrame:
+    T = len(m._y)
+    media, base, shocks = m._extended(int(horizon))
+    lo, hi = 0, T - 1
+    fwd = lambda med: dict(m._core.forward(z, med, base, shocks))  # noqa: E731
+    f_full = fwd(media)
+    p = dict(m._core.constrain(z))
+    rows = []
+    for j, c in enumerate(m.channels):
+        cf_media = media.copy()
+        cf_media[lo:hi + 1, j] = 0.0
+        f_cf = fwd(cf_media)
+        ys = m.y_scale
+        diff = (f_full["mu"] - f_cf["mu"]) * ys
+        cut = min(hi + 1 + m.max_lag, len(diff))
+        short, long = diff[:cut].sum(), diff[cut:].sum()
+        direct = p["gamma"] * (f_full["trust_stock"] - f_cf["trust_stock"]).sum() * ys if m.trust_enabled else 0.0
+        amp = (f_full["amplification"].sum() - f_cf["amplification"].sum()) * ys
+        own = (f_full["conversion_own"].sum() - f_cf["conversion_own"].sum()) * ys
+        spend = float(m.data[m.spend_columns[c]].to_numpy()[lo:hi + 1].sum())
+        total = short + long
+        up_media = media.copy()
+        up_media[lo:hi + 1, j] *= 1.01
+        gain = (fwd(up_media)["mu"] - f_full["mu"]).sum() * ys
+        rows.append({"channel": c, "spend": spend, "incremental_short": short, "incremental_long": long,
+                     "incremental_total": total, "via_trust_direct": direct, "via_amplification": amp, "own": own,
+                     "roi_short": (short * vpo - spend) / spend, "roi_total": (total * vpo - spend) / spend,
+                     "marginal_roi": (gain * vpo - 0.01 * spend) / (0.01 * spend),
+                     "cost_per_incremental": spend / total if total > 0 else np.nan})
+    return pd.DataFrame(rows).set_index("channel")
+
+
+def legacy_roi(fit, horizon: int = 104, value_per_outcome: float = 1.0, max_draws: int = 200) -> pd.DataFrame:
+    tables = [_legacy_roi_one(fit.model, z, horizon, value_per_outcome) for z in fit.draws(max_draws)]
+    stack = np.stack([t.to_numpy(dtype=float) for t in tables])
+    return pd.DataFrame(stack.mean(axis=0), index=tables[0].index, columns=tables[0].columns)
+
+
+def legacy_response_curves(fit, horizon: int = 104, max_draws: int = 100) -> pd.DataFrame:
+    m = fit.model
+    ks = np.round(np.linspace(0.0, 2.0, 21), 10)
+    media, base, shocks = m._extended(int(horizon))
+    T = len(m._y)
+    zs = fit.draws(max_draws)
+    rows = []
+    for c in m.channels:
+        j = m.channels.index(c)
+        inc = np.empty((len(zs), len(ks)))
+        for d, z in enumerate(zs):
+            zero = media.copy()
+            zero[:T, j] = 0.0
+            mu0 = np.asarray(m._core.forward(z, zero, base, shocks)["mu"]).sum()
+            for i, k in enumerate(ks):
+                scaled = media.copy()
+                scaled[:T, j] *= k
+                inc[d, i] = (np.asarray(m._core.forward(z, scaled, base, shocks)["mu"]).sum() - mu0) * m.y_scale
+        for i, k in enumerate(ks):
+            rows.append({"channel": c, "multiplier": float(k), "incremental": inc[:, i].mean()})
+    return pd.DataFrame(rows)
+
+
+def part_analyses(args) -> None:
+    """The C++ analyses against the legacy per-draw path on one NUTS fit, side by side."""
+    df, kw = model_data(args.periods, args.channels)
+    model = tm.TrustMMM(df, value_per_outcome=1.0, **kw)
+    fit = model.fit(method="nuts", chains=args.chains, draws=args.draws, tune=args.tune, seed=args.seed,
+                    progress=False)
+    n = fit.posterior.draws.shape[0] * fit.posterior.draws.shape[1]
+    given = {"all": n, "defaults": None}.get(args.analysis_draws, None)
+    if args.analysis_draws not in ("all", "defaults"):
+        given = int(args.analysis_draws)
+    md = {k: given or d for k, d in (("roi", 200), ("response_curves", 100), ("decompose", 200))}
+    print(f"\n== analyses: {args.periods} weeks x {args.channels} channels, NUTS {args.chains} x {args.draws} = {n} "
+          f"draws; max_draws: {md} (the methods' defaults unless --analysis-draws), summary over all {n} ({load()})")
+
+    def timed(fn):  # the best of --repeats runs (the machine is shared: the minimum is the least disturbed)
+        best, out = float("inf"), None
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            out = fn()
+            best = min(best, time.perf_counter() - t0)
+        return best, out
+
+    cases = [
+        ("roi", lambda: legacy_roi(fit, horizon=104, max_draws=md["roi"]),
+         lambda: fit.roi(horizon=104, value_per_outcome=1.0, max_draws=md["roi"]),
+         lambda a, b: np.max(np.abs(a.to_numpy() - b[a.columns].to_numpy()) / (1e-9 + np.abs(a.to_numpy())))),
+        ("response_curves", lambda: legacy_response_curves(fit, horizon=104, max_draws=md["response_curves"]),
+         lambda: fit.response_curves(horizon=104, value_per_outcome=1.0, max_draws=md["response_curves"]),
+         lambda a, b: np.max(np.abs(a["incremental"].to_numpy() - b["incremental"].to_numpy()) /
+                             (1e-9 + np.abs(a["incremental"].to_numpy())))),
+        ("decompose", lambda: legacy_decompose(fit, max_draws=md["decompose"]), lambda: fit.decompose(max_draws=md["decompose"]),
+         lambda a, b: np.max(np.abs(a.to_numpy() - b.to_numpy())) / np.max(np.abs(a.to_numpy()))),
+        ("summary", lambda: legacy_summary(fit), lambda: fit.summary(),
+         lambda a, b: np.nanmax(np.abs(a[["mean", "sd", "low", "high"]].to_numpy() -
+                                       b[["mean", "sd", "low", "high"]].to_numpy()) /
+                                (1e-12 + np.abs(a[["mean", "sd", "low", "high"]].to_numpy())))),
+    ]
+    print(f"\n(best of {args.repeats} runs each; C++ on {os.cpu_count()} threads)")
+    print("\n| analysis | legacy per-draw path s | C++ analyses s | speed-up | max relative difference |")
+    print("|---|---|---|---|---|")
+    tot_old = tot_new = 0.0
+    for name, old_fn, new_fn, diff in cases:
+        t_old, a = timed(old_fn)
+        t_new, b = timed(new_fn)
+        tot_old += t_old
+        tot_new += t_new
+        print(f"| {name} | {t_old:.3f} | {t_new:.4f} | {t_old / t_new:.1f}x | {diff(a, b):.1e} |")
+    print(f"| total | {tot_old:.3f} | {tot_new:.4f} | {tot_old / tot_new:.1f}x | |")
+    print(f"({load()})")
+
 
 # --------------------------------------------------------------------------- parts
 def part_gradient(args) -> None:
@@ -363,7 +561,12 @@ def part_full(args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--parts", nargs="+", default=["gradient", "peer", "full"], choices=["gradient", "peer", "full"])
+    ap.add_argument("--parts", nargs="+", default=["gradient", "peer", "full"],
+                    choices=["gradient", "peer", "full", "analyses"])
+    ap.add_argument("--repeats", type=int, default=3, help="analyses part: best of this many runs of each")
+    ap.add_argument("--analysis-draws", default="defaults",
+                    help="analyses part: max_draws of roi/decompose/response_curves: 'defaults' (200/100/200), "
+                         "'all' or a number")
     ap.add_argument("--periods", type=int, default=156, help="weeks of the gradient/full data")
     ap.add_argument("--channels", type=int, default=8, help="channels of the gradient/full data")
     ap.add_argument("--full-data", choices=["model", "linear"], default="model",
@@ -389,6 +592,8 @@ def main() -> None:
         part_peer(args)
     if "full" in args.parts:
         part_full(args)
+    if "analyses" in args.parts:
+        part_analyses(args)
 
 
 if __name__ == "__main__":

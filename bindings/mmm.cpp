@@ -3,9 +3,13 @@
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
+#include <trustmix/mmm/analyses.hpp>
 #include <trustmix/mmm/fit.hpp>
+#include <trustmix/mmm/spec.hpp>
+#include <trustmix/mmm/target.hpp>
 #include <trustmix/mmm/trust_model.hpp>
 
+#include "bind_target.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -88,6 +92,293 @@ py::dict forward_to_dict(const mm::TrustModelForward& f) {
   return d;
 }
 
+py::dict priors_to_dict(const mm::TrustModelPriors& p) {
+  py::dict d;
+  d["alpha_a"] = p.alpha_a;
+  d["alpha_b"] = p.alpha_b;
+  d["lam_shape"] = p.lam_shape;
+  d["lam_rate"] = p.lam_rate;
+  d["half_life_median"] = p.half_life_median;
+  d["half_life_sd_log"] = p.half_life_sd_log;
+  d["g0_mean"] = p.g0_mean;
+  d["g0_sd"] = p.g0_sd;
+  d["omega_sd"] = p.omega_sd;
+  d["gamma_sd"] = p.gamma_sd;
+  d["theta_sd"] = p.theta_sd;
+  d["beta_sd"] = p.beta_sd;
+  d["baseline_sd"] = p.baseline_sd;
+  d["sigma_sd"] = p.sigma_sd;
+  d["tracker_a_sd"] = p.tracker_a_sd;
+  d["tracker_b_sd"] = p.tracker_b_sd;
+  d["tracker_sigma_sd"] = p.tracker_sigma_sd;
+  d["phi_sd"] = p.phi_sd;
+  if (p.roi_log_median.size() != 0) {
+    d["roi_log_median"] = p.roi_log_median;
+    d["roi_sd_log"] = p.roi_sd_log;
+    d["roi_scale"] = p.roi_scale;
+  }
+  return d;
+}
+
+mm::Role role_from_string(const std::string& s, const std::string& channel) {
+  if (s == "trust") return mm::Role::trust;
+  if (s == "conversion") return mm::Role::conversion;
+  if (s == "both") return mm::Role::both;
+  throw std::invalid_argument("channel '" + channel + "': role must be one of trust, conversion, both, got '" + s + "'");
+}
+
+/// trustmix::mmm::build from arrays: (TrustModel, dict of scales and names).
+py::tuple build_model(std::vector<std::string> channels, const std::vector<std::string>& roles, const RowMatrix& media,
+                      const RowMatrix& spend, const Eigen::VectorXd& outcome, double period_days,
+                      const Eigen::VectorXd& tracker, const RowMatrix& controls, std::vector<std::string> control_names,
+                      const RowMatrix& events, std::vector<std::string> event_names, const RowMatrix& shocks,
+                      std::vector<std::string> shock_names, int seasonality, bool trend, int max_lag, bool trust_enabled,
+                      const std::string& scaling, const std::string& likelihood, double value_per_outcome,
+                      const py::dict& priors, const std::optional<std::pair<double, double>>& trust_half_life,
+                      const std::vector<std::tuple<std::string, double, double>>& roi) {
+  mm::TrustModelSpec spec;
+  if (roles.size() != channels.size())
+    throw std::invalid_argument("roles need one entry per channel (" + std::to_string(channels.size()) + ")");
+  for (std::size_t i = 0; i < roles.size(); ++i) spec.roles.push_back(role_from_string(roles[i], channels[i]));
+  spec.channels = std::move(channels);
+  spec.media = media;
+  spec.spend = spend;
+  spec.outcome = outcome;
+  spec.period_days = period_days;
+  spec.tracker = tracker;
+  spec.controls = controls;
+  spec.control_names = std::move(control_names);
+  spec.events = events;
+  spec.event_names = std::move(event_names);
+  spec.shocks = shocks;
+  spec.shock_names = std::move(shock_names);
+  spec.seasonality = seasonality;
+  spec.trend = trend;
+  spec.max_lag = max_lag;
+  spec.trust_enabled = trust_enabled;
+  if (scaling != "mean" && scaling != "max") throw std::invalid_argument("scaling must be 'mean' or 'max', got '" + scaling + "'");
+  spec.scaling = scaling == "mean" ? mm::Scaling::mean : mm::Scaling::max;
+  spec.likelihood = likelihood_from_string(likelihood);
+  spec.value_per_outcome = value_per_outcome;
+  spec.priors = priors_from_dict(priors);
+  if (trust_half_life) {
+    spec.trust_half_life_low = trust_half_life->first;
+    spec.trust_half_life_high = trust_half_life->second;
+  }
+  for (const auto& [c, lo, hi] : roi) spec.roi_priors.push_back({c, lo, hi});
+  mm::BuiltTrustModel b = [&] {
+    py::gil_scoped_release release;
+    return mm::build(std::move(spec));
+  }();
+  py::dict d;
+  d["media_scale"] = b.scales.media_scale;
+  d["y_scale"] = b.scales.y_scale;
+  d["tracker_mean"] = b.scales.tracker_mean;
+  d["tracker_sd"] = b.scales.tracker_sd;
+  d["control_mean"] = b.scales.control_mean;
+  d["control_sd"] = b.scales.control_sd;
+  d["baseline_names"] = b.scales.baseline_names;
+  d["trust_channels"] = b.scales.trust_channels;
+  d["conversion_channels"] = b.scales.conversion_channels;
+  d["media"] = b.model.data().media;
+  d["y"] = b.model.data().y;
+  d["baseline"] = b.model.data().baseline;
+  d["shocks"] = b.model.data().shocks;
+  d["tracker"] = b.model.data().tracker;
+  return py::make_tuple(py::cast(std::move(b.model)), d);
+}
+
+/// The analyses of analyses.hpp over a (draw, parameter) array: thin wrappers that copy
+/// the draws once, release the GIL and return dicts of numpy arrays.
+void register_mmm_analyses(py::module_& sub) {
+  sub.def(
+      "roi",
+      [](const mm::TrustModel& model, const RowMatrix& draws, int horizon, int window_begin, int window_end,
+         const Eigen::VectorXd& spend, double value_per_outcome, double outcome_scale, int threads) {
+        mm::RoiSettings s;
+        s.horizon = horizon;
+        s.window_begin = window_begin;
+        s.window_end = window_end;
+        s.spend = spend;
+        s.value_per_outcome = value_per_outcome;
+        s.outcome_scale = outcome_scale;
+        s.threads = threads;
+        const mm::Matrix z = draws;
+        mm::RoiDraws r;
+        {
+          py::gil_scoped_release release;
+          r = mm::roi(model, z, s);
+        }
+        py::dict d;
+        d["incremental_short"] = r.incremental_short;
+        d["incremental_long"] = r.incremental_long;
+        d["incremental_total"] = r.incremental_total;
+        d["via_trust_direct"] = r.via_trust_direct;
+        d["via_amplification"] = r.via_amplification;
+        d["own"] = r.own;
+        d["roi_short"] = r.roi_short;
+        d["roi_total"] = r.roi_total;
+        d["marginal_roi"] = r.marginal_roi;
+        d["cost_per_incremental"] = r.cost_per_incremental;
+        return d;
+      },
+      py::arg("model"), py::arg("draws"), py::arg("horizon") = 104, py::arg("window_begin") = 0,
+      py::arg("window_end") = -1, py::arg("spend"), py::arg("value_per_outcome") = std::nan(""),
+      py::arg("outcome_scale") = 1.0, py::arg("threads") = 0,
+      "trustmix::mmm::roi: per draw (rows) and channel (columns) incremental outcome, its short/long and path "
+      "split, ROI, marginal ROI and cost per incremental outcome.");
+  sub.def(
+      "response_curves",
+      [](const mm::TrustModel& model, const RowMatrix& draws, std::vector<int> channels,
+         const Eigen::VectorXd& multipliers, int horizon, double outcome_scale, int threads) {
+        mm::ResponseCurveSettings s;
+        s.channels = std::move(channels);
+        s.multipliers = multipliers;
+        s.horizon = horizon;
+        s.outcome_scale = outcome_scale;
+        s.threads = threads;
+        const mm::Matrix z = draws;
+        std::vector<mm::Matrix> r;
+        {
+          py::gil_scoped_release release;
+          r = mm::response_curves(model, z, s);
+        }
+        return r;
+      },
+      py::arg("model"), py::arg("draws"), py::arg("channels"), py::arg("multipliers"), py::arg("horizon") = 104,
+      py::arg("outcome_scale") = 1.0, py::arg("threads") = 0,
+      "trustmix::mmm::response_curves: one (draw, multiplier) array of incremental outcome per channel.");
+  sub.def(
+      "decompose",
+      [](const mm::TrustModel& model, const RowMatrix& draws, double outcome_scale, int threads) {
+        const mm::Matrix z = draws;
+        mm::Decomposition r;
+        {
+          py::gil_scoped_release release;
+          r = mm::decompose(model, z, outcome_scale, threads);
+        }
+        py::dict d;
+        d["base"] = r.base;
+        d["trust_direct"] = r.trust_direct;
+        d["amplification"] = r.amplification;
+        d["own"] = r.own;
+        return d;
+      },
+      py::arg("model"), py::arg("draws"), py::arg("outcome_scale") = 1.0, py::arg("threads") = 0,
+      "trustmix::mmm::decompose: the posterior mean of the additive decomposition.");
+  sub.def(
+      "mean_draws",
+      [](const mm::TrustModel& model, const RowMatrix& draws, double outcome_scale, int threads) {
+        const mm::Matrix z = draws;
+        py::gil_scoped_release release;
+        return mm::mean_draws(model, z, outcome_scale, threads);
+      },
+      py::arg("model"), py::arg("draws"), py::arg("outcome_scale") = 1.0, py::arg("threads") = 0,
+      "trustmix::mmm::mean_draws: mu per draw (rows) and period (columns).");
+  sub.def(
+      "constrained_draws",
+      [](const mm::TrustModel& model, const RowMatrix& draws, int threads) {
+        const mm::Matrix z = draws;
+        py::gil_scoped_release release;
+        return mm::constrained_draws(model, z, threads);
+      },
+      py::arg("model"), py::arg("draws"), py::arg("threads") = 0,
+      "trustmix::mmm::constrained_draws: constrained parameters per draw (TrustModel.constrained_names order).");
+  sub.def(
+      "posterior_predictive",
+      [](const mm::TrustModel& model, const RowMatrix& draws, double outcome_scale, std::uint64_t seed, int threads) {
+        mm::PredictiveSettings s;
+        s.outcome_scale = outcome_scale;
+        s.seed = seed;
+        s.threads = threads;
+        const mm::Matrix z = draws;
+        py::gil_scoped_release release;
+        return mm::posterior_predictive(model, z, s);
+      },
+      py::arg("model"), py::arg("draws"), py::arg("outcome_scale") = 1.0, py::arg("seed") = 0, py::arg("threads") = 0,
+      "trustmix::mmm::posterior_predictive: one replicated outcome per draw (rows) and period (columns).");
+  sub.def(
+      "summary_values",
+      [](const mm::TrustModel& model, const RowMatrix& draws, double outcome_scale, int threads) {
+        const mm::Matrix z = draws;
+        mm::SummaryValues r;
+        {
+          py::gil_scoped_release release;
+          r = mm::summary_values(model, z, outcome_scale, threads);
+        }
+        py::dict d;
+        d["values"] = r.values;
+        d["keys"] = r.keys;
+        d["index"] = r.index;
+        return d;
+      },
+      py::arg("model"), py::arg("draws"), py::arg("outcome_scale") = 1.0, py::arg("threads") = 0,
+      "trustmix::mmm::summary_values: the per-draw values behind a summary table.");
+  sub.def(
+      "summary_table",
+      [](const mm::TrustModel& model, const RowMatrix& draws, int chains, double outcome_scale, double interval,
+         int threads) {
+        const mm::Matrix z = draws;
+        mm::SummaryTable r;
+        {
+          py::gil_scoped_release release;
+          r = mm::summary_table(model, z, chains, outcome_scale, interval, threads);
+        }
+        py::dict d;
+        d["keys"] = r.keys;
+        d["index"] = r.index;
+        d["mean"] = r.mean;
+        d["sd"] = r.sd;
+        d["low"] = r.low;
+        d["high"] = r.high;
+        d["r_hat"] = r.r_hat;
+        d["ess_bulk"] = r.ess_bulk;
+        return d;
+      },
+      py::arg("model"), py::arg("draws"), py::arg("chains"), py::arg("outcome_scale") = 1.0, py::arg("interval") = 0.9,
+      py::arg("threads") = 0,
+      "trustmix::mmm::summary_table: mean, sd, interval, R-hat and bulk ESS of every summary quantity (draws chain "
+      "after chain).");
+  sub.def(
+      "saturation_points",
+      [](const mm::TrustModel& model, const RowMatrix& draws, const Eigen::VectorXd& media_scale, int threads) {
+        const mm::Matrix z = draws;
+        mm::SaturationPoints r;
+        {
+          py::gil_scoped_release release;
+          r = mm::saturation_points(model, z, media_scale, threads);
+        }
+        py::dict d;
+        d["half_saturation"] = r.half_saturation;
+        d["saturation_90"] = r.saturation_90;
+        d["mean_adstock"] = r.mean_adstock;
+        d["saturation_at_mean"] = r.saturation_at_mean;
+        return d;
+      },
+      py::arg("model"), py::arg("draws"), py::arg("media_scale"), py::arg("threads") = 0,
+      "trustmix::mmm::saturation_points: per draw and channel, in activity units.");
+  sub.def(
+      "counterfactual",
+      [](const mm::TrustModel& model, const Eigen::VectorXd& z, const RowMatrix& media, double outcome_scale) {
+        const mm::Matrix med = media;
+        mm::Counterfactual r;
+        {
+          py::gil_scoped_release release;
+          r = mm::counterfactual(model, z, med, outcome_scale);
+        }
+        py::dict d;
+        d["predicted"] = r.predicted;
+        d["counterfactual"] = r.counterfactual;
+        d["difference"] = r.difference;
+        d["difference_trust_direct"] = r.difference_trust_direct;
+        d["difference_amplification"] = r.difference_amplification;
+        d["difference_own"] = r.difference_own;
+        return d;
+      },
+      py::arg("model"), py::arg("z"), py::arg("media"), py::arg("outcome_scale") = 1.0,
+      "trustmix::mmm::counterfactual: the outcome under other (scaled) media at z and its exact path split.");
+}
+
 }  // namespace
 
 void register_mmm(py::module_& m) {
@@ -120,14 +411,16 @@ void register_mmm(py::module_& m) {
       .def_property_readonly("constrained_names", &mm::TrustModel::constrained_names)
       .def_property_readonly("likelihood", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().likelihood)); })
       .def("initial_point", &mm::TrustModel::initial_point)
+      .def_property_readonly("priors", [](const mm::TrustModel& self) { return priors_to_dict(self.priors()); })
       .def(
           "log_density",
-          [](mm::TrustModel& self, const Eigen::VectorXd& z) {
+          [](const mm::TrustModel& self, const Eigen::VectorXd& z) {
             Eigen::VectorXd g(self.dimension());
             double lp = 0.0;
             {
               py::gil_scoped_release release;
-              lp = self.log_density(z, g);
+              thread_local mm::TrustModelWorkspace workspace;  // one per thread: several threads may evaluate one model
+              lp = self.log_density(z, g, workspace);
             }
             return py::make_tuple(lp, g);
           },
@@ -152,22 +445,44 @@ void register_mmm(py::module_& m) {
           py::arg("z"), py::arg("media") = py::none(), py::arg("baseline") = py::none(), py::arg("shocks") = py::none())
       .def(
           "fit_map",
-          [](mm::TrustModel& self, const Eigen::VectorXd& z0, int max_iterations, double tolerance) {
+          [](const mm::TrustModel& self, const Eigen::VectorXd& z0, int max_iterations, double tolerance) {
             mm::MapResult r;
             {
               py::gil_scoped_release release;
               r = mm::fit_map(self, z0, max_iterations, tolerance);
             }
             py::dict d;
-            d["z"] = r.z;
+            d["z"] = r.mode;
             d["log_density"] = r.log_density;
-            d["gradient_norm"] = r.gradient_norm;
+            d["gradient_norm"] = r.gradient.size() ? r.gradient.cwiseAbs().maxCoeff() : 0.0;
             d["iterations"] = r.iterations;
+            d["evaluations"] = r.evaluations;
             d["converged"] = r.converged;
             d["message"] = r.message;
             return d;
           },
           py::arg("z0"), py::arg("max_iterations") = 2000, py::arg("tolerance") = 1e-7);
+  register_mmm_analyses(sub);
+  // The model's NUTS/MAP target, registered here (the inference binding knows no model):
+  // the class lives in trustmix._core.mmm, its sample/map/laplace_covariance overloads join
+  // those of trustmix._core.inference (registered before this module, see module.cpp).
+  auto inference = m.attr("inference").cast<py::module_>();
+  py::class_<mm::TrustTarget> trust_target(
+      sub, "TrustTarget",
+      "The trust-linked model (TrustModel) as a trustmix.inference target; draws are reported on the\n"
+      "unconstrained scale (names as in TrustModel.parameter_names). Thread-safe: one workspace per thread.");
+  trust_target.def(py::init<const mm::TrustModel&>(), py::arg("model"));
+  targets::bind_target(inference, trust_target);
+  inference.attr("TrustTarget") = trust_target;  // the name trustmix.inference has always offered
+  sub.def("build", &build_model, py::arg("channels"), py::arg("roles"), py::arg("media"), py::arg("spend"),
+          py::arg("outcome"), py::arg("period_days") = 7.0, py::arg("tracker"), py::arg("controls"),
+          py::arg("control_names"), py::arg("events"), py::arg("event_names"), py::arg("shocks"), py::arg("shock_names"),
+          py::arg("seasonality") = 2, py::arg("trend") = true, py::arg("max_lag") = 12, py::arg("trust_enabled") = true,
+          py::arg("scaling") = "mean", py::arg("likelihood") = "normal", py::arg("value_per_outcome") = std::nan(""),
+          py::arg("priors") = py::dict(), py::arg("trust_half_life") = py::none(),
+          py::arg("roi") = std::vector<std::tuple<std::string, double, double>>{},
+          "trustmix::mmm::build: the model of a spec in raw units (scaling, baseline design, business-term priors);\n"
+          "returns (TrustModel, dict of scales, names and the scaled data).");
 }
 
 }  // namespace trustmix::bindings

@@ -134,6 +134,43 @@ class mmm:
         def forward(self, z: _Array, media: _Array | None = None, baseline: _Array | None = None,
                     shocks: _Array | None = None) -> dict[str, _Array]: ...
         def fit_map(self, z0: _Array, max_iterations: int = 2000, tolerance: float = 1e-7) -> dict[str, Any]: ...
+        priors: dict[str, Any]
+
+    @staticmethod
+    def build(channels: Sequence[str], roles: Sequence[str], media: _Array, spend: _Array, outcome: _Array,
+              period_days: float = 7.0, tracker: _Array = ..., controls: _Array = ..., control_names: Sequence[str] = (),
+              events: _Array = ..., event_names: Sequence[str] = (), shocks: _Array = ...,
+              shock_names: Sequence[str] = (), seasonality: int = 2, trend: bool = True, max_lag: int = 12,
+              trust_enabled: bool = True, scaling: str = "mean", likelihood: str = "normal",
+              value_per_outcome: float = ..., priors: Mapping[str, Any] = ...,
+              trust_half_life: tuple[float, float] | None = None,
+              roi: Sequence[tuple[str, float, float]] = ()) -> tuple[mmm.TrustModel, dict[str, Any]]: ...
+    @staticmethod
+    def roi(model: mmm.TrustModel, draws: _Array, horizon: int = 104, window_begin: int = 0, window_end: int = -1, *,
+            spend: _Array, value_per_outcome: float = ..., outcome_scale: float = 1.0,
+            threads: int = 0) -> dict[str, _Array]: ...
+    @staticmethod
+    def response_curves(model: mmm.TrustModel, draws: _Array, channels: Sequence[int], multipliers: _Array,
+                        horizon: int = 104, outcome_scale: float = 1.0, threads: int = 0) -> list[_Array]: ...
+    @staticmethod
+    def decompose(model: mmm.TrustModel, draws: _Array, outcome_scale: float = 1.0,
+                  threads: int = 0) -> dict[str, _Array]: ...
+    @staticmethod
+    def mean_draws(model: mmm.TrustModel, draws: _Array, outcome_scale: float = 1.0, threads: int = 0) -> _Array: ...
+    @staticmethod
+    def constrained_draws(model: mmm.TrustModel, draws: _Array, threads: int = 0) -> _Array: ...
+    @staticmethod
+    def posterior_predictive(model: mmm.TrustModel, draws: _Array, outcome_scale: float = 1.0, seed: int = 0,
+                             threads: int = 0) -> _Array: ...
+    @staticmethod
+    def summary_values(model: mmm.TrustModel, draws: _Array, outcome_scale: float = 1.0,
+                       threads: int = 0) -> dict[str, Any]: ...
+    @staticmethod
+    def saturation_points(model: mmm.TrustModel, draws: _Array, media_scale: _Array,
+                          threads: int = 0) -> dict[str, _Array]: ...
+    @staticmethod
+    def counterfactual(model: mmm.TrustModel, z: _Array, media: _Array,
+                       outcome_scale: float = 1.0) -> dict[str, _Array]: ...
 
 class attribution:
     CONTENT_TRANSITIONS: int

@@ -243,7 +243,7 @@ BOOST_AUTO_TEST_CASE(map_recovers_parameters_of_simulated_data) {
   TrustModel m(d);
   const MapResult r = fit_map(m, m.initial_point());
   BOOST_TEST(r.converged);
-  const auto est = m.constrain(r.z);
+  const auto est = m.constrain(r.mode);
   const auto tru = m.constrain(truth);
   BOOST_TEST(est.delta == tru.delta, boost::test_tools::tolerance(0.03));
   BOOST_TEST(est.theta == tru.theta, boost::test_tools::tolerance(0.35));

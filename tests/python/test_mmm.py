@@ -100,7 +100,7 @@ def test_trust_stock_follows_its_definition(fitted):
 def test_roi_split_short_and_long(fitted):
     data, _, model, fit = fitted
     window = (data["week"].iloc[20], data["week"].iloc[27])  # eight weeks
-    r = fit.roi(horizon=104, window=window)
+    r = fit.roi(horizon=104, window=window, value_per_outcome=1.0)
     np.testing.assert_allclose(r["incremental_short"] + r["incremental_long"], r["incremental_total"], rtol=1e-12)
     np.testing.assert_allclose(r["via_trust_direct"] + r["via_amplification"] + r["own"], r["incremental_total"],
                                rtol=1e-9)
@@ -197,7 +197,7 @@ def test_nuts_posterior_covers_truth_with_good_diagnostics(nuts_fit):
 
 def test_nuts_roi_has_intervals(nuts_fit):
     data, _, _, fit = nuts_fit
-    r = fit.roi(horizon=52, window=(data["week"].iloc[30], data["week"].iloc[37]), max_draws=40)
+    r = fit.roi(horizon=52, window=(data["week"].iloc[30], data["week"].iloc[37]), max_draws=40, value_per_outcome=1.0)
     for c in ("incremental_total", "roi_total"):
         assert (r[f"{c}_low"] <= r[c] + 1e-9).all() and (r[c] <= r[f"{c}_high"] + 1e-9).all()
     assert (r["incremental_total_high"] > r["incremental_total_low"]).all()
@@ -382,7 +382,7 @@ def test_saturation_points(fitted):
 def test_new_plots(fitted):
     plt = pytest.importorskip("matplotlib.pyplot")
     _, _, _, fit = fitted
-    for plot in (fit.plot_roi, fit.plot_response_curves, fit.plot_fit):
+    for plot in (lambda: fit.plot_roi(value_per_outcome=1.0), fit.plot_response_curves, fit.plot_fit):
         ax = plot()
         assert ax.get_title() or ax.get_legend() is not None
         plt.close("all")

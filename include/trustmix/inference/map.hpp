@@ -42,6 +42,11 @@ struct MapOptions {
   double fd_step = 1e-5;             ///< relative step of the finite-difference Hessian
   int laplace_draws = 0;             ///< draws from the Laplace approximation (reported scale)
   std::uint64_t seed = 0;            ///< seed of the Laplace draws
+  /// Also stop when the objective's relative change over the last `past` iterations is
+  /// below `delta` (LBFGS++'s past/delta test; past = 0, the default, turns it off).
+  int past = 0;
+  double delta = 0.0;
+  int max_linesearch = 64;           ///< line-search trials per iteration
 };
 
 /// Result of map(). Vectors on the unconstrained scale unless said otherwise.
@@ -54,6 +59,7 @@ struct MapResult {
   int iterations = 0;                         ///< L-BFGS iterations (0 if the line search stopped it)
   int evaluations = 0;                        ///< log density + gradient evaluations
   bool converged = false;                     ///< see map() for the criterion
+  bool solver_stopped = false;                ///< L-BFGS stopped by its own test (gradient or past/delta) before max_iterations
   std::string message;                        ///< why the optimiser stopped
   bool laplace_ok = false;                    ///< Hessian negative definite at the mode
   bool exact_hessian = false;                 ///< from the target, not finite differences
@@ -118,6 +124,8 @@ template <Target T>
   trustmix::detail::require_positive(options.gradient_tolerance, "gradient_tolerance");
   trustmix::detail::require_positive(options.fd_step, "fd_step");
   if (options.laplace_draws < 0) fail("laplace_draws must be >= 0, got ", options.laplace_draws);
+  if (options.past < 0 || !(options.delta >= 0.0)) fail("past and delta must be >= 0, got ", options.past, " and ", options.delta);
+  if (options.max_linesearch < 1) fail("max_linesearch must be >= 1, got ", options.max_linesearch);
   if (options.initial_values.size() != 0 && options.initial_values.size() != d)
     fail("initial_values must have ", d, " elements, got ", options.initial_values.size());
   MapResult out;
@@ -131,7 +139,9 @@ template <Target T>
   param.epsilon = options.gradient_tolerance;
   param.epsilon_rel = options.gradient_tolerance;
   param.max_iterations = options.max_iterations;
-  param.max_linesearch = 64;
+  param.max_linesearch = options.max_linesearch;
+  param.past = options.past;
+  param.delta = options.delta;
   LBFGSpp::LBFGSSolver<double> solver(param);
   // The best point evaluated: LBFGS++ leaves x at its last trial point when a line search
   // fails (or ends on a trial outside the support), which need not be the best one.
@@ -151,10 +161,11 @@ template <Target T>
   double fx = 0.0;
   try {
     out.iterations = solver.minimize(objective, x, fx);
-    out.message = out.iterations < options.max_iterations ? "gradient tolerance reached"
-                                                           : "maximum number of iterations reached";
-  } catch (const std::runtime_error& e) {
-    // LBFGS++ throws when the line search cannot make progress, which at a mode within
+    out.solver_stopped = out.iterations < options.max_iterations;
+    out.message = out.solver_stopped ? "gradient tolerance reached" : "maximum number of iterations reached";
+  } catch (const std::exception& e) {
+    // LBFGS++ throws when the line search cannot make progress (std::runtime_error) or a
+    // search direction does not descend (std::logic_error), which at a mode within
     // rounding error is expected; convergence is judged from the gradient below.
     out.message = std::string("line search stopped: ") + e.what();
   }

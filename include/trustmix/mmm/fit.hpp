@@ -1,59 +1,57 @@
 #pragma once
-// MAP fit of the trust-linked model by L-BFGS (LBFGS++, a header-only library packaged
-// by Debian as liblbfgspp-dev).
-#include <LBFGS.h>
-
+// MAP fit of the trust-linked model: trustmix::inference::map (L-BFGS by LBFGS++, a
+// header-only library packaged by Debian as liblbfgspp-dev) on the model's target, with
+// the settings the model has always used. One MAP engine and one MapResult for the
+// library.
 #include <cmath>
-#include <stdexcept>
-#include <string>
+#include <limits>
+#include <memory>
 
+#include "trustmix/inference/map.hpp"
+#include "trustmix/mmm/target.hpp"
 #include "trustmix/mmm/trust_model.hpp"
 
 namespace trustmix::mmm {
 
-/// Result of a MAP fit: the mode in unconstrained space and how the optimiser ended.
-struct MapResult {
-  Vector z;                  ///< unconstrained mode
-  double log_density = 0.0;  ///< log posterior at z (up to a constant)
-  double gradient_norm = 0.0;
-  int iterations = 0;
-  bool converged = false;
-  std::string message;
-};
+using MapResult = inference::MapResult;
 
-/// Maximises the log posterior from z0. Converged means the gradient's infinity norm
-/// fell below `tolerance` x max(1, |z|) (LBFGS++'s criterion) or the relative change of
-/// the objective below 1e-12 over one iteration.
-inline MapResult fit_map(TrustModel& model, const Vector& z0, int max_iterations = 2000, double tolerance = 1e-7) {
-  LBFGSpp::LBFGSParam<double> param;
-  param.epsilon = tolerance;
-  param.epsilon_rel = tolerance;
-  param.past = 1;
-  param.delta = 1e-12;
-  param.max_iterations = max_iterations;
-  param.max_linesearch = 60;
-  LBFGSpp::LBFGSSolver<double> solver(param);
+/// Maximises the log posterior of `model` from z0 (unconstrained) by
+/// trustmix::inference::map: L-BFGS with the gradient tolerance `tolerance` (absolute and
+/// relative to |z|), also stopping when the log density's relative change over one
+/// iteration falls below 1e-12; no Laplace step (NUTS warm-up computes its own). The mode
+/// is result.mode, the log density there result.log_density. converged: inference::map's
+/// gradient criterion, or L-BFGS stopped by its own tests before max_iterations (this
+/// posterior has flat directions along which the objective stops changing before the
+/// gradient is small; what the model has always called converged). A start where the log
+/// density is not finite gives log_density = -infinity and converged = false (a jittered
+/// restart outside the support) instead of an exception. Const and re-entrant: several
+/// threads may fit one model at once (the target keeps one workspace per thread).
+inline MapResult fit_map(const TrustModel& model, const Vector& z0, int max_iterations = 2000, double tolerance = 1e-7) {
+  if (z0.size() != model.dimension()) fail("z0 has ", z0.size(), " values, the model has ", model.dimension());
+  // A non-owning target: the model outlives the call.
+  const TrustTarget target(std::shared_ptr<const TrustModel>(std::shared_ptr<const TrustModel>{}, &model));
   Vector g(model.dimension());
-  auto objective = [&](const Vector& z, Vector& grad) {
-    const double lp = model.log_density(z, g);
-    grad = -g;
-    return std::isfinite(lp) ? -lp : std::numeric_limits<double>::infinity();
-  };
-  MapResult r;
-  r.z = z0;
-  double fx = 0.0;
-  try {
-    r.iterations = solver.minimize(objective, r.z, fx);
-    r.converged = r.iterations < max_iterations;
-    r.message = r.converged ? "converged" : "reached the maximum number of iterations";
-  } catch (const std::exception& e) {
-    // A line search that cannot improve further usually sits at the optimum up to
-    // rounding; report it and let the caller judge by the gradient norm.
-    r.message = std::string("line search stopped: ") + e.what();
+  const double lp0 = target.log_density_gradient(z0, g);
+  if (!std::isfinite(lp0) || !g.allFinite()) {
+    MapResult r;
+    r.parameter_names = model.parameter_names();
+    r.mode = z0;
+    r.reported_mode = z0;
+    r.gradient = g;
+    r.log_density = -std::numeric_limits<double>::infinity();
+    r.message = "the log density or its gradient is not finite at the start";
+    return r;
   }
-  r.log_density = model.log_density(r.z, g);
-  r.gradient_norm = g.cwiseAbs().maxCoeff();
-  if (!r.converged && r.gradient_norm < 1e-4 * std::max(1.0, r.z.norm())) r.converged = true;
+  inference::MapOptions o;
+  o.max_iterations = max_iterations;
+  o.gradient_tolerance = tolerance;
+  o.initial_values = z0;
+  o.laplace = false;
+  o.past = 1;
+  o.delta = 1e-12;
+  o.max_linesearch = 60;
+  MapResult r = inference::map(target, o);
+  if (r.solver_stopped && std::isfinite(r.log_density)) r.converged = true;
   return r;
 }
 

@@ -63,6 +63,10 @@
 
 namespace trustmix::mmm {
 
+namespace detail {
+class DrawEngine;  // analyses.hpp: the model's kernels over posterior draws
+}
+
 using Matrix = Eigen::MatrixXd;  // column-major: one contiguous time series per column
 using Vector = Eigen::VectorXd;
 
@@ -170,6 +174,8 @@ struct TrustModelWorkspace {
 };
 
 class TrustModel {
+  friend class detail::DrawEngine;  // reads the layout and runs the kernels below, read-only
+
  public:
   TrustModel(TrustModelData data, TrustModelPriors priors = {}) : d_(std::move(data)), pr_(priors) {
     validate();
@@ -183,6 +189,9 @@ class TrustModel {
   [[nodiscard]] const TrustModelPriors& priors() const { return pr_; }
   [[nodiscard]] int periods() const { return static_cast<int>(d_.y.size()); }
   [[nodiscard]] bool has_tracker() const { return n_tracker_obs_ > 0; }
+  /// Number of trust channels P (0 without trust) and of conversion channels S.
+  [[nodiscard]] int trust_count() const { return P_; }
+  [[nodiscard]] int conversion_count() const { return S_; }
 
   /// Names of the constrained parameters in the order of constrain_into().
   [[nodiscard]] std::vector<std::string> constrained_names() const {

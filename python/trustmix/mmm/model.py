@@ -26,6 +26,8 @@ density, with credible intervals for every reported quantity.
 from __future__ import annotations
 
 import html
+import logging
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,31 +37,22 @@ import pandas as pd
 
 from trustmix._core import mmm as _mmm
 from trustmix.core import Channel
-from trustmix.transforms import half_life as _half_life
 
 _ROLES = ("trust", "conversion", "both")
 _LIKELIHOODS = ("normal", "lognormal", "negative_binomial")
-_Z90 = 1.6448536269514722  # standard normal 95% quantile: a central 90% interval is +-_Z90 sd
 _BUSINESS_PRIORS = ("roi", "trust_half_life")
 
 
-def _interval_to_lognormal(name: str, low: float, high: float) -> tuple[float, float]:
-    """(ln median, sd of ln) of the LogNormal whose central 90% interval is [low, high]."""
-    if not (np.isfinite(low) and np.isfinite(high) and 0 < low < high):
-        raise ValueError(f"prior {name}: the 90% range must be two finite numbers 0 < low < high, got ({low}, {high})")
-    return 0.5 * (np.log(low) + np.log(high)), (np.log(high) - np.log(low)) / (2 * _Z90)
-
-
-def _fourier(t: np.ndarray, period: float, order: int) -> tuple[np.ndarray, list[str]]:
-    cols, names = [], []
-    for k in range(1, order + 1):
-        cols += [np.sin(2 * np.pi * k * t / period), np.cos(2 * np.pi * k * t / period)]
-        names += [f"sin_{k}", f"cos_{k}"]
-    return (np.column_stack(cols) if cols else np.zeros((len(t), 0))), names
+_log = logging.getLogger("trustmix.mmm")
 
 
 class TrustMMM:
     """A trust-linked media-mix model built from a DataFrame.
+
+    The DataFrame is checked here (dates, columns, rows) and turned into the C++ spec
+    ``trustmix::mmm::TrustModelSpec``; scaling, the baseline design and the business-term
+    priors are computed by ``trustmix::mmm::build``, so a C++ user builds the same model.
+    Safe to fit from several threads at once; pickles with a versioned state.
 
     Parameters
     ----------
@@ -116,9 +109,11 @@ class TrustMMM:
         Observation model. ``"lognormal"``: y > 0 with mean mu (multiplicative noise;
         sigma is on the log scale). ``"negative_binomial"``: counts (inquiries, sign-ups),
         integers >= 0, mean mu and size phi (variance mu + mu^2 / phi).
-    value_per_outcome : float
-        Value of one unit of outcome (e.g. revenue per conversion), used by ROI priors
-        and as the default of :meth:`TrustFit.roi`.
+    value_per_outcome : float, optional
+        Value of one unit of outcome (e.g. revenue per conversion; 1.0 when the outcome is
+        revenue), used by ROI priors and as the default of :meth:`TrustFit.roi`. Without
+        it (default) ROIs are NaN and :meth:`TrustFit.roi` reports the cost per
+        incremental outcome; ROI priors then raise.
     scaling : {"mean", "max"}
         How media and outcome are made unit-free before the priors apply. ``"mean"``
         (default): each channel divided by its mean non-zero activity, the outcome by its
@@ -146,11 +141,17 @@ class TrustMMM:
         priors: Mapping[str, Any] | None = None,
         scaling: str = "mean",
         likelihood: str = "normal",
-        value_per_outcome: float = 1.0,
+        value_per_outcome: float | None = None,
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
         roles = self._roles(channels)
+        self._args_data = data
+        self._args = dict(date=date, outcome=outcome, channels=dict(roles), tracker=tracker, controls=list(controls),
+                          events=list(events), shocks=list(shocks), spend=dict(spend) if spend else None,
+                          seasonality=seasonality, trend=trend, max_lag=max_lag, trust=trust,
+                          priors=dict(priors) if priors else None, scaling=scaling, likelihood=likelihood,
+                          value_per_outcome=value_per_outcome)
         if not trust:
             roles = {c: "conversion" for c in roles}
         self.channels = list(roles)
@@ -194,10 +195,11 @@ class TrustMMM:
             i = int(((y < 0) | (y != np.floor(y))).argmax())
             raise ValueError(f"column {outcome!r}: row {i} (date {dates.iloc[i].date()}) is {y[i]}; "
                              "the negative binomial likelihood needs counts (integers >= 0)")
-        if not (np.isfinite(value_per_outcome) and value_per_outcome > 0):
-            raise ValueError(f"value_per_outcome must be a finite number > 0, got {value_per_outcome}")
+        if value_per_outcome is not None and not (np.isfinite(value_per_outcome) and value_per_outcome > 0):
+            raise ValueError(f"value_per_outcome must be a finite number > 0 (value of one unit of outcome) or None, "
+                             f"got {value_per_outcome}")
         self.likelihood = likelihood
-        self.value_per_outcome = float(value_per_outcome)
+        self.value_per_outcome = None if value_per_outcome is None else float(value_per_outcome)
         media = df[self.channels].to_numpy(dtype=float)
         bad = ~np.isfinite(media) | (media < 0)
         if bad.any():
@@ -223,39 +225,14 @@ class TrustMMM:
         self.trend = bool(trend)
         self.priors = dict(priors or {})
 
-        # Scaling: media by mean non-zero value, outcome by its mean (or both by their
-        # maximum), tracker standardised.
         if scaling not in ("mean", "max"):
             raise ValueError(f"scaling must be 'mean' or 'max', got {scaling!r}")
         self.scaling = scaling
-        if scaling == "mean":
-            self.media_scale = np.array([media[:, j][media[:, j] > 0].mean() for j in range(media.shape[1])])
-            self.y_scale = float(np.mean(np.abs(y))) or 1.0
-        else:
-            self.media_scale = media.max(axis=0)
-            self.y_scale = float(np.max(np.abs(y))) or 1.0
-        self._media = media / self.media_scale
-        self._y = y / self.y_scale
         T = len(y)
-        t = np.arange(T, dtype=float)
-        period = 365.25 / self.period_days
-        cols = [np.ones(T)]
-        names = ["intercept"]
-        if self.trend:
-            cols.append(t / T)
-            names.append("trend")
-        fourier, fnames = _fourier(t, period, self.seasonality)
-        cols.append(fourier)
-        names += fnames
-        self._control_stats = {}
         for c in self.controls:
             v = df[c].to_numpy(dtype=float)
             if not np.isfinite(v).all():
                 raise ValueError(f"control {c!r}: row {int((~np.isfinite(v)).argmax())} is not finite")
-            sd = v.std() or 1.0
-            self._control_stats[c] = (v.mean(), sd)
-            cols.append(((v - v.mean()) / sd)[:, None])
-            names.append(c)
         for e in self.events:
             v = df[e].to_numpy(dtype=float)
             if not np.isfinite(v).all():
@@ -263,63 +240,70 @@ class TrustMMM:
                 raise ValueError(f"event {e!r}: row {i} (date {dates.iloc[i].date()}) is {v[i]}; events must be finite")
             if not v.any():
                 raise ValueError(f"event {e!r} is zero in every period: there is nothing to estimate")
-            cols.append(v[:, None])
-            names.append(e)
-        self.baseline_names = names
-        self._baseline = np.column_stack([np.atleast_2d(c).reshape(T, -1) for c in cols])
-        self._shocks = df[self.shock_names].to_numpy(dtype=float) if self.shock_names else np.zeros((T, 0))
-        if self._shocks.size and ((self._shocks < 0) | ~np.isfinite(self._shocks)).any():
+        shocks_raw = df[self.shock_names].to_numpy(dtype=float) if self.shock_names else np.zeros((T, 0))
+        if shocks_raw.size and ((shocks_raw < 0) | ~np.isfinite(shocks_raw)).any():
             raise ValueError("shock columns must be finite and >= 0")
+        for c, col in self.spend_columns.items():
+            v = df[col].to_numpy(dtype=float)
+            bad = ~np.isfinite(v) | (v < 0)
+            if bad.any():
+                i = int(bad.argmax())
+                raise ValueError(f"spend column {col!r} (channel {c!r}): row {i} (date {dates.iloc[i].date()}) "
+                                 f"is {v[i]}; spend must be finite and >= 0")
+        tracker_raw = np.zeros(0)
         if tracker:
-            q = df[tracker].to_numpy(dtype=float)
-            seen = np.isfinite(q)
+            tracker_raw = df[tracker].to_numpy(dtype=float)
+            if np.isinf(tracker_raw).any():
+                i = int(np.isinf(tracker_raw).argmax())
+                raise ValueError(f"tracker {tracker!r}: row {i} (date {dates.iloc[i].date()}) is {tracker_raw[i]}; "
+                                 "use NaN for a period without a measurement")
+            seen = np.isfinite(tracker_raw)
             if seen.sum() < 2:
                 raise ValueError(f"tracker {tracker!r} has {int(seen.sum())} measured periods; it needs at least 2")
-            self._tracker_stats = (q[seen].mean(), q[seen].std() or 1.0)
-            self._tracker = np.where(seen, (q - self._tracker_stats[0]) / self._tracker_stats[1], np.nan)
-        else:
-            self._tracker = np.zeros(0)
         trust_flags = [roles[c] in ("trust", "both") for c in self.channels]
-        conv_flags = [roles[c] in ("conversion", "both") for c in self.channels]
         if self.trust_enabled and not any(trust_flags):
             raise ValueError("the trust stock needs at least one channel with role 'trust' or 'both' (or trust=False)")
-        self.trust_channels = [c for c, f in zip(self.channels, trust_flags) if f] if self.trust_enabled else []
-        self.conversion_channels = [c for c, f in zip(self.channels, conv_flags) if f]
-        counts = likelihood == "negative_binomial"
-        self._core = _mmm.TrustModel(self._media, trust_flags, conv_flags, self._baseline, self._shocks,
-                                     y if counts else self._y, self._tracker, self.max_lag, self.trust_enabled,
-                                     self._core_priors(), likelihood=likelihood,
-                                     outcome_scale=self.y_scale if counts else 1.0)
-
-    def _core_priors(self) -> dict[str, Any]:
-        """The priors dict for the C++ model: business-term priors turned into fields."""
-        core = {k: v for k, v in self.priors.items() if k not in _BUSINESS_PRIORS}
+        # The model itself (scaling, baseline design, business-term priors) is built in C++
+        # (trustmix::mmm::build), so that a C++ user builds exactly this model.
+        core_priors = {k: v for k, v in self.priors.items() if k not in _BUSINESS_PRIORS}
+        half_life = None
         if "trust_half_life" in self.priors:
             lo, hi = self.priors["trust_half_life"]
-            m, sd = _interval_to_lognormal("trust_half_life", float(lo), float(hi))
-            core["half_life_median"], core["half_life_sd_log"] = float(np.exp(m)), float(sd)
+            half_life = (float(lo), float(hi))
+        roi = []
         if "roi" in self.priors:
-            roi = self.priors["roi"]
-            if not isinstance(roi, Mapping):
+            if not isinstance(self.priors["roi"], Mapping):
                 raise ValueError("prior 'roi' must be a mapping channel -> (low, high)")
-            S = len(self.conversion_channels)
-            med, sd, scale = np.full(S, np.nan), np.ones(S), np.ones(S)
-            for c, rng in roi.items():
-                if c not in self.conversion_channels:
-                    raise ValueError(f"prior 'roi' names {c!r}, which is not a conversion channel "
-                                     f"({', '.join(self.conversion_channels) or 'none'})")
-                lo, hi = (float(v) for v in rng)
-                if not lo > -1:
-                    raise ValueError(f"prior 'roi' [{c}]: low must be > -1 (ROI -100% loses all spend), got {lo}")
-                j = self.conversion_channels.index(c)
-                med[j], sd[j] = _interval_to_lognormal(f"roi [{c}] (as 1 + ROI)", 1 + lo, 1 + hi)
-                spend = float(self.data[self.spend_columns[c]].to_numpy(dtype=float).sum())
-                if not spend > 0:
-                    raise ValueError(f"prior 'roi' [{c}]: spend column {self.spend_columns[c]!r} sums to {spend}; "
-                                     "a ROI needs spend > 0")
-                scale[j] = self.value_per_outcome * self.y_scale / spend
-            core.update(roi_log_median=med, roi_sd_log=sd, roi_scale=scale)
-        return core
+            roi = [(str(c), *(float(v) for v in rng)) for c, rng in self.priors["roi"].items()]
+        spend_raw = np.column_stack([df[self.spend_columns[c]].to_numpy(dtype=float) for c in self.channels])
+        self._core, built = _mmm.build(
+            self.channels, [roles[c] for c in self.channels], media, spend_raw, y, float(self.period_days),
+            tracker_raw, df[self.controls].to_numpy(dtype=float) if self.controls else np.zeros((T, 0)),
+            self.controls, df[self.events].to_numpy(dtype=float) if self.events else np.zeros((T, 0)), self.events,
+            shocks_raw, self.shock_names, seasonality=self.seasonality, trend=self.trend, max_lag=self.max_lag,
+            trust_enabled=self.trust_enabled, scaling=scaling, likelihood=likelihood,
+            value_per_outcome=float("nan") if self.value_per_outcome is None else self.value_per_outcome,
+            priors=core_priors, trust_half_life=half_life, roi=roi)
+        self.media_scale = np.asarray(built["media_scale"])
+        self.y_scale = float(built["y_scale"])
+        self._media = np.asarray(built["media"])
+        self._y = y / self.y_scale
+        self.baseline_names = list(built["baseline_names"])
+        self._baseline = np.asarray(built["baseline"])
+        self._shocks = shocks_raw
+        self._control_stats = {c: (float(built["control_mean"][j]), float(built["control_sd"][j]))
+                               for j, c in enumerate(self.controls)}
+        if tracker:
+            self._tracker_stats = (float(built["tracker_mean"]), float(built["tracker_sd"]))
+            self._tracker = np.asarray(built["tracker"])
+        else:
+            self._tracker = np.zeros(0)
+        self.trust_channels = list(built["trust_channels"])
+        self.conversion_channels = list(built["conversion_channels"])
+
+    def _core_priors(self) -> dict[str, Any]:
+        """The priors of the C++ model (business-term priors turned into its fields)."""
+        return dict(self._core.priors)
 
     @staticmethod
     def _roles(channels: Sequence[Channel] | Mapping[str, str]) -> dict[str, str]:
@@ -378,6 +362,10 @@ class TrustMMM:
             raise ValueError(f"initial_metric must be 'laplace' or None, got {initial_metric!r}")
         if method not in ("map", "nuts"):
             raise ValueError(f"method must be 'map' or 'nuts', got {method!r}")
+        if method == "nuts":
+            for name, value, low in (("chains", chains, 1), ("draws", draws, 1), ("tune", tune, 0)):
+                if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+                    raise ValueError(f"fit(method='nuts'): {name} must be an integer >= {low}, got {value!r}")
         rng = np.random.default_rng(seed)
         z0 = np.asarray(self._core.initial_point())
         best = None
@@ -394,7 +382,7 @@ class TrustMMM:
         from trustmix._core import inference as _ci
 
         init = mode + rng.normal(0.0, 0.1, (int(chains), mode.size))
-        target = _ci.TrustTarget(self._core)
+        target = _mmm.TrustTarget(self._core)
         inv_metric = None
         if initial_metric == "laplace":
             # The inverse of -d2 log p at the mode by central differences of the exact
@@ -407,6 +395,45 @@ class TrustMMM:
                                      metric=metric, max_tree_depth=max_tree_depth,
                                      initial_inverse_metric=inv_metric, term_buffer=term_buffer)
         return TrustFit(self, mode, best, posterior=posterior)
+
+    # -- pickling and display ------------------------------------------------------------
+    _STATE_VERSION = 1
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Versioned state (version 1): the data (numpy columns) and the constructor's
+        arguments; unpickling rebuilds the model (the C++ core holds nothing else)."""
+        d = self._args_data
+        # The data as plain numpy columns (stable across pandas versions), in order.
+        data = {"columns": list(d.columns), "values": [d[c].to_numpy() for c in d.columns]}
+        return {"version": self._STATE_VERSION, "data": data, "kwargs": dict(self._args)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if not isinstance(state, dict) or state.get("version") != 1:
+            raise ValueError(f"cannot unpickle TrustMMM: unsupported state version "
+                             f"{state.get('version') if isinstance(state, dict) else state!r}")
+        d = state["data"]
+        data = pd.DataFrame(dict(zip(d["columns"], d["values"])), columns=d["columns"])
+        self.__init__(data, **state["kwargs"])
+
+    def __repr__(self) -> str:
+        return (f"TrustMMM(outcome={self.outcome!r}, periods={len(self.dates)}, channels={self.roles!r}, "
+                f"likelihood={self.likelihood!r}, trust={self.trust_enabled}, tracker={self.tracker!r}, "
+                f"parameters={self._core.dimension})")
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><td>{html.escape(c)}</td><td>{html.escape(self.roles[c])}</td>"
+                       f"<td>{html.escape(str(self.spend_columns[c]))}</td><td>{self.media_scale[j]:,.4g}</td></tr>"
+                       for j, c in enumerate(self.channels))
+        settings = {"periods": f"{len(self.dates)} ({self.dates[0].date()} .. {self.dates[-1].date()}, every "
+                               f"{self.period_days} days)",
+                    "likelihood": self.likelihood, "trust stock": "yes" if self.trust_enabled else "no (standard MMM)",
+                    "tracker": self.tracker or "none", "shocks": ", ".join(self.shock_names) or "none",
+                    "baseline": ", ".join(self.baseline_names), "max lag": str(self.max_lag),
+                    "scaling": self.scaling, "value per outcome": str(self.value_per_outcome),
+                    "parameters": str(self._core.dimension)}
+        table = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in settings.items())
+        return (f"<h4>TrustMMM: {html.escape(self.outcome)}</h4><table>{table}</table>"
+                f"<table><tr><th>channel</th><th>role</th><th>spend column</th><th>scale</th></tr>{rows}</table>")
 
     # helpers shared with TrustFit
     def _extended(self, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -428,6 +455,30 @@ class TrustFit:
     info: dict[str, Any] = field(default_factory=dict)
     posterior: Any = None  #: trustmix.inference.SampleResult of a NUTS fit (unconstrained draws), else None
 
+    _STATE_VERSION = 1
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Versioned state (version 1): the model (its own versioned state), the mode, the
+        optimiser's info and the posterior's attributes (draws, statistics, diagnostics)."""
+        post = None
+        if self.posterior is not None:  # plain values and numpy arrays (settings name the target by its type)
+            post = dict(self.posterior.__dict__)
+        return {"version": self._STATE_VERSION, "model": self.model, "z": np.asarray(self.z), "info": dict(self.info),
+                "posterior": post}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if not isinstance(state, dict) or state.get("version") != 1:
+            raise ValueError(f"cannot unpickle TrustFit: unsupported state version "
+                             f"{state.get('version') if isinstance(state, dict) else state!r}")
+        self.model, self.z, self.info = state["model"], np.asarray(state["z"]), dict(state["info"])
+        self.posterior = None
+        if state["posterior"] is not None:
+            from trustmix.inference import SampleResult
+
+            post = SampleResult.__new__(SampleResult)
+            post.__dict__.update(state["posterior"])
+            self.posterior = post
+
     @property
     def method(self) -> str:
         """``"nuts"`` when the fit has posterior draws, else ``"map"``."""
@@ -443,9 +494,9 @@ class TrustFit:
             z = z[np.linspace(0, len(z) - 1, max_draws).round().astype(int)]
         return z
 
-    def _over_draws(self, fn: Any, max_draws: int) -> np.ndarray:
-        """Stacks fn(z) over posterior draws (or the mode): shape (n, ...)."""
-        return np.stack([np.asarray(fn(z)) for z in self.draws(max_draws)])
+    def _draw_matrix(self, max_draws: int | None) -> np.ndarray:
+        """The draws (or the mode) as a C-contiguous (n, dimension) array for the C++ analyses."""
+        return np.ascontiguousarray(self.draws(max_draws), dtype=float)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -455,71 +506,60 @@ class TrustFit:
         sigma (standardised tracker units). Scaled units (see :class:`TrustMMM`)."""
         return dict(self.model._core.constrain(self.z))
 
-    def _summary_rows(self, p: dict[str, Any]) -> list[tuple[str, float, str]]:
+    def _summary_labels(self, keys: list[str], index: list[int]) -> tuple[list[str], list[str]]:
+        """Row labels and units of the quantities of ``_core.mmm.summary_values``."""
         m = self.model
-        rows = []
-        for j, c in enumerate(m.channels):
-            a = p["alpha"][j]
-            rows.append((f"adstock alpha [{c}]", a, "per period"))
-            rows.append((f"adstock half-life [{c}]", _half_life(a) if 0 < a < 1 else np.nan, "periods"))
-            rows.append((f"saturation lam [{c}]", p["lam"][j], "per scaled unit"))
-        for j, c in enumerate(m.conversion_channels):
-            rows.append((f"beta [{c}]", p["beta"][j] * m.y_scale, f"{m.outcome} per period at saturation"))
-        if m.trust_enabled:
-            rows.append(("trust retention delta", p["delta"], "per period"))
-            rows.append(("trust half-life", _half_life(p["delta"]), "periods"))
-            for j, c in enumerate(m.trust_channels):
-                rows.append((f"trust weight kappa [{c}]", p["kappa"][j], "share of trust inflow"))
-            rows.append(("gamma (trust -> demand)", p["gamma"] * m.y_scale, f"{m.outcome} per unit of trust index"))
-            rows.append(("theta (trust amplifies SMM)", p["theta"], "relative lift per unit of trust index"))
-            for j, s in enumerate(m.shock_names):
-                rows.append((f"shock damage omega [{s}]", p["omega"][j], "trust index units"))
-        for j, b in enumerate(m.baseline_names):
-            rows.append((f"baseline [{b}]", p["b"][j] * m.y_scale, m.outcome))
         if m.likelihood == "normal":
-            rows.append(("sigma", p["sigma"] * m.y_scale, m.outcome))
+            noise = ("sigma", m.outcome)
         elif m.likelihood == "lognormal":
-            rows.append(("sigma (log scale)", p["sigma"], "sd of ln outcome"))
+            noise = ("sigma (log scale)", "sd of ln outcome")
         else:
-            rows.append(("phi (negative binomial size)", p["sigma"], "variance = mu + mu^2 / phi"))
-        return rows
+            noise = ("phi (negative binomial size)", "variance = mu + mu^2 / phi")
+        labels = {
+            "alpha": lambda i: (f"adstock alpha [{m.channels[i]}]", "per period"),
+            "adstock_half_life": lambda i: (f"adstock half-life [{m.channels[i]}]", "periods"),
+            "lam": lambda i: (f"saturation lam [{m.channels[i]}]", "per scaled unit"),
+            "beta": lambda i: (f"beta [{m.conversion_channels[i]}]", f"{m.outcome} per period at saturation"),
+            "delta": lambda i: ("trust retention delta", "per period"),
+            "trust_half_life": lambda i: ("trust half-life", "periods"),
+            "kappa": lambda i: (f"trust weight kappa [{m.trust_channels[i]}]", "share of trust inflow"),
+            "gamma": lambda i: ("gamma (trust -> demand)", f"{m.outcome} per unit of trust index"),
+            "theta": lambda i: ("theta (trust amplifies SMM)", "relative lift per unit of trust index"),
+            "omega": lambda i: (f"shock damage omega [{m.shock_names[i]}]", "trust index units"),
+            "b": lambda i: (f"baseline [{m.baseline_names[i]}]", m.outcome),
+            "sigma": lambda i: noise,
+        }
+        rows = [labels[k](i) for k, i in zip(keys, index)]
+        return [r[0] for r in rows], [r[1] for r in rows]
 
     def summary(self, interval: float = 0.9) -> pd.DataFrame:
         """One row per interpretable parameter in business units.
 
+        Rows: per channel its adstock alpha, adstock half-life ln 0.5 / ln alpha (periods)
+        and saturation lam; per conversion channel beta (outcome per period at saturation);
+        with trust the retention delta, the trust half-life ln 0.5 / ln delta, the trust
+        weights kappa, gamma (outcome per unit of trust index), theta and the shock damages;
+        the baseline coefficients (outcome units) and the noise. Computed in C++
+        (``trustmix::mmm::summary_values``) for every draw at once.
+
         MAP fit: ``value`` and ``unit``. NUTS fit: posterior ``mean``, ``sd``, the
         equal-tailed ``interval`` bounds (``low``, ``high``), ``r_hat`` and ``ess_bulk``
-        (rank-normalised, Vehtari et al. 2021) and ``unit``.
+        (rank-normalised, Vehtari et al. 2021; NaN for a quantity that is constant or not
+        finite) and ``unit``, all from ``trustmix::mmm::summary_table``.
         """
+        m = self.model
         if self.posterior is None:
-            rows = self._summary_rows(self.params)
-            return pd.DataFrame(rows, columns=["parameter", "value", "unit"]).set_index("parameter")
-        from trustmix import inference
-
+            sv = _mmm.summary_values(m._core, self._draw_matrix(None), m.y_scale)
+            names, units = self._summary_labels(list(sv["keys"]), list(sv["index"]))
+            return pd.DataFrame({"parameter": names, "value": np.asarray(sv["values"])[0], "unit": units}
+                                ).set_index("parameter")
         chains, n, d = self.posterior.draws.shape
-        values = np.empty((chains, n, 0))
-        names: list[str] = []
-        units: list[str] = []
-        cols = []
-        for c in range(chains):
-            per_draw = [self._summary_rows(dict(self.model._core.constrain(z))) for z in self.posterior.draws[c]]
-            cols.append(np.array([[r[1] for r in rows] for rows in per_draw]))
-            if c == 0:
-                names = [r[0] for r in per_draw[0]]
-                units = [r[2] for r in per_draw[0]]
-        values = np.stack(cols)  # (chain, draw, quantity)
-        lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
-        out = []
-        for k, name in enumerate(names):
-            x = values[:, :, k]
-            finite = np.isfinite(x).all()
-            out.append({
-                "parameter": name, "mean": x.mean(), "sd": x.std(ddof=1),
-                "low": np.quantile(x, lo), "high": np.quantile(x, hi),
-                "r_hat": inference.rhat(x) if finite and x.std() > 0 else np.nan,
-                "ess_bulk": inference.ess_bulk(x) if finite and x.std() > 0 else np.nan,
-                "unit": units[k],
-            })
+        st = _mmm.summary_table(m._core, np.ascontiguousarray(self.posterior.draws.reshape(-1, d)), chains, m.y_scale,
+                                interval)
+        names, units = self._summary_labels(list(st["keys"]), list(st["index"]))
+        out = {"parameter": names}
+        out.update({k: np.asarray(st[k]) for k in ("mean", "sd", "low", "high", "r_hat", "ess_bulk")})
+        out["unit"] = units
         return pd.DataFrame(out).set_index("parameter")
 
     def _forward(self, media: np.ndarray | None = None, baseline: np.ndarray | None = None,
@@ -531,8 +571,9 @@ class TrustFit:
     def predict(self, max_draws: int = 200) -> pd.Series:
         """Fitted mean of the outcome per period (outcome units); for a NUTS fit the
         posterior mean over up to ``max_draws`` thinned draws."""
-        mu = self._over_draws(lambda z: self.model._core.forward(z)["mu"], max_draws).mean(axis=0)
-        return pd.Series(mu * self.model.y_scale, index=self.model.dates, name="predicted")
+        m = self.model
+        mu = np.asarray(_mmm.mean_draws(m._core, self._draw_matrix(max_draws), m.y_scale)).mean(axis=0)
+        return pd.Series(mu, index=m.dates, name="predicted")
 
     def trust_stock(self) -> pd.DataFrame:
         """The trust stock G per period and its exact split: one column per trust channel
@@ -551,29 +592,52 @@ class TrustFit:
         trust channels by their exact share G^(p)/G (and to shocks/initial stock).
         Columns sum to :meth:`predict`. For a NUTS fit, the posterior mean of each term
         over up to ``max_draws`` evenly thinned draws (columns then sum to the posterior
-        mean of the prediction)."""
-        if self.posterior is not None:
-            frames = [TrustFit(self.model, z).decompose() for z in self.draws(max_draws)]
-            return sum(frames[1:], frames[0]) / len(frames)
-        f, m = self._forward(), self.model
-        ys = m.y_scale
+        mean of the prediction). Computed in C++ (``trustmix::mmm::decompose``)."""
+        m = self.model
+        dec = _mmm.decompose(m._core, self._draw_matrix(max_draws), m.y_scale)
         out = pd.DataFrame(index=m.dates)
-        out["base"] = f["base"] * ys
+        out["base"] = np.asarray(dec["base"])
         if m.trust_enabled:
-            g = f["trust_stock"]
-            parts = {c: f["trust_by_channel"][:, j] for j, c in enumerate(m.trust_channels)}
-            parts["shocks"] = f["trust_from_shocks"]
-            parts["initial trust"] = f["trust_from_initial"]
-            amp_total = f["amplification"].sum(axis=1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                share = {k: np.where(g != 0, v / g, 0.0) for k, v in parts.items()}
-            direct = f["trust_direct"]
-            for k, v in parts.items():
-                out[f"trust direct [{k}]"] = (direct * share[k] if k in share else 0) * ys
-                out[f"amplification [{k}]"] = amp_total * share[k] * ys
+            direct, amp = np.asarray(dec["trust_direct"]), np.asarray(dec["amplification"])
+            for k, name in enumerate([*m.trust_channels, "shocks", "initial trust"]):
+                out[f"trust direct [{name}]"] = direct[:, k]
+                out[f"amplification [{name}]"] = amp[:, k]
+        own = np.asarray(dec["own"])
         for j, c in enumerate(m.conversion_channels):
-            out[f"{c} (own)"] = f["conversion_own"][:, j] * ys
+            out[f"{c} (own)"] = own[:, j]
         return out
+
+    def _value(self, value_per_outcome: float | None, note: bool = True) -> float:
+        """The value of one unit of outcome for a ROI: the argument, else the model's, else
+        NaN (with a one-time note per model when ``note``)."""
+        if value_per_outcome is None:
+            value_per_outcome = self.model.value_per_outcome
+        if value_per_outcome is None:
+            if note and not getattr(self.model, "_noted_no_value", False):
+                # A note, not a warning: the incremental columns are valid and scripts that
+                # read only them (or run with warnings as errors) must keep working.
+                self.model._noted_no_value = True
+                _log.warning("no value_per_outcome given (TrustMMM(..., value_per_outcome=...) or "
+                             "roi(value_per_outcome=...)): the ROI columns are NaN; cost_per_incremental is "
+                             "reported. This note is shown once per model.")
+            return float("nan")
+        v = float(value_per_outcome)
+        if not (np.isfinite(v) and v > 0):
+            raise ValueError(f"value_per_outcome must be a finite number > 0 (value of one unit of outcome), got "
+                             f"{value_per_outcome}")
+        return v
+
+    def _window(self, window: tuple[Any, Any] | None) -> tuple[int, int]:
+        m = self.model
+        T = len(m.dates)
+        if window is None:
+            return 0, T - 1
+        lo = int(m.dates.searchsorted(pd.Timestamp(window[0])))
+        hi = int(m.dates.searchsorted(pd.Timestamp(window[1]), side="right")) - 1
+        if lo > hi or lo >= T:
+            raise ValueError(f"window {window!r} contains no period of the data "
+                             f"({m.dates[0].date()}..{m.dates[-1].date()})")
+        return lo, hi
 
     def roi(self, horizon: int = 104, window: tuple[Any, Any] | None = None,
             value_per_outcome: float | None = None, interval: float = 0.9, max_draws: int = 200) -> pd.DataFrame:
@@ -593,65 +657,47 @@ class TrustFit:
         ``value_per_outcome`` (default: the model's). ``marginal_roi`` is the return on
         the next 1% of spend: (value gained when the channel's activity in W is scaled
         by 1.01 - 0.01 spend) / (0.01 spend), over the same horizon; below 0 the last
-        unit of spend no longer pays for itself. MAP fit: point estimates at the mode. NUTS fit: posterior
-        means over up to ``max_draws`` thinned draws, with ``*_low`` / ``*_high`` columns
-        for the equal-tailed ``interval`` of the incremental effects and ROIs.
+        unit of spend no longer pays for itself. ``cost_per_incremental`` = spend /
+        incremental outcome (currency per outcome; NaN when the effect is <= 0).
+
+        Without a value per outcome (neither here nor on the model) a ROI cannot be
+        computed: ``roi_short``, ``roi_total`` and ``marginal_roi`` are NaN, a note on the
+        ``trustmix.mmm`` logger says so once per model (a log record, not a warning, so
+        code that reads only the incremental columns runs unchanged), and
+        ``cost_per_incremental`` is the figure to read. (Earlier versions took a value of 1,
+        which gave ROI ~ -1 for a conversion outcome.)
+
+        MAP fit: point estimates at the mode. NUTS fit: posterior means over up to
+        ``max_draws`` thinned draws, with ``*_low`` / ``*_high`` columns for the
+        equal-tailed ``interval`` of the incremental effects and ROIs. Computed in C++
+        (``trustmix::mmm::roi``) for every draw at once.
         """
-        if value_per_outcome is None:
-            value_per_outcome = self.model.value_per_outcome
-        if self.posterior is not None:
-            tables = [TrustFit(self.model, z).roi(horizon, window, value_per_outcome) for z in self.draws(max_draws)]
-            num = [c for c in tables[0].columns if c not in ("role",)]
-            stack = np.stack([t[num].to_numpy(dtype=float) for t in tables])
-            out = pd.DataFrame(stack.mean(axis=0), index=tables[0].index, columns=num)
-            lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
-            for k, c in enumerate(num):
+        m = self.model
+        lo, hi = self._window(window)
+        vpo = self._value(value_per_outcome)
+        spend = np.array([float(m.data[m.spend_columns[c]].to_numpy(dtype=float)[lo:hi + 1].sum()) for c in m.channels])
+        r = _mmm.roi(m._core, self._draw_matrix(max_draws), horizon=int(horizon), window_begin=lo, window_end=hi,
+                     spend=spend, value_per_outcome=vpo, outcome_scale=m.y_scale)
+        cols = ["incremental_short", "incremental_long", "incremental_total", "via_trust_direct", "via_amplification",
+                "own", "roi_short", "roi_total", "marginal_roi", "cost_per_incremental"]
+        stack = np.stack([np.asarray(r[c]) for c in cols], axis=-1)  # (draw, channel, column)
+        index = pd.Index(m.channels, name="channel")
+        out = pd.DataFrame({"role": [m.roles[c] for c in m.channels], "spend": spend}, index=index)
+        if self.posterior is None:
+            for k, c in enumerate(cols):
+                out[c] = stack[0, :, k]
+            return out
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns (no value per outcome)
+            for k, c in enumerate(cols):
+                out[c] = stack[:, :, k].mean(axis=0)
+            lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
+            for k, c in enumerate(cols):
                 if c in ("incremental_short", "incremental_long", "incremental_total", "roi_short", "roi_total",
                          "marginal_roi"):
-                    out[f"{c}_low"] = np.nanquantile(stack[:, :, k], lo, axis=0)
-                    out[f"{c}_high"] = np.nanquantile(stack[:, :, k], hi, axis=0)
-            out.insert(0, "role", tables[0]["role"])
-            return out
-        m = self.model
-        T = len(m._y)
-        media, base, shocks = m._extended(int(horizon))
-        if window is None:
-            lo, hi = 0, T - 1
-        else:
-            dates = m.dates
-            lo = int(dates.searchsorted(pd.Timestamp(window[0])))
-            hi = int(dates.searchsorted(pd.Timestamp(window[1]), side="right")) - 1
-            if lo > hi or lo >= T:
-                raise ValueError(f"window {window!r} contains no period of the data ({dates[0].date()}..{dates[-1].date()})")
-        f_full = self._forward(media, base, shocks)
-        p = self.params
-        rows = []
-        for j, c in enumerate(m.channels):
-            cf_media = media.copy()
-            cf_media[lo : hi + 1, j] = 0.0
-            f_cf = self._forward(cf_media, base, shocks)
-            ys = m.y_scale
-            diff = (f_full["mu"] - f_cf["mu"]) * ys
-            cut = min(hi + 1 + m.max_lag, len(diff))
-            short, long = diff[:cut].sum(), diff[cut:].sum()
-            direct = p["gamma"] * (f_full["trust_stock"] - f_cf["trust_stock"]).sum() * ys if m.trust_enabled else 0.0
-            amp = (f_full["amplification"].sum() - f_cf["amplification"].sum()) * ys
-            own = (f_full["conversion_own"].sum() - f_cf["conversion_own"].sum()) * ys
-            spend = float(m.data[m.spend_columns[c]].to_numpy()[lo : hi + 1].sum())
-            total = short + long
-            up_media = media.copy()
-            up_media[lo : hi + 1, j] *= 1.01
-            gain = (self._forward(up_media, base, shocks)["mu"] - f_full["mu"]).sum() * ys
-            rows.append({
-                "channel": c, "role": m.roles[c], "spend": spend,
-                "incremental_short": short, "incremental_long": long, "incremental_total": total,
-                "via_trust_direct": direct, "via_amplification": amp, "own": own,
-                "roi_short": (short * value_per_outcome - spend) / spend if spend else np.nan,
-                "roi_total": (total * value_per_outcome - spend) / spend if spend else np.nan,
-                "marginal_roi": (gain * value_per_outcome - 0.01 * spend) / (0.01 * spend) if spend else np.nan,
-                "cost_per_incremental": spend / total if total > 0 else np.nan,
-            })
-        return pd.DataFrame(rows).set_index("channel")
+                    out[f"{c}_low"] = np.nanquantile(stack[:, :, k], lo_q, axis=0)
+                    out[f"{c}_high"] = np.nanquantile(stack[:, :, k], hi_q, axis=0)
+        return out
 
     def counterfactual(self, data: pd.DataFrame) -> pd.DataFrame:
         """Predicted outcome under other media, at the fitted parameters.
@@ -659,8 +705,9 @@ class TrustFit:
         ``data`` is a copy of the model's data (same dates) with channel columns changed,
         e.g. PR set to zero for six months. Returns per period: ``predicted`` (actual
         media), ``counterfactual``, ``difference`` (predicted - counterfactual) and its
-        exact path split ``difference_trust_direct``, ``difference_amplification`` and
-        ``difference_own`` (outcome units).
+        exact path split ``difference_trust_direct`` (gamma dG), ``difference_amplification``
+        (the change of theta G sum_s beta_s h_s) and ``difference_own`` (the change of
+        sum_s beta_s h_s), outcome units. Computed in C++ (``trustmix::mmm::counterfactual``).
         """
         m = self.model
         if not isinstance(data, pd.DataFrame):
@@ -677,47 +724,30 @@ class TrustFit:
         if bad.any():
             i, j = np.argwhere(bad)[0]
             raise ValueError(f"column {m.channels[j]!r}: row {i} is {media[i, j]}; media must be finite and >= 0")
-        f0 = self._forward()
-        f1 = self._forward(media / m.media_scale, m._baseline, m._shocks)
-        ys = m.y_scale
-        p = self.params
-        out = pd.DataFrame(index=m.dates)
-        out["predicted"] = f0["mu"] * ys
-        out["counterfactual"] = f1["mu"] * ys
-        out["difference"] = out["predicted"] - out["counterfactual"]
-        out["difference_trust_direct"] = p["gamma"] * (f0["trust_stock"] - f1["trust_stock"]) * ys \
-            if m.trust_enabled else 0.0
-        out["difference_amplification"] = (f0["amplification"].sum(axis=1) - f1["amplification"].sum(axis=1)) * ys
-        out["difference_own"] = (f0["conversion_own"].sum(axis=1) - f1["conversion_own"].sum(axis=1)) * ys
-        return out
+        r = _mmm.counterfactual(m._core, np.asarray(self.z, dtype=float), np.ascontiguousarray(media / m.media_scale),
+                                m.y_scale)
+        return pd.DataFrame({k: np.asarray(r[k]) for k in ("predicted", "counterfactual", "difference",
+                                                          "difference_trust_direct", "difference_amplification",
+                                                          "difference_own")}, index=m.dates)
 
     def sample_posterior_predictive(self, max_draws: int = 500, seed: int = 0) -> pd.DataFrame:
         """Replicated outcomes y_rep ~ p(y | theta) for posterior draws theta (or the MAP
         mode), in outcome units: one row per period, one column per draw.
 
         Normal: mu + sigma e; lognormal: mu exp(sigma e - sigma^2/2); negative binomial:
-        NB(mean mu, size phi) counts; e ~ N(0, 1). Seeded: the same ``seed`` gives the
-        same draws. Compare with the actual outcome to check the fit (coverage of the
-        predictive interval, dispersion, zeros). A MAP fit gives ``max_draws`` replicates
-        at the mode (parameter uncertainty then is not included).
+        NB(mean mu, size phi) counts (a Poisson of a Gamma(phi, mu / phi) rate); e ~ N(0, 1).
+        Seeded: the same ``seed`` gives the same draws on every run and thread count
+        (``trustmix::mmm::posterior_predictive``, one random stream per draw). Compare with
+        the actual outcome to check the fit (coverage of the predictive interval,
+        dispersion, zeros). A MAP fit gives ``max_draws`` replicates at the mode
+        (parameter uncertainty then is not included).
         """
         m = self.model
-        rng = np.random.default_rng(seed)
-        zs = self.draws(max_draws)
-        # mu (T, n) and the noise parameter (n) once per distinct draw; a MAP fit's mode is
-        # broadcast to max_draws replicates.
-        mu = np.column_stack([np.asarray(m._core.forward(z)["mu"]) for z in zs]) * m.y_scale
-        noise = np.array([float(m._core.constrain(z)["sigma"]) for z in zs])
-        n = max_draws if self.posterior is None else len(zs)
-        mu, noise = np.broadcast_to(mu, (mu.shape[0], n)), np.broadcast_to(noise, (n,))
-        e = rng.standard_normal(mu.shape) if m.likelihood != "negative_binomial" else None
-        if m.likelihood == "normal":
-            out = mu + noise * m.y_scale * e
-        elif m.likelihood == "lognormal":
-            out = mu * np.exp(noise * e - 0.5 * noise**2)
-        else:
-            out = rng.negative_binomial(noise, noise / (noise + np.maximum(mu, 1e-300))).astype(float)
-        return pd.DataFrame(out, index=m.dates, columns=[f"draw_{k}" for k in range(n)])
+        zs = self._draw_matrix(max_draws)
+        if self.posterior is None:
+            zs = np.ascontiguousarray(np.repeat(zs, int(max_draws), axis=0))
+        out = np.asarray(_mmm.posterior_predictive(m._core, zs, m.y_scale, seed=int(seed)))
+        return pd.DataFrame(out.T, index=m.dates, columns=[f"draw_{k}" for k in range(len(zs))])
 
     def response_curves(self, channels: Sequence[str] | None = None, multipliers: Sequence[float] | None = None,
                         horizon: int = 104, value_per_outcome: float | None = None, interval: float = 0.9,
@@ -729,10 +759,12 @@ class TrustFit:
         ``horizon`` zero-activity periods; ``incremental`` is the total outcome gained
         over the same run with the channel at zero (so PR's long tail through the trust
         stock is included). ``spend`` = k x the channel's spend over the data; ``roi`` =
-        (incremental x value_per_outcome - spend) / spend. Long table: ``channel``,
+        (incremental x value_per_outcome - spend) / spend (NaN without a value per
+        outcome, see :meth:`roi`). Long table: ``channel``,
         ``multiplier``, ``spend``, ``incremental``, ``roi`` (posterior means for NUTS, with
         ``incremental_low`` / ``incremental_high`` for the equal-tailed ``interval``).
-        Default multipliers 0, 0.1, ..., 2 (1 = actual spend).
+        Default multipliers 0, 0.1, ..., 2 (1 = actual spend). Computed in C++
+        (``trustmix::mmm::response_curves``).
         """
         m = self.model
         chans = list(m.channels if channels is None else channels)
@@ -742,32 +774,22 @@ class TrustFit:
         ks = np.round(np.linspace(0.0, 2.0, 21), 10) if multipliers is None else np.asarray(multipliers, dtype=float)
         if ks.ndim != 1 or not np.isfinite(ks).all() or (ks < 0).any():
             raise ValueError("multipliers must be a 1-d sequence of finite numbers >= 0")
-        vpo = m.value_per_outcome if value_per_outcome is None else float(value_per_outcome)
-        media, base, shocks = m._extended(int(horizon))
-        T = len(m._y)
-        zs = self.draws(max_draws)
-        rows = []
-        for c in chans:
-            j = m.channels.index(c)
+        vpo = self._value(value_per_outcome, note=False)
+        curves = _mmm.response_curves(m._core, self._draw_matrix(max_draws), [m.channels.index(c) for c in chans], ks,
+                                      horizon=int(horizon), outcome_scale=m.y_scale)
+        lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
+        frames = []
+        for c, inc in zip(chans, curves):
+            inc = np.asarray(inc)
             spend = float(m.data[m.spend_columns[c]].to_numpy(dtype=float).sum())
-            inc = np.empty((len(zs), len(ks)))
-            for d, z in enumerate(zs):
-                zero = media.copy()
-                zero[:T, j] = 0.0
-                mu0 = np.asarray(m._core.forward(z, zero, base, shocks)["mu"]).sum()
-                for i, k in enumerate(ks):
-                    scaled = media.copy()
-                    scaled[:T, j] *= k
-                    inc[d, i] = (np.asarray(m._core.forward(z, scaled, base, shocks)["mu"]).sum() - mu0) * m.y_scale
-            lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
-            for i, k in enumerate(ks):
-                row = {"channel": c, "multiplier": float(k), "spend": k * spend, "incremental": inc[:, i].mean()}
-                if self.posterior is not None:
-                    row["incremental_low"] = np.quantile(inc[:, i], lo)
-                    row["incremental_high"] = np.quantile(inc[:, i], hi)
-                row["roi"] = (row["incremental"] * vpo - row["spend"]) / row["spend"] if row["spend"] > 0 else np.nan
-                rows.append(row)
-        return pd.DataFrame(rows)
+            f = pd.DataFrame({"channel": c, "multiplier": ks, "spend": ks * spend, "incremental": inc.mean(axis=0)})
+            if self.posterior is not None:
+                f["incremental_low"] = np.quantile(inc, lo, axis=0)
+                f["incremental_high"] = np.quantile(inc, hi, axis=0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                f["roi"] = np.where(f["spend"] > 0, (f["incremental"] * vpo - f["spend"]) / f["spend"], np.nan)
+            frames.append(f)
+        return pd.concat(frames, ignore_index=True)
 
     def saturation_points(self, interval: float = 0.9, max_draws: int = 200) -> pd.DataFrame:
         """Where each channel saturates, in its own activity units per period.
@@ -778,25 +800,18 @@ class TrustFit:
         ``saturation_90`` (a_0.9), ``mean_adstock`` (mean adstocked activity over periods
         with activity) and ``saturation_at_mean`` (h there, 0..1: how far along its curve
         the channel typically runs). NUTS: posterior means with ``*_low``/``*_high``.
+        Computed in C++ (``trustmix::mmm::saturation_points``).
         """
         m = self.model
-        zs = self.draws(max_draws)
-        vals = np.empty((len(zs), len(m.channels), 4))
-        active = m._media > 0
-        for d, z in enumerate(zs):
-            lam = np.asarray(m._core.constrain(z)["lam"])
-            a = np.asarray(m._core.forward(z)["adstock"])
-            for j in range(len(m.channels)):
-                mean_a = a[active[:, j], j].mean()
-                vals[d, j] = [2 * np.arctanh(0.5) / lam[j] * m.media_scale[j], 2 * np.arctanh(0.9) / lam[j] * m.media_scale[j],
-                              mean_a * m.media_scale[j], np.tanh(lam[j] * mean_a / 2)]
+        sp = _mmm.saturation_points(m._core, self._draw_matrix(max_draws), np.asarray(m.media_scale, dtype=float))
         names = ["half_saturation", "saturation_90", "mean_adstock", "saturation_at_mean"]
-        out = pd.DataFrame(vals.mean(axis=0), index=pd.Index(m.channels, name="channel"), columns=names)
+        vals = {n: np.asarray(sp[n]) for n in names}
+        out = pd.DataFrame({n: vals[n].mean(axis=0) for n in names}, index=pd.Index(m.channels, name="channel"))
         if self.posterior is not None:
             lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
-            for k, n in enumerate(names):
-                out[f"{n}_low"] = np.quantile(vals[:, :, k], lo, axis=0)
-                out[f"{n}_high"] = np.quantile(vals[:, :, k], hi, axis=0)
+            for n in names:
+                out[f"{n}_low"] = np.quantile(vals[n], lo, axis=0)
+                out[f"{n}_high"] = np.quantile(vals[n], hi, axis=0)
         return out
 
     def to_arviz(self) -> Any:
@@ -809,26 +824,25 @@ class TrustFit:
             import arviz as az
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ImportError("to_arviz needs arviz: pip install 'trustmix[arviz]'") from e
-        chains, n, _ = self.posterior.draws.shape
-        per = [[dict(self.model._core.constrain(z)) for z in self.posterior.draws[c]] for c in range(chains)]
+        chains, n, d = self.posterior.draws.shape
+        m = self.model
+        flat = np.asarray(_mmm.constrained_draws(m._core, np.ascontiguousarray(self.posterior.draws.reshape(-1, d))))
+        flat = flat.reshape(chains, n, -1)
         posterior: dict[str, np.ndarray] = {}
         dims: dict[str, list[str]] = {}
-        coords: dict[str, list[str]] = {"channel": self.model.channels,
-                                        "conversion_channel": self.model.conversion_channels,
-                                        "trust_channel": self.model.trust_channels,
-                                        "baseline_term": self.model.baseline_names,
-                                        "shock": self.model.shock_names}
+        coords: dict[str, list[str]] = {"channel": m.channels,
+                                        "conversion_channel": m.conversion_channels,
+                                        "trust_channel": m.trust_channels,
+                                        "baseline_term": m.baseline_names,
+                                        "shock": m.shock_names}
         dim_of = {"alpha": "channel", "lam": "channel", "beta": "conversion_channel", "b": "baseline_term",
                   "kappa": "trust_channel", "omega": "shock"}
-        for key in per[0][0]:
-            arr = np.array([[np.asarray(d[key], dtype=float) for d in chain] for chain in per])
-            if key in dim_of and arr.ndim == 3 and arr.shape[-1] == 0:
-                continue
-            if not self.model.trust_enabled and key in ("delta", "g0", "gamma", "theta", "kappa", "omega"):
-                continue
-            if not self.model.tracker and key.startswith("tracker_"):
-                continue
-            posterior[key] = arr
+        columns: dict[str, list[int]] = {}
+        for k, name in enumerate(m._core.constrained_names):  # "alpha[0]", ..., "delta", ...
+            base = name.split("[")[0]
+            columns.setdefault("sigma" if base == "phi" else base, []).append(k)
+        for key, idx in columns.items():
+            posterior[key] = flat[:, :, idx] if key in dim_of else flat[:, :, idx[0]]
             if key in dim_of:
                 dims[key] = [dim_of[key]]
         stats = {k: v for k, v in self.posterior.sample_stats.items()}
@@ -894,9 +908,14 @@ class TrustFit:
 
     def plot_roi(self, ax: Any = None, **roi_args: Any) -> Any:
         """Short-term vs total (short + long) ROI per channel as bars, with credible
-        intervals for a NUTS fit; ``roi_args`` go to :meth:`roi`."""
+        intervals for a NUTS fit; ``roi_args`` go to :meth:`roi`. Needs a value per
+        outcome (``value_per_outcome=`` here or on the model): without one a ROI is not
+        defined (plot ``roi()["cost_per_incremental"]`` instead)."""
         import matplotlib.pyplot as plt
 
+        if roi_args.get("value_per_outcome") is None and self.model.value_per_outcome is None:
+            raise ValueError("plot_roi needs the value of one unit of outcome: pass value_per_outcome=... (here or to "
+                             "TrustMMM); without it use roi()['cost_per_incremental']")
         r = self.roi(**roi_args)
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 0.6 * len(r) + 1.5))

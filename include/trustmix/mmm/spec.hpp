@@ -1,0 +1,303 @@
+#pragma once
+// The trust-linked model's specification in raw business units, and the one place where
+// it becomes the model's scaled data (TrustModelData) and priors (TrustModelPriors):
+// scaling of media, outcome and tracker, the baseline design (intercept, trend, Fourier
+// seasonality, standardised controls, known events) and the priors stated in business
+// terms (a trust half-life range, ROI ranges). Python's TrustMMM converts a DataFrame into
+// a TrustModelSpec and calls build(); a C++ user builds exactly the same model.
+//
+// Scaling (MODEL.md section 1): "mean" divides each channel by the mean of its non-zero
+// activity and the outcome by its mean absolute value; "max" divides both by their
+// maximum absolute value (PyMC-Marketing's convention). The tracker is standardised over
+// its measured periods (population sd). Baseline columns, in order:
+//   1 (intercept); t / T (trend, t = 0..T-1); sin(2 pi k t / P), cos(2 pi k t / P) for
+//   k = 1..seasonality, P = 365.25 / period_days (one year); each control standardised
+//   (v - mean) / sd (population sd, 1 when constant); each event as is.
+// Business-term priors: trust_half_life [low, high] (periods) is the central 90% range
+// of a LogNormal half-life: median sqrt(low high), sd of ln (ln high - ln low) / (2 z),
+// z = 1.6448536269514722. A ROI range [low, high] of a conversion channel (ROI = (value
+// - spend) / spend over the data, low > -1) is a LogNormal on 1 + ROI with the same
+// conversion, and roi_scale = value_per_outcome y_scale / (the channel's spend over the
+// data) (see TrustModelPriors and trust_model.hpp).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numbers>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "trustmix/core/error.hpp"
+#include "trustmix/mmm/trust_model.hpp"
+
+namespace trustmix::mmm {
+
+/// What a channel does (MODEL.md): feeds the trust stock, converts short-term, or both.
+enum class Role : std::uint8_t { trust, conversion, both };
+/// How media and outcome are made unit-free (see the top of this file).
+enum class Scaling : std::uint8_t { mean, max };
+
+/// A ROI prior in business terms: the channel's ROI lies in [low, high] with 90% prior
+/// probability.
+struct RoiPrior {
+  std::string channel;
+  double low = 0.0, high = 1.0;
+};
+
+/// Everything that defines a trust-linked model, in raw units; T periods, C channels.
+struct TrustModelSpec {
+  std::vector<std::string> channels;  ///< C names
+  std::vector<Role> roles;            ///< C roles
+  Matrix media;                       ///< T x C activity (spend, impressions, mentions), >= 0
+  Matrix spend;                       ///< T x C spend for ROI (0 columns: the media themselves)
+  Vector outcome;                     ///< T outcome, finite
+  double period_days = 7.0;           ///< days per period (7 weekly, 1 daily)
+  Vector tracker;                     ///< T trust tracker, NaN where unmeasured; empty for none
+  Matrix controls;                    ///< T x J other regressors (standardised)
+  std::vector<std::string> control_names;
+  Matrix events;                      ///< T x V known baseline events (unscaled)
+  std::vector<std::string> event_names;
+  Matrix shocks;                      ///< T x E crisis indicators (>= 0) lowering the trust stock
+  std::vector<std::string> shock_names;
+  int seasonality = 2;                ///< Fourier order, period one year
+  bool trend = true;
+  int max_lag = 12;                   ///< adstock lag window L
+  bool trust_enabled = true;          ///< false: a standard MMM, every channel converts
+  Scaling scaling = Scaling::mean;
+  Likelihood likelihood = Likelihood::normal;
+  /// Value of one unit of outcome (currency); NaN: none (ROIs are then undefined).
+  double value_per_outcome = std::numeric_limits<double>::quiet_NaN();
+  TrustModelPriors priors;            ///< raw-parameter priors (the ROI fields are set by build())
+  double trust_half_life_low = std::numeric_limits<double>::quiet_NaN();  ///< business-term prior, periods
+  double trust_half_life_high = std::numeric_limits<double>::quiet_NaN();
+  std::vector<RoiPrior> roi_priors;
+};
+
+/// What build() derived from the spec: the scales that turn model units back into
+/// business units, and the names of the model's parts.
+struct TrustModelScales {
+  Vector media_scale;   ///< C: activity per scaled unit
+  double y_scale = 1.0; ///< outcome per model unit
+  double tracker_mean = 0.0, tracker_sd = 1.0;
+  Vector control_mean, control_sd;
+  std::vector<std::string> baseline_names;       ///< K baseline columns
+  std::vector<std::string> trust_channels;       ///< P (empty without trust)
+  std::vector<std::string> conversion_channels;  ///< S
+  Matrix spend;                                  ///< T x C spend (currency)
+};
+
+/// A model built from a spec: the model, its scales and the spec itself.
+struct BuiltTrustModel {
+  TrustModelSpec spec;
+  TrustModelScales scales;
+  TrustModel model;
+
+  /// Spend of every channel over periods [begin, end] (inclusive; -1: the last).
+  [[nodiscard]] Vector spend_in(int begin = 0, int end = -1) const {
+    const auto T = static_cast<int>(scales.spend.rows());
+    const int hi = end < 0 ? T - 1 : end;
+    if (begin < 0 || hi >= T || begin > hi) fail("window must satisfy 0 <= begin <= end < ", T, ", got [", begin, ", ", hi, "]");
+    return scales.spend.middleRows(begin, hi - begin + 1).colwise().sum().transpose();
+  }
+};
+
+namespace detail {
+
+inline constexpr double z90 = 1.6448536269514722;  // standard normal 95% quantile
+
+/// (ln median, sd of ln) of the LogNormal whose central 90% interval is [low, high].
+inline std::pair<double, double> interval_to_lognormal(const std::string& name, double low, double high) {
+  if (!(std::isfinite(low) && std::isfinite(high) && 0.0 < low && low < high))
+    fail("prior ", name, ": the 90% range must be two finite numbers 0 < low < high, got (", low, ", ", high, ")");
+  return {0.5 * (std::log(low) + std::log(high)), (std::log(high) - std::log(low)) / (2.0 * z90)};
+}
+
+inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std::string>& names, const char* what,
+                         bool nonnegative) {
+  if (m.cols() == 0) return;
+  if (m.rows() != T) fail(what, " have ", m.rows(), " rows, the outcome has ", T);
+  if (static_cast<Eigen::Index>(names.size()) != m.cols())
+    fail(what, ": ", m.cols(), " columns but ", names.size(), " names");
+  for (Eigen::Index c = 0; c < m.cols(); ++c)
+    for (Eigen::Index t = 0; t < T; ++t)
+      if (!std::isfinite(m(t, c)) || (nonnegative && m(t, c) < 0.0))
+        fail(what, " '", names[static_cast<std::size_t>(c)], "': row ", t, " is ", m(t, c), "; expected a finite number",
+             nonnegative ? " >= 0" : "");
+}
+
+}  // namespace detail
+
+/// Builds the model of a spec (definitions at the top of this file). Throws
+/// std::invalid_argument naming the row, column or setting at fault.
+[[nodiscard]] inline BuiltTrustModel build(TrustModelSpec spec) {
+  const Eigen::Index T = spec.outcome.size(), C = spec.media.cols();
+  if (C == 0) fail("the model needs at least one channel");
+  if (static_cast<Eigen::Index>(spec.channels.size()) != C || static_cast<Eigen::Index>(spec.roles.size()) != C)
+    fail("channels and roles need one entry per media column (", C, "), got ", spec.channels.size(), " and ",
+         spec.roles.size());
+  const Eigen::Index min_periods = std::max<Eigen::Index>(10, 2 * (spec.seasonality * 2 + 2));
+  if (spec.seasonality < 0) fail("seasonality must be >= 0, got ", spec.seasonality);
+  if (T < min_periods) fail("the data has ", T, " periods; the model needs at least ", min_periods);
+  if (spec.max_lag < 0 || spec.max_lag >= T)
+    fail("max_lag must be between 0 and the number of periods - 1 (", T - 1, "), got ", spec.max_lag,
+         ": a lag window as long as the data cannot be estimated");
+  if (!(spec.period_days > 0.0) || !std::isfinite(spec.period_days))
+    fail("period_days must be finite and > 0, got ", spec.period_days);
+  for (Eigen::Index t = 0; t < T; ++t)
+    if (!std::isfinite(spec.outcome[t])) fail("outcome: row ", t, " is ", spec.outcome[t], "; the outcome must be finite");
+  detail::check_matrix(spec.media, T, spec.channels, "media column", true);
+  for (Eigen::Index c = 0; c < C; ++c)
+    if (!(spec.media.col(c).array() > 0.0).any())
+      fail("channel '", spec.channels[static_cast<std::size_t>(c)], "' is all zeros: there is nothing to estimate");
+  if (spec.spend.cols() == 0) spec.spend = spec.media;
+  if (spec.spend.cols() != C) fail("spend must have one column per channel (", C, "), got ", spec.spend.cols());
+  detail::check_matrix(spec.spend, T, spec.channels, "spend column", true);
+  detail::check_matrix(spec.controls, T, spec.control_names, "control", false);
+  detail::check_matrix(spec.events, T, spec.event_names, "event", false);
+  detail::check_matrix(spec.shocks, T, spec.shock_names, "shock", true);
+  for (Eigen::Index e = 0; e < spec.events.cols(); ++e)
+    if ((spec.events.col(e).array() == 0.0).all())
+      fail("event '", spec.event_names[static_cast<std::size_t>(e)], "' is zero in every period: there is nothing to estimate");
+  if (spec.tracker.size() != 0 && spec.tracker.size() != T) fail("tracker has ", spec.tracker.size(), " values, the outcome has ", T);
+  for (Eigen::Index t = 0; t < spec.tracker.size(); ++t)
+    if (std::isinf(spec.tracker[t])) fail("tracker: row ", t, " is ", spec.tracker[t], "; use NaN for an unmeasured period");
+  const double v = spec.value_per_outcome;
+  if (!std::isnan(v) && (!(v > 0.0) || !std::isfinite(v)))
+    fail("value_per_outcome must be a finite number > 0 (or NaN for none), got ", v);
+
+  TrustModelScales sc;
+  TrustModelData d;
+  // Scaling.
+  sc.media_scale.resize(C);
+  for (Eigen::Index c = 0; c < C; ++c) {
+    if (spec.scaling == Scaling::mean) {
+      double sum = 0.0;
+      Eigen::Index n = 0;
+      for (Eigen::Index t = 0; t < T; ++t)
+        if (spec.media(t, c) > 0.0) {
+          sum += spec.media(t, c);
+          ++n;
+        }
+      sc.media_scale[c] = sum / static_cast<double>(n);
+    } else {
+      sc.media_scale[c] = spec.media.col(c).maxCoeff();
+    }
+  }
+  const double y_abs = spec.scaling == Scaling::mean ? spec.outcome.cwiseAbs().mean() : spec.outcome.cwiseAbs().maxCoeff();
+  sc.y_scale = y_abs != 0.0 ? y_abs : 1.0;
+  d.media = spec.media.array().rowwise() / sc.media_scale.transpose().array();
+  const bool counts = spec.likelihood == Likelihood::negative_binomial;
+  d.y = counts ? spec.outcome : Vector(spec.outcome / sc.y_scale);
+  d.outcome_scale = counts ? sc.y_scale : 1.0;
+  d.likelihood = spec.likelihood;
+  d.max_lag = spec.max_lag;
+  d.trust_enabled = spec.trust_enabled;
+  // Roles.
+  d.trust.resize(static_cast<std::size_t>(C));
+  d.conversion.resize(static_cast<std::size_t>(C));
+  for (Eigen::Index c = 0; c < C; ++c) {
+    const auto i = static_cast<std::size_t>(c);
+    const Role r = spec.trust_enabled ? spec.roles[i] : Role::conversion;
+    d.trust[i] = r == Role::trust || r == Role::both;
+    d.conversion[i] = r == Role::conversion || r == Role::both;
+    if (d.trust[i] && spec.trust_enabled) sc.trust_channels.push_back(spec.channels[i]);
+    if (d.conversion[i]) sc.conversion_channels.push_back(spec.channels[i]);
+  }
+  if (spec.trust_enabled && sc.trust_channels.empty())
+    fail("the trust stock needs at least one channel with role 'trust' or 'both' (or trust_enabled = false)");
+  // Baseline design.
+  const Eigen::Index J = spec.controls.cols(), V = spec.events.cols();
+  const Eigen::Index K = 1 + (spec.trend ? 1 : 0) + 2 * spec.seasonality + J + V;
+  d.baseline.resize(T, K);
+  Eigen::Index k = 0;
+  d.baseline.col(k++).setOnes();
+  sc.baseline_names.emplace_back("intercept");
+  if (spec.trend) {
+    for (Eigen::Index t = 0; t < T; ++t) d.baseline(t, k) = static_cast<double>(t) / static_cast<double>(T);
+    ++k;
+    sc.baseline_names.emplace_back("trend");
+  }
+  const double period = 365.25 / spec.period_days;
+  for (int f = 1; f <= spec.seasonality; ++f) {
+    for (Eigen::Index t = 0; t < T; ++t) {
+      const double arg = 2.0 * std::numbers::pi * f * static_cast<double>(t) / period;
+      d.baseline(t, k) = std::sin(arg);
+      d.baseline(t, k + 1) = std::cos(arg);
+    }
+    k += 2;
+    sc.baseline_names.push_back("sin_" + std::to_string(f));
+    sc.baseline_names.push_back("cos_" + std::to_string(f));
+  }
+  sc.control_mean.resize(J);
+  sc.control_sd.resize(J);
+  for (Eigen::Index j = 0; j < J; ++j) {
+    const double mean = spec.controls.col(j).mean();
+    double sd = std::sqrt((spec.controls.col(j).array() - mean).square().mean());
+    if (sd == 0.0) sd = 1.0;
+    sc.control_mean[j] = mean;
+    sc.control_sd[j] = sd;
+    d.baseline.col(k++) = (spec.controls.col(j).array() - mean) / sd;
+    sc.baseline_names.push_back(spec.control_names[static_cast<std::size_t>(j)]);
+  }
+  for (Eigen::Index e = 0; e < V; ++e) {
+    d.baseline.col(k++) = spec.events.col(e);
+    sc.baseline_names.push_back(spec.event_names[static_cast<std::size_t>(e)]);
+  }
+  d.shocks = spec.shocks.cols() > 0 ? spec.shocks : Matrix(T, 0);
+  // Tracker, standardised over its measured periods.
+  if (spec.tracker.size() != 0) {
+    double sum = 0.0;
+    Eigen::Index n = 0;
+    for (Eigen::Index t = 0; t < T; ++t)
+      if (!std::isnan(spec.tracker[t])) {
+        sum += spec.tracker[t];
+        ++n;
+      }
+    if (n < 2) fail("the tracker has ", n, " measured periods; it needs at least 2");
+    const double mean = sum / static_cast<double>(n);
+    double ss = 0.0;
+    for (Eigen::Index t = 0; t < T; ++t)
+      if (!std::isnan(spec.tracker[t])) ss += (spec.tracker[t] - mean) * (spec.tracker[t] - mean);
+    double sd = std::sqrt(ss / static_cast<double>(n));
+    if (sd == 0.0) sd = 1.0;
+    sc.tracker_mean = mean;
+    sc.tracker_sd = sd;
+    d.tracker = (spec.tracker.array() - mean) / sd;  // NaN stays NaN
+  }
+  // Business-term priors.
+  TrustModelPriors pr = spec.priors;
+  if (!std::isnan(spec.trust_half_life_low) || !std::isnan(spec.trust_half_life_high)) {
+    const auto [m, s] = detail::interval_to_lognormal("trust_half_life", spec.trust_half_life_low, spec.trust_half_life_high);
+    pr.half_life_median = std::exp(m);
+    pr.half_life_sd_log = s;
+  }
+  if (!spec.roi_priors.empty()) {
+    const auto S = static_cast<Eigen::Index>(sc.conversion_channels.size());
+    pr.roi_log_median = Vector::Constant(S, std::numeric_limits<double>::quiet_NaN());
+    pr.roi_sd_log = Vector::Ones(S);
+    pr.roi_scale = Vector::Ones(S);
+    for (const RoiPrior& r : spec.roi_priors) {
+      const auto it = std::find(sc.conversion_channels.begin(), sc.conversion_channels.end(), r.channel);
+      if (it == sc.conversion_channels.end()) fail("prior 'roi' names '", r.channel, "', which is not a conversion channel");
+      if (!(r.low > -1.0)) fail("prior 'roi' [", r.channel, "]: low must be > -1 (ROI -100% loses all spend), got ", r.low);
+      const auto j = static_cast<Eigen::Index>(it - sc.conversion_channels.begin());
+      const auto [m, s] = detail::interval_to_lognormal("roi [" + r.channel + "] (as 1 + ROI)", 1.0 + r.low, 1.0 + r.high);
+      const auto c = static_cast<Eigen::Index>(std::find(spec.channels.begin(), spec.channels.end(), r.channel) -
+                                               spec.channels.begin());
+      const double total = spec.spend.col(c).sum();
+      if (!(total > 0.0)) fail("prior 'roi' [", r.channel, "]: its spend sums to ", total, "; a ROI needs spend > 0");
+      if (std::isnan(v))
+        fail("prior 'roi' [", r.channel, "]: a ROI needs the value of one unit of outcome (value_per_outcome; 1 when the "
+             "outcome is revenue)");
+      pr.roi_log_median[j] = m;
+      pr.roi_sd_log[j] = s;
+      pr.roi_scale[j] = v * sc.y_scale / total;
+    }
+  }
+  sc.spend = spec.spend;
+  TrustModel model(std::move(d), pr);
+  return BuiltTrustModel{std::move(spec), std::move(sc), std::move(model)};
+}
+
+}  // namespace trustmix::mmm

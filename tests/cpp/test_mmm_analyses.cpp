@@ -1,0 +1,468 @@
+// The model's analyses over posterior draws (analyses.hpp) against their MODEL.md
+// definitions written as plain loops of forward passes on a few draws, and bit-identical
+// results for every thread count.
+#include <boost/test/unit_test.hpp>
+
+#include <trustmix/mmm/analyses.hpp>
+#include <trustmix/mmm/fit.hpp>
+#include <trustmix/mmm/spec.hpp>
+
+#include <cmath>
+#include <random>
+
+using namespace trustmix::mmm;
+
+namespace {
+
+/// Four channels: press (trust), events (trust), instagram (conversion), tiktok (both);
+/// a crisis shock, an intercept/trend/season baseline and a tracker every 4 periods.
+TrustModelData make_data(int T, bool trust, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 2.0);
+  std::normal_distribution<double> n(0.0, 1.0);
+  TrustModelData d;
+  d.media.resize(T, 4);
+  for (int t = 0; t < T; ++t)
+    for (int c = 0; c < 4; ++c) d.media(t, c) = (t + c) % 4 == 0 ? 0.0 : u(rng);
+  d.trust = {true, true, false, true};
+  d.conversion = {false, false, true, true};
+  d.baseline.resize(T, 3);
+  for (int t = 0; t < T; ++t) {
+    d.baseline(t, 0) = 1.0;
+    d.baseline(t, 1) = static_cast<double>(t) / T;
+    d.baseline(t, 2) = std::sin(2 * 3.141592653589793 * t / 52.0);
+  }
+  d.shocks = Matrix::Zero(T, 1);
+  d.shocks(T / 2, 0) = 1.0;
+  d.y.resize(T);
+  for (int t = 0; t < T; ++t) d.y[t] = 1.0 + 0.3 * n(rng);
+  d.tracker = Vector::Constant(T, std::nan(""));
+  for (int t = 0; t < T; t += 4) d.tracker[t] = 0.5 + 0.2 * n(rng);
+  d.max_lag = 6;
+  d.trust_enabled = trust;
+  return d;
+}
+
+/// n draws scattered around the model's initial point.
+Matrix make_draws(const TrustModel& m, int n, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> e(0.0, 0.3);
+  const Vector z0 = m.initial_point();
+  Matrix z(n, m.dimension());
+  for (int i = 0; i < n; ++i)
+    for (int k = 0; k < m.dimension(); ++k) z(i, k) = z0[k] + e(rng);
+  return z;
+}
+
+struct Extended {
+  Matrix media, baseline, shocks;
+};
+Extended extend(const TrustModel& m, int horizon) {
+  const auto& d = m.data();
+  const auto T = d.media.rows();
+  Extended e{Matrix::Zero(T + horizon, d.media.cols()), Matrix::Zero(T + horizon, d.baseline.cols()),
+             Matrix::Zero(T + horizon, d.shocks.cols())};
+  e.media.topRows(T) = d.media;
+  e.baseline.topRows(T) = d.baseline;
+  e.shocks.topRows(T) = d.shocks;
+  return e;
+}
+
+bool close(double a, double b, double rel = 1e-10, double tol_abs = 1e-12) {
+  return std::abs(a - b) <= rel * std::abs(b) + tol_abs;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(roi_matches_its_definition_as_a_loop_of_forward_passes) {
+  for (const bool trust : {true, false}) {
+    const TrustModel m(make_data(60, trust, 7));
+    const Matrix z = make_draws(m, 3, 11);
+    RoiSettings s;
+    s.horizon = 30;
+    s.window_begin = 10;
+    s.window_end = 19;
+    s.spend = Vector::LinSpaced(4, 100.0, 400.0);
+    s.value_per_outcome = 2.5;
+    s.outcome_scale = 3.0;
+    s.threads = 2;
+    const RoiDraws r = roi(m, z, s);
+    const Extended e = extend(m, s.horizon);
+    const int L = m.data().max_lag;
+    for (int i = 0; i < z.rows(); ++i) {
+      const Vector zi = z.row(i).transpose();
+      const TrustModelParameters p = m.constrain(zi);
+      const TrustModelForward full = m.forward_on(zi, e.media, e.baseline, e.shocks);
+      for (int c = 0; c < 4; ++c) {
+        Matrix cf = e.media, up = e.media;
+        for (int t = 10; t <= 19; ++t) {
+          cf(t, c) = 0.0;
+          up(t, c) *= 1.01;
+        }
+        const TrustModelForward f0 = m.forward_on(zi, cf, e.baseline, e.shocks);
+        const TrustModelForward f1 = m.forward_on(zi, up, e.baseline, e.shocks);
+        double short_sum = 0.0, long_sum = 0.0, gain = 0.0;
+        for (int t = 0; t < full.mu.size(); ++t) {
+          const double d = (full.mu[t] - f0.mu[t]) * 3.0;
+          if (t <= 19 + L) short_sum += d;
+          else long_sum += d;
+          gain += (f1.mu[t] - full.mu[t]) * 3.0;
+        }
+        const double direct = trust ? p.gamma * (full.trust_stock - f0.trust_stock).sum() * 3.0 : 0.0;
+        const double amp = (full.amplification.sum() - f0.amplification.sum()) * 3.0;
+        const double own = (full.conversion_own.sum() - f0.conversion_own.sum()) * 3.0;
+        const double spend = s.spend[c], total = short_sum + long_sum;
+        BOOST_TEST_CONTEXT("trust " << trust << " draw " << i << " channel " << c) {
+          BOOST_TEST(close(r.incremental_short(i, c), short_sum));
+          BOOST_TEST(close(r.incremental_long(i, c), long_sum, 1e-9, 1e-11));
+          BOOST_TEST(close(r.incremental_total(i, c), total));
+          BOOST_TEST(close(r.via_trust_direct(i, c), direct, 1e-9, 1e-11));
+          BOOST_TEST(close(r.via_amplification(i, c), amp, 1e-9, 1e-11));
+          BOOST_TEST(close(r.own(i, c), own));
+          BOOST_TEST(close(r.via_trust_direct(i, c) + r.via_amplification(i, c) + r.own(i, c), total, 1e-9, 1e-11));
+          BOOST_TEST(close(r.roi_short(i, c), (short_sum * 2.5 - spend) / spend));
+          BOOST_TEST(close(r.roi_total(i, c), (total * 2.5 - spend) / spend));
+          BOOST_TEST(close(r.marginal_roi(i, c), (gain * 2.5 - 0.01 * spend) / (0.01 * spend), 1e-8));
+          if (total > 0) BOOST_TEST(close(r.cost_per_incremental(i, c), spend / total));
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(roi_without_a_value_reports_cost_only) {
+  const TrustModel m(make_data(40, true, 3));
+  RoiSettings s;
+  s.spend = Vector::Constant(4, 50.0);
+  s.horizon = 10;
+  const RoiDraws r = roi(m, make_draws(m, 2, 5), s);
+  BOOST_TEST(r.roi_total.array().isNaN().all());
+  BOOST_TEST(r.roi_short.array().isNaN().all());
+  BOOST_TEST(r.marginal_roi.array().isNaN().all());
+  for (int c = 0; c < 4; ++c)
+    if (r.incremental_total(0, c) > 0) BOOST_TEST(close(r.cost_per_incremental(0, c), 50.0 / r.incremental_total(0, c)));
+  s.value_per_outcome = -1.0;
+  BOOST_CHECK_THROW((void)roi(m, make_draws(m, 1, 5), s), std::invalid_argument);
+  s.value_per_outcome = 1.0;
+  s.window_end = 40;
+  BOOST_CHECK_THROW((void)roi(m, make_draws(m, 1, 5), s), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(response_curves_match_their_definition) {
+  const TrustModel m(make_data(50, true, 9));
+  const Matrix z = make_draws(m, 3, 2);
+  ResponseCurveSettings s;
+  s.horizon = 20;
+  s.channels = {0, 2};
+  s.multipliers = Vector(4);
+  s.multipliers << 0.0, 0.5, 1.0, 2.0;
+  s.outcome_scale = 2.0;
+  const auto rc = response_curves(m, z, s);
+  BOOST_TEST(rc.size() == 2U);
+  const Extended e = extend(m, s.horizon);
+  for (int i = 0; i < z.rows(); ++i) {
+    const Vector zi = z.row(i).transpose();
+    for (std::size_t q = 0; q < 2; ++q) {
+      const int c = s.channels[q];
+      Matrix zero = e.media;
+      zero.col(c).head(50).setZero();
+      const double mu0 = m.forward_on(zi, zero, e.baseline, e.shocks).mu.sum();
+      for (int k = 0; k < 4; ++k) {
+        Matrix scaled = e.media;
+        scaled.col(c).head(50) *= s.multipliers[k];
+        const double inc = (m.forward_on(zi, scaled, e.baseline, e.shocks).mu.sum() - mu0) * 2.0;
+        BOOST_TEST_CONTEXT("draw " << i << " channel " << c << " k " << s.multipliers[k]) {
+          BOOST_TEST(close(rc[q](i, k), inc, 1e-9, 1e-11));
+        }
+      }
+      BOOST_TEST(rc[q](i, 0) == 0.0);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(decomposition_is_the_mean_of_the_exact_per_draw_split) {
+  const TrustModel m(make_data(50, true, 4));
+  const Matrix z = make_draws(m, 70, 8);  // more than two blocks of 32 draws
+  const Decomposition dec = decompose(m, z, 2.0, 2);
+  Vector mu_mean = Vector::Zero(50), base = Vector::Zero(50);
+  Matrix amp_press = Matrix::Zero(50, 1);
+  for (int i = 0; i < z.rows(); ++i) {
+    const TrustModelForward f = m.forward(z.row(i).transpose());
+    mu_mean += f.mu * 2.0 / 70.0;
+    base += f.base * 2.0 / 70.0;
+    for (int t = 0; t < 50; ++t)
+      amp_press(t, 0) += f.amplification.row(t).sum() * (f.trust_by_channel(t, 0) / f.trust_stock[t]) * 2.0 / 70.0;
+  }
+  const Vector total = dec.base + dec.trust_direct.rowwise().sum() + dec.amplification.rowwise().sum() +
+                       dec.own.rowwise().sum();
+  for (int t = 0; t < 50; ++t) {
+    BOOST_TEST(close(total[t], mu_mean[t], 1e-10, 1e-12));
+    BOOST_TEST(close(dec.base[t], base[t], 1e-12, 1e-12));
+    BOOST_TEST(close(dec.amplification(t, 0), amp_press(t, 0), 1e-10, 1e-12));
+  }
+  BOOST_TEST(dec.trust_direct.cols() == 5);  // 3 trust channels, shocks, initial stock
+}
+
+BOOST_AUTO_TEST_CASE(every_analysis_is_bit_identical_for_every_thread_count) {
+  const TrustModel m(make_data(60, true, 5));
+  const Matrix z = make_draws(m, 41, 3);
+  RoiSettings rs;
+  rs.spend = Vector::Constant(4, 10.0);
+  rs.value_per_outcome = 3.0;
+  rs.horizon = 20;
+  ResponseCurveSettings cs;
+  cs.multipliers = Vector::LinSpaced(5, 0.0, 2.0);
+  cs.horizon = 20;
+  PredictiveSettings ps;
+  ps.seed = 4;
+  const Vector scale = Vector::Constant(4, 7.0);
+  rs.threads = cs.threads = ps.threads = 1;
+  const RoiDraws r1 = roi(m, z, rs);
+  const auto c1 = response_curves(m, z, cs);
+  const Decomposition d1 = decompose(m, z, 1.0, 1);
+  const Matrix p1 = posterior_predictive(m, z, ps);
+  const SummaryValues s1 = summary_values(m, z, 1.0, 1);
+  const SaturationPoints sp1 = saturation_points(m, z, scale, 1);
+  for (int threads : {2, 3, 8}) {
+    rs.threads = cs.threads = ps.threads = threads;
+    BOOST_TEST_CONTEXT("threads " << threads) {
+      const RoiDraws r = roi(m, z, rs);
+      BOOST_TEST((r.incremental_total.array() == r1.incremental_total.array()).all());
+      BOOST_TEST((r.marginal_roi.array() == r1.marginal_roi.array()).all());
+      BOOST_TEST((r.via_amplification.array() == r1.via_amplification.array()).all());
+      const auto c = response_curves(m, z, cs);
+      for (std::size_t q = 0; q < c.size(); ++q) BOOST_TEST((c[q].array() == c1[q].array()).all());
+      const Decomposition d = decompose(m, z, 1.0, threads);
+      BOOST_TEST((d.amplification.array() == d1.amplification.array()).all());
+      BOOST_TEST((d.own.array() == d1.own.array()).all());
+      BOOST_TEST((posterior_predictive(m, z, ps).array() == p1.array()).all());
+      BOOST_TEST((summary_values(m, z, 1.0, threads).values.array() == s1.values.array()).all());
+      BOOST_TEST((saturation_points(m, z, scale, threads).saturation_at_mean.array() == sp1.saturation_at_mean.array()).all());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(summary_values_and_saturation_points_follow_their_definitions) {
+  const TrustModel m(make_data(40, true, 6));
+  const Matrix z = make_draws(m, 4, 1);
+  const SummaryValues s = summary_values(m, z, 5.0);
+  const SaturationPoints sp = saturation_points(m, z, Vector::Constant(4, 10.0));
+  for (int i = 0; i < 4; ++i) {
+    const TrustModelParameters p = m.constrain(z.row(i).transpose());
+    for (std::size_t q = 0; q < s.keys.size(); ++q) {
+      const double v = s.values(i, static_cast<Eigen::Index>(q));
+      const int k = s.index[q];
+      if (s.keys[q] == "adstock_half_life") BOOST_TEST(close(v, std::log(0.5) / std::log(p.alpha[k])));
+      if (s.keys[q] == "trust_half_life") BOOST_TEST(close(v, std::log(0.5) / std::log(p.delta)));
+      if (s.keys[q] == "beta") BOOST_TEST(close(v, 5.0 * p.beta[k]));
+      if (s.keys[q] == "gamma") BOOST_TEST(close(v, 5.0 * p.gamma));
+      if (s.keys[q] == "sigma") BOOST_TEST(close(v, 5.0 * p.sigma));
+    }
+    for (int c = 0; c < 4; ++c) {
+      BOOST_TEST(close(std::tanh(p.lam[c] * sp.half_saturation(i, c) / 10.0 / 2.0), 0.5, 1e-12));
+      BOOST_TEST(close(std::tanh(p.lam[c] * sp.saturation_90(i, c) / 10.0 / 2.0), 0.9, 1e-12));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(posterior_predictive_has_the_likelihoods_moments) {
+  TrustModelData d = make_data(40, false, 2);
+  const TrustModel m(d);
+  const Vector z0 = m.initial_point();
+  Matrix z = z0.transpose().replicate(4000, 1);
+  PredictiveSettings ps;
+  ps.outcome_scale = 2.0;
+  const Matrix y = posterior_predictive(m, z, ps);
+  const Vector mu = m.forward(z0).mu * 2.0;
+  const double sigma = m.constrain(z0).sigma * 2.0;
+  for (int t = 0; t < 40; t += 7) {
+    const double mean = y.col(t).mean();
+    const double sd = std::sqrt((y.col(t).array() - mean).square().sum() / 3999.0);
+    BOOST_TEST(std::abs(mean - mu[t]) < 4.0 * sigma / std::sqrt(4000.0));
+    BOOST_TEST(std::abs(sd / sigma - 1.0) < 0.06);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(counterfactual_splits_the_difference_exactly) {
+  const TrustModel m(make_data(50, true, 12));
+  const Vector z = make_draws(m, 1, 3).row(0).transpose();
+  Matrix media = m.data().media;
+  media.col(0).segment(10, 20).setZero();
+  const Counterfactual cf = counterfactual(m, z, media, 4.0);
+  const TrustModelForward f = m.forward_on(z, media, m.data().baseline, m.data().shocks);
+  for (int t = 0; t < 50; ++t) {
+    BOOST_TEST(close(cf.counterfactual[t], f.mu[t] * 4.0));
+    BOOST_TEST(close(cf.difference_trust_direct[t] + cf.difference_amplification[t] + cf.difference_own[t],
+                     cf.difference[t], 1e-9, 1e-12));
+  }
+  media(3, 1) = -1.0;
+  BOOST_CHECK_THROW((void)counterfactual(m, z, media), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(bad_draws_are_reported) {
+  const TrustModel m(make_data(30, true, 1));
+  Matrix z = make_draws(m, 2, 1);
+  z(1, 2) = std::nan("");
+  BOOST_CHECK_THROW((void)decompose(m, z), std::invalid_argument);
+  BOOST_CHECK_THROW((void)mean_draws(m, Matrix(2, 3)), std::invalid_argument);
+}
+
+// ------------------------------------------------------------------ spec (spec.hpp)
+
+namespace {
+
+TrustModelSpec make_spec(int T) {
+  TrustModelSpec s;
+  s.channels = {"press", "instagram"};
+  s.roles = {Role::trust, Role::conversion};
+  s.media.resize(T, 2);
+  s.outcome.resize(T);
+  s.tracker = Vector::Constant(T, std::nan(""));
+  s.controls.resize(T, 1);
+  s.control_names = {"price"};
+  s.shocks = Matrix::Zero(T, 1);
+  s.shock_names = {"crisis"};
+  s.shocks(T / 2, 0) = 1.0;
+  for (int t = 0; t < T; ++t) {
+    s.media(t, 0) = t % 3 == 0 ? 0.0 : 100.0 + t;
+    s.media(t, 1) = 50.0 + (t % 5);
+    s.outcome[t] = 200.0 + 3.0 * (t % 7);
+    s.controls(t, 0) = 10.0 + (t % 4);
+    if (t % 4 == 0) s.tracker[t] = 30.0 + t % 3;
+  }
+  return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(spec_builds_the_scaled_data_and_baseline_by_their_definitions) {
+  const int T = 60;
+  TrustModelSpec spec = make_spec(T);
+  spec.seasonality = 2;
+  const BuiltTrustModel b = build(spec);
+  const auto& d = b.model.data();
+  double press_sum = 0.0;
+  int press_n = 0;
+  for (int t = 0; t < T; ++t)
+    if (spec.media(t, 0) > 0) {
+      press_sum += spec.media(t, 0);
+      ++press_n;
+    }
+  BOOST_TEST(close(b.scales.media_scale[0], press_sum / press_n, 1e-15));
+  BOOST_TEST(close(b.scales.y_scale, spec.outcome.mean(), 1e-15));
+  BOOST_TEST(close(d.media(5, 0), spec.media(5, 0) / b.scales.media_scale[0], 1e-15));
+  BOOST_TEST(close(d.y[7], spec.outcome[7] / b.scales.y_scale, 1e-15));
+  // intercept, trend, sin_1, cos_1, sin_2, cos_2, price
+  BOOST_TEST(b.scales.baseline_names.size() == 7U);
+  BOOST_TEST(b.scales.baseline_names[4] == "sin_2");
+  const double P = 365.25 / 7.0;
+  for (int t : {0, 13, 59}) {
+    BOOST_TEST(d.baseline(t, 0) == 1.0);
+    BOOST_TEST(close(d.baseline(t, 1), static_cast<double>(t) / T, 1e-15));
+    BOOST_TEST(close(d.baseline(t, 4), std::sin(2 * 3.141592653589793 * 2 * t / P), 1e-12, 1e-14));
+    BOOST_TEST(close(d.baseline(t, 5), std::cos(2 * 3.141592653589793 * 2 * t / P), 1e-12, 1e-14));
+  }
+  const double pm = spec.controls.col(0).mean();
+  const double psd = std::sqrt((spec.controls.col(0).array() - pm).square().mean());
+  BOOST_TEST(close(d.baseline(3, 6), (spec.controls(3, 0) - pm) / psd, 1e-14));
+  BOOST_TEST(std::isnan(d.tracker[1]));
+  BOOST_TEST(close(d.tracker[0] * b.scales.tracker_sd + b.scales.tracker_mean, spec.tracker[0], 1e-14));
+  BOOST_TEST(close(b.spend_in(0, 9)[1], spec.media.col(1).head(10).sum(), 1e-15));
+  // scaling "max"
+  spec.scaling = Scaling::max;
+  const BuiltTrustModel m = build(spec);
+  BOOST_TEST(m.scales.media_scale[0] == spec.media.col(0).maxCoeff());
+  BOOST_TEST(m.scales.y_scale == spec.outcome.maxCoeff());
+}
+
+BOOST_AUTO_TEST_CASE(spec_turns_business_term_priors_into_the_models_fields) {
+  TrustModelSpec spec = make_spec(60);
+  spec.trust_half_life_low = 8.0;
+  spec.trust_half_life_high = 18.0;
+  spec.roi_priors = {{"instagram", 0.5, 2.0}};
+  BOOST_CHECK_THROW((void)build(spec), std::invalid_argument);  // a ROI needs a value per outcome
+  spec.value_per_outcome = 4.0;
+  const BuiltTrustModel b = build(spec);
+  const auto& pr = b.model.priors();
+  BOOST_TEST(close(pr.half_life_median, std::sqrt(8.0 * 18.0), 1e-14));
+  BOOST_TEST(close(pr.half_life_sd_log, std::log(18.0 / 8.0) / (2 * 1.6448536269514722), 1e-14));
+  BOOST_TEST(close(pr.roi_log_median[0], 0.5 * (std::log(1.5) + std::log(3.0)), 1e-14));
+  BOOST_TEST(close(pr.roi_scale[0], 4.0 * b.scales.y_scale / spec.media.col(1).sum(), 1e-14));
+  BOOST_TEST(b.model.roi_prior_count() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(spec_errors_name_the_column_and_row) {
+  auto message = [](TrustModelSpec s) -> std::string {
+    try {
+      (void)build(std::move(s));
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "";
+  };
+  TrustModelSpec s = make_spec(40);
+  s.media(7, 1) = -1.0;
+  BOOST_TEST(message(s).find("media column 'instagram': row 7") != std::string::npos);
+  s = make_spec(40);
+  s.tracker[4] = std::numeric_limits<double>::infinity();
+  BOOST_TEST(message(s).find("tracker: row 4") != std::string::npos);
+  s = make_spec(40);
+  s.outcome[3] = std::nan("");
+  BOOST_TEST(message(s).find("outcome: row 3") != std::string::npos);
+  s = make_spec(40);
+  s.roles = {Role::conversion, Role::conversion};
+  BOOST_TEST(message(s).find("at least one channel with role 'trust'") != std::string::npos);
+  s.trust_enabled = false;
+  BOOST_TEST(message(s).empty());
+  s = make_spec(40);
+  s.media.col(1).setZero();
+  BOOST_TEST(message(s).find("'instagram' is all zeros") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_cpp_user_gets_decomposition_and_roi_from_a_spec) {
+  TrustModelSpec spec = make_spec(80);
+  spec.value_per_outcome = 2.0;
+  const BuiltTrustModel b = build(spec);
+  const MapResult fit = fit_map(b.model, b.model.initial_point());
+  BOOST_TEST(std::isfinite(fit.log_density));
+  const Matrix mode = fit.mode.transpose();
+  const Decomposition dec = decompose(b.model, mode, b.scales.y_scale);
+  const Vector mu = b.model.forward(fit.mode).mu * b.scales.y_scale;
+  const Vector total = dec.base + dec.trust_direct.rowwise().sum() + dec.amplification.rowwise().sum() + dec.own.rowwise().sum();
+  for (int t = 0; t < 80; ++t) BOOST_TEST(close(total[t], mu[t], 1e-12, 1e-9));
+  RoiSettings rs;
+  rs.spend = b.spend_in();
+  rs.value_per_outcome = spec.value_per_outcome;
+  rs.outcome_scale = b.scales.y_scale;
+  const RoiDraws r = roi(b.model, mode, rs);
+  BOOST_TEST(close(r.roi_total(0, 1), (r.incremental_total(0, 1) * 2.0 - rs.spend[1]) / rs.spend[1]));
+}
+
+BOOST_AUTO_TEST_CASE(summary_table_matches_its_definition_per_quantity) {
+  const TrustModel m(make_data(40, true, 6));
+  const Matrix z = make_draws(m, 60, 4);  // 3 chains x 20 draws
+  const SummaryTable st = summary_table(m, z, 3, 2.0, 0.9, 2);
+  const SummaryValues sv = summary_values(m, z, 2.0, 1);
+  BOOST_TEST(st.keys == sv.keys);
+  for (Eigen::Index q = 0; q < sv.values.cols(); ++q) {
+    Vector x = sv.values.col(q);
+    const double mean = x.sum() / 60.0;
+    double ss = 0.0;
+    for (int i = 0; i < 60; ++i) ss += (x[i] - mean) * (x[i] - mean);
+    std::vector<double> v(x.data(), x.data() + 60);
+    std::sort(v.begin(), v.end());
+    const double h = 59 * 0.05;  // numpy's linear quantile
+    const auto lo = static_cast<std::size_t>(h);
+    const double q05 = v[lo] + (h - static_cast<double>(lo)) * (v[lo + 1] - v[lo]);
+    BOOST_TEST_CONTEXT(sv.keys[static_cast<std::size_t>(q)]) {
+      BOOST_TEST(close(st.mean[q], mean, 1e-13, 1e-15));
+      BOOST_TEST(close(st.sd[q], std::sqrt(ss / 59.0), 1e-12, 1e-15));
+      BOOST_TEST(close(st.low[q], q05, 1e-14, 1e-15));
+      Matrix by_chain(20, 3);
+      for (int c = 0; c < 3; ++c) by_chain.col(c) = x.segment(20 * c, 20);
+      BOOST_TEST(st.r_hat[q] == trustmix::inference::rhat(by_chain));
+      BOOST_TEST(st.ess_bulk[q] == trustmix::inference::ess_bulk(by_chain));
+    }
+  }
+  BOOST_CHECK_THROW((void)summary_table(m, z, 7), std::invalid_argument);
+}
