@@ -61,6 +61,7 @@ import copy
 import json
 import os
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,7 +277,11 @@ def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 100
                         seasonality=int(opt["seasonality"]), trend=bool(opt["trend"]), max_lag=int(opt["max_lag"]),
                         trust=trust_on, priors=priors or None, scaling=opt["scaling"], likelihood=opt["likelihood"])
     t_fit = time.perf_counter()
-    fit = model.fit(method=method, chains=chains, draws=draws, tune=tune, seed=case.seed, progress=False)
+    # The sampler's diagnostics warnings (R-hat, ESS, divergences) are part of the result:
+    # recorded per world, not raised, so one doubtful fit does not stop the harness.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", tm.inference.InferenceWarning)
+        fit = model.fit(method=method, chains=chains, draws=draws, tune=tune, seed=case.seed, progress=False)
     fit_seconds = time.perf_counter() - t_fit
     # W: the whole data (fit.roi's default) or its first half (then "long" also holds
     # periods inside the data, after the first half + L).
@@ -330,6 +335,7 @@ def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 100
     world_row["share_true"] = truth_share_smm_from_pr(out.world, case.periods, roles, case.spec)
     post = fit.posterior
     world_row["divergences"] = int(post.divergences) if post is not None else 0
+    world_row["inference_warnings"] = len(caught)
     world_row["fit_seconds"] = fit_seconds
     world_row["seconds"] = time.perf_counter() - t0
     world_row["marketing_share"] = float(np.abs(truth_vals[:, 0]).sum() / df["conversions"].sum())

@@ -235,7 +235,8 @@ def test_model_and_fits_pickle_with_a_versioned_state(fitted):
 
 def test_nuts_fit_pickles_with_its_posterior():
     _, model = _model(periods=60, seed=4, value_per_outcome=2.0)
-    fit = model.fit(method="nuts", chains=2, draws=40, tune=60, seed=2, progress=False)
+    with pytest.warns(tm.inference.InferenceWarning):  # 2 x 40 draws: too few for the diagnostics, and it says so
+        fit = model.fit(method="nuts", chains=2, draws=40, tune=60, seed=2, progress=False)
     again = pickle.loads(pickle.dumps(fit, protocol=pickle.HIGHEST_PROTOCOL))
     np.testing.assert_array_equal(again.posterior.draws, fit.posterior.draws)
     assert repr(again.posterior) == repr(fit.posterior)
