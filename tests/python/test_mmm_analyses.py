@@ -308,3 +308,18 @@ def test_the_trust_target_is_registered_by_the_model_binding(fitted):
     lp, g = _mmm.TrustTarget(model._core).log_density_gradient(fit.z)
     assert lp == model.log_density(fit.z)[0]
     np.testing.assert_array_equal(g, model.log_density(fit.z)[1])
+
+
+def test_map_that_did_not_converge_warns_and_bad_iteration_counts_are_refused():
+    """Issue 14: fit(max_iterations=1) returned a point that is not a mode with no word."""
+    _, model = _model(periods=60, seed=4, value_per_outcome=2.0)
+    with pytest.warns(tm.inference.InferenceWarning, match="MAP did not converge after 1 iterations"):
+        fit = model.fit(method="map", max_iterations=1, restarts=1)
+    assert not fit.info["converged"]
+    converged = model.fit(method="map")  # warnings are errors in this suite: the default fit is silent
+    assert converged.info["converged"] and converged.info["log_density"] > fit.info["log_density"]
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="max_iterations must be an integer >= 1"):
+            model.fit(method="map", max_iterations=bad)
+    with pytest.raises(ValueError, match="restarts must be an integer >= 1"):
+        model.fit(method="map", restarts=0)

@@ -362,6 +362,9 @@ class TrustMMM:
             raise ValueError(f"initial_metric must be 'laplace' or None, got {initial_metric!r}")
         if method not in ("map", "nuts"):
             raise ValueError(f"method must be 'map' or 'nuts', got {method!r}")
+        for name, value in (("max_iterations", max_iterations), ("restarts", restarts)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"fit(): {name} must be an integer >= 1, got {value!r}")
         if method == "nuts":
             for name, value, low in (("chains", chains, 1), ("draws", draws, 1), ("tune", tune, 0)):
                 if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
@@ -377,6 +380,10 @@ class TrustMMM:
         assert best is not None
         mode = np.asarray(best["z"])
         if method == "map":
+            if not best["converged"]:  # a point estimate that is not a mode says so (NUTS only starts there)
+                from trustmix.inference._api import _warn_map_not_converged
+
+                _warn_map_not_converged(int(best["iterations"]), str(best["message"]), float(best["gradient_norm"]))
             return TrustFit(self, mode, best)
         from trustmix import inference
         from trustmix._core import inference as _ci
