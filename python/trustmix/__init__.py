@@ -9,11 +9,13 @@ Areas (the same names in C++ ``trustmix::<area>``, in ``bindings/`` and here):
 - :mod:`trustmix.kpi`: PR and social KPIs by AMEC stage, and :func:`trustmix.kpi.kpi_table`.
 - :mod:`trustmix.mmm`: the trust-linked media-mix model (:class:`TrustMMM`).
 - :mod:`trustmix.attribution`, :mod:`trustmix.inference`, :mod:`trustmix.simulate`.
+- :mod:`trustmix.audience`: personas from survey data (latent classes), reach and frequency.
 """
 
 from trustmix._core import __version__
 from trustmix import core, kpi, transforms
 from trustmix import attribution, inference, mmm, simulate
+from trustmix import audience
 from trustmix.attribution import Journeys
 from trustmix.core import Audience, Campaign, Channel, Plan
 from trustmix.mmm import TrustMMM
@@ -27,6 +29,7 @@ __all__ = [
     "Plan",
     "TrustMMM",
     "attribution",
+    "audience",
     "core",
     "inference",
     "kpi",

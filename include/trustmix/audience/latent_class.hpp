@@ -656,6 +656,19 @@ inline void em(Run& run, const Survey& s, int iterations, double tolerance, int 
       run.log_likelihood = -std::numeric_limits<double>::infinity();
       return;
     }
+    // A class holding fewer respondents than a full covariance needs (G + 1) sits on a
+    // singular covariance: its likelihood is spurious (unbounded in the limit), so the
+    // start counts as degenerate.
+    if (run.model.covariance == Covariance::full && s.gaussian.cols() > 0) {
+      double total = 0.0;
+      for (const double v : st.class_weight) total += v;
+      for (const double v : st.class_weight)
+        if (v / total * static_cast<double>(s.rows()) < static_cast<double>(s.gaussian.cols()) + 1.0) {
+          run.degenerate = true;
+          run.log_likelihood = -std::numeric_limits<double>::infinity();
+          return;
+        }
+    }
     run.log_likelihood = st.log_likelihood;
     if (keep_trace) run.trace.push_back(st.log_likelihood);
     if (std::isfinite(previous) && st.log_likelihood - previous <= tolerance * std::abs(st.log_likelihood)) {
