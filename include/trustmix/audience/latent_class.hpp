@@ -20,6 +20,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +28,8 @@
 #include <numbers>
 #include <numeric>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "trustmix/core/error.hpp"
@@ -360,8 +363,47 @@ inline void joint_log_density(const LatentClassModel& m, const Compiled& c, cons
   }
 }
 
+/// The E-step over rows [begin, end) for categorical items only, without covariates and
+/// without storing the posterior, with K fixed at compile time (the hot loop of large
+/// surveys). Same arithmetic, in the same order, as the generic loop in e_step.
+template <int KK>
+void categorical_rows(const LatentClassModel& m, const Compiled& c, const Survey& s, Eigen::Index begin, Eigen::Index end,
+                      Stats& st) {
+  constexpr auto k = static_cast<std::size_t>(KK);
+  const Eigen::Index J = s.items.cols();
+  const double* lt = c.log_theta.data();
+  std::array<double, k> lp{}, r{};
+  for (Eigen::Index i = begin; i < end; ++i) {
+    for (std::size_t kk = 0; kk < k; ++kk) lp[kk] = c.log_share[kk];
+    const std::uint8_t* y = s.items.data() + i * J;
+    for (Eigen::Index j = 0; j < J; ++j) {
+      const std::size_t code = y[j] == missing_code ? static_cast<std::size_t>(m.categories[static_cast<std::size_t>(j)]) : y[j];
+      const double* row = lt + (c.offset[static_cast<std::size_t>(j)] + code) * k;
+      for (std::size_t kk = 0; kk < k; ++kk) lp[kk] += row[kk];
+    }
+    double mx = lp[0];
+    for (std::size_t kk = 1; kk < k; ++kk) mx = std::max(mx, lp[kk]);
+    double sum = 0.0;
+    for (std::size_t kk = 0; kk < k; ++kk) sum += (r[kk] = std::exp(lp[kk] - mx));
+    const double w = s.weight(i);
+    st.log_likelihood += w * (mx + std::log(sum));
+    const double scale = w / sum;
+    for (std::size_t kk = 0; kk < k; ++kk) {
+      r[kk] *= scale;
+      st.class_weight[kk] += r[kk];
+    }
+    for (Eigen::Index j = 0; j < J; ++j) {
+      const std::size_t code = y[j] == missing_code ? static_cast<std::size_t>(m.categories[static_cast<std::size_t>(j)]) : y[j];
+      double* row = st.item_counts.data() + (c.offset[static_cast<std::size_t>(j)] + code) * k;
+      for (std::size_t kk = 0; kk < k; ++kk) row[kk] += r[kk];
+    }
+  }
+}
+
 /// One E-step: log-likelihood, sufficient statistics and (optionally) the posterior.
-inline Stats e_step(const LatentClassModel& m, const Compiled& c, const Survey& s, int threads, RowMatrixXd* posterior) {
+/// The entropy term (sum w r log r) is accumulated only when `entropy` is true.
+inline Stats e_step(const LatentClassModel& m, const Compiled& c, const Survey& s, int threads, RowMatrixXd* posterior,
+                    bool entropy = false) {
   const Eigen::Index n = s.rows();
   const int K = c.K;
   const auto k = static_cast<std::size_t>(K);
@@ -376,6 +418,18 @@ inline Stats e_step(const LatentClassModel& m, const Compiled& c, const Survey& 
       st.reset(c.offset.back(), K, G, m.covariance);
       const Eigen::Index begin = static_cast<Eigen::Index>(ch) * chunk_rows;
       const Eigen::Index end = std::min(n, begin + chunk_rows);
+      if (G == 0 && !c.log_share.empty() && posterior == nullptr && !entropy && K >= 2 && K <= 8) {
+        switch (K) {
+          case 2: categorical_rows<2>(m, c, s, begin, end, st); break;
+          case 3: categorical_rows<3>(m, c, s, begin, end, st); break;
+          case 4: categorical_rows<4>(m, c, s, begin, end, st); break;
+          case 5: categorical_rows<5>(m, c, s, begin, end, st); break;
+          case 6: categorical_rows<6>(m, c, s, begin, end, st); break;
+          case 7: categorical_rows<7>(m, c, s, begin, end, st); break;
+          default: categorical_rows<8>(m, c, s, begin, end, st); break;
+        }
+        continue;
+      }
       for (Eigen::Index i = begin; i < end; ++i) {
         joint_log_density(m, c, s, i, lp.data());
         double mx = lp[0];
@@ -391,7 +445,7 @@ inline Stats e_step(const LatentClassModel& m, const Compiled& c, const Survey& 
         if (w == 0.0) continue;
         for (std::size_t kk = 0; kk < k; ++kk) {
           st.class_weight[kk] += w * r[kk];
-          if (r[kk] > 0.0) st.entropy -= w * r[kk] * std::log(r[kk]);
+          if (entropy && r[kk] > 0.0) st.entropy -= w * r[kk] * std::log(r[kk]);
         }
         const Eigen::Index J = s.items.cols();
         const std::uint8_t* y = J ? s.items.data() + i * J : nullptr;
@@ -681,6 +735,50 @@ inline void em(Run& run, const Survey& s, int iterations, double tolerance, int 
   }
 }
 
+/// A survey with identical rows merged (first-occurrence order, weights summed).
+struct Compressed {
+  bool used = false;
+  Survey survey;
+};
+
+/// Merges identical rows of a survey with categorical items only and no covariates when
+/// that at least halves the rows; otherwise returns used = false.
+inline Compressed compress(const Survey& s) {
+  Compressed out;
+  if (s.gaussian.cols() > 0 || s.covariates.cols() > 0 || s.items.cols() == 0) return out;
+  const Eigen::Index n = s.rows();
+  const auto J = static_cast<std::size_t>(s.items.cols());
+  std::unordered_map<std::string_view, Eigen::Index> seen;
+  seen.reserve(static_cast<std::size_t>(std::min<Eigen::Index>(n, 1 << 20)));
+  std::vector<Eigen::Index> first;
+  std::vector<double> weight;
+  const auto* base = reinterpret_cast<const char*>(s.items.data());
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const std::string_view key(base + static_cast<std::size_t>(i) * J, J);
+    const auto [it, inserted] = seen.try_emplace(key, static_cast<Eigen::Index>(first.size()));
+    if (inserted) {
+      first.push_back(i);
+      weight.push_back(s.weight(i));
+      if (static_cast<Eigen::Index>(first.size()) * 2 > n) return out;  // not worth it
+    } else {
+      weight[static_cast<std::size_t>(it->second)] += s.weight(i);
+    }
+  }
+  out.used = true;
+  out.survey.categories = s.categories;
+  out.survey.item_names = s.item_names;
+  const auto u = static_cast<Eigen::Index>(first.size());
+  out.survey.items.resize(u, s.items.cols());
+  out.survey.weights.resize(u);
+  out.survey.gaussian.resize(u, 0);
+  out.survey.covariates.resize(u, 0);
+  for (Eigen::Index r = 0; r < u; ++r) {
+    out.survey.items.row(r) = s.items.row(first[static_cast<std::size_t>(r)]);
+    out.survey.weights[r] = weight[static_cast<std::size_t>(r)];
+  }
+  return out;
+}
+
 /// Reorders classes by decreasing share (ties keep their order); the reference class of
 /// beta becomes the new class 0.
 inline void order_classes(LatentClassModel& m, const Eigen::VectorXd& shares) {
@@ -963,6 +1061,10 @@ inline void check_model(const LatentClassModel& m, const Survey& s) {
     fail("classes=", K, " has ", npar, " free parameters but only ", answered,
          " respondents answered: more classes than the data can identify");
 
+  // Identical answer patterns (categorical items only, no covariates) are fitted once
+  // with their summed weights, as poLCA does: the log-likelihood is the same sum.
+  const detail::Compressed packed = detail::compress(s);
+  const Survey& fs = packed.used ? packed.survey : s;
   const int starts = o.starts;
   std::vector<detail::Run> runs(static_cast<std::size_t>(starts));
   const bool screening = o.screening_iterations > 0 && o.screening_iterations < o.max_iterations;
@@ -970,8 +1072,8 @@ inline void check_model(const LatentClassModel& m, const Survey& s) {
   parallel_for_blocks(starts, o.threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
     for (std::ptrdiff_t st = b; st < e; ++st) {
       auto& run = runs[static_cast<std::size_t>(st)];
-      run.model = detail::random_start(s, K, o.covariance, o.seed, static_cast<std::uint64_t>(st));
-      detail::em(run, s, first_stage, o.tolerance, o.threads, var_floor, true);
+      run.model = detail::random_start(fs, K, o.covariance, o.seed, static_cast<std::uint64_t>(st));
+      detail::em(run, fs, first_stage, o.tolerance, o.threads, var_floor, true);
     }
   });
   if (screening) {
@@ -987,7 +1089,7 @@ inline void check_model(const LatentClassModel& m, const Survey& s) {
       for (std::ptrdiff_t f = b; f < e; ++f) {
         auto& run = runs[static_cast<std::size_t>(order[static_cast<std::size_t>(f)])];
         if (!run.converged && !run.degenerate)
-          detail::em(run, s, o.max_iterations - o.screening_iterations, o.tolerance, o.threads, var_floor, true);
+          detail::em(run, fs, o.max_iterations - o.screening_iterations, o.tolerance, o.threads, var_floor, true);
       }
     });
   }
@@ -1061,6 +1163,14 @@ inline void check_model(const LatentClassModel& m, const Survey& s) {
       fit.warnings.push_back(format_message("class ", k, " is empty (expected ", expected,
                                             " respondents): the ", K, "-class solution is degenerate; prefer fewer classes"));
   }
+  if (fit.model.covariance == Covariance::full)
+    for (Eigen::Index k = 0; k < K; ++k) {
+      const double expected = fit.class_shares[k] * N;
+      if (expected >= 1.0 && expected < 2.0 * static_cast<double>(s.gaussian.cols() + 1))
+        fit.warnings.push_back(format_message("class ", k, " holds only ", expected, " respondents for a full ",
+                                              s.gaussian.cols(), "x", s.gaussian.cols(),
+                                              " covariance: possibly a spurious maximum of the likelihood"));
+    }
   if (!fit.converged)
     fit.warnings.push_back(format_message("the best start did not converge in ", o.max_iterations,
                                           " iterations: raise max_iterations"));
