@@ -46,7 +46,7 @@ def bench_trustmix(x, classes, starts, tol, seed=1):
     from trustmix._core import audience as core
 
     t = time.perf_counter()
-    f = core.fit_latent_classes(x, [2] * x.shape[1], classes=classes, starts=starts, seed=seed, tolerance=tol,
+    f = core.fit_latent_classes(core.Survey(x, [2] * x.shape[1]), classes=classes, starts=starts, seed=seed, tolerance=tol,
                                 max_iterations=5000, threads=0)
     return time.perf_counter() - t, f
 

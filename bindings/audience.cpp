@@ -116,11 +116,6 @@ py::dict fit_to_dict(const ta::LatentClassFit& f) {
   return d;
 }
 
-#define TRUSTMIX_SURVEY_ARGS                                                                                          \
-  py::arg("items"), py::arg("categories"), py::arg("gaussian") = py::none(), py::arg("weights") = py::none(),      \
-      py::arg("covariates") = py::none(), py::arg("item_names") = std::vector<std::string>{},                        \
-      py::arg("gaussian_names") = std::vector<std::string>{}, py::arg("covariate_names") = std::vector<std::string>{}
-
 ta::ReachCurve curve_from_state(const py::tuple& t) {
   if (t.size() != 6 || t[0].cast<int>() != 1) throw std::invalid_argument("unsupported ReachCurve pickle state");
   ta::ReachCurve c;
@@ -138,15 +133,26 @@ ta::ReachCurve curve_from_state(const py::tuple& t) {
 void register_audience(pybind11::module_& m) {
   auto a = m.def_submodule("audience", "trustmix::audience: latent classes, reach and frequency (C++ core).");
 
+  py::class_<ta::Survey>(a, "Survey", "Survey answers for the core (trustmix::audience::Survey), checked on construction.")
+      .def(py::init([](const CodeArray& items, std::vector<int> categories, const std::optional<DoubleArray>& gaussian,
+                       const std::optional<DoubleArray>& weights, const std::optional<DoubleArray>& covariates,
+                       std::vector<std::string> item_names, std::vector<std::string> gaussian_names,
+                       std::vector<std::string> covariate_names) {
+             ta::Survey s = make_survey(items, std::move(categories), gaussian, weights, covariates, std::move(item_names),
+                                        std::move(gaussian_names), std::move(covariate_names));
+             s.validate();
+             return s;
+           }),
+           py::arg("items"), py::arg("categories"), py::arg("gaussian") = py::none(), py::arg("weights") = py::none(),
+           py::arg("covariates") = py::none(), py::arg("item_names") = std::vector<std::string>{},
+           py::arg("gaussian_names") = std::vector<std::string>{}, py::arg("covariate_names") = std::vector<std::string>{})
+      .def_property_readonly("rows", &ta::Survey::rows);
+
   a.def(
       "fit_latent_classes",
-      [](const CodeArray& items, std::vector<int> categories, const std::optional<DoubleArray>& gaussian,
-         const std::optional<DoubleArray>& weights, const std::optional<DoubleArray>& covariates,
-         std::vector<std::string> item_names, std::vector<std::string> gaussian_names, std::vector<std::string> covariate_names,
+      [](const ta::Survey& s,
          int classes, int starts, int max_iterations, double tolerance, std::uint64_t seed, int threads,
          const std::string& covariance, int screening_iterations, int final_starts, double best_tolerance) {
-        const ta::Survey s = make_survey(items, std::move(categories), gaussian, weights, covariates, std::move(item_names),
-                                         std::move(gaussian_names), std::move(covariate_names));
         ta::LatentClassOptions o;
         o.classes = classes;
         o.starts = starts;
@@ -165,51 +171,39 @@ void register_audience(pybind11::module_& m) {
         }
         return fit_to_dict(f);
       },
-      TRUSTMIX_SURVEY_ARGS, py::kw_only(), py::arg("classes"), py::arg("starts") = 10, py::arg("max_iterations") = 5000,
+      py::arg("survey"), py::kw_only(), py::arg("classes"), py::arg("starts") = 10, py::arg("max_iterations") = 5000,
       py::arg("tolerance") = 1e-10, py::arg("seed") = 0, py::arg("threads") = 0, py::arg("covariance") = "diagonal",
       py::arg("screening_iterations") = 0, py::arg("final_starts") = 0, py::arg("best_tolerance") = 1e-6,
       "Latent class model by EM from random starts (trustmix::audience::fit_latent_classes).");
 
   a.def(
       "posterior",
-      [](const py::dict& model, const CodeArray& items, std::vector<int> categories, const std::optional<DoubleArray>& gaussian,
-         const std::optional<DoubleArray>& weights, const std::optional<DoubleArray>& covariates,
-         std::vector<std::string> item_names, std::vector<std::string> gaussian_names, std::vector<std::string> covariate_names,
+      [](const py::dict& model, const ta::Survey& s,
          int threads) {
         const auto mm = model_from_dict(model);
-        const ta::Survey s = make_survey(items, std::move(categories), gaussian, weights, covariates, std::move(item_names),
-                                         std::move(gaussian_names), std::move(covariate_names));
         py::gil_scoped_release release;
         return ta::posterior(mm, s, threads);
       },
-      py::arg("model"), TRUSTMIX_SURVEY_ARGS, py::kw_only(), py::arg("threads") = 0,
+      py::arg("model"), py::arg("survey"), py::kw_only(), py::arg("threads") = 0,
       "Posterior membership probabilities (n x K).");
 
   a.def(
       "log_likelihood",
-      [](const py::dict& model, const CodeArray& items, std::vector<int> categories, const std::optional<DoubleArray>& gaussian,
-         const std::optional<DoubleArray>& weights, const std::optional<DoubleArray>& covariates,
-         std::vector<std::string> item_names, std::vector<std::string> gaussian_names, std::vector<std::string> covariate_names) {
+      [](const py::dict& model, const ta::Survey& s) {
         const auto mm = model_from_dict(model);
-        const ta::Survey s = make_survey(items, std::move(categories), gaussian, weights, covariates, std::move(item_names),
-                                         std::move(gaussian_names), std::move(covariate_names));
         py::gil_scoped_release release;
         return ta::log_likelihood(mm, s);
       },
-      py::arg("model"), TRUSTMIX_SURVEY_ARGS, "Weighted log-likelihood of the model on the survey.");
+      py::arg("model"), py::arg("survey"), "Weighted log-likelihood of the model on the survey.");
 
   a.def(
       "score",
-      [](const py::dict& model, const CodeArray& items, std::vector<int> categories, const std::optional<DoubleArray>& gaussian,
-         const std::optional<DoubleArray>& weights, const std::optional<DoubleArray>& covariates,
-         std::vector<std::string> item_names, std::vector<std::string> gaussian_names, std::vector<std::string> covariate_names) {
+      [](const py::dict& model, const ta::Survey& s) {
         const auto mm = model_from_dict(model);
-        const ta::Survey s = make_survey(items, std::move(categories), gaussian, weights, covariates, std::move(item_names),
-                                         std::move(gaussian_names), std::move(covariate_names));
         py::gil_scoped_release release;
         return ta::score(mm, s);
       },
-      py::arg("model"), TRUSTMIX_SURVEY_ARGS, "Gradient of the log-likelihood in the order of pack_parameters.");
+      py::arg("model"), py::arg("survey"), "Gradient of the log-likelihood in the order of pack_parameters.");
 
   a.def("pack_parameters", [](const py::dict& model) { return ta::pack_parameters(model_from_dict(model)); }, py::arg("model"));
   a.def(
@@ -219,13 +213,9 @@ void register_audience(pybind11::module_& m) {
 
   a.def(
       "simulate_survey",
-      [](const py::dict& model, const CodeArray& items, std::vector<int> categories, const std::optional<DoubleArray>& gaussian,
-         const std::optional<DoubleArray>& weights, const std::optional<DoubleArray>& covariates,
-         std::vector<std::string> item_names, std::vector<std::string> gaussian_names, std::vector<std::string> covariate_names,
+      [](const py::dict& model, const ta::Survey& s,
          std::uint64_t seed) {
         const auto mm = model_from_dict(model);
-        const ta::Survey s = make_survey(items, std::move(categories), gaussian, weights, covariates, std::move(item_names),
-                                         std::move(gaussian_names), std::move(covariate_names));
         ta::Survey out;
         {
           py::gil_scoped_release release;
@@ -236,18 +226,14 @@ void register_audience(pybind11::module_& m) {
         d["gaussian"] = out.gaussian;
         return d;
       },
-      py::arg("model"), TRUSTMIX_SURVEY_ARGS, py::kw_only(), py::arg("seed") = 0,
+      py::arg("model"), py::arg("survey"), py::kw_only(), py::arg("seed") = 0,
       "Answers drawn from the model for the template survey's respondents and missing pattern.");
 
   a.def(
       "bootstrap_lrt",
-      [](const CodeArray& items, std::vector<int> categories, const std::optional<DoubleArray>& gaussian,
-         const std::optional<DoubleArray>& weights, const std::optional<DoubleArray>& covariates,
-         std::vector<std::string> item_names, std::vector<std::string> gaussian_names, std::vector<std::string> covariate_names,
+      [](const ta::Survey& s,
          int classes, int replicates, int starts, int max_iterations, double tolerance, std::uint64_t seed, int threads,
          const std::string& covariance) {
-        const ta::Survey s = make_survey(items, std::move(categories), gaussian, weights, covariates, std::move(item_names),
-                                         std::move(gaussian_names), std::move(covariate_names));
         ta::LatentClassOptions o;
         o.classes = classes;
         o.starts = starts;
@@ -270,7 +256,7 @@ void register_audience(pybind11::module_& m) {
         d["log_likelihood_alternative"] = r.log_likelihood_alternative;
         return d;
       },
-      TRUSTMIX_SURVEY_ARGS, py::kw_only(), py::arg("classes"), py::arg("replicates") = 99, py::arg("starts") = 5,
+      py::arg("survey"), py::kw_only(), py::arg("classes"), py::arg("replicates") = 99, py::arg("starts") = 5,
       py::arg("max_iterations") = 5000, py::arg("tolerance") = 1e-10, py::arg("seed") = 0, py::arg("threads") = 0,
       py::arg("covariance") = "diagonal", "Parametric bootstrap likelihood-ratio test of classes-1 against classes.");
 

@@ -340,40 +340,32 @@ class simulate:
 
 
 class audience:
-    _Codes = npt.NDArray[np.uint8]
+    class Survey:
+        def __init__(self, items: npt.NDArray[np.uint8], categories: list[int], gaussian: _Array | None = None,
+                     weights: _Array | None = None, covariates: _Array | None = None, item_names: list[str] = ...,
+                     gaussian_names: list[str] = ..., covariate_names: list[str] = ...) -> None: ...
+        @property
+        def rows(self) -> int: ...
     @staticmethod
-    def fit_latent_classes(items: _Codes, categories: list[int], gaussian: _Array | None = None,
-                           weights: _Array | None = None, covariates: _Array | None = None,
-                           item_names: list[str] = ..., gaussian_names: list[str] = ...,
-                           covariate_names: list[str] = ..., *, classes: int, starts: int = 10,
+    def fit_latent_classes(survey: audience.Survey, *, classes: int, starts: int = 10,
                            max_iterations: int = 5000, tolerance: float = 1e-10, seed: int = 0, threads: int = 0,
                            covariance: str = "diagonal", screening_iterations: int = 0, final_starts: int = 0,
                            best_tolerance: float = 1e-6) -> dict[str, Any]: ...
     @staticmethod
-    def posterior(model: dict[str, Any], items: _Codes, categories: list[int], gaussian: _Array | None = None,
-                  weights: _Array | None = None, covariates: _Array | None = None, item_names: list[str] = ...,
-                  gaussian_names: list[str] = ..., covariate_names: list[str] = ..., *, threads: int = 0) -> _Array: ...
+    def posterior(model: dict[str, Any], survey: audience.Survey, *, threads: int = 0) -> _Array: ...
     @staticmethod
-    def log_likelihood(model: dict[str, Any], items: _Codes, categories: list[int], gaussian: _Array | None = None,
-                       weights: _Array | None = None, covariates: _Array | None = None, item_names: list[str] = ...,
-                       gaussian_names: list[str] = ..., covariate_names: list[str] = ...) -> float: ...
+    def log_likelihood(model: dict[str, Any], survey: audience.Survey) -> float: ...
     @staticmethod
-    def score(model: dict[str, Any], items: _Codes, categories: list[int], gaussian: _Array | None = None,
-              weights: _Array | None = None, covariates: _Array | None = None, item_names: list[str] = ...,
-              gaussian_names: list[str] = ..., covariate_names: list[str] = ...) -> _Array: ...
+    def score(model: dict[str, Any], survey: audience.Survey) -> _Array: ...
     @staticmethod
     def pack_parameters(model: dict[str, Any]) -> _Array: ...
     @staticmethod
     def unpack_parameters(model: dict[str, Any], parameters: _Array) -> dict[str, Any]: ...
     @staticmethod
-    def simulate_survey(model: dict[str, Any], items: _Codes, categories: list[int], gaussian: _Array | None = None,
-                        weights: _Array | None = None, covariates: _Array | None = None, item_names: list[str] = ...,
-                        gaussian_names: list[str] = ..., covariate_names: list[str] = ..., *,
+    def simulate_survey(model: dict[str, Any], survey: audience.Survey, *,
                         seed: int = 0) -> dict[str, Any]: ...
     @staticmethod
-    def bootstrap_lrt(items: _Codes, categories: list[int], gaussian: _Array | None = None,
-                      weights: _Array | None = None, covariates: _Array | None = None, item_names: list[str] = ...,
-                      gaussian_names: list[str] = ..., covariate_names: list[str] = ..., *, classes: int,
+    def bootstrap_lrt(survey: audience.Survey, *, classes: int,
                       replicates: int = 99, starts: int = 5, max_iterations: int = 5000, tolerance: float = 1e-10,
                       seed: int = 0, threads: int = 0, covariance: str = "diagonal") -> dict[str, Any]: ...
     @staticmethod

@@ -2,7 +2,7 @@
 // Personas: latent classes exported as the simulator's trustmix::Audience (one persona
 // type across trustmix). The mapping of every Audience field:
 //   name                  persona name (given, or "Persona k")
-//   size                  population x class share (people)
+//   size                  population x class share, rounded to whole people (the simulator's unit)
 //   baseline_trust        P(trust item in its "trusting" categories | class); 0.5 without a trust item
 //   trust_sensitivity     P(sensitivity item in its categories | class) / P(same | everyone)
 //                         (1 = average; 1 without a sensitivity item)
@@ -15,6 +15,7 @@
 //   tags                  source=latent_classes, class=<k>, share=<share>, plus the description
 #include <Eigen/Core>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -87,7 +88,7 @@ inline Eigen::VectorXd item_share(const LatentClassModel& m, const ItemCategorie
     }
     Metadata tags{{"source", "latent_classes"}, {"class", std::to_string(k)}, {"share", format_message(class_shares[k])}};
     if (!spec.descriptions.empty()) tags["description"] = spec.descriptions[kk];
-    out.emplace_back(spec.names.empty() ? "Persona " + std::to_string(k + 1) : spec.names[kk], spec.population * class_shares[k],
+    out.emplace_back(spec.names.empty() ? "Persona " + std::to_string(k + 1) : spec.names[kk], std::round(spec.population * class_shares[k]),
                      std::clamp(trust[k], 0.0, 1.0), std::move(r), std::move(a), std::move(tags), sens[k]);
   }
   return out;

@@ -199,7 +199,7 @@ class LatentClassResult:
     def assign(self, survey: pd.DataFrame) -> pd.DataFrame:
         """Posterior membership of new respondents (same item columns and categories)."""
         enc = encode_like(self._enc, survey)
-        post = _core.posterior(self.model, **enc.core_args())
+        post = _core.posterior(self.model, enc.core())
         return pd.DataFrame(post, index=survey.index, columns=pd.Index(self.names, name="persona"))
 
     def to_audiences(
@@ -213,7 +213,7 @@ class LatentClassResult:
         """The personas as :class:`trustmix.Audience` objects, the simulator's type.
 
         Field mapping (also in docs/audience.md): ``name`` = persona name; ``size`` =
-        population x share (people); ``baseline_trust`` = P(trust item in the given
+        population x share, rounded to whole people; ``baseline_trust`` = P(trust item in the given
         categories | persona) (0.5 without ``trust``); ``trust_sensitivity`` =
         P(sensitivity item in categories | persona) / P(same | everyone) (1 without);
         ``reach[ch]`` = P(channel item in its "uses" categories | persona);
@@ -364,7 +364,7 @@ class LatentClassSelection:
         ``classes``. Returns statistic, p_value (Monte Carlo, standard error about
         sqrt(p(1-p)/replicates)), replicates and both log-likelihoods."""
         s = self.settings
-        return dict(_core.bootstrap_lrt(**self._enc.core_args(), classes=int(classes), replicates=int(replicates),
+        return dict(_core.bootstrap_lrt(self._enc.core(), classes=int(classes), replicates=int(replicates),
                                         starts=int(starts), max_iterations=s["max_iterations"],
                                         tolerance=s["tolerance"], seed=int(seed), threads=s["threads"],
                                         covariance=s["covariance"]))
@@ -448,8 +448,9 @@ def latent_classes(
                 "max_iterations": int(max_iterations), "tolerance": float(tolerance),
                 "screening_iterations": int(screening_iterations), "final_starts": int(final_starts)}
     models: dict[int, LatentClassResult] = {}
+    core_survey = enc.core()
     for k in ks:
-        fit = _core.fit_latent_classes(**enc.core_args(), classes=k, **settings)
+        fit = _core.fit_latent_classes(core_survey, classes=k, **settings)
         for w in fit["warnings"]:
             warnings.warn(f"{k} classes: {w}", AudienceWarning, stacklevel=2)
         models[k] = LatentClassResult(fit, enc, {**settings, "classes": k})

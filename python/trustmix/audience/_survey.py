@@ -25,17 +25,15 @@ class Encoded:
     covariate_names: list[str] = field(default_factory=list)
     index: pd.Index | None = None
 
-    def core_args(self) -> dict[str, Any]:
-        return {
-            "items": self.items,
-            "categories": [len(c) for c in self.categories],
-            "gaussian": self.gaussian,
-            "weights": self.weights,
-            "covariates": self.covariates,
-            "item_names": [f"item '{n}'" for n in self.item_names],
-            "gaussian_names": [f"indicator '{n}'" for n in self.gaussian_names],
-            "covariate_names": [f"covariate '{n}'" for n in self.covariate_names],
-        }
+    def core(self) -> Any:
+        """The survey as the core's checked ``Survey`` (errors name rows and columns)."""
+        from trustmix._core import audience as _core
+
+        return _core.Survey(
+            self.items, [len(c) for c in self.categories], self.gaussian, self.weights, self.covariates,
+            [f"item '{n}'" for n in self.item_names], [f"indicator '{n}'" for n in self.gaussian_names],
+            [f"covariate '{n}'" for n in self.covariate_names],
+        )
 
 
 def _column(survey: pd.DataFrame, name: str, what: str) -> pd.Series:
