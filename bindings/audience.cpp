@@ -58,6 +58,19 @@ ta::Covariance covariance_from(const std::string& s) {
   throw std::invalid_argument("covariance must be 'diagonal' or 'full', got '" + s + "'");
 }
 
+ta::LatentClassOptions em_options(int classes, int starts, int max_iterations, double tolerance, std::uint64_t seed,
+                                  int threads, const std::string& covariance) {
+  ta::LatentClassOptions o;
+  o.classes = classes;
+  o.starts = starts;
+  o.max_iterations = max_iterations;
+  o.tolerance = tolerance;
+  o.seed = seed;
+  o.threads = threads;
+  o.covariance = covariance_from(covariance);
+  return o;
+}
+
 py::dict model_to_dict(const ta::LatentClassModel& m) {
   py::dict d;
   d["classes"] = m.classes;
@@ -153,14 +166,7 @@ void register_audience(pybind11::module_& m) {
       [](const ta::Survey& s,
          int classes, int starts, int max_iterations, double tolerance, std::uint64_t seed, int threads,
          const std::string& covariance, int screening_iterations, int final_starts, double best_tolerance) {
-        ta::LatentClassOptions o;
-        o.classes = classes;
-        o.starts = starts;
-        o.max_iterations = max_iterations;
-        o.tolerance = tolerance;
-        o.seed = seed;
-        o.threads = threads;
-        o.covariance = covariance_from(covariance);
+        ta::LatentClassOptions o = em_options(classes, starts, max_iterations, tolerance, seed, threads, covariance);
         o.screening_iterations = screening_iterations;
         o.final_starts = final_starts;
         o.best_tolerance = best_tolerance;
@@ -234,14 +240,7 @@ void register_audience(pybind11::module_& m) {
       [](const ta::Survey& s,
          int classes, int replicates, int starts, int max_iterations, double tolerance, std::uint64_t seed, int threads,
          const std::string& covariance) {
-        ta::LatentClassOptions o;
-        o.classes = classes;
-        o.starts = starts;
-        o.max_iterations = max_iterations;
-        o.tolerance = tolerance;
-        o.seed = seed;
-        o.threads = threads;
-        o.covariance = covariance_from(covariance);
+        const ta::LatentClassOptions o = em_options(classes, starts, max_iterations, tolerance, seed, threads, covariance);
         ta::BootstrapLrt r;
         {
           py::gil_scoped_release release;

@@ -61,6 +61,18 @@ def test_polca_values_and_selection():
         tm.audience.latent_classes(values(), items=list("ABCD"), classes=4, starts=2)
 
 
+def test_bootstrap_lrt():
+    # Two classes fit values far better than one: no bootstrap replicate from the 1-class
+    # model reaches the observed statistic; the test is deterministic for a seed.
+    sel = tm.audience.latent_classes(values(), items=list("ABCD"), classes=[1, 2], starts=5, seed=1)
+    t = sel.bootstrap_lrt(2, replicates=9, starts=3, seed=4)
+    assert t["statistic"] == pytest.approx(2 * (t["log_likelihood_alternative"] - t["log_likelihood_null"]))
+    assert t["log_likelihood_alternative"] == pytest.approx(-504.4677, abs=1e-3)
+    assert t["p_value"] == pytest.approx(0.1)
+    assert max(t["replicates"]) < t["statistic"]
+    assert sel.bootstrap_lrt(2, replicates=9, starts=3, seed=4)["replicates"] == t["replicates"]
+
+
 def test_iris_mclust_vvv():
     # mclust: Mclust(iris[,1:4], G=3, modelNames="VVV") log-likelihood -180.1855.
     iris = pd.read_csv(DATA / "iris.csv")
