@@ -1,8 +1,8 @@
 """trustmix.audience: personas from surveys (latent classes) and reach and frequency.
 
 Anchors (fixtures in tests/python/data/audience, sources in its README):
-- poLCA's carcinoma (Agresti 2002 Table 13.1) and values (Goodman 1974/2002): the
-  log-likelihoods of poLCA's man pages;
+- poLCA's carcinoma (Agresti 2002 Table 13.1), values (Goodman 1974/2002) and cheating
+  (Dayton 1998, with the GPA covariate): the log-likelihoods of poLCA's man pages;
 - iris (Fisher 1936, scikit-learn's copy): mclust's VVV, 3 components, LL -180.1855.
 """
 from __future__ import annotations
@@ -59,6 +59,25 @@ def test_polca_values_and_selection():
     assert sel.summary()["best"].sum() == 1
     with pytest.raises(ValueError, match=r"not identified \(use at most 3 classes\)"):
         tm.audience.latent_classes(values(), items=list("ABCD"), classes=4, starts=2)
+
+
+def test_polca_cheating_with_gpa_covariate():
+    # poLCA man/cheating.Rd (Dayton 1998): -440.0271 for 2 classes; -429.6384 with GPA
+    # predicting membership (poLCA drops the 4 students without GPA for that model).
+    d = pd.read_csv(DATA / "cheating.csv")
+    items = ["LIEEXAM", "LIEPAPER", "FRAUD", "COPYEXAM"]
+    plain = tm.audience.latent_classes(d, items=items, classes=2, starts=10, seed=1, **FIT)[2]
+    assert plain.log_likelihood == pytest.approx(-440.0271, abs=6e-5)
+    assert plain.observations == 319
+    with_gpa = tm.audience.latent_classes(d.dropna(), items=items, covariates=["GPA"], classes=2, starts=10, seed=1,
+                                          **FIT)[2]
+    assert with_gpa.log_likelihood == pytest.approx(-429.6384, abs=6e-5)
+    assert with_gpa.parameters == 2 + 2 * 4  # (1 + 1 covariate) x (K - 1) + K x 4 items
+    # The smaller class (the cheaters) is less likely at higher GPA.
+    cheaters = int(np.argmin(with_gpa.class_shares.to_numpy()))
+    assert with_gpa.model["beta"][1, cheaters] < 0
+    with pytest.raises(ValueError, match="covariates must be finite"):
+        tm.audience.latent_classes(d, items=items, covariates=["GPA"], classes=2, starts=2)
 
 
 def test_bootstrap_lrt():
