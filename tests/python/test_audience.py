@@ -307,3 +307,22 @@ def test_read_meridian_geo_rf():
                 c = tm.audience.reach_curve(row.impressions, population, kind="goerg", reach=row.reach)
             assert c.reachable == 1.0 and c.reach(at=row.impressions) < row.reach
         assert c.reach(at=1e15) <= population * (1 + 1e-12)
+
+
+def test_overlap_model_from_exposure_data():
+    # Two kinds of people: heavy social users (Instagram and TikTok together) and the rest.
+    rng = np.random.default_rng(7)
+    n = 6000
+    heavy = rng.random(n) < 0.3
+    p = np.where(heavy[:, None], [0.8, 0.7, 0.2], [0.1, 0.05, 0.4])
+    exp = pd.DataFrame((rng.random((n, 3)) < p).astype(float), columns=["instagram", "tiktok", "press"])
+    exp.iloc[::50, 2] = np.nan  # unknown exposures stay in the likelihood
+    res = tm.audience.overlap_model(exp, ["instagram", "tiktok", "press"], classes=[1, 2], starts=8, seed=1)
+    assert res["model"].classes == 2
+    true_total = 0.3 * (1 - 0.2 * 0.3 * 0.8) + 0.7 * (1 - 0.9 * 0.95 * 0.6)
+    assert res["total"] == pytest.approx(true_total, abs=0.02)
+    assert res["observed"] == pytest.approx(true_total, abs=0.03)
+    # Independence over everyone overstates the combined reach of correlated channels.
+    assert res["independence"] > res["total"] + 0.02
+    with pytest.raises(ValueError, match="exposure must be 0 or 1"):
+        tm.audience.overlap_model(exp.assign(press=2.0), ["instagram", "press"], classes=1)

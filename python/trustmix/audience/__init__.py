@@ -11,9 +11,11 @@ the simulator's :class:`trustmix.Audience` (docs/audience.md).
 Every number comes from the C++ core (trustmix::audience).
 """
 from trustmix.audience._latent import AudienceWarning, LatentClassResult, LatentClassSelection, latent_classes
-from trustmix.audience._reach import ReachCurve, duplication, fit_reach_curves, reach_curve, read_meridian_rf
+from trustmix.audience._reach import (
+    ReachCurve, duplication, fit_reach_curves, overlap_model, reach_curve, read_meridian_rf,
+)
 
 __all__ = [
     "AudienceWarning", "LatentClassResult", "LatentClassSelection", "ReachCurve", "duplication", "fit_reach_curves",
-    "latent_classes", "reach_curve", "read_meridian_rf",
+    "latent_classes", "overlap_model", "reach_curve", "read_meridian_rf",
 ]

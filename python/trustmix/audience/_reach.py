@@ -11,7 +11,7 @@ import pandas as pd
 
 from trustmix._core import audience as _core
 
-__all__ = ["ReachCurve", "reach_curve", "fit_reach_curves", "duplication", "read_meridian_rf"]
+__all__ = ["ReachCurve", "reach_curve", "fit_reach_curves", "duplication", "overlap_model", "read_meridian_rf"]
 
 _KINDS = ("nbd", "goerg", "beta_binomial")
 
@@ -226,6 +226,54 @@ def duplication(reach: pd.DataFrame | pd.Series | Mapping[str, float], shares: A
     if not isinstance(reach, (pd.Series, Mapping)):
         out["by_persona"] = pd.Series(d["by_class"], index=frame.index, name="reach")
     return out
+
+
+def overlap_model(
+    exposures: pd.DataFrame,
+    channels: list[str],
+    classes: Any = range(1, 4),
+    starts: int = 10,
+    *,
+    weights: str | None = None,
+    seed: int = 0,
+    criterion: str = "bic",
+) -> dict:
+    """The latent-class overlap model from respondent-level exposure data.
+
+    ``exposures`` has one row per respondent and a 0/1 column per channel (1 = exposed,
+    NaN = unknown). Latent classes are fitted to those columns (chosen by ``criterion``);
+    within a class channels are independent, so reach of a channel combination is
+    sum_k s_k (1 - prod_c (1 - r_kc)) with r_kc = P(exposed to c | class k).
+
+    Returns a dict: ``model`` (the chosen :class:`LatentClassResult`), ``reach`` (persona x
+    channel exposure probabilities), ``total`` and ``pairwise`` (from :func:`duplication`),
+    ``independence`` (Sainsbury's total on the channels' overall reach) and ``observed``
+    (the weighted share of respondents exposed to at least one channel, NaN answers
+    counted as not exposed).
+    """
+    from trustmix.audience._latent import latent_classes
+
+    frame = exposures[channels].apply(pd.to_numeric)
+    bad = ~frame.isin([0, 1]) & frame.notna()
+    if bad.to_numpy().any():
+        row, col = np.argwhere(bad.to_numpy())[0]
+        raise ValueError(f"row {row}, channel {channels[col]!r}: exposure must be 0 or 1, got {frame.iat[row, col]!r}")
+    data = frame.astype("Float64").astype(object).where(frame.notna(), None)
+    if weights is not None:
+        data[weights] = exposures[weights].to_numpy()
+    sel = latent_classes(data, items=channels, classes=classes, starts=starts, weights=weights, seed=seed,
+                         criterion=criterion, categories={c: [0.0, 1.0] for c in channels})
+    best = sel.best
+    prof = best.profiles()
+    reach = pd.DataFrame({c: prof.loc[(c, 1.0), best.names].to_numpy(dtype=float) for c in channels},
+                         index=pd.Index(best.names, name="persona"))
+    shares = best.class_shares.to_numpy()
+    d = duplication(reach, shares=shares)
+    w = np.ones(len(frame)) if weights is None else exposures[weights].to_numpy(dtype=float)
+    any_exposure = (frame.fillna(0).to_numpy() > 0).any(axis=1)
+    return {"model": best, "reach": reach, "total": d["total"], "pairwise": d["pairwise"],
+            "independence": duplication(pd.Series(shares @ reach.to_numpy(), index=channels))["total"],
+            "observed": float(w @ any_exposure / w.sum())}
 
 
 def read_meridian_rf(path: str | Path) -> pd.DataFrame:
