@@ -11,4 +11,5 @@ void register_inference(pybind11::module_& m);
 void register_simulate(pybind11::module_& m);
 void register_mmm(pybind11::module_& m);
 void register_evaluate(pybind11::module_& m);
+void register_audience(pybind11::module_& m);
 }  // namespace trustmix::bindings

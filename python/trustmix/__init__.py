@@ -11,12 +11,14 @@ Areas (the same names in C++ ``trustmix::<area>``, in ``bindings/`` and here):
 - :mod:`trustmix.attribution`, :mod:`trustmix.inference`, :mod:`trustmix.simulate`.
 - :mod:`trustmix.evaluate`: geo experiments and causal impact (synthetic control, conformal
   inference, power and market selection, lift tests).
+- :mod:`trustmix.audience`: personas from survey data (latent classes), reach and frequency.
 """
 
 from trustmix._core import __version__
 from trustmix import core, kpi, transforms
 from trustmix import attribution, inference, mmm, simulate
 from trustmix import evaluate
+from trustmix import audience
 from trustmix.attribution import Journeys
 from trustmix.core import Audience, Campaign, Channel, Plan
 from trustmix.mmm import TrustMMM
@@ -30,6 +32,7 @@ __all__ = [
     "Plan",
     "TrustMMM",
     "attribution",
+    "audience",
     "core",
     "evaluate",
     "inference",

@@ -1,0 +1,381 @@
+// trustmix::audience bound to Python. Thin: arguments become a C++ Survey / model first,
+// the GIL is released around the C++ work, results come back as numpy arrays in dicts.
+// The pythonic layer (trustmix.audience) builds DataFrames and result objects.
+#include <pybind11/eigen.h>
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <trustmix/audience/audience.hpp>
+
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "register.hpp"
+
+namespace py = pybind11;
+namespace ta = trustmix::audience;
+
+namespace trustmix::bindings {
+namespace {
+
+using CodeArray = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>;
+using DoubleArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+ta::RowMatrixXd to_matrix(const std::optional<DoubleArray>& a, Eigen::Index rows, const char* what) {
+  if (!a || a->size() == 0) return ta::RowMatrixXd(rows, 0);
+  if (a->ndim() != 2) throw std::invalid_argument(std::string(what) + " must be a 2-d array");
+  ta::RowMatrixXd m(a->shape(0), a->shape(1));
+  std::memcpy(m.data(), a->data(), static_cast<std::size_t>(a->size()) * sizeof(double));
+  return m;
+}
+
+ta::Survey make_survey(const CodeArray& items, std::vector<int> categories, const std::optional<DoubleArray>& gaussian,
+                       const std::optional<DoubleArray>& weights, const std::optional<DoubleArray>& covariates,
+                       std::vector<std::string> item_names, std::vector<std::string> gaussian_names,
+                       std::vector<std::string> covariate_names) {
+  ta::Survey s;
+  if (items.ndim() != 2) throw std::invalid_argument("items must be a 2-d array (respondents x items)");
+  s.items.resize(items.shape(0), items.shape(1));
+  if (items.size()) std::memcpy(s.items.data(), items.data(), static_cast<std::size_t>(items.size()));
+  s.categories = std::move(categories);
+  s.gaussian = to_matrix(gaussian, items.shape(0), "gaussian");
+  s.covariates = to_matrix(covariates, items.shape(0), "covariates");
+  if (weights && weights->size()) {
+    s.weights.resize(weights->size());
+    std::memcpy(s.weights.data(), weights->data(), static_cast<std::size_t>(weights->size()) * sizeof(double));
+  }
+  s.item_names = std::move(item_names);
+  s.gaussian_names = std::move(gaussian_names);
+  s.covariate_names = std::move(covariate_names);
+  return s;
+}
+
+ta::Covariance covariance_from(const std::string& s) {
+  if (s == "diagonal") return ta::Covariance::diagonal;
+  if (s == "full") return ta::Covariance::full;
+  throw std::invalid_argument("covariance must be 'diagonal' or 'full', got '" + s + "'");
+}
+
+ta::LatentClassOptions em_options(int classes, int starts, int max_iterations, double tolerance, std::uint64_t seed,
+                                  int threads, const std::string& covariance) {
+  ta::LatentClassOptions o;
+  o.classes = classes;
+  o.starts = starts;
+  o.max_iterations = max_iterations;
+  o.tolerance = tolerance;
+  o.seed = seed;
+  o.threads = threads;
+  o.covariance = covariance_from(covariance);
+  return o;
+}
+
+py::dict model_to_dict(const ta::LatentClassModel& m) {
+  py::dict d;
+  d["classes"] = m.classes;
+  d["categories"] = m.categories;
+  d["item_probabilities"] = m.item_probabilities;
+  d["means"] = m.means;
+  d["covariances"] = m.covariances;
+  d["covariance"] = m.covariance == ta::Covariance::full ? "full" : "diagonal";
+  d["beta"] = m.beta;
+  return d;
+}
+
+ta::LatentClassModel model_from_dict(const py::dict& d) {
+  ta::LatentClassModel m;
+  m.classes = d["classes"].cast<int>();
+  m.categories = d["categories"].cast<std::vector<int>>();
+  m.item_probabilities = d["item_probabilities"].cast<std::vector<Eigen::MatrixXd>>();
+  m.means = d["means"].cast<Eigen::MatrixXd>();
+  m.covariances = d["covariances"].cast<std::vector<Eigen::MatrixXd>>();
+  m.covariance = covariance_from(d["covariance"].cast<std::string>());
+  m.beta = d["beta"].cast<Eigen::MatrixXd>();
+  const auto K = static_cast<Eigen::Index>(m.classes);
+  if (m.classes < 1) throw std::invalid_argument("model: classes must be >= 1");
+  if (m.item_probabilities.size() != m.categories.size()) throw std::invalid_argument("model: one probability matrix per item expected");
+  for (std::size_t j = 0; j < m.categories.size(); ++j)
+    if (m.item_probabilities[j].rows() != K || m.item_probabilities[j].cols() != m.categories[j])
+      throw std::invalid_argument("model: item " + std::to_string(j) + " probabilities must be classes x categories");
+  if (m.means.rows() != K && m.means.size() != 0) throw std::invalid_argument("model: means must have one row per class");
+  if (m.means.size() == 0) m.means.resize(K, 0);
+  if (static_cast<Eigen::Index>(m.covariances.size()) != K) throw std::invalid_argument("model: one covariance per class expected");
+  if (m.beta.cols() != K || m.beta.rows() < 1) throw std::invalid_argument("model: beta must be (1 + covariates) x classes");
+  return m;
+}
+
+py::dict fit_to_dict(const ta::LatentClassFit& f) {
+  py::dict d;
+  d["model"] = model_to_dict(f.model);
+  d["log_likelihood"] = f.log_likelihood;
+  d["parameters"] = f.parameters;
+  d["observations"] = f.observations;
+  d["aic"] = f.aic;
+  d["bic"] = f.bic;
+  d["sabic"] = f.sabic;
+  d["caic"] = f.caic;
+  d["entropy"] = f.entropy;
+  d["posterior"] = f.posterior;
+  d["class_shares"] = f.class_shares;
+  d["start_log_likelihoods"] = f.start_log_likelihoods;
+  d["best_start"] = f.best_start;
+  d["starts_at_best"] = f.starts_at_best;
+  d["iterations"] = f.iterations;
+  d["converged"] = f.converged;
+  d["log_likelihood_trace"] = f.log_likelihood_trace;
+  d["all_missing_rows"] = f.all_missing_rows;
+  d["warnings"] = f.warnings;
+  return d;
+}
+
+ta::ReachCurve curve_from_state(const py::tuple& t) {
+  if (t.size() != 6 || t[0].cast<int>() != 1) throw std::invalid_argument("unsupported ReachCurve pickle state");
+  ta::ReachCurve c;
+  c.kind = ta::reach_kind_from_string(t[1].cast<std::string>());
+  c.population = t[2].cast<double>();
+  c.reachable = t[3].cast<double>();
+  c.shape = t[4].cast<double>();
+  c.shape2 = t[5].cast<double>();
+  c.validate();
+  return c;
+}
+
+}  // namespace
+
+void register_audience(pybind11::module_& m) {
+  auto a = m.def_submodule("audience", "trustmix::audience: latent classes, reach and frequency (C++ core).");
+
+  py::class_<ta::Survey>(a, "Survey", "Survey answers for the core (trustmix::audience::Survey), checked on construction.")
+      .def(py::init([](const CodeArray& items, std::vector<int> categories, const std::optional<DoubleArray>& gaussian,
+                       const std::optional<DoubleArray>& weights, const std::optional<DoubleArray>& covariates,
+                       std::vector<std::string> item_names, std::vector<std::string> gaussian_names,
+                       std::vector<std::string> covariate_names) {
+             ta::Survey s = make_survey(items, std::move(categories), gaussian, weights, covariates, std::move(item_names),
+                                        std::move(gaussian_names), std::move(covariate_names));
+             s.validate();
+             return s;
+           }),
+           py::arg("items"), py::arg("categories"), py::arg("gaussian") = py::none(), py::arg("weights") = py::none(),
+           py::arg("covariates") = py::none(), py::arg("item_names") = std::vector<std::string>{},
+           py::arg("gaussian_names") = std::vector<std::string>{}, py::arg("covariate_names") = std::vector<std::string>{})
+      .def_property_readonly("rows", &ta::Survey::rows);
+
+  a.def(
+      "fit_latent_classes",
+      [](const ta::Survey& s,
+         int classes, int starts, int max_iterations, double tolerance, std::uint64_t seed, int threads,
+         const std::string& covariance, int screening_iterations, int final_starts, double best_tolerance) {
+        ta::LatentClassOptions o = em_options(classes, starts, max_iterations, tolerance, seed, threads, covariance);
+        o.screening_iterations = screening_iterations;
+        o.final_starts = final_starts;
+        o.best_tolerance = best_tolerance;
+        ta::LatentClassFit f;
+        {
+          py::gil_scoped_release release;
+          f = ta::fit_latent_classes(s, o);
+        }
+        return fit_to_dict(f);
+      },
+      py::arg("survey"), py::kw_only(), py::arg("classes"), py::arg("starts") = 10, py::arg("max_iterations") = 5000,
+      py::arg("tolerance") = 1e-10, py::arg("seed") = 0, py::arg("threads") = 0, py::arg("covariance") = "diagonal",
+      py::arg("screening_iterations") = 0, py::arg("final_starts") = 0, py::arg("best_tolerance") = 1e-6,
+      "Latent class model by EM from random starts (trustmix::audience::fit_latent_classes).");
+
+  a.def(
+      "posterior",
+      [](const py::dict& model, const ta::Survey& s,
+         int threads) {
+        const auto mm = model_from_dict(model);
+        py::gil_scoped_release release;
+        return ta::posterior(mm, s, threads);
+      },
+      py::arg("model"), py::arg("survey"), py::kw_only(), py::arg("threads") = 0,
+      "Posterior membership probabilities (n x K).");
+
+  a.def(
+      "log_likelihood",
+      [](const py::dict& model, const ta::Survey& s) {
+        const auto mm = model_from_dict(model);
+        py::gil_scoped_release release;
+        return ta::log_likelihood(mm, s);
+      },
+      py::arg("model"), py::arg("survey"), "Weighted log-likelihood of the model on the survey.");
+
+  a.def(
+      "score",
+      [](const py::dict& model, const ta::Survey& s) {
+        const auto mm = model_from_dict(model);
+        py::gil_scoped_release release;
+        return ta::score(mm, s);
+      },
+      py::arg("model"), py::arg("survey"), "Gradient of the log-likelihood in the order of pack_parameters.");
+
+  a.def("pack_parameters", [](const py::dict& model) { return ta::pack_parameters(model_from_dict(model)); }, py::arg("model"));
+  a.def(
+      "unpack_parameters",
+      [](const py::dict& model, const Eigen::VectorXd& v) { return model_to_dict(ta::unpack_parameters(model_from_dict(model), v)); },
+      py::arg("model"), py::arg("parameters"));
+
+  a.def(
+      "simulate_survey",
+      [](const py::dict& model, const ta::Survey& s,
+         std::uint64_t seed) {
+        const auto mm = model_from_dict(model);
+        ta::Survey out;
+        {
+          py::gil_scoped_release release;
+          out = ta::simulate_survey(mm, s, seed);
+        }
+        py::dict d;
+        d["items"] = py::array_t<std::uint8_t>({out.items.rows(), out.items.cols()}, out.items.data());
+        d["gaussian"] = out.gaussian;
+        return d;
+      },
+      py::arg("model"), py::arg("survey"), py::kw_only(), py::arg("seed") = 0,
+      "Answers drawn from the model for the template survey's respondents and missing pattern.");
+
+  a.def(
+      "bootstrap_lrt",
+      [](const ta::Survey& s,
+         int classes, int replicates, int starts, int max_iterations, double tolerance, std::uint64_t seed, int threads,
+         const std::string& covariance) {
+        const ta::LatentClassOptions o = em_options(classes, starts, max_iterations, tolerance, seed, threads, covariance);
+        ta::BootstrapLrt r;
+        {
+          py::gil_scoped_release release;
+          r = ta::bootstrap_lrt(s, o, replicates);
+        }
+        py::dict d;
+        d["classes"] = r.classes;
+        d["statistic"] = r.statistic;
+        d["replicates"] = r.replicates;
+        d["p_value"] = r.p_value;
+        d["log_likelihood_null"] = r.log_likelihood_null;
+        d["log_likelihood_alternative"] = r.log_likelihood_alternative;
+        return d;
+      },
+      py::arg("survey"), py::kw_only(), py::arg("classes"), py::arg("replicates") = 99, py::arg("starts") = 5,
+      py::arg("max_iterations") = 5000, py::arg("tolerance") = 1e-10, py::arg("seed") = 0, py::arg("threads") = 0,
+      py::arg("covariance") = "diagonal", "Parametric bootstrap likelihood-ratio test of classes-1 against classes.");
+
+  a.def(
+      "bch",
+      [](const ta::RowMatrixXd& posterior, const ta::RowMatrixXd& outcomes, const std::optional<Eigen::VectorXd>& weights) {
+        ta::BchResult r;
+        {
+          py::gil_scoped_release release;
+          r = ta::bch(posterior, outcomes, weights ? *weights : Eigen::VectorXd());
+        }
+        py::dict d;
+        d["means"] = r.means;
+        d["standard_errors"] = r.standard_errors;
+        d["classification"] = r.classification;
+        return d;
+      },
+      py::arg("posterior"), py::arg("outcomes"), py::arg("weights") = py::none(),
+      "BCH three-step class-specific outcome means.");
+
+  a.def(
+      "to_audiences",
+      [](const py::dict& model, const Eigen::VectorXd& shares, double population, std::vector<std::string> names,
+         std::vector<std::string> descriptions, const std::optional<std::pair<int, std::vector<int>>>& trust,
+         const std::optional<std::pair<int, std::vector<int>>>& sensitivity,
+         const std::vector<std::tuple<std::string, int, std::vector<int>>>& channels) {
+        ta::PersonaSpec spec;
+        spec.population = population;
+        spec.names = std::move(names);
+        spec.descriptions = std::move(descriptions);
+        if (trust) spec.trust = {trust->first, trust->second};
+        if (sensitivity) spec.sensitivity = {sensitivity->first, sensitivity->second};
+        for (const auto& [ch, item, cats] : channels) spec.channels.push_back({ch, {item, cats}});
+        return ta::to_audiences(model_from_dict(model), shares, spec);
+      },
+      py::arg("model"), py::arg("shares"), py::arg("population"), py::arg("names") = std::vector<std::string>{},
+      py::arg("descriptions") = std::vector<std::string>{}, py::arg("trust") = py::none(), py::arg("sensitivity") = py::none(),
+      py::arg("channels") = std::vector<std::tuple<std::string, int, std::vector<int>>>{},
+      "Classes as trustmix.Audience objects (mapping in include/trustmix/audience/personas.hpp).");
+
+  py::class_<ta::ReachCurve>(a, "ReachCurve", "A reach curve (trustmix::audience::ReachCurve).")
+      .def(py::init([](const std::string& kind, double population, double reachable, double shape, double shape2) {
+             ta::ReachCurve c{ta::reach_kind_from_string(kind), population, reachable, shape, shape2};
+             c.validate();
+             return c;
+           }),
+           py::arg("kind"), py::arg("population"), py::arg("reachable") = 1.0, py::arg("shape") = 1.0, py::arg("shape2") = 1.0)
+      .def_property_readonly("kind", [](const ta::ReachCurve& c) { return std::string(ta::to_string(c.kind)); })
+      .def_readonly("population", &ta::ReachCurve::population)
+      .def_readonly("reachable", &ta::ReachCurve::reachable)
+      .def_readonly("shape", &ta::ReachCurve::shape)
+      .def_readonly("shape2", &ta::ReachCurve::shape2)
+      .def(
+          "reach",
+          [](const ta::ReachCurve& c, const Eigen::VectorXd& x) {
+            Eigen::VectorXd r(x.size());
+            for (Eigen::Index i = 0; i < x.size(); ++i) r[i] = c.reach(x[i]);
+            return r;
+          },
+          py::arg("exposures"))
+      .def(
+          "reach_capped",
+          [](const ta::ReachCurve& c, const Eigen::VectorXd& x, int cap) {
+            Eigen::VectorXd r(x.size());
+            for (Eigen::Index i = 0; i < x.size(); ++i) r[i] = c.reach_capped(x[i], cap);
+            return r;
+          },
+          py::arg("impressions"), py::arg("cap"))
+      .def("frequency", &ta::ReachCurve::frequency, py::arg("exposures"), py::arg("max_frequency"))
+      .def("frequency_capped", &ta::ReachCurve::frequency_capped, py::arg("impressions"), py::arg("cap"))
+      .def(
+          "impressions",
+          [](const ta::ReachCurve& c, const Eigen::VectorXd& x) {
+            Eigen::VectorXd r(x.size());
+            for (Eigen::Index i = 0; i < x.size(); ++i) r[i] = c.impressions(x[i]);
+            return r;
+          },
+          py::arg("exposures"))
+      .def(py::pickle(
+          [](const ta::ReachCurve& c) {
+            return py::make_tuple(1, std::string(ta::to_string(c.kind)), c.population, c.reachable, c.shape, c.shape2);
+          },
+          [](const py::tuple& t) { return curve_from_state(t); }));
+
+  a.def(
+      "fit_reach_curve",
+      [](const std::string& kind, const Eigen::VectorXd& exposures, const Eigen::VectorXd& reach, double population,
+         double reachable) {
+        ta::ReachFitOptions o;
+        o.reachable = reachable;
+        const auto k = ta::reach_kind_from_string(kind);
+        py::gil_scoped_release release;
+        return ta::fit_reach_curve(k, exposures, reach, population, o);
+      },
+      py::arg("kind"), py::arg("exposures"), py::arg("reach"), py::arg("population"), py::kw_only(),
+      py::arg("reachable") = 1.0, "Least-squares fit of a reach curve (reachable=NaN estimates it).");
+  a.def(
+      "fit_reach_curves",
+      [](const std::string& kind, const Eigen::MatrixXd& exposures, const Eigen::MatrixXd& reach, const Eigen::VectorXd& population,
+         double reachable, int threads) {
+        ta::ReachFitOptions o;
+        o.reachable = reachable;
+        const auto k = ta::reach_kind_from_string(kind);
+        py::gil_scoped_release release;
+        return ta::fit_reach_curves(k, exposures, reach, population, o, threads);
+      },
+      py::arg("kind"), py::arg("exposures"), py::arg("reach"), py::arg("population"), py::kw_only(),
+      py::arg("reachable") = 1.0, py::arg("threads") = 0, "Many reach curves (one per row) in parallel.");
+  a.def("sainsbury", [](const Eigen::VectorXd& shares) { return ta::sainsbury(shares); }, py::arg("shares"));
+  a.def(
+      "class_duplication",
+      [](const Eigen::VectorXd& shares, const Eigen::MatrixXd& reach) {
+        const auto d = ta::class_duplication(shares, reach);
+        py::dict out;
+        out["total"] = d.total;
+        out["pairwise"] = d.pairwise;
+        out["by_class"] = d.by_class;
+        return out;
+      },
+      py::arg("class_shares"), py::arg("reach"));
+}
+
+}  // namespace trustmix::bindings
