@@ -12,4 +12,5 @@ PYBIND11_MODULE(_core, m, pybind11::mod_gil_not_used()) {
   trustmix::bindings::register_inference(m);
   trustmix::bindings::register_simulate(m);
   trustmix::bindings::register_mmm(m);
+  trustmix::bindings::register_experiments(m);
 }

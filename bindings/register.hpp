@@ -10,4 +10,5 @@ void register_attribution(pybind11::module_& m);
 void register_inference(pybind11::module_& m);
 void register_simulate(pybind11::module_& m);
 void register_mmm(pybind11::module_& m);
+void register_experiments(pybind11::module_& m);
 }  // namespace trustmix::bindings
