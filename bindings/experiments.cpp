@@ -222,6 +222,45 @@ void register_experiments(pybind11::module_& m) {
       "Exact (quadrature) P(best), P(beat control), expected losses of conjugate posteriors.");
 
   sub.def(
+      "compare_normal",
+      [](const DoubleArray& means, const DoubleArray& sds, std::size_t control, double level, bool relative,
+         const std::optional<DoubleArray>& grid) {
+        // Normal posteriors N(mean, sd^2) of each arm's mean (CUPED-adjusted or ratio
+        // metrics, where no conjugate model exists: the large-sample approximation).
+        const auto k = static_cast<std::size_t>(means.size());
+        if (static_cast<std::size_t>(sds.size()) != k) throw std::invalid_argument("means and sds differ in length");
+        std::vector<te::Posterior> post(k);
+        for (std::size_t i = 0; i < k; ++i) {
+          if (!(sds.data()[i] > 0.0)) throw std::invalid_argument("arm " + std::to_string(i) + ": sd must be > 0");
+          post[i] = {te::Family::normal, 0.0, 0.0, means.data()[i], sds.data()[i]};
+        }
+        const auto g = to_vector(grid);
+        te::BayesComparison c;
+        std::vector<double> lo(k), med(k), hi(k), dens;
+        {
+          py::gil_scoped_release release;
+          c = te::compare_posteriors(post, control);
+          for (std::size_t i = 0; i < k; ++i) {
+            if (i == control) continue;
+            const auto iv = te::lift_interval(post[control], post[i], level, relative);
+            lo[i] = iv[0], med[i] = iv[1], hi[i] = iv[2];
+            if (!g.empty()) {
+              const auto d = te::lift_density(post[control], post[i], g, relative);
+              dens.insert(dens.end(), d.begin(), d.end());
+            }
+          }
+        }
+        py::dict d;
+        d["prob_best"] = to_array(c.prob_best), d["prob_beat_control"] = to_array(c.prob_beat_control);
+        d["expected_loss"] = to_array(c.expected_loss), d["loss_vs_control"] = to_array(c.loss_vs_control);
+        d["lower"] = to_array(lo), d["median"] = to_array(med), d["upper"] = to_array(hi), d["density"] = to_array(dens);
+        return d;
+      },
+      py::arg("means"), py::arg("sds"), py::kw_only(), py::arg("control") = 0, py::arg("level") = 0.95,
+      py::arg("relative") = true, py::arg("grid") = none,
+      "compare() and lift() for normal posteriors given by their means and sds.");
+
+  sub.def(
       "compare_batch",
       [](const DoubleArray& n, const DoubleArray& sum, const std::optional<DoubleArray>& sum_sq, const std::string& metric,
          std::optional<double> prior_a, std::optional<double> prior_b, std::size_t control, int threads) {
@@ -433,6 +472,42 @@ void register_experiments(pybind11::module_& m) {
       py::arg("n"), py::arg("sum"), py::arg("sum_sq") = none, py::kw_only(), py::arg("policy") = "thompson",
       py::arg("reward") = "bernoulli", py::arg("prior_a") = 1.0, py::arg("prior_b") = 1.0, py::arg("top_two_beta") = 0.5,
       py::arg("floor") = 0.0, "Exact traffic shares for the next batch (Thompson-type policies).");
+
+  sub.def(
+      "allocation_by_persona",
+      [](const DoubleArray& n, const DoubleArray& sum, const std::string& policy, double prior_a, double prior_b,
+         double top_two_beta, double floor, double pooling) {
+        // Bernoulli rewards, personas x arms statistics; each persona's Beta prior is
+        // centred on the arm's pooled rate with the pooling strength (partial pooling).
+        if (n.ndim() != 2 || sum.ndim() != 2 || n.shape(0) != sum.shape(0) || n.shape(1) != sum.shape(1))
+          throw std::invalid_argument("n and sum must be 2-d arrays personas x arms of the same shape");
+        const auto P = static_cast<std::size_t>(n.shape(0));
+        const auto K = static_cast<std::size_t>(n.shape(1));
+        std::vector<te::ArmStats> s(P * K);
+        for (std::size_t i = 0; i < P * K; ++i) s[i] = {n.data()[i], sum.data()[i], sum.data()[i]};
+        te::BanditConfig c;
+        c.policy = policy_of(policy), c.prior_a = prior_a, c.prior_b = prior_b, c.top_two_beta = top_two_beta;
+        c.floor = floor;
+        std::vector<double> out(P * K);
+        double strength = 0.0;
+        {
+          py::gil_scoped_release release;
+          const auto [m, st] = te::pooled_prior(s, P, K, pooling);
+          strength = st;
+          std::vector<double> pa(K), pb(K);
+          for (std::size_t i = 0; i < K; ++i) pa[i] = prior_a + st * m[i], pb[i] = prior_b + st * (1.0 - m[i]);
+          for (std::size_t p = 0; p < P; ++p) {
+            const auto w = te::allocation(std::span<const te::ArmStats>(s.data() + p * K, K), c, pa, pb);
+            std::copy(w.begin(), w.end(), out.begin() + static_cast<std::ptrdiff_t>(p * K));
+          }
+        }
+        py::array_t<double> a({static_cast<py::ssize_t>(P), static_cast<py::ssize_t>(K)});
+        std::memcpy(a.mutable_data(), out.data(), out.size() * sizeof(double));
+        return py::make_tuple(a, strength);
+      },
+      py::arg("n"), py::arg("sum"), py::kw_only(), py::arg("policy") = "thompson", py::arg("prior_a") = 1.0,
+      py::arg("prior_b") = 1.0, py::arg("top_two_beta") = 0.5, py::arg("floor") = 0.0, py::arg("pooling") = -1.0,
+      "Exact shares per persona with partial pooling across personas: (shares, pooling strength).");
 
   sub.def(
       "simulate_bandit",

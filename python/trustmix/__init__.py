@@ -9,11 +9,12 @@ Areas (the same names in C++ ``trustmix::<area>``, in ``bindings/`` and here):
 - :mod:`trustmix.kpi`: PR and social KPIs by AMEC stage, and :func:`trustmix.kpi.kpi_table`.
 - :mod:`trustmix.mmm`: the trust-linked media-mix model (:class:`TrustMMM`).
 - :mod:`trustmix.attribution`, :mod:`trustmix.inference`, :mod:`trustmix.simulate`.
+- :mod:`trustmix.experiments`: message testing (A/B/n tests safe to peek at, bandits).
 """
 
 from trustmix._core import __version__
 from trustmix import core, kpi, transforms
-from trustmix import attribution, inference, mmm, simulate
+from trustmix import attribution, experiments, inference, mmm, simulate
 from trustmix.attribution import Journeys
 from trustmix.core import Audience, Campaign, Channel, Plan
 from trustmix.mmm import TrustMMM
@@ -28,6 +29,7 @@ __all__ = [
     "TrustMMM",
     "attribution",
     "core",
+    "experiments",
     "inference",
     "kpi",
     "mmm",
