@@ -240,18 +240,20 @@ struct BayesComparison {
 
 namespace detail {
 
-/// True when the posterior is close enough to normal (shape parameters >= 100, skewness
-/// <= 0.2) that mean +- 14 sd holds all but 1e-15 of its mass.
+/// True when the posterior is close enough to normal (beta and gamma shape parameters
+/// >= 10, t with >= 30 degrees of freedom) that mean +- 20 sd holds all but 1e-15 of its
+/// mass (the worst case, Gamma(10), leaves 4e-21 beyond mean + 20 sd; t_30 leaves 1e-18
+/// beyond 20 scale units), so no quantile has to be inverted.
 inline bool near_normal(const Posterior& p) {
-  return (p.family == Family::normal) || (p.family == Family::beta && std::min(p.a, p.b) >= 100.0) ||
-         (p.family == Family::gamma && p.a >= 100.0) || (p.family == Family::student_t && p.a >= 100.0);
+  return (p.family == Family::normal) || (p.family == Family::beta && std::min(p.a, p.b) >= 10.0) ||
+         (p.family == Family::gamma && p.a >= 10.0) || (p.family == Family::student_t && p.a >= 30.0);
 }
 
 /// Range [lo, hi] of one arm outside which it has less than 1e-15 of its mass.
 inline std::pair<double, double> mass_range(const Posterior& p) {
   if (near_normal(p)) {
-    double lo = p.mean() - 14.0 * p.sd();
-    double hi = p.mean() + 14.0 * p.sd();
+    double lo = p.mean() - 20.0 * p.sd();
+    double hi = p.mean() + 20.0 * p.sd();
     if (p.family == Family::beta) lo = std::max(lo, 0.0), hi = std::min(hi, 1.0);
     if (p.family == Family::gamma) lo = std::max(lo, 0.0);
     return {lo, hi};
@@ -267,7 +269,7 @@ inline void add_breakpoints(const Posterior& p, std::vector<double>& out) {
   out.push_back(lo);
   out.push_back(hi);
   if (near_normal(p)) {
-    static constexpr std::array<double, 7> z{-8.0, -4.0, -1.5, 0.0, 1.5, 4.0, 8.0};
+    static constexpr std::array<double, 5> z{-6.0, -2.5, 0.0, 2.5, 6.0};
     for (double zi : z) out.push_back(std::clamp(p.mean() + zi * p.sd(), lo, hi));
     return;
   }
@@ -299,67 +301,80 @@ struct Panel {
   bool operator<(const Panel& o) const { return error < o.error; }
 };
 
-/// The integrands of BayesComparison at x, in `out` (size 4K):
-///  [0, K): f_i prod_{j!=i} F_j;  [K, 2K): x f_i prod_{j!=i} F_j;
-///  [2K, 3K): f_c (1 - F_i);       [3K, 4K): x (f_c F_i + f_i F_c).
-inline void comparison_integrands(std::span<const Posterior> arms, std::span<const std::pair<double, double>> range,
-                                  std::size_t control, double x, std::vector<double>& f, std::vector<double>& F,
-                                  std::vector<double>& out) {
-  const std::size_t k = arms.size();
-  for (std::size_t j = 0; j < k; ++j) {
-    // Outside an arm's mass range its density is below 1e-15 of the total: 0, and F is 0
-    // or 1 (this skips the costly incomplete beta/gamma calls in the tails).
-    if (x < range[j].first) {
-      f[j] = 0.0;
-      F[j] = 0.0;
-    } else if (x > range[j].second) {
-      f[j] = 0.0;
-      F[j] = 1.0;
-    } else {
-      f[j] = arms[j].pdf(x);
-      F[j] = arms[j].cdf(x);
+/// The 15 Gauss-Kronrod nodes on [-1, 1] (node 0 is 0; nodes 2i-1 and 2i are +-x_i) with
+/// their Kronrod weights and, for the 7 embedded Gauss nodes, the Gauss weights (0 for
+/// the others), from Boost.Math's tables.
+struct GkRule {
+  std::array<double, 15> node{};
+  std::array<double, 15> kronrod{};
+  std::array<double, 15> gauss{};
+  /// integral[k][i] = int_{-1}^{node k} L_i(t) dt, L_i the Lagrange polynomial of node i:
+  /// the cumulative integral at every node of the degree-14 interpolant of a function.
+  std::array<std::array<double, 15>, 15> integral{};
+};
+
+inline const GkRule& gk_rule() {
+  static const GkRule rule = [] {
+    using boost::math::quadrature::gauss;
+    using boost::math::quadrature::gauss_kronrod;
+    GkRule r;
+    const auto& xk = gauss_kronrod<double, 15>::abscissa();
+    const auto& wk = gauss_kronrod<double, 15>::weights();
+    const auto& wg = gauss<double, 7>::weights();
+    for (std::size_t a = 0; a < xk.size(); ++a) {
+      for (int sgn = 0; sgn < (a == 0 ? 1 : 2); ++sgn) {
+        const std::size_t n = a == 0 ? 0 : 2 * a - 1 + static_cast<std::size_t>(sgn);
+        r.node[n] = sgn == 0 ? xk[a] : -xk[a];
+        r.kronrod[n] = wk[a];
+        r.gauss[n] = a % 2 == 0 ? wg[a / 2] : 0.0;
+      }
     }
-  }
-  // prod_{j != i} F_j by prefix and suffix products (no division by a zero F).
-  double prefix = 1.0;
-  for (std::size_t i = 0; i < k; ++i) {
-    out[i] = prefix;
-    prefix *= F[i];
-  }
-  double suffix = 1.0;
-  for (std::size_t i = k; i-- > 0;) {
-    out[i] *= suffix * f[i];
-    suffix *= F[i];
-    out[k + i] = x * out[i];
-  }
-  for (std::size_t i = 0; i < k; ++i) {
-    out[2 * k + i] = f[control] * (1.0 - F[i]);
-    out[3 * k + i] = x * (f[control] * F[i] + f[i] * F[control]);
-  }
+    // Lagrange integrals by 10-point Gauss-Legendre on [-1, node k] (exact: degree 14).
+    const auto& xg = gauss<double, 10>::abscissa();
+    const auto& wg10 = gauss<double, 10>::weights();
+    auto lagrange = [&](std::size_t i, double t) {
+      double v = 1.0;
+      for (std::size_t j = 0; j < 15; ++j)
+        if (j != i) v *= (t - r.node[j]) / (r.node[i] - r.node[j]);
+      return v;
+    };
+    for (std::size_t k = 0; k < 15; ++k) {
+      const double half = 0.5 * (r.node[k] + 1.0);
+      const double mid = 0.5 * (r.node[k] - 1.0);
+      for (std::size_t i = 0; i < 15; ++i) {
+        double sum = 0.0;
+        for (std::size_t q = 0; q < xg.size(); ++q)
+          for (int sgn = 0; sgn < (xg[q] == 0.0 ? 1 : 2); ++sgn) {  // Boost stores x >= 0 only
+            const double t = mid + half * (sgn == 0 ? xg[q] : -xg[q]);
+            sum += wg10[q] * lagrange(i, t);
+          }
+        r.integral[k][i] = half * sum;
+      }
+    }
+    return r;
+  }();
+  return rule;
 }
 
-template <class Integrand>
-Panel integrate_panel(double lo, double hi, std::size_t m, Integrand&& g, std::vector<double>& buf) {
-  using boost::math::quadrature::gauss;
-  using boost::math::quadrature::gauss_kronrod;
-  const auto& xk = gauss_kronrod<double, 15>::abscissa();
-  const auto& wk = gauss_kronrod<double, 15>::weights();
-  const auto& wg = gauss<double, 7>::weights();
+/// One panel: `fill(lo, hi, x, values)` writes the m integrands at the 15 nodes x into
+/// values (15 x m, row-major); returns the Kronrod integrals and the largest |Kronrod -
+/// Gauss| over the integrals.
+template <class Filler>
+Panel integrate_panel(double lo, double hi, std::size_t m, Filler&& fill, std::vector<double>& buf) {
+  const GkRule& rule = gk_rule();
   Panel p{lo, hi, 0.0, std::vector<double>(m, 0.0)};
   std::vector<double> gauss_sum(m, 0.0);
   const double half = 0.5 * (hi - lo);
   const double mid = 0.5 * (hi + lo);
-  for (std::size_t node = 0; node < xk.size(); ++node) {
-    const int signs = node == 0 ? 1 : 2;
-    for (int s = 0; s < signs; ++s) {
-      const double x = s == 0 ? mid + half * xk[node] : mid - half * xk[node];
-      g(x, buf);
-      for (std::size_t q = 0; q < m; ++q) {
-        p.value[q] += wk[node] * buf[q];
-        if (node % 2 == 0) gauss_sum[q] += wg[node / 2] * buf[q];
-      }
+  std::array<double, 15> x{};
+  for (std::size_t n = 0; n < 15; ++n) x[n] = mid + half * rule.node[n];
+  buf.resize(15 * m);
+  fill(lo, hi, x, buf);
+  for (std::size_t n = 0; n < 15; ++n)
+    for (std::size_t q = 0; q < m; ++q) {
+      p.value[q] += rule.kronrod[n] * buf[n * m + q];
+      gauss_sum[q] += rule.gauss[n] * buf[n * m + q];
     }
-  }
   for (std::size_t q = 0; q < m; ++q) {
     p.value[q] *= half;
     p.error = std::max(p.error, std::abs(p.value[q] - half * gauss_sum[q]));
@@ -367,12 +382,95 @@ Panel integrate_panel(double lo, double hi, std::size_t m, Integrand&& g, std::v
   return p;
 }
 
-/// Vector-valued adaptive Gauss-Kronrod over the panels between sorted `breaks`: the
-/// panel with the largest error is bisected until the summed error of every integral is
-/// below `tolerance` or `max_panels` is reached. Returns the integrals and the error bound.
+/// A panel filler from a per-node integrand g(x, out) (out of size m).
 template <class Integrand>
+auto per_node(std::size_t m, Integrand& g) {
+  return [m, &g](double, double, const std::array<double, 15>& x, std::vector<double>& values) {
+    std::vector<double> out(m);
+    for (std::size_t n = 0; n < 15; ++n) {
+      g(x[n], out);
+      std::copy(out.begin(), out.end(), values.begin() + static_cast<std::ptrdiff_t>(n * m));
+    }
+  };
+}
+
+/// The integrands of BayesComparison on one panel, at its 15 nodes x (values: 15 x 4K):
+///  [0, K): f_i prod_{j!=i} F_j;  [K, 2K): x f_i prod_{j!=i} F_j;
+///  [2K, 3K): f_c (1 - F_i);       [3K, 4K): x (f_c F_i + f_i F_c).
+/// F_j at the nodes: F_j(lo) plus the cumulative integral of the degree-14 interpolant of
+/// f_j through the nodes (GkRule::integral), accepted when f_j is resolved on the panel:
+/// F_j(lo) + (Kronrod integral of f_j) = F_j(hi) to 1e-12, both ends from the incomplete
+/// beta/gamma function; otherwise F_j(x) at every node. This replaces
+/// 15 incomplete beta evaluations per arm and panel by 2.
+struct ComparisonFiller {
+  std::span<const Posterior> arms;
+  std::span<const std::pair<double, double>> range;
+  std::size_t control = 0;
+  std::vector<double> f, F;  // node-major: [n * K + j]
+
+  void operator()(double lo, double hi, const std::array<double, 15>& x, std::vector<double>& values) {
+    const GkRule& rule = gk_rule();
+    const std::size_t k = arms.size();
+    f.assign(15 * k, 0.0);
+    F.assign(15 * k, 0.0);
+    const double half = 0.5 * (hi - lo);
+    for (std::size_t j = 0; j < k; ++j) {
+      // Outside an arm's mass range (< 1e-15 of its mass) its density is 0 and F is 0 or 1.
+      if (hi < range[j].first) continue;
+      if (lo > range[j].second) {
+        for (std::size_t n = 0; n < 15; ++n) F[n * k + j] = 1.0;
+        continue;
+      }
+      double kron = 0.0;
+      for (std::size_t n = 0; n < 15; ++n) {
+        const double v = arms[j].pdf(x[n]);
+        f[n * k + j] = v;
+        kron += rule.kronrod[n] * v;
+      }
+      const double fa = arms[j].cdf(lo);
+      const double fb = arms[j].cdf(hi);
+      const bool resolved = std::abs(fa + half * kron - fb) <= 1e-12;
+      for (std::size_t n = 0; n < 15; ++n) {
+        if (resolved) {
+          double c = 0.0;
+          for (std::size_t i = 0; i < 15; ++i) c += rule.integral[n][i] * f[i * k + j];
+          F[n * k + j] = std::clamp(fa + half * c, 0.0, 1.0);
+        } else {
+          F[n * k + j] = arms[j].cdf(x[n]);
+        }
+      }
+    }
+    const std::size_t m = 4 * k;
+    for (std::size_t n = 0; n < 15; ++n) {
+      const double* fn = f.data() + n * k;
+      const double* Fn = F.data() + n * k;
+      double* out = values.data() + n * m;
+      // prod_{j != i} F_j by prefix and suffix products (no division by a zero F).
+      double prefix = 1.0;
+      for (std::size_t i = 0; i < k; ++i) {
+        out[i] = prefix;
+        prefix *= Fn[i];
+      }
+      double suffix = 1.0;
+      for (std::size_t i = k; i-- > 0;) {
+        out[i] *= suffix * fn[i];
+        suffix *= Fn[i];
+        out[k + i] = x[n] * out[i];
+      }
+      for (std::size_t i = 0; i < k; ++i) {
+        out[2 * k + i] = fn[control] * (1.0 - Fn[i]);
+        out[3 * k + i] = x[n] * (fn[control] * Fn[i] + fn[i] * Fn[control]);
+      }
+    }
+  }
+};
+
+/// Vector-valued adaptive Gauss-Kronrod over the panels between sorted `breaks` (`g` fills
+/// a panel, see integrate_panel): the panel with the largest error is bisected until the summed error of every integral is
+/// below `tolerance` or `max_panels` is reached. Returns the integrals and the error bound.
+template <class Filler>
 std::pair<std::vector<double>, double> integrate_panels(std::vector<double> breaks, std::size_t m, double tolerance,
-                                                        Integrand&& g, std::size_t max_panels = 2000) {
+                                                        Filler&& g, std::size_t max_panels = 2000) {
   std::sort(breaks.begin(), breaks.end());
   breaks.erase(std::unique(breaks.begin(), breaks.end()), breaks.end());
   std::vector<double> buf(m);
@@ -432,15 +530,11 @@ std::pair<std::vector<double>, double> integrate_panels(std::vector<double> brea
     detail::add_breakpoints(prep[j], breaks);
     if (detail::near_normal(prep[j])) min_sd = std::min(min_sd, prep[j].sd());
   }
-  // Breakpoints of similar arms cluster: merge those closer than 1.5 sd of the narrowest
+  // Breakpoints of similar arms cluster: merge those closer than 3 sd of the narrowest
   // near-normal arm (the adaptive bisection refines wherever the error asks for it).
-  if (std::isfinite(min_sd)) breaks = detail::merge_breakpoints(std::move(breaks), 1.5 * min_sd);
-  std::vector<double> f(k);
-  std::vector<double> F(k);
-  auto g = [&](double x, std::vector<double>& out) {
-    detail::comparison_integrands(prep, range, control, x, f, F, out);
-  };
-  auto [v, err] = detail::integrate_panels(std::move(breaks), 4 * k, tolerance, g);
+  if (std::isfinite(min_sd)) breaks = detail::merge_breakpoints(std::move(breaks), 3.0 * min_sd);
+  detail::ComparisonFiller filler{prep, range, control, {}, {}};
+  auto [v, err] = detail::integrate_panels(std::move(breaks), 4 * k, tolerance, filler);
 
   BayesComparison r;
   r.prob_best.assign(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k));
@@ -481,7 +575,7 @@ std::pair<std::vector<double>, double> integrate_panels(std::vector<double> brea
       out[0] = x > 0.0 ? fc * arm.cdf(t) : fc * (1.0 - arm.cdf(t));
     }
   };
-  return std::clamp(detail::integrate_panels(std::move(breaks), 1, tolerance, g).first[0], 0.0, 1.0);
+  return std::clamp(detail::integrate_panels(std::move(breaks), 1, tolerance, detail::per_node(1, g)).first[0], 0.0, 1.0);
 }
 
 /// Posterior density of the lift of `arm` over `control` at each point of `grid`:
@@ -499,7 +593,7 @@ std::pair<std::vector<double>, double> integrate_panels(std::vector<double> brea
       out[q] = fc == 0.0 ? 0.0 : (relative ? fc * arm.pdf((1.0 + grid[q]) * x) * std::abs(x) : fc * arm.pdf(x + grid[q]));
   };
   if (m == 0) return {};
-  return detail::integrate_panels(std::move(breaks), m, tolerance, g).first;
+  return detail::integrate_panels(std::move(breaks), m, tolerance, detail::per_node(m, g)).first;
 }
 
 /// Equal-tailed credible interval of the lift with probability `level`, and its median:
