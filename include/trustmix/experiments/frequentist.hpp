@@ -425,15 +425,23 @@ struct GsDesign {
 // Multiple comparisons and sample-ratio mismatch
 // ---------------------------------------------------------------------------------------
 
+namespace detail {
+/// Indices of the p-values in ascending order (ties keep their order); each p checked.
+inline std::vector<std::size_t> ascending_p_values(std::span<const double> p) {
+  std::vector<std::size_t> order(p.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  for (std::size_t i = 0; i < p.size(); ++i)
+    if (!(p[i] >= 0.0 && p[i] <= 1.0)) fail("p-value ", i, " must be in [0, 1], got ", p[i]);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return p[a] < p[b]; });
+  return order;
+}
+}  // namespace detail
+
 /// Holm (1979) step-down adjusted p-values: sort ascending, p_(i) * (m - i + 1), running
 /// maximum, capped at 1, returned in the input order.
 [[nodiscard]] inline std::vector<double> holm(std::span<const double> p) {
   const std::size_t m = p.size();
-  std::vector<std::size_t> order(m);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  for (std::size_t i = 0; i < m; ++i)
-    if (!(p[i] >= 0.0 && p[i] <= 1.0)) fail("p-value ", i, " must be in [0, 1], got ", p[i]);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return p[a] < p[b]; });
+  const std::vector<std::size_t> order = detail::ascending_p_values(p);
   std::vector<double> out(m);
   double running = 0.0;
   for (std::size_t i = 0; i < m; ++i) {
@@ -447,11 +455,7 @@ struct GsDesign {
 /// p_(i) m / i, running minimum from the largest, capped at 1, in the input order.
 [[nodiscard]] inline std::vector<double> benjamini_hochberg(std::span<const double> p) {
   const std::size_t m = p.size();
-  std::vector<std::size_t> order(m);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  for (std::size_t i = 0; i < m; ++i)
-    if (!(p[i] >= 0.0 && p[i] <= 1.0)) fail("p-value ", i, " must be in [0, 1], got ", p[i]);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return p[a] < p[b]; });
+  const std::vector<std::size_t> order = detail::ascending_p_values(p);
   std::vector<double> out(m);
   double running = 1.0;
   for (std::size_t i = m; i-- > 0;) {

@@ -215,14 +215,18 @@ def _adjust(p: np.ndarray, correction: str | None) -> np.ndarray:
     raise ValueError(f"correction must be 'holm', 'bh' or None, got {correction!r}")
 
 
+def _x_column(sub: pd.DataFrame, denominator: str | None, covariate: str | None) -> np.ndarray | None:
+    """The ratio denominator or the CUPED covariate (at most one is used)."""
+    if denominator is not None:
+        return _float_column(sub, denominator, "denominator")
+    if covariate is not None:
+        return _float_column(sub, covariate, "covariate")
+    return None
+
+
 def _sums(sub: pd.DataFrame, codes: np.ndarray, n_arms: int, metric: str, denominator, covariate, cap):
     y = _float_column(sub, metric, "metric")
-    x = None
-    if denominator is not None:
-        x = _float_column(sub, denominator, "denominator")
-    elif covariate is not None:
-        x = _float_column(sub, covariate, "covariate")
-    return _core.summarize(codes, y, x, n_arms, cap)
+    return _core.summarize(codes, y, _x_column(sub, denominator, covariate), n_arms, cap)
 
 
 def _analyse(sums: dict, arm_names: list, control: int, mtype: str, *, method: str, cuped: bool, prior, level: float,
@@ -365,6 +369,8 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     if cap is not None and not 0.0 < cap < 1.0:
         raise ValueError(f"cap is a quantile in (0, 1), got {cap}")
+    if denominator is not None and covariate is not None:
+        raise ValueError("covariate (CUPED) is not available for a ratio metric (denominator=); drop one of them")
     if method == "group_sequential" and (time is None or planned_users is None):
         raise ValueError("method='group_sequential' needs time= (the look of each row) and planned_users= (max users per arm)")
     metrics = [metric] if isinstance(metric, str) else list(metric)
@@ -476,11 +482,7 @@ def _sequential(sub, codes, arm_names, ctrl, met, mtype, rows, *, time, tau, alp
         times = tcol.to_numpy()
         looks = np.sort(pd.unique(tcol))
     y = _float_column(sub, met, "metric")
-    x = None
-    if denominator is not None:
-        x = _float_column(sub, denominator, "denominator")
-    elif covariate is not None:
-        x = _float_column(sub, covariate, "covariate")
+    x = _x_column(sub, denominator, covariate)
     records = []
     est_path = {i: ([], []) for i in range(k) if i != ctrl}
     users_at = []
