@@ -492,10 +492,10 @@ void register_experiments(pybind11::module_& m) {
         double strength = 0.0;
         {
           py::gil_scoped_release release;
-          const auto [m, st] = te::pooled_prior(s, P, K, pooling);
+          const auto [rate, st] = te::pooled_prior(s, P, K, pooling);
           strength = st;
           std::vector<double> pa(K), pb(K);
-          for (std::size_t i = 0; i < K; ++i) pa[i] = prior_a + st * m[i], pb[i] = prior_b + st * (1.0 - m[i]);
+          for (std::size_t i = 0; i < K; ++i) pa[i] = prior_a + st * rate[i], pb[i] = prior_b + st * (1.0 - rate[i]);
           for (std::size_t p = 0; p < P; ++p) {
             const auto w = te::allocation(std::span<const te::ArmStats>(s.data() + p * K, K), c, pa, pb);
             std::copy(w.begin(), w.end(), out.begin() + static_cast<std::ptrdiff_t>(p * K));
