@@ -198,3 +198,18 @@ def test_bad_input_names_the_problem():
     with pytest.raises(ValueError, match="planned_users"):
         ex.ab_test(df, arm="arm", metric="converted", method="group_sequential")
     assert tm.experiments is ex
+
+
+def test_bayesian_continuous_revenue_matches_welch_for_large_n():
+    # Student-t posteriors (reference prior); with 3,000 users per arm the credible
+    # interval of the absolute lift is the Welch interval to within 1%; the relative
+    # interval brackets its median (the relative lift of t posteriors is unbounded below).
+    rng = np.random.default_rng(12)
+    df = pd.DataFrame({"arm": np.repeat(["a", "b"], 3000), "revenue": rng.gamma(2.0, 10.0, 6000)})
+    df.loc[df["arm"] == "b", "revenue"] *= 1.05
+    bay = ex.ab_test(df, arm="arm", metric="revenue").table.iloc[1]
+    fix = ex.ab_test(df, arm="arm", metric="revenue", method="fixed").table.iloc[1]
+    assert bay["lift_lower"] == pytest.approx(fix["lift_lower"], rel=0.01)
+    assert bay["lift_upper"] == pytest.approx(fix["lift_upper"], rel=0.01)
+    assert bay["relative_lower"] < bay["relative_lift"] < bay["relative_upper"]
+    assert 0.0 < bay["chance_to_beat_control"] < 1.0

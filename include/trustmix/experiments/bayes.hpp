@@ -618,11 +618,18 @@ std::pair<std::vector<double>, double> integrate_panels(std::vector<double> brea
   const std::array<double, 3> probs{0.5 * (1.0 - level), 0.5, 0.5 * (1.0 + level)};
   for (std::size_t q = 0; q < 3; ++q) {
     auto h = [&](double d) { return lift_cdf(control, arm, d, relative) - probs[q]; };
+    // A relative lift of positive quantities (beta, gamma) is > -1; of possibly negative
+    // ones (t, normal) it is unbounded on both sides.
+    const bool positive = !control.can_be_non_positive() && !arm.can_be_non_positive();
     double lo = centre - 8.0 * spread;
     double hi = centre + 8.0 * spread;
-    if (relative) lo = std::max(lo, -1.0 + 1e-300 + 0.0);
-    for (int i = 0; i < 60 && h(lo) > 0.0; ++i) lo = relative ? -1.0 + (lo + 1.0) * 0.5 : lo - 4.0 * spread;
+    if (relative && positive) lo = std::max(lo, -1.0 + 1e-12);
+    for (int i = 0; i < 60 && h(lo) > 0.0; ++i)
+      lo = (relative && positive) ? -1.0 + (lo + 1.0) * 0.5 : lo - 4.0 * spread - std::abs(lo);
     for (int i = 0; i < 60 && h(hi) < 0.0; ++i) hi += 4.0 * spread + std::abs(hi);
+    if (h(lo) > 0.0 || h(hi) < 0.0)
+      fail("lift interval: no bracket for the ", probs[q], " quantile of the ", relative ? "relative" : "absolute",
+           " lift (the posterior of the control may put mass near 0)");
     std::uintmax_t iters = 100;
     auto tol = [](double a, double b) { return std::abs(a - b) <= 1e-9 * std::max(1e-12, std::abs(a) + std::abs(b)); };
     const auto r = boost::math::tools::toms748_solve(h, lo, hi, tol, iters);
