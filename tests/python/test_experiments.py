@@ -213,3 +213,6 @@ def test_bayesian_continuous_revenue_matches_welch_for_large_n():
     assert bay["lift_upper"] == pytest.approx(fix["lift_upper"], rel=0.01)
     assert bay["relative_lower"] < bay["relative_lift"] < bay["relative_upper"]
     assert 0.0 < bay["chance_to_beat_control"] < 1.0
+    assert bay["posterior"] == "student_t"
+    approx = ex.ab_test(df.assign(pre=rng.normal(size=6000)), arm="arm", metric="revenue", covariate="pre").table
+    assert set(approx["posterior"]) == {"normal (large-sample approximation)"}

@@ -66,7 +66,9 @@ class ABTestResult:
         covariate is given), ``lift`` (absolute, metric units, arm - control),
         ``lift_lower``/``lift_upper`` (interval at ``level``), ``relative_lift``
         (arm / control - 1) with ``relative_lower``/``relative_upper``; for Bayesian
-        tests ``chance_to_beat_control`` = P(theta_arm > theta_control), ``prob_best`` =
+        tests ``posterior`` (beta, gamma, student_t, or "normal (large-sample
+        approximation)" for ratio and CUPED metrics), ``chance_to_beat_control`` =
+        P(theta_arm > theta_control), ``prob_best`` =
         P(arm has the highest mean), ``expected_loss`` = E[max_j theta_j - theta_arm]
         (metric units), ``risk`` = E[max(theta_control - theta_arm, 0)]; for frequentist
         tests ``p_value`` (two-sided; always-valid for ``sequential``), ``p_adjusted``
@@ -274,6 +276,7 @@ def _analyse(sums: dict, arm_names: list, control: int, mtype: str, *, method: s
                 rlift[i], rlo[i], rhi[i] = lr["median"], lr["lower"], lr["upper"]
                 dens[arm_names[i]] = np.asarray(lr["density"])
             rows["mean"] = c["mean"]
+            rows["posterior"] = [f[0] for f in c["posteriors"]]
         else:
             c = _core.compare_normal(mean, np.sqrt(var), control=control, level=level, relative=False)
             cr = _core.compare_normal(mean, np.sqrt(var), control=control, level=level, relative=True, grid=relative_grid)
@@ -284,6 +287,9 @@ def _analyse(sums: dict, arm_names: list, control: int, mtype: str, *, method: s
             m = 0 if relative_grid is None else len(relative_grid)
             others = [i for i in range(k) if i != control]
             dens = {arm_names[i]: flat[j * m:(j + 1) * m] for j, i in enumerate(others)} if m else {}
+            # No conjugate model for ratio or CUPED-adjusted means: the large-sample normal
+            # posterior N(estimate, se^2) is an approximation, and the table says so.
+            rows["posterior"] = "normal (large-sample approximation)"
         rows["chance_to_beat_control"] = c["prob_beat_control"]
         rows["prob_best"] = c["prob_best"]
         rows["expected_loss"] = c["expected_loss"]
