@@ -413,6 +413,11 @@ BOOST_AUTO_TEST_CASE(delayed_conversions_and_personas) {
   const auto sim = te::simulate_bandit(w, cfg, 3, 0);
   BOOST_TEST(sim.final_prob_best[0] > 0.95);
   BOOST_TEST(sim.final_prob_best[3] > 0.95);
+  // Too many per-batch records is refused before allocating them.
+  te::BanditWorld huge = w;
+  huge.batches = 100000000;
+  huge.users_per_batch = 1;
+  BOOST_CHECK_THROW(static_cast<void>(te::simulate_bandit(huge, cfg, 3, 0)), std::invalid_argument);
   // Without the persona split one arm is chosen for everyone: more regret.
   w.contextual = false;
   const auto pooled = te::simulate_bandit(w, cfg, 3, 0);

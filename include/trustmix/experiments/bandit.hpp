@@ -255,6 +255,12 @@ inline void check_world(const BanditWorld& w) {
   if (w.users_per_batch < 1 || w.batches < 1) fail("users_per_batch and batches must be >= 1");
   if (static_cast<double>(w.users_per_batch) * static_cast<double>(w.batches) * static_cast<double>(w.arms) > 1e12)
     fail("users_per_batch x batches x arms too large (> 1e12)");
+  // Records per batch x persona x arm (pulls, shares, delayed conversions): checked before
+  // allocating them.
+  const double cells = static_cast<double>(w.batches) * static_cast<double>(w.personas) * static_cast<double>(w.arms);
+  if (cells > 5e7)
+    fail("batches x personas x arms = ", cells, " exceeds 5e7 (the per-batch records would need more than 1.6 GB); "
+         "use fewer, larger batches");
   if (!(w.delay_mean >= 0.0) || !std::isfinite(w.delay_mean)) fail("delay_mean must be >= 0, got ", w.delay_mean);
   if (!(w.budget > 0.0)) fail("budget must be > 0, got ", w.budget);
   for (double c : w.costs)
