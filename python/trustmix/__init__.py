@@ -12,13 +12,12 @@ Areas (the same names in C++ ``trustmix::<area>``, in ``bindings/`` and here):
 - :mod:`trustmix.evaluate`: geo experiments and causal impact (synthetic control, conformal
   inference, power and market selection, lift tests).
 - :mod:`trustmix.audience`: personas from survey data (latent classes), reach and frequency.
+- :mod:`trustmix.experiments`: message testing (A/B/n tests safe to peek at, bandits).
 """
 
 from trustmix._core import __version__
 from trustmix import core, kpi, transforms
-from trustmix import attribution, inference, mmm, simulate
-from trustmix import evaluate
-from trustmix import audience
+from trustmix import attribution, audience, evaluate, experiments, inference, mmm, simulate
 from trustmix.attribution import Journeys
 from trustmix.core import Audience, Campaign, Channel, Plan
 from trustmix.mmm import TrustMMM
@@ -35,6 +34,7 @@ __all__ = [
     "audience",
     "core",
     "evaluate",
+    "experiments",
     "inference",
     "kpi",
     "mmm",
