@@ -301,6 +301,69 @@ BOOST_AUTO_TEST_CASE(permutation_plans) {
 
 // GeoLift reports a conformal p-value of about 0.012-0.014 (iid permutations of the
 // null-refit residuals, statistic sum |u|).
+// An end still accepted at the widest grid is unbounded, not the grid's edge.
+BOOST_AUTO_TEST_CASE(invert_open_end_is_infinite) {
+  const auto r = ev::detail::invert([](double h) { return h > 0.0 ? 0.5 : 0.01; }, 1.0, 1.0, 0.1, 41, 1.0);
+  BOOST_TEST(std::isinf(r.upper));
+  BOOST_TEST(r.upper > 0.0);
+  BOOST_TEST(std::abs(r.lower) < 1e-6);
+  BOOST_TEST(!r.hull);
+}
+
+// A narrow accepted band between two grid points is found by the dense search around the
+// best grid point; one far from the grid by trying the given extra point (the median).
+BOOST_AUTO_TEST_CASE(invert_dense_search_before_empty) {
+  auto band = [](double h) { return 0.12 - 0.5 * std::abs(h - 0.3); };  // accepted on (0.26, 0.34)
+  const auto r = ev::detail::invert(band, 0.0, 1.0, 0.1, 41, std::nan(""));
+  BOOST_TEST_REQUIRE(std::isfinite(r.lower));
+  BOOST_TEST(r.lower == 0.26, boost::test_tools::tolerance(1e-6));
+  BOOST_TEST(r.upper == 0.34, boost::test_tools::tolerance(1e-6));
+  auto far = [](double h) { return std::abs(h - 3.1) < 0.01 ? 0.5 : 0.05; };  // between grid points 3.0 and 3.2
+  BOOST_TEST(std::isnan(ev::detail::invert(far, 0.0, 1.0, 0.1, 41, std::nan("")).lower));
+  const auto m = ev::detail::invert(far, 0.0, 1.0, 0.1, 41, 3.1);
+  BOOST_TEST(m.lower == 3.09, boost::test_tools::tolerance(1e-6));
+  BOOST_TEST(m.upper >= 3.1);
+}
+
+// Accepted points with a rejected one between them: the hull is reported and flagged.
+BOOST_AUTO_TEST_CASE(invert_flags_hull) {
+  auto two = [](double h) { return std::abs(std::abs(h) - 0.75) <= 0.25 ? 0.5 : 0.05; };
+  const auto r = ev::detail::invert(two, 0.0, 0.5, 0.1, 41, 0.0);
+  BOOST_TEST(r.hull);
+  BOOST_TEST(r.lower == -1.0, boost::test_tools::tolerance(1e-6));
+  BOOST_TEST(r.upper == 1.0, boost::test_tools::tolerance(1e-6));
+  BOOST_TEST(!ev::detail::invert([](double h) { return std::abs(h) < 1.0 ? 0.5 : 0.05; }, 0.0, 0.5, 0.1, 41, 0.0).hull);
+}
+
+// Too few permutations to reach alpha: (-inf, inf) and flagged, overall and pointwise;
+// as_lift_test refuses the unbounded interval.
+BOOST_AUTO_TEST_CASE(design_that_cannot_reject) {
+  const ev::Panel p = factor_panel(8, 8, 5, 3.0, 10.0, 5, 0.3);
+  ev::ConformalOptions c;
+  c.alpha = 0.1;
+  c.permutation = ev::Permutation::moving_block;  // 8 cyclic shifts: p >= 1/8 > 0.1
+  const auto r = ev::conformal_inference(p, ev::Assignment{{0}, 5, 8}, {}, c);
+  BOOST_TEST(r.cannot_reject);
+  BOOST_TEST(std::isinf(r.lower));
+  BOOST_TEST(r.lower < 0.0);
+  BOOST_TEST(std::isinf(r.upper));
+  BOOST_TEST(r.upper > 0.0);
+  BOOST_TEST(r.pointwise_cannot_reject);  // start + 1 = 6 positions: p >= 1/6
+  BOOST_TEST(std::isinf(r.pointwise_lower(0)));
+  BOOST_TEST(std::isinf(r.pointwise_upper(2)));
+  const auto f = ev::synthetic_control(p, ev::Assignment{{0}, 5, 8});
+  try {
+    (void)ev::as_lift_test(f, r, "tv");
+    BOOST_ERROR("an unbounded interval was accepted");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("cannot reject") != std::string::npos);
+  }
+  c.permutation = ev::Permutation::iid;  // C(8, 3) = 56 enumerated: the overall test can reject
+  const auto i = ev::conformal_inference(p, ev::Assignment{{0}, 5, 8}, {}, c);
+  BOOST_TEST(!i.cannot_reject);
+  BOOST_TEST(i.pointwise_cannot_reject);
+}
+
 BOOST_AUTO_TEST_CASE(geolift_p_value_and_consistent_interval) {
   const ev::Panel p = read_geolift("geolift_test.csv");
   ev::ConformalOptions c;

@@ -106,6 +106,25 @@ def test_lift_test_export(walkthrough):
         walkthrough.as_lift_test(channel="")
 
 
+def _small_panel(n: int = 8, T: int = 8) -> pd.DataFrame:
+    rng = np.random.default_rng(4)
+    base = 100 + 10 * rng.standard_normal(n)
+    rows = [(f"u{i}", t, base[i] + 3 * np.sin(t + i) + rng.standard_normal() + (3.0 if i == 0 and t >= 5 else 0.0))
+            for i in range(n) for t in range(T)]
+    return pd.DataFrame(rows, columns=["unit", "t", "y"])
+
+
+def test_design_that_cannot_reject_warns_and_is_unbounded():
+    df = _small_panel()
+    with pytest.warns(InferenceWarning, match="cannot reject at alpha"):
+        r = tm.evaluate.synthetic_control(df, unit="unit", time="t", outcome="y", treated=["u0"], start=5,
+                                          permutation="moving_block")
+    assert r.lower == -math.inf and r.upper == math.inf and r.inference["cannot_reject"]
+    assert np.isinf(r.series.loc[r.series["post"], "lower"]).all()
+    with pytest.raises(ValueError, match="cannot reject"):
+        r.as_lift_test(channel="tv")
+
+
 def test_placebos_and_jackknife(walkthrough):
     space = walkthrough.placebo_in_space(threads=2)
     assert len(space) == 38 and 0 < space.attrs["p_value"] <= 1

@@ -39,7 +39,8 @@ inline LiftTest as_lift_test(const SyntheticControlFit& fit, const ConformalResu
   if (cooldown < 0) fail("cooldown must be >= 0 periods, got ", cooldown);
   if (!std::isnan(spend)) trustmix::detail::require_positive(spend, "spend");
   if (!std::isfinite(inference.lower) || !std::isfinite(inference.upper))
-    fail("the conformal interval is empty (no null accepted at alpha = ", inference.alpha,
+    fail("the conformal interval is not a finite interval (lower ", inference.lower, ", upper ", inference.upper,
+         ": empty when no null is accepted, unbounded when the design cannot reject at alpha = ", inference.alpha,
          "): no standard error can be derived");
   LiftTest t;
   t.channel = channel;
