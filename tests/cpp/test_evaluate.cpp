@@ -274,6 +274,25 @@ BOOST_AUTO_TEST_CASE(bad_input_is_named) {
   BOOST_TEST(message(c, {{0}, 15, 20}).find("'c' in period 4") != std::string::npos);
 }
 
+// An empty pre-period block is refused, whatever min_pre_periods says.
+BOOST_AUTO_TEST_CASE(pre_period_bounds) {
+  const ev::Panel p = factor_panel(6, 20, 15, 0.0, 0.0, 1);
+  auto message = [&](const ev::Assignment& a, Index min_pre) {
+    ev::SyntheticControlOptions o;
+    o.min_pre_periods = min_pre;
+    try {
+      (void)ev::synthetic_control(p, a, o);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  BOOST_TEST(message({{0}, 0, 20}, 0).find("min_pre_periods must be >= 2") != std::string::npos);
+  BOOST_TEST(message({{0}, 15, 20}, 1).find("min_pre_periods must be >= 2") != std::string::npos);
+  BOOST_TEST(message({{0}, -1, 20}, 3).find("start must be >= 0") != std::string::npos);
+  BOOST_TEST(message({{0}, 2, 20}, 2).empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(conformal)
