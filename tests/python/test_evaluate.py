@@ -106,6 +106,17 @@ def test_lift_test_export(walkthrough):
         walkthrough.as_lift_test(channel="")
 
 
+def test_lift_test_with_jackknife_uses_the_conformal_mean_interval(geolift):
+    kw = dict(**KW, **DESIGN, statistic="mean", seed=1, pointwise=False)
+    conformal = tm.evaluate.synthetic_control(geolift, **kw)
+    jack = tm.evaluate.synthetic_control(geolift, **kw, inference="jackknife+")
+    assert (jack.lower, jack.upper) != (conformal.lower, conformal.upper)
+    tc = conformal.as_lift_test(channel="tv")
+    tj = jack.as_lift_test(channel="tv")
+    assert not tc.notes and tj.notes
+    assert tj.standard_error == pytest.approx(tc.standard_error, rel=1e-12)
+
+
 def _small_panel(n: int = 8, T: int = 8) -> pd.DataFrame:
     rng = np.random.default_rng(4)
     base = 100 + 10 * rng.standard_normal(n)
