@@ -105,6 +105,9 @@ inline PowerCurve power_curve(const Panel& panel, const std::vector<Eigen::Index
     const auto fit = pre.solve(x);
     const Eigen::VectorXd synth_post = (D.bottomRows(duration) * fit.weights).array() + fit.intercept;
     const double synth_sum = synth_post.sum();
+    if (!(synth_sum > 0.0))
+      fail("power: the synthetic control's total over the ", duration, "-period window ending at ", end,
+           " is ", synth_sum, ", not positive: relative lifts need positive outcomes");
     c.att_scale += synth_sum / static_cast<double>(duration) / o.n_windows;
     const double uniform = fit.uniform_residual.norm();
     c.scaled_l2_imbalance += (uniform > 0.0 ? fit.residual.norm() / uniform : 0.0) / o.n_windows;
