@@ -591,4 +591,26 @@ BOOST_AUTO_TEST_CASE(power_refuses_non_positive_synthetic) {
   BOOST_CHECK_THROW((void)ev::market_selection(p, m), std::invalid_argument);
 }
 
+// Relative lifts need a positive synthetic total: a non-positive one is refused by name
+// (it made bias_at_zero NaN and broke the ordering of market_selection).
+BOOST_AUTO_TEST_CASE(power_refuses_non_positive_synthetic) {
+  ev::Panel p = factor_panel(8, 40, 30, 0.0, 0.0, 3);
+  p.outcomes.array() -= 1000.0;  // every unit negative
+  ev::PowerOptions o;
+  o.effects = {0.0, 0.1};
+  o.n_windows = 2;
+  try {
+    (void)ev::power_analysis(p, {0}, 5, o);
+    BOOST_ERROR("a negative synthetic total was accepted");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("relative lifts need positive outcomes") != std::string::npos);
+  }
+  ev::MarketSelectionOptions m;
+  m.sizes = {1};
+  m.durations = {5};
+  m.power = o;
+  m.power.threads = 1;
+  BOOST_CHECK_THROW((void)ev::market_selection(p, m), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -100,8 +100,11 @@ namespace detail {
 /// every null h0, so p(h0) uses common random numbers and the interval is stable.
 class PermutationPlan {
  public:
+  static constexpr int max_permutations = 1000000;
   PermutationPlan(Eigen::Index n, Eigen::Index n_post, const ConformalOptions& o) : n_(n), n_post_(n_post) {
     if (o.n_permutations < 1) fail("n_permutations must be >= 1, got ", o.n_permutations);
+    if (o.n_permutations > max_permutations)
+      fail("n_permutations must be <= ", max_permutations, " (memory for the stored permutations), got ", o.n_permutations);
     if (o.permutation == Permutation::moving_block) {
       exact_ = true;
       for (Eigen::Index s = 0; s < n; ++s)
@@ -331,6 +334,8 @@ inline void check_conformal(const ConformalOptions& o) {
   trustmix::detail::require_in_range(o.alpha, "alpha", 0.0, 1.0, true, true);
   trustmix::detail::require_positive(o.q, "q");
   if (o.n_permutations < 1) fail("n_permutations must be >= 1, got ", o.n_permutations);
+  if (o.n_permutations > PermutationPlan::max_permutations)
+    fail("n_permutations must be <= ", PermutationPlan::max_permutations, ", got ", o.n_permutations);
 }
 
 }  // namespace detail
