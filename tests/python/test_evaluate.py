@@ -148,23 +148,22 @@ def test_placebos_and_jackknife(walkthrough):
     assert len(jk["pointwise"]) == 15
 
 
-def _parallel_trends(tau: float = 4.25) -> pd.DataFrame:
-    rng = np.random.default_rng(3)
-    unit = 50 + 10 * rng.standard_normal(15)
-    time = 5 * rng.standard_normal(40)
-    rows = []
-    for i in range(15):
-        for t in range(40):
-            y = unit[i] + time[t] + (tau if i < 2 and t >= 30 else 0.0)
-            rows.append((f"u{i}", t, y))
-    return pd.DataFrame(rows, columns=["unit", "t", "y"])
-
-
-def test_synthetic_did_exact_under_parallel_trends():
-    df = _parallel_trends()
-    r = tm.evaluate.synthetic_did(df, unit="unit", time="t", outcome="y", treated=["u0", "u1"], start=30,
-                                  inference=None)
-    assert r.att == pytest.approx(4.25, abs=1e-9)
+def test_synthetic_did_weights_match_closed_form():
+    # Two donors, two pre-periods, trends not parallel (see the C++ test of the same name):
+    # unit weight a = (d'r + P) / (d'd + 2P), P = zeta^2 T0 = sqrt(2) * 4.5 * 2; time weights
+    # (5/6, 1/6); tau = (ybar_post - lambda'y_pre) - w'(Ybar_post - Y_pre lambda) = 19/6.
+    df = pd.DataFrame([(u, t, y) for u, ys in {"tr": [13, 16, 20, 24], "d1": [10, 14, 15, 17],
+                                                 "d2": [20, 21, 25, 26]}.items() for t, y in enumerate(ys)],
+                      columns=["unit", "t", "y"])
+    r = tm.evaluate.synthetic_did(df, unit="unit", time="t", outcome="y", treated=["tr"], start=2,
+                                  inference=None, min_pre_periods=2)
+    P = math.sqrt(2.0) * 4.5 * 2.0
+    a = (3.0 + P) / (4.5 + 2.0 * P)
+    w = r.weights.set_index("unit")["weight"]
+    assert w["d1"] == pytest.approx(a, abs=1e-8) and w["d2"] == pytest.approx(1 - a, abs=1e-8)
+    lam = np.array([5 / 6, 1 / 6])
+    tau = (22.0 - lam @ [13, 16]) - np.array([a, 1 - a]) @ [16.0 - lam @ [10, 14], 25.5 - lam @ [20, 21]]
+    assert r.att == pytest.approx(tau, abs=1e-8) and r.att == pytest.approx(19 / 6, abs=1e-8)
     assert r.settings["method"] == "synthetic_did" and math.isnan(r.p_value)
 
 
