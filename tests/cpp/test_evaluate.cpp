@@ -592,6 +592,21 @@ BOOST_AUTO_TEST_CASE(power_is_deterministic_and_sensible) {
     if (std::isfinite(a.designs[k].mde)) BOOST_TEST(a.designs[k - 1].mde <= a.designs[k].mde);
 }
 
+// Power's estimated lift is the point estimator's: for synthetic DiD with its time weights.
+BOOST_AUTO_TEST_CASE(power_uses_the_point_estimator) {
+  const ev::Panel p = factor_panel(10, 40, 30, 0.0, 5.0, 7, 0.5);
+  for (const auto method : {ev::Method::synthetic_control, ev::Method::synthetic_did}) {
+    ev::PowerOptions o;
+    o.effects = {0.0};
+    o.n_windows = 1;
+    o.synthetic_control.method = method;
+    const auto c = ev::power_analysis(p, {0}, 6, o);
+    const auto f = ev::synthetic_control(p, ev::Assignment{{0}, 34, 40}, o.synthetic_control);
+    BOOST_TEST(c.bias_at_zero == f.lift, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(c.estimated_lift(0) == f.lift, boost::test_tools::tolerance(1e-9));
+  }
+}
+
 // Relative lifts need a positive synthetic total: a non-positive one is refused by name
 // (it made bias_at_zero NaN and broke the ordering of market_selection).
 BOOST_AUTO_TEST_CASE(power_refuses_non_positive_synthetic) {
