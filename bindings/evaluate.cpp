@@ -188,6 +188,10 @@ void register_evaluate(py::module_& m) {
         d["pointwise_upper"] = r.pointwise_upper;
         d["pointwise_p"] = r.pointwise_p;
         d["null_residuals"] = r.null_residuals;
+        d["cannot_reject"] = r.cannot_reject;
+        d["pointwise_cannot_reject"] = r.pointwise_cannot_reject;
+        d["hull"] = r.hull;
+        d["pointwise_hull"] = r.pointwise_hull;
         return d;
       },
       py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),

@@ -221,22 +221,48 @@ BOOST_AUTO_TEST_CASE(augmented_limits) {
 
 // Additive unit and time effects plus a constant effect tau: synthetic DiD (and DiD) find
 // tau exactly, whatever the weights.
-BOOST_AUTO_TEST_CASE(synthetic_did_exact_under_parallel_trends) {
-  std::mt19937_64 rng(11);
-  std::normal_distribution<double> z(0.0, 1.0);
-  const Index n = 15, T = 40, t0 = 30;
-  Eigen::VectorXd unit(n), time(T);
-  for (Index i = 0; i < n; ++i) unit(i) = 50.0 + 10.0 * z(rng);
-  for (Index t = 0; t < T; ++t) time(t) = 5.0 * z(rng);
+// Synthetic DiD's unit and time weights against closed forms. Two donors and two
+// pre-periods: each problem is one-dimensional on the simplex, w = (a, 1 - a) minimising
+// ||r - a d||^2 + P (a^2 + (1 - a)^2) gives a = (d'r + P) / (d'd + 2P). Trends are not
+// parallel, so other weights give another estimate (which the old parallel-trends test
+// could not see).
+BOOST_AUTO_TEST_CASE(synthetic_did_weights_match_closed_form) {
   ev::Panel p;
-  p.outcomes = unit.replicate(1, T) + time.transpose().replicate(n, 1);
-  p.outcomes.block(0, t0, 2, T - t0).array() += 4.25;
+  p.outcomes.resize(3, 4);
+  p.outcomes << 13, 16, 20, 24,  // treated
+      10, 14, 15, 17,            // donor 1
+      20, 21, 25, 26;            // donor 2
   ev::SyntheticControlOptions o;
   o.method = ev::Method::synthetic_did;
-  const auto f = ev::synthetic_control(p, ev::Assignment{{0, 1}, t0, T}, o);
-  BOOST_TEST(f.att == 4.25, boost::test_tools::tolerance(1e-9));
-  BOOST_TEST(std::abs(f.time_weights.sum() - 1.0) < 1e-12);
-  BOOST_TEST(f.ridge > 0.0);
+  o.min_pre_periods = 2;
+  const auto f = ev::synthetic_control(p, ev::Assignment{{0}, 2, 4}, o);
+  // Unit weights: pre-period demeaned over time, penalty zeta^2 T0 with zeta^2 =
+  // sqrt(N_tr T_post) sigma^2, sigma the sd of the donors' first differences {4, 1}.
+  const Eigen::Vector2d A1(-2.0, 2.0), A2(-0.5, 0.5), bx(-1.5, 1.5);
+  const double sigma2 = 4.5;  // var of {4, 1}
+  const double P = std::sqrt(2.0) * sigma2 * 2.0;
+  const Eigen::Vector2d d = A1 - A2, r = bx - A2;
+  const double a = (d.dot(r) + P) / (d.dot(d) + 2.0 * P);
+  BOOST_TEST_REQUIRE(f.weights.size() == 2);
+  BOOST_TEST(f.weights(0) == a, boost::test_tools::tolerance(1e-8));
+  BOOST_TEST(f.weights(1) == 1.0 - a, boost::test_tools::tolerance(1e-8));
+  BOOST_TEST(std::abs(a - d.dot(r) / d.dot(d)) > 0.1);  // the penalty matters here
+  // Time weights: donors' pre-period outcomes demeaned over donors against their mean
+  // post outcome (16, 25.5), penalty 1e-12 sigma^2 N_donors.
+  const Eigen::Vector2d B1(-5.0, 5.0), B2(-3.5, 3.5), m(-4.75, 4.75);
+  const double Pl = 1e-12 * sigma2 * 2.0;
+  const Eigen::Vector2d e = B1 - B2, s = m - B2;
+  const double c = (e.dot(s) + Pl) / (e.dot(e) + 2.0 * Pl);
+  BOOST_TEST_REQUIRE(f.time_weights.size() == 2);
+  BOOST_TEST(f.time_weights(0) == c, boost::test_tools::tolerance(1e-8));
+  BOOST_TEST(f.time_weights(1) == 1.0 - c, boost::test_tools::tolerance(1e-8));
+  // tau = (ybar_post - lambda'y_pre) - w'(Ybar_post - Y_pre lambda).
+  const Eigen::Vector2d w(a, 1.0 - a), lambda(c, 1.0 - c);
+  const double tau = (22.0 - lambda.dot(Eigen::Vector2d(13, 16))) -
+                     w.dot(Eigen::Vector2d(16.0 - lambda.dot(Eigen::Vector2d(10, 14)), 25.5 - lambda.dot(Eigen::Vector2d(20, 21))));
+  BOOST_TEST(f.att == tau, boost::test_tools::tolerance(1e-8));
+  BOOST_TEST(f.att == 19.0 / 6.0, boost::test_tools::tolerance(1e-8));
+  BOOST_TEST(f.ridge == P, boost::test_tools::tolerance(1e-12));
 }
 
 BOOST_AUTO_TEST_CASE(per_unit_cells_average) {
@@ -247,8 +273,26 @@ BOOST_AUTO_TEST_CASE(per_unit_cells_average) {
   BOOST_TEST_REQUIRE(f.cells.size() == 2U);
   BOOST_TEST(f.att == 0.5 * (f.cells[0].att + f.cells[1].att), boost::test_tools::tolerance(1e-10));
   const auto chicago = ev::synthetic_control(p, ev::Assignment{{row_of(p, "chicago")}, 90, 105});
-  // A cell's donor pool excludes every treated unit, so it differs from a lone fit.
   BOOST_TEST(f.cells[0].observed.isApprox(chicago.observed));
+  // The cell is a lone fit of chicago on the same donor pool (every treated unit left
+  // out), and its weights differ from the fit of the averaged treated series.
+  ev::Panel without = p;
+  const Index portland = row_of(p, "portland");
+  std::vector<Index> keep;
+  for (Index i = 0; i < p.n_units(); ++i)
+    if (i != portland) keep.push_back(i);
+  without.outcomes.resize(static_cast<Index>(keep.size()), p.n_periods());
+  without.units.clear();
+  for (std::size_t k = 0; k < keep.size(); ++k) {
+    without.outcomes.row(static_cast<Index>(k)) = p.outcomes.row(keep[k]);
+    without.units.push_back(p.units[static_cast<std::size_t>(keep[k])]);
+  }
+  const auto lone = ev::synthetic_control(without, ev::Assignment{{row_of(without, "chicago")}, 90, 105});
+  BOOST_TEST_REQUIRE(lone.weights.size() == f.cells[0].weights.size());
+  BOOST_TEST((lone.weights - f.cells[0].weights).cwiseAbs().maxCoeff() < 1e-8);
+  BOOST_TEST(f.cells[0].att == lone.att, boost::test_tools::tolerance(1e-8));
+  const auto averaged = ev::synthetic_control(p, geolift_design(p));
+  BOOST_TEST((averaged.weights - f.cells[0].weights).cwiseAbs().maxCoeff() > 1e-3);
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_is_named) {
@@ -272,6 +316,25 @@ BOOST_AUTO_TEST_CASE(bad_input_is_named) {
   c = p;
   c.outcomes(2, 4) = std::nan("");
   BOOST_TEST(message(c, {{0}, 15, 20}).find("'c' in period 4") != std::string::npos);
+}
+
+// An empty pre-period block is refused, whatever min_pre_periods says.
+BOOST_AUTO_TEST_CASE(pre_period_bounds) {
+  const ev::Panel p = factor_panel(6, 20, 15, 0.0, 0.0, 1);
+  auto message = [&](const ev::Assignment& a, Index min_pre) {
+    ev::SyntheticControlOptions o;
+    o.min_pre_periods = min_pre;
+    try {
+      (void)ev::synthetic_control(p, a, o);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  BOOST_TEST(message({{0}, 0, 20}, 0).find("min_pre_periods must be >= 2") != std::string::npos);
+  BOOST_TEST(message({{0}, 15, 20}, 1).find("min_pre_periods must be >= 2") != std::string::npos);
+  BOOST_TEST(message({{0}, -1, 20}, 3).find("start must be >= 0") != std::string::npos);
+  BOOST_TEST(message({{0}, 2, 20}, 2).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -301,6 +364,69 @@ BOOST_AUTO_TEST_CASE(permutation_plans) {
 
 // GeoLift reports a conformal p-value of about 0.012-0.014 (iid permutations of the
 // null-refit residuals, statistic sum |u|).
+// An end still accepted at the widest grid is unbounded, not the grid's edge.
+BOOST_AUTO_TEST_CASE(invert_open_end_is_infinite) {
+  const auto r = ev::detail::invert([](double h) { return h > 0.0 ? 0.5 : 0.01; }, 1.0, 1.0, 0.1, 41, 1.0);
+  BOOST_TEST(std::isinf(r.upper));
+  BOOST_TEST(r.upper > 0.0);
+  BOOST_TEST(std::abs(r.lower) < 1e-6);
+  BOOST_TEST(!r.hull);
+}
+
+// A narrow accepted band between two grid points is found by the dense search around the
+// best grid point; one far from the grid by trying the given extra point (the median).
+BOOST_AUTO_TEST_CASE(invert_dense_search_before_empty) {
+  auto band = [](double h) { return 0.12 - 0.5 * std::abs(h - 0.3); };  // accepted on (0.26, 0.34)
+  const auto r = ev::detail::invert(band, 0.0, 1.0, 0.1, 41, std::nan(""));
+  BOOST_TEST_REQUIRE(std::isfinite(r.lower));
+  BOOST_TEST(r.lower == 0.26, boost::test_tools::tolerance(1e-6));
+  BOOST_TEST(r.upper == 0.34, boost::test_tools::tolerance(1e-6));
+  auto far = [](double h) { return std::abs(h - 3.1) < 0.01 ? 0.5 : 0.05; };  // between grid points 3.0 and 3.2
+  BOOST_TEST(std::isnan(ev::detail::invert(far, 0.0, 1.0, 0.1, 41, std::nan("")).lower));
+  const auto m = ev::detail::invert(far, 0.0, 1.0, 0.1, 41, 3.1);
+  BOOST_TEST(m.lower == 3.09, boost::test_tools::tolerance(1e-6));
+  BOOST_TEST(m.upper >= 3.1);
+}
+
+// Accepted points with a rejected one between them: the hull is reported and flagged.
+BOOST_AUTO_TEST_CASE(invert_flags_hull) {
+  auto two = [](double h) { return std::abs(std::abs(h) - 0.75) <= 0.25 ? 0.5 : 0.05; };
+  const auto r = ev::detail::invert(two, 0.0, 0.5, 0.1, 41, 0.0);
+  BOOST_TEST(r.hull);
+  BOOST_TEST(r.lower == -1.0, boost::test_tools::tolerance(1e-6));
+  BOOST_TEST(r.upper == 1.0, boost::test_tools::tolerance(1e-6));
+  BOOST_TEST(!ev::detail::invert([](double h) { return std::abs(h) < 1.0 ? 0.5 : 0.05; }, 0.0, 0.5, 0.1, 41, 0.0).hull);
+}
+
+// Too few permutations to reach alpha: (-inf, inf) and flagged, overall and pointwise;
+// as_lift_test refuses the unbounded interval.
+BOOST_AUTO_TEST_CASE(design_that_cannot_reject) {
+  const ev::Panel p = factor_panel(8, 8, 5, 3.0, 10.0, 5, 0.3);
+  ev::ConformalOptions c;
+  c.alpha = 0.1;
+  c.permutation = ev::Permutation::moving_block;  // 8 cyclic shifts: p >= 1/8 > 0.1
+  const auto r = ev::conformal_inference(p, ev::Assignment{{0}, 5, 8}, {}, c);
+  BOOST_TEST(r.cannot_reject);
+  BOOST_TEST(std::isinf(r.lower));
+  BOOST_TEST(r.lower < 0.0);
+  BOOST_TEST(std::isinf(r.upper));
+  BOOST_TEST(r.upper > 0.0);
+  BOOST_TEST(r.pointwise_cannot_reject);  // start + 1 = 6 positions: p >= 1/6
+  BOOST_TEST(std::isinf(r.pointwise_lower(0)));
+  BOOST_TEST(std::isinf(r.pointwise_upper(2)));
+  const auto f = ev::synthetic_control(p, ev::Assignment{{0}, 5, 8});
+  try {
+    (void)ev::as_lift_test(f, r, "tv");
+    BOOST_ERROR("an unbounded interval was accepted");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("cannot reject") != std::string::npos);
+  }
+  c.permutation = ev::Permutation::iid;  // C(8, 3) = 56 enumerated: the overall test can reject
+  const auto i = ev::conformal_inference(p, ev::Assignment{{0}, 5, 8}, {}, c);
+  BOOST_TEST(!i.cannot_reject);
+  BOOST_TEST(i.pointwise_cannot_reject);
+}
+
 BOOST_AUTO_TEST_CASE(geolift_p_value_and_consistent_interval) {
   const ev::Panel p = read_geolift("geolift_test.csv");
   ev::ConformalOptions c;
@@ -466,6 +592,43 @@ BOOST_AUTO_TEST_CASE(power_is_deterministic_and_sensible) {
     if (std::isfinite(a.designs[k].mde)) BOOST_TEST(a.designs[k - 1].mde <= a.designs[k].mde);
 }
 
+// Power's estimated lift is the point estimator's: for synthetic DiD with its time weights.
+BOOST_AUTO_TEST_CASE(power_uses_the_point_estimator) {
+  const ev::Panel p = factor_panel(10, 40, 30, 0.0, 5.0, 7, 0.5);
+  for (const auto method : {ev::Method::synthetic_control, ev::Method::synthetic_did}) {
+    ev::PowerOptions o;
+    o.effects = {0.0};
+    o.n_windows = 1;
+    o.synthetic_control.method = method;
+    const auto c = ev::power_analysis(p, {0}, 6, o);
+    const auto f = ev::synthetic_control(p, ev::Assignment{{0}, 34, 40}, o.synthetic_control);
+    BOOST_TEST(c.bias_at_zero == f.lift, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(c.estimated_lift(0) == f.lift, boost::test_tools::tolerance(1e-9));
+  }
+}
+
+// Relative lifts need a positive synthetic total: a non-positive one is refused by name
+// (it made bias_at_zero NaN and broke the ordering of market_selection).
+BOOST_AUTO_TEST_CASE(power_refuses_non_positive_synthetic) {
+  ev::Panel p = factor_panel(8, 40, 30, 0.0, 0.0, 3);
+  p.outcomes.array() -= 1000.0;  // every unit negative
+  ev::PowerOptions o;
+  o.effects = {0.0, 0.1};
+  o.n_windows = 2;
+  try {
+    (void)ev::power_analysis(p, {0}, 5, o);
+    BOOST_ERROR("a negative synthetic total was accepted");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("relative lifts need positive outcomes") != std::string::npos);
+  }
+  ev::MarketSelectionOptions m;
+  m.sizes = {1};
+  m.durations = {5};
+  m.power = o;
+  m.power.threads = 1;
+  BOOST_CHECK_THROW((void)ev::market_selection(p, m), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(lift_test)
@@ -485,6 +648,20 @@ BOOST_AUTO_TEST_CASE(export_for_calibration) {
   BOOST_TEST(t.cooldown == 7);
   BOOST_CHECK_THROW(ev::as_lift_test(f, r, ""), std::invalid_argument);
   BOOST_CHECK_THROW(ev::as_lift_test(f, r, "tv", -1.0), std::invalid_argument);
+  ev::ConformalResult reversed = r;
+  std::swap(reversed.lower, reversed.upper);
+  BOOST_CHECK_THROW(ev::as_lift_test(f, reversed, "tv"), std::invalid_argument);
+  ev::SyntheticControlFit none = f;
+  none.treated.clear();
+  BOOST_CHECK_THROW(ev::as_lift_test(none, r, "tv"), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(permutation_budget_is_capped) {
+  ev::ConformalOptions o;
+  o.n_permutations = ev::detail::PermutationPlan::max_permutations + 1;
+  BOOST_CHECK_THROW(ev::detail::PermutationPlan(100, 10, o), std::invalid_argument);
+  const ev::Panel p = factor_panel(6, 20, 15, 0.0, 0.0, 1);
+  BOOST_CHECK_THROW((void)ev::conformal_inference(p, ev::Assignment{{0}, 15, 20}, {}, o), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -81,6 +81,8 @@ BOOST_AUTO_TEST_CASE(recovers_injected_effect) {
   BOOST_TEST(r.average_upper > 5.0);
   BOOST_TEST(r.average_lower > 0.0);
   BOOST_TEST(r.p_value < 0.01);
+  // Every draw of the total effect is positive: the tail area gets the Monte Carlo +1.
+  BOOST_TEST(r.p_value == 1.0 / 801.0, boost::test_tools::tolerance(1e-12));
   BOOST_TEST(r.beta_mean(0) == 2.0, boost::test_tools::tolerance(0.1));
   BOOST_TEST(std::abs(r.beta_mean(1)) < 0.3);
   BOOST_TEST(r.cumulative.size() == 20);
@@ -98,4 +100,21 @@ BOOST_AUTO_TEST_CASE(bad_input_is_named) {
   BOOST_CHECK_THROW(ev::causal_impact(Eigen::VectorXd::Constant(20, 1.0), Eigen::MatrixXd(20, 0), 10),
                     std::invalid_argument);
   BOOST_CHECK_THROW(ev::causal_impact(y, Eigen::MatrixXd::Zero(19, 1), 10), std::invalid_argument);
+}
+
+// No controls: an empty matrix of any row count is read as T x 0.
+BOOST_AUTO_TEST_CASE(no_controls_any_rows) {
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> z(0.0, 1.0);
+  Eigen::VectorXd y(30);
+  for (Index t = 0; t < 30; ++t) y(t) = 10.0 + z(rng) + (t >= 20 ? 3.0 : 0.0);
+  ev::StructuralOptions o;
+  o.sampler.chains = 1;
+  o.sampler.draws = 100;
+  o.sampler.tune = 100;
+  o.sampler.threads = 1;
+  const auto a = ev::causal_impact(y, Eigen::MatrixXd(), 20, o);
+  const auto b = ev::causal_impact(y, Eigen::MatrixXd(30, 0), 20, o);
+  BOOST_TEST(a.average_effect == b.average_effect);
+  BOOST_TEST(a.p_value > 0.0);
 }

@@ -106,6 +106,36 @@ def test_lift_test_export(walkthrough):
         walkthrough.as_lift_test(channel="")
 
 
+def test_lift_test_with_jackknife_uses_the_conformal_mean_interval(geolift):
+    kw = dict(**KW, **DESIGN, statistic="mean", seed=1, pointwise=False)
+    conformal = tm.evaluate.synthetic_control(geolift, **kw)
+    jack = tm.evaluate.synthetic_control(geolift, **kw, inference="jackknife+")
+    assert (jack.lower, jack.upper) != (conformal.lower, conformal.upper)
+    tc = conformal.as_lift_test(channel="tv")
+    tj = jack.as_lift_test(channel="tv")
+    assert not tc.notes and tj.notes
+    assert tj.standard_error == pytest.approx(tc.standard_error, rel=1e-12)
+
+
+def _small_panel(n: int = 8, T: int = 8) -> pd.DataFrame:
+    rng = np.random.default_rng(4)
+    base = 100 + 10 * rng.standard_normal(n)
+    rows = [(f"u{i}", t, base[i] + 3 * np.sin(t + i) + rng.standard_normal() + (3.0 if i == 0 and t >= 5 else 0.0))
+            for i in range(n) for t in range(T)]
+    return pd.DataFrame(rows, columns=["unit", "t", "y"])
+
+
+def test_design_that_cannot_reject_warns_and_is_unbounded():
+    df = _small_panel()
+    with pytest.warns(InferenceWarning, match="cannot reject at alpha"):
+        r = tm.evaluate.synthetic_control(df, unit="unit", time="t", outcome="y", treated=["u0"], start=5,
+                                          permutation="moving_block")
+    assert r.lower == -math.inf and r.upper == math.inf and r.inference["cannot_reject"]
+    assert np.isinf(r.series.loc[r.series["post"], "lower"]).all()
+    with pytest.raises(ValueError, match="cannot reject"):
+        r.as_lift_test(channel="tv")
+
+
 def test_placebos_and_jackknife(walkthrough):
     space = walkthrough.placebo_in_space(threads=2)
     assert len(space) == 38 and 0 < space.attrs["p_value"] <= 1
@@ -118,23 +148,22 @@ def test_placebos_and_jackknife(walkthrough):
     assert len(jk["pointwise"]) == 15
 
 
-def _parallel_trends(tau: float = 4.25) -> pd.DataFrame:
-    rng = np.random.default_rng(3)
-    unit = 50 + 10 * rng.standard_normal(15)
-    time = 5 * rng.standard_normal(40)
-    rows = []
-    for i in range(15):
-        for t in range(40):
-            y = unit[i] + time[t] + (tau if i < 2 and t >= 30 else 0.0)
-            rows.append((f"u{i}", t, y))
-    return pd.DataFrame(rows, columns=["unit", "t", "y"])
-
-
-def test_synthetic_did_exact_under_parallel_trends():
-    df = _parallel_trends()
-    r = tm.evaluate.synthetic_did(df, unit="unit", time="t", outcome="y", treated=["u0", "u1"], start=30,
-                                  inference=None)
-    assert r.att == pytest.approx(4.25, abs=1e-9)
+def test_synthetic_did_weights_match_closed_form():
+    # Two donors, two pre-periods, trends not parallel (see the C++ test of the same name):
+    # unit weight a = (d'r + P) / (d'd + 2P), P = zeta^2 T0 = sqrt(2) * 4.5 * 2; time weights
+    # (5/6, 1/6); tau = (ybar_post - lambda'y_pre) - w'(Ybar_post - Y_pre lambda) = 19/6.
+    df = pd.DataFrame([(u, t, y) for u, ys in {"tr": [13, 16, 20, 24], "d1": [10, 14, 15, 17],
+                                                 "d2": [20, 21, 25, 26]}.items() for t, y in enumerate(ys)],
+                      columns=["unit", "t", "y"])
+    r = tm.evaluate.synthetic_did(df, unit="unit", time="t", outcome="y", treated=["tr"], start=2,
+                                  inference=None, min_pre_periods=2)
+    P = math.sqrt(2.0) * 4.5 * 2.0
+    a = (3.0 + P) / (4.5 + 2.0 * P)
+    w = r.weights.set_index("unit")["weight"]
+    assert w["d1"] == pytest.approx(a, abs=1e-8) and w["d2"] == pytest.approx(1 - a, abs=1e-8)
+    lam = np.array([5 / 6, 1 / 6])
+    tau = (22.0 - lam @ [13, 16]) - np.array([a, 1 - a]) @ [16.0 - lam @ [10, 14], 25.5 - lam @ [20, 21]]
+    assert r.att == pytest.approx(tau, abs=1e-8) and r.att == pytest.approx(19 / 6, abs=1e-8)
     assert r.settings["method"] == "synthetic_did" and math.isnan(r.p_value)
 
 

@@ -2,8 +2,8 @@
 // Inference for synthetic controls that agrees with itself: one conformal procedure
 // (Chernozhukov, Wuthrich and Zhu 2021, "An exact and robust conformal inference method
 // for counterfactual and synthetic controls", JASA) gives the p-value of "no effect" and,
-// inverted over nulls h0, the interval: the p-value of 0 is below alpha exactly when 0
-// is outside the 1 - alpha interval. Jackknife+ over time (Barber et al. 2021, as in
+// inverted over nulls h0, the interval: when the accepted set is an interval (no `hull`
+// flag), 0 is outside it exactly when the p-value of 0 is at most alpha. Jackknife+ over time (Barber et al. 2021, as in
 // augsynth) is offered as an alternative interval; placebo checks in space and time.
 #include "trustmix/core/error.hpp"
 #include "trustmix/core/parallel.hpp"
@@ -60,6 +60,14 @@ struct ConformalResult {
   double upper = std::numeric_limits<double>::quiet_NaN();
   Eigen::VectorXd pointwise_lower, pointwise_upper, pointwise_p;  ///< per post period (empty if not asked)
   Eigen::VectorXd null_residuals;  ///< residuals of the refit under h0 = 0, periods [0, end)
+  /// The smallest attainable p-value (1 / count exact, 1 / (count + 1) random) exceeds alpha:
+  /// no h0 can be rejected, the interval is (-inf, inf). More permutations / pre-periods or a
+  /// larger alpha are needed.
+  bool cannot_reject = false;
+  bool pointwise_cannot_reject = false;  ///< the same for the pointwise tests (start + 1 positions)
+  /// A rejected h0 lies between lower and upper: [lower, upper] is the hull of the accepted set.
+  bool hull = false;
+  bool pointwise_hull = false;  ///< the same for some pointwise interval
 };
 
 /// An interval for the average effect and per post period (jackknife+ over time).
@@ -92,8 +100,11 @@ namespace detail {
 /// every null h0, so p(h0) uses common random numbers and the interval is stable.
 class PermutationPlan {
  public:
+  static constexpr int max_permutations = 1000000;
   PermutationPlan(Eigen::Index n, Eigen::Index n_post, const ConformalOptions& o) : n_(n), n_post_(n_post) {
     if (o.n_permutations < 1) fail("n_permutations must be >= 1, got ", o.n_permutations);
+    if (o.n_permutations > max_permutations)
+      fail("n_permutations must be <= ", max_permutations, " (memory for the stored permutations), got ", o.n_permutations);
     if (o.permutation == Permutation::moving_block) {
       exact_ = true;
       for (Eigen::Index s = 0; s < n; ++s)
@@ -158,6 +169,10 @@ class PermutationPlan {
   [[nodiscard]] bool exact() const { return exact_; }
   [[nodiscard]] long count() const { return count_; }
   [[nodiscard]] Eigen::Index size() const { return n_; }
+  /// The smallest p-value this plan can give (the observed arrangement always counts).
+  [[nodiscard]] double min_p_value() const {
+    return exact_ ? 1.0 / static_cast<double>(count_) : 1.0 / static_cast<double>(count_ + 1);
+  }
 
  private:
   Eigen::Index n_, n_post_;
@@ -213,38 +228,76 @@ class NullRefit {
   std::vector<Eigen::VectorXd> warm_;
 };
 
+/// The accepted set {h0 : p(h0) > alpha} as reported: its lowest and highest point.
+struct Inverted {
+  double lower = std::numeric_limits<double>::quiet_NaN();
+  double upper = std::numeric_limits<double>::quiet_NaN();
+  bool hull = false;  ///< a rejected point lies between lower and upper: [lower, upper] is the hull
+};
+
 /// {h0 : p(h0) > alpha} on a grid around `center` (half-width `scale` * 4, widened while
-/// an end is accepted), its ends refined by bisection. NaN ends if no h0 is accepted.
+/// an end is accepted), its ends refined by bisection. An end still accepted at the edge of
+/// the widest grid is infinite (the test cannot bound it). When no grid point is accepted,
+/// p is evaluated on a dense grid around the best grid point and at `also` (e.g. the
+/// median post-period effect) before the set is declared empty (NaN ends).
 template <class P>
-std::pair<double, double> invert(P&& p_of, double center, double scale, double alpha, int grid_points) {
+Inverted invert(P&& p_of, double center, double scale, double alpha, int grid_points, double also) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
   const int g = std::max(grid_points, 5);
   double half = 4.0 * scale;
+  auto refine = [&](double in, double out) {
+    for (int it = 0; it < 30; ++it) {
+      const double mid = 0.5 * (in + out);
+      (p_of(mid) > alpha ? in : out) = mid;
+    }
+    return in;
+  };
+  // Accepted run of a sorted grid: ends refined against their rejected neighbours.
+  auto ends_of = [&](const std::vector<double>& h, const std::vector<double>& p, bool last) {
+    Inverted r;
+    const auto n = static_cast<int>(h.size());
+    int lo = -1, hi = -1;
+    for (int i = 0; i < n; ++i)
+      if (p[static_cast<std::size_t>(i)] > alpha) {
+        if (lo < 0) lo = i;
+        hi = i;
+      }
+    if (lo < 0) return std::pair<Inverted, bool>{r, false};
+    for (int i = lo; i <= hi; ++i)
+      if (!(p[static_cast<std::size_t>(i)] > alpha)) r.hull = true;
+    const auto ul = static_cast<std::size_t>(lo), uh = static_cast<std::size_t>(hi);
+    r.lower = lo == 0 ? (last ? -inf : h.front()) : refine(h[ul], h[ul - 1]);
+    r.upper = hi == n - 1 ? (last ? inf : h.back()) : refine(h[uh], h[uh + 1]);
+    return std::pair<Inverted, bool>{r, lo == 0 || hi == n - 1};
+  };
   for (int widen = 0; widen < 6; ++widen, half *= 3.0) {
     std::vector<double> h(static_cast<std::size_t>(g)), p(static_cast<std::size_t>(g));
     for (int i = 0; i < g; ++i) {
       h[static_cast<std::size_t>(i)] = center - half + 2.0 * half * i / (g - 1);
       p[static_cast<std::size_t>(i)] = p_of(h[static_cast<std::size_t>(i)]);
     }
-    int lo = -1, hi = -1;
-    for (int i = 0; i < g; ++i)
-      if (p[static_cast<std::size_t>(i)] > alpha) {
-        if (lo < 0) lo = i;
-        hi = i;
-      }
-    if (lo < 0) return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
-    if ((lo == 0 || hi == g - 1) && widen < 5) continue;
-    auto refine = [&](double in, double out) {
-      for (int it = 0; it < 30; ++it) {
-        const double mid = 0.5 * (in + out);
-        (p_of(mid) > alpha ? in : out) = mid;
-      }
-      return in;
-    };
-    const double lower = lo == 0 ? h.front() : refine(h[static_cast<std::size_t>(lo)], h[static_cast<std::size_t>(lo - 1)]);
-    const double upper = hi == g - 1 ? h.back() : refine(h[static_cast<std::size_t>(hi)], h[static_cast<std::size_t>(hi + 1)]);
-    return {lower, upper};
+    const bool last = widen == 5;
+    auto [r, at_edge] = ends_of(h, p, last);
+    if (!std::isnan(r.lower)) {
+      if (at_edge && !last) continue;
+      return r;
+    }
+    // The grid rejected everything: search densely around its best point before giving up.
+    const auto best = static_cast<std::size_t>(std::max_element(p.begin(), p.end()) - p.begin());
+    const double step = 2.0 * half / (g - 1);
+    constexpr int dense = 201;
+    std::vector<double> hd, pd;
+    for (int i = 0; i < dense; ++i) hd.push_back(h[best] - step + 2.0 * step * i / (dense - 1));
+    if (std::isfinite(also)) {
+      hd.push_back(also);
+      std::sort(hd.begin(), hd.end());
+    }
+    for (const double x : hd) pd.push_back(p_of(x));
+    auto [rd, edge_d] = ends_of(hd, pd, false);
+    (void)edge_d;
+    return rd;  // NaN ends: no h0 accepted on either grid
   }
-  return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
+  return {};
 }
 
 inline std::vector<Eigen::Index> range_rows(Eigen::Index n) {
@@ -281,6 +334,8 @@ inline void check_conformal(const ConformalOptions& o) {
   trustmix::detail::require_in_range(o.alpha, "alpha", 0.0, 1.0, true, true);
   trustmix::detail::require_positive(o.q, "q");
   if (o.n_permutations < 1) fail("n_permutations must be >= 1, got ", o.n_permutations);
+  if (o.n_permutations > PermutationPlan::max_permutations)
+    fail("n_permutations must be <= ", PermutationPlan::max_permutations, ", got ", o.n_permutations);
 }
 
 }  // namespace detail
@@ -313,24 +368,45 @@ inline ConformalResult conformal_inference(const Panel& panel, const Assignment&
   const auto post = fit.effect.tail(n_post);
   const double scale = std::max({std::sqrt(post.squaredNorm() / static_cast<double>(n_post)), fit.pre_rmspe,
                                  1e-9 * (1.0 + std::abs(fit.att))});
-  const auto ends = detail::invert([&](double h0) { return plan.p_value(refit.residuals(h0), conformal.q, conformal.statistic); }, fit.att,
-                                   scale, conformal.alpha, conformal.grid_points);
-  out.lower = ends.first;
-  out.upper = ends.second;
+  std::vector<double> sorted_post(post.data(), post.data() + n_post);
+  std::sort(sorted_post.begin(), sorted_post.end());
+  const auto mid = static_cast<std::size_t>(n_post / 2);
+  const double median = n_post % 2 == 1 ? sorted_post[mid] : 0.5 * (sorted_post[mid - 1] + sorted_post[mid]);
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  if (plan.min_p_value() > conformal.alpha) {
+    out.cannot_reject = true;
+    out.lower = -inf;
+    out.upper = inf;
+  } else {
+    const auto ends = detail::invert(
+        [&](double h0) { return plan.p_value(refit.residuals(h0), conformal.q, conformal.statistic); }, fit.att, scale,
+        conformal.alpha, conformal.grid_points, median);
+    out.lower = ends.lower;
+    out.upper = ends.upper;
+    out.hull = ends.hull;
+  }
   if (conformal.pointwise) {
     out.pointwise_lower.resize(n_post);
     out.pointwise_upper.resize(n_post);
     out.pointwise_p.resize(n_post);
     const detail::PermutationPlan one(start + 1, 1, conformal);
+    out.pointwise_cannot_reject = one.min_p_value() > conformal.alpha;
     for (Eigen::Index j = 0; j < n_post; ++j) {
       std::vector<Eigen::Index> rows = detail::range_rows(start);
       rows.push_back(start + j);
       detail::NullRefit pr(D, X, rows, 1, options, zeta2);
       out.pointwise_p(j) = one.p_value(pr.residuals(0.0), conformal.q, conformal.statistic);
+      if (out.pointwise_cannot_reject) {
+        out.pointwise_lower(j) = -inf;
+        out.pointwise_upper(j) = inf;
+        continue;
+      }
       const auto e = detail::invert([&](double h0) { return one.p_value(pr.residuals(h0), conformal.q, conformal.statistic); },
-                                    fit.effect(start + j), scale, conformal.alpha, conformal.grid_points);
-      out.pointwise_lower(j) = e.first;
-      out.pointwise_upper(j) = e.second;
+                                    fit.effect(start + j), scale, conformal.alpha, conformal.grid_points,
+                                    fit.effect(start + j));
+      out.pointwise_lower(j) = e.lower;
+      out.pointwise_upper(j) = e.upper;
+      out.pointwise_hull = out.pointwise_hull || e.hull;
     }
   }
   return out;

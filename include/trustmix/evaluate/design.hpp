@@ -100,14 +100,17 @@ inline PowerCurve power_curve(const Panel& panel, const std::vector<Eigen::Index
     const Eigen::MatrixXd D = Dall.topRows(end);
     const Eigen::VectorXd x = xall.head(end);
     const double zeta2 = so.method == Method::synthetic_did ? sdid_zeta2(D, start, duration, treated.size()) : 0.0;
-    const MatchProblem pre = make_problem(D, start, so, zeta2);
     const MatchProblem all = make_problem(D, end, so, zeta2);
-    const auto fit = pre.solve(x);
-    const Eigen::VectorXd synth_post = (D.bottomRows(duration) * fit.weights).array() + fit.intercept;
+    // The point estimator itself (for synthetic DiD: with its time weights), so the estimated
+    // lift and the bias at zero are those the analysis would report.
+    const SyntheticControlFit fit = fit_series(D, x, start, end, treated.size(), so);
+    const Eigen::VectorXd synth_post = fit.synthetic.tail(duration);
     const double synth_sum = synth_post.sum();
+    if (!(synth_sum > 0.0))
+      fail("power: the synthetic control's total over the ", duration, "-period window ending at ", end,
+           " is ", synth_sum, ", not positive: relative lifts need positive outcomes");
     c.att_scale += synth_sum / static_cast<double>(duration) / o.n_windows;
-    const double uniform = fit.uniform_residual.norm();
-    c.scaled_l2_imbalance += (uniform > 0.0 ? fit.residual.norm() / uniform : 0.0) / o.n_windows;
+    c.scaled_l2_imbalance += fit.scaled_l2_imbalance / o.n_windows;
     c.bias_at_zero += (x.tail(duration).sum() - synth_sum) / synth_sum / o.n_windows;
     Eigen::VectorXd warm;
     for (Eigen::Index e = 0; e < n_eff; ++e) {

@@ -36,10 +36,14 @@ struct LiftTest {
 inline LiftTest as_lift_test(const SyntheticControlFit& fit, const ConformalResult& inference, const std::string& channel,
                              double spend = std::numeric_limits<double>::quiet_NaN(), Eigen::Index cooldown = 0) {
   if (channel.empty()) fail("channel must name the tested channel");
+  if (fit.treated.empty()) fail("the lift test needs at least one treated unit");
+  if (inference.lower > inference.upper)
+    fail("interval lower ", inference.lower, " is above upper ", inference.upper);
   if (cooldown < 0) fail("cooldown must be >= 0 periods, got ", cooldown);
   if (!std::isnan(spend)) trustmix::detail::require_positive(spend, "spend");
   if (!std::isfinite(inference.lower) || !std::isfinite(inference.upper))
-    fail("the conformal interval is empty (no null accepted at alpha = ", inference.alpha,
+    fail("the conformal interval is not a finite interval (lower ", inference.lower, ", upper ", inference.upper,
+         ": empty when no null is accepted, unbounded when the design cannot reject at alpha = ", inference.alpha,
          "): no standard error can be derived");
   LiftTest t;
   t.channel = channel;

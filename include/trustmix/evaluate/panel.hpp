@@ -57,6 +57,8 @@ inline void validate(const Panel& panel, const Assignment& a, Eigen::Index min_p
       if (!std::isfinite(panel.outcomes(i, s)))
         fail("outcome of ", panel.label(i), " in period ", s, " must be finite, got ", panel.outcomes(i, s));
   if (a.treated.empty()) fail("treated must name at least one unit");
+  if (min_pre < 2) fail("min_pre_periods must be >= 2 (a fit needs pre-periods to match on), got ", min_pre);
+  if (a.start < 0) fail("treatment start must be >= 0 (a period index), got ", a.start);
   std::vector<Eigen::Index> sorted = a.treated;
   std::sort(sorted.begin(), sorted.end());
   for (std::size_t k = 0; k < sorted.size(); ++k) {

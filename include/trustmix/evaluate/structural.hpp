@@ -235,10 +235,12 @@ struct CausalImpactResult {
 
 /// Fits the structural model on the pre-period [0, start) and draws the counterfactual of
 /// [start, T). Deterministic for options.sampler.seed and any thread count.
-inline CausalImpactResult causal_impact(const Eigen::VectorXd& y, const Eigen::MatrixXd& X, Eigen::Index start,
+inline CausalImpactResult causal_impact(const Eigen::VectorXd& y, const Eigen::MatrixXd& controls, Eigen::Index start,
                                         const StructuralOptions& o = {}) {
-  const Eigen::Index T = y.size(), K = X.cols();
-  if (X.rows() != T && K > 0) fail("controls have ", X.rows(), " rows for ", T, " periods of y");
+  const Eigen::Index T = y.size(), K = controls.cols();
+  if (controls.rows() != T && K > 0) fail("controls have ", controls.rows(), " rows for ", T, " periods of y");
+  // No controls: a T x 0 matrix whatever rows were passed, so every row slice below is valid.
+  const Eigen::MatrixXd X = K > 0 ? controls : Eigen::MatrixXd(T, 0);
   if (start < 3) fail("too few pre-periods: start ", start, " leaves ", start, ", at least 3 are needed");
   if (start >= T) fail("start ", start, " leaves no post-period (", T, " periods)");
   if (!y.allFinite()) fail("y must be finite");
@@ -332,8 +334,9 @@ inline CausalImpactResult causal_impact(const Eigen::VectorXd& y, const Eigen::M
   out.average_upper = q(total, hi) / static_cast<double>(P);
   out.relative_effect = out.cumulative(P - 1) / out.predicted.tail(P).sum();
   const auto below = static_cast<double>(std::count_if(total.begin(), total.end(), [](double v) { return v <= 0.0; }));
-  const double share = below / static_cast<double>(n);
-  out.p_value = std::min(share, 1.0 - share);  // CausalImpact's one-sided tail area
+  // CausalImpact's one-sided tail area, with the +1 of a Monte Carlo p-value: never exactly 0.
+  const auto draws = static_cast<double>(n);
+  out.p_value = (std::min(below, draws - below) + 1.0) / (draws + 1.0);
   out.beta_mean = K > 0 ? Eigen::VectorXd(betas.colwise().mean().transpose()) : Eigen::VectorXd();
   out.inclusion.resize(K);
   for (Eigen::Index k = 0; k < K; ++k)

@@ -89,11 +89,20 @@ def synthetic_control(data: pd.DataFrame, *, unit: str, time: str, outcome: str,
             inf.update(lower=jk["lower"], upper=jk["upper"], pointwise_lower=jk["pointwise_lower"],
                        pointwise_upper=jk["pointwise_upper"])
     result = SyntheticControlResult(fit, inf, settings, panel, rows, s, e)
-    if inf is not None and not (math.isfinite(result.lower) and math.isfinite(result.upper)):
+    if inf is not None and (inf.get("cannot_reject") or inf.get("pointwise_cannot_reject")):
+        which = "the interval of att" if inf.get("cannot_reject") else "the pointwise intervals"
+        warnings.warn(f"the design cannot reject at alpha = {alpha}: the smallest attainable conformal p-value "
+                      f"exceeds alpha, so {which} is (-inf, inf) (too few permutations or pre-periods); raise "
+                      "n_permutations, use a longer pre-period or a larger alpha", InferenceWarning, stacklevel=2)
+    elif inf is not None and math.isnan(result.lower):
         warnings.warn(f"the {1 - alpha:.0%} conformal interval of att is empty: the {statistic!r} test rejects "
-                      "every constant effect (the effect varies over the window or the window fits worse than "
+                      "every constant effect tried (a grid, then a dense search around its best point and at "
+                      "the median post-period effect) (the effect varies over the window or the window fits worse than "
                       "the pre-period); statistic='mean' tests the average effect only", InferenceWarning,
                       stacklevel=2)
+    if inf is not None and inference == "conformal" and (inf.get("hull") or inf.get("pointwise_hull")):
+        warnings.warn("the conformal acceptance set is not an interval (a rejected effect lies between the reported "
+                      "ends): lower and upper are its hull", InferenceWarning, stacklevel=2)
     return result
 
 

@@ -185,8 +185,11 @@ class SyntheticControlResult(_Versioned):
             ("lift", self.lift, "sum effect / sum synthetic over the window"),
             ("incremental", self.incremental, "att x treated units x periods (outcome units)"),
             ("p_value", self.p_value, f"conformal, {s.get('statistic')} statistic, {s.get('permutation')} permutations"),
-            ("lower", self.lower, f"{1 - s.get('alpha', 0.1):.0%} interval of att (inverted test)"),
-            ("upper", self.upper, f"{1 - s.get('alpha', 0.1):.0%} interval of att (inverted test)"),
+            ("lower", self.lower, f"{1 - s.get('alpha', 0.1):.0%} interval of att "
+             + ("(jackknife+ over time)" if s.get("inference") == "jackknife+" else "(inverted test)")),
+            ("upper", self.upper, f"{1 - s.get('alpha', 0.1):.0%} interval of att (inverted test)"
+             + ("; hull of a non-contiguous acceptance set" if self.inference.get("hull")
+                and s.get("inference") == "conformal" else "")),
             ("l2_imbalance", self.l2_imbalance, "pre-period residual norm (matched scale)"),
             ("scaled_l2_imbalance", self.scaled_l2_imbalance, "l2 imbalance / that of uniform weights"),
             ("pre_rmspe", self.pre_rmspe, "root mean squared pre-period error (outcome units)"),
@@ -290,13 +293,16 @@ class SyntheticControlResult(_Versioned):
 
         The standard error comes from the conformal interval of the ATT under the mean
         statistic (the interval for the average effect); when this result used another
-        statistic the interval is recomputed with "mean" (noted in ``notes``)."""
+        statistic or inference="jackknife+" the interval is recomputed with the conformal
+        "mean" test (noted in ``notes``)."""
         from trustmix import _core
 
         notes = []
         lower, upper = self.lower, self.upper
         s = self.settings
-        if s.get("statistic") != "mean" or not (math.isfinite(lower) and math.isfinite(upper)):
+        # Only a conformal mean-statistic interval is reused; jackknife+ bounds never are.
+        if (s.get("inference") != "conformal" or s.get("statistic") != "mean"
+                or not (math.isfinite(lower) and math.isfinite(upper))):
             r = _core.evaluate.conformal_inference(*self._core_args(), permutation=s["permutation"],
                                                    n_permutations=s["n_permutations"], alpha=s["alpha"],
                                                    seed=s["seed"], pointwise=False, statistic="mean",
