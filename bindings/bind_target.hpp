@@ -11,14 +11,12 @@
 
 #include <trustmix/inference/inference.hpp>
 
+#include "interruptible.hpp"
+
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <exception>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace trustmix::bindings::targets {
@@ -105,16 +103,11 @@ py::dict run_sample(const T& target, int chains, int draws, int tune, std::uint6
   std::vector<ti::ParameterSummary> rows;
   std::vector<std::string> warnings;
   ti::SamplerChecks checks;
-  std::exception_ptr error;
-  std::exception_ptr python_error;
   bool keyboard_interrupt = false;
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool finished = false;
-  {
-    const py::gil_scoped_release release;
-    std::thread worker([&] {
-      try {
+  std::int64_t reported = 0;
+  run_interruptible(
+      stop,
+      [&] {
         r = ti::sample(target, o);
         checks = ti::check_sampler(r);
         if (r.usable_draws() >= 4) {
@@ -130,50 +123,14 @@ py::dict run_sample(const T& target, int chains, int draws, int tune, std::uint6
           warnings.push_back(format_message("Only ", r.usable_draws(),
                                             " draws per chain were made; at least 4 are needed for diagnostics."));
         }
-      } catch (...) {
-        error = std::current_exception();
-      }
-      const std::lock_guard<std::mutex> lock(mutex);
-      finished = true;
-      cv.notify_all();
-    });
-    std::int64_t reported = 0;
-    for (;;) {
-      {
-        std::unique_lock<std::mutex> lock(mutex);
-        if (cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return finished; })) break;
-      }
-      const py::gil_scoped_acquire gil;
-      if (PyErr_CheckSignals() != 0) {
-        // Ctrl-C: keep the draws so far. Other exceptions raised by signal handlers are
-        // kept and re-raised after the sampler has stopped.
-        if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)) {
-          PyErr_Clear();
-          keyboard_interrupt = true;
-        } else {
-          python_error = std::make_exception_ptr(py::error_already_set());
-        }
-        stop.store(true);
-      }
-      if (progress && !stop.load()) {
+      },
+      [&] {
+        if (!progress) return;
         const std::int64_t now = done.load();
-        try {
-          if (now != reported) (*progress)(now);
-          reported = now;
-        } catch (py::error_already_set& e) {
-          // Ctrl-C may land while the progress callback runs: treat it as above.
-          if (e.matches(PyExc_KeyboardInterrupt))
-            keyboard_interrupt = true;
-          else
-            python_error = std::current_exception();
-          stop.store(true);
-        }
-      }
-    }
-    worker.join();
-  }
-  if (python_error) std::rethrow_exception(python_error);
-  if (error) std::rethrow_exception(error);
+        if (now != reported) (*progress)(now);
+        reported = now;
+      },
+      &keyboard_interrupt);  // Ctrl-C keeps the draws so far; other signal exceptions are raised
   if (progress) (*progress)(done.load());
 
   const int n = r.usable_draws();

@@ -4,7 +4,8 @@
 // (progress) and checks for signals (PyErr_CheckSignals). On a signal it sets `stop`,
 // which the work reads at its checkpoints (it then throws trustmix::Interrupted), and the
 // signal's Python exception (KeyboardInterrupt) is raised once the worker has returned,
-// within about a second of Ctrl-C. The same pattern as the sampler's (inference.cpp).
+// within about a second of Ctrl-C. With `keyboard_interrupt` given, Ctrl-C is not raised
+// but recorded there (the caller keeps what the work made so far: the sampler's draws).
 #include <pybind11/pybind11.h>
 
 #include <atomic>
@@ -17,8 +18,14 @@
 namespace trustmix::bindings {
 
 template <class Work, class Poll>
-void run_interruptible(std::atomic<bool>& stop, Work&& work, Poll&& poll) {
+void run_interruptible(std::atomic<bool>& stop, Work&& work, Poll&& poll, bool* keyboard_interrupt = nullptr) {
   namespace py = pybind11;
+  // A KeyboardInterrupt the caller asked to keep is recorded, not raised.
+  const auto kept = [keyboard_interrupt](const py::error_already_set& e) {
+    if (keyboard_interrupt == nullptr || !e.matches(PyExc_KeyboardInterrupt)) return false;
+    *keyboard_interrupt = true;
+    return true;
+  };
   std::exception_ptr error, python_error;
   std::mutex mutex;
   std::condition_variable cv;
@@ -42,13 +49,17 @@ void run_interruptible(std::atomic<bool>& stop, Work&& work, Poll&& poll) {
       }
       const py::gil_scoped_acquire gil;
       if (!python_error && PyErr_CheckSignals() != 0) {
-        python_error = std::make_exception_ptr(py::error_already_set());
+        py::error_already_set e;  // fetches (and clears) the signal handler's exception
+        if (!kept(e)) python_error = std::make_exception_ptr(std::move(e));
         stop.store(true);
       }
       if (!stop.load()) {
         try {
           poll();
-        } catch (...) {  // Ctrl-C may land in the progress callback
+        } catch (py::error_already_set& e) {  // Ctrl-C may land in the progress callback
+          if (!kept(e)) python_error = std::current_exception();
+          stop.store(true);
+        } catch (...) {
           python_error = std::current_exception();
           stop.store(true);
         }
