@@ -257,6 +257,9 @@ def test_old_pickle_fixture_still_loads():
     np.testing.assert_allclose(old.model.log_density(old.z)[1], model.log_density(old.z)[1], rtol=1e-12, atol=1e-12)
     pd.testing.assert_frame_equal(old.summary(), tm.mmm.TrustFit(model, old.z, old.info).summary(), rtol=1e-12)
     assert old.model.value_per_outcome == 3.0 and old.method == "map" and np.isfinite(old.info["log_density"])
+    # the log density stored when the fixture was made: a changed model (scaling, design,
+    # priors) would move it, whichever side computes it today
+    assert old.model.log_density(old.z)[0] == pytest.approx(old.info["log_density"], rel=1e-12)
 
 
 def make_trust_fit_fixture():
@@ -323,3 +326,28 @@ def test_map_that_did_not_converge_warns_and_bad_iteration_counts_are_refused():
             model.fit(method="map", max_iterations=bad)
     with pytest.raises(ValueError, match="restarts must be an integer >= 1"):
         model.fit(method="map", restarts=0)
+
+
+def test_a_pickled_model_does_not_follow_later_edits_of_the_callers_frame():
+    """Review finding: the state held the caller's DataFrame, so an in-place edit after
+    construction was pickled and unpickling built a different model."""
+    data, _ = simulate_trust_data(60, seed=4)
+    priors = {"roi": {"instagram": (0.5, 3.0)}}
+    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
+                        shocks=["crisis"], value_per_outcome=2.0, priors=priors)
+    z = np.asarray(model._core.initial_point())
+    before = model.log_density(z)[0]
+    data.loc[10:30, "press"] = 0.0          # the caller edits its own frame and priors afterwards
+    priors["roi"]["instagram"] = (5.0, 9.0)
+    again = pickle.loads(pickle.dumps(model))
+    assert again.log_density(z)[0] == before
+
+
+def test_roi_refuses_a_horizon_that_cannot_fit_in_memory_and_a_window_end_below_minus_one():
+    _, model = _model(periods=60, seed=4, value_per_outcome=2.0)
+    fit = model.fit(method="map")
+    with pytest.raises(ValueError, match="horizon"):
+        fit.roi(horizon=2_000_000_000)
+    spend = np.ones(len(model.channels))
+    with pytest.raises(ValueError, match="window must satisfy"):
+        _mmm.roi(model._core, fit.z[None, :], horizon=10, window_begin=0, window_end=-7, spend=spend)

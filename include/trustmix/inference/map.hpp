@@ -16,6 +16,7 @@
 #include <Eigen/Dense>
 #include <LBFGS.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <cstdint>
@@ -171,6 +172,10 @@ template <Target T>
   }
   out.gradient.resize(d);
   out.log_density = target.log_density_gradient(x, out.gradient);
+  // LBFGS++ stops on its gradient test, or (past > 0) when the objective's relative change
+  // over `past` iterations falls below `delta`: say which.
+  if (out.solver_stopped && out.gradient.norm() > std::max(param.epsilon, param.epsilon_rel * x.norm()))
+    out.message = "objective change below delta";
   if (!(out.log_density >= best_lp)) {  // also when not finite
     x = best_x;
     out.log_density = target.log_density_gradient(x, out.gradient);

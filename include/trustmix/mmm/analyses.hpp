@@ -39,6 +39,7 @@
 
 #include "trustmix/core/error.hpp"
 #include "trustmix/core/parallel.hpp"
+#include "trustmix/core/resources.hpp"
 #include "trustmix/inference/diagnostics.hpp"
 #include "trustmix/mmm/trust_model.hpp"
 
@@ -197,6 +198,13 @@ struct Extended {
     if (horizon < 0) fail("horizon must be >= 0 periods, got ", horizon);
     const auto& d = m.data();
     const Eigen::Index T = d.media.rows(), Tn = T + horizon;
+    // The analyses keep a few (T + horizon) x (channels + baseline + shocks + 4) matrices
+    // per thread (counted as 8 in all); refuse a horizon that cannot fit before allocating.
+    require_memory(8.0 * 8.0 * static_cast<double>(Tn) *
+                       static_cast<double>(d.media.cols() + d.baseline.cols() + d.shocks.cols() + 4),
+                   "the analyses over the data plus the horizon",
+                   "pass a shorter horizon (the trust stock's effect is counted when it has decayed: a few "
+                   "half-lives suffice)");
     media = Matrix::Zero(Tn, d.media.cols());
     media.topRows(T) = d.media;
     baseline = Matrix::Zero(Tn, d.baseline.cols());
@@ -242,7 +250,7 @@ struct RoiDraws {
   detail::check_scale(s.outcome_scale);
   const int T = model.periods();
   const int C = static_cast<int>(model.data().media.cols());
-  const int lo = s.window_begin, hi = s.window_end < 0 ? T - 1 : s.window_end;
+  const int lo = s.window_begin, hi = s.window_end == -1 ? T - 1 : s.window_end;  // -1: the last period
   if (lo < 0 || hi >= T || lo > hi)
     fail("window must satisfy 0 <= begin <= end < ", T, " (periods of the data), got [", lo, ", ", hi, "]");
   if (s.spend.size() != C) fail("spend needs one value per channel (", C, "), got ", s.spend.size());
@@ -458,7 +466,7 @@ struct Decomposition {
 
 /// Settings of posterior_predictive().
 struct PredictiveSettings {
-  double outcome_scale = 1.0;  ///< outcome units per model unit (the negative binomial counts need none)
+  double outcome_scale = 1.0;  ///< outcome units per model unit (every likelihood, the negative binomial too: its mean is outcome_scale mu); pass model.data().outcome_scale
   std::uint64_t seed = 0;
   int threads = 0;
 };

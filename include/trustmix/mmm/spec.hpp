@@ -96,7 +96,7 @@ struct BuiltTrustModel {
   /// Spend of every channel over periods [begin, end] (inclusive; -1: the last).
   [[nodiscard]] Vector spend_in(int begin = 0, int end = -1) const {
     const auto T = static_cast<int>(scales.spend.rows());
-    const int hi = end < 0 ? T - 1 : end;
+    const int hi = end == -1 ? T - 1 : end;  // -1: the last period
     if (begin < 0 || hi >= T || begin > hi) fail("window must satisfy 0 <= begin <= end < ", T, ", got [", begin, ", ", hi, "]");
     return scales.spend.middleRows(begin, hi - begin + 1).colwise().sum().transpose();
   }

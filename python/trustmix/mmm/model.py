@@ -25,6 +25,8 @@ density, with credible intervals for every reported quantity.
 
 from __future__ import annotations
 
+import copy
+
 import html
 import logging
 import warnings
@@ -146,11 +148,13 @@ class TrustMMM:
         if not isinstance(data, pd.DataFrame):
             raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
         roles = self._roles(channels)
-        self._args_data = data
+        # Copies: a pickled model must rebuild this model, not one from data or priors the
+        # caller changed in place afterwards.
+        self._args_data = data.copy(deep=True)
         self._args = dict(date=date, outcome=outcome, channels=dict(roles), tracker=tracker, controls=list(controls),
                           events=list(events), shocks=list(shocks), spend=dict(spend) if spend else None,
                           seasonality=seasonality, trend=trend, max_lag=max_lag, trust=trust,
-                          priors=dict(priors) if priors else None, scaling=scaling, likelihood=likelihood,
+                          priors=copy.deepcopy(dict(priors)) if priors else None, scaling=scaling, likelihood=likelihood,
                           value_per_outcome=value_per_outcome)
         if not trust:
             roles = {c: "conversion" for c in roles}
