@@ -5,12 +5,14 @@
 
 #include <Eigen/Dense>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace ti = trustmix::inference;
 namespace tt = boost::test_tools;
@@ -239,6 +241,73 @@ BOOST_AUTO_TEST_CASE(rank_normalisation_and_split_by_hand) {
   BOOST_TEST(interval.first == 1.0);
   BOOST_TEST(interval.second == 2.0);
   BOOST_CHECK_THROW((void)ti::rhat(Eigen::MatrixXd::Zero(3, 2)), std::invalid_argument);
+}
+
+namespace {
+
+// The rank normalisation as it was before the table of normal scores: one normal
+// quantile per distinct value, kept here as the reference the table must match exactly.
+Eigen::MatrixXd reference_z_scale(const Eigen::MatrixXd& x) {
+  const Eigen::Index s = x.size();
+  std::vector<Eigen::Index> order(static_cast<std::size_t>(s));
+  std::iota(order.begin(), order.end(), Eigen::Index{0});
+  const double* data = x.data();
+  std::stable_sort(order.begin(), order.end(), [data](Eigen::Index a, Eigen::Index b) { return data[a] < data[b]; });
+  Eigen::MatrixXd z(x.rows(), x.cols());
+  const auto total = static_cast<double>(s);
+  std::size_t i = 0;
+  while (i < order.size()) {
+    std::size_t j = i;
+    while (j + 1 < order.size() && data[order[j + 1]] == data[order[i]]) ++j;
+    const double rank = 0.5 * (static_cast<double>(i) + static_cast<double>(j)) + 1.0;
+    const double value = ti::detail::normal_quantile((rank - 0.375) / (total + 0.25));
+    for (std::size_t k = i; k <= j; ++k) z.data()[order[k]] = value;
+    i = j + 1;
+  }
+  return z;
+}
+
+double reference_rhat(const Eigen::MatrixXd& draws) {
+  namespace td = ti::detail;
+  const Eigen::MatrixXd split = td::split_chains(draws);
+  const double bulk = td::rhat_columns(reference_z_scale(split));
+  const double median = td::quantile_sorted(td::sorted_values(split), 0.5);
+  const Eigen::MatrixXd folded = (split.array() - median).abs().matrix();
+  return std::max(bulk, td::rhat_columns(reference_z_scale(folded)));
+}
+
+double reference_ess_bulk(const Eigen::MatrixXd& draws) {
+  return ti::detail::ess_columns(reference_z_scale(ti::detail::split_chains(draws)));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(rank_normal_scores_table_is_bit_identical) {
+  namespace td = ti::detail;
+  // Without ties, with a few ties (rounded draws), with many ties (integers), odd chain
+  // length (the split drops middle draws), and a badly mixing pair of chains.
+  const Eigen::MatrixXd smooth = ar1_chains(1000, 4, 0.3, 21);
+  const Eigen::MatrixXd some_ties = (ar1_chains(1000, 4, 0.3, 22).array() * 100.0).round().matrix();
+  const Eigen::MatrixXd many_ties = (ar1_chains(999, 4, 0.5, 23).array() * 2.0).round().matrix();
+  const Eigen::MatrixXd odd = ar1_chains(257, 3, 0.9, 24, 0.5);
+  for (const Eigen::MatrixXd* x : {&smooth, &some_ties, &many_ties, &odd}) {
+    const std::vector<double> table = td::rank_normal_scores(x->size());
+    BOOST_TEST(table.size() == static_cast<std::size_t>(x->size()));
+    const Eigen::MatrixXd expected = reference_z_scale(*x);
+    const Eigen::MatrixXd with_table = td::z_scale(*x, table);
+    const Eigen::MatrixXd without_table = td::z_scale(*x);
+    BOOST_TEST((with_table.array() == expected.array()).all());
+    BOOST_TEST((without_table.array() == expected.array()).all());
+    const double rhat_ref = reference_rhat(*x);
+    const double ess_ref = reference_ess_bulk(*x);
+    BOOST_TEST(ti::rhat(*x) == rhat_ref);
+    BOOST_TEST(ti::ess_bulk(*x) == ess_ref);
+    const std::vector<double> split_table = td::rank_normal_scores(td::split_size(x->rows(), x->cols()));
+    BOOST_TEST(td::rhat_scored(*x, split_table) == rhat_ref);
+    BOOST_TEST(td::ess_bulk_scored(*x, split_table) == ess_ref);
+  }
+  // The table's length must be the number of draws.
+  BOOST_CHECK_THROW((void)td::z_scale(smooth, td::rank_normal_scores(10)), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -45,10 +45,29 @@ inline Eigen::MatrixXd split_chains(const Eigen::MatrixXd& x) {
 /// Inverse standard normal CDF.
 inline double normal_quantile(double p) { return -std::sqrt(2.0) * boost::math::erfc_inv(2.0 * p); }
 
+/// The rank normalisation's normal scores of the ranks 1..S: entry r - 1 is
+/// normal_quantile((r - 3/8) / (S + 1/4)), the same expression z_scale evaluates for an
+/// untied draw of rank r (so the same bits). Built once by a caller that rank-normalises
+/// several arrays of S draws (no global cache: the table is the caller's).
+inline std::vector<double> rank_normal_scores(Eigen::Index s) {
+  std::vector<double> scores(static_cast<std::size_t>(s));
+  const auto total = static_cast<double>(s);
+  for (std::size_t r = 0; r < scores.size(); ++r) {
+    const double rank = static_cast<double>(r) + 1.0;
+    scores[r] = normal_quantile((rank - 0.375) / (total + 0.25));
+  }
+  return scores;
+}
+
 /// Rank normalisation: z = Phi^{-1}((r - 3/8) / (S + 1/4)) with r the average rank of
-/// each draw among all S pooled draws (Blom's offset, Vehtari et al. eq. 14).
-inline Eigen::MatrixXd z_scale(const Eigen::MatrixXd& x) {
+/// each draw among all S pooled draws (Blom's offset, Vehtari et al. eq. 14). `scores`:
+/// rank_normal_scores(S), looked up for untied draws (ties' average ranks are computed
+/// directly), or empty to compute every value directly; the result is the same to the bit.
+inline Eigen::MatrixXd z_scale(const Eigen::MatrixXd& x, const std::vector<double>& scores) {
   const Eigen::Index s = x.size();
+  const bool use_table = !scores.empty();
+  if (use_table && scores.size() != static_cast<std::size_t>(s))
+    fail("z_scale: a table of ", scores.size(), " normal scores for ", s, " draws");
   std::vector<Eigen::Index> order(static_cast<std::size_t>(s));
   std::iota(order.begin(), order.end(), Eigen::Index{0});
   const double* data = x.data();
@@ -59,13 +78,22 @@ inline Eigen::MatrixXd z_scale(const Eigen::MatrixXd& x) {
   while (i < order.size()) {
     std::size_t j = i;
     while (j + 1 < order.size() && data[order[j + 1]] == data[order[i]]) ++j;
-    const double rank = 0.5 * (static_cast<double>(i) + static_cast<double>(j)) + 1.0;  // average rank, 1-based
-    const double value = normal_quantile((rank - 0.375) / (total + 0.25));
-    for (std::size_t k = i; k <= j; ++k) z.data()[order[k]] = value;
+    if (use_table && j == i) {
+      z.data()[order[i]] = scores[i];  // untied: rank i + 1
+    } else {
+      const double rank = 0.5 * (static_cast<double>(i) + static_cast<double>(j)) + 1.0;  // average rank, 1-based
+      const double value = normal_quantile((rank - 0.375) / (total + 0.25));
+      for (std::size_t k = i; k <= j; ++k) z.data()[order[k]] = value;
+    }
     i = j + 1;
   }
   return z;
 }
+
+inline Eigen::MatrixXd z_scale(const Eigen::MatrixXd& x) { return z_scale(x, std::vector<double>{}); }
+
+/// Number of draws of split_chains(x) for x of `rows` draws per chain and `cols` chains.
+inline Eigen::Index split_size(Eigen::Index rows, Eigen::Index cols) { return (rows / 2) * 2 * cols; }
 
 /// Sample quantile with linear interpolation between order statistics (Hyndman & Fan
 /// type 7, numpy's default).
@@ -181,26 +209,43 @@ inline double ess_columns(const Eigen::MatrixXd& x) {
 
 }  // namespace detail
 
+namespace detail {
+
+/// rhat (below) with the normal scores of split_size(draws.rows(), draws.cols()) ranks
+/// given (rank_normal_scores), or empty to compute them directly.
+inline double rhat_scored(const Eigen::MatrixXd& draws, const std::vector<double>& scores) {
+  require_draws(draws, 4, "rhat");
+  const Eigen::MatrixXd split = split_chains(draws);
+  const double bulk = rhat_columns(z_scale(split, scores));
+  // The median is that of the split draws (for odd chain lengths the middle draws are
+  // left out), as ArviZ does.
+  const double median = quantile_sorted(sorted_values(split), 0.5);
+  const Eigen::MatrixXd folded = (split.array() - median).abs().matrix();
+  const double tail = rhat_columns(z_scale(folded, scores));
+  return std::max(bulk, tail);
+}
+
+/// ess_bulk (below) with the normal scores given, as rhat_scored.
+inline double ess_bulk_scored(const Eigen::MatrixXd& draws, const std::vector<double>& scores) {
+  require_draws(draws, 4, "ess_bulk");
+  return ess_columns(z_scale(split_chains(draws), scores));
+}
+
+}  // namespace detail
+
 /// Rank-normalised split R-hat (Vehtari et al. 2021, sec. 4.2): the larger of the bulk
 /// R-hat (split chains, rank-normalised) and the tail R-hat (the same on |x - median|, folded split chains).
 /// Values above 1.01 indicate that the chains have not mixed. Needs >= 4 draws per chain.
+/// The bulk and folded rank normalisations share one table of normal scores.
 [[nodiscard]] inline double rhat(const Eigen::MatrixXd& draws) {
   detail::require_draws(draws, 4, "rhat");
-  const Eigen::MatrixXd split = detail::split_chains(draws);
-  const double bulk = detail::rhat_columns(detail::z_scale(split));
-  // The median is that of the split draws (for odd chain lengths the middle draws are
-  // left out), as ArviZ does.
-  const double median = detail::quantile_sorted(detail::sorted_values(split), 0.5);
-  const Eigen::MatrixXd folded = (split.array() - median).abs().matrix();
-  const double tail = detail::rhat_columns(detail::z_scale(folded));
-  return std::max(bulk, tail);
+  return detail::rhat_scored(draws, detail::rank_normal_scores(detail::split_size(draws.rows(), draws.cols())));
 }
 
 /// Bulk effective sample size: ESS of the rank-normalised split chains (Vehtari et al.
 /// 2021, sec. 4.3). Units: number of independent draws. Needs >= 4 draws per chain.
 [[nodiscard]] inline double ess_bulk(const Eigen::MatrixXd& draws) {
-  detail::require_draws(draws, 4, "ess_bulk");
-  return detail::ess_columns(detail::z_scale(detail::split_chains(draws)));
+  return detail::ess_bulk_scored(draws, std::vector<double>{});
 }
 
 /// Tail effective sample size: the smaller ESS of the indicators I(x <= q05) and
@@ -300,6 +345,9 @@ struct SamplerChecks {
                                                              const std::atomic<bool>* stop = nullptr) {
   std::vector<ParameterSummary> rows;
   rows.reserve(static_cast<std::size_t>(r.dimension));
+  // Every parameter has the same number of draws: one table of normal scores serves the
+  // rank normalisations of all of them (bulk ESS, bulk and folded R-hat).
+  std::vector<double> scores;
   for (Eigen::Index j = 0; j < r.dimension; ++j) {
     if (stop != nullptr && stop->load(std::memory_order_relaxed)) throw Interrupted("the post-run diagnostics");
     const Eigen::MatrixXd x = r.parameter_draws(j);
@@ -318,9 +366,10 @@ struct SamplerChecks {
     s.q95 = detail::quantile_sorted(sorted, 0.95);
     s.mcse_mean = mcse_mean(x);
     s.mcse_sd = mcse_sd(x);
-    s.ess_bulk = ess_bulk(x);
+    if (scores.empty()) scores = detail::rank_normal_scores(detail::split_size(x.rows(), x.cols()));
+    s.ess_bulk = detail::ess_bulk_scored(x, scores);
     s.ess_tail = ess_tail(x);
-    s.r_hat = rhat(x);
+    s.r_hat = detail::rhat_scored(x, scores);
     rows.push_back(std::move(s));
   }
   return rows;

@@ -608,6 +608,11 @@ struct SummaryTable {
   SummaryTable out{sv.keys, sv.index, Vector(Q), Vector(Q), Vector(Q), Vector(Q), Vector(Q), Vector(Q)};
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double lo = (1.0 - interval) / 2.0, hi = 1.0 - lo;
+  // The normal scores of the ranks 1..S of the split draws, shared (read-only) by every
+  // quantity's rank normalisations (the same bits as computing them per quantity).
+  const std::vector<double> scores =
+      per_chain >= 4 && Q > 0 ? inference::detail::rank_normal_scores(inference::detail::split_size(per_chain, chains))
+                              : std::vector<double>{};
   parallel_for_blocks(static_cast<std::ptrdiff_t>(Q), threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
     for (auto qq = b; qq < e; ++qq) {
       const auto q = static_cast<Eigen::Index>(qq);
@@ -625,9 +630,9 @@ struct SummaryTable {
         // split chains they share are computed once (the same numbers: tested).
         namespace id = inference::detail;
         const Matrix split = id::split_chains(Eigen::Map<const Matrix>(x.data(), per_chain, chains));
-        const Matrix z = id::z_scale(split);
+        const Matrix z = id::z_scale(split, scores);
         const double median = id::quantile_sorted(id::sorted_values(split), 0.5);
-        const double tail = id::rhat_columns(id::z_scale((split.array() - median).abs().matrix()));
+        const double tail = id::rhat_columns(id::z_scale((split.array() - median).abs().matrix(), scores));
         out.r_hat[q] = std::max(id::rhat_columns(z), tail);
         out.ess_bulk[q] = id::ess_columns(z);
       } else {
