@@ -25,6 +25,27 @@ def test_demo_prints_tables_and_writes_chart(tmp_path):
     assert str(png) in r.stdout
 
 
+def test_demo_says_how_well_the_model_recovers_truth_it_did_not_generate(tmp_path):
+    """Issue 12: the demo says it in plain words, with the harness's numbers, and those
+    numbers are the ones docs/validation.md records."""
+    import re
+    from pathlib import Path
+
+    r = run("demo", "--no-plot")
+    assert r.returncode == 0, r.stderr
+    assert "How far to trust these numbers" in r.stdout and "people-level simulator" in r.stdout
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "validation.md").read_text()
+    cover = re.search(r"\| 90% intervals of channel totals cover 85-95% \| \*\*([0-9.]+)\*\*", doc).group(1)
+    pr = re.search(r"\| PR channels: median abs\. relative error of the total <= 20% \| \*\*([0-9.]+)\*\*", doc).group(1)
+    half = re.search(r"median bias -([0-9]+)%\)", doc).group(1)
+    smm = re.search(r"\| SMM \(role conversion\), total \| \d+ \| [0-9.]+ \| [0-9.]+ \| [-+0-9.]+ \| ([0-9.]+) \|", doc).group(1)
+    note = demo.VALIDATION_NOTE
+    assert f"in {round(100 * float(cover))}% of cases" in note
+    assert f"off by a median {round(100 * float(pr))}%" in note
+    assert f"about {half}%" in note
+    assert f"within {round(100 * float(smm))}%" in note
+
+
 def test_demo_numbers():
     res = demo.demo_results()
     plan = res["plan"]
