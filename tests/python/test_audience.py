@@ -1,8 +1,9 @@
 """trustmix.audience: personas from surveys (latent classes) and reach and frequency.
 
 Anchors (fixtures in tests/python/data/audience, sources in its README):
-- poLCA's carcinoma (Agresti 2002 Table 13.1), values (Goodman 1974/2002) and cheating
-  (Dayton 1998, with the GPA covariate): the log-likelihoods of poLCA's man pages;
+- poLCA's carcinoma (Agresti 2002 Table 13.1), values (Goodman 1974/2002), cheating
+  (Dayton 1998, with the GPA covariate), gss82 (McCutcheon 1987 Table 3.1) and election
+  (2000 ANES, with the PARTY covariate): the log-likelihoods of poLCA's man pages;
 - iris (Fisher 1936, scikit-learn's copy): mclust's VVV, 3 components, LL -180.1855.
 """
 from __future__ import annotations
@@ -78,6 +79,49 @@ def test_polca_cheating_with_gpa_covariate():
     assert with_gpa.model["beta"][1, cheaters] < 0
     with pytest.raises(ValueError, match="covariates must be finite"):
         tm.audience.latent_classes(d, items=items, covariates=["GPA"], classes=2, starts=2)
+
+
+@pytest.mark.parametrize(("k", "starts", "ll"), [(2, 10, -2783.268), (3, 20, -2754.545), (4, 40, -2746.621)])
+def test_polca_gss82(k, starts, ll):
+    # poLCA man/gss82.Rd (McCutcheon 1987, Table 3.1): -2783.268 (2 classes), -2754.545 (3),
+    # -2746.621 (4); 1202 respondents. The 2-class value is also printed by UCLA's Mplus
+    # examples for McCutcheon's Table 3.2 (stats.oarc.ucla.edu/mplus/examples/alca).
+    d = pd.read_csv(DATA / "gss82.csv")
+    res = tm.audience.latent_classes(d, items=["PURPOSE", "ACCURACY", "UNDERSTA", "COOPERAT"], classes=k,
+                                     starts=starts, seed=1, **FIT)[k]
+    assert res.log_likelihood == pytest.approx(ll, abs=6e-4)
+    assert res.observations == 1202
+    assert res.starts_at_best >= 2
+    assert res.class_shares.sum() == pytest.approx(1.0)
+
+
+def test_polca_gss82_independence():
+    # One class is the independence model: -2872.230 in UCLA's Mplus run of McCutcheon's
+    # (1987) Table 3.2 (stats.oarc.ucla.edu/mplus/examples/alca).
+    d = pd.read_csv(DATA / "gss82.csv")
+    res = tm.audience.latent_classes(d, items=list(d.columns), classes=1, starts=1, **FIT)[1]
+    assert res.log_likelihood == pytest.approx(-2872.230, abs=6e-4)
+
+
+ELECTION_ITEMS = ["MORALG", "CARESG", "KNOWG", "LEADG", "DISHONG", "INTELG",
+                  "MORALB", "CARESB", "KNOWB", "LEADB", "DISHONB", "INTELB"]
+
+
+def test_polca_election_and_party_covariate():
+    # poLCA man/election.Rd (2000 ANES): -18647.31 (1 class), -17344.92 (2), -16714.66 (3);
+    # -16222.32 for 3 classes with PARTY predicting membership. poLCA's default na.rm = TRUE
+    # drops every respondent with a missing item (and, with the covariate, missing PARTY):
+    # "1311 individuals provided responses on all twelve candidate evaluations".
+    d = pd.read_csv(DATA / "election.csv")
+    complete = d.dropna(subset=ELECTION_ITEMS)
+    sel = tm.audience.latent_classes(complete, items=ELECTION_ITEMS, classes=[1, 2, 3], starts=10, seed=1, **FIT)
+    np.testing.assert_allclose(sel.table["log_likelihood"], [-18647.31, -17344.92, -16714.66], atol=6e-3)
+    assert sel[3].observations == 1311
+    assert sel[3].starts_at_best >= 2
+    party = tm.audience.latent_classes(d.dropna(subset=ELECTION_ITEMS + ["PARTY"]), items=ELECTION_ITEMS,
+                                       covariates=["PARTY"], classes=3, starts=10, seed=1, **FIT)[3]
+    assert party.log_likelihood == pytest.approx(-16222.32, abs=6e-3)
+    assert party.parameters == 2 * 2 + 3 * 12 * 3  # (1 + 1 covariate) x (K - 1) + K x 12 items x 3
 
 
 def test_bootstrap_lrt():
