@@ -342,7 +342,8 @@ class TrustMMM:
         """Fits the model.
 
         ``method="map"``: the posterior mode by L-BFGS from the default start and
-        ``restarts - 1`` jittered starts (seeded); the best mode wins. Point estimates.
+        ``restarts - 1`` jittered starts (seeded; a jitter that leaves the likelihood's
+        support is halved until it is inside); the best mode wins. Point estimates.
 
         ``method="nuts"``: the full posterior with the No-U-Turn Sampler of
         :func:`trustmix.inference.sample` on the C++ log density (``chains`` chains in
