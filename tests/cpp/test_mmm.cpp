@@ -494,6 +494,57 @@ BOOST_AUTO_TEST_CASE(roi_prior_defines_beta_from_the_return) {
   BOOST_CHECK_THROW(TrustModel(positive, TrustModelPriors{}), std::invalid_argument);
 }
 
+BOOST_AUTO_TEST_CASE(lognormal_start_is_inside_the_support_when_the_least_squares_baseline_dips_below_zero) {
+  // The failure of validate_worlds.py's random_02 (seed 2026) with likelihood=lognormal:
+  // a low outcome (0.2-0.4 of its mean) that jumps to about 6 times its mean in the last
+  // weeks. The least-squares baseline (intercept, trend, two seasonal pairs) follows the
+  // jump and dips below zero earlier, so the old start had mu <= 0 there and no density.
+  const int T = 104;
+  for (bool trust : {true, false})
+    for (Likelihood lik : {Likelihood::lognormal, Likelihood::negative_binomial}) {
+      TrustModelData d = make_data(T, trust, trust, 31);
+      d.baseline.resize(T, 6);
+      for (int t = 0; t < T; ++t) {
+        const double w = 2 * 3.141592653589793 * t / 52.0;
+        d.baseline.row(t) << 1.0, static_cast<double>(t) / T, std::sin(w), std::cos(w), std::sin(2 * w), std::cos(2 * w);
+        d.y[t] = (t >= T - 8 ? 6.0 : (t >= 14 && t < 24 ? 1.6 : 0.3)) * (1.0 + 0.05 * std::sin(1.3 * t));
+      }
+      d.likelihood = lik;
+      if (lik == Likelihood::negative_binomial) {
+        d.outcome_scale = 100.0;
+        d.y = (100.0 * d.y).array().round();
+      }
+      const Vector y_model = d.y / (lik == Likelihood::negative_binomial ? 100.0 : 1.0);
+      const Vector ls = d.baseline * d.baseline.colPivHouseholderQr().solve(y_model);
+      BOOST_TEST_REQUIRE(ls.minCoeff() < 0.0);  // the panel reproduces the old start's failure
+      TrustModel m(d, TrustModelPriors{});
+      const Vector z0 = m.initial_point();
+      Vector g(m.dimension());
+      const std::string label = std::string(to_string(lik)) + (trust ? " trust" : "");
+      BOOST_TEST_CONTEXT(label) {
+        BOOST_TEST(std::isfinite(m.log_density(z0, g)));
+        BOOST_TEST(g.allFinite());
+        BOOST_TEST(m.forward(z0).mu.minCoeff() > 0.0);
+        check_gradient(m, z0, label + " at the start");
+        const MapResult r = fit_map(m, z0);
+        BOOST_TEST(std::isfinite(r.log_density));
+        BOOST_TEST(r.log_density >= m.log_density(z0, g));
+        BOOST_TEST(m.forward(r.mode).mu.minCoeff() > 0.0);
+      }
+    }
+  // The data that cannot have a lognormal likelihood are named by row.
+  TrustModelData zero = make_data(40, true, true, 31);
+  zero.likelihood = Likelihood::lognormal;
+  zero.y = zero.y.cwiseAbs().array() + 0.1;
+  zero.y[7] = 0.0;
+  try {
+    TrustModel bad(zero, TrustModelPriors{});
+    BOOST_FAIL("an outcome of 0 with the lognormal likelihood must throw");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("needs an outcome > 0: row 7 is 0") != std::string::npos, e.what());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(recursive_adstock_equals_the_direct_sum) {
   std::mt19937_64 rng(41);
   std::uniform_real_distribution<double> u(0.0, 3.0);

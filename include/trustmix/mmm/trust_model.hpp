@@ -644,7 +644,9 @@ class TrustModel {
   }
 
   /// A starting point: prior-typical transforms, half-life at the prior median, the
-  /// baseline by least squares, sigma at the outcome's standard deviation.
+  /// baseline by least squares, sigma at the outcome's standard deviation. For the
+  /// lognormal and negative binomial likelihoods the start is inside their support (mu > 0
+  /// at every period; start_inside_support()).
   [[nodiscard]] Vector initial_point() const {
     Vector z = Vector::Zero(n_);
     for (int c = 0; c < C_; ++c) {
@@ -680,8 +682,35 @@ class TrustModel {
         z[o_tracker_ + 2] = 0.0;
       }
     }
+    if (d_.likelihood != Likelihood::normal && K_ > 0) start_inside_support(z, y);
     return z;
   }
+
+ private:
+  /// The least-squares baseline (trend, seasonality, controls) can dip below zero where a
+  /// low outcome sits next to a large peak, and then mu <= 0 there: the lognormal and
+  /// negative binomial have no density at such a start. mu is linear in the baseline's
+  /// free parameters, so this moves them along the line from the least-squares values to
+  /// those of a flat baseline at the outcome's mean, b(s) = s b_ls + (1 - s) b_flat, by the
+  /// least amount (largest s) that keeps mu >= a floor at every period: half the smallest
+  /// outcome (lognormal) or 5% of the mean outcome (negative binomial). y: the outcome in
+  /// model units.
+  void start_inside_support(Vector& z, const Vector& y) const {
+    const double ybar = y.mean();
+    const double lowest = d_.likelihood == Likelihood::lognormal ? 0.5 * y.minCoeff() : 0.05 * std::max(ybar, 1e-12);
+    const Vector b_ls = z.segment(o_b_, K_);
+    const Vector mu_ls = forward(z).mu;
+    if (mu_ls.minCoeff() >= lowest) return;
+    const Vector b_flat = d_.baseline.colPivHouseholderQr().solve(Vector::Constant(y.size(), ybar));
+    z.segment(o_b_, K_) = b_flat;
+    const Vector mu_flat = forward(z).mu;
+    double s = 1.0;
+    for (Eigen::Index t = 0; t < mu_ls.size(); ++t)
+      if (mu_ls[t] < lowest) s = mu_flat[t] > lowest ? std::min(s, (mu_flat[t] - lowest) / (mu_flat[t] - mu_ls[t])) : 0.0;
+    z.segment(o_b_, K_) = s * b_ls + (1.0 - s) * b_flat;
+  }
+
+ public:
 
  private:
   struct Amplification {

@@ -342,7 +342,8 @@ class TrustMMM:
         """Fits the model.
 
         ``method="map"``: the posterior mode by L-BFGS from the default start and
-        ``restarts - 1`` jittered starts (seeded); the best mode wins. Point estimates.
+        ``restarts - 1`` jittered starts (seeded; a jitter that leaves the likelihood's
+        support is halved until it is inside); the best mode wins. Point estimates.
 
         ``method="nuts"``: the full posterior with the No-U-Turn Sampler of
         :func:`trustmix.inference.sample` on the C++ log density (``chains`` chains in
@@ -377,7 +378,7 @@ class TrustMMM:
         z0 = np.asarray(self._core.initial_point())
         best = None
         for r in range(max(1, restarts)):
-            start = z0 if r == 0 else z0 + rng.normal(0.0, 0.5, z0.shape)
+            start = z0 if r == 0 else self._start_inside(z0, rng.normal(0.0, 0.5, z0.shape))
             res = self._core.fit_map(start, max_iterations)
             if best is None or res["log_density"] > best["log_density"]:
                 best = res
@@ -392,7 +393,7 @@ class TrustMMM:
         from trustmix import inference
         from trustmix._core import inference as _ci
 
-        init = mode + rng.normal(0.0, 0.1, (int(chains), mode.size))
+        init = np.stack([self._start_inside(mode, step) for step in rng.normal(0.0, 0.1, (int(chains), mode.size))])
         target = _mmm.TrustTarget(self._core)
         inv_metric = None
         if initial_metric == "laplace":
@@ -406,6 +407,19 @@ class TrustMMM:
                                      metric=metric, max_tree_depth=max_tree_depth,
                                      initial_inverse_metric=inv_metric, term_buffer=term_buffer)
         return TrustFit(self, mode, best, posterior=posterior)
+
+    def _start_inside(self, centre: np.ndarray, step: np.ndarray) -> np.ndarray:
+        """centre + step, the step halved until the log density there is finite.
+
+        A jittered start (MAP restarts, NUTS chains) can leave the likelihood's support
+        (mu <= 0 at some period for the lognormal and negative binomial) where the outcome
+        is low; ``centre`` (the initial point or the mode) is inside it.
+        """
+        for k in range(60):
+            z = centre + step * 0.5**k
+            if np.isfinite(self.log_density(z)[0]):
+                return z
+        return np.array(centre, dtype=float)
 
     # -- pickling and display ------------------------------------------------------------
     _STATE_VERSION = 1
