@@ -351,3 +351,23 @@ def test_roi_refuses_a_horizon_that_cannot_fit_in_memory_and_a_window_end_below_
     spend = np.ones(len(model.channels))
     with pytest.raises(ValueError, match="window must satisfy"):
         _mmm.roi(model._core, fit.z[None, :], horizon=10, window_begin=0, window_end=-7, spend=spend)
+
+
+def test_model_inputs_of_issue_14_get_clear_errors():
+    """Issue 14's inputs to TrustMMM: each error names what was wrong."""
+    data, _ = simulate_trust_data(60, seed=3)
+    args = dict(date="week", outcome="conversions", tracker="trust_survey", shocks=["crisis"])
+    with pytest.raises(ValueError, match="the data has 0 periods"):
+        tm.TrustMMM(data.iloc[:0], channels=ROLES, **args)
+    with pytest.raises(ValueError, match="the data has 1 periods"):
+        tm.TrustMMM(data.iloc[:1], channels=ROLES, **args)
+    with pytest.raises(ValueError, match="channel 'press' is given twice"):
+        tm.TrustMMM(data, channels=[tm.Channel("press", role="trust"), tm.Channel("press", role="conversion")], **args)
+    with pytest.raises(ValueError, match=r"priors\['gamma_sd'\] must be a number, got 'big'"):
+        tm.TrustMMM(data, channels=ROLES, priors={"gamma_sd": "big"}, **args)
+    huge = data.assign(conversions=data["conversions"] * 1e305)
+    with pytest.raises(ValueError, match="overflow a double when summed"):
+        tm.TrustMMM(huge, channels=ROLES, **args)
+    # large but representable outcomes still fit, with finite summaries
+    big = data.assign(conversions=data["conversions"] * 1e250)
+    assert np.isfinite(tm.TrustMMM(big, channels=ROLES, **args).fit().summary()["value"]).all()

@@ -185,10 +185,18 @@ class TrustMMM:
             if not pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
                 raise ValueError(f"column {col!r} must be numeric, got dtype {df[col].dtype}")
         y = df[outcome].to_numpy(dtype=float)
+        min_periods = max(10, 2 * (seasonality * 2 + 2))
+        if len(y) < min_periods:
+            raise ValueError(f"the data has {len(y)} periods; the model needs at least {min_periods}")
         if not np.isfinite(y).all():
             i = int((~np.isfinite(y)).argmax())
             raise ValueError(f"column {outcome!r}: row {i} (date {dates.iloc[i].date()}) is {y[i]}; "
                              "the outcome must be finite (drop or impute the row explicitly)")
+        with np.errstate(over="ignore"):
+            overflow = not np.isfinite(np.abs(y).sum())
+        if overflow:
+            raise ValueError(f"column {outcome!r}: values up to {np.abs(y).max():.3g} overflow a double when summed "
+                             "(the outcome's scale would be inf); express the outcome in larger units")
         if likelihood not in _LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {', '.join(_LIKELIHOODS)}, got {likelihood!r}")
         if likelihood == "lognormal" and (y <= 0).any():
@@ -270,6 +278,9 @@ class TrustMMM:
         # The model itself (scaling, baseline design, business-term priors) is built in C++
         # (trustmix::mmm::build), so that a C++ user builds exactly this model.
         core_priors = {k: v for k, v in self.priors.items() if k not in _BUSINESS_PRIORS}
+        for k, v in core_priors.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise ValueError(f"priors[{k!r}] must be a number, got {v!r}")
         half_life = None
         if "trust_half_life" in self.priors:
             lo, hi = self.priors["trust_half_life"]
@@ -318,6 +329,8 @@ class TrustMMM:
             for ch in channels:
                 if not isinstance(ch, Channel):
                     raise ValueError(f"channels must be trustmix Channel objects or a mapping column -> role, got {ch!r}")
+                if ch.name in roles:
+                    raise ValueError(f"channel {ch.name!r} is given twice; each channel (data column) once")
                 roles[ch.name] = ch.role
         if not roles:
             raise ValueError("the model needs at least one channel")
