@@ -30,15 +30,10 @@ inline ti::MetricKind metric_kind(const std::string& name) {
   throw std::invalid_argument("metric must be 'diag' or 'dense', got '" + name + "'");
 }
 
-inline py::array_t<double> chain_draw_array(const ti::SampleResult& r, const std::vector<double>& v, int n) {
-  py::array_t<double> out({static_cast<py::ssize_t>(r.chains), static_cast<py::ssize_t>(n)});
-  auto o = out.mutable_unchecked<2>();
-  for (int c = 0; c < r.chains; ++c)
-    for (int i = 0; i < n; ++i) o(c, i) = v[static_cast<std::size_t>(c * r.draws + i)];
-  return out;
-}
+/// chains x n array of a per-draw sampler statistic stored chain after chain (r.draws per
+/// chain; the first n of each chain), in its own element type (double, int, uint8).
 template <class V>
-py::array_t<V> chain_draw_typed(const ti::SampleResult& r, const std::vector<V>& v, int n) {
+py::array_t<V> chain_draw_array(const ti::SampleResult& r, const std::vector<V>& v, int n) {
   py::array_t<V> out({static_cast<py::ssize_t>(r.chains), static_cast<py::ssize_t>(n)});
   auto o = out.template mutable_unchecked<2>();
   for (int c = 0; c < r.chains; ++c)
@@ -146,9 +141,9 @@ py::dict run_sample(const T& target, int chains, int draws, int tune, std::uint6
   out["lp"] = chain_draw_array(r, r.log_density, n);
   out["acceptance_rate"] = chain_draw_array(r, r.accept_stat, n);
   out["step_size"] = chain_draw_array(r, r.step_size, n);
-  out["tree_depth"] = chain_draw_typed(r, r.tree_depth, n);
-  out["n_steps"] = chain_draw_typed(r, r.n_leapfrog, n);
-  out["diverging"] = chain_draw_typed(r, r.divergent, n).attr("astype")("bool");
+  out["tree_depth"] = chain_draw_array(r, r.tree_depth, n);
+  out["n_steps"] = chain_draw_array(r, r.n_leapfrog, n);
+  out["diverging"] = chain_draw_array(r, r.divergent, n).attr("astype")("bool");
   out["energy"] = chain_draw_array(r, r.energy, n);
   out["adapted_step_size"] = r.adapted_step_size;
   out["inverse_metric"] = r.inverse_metric;

@@ -5,6 +5,8 @@
 #include <trustmix/mmm/trust_model.hpp>
 #include <trustmix/mmm/fit.hpp>
 
+#include "mmm_data.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <random>
@@ -12,38 +14,7 @@
 
 using namespace trustmix::mmm;
 
-namespace {
-
-TrustModelData make_data(int T, bool trust, bool tracker, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(0.0, 2.0);
-  std::normal_distribution<double> n(0.0, 1.0);
-  TrustModelData d;
-  d.media.resize(T, 4);  // press (trust), events (trust), instagram (conversion), tiktok (both)
-  for (int t = 0; t < T; ++t)
-    for (int c = 0; c < 4; ++c) d.media(t, c) = (t + c) % 4 == 0 ? 0.0 : u(rng);
-  d.trust = {true, true, false, true};
-  d.conversion = {false, false, true, true};
-  d.baseline.resize(T, 3);
-  for (int t = 0; t < T; ++t) {
-    d.baseline(t, 0) = 1.0;
-    d.baseline(t, 1) = static_cast<double>(t) / T;
-    d.baseline(t, 2) = std::sin(2 * 3.141592653589793 * t / 52.0);
-  }
-  d.shocks = Matrix::Zero(T, 1);
-  d.shocks(T / 2, 0) = 1.0;
-  d.y.resize(T);
-  for (int t = 0; t < T; ++t) d.y[t] = 1.0 + 0.3 * n(rng);
-  if (tracker) {
-    d.tracker = Vector::Constant(T, std::nan(""));
-    for (int t = 0; t < T; t += 4) d.tracker[t] = 0.5 + 0.2 * n(rng);
-  }
-  d.max_lag = 6;
-  d.trust_enabled = trust;
-  return d;
-}
-
-}  // namespace
+using trustmix::test::make_data;
 
 namespace {
 
@@ -545,56 +516,3 @@ BOOST_AUTO_TEST_CASE(lognormal_start_is_inside_the_support_when_the_least_square
   }
 }
 
-BOOST_AUTO_TEST_CASE(recursive_adstock_equals_the_direct_sum) {
-  std::mt19937_64 rng(41);
-  std::uniform_real_distribution<double> u(0.0, 3.0);
-  Vector x(200);
-  for (int t = 0; t < 200; ++t) x[t] = t % 5 == 0 ? 0.0 : u(rng);
-  for (double alpha : {0.0, 1e-3, 0.3, 0.9, 0.99, 0.999})
-    for (int L : {0, 1, 12, 60, 250}) {
-      Vector a, da, direct;
-      TrustModel::adstock_for_test(x, alpha, L, a, da, direct);
-      BOOST_TEST_CONTEXT("alpha " << alpha << " L " << L) {
-        BOOST_TEST((a - direct).cwiseAbs().maxCoeff() <= 1e-13 * std::max(1.0, direct.cwiseAbs().maxCoeff()));
-        if (alpha > 0.0 && alpha < 0.999) {  // derivative against central differences
-          const double h = 1e-6;
-          Vector ap, am, dd, dir;
-          TrustModel::adstock_for_test(x, alpha + h, L, ap, dd, dir);
-          TrustModel::adstock_for_test(x, alpha - h, L, am, dd, dir);
-          const Vector fd = (ap - am) / (2 * h);
-          BOOST_TEST((fd - da).cwiseAbs().maxCoeff() <= 1e-6 * std::max(1.0, da.cwiseAbs().maxCoeff()));
-        }
-      }
-    }
-}
-
-BOOST_AUTO_TEST_CASE(saturation_kernel_is_tanh_to_the_last_digits) {
-  // (1 - e^(-lam a)) / (1 + e^(-lam a)) = tanh(lam a / 2): compared with long-double tanh
-  // on both sides of the series/exponential switch at u = 1/8 and far into saturation.
-  double worst = 0.0;
-  for (int i = 0; i <= 200000; ++i) {
-    const double u = i < 100000 ? i * 2.5e-6 : std::pow(10.0, -12.0 + (i - 100000) * 1.4e-4);
-    const long double ref = std::tanh(static_cast<long double>(u));
-    const double got = TrustModel::logistic_saturation_for_test(u);
-    if (ref != 0.0L) worst = std::max(worst, static_cast<double>(std::abs((got - ref) / ref)));
-    else BOOST_TEST(got == 0.0);
-  }
-  BOOST_TEST(worst < 5e-16);
-  // The column kernel (AVX2 lanes with libmvec's exp where the CPU has them, else the
-  // scalar function) on the same grid, in 7-element columns (4 lanes and a scalar tail).
-  worst = 0.0;
-  for (int i = 0; i <= 200000; i += 7) {
-    double a[7], h[7];
-    for (int k = 0; k < 7; ++k) {
-      const int j = i + k;
-      a[k] = j < 100000 ? j * 2.5e-6 : std::pow(10.0, -12.0 + (j - 100000) * 1.4e-4);
-    }
-    TrustModel::saturate_for_test(a, 1.0, h, 7);
-    for (int k = 0; k < 7; ++k) {
-      const long double ref = std::tanh(static_cast<long double>(a[k]));
-      if (ref != 0.0L) worst = std::max(worst, static_cast<double>(std::abs((h[k] - ref) / ref)));
-      else BOOST_TEST(h[k] == 0.0);
-    }
-  }
-  BOOST_TEST(worst < 2e-15);
-}

@@ -7,6 +7,8 @@
 #include <trustmix/mmm/fit.hpp>
 #include <trustmix/mmm/spec.hpp>
 
+#include "mmm_data.hpp"
+
 #include <cmath>
 #include <random>
 
@@ -14,34 +16,8 @@ using namespace trustmix::mmm;
 
 namespace {
 
-/// Four channels: press (trust), events (trust), instagram (conversion), tiktok (both);
-/// a crisis shock, an intercept/trend/season baseline and a tracker every 4 periods.
-TrustModelData make_data(int T, bool trust, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(0.0, 2.0);
-  std::normal_distribution<double> n(0.0, 1.0);
-  TrustModelData d;
-  d.media.resize(T, 4);
-  for (int t = 0; t < T; ++t)
-    for (int c = 0; c < 4; ++c) d.media(t, c) = (t + c) % 4 == 0 ? 0.0 : u(rng);
-  d.trust = {true, true, false, true};
-  d.conversion = {false, false, true, true};
-  d.baseline.resize(T, 3);
-  for (int t = 0; t < T; ++t) {
-    d.baseline(t, 0) = 1.0;
-    d.baseline(t, 1) = static_cast<double>(t) / T;
-    d.baseline(t, 2) = std::sin(2 * 3.141592653589793 * t / 52.0);
-  }
-  d.shocks = Matrix::Zero(T, 1);
-  d.shocks(T / 2, 0) = 1.0;
-  d.y.resize(T);
-  for (int t = 0; t < T; ++t) d.y[t] = 1.0 + 0.3 * n(rng);
-  d.tracker = Vector::Constant(T, std::nan(""));
-  for (int t = 0; t < T; t += 4) d.tracker[t] = 0.5 + 0.2 * n(rng);
-  d.max_lag = 6;
-  d.trust_enabled = trust;
-  return d;
-}
+/// The model's test data (mmm_data.hpp) with a tracker every 4 periods.
+TrustModelData make_data(int T, bool trust, unsigned seed) { return trustmix::test::make_data(T, trust, true, seed); }
 
 /// n draws scattered around the model's initial point.
 Matrix make_draws(const TrustModel& m, int n, unsigned seed) {
@@ -417,6 +393,13 @@ BOOST_AUTO_TEST_CASE(spec_errors_name_the_column_and_row) {
   s = make_spec(40);
   s.media.col(1).setZero();
   BOOST_TEST(message(s).find("'instagram' is all zeros") != std::string::npos);
+  // Each value finite, but their sum (the outcome's scale) is not; 1e250 times is fine.
+  s = make_spec(40);
+  s.outcome *= 1e305;
+  BOOST_TEST(message(s).find("overflow a double when summed") != std::string::npos, message(s));
+  s = make_spec(40);
+  s.outcome *= 1e250;
+  BOOST_TEST(message(s).empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_cpp_user_gets_decomposition_and_roi_from_a_spec) {

@@ -533,3 +533,140 @@ BOOST_AUTO_TEST_CASE(hill_is_exactly_one_half_at_k) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// The kernels the trust model (mmm/) shares with the transforms API: the O(T) geometric
+// adstock recursion with its alpha derivative, the direct convolution, the logistic
+// kernel and its adjoint.
+BOOST_AUTO_TEST_SUITE(model_kernels)
+
+namespace simd = tf::detail::simd;
+
+namespace {
+// The recursion (a, da) and the direct sum of the normalised weights (direct).
+void adstock_both_ways(const Vec& x, double alpha, int L, Vec& a, Vec& da, Vec& direct) {
+  a.resize(x.size());
+  da.resize(x.size());
+  direct.resize(x.size());
+  tf::geometric_adstock_recursive(x, alpha, L, a, da);
+  Vec w(L + 1), dw(L + 1);
+  tf::geometric_weights_into(alpha, w, dw);
+  tf::convolve_series(x, w, direct);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(recursive_adstock_equals_the_direct_sum) {
+  std::mt19937_64 rng(41);
+  std::uniform_real_distribution<double> u(0.0, 3.0);
+  Vec x(200);
+  for (int t = 0; t < 200; ++t) x[t] = t % 5 == 0 ? 0.0 : u(rng);
+  for (double alpha : {0.0, 1e-3, 0.3, 0.9, 0.99, 0.999})
+    for (int L : {0, 1, 12, 60, 250}) {
+      Vec a, da, direct;
+      adstock_both_ways(x, alpha, L, a, da, direct);
+      BOOST_TEST_CONTEXT("alpha " << alpha << " L " << L) {
+        BOOST_TEST((a - direct).cwiseAbs().maxCoeff() <= 1e-13 * std::max(1.0, direct.cwiseAbs().maxCoeff()));
+        if (alpha > 0.0 && alpha < 0.999) {  // derivative against central differences
+          const double h = 1e-6;
+          Vec ap, am, dd, dir;
+          adstock_both_ways(x, alpha + h, L, ap, dd, dir);
+          adstock_both_ways(x, alpha - h, L, am, dd, dir);
+          const Vec fd = (ap - am) / (2 * h);
+          BOOST_TEST((fd - da).cwiseAbs().maxCoeff() <= 1e-6 * std::max(1.0, da.cwiseAbs().maxCoeff()));
+        }
+      }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(saturation_kernel_is_tanh_to_the_last_digits) {
+  // (1 - e^(-lam a)) / (1 + e^(-lam a)) = tanh(lam a / 2): compared with long-double tanh
+  // on both sides of the series/exponential switch at u = 1/8 and far into saturation.
+  double worst = 0.0;
+  for (int i = 0; i <= 200000; ++i) {
+    const double u = i < 100000 ? i * 2.5e-6 : std::pow(10.0, -12.0 + (i - 100000) * 1.4e-4);
+    const long double ref = std::tanh(static_cast<long double>(u));
+    const double got = simd::logistic_saturation(u);
+    if (ref != 0.0L) worst = std::max(worst, static_cast<double>(std::abs((got - ref) / ref)));
+    else BOOST_TEST(got == 0.0);
+  }
+  BOOST_TEST(worst < 5e-16);
+  // The column kernel (AVX2 lanes with libmvec's exp where the CPU has them, else the
+  // scalar function) on the same grid, in 7-element columns (4 lanes and a scalar tail).
+  worst = 0.0;
+  for (int i = 0; i <= 200000; i += 7) {
+    double a[7], h[7];
+    for (int k = 0; k < 7; ++k) {
+      const int j = i + k;
+      a[k] = j < 100000 ? j * 2.5e-6 : std::pow(10.0, -12.0 + (j - 100000) * 1.4e-4);
+    }
+    simd::logistic_series(a, 1.0, h, 7);
+    for (int k = 0; k < 7; ++k) {
+      const long double ref = std::tanh(static_cast<long double>(a[k]));
+      if (ref != 0.0L) worst = std::max(worst, static_cast<double>(std::abs((h[k] - ref) / ref)));
+      else BOOST_TEST(h[k] == 0.0);
+    }
+  }
+  BOOST_TEST(worst < 2e-15);
+}
+
+BOOST_AUTO_TEST_CASE(geometric_weights_match_the_api_and_their_derivative) {
+  // The shared weights are adstock_weights()' geometric family, normalised or not, and
+  // their derivative matches central differences.
+  for (bool normalize : {false, true})
+    for (double alpha : {0.0, 0.35, 0.9}) {
+      Vec w(9), dw(9);
+      tf::geometric_weights_into(alpha, w, dw, normalize);
+      const auto api = tf::adstock_weights(tf::AdstockKind::geometric, &alpha, 8, normalize);
+      BOOST_TEST((w - api.w).cwiseAbs().maxCoeff() == 0.0);
+      BOOST_TEST((dw - api.dw[0]).cwiseAbs().maxCoeff() == 0.0);
+      for (int l = 0; l <= 8; ++l) {
+        const double raw = std::pow(alpha, l), total = normalize ? (alpha == 0.0 ? 1.0 : (1.0 - std::pow(alpha, 9)) / (1.0 - alpha)) : 1.0;
+        BOOST_TEST(w[l] == raw / total, boost::test_tools::tolerance(1e-14));
+      }
+      if (alpha > 0.0) {
+        const double h = 1e-6;
+        Vec wp(9), wm(9), tmp(9);
+        tf::geometric_weights_into(alpha + h, wp, tmp, normalize);
+        tf::geometric_weights_into(alpha - h, wm, tmp, normalize);
+        BOOST_TEST(((wp - wm) / (2 * h) - dw).cwiseAbs().maxCoeff() < 1e-8);
+      }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(logistic_adjoint_matches_finite_differences) {
+  // L = sum_t g[t] h[t], h[t] = tanh(lambda a[t] / 2): dL/da[t] and dL/dlambda from the
+  // adjoint against central differences of the forward kernel.
+  const int n = 11;
+  Vec a(n), g(n), h(n), ga(n);
+  for (int t = 0; t < n; ++t) {
+    a[t] = 0.05 + 0.37 * t;
+    g[t] = std::sin(1.0 + t);
+  }
+  const double lam = 1.3;
+  simd::logistic_series(a.data(), 0.5 * lam, h.data(), n);
+  const double glam = simd::logistic_series_adjoint(a.data(), h.data(), g.data(), 0.5 * lam, ga.data(), n);
+  auto loss = [&](const Vec& av, double l) {
+    Vec hv(n);
+    simd::logistic_series(av.data(), 0.5 * l, hv.data(), n);
+    return g.dot(hv);
+  };
+  const double e = 1e-6;
+  BOOST_TEST(glam == (loss(a, lam + e) - loss(a, lam - e)) / (2 * e), boost::test_tools::tolerance(1e-8));
+  for (int t = 0; t < n; ++t) {
+    Vec ap = a, am = a;
+    ap[t] += e;
+    am[t] -= e;
+    BOOST_TEST(ga[t] == (loss(ap, lam) - loss(am, lam)) / (2 * e), boost::test_tools::tolerance(1e-7));
+  }
+  // The API's logistic values are the kernel's: 4 channels take the same lanes as the
+  // series' first 8 periods (bit for bit), one channel the scalar function (within 4e-16
+  // of tanh each, so within 1e-15 of the lanes).
+  tf::RowMatrix x4(2, 4), x1(n, 1);
+  for (int t = 0; t < 8; ++t) x4(t / 4, t % 4) = a[t];
+  x1.col(0) = a;
+  const auto api4 = tf::saturate(x4, tf::SaturationKind::logistic, {v(lam)});
+  const auto api1 = tf::saturate(x1, tf::SaturationKind::logistic, {v(lam)});
+  for (int t = 0; t < 8; ++t) BOOST_TEST(api4.values(t / 4, t % 4) == h[t]);
+  for (int t = 0; t < n; ++t) BOOST_TEST(api1.values(t, 0) == h[t], boost::test_tools::tolerance(1e-15));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

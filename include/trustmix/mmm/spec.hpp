@@ -146,6 +146,9 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
     fail("period_days must be finite and > 0, got ", spec.period_days);
   for (Eigen::Index t = 0; t < T; ++t)
     if (!std::isfinite(spec.outcome[t])) fail("outcome: row ", t, " is ", spec.outcome[t], "; the outcome must be finite");
+  if (!std::isfinite(spec.outcome.cwiseAbs().sum()))  // the outcome's scale (and summaries) would be inf
+    fail("outcome: values up to ", spec.outcome.cwiseAbs().maxCoeff(),
+         " overflow a double when summed (the outcome's scale would be inf); express the outcome in larger units");
   detail::check_matrix(spec.media, T, spec.channels, "media column", true);
   for (Eigen::Index c = 0; c < C; ++c)
     if (!(spec.media.col(c).array() > 0.0).any())

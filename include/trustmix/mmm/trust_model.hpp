@@ -59,6 +59,7 @@
 #include <vector>
 
 #include "trustmix/core/error.hpp"
+#include "trustmix/transforms/adstock.hpp"
 #include "trustmix/transforms/simd.hpp"
 
 namespace trustmix::mmm {
@@ -399,7 +400,7 @@ class TrustModel {
 
     // ---- forward: channels --------------------------------------------------------
     for (int c = 0; c < C_; ++c) {
-      geometric_adstock_recursive(d_.media.col(c), p.alpha[c], d_.max_lag, A_.col(c), dA_.col(c));
+      transforms::geometric_adstock_recursive(d_.media.col(c), p.alpha[c], d_.max_lag, A_.col(c), dA_.col(c));
       saturate(A_.col(c).data(), 0.5 * p.lam[c], H_.col(c).data(), T);
     }
     // ---- forward: trust stock -----------------------------------------------------
@@ -545,13 +546,8 @@ class TrustModel {
     }
     // ---- backward: channels ----------------------------------------------------------
     for (int c = 0; c < C_; ++c) {
-      const double half = 0.5 * p.lam[c];
-      double glam = 0.0;
-      for (int t = 0; t < T; ++t) {
-        const double sech2 = 1.0 - H_(t, c) * H_(t, c);
-        glam += gH_(t, c) * 0.5 * A_(t, c) * sech2;
-        ga_[t] = gH_(t, c) * half * sech2;
-      }
+      const double glam = transforms::detail::simd::logistic_series_adjoint(A_.col(c).data(), H_.col(c).data(),
+                                                                           gH_.col(c).data(), 0.5 * p.lam[c], ga_.data(), T);
       grad[o_lam_ + c] += glam * p.lam[c];
       const double galpha = ga_.dot(dA_.col(c));  // dL/dalpha = sum_t dL/da[t] da[t]/dalpha
       grad[o_alpha_ + c] += galpha * p.alpha[c] * (1.0 - p.alpha[c]);
@@ -796,65 +792,12 @@ class TrustModel {
     return minus_inf;
   }
 
-  /// (1 - e^(-2u)) / (1 + e^(-2u)) = tanh(u) for u >= 0, the logistic saturation at
-  /// u = lam a / 2. For u < 1/8 its Taylor series to u^15 (truncation below 4e-17
-  /// relative), else from one exp(-2u), whose cancellation costs at most 4.5 ulp at
-  /// u = 1/8: within 4e-16 of tanh everywhere (tested), and twice as fast as expm1.
-  static double logistic_saturation(double u) {
-    if (u < 0.125) {
-      const double v = u * u;
-      return u * (1.0 + v * (-1.0 / 3 + v * (2.0 / 15 + v * (-17.0 / 315 + v * (62.0 / 2835 + v * (-1382.0 / 155925 +
-                  v * (21844.0 / 6081075 + v * (-929569.0 / 638512875))))))));
-    }
-    const double e = std::exp(-2.0 * u);
-    return (1.0 - e) / (1.0 + e);
-  }
-
-#if defined(TRUSTMIX_TRANSFORMS_X86) && defined(TRUSTMIX_TRANSFORMS_LIBMVEC)
-  /// logistic_saturation on 4 lanes (AVX2 + FMA, libmvec exp): both branches computed and
-  /// blended by u < 1/8. Within 2e-15 of tanh (libmvec's exp is within 4 ulp; tested).
-  [[gnu::target("avx2,fma")]] static void saturate_avx2(const double* a, double half, double* h, int n) {
-    const __m256d vh = _mm256_set1_pd(half), cut = _mm256_set1_pd(0.125), one = _mm256_set1_pd(1.0);
-    const __m256d m2 = _mm256_set1_pd(-2.0);
-    int t = 0;
-    for (; t + 4 <= n; t += 4) {
-      const __m256d u = _mm256_mul_pd(vh, _mm256_loadu_pd(a + t));
-      const __m256d e = _ZGVdN4v_exp(_mm256_mul_pd(m2, u));
-      const __m256d big = _mm256_div_pd(_mm256_sub_pd(one, e), _mm256_add_pd(one, e));
-      const __m256d v = _mm256_mul_pd(u, u);
-      __m256d q = _mm256_set1_pd(-929569.0 / 638512875);
-      q = _mm256_fmadd_pd(q, v, _mm256_set1_pd(21844.0 / 6081075));
-      q = _mm256_fmadd_pd(q, v, _mm256_set1_pd(-1382.0 / 155925));
-      q = _mm256_fmadd_pd(q, v, _mm256_set1_pd(62.0 / 2835));
-      q = _mm256_fmadd_pd(q, v, _mm256_set1_pd(-17.0 / 315));
-      q = _mm256_fmadd_pd(q, v, _mm256_set1_pd(2.0 / 15));
-      q = _mm256_fmadd_pd(q, v, _mm256_set1_pd(-1.0 / 3));
-      q = _mm256_fmadd_pd(q, v, one);
-      const __m256d small = _mm256_mul_pd(u, q);
-      _mm256_storeu_pd(h + t, _mm256_blendv_pd(big, small, _mm256_cmp_pd(u, cut, _CMP_LT_OQ)));
-    }
-    for (; t < n; ++t) h[t] = logistic_saturation(half * a[t]);
-  }
-#endif
-
-  /// h[t] = logistic_saturation(half a[t]) for t < n: the AVX2 kernel when the CPU has it
-  /// (transforms' run-time dispatch, TRUSTMIX_SIMD=baseline turns it off), else scalar.
+  /// h[t] = tanh(half a[t]) for t < n: the shared logistic kernel of transforms/simd.hpp
+  /// (the name analyses.hpp calls).
   static void saturate(const double* a, double half, double* h, int n) {
-#if defined(TRUSTMIX_TRANSFORMS_X86) && defined(TRUSTMIX_TRANSFORMS_LIBMVEC)
-    if (transforms::detail::simd::cpu_has_avx2_fma()) {
-      saturate_avx2(a, half, h, n);
-      return;
-    }
-#endif
-    for (int t = 0; t < n; ++t) h[t] = logistic_saturation(half * a[t]);
+    transforms::detail::simd::logistic_series(a, half, h, n);
   }
 
- public:
-  /// The saturation kernel, exposed for tests.
-  static double logistic_saturation_for_test(double u) { return logistic_saturation(u); }
-  static void saturate_for_test(const double* a, double half, double* h, int n) { saturate(a, half, h, n); }
-
- private:
   static double sigmoid(double v) { return v >= 0 ? 1.0 / (1.0 + std::exp(-v)) : std::exp(v) / (1.0 + std::exp(v)); }
 
   void check_dimension(const Eigen::Ref<const Vector>& z) const {
@@ -1013,81 +956,16 @@ class TrustModel {
     }
   }
 
-  /// Normalised geometric weights w_l = alpha^l / sum_m alpha^m and d w_l / d alpha.
+  /// Normalised geometric weights and their alpha derivative, and the direct convolution
+  /// of one series: the shared kernels of transforms/adstock.hpp (the names analyses.hpp
+  /// calls).
   template <class W, class DW>
   static void geometric_weights_into(double alpha, W&& w, DW&& dw) {
-    const auto n = w.size();
-    double s = 0.0, ds = 0.0, pw = 1.0, pw_prev = 0.0;  // alpha^l, alpha^(l-1)
-    for (Eigen::Index l = 0; l < n; ++l) {
-      w[l] = pw;
-      dw[l] = static_cast<double>(l) * pw_prev;
-      s += w[l];
-      ds += dw[l];
-      pw_prev = pw;
-      pw *= alpha;
-    }
-    for (Eigen::Index l = 0; l < n; ++l) {
-      dw[l] = (dw[l] - w[l] / s * ds) / s;
-      w[l] /= s;
-    }
+    transforms::geometric_weights_into(alpha, std::forward<W>(w), std::forward<DW>(dw));
   }
-
-  /// Normalised geometric adstock a[t] = S[t] / W and its derivative da[t]/dalpha in
-  /// O(T), by the recursions (x[t] = 0 for t < 0)
-  ///   S[t] = sum_{l=0}^{L} alpha^l x[t-l] = alpha S[t-1] + x[t] - alpha^(L+1) x[t-L-1],
-  ///   D[t] = dS[t]/dalpha = alpha D[t-1] + S[t-1] - (L+1) alpha^L x[t-L-1],
-  /// with W = sum_{l=0}^{L} alpha^l and W' = dW/dalpha: da/dalpha = D/W - S W'/W^2. The
-  /// subtracted term leaves the window; rounding errors decay by alpha per step, so the
-  /// result differs from the direct sum of convolve() by about 1e-16 x (the largest
-  /// value that passed through the window recently) / (1 - alpha) in absolute terms: a
-  /// value far smaller than an earlier spike carries the spike's rounding (the direct sum
-  /// does not). Media are scaled to mean 1 here, so this is ~1e-14 in the likelihood;
-  /// forward() and the decomposition use the direct sum. Used by the log density, whose
-  /// cost is then O(T x channels) instead of O(T x channels x L).
-  template <class X, class A, class DA>
-  static void geometric_adstock_recursive(const X& x, double alpha, int L, A&& a, DA&& da) {
-    const auto T = x.size();
-    double W = 0.0, dW = 0.0, pw = 1.0, pw_prev = 0.0;  // alpha^l, alpha^(l-1)
-    for (int l = 0; l <= L; ++l) {
-      W += pw;
-      dW += l * pw_prev;
-      pw_prev = pw;
-      pw *= alpha;
-    }
-    const double aL1 = pw, daL1 = (L + 1) * pw_prev;  // alpha^(L+1) and its derivative
-    const double inv_w = 1.0 / W, dlog_w = dW / W;      // multiplications, not divisions, per period
-    double S = 0.0, D = 0.0;
-    for (Eigen::Index t = 0; t < T; ++t) {
-      const double out = t > L ? x[t - L - 1] : 0.0;
-      D = alpha * D + S - daL1 * out;
-      S = alpha * S + x[t] - aL1 * out;
-      a[t] = S * inv_w;
-      da[t] = (D - S * dlog_w) * inv_w;
-    }
-  }
-
- public:
-  /// Exposed for tests: the O(T) recursion against the direct sum (see convolve()).
-  static void adstock_for_test(const Vector& x, double alpha, int L, Vector& a, Vector& da, Vector& direct) {
-    a.resize(x.size());
-    da.resize(x.size());
-    direct.resize(x.size());
-    geometric_adstock_recursive(x, alpha, L, a, da);
-    Vector w(L + 1), dw(L + 1);
-    geometric_weights_into(alpha, w, dw);
-    convolve(x, w, direct);
-  }
-
- private:
   template <class X, class W, class Y>
   static void convolve(const X& x, const W& w, Y&& y) {
-    const auto T = x.size(), L1 = w.size();
-    for (Eigen::Index t = 0; t < T; ++t) {
-      double acc = 0.0;
-      const Eigen::Index lmax = std::min<Eigen::Index>(t, L1 - 1);
-      for (Eigen::Index l = 0; l <= lmax; ++l) acc += w[l] * x[t - l];
-      y[t] = acc;
-    }
+    transforms::convolve_series(x, w, std::forward<Y>(y));
   }
 
   double log_prior_and_jacobian(const Eigen::Ref<const Vector>& z, const TrustModelParameters& p, Eigen::Ref<Vector> grad) const {

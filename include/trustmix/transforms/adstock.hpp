@@ -104,6 +104,81 @@ inline void check_lag_window(int max_lag, AdstockKind kind, double channels, boo
 
 }  // namespace detail
 
+// ---------------------------------------------------------------------------------
+// Geometric adstock of one series (any indexable vectors: Eigen vectors, matrix columns,
+// pointers wrapped in Eigen::Map): the kernels of the trust model's log density, forward
+// pass and analyses (mmm/), and of adstock_weights() for the geometric family.
+
+/// Geometric lag weights w_l = alpha^l (l = 0 .. w.size() - 1, by repeated multiplication)
+/// and dw_l = d w_l / d alpha = l alpha^(l-1); with normalize, w~_l = w_l / W and
+/// d w~_l / d alpha = (dw_l - w_l W' / W) / W, where W = sum_l w_l and W' = sum_l dw_l.
+/// w and dw need the same size (>= 1). O(L).
+template <class W, class DW>
+void geometric_weights_into(double alpha, W&& w, DW&& dw, bool normalize = true) {
+  const auto n = w.size();
+  double s = 0.0, ds = 0.0, pw = 1.0, pw_prev = 0.0;  // alpha^l, alpha^(l-1)
+  for (Eigen::Index l = 0; l < n; ++l) {
+    w[l] = pw;
+    dw[l] = static_cast<double>(l) * pw_prev;
+    s += w[l];
+    ds += dw[l];
+    pw_prev = pw;
+    pw *= alpha;
+  }
+  if (!normalize) return;
+  for (Eigen::Index l = 0; l < n; ++l) {
+    dw[l] = (dw[l] - w[l] / s * ds) / s;
+    w[l] /= s;
+  }
+}
+
+/// Direct finite-window convolution of one series: y[t] = sum_{l=0}^{min(t, L)} w[l]
+/// x[t - l] (L + 1 = w.size(), x zero before the start), summed in l order. O(T x L).
+template <class X, class Wt, class Y>
+void convolve_series(const X& x, const Wt& w, Y&& y) {
+  const auto T = x.size(), L1 = w.size();
+  for (Eigen::Index t = 0; t < T; ++t) {
+    double acc = 0.0;
+    const Eigen::Index lmax = std::min<Eigen::Index>(t, L1 - 1);
+    for (Eigen::Index l = 0; l <= lmax; ++l) acc += w[l] * x[t - l];
+    y[t] = acc;
+  }
+}
+
+/// Normalised geometric adstock a[t] = S[t] / W of one series and its derivative
+/// da[t]/dalpha in O(T) (the forward pass with what the reverse-mode gradient wrt alpha
+/// needs: dL/dalpha = sum_t dL/da[t] da[t]/dalpha), by the recursions (x[t] = 0 for t < 0)
+///   S[t] = sum_{l=0}^{L} alpha^l x[t-l] = alpha S[t-1] + x[t] - alpha^(L+1) x[t-L-1],
+///   D[t] = dS[t]/dalpha = alpha D[t-1] + S[t-1] - (L+1) alpha^L x[t-L-1],
+/// with W = sum_{l=0}^{L} alpha^l and W' = dW/dalpha: da/dalpha = D/W - S W'/W^2. The
+/// subtracted term leaves the window; rounding errors decay by alpha per step, so the
+/// result differs from the direct sum (convolve_series) by about 1e-16 x (the largest
+/// value that passed through the window recently) / (1 - alpha) in absolute terms: a
+/// value far smaller than an earlier spike carries the spike's rounding (the direct sum
+/// does not). The trust model's media are scaled to mean 1, so this is ~1e-14 in its
+/// likelihood; its forward() and decomposition use the direct sum.
+template <class X, class A, class DA>
+void geometric_adstock_recursive(const X& x, double alpha, int L, A&& a, DA&& da) {
+  const auto T = x.size();
+  double W = 0.0, dW = 0.0, pw = 1.0, pw_prev = 0.0;  // alpha^l, alpha^(l-1)
+  for (int l = 0; l <= L; ++l) {
+    W += pw;
+    dW += l * pw_prev;
+    pw_prev = pw;
+    pw *= alpha;
+  }
+  const double aL1 = pw, daL1 = (L + 1) * pw_prev;  // alpha^(L+1) and its derivative
+  const double inv_w = 1.0 / W, dlog_w = dW / W;      // multiplications, not divisions, per period
+  double S = 0.0, D = 0.0;
+  for (Eigen::Index t = 0; t < T; ++t) {
+    const double out = t > L ? x[t - L - 1] : 0.0;
+    D = alpha * D + S - daL1 * out;
+    S = alpha * S + x[t] - aL1 * out;
+    a[t] = S * inv_w;
+    da[t] = (D - S * dlog_w) * inv_w;
+  }
+}
+
 /// Lag weights w_0..w_L of one family for one channel, with derivatives.
 /// `params` holds the family's parameters in adstock_parameter_names(kind) order.
 [[nodiscard]] inline LagWeights adstock_weights(AdstockKind kind, const double* params, int max_lag,
@@ -118,11 +193,10 @@ inline void check_lag_window(int max_lag, AdstockKind kind, double channels, boo
   out.dw.assign(with_derivatives ? np : 0, Eigen::VectorXd::Zero(n));
   switch (kind) {
     case AdstockKind::geometric: {
-      const double a = params[0];
-      for (int l = 0; l < n; ++l) {
-        out.w[l] = std::pow(a, l);
-        if (with_derivatives) out.dw[0][l] = l == 0 ? 0.0 : l * std::pow(a, l - 1);
-      }
+      Eigen::VectorXd dw(n);
+      geometric_weights_into(params[0], out.w, dw, normalize);
+      if (with_derivatives) out.dw[0] = dw;
+      if (normalize) return out;  // W >= w_0 = 1: already normalised, no underflow
       break;
     }
     case AdstockKind::delayed: {

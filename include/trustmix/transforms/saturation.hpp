@@ -140,7 +140,10 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
         break;
       }
       case SaturationKind::logistic: {
-        Y = (X.rowwise() * half.transpose()).tanh();
+        // tanh(lambda x / 2) by the kernel the trust model uses (simd.hpp: a series for
+        // small u, else exp; AVX2 lanes with libmvec's exp where the CPU has them).
+        detail::simd::logistic_rows(x.data() + r0 * x.outerStride(), x.outerStride(),
+                                    values.data() + r0 * values.outerStride(), values.outerStride(), rows, C, half.data());
         if (with_derivatives) {
           const Block sech2 = 1.0 - Y.square();
           out.dx.middleRows(r0, rows).array() = sech2.rowwise() * half.transpose();

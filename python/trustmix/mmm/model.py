@@ -192,11 +192,6 @@ class TrustMMM:
             i = int((~np.isfinite(y)).argmax())
             raise ValueError(f"column {outcome!r}: row {i} (date {dates.iloc[i].date()}) is {y[i]}; "
                              "the outcome must be finite (drop or impute the row explicitly)")
-        with np.errstate(over="ignore"):
-            overflow = not np.isfinite(np.abs(y).sum())
-        if overflow:
-            raise ValueError(f"column {outcome!r}: values up to {np.abs(y).max():.3g} overflow a double when summed "
-                             "(the outcome's scale would be inf); express the outcome in larger units")
         if likelihood not in _LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {', '.join(_LIKELIHOODS)}, got {likelihood!r}")
         if likelihood == "lognormal" and (y <= 0).any():
