@@ -4,6 +4,7 @@
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
+#include <trustmix/core/resources.hpp>
 #include <trustmix/evaluate/evaluate.hpp>
 
 #include <limits>
@@ -409,6 +410,15 @@ void register_evaluate(py::module_& m) {
       py::arg("season") = 0, py::arg("level_sd") = 0.01, py::arg("observation_sd") = 0.1, py::arg("slab_scale") = 0.1,
       py::arg("alpha") = 0.05, py::arg("chains") = 4, py::arg("draws") = 1000, py::arg("tune") = 1000,
       py::arg("seed") = 0, py::arg("threads") = 0, py::arg("target_accept") = 0.95);
+
+  e.def(
+      "require_memory",
+      [](double bytes, const std::string& what, const std::string& way_out) {
+        trustmix::require_memory(bytes, what, way_out);
+      },
+      py::arg("bytes"), py::arg("what"), py::arg("way_out"),
+      "Raises ValueError when `bytes` exceeds the memory one request may take (TRUSTMIX_MAX_MEMORY, else half of "
+      "this machine's memory); the message gives the estimate, the limit and `way_out`.");
 
   e.def(
       "as_lift_test",

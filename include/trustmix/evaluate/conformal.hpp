@@ -8,6 +8,7 @@
 #include "trustmix/core/error.hpp"
 #include "trustmix/core/parallel.hpp"
 #include "trustmix/evaluate/synthetic_control.hpp"
+#include "trustmix/inference/diagnostics.hpp"
 #include "trustmix/inference/rng.hpp"
 
 #include <Eigen/Dense>
@@ -306,13 +307,10 @@ inline std::vector<Eigen::Index> range_rows(Eigen::Index n) {
   return r;
 }
 
-/// R's default (type 7) quantile of v at probability prob.
+/// R's default (type 7) quantile of v at probability prob (sorts its copy).
 inline double quantile(std::vector<double> v, double prob) {
   std::sort(v.begin(), v.end());
-  const double h = (static_cast<double>(v.size()) - 1.0) * prob;
-  const auto lo = static_cast<std::size_t>(std::floor(h));
-  const std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]);
+  return inference::detail::quantile_sorted(v, prob);
 }
 
 /// A fitted design and what the inference procedures refit from: the donor and treated
@@ -325,8 +323,15 @@ struct FittedDesign {
       : fit(synthetic_control(panel, assignment, options)),
         D(series_of(panel, fit.donors, fit.end)),
         X(series_of(panel, fit.treated, fit.end)) {
+    // Synthetic DiD's penalty as the fit used it: per cell (one treated unit) when the
+    // treated units are fitted one by one.
     if (options.method == Method::synthetic_did)
-      zeta2 = sdid_zeta2(D, fit.start, fit.end - fit.start, fit.treated.size());
+      zeta2 = sdid_zeta2(D, fit.start, fit.end - fit.start, cells() > 1 ? std::size_t{1} : fit.treated.size());
+  }
+  /// Treated series fitted separately: one per treated unit under per_unit aggregation,
+  /// else one (their average).
+  [[nodiscard]] Eigen::Index cells() const {
+    return fit.aggregation == Aggregation::per_unit && X.cols() > 1 ? X.cols() : 1;
   }
 };
 
@@ -416,6 +421,11 @@ inline ConformalResult conformal_inference(const Panel& panel, const Assignment&
 /// pre-period t, refit without t; its held-out error e_t and its post-period prediction
 /// yhat_{-t}. Counterfactual band [q_{alpha/2}(yhat_{-t} - |e_t|), q_{1-alpha/2}(yhat_{-t} +
 /// |e_t|)], turned into effect bounds by subtracting from the observed outcome.
+///
+/// Several treated units under per_unit aggregation: the estimator of the mean treated
+/// series is the average of the cells' fits, so each leave-one-out refit fits every cell
+/// on its own (as synthetic_control does) and yhat_{-t}, e_t are the cells' averages;
+/// under average aggregation the averaged series is fitted once.
 inline JackknifeResult jackknife_plus(const Panel& panel, const Assignment& assignment,
                                       const SyntheticControlOptions& options = {}, double alpha = 0.1) {
   trustmix::detail::require_in_range(alpha, "alpha", 0.0, 1.0, true, true);
@@ -423,22 +433,29 @@ inline JackknifeResult jackknife_plus(const Panel& panel, const Assignment& assi
   const SyntheticControlFit& fit = design.fit;
   const Eigen::MatrixXd &D = design.D, &X = design.X;
   const double zeta2 = design.zeta2;
-  const Eigen::Index start = fit.start, n_post = fit.end - start;
-  const Eigen::VectorXd x = X.rowwise().mean();
+  const Eigen::Index start = fit.start, n_post = fit.end - start, n_cells = design.cells();
+  // The fitted series: each treated unit (per_unit) or their mean.
+  const Eigen::MatrixXd targets = n_cells > 1 ? X : Eigen::MatrixXd(X.rowwise().mean());
   std::vector<std::vector<double>> low(static_cast<std::size_t>(n_post + 1)), high(static_cast<std::size_t>(n_post + 1));
   JackknifeResult out;
   out.alpha = alpha;
   out.held_out_errors.resize(start);
   for (Eigen::Index t = 0; t < start; ++t) {
     Eigen::MatrixXd Dt(start - 1, D.cols());
-    Eigen::VectorXd xt(start - 1);
     for (Eigen::Index s = 0, k = 0; s < start; ++s)
-      if (s != t) Dt.row(k) = D.row(s), xt(k++) = x(s);
+      if (s != t) Dt.row(k++) = D.row(s);
     const detail::MatchProblem problem = detail::make_problem(Dt, start - 1, options, zeta2);
-    const auto r = problem.solve(xt);
-    const double err = x(t) - (r.intercept + D.row(t).dot(r.weights));
+    double err = 0.0;
+    Eigen::VectorXd pred = Eigen::VectorXd::Zero(n_post);
+    for (Eigen::Index cell = 0; cell < n_cells; ++cell) {
+      Eigen::VectorXd xt(start - 1);
+      for (Eigen::Index s = 0, k = 0; s < start; ++s)
+        if (s != t) xt(k++) = targets(s, cell);
+      const auto r = problem.solve(xt);
+      err += (targets(t, cell) - (r.intercept + D.row(t).dot(r.weights))) / static_cast<double>(n_cells);
+      pred += ((D.middleRows(start, n_post) * r.weights).array() + r.intercept).matrix() / static_cast<double>(n_cells);
+    }
     out.held_out_errors(t) = err;
-    const Eigen::VectorXd pred = (D.middleRows(start, n_post) * r.weights).array() + r.intercept;
     for (Eigen::Index j = 0; j <= n_post; ++j) {
       const double p = j < n_post ? pred(j) : pred.mean();
       low[static_cast<std::size_t>(j)].push_back(p - std::abs(err));
