@@ -549,6 +549,33 @@ BOOST_AUTO_TEST_CASE(jackknife_plus_honours_per_unit) {
   BOOST_TEST(one_a.upper == one_p.upper);
 }
 
+// Placebo variance with one treated unit: every placebo effect is one donor's placebo-in-
+// space effect (the same fit on the donor pool), se is their spread (divisor B), the
+// interval att -+ z se, and the draws do not depend on the thread count.
+BOOST_AUTO_TEST_CASE(placebo_variance_draws_donors_as_placebos) {
+  const ev::Panel p = read_geolift("geolift_test.csv");
+  const ev::Assignment a{{row_of(p, "chicago")}, 90, 105};
+  ev::SyntheticControlOptions o;
+  o.method = ev::Method::synthetic_did;
+  const auto r1 = ev::placebo_variance(p, a, o, 0.1, 60, 5, 1);
+  const auto r2 = ev::placebo_variance(p, a, o, 0.1, 60, 5, 2);
+  BOOST_TEST((r1.placebo_att.array() == r2.placebo_att.array()).all());
+  const auto space = ev::placebo_in_space(p, a, o, 1);
+  for (Index b = 0; b < r1.placebo_att.size(); ++b) {
+    double nearest = 1e300;
+    for (Index k = 0; k < space.att.size(); ++k) nearest = std::min(nearest, std::abs(space.att(k) - r1.placebo_att(b)));
+    BOOST_TEST(nearest < 1e-9);
+  }
+  const double m = r1.placebo_att.mean();
+  BOOST_TEST(r1.se == std::sqrt((r1.placebo_att.array() - m).square().mean()), boost::test_tools::tolerance(1e-12));
+  const auto fit = ev::synthetic_control(p, a, o);
+  BOOST_TEST(r1.upper - fit.att == 1.6448536269514722 * r1.se, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(fit.att - r1.lower == 1.6448536269514722 * r1.se, boost::test_tools::tolerance(1e-9));
+  ev::Panel small = factor_panel(3, 20, 15, 0.0, 0.0, 1);
+  BOOST_CHECK_THROW((void)ev::placebo_variance(small, ev::Assignment{{0, 1}, 15, 20}), std::invalid_argument);
+  BOOST_CHECK_THROW((void)ev::placebo_variance(p, a, o, 0.1, 1), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(placebos) {
   const ev::Panel p = read_geolift("geolift_test.csv");
   const auto s1 = ev::placebo_in_space(p, geolift_design(p), {}, 1);

@@ -95,9 +95,12 @@ def _estimates(g) -> dict:
         warnings.simplefilter("ignore", InferenceWarning)
         sc = tm.evaluate.synthetic_control(g.panel, **kw, statistic="mean", pointwise=False, alpha=0.1)
         sd = tm.evaluate.synthetic_did(g.panel, **kw, statistic="mean", pointwise=False, alpha=0.1)
+        sp = tm.evaluate.synthetic_did(g.panel, **kw, statistic="mean", pointwise=False, alpha=0.1,
+                                       inference="placebo")
     adoption = {r: (g.start if r in g.treated else None) for r in g.regions}
     did = tm.evaluate.staggered_did(g.panel, unit="region", time="date", outcome="conversions", adoption=adoption)
     return {"sc": (sc.att, sc.lower, sc.upper), "sdid": (sd.att, sd.lower, sd.upper),
+            "sdid_placebo": (sp.att, sp.lower, sp.upper),
             "did": (did.att, did.att - Z90 * did.att_se, did.att + Z90 * did.att_se)}
 
 
@@ -138,6 +141,12 @@ def test_synthetic_did_recovers_the_truth(recovery):
                                        "(docs/evaluate.md): 14 of 20 90% intervals cover the truth")
 def test_synthetic_did_interval_covers_the_truth(recovery):
     assert _stats(recovery, "sdid")[0] >= 17 / 20
+
+
+def test_synthetic_did_placebo_interval_covers_the_truth(recovery):
+    # Measured: 19 of 20 (mean width 109 against the conformal interval's 77); the same in
+    # the holdout design (instagram dark), 19 of 20.
+    assert _stats(recovery, "sdid_placebo")[0] >= 17 / 20
 
 
 def test_staggered_did_covers_and_recovers_the_truth(recovery):

@@ -474,6 +474,59 @@ inline JackknifeResult jackknife_plus(const Panel& panel, const Assignment& assi
   return out;
 }
 
+/// Placebo standard error of the effect (Arkhangelsky et al. 2021, Algorithm 4; synthdid's
+/// vcov(method = "placebo")), for synthetic DiD in particular, whose conformal null refit
+/// lacks the time weights.
+struct PlaceboVarianceResult {
+  double alpha = 0.1;
+  double se = 0.0;                  ///< sqrt(mean_b (att_b - mean att)^2), per geo-period
+  double lower = 0.0, upper = 0.0;  ///< att -+ z_{1 - alpha/2} se
+  Eigen::VectorXd placebo_att;      ///< att_b of each placebo assignment
+};
+
+/// Placebo variance: `n_placebo` times, N1 (= number of treated) donors drawn without
+/// replacement play the treated units on the donor pool alone (the true treated units
+/// left out), with the same window and estimator; se^2 is the variance (divisor B) of those
+/// placebo effects, and the interval att -+ z_{1-alpha/2} se. Needs more donors than
+/// treated units (the paper's placebo requires N0 > N1). Draw b uses its own random stream
+/// (seed, b): results do not depend on `threads`.
+inline PlaceboVarianceResult placebo_variance(const Panel& panel, const Assignment& assignment,
+                                              const SyntheticControlOptions& options = {}, double alpha = 0.1,
+                                              int n_placebo = 200, std::uint64_t seed = 0, int threads = 0) {
+  trustmix::detail::require_in_range(alpha, "alpha", 0.0, 1.0, true, true);
+  if (n_placebo < 2 || n_placebo > 100000) fail("n_placebo must be in [2, 100000], got ", n_placebo);
+  const SyntheticControlFit fit = synthetic_control(panel, assignment, options);
+  const auto J = static_cast<Eigen::Index>(fit.donors.size());
+  const auto N1 = static_cast<Eigen::Index>(fit.treated.size());
+  if (J < N1 + 1)
+    fail("placebo_variance needs more donors than treated units (", J, " donors, ", N1, " treated)");
+  Panel sub;
+  sub.outcomes = detail::series_of(panel, fit.donors, panel.n_periods()).transpose();
+  for (const auto d : fit.donors) sub.units.push_back(panel.label(d));
+  PlaceboVarianceResult out;
+  out.alpha = alpha;
+  out.placebo_att.resize(n_placebo);
+  parallel_for_blocks(n_placebo, threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+    std::vector<Eigen::Index> idx(static_cast<std::size_t>(J));
+    for (std::ptrdiff_t k = b; k < e; ++k) {
+      inference::ChainRng rng(seed, 0x706c6163ULL /* "plac" */ + static_cast<std::uint64_t>(k));
+      std::iota(idx.begin(), idx.end(), Eigen::Index{0});
+      for (Eigen::Index i = 0; i < N1; ++i) {
+        const auto r = i + static_cast<Eigen::Index>(rng.uniform() * static_cast<double>(J - i));
+        std::swap(idx[static_cast<std::size_t>(i)], idx[static_cast<std::size_t>(std::min(r, J - 1))]);
+      }
+      const Assignment a{std::vector<Eigen::Index>(idx.begin(), idx.begin() + N1), fit.start, fit.end};
+      out.placebo_att(k) = synthetic_control(sub, a, options).att;
+    }
+  });
+  const double mean = out.placebo_att.mean();
+  out.se = std::sqrt((out.placebo_att.array() - mean).square().mean());
+  const double z = inference::detail::normal_quantile(1.0 - alpha / 2.0);
+  out.lower = fit.att - z * out.se;
+  out.upper = fit.att + z * out.se;
+  return out;
+}
+
 /// Placebo in space (Abadie, Diamond and Hainmueller 2010): every donor treated in turn,
 /// the true treated units removed from the pool; the ratio of post- to pre-period RMSPE of
 /// the treated fit is ranked among the placebos'. Runs on `threads` threads
