@@ -4,6 +4,7 @@
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
+#include <trustmix/core/resources.hpp>
 #include <trustmix/evaluate/evaluate.hpp>
 
 #include <limits>
@@ -228,6 +229,33 @@ void register_evaluate(py::module_& m) {
       py::arg("min_pre_periods") = 3, py::arg("alpha") = 0.1);
 
   e.def(
+      "placebo_variance",
+      [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
+         const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
+         const std::string& aggregation, Eigen::Index min_pre_periods, double alpha, int n_placebo,
+         std::uint64_t seed, int threads) {
+        const ev::Panel p = panel_of(outcomes, units);
+        const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
+        ev::PlaceboVarianceResult r;
+        {
+          py::gil_scoped_release release;
+          r = ev::placebo_variance(p, ev::Assignment{treated, start, end}, o, alpha, n_placebo, seed, threads);
+        }
+        py::dict d;
+        d["alpha"] = r.alpha;
+        d["se"] = r.se;
+        d["lower"] = r.lower;
+        d["upper"] = r.upper;
+        d["placebo_att"] = r.placebo_att;
+        return d;
+      },
+      py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
+      py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
+      py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
+      py::arg("min_pre_periods") = 3, py::arg("alpha") = 0.1, py::arg("n_placebo") = 200, py::arg("seed") = 0,
+      py::arg("threads") = 0);
+
+  e.def(
       "placebo_in_space",
       [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
          const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
@@ -409,6 +437,15 @@ void register_evaluate(py::module_& m) {
       py::arg("season") = 0, py::arg("level_sd") = 0.01, py::arg("observation_sd") = 0.1, py::arg("slab_scale") = 0.1,
       py::arg("alpha") = 0.05, py::arg("chains") = 4, py::arg("draws") = 1000, py::arg("tune") = 1000,
       py::arg("seed") = 0, py::arg("threads") = 0, py::arg("target_accept") = 0.95);
+
+  e.def(
+      "require_memory",
+      [](double bytes, const std::string& what, const std::string& way_out) {
+        trustmix::require_memory(bytes, what, way_out);
+      },
+      py::arg("bytes"), py::arg("what"), py::arg("way_out"),
+      "Raises ValueError when `bytes` exceeds the memory one request may take (TRUSTMIX_MAX_MEMORY, else half of "
+      "this machine's memory); the message gives the estimate, the limit and `way_out`.");
 
   e.def(
       "as_lift_test",

@@ -376,8 +376,21 @@ class simulate:
                        population: list[float]) -> npt.NDArray[np.float64]: ...
         def drive(self, *, periods: int, period_days: int) -> dict[str, Any]: ...
 
+    @staticmethod
+    def run_geo_experiment(world: simulate.World, *, regions: list[dict[str, Any]], treated: list[str], channel: str,
+                           start: int, end: int, spend_multiplier: float, periods: int, period_days: int,
+                           threads: int = 0, seed: int = 1) -> dict[str, Any]: ...
+
 
 class evaluate:
+    @staticmethod
+    def require_memory(bytes: float, what: str, way_out: str) -> None: ...
+    @staticmethod
+    def placebo_variance(outcomes: npt.ArrayLike, treated: Sequence[int], start: int, end: int, *,
+                         units: Sequence[str] = ..., method: str = "synthetic_control", fixed_effects: bool = True,
+                         ridge: float = -1.0, aggregation: str = "average", min_pre_periods: int = 3,
+                         alpha: float = 0.1, n_placebo: int = 200, seed: int = 0,
+                         threads: int = 0) -> dict[str, Any]: ...
     @staticmethod
     def synthetic_control(outcomes: npt.ArrayLike, treated: Sequence[int], start: int, end: int, *,
                           units: Sequence[str] = ..., method: str = "synthetic_control", fixed_effects: bool = True,

@@ -20,6 +20,12 @@
 
 #include "check.hpp"
 
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
 namespace ev = trustmix::evaluate;
 using Eigen::Index;
 
@@ -109,6 +115,18 @@ ev::Panel factor_panel(Index n, Index T, Index t0, double effect, double level, 
   for (Index t = 0; t < T; ++t) p.outcomes(0, t) += treated_noise * z(rng);
   for (Index t = t0; t < T; ++t) p.outcomes(0, t) += effect;
   return p;
+}
+
+/// The panel without row `drop` (names kept).
+ev::Panel without_unit(const ev::Panel& p, Index drop) {
+  ev::Panel out;
+  out.outcomes.resize(p.n_units() - 1, p.n_periods());
+  for (Index i = 0, k = 0; i < p.n_units(); ++i) {
+    if (i == drop) continue;
+    out.outcomes.row(k++) = p.outcomes.row(i);
+    out.units.push_back(p.units[static_cast<std::size_t>(i)]);
+  }
+  return out;
 }
 
 }  // namespace
@@ -503,6 +521,61 @@ BOOST_AUTO_TEST_CASE(pointwise_and_jackknife_cover_a_known_effect) {
   BOOST_TEST(j.held_out_errors.size() == 40);
 }
 
+// jackknife+ under per_unit aggregation refits each treated unit on its own (as the point
+// estimate does): its leave-one-out errors are the mean of each unit's lone jackknife+ on
+// the same donor pool, not the errors of the averaged series (which it used to return
+// whatever the aggregation).
+BOOST_AUTO_TEST_CASE(jackknife_plus_honours_per_unit) {
+  const ev::Panel p = read_geolift("geolift_test.csv");
+  ev::SyntheticControlOptions per_unit;
+  per_unit.aggregation = ev::Aggregation::per_unit;
+  const auto jp = ev::jackknife_plus(p, geolift_design(p), per_unit);
+  const auto ja = ev::jackknife_plus(p, geolift_design(p));
+  const ev::Panel no_portland = without_unit(p, row_of(p, "portland"));
+  const ev::Panel no_chicago = without_unit(p, row_of(p, "chicago"));
+  const auto jc = ev::jackknife_plus(no_portland, ev::Assignment{{row_of(no_portland, "chicago")}, 90, 105});
+  const auto jo = ev::jackknife_plus(no_chicago, ev::Assignment{{row_of(no_chicago, "portland")}, 90, 105});
+  BOOST_TEST_REQUIRE(jp.held_out_errors.size() == 90);
+  trustmix::test::check_close(jp.held_out_errors, (0.5 * (jc.held_out_errors + jo.held_out_errors)).eval(), 1e-9, 1e-6);
+  BOOST_TEST((jp.held_out_errors - ja.held_out_errors).cwiseAbs().maxCoeff() > 1.0);
+  const auto fit = ev::synthetic_control(p, geolift_design(p), per_unit);
+  BOOST_TEST(jp.lower < fit.att);
+  BOOST_TEST(fit.att < jp.upper);
+  BOOST_TEST(std::abs(jp.lower - ja.lower) + std::abs(jp.upper - ja.upper) > 1e-3);
+  // One treated unit: per_unit and average are the same estimator.
+  const auto one_a = ev::jackknife_plus(p, ev::Assignment{{row_of(p, "chicago")}, 90, 105});
+  const auto one_p = ev::jackknife_plus(p, ev::Assignment{{row_of(p, "chicago")}, 90, 105}, per_unit);
+  BOOST_TEST(one_a.lower == one_p.lower);
+  BOOST_TEST(one_a.upper == one_p.upper);
+}
+
+// Placebo variance with one treated unit: every placebo effect is one donor's placebo-in-
+// space effect (the same fit on the donor pool), se is their spread (divisor B), the
+// interval att -+ z se, and the draws do not depend on the thread count.
+BOOST_AUTO_TEST_CASE(placebo_variance_draws_donors_as_placebos) {
+  const ev::Panel p = read_geolift("geolift_test.csv");
+  const ev::Assignment a{{row_of(p, "chicago")}, 90, 105};
+  ev::SyntheticControlOptions o;
+  o.method = ev::Method::synthetic_did;
+  const auto r1 = ev::placebo_variance(p, a, o, 0.1, 60, 5, 1);
+  const auto r2 = ev::placebo_variance(p, a, o, 0.1, 60, 5, 2);
+  BOOST_TEST((r1.placebo_att.array() == r2.placebo_att.array()).all());
+  const auto space = ev::placebo_in_space(p, a, o, 1);
+  for (Index b = 0; b < r1.placebo_att.size(); ++b) {
+    double nearest = 1e300;
+    for (Index k = 0; k < space.att.size(); ++k) nearest = std::min(nearest, std::abs(space.att(k) - r1.placebo_att(b)));
+    BOOST_TEST(nearest < 1e-9);
+  }
+  const double m = r1.placebo_att.mean();
+  BOOST_TEST(r1.se == std::sqrt((r1.placebo_att.array() - m).square().mean()), boost::test_tools::tolerance(1e-12));
+  const auto fit = ev::synthetic_control(p, a, o);
+  BOOST_TEST(r1.upper - fit.att == 1.6448536269514722 * r1.se, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(fit.att - r1.lower == 1.6448536269514722 * r1.se, boost::test_tools::tolerance(1e-9));
+  ev::Panel small = factor_panel(3, 20, 15, 0.0, 0.0, 1);
+  BOOST_CHECK_THROW((void)ev::placebo_variance(small, ev::Assignment{{0, 1}, 15, 20}), std::invalid_argument);
+  BOOST_CHECK_THROW((void)ev::placebo_variance(p, a, o, 0.1, 1), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(placebos) {
   const ev::Panel p = read_geolift("geolift_test.csv");
   const auto s1 = ev::placebo_in_space(p, geolift_design(p), {}, 1);
@@ -558,6 +631,107 @@ BOOST_AUTO_TEST_CASE(two_by_two_standard_error) {
   const double vg = (1.0 + 1.0) / 2.0, vc = (9.0 + 1.0 + 16.0) / 3.0;
   BOOST_TEST(r.att_se == std::sqrt(vg / 2.0 + vc / 3.0), boost::test_tools::tolerance(1e-12));
 }
+
+// The influence functions are recomputed per aggregate instead of stored: the standard
+// errors equal those of the dense influence matrix built here from the formula
+// psi_i = (d_i - mean_G d) / |G| (cohort), -(d_i - mean_C d) / |C| (never treated).
+BOOST_AUTO_TEST_CASE(streamed_influence_matches_dense) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> z(0.0, 1.0);
+  const Index n = 17, T = 9;
+  ev::Panel p;
+  p.outcomes.resize(n, T);
+  std::vector<Index> adoption(static_cast<std::size_t>(n), -1);
+  for (Index i = 0; i < n; ++i) {
+    adoption[static_cast<std::size_t>(i)] = i < 3 ? 3 : i < 8 ? 5 : i < 10 ? 8 : -1;
+    for (Index t = 0; t < T; ++t) p.outcomes(i, t) = 5.0 * z(rng) + 0.3 * static_cast<double>(t) + z(rng);
+  }
+  const auto r = ev::staggered_did(p, adoption);
+  const auto m = static_cast<Index>(r.cell_att.size());
+  BOOST_TEST_REQUIRE(m == 3 * (T - 1));
+  Eigen::MatrixXd Psi = Eigen::MatrixXd::Zero(n, m);
+  Eigen::VectorXd size(m);
+  for (Index c = 0; c < m; ++c) {
+    const Index g = r.cell_cohort[static_cast<std::size_t>(c)], t = r.cell_period[static_cast<std::size_t>(c)];
+    std::vector<Index> G, C;
+    for (Index i = 0; i < n; ++i) {
+      const Index a = adoption[static_cast<std::size_t>(i)];
+      if (a == g) G.push_back(i);
+      if (a < 0) C.push_back(i);
+    }
+    auto mean = [&](const std::vector<Index>& s) {
+      double v = 0.0;
+      for (auto i : s) v += p.outcomes(i, t) - p.outcomes(i, g - 1);
+      return v / static_cast<double>(s.size());
+    };
+    const double mg = mean(G), mc = mean(C);
+    for (auto i : G) Psi(i, c) = (p.outcomes(i, t) - p.outcomes(i, g - 1) - mg) / static_cast<double>(G.size());
+    for (auto i : C) Psi(i, c) = -(p.outcomes(i, t) - p.outcomes(i, g - 1) - mc) / static_cast<double>(C.size());
+    BOOST_TEST(r.cell_att(c) == mg - mc, boost::test_tools::tolerance(1e-12));
+    size(c) = static_cast<double>(G.size());
+  }
+  trustmix::test::check_close(r.cell_se, Eigen::VectorXd(Psi.colwise().norm().transpose()), 1e-12);
+  auto weights = [&](auto&& keep) {
+    Eigen::VectorXd w = Eigen::VectorXd::Zero(m);
+    for (Index c = 0; c < m; ++c)
+      if (keep(r.cell_period[static_cast<std::size_t>(c)] - r.cell_cohort[static_cast<std::size_t>(c)])) w(c) = size(c);
+    return Eigen::VectorXd(w / w.sum());
+  };
+  const Eigen::VectorXd w_post = weights([](Index e) { return e >= 0; });
+  BOOST_TEST(r.att == w_post.dot(r.cell_att), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(r.att_se == (Psi * w_post).norm(), boost::test_tools::tolerance(1e-12));
+  for (Index k = 0; k < r.event_time.size(); ++k) {
+    const auto e = static_cast<Index>(r.event_time(k));
+    const Eigen::VectorXd w = weights([e](Index x) { return x == e; });
+    BOOST_TEST(r.event_att(k) == w.dot(r.cell_att), boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(r.event_se(k) == (Psi * w).norm(), boost::test_tools::tolerance(1e-12));
+  }
+}
+
+#if defined(__linux__)
+// 6,000 units, 120 periods, 60 adoption dates: a dense influence matrix (units x 7,140
+// cells) would take 343 MB (twice that while it was built from per-cell vectors). Run in a
+// child process whose address space may grow by 150 MB only: the streamed computation fits.
+BOOST_AUTO_TEST_CASE(memory_is_linear_in_units_and_cells) {
+  const Index n = 6000, T = 120;
+  ev::Panel p;
+  p.outcomes.resize(n, T);
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> z(0.0, 1.0);
+  std::vector<Index> adoption(static_cast<std::size_t>(n), -1);
+  for (Index i = 0; i < n; ++i) {
+    if (i < 3000) adoption[static_cast<std::size_t>(i)] = 1 + i / 50;  // cohorts 1..60, 50 units each
+    const double u = z(rng);
+    for (Index t = 0; t < T; ++t) p.outcomes(i, t) = u + 0.01 * static_cast<double>(t) + 0.1 * z(rng);
+  }
+  const pid_t child = fork();
+  BOOST_TEST_REQUIRE(child >= 0);
+  if (child == 0) {
+    long pages = 0;
+    {
+      std::ifstream statm("/proc/self/statm");
+      statm >> pages;
+    }
+    const rlim_t vm = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGE_SIZE));
+    const rlimit cap{vm + (150UL << 20), vm + (150UL << 20)};
+    setrlimit(RLIMIT_AS, &cap);
+    int code = 1;
+    try {
+      const auto r = ev::staggered_did(p, adoption);
+      code = (r.cell_att.size() == 60 * (T - 1) && std::isfinite(r.att_se) && r.att_se > 0.0) ? 0 : 2;
+    } catch (const std::bad_alloc&) {
+      code = 3;
+    } catch (...) {
+      code = 4;
+    }
+    _exit(code);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 0, "child exit " << WEXITSTATUS(status) << " (3: out of memory)");
+}
+#endif
 
 BOOST_AUTO_TEST_SUITE_END()
 

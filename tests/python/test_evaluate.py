@@ -270,3 +270,83 @@ def test_causal_impact_recovers_a_crisis_drop():
     with pytest.raises(ValueError, match="column 'sales'"):
         tm.evaluate.causal_impact(df.assign(sales=df["sales"].where(df.index != 5)), time="date", outcome="sales",
                                   start="2025-03-22")
+
+
+def test_gap_is_named_before_any_units_x_periods_grid_is_built():
+    # 20,000 units, each on its own date: the units x periods grid would hold 4e8 cells
+    # (3.2 GB of counts) although the table has 20,000 rows. The gap is found on the rows.
+    import tracemalloc
+
+    n = 20_000
+    df = pd.DataFrame({"unit": [f"u{i}" for i in range(n)], "t": np.arange(n), "y": np.ones(n)})
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"gap in the panel: unit 'u0' has no row for t=1 \(it lacks 19999 of "
+                                             r"20000 periods; 399980000 missing \(unit, time\) cells over 20000 of "
+                                             r"20000 units\)"):
+            tm.evaluate.to_panel(df, "unit", "t", "y")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20e6, f"to_panel allocated {peak / 1e6:.0f} MB for a 20,000-row table"
+
+
+def test_gap_names_the_first_missing_period_of_the_first_short_unit():
+    df = _small()
+    df = df[~((df["unit"] == "u2") & df["t"].isin([0, 3])) & ~((df["unit"] == "u4") & (df["t"] == 1))]
+    with pytest.raises(ValueError, match=r"unit 'u2' has no row for t=0 \(it lacks 2 of 20 periods; 3 missing "
+                                         r"\(unit, time\) cells over 2 of 6 units\)"):
+        tm.evaluate.to_panel(df, "unit", "t", "y")
+
+
+def test_panel_size_is_checked_before_it_is_allocated(monkeypatch):
+    monkeypatch.setenv("TRUSTMIX_MAX_MEMORY", "500")  # bytes: the 6 x 20 panel needs 960
+    with pytest.raises(ValueError, match=r"the 6 units x 20 periods panel needs about 960 bytes of memory"):
+        tm.evaluate.to_panel(_small(), "unit", "t", "y")
+    monkeypatch.setenv("TRUSTMIX_MAX_MEMORY", "2000")
+    assert tm.evaluate.to_panel(_small(), "unit", "t", "y").outcomes.shape == (6, 20)
+
+
+def test_jackknife_plus_honours_per_unit(geolift):
+    kw = dict(**KW, **DESIGN, inference="jackknife+", pointwise=False, seed=1)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        avg = tm.evaluate.synthetic_control(geolift, **kw)
+        cells = tm.evaluate.synthetic_control(geolift, **kw, aggregation="per_unit")
+    # Each treated city refitted on its own in every leave-one-out fit (the C++ test checks
+    # the errors against lone fits); before, per_unit returned the averaged series' bounds.
+    assert abs(cells.lower - avg.lower) + abs(cells.upper - avg.upper) > 1e-3
+    assert cells.lower < cells.att < cells.upper
+    jk = cells.jackknife()
+    assert (jk["lower"], jk["upper"]) == (cells.lower, cells.upper)
+
+
+def _hull_panel() -> pd.DataFrame:
+    # 8 random-walk units over 22 periods, unit 0 treated in the last 2 with a varying
+    # effect: the absolute-statistic acceptance set {h0 : p(h0) > 0.1} has a hole.
+    rng = np.random.default_rng(0)
+    n, T = int(rng.integers(4, 9)), int(rng.integers(10, 30))
+    start = T - int(rng.integers(1, 4))
+    Y = 100 + np.cumsum(rng.standard_normal((n, T)) * rng.uniform(0.5, 3), axis=1) + 10 * rng.standard_normal((n, 1))
+    Y[0, start:] += rng.uniform(-5, 5, T - start) * rng.uniform(0, 3)
+    assert (n, T, start) == (8, 22, 20)
+    return pd.DataFrame([(f"u{i}", t, Y[i, t]) for i in range(n) for t in range(T)], columns=["unit", "t", "y"])
+
+
+def test_hull_of_a_non_contiguous_acceptance_set_warns():
+    kw = dict(unit="unit", time="t", outcome="y", treated=["u0"], start=20, n_permutations=1000, seed=0,
+              alpha=0.1, pointwise=False)
+    with pytest.warns(InferenceWarning, match="not an interval .* lower and upper are its hull"):
+        r = tm.evaluate.synthetic_control(_hull_panel(), **kw, statistic="absolute")
+    assert r.inference["hull"] and r.lower < r.upper
+    assert "hull of a non-contiguous acceptance set" in r.summary().loc["upper", "description"]
+    # The mean statistic's set is an interval on the same data: no warning, no flag.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InferenceWarning)
+        m = tm.evaluate.synthetic_control(_hull_panel(), **kw, statistic="mean")
+    assert not m.inference["hull"]
+    assert "hull" not in m.summary().loc["upper", "description"]

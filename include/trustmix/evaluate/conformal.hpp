@@ -8,6 +8,7 @@
 #include "trustmix/core/error.hpp"
 #include "trustmix/core/parallel.hpp"
 #include "trustmix/evaluate/synthetic_control.hpp"
+#include "trustmix/inference/diagnostics.hpp"
 #include "trustmix/inference/rng.hpp"
 
 #include <Eigen/Dense>
@@ -306,13 +307,10 @@ inline std::vector<Eigen::Index> range_rows(Eigen::Index n) {
   return r;
 }
 
-/// R's default (type 7) quantile of v at probability prob.
+/// R's default (type 7) quantile of v at probability prob (sorts its copy).
 inline double quantile(std::vector<double> v, double prob) {
   std::sort(v.begin(), v.end());
-  const double h = (static_cast<double>(v.size()) - 1.0) * prob;
-  const auto lo = static_cast<std::size_t>(std::floor(h));
-  const std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]);
+  return inference::detail::quantile_sorted(v, prob);
 }
 
 /// A fitted design and what the inference procedures refit from: the donor and treated
@@ -325,8 +323,15 @@ struct FittedDesign {
       : fit(synthetic_control(panel, assignment, options)),
         D(series_of(panel, fit.donors, fit.end)),
         X(series_of(panel, fit.treated, fit.end)) {
+    // Synthetic DiD's penalty as the fit used it: per cell (one treated unit) when the
+    // treated units are fitted one by one.
     if (options.method == Method::synthetic_did)
-      zeta2 = sdid_zeta2(D, fit.start, fit.end - fit.start, fit.treated.size());
+      zeta2 = sdid_zeta2(D, fit.start, fit.end - fit.start, cells() > 1 ? std::size_t{1} : fit.treated.size());
+  }
+  /// Treated series fitted separately: one per treated unit under per_unit aggregation,
+  /// else one (their average).
+  [[nodiscard]] Eigen::Index cells() const {
+    return fit.aggregation == Aggregation::per_unit && X.cols() > 1 ? X.cols() : 1;
   }
 };
 
@@ -416,6 +421,11 @@ inline ConformalResult conformal_inference(const Panel& panel, const Assignment&
 /// pre-period t, refit without t; its held-out error e_t and its post-period prediction
 /// yhat_{-t}. Counterfactual band [q_{alpha/2}(yhat_{-t} - |e_t|), q_{1-alpha/2}(yhat_{-t} +
 /// |e_t|)], turned into effect bounds by subtracting from the observed outcome.
+///
+/// Several treated units under per_unit aggregation: the estimator of the mean treated
+/// series is the average of the cells' fits, so each leave-one-out refit fits every cell
+/// on its own (as synthetic_control does) and yhat_{-t}, e_t are the cells' averages;
+/// under average aggregation the averaged series is fitted once.
 inline JackknifeResult jackknife_plus(const Panel& panel, const Assignment& assignment,
                                       const SyntheticControlOptions& options = {}, double alpha = 0.1) {
   trustmix::detail::require_in_range(alpha, "alpha", 0.0, 1.0, true, true);
@@ -423,22 +433,29 @@ inline JackknifeResult jackknife_plus(const Panel& panel, const Assignment& assi
   const SyntheticControlFit& fit = design.fit;
   const Eigen::MatrixXd &D = design.D, &X = design.X;
   const double zeta2 = design.zeta2;
-  const Eigen::Index start = fit.start, n_post = fit.end - start;
-  const Eigen::VectorXd x = X.rowwise().mean();
+  const Eigen::Index start = fit.start, n_post = fit.end - start, n_cells = design.cells();
+  // The fitted series: each treated unit (per_unit) or their mean.
+  const Eigen::MatrixXd targets = n_cells > 1 ? X : Eigen::MatrixXd(X.rowwise().mean());
   std::vector<std::vector<double>> low(static_cast<std::size_t>(n_post + 1)), high(static_cast<std::size_t>(n_post + 1));
   JackknifeResult out;
   out.alpha = alpha;
   out.held_out_errors.resize(start);
   for (Eigen::Index t = 0; t < start; ++t) {
     Eigen::MatrixXd Dt(start - 1, D.cols());
-    Eigen::VectorXd xt(start - 1);
     for (Eigen::Index s = 0, k = 0; s < start; ++s)
-      if (s != t) Dt.row(k) = D.row(s), xt(k++) = x(s);
+      if (s != t) Dt.row(k++) = D.row(s);
     const detail::MatchProblem problem = detail::make_problem(Dt, start - 1, options, zeta2);
-    const auto r = problem.solve(xt);
-    const double err = x(t) - (r.intercept + D.row(t).dot(r.weights));
+    double err = 0.0;
+    Eigen::VectorXd pred = Eigen::VectorXd::Zero(n_post);
+    for (Eigen::Index cell = 0; cell < n_cells; ++cell) {
+      Eigen::VectorXd xt(start - 1);
+      for (Eigen::Index s = 0, k = 0; s < start; ++s)
+        if (s != t) xt(k++) = targets(s, cell);
+      const auto r = problem.solve(xt);
+      err += (targets(t, cell) - (r.intercept + D.row(t).dot(r.weights))) / static_cast<double>(n_cells);
+      pred += ((D.middleRows(start, n_post) * r.weights).array() + r.intercept).matrix() / static_cast<double>(n_cells);
+    }
     out.held_out_errors(t) = err;
-    const Eigen::VectorXd pred = (D.middleRows(start, n_post) * r.weights).array() + r.intercept;
     for (Eigen::Index j = 0; j <= n_post; ++j) {
       const double p = j < n_post ? pred(j) : pred.mean();
       low[static_cast<std::size_t>(j)].push_back(p - std::abs(err));
@@ -454,6 +471,59 @@ inline JackknifeResult jackknife_plus(const Panel& panel, const Assignment& assi
     if (j < n_post) out.pointwise_lower(j) = lo, out.pointwise_upper(j) = hi;
     else out.lower = lo, out.upper = hi;
   }
+  return out;
+}
+
+/// Placebo standard error of the effect (Arkhangelsky et al. 2021, Algorithm 4; synthdid's
+/// vcov(method = "placebo")), for synthetic DiD in particular, whose conformal null refit
+/// lacks the time weights.
+struct PlaceboVarianceResult {
+  double alpha = 0.1;
+  double se = 0.0;                  ///< sqrt(mean_b (att_b - mean att)^2), per geo-period
+  double lower = 0.0, upper = 0.0;  ///< att -+ z_{1 - alpha/2} se
+  Eigen::VectorXd placebo_att;      ///< att_b of each placebo assignment
+};
+
+/// Placebo variance: `n_placebo` times, N1 (= number of treated) donors drawn without
+/// replacement play the treated units on the donor pool alone (the true treated units
+/// left out), with the same window and estimator; se^2 is the variance (divisor B) of those
+/// placebo effects, and the interval att -+ z_{1-alpha/2} se. Needs more donors than
+/// treated units (the paper's placebo requires N0 > N1). Draw b uses its own random stream
+/// (seed, b): results do not depend on `threads`.
+inline PlaceboVarianceResult placebo_variance(const Panel& panel, const Assignment& assignment,
+                                              const SyntheticControlOptions& options = {}, double alpha = 0.1,
+                                              int n_placebo = 200, std::uint64_t seed = 0, int threads = 0) {
+  trustmix::detail::require_in_range(alpha, "alpha", 0.0, 1.0, true, true);
+  if (n_placebo < 2 || n_placebo > 100000) fail("n_placebo must be in [2, 100000], got ", n_placebo);
+  const SyntheticControlFit fit = synthetic_control(panel, assignment, options);
+  const auto J = static_cast<Eigen::Index>(fit.donors.size());
+  const auto N1 = static_cast<Eigen::Index>(fit.treated.size());
+  if (J < N1 + 1)
+    fail("placebo_variance needs more donors than treated units (", J, " donors, ", N1, " treated)");
+  Panel sub;
+  sub.outcomes = detail::series_of(panel, fit.donors, panel.n_periods()).transpose();
+  for (const auto d : fit.donors) sub.units.push_back(panel.label(d));
+  PlaceboVarianceResult out;
+  out.alpha = alpha;
+  out.placebo_att.resize(n_placebo);
+  parallel_for_blocks(n_placebo, threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+    std::vector<Eigen::Index> idx(static_cast<std::size_t>(J));
+    for (std::ptrdiff_t k = b; k < e; ++k) {
+      inference::ChainRng rng(seed, 0x706c6163ULL /* "plac" */ + static_cast<std::uint64_t>(k));
+      std::iota(idx.begin(), idx.end(), Eigen::Index{0});
+      for (Eigen::Index i = 0; i < N1; ++i) {
+        const auto r = i + static_cast<Eigen::Index>(rng.uniform() * static_cast<double>(J - i));
+        std::swap(idx[static_cast<std::size_t>(i)], idx[static_cast<std::size_t>(std::min(r, J - 1))]);
+      }
+      const Assignment a{std::vector<Eigen::Index>(idx.begin(), idx.begin() + N1), fit.start, fit.end};
+      out.placebo_att(k) = synthetic_control(sub, a, options).att;
+    }
+  });
+  const double mean = out.placebo_att.mean();
+  out.se = std::sqrt((out.placebo_att.array() - mean).square().mean());
+  const double z = inference::detail::normal_quantile(1.0 - alpha / 2.0);
+  out.lower = fit.att - z * out.se;
+  out.upper = fit.att + z * out.se;
   return out;
 }
 

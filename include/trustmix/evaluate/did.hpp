@@ -6,7 +6,13 @@
 // event study by e = t - g. Standard errors from the units' influence functions (the
 // aggregation weights are treated as fixed, which slightly understates the aggregate's
 // uncertainty when cohort shares are estimated).
+//
+// Memory: a cell's influence function is non-zero only on its cohort and the never-treated
+// units, and it is a closed form of the panel, so it is recomputed where needed instead of
+// stored: the work space is O(units + cells), not O(units x cells) (a dense influence
+// matrix of 20,000 units x 100 cohorts x 200 periods would take 3 GB).
 #include "trustmix/core/error.hpp"
+#include "trustmix/core/resources.hpp"
 #include "trustmix/evaluate/panel.hpp"
 
 #include <Eigen/Dense>
@@ -14,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <string>
 #include <vector>
 
 namespace trustmix::evaluate {
@@ -26,6 +33,47 @@ struct StaggeredDidResult {
   Eigen::VectorXd event_time;              ///< e = t - g
   Eigen::VectorXd event_att, event_se;
 };
+
+namespace detail {
+
+/// The influence function of group-time cell (cohort `units` adopting at g, period t)
+/// with never-treated `never`: psi_i = (d_i - mean_G d) / |G| for i in the cohort,
+/// -(d_i - mean_C d) / |C| for i never treated, 0 elsewhere, d_i = Y_it - Y_i,g-1.
+/// add_influence adds `weight` x psi to `acc` (length: units) and returns ATT(g, t).
+inline double add_influence(const Panel& panel, const std::vector<Eigen::Index>& units,
+                            const std::vector<Eigen::Index>& never, Eigen::Index g, Eigen::Index t, double weight,
+                            Eigen::VectorXd* acc) {
+  auto d = [&](Eigen::Index i) { return panel.outcomes(i, t) - panel.outcomes(i, g - 1); };
+  double mg = 0.0, mc = 0.0;
+  for (const auto i : units) mg += d(i);
+  for (const auto i : never) mc += d(i);
+  const auto ng = static_cast<double>(units.size()), nc = static_cast<double>(never.size());
+  mg /= ng;
+  mc /= nc;
+  if (acc != nullptr && weight != 0.0) {
+    for (const auto i : units) (*acc)(i) += weight * (d(i) - mg) / ng;
+    for (const auto i : never) (*acc)(i) -= weight * (d(i) - mc) / nc;
+  }
+  return mg - mc;
+}
+
+/// ||psi|| of one cell without forming psi: sqrt(sum_G (d - mean_G)^2 / |G|^2 + sum_C ...).
+inline double influence_norm(const Panel& panel, const std::vector<Eigen::Index>& units,
+                             const std::vector<Eigen::Index>& never, Eigen::Index g, Eigen::Index t) {
+  auto part = [&](const std::vector<Eigen::Index>& set) {
+    double m = 0.0, ss = 0.0;
+    for (const auto i : set) m += panel.outcomes(i, t) - panel.outcomes(i, g - 1);
+    m /= static_cast<double>(set.size());
+    for (const auto i : set) {
+      const double r = panel.outcomes(i, t) - panel.outcomes(i, g - 1) - m;
+      ss += r * r;
+    }
+    return ss / (static_cast<double>(set.size()) * static_cast<double>(set.size()));
+  };
+  return std::sqrt(part(units) + part(never));
+}
+
+}  // namespace detail
 
 /// adoption[i] = first treated period of unit i, or -1 if never treated.
 inline StaggeredDidResult staggered_did(const Panel& panel, const std::vector<Eigen::Index>& adoption) {
@@ -44,52 +92,59 @@ inline StaggeredDidResult staggered_did(const Panel& panel, const std::vector<Ei
   }
   if (never.size() < 2) fail("staggered_did needs at least 2 never-treated units (adoption -1), got ", never.size());
   if (cohorts.empty()) fail("staggered_did: no unit is ever treated");
+  // Cells: every cohort x every period but its base period. Their outputs (cohort, period,
+  // att, se: 4 numbers each) and one accumulator per event time are all that is stored.
+  const auto m = static_cast<Eigen::Index>(cohorts.size()) * (T - 1);
+  require_memory(8.0 * (4.0 * static_cast<double>(m) + 4.0 * static_cast<double>(T) + 2.0 * static_cast<double>(n)),
+                 "staggered_did's group-time cells (" + std::to_string(m) + ")",
+                 "use fewer periods (aggregate to weeks) or fewer adoption dates");
   StaggeredDidResult out;
-  std::vector<Eigen::VectorXd> psi;  // per cell: influence contribution of each unit
-  std::vector<double> cohort_size;
+  out.cell_cohort.reserve(static_cast<std::size_t>(m));
+  out.cell_period.reserve(static_cast<std::size_t>(m));
+  out.cell_att.resize(m);
+  out.cell_se.resize(m);
+  std::vector<const std::vector<Eigen::Index>*> cell_units;
+  cell_units.reserve(static_cast<std::size_t>(m));
+  Eigen::Index c = 0;
   for (const auto& [g, units] : cohorts)
     for (Eigen::Index t = 0; t < T; ++t) {
       if (t == g - 1) continue;
-      Eigen::VectorXd a = Eigen::VectorXd::Zero(n);
-      double mg = 0.0, mc = 0.0;
-      for (const auto i : units) mg += panel.outcomes(i, t) - panel.outcomes(i, g - 1);
-      for (const auto i : never) mc += panel.outcomes(i, t) - panel.outcomes(i, g - 1);
-      mg /= static_cast<double>(units.size());
-      mc /= static_cast<double>(never.size());
-      for (const auto i : units)
-        a(i) = (panel.outcomes(i, t) - panel.outcomes(i, g - 1) - mg) / static_cast<double>(units.size());
-      for (const auto i : never)
-        a(i) = -(panel.outcomes(i, t) - panel.outcomes(i, g - 1) - mc) / static_cast<double>(never.size());
       out.cell_cohort.push_back(g);
       out.cell_period.push_back(t);
-      psi.push_back(a);
-      cohort_size.push_back(static_cast<double>(units.size()));
-      out.cell_att.conservativeResize(static_cast<Eigen::Index>(psi.size()));
-      out.cell_att(out.cell_att.size() - 1) = mg - mc;
+      cell_units.push_back(&units);
+      out.cell_att(c) = detail::add_influence(panel, units, never, g, t, 0.0, nullptr);
+      out.cell_se(c) = detail::influence_norm(panel, units, never, g, t);
+      ++c;
     }
-  const auto m = static_cast<Eigen::Index>(psi.size());
-  Eigen::MatrixXd Psi(n, m);
-  for (Eigen::Index c = 0; c < m; ++c) Psi.col(c) = psi[static_cast<std::size_t>(c)];
-  out.cell_se = Psi.colwise().norm().transpose();
-  auto aggregate = [&](auto&& include, double& est, double& se) {
-    Eigen::VectorXd w = Eigen::VectorXd::Zero(m);
-    for (Eigen::Index c = 0; c < m; ++c)
-      if (include(c)) w(c) = cohort_size[static_cast<std::size_t>(c)];
-    const double total = w.sum();
+  // An aggregate sum_c w_c ATT(g, t) with w proportional to cohort size over the selected
+  // cells; its influence function sum_c w_c psi_c is accumulated cell by cell.
+  auto aggregate = [&](const std::vector<Eigen::Index>& cells, double& est, double& se) {
+    double total = 0.0;
+    for (const auto k : cells) total += static_cast<double>(cell_units[static_cast<std::size_t>(k)]->size());
     if (total <= 0.0) return false;
-    w /= total;
-    est = w.dot(out.cell_att);
-    se = (Psi * w).norm();
+    Eigen::VectorXd acc = Eigen::VectorXd::Zero(n);
+    est = 0.0;
+    for (const auto k : cells) {
+      const auto ku = static_cast<std::size_t>(k);
+      const double w = static_cast<double>(cell_units[ku]->size()) / total;
+      est += w * detail::add_influence(panel, *cell_units[ku], never, out.cell_cohort[ku], out.cell_period[ku], w, &acc);
+    }
+    se = acc.norm();
     return true;
   };
-  aggregate([&](Eigen::Index c) { return out.cell_period[static_cast<std::size_t>(c)] >= out.cell_cohort[static_cast<std::size_t>(c)]; },
-            out.att, out.att_se);
+  std::vector<Eigen::Index> post;
+  std::vector<std::vector<Eigen::Index>> by_event(static_cast<std::size_t>(2 * T - 1));  // e + T - 1
+  for (Eigen::Index k = 0; k < m; ++k) {
+    const auto ku = static_cast<std::size_t>(k);
+    const Eigen::Index e = out.cell_period[ku] - out.cell_cohort[ku];
+    if (e >= 0) post.push_back(k);
+    by_event[static_cast<std::size_t>(e + T - 1)].push_back(k);
+  }
+  aggregate(post, out.att, out.att_se);
   std::vector<double> ev, ea, es;
   for (Eigen::Index e = -(T - 1); e < T; ++e) {
     double est = 0.0, se = 0.0;
-    if (aggregate([&](Eigen::Index c) {
-          return out.cell_period[static_cast<std::size_t>(c)] - out.cell_cohort[static_cast<std::size_t>(c)] == e;
-        }, est, se))
+    if (aggregate(by_event[static_cast<std::size_t>(e + T - 1)], est, se))
       ev.push_back(static_cast<double>(e)), ea.push_back(est), es.push_back(se);
   }
   out.event_time = Eigen::Map<Eigen::VectorXd>(ev.data(), static_cast<Eigen::Index>(ev.size()));

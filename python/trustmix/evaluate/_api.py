@@ -35,7 +35,7 @@ def synthetic_control(data: pd.DataFrame, *, unit: str, time: str, outcome: str,
                       ridge: float | None = None, aggregation: str = "average", inference: str | None = "conformal",
                       alpha: float = 0.1, permutation: str = "iid", n_permutations: int = 1000,
                       statistic: str = "absolute", q: float = 1.0, pointwise: bool = True, seed: int = 0,
-                      min_pre_periods: int = 3) -> SyntheticControlResult:
+                      min_pre_periods: int = 3, n_placebo: int = 200) -> SyntheticControlResult:
     """Synthetic control for treated units from a long table (unit, time, outcome).
 
     The counterfactual of the (mean) treated unit is ``synthetic_t = intercept + sum_j w_j
@@ -54,7 +54,11 @@ def synthetic_control(data: pd.DataFrame, *, unit: str, time: str, outcome: str,
     labels, inclusive; end=None: the last period). ``inference``: ``"conformal"``
     (Chernozhukov, Wuthrich and Zhu 2021: p-value of no effect and, by inverting the same
     test, the interval of att and pointwise intervals), ``"jackknife+"`` (p-value
-    conformal, interval jackknife+ over time) or None. ``statistic``: ``"absolute"`` (sum
+    conformal, interval jackknife+ over time), ``"placebo"`` (p-value conformal, interval
+    att -+ z se with the placebo standard error of Arkhangelsky et al. 2021, Algorithm 4:
+    ``n_placebo`` draws of as many donors as treated units playing the treated on the donor
+    pool; the interval to use with ``method="synthetic_did"``, whose conformal refit lacks
+    the time weights) or None. ``statistic``: ``"absolute"`` (sum
     |u|^q, GeoLift's "Total") or ``"mean"`` (|sum u|, a test of the average effect).
 
     Returns a :class:`SyntheticControlResult` (att in outcome units per treated unit and
@@ -62,8 +66,8 @@ def synthetic_control(data: pd.DataFrame, *, unit: str, time: str, outcome: str,
     """
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
-    if inference not in ("conformal", "jackknife+", None):
-        raise ValueError(f"inference must be 'conformal', 'jackknife+' or None, got {inference!r}")
+    if inference not in ("conformal", "jackknife+", "placebo", None):
+        raise ValueError(f"inference must be 'conformal', 'jackknife+', 'placebo' or None, got {inference!r}")
     panel = to_panel(data, unit, time, outcome)
     names = [treated] if isinstance(treated, str) else list(treated)
     if not names:
@@ -88,6 +92,12 @@ def synthetic_control(data: pd.DataFrame, *, unit: str, time: str, outcome: str,
             jk = _core.evaluate.jackknife_plus(panel.outcomes, rows, s, e, alpha=float(alpha), **sc)
             inf.update(lower=jk["lower"], upper=jk["upper"], pointwise_lower=jk["pointwise_lower"],
                        pointwise_upper=jk["pointwise_upper"])
+        elif inference == "placebo":
+            pv = _core.evaluate.placebo_variance(panel.outcomes, rows, s, e, alpha=float(alpha),
+                                                 n_placebo=int(n_placebo), seed=int(seed), **sc)
+            # The att interval is the placebo one; p-value and pointwise intervals stay conformal.
+            inf.update(lower=pv["lower"], upper=pv["upper"], placebo_se=pv["se"], placebo_att=pv["placebo_att"],
+                       cannot_reject=False)
     result = SyntheticControlResult(fit, inf, settings, panel, rows, s, e)
     if inf is not None and (inf.get("cannot_reject") or inf.get("pointwise_cannot_reject")):
         which = "the interval of att" if inf.get("cannot_reject") else "the pointwise intervals"

@@ -87,17 +87,46 @@ def to_panel(data: pd.DataFrame, unit: str, time: str, outcome: str) -> WidePane
     u_codes, u_names = pd.factorize(df[unit].astype(str), sort=False)
     t_codes, t_values = pd.factorize(times, sort=True)
     n_u, n_t = len(u_names), len(t_values)
-    cell = u_codes.astype(np.int64) * n_t + t_codes
-    counts = np.bincount(cell, minlength=n_u * n_t)
-    if (counts > 1).any():
-        c = int(np.flatnonzero(counts > 1)[0])
+    n_rows = len(df)
+    # Checked on the rows themselves (memory of the order of the input), never on a dense
+    # units x periods grid: a long table whose units and dates hardly overlap would make
+    # that grid far larger than the data.
+    cell = u_codes.astype(np.int64) * n_t + t_codes.astype(np.int64)
+    order = np.argsort(cell, kind="stable")
+    sorted_cells = cell[order]
+    dup = np.flatnonzero(sorted_cells[1:] == sorted_cells[:-1])
+    if dup.size:
+        c = int(sorted_cells[dup[0]])
+        count = int(np.count_nonzero(sorted_cells == c))
         raise ValueError(f"duplicated (unit, time) rows: unit {str(u_names[c // n_t])!r} at "
-                         f"{time}={_label(t_values[c % n_t])} appears {int(counts[c])} times; aggregate first")
-    if (counts == 0).any():
-        c = int(np.flatnonzero(counts == 0)[0])
-        raise ValueError(f"gap in the panel: unit {str(u_names[c // n_t])!r} has no row for "
-                         f"{time}={_label(t_values[c % n_t])} ({int((counts == 0).sum())} missing (unit, time) "
-                         "cells); fill or drop them first")
+                         f"{time}={_label(t_values[c % n_t])} appears {count} times; aggregate first")
+    if n_rows != n_u * n_t:
+        _raise_gap(u_codes, t_codes, u_names, t_values, time, n_u * n_t - n_rows)
+    _require_memory(8.0 * n_u * n_t, f"the {n_u} units x {n_t} periods panel")
     outcomes = np.empty(n_u * n_t)
     outcomes[cell] = y
     return WidePanel(outcomes.reshape(n_u, n_t), [str(u) for u in u_names], pd.Index(t_values))
+
+
+def _raise_gap(u_codes: np.ndarray, t_codes: np.ndarray, u_names, t_values, time: str, missing: int) -> None:
+    """The panel is not balanced: names the first unit (in order of appearance) lacking a
+    period, the first period it lacks, and how many (unit, time) cells are missing."""
+    n_t = len(t_values)
+    per_unit = np.bincount(u_codes, minlength=len(u_names))
+    short = np.flatnonzero(per_unit < n_t)
+    u = int(short[0])
+    have = np.sort(t_codes[u_codes == u])
+    gaps = np.flatnonzero(have != np.arange(have.size))
+    first = int(gaps[0]) if gaps.size else int(have.size)
+    lacking = n_t - int(per_unit[u])
+    raise ValueError(f"gap in the panel: unit {str(u_names[u])!r} has no row for {time}={_label(t_values[first])} "
+                     f"(it lacks {lacking} of {n_t} periods; {missing} missing (unit, time) cells over "
+                     f"{short.size} of {len(u_names)} units); fill or drop them first")
+
+
+def _require_memory(nbytes: float, what: str) -> None:
+    """Refuses an allocation above the core's memory limit (TRUSTMIX_MAX_MEMORY, else half
+    of this machine's memory) before it is made."""
+    from trustmix import _core
+
+    _core.evaluate.require_memory(float(nbytes), what, "aggregate to fewer periods or select fewer units")

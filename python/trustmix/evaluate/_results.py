@@ -186,7 +186,8 @@ class SyntheticControlResult(_Versioned):
             ("incremental", self.incremental, "att x treated units x periods (outcome units)"),
             ("p_value", self.p_value, f"conformal, {s.get('statistic')} statistic, {s.get('permutation')} permutations"),
             ("lower", self.lower, f"{1 - s.get('alpha', 0.1):.0%} interval of att "
-             + ("(jackknife+ over time)" if s.get("inference") == "jackknife+" else "(inverted test)")),
+             + {"jackknife+": "(jackknife+ over time)", "placebo": "(att -+ z x placebo standard error)"}.get(
+                 s.get("inference"), "(inverted test)")),
             ("upper", self.upper, f"{1 - s.get('alpha', 0.1):.0%} interval of att (inverted test)"
              + ("; hull of a non-contiguous acceptance set" if self.inference.get("hull")
                 and s.get("inference") == "conformal" else "")),
