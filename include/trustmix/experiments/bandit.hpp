@@ -162,6 +162,42 @@ inline double posterior_draw(const Posterior& p, trustmix::inference::ChainRng& 
   return mean + sd * std::sqrt(2.0 * std::log(std::max(t, 1.0)) / s.n);
 }
 
+/// Batched UCB1 shares: `batch` users assigned one at a time to the arm with the highest
+/// ucb_index, each assignment counted as a pending pull (n + 1, observed mean and mean
+/// square unchanged: its reward is not seen before the batch ends), after `t` pulls in
+/// all (t + j for the j-th user of the batch). Returns users per arm / batch. An arm never
+/// pulled has an infinite index, so it gets the first users. `batch` is rounded to a whole
+/// number of users in [1, 1e8].
+[[nodiscard]] inline std::vector<double> ucb_batch_shares(std::span<const ArmStats> stats, double batch, Reward reward,
+                                                          double t) {
+  if (stats.size() < 2) fail("ucb_batch_shares: need at least 2 arms, got ", stats.size());
+  if (!(batch >= 1.0 && batch <= 1e8)) fail("ucb_batch_shares: batch must be in [1, 1e8] users, got ", batch);
+  if (!(t >= 0.0) || !std::isfinite(t)) fail("ucb_batch_shares: t (pulls so far) must be >= 0, got ", t);
+  for (std::size_t i = 0; i < stats.size(); ++i)
+    if (!(stats[i].n >= 0.0) || !std::isfinite(stats[i].n) || !std::isfinite(stats[i].sum) || !std::isfinite(stats[i].sum_sq))
+      fail("ucb_batch_shares: arm ", i, " has invalid statistics (n ", stats[i].n, ", sum ", stats[i].sum, ")");
+  std::vector<ArmStats> pend(stats.begin(), stats.end());
+  std::vector<double> count(stats.size(), 0.0);
+  const auto users = static_cast<std::int64_t>(std::llround(batch));
+  for (std::int64_t j = 0; j < users; ++j) {
+    std::size_t arm = 0;
+    double top = -std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < pend.size(); ++i) {
+      const double v = ucb_index(pend[i], t + static_cast<double>(j) + 1.0, reward);
+      if (v > top) top = v, arm = i;
+    }
+    ArmStats& pa = pend[arm];
+    const double mean = pa.n > 0.0 ? pa.sum / pa.n : 0.0;
+    const double mean_sq = pa.n > 0.0 ? pa.sum_sq / pa.n : 0.0;
+    pa.n += 1.0;
+    pa.sum = mean * pa.n;
+    pa.sum_sq = mean_sq * pa.n;
+    count[arm] += 1.0;
+  }
+  for (double& x : count) x /= static_cast<double>(users);
+  return count;
+}
+
 /// Empirical-Bayes Beta prior per arm for persona pooling: every persona's arm-i rate
 /// shrinks towards the arm's pooled rate m_i with strength `pooling` pseudo-users,
 ///   prior_i = Beta(pooling m_i, pooling (1 - m_i)).
