@@ -10,6 +10,8 @@ the C++ API side by side: ``docs/simulate.md``.
 """
 from .presets import PERSONAS, PR_KIND_DEFAULTS, SCENARIOS, scenario, scenario_names
 from ._world import GroundTruth, SimulationResult, World
+from ._messages import MessageTestRun, run_message_test
 
 __all__ = ["PERSONAS", "PR_KIND_DEFAULTS", "SCENARIOS", "GroundTruth", "SimulationResult", "World", "scenario",
            "scenario_names"]
+__all__ += ["MessageTestRun", "run_message_test"]
