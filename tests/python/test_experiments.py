@@ -298,3 +298,12 @@ def test_trimmed_means_yuen_welch():
     assert w0["p_value"] == pytest.approx(w1["p_value"], rel=1e-9)
     with pytest.raises(ValueError, match="trim"):
         ex.ab_test(df, arm="arm", metric="revenue", method="bayesian", trim=0.1)
+
+
+def test_bayesian_summaries_with_an_arm_without_conversions():
+    # A bandit may leave an arm with no conversions: the Bayesian analysis still runs.
+    summ = pd.DataFrame({"arm": ["a", "b", "c"], "users": [500, 4000, 3000], "conversions": [0, 40, 20]})
+    r = ex.compare_arms(summ, users="users", conversions="conversions")
+    t = r.table.set_index("arm")
+    assert t["prob_best"].sum() == pytest.approx(1.0, abs=1e-8)
+    assert t["prob_best"].idxmax() == "b"

@@ -248,7 +248,7 @@ def _analyse(sums: dict, arm_names: list, control: int, mtype: str, *, method: s
     rhi = np.full(k, 0.0)
     pv = np.full(k, np.nan)
     for i in range(k):
-        if i == control:
+        if i == control or method == "bayesian":  # the Bayesian branch below sets every number
             continue
         a = _core.fixed_test(mean[control], var[control], est["n"][control], mean[i], var[i], est["n"][i],
                              relative=False, level=level, welch=welch)

@@ -129,7 +129,7 @@ class MessageTestRun:
         the user trusts the brand, a pre-period covariate) and ``converted`` (0/1), for
         :func:`trustmix.experiments.ab_test`. Order within a cell carries no information."""
         d = self.data
-        parts = {"date": [], "persona": [], "variant": [], "trusting": [], "converted": []}
+        parts: dict[str, Any] = {}
         counts = d[["trusting_users", "trusting_conversions", "users", "conversions"]].to_numpy(np.int64)
         # Four kinds of user per cell: trusting x converted.
         kinds = np.stack([counts[:, 1], counts[:, 0] - counts[:, 1], counts[:, 3] - counts[:, 1],
@@ -142,8 +142,11 @@ class MessageTestRun:
         cell = np.repeat(np.arange(len(d)), 4)
         rep = np.repeat(cell, n)
         parts["date"] = d["date"].to_numpy()[rep]
-        parts["persona"] = pd.Categorical(d["persona"].to_numpy()[rep], categories=list(self.truth.index))
-        parts["variant"] = pd.Categorical(d["variant"].to_numpy()[rep], categories=list(self.truth.columns))
+        personas, variants = list(self.truth.index), list(self.truth.columns)
+        p_codes = pd.Categorical(d["persona"], categories=personas).codes
+        v_codes = pd.Categorical(d["variant"], categories=variants).codes
+        parts["persona"] = pd.Categorical.from_codes(p_codes[rep], categories=personas)
+        parts["variant"] = pd.Categorical.from_codes(v_codes[rep], categories=variants)
         parts["trusting"] = np.repeat(np.tile(trusting, len(d)), n).astype(float)
         parts["converted"] = np.repeat(np.tile(converted, len(d)), n).astype(float)
         return pd.DataFrame(parts)
