@@ -130,8 +130,9 @@ inline std::vector<double> appeal_matrix(const World& world, const MessageSpec& 
 /// comment for the equations). A/B/n: shares = opt.weights (normalised). Bandit: at the
 /// start of each period the Thompson-type shares (experiments::allocation, exact P(best);
 /// per persona with Beta priors pooled across personas, experiments::pooled_prior) or
-/// batched UCB shares (experiments::ucb_batch_shares) from all users and conversions of
-/// the earlier periods decide the period's traffic per variant.
+/// batched UCB shares (experiments::ucb_batch_shares over a batch as large as the group's
+/// previous period, at most 1e5 users) from all users and conversions of the earlier
+/// periods decide the period's traffic per variant.
 [[nodiscard]] inline MessageTestRun run_message_test(const World& world, const MessageSpec& spec,
                                                      const MessageTestOptions& opt) {
   namespace ex = trustmix::experiments;
@@ -200,6 +201,7 @@ inline std::vector<double> appeal_matrix(const World& world, const MessageSpec& 
   const CounterStream root = stream(seed, Domain::world, (1ULL << 48) + opt.stream, 0);
   double regret = 0.0;
   std::vector<double> share(groups * Vs);
+  std::vector<double> last_users(groups, 0.0);  // users per group in the previous test period
   for (int t = 0; t < opt.periods; ++t) {
     for (int s = 0; s < S; ++s) cells[static_cast<std::size_t>(s)] = cells[static_cast<std::size_t>(s)] * dyn.transition(s, t);
     if (t < opt.first_period) continue;
@@ -216,25 +218,23 @@ inline std::vector<double> appeal_matrix(const World& world, const MessageSpec& 
           pb[v] = opt.bandit.prior_b + strength * (1.0 - mean[v]);
         }
       }
-      double pulls = 0.0;
-      for (const auto& a : stats) pulls += a.n;
       for (std::size_t g = 0; g < groups; ++g) {
         const std::span<const ex::ArmStats> arm_stats(stats.data() + g * Vs, Vs);
         std::vector<double> w;
         if (opt.bandit.policy == ex::Policy::ucb) {
-          // Batched UCB over the users expected in this group this period (at least 1).
-          double expected_users = 0.0;
-          for (int s = 0; s < S; ++s)
-            if (groups == 1 || static_cast<std::size_t>(s) == g) expected_users += population[static_cast<std::size_t>(s)];
-          w = ex::apply_floor(ex::ucb_batch_shares(arm_stats, std::max(1.0, std::min(expected_users, 1e5)),
-                                                   ex::Reward::bernoulli, pulls),
-                              opt.bandit.floor);
+          // Batched UCB: this period's users are assumed as many as the group's last
+          // period's (capped at 1e5; 1,000 in the first period), t = the group's pulls so far.
+          double pulls = 0.0;
+          for (std::size_t v = 0; v < Vs; ++v) pulls += arm_stats[v].n;
+          const double batch = tt == 0 ? 1000.0 : std::clamp(last_users[g], 1.0, 1e5);
+          w = ex::apply_floor(ex::ucb_batch_shares(arm_stats, batch, ex::Reward::bernoulli, pulls), opt.bandit.floor);
         } else {
           w = ex::allocation(arm_stats, opt.bandit, pa, pb);
         }
         std::copy(w.begin(), w.end(), share.begin() + static_cast<std::ptrdiff_t>(g * Vs));
       }
     }
+    std::fill(last_users.begin(), last_users.end(), 0.0);
     // Campaign reach among the channel's impressions this period.
     const double chan_imp = dyn.drive().impressions(t, c);
     const double camp_imp = 1000.0 * camp(t, static_cast<Eigen::Index>(k_camp)) / cpm;
@@ -297,6 +297,7 @@ inline std::vector<double> appeal_matrix(const World& world, const MessageSpec& 
         out.rate_trusting[i] = q1[v];
         out.rate_untrusting[i] = q0[v];
         regret += static_cast<double>(x) * (best - q[v]);
+        last_users[g] += static_cast<double>(x);
         ex::ArmStats& a = stats[g * Vs + v];
         a.n += static_cast<double>(x);
         a.sum += static_cast<double>(y1 + y0);
