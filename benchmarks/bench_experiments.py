@@ -328,6 +328,19 @@ def bench_personas(quick: bool):
         print(f"{d}: regret {r:.1f} (se {se:.1f}) conversions lost; share of users on each persona's best "
               f"{sh:.3f}; best-arm error {err:.3f}; sum of the personas' Lai-Robbins bounds {lr:.1f}; "
               f"{n:,.0f} users; {secs:.2f} s per run")
+    # Pacing: costs per enrolled user by framing, a budget of half the unpaced cost.
+    costs = [0.02, 0.02, 0.03, 0.05]
+    dev = []
+    for s in range(streams):
+        kw = dict(campaign="ig_always_on", periods=25, start=17, design="thompson", floor=0.02, enrolment=0.05,
+                  stream=s, costs=costs)
+        free = tm.simulate.run_message_test(world, PERSONA_FRAMINGS, **kw)
+        budget = 0.5 * free.total_spend
+        paced = tm.simulate.run_message_test(world, PERSONA_FRAMINGS, budget=budget, **kw)
+        dev.append(paced.total_spend / budget - 1)
+    dev = np.array(dev)
+    print(f"pacing (Thompson, costs {costs} per user, budget = half the unpaced cost): spend / budget - 1 "
+          f"mean {dev.mean():+.3%}, worst {dev[np.argmax(np.abs(dev))]:+.3%} over {streams} streams")
     return rows
 
 

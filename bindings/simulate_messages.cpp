@@ -7,6 +7,7 @@
 #include <trustmix/simulate/messages.hpp>
 
 #include <cstring>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -69,7 +70,8 @@ void register_simulate_messages(pybind11::module_& m) {
       "run_message_test",
       [](const World& w, const py::dict& messages, int periods, int period_days, int first_period,
          const std::string& policy, const std::vector<double>& weights, double floor, double prior_a, double prior_b,
-         double top_two_beta, double pooling, bool by_persona, std::uint64_t stream) {
+         double top_two_beta, double pooling, bool by_persona, std::uint64_t stream, const std::vector<double>& costs,
+         double budget) {
         const MessageSpec spec = message_spec(messages);
         MessageTestOptions o;
         o.periods = periods;
@@ -78,6 +80,8 @@ void register_simulate_messages(pybind11::module_& m) {
         o.weights = weights;
         o.by_persona = by_persona;
         o.stream = stream;
+        o.costs = costs;
+        o.budget = budget;
         if (policy == "ab") {
           o.design = MessageDesign::ab;
         } else {
@@ -106,6 +110,7 @@ void register_simulate_messages(pybind11::module_& m) {
         d["rate_untrusting"] = cube(r.rate_untrusting, {T, S, V});
         d["trusting_share"] = cube(r.trusting_share, {T, S});
         d["regret"] = cube(r.regret, {T});
+        d["spend"] = cube(r.spend, {T});
         d["first_period"] = r.first_period;
         return d;
       },
@@ -113,6 +118,7 @@ void register_simulate_messages(pybind11::module_& m) {
       py::arg("first_period") = 0, py::arg("policy") = "ab", py::arg("weights") = std::vector<double>{},
       py::arg("floor") = 0.0, py::arg("prior_a") = 1.0, py::arg("prior_b") = 1.0, py::arg("top_two_beta") = 0.5,
       py::arg("pooling") = -1.0, py::arg("by_persona") = true, py::arg("stream") = 0,
+      py::arg("costs") = std::vector<double>{}, py::arg("budget") = std::numeric_limits<double>::infinity(),
       "Runs a message test live on the world's people, period by period: policy 'ab' (fixed weights) or a bandit "
       "('thompson', 'top_two_thompson', 'ucb') deciding each period's traffic per variant from the earlier periods. "
       "Returns numpy arrays (test periods, segments, variants).");

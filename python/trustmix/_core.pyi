@@ -379,7 +379,8 @@ class simulate:
     def run_message_test(world: simulate.World, messages: dict[str, Any], *, periods: int, period_days: int = 7,
                          first_period: int = 0, policy: str = "ab", weights: Sequence[float] = ...,
                          floor: float = 0.0, prior_a: float = 1.0, prior_b: float = 1.0, top_two_beta: float = 0.5,
-                         pooling: float = -1.0, by_persona: bool = True, stream: int = 0) -> dict[str, Any]: ...
+                         pooling: float = -1.0, by_persona: bool = True, stream: int = 0,
+                         costs: Sequence[float] = ..., budget: float = ...) -> dict[str, Any]: ...
 
 
 class evaluate:

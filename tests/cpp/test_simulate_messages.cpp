@@ -250,3 +250,28 @@ BOOST_AUTO_TEST_CASE(ucb_batch_shares_closed_forms) {
   BOOST_TEST(first[arg] == 1.0);
   BOOST_CHECK_THROW((void)ex::ucb_batch_shares(s, 0.0, ex::Reward::bernoulli, 1), std::invalid_argument);
 }
+
+BOOST_AUTO_TEST_CASE(spend_is_paced_to_the_budget) {
+  const World world(message_world(), 11);
+  MessageTestOptions o = options(MessageDesign::bandit, 12);
+  o.costs = {0.02, 0.02, 0.03, 0.05};
+  const auto free = run_message_test(world, framings(), o);
+  double cost = 0.0;
+  for (std::size_t i = 0; i < free.users.size(); ++i) cost += free.users[i] * o.costs[i % 4];
+  double spent = 0.0;
+  for (double x : free.spend) spent += x;
+  BOOST_TEST(spent == cost, boost::test_tools::tolerance(1e-12));
+  // A budget above the cost changes nothing; half of it is met within 2%, evenly paced.
+  o.budget = 2.0 * cost;
+  const auto same = run_message_test(world, framings(), o);
+  BOOST_TEST(same.users == free.users, boost::test_tools::per_element());
+  o.budget = 0.5 * cost;
+  const auto paced = run_message_test(world, framings(), o);
+  double total = 0.0;
+  for (double x : paced.spend) total += x;
+  BOOST_TEST_MESSAGE("paced spend " << total << " of budget " << o.budget);
+  BOOST_TEST(std::abs(total / o.budget - 1.0) < 0.02);
+  for (double x : paced.spend) BOOST_TEST(std::abs(x / (o.budget / 12.0) - 1.0) < 0.2);
+  o.costs = {1.0};
+  BOOST_CHECK_THROW((void)run_message_test(world, framings(), o), std::invalid_argument);
+}

@@ -121,3 +121,14 @@ def test_bad_input_is_named(world):
         sim.run_message_test(world, FRAMINGS, campaign="ig_always_on", periods=20, weights=[1, 1])
     with pytest.raises(ValueError, match="first_period must be in"):
         sim.run_message_test(world, FRAMINGS, campaign="ig_always_on", periods=20, start=20)
+
+
+def test_spend_paced_to_a_budget(world):
+    costs = [0.02, 0.02, 0.03, 0.05]
+    free = _run(world, design="thompson", costs=costs)
+    assert free.total_spend == pytest.approx(float((free.data["users"] * np.tile(costs, len(free.data) // 4)).sum()))
+    paced = _run(world, design="thompson", costs=costs, budget=0.5 * free.total_spend)
+    assert paced.total_spend == pytest.approx(0.5 * free.total_spend, rel=0.02)
+    assert paced.data["users"].sum() < free.data["users"].sum()
+    with pytest.raises(ValueError, match="costs: expected one per variant"):
+        _run(world, costs=[1.0], budget=10.0)

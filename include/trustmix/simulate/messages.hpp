@@ -72,6 +72,12 @@ struct MessageTestOptions {
   experiments::BanditConfig bandit;            ///< policy, floor, priors, pooling (Bernoulli rewards)
   bool by_persona = true;   ///< bandit: one allocation per persona (pooled priors) or one for all
   std::uint64_t stream = 0; ///< random-number stream (different tests on the same world)
+  /// Cost per enrolled user by variant (empty: 0) and a total budget (infinite: none).
+  /// Pacing: each period may spend (budget - spent) / (test periods left); when the
+  /// period's enrolled users would cost more in expectation (sum_s users_s sum_v share_v
+  /// cost_v), each segment's users are thinned by the same binomial fraction.
+  std::vector<double> costs;
+  double budget = std::numeric_limits<double>::infinity();
 };
 
 /// A live message test. Arrays of test periods x segments x variants are indexed
@@ -85,6 +91,7 @@ struct MessageTestRun {
   std::vector<double> trusting_share;                    ///< T x S: g_{t,s}
   std::vector<double> rate_trusting, rate_untrusting;    ///< T x S x V: q given trust state
   std::vector<double> regret;                            ///< T: cumulative sum users (max_v q - q_v)
+  std::vector<double> spend;                             ///< T: cost of the period's users
 };
 
 namespace detail {
@@ -159,6 +166,11 @@ inline std::vector<double> appeal_matrix(const World& world, const MessageSpec& 
     if (!(sum > 0.0)) fail("weights must not all be 0");
     for (std::size_t v = 0; v < Vs; ++v) weights[v] = opt.weights[v] / sum;
   }
+  if (!opt.costs.empty() && opt.costs.size() != Vs)
+    fail("costs: expected one per variant (", V, "), got ", opt.costs.size());
+  for (double x : opt.costs)
+    if (!(x >= 0.0) || !std::isfinite(x)) fail("costs must be finite and >= 0, got ", x);
+  if (!(opt.budget > 0.0)) fail("budget must be > 0, got ", opt.budget);
   if (opt.design == MessageDesign::bandit) {
     if (opt.bandit.reward != ex::Reward::bernoulli) fail("message test: conversions are Bernoulli rewards");
     ex::detail::check_config(opt.bandit, Vs);
@@ -184,6 +196,7 @@ inline std::vector<double> appeal_matrix(const World& world, const MessageSpec& 
   out.rate_trusting = out.rate_untrusting = out.users;
   out.trusting_share.assign(static_cast<std::size_t>(T * S), 0.0);
   out.regret.assign(static_cast<std::size_t>(T), 0.0);
+  out.spend.assign(static_cast<std::size_t>(T), 0.0);
 
   // The exact chain per segment: cell counts n[t] after period t's transition.
   std::vector<Eigen::RowVectorXd> cells(static_cast<std::size_t>(S));
@@ -200,6 +213,8 @@ inline std::vector<double> appeal_matrix(const World& world, const MessageSpec& 
   const std::uint64_t seed = world.seed();
   const CounterStream root = stream(seed, Domain::world, (1ULL << 48) + opt.stream, 0);
   double regret = 0.0;
+  double spent = 0.0;
+  const bool paced = std::isfinite(opt.budget) && !opt.costs.empty();
   std::vector<double> share(groups * Vs);
   std::vector<double> last_users(groups, 0.0);  // users per group in the previous test period
   for (int t = 0; t < opt.periods; ++t) {
@@ -240,12 +255,35 @@ inline std::vector<double> appeal_matrix(const World& world, const MessageSpec& 
     const double camp_imp = 1000.0 * camp(t, static_cast<Eigen::Index>(k_camp)) / cpm;
     const double w_camp = chan_imp > 0.0 ? std::min(1.0, camp_imp / chan_imp) : 0.0;
     const double f = dyn.frequency(t, c) * w_camp;
+    std::vector<std::int64_t> enrolled(static_cast<std::size_t>(S));
+    double expected_cost = 0.0;
     for (int s = 0; s < S; ++s) {
       const auto su = static_cast<std::size_t>(s);
       const CounterStream st = root.child(static_cast<std::uint64_t>(t)).child(su);
       const double p_reach = spec.enrolment * dyn.reach_prob(s, c) * (1.0 - detail::pgf(f, dyn.dispersion(c), 0.0));
       const auto N = static_cast<std::int64_t>(population[su]);
-      const std::int64_t users = detail::binomial_draw(N, std::clamp(p_reach, 0.0, 1.0), st.child(0).base);
+      enrolled[su] = detail::binomial_draw(N, std::clamp(p_reach, 0.0, 1.0), st.child(0).base);
+      if (paced) {
+        const std::size_t g = groups > 1 ? su : 0;
+        for (std::size_t v = 0; v < Vs; ++v)
+          expected_cost += static_cast<double>(enrolled[su]) * share[g * Vs + v] * opt.costs[v];
+      }
+    }
+    if (paced) {
+      const double allowance = std::max(0.0, (opt.budget - spent) / static_cast<double>(T - tt));
+      if (expected_cost > allowance) {
+        const double keep = allowance / expected_cost;
+        for (int s = 0; s < S; ++s) {
+          const auto su = static_cast<std::size_t>(s);
+          const CounterStream st = root.child(static_cast<std::uint64_t>(t)).child(su);
+          enrolled[su] = detail::binomial_draw(enrolled[su], keep, st.child(1ULL << 20).base);
+        }
+      }
+    }
+    for (int s = 0; s < S; ++s) {
+      const auto su = static_cast<std::size_t>(s);
+      const CounterStream st = root.child(static_cast<std::uint64_t>(t)).child(su);
+      const std::int64_t users = enrolled[su];
       // Per-variant conversion probability by trust state, exact over the memory cells.
       const Eigen::RowVectorXd& n = cells[su];
       double n1 = 0.0, n0 = 0.0;
@@ -298,6 +336,11 @@ inline std::vector<double> appeal_matrix(const World& world, const MessageSpec& 
         out.rate_untrusting[i] = q0[v];
         regret += static_cast<double>(x) * (best - q[v]);
         last_users[g] += static_cast<double>(x);
+        if (!opt.costs.empty()) {
+          const double cost = static_cast<double>(x) * opt.costs[v];
+          spent += cost;
+          out.spend[static_cast<std::size_t>(tt)] += cost;
+        }
         ex::ArmStats& a = stats[g * Vs + v];
         a.n += static_cast<double>(x);
         a.sum += static_cast<double>(y1 + y0);

@@ -75,6 +75,8 @@ class MessageTestRun:
     regret : Series
         Cumulative expected conversions lost against each persona's best variant:
         ``sum users (max_v q - q_v)``.
+    spend : Series
+        Cost of each period's users (with ``costs``); ``total_spend`` its sum.
     design : str
         ``ab``, ``thompson``, ``top_two_thompson`` or ``ucb``.
     """
@@ -95,6 +97,8 @@ class MessageTestRun:
                                   columns=pd.Index(variants, name="variant"))
         self.best = self.truth.idxmax(axis=1).rename("best")
         self.regret = pd.Series(np.asarray(raw["regret"]), index=dates, name="cumulative_regret")
+        self.spend = pd.Series(np.asarray(raw["spend"]), index=dates, name="spend")
+        self.total_spend = float(self.spend.sum())
         self.trusting_share = pd.DataFrame(np.asarray(raw["trusting_share"]), index=dates, columns=personas)
         self.design = design
         self.settings = settings
@@ -193,7 +197,8 @@ class MessageTestRun:
 def run_message_test(world, variants, *, campaign: str, periods: int, start: int = 0, freq: str = "W",
                      design: str = "ab", weights=None, enrolment: float = 1.0, floor: float = 0.0,
                      prior: tuple[float, float] = (1.0, 1.0), top_two_beta: float = 0.5, pooling: float | None = None,
-                     by_persona: bool = True, stream: int = 0) -> MessageTestRun:
+                     by_persona: bool = True, stream: int = 0, costs=None,
+                     budget: float | None = None) -> MessageTestRun:
     """Runs a message test live in a simulated world, period by period.
 
     Parameters
@@ -219,6 +224,11 @@ def run_message_test(world, variants, *, campaign: str, periods: int, start: int
         Share of the campaign's reached people enrolled, in (0, 1].
     stream : int
         Random-number stream: different tests on the same world and seed.
+    costs, budget : sequence of float, float, optional
+        Cost per enrolled user of each variant (currency) and a total budget: each period
+        may spend (budget - spent) / (test periods left); if its enrolled users would cost
+        more in expectation, every persona's users are thinned by the same binomial
+        fraction. ``spend`` (Series by date) and ``total_spend`` report what was spent.
 
     Returns
     -------
@@ -246,11 +256,13 @@ def run_message_test(world, variants, *, campaign: str, periods: int, start: int
         world._core, spec, periods=int(periods), period_days=_FREQ_DAYS[freq], first_period=int(start),
         policy=design, weights=w, floor=float(floor), prior_a=float(prior[0]), prior_b=float(prior[1]),
         top_two_beta=float(top_two_beta), pooling=-1.0 if pooling is None else float(pooling),
-        by_persona=bool(by_persona), stream=int(stream))
+        by_persona=bool(by_persona), stream=int(stream), costs=[] if costs is None else [float(x) for x in costs],
+        budget=float("inf") if budget is None else float(budget))
     first = pd.Timestamp(world.to_dict().get("start", "2025-01-06"))
     days = _FREQ_DAYS[freq]
     dates = pd.DatetimeIndex([first + pd.Timedelta(days=days * t) for t in range(int(start), int(periods))], name="date")
     settings = {"campaign": campaign, "periods": int(periods), "start": int(start), "freq": freq, "weights": weights,
                 "enrolment": float(enrolment), "floor": float(floor), "prior": tuple(prior), "pooling": pooling,
-                "by_persona": bool(by_persona), "stream": int(stream), "seed": world.seed}
+                "by_persona": bool(by_persona), "stream": int(stream), "seed": world.seed, "costs": costs,
+                "budget": budget}
     return MessageTestRun(raw, dates, appeal, design, settings)
