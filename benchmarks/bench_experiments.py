@@ -1,6 +1,6 @@
 """Benchmarks of trustmix.experiments, side by side with the peers users run today.
 
-    python benchmarks/bench_experiments.py [--only speed,bandit_speed,peeking,coverage,bandits] [--quick]
+    python benchmarks/bench_experiments.py [--only speed,bandit_speed,peeking,coverage,bandits,personas] [--quick]
 
 - speed: 10,000 experiments x 4 arms (binomial). trustmix's exact Bayesian comparison
   (quadrature) next to bayesian-testing (Monte Carlo, same Beta(1/2, 1/2) priors), the
@@ -10,9 +10,12 @@
   mabwiser.
 - peeking: false-positive rate under continuous peeking (daily for 28 days; 1,000 looks)
   of the naive repeated z-test, the always-valid test and the group-sequential test.
-- coverage: 95% interval coverage on heavy-tailed (zero-inflated lognormal) revenue.
+- coverage: 95% interval coverage on heavy-tailed (zero-inflated lognormal) revenue:
+  Welch, capping, Bayesian, trimmed means (Yuen-Welch).
 - bandits: regret against the Lai-Robbins bound, best-arm error against uniform A/B/n,
   spend against budget.
+- personas: the same live in the simulated world (tm.simulate.run_message_test): four
+  personas whose best framing differs, regret, share on the best, best-arm error.
 
 gbstats and spotify-confidence pin pandas < 2 / < 3 and numpy < 2, which conflicts with
 trustmix (pandas >= 2), so they run in a separate interpreter named by
@@ -232,17 +235,27 @@ def bench_coverage(quick: bool):
     n = 10000
     print(f"\n== coverage of 95% intervals, zero-inflated lognormal revenue (5% buy, sigma 1.5), {reps} A/A tests ==")
     rng = np.random.default_rng(4)
-    cover = {"welch": 0, "capped_99": 0, "bayesian": 0}
+    cover = {"welch": 0, "capped_99": 0, "bayesian": 0, "trimmed_1pct_yuen": 0}
     for r in range(reps):
         rev = np.where(rng.random(2 * n) < 0.05, rng.lognormal(3, 1.5, 2 * n), 0.0)
         df = pd.DataFrame({"arm": np.repeat(["a", "b"], n), "revenue": rev})
         for key, kw in (("welch", {"method": "fixed"}), ("capped_99", {"method": "fixed", "cap": 0.99}),
-                        ("bayesian", {"method": "bayesian"})):
+                        ("bayesian", {"method": "bayesian"}), ("trimmed_1pct_yuen", {"method": "fixed", "trim": 0.01})):
             t = tm.experiments.ab_test(df, arm="arm", metric="revenue", **kw).table.iloc[1]
             cover[key] += t["lift_lower"] <= 0.0 <= t["lift_upper"]
     se = np.sqrt(0.95 * 0.05 / reps)
     for key, c in cover.items():
         print(f"{key}: coverage {c / reps:.4f} (se {se:.4f})")
+    # Heavier tail: lognormal sigma 2.5 (a handful of buyers carry most of the revenue).
+    cover2 = {"welch": 0, "trimmed_1pct_yuen": 0}
+    for r in range(reps):
+        rev = np.where(rng.random(2 * n) < 0.05, rng.lognormal(3, 2.5, 2 * n), 0.0)
+        df = pd.DataFrame({"arm": np.repeat(["a", "b"], n), "revenue": rev})
+        for key, kw in (("welch", {"method": "fixed"}), ("trimmed_1pct_yuen", {"method": "fixed", "trim": 0.01})):
+            t = tm.experiments.ab_test(df, arm="arm", metric="revenue", **kw).table.iloc[1]
+            cover2[key] += t["lift_lower"] <= 0.0 <= t["lift_upper"]
+    for key, c in cover2.items():
+        print(f"sigma 2.5, {key}: coverage {c / reps:.4f} (se {se:.4f})")
 
 
 def bench_bandits(quick: bool):
@@ -272,9 +285,68 @@ def bench_bandits(quick: bool):
     print(f"pacing: spend {sim['total_spend']:.1f} of budget 20000 ({sim['total_spend'] / 20000 - 1:+.2%})")
 
 
+PERSONA_FRAMINGS = {
+    "plain": {},
+    "fun": {"Curious Chris": 0.45, "Skeptical Sam": -0.1},
+    "easy": {"Busy Beth": 0.4, "Loyal Lena": 0.1},
+    "popular": {"Skeptical Sam": 0.35, "Loyal Lena": 0.45},
+}
+
+
+def bench_personas(quick: bool):
+    """Bandits live in the simulated world: the four example personas of the 'smm_only'
+    scenario, four framings whose appeal differs by persona, 8 weekly periods of the
+    Instagram campaign (5% of its reached people enrolled)."""
+    streams = 4 if quick else 20
+    world = tm.simulate.World.from_scenario("smm_only", seed=3)
+    print(f"\n== bandits on the simulator's personas: 4 personas x 4 framings, 8 weeks, {streams} streams ==")
+    rows = []
+    for design, kw in (("ab", {}), ("thompson", {"floor": 0.02}), ("top_two_thompson", {"floor": 0.02}),
+                       ("ucb", {})):
+        regret, share, wrong, users, bound = [], [], 0, [], []
+        t = time.perf_counter()
+        for s in range(streams):
+            run = tm.simulate.run_message_test(world, PERSONA_FRAMINGS, campaign="ig_always_on", periods=25, start=17,
+                                               design=design, enrolment=0.05, stream=s, **kw)
+            regret.append(run.regret.iloc[-1])
+            summ = run.summary()
+            share.append(summ["share_on_best"].mean())
+            users.append(summ["users"].sum())
+            tot = run.totals()
+            lr = 0.0
+            for p in run.truth.index:
+                sub = tot.loc[p].reset_index()
+                # Exact P(best) with Beta(1, 1) priors (the Thompson shares without a floor).
+                pb = core.allocation(sub["users"].to_numpy(float), sub["conversions"].to_numpy(float))
+                wrong += int(sub["variant"].iloc[int(np.argmax(pb))] != run.best[p])
+                lr += float(core.lai_robbins_bound(run.truth.loc[p].to_numpy(), float(summ.loc[p, "users"])))
+            bound.append(lr)
+        secs = (time.perf_counter() - t) / streams
+        rows.append((design, np.mean(regret), np.std(regret, ddof=1) / np.sqrt(streams), np.mean(share),
+                     wrong / (4 * streams), np.mean(bound), np.mean(users), secs))
+    for d, r, se, sh, err, lr, n, secs in rows:
+        print(f"{d}: regret {r:.1f} (se {se:.1f}) conversions lost; share of users on each persona's best "
+              f"{sh:.3f}; best-arm error {err:.3f}; sum of the personas' Lai-Robbins bounds {lr:.1f}; "
+              f"{n:,.0f} users; {secs:.2f} s per run")
+    # Pacing: costs per enrolled user by framing, a budget of half the unpaced cost.
+    costs = [0.02, 0.02, 0.03, 0.05]
+    dev = []
+    for s in range(streams):
+        kw = dict(campaign="ig_always_on", periods=25, start=17, design="thompson", floor=0.02, enrolment=0.05,
+                  stream=s, costs=costs)
+        free = tm.simulate.run_message_test(world, PERSONA_FRAMINGS, **kw)
+        budget = 0.5 * free.total_spend
+        paced = tm.simulate.run_message_test(world, PERSONA_FRAMINGS, budget=budget, **kw)
+        dev.append(paced.total_spend / budget - 1)
+    dev = np.array(dev)
+    print(f"pacing (Thompson, costs {costs} per user, budget = half the unpaced cost): spend / budget - 1 "
+          f"mean {dev.mean():+.3%}, worst {dev[np.argmax(np.abs(dev))]:+.3%} over {streams} streams")
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", default="speed,bandit_speed,peeking,coverage,bandits")
+    ap.add_argument("--only", default="speed,bandit_speed,peeking,coverage,bandits,personas")
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     parts = args.only.split(",")

@@ -474,40 +474,104 @@ void register_experiments(pybind11::module_& m) {
       py::arg("floor") = 0.0, "Exact traffic shares for the next batch (Thompson-type policies).");
 
   sub.def(
-      "allocation_by_persona",
-      [](const DoubleArray& n, const DoubleArray& sum, const std::string& policy, double prior_a, double prior_b,
-         double top_two_beta, double floor, double pooling) {
-        // Bernoulli rewards, personas x arms statistics; each persona's Beta prior is
-        // centred on the arm's pooled rate with the pooling strength (partial pooling).
-        if (n.ndim() != 2 || sum.ndim() != 2 || n.shape(0) != sum.shape(0) || n.shape(1) != sum.shape(1))
-          throw std::invalid_argument("n and sum must be 2-d arrays personas x arms of the same shape");
-        const auto P = static_cast<std::size_t>(n.shape(0));
-        const auto K = static_cast<std::size_t>(n.shape(1));
-        std::vector<te::ArmStats> s(P * K);
-        for (std::size_t i = 0; i < P * K; ++i) s[i] = {n.data()[i], sum.data()[i], sum.data()[i]};
-        te::BanditConfig c;
-        c.policy = policy_of(policy), c.prior_a = prior_a, c.prior_b = prior_b, c.top_two_beta = top_two_beta;
-        c.floor = floor;
-        std::vector<double> out(P * K);
-        double strength = 0.0;
+      "yuen_test",
+      [](const DoubleArray& control, const DoubleArray& arm, double trim, bool relative, double level) {
+        const auto c = to_vector(control);
+        const auto a = to_vector(arm);
+        te::FixedTest t;
+        te::TrimmedMean mc, ma;
         {
           py::gil_scoped_release release;
-          const auto [rate, st] = te::pooled_prior(s, P, K, pooling);
-          strength = st;
+          t = te::yuen_test(c, a, trim, relative, level);
+          mc = te::trimmed_mean(c, trim);
+          ma = te::trimmed_mean(a, trim);
+        }
+        py::dict d;
+        d["estimate"] = t.estimate, d["std_error"] = t.std_error, d["statistic"] = t.statistic, d["df"] = t.df;
+        d["p_value"] = t.p_value, d["ci_lower"] = t.ci_lower, d["ci_upper"] = t.ci_upper;
+        d["control_mean"] = mc.mean, d["arm_mean"] = ma.mean;
+        return d;
+      },
+      py::arg("control"), py::arg("arm"), py::kw_only(), py::arg("trim"), py::arg("relative") = false,
+      py::arg("level") = 0.95, "Yuen-Welch test of trimmed means (robust option for heavy-tailed metrics).");
+
+  sub.def(
+      "ucb_batch_shares",
+      [](const DoubleArray& n, const DoubleArray& sum, const std::optional<DoubleArray>& sum_sq, double batch,
+         const std::string& reward, double floor) {
+        const auto k = static_cast<std::size_t>(n.size());
+        if (static_cast<std::size_t>(sum.size()) != k) throw std::invalid_argument("n and sum differ in length");
+        if (sum_sq && static_cast<std::size_t>(sum_sq->size()) != k) throw std::invalid_argument("n and sum_sq differ in length");
+        std::vector<te::ArmStats> s(k);
+        double t = 0.0;
+        for (std::size_t i = 0; i < k; ++i) {
+          s[i] = {n.data()[i], sum.data()[i], sum_sq ? sum_sq->data()[i] : sum.data()[i]};
+          t += n.data()[i];
+        }
+        te::BanditConfig c;
+        c.floor = floor;
+        te::detail::check_config(c, k);
+        std::vector<double> w;
+        {
+          py::gil_scoped_release release;
+          w = te::apply_floor(te::ucb_batch_shares(s, batch, reward_of(reward), t), floor);
+        }
+        return to_array(w);
+      },
+      py::arg("n"), py::arg("sum"), py::arg("sum_sq") = none, py::kw_only(), py::arg("batch"),
+      py::arg("reward") = "bernoulli", py::arg("floor") = 0.0,
+      "Batched UCB1 shares of the next `batch` users (pending pulls counted), with the floor applied.");
+
+  sub.def(
+      "allocation_by_persona",
+      [](const DoubleArray& n, const DoubleArray& sum, const std::optional<DoubleArray>& sum_sq, const std::string& policy,
+         const std::string& reward, double prior_a, double prior_b, double top_two_beta, double floor, double pooling) {
+        // Personas x arms statistics. Bernoulli: each persona's Beta prior is centred on the
+        // arm's pooled rate with the pooling strength; Gaussian: Normal priors from the
+        // Normal-Normal moment estimator (pooled_normal_prior). Partial pooling either way.
+        if (n.ndim() != 2 || sum.ndim() != 2 || n.shape(0) != sum.shape(0) || n.shape(1) != sum.shape(1))
+          throw std::invalid_argument("n and sum must be 2-d arrays personas x arms of the same shape");
+        if (sum_sq && (sum_sq->ndim() != 2 || sum_sq->shape(0) != n.shape(0) || sum_sq->shape(1) != n.shape(1)))
+          throw std::invalid_argument("sum_sq must be a 2-d array personas x arms like n");
+        const auto P = static_cast<std::size_t>(n.shape(0));
+        const auto K = static_cast<std::size_t>(n.shape(1));
+        te::BanditConfig c;
+        c.policy = policy_of(policy), c.reward = reward_of(reward), c.prior_a = prior_a, c.prior_b = prior_b;
+        c.top_two_beta = top_two_beta, c.floor = floor;
+        if (c.reward == te::Reward::gaussian && !sum_sq)
+          throw std::invalid_argument("Gaussian rewards need sum_sq (sums of squared rewards) per persona and arm");
+        std::vector<te::ArmStats> s(P * K);
+        for (std::size_t i = 0; i < P * K; ++i) s[i] = {n.data()[i], sum.data()[i], sum_sq ? sum_sq->data()[i] : sum.data()[i]};
+        std::vector<double> out(P * K);
+        double strength = 0.0;
+        std::vector<double> tau;
+        {
+          py::gil_scoped_release release;
           std::vector<double> pa(K), pb(K);
-          for (std::size_t i = 0; i < K; ++i) pa[i] = prior_a + st * rate[i], pb[i] = prior_b + st * (1.0 - rate[i]);
+          if (c.reward == te::Reward::bernoulli) {
+            const auto [rate, st] = te::pooled_prior(s, P, K, pooling);
+            strength = st;
+            for (std::size_t i = 0; i < K; ++i) pa[i] = prior_a + st * rate[i], pb[i] = prior_b + st * (1.0 - rate[i]);
+          } else {
+            auto [centre, sd] = te::pooled_normal_prior(s, P, K, pooling);
+            pa = centre, pb = sd, tau = sd;
+          }
           for (std::size_t p = 0; p < P; ++p) {
-            const auto w = te::allocation(std::span<const te::ArmStats>(s.data() + p * K, K), c, pa, pb);
+            const std::span<const te::ArmStats> arm(s.data() + p * K, K);
+            const std::vector<double> w = te::allocation(arm, c, pa, pb);
             std::copy(w.begin(), w.end(), out.begin() + static_cast<std::ptrdiff_t>(p * K));
           }
         }
         py::array_t<double> a({static_cast<py::ssize_t>(P), static_cast<py::ssize_t>(K)});
         std::memcpy(a.mutable_data(), out.data(), out.size() * sizeof(double));
-        return py::make_tuple(a, strength);
+        if (c.reward == te::Reward::gaussian) return py::tuple(py::make_tuple(a, to_array(tau)));
+        return py::tuple(py::make_tuple(a, strength));
       },
-      py::arg("n"), py::arg("sum"), py::kw_only(), py::arg("policy") = "thompson", py::arg("prior_a") = 1.0,
-      py::arg("prior_b") = 1.0, py::arg("top_two_beta") = 0.5, py::arg("floor") = 0.0, py::arg("pooling") = -1.0,
-      "Exact shares per persona with partial pooling across personas: (shares, pooling strength).");
+      py::arg("n"), py::arg("sum"), py::arg("sum_sq") = none, py::kw_only(), py::arg("policy") = "thompson",
+      py::arg("reward") = "bernoulli", py::arg("prior_a") = 1.0, py::arg("prior_b") = 1.0, py::arg("top_two_beta") = 0.5,
+      py::arg("floor") = 0.0, py::arg("pooling") = -1.0,
+      "Exact shares per persona with partial pooling across personas: (shares, pooling strength) for Bernoulli "
+      "rewards, (shares, between-persona sd per arm) for Gaussian.");
 
   sub.def(
       "simulate_bandit",

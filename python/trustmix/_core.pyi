@@ -375,6 +375,12 @@ class simulate:
         def transition(self, *, segment: int, period: int, periods: int, period_days: int,
                        population: list[float]) -> npt.NDArray[np.float64]: ...
         def drive(self, *, periods: int, period_days: int) -> dict[str, Any]: ...
+    @staticmethod
+    def run_message_test(world: simulate.World, messages: dict[str, Any], *, periods: int, period_days: int = 7,
+                         first_period: int = 0, policy: str = "ab", weights: Sequence[float] = ...,
+                         floor: float = 0.0, prior_a: float = 1.0, prior_b: float = 1.0, top_two_beta: float = 0.5,
+                         pooling: float = -1.0, by_persona: bool = True, stream: int = 0,
+                         costs: Sequence[float] = ..., budget: float = ...) -> dict[str, Any]: ...
 
     @staticmethod
     def run_geo_experiment(world: simulate.World, *, regions: list[dict[str, Any]], treated: list[str], channel: str,
@@ -580,9 +586,16 @@ class experiments:
                    reward: str = "bernoulli", prior_a: float = 1.0, prior_b: float = 1.0, top_two_beta: float = 0.5,
                    floor: float = 0.0) -> npt.NDArray[np.float64]: ...
     @staticmethod
-    def allocation_by_persona(n: _Array, sum: _Array, *, policy: str = "thompson", prior_a: float = 1.0,
-                              prior_b: float = 1.0, top_two_beta: float = 0.5, floor: float = 0.0,
-                              pooling: float = -1.0) -> tuple[npt.NDArray[np.float64], float]: ...
+    def allocation_by_persona(n: _Array, sum: _Array, sum_sq: _Array | None = None, *, policy: str = "thompson",
+                              reward: str = "bernoulli", prior_a: float = 1.0, prior_b: float = 1.0,
+                              top_two_beta: float = 0.5, floor: float = 0.0,
+                              pooling: float = -1.0) -> tuple[npt.NDArray[np.float64], Any]: ...
+    @staticmethod
+    def ucb_batch_shares(n: _Array, sum: _Array, sum_sq: _Array | None = None, *, batch: float,
+                         reward: str = "bernoulli", floor: float = 0.0) -> npt.NDArray[np.float64]: ...
+    @staticmethod
+    def yuen_test(control: _Array, arm: _Array, *, trim: float, relative: bool = False,
+                  level: float = 0.95) -> dict[str, float]: ...
     @staticmethod
     def simulate_bandit(means: _Array, *, personas: int, arms: int, sds: _Array | None = None,
                         persona_weights: _Array | None = None, users_per_batch: int = 1, batches: int = 1,

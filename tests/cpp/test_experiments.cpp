@@ -245,6 +245,36 @@ BOOST_AUTO_TEST_CASE(obrien_fleming_boundaries_anchor) {
   BOOST_TEST(te::gs_design(one, 0.05, 0.8).inflation == 1.0, tt::tolerance(1e-5));
 }
 
+BOOST_AUTO_TEST_CASE(group_sequential_lattice_integration_converges) {
+  // The fixed-lattice recursion against the same recursion on a lattice of half the step
+  // (O(h^4): the change on halving is 15/16 of the error), for 5, 20 and 1,000 looks,
+  // both spending types; the 1,000-look design spends exactly alpha.
+  for (std::size_t looks : {5UL, 20UL, 1000UL}) {
+    std::vector<double> t(looks);
+    for (std::size_t k = 0; k < looks; ++k) t[k] = static_cast<double>(k + 1) / static_cast<double>(looks);
+    for (auto spending : {te::Spending::obrien_fleming, te::Spending::pocock}) {
+      const double h = te::detail::gs_step_size(t);
+      const auto b = te::gs_boundaries(t, 0.05, spending);
+      const auto fine = te::gs_boundaries(t, 0.05, spending, 0.5 * h);
+      double worst = 0.0;
+      for (std::size_t k = 0; k < looks; ++k)
+        if (std::isfinite(b[k])) worst = std::max(worst, std::abs(b[k] - fine[k]));
+      BOOST_TEST_MESSAGE(looks << " looks: max boundary change on halving the step " << worst);
+      BOOST_TEST(worst < 2e-6);
+      const auto p = te::gs_crossing(t, b, 0.0);
+      double total = 0.0;
+      for (double x : p) total += x;
+      BOOST_TEST(total == 0.05, tt::tolerance(1e-6));
+      // Power at a drift: the same on both lattices.
+      const auto q = te::gs_crossing(t, b, 2.8);
+      const auto qf = te::gs_crossing(t, b, 2.8, 0.5 * h);
+      double pw = 0.0, pwf = 0.0;
+      for (std::size_t k = 0; k < looks; ++k) pw += q[k], pwf += qf[k];
+      BOOST_TEST(std::abs(pw - pwf) < 2e-6);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(group_sequential_error_and_power_by_simulation) {
   // Brownian paths at 5 equal looks: the rejection rate under the null is alpha and under
   // the design drift it is the power (4 Monte Carlo standard errors).
@@ -422,6 +452,65 @@ BOOST_AUTO_TEST_CASE(delayed_conversions_and_personas) {
   w.contextual = false;
   const auto pooled = te::simulate_bandit(w, cfg, 3, 0);
   BOOST_TEST(pooled.cumulative_regret.back() > 1.5 * sim.cumulative_regret.back());
+}
+
+BOOST_AUTO_TEST_CASE(gaussian_rewards_pooled_across_personas) {
+  // Closed form of the Normal-Normal posterior: 1/v = 1/tau^2 + n/s^2.
+  const te::ArmStats a{10.0, 20.0, 76.0};  // mean 2, sample variance (76 - 40) / 9 = 4
+  const double s2 = 4.0;
+  const auto post = te::detail::arm_posterior(a, te::Reward::gaussian, 1.0, 0.5, true);
+  const double prec = 1.0 / 0.25 + 10.0 / s2;
+  BOOST_TEST(post.loc == (1.0 / 0.25 + 20.0 / s2) / prec, tt::tolerance(1e-12));
+  BOOST_TEST(post.scale == std::sqrt(1.0 / prec), tt::tolerance(1e-12));
+  // Without the flag the prior is ignored (flat): mean and sd / sqrt(n).
+  const auto flat = te::detail::arm_posterior(a, te::Reward::gaussian, 1.0, 0.5);
+  BOOST_TEST(flat.loc == 2.0, tt::tolerance(1e-12));
+  BOOST_TEST(flat.scale == std::sqrt(s2 / 10.0), tt::tolerance(1e-12));
+
+  // The moment estimator recovers the between-persona sd: 300 personas, persona means of
+  // arm 0 ~ N(1, 0.3^2), 400 users each with sd 2 (sampling variance 0.01).
+  trustmix::inference::ChainRng rng(77, 0);
+  const std::size_t P = 300;
+  std::vector<te::ArmStats> st(P * 2);
+  for (std::size_t p = 0; p < P; ++p) {
+    const double theta = 1.0 + 0.3 * rng.normal();
+    for (std::size_t i = 0; i < 2; ++i) {
+      te::ArmStats& c = st[p * 2 + i];
+      for (int u = 0; u < 400; ++u) {
+        const double y = (i == 0 ? theta : 0.5) + 2.0 * rng.normal();
+        c.n += 1.0, c.sum += y, c.sum_sq += y * y;
+      }
+    }
+  }
+  const auto [m, tau] = te::pooled_normal_prior(st, P, 2, -1.0);
+  BOOST_TEST(std::abs(m[0] - 1.0) < 4.0 * std::sqrt(0.09 + 0.01) / std::sqrt(300.0));
+  BOOST_TEST(std::abs(tau[0] - 0.3) < 0.04);  // sd of the estimate about 0.013
+  BOOST_TEST(tau[1] < 0.05);                   // arm 1 is the same for everyone
+  // Given pseudo-users: tau^2 = s^2 / pooling.
+  const auto given = te::pooled_normal_prior(st, P, 2, 100.0);
+  BOOST_TEST(given.second[0] == std::sqrt(4.0 / 100.0), tt::tolerance(0.05));
+
+  // A contextual Gaussian bandit with many small personas who share the best arm: pooling
+  // (estimated) loses less than no pooling (pooling = 0: flat priors per persona).
+  te::BanditWorld w;
+  w.arms = 3;
+  w.personas = 20;
+  for (std::size_t p = 0; p < 20; ++p)
+    for (double mu : {0.0, 0.15, 0.3}) w.means.push_back(mu + 0.02 * std::sin(static_cast<double>(p)));
+  w.sds = {1.0, 1.0, 1.0};
+  w.users_per_batch = 200;
+  w.batches = 15;
+  te::BanditConfig cfg;
+  cfg.reward = te::Reward::gaussian;
+  double pooled = 0.0, separate = 0.0;
+  for (std::uint64_t stream = 0; stream < 6; ++stream) {
+    cfg.pooling = -1.0;
+    pooled += te::simulate_bandit(w, cfg, 5, stream).cumulative_regret.back();
+    cfg.pooling = 0.0;
+    separate += te::simulate_bandit(w, cfg, 5, stream).cumulative_regret.back();
+  }
+  BOOST_TEST_MESSAGE("Gaussian personas: regret pooled " << pooled / 6 << ", separate " << separate / 6);
+  BOOST_TEST(pooled < 0.8 * separate);
 }
 
 BOOST_AUTO_TEST_CASE(off_policy_estimates_are_unbiased) {

@@ -216,3 +216,94 @@ def test_bayesian_continuous_revenue_matches_welch_for_large_n():
     assert bay["posterior"] == "student_t"
     approx = ex.ab_test(df.assign(pre=rng.normal(size=6000)), arm="arm", metric="revenue", covariate="pre").table
     assert set(approx["posterior"]) == {"normal (large-sample approximation)"}
+
+
+def test_ucb_allocate_counts_pending_pulls():
+    # An arm never pulled gets the first user; equal arms split a batch equally.
+    b = ex.UCB(["a", "b", "c"])
+    hist = pd.DataFrame({"arm": ["a", "b", "c"], "users": [100, 0, 50], "conversions": [10, 0, 2]})
+    assert b.allocate(hist, batch=1).iloc[0].to_numpy() == pytest.approx([0.0, 1.0, 0.0])
+    eq = pd.DataFrame({"arm": ["a", "b"], "users": [100, 100], "conversions": [10, 10]})
+    assert ex.UCB(["a", "b"]).allocate(eq, batch=1000).iloc[0].to_numpy() == pytest.approx([0.5, 0.5])
+    # A batch of one goes to argmax mean + 0.5 sqrt(2 log t / n) (t counts this user).
+    h = pd.DataFrame({"arm": ["a", "b", "c"], "users": [100, 30, 400], "conversions": [10, 2, 50]})
+    n, s = h["users"].to_numpy(float), h["conversions"].to_numpy(float)
+    idx = s / n + 0.5 * np.sqrt(2 * np.log(n.sum() + 1) / n)
+    assert b.allocate(h, batch=1).iloc[0].to_numpy().argmax() == idx.argmax()
+    # Per persona, with a floor.
+    ctx = ex.UCB(["a", "b"], context="persona", floor=0.1)
+    h2 = pd.DataFrame({"persona": ["x", "x", "y", "y"], "arm": ["a", "b", "a", "b"], "users": [500, 500, 500, 500],
+                       "conversions": [50, 30, 20, 45]})
+    sh = ctx.allocate(h2, batch=200)
+    assert sh.sum(axis=1).to_numpy() == pytest.approx([1.0, 1.0])
+    assert sh.loc["x", "a"] > sh.loc["x", "b"] and sh.loc["y", "b"] > sh.loc["y", "a"]
+    assert sh.to_numpy().min() >= 0.1 - 1e-12
+    with pytest.raises(ValueError, match="UCB needs batch="):
+        b.allocate(hist)
+
+
+def test_gaussian_rewards_pooled_by_persona():
+    rng = np.random.default_rng(5)
+    rows = []
+    for p, shift in (("x", 0.0), ("y", 0.1), ("z", -0.1), ("w", 0.05)):
+        for arm, mu in (("a", 1.0), ("b", 1.3)):
+            y = rng.normal(mu + shift, 2.0, 400)
+            rows.append({"persona": p, "arm": arm, "users": 400, "total": y.sum(), "total_sq": (y ** 2).sum()})
+    hist = pd.DataFrame(rows)
+    b = ex.ThompsonSampling(["a", "b"], reward="gaussian", context="persona")
+    sh = b.allocate(hist, conversions="total", total_sq="total_sq")
+    assert sh.sum(axis=1).to_numpy() == pytest.approx(np.ones(4))
+    tau = sh.attrs["between_persona_sd"]
+    assert set(tau.index) == {"a", "b"} and (tau > 0).all()
+    # Without pooling (0 pseudo-users) each persona stands alone: shares differ from pooled.
+    alone = ex.ThompsonSampling(["a", "b"], reward="gaussian", context="persona", pooling=0.0)
+    sa = alone.allocate(hist, conversions="total", total_sq="total_sq")
+    assert np.isinf(sa.attrs["between_persona_sd"]).all()
+    # Pooling pulls the personas' P(b best) towards each other.
+    assert sh["b"].std() <= sa["b"].std() + 1e-12
+    with pytest.raises(ValueError, match="total_sq"):
+        b.allocate(hist, conversions="total")
+    # The contextual Gaussian bandit runs on known truth and finds b for everyone.
+    truth = pd.DataFrame({"a": [1.0, 1.1, 0.9, 1.05], "b": [1.3, 1.4, 1.2, 1.35]}, index=["x", "y", "z", "w"])
+    run = b.simulate(truth, users_per_batch=400, batches=10, sds=[2.0, 2.0])
+    assert (run.prob_best["b"] > 0.8).all()
+
+
+def test_trimmed_means_yuen_welch():
+    rng = np.random.default_rng(12)
+    n = 2000
+    rev = np.where(rng.random(2 * n) < 0.3, rng.lognormal(2, 1.5, 2 * n), 0.0)
+    df = pd.DataFrame({"arm": np.repeat(["a", "b"], n), "revenue": rev})
+    res = ex.ab_test(df, arm="arm", metric="revenue", method="fixed", trim=0.1)
+    t = res.table.set_index("arm")
+    # By hand: Yuen's trimmed mean and winsorised variance.
+    def yuen(y, g=0.1):
+        y = np.sort(y)
+        k = int(np.floor(g * len(y)))
+        h = len(y) - 2 * k
+        w = np.clip(y, y[k], y[len(y) - k - 1])
+        return y[k:len(y) - k].mean(), (len(y) - 1) * w.var(ddof=1) / (h * (h - 1)), h
+    ma, va, ha = yuen(rev[:n])
+    mb, vb, hb = yuen(rev[n:])
+    assert t.loc["a", "mean"] == pytest.approx(ma, rel=1e-12)
+    assert t.loc["b", "lift"] == pytest.approx(mb - ma, rel=1e-10)
+    df_w = (va + vb) ** 2 / (va ** 2 / (ha - 1) + vb ** 2 / (hb - 1))
+    from scipy import stats
+    q = stats.t.ppf(0.975, df_w)
+    assert t.loc["b", "lift_upper"] == pytest.approx(mb - ma + q * np.sqrt(va + vb), rel=1e-9)
+    assert t.loc["b", "p_value"] == pytest.approx(2 * stats.t.sf(abs(mb - ma) / np.sqrt(va + vb), df_w), rel=1e-8)
+    # trim = 0 is the Welch test.
+    w0 = ex.ab_test(df, arm="arm", metric="revenue", method="fixed", trim=0.0).table.iloc[1]
+    w1 = ex.ab_test(df, arm="arm", metric="revenue", method="fixed").table.iloc[1]
+    assert w0["p_value"] == pytest.approx(w1["p_value"], rel=1e-9)
+    with pytest.raises(ValueError, match="trim"):
+        ex.ab_test(df, arm="arm", metric="revenue", method="bayesian", trim=0.1)
+
+
+def test_bayesian_summaries_with_an_arm_without_conversions():
+    # A bandit may leave an arm with no conversions: the Bayesian analysis still runs.
+    summ = pd.DataFrame({"arm": ["a", "b", "c"], "users": [500, 4000, 3000], "conversions": [0, 40, 20]})
+    r = ex.compare_arms(summ, users="users", conversions="conversions")
+    t = r.table.set_index("arm")
+    assert t["prob_best"].sum() == pytest.approx(1.0, abs=1e-8)
+    assert t["prob_best"].idxmax() == "b"

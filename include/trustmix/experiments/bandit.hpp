@@ -67,14 +67,25 @@ inline void check_config(const BanditConfig& c, std::size_t k) {
     fail("floor must be in [0, 1/K] = [0, ", 1.0 / static_cast<double>(k), "], got ", c.floor);
 }
 
-/// Posterior of an arm's mean given its statistics (and, for Bernoulli, a Beta prior
-/// centred on a pooled rate: a = prior_a, b = prior_b).
-inline Posterior arm_posterior(const ArmStats& s, Reward reward, double prior_a, double prior_b) {
+/// Posterior of an arm's mean given its statistics. Bernoulli: Beta(prior_a + sum,
+/// prior_b + n - sum) (a Beta prior centred on a pooled rate when pooling). Gaussian: flat
+/// prior, Normal(mean, sd / sqrt(n)) with the sample variance (before two users, a wide
+/// stand-in sd 1e3); with `gaussian_prior` and a finite prior_b > 0, the Normal prior
+/// N(prior_a, prior_b^2) of partial pooling across personas, combined by precision:
+///   1 / v = 1 / prior_b^2 + n / s^2,   mean = v (prior_a / prior_b^2 + sum / s^2)
+/// (s^2 the arm's sample variance; before two users, the prior itself).
+inline Posterior arm_posterior(const ArmStats& s, Reward reward, double prior_a, double prior_b,
+                               bool gaussian_prior = false) {
   if (reward == Reward::bernoulli) return {Family::beta, prior_a + s.sum, prior_b + std::max(0.0, s.n - s.sum), 0.0, 1.0};
-  // Gaussian: Normal(mean, sd / sqrt(n)); before two users, a wide unit-variance stand-in.
-  if (s.n < 2.0) return {Family::normal, 0.0, 0.0, s.n > 0.0 ? s.sum / s.n : 0.0, 1e3};
+  const bool informative = gaussian_prior && prior_b > 0.0 && std::isfinite(prior_b);
+  if (s.n < 2.0) {
+    if (informative) return {Family::normal, 0.0, 0.0, prior_a, prior_b};
+    return {Family::normal, 0.0, 0.0, s.n > 0.0 ? s.sum / s.n : 0.0, 1e3};
+  }
   const double var = std::max(1e-12, (s.sum_sq - s.sum * s.sum / s.n) / (s.n - 1.0));
-  return {Family::normal, 0.0, 0.0, s.sum / s.n, std::sqrt(var / s.n)};
+  if (!informative) return {Family::normal, 0.0, 0.0, s.sum / s.n, std::sqrt(var / s.n)};
+  const double prec = 1.0 / (prior_b * prior_b) + s.n / var;
+  return {Family::normal, 0.0, 0.0, (prior_a / (prior_b * prior_b) + s.sum / var) / prec, std::sqrt(1.0 / prec)};
 }
 
 /// Gamma(shape, 1) variate by Marsaglia and Tsang (2000); shape < 1 by the boost
@@ -142,10 +153,14 @@ inline double posterior_draw(const Posterior& p, trustmix::inference::ChainRng& 
   const std::size_t k = stats.size();
   detail::check_config(config, k);
   if (config.policy == Policy::ucb) fail("allocation: UCB is deterministic; use simulate_bandit or ucb_index");
+  // Gaussian rewards: per-arm spans are the Normal prior (mean, sd) of partial pooling.
+  const bool gaussian_prior = config.reward == Reward::gaussian && !prior_a.empty() && !prior_b.empty();
+  if ((!prior_a.empty() && prior_a.size() != k) || (!prior_b.empty() && prior_b.size() != k))
+    fail("allocation: per-arm priors must have one value per arm (", k, ")");
   std::vector<Posterior> post(k);
   for (std::size_t i = 0; i < k; ++i)
     post[i] = detail::arm_posterior(stats[i], config.reward, prior_a.empty() ? config.prior_a : prior_a[i],
-                                    prior_b.empty() ? config.prior_b : prior_b[i]);
+                                    prior_b.empty() ? config.prior_b : prior_b[i], gaussian_prior);
   std::vector<double> p = compare_posteriors(post, 0, 1e-9).prob_best;
   if (config.policy == Policy::top_two_thompson) p = top_two_weights(p, config.top_two_beta);
   return apply_floor(std::move(p), config.floor);
@@ -160,6 +175,42 @@ inline double posterior_draw(const Posterior& p, trustmix::inference::ChainRng& 
   if (reward == Reward::gaussian)
     sd = s.n >= 2.0 ? std::sqrt(std::max(0.0, (s.sum_sq - s.sum * mean) / (s.n - 1.0))) : 1.0;
   return mean + sd * std::sqrt(2.0 * std::log(std::max(t, 1.0)) / s.n);
+}
+
+/// Batched UCB1 shares: `batch` users assigned one at a time to the arm with the highest
+/// ucb_index, each assignment counted as a pending pull (n + 1, observed mean and mean
+/// square unchanged: its reward is not seen before the batch ends), after `t` pulls in
+/// all (t + j for the j-th user of the batch). Returns users per arm / batch. An arm never
+/// pulled has an infinite index, so it gets the first users. `batch` is rounded to a whole
+/// number of users in [1, 1e8].
+[[nodiscard]] inline std::vector<double> ucb_batch_shares(std::span<const ArmStats> stats, double batch, Reward reward,
+                                                          double t) {
+  if (stats.size() < 2) fail("ucb_batch_shares: need at least 2 arms, got ", stats.size());
+  if (!(batch >= 1.0 && batch <= 1e8)) fail("ucb_batch_shares: batch must be in [1, 1e8] users, got ", batch);
+  if (!(t >= 0.0) || !std::isfinite(t)) fail("ucb_batch_shares: t (pulls so far) must be >= 0, got ", t);
+  for (std::size_t i = 0; i < stats.size(); ++i)
+    if (!(stats[i].n >= 0.0) || !std::isfinite(stats[i].n) || !std::isfinite(stats[i].sum) || !std::isfinite(stats[i].sum_sq))
+      fail("ucb_batch_shares: arm ", i, " has invalid statistics (n ", stats[i].n, ", sum ", stats[i].sum, ")");
+  std::vector<ArmStats> pend(stats.begin(), stats.end());
+  std::vector<double> count(stats.size(), 0.0);
+  const auto users = static_cast<std::int64_t>(std::llround(batch));
+  for (std::int64_t j = 0; j < users; ++j) {
+    std::size_t arm = 0;
+    double top = -std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < pend.size(); ++i) {
+      const double v = ucb_index(pend[i], t + static_cast<double>(j) + 1.0, reward);
+      if (v > top) top = v, arm = i;
+    }
+    ArmStats& pa = pend[arm];
+    const double mean = pa.n > 0.0 ? pa.sum / pa.n : 0.0;
+    const double mean_sq = pa.n > 0.0 ? pa.sum_sq / pa.n : 0.0;
+    pa.n += 1.0;
+    pa.sum = mean * pa.n;
+    pa.sum_sq = mean_sq * pa.n;
+    count[arm] += 1.0;
+  }
+  for (double& x : count) x /= static_cast<double>(users);
+  return count;
 }
 
 /// Empirical-Bayes Beta prior per arm for persona pooling: every persona's arm-i rate
@@ -199,6 +250,46 @@ inline double posterior_draw(const Posterior& p, trustmix::inference::ChainRng& 
     if (weight > 0.0 && between > 0.0) strength = std::clamp(binom / between - 1.0, 2.0, 1e4);
   }
   return {m, strength};
+}
+
+/// Empirical-Bayes Normal prior per arm for persona pooling of Gaussian rewards (the
+/// Normal-Normal model: persona p's mean of arm i is theta_pi ~ N(m_i, tau_i^2), its
+/// sample mean ybar_pi ~ N(theta_pi, s_pi^2 / n_pi)). Over the personas with at least two
+/// users on arm i (P_i of them), by moments (DerSimonian and Laird 1986, unweighted):
+///   m_i = mean_p ybar_pi,   tau_i^2 = max(0, sum_p (ybar_pi - m_i)^2 / (P_i - 1) - mean_p s_pi^2 / n_pi),
+/// kept >= s_i^2 / 1e4 (s_i^2 the mean within-persona variance: at most 1e4 pseudo-users);
+/// with `pooling` >= 0 pseudo-users given, tau_i^2 = s_i^2 / pooling instead. Fewer than two
+/// personas with data: no pooling (sd = +inf, a flat prior). Returns (m, tau) per arm.
+/// `stats` is personas x arms row-major.
+[[nodiscard]] inline std::pair<std::vector<double>, std::vector<double>> pooled_normal_prior(
+    std::span<const ArmStats> stats, std::size_t personas, std::size_t arms, double pooling) {
+  if (stats.size() != personas * arms) fail("pooled_normal_prior: expected personas x arms = ", personas * arms, " cells");
+  std::vector<double> m(arms, 0.0), tau(arms, std::numeric_limits<double>::infinity());
+  for (std::size_t i = 0; i < arms; ++i) {
+    double count = 0.0, sum_mean = 0.0, sum_v = 0.0, sum_s2 = 0.0;
+    for (std::size_t p = 0; p < personas; ++p) {
+      const ArmStats& a = stats[p * arms + i];
+      if (a.n < 2.0) continue;
+      const double s2 = std::max(1e-12, (a.sum_sq - a.sum * a.sum / a.n) / (a.n - 1.0));
+      count += 1.0;
+      sum_mean += a.sum / a.n;
+      sum_v += s2 / a.n;
+      sum_s2 += s2;
+    }
+    if (count < 2.0) continue;
+    m[i] = sum_mean / count;
+    double q = 0.0;
+    for (std::size_t p = 0; p < personas; ++p) {
+      const ArmStats& a = stats[p * arms + i];
+      if (a.n < 2.0) continue;
+      q += (a.sum / a.n - m[i]) * (a.sum / a.n - m[i]);
+    }
+    const double s2 = sum_s2 / count;
+    double t2 = pooling >= 0.0 ? (pooling > 0.0 ? s2 / pooling : std::numeric_limits<double>::infinity())
+                               : std::max(q / (count - 1.0) - sum_v / count, s2 / 1e4);
+    tau[i] = std::sqrt(t2);
+  }
+  return {m, tau};
 }
 
 /// A simulated bandit run on known truth, for planning and benchmarks.
@@ -319,6 +410,11 @@ inline std::size_t draw_index(std::span<const double> cumulative, double u) {
   std::vector<Posterior> post(K);
   std::vector<double> prior_a(K, config.prior_a);
   std::vector<double> prior_b(K, config.prior_b);
+  // Gaussian rewards by persona: Normal priors pooled across personas (prior_a, prior_b
+  // then hold each arm's prior mean and sd).
+  const bool gauss_pool = groups > 1 && config.reward == Reward::gaussian;
+  const std::span<const double> span_a = config.reward == Reward::gaussian && !gauss_pool ? std::span<const double>{} : std::span<const double>(prior_a);
+  const std::span<const double> span_b = config.reward == Reward::gaussian && !gauss_pool ? std::span<const double>{} : std::span<const double>(prior_b);
   double t_all = 0.0;
   for (std::size_t b = 0; b < world.batches; ++b) {
     // Conversions that arrive now become visible.
@@ -344,11 +440,16 @@ inline std::size_t draw_index(std::span<const double> cumulative, double u) {
         prior_b[i] = config.prior_b + strength * (1.0 - m[i]);
       }
     }
+    if (gauss_pool) {
+      const auto [m, tau] = pooled_normal_prior(seen, groups, K, config.pooling);
+      std::copy(m.begin(), m.end(), prior_a.begin());  // in place: span_a and span_b view these
+      std::copy(tau.begin(), tau.end(), prior_b.begin());
+    }
     // Batch shares (Thompson-type with batches > 1).
     const bool per_user_ts = world.users_per_batch == 1 && config.policy != Policy::ucb;
     if (!per_user_ts && config.policy != Policy::ucb)
       for (std::size_t g = 0; g < groups; ++g) {
-        const auto w = allocation(std::span<const ArmStats>(seen.data() + g * K, K), config, prior_a, prior_b);
+        const auto w = allocation(std::span<const ArmStats>(seen.data() + g * K, K), config, span_a, span_b);
         for (std::size_t i = 0; i < K; ++i) share[g * K + i] = w[i];
       }
     // Pacing: users this batch limited by the budget left over the batches left.
@@ -395,7 +496,7 @@ inline std::size_t draw_index(std::span<const double> cumulative, double u) {
         } else {
           for (std::size_t i = 0; i < K; ++i) {
             const double x = detail::posterior_draw(
-                detail::arm_posterior(seen[g * K + i], config.reward, prior_a[i], prior_b[i]), rng);
+                detail::arm_posterior(seen[g * K + i], config.reward, prior_a[i], prior_b[i], gauss_pool), rng);
             if (x > top) top = x, arm = i;
           }
           if (config.policy == Policy::top_two_thompson && rng.uniform() >= config.top_two_beta) {
@@ -404,7 +505,7 @@ inline std::size_t draw_index(std::span<const double> cumulative, double u) {
               top = -std::numeric_limits<double>::infinity();
               for (std::size_t i = 0; i < K; ++i) {
                 const double x = detail::posterior_draw(
-                    detail::arm_posterior(seen[g * K + i], config.reward, prior_a[i], prior_b[i]), rng);
+                    detail::arm_posterior(seen[g * K + i], config.reward, prior_a[i], prior_b[i], gauss_pool), rng);
                 if (x > top) top = x, arm = i;
               }
             }
@@ -453,7 +554,7 @@ inline std::size_t draw_index(std::span<const double> cumulative, double u) {
   for (std::size_t p = 0; p < P; ++p) {
     const std::size_t g = world.contextual ? p : 0;
     for (std::size_t i = 0; i < K; ++i)
-      post[i] = detail::arm_posterior(stats[g * K + i], config.reward, prior_a[i], prior_b[i]);
+      post[i] = detail::arm_posterior(stats[g * K + i], config.reward, prior_a[i], prior_b[i], gauss_pool);
     const auto pb = compare_posteriors(post, 0, 1e-9).prob_best;
     for (std::size_t i = 0; i < K; ++i) out.final_prob_best[p * K + i] = pb[i];
   }

@@ -82,9 +82,10 @@ class Bandit:
         UCB1: mean + sd sqrt(2 log t / n).
     reward : {"bernoulli", "gaussian"}
     context : str, optional
-        Column of persona labels: each persona gets its own allocation, its Beta prior
-        centred on the arm's rate pooled over personas (partial pooling; strength
-        estimated by moments unless ``pooling`` pseudo-users is given).
+        Column of persona labels: each persona gets its own allocation with partial
+        pooling across personas: Bernoulli, a Beta prior centred on the arm's pooled rate;
+        Gaussian, a Normal prior N(m_i, tau_i^2) (Normal-Normal model). Strength
+        estimated by moments unless ``pooling`` pseudo-users is given (0: no pooling).
     floor : float
         Minimum traffic share of every arm (in [0, 1/K]).
     prior : (a, b)
@@ -109,36 +110,65 @@ class Bandit:
         self.seed = int(seed)
 
     def allocate(self, history: pd.DataFrame, *, arm: str = "arm", users: str = "users",
-                 conversions: str = "conversions", total_sq: str | None = None) -> pd.DataFrame:
+                 conversions: str = "conversions", total_sq: str | None = None, batch: int | None = None) -> pd.DataFrame:
         """Traffic shares for the next batch from the results so far (one row per arm, or
-        per persona x arm with ``context``): a DataFrame persona x arm (or one row)."""
-        if self.policy == "ucb":
-            raise ValueError("allocate: UCB gives a deterministic next arm, not shares; use a Thompson-type policy")
-        for c in (arm, users, conversions):
+        per persona x arm with ``context``): a DataFrame persona x arm (or one row "all").
+
+        ``conversions`` holds the sum of rewards per row (conversions for Bernoulli, the
+        sum of values for Gaussian rewards, which also need ``total_sq``, the sum of
+        squared values). Thompson-type policies give exact shares (P(best) by
+        quadrature). With ``context`` each persona's prior is pooled across personas:
+        Beta priors centred on the arm's pooled rate (Bernoulli; ``attrs
+        ["pooling_strength"]`` in pseudo-users) or Normal priors N(m_i, tau_i^2) from the
+        Normal-Normal moment estimator (Gaussian; ``attrs["between_persona_sd"]``). UCB
+        needs ``batch`` (users in the next batch): each is assigned in turn to the arm with
+        the highest UCB1 index, counting the batch's earlier assignments as pending pulls;
+        the shares are the counts / batch.
+        """
+        for c in (arm, users, conversions) + ((total_sq,) if total_sq else ()):
             if c not in history.columns:
                 raise ValueError(f"history has no column {c!r}; columns are {list(history.columns)}")
+        if self.context and self.context not in history.columns:
+            raise ValueError(f"history has no context column {self.context!r}; columns are {list(history.columns)}")
         unknown = set(history[arm]) - set(self.arms)
         if unknown:
             raise ValueError(f"history has arms {sorted(map(str, unknown))} that the bandit does not know")
+        if self.reward == "gaussian" and total_sq is None:
+            raise ValueError("allocate: Gaussian rewards need total_sq= (the column of sums of squared rewards)")
+        if self.policy == "ucb" and (batch is None or int(batch) < 1):
+            raise ValueError(f"allocate: UCB needs batch= (users in the next batch, >= 1), got {batch!r}")
+        cols = [users, conversions] + ([total_sq] if total_sq else [])
         keys = [self.context, arm] if self.context else [arm]
-        agg = history.groupby(keys, sort=False)[[users, conversions]].sum()
+        agg = history.groupby(keys, sort=False)[cols].sum()
         if self.context:
-            n = agg[users].unstack(arm).reindex(columns=self.arms).fillna(0.0)
-            s = agg[conversions].unstack(arm).reindex(columns=self.arms).fillna(0.0)
-            shares, strength = _core.allocation_by_persona(n.to_numpy(float), s.to_numpy(float), policy=self.policy,
-                                                           prior_a=self.prior[0], prior_b=self.prior[1],
-                                                           top_two_beta=self.top_two_beta, floor=self.floor,
-                                                           pooling=self.pooling)
+            tabs = {c: agg[c].unstack(arm).reindex(columns=self.arms).fillna(0.0) for c in cols}
+            n = tabs[users]
+            if self.policy == "ucb":
+                rows = [np.asarray(_core.ucb_batch_shares(
+                    n.loc[p].to_numpy(float), tabs[conversions].loc[p].to_numpy(float),
+                    tabs[total_sq].loc[p].to_numpy(float) if total_sq else None, batch=float(batch),
+                    reward=self.reward, floor=self.floor)) for p in n.index]
+                return pd.DataFrame(rows, index=n.index, columns=self.arms)
+            shares, extra = _core.allocation_by_persona(
+                n.to_numpy(float), tabs[conversions].to_numpy(float),
+                tabs[total_sq].to_numpy(float) if total_sq else None, policy=self.policy, reward=self.reward,
+                prior_a=self.prior[0], prior_b=self.prior[1], top_two_beta=self.top_two_beta, floor=self.floor,
+                pooling=self.pooling)
             out = pd.DataFrame(np.asarray(shares), index=n.index, columns=self.arms)
-            out.attrs["pooling_strength"] = strength
+            if self.reward == "gaussian":
+                out.attrs["between_persona_sd"] = pd.Series(np.asarray(extra), index=self.arms)
+            else:
+                out.attrs["pooling_strength"] = extra
             return out
         agg = agg.reindex(self.arms).fillna(0.0)
-        sq = None
-        if total_sq is not None:
-            sq = history.groupby(arm)[total_sq].sum().reindex(self.arms).fillna(0.0).to_numpy(float)
-        w = _core.allocation(agg[users].to_numpy(float), agg[conversions].to_numpy(float), sq, policy=self.policy,
-                             reward=self.reward, prior_a=self.prior[0], prior_b=self.prior[1],
-                             top_two_beta=self.top_two_beta, floor=self.floor)
+        sq = agg[total_sq].to_numpy(float) if total_sq is not None else None
+        if self.policy == "ucb":
+            w = _core.ucb_batch_shares(agg[users].to_numpy(float), agg[conversions].to_numpy(float), sq,
+                                       batch=float(batch), reward=self.reward, floor=self.floor)
+        else:
+            w = _core.allocation(agg[users].to_numpy(float), agg[conversions].to_numpy(float), sq, policy=self.policy,
+                                 reward=self.reward, prior_a=self.prior[0], prior_b=self.prior[1],
+                                 top_two_beta=self.top_two_beta, floor=self.floor)
         return pd.DataFrame([np.asarray(w)], index=["all"], columns=self.arms)
 
     def simulate(self, truth, *, users_per_batch: int = 1000, batches: int = 28, personas=None, persona_weights=None,

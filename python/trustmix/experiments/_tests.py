@@ -248,7 +248,7 @@ def _analyse(sums: dict, arm_names: list, control: int, mtype: str, *, method: s
     rhi = np.full(k, 0.0)
     pv = np.full(k, np.nan)
     for i in range(k):
-        if i == control:
+        if i == control or method == "bayesian":  # the Bayesian branch below sets every number
             continue
         a = _core.fixed_test(mean[control], var[control], est["n"][control], mean[i], var[i], est["n"][i],
                              relative=False, level=level, welch=welch)
@@ -308,7 +308,7 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
             covariate: str | None = None, cap: float | None = None, prior: tuple[float, float] | None = None,
             level: float = 0.95, alpha: float = 0.05, correction: str | None = "holm", weights=None,
             time: str | None = None, tau: float | None = None, planned_users: float | None = None,
-            spending: str = "obrien_fleming", srm_alpha: float = 0.001) -> ABTestResult:
+            spending: str = "obrien_fleming", srm_alpha: float = 0.001, trim: float | None = None) -> ABTestResult:
     """Analyse an A/B/n test from raw per-user rows.
 
     Parameters
@@ -360,6 +360,12 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
         of the pooled mean, i.e. tuned to relative effects of about 10%).
     srm_alpha : float
         A sample-ratio p-value below this flags a mismatch and warns.
+    trim : float in [0, 0.5), optional
+        ``method="fixed"`` on a continuous metric: compare trimmed means, ``trim`` of the
+        rows cut from each tail of every arm, with Yuen's winsorised variance
+        ``(n - 1) s_w^2 / (h (h - 1))`` (h rows kept) and Welch-type df (the Yuen-Welch
+        test), a robust option for heavy-tailed revenue. The estimand is the trimmed mean
+        (the typical user), not the mean; ``mean`` in the table is then the trimmed mean.
 
     Returns
     -------
@@ -377,6 +383,12 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
         raise ValueError(f"cap is a quantile in (0, 1), got {cap}")
     if denominator is not None and covariate is not None:
         raise ValueError("covariate (CUPED) is not available for a ratio metric (denominator=); drop one of them")
+    if trim is not None:
+        if not 0.0 <= trim < 0.5:
+            raise ValueError(f"trim is the share cut from each tail, in [0, 0.5), got {trim}")
+        if method != "fixed" or covariate is not None or denominator is not None or cap is not None:
+            raise ValueError("trim (trimmed means, Yuen-Welch test) works with method='fixed' on a continuous metric, "
+                             "without covariate, denominator or cap")
     if method == "group_sequential" and (time is None or planned_users is None):
         raise ValueError("method='group_sequential' needs time= (the look of each row) and planned_users= (max users per arm)")
     metrics = [metric] if isinstance(metric, str) else list(metric)
@@ -427,6 +439,10 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
                               "inference may mislead", InferenceWarning, stacklevel=2)
             rows, dens = _analyse(sums, arm_names, ctrl, mtype, method=method, cuped=covariate is not None,
                                   prior=prior, level=level, relative_grid=grid)
+            if trim is not None:
+                if mtype != "continuous":
+                    raise ValueError(f"trim: metric {met!r} is {mtype}; trimmed means are for continuous metrics")
+                rows = _trimmed(rows, vals, codes, ctrl, trim, level)
             if dens is not None:
                 posteriors[(seg, met)] = dens
             if method in ("sequential", "group_sequential"):
@@ -457,6 +473,25 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
                 "denominator": denominator, "prior": prior, "tau": tau}
     path = pd.concat(paths, ignore_index=True) if paths else None
     return ABTestResult(table, pd.DataFrame(srm_rows), settings, path, posteriors)
+
+
+def _trimmed(rows: pd.DataFrame, y: np.ndarray, codes: np.ndarray, ctrl: int, trim: float, level: float) -> pd.DataFrame:
+    """Replaces the fixed test's numbers by the Yuen-Welch test of trimmed means."""
+    rows = rows.copy()
+    yc = y[codes == ctrl]
+    for i in range(len(rows)):
+        if i == ctrl:
+            continue
+        ya = y[codes == i]
+        a = _core.yuen_test(yc, ya, trim=trim, relative=False, level=level)
+        r = _core.yuen_test(yc, ya, trim=trim, relative=True, level=level)
+        rows.loc[i, ["lift", "lift_lower", "lift_upper", "p_value"]] = [a["estimate"], a["ci_lower"], a["ci_upper"],
+                                                                         a["p_value"]]
+        rows.loc[i, ["relative_lift", "relative_lower", "relative_upper"]] = [r["estimate"], r["ci_lower"],
+                                                                               r["ci_upper"]]
+        rows.loc[i, "mean"] = a["arm_mean"]
+        rows.loc[ctrl, "mean"] = a["control_mean"]
+    return rows
 
 
 def _weights(weights, arm_names: list) -> np.ndarray:

@@ -1,0 +1,127 @@
+// Message tests in the simulated world (trustmix::simulate::run_message_test) bound to
+// Python, in the `simulate` submodule. Thin: the spec dict is converted first, the run
+// releases the GIL, the result comes back as numpy arrays (periods, segments, variants).
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <trustmix/simulate/messages.hpp>
+
+#include <cstring>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "register.hpp"
+
+namespace py = pybind11;
+
+namespace trustmix::bindings {
+namespace {
+
+using namespace trustmix::simulate;
+namespace te = trustmix::experiments;
+
+py::array_t<double> cube(const std::vector<double>& v, std::vector<py::ssize_t> shape) {
+  py::array_t<double> a(shape);
+  if (!v.empty()) std::memcpy(a.mutable_data(), v.data(), v.size() * sizeof(double));
+  return a;
+}
+
+MessageSpec message_spec(const py::dict& d) {
+  MessageSpec m;
+  if (!d.contains("campaign")) throw std::invalid_argument("messages: missing 'campaign' (the campaign that runs the variants)");
+  m.campaign = py::str(d["campaign"]).cast<std::string>();
+  if (d.contains("enrolment")) m.enrolment = d["enrolment"].cast<double>();
+  if (!d.contains("variants")) throw std::invalid_argument("messages: missing 'variants'");
+  std::size_t i = 0;
+  for (auto item : d["variants"]) {
+    const std::string where = "variants[" + std::to_string(i++) + "]";
+    if (!py::isinstance<py::dict>(item)) throw std::invalid_argument(where + " must be a dict with 'name' and 'appeal'");
+    const auto v = py::reinterpret_borrow<py::dict>(item);
+    MessageVariant mv;
+    if (!v.contains("name")) throw std::invalid_argument(where + ": missing 'name'");
+    mv.name = py::str(v["name"]).cast<std::string>();
+    if (v.contains("appeal") && !v["appeal"].is_none()) {
+      try {
+        mv.appeal = v["appeal"].cast<std::map<std::string, double>>();
+      } catch (const py::cast_error&) {
+        throw std::invalid_argument(where + ": appeal must be a dict {audience: logit shift}, got " +
+                                    py::repr(v["appeal"]).cast<std::string>());
+      }
+    }
+    m.variants.push_back(std::move(mv));
+  }
+  return m;
+}
+
+te::Policy message_policy(const std::string& s) {
+  if (s == "thompson") return te::Policy::thompson;
+  if (s == "top_two_thompson") return te::Policy::top_two_thompson;
+  if (s == "ucb") return te::Policy::ucb;
+  throw std::invalid_argument("policy must be 'ab', 'thompson', 'top_two_thompson' or 'ucb', got '" + s + "'");
+}
+
+}  // namespace
+
+void register_simulate_messages(pybind11::module_& m) {
+  py::module_ sub = m.attr("simulate");
+  sub.def(
+      "run_message_test",
+      [](const World& w, const py::dict& messages, int periods, int period_days, int first_period,
+         const std::string& policy, const std::vector<double>& weights, double floor, double prior_a, double prior_b,
+         double top_two_beta, double pooling, bool by_persona, std::uint64_t stream, const std::vector<double>& costs,
+         double budget) {
+        const MessageSpec spec = message_spec(messages);
+        MessageTestOptions o;
+        o.periods = periods;
+        o.period_days = period_days;
+        o.first_period = first_period;
+        o.weights = weights;
+        o.by_persona = by_persona;
+        o.stream = stream;
+        o.costs = costs;
+        o.budget = budget;
+        if (policy == "ab") {
+          o.design = MessageDesign::ab;
+        } else {
+          o.design = MessageDesign::bandit;
+          o.bandit.policy = message_policy(policy);
+          o.bandit.floor = floor;
+          o.bandit.prior_a = prior_a;
+          o.bandit.prior_b = prior_b;
+          o.bandit.top_two_beta = top_two_beta;
+          o.bandit.pooling = pooling;
+        }
+        MessageTestRun r;
+        {
+          py::gil_scoped_release release;
+          r = run_message_test(w, spec, o);
+        }
+        const py::ssize_t T = r.periods, S = r.segments, V = r.variants;
+        py::dict d;
+        d["users"] = cube(r.users, {T, S, V});
+        d["conversions"] = cube(r.conversions, {T, S, V});
+        d["trusting_users"] = cube(r.trusting_users, {T, S, V});
+        d["trusting_conversions"] = cube(r.trusting_conversions, {T, S, V});
+        d["shares"] = cube(r.shares, {T, S, V});
+        d["true_rate"] = cube(r.true_rate, {T, S, V});
+        d["rate_trusting"] = cube(r.rate_trusting, {T, S, V});
+        d["rate_untrusting"] = cube(r.rate_untrusting, {T, S, V});
+        d["trusting_share"] = cube(r.trusting_share, {T, S});
+        d["regret"] = cube(r.regret, {T});
+        d["spend"] = cube(r.spend, {T});
+        d["first_period"] = r.first_period;
+        return d;
+      },
+      py::arg("world"), py::arg("messages"), py::kw_only(), py::arg("periods"), py::arg("period_days") = 7,
+      py::arg("first_period") = 0, py::arg("policy") = "ab", py::arg("weights") = std::vector<double>{},
+      py::arg("floor") = 0.0, py::arg("prior_a") = 1.0, py::arg("prior_b") = 1.0, py::arg("top_two_beta") = 0.5,
+      py::arg("pooling") = -1.0, py::arg("by_persona") = true, py::arg("stream") = 0,
+      py::arg("costs") = std::vector<double>{}, py::arg("budget") = std::numeric_limits<double>::infinity(),
+      "Runs a message test live on the world's people, period by period: policy 'ab' (fixed weights) or a bandit "
+      "('thompson', 'top_two_thompson', 'ucb') deciding each period's traffic per variant from the earlier periods. "
+      "Returns numpy arrays (test periods, segments, variants).");
+}
+
+}  // namespace trustmix::bindings
