@@ -229,9 +229,9 @@ class PlanResult:
         s = self.summary()
         tail = self.settings.get("tail_periods_mean")
         span = f"{self.horizon} periods plus a {tail:.0f}-period tail" if tail else f"{self.horizon} periods and the tail"
-        return (f"{move}; expected gain {s.loc['outcome', 'difference']:,.1f} {self.outcome} "
-                f"(90% interval {s.loc['outcome', 'difference_low']:,.1f} to {s.loc['outcome', 'difference_high']:,.1f}) "
-                f"over {span}.")
+        lo, hi = s.loc["outcome", "difference_low"], s.loc["outcome", "difference_high"]
+        band = f" (90% interval {lo:,.1f} to {hi:,.1f})" if hi > lo else " (one draw: no interval)"
+        return f"{move}; expected gain {s.loc['outcome', 'difference']:,.1f} {self.outcome}{band} over {span}."
 
     def compare(self, *others: PlanResult) -> pd.DataFrame:
         """Several plans side by side: spend, expected outcome (short, long), value, ROI

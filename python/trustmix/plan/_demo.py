@@ -22,7 +22,7 @@ def run_plan_demo(output: str = "trustmix-output", plot: bool = True, horizon: i
     """Runs the demo (see the module's docstring) and returns the plan."""
     data, _ = tm.mmm.simulate_trust_data(156, seed=0)
     model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                        shocks=["crisis"], value_per_outcome=3.0)
+                        shocks=["crisis"], value_per_outcome=120.0)
     fit = model.fit(seed=0, restarts=1)
     res = tm.plan.optimize(fit, horizon=horizon, objective="net_value", starts=2, name="optimised plan",
                            constraints={"groups": {"SMM": (GROUPS["SMM"], 0.1, 0.9)}})
