@@ -223,7 +223,7 @@ void register_plan(py::module_& m) {
       py::arg("groups") = std::vector<std::tuple<std::string, std::vector<int>, double, double>>{},
       py::arg("max_change") = Eigen::VectorXd(),
       py::arg("blocks") = std::vector<std::tuple<std::string, std::vector<std::pair<int, int>>, Eigen::VectorXd>>{},
-      py::arg("algorithm") = "slsqp", py::arg("starts") = 2, py::arg("max_evaluations") = 3000,
+      py::arg("algorithm") = "auto", py::arg("starts") = 2, py::arg("max_evaluations") = 3000,
       py::arg("ftol_rel") = 1e-12, py::arg("xtol_rel") = 1e-10, py::arg("seed") = 0, py::arg("start") = Eigen::MatrixXd(),
       "trustmix::plan::optimize: the constrained plan with its certificate (trustmix/plan/optimize.hpp).");
 }

@@ -424,8 +424,11 @@ BOOST_AUTO_TEST_CASE(constraints_hold_and_the_certificate_is_reported) {
     k.blocks.push_back(bl);
   }
   k.max_change[0] = 0.4;
+  for (const char* algorithm : {"slsqp", "auglag"}) {
+  BOOST_TEST_CONTEXT(algorithm) {
   plan::SolverSettings st;
   st.starts = 3;
+  st.algorithm = algorithm;
   const plan::PlanResult r = plan::optimize(pm, pb, st);
   const Matrix& s = r.schedule;
   BOOST_TEST_MESSAGE(r.message);
@@ -450,6 +453,8 @@ BOOST_AUTO_TEST_CASE(constraints_hold_and_the_certificate_is_reported) {
   BOOST_CHECK_LE(r.max_violation, 1e-7);
   // The plan beats the even start in its own objective.
   BOOST_CHECK_GT(r.objective, r.start_objective);
+  }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(kpi_target_at_minimum_spend_and_target_roi) {

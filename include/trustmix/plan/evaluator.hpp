@@ -13,6 +13,7 @@
 //             (carry: the history's adstock reaching into the plan, t < L; w the
 //             normalised geometric weights alpha^l / sum_{m=0}^{L} alpha^m)
 //   h[t, c] = tanh(lam_c a[t, c] / 2)                         logistic saturation
+//             (the adstock by its O(1) geometric recursion, as the model's log density)
 //   G[t]    = delta G[t-1] + (1 - delta) sum_{p in trust} kappa_p h[t, p],  G[-1] = the
 //             stock at the end of the history (its shocks included)
 //   c[t]    = sum_{s in conversion} beta_s h[t, s]
@@ -38,7 +39,7 @@
 //   gh[t, c] = [c trust] kappa_c (1 - delta) lambda[t] + [c conversion] beta_c gc[t],
 //   ga[t, c] = gh[t, c] (lam_c / 2) (1 - h[t, c]^2),
 //   dY/ds[t, c] = u_c sum_{l=0}^{L} w_l ga[t + l, c]   (t + l < N).
-// Cost per draw: O(N C L). Draws run in parallel (parallel_for_blocks), each draw with the
+// Cost per draw: O(N C). Draws run in parallel (parallel_for_blocks), each draw with the
 // same arithmetic as serially, so every result is bit-identical for every thread count.
 #include <Eigen/Core>
 
@@ -101,7 +102,7 @@ struct PlanPaths {
 /// The trust-linked model run forward for schedules over every draw (see the top of this
 /// file). Construction precomputes, per draw, the constrained parameters, the history's
 /// adstock carry into the plan and the trust stock at the end of the history; evaluate()
-/// then costs O(n N C L).
+/// then costs O(n N C).
 class TrustPlanModel final : public DrawObjective {
  public:
   /// model: the fitted model; draws: n x dimension unconstrained draws; history_media:
@@ -161,11 +162,15 @@ class TrustPlanModel final : public DrawObjective {
             const mmm::TrustModelParameters p = model.constrain(z);
             dr.w.resize(L_ + 1, C_);
             dr.half.resize(C_);
+            dr.alpha.resize(C_);
+            dr.alpha_l1.resize(C_);
             dr.coef_trust = Vector::Zero(C_);
             dr.coef_conv = Vector::Zero(C_);
             int kp = 0, ks = 0;
             for (Eigen::Index c = 0; c < C_; ++c) {
               weights(p.alpha[c], dr.w.col(c));
+              dr.alpha[c] = p.alpha[c];
+              dr.alpha_l1[c] = std::pow(p.alpha[c], static_cast<double>(L_ + 1));
               dr.half[c] = 0.5 * p.lam[c];
               const auto ci = static_cast<std::size_t>(c);
               if (d.trust_enabled && d.trust[ci]) dr.coef_trust[c] = p.kappa[kp++];
@@ -276,6 +281,7 @@ class TrustPlanModel final : public DrawObjective {
   struct Draw {
     Matrix w;                 // (L+1) x C adstock weights
     Vector half;              // lam / 2
+    Vector alpha, alpha_l1;   // alpha and alpha^(L+1)
     Vector coef_trust;        // kappa (0 for other channels)
     Vector coef_conv;         // beta (0 for other channels)
     Vector base;              // H: b . B_future[t] (empty: none)
@@ -289,6 +295,19 @@ class TrustPlanModel final : public DrawObjective {
     Vector G, conv;
     Work(Eigen::Index N, Eigen::Index C) : h(N, C), ga(N, C), G(N), conv(N) {}
   };
+
+  /// tanh(u) for u >= 0: the Taylor series to u^15 below 1/8 (truncation < 4e-17
+  /// relative), else (1 - e) / (1 + e) with e = exp(-2u): within 4e-16 of tanh, cheaper.
+  static double logistic(double u) {
+    if (u < 0.125) {
+      if (u < 0.0) return std::tanh(u);
+      const double v = u * u;
+      return u * (1.0 + v * (-1.0 / 3 + v * (2.0 / 15 + v * (-17.0 / 315 + v * (62.0 / 2835 + v * (-1382.0 / 155925 +
+                  v * (21844.0 / 6081075 + v * (-929569.0 / 638512875))))))));
+    }
+    const double e = std::exp(-2.0 * u);
+    return (1.0 - e) / (1.0 + e);
+  }
 
   template <class W>
   static void weights(double alpha, W&& w) {  // alpha^l / sum_m alpha^m, as trust_model.hpp
@@ -315,18 +334,20 @@ class TrustPlanModel final : public DrawObjective {
     const Eigen::Index N = dr.explicit_periods, H = H_, L = L_;
     const double ys = s_.outcome_scale;
     const Eigen::Index counted = std::min<Eigen::Index>(N, H + static_cast<Eigen::Index>(std::min(dr.tail, 1 << 30)));
-    // forward: adstock and saturation
+    // forward: adstock (the geometric window by its O(1) recursion: S[t] = alpha S[t-1] +
+    // x[t] - alpha^(L+1) x[t-L-1], a = S w_0, w_0 = 1 / sum_l alpha^l) and saturation
     for (Eigen::Index c = 0; c < C_; ++c) {
-      const double u = s_.units_per_spend[c], half = dr.half[c];
-      const double* wc = dr.w.col(c).data();
+      const double u = s_.units_per_spend[c], half = dr.half[c], alpha = dr.alpha[c], aL1 = dr.alpha_l1[c];
+      const double w0u = dr.w(0, c) * u;
       const double* sc = spend.col(c).data();
       double* hc = w.h.col(c).data();
+      double S = 0.0;
       for (Eigen::Index t = 0; t < N; ++t) {
-        const Eigen::Index lo = std::max<Eigen::Index>(0, t - H + 1), hi = std::min<Eigen::Index>(t, L);
-        double conv = 0.0;
-        for (Eigen::Index l = lo; l <= hi; ++l) conv += wc[l] * sc[t - l];
-        const double a = (t < L ? dr.carry(t, c) : 0.0) + u * conv;
-        hc[t] = std::tanh(half * a);
+        const double in = t < H ? sc[t] : 0.0;
+        const double out = t > L && t - L - 1 < H ? sc[t - L - 1] : 0.0;
+        S = alpha * S + in - aL1 * out;
+        const double a = (t < L ? dr.carry(t, c) : 0.0) + w0u * S;
+        hc[t] = logistic(half * a);
       }
     }
     // trust stock, conversion, outcome
@@ -371,16 +392,17 @@ class TrustPlanModel final : public DrawObjective {
         w.ga(t, c) = gh * dr.half[c] * (1.0 - h * h);
       }
     }
+    // adjoint of the adstock: dY/dx[t] = sum_{l=0}^{L} w_l ga[t + l] = w_0 R[t] with
+    // R[t] = ga[t] + alpha R[t+1] - alpha^(L+1) ga[t+L+1] (ga = 0 beyond N)
     for (Eigen::Index c = 0; c < C_; ++c) {
-      const double u = s_.units_per_spend[c];
-      const double* wc = dr.w.col(c).data();
+      const double w0u = dr.w(0, c) * s_.units_per_spend[c], alpha = dr.alpha[c], aL1 = dr.alpha_l1[c];
       const double* gac = w.ga.col(c).data();
       double* gc = grad + H * c;
-      for (Eigen::Index t = 0; t < H; ++t) {
-        const Eigen::Index hi = std::min<Eigen::Index>(L, N - 1 - t);
-        double acc = 0.0;
-        for (Eigen::Index l = 0; l <= hi; ++l) acc += wc[l] * gac[t + l];
-        gc[t] = u * acc;
+      double R = 0.0;
+      for (Eigen::Index t = N - 1; t >= 0; --t) {
+        const double out = t + L + 1 < N ? gac[t + L + 1] : 0.0;
+        R = alpha * R + gac[t] - aL1 * out;
+        if (t < H) gc[t] = w0u * R;
       }
     }
     return y;

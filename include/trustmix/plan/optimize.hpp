@@ -1,7 +1,8 @@
 #pragma once
 // The planner's constrained optimisation (issue 15): constraints on a schedule (periods x
 // channels of spend), decision granularity (weekly cells or blocks), the solver (NLopt's
-// SLSQP from Debian's libnlopt-cxx-dev; MMA or AUGLAG + L-BFGS on request), multi-start,
+// SLSQP from Debian's libnlopt-cxx-dev for up to 150 variables, AUGLAG + L-BFGS beyond;
+// MMA on request), multi-start,
 // and the certificate of the result (convergence, KKT residual, active constraints).
 //
 // Decision variables. Every cell s[t, c] of the H x C schedule is either fixed (committed
@@ -97,7 +98,10 @@ enum class Task : std::uint8_t { maximize, min_spend, max_with_roi };
 
 /// Settings of the solver.
 struct SolverSettings {
-  std::string algorithm = "slsqp";  ///< "slsqp", "mma" (no equality constraints), "auglag" (L-BFGS inside)
+  /// "auto" (SLSQP up to 150 decision variables, else AUGLAG: NLopt's SLSQP solves a dense
+  /// least-squares problem per iteration, slow beyond a few hundred variables), "slsqp",
+  /// "mma" (no equality constraints), "auglag" (augmented Lagrangian, L-BFGS inside).
+  std::string algorithm = "auto";
   int starts = 2;                   ///< 1: the start only; 2: and the even plan; more: and random plans
   int max_evaluations = 3000;       ///< per start
   double ftol_rel = 1e-12, xtol_rel = 1e-10;
@@ -465,13 +469,12 @@ class Scaled {
   if (pb.task == Task::min_spend && !std::isfinite(pb.target)) fail("the min_spend task needs a finite target");
   if (pb.task == Task::max_with_roi && !(std::isfinite(pb.target_roi) && pb.target_roi > -1.0))
     fail("the max_with_roi task needs a finite target_roi > -1");
-  nlopt::algorithm alg;
-  if (st.algorithm == "slsqp") alg = nlopt::LD_SLSQP;
-  else if (st.algorithm == "mma") alg = nlopt::LD_MMA;
-  else if (st.algorithm == "auglag") alg = nlopt::AUGLAG;
-  else fail("algorithm must be 'slsqp', 'mma' or 'auglag', got '", st.algorithm, "'");
-
+  if (st.algorithm != "auto" && st.algorithm != "slsqp" && st.algorithm != "mma" && st.algorithm != "auglag")
+    fail("algorithm must be 'auto', 'slsqp', 'mma' or 'auglag', got '", st.algorithm, "'");
   const detail::Layout lay(H, C, pb.constraints, st.start);
+  nlopt::algorithm alg = nlopt::LD_SLSQP;
+  if (st.algorithm == "mma") alg = nlopt::LD_MMA;
+  else if (st.algorithm == "auglag" || (st.algorithm == "auto" && lay.nv > 150)) alg = nlopt::AUGLAG;
   if (alg == nlopt::LD_MMA)
     for (const auto& r : lay.rows)
       if (r.equality) fail("algorithm 'mma' cannot keep equality constraints ('", r.name, "'): use 'slsqp' or 'auglag', or a budget cap");

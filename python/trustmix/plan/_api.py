@@ -381,7 +381,7 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
              value_per_outcome: float | None = None, target: float | None = None, target_roi: float | None = None,
              granularity: str = "week", reference: Any = None, start: Any = None, tail: Any = "auto",
              tail_coverage: float = 0.99, discount: float = 1.0, max_draws: int | None = 200, starts: int = 2,
-             algorithm: str = "slsqp", max_evaluations: int = 3000, seed: int = 0, threads: int = 0,
+             algorithm: str = "auto", max_evaluations: int = 3000, seed: int = 0, threads: int = 0,
              name: str = "plan") -> PlanResult:
     """The optimal flighting plan on a fit (``trustmix::plan::optimize``, NLopt SLSQP).
 
@@ -418,6 +418,10 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
         ``"keep"``: [channels] left as in the reference plan;
         ``"max_change"``: {channel: amount} or one amount: the largest change of a channel's
         spend from one period to the next.
+    algorithm : {"auto", "slsqp", "auglag", "mma"}
+        NLopt's algorithm: "auto" takes SLSQP up to 150 decision variables and the
+        augmented Lagrangian with L-BFGS (AUGLAG) beyond (SLSQP's dense subproblem is
+        slow for a year of weekly cells); "mma" needs a budget cap (no equalities).
     reference : DataFrame, optional
         The plan the result is compared with (default: the status quo: the last
         ``horizon`` periods of historical spend repeated); also the first start.
