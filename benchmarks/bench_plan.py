@@ -6,7 +6,9 @@ weeks of history (simulate_trust_data with 2 extra PR and 2 extra SMM channels, 
 Reported: the median wall time of one objective + exact gradient evaluation
 (``TrustPlanModel.criterion``, every draw, horizon + 99% trust tail) over ``--repeats``
 calls, for 1 thread and for every thread; the wall time of a full plan (budget equality,
-SLSQP, 1 start) on 200 draws and on 1,000 draws, with its evaluations and certificate.
+algorithm "auto", 1 start) on 200 draws and on 1,000 draws, with its evaluations and
+certificate; the success rate over ``--budgets`` random budgets (converged, KKT residual
+<= 1e-6, no violation).
 
 PyMC-Marketing's BudgetOptimizer (the issue's peer comparison) runs only when
 pymc-marketing is installed in this environment; otherwise the script says so.
@@ -28,6 +30,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--budgets", type=int, default=50, help="random budgets for the success rate")
     a = ap.parse_args()
     data, truth = simulate_trust_data(156, seed=0, extra_trust=2, extra_conversion=2)
     roles = truth["roles"]
@@ -60,6 +63,18 @@ def main() -> None:
         dt = time.perf_counter() - t0
         print(f"full plan, {n} draws, 52 x {len(roles)} cells: {dt:.2f} s; {res.info['evaluations']} evaluations; "
               f"{res.info['message']}")
+    # Success over random budgets: 0.5x .. 1.5x the status quo's, on 200 draws, 52 weeks.
+    total = sq.sum()
+    ok, times, kkt = 0, [], []
+    for b in np.random.default_rng(1).uniform(0.5, 1.5, a.budgets) * total:
+        t0 = time.perf_counter()
+        res = tm.plan.optimize(post, budget=float(b), horizon=52, max_draws=200, objective="outcome", starts=1)
+        times.append(time.perf_counter() - t0)
+        kkt.append(res.info["kkt_residual"])
+        ok += bool(res.info["converged"] and res.info["kkt_residual"] <= 1e-6 and res.info["max_violation"] <= 1e-7)
+    print(f"{a.budgets} random budgets (0.5x..1.5x the status quo), 200 draws, 52 x {len(roles)} cells, objective "
+          f"outcome: {ok} of {a.budgets} converged with KKT residual <= 1e-6 (largest {max(kkt):.2g}); "
+          f"median {np.median(times):.2f} s per plan")
     try:
         import pymc_marketing  # noqa: F401
     except ImportError:
