@@ -177,7 +177,7 @@ void register_plan(py::module_& m) {
          const Eigen::VectorXd& max_change,
          const std::vector<std::tuple<std::string, std::vector<std::pair<int, int>>, Eigen::VectorXd>>& blocks,
          const std::string& algorithm, int starts, int max_evaluations, double ftol_rel, double xtol_rel,
-         std::uint64_t seed, const Eigen::MatrixXd& start) {
+         std::uint64_t seed, const Eigen::MatrixXd& start, const std::vector<Eigen::Index>& draw_optima) {
         tp::PlanProblem pb;
         pb.criterion = criterion_from(goal, risk, value_per_outcome, level, tau, reference);
         if (task == "maximize") pb.task = tp::Task::maximize;
@@ -208,8 +208,35 @@ void register_plan(py::module_& m) {
         std::atomic<bool> stop{false};
         st.stop = &stop;
         tp::PlanResult r;
-        run_interruptible(stop, [&] { r = tp::optimize(obj, pb, st); }, [] {});
-        return result_to_dict(r);
+        std::vector<tp::DrawOptimum> own;
+        run_interruptible(
+            stop,
+            [&] {
+              r = tp::optimize(obj, pb, st);
+              if (!draw_optima.empty()) own = tp::draw_optima(obj, pb, r, draw_optima, st);
+            },
+            [] {});
+        py::dict d = result_to_dict(r);
+        std::vector<Eigen::Index> idx;
+        std::vector<double> pv, ov, rg, ms;
+        std::vector<bool> cv;
+        for (const auto& x : own) {
+          idx.push_back(x.draw);
+          pv.push_back(x.plan_value);
+          ov.push_back(x.own_value);
+          rg.push_back(x.regret);
+          ms.push_back(x.moved_share);
+          cv.push_back(x.converged);
+        }
+        py::dict o;
+        o["draw"] = idx;
+        o["plan_value"] = pv;
+        o["own_value"] = ov;
+        o["regret"] = rg;
+        o["moved_share"] = ms;
+        o["converged"] = cv;
+        d["draw_optima"] = o;
+        return d;
       },
       py::arg("objective"), py::kw_only(), py::arg("goal") = "net_value", py::arg("risk") = "mean",
       py::arg("value_per_outcome") = 1.0, py::arg("level") = 0.1, py::arg("tau") = 1.0,
@@ -225,7 +252,9 @@ void register_plan(py::module_& m) {
       py::arg("blocks") = std::vector<std::tuple<std::string, std::vector<std::pair<int, int>>, Eigen::VectorXd>>{},
       py::arg("algorithm") = "auto", py::arg("starts") = 2, py::arg("max_evaluations") = 3000,
       py::arg("ftol_rel") = 1e-12, py::arg("xtol_rel") = 1e-10, py::arg("seed") = 0, py::arg("start") = Eigen::MatrixXd(),
-      "trustmix::plan::optimize: the constrained plan with its certificate (trustmix/plan/optimize.hpp).");
+      py::arg("draw_optima") = std::vector<Eigen::Index>{},
+      "trustmix::plan::optimize: the constrained plan with its certificate (trustmix/plan/optimize.hpp); with\n"
+      "draw_optima (draw indices) also trustmix::plan::draw_optima: each listed draw's own optimum against the plan.");
 }
 
 }  // namespace trustmix::bindings

@@ -525,3 +525,29 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_a_clear_message) {
   BOOST_CHECK_THROW(plan::TrustPlanModel(sc.model, sc.draws, sc.model.data().media, sc.model.data().shocks, s),
                     std::invalid_argument);
 }
+
+BOOST_AUTO_TEST_CASE(each_draws_own_optimum_is_at_least_as_good_for_that_draw) {
+  const Scene sc;
+  const plan::TrustPlanModel pm = sc.planner(8, -1);
+  plan::PlanProblem pb;
+  pb.criterion.goal = plan::Goal::outcome;
+  pb.constraints.budget = 6.0;
+  const plan::PlanResult r = plan::optimize(pm, pb);
+  // the single-draw view is the draw's own value and gradient
+  const plan::SingleDraw one(pm, 2);
+  Vector y, y1;
+  Matrix g, g1;
+  pm.evaluate(r.schedule, y, &g);
+  one.evaluate(r.schedule, y1, &g1);
+  BOOST_CHECK_EQUAL(y1[0], y[2]);
+  BOOST_CHECK((g1.col(0).array() == g.col(2).array()).all());
+  const auto d = plan::draw_optima(pm, pb, r, {0, 3, 5});
+  BOOST_REQUIRE_EQUAL(d.size(), 3U);
+  for (const auto& x : d) {
+    BOOST_CHECK(x.converged);
+    BOOST_CHECK_EQUAL(x.plan_value, y[x.draw]);
+    BOOST_CHECK_GE(x.regret, -1e-9 * std::abs(x.plan_value));
+    BOOST_CHECK_GE(x.moved_share, 0.0);
+    BOOST_CHECK_LE(x.moved_share, 1.0);
+  }
+}

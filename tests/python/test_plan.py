@@ -102,6 +102,9 @@ def test_optimize_beats_the_status_quo_and_keeps_every_constraint(fitted):
     assert s.iloc[0, 2] == 1500.0
     assert s["press"].max() <= 8000.0 + 1e-6
     assert np.abs(np.diff(s["press"].to_numpy())).max() <= 2000.0 + 1e-6
+    own = res.info["draw_optima"]
+    assert len(own) == 8 and (own["regret"] >= -1e-9 * own["plan_value"].abs()).all()
+    assert own["converged"].all() and ((own["moved_share"] >= 0) & (own["moved_share"] <= 1)).all()
     summ = res.summary()
     # the plan maximises mean net value; with the same spend that is mean value
     assert summ.loc["value", "difference"] > 0

@@ -83,6 +83,34 @@ class DrawObjective {
   /// values (n) of every draw; with grads != nullptr also the gradients, one column per
   /// draw, (H C) x n, row t + H c (column-major cell order) holding dY_i / ds[t, c].
   virtual void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const = 0;
+  /// Y_i of draw i alone and, with grad != nullptr, dY_i/ds (H C values, index t + H c).
+  virtual double evaluate_draw(Eigen::Index i, const Matrix& spend, double* grad) const {
+    Vector y;
+    Matrix g;
+    evaluate(spend, y, grad != nullptr ? &g : nullptr);
+    if (grad != nullptr) std::copy(g.col(i).data(), g.col(i).data() + g.rows(), grad);
+    return y[i];
+  }
+};
+
+/// One draw of an objective as an objective of its own (a draw's own optimum).
+class SingleDraw final : public DrawObjective {
+ public:
+  SingleDraw(const DrawObjective& parent, Eigen::Index draw) : parent_(parent), draw_(draw) {
+    if (draw < 0 || draw >= parent.draws()) fail("draw ", draw, " is not in 0..", parent.draws() - 1);
+  }
+  [[nodiscard]] Eigen::Index draws() const override { return 1; }
+  [[nodiscard]] Eigen::Index periods() const override { return parent_.periods(); }
+  [[nodiscard]] Eigen::Index channels() const override { return parent_.channels(); }
+  void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const override {
+    values.resize(1);
+    if (grads != nullptr) grads->resize(periods() * channels(), 1);
+    values[0] = parent_.evaluate_draw(draw_, spend, grads != nullptr ? grads->data() : nullptr);
+  }
+
+ private:
+  const DrawObjective& parent_;
+  Eigen::Index draw_;
 };
 
 /// What the trust-linked model makes of a schedule, per draw and per period of the plan
@@ -251,6 +279,13 @@ class TrustPlanModel final : public DrawObjective {
           }
         },
         4);
+  }
+
+  double evaluate_draw(Eigen::Index i, const Matrix& spend, double* grad) const override {
+    check_spend(spend);
+    if (i < 0 || i >= draws()) fail("draw ", i, " is not in 0..", draws() - 1);
+    Work w(N_max_, C_);
+    return run(draw_[static_cast<std::size_t>(i)], spend, w, grad, nullptr, 0);
   }
 
   /// Per-draw, per-period paths of a schedule (see PlanPaths).

@@ -709,4 +709,43 @@ class Scaled {
   return res;
 }
 
+/// How far a draw's own optimum lies from the plan: the same problem (goal, constraints,
+/// task) solved for draw i alone (risk measure: its value), started at the plan.
+///   plan_value = V_i(plan), own_value = V_i(own optimum), regret = own_value - plan_value
+///   (>= 0 up to the solver's tolerance: what knowing draw i were true would add), and
+///   moved_share = sum |s_own - s_plan| / (2 sum s_plan): the share of the budget that
+///   would move.
+struct DrawOptimum {
+  Eigen::Index draw = 0;
+  double plan_value = 0, own_value = 0, regret = 0, moved_share = 0;
+  bool converged = false;
+};
+
+[[nodiscard]] inline std::vector<DrawOptimum> draw_optima(const DrawObjective& obj, const PlanProblem& pb,
+                                                          const PlanResult& plan, const std::vector<Eigen::Index>& draws,
+                                                          SolverSettings st = {}) {
+  if (plan.schedule.rows() != obj.periods() || plan.schedule.cols() != obj.channels())
+    fail("plan.schedule must be ", obj.periods(), " x ", obj.channels());
+  std::vector<DrawOptimum> out;
+  st.start = plan.schedule;
+  st.starts = 1;
+  for (Eigen::Index i : draws) {
+    const SingleDraw one(obj, i);
+    PlanProblem q = pb;
+    q.criterion.measure = Measure::mean;
+    q.criterion.reference.resize(0);
+    const PlanResult r = optimize(one, q, st);
+    DrawOptimum d;
+    d.draw = i;
+    d.plan_value = evaluate_criterion(one, q.criterion, plan.schedule);
+    d.own_value = r.objective;
+    d.regret = d.own_value - d.plan_value;
+    const double tot = plan.schedule.sum();
+    d.moved_share = tot > 0 ? (r.schedule - plan.schedule).cwiseAbs().sum() / (2.0 * tot) : 0.0;
+    d.converged = r.converged;
+    out.push_back(d);
+  }
+  return out;
+}
+
 }  // namespace trustmix::plan

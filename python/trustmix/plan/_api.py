@@ -382,7 +382,7 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
              granularity: str = "week", reference: Any = None, start: Any = None, tail: Any = "auto",
              tail_coverage: float = 0.99, discount: float = 1.0, max_draws: int | None = 200, starts: int = 2,
              algorithm: str = "auto", max_evaluations: int = 3000, seed: int = 0, threads: int = 0,
-             name: str = "plan") -> PlanResult:
+             draw_optima: int = 10, name: str = "plan") -> PlanResult:
     """The optimal flighting plan on a fit (``trustmix::plan::optimize``, NLopt SLSQP).
 
     The decision is the whole schedule (periods x channels of spend) over ``horizon``
@@ -426,12 +426,19 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
         The plan the result is compared with (default: the status quo: the last
         ``horizon`` periods of historical spend repeated); also the first start.
 
+    draw_optima : int
+        For this many evenly spaced draws (0: none; only with more than one draw), the same
+        problem solved for the draw alone, started at the plan: ``info["draw_optima"]`` has
+        per draw ``plan_value`` and ``own_value`` (the objective under that draw),
+        ``regret`` (their difference, >= 0) and ``moved_share`` (share of the budget that
+        would move): how far each draw's own optimum lies from the plan.
+
     Returns
     -------
     PlanResult
         ``.schedule``, ``.summary()``, ``.plot()``, ``.compare()``; ``.info`` holds the
         certificate: ``converged``, ``status``, ``kkt_residual``, ``active``,
-        ``max_violation``, ``starts_agreeing``, ``moved``, ``message``.
+        ``max_violation``, ``starts_agreeing``, ``moved``, ``message``, ``draw_optima``.
     """
     if objective not in GOALS:
         raise ValueError(f"objective must be one of {', '.join(GOALS)}, got {objective!r}")
@@ -516,16 +523,23 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
         _, _, reference_values = pm.criterion(ref.to_numpy(), goal=goal, risk="mean", value_per_outcome=v)
         tau = max(0.01 * float(np.mean(np.abs(reference_values))), 1e-12)
     st = ref.to_numpy() if start is None else _as_schedule(fit, start, H).to_numpy()
+    if isinstance(draw_optima, bool) or not isinstance(draw_optima, (int, np.integer)) or draw_optima < 0:
+        raise ValueError(f"draw_optima must be an integer >= 0, got {draw_optima!r}")
+    n_draws = pm.draws
+    chosen = (sorted(set(np.linspace(0, n_draws - 1, min(int(draw_optima), n_draws)).round().astype(int).tolist()))
+              if n_draws > 1 and draw_optima > 0 else [])
     r = _plan.optimize(pm, goal=goal, risk=risk, value_per_outcome=v, level=float(level), tau=tau,
                        reference=reference_values, task=task, target=tgt, target_roi=troi, budget=B,
                        budget_equality=budget_mode == "equal" and task == "maximize", lower=lower, upper=upper,
                        fixed=fixed, channel_totals=channel_totals, period_totals=period_totals, groups=groups,
                        max_change=max_change, blocks=blocks, algorithm=algorithm, starts=int(starts),
-                       max_evaluations=int(max_evaluations), seed=int(seed), start=np.ascontiguousarray(st))
+                       max_evaluations=int(max_evaluations), seed=int(seed), start=np.ascontiguousarray(st),
+                       draw_optima=chosen)
     sched = pd.DataFrame(np.asarray(r["schedule"]), index=dates, columns=pd.Index(m.channels, name="channel"))
     info = {key: r[key] for key in ("converged", "status", "kkt_residual", "active", "max_violation", "evaluations",
                                     "starts_agreeing", "start_objectives", "moved", "message", "objective",
                                     "start_objective")}
+    info["draw_optima"] = pd.DataFrame({k: np.asarray(v) for k, v in dict(r["draw_optima"]).items()}).set_index("draw")
     p, rp = pm.paths(sched.to_numpy()), pm.paths(ref.to_numpy())
     settings = {"objective": objective, "risk": risk, "level": level, "budget": B, "budget_mode": budget_mode,
                 "granularity": granularity, "tail": tail, "tail_coverage": tail_coverage, "discount": discount,
