@@ -123,6 +123,18 @@ def test_monthly_blocks_spread_evenly_within_each_month(fitted):
     assert res.info["converged"], res.info["message"]
 
 
+def test_campaign_blocks_and_a_tm_plan_as_start(fitted):
+    from trustmix.demo import demo_plan
+
+    _, _, fit, _ = fitted
+    res = tm.plan.optimize(fit, horizon=20, starts=1, start=demo_plan(),
+                           constraints={"blocks": {"spring press": ("press", 2, 9), "tiktok push": ("tiktok", 10, 15)}})
+    s = res.schedule
+    np.testing.assert_allclose(s["press"].iloc[2:10].to_numpy(), s["press"].iloc[2], rtol=1e-12)
+    np.testing.assert_allclose(s["tiktok"].iloc[10:16].to_numpy(), s["tiktok"].iloc[10], rtol=1e-12)
+    assert res.info["converged"], res.info["message"]
+
+
 def test_scale_invariance_spend_in_millionths(fitted):
     """The same data with spend x 1e6 (and value per outcome x 1e6) gives the same plan.
     The two models share the mode (the MAP fit itself moves by ~3e-4 in z between the two

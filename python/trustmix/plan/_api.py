@@ -59,6 +59,12 @@ def status_quo(fit: Any, horizon: int) -> pd.DataFrame:
     return pd.DataFrame(block, index=_horizon_dates(m, horizon), columns=pd.Index(m.channels, name="channel"))
 
 
+def _plan_type() -> type:
+    from trustmix.core import Plan
+
+    return Plan
+
+
 def _as_schedule(fit: Any, schedule: Any, horizon: int | None) -> pd.DataFrame:
     """A schedule DataFrame (dates x channels) from a DataFrame, an array or a tm.Plan."""
     m = fit.model
@@ -154,9 +160,11 @@ class PlanResult:
         self.value_per_outcome = float(value_per_outcome)
         self.outcome = outcome
 
+        rho = float(self.settings.get("discount", 1.0))
+
         def per_draw(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             out = np.asarray(p["outcome"])
-            short = np.nansum(out[:, :horizon], axis=1)
+            short = out[:, :horizon] @ (rho ** np.arange(horizon))  # discounted like the total
             total = np.asarray(p["total"])
             return {"outcome": total, "short": short, "long": total - short}
 
@@ -417,7 +425,10 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
         ``"fixed"``: DataFrame (horizon x channels) of committed spend, NaN where free;
         ``"keep"``: [channels] left as in the reference plan;
         ``"max_change"``: {channel: amount} or one amount: the largest change of a channel's
-        spend from one period to the next.
+        spend from one period to the next;
+        ``"blocks"``: {name: (channel, first, last)} (periods or dates): one total for the
+        channel over those periods, spread evenly (a campaign's budget is decided, not its
+        weekly pattern).
     algorithm : {"auto", "slsqp", "auglag", "mma"}
         NLopt's algorithm: "auto" takes SLSQP up to 150 decision variables and the
         augmented Lagrangian with L-BFGS (AUGLAG) beyond (SLSQP's dense subproblem is
@@ -452,7 +463,8 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
     dates = ref.index
     H, C = len(dates), len(m.channels)
     k = dict(constraints or {})
-    known = {"budget", "bounds", "channel_totals", "period_totals", "groups", "blackout", "fixed", "keep", "max_change"}
+    known = {"budget", "bounds", "channel_totals", "period_totals", "groups", "blackout", "fixed", "keep", "max_change",
+             "blocks"}
     unknown = sorted(set(k) - known)
     if unknown:
         raise ValueError(f"unknown constraint {unknown[0]!r}; known: {', '.join(sorted(known))}")
@@ -505,6 +517,19 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
                 cells = [(int(t), j) for t in np.flatnonzero(month == mo) if np.isnan(fixed[t, j])]
                 if cells:
                     blocks.append((f"{c} {mo}", cells, np.zeros(0)))
+    if isinstance(start, _plan_type()):
+        start = _as_schedule(fit, start, H)
+    for bname, spec in dict(k.get("blocks", {})).items():  # per-campaign totals: (channel, first, last period)
+        if granularity == "month":
+            raise ValueError("constraints['blocks'] and granularity='month' cannot be combined")
+        c, first, last = spec
+        j = _channel_index(m, c, f"block {bname!r}")
+        lo_t, hi_t = _period_index(dates, first, f"block {bname!r}"), _period_index(dates, last, f"block {bname!r}")
+        if lo_t > hi_t:
+            raise ValueError(f"block {bname!r}: its first period comes after its last")
+        cells = [(t, j) for t in range(lo_t, hi_t + 1) if np.isnan(fixed[t, j])]
+        if cells:
+            blocks.append((str(bname), cells, np.zeros(0)))
     v = _value(fit, value_per_outcome)
     pm = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads)
     task, tgt, troi = "maximize", float("nan"), float("nan")
