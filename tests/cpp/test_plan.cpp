@@ -551,3 +551,21 @@ BOOST_AUTO_TEST_CASE(each_draws_own_optimum_is_at_least_as_good_for_that_draw) {
     BOOST_CHECK_LE(x.moved_share, 1.0);
   }
 }
+
+BOOST_AUTO_TEST_CASE(a_plan_is_bit_identical_for_every_thread_count) {
+  const Scene sc;
+  plan::PlanProblem pb;
+  pb.criterion.goal = plan::Goal::outcome;
+  pb.criterion.measure = plan::Measure::cvar;
+  pb.criterion.level = 0.5;
+  pb.constraints.budget = 5.0;
+  Matrix first;
+  for (int threads : {1, 2, 3}) {
+    plan::ForwardSettings s = settings(10, 4);
+    s.threads = threads;
+    const plan::TrustPlanModel pm(sc.model, sc.draws, sc.model.data().media, sc.model.data().shocks, s);
+    const plan::PlanResult r = plan::optimize(pm, pb);
+    if (threads == 1) first = r.schedule;
+    else BOOST_CHECK((r.schedule.array() == first.array()).all());
+  }
+}
