@@ -266,7 +266,8 @@ class PlanResult:
         if axes is None:
             _, axes = plt.subplots(3, 1, figsize=(9, 9), sharex=False)
         ax0, ax1, ax2 = axes
-        self.schedule.plot.area(ax=ax0, linewidth=0)
+        ax0.stackplot(self.schedule.index, self.schedule.to_numpy().T, labels=list(self.schedule.columns))
+        ax0.legend(loc="upper right", fontsize="small")
         ax0.set_title(f"{self.name}: spend per period")
         ax0.set_ylabel("spend")
         t = np.arange(len(self.paths["plan"]["stock"]))
