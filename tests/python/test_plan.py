@@ -163,6 +163,24 @@ def test_risk_measures_and_targets(fitted):
     assert res.schedule.to_numpy().sum() < tm.plan.status_quo(post, 8).to_numpy().sum()
 
 
+def test_target_roi_and_the_tail_setting(fitted):
+    _, _, _, post = fitted
+    res = tm.plan.optimize(post, horizon=8, target_roi=0.5, budget=200_000.0, starts=1, value_per_outcome=300.0)
+    zero = tm.plan.evaluate(post, np.zeros((8, 4)), value_per_outcome=300.0)
+    spend = res.schedule.to_numpy().sum()
+    roi = (res.draws["value"].mean() - zero.draws["value"].mean() - spend) / spend
+    assert res.info["converged"], res.info["message"]
+    assert res.info["max_violation"] <= 1e-7 and spend > 1000
+    assert roi >= 0.5 - 1e-6
+    # the ROI constraint binds (more spend would lower the ROI) or the budget cap does
+    assert "target ROI" in res.info["active"] or spend == pytest.approx(200_000.0)
+    sq = tm.plan.status_quo(post, 8)
+    no_tail = tm.plan.evaluate(post, sq, tail=0)
+    assert (no_tail.draws["long"].abs() <= 1e-9 * no_tail.draws["outcome"].abs()).all()
+    full = tm.plan.evaluate(post, sq, tail_coverage=1.0)
+    assert (full.draws["outcome"] > tm.plan.evaluate(post, sq).draws["outcome"]).all()
+
+
 def test_result_pickles_reports_and_plots(fitted, tmp_path):
     import matplotlib
 

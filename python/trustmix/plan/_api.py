@@ -180,6 +180,8 @@ class PlanResult:
         self.paths = {}
         for key, p in (("plan", paths), ("reference", ref_paths)):
             st, oc = np.asarray(p["stock"]), np.asarray(p["outcome"])
+            keep = ~np.isnan(oc).all(axis=0)  # periods some draw runs explicitly (the tail may be shorter than L)
+            st, oc = st[:, keep], oc[:, keep]
             self.paths[key] = {"stock": np.nanmean(st, axis=0), "outcome": np.nanmean(oc, axis=0),
                                "outcome_low": np.nanquantile(oc, 0.05, axis=0),
                                "outcome_high": np.nanquantile(oc, 0.95, axis=0)}
