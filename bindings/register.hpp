@@ -15,4 +15,5 @@ void register_audience(pybind11::module_& m);
 void register_experiments(pybind11::module_& m);
 void register_simulate_geo(pybind11::module_& m);  // after register_simulate (adds to its submodule)
 void register_simulate_messages(pybind11::module_& m);
+void register_plan(pybind11::module_& m);
 }  // namespace trustmix::bindings

@@ -13,6 +13,7 @@ Areas (the same names in C++ ``trustmix::<area>``, in ``bindings/`` and here):
   inference, power and market selection, lift tests).
 - :mod:`trustmix.audience`: personas from survey data (latent classes), reach and frequency.
 - :mod:`trustmix.experiments`: message testing (A/B/n tests safe to peek at, bandits).
+- :mod:`trustmix.plan`: budget and flighting plans on a fitted model (:func:`trustmix.plan.optimize`).
 """
 
 from trustmix._core import __version__
@@ -21,6 +22,7 @@ from trustmix import attribution, audience, evaluate, experiments, inference, mm
 from trustmix.attribution import Journeys
 from trustmix.core import Audience, Campaign, Channel, Plan
 from trustmix.mmm import TrustMMM
+from trustmix import plan
 
 __all__ = [
     "__version__",
@@ -38,6 +40,7 @@ __all__ = [
     "inference",
     "kpi",
     "mmm",
+    "plan",
     "simulate",
     "transforms",
 ]

@@ -612,3 +612,39 @@ class experiments:
     @staticmethod
     def doubly_robust(action: _Array, context: _Array | None, reward: _Array, propensity: _Array, target: _Array,
                       contexts: int, arms: int) -> tuple[float, float]: ...
+
+
+class plan:
+    class DrawObjective:
+        @property
+        def draws(self) -> int: ...
+        @property
+        def periods(self) -> int: ...
+        @property
+        def channels(self) -> int: ...
+        def evaluate(self, spend: _Array, gradient: bool = False) -> tuple[_Array, _Array]: ...
+        def criterion(self, spend: _Array, goal: str = "outcome", risk: str = "mean", value_per_outcome: float = 1.0,
+                      level: float = 0.1, tau: float = 1.0, reference: _Array = ...) -> tuple[float, _Array, _Array]: ...
+
+    class TrustPlanModel(DrawObjective):
+        def __init__(self, model: mmm.TrustModel, draws: _Array, history_media: _Array, history_shocks: _Array,
+                     horizon: int, tail: int = -1, tail_coverage: float = 0.99, discount: float = 1.0, *,
+                     units_per_spend: _Array, outcome_scale: float = 1.0, future_baseline: _Array = ...,
+                     threads: int = 0) -> None: ...
+        def tail_periods(self, draw: int) -> int: ...
+        def paths(self, spend: _Array) -> dict[str, _Array]: ...
+
+    class CurveObjective(DrawObjective):
+        def __init__(self, curve: str, beta: _Array, k: _Array, shape: _Array = ..., periods: int = 1) -> None: ...
+
+    @staticmethod
+    def optimize(objective: plan.DrawObjective, *, goal: str = "net_value", risk: str = "mean",
+                 value_per_outcome: float = 1.0, level: float = 0.1, tau: float = 1.0, reference: _Array = ...,
+                 task: str = "maximize", target: float = ..., target_roi: float = ..., budget: float = ...,
+                 budget_equality: bool = True, lower: _Array = ..., upper: _Array = ..., fixed: _Array = ...,
+                 channel_totals: Sequence[tuple[int, float, float]] = (),
+                 period_totals: Sequence[tuple[int, float, float]] = (),
+                 groups: Sequence[tuple[str, Sequence[int], float, float]] = (), max_change: _Array = ...,
+                 blocks: Sequence[tuple[str, Sequence[tuple[int, int]], _Array]] = (), algorithm: str = "auto",
+                 starts: int = 2, max_evaluations: int = 3000, ftol_rel: float = 1e-12, xtol_rel: float = 1e-10,
+                 seed: int = 0, start: _Array = ..., draw_optima: Sequence[int] = ()) -> dict[str, Any]: ...

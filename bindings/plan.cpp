@@ -1,0 +1,260 @@
+// Bindings of the planner (trustmix::plan): thin; arrays in, dicts out, the GIL released
+// for the C++ work and the optimisation interruptible (Ctrl-C).
+#include <pybind11/eigen.h>
+#include <pybind11/stl.h>
+
+#include <trustmix/mmm/trust_model.hpp>
+#include <trustmix/plan/plan.hpp>
+
+#include <atomic>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "interruptible.hpp"
+#include "register.hpp"
+
+namespace py = pybind11;
+namespace tp = trustmix::plan;
+
+namespace trustmix::bindings {
+namespace {
+
+tp::Goal goal_from(const std::string& s) {
+  for (auto g : {tp::Goal::outcome, tp::Goal::value, tp::Goal::net_value})
+    if (s == tp::to_string(g)) return g;
+  throw std::invalid_argument("goal must be 'outcome', 'value' or 'net_value', got '" + s + "'");
+}
+tp::Measure measure_from(const std::string& s) {
+  for (auto m : {tp::Measure::mean, tp::Measure::quantile, tp::Measure::cvar, tp::Measure::prob_beat})
+    if (s == tp::to_string(m)) return m;
+  throw std::invalid_argument("risk must be 'mean', 'quantile', 'cvar' or 'prob_beat', got '" + s + "'");
+}
+tp::Curve curve_from(const std::string& s) {
+  if (s == "michaelis_menten") return tp::Curve::michaelis_menten;
+  if (s == "exponential") return tp::Curve::exponential;
+  if (s == "hill") return tp::Curve::hill;
+  if (s == "logistic") return tp::Curve::logistic;
+  throw std::invalid_argument("curve must be 'michaelis_menten', 'exponential', 'hill' or 'logistic', got '" + s + "'");
+}
+
+tp::Criterion criterion_from(const std::string& goal, const std::string& risk, double value_per_outcome, double level,
+                             double tau, const Eigen::VectorXd& reference) {
+  tp::Criterion k;
+  k.goal = goal_from(goal);
+  k.measure = measure_from(risk);
+  k.value_per_outcome = value_per_outcome;
+  k.level = level;
+  k.tau = tau;
+  k.reference = reference;
+  return k;
+}
+
+py::dict paths_to_dict(const tp::PlanPaths& p) {
+  py::dict d;
+  d["outcome"] = p.outcome;
+  d["stock"] = p.stock;
+  d["conversion"] = p.conversion;
+  d["amplification"] = p.amplification;
+  d["trust_direct"] = p.trust_direct;
+  d["tail_outcome"] = p.tail_outcome;
+  d["total"] = p.total;
+  d["tail_periods"] = p.tail_periods;
+  return d;
+}
+
+py::dict result_to_dict(const tp::PlanResult& r) {
+  py::dict d;
+  d["schedule"] = r.schedule;
+  d["objective"] = r.objective;
+  d["per_draw"] = r.per_draw;
+  d["total_spend"] = r.total_spend;
+  d["converged"] = r.converged;
+  d["status"] = r.status;
+  d["evaluations"] = r.evaluations;
+  d["kkt_residual"] = r.kkt_residual;
+  d["active"] = r.active;
+  d["max_violation"] = r.max_violation;
+  d["start"] = r.start;
+  d["start_objective"] = r.start_objective;
+  d["moved"] = r.moved;
+  d["start_objectives"] = r.start_objectives;
+  d["starts_agreeing"] = r.starts_agreeing;
+  d["message"] = r.message;
+  return d;
+}
+
+}  // namespace
+
+void register_plan(py::module_& m) {
+  auto sub = m.def_submodule("plan", "trustmix::plan: budget and flighting plans on a fitted model.");
+  py::class_<tp::DrawObjective>(sub, "DrawObjective", "A per-draw planning objective Y_i(schedule) (C++ interface).")
+      .def_property_readonly("draws", &tp::DrawObjective::draws)
+      .def_property_readonly("periods", &tp::DrawObjective::periods)
+      .def_property_readonly("channels", &tp::DrawObjective::channels)
+      .def(
+          "evaluate",
+          [](const tp::DrawObjective& self, const Eigen::MatrixXd& spend, bool gradient) {
+            Eigen::VectorXd y;
+            Eigen::MatrixXd g;
+            {
+              const py::gil_scoped_release release;
+              self.evaluate(spend, y, gradient ? &g : nullptr);
+            }
+            return py::make_tuple(y, g);
+          },
+          py::arg("spend"), py::arg("gradient") = false,
+          "Per-draw Y_i (outcome units) and, with gradient=True, dY_i/ds as an (H C) x n matrix (row t + H c).")
+      .def(
+          "criterion",
+          [](const tp::DrawObjective& self, const Eigen::MatrixXd& spend, const std::string& goal, const std::string& risk,
+             double value_per_outcome, double level, double tau, const Eigen::VectorXd& reference) {
+            const tp::Criterion k = criterion_from(goal, risk, value_per_outcome, level, tau, reference);
+            Eigen::MatrixXd g;
+            Eigen::VectorXd v;
+            double r = 0.0;
+            {
+              const py::gil_scoped_release release;
+              r = tp::evaluate_criterion(self, k, spend, &g, &v);
+            }
+            return py::make_tuple(r, g, v);
+          },
+          py::arg("spend"), py::arg("goal") = "outcome", py::arg("risk") = "mean", py::arg("value_per_outcome") = 1.0,
+          py::arg("level") = 0.1, py::arg("tau") = 1.0, py::arg("reference") = Eigen::VectorXd(),
+          "(R, dR/ds (H x C), per-draw V_i) of a goal and risk measure (trustmix/plan/objective.hpp).");
+
+  py::class_<tp::TrustPlanModel, tp::DrawObjective>(
+      sub, "TrustPlanModel", "The fitted trust model run forward over history + plan + tail (trustmix/plan/evaluator.hpp).")
+      .def(py::init([](const trustmix::mmm::TrustModel& model, const Eigen::MatrixXd& draws, const Eigen::MatrixXd& history_media,
+                       const Eigen::MatrixXd& history_shocks, int horizon, int tail, double tail_coverage, double discount,
+                       const Eigen::VectorXd& units_per_spend, double outcome_scale, const Eigen::MatrixXd& future_baseline,
+                       int threads) {
+             tp::ForwardSettings s;
+             s.horizon = horizon;
+             s.tail = tail;
+             s.tail_coverage = tail_coverage;
+             s.discount = discount;
+             s.units_per_spend = units_per_spend;
+             s.outcome_scale = outcome_scale;
+             s.future_baseline = future_baseline;
+             s.threads = threads;
+             const py::gil_scoped_release release;
+             return new tp::TrustPlanModel(model, draws, history_media, history_shocks, s);
+           }),
+           py::arg("model"), py::arg("draws"), py::arg("history_media"), py::arg("history_shocks"), py::arg("horizon"),
+           py::arg("tail") = -1, py::arg("tail_coverage") = 0.99, py::arg("discount") = 1.0, py::arg("units_per_spend"),
+           py::arg("outcome_scale") = 1.0, py::arg("future_baseline") = Eigen::MatrixXd(), py::arg("threads") = 0,
+           py::keep_alive<1, 2>())
+      .def("tail_periods", &tp::TrustPlanModel::tail_periods, py::arg("draw"))
+      .def(
+          "paths",
+          [](const tp::TrustPlanModel& self, const Eigen::MatrixXd& spend) {
+            tp::PlanPaths p;
+            {
+              const py::gil_scoped_release release;
+              p = self.paths(spend);
+            }
+            return paths_to_dict(p);
+          },
+          py::arg("spend"));
+
+  py::class_<tp::CurveObjective, tp::DrawObjective>(sub, "CurveObjective",
+                                                     "Separable response curves without carry-over (closed-form checks).")
+      .def(py::init([](const std::string& curve, const Eigen::MatrixXd& beta, const Eigen::MatrixXd& k,
+                       const Eigen::VectorXd& shape, Eigen::Index periods) {
+             return new tp::CurveObjective(curve_from(curve), beta, k, shape, periods);
+           }),
+           py::arg("curve"), py::arg("beta"), py::arg("k"), py::arg("shape") = Eigen::VectorXd(), py::arg("periods") = 1);
+
+  sub.def(
+      "optimize",
+      [](const tp::DrawObjective& obj, const std::string& goal, const std::string& risk, double value_per_outcome,
+         double level, double tau, const Eigen::VectorXd& reference, const std::string& task, double target,
+         double target_roi, double budget, bool budget_equality, const Eigen::MatrixXd& lower, const Eigen::MatrixXd& upper,
+         const Eigen::MatrixXd& fixed, const std::vector<std::tuple<int, double, double>>& channel_totals,
+         const std::vector<std::tuple<int, double, double>>& period_totals,
+         const std::vector<std::tuple<std::string, std::vector<int>, double, double>>& groups,
+         const Eigen::VectorXd& max_change,
+         const std::vector<std::tuple<std::string, std::vector<std::pair<int, int>>, Eigen::VectorXd>>& blocks,
+         const std::string& algorithm, int starts, int max_evaluations, double ftol_rel, double xtol_rel,
+         std::uint64_t seed, const Eigen::MatrixXd& start, const std::vector<Eigen::Index>& draw_optima) {
+        tp::PlanProblem pb;
+        pb.criterion = criterion_from(goal, risk, value_per_outcome, level, tau, reference);
+        if (task == "maximize") pb.task = tp::Task::maximize;
+        else if (task == "min_spend") pb.task = tp::Task::min_spend;
+        else if (task == "max_with_roi") pb.task = tp::Task::max_with_roi;
+        else throw std::invalid_argument("task must be 'maximize', 'min_spend' or 'max_with_roi', got '" + task + "'");
+        pb.target = target;
+        pb.target_roi = target_roi;
+        auto& k = pb.constraints;
+        k.budget = budget;
+        k.budget_equality = budget_equality;
+        k.lower = lower;
+        k.upper = upper;
+        k.fixed = fixed;
+        for (const auto& [c, lo, hi] : channel_totals) k.channel_totals.push_back({c, lo, hi});
+        for (const auto& [t, lo, hi] : period_totals) k.period_totals.push_back({t, lo, hi});
+        for (const auto& [name, ch, lo, hi] : groups) k.groups.push_back({name, ch, lo, hi});
+        k.max_change = max_change;
+        for (const auto& [name, cells, pattern] : blocks) k.blocks.push_back({name, cells, pattern});
+        tp::SolverSettings st;
+        st.algorithm = algorithm;
+        st.starts = starts;
+        st.max_evaluations = max_evaluations;
+        st.ftol_rel = ftol_rel;
+        st.xtol_rel = xtol_rel;
+        st.seed = seed;
+        st.start = start;
+        std::atomic<bool> stop{false};
+        st.stop = &stop;
+        tp::PlanResult r;
+        std::vector<tp::DrawOptimum> own;
+        run_interruptible(
+            stop,
+            [&] {
+              r = tp::optimize(obj, pb, st);
+              if (!draw_optima.empty()) own = tp::draw_optima(obj, pb, r, draw_optima, st);
+            },
+            [] {});
+        py::dict d = result_to_dict(r);
+        std::vector<Eigen::Index> idx;
+        std::vector<double> pv, ov, rg, ms;
+        std::vector<bool> cv;
+        for (const auto& x : own) {
+          idx.push_back(x.draw);
+          pv.push_back(x.plan_value);
+          ov.push_back(x.own_value);
+          rg.push_back(x.regret);
+          ms.push_back(x.moved_share);
+          cv.push_back(x.converged);
+        }
+        py::dict o;
+        o["draw"] = idx;
+        o["plan_value"] = pv;
+        o["own_value"] = ov;
+        o["regret"] = rg;
+        o["moved_share"] = ms;
+        o["converged"] = cv;
+        d["draw_optima"] = o;
+        return d;
+      },
+      py::arg("objective"), py::kw_only(), py::arg("goal") = "net_value", py::arg("risk") = "mean",
+      py::arg("value_per_outcome") = 1.0, py::arg("level") = 0.1, py::arg("tau") = 1.0,
+      py::arg("reference") = Eigen::VectorXd(), py::arg("task") = "maximize",
+      py::arg("target") = std::numeric_limits<double>::quiet_NaN(),
+      py::arg("target_roi") = std::numeric_limits<double>::quiet_NaN(),
+      py::arg("budget") = std::numeric_limits<double>::quiet_NaN(), py::arg("budget_equality") = true,
+      py::arg("lower") = Eigen::MatrixXd(), py::arg("upper") = Eigen::MatrixXd(), py::arg("fixed") = Eigen::MatrixXd(),
+      py::arg("channel_totals") = std::vector<std::tuple<int, double, double>>{},
+      py::arg("period_totals") = std::vector<std::tuple<int, double, double>>{},
+      py::arg("groups") = std::vector<std::tuple<std::string, std::vector<int>, double, double>>{},
+      py::arg("max_change") = Eigen::VectorXd(),
+      py::arg("blocks") = std::vector<std::tuple<std::string, std::vector<std::pair<int, int>>, Eigen::VectorXd>>{},
+      py::arg("algorithm") = "auto", py::arg("starts") = 2, py::arg("max_evaluations") = 3000,
+      py::arg("ftol_rel") = 1e-12, py::arg("xtol_rel") = 1e-10, py::arg("seed") = 0, py::arg("start") = Eigen::MatrixXd(),
+      py::arg("draw_optima") = std::vector<Eigen::Index>{},
+      "trustmix::plan::optimize: the constrained plan with its certificate (trustmix/plan/optimize.hpp); with\n"
+      "draw_optima (draw indices) also trustmix::plan::draw_optima: each listed draw's own optimum against the plan.");
+}
+
+}  // namespace trustmix::bindings

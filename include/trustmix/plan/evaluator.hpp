@@ -1,0 +1,453 @@
+#pragma once
+// The planner's forward model and its exact reverse-mode gradient (issue 15).
+//
+// A schedule s is a H x C matrix of spend (periods of the plan horizon x channels, the
+// user's currency). The fitted trust-linked model (trust_model.hpp, MODEL.md) is run,
+// for each posterior draw, over the known history (the fit's data, or any T0 x C scaled
+// media), then over the horizon with activity x[t, c] = u_c s[t, c] (u_c: the model's
+// scaled activity per unit of spend, the fit's own scaling), then over a tail of zero
+// activity long enough to count the trust stock's long effect. Per draw, with the
+// model's equations (periods t = 0 .. N-1 after the history, N = H + min(L, tail)):
+//
+//   a[t, c] = carry[t, c] + sum_{l=0}^{min(t, L)} w_l(alpha_c) x[t - l, c]
+//             (carry: the history's adstock reaching into the plan, t < L; w the
+//             normalised geometric weights alpha^l / sum_{m=0}^{L} alpha^m)
+//   h[t, c] = tanh(lam_c a[t, c] / 2)                         logistic saturation
+//             (the adstock by its O(1) geometric recursion, as the model's log density)
+//   G[t]    = delta G[t-1] + (1 - delta) sum_{p in trust} kappa_p h[t, p],  G[-1] = the
+//             stock at the end of the history (its shocks included)
+//   c[t]    = sum_{s in conversion} beta_s h[t, s]
+//   m[t]    = gamma G[t] + c[t] (1 + theta G[t])  (+ b . B_future[t] when a future
+//             baseline design is given)
+//   Y       = outcome_scale ( sum_{t < N} r_t m[t] + gamma G[N-1] Q ),
+//             r_t = rho^t for t < H + tail, else 0;
+//             Q = rho^(N-1) sum_{k=1}^{tail - L} (rho delta)^k (0 when tail <= L)
+//
+// after N periods no channel carries any adstock (the window is L), so the outcome is
+// gamma G and G decays by delta per period: the closed form Q counts the rest of the tail
+// exactly. rho in (0, 1] is a per-period discount factor (1: none). The tail is either a
+// fixed number of periods or, per draw, the smallest k with delta^k <= 1 - coverage
+// (coverage 0.99: at least 99% of the trust stock's remaining effect is counted; coverage
+// 1: the infinite tail, Q = rho^(N-1) rho delta / (1 - rho delta)). Y is the outcome the
+// media and the trust stock produce over horizon + tail in outcome units: the baseline
+// (intercept, trend, seasonality), which no schedule changes, is left out unless a future
+// baseline design is given.
+//
+// Reverse mode (exact; tested against finite differences): with gm[t] = outcome_scale r_t,
+//   gG[t] = gm[t] (gamma + theta c[t]) (+ outcome_scale gamma Q at t = N-1),
+//   gc[t] = gm[t] (1 + theta G[t]),  lambda[t] = gG[t] + delta lambda[t+1],
+//   gh[t, c] = [c trust] kappa_c (1 - delta) lambda[t] + [c conversion] beta_c gc[t],
+//   ga[t, c] = gh[t, c] (lam_c / 2) (1 - h[t, c]^2),
+//   dY/ds[t, c] = u_c sum_{l=0}^{L} w_l ga[t + l, c]   (t + l < N).
+// Cost per draw: O(N C). Draws run in parallel (parallel_for_blocks), each draw with the
+// same arithmetic as serially, so every result is bit-identical for every thread count.
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "trustmix/core/error.hpp"
+#include "trustmix/core/parallel.hpp"
+#include "trustmix/core/resources.hpp"
+#include "trustmix/mmm/trust_model.hpp"
+
+namespace trustmix::plan {
+
+using Matrix = Eigen::MatrixXd;
+using Vector = Eigen::VectorXd;
+
+/// Settings of the planner's forward model (see the top of this file).
+struct ForwardSettings {
+  int horizon = 52;             ///< H: periods of the plan
+  int tail = -1;                ///< periods counted after the horizon; -1: per draw from tail_coverage
+  double tail_coverage = 0.99;  ///< share of the trust stock's remaining effect counted (tail = -1); 1: all
+  double discount = 1.0;        ///< rho: per-period discount factor in (0, 1]
+  Vector units_per_spend;       ///< C: scaled model activity per unit of spend (> 0)
+  double outcome_scale = 1.0;   ///< outcome units per model unit
+  Matrix future_baseline;       ///< H x K baseline design of the horizon, or empty (baseline not counted)
+  int threads = 0;              ///< 0: every hardware thread
+};
+
+/// Interface of a planning objective: per draw i a value Y_i(s) of the schedule s (H x C)
+/// and its gradient. The solver (optimize.hpp) works on any implementation.
+class DrawObjective {
+ public:
+  virtual ~DrawObjective() = default;
+  [[nodiscard]] virtual Eigen::Index draws() const = 0;
+  [[nodiscard]] virtual Eigen::Index periods() const = 0;
+  [[nodiscard]] virtual Eigen::Index channels() const = 0;
+  /// values (n) of every draw; with grads != nullptr also the gradients, one column per
+  /// draw, (H C) x n, row t + H c (column-major cell order) holding dY_i / ds[t, c].
+  virtual void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const = 0;
+  /// Y_i of draw i alone and, with grad != nullptr, dY_i/ds (H C values, index t + H c).
+  virtual double evaluate_draw(Eigen::Index i, const Matrix& spend, double* grad) const {
+    Vector y;
+    Matrix g;
+    evaluate(spend, y, grad != nullptr ? &g : nullptr);
+    if (grad != nullptr) std::copy(g.col(i).data(), g.col(i).data() + g.rows(), grad);
+    return y[i];
+  }
+};
+
+/// One draw of an objective as an objective of its own (a draw's own optimum).
+class SingleDraw final : public DrawObjective {
+ public:
+  SingleDraw(const DrawObjective& parent, Eigen::Index draw) : parent_(parent), draw_(draw) {
+    if (draw < 0 || draw >= parent.draws()) fail("draw ", draw, " is not in 0..", parent.draws() - 1);
+  }
+  [[nodiscard]] Eigen::Index draws() const override { return 1; }
+  [[nodiscard]] Eigen::Index periods() const override { return parent_.periods(); }
+  [[nodiscard]] Eigen::Index channels() const override { return parent_.channels(); }
+  void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const override {
+    values.resize(1);
+    if (grads != nullptr) grads->resize(periods() * channels(), 1);
+    values[0] = parent_.evaluate_draw(draw_, spend, grads != nullptr ? grads->data() : nullptr);
+  }
+
+ private:
+  const DrawObjective& parent_;
+  Eigen::Index draw_;
+};
+
+/// What the trust-linked model makes of a schedule, per draw and per period of the plan
+/// window (N = H + min(L, tail) periods after the history): n_draws x N each, outcome
+/// units except the stock (trust index units).
+struct PlanPaths {
+  Matrix outcome;      ///< m[t] outcome_scale (baseline only when a future design is given)
+  Matrix stock;        ///< G[t]
+  Matrix conversion;   ///< c[t] outcome_scale: the conversion channels' own terms
+  Matrix amplification;///< theta G[t] c[t] outcome_scale
+  Matrix trust_direct; ///< gamma G[t] outcome_scale
+  Vector tail_outcome; ///< n: gamma G[N-1] Q outcome_scale, the closed-form rest of the tail (discounted)
+  Vector total;        ///< n: Y
+  Vector tail_periods; ///< n: periods counted after the horizon
+};
+
+/// The trust-linked model run forward for schedules over every draw (see the top of this
+/// file). Construction precomputes, per draw, the constrained parameters, the history's
+/// adstock carry into the plan and the trust stock at the end of the history; evaluate()
+/// then costs O(n N C).
+class TrustPlanModel final : public DrawObjective {
+ public:
+  /// model: the fitted model; draws: n x dimension unconstrained draws; history_media:
+  /// T0 x C scaled media (the model's units) and history_shocks T0 x E (0 columns: none)
+  /// of the known past; s: settings.
+  TrustPlanModel(const mmm::TrustModel& model, const Matrix& draws, const Matrix& history_media,
+                 const Matrix& history_shocks, ForwardSettings s)
+      : s_(std::move(s)) {
+    const auto& d = model.data();
+    C_ = d.media.cols();
+    L_ = d.max_lag;
+    H_ = s_.horizon;
+    if (H_ < 1) fail("horizon must be >= 1 period, got ", H_);
+    if (draws.cols() != model.dimension())
+      fail("draws must have one column per unconstrained parameter (", model.dimension(), "), got ", draws.cols());
+    if (draws.rows() < 1) fail("draws must have at least one row");
+    if (!draws.allFinite()) fail("draws must be finite");
+    if (history_media.cols() != C_) fail("history_media must have ", C_, " columns (channels), got ", history_media.cols());
+    if (history_media.rows() < 1) fail("history_media must have at least one period");
+    for (Eigen::Index c = 0; c < C_; ++c)
+      for (Eigen::Index t = 0; t < history_media.rows(); ++t)
+        if (!(history_media(t, c) >= 0.0) || !std::isfinite(history_media(t, c)))
+          fail("history_media: row ", t, ", column ", c, " is ", history_media(t, c), "; expected a finite number >= 0");
+    const Eigen::Index E = d.trust_enabled ? d.shocks.cols() : 0;
+    if (history_shocks.cols() != 0 && (history_shocks.cols() != E || history_shocks.rows() != history_media.rows()))
+      fail("history_shocks must be ", history_media.rows(), " x ", E, " (or have 0 columns), got ", history_shocks.rows(),
+           " x ", history_shocks.cols());
+    if (s_.units_per_spend.size() != C_) fail("units_per_spend needs one value per channel (", C_, "), got ", s_.units_per_spend.size());
+    for (Eigen::Index c = 0; c < C_; ++c)
+      if (!(s_.units_per_spend[c] > 0.0) || !std::isfinite(s_.units_per_spend[c]))
+        fail("units_per_spend[", c, "] must be finite and > 0, got ", s_.units_per_spend[c]);
+    if (!(s_.outcome_scale > 0.0) || !std::isfinite(s_.outcome_scale))
+      fail("outcome_scale must be finite and > 0, got ", s_.outcome_scale);
+    if (!(s_.discount > 0.0 && s_.discount <= 1.0)) fail("discount must be in (0, 1], got ", s_.discount);
+    if (s_.tail < -1) fail("tail must be >= 0 periods, or -1 (from tail_coverage), got ", s_.tail);
+    if (s_.tail == -1 && !(s_.tail_coverage > 0.0 && s_.tail_coverage <= 1.0))
+      fail("tail_coverage must be in (0, 1], got ", s_.tail_coverage);
+    const Eigen::Index K = d.baseline.cols();
+    if (s_.future_baseline.size() != 0 && (s_.future_baseline.rows() != H_ || s_.future_baseline.cols() != K))
+      fail("future_baseline must be ", H_, " x ", K, " (horizon x baseline columns) or empty, got ",
+           s_.future_baseline.rows(), " x ", s_.future_baseline.cols());
+    if (!s_.future_baseline.allFinite()) fail("future_baseline must be finite");
+    trust_enabled_ = d.trust_enabled;
+    const Eigen::Index n = draws.rows();
+    require_memory(8.0 * static_cast<double>(n) * static_cast<double>((L_ + 1) * C_ * 2 + L_ * C_ + 4 * C_ + H_ + 16),
+                   "the planner's per-draw state", "plan on fewer draws");
+    const Eigen::Index T0 = history_media.rows();
+    draw_.resize(static_cast<std::size_t>(n));
+    const Matrix zero_baseline = Matrix::Zero(T0, K);
+    const Matrix shocks = history_shocks.cols() == 0 ? Matrix::Zero(T0, E) : history_shocks;
+    parallel_for_blocks(
+        static_cast<std::ptrdiff_t>(n), s_.threads, 1,
+        [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+          for (auto i = b; i < e; ++i) {
+            Draw& dr = draw_[static_cast<std::size_t>(i)];
+            const Vector z = draws.row(i).transpose();
+            const mmm::TrustModelParameters p = model.constrain(z);
+            dr.w.resize(L_ + 1, C_);
+            dr.half.resize(C_);
+            dr.alpha.resize(C_);
+            dr.alpha_l1.resize(C_);
+            dr.coef_trust = Vector::Zero(C_);
+            dr.coef_conv = Vector::Zero(C_);
+            int kp = 0, ks = 0;
+            for (Eigen::Index c = 0; c < C_; ++c) {
+              weights(p.alpha[c], dr.w.col(c));
+              dr.alpha[c] = p.alpha[c];
+              dr.alpha_l1[c] = std::pow(p.alpha[c], static_cast<double>(L_ + 1));
+              dr.half[c] = 0.5 * p.lam[c];
+              const auto ci = static_cast<std::size_t>(c);
+              if (d.trust_enabled && d.trust[ci]) dr.coef_trust[c] = p.kappa[kp++];
+              if (d.conversion[ci]) dr.coef_conv[c] = p.beta[ks++];
+            }
+            dr.delta = trust_enabled_ ? p.delta : 0.0;
+            dr.gamma = trust_enabled_ ? p.gamma : 0.0;
+            dr.theta = trust_enabled_ ? p.theta : 0.0;
+            if (s_.future_baseline.size() != 0) dr.base = s_.future_baseline * p.b;
+            // The history: adstock carry into the plan and the stock at its end.
+            dr.carry = Matrix::Zero(L_, C_);
+            for (Eigen::Index c = 0; c < C_; ++c)
+              for (Eigen::Index t = 0; t < L_; ++t) {
+                double acc = 0.0;
+                for (Eigen::Index l = t + 1; l <= L_; ++l) {
+                  const Eigen::Index src = T0 + t - l;
+                  if (src >= 0) acc += dr.w(l, c) * history_media(src, c);
+                }
+                dr.carry(t, c) = acc;
+              }
+            dr.g_end = 0.0;
+            if (trust_enabled_) {
+              const mmm::TrustModelForward f = model.forward_on(z, history_media, zero_baseline, shocks);
+              dr.g_end = f.trust_stock[T0 - 1];
+            }
+            // The tail: explicit window N = H + min(L, tail); the rest in closed form.
+            const double rho = s_.discount;
+            int tail = s_.tail;
+            bool infinite = false;
+            if (tail == -1) {
+              if (!trust_enabled_ || dr.delta <= 0.0) {
+                tail = static_cast<int>(L_);
+              } else if (s_.tail_coverage >= 1.0) {
+                infinite = true;
+                tail = std::numeric_limits<int>::max();
+              } else {
+                const double k = std::ceil(std::log(1.0 - s_.tail_coverage) / std::log(dr.delta) - 1e-12);
+                tail = static_cast<int>(std::min(std::max(k, static_cast<double>(L_)), 1e9));
+              }
+            }
+            dr.tail = tail;
+            dr.explicit_periods = H_ + std::min<Eigen::Index>(L_, tail);
+            dr.q = 0.0;
+            if (trust_enabled_ && tail > L_) {
+              const double rd = rho * dr.delta;
+              const double lead = std::pow(rho, static_cast<double>(dr.explicit_periods - 1));
+              dr.q = infinite ? lead * rd / (1.0 - rd)
+                              : lead * rd * (1.0 - std::pow(rd, static_cast<double>(tail - L_))) / (1.0 - rd);
+            }
+          }
+        },
+        4);
+    N_max_ = H_ + L_;
+    rpow_.resize(N_max_);
+    for (Eigen::Index t = 0; t < N_max_; ++t) rpow_[t] = std::pow(s_.discount, static_cast<double>(t));
+  }
+
+  [[nodiscard]] Eigen::Index draws() const override { return static_cast<Eigen::Index>(draw_.size()); }
+  [[nodiscard]] Eigen::Index periods() const override { return H_; }
+  [[nodiscard]] Eigen::Index channels() const override { return C_; }
+  [[nodiscard]] const ForwardSettings& settings() const { return s_; }
+  /// Periods counted after the horizon for draw i (the tail).
+  [[nodiscard]] int tail_periods(Eigen::Index i) const { return draw_[static_cast<std::size_t>(i)].tail; }
+
+  void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const override {
+    check_spend(spend);
+    const Eigen::Index n = draws();
+    values.resize(n);
+    if (grads != nullptr) grads->resize(H_ * C_, n);
+    parallel_for_blocks(
+        static_cast<std::ptrdiff_t>(n), s_.threads, 8,
+        [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+          Work w(N_max_, C_);
+          for (auto i = b; i < e; ++i) {
+            const auto ii = static_cast<Eigen::Index>(i);
+            values[ii] = run(draw_[static_cast<std::size_t>(i)], spend, w, grads != nullptr ? grads->col(ii).data() : nullptr,
+                             nullptr, ii);
+          }
+        },
+        4);
+  }
+
+  double evaluate_draw(Eigen::Index i, const Matrix& spend, double* grad) const override {
+    check_spend(spend);
+    if (i < 0 || i >= draws()) fail("draw ", i, " is not in 0..", draws() - 1);
+    Work w(N_max_, C_);
+    return run(draw_[static_cast<std::size_t>(i)], spend, w, grad, nullptr, 0);
+  }
+
+  /// Per-draw, per-period paths of a schedule (see PlanPaths).
+  [[nodiscard]] PlanPaths paths(const Matrix& spend) const {
+    check_spend(spend);
+    const Eigen::Index n = draws();
+    PlanPaths out;
+    for (Matrix* m : {&out.outcome, &out.stock, &out.conversion, &out.amplification, &out.trust_direct})
+      m->setConstant(n, N_max_, std::numeric_limits<double>::quiet_NaN());
+    out.tail_outcome.resize(n);
+    out.total.resize(n);
+    out.tail_periods.resize(n);
+    parallel_for_blocks(
+        static_cast<std::ptrdiff_t>(n), s_.threads, 8,
+        [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+          Work w(N_max_, C_);
+          for (auto i = b; i < e; ++i) {
+            const auto ii = static_cast<Eigen::Index>(i);
+            out.total[ii] = run(draw_[static_cast<std::size_t>(i)], spend, w, nullptr, &out, ii);
+            out.tail_periods[ii] = draw_[static_cast<std::size_t>(i)].tail;
+          }
+        },
+        4);
+    return out;
+  }
+
+ private:
+  struct Draw {
+    Matrix w;                 // (L+1) x C adstock weights
+    Vector half;              // lam / 2
+    Vector alpha, alpha_l1;   // alpha and alpha^(L+1)
+    Vector coef_trust;        // kappa (0 for other channels)
+    Vector coef_conv;         // beta (0 for other channels)
+    Vector base;              // H: b . B_future[t] (empty: none)
+    Matrix carry;             // L x C
+    double delta = 0, gamma = 0, theta = 0, g_end = 0, q = 0;
+    int tail = 0;
+    Eigen::Index explicit_periods = 0;
+  };
+  struct Work {
+    Matrix h, ga;
+    Vector G, conv;
+    Work(Eigen::Index N, Eigen::Index C) : h(N, C), ga(N, C), G(N), conv(N) {}
+  };
+
+  /// tanh(u) for u >= 0: the Taylor series to u^15 below 1/8 (truncation < 4e-17
+  /// relative), else (1 - e) / (1 + e) with e = exp(-2u): within 4e-16 of tanh, cheaper.
+  static double logistic(double u) {
+    if (u < 0.125) {
+      if (u < 0.0) return std::tanh(u);
+      const double v = u * u;
+      return u * (1.0 + v * (-1.0 / 3 + v * (2.0 / 15 + v * (-17.0 / 315 + v * (62.0 / 2835 + v * (-1382.0 / 155925 +
+                  v * (21844.0 / 6081075 + v * (-929569.0 / 638512875))))))));
+    }
+    const double e = std::exp(-2.0 * u);
+    return (1.0 - e) / (1.0 + e);
+  }
+
+  template <class W>
+  static void weights(double alpha, W&& w) {  // alpha^l / sum_m alpha^m, as trust_model.hpp
+    double s = 0.0, pw = 1.0;
+    for (Eigen::Index l = 0; l < w.size(); ++l) {
+      w[l] = pw;
+      s += pw;
+      pw *= alpha;
+    }
+    for (Eigen::Index l = 0; l < w.size(); ++l) w[l] /= s;
+  }
+
+  void check_spend(const Matrix& spend) const {
+    if (spend.rows() != H_ || spend.cols() != C_)
+      fail("schedule must be ", H_, " x ", C_, " (periods x channels), got ", spend.rows(), " x ", spend.cols());
+    for (Eigen::Index c = 0; c < C_; ++c)
+      for (Eigen::Index t = 0; t < H_; ++t)
+        if (!std::isfinite(spend(t, c))) fail("schedule: period ", t, ", channel ", c, " is ", spend(t, c), "; expected a finite number");
+  }
+
+  /// One draw: Y; with grad != nullptr also dY/ds (H C values, index t + H c); with
+  /// paths != nullptr its row `row` of the paths.
+  double run(const Draw& dr, const Matrix& spend, Work& w, double* grad, PlanPaths* paths, Eigen::Index row) const {
+    const Eigen::Index N = dr.explicit_periods, H = H_, L = L_;
+    const double ys = s_.outcome_scale;
+    const Eigen::Index counted = std::min<Eigen::Index>(N, H + static_cast<Eigen::Index>(std::min(dr.tail, 1 << 30)));
+    // forward: adstock (the geometric window by its O(1) recursion: S[t] = alpha S[t-1] +
+    // x[t] - alpha^(L+1) x[t-L-1], a = S w_0, w_0 = 1 / sum_l alpha^l) and saturation
+    for (Eigen::Index c = 0; c < C_; ++c) {
+      const double u = s_.units_per_spend[c], half = dr.half[c], alpha = dr.alpha[c], aL1 = dr.alpha_l1[c];
+      const double w0u = dr.w(0, c) * u;
+      const double* sc = spend.col(c).data();
+      double* hc = w.h.col(c).data();
+      double S = 0.0;
+      for (Eigen::Index t = 0; t < N; ++t) {
+        const double in = t < H ? sc[t] : 0.0;
+        const double out = t > L && t - L - 1 < H ? sc[t - L - 1] : 0.0;
+        S = alpha * S + in - aL1 * out;
+        const double a = (t < L ? dr.carry(t, c) : 0.0) + w0u * S;
+        hc[t] = logistic(half * a);
+      }
+    }
+    // trust stock, conversion, outcome
+    double y = 0.0, stock = dr.g_end;
+    for (Eigen::Index t = 0; t < N; ++t) {
+      double inflow = 0.0, conv = 0.0;
+      for (Eigen::Index c = 0; c < C_; ++c) {
+        inflow += dr.coef_trust[c] * w.h(t, c);
+        conv += dr.coef_conv[c] * w.h(t, c);
+      }
+      if (trust_enabled_) stock = dr.delta * stock + (1.0 - dr.delta) * inflow;
+      w.G[t] = stock;
+      w.conv[t] = conv;
+      double m = dr.gamma * stock + conv * (1.0 + dr.theta * stock);
+      if (dr.base.size() != 0 && t < H) m += dr.base[t];
+      if (t < counted) y += rpow_[t] * m;
+      if (paths != nullptr) {
+        paths->outcome(row, t) = m * ys;
+        paths->stock(row, t) = stock;
+        paths->conversion(row, t) = conv * ys;
+        paths->amplification(row, t) = dr.theta * stock * conv * ys;
+        paths->trust_direct(row, t) = dr.gamma * stock * ys;
+      }
+    }
+    const double tail_part = dr.gamma * w.G[N - 1] * dr.q;
+    if (paths != nullptr) paths->tail_outcome[row] = tail_part * ys;
+    y = (y + tail_part) * ys;
+    if (grad == nullptr) return y;
+    // reverse: outcome -> stock and conversion -> saturation -> adstock -> spend
+    double lam_next = 0.0;
+    for (Eigen::Index t = N - 1; t >= 0; --t) {
+      const double gm = t < counted ? ys * rpow_[t] : 0.0;
+      double gG = gm * (dr.gamma + dr.theta * w.conv[t]);
+      if (t == N - 1) gG += ys * dr.gamma * dr.q;
+      const double gc = gm * (1.0 + dr.theta * w.G[t]);
+      const double lam_t = gG + dr.delta * lam_next;
+      lam_next = lam_t;
+      const double gin = (1.0 - dr.delta) * lam_t;
+      for (Eigen::Index c = 0; c < C_; ++c) {
+        const double gh = dr.coef_trust[c] * gin + dr.coef_conv[c] * gc;
+        const double h = w.h(t, c);
+        w.ga(t, c) = gh * dr.half[c] * (1.0 - h * h);
+      }
+    }
+    // adjoint of the adstock: dY/dx[t] = sum_{l=0}^{L} w_l ga[t + l] = w_0 R[t] with
+    // R[t] = ga[t] + alpha R[t+1] - alpha^(L+1) ga[t+L+1] (ga = 0 beyond N)
+    for (Eigen::Index c = 0; c < C_; ++c) {
+      const double w0u = dr.w(0, c) * s_.units_per_spend[c], alpha = dr.alpha[c], aL1 = dr.alpha_l1[c];
+      const double* gac = w.ga.col(c).data();
+      double* gc = grad + H * c;
+      double R = 0.0;
+      for (Eigen::Index t = N - 1; t >= 0; --t) {
+        const double out = t + L + 1 < N ? gac[t + L + 1] : 0.0;
+        R = alpha * R + gac[t] - aL1 * out;
+        if (t < H) gc[t] = w0u * R;
+      }
+    }
+    return y;
+  }
+
+  Vector rpow_;  // rho^t, t < H + L
+  const ForwardSettings s_;
+  Eigen::Index C_ = 0, L_ = 0, H_ = 0, N_max_ = 0;
+  bool trust_enabled_ = false;
+  std::vector<Draw> draw_;
+};
+
+}  // namespace trustmix::plan

@@ -1,0 +1,571 @@
+// The planner (trustmix/plan): the forward model against the fit's own prediction, its
+// exact gradient against finite differences (every goal and risk measure), thread-count
+// invariance, the closed-form tail, closed-form optima of response curves, even flighting
+// vs pulsing, scale invariance, every constraint kind, the tasks, and the certificate.
+#include <boost/test/unit_test.hpp>
+
+#include <trustmix/mmm/trust_model.hpp>
+#include <trustmix/plan/plan.hpp>
+
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "check.hpp"
+
+using namespace trustmix;
+using plan::Matrix;
+using plan::Vector;
+
+namespace {
+
+/// Four channels: press (trust), events (trust), instagram (conversion), tiktok (both);
+/// a crisis shock at T/3, an intercept/trend/season baseline and a tracker every 4 periods.
+mmm::TrustModelData make_data(int T, bool trust, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 2.0);
+  std::normal_distribution<double> n(0.0, 1.0);
+  mmm::TrustModelData d;
+  d.media.resize(T, 4);
+  for (int t = 0; t < T; ++t)
+    for (int c = 0; c < 4; ++c) d.media(t, c) = (t + c) % 4 == 0 ? 0.0 : u(rng);
+  d.trust = {true, true, false, true};
+  d.conversion = {false, false, true, true};
+  d.baseline.resize(T, 3);
+  for (int t = 0; t < T; ++t) {
+    d.baseline(t, 0) = 1.0;
+    d.baseline(t, 1) = static_cast<double>(t) / T;
+    d.baseline(t, 2) = std::sin(2 * 3.141592653589793 * t / 52.0);
+  }
+  d.shocks = Matrix::Zero(T, 1);
+  d.shocks(T / 3, 0) = 1.0;
+  d.y.resize(T);
+  for (int t = 0; t < T; ++t) d.y[t] = 1.0 + 0.3 * n(rng);
+  d.tracker = Vector::Constant(T, std::nan(""));
+  for (int t = 0; t < T; t += 4) d.tracker[t] = 0.5 + 0.2 * n(rng);
+  d.max_lag = 6;
+  d.trust_enabled = trust;
+  return d;
+}
+
+Matrix make_draws(const mmm::TrustModel& m, int n, unsigned seed, double spread = 0.3) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> e(0.0, spread);
+  const Vector z0 = m.initial_point();
+  Matrix z(n, m.dimension());
+  for (int i = 0; i < n; ++i)
+    for (int k = 0; k < m.dimension(); ++k) z(i, k) = z0[k] + e(rng);
+  return z;
+}
+
+int index_of(const mmm::TrustModel& m, const std::string& name) {
+  const auto& names = m.parameter_names();
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return static_cast<int>(i);
+  BOOST_FAIL("no parameter " + name);
+  return -1;
+}
+
+Matrix random_schedule(Eigen::Index H, Eigen::Index C, unsigned seed, double scale = 1.0) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 2.0 * scale);
+  Matrix s(H, C);
+  for (Eigen::Index c = 0; c < C; ++c)
+    for (Eigen::Index t = 0; t < H; ++t) s(t, c) = u(rng);
+  return s;
+}
+
+/// Central finite differences of f at every cell; step h relative to the cell (absolute floor).
+Matrix fd_gradient(const std::function<double(const Matrix&)>& f, const Matrix& s, double h = 1e-5) {
+  Matrix g(s.rows(), s.cols());
+  for (Eigen::Index c = 0; c < s.cols(); ++c)
+    for (Eigen::Index t = 0; t < s.rows(); ++t) {
+      const double step = h * std::max(1.0, std::abs(s(t, c)));
+      Matrix a = s, b = s;
+      a(t, c) += step;
+      b(t, c) -= step;
+      g(t, c) = (f(a) - f(b)) / (2.0 * step);
+    }
+  return g;
+}
+
+/// |a - b| / max(|b|_inf, tiny) elementwise max: the relative error scaled by the largest entry.
+double rel_error(const Matrix& a, const Matrix& b) {
+  return (a - b).cwiseAbs().maxCoeff() / std::max(b.cwiseAbs().maxCoeff(), 1e-300);
+}
+
+plan::ForwardSettings settings(int H, int C) {
+  plan::ForwardSettings s;
+  s.horizon = H;
+  s.units_per_spend = Vector::Ones(C);
+  s.threads = 1;
+  return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(forward_matches_the_fits_prediction_on_the_historical_schedule) {
+  // History = the first T - H periods; the plan = the data's last H periods; the future
+  // baseline = the data's. The plan's outcome path is then the model's own mu.
+  const int T = 60, H = 15;
+  const mmm::TrustModel m(make_data(T, true, 1));
+  const Matrix draws = make_draws(m, 4, 2);
+  const auto& d = m.data();
+  plan::ForwardSettings s = settings(H, 4);
+  s.units_per_spend = Vector::Constant(4, 0.5);  // spend 2 buys one scaled unit
+  s.tail = 0;
+  s.future_baseline = d.baseline.bottomRows(H);
+  s.outcome_scale = 3.0;
+  const plan::TrustPlanModel pm(m, draws, d.media.topRows(T - H), d.shocks.topRows(T - H), s);
+  const Matrix spend = 2.0 * d.media.bottomRows(H);
+  const plan::PlanPaths p = pm.paths(spend);
+  Vector y;
+  pm.evaluate(spend, y, nullptr);
+  for (int i = 0; i < 4; ++i) {
+    const mmm::TrustModelForward f = m.forward(draws.row(i).transpose());
+    for (int t = 0; t < H; ++t) {
+      BOOST_CHECK_SMALL(p.outcome(i, t) - 3.0 * f.mu[T - H + t], 1e-12 * std::abs(f.mu[T - H + t]) + 1e-13);
+      BOOST_CHECK_SMALL(p.stock(i, t) - f.trust_stock[T - H + t], 1e-12);
+    }
+    BOOST_CHECK_CLOSE(y[i], 3.0 * f.mu.tail(H).sum(), 1e-11);
+    BOOST_CHECK_CLOSE(p.total[i], y[i], 1e-12);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_closed_form_tail_equals_the_explicit_run) {
+  // A tail of k periods counted in closed form equals a horizon k periods longer with zero
+  // spend there and no tail; coverage 0.99 picks k = ceil(ln 0.01 / ln delta) per draw.
+  const int T = 50, H = 8, k = 40;
+  const mmm::TrustModel m(make_data(T, true, 3));
+  const Matrix draws = make_draws(m, 3, 4);
+  const auto& d = m.data();
+  plan::ForwardSettings a = settings(H, 4), b = settings(H + k, 4);
+  a.tail = k;
+  a.discount = b.discount = 0.99;
+  b.tail = 0;
+  const plan::TrustPlanModel pa(m, draws, d.media, d.shocks, a), pb(m, draws, d.media, d.shocks, b);
+  const Matrix s = random_schedule(H, 4, 5);
+  Matrix s_long = Matrix::Zero(H + k, 4);
+  s_long.topRows(H) = s;
+  Vector ya, yb;
+  pa.evaluate(s, ya, nullptr);
+  pb.evaluate(s_long, yb, nullptr);
+  trustmix::test::check_close(ya, yb, 1e-12);
+  plan::ForwardSettings c = settings(H, 4);
+  const plan::TrustPlanModel pc(m, draws, d.media, d.shocks, c);
+  for (int i = 0; i < 3; ++i) {
+    const double delta = m.constrain(draws.row(i).transpose()).delta;
+    const int expected = std::max(6, static_cast<int>(std::ceil(std::log(0.01) / std::log(delta))));
+    BOOST_CHECK_EQUAL(pc.tail_periods(i), expected);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences) {
+  for (const bool trust : {true, false}) {
+    const mmm::TrustModel m(make_data(50, trust, 6));
+    const Matrix draws = make_draws(m, 5, 7);
+    const auto& d = m.data();
+    plan::ForwardSettings s = settings(12, 4);
+    s.units_per_spend << 0.5, 1.0, 2.0, 0.7;
+    s.discount = 0.995;
+    s.outcome_scale = 2.5;
+    s.future_baseline = Matrix::Constant(12, 3, 0.3);
+    const plan::TrustPlanModel pm(m, draws, d.media, d.shocks, s);
+    for (unsigned seed : {11U, 12U}) {
+      const Matrix spend = random_schedule(12, 4, seed);
+      Vector y;
+      Matrix grads;
+      pm.evaluate(spend, y, &grads);
+      for (Eigen::Index i = 0; i < 5; ++i) {
+        Matrix g(12, 4);
+        for (int c = 0; c < 4; ++c) g.col(c) = grads.col(i).segment(12 * c, 12);
+        const Matrix fd = fd_gradient(
+            [&](const Matrix& x) {
+              Vector v;
+              pm.evaluate(x, v, nullptr);
+              return v[i];
+            },
+            spend);
+        BOOST_TEST_CONTEXT("trust " << trust << " draw " << i) { BOOST_CHECK_LT(rel_error(g, fd), 1e-6); }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(every_criterion_has_its_exact_gradient) {
+  const mmm::TrustModel m(make_data(50, true, 8));
+  const Matrix draws = make_draws(m, 9, 9);
+  const auto& d = m.data();
+  const plan::TrustPlanModel pm(m, draws, d.media, d.shocks, settings(10, 4));
+  const Matrix spend = random_schedule(10, 4, 13);
+  Vector ref;
+  pm.evaluate(0.8 * spend, ref, nullptr);
+  for (const auto goal : {plan::Goal::outcome, plan::Goal::value, plan::Goal::net_value})
+    for (const auto measure : {plan::Measure::mean, plan::Measure::quantile, plan::Measure::cvar, plan::Measure::prob_beat}) {
+      plan::Criterion k;
+      k.goal = goal;
+      k.measure = measure;
+      k.value_per_outcome = 40.0;
+      k.level = 0.3;  // quantile at 0.3 (between order statistics), CVaR of the worst 30% (2.7 draws)
+      k.reference = plan::goal_values(k, ref, 0.8 * spend.sum());
+      k.tau = 0.05 * k.reference.cwiseAbs().mean();
+      Matrix g;
+      (void)plan::evaluate_criterion(pm, k, spend, &g);
+      const Matrix fd = fd_gradient([&](const Matrix& x) { return plan::evaluate_criterion(pm, k, x); }, spend, 1e-6);
+      BOOST_TEST_CONTEXT(plan::to_string(goal) << " " << plan::to_string(measure)) { BOOST_CHECK_LT(rel_error(g, fd), 1e-6); }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(risk_measures_match_their_definitions) {
+  const Vector v = (Vector(5) << 3.0, 1.0, 4.0, 1.5, 9.0).finished();  // sorted: 1, 1.5, 3, 4, 9
+  plan::Criterion k;
+  Vector w;
+  k.measure = plan::Measure::mean;
+  BOOST_CHECK_CLOSE(plan::risk(k, v, w), 3.7, 1e-12);
+  k.measure = plan::Measure::quantile;
+  k.level = 0.3;  // h = 1.2: 1.5 + 0.2 (3 - 1.5)
+  BOOST_CHECK_CLOSE(plan::risk(k, v, w), 1.8, 1e-12);
+  k.measure = plan::Measure::cvar;
+  k.level = 0.5;  // k = 2.5: (1 + 1.5 + 0.5 * 3) / 2.5
+  BOOST_CHECK_CLOSE(plan::risk(k, v, w), 1.6, 1e-12);
+  BOOST_CHECK_CLOSE(w.sum(), 1.0, 1e-12);
+  k.measure = plan::Measure::prob_beat;
+  k.reference = (Vector(5) << 2.0, 2.0, 2.0, 2.0, 2.0).finished();
+  k.tau = 1e-6;  // the step function: 3 of 5 draws beat 2
+  BOOST_CHECK_CLOSE(plan::risk(k, v, w), 0.6, 1e-9);
+}
+
+BOOST_AUTO_TEST_CASE(results_are_bit_identical_for_every_thread_count) {
+  const mmm::TrustModel m(make_data(50, true, 10));
+  const Matrix draws = make_draws(m, 37, 11);
+  const auto& d = m.data();
+  const Matrix spend = random_schedule(9, 4, 14);
+  Vector y1;
+  Matrix g1;
+  for (int threads : {1, 2, 3, 4}) {
+    plan::ForwardSettings s = settings(9, 4);
+    s.threads = threads;
+    const plan::TrustPlanModel pm(m, draws, d.media, d.shocks, s);
+    Vector y;
+    Matrix g;
+    pm.evaluate(spend, y, &g);
+    if (threads == 1) {
+      y1 = y;
+      g1 = g;
+      continue;
+    }
+    BOOST_CHECK((y.array() == y1.array()).all());
+    BOOST_CHECK((g.array() == g1.array()).all());
+  }
+}
+
+// ---------------------------------------------------------------- closed-form optima
+
+BOOST_AUTO_TEST_CASE(michaelis_menten_optimum_is_the_equal_marginal_return_split) {
+  // max sum_c beta_c x_c / (k_c + x_c), sum x = B: beta_c k_c / (k_c + x_c)^2 = lambda, so
+  // x_c = sqrt(beta_c k_c) / sqrt(lambda) - k_c with 1 / sqrt(lambda) = (B + sum k) / sum sqrt(beta k).
+  const Vector beta = (Vector(3) << 2.0, 1.0, 3.0).finished(), k = (Vector(3) << 1.0, 0.5, 2.0).finished();
+  const double B = 6.0;
+  const plan::CurveObjective obj(plan::Curve::michaelis_menten, beta.transpose(), k.transpose(), Vector(), 1);
+  plan::PlanProblem pb;
+  pb.criterion.goal = plan::Goal::outcome;
+  pb.constraints.budget = B;
+  const plan::PlanResult r = plan::optimize(obj, pb);
+  const double root = (B + k.sum()) / (beta.cwiseProduct(k).cwiseSqrt().sum());
+  for (int c = 0; c < 3; ++c) BOOST_CHECK_CLOSE(r.schedule(0, c), std::sqrt(beta[c] * k[c]) * root - k[c], 1e-4);  // 1e-6 relative
+  BOOST_CHECK(r.converged);
+  BOOST_CHECK_LT(r.kkt_residual, 1e-6);
+  BOOST_CHECK(r.moved);
+}
+
+BOOST_AUTO_TEST_CASE(exponential_optimum_is_the_equal_marginal_return_split) {
+  // max sum_c beta_c (1 - exp(-x_c / k_c)), sum x = B: (beta_c / k_c) exp(-x_c / k_c) = lambda,
+  // x_c = k_c (ln(beta_c / k_c) - ln lambda), ln lambda = (sum k ln(beta/k) - B) / sum k.
+  const Vector beta = (Vector(3) << 4.0, 2.0, 3.0).finished(), k = (Vector(3) << 1.0, 1.5, 0.8).finished();
+  const double B = 5.0;
+  const plan::CurveObjective obj(plan::Curve::exponential, beta.transpose(), k.transpose(), Vector(), 1);
+  plan::PlanProblem pb;
+  pb.criterion.goal = plan::Goal::outcome;
+  pb.constraints.budget = B;
+  const plan::PlanResult r = plan::optimize(obj, pb);
+  double num = 0.0;
+  for (int c = 0; c < 3; ++c) num += k[c] * std::log(beta[c] / k[c]);
+  const double loglam = (num - B) / k.sum();
+  for (int c = 0; c < 3; ++c) BOOST_CHECK_CLOSE(r.schedule(0, c), k[c] * (std::log(beta[c] / k[c]) - loglam), 1e-4);
+  BOOST_CHECK(r.converged);
+}
+
+BOOST_AUTO_TEST_CASE(concave_response_flights_evenly_and_s_shaped_pulses) {
+  const int H = 6;
+  plan::PlanProblem pb;
+  pb.criterion.goal = plan::Goal::outcome;
+  pb.constraints.budget = 1.2;
+  plan::SolverSettings st;
+  st.starts = 6;
+  st.seed = 3;
+  st.start = Matrix::Zero(H, 1);
+  st.start(0, 0) = 1.0;  // a lopsided start
+  st.start(3, 0) = 0.2;
+  {
+    const plan::CurveObjective obj(plan::Curve::michaelis_menten, Matrix::Constant(1, 1, 1.0), Matrix::Constant(1, 1, 1.0),
+                                   Vector(), H);
+    const plan::PlanResult r = plan::optimize(obj, pb, st);
+    for (int t = 0; t < H; ++t) BOOST_CHECK_CLOSE(r.schedule(t, 0), 0.2, 1e-4);
+    BOOST_CHECK_EQUAL(r.starts_agreeing, 6);
+  }
+  {
+    const plan::CurveObjective obj(plan::Curve::hill, Matrix::Constant(1, 1, 1.0), Matrix::Constant(1, 1, 1.0),
+                                   Vector::Constant(1, 3.0), H);
+    const plan::PlanResult r = plan::optimize(obj, pb, st);
+    // One pulse of the whole budget: 1.2^3 / (1.2^3 + 1) = 0.633 against 6 x 0.2^3 / (0.2^3 + 1) = 0.048 even.
+    BOOST_CHECK_CLOSE(r.schedule.maxCoeff(), 1.2, 1e-4);
+    BOOST_CHECK_CLOSE(r.objective, 1.728 / 2.728, 1e-6);
+  }
+}
+
+// ---------------------------------------------------------------- the trust model
+
+namespace {
+
+/// A trust model where PR (press, trust) has a long memory and SMM converts.
+struct Scene {
+  mmm::TrustModel model;
+  Matrix draws;
+  Scene() : model(make_data(60, true, 20)) {
+    draws = make_draws(model, 6, 21, 0.15);
+    for (Eigen::Index i = 0; i < draws.rows(); ++i) {
+      draws(i, index_of(model, "logit_delta")) = std::log(0.95 / 0.05) + 0.1 * static_cast<double>(i % 3);
+      draws(i, index_of(model, "log_gamma_per_tracker")) = std::log(0.8);
+    }
+  }
+  plan::TrustPlanModel planner(int H, int tail, double unit = 1.0) const {
+    plan::ForwardSettings s = settings(H, 4);
+    s.tail = tail;
+    s.units_per_spend = Vector::Constant(4, unit);
+    return plan::TrustPlanModel(model, draws, model.data().media, model.data().shocks, s);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(scale_invariance_spend_times_a_million) {
+  const Scene sc;
+  const int H = 10;
+  const plan::TrustPlanModel a = sc.planner(H, -1), b = sc.planner(H, -1, 1e-6);
+  plan::PlanProblem pa, pb;
+  pa.criterion.goal = pb.criterion.goal = plan::Goal::net_value;
+  pa.criterion.value_per_outcome = 30.0;
+  pb.criterion.value_per_outcome = 30e6;
+  pa.constraints.budget = 8.0;
+  pb.constraints.budget = 8e6;
+  pa.constraints.budget_equality = pb.constraints.budget_equality = false;
+  pa.constraints.groups = pb.constraints.groups = {{"PR", {0, 1}, 0.2, 0.7}};
+  plan::SolverSettings sa, sb;
+  sa.start = Matrix::Constant(H, 4, 0.2);
+  sb.start = 1e6 * sa.start;
+  const plan::PlanResult ra = plan::optimize(a, pa, sa), rb = plan::optimize(b, pb, sb);
+  BOOST_TEST_MESSAGE(ra.message << "\n" << rb.message << "\n" << ra.schedule << "\n\n" << rb.schedule / 1e6);
+  BOOST_CHECK(ra.converged);
+  BOOST_CHECK(ra.moved);
+  BOOST_CHECK_GT(ra.total_spend, 1.0);
+  BOOST_CHECK_LT(rel_error(rb.schedule / 1e6, ra.schedule), 1e-6);
+  BOOST_CHECK_CLOSE(rb.objective / 1e6, ra.objective, 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(counting_the_tail_moves_money_to_pr) {
+  // Ignoring the tail (tail = 0), PR spent late in the horizon pays almost nothing inside
+  // it; counting the tail (99% of the trust stock's effect) values it: PR's share rises,
+  // and so does its spend in the last quarter of the horizon.
+  const Scene sc;
+  const int H = 16;
+  plan::PlanProblem pb;
+  pb.criterion.goal = plan::Goal::outcome;
+  pb.constraints.budget = 12.0;
+  plan::SolverSettings st;
+  st.starts = 3;
+  const plan::PlanResult with = plan::optimize(sc.planner(H, -1), pb, st);
+  const plan::PlanResult without = plan::optimize(sc.planner(H, 0), pb, st);
+  BOOST_CHECK(with.converged);
+  BOOST_CHECK(without.converged);
+  const auto pr = [](const Matrix& s) { return s.col(0).sum() + s.col(1).sum(); };
+  const auto pr_late = [&](const Matrix& s) { return s.col(0).tail(H / 4).sum() + s.col(1).tail(H / 4).sum(); };
+  BOOST_TEST_MESSAGE("PR share with tail " << pr(with.schedule) / 12 << ", without " << pr(without.schedule) / 12);
+  BOOST_CHECK_GT(pr(with.schedule), pr(without.schedule) + 0.01 * 12);
+  BOOST_CHECK_GT(pr_late(with.schedule), pr_late(without.schedule));
+  // The front-loading of PR relative to its own total: the share of PR spent in the first half.
+  const auto pr_first_half = [&](const Matrix& s) { return (s.col(0).head(H / 2).sum() + s.col(1).head(H / 2).sum()) / pr(s); };
+  BOOST_TEST_MESSAGE("PR in the first half with tail " << pr_first_half(with.schedule) << ", without "
+                                                        << pr_first_half(without.schedule));
+}
+
+BOOST_AUTO_TEST_CASE(constraints_hold_and_the_certificate_is_reported) {
+  const Scene sc;
+  const int H = 12;
+  const plan::TrustPlanModel pm = sc.planner(H, -1);
+  plan::PlanProblem pb;
+  pb.criterion.goal = plan::Goal::net_value;
+  pb.criterion.value_per_outcome = 2.0;
+  auto& k = pb.constraints;
+  k.budget = 10.0;
+  k.upper = Matrix::Constant(H, 4, 2.0);
+  k.fixed = Matrix::Constant(H, 4, std::nan(""));
+  k.fixed(0, 2) = 0.7;  // committed
+  for (int t = 4; t < 6; ++t) k.fixed(t, 3) = 0.0;  // blackout of tiktok
+  k.fixed.col(1).setConstant(0.1);  // events left as they are
+  k.groups = {{"instagram", {2}, 0.05, 0.15}};
+  k.channel_totals = {{0, 3.0, 6.0}};
+  k.period_totals = {{2, 0.0, 0.5}};
+  k.max_change = (Vector(4) << 0.4, plan::unbounded, plan::unbounded, plan::unbounded).finished();
+  // press in monthly blocks of 4 weeks (even spread)
+  for (int b = 0; b < 3; ++b) {
+    plan::Block bl;
+    bl.name = "press month " + std::to_string(b);
+    for (int t = 4 * b; t < 4 * b + 4; ++t) bl.cells.emplace_back(t, 0);
+    k.blocks.push_back(bl);
+  }
+  k.max_change[0] = 0.4;
+  for (const char* algorithm : {"slsqp", "auglag"}) {
+  BOOST_TEST_CONTEXT(algorithm) {
+  plan::SolverSettings st;
+  st.starts = 3;
+  st.algorithm = algorithm;
+  const plan::PlanResult r = plan::optimize(pm, pb, st);
+  const Matrix& s = r.schedule;
+  BOOST_TEST_MESSAGE(r.message);
+  BOOST_CHECK(r.converged);
+  BOOST_CHECK_LT(r.kkt_residual, 1e-5);
+  BOOST_CHECK_CLOSE(s.sum(), 10.0, 1e-7);
+  BOOST_CHECK_LE(s.maxCoeff(), 2.0 + 1e-9);
+  BOOST_CHECK_GE(s.minCoeff(), -1e-12);
+  BOOST_CHECK_EQUAL(s(0, 2), 0.7);
+  BOOST_CHECK_EQUAL(s(4, 3), 0.0);
+  BOOST_CHECK_EQUAL(s(5, 3), 0.0);
+  BOOST_CHECK((s.col(1).array() == 0.1).all());
+  BOOST_CHECK_GE(s.col(2).sum() / s.sum(), 0.05 - 1e-8);
+  BOOST_CHECK_LE(s.col(2).sum() / s.sum(), 0.15 + 1e-8);
+  BOOST_CHECK_GE(s.col(0).sum(), 3.0 - 1e-8);
+  BOOST_CHECK_LE(s.col(0).sum(), 6.0 + 1e-8);
+  BOOST_CHECK_LE(s.row(2).sum(), 0.5 + 1e-8);
+  for (int b = 0; b < 3; ++b)
+    for (int t = 4 * b + 1; t < 4 * b + 4; ++t) BOOST_CHECK_CLOSE(s(t, 0), s(4 * b, 0), 1e-9);
+  for (int t = 0; t + 1 < H; ++t) BOOST_CHECK_LE(std::abs(s(t + 1, 0) - s(t, 0)), 0.4 + 1e-8);
+  BOOST_CHECK(!r.active.empty());
+  BOOST_CHECK_LE(r.max_violation, 1e-7);
+  // The plan beats the even start in its own objective.
+  BOOST_CHECK_GT(r.objective, r.start_objective);
+  }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(kpi_target_at_minimum_spend_and_target_roi) {
+  const Scene sc;
+  const int H = 8;
+  const plan::TrustPlanModel pm = sc.planner(H, -1);
+  plan::Criterion k;
+  k.goal = plan::Goal::outcome;
+  // The outcome of spending 6 evenly; the cheapest plan reaching it spends less than 6.
+  const double target = plan::evaluate_criterion(pm, k, Matrix::Constant(H, 4, 6.0 / (4 * H)));
+  plan::PlanProblem pb;
+  pb.criterion = k;
+  pb.task = plan::Task::min_spend;
+  pb.target = target;
+  pb.constraints.budget = 20.0;
+  pb.constraints.budget_equality = false;
+  plan::SolverSettings st;
+  st.start = Matrix::Constant(H, 4, 6.0 / (4 * H));
+  const plan::PlanResult r = plan::optimize(pm, pb, st);
+  BOOST_CHECK(r.converged);
+  BOOST_CHECK_GE(r.objective, target * (1 - 1e-8));
+  BOOST_CHECK_LT(r.total_spend, 6.0);
+  BOOST_CHECK(std::find(r.active.begin(), r.active.end(), "target") != r.active.end());
+  // Target ROI: maximise value subject to ROI >= 0.5 over the zero plan.
+  plan::PlanProblem pr;
+  pr.criterion.goal = plan::Goal::value;
+  pr.criterion.value_per_outcome = 30.0;
+  pr.task = plan::Task::max_with_roi;
+  pr.target_roi = 0.5;
+  pr.constraints.budget = 30.0;
+  pr.constraints.budget_equality = false;
+  const plan::PlanResult q = plan::optimize(pm, pr, st);
+  const double v0 = plan::evaluate_criterion(pm, pr.criterion, Matrix::Zero(H, 4));
+  BOOST_TEST_MESSAGE(q.message << " spend " << q.total_spend << " value " << q.objective << " v0 " << v0);
+  BOOST_CHECK(q.converged);
+  BOOST_CHECK_GT(q.total_spend, 1.0);
+  BOOST_CHECK_GE((q.objective - v0 - q.total_spend) / q.total_spend, 0.5 - 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(an_optimal_start_is_reported_not_returned_in_silence) {
+  // Two identical concave channels with the even start already optimal.
+  const plan::CurveObjective obj(plan::Curve::michaelis_menten, Matrix::Constant(1, 2, 1.0), Matrix::Constant(1, 2, 1.0),
+                                 Vector(), 3);
+  plan::PlanProblem pb;
+  pb.criterion.goal = plan::Goal::outcome;
+  pb.constraints.budget = 6.0;
+  plan::SolverSettings st;
+  st.start = Matrix::Constant(3, 2, 1.0);
+  const plan::PlanResult r = plan::optimize(obj, pb, st);
+  BOOST_CHECK(r.converged);
+  BOOST_CHECK_LT(r.kkt_residual, 1e-9);
+  BOOST_CHECK(r.message.find("certifies") != std::string::npos || r.moved);
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_a_clear_message) {
+  const Scene sc;
+  const plan::TrustPlanModel pm = sc.planner(5, -1);
+  Vector y;
+  BOOST_CHECK_THROW(pm.evaluate(Matrix::Zero(4, 4), y, nullptr), std::invalid_argument);
+  plan::PlanProblem pb;
+  pb.constraints.budget = -1.0;
+  BOOST_CHECK_THROW((void)plan::optimize(pm, pb), std::invalid_argument);
+  pb.constraints.budget = 1.0;
+  pb.constraints.groups = {{"g", {7}, 0.1, 0.2}};
+  BOOST_CHECK_THROW((void)plan::optimize(pm, pb), std::invalid_argument);
+  plan::ForwardSettings s = settings(5, 4);
+  s.units_per_spend[2] = 0.0;
+  BOOST_CHECK_THROW(plan::TrustPlanModel(sc.model, sc.draws, sc.model.data().media, sc.model.data().shocks, s),
+                    std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(each_draws_own_optimum_is_at_least_as_good_for_that_draw) {
+  const Scene sc;
+  const plan::TrustPlanModel pm = sc.planner(8, -1);
+  plan::PlanProblem pb;
+  pb.criterion.goal = plan::Goal::outcome;
+  pb.constraints.budget = 6.0;
+  const plan::PlanResult r = plan::optimize(pm, pb);
+  // the single-draw view is the draw's own value and gradient
+  const plan::SingleDraw one(pm, 2);
+  Vector y, y1;
+  Matrix g, g1;
+  pm.evaluate(r.schedule, y, &g);
+  one.evaluate(r.schedule, y1, &g1);
+  BOOST_CHECK_EQUAL(y1[0], y[2]);
+  BOOST_CHECK((g1.col(0).array() == g.col(2).array()).all());
+  const auto d = plan::draw_optima(pm, pb, r, {0, 3, 5});
+  BOOST_REQUIRE_EQUAL(d.size(), 3U);
+  for (const auto& x : d) {
+    BOOST_CHECK(x.converged);
+    BOOST_CHECK_EQUAL(x.plan_value, y[x.draw]);
+    BOOST_CHECK_GE(x.regret, -1e-9 * std::abs(x.plan_value));
+    BOOST_CHECK_GE(x.moved_share, 0.0);
+    BOOST_CHECK_LE(x.moved_share, 1.0);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_plan_is_bit_identical_for_every_thread_count) {
+  const Scene sc;
+  plan::PlanProblem pb;
+  pb.criterion.goal = plan::Goal::outcome;
+  pb.criterion.measure = plan::Measure::cvar;
+  pb.criterion.level = 0.5;
+  pb.constraints.budget = 5.0;
+  Matrix first;
+  for (int threads : {1, 2, 3}) {
+    plan::ForwardSettings s = settings(10, 4);
+    s.threads = threads;
+    const plan::TrustPlanModel pm(sc.model, sc.draws, sc.model.data().media, sc.model.data().shocks, s);
+    const plan::PlanResult r = plan::optimize(pm, pb);
+    if (threads == 1) first = r.schedule;
+    else BOOST_CHECK((r.schedule.array() == first.array()).all());
+  }
+}

@@ -1,0 +1,263 @@
+"""The planner from Python (trustmix.plan): the C++ objective's gradient through the
+binding, closed-form optima, constraints, scale invariance, pickling and reporting, a
+tm.Plan scored by evaluate(), the CLI, and the simulator check (a plan optimised on a fit
+beats the status quo in the simulated world's own truth)."""
+import pickle
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trustmix as tm
+from trustmix._core import plan as _plan
+from trustmix.mmm import simulate_trust_data
+from trustmix.transforms import geometric_adstock, logistic_saturation
+
+ROLES = {"press": "trust", "events": "trust", "instagram": "conversion", "tiktok": "conversion"}
+
+
+def _fit(scale: float = 1.0, periods: int = 104, seed: int = 2):
+    data, truth = simulate_trust_data(periods, seed=seed)
+    for c in ROLES:
+        data[c] = data[c] * scale
+    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
+                        shocks=["crisis"], value_per_outcome=3.0 * scale)
+    return data, truth, model.fit(seed=1, restarts=1)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    data, truth, fit = _fit()
+    # a small "posterior": draws scattered around the mode (a NUTS fit stores the same shape)
+    rng = np.random.default_rng(0)
+    draws = fit.z + rng.normal(0.0, 0.05, (1, 8, fit.z.size))
+    post = tm.mmm.TrustFit(fit.model, fit.z, fit.info, types.SimpleNamespace(draws=draws))
+    return data, truth, fit, post
+
+
+def test_the_criterion_gradient_through_the_binding_matches_finite_differences(fitted):
+    _, _, _, post = fitted
+    pm = tm.plan._api._planner(post, 6, "auto", 0.99, 1.0, None, 1)
+    rng = np.random.default_rng(1)
+    s = rng.uniform(0, 3000, (6, 4))
+    for risk in ("mean", "quantile", "cvar"):
+        r, g, _ = pm.criterion(s, goal="net_value", risk=risk, value_per_outcome=3.0, level=0.3)
+        fd = np.zeros_like(s)
+        for t in range(6):
+            for c in range(4):
+                h = 1e-3 * max(1.0, s[t, c])
+                a, b = s.copy(), s.copy()
+                a[t, c] += h
+                b[t, c] -= h
+                fd[t, c] = (pm.criterion(a, goal="net_value", risk=risk, value_per_outcome=3.0, level=0.3)[0]
+                            - pm.criterion(b, goal="net_value", risk=risk, value_per_outcome=3.0, level=0.3)[0]) / (2 * h)
+        assert np.abs(np.asarray(g) - fd).max() <= 1e-6 * np.abs(fd).max(), risk
+
+
+def test_michaelis_menten_closed_form_through_python():
+    beta, k, B = np.array([2.0, 1.0, 3.0]), np.array([1.0, 0.5, 2.0]), 6.0
+    obj = _plan.CurveObjective("michaelis_menten", beta[None, :], k[None, :])
+    r = _plan.optimize(obj, goal="outcome", budget=B)
+    root = (B + k.sum()) / np.sqrt(beta * k).sum()
+    np.testing.assert_allclose(np.asarray(r["schedule"])[0], np.sqrt(beta * k) * root - k, rtol=1e-6)
+    assert r["converged"] and r["kkt_residual"] < 1e-6 and r["moved"]
+
+
+def test_status_quo_scores_as_itself(fitted):
+    _, _, fit, _ = fitted
+    sq = tm.plan.status_quo(fit, 26)
+    res = tm.plan.evaluate(fit, sq)
+    s = res.summary()
+    assert s.loc["outcome", "difference"] == 0.0
+    assert s.loc["spend", "plan"] == pytest.approx(sq.to_numpy().sum())
+    assert s.loc["outcome", "plan"] == pytest.approx(s.loc["short", "plan"] + s.loc["long", "plan"])
+    assert s.loc["long", "plan"] > 0  # the trust stock keeps paying after the horizon
+
+
+def test_optimize_beats_the_status_quo_and_keeps_every_constraint(fitted):
+    _, _, _, post = fitted
+    H = 26
+    sq = tm.plan.status_quo(post, H)
+    committed = pd.DataFrame(np.nan, index=sq.index, columns=sq.columns)
+    committed.iloc[0, 2] = 1500.0
+    res = tm.plan.optimize(post, horizon=H, objective="net_value", starts=2, constraints={
+        "groups": {"SMM": (["instagram", "tiktok"], 0.05, 0.6)},
+        "blackout": {"tiktok": [3, 4]},
+        "keep": ["events"],
+        "fixed": committed,
+        "bounds": {"press": (0.0, 8000.0)},
+        "max_change": {"press": 2000.0},
+    })
+    s = res.schedule
+    assert res.info["converged"], res.info["message"]
+    assert res.info["max_violation"] <= 1e-7
+    assert s.to_numpy().sum() == pytest.approx(sq.to_numpy().sum(), rel=1e-8)
+    smm = s[["instagram", "tiktok"]].to_numpy().sum() / s.to_numpy().sum()
+    assert 0.05 - 1e-8 <= smm <= 0.6 + 1e-8
+    assert s["tiktok"].iloc[3] == 0.0 and s["tiktok"].iloc[4] == 0.0
+    np.testing.assert_array_equal(s["events"].to_numpy(), sq["events"].to_numpy())
+    assert s.iloc[0, 2] == 1500.0
+    assert s["press"].max() <= 8000.0 + 1e-6
+    assert np.abs(np.diff(s["press"].to_numpy())).max() <= 2000.0 + 1e-6
+    own = res.info["draw_optima"]
+    assert len(own) == 8 and (own["regret"] >= -1e-9 * own["plan_value"].abs()).all()
+    assert own["converged"].all() and ((own["moved_share"] >= 0) & (own["moved_share"] <= 1)).all()
+    summ = res.summary()
+    # the plan maximises mean net value; with the same spend that is mean value
+    assert summ.loc["value", "difference"] > 0
+    # (the status quo start breaks the blackout, the committed cell and the change limit,
+    # so its objective is no bound here)
+
+
+def test_monthly_blocks_spread_evenly_within_each_month(fitted):
+    _, _, fit, _ = fitted
+    res = tm.plan.optimize(fit, horizon=13, granularity="month", starts=1)
+    months = res.schedule.index.to_period("M")
+    for c in res.schedule.columns:
+        for mo in months.unique():
+            v = res.schedule.loc[months == mo, c].to_numpy()
+            np.testing.assert_allclose(v, v[0], rtol=1e-12)
+    assert res.info["converged"], res.info["message"]
+
+
+def test_campaign_blocks_and_a_tm_plan_as_start(fitted):
+    from trustmix.demo import demo_plan
+
+    _, _, fit, _ = fitted
+    res = tm.plan.optimize(fit, horizon=20, starts=1, start=demo_plan(),
+                           constraints={"blocks": {"spring press": ("press", 2, 9), "tiktok push": ("tiktok", 10, 15)}})
+    s = res.schedule
+    np.testing.assert_allclose(s["press"].iloc[2:10].to_numpy(), s["press"].iloc[2], rtol=1e-12)
+    np.testing.assert_allclose(s["tiktok"].iloc[10:16].to_numpy(), s["tiktok"].iloc[10], rtol=1e-12)
+    assert res.info["converged"], res.info["message"]
+
+
+def test_scale_invariance_spend_in_millionths(fitted):
+    """The same data with spend x 1e6 (and value per outcome x 1e6) gives the same plan.
+    The two models share the mode (the MAP fit itself moves by ~3e-4 in z between the two
+    scalings: L-BFGS's stopping, not the planner), so this isolates the planner."""
+    _, _, fit = _fit()
+    _, _, big = _fit(scale=1e6)
+    big = tm.mmm.TrustFit(big.model, fit.z, fit.info)
+    a = tm.plan.optimize(fit, horizon=13, starts=1)
+    b = tm.plan.optimize(big, horizon=13, starts=1)
+    assert a.info["converged"] and a.info["moved"]
+    np.testing.assert_allclose(b.schedule.to_numpy() / 1e6, a.schedule.to_numpy(),
+                               atol=1e-6 * a.schedule.to_numpy().max())
+    assert b.info["objective"] / 1e6 == pytest.approx(a.info["objective"], rel=1e-9)
+
+
+def test_risk_measures_and_targets(fitted):
+    _, _, _, post = fitted
+    for risk in ("quantile", "cvar", "prob_beat"):
+        res = tm.plan.optimize(post, horizon=8, risk=risk, level=0.25, starts=1)
+        assert res.info["max_violation"] <= 1e-7, risk
+    base = tm.plan.evaluate(post, tm.plan.status_quo(post, 8))
+    target = 0.9 * base.summary().loc["outcome", "plan"]
+    res = tm.plan.optimize(post, horizon=8, target=target, starts=1)
+    assert res.info["converged"], res.info["message"]
+    assert res.draws["outcome"].mean() >= target * (1 - 1e-7)
+    assert res.schedule.to_numpy().sum() < tm.plan.status_quo(post, 8).to_numpy().sum()
+
+
+def test_target_roi_and_the_tail_setting(fitted):
+    _, _, _, post = fitted
+    res = tm.plan.optimize(post, horizon=8, target_roi=0.5, budget=200_000.0, starts=1, value_per_outcome=300.0)
+    zero = tm.plan.evaluate(post, np.zeros((8, 4)), value_per_outcome=300.0)
+    spend = res.schedule.to_numpy().sum()
+    roi = (res.draws["value"].mean() - zero.draws["value"].mean() - spend) / spend
+    assert res.info["converged"], res.info["message"]
+    assert res.info["max_violation"] <= 1e-7 and spend > 1000
+    assert roi >= 0.5 - 1e-6
+    # the ROI constraint binds (more spend would lower the ROI) or the budget cap does
+    assert "target ROI" in res.info["active"] or spend == pytest.approx(200_000.0)
+    sq = tm.plan.status_quo(post, 8)
+    no_tail = tm.plan.evaluate(post, sq, tail=0)
+    assert (no_tail.draws["long"].abs() <= 1e-9 * no_tail.draws["outcome"].abs()).all()
+    full = tm.plan.evaluate(post, sq, tail_coverage=1.0)
+    assert (full.draws["outcome"] > tm.plan.evaluate(post, sq).draws["outcome"]).all()
+
+
+def test_result_pickles_reports_and_plots(fitted, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    _, _, fit, _ = fitted
+    res = tm.plan.optimize(fit, horizon=13, starts=1, name="alt")
+    back = pickle.loads(pickle.dumps(res))
+    pd.testing.assert_frame_equal(back.schedule, res.schedule)
+    pd.testing.assert_frame_equal(back.summary(), res.summary())
+    assert "<table" in res._repr_html_() and "alt" in repr(res)
+    cmp = res.compare(tm.plan.evaluate(fit, tm.plan.status_quo(fit, 13), name="status quo"))
+    assert list(cmp.columns) == ["alt", "status quo"]
+    axes = res.plot()
+    assert len(axes) == 3
+    with pytest.raises(ValueError, match="unsupported state version"):
+        pickle.loads(pickle.dumps(res)).__setstate__({"version": 99})
+    assert "expected gain" in res.sentence({"PR": ["press", "events"], "SMM": ["instagram", "tiktok"]})
+
+
+def test_a_tm_plan_is_scored_by_evaluate(fitted):
+    from trustmix.demo import demo_plan
+
+    _, _, fit, _ = fitted
+    res = tm.plan.evaluate(fit, demo_plan(), horizon=52)
+    assert res.schedule.shape == (52, 4)
+    assert res.schedule.to_numpy().sum() > 0
+
+
+def test_bad_input_is_refused_clearly(fitted):
+    _, _, fit, _ = fitted
+    with pytest.raises(ValueError, match="unknown constraint 'budgets'"):
+        tm.plan.optimize(fit, horizon=4, constraints={"budgets": 1})
+    with pytest.raises(ValueError, match="unknown channel 'radio'"):
+        tm.plan.optimize(fit, horizon=4, constraints={"bounds": {"radio": (0, 1)}})
+    with pytest.raises(ValueError, match="horizon must be an integer"):
+        tm.plan.optimize(fit, horizon=0)
+    with pytest.raises(ValueError, match="spend must be finite and >= 0"):
+        tm.plan.evaluate(fit, -np.ones((4, 4)))
+
+
+def _true_media_outcome(data, truth, schedule: pd.DataFrame, extra: int = 200) -> float:
+    """The simulated world's own media-and-trust outcome over the plan and `extra` periods
+    after it (simulate_trust_data's equations; its scaling by the history's mean non-zero
+    activity and G[-1] = 0.3)."""
+    T, H = len(data), len(schedule)
+    L = truth["max_lag"]
+    h = {}
+    for c in ROLES:
+        hist = data[c].to_numpy(dtype=float)
+        x = np.concatenate([hist, schedule[c].to_numpy(), np.zeros(extra)])
+        h[c] = logistic_saturation(geometric_adstock(x / hist[hist > 0].mean(), alpha=truth["alpha"][c], max_lag=L),
+                                   lam=truth["lam"][c])
+    n = T + H + extra
+    crisis = np.zeros(n)
+    crisis[T // 2] = 1.0
+    G = np.zeros(n)
+    prev = 0.3
+    for t in range(n):  # the world's recursion (test code: a plain loop)
+        G[t] = truth["delta"] * prev + (1 - truth["delta"]) * sum(truth["kappa"][p] * h[p][t] for p in truth["kappa"]) \
+            - truth["omega"] * crisis[t]
+        prev = G[t]
+    m = truth["gamma"] * G + sum(truth["beta"][s] * (1 + truth["theta"] * G) * h[s] for s in truth["beta"])
+    return float(m[T:].sum())
+
+
+def test_a_plan_optimised_on_a_fit_beats_the_status_quo_in_the_worlds_truth():
+    data, truth, fit = _fit(periods=156, seed=0)
+    H = 52
+    res = tm.plan.optimize(fit, horizon=H, objective="outcome", starts=2)
+    sq = tm.plan.status_quo(fit, H)
+    plan_true, sq_true = _true_media_outcome(data, truth, res.schedule), _true_media_outcome(data, truth, sq)
+    assert res.info["converged"], res.info["message"]
+    assert plan_true > sq_true, (plan_true, sq_true)
+
+
+def test_cli_plan_prints_the_closing_sentence():
+    r = subprocess.run([sys.executable, "-m", "trustmix", "plan", "--no-plot"], capture_output=True, text=True,
+                       check=False)
+    assert r.returncode == 0, r.stderr
+    assert "expected gain" in r.stdout and "first quarter" in r.stdout
