@@ -241,6 +241,9 @@ class DrawEngine {
     inflow_.resize(T_);
     conv_pos_.assign(static_cast<std::size_t>(C), -1);
     for (int q = 0; q < m_.S_; ++q) conv_pos_[static_cast<std::size_t>(m_.conv_idx_[static_cast<std::size_t>(q)])] = q;
+    trust_pos_.assign(static_cast<std::size_t>(C), -1);
+    if (m_.d_.trust_enabled)
+      for (int q = 0; q < m_.P_; ++q) trust_pos_[static_cast<std::size_t>(m_.trust_idx_[static_cast<std::size_t>(q)])] = q;
   }
 
   /// Constrains z and runs adstock and saturation of every channel on the inputs.
@@ -254,6 +257,8 @@ class DrawEngine {
     }
     base_.noalias() = baseline_ * p_.b;
     outcome(-1, full_);
+    lift_.resize(0);  // response_increments() builds them for this draw when needed
+    reach_.resize(0);
   }
 
   /// The evaluation of the inputs as they are (after set_draw()).
@@ -279,6 +284,73 @@ class DrawEngine {
     a_ = k * A_.col(j);
     TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), static_cast<int>(T_));
     outcome(j, out);
+  }
+
+  /// sum_t (mu_k[t] - mu_0[t]) for each multiplier k of ks: channel j's activity times k
+  /// against j at zero, every other input as it is (after set_draw(); inputs that carry
+  /// no activity of j after the data, as evaluate_scaled()). With h_k = h(k a_j), the
+  /// adstock being linear in x, and the stock recursion linear in its inflow:
+  /// - j feeds no stock: mu_k - mu_0 = beta_j h_k[t] (1 + theta G[t]), G the stock of the
+  ///   inputs (which j does not change);
+  /// - j feeds the stock only: the stock moves by dG_k[t] = sum_{s <= t} delta^(t-s)
+  ///   (1 - delta) kappa_j h_k[s] and c = sum_s beta_s h_s does not move, so
+  ///   sum_t (gamma + theta c[t]) dG_k[t] = (1 - delta) kappa_j sum_s h_k[s] W[s] with
+  ///   W[s] = (gamma + theta c[s]) + delta W[s + 1] (one backward pass per draw);
+  /// - j feeds both: the stock change dG_k by its recursion and c_k = c_0 + beta_j h_k,
+  ///   mu_k - mu_0 = gamma dG_k + (c_k - c_0) + theta (G_k c_k - G_0 c_0), with G_0, c_0
+  ///   the run with j at zero.
+  /// Algebraically the difference of the two runs' sums, without its cancellation; one
+  /// saturation and one pass over the periods per multiplier. Model units.
+  void response_increments(int j, const Vector& ks, Eigen::Ref<Vector> out) {
+    const int T = static_cast<int>(T_);
+    const int s = conv_pos_[static_cast<std::size_t>(j)], q = trust_pos_[static_cast<std::size_t>(j)];
+    const double beta = s >= 0 ? p_.beta[s] : 0.0;
+    if (q < 0 && s < 0) {  // j reaches neither the stock nor the outcome
+      out.setZero();
+      return;
+    }
+    if (q < 0 && lift_.size() != T_) {
+      lift_.resize(T_);
+      for (int t = 0; t < T; ++t) lift_[t] = 1.0 + p_.theta * full_.stock[t];
+    }
+    if (q >= 0 && s < 0 && reach_.size() != T_) {
+      reach_.resize(T_);
+      double w = 0.0;
+      for (int t = T - 1; t >= 0; --t) {
+        w = (p_.gamma + p_.theta * full_.conversion[t]) + p_.delta * w;
+        reach_[t] = w;
+      }
+    }
+    Parts zero;
+    if (q >= 0 && s >= 0) {
+      evaluate_scaled(j, 0.0, zero);
+      g_.resize(T_);
+    }
+    const double inflow = q >= 0 ? (1.0 - p_.delta) * p_.kappa[q] : 0.0;
+    for (Eigen::Index k = 0; k < ks.size(); ++k) {
+      if (ks[k] == 0.0) {  // h_0 = 0: no change
+        out[k] = 0.0;
+        continue;
+      }
+      a_ = ks[k] * A_.col(j);
+      TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), T);
+      double sum = 0.0;
+      if (q < 0) {
+        for (int t = 0; t < T; ++t) sum += h_[t] * lift_[t];
+        sum *= beta;
+      } else if (s < 0) {
+        for (int t = 0; t < T; ++t) sum += h_[t] * reach_[t];
+        sum *= inflow;
+      } else {
+        double dg = 0.0;
+        for (int t = 0; t < T; ++t) {
+          dg = p_.delta * dg + inflow * h_[t];
+          const double dc = beta * h_[t];
+          sum += p_.gamma * dg + dc + p_.theta * (dg * zero.conversion[t] + zero.stock[t] * dc + dg * dc);
+        }
+      }
+      out[k] = sum;
+    }
   }
 
  private:
@@ -332,6 +404,8 @@ class DrawEngine {
   Matrix w_, dw_, A_, H_;
   Vector a_, h_, inflow_, base_;
   std::vector<int> conv_pos_;  // per channel: its position among the conversion channels, or -1
+  std::vector<int> trust_pos_;  // per channel: its position among the trust channels, or -1 (also without trust)
+  Vector lift_, reach_, g_;     // response_increments(): 1 + theta G[t], W[t] and the stock change
   Parts full_;
 };
 
@@ -496,7 +570,8 @@ struct ResponseCurveSettings {
 
 /// Incremental outcome of scaling channel c's activity over the whole data by k, against
 /// the same run with the channel at zero, over the data plus `horizon` periods:
-///   inc(c, k) = (sum_t mu_k[t] - sum_t mu_0[t]) outcome_scale.
+///   inc(c, k) = (sum_t mu_k[t] - sum_t mu_0[t]) outcome_scale
+/// (computed as the sum of the differences, DrawEngine::response_increments).
 /// One n_draws x multipliers matrix per requested channel (in the order of `channels`).
 [[nodiscard]] inline std::vector<Matrix> response_curves(const TrustModel& model, const Matrix& draws,
                                                          ResponseCurveSettings s) {
@@ -515,10 +590,10 @@ struct ResponseCurveSettings {
   std::vector<Matrix> out(s.channels.size(), Matrix(n, K));
   struct State {
     detail::DrawEngine engine;
-    detail::DrawEngine::Parts parts;
+    Vector inc;
   };
   detail::for_each_draw(
-      n, s.threads, [&] { return State{detail::DrawEngine(model, ext.media, ext.baseline, ext.shocks), {}}; },
+      n, s.threads, [&] { return State{detail::DrawEngine(model, ext.media, ext.baseline, ext.shocks), Vector(K)}; },
       [&](Eigen::Index i, State& st) {
         st.engine.set_draw(draws.row(i).transpose());
         for (std::size_t q = 0; q < s.channels.size(); ++q) {
@@ -526,12 +601,8 @@ struct ResponseCurveSettings {
           // The channel's activity over the data times k; it is zero after the data, so
           // its adstock is k times the actual adstock on the data and the part of the
           // actual adstock that carries over past the end times k (adstock is linear).
-          st.engine.evaluate_scaled(c, 0.0, st.parts);
-          const double zero_sum = st.parts.mu.sum();
-          for (Eigen::Index k = 0; k < K; ++k) {
-            st.engine.evaluate_scaled(c, s.multipliers[k], st.parts);
-            out[q](i, k) = (st.parts.mu.sum() - zero_sum) * s.outcome_scale;
-          }
+          st.engine.response_increments(c, s.multipliers, st.inc);
+          for (Eigen::Index k = 0; k < K; ++k) out[q](i, k) = st.inc[k] * s.outcome_scale;
         }
       });
   return out;
@@ -782,10 +853,27 @@ struct RankScratch {
   std::vector<double> values;
 };
 
-/// The type-7 quantile (linear interpolation between order statistics, numpy's default)
-/// of x at prob, by selection on a copy instead of a full sort (the same order
-/// statistics, so the same bits as inference::detail::quantile_sorted of the sorted
-/// values). NaN when x has a NaN (as numpy).
+/// Linear interpolation a + t (b - a) between neighbouring order statistics as numpy
+/// evaluates it (numpy's _lerp: b - (b - a)(1 - t) when t >= 1/2), so that quantiles
+/// are numpy's to the bit.
+inline double lerp_numpy(double a, double b, double t) {
+  const double d = b - a;
+  return t >= 0.5 ? b - d * (1.0 - t) : a + d * t;
+}
+
+/// numpy.quantile(values, prob) (method "linear", Hyndman & Fan type 7) of sorted values.
+inline double quantile_sorted_numpy(const std::vector<double>& sorted, double prob) {
+  const double h = (static_cast<double>(sorted.size()) - 1.0) * prob;
+  const auto lo = static_cast<std::size_t>(std::floor(h));
+  const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return lerp_numpy(sorted[lo], sorted[hi], h - static_cast<double>(lo));
+}
+
+/// numpy.quantile(x, prob) (type 7: linear interpolation between order statistics) by
+/// selection on a copy instead of a full sort: std::nth_element for the lower order
+/// statistic, the smallest value above it for the upper one (the same order statistics
+/// as a full sort, so the same bits as quantile_sorted_numpy). NaN when x has a NaN (as
+/// numpy). x has at least one value.
 inline double quantile_select(const Eigen::Ref<const Vector>& x, double prob, std::vector<double>& work) {
   work.assign(x.data(), x.data() + x.size());
   for (double v : work)
@@ -796,7 +884,7 @@ inline double quantile_select(const Eigen::Ref<const Vector>& x, double prob, st
   std::nth_element(work.begin(), work.begin() + static_cast<std::ptrdiff_t>(lo), work.end());
   const double a = work[lo];
   const double b = hi == lo ? a : *std::min_element(work.begin() + static_cast<std::ptrdiff_t>(hi), work.end());
-  return a + (h - static_cast<double>(lo)) * (b - a);
+  return lerp_numpy(a, b, h - static_cast<double>(lo));
 }
 
 /// Rank normalisation of the values listed in ascending order by `sorted` (value,
@@ -829,8 +917,8 @@ struct QuantityDiagnostics {
 
 /// The interval bounds, rank-normalised split R-hat and bulk ESS of one quantity's draws
 /// x (`chains` consecutive blocks of per_chain draws), the same numbers to the bit as
-/// inference::detail::quantile_sorted on the sorted draws, inference::rhat and
-/// inference::ess_bulk (tested), with one sort instead of five: the split draws are
+/// numpy.quantile (quantile_sorted_numpy), inference::rhat and inference::ess_bulk
+/// (tested), with one sort instead of five: the split draws are
 /// sorted once with their positions; that order gives the bulk ranks, the median and,
 /// merged from the median outwards, the order of |x - median| (fl(x - m) is monotone in
 /// x) for the folded ranks. With an even chain length the split draws are all the draws,
@@ -861,8 +949,8 @@ inline QuantityDiagnostics quantity_diagnostics(const Vector& x, Eigen::Index pe
   s.values.resize(S);
   for (std::size_t k = 0; k < S; ++k) s.values[k] = s.order[k].first;
   if (even) {  // the split draws are all the draws: their order gives the interval
-    out.low = id::quantile_sorted(s.values, lo);
-    out.high = id::quantile_sorted(s.values, hi);
+    out.low = quantile_sorted_numpy(s.values, lo);
+    out.high = quantile_sorted_numpy(s.values, hi);
   }
   Matrix z(split.rows(), split.cols());
   z_scale_sorted(s.order, scores, z);
@@ -977,6 +1065,53 @@ struct SaturationPoints {
           out.saturation_at_mean(i, c) = std::tanh(p.lam[c] * mean_a / 2.0);
         }
       });
+  return out;
+}
+
+// ------------------------------------------------------- summaries over draws
+
+/// Posterior mean and equal-tailed interval of every column of x (draws x quantities):
+/// mean[c] = (sum_i x(i, c), added in row order) / n (NaN when a value is NaN), and
+/// low[c], high[c] the type-7 quantiles at probabilities lo and hi (linear interpolation
+/// between order statistics, numpy's default), by selection on a copy of the column
+/// (std::nth_element: the same order statistics as a full sort, so the same numbers).
+/// skip_nan: the quantiles of the column's non-NaN values (numpy's nanquantile; NaN when
+/// every value is NaN); otherwise a NaN in the column makes its quantiles NaN
+/// (numpy's quantile). Columns run in parallel, each on one thread: the same bits for
+/// every thread count.
+struct ColumnSummary {
+  Vector mean, low, high;
+};
+
+[[nodiscard]] inline ColumnSummary summarize_columns(const Matrix& x, double lo, double hi, bool skip_nan = false,
+                                                     int threads = 0) {
+  if (!(lo >= 0.0 && lo <= 1.0) || !(hi >= 0.0 && hi <= 1.0))
+    fail("quantile probabilities must be in [0, 1], got ", lo, " and ", hi);
+  if (x.rows() < 1) fail("summarize_columns needs at least one row (draw), got 0");
+  const Eigen::Index n = x.rows(), Q = x.cols();
+  ColumnSummary out{Vector(Q), Vector(Q), Vector(Q)};
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  parallel_for_blocks(static_cast<std::ptrdiff_t>(Q), threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+    std::vector<double> work;
+    Vector kept;
+    for (auto qq = b; qq < e; ++qq) {
+      const auto q = static_cast<Eigen::Index>(qq);
+      const auto col = x.col(q);
+      double sum = 0.0;
+      for (Eigen::Index i = 0; i < n; ++i) sum += col[i];
+      out.mean[q] = sum / static_cast<double>(n);
+      Eigen::Index m = 0;
+      kept.resize(n);
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (!skip_nan || !std::isnan(col[i])) kept[m++] = col[i];
+      if (m == 0) {
+        out.low[q] = out.high[q] = nan;
+        continue;
+      }
+      out.low[q] = detail::quantile_select(kept.head(m), lo, work);
+      out.high[q] = detail::quantile_select(kept.head(m), hi, work);
+    }
+  });
   return out;
 }
 
