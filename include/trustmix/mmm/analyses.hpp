@@ -28,6 +28,7 @@
 // ROIs NaN: a ROI needs a value per outcome.
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -849,9 +850,39 @@ namespace detail {
 
 /// Scratch of quantity_diagnostics(), one per thread.
 struct RankScratch {
-  std::vector<std::pair<double, Eigen::Index>> order, folded;
+  std::vector<std::pair<double, Eigen::Index>> order, folded, buffer;
   std::vector<double> values;
 };
+
+/// An unsigned key with the order of the doubles (not NaN): sign bit flipped for
+/// v >= 0, all bits flipped for v < 0; -0 and +0 get the same key (they compare equal).
+inline std::uint64_t order_key(double v) {
+  if (v == 0.0) v = 0.0;
+  std::uint64_t u = 0;
+  std::memcpy(&u, &v, sizeof u);
+  constexpr std::uint64_t sign = std::uint64_t{1} << 63U;
+  return (u & sign) != 0 ? ~u : (u | sign);
+}
+
+/// Sorts (value, position) pairs, listed in ascending position, by value and, among
+/// equal values, by position: the order std::sort gives them, by a stable least-
+/// significant-digit radix sort on order_key (8 passes of 8 bits; a pass whose digit is
+/// the same for every key is skipped). No NaN.
+inline void sort_by_value(std::vector<std::pair<double, Eigen::Index>>& a,
+                          std::vector<std::pair<double, Eigen::Index>>& buffer) {
+  const std::size_t n = a.size();
+  buffer.resize(n);
+  for (unsigned shift = 0; shift < 64; shift += 8) {
+    std::size_t count[257] = {};
+    for (const auto& e : a) ++count[((order_key(e.first) >> shift) & 0xFFU) + 1];
+    bool constant = false;
+    for (std::size_t d = 1; d <= 256; ++d) constant = constant || count[d] == n;
+    if (constant) continue;
+    for (std::size_t d = 1; d <= 256; ++d) count[d] += count[d - 1];
+    for (const auto& e : a) buffer[count[(order_key(e.first) >> shift) & 0xFFU]++] = e;
+    a.swap(buffer);
+  }
+}
 
 /// Linear interpolation a + t (b - a) between neighbouring order statistics as numpy
 /// evaluates it (numpy's _lerp: b - (b - a)(1 - t) when t >= 1/2), so that quantiles
@@ -945,7 +976,7 @@ inline QuantityDiagnostics quantity_diagnostics(const Vector& x, Eigen::Index pe
   const auto S = static_cast<std::size_t>(split.size());
   s.order.resize(S);
   for (std::size_t k = 0; k < S; ++k) s.order[k] = {split.data()[k], static_cast<Eigen::Index>(k)};
-  std::sort(s.order.begin(), s.order.end());
+  sort_by_value(s.order, s.buffer);
   s.values.resize(S);
   for (std::size_t k = 0; k < S; ++k) s.values[k] = s.order[k].first;
   if (even) {  // the split draws are all the draws: their order gives the interval
@@ -982,9 +1013,10 @@ inline QuantityDiagnostics quantity_diagnostics(const Vector& x, Eigen::Index pe
 /// The posterior summary of every quantity of summary_values(): draws come as `chains`
 /// consecutive blocks of equal length (rows of `draws`, chain after chain). Per quantity:
 /// mean; sd (n - 1 in the denominator); the equal-tailed `interval` bounds low/high
-/// (linear interpolation between order statistics, numpy's default); r_hat (rank-
-/// normalised split R-hat) and ess_bulk (trustmix::inference), NaN when a value is not
-/// finite or all draws are equal. Quantities run in parallel.
+/// (numpy.quantile to the bit: linear interpolation between order statistics); r_hat
+/// (rank-normalised split R-hat) and ess_bulk (trustmix::inference's, to the bit), NaN
+/// when a value is not finite or all draws are equal. Quantities run in parallel, each
+/// with one sort of its split draws (detail::quantity_diagnostics).
 struct SummaryTable {
   std::vector<std::string> keys;
   std::vector<int> index;
