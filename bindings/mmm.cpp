@@ -340,6 +340,24 @@ void register_mmm_analyses(py::module_& sub) {
       "trustmix::mmm::summary_table: mean, sd, interval, R-hat and bulk ESS of every summary quantity (draws chain "
       "after chain).");
   sub.def(
+      "summarize_columns",
+      [](const RowMatrix& x, double lo, double hi, bool skip_nan, int threads) {
+        const mm::Matrix v = x;
+        mm::ColumnSummary r;
+        {
+          py::gil_scoped_release release;
+          r = mm::summarize_columns(v, lo, hi, skip_nan, threads);
+        }
+        py::dict d;
+        d["mean"] = r.mean;
+        d["low"] = r.low;
+        d["high"] = r.high;
+        return d;
+      },
+      py::arg("x"), py::arg("lo"), py::arg("hi"), py::arg("skip_nan") = false, py::arg("threads") = 0,
+      "trustmix::mmm::summarize_columns: per column of a (draw, quantity) array its mean and the quantiles at lo\n"
+      "and hi (numpy's linear quantile, to the bit; skip_nan: numpy's nanquantile).");
+  sub.def(
       "saturation_points",
       [](const mm::TrustModel& model, const RowMatrix& draws, const Eigen::VectorXd& media_scale, int threads) {
         const mm::Matrix z = draws;

@@ -129,16 +129,16 @@ BOOST_AUTO_TEST_CASE(response_curves_match_their_definition) {
   const Matrix z = make_draws(m, 3, 2);
   ResponseCurveSettings s;
   s.horizon = 20;
-  s.channels = {0, 2};
+  s.channels = {0, 2, 3, 1};  // trust, conversion, both, trust: every path of response_increments
   s.multipliers = Vector(4);
   s.multipliers << 0.0, 0.5, 1.0, 2.0;
   s.outcome_scale = 2.0;
   const auto rc = response_curves(m, z, s);
-  BOOST_TEST(rc.size() == 2U);
+  BOOST_TEST(rc.size() == 4U);
   const Extended e = extend(m, s.horizon);
   for (int i = 0; i < z.rows(); ++i) {
     const Vector zi = z.row(i).transpose();
-    for (std::size_t q = 0; q < 2; ++q) {
+    for (std::size_t q = 0; q < 4; ++q) {
       const int c = s.channels[q];
       Matrix zero = e.media;
       zero.col(c).head(50).setZero();
@@ -448,4 +448,205 @@ BOOST_AUTO_TEST_CASE(summary_table_matches_its_definition_per_quantity) {
     }
   }
   BOOST_CHECK_THROW((void)summary_table(m, z, 7), std::invalid_argument);
+}
+
+// ---- the fast paths behind the analyses (issue 13's benchmark) -----------------------
+
+BOOST_AUTO_TEST_CASE(response_curves_without_trust_match_their_definition) {
+  const TrustModel m(make_data(45, false, 12));
+  const Matrix z = make_draws(m, 3, 5);
+  ResponseCurveSettings s;
+  s.horizon = 15;
+  s.multipliers = Vector::LinSpaced(3, 0.5, 1.5);
+  const auto rc = response_curves(m, z, s);
+  const Extended e = extend(m, s.horizon);
+  for (int i = 0; i < z.rows(); ++i)
+    for (int c = 0; c < 4; ++c) {
+      Matrix zero = e.media;
+      zero.col(c).head(45).setZero();
+      const double mu0 = m.forward_on(z.row(i).transpose(), zero, e.baseline, e.shocks).mu.sum();
+      for (int k = 0; k < 3; ++k) {
+        Matrix scaled = e.media;
+        scaled.col(c).head(45) *= s.multipliers[k];
+        const double inc = m.forward_on(z.row(i).transpose(), scaled, e.baseline, e.shocks).mu.sum() - mu0;
+        BOOST_TEST(close(rc[static_cast<std::size_t>(c)](i, k), inc, 1e-9, 1e-11));
+      }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(vectorised_adstock_sum_is_the_direct_sum_bit_for_bit) {
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(0.0, 3.0);
+  for (int T : {0, 1, 5, 13, 16, 17, 40, 157})
+    for (int L1 : {1, 2, 7, 13, 20}) {
+      Vector x(T), w(L1), y(T);
+      for (int t = 0; t < T; ++t) x[t] = t % 5 == 0 ? 0.0 : u(rng);
+      for (int l = 0; l < L1; ++l) w[l] = u(rng);
+      detail::convolve(x, w, y);
+      for (int t = 0; t < T; ++t) {
+        double acc = 0.0;  // TrustModel::convolve's order: l ascending from 0.0
+        for (int l = 0; l <= std::min(t, L1 - 1); ++l) acc += w[l] * x[t - l];
+        BOOST_TEST_CONTEXT("T " << T << " L+1 " << L1 << " t " << t) { BOOST_TEST(y[t] == acc); }
+      }
+    }
+}
+
+namespace {
+void check_constrain_bits(const TrustModel& m, const Matrix& z) {
+  detail::DrawEngine::ConstrainScratch scratch;
+  TrustModelParameters p;
+  const Matrix flat = constrained_draws(m, z, 1);
+  for (Eigen::Index i = 0; i < z.rows(); ++i) {
+    const Vector zi = z.row(i).transpose();
+    const TrustModelParameters ref = m.constrain(zi);
+    detail::DrawEngine::constrain(m, zi, scratch, p);
+    for (const auto& [a, b] : {std::pair{&p.alpha, &ref.alpha}, {&p.lam, &ref.lam}, {&p.kappa, &ref.kappa},
+                               {&p.omega, &ref.omega}, {&p.beta, &ref.beta}, {&p.b, &ref.b}})
+      BOOST_TEST((a->array() == b->array()).all());
+    BOOST_TEST(p.delta == ref.delta);
+    BOOST_TEST(p.g0 == ref.g0);
+    BOOST_TEST(p.gamma == ref.gamma);
+    BOOST_TEST(p.theta == ref.theta);
+    BOOST_TEST(p.sigma == ref.sigma);
+    BOOST_TEST(p.tracker_a == ref.tracker_a);
+    BOOST_TEST(p.tracker_b == ref.tracker_b);
+    BOOST_TEST(p.tracker_sigma == ref.tracker_sigma);
+    Vector row(m.constrained_dimension());
+    m.constrain_into(zi, row);
+    BOOST_TEST((flat.row(i).transpose().array() == row.array()).all());
+  }
+  BOOST_TEST((constrained_draws(m, z, 2).array() == flat.array()).all());
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(draw_engine_constrain_is_the_models_constrain_bit_for_bit) {
+  for (const bool trust : {true, false}) {
+    BOOST_TEST_CONTEXT("trust " << trust) {
+      const TrustModel m(make_data(57, trust, 21));
+      check_constrain_bits(m, make_draws(m, 30, 9));
+    }
+  }
+  TrustModelData no_tracker = make_data(33, true, 2);
+  no_tracker.tracker = Vector();
+  const TrustModel m2(no_tracker);
+  check_constrain_bits(m2, make_draws(m2, 20, 1));
+  // Business-term priors: a conversion channel's beta derived from its ROI.
+  TrustModelSpec spec = make_spec(60);
+  spec.roi_priors = {{"instagram", 0.5, 2.0}};
+  spec.value_per_outcome = 4.0;
+  const BuiltTrustModel b = build(spec);
+  BOOST_TEST(b.model.roi_prior_count() == 1);
+  check_constrain_bits(b.model, make_draws(b.model, 20, 4));
+}
+
+namespace {
+/// numpy.quantile(x, prob) of sorted x as numpy (>= 1.22) writes it: virtual index
+/// (n - 1) prob, gamma its fractional part, and _lerp(a, b, gamma), which is
+/// a + gamma (b - a) for gamma < 1/2 and b - (b - a)(1 - gamma) otherwise.
+double numpy_quantile(const std::vector<double>& sorted, double prob) {
+  const double index = (static_cast<double>(sorted.size()) - 1.0) * prob;
+  const double below = std::floor(index), gamma = index - below;
+  const auto i = static_cast<std::size_t>(below);
+  const double a = sorted[i], b = sorted[std::min(i + 1, sorted.size() - 1)];
+  const double diff = b - a;
+  return gamma >= 0.5 ? b - diff * (1.0 - gamma) : a + diff * gamma;
+}
+bool same_bits(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(summary_diagnostics_are_those_of_inference_with_ties_and_odd_chains) {
+  namespace inf = trustmix::inference;
+  std::mt19937_64 rng(8);
+  std::normal_distribution<double> e(0.0, 1.0);
+  for (const int per_chain : {20, 21, 4, 5, 400})
+    for (const int chains : {1, 3, 4})
+      for (const bool ties : {false, true}) {
+        const int n = per_chain * chains;
+        Vector x(n);
+        for (int i = 0; i < n; ++i) {
+          x[i] = e(rng) + 0.3 * (i / per_chain);  // chains that disagree a little
+          if (ties) x[i] = std::round(4.0 * x[i]) / 4.0;  // many tied values, also at the median
+        }
+        const auto S = inf::detail::split_size(per_chain, chains);
+        const std::vector<double> scores = inf::detail::rank_normal_scores(S);
+        detail::RankScratch scratch;
+        const auto dq = detail::quantity_diagnostics(x, per_chain, chains, 0.05, 0.95, scores, scratch);
+        std::vector<double> sorted(x.data(), x.data() + n);
+        std::sort(sorted.begin(), sorted.end());
+        const Matrix by_chain = Eigen::Map<const Matrix>(x.data(), per_chain, chains);
+        BOOST_TEST_CONTEXT("per chain " << per_chain << ", chains " << chains << ", ties " << ties) {
+          BOOST_TEST(dq.low == numpy_quantile(sorted, 0.05));
+          BOOST_TEST(dq.high == numpy_quantile(sorted, 0.95));
+          BOOST_TEST(same_bits(dq.r_hat, inf::rhat(by_chain)));
+          BOOST_TEST(same_bits(dq.ess_bulk, inf::ess_bulk(by_chain)));  // NaN for 2 draws per split chain
+          std::vector<double> work;
+          for (const double prob : {0.0, 0.05, 0.5, 0.9, 1.0})
+            BOOST_TEST(detail::quantile_select(x, prob, work) == numpy_quantile(sorted, prob));
+        }
+      }
+  // Constant draws: the interval is the value, R-hat and ESS are NaN; a NaN makes the interval NaN.
+  detail::RankScratch scratch;
+  const Vector c = Vector::Constant(40, 2.5);
+  const auto dc = detail::quantity_diagnostics(c, 10, 4, 0.05, 0.95, inf::detail::rank_normal_scores(40), scratch);
+  BOOST_TEST(dc.low == 2.5);
+  BOOST_TEST(dc.high == 2.5);
+  BOOST_TEST(std::isnan(dc.r_hat));
+  BOOST_TEST(std::isnan(dc.ess_bulk));
+  Vector withnan = Vector::LinSpaced(40, 0.0, 1.0);
+  withnan[7] = std::nan("");
+  const auto dn = detail::quantity_diagnostics(withnan, 10, 4, 0.05, 0.95, inf::detail::rank_normal_scores(40), scratch);
+  BOOST_TEST(std::isnan(dn.low));
+  BOOST_TEST(std::isnan(dn.r_hat));
+}
+
+BOOST_AUTO_TEST_CASE(summary_table_is_bit_identical_for_every_thread_count) {
+  const TrustModel m(make_data(50, true, 13));
+  const Matrix z = make_draws(m, 4 * 37, 6);  // odd chain length
+  const SummaryTable t1 = summary_table(m, z, 4, 3.0, 0.8, 1);
+  for (int threads : {2, 3, 8}) {
+    const SummaryTable t = summary_table(m, z, 4, 3.0, 0.8, threads);
+    BOOST_TEST_CONTEXT("threads " << threads) {
+      for (const auto& [a, b] : {std::pair{&t.mean, &t1.mean}, {&t.sd, &t1.sd}, {&t.low, &t1.low}, {&t.high, &t1.high},
+                                 {&t.r_hat, &t1.r_hat}, {&t.ess_bulk, &t1.ess_bulk}})
+        BOOST_TEST((a->array() == b->array()).all());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(column_summaries_are_numpys_mean_and_quantiles) {
+  std::mt19937_64 rng(17);
+  std::normal_distribution<double> e(0.0, 1.0);
+  Matrix x(37, 5);
+  for (Eigen::Index c = 0; c < 5; ++c)
+    for (Eigen::Index i = 0; i < 37; ++i) x(i, c) = std::exp(e(rng)) * static_cast<double>(c + 1);
+  x(3, 1) = std::nan("");
+  x(4, 1) = std::nan("");
+  x.col(2).setConstant(std::nan(""));
+  for (const bool skip : {false, true}) {
+    const ColumnSummary s = summarize_columns(x, 0.05, 0.95, skip, 1);
+    const ColumnSummary s2 = summarize_columns(x, 0.05, 0.95, skip, 3);
+    for (Eigen::Index c = 0; c < 5; ++c) {
+      BOOST_TEST_CONTEXT("column " << c << " skip_nan " << skip) {
+        double sum = 0.0;
+        std::vector<double> v;
+        for (Eigen::Index i = 0; i < 37; ++i) {
+          sum += x(i, c);
+          if (!std::isnan(x(i, c))) v.push_back(x(i, c));
+        }
+        BOOST_TEST((std::isnan(sum) ? std::isnan(s.mean[c]) : s.mean[c] == sum / 37.0));
+        std::sort(v.begin(), v.end());
+        const bool any_nan = v.size() < 37;
+        if ((any_nan && !skip) || v.empty()) {
+          BOOST_TEST(std::isnan(s.low[c]));
+          BOOST_TEST(std::isnan(s.high[c]));
+        } else {
+          BOOST_TEST(s.low[c] == numpy_quantile(v, 0.05));
+          BOOST_TEST(s.high[c] == numpy_quantile(v, 0.95));
+        }
+        BOOST_TEST((s2.low[c] == s.low[c] || (std::isnan(s2.low[c]) && std::isnan(s.low[c]))));
+      }
+    }
+  }
+  BOOST_CHECK_THROW((void)summarize_columns(x, -0.1, 0.9), std::invalid_argument);
+  BOOST_CHECK_THROW((void)summarize_columns(Matrix(0, 3), 0.1, 0.9), std::invalid_argument);
 }

@@ -371,3 +371,72 @@ def test_model_inputs_of_issue_14_get_clear_errors():
     # large but representable outcomes still fit, with finite summaries
     big = data.assign(conversions=data["conversions"] * 1e250)
     assert np.isfinite(tm.TrustMMM(big, channels=ROLES, **args).fit().summary()["value"]).all()
+
+
+@pytest.fixture(scope="module")
+def nuts_fit():
+    """A small NUTS fit (4 chains x 51 draws: an odd chain length)."""
+    _, model = _model(periods=60, seed=4, value_per_outcome=2.0)
+    with pytest.warns(tm.inference.InferenceWarning):  # too few draws for the diagnostics, and it says so
+        fit = model.fit(method="nuts", chains=4, draws=51, tune=60, seed=3, progress=False)
+    return model, fit
+
+
+def test_summary_table_is_numpys_quantiles_and_inference_diagnostics_on_the_same_draws(nuts_fit):
+    model, fit = nuts_fit
+    chains, n, d = fit.posterior.draws.shape
+    flat = np.ascontiguousarray(fit.posterior.draws.reshape(-1, d))
+    values = np.asarray(_mmm.summary_values(model._core, flat, model.y_scale)["values"])
+    s = fit.summary(interval=0.8)
+    lo, hi = (1 - 0.8) / 2, 1 - (1 - 0.8) / 2  # as summary() and summary_table take them
+    for q, name in enumerate(s.index):
+        x = values[:, q]
+        assert s["low"].iloc[q] == np.quantile(x, lo), name  # numpy's quantile to the bit, not just close
+        assert s["high"].iloc[q] == np.quantile(x, hi), name
+        assert s["mean"].iloc[q] == pytest.approx(x.mean(), rel=1e-14)
+        assert s["sd"].iloc[q] == pytest.approx(x.std(ddof=1), rel=1e-12)
+        by_chain = x.reshape(chains, n)
+        if np.ptp(x) > 0:
+            assert s["r_hat"].iloc[q] == tm.inference.rhat(by_chain), name
+            assert s["ess_bulk"].iloc[q] == tm.inference.ess_bulk(by_chain), name
+        else:
+            assert np.isnan(s["r_hat"].iloc[q])
+    # the same bits on one thread and on two
+    one = _mmm.summary_table(model._core, flat, chains, model.y_scale, 0.8, threads=1)
+    two = _mmm.summary_table(model._core, flat, chains, model.y_scale, 0.8, threads=2)
+    for k in ("mean", "sd", "low", "high", "r_hat", "ess_bulk"):
+        np.testing.assert_array_equal(np.asarray(one[k]), np.asarray(two[k]))
+    np.testing.assert_array_equal(np.asarray(_mmm.constrained_draws(model._core, flat, threads=1)),
+                                  np.asarray(_mmm.constrained_draws(model._core, flat, threads=2)))
+    # constrained draws are the model's constrain(), to the bit
+    cons = np.asarray(_mmm.constrained_draws(model._core, flat[:5]))
+    for i in range(5):
+        p = model._core.constrain(flat[i])
+        assert cons[i, :len(model.channels)].tolist() == list(p["alpha"])
+
+
+def test_roi_and_response_curve_tables_summarise_the_per_draw_arrays(nuts_fit):
+    model, fit = nuts_fit
+    zs = fit._draw_matrix(40)
+    lo, hi = 0, len(model.dates) - 1
+    spend = np.array([model.data[model.spend_columns[c]].to_numpy(dtype=float).sum() for c in model.channels])
+    r = _mmm.roi(model._core, zs, horizon=20, window_begin=lo, window_end=hi, spend=spend, value_per_outcome=2.0,
+                 outcome_scale=model.y_scale)
+    table = fit.roi(horizon=20, value_per_outcome=2.0, max_draws=40, interval=0.8)
+    for k in ("incremental_total", "roi_short", "marginal_roi", "cost_per_incremental", "own"):
+        # means added in draw order (numpy adds pairwise: the same to rounding)
+        np.testing.assert_allclose(table[k].to_numpy(), np.asarray(r[k]).mean(axis=0), rtol=1e-14, atol=0)
+    lo_q, hi_q = (1 - 0.8) / 2, 1 - (1 - 0.8) / 2
+    for k in ("incremental_short", "roi_total", "marginal_roi"):
+        np.testing.assert_array_equal(table[f"{k}_low"].to_numpy(), np.nanquantile(np.asarray(r[k]), lo_q, axis=0))
+        np.testing.assert_array_equal(table[f"{k}_high"].to_numpy(), np.nanquantile(np.asarray(r[k]), hi_q, axis=0))
+    ks = np.round(np.linspace(0.0, 2.0, 21), 10)
+    curves = _mmm.response_curves(model._core, fit._draw_matrix(30), list(range(len(model.channels))), ks, horizon=20,
+                                  outcome_scale=model.y_scale)
+    rc = fit.response_curves(horizon=20, max_draws=30, interval=0.8, value_per_outcome=2.0)
+    for j, c in enumerate(model.channels):
+        g = rc[rc["channel"] == c]
+        inc = np.asarray(curves[j])
+        np.testing.assert_allclose(g["incremental"].to_numpy(), inc.mean(axis=0), rtol=1e-14, atol=1e-300)
+        np.testing.assert_array_equal(g["incremental_low"].to_numpy(), np.quantile(inc, lo_q, axis=0))
+        np.testing.assert_array_equal(g["incremental_high"].to_numpy(), np.quantile(inc, hi_q, axis=0))

@@ -28,6 +28,7 @@
 // ROIs NaN: a ROI needs a value per outcome.
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -42,16 +43,188 @@
 #include "trustmix/core/resources.hpp"
 #include "trustmix/inference/diagnostics.hpp"
 #include "trustmix/mmm/trust_model.hpp"
+#include "trustmix/transforms/simd.hpp"
 
 namespace trustmix::mmm {
 
 namespace detail {
+
+/// y[t] = sum_{l=0}^{min(t, L)} w[l] x[t - l] for t in [t0, t1), t1 <= T, in the order
+/// of TrustModel::convolve: from 0.0, l ascending, one rounding per multiplication and
+/// per addition.
+inline void convolve_scalar(const double* x, const double* w, Eigen::Index L1, double* y, Eigen::Index t0,
+                            Eigen::Index t1) {
+  for (Eigen::Index t = t0; t < t1; ++t) {
+    double acc = 0.0;
+    const Eigen::Index lmax = std::min<Eigen::Index>(t, L1 - 1);
+    for (Eigen::Index l = 0; l <= lmax; ++l) acc += w[l] * x[t - l];
+    y[t] = acc;
+  }
+}
+
+#if defined(TRUSTMIX_TRANSFORMS_X86)
+/// convolve_scalar for t in [L1 - 1, T) on 16 periods at a time (four AVX registers of
+/// sums, each lane one period): the same operations per period in the same order.
+/// Compiled for AVX only, without FMA, so that no multiply-add is fused (the baseline
+/// build fuses none).
+[[gnu::target("avx")]] inline void convolve_avx(const double* x, const double* w, Eigen::Index L1, double* y,
+                                                 Eigen::Index T) {
+  Eigen::Index t = L1 - 1;
+  for (; t + 16 <= T; t += 16) {
+    __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+    for (Eigen::Index l = 0; l < L1; ++l) {
+      const __m256d wl = _mm256_broadcast_sd(w + l);
+      const double* xs = x + (t - l);
+      a0 = _mm256_add_pd(a0, _mm256_mul_pd(wl, _mm256_loadu_pd(xs)));
+      a1 = _mm256_add_pd(a1, _mm256_mul_pd(wl, _mm256_loadu_pd(xs + 4)));
+      a2 = _mm256_add_pd(a2, _mm256_mul_pd(wl, _mm256_loadu_pd(xs + 8)));
+      a3 = _mm256_add_pd(a3, _mm256_mul_pd(wl, _mm256_loadu_pd(xs + 12)));
+    }
+    _mm256_storeu_pd(y + t, a0);
+    _mm256_storeu_pd(y + t + 4, a1);
+    _mm256_storeu_pd(y + t + 8, a2);
+    _mm256_storeu_pd(y + t + 12, a3);
+  }
+  for (; t + 4 <= T; t += 4) {
+    __m256d a0 = _mm256_setzero_pd();
+    for (Eigen::Index l = 0; l < L1; ++l)
+      a0 = _mm256_add_pd(a0, _mm256_mul_pd(_mm256_broadcast_sd(w + l), _mm256_loadu_pd(x + (t - l))));
+    _mm256_storeu_pd(y + t, a0);
+  }
+  convolve_scalar(x, w, L1, y, t, T);
+}
+#endif
+
+/// The direct normalised adstock sum y[t] = sum_{l=0}^{min(t, L)} w[l] x[t - l] of
+/// TrustModel::convolve, with the same additions in the same order for every t (from
+/// 0.0, l ascending), so the same bits (tested); several periods at a time (AVX when the
+/// CPU has it, transforms' run-time dispatch) instead of one chain of dependent
+/// additions per period. x, w and y contiguous; y has x.size() entries, not
+/// overlapping x.
+template <class X, class W, class Y>
+void convolve(const X& x, const W& w, Y&& y) {
+  const Eigen::Index T = x.size(), L1 = w.size();
+  const double* xp = x.data();
+  const double* wp = w.data();
+  double* yp = y.data();
+  const Eigen::Index head = std::min<Eigen::Index>(L1 - 1, T);  // periods with a shorter window
+  convolve_scalar(xp, wp, L1, yp, 0, head);
+#if defined(TRUSTMIX_TRANSFORMS_X86)
+  if (transforms::detail::simd::cpu_has_avx2_fma()) {
+    convolve_avx(xp, wp, L1, yp, T);
+    return;
+  }
+#endif
+  // Baseline: l outer, t inner (the compiler vectorises over t).
+  for (Eigen::Index t = head; t < T; ++t) yp[t] = 0.0;
+  for (Eigen::Index l = 0; l < L1; ++l) {
+    const double wl = wp[l];
+    for (Eigen::Index t = head; t < T; ++t) yp[t] += wl * xp[t - l];
+  }
+}
 
 /// The model's kernels for one draw at a time on fixed (possibly extended) inputs, with
 /// one channel's activity replaceable: what ROI and response curves evaluate many times
 /// per draw. One engine per thread (it holds scratch buffers).
 class DrawEngine {
  public:
+  /// Scratch buffers of constrain(): sized once, so that constraining a draw allocates
+  /// nothing.
+  struct ConstrainScratch {
+    Vector w, dw, a, h, inflow, G;
+    Matrix H;                  ///< T x C saturated activity of the channels constrain() needs
+    std::vector<char> done;    ///< per channel: H.col(c) holds the current draw's
+  };
+
+  /// TrustModel::constrain(z) into p, the same numbers to the bit (the same kernels and
+  /// the same operations in the same order, tested), faster: the adstock sums are
+  /// vectorised over periods (detail::convolve), a channel that is both trust and
+  /// conversion is saturated once, and nothing is allocated per draw. For a conversion
+  /// channel s: beta_s = exp(z_s) / (k_s sum_t h[s, t]) (k_s: 1/T or the ROI prior's
+  /// scale), divided by the amplification at the mean stock unless beta is derived from
+  /// a ROI; with trust, the intercept is the free level minus gamma mean(G) and the
+  /// tracker's a_q its free level minus b_q mean(G over the observed periods).
+  static void constrain(const TrustModel& m, const Eigen::Ref<const Vector>& z, ConstrainScratch& s,
+                        TrustModelParameters& p) {
+    m.constrain_free_into(z, p);
+    const auto& d = m.d_;
+    const int T = m.periods(), L1 = d.max_lag + 1;
+    if (s.H.rows() != T || s.H.cols() != m.C_) {
+      s.w.resize(L1);
+      s.dw.resize(L1);
+      s.a.resize(T);
+      s.h.resize(T);
+      s.inflow.resize(T);
+      s.G.resize(T);
+      s.H.resize(T, m.C_);
+    }
+    s.done.assign(static_cast<std::size_t>(m.C_), 0);
+    // h of channel c at the draw's (alpha, lam): TrustModel::saturated_sum's kernels.
+    auto saturated = [&](int c) -> const double* {
+      if (!s.done[static_cast<std::size_t>(c)]) {
+        TrustModel::geometric_weights_into(p.alpha[c], s.w, s.dw);
+        convolve(d.media.col(c), s.w, s.a);
+        TrustModel::saturate(s.a.data(), 0.5 * p.lam[c], s.H.col(c).data(), T);
+        s.done[static_cast<std::size_t>(c)] = 1;
+      }
+      return s.H.col(c).data();
+    };
+    for (int j = 0; j < m.S_; ++j) {
+      const int c = m.conv_idx_[static_cast<std::size_t>(j)];
+      // The sum as TrustModel::saturated_sum takes it: Eigen's sum of a Vector of T.
+      s.h = Eigen::Map<const Vector>(saturated(c), T);
+      p.beta[j] /= m.contribution_scale_[j] * s.h.sum();
+    }
+    if (d.trust_enabled) {
+      // TrustModel::stock_means.
+      s.inflow.setZero();
+      for (int i = 0; i < m.P_; ++i) {
+        const double* hc = saturated(m.trust_idx_[static_cast<std::size_t>(i)]);
+        const double k = p.kappa[i];
+        for (int t = 0; t < T; ++t) s.inflow[t] += k * hc[t];
+      }
+      TrustModel::trust_stock_recursion(p.delta, p.g0, s.inflow, p.omega, d.shocks, s.G);
+      double sum = 0.0, sum_observed = 0.0;
+      for (int t = 0; t < T; ++t) {
+        sum += s.G[t];
+        if (m.n_tracker_obs_ > 0 && !std::isnan(d.tracker[t])) sum_observed += s.G[t];
+      }
+      const double all = sum / T, observed = m.n_tracker_obs_ > 0 ? sum_observed / m.n_tracker_obs_ : 0.0;
+      const double f = TrustModel::amplification_at_mean(p.theta, all).f;
+      for (int j = 0; j < m.S_; ++j)
+        if (!m.roi_[static_cast<std::size_t>(j)]) p.beta[j] /= f;
+      if (m.intercept_col_ >= 0) p.b[m.intercept_col_] -= p.gamma * all;
+      if (m.n_tracker_obs_ > 0) p.tracker_a -= p.tracker_b * observed;
+    }
+  }
+
+  /// The constrained parameters of p in the order of TrustModel::constrained_names()
+  /// (TrustModel::constrain_into's layout).
+  static void flatten(const TrustModel& m, const TrustModelParameters& p, double* out) {
+    Eigen::Index i = 0;
+    auto put = [&](const Vector& v) {
+      for (Eigen::Index k = 0; k < v.size(); ++k) out[i++] = v[k];
+    };
+    put(p.alpha);
+    put(p.lam);
+    put(p.beta);
+    put(p.b);
+    out[i++] = p.sigma;
+    if (m.d_.trust_enabled) {
+      put(p.kappa);
+      out[i++] = p.delta;
+      out[i++] = p.g0;
+      put(p.omega);
+      out[i++] = p.gamma;
+      out[i++] = p.theta;
+      if (m.n_tracker_obs_ > 0) {
+        out[i++] = p.tracker_a;
+        out[i++] = p.tracker_b;
+        out[i++] = p.tracker_sigma;
+      }
+    }
+  }
+
   /// Outcome parts of one evaluation (model units, per period).
   struct Parts {
     Vector mu, stock, conversion;  ///< mu[t], G[t], c[t] = sum_s beta_s h[s, t]
@@ -69,19 +242,24 @@ class DrawEngine {
     inflow_.resize(T_);
     conv_pos_.assign(static_cast<std::size_t>(C), -1);
     for (int q = 0; q < m_.S_; ++q) conv_pos_[static_cast<std::size_t>(m_.conv_idx_[static_cast<std::size_t>(q)])] = q;
+    trust_pos_.assign(static_cast<std::size_t>(C), -1);
+    if (m_.d_.trust_enabled)
+      for (int q = 0; q < m_.P_; ++q) trust_pos_[static_cast<std::size_t>(m_.trust_idx_[static_cast<std::size_t>(q)])] = q;
   }
 
   /// Constrains z and runs adstock and saturation of every channel on the inputs.
   void set_draw(const Eigen::Ref<const Vector>& z) {
-    p_ = m_.constrain(z);
+    constrain(m_, z, cs_, p_);
     const int T = static_cast<int>(T_);
     for (int c = 0; c < m_.C_; ++c) {
       TrustModel::geometric_weights_into(p_.alpha[c], w_.col(c), dw_.col(c));
-      TrustModel::convolve(media_.col(c), w_.col(c), A_.col(c));
+      detail::convolve(media_.col(c), w_.col(c), A_.col(c));
       TrustModel::saturate(A_.col(c).data(), 0.5 * p_.lam[c], H_.col(c).data(), T);
     }
     base_.noalias() = baseline_ * p_.b;
     outcome(-1, full_);
+    lift_.resize(0);  // response_increments() builds them for this draw when needed
+    reach_.resize(0);
   }
 
   /// The evaluation of the inputs as they are (after set_draw()).
@@ -94,7 +272,7 @@ class DrawEngine {
   /// they are). Writes mu, G and c into out.
   void evaluate(int j, const Vector* x, Parts& out) {
     if (j >= 0) {
-      TrustModel::convolve(*x, w_.col(j), a_);
+      detail::convolve(*x, w_.col(j), a_);
       TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), static_cast<int>(T_));
     }
     outcome(j, out);
@@ -107,6 +285,73 @@ class DrawEngine {
     a_ = k * A_.col(j);
     TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), static_cast<int>(T_));
     outcome(j, out);
+  }
+
+  /// sum_t (mu_k[t] - mu_0[t]) for each multiplier k of ks: channel j's activity times k
+  /// against j at zero, every other input as it is (after set_draw(); inputs that carry
+  /// no activity of j after the data, as evaluate_scaled()). With h_k = h(k a_j), the
+  /// adstock being linear in x, and the stock recursion linear in its inflow:
+  /// - j feeds no stock: mu_k - mu_0 = beta_j h_k[t] (1 + theta G[t]), G the stock of the
+  ///   inputs (which j does not change);
+  /// - j feeds the stock only: the stock moves by dG_k[t] = sum_{s <= t} delta^(t-s)
+  ///   (1 - delta) kappa_j h_k[s] and c = sum_s beta_s h_s does not move, so
+  ///   sum_t (gamma + theta c[t]) dG_k[t] = (1 - delta) kappa_j sum_s h_k[s] W[s] with
+  ///   W[s] = (gamma + theta c[s]) + delta W[s + 1] (one backward pass per draw);
+  /// - j feeds both: the stock change dG_k by its recursion and c_k = c_0 + beta_j h_k,
+  ///   mu_k - mu_0 = gamma dG_k + (c_k - c_0) + theta (G_k c_k - G_0 c_0), with G_0, c_0
+  ///   the run with j at zero.
+  /// Algebraically the difference of the two runs' sums, without its cancellation; one
+  /// saturation and one pass over the periods per multiplier. Model units.
+  void response_increments(int j, const Vector& ks, Eigen::Ref<Vector> out) {
+    const int T = static_cast<int>(T_);
+    const int s = conv_pos_[static_cast<std::size_t>(j)], q = trust_pos_[static_cast<std::size_t>(j)];
+    const double beta = s >= 0 ? p_.beta[s] : 0.0;
+    if (q < 0 && s < 0) {  // j reaches neither the stock nor the outcome
+      out.setZero();
+      return;
+    }
+    if (q < 0 && lift_.size() != T_) {
+      lift_.resize(T_);
+      for (int t = 0; t < T; ++t) lift_[t] = 1.0 + p_.theta * full_.stock[t];
+    }
+    if (q >= 0 && s < 0 && reach_.size() != T_) {
+      reach_.resize(T_);
+      double w = 0.0;
+      for (int t = T - 1; t >= 0; --t) {
+        w = (p_.gamma + p_.theta * full_.conversion[t]) + p_.delta * w;
+        reach_[t] = w;
+      }
+    }
+    Parts zero;
+    if (q >= 0 && s >= 0) {
+      evaluate_scaled(j, 0.0, zero);
+      g_.resize(T_);
+    }
+    const double inflow = q >= 0 ? (1.0 - p_.delta) * p_.kappa[q] : 0.0;
+    for (Eigen::Index k = 0; k < ks.size(); ++k) {
+      if (ks[k] == 0.0) {  // h_0 = 0: no change
+        out[k] = 0.0;
+        continue;
+      }
+      a_ = ks[k] * A_.col(j);
+      TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), T);
+      double sum = 0.0;
+      if (q < 0) {
+        for (int t = 0; t < T; ++t) sum += h_[t] * lift_[t];
+        sum *= beta;
+      } else if (s < 0) {
+        for (int t = 0; t < T; ++t) sum += h_[t] * reach_[t];
+        sum *= inflow;
+      } else {
+        double dg = 0.0;
+        for (int t = 0; t < T; ++t) {
+          dg = p_.delta * dg + inflow * h_[t];
+          const double dc = beta * h_[t];
+          sum += p_.gamma * dg + dc + p_.theta * (dg * zero.conversion[t] + zero.stock[t] * dc + dg * dc);
+        }
+      }
+      out[k] = sum;
+    }
   }
 
  private:
@@ -156,9 +401,12 @@ class DrawEngine {
   const Matrix& shocks_;
   Eigen::Index T_;
   TrustModelParameters p_;
+  ConstrainScratch cs_;
   Matrix w_, dw_, A_, H_;
   Vector a_, h_, inflow_, base_;
   std::vector<int> conv_pos_;  // per channel: its position among the conversion channels, or -1
+  std::vector<int> trust_pos_;  // per channel: its position among the trust channels, or -1 (also without trust)
+  Vector lift_, reach_, g_;     // response_increments(): 1 + theta G[t], W[t] and the stock change
   Parts full_;
 };
 
@@ -323,7 +571,8 @@ struct ResponseCurveSettings {
 
 /// Incremental outcome of scaling channel c's activity over the whole data by k, against
 /// the same run with the channel at zero, over the data plus `horizon` periods:
-///   inc(c, k) = (sum_t mu_k[t] - sum_t mu_0[t]) outcome_scale.
+///   inc(c, k) = (sum_t mu_k[t] - sum_t mu_0[t]) outcome_scale
+/// (computed as the sum of the differences, DrawEngine::response_increments).
 /// One n_draws x multipliers matrix per requested channel (in the order of `channels`).
 [[nodiscard]] inline std::vector<Matrix> response_curves(const TrustModel& model, const Matrix& draws,
                                                          ResponseCurveSettings s) {
@@ -342,10 +591,10 @@ struct ResponseCurveSettings {
   std::vector<Matrix> out(s.channels.size(), Matrix(n, K));
   struct State {
     detail::DrawEngine engine;
-    detail::DrawEngine::Parts parts;
+    Vector inc;
   };
   detail::for_each_draw(
-      n, s.threads, [&] { return State{detail::DrawEngine(model, ext.media, ext.baseline, ext.shocks), {}}; },
+      n, s.threads, [&] { return State{detail::DrawEngine(model, ext.media, ext.baseline, ext.shocks), Vector(K)}; },
       [&](Eigen::Index i, State& st) {
         st.engine.set_draw(draws.row(i).transpose());
         for (std::size_t q = 0; q < s.channels.size(); ++q) {
@@ -353,12 +602,8 @@ struct ResponseCurveSettings {
           // The channel's activity over the data times k; it is zero after the data, so
           // its adstock is k times the actual adstock on the data and the part of the
           // actual adstock that carries over past the end times k (adstock is linear).
-          st.engine.evaluate_scaled(c, 0.0, st.parts);
-          const double zero_sum = st.parts.mu.sum();
-          for (Eigen::Index k = 0; k < K; ++k) {
-            st.engine.evaluate_scaled(c, s.multipliers[k], st.parts);
-            out[q](i, k) = (st.parts.mu.sum() - zero_sum) * s.outcome_scale;
-          }
+          st.engine.response_increments(c, s.multipliers, st.inc);
+          for (Eigen::Index k = 0; k < K; ++k) out[q](i, k) = st.inc[k] * s.outcome_scale;
         }
       });
   return out;
@@ -454,12 +699,20 @@ struct Decomposition {
 /// order of TrustModel::constrained_names().
 [[nodiscard]] inline Matrix constrained_draws(const TrustModel& model, const Matrix& draws, int threads = 0) {
   detail::check_draws(model, draws);
-  Matrix out(draws.rows(), model.constrained_dimension());
+  const Eigen::Index D = model.constrained_dimension();
+  Matrix out(draws.rows(), D);
+  struct State {
+    detail::DrawEngine::ConstrainScratch scratch;
+    TrustModelParameters p;
+    Vector z, row;
+  };
   detail::for_each_draw(
-      draws.rows(), threads, [&] { return Vector(model.constrained_dimension()); },
-      [&](Eigen::Index i, Vector& row) {
-        model.constrain_into(draws.row(i).transpose(), row);
-        out.row(i) = row.transpose();
+      draws.rows(), threads, [&] { return State{{}, {}, Vector(draws.cols()), Vector(D)}; },
+      [&](Eigen::Index i, State& st) {
+        st.z = draws.row(i).transpose();
+        detail::DrawEngine::constrain(model, st.z, st.scratch, st.p);
+        detail::DrawEngine::flatten(model, st.p, st.row.data());
+        out.row(i) = st.row.transpose();
       });
   return out;
 }
@@ -561,10 +814,17 @@ struct SummaryValues {
     return rate > 0.0 && rate < 1.0 ? std::log(0.5) / std::log(rate) : std::numeric_limits<double>::quiet_NaN();
   };
   out.values.resize(draws.rows(), static_cast<Eigen::Index>(out.keys.size()));
+  struct State {
+    detail::DrawEngine::ConstrainScratch scratch;
+    TrustModelParameters p;
+    Vector z;
+  };
   detail::for_each_draw(
-      draws.rows(), threads, [] { return 0; },
-      [&](Eigen::Index i, int&) {
-        const TrustModelParameters p = model.constrain(draws.row(i).transpose());
+      draws.rows(), threads, [&] { return State{{}, {}, Vector(draws.cols())}; },
+      [&](Eigen::Index i, State& st) {
+        st.z = draws.row(i).transpose();
+        detail::DrawEngine::constrain(model, st.z, st.scratch, st.p);
+        const TrustModelParameters& p = st.p;
         Eigen::Index q = 0;
         for (int c = 0; c < C; ++c) {
           out.values(i, q++) = p.alpha[c];
@@ -586,12 +846,177 @@ struct SummaryValues {
   return out;
 }
 
+namespace detail {
+
+/// Scratch of quantity_diagnostics(), one per thread.
+struct RankScratch {
+  std::vector<std::pair<double, Eigen::Index>> order, folded, buffer;
+  std::vector<double> values;
+};
+
+/// An unsigned key with the order of the doubles (not NaN): sign bit flipped for
+/// v >= 0, all bits flipped for v < 0; -0 and +0 get the same key (they compare equal).
+inline std::uint64_t order_key(double v) {
+  if (v == 0.0) v = 0.0;
+  std::uint64_t u = 0;
+  std::memcpy(&u, &v, sizeof u);
+  constexpr std::uint64_t sign = std::uint64_t{1} << 63U;
+  return (u & sign) != 0 ? ~u : (u | sign);
+}
+
+/// Sorts (value, position) pairs, listed in ascending position, by value and, among
+/// equal values, by position: the order std::sort gives them, by a stable least-
+/// significant-digit radix sort on order_key (8 passes of 8 bits; a pass whose digit is
+/// the same for every key is skipped). No NaN.
+inline void sort_by_value(std::vector<std::pair<double, Eigen::Index>>& a,
+                          std::vector<std::pair<double, Eigen::Index>>& buffer) {
+  const std::size_t n = a.size();
+  buffer.resize(n);
+  for (unsigned shift = 0; shift < 64; shift += 8) {
+    std::size_t count[257] = {};
+    for (const auto& e : a) ++count[((order_key(e.first) >> shift) & 0xFFU) + 1];
+    bool constant = false;
+    for (std::size_t d = 1; d <= 256; ++d) constant = constant || count[d] == n;
+    if (constant) continue;
+    for (std::size_t d = 1; d <= 256; ++d) count[d] += count[d - 1];
+    for (const auto& e : a) buffer[count[(order_key(e.first) >> shift) & 0xFFU]++] = e;
+    a.swap(buffer);
+  }
+}
+
+/// Linear interpolation a + t (b - a) between neighbouring order statistics as numpy
+/// evaluates it (numpy's _lerp: b - (b - a)(1 - t) when t >= 1/2), so that quantiles
+/// are numpy's to the bit.
+inline double lerp_numpy(double a, double b, double t) {
+  const double d = b - a;
+  return t >= 0.5 ? b - d * (1.0 - t) : a + d * t;
+}
+
+/// numpy.quantile(values, prob) (method "linear", Hyndman & Fan type 7) of sorted values.
+inline double quantile_sorted_numpy(const std::vector<double>& sorted, double prob) {
+  const double h = (static_cast<double>(sorted.size()) - 1.0) * prob;
+  const auto lo = static_cast<std::size_t>(std::floor(h));
+  const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return lerp_numpy(sorted[lo], sorted[hi], h - static_cast<double>(lo));
+}
+
+/// numpy.quantile(x, prob) (type 7: linear interpolation between order statistics) by
+/// selection on a copy instead of a full sort: std::nth_element for the lower order
+/// statistic, the smallest value above it for the upper one (the same order statistics
+/// as a full sort, so the same bits as quantile_sorted_numpy). NaN when x has a NaN (as
+/// numpy). x has at least one value.
+inline double quantile_select(const Eigen::Ref<const Vector>& x, double prob, std::vector<double>& work) {
+  work.assign(x.data(), x.data() + x.size());
+  for (double v : work)
+    if (std::isnan(v)) return std::numeric_limits<double>::quiet_NaN();
+  const double h = (static_cast<double>(work.size()) - 1.0) * prob;
+  const auto lo = static_cast<std::size_t>(std::floor(h));
+  const std::size_t hi = std::min(lo + 1, work.size() - 1);
+  std::nth_element(work.begin(), work.begin() + static_cast<std::ptrdiff_t>(lo), work.end());
+  const double a = work[lo];
+  const double b = hi == lo ? a : *std::min_element(work.begin() + static_cast<std::ptrdiff_t>(hi), work.end());
+  return lerp_numpy(a, b, h - static_cast<double>(lo));
+}
+
+/// Rank normalisation of the values listed in ascending order by `sorted` (value,
+/// position): writes z[position] = Phi^{-1}((r - 3/8) / (S + 1/4)) with r the average
+/// rank of the value's ties, the table `scores` for untied values: what
+/// inference::detail::z_scale computes from its own (stable) sort, whose ties' order
+/// does not change the result.
+inline void z_scale_sorted(const std::vector<std::pair<double, Eigen::Index>>& sorted, const std::vector<double>& scores,
+                           Matrix& z) {
+  const std::size_t S = sorted.size();
+  const auto total = static_cast<double>(S);
+  std::size_t i = 0;
+  while (i < S) {
+    std::size_t j = i;
+    while (j + 1 < S && sorted[j + 1].first == sorted[i].first) ++j;
+    if (j == i) {
+      z.data()[sorted[i].second] = scores[i];
+    } else {
+      const double rank = 0.5 * (static_cast<double>(i) + static_cast<double>(j)) + 1.0;
+      const double value = inference::detail::normal_quantile((rank - 0.375) / (total + 0.25));
+      for (std::size_t k = i; k <= j; ++k) z.data()[sorted[k].second] = value;
+    }
+    i = j + 1;
+  }
+}
+
+struct QuantityDiagnostics {
+  double low, high, r_hat, ess_bulk;
+};
+
+/// The interval bounds, rank-normalised split R-hat and bulk ESS of one quantity's draws
+/// x (`chains` consecutive blocks of per_chain draws), the same numbers to the bit as
+/// numpy.quantile (quantile_sorted_numpy), inference::rhat and inference::ess_bulk
+/// (tested), with one sort instead of five: the split draws are
+/// sorted once with their positions; that order gives the bulk ranks, the median and,
+/// merged from the median outwards, the order of |x - median| (fl(x - m) is monotone in
+/// x) for the folded ranks. With an even chain length the split draws are all the draws,
+/// whose order then also gives the interval; otherwise the interval selects its order
+/// statistics (quantile_select). `scores`: inference::detail::rank_normal_scores of the
+/// split size. R-hat and ESS are NaN when x is not finite, constant, or per_chain < 4.
+inline QuantityDiagnostics quantity_diagnostics(const Vector& x, Eigen::Index per_chain, int chains, double lo,
+                                                double hi, const std::vector<double>& scores, RankScratch& s) {
+  namespace id = inference::detail;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  QuantityDiagnostics out{nan, nan, nan, nan};
+  const bool finite = x.allFinite();
+  const bool any_nan = !finite && x.array().isNaN().any();
+  const bool usable = finite && per_chain >= 4 && x.minCoeff() != x.maxCoeff();
+  const bool even = per_chain % 2 == 0;
+  if (!usable || !even) {
+    if (!any_nan) {
+      out.low = quantile_select(x, lo, s.values);
+      out.high = quantile_select(x, hi, s.values);
+    }
+    if (!usable) return out;
+  }
+  const Matrix split = id::split_chains(Eigen::Map<const Matrix>(x.data(), per_chain, chains));
+  const auto S = static_cast<std::size_t>(split.size());
+  s.order.resize(S);
+  for (std::size_t k = 0; k < S; ++k) s.order[k] = {split.data()[k], static_cast<Eigen::Index>(k)};
+  sort_by_value(s.order, s.buffer);
+  s.values.resize(S);
+  for (std::size_t k = 0; k < S; ++k) s.values[k] = s.order[k].first;
+  if (even) {  // the split draws are all the draws: their order gives the interval
+    out.low = quantile_sorted_numpy(s.values, lo);
+    out.high = quantile_sorted_numpy(s.values, hi);
+  }
+  Matrix z(split.rows(), split.cols());
+  z_scale_sorted(s.order, scores, z);
+  const double median = id::quantile_sorted(s.values, 0.5);
+  // |x - median| in ascending order: below the median from the median down, above it up.
+  const auto mid = static_cast<std::size_t>(std::lower_bound(s.values.begin(), s.values.end(), median) - s.values.begin());
+  s.folded.resize(S);
+  std::size_t left = mid, right = mid, k = 0;
+  while (left > 0 || right < S) {
+    const double dl = left > 0 ? std::abs(s.order[left - 1].first - median) : std::numeric_limits<double>::infinity();
+    const double dr = right < S ? std::abs(s.order[right].first - median) : std::numeric_limits<double>::infinity();
+    if (right < S && (left == 0 || dr <= dl)) {
+      s.folded[k++] = {dr, s.order[right].second};
+      ++right;
+    } else {
+      s.folded[k++] = {dl, s.order[left - 1].second};
+      --left;
+    }
+  }
+  Matrix zf(split.rows(), split.cols());
+  z_scale_sorted(s.folded, scores, zf);
+  out.r_hat = std::max(id::rhat_columns(z), id::rhat_columns(zf));
+  out.ess_bulk = id::ess_columns(z);
+  return out;
+}
+
+}  // namespace detail
+
 /// The posterior summary of every quantity of summary_values(): draws come as `chains`
 /// consecutive blocks of equal length (rows of `draws`, chain after chain). Per quantity:
 /// mean; sd (n - 1 in the denominator); the equal-tailed `interval` bounds low/high
-/// (linear interpolation between order statistics, numpy's default); r_hat (rank-
-/// normalised split R-hat) and ess_bulk (trustmix::inference), NaN when a value is not
-/// finite or all draws are equal. Quantities run in parallel.
+/// (numpy.quantile to the bit: linear interpolation between order statistics); r_hat
+/// (rank-normalised split R-hat) and ess_bulk (trustmix::inference's, to the bit), NaN
+/// when a value is not finite or all draws are equal. Quantities run in parallel, each
+/// with one sort of its split draws (detail::quantity_diagnostics).
 struct SummaryTable {
   std::vector<std::string> keys;
   std::vector<int> index;
@@ -614,31 +1039,18 @@ struct SummaryTable {
       per_chain >= 4 && Q > 0 ? inference::detail::rank_normal_scores(inference::detail::split_size(per_chain, chains))
                               : std::vector<double>{};
   parallel_for_blocks(static_cast<std::ptrdiff_t>(Q), threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+    detail::RankScratch scratch;
     for (auto qq = b; qq < e; ++qq) {
       const auto q = static_cast<Eigen::Index>(qq);
       const Vector x = sv.values.col(q);
       const double mean = x.mean();
       out.mean[q] = mean;
       out.sd[q] = n > 1 ? std::sqrt((x.array() - mean).square().sum() / static_cast<double>(n - 1)) : nan;
-      std::vector<double> sorted(x.data(), x.data() + n);
-      std::sort(sorted.begin(), sorted.end());
-      out.low[q] = inference::detail::quantile_sorted(sorted, lo);
-      out.high[q] = inference::detail::quantile_sorted(sorted, hi);
-      const bool usable = x.allFinite() && sorted.front() != sorted.back() && per_chain >= 4;
-      if (usable) {
-        // inference::rhat and inference::ess_bulk, step by step so that the rank-normalised
-        // split chains they share are computed once (the same numbers: tested).
-        namespace id = inference::detail;
-        const Matrix split = id::split_chains(Eigen::Map<const Matrix>(x.data(), per_chain, chains));
-        const Matrix z = id::z_scale(split, scores);
-        const double median = id::quantile_sorted(id::sorted_values(split), 0.5);
-        const double tail = id::rhat_columns(id::z_scale((split.array() - median).abs().matrix(), scores));
-        out.r_hat[q] = std::max(id::rhat_columns(z), tail);
-        out.ess_bulk[q] = id::ess_columns(z);
-      } else {
-        out.r_hat[q] = nan;
-        out.ess_bulk[q] = nan;
-      }
+      const detail::QuantityDiagnostics dq = detail::quantity_diagnostics(x, per_chain, chains, lo, hi, scores, scratch);
+      out.low[q] = dq.low;
+      out.high[q] = dq.high;
+      out.r_hat[q] = dq.r_hat;
+      out.ess_bulk[q] = dq.ess_bulk;
     }
   });
   return out;
@@ -685,6 +1097,53 @@ struct SaturationPoints {
           out.saturation_at_mean(i, c) = std::tanh(p.lam[c] * mean_a / 2.0);
         }
       });
+  return out;
+}
+
+// ------------------------------------------------------- summaries over draws
+
+/// Posterior mean and equal-tailed interval of every column of x (draws x quantities):
+/// mean[c] = (sum_i x(i, c), added in row order) / n (NaN when a value is NaN), and
+/// low[c], high[c] the type-7 quantiles at probabilities lo and hi (linear interpolation
+/// between order statistics, numpy's default), by selection on a copy of the column
+/// (std::nth_element: the same order statistics as a full sort, so the same numbers).
+/// skip_nan: the quantiles of the column's non-NaN values (numpy's nanquantile; NaN when
+/// every value is NaN); otherwise a NaN in the column makes its quantiles NaN
+/// (numpy's quantile). Columns run in parallel, each on one thread: the same bits for
+/// every thread count.
+struct ColumnSummary {
+  Vector mean, low, high;
+};
+
+[[nodiscard]] inline ColumnSummary summarize_columns(const Matrix& x, double lo, double hi, bool skip_nan = false,
+                                                     int threads = 0) {
+  if (!(lo >= 0.0 && lo <= 1.0) || !(hi >= 0.0 && hi <= 1.0))
+    fail("quantile probabilities must be in [0, 1], got ", lo, " and ", hi);
+  if (x.rows() < 1) fail("summarize_columns needs at least one row (draw), got 0");
+  const Eigen::Index n = x.rows(), Q = x.cols();
+  ColumnSummary out{Vector(Q), Vector(Q), Vector(Q)};
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  parallel_for_blocks(static_cast<std::ptrdiff_t>(Q), threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+    std::vector<double> work;
+    Vector kept;
+    for (auto qq = b; qq < e; ++qq) {
+      const auto q = static_cast<Eigen::Index>(qq);
+      const auto col = x.col(q);
+      double sum = 0.0;
+      for (Eigen::Index i = 0; i < n; ++i) sum += col[i];
+      out.mean[q] = sum / static_cast<double>(n);
+      Eigen::Index m = 0;
+      kept.resize(n);
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (!skip_nan || !std::isnan(col[i])) kept[m++] = col[i];
+      if (m == 0) {
+        out.low[q] = out.high[q] = nan;
+        continue;
+      }
+      out.low[q] = detail::quantile_select(kept.head(m), lo, work);
+      out.high[q] = detail::quantile_select(kept.head(m), hi, work);
+    }
+  });
   return out;
 }
 

@@ -29,7 +29,6 @@ import copy
 
 import html
 import logging
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -628,8 +627,7 @@ class TrustFit:
         mean of the prediction). Computed in C++ (``trustmix::mmm::decompose``)."""
         m = self.model
         dec = _mmm.decompose(m._core, self._draw_matrix(max_draws), m.y_scale)
-        out = pd.DataFrame(index=m.dates)
-        out["base"] = np.asarray(dec["base"])
+        out = {"base": np.asarray(dec["base"])}
         if m.trust_enabled:
             direct, amp = np.asarray(dec["trust_direct"]), np.asarray(dec["amplification"])
             for k, name in enumerate([*m.trust_channels, "shocks", "initial trust"]):
@@ -638,7 +636,7 @@ class TrustFit:
         own = np.asarray(dec["own"])
         for j, c in enumerate(m.conversion_channels):
             out[f"{c} (own)"] = own[:, j]
-        return out
+        return pd.DataFrame(out, index=m.dates)
 
     def _value(self, value_per_outcome: float | None, note: bool = True) -> float:
         """The value of one unit of outcome for a ROI: the argument, else the model's, else
@@ -713,24 +711,24 @@ class TrustFit:
                      spend=spend, value_per_outcome=vpo, outcome_scale=m.y_scale)
         cols = ["incremental_short", "incremental_long", "incremental_total", "via_trust_direct", "via_amplification",
                 "own", "roi_short", "roi_total", "marginal_roi", "cost_per_incremental"]
-        stack = np.stack([np.asarray(r[c]) for c in cols], axis=-1)  # (draw, channel, column)
         index = pd.Index(m.channels, name="channel")
-        out = pd.DataFrame({"role": [m.roles[c] for c in m.channels], "spend": spend}, index=index)
+        out = {"role": [m.roles[c] for c in m.channels], "spend": spend}
         if self.posterior is None:
-            for k, c in enumerate(cols):
-                out[c] = stack[0, :, k]
-            return out
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns (no value per outcome)
-            for k, c in enumerate(cols):
-                out[c] = stack[:, :, k].mean(axis=0)
-            lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
-            for k, c in enumerate(cols):
-                if c in ("incremental_short", "incremental_long", "incremental_total", "roi_short", "roi_total",
-                         "marginal_roi"):
-                    out[f"{c}_low"] = np.nanquantile(stack[:, :, k], lo_q, axis=0)
-                    out[f"{c}_high"] = np.nanquantile(stack[:, :, k], hi_q, axis=0)
-        return out
+            out.update({c: np.asarray(r[c])[0] for c in cols})
+            return pd.DataFrame(out, index=index)
+        # Means and NaN-skipping quantiles (numpy's nanquantile, to the bit) of every column
+        # at once in C++ (trustmix::mmm::summarize_columns); the ROIs are NaN without a value.
+        C = len(m.channels)
+        lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
+        s = _mmm.summarize_columns(np.concatenate([r[c] for c in cols], axis=1), lo_q, hi_q, skip_nan=True)
+        mean, low, high = (np.asarray(s[k]).reshape(len(cols), C) for k in ("mean", "low", "high"))
+        out.update({c: mean[k] for k, c in enumerate(cols)})
+        for k, c in enumerate(cols):
+            if c in ("incremental_short", "incremental_long", "incremental_total", "roi_short", "roi_total",
+                     "marginal_roi"):
+                out[f"{c}_low"] = low[k]
+                out[f"{c}_high"] = high[k]
+        return pd.DataFrame(out, index=index)
 
     def counterfactual(self, data: pd.DataFrame) -> pd.DataFrame:
         """Predicted outcome under other media, at the fitted parameters.
@@ -807,22 +805,25 @@ class TrustFit:
         ks = np.round(np.linspace(0.0, 2.0, 21), 10) if multipliers is None else np.asarray(multipliers, dtype=float)
         if ks.ndim != 1 or not np.isfinite(ks).all() or (ks < 0).any():
             raise ValueError("multipliers must be a 1-d sequence of finite numbers >= 0")
+        if not chans:
+            raise ValueError("channels must name at least one of the model's channels")
         vpo = self._value(value_per_outcome, note=False)
         curves = _mmm.response_curves(m._core, self._draw_matrix(max_draws), [m.channels.index(c) for c in chans], ks,
                                       horizon=int(horizon), outcome_scale=m.y_scale)
         lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
-        frames = []
-        for c, inc in zip(chans, curves):
-            inc = np.asarray(inc)
-            spend = float(m.data[m.spend_columns[c]].to_numpy(dtype=float).sum())
-            f = pd.DataFrame({"channel": c, "multiplier": ks, "spend": ks * spend, "incremental": inc.mean(axis=0)})
-            if self.posterior is not None:
-                f["incremental_low"] = np.quantile(inc, lo, axis=0)
-                f["incremental_high"] = np.quantile(inc, hi, axis=0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                f["roi"] = np.where(f["spend"] > 0, (f["incremental"] * vpo - f["spend"]) / f["spend"], np.nan)
-            frames.append(f)
-        return pd.concat(frames, ignore_index=True)
+        K = len(ks)
+        # Means and quantiles of every (channel, multiplier) column at once in C++
+        # (trustmix::mmm::summarize_columns: numpy's mean and quantile, to the bit).
+        s = _mmm.summarize_columns(np.concatenate([np.asarray(c) for c in curves], axis=1), lo, hi)
+        spend = np.array([float(m.data[m.spend_columns[c]].to_numpy(dtype=float).sum()) for c in chans])
+        out = {"channel": np.repeat(np.array(chans, dtype=object), K), "multiplier": np.tile(ks, len(chans)),
+               "spend": (spend[:, None] * ks[None, :]).ravel(), "incremental": np.asarray(s["mean"])}
+        if self.posterior is not None:
+            out["incremental_low"] = np.asarray(s["low"])
+            out["incremental_high"] = np.asarray(s["high"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["roi"] = np.where(out["spend"] > 0, (out["incremental"] * vpo - out["spend"]) / out["spend"], np.nan)
+        return pd.DataFrame(out)
 
     def saturation_points(self, interval: float = 0.9, max_draws: int = 200) -> pd.DataFrame:
         """Where each channel saturates, in its own activity units per period.
