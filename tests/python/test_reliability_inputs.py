@@ -252,6 +252,45 @@ def test_attribution_models_bad_threads(model, threads):
         MODELS[model](_j(), threads=threads)
 
 
+WRONG_TYPES = [None, 3, math.nan, [1], b"x"]
+
+
+@pytest.mark.parametrize("value", WRONG_TYPES + ["lu"], ids=repr)
+def test_markov_bad_solver_is_named(value):
+    # a non-str solver was a pybind11 "incompatible function arguments" listing internals
+    with pytest.raises(ValueError, match=r"solver must be 'auto', 'direct' or 'iterative', got "):
+        ta.markov(_j(), solver=value)
+
+
+@pytest.mark.parametrize("arg, expected", [("value_function", "'count' or 'rate'"),
+                                           ("unseen", "'zero' or 'max_subset'")])
+@pytest.mark.parametrize("value", WRONG_TYPES + ["other"], ids=repr)
+def test_shapley_bad_choices_are_named(arg, expected, value):
+    with pytest.raises(ValueError, match=rf"{arg} must be {expected}, got "):
+        ta.shapley(_j(), **{arg: value})
+
+
+@pytest.mark.parametrize("value", [None, "24", 2.5, math.nan, True, 0, 31, 10**20], ids=repr)
+def test_shapley_bad_max_channels_is_named(value):
+    with pytest.raises(ValueError, match=r"max_channels must be an integer in \[1, 30\]"):
+        ta.shapley(_j(), max_channels=value)
+
+
+@pytest.mark.parametrize("arg", ["first_weight", "last_weight"])
+@pytest.mark.parametrize("value", [None, "0.4", [0.4], True, -0.1, 1.5, math.nan], ids=repr)
+def test_position_based_bad_weights_are_named(arg, value):
+    with pytest.raises(ValueError, match=rf"{arg} must be a number in \[0, 1\], got "):
+        ta.position_based(_j(), **{arg: value})
+
+
+def test_position_based_weights_still_exact():
+    # a > b (1 conv.) splits 0.3 : 0.5; a (2) all to a; c > a > b (1): 0.3 first, 0.2 middle, 0.5 last
+    credits = ta.position_based(_j(), first_weight=0.3, last_weight=0.5).credits.set_index("channel")["conversions"]
+    assert credits["a"] == pytest.approx(0.3 / 0.8 + 2.0 + 0.2, rel=1e-15)
+    assert credits["b"] == pytest.approx(0.5 / 0.8 + 0.5, rel=1e-15)
+    assert credits["c"] == pytest.approx(0.3, rel=1e-15)
+
+
 @pytest.mark.parametrize("model", [m for m, f in MODELS.items() if f is not None])
 @pytest.mark.parametrize("data", [None, PATHS, "a > b", [1, 2]], ids=["None", "frame", "str", "list"])
 def test_attribution_models_need_journeys_or_statistics(model, data):
