@@ -391,6 +391,14 @@ def test_world_bad_spec(bad_spec):
     ({"mode": "agent", "agents": 0}, "agents must be > 0"),
     ({"mode": "agent", "agents": -5}, "agents must be > 0"),
     ({"mode": "agent", "agents": math.nan}, "agents must be > 0"),
+    # these were pybind11 "incompatible function arguments" (or an unhashable-type TypeError)
+    ({"threads": None}, r"threads must be an integer >= 0 \(0 = all cores\), got None"),
+    ({"threads": "2"}, r"threads must be an integer >= 0 \(0 = all cores\), got '2'"),
+    ({"threads": -1}, r"threads must be an integer >= 0 \(0 = all cores\), got -1"),
+    ({"threads": 2**40}, r"threads must be an integer >= 0 \(0 = all cores\), got 1099511627776"),
+    ({"threads": True}, r"threads must be an integer >= 0 \(0 = all cores\), got True"),
+    ({"freq": ["W"]}, r"freq must be 'W' or 'D', got \['W'\]"),
+    ({"mode": ["agent"]}, r"mode must be 'segment' or 'agent', got \['agent'\]"),
 ], ids=repr)
 def test_world_run_bad_arguments(spec, kwargs, expected):
     world = World(spec, seed=1)
@@ -429,6 +437,14 @@ SAMPLE_CASES = [
     ({"max_tree_depth": 0}, "max_tree_depth must be an integer >= 1"),
     ({"threads": 0}, "threads must be an integer >= 1"),
     ({"base_window": 0}, "base_window must be an integer >= 1"),
+    # these were pybind11 "incompatible function arguments"
+    ({"metric": None}, "metric must be 'diag' or 'dense', got None"),
+    ({"metric": 3}, "metric must be 'diag' or 'dense', got 3"),
+    ({"chains": 2**40}, r"chains must be an integer <= 2\*\*31 - 1, got 1099511627776"),
+    ({"max_tree_depth": 2**40}, r"max_tree_depth must be an integer <= 2\*\*31 - 1"),
+    ({"init_buffer": 2**40}, r"init_buffer must be an integer <= 2\*\*31 - 1"),
+    ({"term_buffer": 2**40}, r"term_buffer must be an integer <= 2\*\*31 - 1"),
+    ({"base_window": 2**40}, r"base_window must be an integer <= 2\*\*31 - 1"),
 ]
 
 
@@ -443,6 +459,8 @@ def test_sample_bad_arguments(kwargs, expected):
     ({"max_iterations": -5}, "max_iterations must be an integer >= 1"),
     ({"max_iterations": 2.5}, "max_iterations must be an integer >= 1"),
     ({"laplace_draws": -1}, "laplace_draws must be an integer >= 0"),
+    ({"laplace_draws": 2**40}, r"laplace_draws must be an integer <= 2\*\*31 - 1"),
+    ({"max_iterations": 2**40}, r"max_iterations must be an integer <= 2\*\*31 - 1"),
     ({"seed": -1}, r"seed must be an integer in \[0, 2\*\*64\)"),
 ], ids=repr)
 def test_map_bad_arguments(kwargs, expected):
