@@ -479,3 +479,57 @@ def test_sample_bad_target(target):
 def test_diagnostics_bad_draws(fn, x):
     with pytest.raises(ValueError, match=r"x must (be finite|have shape)"):
         getattr(ti, fn)(x)
+
+
+# -- experiments ---------------------------------------------------------------------------------
+# These were pybind11 "incompatible function arguments", a Boost.Math OverflowError
+# (level=1), a wrong message ("zero variance" for a negative variance) or NaN results.
+import trustmix.experiments as te  # noqa: E402
+
+VARIANCE = r"a finite number >= 0 \(the variance of the mean\)"
+POSTERIOR = {"control_mean": 0.49, "control_variance": 0.0025, "arm_mean": 0.51, "arm_variance": 0.0025}
+
+
+@pytest.mark.parametrize("arg, value, expected", [
+    ("control_mean", None, "a finite number"), ("control_mean", "0.5", "a finite number"),
+    ("control_mean", math.nan, "a finite number"), ("arm_mean", math.inf, "a finite number"),
+    ("arm_mean", [0.5], "a finite number"),
+    ("control_variance", -1.0, VARIANCE), ("control_variance", math.inf, VARIANCE), ("arm_variance", "x", VARIANCE),
+    ("level", 1.0, r"in \(0, 1\)"), ("level", 0.0, r"in \(0, 1\)"), ("level", 2.0, r"in \(0, 1\)"),
+    ("level", None, r"in \(0, 1\)"), ("prior_mean", math.nan, "a finite number"),
+    ("prior_variance", 0.0, "a finite number > 0"), ("prior_variance", None, "a finite number > 0"),
+], ids=repr)
+def test_effect_posterior_bad_arguments_are_named(arg, value, expected):
+    with pytest.raises(ValueError, match=rf"effect_posterior: {arg} must be {expected}, got "):
+        te.effect_posterior(**{**POSTERIOR, arg: value})
+
+
+def test_effect_posterior_still_matches_its_anchor():
+    # the docstring's anchor: 49/100 vs 51/100, v = p (1 - p) / n, relative lift
+    r = te.effect_posterior(0.49, 0.49 * 0.51 / 100, 0.51, 0.51 * 0.49 / 100)
+    assert r["mean"] == pytest.approx(0.04082, abs=5e-6)
+    assert r["sd"] == pytest.approx(0.14725, abs=5e-6)
+    assert r["chance_to_win"] == pytest.approx(0.60918, abs=5e-6)
+
+
+@pytest.mark.parametrize("kwargs, expected", [
+    ({"alpha": None}, r"alpha must be in \(0, 1\), got None"),
+    ({"alpha": "0.05"}, r"alpha must be in \(0, 1\), got '0.05'"),
+    ({"power": [0.8]}, r"power must be in \(0, 1\), got \[0.8\]"),
+    ({"spending": None}, "spending must be 'obrien_fleming' or 'pocock', got None"),
+    ({"looks": math.inf}, "looks must be an integer >= 1, got inf"),
+    ({"looks": 2.5}, "looks must be an integer >= 1, got 2.5"),
+    ({"looks": True}, "looks must be an integer >= 1, got True"),
+], ids=repr)
+def test_group_sequential_design_bad_arguments_are_named(kwargs, expected):
+    with pytest.raises(ValueError, match=expected):
+        te.group_sequential_design(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, expected", [
+    ({"alpha": None}, r"alpha must be in \(0, 1\), got None"),
+    ({"power": "high"}, r"power must be in \(0, 1\), got 'high'"),
+], ids=repr)
+def test_sample_size_bad_arguments_are_named(kwargs, expected):
+    with pytest.raises(ValueError, match=expected):
+        te.sample_size(0.02, baseline=0.1, **kwargs)
