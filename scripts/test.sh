@@ -51,6 +51,16 @@ for t in "${sanitized_tests[@]}"; do
 done
 # ------------------------------------------------------------------------------------------
 
+# ---- the Python bad-input suites on an instrumented _core (reliability, issue 14) ---------
+step "Python bad-input suites on _core under AddressSanitizer and UndefinedBehaviorSanitizer"
+# scripts/sanitize-python.sh: _core built again with -O1 -g0 -fsanitize=address,undefined
+# (build/sanitize-py), the bad-input, reliability and property suites run on it; any
+# report or failure fails the test command. TRUSTMIX_SKIP_SANITIZED_PYTHON=1 skips it.
+if [ "${TRUSTMIX_SKIP_SANITIZED_PYTHON:-0}" != 1 ]; then
+  PYTHON="$PY" TRUSTMIX_JOBS="$jobs" bash scripts/sanitize-python.sh
+fi
+# ------------------------------------------------------------------------------------------
+
 step "CMake package and consumer project"
 cmake --install build/ci >/dev/null
 version=$("$PY" -c "import trustmix; print(trustmix.__version__)")

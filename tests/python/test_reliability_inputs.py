@@ -252,6 +252,45 @@ def test_attribution_models_bad_threads(model, threads):
         MODELS[model](_j(), threads=threads)
 
 
+WRONG_TYPES = [None, 3, math.nan, [1], b"x"]
+
+
+@pytest.mark.parametrize("value", WRONG_TYPES + ["lu"], ids=repr)
+def test_markov_bad_solver_is_named(value):
+    # a non-str solver was a pybind11 "incompatible function arguments" listing internals
+    with pytest.raises(ValueError, match=r"solver must be 'auto', 'direct' or 'iterative', got "):
+        ta.markov(_j(), solver=value)
+
+
+@pytest.mark.parametrize("arg, expected", [("value_function", "'count' or 'rate'"),
+                                           ("unseen", "'zero' or 'max_subset'")])
+@pytest.mark.parametrize("value", WRONG_TYPES + ["other"], ids=repr)
+def test_shapley_bad_choices_are_named(arg, expected, value):
+    with pytest.raises(ValueError, match=rf"{arg} must be {expected}, got "):
+        ta.shapley(_j(), **{arg: value})
+
+
+@pytest.mark.parametrize("value", [None, "24", 2.5, math.nan, True, 0, 31, 10**20], ids=repr)
+def test_shapley_bad_max_channels_is_named(value):
+    with pytest.raises(ValueError, match=r"max_channels must be an integer in \[1, 30\]"):
+        ta.shapley(_j(), max_channels=value)
+
+
+@pytest.mark.parametrize("arg", ["first_weight", "last_weight"])
+@pytest.mark.parametrize("value", [None, "0.4", [0.4], True, -0.1, 1.5, math.nan], ids=repr)
+def test_position_based_bad_weights_are_named(arg, value):
+    with pytest.raises(ValueError, match=rf"{arg} must be a number in \[0, 1\], got "):
+        ta.position_based(_j(), **{arg: value})
+
+
+def test_position_based_weights_still_exact():
+    # a > b (1 conv.) splits 0.3 : 0.5; a (2) all to a; c > a > b (1): 0.3 first, 0.2 middle, 0.5 last
+    credits = ta.position_based(_j(), first_weight=0.3, last_weight=0.5).credits.set_index("channel")["conversions"]
+    assert credits["a"] == pytest.approx(0.3 / 0.8 + 2.0 + 0.2, rel=1e-15)
+    assert credits["b"] == pytest.approx(0.5 / 0.8 + 0.5, rel=1e-15)
+    assert credits["c"] == pytest.approx(0.3, rel=1e-15)
+
+
 @pytest.mark.parametrize("model", [m for m, f in MODELS.items() if f is not None])
 @pytest.mark.parametrize("data", [None, PATHS, "a > b", [1, 2]], ids=["None", "frame", "str", "list"])
 def test_attribution_models_need_journeys_or_statistics(model, data):
@@ -352,6 +391,14 @@ def test_world_bad_spec(bad_spec):
     ({"mode": "agent", "agents": 0}, "agents must be > 0"),
     ({"mode": "agent", "agents": -5}, "agents must be > 0"),
     ({"mode": "agent", "agents": math.nan}, "agents must be > 0"),
+    # these were pybind11 "incompatible function arguments" (or an unhashable-type TypeError)
+    ({"threads": None}, r"threads must be an integer >= 0 \(0 = all cores\), got None"),
+    ({"threads": "2"}, r"threads must be an integer >= 0 \(0 = all cores\), got '2'"),
+    ({"threads": -1}, r"threads must be an integer >= 0 \(0 = all cores\), got -1"),
+    ({"threads": 2**40}, r"threads must be an integer >= 0 \(0 = all cores\), got 1099511627776"),
+    ({"threads": True}, r"threads must be an integer >= 0 \(0 = all cores\), got True"),
+    ({"freq": ["W"]}, r"freq must be 'W' or 'D', got \['W'\]"),
+    ({"mode": ["agent"]}, r"mode must be 'segment' or 'agent', got \['agent'\]"),
 ], ids=repr)
 def test_world_run_bad_arguments(spec, kwargs, expected):
     world = World(spec, seed=1)
@@ -390,6 +437,14 @@ SAMPLE_CASES = [
     ({"max_tree_depth": 0}, "max_tree_depth must be an integer >= 1"),
     ({"threads": 0}, "threads must be an integer >= 1"),
     ({"base_window": 0}, "base_window must be an integer >= 1"),
+    # these were pybind11 "incompatible function arguments"
+    ({"metric": None}, "metric must be 'diag' or 'dense', got None"),
+    ({"metric": 3}, "metric must be 'diag' or 'dense', got 3"),
+    ({"chains": 2**40}, r"chains must be an integer <= 2\*\*31 - 1, got 1099511627776"),
+    ({"max_tree_depth": 2**40}, r"max_tree_depth must be an integer <= 2\*\*31 - 1"),
+    ({"init_buffer": 2**40}, r"init_buffer must be an integer <= 2\*\*31 - 1"),
+    ({"term_buffer": 2**40}, r"term_buffer must be an integer <= 2\*\*31 - 1"),
+    ({"base_window": 2**40}, r"base_window must be an integer <= 2\*\*31 - 1"),
 ]
 
 
@@ -404,6 +459,8 @@ def test_sample_bad_arguments(kwargs, expected):
     ({"max_iterations": -5}, "max_iterations must be an integer >= 1"),
     ({"max_iterations": 2.5}, "max_iterations must be an integer >= 1"),
     ({"laplace_draws": -1}, "laplace_draws must be an integer >= 0"),
+    ({"laplace_draws": 2**40}, r"laplace_draws must be an integer <= 2\*\*31 - 1"),
+    ({"max_iterations": 2**40}, r"max_iterations must be an integer <= 2\*\*31 - 1"),
     ({"seed": -1}, r"seed must be an integer in \[0, 2\*\*64\)"),
 ], ids=repr)
 def test_map_bad_arguments(kwargs, expected):
@@ -422,3 +479,57 @@ def test_sample_bad_target(target):
 def test_diagnostics_bad_draws(fn, x):
     with pytest.raises(ValueError, match=r"x must (be finite|have shape)"):
         getattr(ti, fn)(x)
+
+
+# -- experiments ---------------------------------------------------------------------------------
+# These were pybind11 "incompatible function arguments", a Boost.Math OverflowError
+# (level=1), a wrong message ("zero variance" for a negative variance) or NaN results.
+import trustmix.experiments as te  # noqa: E402
+
+VARIANCE = r"a finite number >= 0 \(the variance of the mean\)"
+POSTERIOR = {"control_mean": 0.49, "control_variance": 0.0025, "arm_mean": 0.51, "arm_variance": 0.0025}
+
+
+@pytest.mark.parametrize("arg, value, expected", [
+    ("control_mean", None, "a finite number"), ("control_mean", "0.5", "a finite number"),
+    ("control_mean", math.nan, "a finite number"), ("arm_mean", math.inf, "a finite number"),
+    ("arm_mean", [0.5], "a finite number"),
+    ("control_variance", -1.0, VARIANCE), ("control_variance", math.inf, VARIANCE), ("arm_variance", "x", VARIANCE),
+    ("level", 1.0, r"in \(0, 1\)"), ("level", 0.0, r"in \(0, 1\)"), ("level", 2.0, r"in \(0, 1\)"),
+    ("level", None, r"in \(0, 1\)"), ("prior_mean", math.nan, "a finite number"),
+    ("prior_variance", 0.0, "a finite number > 0"), ("prior_variance", None, "a finite number > 0"),
+], ids=repr)
+def test_effect_posterior_bad_arguments_are_named(arg, value, expected):
+    with pytest.raises(ValueError, match=rf"effect_posterior: {arg} must be {expected}, got "):
+        te.effect_posterior(**{**POSTERIOR, arg: value})
+
+
+def test_effect_posterior_still_matches_its_anchor():
+    # the docstring's anchor: 49/100 vs 51/100, v = p (1 - p) / n, relative lift
+    r = te.effect_posterior(0.49, 0.49 * 0.51 / 100, 0.51, 0.51 * 0.49 / 100)
+    assert r["mean"] == pytest.approx(0.04082, abs=5e-6)
+    assert r["sd"] == pytest.approx(0.14725, abs=5e-6)
+    assert r["chance_to_win"] == pytest.approx(0.60918, abs=5e-6)
+
+
+@pytest.mark.parametrize("kwargs, expected", [
+    ({"alpha": None}, r"alpha must be in \(0, 1\), got None"),
+    ({"alpha": "0.05"}, r"alpha must be in \(0, 1\), got '0.05'"),
+    ({"power": [0.8]}, r"power must be in \(0, 1\), got \[0.8\]"),
+    ({"spending": None}, "spending must be 'obrien_fleming' or 'pocock', got None"),
+    ({"looks": math.inf}, "looks must be an integer >= 1, got inf"),
+    ({"looks": 2.5}, "looks must be an integer >= 1, got 2.5"),
+    ({"looks": True}, "looks must be an integer >= 1, got True"),
+], ids=repr)
+def test_group_sequential_design_bad_arguments_are_named(kwargs, expected):
+    with pytest.raises(ValueError, match=expected):
+        te.group_sequential_design(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, expected", [
+    ({"alpha": None}, r"alpha must be in \(0, 1\), got None"),
+    ({"power": "high"}, r"power must be in \(0, 1\), got 'high'"),
+], ids=repr)
+def test_sample_size_bad_arguments_are_named(kwargs, expected):
+    with pytest.raises(ValueError, match=expected):
+        te.sample_size(0.02, baseline=0.1, **kwargs)

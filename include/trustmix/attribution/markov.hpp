@@ -31,7 +31,9 @@ namespace trustmix::attribution {
 /// chain) on the chain and all removal systems together (one pass over the transitions
 /// updates up to 16 systems held in vector lanes; see absorb_lanes_body), rows ordered
 /// longest state first so that the acyclic part of the
-/// chain (states shorter than k) is exact after each sweep; each system stops when the
+/// chain (states shorter than k) is exact after each sweep, and the states of length k by
+/// strongly connected component, sinks first, so that a chain without cycles (one long
+/// path of distinct channels) is exact after one sweep; each system stops when the
 /// geometric tail bound delta * q / (1 - q) of its remaining error (delta = its largest
 /// change in the last sweep, q = ratio of the last two) is below `tolerance` times its
 /// largest h; a system still running after `max_sweeps` falls back to the direct method.
@@ -287,6 +289,62 @@ inline void absorb_block(std::size_t G, std::size_t m, std::size_t cyclic, const
 }  // namespace detail
 
 namespace detail {
+
+/// Strongly connected components of the directed graph on vertices [0, m) whose edges are
+/// v -> adj[e] for e in [adj_start[v], adj_start[v + 1]), numbered in the order in which
+/// Tarjan's algorithm completes them (iteratively: no recursion, any depth). Every edge
+/// between two components goes to the one with the smaller number (sinks first), so solving
+/// rows in increasing component order computes every other component's successors first.
+inline std::vector<std::int32_t> components_sinks_first(std::size_t m, const std::vector<std::int64_t>& adj_start,
+                                                        const std::vector<std::int32_t>& adj) {
+  constexpr std::int32_t unvisited = -1;
+  std::vector<std::int32_t> index(m, unvisited), low(m, 0), component(m, -1), stack;
+  std::vector<char> on_stack(m, 0);
+  struct Frame {
+    std::int32_t v;
+    std::int64_t next_edge;
+  };
+  std::vector<Frame> call;
+  std::int32_t next_index = 0, next_component = 0;
+  const auto visit = [&](std::int32_t v) {
+    const auto u = static_cast<std::size_t>(v);
+    index[u] = low[u] = next_index++;
+    stack.push_back(v);
+    on_stack[u] = 1;
+    call.push_back({v, adj_start[u]});
+  };
+  for (std::size_t root = 0; root < m; ++root) {
+    if (index[root] != unvisited) continue;
+    visit(static_cast<std::int32_t>(root));
+    while (!call.empty()) {
+      const std::int32_t v = call.back().v;
+      const auto u = static_cast<std::size_t>(v);
+      if (call.back().next_edge < adj_start[u + 1]) {
+        const std::int32_t w = adj[static_cast<std::size_t>(call.back().next_edge++)];
+        const auto x = static_cast<std::size_t>(w);
+        if (index[x] == unvisited) visit(w);
+        else if (on_stack[x]) low[u] = std::min(low[u], index[x]);
+        continue;
+      }
+      call.pop_back();
+      if (!call.empty()) {
+        const auto parent = static_cast<std::size_t>(call.back().v);
+        low[parent] = std::min(low[parent], low[u]);
+      }
+      if (low[u] == index[u]) {
+        std::int32_t w;
+        do {
+          w = stack.back();
+          stack.pop_back();
+          on_stack[static_cast<std::size_t>(w)] = 0;
+          component[static_cast<std::size_t>(w)] = next_component;
+        } while (w != v);
+        ++next_component;
+      }
+    }
+  }
+  return component;
+}
 
 /// Open-addressing map from packed states to an index (the states of a chain).
 class GramIndex {
@@ -562,12 +620,30 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
   std::vector<char> solved(C + 1, 0);
   if (!use_direct) {
     // Transient-to-transient edges in CSR, rows in sweep order: longer states first (a
-    // state of length t < k leads only to states of length t + 1), then by key.
+    // state of length t < k leads only to states of length t + 1); the states of length k
+    // by strongly connected component, sinks first (so a chain without cycles, such as one
+    // long path of distinct channels, is exact after one sweep instead of one sweep per
+    // step), then by key.
+    std::vector<std::int32_t> component;
+    {
+      std::vector<std::int64_t> adj_start(m + 1, 0);
+      for (std::size_t e = 0; e < from.size(); ++e)
+        if (to[e] < conv_state) ++adj_start[static_cast<std::size_t>(from[e]) + 1];
+      for (std::size_t s = 0; s < m; ++s) adj_start[s + 1] += adj_start[s];
+      std::vector<std::int32_t> adj(static_cast<std::size_t>(adj_start[m]));
+      std::vector<std::int64_t> fill(adj_start.begin(), adj_start.end() - 1);
+      for (std::size_t e = 0; e < from.size(); ++e)
+        if (to[e] < conv_state) adj[static_cast<std::size_t>(fill[static_cast<std::size_t>(from[e])]++)] =
+            static_cast<std::int32_t>(to[e]);
+      component = components_sinks_first(m, adj_start, adj);
+    }
     std::vector<std::int32_t> order_of(m);
     std::iota(order_of.begin(), order_of.end(), 0);
-    std::stable_sort(order_of.begin(), order_of.end(),
-                     [&](std::int32_t a, std::int32_t b) { return res.states[static_cast<std::size_t>(a)].size() >
-                                                                  res.states[static_cast<std::size_t>(b)].size(); });
+    std::stable_sort(order_of.begin(), order_of.end(), [&](std::int32_t a, std::int32_t b) {
+      const auto la = res.states[static_cast<std::size_t>(a)].size(), lb = res.states[static_cast<std::size_t>(b)].size();
+      if (la != lb) return la > lb;
+      return la == k && component[static_cast<std::size_t>(a)] < component[static_cast<std::size_t>(b)];
+    });
     const auto cyclic = static_cast<std::size_t>(
         std::count_if(res.states.begin(), res.states.end(), [&](const auto& st_) { return st_.size() == k; }));
     std::vector<std::int32_t> position(m);

@@ -46,6 +46,22 @@ def _threads(threads: Any) -> int:
     return int(threads)
 
 
+def _choice(value: Any, name: str, allowed: tuple[str, ...]) -> str:
+    """``value`` if it is one of the strings ``allowed``, else a ValueError naming ``name``."""
+    if not isinstance(value, str) or value not in allowed:
+        listed = ", ".join(repr(a) for a in allowed[:-1]) + f" or {allowed[-1]!r}"
+        raise ValueError(f"{name} must be {listed}, got {value!r}")
+    return value
+
+
+def _weight(value: Any, name: str) -> float:
+    """``value`` as a float if it is a real number (not a bool) in [0, 1], else a ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
 def _statistics_for(data: Any, orders: Iterable[int] = (1,), collapse_repeats: bool = True, threads: int = 0,
                     contents: str = "all"):
     threads = _threads(threads)
@@ -113,6 +129,7 @@ def position_based(
     ``last_weight`` to the last, the rest spread evenly over the middle touches; a
     two-touch journey splits first_weight : last_weight (50/50 by default), one touch gets
     everything. From :class:`Statistics` only the default 40/20/40 is available."""
+    first_weight, last_weight = _weight(first_weight, "first_weight"), _weight(last_weight, "last_weight")
     settings = {"first_weight": first_weight, "last_weight": last_weight}
     if isinstance(journeys, Statistics) and (first_weight, last_weight) != (0.4, 0.4):
         raise ValueError("from Statistics only position_based(first_weight=0.4, last_weight=0.4) is available")
@@ -157,6 +174,7 @@ def markov(
     if isinstance(order, (bool, np.bool_)) or not isinstance(order, (int, np.integer)) or not 1 <= order <= 8:
         raise ValueError(f"order must be an integer in [1, 8], got {order!r}")
     threads = _threads(threads)
+    solver = _choice(solver, "solver", ("auto", "direct", "iterative"))
     if not isinstance(tolerance, (int, float, np.floating)) or not 0 < tolerance < 1:
         raise ValueError(f"tolerance must be a number in (0, 1), got {tolerance!r}")
     if isinstance(journeys, Journeys):  # counted straight into the chain (same numbers as via Statistics)
@@ -207,6 +225,13 @@ def shapley(
     |S|!(n-|S|-1)!/n! [v(S+i) - v(S)] via subset-sum transforms, O(2^n n); more than
     ``max_channels`` (<= 30) channels raise ValueError.
     """
+    value_function = _choice(value_function, "value_function", ("count", "rate"))
+    unseen = _choice(unseen, "unseen", ("zero", "max_subset"))
+    if isinstance(max_channels, (bool, np.bool_)) or not isinstance(max_channels, (int, np.integer)) \
+            or not 1 <= max_channels <= 30:
+        raise ValueError(f"max_channels must be an integer in [1, 30] (2^max_channels coalitions), got {max_channels!r}")
+    max_channels = int(max_channels)
+    threads = _threads(threads)
     st = _statistics_for(journeys, threads=threads, contents="sets")
     d = _core.shapley(st._state, value_function=value_function, unseen=unseen, max_channels=max_channels,
                       threads=threads)

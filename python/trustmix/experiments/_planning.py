@@ -25,6 +25,17 @@ def _sds(baseline: float | None, sd: float | None, effect: float, metric_type: s
     return float(sd), float(sd)
 
 
+def _real(value, name: str, expected: str) -> float:
+    """``value`` as a float if it is a real number (not a bool), else a ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return float(value)
+
+
+def _probabilities(alpha, power) -> tuple[float, float]:
+    return _real(alpha, "alpha", "in (0, 1)"), _real(power, "power", "in (0, 1)")
+
+
 def sample_size(effect: float, *, baseline: float | None = None, sd: float | None = None,
                 metric_type: str = "binomial", alpha: float = 0.05, power: float = 0.8, method: str = "fixed",
                 looks: int = 5, spending: str = "obrien_fleming", tau: float | None = None) -> dict:
@@ -42,6 +53,7 @@ def sample_size(effect: float, *, baseline: float | None = None, sd: float | Non
     Returns a dict with ``users_per_arm`` and, where defined, ``max_users_per_arm``,
     ``expected_users_alternative``, ``expected_users_null``.
     """
+    alpha, power = _probabilities(alpha, power)
     sd_c, sd_a = _sds(baseline, sd, effect, metric_type)
     n_fixed = float(_core.fixed_sample_size(effect, sd_c, sd_a, alpha, power))
     if method == "fixed":
@@ -131,9 +143,12 @@ def group_sequential_design(looks: int | None = 5, *, fractions=None, alpha: flo
     a(t) = 2 - 2 Phi(z_{1-alpha/4} / sqrt(t)), Pocock type a(t) = (alpha/2) log(1 + (e-1) t).
     5 looks, O'Brien-Fleming, alpha 0.05: bounds 4.877, 3.357, 2.680, 2.290, 2.031.
     """
+    alpha, power = _probabilities(alpha, power)
+    if not isinstance(spending, str):
+        raise ValueError(f"spending must be 'obrien_fleming' or 'pocock', got {spending!r}")
     if fractions is None:
-        if looks is None or int(looks) < 1:
-            raise ValueError(f"looks must be >= 1, got {looks}")
+        if isinstance(looks, (bool, np.bool_)) or not isinstance(looks, (int, np.integer)) or int(looks) < 1:
+            raise ValueError(f"looks must be an integer >= 1, got {looks!r}")
         fractions = np.arange(1, int(looks) + 1) / int(looks)
     return GroupSequentialDesign(fractions, alpha, power, spending)
 

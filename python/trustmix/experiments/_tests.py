@@ -585,6 +585,21 @@ def effect_posterior(control_mean: float, control_variance: float, arm_mean: flo
     ci_lower/ci_upper at ``level``, risk_control = E[max(lift, 0)], risk_treatment =
     E[max(-lift, 0)]. For 49/100 vs 51/100 (v = p (1 - p) / n): 0.04082, 0.14725, 0.60918.
     """
+    def real(value, name: str, expected: str, ok) -> float:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                or not ok(float(value)):
+            raise ValueError(f"effect_posterior: {name} must be {expected}, got {value!r}")
+        return float(value)
+
+    control_mean = real(control_mean, "control_mean", "a finite number", np.isfinite)
+    arm_mean = real(arm_mean, "arm_mean", "a finite number", np.isfinite)
+    control_variance = real(control_variance, "control_variance", "a finite number >= 0 (the variance of the mean)",
+                            lambda v: np.isfinite(v) and v >= 0)
+    arm_variance = real(arm_variance, "arm_variance", "a finite number >= 0 (the variance of the mean)",
+                        lambda v: np.isfinite(v) and v >= 0)
+    level = real(level, "level", "in (0, 1)", lambda v: 0 < v < 1)
+    prior_mean = real(prior_mean, "prior_mean", "a finite number", np.isfinite)
+    prior_variance = real(prior_variance, "prior_variance", "a finite number > 0", lambda v: np.isfinite(v) and v > 0)
     return dict(_core.effect_posterior(control_mean, control_variance, arm_mean, arm_variance, relative=relative,
                                        level=level, prior_mean=prior_mean, prior_variance=prior_variance,
                                        proper=proper))

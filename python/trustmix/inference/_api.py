@@ -78,8 +78,11 @@ def _check_seed(seed: Any) -> int:
 
 
 def _check_int(value: Any, name: str, minimum: int) -> int:
+    """``value`` as an int if it is an integer (not a bool) in [minimum, 2**31 - 1] (the core's int)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or int(value) < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if int(value) > 2**31 - 1:
+        raise ValueError(f"{name} must be an integer <= 2**31 - 1, got {value!r}")
     return int(value)
 
 
@@ -178,6 +181,8 @@ def sample(
     tune = _check_int(tune, "tune", 0)
     seed = _check_seed(seed)
     threads = 0 if threads is None else _check_int(threads, "threads", 1)
+    if not isinstance(metric, str) or metric not in ("diag", "dense"):
+        raise ValueError(f"metric must be 'diag' or 'dense', got {metric!r}")
     if initial_values is not None:
         initial_values = np.asarray(initial_values, dtype=float)
         if initial_values.ndim == 1:

@@ -165,6 +165,8 @@ class TrustMMM:
         for col in needed:
             if col not in data.columns:
                 raise ValueError(f"column {col!r} is not in the data (columns: {', '.join(map(str, data.columns))})")
+            if (n_col := int((data.columns == col).sum())) > 1:
+                raise ValueError(f"column {col!r} appears {n_col} times in the data; each column must appear once")
         for c in spend:
             if c not in roles:
                 raise ValueError(f"spend names channel {c!r}, which is not a model channel")

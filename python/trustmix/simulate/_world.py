@@ -239,10 +239,13 @@ class World:
         -------
         SimulationResult
         """
-        if freq not in _FREQ_DAYS:
+        if not isinstance(freq, str) or freq not in _FREQ_DAYS:
             raise ValueError(f"freq must be 'W' or 'D', got {freq!r}")
-        if mode not in ("segment", "agent"):
+        if not isinstance(mode, str) or mode not in ("segment", "agent"):
             raise ValueError(f"mode must be 'segment' or 'agent', got {mode!r}")
+        if isinstance(threads, (bool, np.bool_)) or not isinstance(threads, (int, np.integer)) \
+                or not 0 <= threads < 2**31:
+            raise ValueError(f"threads must be an integer >= 0 (0 = all cores), got {threads!r}")
         if isinstance(periods, (bool, np.bool_)) or not isinstance(periods, (int, np.integer)) or not 1 <= periods < 2**31:
             raise ValueError(f"periods must be an integer in [1, 2**31), got {periods!r}")
         days = _FREQ_DAYS[freq]
