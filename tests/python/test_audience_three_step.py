@@ -98,6 +98,10 @@ def test_categorical_outcome_and_result_object(fitted, tmp_path):
     np.testing.assert_allclose(D.sum(axis=1), 1.0, atol=1e-12)
     np.testing.assert_allclose(D.to_numpy(), naive.classification_error.to_numpy())
     # Result object: summary, html, pickle, plot.
+    # The older bch() gives the same BCH means as three_step(correction="bch").
+    b = step1.bch(df["y"]).xs("mean", axis=1, level=1).iloc[0]
+    t = step1.three_step(df, outcome="y", correction="bch").outcome["mean"]
+    np.testing.assert_allclose(b[t.index].to_numpy(), t.to_numpy(), atol=1e-12)
     assert ml.summary().loc["correction", "value"] == "ml"
     assert "ThreeStepResult" in ml._repr_html_()
     back = pickle.loads(pickle.dumps(ml))
