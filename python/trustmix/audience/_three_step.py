@@ -168,7 +168,9 @@ def three_step(
     outcome_kind: "gaussian", "categorical" or "auto" (numeric -> gaussian, else
     categorical; a categorical outcome's categories are its sorted distinct values).
     assignment: "modal" or "proportional"; correction: "ml" (default), "bch" or "none".
-    Missing outcome values (NaN) drop out; covariates must be complete.
+    Missing outcome values (NaN) drop out; covariates must be complete. ``weights`` are
+    sampling (survey) weights: the sandwich standard errors treat them so (with frequency
+    weights, i.e. counts of identical respondents, expand the rows instead).
     """
     if assignment not in _ASSIGNMENTS:
         raise ValueError(f"assignment must be one of {_ASSIGNMENTS}, got {assignment!r}")
@@ -202,8 +204,8 @@ def three_step(
             cats = sorted(col.dropna().unique().tolist())
             if len(cats) < 2:
                 raise ValueError(f"{outcome!r}: a categorical outcome needs at least 2 observed categories, got {cats}")
-            lookup = {c: i for i, c in enumerate(cats)}
-            y = np.array([np.nan if pd.isna(v) else lookup[v] for v in col], dtype=float)
+            y = pd.Categorical(col, categories=cats).codes.astype(float)
+            y[y < 0] = np.nan
         else:
             raise ValueError(f"outcome_kind must be 'auto', 'gaussian' or 'categorical', got {outcome_kind!r}")
     w = None if weights is None else np.asarray(weights, dtype=float)
