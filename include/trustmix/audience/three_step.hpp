@@ -290,7 +290,7 @@ struct ThreeStep {
   }
 
   /// M-step given R: closed forms for the outcome, Newton (with step halving) for beta.
-  /// Returns false if BCH weights make a variance or probability non-positive.
+  /// A variance or probability that BCH weights make non-positive is floored (with a warning).
   void m_step(Eigen::VectorXd& th, const RowMatrixXd& R, int newton_steps, std::vector<std::string>* warnings) const {
     const Eigen::Index o = n_beta();
     if (d->outcome_kind == OutcomeKind::gaussian) {
