@@ -11,6 +11,12 @@
    trustmix's modal classes, time and agreement with the generating classes (adjusted
    Rand index).
 3. Reach curves: 1,000 channel x persona NBD curves (8 points each) fitted in parallel.
+4. Three-step (classes -> distal outcome and covariate -> class): 2 classes, 6 binary items
+   (P(yes) 0.3 / 0.75, ~15% misclassified by the modal class), logit P(class 1 | x) =
+   -0.3 + x, y | class ~ N(0 or 1, 0.5^2). Naive, BCH and ML three-step by trustmix
+   (latent_classes + three_step) and by StepMix (n_steps=3, correction=None/"BCH"/"ML"),
+   side by side: estimated mean difference and slope (truth 1 and 1), wall times, and
+   trustmix's step 3 on StepMix's own step-1 posterior (max |difference| to StepMix).
 
     PYTHONPATH=python python benchmarks/bench_audience.py --rows 1000000 --stepmix-rows 100000 --screening 20
 
@@ -100,6 +106,62 @@ def bench_reach(curves: int = 1000, points: int = 8, seed: int = 0):
     return dt, float(np.median(err))
 
 
+def bench_three_step(rows: int, seed: int = 3):
+    import trustmix as tm
+
+    stepmix = _need("stepmix")
+    rng = np.random.default_rng(seed)
+    items = [f"q{j}" for j in range(6)]
+    x = rng.normal(size=rows)
+    z = (rng.random(rows) < 1 / (1 + np.exp(0.3 - x))).astype(int)
+    df = pd.DataFrame({q: np.where(rng.random(rows) < np.array([0.3, 0.75])[z], "yes", "no") for q in items})
+    df["x"], df["y"] = x, z + 0.5 * rng.normal(size=rows)
+    X = (df[items] == "yes").astype(int).to_numpy()
+    out = []
+    t = time.perf_counter()
+    step1 = tm.audience.latent_classes(df, items=items, classes=2, starts=5, seed=1)[2]
+    t1 = time.perf_counter() - t
+    hi = step1.profiles().xs("yes", level="category").mean()[step1.names].idxmax()
+    sign = 1 if step1.names[1] == hi else -1
+    for corr in (None, "BCH", "ML"):
+        c = (corr or "none").lower()
+        t = time.perf_counter()
+        ry = step1.three_step(df, outcome="y", correction=c)
+        rx = step1.three_step(df, covariates=["x"], correction=c)
+        tt = t1 + time.perf_counter() - t
+        o = ry.outcome
+        diff = o.loc[hi, "mean"] - o.drop(index=hi)["mean"].iloc[0]
+        slope = sign * rx.coefficients.loc[(step1.names[1], "x"), "estimate"]
+        t = time.perf_counter()
+        fits = {}
+        for struct, Y in (("gaussian_diag", df[["y"]].to_numpy()), ("covariate", df[["x"]].to_numpy())):
+            sp = {"method": "newton-raphson", "max_iter": 100, "tol": 1e-10} if struct == "covariate" else {}
+            m = stepmix.StepMix(n_components=2, measurement="binary", structural=struct, structural_params=sp, n_steps=3,
+                                correction=corr, assignment="modal", n_init=5, abs_tol=1e-10, rel_tol=0.0,
+                                max_iter=5000, random_state=1, verbose=0, progress_bar=0)
+            m.fit(X, Y)
+            fits[struct] = m
+        ts = time.perf_counter() - t
+        py = fits["gaussian_diag"].get_parameters()
+        shi = int(np.argmax(np.asarray(py["measurement"]["pis"]).mean(axis=1)))
+        mu = np.asarray(py["structural"]["means"]).ravel()
+        beta = np.asarray(fits["covariate"].get_parameters()["structural"]["beta"])
+        shi_x = int(np.argmax(np.asarray(fits["covariate"].get_parameters()["measurement"]["pis"]).mean(axis=1)))
+        s_diff = mu[shi] - mu[1 - shi]
+        s_slope = (beta[shi_x] - beta[1 - shi_x])[1]
+        # Step 3 alone on StepMix's step-1 posterior.
+        gap = 0.0
+        for struct, kw in (("gaussian_diag", {"outcome": "y"}), ("covariate", {"covariates": ["x"]})):
+            post = pd.DataFrame(fits[struct].predict_proba(X), index=df.index, columns=["c0", "c1"])
+            r = tm.audience.three_step(post, df, correction=c, **kw)
+            p = fits[struct].get_parameters()["structural"]
+            mine = r.outcome["mean"].to_numpy() if struct == "gaussian_diag" else r.coefficients["estimate"].to_numpy()
+            theirs = np.asarray(p["means"]).ravel() if struct == "gaussian_diag" else np.asarray(p["beta"])[1] - np.asarray(p["beta"])[0]
+            gap = max(gap, float(np.abs(mine - theirs).max()))
+        out.append((c, diff, o["se"].max(), slope, tt, s_diff, s_slope, ts, gap))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
@@ -110,6 +172,7 @@ def main() -> None:
     ap.add_argument("--tol", type=float, default=1e-8, help="relative LL tolerance (StepMix: abs_tol on the mean LL)")
     ap.add_argument("--screening", type=int, default=0,
                     help="also time two-stage starts: every start runs this many iterations, the best quarter converge")
+    ap.add_argument("--three-step-rows", type=int, default=20_000, help="rows of the three-step comparison (0 = skip)")
     args = ap.parse_args()
     print(f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.1f}")
     for n in args.rows:
@@ -134,6 +197,13 @@ def main() -> None:
                   f"trustmix modal classes ARI {adjusted_rand(modal, z):.3f} ({dk / dt:5.1f}x the time of trustmix)")
     dr, err = bench_reach()
     print(f"reach     1,000 NBD curves x 8 points: {dr:.3f} s, median |k_hat / k - 1| = {err:.3f} (1% noise)")
+    if args.three_step_rows:
+        n = args.three_step_rows
+        print(f"three-step N={n:,} (truth: mean difference 1, slope 1); trustmix = step 1 + both step-3 fits")
+        for c, diff, se, slope, tt, s_diff, s_slope, ts, gap in bench_three_step(n):
+            print(f"  {c:>4}: trustmix diff {diff:.4f} (se {se:.4f}) slope {slope:.4f} in {tt:6.3f} s | "
+                  f"stepmix diff {s_diff:.4f} slope {s_slope:.4f} in {ts:6.3f} s ({ts / tt:5.1f}x) | "
+                  f"step 3 on StepMix's posterior: max |diff| {gap:.1e}")
 
 
 if __name__ == "__main__":

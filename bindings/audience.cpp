@@ -277,6 +277,56 @@ void register_audience(pybind11::module_& m) {
       "BCH three-step class-specific outcome means.");
 
   a.def(
+      "three_step",
+      [](const ta::RowMatrixXd& posterior, const std::optional<DoubleArray>& covariates,
+         const std::optional<Eigen::VectorXd>& outcome, const std::string& outcome_kind, int categories,
+         const std::optional<Eigen::VectorXd>& weights, const std::string& assignment, const std::string& correction,
+         int max_iterations, double tolerance, std::vector<std::string> covariate_names, std::string outcome_name) {
+        ta::StructuralData d;
+        d.covariates = to_matrix(covariates, posterior.rows(), "covariates");
+        if (outcome) d.outcome = *outcome;
+        d.outcome_kind = ta::outcome_kind_from_string(outcome_kind);
+        d.categories = categories;
+        if (weights) d.weights = *weights;
+        d.covariate_names = std::move(covariate_names);
+        d.outcome_name = std::move(outcome_name);
+        ta::ThreeStepOptions o;
+        o.assignment = ta::assignment_from_string(assignment);
+        o.correction = ta::correction_from_string(correction);
+        o.max_iterations = max_iterations;
+        o.tolerance = tolerance;
+        ta::ThreeStepResult r;
+        {
+          py::gil_scoped_release release;
+          r = ta::three_step(posterior, d, o);
+        }
+        py::dict out;
+        out["classification"] = r.classification;
+        out["beta"] = r.beta;
+        out["beta_se"] = r.beta_se;
+        out["means"] = r.means;
+        out["means_se"] = r.means_se;
+        out["variances"] = r.variances;
+        out["variances_se"] = r.variances_se;
+        out["probabilities"] = r.probabilities;
+        out["probabilities_se"] = r.probabilities_se;
+        out["class_shares"] = r.class_shares;
+        out["objective"] = r.objective;
+        out["parameters"] = r.parameters;
+        out["covariance"] = r.covariance;
+        out["iterations"] = r.iterations;
+        out["converged"] = r.converged;
+        out["warnings"] = r.warnings;
+        return out;
+      },
+      py::arg("posterior"), py::kw_only(), py::arg("covariates") = py::none(), py::arg("outcome") = py::none(),
+      py::arg("outcome_kind") = "none", py::arg("categories") = 0, py::arg("weights") = py::none(),
+      py::arg("assignment") = "modal", py::arg("correction") = "ml", py::arg("max_iterations") = 2000,
+      py::arg("tolerance") = 1e-10, py::arg("covariate_names") = std::vector<std::string>{},
+      py::arg("outcome_name") = "outcome",
+      "Bias-corrected three-step structural model (trustmix::audience::three_step).");
+
+  a.def(
       "to_audiences",
       [](const py::dict& model, const Eigen::VectorXd& shares, double population, std::vector<std::string> names,
          std::vector<std::string> descriptions, const std::optional<std::pair<int, std::vector<int>>>& trust,

@@ -489,6 +489,12 @@ class audience:
     @staticmethod
     def bch(posterior: _Array, outcomes: _Array, weights: _Array | None = None) -> dict[str, _Array]: ...
     @staticmethod
+    def three_step(posterior: _Array, *, covariates: _Array | None = None, outcome: _Array | None = None,
+                   outcome_kind: str = "none", categories: int = 0, weights: _Array | None = None,
+                   assignment: str = "modal", correction: str = "ml", max_iterations: int = 2000,
+                   tolerance: float = 1e-10, covariate_names: list[str] = ...,
+                   outcome_name: str = "outcome") -> dict[str, Any]: ...
+    @staticmethod
     def to_audiences(model: dict[str, Any], shares: _Array, population: float, names: list[str] = ...,
                      descriptions: list[str] = ..., trust: tuple[int, list[int]] | None = None,
                      sensitivity: tuple[int, list[int]] | None = None,

@@ -6,6 +6,8 @@
 #include <trustmix/audience/audience.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -458,6 +460,155 @@ BOOST_AUTO_TEST_CASE(duplication) {
   BOOST_TEST(d.pairwise(0, 1) == 0.5 * 0.72, boost::test_tools::tolerance(1e-15));
   BOOST_TEST(d.pairwise(0, 0) == 0.5, boost::test_tools::tolerance(1e-15));
   BOOST_TEST(d.pairwise(0, 1) > d.pairwise(0, 0) * d.pairwise(1, 1));
+}
+
+namespace {
+/// Simulated three-step data: 2 classes, 6 binary items (P(yes) 0.75 / 0.3: the modal
+/// assignment misclassifies ~15%), covariate x ~ N(0, 1) with logit P(class 1 | x) =
+/// -0.3 + 1.0 x, distal outcome y | class ~ N((0, 1)_k, 0.5^2) and a 3-category outcome.
+struct ThreeStepData {
+  ta::RowMatrixXd posterior;
+  ta::StructuralData data;
+  Eigen::VectorXd categorical;
+};
+ThreeStepData three_step_data(Eigen::Index n, std::uint64_t seed) {
+  ta::LatentClassModel m;
+  m.classes = 2;
+  m.categories.assign(6, 2);
+  for (int j = 0; j < 6; ++j) {
+    Eigen::MatrixXd th(2, 2);
+    th << 0.25, 0.75, 0.7, 0.3;
+    m.item_probabilities.push_back(th);
+  }
+  m.means.resize(2, 0);
+  m.covariances.assign(2, Eigen::MatrixXd(0, 0));
+  m.beta = Eigen::MatrixXd::Zero(1, 2);
+  ta::Survey s;
+  s.categories = m.categories;
+  s.items = ta::CodeMatrix::Zero(n, 6);
+  ThreeStepData out;
+  out.data.covariates.resize(n, 1);
+  out.data.outcome.resize(n);
+  out.data.outcome_kind = ta::OutcomeKind::gaussian;
+  out.categorical.resize(n);
+  trustmix::inference::ChainRng rng(seed, 0);
+  const double probs[2][3] = {{0.6, 0.3, 0.1}, {0.2, 0.3, 0.5}};
+  double share1 = 0.0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double x = rng.normal();
+    const double p1 = 1.0 / (1.0 + std::exp(-(-0.3 + 1.0 * x)));
+    const int z = rng.uniform() < p1 ? 1 : 0;
+    share1 += z;
+    for (Eigen::Index j = 0; j < 6; ++j) s.items(i, j) = rng.uniform() < m.item_probabilities[0](z, 1) ? 1 : 0;
+    out.data.covariates(i, 0) = x;
+    out.data.outcome[i] = z + 0.5 * rng.normal();
+    const double u = rng.uniform();
+    out.categorical[i] = u < probs[z][0] ? 0 : (u < probs[z][0] + probs[z][1] ? 1 : 2);
+  }
+  // Step 1's measurement model without covariates: shares at their sample value.
+  m.beta(0, 1) = std::log(share1 / (static_cast<double>(n) - share1));
+  out.posterior = ta::posterior(m, s);
+  return out;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(three_step_corrections_recover_the_truth) {
+  const auto sim = three_step_data(20000, 11);
+  for (const auto assignment : {ta::Assignment::modal, ta::Assignment::proportional}) {
+    ta::ThreeStepOptions o;
+    o.assignment = assignment;
+    o.correction = ta::Correction::none;
+    const auto naive = ta::three_step(sim.posterior, sim.data, o);
+    o.correction = ta::Correction::ml;
+    const auto ml = ta::three_step(sim.posterior, sim.data, o);
+    o.correction = ta::Correction::bch;
+    const auto bch = ta::three_step(sim.posterior, sim.data, o);
+    BOOST_TEST(ml.converged);
+    // Naive: class difference and slope attenuated well beyond sampling error.
+    const double naive_diff = naive.means[1] - naive.means[0];
+    BOOST_TEST(naive_diff < 0.85);
+    BOOST_TEST(naive.beta(1, 1) < 0.85);
+    for (const auto* r : {&ml, &bch}) {
+      // Corrected: within 4 standard errors of the truth (mu = 0, 1; beta = -0.3, 1.0; sigma2 = 0.25).
+      BOOST_TEST(std::abs(r->means[0] - 0.0) < 4.0 * r->means_se[0]);
+      BOOST_TEST(std::abs(r->means[1] - 1.0) < 4.0 * r->means_se[1]);
+      BOOST_TEST(std::abs(r->beta(0, 1) + 0.3) < 4.0 * r->beta_se(0, 1));
+      BOOST_TEST(std::abs(r->beta(1, 1) - 1.0) < 4.0 * r->beta_se(1, 1));
+      BOOST_TEST(std::abs(r->variances[1] - 0.25) < 4.0 * r->variances_se[1] + 0.01);
+      BOOST_TEST(r->means_se[1] > 0.0);
+      BOOST_TEST(r->means_se[1] < 0.05);
+    }
+    // D's rows sum to 1 and the diagonal dominates.
+    for (Eigen::Index k = 0; k < 2; ++k) {
+      BOOST_TEST(ml.classification.row(k).sum() == 1.0, boost::test_tools::tolerance(1e-12));
+      BOOST_TEST(ml.classification(k, k) > 0.75);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(three_step_categorical_outcome) {
+  auto sim = three_step_data(20000, 12);
+  sim.data.covariates.resize(20000, 0);
+  sim.data.outcome = sim.categorical;
+  sim.data.outcome_kind = ta::OutcomeKind::categorical;
+  sim.data.categories = 3;
+  ta::ThreeStepOptions o;
+  o.correction = ta::Correction::none;
+  const auto naive = ta::three_step(sim.posterior, sim.data, o);
+  o.correction = ta::Correction::ml;
+  const auto ml = ta::three_step(sim.posterior, sim.data, o);
+  const double truth[2][3] = {{0.6, 0.3, 0.1}, {0.2, 0.3, 0.5}};
+  for (Eigen::Index k = 0; k < 2; ++k)
+    for (Eigen::Index c = 0; c < 3; ++c)
+      BOOST_TEST(std::abs(ml.probabilities(k, c) - truth[k][c]) < 4.0 * ml.probabilities_se(k, c) + 1e-3);
+  BOOST_TEST(naive.probabilities(1, 2) - naive.probabilities(0, 2) < 0.35);  // truth 0.4
+  BOOST_TEST(ml.probabilities.row(1).sum() == 1.0, boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(three_step_gradient_matches_finite_differences) {
+  auto sim = three_step_data(500, 13);
+  const Eigen::VectorXd th = (Eigen::VectorXd(6) << -0.2, 0.8, 0.1, 0.9, std::log(0.3), std::log(0.2)).finished();
+  for (const auto corr : {ta::Correction::none, ta::Correction::bch, ta::Correction::ml})
+    for (const auto assignment : {ta::Assignment::modal, ta::Assignment::proportional}) {
+      ta::ThreeStepOptions o;
+      o.correction = corr;
+      o.assignment = assignment;
+      const auto [f, g] = ta::three_step_objective(sim.posterior, sim.data, o, th);
+      for (Eigen::Index j = 0; j < th.size(); ++j) {
+        Eigen::VectorXd tp = th, tm = th;
+        tp[j] += 1e-6;
+        tm[j] -= 1e-6;
+        const double fd = (ta::three_step_objective(sim.posterior, sim.data, o, tp).first -
+                           ta::three_step_objective(sim.posterior, sim.data, o, tm).first) / 2e-6;
+        BOOST_TEST(g[j] == fd, boost::test_tools::tolerance(1e-6));
+      }
+    }
+  // At the ML estimate the gradient vanishes.
+  ta::ThreeStepOptions o;
+  const auto ml = ta::three_step(sim.posterior, sim.data, o);
+  const auto [f, g] = ta::three_step_objective(sim.posterior, sim.data, o, ml.parameters);
+  BOOST_TEST(g.lpNorm<Eigen::Infinity>() < 1e-4);
+  BOOST_TEST(f == ml.objective, boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(three_step_bad_input) {
+  auto sim = three_step_data(200, 14);
+  ta::StructuralData none;
+  BOOST_CHECK_THROW((void)ta::three_step(sim.posterior, none), std::invalid_argument);
+  auto bad = sim.data;
+  bad.covariates(3, 0) = std::numeric_limits<double>::quiet_NaN();
+  BOOST_CHECK_THROW((void)ta::three_step(sim.posterior, bad), std::invalid_argument);
+  auto cat = sim.data;
+  cat.outcome_kind = ta::OutcomeKind::categorical;
+  cat.categories = 3;
+  cat.outcome = sim.categorical;
+  cat.outcome[5] = 3.0;
+  BOOST_CHECK_THROW((void)ta::three_step(sim.posterior, cat), std::invalid_argument);
+  // Classes that are not separated: D is singular, BCH refuses.
+  ta::RowMatrixXd flat = ta::RowMatrixXd::Constant(200, 2, 0.5);
+  ta::ThreeStepOptions o;
+  o.correction = ta::Correction::bch;
+  BOOST_CHECK_THROW((void)ta::three_step(flat, sim.data, o), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

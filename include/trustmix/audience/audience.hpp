@@ -5,3 +5,4 @@
 #include "trustmix/audience/personas.hpp"
 #include "trustmix/audience/reach.hpp"
 #include "trustmix/audience/selection.hpp"
+#include "trustmix/audience/three_step.hpp"

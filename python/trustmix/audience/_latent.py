@@ -270,6 +270,22 @@ class LatentClassResult:
             out[(p, "se")] = res["standard_errors"][k]
         return pd.DataFrame(out, index=pd.MultiIndex.from_tuples(names, names=["outcome", "category"]))
 
+    def three_step(self, data: pd.DataFrame, *, covariates: Sequence[str] | None = None, outcome: str | None = None,
+                   outcome_kind: str = "auto", assignment: str = "modal", correction: str = "ml",
+                   max_iterations: int = 2000, tolerance: float = 1e-10) -> Any:
+        """Relates the personas to covariates (membership logit) and/or a distal outcome by
+        the bias-corrected three-step approach: this model is step 1, ``assignment``
+        ("modal"/"proportional") step 2 with its classification-error matrix D, and step 3
+        is corrected by ``correction`` ("ml": Vermunt 2010; "bch": Bolck, Croon & Hagenaars
+        2004; "none": the naive, attenuated estimate). ``data`` has the survey's index;
+        the survey weights are used. See :func:`trustmix.audience.three_step`.
+        Returns a :class:`ThreeStepResult`."""
+        from trustmix.audience._three_step import three_step
+
+        return three_step(self.membership, data, covariates=covariates, outcome=outcome, outcome_kind=outcome_kind,
+                          assignment=assignment, correction=correction, weights=self._enc.weights,
+                          max_iterations=max_iterations, tolerance=tolerance)
+
     # -- presentation ---------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
         """Fit statistics as a one-column table."""
