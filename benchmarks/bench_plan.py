@@ -10,10 +10,14 @@ algorithm "auto", 1 start) on 200 draws and on 1,000 draws, with its evaluations
 certificate; the success rate over ``--budgets`` random budgets (converged, KKT residual
 <= 1e-6, no violation).
 
-PyMC-Marketing's BudgetOptimizer (the issue's peer comparison) runs only when
-pymc-marketing is installed in this environment; otherwise the script says so.
+Parts (``--parts``): ``speed`` (the above, and the 1,000-draw plan solved on 100 draws
+then polished on all, ``presolve_draws``); ``peer`` (PyMC-Marketing's BudgetOptimizer
+side by side, every plan scored by one common evaluator: see ``part_peer``; runs only when
+pymc-marketing is installed, otherwise says so); ``simulator`` (plans on a fit run in the
+people-level simulated worlds against the status quo: see ``part_simulator``).
 
-Usage: python benchmarks/bench_plan.py [--draws 1000] [--repeats 20]
+Usage: python benchmarks/bench_plan.py [--parts speed peer simulator] [--draws 1000]
+       [--repeats 20] [--budgets 50] [--peer-budgets 50] [--peer-draws 250]
 """
 from __future__ import annotations
 
@@ -309,7 +313,7 @@ def main() -> None:
     ap.add_argument("--peer-budgets", type=int, default=50, help="random budgets of the PyMC-Marketing comparison")
     ap.add_argument("--peer-horizon", type=int, default=52, help="weeks of the plan in the PyMC-Marketing comparison")
     ap.add_argument("--peer-chains", type=int, default=2)
-    ap.add_argument("--peer-draws", type=int, default=500, help="NUTS tune and draws per chain, both libraries")
+    ap.add_argument("--peer-draws", type=int, default=250, help="NUTS tune and draws per chain, both libraries")
     ap.add_argument("--sim-worlds", nargs="+", default=["pr_first_then_smm", "smm_only", "crisis_with_pr_response",
                                                         "crisis_without_pr_response", "healthcare_clinic"])
     ap.add_argument("--sim-seeds", type=int, default=2, help="seeds per simulated world")
