@@ -10,28 +10,31 @@ algorithm "auto", 1 start) on 200 draws and on 1,000 draws, with its evaluations
 certificate; the success rate over ``--budgets`` random budgets (converged, KKT residual
 <= 1e-6, no violation).
 
-PyMC-Marketing's BudgetOptimizer (the issue's peer comparison) runs only when
-pymc-marketing is installed in this environment; otherwise the script says so.
+Parts (``--parts``): ``speed`` (the above, and the 1,000-draw plan solved on 100 draws
+then polished on all, ``presolve_draws``); ``peer`` (PyMC-Marketing's BudgetOptimizer
+side by side, every plan scored by one common evaluator: see ``part_peer``; runs only when
+pymc-marketing is installed, otherwise says so); ``simulator`` (plans on a fit run in the
+people-level simulated worlds against the status quo: see ``part_simulator``).
 
-Usage: python benchmarks/bench_plan.py [--draws 1000] [--repeats 20]
+Usage: python benchmarks/bench_plan.py [--parts speed peer simulator] [--draws 1000]
+       [--repeats 20] [--budgets 50] [--peer-budgets 50] [--peer-draws 250]
 """
 from __future__ import annotations
 
 import argparse
+import copy
+import os
+import sys
 import time
 
 import numpy as np
+import pandas as pd
 
 import trustmix as tm
 from trustmix.mmm import simulate_trust_data
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--draws", type=int, default=1000)
-    ap.add_argument("--repeats", type=int, default=20)
-    ap.add_argument("--budgets", type=int, default=50, help="random budgets for the success rate")
-    a = ap.parse_args()
+def part_speed(a) -> None:
     data, truth = simulate_trust_data(156, seed=0, extra_trust=2, extra_conversion=2)
     roles = truth["roles"]
     model = tm.TrustMMM(data, date="week", outcome="conversions", channels=roles, tracker="trust_survey",
@@ -63,6 +66,16 @@ def main() -> None:
         dt = time.perf_counter() - t0
         print(f"full plan, {n} draws, 52 x {len(roles)} cells: {dt:.2f} s; {res.info['evaluations']} evaluations; "
               f"{res.info['message']}")
+    # The 1,000-draw plan without the per-draw optima: one stage, and solved on 100 draws
+    # then polished and certified on all (presolve_draws).
+    for pre in (None, 100):
+        t0 = time.perf_counter()
+        res = tm.plan.optimize(post, horizon=52, max_draws=a.draws, starts=1, draw_optima=0, presolve_draws=pre)
+        dt = time.perf_counter() - t0
+        stage = "one stage" if pre is None else (f"solved on {pre} draws ({res.info['presolve']['evaluations']} "
+                                                 f"evaluations, {res.info['presolve']['seconds']:.2f} s), then on all")
+        print(f"full plan, {a.draws} draws, no per-draw optima, {stage}: {dt:.2f} s; {res.info['evaluations']} "
+              f"evaluations on all draws; {res.info['message']}; objective {res.info['objective']:.10g}")
     # Success over random budgets: 0.5x .. 1.5x the status quo's, on 200 draws, 52 weeks.
     total = sq.sum()
     ok, times, kkt = 0, [], []
@@ -75,10 +88,244 @@ def main() -> None:
     print(f"{a.budgets} random budgets (0.5x..1.5x the status quo), 200 draws, 52 x {len(roles)} cells, objective "
           f"outcome: {ok} of {a.budgets} converged with KKT residual <= 1e-6 (largest {max(kkt):.2g}); "
           f"median {np.median(times):.2f} s per plan")
+
+
+# --------------------------------------------------------------------------- peer
+def part_peer(a) -> None:
+    """PyMC-Marketing's BudgetOptimizer side by side, scored by one common evaluator.
+
+    Same data and reduced model as bench_mmm.py's peer part (``make_standard_mmm``: 179
+    weeks x 4 channels, geometric adstock l_max = 8 + logistic saturation + intercept,
+    PyMC-Marketing's priors). Each library fits it with NUTS (the same chains, tune and
+    draws) and optimises a ``--peer-horizon``-week plan for each random budget (0.5x..1.5x
+    the status quo's). PyMC-Marketing's plan is one spend per channel per week, the same
+    every week (its decision space); trustmix's is the full weekly schedule, and, for a
+    like-for-like comparison, the same decision space (``blocks``: one total per channel,
+    spread evenly). Every plan is scored by trustmix's evaluator on trustmix's posterior
+    (every draw; history's adstock carry into the horizon and the L-week carryover tail
+    counted): the expected total media contribution over horizon + tail (outcome units),
+    which is the quantity PyMC-Marketing's optimizer maximises
+    (``total_media_contribution_original_scale``, averaged over its draws).
+    """
+    import types
+    import warnings
+
     try:
-        import pymc_marketing  # noqa: F401
+        import pymc_marketing
     except ImportError:
-        print("PyMC-Marketing is not installed in this environment: the BudgetOptimizer comparison was not run.")
+        print("\n== peer: skipped, PyMC-Marketing is not installed (pip install 'trustmix[bench]')")
+        return
+    from bench_mmm import fit_pymc_marketing, fit_trustmix_reduced, load, make_standard_mmm
+    from pymc_marketing.mmm.multidimensional import MultiDimensionalBudgetOptimizerWrapper
+
+    warnings.simplefilter("ignore")
+    fa = types.SimpleNamespace(max_lag=7, chains=a.peer_chains, draws=a.peer_draws, tune=a.peer_draws, seed=1,
+                               target_accept=0.9, cores=2)
+    df, _ = make_standard_mmm(4, seed=42, max_lag=fa.max_lag)
+    ch = [c for c in df.columns if c.startswith("x")]
+    H = a.peer_horizon
+    print(f"\n== peer: BudgetOptimizer of PyMC-Marketing {pymc_marketing.__version__} vs tm.plan.optimize; "
+          f"{len(df)} weeks x {len(ch)} channels, reduced model, {fa.chains} chains x ({fa.tune} + {fa.draws}) NUTS "
+          f"each; plan horizon {H} weeks; {load()}")
+    fit_t, wall_t = fit_trustmix_reduced(df, ch, fa)
+    print(f"trustmix fit: {wall_t:.1f} s")
+    mmm, _, wall_p = fit_pymc_marketing(df, ch, fa, "pymc")
+    print(f"PyMC-Marketing fit: {wall_p:.1f} s ({load()})")
+    start = df["date_week"].iloc[-1] + pd.Timedelta(weeks=1)
+    end = start + pd.Timedelta(weeks=H - 1)
+    wrapper = MultiDimensionalBudgetOptimizerWrapper(model=mmm, start_date=str(start.date()), end_date=str(end.date()))
+    if wrapper.num_periods != H:
+        raise RuntimeError(f"PyMC-Marketing's window has {wrapper.num_periods} periods, expected {H}")
+    # The common evaluator: trustmix's forward model on every draw of trustmix's posterior.
+    ev = tm.plan._api._planner(fit_t, H, "auto", 0.99, 1.0, None, 0)
+
+    def score(s: np.ndarray) -> float:
+        return float(ev.criterion(np.ascontiguousarray(s, dtype=float), goal="outcome")[0])
+
+    sq = tm.plan.status_quo(fit_t, H).to_numpy()
+    weekly = sq.sum() / H
+    budgets = np.random.default_rng(2).uniform(0.5, 1.5, a.peer_budgets) * weekly
+    blocks = {c: (c, 0, H - 1) for c in ch}
+    rows = {k: {"obj": [], "time": [], "viol": [], "conv": []} for k in ("pymc", "tm_blocks", "tm_weekly")}
+    for k, b in enumerate(budgets):
+        total = b * H
+        t0 = time.perf_counter()
+        alloc, res = wrapper.optimize_budget(budget=float(b))
+        dt = time.perf_counter() - t0
+        x = np.asarray(alloc.sel(channel=ch).values, dtype=float)
+        s = np.tile(x, (H, 1))
+        r = rows["pymc"]
+        r["obj"].append(score(s)), r["time"].append(dt), r["conv"].append(bool(res.success))
+        r["viol"].append(max(abs(s.sum() - total) / total, float(-min(s.min(), 0.0)) / b))
+        for key, cons in (("tm_blocks", {"blocks": blocks}), ("tm_weekly", None)):
+            t0 = time.perf_counter()
+            p = tm.plan.optimize(fit_t, budget=float(total), horizon=H, objective="outcome", constraints=cons,
+                                 max_draws=None, starts=1, draw_optima=0)
+            dt = time.perf_counter() - t0
+            s = p.schedule.to_numpy()
+            r = rows[key]
+            r["obj"].append(score(s)), r["time"].append(dt)
+            r["conv"].append(bool(p.info["converged"] and p.info["kkt_residual"] <= 1e-6))
+            r["viol"].append(max(abs(s.sum() - total) / total, float(-min(s.min(), 0.0)) / b))
+        print(f"budget {k + 1}/{len(budgets)} ({b:.3f}/week): objective PyMC-Marketing {rows['pymc']['obj'][-1]:.4f} "
+              f"in {rows['pymc']['time'][-1]:.2f} s; trustmix same decision space {rows['tm_blocks']['obj'][-1]:.4f} in "
+              f"{rows['tm_blocks']['time'][-1]:.2f} s; trustmix weekly {rows['tm_weekly']['obj'][-1]:.4f} in "
+              f"{rows['tm_weekly']['time'][-1]:.2f} s", flush=True)
+    print(f"after: {load()}")
+    base = np.asarray(rows["pymc"]["obj"])
+    names = {"pymc": "PyMC-Marketing BudgetOptimizer (SLSQP, one spend per channel, even over time)",
+             "tm_blocks": "tm.plan.optimize, same decision space (blocks: one total per channel)",
+             "tm_weekly": "tm.plan.optimize, weekly schedule"}
+    print(f"\n{len(budgets)} random budgets (0.5x..1.5x the status quo's {weekly:.3f}/week), {H}-week plan; every "
+          f"plan scored by trustmix's evaluator on {ev.draws} draws (expected media contribution over horizon + "
+          "8-week tail, outcome units)")
+    print("\n| optimiser | median time to plan s | min / max s | mean objective | objective - PyMC-Marketing's "
+          "(min / median / max) | plans >= PyMC-Marketing's - 1e-9 rel. | own convergence flag | constraint "
+          "violation > 1e-6 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for key, r in rows.items():
+        o = np.asarray(r["obj"])
+        d = o - base
+        ok = int(np.sum(o >= base - 1e-9 * np.abs(base)))
+        print(f"| {names[key]} | {np.median(r['time']):.3f} | {min(r['time']):.3f} / {max(r['time']):.3f} | "
+              f"{o.mean():.5f} | {d.min():+.2e} / {np.median(d):+.2e} / {d.max():+.2e} | {ok} of {len(o)} | "
+              f"{sum(r['conv'])} of {len(o)} | {sum(v > 1e-6 for v in r['viol'])} of {len(o)} |")
+    for key in ("tm_blocks", "tm_weekly"):
+        ratio = np.median(rows["pymc"]["time"]) / np.median(rows[key]["time"])
+        print(f"{names[key]}: {ratio:.0f}x faster than PyMC-Marketing's BudgetOptimizer (median time to plan; goal "
+              ">= 50x at an equal or better objective)")
+
+
+# --------------------------------------------------------------------------- simulator
+def _weekly_campaigns(spend: np.ndarray, channels: list[str], start: pd.Timestamp, first_week: int,
+                      tag: str) -> list[dict]:
+    """A weeks x channels spend matrix as one simulator campaign per non-zero cell (the
+    week's budget spread evenly over its 7 days)."""
+    out = []
+    for k in range(spend.shape[0]):
+        d0 = start + pd.Timedelta(weeks=first_week + k)
+        for j, c in enumerate(channels):
+            if spend[k, j] > 0:
+                out.append({"name": f"{tag}_{c}_{k}", "channel": c, "objective": "conversion",
+                            "start": d0.date().isoformat(), "end": (d0 + pd.Timedelta(days=6)).date().isoformat(),
+                            "budget": float(spend[k, j])})
+    return out
+
+
+def part_simulator(a) -> None:
+    """Plans optimised on a fit, run in the people-level simulated world (tm.simulate).
+
+    Per preset world: its audiences, channels, PR activities and events as written, its
+    paid flights replaced by ``--sim-history`` weeks of random weekly spend per paid
+    channel (on in 70% of weeks, level per channel U(2k, 12k) x U(0.5, 1.5)), so that the
+    data identify every paid channel. The observable weekly panel (segment mode, realised
+    noise) is fitted as a user would (TrustMMM on paid spend, role as in the world, the
+    trust survey as tracker, crises as shocks; NUTS ``--sim-chains`` x (``--sim-draws`` +
+    ``--sim-draws``)); ``tm.plan.optimize(objective="outcome")`` spends the status quo's
+    budget (the last ``--sim-horizon`` weeks of spend repeated) over the horizon. Both the
+    plan and the status quo are then run in the same world (same seed, the same history,
+    the planned weeks as weekly campaigns, then ``--sim-tail`` weeks without paid spend),
+    and compared by the world's exact expected conversions (the simulator's expected-value
+    chain, no sampling noise) summed over horizon + tail. Earned PR is not a spend decision
+    in the simulator (it is activities with coverage), so the plan moves paid spend only;
+    the trust-building part is the "both" channels (linkedin, youtube) and the amplification
+    of conversions by trust.
+    """
+    import warnings
+
+    H, E, T = a.sim_horizon, a.sim_tail, a.sim_history
+    print(f"\n== simulator: plans on a fit vs the status quo in the people-level world; {T} weeks of history, "
+          f"{H}-week plan, {E} weeks after it counted; worlds {', '.join(a.sim_worlds)}")
+    print("\n| world | seed | paid channels | fit s | plan s | converged / KKT | model's expected gain (conversions) "
+          "| true expected conversions, status quo | plan | true gain (conversions) | true gain % | plan wins |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    wins, gains = 0, []
+    for name in a.sim_worlds:
+        for seed in range(1, a.sim_seeds + 1):
+            spec = tm.simulate.scenario(name)
+            start = pd.Timestamp(spec["start"])
+            paid = [c["name"] for c in spec["channels"] if c.get("peso") == "paid"]
+            roles = {c["name"]: c.get("role", "conversion") for c in spec["channels"] if c["name"] in paid}
+            rng = np.random.default_rng([seed, 15])
+            level = rng.uniform(2_000, 12_000, len(paid))
+            hist = (rng.random((T, len(paid))) < 0.7) * level * rng.uniform(0.5, 1.5, (T, len(paid)))
+            spec["campaigns"] = _weekly_campaigns(hist, paid, start, 0, "hist")
+            world = tm.simulate.World(spec, seed=seed)
+            out = world.run(periods=T, mode="segment", freq="W", threads=1, truth=False)
+            panel = out.panel
+            df = pd.DataFrame({"week": panel.index, "conversions": panel["conversions"].to_numpy(),
+                               "trust_survey": panel["trust_survey"].to_numpy()})
+            for c in paid:
+                df[c] = panel[f"spend_{c}"].to_numpy()
+            shocks = []
+            for e in spec.get("events") or []:
+                if e["kind"] == "crisis":
+                    col = f"shock_{e['name']}"
+                    df[col] = (np.arange(T) == (pd.Timestamp(e["date"]) - panel.index[0]).days // 7).astype(float)
+                    if df[col].any():
+                        shocks.append(col)
+            trust_on = any(r in ("trust", "both") for r in roles.values())  # else the reduced model
+            model = tm.TrustMMM(df, date="week", outcome="conversions", channels=roles,
+                                tracker="trust_survey" if trust_on else None, shocks=shocks if trust_on else [],
+                                trust=trust_on)
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fit = model.fit(method="nuts", chains=a.sim_chains, draws=a.sim_draws, tune=a.sim_draws, seed=seed,
+                                progress=False)
+            t_fit = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            res = tm.plan.optimize(fit, horizon=H, objective="outcome", draw_optima=0)
+            evals = res.info["evaluations"]
+            t_plan = time.perf_counter() - t0
+            sq = tm.plan.status_quo(fit, H).to_numpy()
+            # the model's expected media + trust outcome over horizon + tail, plan vs status quo
+            s_plan, s_sq = res.draws["outcome"].mean(), res.draws["ref_outcome"].mean()
+            model_gain = s_plan - s_sq
+
+            def true_conversions(sched: np.ndarray) -> float:
+                sp = copy.deepcopy(spec)
+                sp["campaigns"] = spec["campaigns"] + _weekly_campaigns(sched, paid, start, T, "plan")
+                o = tm.simulate.World(sp, seed=seed).run(periods=T + H + E, mode="segment", freq="W", threads=1,
+                                                         truth=False)
+                exp = o.outcomes.groupby("date")["expected_conversions"].sum().to_numpy()
+                return float(exp[T:].sum())
+
+            y_sq = true_conversions(sq)
+            y_plan = true_conversions(res.schedule[paid].to_numpy())
+            g = (y_plan - y_sq) / y_sq * 100
+            gains.append(g)
+            wins += y_plan > y_sq
+            print(f"| {name} | {seed} | {len(paid)} | {t_fit:.1f} | {t_plan:.2f} ({evals} evaluations) | {res.info['converged']} / "
+                  f"{res.info['kkt_residual']:.1e} | {model_gain:+,.1f} | {y_sq:,.1f} | {y_plan:,.1f} | {y_plan - y_sq:+,.1f} | {g:+.2f} | "
+                  f"{'yes' if y_plan > y_sq else 'NO'} |", flush=True)
+    print(f"\nThe plan beats the status quo in the world's own truth in {wins} of {len(gains)} worlds "
+          f"(true gain: median {np.median(gains):+.2f}%, min {min(gains):+.2f}%, max {max(gains):+.2f}%).")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--parts", nargs="+", default=["speed", "peer", "simulator"],
+                    choices=["speed", "peer", "simulator"])
+    ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--budgets", type=int, default=50, help="random budgets for the success rate")
+    ap.add_argument("--peer-budgets", type=int, default=50, help="random budgets of the PyMC-Marketing comparison")
+    ap.add_argument("--peer-horizon", type=int, default=52, help="weeks of the plan in the PyMC-Marketing comparison")
+    ap.add_argument("--peer-chains", type=int, default=2)
+    ap.add_argument("--peer-draws", type=int, default=250, help="NUTS tune and draws per chain, both libraries")
+    ap.add_argument("--sim-worlds", nargs="+", default=["pr_first_then_smm", "smm_only", "crisis_with_pr_response",
+                                                        "crisis_without_pr_response", "healthcare_clinic"])
+    ap.add_argument("--sim-seeds", type=int, default=2, help="seeds per simulated world")
+    ap.add_argument("--sim-history", type=int, default=104, help="weeks of simulated history")
+    ap.add_argument("--sim-horizon", type=int, default=26, help="weeks of the plan in the simulated worlds")
+    ap.add_argument("--sim-tail", type=int, default=104, help="weeks after the plan counted in the world's truth")
+    ap.add_argument("--sim-chains", type=int, default=2)
+    ap.add_argument("--sim-draws", type=int, default=300, help="NUTS tune and draws per chain of the world fits")
+    a = ap.parse_args()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    for part in a.parts:
+        globals()[f"part_{part}"](a)
 
 
 if __name__ == "__main__":

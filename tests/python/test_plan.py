@@ -150,6 +150,28 @@ def test_scale_invariance_spend_in_millionths(fitted):
     assert b.info["objective"] / 1e6 == pytest.approx(a.info["objective"], rel=1e-9)
 
 
+def test_presolve_on_few_draws_then_all_gives_the_one_stage_plan(fitted):
+    """Two stages (3 of the 8 draws, then all 8 from that plan) reach the one-stage plan:
+    the same objective to 1e-9 and the same schedule to 1e-2 of its largest cell (the
+    optimum is flat: cells moving by 4e-3 change the objective by < 1e-9 relative), with
+    the certificate (KKT residual) on all draws; with prob_beat too (reference per draw)."""
+    _, _, _, post = fitted
+    for risk in ("mean", "prob_beat"):
+        one = tm.plan.optimize(post, horizon=8, starts=1, risk=risk, draw_optima=0)
+        two = tm.plan.optimize(post, horizon=8, starts=1, risk=risk, draw_optima=0, presolve_draws=3)
+        assert one.info["presolve"] is None
+        assert two.info["presolve"]["draws"] == 3 and two.info["presolve"]["evaluations"] > 0
+        assert two.info["converged"] and two.info["kkt_residual"] <= 1e-6, risk
+        assert two.info["objective"] == pytest.approx(one.info["objective"], rel=1e-9, abs=1e-9), risk
+        s1, s2 = one.schedule.to_numpy(), two.schedule.to_numpy()
+        assert np.abs(s2 - s1).max() <= 1e-2 * s1.max(), risk
+        assert s2.sum() == pytest.approx(s1.sum(), rel=1e-9)
+    # presolve_draws >= the draws: one stage
+    assert tm.plan.optimize(post, horizon=8, starts=1, draw_optima=0, presolve_draws=8).info["presolve"] is None
+    with pytest.raises(ValueError, match="presolve_draws"):
+        tm.plan.optimize(post, horizon=8, presolve_draws=0)
+
+
 def test_risk_measures_and_targets(fitted):
     _, _, _, post = fitted
     for risk in ("quantile", "cvar", "prob_beat"):

@@ -8,6 +8,7 @@ turns a fit, dates and channel names into its inputs and its outputs into DataFr
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -108,7 +109,7 @@ def _as_schedule(fit: Any, schedule: Any, horizon: int | None) -> pd.DataFrame:
 
 
 def _planner(fit: Any, horizon: int, tail: Any, tail_coverage: float, discount: float, max_draws: int | None,
-             threads: int) -> Any:
+             threads: int, draws: np.ndarray | None = None) -> Any:
     m = fit.model
     horizon = _check_horizon(horizon)
     if tail == "auto":
@@ -117,7 +118,8 @@ def _planner(fit: Any, horizon: int, tail: Any, tail_coverage: float, discount: 
         tail_n = int(tail)
     else:
         raise ValueError(f"tail must be 'auto' (>= tail_coverage of the trust stock's effect) or periods >= 0, got {tail!r}")
-    draws = fit._draw_matrix(max_draws)
+    if draws is None:
+        draws = fit._draw_matrix(max_draws)
     shocks = np.asarray(m._shocks, dtype=float) if m.trust_enabled else np.zeros((len(m.dates), 0))
     return _plan.TrustPlanModel(m._core, draws, np.asarray(m._media, dtype=float), shocks, int(horizon),
                                 tail=tail_n, tail_coverage=float(tail_coverage), discount=float(discount),
@@ -393,7 +395,7 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
              granularity: str = "week", reference: Any = None, start: Any = None, tail: Any = "auto",
              tail_coverage: float = 0.99, discount: float = 1.0, max_draws: int | None = 200, starts: int = 2,
              algorithm: str = "auto", max_evaluations: int = 3000, seed: int = 0, threads: int = 0,
-             draw_optima: int = 10, name: str = "plan") -> PlanResult:
+             draw_optima: int = 10, presolve_draws: int | None = None, name: str = "plan") -> PlanResult:
     """The optimal flighting plan on a fit (``trustmix::plan::optimize``, NLopt SLSQP).
 
     The decision is the whole schedule (periods x channels of spend) over ``horizon``
@@ -440,6 +442,13 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
         The plan the result is compared with (default: the status quo: the last
         ``horizon`` periods of historical spend repeated); also the first start.
 
+    presolve_draws : int, optional
+        Solve in two stages: first on this many evenly spaced draws (every start), then on
+        all ``max_draws`` draws from that plan (one start). The certificate (``converged``,
+        ``kkt_residual``, ``active``) is the second stage's, on all draws; ``moved`` and
+        ``start_objective`` refer to the first stage's plan; ``info["presolve"]`` has the
+        first stage's draws, evaluations and seconds. None (default), or not fewer than
+        the draws: one stage.
     draw_optima : int
         For this many evenly spaced draws (0: none; only with more than one draw), the same
         problem solved for the draw alone, started at the plan: ``info["draw_optima"]`` has
@@ -556,17 +565,34 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
     n_draws = pm.draws
     chosen = (sorted(set(np.linspace(0, n_draws - 1, min(int(draw_optima), n_draws)).round().astype(int).tolist()))
               if n_draws > 1 and draw_optima > 0 else [])
-    r = _plan.optimize(pm, goal=goal, risk=risk, value_per_outcome=v, level=float(level), tau=tau,
-                       reference=reference_values, task=task, target=tgt, target_roi=troi, budget=B,
-                       budget_equality=budget_mode == "equal" and task == "maximize", lower=lower, upper=upper,
-                       fixed=fixed, channel_totals=channel_totals, period_totals=period_totals, groups=groups,
-                       max_change=max_change, blocks=blocks, algorithm=algorithm, starts=int(starts),
-                       max_evaluations=int(max_evaluations), seed=int(seed), start=np.ascontiguousarray(st),
-                       draw_optima=chosen)
+    common = dict(goal=goal, risk=risk, value_per_outcome=v, level=float(level), tau=tau, task=task, target=tgt,
+                  target_roi=troi, budget=B, budget_equality=budget_mode == "equal" and task == "maximize",
+                  lower=lower, upper=upper, fixed=fixed, channel_totals=channel_totals, period_totals=period_totals,
+                  groups=groups, max_change=max_change, blocks=blocks, algorithm=algorithm,
+                  max_evaluations=int(max_evaluations), seed=int(seed))
+    presolve = None
+    if presolve_draws is not None:
+        if isinstance(presolve_draws, bool) or not isinstance(presolve_draws, (int, np.integer)) or presolve_draws < 1:
+            raise ValueError(f"presolve_draws must be an integer >= 1 or None, got {presolve_draws!r}")
+        if presolve_draws < n_draws:
+            # stage 1: evenly spaced draws of the same set, every start
+            idx = np.linspace(0, n_draws - 1, int(presolve_draws)).round().astype(int)
+            t0 = time.perf_counter()
+            sub = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads,
+                           draws=np.ascontiguousarray(fit._draw_matrix(max_draws)[idx]))
+            r1 = _plan.optimize(sub, reference=reference_values[idx] if reference_values.size else reference_values,
+                                starts=int(starts), start=np.ascontiguousarray(st), draw_optima=[], **common)
+            presolve = {"draws": int(presolve_draws), "evaluations": int(r1["evaluations"]),
+                        "seconds": time.perf_counter() - t0, "converged": bool(r1["converged"])}
+            st = np.asarray(r1["schedule"])
+            starts = 1
+    r = _plan.optimize(pm, reference=reference_values, starts=int(starts), start=np.ascontiguousarray(st),
+                       draw_optima=chosen, **common)
     sched = pd.DataFrame(np.asarray(r["schedule"]), index=dates, columns=pd.Index(m.channels, name="channel"))
     info = {key: r[key] for key in ("converged", "status", "kkt_residual", "active", "max_violation", "evaluations",
                                     "starts_agreeing", "start_objectives", "moved", "message", "objective",
                                     "start_objective")}
+    info["presolve"] = presolve
     info["draw_optima"] = pd.DataFrame({k: np.asarray(v) for k, v in dict(r["draw_optima"]).items()}).set_index("draw")
     p, rp = pm.paths(sched.to_numpy()), pm.paths(ref.to_numpy())
     settings = {"objective": objective, "risk": risk, "level": level, "budget": B, "budget_mode": budget_mode,
