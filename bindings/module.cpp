@@ -15,4 +15,5 @@ PYBIND11_MODULE(_core, m, pybind11::mod_gil_not_used()) {
   trustmix::bindings::register_evaluate(m);
   trustmix::bindings::register_audience(m);
   trustmix::bindings::register_experiments(m);
+  trustmix::bindings::register_runtime(m);
 }

@@ -13,4 +13,5 @@ void register_mmm(pybind11::module_& m);
 void register_evaluate(pybind11::module_& m);
 void register_audience(pybind11::module_& m);
 void register_experiments(pybind11::module_& m);
+void register_runtime(pybind11::module_& m);
 }  // namespace trustmix::bindings
