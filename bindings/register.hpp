@@ -16,4 +16,5 @@ void register_experiments(pybind11::module_& m);
 void register_simulate_geo(pybind11::module_& m);  // after register_simulate (adds to its submodule)
 void register_simulate_messages(pybind11::module_& m);
 void register_plan(pybind11::module_& m);
+void register_runtime(pybind11::module_& m);
 }  // namespace trustmix::bindings

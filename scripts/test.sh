@@ -80,3 +80,38 @@ quiet_pip "$smoke/venv/bin/python" -m pip install -q --disable-pip-version-check
    "$smoke/venv/bin/python" -m trustmix demo --output "$smoke/out" >/dev/null && ls "$smoke/out"/*.png >/dev/null)
 rm -rf "$smoke"
 echo "wheel smoke test passed"
+
+# ---- pip-only install (issue 19) ---------------------------------------------------------
+step "pip-only install: the sdist without the system's Eigen, Boost and LBFGS++"
+# The sdist is unpacked and pip-installed with TRUSTMIX_SYSTEM_DEPS=OFF: Eigen and LBFGS++
+# come from its third_party/, Boost from PyPI's boost-headers (a build requirement). The
+# build requirements are pip-installed from pyproject.toml into a venv kept between runs
+# (build/pip-only-venv) and the build runs there without isolation, in fixed folders, so
+# that ccache hits on later runs (an isolated build gets new /tmp paths each time). The
+# seeded results of tests/pip_only_numbers.py must equal those of the wheel built against
+# the system's copies (step 1).
+pip_t0=$SECONDS
+pipdir="$root/build/pip-only"
+pipvenv="$root/build/pip-only-venv"
+rm -rf "$pipdir" && mkdir -p "$pipdir/src"
+tar -xzf "$(ls dist/trustmix-*.tar.gz)" -C "$pipdir/src" --strip-components=1
+[ -x "$pipvenv/bin/python" ] || "$(command -v python3)" -m venv "$pipvenv"
+mapfile -t build_requires < <("$PY" -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires']))")
+quiet_pip "$pipvenv/bin/python" -m pip install -q --disable-pip-version-check "${build_requires[@]}" "cmake>=3.24" ninja
+quiet_pip "$pipvenv/bin/python" -m pip uninstall -q -y trustmix
+pip_launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  pip_launcher=(-Ccmake.define.CMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+CCACHE_BASEDIR="$root/build" CMAKE_BUILD_PARALLEL_LEVEL="$jobs" timeout 2400 \
+  "$pipvenv/bin/python" -m pip install -v --disable-pip-version-check --no-build-isolation \
+  "$pipdir/src" -Ccmake.define.TRUSTMIX_SYSTEM_DEPS=OFF -Cbuild-dir="$pipdir/build" "${pip_launcher[@]}" \
+  >"$pipdir/install.log" 2>&1 || { tail -60 "$pipdir/install.log"; exit 1; }
+for used in "Eigen 3.4 from third_party/eigen3" "Boost headers from PyPI's boost-headers" "LBFGS++ from third_party/lbfgspp"; do
+  grep -q "trustmix: $used" "$pipdir/install.log" || { echo "pip-only build did not use: $used"; exit 1; }
+done
+(cd "$pipdir" && "$pipvenv/bin/python" "$root/tests/smoke.py" "$version")
+ref_digest=$(cd "$pipdir" && "$PY" "$root/tests/pip_only_numbers.py" | tail -1)
+pip_digest=$(cd "$pipdir" && "$pipvenv/bin/python" "$root/tests/pip_only_numbers.py" | tail -1)
+[ "$ref_digest" = "$pip_digest" ] || { echo "pip-only build gives other numbers: $pip_digest vs $ref_digest"; exit 1; }
+echo "pip-only install passed ($pip_digest) in $((SECONDS - pip_t0)) s"

@@ -18,6 +18,7 @@
 
 #include "trustmix/attribution/exact.hpp"
 #include "trustmix/attribution/statistics.hpp"
+#include "trustmix/core/cpu_features.hpp"
 #include "trustmix/core/error.hpp"
 #include "trustmix/core/parallel.hpp"
 
@@ -253,10 +254,7 @@ __attribute__((target("avx"))) void absorb_lanes_avx(std::size_t m, std::size_t 
   absorb_lanes_body<lanes4, lanes4_bits, G>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps, stop_flag,
                                out, converged);
 }
-inline bool cpu_has_avx() {
-  static const bool has = __builtin_cpu_supports("avx");
-  return has;
-}
+inline bool cpu_has_avx() { return trustmix::cpu_features().avx; }  // the runtime's detector
 #endif
 
 /// Runs the block of 4 G lanes (G = 1..4) with the widest vectors the CPU has.

@@ -1,6 +1,6 @@
 #pragma once
 // A process-wide object that is never destroyed and that a forked child replaces: the
-// pattern of the thread pool (core/parallel.hpp) and the result-buffer cache
+// pattern of the thread pool (src/parallel.cpp) and the result-buffer cache
 // (transforms/buffer_cache.hpp), written once.
 //
 // Never destroyed: detached worker threads, and numpy arrays freed during interpreter

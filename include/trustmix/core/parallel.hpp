@@ -13,6 +13,11 @@
 // fork() the child starts a fresh pool on first use (the parent's workers do not exist
 // in the child). None of this changes which indices a block holds or how they are
 // computed.
+//
+// The pool, its fork handling and the per-thread "inside a block" flag are compiled once,
+// in the runtime library (src/parallel.cpp, CMake target trustmix::runtime), so the Python
+// extension and a C++ program in one process share one pool; the loop itself (block
+// layout, exceptions, the fallback threads) stays here, inline.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -24,7 +29,7 @@
 #include <thread>
 #include <vector>
 
-#include "trustmix/core/fork_safe_singleton.hpp"
+#include "trustmix/core/runtime.hpp"
 
 namespace trustmix {
 
@@ -38,11 +43,10 @@ namespace trustmix {
 namespace detail::parallel {
 
 /// True on a thread that is running a block of a parallel loop (pool workers, threads
-/// started for a loop, and the calling thread while its loop runs).
-inline bool& in_parallel_region() {
-  thread_local bool flag = false;
-  return flag;
-}
+/// started for a loop, and the calling thread while its loop runs). One flag per thread
+/// and process (it lives in the compiled runtime), so a loop nested in a block runs
+/// serially whichever shared object started either loop.
+[[nodiscard]] TRUSTMIX_RUNTIME_API bool& in_parallel_region() noexcept;
 
 /// Sets in_parallel_region() for the lifetime of the object, restoring the old value.
 class RegionGuard {
@@ -72,88 +76,34 @@ struct Job {
   }
 };
 
-/// A hint to the CPU that this thread is spinning (x86 `pause`), else a yield.
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#else
-  std::this_thread::yield();
-#endif
-}
-
-/// Persistent workers that run the blocks of one Job at a time.
-class Pool {
+/// Persistent workers that run the blocks of one Job at a time. Defined in the compiled
+/// runtime (src/parallel.cpp): one pool per process, whichever shared objects use it.
+class TRUSTMIX_RUNTIME_API Pool {
  public:
-  /// Most workers a pool keeps: loops that want more threads start their own.
-  static int max_workers() {
-    static const int n = std::max(8, 4 * resolve_threads(0));  // hardware_concurrency() once
-    return n;
-  }
+  /// Most workers a pool keeps (max(8, 4 x hardware threads)): loops that want more
+  /// threads start their own.
+  static int max_workers();
 
   /// Runs job with up to `helpers` workers joining the calling thread. Returns false
   /// (and runs nothing) when the pool is busy with another loop or `helpers` is more
   /// than the pool may hold.
-  bool try_run(Job& job, int helpers) {
-    if (helpers > max_workers()) return false;
-    std::unique_lock<std::mutex> owner(owner_, std::try_to_lock);
-    if (!owner.owns_lock()) return false;
-    {
-      std::unique_lock<std::mutex> lk(m_);
-      for (; started_ < helpers; ++started_)
-        std::thread([this] { worker_loop(); }).detach();  // the pool is never destroyed (see instance())
-      job_ = &job;
-      ++generation_;
-    }
-    for (int i = 0; i < helpers; ++i) work_cv_.notify_one();
-    job.work();  // the calling thread claims blocks too
-    {
-      const std::lock_guard<std::mutex> lk(m_);
-      job_ = nullptr;  // workers that wake from now on find no job
-    }
-    // Wait until no worker holds the job (it lives on the caller's stack). A worker
-    // usually finishes its last block within microseconds of the caller: spin for up to
-    // 100 us before sleeping, which saves a futex wake-up (10-30 us on a VM) per loop.
-    const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
-    for (int i = 1; active_.load(std::memory_order_acquire) != 0; ++i) {
-      cpu_relax();
-      if (i % 64 == 0 && std::chrono::steady_clock::now() > spin_until) break;
-    }
-    std::unique_lock<std::mutex> lk(m_);
-    done_cv_.wait(lk, [this] { return active_.load(std::memory_order_relaxed) == 0; });
-    return true;
-  }
+  bool try_run(Job& job, int helpers);
 
   /// Threads the pool has started so far (for tests).
-  int workers_started() {
-    const std::lock_guard<std::mutex> lk(m_);
-    return started_;
-  }
+  int workers_started();
 
-  /// The process-wide pool (a ForkSafeSingleton): never destroyed, so detached workers
-  /// never see a destroyed mutex at exit; a forked child, where the parent's workers do
-  /// not exist, starts a new one on first use.
-  static Pool& instance() {
-    return ForkSafeSingleton<Pool>::get([] { return new Pool(); });
-  }
+  /// The process-wide pool (a ForkSafeSingleton in the runtime): never destroyed, so
+  /// detached workers never see a destroyed mutex at exit; a forked child, where the
+  /// parent's workers do not exist, starts a new one on first use.
+  static Pool& instance();
+
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
 
  private:
   Pool() = default;
 
-  void worker_loop() {
-    in_parallel_region() = true;  // nested loops inside a block run serially
-    std::uint64_t seen = 0;
-    std::unique_lock<std::mutex> lk(m_);
-    for (;;) {
-      work_cv_.wait(lk, [&] { return job_ != nullptr && generation_ != seen; });
-      seen = generation_;
-      Job* job = job_;
-      active_.fetch_add(1, std::memory_order_relaxed);
-      lk.unlock();
-      job->work();
-      lk.lock();
-      if (active_.fetch_sub(1, std::memory_order_release) == 1) done_cv_.notify_all();
-    }
-  }
+  void worker_loop();
 
   std::mutex owner_;  // held by the thread whose loop the pool runs
   std::mutex m_;      // guards everything below

@@ -27,6 +27,8 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "trustmix/core/cpu_features.hpp"
+
 #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__)) && !defined(__INTEL_COMPILER)
 #include <immintrin.h>
 #define TRUSTMIX_TRANSFORMS_X86 1
@@ -57,8 +59,8 @@ using Index = std::ptrdiff_t;
 #if defined(TRUSTMIX_TRANSFORMS_X86)
   static const bool has = [] {
     if (const char* env = std::getenv("TRUSTMIX_SIMD"); env != nullptr && std::string_view(env) == "baseline") return false;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const CpuFeatures& cpu = trustmix::cpu_features();  // the runtime's one detector (src/cpu_features.cpp)
+    return cpu.avx2 && cpu.fma;
   }();
   return has;
 #else
