@@ -140,7 +140,7 @@ class DrawEngine {
         const double* hc = h(m_.trust_idx_[static_cast<std::size_t>(i)]);
         for (int t = 0; t < T; ++t) inflow_[t] += p_.kappa[i] * hc[t];
       }
-      TrustModel::trust_stock_recursion(p_.delta, p_.g0, inflow_, p_.omega, shocks_, out.stock);
+      m_.stock_path(p_, inflow_, shocks_, out.stock);  // the model's trust form
     }
     for (int s = 0; s < m_.S_; ++s) {
       const double* hc = h(m_.conv_idx_[static_cast<std::size_t>(s)]);
@@ -556,6 +556,10 @@ struct SummaryValues {
   }
   add("b", K);
   add("sigma", 1, true);
+  if (model.bounded()) {  // bounded trust form: baseline share b, inflow strength rho (appended)
+    add("trust_base", 1, true);
+    add("trust_inflow", 1, true);
+  }
   const double ys = outcome_scale;
   const auto half_life = [](double rate) {
     return rate > 0.0 && rate < 1.0 ? std::log(0.5) / std::log(rate) : std::numeric_limits<double>::quiet_NaN();
@@ -582,6 +586,10 @@ struct SummaryValues {
         }
         for (int k = 0; k < K; ++k) out.values(i, q++) = p.b[k] * ys;
         out.values(i, q++) = d.likelihood == Likelihood::normal ? p.sigma * ys : p.sigma;
+        if (model.bounded()) {
+          out.values(i, q++) = p.trust_base;
+          out.values(i, q++) = p.inflow;
+        }
       });
   return out;
 }
