@@ -293,11 +293,19 @@ BOOST_AUTO_TEST_CASE(bounded_map_recovers_parameters_of_simulated_data) {
   BOOST_TEST(r.converged);
   const auto est = m.constrain(r.mode);
   BOOST_TEST(est.delta == tru.delta, boost::test_tools::tolerance(0.03));
-  BOOST_TEST(est.gamma == tru.gamma, boost::test_tools::tolerance(0.35));
-  BOOST_TEST(est.theta == tru.theta, boost::test_tools::tolerance(0.35));
   BOOST_TEST(est.sigma == tru.sigma, boost::test_tools::tolerance(0.25));
-  // The stock's path (what the analyses use) up to the tracker's affine map.
+  // beta and theta trade off (G moves within 0.34-0.76 here); what is identified is each
+  // conversion channel's contribution beta_s (1 + theta G) h_s and trust's direct part.
   const auto fe = m.forward(r.mode);
+  for (int j = 0; j < 2; ++j) {
+    const double t_sum = (f.conversion_own.col(j) + f.amplification.col(j)).sum();
+    const double e_sum = (fe.conversion_own.col(j) + fe.amplification.col(j)).sum();
+    BOOST_TEST(e_sum == t_sum, boost::test_tools::tolerance(0.05));
+  }
+  // gamma G up to its level (which the intercept shares): its spread over time.
+  const auto spread = [](const Vector& v) { return (v.array() - v.mean()).matrix().norm(); };
+  BOOST_TEST(spread(fe.trust_direct) == spread(f.trust_direct), boost::test_tools::tolerance(0.35));
+  // The stock's path (what the analyses use) up to the tracker's affine map.
   const Vector q_true = tru.tracker_b * f.trust_stock.array() + tru.tracker_a;
   const Vector q_est = est.tracker_b * fe.trust_stock.array() + est.tracker_a;
   BOOST_TEST((q_true - q_est).cwiseAbs().maxCoeff() <= 0.03);

@@ -1068,8 +1068,10 @@ class TrustModel {
       double shock = 0.0;
       for (Eigen::Index e = 0; e < E; ++e) shock += omega[e] * d(t, e);
       const double s = E > 0 ? std::exp(-shock) : 1.0, ef = std::exp(-rho * u[t]);
-      const double m = base + delta * (g - base);
-      g = s * (1.0 - (1.0 - m) * ef);
+      // 1 - m = (1 - delta)(1 - b) + delta (1 - G[t-1]): a sum of terms >= 0, so G <= 1 and
+      // G >= 0 hold in floating point too (1 - m <= 1 up to rounding, hence the min).
+      const double um = std::min(1.0, (1.0 - delta) * (1.0 - base) + delta * (1.0 - g));
+      g = s * (1.0 - um * ef);
       out[t] = g;
       if (ex != nullptr) {
         ex[t] = ef;
@@ -1101,10 +1103,10 @@ class TrustModel {
     for (int t = T - 1; t >= 0; --t) {
       const double lam_t = ws.gG[t] + lam_next * jac_next;
       const double prev = t > 0 ? ws.G[t - 1] : p.g0;
-      const double se = ws.sx[t] * ws.ex[t], m = b + dl * (prev - b);
+      const double se = ws.sx[t] * ws.ex[t], um = (1.0 - dl) * (1.0 - b) + dl * (1.0 - prev);  // 1 - m
       gdelta += lam_t * se * (prev - b);
       gbase += lam_t * se * (1.0 - dl);
-      const double du = lam_t * se * (1.0 - m);
+      const double du = lam_t * se * um;
       ws.adj[t] = du * rho;
       grho += du * ws.inflow[t];
       ws.gG[t] = lam_t * ws.G[t];  // reused: lambda[t] G[t], for the crisis damage below
