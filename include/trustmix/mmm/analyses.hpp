@@ -370,8 +370,9 @@ struct ResponseCurveSettings {
 ///   mu = base + sum_k trust_direct[:, k] + sum_k amplification[:, k] + sum_s own[:, s]
 /// with k over the trust channels, then shocks, then the initial stock: trust_direct_k =
 /// gamma G share_k and amplification_k = theta G (sum_s beta_s h_s) share_k, share_k =
-/// G^(k) / G (0 where G = 0), the exact split of the linear stock recursion; own_s =
-/// beta_s h_s. Without trust the trust columns are 0 (P + 2 columns still).
+/// G^(k) / G (0 where G = 0), the exact split of the linear stock recursion (for the
+/// bounded trust form, G^(k) is channel k's Shapley value over the trust channels, see
+/// TrustModel::bounded_split; the parts still add up to G exactly); own_s = beta_s h_s. Without trust the trust columns are 0 (P + 2 columns still).
 struct Decomposition {
   Vector base;          ///< T
   Matrix trust_direct;  ///< T x (P + 2)

@@ -1054,6 +1054,9 @@ class TrustModel {
     }
   }
 
+  // The two recursions and stock_path() are public: a planner that runs the model forward
+  // (plan/) must run the model's own form.
+ public:
   /// The bounded trust-stock recursion (top of this file; docs/mmm.md):
   ///   m = b + delta (G[t-1] - b),  G[t] = s[t] (1 - (1 - m) e[t]),
   ///   e[t] = exp(-rho u[t]),  s[t] = exp(-sum_e omega_e d[t, e]),  G[-1] = g0,
@@ -1090,6 +1093,7 @@ class TrustModel {
       trust_stock_recursion(p.delta, p.g0, u, p.omega, d, std::forward<Out>(out));
   }
 
+ private:
   /// Reverse mode through bounded_stock_recursion(): from gG (dL/dG[t] of everything
   /// downstream) to the gradients of delta, G0, b, rho and omega (on their free scales),
   /// and adj[t] = dL/du[t]. With lambda[t] the total adjoint of G[t],
