@@ -51,7 +51,14 @@ Run (slow; the baseline in docs/validation.md)::
 ``--option`` keys: pr_measure (impressions, spend, mentions, reach_sentiment), trend,
 seasonality, max_lag, tracker (True/False), half_life_prior ("4,52": 90% range in weeks),
 scaling, likelihood, window (all: W = the whole data; first_half: W = its first half, the
-same W on both sides).
+same W on both sides), trust_form (linear, bounded: TrustMMM's trust stock recursion),
+tracker_noise (free: one free sigma_q; binomial: the survey's known sampling error from the
+panel size, ``TrustMMM(tracker_n="trust_survey_n")``).
+
+Effects per posterior draw come from one C++ call each over the thinned draw matrix
+(``_core.mmm.roi``, ``_core.mmm.constrained_draws``) and one ``_core.mmm.decompose`` per
+draw for the share of SMM made possible by PR: the same numbers as ``fit.roi`` /
+``fit.decompose`` of one fit per draw.
 """
 
 from __future__ import annotations
@@ -78,7 +85,8 @@ PR_KINDS = {"press": ["press_release", "interview"], "events": ["event"], "csr":
             "health_talks": ["event"]}
 DEFAULTS: dict[str, Any] = {"pr_measure": "impressions", "trend": True, "seasonality": 2, "max_lag": 12,
                             "tracker": True, "half_life_prior": None, "scaling": "mean", "likelihood": "normal",
-                            "window": "all"}
+                            "window": "all", "trust_form": "linear",
+                            "tracker_noise": "free"}
 
 
 @dataclass
@@ -205,6 +213,7 @@ def observe(case: Case) -> tuple[Any, pd.DataFrame, dict[str, str], dict[str, st
         df[f"mentions_{name}"] = panel[f"mentions_{name}"].to_numpy()
     df["net_sentiment"] = np.nan_to_num(panel["net_sentiment"].to_numpy(), nan=0.0)
     df["trust_survey"] = panel["trust_survey"].to_numpy()
+    df["trust_survey_n"] = panel["trust_survey_n"].to_numpy(dtype=float)
     shocks = []
     for e in case.spec.get("events") or []:
         if e["kind"] != "crisis":
@@ -275,7 +284,10 @@ def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 100
                         tracker="trust_survey" if (opt["tracker"] and trust_on) else None,
                         shocks=shocks if trust_on else [], spend={c: f"spend_{c}" for c in roles},
                         seasonality=int(opt["seasonality"]), trend=bool(opt["trend"]), max_lag=int(opt["max_lag"]),
-                        trust=trust_on, priors=priors or None, scaling=opt["scaling"], likelihood=opt["likelihood"])
+                        trust=trust_on, priors=priors or None, scaling=opt["scaling"], likelihood=opt["likelihood"],
+                        trust_form=opt["trust_form"],
+                        tracker_n="trust_survey_n" if (opt["tracker_noise"] == "binomial" and opt["tracker"] and trust_on)
+                        else None)
     t_fit = time.perf_counter()
     # The sampler's diagnostics warnings (R-hat, ESS, divergences) are part of the result:
     # recorded per world, not raised, so one doubtful fit does not stop the harness.
@@ -291,11 +303,13 @@ def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 100
     window = (df["week"].iloc[0], df["week"].iloc[last])
     truth = out.truth_for(window=window, horizon=HORIZON, lag=model.max_lag)
     tch = truth.channels.set_index("channel")
-    zs = fit.draws(max_draws)
-    per_draw = [type(fit)(model, z) for z in zs]
-    tables = [f.roi(horizon=HORIZON, window=window) for f in per_draw]
+    zs = np.ascontiguousarray(fit.draws(max_draws))
+    core = tm._core.mmm
+    lo_w, hi_w = fit._window(window)
+    r = core.roi(model._core, zs, horizon=HORIZON, window_begin=lo_w, window_end=hi_w,
+                 spend=np.zeros(len(model.channels)), value_per_outcome=float("nan"), outcome_scale=model.y_scale)
     cols = ["incremental_total", "incremental_short", "incremental_long"]
-    stack = np.stack([t.loc[model.channels, cols].to_numpy(dtype=float) for t in tables])  # draws x C x 3
+    stack = np.stack([np.asarray(r[c]) for c in cols], axis=-1)  # draws x C x 3 (channels in model order)
     q = _quantiles(stack)
     truth_vals = np.column_stack([tch.loc[model.channels, k].to_numpy(dtype=float)
                                   for k in ("conversions", "short_term_conversions", "long_term_conversions")])
@@ -318,17 +332,20 @@ def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 100
     hl_true = case.spec["trust"]["half_life_days"] / 7.0
     world_row["half_life_true"] = hl_true
     if trust_on:
-        delta = np.array([f.params["delta"] for f in per_draw])
+        names = list(model._core.constrained_names)
+        delta = np.asarray(core.constrained_draws(model._core, zs))[:, names.index("delta")]
         hl = np.log(0.5) / np.log(delta)
         qh = _quantiles(hl)
         world_row.update({f"half_life_{k}": float(v) for k, v in qh.items()})
         pr_chans = [c for c in model.trust_channels if roles[c] == "trust"]
         shares = []
-        for f in per_draw:
-            d = f.decompose()
-            amp = sum(d[f"amplification [{c}]"].sum() for c in pr_chans)
-            amp_all = sum(d[k].sum() for k in d.columns if k.startswith("amplification ["))
-            own = sum(d[f"{c} (own)"].sum() for c in model.conversion_channels)
+        pr_cols = [model.trust_channels.index(c) for c in pr_chans]
+        for i in range(zs.shape[0]):
+            d = core.decompose(model._core, zs[i:i + 1], model.y_scale)
+            amp_m = np.asarray(d["amplification"])
+            amp = float(amp_m[:, pr_cols].sum()) if pr_cols else 0.0
+            amp_all = float(amp_m.sum())
+            own = float(np.asarray(d["own"]).sum())
             shares.append(amp / (own + amp_all) if (own + amp_all) != 0 else np.nan)
         qs = _quantiles(np.asarray(shares))
         world_row.update({f"share_{k}": float(v) for k, v in qs.items()})

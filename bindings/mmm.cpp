@@ -26,6 +26,12 @@ mm::Likelihood likelihood_from_string(const std::string& s) {
   throw std::invalid_argument("likelihood must be 'normal', 'lognormal' or 'negative_binomial', got '" + s + "'");
 }
 
+mm::TrustForm trust_form_from_string(const std::string& s) {
+  for (auto f : {mm::TrustForm::linear, mm::TrustForm::bounded})
+    if (s == mm::to_string(f)) return f;
+  throw std::invalid_argument("trust_form must be 'linear' or 'bounded', got '" + s + "'");
+}
+
 mm::TrustModelPriors priors_from_dict(const py::dict& d) {
   mm::TrustModelPriors p;
   const std::map<std::string, double*> fields = {
@@ -37,7 +43,9 @@ mm::TrustModelPriors priors_from_dict(const py::dict& d) {
       {"theta_sd", &p.theta_sd},         {"beta_sd", &p.beta_sd},
       {"baseline_sd", &p.baseline_sd},   {"sigma_sd", &p.sigma_sd},
       {"tracker_a_sd", &p.tracker_a_sd}, {"tracker_b_sd", &p.tracker_b_sd},
-      {"tracker_sigma_sd", &p.tracker_sigma_sd}, {"phi_sd", &p.phi_sd}};
+      {"tracker_sigma_sd", &p.tracker_sigma_sd}, {"phi_sd", &p.phi_sd},
+      {"trust_base_logit_mean", &p.trust_base_logit_mean}, {"trust_base_logit_sd", &p.trust_base_logit_sd},
+      {"g0_logit_sd", &p.g0_logit_sd},   {"inflow_sd", &p.inflow_sd}};
   const std::map<std::string, Eigen::VectorXd*> vectors = {
       {"roi_log_median", &p.roi_log_median}, {"roi_sd_log", &p.roi_sd_log}, {"roi_scale", &p.roi_scale}};
   for (auto item : d) {
@@ -50,7 +58,7 @@ mm::TrustModelPriors priors_from_dict(const py::dict& d) {
     if (it == fields.end()) throw std::invalid_argument("unknown prior setting '" + key + "'");
     const double v = item.second.cast<double>();
     if (!std::isfinite(v) || v <= 0.0)
-      if (key != "g0_mean") throw std::invalid_argument("prior setting " + key + " must be a finite number > 0, got " + std::to_string(v));
+      if (key != "g0_mean" && key != "trust_base_logit_mean") throw std::invalid_argument("prior setting " + key + " must be a finite number > 0, got " + std::to_string(v));
     *it->second = v;
   }
   return p;
@@ -72,6 +80,8 @@ py::dict params_to_dict(const mm::TrustModelParameters& p) {
   d["tracker_a"] = p.tracker_a;
   d["tracker_b"] = p.tracker_b;
   d["tracker_sigma"] = p.tracker_sigma;
+  d["trust_base"] = p.trust_base;
+  d["trust_inflow"] = p.inflow;
   return d;
 }
 
@@ -112,6 +122,10 @@ py::dict priors_to_dict(const mm::TrustModelPriors& p) {
   d["tracker_b_sd"] = p.tracker_b_sd;
   d["tracker_sigma_sd"] = p.tracker_sigma_sd;
   d["phi_sd"] = p.phi_sd;
+  d["trust_base_logit_mean"] = p.trust_base_logit_mean;
+  d["trust_base_logit_sd"] = p.trust_base_logit_sd;
+  d["g0_logit_sd"] = p.g0_logit_sd;
+  d["inflow_sd"] = p.inflow_sd;
   if (p.roi_log_median.size() != 0) {
     d["roi_log_median"] = p.roi_log_median;
     d["roi_sd_log"] = p.roi_sd_log;
@@ -135,7 +149,8 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
                       std::vector<std::string> shock_names, int seasonality, bool trend, int max_lag, bool trust_enabled,
                       const std::string& scaling, const std::string& likelihood, double value_per_outcome,
                       const py::dict& priors, const std::optional<std::pair<double, double>>& trust_half_life,
-                      const std::vector<std::tuple<std::string, double, double>>& roi) {
+                      const std::vector<std::tuple<std::string, double, double>>& roi,
+                      const std::string& trust_form, const Eigen::VectorXd& tracker_n) {
   mm::TrustModelSpec spec;
   if (roles.size() != channels.size())
     throw std::invalid_argument("roles need one entry per channel (" + std::to_string(channels.size()) + ")");
@@ -146,6 +161,7 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
   spec.outcome = outcome;
   spec.period_days = period_days;
   spec.tracker = tracker;
+  spec.tracker_n = tracker_n;
   spec.controls = controls;
   spec.control_names = std::move(control_names);
   spec.events = events;
@@ -159,6 +175,7 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
   if (scaling != "mean" && scaling != "max") throw std::invalid_argument("scaling must be 'mean' or 'max', got '" + scaling + "'");
   spec.scaling = scaling == "mean" ? mm::Scaling::mean : mm::Scaling::max;
   spec.likelihood = likelihood_from_string(likelihood);
+  spec.trust_form = trust_form_from_string(trust_form);
   spec.value_per_outcome = value_per_outcome;
   spec.priors = priors_from_dict(priors);
   if (trust_half_life) {
@@ -185,6 +202,7 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
   d["baseline"] = b.model.data().baseline;
   d["shocks"] = b.model.data().shocks;
   d["tracker"] = b.model.data().tracker;
+  d["tracker_se"] = b.model.data().tracker_se;
   return py::make_tuple(py::cast(std::move(b.model)), d);
 }
 
@@ -406,7 +424,7 @@ void register_mmm(py::module_& m) {
       .def(py::init([](const RowMatrix& media, std::vector<bool> trust, std::vector<bool> conversion,
                        const RowMatrix& baseline, const RowMatrix& shocks, const Eigen::VectorXd& y,
                        const Eigen::VectorXd& tracker, int max_lag, bool trust_enabled, const py::dict& priors,
-                       const std::string& likelihood, double outcome_scale) {
+                       const std::string& likelihood, double outcome_scale, const std::string& trust_form) {
              mm::TrustModelData d;
              d.media = media;
              d.trust = std::move(trust);
@@ -419,15 +437,18 @@ void register_mmm(py::module_& m) {
              d.trust_enabled = trust_enabled;
              d.likelihood = likelihood_from_string(likelihood);
              d.outcome_scale = outcome_scale;
+             d.trust_form = trust_form_from_string(trust_form);
              return mm::TrustModel(std::move(d), priors_from_dict(priors));
            }),
            py::arg("media"), py::arg("trust"), py::arg("conversion"), py::arg("baseline"), py::arg("shocks"),
            py::arg("y"), py::arg("tracker"), py::arg("max_lag") = 12, py::arg("trust_enabled") = true,
-           py::arg("priors") = py::dict(), py::arg("likelihood") = "normal", py::arg("outcome_scale") = 1.0)
+           py::arg("priors") = py::dict(), py::arg("likelihood") = "normal", py::arg("outcome_scale") = 1.0,
+           py::arg("trust_form") = "linear")
       .def_property_readonly("dimension", &mm::TrustModel::dimension)
       .def_property_readonly("parameter_names", &mm::TrustModel::parameter_names)
       .def_property_readonly("constrained_names", &mm::TrustModel::constrained_names)
       .def_property_readonly("likelihood", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().likelihood)); })
+      .def_property_readonly("trust_form", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().trust_form)); })
       .def("initial_point", &mm::TrustModel::initial_point)
       .def_property_readonly("priors", [](const mm::TrustModel& self) { return priors_to_dict(self.priors()); })
       .def(
@@ -498,7 +519,8 @@ void register_mmm(py::module_& m) {
           py::arg("seasonality") = 2, py::arg("trend") = true, py::arg("max_lag") = 12, py::arg("trust_enabled") = true,
           py::arg("scaling") = "mean", py::arg("likelihood") = "normal", py::arg("value_per_outcome") = std::nan(""),
           py::arg("priors") = py::dict(), py::arg("trust_half_life") = py::none(),
-          py::arg("roi") = std::vector<std::tuple<std::string, double, double>>{},
+          py::arg("roi") = std::vector<std::tuple<std::string, double, double>>{}, py::arg("trust_form") = "linear",
+          py::arg("tracker_n") = Eigen::VectorXd(),
           "trustmix::mmm::build: the model of a spec in raw units (scaling, baseline design, business-term priors);\n"
           "returns (TrustModel, dict of scales, names and the scaled data).");
 }

@@ -385,7 +385,7 @@ class DrawEngine {
         const double* hc = h(m_.trust_idx_[static_cast<std::size_t>(i)]);
         for (int t = 0; t < T; ++t) inflow_[t] += p_.kappa[i] * hc[t];
       }
-      TrustModel::trust_stock_recursion(p_.delta, p_.g0, inflow_, p_.omega, shocks_, out.stock);
+      m_.stock_path(p_, inflow_, shocks_, out.stock);  // the model's trust form
     }
     for (int s = 0; s < m_.S_; ++s) {
       const double* hc = h(m_.conv_idx_[static_cast<std::size_t>(s)]);
@@ -615,8 +615,9 @@ struct ResponseCurveSettings {
 ///   mu = base + sum_k trust_direct[:, k] + sum_k amplification[:, k] + sum_s own[:, s]
 /// with k over the trust channels, then shocks, then the initial stock: trust_direct_k =
 /// gamma G share_k and amplification_k = theta G (sum_s beta_s h_s) share_k, share_k =
-/// G^(k) / G (0 where G = 0), the exact split of the linear stock recursion; own_s =
-/// beta_s h_s. Without trust the trust columns are 0 (P + 2 columns still).
+/// G^(k) / G (0 where G = 0), the exact split of the linear stock recursion (for the
+/// bounded trust form, G^(k) is channel k's Shapley value over the trust channels, see
+/// TrustModel::bounded_split; the parts still add up to G exactly); own_s = beta_s h_s. Without trust the trust columns are 0 (P + 2 columns still).
 struct Decomposition {
   Vector base;          ///< T
   Matrix trust_direct;  ///< T x (P + 2)
@@ -809,6 +810,10 @@ struct SummaryValues {
   }
   add("b", K);
   add("sigma", 1, true);
+  if (model.bounded()) {  // bounded trust form: baseline share b, inflow strength rho (appended)
+    add("trust_base", 1, true);
+    add("trust_inflow", 1, true);
+  }
   const double ys = outcome_scale;
   const auto half_life = [](double rate) {
     return rate > 0.0 && rate < 1.0 ? std::log(0.5) / std::log(rate) : std::numeric_limits<double>::quiet_NaN();
@@ -842,6 +847,10 @@ struct SummaryValues {
         }
         for (int k = 0; k < K; ++k) out.values(i, q++) = p.b[k] * ys;
         out.values(i, q++) = d.likelihood == Likelihood::normal ? p.sigma * ys : p.sigma;
+        if (model.bounded()) {
+          out.values(i, q++) = p.trust_base;
+          out.values(i, q++) = p.inflow;
+        }
       });
   return out;
 }

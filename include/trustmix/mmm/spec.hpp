@@ -54,6 +54,10 @@ struct TrustModelSpec {
   Vector outcome;                     ///< T outcome, finite
   double period_days = 7.0;           ///< days per period (7 weekly, 1 daily)
   Vector tracker;                     ///< T trust tracker, NaN where unmeasured; empty for none
+  /// T survey panel sizes of a tracker that is a share (values in [0, 1]), or empty: then
+  /// each measured period has the known binomial sampling error sqrt(p (1 - p) / n), p the
+  /// measured share clamped to [0.5 / n, 1 - 0.5 / n], and sigma_q is the error beyond it.
+  Vector tracker_n;
   Matrix controls;                    ///< T x J other regressors (standardised)
   std::vector<std::string> control_names;
   Matrix events;                      ///< T x V known baseline events (unscaled)
@@ -66,6 +70,7 @@ struct TrustModelSpec {
   bool trust_enabled = true;          ///< false: a standard MMM, every channel converts
   Scaling scaling = Scaling::mean;
   Likelihood likelihood = Likelihood::normal;
+  TrustForm trust_form = TrustForm::linear;  ///< the trust-stock recursion (trust_model.hpp)
   /// Value of one unit of outcome (currency); NaN: none (ROIs are then undefined).
   double value_per_outcome = std::numeric_limits<double>::quiet_NaN();
   TrustModelPriors priors;            ///< raw-parameter priors (the ROI fields are set by build())
@@ -196,6 +201,7 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
   d.likelihood = spec.likelihood;
   d.max_lag = spec.max_lag;
   d.trust_enabled = spec.trust_enabled;
+  d.trust_form = spec.trust_form;
   // Roles.
   d.trust.resize(static_cast<std::size_t>(C));
   d.conversion.resize(static_cast<std::size_t>(C));
@@ -267,6 +273,20 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
     sc.tracker_mean = mean;
     sc.tracker_sd = sd;
     d.tracker = (spec.tracker.array() - mean) / sd;  // NaN stays NaN
+    if (spec.tracker_n.size() != 0) {
+      if (spec.tracker_n.size() != T) fail("tracker_n has ", spec.tracker_n.size(), " values, the outcome has ", T);
+      d.tracker_se = Vector::Zero(T);
+      for (Eigen::Index t = 0; t < T; ++t) {
+        const double q = spec.tracker[t], n_t = spec.tracker_n[t];
+        if (std::isnan(q)) continue;
+        if (!(q >= 0.0 && q <= 1.0))
+          fail("tracker: row ", t, " is ", q, "; with tracker_n the tracker must be a share in [0, 1]");
+        if (!(n_t >= 1.0) || !std::isfinite(n_t))
+          fail("tracker_n: row ", t, " is ", n_t, "; a measured period needs a panel size >= 1");
+        const double pc = std::clamp(q, 0.5 / n_t, 1.0 - 0.5 / n_t);
+        d.tracker_se[t] = std::sqrt(pc * (1.0 - pc) / n_t) / sd;
+      }
+    }
   }
   // Business-term priors.
   TrustModelPriors pr = spec.priors;

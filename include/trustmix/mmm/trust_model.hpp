@@ -6,13 +6,22 @@
 //   a[c, t] = sum_{l=0}^{L} w_l(alpha_c) x[c, t - l]     geometric adstock, normalised weights
 //   h[c, t] = (1 - exp(-lam_c a)) / (1 + exp(-lam_c a))   logistic saturation
 //   G[t]    = delta G[t-1] + (1 - delta) sum_{p in trust} kappa_p h[p, t] - sum_e omega_e d[e, t],
-//             G[-1] = G0
+//             G[-1] = G0                                          trust_form = linear (default)
+//   G[t]    = s[t] (m[t] + (1 - m[t]) (1 - exp(-rho u[t]))),     trust_form = bounded:
+//             m[t] = b + delta (G[t-1] - b), u[t] = sum_p kappa_p h[p, t],
+//             s[t] = exp(-sum_e omega_e d[e, t]), G[-1] = G0 in (0, 1): a share of people in
+//             [0, 1] that decays towards its baseline share b, gains a fraction
+//             1 - exp(-rho u) of the not-yet-trusting share per period and loses a fraction
+//             1 - s to a crisis (docs/mmm.md, "The bounded trust form")
 //   mu[t]   = sum_k b_k B[t, k] + gamma G[t] + sum_{s in conversion} beta_s (1 + theta G[t]) h[s, t]
 //   y[t]    ~ Normal(mu[t], sigma)                                  likelihood = normal
 //   y[t]    ~ LogNormal(ln mu[t] - sigma^2 / 2, sigma)  (E y = mu)    likelihood = lognormal
 //   y[t]    ~ NegativeBinomial(mean s mu[t], size phi)  (counts)     likelihood = negative_binomial
 //             (variance s mu + (s mu)^2 / phi; s = outcome_scale turns model units into counts)
 //   q[t]    ~ Normal(a_q + b_q G[t], sigma_q)             trust tracker, observed t only
+//   q[t]    ~ Normal(a_q + b_q G[t], sqrt(se[t]^2 + sigma_q^2))  with a known sampling standard
+//             error se[t] per observation (tracker_se: a survey share's sqrt(p (1 - p) / n)),
+//             sigma_q then the error beyond sampling
 //
 // Identification: the trust weights kappa lie on the simplex (they sum to 1), so G is an
 // index in the units of saturated PR activity (about 0..1) and the absolute strength of
@@ -49,6 +58,7 @@
 #include <boost/math/special_functions/digamma.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -86,6 +96,13 @@ enum class Likelihood : std::uint8_t {
   return "?";
 }
 
+/// Form of the trust-stock recursion (MODEL.md section 2; the top of this file).
+enum class TrustForm : std::uint8_t {
+  linear,   ///< G = delta G[-1] + (1 - delta) u - damage: an index in inflow units, linear in the inputs
+  bounded,  ///< G a share in [0, 1]: inflow on the untrusting share, decay to a baseline share b
+};
+[[nodiscard]] inline const char* to_string(TrustForm f) { return f == TrustForm::linear ? "linear" : "bounded"; }
+
 /// Prior settings (MODEL.md section 5). Positive scales are half-normal on the scaled
 /// outcome; adstock alpha ~ Beta(alpha_a, alpha_b); logistic lam ~ Gamma(lam_shape,
 /// lam_rate); trust half-life (periods) ~ LogNormal(log(half_life_median), half_life_sd_log).
@@ -100,6 +117,13 @@ struct TrustModelPriors {
   /// Negative binomial size phi: 1/sqrt(phi) ~ HalfNormal(phi_sd) (the Stan prior-choice
   /// recommendation; phi -> infinity is the Poisson limit).
   double phi_sd = 1.0;
+  /// Bounded trust form only: logit b ~ Normal(trust_base_logit_mean, trust_base_logit_sd)
+  /// (default: median share 0.3, 90% range 0.03-0.85); logit G0 ~ Normal(logit b,
+  /// g0_logit_sd) (the initial share near the baseline share); the inflow strength rho ~
+  /// HalfNormal(inflow_sd) (rho u is the log of the untrusting share's survival per
+  /// period at inflow u; 0.5 lets one period of full saturated activity convert up to
+  /// about 40% of the untrusting).
+  double trust_base_logit_mean = -0.8472978603872037, trust_base_logit_sd = 1.5, g0_logit_sd = 1.0, inflow_sd = 0.5;
   /// ROI priors, one entry per conversion channel (or empty for none): ln R_j ~
   /// Normal(roi_log_median[j], roi_sd_log[j]) where roi_log_median[j] is finite; NaN keeps
   /// the HalfNormal(beta_sd) prior on beta_j. roi_scale[j] > 0 converts beta_j sum_t h
@@ -117,9 +141,13 @@ struct TrustModelData {
   Matrix shocks;                      ///< T x E shock events (>= 0), may have 0 columns
   Vector y;                           ///< T outcome
   Vector tracker;                     ///< T trust tracker, NaN where missing; empty if none
+  /// T known sampling standard errors of the tracker (its units, >= 0 where observed), or
+  /// empty: none (the tracker's noise is sigma_q alone).
+  Vector tracker_se;
   int max_lag = 12;                   ///< L
   bool trust_enabled = true;          ///< false: a standard MMM (no G, gamma, theta, kappa, ...)
   Likelihood likelihood = Likelihood::normal;
+  TrustForm trust_form = TrustForm::linear;  ///< the trust-stock recursion (top of this file)
   /// Negative binomial only: y holds raw counts and the count mean is outcome_scale * mu.
   double outcome_scale = 1.0;
 };
@@ -134,13 +162,16 @@ struct TrustModelParameters {
   double delta = 0.0, g0 = 0.0, gamma = 0.0, theta = 0.0;
   double sigma = 1.0;  ///< normal / lognormal noise scale; for the negative binomial, its size phi
   double tracker_a = 0.0, tracker_b = 0.0, tracker_sigma = 1.0;
+  double trust_base = 0.0, inflow = 0.0;  ///< bounded trust form only: b and rho
 };
 
 /// Every intermediate of one forward pass, for decompositions and counterfactuals.
 struct TrustModelForward {
   Matrix adstock, saturated;   ///< T x C
   Vector inflow, trust_stock;  ///< T
-  Matrix trust_by_channel;     ///< T x P: G^(p), the stock built by trust channel p alone
+  /// T x P: G^(p), the stock built by trust channel p: alone (linear form, exact by
+  /// linearity) or its Shapley value over the trust channels (bounded form; see forward_on)
+  Matrix trust_by_channel;
   Vector trust_from_shocks, trust_from_initial;  ///< T
   Vector base, trust_direct;   ///< T
   Matrix conversion_own;       ///< T x S: beta_s h_s
@@ -153,6 +184,7 @@ struct TrustModelForward {
 struct TrustModelWorkspace {
   Matrix A, dA, H, gH;
   Vector inflow, G, mu, gmu, gG, adj, conv_sum, ga, gkappa, hsum, gbeta;
+  Vector ex, sx;  // bounded trust form: exp(-rho u[t]) and the crisis survival s[t]
   TrustModelParameters params;  // the constrained parameters of the current evaluation
   void resize(Eigen::Index T, Eigen::Index C, Eigen::Index P, Eigen::Index S) {
     if (A.rows() == T && A.cols() == C && gkappa.size() == P && gbeta.size() == S) return;
@@ -171,6 +203,8 @@ struct TrustModelWorkspace {
     gkappa.resize(P);
     hsum.resize(C);
     gbeta.resize(S);
+    ex.resize(T);
+    sx.resize(T);
   }
 };
 
@@ -190,6 +224,8 @@ class TrustModel {
   [[nodiscard]] const TrustModelPriors& priors() const { return pr_; }
   [[nodiscard]] int periods() const { return static_cast<int>(d_.y.size()); }
   [[nodiscard]] bool has_tracker() const { return n_tracker_obs_ > 0; }
+  /// True for the bounded trust form (a trust model whose data say TrustForm::bounded).
+  [[nodiscard]] bool bounded() const { return d_.trust_enabled && d_.trust_form == TrustForm::bounded; }
   /// Number of trust channels P (0 without trust) and of conversion channels S.
   [[nodiscard]] int trust_count() const { return P_; }
   [[nodiscard]] int conversion_count() const { return S_; }
@@ -221,6 +257,10 @@ class TrustModel {
         n.emplace_back("tracker_b");
         n.emplace_back("tracker_sigma");
       }
+      if (bounded()) {
+        n.emplace_back("trust_base");
+        n.emplace_back("trust_inflow");
+      }
     }
     return n;
   }
@@ -250,6 +290,10 @@ class TrustModel {
         out[i++] = p.tracker_a;
         out[i++] = p.tracker_b;
         out[i++] = p.tracker_sigma;
+      }
+      if (bounded()) {
+        out[i++] = p.trust_base;
+        out[i++] = p.inflow;
       }
     }
   }
@@ -298,7 +342,7 @@ class TrustModel {
       inflow += p.kappa[i] * h;
     }
     Vector G(T);
-    trust_stock_recursion(p.delta, p.g0, inflow, p.omega, d_.shocks, G);
+    stock_path(p, inflow, d_.shocks, G);
     double sum = 0.0, sum_observed = 0.0;
     for (int t = 0; t < T; ++t) {
       sum += G[t];
@@ -350,8 +394,17 @@ class TrustModel {
       // gamma and theta alone scale with 1 / b_q, a funnel whose neck (large b_q, a
       // nearly linear PR saturation) diverges.
       const double log_bq = n_tracker_obs_ > 0 ? z[o_tracker_ + 1] : 0.0;
-      p.g0 = z[o_g0_] * std::exp(-log_bq);
-      p.omega.array() = (z.segment(o_omega_, E_).array() - log_bq).exp();
+      if (bounded()) {
+        // The bounded stock is a share with its own scale: G0 and the crisis damage are
+        // not rescaled by the tracker (logit G0, ln omega), b and rho are logit and log.
+        p.g0 = sigmoid(z[o_g0_]);
+        p.omega.array() = z.segment(o_omega_, E_).array().exp();
+        p.trust_base = sigmoid(z[o_tform_]);
+        p.inflow = std::exp(z[o_tform_ + 1]);
+      } else {
+        p.g0 = z[o_g0_] * std::exp(-log_bq);
+        p.omega.array() = (z.segment(o_omega_, E_).array() - log_bq).exp();
+      }
       p.gamma = std::exp(z[o_gamma_] + log_bq);
       p.theta = std::exp(z[o_theta_] + log_bq);
       if (n_tracker_obs_ > 0) {
@@ -408,7 +461,11 @@ class TrustModel {
     if (d_.trust_enabled) {
       inflow_.setZero();
       for (int i = 0; i < P_; ++i) inflow_ += p.kappa[i] * H_.col(trust_idx_[i]);
-      trust_stock_recursion(p.delta, p.g0, inflow_, p.omega, d_.shocks, G_);
+      if (bounded())
+        bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, inflow_, p.omega, d_.shocks, G_, ws.ex.data(),
+                                ws.sx.data());
+      else
+        trust_stock_recursion(p.delta, p.g0, inflow_, p.omega, d_.shocks, G_);
       // The free intercept is the baseline level at the mean stock, b_0 + gamma Gbar_T
       // (Gbar_T = mean_t G[t]): the outcome's level pins it, whereas b_0 itself trades
       // off against gamma and every parameter that moves the stock's level.
@@ -483,18 +540,26 @@ class TrustModel {
         // a_q ~ Normal(0, s_a), g_a = -a_q / s_a^2:
         //   d/dm_q = sum_t r_t / s_q^2 + g_a,  d/db_q = sum_t r_t (G_t - Gm) / s_q^2 - g_a Gm,
         //   d/dG_t = b_q r_t / s_q^2 - (b_q / n)(sum_s r_s / s_q^2 + g_a)   (t observed).
-        const double qs2 = p.tracker_sigma * p.tracker_sigma, n_obs = n_tracker_obs_;
+        // With known sampling errors se_t the variance is v_t = se_t^2 + sigma_q^2 (below,
+        // qs2 is v_t at each t); d/d ln sigma_q of -r^2/(2 v) - ln(v)/2 is (r^2/v - 1) sigma_q^2 / v.
+        const bool known_se = d_.tracker_se.size() != 0;
+        const double qs2_const = p.tracker_sigma * p.tracker_sigma, n_obs = n_tracker_obs_;
         double gm = 0.0;
         for (int t = 0; t < T; ++t)
           if (!std::isnan(d_.tracker[t])) gm += G_[t];
         gm /= n_obs;
         p.tracker_a = z[o_tracker_] - p.tracker_b * gm;
         const double sa2 = pr_.tracker_a_sd * pr_.tracker_a_sd, g_a = -p.tracker_a / sa2;
-        double qss = 0.0, ga = 0.0, gbq = 0.0;
+        double qss = 0.0, ga = 0.0, gbq = 0.0, log_v = 0.0, gsq = 0.0;
         for (int t = 0; t < T; ++t) {
           if (std::isnan(d_.tracker[t])) continue;
           const double r = d_.tracker[t] - p.tracker_a - p.tracker_b * G_[t];
-          qss += r * r;
+          const double qs2 = known_se ? d_.tracker_se[t] * d_.tracker_se[t] + qs2_const : qs2_const;
+          if (known_se) {
+            log_v += std::log(qs2);
+            gsq += (r * r / qs2 - 1.0) * qs2_const / qs2;
+          }
+          qss += known_se ? r * r / qs2 : r * r;
           ga += r / qs2;
           gbq += r / qs2 * (G_[t] - gm);
           gG_[t] += r / qs2 * p.tracker_b;
@@ -502,11 +567,19 @@ class TrustModel {
         const double shift = p.tracker_b / n_obs * (ga + g_a);
         for (int t = 0; t < T; ++t)
           if (!std::isnan(d_.tracker[t])) gG_[t] -= shift;
-        lp += -0.5 * qss / qs2 - n_obs * std::log(p.tracker_sigma) - 0.5 * p.tracker_a * p.tracker_a / sa2;
+        if (known_se) {
+          lp += -0.5 * qss - 0.5 * log_v - 0.5 * p.tracker_a * p.tracker_a / sa2;
+          grad[o_tracker_ + 2] += gsq;
+        } else {
+          lp += -0.5 * qss / qs2_const - n_obs * std::log(p.tracker_sigma) - 0.5 * p.tracker_a * p.tracker_a / sa2;
+          grad[o_tracker_ + 2] += -n_obs + qss / qs2_const;
+        }
         grad[o_tracker_] += ga + g_a;
         grad[o_tracker_ + 1] += (gbq - g_a * gm) * p.tracker_b;
-        grad[o_tracker_ + 2] += -n_obs + qss / qs2;
       }
+      if (bounded()) {
+        bounded_stock_adjoint(p, ws, grad);
+      } else {
       // trust recursion, reverse: lambda[t] = gG[t] + delta lambda[t+1]
       double lam_next = 0.0, gdelta = 0.0;
       for (int t = T - 1; t >= 0; --t) {
@@ -519,11 +592,14 @@ class TrustModel {
       grad[o_g0_] += p.delta * adj_[0];
       grad[o_delta_] += gdelta * p.delta * (1.0 - p.delta);
       for (int e = 0; e < E_; ++e) grad[o_omega_ + e] += -adj_.dot(d_.shocks.col(e)) * p.omega[e];
-      // kappa = softmax(u), u = V z: dL/du_i = kappa_i (g_i - sum_k kappa_k g_k), dL/dz = V' dL/du
+      }
+      // kappa = softmax(u), u = V z: dL/du_i = kappa_i (g_i - sum_k kappa_k g_k), dL/dz = V' dL/du.
+      // adj holds dL/du[t] / (1 - delta) (linear form) or dL/du[t] (bounded form).
+      const double uf = bounded() ? 1.0 : 1.0 - p.delta;
       for (int i = 0; i < P_; ++i) {
         const int c = trust_idx_[i];
-        gkappa_[i] = (1.0 - p.delta) * adj_.dot(H_.col(c));
-        gH_.col(c) += (1.0 - p.delta) * p.kappa[i] * adj_;
+        gkappa_[i] = uf * adj_.dot(H_.col(c));
+        gH_.col(c) += uf * p.kappa[i] * adj_;
       }
       const double kg = p.kappa.dot(gkappa_);
       gkappa_ = p.kappa.cwiseProduct(gkappa_.array().matrix() - Vector::Constant(P_, kg));
@@ -558,7 +634,9 @@ class TrustModel {
     // dL/d ln gamma and dL/d ln theta), and g0 = z_g0 / b_q, a rescaling with the
     // log-Jacobian ln |d g0 / d z_g0| = -z_bq: dL/dz_g0 = dL/dg0 / b_q and dL/dz_bq gains
     // -g0 dL/dg0 - 1.
-    if (d_.trust_enabled && n_tracker_obs_ > 0) {
+    if (d_.trust_enabled && n_tracker_obs_ > 0 && bounded()) {
+      grad[o_tracker_ + 1] += grad[o_gamma_] + grad[o_theta_];  // only the gamma and theta shears
+    } else if (d_.trust_enabled && n_tracker_obs_ > 0) {
       const int ob = o_tracker_ + 1;
       for (int e = 0; e < E_; ++e) grad[ob] -= grad[o_omega_ + e];
       grad[ob] += grad[o_gamma_] + grad[o_theta_];
@@ -613,7 +691,9 @@ class TrustModel {
     f.trust_by_channel = Matrix::Zero(T, P_);
     f.trust_from_shocks = Vector::Zero(T);
     f.trust_from_initial = Vector::Zero(T);
-    if (d_.trust_enabled) {
+    if (bounded()) {
+      bounded_split(p, f.saturated, shocks, f);
+    } else if (d_.trust_enabled) {
       // The recursion is linear: each part is the recursion with one input and the others
       // zero (no shock columns, zero inflow, or G[-1] = 0).
       const auto no_shocks = shocks.leftCols(0);
@@ -667,6 +747,11 @@ class TrustModel {
       z[o_delta_] = std::log(delta / (1.0 - delta));
       z[o_g0_] = pr_.g0_mean;
       z.segment(o_omega_, E_).setConstant(std::log(0.1));
+      if (bounded()) {  // G0 = b at the prior median share; rho = (1 - delta): inflow comparable to the decay
+        z[o_g0_] = pr_.trust_base_logit_mean;
+        z[o_tform_] = pr_.trust_base_logit_mean;
+        z[o_tform_ + 1] = std::log(1.0 - delta);
+      }
       z[o_gamma_] = std::log(0.1);
       z[o_theta_] = std::log(0.1);
       if (n_tracker_obs_ > 0) {
@@ -813,6 +898,13 @@ class TrustModel {
     if (d_.shocks.cols() > 0 && d_.shocks.rows() != T) fail("shocks have ", d_.shocks.rows(), " rows, the outcome has ", T);
     if (d_.shocks.cols() == 0) d_.shocks.resize(T, 0);
     if (d_.tracker.size() != 0 && d_.tracker.size() != T) fail("tracker has ", d_.tracker.size(), " values, the outcome has ", T);
+    if (d_.tracker_se.size() != 0) {
+      if (d_.tracker_se.size() != d_.tracker.size())
+        fail("tracker_se has ", d_.tracker_se.size(), " values, the tracker has ", d_.tracker.size());
+      for (Eigen::Index t = 0; t < T; ++t)
+        if (!std::isnan(d_.tracker[t]) && !(d_.tracker_se[t] >= 0.0 && std::isfinite(d_.tracker_se[t])))
+          fail("tracker_se: row ", t, " is ", d_.tracker_se[t], "; a known standard error must be finite and >= 0");
+    }
     const auto C = d_.media.cols();
     if (static_cast<Eigen::Index>(d_.trust.size()) != C || static_cast<Eigen::Index>(d_.conversion.size()) != C)
       fail("trust and conversion flags need one value per media column (", C, ")");
@@ -921,8 +1013,9 @@ class TrustModel {
       }
       add(o_delta_, 1, "logit_delta", {});
       const bool tq = n_tracker_obs_ > 0;  // tracker scale parametrisation (constrain_free_into)
-      add(o_g0_, 1, tq ? "tracker_initial_stock" : "g0", {});
-      add(o_omega_, E_, tq ? "log_tracker_damage" : "log_omega", ev);
+      const bool bf = d_.trust_form == TrustForm::bounded;
+      add(o_g0_, 1, bf ? "logit_initial_share" : tq ? "tracker_initial_stock" : "g0", {});
+      add(o_omega_, E_, (tq && !bf) ? "log_tracker_damage" : "log_omega", ev);
       add(o_gamma_, 1, tq ? "log_gamma_per_tracker" : "log_gamma", {});
       add(o_theta_, 1, tq ? "log_theta_per_tracker" : "log_theta", {});
       if (n_tracker_obs_ > 0) {
@@ -930,6 +1023,11 @@ class TrustModel {
         names_.push_back("log_tracker_b");
         names_.push_back("log_tracker_sigma");
         n_ += 2;
+      }
+      if (bf) {
+        add(o_tform_, 1, "logit_trust_base", {});
+        names_.emplace_back("log_trust_inflow");
+        ++n_;
       }
       if (n_tracker_obs_ == 1) fail("a trust tracker needs at least 2 observed periods, got 1");
     }
@@ -953,6 +1051,148 @@ class TrustModel {
       for (Eigen::Index e = 0; e < E; ++e) shock += omega[e] * d(t, e);
       g = delta * g + (1.0 - delta) * u[t] - shock;
       out[t] = g;
+    }
+  }
+
+  // The two recursions and stock_path() are public: a planner that runs the model forward
+  // (plan/) must run the model's own form.
+ public:
+  /// The bounded trust-stock recursion (top of this file; docs/mmm.md):
+  ///   m = b + delta (G[t-1] - b),  G[t] = s[t] (1 - (1 - m) e[t]),
+  ///   e[t] = exp(-rho u[t]),  s[t] = exp(-sum_e omega_e d[t, e]),  G[-1] = g0,
+  /// which stays in [0, 1] for g0, b in [0, 1]. Writes G[t] into out[t]; with ex and sx
+  /// also e[t] and s[t] (what the adjoint needs). O(T x (1 + E)).
+  template <class U, class D, class Out>
+  static void bounded_stock_recursion(double delta, double g0, double base, double rho, const U& u, const Vector& omega,
+                                      const D& d, Out&& out, double* ex = nullptr, double* sx = nullptr) {
+    const Eigen::Index T = u.size(), E = d.cols();
+    double g = g0;
+    for (Eigen::Index t = 0; t < T; ++t) {
+      double shock = 0.0;
+      for (Eigen::Index e = 0; e < E; ++e) shock += omega[e] * d(t, e);
+      const double s = E > 0 ? std::exp(-shock) : 1.0, ef = std::exp(-rho * u[t]);
+      // 1 - m = (1 - delta)(1 - b) + delta (1 - G[t-1]): a sum of terms >= 0, so G <= 1 and
+      // G >= 0 hold in floating point too (1 - m <= 1 up to rounding, hence the min).
+      const double um = std::min(1.0, (1.0 - delta) * (1.0 - base) + delta * (1.0 - g));
+      g = s * (1.0 - um * ef);
+      out[t] = g;
+      if (ex != nullptr) {
+        ex[t] = ef;
+        sx[t] = s;
+      }
+    }
+  }
+
+  /// The trust stock of the model's form at parameters p from inflow u and shocks d
+  /// (G[-1] = p.g0): what every analysis runs (analyses.hpp) and the planner must run.
+  template <class U, class D, class Out>
+  void stock_path(const TrustModelParameters& p, const U& u, const D& d, Out&& out) const {
+    if (bounded())
+      bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, u, p.omega, d, std::forward<Out>(out));
+    else
+      trust_stock_recursion(p.delta, p.g0, u, p.omega, d, std::forward<Out>(out));
+  }
+
+ private:
+  /// Reverse mode through bounded_stock_recursion(): from gG (dL/dG[t] of everything
+  /// downstream) to the gradients of delta, G0, b, rho and omega (on their free scales),
+  /// and adj[t] = dL/du[t]. With lambda[t] the total adjoint of G[t],
+  ///   lambda[t] = gG[t] + lambda[t+1] s[t+1] e[t+1] delta,
+  ///   dG[t]/d delta = s e (G[t-1] - b), dG[t]/db = s e (1 - delta),
+  ///   dG[t]/du[t] = s (1 - m) e rho, dG[t]/d rho = s (1 - m) e u[t], dG[t]/d omega_e = -d[t, e] G[t].
+  void bounded_stock_adjoint(const TrustModelParameters& p, TrustModelWorkspace& ws, Eigen::Ref<Vector> grad) const {
+    const int T = periods();
+    const double dl = p.delta, b = p.trust_base, rho = p.inflow;
+    double lam_next = 0.0, jac_next = 0.0, gdelta = 0.0, gbase = 0.0, grho = 0.0;
+    for (int t = T - 1; t >= 0; --t) {
+      const double lam_t = ws.gG[t] + lam_next * jac_next;
+      const double prev = t > 0 ? ws.G[t - 1] : p.g0;
+      const double se = ws.sx[t] * ws.ex[t], um = (1.0 - dl) * (1.0 - b) + dl * (1.0 - prev);  // 1 - m
+      gdelta += lam_t * se * (prev - b);
+      gbase += lam_t * se * (1.0 - dl);
+      const double du = lam_t * se * um;
+      ws.adj[t] = du * rho;
+      grho += du * ws.inflow[t];
+      ws.gG[t] = lam_t * ws.G[t];  // reused: lambda[t] G[t], for the crisis damage below
+      lam_next = lam_t;
+      jac_next = se * dl;
+    }
+    grad[o_g0_] += lam_next * jac_next * p.g0 * (1.0 - p.g0);  // dG[0]/dg0 = s e delta, d g0/dz = g0 (1 - g0)
+    grad[o_delta_] += gdelta * dl * (1.0 - dl);
+    grad[o_tform_] += gbase * b * (1.0 - b);
+    grad[o_tform_ + 1] += grho * rho;
+    for (int e = 0; e < E_; ++e) grad[o_omega_ + e] += -ws.gG.dot(d_.shocks.col(e)) * p.omega[e];
+  }
+
+  /// The split of the bounded stock (forward_on): G = G^(initial) + G^(shock) + sum_p
+  /// G^(p) exactly, with G^(initial) the path with no inflow and no crisis (G0 decaying
+  /// to b), G^(shock) = (no inflow, with the crises) - G^(initial), and G^(p) channel p's
+  /// Shapley value over the trust channels for the path with the crises, value(S) = the
+  /// path with the inflow of the channels in S only:
+  ///   G^(p) = sum_{S not containing p} |S|! (P - |S| - 1)! / P! (value(S + p) - value(S)),
+  /// computed exactly from the 2^P paths for P <= 12. For P > 12 (2^P paths too many),
+  /// G^(p) is the total channel part value(all) - value(none) shared in proportion to
+  /// each channel's removal effect value(all) - value(all without p) (equal shares where
+  /// those sum to 0). In the linear form all three definitions give the linear split.
+  void bounded_split(const TrustModelParameters& p, const Matrix& saturated, const Matrix& shocks,
+                     TrustModelForward& f) const {
+    const Eigen::Index T = saturated.rows();
+    const auto no_shocks = shocks.leftCols(0);
+    auto path = [&](const Vector& u, bool with_shocks, Vector& out) {
+      out.resize(T);
+      if (with_shocks)
+        bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, u, p.omega, shocks, out);
+      else
+        bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, u, p.omega, no_shocks, out);
+    };
+    Matrix U(T, P_);  // kappa_p h[p, t]
+    for (int i = 0; i < P_; ++i) U.col(i) = p.kappa[i] * saturated.col(trust_idx_[static_cast<std::size_t>(i)]);
+    f.inflow = U.rowwise().sum();
+    Vector none_free, none, all;
+    path(Vector::Zero(T), false, none_free);
+    path(Vector::Zero(T), true, none);
+    path(f.inflow, true, all);
+    f.trust_from_initial = none_free;
+    f.trust_from_shocks = none - none_free;
+    f.trust_stock = all;
+    f.trust_by_channel = Matrix::Zero(T, P_);
+    if (P_ <= 12) {
+      const std::size_t n_sets = std::size_t{1} << P_;
+      std::vector<Vector> value(n_sets);
+      Vector u(T);
+      for (std::size_t mask = 0; mask < n_sets; ++mask) {
+        u.setZero();
+        for (int i = 0; i < P_; ++i)
+          if (mask & (std::size_t{1} << i)) u += U.col(i);
+        path(u, true, value[mask]);
+      }
+      std::vector<double> weight(static_cast<std::size_t>(P_));  // |S|! (P - |S| - 1)! / P!
+      for (int k = 0; k < P_; ++k)
+        weight[static_cast<std::size_t>(k)] =
+            std::exp(std::lgamma(k + 1.0) + std::lgamma(P_ - k + 0.0) - std::lgamma(P_ + 1.0));
+      for (int i = 0; i < P_; ++i) {
+        const std::size_t bit = std::size_t{1} << i;
+        for (std::size_t mask = 0; mask < n_sets; ++mask) {
+          if (mask & bit) continue;
+          const int k = std::popcount(mask);
+          f.trust_by_channel.col(i) += weight[static_cast<std::size_t>(k)] * (value[mask | bit] - value[mask]);
+        }
+      }
+      // Rounding: make the parts add up to the path exactly as computed.
+      f.trust_stock = f.trust_from_initial + f.trust_from_shocks + f.trust_by_channel.rowwise().sum();
+    } else {
+      const Vector total = all - none;
+      Matrix removal(T, P_);
+      Vector without(T);
+      for (int i = 0; i < P_; ++i) {
+        path(f.inflow - U.col(i), true, without);
+        removal.col(i) = all - without;
+      }
+      for (Eigen::Index t = 0; t < T; ++t) {
+        const double sum = removal.row(t).sum();
+        for (int i = 0; i < P_; ++i)
+          f.trust_by_channel(t, i) = sum != 0.0 ? total[t] * removal(t, i) / sum : total[t] / P_;
+      }
     }
   }
 
@@ -1019,8 +1259,19 @@ class TrustModel {
       const double df_du = -1.0 / u + (lh - m) / (s2 * u);
       grad[o_delta_] += df_du * (-(1.0 - dl)) - dl;  // du/dz = -(1 - delta); d ln(1-delta)/dz = -delta
     }
-    lp += -0.5 * (p.g0 - pr_.g0_mean) * (p.g0 - pr_.g0_mean) / (pr_.g0_sd * pr_.g0_sd);
-    grad[o_g0_] += -(p.g0 - pr_.g0_mean) / (pr_.g0_sd * pr_.g0_sd);
+    if (bounded()) {
+      // logit b ~ Normal(m_b, s_b); logit G0 ~ Normal(logit b, s_0) (priors on the free
+      // parameters themselves: no Jacobian); rho ~ HalfNormal(inflow_sd) with ln rho free.
+      const double rb = z[o_tform_] - pr_.trust_base_logit_mean, sb2 = pr_.trust_base_logit_sd * pr_.trust_base_logit_sd;
+      const double r0 = z[o_g0_] - z[o_tform_], s02 = pr_.g0_logit_sd * pr_.g0_logit_sd;
+      lp += -0.5 * rb * rb / sb2 - 0.5 * r0 * r0 / s02;
+      grad[o_tform_] += -rb / sb2 + r0 / s02;
+      grad[o_g0_] += -r0 / s02;
+      half_normal_log(o_tform_ + 1, p.inflow, pr_.inflow_sd);
+    } else {
+      lp += -0.5 * (p.g0 - pr_.g0_mean) * (p.g0 - pr_.g0_mean) / (pr_.g0_sd * pr_.g0_sd);
+      grad[o_g0_] += -(p.g0 - pr_.g0_mean) / (pr_.g0_sd * pr_.g0_sd);
+    }
     for (int e = 0; e < E_; ++e) {  // HalfNormal on omega and the Jacobian ln omega (w.r.t. ln omega)
       const double v = pr_.omega_sd * pr_.omega_sd;
       lp += -0.5 * p.omega[e] * p.omega[e] / v + std::log(p.omega[e]);
@@ -1048,7 +1299,7 @@ class TrustModel {
   double sum_log_y_ = 0.0, sum_lgamma_y1_ = 0.0;
   std::vector<std::string> names_;
   int o_alpha_ = 0, o_lam_ = 0, o_beta_ = 0, o_b_ = 0, o_sigma_ = 0, o_kappa_ = 0, o_delta_ = 0, o_g0_ = 0,
-      o_omega_ = 0, o_gamma_ = 0, o_theta_ = 0, o_tracker_ = 0;
+      o_omega_ = 0, o_gamma_ = 0, o_theta_ = 0, o_tracker_ = 0, o_tform_ = 0;
   TrustModelWorkspace ws_;  // for the single-threaded convenience overload
 };
 

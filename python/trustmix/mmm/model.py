@@ -121,6 +121,25 @@ class TrustMMM:
         mean absolute value. ``"max"``: each channel and the outcome divided by their
         maximum absolute value, PyMC-Marketing's convention (use it, with its priors, to
         reproduce a PyMC-Marketing model).
+    tracker_n : str, optional
+        Panel-size column of a tracker that is a survey share (values in [0, 1], e.g. the
+        share of a panel that trusts the brand): each measured period then has its known
+        binomial sampling error sqrt(p (1 - p) / n_t) (p the measured share clamped to
+        [0.5 / n_t, 1 - 0.5 / n_t]) and the tracker's likelihood is
+        Normal(a_q + b_q G[t], sqrt(se[t]^2 + sigma_q^2)): sigma_q is only the error beyond
+        sampling. Without it (default) the noise is one free sigma_q.
+    trust_form : {"linear", "bounded"}
+        The trust stock's recursion (MODEL.md section 2, docs/mmm.md). ``"linear"``:
+        G[t] = delta G[t-1] + (1 - delta) u[t] - sum_e omega_e d[e, t], an index in units
+        of saturated PR activity, linear in its inputs (the per-channel split is exact).
+        ``"bounded"``: G is a share of people in [0, 1] that decays towards a baseline
+        share b, m = b + delta (G[t-1] - b), gains the fraction 1 - exp(-rho u[t]) of the
+        not-yet-trusting share, G = m + (1 - m)(1 - exp(-rho u[t])), and loses the
+        fraction 1 - exp(-sum_e omega_e d[e, t]) to crises; PR's inflow then shrinks as
+        trust rises and the stock forgets faster while it is fed, as the people-level
+        simulator's trusting share does. Two more parameters: ``trust_base`` (b) and
+        ``trust_inflow`` (rho); the per-channel split of the stock is the Shapley value
+        over the trust channels. u[t] = sum_p kappa_p h[p, t] in both.
     """
 
     def __init__(
@@ -143,6 +162,8 @@ class TrustMMM:
         scaling: str = "mean",
         likelihood: str = "normal",
         value_per_outcome: float | None = None,
+        trust_form: str = "linear",
+        tracker_n: str | None = None,
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -154,12 +175,18 @@ class TrustMMM:
                           events=list(events), shocks=list(shocks), spend=dict(spend) if spend else None,
                           seasonality=seasonality, trend=trend, max_lag=max_lag, trust=trust,
                           priors=copy.deepcopy(dict(priors)) if priors else None, scaling=scaling, likelihood=likelihood,
-                          value_per_outcome=value_per_outcome)
+                          value_per_outcome=value_per_outcome, trust_form=trust_form)
+        if tracker_n is not None:  # only when given: older pickles' kwargs stay as they were
+            self._args["tracker_n"] = tracker_n
         if not trust:
             roles = {c: "conversion" for c in roles}
         self.channels = list(roles)
         self.roles = roles
         needed = [date, outcome, *self.channels, *controls, *events, *shocks] + ([tracker] if tracker else [])
+        if tracker_n is not None:
+            if not tracker:
+                raise ValueError("tracker_n needs a tracker (the survey share whose panel sizes it gives)")
+            needed.append(tracker_n)
         spend = dict(spend or {})
         needed += [spend[c] for c in spend]
         for col in needed:
@@ -182,7 +209,8 @@ class TrustMMM:
             raise ValueError(f"column {date!r}: dates are not evenly spaced; a gap or irregular step before "
                              f"{dates.iloc[bad].date()} (expected every {step.iloc[0].days} days)")
         self.period_days = int(step.iloc[0].days) if len(step) else 7
-        for col in [outcome, *self.channels, *controls, *events, *shocks, *spend.values()] + ([tracker] if tracker else []):
+        for col in [outcome, *self.channels, *controls, *events, *shocks, *spend.values()] + ([tracker] if tracker else []) \
+                + ([tracker_n] if tracker_n is not None else []):
             if not pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
                 raise ValueError(f"column {col!r} must be numeric, got dtype {df[col].dtype}")
         y = df[outcome].to_numpy(dtype=float)
@@ -206,6 +234,9 @@ class TrustMMM:
         if value_per_outcome is not None and not (np.isfinite(value_per_outcome) and value_per_outcome > 0):
             raise ValueError(f"value_per_outcome must be a finite number > 0 (value of one unit of outcome) or None, "
                              f"got {value_per_outcome}")
+        if trust_form not in ("linear", "bounded"):
+            raise ValueError(f"trust_form must be 'linear' or 'bounded', got {trust_form!r}")
+        self.trust_form = trust_form
         self.likelihood = likelihood
         self.value_per_outcome = None if value_per_outcome is None else float(value_per_outcome)
         media = df[self.channels].to_numpy(dtype=float)
@@ -294,7 +325,9 @@ class TrustMMM:
             shocks_raw, self.shock_names, seasonality=self.seasonality, trend=self.trend, max_lag=self.max_lag,
             trust_enabled=self.trust_enabled, scaling=scaling, likelihood=likelihood,
             value_per_outcome=float("nan") if self.value_per_outcome is None else self.value_per_outcome,
-            priors=core_priors, trust_half_life=half_life, roi=roi)
+            priors=core_priors, trust_half_life=half_life, roi=roi, trust_form=trust_form,
+            tracker_n=df[tracker_n].to_numpy(dtype=float) if tracker_n is not None else np.zeros(0))
+        self.tracker_n = tracker_n
         self.media_scale = np.asarray(built["media_scale"])
         self.y_scale = float(built["y_scale"])
         self._media = np.asarray(built["media"])
@@ -451,7 +484,8 @@ class TrustMMM:
 
     def __repr__(self) -> str:
         return (f"TrustMMM(outcome={self.outcome!r}, periods={len(self.dates)}, channels={self.roles!r}, "
-                f"likelihood={self.likelihood!r}, trust={self.trust_enabled}, tracker={self.tracker!r}, "
+                f"likelihood={self.likelihood!r}, trust={self.trust_enabled}, trust_form={self.trust_form!r}, "
+                f"tracker={self.tracker!r}, "
                 f"parameters={self._core.dimension})")
 
     def _repr_html_(self) -> str:
@@ -460,7 +494,8 @@ class TrustMMM:
                        for j, c in enumerate(self.channels))
         settings = {"periods": f"{len(self.dates)} ({self.dates[0].date()} .. {self.dates[-1].date()}, every "
                                f"{self.period_days} days)",
-                    "likelihood": self.likelihood, "trust stock": "yes" if self.trust_enabled else "no (standard MMM)",
+                    "likelihood": self.likelihood,
+                    "trust stock": f"yes ({self.trust_form})" if self.trust_enabled else "no (standard MMM)",
                     "tracker": self.tracker or "none", "shocks": ", ".join(self.shock_names) or "none",
                     "baseline": ", ".join(self.baseline_names), "max lag": str(self.max_lag),
                     "scaling": self.scaling, "value per outcome": str(self.value_per_outcome),
@@ -559,9 +594,12 @@ class TrustFit:
             "kappa": lambda i: (f"trust weight kappa [{m.trust_channels[i]}]", "share of trust inflow"),
             "gamma": lambda i: ("gamma (trust -> demand)", f"{m.outcome} per unit of trust index"),
             "theta": lambda i: ("theta (trust amplifies SMM)", "relative lift per unit of trust index"),
-            "omega": lambda i: (f"shock damage omega [{m.shock_names[i]}]", "trust index units"),
+            "omega": lambda i: (f"shock damage omega [{m.shock_names[i]}]",
+                                "trust index units" if m.trust_form == "linear" else "-ln(share kept)"),
             "b": lambda i: (f"baseline [{m.baseline_names[i]}]", m.outcome),
             "sigma": lambda i: noise,
+            "trust_base": lambda i: ("trust baseline share b", "share of people"),
+            "trust_inflow": lambda i: ("trust inflow strength rho", "per unit of saturated inflow"),
         }
         rows = [labels[k](i) for k, i in zip(keys, index)]
         return [r[0] for r in rows], [r[1] for r in rows]
@@ -1017,6 +1055,9 @@ def simulate_trust_data(
     likelihood: str = "normal",
     extra_trust: int = 0,
     extra_conversion: int = 0,
+    trust_form: str = "linear",
+    trust_base: float = 0.3,
+    inflow: float = 0.3,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Weekly data generated from the model itself, with known truth.
 
@@ -1035,7 +1076,14 @@ def simulate_trust_data(
     (conversion, beta 15), with their own seeded activity, adstock and saturation; with
     both 0 (default) the data are those of the four-channel world above. ``truth["roles"]``
     maps every channel to its role.
+
+    ``trust_form="bounded"`` runs the bounded stock instead (TrustMMM's ``trust_form``):
+    m = b + delta (G[t-1] - b), G[t] = exp(-omega crisis[t]) (m + (1 - m)(1 - exp(-rho
+    u[t]))) with b = ``trust_base`` and rho = ``inflow`` (G[-1] = 0.3, omega 0.3).
+    ``truth`` then also holds ``trust_base`` and ``inflow``.
     """
+    if trust_form not in ("linear", "bounded"):
+        raise ValueError(f"trust_form must be 'linear' or 'bounded', got {trust_form!r}")
     if likelihood not in _LIKELIHOODS:
         raise ValueError(f"likelihood must be one of {', '.join(_LIKELIHOODS)}, got {likelihood!r}")
     rng = np.random.default_rng(seed)
@@ -1077,8 +1125,13 @@ def simulate_trust_data(
         h[c] = logistic_saturation(geometric_adstock(scaled, alpha=alpha[c], max_lag=L), lam=lam[c])
     G = np.zeros(T)
     prev = 0.3
+    inflow_u = sum(kappa[p] * h[p] for p in kappa)
     for t in range(T):
-        G[t] = delta * prev + (1 - delta) * sum(kappa[p] * h[p][t] for p in kappa) - omega * crisis[t]
+        if trust_form == "linear":
+            G[t] = delta * prev + (1 - delta) * inflow_u[t] - omega * crisis[t]
+        else:
+            mid = trust_base + delta * (prev - trust_base)
+            G[t] = np.exp(-omega * crisis[t]) * (mid + (1 - mid) * (1 - np.exp(-inflow * inflow_u[t])))
         prev = G[t]
     t = np.arange(T)
     base = 200 + 20 * np.sin(2 * np.pi * t / (365.25 / 7)) + 10 * t / T
@@ -1097,5 +1150,7 @@ def simulate_trust_data(
     truth = {"delta": delta, "gamma": gamma, "theta": theta, "beta": beta, "kappa": kappa, "alpha": alpha,
              "lam": lam, "omega": omega, "trust_stock": G, "mu": mu, "max_lag": L, "likelihood": likelihood,
              "noise": noise, "roles": {c: ("trust" if c in kappa else "conversion") for c in x},
-             "contribution": {s: beta[s] * (1 + theta * G) * h[s] for s in beta}}
+             "contribution": {s: beta[s] * (1 + theta * G) * h[s] for s in beta}, "trust_form": trust_form}
+    if trust_form == "bounded":
+        truth.update(trust_base=trust_base, inflow=inflow)
     return data, truth

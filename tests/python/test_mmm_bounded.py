@@ -1,0 +1,168 @@
+"""The bounded trust form from Python (TrustMMM(trust_form="bounded")): gradient, the
+recursion against its definition, the share in [0, 1], the Shapley split adding up,
+ROI and decomposition adding up, recovery of the truth of data simulated from the
+bounded model, pickling, bad input."""
+import pickle
+
+import numpy as np
+import pytest
+
+import trustmix as tm
+from trustmix.mmm import simulate_trust_data
+
+ROLES = {"press": "trust", "events": "trust", "instagram": "conversion", "tiktok": "conversion"}
+
+
+@pytest.fixture(scope="module")
+def bounded_fit():
+    data, truth = simulate_trust_data(208, seed=3, trust_form="bounded", trust_base=0.3, inflow=0.3)
+    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
+                        shocks=["crisis"], trust_form="bounded")
+    # The share's level (b, G0) is identified only through the recursion's curvature (the
+    # tracker is affine in G): a long flat ridge, so L-BFGS needs more than 2000 steps.
+    return data, truth, model, model.fit(seed=1, max_iterations=10000)
+
+
+def _stock_by_definition(p, saturated, shocks, trust_columns):
+    """The bounded recursion as a plain loop: m = b + delta (G[t-1] - b), G[t] =
+    exp(-sum_e omega_e d[e, t]) (m + (1 - m)(1 - exp(-rho u[t]))), G[-1] = g0."""
+    G = np.empty(saturated.shape[0])
+    prev = p["g0"]
+    for t in range(len(G)):
+        u = sum(k * saturated[t, c] for k, c in zip(p["kappa"], trust_columns))
+        damage = sum(w * shocks[t, e] for e, w in enumerate(p["omega"]))
+        m = p["trust_base"] + p["delta"] * (prev - p["trust_base"])
+        prev = G[t] = np.exp(-damage) * (m + (1 - m) * (1 - np.exp(-p["trust_inflow"] * u)))
+    return G
+
+
+def test_simulated_bounded_stock_is_a_share():
+    _, truth = simulate_trust_data(208, seed=3, trust_form="bounded", trust_base=0.3, inflow=0.3)
+    G = truth["trust_stock"]
+    assert 0.0 < G.min() and G.max() < 1.0 and np.ptp(G) > 0.1
+    # The linear simulation is unchanged by the option.
+    a, _ = simulate_trust_data(60, seed=2)
+    b, _ = simulate_trust_data(60, seed=2, trust_form="linear")
+    pd_equal = (a.fillna(-1) == b.fillna(-1)).all().all()
+    assert pd_equal
+
+
+def test_bounded_gradient_against_finite_differences(bounded_fit):
+    _, _, model, fit = bounded_fit
+    z = fit.z + np.random.default_rng(0).normal(0, 0.2, fit.z.shape)
+    f = lambda x: model.log_density(x)[0]  # noqa: E731
+    _, g = model.log_density(z)
+    for i in range(len(z)):
+        e = np.zeros_like(z)
+        e[i] = 1e-5
+        assert g[i] == pytest.approx((f(z + e) - f(z - e)) / 2e-5, rel=1e-5, abs=1e-6), model.parameter_names[i]
+
+
+def test_bounded_stock_follows_its_definition_and_splits_exactly(bounded_fit):
+    _, _, model, fit = bounded_fit
+    p = fit.params
+    assert {"trust_base", "trust_inflow"} <= set(p)
+    cols = [model.channels.index(c) for c in model.trust_channels]
+    f = fit._forward()
+    G = _stock_by_definition(p, f["saturated"], model._shocks, cols)
+    np.testing.assert_allclose(f["trust_stock"], G, rtol=0, atol=1e-12)
+    assert 0.0 <= G.min() and G.max() <= 1.0
+    ts = fit.trust_stock()
+    np.testing.assert_allclose(ts.drop(columns="trust_stock").sum(axis=1), ts["trust_stock"], atol=1e-12)
+    # Two channels: the Shapley value is the mean of the two orders' marginal contributions.
+    none = _stock_by_definition(p, np.zeros_like(f["saturated"]), model._shocks, cols)
+    only = {}
+    for k, c in enumerate(cols):
+        h = np.zeros_like(f["saturated"])
+        h[:, c] = f["saturated"][:, c]
+        only[k] = _stock_by_definition(p, h, model._shocks, cols)
+    press = 0.5 * ((only[0] - none) + (G - only[1]))
+    np.testing.assert_allclose(ts["press"], press, atol=1e-12)
+
+
+def test_bounded_recovers_the_truth(bounded_fit):
+    _, truth, model, fit = bounded_fit
+    p = fit.params
+    assert fit.info["converged"]
+    assert p["delta"] == pytest.approx(truth["delta"], abs=0.03)
+    f = fit._forward()
+    for j, s in enumerate(model.conversion_channels):
+        fitted_total = (f["conversion_own"][:, j] + f["amplification"][:, j]).sum() * model.y_scale
+        assert fitted_total == pytest.approx(truth["contribution"][s].sum(), rel=0.2), s
+    g = fit.trust_stock()["trust_stock"].to_numpy()
+    assert np.corrcoef(g, truth["trust_stock"])[0, 1] > 0.95
+    resid = fit.predict().to_numpy() - truth["mu"]
+    assert np.sqrt(np.mean(resid**2)) < 8.0  # below the noise sd of the simulation
+
+
+def test_bounded_roi_and_decomposition_add_up(bounded_fit):
+    data, _, model, fit = bounded_fit
+    window = (data["week"].iloc[20], data["week"].iloc[27])
+    r = fit.roi(horizon=104, window=window, value_per_outcome=1.0)
+    np.testing.assert_allclose(r["incremental_short"] + r["incremental_long"], r["incremental_total"], rtol=1e-12)
+    np.testing.assert_allclose(r["via_trust_direct"] + r["via_amplification"] + r["own"], r["incremental_total"],
+                               rtol=1e-9)
+    assert r.loc["press", "incremental_long"] > 0.1 * r.loc["press", "incremental_total"] > 0
+    d = fit.decompose()
+    np.testing.assert_allclose(d.sum(axis=1).to_numpy(), fit.predict().to_numpy(), rtol=1e-10, atol=1e-9)
+    s = fit.summary()
+    assert {"trust baseline share b", "trust inflow strength rho"} <= set(s.index)
+
+
+def test_bounded_pickles_and_old_pickles_stay_linear(bounded_fit):
+    _, _, model, fit = bounded_fit
+    again = pickle.loads(pickle.dumps(fit))
+    assert again.model.trust_form == "bounded"
+    np.testing.assert_array_equal(again.model.log_density(fit.z)[1], model.log_density(fit.z)[1])
+    assert "trust_form='bounded'" in repr(model)
+
+
+def test_bad_trust_form():
+    data, _ = simulate_trust_data(60, seed=2)
+    with pytest.raises(ValueError, match="trust_form must be 'linear' or 'bounded'"):
+        tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, trust_form="logistic")
+    with pytest.raises(ValueError, match="trust_form must be"):
+        simulate_trust_data(60, trust_form="share")
+
+
+def _share_survey(seed: int = 4):
+    """Bounded-model data whose tracker is a survey share: Binomial(n_t, G[t]) / n_t with
+    panel sizes n_t of 200-3000, every 4th week (the simulator's survey)."""
+    data, truth = simulate_trust_data(208, seed=seed, trust_form="bounded", trust_base=0.3, inflow=0.3)
+    rng = np.random.default_rng(seed)
+    n = rng.choice([200, 500, 1000, 3000], size=len(data)).astype(float)
+    share = rng.binomial(n.astype(int), truth["trust_stock"]) / n
+    seen = np.arange(len(data)) % 4 == 0
+    data["trust_share"] = np.where(seen, share, np.nan)
+    data["trust_share_n"] = np.where(seen, n, np.nan)
+    return data, truth
+
+
+def test_tracker_n_gives_known_sampling_errors_and_recovers_the_truth():
+    data, truth = _share_survey()
+    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_share",
+                        tracker_n="trust_share_n", shocks=["crisis"], trust_form="bounded")
+    q, n = data["trust_share"].to_numpy(), data["trust_share_n"].to_numpy()
+    seen = ~np.isnan(q)
+    _, built = tm._core.mmm.build(
+        model.channels, [ROLES[c] for c in model.channels], data[model.channels].to_numpy(float),
+        data[model.channels].to_numpy(float), data["conversions"].to_numpy(float), 7.0, q, np.zeros((208, 0)), [],
+        np.zeros((208, 0)), [], data[["crisis"]].to_numpy(float), ["crisis"], tracker_n=n)
+    se = np.asarray(built["tracker_se"])
+    np.testing.assert_allclose(se[seen], np.sqrt(q[seen] * (1 - q[seen]) / n[seen]) / built["tracker_sd"], rtol=1e-12)
+    fit = model.fit(seed=1, max_iterations=10000)
+    assert fit.params["delta"] == pytest.approx(truth["delta"], abs=0.03)
+    g = fit.trust_stock()["trust_stock"].to_numpy()
+    assert np.corrcoef(g, truth["trust_stock"])[0, 1] > 0.95
+    again = pickle.loads(pickle.dumps(model))
+    assert again.tracker_n == "trust_share_n"
+    np.testing.assert_array_equal(again.log_density(fit.z)[1], model.log_density(fit.z)[1])
+
+
+def test_tracker_n_bad_input():
+    data, _ = _share_survey()
+    with pytest.raises(ValueError, match="tracker_n needs a tracker"):
+        tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker_n="trust_share_n")
+    with pytest.raises(ValueError, match="must be a share in"):
+        tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
+                    tracker_n="trust_share_n")
