@@ -166,3 +166,29 @@ def test_tracker_n_bad_input():
     with pytest.raises(ValueError, match="must be a share in"):
         tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
                     tracker_n="trust_share_n")
+
+
+def test_constrained_draws_of_the_analyses_equal_the_models_constrain(bounded_fit):
+    """The analyses' fast constrain (DrawEngine) must run the model's own trust form: with
+    the bounded form, the intercept and the betas depend on the bounded stock's mean, so a
+    linear recursion there would give other numbers."""
+    from trustmix._core import mmm as _mmm
+    _, _, model, fit = bounded_fit
+    rng = np.random.default_rng(5)
+    draws = fit.z + rng.normal(0.0, 0.02, (6, fit.z.size))
+    fast = np.asarray(_mmm.constrained_draws(model._core, np.ascontiguousarray(draws), 1))
+    names = list(model._core.constrained_names)
+    for i in range(draws.shape[0]):
+        p = model._core.constrain(draws[i])
+        flat, seen = [], {}
+        for name in names:  # vectors in order ("beta[2]" labels a channel, not a position)
+            key = name.partition("[")[0]
+            k = seen[key] = seen.get(key, -1) + 1
+            flat.append(float(np.asarray(p[key]).ravel()[k]))
+        np.testing.assert_allclose(fast[i], flat, rtol=1e-13, atol=1e-13)
+
+
+def test_the_planner_refuses_a_bounded_fit(bounded_fit):
+    _, _, _, fit = bounded_fit
+    with pytest.raises(ValueError, match="trust_form = 'linear' only"):
+        tm.plan.evaluate(fit, tm.plan.status_quo(fit, horizon=8))

@@ -183,7 +183,7 @@ class DrawEngine {
         const double k = p.kappa[i];
         for (int t = 0; t < T; ++t) s.inflow[t] += k * hc[t];
       }
-      TrustModel::trust_stock_recursion(p.delta, p.g0, s.inflow, p.omega, d.shocks, s.G);
+      m.stock_path(p, s.inflow, d.shocks, s.G);  // the model's trust form (linear or bounded)
       double sum = 0.0, sum_observed = 0.0;
       for (int t = 0; t < T; ++t) {
         sum += s.G[t];
@@ -200,30 +200,7 @@ class DrawEngine {
 
   /// The constrained parameters of p in the order of TrustModel::constrained_names()
   /// (TrustModel::constrain_into's layout).
-  static void flatten(const TrustModel& m, const TrustModelParameters& p, double* out) {
-    Eigen::Index i = 0;
-    auto put = [&](const Vector& v) {
-      for (Eigen::Index k = 0; k < v.size(); ++k) out[i++] = v[k];
-    };
-    put(p.alpha);
-    put(p.lam);
-    put(p.beta);
-    put(p.b);
-    out[i++] = p.sigma;
-    if (m.d_.trust_enabled) {
-      put(p.kappa);
-      out[i++] = p.delta;
-      out[i++] = p.g0;
-      put(p.omega);
-      out[i++] = p.gamma;
-      out[i++] = p.theta;
-      if (m.n_tracker_obs_ > 0) {
-        out[i++] = p.tracker_a;
-        out[i++] = p.tracker_b;
-        out[i++] = p.tracker_sigma;
-      }
-    }
-  }
+  static void flatten(const TrustModel& m, const TrustModelParameters& p, double* out) { m.flatten_into(p, out); }
 
   /// Outcome parts of one evaluation (model units, per period).
   struct Parts {

@@ -268,11 +268,16 @@ class TrustModel {
 
   /// Writes the constrained parameters of z (order of constrained_names()) into out.
   void constrain_into(const Eigen::Ref<const Vector>& z, Eigen::Ref<Vector> out) const {
-    const TrustModelParameters p = constrain(z);
+    flatten_into(constrain(z), out.data());
+  }
+
+  /// Writes constrained parameters p in the order of constrained_names() into out
+  /// (constrained_dimension() values): the one definition of that layout, used by
+  /// constrain_into() and the analyses (analyses.hpp).
+  void flatten_into(const TrustModelParameters& p, double* out) const {
     Eigen::Index i = 0;
     auto put = [&](const Vector& v) {
-      out.segment(i, v.size()) = v;
-      i += v.size();
+      for (Eigen::Index k = 0; k < v.size(); ++k) out[i++] = v[k];
     };
     put(p.alpha);
     put(p.lam);

@@ -144,6 +144,11 @@ class TrustPlanModel final : public DrawObjective {
     L_ = d.max_lag;
     H_ = s_.horizon;
     if (H_ < 1) fail("horizon must be >= 1 period, got ", H_);
+    // The plan's reverse mode runs the linear trust recursion (MODEL.md section 2); a
+    // bounded-share model (trust_form = bounded) would be planned on the wrong equations.
+    if (model.bounded())
+      fail("the planner supports fits with trust_form = 'linear' only (this fit is 'bounded'); "
+           "refit with trust_form='linear' to plan");
     if (draws.cols() != model.dimension())
       fail("draws must have one column per unconstrained parameter (", model.dimension(), "), got ", draws.cols());
     if (draws.rows() < 1) fail("draws must have at least one row");
