@@ -174,3 +174,19 @@ def test_agrees_with_stepmix_three_step():
                                                           o["variance"].to_numpy()), abs=1e-6)
             assert ours.objective >= loglik(np.asarray(p["weights"]), sm_means, sm_var) - 1e-9
             assert np.all(np.abs(o["mean"].to_numpy() - sm_means) < 0.25 * o["se"].to_numpy())
+
+
+def test_weights_series_is_matched_by_index_not_position(fitted):
+    """Survey weights given as a Series in another order than the respondents must follow
+    their index (they were once taken by position, so the wrong people got them)."""
+    df, z, step1, lo, hi = fitted
+    membership = step1.membership
+    rng = np.random.default_rng(4)
+    w = pd.Series(rng.uniform(0.5, 2.0, len(df)), index=df.index)
+    aligned = tm.audience.three_step(membership, df, outcome="y", weights=w.reindex(membership.index).to_numpy())
+    shuffled = tm.audience.three_step(membership, df, outcome="y", weights=w.iloc[::-1])
+    pd.testing.assert_frame_equal(aligned.outcome, shuffled.outcome)
+    with pytest.raises(ValueError, match="no weight for respondent"):
+        tm.audience.three_step(membership, df, outcome="y", weights=w.iloc[1:])
+    with pytest.raises(ValueError, match="one value per respondent"):
+        tm.audience.three_step(membership, df, outcome="y", weights=w.to_numpy()[1:])

@@ -283,3 +283,34 @@ def test_cli_plan_prints_the_closing_sentence():
                        check=False)
     assert r.returncode == 0, r.stderr
     assert "expected gain" in r.stdout and "first quarter" in r.stdout
+
+
+def test_summary_roi_counts_only_what_the_plan_adds(fitted):
+    """The history alone still produces outcome over horizon + tail (adstock carry-over,
+    the trust stock left at the end of the data); ROI is measured against spending
+    nothing, as target_roi defines it: ((outcome - outcome of no spend) v - spend) / spend."""
+    _, _, fit, _ = fitted
+    sq = tm.plan.status_quo(fit, 26)
+    res = tm.plan.evaluate(fit, sq)
+    zero = tm.plan.evaluate(fit, sq * 0.0)
+    s, z = res.summary(), zero.summary()
+    assert z.loc["outcome", "plan"] > 0  # what the history carries into the plan
+    inc = s.loc["outcome", "plan"] - z.loc["outcome", "plan"]
+    assert s.loc["incremental", "plan"] == pytest.approx(inc, rel=1e-12)
+    v, spend = res.value_per_outcome, sq.to_numpy().sum()
+    assert s.loc["roi", "plan"] == pytest.approx((v * inc - spend) / spend, rel=1e-9)
+    assert z.loc["incremental", "plan"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_sentence_moves_only_what_one_group_loses_and_the_other_gains(fitted):
+    _, _, fit, _ = fitted
+    sq = tm.plan.status_quo(fit, 26)
+    alt = sq.copy()
+    q = alt.index < alt.index[0] + pd.Timedelta(days=91)
+    alt.loc[q, "press"] = alt.loc[q, "press"] * 0.5  # PR loses some ...
+    lost = float((sq.loc[q, "press"] - alt.loc[q, "press"]).sum())
+    alt.loc[q, "instagram"] = alt.loc[q, "instagram"] + 0.4 * lost / q.sum()  # ... SMM gains less
+    res = tm.plan.evaluate(fit, alt)
+    text = res.sentence(groups={"PR": ["press", "events"], "SMM": ["instagram", "tiktok"]})
+    assert f"moves {0.4 * lost:,.0f} from PR to SMM" in text
+    assert f"cuts {0.6 * lost:,.0f} in total" in text

@@ -287,6 +287,21 @@ class DrawEngine {
       out.setZero();
       return;
     }
+    if (q >= 0 && m_.bounded()) {
+      // The bounded stock is not linear in its inflow: the difference of the two runs of
+      // the model's own recursion (no shortcut; the sums are of the differences per period).
+      Parts zero, run;
+      evaluate_scaled(j, 0.0, zero);
+      for (Eigen::Index k = 0; k < ks.size(); ++k) {
+        if (ks[k] == 0.0) {
+          out[k] = 0.0;
+          continue;
+        }
+        evaluate_scaled(j, ks[k], run);
+        out[k] = (run.mu - zero.mu).sum();
+      }
+      return;
+    }
     if (q < 0 && lift_.size() != T_) {
       lift_.resize(T_);
       for (int t = 0; t < T; ++t) lift_[t] = 1.0 + p_.theta * full_.stock[t];

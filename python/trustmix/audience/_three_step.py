@@ -208,7 +208,21 @@ def three_step(
             y[y < 0] = np.nan
         else:
             raise ValueError(f"outcome_kind must be 'auto', 'gaussian' or 'categorical', got {outcome_kind!r}")
-    w = None if weights is None else np.asarray(weights, dtype=float)
+    if weights is None:
+        w = None
+    elif isinstance(weights, pd.Series):
+        # a Series is matched by its index to the respondents (membership's order), never
+        # by position: the data's rows may come in another order
+        missing = membership.index.difference(weights.index)
+        if len(missing):
+            raise ValueError(f"weights: no weight for respondent {missing[0]!r} of membership's index "
+                             f"({len(missing)} missing)")
+        w = weights.reindex(membership.index).to_numpy(dtype=float)
+    else:
+        w = np.asarray(weights, dtype=float)
+        if w.shape != (len(membership),):
+            raise ValueError(f"weights must have one value per respondent ({len(membership)}), got shape {w.shape}; "
+                             "a pandas Series is matched by its index")
     res = _core.three_step(membership.to_numpy(dtype=float), covariates=x, outcome=y, outcome_kind=kind,
                            categories=len(cats), weights=w, assignment=assignment, correction=correction,
                            max_iterations=int(max_iterations), tolerance=float(tolerance),

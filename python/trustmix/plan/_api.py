@@ -152,7 +152,8 @@ class PlanResult:
 
     def __init__(self, schedule: pd.DataFrame, reference: pd.DataFrame, paths: dict[str, np.ndarray],
                  ref_paths: dict[str, np.ndarray], horizon: int, value_per_outcome: float, outcome: str,
-                 info: dict[str, Any] | None = None, settings: dict[str, Any] | None = None, name: str = "plan") -> None:
+                 info: dict[str, Any] | None = None, settings: dict[str, Any] | None = None, name: str = "plan",
+                 zero_paths: dict[str, np.ndarray] | None = None) -> None:
         self.schedule = schedule
         self.reference = reference
         self.info = dict(info or {})
@@ -176,6 +177,10 @@ class PlanResult:
             d[f"ref_{k}"] = v
         d["value"] = d["outcome"] * self.value_per_outcome
         d["ref_value"] = d["ref_outcome"] * self.value_per_outcome
+        if zero_paths is not None:
+            # what the history alone produces over horizon + tail (adstock carry-over and
+            # the trust stock left at the end of the data): the baseline of a plan's ROI
+            d["zero_outcome"] = per_draw(zero_paths)["outcome"]
         d.index.name = "draw"
         self.draws = d
         # per-period paths (posterior mean and 90% band) of the plan and the reference
@@ -196,8 +201,10 @@ class PlanResult:
 
         Rows: ``spend`` (currency); ``outcome`` (expected outcome the media and trust
         produce over horizon + tail, outcome units), its ``short`` part (inside the horizon)
-        and ``long`` part (the tail); ``value`` (outcome x value per outcome); ``roi``
-        ((value - spend) / spend); ``prob_beats_reference`` (share of draws in which the
+        and ``long`` part (the tail); ``value`` (outcome x value per outcome); ``incremental``
+        (outcome minus that of spending nothing over the horizon, which the history's
+        carry-over and trust stock still produce); ``roi`` ((incremental x value per
+        outcome - spend) / spend, the definition of ``target_roi``); ``prob_beats_reference`` (share of draws in which the
         plan's outcome is higher)."""
         if not 0 < interval < 1:
             raise ValueError(f"interval must be in (0, 1), got {interval}")
@@ -208,9 +215,13 @@ class PlanResult:
         rows["spend"] = (sp, rsp, np.full(len(d), sp - rsp))
         for k in ("outcome", "short", "long", "value"):
             rows[k] = (d[k].mean(), d[f"ref_{k}"].mean(), (d[k] - d[f"ref_{k}"]).to_numpy())
-        roi = (d["value"] - sp) / sp if sp > 0 else pd.Series(np.nan, index=d.index)
-        rroi = (d["ref_value"] - rsp) / rsp if rsp > 0 else pd.Series(np.nan, index=d.index)
-        rows["roi"] = (roi.mean(), rroi.mean(), (roi - rroi).to_numpy())
+        if "zero_outcome" in d:
+            inc, rinc = d["outcome"] - d["zero_outcome"], d["ref_outcome"] - d["zero_outcome"]
+            rows["incremental"] = (inc.mean(), rinc.mean(), (inc - rinc).to_numpy())
+            v = self.value_per_outcome
+            roi = (v * inc - sp) / sp if sp > 0 else pd.Series(np.nan, index=d.index)
+            rroi = (v * rinc - rsp) / rsp if rsp > 0 else pd.Series(np.nan, index=d.index)
+            rows["roi"] = (roi.mean(), rroi.mean(), (roi - rroi).to_numpy())
         beat = float((d["outcome"] > d["ref_outcome"]).mean())
         out = pd.DataFrame(
             {"plan": [v[0] for v in rows.values()], "reference": [v[1] for v in rows.values()],
@@ -227,15 +238,27 @@ class PlanResult:
         n = len(self.schedule) if periods is None else int(periods)
         return (self.schedule.iloc[:n].sum() - self.reference.iloc[:n].sum()).rename("shift")
 
-    def sentence(self, groups: Mapping[str, Sequence[str]] | None = None, quarter: int = 13) -> str:
+    def sentence(self, groups: Mapping[str, Sequence[str]] | None = None, quarter: int | None = None) -> str:
         """A closing sentence: what moves between channel groups in the first ``quarter``
-        periods and the expected gain over horizon + tail."""
+        periods (default: the periods within 91 days of the plan's first date, 13 for
+        weekly data) and the expected gain over horizon + tail. The amount moved is what
+        one group loses and the other gains, min(gain, loss); a change of the total is
+        said apart."""
+        if quarter is None:
+            idx = self.schedule.index
+            quarter = (int((idx < idx[0] + pd.Timedelta(days=91)).sum()) if isinstance(idx, pd.DatetimeIndex)
+                       else 13)
         sh = self.shift(quarter)
         if groups:
             g = {k: float(sh[list(v)].sum()) for k, v in groups.items()}
             (gain_name, gain), (loss_name, loss) = max(g.items(), key=lambda kv: kv[1]), min(g.items(), key=lambda kv: kv[1])
-            move = (f"the plan moves {abs(loss):,.0f} from {loss_name} to {gain_name} in the first quarter"
-                    if gain > 0 and loss < 0 else "the plan keeps the first quarter's mix")
+            if gain > 0 and loss < 0:
+                moved, net = min(gain, -loss), gain + loss
+                extra = (f" and {'adds' if net > 0 else 'cuts'} {abs(net):,.0f} in total"
+                         if abs(net) >= 0.005 * max(gain, -loss) else "")
+                move = f"the plan moves {moved:,.0f} from {loss_name} to {gain_name} in the first quarter{extra}"
+            else:
+                move = "the plan keeps the first quarter's mix"
         else:
             move = f"the plan changes the first quarter's spend by {sh.round(0).to_dict()}"
         s = self.summary()
@@ -256,7 +279,7 @@ class PlanResult:
                 name += "'"
             cols[name] = pd.Series({"spend": s.loc["spend", "plan"], "outcome": s.loc["outcome", "plan"],
                                     "short": s.loc["short", "plan"], "long": s.loc["long", "plan"],
-                                    "value": s.loc["value", "plan"], "roi": s.loc["roi", "plan"],
+                                    "value": s.loc["value", "plan"], "roi": s.loc["roi", "plan"] if "roi" in s.index else np.nan,
                                     "gain_vs_reference": s.loc["outcome", "difference"],
                                     "prob_beats_reference": s.loc["prob_beats_reference", "plan"]})
         return pd.DataFrame(cols)
@@ -347,9 +370,10 @@ def evaluate(fit: Any, schedule: Any, *, horizon: int | None = None, reference: 
     pm = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads)
     v = _value(fit, value_per_outcome)
     p, rp = pm.paths(sched.to_numpy()), pm.paths(ref.to_numpy())
+    zp = pm.paths(np.zeros_like(sched.to_numpy()))
     settings = {"tail_periods_mean": float(np.mean(p["tail_periods"])), "tail": tail, "tail_coverage": tail_coverage,
                 "discount": discount}
-    return PlanResult(sched, ref, p, rp, H, v, fit.model.outcome, None, settings, name)
+    return PlanResult(sched, ref, p, rp, H, v, fit.model.outcome, None, settings, name, zero_paths=zp)
 
 
 def _cell_frame(fit: Any, value: Any, dates: pd.DatetimeIndex, what: str, default: float) -> np.ndarray:
@@ -595,7 +619,8 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
     info["presolve"] = presolve
     info["draw_optima"] = pd.DataFrame({k: np.asarray(v) for k, v in dict(r["draw_optima"]).items()}).set_index("draw")
     p, rp = pm.paths(sched.to_numpy()), pm.paths(ref.to_numpy())
+    zp = pm.paths(np.zeros_like(sched.to_numpy()))
     settings = {"objective": objective, "risk": risk, "level": level, "budget": B, "budget_mode": budget_mode,
                 "granularity": granularity, "tail": tail, "tail_coverage": tail_coverage, "discount": discount,
                 "tail_periods_mean": float(np.mean(p["tail_periods"])), "task": task}
-    return PlanResult(sched, ref, p, rp, H, v, m.outcome, info, settings, name)
+    return PlanResult(sched, ref, p, rp, H, v, m.outcome, info, settings, name, zero_paths=zp)
