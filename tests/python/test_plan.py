@@ -283,6 +283,11 @@ def test_cli_plan_prints_the_closing_sentence():
                        check=False)
     assert r.returncode == 0, r.stderr
     assert "expected gain" in r.stdout and "first quarter" in r.stdout
+    # NLopt stops the demo with status "failure" at a point the KKT check certifies: the
+    # message must not read "converged (failure ...)" (a contradiction to a reader)
+    opt = next(line for line in r.stdout.splitlines() if line.startswith("Optimiser: "))
+    assert "converged (failure" not in opt
+    assert opt.startswith(("Optimiser: converged (", "Optimiser: certified optimal by the KKT check"))
 
 
 def test_summary_roi_counts_only_what_the_plan_adds(fitted):
@@ -314,3 +319,27 @@ def test_sentence_moves_only_what_one_group_loses_and_the_other_gains(fitted):
     text = res.sentence(groups={"PR": ["press", "events"], "SMM": ["instagram", "tiktok"]})
     assert f"moves {0.4 * lost:,.0f} from PR to SMM" in text
     assert f"cuts {0.6 * lost:,.0f} in total" in text
+
+
+def test_without_a_value_per_outcome_the_planner_says_so_once(caplog):
+    data, _ = simulate_trust_data(104, seed=2)
+    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
+                        shocks=["crisis"])
+    fit = model.fit(seed=1, restarts=1)
+    with caplog.at_level("WARNING", logger="trustmix.plan"):
+        tm.plan.evaluate(fit, tm.plan.status_quo(fit, 8))
+        tm.plan.evaluate(fit, tm.plan.status_quo(fit, 8))
+    notes = [r for r in caplog.records if r.name == "trustmix.plan" and "no value_per_outcome" in r.getMessage()]
+    assert len(notes) == 1 and "outcome units" in notes[0].getMessage()
+
+
+def test_the_message_names_a_solver_failure_that_the_kkt_check_certifies(fitted):
+    _, _, fit, post = fitted
+    res = tm.plan.optimize(post, horizon=8, budget=200_000.0, starts=1)
+    msg, status = res.info["message"], res.info["status"]
+    if res.info["converged"] and status not in ("success", "ftol_reached", "xtol_reached", "stopval_reached"):
+        assert msg.startswith("certified optimal by the KKT check (NLopt stopped with status ")
+        assert f"status {status}," in msg
+    elif res.info["converged"]:
+        assert msg.startswith("converged (")
+    assert "converged (failure" not in msg

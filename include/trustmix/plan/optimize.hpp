@@ -700,7 +700,11 @@ class Scaled {
     msg << "no start reached a plan that meets every constraint (largest violation " << best_viol
         << " of the spend scale): the constraints may contradict each other";
   } else {
-    msg << (res.converged ? "converged" : "did not converge") << " (" << res.status << ", KKT residual " << res.kkt_residual
+    // NLopt's own status can be a failure (e.g. SLSQP's "more than iter iterations" or a
+    // roundoff stop) at a point the first-order (KKT) check still certifies: say which.
+    msg << (res.converged ? (solver_ok ? "converged" : "certified optimal by the KKT check") : "did not converge")
+        << " (" << (res.converged && !solver_ok ? "NLopt stopped with status " : "") << res.status << ", KKT residual "
+        << res.kkt_residual
         << ", " << res.active.size() << " active constraints, " << res.starts_agreeing << " of "
         << res.start_objectives.size() << " starts agree)";
     if (!res.moved) msg << "; the plan is its starting schedule, which the KKT check " << (res.kkt_residual <= 1e-6 ? "certifies as optimal" : "does NOT certify");

@@ -8,6 +8,7 @@ turns a fit, dates and channel names into its inputs and its outputs into DataFr
 from __future__ import annotations
 
 import html
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from trustmix import _core
+
+_log = logging.getLogger("trustmix.plan")
 
 _plan = _core.plan
 
@@ -344,6 +347,14 @@ class PlanResult:
 def _value(fit: Any, value_per_outcome: float | None) -> float:
     v = value_per_outcome if value_per_outcome is not None else fit.model.value_per_outcome
     if v is None:
+        # outcome units: 'value' is then the outcome itself and 'roi' outcome per unit of
+        # spend minus 1, not money: said once, as TrustFit.roi does
+        if not getattr(fit.model, "_noted_plan_no_value", False):  # once per model, as TrustFit.roi
+            fit.model._noted_plan_no_value = True
+            _log.warning("no value_per_outcome given (TrustMMM(..., value_per_outcome=...) or value_per_outcome=...): "
+                         "the plan's 'value' is in outcome units (a value of 1 per outcome), so 'roi' and a "
+                         "'net_value' objective compare outcomes with currency; give the value of one outcome to "
+                         "plan in money. This note is shown once per model.")
         return 1.0
     v = float(v)
     if not (np.isfinite(v) and v > 0):
