@@ -1,7 +1,8 @@
 #pragma once
-// Test data of the trust-linked model (test_mmm.cpp, test_mmm_analyses.cpp): four
+// Test data of the trust-linked model (test_mmm*.cpp, test_plan.cpp): four
 // channels, press (trust), events (trust), instagram (conversion), tiktok (both), every
-// fourth period of each off; an intercept/trend/season baseline; one crisis shock at T/2;
+// fourth period of each off; an intercept/trend/season baseline; one crisis shock at
+// shock_period (default T/2);
 // outcome 1 + 0.3 N(0, 1); with a tracker, 0.5 + 0.2 N(0, 1) every 4 periods (NaN
 // between). max_lag 6. Seeded: the same data for the same arguments.
 #include <trustmix/mmm/trust_model.hpp>
@@ -11,7 +12,7 @@
 
 namespace trustmix::test {
 
-inline mmm::TrustModelData make_data(int T, bool trust, bool tracker, unsigned seed) {
+inline mmm::TrustModelData make_data(int T, bool trust, bool tracker, unsigned seed, int shock_period = -1) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0.0, 2.0);
   std::normal_distribution<double> n(0.0, 1.0);
@@ -28,7 +29,7 @@ inline mmm::TrustModelData make_data(int T, bool trust, bool tracker, unsigned s
     d.baseline(t, 2) = std::sin(2 * 3.141592653589793 * t / 52.0);
   }
   d.shocks = mmm::Matrix::Zero(T, 1);
-  d.shocks(T / 2, 0) = 1.0;
+  d.shocks(shock_period < 0 ? T / 2 : shock_period, 0) = 1.0;
   d.y.resize(T);
   for (int t = 0; t < T; ++t) d.y[t] = 1.0 + 0.3 * n(rng);
   if (tracker) {

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "check.hpp"
+#include "mmm_data.hpp"
 
 using namespace trustmix;
 using plan::Matrix;
@@ -19,33 +20,10 @@ using plan::Vector;
 
 namespace {
 
-/// Four channels: press (trust), events (trust), instagram (conversion), tiktok (both);
-/// a crisis shock at T/3, an intercept/trend/season baseline and a tracker every 4 periods.
+/// The model's test data (mmm_data.hpp): four channels, press (trust), events (trust),
+/// instagram (conversion), tiktok (both); a crisis shock at T/3 and a tracker.
 mmm::TrustModelData make_data(int T, bool trust, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(0.0, 2.0);
-  std::normal_distribution<double> n(0.0, 1.0);
-  mmm::TrustModelData d;
-  d.media.resize(T, 4);
-  for (int t = 0; t < T; ++t)
-    for (int c = 0; c < 4; ++c) d.media(t, c) = (t + c) % 4 == 0 ? 0.0 : u(rng);
-  d.trust = {true, true, false, true};
-  d.conversion = {false, false, true, true};
-  d.baseline.resize(T, 3);
-  for (int t = 0; t < T; ++t) {
-    d.baseline(t, 0) = 1.0;
-    d.baseline(t, 1) = static_cast<double>(t) / T;
-    d.baseline(t, 2) = std::sin(2 * 3.141592653589793 * t / 52.0);
-  }
-  d.shocks = Matrix::Zero(T, 1);
-  d.shocks(T / 3, 0) = 1.0;
-  d.y.resize(T);
-  for (int t = 0; t < T; ++t) d.y[t] = 1.0 + 0.3 * n(rng);
-  d.tracker = Vector::Constant(T, std::nan(""));
-  for (int t = 0; t < T; t += 4) d.tracker[t] = 0.5 + 0.2 * n(rng);
-  d.max_lag = 6;
-  d.trust_enabled = trust;
-  return d;
+  return trustmix::test::make_data(T, trust, true, seed, T / 3);
 }
 
 Matrix make_draws(const mmm::TrustModel& m, int n, unsigned seed, double spread = 0.3) {
