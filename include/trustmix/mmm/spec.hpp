@@ -77,6 +77,8 @@ struct TrustModelSpec {
   double trust_half_life_low = std::numeric_limits<double>::quiet_NaN();  ///< business-term prior, periods
   double trust_half_life_high = std::numeric_limits<double>::quiet_NaN();
   std::vector<RoiPrior> roi_priors;
+  /// Lift tests that calibrate the model (calibration.hpp; outcome units, periods of the data).
+  std::vector<LiftTestSpec> lift_tests;
 };
 
 /// What build() derived from the spec: the scales that turn model units back into
@@ -319,6 +321,7 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
     }
   }
   sc.spend = spec.spend;
+  d.lift_tests = lift_calibrations(spec.lift_tests, spec.channels, sc.y_scale);  // model units (calibration.hpp)
   TrustModel model(std::move(d), pr);
   return BuiltTrustModel{std::move(spec), std::move(sc), std::move(model)};
 }

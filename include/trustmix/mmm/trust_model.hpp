@@ -69,6 +69,7 @@
 #include <vector>
 
 #include "trustmix/core/error.hpp"
+#include "trustmix/mmm/calibration.hpp"
 #include "trustmix/transforms/adstock.hpp"
 #include "trustmix/transforms/simd.hpp"
 
@@ -150,6 +151,8 @@ struct TrustModelData {
   TrustForm trust_form = TrustForm::linear;  ///< the trust-stock recursion (top of this file)
   /// Negative binomial only: y holds raw counts and the count mean is outcome_scale * mu.
   double outcome_scale = 1.0;
+  /// Lift tests that calibrate the model (calibration.hpp), in model units; empty: none.
+  std::vector<LiftCalibration> lift_tests;
 };
 
 /// Constrained parameter values.
@@ -186,6 +189,7 @@ struct TrustModelWorkspace {
   Vector inflow, G, mu, gmu, gG, adj, conv_sum, ga, gkappa, hsum, gbeta;
   Vector ex, sx;  // bounded trust form: exp(-rho u[t]) and the crisis survival s[t]
   TrustModelParameters params;  // the constrained parameters of the current evaluation
+  LiftWorkspace lift;           // the lift-test term's buffers (calibration.hpp), used only with lift tests
   void resize(Eigen::Index T, Eigen::Index C, Eigen::Index P, Eigen::Index S) {
     if (A.rows() == T && A.cols() == C && gkappa.size() == P && gbeta.size() == S) return;
     A.resize(T, C);
@@ -210,6 +214,7 @@ struct TrustModelWorkspace {
 
 class TrustModel {
   friend class detail::DrawEngine;  // reads the layout and runs the kernels below, read-only
+  friend struct detail::LiftTerm;   // calibration.hpp: the lift-test term, read-only
 
  public:
   TrustModel(TrustModelData data, TrustModelPriors priors = {}) : d_(std::move(data)), pr_(priors) {
@@ -528,6 +533,7 @@ class TrustModel {
         }
         gbeta_[j] = gb;
       }
+      if (!d_.lift_tests.empty()) lp += detail::LiftTerm::add(*this, p, ws, grad);  // calibration.hpp
       lp += beta_prior(p, gbeta_);
       // ln beta_j = z_j - ln(k_j sum_t h) - ln f (no ROI prior): d ln beta_j / d ln theta =
       // -theta d ln f / d theta and d ln beta_j / d G[t] = -(d ln f / d Gbar) / T.
@@ -615,6 +621,7 @@ class TrustModel {
         gbeta_[j] = gmu_.dot(H_.col(c));
         gH_.col(c) += p.beta[j] * gmu_;
       }
+      if (!d_.lift_tests.empty()) lp += detail::LiftTerm::add(*this, p, ws, grad);  // calibration.hpp
       lp += beta_prior(p, gbeta_);
     }
     // The chain rule through beta_j = exp(z_j) / (k_j sum_t h[j, t] f_j) (gbeta holds
@@ -941,6 +948,7 @@ class TrustModel {
         break;
       default: fail("unknown likelihood");
     }
+    check_lift_tests(d_.lift_tests, d_.media);
   }
 
   void layout() {
