@@ -141,6 +141,29 @@ mm::Role role_from_string(const std::string& s, const std::string& channel) {
   throw std::invalid_argument("channel '" + channel + "': role must be one of trust, conversion, both, got '" + s + "'");
 }
 
+/// A LiftTestSpec (calibration.hpp) from a dict with channel, start, end (exclusive),
+/// cooldown, share, lift and standard_error (arrays, may be empty), iroas,
+/// iroas_standard_error, spend, transfer_sd, transfer_fraction (missing: the defaults).
+mm::LiftTestSpec lift_test_from_dict(const py::dict& d) {
+  mm::LiftTestSpec t;
+  t.channel = d["channel"].cast<std::string>();
+  t.start = d["start"].cast<int>();
+  t.end = d["end"].cast<int>();
+  auto num = [&](const char* key, double& out) {
+    if (d.contains(key)) out = d[key].cast<double>();
+  };
+  if (d.contains("cooldown")) t.cooldown = d["cooldown"].cast<int>();
+  num("share", t.share);
+  if (d.contains("lift")) t.lift = d["lift"].cast<Eigen::VectorXd>();
+  if (d.contains("standard_error")) t.standard_error = d["standard_error"].cast<Eigen::VectorXd>();
+  num("iroas", t.iroas);
+  num("iroas_standard_error", t.iroas_standard_error);
+  num("spend", t.spend);
+  num("transfer_sd", t.transfer_sd);
+  num("transfer_fraction", t.transfer_fraction);
+  return t;
+}
+
 /// trustmix::mmm::build from arrays: (TrustModel, dict of scales and names).
 py::tuple build_model(std::vector<std::string> channels, const std::vector<std::string>& roles, const RowMatrix& media,
                       const RowMatrix& spend, const Eigen::VectorXd& outcome, double period_days,
@@ -150,8 +173,9 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
                       const std::string& scaling, const std::string& likelihood, double value_per_outcome,
                       const py::dict& priors, const std::optional<std::pair<double, double>>& trust_half_life,
                       const std::vector<std::tuple<std::string, double, double>>& roi,
-                      const std::string& trust_form, const Eigen::VectorXd& tracker_n) {
+                      const std::string& trust_form, const Eigen::VectorXd& tracker_n, const py::list& lift_tests) {
   mm::TrustModelSpec spec;
+  for (const auto& item : lift_tests) spec.lift_tests.push_back(lift_test_from_dict(item.cast<py::dict>()));
   if (roles.size() != channels.size())
     throw std::invalid_argument("roles need one entry per channel (" + std::to_string(channels.size()) + ")");
   for (std::size_t i = 0; i < roles.size(); ++i) spec.roles.push_back(role_from_string(roles[i], channels[i]));
@@ -502,6 +526,16 @@ void register_mmm(py::module_& m) {
           },
           py::arg("z0"), py::arg("max_iterations") = 2000, py::arg("tolerance") = 1e-7);
   register_mmm_analyses(sub);
+  sub.def(
+      "predicted_lifts",
+      [](const mm::TrustModel& model, const RowMatrix& draws, double outcome_scale) {
+        const mm::Matrix z = draws;
+        py::gil_scoped_release release;
+        return mm::predicted_lift_draws(model, z, outcome_scale);
+      },
+      py::arg("model"), py::arg("draws"), py::arg("outcome_scale") = 1.0,
+      "trustmix::mmm::predicted_lift_draws: the model's predicted lift of every lift-test value (columns, tests in\n"
+      "order; a per-period test gives one column per measured period) per draw (rows), x outcome_scale.");
   // The model's NUTS/MAP target, registered here (the inference binding knows no model):
   // the class lives in trustmix._core.mmm, its sample/map/laplace_covariance overloads join
   // those of trustmix._core.inference (registered before this module, see module.cpp).
@@ -520,7 +554,7 @@ void register_mmm(py::module_& m) {
           py::arg("scaling") = "mean", py::arg("likelihood") = "normal", py::arg("value_per_outcome") = std::nan(""),
           py::arg("priors") = py::dict(), py::arg("trust_half_life") = py::none(),
           py::arg("roi") = std::vector<std::tuple<std::string, double, double>>{}, py::arg("trust_form") = "linear",
-          py::arg("tracker_n") = Eigen::VectorXd(),
+          py::arg("tracker_n") = Eigen::VectorXd(), py::arg("lift_tests") = py::list(),
           "trustmix::mmm::build: the model of a spec in raw units (scaling, baseline design, business-term priors);\n"
           "returns (TrustModel, dict of scales, names and the scaled data).");
 }

@@ -146,7 +146,8 @@ class mmm:
               value_per_outcome: float = ..., priors: Mapping[str, Any] = ...,
               trust_half_life: tuple[float, float] | None = None,
               roi: Sequence[tuple[str, float, float]] = (), trust_form: str = "linear",
-              tracker_n: _Array = ...) -> tuple[mmm.TrustModel, dict[str, Any]]: ...
+              tracker_n: _Array = ...,
+              lift_tests: Sequence[Mapping[str, Any]] = ()) -> tuple[mmm.TrustModel, dict[str, Any]]: ...
     @staticmethod
     def roi(model: mmm.TrustModel, draws: _Array, horizon: int = 104, window_begin: int = 0, window_end: int = -1, *,
             spend: _Array, value_per_outcome: float = ..., outcome_scale: float = 1.0,
@@ -173,6 +174,8 @@ class mmm:
     @staticmethod
     def counterfactual(model: mmm.TrustModel, z: _Array, media: _Array,
                        outcome_scale: float = 1.0) -> dict[str, _Array]: ...
+    @staticmethod
+    def predicted_lifts(model: mmm.TrustModel, draws: _Array, outcome_scale: float = 1.0) -> _Array: ...
 
 class attribution:
     CONTENT_TRANSITIONS: int

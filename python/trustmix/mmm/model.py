@@ -38,6 +38,7 @@ import pandas as pd
 
 from trustmix._core import mmm as _mmm
 from trustmix.core import Channel
+from trustmix.mmm import _calibration
 
 _ROLES = ("trust", "conversion", "both")
 _LIKELIHOODS = ("normal", "lognormal", "negative_binomial")
@@ -140,6 +141,24 @@ class TrustMMM:
         simulator's trusting share does. Two more parameters: ``trust_base`` (b) and
         ``trust_inflow`` (rho); the per-channel split of the stock is the Shapley value
         over the trust channels. u[t] = sum_p kappa_p h[p, t] in both.
+    lift_tests : list of LiftTest / dicts, or a DataFrame, optional
+        Lift tests (geo experiments, holdouts) that calibrate the model
+        (``trustmix::mmm`` calibration.hpp; docs/mmm.md, "Calibration by lift tests"): the
+        ``LiftTest`` objects of :mod:`trustmix.evaluate` (``result.as_lift_test(...)``) or
+        dicts / rows with ``channel``, ``start`` and ``end`` (first and last test period,
+        inclusive: dates of the data, the period holding them, or period indices),
+        ``lift`` and ``standard_error`` (outcome units, the total over the measured
+        periods ``start`` .. ``end + cooldown``, or arrays with one value per measured
+        period), or ``iroas``, ``iroas_standard_error`` and ``spend`` (the test's spend)
+        instead; optional ``cooldown`` (periods, default 0), ``share`` (the fraction of
+        the channel's activity in the window that the test added: without the test the
+        activity would have been ``(1 - share) x``; default 1), ``transfer_sd`` (outcome
+        units) or ``transfer_fraction`` (of |lift|, default 0.1): the transfer standard
+        deviation tau, and ``label``. Each measured lift enters the posterior as
+        ``lift ~ Normal(pred, sqrt(se^2 + tau^2))`` with ``pred`` the model's own lift:
+        the sum over the measured periods of mu(actual activity) - mu(counterfactual
+        activity), through adstock, saturation at the actual activity and the trust stock.
+        :meth:`TrustFit.calibration` compares them after the fit.
     """
 
     def __init__(
@@ -164,6 +183,7 @@ class TrustMMM:
         value_per_outcome: float | None = None,
         trust_form: str = "linear",
         tracker_n: str | None = None,
+        lift_tests: Any = None,
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -318,6 +338,12 @@ class TrustMMM:
                 raise ValueError("prior 'roi' must be a mapping channel -> (low, high)")
             roi = [(str(c), *(float(v) for v in rng)) for c, rng in self.priors["roi"].items()]
         spend_raw = np.column_stack([df[self.spend_columns[c]].to_numpy(dtype=float) for c in self.channels])
+        self.lift_test_records, core_lift = [], []
+        if lift_tests is not None:
+            self.lift_test_records, core_lift = _calibration.normalize(
+                lift_tests, pd.DatetimeIndex(dates), self.period_days, self.channels)
+            # only when given: older pickles' kwargs stay as they were
+            self._args["lift_tests"] = [r["input"] for r in self.lift_test_records]
         self._core, built = _mmm.build(
             self.channels, [roles[c] for c in self.channels], media, spend_raw, y, float(self.period_days),
             tracker_raw, df[self.controls].to_numpy(dtype=float) if self.controls else np.zeros((T, 0)),
@@ -326,7 +352,8 @@ class TrustMMM:
             trust_enabled=self.trust_enabled, scaling=scaling, likelihood=likelihood,
             value_per_outcome=float("nan") if self.value_per_outcome is None else self.value_per_outcome,
             priors=core_priors, trust_half_life=half_life, roi=roi, trust_form=trust_form,
-            tracker_n=df[tracker_n].to_numpy(dtype=float) if tracker_n is not None else np.zeros(0))
+            tracker_n=df[tracker_n].to_numpy(dtype=float) if tracker_n is not None else np.zeros(0),
+            lift_tests=core_lift)
         self.tracker_n = tracker_n
         self.media_scale = np.asarray(built["media_scale"])
         self.y_scale = float(built["y_scale"])
@@ -344,6 +371,16 @@ class TrustMMM:
             self._tracker = np.zeros(0)
         self.trust_channels = list(built["trust_channels"])
         self.conversion_channels = list(built["conversion_channels"])
+
+    @property
+    def lift_tests(self) -> pd.DataFrame:
+        """The calibrating lift tests, one row each: test, label, channel, start and end
+        (first and last period of the window), cooldown, share, lift and standard_error
+        (outcome units; arrays for a per-period lift), transfer_sd (NaN: transfer_fraction
+        x |lift|), transfer_fraction. Empty without lift tests."""
+        cols = ["test", "label", "channel", "start", "end", "cooldown", "share", "lift", "standard_error",
+                "transfer_sd", "transfer_fraction"]
+        return pd.DataFrame([{k: r[k] for k in cols} for r in self.lift_test_records], columns=cols)
 
     def _core_priors(self) -> dict[str, Any]:
         """The priors of the C++ model (business-term priors turned into its fields)."""
@@ -472,10 +509,12 @@ class TrustMMM:
         d = self._args_data
         # The data as plain numpy columns (stable across pandas versions), in order.
         data = {"columns": list(d.columns), "values": [d[c].to_numpy() for c in d.columns]}
-        return {"version": self._STATE_VERSION, "data": data, "kwargs": dict(self._args)}
+        # Version 2: the same with lift tests in kwargs (older readers refuse it clearly).
+        version = 2 if "lift_tests" in self._args else self._STATE_VERSION
+        return {"version": version, "data": data, "kwargs": dict(self._args)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if not isinstance(state, dict) or state.get("version") != 1:
+        if not isinstance(state, dict) or state.get("version") not in (1, 2):
             raise ValueError(f"cannot unpickle TrustMMM: unsupported state version "
                              f"{state.get('version') if isinstance(state, dict) else state!r}")
         d = state["data"]
@@ -500,6 +539,8 @@ class TrustMMM:
                     "baseline": ", ".join(self.baseline_names), "max lag": str(self.max_lag),
                     "scaling": self.scaling, "value per outcome": str(self.value_per_outcome),
                     "parameters": str(self._core.dimension)}
+        if self.lift_test_records:
+            settings["lift tests"] = ", ".join(r["label"] for r in self.lift_test_records)
         table = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in settings.items())
         return (f"<h4>TrustMMM: {html.escape(self.outcome)}</h4><table>{table}</table>"
                 f"<table><tr><th>channel</th><th>role</th><th>spend column</th><th>scale</th></tr>{rows}</table>")
@@ -623,8 +664,8 @@ class TrustFit:
         if self.posterior is None:
             sv = _mmm.summary_values(m._core, self._draw_matrix(None), m.y_scale)
             names, units = self._summary_labels(list(sv["keys"]), list(sv["index"]))
-            return pd.DataFrame({"parameter": names, "value": np.asarray(sv["values"])[0], "unit": units}
-                                ).set_index("parameter")
+            return self._with_calibration(pd.DataFrame({"parameter": names, "value": np.asarray(sv["values"])[0],
+                                                        "unit": units}).set_index("parameter"), interval)
         chains, n, d = self.posterior.draws.shape
         st = _mmm.summary_table(m._core, np.ascontiguousarray(self.posterior.draws.reshape(-1, d)), chains, m.y_scale,
                                 interval)
@@ -632,7 +673,36 @@ class TrustFit:
         out = {"parameter": names}
         out.update({k: np.asarray(st[k]) for k in ("mean", "sd", "low", "high", "r_hat", "ess_bulk")})
         out["unit"] = units
-        return pd.DataFrame(out).set_index("parameter")
+        table = pd.DataFrame(out).set_index("parameter")
+        return self._with_calibration(table, interval)
+
+    def _with_calibration(self, table: pd.DataFrame, interval: float) -> pd.DataFrame:
+        """The summary with one row per lift value (predicted lift; the unit column gives the
+        measured lift and its standard error); unchanged without lift tests."""
+        if not self.model.lift_test_records:
+            return table
+        cal = self.calibration(interval=interval, max_draws=None)
+        labels = [f"lift [{r.label}]" + ("" if r.periods in r.label else f" {r.periods}") for r in cal.itertuples()]
+        units = [f"{self.model.outcome}; measured {o:,.4g} (se {s:,.3g}, transfer sd {t:,.3g})"
+                 for o, s, t in zip(cal["observed"], cal["standard_error"], cal["transfer_sd"])]
+        if "value" in table.columns:
+            rows = pd.DataFrame({"parameter": labels, "value": cal["predicted"].to_numpy(), "unit": units})
+        else:
+            rows = pd.DataFrame({"parameter": labels, "mean": cal["predicted"].to_numpy(), "sd": np.nan,
+                                 "low": cal["low"].to_numpy(), "high": cal["high"].to_numpy(), "r_hat": np.nan,
+                                 "ess_bulk": np.nan, "unit": units})
+        return pd.concat([table, rows.set_index("parameter")])
+
+    def calibration(self, interval: float = 0.9, max_draws: int | None = 1000) -> pd.DataFrame:
+        """The lift tests against the model: one row per lift value (a per-period lift gives
+        one row per measured period) with test, label, channel, periods, ``observed`` (the
+        measured lift, outcome units), its ``standard_error`` and ``transfer_sd`` (tau),
+        the posterior ``predicted`` lift (mean over up to ``max_draws`` thinned draws; the
+        mode for a MAP fit) with its equal-tailed ``interval`` (``low``, ``high``) and
+        ``z`` = (observed - predicted) / sqrt(se^2 + tau^2). Computed in C++
+        (``trustmix::mmm::predicted_lift_draws``): pred = sum over the measured periods of
+        mu(actual activity) - mu(counterfactual activity), see :class:`TrustMMM`."""
+        return _calibration.calibration_table(self, interval, max_draws)
 
     def _forward(self, media: np.ndarray | None = None, baseline: np.ndarray | None = None,
                  shocks: np.ndarray | None = None) -> dict[str, np.ndarray]:
