@@ -48,7 +48,7 @@ def _tests(data):
          "standard_error": 150.0},
         {"channel": "press", "start": _week(data, 60), "end": _week(data, 63), "cooldown": 4, "lift": 400.0,
          "standard_error": 120.0, "transfer_sd": 50.0, "label": "press on/off"},
-        {"channel": "tiktok", "start": 70, "end": 71, "cooldown": 1, "share": 0.5,
+        {"channel": "tiktok", "start": 43, "end": 44, "cooldown": 1, "share": 0.5,
          "lift": [60.0, 50.0, 20.0], "standard_error": [30.0, 30.0, 30.0]},
     ]
 
@@ -76,7 +76,7 @@ def test_term_is_the_normal_density_of_the_forward_lift(trust_form):
     for (s, e, k, share, ch), obs, se, tau in [
             ((30, 35, 0, 1.0, "instagram"), [900.0], [150.0], [90.0]),
             ((60, 63, 4, 1.0, "press"), [400.0], [120.0], [50.0]),
-            ((70, 71, 1, 0.5, "tiktok"), [60.0, 50.0, 20.0], [30.0] * 3, [6.0, 5.0, 2.0])]:
+            ((43, 44, 1, 0.5, "tiktok"), [60.0, 50.0, 20.0], [30.0] * 3, [6.0, 5.0, 2.0])]:
         pred = _forward_lift(cal, z, ch, s, e, k, share)
         pred = [pred.sum()] if len(obs) == 1 else list(pred)
         values += pred
