@@ -10,8 +10,10 @@ The loop a team runs, in worlds the model did not write (the people-level simula
    ``--regions`` heterogeneous regions (sizes, audience mixes and conversion rates drawn by
    ``make_regions``), the tested channel (the paid conversion channel with the largest
    spend) goes dark in ``--treated`` of them for ``--weeks`` weeks inside its flight;
-3. ``tm.evaluate.synthetic_control`` estimates the holdout's lift with its conformal
-   interval, ``.as_lift_test(channel=c)`` turns it into a lift test;
+3. ``tm.evaluate.synthetic_control`` estimates the holdout's lift over the window and
+   ``--cooldown`` weeks after it (the simulator's conversions lag exposure by up to four
+   weeks) with its conformal interval, ``.as_lift_test(channel=c)`` turns it into a lift
+   test (window, cooldown, lift, standard error);
 4. the test is mapped to the national model: a region of size s is the reference world
    scaled by s, so the reference world's lift from the channel's activity over the window
    is -(measured lift) / S, S the treated regions' summed size, with share = 1 (without
@@ -84,7 +86,8 @@ def tested_channel(df: pd.DataFrame, roles: dict[str, str], peso: dict[str, str]
     return c, s, s + weeks - 1
 
 
-def run_world(case: Any, *, regions: int = 20, treated: int = 5, weeks: int = 6, transfer: float = 0.15,
+def run_world(case: Any, *, regions: int = 20, treated: int = 5, weeks: int = 6, cooldown: int = 4,
+              transfer: float = 0.15,
               method: str = "nuts", chains: int = 4, draws: int = 500, tune: int = 500, max_draws: int = 400,
               horizon: int = 104) -> dict[str, Any]:
     """Steps 1-5 of the module docstring for one world; a dict of results."""
@@ -93,21 +96,27 @@ def run_world(case: Any, *, regions: int = 20, treated: int = 5, weeks: int = 6,
     out, df, roles, peso, shocks = h.observe(case)
     df = h.model_columns(df, roles, peso, "impressions")
     c, s, e = tested_channel(df, roles, peso, weeks)
+    cooldown = min(cooldown, len(df) - 1 - e)
     # 2. the geo holdout in the same world
     geo = tm.simulate.geo_experiment(out.world, regions=regions, treated=treated, channel=c, start=s, end=e,
                                      spend_multiplier=0.0, periods=case.periods, freq="W", threads=1,
                                      seed=case.seed + 1)
-    # 3. its lift by synthetic control with the conformal interval (mean statistic)
+    # 3. its lift by synthetic control with the conformal interval (mean statistic), measured
+    # over the window and the cooldown (the simulator's conversions lag exposure by weeks)
+    dates = pd.DatetimeIndex(sorted(geo.panel["date"].unique()))
     sc = tm.evaluate.synthetic_control(geo.panel, unit="region", time="date", outcome="conversions",
-                                       treated=geo.treated, start=geo.start, end=geo.end, statistic="mean",
-                                       pointwise=False, seed=case.seed)
+                                       treated=geo.treated, start=geo.start, end=dates[e + cooldown],
+                                       statistic="mean", pointwise=False, seed=case.seed)
     test = sc.as_lift_test(channel=c)
     # 4. mapped to the national (reference, size 1) model
     size = {r["name"]: float(r["size"]) for r in geo.settings["regions"]}
     S = sum(size[r] for r in geo.treated)
-    lift_test = {"channel": c, "start": df["week"].iloc[s], "end": df["week"].iloc[e], "share": 1.0,
-                 "lift": -test.lift / S, "standard_error": test.standard_error / S, "transfer_fraction": transfer}
-    true_lift = -geo.incremental_conversions / S
+    lift_test = {"channel": c, "start": df["week"].iloc[s], "end": df["week"].iloc[e], "cooldown": cooldown,
+                 "share": 1.0, "lift": -test.lift / S, "standard_error": test.standard_error / S,
+                 "transfer_fraction": transfer}
+    tr = geo.truth
+    measured = (tr["date"] >= dates[s]) & (tr["date"] <= dates[e + cooldown])
+    true_lift = -float(tr.loc[measured, "incremental_conversions"].sum()) / S
     trust_on = any(r in ("trust", "both") for r in roles.values())
     kwargs = dict(date="week", outcome="conversions", channels=dict(roles),
                   tracker="trust_survey" if trust_on else None, shocks=shocks if trust_on else [],
@@ -175,6 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--regions", type=int, default=20)
     ap.add_argument("--treated", type=int, default=5)
     ap.add_argument("--weeks", type=int, default=6)
+    ap.add_argument("--cooldown", type=int, default=4)
     ap.add_argument("--transfer", type=float, default=0.15)
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--draws", type=int, default=500)
@@ -188,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     cases = h.all_cases(n, a.seed, presets=a.presets)
     if not a.presets:
         cases = cases[:n]
-    kw = dict(regions=a.regions, treated=a.treated, weeks=a.weeks, transfer=a.transfer,
+    kw = dict(regions=a.regions, treated=a.treated, weeks=a.weeks, cooldown=a.cooldown, transfer=a.transfer,
               chains=2 if a.quick else a.chains, draws=300 if a.quick else a.draws, tune=300 if a.quick else a.tune)
     t0 = time.perf_counter()
     if a.jobs > 1:
