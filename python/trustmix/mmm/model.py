@@ -158,7 +158,10 @@ class TrustMMM:
         ``lift ~ Normal(pred, sqrt(se^2 + tau^2))`` with ``pred`` the model's own lift:
         the sum over the measured periods of mu(actual activity) - mu(counterfactual
         activity), through adstock, saturation at the actual activity and the trust stock.
-        :meth:`TrustFit.calibration` compares them after the fit.
+        :meth:`TrustFit.calibration` compares them after the fit. The lift must have been
+        measured over the window and the cooldown: for a synthetic control with carry-over,
+        run it through the last cooldown period and give ``end`` (the last period of changed
+        activity) and ``cooldown`` explicitly (docs/mmm.md).
     """
 
     def __init__(
@@ -342,7 +345,7 @@ class TrustMMM:
         if lift_tests is not None:
             self.lift_test_records, core_lift = _calibration.normalize(
                 lift_tests, pd.DatetimeIndex(dates), self.period_days, self.channels)
-            # only when given: older pickles' kwargs stay as they were
+        if self.lift_test_records:  # only when given: older pickles' kwargs stay as they were
             self._args["lift_tests"] = [r["input"] for r in self.lift_test_records]
         self._core, built = _mmm.build(
             self.channels, [roles[c] for c in self.channels], media, spend_raw, y, float(self.period_days),
