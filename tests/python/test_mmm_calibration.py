@@ -14,6 +14,7 @@ import importlib.util
 import math
 import pickle
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -216,3 +217,24 @@ def test_geo_holdout_calibrates_the_model_against_the_simulators_truth():
     assert abs(r["cal_mean"] - r["truth"]) <= abs(r["uncal_mean"] - r["truth"]) + 0.25 * w_un
     if r["uncal_low90"] <= r["truth"] <= r["uncal_high90"]:
         assert r["cal_low90"] <= r["truth"] <= r["cal_high90"]
+
+
+def test_nuts_fit_reports_the_posterior_predicted_lift():
+    """NUTS: calibration() summarises the predicted lift over the draws (mean and the
+    equal-tailed interval of predicted_lifts over the same draws, recomputed here with
+    numpy), and summary() carries it with NaN R-hat/ESS for those rows."""
+    data, m = _model(_tests(_model()[0]))
+    with warnings.catch_warnings():  # a short run: its diagnostics warnings are not the subject here
+        warnings.simplefilter("ignore", tm.inference.InferenceWarning)
+        fit = m.fit(method="nuts", chains=2, draws=60, tune=60, seed=3, progress=False)
+    cal = fit.calibration(interval=0.8, max_draws=None)
+    assert len(cal) == 1 + 1 + 3  # two totals, one per-period test over 3 measured weeks
+    p = np.asarray(_mmm.predicted_lifts(m._core, fit._draw_matrix(None), m.y_scale))
+    np.testing.assert_allclose(cal["predicted"], p.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(cal["low"], np.quantile(p, 0.1, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(cal["high"], np.quantile(p, 0.9, axis=0), rtol=1e-12)
+    assert list(cal["periods"].iloc[2:]) == [str(_week(data, k).date()) for k in (43, 44, 45)]
+    s = fit.summary(interval=0.8)
+    rows = s[s.index.str.startswith("lift [")]
+    assert len(rows) == 5 and rows["r_hat"].isna().all()
+    np.testing.assert_allclose(rows["mean"], cal["predicted"])
