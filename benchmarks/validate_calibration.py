@@ -50,7 +50,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 import trustmix as tm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,9 +119,9 @@ def run_world(case: Any, *, regions: int = 20, treated: int = 5, weeks: int = 6,
     measured = (tr["date"] >= dates[s]) & (tr["date"] <= dates[e + cooldown])
     true_lift = -float(tr.loc[measured, "incremental_conversions"].sum()) / S
     trust_on = any(r in ("trust", "both") for r in roles.values())
-    kwargs = dict(date="week", outcome="conversions", channels=dict(roles),
-                  tracker="trust_survey" if trust_on else None, shocks=shocks if trust_on else [],
-                  spend={k: f"spend_{k}" for k in roles}, trust=trust_on)
+    kwargs = {"date": "week", "outcome": "conversions", "channels": dict(roles),
+                  "tracker": "trust_survey" if trust_on else None, "shocks": shocks if trust_on else [],
+                  "spend": {k: f"spend_{k}" for k in roles}, "trust": trust_on}
     window = (df["week"].iloc[0], df["week"].iloc[-1])
     truth = out.truth_for(window=window, horizon=horizon, lag=12).channels.set_index("channel")
     truth_c = float(truth.loc[c, "conversions"])
@@ -177,7 +176,7 @@ def _one(args: tuple[Any, dict[str, Any]]) -> dict[str, Any]:
     case, kw = args
     try:
         return run_world(case, **kw)
-    except Exception as exc:  # one failing world is reported, not fatal
+    except Exception as exc:  # noqa: BLE001 -- one failing world is reported, not fatal
         return {"world": case.name, "error": f"{type(exc).__name__}: {exc}"}
 
 
@@ -203,8 +202,8 @@ def main(argv: list[str] | None = None) -> None:
     cases = h.all_cases(n, a.seed, presets=a.presets)
     if not a.presets:
         cases = cases[:n]
-    kw = dict(regions=a.regions, treated=a.treated, weeks=a.weeks, cooldown=a.cooldown, transfer=a.transfer,
-              chains=2 if a.quick else a.chains, draws=300 if a.quick else a.draws, tune=300 if a.quick else a.tune)
+    kw = {"regions": a.regions, "treated": a.treated, "weeks": a.weeks, "cooldown": a.cooldown, "transfer": a.transfer,
+              "chains": 2 if a.quick else a.chains, "draws": 300 if a.quick else a.draws, "tune": 300 if a.quick else a.tune}
     t0 = time.perf_counter()
     if a.jobs > 1:
         with ProcessPoolExecutor(a.jobs) as ex:

@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 import trustmix as tm
 from trustmix._core import mmm as _mmm
 from trustmix.mmm import simulate_trust_data
@@ -170,7 +169,7 @@ def test_calibration_moves_the_map_to_the_test_and_reports_it():
 
 
 def test_pickles_keep_the_tests_and_old_pickles_load():
-    data, m = _model(_tests(data=_model()[0]))
+    _, m = _model(_tests(data=_model()[0]))
     again = pickle.loads(pickle.dumps(m, protocol=pickle.HIGHEST_PROTOCOL))
     z = np.asarray(m._core.initial_point())
     assert again.log_density(z)[0] == m.log_density(z)[0]
