@@ -341,7 +341,8 @@ class TrustMMM:
                 raise ValueError("prior 'roi' must be a mapping channel -> (low, high)")
             roi = [(str(c), *(float(v) for v in rng)) for c, rng in self.priors["roi"].items()]
         spend_raw = np.column_stack([df[self.spend_columns[c]].to_numpy(dtype=float) for c in self.channels])
-        self.lift_test_records, core_lift = [], []
+        self.lift_test_records: list[dict[str, Any]] = []
+        core_lift: list[dict[str, Any]] = []
         if lift_tests is not None:
             self.lift_test_records, core_lift = _calibration.normalize(
                 lift_tests, pd.DatetimeIndex(dates), self.period_days, self.channels)
