@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "helpers/convert.hpp"
+#include "helpers/fields.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -18,6 +20,10 @@ namespace trustmix::bindings {
 namespace {
 
 using namespace trustmix::simulate;
+
+const auto region_fields =
+    std::make_tuple(helpers::field("size", &Region::size), helpers::field("conversion_scale", &Region::conversion_scale),
+                    helpers::field("audience_mix", &Region::audience_mix));
 
 std::vector<Region> regions_of(const py::list& items) {
   std::vector<Region> out;
@@ -31,17 +37,9 @@ std::vector<Region> regions_of(const py::list& items) {
       if (key != "name" && key != "size" && key != "audience_mix" && key != "conversion_scale")
         throw std::invalid_argument(where + "unknown key '" + key + "' (name, size, audience_mix, conversion_scale)");
     }
-    if (!d.contains("name")) throw std::invalid_argument(where + "missing 'name'");
     Region g;
-    g.name = py::str(d["name"]).cast<std::string>();
-    try {
-      if (d.contains("size")) g.size = d["size"].cast<double>();
-      if (d.contains("conversion_scale")) g.conversion_scale = d["conversion_scale"].cast<double>();
-      if (d.contains("audience_mix")) g.audience_mix = d["audience_mix"].cast<std::map<std::string, double>>();
-    } catch (const py::cast_error&) {
-      throw std::invalid_argument(where + "size and conversion_scale must be numbers, audience_mix a dict "
-                                  "audience -> number");
-    }
+    g.name = helpers::need_str(d, "name", where);
+    helpers::read_fields(d, g, where, region_fields);
     out.push_back(std::move(g));
   }
   return out;
