@@ -267,7 +267,7 @@ def test_summary_plots_and_html():
 
 
 def test_chain_matches_an_independent_numpy_implementation():
-    from trustmix.simulate._reference import reference_segment_run, reference_transition
+    from _simulate_reference import reference_segment_run, reference_transition
 
     for name in ("crisis_with_pr_response", "healthcare_clinic"):
         world = sim.World.from_scenario(name, seed=2)
@@ -337,7 +337,7 @@ st = hypothesis.strategies
 )
 def test_transition_matrices_match_the_reference_for_random_worlds(reach, engagement, dispersion, sentiment, budget,
                                                                    memory_cap, roles):
-    from trustmix.simulate._reference import reference_transition
+    from _simulate_reference import reference_transition
 
     spec = tiny()
     spec["smm"]["memory_cap"] = memory_cap
