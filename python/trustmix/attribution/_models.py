@@ -221,8 +221,8 @@ def shapley(
     simplified Shapley exactly. ``"rate"``: v(S) = conversion rate of journeys whose channel
     set is exactly S (needs non-converting journeys); coalitions no journey has are valued
     0 (``unseen="zero"``) or at the best rate of an observed subset (``"max_subset"``), and
-    the Shapley values are scaled to total conversions. phi_i = sum over S without i of
-    |S|!(n-|S|-1)!/n! [v(S+i) - v(S)] via subset-sum transforms, O(2^n n); more than
+    the Shapley values are scaled to total conversions. ``phi_i = sum over S without i of
+    |S|!(n-|S|-1)!/n! [v(S+i) - v(S)]`` via subset-sum transforms, O(2^n n); more than
     ``max_channels`` (<= 30) channels raise ValueError.
     """
     value_function = _choice(value_function, "value_function", ("count", "rate"))
@@ -250,7 +250,7 @@ def shapley(
 
 
 def simplified_shapley(journeys: Journeys | Statistics, threads: int = 0) -> AttributionResult:
-    """Simplified Shapley: phi_j = sum over channel sets S containing j of R(S)/|S| (each
+    """Simplified Shapley: ``phi_j = sum over channel sets S containing j of R(S)/|S|`` (each
     journey's conversions split equally over its distinct channels). Any number of channels."""
     st = _statistics_for(journeys, threads=threads, contents="sets")
     d = _core.attribution.simplified_shapley(st._state)

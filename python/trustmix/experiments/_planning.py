@@ -75,7 +75,7 @@ class GroupSequentialDesign:
     """A two-sided group-sequential design with Lan-DeMets alpha spending.
 
     Attributes: ``fractions`` (information fraction of each look), ``bounds`` (z
-    boundaries: stop and reject at look k when |Z_k| >= bounds[k]), ``drift`` (the value of
+    boundaries: stop and reject at look k when ``|Z_k| >= bounds[k]``), ``drift`` (the value of
     effect / se at full information that gives the power), ``inflation`` (maximum sample
     size over the fixed design's), ``expected_fraction_alternative`` and
     ``expected_fraction_null`` (expected share of the maximum sample used),

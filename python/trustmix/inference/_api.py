@@ -684,7 +684,7 @@ def rhat(x: Any) -> float:
     """Rank-normalised split R-hat (Vehtari et al. 2021) of draws shaped (chain, draw).
 
     The larger of the bulk R-hat (split chains, ranks mapped to normal scores) and the
-    tail R-hat (the same on |x - median|). Values above 1.01 mean non-convergence.
+    tail R-hat (the same on ``|x - median|``). Values above 1.01 mean non-convergence.
     """
     return float(_core.inference.rhat(_chain_draw(x)))
 
