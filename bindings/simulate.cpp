@@ -160,23 +160,24 @@ py::dict result_to_dict(const RunResult& r) {
   return d;
 }
 
+// The fields of an effect's truth, in the order of the dicts (and the DataFrame columns
+// built from them): roi (a method) goes between the two tables.
+const auto effect_fields = std::make_tuple(
+    field("name", &EffectTruth::name), field("channel", &EffectTruth::channel), field("cost", &EffectTruth::cost),
+    field("conversions", &EffectTruth::conversions), field("revenue", &EffectTruth::revenue),
+    field("short_conversions", &EffectTruth::short_conversions), field("long_conversions", &EffectTruth::long_conversions),
+    field("short_revenue", &EffectTruth::short_revenue), field("long_revenue", &EffectTruth::long_revenue));
+const auto effect_window_fields =
+    std::make_tuple(field("marginal_roi", &EffectTruth::marginal_roi), field("window_start", &EffectTruth::window_start),
+                    field("window_end", &EffectTruth::window_end));
+
 py::list effects_to_list(const std::vector<EffectTruth>& v) {
   py::list out;
   for (const auto& e : v) {
     py::dict d;
-    d["name"] = e.name;
-    d["channel"] = e.channel;
-    d["cost"] = e.cost;
-    d["conversions"] = e.conversions;
-    d["revenue"] = e.revenue;
-    d["short_conversions"] = e.short_conversions;
-    d["long_conversions"] = e.long_conversions;
-    d["short_revenue"] = e.short_revenue;
-    d["long_revenue"] = e.long_revenue;
+    helpers::write_fields(d, e, effect_fields);
     d["roi"] = e.roi();
-    d["marginal_roi"] = e.marginal_roi;
-    d["window_start"] = e.window_start;
-    d["window_end"] = e.window_end;
+    helpers::write_fields(d, e, effect_window_fields);
     out.append(d);
   }
   return out;

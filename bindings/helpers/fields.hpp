@@ -1,6 +1,7 @@
 #pragma once
-// A dict reader driven by a field table: one line per field names its key and the member
-// it sets, and read_fields() fills a C++ struct from a Python dict with it. A missing or
+// Dicts read and written through a field table: one line per field names its key and the
+// member, read_fields() fills a C++ struct from a Python dict with it and write_fields()
+// writes the struct's fields into a dict. A missing or
 // None key keeps the member's current value (the struct's default); a value of the wrong
 // type is a ValueError naming where it was and the key.
 //
@@ -34,6 +35,13 @@ constexpr Field<S, M> field(const char* key, M S::*member) {
 template <class S, class... M>
 void read_fields(const pybind11::dict& d, S& s, const std::string& where, const std::tuple<Field<S, M>...>& table) {
   std::apply([&](const auto&... f) { ((s.*(f.member) = get_or(d, f.key, s.*(f.member), where)), ...); }, table);
+}
+
+/// d[key] = s.*member for every row of the table, in table order (the dict keeps that
+/// order, so a DataFrame built from such dicts has the table's column order).
+template <class S, class... M>
+void write_fields(pybind11::dict& d, const S& s, const std::tuple<Field<S, M>...>& table) {
+  std::apply([&](const auto&... f) { ((d[f.key] = s.*(f.member)), ...); }, table);
 }
 
 }  // namespace trustmix::bindings::helpers
