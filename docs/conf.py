@@ -10,6 +10,8 @@ gallery with their stored outputs (myst-nb, never executed here: the tests run t
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -76,6 +78,24 @@ def _link_notebooks() -> None:
 
 
 _link_notebooks()  # before Sphinx looks for source files
+
+
+def _doxygen() -> list[str]:
+    """The C++ API reference: doxygen over include/trustmix (docs/Doxyfile, warnings are
+    errors), copied into the site as cpp/. Without doxygen (scripts/install.sh installs
+    it) the build fails unless TRUSTMIX_DOCS_CPP=0."""
+    if os.environ.get("TRUSTMIX_DOCS_CPP", "1") == "0":
+        return []
+    if shutil.which("doxygen") is None:
+        raise RuntimeError("doxygen is needed for the C++ API reference (apt-get install doxygen, or "
+                           "scripts/install.sh); TRUSTMIX_DOCS_CPP=0 builds the site without it")
+    out = root / "build" / "docs-cpp"
+    shutil.rmtree(out, ignore_errors=True)
+    subprocess.run(["doxygen", str(here / "Doxyfile")], cwd=root, check=True)
+    return [str(out)]
+
+
+html_extra_path = _doxygen()
 
 # Docstrings that write absolute values as |x| outside a literal, which reStructuredText
 # reads as a substitution reference. The areas this branch owns write them as ``|x|``;
