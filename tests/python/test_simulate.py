@@ -374,3 +374,15 @@ def test_impossible_frequencies_are_rejected():
     world = sim.World(spec)
     with pytest.raises(ValueError, match=r"channel 'instagram': .* impressions per reachable person in period 4"):
         world.run(periods=10)
+
+
+def test_world_spec_fields_are_read_by_table_with_named_errors():
+    from trustmix import _core
+
+    spec = {"channels": [{"name": "tv", "cpm": "cheap"}], "audiences": [{"name": "a", "size": 10.0}]}
+    with pytest.raises(ValueError, match=r"channels\[0\]: cpm has the wrong type: 'cheap'"):
+        _core.simulate.World(spec, 1)
+    with pytest.raises(ValueError, match=r"audiences\[0\]: missing 'name'"):
+        _core.simulate.World({"audiences": [{"size": 1.0}]}, 1)
+    with pytest.raises(ValueError, match="memory_cap has the wrong type"):
+        _core.simulate.World({"memory_cap": "ten"}, 1)
