@@ -70,8 +70,9 @@ def case_segment(engine: str) -> dict:
         raw = world._core.run("segment", periods=periods, period_days=7, threads=2)
         exp, conv = raw["expected_conversions"], raw["conversions"]
     else:
+        # the test oracle, not shipped: tests/python/_simulate_reference.py
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
-        from _simulate_reference import reference_segment_run  # the test oracle, not shipped
+        from _simulate_reference import reference_segment_run
 
         drive = world._core.drive(periods=periods, period_days=7)  # media inputs only
         ref = reference_segment_run(world.to_dict(), drive, periods, 7, seed=1)

@@ -26,8 +26,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from trustmix._arrays import _show
 from trustmix import _core
+from trustmix._arrays import _show
 
 __all__ = [
     "KPI",

@@ -49,8 +49,8 @@ from typing import Any
 
 import numpy as np
 
-from trustmix._arrays import Matrix
 from trustmix import _core
+from trustmix._arrays import Matrix
 
 __all__ = [
     "adstock",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from trustmix import _core
 from trustmix.inference._api import (
+    TARGETS,
     InferenceWarning,
     MapResult,
     SampleResult,
@@ -30,7 +31,6 @@ from trustmix.inference._api import (
     mcse_sd,
     rhat,
     sample,
-    TARGETS,
 )
 
 StandardNormal = _core.inference.StandardNormal
