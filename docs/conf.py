@@ -10,6 +10,7 @@ gallery with their stored outputs (myst-nb, never executed here: the tests run t
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -113,5 +114,35 @@ def _escape_pending_bars(app: object, what: str, name: str, obj: object, options
         lines[i] = "``".join(parts)
 
 
+_MULTI_NAME_FIELD = re.compile(r"^(\s*):(ivar|vartype) ([^:]+,[^:]+):(.*)$")
+
+
+def _split_multi_name_fields(app: object, what: str, name: str, obj: object, options: object,
+                             lines: list[str]) -> None:
+    """NumPy docstrings may describe several attributes in one entry ("start, end : int");
+    napoleon (napoleon_use_ivar) turns that into ":ivar start, end:", which Sphinx reads as
+    a type "start," and a name "end". One field per name, each with the entry's text."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        m = _MULTI_NAME_FIELD.match(lines[i])
+        if not m:
+            out.append(lines[i])
+            i += 1
+            continue
+        indent, kind, names, text = m.groups()
+        rest: list[str] = []
+        i += 1
+        while i < len(lines) and lines[i].startswith(indent + " ") and not lines[i].lstrip().startswith(":"):
+            rest.append(lines[i])
+            i += 1
+        for field_name in (n.strip() for n in names.split(",")):
+            out.append(f"{indent}:{kind} {field_name}:{text}")
+            out.extend(rest)
+    lines[:] = out
+
+
 def setup(app: object) -> None:
     app.connect("autodoc-process-docstring", _escape_pending_bars)  # type: ignore[attr-defined]
+    # after napoleon (priority 500), which writes the :ivar: fields
+    app.connect("autodoc-process-docstring", _split_multi_name_fields, priority=600)  # type: ignore[attr-defined]
