@@ -161,6 +161,12 @@ class DrawEngine {
     s.done.assign(static_cast<std::size_t>(m.C_), 0);
     // h of channel c at the draw's (alpha, lam): TrustModel::saturated_sum's kernels.
     auto saturated = [&](int c) -> const double* {
+      if (!s.done[static_cast<std::size_t>(c)] && m.rf_form(c) != RfForm::none) {  // RF: Adstock(r g(f))
+        TrustModel::geometric_weights_into(p.alpha[c], s.w, s.dw);
+        m.rf_input(c, p.lam[c], p.slope[c], d.media.col(c), s.a);
+        convolve(s.a, s.w, s.H.col(c));
+        s.done[static_cast<std::size_t>(c)] = 1;
+      }
       if (!s.done[static_cast<std::size_t>(c)]) {
         TrustModel::geometric_weights_into(p.alpha[c], s.w, s.dw);
         convolve(d.media.col(c), s.w, s.a);
@@ -230,6 +236,12 @@ class DrawEngine {
     const int T = static_cast<int>(T_);
     for (int c = 0; c < m_.C_; ++c) {
       TrustModel::geometric_weights_into(p_.alpha[c], w_.col(c), dw_.col(c));
+      if (m_.rf_form(c) != RfForm::none) {  // RF: h = a = Adstock(r g(f))
+        m_.rf_input(c, p_.lam[c], p_.slope[c], media_.col(c), a_);
+        detail::convolve(a_, w_.col(c), A_.col(c));
+        H_.col(c) = A_.col(c);
+        continue;
+      }
       detail::convolve(media_.col(c), w_.col(c), A_.col(c));
       TrustModel::saturate(A_.col(c).data(), 0.5 * p_.lam[c], H_.col(c).data(), T);
     }
@@ -248,7 +260,11 @@ class DrawEngine {
   /// The model with channel j's activity replaced by x (T' values; j < 0: the inputs as
   /// they are). Writes mu, G and c into out.
   void evaluate(int j, const Vector* x, Parts& out) {
-    if (j >= 0) {
+    if (j >= 0 && m_.rf_form(j) != RfForm::none) {  // RF: x is the reach; the frequency stays the data's
+      m_.rf_input(j, p_.lam[j], p_.slope[j], *x, h_);
+      detail::convolve(h_, w_.col(j), a_);
+      h_ = a_;
+    } else if (j >= 0) {
       detail::convolve(*x, w_.col(j), a_);
       TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), static_cast<int>(T_));
     }
@@ -260,7 +276,7 @@ class DrawEngine {
   /// inputs of roi() and response_curves()): adstock is linear in x.
   void evaluate_scaled(int j, double k, Parts& out) {
     a_ = k * A_.col(j);
-    TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), static_cast<int>(T_));
+    saturate_channel(j, T_);
     outcome(j, out);
   }
 
@@ -326,7 +342,7 @@ class DrawEngine {
         continue;
       }
       a_ = ks[k] * A_.col(j);
-      TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), T);
+      saturate_channel(j, T);
       double sum = 0.0;
       if (q < 0) {
         for (int t = 0; t < T; ++t) sum += h_[t] * lift_[t];
@@ -347,6 +363,16 @@ class DrawEngine {
   }
 
  private:
+  /// h_ from the adstock a_ of channel j: the logistic saturation, or for an RF channel
+  /// a_ itself (its response is inside the adstock: scaling a_ scales the reach at the
+  /// data's frequency).
+  void saturate_channel(int j, Eigen::Index T) {
+    if (m_.rf_form(j) != RfForm::none)
+      h_ = a_;
+    else
+      TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), static_cast<int>(T));
+  }
+
   /// mu, G and c with channel j's saturated activity taken from h_ (j < 0: none).
   void outcome(int j, Parts& out) {
     const int T = static_cast<int>(T_);
@@ -1061,7 +1087,9 @@ struct SummaryTable {
 /// h(a) = tanh(lam a / 2) of adstocked activity a reaches share q of its maximum at
 /// a_q = 2 artanh(q) / lam; times media_scale[c] in activity units. mean_adstock: mean
 /// adstocked activity over the periods where the channel is active (x > 0), activity
-/// units; saturation_at_mean: h there (0..1).
+/// units; saturation_at_mean: h there (0..1). Reach-and-frequency channels have no
+/// logistic curve: NaN in half_saturation, saturation_90 and saturation_at_mean (their
+/// mean_adstock is that of r g(f)).
 struct SaturationPoints {
   Matrix half_saturation, saturation_90, mean_adstock, saturation_at_mean;
 };
@@ -1096,6 +1124,12 @@ struct SaturationPoints {
           out.saturation_90(i, c) = 2.0 * std::atanh(0.9) / p.lam[c] * media_scale[c];
           out.mean_adstock(i, c) = mean_a * media_scale[c];
           out.saturation_at_mean(i, c) = std::tanh(p.lam[c] * mean_a / 2.0);
+          if (model.rf_form(static_cast<int>(c)) != RfForm::none) {  // RF: no logistic curve in activity
+            const double nan = std::numeric_limits<double>::quiet_NaN();
+            out.half_saturation(i, c) = nan;
+            out.saturation_90(i, c) = nan;
+            out.saturation_at_mean(i, c) = nan;
+          }
         }
       });
   return out;
