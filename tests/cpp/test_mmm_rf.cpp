@@ -323,3 +323,50 @@ BOOST_AUTO_TEST_CASE(rf_bad_input_is_refused_clearly) {
   BOOST_TEST((b.model.rf_form(1) == RfForm::hill));
   BOOST_TEST((b.model.rf_form(0) == RfForm::none));
 }
+
+BOOST_AUTO_TEST_CASE(rf_frequency_curves_follow_their_definition) {
+  const int T = 60, H = 10;
+  for (const bool trust : {false, true}) {
+    TrustModel m(rf_data(T, trust, false, 23, RfForm::hill));
+    Matrix draws(2, m.dimension());
+    draws.row(0) = jittered_start(m, 5, 0.3).transpose();
+    draws.row(1) = jittered_start(m, 6, 0.3).transpose();
+    // At k = 1 the frequency curve is the response curve at multiplier 1.
+    RfFrequencySettings fs;
+    fs.channel = 2;
+    fs.values = (Vector(3) << 0.5, 1.0, 2.0).finished();
+    fs.horizon = H;
+    fs.outcome_scale = 1.5;
+    const Matrix fc = rf_frequency_curves(m, draws, fs);
+    ResponseCurveSettings rs;
+    rs.horizon = H;
+    rs.multipliers = Vector::Ones(1);
+    rs.channels = {2};
+    rs.outcome_scale = 1.5;
+    const std::vector<Matrix> rc = response_curves(m, draws, rs);
+    for (int i = 0; i < 2; ++i) BOOST_TEST(fc(i, 1) == rc[0](i, 0), boost::test_tools::tolerance(1e-10));
+    if (trust) continue;
+    // Without trust: beta sum_t sum_l w_l r[t-l] Hill(k f[t-l]), by a plain loop; and the
+    // same impressions at a constant frequency f* = 2: reach r f / 2 at Hill(2).
+    fs.fixed_impressions = true;
+    fs.values = (Vector(1) << 2.0).finished();
+    const Matrix fi = rf_frequency_curves(m, draws, fs);
+    const auto& d = m.data();
+    for (int i = 0; i < 2; ++i) {
+      const TrustModelParameters p = m.constrain(draws.row(i).transpose());
+      const Vector w = weights(p.alpha[2], d.max_lag);
+      const double ec = p.lam[2], s = p.slope[2];
+      auto hill = [&](double f) { return f > 0.0 ? std::pow(f, s) / (std::pow(f, s) + std::pow(ec, s)) : 0.0; };
+      double scaled = 0.0, fixed = 0.0;
+      for (int t = 0; t < T + H; ++t)
+        for (int l = 0; l <= d.max_lag && l <= t; ++l) {
+          if (t - l >= T) continue;
+          const double r = d.media(t - l, 2), f = d.frequency(t - l, 2);
+          scaled += w[l] * r * hill(2.0 * f);
+          if (r > 0.0) fixed += w[l] * r * f / 2.0 * hill(2.0);
+        }
+      BOOST_TEST(fc(i, 2) == p.beta[0] * scaled * 1.5, boost::test_tools::tolerance(1e-10));
+      BOOST_TEST(fi(i, 0) == p.beta[0] * fixed * 1.5, boost::test_tools::tolerance(1e-10));
+    }
+  }
+}

@@ -1218,4 +1218,85 @@ struct Counterfactual {
   return out;
 }
 
+// --------------------------------------------------- reach-and-frequency channels
+
+/// Settings of rf_frequency_curves().
+struct RfFrequencySettings {
+  int channel = -1;  ///< media column of an RF channel
+  /// scale: multipliers k >= 0 of the frequency at the data's reach (f' = k f; for the
+  /// exposure form max(k f, 1) where the reach is > 0: a reached person sees >= 1);
+  /// fixed_impressions: target frequencies f* > 0 (>= 1 for the exposure form), every
+  /// reached period at f* with its reach r' = r f / f* (the same impressions r f):
+  /// Meridian's optimal-frequency question, how to spend the same impressions.
+  Vector values;
+  bool fixed_impressions = false;
+  int horizon = 104;  ///< periods after the data counted (zero reach)
+  double outcome_scale = 1.0;
+  int threads = 0;
+};
+
+/// Incremental outcome of an RF channel at other frequencies, per draw (rows) and value
+/// (columns): inc(v) = outcome_scale sum_{t < T + horizon} beta h_v[t] (1 + theta G[t]),
+/// h_v = Adstock(r' g(f'; lam, slope)) at the draw's parameters (beta from the data as
+/// fitted), G the trust stock of the data (an RF channel does not feed it), against the
+/// channel at zero; r', f' of the settings. Outcome units. O(draws x values x T L).
+[[nodiscard]] inline Matrix rf_frequency_curves(const TrustModel& model, const Matrix& draws, const RfFrequencySettings& s) {
+  detail::check_draws(model, draws);
+  detail::check_scale(s.outcome_scale);
+  const auto& d = model.data();
+  const int C = static_cast<int>(d.media.cols()), T = model.periods(), c = s.channel;
+  if (c < 0 || c >= C) fail("channel index ", c, " is out of range [0, ", C, ")");
+  const RfForm form = model.rf_form(c);
+  if (form == RfForm::none) fail("channel ", c, " is not a reach-and-frequency channel");
+  const detail::Extended ext(model, s.horizon);
+  const Eigen::Index K = s.values.size(), Tn = ext.media.rows();
+  // One model per value: the data's frequency (and for fixed impressions its reach)
+  // replaced; its rf_input() evaluates g at the new frequency.
+  std::vector<TrustModel> models;
+  std::vector<Vector> reach;
+  models.reserve(static_cast<std::size_t>(K));
+  for (Eigen::Index k = 0; k < K; ++k) {
+    const double v = s.values[k];
+    if (!(v >= 0.0) || !std::isfinite(v)) fail("values[", k, "] must be finite and >= 0, got ", v);
+    if (s.fixed_impressions && !(v >= (form == RfForm::exposure ? 1.0 : 0.0) && v > 0.0))
+      fail("values[", k, "] is ", v, ": a target frequency must be > 0", form == RfForm::exposure ? " and >= 1" : "");
+    TrustModelData dv = d;
+    Vector r = ext.media.col(c);
+    for (int t = 0; t < T; ++t) {
+      const double f = d.frequency(t, c);
+      if (d.media(t, c) <= 0.0) continue;
+      if (s.fixed_impressions) {
+        r[t] = d.media(t, c) * f / v;
+        dv.frequency(t, c) = v;
+      } else {
+        dv.frequency(t, c) = form == RfForm::exposure ? std::max(v * f, 1.0) : v * f;
+      }
+    }
+    dv.media.col(c) = r.head(T);
+    models.emplace_back(std::move(dv), model.priors());
+    reach.push_back(std::move(r));
+  }
+  int j = -1;  // position among the conversion channels
+  for (int q = 0, n = 0; q <= c; ++q)
+    if (d.conversion[static_cast<std::size_t>(q)]) j = n++;
+  Matrix out(draws.rows(), K);
+  detail::for_each_draw(
+      draws.rows(), s.threads, [] { return 0; },
+      [&](Eigen::Index i, int&) {
+        const Vector z = draws.row(i).transpose();
+        const TrustModelParameters p = model.constrain(z);
+        const Vector G = model.forward_on(z, ext.media, ext.baseline, ext.shocks).trust_stock;
+        Vector w(d.max_lag + 1), dw(d.max_lag + 1), x(Tn), h(Tn);
+        transforms::geometric_weights_into(p.alpha[c], w, dw);
+        for (Eigen::Index k = 0; k < K; ++k) {
+          models[static_cast<std::size_t>(k)].rf_input(c, p.lam[c], p.slope[c], reach[static_cast<std::size_t>(k)], x);
+          transforms::convolve_series(x, w, h);
+          double sum = 0.0;
+          for (Eigen::Index t = 0; t < Tn; ++t) sum += h[t] * (1.0 + p.theta * G[t]);
+          out(i, k) = p.beta[j] * sum * s.outcome_scale;
+        }
+      });
+  return out;
+}
+
 }  // namespace trustmix::mmm
