@@ -85,7 +85,7 @@ def test_fit_roi_and_frequency_curves():
     m = _model(df, trust=False, channels={"search": "conversion"})
     fit = m.fit(seed=1)
     roi = fit.roi(horizon=20)
-    assert np.isfinite(roi.loc["tv", "incremental"]) and roi.loc["tv", "incremental"] > 0
+    assert np.isfinite(roi.loc["tv", "incremental_total"]) and roi.loc["tv", "incremental_total"] > 0
     rc = fit.response_curves(channels=["tv"], multipliers=[0.0, 1.0, 2.0], horizon=20)
     fc = fit.rf_frequency_curves("tv", multipliers=[0.0, 1.0, 2.0], horizon=20)
     # frequency times 1 at the data's reach is the channel as it is
@@ -126,7 +126,7 @@ def test_rf_bad_input():
 def test_read_meridian_national_and_geo():
     d = read_meridian(NATIONAL)
     raw = pd.read_csv(NATIONAL)
-    assert len(d.data) == len(raw) == 155
+    assert len(d.data) == len(raw) == 156
     assert d.kwargs["rf_channels"] == {"Channel3": ("Channel3_reach", "Channel3_frequency")}
     assert list(d.kwargs["channels"]) == ["Channel0_impression", "Channel1_impression", "Channel2_impression"]
     assert d.kwargs["spend"]["Channel3"] == "Channel3_spend"
@@ -137,9 +137,10 @@ def test_read_meridian_national_and_geo():
     assert m.rf_channels == {"Channel3": ("Channel3_reach", "Channel3_frequency")} and not m.trust_enabled
 
     geo = pd.read_csv(GEO)
-    with pytest.warns(UserWarning, match="frequency < 1"):
-        one = read_meridian(GEO, geo="Geo0")
+    one = read_meridian(GEO, geo="Geo0")
     assert len(one.data) == (geo["geo"] == "Geo0").sum()
+    with pytest.warns(UserWarning, match="2 period\\(s\\) with reach > 0 and frequency < 1"):
+        read_meridian(GEO, geo="Geo13")  # 2021-11-22 and 2022-08-29: frequency 0.979 and 0.987
     agg = read_meridian(GEO)
     assert len(agg.geos) == 20 and len(agg.data) == geo["time"].nunique()
     t0 = geo[geo["time"] == agg.data["time"].iloc[5]]
@@ -163,7 +164,7 @@ def test_read_meridian_errors(tmp_path):
     df2 = df.drop(columns="TV_spend")
     with pytest.raises(ValueError, match="no spend column 'TV_spend'"):
         read_meridian(df2)
-    df.loc[1, "TV_frequency"] = "x"
+    df["TV_frequency"] = [1.0, "x"]
     with pytest.raises(ValueError, match="column 'TV_frequency': row 1"):
         read_meridian(df)
     with pytest.raises(ValueError, match="no 'geo' column"):
