@@ -603,6 +603,12 @@ def part_meridian_rf(args) -> None:
     print(f"trustmix: NUTS {args.chains} x ({args.tune} + {args.draws}) in {wall:.1f} s (model build, MAP start, "
           f"sampling); {fit.summary()['r_hat'].max():.3f} max R-hat")
     py = os.environ.get("TRUSTMIX_MERIDIAN_PYTHON", sys.executable)
+    if args.meridian_json:  # a saved run of meridian_rf_reference.py (its JSON line)
+        with open(args.meridian_json) as fh:
+            mer = json.loads(fh.read().strip().splitlines()[-1])
+        print(f"Meridian: saved run {args.meridian_json}")
+        _meridian_table(fit, args, chans, rf_name, mer)
+        return
     try:
         subprocess.run([py, "-c", "import meridian"], check=True, capture_output=True, timeout=300)
     except (subprocess.CalledProcessError, FileNotFoundError, subprocess.TimeoutExpired):
@@ -616,8 +622,15 @@ def part_meridian_rf(args) -> None:
                           str(args.meridian_max_lag), "--seed", str(args.seed)],
                          check=True, capture_output=True, text=True)
     mer = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"Meridian: {args.meridian_chains} chains x ({args.tune} adapt + {args.tune} burn-in + {args.draws}) in "
-          f"{mer['wall_s']:.1f} s")
+    _meridian_table(fit, args, chans, rf_name, mer)
+
+
+def _meridian_table(fit, args, chans: list[str], rf_name: str, mer: dict) -> None:
+    """trustmix's and Meridian's posterior ROI (revenue / spend) per channel side by side."""
+    import math
+
+    print(f"Meridian: {mer['chains']} chains x {mer['keep']} kept draws, sampling {mer['wall_s']:.1f} s, "
+          f"max lag {mer['max_lag']}")
     print(f"{'channel':<22}{'trustmix ROI':>14}{'sd':>8}{'Meridian ROI':>14}{'sd':>8}{'z (MCSE)':>10}{'diff/sd':>9}")
     for c in chans:
         name = c[: -len("_impression")] if c.endswith("_impression") else c
@@ -674,6 +687,8 @@ def main() -> None:
     ap.add_argument("--metrics", nargs="+", default=["diag", "dense"], choices=["diag", "dense"])
     ap.add_argument("--meridian-chains", type=int, default=2, help="meridian_rf part: Meridian's chains")
     ap.add_argument("--meridian-max-lag", type=int, default=8, help="meridian_rf part: both models' max lag")
+    ap.add_argument("--meridian-json", default=None,
+                    help="meridian_rf part: a saved output of benchmarks/meridian_rf_reference.py instead of a new run")
     args = ap.parse_args()
     print(f"trustmix {tm.__version__}, {os.cpu_count()} CPUs, {load()}")
     if "gradient" in args.parts:

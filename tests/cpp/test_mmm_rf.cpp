@@ -7,6 +7,7 @@
 
 #include <boost/math/distributions/negative_binomial.hpp>
 
+#include <trustmix/audience/reach.hpp>
 #include <trustmix/mmm/analyses.hpp>
 #include <trustmix/mmm/fit.hpp>
 #include <trustmix/mmm/spec.hpp>
@@ -367,6 +368,41 @@ BOOST_AUTO_TEST_CASE(rf_frequency_curves_follow_their_definition) {
         }
       BOOST_TEST(fc(i, 2) == p.beta[0] * scaled * 1.5, boost::test_tools::tolerance(1e-10));
       BOOST_TEST(fi(i, 0) == p.beta[0] * fixed * 1.5, boost::test_tools::tolerance(1e-10));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(exposure_form_on_an_nbd_reach_curve_is_concave_in_impressions) {
+  // Along audience::ReachCurve's nbd curve (N people, shape k), impressions I reach R(I)
+  // at frequency f = I / R(I); the exposure form's r g(f) is then the closed form
+  // N (1 - (1 + I (1 - e^-lam) / (N k))^-k) (docs/mmm.md): the model and the audience
+  // module use the same frequency distribution. Its marginal response per impression
+  // falls with I while the frequency bought rises.
+  const double N = 1e6, k = 0.8, lam = 0.7;
+  trustmix::audience::ReachCurve curve;
+  curve.kind = trustmix::audience::ReachKind::nbd;
+  curve.population = N;
+  curve.shape = k;
+  const int T = 30;
+  TrustModelData d = rf_data(T, false, false, 3, RfForm::exposure);
+  d.rf_shape = k;
+  Vector imps = Vector::LinSpaced(T, 1e5, 6e6);
+  for (int t = 0; t < T; ++t) {
+    d.media(t, 2) = curve.reach(imps[t]);
+    d.frequency(t, 2) = imps[t] / d.media(t, 2);
+  }
+  TrustModel m(d);
+  Vector x(T);
+  m.rf_input(2, lam, 0.0, d.media.col(2), x);
+  double prev_marginal = std::numeric_limits<double>::infinity();
+  for (int t = 0; t < T; ++t) {
+    const double closed = N * (1.0 - std::pow(1.0 + imps[t] * (1.0 - std::exp(-lam)) / (N * k), -k));
+    BOOST_TEST(x[t] == closed, boost::test_tools::tolerance(1e-9));
+    if (t > 0) {
+      const double marginal = (x[t] - x[t - 1]) / (imps[t] - imps[t - 1]);
+      BOOST_TEST(marginal < prev_marginal);
+      BOOST_TEST(d.frequency(t, 2) > d.frequency(t - 1, 2));
+      prev_marginal = marginal;
     }
   }
 }
