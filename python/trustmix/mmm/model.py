@@ -679,7 +679,10 @@ class TrustFit:
                               (f"per-exposure rate lam [{m.channels[i]}]", "-ln(share left) per exposure")
                               if m.rf_channels.get(m.channels[i]) is not None else
                               (f"saturation lam [{m.channels[i]}]", "per scaled unit")),
-            "beta": lambda i: (f"beta [{m.conversion_channels[i]}]", f"{m.outcome} per period at saturation"),
+            "beta": lambda i: ((f"beta [{m.conversion_channels[i]}]",
+                                f"{m.outcome} per period per scaled reach at full response")
+                               if m.conversion_channels[i] in m.rf_channels else
+                               (f"beta [{m.conversion_channels[i]}]", f"{m.outcome} per period at saturation")),
             "delta": lambda i: ("trust retention delta", "per period"),
             "trust_half_life": lambda i: ("trust half-life", "periods"),
             "kappa": lambda i: (f"trust weight kappa [{m.trust_channels[i]}]", "share of trust inflow"),
