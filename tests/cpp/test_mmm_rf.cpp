@@ -406,3 +406,31 @@ BOOST_AUTO_TEST_CASE(exposure_form_on_an_nbd_reach_curve_is_concave_in_impressio
     }
   }
 }
+
+BOOST_AUTO_TEST_CASE(rf_draw_engine_constrains_to_the_bit) {
+  // The analyses' vectorised constrain (DrawEngine) gives TrustModel::constrain's numbers
+  // to the bit for RF channels too, and constrained_draws() the constrained layout with
+  // the Hill slopes last, on every thread count.
+  for (const RfForm form : {RfForm::hill, RfForm::exposure})
+    for (const bool trust : {false, true}) {
+      TrustModel m(rf_data(80, trust, trust, 31, form));
+      Matrix z(3, m.dimension());
+      for (int i = 0; i < 3; ++i) z.row(i) = jittered_start(m, 40 + static_cast<unsigned>(i), 0.4).transpose();
+      detail::DrawEngine::ConstrainScratch scratch;
+      TrustModelParameters p;
+      const Matrix flat = constrained_draws(m, z, 1);
+      for (Eigen::Index i = 0; i < z.rows(); ++i) {
+        const Vector zi = z.row(i).transpose();
+        const TrustModelParameters ref = m.constrain(zi);
+        detail::DrawEngine::constrain(m, zi, scratch, p);
+        BOOST_TEST((p.beta.array() == ref.beta.array()).all());
+        BOOST_TEST((p.slope.array() == ref.slope.array()).all());
+        BOOST_TEST((p.lam.array() == ref.lam.array()).all());
+        Vector row(m.constrained_dimension());
+        m.constrain_into(zi, row);
+        BOOST_TEST((flat.row(i).transpose().array() == row.array()).all());
+        if (form == RfForm::hill) BOOST_TEST(row[row.size() - 1] == ref.slope[2]);
+      }
+      BOOST_TEST((constrained_draws(m, z, 2).array() == flat.array()).all());
+    }
+}
