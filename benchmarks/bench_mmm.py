@@ -633,7 +633,7 @@ def _meridian_table(fit, args, chans: list[str], rf_name: str, mer: dict) -> Non
           f"max lag {mer['max_lag']}")
     print(f"{'channel':<22}{'trustmix ROI':>14}{'sd':>8}{'Meridian ROI':>14}{'sd':>8}{'z (MCSE)':>10}{'diff/sd':>9}")
     for c in chans:
-        name = c[: -len("_impression")] if c.endswith("_impression") else c
+        name = c.removesuffix("_impression")
         m = mer["channels"].get(name)
         if m is None:
             continue

@@ -8,7 +8,6 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-
 import trustmix as tm
 from trustmix.mmm import read_meridian, rf_pairs
 
@@ -30,9 +29,9 @@ def _frame(T=120, seed=0):
 
 
 def _model(df, **kw):
-    args = dict(date="week", outcome="y", channels={"press": "trust", "search": "conversion"},
-                rf_channels={"tv": ("tv_reach", "tv_frequency")}, spend={"tv": "tv_spend"}, max_lag=6,
-                value_per_outcome=1.0)
+    args = {"date": "week", "outcome": "y", "channels": {"press": "trust", "search": "conversion"},
+                "rf_channels": {"tv": ("tv_reach", "tv_frequency")}, "spend": {"tv": "tv_spend"}, "max_lag": 6,
+                "value_per_outcome": 1.0}
     args.update(kw)
     return tm.TrustMMM(df, **args)
 
