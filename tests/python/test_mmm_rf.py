@@ -99,6 +99,13 @@ def test_fit_roi_and_frequency_curves():
     assert any(i.startswith("Hill ec [tv]") for i in s.index)
     sp = fit.saturation_points()
     assert np.isnan(sp.loc["tv", "half_saturation"])
+    import matplotlib
+    matplotlib.use("Agg")
+    ax = fit.plot_rf_frequency_curves("tv", frequencies=[1.0, 2.0, 4.0], horizon=20)
+    assert len(ax.lines) == 2  # the curve and the optimum
+    assert "reach and frequency" in m._repr_html_() and "tv (tv_reach, tv_frequency)" in m._repr_html_()
+    with pytest.raises(ValueError, match="not a reach-and-frequency channel"):
+        fit.rf_frequency_curves("search")
 
 
 def test_rf_bad_input():

@@ -586,6 +586,8 @@ class TrustMMM:
                     "tracker": self.tracker or "none", "shocks": ", ".join(self.shock_names) or "none",
                     "baseline": ", ".join(self.baseline_names), "max lag": str(self.max_lag),
                     "scaling": self.scaling, "value per outcome": str(self.value_per_outcome),
+                    "reach and frequency": (", ".join(f"{c} ({r}, {f})" for c, (r, f) in self.rf_channels.items())
+                                            + f"; form {self.rf_form}") if self.rf_channels else "none",
                     "parameters": str(self._core.dimension)}
         table = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in settings.items())
         return (f"<h4>TrustMMM: {html.escape(self.outcome)}</h4><table>{table}</table>"
@@ -1180,6 +1182,27 @@ class TrustFit:
         ax.set_ylabel(f"incremental {self.model.outcome}")
         ax.set_title("Response curves (dots: actual spend)")
         ax.legend(fontsize=8)
+        return ax
+
+    def plot_rf_frequency_curves(self, channel: str, ax: Any = None, **curve_args: Any) -> Any:
+        """Incremental outcome of a reach-and-frequency channel against frequency
+        (:meth:`rf_frequency_curves`; its arguments pass through): by multiplier of the
+        data's frequency, or by target frequency at the same impressions with the optimum
+        marked; the credible band for a NUTS fit."""
+        import matplotlib.pyplot as plt
+
+        fc = self.rf_frequency_curves(channel, **curve_args)
+        x = "frequency" if "frequency" in fc else "multiplier"
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4))
+        line = ax.plot(fc[x], fc["incremental"], marker="o", label=channel)[0]
+        if "incremental_low" in fc:
+            ax.fill_between(fc[x], fc["incremental_low"], fc["incremental_high"], color=line.get_color(), alpha=0.15)
+        if "optimal_frequency" in fc.attrs:
+            ax.axvline(fc.attrs["optimal_frequency"], color=line.get_color(), ls="--", lw=1)
+        ax.set_xlabel("frequency (same impressions)" if x == "frequency" else "frequency x multiplier (same reach)")
+        ax.set_ylabel(f"incremental {self.model.outcome}")
+        ax.set_title(f"{channel}: response to frequency")
         return ax
 
     def _repr_html_(self) -> str:
