@@ -88,6 +88,9 @@ BOOST_AUTO_TEST_CASE(rf_gradient_matches_finite_differences) {
       }
   // With a ROI prior on the RF channel and the negative binomial likelihood.
   TrustModelData d = rf_data(60, true, false, 5, RfForm::hill);
+  for (Eigen::Index t = 0; t < d.y.size(); ++t) d.y[t] = std::round(100.0 * std::abs(d.y[t]));  // counts
+  d.likelihood = Likelihood::negative_binomial;
+  d.outcome_scale = 100.0;
   TrustModelPriors pr;
   pr.roi_log_median = Vector::Constant(2, std::nan(""));
   pr.roi_sd_log = Vector::Ones(2);
