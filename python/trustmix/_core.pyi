@@ -181,6 +181,7 @@ class mmm:
                     shocks: _Array | None = None) -> dict[str, _Array]: ...
         def fit_map(self, z0: _Array, max_iterations: int = 2000, tolerance: float = 1e-7) -> dict[str, Any]: ...
         priors: dict[str, Any]
+        rf_forms: list[str]
 
     @staticmethod
     def build(channels: Sequence[str], roles: Sequence[str], media: _Array, spend: _Array, outcome: _Array,
@@ -191,7 +192,12 @@ class mmm:
               value_per_outcome: float = ..., priors: Mapping[str, Any] = ...,
               trust_half_life: tuple[float, float] | None = None,
               roi: Sequence[tuple[str, float, float]] = (), trust_form: str = "linear",
-              tracker_n: _Array = ...) -> tuple[mmm.TrustModel, dict[str, Any]]: ...
+              tracker_n: _Array = ..., rf: Sequence[str] = (), frequency: _Array = ...,
+              rf_shape: float = 1.0) -> tuple[mmm.TrustModel, dict[str, Any]]: ...
+    @staticmethod
+    def rf_frequency_curves(model: mmm.TrustModel, draws: _Array, channel: int, values: _Array,
+                            fixed_impressions: bool = False, horizon: int = 104, outcome_scale: float = 1.0,
+                            threads: int = 0) -> _Array: ...
     @staticmethod
     def roi(model: mmm.TrustModel, draws: _Array, horizon: int = 104, window_begin: int = 0, window_end: int = -1, *,
             spend: _Array, value_per_outcome: float = ..., outcome_scale: float = 1.0,
