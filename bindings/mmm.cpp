@@ -45,7 +45,10 @@ mm::TrustModelPriors priors_from_dict(const py::dict& d) {
       {"tracker_a_sd", &p.tracker_a_sd}, {"tracker_b_sd", &p.tracker_b_sd},
       {"tracker_sigma_sd", &p.tracker_sigma_sd}, {"phi_sd", &p.phi_sd},
       {"trust_base_logit_mean", &p.trust_base_logit_mean}, {"trust_base_logit_sd", &p.trust_base_logit_sd},
-      {"g0_logit_sd", &p.g0_logit_sd},   {"inflow_sd", &p.inflow_sd}};
+      {"g0_logit_sd", &p.g0_logit_sd},   {"inflow_sd", &p.inflow_sd},
+      {"rf_ec_log_mean", &p.rf_ec_log_mean}, {"rf_ec_sd_log", &p.rf_ec_sd_log},
+      {"rf_slope_log_mean", &p.rf_slope_log_mean}, {"rf_slope_sd_log", &p.rf_slope_sd_log},
+      {"rf_rate_shape", &p.rf_rate_shape}, {"rf_rate_rate", &p.rf_rate_rate}};
   const std::map<std::string, Eigen::VectorXd*> vectors = {
       {"roi_log_median", &p.roi_log_median}, {"roi_sd_log", &p.roi_sd_log}, {"roi_scale", &p.roi_scale}};
   for (auto item : d) {
@@ -58,7 +61,7 @@ mm::TrustModelPriors priors_from_dict(const py::dict& d) {
     if (it == fields.end()) throw std::invalid_argument("unknown prior setting '" + key + "'");
     const double v = item.second.cast<double>();
     if (!std::isfinite(v) || v <= 0.0)
-      if (key != "g0_mean" && key != "trust_base_logit_mean") throw std::invalid_argument("prior setting " + key + " must be a finite number > 0, got " + std::to_string(v));
+      if (key != "g0_mean" && key != "trust_base_logit_mean" && key != "rf_ec_log_mean" && key != "rf_slope_log_mean") throw std::invalid_argument("prior setting " + key + " must be a finite number > 0, got " + std::to_string(v));
     *it->second = v;
   }
   return p;
@@ -82,6 +85,7 @@ py::dict params_to_dict(const mm::TrustModelParameters& p) {
   d["tracker_sigma"] = p.tracker_sigma;
   d["trust_base"] = p.trust_base;
   d["trust_inflow"] = p.inflow;
+  d["slope"] = p.slope;
   return d;
 }
 
@@ -126,6 +130,12 @@ py::dict priors_to_dict(const mm::TrustModelPriors& p) {
   d["trust_base_logit_sd"] = p.trust_base_logit_sd;
   d["g0_logit_sd"] = p.g0_logit_sd;
   d["inflow_sd"] = p.inflow_sd;
+  d["rf_ec_log_mean"] = p.rf_ec_log_mean;
+  d["rf_ec_sd_log"] = p.rf_ec_sd_log;
+  d["rf_slope_log_mean"] = p.rf_slope_log_mean;
+  d["rf_slope_sd_log"] = p.rf_slope_sd_log;
+  d["rf_rate_shape"] = p.rf_rate_shape;
+  d["rf_rate_rate"] = p.rf_rate_rate;
   if (p.roi_log_median.size() != 0) {
     d["roi_log_median"] = p.roi_log_median;
     d["roi_sd_log"] = p.roi_sd_log;
@@ -173,7 +183,9 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
                       const std::string& scaling, const std::string& likelihood, double value_per_outcome,
                       const py::dict& priors, const std::optional<std::pair<double, double>>& trust_half_life,
                       const std::vector<std::tuple<std::string, double, double>>& roi,
-                      const std::string& trust_form, const Eigen::VectorXd& tracker_n, const py::list& lift_tests) {
+                      const std::string& trust_form, const Eigen::VectorXd& tracker_n,
+                      const std::vector<std::string>& rf, const RowMatrix& frequency, double rf_shape,
+                      const py::list& lift_tests) {
   mm::TrustModelSpec spec;
   for (const auto& item : lift_tests) spec.lift_tests.push_back(lift_test_from_dict(item.cast<py::dict>()));
   if (roles.size() != channels.size())
@@ -207,6 +219,16 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
     spec.trust_half_life_high = trust_half_life->second;
   }
   for (const auto& [c, lo, hi] : roi) spec.roi_priors.push_back({c, lo, hi});
+  if (!rf.empty()) {  // reach-and-frequency forms per channel: "", "hill" or "exposure"
+    for (std::size_t i = 0; i < rf.size(); ++i) {
+      if (rf[i].empty() || rf[i] == "none") spec.rf.push_back(mm::RfForm::none);
+      else if (rf[i] == "hill") spec.rf.push_back(mm::RfForm::hill);
+      else if (rf[i] == "exposure") spec.rf.push_back(mm::RfForm::exposure);
+      else throw std::invalid_argument("rf form of channel " + std::to_string(i) + " must be 'hill' or 'exposure', got '" + rf[i] + "'");
+    }
+    spec.frequency = frequency;
+    spec.rf_shape = rf_shape;
+  }
   mm::BuiltTrustModel b = [&] {
     py::gil_scoped_release release;
     return mm::build(std::move(spec));
@@ -269,6 +291,25 @@ void register_mmm_analyses(py::module_& sub) {
       py::arg("outcome_scale") = 1.0, py::arg("threads") = 0,
       "trustmix::mmm::roi: per draw (rows) and channel (columns) incremental outcome, its short/long and path "
       "split, ROI, marginal ROI and cost per incremental outcome.");
+  sub.def(
+      "rf_frequency_curves",
+      [](const mm::TrustModel& model, const RowMatrix& draws, int channel, const Eigen::VectorXd& values,
+         bool fixed_impressions, int horizon, double outcome_scale, int threads) {
+        mm::RfFrequencySettings s;
+        s.channel = channel;
+        s.values = values;
+        s.fixed_impressions = fixed_impressions;
+        s.horizon = horizon;
+        s.outcome_scale = outcome_scale;
+        s.threads = threads;
+        const mm::Matrix z = draws;
+        py::gil_scoped_release release;
+        return mm::rf_frequency_curves(model, z, s);
+      },
+      py::arg("model"), py::arg("draws"), py::arg("channel"), py::arg("values"), py::arg("fixed_impressions") = false,
+      py::arg("horizon") = 104, py::arg("outcome_scale") = 1.0, py::arg("threads") = 0,
+      "trustmix::mmm::rf_frequency_curves: per draw and value, the incremental outcome of an RF channel at scaled\n"
+      "frequency (fixed reach) or at a target frequency with the same impressions.");
   sub.def(
       "response_curves",
       [](const mm::TrustModel& model, const RowMatrix& draws, std::vector<int> channels,
@@ -474,6 +515,14 @@ void register_mmm(py::module_& m) {
       .def_property_readonly("likelihood", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().likelihood)); })
       .def_property_readonly("trust_form", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().trust_form)); })
       .def("initial_point", &mm::TrustModel::initial_point)
+      .def_property_readonly("rf_forms",
+                             [](const mm::TrustModel& self) {
+                               std::vector<std::string> out;
+                               for (int c = 0; c < static_cast<int>(self.data().media.cols()); ++c)
+                                 out.emplace_back(mm::to_string(self.rf_form(c)));
+                               return out;
+                             },
+                             "Per channel: 'none', or the reach-and-frequency form ('hill', 'exposure').")
       .def_property_readonly("priors", [](const mm::TrustModel& self) { return priors_to_dict(self.priors()); })
       .def(
           "log_density",
@@ -554,7 +603,8 @@ void register_mmm(py::module_& m) {
           py::arg("scaling") = "mean", py::arg("likelihood") = "normal", py::arg("value_per_outcome") = std::nan(""),
           py::arg("priors") = py::dict(), py::arg("trust_half_life") = py::none(),
           py::arg("roi") = std::vector<std::tuple<std::string, double, double>>{}, py::arg("trust_form") = "linear",
-          py::arg("tracker_n") = Eigen::VectorXd(), py::arg("lift_tests") = py::list(),
+          py::arg("tracker_n") = Eigen::VectorXd(), py::arg("rf") = std::vector<std::string>{},
+          py::arg("frequency") = RowMatrix(), py::arg("rf_shape") = 1.0, py::arg("lift_tests") = py::list(),
           "trustmix::mmm::build: the model of a spec in raw units (scaling, baseline design, business-term priors);\n"
           "returns (TrustModel, dict of scales, names and the scaled data).");
 }

@@ -79,13 +79,18 @@ struct LiftWorkspace {
 };
 
 /// Checks lift tests against a model of T periods and C channels (media the T x C scaled
-/// activity): std::invalid_argument naming the test and what was expected.
-inline void check_lift_tests(const std::vector<LiftCalibration>& tests, const Eigen::MatrixXd& media) {
+/// activity; reach_frequency[c]: column c is a reach-and-frequency channel, which lift
+/// tests do not support yet): std::invalid_argument naming the test and what was expected.
+inline void check_lift_tests(const std::vector<LiftCalibration>& tests, const Eigen::MatrixXd& media,
+                             const std::vector<bool>& reach_frequency = {}) {
   const auto T = media.rows(), C = media.cols();
   for (std::size_t i = 0; i < tests.size(); ++i) {
     const LiftCalibration& t = tests[i];
     const std::string name = t.label.empty() ? "lift test " + std::to_string(i) : t.label;
     if (t.channel < 0 || t.channel >= C) fail(name, ": channel index ", t.channel, " is not a media column (0..", C - 1, ")");
+    if (static_cast<std::size_t>(t.channel) < reach_frequency.size() && reach_frequency[static_cast<std::size_t>(t.channel)])
+      fail(name, ": the channel is a reach-and-frequency channel; lift tests on RF channels are not supported yet (the "
+                 "counterfactual would scale its reach)");
     if (t.start < 0 || t.end <= t.start || t.end > T)
       fail(name, ": the test window [start, end) = [", t.start, ", ", t.end, ") must satisfy 0 <= start < end <= ", T,
            " (the data's periods)");
