@@ -333,3 +333,23 @@ BOOST_AUTO_TEST_CASE(week_by_week_lift_pins_the_trust_decay) {
     }
   }
 }
+
+BOOST_AUTO_TEST_CASE(reach_and_frequency_channels_are_refused) {
+  TrustModelData d = make_data(60, true, false, 3);
+  d.rf = {RfForm::none, RfForm::none, RfForm::hill, RfForm::none};  // instagram (conversion) given as reach
+  d.frequency = Matrix::Constant(60, 4, 2.0);
+  TrustModel ok(d);  // the RF model itself is valid
+  BOOST_TEST(ok.dimension() > 0);
+  d.lift_tests = {lift(2, 20, 24, 0, 1.0, {0.3}, 0.01)};
+  try {
+    TrustModel m(d);
+    BOOST_ERROR("a lift test on an RF channel was accepted");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("reach-and-frequency channel") != std::string::npos);
+  }
+  d.lift_tests = {lift(3, 20, 24, 0, 1.0, {0.3}, 0.01)};  // another channel of the same model is fine
+  TrustModel m(d);
+  Vector g(m.dimension());
+  BOOST_TEST(std::isfinite(m.log_density(m.initial_point(), g)));
+  check_gradient(m, m.initial_point(), "a lift test next to an RF channel");
+}
