@@ -14,33 +14,44 @@
 //             normalised geometric weights alpha^l / sum_{m=0}^{L} alpha^m)
 //   h[t, c] = tanh(lam_c a[t, c] / 2)                         logistic saturation
 //             (the adstock by its O(1) geometric recursion, as the model's log density)
-//   G[t]    = delta G[t-1] + (1 - delta) sum_{p in trust} kappa_p h[t, p],  G[-1] = the
-//             stock at the end of the history (its shocks included)
+//   G[t]    = the model's own trust recursion over the inflow u[t] = sum_{p in trust}
+//             kappa_p h[t, p] from G[-1] = the stock at the end of the history (its shocks
+//             included), run by TrustModel::continue_stock (either trust form, no shocks):
+//             linear:  G[t] = delta G[t-1] + (1 - delta) u[t]
+//             bounded: G[t] = 1 - (1 - m[t]) exp(-rho u[t]), m[t] = b + delta (G[t-1] - b)
 //   c[t]    = sum_{s in conversion} beta_s h[t, s]
 //   m[t]    = gamma G[t] + c[t] (1 + theta G[t])  (+ b . B_future[t] when a future
 //             baseline design is given)
-//   Y       = outcome_scale ( sum_{t < N} r_t m[t] + gamma G[N-1] Q ),
-//             r_t = rho^t for t < H + tail, else 0;
-//             Q = rho^(N-1) sum_{k=1}^{tail - L} (rho delta)^k (0 when tail <= L)
+//   Y       = outcome_scale ( sum_{t < N} r_t m[t] + tail ),  r_t = rho^t
 //
-// after N periods no channel carries any adstock (the window is L), so the outcome is
-// gamma G and G decays by delta per period: the closed form Q counts the rest of the tail
-// exactly. rho in (0, 1] is a per-period discount factor (1: none). The tail is either a
-// fixed number of periods or, per draw, the smallest k with delta^k <= 1 - coverage
-// (coverage 0.99: at least 99% of the trust stock's remaining effect is counted; coverage
-// 1: the infinite tail, Q = rho^(N-1) rho delta / (1 - rho delta)). Y is the outcome the
-// media and the trust stock produce over horizon + tail in outcome units: the baseline
-// (intercept, trend, seasonality), which no schedule changes, is left out unless a future
-// baseline design is given.
+// After N periods no channel carries any adstock (the window is L), so the inflow is 0
+// and the outcome is gamma G. Linear form: G decays by delta per period, so the tail is
+// gamma G[N-1] Q in closed form, Q = rho^(N-1) sum_{k=1}^{tail - L} (rho delta)^k (0 when
+// tail <= L). Bounded form: the stock alone is run on by the model's recursion for the
+// tail - L periods after the window with zero inflow (tail = sum_{t=N}^{H+tail-1} r_t
+// gamma G[t]; with the present bounded form this is b + delta^k (G[N-1] - b), tested, but
+// the planner runs whatever the model's recursion is). rho in (0, 1] is a per-period
+// discount factor (1: none). The tail is either a fixed number of periods or, per draw,
+// the smallest k with delta^k <= 1 - coverage (coverage 0.99: at least 99% of the trust
+// stock's remaining effect, or of its distance to the baseline share b, is counted;
+// coverage 1: the infinite tail, Q = rho^(N-1) rho delta / (1 - rho delta), linear form
+// only). Y is the outcome the media and the trust stock produce over horizon + tail in
+// outcome units: the baseline (intercept, trend, seasonality), which no schedule changes,
+// is left out unless a future baseline design is given.
 //
 // Reverse mode (exact; tested against finite differences): with gm[t] = outcome_scale r_t,
-//   gG[t] = gm[t] (gamma + theta c[t]) (+ outcome_scale gamma Q at t = N-1),
-//   gc[t] = gm[t] (1 + theta G[t]),  lambda[t] = gG[t] + delta lambda[t+1],
-//   gh[t, c] = [c trust] kappa_c (1 - delta) lambda[t] + [c conversion] beta_c gc[t],
+//   gG[t] = gm[t] (gamma + theta c[t]) (+ outcome_scale gamma Q at t = N-1; gm[t] gamma in
+//           the bounded form's stock tail),  gc[t] = gm[t] (1 + theta G[t]),
+//   gu[t] = dY/du[t] by TrustModel::continue_stock_adjoint (the model's adjoint of its
+//           recursion), gh[t, c] = [c trust] kappa_c gu[t] + [c conversion] beta_c gc[t]
+//           (TrustModel::trust_inflow_adjoint adds the trust part),
 //   ga[t, c] = gh[t, c] (lam_c / 2) (1 - h[t, c]^2),
 //   dY/ds[t, c] = u_c sum_{l=0}^{L} w_l ga[t + l, c]   (t + l < N).
-// Cost per draw: O(N C). Draws run in parallel (parallel_for_blocks), each draw with the
-// same arithmetic as serially, so every result is bit-identical for every thread count.
+// Cost per draw: O(N C) (+ O(tail) in the bounded form). The adstock recursions of all
+// channels advance period by period on row-major buffers and the saturation runs on
+// whole rows with transforms' SIMD kernel. Draws run in parallel (parallel_for_blocks),
+// each draw with the same arithmetic as serially, so every result is bit-identical for
+// every thread count.
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -84,6 +95,21 @@ class DrawObjective {
   /// values (n) of every draw; with grads != nullptr also the gradients, one column per
   /// draw, (H C) x n, row t + H c (column-major cell order) holding dY_i / ds[t, c].
   virtual void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const = 0;
+  /// The weighted gradient sum_i weight[i] dY_i/ds (H C values, index t + H c) into g,
+  /// gradients computed only for draws with weight[i] != 0; with need_values also Y_i of
+  /// every draw into values (else values is left as it is). The default runs evaluate()
+  /// and sums in draw order; TrustPlanModel sums over fixed chunks of draws in parallel
+  /// (the same result for every thread count).
+  virtual void evaluate_weighted(const Matrix& spend, const Vector& weight, bool need_values, Vector& values,
+                                 Vector& g) const {
+    Vector y;
+    Matrix grads;
+    evaluate(spend, y, &grads);
+    if (need_values) values = y;
+    g = Vector::Zero(grads.rows());
+    for (Eigen::Index i = 0; i < y.size(); ++i)
+      if (weight[i] != 0.0) g += weight[i] * grads.col(i);
+  }
   /// Y_i of draw i alone and, with grad != nullptr, dY_i/ds (H C values, index t + H c).
   virtual double evaluate_draw(Eigen::Index i, const Matrix& spend, double* grad) const {
     Vector y;
@@ -300,6 +326,40 @@ class TrustPlanModel final : public DrawObjective {
           }
         },
         4);
+  }
+
+  /// The weighted gradient (DrawObjective::evaluate_weighted): draws in fixed chunks of
+  /// 16, each chunk's sum_i weight[i] dY_i/ds in draw order, the chunks' sums added in
+  /// chunk order: the same result for every thread count, without the (H C) x n matrix.
+  void evaluate_weighted(const Matrix& spend, const Vector& weight, bool need_values, Vector& values,
+                         Vector& g) const override {
+    const RowMatrix xr = check_spend(spend);
+    const Eigen::Index n = draws(), HC = H_ * C_, chunk = 16, nc = (n + chunk - 1) / chunk;
+    if (weight.size() != n) fail("weight needs one value per draw (", n, "), got ", weight.size());
+    if (need_values) values.resize(n);
+    Matrix part = Matrix::Zero(HC, nc);
+    parallel_for_blocks(
+        static_cast<std::ptrdiff_t>(nc), s_.threads, 1,
+        [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+          Work w(N_max_, K_max_, C_);
+          Vector gi(HC);
+          for (auto k = b; k < e; ++k) {
+            const auto kk = static_cast<Eigen::Index>(k);
+            for (Eigen::Index i = kk * chunk; i < std::min(n, (kk + 1) * chunk); ++i) {
+              const Draw& dr = draw_[static_cast<std::size_t>(i)];
+              if (weight[i] != 0.0) {
+                const double y = run(dr, xr, w, gi.data(), nullptr, i);
+                if (need_values) values[i] = y;
+                part.col(kk) += weight[i] * gi;
+              } else if (need_values) {
+                values[i] = run(dr, xr, w, nullptr, nullptr, i);
+              }
+            }
+          }
+        },
+        1);
+    g = Vector::Zero(HC);
+    for (Eigen::Index k = 0; k < nc; ++k) g += part.col(k);
   }
 
   double evaluate_draw(Eigen::Index i, const Matrix& spend, double* grad) const override {
