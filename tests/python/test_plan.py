@@ -343,3 +343,35 @@ def test_the_message_names_a_solver_failure_that_the_kkt_check_certifies(fitted)
     elif res.info["converged"]:
         assert msg.startswith("converged (")
     assert "converged (failure" not in msg
+
+
+def test_an_earned_channel_is_planned_by_its_cost_per_unit(fitted):
+    # "press" made earned: its spend column is all zeros (coverage without a spend line).
+    # Without a cost per unit the planner cannot turn spend into activity and says how to
+    # plan it; with cost_per_unit={"press": 2.0} one unit of press activity costs 2, so a
+    # schedule spending 2 x the press activity of another scores exactly as that one does
+    # on the fit where press's spend column was its activity (1 per unit).
+    import copy
+
+    data, _, _, post = fitted
+    m2 = copy.copy(post.model)
+    m2.data = post.model.data.assign(press_cost=0.0)
+    m2.spend_columns = {**post.model.spend_columns, "press": "press_cost"}
+    earned = tm.mmm.TrustFit(m2, post.z, post.info, post.posterior)
+    H = 8
+    sched = tm.plan.status_quo(post, H)
+    with pytest.raises(ValueError, match=r"cost_per_unit=\{'press'"):
+        tm.plan.evaluate(earned, sched)
+    with pytest.raises(ValueError, match="cost_per_unit"):
+        tm.plan.evaluate(earned, sched, cost_per_unit={"press": -1.0})
+    with pytest.raises(ValueError, match="not a channel"):
+        tm.plan.evaluate(earned, sched, cost_per_unit={"radio": 1.0})
+    sq2 = tm.plan.status_quo(earned, H, {"press": 2.0})
+    np.testing.assert_allclose(sq2["press"].to_numpy(), 2.0 * sched["press"].to_numpy(), rtol=1e-15)
+    np.testing.assert_array_equal(sq2.drop(columns="press").to_numpy(), sched.drop(columns="press").to_numpy())
+    a = tm.plan.evaluate(post, sched)
+    b = tm.plan.evaluate(earned, sq2, cost_per_unit={"press": 2.0})
+    np.testing.assert_allclose(b.draws["outcome"].to_numpy(), a.draws["outcome"].to_numpy(), rtol=1e-12)
+    res = tm.plan.optimize(earned, horizon=H, cost_per_unit={"press": 2.0}, draw_optima=0)
+    assert res.info["converged"] and res.info["kkt_residual"] <= 1e-6
+    assert res.schedule.sum().sum() == pytest.approx(sq2.sum().sum(), rel=1e-9)  # the status quo's budget, in currency
