@@ -375,3 +375,31 @@ def test_an_earned_channel_is_planned_by_its_cost_per_unit(fitted):
     res = tm.plan.optimize(earned, horizon=H, cost_per_unit={"press": 2.0}, draw_optima=0)
     assert res.info["converged"] and res.info["kkt_residual"] <= 1e-6
     assert res.schedule.sum().sum() == pytest.approx(sq2.sum().sum(), rel=1e-9)  # the status quo's budget, in currency
+
+
+def test_a_bounded_trust_fit_is_planned_on_its_own_dynamics():
+    # trust_form="bounded": the planner runs the model's bounded recursion (C++ tests check
+    # the forward pass against the fit's mu and every gradient by finite differences); here
+    # the Python path: the gradient through the binding, and a certified plan.
+    data, _ = simulate_trust_data(104, seed=2)
+    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
+                        shocks=["crisis"], value_per_outcome=3.0, trust_form="bounded")
+    fit = model.fit(seed=1, restarts=1)
+    pm = tm.plan._api._planner(fit, 6, "auto", 0.99, 1.0, None, 1)
+    assert min(pm.tail_periods(i) for i in range(pm.draws)) >= 1
+    s = np.random.default_rng(3).uniform(0.5, 2.0, (6, 4)) * tm.plan.status_quo(fit, 6).to_numpy().mean()
+    r, g, _ = pm.criterion(s, goal="net_value", value_per_outcome=3.0)
+    h = 1e-6 * s.max()
+    fd = np.zeros_like(s)
+    for t in range(6):
+        for c in range(4):
+            a, b = s.copy(), s.copy()
+            a[t, c] += h
+            b[t, c] -= h
+            fd[t, c] = (pm.criterion(a, goal="net_value", value_per_outcome=3.0)[0]
+                        - pm.criterion(b, goal="net_value", value_per_outcome=3.0)[0]) / (2 * h)
+    assert np.max(np.abs(g - fd)) <= 1e-5 * np.max(np.abs(fd))
+    res = tm.plan.optimize(fit, horizon=8, draw_optima=0)
+    assert res.info["converged"] and res.info["kkt_residual"] <= 1e-6 and res.info["moved"]
+    with pytest.raises(ValueError, match="linear' only"):
+        tm.plan.optimize(fit, horizon=8, tail_coverage=1.0)
