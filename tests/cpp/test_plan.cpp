@@ -708,3 +708,43 @@ BOOST_AUTO_TEST_CASE(a_plan_is_bit_identical_for_every_thread_count) {
     else BOOST_CHECK((r.schedule.array() == first.array()).all());
   }
 }
+
+BOOST_AUTO_TEST_CASE(a_certified_concave_problem_takes_one_start_and_its_optimum_is_global) {
+  // Without trust every draw's outcome is a sum of beta tanh(lam a / 2) of a linear
+  // adstock: concave in the schedule, so with a mean (or CVaR) criterion the KKT point is
+  // the global optimum and starts = 0 (auto) runs one start. Checked: five random starts
+  // find nothing better. With trust (theta > 0: the amplification) or the bounded form,
+  // or an S-shaped curve, concavity is not certified and auto runs two starts.
+  const mmm::TrustModel flat(make_data(50, false, 40));
+  const Matrix draws = make_draws(flat, 6, 41);
+  const plan::TrustPlanModel pm(flat, draws, flat.data().media, flat.data().shocks, settings(10, 4));
+  BOOST_CHECK(pm.concave());
+  plan::PlanProblem pb;
+  pb.criterion.goal = plan::Goal::net_value;
+  pb.criterion.value_per_outcome = 20.0;
+  pb.constraints.budget = 10.0;
+  pb.constraints.budget_equality = false;
+  plan::SolverSettings auto_st, many;
+  auto_st.starts = 0;
+  auto_st.start = Matrix::Constant(10, 4, 0.1);
+  many.starts = 5;
+  many.seed = 3;
+  const plan::PlanResult one = plan::optimize(pm, pb, auto_st), five = plan::optimize(pm, pb, many);
+  BOOST_TEST_MESSAGE(one.message);
+  BOOST_CHECK(one.concave);
+  BOOST_CHECK_EQUAL(one.start_objectives.size(), 1U);
+  BOOST_CHECK(one.converged);
+  BOOST_CHECK(one.message.find("global optimum") != std::string::npos);
+  BOOST_CHECK_GE(one.objective, five.objective - 1e-9 * std::abs(five.objective));
+  pb.criterion.measure = plan::Measure::quantile;  // a quantile of concave functions need not be concave
+  BOOST_CHECK_EQUAL(plan::optimize(pm, pb, auto_st).start_objectives.size(), 2U);
+  for (const auto form : both_forms) {
+    const mmm::TrustModel m(make_data(50, true, 40, form));
+    const plan::TrustPlanModel tp(m, make_draws(m, 3, 41), m.data().media, m.data().shocks, settings(6, 4));
+    BOOST_CHECK(!tp.concave());
+  }
+  const plan::CurveObjective mm(plan::Curve::michaelis_menten, Matrix::Ones(1, 2), Matrix::Ones(1, 2), Vector(), 3);
+  const plan::CurveObjective hill(plan::Curve::hill, Matrix::Ones(1, 2), Matrix::Ones(1, 2), Vector::Constant(2, 3.0), 3);
+  BOOST_CHECK(mm.concave());
+  BOOST_CHECK(!hill.concave());
+}

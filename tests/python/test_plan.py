@@ -403,3 +403,21 @@ def test_a_bounded_trust_fit_is_planned_on_its_own_dynamics():
     assert res.info["converged"] and res.info["kkt_residual"] <= 1e-6 and res.info["moved"]
     with pytest.raises(ValueError, match="linear' only"):
         tm.plan.optimize(fit, horizon=8, tail_coverage=1.0)
+
+
+def test_starts_auto_runs_one_start_only_where_the_problem_is_certified_concave(fitted):
+    # A trust fit (theta > 0: the trust x SMM amplification) is not certified concave: two
+    # starts. The same data without trust (a reduced model) is: one start, and the message
+    # says the KKT point is the global optimum.
+    data, _, _, post = fitted
+    res = tm.plan.optimize(post, horizon=6, draw_optima=0)
+    assert not res.info["concave"] and len(res.info["start_objectives"]) == 2
+    flat = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, value_per_outcome=3.0,
+                       trust=False).fit(seed=1, restarts=1)
+    one = tm.plan.optimize(flat, horizon=6, draw_optima=0)
+    assert one.info["concave"] and len(one.info["start_objectives"]) == 1
+    assert one.info["converged"] and "global optimum" in one.info["message"]
+    many = tm.plan.optimize(flat, horizon=6, draw_optima=0, starts=4)
+    assert one.info["objective"] >= many.info["objective"] - 1e-9 * abs(many.info["objective"])
+    with pytest.raises(ValueError, match="starts"):
+        tm.plan.optimize(flat, horizon=6, starts=0)

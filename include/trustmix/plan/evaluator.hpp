@@ -92,6 +92,10 @@ class DrawObjective {
   [[nodiscard]] virtual Eigen::Index draws() const = 0;
   [[nodiscard]] virtual Eigen::Index periods() const = 0;
   [[nodiscard]] virtual Eigen::Index channels() const = 0;
+  /// True when every draw's Y_i is certainly concave in the schedule (s >= 0): then a
+  /// concave criterion (mean or CVaR, any goal) makes every task a convex problem whose
+  /// KKT point is the global optimum, and optimize() needs one start. false: unknown.
+  [[nodiscard]] virtual bool concave() const { return false; }
   /// values (n) of every draw; with grads != nullptr also the gradients, one column per
   /// draw, (H C) x n, row t + H c (column-major cell order) holding dY_i / ds[t, c].
   virtual void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const = 0;
@@ -129,6 +133,7 @@ class SingleDraw final : public DrawObjective {
   [[nodiscard]] Eigen::Index draws() const override { return 1; }
   [[nodiscard]] Eigen::Index periods() const override { return parent_.periods(); }
   [[nodiscard]] Eigen::Index channels() const override { return parent_.channels(); }
+  [[nodiscard]] bool concave() const override { return parent_.concave(); }
   void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const override {
     values.resize(1);
     if (grads != nullptr) grads->resize(periods() * channels(), 1);
@@ -305,6 +310,19 @@ class TrustPlanModel final : public DrawObjective {
   [[nodiscard]] Eigen::Index periods() const override { return H_; }
   [[nodiscard]] Eigen::Index channels() const override { return C_; }
   [[nodiscard]] const ForwardSettings& settings() const { return s_; }
+  /// Concave in the schedule: the adstock is linear with weights >= 0 and the saturation
+  /// tanh(lam a / 2) concave for a >= 0, so every h is concave; the linear trust stock is
+  /// a sum of h with weights >= 0, so gamma G and beta h are concave (gamma, beta >= 0).
+  /// The amplification c (1 + theta G) is a product of concave functions, not concave,
+  /// and the bounded stock is not either: true only without trust, or in the linear form
+  /// with theta = 0 in every draw.
+  [[nodiscard]] bool concave() const override {
+    if (!trust_enabled_) return true;
+    if (bounded_) return false;
+    for (const Draw& dr : draw_)
+      if (dr.theta != 0.0) return false;
+    return true;
+  }
   /// Periods counted after the horizon for draw i (the tail).
   [[nodiscard]] int tail_periods(Eigen::Index i) const { return draw_[static_cast<std::size_t>(i)].tail; }
   /// Longest tail the bounded form runs period by period (beyond the adstock window).

@@ -212,6 +212,12 @@ class CurveObjective final : public DrawObjective {
   [[nodiscard]] Eigen::Index draws() const override { return beta_.rows(); }
   [[nodiscard]] Eigen::Index periods() const override { return H_; }
   [[nodiscard]] Eigen::Index channels() const override { return beta_.cols(); }
+  /// Concave when every beta >= 0 and every curve is concave on x >= 0: Michaelis-Menten,
+  /// exponential, logistic, and Hill with shape <= 1.
+  [[nodiscard]] bool concave() const override {
+    if ((beta_.array() < 0.0).any()) return false;
+    return curve_ != Curve::hill || (shape_.array() <= 1.0).all();
+  }
   void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const override {
     const Eigen::Index n = draws(), C = channels();
     if (spend.rows() != H_ || spend.cols() != C) fail("schedule must be ", H_, " x ", C, ", got ", spend.rows(), " x ", spend.cols());

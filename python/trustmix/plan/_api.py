@@ -468,7 +468,7 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
              objective: str = "net_value", *, risk: str = "mean", level: float = 0.1,
              value_per_outcome: float | None = None, target: float | None = None, target_roi: float | None = None,
              granularity: str = "week", reference: Any = None, start: Any = None, tail: Any = "auto",
-             tail_coverage: float = 0.99, discount: float = 1.0, max_draws: int | None = 200, starts: int = 2,
+             tail_coverage: float = 0.99, discount: float = 1.0, max_draws: int | None = 200, starts: int | None = None,
              algorithm: str = "auto", max_evaluations: int = 3000, seed: int = 0, threads: int = 0,
              draw_optima: int = 10, presolve_draws: int | None = None,
              cost_per_unit: Mapping[str, float] | None = None, name: str = "plan") -> PlanResult:
@@ -518,6 +518,12 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
         The plan the result is compared with (default: the status quo: the last
         ``horizon`` periods of historical spend repeated); also the first start.
 
+    starts : int, optional
+        Solver starts: the reference plan (or ``start``), then the even plan, then random
+        plans. None (default): 1 when the problem is certified concave (a fit without
+        trust, or a linear trust form without the trust x SMM interaction, with risk
+        "mean" or "cvar": every KKT point is then the global optimum; ``info["concave"]``),
+        else 2.
     cost_per_unit : mapping, optional
         {channel: currency per unit of the channel's activity column}: plans a channel that
         has no spend in the data (earned PR measured in coverage or events) by the cost of
@@ -651,6 +657,10 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
                   lower=lower, upper=upper, fixed=fixed, channel_totals=channel_totals, period_totals=period_totals,
                   groups=groups, max_change=max_change, blocks=blocks, algorithm=algorithm,
                   max_evaluations=int(max_evaluations), seed=int(seed))
+    if starts is None:
+        starts = 0  # auto (C++): 1 when certified concave, else 2
+    elif isinstance(starts, bool) or not isinstance(starts, (int, np.integer)) or starts < 1:
+        raise ValueError(f"starts must be an integer >= 1 or None (auto), got {starts!r}")
     presolve = None
     if presolve_draws is not None:
         if isinstance(presolve_draws, bool) or not isinstance(presolve_draws, (int, np.integer)) or presolve_draws < 1:
@@ -672,7 +682,7 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
     sched = pd.DataFrame(np.asarray(r["schedule"]), index=dates, columns=pd.Index(m.channels, name="channel"))
     info = {key: r[key] for key in ("converged", "status", "kkt_residual", "active", "max_violation", "evaluations",
                                     "starts_agreeing", "start_objectives", "moved", "message", "objective",
-                                    "start_objective")}
+                                    "start_objective", "concave")}
     info["presolve"] = presolve
     info["draw_optima"] = pd.DataFrame({k: np.asarray(v) for k, v in dict(r["draw_optima"]).items()}).set_index("draw")
     p, rp = pm.paths(sched.to_numpy()), pm.paths(ref.to_numpy())
