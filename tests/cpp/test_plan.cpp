@@ -748,3 +748,17 @@ BOOST_AUTO_TEST_CASE(a_certified_concave_problem_takes_one_start_and_its_optimum
   BOOST_CHECK(mm.concave());
   BOOST_CHECK(!hill.concave());
 }
+
+BOOST_AUTO_TEST_CASE(negative_spend_is_refused_and_a_rounding_step_below_zero_counts_as_zero) {
+  const Scene sc;
+  const plan::TrustPlanModel pm = sc.planner(5, -1);
+  Matrix s = random_schedule(5, 4, 50);
+  s(2, 1) = 0.0;
+  Vector y0, y1;
+  pm.evaluate(s, y0, nullptr);
+  s(2, 1) = -1e-12;  // an optimiser's step just outside its bound
+  pm.evaluate(s, y1, nullptr);
+  BOOST_CHECK((y0.array() == y1.array()).all());
+  s(2, 1) = -1e-3;
+  BOOST_CHECK_THROW(pm.evaluate(s, y1, nullptr), std::invalid_argument);
+}

@@ -449,15 +449,29 @@ class TrustPlanModel final : public DrawObjective {
     for (Eigen::Index l = 0; l < w.size(); ++l) w[l] /= s;
   }
 
-  /// Checks the schedule (H x C, finite, >= 0) and returns it row-major.
+  /// Checks the schedule (H x C, finite, >= 0) and returns it row-major. A cell below 0
+  /// by no more than 1e-9 of the largest |cell| (an optimiser's rounding step just outside
+  /// its bound) counts as 0; below that it is an error.
   RowMatrix check_spend(const Matrix& spend) const {
     if (spend.rows() != H_ || spend.cols() != C_)
       fail("schedule must be ", H_, " x ", C_, " (periods x channels), got ", spend.rows(), " x ", spend.cols());
-    for (Eigen::Index c = 0; c < C_; ++c)
-      for (Eigen::Index t = 0; t < H_; ++t)
-        if (!(spend(t, c) >= 0.0) || !std::isfinite(spend(t, c)))
-          fail("schedule: period ", t, ", channel ", c, " is ", spend(t, c), "; expected a finite number >= 0");
-    return spend;
+    if (!spend.allFinite())
+      for (Eigen::Index c = 0; c < C_; ++c)
+        for (Eigen::Index t = 0; t < H_; ++t)
+          if (!std::isfinite(spend(t, c)))
+            fail("schedule: period ", t, ", channel ", c, " is ", spend(t, c), "; expected a finite number >= 0");
+    RowMatrix xr = spend;
+    if ((xr.array() < 0.0).any()) {
+      const double tol = 1e-9 * xr.cwiseAbs().maxCoeff();
+      for (Eigen::Index c = 0; c < C_; ++c)
+        for (Eigen::Index t = 0; t < H_; ++t)
+          if (xr(t, c) < 0.0) {
+            if (xr(t, c) < -tol)
+              fail("schedule: period ", t, ", channel ", c, " is ", xr(t, c), "; expected a finite number >= 0");
+            xr(t, c) = 0.0;
+          }
+    }
+    return xr;
   }
 
   /// One draw: Y; with grad != nullptr also dY/ds (H C values, index t + H c); with

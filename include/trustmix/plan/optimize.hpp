@@ -582,17 +582,18 @@ class Scaled {
   double best_r = -unbounded, best_viol = unbounded;
   nlopt::result best_status = nlopt::FAILURE;
   const double feas_tol = 1e-7;
-  for (const auto& x0 : starts) {
+  std::vector<double> lbv(lay.lb.data(), lay.lb.data() + nv), ubv(nv);
+  for (std::size_t j = 0; j < nv; ++j) ubv[j] = std::isfinite(lay.ub[static_cast<Eigen::Index>(j)]) ? lay.ub[static_cast<Eigen::Index>(j)] : HUGE_VAL;
+  // One run of the solver from x (in place); local_alg: AUGLAG's subsidiary optimiser.
+  auto run_once = [&](nlopt::algorithm local_alg, std::vector<double>& x) {
     nlopt::opt opt(alg, static_cast<unsigned>(nv));
-    nlopt::opt local(nlopt::LD_LBFGS, static_cast<unsigned>(nv));
+    nlopt::opt local(local_alg, static_cast<unsigned>(nv));
     if (alg == nlopt::AUGLAG) {
       local.set_ftol_rel(st.ftol_rel);
       local.set_xtol_rel(st.xtol_rel);
       local.set_maxeval(st.max_evaluations);
       opt.set_local_optimizer(local);
     }
-    std::vector<double> lbv(lay.lb.data(), lay.lb.data() + nv), ubv(nv);
-    for (std::size_t j = 0; j < nv; ++j) ubv[j] = std::isfinite(lay.ub[static_cast<Eigen::Index>(j)]) ? lay.ub[static_cast<Eigen::Index>(j)] : HUGE_VAL;
     opt.set_lower_bounds(lbv);
     opt.set_upper_bounds(ubv);
     opt.set_min_objective(objective, &ctx);
@@ -605,7 +606,6 @@ class Scaled {
     opt.set_ftol_rel(st.ftol_rel);
     opt.set_xtol_rel(st.xtol_rel);
     opt.set_maxeval(st.max_evaluations);
-    std::vector<double> x = x0;
     double fmin = 0.0;
     nlopt::result status;
     try {
@@ -618,6 +618,21 @@ class Scaled {
       fail("NLopt refused the problem: ", e.what());
     } catch (const std::runtime_error&) {
       status = nlopt::FAILURE;
+    }
+    return status;
+  };
+  int retried = 0;
+  for (const auto& x0 : starts) {
+    std::vector<double> x = x0;
+    nlopt::result status = run_once(nlopt::LD_LBFGS, x);
+    // AUGLAG stops with a failure when its L-BFGS subproblem's line search fails, which on
+    // flat objectives can hinge on rounding; when that leaves the start where it was, the
+    // solver is run once more from the midpoint of this start and the even plan (feasible
+    // for the budget and the bounds when both are).
+    if (alg == nlopt::AUGLAG && (status == nlopt::FAILURE || status == nlopt::ROUNDOFF_LIMITED) && x == x0) {
+      ++retried;
+      for (std::size_t j = 0; j < nv; ++j) x[j] = std::clamp(0.5 * (x0[j] + even[j]), lbv[j], ubv[j]);
+      status = run_once(nlopt::LD_LBFGS, x);
     }
     if (st.stop != nullptr && st.stop->load()) throw Interrupted("the plan's optimisation");
     for (std::size_t j = 0; j < nv; ++j) x[j] = std::clamp(x[j], lbv[j], ubv[j]);
@@ -719,6 +734,8 @@ class Scaled {
     if (res.converged && concave)
       msg << "; a concave problem (every draw's outcome concave in the schedule, risk " << to_string(pb.criterion.measure)
           << "): the KKT point is the global optimum";
+    if (retried > 0)
+      msg << "; " << retried << " start(s) rerun from halfway to the even plan after AUGLAG's L-BFGS failed there";
     if (!res.moved) msg << "; the plan is its starting schedule, which the KKT check " << (res.kkt_residual <= 1e-6 ? "certifies as optimal" : "does NOT certify");
   }
   res.message = msg.str();
