@@ -5,7 +5,8 @@ weeks of history (simulate_trust_data with 2 extra PR and 2 extra SMM channels, 
 1,000 draws scattered around its mode: the cost does not depend on where the draws lie).
 Reported: the median wall time of one objective + exact gradient evaluation
 (``TrustPlanModel.criterion``, every draw, horizon + 99% trust tail) over ``--repeats``
-calls, for 1 thread and for every thread; the wall time of a full plan (budget equality,
+calls, for 1 thread and for every thread, and on a fit of the bounded trust form; the
+wall and CPU time of a full plan (budget equality,
 algorithm "auto", 1 start) on 200 draws and on 1,000 draws, with its evaluations and
 certificate; the success rate over ``--budgets`` random budgets (converged, KKT residual
 <= 1e-6, no violation).
