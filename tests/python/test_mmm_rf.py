@@ -106,6 +106,15 @@ def test_fit_roi_and_frequency_curves():
     assert "reach and frequency" in m._repr_html_() and "tv (tv_reach, tv_frequency)" in m._repr_html_()
     with pytest.raises(ValueError, match="not a reach-and-frequency channel"):
         fit.rf_frequency_curves("search")
+    # The planner saturates every channel with the logistic curve: it refuses RF fits, in
+    # Python and, for C++ callers, in TrustPlanModel itself.
+    with pytest.raises(ValueError, match="reach-and-frequency channels yet .*tv"):
+        tm.plan.evaluate(fit, tm.plan.status_quo(fit, horizon=8))
+    from trustmix import _core
+    with pytest.raises(ValueError, match="reach-and-frequency channels yet"):
+        _core.plan.TrustPlanModel(m._core, fit._draw_matrix(4), np.asarray(m._media, dtype=float),
+                                  np.zeros((len(m.dates), 0)), 8, units_per_spend=np.ones(len(m.channels)),
+                                  outcome_scale=1.0)
 
 
 def test_rf_bad_input():

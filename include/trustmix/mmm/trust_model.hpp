@@ -1334,6 +1334,95 @@ class TrustModel {
       trust_stock_recursion(p.delta, p.g0, u, p.omega, d, std::forward<Out>(out));
   }
 
+  // ---- The trust stock continued from a given state: forward and reverse mode ----------
+  // What a planner (plan/evaluator.hpp) runs after the history, so that a schedule is
+  // valued on the model's own trust dynamics in either form, with an exact gradient. No
+  // crisis shocks (a plan's future has none); T periods, O(T P) and O(T), no allocation.
+
+  /// Inflow of the trust channels from saturated activity act (T x C in the model's channel
+  /// order, any expression with rows() and act(t, c)): u[t] = sum_p kappa_p act(t, c_p) over
+  /// the trust channels c_p in increasing order (T zeros without trust).
+  template <class A>
+  void trust_inflow(const TrustModelParameters& p, const A& act, double* u) const {
+    const Eigen::Index T = act.rows();
+    for (Eigen::Index t = 0; t < T; ++t) u[t] = 0.0;
+    for (int i = 0; i < P_; ++i) {
+      const Eigen::Index c = trust_idx_[static_cast<std::size_t>(i)];
+      const double k = p.kappa[i];
+      for (Eigen::Index t = 0; t < T; ++t) u[t] += k * act(t, c);
+    }
+  }
+
+  /// Reverse mode of trust_inflow(): gact(t, c_p) += kappa_p gu[t] for t < T and every
+  /// trust channel c_p (the other columns are left as they are).
+  template <class GA>
+  void trust_inflow_adjoint(const TrustModelParameters& p, const double* gu, Eigen::Index T, GA&& gact) const {
+    for (int i = 0; i < P_; ++i) {
+      const Eigen::Index c = trust_idx_[static_cast<std::size_t>(i)];
+      const double k = p.kappa[i];
+      for (Eigen::Index t = 0; t < T; ++t) gact(t, c) += k * gu[t];
+    }
+  }
+
+  /// The model's stock recursion over the inflow u (T values) from the state G[-1] =
+  /// g_start, no shocks (T zeros without trust):
+  ///   linear:  G[t] = delta G[t-1] + (1 - delta) u[t]
+  ///   bounded: G[t] = 1 - (1 - m[t]) e[t],  1 - m[t] = (1 - delta)(1 - b) + delta (1 - G[t-1]),
+  ///            e[t] = exp(-rho u[t])
+  /// (trust_stock_recursion() and bounded_stock_recursion() themselves, so the same values
+  /// as stock_path() on the same input). Writes G[t] into G[t].
+  void continue_stock(const TrustModelParameters& p, double g_start, const double* u, Eigen::Index T, double* G) const {
+    if (!d_.trust_enabled) {
+      for (Eigen::Index t = 0; t < T; ++t) G[t] = 0.0;
+      return;
+    }
+    const Eigen::Map<const Vector> um(u, T);
+    Eigen::Map<Vector> gm(G, T);
+    const Matrix none(T, 0);  // no shocks (0 columns: no allocation)
+    if (bounded())
+      bounded_stock_recursion(p.delta, g_start, p.trust_base, p.inflow, um, p.omega, none, gm);
+    else
+      trust_stock_recursion(p.delta, g_start, um, p.omega, none, gm);
+  }
+
+  /// Reverse mode of continue_stock(): from gG[t] = dL/dG[t] of everything downstream of
+  /// G[t] (its direct terms), writes gu[t] = dL/du[t] and returns dL/dg_start. G must be
+  /// continue_stock()'s output for the same (p, g_start, u). With lambda[t] the total
+  /// adjoint of G[t] (lambda[T] = 0):
+  ///   linear:  lambda[t] = gG[t] + delta lambda[t+1],       gu[t] = (1 - delta) lambda[t],
+  ///            dL/dg_start = delta lambda[0];
+  ///   bounded: lambda[t] = gG[t] + delta e[t+1] lambda[t+1], gu[t] = rho e[t] (1 - m[t]) lambda[t],
+  ///            dL/dg_start = delta e[0] lambda[0].
+  double continue_stock_adjoint(const TrustModelParameters& p, double g_start, const double* u, const double* G,
+                                const double* gG, Eigen::Index T, double* gu) const {
+    if (!d_.trust_enabled) {
+      for (Eigen::Index t = 0; t < T; ++t) gu[t] = 0.0;
+      return 0.0;
+    }
+    const double dl = p.delta;
+    double lam_next = 0.0;
+    if (!bounded()) {
+      for (Eigen::Index t = T - 1; t >= 0; --t) {
+        const double lam_t = gG[t] + dl * lam_next;
+        gu[t] = (1.0 - dl) * lam_t;
+        lam_next = lam_t;
+      }
+      return dl * lam_next;
+    }
+    const double b = p.trust_base, rho = p.inflow;
+    double jac_next = 0.0;  // dG[t+1]/dG[t] = delta e[t+1]
+    for (Eigen::Index t = T - 1; t >= 0; --t) {
+      const double lam_t = gG[t] + jac_next * lam_next;
+      const double prev = t > 0 ? G[t - 1] : g_start;
+      const double e = std::exp(-rho * u[t]);
+      const double um = std::min(1.0, (1.0 - dl) * (1.0 - b) + dl * (1.0 - prev));  // 1 - m[t]
+      gu[t] = lam_t * rho * e * um;
+      lam_next = lam_t;
+      jac_next = dl * e;
+    }
+    return jac_next * lam_next;
+  }
+
  private:
   /// Reverse mode through bounded_stock_recursion(): from gG (dL/dG[t] of everything
   /// downstream) to the gradients of delta, G0, b, rho and omega (on their free scales),

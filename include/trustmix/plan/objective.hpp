@@ -151,18 +151,30 @@ inline void check_criterion(const Criterion& k, Eigen::Index n) {
                                                Matrix* grad = nullptr, Vector* per_draw = nullptr) {
   const Eigen::Index n = obj.draws(), H = obj.periods(), C = obj.channels();
   check_criterion(k, n);
-  Vector y;
+  const double a = k.goal == Goal::outcome ? 1.0 : k.value_per_outcome;
+  // The gradient is sum_i a w_i dY_i/ds (w_i = dR/dV_i): for the mean the weights are
+  // known before the values (one pass); for the others the values come first, then the
+  // gradients of the draws with w_i != 0 (quantile: 2 draws, CVaR: the worst share).
+  // (prob_beat weighs every draw: one pass with every draw's gradient.)
+  Vector y, g, w;
   Matrix grads;
-  obj.evaluate(spend, y, grad != nullptr ? &grads : nullptr);
+  if (grad != nullptr && k.measure == Measure::mean) {
+    obj.evaluate_weighted(spend, Vector::Constant(n, a / static_cast<double>(n)), true, y, g);
+  } else {
+    obj.evaluate(spend, y, grad != nullptr && k.measure == Measure::prob_beat ? &grads : nullptr);
+  }
   const Vector v = goal_values(k, y, spend.sum());
-  Vector w;
   const double r = risk(k, v, w);
   if (per_draw != nullptr) *per_draw = v;
   if (grad != nullptr) {
-    const double a = k.goal == Goal::outcome ? 1.0 : k.value_per_outcome;
-    Vector g = Vector::Zero(H * C);
-    for (Eigen::Index i = 0; i < n; ++i)  // serial, draw order
-      if (w[i] != 0.0) g += (a * w[i]) * grads.col(i);
+    if (k.measure == Measure::prob_beat) {
+      g = Vector::Zero(H * C);
+      for (Eigen::Index i = 0; i < n; ++i)  // serial, draw order
+        if (w[i] != 0.0) g += (a * w[i]) * grads.col(i);
+    } else if (k.measure != Measure::mean) {
+      Vector unused;
+      obj.evaluate_weighted(spend, a * w, false, unused, g);
+    }
     grad->resize(H, C);
     for (Eigen::Index c = 0; c < C; ++c) grad->col(c) = g.segment(H * c, H);
     if (k.goal == Goal::net_value) grad->array() -= w.sum();
@@ -200,6 +212,12 @@ class CurveObjective final : public DrawObjective {
   [[nodiscard]] Eigen::Index draws() const override { return beta_.rows(); }
   [[nodiscard]] Eigen::Index periods() const override { return H_; }
   [[nodiscard]] Eigen::Index channels() const override { return beta_.cols(); }
+  /// Concave when every beta >= 0 and every curve is concave on x >= 0: Michaelis-Menten,
+  /// exponential, logistic, and Hill with shape <= 1.
+  [[nodiscard]] bool concave() const override {
+    if ((beta_.array() < 0.0).any()) return false;
+    return curve_ != Curve::hill || (shape_.array() <= 1.0).all();
+  }
   void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const override {
     const Eigen::Index n = draws(), C = channels();
     if (spend.rows() != H_ || spend.cols() != C) fail("schedule must be ", H_, " x ", C, ", got ", spend.rows(), " x ", spend.cols());
