@@ -80,12 +80,21 @@ inline void check_criterion(const Criterion& k, Eigen::Index n) {
 
 /// Per-draw V_i of a goal from Y_i (and the schedule's total spend).
 [[nodiscard]] inline Vector goal_values(const Criterion& k, const Vector& y, double total_spend) {
+  // Plain loops: GCC 12's -Warray-bounds misreads Eigen's packet path as reading past the
+  // vector when the planner runs on a single draw (size 1, constant-propagated).
+  Vector v(y.size());
   switch (k.goal) {
-    case Goal::outcome: return y;
-    case Goal::value: return k.value_per_outcome * y;
-    case Goal::net_value: return (k.value_per_outcome * y).array() - total_spend;
+    case Goal::outcome:
+      v = y;
+      break;
+    case Goal::value:
+      for (Eigen::Index i = 0; i < y.size(); ++i) v[i] = k.value_per_outcome * y[i];
+      break;
+    case Goal::net_value:
+      for (Eigen::Index i = 0; i < y.size(); ++i) v[i] = k.value_per_outcome * y[i] - total_spend;
+      break;
   }
-  return y;
+  return v;
 }
 
 /// The weights of the draws in the risk measure's gradient, dR/dV_i, and R itself.
