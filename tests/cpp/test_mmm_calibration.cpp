@@ -5,6 +5,7 @@
 // closed form, the build() conversion from business units and bad input.
 #include <boost/test/unit_test.hpp>
 
+#include <trustmix/evaluate/lift_test.hpp>
 #include <trustmix/mmm/calibration.hpp>
 #include <trustmix/mmm/fit.hpp>
 #include <trustmix/mmm/spec.hpp>
@@ -352,4 +353,24 @@ BOOST_AUTO_TEST_CASE(reach_and_frequency_channels_are_refused) {
   Vector g(m.dimension());
   BOOST_TEST(std::isfinite(m.log_density(m.initial_point(), g)));
   check_gradient(m, m.initial_point(), "a lift test next to an RF channel");
+}
+
+BOOST_AUTO_TEST_CASE(an_evaluate_lift_test_is_measured_over_its_window_only) {
+  // evaluate::LiftTest sums its lift over [start, end); its cooldown is metadata, so the
+  // spec counts no cooldown periods (otherwise the prediction would add carry-over the
+  // measurement never saw).
+  trustmix::evaluate::LiftTest t;
+  t.channel = "instagram";
+  t.start = 20;
+  t.end = 26;
+  t.cooldown = 3;
+  t.lift = 500.0;
+  t.standard_error = 80.0;
+  const LiftTestSpec s = lift_test_spec(t, 0.25);
+  BOOST_TEST(s.start == 20);
+  BOOST_TEST(s.end == 26);
+  BOOST_TEST(s.cooldown == 0);
+  BOOST_TEST(s.share == 0.25);
+  BOOST_TEST(s.lift[0] == 500.0);
+  BOOST_TEST(s.standard_error[0] == 80.0);
 }

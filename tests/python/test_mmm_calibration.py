@@ -237,3 +237,36 @@ def test_nuts_fit_reports_the_posterior_predicted_lift():
     rows = s[s.index.str.startswith("lift [")]
     assert len(rows) == 5 and rows["r_hat"].isna().all()
     np.testing.assert_allclose(rows["mean"], cal["predicted"])
+
+
+def test_evaluate_cooldown_is_not_measured_and_dataframe_floats_are_periods():
+    """A tm.evaluate LiftTest's lift is summed over its window only: its cooldown must not
+    add measured periods (a warning says so), and a DataFrame whose integer columns became
+    float through a missing cell still reads them as periods and cooldowns."""
+    data, _ = _model()
+    t = {"channel": "instagram", "start": _week(data, 30), "end": _week(data, 35), "lift": 900.0,
+         "standard_error": 150.0}
+    lt = tm.evaluate.LiftTest(channel="instagram", units=["a"], start=_week(data, 30), end=_week(data, 35), cooldown=3,
+                              lift=900.0, standard_error=150.0, relative_lift=0.1)
+    _, m0 = _model([t])
+    with pytest.warns(UserWarning, match="cooldown \\(3\\) is not counted"):
+        _, m1 = _model([lt])
+    z = np.asarray(m0._core.initial_point())
+    assert m1.lift_tests.loc[0, "cooldown"] == 0
+    assert m1.log_density(z)[0] == m0.log_density(z)[0]
+    # the same test with the cooldown counted is a different term
+    _, m2 = _model([dict(t, cooldown=3)])
+    assert m2.log_density(z)[0] != m0.log_density(z)[0]
+    # integer period indices and cooldowns in float columns (a missing cell elsewhere)
+    frame = pd.DataFrame([{"channel": "instagram", "start": 30, "end": 35, "cooldown": 3, "lift": 900.0,
+                           "standard_error": 150.0},
+                          {"channel": "tiktok", "start": 40, "end": 44, "lift": 300.0, "standard_error": 80.0}])
+    assert frame["cooldown"].dtype == float
+    _, m3 = _model(frame)
+    _, m4 = _model([{"channel": "instagram", "start": 30, "end": 35, "cooldown": 3, "lift": 900.0,
+                     "standard_error": 150.0},
+                    {"channel": "tiktok", "start": 40, "end": 44, "lift": 300.0, "standard_error": 80.0}])
+    assert list(m3.lift_tests["cooldown"]) == [3, 0]
+    assert m3.log_density(z)[0] == m4.log_density(z)[0]
+    with pytest.raises(ValueError, match="cooldown must be an integer"):
+        _model([dict(t, cooldown=2.5)])

@@ -185,3 +185,36 @@ def test_read_meridian_errors(tmp_path):
     with pytest.raises(ValueError, match="no 'geo' column"):
         read_meridian(df.assign(TV_frequency=[1.0, 2.0]), geo="Geo0")
     assert rf_pairs(["a_reach", "a_frequency", "b"]) == {"a": ("a_reach", "a_frequency")}
+
+
+def test_exposure_frequency_curve_spend_counts_the_impressions_used():
+    """At multiplier k the exposure form keeps at least one exposure per person reached, so
+    its impressions (and spend at a constant cost per impression) are sum r max(k f, 1),
+    not k sum r f; the hill form's are k sum r f."""
+    df = _frame(T=150, seed=4)
+    total = df["tv_spend"].sum()
+    r, f = df["tv_reach"].to_numpy(), df["tv_frequency"].to_numpy()
+    ks = np.array([0.0, 0.1, 0.5, 1.0, 2.0])
+    for form in ("hill", "exposure"):
+        m = _model(df, trust=False, channels={"search": "conversion"}, rf_form=form)
+        fit = m.fit(seed=1)
+        fc = fit.rf_frequency_curves("tv", multipliers=ks, horizon=10)
+        if form == "hill":
+            expect = total * ks
+        else:
+            expect = np.array([total * (r * np.where(r > 0, np.maximum(k * f, 1.0), 0.0)).sum() / (r * f).sum()
+                               for k in ks])
+            assert expect[0] > 0  # one exposure per person reached costs something
+        np.testing.assert_allclose(fc["spend"].to_numpy(), expect, rtol=1e-12)
+        np.testing.assert_allclose(fc["spend"].iloc[3], total, rtol=1e-12)
+
+
+def test_rf_role_both_without_trust_and_pickle_version():
+    """trust=False makes every channel convert, RF channels included, whatever role was
+    written; an RF model pickles as state version 2 (older versions refuse it clearly)."""
+    df = _frame(seed=2)
+    m = _model(df, trust=False, channels={"press": "both", "search": "conversion", "tv": "both"})
+    assert m.roles["tv"] == "conversion"
+    assert m.__getstate__()["version"] == 2
+    with pytest.raises(ValueError, match="role 'both'"):
+        _model(df, channels={"press": "trust", "search": "conversion", "tv": "both"})

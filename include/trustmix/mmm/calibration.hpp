@@ -137,16 +137,19 @@ struct LiftTestSpec {
   double transfer_fraction = 0.1;
 };
 
-/// A LiftTestSpec from any lift-test record with channel, start, end, cooldown, lift and
+/// A LiftTestSpec from any lift-test record with channel, start, end, lift and
 /// standard_error (e.g. trustmix::evaluate::LiftTest, whose periods must be those of the
-/// model's data) and the share of the activity the test moved.
+/// model's data) and the share of the activity the test moved. The measured periods are
+/// start .. end - 1 only: an evaluate::LiftTest's lift is summed over its window, and its
+/// cooldown is metadata, not measured periods (to count carry-over, measure through the
+/// cooldown and set end and cooldown of the spec yourself).
 template <class Test>
 [[nodiscard]] LiftTestSpec lift_test_spec(const Test& t, double share = 1.0, double transfer_fraction = 0.1) {
   LiftTestSpec s;
   s.channel = t.channel;
   s.start = static_cast<int>(t.start);
   s.end = static_cast<int>(t.end);
-  s.cooldown = static_cast<int>(t.cooldown);
+  s.cooldown = 0;
   s.share = share;
   s.lift = Eigen::VectorXd::Constant(1, t.lift);
   s.standard_error = Eigen::VectorXd::Constant(1, t.standard_error);

@@ -28,6 +28,7 @@ f the fraction of the planned activity the holdout removed, lift = the measured
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -58,7 +59,16 @@ def _as_records(lift_tests: Any) -> list[dict[str, Any]]:
     out = []
     for i, t in enumerate(lift_tests):
         if hasattr(t, "to_dict") and not isinstance(t, Mapping):
-            t = t.to_dict()
+            t = dict(t.to_dict())
+            # A trustmix.evaluate LiftTest's lift is measured over its window only; its
+            # cooldown is metadata, not measured periods (see the module docstring).
+            k = t.pop("cooldown", 0)
+            if not _missing(k) and k:
+                warnings.warn(f"lift_tests[{i}]: the lift of a trustmix.evaluate LiftTest is measured over its "
+                              f"window only, so its cooldown ({k}) is not counted as measured periods; to count "
+                              "carry-over, run the evaluation through the cooldown and give 'end' (the last period "
+                              "of changed activity) and 'cooldown' in a dict (docs/mmm.md)", UserWarning,
+                              stacklevel=4)
         if not isinstance(t, Mapping):
             raise ValueError(f"lift_tests[{i}] must be a trustmix.evaluate LiftTest, a dict or a DataFrame row, "
                              f"got {type(t).__name__}")
@@ -66,8 +76,17 @@ def _as_records(lift_tests: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _integral(value: Any) -> Any:
+    """An integral float (a DataFrame column made float by a missing cell) as an int."""
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        return int(value)
+    return value
+
+
 def _period(value: Any, dates: pd.DatetimeIndex, period_days: int, where: str) -> int:
-    """The period holding a date (dates[i] <= value < dates[i] + period), or an index."""
+    """The period holding a date (dates[i] <= value < dates[i] + period), or an index
+    (an int, or an integral float such as a DataFrame column with missing cells holds)."""
+    value = _integral(value)
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         i = int(value)
         if not 0 <= i < len(dates):
@@ -105,7 +124,7 @@ def normalize(lift_tests: Any, dates: pd.DatetimeIndex, period_days: int,
         end = _period(t["end"], dates, period_days, f"{name}: end")
         if end < start:
             raise ValueError(f"{name}: end ({dates[end].date()}) is before start ({dates[start].date()})")
-        cooldown = t.get("cooldown", 0)
+        cooldown = _integral(t.get("cooldown", 0))
         if isinstance(cooldown, bool) or not isinstance(cooldown, (int, np.integer)) or cooldown < 0:
             raise ValueError(f"{name}: cooldown must be an integer >= 0 (periods), got {cooldown!r}")
         if end + int(cooldown) >= len(dates):

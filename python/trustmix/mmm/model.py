@@ -217,6 +217,8 @@ class TrustMMM:
         if not isinstance(data, pd.DataFrame):
             raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
         roles = self._roles(channels) if (channels or not rf_channels) else {}
+        if not trust:  # a standard MMM: every channel converts (before the RF role check)
+            roles = {c: "conversion" for c in roles}
         rf = self._rf_channels(rf_channels, roles, rf_form, rf_shape)
         # Copies: a pickled model must rebuild this model, not one from data or priors the
         # caller changed in place afterwards.
@@ -600,7 +602,9 @@ class TrustMMM:
         # The data as plain numpy columns (stable across pandas versions), in order.
         data = {"columns": list(d.columns), "values": [d[c].to_numpy() for c in d.columns]}
         # Version 2: the same with lift tests in kwargs (older readers refuse it clearly).
-        version = 2 if "lift_tests" in self._args else self._STATE_VERSION
+        # Version 2: kwargs an older trustmix does not know (lift tests, reach and frequency),
+        # so that it refuses the state clearly instead of failing on an unknown argument.
+        version = 2 if ("lift_tests" in self._args or "rf_channels" in self._args) else self._STATE_VERSION
         return {"version": version, "data": data, "kwargs": dict(self._args)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -1048,7 +1052,9 @@ class TrustFit:
 
         - ``multipliers`` k: the frequency of every period times k at the data's reach
           (more impressions per person reached; for the exposure form at least 1 where
-          reached); ``spend`` = k x the channel's spend (cost per impression kept).
+          reached); ``spend`` = the channel's spend x the impressions used / the data's
+          impressions (cost per impression kept: k x the spend, or more for the exposure
+          form where the floor of one exposure binds).
         - ``frequencies`` f*: every reached period at frequency f* with reach r f / f*, the
           same impressions (Meridian's optimal-frequency question: how to spend the same
           budget); ``spend`` is the channel's spend. The best f* is where ``incremental``
@@ -1079,7 +1085,20 @@ class TrustFit:
                                                     vals, fixed_impressions=fixed, horizon=int(horizon),
                                                     outcome_scale=m.y_scale))
         total = float(m.data[m.spend_columns[channel]].to_numpy(dtype=float).sum())
-        spend = np.full(len(vals), total) if fixed else total * vals
+        if fixed:
+            spend = np.full(len(vals), total)
+        else:
+            # cost per impression kept: spend = total x (impressions used) / (impressions in
+            # the data); the exposure form keeps at least one exposure per person reached.
+            rcol, fcol = m.rf_channels[channel]
+            r = m.data[rcol].to_numpy(dtype=float)
+            f = m.data[fcol].to_numpy(dtype=float)
+            reached = r > 0
+            fk = np.outer(vals, f[reached])
+            if m.rf_form == "exposure":
+                fk = np.maximum(fk, 1.0)
+            base = float(r[reached] @ f[reached])
+            spend = total * (fk @ r[reached]) / base if base > 0 else total * vals
         out = {"channel": channel, ("frequency" if fixed else "multiplier"): vals, "spend": spend,
                "incremental": draws.mean(axis=0)}
         if self.posterior is not None:
