@@ -98,22 +98,6 @@ def _doxygen() -> list[str]:
 
 html_extra_path = _doxygen()
 
-# Docstrings that write absolute values as |x| outside a literal, which reStructuredText
-# reads as a substitution reference. The areas this branch owns write them as ``|x|``;
-# these modules are edited on other branches and wait for the same fix (listed for the
-# lead); until then their bars are escaped here, and only theirs.
-_BARS_PENDING = ("trustmix.evaluate", "trustmix.plan", "trustmix.audience")
-
-
-def _escape_pending_bars(app: object, what: str, name: str, obj: object, options: object, lines: list[str]) -> None:
-    if not name.startswith(_BARS_PENDING):
-        return
-    for i, line in enumerate(lines):
-        parts = line.split("``")
-        parts[::2] = [p.replace("|", "\\|") for p in parts[::2]]  # outside ``literals`` only
-        lines[i] = "``".join(parts)
-
-
 _MULTI_NAME_FIELD = re.compile(r"^(\s*):(ivar|vartype) ([^:]+,[^:]+):(.*)$")
 
 
@@ -143,6 +127,5 @@ def _split_multi_name_fields(app: object, what: str, name: str, obj: object, opt
 
 
 def setup(app: object) -> None:
-    app.connect("autodoc-process-docstring", _escape_pending_bars)  # type: ignore[attr-defined]
     # after napoleon (priority 500), which writes the :ivar: fields
     app.connect("autodoc-process-docstring", _split_multi_name_fields, priority=600)  # type: ignore[attr-defined]

@@ -176,7 +176,7 @@ class TrustMMM:
         instead; optional ``cooldown`` (periods, default 0), ``share`` (the fraction of
         the channel's activity in the window that the test added: without the test the
         activity would have been ``(1 - share) x``; default 1), ``transfer_sd`` (outcome
-        units) or ``transfer_fraction`` (of |lift|, default 0.1): the transfer standard
+        units) or ``transfer_fraction`` (of ``|lift|``, default 0.1): the transfer standard
         deviation tau, and ``label``. Each measured lift enters the posterior as
         ``lift ~ Normal(pred, sqrt(se^2 + tau^2))`` with ``pred`` the model's own lift:
         the sum over the measured periods of mu(actual activity) - mu(counterfactual
@@ -442,7 +442,7 @@ class TrustMMM:
         """The calibrating lift tests, one row each: test, label, channel, start and end
         (first and last period of the window), cooldown, share, lift and standard_error
         (outcome units; arrays for a per-period lift), transfer_sd (NaN: transfer_fraction
-        x |lift|), transfer_fraction. Empty without lift tests."""
+        x ``|lift|``), transfer_fraction. Empty without lift tests."""
         cols = ["test", "label", "channel", "start", "end", "cooldown", "share", "lift", "standard_error",
                 "transfer_sd", "transfer_fraction"]
         return pd.DataFrame([{k: r[k] for k in cols} for r in self.lift_test_records], columns=cols)

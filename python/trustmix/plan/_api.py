@@ -497,7 +497,7 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
     risk : {"mean", "quantile", "cvar", "prob_beat"}
         How draws are aggregated: the posterior mean; the ``level`` quantile; the mean of
         the worst ``level`` share (CVaR); or the probability of beating the reference
-        draw by draw (smoothed with a width of 1% of its mean |value|).
+        draw by draw (smoothed with a width of 1% of its mean ``|value|``).
     constraints : mapping, optional
         ``"budget"``: ``"equal"`` (default) or ``"cap"``;
         ``"bounds"``: {channel: (low, high)} spend per period;
