@@ -8,7 +8,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from trustmix._core import audience as _core
+from trustmix import _core
 from trustmix.audience._survey import Encoded, encode, encode_like
 
 __all__ = ["AudienceWarning", "LatentClassResult", "LatentClassSelection", "latent_classes"]
@@ -199,7 +199,7 @@ class LatentClassResult:
     def assign(self, survey: pd.DataFrame) -> pd.DataFrame:
         """Posterior membership of new respondents (same item columns and categories)."""
         enc = encode_like(self._enc, survey)
-        post = _core.posterior(self.model, enc.core())
+        post = _core.audience.posterior(self.model, enc.core())
         return pd.DataFrame(post, index=survey.index, columns=pd.Index(self.names, name="persona"))
 
     def to_audiences(
@@ -237,7 +237,7 @@ class LatentClassResult:
             return (j, [labels.index(c) for c in cats])
 
         chans = [(str(ch), *spec(v, f"channel {ch!r}")) for ch, v in (channels or {}).items()]
-        return _core.to_audiences(self.model, np.asarray(self._fit["class_shares"]), float(population),
+        return _core.audience.to_audiences(self.model, np.asarray(self._fit["class_shares"]), float(population),
                                   names=self.names, descriptions=self.descriptions, trust=spec(trust, "trust"),
                                   sensitivity=spec(sensitivity, "sensitivity"), channels=chans)
 
@@ -263,7 +263,7 @@ class LatentClassResult:
                     cols.append(ind)
                     names.append((c, cat))
         y = np.column_stack(cols)
-        res = _core.bch(np.asarray(self._fit["posterior"]), y, self._enc.weights)
+        res = _core.audience.bch(np.asarray(self._fit["posterior"]), y, self._enc.weights)
         out = {}
         for k, p in enumerate(self.names):
             out[(p, "mean")] = res["means"][k]
@@ -380,7 +380,7 @@ class LatentClassSelection:
         ``classes``. Returns statistic, p_value (Monte Carlo, standard error about
         sqrt(p(1-p)/replicates)), replicates and both log-likelihoods."""
         s = self.settings
-        return dict(_core.bootstrap_lrt(self._enc.core(), classes=int(classes), replicates=int(replicates),
+        return dict(_core.audience.bootstrap_lrt(self._enc.core(), classes=int(classes), replicates=int(replicates),
                                         starts=int(starts), max_iterations=s["max_iterations"],
                                         tolerance=s["tolerance"], seed=int(seed), threads=s["threads"],
                                         covariance=s["covariance"]))
@@ -466,7 +466,7 @@ def latent_classes(
     models: dict[int, LatentClassResult] = {}
     core_survey = enc.core()
     for k in ks:
-        fit = _core.fit_latent_classes(core_survey, classes=k, **settings)
+        fit = _core.audience.fit_latent_classes(core_survey, classes=k, **settings)
         for w in fit["warnings"]:
             warnings.warn(f"{k} classes: {w}", AudienceWarning, stacklevel=2)
         models[k] = LatentClassResult(fit, enc, {**settings, "classes": k})

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from trustmix._core import audience as _core
+from trustmix import _core
 
 __all__ = ["ReachCurve", "reach_curve", "fit_reach_curves", "duplication", "overlap_model", "read_meridian_rf"]
 
@@ -93,7 +93,7 @@ class ReachCurve:
     def __setstate__(self, state: dict) -> None:
         if state.get("version") != 1:
             raise ValueError(f"unsupported ReachCurve pickle version {state.get('version')!r}")
-        c = object.__new__(_core.ReachCurve)
+        c = object.__new__(_core.audience.ReachCurve)
         c.__setstate__(state["core"])
         self._c = c
 
@@ -103,7 +103,7 @@ class ReachCurve:
 
 def _rebuild_curve(core_state: tuple) -> ReachCurve:
     kind, population, reachable, shape, shape2 = core_state[1:]
-    return ReachCurve(_core.ReachCurve(kind, population, reachable, shape, shape2))
+    return ReachCurve(_core.audience.ReachCurve(kind, population, reachable, shape, shape2))
 
 
 def reach_curve(
@@ -133,12 +133,12 @@ def reach_curve(
         if shape is None and kind != "goerg":
             raise ValueError("give observed reach to fit the curve (reach=...), or its parameters (shape=...)")
         rho = 1.0 if reachable is None else float(reachable)
-        return ReachCurve(_core.ReachCurve(kind, float(population), rho, 1.0 if shape is None else float(shape),
+        return ReachCurve(_core.audience.ReachCurve(kind, float(population), rho, 1.0 if shape is None else float(shape),
                                            1.0 if shape2 is None else float(shape2)))
     x = np.atleast_1d(np.asarray(impressions, dtype=float))
     r = np.atleast_1d(np.asarray(reach, dtype=float))
     rho = np.nan if reachable is None else float(reachable)
-    curve = ReachCurve(_core.fit_reach_curve(kind, x, r, float(population), reachable=rho))
+    curve = ReachCurve(_core.audience.fit_reach_curve(kind, x, r, float(population), reachable=rho))
     if kind == "goerg" and len(x) == 1 and x[0] > r[0]:
         kappa = r[0] * x[0] / (x[0] - r[0])
         if kappa > float(population):
@@ -183,7 +183,7 @@ def fit_reach_curves(
     r = ordered[reach].to_numpy(dtype=float).reshape(-1, t)
     pop = groups[population].first().to_numpy(dtype=float)
     rho = np.nan if reachable is None else float(reachable)
-    curves = _core.fit_reach_curves(kind, x, r, pop, reachable=rho, threads=int(threads))
+    curves = _core.audience.fit_reach_curves(kind, x, r, pop, reachable=rho, threads=int(threads))
     out = sizes.index.to_frame(index=False)
     out["kind"] = kind
     out["population"] = pop
@@ -220,7 +220,7 @@ def duplication(reach: pd.DataFrame | pd.Series | Mapping[str, float], shares: A
             else np.asarray(shares, dtype=float)
         if np.isnan(s).any():
             raise ValueError("shares must give every persona of the reach table")
-    d = _core.class_duplication(s, frame.to_numpy())
+    d = _core.audience.class_duplication(s, frame.to_numpy())
     out = {"total": float(d["total"]),
            "pairwise": pd.DataFrame(d["pairwise"], index=frame.columns, columns=frame.columns)}
     if not isinstance(reach, (pd.Series, Mapping)):

@@ -27,9 +27,9 @@ class Encoded:
 
     def core(self) -> Any:
         """The survey as the core's checked ``Survey`` (errors name rows and columns)."""
-        from trustmix._core import audience as _core
+        from trustmix import _core
 
-        return _core.Survey(
+        return _core.audience.Survey(
             self.items, [len(c) for c in self.categories], self.gaussian, self.weights, self.covariates,
             [f"item '{n}'" for n in self.item_names], [f"indicator '{n}'" for n in self.gaussian_names],
             [f"covariate '{n}'" for n in self.covariate_names],

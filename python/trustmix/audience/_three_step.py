@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from trustmix._core import audience as _core
+from trustmix import _core
 
 __all__ = ["ThreeStepResult", "three_step"]
 
@@ -223,7 +223,7 @@ def three_step(
         if w.shape != (len(membership),):
             raise ValueError(f"weights must have one value per respondent ({len(membership)}), got shape {w.shape}; "
                              "a pandas Series is matched by its index")
-    res = _core.three_step(membership.to_numpy(dtype=float), covariates=x, outcome=y, outcome_kind=kind,
+    res = _core.audience.three_step(membership.to_numpy(dtype=float), covariates=x, outcome=y, outcome_kind=kind,
                            categories=len(cats), weights=w, assignment=assignment, correction=correction,
                            max_iterations=int(max_iterations), tolerance=float(tolerance),
                            covariate_names=[str(c) for c in covariates],

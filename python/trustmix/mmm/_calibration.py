@@ -166,14 +166,14 @@ def normalize(lift_tests: Any, dates: pd.DatetimeIndex, period_days: int,
 
 def calibration_table(fit: Any, interval: float = 0.9, max_draws: int | None = 1000) -> pd.DataFrame:
     """One row per lift value: the measured lift against the posterior predicted lift."""
-    from trustmix._core import mmm as _mmm
+    from trustmix import _core
 
     m = fit.model
     if not (0.0 < interval < 1.0):
         raise ValueError(f"interval must be in (0, 1), got {interval!r}")
-    pred = np.asarray(_mmm.predicted_lifts(m._core, fit._draw_matrix(max_draws), m.y_scale))
+    pred = np.asarray(_core.mmm.predicted_lifts(m._core, fit._draw_matrix(max_draws), m.y_scale))
     lo_q, hi_q = (1.0 - interval) / 2.0, (1.0 + interval) / 2.0
-    q = _mmm.summarize_columns(np.ascontiguousarray(pred), lo_q, hi_q)
+    q = _core.mmm.summarize_columns(np.ascontiguousarray(pred), lo_q, hi_q)
     mean, low, high = (np.asarray(q[k]) for k in ("mean", "low", "high"))
     rows, k = [], 0
     for rec in m.lift_test_records:

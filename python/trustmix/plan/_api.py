@@ -20,7 +20,6 @@ from trustmix import _core
 
 _log = logging.getLogger("trustmix.plan")
 
-_plan = _core.plan
 
 GOALS = ("outcome", "value", "net_value")
 RISKS = ("mean", "quantile", "cvar", "prob_beat")
@@ -152,7 +151,7 @@ def _planner(fit: Any, horizon: int, tail: Any, tail_coverage: float, discount: 
     if draws is None:
         draws = fit._draw_matrix(max_draws)
     shocks = np.asarray(m._shocks, dtype=float) if m.trust_enabled else np.zeros((len(m.dates), 0))
-    return _plan.TrustPlanModel(m._core, draws, np.asarray(m._media, dtype=float), shocks, int(horizon),
+    return _core.plan.TrustPlanModel(m._core, draws, np.asarray(m._media, dtype=float), shocks, int(horizon),
                                 tail=tail_n, tail_coverage=float(tail_coverage), discount=float(discount),
                                 units_per_spend=_units_per_spend(m, cost_per_unit), outcome_scale=float(m.y_scale),
                                 threads=int(threads))
@@ -674,13 +673,13 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
             t0 = time.perf_counter()
             sub = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads,
                            draws=np.ascontiguousarray(fit._draw_matrix(max_draws)[idx]), cost_per_unit=cost_per_unit)
-            r1 = _plan.optimize(sub, reference=reference_values[idx] if reference_values.size else reference_values,
+            r1 = _core.plan.optimize(sub, reference=reference_values[idx] if reference_values.size else reference_values,
                                 starts=int(starts), start=np.ascontiguousarray(st), draw_optima=[], **common)
             presolve = {"draws": int(presolve_draws), "evaluations": int(r1["evaluations"]),
                         "seconds": time.perf_counter() - t0, "converged": bool(r1["converged"])}
             st = np.asarray(r1["schedule"])
             starts = 1
-    r = _plan.optimize(pm, reference=reference_values, starts=int(starts), start=np.ascontiguousarray(st),
+    r = _core.plan.optimize(pm, reference=reference_values, starts=int(starts), start=np.ascontiguousarray(st),
                        draw_optima=chosen, **common)
     sched = pd.DataFrame(np.asarray(r["schedule"]), index=dates, columns=pd.Index(m.channels, name="channel"))
     info = {key: r[key] for key in ("converged", "status", "kkt_residual", "active", "max_violation", "evaluations",
