@@ -45,7 +45,8 @@ mm::TrustModelPriors priors_from_dict(const py::dict& d) {
       {"tracker_a_sd", &p.tracker_a_sd}, {"tracker_b_sd", &p.tracker_b_sd},
       {"tracker_sigma_sd", &p.tracker_sigma_sd}, {"phi_sd", &p.phi_sd},
       {"trust_base_logit_mean", &p.trust_base_logit_mean}, {"trust_base_logit_sd", &p.trust_base_logit_sd},
-      {"g0_logit_sd", &p.g0_logit_sd},   {"inflow_sd", &p.inflow_sd}};
+      {"g0_logit_sd", &p.g0_logit_sd},   {"inflow_sd", &p.inflow_sd},
+      {"tracker_bias_sd", &p.tracker_bias_sd}, {"tracker_share_sigma_sd", &p.tracker_share_sigma_sd}};
   const std::map<std::string, Eigen::VectorXd*> vectors = {
       {"roi_log_median", &p.roi_log_median}, {"roi_sd_log", &p.roi_sd_log}, {"roi_scale", &p.roi_scale}};
   for (auto item : d) {
@@ -126,6 +127,8 @@ py::dict priors_to_dict(const mm::TrustModelPriors& p) {
   d["trust_base_logit_sd"] = p.trust_base_logit_sd;
   d["g0_logit_sd"] = p.g0_logit_sd;
   d["inflow_sd"] = p.inflow_sd;
+  d["tracker_bias_sd"] = p.tracker_bias_sd;
+  d["tracker_share_sigma_sd"] = p.tracker_share_sigma_sd;
   if (p.roi_log_median.size() != 0) {
     d["roi_log_median"] = p.roi_log_median;
     d["roi_sd_log"] = p.roi_sd_log;
@@ -150,7 +153,7 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
                       const std::string& scaling, const std::string& likelihood, double value_per_outcome,
                       const py::dict& priors, const std::optional<std::pair<double, double>>& trust_half_life,
                       const std::vector<std::tuple<std::string, double, double>>& roi,
-                      const std::string& trust_form, const Eigen::VectorXd& tracker_n) {
+                      const std::string& trust_form, const Eigen::VectorXd& tracker_n, bool tracker_share) {
   mm::TrustModelSpec spec;
   if (roles.size() != channels.size())
     throw std::invalid_argument("roles need one entry per channel (" + std::to_string(channels.size()) + ")");
@@ -162,6 +165,7 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
   spec.period_days = period_days;
   spec.tracker = tracker;
   spec.tracker_n = tracker_n;
+  spec.tracker_share = tracker_share;
   spec.controls = controls;
   spec.control_names = std::move(control_names);
   spec.events = events;
@@ -424,7 +428,8 @@ void register_mmm(py::module_& m) {
       .def(py::init([](const RowMatrix& media, std::vector<bool> trust, std::vector<bool> conversion,
                        const RowMatrix& baseline, const RowMatrix& shocks, const Eigen::VectorXd& y,
                        const Eigen::VectorXd& tracker, int max_lag, bool trust_enabled, const py::dict& priors,
-                       const std::string& likelihood, double outcome_scale, const std::string& trust_form) {
+                       const std::string& likelihood, double outcome_scale, const std::string& trust_form,
+                       const Eigen::VectorXd& tracker_se, bool tracker_share) {
              mm::TrustModelData d;
              d.media = media;
              d.trust = std::move(trust);
@@ -438,12 +443,14 @@ void register_mmm(py::module_& m) {
              d.likelihood = likelihood_from_string(likelihood);
              d.outcome_scale = outcome_scale;
              d.trust_form = trust_form_from_string(trust_form);
+             d.tracker_se = tracker_se;
+             d.tracker_share = tracker_share;
              return mm::TrustModel(std::move(d), priors_from_dict(priors));
            }),
            py::arg("media"), py::arg("trust"), py::arg("conversion"), py::arg("baseline"), py::arg("shocks"),
            py::arg("y"), py::arg("tracker"), py::arg("max_lag") = 12, py::arg("trust_enabled") = true,
            py::arg("priors") = py::dict(), py::arg("likelihood") = "normal", py::arg("outcome_scale") = 1.0,
-           py::arg("trust_form") = "linear")
+           py::arg("trust_form") = "linear", py::arg("tracker_se") = Eigen::VectorXd(), py::arg("tracker_share") = false)
       .def_property_readonly("dimension", &mm::TrustModel::dimension)
       .def_property_readonly("parameter_names", &mm::TrustModel::parameter_names)
       .def_property_readonly("constrained_names", &mm::TrustModel::constrained_names)
@@ -520,7 +527,7 @@ void register_mmm(py::module_& m) {
           py::arg("scaling") = "mean", py::arg("likelihood") = "normal", py::arg("value_per_outcome") = std::nan(""),
           py::arg("priors") = py::dict(), py::arg("trust_half_life") = py::none(),
           py::arg("roi") = std::vector<std::tuple<std::string, double, double>>{}, py::arg("trust_form") = "linear",
-          py::arg("tracker_n") = Eigen::VectorXd(),
+          py::arg("tracker_n") = Eigen::VectorXd(), py::arg("tracker_share") = false,
           "trustmix::mmm::build: the model of a spec in raw units (scaling, baseline design, business-term priors);\n"
           "returns (TrustModel, dict of scales, names and the scaled data).");
 }

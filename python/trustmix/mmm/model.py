@@ -140,6 +140,14 @@ class TrustMMM:
         simulator's trusting share does. Two more parameters: ``trust_base`` (b) and
         ``trust_inflow`` (rho); the per-channel split of the stock is the Shapley value
         over the trust channels. u[t] = sum_p kappa_p h[p, t] in both.
+    tracker_share : bool
+        ``trust_form="bounded"`` only: the tracker is the survey share of trusting people
+        itself (values in [0, 1]), fitted unscaled as
+        tracker[t] ~ Normal(G[t] + a_q, sqrt(se[t]^2 + sigma_q^2)) with b_q = 1 fixed,
+        a_q a small house bias (prior Normal(0, 0.03), priors key ``tracker_bias_sd``),
+        se[t] the sampling error from ``tracker_n`` (0 without it) and sigma_q the error
+        beyond sampling (HalfNormal(0.05), ``tracker_share_sigma_sd``), so the survey
+        anchors the share's level; default False: the tracker is an index a_q + b_q G.
     """
 
     def __init__(
@@ -164,6 +172,7 @@ class TrustMMM:
         value_per_outcome: float | None = None,
         trust_form: str = "linear",
         tracker_n: str | None = None,
+        tracker_share: bool = False,
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -178,6 +187,8 @@ class TrustMMM:
                           value_per_outcome=value_per_outcome, trust_form=trust_form)
         if tracker_n is not None:  # only when given: older pickles' kwargs stay as they were
             self._args["tracker_n"] = tracker_n
+        if tracker_share:  # likewise
+            self._args["tracker_share"] = True
         if not trust:
             roles = {c: "conversion" for c in roles}
         self.channels = list(roles)
@@ -237,6 +248,12 @@ class TrustMMM:
         if trust_form not in ("linear", "bounded"):
             raise ValueError(f"trust_form must be 'linear' or 'bounded', got {trust_form!r}")
         self.trust_form = trust_form
+        if not isinstance(tracker_share, (bool, np.bool_)):
+            raise ValueError(f"tracker_share must be True or False, got {tracker_share!r}")
+        if tracker_share and (trust_form != "bounded" or not tracker or not trust):
+            raise ValueError("tracker_share=True needs a tracker, trust=True and trust_form='bounded' "
+                             "(the tracker then measures the bounded share itself)")
+        self.tracker_share = bool(tracker_share)
         self.likelihood = likelihood
         self.value_per_outcome = None if value_per_outcome is None else float(value_per_outcome)
         media = df[self.channels].to_numpy(dtype=float)
@@ -326,7 +343,8 @@ class TrustMMM:
             trust_enabled=self.trust_enabled, scaling=scaling, likelihood=likelihood,
             value_per_outcome=float("nan") if self.value_per_outcome is None else self.value_per_outcome,
             priors=core_priors, trust_half_life=half_life, roi=roi, trust_form=trust_form,
-            tracker_n=df[tracker_n].to_numpy(dtype=float) if tracker_n is not None else np.zeros(0))
+            tracker_n=df[tracker_n].to_numpy(dtype=float) if tracker_n is not None else np.zeros(0),
+            tracker_share=bool(tracker_share))
         self.tracker_n = tracker_n
         self.media_scale = np.asarray(built["media_scale"])
         self.y_scale = float(built["y_scale"])
