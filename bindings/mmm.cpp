@@ -503,6 +503,7 @@ void register_mmm(py::module_& m) {
             d["gradient_norm"] = r.gradient.size() ? r.gradient.cwiseAbs().maxCoeff() : 0.0;
             d["iterations"] = r.iterations;
             d["evaluations"] = r.evaluations;
+            d["restarts"] = r.restarts;
             d["converged"] = r.converged;
             d["message"] = r.message;
             return d;

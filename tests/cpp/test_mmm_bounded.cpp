@@ -574,3 +574,21 @@ BOOST_AUTO_TEST_CASE(share_tracker_map_recovers_the_share) {
   }
   BOOST_TEST(fe.trust_direct.sum() == f.trust_direct.sum(), boost::test_tools::tolerance(0.25));
 }
+
+BOOST_AUTO_TEST_CASE(map_restarts_after_a_line_search_stop) {
+  // LBFGS++'s Armijo-only backtracking can accept a step with s'y <= 0, after which the
+  // L-BFGS direction need not descend and LBFGS++ throws: inference::map then restarts
+  // from the best point with a strong Wolfe line search. From the default start of the
+  // bounded form on these data sets, every fit must end at a mode (small gradient).
+  int restarted = 0;
+  for (unsigned seed = 1; seed <= 12; ++seed) {
+    TrustModelData d = bounded_data(104, true, seed);
+    TrustModel m(d);
+    const MapResult r = fit_map(m, m.initial_point(), 2000);
+    BOOST_TEST_MESSAGE("seed " << seed << ": " << r.iterations << " iterations, " << r.restarts << " restarts, "
+                               << r.message << ", |g| " << r.gradient.norm());
+    restarted += r.restarts > 0 ? 1 : 0;
+    BOOST_TEST(r.converged, "seed " << seed << ": " << r.message);
+  }
+  BOOST_TEST_MESSAGE(restarted << " of 12 fits restarted");
+}
