@@ -440,7 +440,7 @@ class TrustMMM:
         for r in range(max(1, restarts)):
             start = z0 if r == 0 else self._start_inside(z0, rng.normal(0.0, 0.5, z0.shape))
             res = self._core.fit_map(start, max_iterations)
-            if best is None or res["log_density"] > best["log_density"]:
+            if self._better_mode(res, best):
                 best = res
         assert best is not None
         mode = np.asarray(best["z"])
@@ -467,6 +467,19 @@ class TrustMMM:
                                      metric=metric, max_tree_depth=max_tree_depth,
                                      initial_inverse_metric=inv_metric, term_buffer=term_buffer)
         return TrustFit(self, mode, best, posterior=posterior)
+
+    @staticmethod
+    def _better_mode(res: dict[str, Any], best: dict[str, Any] | None) -> bool:
+        """True when MAP result ``res`` should replace ``best``: a higher log density, except
+        that between two results within 1e-6 (relative) of each other, a converged one wins
+        over one that is not (on a flat ridge a run that stopped on its iteration limit can
+        end 1e-8 higher than a converged one at the same mode)."""
+        if best is None:
+            return True
+        tol = 1e-6 * max(1.0, abs(float(best["log_density"])))
+        if bool(res["converged"]) != bool(best["converged"]) and abs(res["log_density"] - best["log_density"]) <= tol:
+            return bool(res["converged"])
+        return bool(res["log_density"] > best["log_density"])
 
     def _start_inside(self, centre: np.ndarray, step: np.ndarray) -> np.ndarray:
         """centre + step, the step halved until the log density there is finite.
