@@ -37,6 +37,20 @@ Three parts (``--parts``, default all):
     time (MAP start included), ESS per second, leapfrog steps per iteration, tree depth,
     divergences.
 
+``meridian_rf`` (not in the default run)
+    Issue 18's check of reach-and-frequency channels: Meridian's simulated national RF
+    example (../shared/data/meridian_national_media_rf.csv, Channel3 as reach and
+    frequency) fitted by the matched trustmix model (trust off, no trend or seasonality,
+    Meridian's max lag 8, geometric adstock with alpha ~ Uniform(0, 1), the RF channel in
+    Meridian's Hill form with its ec/slope priors, ROI priors LogNormal(0.2, 0.9) on every
+    channel's revenue / spend as Meridian's defaults; the impression channels keep
+    trustmix's logistic curve, where Meridian uses a Hill curve) with NUTS, and by
+    ``google-meridian`` (benchmarks/meridian_rf_reference.py, run in the interpreter that
+    has it: this one, or ``TRUSTMIX_MERIDIAN_PYTHON``); the posterior ROI of Channel3
+    (incremental revenue over the data / spend) side by side with the difference in Monte
+    Carlo standard errors and in posterior sds. Skipped with a message when Meridian is
+    not installed.
+
 Run (PyMC-Marketing and nutpie are in the ``bench`` extra)::
 
     python benchmarks/bench_mmm.py [--parts gradient peer full] [--peer-sampler pymc nutpie]
@@ -51,6 +65,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 import warnings
 from typing import Any
@@ -559,10 +574,96 @@ def part_full(args) -> None:
     print(f"(ESS and R-hat over the {int(ok.sum())} rows of fit.summary(); target: under 5 s; after: {load()})")
 
 
+def part_meridian_rf(args) -> None:
+    import json
+    import math
+    import subprocess
+
+    csv = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data",
+                       "meridian_national_media_rf.csv")
+    csv = os.environ.get("TRUSTMIX_MERIDIAN_RF_CSV", csv if os.path.exists(csv) else
+                         "/work/shared/data/meridian_national_media_rf.csv")
+    print(f"\n== meridian_rf: reach-and-frequency channel against google-meridian ({load()})")
+    if not os.path.exists(csv):
+        print(f"skipped: no data file {csv} (set TRUSTMIX_MERIDIAN_RF_CSV)")
+        return
+    d = tm.mmm.read_meridian(csv)
+    lo, hi = math.exp(0.2 - 1.6448536269514722 * 0.9) - 1, math.exp(0.2 + 1.6448536269514722 * 0.9) - 1
+    chans = [*d.kwargs["channels"], *d.kwargs["rf_channels"]]
+    priors = {"alpha_a": 1.0, "alpha_b": 1.0, "roi": {c: (lo, hi) for c in chans}}
+    model = tm.TrustMMM(d.data, **d.kwargs, seasonality=0, trend=False, max_lag=args.meridian_max_lag,
+                        priors=priors)
+    t0 = time.perf_counter()
+    fit = model.fit(method="nuts", chains=args.chains, draws=args.draws, tune=args.tune, seed=args.seed)
+    wall = time.perf_counter() - t0
+    roi = fit.roi(horizon=0, max_draws=args.chains * args.draws)
+    rf_name = next(iter(d.kwargs["rf_channels"]))
+    # trustmix's ROI is (value - spend) / spend; Meridian's is value / spend.
+    ours = {c: 1.0 + roi.loc[c, "roi_total"] for c in chans}
+    print(f"trustmix: NUTS {args.chains} x ({args.tune} + {args.draws}) in {wall:.1f} s (model build, MAP start, "
+          f"sampling); {fit.summary()['r_hat'].max():.3f} max R-hat")
+    py = os.environ.get("TRUSTMIX_MERIDIAN_PYTHON", sys.executable)
+    if args.meridian_json:  # a saved run of meridian_rf_reference.py (its JSON line)
+        with open(args.meridian_json) as fh:
+            mer = json.loads(fh.read().strip().splitlines()[-1])
+        print(f"Meridian: saved run {args.meridian_json}")
+        _meridian_table(fit, args, chans, rf_name, mer)
+        return
+    try:
+        subprocess.run([py, "-c", "import meridian"], check=True, capture_output=True, timeout=300)
+    except (subprocess.CalledProcessError, FileNotFoundError, subprocess.TimeoutExpired):
+        print(f"Meridian side skipped: google-meridian is not importable from {py} (pip install google-meridian, "
+              "in this environment or in a separate one named by TRUSTMIX_MERIDIAN_PYTHON). trustmix's ROIs "
+              "(revenue / spend): " + ", ".join(f"{c} {v:.3f}" for c, v in ours.items()))
+        return
+    ref = os.path.join(os.path.dirname(os.path.abspath(__file__)), "meridian_rf_reference.py")
+    out = subprocess.run([py, ref, csv, "--chains", str(args.meridian_chains), "--adapt", str(args.tune),
+                          "--burnin", str(args.tune), "--keep", str(args.draws), "--max-lag",
+                          str(args.meridian_max_lag), "--seed", str(args.seed)],
+                         check=True, capture_output=True, text=True)
+    mer = json.loads(out.stdout.strip().splitlines()[-1])
+    _meridian_table(fit, args, chans, rf_name, mer)
+
+
+def _meridian_table(fit, args, chans: list[str], rf_name: str, mer: dict) -> None:
+    """trustmix's and Meridian's posterior ROI (revenue / spend) per channel side by side."""
+    import math
+
+    print(f"Meridian: {mer['chains']} chains x {mer['keep']} kept draws, sampling {mer['wall_s']:.1f} s, "
+          f"max lag {mer['max_lag']}")
+    print(f"{'channel':<22}{'trustmix ROI':>14}{'sd':>8}{'Meridian ROI':>14}{'sd':>8}{'z (MCSE)':>10}{'diff/sd':>9}")
+    for c in chans:
+        name = c.removesuffix("_impression")
+        m = mer["channels"].get(name)
+        if m is None:
+            continue
+        # trustmix's ROI draws: the posterior of 1 + roi_total over the fit's draws.
+        draws = np.asarray(_mmm_roi_draws(fit, c))
+        ess_ours = float(_az().ess(draws.reshape(args.chains, -1)))
+        se = math.sqrt(draws.var(ddof=1) / ess_ours + m["sd"] ** 2 / m["ess"])
+        z = (draws.mean() - m["mean"]) / se
+        flag = "  <- RF channel" if c == rf_name else ""
+        print(f"{c:<22}{draws.mean():>14.3f}{draws.std(ddof=1):>8.3f}{m['mean']:>14.3f}{m['sd']:>8.3f}{z:>10.2f}"
+              f"{(draws.mean() - m['mean']) / max(m['sd'], 1e-12):>9.2f}{flag}")
+    print(f"({load()})")
+
+
+def _mmm_roi_draws(fit, channel: str) -> np.ndarray:
+    """Per-draw revenue / spend of one channel over the data (trustmix's C++ roi)."""
+    from trustmix._core import mmm as _mmm
+
+    m = fit.model
+    z = fit._draw_matrix(None)
+    spend = np.array([float(m.data[m.spend_columns[c]].sum()) for c in m.channels])
+    r = _mmm.roi(m._core, z, horizon=0, spend=spend, value_per_outcome=float(m.value_per_outcome),
+                 outcome_scale=m.y_scale)
+    return 1.0 + np.asarray(r["roi_total"])[:, m.channels.index(channel)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--parts", nargs="+", default=["gradient", "peer", "full"],
-                    choices=["gradient", "peer", "full", "analyses"])
+                    choices=["gradient", "peer", "full", "analyses", "meridian_rf"])
     ap.add_argument("--repeats", type=int, default=3, help="analyses part: best of this many runs of each")
     ap.add_argument("--analysis-draws", default="defaults",
                     help="analyses part: max_draws of roi/decompose/response_curves: 'defaults' (200/100/200), "
@@ -584,6 +685,10 @@ def main() -> None:
     ap.add_argument("--data-seed", type=int, default=42)
     ap.add_argument("--max-lag", type=int, default=7, help="trustmix's L; PyMC-Marketing's l_max is L + 1")
     ap.add_argument("--metrics", nargs="+", default=["diag", "dense"], choices=["diag", "dense"])
+    ap.add_argument("--meridian-chains", type=int, default=2, help="meridian_rf part: Meridian's chains")
+    ap.add_argument("--meridian-max-lag", type=int, default=8, help="meridian_rf part: both models' max lag")
+    ap.add_argument("--meridian-json", default=None,
+                    help="meridian_rf part: a saved output of benchmarks/meridian_rf_reference.py instead of a new run")
     args = ap.parse_args()
     print(f"trustmix {tm.__version__}, {os.cpu_count()} CPUs, {load()}")
     if "gradient" in args.parts:
@@ -594,6 +699,8 @@ def main() -> None:
         part_full(args)
     if "analyses" in args.parts:
         part_analyses(args)
+    if "meridian_rf" in args.parts:
+        part_meridian_rf(args)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 1. Agent mode: 1e6 people x 365 days x 8 channels ("pr_first_then_smm" preset, daily),
    1 and 2 threads: person-days per second, scaling, and bit-identity across threads.
 2. Segment mode: 1e8 people x 156 weeks, trustmix versus a straightforward numpy
-   implementation of the same segment-mode equations (trustmix.simulate._reference),
+   implementation of the same segment-mode equations (tests/python/_simulate_reference.py),
    in the same run: time, peak memory, agreement of the exact expected chain and of the
    realised totals.
 
@@ -19,6 +19,7 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -69,7 +70,9 @@ def case_segment(engine: str) -> dict:
         raw = world._core.run("segment", periods=periods, period_days=7, threads=2)
         exp, conv = raw["expected_conversions"], raw["conversions"]
     else:
-        from trustmix.simulate._reference import reference_segment_run
+        # the test oracle, not shipped: tests/python/_simulate_reference.py
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
+        from _simulate_reference import reference_segment_run
 
         drive = world._core.drive(periods=periods, period_days=7)  # media inputs only
         ref = reference_segment_run(world.to_dict(), drive, periods, 7, seed=1)

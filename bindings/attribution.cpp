@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "helpers/convert.hpp"
+#include "helpers/pickle.hpp"
 #include "interruptible.hpp"
 #include "register.hpp"
 
@@ -24,21 +26,11 @@ namespace {
 
 constexpr int store_state_version = 1;
 
-template <class T>
-py::array_t<T> to_array(const std::vector<T>& v) {
-  py::array_t<T> a(static_cast<py::ssize_t>(v.size()));
-  if (!v.empty()) std::memcpy(a.mutable_data(), v.data(), v.size() * sizeof(T));
-  return a;
-}
-
-template <class T>
-std::vector<T> to_vector(const py::array_t<T, py::array::c_style | py::array::forcecast>& a) {
-  return std::vector<T>(a.data(), a.data() + a.size());
-}
-
-using DoubleArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
-using Int64Array = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
-using Int32Array = py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>;
+using helpers::DoubleArray;
+using helpers::Int32Array;
+using helpers::Int64Array;
+using helpers::to_array;
+using helpers::to_vector;
 
 /// UTF-8 views of n Python str objects, read in place (CPython caches the UTF-8 bytes in
 /// each str, so the views live as long as the objects). A non-str item is named by its
@@ -366,12 +358,9 @@ void register_attribution(pybind11::module_& m) {
                   [](const py::bytes& b) { return ta::AttributionStats::from_bytes(std::string_view(b)); })
       .def("to_table", [](const ta::AttributionStats& s) { return table_to_dict(ta::to_table(s)); })
       .def_static("from_table", [](const py::dict& d) { return ta::from_table(table_from_dict(d)); })
-      .def(py::pickle([](const ta::AttributionStats& s) { return py::make_tuple(1, py::bytes(s.to_bytes())); },
-                      [](const py::tuple& t) {
-                        if (t.size() != 2 || t[0].cast<int>() != 1)
-                          throw std::runtime_error("cannot unpickle Statistics: unsupported state version");
-                        return ta::AttributionStats::from_bytes(std::string_view(t[1].cast<py::bytes>()));
-                      }));
+      .def(helpers::make_pickle<ta::AttributionStats, py::bytes>(
+          "Statistics", 1, [](const ta::AttributionStats& s) { return py::bytes(s.to_bytes()); },
+          [](const py::bytes& b) { return ta::AttributionStats::from_bytes(std::string_view(b)); }));
 
   sub.def(
       "count",

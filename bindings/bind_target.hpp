@@ -64,9 +64,20 @@ inline py::dict summary_dict(const std::vector<ti::ParameterSummary>& rows) {
   return d;
 }
 
+/// What sample() returns: the sampler's result with its checks, summary rows and warnings.
+/// Bound as trustmix._core.inference.SampleOutput with typed read-only attributes (arrays
+/// are made on access); trustmix.inference.sample wraps it in a Posterior.
+struct SampleOutput {
+  ti::SampleResult result;
+  ti::SamplerChecks checks;
+  std::vector<ti::ParameterSummary> summary;
+  std::vector<std::string> warnings;
+  bool keyboard_interrupt = false;
+};
+
 /// Runs the sampler on a worker thread; the calling thread polls for Ctrl-C and progress.
 template <class T>
-py::dict run_sample(const T& target, int chains, int draws, int tune, std::uint64_t seed, double target_accept,
+SampleOutput run_sample(const T& target, int chains, int draws, int tune, std::uint64_t seed, double target_accept,
                     int max_tree_depth, const std::string& metric, double init_step_size, double init_radius,
                     int threads, const std::optional<Eigen::MatrixXd>& initial_values, double hdi_prob,
                     const std::optional<py::function>& progress,
@@ -128,42 +139,11 @@ py::dict run_sample(const T& target, int chains, int draws, int tune, std::uint6
       &keyboard_interrupt);  // Ctrl-C keeps the draws so far; other signal exceptions are raised
   if (progress) (*progress)(done.load());
 
-  const int n = r.usable_draws();
-  py::array_t<double> values({static_cast<py::ssize_t>(r.chains), static_cast<py::ssize_t>(n),
-                              static_cast<py::ssize_t>(r.dimension)});
-  auto v = values.mutable_unchecked<3>();
-  for (int c = 0; c < r.chains; ++c)
-    for (int i = 0; i < n; ++i)
-      for (Eigen::Index j = 0; j < r.dimension; ++j) v(c, i, j) = r.value(c, i, j);
-  py::dict out;
-  out["draws"] = values;
-  out["parameter_names"] = r.parameter_names;
-  out["lp"] = chain_draw_array(r, r.log_density, n);
-  out["acceptance_rate"] = chain_draw_array(r, r.accept_stat, n);
-  out["step_size"] = chain_draw_array(r, r.step_size, n);
-  out["tree_depth"] = chain_draw_array(r, r.tree_depth, n);
-  out["n_steps"] = chain_draw_array(r, r.n_leapfrog, n);
-  out["diverging"] = chain_draw_array(r, r.divergent, n).attr("astype")("bool");
-  out["energy"] = chain_draw_array(r, r.energy, n);
-  out["adapted_step_size"] = r.adapted_step_size;
-  out["inverse_metric"] = r.inverse_metric;
-  out["gradient_evaluations"] = r.gradient_evaluations;
-  out["completed_draws"] = r.completed_draws;
-  out["completed_tune"] = r.completed_tune;
-  out["warmup_divergences"] = r.warmup_divergences;
-  out["interrupted"] = r.interrupted;
-  out["keyboard_interrupt"] = keyboard_interrupt;
-  out["seconds"] = r.seconds;
-  out["summary"] = summary_dict(rows);
-  out["warnings"] = warnings;
-  out["divergences"] = checks.divergences;
-  out["max_tree_depth_hits"] = checks.max_tree_depth_hits;
-  out["ebfmi"] = checks.ebfmi;
-  return out;
+  return {std::move(r), std::move(checks), std::move(rows), std::move(warnings), keyboard_interrupt};
 }
 
 template <class T>
-py::dict run_map(const T& target, int max_iterations, double gradient_tolerance,
+ti::MapResult run_map(const T& target, int max_iterations, double gradient_tolerance,
                  const std::optional<Eigen::VectorXd>& initial_values, bool laplace, double fd_step, int laplace_draws,
                  std::uint64_t seed) {
   ti::MapOptions o;
@@ -179,22 +159,105 @@ py::dict run_map(const T& target, int max_iterations, double gradient_tolerance,
     const py::gil_scoped_release release;
     r = ti::map(target, o);
   }
-  py::dict out;
-  out["parameter_names"] = r.parameter_names;
-  out["mode"] = r.mode;
-  out["reported_mode"] = r.reported_mode;
-  out["log_density"] = r.log_density;
-  out["gradient"] = r.gradient;
-  out["iterations"] = r.iterations;
-  out["evaluations"] = r.evaluations;
-  out["converged"] = r.converged;
-  out["message"] = r.message;
-  out["laplace_ok"] = r.laplace_ok;
-  out["exact_hessian"] = r.exact_hessian;
-  out["hessian"] = r.hessian;
-  out["covariance"] = r.covariance;
-  out["draws"] = r.draws;
-  return out;
+  return r;
+}
+
+/// Registers SampleOutput and MapResult (what sample() and map() return) in the inference
+/// submodule; called once by bindings/inference.cpp before any target is bound.
+inline void bind_results(py::module_& sub) {
+  using SO = SampleOutput;
+  auto n_of = [](const SO& o) { return o.result.usable_draws(); };
+  py::class_<SO>(sub, "SampleOutput",
+                 "NUTS output of trustmix._core.inference.sample: draws and per-draw statistics as (chain, draw) "
+                 "arrays over the usable draws (the fewest any chain completed), per-chain adaptation results, "
+                 "the summary columns and the diagnostics' warnings. trustmix.inference.sample wraps it in a "
+                 "Posterior.")
+      .def_property_readonly(
+          "draws",
+          [n_of](const SO& o) {
+            const auto& r = o.result;
+            const int n = n_of(o);
+            py::array_t<double> values({static_cast<py::ssize_t>(r.chains), static_cast<py::ssize_t>(n),
+                                        static_cast<py::ssize_t>(r.dimension)});
+            auto v = values.mutable_unchecked<3>();
+            for (int c = 0; c < r.chains; ++c)
+              for (int i = 0; i < n; ++i)
+                for (Eigen::Index j = 0; j < r.dimension; ++j) v(c, i, j) = r.value(c, i, j);
+            return values;
+          },
+          "(chain, draw, parameter) float64 array of the reported (constrained) draws.")
+      .def_property_readonly("parameter_names", [](const SO& o) { return o.result.parameter_names; },
+                             "Names of the reported parameters.")
+      .def_property_readonly("lp", [n_of](const SO& o) { return chain_draw_array(o.result, o.result.log_density, n_of(o)); },
+                             "(chain, draw) log density of each draw.")
+      .def_property_readonly(
+          "acceptance_rate", [n_of](const SO& o) { return chain_draw_array(o.result, o.result.accept_stat, n_of(o)); },
+          "(chain, draw) mean Metropolis acceptance statistic of the trajectory, in [0, 1].")
+      .def_property_readonly("step_size",
+                             [n_of](const SO& o) { return chain_draw_array(o.result, o.result.step_size, n_of(o)); },
+                             "(chain, draw) leapfrog step size.")
+      .def_property_readonly("tree_depth",
+                             [n_of](const SO& o) { return chain_draw_array(o.result, o.result.tree_depth, n_of(o)); },
+                             "(chain, draw) int tree depth.")
+      .def_property_readonly("n_steps",
+                             [n_of](const SO& o) { return chain_draw_array(o.result, o.result.n_leapfrog, n_of(o)); },
+                             "(chain, draw) int leapfrog steps.")
+      .def_property_readonly(
+          "diverging",
+          [n_of](const SO& o) { return chain_draw_array(o.result, o.result.divergent, n_of(o)).attr("astype")("bool"); },
+          "(chain, draw) bool: the trajectory diverged.")
+      .def_property_readonly("energy", [n_of](const SO& o) { return chain_draw_array(o.result, o.result.energy, n_of(o)); },
+                             "(chain, draw) Hamiltonian at the selected state (for E-BFMI).")
+      .def_property_readonly("adapted_step_size", [](const SO& o) { return o.result.adapted_step_size; },
+                             "Per chain: step size after warm-up.")
+      .def_property_readonly("inverse_metric", [](const SO& o) { return o.result.inverse_metric; },
+                             "Per chain: adapted inverse metric, d x 1 (diagonal) or d x d (dense).")
+      .def_property_readonly("gradient_evaluations", [](const SO& o) { return o.result.gradient_evaluations; },
+                             "Per chain: gradient evaluations, warm-up included.")
+      .def_property_readonly("completed_draws", [](const SO& o) { return o.result.completed_draws; },
+                             "Per chain: kept draws actually made.")
+      .def_property_readonly("completed_tune", [](const SO& o) { return o.result.completed_tune; },
+                             "Per chain: warm-up iterations made.")
+      .def_property_readonly("warmup_divergences", [](const SO& o) { return o.result.warmup_divergences; },
+                             "Per chain: divergences during warm-up.")
+      .def_property_readonly("interrupted", [](const SO& o) { return o.result.interrupted; },
+                             "True when the stop flag (Ctrl-C) ended the run early.")
+      .def_readonly("keyboard_interrupt", &SO::keyboard_interrupt, "True when Ctrl-C ended the run.")
+      .def_property_readonly("seconds", [](const SO& o) { return o.result.seconds; }, "Wall time of the run (s).")
+      .def_property_readonly("summary", [](const SO& o) { return summary_dict(o.summary); },
+                             "Summary columns (mean, sd, hdi_low, hdi_high, q05, q50, q95, mcse_mean, mcse_sd, "
+                             "ess_bulk, ess_tail, r_hat) -> float64 array over the parameters; empty arrays when "
+                             "the diagnostics did not run.")
+      .def_readonly("warnings", &SO::warnings, "Diagnostic warnings, one sentence each with its remedy.")
+      .def_property_readonly("divergences", [](const SO& o) { return o.checks.divergences; },
+                             "Kept iterations that diverged (all chains).")
+      .def_property_readonly("max_tree_depth_hits", [](const SO& o) { return o.checks.max_tree_depth_hits; },
+                             "Kept iterations that stopped at the maximum tree depth.")
+      .def_property_readonly("ebfmi", [](const SO& o) { return o.checks.ebfmi; }, "Per chain: E-BFMI.");
+
+  using MR = ti::MapResult;
+  py::class_<MR>(sub, "MapResult",
+                 "MAP output of trustmix._core.inference.map (trustmix::inference::MapResult): the mode, the "
+                 "optimiser's report and the Laplace approximation. trustmix.inference.map wraps it in a MapFit.")
+      .def_readonly("parameter_names", &MR::parameter_names, "Names of the reported parameters.")
+      .def_property_readonly("mode", [](const MR& r) { return Eigen::VectorXd(r.mode); }, "Unconstrained mode theta_map.")
+      .def_property_readonly("reported_mode", [](const MR& r) { return Eigen::VectorXd(r.reported_mode); },
+                             "The mode on the reported (constrained) scale.")
+      .def_readonly("log_density", &MR::log_density, "log p(theta_map), up to the target's constant.")
+      .def_property_readonly("gradient", [](const MR& r) { return Eigen::VectorXd(r.gradient); },
+                             "Gradient of log p at the mode (about 0 at a mode).")
+      .def_readonly("iterations", &MR::iterations, "L-BFGS iterations.")
+      .def_readonly("evaluations", &MR::evaluations, "Log density and gradient evaluations.")
+      .def_readonly("converged", &MR::converged, "True when the optimiser's convergence criterion was met.")
+      .def_readonly("message", &MR::message, "Why the optimiser stopped.")
+      .def_readonly("laplace_ok", &MR::laplace_ok, "True when -Hessian is positive definite at the mode.")
+      .def_readonly("exact_hessian", &MR::exact_hessian, "True when the Hessian is the target's own, not finite differences.")
+      .def_property_readonly("hessian", [](const MR& r) { return Eigen::MatrixXd(r.hessian); },
+                             "-d2 log p at the mode (the precision), unconstrained scale.")
+      .def_property_readonly("covariance", [](const MR& r) { return Eigen::MatrixXd(r.covariance); },
+                             "Laplace covariance (inverse of hessian), unconstrained scale.")
+      .def_property_readonly("draws", [](const MR& r) { return Eigen::MatrixXd(r.draws); },
+                             "laplace_draws x reported dimension: draws of the Laplace approximation, reported scale.");
 }
 
 /// Methods every bound target shares, and its sample/map overloads.
@@ -232,11 +295,11 @@ void bind_target(py::module_& sub, py::class_<T>& cls) {
           py::arg("threads") = d.threads, py::arg("initial_values") = py::none(), py::arg("hdi_prob") = 0.94,
           py::arg("progress") = py::none(), py::arg("initial_inverse_metric") = py::none(),
           py::arg("init_buffer") = d.init_buffer, py::arg("term_buffer") = d.term_buffer,
-          py::arg("base_window") = d.base_window, "NUTS on the target; returns a dict of numpy arrays, summary and warnings.");
+          py::arg("base_window") = d.base_window, "NUTS on the target; returns a SampleOutput.");
   sub.def("map", &run_map<T>, py::arg("target"), py::kw_only(), py::arg("max_iterations") = 1000,
           py::arg("gradient_tolerance") = 1e-8, py::arg("initial_values") = py::none(), py::arg("laplace") = true,
           py::arg("fd_step") = 1e-5, py::arg("laplace_draws") = 0, py::arg("seed") = 0,
-          "MAP by L-BFGS and the Laplace approximation; returns a dict.");
+          "MAP by L-BFGS and the Laplace approximation; returns a MapResult.");
   sub.def(
       "laplace_covariance",
       [](const T& target, const Eigen::VectorXd& theta, double fd_step) -> std::optional<Eigen::MatrixXd> {

@@ -6,6 +6,9 @@
 
 #include <trustmix/core/domain.hpp>
 
+#include "helpers/convert.hpp"
+#include "helpers/domain.hpp"
+#include "helpers/pickle.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -13,16 +16,15 @@ namespace py = pybind11;
 namespace trustmix::bindings {
 namespace {
 
-constexpr int state_version = 1;
+using helpers::from_date;
+using helpers::get;
+using helpers::get_or;
+using helpers::need;
+using helpers::need_date;
+using helpers::make_pickle;
+using helpers::to_date;
 
-Date to_date(const py::handle& obj, const std::string& field) {
-  if (py::isinstance<py::str>(obj)) return Date::parse(obj.cast<std::string>(), field);
-  if (py::hasattr(obj, "year") && py::hasattr(obj, "month") && py::hasattr(obj, "day"))
-    return Date::from_ymd(obj.attr("year").cast<int>(), obj.attr("month").cast<int>(), obj.attr("day").cast<int>());
-  throw std::invalid_argument(field + " must be a date or an ISO string YYYY-MM-DD, got " +
-                              py::repr(obj).cast<std::string>());
-}
-py::object from_date(Date d) { return py::module_::import("datetime").attr("date")(d.year(), d.month(), d.day()); }
+constexpr int state_version = 1;
 
 std::vector<ScheduleEntry> to_schedule(const py::object& obj, const std::string& campaign) {
   std::vector<ScheduleEntry> out;
@@ -49,10 +51,9 @@ py::dict channel_to_dict(const Channel& c) {
   return d;
 }
 Channel channel_from_dict(const py::dict& d) {
-  return Channel(d["name"].cast<std::string>(), peso_from_string(d["peso"].cast<std::string>()),
-                 role_from_string(d["role"].cast<std::string>()),
-                 d.contains("platform") && !d["platform"].is_none() ? d["platform"].cast<std::string>() : "",
-                 d.contains("metadata") ? d["metadata"].cast<Metadata>() : Metadata{});
+  return Channel(need<std::string>(d, "name"), peso_from_string(need<std::string>(d, "peso")),
+                 role_from_string(need<std::string>(d, "role")), get_or<std::string>(d, "platform", ""),
+                 get_or(d, "metadata", Metadata{}));
 }
 py::dict campaign_to_dict(const Campaign& c) {
   py::dict d;
@@ -68,11 +69,11 @@ py::dict campaign_to_dict(const Campaign& c) {
   return d;
 }
 Campaign campaign_from_dict(const py::dict& d) {
-  const auto name = d["name"].cast<std::string>();
-  return Campaign(name, d["channel"].cast<std::string>(), objective_from_string(d["objective"].cast<std::string>()),
-                  to_date(d["start"], "Campaign '" + name + "': start"), to_date(d["end"], "Campaign '" + name + "': end"),
-                  d["budget"].cast<double>(),
-                  to_schedule(d.contains("schedule") ? py::object(d["schedule"]) : py::object(py::none()), name));
+  const auto name = need<std::string>(d, "name");
+  const std::string who = "Campaign '" + name + "': ";
+  return Campaign(name, need<std::string>(d, "channel", who), objective_from_string(need<std::string>(d, "objective", who)),
+                  need_date(d, "start", who), need_date(d, "end", who), need<double>(d, "budget", who),
+                  to_schedule(get(d, "schedule"), name));
 }
 py::dict audience_to_dict(const Audience& a) {
   py::dict d;
@@ -87,42 +88,15 @@ py::dict audience_to_dict(const Audience& a) {
   d["value_per_conversion"] = a.value_per_conversion;
   return d;
 }
-template <class T>
-T get_or(const py::dict& d, const char* key, T fallback) {
-  return d.contains(key) ? d[key].cast<T>() : fallback;
-}
-Audience audience_from_dict(const py::dict& d) {
-  return Audience(d["name"].cast<std::string>(), d["size"].cast<double>(), get_or(d, "baseline_trust", 0.5),
-                  get_or(d, "reach", std::map<std::string, double>{}), get_or(d, "affinity", std::map<std::string, double>{}),
-                  get_or(d, "tags", Metadata{}), get_or(d, "trust_sensitivity", 1.0), get_or(d, "base_conversion_rate", 0.0),
-                  get_or(d, "value_per_conversion", 0.0));
-}
+Audience audience_from_dict(const py::dict& d) { return helpers::audience_from_dict(d); }
 
-py::tuple versioned(const py::dict& d) { return py::make_tuple(state_version, d); }
-py::dict unversion(const py::object& state, const char* what) {
-  const std::string head = std::string("cannot unpickle ") + what + ": ";
-  if (!py::isinstance<py::tuple>(state) || py::len(state) != 2 || !py::isinstance<py::int_>(state[py::int_(0)]) ||
-      !py::isinstance<py::dict>(state[py::int_(1)]))
-    throw std::invalid_argument(head + "expected a (version, dict) tuple");
-  if (state[py::int_(0)].cast<long long>() != state_version)
-    throw std::runtime_error(head + "unsupported state version");
-  return state[py::int_(1)].cast<py::dict>();
-}
-
-/// from_dict(unversion(state)), with a malformed state (a missing key, a value of the
-/// wrong type) reported as ValueError naming the class, never a bare KeyError or cast error.
-template <class FromDict>
-auto unpickle(const py::object& state, const char* what, FromDict&& from_dict) {
-  const py::dict d = unversion(state, what);
-  try {
-    return from_dict(d);
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(std::string("cannot unpickle ") + what + ": " + e.what());
-  } catch (const py::error_already_set& e) {
-    throw std::invalid_argument(std::string("cannot unpickle ") + what + ": malformed state (" + e.what() + ")");
-  } catch (const py::cast_error& e) {
-    throw std::invalid_argument(std::string("cannot unpickle ") + what + ": malformed state (" + e.what() + ")");
-  }
+/// The pandas views of the domain types are written in Python (trustmix/core.py, functions
+/// named `_<class>_<method>`); the classes bind them as methods, so that every instance,
+/// also one C++ returns, has them and the compiled classes are not patched at import.
+auto python_view(const char* function) {
+  return [function](const py::object& self, const py::args& args, const py::kwargs& kwargs) {
+    return py::module_::import("trustmix.core").attr(function)(self, *args, **kwargs);
+  };
 }
 
 }  // namespace
@@ -162,8 +136,7 @@ void register_core(py::module_& m) {
         return "Channel('" + c.name + "', peso='" + std::string(to_string(c.peso)) + "', role='" +
                std::string(to_string(c.role)) + "'" + (c.platform.empty() ? "" : ", platform='" + c.platform + "'") + ")";
       })
-      .def(py::pickle([](const Channel& c) { return versioned(channel_to_dict(c)); },
-                      [](const py::object& t) { return unpickle(t, "Channel", channel_from_dict); }));
+      .def(make_pickle<Channel>("Channel", state_version, &channel_to_dict, &channel_from_dict));
 
   py::class_<Campaign>(core, "Campaign",
                        "A campaign on one channel between two dates (both included).\n\n"
@@ -203,8 +176,10 @@ void register_core(py::module_& m) {
         return "Campaign('" + c.name + "', channel='" + c.channel + "', " + c.start.iso() + ".." + c.end.iso() +
                ", budget=" + format_message(c.budget) + ")";
       })
-      .def(py::pickle([](const Campaign& c) { return versioned(campaign_to_dict(c)); },
-                      [](const py::object& t) { return unpickle(t, "Campaign", campaign_from_dict); }));
+      .def(make_pickle<Campaign>("Campaign", state_version, &campaign_to_dict, &campaign_from_dict))
+      .def("spend", python_view("_campaign_spend"), "spend(freq='D') -> pandas.Series\n\n"
+                                "Spend of this campaign per period from its start to its end (currency);\n"
+                                "freq 'D' (days) or 'W' (7-day periods).");
 
   py::class_<Audience>(core, "Audience",
                        "An audience segment or persona.\n\n"
@@ -239,8 +214,7 @@ void register_core(py::module_& m) {
         return "Audience('" + a.name + "', size=" + format_message(a.size) +
                ", baseline_trust=" + format_message(a.baseline_trust) + ")";
       })
-      .def(py::pickle([](const Audience& a) { return versioned(audience_to_dict(a)); },
-                      [](const py::object& t) { return unpickle(t, "Audience", audience_from_dict); }));
+      .def(make_pickle<Audience>("Audience", state_version, &audience_to_dict, &audience_from_dict));
 
   auto plan_to_dict = [](const Plan& p) {
     py::dict d;
@@ -295,8 +269,20 @@ void register_core(py::module_& m) {
       .def("to_dict", plan_to_dict, "JSON-compatible dict with a 'version' key.")
       .def_static("from_dict", plan_from_dict, py::arg("data"))
       .def(py::self == py::self)
-      .def(py::pickle([plan_to_dict](const Plan& p) { return versioned(plan_to_dict(p)); },
-                      [plan_from_dict](const py::object& t) { return unpickle(t, "Plan", plan_from_dict); }));
+      .def(make_pickle<Plan>("Plan", state_version, plan_to_dict, plan_from_dict))
+      .def("spend", python_view("_plan_spend"), "spend(start, periods, freq='W') -> pandas.DataFrame\n\n"
+                                "Spend per period and channel (currency): index the period start dates (name\n"
+                                "'period'), one column per channel in plan order; freq 'W' (7-day) or 'D'.\n"
+                                "Unscheduled campaigns spend budget / days per day; spend outside the window\n"
+                                "is not included.")
+      .def("channels_frame", python_view("_plan_channels_frame"), "channels_frame() -> pandas.DataFrame\n\n"
+                                         "Channels: name, peso, role, platform (one row per channel).")
+      .def("campaigns_frame", python_view("_plan_campaigns_frame"), "campaigns_frame() -> pandas.DataFrame\n\n"
+                                          "Campaigns: name, channel, objective, start, end, days, budget.")
+      .def("audiences_frame", python_view("_plan_audiences_frame"), "audiences_frame() -> pandas.DataFrame\n\n"
+                                          "Audiences: name, size, baseline_trust and the other scalar fields.")
+      .def("__repr__", python_view("_plan_repr"), "Plan(n channels, n campaigns, n audiences, total budget x).")
+      .def("_repr_html_", python_view("_plan_repr_html"), "The plan's tables as HTML (Jupyter).");
 }
 
 }  // namespace trustmix::bindings

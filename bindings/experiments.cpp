@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "helpers/convert.hpp"
+#include "helpers/policy.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -21,40 +23,24 @@ namespace te = trustmix::experiments;
 namespace trustmix::bindings {
 namespace {
 
-using DoubleArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
-using Int64Array = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
-
-py::array_t<double> to_array(const std::vector<double>& v) {
-  py::array_t<double> a(static_cast<py::ssize_t>(v.size()));
-  if (!v.empty()) std::memcpy(a.mutable_data(), v.data(), v.size() * sizeof(double));
-  return a;
-}
-std::vector<double> to_vector(const DoubleArray& a) { return {a.data(), a.data() + a.size()}; }
-std::vector<std::int64_t> to_vector(const Int64Array& a) { return {a.data(), a.data() + a.size()}; }
-std::vector<double> to_vector(const std::optional<DoubleArray>& a) { return a ? to_vector(*a) : std::vector<double>{}; }
+using helpers::DoubleArray;
+using helpers::Int64Array;
+using helpers::to_array;
+using helpers::to_vector;
 
 te::Metric metric_of(const std::string& s) {
-  if (s == "binomial") return te::Metric::binomial;
-  if (s == "count") return te::Metric::count;
-  if (s == "continuous") return te::Metric::continuous;
-  if (s == "ratio") return te::Metric::ratio;
-  throw std::invalid_argument("metric_type must be 'binomial', 'count', 'continuous' or 'ratio', got '" + s + "'");
+  using M = te::Metric;
+  return helpers::choice<M>(s, "metric_type",
+                            {{"binomial", M::binomial}, {"count", M::count}, {"continuous", M::continuous}, {"ratio", M::ratio}});
 }
 te::Spending spending_of(const std::string& s) {
-  if (s == "obrien_fleming") return te::Spending::obrien_fleming;
-  if (s == "pocock") return te::Spending::pocock;
-  throw std::invalid_argument("spending must be 'obrien_fleming' or 'pocock', got '" + s + "'");
+  using S = te::Spending;
+  return helpers::choice<S>(s, "spending", {{"obrien_fleming", S::obrien_fleming}, {"pocock", S::pocock}});
 }
-te::Policy policy_of(const std::string& s) {
-  if (s == "thompson") return te::Policy::thompson;
-  if (s == "top_two_thompson") return te::Policy::top_two_thompson;
-  if (s == "ucb") return te::Policy::ucb;
-  throw std::invalid_argument("policy must be 'thompson', 'top_two_thompson' or 'ucb', got '" + s + "'");
-}
+te::Policy policy_of(const std::string& s) { return helpers::bandit_policy(s); }
 te::Reward reward_of(const std::string& s) {
-  if (s == "bernoulli") return te::Reward::bernoulli;
-  if (s == "gaussian") return te::Reward::gaussian;
-  throw std::invalid_argument("reward must be 'bernoulli' or 'gaussian', got '" + s + "'");
+  using R = te::Reward;
+  return helpers::choice<R>(s, "reward", {{"bernoulli", R::bernoulli}, {"gaussian", R::gaussian}});
 }
 const char* family_name(te::Family f) {
   switch (f) {

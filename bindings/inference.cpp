@@ -79,6 +79,7 @@ Eigen::MatrixXd from_chain_draw(const CArray& x, const char* name) {
 void register_inference(py::module_& m) {
   auto sub = m.def_submodule("inference", "trustmix::inference: NUTS, MAP/Laplace, diagnostics, built-in targets.");
   namespace tg = ti::targets;
+  targets::bind_results(sub);
 
   sub.def(
       "sampler_defaults",

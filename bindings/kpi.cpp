@@ -1,7 +1,7 @@
 // KPI bindings: 1-D float64 arrays in and out; broadcasting and pandas are done in Python.
 #include <pybind11/eigen.h>
 
-#include <trustmix/metrics/kpi.hpp>
+#include <trustmix/kpi/kpi.hpp>
 
 #include "register.hpp"
 

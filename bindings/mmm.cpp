@@ -46,7 +46,10 @@ mm::TrustModelPriors priors_from_dict(const py::dict& d) {
       {"tracker_sigma_sd", &p.tracker_sigma_sd}, {"phi_sd", &p.phi_sd},
       {"trust_base_logit_mean", &p.trust_base_logit_mean}, {"trust_base_logit_sd", &p.trust_base_logit_sd},
       {"g0_logit_sd", &p.g0_logit_sd},   {"inflow_sd", &p.inflow_sd},
-      {"tracker_bias_sd", &p.tracker_bias_sd}, {"tracker_share_sigma_sd", &p.tracker_share_sigma_sd}};
+      {"tracker_bias_sd", &p.tracker_bias_sd}, {"tracker_share_sigma_sd", &p.tracker_share_sigma_sd},
+      {"rf_ec_log_mean", &p.rf_ec_log_mean}, {"rf_ec_sd_log", &p.rf_ec_sd_log},
+      {"rf_slope_log_mean", &p.rf_slope_log_mean}, {"rf_slope_sd_log", &p.rf_slope_sd_log},
+      {"rf_rate_shape", &p.rf_rate_shape}, {"rf_rate_rate", &p.rf_rate_rate}};
   const std::map<std::string, Eigen::VectorXd*> vectors = {
       {"roi_log_median", &p.roi_log_median}, {"roi_sd_log", &p.roi_sd_log}, {"roi_scale", &p.roi_scale}};
   for (auto item : d) {
@@ -59,7 +62,7 @@ mm::TrustModelPriors priors_from_dict(const py::dict& d) {
     if (it == fields.end()) throw std::invalid_argument("unknown prior setting '" + key + "'");
     const double v = item.second.cast<double>();
     if (!std::isfinite(v) || v <= 0.0)
-      if (key != "g0_mean" && key != "trust_base_logit_mean") throw std::invalid_argument("prior setting " + key + " must be a finite number > 0, got " + std::to_string(v));
+      if (key != "g0_mean" && key != "trust_base_logit_mean" && key != "rf_ec_log_mean" && key != "rf_slope_log_mean") throw std::invalid_argument("prior setting " + key + " must be a finite number > 0, got " + std::to_string(v));
     *it->second = v;
   }
   return p;
@@ -83,6 +86,7 @@ py::dict params_to_dict(const mm::TrustModelParameters& p) {
   d["tracker_sigma"] = p.tracker_sigma;
   d["trust_base"] = p.trust_base;
   d["trust_inflow"] = p.inflow;
+  d["slope"] = p.slope;
   return d;
 }
 
@@ -129,6 +133,12 @@ py::dict priors_to_dict(const mm::TrustModelPriors& p) {
   d["inflow_sd"] = p.inflow_sd;
   d["tracker_bias_sd"] = p.tracker_bias_sd;
   d["tracker_share_sigma_sd"] = p.tracker_share_sigma_sd;
+  d["rf_ec_log_mean"] = p.rf_ec_log_mean;
+  d["rf_ec_sd_log"] = p.rf_ec_sd_log;
+  d["rf_slope_log_mean"] = p.rf_slope_log_mean;
+  d["rf_slope_sd_log"] = p.rf_slope_sd_log;
+  d["rf_rate_shape"] = p.rf_rate_shape;
+  d["rf_rate_rate"] = p.rf_rate_rate;
   if (p.roi_log_median.size() != 0) {
     d["roi_log_median"] = p.roi_log_median;
     d["roi_sd_log"] = p.roi_sd_log;
@@ -144,6 +154,29 @@ mm::Role role_from_string(const std::string& s, const std::string& channel) {
   throw std::invalid_argument("channel '" + channel + "': role must be one of trust, conversion, both, got '" + s + "'");
 }
 
+/// A LiftTestSpec (calibration.hpp) from a dict with channel, start, end (exclusive),
+/// cooldown, share, lift and standard_error (arrays, may be empty), iroas,
+/// iroas_standard_error, spend, transfer_sd, transfer_fraction (missing: the defaults).
+mm::LiftTestSpec lift_test_from_dict(const py::dict& d) {
+  mm::LiftTestSpec t;
+  t.channel = d["channel"].cast<std::string>();
+  t.start = d["start"].cast<int>();
+  t.end = d["end"].cast<int>();
+  auto num = [&](const char* key, double& out) {
+    if (d.contains(key)) out = d[key].cast<double>();
+  };
+  if (d.contains("cooldown")) t.cooldown = d["cooldown"].cast<int>();
+  num("share", t.share);
+  if (d.contains("lift")) t.lift = d["lift"].cast<Eigen::VectorXd>();
+  if (d.contains("standard_error")) t.standard_error = d["standard_error"].cast<Eigen::VectorXd>();
+  num("iroas", t.iroas);
+  num("iroas_standard_error", t.iroas_standard_error);
+  num("spend", t.spend);
+  num("transfer_sd", t.transfer_sd);
+  num("transfer_fraction", t.transfer_fraction);
+  return t;
+}
+
 /// trustmix::mmm::build from arrays: (TrustModel, dict of scales and names).
 py::tuple build_model(std::vector<std::string> channels, const std::vector<std::string>& roles, const RowMatrix& media,
                       const RowMatrix& spend, const Eigen::VectorXd& outcome, double period_days,
@@ -153,8 +186,11 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
                       const std::string& scaling, const std::string& likelihood, double value_per_outcome,
                       const py::dict& priors, const std::optional<std::pair<double, double>>& trust_half_life,
                       const std::vector<std::tuple<std::string, double, double>>& roi,
-                      const std::string& trust_form, const Eigen::VectorXd& tracker_n, bool tracker_share) {
+                      const std::string& trust_form, const Eigen::VectorXd& tracker_n,
+                      const std::vector<std::string>& rf, const RowMatrix& frequency, double rf_shape,
+                      const py::list& lift_tests, bool tracker_share) {
   mm::TrustModelSpec spec;
+  for (const auto& item : lift_tests) spec.lift_tests.push_back(lift_test_from_dict(item.cast<py::dict>()));
   if (roles.size() != channels.size())
     throw std::invalid_argument("roles need one entry per channel (" + std::to_string(channels.size()) + ")");
   for (std::size_t i = 0; i < roles.size(); ++i) spec.roles.push_back(role_from_string(roles[i], channels[i]));
@@ -187,6 +223,16 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
     spec.trust_half_life_high = trust_half_life->second;
   }
   for (const auto& [c, lo, hi] : roi) spec.roi_priors.push_back({c, lo, hi});
+  if (!rf.empty()) {  // reach-and-frequency forms per channel: "", "hill" or "exposure"
+    for (std::size_t i = 0; i < rf.size(); ++i) {
+      if (rf[i].empty() || rf[i] == "none") spec.rf.push_back(mm::RfForm::none);
+      else if (rf[i] == "hill") spec.rf.push_back(mm::RfForm::hill);
+      else if (rf[i] == "exposure") spec.rf.push_back(mm::RfForm::exposure);
+      else throw std::invalid_argument("rf form of channel " + std::to_string(i) + " must be 'hill' or 'exposure', got '" + rf[i] + "'");
+    }
+    spec.frequency = frequency;
+    spec.rf_shape = rf_shape;
+  }
   mm::BuiltTrustModel b = [&] {
     py::gil_scoped_release release;
     return mm::build(std::move(spec));
@@ -249,6 +295,25 @@ void register_mmm_analyses(py::module_& sub) {
       py::arg("outcome_scale") = 1.0, py::arg("threads") = 0,
       "trustmix::mmm::roi: per draw (rows) and channel (columns) incremental outcome, its short/long and path "
       "split, ROI, marginal ROI and cost per incremental outcome.");
+  sub.def(
+      "rf_frequency_curves",
+      [](const mm::TrustModel& model, const RowMatrix& draws, int channel, const Eigen::VectorXd& values,
+         bool fixed_impressions, int horizon, double outcome_scale, int threads) {
+        mm::RfFrequencySettings s;
+        s.channel = channel;
+        s.values = values;
+        s.fixed_impressions = fixed_impressions;
+        s.horizon = horizon;
+        s.outcome_scale = outcome_scale;
+        s.threads = threads;
+        const mm::Matrix z = draws;
+        py::gil_scoped_release release;
+        return mm::rf_frequency_curves(model, z, s);
+      },
+      py::arg("model"), py::arg("draws"), py::arg("channel"), py::arg("values"), py::arg("fixed_impressions") = false,
+      py::arg("horizon") = 104, py::arg("outcome_scale") = 1.0, py::arg("threads") = 0,
+      "trustmix::mmm::rf_frequency_curves: per draw and value, the incremental outcome of an RF channel at scaled\n"
+      "frequency (fixed reach) or at a target frequency with the same impressions.");
   sub.def(
       "response_curves",
       [](const mm::TrustModel& model, const RowMatrix& draws, std::vector<int> channels,
@@ -457,6 +522,14 @@ void register_mmm(py::module_& m) {
       .def_property_readonly("likelihood", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().likelihood)); })
       .def_property_readonly("trust_form", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().trust_form)); })
       .def("initial_point", &mm::TrustModel::initial_point)
+      .def_property_readonly("rf_forms",
+                             [](const mm::TrustModel& self) {
+                               std::vector<std::string> out;
+                               for (int c = 0; c < static_cast<int>(self.data().media.cols()); ++c)
+                                 out.emplace_back(mm::to_string(self.rf_form(c)));
+                               return out;
+                             },
+                             "Per channel: 'none', or the reach-and-frequency form ('hill', 'exposure').")
       .def_property_readonly("priors", [](const mm::TrustModel& self) { return priors_to_dict(self.priors()); })
       .def(
           "log_density",
@@ -510,6 +583,16 @@ void register_mmm(py::module_& m) {
           },
           py::arg("z0"), py::arg("max_iterations") = 2000, py::arg("tolerance") = 1e-7);
   register_mmm_analyses(sub);
+  sub.def(
+      "predicted_lifts",
+      [](const mm::TrustModel& model, const RowMatrix& draws, double outcome_scale) {
+        const mm::Matrix z = draws;
+        py::gil_scoped_release release;
+        return mm::predicted_lift_draws(model, z, outcome_scale);
+      },
+      py::arg("model"), py::arg("draws"), py::arg("outcome_scale") = 1.0,
+      "trustmix::mmm::predicted_lift_draws: the model's predicted lift of every lift-test value (columns, tests in\n"
+      "order; a per-period test gives one column per measured period) per draw (rows), x outcome_scale.");
   // The model's NUTS/MAP target, registered here (the inference binding knows no model):
   // the class lives in trustmix._core.mmm, its sample/map/laplace_covariance overloads join
   // those of trustmix._core.inference (registered before this module, see module.cpp).
@@ -528,7 +611,9 @@ void register_mmm(py::module_& m) {
           py::arg("scaling") = "mean", py::arg("likelihood") = "normal", py::arg("value_per_outcome") = std::nan(""),
           py::arg("priors") = py::dict(), py::arg("trust_half_life") = py::none(),
           py::arg("roi") = std::vector<std::tuple<std::string, double, double>>{}, py::arg("trust_form") = "linear",
-          py::arg("tracker_n") = Eigen::VectorXd(), py::arg("tracker_share") = false,
+          py::arg("tracker_n") = Eigen::VectorXd(), py::arg("rf") = std::vector<std::string>{},
+          py::arg("frequency") = RowMatrix(), py::arg("rf_shape") = 1.0, py::arg("lift_tests") = py::list(),
+          py::arg("tracker_share") = false,
           "trustmix::mmm::build: the model of a spec in raw units (scaling, baseline design, business-term priors);\n"
           "returns (TrustModel, dict of scales, names and the scaled data).");
 }

@@ -78,6 +78,7 @@ py::dict result_to_dict(const tp::PlanResult& r) {
   d["start"] = r.start;
   d["start_objective"] = r.start_objective;
   d["moved"] = r.moved;
+  d["concave"] = r.concave;
   d["start_objectives"] = r.start_objectives;
   d["starts_agreeing"] = r.starts_agreeing;
   d["message"] = r.message;

@@ -13,6 +13,9 @@
 #include <exception>
 #include <thread>
 
+#include "helpers/convert.hpp"
+#include "helpers/domain.hpp"
+#include "helpers/fields.hpp"
 #include "interruptible.hpp"
 #include "register.hpp"
 
@@ -23,45 +26,40 @@ namespace {
 
 using namespace trustmix::simulate;
 
-py::object get(const py::dict& d, const char* key) { return d.contains(key) ? py::object(d[key]) : py::object(py::none()); }
-template <class T>
-T get_or(const py::dict& d, const char* key, T fallback, const std::string& where) {
-  const py::object v = get(d, key);
-  if (v.is_none()) return fallback;
-  try {
-    return v.cast<T>();
-  } catch (const py::cast_error&) {
-    throw std::invalid_argument(where + key + " has the wrong type: " + py::repr(v).cast<std::string>());
-  }
-}
-std::string need_str(const py::dict& d, const char* key, const std::string& where) {
-  const py::object v = get(d, key);
-  if (v.is_none()) throw std::invalid_argument(where + "missing '" + key + "'");
-  return py::str(v).cast<std::string>();
-}
-Date to_date(const py::object& obj, const std::string& field) {
-  if (py::isinstance<py::str>(obj)) return Date::parse(obj.cast<std::string>(), field);
-  if (py::hasattr(obj, "year") && py::hasattr(obj, "month") && py::hasattr(obj, "day"))
-    return Date::from_ymd(obj.attr("year").cast<int>(), obj.attr("month").cast<int>(), obj.attr("day").cast<int>());
-  throw std::invalid_argument(field + " must be a date or an ISO string YYYY-MM-DD, got " + py::repr(obj).cast<std::string>());
-}
-Date need_date(const py::dict& d, const char* key, const std::string& where) {
-  const py::object v = get(d, key);
-  if (v.is_none()) throw std::invalid_argument(where + "missing '" + key + "'");
-  return to_date(v, where + key);
-}
-std::vector<py::dict> dict_list(const py::dict& d, const char* key) {
-  std::vector<py::dict> out;
-  const py::object v = get(d, key);
-  if (v.is_none()) return out;
-  for (auto item : v) {
-    if (!py::isinstance<py::dict>(item))
-      throw std::invalid_argument(std::string(key) + "[" + std::to_string(out.size()) + "] must be a dict, got " +
-                                  py::repr(item).cast<std::string>());
-    out.push_back(py::reinterpret_borrow<py::dict>(item));
-  }
-  return out;
-}
+using helpers::dict_list;
+using helpers::field;
+using helpers::get;
+using helpers::get_or;
+using helpers::need_date;
+using helpers::need_str;
+using helpers::read_fields;
+using helpers::to_array;
+using helpers::to_date;
+
+// The numeric fields of each part of the world spec: dict key -> member (the member's
+// default applies when the key is absent). Enums, names and dates are read by hand below.
+const auto channel_fields = std::make_tuple(
+    field("cpm", &ChannelParams::cpm), field("ctr", &ChannelParams::ctr), field("visit_rate", &ChannelParams::visit_rate),
+    field("engagement", &ChannelParams::engagement), field("trust_gain", &ChannelParams::trust_gain),
+    field("sentiment", &ChannelParams::sentiment), field("dispersion", &ChannelParams::dispersion),
+    field("organic_impressions", &ChannelParams::organic_impressions));
+const auto activity_fields = std::make_tuple(
+    field("mentions", &PrActivity::mentions), field("outlet_reach", &PrActivity::outlet_reach),
+    field("reach_sd_log", &PrActivity::reach_sd_log), field("sentiment", &PrActivity::sentiment),
+    field("sentiment_sd", &PrActivity::sentiment_sd), field("cost", &PrActivity::cost),
+    field("duration_days", &PrActivity::duration_days));
+const auto event_fields =
+    std::make_tuple(field("severity", &WorldEvent::severity), field("mentions", &WorldEvent::mentions),
+                    field("response", &WorldEvent::response), field("softening", &WorldEvent::softening));
+const auto world_fields = std::make_tuple(
+    field("initial_trust", &WorldSpec::initial_trust), field("trust_half_life_days", &WorldSpec::trust_half_life_days),
+    field("trust_effect", &WorldSpec::trust_effect), field("amplification", &WorldSpec::amplification),
+    field("smm_effect", &WorldSpec::smm_effect), field("memory_half_life_days", &WorldSpec::memory_half_life_days),
+    field("memory_cap", &WorldSpec::memory_cap), field("saturation_params", &WorldSpec::saturation_params),
+    field("season_amplitude", &WorldSpec::season_amplitude), field("season_peak_day", &WorldSpec::season_peak_day),
+    field("competitor_mentions", &WorldSpec::competitor_mentions),
+    field("survey_panel_size", &WorldSpec::survey_panel_size),
+    field("short_term_lag_days", &WorldSpec::short_term_lag_days));
 
 WorldSpec spec_from_dict(const py::dict& d) {
   WorldSpec w;
@@ -73,25 +71,13 @@ WorldSpec spec_from_dict(const py::dict& d) {
     p.channel = Channel(need_str(c, "name", where), peso_from_string(get_or<std::string>(c, "peso", "paid", where), "peso"),
                         role_from_string(get_or<std::string>(c, "role", "conversion", where), "role"),
                         get_or<std::string>(c, "platform", "", where));
-    p.cpm = get_or(c, "cpm", p.cpm, where);
-    p.ctr = get_or(c, "ctr", p.ctr, where);
-    p.visit_rate = get_or(c, "visit_rate", p.visit_rate, where);
-    p.engagement = get_or(c, "engagement", p.engagement, where);
-    p.trust_gain = get_or(c, "trust_gain", p.trust_gain, where);
-    p.sentiment = get_or(c, "sentiment", p.sentiment, where);
-    p.dispersion = get_or(c, "dispersion", p.dispersion, where);
-    p.organic_impressions = get_or(c, "organic_impressions", p.organic_impressions, where);
+    read_fields(c, p, where, channel_fields);
     w.channels.push_back(p);
   }
   i = 0;
   for (const auto& a : dict_list(d, "audiences")) {
     const std::string where = "audiences[" + std::to_string(i++) + "]: ";
-    w.audiences.emplace_back(need_str(a, "name", where), get_or(a, "size", 0.0, where),
-                             get_or(a, "baseline_trust", 0.5, where),
-                             get_or(a, "reach", std::map<std::string, double>{}, where),
-                             get_or(a, "affinity", std::map<std::string, double>{}, where),
-                             get_or(a, "tags", Metadata{}, where), get_or(a, "trust_sensitivity", 1.0, where),
-                             get_or(a, "base_conversion_rate", 0.0, where), get_or(a, "value_per_conversion", 0.0, where));
+    w.audiences.push_back(helpers::audience_from_dict(a, where, 0.0));
   }
   i = 0;
   for (const auto& c : dict_list(d, "campaigns")) {
@@ -109,13 +95,7 @@ WorldSpec spec_from_dict(const py::dict& d) {
     p.channel = need_str(a, "channel", where);
     p.kind = pr_kind_from_string(get_or<std::string>(a, "kind", "press_release", where), where + "kind");
     p.date = need_date(a, "date", where);
-    p.mentions = get_or(a, "mentions", p.mentions, where);
-    p.outlet_reach = get_or(a, "outlet_reach", p.outlet_reach, where);
-    p.reach_sd_log = get_or(a, "reach_sd_log", p.reach_sd_log, where);
-    p.sentiment = get_or(a, "sentiment", p.sentiment, where);
-    p.sentiment_sd = get_or(a, "sentiment_sd", p.sentiment_sd, where);
-    p.cost = get_or(a, "cost", p.cost, where);
-    p.duration_days = get_or(a, "duration_days", p.duration_days, where);
+    read_fields(a, p, where, activity_fields);
     w.pr_activities.push_back(p);
   }
   i = 0;
@@ -125,35 +105,12 @@ WorldSpec spec_from_dict(const py::dict& d) {
     ev.name = need_str(e, "name", where);
     ev.kind = event_kind_from_string(get_or<std::string>(e, "kind", "crisis", where), where + "kind");
     ev.date = need_date(e, "date", where);
-    ev.severity = get_or(e, "severity", ev.severity, where);
-    ev.mentions = get_or(e, "mentions", ev.mentions, where);
-    ev.response = get_or<std::string>(e, "response", "", where);
-    ev.softening = get_or(e, "softening", ev.softening, where);
+    read_fields(e, ev, where, event_fields);
     w.events.push_back(ev);
   }
-  const std::string top;
-  w.initial_trust = get_or(d, "initial_trust", std::map<std::string, double>{}, top);
-  w.trust_half_life_days = get_or(d, "trust_half_life_days", w.trust_half_life_days, top);
-  w.trust_effect = get_or(d, "trust_effect", w.trust_effect, top);
-  w.amplification = get_or(d, "amplification", w.amplification, top);
-  w.smm_effect = get_or(d, "smm_effect", w.smm_effect, top);
-  w.memory_half_life_days = get_or(d, "memory_half_life_days", w.memory_half_life_days, top);
-  w.memory_cap = get_or(d, "memory_cap", w.memory_cap, top);
-  w.saturation = saturation_from_string(get_or<std::string>(d, "saturation", "hill", top));
-  w.saturation_params = get_or(d, "saturation_params", w.saturation_params, top);
-  w.season_amplitude = get_or(d, "season_amplitude", w.season_amplitude, top);
-  w.season_peak_day = get_or(d, "season_peak_day", w.season_peak_day, top);
-  w.competitor_mentions = get_or(d, "competitor_mentions", w.competitor_mentions, top);
-  w.survey_panel_size = get_or(d, "survey_panel_size", w.survey_panel_size, top);
-  w.short_term_lag_days = get_or(d, "short_term_lag_days", w.short_term_lag_days, top);
+  read_fields(d, w, "", world_fields);
+  w.saturation = saturation_from_string(get_or<std::string>(d, "saturation", "hill"));
   return w;
-}
-
-template <class T>
-py::array_t<T> to_array(const std::vector<T>& v, std::vector<py::ssize_t> shape) {
-  py::array_t<T> a(shape);
-  std::copy(v.begin(), v.end(), a.mutable_data());
-  return a;
 }
 
 RunOptions options(int periods, int period_days, int threads, double agent_scale, bool record_touches) {
@@ -203,23 +160,24 @@ py::dict result_to_dict(const RunResult& r) {
   return d;
 }
 
+// The fields of an effect's truth, in the order of the dicts (and the DataFrame columns
+// built from them): roi (a method) goes between the two tables.
+const auto effect_fields = std::make_tuple(
+    field("name", &EffectTruth::name), field("channel", &EffectTruth::channel), field("cost", &EffectTruth::cost),
+    field("conversions", &EffectTruth::conversions), field("revenue", &EffectTruth::revenue),
+    field("short_conversions", &EffectTruth::short_conversions), field("long_conversions", &EffectTruth::long_conversions),
+    field("short_revenue", &EffectTruth::short_revenue), field("long_revenue", &EffectTruth::long_revenue));
+const auto effect_window_fields =
+    std::make_tuple(field("marginal_roi", &EffectTruth::marginal_roi), field("window_start", &EffectTruth::window_start),
+                    field("window_end", &EffectTruth::window_end));
+
 py::list effects_to_list(const std::vector<EffectTruth>& v) {
   py::list out;
   for (const auto& e : v) {
     py::dict d;
-    d["name"] = e.name;
-    d["channel"] = e.channel;
-    d["cost"] = e.cost;
-    d["conversions"] = e.conversions;
-    d["revenue"] = e.revenue;
-    d["short_conversions"] = e.short_conversions;
-    d["long_conversions"] = e.long_conversions;
-    d["short_revenue"] = e.short_revenue;
-    d["long_revenue"] = e.long_revenue;
+    helpers::write_fields(d, e, effect_fields);
     d["roi"] = e.roi();
-    d["marginal_roi"] = e.marginal_roi;
-    d["window_start"] = e.window_start;
-    d["window_end"] = e.window_end;
+    helpers::write_fields(d, e, effect_window_fields);
     out.append(d);
   }
   return out;

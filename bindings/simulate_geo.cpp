@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "helpers/convert.hpp"
+#include "helpers/fields.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -18,6 +20,22 @@ namespace trustmix::bindings {
 namespace {
 
 using namespace trustmix::simulate;
+
+const auto region_fields =
+    std::make_tuple(helpers::field("size", &Region::size), helpers::field("conversion_scale", &Region::conversion_scale),
+                    helpers::field("audience_mix", &Region::audience_mix));
+
+// The fields of a geo experiment's result after regions and treated, in the dict's order.
+const auto result_fields = std::make_tuple(
+    helpers::field("start", &GeoResult::start), helpers::field("end", &GeoResult::end),
+    helpers::field("conversions", &GeoResult::conversions), helpers::field("revenue", &GeoResult::revenue),
+    helpers::field("expected_conversions", &GeoResult::expected_conversions),
+    helpers::field("counterfactual_conversions", &GeoResult::counterfactual_conversions),
+    helpers::field("incremental_conversions", &GeoResult::incremental_conversions),
+    helpers::field("incremental_revenue", &GeoResult::incremental_revenue),
+    helpers::field("realised_incremental_conversions", &GeoResult::realised_incremental_conversions),
+    helpers::field("spend", &GeoResult::spend), helpers::field("incremental_spend", &GeoResult::incremental_spend),
+    helpers::field("att", &GeoResult::att), helpers::field("att_realised", &GeoResult::att_realised));
 
 std::vector<Region> regions_of(const py::list& items) {
   std::vector<Region> out;
@@ -31,17 +49,9 @@ std::vector<Region> regions_of(const py::list& items) {
       if (key != "name" && key != "size" && key != "audience_mix" && key != "conversion_scale")
         throw std::invalid_argument(where + "unknown key '" + key + "' (name, size, audience_mix, conversion_scale)");
     }
-    if (!d.contains("name")) throw std::invalid_argument(where + "missing 'name'");
     Region g;
-    g.name = py::str(d["name"]).cast<std::string>();
-    try {
-      if (d.contains("size")) g.size = d["size"].cast<double>();
-      if (d.contains("conversion_scale")) g.conversion_scale = d["conversion_scale"].cast<double>();
-      if (d.contains("audience_mix")) g.audience_mix = d["audience_mix"].cast<std::map<std::string, double>>();
-    } catch (const py::cast_error&) {
-      throw std::invalid_argument(where + "size and conversion_scale must be numbers, audience_mix a dict "
-                                  "audience -> number");
-    }
+    g.name = helpers::need_str(d, "name", where);
+    helpers::read_fields(d, g, where, region_fields);
     out.push_back(std::move(g));
   }
   return out;
@@ -74,21 +84,8 @@ void register_simulate_geo(py::module_& m) {
         }
         py::dict d;
         d["regions"] = r.regions;
-        std::vector<bool> tr(r.treated.begin(), r.treated.end());
-        d["treated"] = tr;
-        d["start"] = r.start;
-        d["end"] = r.end;
-        d["conversions"] = r.conversions;
-        d["revenue"] = r.revenue;
-        d["expected_conversions"] = r.expected_conversions;
-        d["counterfactual_conversions"] = r.counterfactual_conversions;
-        d["incremental_conversions"] = r.incremental_conversions;
-        d["incremental_revenue"] = r.incremental_revenue;
-        d["realised_incremental_conversions"] = r.realised_incremental_conversions;
-        d["spend"] = r.spend;
-        d["incremental_spend"] = r.incremental_spend;
-        d["att"] = r.att;
-        d["att_realised"] = r.att_realised;
+        d["treated"] = std::vector<bool>(r.treated.begin(), r.treated.end());
+        helpers::write_fields(d, r, result_fields);
         return d;
       },
       py::arg("world"), py::kw_only(), py::arg("regions"), py::arg("treated"), py::arg("channel"), py::arg("start"),

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "helpers/convert.hpp"
+#include "helpers/policy.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -22,17 +24,14 @@ namespace {
 using namespace trustmix::simulate;
 namespace te = trustmix::experiments;
 
-py::array_t<double> cube(const std::vector<double>& v, std::vector<py::ssize_t> shape) {
-  py::array_t<double> a(shape);
-  if (!v.empty()) std::memcpy(a.mutable_data(), v.data(), v.size() * sizeof(double));
-  return a;
-}
+using helpers::get_or;
+using helpers::need_str;
 
 MessageSpec message_spec(const py::dict& d) {
   MessageSpec m;
   if (!d.contains("campaign")) throw std::invalid_argument("messages: missing 'campaign' (the campaign that runs the variants)");
-  m.campaign = py::str(d["campaign"]).cast<std::string>();
-  if (d.contains("enrolment")) m.enrolment = d["enrolment"].cast<double>();
+  m.campaign = need_str(d, "campaign");
+  m.enrolment = get_or(d, "enrolment", m.enrolment, "messages: ");
   if (!d.contains("variants")) throw std::invalid_argument("messages: missing 'variants'");
   std::size_t i = 0;
   for (auto item : d["variants"]) {
@@ -40,8 +39,7 @@ MessageSpec message_spec(const py::dict& d) {
     if (!py::isinstance<py::dict>(item)) throw std::invalid_argument(where + " must be a dict with 'name' and 'appeal'");
     const auto v = py::reinterpret_borrow<py::dict>(item);
     MessageVariant mv;
-    if (!v.contains("name")) throw std::invalid_argument(where + ": missing 'name'");
-    mv.name = py::str(v["name"]).cast<std::string>();
+    mv.name = need_str(v, "name", where + ": ");
     if (v.contains("appeal") && !v["appeal"].is_none()) {
       try {
         mv.appeal = v["appeal"].cast<std::map<std::string, double>>();
@@ -53,13 +51,6 @@ MessageSpec message_spec(const py::dict& d) {
     m.variants.push_back(std::move(mv));
   }
   return m;
-}
-
-te::Policy message_policy(const std::string& s) {
-  if (s == "thompson") return te::Policy::thompson;
-  if (s == "top_two_thompson") return te::Policy::top_two_thompson;
-  if (s == "ucb") return te::Policy::ucb;
-  throw std::invalid_argument("policy must be 'ab', 'thompson', 'top_two_thompson' or 'ucb', got '" + s + "'");
 }
 
 }  // namespace
@@ -86,7 +77,7 @@ void register_simulate_messages(pybind11::module_& m) {
           o.design = MessageDesign::ab;
         } else {
           o.design = MessageDesign::bandit;
-          o.bandit.policy = message_policy(policy);
+          o.bandit.policy = helpers::bandit_policy(policy);
           o.bandit.floor = floor;
           o.bandit.prior_a = prior_a;
           o.bandit.prior_b = prior_b;
@@ -100,17 +91,17 @@ void register_simulate_messages(pybind11::module_& m) {
         }
         const py::ssize_t T = r.periods, S = r.segments, V = r.variants;
         py::dict d;
-        d["users"] = cube(r.users, {T, S, V});
-        d["conversions"] = cube(r.conversions, {T, S, V});
-        d["trusting_users"] = cube(r.trusting_users, {T, S, V});
-        d["trusting_conversions"] = cube(r.trusting_conversions, {T, S, V});
-        d["shares"] = cube(r.shares, {T, S, V});
-        d["true_rate"] = cube(r.true_rate, {T, S, V});
-        d["rate_trusting"] = cube(r.rate_trusting, {T, S, V});
-        d["rate_untrusting"] = cube(r.rate_untrusting, {T, S, V});
-        d["trusting_share"] = cube(r.trusting_share, {T, S});
-        d["regret"] = cube(r.regret, {T});
-        d["spend"] = cube(r.spend, {T});
+        d["users"] = helpers::to_array(r.users, {T, S, V});
+        d["conversions"] = helpers::to_array(r.conversions, {T, S, V});
+        d["trusting_users"] = helpers::to_array(r.trusting_users, {T, S, V});
+        d["trusting_conversions"] = helpers::to_array(r.trusting_conversions, {T, S, V});
+        d["shares"] = helpers::to_array(r.shares, {T, S, V});
+        d["true_rate"] = helpers::to_array(r.true_rate, {T, S, V});
+        d["rate_trusting"] = helpers::to_array(r.rate_trusting, {T, S, V});
+        d["rate_untrusting"] = helpers::to_array(r.rate_untrusting, {T, S, V});
+        d["trusting_share"] = helpers::to_array(r.trusting_share, {T, S});
+        d["regret"] = helpers::to_array(r.regret, {T});
+        d["spend"] = helpers::to_array(r.spend, {T});
         d["first_period"] = r.first_period;
         return d;
       },

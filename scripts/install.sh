@@ -22,6 +22,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # 1. Debian packages ---------------------------------------------------------------
 apt_packages=(libeigen3-dev libboost-dev libboost-test-dev libboost-math-dev liblbfgspp-dev)
 apt_packages+=(libnlopt-cxx-dev)  # the planner's optimiser (trustmix::plan)
+apt_packages+=(doxygen)  # the C++ API reference of the documentation site (docs/Doxyfile)
 command -v g++ >/dev/null 2>&1 || apt_packages+=(g++)
 command -v git >/dev/null 2>&1 || apt_packages+=(git)
 command -v "$PYTHON" >/dev/null 2>&1 || apt_packages+=(python3 python3-dev)

@@ -115,3 +115,14 @@ ref_digest=$(cd "$pipdir" && "$PY" "$root/tests/pip_only_numbers.py" | tail -1)
 pip_digest=$(cd "$pipdir" && "$pipvenv/bin/python" "$root/tests/pip_only_numbers.py" | tail -1)
 [ "$ref_digest" = "$pip_digest" ] || { echo "pip-only build gives other numbers: $pip_digest vs $ref_digest"; exit 1; }
 echo "pip-only install passed ($pip_digest) in $((SECONDS - pip_t0)) s"
+
+# ---- documentation site (issue 19) -------------------------------------------------------
+step "documentation site (Sphinx, warnings as errors)"
+# docs/conf.py: the concept pages, the API reference from the installed package's
+# docstrings, the notebooks as a gallery with their stored outputs (not executed here:
+# pytest --nbmake runs them above). A broken reference or docstring fails the build.
+quiet_pip "$PY" -m pip install -q --disable-pip-version-check "sphinx>=7" "myst-nb>=1.0" furo
+docs_t0=$SECONDS
+rm -rf build/docs
+(cd "$root" && TRUSTMIX_DOCS_SOURCE_TREE=0 "$PY" -m sphinx -W --keep-going -q -b html docs build/docs)
+echo "documentation built in $((SECONDS - docs_t0)) s: build/docs/index.html"

@@ -4,8 +4,9 @@ The classes are the C++ types ``trustmix::Channel``, ``Campaign``, ``Audience`` 
 ``Plan`` (include/trustmix/core/domain.hpp), validated on construction (a ValueError
 names the field and the value), comparable with ``==``, picklable with a versioned state
 and convertible to and from JSON-compatible dicts (``to_dict`` / ``from_dict``).
-This module adds the pandas views (``Plan.spend``, ``Plan.channels_frame``) and
-``_repr_html_`` for Jupyter.
+The pandas views (``Plan.spend``, ``Plan.channels_frame``, ``Campaign.spend``, ...) and
+``_repr_html_`` are methods of the compiled classes that call the functions below
+(bindings/core.cpp), so every instance has them, also one that C++ returns.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trustmix._core import core as _core
+from trustmix import _core
 
-Channel = _core.Channel
-Campaign = _core.Campaign
-Audience = _core.Audience
-Plan = _core.Plan
+Channel = _core.core.Channel
+Campaign = _core.core.Campaign
+Audience = _core.core.Audience
+Plan = _core.core.Plan
 
 PESO_CATEGORIES = ("paid", "earned", "shared", "owned")
 ROLES = ("trust", "conversion", "both")
@@ -30,7 +31,7 @@ OBJECTIVES = ("awareness", "trust", "engagement", "conversion")
 _FREQ_DAYS = {"D": 1, "W": 7}
 
 
-def _spend(self: Plan, start: Any, periods: int, freq: str = "W") -> pd.DataFrame:
+def _plan_spend(self: Plan, start: Any, periods: int, freq: str = "W") -> pd.DataFrame:
     """Spend per period and channel as a DataFrame.
 
     Parameters
@@ -65,7 +66,7 @@ def _spend(self: Plan, start: Any, periods: int, freq: str = "W") -> pd.DataFram
     return pd.DataFrame(values, index=index, columns=[c.name for c in self.channels])
 
 
-def _channels_frame(self: Plan) -> pd.DataFrame:
+def _plan_channels_frame(self: Plan) -> pd.DataFrame:
     """Channels as a DataFrame: name, peso, role, platform (one row per channel)."""
     return pd.DataFrame(
         [{"name": c.name, "peso": c.peso, "role": c.role, "platform": c.platform} for c in self.channels],
@@ -73,7 +74,7 @@ def _channels_frame(self: Plan) -> pd.DataFrame:
     )
 
 
-def _campaigns_frame(self: Plan) -> pd.DataFrame:
+def _plan_campaigns_frame(self: Plan) -> pd.DataFrame:
     """Campaigns as a DataFrame: name, channel, objective, start, end, days, budget."""
     return pd.DataFrame(
         [
@@ -92,7 +93,7 @@ def _campaigns_frame(self: Plan) -> pd.DataFrame:
     )
 
 
-def _audiences_frame(self: Plan) -> pd.DataFrame:
+def _plan_audiences_frame(self: Plan) -> pd.DataFrame:
     """Audiences as a DataFrame: name, size, baseline_trust and the other scalar fields."""
     cols = ["name", "size", "baseline_trust", "trust_sensitivity", "base_conversion_rate", "value_per_conversion"]
     return pd.DataFrame([{k: getattr(a, k) for k in cols} for a in self.audiences], columns=cols)
@@ -108,9 +109,9 @@ def _plan_repr(self: Plan) -> str:
 def _plan_repr_html(self: Plan) -> str:
     parts = [f"<h4>{_html.escape(_plan_repr(self))}</h4>"]
     for title, frame in (
-        ("Channels", _channels_frame(self)),
-        ("Campaigns", _campaigns_frame(self)),
-        ("Audiences", _audiences_frame(self)),
+        ("Channels", _plan_channels_frame(self)),
+        ("Campaigns", _plan_campaigns_frame(self)),
+        ("Audiences", _plan_audiences_frame(self)),
     ):
         if len(frame):
             parts.append(f"<b>{title}</b>" + frame.to_html(index=False))
@@ -124,16 +125,8 @@ def _campaign_spend(self: Campaign, freq: str = "D") -> pd.Series:
     if days is None:
         raise ValueError(f"freq must be one of {sorted(_FREQ_DAYS)}, got {freq!r}")
     periods = -(-self.days // days)
-    return _spend(plan, self.start, periods, freq)[self.channel].rename(self.name)
+    return _plan_spend(plan, self.start, periods, freq)[self.channel].rename(self.name)
 
-
-Plan.spend = _spend  # type: ignore[attr-defined]
-Plan.channels_frame = _channels_frame  # type: ignore[attr-defined]
-Plan.campaigns_frame = _campaigns_frame  # type: ignore[attr-defined]
-Plan.audiences_frame = _audiences_frame  # type: ignore[attr-defined]
-Plan.__repr__ = _plan_repr  # type: ignore[method-assign]
-Plan._repr_html_ = _plan_repr_html  # type: ignore[attr-defined]
-Campaign.spend = _campaign_spend  # type: ignore[attr-defined]
 
 __all__ = ["Audience", "Campaign", "Channel", "Plan", "PESO_CATEGORIES", "ROLES", "OBJECTIVES"]
 

@@ -19,14 +19,15 @@ Conventions
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
+from trustmix import _core
 from trustmix._arrays import _show
-from trustmix._core import kpi as _k
 
 __all__ = [
     "KPI",
@@ -41,6 +42,7 @@ __all__ = [
     "cvr",
     "engagement_rate",
     "esov",
+    "excess_share_of_voice",
     "follower_growth_rate",
     "frequency",
     "kpi_table",
@@ -92,22 +94,33 @@ def _call(fn: Callable[..., np.ndarray], name: str, signed: tuple[str, ...] = ()
 # ---- Outputs --------------------------------------------------------------------------
 def frequency(impressions: Any, reach: Any) -> Any:
     """Average frequency = impressions / reach (exposures per reached person)."""
-    return _call(_k.frequency, "frequency", impressions=impressions, reach=reach)
+    return _call(_core.kpi.frequency, "frequency", impressions=impressions, reach=reach)
 
 
 def share_of_voice(brand: Any, category_total: Any) -> Any:
     """Share of voice (percent) = brand mentions (or spend, GRPs) / category total x 100."""
-    return _call(_k.share_of_voice, "share_of_voice", brand=brand, category_total=category_total)
+    return _call(_core.kpi.share_of_voice, "share_of_voice", brand=brand, category_total=category_total)
+
+
+def excess_share_of_voice(share_of_voice: Any, share_of_market: Any) -> Any:
+    """Excess share of voice (percentage points) = SOV (percent) - SOM (percent).
+
+    The C++ name is the same: ``trustmix::kpi::excess_share_of_voice``.
+    """
+    return _call(_core.kpi.excess_share_of_voice, "excess_share_of_voice", share_of_voice=share_of_voice,
+                 share_of_market=share_of_market)
 
 
 def esov(share_of_voice: Any, share_of_market: Any) -> Any:
-    """Excess share of voice (percentage points) = SOV (percent) - SOM (percent)."""
-    return _call(_k.excess_share_of_voice, "esov", share_of_voice=share_of_voice, share_of_market=share_of_market)
+    """Deprecated alias of :func:`excess_share_of_voice` (same values; warns once per call site)."""
+    warnings.warn("trustmix.kpi.esov is deprecated; use trustmix.kpi.excess_share_of_voice", DeprecationWarning,
+                  stacklevel=2)
+    return excess_share_of_voice(share_of_voice, share_of_market)
 
 
 def net_sentiment(positive: Any, negative: Any) -> Any:
     """Net sentiment (-100..100) = (positive - negative) / (positive + negative) x 100."""
-    return _call(_k.net_sentiment, "net_sentiment", positive=positive, negative=negative)
+    return _call(_core.kpi.net_sentiment, "net_sentiment", positive=positive, negative=negative)
 
 
 # ---- Out-takes ------------------------------------------------------------------------
@@ -123,66 +136,66 @@ def engagement_rate(engagements: Any, denominator: Any, by: str = "reach") -> An
     """
     if by not in _ENGAGEMENT_BY:
         raise ValueError(f"by must be one of {', '.join(_ENGAGEMENT_BY)}; got {by!r}")
-    return _call(_k.engagement_rate, f"engagement_rate_by_{by}", engagements=engagements, **{by: denominator})
+    return _call(_core.kpi.engagement_rate, f"engagement_rate_by_{by}", engagements=engagements, **{by: denominator})
 
 
 def ctr(clicks: Any, impressions: Any) -> Any:
     """Click-through rate (percent) = clicks / impressions x 100."""
-    return _call(_k.click_through_rate, "ctr", clicks=clicks, impressions=impressions)
+    return _call(_core.kpi.click_through_rate, "ctr", clicks=clicks, impressions=impressions)
 
 
 def virality_rate(shares: Any, impressions: Any) -> Any:
     """Virality rate (percent) = shares / impressions x 100."""
-    return _call(_k.virality_rate, "virality_rate", shares=shares, impressions=impressions)
+    return _call(_core.kpi.virality_rate, "virality_rate", shares=shares, impressions=impressions)
 
 
 def amplification_rate(shares: Any, followers: Any) -> Any:
     """Amplification rate (percent) = shares / followers x 100."""
-    return _call(_k.amplification_rate, "amplification_rate", shares=shares, followers=followers)
+    return _call(_core.kpi.amplification_rate, "amplification_rate", shares=shares, followers=followers)
 
 
 def follower_growth_rate(followers_start: Any, followers_end: Any) -> Any:
     """Follower growth rate (percent) = (end - start) / start x 100."""
-    return _call(_k.follower_growth_rate, "follower_growth_rate", followers_start=followers_start,
+    return _call(_core.kpi.follower_growth_rate, "follower_growth_rate", followers_start=followers_start,
                  followers_end=followers_end)
 
 
 # ---- Outcomes -------------------------------------------------------------------------
 def nps(promoters: Any, detractors: Any, respondents: Any) -> Any:
     """Net Promoter Score (-100..100) = (promoters - detractors) / respondents x 100."""
-    return _call(_k.net_promoter_score, "nps", promoters=promoters, detractors=detractors, respondents=respondents)
+    return _call(_core.kpi.net_promoter_score, "nps", promoters=promoters, detractors=detractors, respondents=respondents)
 
 
 def trust_index(trusting: Any, respondents: Any) -> Any:
     """Trust index (percent) = respondents who trust (top-box) / respondents x 100."""
-    return _call(_k.trust_index, "trust_index", trusting=trusting, respondents=respondents)
+    return _call(_core.kpi.trust_index, "trust_index", trusting=trusting, respondents=respondents)
 
 
 def share_of_search(brand_searches: Any, category_searches: Any) -> Any:
     """Share of search (percent) = brand searches / category searches x 100."""
-    return _call(_k.share_of_search, "share_of_search", brand_searches=brand_searches,
+    return _call(_core.kpi.share_of_search, "share_of_search", brand_searches=brand_searches,
                  category_searches=category_searches)
 
 
 # ---- Impact ---------------------------------------------------------------------------
 def cpm(cost: Any, impressions: Any) -> Any:
     """Cost per mille (currency per 1000 impressions) = cost / impressions x 1000."""
-    return _call(_k.cost_per_mille, "cpm", cost=cost, impressions=impressions)
+    return _call(_core.kpi.cost_per_mille, "cpm", cost=cost, impressions=impressions)
 
 
 def cpc(cost: Any, clicks: Any) -> Any:
     """Cost per click (currency) = cost / clicks."""
-    return _call(_k.cost_per_click, "cpc", cost=cost, clicks=clicks)
+    return _call(_core.kpi.cost_per_click, "cpc", cost=cost, clicks=clicks)
 
 
 def cpa(cost: Any, conversions: Any) -> Any:
     """Cost per acquisition (currency per conversion) = cost / conversions."""
-    return _call(_k.cost_per_acquisition, "cpa", cost=cost, conversions=conversions)
+    return _call(_core.kpi.cost_per_acquisition, "cpa", cost=cost, conversions=conversions)
 
 
 def cac(acquisition_cost: Any, new_customers: Any) -> Any:
     """Customer acquisition cost (currency) = total acquisition cost / new customers."""
-    return _call(_k.customer_acquisition_cost, "cac", acquisition_cost=acquisition_cost, new_customers=new_customers)
+    return _call(_core.kpi.customer_acquisition_cost, "cac", acquisition_cost=acquisition_cost, new_customers=new_customers)
 
 
 _CVR_BY = ("clicks", "visits", "sessions")
@@ -193,18 +206,18 @@ def cvr(conversions: Any, denominator: Any, by: str = "clicks") -> Any:
     ("clicks", "visits" or "sessions"); the result is named ``cvr_by_<by>``."""
     if by not in _CVR_BY:
         raise ValueError(f"by must be one of {', '.join(_CVR_BY)}; got {by!r}")
-    return _call(_k.conversion_rate, f"cvr_by_{by}", conversions=conversions, **{by: denominator})
+    return _call(_core.kpi.conversion_rate, f"cvr_by_{by}", conversions=conversions, **{by: denominator})
 
 
 def roas(revenue: Any, spend: Any) -> Any:
     """Return on ad spend (currency per currency) = revenue / spend."""
-    return _call(_k.return_on_ad_spend, "roas", revenue=revenue, spend=spend)
+    return _call(_core.kpi.return_on_ad_spend, "roas", revenue=revenue, spend=spend)
 
 
 def roi(incremental_value: Any, cost: Any) -> Any:
     """Return on investment (fraction) = (incremental value - cost) / cost. Use
     incremental value (from attribution, an experiment or the model), not revenue."""
-    return _call(_k.return_on_investment, "roi", signed=("incremental_value",), incremental_value=incremental_value,
+    return _call(_core.kpi.return_on_investment, "roi", signed=("incremental_value",), incremental_value=incremental_value,
                  cost=cost)
 
 
@@ -214,7 +227,7 @@ def clv(margin: Any, retention: Any, discount: Any = 0.1) -> Any:
     ``margin`` per customer per period, ``retention`` the per-period retention rate in
     [0, 1], ``discount`` the per-period discount rate (>= 0).
     """
-    return _call(_k.customer_lifetime_value, "clv", margin=margin, retention=retention, discount=discount)
+    return _call(_core.kpi.customer_lifetime_value, "clv", margin=margin, retention=retention, discount=discount)
 
 
 # ---- the catalogue and kpi_table ------------------------------------------------------
@@ -235,9 +248,9 @@ _CATALOG: tuple[KPI, ...] = (
     KPI("frequency", "outputs", "impressions / reach", "exposures per person", ("impressions", "reach"), frequency),
     KPI("share_of_voice", "outputs", "mentions / category_mentions x 100", "percent", ("mentions", "category_mentions"),
         share_of_voice),
-    KPI("esov", "outputs", "share_of_voice - share_of_market", "percentage points",
+    KPI("excess_share_of_voice", "outputs", "share_of_voice - share_of_market", "percentage points",
         ("mentions", "category_mentions", "share_of_market"),
-        lambda m, c, s: esov(share_of_voice(m, c), s)),
+        lambda m, c, s: excess_share_of_voice(share_of_voice(m, c), s)),
     KPI("net_sentiment", "outputs", "(positive - negative) / (positive + negative) x 100", "index -100..100",
         ("positive", "negative"), net_sentiment),
     KPI("engagement_rate_by_reach", "out-takes", "engagements / reach x 100", "percent", ("engagements", "reach"),

@@ -49,8 +49,8 @@ from typing import Any
 
 import numpy as np
 
+from trustmix import _core
 from trustmix._arrays import Matrix
-from trustmix._core import transforms as _t
 
 __all__ = [
     "adstock",
@@ -158,12 +158,12 @@ def adstock(
     """
     _check_kind(kind, ADSTOCK_KINDS, "adstock")
     m = Matrix(x)
-    names, pvec = _parameters(m, kind, "adstock", _t.adstock_parameter_names(kind), params)
+    names, pvec = _parameters(m, kind, "adstock", _core.transforms.adstock_parameter_names(kind), params)
     if max_lag is None:
-        lag = _t.infinite_lag
+        lag = _core.transforms.infinite_lag
     else:
         lag = _check_max_lag(max_lag)
-    values, grads, weights = _checked(m, np.isfinite, "finite", _t.adstock, m.values, kind, pvec, lag, bool(normalize),
+    values, grads, weights = _checked(m, np.isfinite, "finite", _core.transforms.adstock, m.values, kind, pvec, lag, bool(normalize),
                                       bool(return_grad), int(threads))
     out = m.wrap(values)
     if not return_grad:
@@ -219,11 +219,11 @@ def weibull_adstock(x: Any, k: Any, lam: Any, *, kind: str = "cdf", max_lag: int
 def adstock_weights(kind: str, *, max_lag: int = 12, normalize: bool = True, **params: float) -> np.ndarray:
     """The lag weights ``w~_0 .. w~_L`` of one channel (an array of L + 1 values)."""
     _check_kind(kind, ADSTOCK_KINDS, "adstock")
-    names = [("lam" if n == "lambda" else n) for n in _t.adstock_parameter_names(kind)]
+    names = [("lam" if n == "lambda" else n) for n in _core.transforms.adstock_parameter_names(kind)]
     missing = [n for n in names if n not in params]
     if missing or set(params) - set(names):
         raise ValueError(f"{kind} adstock takes parameters {', '.join(names)}; got {', '.join(sorted(params)) or 'none'}")
-    w, _ = _t.adstock_weights(kind, [float(params[n]) for n in names], _check_max_lag(max_lag), bool(normalize))
+    w, _ = _core.transforms.adstock_weights(kind, [float(params[n]) for n in names], _check_max_lag(max_lag), bool(normalize))
     return np.asarray(w)
 
 
@@ -242,8 +242,8 @@ def saturate(x: Any, kind: str, *, return_grad: bool = False, threads: int = 0, 
     """
     _check_kind(kind, SATURATION_KINDS, "saturation")
     m = Matrix(x)
-    names, pvec = _parameters(m, kind, "saturation", _t.saturation_parameter_names(kind), params)
-    values, grads, dx = _checked(m, _is_media, "finite and >= 0", _t.saturate, m.values, kind, pvec, bool(return_grad),
+    names, pvec = _parameters(m, kind, "saturation", _core.transforms.saturation_parameter_names(kind), params)
+    values, grads, dx = _checked(m, _is_media, "finite and >= 0", _core.transforms.saturate, m.values, kind, pvec, bool(return_grad),
                                  int(threads))
     out = m.wrap(values)
     if not return_grad:
@@ -281,7 +281,7 @@ def kernel_isa() -> str:
     environment; read once, at the first use of a transform in the process) or
     ``"scalar"`` (other platforms). Results agree
     across families to rounding (a few ulp); see ``docs/concepts.md``."""
-    return str(_t.kernel_isa())
+    return str(_core.transforms.kernel_isa())
 
 
 def scale_by_mean_nonzero(x: Any) -> tuple[Any, Any]:
@@ -290,7 +290,7 @@ def scale_by_mean_nonzero(x: Any) -> tuple[Any, Any]:
     scale 1. ``scale`` is a Series by column for DataFrames, else an array."""
     m = Matrix(x)
     m.require(lambda v: np.isfinite(v) & (v >= 0), "finite and >= 0")
-    values, scale = _t.scale_by_mean_nonzero(m.values)
+    values, scale = _core.transforms.scale_by_mean_nonzero(m.values)
     if m.kind == "frame":
         import pandas as pd
 
@@ -301,26 +301,26 @@ def scale_by_mean_nonzero(x: Any) -> tuple[Any, Any]:
 def half_life(rate: float) -> float:
     """Half-life in periods of a per-period retention ``rate`` in (0, 1):
     ``ln 0.5 / ln rate`` (geometric adstock alpha, trust retention delta)."""
-    return float(_t.half_life(float(rate)))
+    return float(_core.transforms.half_life(float(rate)))
 
 
 def rate_from_half_life(half_life: float) -> float:
     """Per-period retention with the given half-life (periods): ``0.5^(1 / half_life)``."""
-    return float(_t.rate_from_half_life(float(half_life)))
+    return float(_core.transforms.rate_from_half_life(float(half_life)))
 
 
 def duration_90(rate: float) -> float:
     """Periods until 90% of an impulse's total effect has been delivered:
     ``ln 0.1 / ln rate`` (solves ``1 - rate^n = 0.9``)."""
-    return float(_t.duration_90(float(rate)))
+    return float(_core.transforms.duration_90(float(rate)))
 
 
 def rate_from_duration_90(duration_90: float) -> float:
     """Per-period retention whose 90% duration is ``duration_90`` periods: ``0.1^(1 / d)``."""
-    return float(_t.rate_from_duration_90(float(duration_90)))
+    return float(_core.transforms.rate_from_duration_90(float(duration_90)))
 
 
 def convert_rate(rate: float, from_days: float, to_days: float) -> float:
     """The same decay expressed per period of another length: ``rate^(to_days / from_days)``
     (a weekly alpha 0.5 is a daily alpha 0.5^(1/7))."""
-    return float(_t.convert_rate(float(rate), float(from_days), float(to_days)))
+    return float(_core.transforms.convert_rate(float(rate), float(from_days), float(to_days)))

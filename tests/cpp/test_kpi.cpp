@@ -1,7 +1,7 @@
 // KPIs: definitions, NaN on zero denominators, errors on negative counts, identities.
 #include <boost/test/unit_test.hpp>
 
-#include <trustmix/metrics/kpi.hpp>
+#include <trustmix/kpi/kpi.hpp>
 
 #include <cmath>
 

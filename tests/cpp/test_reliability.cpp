@@ -7,7 +7,7 @@
 #include <trustmix/attribution/attribution.hpp>
 #include <trustmix/core/domain.hpp>
 #include <trustmix/core/resources.hpp>
-#include <trustmix/metrics/kpi.hpp>
+#include <trustmix/kpi/kpi.hpp>
 #include <trustmix/transforms/transforms.hpp>
 
 #include <Eigen/Core>

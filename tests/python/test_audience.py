@@ -370,3 +370,21 @@ def test_overlap_model_from_exposure_data():
     assert res["independence"] > res["total"] + 0.02
     with pytest.raises(ValueError, match="exposure must be 0 or 1"):
         tm.audience.overlap_model(exp.assign(press=2.0), ["instagram", "press"], classes=1)
+
+
+def test_class_with_no_members_is_warned():
+    # Issue 18's bad input "classes with no members": two answer patterns (one answer
+    # changed at each end) cannot fill 4 classes; for this seed EM drives the share of a
+    # class to ~0. The fit is returned (documented handling) with an AudienceWarning naming
+    # the empty class, its expected size below one respondent, and the warning kept on
+    # the result; membership rows still sum to 1.
+    n = 1000
+    d = pd.DataFrame({c: [1] * (n // 2) + [2] * (n // 2) for c in "ABCDEFGH"})
+    d.loc[0, "A"] = 2
+    d.loc[n - 1, "B"] = 1
+    with pytest.warns(AudienceWarning, match=r"4 classes: class \d is empty \(expected 0\.\d+ respondents\)"):
+        sel = tm.audience.latent_classes(d, items=list("ABCDEFGH"), classes=[4], starts=4, seed=2)
+    res = sel[4]
+    assert res.class_shares.min() * n < 1.0
+    assert any("is empty" in w for w in res.warnings)
+    np.testing.assert_allclose(res.membership.sum(axis=1), 1.0, atol=1e-12)

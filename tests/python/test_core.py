@@ -114,3 +114,28 @@ def test_old_pickles_and_dicts_still_load():
     expected = example_plan()
     assert pickle.loads((here / "plan_v1.pickle").read_bytes()) == expected
     assert tm.Plan.from_dict(json.loads((here / "plan_v1.json").read_text())) == expected
+
+
+def test_pandas_views_are_bound_methods_of_every_instance():
+    # Bound on the compiled classes (bindings/core.cpp), not patched in by trustmix.core:
+    # instances C++ returns (from_dict, a plan's campaigns, unpickled) have them too.
+    assert type(tm.Plan.__dict__["spend"]).__name__ == "instancemethod"
+    assert type(tm.Campaign.__dict__["spend"]).__name__ == "instancemethod"
+    p = tm.Plan.from_dict(example_plan().to_dict())
+    assert p.spend("2025-03-03", 4)["press"].tolist() == pytest.approx([700, 700, 0, 0], abs=1e-9)
+    assert p.campaigns[0].spend().sum() == pytest.approx(1400, abs=1e-9)
+    q = pickle.loads(pickle.dumps(p))
+    assert q.campaigns_frame().equals(p.campaigns_frame())
+    assert repr(q) == "Plan(2 channels, 2 campaigns, 1 audiences, total budget 2,100.00)"
+
+
+@pytest.mark.parametrize("cls, data, message", [
+    ("Channel", {"name": "tv", "role": "conversion"}, "missing 'peso'"),
+    ("Channel", {"name": 3, "peso": "paid", "role": "conversion"}, "name has the wrong type: 3"),
+    ("Campaign", {"name": "c", "channel": "tv", "objective": "trust", "start": "2025-01-01", "end": "2025-01-02"},
+     "Campaign 'c': missing 'budget'"),
+    ("Audience", {"name": "a"}, "missing 'size'"),
+])
+def test_from_dict_names_the_missing_or_wrong_field(cls, data, message):
+    with pytest.raises(ValueError, match=message):
+        getattr(tm, cls).from_dict(data)

@@ -308,3 +308,26 @@ def test_python_sampler_defaults_are_the_cpp_defaults():
     assert set(cpp) <= set(params)
     for name, value in cpp.items():
         assert params[name].default == value, name
+
+
+def test_compiled_sample_and_map_return_typed_result_classes():
+    from trustmix import _core
+
+    target = _core.inference.StandardNormal(2)
+    out = _core.inference.sample(target, chains=2, draws=60, tune=80, seed=3)
+    assert type(out).__name__ == "SampleOutput"
+    assert out.draws.shape == (2, 60, 2) and out.lp.shape == (2, 60)
+    assert out.diverging.dtype == np.bool_ and out.tree_depth.shape == (2, 60)
+    assert out.completed_draws == [60, 60] and out.parameter_names == list(target.parameter_names)
+    # lp of a standard normal is -|x|^2 / 2 (up to the constant the target drops)
+    np.testing.assert_allclose(out.lp, -0.5 * (out.draws ** 2).sum(axis=2), rtol=1e-12, atol=1e-12)
+    assert set(out.summary) >= {"mean", "sd", "r_hat", "ess_bulk"} and out.summary["mean"].shape == (2,)
+
+    mean, cov = np.array([1.0, -2.0]), np.array([[2.0, 0.6], [0.6, 1.0]])
+    fit = _core.inference.map(_core.inference.CorrelatedGaussian(mean, cov))
+    assert type(fit).__name__ == "MapResult"
+    assert fit.converged and fit.laplace_ok
+    np.testing.assert_allclose(fit.reported_mode, mean, atol=1e-7)
+    np.testing.assert_allclose(fit.covariance, cov, atol=1e-5)  # the Laplace approximation is exact here
+    fit.gradient[0] = 5.0  # arrays are the caller's copies
+    assert fit.gradient[0] != 5.0

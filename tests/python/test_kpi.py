@@ -18,7 +18,9 @@ def test_definitions_scalars_and_arrays():
     assert kpi.roi(150, 100) == 0.5
     assert kpi.roi(-20, 100) == -1.2  # incremental value may be negative
     assert kpi.share_of_voice(30, 120) == 25.0
-    assert kpi.esov(25, 18) == 7.0
+    assert kpi.excess_share_of_voice(25, 18) == 7.0
+    with pytest.warns(DeprecationWarning, match="excess_share_of_voice"):
+        assert kpi.esov(25, 18) == 7.0
     assert kpi.net_sentiment(30, 10) == 50.0
     assert kpi.engagement_rate(30, 1200, by="reach") == 2.5
     assert kpi.virality_rate(20, 10_000) == 0.2
@@ -99,4 +101,4 @@ def test_kpi_table_computes_what_the_columns_allow():
 def test_catalog_lists_every_stage():
     cat = kpi.catalog()
     assert set(cat["stage"]) == {"outputs", "out-takes", "outcomes", "impact"}
-    assert {"ctr", "cpm", "roas", "roi", "nps", "clv", "esov", "net_sentiment"} <= set(cat["kpi"])
+    assert {"ctr", "cpm", "roas", "roi", "nps", "clv", "excess_share_of_voice", "net_sentiment"} <= set(cat["kpi"])

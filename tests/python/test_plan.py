@@ -343,3 +343,81 @@ def test_the_message_names_a_solver_failure_that_the_kkt_check_certifies(fitted)
     elif res.info["converged"]:
         assert msg.startswith("converged (")
     assert "converged (failure" not in msg
+
+
+def test_an_earned_channel_is_planned_by_its_cost_per_unit(fitted):
+    # "press" made earned: its spend column is all zeros (coverage without a spend line).
+    # Without a cost per unit the planner cannot turn spend into activity and says how to
+    # plan it; with cost_per_unit={"press": 2.0} one unit of press activity costs 2, so a
+    # schedule spending 2 x the press activity of another scores exactly as that one does
+    # on the fit where press's spend column was its activity (1 per unit).
+    import copy
+
+    data, _, _, post = fitted
+    m2 = copy.copy(post.model)
+    m2.data = post.model.data.assign(press_cost=0.0)
+    m2.spend_columns = {**post.model.spend_columns, "press": "press_cost"}
+    earned = tm.mmm.TrustFit(m2, post.z, post.info, post.posterior)
+    H = 8
+    sched = tm.plan.status_quo(post, H)
+    with pytest.raises(ValueError, match=r"cost_per_unit=\{'press'"):
+        tm.plan.evaluate(earned, sched)
+    with pytest.raises(ValueError, match="cost_per_unit"):
+        tm.plan.evaluate(earned, sched, cost_per_unit={"press": -1.0})
+    with pytest.raises(ValueError, match="not a channel"):
+        tm.plan.evaluate(earned, sched, cost_per_unit={"radio": 1.0})
+    sq2 = tm.plan.status_quo(earned, H, {"press": 2.0})
+    np.testing.assert_allclose(sq2["press"].to_numpy(), 2.0 * sched["press"].to_numpy(), rtol=1e-15)
+    np.testing.assert_array_equal(sq2.drop(columns="press").to_numpy(), sched.drop(columns="press").to_numpy())
+    a = tm.plan.evaluate(post, sched)
+    b = tm.plan.evaluate(earned, sq2, cost_per_unit={"press": 2.0})
+    np.testing.assert_allclose(b.draws["outcome"].to_numpy(), a.draws["outcome"].to_numpy(), rtol=1e-12)
+    res = tm.plan.optimize(earned, horizon=H, cost_per_unit={"press": 2.0}, draw_optima=0)
+    assert res.info["converged"] and res.info["kkt_residual"] <= 1e-6
+    assert res.schedule.sum().sum() == pytest.approx(sq2.sum().sum(), rel=1e-9)  # the status quo's budget, in currency
+
+
+def test_a_bounded_trust_fit_is_planned_on_its_own_dynamics():
+    # trust_form="bounded": the planner runs the model's bounded recursion (C++ tests check
+    # the forward pass against the fit's mu and every gradient by finite differences); here
+    # the Python path: the gradient through the binding, and a certified plan.
+    data, _ = simulate_trust_data(104, seed=2)
+    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
+                        shocks=["crisis"], value_per_outcome=3.0, trust_form="bounded")
+    fit = model.fit(seed=1, restarts=1)
+    pm = tm.plan._api._planner(fit, 6, "auto", 0.99, 1.0, None, 1)
+    assert min(pm.tail_periods(i) for i in range(pm.draws)) >= 1
+    s = np.random.default_rng(3).uniform(0.5, 2.0, (6, 4)) * tm.plan.status_quo(fit, 6).to_numpy().mean()
+    r, g, _ = pm.criterion(s, goal="net_value", value_per_outcome=3.0)
+    h = 1e-6 * s.max()
+    fd = np.zeros_like(s)
+    for t in range(6):
+        for c in range(4):
+            a, b = s.copy(), s.copy()
+            a[t, c] += h
+            b[t, c] -= h
+            fd[t, c] = (pm.criterion(a, goal="net_value", value_per_outcome=3.0)[0]
+                        - pm.criterion(b, goal="net_value", value_per_outcome=3.0)[0]) / (2 * h)
+    assert np.max(np.abs(g - fd)) <= 1e-5 * np.max(np.abs(fd))
+    res = tm.plan.optimize(fit, horizon=8, draw_optima=0)
+    assert res.info["converged"] and res.info["kkt_residual"] <= 1e-6 and res.info["moved"]
+    with pytest.raises(ValueError, match="linear' only"):
+        tm.plan.optimize(fit, horizon=8, tail_coverage=1.0)
+
+
+def test_starts_auto_runs_one_start_only_where_the_problem_is_certified_concave(fitted):
+    # A trust fit (theta > 0: the trust x SMM amplification) is not certified concave: two
+    # starts. The same data without trust (a reduced model) is: one start, and the message
+    # says the KKT point is the global optimum.
+    data, _, _, post = fitted
+    res = tm.plan.optimize(post, horizon=6, draw_optima=0)
+    assert not res.info["concave"] and len(res.info["start_objectives"]) == 2
+    flat = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, value_per_outcome=3.0,
+                       trust=False).fit(seed=1, restarts=1)
+    one = tm.plan.optimize(flat, horizon=6, draw_optima=0)
+    assert one.info["concave"] and len(one.info["start_objectives"]) == 1
+    assert one.info["converged"] and "global optimum" in one.info["message"]
+    many = tm.plan.optimize(flat, horizon=6, draw_optima=0, starts=4)
+    assert one.info["objective"] >= many.info["objective"] - 1e-9 * abs(many.info["objective"])
+    with pytest.raises(ValueError, match="starts"):
+        tm.plan.optimize(flat, horizon=6, starts=0)

@@ -21,7 +21,7 @@ from trustmix.simulate import World, scenario, scenario_names
 KPIS = {
     "frequency": (("impressions", "reach"), ()),
     "share_of_voice": (("brand", "category_total"), ()),
-    "esov": (("share_of_voice", "share_of_market"), ()),
+    "excess_share_of_voice": (("share_of_voice", "share_of_market"), ()),
     "net_sentiment": (("positive", "negative"), ()),
     "engagement_rate": (("engagements", "denominator"), ()),
     "ctr": (("clicks", "impressions"), ()),

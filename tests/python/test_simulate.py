@@ -267,7 +267,7 @@ def test_summary_plots_and_html():
 
 
 def test_chain_matches_an_independent_numpy_implementation():
-    from trustmix.simulate._reference import reference_segment_run, reference_transition
+    from _simulate_reference import reference_segment_run, reference_transition
 
     for name in ("crisis_with_pr_response", "healthcare_clinic"):
         world = sim.World.from_scenario(name, seed=2)
@@ -337,7 +337,7 @@ st = hypothesis.strategies
 )
 def test_transition_matrices_match_the_reference_for_random_worlds(reach, engagement, dispersion, sentiment, budget,
                                                                    memory_cap, roles):
-    from trustmix.simulate._reference import reference_transition
+    from _simulate_reference import reference_transition
 
     spec = tiny()
     spec["smm"]["memory_cap"] = memory_cap
@@ -374,3 +374,15 @@ def test_impossible_frequencies_are_rejected():
     world = sim.World(spec)
     with pytest.raises(ValueError, match=r"channel 'instagram': .* impressions per reachable person in period 4"):
         world.run(periods=10)
+
+
+def test_world_spec_fields_are_read_by_table_with_named_errors():
+    from trustmix import _core
+
+    spec = {"channels": [{"name": "tv", "cpm": "cheap"}], "audiences": [{"name": "a", "size": 10.0}]}
+    with pytest.raises(ValueError, match=r"channels\[0\]: cpm has the wrong type: 'cheap'"):
+        _core.simulate.World(spec, 1)
+    with pytest.raises(ValueError, match=r"audiences\[0\]: missing 'name'"):
+        _core.simulate.World({"audiences": [{"size": 1.0}]}, 1)
+    with pytest.raises(ValueError, match="memory_cap has the wrong type"):
+        _core.simulate.World({"memory_cap": "ten"}, 1)

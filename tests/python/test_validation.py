@@ -2,7 +2,7 @@
 
 1. The simulator's truth measures what ``fit.roi`` measures (``SimulationResult.truth_for``):
    checked against an independent numpy implementation of the chain
-   (``trustmix.simulate._reference``) fed with hand-edited media inputs.
+   (``tests/python/_simulate_reference.py``) fed with hand-edited media inputs.
 2. A small, fast subset of ``benchmarks/validate_worlds.py`` with thresholds justified
    by binomial reasoning (see the test's docstring).
 """
@@ -37,7 +37,7 @@ def test_truth_for_equals_an_independent_chain_with_the_window_removed_by_hand()
     world's media inputs with the channel's impressions in W zeroed by hand, no marketing
     and no events after the data, and (for press) the crisis softening of the response,
     whose date lies in W, taken away. Same coverage draws on both sides."""
-    from trustmix.simulate._reference import reference_segment_run
+    from _simulate_reference import reference_segment_run
 
     T, H, L = 40, 20, 3
     world = sim.World.from_scenario("crisis_with_pr_response", seed=4)

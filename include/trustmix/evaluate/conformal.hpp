@@ -85,7 +85,7 @@ struct PlaceboSpaceResult {
   Eigen::VectorXd att;              ///< their placebo effects
   Eigen::VectorXd rmspe_ratio;      ///< post / pre root mean squared prediction error
   double treated_ratio = 0.0;
-  double p_value = 1.0;  ///< (1 + #{placebo ratio >= treated ratio}) / (1 + #placebos)
+  double p_value = 1.0;  ///< (1 + number of placebo ratios >= the treated ratio) / (1 + number of placebos)
 };
 
 /// Placebo in time: the same design moved back by its length, where no effect happened.

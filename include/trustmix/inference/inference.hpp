@@ -5,5 +5,5 @@
 #include "trustmix/inference/map.hpp"
 #include "trustmix/inference/nuts.hpp"
 #include "trustmix/inference/rng.hpp"
-#include "trustmix/inference/target.hpp"
-#include "trustmix/inference/targets.hpp"
+#include "trustmix/inference/target_concept.hpp"
+#include "trustmix/inference/builtin_targets.hpp"

@@ -11,7 +11,7 @@
 // scale with the Jacobian terms of the transforms included.
 #include "trustmix/core/error.hpp"
 #include "trustmix/inference/rng.hpp"
-#include "trustmix/inference/target.hpp"
+#include "trustmix/inference/target_concept.hpp"
 
 #include <Eigen/Dense>
 #include <LBFGS.h>

@@ -18,7 +18,7 @@
 #include "trustmix/core/error.hpp"
 #include "trustmix/core/parallel.hpp"
 #include "trustmix/inference/rng.hpp"
-#include "trustmix/inference/target.hpp"
+#include "trustmix/inference/target_concept.hpp"
 
 #include <Eigen/Dense>
 

@@ -161,6 +161,12 @@ class DrawEngine {
     s.done.assign(static_cast<std::size_t>(m.C_), 0);
     // h of channel c at the draw's (alpha, lam): TrustModel::saturated_sum's kernels.
     auto saturated = [&](int c) -> const double* {
+      if (!s.done[static_cast<std::size_t>(c)] && m.rf_form(c) != RfForm::none) {  // RF: Adstock(r g(f))
+        TrustModel::geometric_weights_into(p.alpha[c], s.w, s.dw);
+        m.rf_input(c, p.lam[c], p.slope[c], d.media.col(c), s.a);
+        convolve(s.a, s.w, s.H.col(c));
+        s.done[static_cast<std::size_t>(c)] = 1;
+      }
       if (!s.done[static_cast<std::size_t>(c)]) {
         TrustModel::geometric_weights_into(p.alpha[c], s.w, s.dw);
         convolve(d.media.col(c), s.w, s.a);
@@ -230,6 +236,12 @@ class DrawEngine {
     const int T = static_cast<int>(T_);
     for (int c = 0; c < m_.C_; ++c) {
       TrustModel::geometric_weights_into(p_.alpha[c], w_.col(c), dw_.col(c));
+      if (m_.rf_form(c) != RfForm::none) {  // RF: h = a = Adstock(r g(f))
+        m_.rf_input(c, p_.lam[c], p_.slope[c], media_.col(c), a_);
+        detail::convolve(a_, w_.col(c), A_.col(c));
+        H_.col(c) = A_.col(c);
+        continue;
+      }
       detail::convolve(media_.col(c), w_.col(c), A_.col(c));
       TrustModel::saturate(A_.col(c).data(), 0.5 * p_.lam[c], H_.col(c).data(), T);
     }
@@ -248,7 +260,11 @@ class DrawEngine {
   /// The model with channel j's activity replaced by x (T' values; j < 0: the inputs as
   /// they are). Writes mu, G and c into out.
   void evaluate(int j, const Vector* x, Parts& out) {
-    if (j >= 0) {
+    if (j >= 0 && m_.rf_form(j) != RfForm::none) {  // RF: x is the reach; the frequency stays the data's
+      m_.rf_input(j, p_.lam[j], p_.slope[j], *x, h_);
+      detail::convolve(h_, w_.col(j), a_);
+      h_ = a_;
+    } else if (j >= 0) {
       detail::convolve(*x, w_.col(j), a_);
       TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), static_cast<int>(T_));
     }
@@ -260,7 +276,7 @@ class DrawEngine {
   /// inputs of roi() and response_curves()): adstock is linear in x.
   void evaluate_scaled(int j, double k, Parts& out) {
     a_ = k * A_.col(j);
-    TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), static_cast<int>(T_));
+    saturate_channel(j, T_);
     outcome(j, out);
   }
 
@@ -326,7 +342,7 @@ class DrawEngine {
         continue;
       }
       a_ = ks[k] * A_.col(j);
-      TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), T);
+      saturate_channel(j, T);
       double sum = 0.0;
       if (q < 0) {
         for (int t = 0; t < T; ++t) sum += h_[t] * lift_[t];
@@ -347,6 +363,16 @@ class DrawEngine {
   }
 
  private:
+  /// h_ from the adstock a_ of channel j: the logistic saturation, or for an RF channel
+  /// a_ itself (its response is inside the adstock: scaling a_ scales the reach at the
+  /// data's frequency).
+  void saturate_channel(int j, Eigen::Index T) {
+    if (m_.rf_form(j) != RfForm::none)
+      h_ = a_;
+    else
+      TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), static_cast<int>(T));
+  }
+
   /// mu, G and c with channel j's saturated activity taken from h_ (j < 0: none).
   void outcome(int j, Parts& out) {
     const int T = static_cast<int>(T_);
@@ -1061,7 +1087,9 @@ struct SummaryTable {
 /// h(a) = tanh(lam a / 2) of adstocked activity a reaches share q of its maximum at
 /// a_q = 2 artanh(q) / lam; times media_scale[c] in activity units. mean_adstock: mean
 /// adstocked activity over the periods where the channel is active (x > 0), activity
-/// units; saturation_at_mean: h there (0..1).
+/// units; saturation_at_mean: h there (0..1). Reach-and-frequency channels have no
+/// logistic curve: NaN in half_saturation, saturation_90 and saturation_at_mean (their
+/// mean_adstock is that of r g(f)).
 struct SaturationPoints {
   Matrix half_saturation, saturation_90, mean_adstock, saturation_at_mean;
 };
@@ -1096,6 +1124,12 @@ struct SaturationPoints {
           out.saturation_90(i, c) = 2.0 * std::atanh(0.9) / p.lam[c] * media_scale[c];
           out.mean_adstock(i, c) = mean_a * media_scale[c];
           out.saturation_at_mean(i, c) = std::tanh(p.lam[c] * mean_a / 2.0);
+          if (model.rf_form(static_cast<int>(c)) != RfForm::none) {  // RF: no logistic curve in activity
+            const double nan = std::numeric_limits<double>::quiet_NaN();
+            out.half_saturation(i, c) = nan;
+            out.saturation_90(i, c) = nan;
+            out.saturation_at_mean(i, c) = nan;
+          }
         }
       });
   return out;
@@ -1181,6 +1215,87 @@ struct Counterfactual {
                                                 : Vector(Vector::Zero(model.periods()));
   out.difference_amplification = (f0.amplification.rowwise().sum() - f1.amplification.rowwise().sum()) * ys;
   out.difference_own = (f0.conversion_own.rowwise().sum() - f1.conversion_own.rowwise().sum()) * ys;
+  return out;
+}
+
+// --------------------------------------------------- reach-and-frequency channels
+
+/// Settings of rf_frequency_curves().
+struct RfFrequencySettings {
+  int channel = -1;  ///< media column of an RF channel
+  /// scale: multipliers k >= 0 of the frequency at the data's reach (f' = k f; for the
+  /// exposure form max(k f, 1) where the reach is > 0: a reached person sees >= 1);
+  /// fixed_impressions: target frequencies f* > 0 (>= 1 for the exposure form), every
+  /// reached period at f* with its reach r' = r f / f* (the same impressions r f):
+  /// Meridian's optimal-frequency question, how to spend the same impressions.
+  Vector values;
+  bool fixed_impressions = false;
+  int horizon = 104;  ///< periods after the data counted (zero reach)
+  double outcome_scale = 1.0;
+  int threads = 0;
+};
+
+/// Incremental outcome of an RF channel at other frequencies, per draw (rows) and value
+/// (columns): inc(v) = outcome_scale sum_{t < T + horizon} beta h_v[t] (1 + theta G[t]),
+/// h_v = Adstock(r' g(f'; lam, slope)) at the draw's parameters (beta from the data as
+/// fitted), G the trust stock of the data (an RF channel does not feed it), against the
+/// channel at zero; r', f' of the settings. Outcome units. O(draws x values x T L).
+[[nodiscard]] inline Matrix rf_frequency_curves(const TrustModel& model, const Matrix& draws, const RfFrequencySettings& s) {
+  detail::check_draws(model, draws);
+  detail::check_scale(s.outcome_scale);
+  const auto& d = model.data();
+  const int C = static_cast<int>(d.media.cols()), T = model.periods(), c = s.channel;
+  if (c < 0 || c >= C) fail("channel index ", c, " is out of range [0, ", C, ")");
+  const RfForm form = model.rf_form(c);
+  if (form == RfForm::none) fail("channel ", c, " is not a reach-and-frequency channel");
+  const detail::Extended ext(model, s.horizon);
+  const Eigen::Index K = s.values.size(), Tn = ext.media.rows();
+  // One model per value: the data's frequency (and for fixed impressions its reach)
+  // replaced; its rf_input() evaluates g at the new frequency.
+  std::vector<TrustModel> models;
+  std::vector<Vector> reach;
+  models.reserve(static_cast<std::size_t>(K));
+  for (Eigen::Index k = 0; k < K; ++k) {
+    const double v = s.values[k];
+    if (!(v >= 0.0) || !std::isfinite(v)) fail("values[", k, "] must be finite and >= 0, got ", v);
+    if (s.fixed_impressions && !(v >= (form == RfForm::exposure ? 1.0 : 0.0) && v > 0.0))
+      fail("values[", k, "] is ", v, ": a target frequency must be > 0", form == RfForm::exposure ? " and >= 1" : "");
+    TrustModelData dv = d;
+    Vector r = ext.media.col(c);
+    for (int t = 0; t < T; ++t) {
+      const double f = d.frequency(t, c);
+      if (d.media(t, c) <= 0.0) continue;
+      if (s.fixed_impressions) {
+        r[t] = d.media(t, c) * f / v;
+        dv.frequency(t, c) = v;
+      } else {
+        dv.frequency(t, c) = form == RfForm::exposure ? std::max(v * f, 1.0) : v * f;
+      }
+    }
+    dv.media.col(c) = r.head(T);
+    models.emplace_back(std::move(dv), model.priors());
+    reach.push_back(std::move(r));
+  }
+  int j = -1;  // position among the conversion channels
+  for (int q = 0, n = 0; q <= c; ++q)
+    if (d.conversion[static_cast<std::size_t>(q)]) j = n++;
+  Matrix out(draws.rows(), K);
+  detail::for_each_draw(
+      draws.rows(), s.threads, [] { return 0; },
+      [&](Eigen::Index i, int&) {
+        const Vector z = draws.row(i).transpose();
+        const TrustModelParameters p = model.constrain(z);
+        const Vector G = model.forward_on(z, ext.media, ext.baseline, ext.shocks).trust_stock;
+        Vector w(d.max_lag + 1), dw(d.max_lag + 1), x(Tn), h(Tn);
+        transforms::geometric_weights_into(p.alpha[c], w, dw);
+        for (Eigen::Index k = 0; k < K; ++k) {
+          models[static_cast<std::size_t>(k)].rf_input(c, p.lam[c], p.slope[c], reach[static_cast<std::size_t>(k)], x);
+          transforms::convolve_series(x, w, h);
+          double sum = 0.0;
+          for (Eigen::Index t = 0; t < Tn; ++t) sum += h[t] * (1.0 + p.theta * G[t]);
+          out(i, k) = p.beta[j] * sum * s.outcome_scale;
+        }
+      });
   return out;
 }
 

@@ -81,6 +81,16 @@ struct TrustModelSpec {
   double trust_half_life_low = std::numeric_limits<double>::quiet_NaN();  ///< business-term prior, periods
   double trust_half_life_high = std::numeric_limits<double>::quiet_NaN();
   std::vector<RoiPrior> roi_priors;
+  /// Lift tests that calibrate the model (calibration.hpp; outcome units, periods of the data).
+  std::vector<LiftTestSpec> lift_tests;
+  /// Reach-and-frequency channels (trust_model.hpp, RfForm): one form per channel, or
+  /// empty for none. An RF channel's media column is its reach (people reached at least
+  /// once per period; scaled like any activity) and `frequency` its average frequency
+  /// among the reached (T x C, read for RF channels only, unscaled); its spend column is
+  /// needed for a ROI. RF channels convert only (role conversion, or trust off).
+  std::vector<RfForm> rf;
+  Matrix frequency;
+  double rf_shape = 1.0;  ///< exposure form: negative binomial shape of the exposures
 };
 
 /// What build() derived from the spec: the scales that turn model units back into
@@ -159,6 +169,25 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
     fail("outcome: values up to ", spec.outcome.cwiseAbs().maxCoeff(),
          " overflow a double when summed (the outcome's scale would be inf); express the outcome in larger units");
   detail::check_matrix(spec.media, T, spec.channels, "media column", true);
+  if (!spec.rf.empty()) {  // reach-and-frequency channels: named errors before the model's own checks
+    if (static_cast<Eigen::Index>(spec.rf.size()) != C)
+      fail("rf needs one form per channel (", C, "), got ", spec.rf.size());
+    if (spec.frequency.rows() != T || spec.frequency.cols() != C)
+      fail("frequency must be ", T, " x ", C, " (one column per channel; read for RF channels), got ", spec.frequency.rows(),
+           " x ", spec.frequency.cols());
+    for (Eigen::Index c = 0; c < C; ++c) {
+      const auto i = static_cast<std::size_t>(c);
+      if (spec.rf[i] == RfForm::none) continue;
+      if (spec.trust_enabled && spec.roles[i] != Role::conversion)
+        fail("channel '", spec.channels[i], "' is a reach-and-frequency channel with a trust role: an RF channel can only "
+             "convert (the trust stock's inflow is saturated activity per period; reach that accumulates people over "
+             "periods is not that). Give it role 'conversion' or switch trust off");
+      for (Eigen::Index t = 0; t < T; ++t)
+        if (!(spec.frequency(t, c) >= 0.0) || !std::isfinite(spec.frequency(t, c)))
+          fail("frequency of channel '", spec.channels[i], "': row ", t, " is ", spec.frequency(t, c),
+               "; expected a finite number >= 0");
+    }
+  }
   for (Eigen::Index c = 0; c < C; ++c)
     if (!(spec.media.col(c).array() > 0.0).any())
       fail("channel '", spec.channels[static_cast<std::size_t>(c)], "' is all zeros: there is nothing to estimate");
@@ -207,6 +236,11 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
   d.trust_enabled = spec.trust_enabled;
   d.trust_form = spec.trust_form;
   d.tracker_share = spec.tracker_share;
+  if (!spec.rf.empty()) {
+    d.rf = spec.rf;
+    d.frequency = spec.frequency;
+    d.rf_shape = spec.rf_shape;
+  }
   // Roles.
   d.trust.resize(static_cast<std::size_t>(C));
   d.conversion.resize(static_cast<std::size_t>(C));
@@ -329,6 +363,7 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
     }
   }
   sc.spend = spec.spend;
+  d.lift_tests = lift_calibrations(spec.lift_tests, spec.channels, sc.y_scale);  // model units (calibration.hpp)
   TrustModel model(std::move(d), pr);
   return BuiltTrustModel{std::move(spec), std::move(sc), std::move(model)};
 }

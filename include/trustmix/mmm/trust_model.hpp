@@ -61,6 +61,7 @@
 
 #include <boost/math/special_functions/digamma.hpp>
 #include <boost/math/special_functions/gamma.hpp>
+#include <boost/math/tools/roots.hpp>
 
 #include <bit>
 #include <cmath>
@@ -73,6 +74,7 @@
 #include <vector>
 
 #include "trustmix/core/error.hpp"
+#include "trustmix/mmm/calibration.hpp"
 #include "trustmix/transforms/adstock.hpp"
 #include "trustmix/transforms/simd.hpp"
 
@@ -107,6 +109,26 @@ enum class TrustForm : std::uint8_t {
 };
 [[nodiscard]] inline const char* to_string(TrustForm f) { return f == TrustForm::linear ? "linear" : "bounded"; }
 
+/// Form of a reach-and-frequency (RF) channel (docs/mmm.md, "Reach and frequency"). An RF
+/// channel's media column is its reach r[t] (people reached at least once, scaled) and
+/// TrustModelData::frequency its average frequency f[t] among the reached (>= 1 where
+/// r > 0); its saturated activity is h[t] = Adstock_t(r g(f)) (the response inside, the
+/// adstock outside; no logistic saturation), with beta as for any conversion channel:
+///   hill:     g(f) = f^s / (f^s + ec^s)  (Meridian's RF form: adstock of reach x Hill of
+///             frequency), ec (the channel's lam slot) and slope s free;
+///   exposure: g(f) = E[1 - exp(-lam K) | K >= 1], K the exposures of a reached person, a
+///             zero-truncated negative binomial with shape k = rf_shape and the mean f
+///             (the frequency distribution of audience::ReachCurve's nbd): each exposure
+///             converts a share 1 - exp(-lam) of what is left, so the response per person
+///             is concave in exposures; with m[t] the untruncated mean solving
+///             f = m / (1 - (1 + m/k)^-k), and q = exp(-lam),
+///             g = (1 - (1 + m (1 - q) / k)^-k) / (1 - (1 + m / k)^-k).
+///             lam (per exposure) is the channel's lam slot.
+enum class RfForm : std::uint8_t { none, hill, exposure };
+[[nodiscard]] inline const char* to_string(RfForm f) {
+  return f == RfForm::hill ? "hill" : f == RfForm::exposure ? "exposure" : "none";
+}
+
 /// Prior settings (MODEL.md section 5). Positive scales are half-normal on the scaled
 /// outcome; adstock alpha ~ Beta(alpha_a, alpha_b); logistic lam ~ Gamma(lam_shape,
 /// lam_rate); trust half-life (periods) ~ LogNormal(log(half_life_median), half_life_sd_log).
@@ -137,6 +159,13 @@ struct TrustModelPriors {
   /// the HalfNormal(beta_sd) prior on beta_j. roi_scale[j] > 0 converts beta_j sum_t h
   /// (model units) into value per unit of spend.
   Vector roi_log_median, roi_sd_log, roi_scale;
+  /// Reach-and-frequency channels (RfForm): hill: ln ec ~ Normal(rf_ec_log_mean,
+  /// rf_ec_sd_log) and ln s ~ Normal(rf_slope_log_mean, rf_slope_sd_log) (LogNormal ec and
+  /// slope; the defaults are Meridian's documented ec_rf and slope_rf priors);
+  /// exposure: lam ~ Gamma(rf_rate_shape, rf_rate_rate) per exposure (median about 0.84:
+  /// one exposure converts about 57% of what a person can give).
+  double rf_ec_log_mean = 0.7, rf_ec_sd_log = 0.4, rf_slope_log_mean = 0.7, rf_slope_sd_log = 0.4;
+  double rf_rate_shape = 2.0, rf_rate_rate = 2.0;
 };
 
 /// Data of one fit. Media, outcome and tracker are expected already scaled (the Python
@@ -161,6 +190,19 @@ struct TrustModelData {
   bool tracker_share = false;
   /// Negative binomial only: y holds raw counts and the count mean is outcome_scale * mu.
   double outcome_scale = 1.0;
+  /// Lift tests that calibrate the model (calibration.hpp), in model units; empty: none.
+  std::vector<LiftCalibration> lift_tests;
+  /// Reach-and-frequency channels (RfForm): C forms, or empty for none. An RF channel's
+  /// media column is its reach; it must be a conversion channel only (refused as a trust
+  /// channel: the stock's inflow is saturated activity per period, and reach that
+  /// accumulates over periods is not that; give it role conversion, or trust off).
+  std::vector<RfForm> rf;
+  /// T x C average frequency among the reached (read for RF channels only; >= 0, and
+  /// >= 1 where the reach is > 0 for the exposure form), or 0 columns without RF channels.
+  Matrix frequency;
+  /// Exposure form: shape k > 0 of the negative binomial exposures (1: the Goerg one-point
+  /// curve's gamma-Poisson; large: Poisson).
+  double rf_shape = 1.0;
 };
 
 /// Constrained parameter values.
@@ -174,6 +216,9 @@ struct TrustModelParameters {
   double sigma = 1.0;  ///< normal / lognormal noise scale; for the negative binomial, its size phi
   double tracker_a = 0.0, tracker_b = 0.0, tracker_sigma = 1.0;
   double trust_base = 0.0, inflow = 0.0;  ///< bounded trust form only: b and rho
+  /// Per channel: the Hill slope s of an RF channel of the hill form (0 for any other
+  /// channel). For RF channels lam holds ec (hill) or the per-exposure rate (exposure).
+  Vector slope;
 };
 
 /// Every intermediate of one forward pass, for decompositions and counterfactuals.
@@ -196,7 +241,10 @@ struct TrustModelWorkspace {
   Matrix A, dA, H, gH;
   Vector inflow, G, mu, gmu, gG, adj, conv_sum, ga, gkappa, hsum, gbeta;
   Vector ex, sx;  // bounded trust form: exp(-rho u[t]) and the crisis survival s[t]
+  Matrix X, dX1, dX2;  // RF channels: r g(f) and its derivatives (ln lam slot, ln slope); T x C
+  Vector wl, dwl, gx;  // RF channels: adstock weights and the adjoint of the adstock input
   TrustModelParameters params;  // the constrained parameters of the current evaluation
+  LiftWorkspace lift;           // the lift-test term's buffers (calibration.hpp), used only with lift tests
   void resize(Eigen::Index T, Eigen::Index C, Eigen::Index P, Eigen::Index S) {
     if (A.rows() == T && A.cols() == C && gkappa.size() == P && gbeta.size() == S) return;
     A.resize(T, C);
@@ -221,6 +269,7 @@ struct TrustModelWorkspace {
 
 class TrustModel {
   friend class detail::DrawEngine;  // reads the layout and runs the kernels below, read-only
+  friend struct detail::LiftTerm;   // calibration.hpp: the lift-test term, read-only
 
  public:
   TrustModel(TrustModelData data, TrustModelPriors priors = {}) : d_(std::move(data)), pr_(priors) {
@@ -275,6 +324,8 @@ class TrustModel {
         n.emplace_back("trust_inflow");
       }
     }
+    for (int c = 0; c < C_; ++c)  // RF channels of the hill form: their Hill slope
+      if (rf_form(c) == RfForm::hill) n.push_back("slope[" + std::to_string(c) + "]");
     return n;
   }
   [[nodiscard]] Eigen::Index constrained_dimension() const { return static_cast<Eigen::Index>(constrained_names().size()); }
@@ -314,6 +365,8 @@ class TrustModel {
         out[i++] = p.inflow;
       }
     }
+    for (int c = 0; c < C_; ++c)
+      if (rf_form(c) == RfForm::hill) out[i++] = p.slope[c];
   }
 
   /// Maps unconstrained z to constrained parameters (for channels with a ROI prior, beta
@@ -322,7 +375,7 @@ class TrustModel {
     TrustModelParameters p = constrain_free(z);
     for (int j = 0; j < S_; ++j) {
       const int c = conv_idx_[static_cast<std::size_t>(j)];
-      p.beta[j] /= contribution_scale_[j] * saturated_sum(c, p.alpha[c], p.lam[c]);
+      p.beta[j] /= contribution_scale_[j] * saturated_sum(c, p.alpha[c], p.lam[c], p.slope[c]);
     }
     if (d_.trust_enabled) {
       const auto [all, observed] = stock_means(p);
@@ -336,10 +389,19 @@ class TrustModel {
   }
 
   /// sum_t h[c, t] over the data at (alpha, lam), by the direct adstock sum: what links a
-  /// conversion channel's free parameter (its contribution or ROI) to beta.
-  [[nodiscard]] double saturated_sum(int c, double alpha, double lam) const {
+  /// conversion channel's free parameter (its contribution or ROI) to beta. For an RF
+  /// channel, sum_t Adstock_t(r g(f)) with lam its ec or per-exposure rate and `slope` its
+  /// Hill slope (NaN: the prior median).
+  [[nodiscard]] double saturated_sum(int c, double alpha, double lam,
+                                     double slope = std::numeric_limits<double>::quiet_NaN()) const {
     Vector w(d_.max_lag + 1), dw(d_.max_lag + 1), a(periods());
     geometric_weights_into(alpha, w, dw);
+    if (rf_form(c) != RfForm::none) {  // RF: h = Adstock(r g(f)) (lam: ec or the per-exposure rate)
+      Vector x(periods());
+      rf_input(c, lam, std::isnan(slope) ? std::exp(pr_.rf_slope_log_mean) : slope, d_.media.col(c), x);
+      convolve(x, w, a);
+      return a.sum();
+    }
     convolve(d_.media.col(c), w, a);
     Vector h(periods());
     saturate(a.data(), 0.5 * lam, h.data(), periods());
@@ -393,6 +455,10 @@ class TrustModel {
       p.lam[c] = std::exp(z[o_lam_ + c]);
     }
     p.beta.array() = z.segment(o_beta_, S_).array().exp();
+    p.slope.setZero(C_);
+    for (int c = 0; c < C_; ++c)
+      if (rf_slope_pos_.size() != 0 && rf_slope_pos_[static_cast<std::size_t>(c)] >= 0)
+        p.slope[c] = std::exp(z[o_slope_ + rf_slope_pos_[static_cast<std::size_t>(c)]]);
     p.b = z.segment(o_b_, K_);  // with trust, b[intercept] holds the level (constrain() finishes it)
     p.sigma = std::exp(z[o_sigma_]);
     if (d_.trust_enabled) {
@@ -471,7 +537,21 @@ class TrustModel {
     double lp = 0.0;
 
     // ---- forward: channels --------------------------------------------------------
+    if (n_rf_ > 0 && ws.X.rows() != T) {
+      ws.X.setZero(T, C_);
+      ws.dX1.setZero(T, C_);
+      ws.dX2.setZero(T, C_);
+      ws.wl.resize(d_.max_lag + 1);
+      ws.dwl.resize(d_.max_lag + 1);
+      ws.gx.resize(T);
+    }
     for (int c = 0; c < C_; ++c) {
+      if (n_rf_ > 0 && rf_form(c) != RfForm::none) {  // RF: h = Adstock(r g(f)), linear in r g(f)
+        rf_input(c, p.lam[c], p.slope[c], d_.media.col(c), ws.X.col(c), ws.dX1.col(c).data(), ws.dX2.col(c).data());
+        transforms::geometric_adstock_recursive(ws.X.col(c), p.alpha[c], d_.max_lag, A_.col(c), dA_.col(c));
+        H_.col(c) = A_.col(c);
+        continue;
+      }
       transforms::geometric_adstock_recursive(d_.media.col(c), p.alpha[c], d_.max_lag, A_.col(c), dA_.col(c));
       saturate(A_.col(c).data(), 0.5 * p.lam[c], H_.col(c).data(), T);
     }
@@ -542,6 +622,7 @@ class TrustModel {
         }
         gbeta_[j] = gb;
       }
+      if (!d_.lift_tests.empty()) lp += detail::LiftTerm::add(*this, p, ws, grad);  // calibration.hpp
       lp += beta_prior(p, gbeta_);
       // ln beta_j = z_j - ln(k_j sum_t h) - ln f (no ROI prior): d ln beta_j / d ln theta =
       // -theta d ln f / d theta and d ln beta_j / d G[t] = -(d ln f / d Gbar) / T.
@@ -648,6 +729,7 @@ class TrustModel {
         gbeta_[j] = gmu_.dot(H_.col(c));
         gH_.col(c) += p.beta[j] * gmu_;
       }
+      if (!d_.lift_tests.empty()) lp += detail::LiftTerm::add(*this, p, ws, grad);  // calibration.hpp
       lp += beta_prior(p, gbeta_);
     }
     // The chain rule through beta_j = exp(z_j) / (k_j sum_t h[j, t] f_j) (gbeta holds
@@ -660,6 +742,22 @@ class TrustModel {
     }
     // ---- backward: channels ----------------------------------------------------------
     for (int c = 0; c < C_; ++c) {
+      if (n_rf_ > 0 && rf_form(c) != RfForm::none) {
+        // h = a = sum_l w_l x[t - l]: dL/dalpha = sum_t gH[t] da[t]/dalpha, and the input's
+        // adjoint gx[s] = sum_l w_l gH[s + l] carries to ln lam (ln ec) and ln slope.
+        grad[o_alpha_ + c] += gH_.col(c).dot(dA_.col(c)) * p.alpha[c] * (1.0 - p.alpha[c]);
+        geometric_weights_into(p.alpha[c], ws.wl, ws.dwl);
+        const int L1 = d_.max_lag + 1;
+        for (int s = 0; s < T; ++s) {
+          double acc = 0.0;
+          const int lmax = std::min(L1, T - s);
+          for (int l = 0; l < lmax; ++l) acc += ws.wl[l] * gH_(s + l, c);
+          ws.gx[s] = acc;
+        }
+        grad[o_lam_ + c] += ws.gx.dot(ws.dX1.col(c));
+        if (rf_form(c) == RfForm::hill) grad[o_slope_ + rf_slope_pos_[static_cast<std::size_t>(c)]] += ws.gx.dot(ws.dX2.col(c));
+        continue;
+      }
       const double glam = transforms::detail::simd::logistic_series_adjoint(A_.col(c).data(), H_.col(c).data(),
                                                                            gH_.col(c).data(), 0.5 * p.lam[c], ga_.data(), T);
       grad[o_lam_ + c] += glam * p.lam[c];
@@ -723,6 +821,13 @@ class TrustModel {
     Matrix w(d_.max_lag + 1, C_), dw(d_.max_lag + 1, C_);
     for (int c = 0; c < C_; ++c) {
       geometric_weights_into(p.alpha[c], w.col(c), dw.col(c));
+      if (rf_form(c) != RfForm::none) {  // RF: h = Adstock(r g(f)); "adstock" holds it too
+        Vector x(T);
+        rf_input(c, p.lam[c], p.slope[c], media.col(c), x);
+        convolve(x, w.col(c), f.adstock.col(c));
+        f.saturated.col(c) = f.adstock.col(c);
+        continue;
+      }
       convolve(media.col(c), w.col(c), f.adstock.col(c));
       saturate(f.adstock.col(c).data(), 0.5 * p.lam[c], f.saturated.col(c).data(), T);
     }
@@ -768,9 +873,17 @@ class TrustModel {
     for (int c = 0; c < C_; ++c) {
       z[o_alpha_ + c] = std::log(0.3 / 0.7);
       z[o_lam_ + c] = std::log(1.5);
+      if (rf_form(c) == RfForm::hill) {  // RF: the prior medians of ec and the slope
+        z[o_lam_ + c] = pr_.rf_ec_log_mean;
+        z[o_slope_ + rf_slope_pos_[static_cast<std::size_t>(c)]] = pr_.rf_slope_log_mean;
+      } else if (rf_form(c) == RfForm::exposure) {
+        z[o_lam_ + c] = std::log(std::max(pr_.rf_rate_shape - 1.0, 0.5) / pr_.rf_rate_rate);  // the Gamma's mode
+      }
     }
     for (int j = 0; j < S_; ++j) {  // beta_j = 0.1 at the initial alpha and lam, or the ROI prior's median
-      const double hs = saturated_sum(conv_idx_[static_cast<std::size_t>(j)], 0.3, 1.5);
+      const int cj = conv_idx_[static_cast<std::size_t>(j)];
+      const double hs = rf_form(cj) == RfForm::none ? saturated_sum(cj, 0.3, 1.5)
+                                                     : saturated_sum(cj, 0.3, std::exp(z[o_lam_ + cj]));
       z[o_beta_ + j] = roi_[static_cast<std::size_t>(j)] ? pr_.roi_log_median[j] : std::log(0.1 * contribution_scale_[j] * hs);
     }
     const double ysc = d_.likelihood == Likelihood::negative_binomial ? d_.outcome_scale : 1.0;
@@ -993,6 +1106,11 @@ class TrustModel {
         break;
       default: fail("unknown likelihood");
     }
+    {
+      std::vector<bool> rf_columns(static_cast<std::size_t>(d_.media.cols()), false);
+      for (std::size_t c = 0; c < d_.rf.size() && c < rf_columns.size(); ++c) rf_columns[c] = d_.rf[c] != RfForm::none;
+      check_lift_tests(d_.lift_tests, d_.media, rf_columns);
+    }
   }
 
   void layout() {
@@ -1093,7 +1211,125 @@ class TrustModel {
       }
       if (n_tracker_obs_ == 1) fail("a trust tracker needs at least 2 observed periods, got 1");
     }
+    layout_rf();
   }
+
+  /// Reach-and-frequency channels: checks (validate() ran), the slope block (last in z)
+  /// and, for the exposure form, the untruncated mean m[t] of every period (a data
+  /// quantity, solved once here): f = m / (1 - (1 + m/k)^-k) by TOMS 748 on [0, f].
+  void layout_rf() {
+    n_rf_ = 0;
+    if (d_.rf.empty()) return;
+    const int T = periods();
+    if (static_cast<int>(d_.rf.size()) != C_) fail("rf needs one form per media column (", C_, "), got ", d_.rf.size());
+    for (int c = 0; c < C_; ++c) n_rf_ += d_.rf[static_cast<std::size_t>(c)] != RfForm::none ? 1 : 0;
+    if (n_rf_ == 0) return;
+    if (d_.frequency.rows() != T || d_.frequency.cols() != C_)
+      fail("frequency must be ", T, " x ", C_, " (one column per media column) with RF channels, got ", d_.frequency.rows(),
+           " x ", d_.frequency.cols());
+    const bool any_exposure = std::find(d_.rf.begin(), d_.rf.end(), RfForm::exposure) != d_.rf.end();
+    if (any_exposure && (!(d_.rf_shape > 0.0) || !std::isfinite(d_.rf_shape)))
+      fail("rf_shape (the negative binomial shape of exposures) must be finite and > 0, got ", d_.rf_shape);
+    rf_slope_pos_.assign(static_cast<std::size_t>(C_), -1);
+    rf_mean_ = Matrix::Zero(T, C_);
+    rf_fill_ = Vector::Zero(C_);
+    std::vector<std::string> labels;
+    for (int c = 0; c < C_; ++c) {
+      const RfForm form = d_.rf[static_cast<std::size_t>(c)];
+      if (form == RfForm::none) continue;
+      if (d_.trust_enabled && d_.trust[static_cast<std::size_t>(c)])
+        fail("media column ", c, " is a reach-and-frequency channel and a trust channel: an RF channel can only convert "
+             "(the trust stock's inflow is saturated activity per period; reach that accumulates people over periods is "
+             "not that). Give it role 'conversion' or switch trust off");
+      if (!d_.conversion[static_cast<std::size_t>(c)])
+        fail("media column ", c, " is a reach-and-frequency channel but not a conversion channel: it would do nothing");
+      double fsum = 0.0;
+      int fn = 0;
+      for (int t = 0; t < T; ++t) {
+        const double f = d_.frequency(t, c), r = d_.media(t, c);
+        if (!(f >= 0.0) || !std::isfinite(f))
+          fail("frequency: row ", t, ", column ", c, " is ", f, "; expected a finite number >= 0");
+        if (r > 0.0 && form == RfForm::exposure && !(f >= 1.0 - 1e-9))
+          fail("frequency: row ", t, ", column ", c, " is ", f, " with reach ", r,
+               " > 0; the average frequency among the reached is >= 1");
+        if (r > 0.0) {
+          fsum += f;
+          ++fn;
+        }
+      }
+      const double fill = fn > 0 ? fsum / fn : 1.0;  // periods past the data: the mean frequency where reached
+      if (form == RfForm::hill) {
+        rf_slope_pos_[static_cast<std::size_t>(c)] = static_cast<int>(labels.size());
+        labels.push_back(std::to_string(c));
+        rf_mean_.col(c) = d_.frequency.col(c);
+        rf_fill_[c] = fill;
+      } else {
+        for (int t = 0; t < T; ++t) rf_mean_(t, c) = d_.media(t, c) > 0.0 ? exposure_mean(d_.frequency(t, c)) : 0.0;
+        rf_fill_[c] = exposure_mean(std::max(fill, 1.0));
+      }
+    }
+    o_slope_ = n_;
+    for (const auto& l : labels) names_.push_back("log_rf_slope[" + l + "]");
+    n_ += static_cast<int>(labels.size());
+  }
+
+  /// The untruncated mean m of a negative binomial (shape rf_shape) whose zero-truncated
+  /// mean is f >= 1: f = m / (1 - (1 + m/k)^-k); m = 0 at f = 1.
+  [[nodiscard]] double exposure_mean(double f) const {
+    const double k = d_.rf_shape;
+    if (!(f > 1.0 + 1e-12)) return 0.0;
+    const auto g = [&](double m) { return m / -std::expm1(-k * std::log1p(m / k)) - f; };
+    std::uintmax_t iters = 200;
+    const auto r = boost::math::tools::toms748_solve(g, 1e-300, f, boost::math::tools::eps_tolerance<double>(52), iters);
+    return 0.5 * (r.first + r.second);
+  }
+
+ public:
+  /// The RF form of media column c (RfForm::none for an ordinary channel).
+  [[nodiscard]] RfForm rf_form(int c) const {
+    return n_rf_ > 0 ? d_.rf[static_cast<std::size_t>(c)] : RfForm::none;
+  }
+  /// Number of reach-and-frequency channels.
+  [[nodiscard]] int rf_count() const { return n_rf_; }
+
+  /// The input of an RF channel's adstock, x[t] = r[t] g(f[t]) (RfForm) at the lam slot
+  /// value `lam` (ec, or the per-exposure rate) and Hill slope `slope`, for any reach
+  /// series r (T' values): f[t] is the data's frequency for t < T and the channel's mean
+  /// frequency over its reached periods after the data. With dlam and dslope also
+  /// dx[t]/d ln lam and dx[t]/d ln slope (hill). O(T').
+  template <class R, class X>
+  void rf_input(int c, double lam, double slope, const R& r, X&& x, double* dlam = nullptr, double* dslope = nullptr) const {
+    const Eigen::Index Tn = r.size(), T = periods();
+    const RfForm form = rf_form(c);
+    const double k = d_.rf_shape;
+    for (Eigen::Index t = 0; t < Tn; ++t) {
+      const double v = t < T ? rf_mean_(t, c) : rf_fill_[c];  // hill: f; exposure: m
+      double g = 0.0, g1 = 0.0, g2 = 0.0;
+      if (form == RfForm::hill) {
+        if (v > 0.0) {  // g = 1 / (1 + u), u = (ec / f)^s
+          const double le = std::log(lam / v), u = std::exp(slope * le), d = 1.0 / ((1.0 + u) * (1.0 + u));
+          g = 1.0 / (1.0 + u);
+          g1 = -slope * u * d;
+          g2 = -slope * le * u * d;
+        }
+      } else if (v > 0.0) {  // g = (1 - B^-k) / (1 - P0), B = 1 + m (1 - q) / k, P0 = (1 + m/k)^-k
+        const double oq = -std::expm1(-lam), q = std::exp(-lam), lb = std::log1p(v * oq / k);
+        const double den = -std::expm1(-k * std::log1p(v / k));
+        g = -std::expm1(-k * lb) / den;
+        g1 = v * q * std::exp(-(k + 1.0) * lb) / den * lam;  // dg/d ln lam
+      } else {  // m = 0 (f = 1): one exposure each, g = 1 - q
+        g = -std::expm1(-lam);
+        g1 = std::exp(-lam) * lam;
+      }
+      x[t] = r[t] * g;
+      if (dlam != nullptr) {
+        dlam[t] = r[t] * g1;
+        dslope[t] = r[t] * g2;
+      }
+    }
+  }
+
+ private:
 
   void allocate() { ws_.resize(periods(), C_, P_, S_); }
 
@@ -1153,6 +1389,95 @@ class TrustModel {
       bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, u, p.omega, d, std::forward<Out>(out));
     else
       trust_stock_recursion(p.delta, p.g0, u, p.omega, d, std::forward<Out>(out));
+  }
+
+  // ---- The trust stock continued from a given state: forward and reverse mode ----------
+  // What a planner (plan/evaluator.hpp) runs after the history, so that a schedule is
+  // valued on the model's own trust dynamics in either form, with an exact gradient. No
+  // crisis shocks (a plan's future has none); T periods, O(T P) and O(T), no allocation.
+
+  /// Inflow of the trust channels from saturated activity act (T x C in the model's channel
+  /// order, any expression with rows() and act(t, c)): u[t] = sum_p kappa_p act(t, c_p) over
+  /// the trust channels c_p in increasing order (T zeros without trust).
+  template <class A>
+  void trust_inflow(const TrustModelParameters& p, const A& act, double* u) const {
+    const Eigen::Index T = act.rows();
+    for (Eigen::Index t = 0; t < T; ++t) u[t] = 0.0;
+    for (int i = 0; i < P_; ++i) {
+      const Eigen::Index c = trust_idx_[static_cast<std::size_t>(i)];
+      const double k = p.kappa[i];
+      for (Eigen::Index t = 0; t < T; ++t) u[t] += k * act(t, c);
+    }
+  }
+
+  /// Reverse mode of trust_inflow(): gact(t, c_p) += kappa_p gu[t] for t < T and every
+  /// trust channel c_p (the other columns are left as they are).
+  template <class GA>
+  void trust_inflow_adjoint(const TrustModelParameters& p, const double* gu, Eigen::Index T, GA&& gact) const {
+    for (int i = 0; i < P_; ++i) {
+      const Eigen::Index c = trust_idx_[static_cast<std::size_t>(i)];
+      const double k = p.kappa[i];
+      for (Eigen::Index t = 0; t < T; ++t) gact(t, c) += k * gu[t];
+    }
+  }
+
+  /// The model's stock recursion over the inflow u (T values) from the state G[-1] =
+  /// g_start, no shocks (T zeros without trust):
+  ///   linear:  G[t] = delta G[t-1] + (1 - delta) u[t]
+  ///   bounded: G[t] = 1 - (1 - m[t]) e[t],  1 - m[t] = (1 - delta)(1 - b) + delta (1 - G[t-1]),
+  ///            e[t] = exp(-rho u[t])
+  /// (trust_stock_recursion() and bounded_stock_recursion() themselves, so the same values
+  /// as stock_path() on the same input). Writes G[t] into G[t].
+  void continue_stock(const TrustModelParameters& p, double g_start, const double* u, Eigen::Index T, double* G) const {
+    if (!d_.trust_enabled) {
+      for (Eigen::Index t = 0; t < T; ++t) G[t] = 0.0;
+      return;
+    }
+    const Eigen::Map<const Vector> um(u, T);
+    Eigen::Map<Vector> gm(G, T);
+    const Matrix none(T, 0);  // no shocks (0 columns: no allocation)
+    if (bounded())
+      bounded_stock_recursion(p.delta, g_start, p.trust_base, p.inflow, um, p.omega, none, gm);
+    else
+      trust_stock_recursion(p.delta, g_start, um, p.omega, none, gm);
+  }
+
+  /// Reverse mode of continue_stock(): from gG[t] = dL/dG[t] of everything downstream of
+  /// G[t] (its direct terms), writes gu[t] = dL/du[t] and returns dL/dg_start. G must be
+  /// continue_stock()'s output for the same (p, g_start, u). With lambda[t] the total
+  /// adjoint of G[t] (lambda[T] = 0):
+  ///   linear:  lambda[t] = gG[t] + delta lambda[t+1],       gu[t] = (1 - delta) lambda[t],
+  ///            dL/dg_start = delta lambda[0];
+  ///   bounded: lambda[t] = gG[t] + delta e[t+1] lambda[t+1], gu[t] = rho e[t] (1 - m[t]) lambda[t],
+  ///            dL/dg_start = delta e[0] lambda[0].
+  double continue_stock_adjoint(const TrustModelParameters& p, double g_start, const double* u, const double* G,
+                                const double* gG, Eigen::Index T, double* gu) const {
+    if (!d_.trust_enabled) {
+      for (Eigen::Index t = 0; t < T; ++t) gu[t] = 0.0;
+      return 0.0;
+    }
+    const double dl = p.delta;
+    double lam_next = 0.0;
+    if (!bounded()) {
+      for (Eigen::Index t = T - 1; t >= 0; --t) {
+        const double lam_t = gG[t] + dl * lam_next;
+        gu[t] = (1.0 - dl) * lam_t;
+        lam_next = lam_t;
+      }
+      return dl * lam_next;
+    }
+    const double b = p.trust_base, rho = p.inflow;
+    double jac_next = 0.0;  // dG[t+1]/dG[t] = delta e[t+1]
+    for (Eigen::Index t = T - 1; t >= 0; --t) {
+      const double lam_t = gG[t] + jac_next * lam_next;
+      const double prev = t > 0 ? G[t - 1] : g_start;
+      const double e = std::exp(-rho * u[t]);
+      const double um = std::min(1.0, (1.0 - dl) * (1.0 - b) + dl * (1.0 - prev));  // 1 - m[t]
+      gu[t] = lam_t * rho * e * um;
+      lam_next = lam_t;
+      jac_next = dl * e;
+    }
+    return jac_next * lam_next;
   }
 
  private:
@@ -1283,6 +1608,20 @@ class TrustModel {
       const double a = p.alpha[c];
       lp += pr_.alpha_a * std::log(a) + pr_.alpha_b * std::log1p(-a);  // Beta + logit Jacobian
       grad[o_alpha_ + c] += pr_.alpha_a * (1.0 - a) - pr_.alpha_b * a;
+      if (rf_form(c) == RfForm::hill) {  // ln ec, ln s ~ Normal: LogNormal ec and s with their Jacobians
+        const double re = z[o_lam_ + c] - pr_.rf_ec_log_mean, ve = pr_.rf_ec_sd_log * pr_.rf_ec_sd_log;
+        const int os = o_slope_ + rf_slope_pos_[static_cast<std::size_t>(c)];
+        const double rs = z[os] - pr_.rf_slope_log_mean, vs = pr_.rf_slope_sd_log * pr_.rf_slope_sd_log;
+        lp += -0.5 * re * re / ve - 0.5 * rs * rs / vs;
+        grad[o_lam_ + c] += -re / ve;
+        grad[os] += -rs / vs;
+        continue;
+      }
+      if (rf_form(c) == RfForm::exposure) {  // per-exposure rate ~ Gamma + log Jacobian
+        lp += pr_.rf_rate_shape * z[o_lam_ + c] - pr_.rf_rate_rate * p.lam[c];
+        grad[o_lam_ + c] += pr_.rf_rate_shape - pr_.rf_rate_rate * p.lam[c];
+        continue;
+      }
       lp += pr_.lam_shape * z[o_lam_ + c] - pr_.lam_rate * p.lam[c];  // Gamma + log Jacobian
       grad[o_lam_ + c] += pr_.lam_shape - pr_.lam_rate * p.lam[c];
     }
@@ -1354,6 +1693,10 @@ class TrustModel {
   TrustModelPriors pr_;
   int C_ = 0, K_ = 0, E_ = 0, P_ = 0, S_ = 0, n_ = 0, n_tracker_obs_ = 0;
   int intercept_col_ = -1;  // with trust: the baseline column of ones, whose free parameter is a level
+  int n_rf_ = 0, o_slope_ = 0;     // reach-and-frequency channels; the offset of their Hill slopes in z
+  std::vector<int> rf_slope_pos_;  // per channel: its position in the slope block, or -1
+  Matrix rf_mean_;                 // T x C: hill: the frequency; exposure: the untruncated mean m[t]
+  Vector rf_fill_;                 // per channel: the same after the data (from the mean frequency)
   std::vector<int> trust_idx_, conv_idx_;
   std::vector<bool> roi_;  // per conversion channel: ROI is the free parameter
   int n_roi_ = 0;

@@ -14,33 +14,44 @@
 //             normalised geometric weights alpha^l / sum_{m=0}^{L} alpha^m)
 //   h[t, c] = tanh(lam_c a[t, c] / 2)                         logistic saturation
 //             (the adstock by its O(1) geometric recursion, as the model's log density)
-//   G[t]    = delta G[t-1] + (1 - delta) sum_{p in trust} kappa_p h[t, p],  G[-1] = the
-//             stock at the end of the history (its shocks included)
+//   G[t]    = the model's own trust recursion over the inflow u[t] = sum_{p in trust}
+//             kappa_p h[t, p] from G[-1] = the stock at the end of the history (its shocks
+//             included), run by TrustModel::continue_stock (either trust form, no shocks):
+//             linear:  G[t] = delta G[t-1] + (1 - delta) u[t]
+//             bounded: G[t] = 1 - (1 - m[t]) exp(-rho u[t]), m[t] = b + delta (G[t-1] - b)
 //   c[t]    = sum_{s in conversion} beta_s h[t, s]
 //   m[t]    = gamma G[t] + c[t] (1 + theta G[t])  (+ b . B_future[t] when a future
 //             baseline design is given)
-//   Y       = outcome_scale ( sum_{t < N} r_t m[t] + gamma G[N-1] Q ),
-//             r_t = rho^t for t < H + tail, else 0;
-//             Q = rho^(N-1) sum_{k=1}^{tail - L} (rho delta)^k (0 when tail <= L)
+//   Y       = outcome_scale ( sum_{t < N} r_t m[t] + tail ),  r_t = rho^t
 //
-// after N periods no channel carries any adstock (the window is L), so the outcome is
-// gamma G and G decays by delta per period: the closed form Q counts the rest of the tail
-// exactly. rho in (0, 1] is a per-period discount factor (1: none). The tail is either a
-// fixed number of periods or, per draw, the smallest k with delta^k <= 1 - coverage
-// (coverage 0.99: at least 99% of the trust stock's remaining effect is counted; coverage
-// 1: the infinite tail, Q = rho^(N-1) rho delta / (1 - rho delta)). Y is the outcome the
-// media and the trust stock produce over horizon + tail in outcome units: the baseline
-// (intercept, trend, seasonality), which no schedule changes, is left out unless a future
-// baseline design is given.
+// After N periods no channel carries any adstock (the window is L), so the inflow is 0
+// and the outcome is gamma G. Linear form: G decays by delta per period, so the tail is
+// gamma G[N-1] Q in closed form, Q = rho^(N-1) sum_{k=1}^{tail - L} (rho delta)^k (0 when
+// tail <= L). Bounded form: the stock alone is run on by the model's recursion for the
+// tail - L periods after the window with zero inflow (tail = sum_{t=N}^{H+tail-1} r_t
+// gamma G[t]; with the present bounded form this is b + delta^k (G[N-1] - b), tested, but
+// the planner runs whatever the model's recursion is). rho in (0, 1] is a per-period
+// discount factor (1: none). The tail is either a fixed number of periods or, per draw,
+// the smallest k with delta^k <= 1 - coverage (coverage 0.99: at least 99% of the trust
+// stock's remaining effect, or of its distance to the baseline share b, is counted;
+// coverage 1: the infinite tail, Q = rho^(N-1) rho delta / (1 - rho delta), linear form
+// only). Y is the outcome the media and the trust stock produce over horizon + tail in
+// outcome units: the baseline (intercept, trend, seasonality), which no schedule changes,
+// is left out unless a future baseline design is given.
 //
 // Reverse mode (exact; tested against finite differences): with gm[t] = outcome_scale r_t,
-//   gG[t] = gm[t] (gamma + theta c[t]) (+ outcome_scale gamma Q at t = N-1),
-//   gc[t] = gm[t] (1 + theta G[t]),  lambda[t] = gG[t] + delta lambda[t+1],
-//   gh[t, c] = [c trust] kappa_c (1 - delta) lambda[t] + [c conversion] beta_c gc[t],
+//   gG[t] = gm[t] (gamma + theta c[t]) (+ outcome_scale gamma Q at t = N-1; gm[t] gamma in
+//           the bounded form's stock tail),  gc[t] = gm[t] (1 + theta G[t]),
+//   gu[t] = dY/du[t] by TrustModel::continue_stock_adjoint (the model's adjoint of its
+//           recursion), gh[t, c] = [c trust] kappa_c gu[t] + [c conversion] beta_c gc[t]
+//           (TrustModel::trust_inflow_adjoint adds the trust part),
 //   ga[t, c] = gh[t, c] (lam_c / 2) (1 - h[t, c]^2),
 //   dY/ds[t, c] = u_c sum_{l=0}^{L} w_l ga[t + l, c]   (t + l < N).
-// Cost per draw: O(N C). Draws run in parallel (parallel_for_blocks), each draw with the
-// same arithmetic as serially, so every result is bit-identical for every thread count.
+// Cost per draw: O(N C) (+ O(tail) in the bounded form). The adstock recursions of all
+// channels advance period by period on row-major buffers and the saturation runs on
+// whole rows with transforms' SIMD kernel. Draws run in parallel (parallel_for_blocks),
+// each draw with the same arithmetic as serially, so every result is bit-identical for
+// every thread count.
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -54,6 +65,7 @@
 #include "trustmix/core/parallel.hpp"
 #include "trustmix/core/resources.hpp"
 #include "trustmix/mmm/trust_model.hpp"
+#include "trustmix/transforms/simd.hpp"
 
 namespace trustmix::plan {
 
@@ -80,9 +92,28 @@ class DrawObjective {
   [[nodiscard]] virtual Eigen::Index draws() const = 0;
   [[nodiscard]] virtual Eigen::Index periods() const = 0;
   [[nodiscard]] virtual Eigen::Index channels() const = 0;
+  /// True when every draw's Y_i is certainly concave in the schedule (s >= 0): then a
+  /// concave criterion (mean or CVaR, any goal) makes every task a convex problem whose
+  /// KKT point is the global optimum, and optimize() needs one start. false: unknown.
+  [[nodiscard]] virtual bool concave() const { return false; }
   /// values (n) of every draw; with grads != nullptr also the gradients, one column per
   /// draw, (H C) x n, row t + H c (column-major cell order) holding dY_i / ds[t, c].
   virtual void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const = 0;
+  /// The weighted gradient sum_i weight[i] dY_i/ds (H C values, index t + H c) into g,
+  /// gradients computed only for draws with weight[i] != 0; with need_values also Y_i of
+  /// every draw into values (else values is left as it is). The default runs evaluate()
+  /// and sums in draw order; TrustPlanModel sums over fixed chunks of draws in parallel
+  /// (the same result for every thread count).
+  virtual void evaluate_weighted(const Matrix& spend, const Vector& weight, bool need_values, Vector& values,
+                                 Vector& g) const {
+    Vector y;
+    Matrix grads;
+    evaluate(spend, y, &grads);
+    if (need_values) values = y;
+    g = Vector::Zero(grads.rows());
+    for (Eigen::Index i = 0; i < y.size(); ++i)
+      if (weight[i] != 0.0) g += weight[i] * grads.col(i);
+  }
   /// Y_i of draw i alone and, with grad != nullptr, dY_i/ds (H C values, index t + H c).
   virtual double evaluate_draw(Eigen::Index i, const Matrix& spend, double* grad) const {
     Vector y;
@@ -102,6 +133,7 @@ class SingleDraw final : public DrawObjective {
   [[nodiscard]] Eigen::Index draws() const override { return 1; }
   [[nodiscard]] Eigen::Index periods() const override { return parent_.periods(); }
   [[nodiscard]] Eigen::Index channels() const override { return parent_.channels(); }
+  [[nodiscard]] bool concave() const override { return parent_.concave(); }
   void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const override {
     values.resize(1);
     if (grads != nullptr) grads->resize(periods() * channels(), 1);
@@ -133,22 +165,21 @@ struct PlanPaths {
 /// then costs O(n N C).
 class TrustPlanModel final : public DrawObjective {
  public:
-  /// model: the fitted model; draws: n x dimension unconstrained draws; history_media:
-  /// T0 x C scaled media (the model's units) and history_shocks T0 x E (0 columns: none)
-  /// of the known past; s: settings.
+  /// model: the fitted model (copied: the planner does not need it to outlive it); draws:
+  /// n x dimension unconstrained draws; history_media: T0 x C scaled media (the model's
+  /// units) and history_shocks T0 x E (0 columns: none) of the known past; s: settings.
   TrustPlanModel(const mmm::TrustModel& model, const Matrix& draws, const Matrix& history_media,
                  const Matrix& history_shocks, ForwardSettings s)
-      : s_(std::move(s)) {
+      : model_(model), s_(std::move(s)) {
     const auto& d = model.data();
     C_ = d.media.cols();
     L_ = d.max_lag;
     H_ = s_.horizon;
     if (H_ < 1) fail("horizon must be >= 1 period, got ", H_);
-    // The plan's reverse mode runs the linear trust recursion (MODEL.md section 2); a
-    // bounded-share model (trust_form = bounded) would be planned on the wrong equations.
-    if (model.bounded())
-      fail("the planner supports fits with trust_form = 'linear' only (this fit is 'bounded'); "
-           "refit with trust_form='linear' to plan");
+    bounded_ = model.bounded();
+    if (model.rf_count() > 0)
+      fail("the planner does not plan reach-and-frequency channels yet (this fit has ", model.rf_count(),
+           "): it would put their reach through the logistic curve; refit without rf_channels to plan");
     if (draws.cols() != model.dimension())
       fail("draws must have one column per unconstrained parameter (", model.dimension(), "), got ", draws.cols());
     if (draws.rows() < 1) fail("draws must have at least one row");
@@ -173,6 +204,9 @@ class TrustPlanModel final : public DrawObjective {
     if (s_.tail < -1) fail("tail must be >= 0 periods, or -1 (from tail_coverage), got ", s_.tail);
     if (s_.tail == -1 && !(s_.tail_coverage > 0.0 && s_.tail_coverage <= 1.0))
       fail("tail_coverage must be in (0, 1], got ", s_.tail_coverage);
+    if (bounded_ && s_.tail == -1 && s_.tail_coverage >= 1.0)
+      fail("tail_coverage = 1 (the infinite tail, in closed form) is for trust_form = 'linear' only: the bounded "
+           "form's tail is run period by period; use tail_coverage < 1 (e.g. 0.99) or a fixed tail");
     const Eigen::Index K = d.baseline.cols();
     if (s_.future_baseline.size() != 0 && (s_.future_baseline.rows() != H_ || s_.future_baseline.cols() != K))
       fail("future_baseline must be ", H_, " x ", K, " (horizon x baseline columns) or empty, got ",
@@ -180,12 +214,13 @@ class TrustPlanModel final : public DrawObjective {
     if (!s_.future_baseline.allFinite()) fail("future_baseline must be finite");
     trust_enabled_ = d.trust_enabled;
     const Eigen::Index n = draws.rows();
-    require_memory(8.0 * static_cast<double>(n) * static_cast<double>((L_ + 1) * C_ * 2 + L_ * C_ + 4 * C_ + H_ + 16),
+    require_memory(8.0 * static_cast<double>(n) * static_cast<double>((L_ + 1) * C_ * 2 + L_ * C_ + 8 * C_ + H_ + 64),
                    "the planner's per-draw state", "plan on fewer draws");
     const Eigen::Index T0 = history_media.rows();
     draw_.resize(static_cast<std::size_t>(n));
     const Matrix zero_baseline = Matrix::Zero(T0, K);
     const Matrix shocks = history_shocks.cols() == 0 ? Matrix::Zero(T0, E) : history_shocks;
+    std::atomic<bool> too_long{false};
     parallel_for_blocks(
         static_cast<std::ptrdiff_t>(n), s_.threads, 1,
         [&](std::ptrdiff_t b, std::ptrdiff_t e) {
@@ -193,28 +228,28 @@ class TrustPlanModel final : public DrawObjective {
             Draw& dr = draw_[static_cast<std::size_t>(i)];
             const Vector z = draws.row(i).transpose();
             const mmm::TrustModelParameters p = model.constrain(z);
+            dr.p = p;
             dr.w.resize(L_ + 1, C_);
             dr.half.resize(C_);
             dr.alpha.resize(C_);
             dr.alpha_l1.resize(C_);
-            dr.coef_trust = Vector::Zero(C_);
+            dr.w0u.resize(C_);
             dr.coef_conv = Vector::Zero(C_);
-            int kp = 0, ks = 0;
+            int ks = 0;
             for (Eigen::Index c = 0; c < C_; ++c) {
               weights(p.alpha[c], dr.w.col(c));
               dr.alpha[c] = p.alpha[c];
               dr.alpha_l1[c] = std::pow(p.alpha[c], static_cast<double>(L_ + 1));
               dr.half[c] = 0.5 * p.lam[c];
-              const auto ci = static_cast<std::size_t>(c);
-              if (d.trust_enabled && d.trust[ci]) dr.coef_trust[c] = p.kappa[kp++];
-              if (d.conversion[ci]) dr.coef_conv[c] = p.beta[ks++];
+              dr.w0u[c] = dr.w(0, c) * s_.units_per_spend[c];
+              if (d.conversion[static_cast<std::size_t>(c)]) dr.coef_conv[c] = p.beta[ks++];
             }
             dr.delta = trust_enabled_ ? p.delta : 0.0;
             dr.gamma = trust_enabled_ ? p.gamma : 0.0;
             dr.theta = trust_enabled_ ? p.theta : 0.0;
             if (s_.future_baseline.size() != 0) dr.base = s_.future_baseline * p.b;
-            // The history: adstock carry into the plan and the stock at its end.
-            dr.carry = Matrix::Zero(L_, C_);
+            // The history: adstock carry into the plan (row-major, L x C) and the stock at its end.
+            dr.carry = RowMatrix::Zero(L_, C_);
             for (Eigen::Index c = 0; c < C_; ++c)
               for (Eigen::Index t = 0; t < L_; ++t) {
                 double acc = 0.0;
@@ -229,7 +264,9 @@ class TrustPlanModel final : public DrawObjective {
               const mmm::TrustModelForward f = model.forward_on(z, history_media, zero_baseline, shocks);
               dr.g_end = f.trust_stock[T0 - 1];
             }
-            // The tail: explicit window N = H + min(L, tail); the rest in closed form.
+            // The tail: explicit window N = H + min(L, tail). The rest: in closed form
+            // (linear form), or the stock alone run on for tail - L more periods of zero
+            // inflow by the model's own recursion (bounded form).
             const double rho = s_.discount;
             int tail = s_.tail;
             bool infinite = false;
@@ -247,7 +284,14 @@ class TrustPlanModel final : public DrawObjective {
             dr.tail = tail;
             dr.explicit_periods = H_ + std::min<Eigen::Index>(L_, tail);
             dr.q = 0.0;
-            if (trust_enabled_ && tail > L_) {
+            dr.stock_tail = 0;
+            if (trust_enabled_ && tail > L_ && bounded_) {
+              if (tail - L_ > max_stock_tail) {
+                too_long = true;
+                continue;
+              }
+              dr.stock_tail = tail - L_;
+            } else if (trust_enabled_ && tail > L_) {
               const double rd = rho * dr.delta;
               const double lead = std::pow(rho, static_cast<double>(dr.explicit_periods - 1));
               dr.q = infinite ? lead * rd / (1.0 - rd)
@@ -256,46 +300,99 @@ class TrustPlanModel final : public DrawObjective {
           }
         },
         4);
+    if (too_long)
+      fail("the bounded form's tail is run period by period and some draw needs more than ", max_stock_tail,
+           " periods of it (a trust half-life near infinity): set a fixed tail or a lower tail_coverage");
     N_max_ = H_ + L_;
-    rpow_.resize(N_max_);
-    for (Eigen::Index t = 0; t < N_max_; ++t) rpow_[t] = std::pow(s_.discount, static_cast<double>(t));
+    for (const Draw& dr : draw_) K_max_ = std::max(K_max_, dr.stock_tail);
+    rpow_.resize(N_max_ + K_max_);
+    for (Eigen::Index t = 0; t < N_max_ + K_max_; ++t) rpow_[t] = std::pow(s_.discount, static_cast<double>(t));
   }
 
   [[nodiscard]] Eigen::Index draws() const override { return static_cast<Eigen::Index>(draw_.size()); }
   [[nodiscard]] Eigen::Index periods() const override { return H_; }
   [[nodiscard]] Eigen::Index channels() const override { return C_; }
   [[nodiscard]] const ForwardSettings& settings() const { return s_; }
+  /// Concave in the schedule: the adstock is linear with weights >= 0 and the saturation
+  /// tanh(lam a / 2) concave for a >= 0, so every h is concave; the linear trust stock is
+  /// a sum of h with weights >= 0, so gamma G and beta h are concave (gamma, beta >= 0).
+  /// The amplification c (1 + theta G) is a product of concave functions, not concave,
+  /// and the bounded stock is not either: true only without trust, or in the linear form
+  /// with theta = 0 in every draw.
+  [[nodiscard]] bool concave() const override {
+    if (!trust_enabled_) return true;
+    if (bounded_) return false;
+    for (const Draw& dr : draw_)
+      if (dr.theta != 0.0) return false;
+    return true;
+  }
   /// Periods counted after the horizon for draw i (the tail).
   [[nodiscard]] int tail_periods(Eigen::Index i) const { return draw_[static_cast<std::size_t>(i)].tail; }
+  /// Longest tail the bounded form runs period by period (beyond the adstock window).
+  static constexpr Eigen::Index max_stock_tail = 100000;
 
   void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const override {
-    check_spend(spend);
+    const RowMatrix xr = check_spend(spend);
     const Eigen::Index n = draws();
     values.resize(n);
     if (grads != nullptr) grads->resize(H_ * C_, n);
     parallel_for_blocks(
         static_cast<std::ptrdiff_t>(n), s_.threads, 8,
         [&](std::ptrdiff_t b, std::ptrdiff_t e) {
-          Work w(N_max_, C_);
+          Work w(N_max_, K_max_, C_);
           for (auto i = b; i < e; ++i) {
             const auto ii = static_cast<Eigen::Index>(i);
-            values[ii] = run(draw_[static_cast<std::size_t>(i)], spend, w, grads != nullptr ? grads->col(ii).data() : nullptr,
+            values[ii] = run(draw_[static_cast<std::size_t>(i)], xr, w, grads != nullptr ? grads->col(ii).data() : nullptr,
                              nullptr, ii);
           }
         },
         4);
   }
 
+  /// The weighted gradient (DrawObjective::evaluate_weighted): draws in fixed chunks of
+  /// 16, each chunk's sum_i weight[i] dY_i/ds in draw order, the chunks' sums added in
+  /// chunk order: the same result for every thread count, without the (H C) x n matrix.
+  void evaluate_weighted(const Matrix& spend, const Vector& weight, bool need_values, Vector& values,
+                         Vector& g) const override {
+    const RowMatrix xr = check_spend(spend);
+    const Eigen::Index n = draws(), HC = H_ * C_, chunk = 16, nc = (n + chunk - 1) / chunk;
+    if (weight.size() != n) fail("weight needs one value per draw (", n, "), got ", weight.size());
+    if (need_values) values.resize(n);
+    Matrix part = Matrix::Zero(HC, nc);
+    parallel_for_blocks(
+        static_cast<std::ptrdiff_t>(nc), s_.threads, 1,
+        [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+          Work w(N_max_, K_max_, C_);
+          Vector gi(HC);
+          for (auto k = b; k < e; ++k) {
+            const auto kk = static_cast<Eigen::Index>(k);
+            for (Eigen::Index i = kk * chunk; i < std::min(n, (kk + 1) * chunk); ++i) {
+              const Draw& dr = draw_[static_cast<std::size_t>(i)];
+              if (weight[i] != 0.0) {
+                const double y = run(dr, xr, w, gi.data(), nullptr, i);
+                if (need_values) values[i] = y;
+                part.col(kk) += weight[i] * gi;
+              } else if (need_values) {
+                values[i] = run(dr, xr, w, nullptr, nullptr, i);
+              }
+            }
+          }
+        },
+        1);
+    g = Vector::Zero(HC);
+    for (Eigen::Index k = 0; k < nc; ++k) g += part.col(k);
+  }
+
   double evaluate_draw(Eigen::Index i, const Matrix& spend, double* grad) const override {
-    check_spend(spend);
+    const RowMatrix xr = check_spend(spend);
     if (i < 0 || i >= draws()) fail("draw ", i, " is not in 0..", draws() - 1);
-    Work w(N_max_, C_);
-    return run(draw_[static_cast<std::size_t>(i)], spend, w, grad, nullptr, 0);
+    Work w(N_max_, K_max_, C_);
+    return run(draw_[static_cast<std::size_t>(i)], xr, w, grad, nullptr, 0);
   }
 
   /// Per-draw, per-period paths of a schedule (see PlanPaths).
   [[nodiscard]] PlanPaths paths(const Matrix& spend) const {
-    check_spend(spend);
+    const RowMatrix xr = check_spend(spend);
     const Eigen::Index n = draws();
     PlanPaths out;
     for (Matrix* m : {&out.outcome, &out.stock, &out.conversion, &out.amplification, &out.trust_direct})
@@ -306,10 +403,10 @@ class TrustPlanModel final : public DrawObjective {
     parallel_for_blocks(
         static_cast<std::ptrdiff_t>(n), s_.threads, 8,
         [&](std::ptrdiff_t b, std::ptrdiff_t e) {
-          Work w(N_max_, C_);
+          Work w(N_max_, K_max_, C_);
           for (auto i = b; i < e; ++i) {
             const auto ii = static_cast<Eigen::Index>(i);
-            out.total[ii] = run(draw_[static_cast<std::size_t>(i)], spend, w, nullptr, &out, ii);
+            out.total[ii] = run(draw_[static_cast<std::size_t>(i)], xr, w, nullptr, &out, ii);
             out.tail_periods[ii] = draw_[static_cast<std::size_t>(i)].tail;
           }
         },
@@ -318,36 +415,31 @@ class TrustPlanModel final : public DrawObjective {
   }
 
  private:
+  using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   struct Draw {
+    mmm::TrustModelParameters p;  // the constrained parameters (the model's trust dynamics run on them)
     Matrix w;                 // (L+1) x C adstock weights
     Vector half;              // lam / 2
     Vector alpha, alpha_l1;   // alpha and alpha^(L+1)
-    Vector coef_trust;        // kappa (0 for other channels)
+    Vector w0u;               // w_0 u_c: activity of one unit of spend in its own period
     Vector coef_conv;         // beta (0 for other channels)
     Vector base;              // H: b . B_future[t] (empty: none)
-    Matrix carry;             // L x C
+    RowMatrix carry;          // L x C
     double delta = 0, gamma = 0, theta = 0, g_end = 0, q = 0;
     int tail = 0;
     Eigen::Index explicit_periods = 0;
+    Eigen::Index stock_tail = 0;  // bounded form: periods of the stock alone after the window
   };
+  /// Work buffers of one block of draws: row-major N x C (one period's channels
+  /// contiguous: the adstock recursions of all channels advance together and the
+  /// saturation runs on vectors), and the stock's series over N + K periods.
   struct Work {
-    Matrix h, ga;
-    Vector G, conv;
-    Work(Eigen::Index N, Eigen::Index C) : h(N, C), ga(N, C), G(N), conv(N) {}
+    RowMatrix a, h, ga;
+    Vector u, G, gG, gu, conv, gc, S, zero;
+    Work(Eigen::Index N, Eigen::Index K, Eigen::Index C)
+        : a(N, C), h(N, C), ga(N, C), u(N + K), G(N + K), gG(N + K), gu(N + K), conv(N), gc(N), S(C),
+          zero(Vector::Zero(C)) {}
   };
-
-  /// tanh(u) for u >= 0: the Taylor series to u^15 below 1/8 (truncation < 4e-17
-  /// relative), else (1 - e) / (1 + e) with e = exp(-2u): within 4e-16 of tanh, cheaper.
-  static double logistic(double u) {
-    if (u < 0.125) {
-      if (u < 0.0) return std::tanh(u);
-      const double v = u * u;
-      return u * (1.0 + v * (-1.0 / 3 + v * (2.0 / 15 + v * (-17.0 / 315 + v * (62.0 / 2835 + v * (-1382.0 / 155925 +
-                  v * (21844.0 / 6081075 + v * (-929569.0 / 638512875))))))));
-    }
-    const double e = std::exp(-2.0 * u);
-    return (1.0 - e) / (1.0 + e);
-  }
 
   template <class W>
   static void weights(double alpha, W&& w) {  // alpha^l / sum_m alpha^m, as trust_model.hpp
@@ -360,46 +452,69 @@ class TrustPlanModel final : public DrawObjective {
     for (Eigen::Index l = 0; l < w.size(); ++l) w[l] /= s;
   }
 
-  void check_spend(const Matrix& spend) const {
+  /// Checks the schedule (H x C, finite, >= 0) and returns it row-major. A cell below 0
+  /// by no more than 1e-9 of the largest |cell| (an optimiser's rounding step just outside
+  /// its bound) counts as 0; below that it is an error.
+  RowMatrix check_spend(const Matrix& spend) const {
     if (spend.rows() != H_ || spend.cols() != C_)
       fail("schedule must be ", H_, " x ", C_, " (periods x channels), got ", spend.rows(), " x ", spend.cols());
-    for (Eigen::Index c = 0; c < C_; ++c)
-      for (Eigen::Index t = 0; t < H_; ++t)
-        if (!std::isfinite(spend(t, c))) fail("schedule: period ", t, ", channel ", c, " is ", spend(t, c), "; expected a finite number");
+    if (!spend.allFinite())
+      for (Eigen::Index c = 0; c < C_; ++c)
+        for (Eigen::Index t = 0; t < H_; ++t)
+          if (!std::isfinite(spend(t, c)))
+            fail("schedule: period ", t, ", channel ", c, " is ", spend(t, c), "; expected a finite number >= 0");
+    RowMatrix xr = spend;
+    if ((xr.array() < 0.0).any()) {
+      const double tol = 1e-9 * xr.cwiseAbs().maxCoeff();
+      for (Eigen::Index c = 0; c < C_; ++c)
+        for (Eigen::Index t = 0; t < H_; ++t)
+          if (xr(t, c) < 0.0) {
+            if (xr(t, c) < -tol)
+              fail("schedule: period ", t, ", channel ", c, " is ", xr(t, c), "; expected a finite number >= 0");
+            xr(t, c) = 0.0;
+          }
+    }
+    return xr;
   }
 
   /// One draw: Y; with grad != nullptr also dY/ds (H C values, index t + H c); with
-  /// paths != nullptr its row `row` of the paths.
-  double run(const Draw& dr, const Matrix& spend, Work& w, double* grad, PlanPaths* paths, Eigen::Index row) const {
-    const Eigen::Index N = dr.explicit_periods, H = H_, L = L_;
+  /// paths != nullptr its row `row` of the paths. xr: the schedule, row-major H x C.
+  double run(const Draw& dr, const RowMatrix& xr, Work& w, double* grad, PlanPaths* paths, Eigen::Index row) const {
+    const Eigen::Index N = dr.explicit_periods, H = H_, L = L_, C = C_, NS = N + dr.stock_tail;
     const double ys = s_.outcome_scale;
     const Eigen::Index counted = std::min<Eigen::Index>(N, H + static_cast<Eigen::Index>(std::min(dr.tail, 1 << 30)));
-    // forward: adstock (the geometric window by its O(1) recursion: S[t] = alpha S[t-1] +
-    // x[t] - alpha^(L+1) x[t-L-1], a = S w_0, w_0 = 1 / sum_l alpha^l) and saturation
-    for (Eigen::Index c = 0; c < C_; ++c) {
-      const double u = s_.units_per_spend[c], half = dr.half[c], alpha = dr.alpha[c], aL1 = dr.alpha_l1[c];
-      const double w0u = dr.w(0, c) * u;
-      const double* sc = spend.col(c).data();
-      double* hc = w.h.col(c).data();
-      double S = 0.0;
-      for (Eigen::Index t = 0; t < N; ++t) {
-        const double in = t < H ? sc[t] : 0.0;
-        const double out = t > L && t - L - 1 < H ? sc[t - L - 1] : 0.0;
-        S = alpha * S + in - aL1 * out;
-        const double a = (t < L ? dr.carry(t, c) : 0.0) + w0u * S;
-        hc[t] = logistic(half * a);
+    // forward: adstock of every channel by its O(1) geometric recursion, period by period
+    // (S[t] = alpha S[t-1] + x[t] - alpha^(L+1) x[t-L-1], a = carry + S w_0 u), then the
+    // logistic saturation h = tanh(lam a / 2) on whole rows (transforms' SIMD kernel)
+    double* S = w.S.data();
+    for (Eigen::Index c = 0; c < C; ++c) S[c] = 0.0;
+    const double* zero = w.zero.data();
+    const double *alpha = dr.alpha.data(), *aL1 = dr.alpha_l1.data(), *w0u = dr.w0u.data();
+    for (Eigen::Index t = 0; t < N; ++t) {
+      const double* in = t < H ? xr.data() + t * C : zero;
+      const double* out = t > L && t - L - 1 < H ? xr.data() + (t - L - 1) * C : zero;
+      const double* carry = t < L ? dr.carry.data() + t * C : zero;
+      double* ar = w.a.data() + t * C;
+      for (Eigen::Index c = 0; c < C; ++c) {
+        S[c] = alpha[c] * S[c] + in[c] - aL1[c] * out[c];
+        ar[c] = carry[c] + w0u[c] * S[c];
       }
     }
-    // trust stock, conversion, outcome
-    double y = 0.0, stock = dr.g_end;
+    transforms::detail::simd::logistic_rows(w.a.data(), C, w.h.data(), C, N, C, dr.half.data());
+    // trust stock by the model's own dynamics (either form): inflow over the window, zero
+    // inflow over the bounded form's stock tail
+    const Eigen::Map<const RowMatrix> h(w.h.data(), N, C);
+    model_.trust_inflow(dr.p, h, w.u.data());
+    for (Eigen::Index t = N; t < NS; ++t) w.u[t] = 0.0;
+    model_.continue_stock(dr.p, dr.g_end, w.u.data(), NS, w.G.data());
+    // conversion and outcome
+    double y = 0.0;
+    const double* beta = dr.coef_conv.data();
     for (Eigen::Index t = 0; t < N; ++t) {
-      double inflow = 0.0, conv = 0.0;
-      for (Eigen::Index c = 0; c < C_; ++c) {
-        inflow += dr.coef_trust[c] * w.h(t, c);
-        conv += dr.coef_conv[c] * w.h(t, c);
-      }
-      if (trust_enabled_) stock = dr.delta * stock + (1.0 - dr.delta) * inflow;
-      w.G[t] = stock;
+      const double* hr = w.h.data() + t * C;
+      double conv = 0.0;
+      for (Eigen::Index c = 0; c < C; ++c) conv += beta[c] * hr[c];
+      const double stock = w.G[t];
       w.conv[t] = conv;
       double m = dr.gamma * stock + conv * (1.0 + dr.theta * stock);
       if (dr.base.size() != 0 && t < H) m += dr.base[t];
@@ -412,46 +527,53 @@ class TrustPlanModel final : public DrawObjective {
         paths->trust_direct(row, t) = dr.gamma * stock * ys;
       }
     }
-    const double tail_part = dr.gamma * w.G[N - 1] * dr.q;
+    double tail_part = dr.gamma * w.G[N - 1] * dr.q;  // linear form: the closed-form rest of the tail
+    for (Eigen::Index t = N; t < NS; ++t) tail_part += rpow_[t] * (dr.gamma * w.G[t]);  // bounded form: run
     if (paths != nullptr) paths->tail_outcome[row] = tail_part * ys;
     y = (y + tail_part) * ys;
     if (grad == nullptr) return y;
-    // reverse: outcome -> stock and conversion -> saturation -> adstock -> spend
-    double lam_next = 0.0;
+    // reverse: outcome -> stock (the model's adjoint) and conversion -> saturation ->
+    // adstock -> spend
+    for (Eigen::Index t = N; t < NS; ++t) w.gG[t] = ys * rpow_[t] * dr.gamma;
     for (Eigen::Index t = N - 1; t >= 0; --t) {
       const double gm = t < counted ? ys * rpow_[t] : 0.0;
       double gG = gm * (dr.gamma + dr.theta * w.conv[t]);
       if (t == N - 1) gG += ys * dr.gamma * dr.q;
-      const double gc = gm * (1.0 + dr.theta * w.G[t]);
-      const double lam_t = gG + dr.delta * lam_next;
-      lam_next = lam_t;
-      const double gin = (1.0 - dr.delta) * lam_t;
-      for (Eigen::Index c = 0; c < C_; ++c) {
-        const double gh = dr.coef_trust[c] * gin + dr.coef_conv[c] * gc;
-        const double h = w.h(t, c);
-        w.ga(t, c) = gh * dr.half[c] * (1.0 - h * h);
-      }
+      w.gG[t] = gG;
+      w.gc[t] = gm * (1.0 + dr.theta * w.G[t]);
+    }
+    (void)model_.continue_stock_adjoint(dr.p, dr.g_end, w.u.data(), w.G.data(), w.gG.data(), NS, w.gu.data());
+    for (Eigen::Index t = 0; t < N; ++t) {
+      double* gr = w.ga.data() + t * C;
+      for (Eigen::Index c = 0; c < C; ++c) gr[c] = beta[c] * w.gc[t];
+    }
+    Eigen::Map<RowMatrix> ga(w.ga.data(), N, C);
+    model_.trust_inflow_adjoint(dr.p, w.gu.data(), N, ga);
+    const double* half = dr.half.data();
+    for (Eigen::Index t = 0; t < N; ++t) {
+      double* gr = w.ga.data() + t * C;
+      const double* hr = w.h.data() + t * C;
+      for (Eigen::Index c = 0; c < C; ++c) gr[c] = gr[c] * half[c] * (1.0 - hr[c] * hr[c]);
     }
     // adjoint of the adstock: dY/dx[t] = sum_{l=0}^{L} w_l ga[t + l] = w_0 R[t] with
     // R[t] = ga[t] + alpha R[t+1] - alpha^(L+1) ga[t+L+1] (ga = 0 beyond N)
-    for (Eigen::Index c = 0; c < C_; ++c) {
-      const double w0u = dr.w(0, c) * s_.units_per_spend[c], alpha = dr.alpha[c], aL1 = dr.alpha_l1[c];
-      const double* gac = w.ga.col(c).data();
-      double* gc = grad + H * c;
-      double R = 0.0;
-      for (Eigen::Index t = N - 1; t >= 0; --t) {
-        const double out = t + L + 1 < N ? gac[t + L + 1] : 0.0;
-        R = alpha * R + gac[t] - aL1 * out;
-        if (t < H) gc[t] = w0u * R;
-      }
+    double* R = w.S.data();
+    for (Eigen::Index c = 0; c < C; ++c) R[c] = 0.0;
+    for (Eigen::Index t = N - 1; t >= 0; --t) {
+      const double* gr = w.ga.data() + t * C;
+      const double* go = t + L + 1 < N ? w.ga.data() + (t + L + 1) * C : zero;
+      for (Eigen::Index c = 0; c < C; ++c) R[c] = alpha[c] * R[c] + gr[c] - aL1[c] * go[c];
+      if (t < H)
+        for (Eigen::Index c = 0; c < C; ++c) grad[t + H * c] = w0u[c] * R[c];
     }
     return y;
   }
 
-  Vector rpow_;  // rho^t, t < H + L
+  const mmm::TrustModel model_;  // a copy: its trust dynamics are what the plan runs
+  Vector rpow_;                  // rho^t, t < H + L + the longest stock tail
   const ForwardSettings s_;
-  Eigen::Index C_ = 0, L_ = 0, H_ = 0, N_max_ = 0;
-  bool trust_enabled_ = false;
+  Eigen::Index C_ = 0, L_ = 0, H_ = 0, N_max_ = 0, K_max_ = 0;
+  bool trust_enabled_ = false, bounded_ = false;
   std::vector<Draw> draw_;
 };
 

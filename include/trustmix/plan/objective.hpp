@@ -80,12 +80,21 @@ inline void check_criterion(const Criterion& k, Eigen::Index n) {
 
 /// Per-draw V_i of a goal from Y_i (and the schedule's total spend).
 [[nodiscard]] inline Vector goal_values(const Criterion& k, const Vector& y, double total_spend) {
+  // Plain loops: GCC 12's -Warray-bounds misreads Eigen's packet path as reading past the
+  // vector when the planner runs on a single draw (size 1, constant-propagated).
+  Vector v(y.size());
   switch (k.goal) {
-    case Goal::outcome: return y;
-    case Goal::value: return k.value_per_outcome * y;
-    case Goal::net_value: return (k.value_per_outcome * y).array() - total_spend;
+    case Goal::outcome:
+      v = y;
+      break;
+    case Goal::value:
+      for (Eigen::Index i = 0; i < y.size(); ++i) v[i] = k.value_per_outcome * y[i];
+      break;
+    case Goal::net_value:
+      for (Eigen::Index i = 0; i < y.size(); ++i) v[i] = k.value_per_outcome * y[i] - total_spend;
+      break;
   }
-  return y;
+  return v;
 }
 
 /// The weights of the draws in the risk measure's gradient, dR/dV_i, and R itself.
@@ -151,18 +160,30 @@ inline void check_criterion(const Criterion& k, Eigen::Index n) {
                                                Matrix* grad = nullptr, Vector* per_draw = nullptr) {
   const Eigen::Index n = obj.draws(), H = obj.periods(), C = obj.channels();
   check_criterion(k, n);
-  Vector y;
+  const double a = k.goal == Goal::outcome ? 1.0 : k.value_per_outcome;
+  // The gradient is sum_i a w_i dY_i/ds (w_i = dR/dV_i): for the mean the weights are
+  // known before the values (one pass); for the others the values come first, then the
+  // gradients of the draws with w_i != 0 (quantile: 2 draws, CVaR: the worst share).
+  // (prob_beat weighs every draw: one pass with every draw's gradient.)
+  Vector y, g, w;
   Matrix grads;
-  obj.evaluate(spend, y, grad != nullptr ? &grads : nullptr);
+  if (grad != nullptr && k.measure == Measure::mean) {
+    obj.evaluate_weighted(spend, Vector::Constant(n, a / static_cast<double>(n)), true, y, g);
+  } else {
+    obj.evaluate(spend, y, grad != nullptr && k.measure == Measure::prob_beat ? &grads : nullptr);
+  }
   const Vector v = goal_values(k, y, spend.sum());
-  Vector w;
   const double r = risk(k, v, w);
   if (per_draw != nullptr) *per_draw = v;
   if (grad != nullptr) {
-    const double a = k.goal == Goal::outcome ? 1.0 : k.value_per_outcome;
-    Vector g = Vector::Zero(H * C);
-    for (Eigen::Index i = 0; i < n; ++i)  // serial, draw order
-      if (w[i] != 0.0) g += (a * w[i]) * grads.col(i);
+    if (k.measure == Measure::prob_beat) {
+      g = Vector::Zero(H * C);
+      for (Eigen::Index i = 0; i < n; ++i)  // serial, draw order
+        if (w[i] != 0.0) g += (a * w[i]) * grads.col(i);
+    } else if (k.measure != Measure::mean) {
+      Vector unused;
+      obj.evaluate_weighted(spend, a * w, false, unused, g);
+    }
     grad->resize(H, C);
     for (Eigen::Index c = 0; c < C; ++c) grad->col(c) = g.segment(H * c, H);
     if (k.goal == Goal::net_value) grad->array() -= w.sum();
@@ -200,6 +221,12 @@ class CurveObjective final : public DrawObjective {
   [[nodiscard]] Eigen::Index draws() const override { return beta_.rows(); }
   [[nodiscard]] Eigen::Index periods() const override { return H_; }
   [[nodiscard]] Eigen::Index channels() const override { return beta_.cols(); }
+  /// Concave when every beta >= 0 and every curve is concave on x >= 0: Michaelis-Menten,
+  /// exponential, logistic, and Hill with shape <= 1.
+  [[nodiscard]] bool concave() const override {
+    if ((beta_.array() < 0.0).any()) return false;
+    return curve_ != Curve::hill || (shape_.array() <= 1.0).all();
+  }
   void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const override {
     const Eigen::Index n = draws(), C = channels();
     if (spend.rows() != H_ || spend.cols() != C) fail("schedule must be ", H_, " x ", C, ", got ", spend.rows(), " x ", spend.cols());

@@ -102,7 +102,10 @@ struct SolverSettings {
   /// least-squares problem per iteration, slow beyond a few hundred variables), "slsqp",
   /// "mma" (no equality constraints), "auglag" (augmented Lagrangian, L-BFGS inside).
   std::string algorithm = "auto";
-  int starts = 2;                   ///< 1: the start only; 2: and the even plan; more: and random plans
+  /// 1: the start only; 2: and the even plan; more: and random plans; 0 (auto): 1 when the
+  /// problem is certified concave (DrawObjective::concave() and a mean or CVaR criterion),
+  /// else 2
+  int starts = 2;
   int max_evaluations = 3000;       ///< per start
   double ftol_rel = 1e-12, xtol_rel = 1e-10;
   std::uint64_t seed = 0;           ///< random starts
@@ -134,6 +137,9 @@ struct PlanResult {
   Matrix start;              ///< the first start
   double start_objective = 0;
   bool moved = false;        ///< the schedule differs from the first start
+  /// Certified concave (every draw's outcome concave in the schedule, criterion mean or
+  /// CVaR): a KKT point is the global optimum
+  bool concave = false;
   std::vector<double> start_objectives;  ///< final R of each start (NaN: infeasible)
   int starts_agreeing = 0;   ///< starts within 1e-6 (relative) of the best objective
   std::string message;       ///< a sentence on the outcome
@@ -464,7 +470,9 @@ class Scaled {
     fail("start must be ", H, " x ", C, " (periods x channels) or empty, got ", st.start.rows(), " x ", st.start.cols());
   if (st.start.size() != 0 && !((st.start.array() >= 0.0).all() && st.start.allFinite()))
     fail("start must be finite and >= 0");
-  if (st.starts < 1) fail("starts must be >= 1, got ", st.starts);
+  if (st.starts < 0) fail("starts must be >= 1, or 0 (auto: 1 for a certified concave problem, else 2), got ", st.starts);
+  const bool concave = obj.concave() && (pb.criterion.measure == Measure::mean || pb.criterion.measure == Measure::cvar);
+  const int n_starts = st.starts == 0 ? (concave ? 1 : 2) : st.starts;
   if (st.max_evaluations < 1) fail("max_evaluations must be >= 1, got ", st.max_evaluations);
   if (pb.task == Task::min_spend && !std::isfinite(pb.target)) fail("the min_spend task needs a finite target");
   if (pb.task == Task::max_with_roi && !(std::isfinite(pb.target_roi) && pb.target_roi > -1.0))
@@ -496,10 +504,10 @@ class Scaled {
     }
   }
   starts.push_back(st.start.size() != 0 ? lay.variables(st.start) : even);
-  if (st.starts >= 2) starts.push_back(even);
+  if (n_starts >= 2) starts.push_back(even);
   std::mt19937_64 rng(st.seed);
   std::exponential_distribution<double> expo(1.0);
-  for (int k = 2; k < st.starts; ++k) {
+  for (int k = 2; k < n_starts; ++k) {
     std::vector<double> x(nv);
     double tot = 0.0;
     for (std::size_t j = 0; j < nv; ++j) tot += x[j] = expo(rng) * lay.scale[static_cast<Eigen::Index>(j)];
@@ -511,6 +519,7 @@ class Scaled {
   }
 
   PlanResult res;
+  res.concave = concave;
   res.start = lay.schedule(starts[0].data());
   {
     std::vector<double> g0(nv);
@@ -573,17 +582,18 @@ class Scaled {
   double best_r = -unbounded, best_viol = unbounded;
   nlopt::result best_status = nlopt::FAILURE;
   const double feas_tol = 1e-7;
-  for (const auto& x0 : starts) {
+  std::vector<double> lbv(lay.lb.data(), lay.lb.data() + nv), ubv(nv);
+  for (std::size_t j = 0; j < nv; ++j) ubv[j] = std::isfinite(lay.ub[static_cast<Eigen::Index>(j)]) ? lay.ub[static_cast<Eigen::Index>(j)] : HUGE_VAL;
+  // One run of the solver from x (in place); local_alg: AUGLAG's subsidiary optimiser.
+  auto run_once = [&](nlopt::algorithm local_alg, std::vector<double>& x) {
     nlopt::opt opt(alg, static_cast<unsigned>(nv));
-    nlopt::opt local(nlopt::LD_LBFGS, static_cast<unsigned>(nv));
+    nlopt::opt local(local_alg, static_cast<unsigned>(nv));
     if (alg == nlopt::AUGLAG) {
       local.set_ftol_rel(st.ftol_rel);
       local.set_xtol_rel(st.xtol_rel);
       local.set_maxeval(st.max_evaluations);
       opt.set_local_optimizer(local);
     }
-    std::vector<double> lbv(lay.lb.data(), lay.lb.data() + nv), ubv(nv);
-    for (std::size_t j = 0; j < nv; ++j) ubv[j] = std::isfinite(lay.ub[static_cast<Eigen::Index>(j)]) ? lay.ub[static_cast<Eigen::Index>(j)] : HUGE_VAL;
     opt.set_lower_bounds(lbv);
     opt.set_upper_bounds(ubv);
     opt.set_min_objective(objective, &ctx);
@@ -596,7 +606,6 @@ class Scaled {
     opt.set_ftol_rel(st.ftol_rel);
     opt.set_xtol_rel(st.xtol_rel);
     opt.set_maxeval(st.max_evaluations);
-    std::vector<double> x = x0;
     double fmin = 0.0;
     nlopt::result status;
     try {
@@ -609,6 +618,21 @@ class Scaled {
       fail("NLopt refused the problem: ", e.what());
     } catch (const std::runtime_error&) {
       status = nlopt::FAILURE;
+    }
+    return status;
+  };
+  int retried = 0;
+  for (const auto& x0 : starts) {
+    std::vector<double> x = x0;
+    nlopt::result status = run_once(nlopt::LD_LBFGS, x);
+    // AUGLAG stops with a failure when its L-BFGS subproblem's line search fails, which on
+    // flat objectives can hinge on rounding; when that leaves the start where it was, the
+    // solver is run once more from the midpoint of this start and the even plan (feasible
+    // for the budget and the bounds when both are).
+    if (alg == nlopt::AUGLAG && (status == nlopt::FAILURE || status == nlopt::ROUNDOFF_LIMITED) && x == x0) {
+      ++retried;
+      for (std::size_t j = 0; j < nv; ++j) x[j] = std::clamp(0.5 * (x0[j] + even[j]), lbv[j], ubv[j]);
+      status = run_once(nlopt::LD_LBFGS, x);
     }
     if (st.stop != nullptr && st.stop->load()) throw Interrupted("the plan's optimisation");
     for (std::size_t j = 0; j < nv; ++j) x[j] = std::clamp(x[j], lbv[j], ubv[j]);
@@ -707,6 +731,11 @@ class Scaled {
         << res.kkt_residual
         << ", " << res.active.size() << " active constraints, " << res.starts_agreeing << " of "
         << res.start_objectives.size() << " starts agree)";
+    if (res.converged && concave)
+      msg << "; a concave problem (every draw's outcome concave in the schedule, risk " << to_string(pb.criterion.measure)
+          << "): the KKT point is the global optimum";
+    if (retried > 0)
+      msg << "; " << retried << " start(s) rerun from halfway to the even plan after AUGLAG's L-BFGS failed there";
     if (!res.moved) msg << "; the plan is its starting schedule, which the KKT check " << (res.kkt_residual <= 1e-6 ? "certifies as optimal" : "does NOT certify");
   }
   res.message = msg.str();

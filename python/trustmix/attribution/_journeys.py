@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trustmix._core import attribution as _core
+from trustmix import _core
 
 __all__ = ["Journeys"]
 
@@ -81,7 +81,7 @@ def _parse_paths(paths: pd.Series, name: str, conversions, value, nulls, sep: st
             isinstance(paths.dtype, pd.StringDtype) and paths.dtype.storage == "python"):
         values = np.ascontiguousarray(paths.to_numpy(dtype=object))
         try:
-            return _core.JourneyStore.from_path_objects(values, conversions, value, nulls, **kw)
+            return _core.attribution.JourneyStore.from_path_objects(values, conversions, value, nulls, **kw)
         except ValueError as exc:
             if "expected a path string" in str(exc):
                 _raise_first_missing(paths, name)
@@ -112,9 +112,9 @@ def _parse_paths(paths: pd.Series, name: str, conversions, value, nulls, sep: st
         buffers = arr.buffers()
         offsets = np.frombuffer(buffers[1], dtype=width, count=len(arr) + 1, offset=arr.offset * np.dtype(width).itemsize)
         data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
-        return _core.JourneyStore.from_path_buffer(data, np.ascontiguousarray(offsets), conversions, value, nulls, **kw)
+        return _core.attribution.JourneyStore.from_path_buffer(data, np.ascontiguousarray(offsets), conversions, value, nulls, **kw)
     values = paths.to_list()  # C++ reads the str objects in place and names a non-string row
-    return _core.JourneyStore.from_path_list(values, conversions, value, nulls, **kw)
+    return _core.attribution.JourneyStore.from_path_list(values, conversions, value, nulls, **kw)
 
 
 class Journeys:
@@ -278,7 +278,7 @@ class Journeys:
         lb = pd.Timedelta(lookback)
         if lb <= pd.Timedelta(0):
             raise ValueError(f"lookback must be a positive duration, got {lookback!r}")
-        store, meta = _core.JourneyStore.from_events(
+        store, meta = _core.attribution.JourneyStore.from_events(
             codes[: len(t)], t_time, ch_codes.astype(np.int32), names, codes[len(t):], c_time, cval,
             lookback=int(lb.value), time_units_per_day=_NS_PER_DAY, drop_unattributed=drop_unattributed,
         )

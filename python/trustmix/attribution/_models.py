@@ -6,7 +6,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from trustmix._core import attribution as _core
+from trustmix import _core
 from trustmix.attribution._journeys import Journeys
 from trustmix.attribution._results import AttributionResult, Comparison, RolesResult
 from trustmix.attribution._statistics import Statistics
@@ -76,13 +76,13 @@ def _statistics_for(data: Any, orders: Iterable[int] = (1,), collapse_repeats: b
 def _rule(journeys: Any, model: str, settings: dict, threads: int, **kw) -> AttributionResult:
     threads = _threads(threads)
     if isinstance(journeys, Statistics):  # a distributed run: default settings only
-        d = _core.rule_based_from_statistics(journeys._state, model)
+        d = _core.attribution.rule_based_from_statistics(journeys._state, model)
         return AttributionResult(model, settings, d["channels"], d["conversions"], d["value"])
     j = _check_journeys(journeys, model)
-    d = _core.rule_based(j._store, model, threads=threads, **kw)
+    d = _core.attribution.rule_based(j._store, model, threads=threads, **kw)
 
     def per_journey() -> pd.DataFrame:
-        return _per_journey_frame(j, _core.rule_based(j._store, model, per_journey=True, threads=threads, **kw))
+        return _per_journey_frame(j, _core.attribution.rule_based(j._store, model, per_journey=True, threads=threads, **kw))
 
     return AttributionResult(model, settings, d["channels"], d["conversions"], d["value"], per_journey=per_journey)
 
@@ -178,12 +178,12 @@ def markov(
     if not isinstance(tolerance, (int, float, np.floating)) or not 0 < tolerance < 1:
         raise ValueError(f"tolerance must be a number in (0, 1), got {tolerance!r}")
     if isinstance(journeys, Journeys):  # counted straight into the chain (same numbers as via Statistics)
-        d = _core.markov_journeys(journeys._store, order=int(order), collapse_repeats=bool(collapse_repeats),
+        d = _core.attribution.markov_journeys(journeys._store, order=int(order), collapse_repeats=bool(collapse_repeats),
                                   threads=threads, solver=solver, tolerance=tolerance)
         collapsed = bool(collapse_repeats)
     else:
         st = _statistics_for(journeys, [int(order)], collapse_repeats, threads, contents="transitions")
-        d = _core.markov(st._state, order=int(order), threads=threads, solver=solver, tolerance=tolerance)
+        d = _core.attribution.markov(st._state, order=int(order), threads=threads, solver=solver, tolerance=tolerance)
         collapsed = st.collapse_repeats
     labels = np.asarray(d["state_labels"], dtype=object)
 
@@ -196,7 +196,7 @@ def markov(
         weights = np.asarray(d["removal_effects"], dtype=np.float64)
 
         def per_journey() -> pd.DataFrame:
-            return _per_journey_frame(journeys, _core.proportional_per_journey(journeys._store, weights.tolist()))
+            return _per_journey_frame(journeys, _core.attribution.proportional_per_journey(journeys._store, weights.tolist()))
 
     settings = {"order": int(order), "collapse_repeats": collapsed, "solver": solver,
                 "direct": bool(d["direct"])}
@@ -221,8 +221,8 @@ def shapley(
     simplified Shapley exactly. ``"rate"``: v(S) = conversion rate of journeys whose channel
     set is exactly S (needs non-converting journeys); coalitions no journey has are valued
     0 (``unseen="zero"``) or at the best rate of an observed subset (``"max_subset"``), and
-    the Shapley values are scaled to total conversions. phi_i = sum over S without i of
-    |S|!(n-|S|-1)!/n! [v(S+i) - v(S)] via subset-sum transforms, O(2^n n); more than
+    the Shapley values are scaled to total conversions. ``phi_i = sum over S without i of
+    |S|!(n-|S|-1)!/n! [v(S+i) - v(S)]`` via subset-sum transforms, O(2^n n); more than
     ``max_channels`` (<= 30) channels raise ValueError.
     """
     value_function = _choice(value_function, "value_function", ("count", "rate"))
@@ -233,14 +233,14 @@ def shapley(
     max_channels = int(max_channels)
     threads = _threads(threads)
     st = _statistics_for(journeys, threads=threads, contents="sets")
-    d = _core.shapley(st._state, value_function=value_function, unseen=unseen, max_channels=max_channels,
+    d = _core.attribution.shapley(st._state, value_function=value_function, unseen=unseen, max_channels=max_channels,
                       threads=threads)
     per_journey = None
     if isinstance(journeys, Journeys):
         weights = np.ones(len(d["channels"])) if value_function == "count" else np.asarray(d["shapley_values"])
 
         def per_journey() -> pd.DataFrame:
-            return _per_journey_frame(journeys, _core.proportional_per_journey(journeys._store, weights.tolist()))
+            return _per_journey_frame(journeys, _core.attribution.proportional_per_journey(journeys._store, weights.tolist()))
 
     return AttributionResult(
         "shapley" if value_function == "count" else "shapley_rate",
@@ -250,15 +250,15 @@ def shapley(
 
 
 def simplified_shapley(journeys: Journeys | Statistics, threads: int = 0) -> AttributionResult:
-    """Simplified Shapley: phi_j = sum over channel sets S containing j of R(S)/|S| (each
+    """Simplified Shapley: ``phi_j = sum over channel sets S containing j of R(S)/|S|`` (each
     journey's conversions split equally over its distinct channels). Any number of channels."""
     st = _statistics_for(journeys, threads=threads, contents="sets")
-    d = _core.simplified_shapley(st._state)
+    d = _core.attribution.simplified_shapley(st._state)
     per_journey = None
     if isinstance(journeys, Journeys):
         def per_journey() -> pd.DataFrame:
             ones = [1.0] * len(journeys.channels)
-            return _per_journey_frame(journeys, _core.proportional_per_journey(journeys._store, ones))
+            return _per_journey_frame(journeys, _core.attribution.proportional_per_journey(journeys._store, ones))
 
     return AttributionResult("simplified_shapley", {}, d["channels"], d["conversions"], d["value"],
                              per_journey=per_journey)
@@ -271,7 +271,7 @@ def ordered_shapley(journeys: Journeys | Statistics, threads: int = 0) -> Attrib
     ``extra["by_position"]`` is the channel x position table (positions from 1);
     ``per_journey()`` is at channel level (each journey split equally over its channels)."""
     st = _statistics_for(journeys, threads=threads, contents="ordered")
-    d = _core.ordered_shapley(st._state)
+    d = _core.attribution.ordered_shapley(st._state)
     conv = np.asarray(d["conversions"])
     by_position = pd.DataFrame(conv, index=pd.Index(d["channels"], name="channel"),
                                columns=pd.RangeIndex(1, conv.shape[1] + 1, name="position"))
@@ -279,7 +279,7 @@ def ordered_shapley(journeys: Journeys | Statistics, threads: int = 0) -> Attrib
     if isinstance(journeys, Journeys):
         def per_journey() -> pd.DataFrame:  # channel level: each journey split equally over its channels
             ones = [1.0] * len(journeys.channels)
-            return _per_journey_frame(journeys, _core.proportional_per_journey(journeys._store, ones))
+            return _per_journey_frame(journeys, _core.attribution.proportional_per_journey(journeys._store, ones))
 
     return AttributionResult("ordered_shapley", {}, d["channels"], conv.sum(axis=1), np.asarray(d["value"]).sum(axis=1),
                              per_journey=per_journey, extra={"by_position": by_position})
@@ -295,7 +295,7 @@ def roles(journeys: Journeys | Statistics, plan: Any = None, threads: int = 0) -
     and the roll-ups ``by_peso`` and ``by_role``.
     """
     st = _statistics_for(journeys, threads=threads, contents="channels")
-    d = _core.roles(st._state)
+    d = _core.attribution.roles(st._state)
     t = pd.DataFrame({k: d[k] for k in ("introducer", "assist", "closer", "sole", "first_touch", "last_touch")})
     t.insert(0, "channel", d["channels"])
     t = RolesResult._shares(t)
@@ -390,8 +390,8 @@ def select_order(
     stats = Statistics.from_journeys(train, orders=orders, contents="transitions")
     rows = []
     for k in orders:
-        ll, weight = _core.markov_log_likelihood(stats._state, test._store, order=k)
-        n_states = len(_core.markov(stats._state, order=k)["state_labels"]) - 2
+        ll, weight = _core.attribution.markov_log_likelihood(stats._state, test._store, order=k)
+        n_states = len(_core.attribution.markov(stats._state, order=k)["state_labels"]) - 2
         rows.append({"order": k, "log_likelihood": ll, "per_journey": ll / weight if weight else np.nan,
                      "n_states": n_states})
     return pd.DataFrame(rows)

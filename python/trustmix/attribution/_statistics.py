@@ -6,7 +6,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from trustmix._core import attribution as _core
+from trustmix import _core
 
 __all__ = ["Statistics"]
 
@@ -46,7 +46,7 @@ class Statistics:
                 if name not in self._CONTENT_FLAGS:
                     raise ValueError(f"contents must be among {sorted(self._CONTENT_FLAGS)}, got {name!r}")
                 flags |= self._CONTENT_FLAGS[name]
-            _state = _core.Statistics(orders=[int(k) for k in orders], collapse_repeats=bool(collapse_repeats),
+            _state = _core.attribution.Statistics(orders=[int(k) for k in orders], collapse_repeats=bool(collapse_repeats),
                                       contents=flags)
         self._state = _state
 
@@ -167,7 +167,7 @@ class Statistics:
             "units_high": high,
             "units_low": low,
         }
-        return cls(_state=_core.Statistics.from_table(d))
+        return cls(_state=_core.attribution.Statistics.from_table(d))
 
     # ---- pickling (versioned) -------------------------------------------------------
     def to_bytes(self) -> bytes:
@@ -176,7 +176,7 @@ class Statistics:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Statistics":
-        return cls(_state=_core.Statistics.from_bytes(bytes(data)))
+        return cls(_state=_core.attribution.Statistics.from_bytes(bytes(data)))
 
     def __getstate__(self) -> dict:
         return {"version": 1, "bytes": self.to_bytes()}
@@ -184,7 +184,7 @@ class Statistics:
     def __setstate__(self, state: dict) -> None:
         if state.get("version") != 1:
             raise ValueError(f"cannot unpickle Statistics: unsupported state version {state.get('version')!r}")
-        self._state = _core.Statistics.from_bytes(state["bytes"])
+        self._state = _core.attribution.Statistics.from_bytes(state["bytes"])
 
     def __repr__(self) -> str:
         return (

@@ -7,7 +7,7 @@ import html
 import numpy as np
 import pandas as pd
 
-from trustmix._core import experiments as _core
+from trustmix import _core
 
 _STATE_VERSION = 1
 
@@ -34,7 +34,7 @@ class BanditRun:
         self.total_reward = float(raw["total_reward"])
         self.policy = policy
         users = float(self.pulls.to_numpy().sum())
-        self.lai_robbins = (float(_core.lai_robbins_bound(means.reshape(p, k)[0], users))
+        self.lai_robbins = (float(_core.experiments.lai_robbins_bound(means.reshape(p, k)[0], users))
                             if p == 1 and np.all((means > 0) & (means < 1)) and users > 1 else float("nan"))
 
     def summary(self) -> pd.DataFrame:
@@ -144,12 +144,12 @@ class Bandit:
             tabs = {c: agg[c].unstack(arm).reindex(columns=self.arms).fillna(0.0) for c in cols}
             n = tabs[users]
             if self.policy == "ucb":
-                rows = [np.asarray(_core.ucb_batch_shares(
+                rows = [np.asarray(_core.experiments.ucb_batch_shares(
                     n.loc[p].to_numpy(float), tabs[conversions].loc[p].to_numpy(float),
                     tabs[total_sq].loc[p].to_numpy(float) if total_sq else None, batch=float(batch),
                     reward=self.reward, floor=self.floor)) for p in n.index]
                 return pd.DataFrame(rows, index=n.index, columns=self.arms)
-            shares, extra = _core.allocation_by_persona(
+            shares, extra = _core.experiments.allocation_by_persona(
                 n.to_numpy(float), tabs[conversions].to_numpy(float),
                 tabs[total_sq].to_numpy(float) if total_sq else None, policy=self.policy, reward=self.reward,
                 prior_a=self.prior[0], prior_b=self.prior[1], top_two_beta=self.top_two_beta, floor=self.floor,
@@ -163,10 +163,10 @@ class Bandit:
         agg = agg.reindex(self.arms).fillna(0.0)
         sq = agg[total_sq].to_numpy(float) if total_sq is not None else None
         if self.policy == "ucb":
-            w = _core.ucb_batch_shares(agg[users].to_numpy(float), agg[conversions].to_numpy(float), sq,
+            w = _core.experiments.ucb_batch_shares(agg[users].to_numpy(float), agg[conversions].to_numpy(float), sq,
                                        batch=float(batch), reward=self.reward, floor=self.floor)
         else:
-            w = _core.allocation(agg[users].to_numpy(float), agg[conversions].to_numpy(float), sq, policy=self.policy,
+            w = _core.experiments.allocation(agg[users].to_numpy(float), agg[conversions].to_numpy(float), sq, policy=self.policy,
                                  reward=self.reward, prior_a=self.prior[0], prior_b=self.prior[1],
                                  top_two_beta=self.top_two_beta, floor=self.floor)
         return pd.DataFrame([np.asarray(w)], index=["all"], columns=self.arms)
@@ -188,7 +188,7 @@ class Bandit:
             personas = personas if personas is not None else (list(range(means.shape[0])) if means.shape[0] > 1 else ["all"])
         if means.shape[1] != len(self.arms):
             raise ValueError(f"truth has {means.shape[1]} arms, the bandit {len(self.arms)}")
-        raw = _core.simulate_bandit(
+        raw = _core.experiments.simulate_bandit(
             means.ravel(), personas=means.shape[0], arms=len(self.arms),
             sds=None if sds is None else np.asarray(sds, float),
             persona_weights=None if persona_weights is None else np.asarray(persona_weights, float),
@@ -246,6 +246,6 @@ def off_policy_value(logged: pd.DataFrame, target: pd.DataFrame, *, action: str 
         contexts = len(target.index)
     args = (a.codes.astype(np.int64), x, logged[reward].to_numpy(float), logged[propensity].to_numpy(float),
             target.to_numpy(float).ravel(), contexts, len(arms))
-    ips = _core.inverse_propensity(*args)
-    dr = _core.doubly_robust(*args)
+    ips = _core.experiments.inverse_propensity(*args)
+    dr = _core.experiments.doubly_robust(*args)
     return pd.DataFrame({"value": [ips[0], dr[0]], "std_error": [ips[1], dr[1]]}, index=["ips", "doubly_robust"])

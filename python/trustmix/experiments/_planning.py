@@ -7,7 +7,7 @@ import html
 import numpy as np
 import pandas as pd
 
-from trustmix._core import experiments as _core
+from trustmix import _core
 
 _STATE_VERSION = 1
 
@@ -55,7 +55,7 @@ def sample_size(effect: float, *, baseline: float | None = None, sd: float | Non
     """
     alpha, power = _probabilities(alpha, power)
     sd_c, sd_a = _sds(baseline, sd, effect, metric_type)
-    n_fixed = float(_core.fixed_sample_size(effect, sd_c, sd_a, alpha, power))
+    n_fixed = float(_core.experiments.fixed_sample_size(effect, sd_c, sd_a, alpha, power))
     if method == "fixed":
         return {"method": method, "users_per_arm": n_fixed}
     if method == "group_sequential":
@@ -66,7 +66,7 @@ def sample_size(effect: float, *, baseline: float | None = None, sd: float | Non
                 "expected_users_null": n_max * d.expected_fraction_null, "boundaries": d.bounds.tolist()}
     if method == "sequential":
         t = abs(effect) if tau is None else tau
-        n = float(_core.always_valid_sample_size(effect, sd_c, sd_a, t, alpha, power))
+        n = float(_core.experiments.always_valid_sample_size(effect, sd_c, sd_a, t, alpha, power))
         return {"method": method, "users_per_arm": n, "note": "upper bound (counts only the crossing at n)"}
     raise ValueError(f"method must be 'fixed', 'group_sequential' or 'sequential', got {method!r}")
 
@@ -75,7 +75,7 @@ class GroupSequentialDesign:
     """A two-sided group-sequential design with Lan-DeMets alpha spending.
 
     Attributes: ``fractions`` (information fraction of each look), ``bounds`` (z
-    boundaries: stop and reject at look k when |Z_k| >= bounds[k]), ``drift`` (the value of
+    boundaries: stop and reject at look k when ``|Z_k| >= bounds[k]``), ``drift`` (the value of
     effect / se at full information that gives the power), ``inflation`` (maximum sample
     size over the fixed design's), ``expected_fraction_alternative`` and
     ``expected_fraction_null`` (expected share of the maximum sample used),
@@ -83,7 +83,7 @@ class GroupSequentialDesign:
     """
 
     def __init__(self, fractions, alpha: float, power: float, spending: str):
-        d = _core.gs_design(np.asarray(fractions, float), alpha, power, spending)
+        d = _core.experiments.gs_design(np.asarray(fractions, float), alpha, power, spending)
         self.fractions = np.asarray(d["fractions"])
         self.bounds = np.asarray(d["bounds"])
         self.drift = float(d["drift"])
@@ -91,9 +91,9 @@ class GroupSequentialDesign:
         self.expected_fraction_alternative = float(d["expected_fraction_alternative"])
         self.expected_fraction_null = float(d["expected_fraction_null"])
         self.alpha, self.power, self.spending = alpha, power, spending
-        self.alpha_spent = np.array([2.0 * _core.alpha_spent(t, alpha / 2.0, spending) for t in self.fractions])
-        null = np.asarray(_core.gs_crossing(self.fractions, self.bounds, 0.0))
-        alt = np.asarray(_core.gs_crossing(self.fractions, self.bounds, self.drift))
+        self.alpha_spent = np.array([2.0 * _core.experiments.alpha_spent(t, alpha / 2.0, spending) for t in self.fractions])
+        null = np.asarray(_core.experiments.gs_crossing(self.fractions, self.bounds, 0.0))
+        alt = np.asarray(_core.experiments.gs_crossing(self.fractions, self.bounds, self.drift))
         self.table = pd.DataFrame({"look": np.arange(1, len(self.fractions) + 1), "fraction": self.fractions,
                                    "z_bound": self.bounds, "alpha_spent": self.alpha_spent,
                                    "stop_prob_null": null, "stop_prob_alternative": alt})
@@ -158,9 +158,9 @@ def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
     adjusted p-values, in the input order."""
     p = np.asarray(p, float)
     if method == "holm":
-        return np.asarray(_core.holm(p))
+        return np.asarray(_core.experiments.holm(p))
     if method in ("bh", "benjamini_hochberg", "fdr"):
-        return np.asarray(_core.benjamini_hochberg(p))
+        return np.asarray(_core.experiments.benjamini_hochberg(p))
     raise ValueError(f"method must be 'holm' or 'bh', got {method!r}")
 
 
@@ -170,5 +170,5 @@ def sample_ratio_check(users, weights=None) -> dict:
     broken and every comparison may mislead."""
     u = np.asarray(users, float)
     w = np.ones(len(u)) if weights is None else np.asarray(weights, float)
-    chi2, p = _core.sample_ratio_test(u, w)
+    chi2, p = _core.experiments.sample_ratio_test(u, w)
     return {"chi2": chi2, "p_value": p}

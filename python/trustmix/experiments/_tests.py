@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from trustmix._core import experiments as _core
+from trustmix import _core
 
 _METHODS = ("bayesian", "fixed", "sequential", "group_sequential")
 _METRIC_TYPES = ("binomial", "count", "continuous", "ratio")
@@ -211,9 +211,9 @@ def _adjust(p: np.ndarray, correction: str | None) -> np.ndarray:
     if correction is None or correction == "none":
         return p.copy()
     if correction == "holm":
-        return np.asarray(_core.holm(p))
+        return np.asarray(_core.experiments.holm(p))
     if correction in ("bh", "benjamini_hochberg", "fdr"):
-        return np.asarray(_core.benjamini_hochberg(p))
+        return np.asarray(_core.experiments.benjamini_hochberg(p))
     raise ValueError(f"correction must be 'holm', 'bh' or None, got {correction!r}")
 
 
@@ -228,13 +228,13 @@ def _x_column(sub: pd.DataFrame, denominator: str | None, covariate: str | None)
 
 def _sums(sub: pd.DataFrame, codes: np.ndarray, n_arms: int, metric: str, denominator, covariate, cap):
     y = _float_column(sub, metric, "metric")
-    return _core.summarize(codes, y, _x_column(sub, denominator, covariate), n_arms, cap)
+    return _core.experiments.summarize(codes, y, _x_column(sub, denominator, covariate), n_arms, cap)
 
 
 def _analyse(sums: dict, arm_names: list, control: int, mtype: str, *, method: str, cuped: bool, prior, level: float,
              relative_grid: np.ndarray | None) -> tuple[pd.DataFrame, tuple | None]:
     """Per-arm rows for one segment x metric from its sums."""
-    est = _core.estimate_arms(sums["n"], sums["sum"], sums["sum_sq"], sums["sum_x"], sums["sum_x2"], sums["sum_xy"],
+    est = _core.experiments.estimate_arms(sums["n"], sums["sum"], sums["sum_sq"], sums["sum_x"], sums["sum_x2"], sums["sum_xy"],
                               metric=mtype, cuped=cuped)
     k = len(arm_names)
     mean, var = est["mean"], est["variance"]
@@ -250,9 +250,9 @@ def _analyse(sums: dict, arm_names: list, control: int, mtype: str, *, method: s
     for i in range(k):
         if i == control or method == "bayesian":  # the Bayesian branch below sets every number
             continue
-        a = _core.fixed_test(mean[control], var[control], est["n"][control], mean[i], var[i], est["n"][i],
+        a = _core.experiments.fixed_test(mean[control], var[control], est["n"][control], mean[i], var[i], est["n"][i],
                              relative=False, level=level, welch=welch)
-        r = _core.fixed_test(mean[control], var[control], est["n"][control], mean[i], var[i], est["n"][i],
+        r = _core.experiments.fixed_test(mean[control], var[control], est["n"][control], mean[i], var[i], est["n"][i],
                              relative=True, level=level, welch=welch)
         lift[i], lo[i], hi[i] = a["estimate"], a["ci_lower"], a["ci_upper"]
         rlift[i], rlo[i], rhi[i] = r["estimate"], r["ci_lower"], r["ci_upper"]
@@ -262,15 +262,15 @@ def _analyse(sums: dict, arm_names: list, control: int, mtype: str, *, method: s
         conjugate = mtype in ("binomial", "count", "continuous") and not cuped
         if conjugate:
             pa, pb = (prior if prior is not None else (None, None))
-            c = _core.compare(sums["n"], sums["sum"], sums["sum_sq"], metric=mtype, prior_a=pa, prior_b=pb,
+            c = _core.experiments.compare(sums["n"], sums["sum"], sums["sum_sq"], metric=mtype, prior_a=pa, prior_b=pb,
                               control=control)
             dens = {}
             for i in range(k):
                 if i == control:
                     continue
-                la = _core.lift(sums["n"], sums["sum"], sums["sum_sq"], metric=mtype, prior_a=pa, prior_b=pb,
+                la = _core.experiments.lift(sums["n"], sums["sum"], sums["sum_sq"], metric=mtype, prior_a=pa, prior_b=pb,
                                 control=control, arm=i, level=level, relative=False)
-                lr = _core.lift(sums["n"], sums["sum"], sums["sum_sq"], metric=mtype, prior_a=pa, prior_b=pb,
+                lr = _core.experiments.lift(sums["n"], sums["sum"], sums["sum_sq"], metric=mtype, prior_a=pa, prior_b=pb,
                                 control=control, arm=i, level=level, relative=True, grid=relative_grid)
                 lift[i], lo[i], hi[i] = c["mean"][i] - c["mean"][control], la["lower"], la["upper"]
                 rlift[i], rlo[i], rhi[i] = lr["median"], lr["lower"], lr["upper"]
@@ -278,8 +278,8 @@ def _analyse(sums: dict, arm_names: list, control: int, mtype: str, *, method: s
             rows["mean"] = c["mean"]
             rows["posterior"] = [f[0] for f in c["posteriors"]]
         else:
-            c = _core.compare_normal(mean, np.sqrt(var), control=control, level=level, relative=False)
-            cr = _core.compare_normal(mean, np.sqrt(var), control=control, level=level, relative=True, grid=relative_grid)
+            c = _core.experiments.compare_normal(mean, np.sqrt(var), control=control, level=level, relative=False)
+            cr = _core.experiments.compare_normal(mean, np.sqrt(var), control=control, level=level, relative=True, grid=relative_grid)
             lift, lo, hi = mean - mean[control], np.asarray(c["lower"]), np.asarray(c["upper"])
             rlift, rlo, rhi = np.asarray(cr["median"]), np.asarray(cr["lower"]), np.asarray(cr["upper"])
             lift[control] = lo[control] = hi[control] = rlift[control] = rlo[control] = rhi[control] = 0.0
@@ -416,7 +416,7 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
     caps = {}
     for met in metrics:
         v = _float_column(data, met, "metric")
-        caps[met] = float(_core.quantile(v, cap)) if cap is not None else float("inf")
+        caps[met] = float(_core.experiments.quantile(v, cap)) if cap is not None else float("inf")
     grid = np.linspace(-1.0, 1.0, 401) if method == "bayesian" else None
     tables, srm_rows, paths, posteriors = [], [], [], {}
     for seg in segments:
@@ -431,7 +431,7 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
             vals = _float_column(sub, met, "metric")
             mtype = _metric_type(vals, metric_type, denominator, met)
             sums = _sums(sub, codes, len(arm_names), met, denominator, covariate, caps[met])
-            chi2, p_srm = _core.sample_ratio_test(sums["n"], w)
+            chi2, p_srm = _core.experiments.sample_ratio_test(sums["n"], w)
             srm_rows.append({"segment": seg, "metric": met, "chi2": chi2, "p_value": p_srm, "mismatch": p_srm < srm_alpha})
             if p_srm < srm_alpha:
                 warnings.warn(f"sample-ratio mismatch in segment {seg!r}, metric {met!r}: users per arm "
@@ -483,8 +483,8 @@ def _trimmed(rows: pd.DataFrame, y: np.ndarray, codes: np.ndarray, ctrl: int, tr
         if i == ctrl:
             continue
         ya = y[codes == i]
-        a = _core.yuen_test(yc, ya, trim=trim, relative=False, level=level)
-        r = _core.yuen_test(yc, ya, trim=trim, relative=True, level=level)
+        a = _core.experiments.yuen_test(yc, ya, trim=trim, relative=False, level=level)
+        r = _core.experiments.yuen_test(yc, ya, trim=trim, relative=True, level=level)
         rows.loc[i, ["lift", "lift_lower", "lift_upper", "p_value"]] = [a["estimate"], a["ci_lower"], a["ci_upper"],
                                                                          a["p_value"]]
         rows.loc[i, ["relative_lift", "relative_lower", "relative_upper"]] = [r["estimate"], r["ci_lower"],
@@ -531,8 +531,8 @@ def _sequential(sub, codes, arm_names, ctrl, met, mtype, rows, *, time, tau, alp
         m = times <= t
         if np.any(np.bincount(codes[m], minlength=k) < 3):
             continue  # too few users in some arm at this look
-        s = _core.summarize(codes[m], y[m], None if x is None else x[m], k, cap)
-        e = _core.estimate_arms(s["n"], s["sum"], s["sum_sq"], s["sum_x"], s["sum_x2"], s["sum_xy"], metric=mtype,
+        s = _core.experiments.summarize(codes[m], y[m], None if x is None else x[m], k, cap)
+        e = _core.experiments.estimate_arms(s["n"], s["sum"], s["sum_sq"], s["sum_x"], s["sum_x2"], s["sum_xy"], metric=mtype,
                                 cuped=covariate is not None)
         if np.any(np.asarray(e["variance"]) <= 0):
             continue
@@ -548,7 +548,7 @@ def _sequential(sub, codes, arm_names, ctrl, met, mtype, rows, *, time, tau, alp
     if method == "sequential":
         rows["p_value"] = np.nan
         for i, (est, var) in est_path.items():
-            av = _core.always_valid_path(np.asarray(est), np.asarray(var), tau_, alpha)
+            av = _core.experiments.always_valid_path(np.asarray(est), np.asarray(var), tau_, alpha)
             # The always-valid interval replaces the fixed one (level = 1 - alpha).
             rows.loc[i, "p_value"] = av["p_value"][-1]
             rows.loc[i, "lift_lower"] = av["ci_lower"][-1]
@@ -561,7 +561,7 @@ def _sequential(sub, codes, arm_names, ctrl, met, mtype, rows, *, time, tau, alp
     if np.any(np.diff(fractions) <= 0) or fractions[-1] > 1.0 + 1e-9:
         raise ValueError(f"group_sequential: the information fractions (control users / planned_users) must increase "
                          f"and stay <= 1, got {np.round(fractions, 4).tolist()}; raise planned_users?")
-    bounds = np.asarray(_core.gs_boundaries(np.minimum(fractions, 1.0), alpha, spending))
+    bounds = np.asarray(_core.experiments.gs_boundaries(np.minimum(fractions, 1.0), alpha, spending))
     rows["rejected"] = False
     for i, (est, var) in est_path.items():
         z = np.asarray(est) / np.sqrt(np.asarray(var))
@@ -600,7 +600,7 @@ def effect_posterior(control_mean: float, control_variance: float, arm_mean: flo
     level = real(level, "level", "in (0, 1)", lambda v: 0 < v < 1)
     prior_mean = real(prior_mean, "prior_mean", "a finite number", np.isfinite)
     prior_variance = real(prior_variance, "prior_variance", "a finite number > 0", lambda v: np.isfinite(v) and v > 0)
-    return dict(_core.effect_posterior(control_mean, control_variance, arm_mean, arm_variance, relative=relative,
+    return dict(_core.experiments.effect_posterior(control_mean, control_variance, arm_mean, arm_variance, relative=relative,
                                        level=level, prior_mean=prior_mean, prior_variance=prior_variance,
                                        proper=proper))
 
@@ -635,7 +635,7 @@ def compare_arms(summaries: pd.DataFrame, *, arm: str = "arm", users: str = "use
     grid = np.linspace(-1.0, 1.0, 401) if method == "bayesian" else None
     rows, dens = _analyse(sums, names, names.index(control), metric_type, method=method, cuped=False, prior=prior,
                           level=level, relative_grid=grid)
-    chi2, p_srm = _core.sample_ratio_test(n, np.ones(len(n)))
+    chi2, p_srm = _core.experiments.sample_ratio_test(n, np.ones(len(n)))
     rows.insert(0, "metric", metric_name)
     rows.insert(0, "segment", "all")
     if method == "fixed":

@@ -14,8 +14,9 @@ Examples
 """
 from __future__ import annotations
 
-from trustmix._core import inference as _ci
+from trustmix import _core
 from trustmix.inference._api import (
+    TARGETS,
     InferenceWarning,
     MapResult,
     SampleResult,
@@ -30,17 +31,16 @@ from trustmix.inference._api import (
     mcse_sd,
     rhat,
     sample,
-    TARGETS,
 )
 
-StandardNormal = _ci.StandardNormal
-CorrelatedGaussian = _ci.CorrelatedGaussian
-Gamma = _ci.Gamma
-Beta = _ci.Beta
-Funnel = _ci.Funnel
-EightSchools = _ci.EightSchools
-LogisticRegression = _ci.LogisticRegression
-PythonTarget = _ci.PythonTarget
+StandardNormal = _core.inference.StandardNormal
+CorrelatedGaussian = _core.inference.CorrelatedGaussian
+Gamma = _core.inference.Gamma
+Beta = _core.inference.Beta
+Funnel = _core.inference.Funnel
+EightSchools = _core.inference.EightSchools
+LogisticRegression = _core.inference.LogisticRegression
+PythonTarget = _core.inference.PythonTarget
 find_map = map
 
 __all__ = [

@@ -9,20 +9,20 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from trustmix._core import inference as _ci
+from trustmix import _core
 
 #: Built-in targets by name, for ``sample("eight_schools")``.
 TARGETS: dict[str, Callable[..., Any]] = {
-    "standard_normal": _ci.StandardNormal,
-    "correlated_gaussian": _ci.CorrelatedGaussian,
-    "gamma": _ci.Gamma,
-    "beta": _ci.Beta,
-    "funnel": _ci.Funnel,
-    "eight_schools": _ci.EightSchools,
-    "logistic_regression": _ci.LogisticRegression,
+    "standard_normal": _core.inference.StandardNormal,
+    "correlated_gaussian": _core.inference.CorrelatedGaussian,
+    "gamma": _core.inference.Gamma,
+    "beta": _core.inference.Beta,
+    "funnel": _core.inference.Funnel,
+    "eight_schools": _core.inference.EightSchools,
+    "logistic_regression": _core.inference.LogisticRegression,
 }
 
-_TARGET_TYPES = tuple(TARGETS.values()) + (_ci.PythonTarget, _ci.TrustTarget)
+_TARGET_TYPES = tuple(TARGETS.values()) + (_core.inference.PythonTarget, _core.inference.TrustTarget)
 
 class InferenceWarning(UserWarning):
     """Inference that may mislead: NUTS diagnostics failed (divergences, R-hat > 1.01, low
@@ -199,7 +199,7 @@ def sample(
             bar.update(done - bar.n)
 
     try:
-        raw = _ci.sample(
+        raw = _core.inference.sample(
             tgt,
             chains=chains,
             draws=draws,
@@ -238,7 +238,7 @@ def sample(
         base_window=int(base_window),
     )
     result = SampleResult(raw, settings)
-    if raw["keyboard_interrupt"]:
+    if raw.keyboard_interrupt:
         skipped = "" if result._summary["mean"].size else "; the diagnostics were not computed (see .warnings)"
         _warnings.warn(
             f"Sampling was interrupted (Ctrl-C); keeping {result.n_draws} draws per chain{skipped}.",
@@ -246,7 +246,7 @@ def sample(
             stacklevel=2,
         )
     for message in result.warnings:
-        if raw["keyboard_interrupt"] and message.startswith(("The run was interrupted", "The diagnostics were interrupted")):
+        if raw.keyboard_interrupt and message.startswith(("The run was interrupted", "The diagnostics were interrupted")):
             continue  # said above
         _warnings.warn(message, InferenceWarning, stacklevel=2)
     return result
@@ -281,23 +281,23 @@ class SampleResult:
         The arguments of the run (target, chains, draws, tune, seed, ...).
     """
 
-    def __init__(self, raw: dict[str, Any], settings: dict[str, Any]) -> None:
-        self.draws: np.ndarray = np.asarray(raw["draws"])
-        self.parameter_names: list[str] = list(raw["parameter_names"])
-        self.sample_stats: dict[str, np.ndarray] = {k: np.asarray(raw[k]) for k in _STAT_NAMES}
-        self.warnings: list[str] = list(raw["warnings"])
-        self.seconds: float = float(raw["seconds"])
-        self.gradient_evaluations = np.asarray(raw["gradient_evaluations"], dtype=np.int64)
-        self.adapted_step_size = np.asarray(raw["adapted_step_size"], dtype=float)
+    def __init__(self, raw: _core.inference.SampleOutput, settings: dict[str, Any]) -> None:
+        self.draws: np.ndarray = np.asarray(raw.draws)
+        self.parameter_names: list[str] = list(raw.parameter_names)
+        self.sample_stats: dict[str, np.ndarray] = {k: np.asarray(getattr(raw, k)) for k in _STAT_NAMES}
+        self.warnings: list[str] = list(raw.warnings)
+        self.seconds: float = float(raw.seconds)
+        self.gradient_evaluations = np.asarray(raw.gradient_evaluations, dtype=np.int64)
+        self.adapted_step_size = np.asarray(raw.adapted_step_size, dtype=float)
         self.inverse_metric = [np.asarray(m).squeeze(-1) if np.asarray(m).shape[-1:] == (1,) and
-                               settings["metric"] != "dense" else np.asarray(m) for m in raw["inverse_metric"]]
-        self.interrupted: bool = bool(raw["interrupted"])
-        self.divergences: int = int(raw["divergences"])
-        self.max_tree_depth_hits: int = int(raw["max_tree_depth_hits"])
-        self.ebfmi = np.asarray(raw["ebfmi"], dtype=float)
-        self.warmup_divergences = np.asarray(raw["warmup_divergences"], dtype=np.int64)
+                               settings["metric"] != "dense" else np.asarray(m) for m in raw.inverse_metric]
+        self.interrupted: bool = bool(raw.interrupted)
+        self.divergences: int = int(raw.divergences)
+        self.max_tree_depth_hits: int = int(raw.max_tree_depth_hits)
+        self.ebfmi = np.asarray(raw.ebfmi, dtype=float)
+        self.warmup_divergences = np.asarray(raw.warmup_divergences, dtype=np.int64)
         self.settings: dict[str, Any] = dict(settings)
-        self._summary = {k: np.asarray(v) for k, v in raw["summary"].items()}
+        self._summary = {k: np.asarray(v) for k, v in raw.summary.items()}
 
     # -- diagnostics -------------------------------------------------------------------
     def diagnostics(self) -> pd.DataFrame:
@@ -566,7 +566,7 @@ def map(  # noqa: A001 - the field's word
     MapResult
     """
     tgt = _as_target(target, target_args)
-    raw = _ci.map(
+    raw = _core.inference.map(
         tgt,
         max_iterations=_check_int(max_iterations, "max_iterations", 1),
         gradient_tolerance=float(gradient_tolerance),
@@ -623,23 +623,23 @@ class MapResult:
         Laplace draws on the reported scale, shape (laplace_draws, parameter).
     """
 
-    def __init__(self, raw: dict[str, Any], target: str) -> None:
-        names = list(raw["parameter_names"])
+    def __init__(self, raw: _core.inference.MapResult, target: str) -> None:
+        names = list(raw.parameter_names)
         self.target = target
         self.parameter_names = names
-        self.mode = pd.Series(np.asarray(raw["reported_mode"]), index=pd.Index(names, name="parameter"), name="mode")
-        self.unconstrained_mode = np.asarray(raw["mode"])
-        self.log_density = float(raw["log_density"])
-        self.gradient = np.asarray(raw["gradient"])
-        self.iterations = int(raw["iterations"])
-        self.evaluations = int(raw["evaluations"])
-        self.converged = bool(raw["converged"])
-        self.message = str(raw["message"])
-        self.exact_hessian = bool(raw["exact_hessian"])
-        self.hessian = np.asarray(raw["hessian"])
-        cov = np.asarray(raw["covariance"])
-        self.covariance = pd.DataFrame(cov) if raw["laplace_ok"] else None
-        self.draws = np.asarray(raw["draws"])
+        self.mode = pd.Series(np.asarray(raw.reported_mode), index=pd.Index(names, name="parameter"), name="mode")
+        self.unconstrained_mode = np.asarray(raw.mode)
+        self.log_density = float(raw.log_density)
+        self.gradient = np.asarray(raw.gradient)
+        self.iterations = int(raw.iterations)
+        self.evaluations = int(raw.evaluations)
+        self.converged = bool(raw.converged)
+        self.message = str(raw.message)
+        self.exact_hessian = bool(raw.exact_hessian)
+        self.hessian = np.asarray(raw.hessian)
+        cov = np.asarray(raw.covariance)
+        self.covariance = pd.DataFrame(cov) if raw.laplace_ok else None
+        self.draws = np.asarray(raw.draws)
 
     def summary(self) -> pd.DataFrame:
         """One row per parameter: ``mode`` (reported scale), ``mode_unconstrained`` and
@@ -684,40 +684,40 @@ def rhat(x: Any) -> float:
     """Rank-normalised split R-hat (Vehtari et al. 2021) of draws shaped (chain, draw).
 
     The larger of the bulk R-hat (split chains, ranks mapped to normal scores) and the
-    tail R-hat (the same on |x - median|). Values above 1.01 mean non-convergence.
+    tail R-hat (the same on ``|x - median|``). Values above 1.01 mean non-convergence.
     """
-    return float(_ci.rhat(_chain_draw(x)))
+    return float(_core.inference.rhat(_chain_draw(x)))
 
 
 def ess_bulk(x: Any) -> float:
     """Bulk effective sample size (rank-normalised split chains), draws shaped (chain, draw)."""
-    return float(_ci.ess_bulk(_chain_draw(x)))
+    return float(_core.inference.ess_bulk(_chain_draw(x)))
 
 
 def ess_tail(x: Any) -> float:
     """Tail effective sample size: min ESS of I(x <= q5%) and I(x <= q95%), split chains."""
-    return float(_ci.ess_tail(_chain_draw(x)))
+    return float(_core.inference.ess_tail(_chain_draw(x)))
 
 
 def ess_mean(x: Any) -> float:
     """Effective sample size for the mean (split chains, no rank normalisation)."""
-    return float(_ci.ess_mean(_chain_draw(x)))
+    return float(_core.inference.ess_mean(_chain_draw(x)))
 
 
 def mcse_mean(x: Any) -> float:
     """Monte Carlo standard error of the mean: sd / sqrt(ess_mean), in the units of x."""
-    return float(_ci.mcse_mean(_chain_draw(x)))
+    return float(_core.inference.mcse_mean(_chain_draw(x)))
 
 
 def mcse_sd(x: Any) -> float:
     """Monte Carlo standard error of the standard deviation, in the units of x."""
-    return float(_ci.mcse_sd(_chain_draw(x)))
+    return float(_core.inference.mcse_sd(_chain_draw(x)))
 
 
 def hdi(x: Any, prob: float = 0.94) -> tuple[float, float]:
     """Highest-density interval of mass ``prob``: the shortest interval between sorted
     pooled draws containing floor(prob * S) + 1 of them. Returns (low, high)."""
-    lo, hi = _ci.hdi(_chain_draw(x), float(prob))
+    lo, hi = _core.inference.hdi(_chain_draw(x), float(prob))
     return float(lo), float(hi)
 
 
@@ -725,4 +725,4 @@ def ebfmi(energy: Any) -> np.ndarray:
     """E-BFMI per chain of energies shaped (chain, draw): sum (E_i - E_{i-1})^2 /
     sum (E_i - mean E)^2 (Betancourt 2016). Below 0.3 signals poor energy exploration."""
     e = _chain_draw(energy, "energy")
-    return np.array([_ci.ebfmi(row) for row in e])
+    return np.array([_core.inference.ebfmi(row) for row in e])

@@ -1,6 +1,7 @@
 """The trust-linked response model (MODEL.md): PR builds a trust stock that lifts organic
 demand and amplifies what SMM converts. See :class:`TrustMMM`."""
 
+from trustmix.mmm.io import MeridianData, read_meridian, rf_pairs
 from trustmix.mmm.model import TrustFit, TrustMMM, simulate_trust_data
 
-__all__ = ["TrustFit", "TrustMMM", "simulate_trust_data"]
+__all__ = ["TrustFit", "TrustMMM", "simulate_trust_data", "MeridianData", "read_meridian", "rf_pairs"]

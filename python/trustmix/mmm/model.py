@@ -38,6 +38,7 @@ import pandas as pd
 
 from trustmix._core import mmm as _mmm
 from trustmix.core import Channel
+from trustmix.mmm import _calibration
 
 _ROLES = ("trust", "conversion", "both")
 _LIKELIHOODS = ("normal", "lognormal", "negative_binomial")
@@ -148,6 +149,50 @@ class TrustMMM:
         se[t] the sampling error from ``tracker_n`` (0 without it) and sigma_q the error
         beyond sampling (HalfNormal(0.05), ``tracker_share_sigma_sd``), so the survey
         anchors the share's level; default False: the tracker is an index a_q + b_q G.
+    rf_channels : mapping channel -> (reach column, frequency column), optional
+        Reach-and-frequency channels (docs/mmm.md, "Reach and frequency"): a channel
+        given as reach r[t] (people reached at least once in the period) and average
+        frequency f[t] among the reached instead of one activity column. Its effect is
+        beta Adstock_t(r g(f)) (the response inside the adstock, no logistic saturation)
+        with g of ``rf_form``. An RF channel converts only: its role (in ``channels``,
+        where it may be omitted) must be ``"conversion"``; a trust role is refused (the
+        trust stock's inflow is saturated activity per period, and reach that accumulates
+        people over periods is not that). Give its spend column in ``spend`` for ROIs.
+    rf_form : {"hill", "exposure"}
+        ``"hill"`` (default): g(f) = f^s / (f^s + ec^s), Meridian's RF form (adstock of
+        reach x Hill of frequency), ec and slope s free with Meridian's default priors
+        LogNormal(0.7, 0.4) (``rf_ec_log_mean``, ``rf_ec_sd_log``, ``rf_slope_*``).
+        ``"exposure"``: g(f) = E[1 - exp(-lam K) | K >= 1], K the exposures of a reached
+        person, a zero-truncated negative binomial with shape ``rf_shape`` and mean f
+        (audience reach curves' frequency distribution); each exposure converts a share
+        1 - exp(-lam) of what is left, so the response is concave in exposures and the
+        best frequency moves with budget. lam ~ Gamma(``rf_rate_shape``,
+        ``rf_rate_rate``) = Gamma(2, 2). The frequency must be >= 1 where reach > 0.
+    rf_shape : float
+        Exposure form: the negative binomial shape k of the exposures (1: the gamma-Poisson
+        of the Goerg one-point reach curve; large: Poisson; a fitted
+        :class:`trustmix.audience.ReachCurve`'s ``shape`` for nbd).
+    lift_tests : list of LiftTest / dicts, or a DataFrame, optional
+        Lift tests (geo experiments, holdouts) that calibrate the model
+        (``trustmix::mmm`` calibration.hpp; docs/mmm.md, "Calibration by lift tests"): the
+        ``LiftTest`` objects of :mod:`trustmix.evaluate` (``result.as_lift_test(...)``) or
+        dicts / rows with ``channel``, ``start`` and ``end`` (first and last test period,
+        inclusive: dates of the data, the period holding them, or period indices),
+        ``lift`` and ``standard_error`` (outcome units, the total over the measured
+        periods ``start`` .. ``end + cooldown``, or arrays with one value per measured
+        period), or ``iroas``, ``iroas_standard_error`` and ``spend`` (the test's spend)
+        instead; optional ``cooldown`` (periods, default 0), ``share`` (the fraction of
+        the channel's activity in the window that the test added: without the test the
+        activity would have been ``(1 - share) x``; default 1), ``transfer_sd`` (outcome
+        units) or ``transfer_fraction`` (of |lift|, default 0.1): the transfer standard
+        deviation tau, and ``label``. Each measured lift enters the posterior as
+        ``lift ~ Normal(pred, sqrt(se^2 + tau^2))`` with ``pred`` the model's own lift:
+        the sum over the measured periods of mu(actual activity) - mu(counterfactual
+        activity), through adstock, saturation at the actual activity and the trust stock.
+        :meth:`TrustFit.calibration` compares them after the fit. The lift must have been
+        measured over the window and the cooldown: for a synthetic control with carry-over,
+        run it through the last cooldown period and give ``end`` (the last period of changed
+        activity) and ``cooldown`` explicitly (docs/mmm.md).
     """
 
     def __init__(
@@ -173,10 +218,17 @@ class TrustMMM:
         trust_form: str = "linear",
         tracker_n: str | None = None,
         tracker_share: bool = False,
+        rf_channels: Mapping[str, tuple[str, str]] | None = None,
+        rf_form: str = "hill",
+        rf_shape: float = 1.0,
+        lift_tests: Any = None,
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-        roles = self._roles(channels)
+        roles = self._roles(channels) if (channels or not rf_channels) else {}
+        if not trust:  # a standard MMM: every channel converts (before the RF role check)
+            roles = {c: "conversion" for c in roles}
+        rf = self._rf_channels(rf_channels, roles, rf_form, rf_shape)
         # Copies: a pickled model must rebuild this model, not one from data or priors the
         # caller changed in place afterwards.
         self._args_data = data.copy(deep=True)
@@ -189,16 +241,28 @@ class TrustMMM:
             self._args["tracker_n"] = tracker_n
         if tracker_share:  # likewise
             self._args["tracker_share"] = True
+        if rf:
+            self._args.update(rf_channels={c: tuple(v) for c, v in rf.items()}, rf_form=rf_form, rf_shape=rf_shape)
         if not trust:
             roles = {c: "conversion" for c in roles}
         self.channels = list(roles)
         self.roles = roles
-        needed = [date, outcome, *self.channels, *controls, *events, *shocks] + ([tracker] if tracker else [])
+        self.rf_channels = dict(rf)
+        self.rf_form = rf_form
+        self.rf_shape = float(rf_shape)
+        # The data column of each channel's activity: its own name, or an RF channel's reach.
+        self._media_columns = {c: rf[c][0] if c in rf else c for c in self.channels}
+        needed = [date, outcome, *self._media_columns.values(), *controls, *events, *shocks] + \
+            ([tracker] if tracker else []) + [v[1] for v in rf.values()]
         if tracker_n is not None:
             if not tracker:
                 raise ValueError("tracker_n needs a tracker (the survey share whose panel sizes it gives)")
             needed.append(tracker_n)
         spend = dict(spend or {})
+        for c in rf:
+            if c not in spend:
+                raise ValueError(f"reach-and-frequency channel {c!r} needs its spend column in spend= (ROIs are per "
+                                 "currency spent; reach is not spend)")
         needed += [spend[c] for c in spend]
         for col in needed:
             if col not in data.columns:
@@ -220,8 +284,9 @@ class TrustMMM:
             raise ValueError(f"column {date!r}: dates are not evenly spaced; a gap or irregular step before "
                              f"{dates.iloc[bad].date()} (expected every {step.iloc[0].days} days)")
         self.period_days = int(step.iloc[0].days) if len(step) else 7
-        for col in [outcome, *self.channels, *controls, *events, *shocks, *spend.values()] + ([tracker] if tracker else []) \
-                + ([tracker_n] if tracker_n is not None else []):
+        for col in [outcome, *self._media_columns.values(), *controls, *events, *shocks, *spend.values()] + \
+                ([tracker] if tracker else []) + ([tracker_n] if tracker_n is not None else []) + \
+                [v[1] for v in rf.values()]:
             if not pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
                 raise ValueError(f"column {col!r} must be numeric, got dtype {df[col].dtype}")
         y = df[outcome].to_numpy(dtype=float)
@@ -256,12 +321,30 @@ class TrustMMM:
         self.tracker_share = bool(tracker_share)
         self.likelihood = likelihood
         self.value_per_outcome = None if value_per_outcome is None else float(value_per_outcome)
-        media = df[self.channels].to_numpy(dtype=float)
+        media = df[[self._media_columns[c] for c in self.channels]].to_numpy(dtype=float)
         bad = ~np.isfinite(media) | (media < 0)
         if bad.any():
             i, j = np.argwhere(bad)[0]
-            raise ValueError(f"column {self.channels[j]!r}: row {i} (date {dates.iloc[i].date()}) is {media[i, j]}; "
-                             "media must be finite and >= 0")
+            raise ValueError(f"column {self._media_columns[self.channels[j]]!r}: row {i} (date {dates.iloc[i].date()}) "
+                             f"is {media[i, j]}; media must be finite and >= 0")
+        frequency = np.zeros((len(df), 0))
+        if rf:
+            frequency = np.zeros((len(df), len(self.channels)))
+            for j, c in enumerate(self.channels):
+                if c not in rf:
+                    continue
+                col = rf[c][1]
+                f = df[col].to_numpy(dtype=float)
+                bad_f = ~np.isfinite(f) | (f < 0)
+                if rf_form == "exposure":
+                    bad_f |= (media[:, j] > 0) & (f < 1.0 - 1e-9)
+                if bad_f.any():
+                    i = int(bad_f.argmax())
+                    raise ValueError(f"frequency column {col!r} (channel {c!r}): row {i} (date {dates.iloc[i].date()}) "
+                                     f"is {f[i]}; expected a finite number >= 0"
+                                     + (", and >= 1 where the reach is > 0 (the average frequency among the reached)"
+                                        if rf_form == "exposure" else ""))
+                frequency[:, j] = f
         for j, c in enumerate(self.channels):
             if not (media[:, j] > 0).any():
                 raise ValueError(f"channel {c!r} is all zeros: there is nothing to estimate; drop it from channels")
@@ -335,6 +418,13 @@ class TrustMMM:
                 raise ValueError("prior 'roi' must be a mapping channel -> (low, high)")
             roi = [(str(c), *(float(v) for v in rng)) for c, rng in self.priors["roi"].items()]
         spend_raw = np.column_stack([df[self.spend_columns[c]].to_numpy(dtype=float) for c in self.channels])
+        self.lift_test_records: list[dict[str, Any]] = []
+        core_lift: list[dict[str, Any]] = []
+        if lift_tests is not None:
+            self.lift_test_records, core_lift = _calibration.normalize(
+                lift_tests, pd.DatetimeIndex(dates), self.period_days, self.channels)
+        if self.lift_test_records:  # only when given: older pickles' kwargs stay as they were
+            self._args["lift_tests"] = [r["input"] for r in self.lift_test_records]
         self._core, built = _mmm.build(
             self.channels, [roles[c] for c in self.channels], media, spend_raw, y, float(self.period_days),
             tracker_raw, df[self.controls].to_numpy(dtype=float) if self.controls else np.zeros((T, 0)),
@@ -344,7 +434,9 @@ class TrustMMM:
             value_per_outcome=float("nan") if self.value_per_outcome is None else self.value_per_outcome,
             priors=core_priors, trust_half_life=half_life, roi=roi, trust_form=trust_form,
             tracker_n=df[tracker_n].to_numpy(dtype=float) if tracker_n is not None else np.zeros(0),
-            tracker_share=bool(tracker_share))
+            tracker_share=bool(tracker_share),
+            rf=[rf_form if c in rf else "" for c in self.channels] if rf else [],
+            frequency=frequency, rf_shape=float(rf_shape), lift_tests=core_lift)
         self.tracker_n = tracker_n
         self.media_scale = np.asarray(built["media_scale"])
         self.y_scale = float(built["y_scale"])
@@ -363,9 +455,46 @@ class TrustMMM:
         self.trust_channels = list(built["trust_channels"])
         self.conversion_channels = list(built["conversion_channels"])
 
+    @property
+    def lift_tests(self) -> pd.DataFrame:
+        """The calibrating lift tests, one row each: test, label, channel, start and end
+        (first and last period of the window), cooldown, share, lift and standard_error
+        (outcome units; arrays for a per-period lift), transfer_sd (NaN: transfer_fraction
+        x |lift|), transfer_fraction. Empty without lift tests."""
+        cols = ["test", "label", "channel", "start", "end", "cooldown", "share", "lift", "standard_error",
+                "transfer_sd", "transfer_fraction"]
+        return pd.DataFrame([{k: r[k] for k in cols} for r in self.lift_test_records], columns=cols)
+
     def _core_priors(self) -> dict[str, Any]:
         """The priors of the C++ model (business-term priors turned into its fields)."""
         return dict(self._core.priors)
+
+    @staticmethod
+    def _rf_channels(rf_channels: Mapping[str, tuple[str, str]] | None, roles: dict[str, str], rf_form: str,
+                     rf_shape: float) -> dict[str, tuple[str, str]]:
+        """Checks ``rf_channels`` and adds each RF channel to ``roles`` (role conversion)."""
+        if not rf_channels:
+            if not roles:
+                raise ValueError("the model needs at least one channel")
+            return {}
+        if not isinstance(rf_channels, Mapping):
+            raise ValueError("rf_channels must be a mapping channel -> (reach column, frequency column)")
+        if rf_form not in ("hill", "exposure"):
+            raise ValueError(f"rf_form must be 'hill' or 'exposure', got {rf_form!r}")
+        if not (np.isfinite(rf_shape) and rf_shape > 0):
+            raise ValueError(f"rf_shape (negative binomial shape of the exposures) must be finite and > 0, got {rf_shape}")
+        out: dict[str, tuple[str, str]] = {}
+        for c, cols in rf_channels.items():
+            if isinstance(cols, str) or not isinstance(cols, Sequence) or len(cols) != 2:
+                raise ValueError(f"rf_channels[{c!r}] must be a pair (reach column, frequency column), got {cols!r}")
+            role = roles.get(c, "conversion")
+            if role != "conversion":
+                raise ValueError(f"channel {c!r} is a reach-and-frequency channel with role {role!r}: an RF channel can "
+                                 "only convert (the trust stock's inflow is saturated activity per period; reach that "
+                                 "accumulates people over periods is not that). Give it role 'conversion'")
+            roles[c] = "conversion"
+            out[str(c)] = (str(cols[0]), str(cols[1]))
+        return out
 
     @staticmethod
     def _roles(channels: Sequence[Channel] | Mapping[str, str]) -> dict[str, str]:
@@ -503,10 +632,14 @@ class TrustMMM:
         d = self._args_data
         # The data as plain numpy columns (stable across pandas versions), in order.
         data = {"columns": list(d.columns), "values": [d[c].to_numpy() for c in d.columns]}
-        return {"version": self._STATE_VERSION, "data": data, "kwargs": dict(self._args)}
+        # Version 2: the same with lift tests in kwargs (older readers refuse it clearly).
+        # Version 2: kwargs an older trustmix does not know (lift tests, reach and frequency),
+        # so that it refuses the state clearly instead of failing on an unknown argument.
+        version = 2 if ("lift_tests" in self._args or "rf_channels" in self._args) else self._STATE_VERSION
+        return {"version": version, "data": data, "kwargs": dict(self._args)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if not isinstance(state, dict) or state.get("version") != 1:
+        if not isinstance(state, dict) or state.get("version") not in (1, 2):
             raise ValueError(f"cannot unpickle TrustMMM: unsupported state version "
                              f"{state.get('version') if isinstance(state, dict) else state!r}")
         d = state["data"]
@@ -530,7 +663,11 @@ class TrustMMM:
                     "tracker": self.tracker or "none", "shocks": ", ".join(self.shock_names) or "none",
                     "baseline": ", ".join(self.baseline_names), "max lag": str(self.max_lag),
                     "scaling": self.scaling, "value per outcome": str(self.value_per_outcome),
+                    "reach and frequency": (", ".join(f"{c} ({r}, {f})" for c, (r, f) in self.rf_channels.items())
+                                            + f"; form {self.rf_form}") if self.rf_channels else "none",
                     "parameters": str(self._core.dimension)}
+        if self.lift_test_records:
+            settings["lift tests"] = ", ".join(r["label"] for r in self.lift_test_records)
         table = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in settings.items())
         return (f"<h4>TrustMMM: {html.escape(self.outcome)}</h4><table>{table}</table>"
                 f"<table><tr><th>channel</th><th>role</th><th>spend column</th><th>scale</th></tr>{rows}</table>")
@@ -618,8 +755,15 @@ class TrustFit:
         labels = {
             "alpha": lambda i: (f"adstock alpha [{m.channels[i]}]", "per period"),
             "adstock_half_life": lambda i: (f"adstock half-life [{m.channels[i]}]", "periods"),
-            "lam": lambda i: (f"saturation lam [{m.channels[i]}]", "per scaled unit"),
-            "beta": lambda i: (f"beta [{m.conversion_channels[i]}]", f"{m.outcome} per period at saturation"),
+            "lam": lambda i: ((f"Hill ec [{m.channels[i]}]", "frequency (exposures per person reached)")
+                              if m.rf_channels.get(m.channels[i]) is not None and m.rf_form == "hill" else
+                              (f"per-exposure rate lam [{m.channels[i]}]", "-ln(share left) per exposure")
+                              if m.rf_channels.get(m.channels[i]) is not None else
+                              (f"saturation lam [{m.channels[i]}]", "per scaled unit")),
+            "beta": lambda i: ((f"beta [{m.conversion_channels[i]}]",
+                                f"{m.outcome} per period per scaled reach at full response")
+                               if m.conversion_channels[i] in m.rf_channels else
+                               (f"beta [{m.conversion_channels[i]}]", f"{m.outcome} per period at saturation")),
             "delta": lambda i: ("trust retention delta", "per period"),
             "trust_half_life": lambda i: ("trust half-life", "periods"),
             "kappa": lambda i: (f"trust weight kappa [{m.trust_channels[i]}]", "share of trust inflow"),
@@ -654,8 +798,8 @@ class TrustFit:
         if self.posterior is None:
             sv = _mmm.summary_values(m._core, self._draw_matrix(None), m.y_scale)
             names, units = self._summary_labels(list(sv["keys"]), list(sv["index"]))
-            return pd.DataFrame({"parameter": names, "value": np.asarray(sv["values"])[0], "unit": units}
-                                ).set_index("parameter")
+            return self._with_calibration(pd.DataFrame({"parameter": names, "value": np.asarray(sv["values"])[0],
+                                                        "unit": units}).set_index("parameter"), interval)
         chains, n, d = self.posterior.draws.shape
         st = _mmm.summary_table(m._core, np.ascontiguousarray(self.posterior.draws.reshape(-1, d)), chains, m.y_scale,
                                 interval)
@@ -663,7 +807,36 @@ class TrustFit:
         out = {"parameter": names}
         out.update({k: np.asarray(st[k]) for k in ("mean", "sd", "low", "high", "r_hat", "ess_bulk")})
         out["unit"] = units
-        return pd.DataFrame(out).set_index("parameter")
+        table = pd.DataFrame(out).set_index("parameter")
+        return self._with_calibration(table, interval)
+
+    def _with_calibration(self, table: pd.DataFrame, interval: float) -> pd.DataFrame:
+        """The summary with one row per lift value (predicted lift; the unit column gives the
+        measured lift and its standard error); unchanged without lift tests."""
+        if not self.model.lift_test_records:
+            return table
+        cal = self.calibration(interval=interval, max_draws=None)
+        labels = [f"lift [{r.label}]" + ("" if r.periods in r.label else f" {r.periods}") for r in cal.itertuples()]
+        units = [f"{self.model.outcome}; measured {o:,.4g} (se {s:,.3g}, transfer sd {t:,.3g})"
+                 for o, s, t in zip(cal["observed"], cal["standard_error"], cal["transfer_sd"])]
+        if "value" in table.columns:
+            rows = pd.DataFrame({"parameter": labels, "value": cal["predicted"].to_numpy(), "unit": units})
+        else:
+            rows = pd.DataFrame({"parameter": labels, "mean": cal["predicted"].to_numpy(), "sd": np.nan,
+                                 "low": cal["low"].to_numpy(), "high": cal["high"].to_numpy(), "r_hat": np.nan,
+                                 "ess_bulk": np.nan, "unit": units})
+        return pd.concat([table, rows.set_index("parameter")])
+
+    def calibration(self, interval: float = 0.9, max_draws: int | None = 1000) -> pd.DataFrame:
+        """The lift tests against the model: one row per lift value (a per-period lift gives
+        one row per measured period) with test, label, channel, periods, ``observed`` (the
+        measured lift, outcome units), its ``standard_error`` and ``transfer_sd`` (tau),
+        the posterior ``predicted`` lift (mean over up to ``max_draws`` thinned draws; the
+        mode for a MAP fit) with its equal-tailed ``interval`` (``low``, ``high``) and
+        ``z`` = (observed - predicted) / sqrt(se^2 + tau^2). Computed in C++
+        (``trustmix::mmm::predicted_lift_draws``): pred = sum over the measured periods of
+        mu(actual activity) - mu(counterfactual activity), see :class:`TrustMMM`."""
+        return _calibration.calibration_table(self, interval, max_draws)
 
     def _forward(self, media: np.ndarray | None = None, baseline: np.ndarray | None = None,
                  shocks: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -814,18 +987,19 @@ class TrustFit:
         m = self.model
         if not isinstance(data, pd.DataFrame):
             raise ValueError(f"data must be a DataFrame like the model's, got {type(data).__name__}")
-        missing = [c for c in [m.dates.name, *m.channels] if c not in data.columns]
+        cols = [m._media_columns.get(c, c) for c in m.channels]  # an RF channel: its reach column
+        missing = [c for c in [m.dates.name, *cols] if c not in data.columns]
         if missing:
             raise ValueError(f"counterfactual data lacks column {missing[0]!r}")
         cf = data.sort_values(m.dates.name)
         if len(cf) != len(m.dates) or not pd.DatetimeIndex(pd.to_datetime(cf[m.dates.name])).equals(
                 pd.DatetimeIndex(m.dates)):
             raise ValueError("counterfactual data must have exactly the model's dates")
-        media = cf[m.channels].to_numpy(dtype=float)
+        media = cf[cols].to_numpy(dtype=float)
         bad = ~np.isfinite(media) | (media < 0)
         if bad.any():
             i, j = np.argwhere(bad)[0]
-            raise ValueError(f"column {m.channels[j]!r}: row {i} is {media[i, j]}; media must be finite and >= 0")
+            raise ValueError(f"column {cols[j]!r}: row {i} is {media[i, j]}; media must be finite and >= 0")
         r = _mmm.counterfactual(m._core, np.asarray(self.z, dtype=float), np.ascontiguousarray(media / m.media_scale),
                                 m.y_scale)
         return pd.DataFrame({k: np.asarray(r[k]) for k in ("predicted", "counterfactual", "difference",
@@ -862,7 +1036,9 @@ class TrustFit:
         over the same run with the channel at zero (so PR's long tail through the trust
         stock is included). ``spend`` = k x the channel's spend over the data; ``roi`` =
         (incremental x value_per_outcome - spend) / spend (NaN without a value per
-        outcome, see :meth:`roi`). Long table: ``channel``,
+        outcome, see :meth:`roi`). A reach-and-frequency channel's activity is its
+        reach: its curve scales the reach at the data's frequency (see
+        :meth:`rf_frequency_curves` for the frequency). Long table: ``channel``,
         ``multiplier``, ``spend``, ``incremental``, ``roi`` (posterior means for NUTS, with
         ``incremental_low`` / ``incremental_high`` for the equal-tailed ``interval``).
         Default multipliers 0, 0.1, ..., 2 (1 = actual spend). Computed in C++
@@ -895,6 +1071,77 @@ class TrustFit:
         with np.errstate(divide="ignore", invalid="ignore"):
             out["roi"] = np.where(out["spend"] > 0, (out["incremental"] * vpo - out["spend"]) / out["spend"], np.nan)
         return pd.DataFrame(out)
+
+    def rf_frequency_curves(self, channel: str, multipliers: Sequence[float] | None = None,
+                            frequencies: Sequence[float] | None = None, horizon: int = 104,
+                            value_per_outcome: float | None = None, interval: float = 0.9,
+                            max_draws: int = 100) -> pd.DataFrame:
+        """Response of a reach-and-frequency channel to its frequency.
+
+        Two questions (give one of ``multipliers`` and ``frequencies``; default
+        multipliers 0, 0.1, ..., 3):
+
+        - ``multipliers`` k: the frequency of every period times k at the data's reach
+          (more impressions per person reached; for the exposure form at least 1 where
+          reached); ``spend`` = the channel's spend x the impressions used / the data's
+          impressions (cost per impression kept: k x the spend, or more for the exposure
+          form where the floor of one exposure binds).
+        - ``frequencies`` f*: every reached period at frequency f* with reach r f / f*, the
+          same impressions (Meridian's optimal-frequency question: how to spend the same
+          budget); ``spend`` is the channel's spend. The best f* is where ``incremental``
+          peaks (:meth:`TrustFit.rf_frequency_curves` ``.attrs["optimal_frequency"]``).
+
+        For scaling the reach at fixed frequency use :meth:`response_curves` (an RF
+        channel's activity there is its reach). ``incremental``: outcome gained over the
+        data plus ``horizon`` periods against the channel at zero (posterior means, with
+        ``incremental_low``/``_high`` for NUTS); ``roi`` = (incremental x
+        value_per_outcome - spend) / spend. Computed in C++
+        (``trustmix::mmm::rf_frequency_curves``).
+        """
+        m = self.model
+        if channel not in m.rf_channels:
+            raise ValueError(f"channel {channel!r} is not a reach-and-frequency channel; the model's RF channels are "
+                             f"{', '.join(m.rf_channels) or 'none'}")
+        if multipliers is not None and frequencies is not None:
+            raise ValueError("give multipliers (frequency times k at the data's reach) or frequencies (a target "
+                             "frequency at the same impressions), not both")
+        fixed = frequencies is not None
+        vals = np.asarray(frequencies if fixed else
+                          (np.round(np.linspace(0.0, 3.0, 31), 10) if multipliers is None else multipliers), dtype=float)
+        if vals.ndim != 1 or len(vals) == 0 or not np.isfinite(vals).all() or (vals < 0).any():
+            raise ValueError(f"{'frequencies' if fixed else 'multipliers'} must be a non-empty 1-d sequence of finite "
+                             "numbers >= 0")
+        vpo = self._value(value_per_outcome, note=False)
+        draws = np.asarray(_mmm.rf_frequency_curves(m._core, self._draw_matrix(max_draws), m.channels.index(channel),
+                                                    vals, fixed_impressions=fixed, horizon=int(horizon),
+                                                    outcome_scale=m.y_scale))
+        total = float(m.data[m.spend_columns[channel]].to_numpy(dtype=float).sum())
+        if fixed:
+            spend = np.full(len(vals), total)
+        else:
+            # cost per impression kept: spend = total x (impressions used) / (impressions in
+            # the data); the exposure form keeps at least one exposure per person reached.
+            rcol, fcol = m.rf_channels[channel]
+            r = m.data[rcol].to_numpy(dtype=float)
+            f = m.data[fcol].to_numpy(dtype=float)
+            reached = r > 0
+            fk = np.outer(vals, f[reached])
+            if m.rf_form == "exposure":
+                fk = np.maximum(fk, 1.0)
+            base = float(r[reached] @ f[reached])
+            spend = total * (fk @ r[reached]) / base if base > 0 else total * vals
+        out = {"channel": channel, ("frequency" if fixed else "multiplier"): vals, "spend": spend,
+               "incremental": draws.mean(axis=0)}
+        if self.posterior is not None:
+            lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
+            out["incremental_low"] = np.quantile(draws, lo, axis=0)
+            out["incremental_high"] = np.quantile(draws, hi, axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["roi"] = np.where(spend > 0, (out["incremental"] * vpo - spend) / spend, np.nan)
+        df = pd.DataFrame(out)
+        if fixed:
+            df.attrs["optimal_frequency"] = float(vals[int(np.argmax(df["incremental"].to_numpy()))])
+        return df
 
     def saturation_points(self, interval: float = 0.9, max_draws: int = 200) -> pd.DataFrame:
         """Where each channel saturates, in its own activity units per period.
@@ -941,7 +1188,8 @@ class TrustFit:
                                         "baseline_term": m.baseline_names,
                                         "shock": m.shock_names}
         dim_of = {"alpha": "channel", "lam": "channel", "beta": "conversion_channel", "b": "baseline_term",
-                  "kappa": "trust_channel", "omega": "shock"}
+                  "kappa": "trust_channel", "omega": "shock", "slope": "hill_rf_channel"}
+        coords["hill_rf_channel"] = [c for c in m.channels if c in m.rf_channels and m.rf_form == "hill"]
         columns: dict[str, list[int]] = {}
         for k, name in enumerate(m._core.constrained_names):  # "alpha[0]", ..., "delta", ...
             base = name.split("[")[0]
@@ -1057,6 +1305,27 @@ class TrustFit:
         ax.set_ylabel(f"incremental {self.model.outcome}")
         ax.set_title("Response curves (dots: actual spend)")
         ax.legend(fontsize=8)
+        return ax
+
+    def plot_rf_frequency_curves(self, channel: str, ax: Any = None, **curve_args: Any) -> Any:
+        """Incremental outcome of a reach-and-frequency channel against frequency
+        (:meth:`rf_frequency_curves`; its arguments pass through): by multiplier of the
+        data's frequency, or by target frequency at the same impressions with the optimum
+        marked; the credible band for a NUTS fit."""
+        import matplotlib.pyplot as plt
+
+        fc = self.rf_frequency_curves(channel, **curve_args)
+        x = "frequency" if "frequency" in fc else "multiplier"
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4))
+        line = ax.plot(fc[x], fc["incremental"], marker="o", label=channel)[0]
+        if "incremental_low" in fc:
+            ax.fill_between(fc[x], fc["incremental_low"], fc["incremental_high"], color=line.get_color(), alpha=0.15)
+        if "optimal_frequency" in fc.attrs:
+            ax.axvline(fc.attrs["optimal_frequency"], color=line.get_color(), ls="--", lw=1)
+        ax.set_xlabel("frequency (same impressions)" if x == "frequency" else "frequency x multiplier (same reach)")
+        ax.set_ylabel(f"incremental {self.model.outcome}")
+        ax.set_title(f"{channel}: response to frequency")
         return ax
 
     def _repr_html_(self) -> str:

@@ -33,15 +33,36 @@ def _horizon_dates(model: Any, horizon: int) -> pd.DatetimeIndex:
     return pd.date_range(model.dates[-1] + step, periods=horizon, freq=step, name=model.dates.name)
 
 
-def _units_per_spend(model: Any) -> np.ndarray:
+def _cost_per_unit(model: Any, cost_per_unit: Mapping[str, float] | None) -> dict[str, float]:
+    """Checked ``cost_per_unit``: {channel: currency per unit of the channel's activity column}."""
+    out = {}
+    for c, v in dict(cost_per_unit or {}).items():
+        if c not in model.channels:
+            raise ValueError(f"cost_per_unit: {c!r} is not a channel of the fit ({', '.join(model.channels)})")
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not (np.isfinite(v) and v > 0):
+            raise ValueError(f"cost_per_unit[{c!r}] must be a finite number > 0 (currency per unit of activity), got {v!r}")
+        out[c] = float(v)
+    return out
+
+
+def _units_per_spend(model: Any, cost_per_unit: Mapping[str, float] | None = None) -> np.ndarray:
     """Scaled model activity per unit of spend, per channel: (activity per spend over the
-    data) / media_scale. Activity equals spend when the channel column is spend."""
+    data) / media_scale, or 1 / (cost_per_unit[c] media_scale) for a channel given a cost
+    per unit of activity. Activity equals spend when the channel column is spend."""
+    cost = _cost_per_unit(model, cost_per_unit)
     out = []
     for j, c in enumerate(model.channels):
+        if c in cost:
+            out.append(1.0 / (cost[c] * float(model.media_scale[j])))
+            continue
         act = model.data[c].to_numpy(dtype=float).sum()
         sp = model.data[model.spend_columns[c]].to_numpy(dtype=float).sum()
         if not sp > 0:
-            raise ValueError(f"channel {c!r} has no spend in the data: the planner cannot turn spend into activity")
+            raise ValueError(
+                f"channel {c!r} has no spend in the data (column {model.spend_columns[c]!r}), so the planner cannot "
+                f"turn spend into its activity: give what one unit of its activity column {c!r} costs, "
+                f"cost_per_unit={{{c!r}: ...}} (currency per unit, e.g. the cost of an earned-media activity or "
+                "of the PR work behind one unit of coverage), to plan it")
         out.append(act / sp / float(model.media_scale[j]))
     return np.asarray(out)
 
@@ -52,12 +73,16 @@ def _check_horizon(horizon: Any) -> int:
     return int(horizon)
 
 
-def status_quo(fit: Any, horizon: int) -> pd.DataFrame:
+def status_quo(fit: Any, horizon: int, cost_per_unit: Mapping[str, float] | None = None) -> pd.DataFrame:
     """The status quo plan: the last ``horizon`` periods of historical spend repeated
-    (tiled when the data are shorter), on the horizon's dates (currency)."""
+    (tiled when the data are shorter), on the horizon's dates (currency). A channel given
+    a ``cost_per_unit`` (currency per unit of its activity) spends its historical
+    activity times that cost."""
     horizon = _check_horizon(horizon)
     m = fit.model
-    spend = np.column_stack([m.data[m.spend_columns[c]].to_numpy(dtype=float) for c in m.channels])
+    cost = _cost_per_unit(m, cost_per_unit)
+    spend = np.column_stack([m.data[c].to_numpy(dtype=float) * cost[c] if c in cost
+                             else m.data[m.spend_columns[c]].to_numpy(dtype=float) for c in m.channels])
     reps = int(np.ceil(horizon / len(spend)))
     block = np.vstack([spend] * reps)[-horizon:] if reps > 1 else spend[-horizon:]
     return pd.DataFrame(block, index=_horizon_dates(m, horizon), columns=pd.Index(m.channels, name="channel"))
@@ -112,8 +137,11 @@ def _as_schedule(fit: Any, schedule: Any, horizon: int | None) -> pd.DataFrame:
 
 
 def _planner(fit: Any, horizon: int, tail: Any, tail_coverage: float, discount: float, max_draws: int | None,
-             threads: int, draws: np.ndarray | None = None) -> Any:
+             threads: int, draws: np.ndarray | None = None, cost_per_unit: Mapping[str, float] | None = None) -> Any:
     m = fit.model
+    if getattr(m, "rf_channels", None):
+        raise ValueError("the planner does not plan reach-and-frequency channels yet (this fit has "
+                         f"{', '.join(m.rf_channels)}): refit without rf_channels to plan")
     horizon = _check_horizon(horizon)
     if tail == "auto":
         tail_n = -1
@@ -126,11 +154,22 @@ def _planner(fit: Any, horizon: int, tail: Any, tail_coverage: float, discount: 
     shocks = np.asarray(m._shocks, dtype=float) if m.trust_enabled else np.zeros((len(m.dates), 0))
     return _plan.TrustPlanModel(m._core, draws, np.asarray(m._media, dtype=float), shocks, int(horizon),
                                 tail=tail_n, tail_coverage=float(tail_coverage), discount=float(discount),
-                                units_per_spend=_units_per_spend(m), outcome_scale=float(m.y_scale),
+                                units_per_spend=_units_per_spend(m, cost_per_unit), outcome_scale=float(m.y_scale),
                                 threads=int(threads))
 
 
 # ----------------------------------------------------------------------------- results
+
+def _column_quantile(x: np.ndarray, q: float) -> np.ndarray:
+    """np.nanquantile(x, q, axis=0), with numpy's fast path on the columns without NaN
+    (nanquantile goes column by column in Python once any NaN is present)."""
+    nan_cols = np.isnan(x).any(axis=0)
+    out = np.empty(x.shape[1])
+    out[~nan_cols] = np.quantile(x[:, ~nan_cols], q, axis=0)
+    if nan_cols.any():
+        out[nan_cols] = np.nanquantile(x[:, nan_cols], q, axis=0)
+    return out
+
 
 class PlanResult:
     """A plan (or an evaluated schedule) with its posterior consequences.
@@ -193,8 +232,8 @@ class PlanResult:
             keep = ~np.isnan(oc).all(axis=0)  # periods some draw runs explicitly (the tail may be shorter than L)
             st, oc = st[:, keep], oc[:, keep]
             self.paths[key] = {"stock": np.nanmean(st, axis=0), "outcome": np.nanmean(oc, axis=0),
-                               "outcome_low": np.nanquantile(oc, 0.05, axis=0),
-                               "outcome_high": np.nanquantile(oc, 0.95, axis=0)}
+                               "outcome_low": _column_quantile(oc, 0.05),
+                               "outcome_high": _column_quantile(oc, 0.95)}
 
     # -- reporting
     def summary(self, interval: float = 0.9) -> pd.DataFrame:
@@ -364,7 +403,8 @@ def _value(fit: Any, value_per_outcome: float | None) -> float:
 
 def evaluate(fit: Any, schedule: Any, *, horizon: int | None = None, reference: Any = None, tail: Any = "auto",
              tail_coverage: float = 0.99, discount: float = 1.0, value_per_outcome: float | None = None,
-             max_draws: int | None = 200, threads: int = 0, name: str = "plan") -> PlanResult:
+             max_draws: int | None = 200, threads: int = 0, cost_per_unit: Mapping[str, float] | None = None,
+             name: str = "plan") -> PlanResult:
     """Scores a schedule on a fit: the model run forward over the data, the schedule and a
     tail long enough to count ``tail_coverage`` of the trust stock's remaining effect,
     for every posterior draw (up to ``max_draws``), in C++ (``trustmix::plan``).
@@ -373,12 +413,15 @@ def evaluate(fit: Any, schedule: Any, *, horizon: int | None = None, reference: 
     one row per period after the data), an array periods x channels, or a
     :class:`trustmix.Plan` (its campaigns' budgets spread over their dates; pass
     ``horizon``). ``reference``: the plan to compare with (default: the status quo, the
-    last ``horizon`` periods of historical spend repeated). Returns a :class:`PlanResult`.
+    last ``horizon`` periods of historical spend repeated). ``cost_per_unit``: {channel:
+    currency per unit of its activity column} for channels without spend in the data
+    (earned PR: coverage, events), so that their "spend" in the schedule is the cost of the
+    activity. Returns a :class:`PlanResult`.
     """
     sched = _as_schedule(fit, schedule, horizon)
     H = len(sched)
-    ref = status_quo(fit, H) if reference is None else _as_schedule(fit, reference, H)
-    pm = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads)
+    ref = status_quo(fit, H, cost_per_unit) if reference is None else _as_schedule(fit, reference, H)
+    pm = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads, cost_per_unit=cost_per_unit)
     v = _value(fit, value_per_outcome)
     p, rp = pm.paths(sched.to_numpy()), pm.paths(ref.to_numpy())
     zp = pm.paths(np.zeros_like(sched.to_numpy()))
@@ -428,9 +471,10 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
              objective: str = "net_value", *, risk: str = "mean", level: float = 0.1,
              value_per_outcome: float | None = None, target: float | None = None, target_roi: float | None = None,
              granularity: str = "week", reference: Any = None, start: Any = None, tail: Any = "auto",
-             tail_coverage: float = 0.99, discount: float = 1.0, max_draws: int | None = 200, starts: int = 2,
+             tail_coverage: float = 0.99, discount: float = 1.0, max_draws: int | None = 200, starts: int | None = None,
              algorithm: str = "auto", max_evaluations: int = 3000, seed: int = 0, threads: int = 0,
-             draw_optima: int = 10, presolve_draws: int | None = None, name: str = "plan") -> PlanResult:
+             draw_optima: int = 10, presolve_draws: int | None = None,
+             cost_per_unit: Mapping[str, float] | None = None, name: str = "plan") -> PlanResult:
     """The optimal flighting plan on a fit (``trustmix::plan::optimize``, NLopt SLSQP).
 
     The decision is the whole schedule (periods x channels of spend) over ``horizon``
@@ -477,6 +521,17 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
         The plan the result is compared with (default: the status quo: the last
         ``horizon`` periods of historical spend repeated); also the first start.
 
+    starts : int, optional
+        Solver starts: the reference plan (or ``start``), then the even plan, then random
+        plans. None (default): 1 when the problem is certified concave (a fit without
+        trust, or a linear trust form without the trust x SMM interaction, with risk
+        "mean" or "cvar": every KKT point is then the global optimum; ``info["concave"]``),
+        else 2.
+    cost_per_unit : mapping, optional
+        {channel: currency per unit of the channel's activity column}: plans a channel that
+        has no spend in the data (earned PR measured in coverage or events) by the cost of
+        its activity; its reference (status quo) spend is its historical activity times
+        that cost. Without it such a channel cannot be planned (a clear error says so).
     presolve_draws : int, optional
         Solve in two stages: first on this many evenly spaced draws (every start), then on
         all ``max_draws`` draws from that plan (one start). The certificate (``converged``,
@@ -506,7 +561,7 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
         raise ValueError(f"granularity must be 'week' (every period) or 'month', got {granularity!r}")
     m = fit.model
     horizon = _check_horizon(horizon)
-    ref = status_quo(fit, horizon) if reference is None else _as_schedule(fit, reference, horizon)
+    ref = status_quo(fit, horizon, cost_per_unit) if reference is None else _as_schedule(fit, reference, horizon)
     dates = ref.index
     H, C = len(dates), len(m.channels)
     k = dict(constraints or {})
@@ -578,7 +633,7 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
         if cells:
             blocks.append((str(bname), cells, np.zeros(0)))
     v = _value(fit, value_per_outcome)
-    pm = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads)
+    pm = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads, cost_per_unit=cost_per_unit)
     task, tgt, troi = "maximize", float("nan"), float("nan")
     if target is not None and target_roi is not None:
         raise ValueError("give target= or target_roi=, not both")
@@ -605,6 +660,10 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
                   lower=lower, upper=upper, fixed=fixed, channel_totals=channel_totals, period_totals=period_totals,
                   groups=groups, max_change=max_change, blocks=blocks, algorithm=algorithm,
                   max_evaluations=int(max_evaluations), seed=int(seed))
+    if starts is None:
+        starts = 0  # auto (C++): 1 when certified concave, else 2
+    elif isinstance(starts, bool) or not isinstance(starts, (int, np.integer)) or starts < 1:
+        raise ValueError(f"starts must be an integer >= 1 or None (auto), got {starts!r}")
     presolve = None
     if presolve_draws is not None:
         if isinstance(presolve_draws, bool) or not isinstance(presolve_draws, (int, np.integer)) or presolve_draws < 1:
@@ -614,7 +673,7 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
             idx = np.linspace(0, n_draws - 1, int(presolve_draws)).round().astype(int)
             t0 = time.perf_counter()
             sub = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads,
-                           draws=np.ascontiguousarray(fit._draw_matrix(max_draws)[idx]))
+                           draws=np.ascontiguousarray(fit._draw_matrix(max_draws)[idx]), cost_per_unit=cost_per_unit)
             r1 = _plan.optimize(sub, reference=reference_values[idx] if reference_values.size else reference_values,
                                 starts=int(starts), start=np.ascontiguousarray(st), draw_optima=[], **common)
             presolve = {"draws": int(presolve_draws), "evaluations": int(r1["evaluations"]),
@@ -626,7 +685,7 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
     sched = pd.DataFrame(np.asarray(r["schedule"]), index=dates, columns=pd.Index(m.channels, name="channel"))
     info = {key: r[key] for key in ("converged", "status", "kkt_residual", "active", "max_violation", "evaluations",
                                     "starts_agreeing", "start_objectives", "moved", "message", "objective",
-                                    "start_objective")}
+                                    "start_objective", "concave")}
     info["presolve"] = presolve
     info["draw_optima"] = pd.DataFrame({k: np.asarray(v) for k, v in dict(r["draw_optima"]).items()}).set_index("draw")
     p, rp = pm.paths(sched.to_numpy()), pm.paths(ref.to_numpy())

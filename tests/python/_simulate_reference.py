@@ -1,4 +1,5 @@
-"""A straightforward numpy implementation of segment mode, for benchmarks and tests.
+"""The test oracle of the simulator: a straightforward numpy implementation of segment mode,
+for the tests and benchmarks/bench_simulate.py (not shipped in the wheel).
 
 It takes the world's media inputs (``World._core.drive``: impressions, sentiment, crisis
 and news severities per period) and re-implements every equation of segment mode from

@@ -4,7 +4,7 @@
 // ConstrainedTarget.
 #include "trustmix/core/error.hpp"
 #include "trustmix/inference/constraints.hpp"
-#include "trustmix/inference/target.hpp"
+#include "trustmix/inference/target_concept.hpp"
 
 #include <Eigen/Dense>
 

@@ -1,0 +1,376 @@
+// Calibration of the trust-linked model by lift tests (calibration.hpp): the lift term's
+// exact gradient against central differences (both trust forms, with and without
+// tracker, a standard MMM, total and per-period lifts, holdouts), the term equal to the
+// Normal density of the forward passes' predicted lift, that prediction equal to a
+// closed form, the build() conversion from business units and bad input.
+#include <boost/test/unit_test.hpp>
+
+#include <trustmix/evaluate/lift_test.hpp>
+#include <trustmix/mmm/calibration.hpp>
+#include <trustmix/mmm/fit.hpp>
+#include <trustmix/mmm/spec.hpp>
+#include <trustmix/mmm/trust_model.hpp>
+
+#include "mmm_data.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <random>
+#include <sstream>
+
+using namespace trustmix::mmm;
+using trustmix::test::make_data;
+
+namespace {
+
+/// As test_mmm.cpp: relative error 1e-5 plus the central differences' rounding.
+void check_gradient(TrustModel& m, const Vector& z, const std::string& label) {
+  Vector g(m.dimension()), scratch(m.dimension());
+  const double lp = m.log_density(z, g);
+  const double h = 1e-5;
+  const double rounding = 10.0 * std::numeric_limits<double>::epsilon() * (1.0 + std::abs(lp)) / h;
+  for (int i = 0; i < m.dimension(); ++i) {
+    Vector zp = z, zm = z;
+    zp[i] += h;
+    zm[i] -= h;
+    const double fd = (m.log_density(zp, scratch) - m.log_density(zm, scratch)) / (2 * h);
+    BOOST_TEST_CONTEXT(label << " parameter " << m.parameter_names()[static_cast<std::size_t>(i)] << ": analytic "
+                             << g[i] << ", central difference " << fd) {
+      BOOST_TEST(std::abs(g[i] - fd) <= 1e-5 * std::abs(fd) + rounding);
+    }
+  }
+}
+
+LiftCalibration lift(int channel, int start, int end, int cooldown, double share, std::vector<double> values,
+                     double variance) {
+  LiftCalibration t;
+  t.channel = channel;
+  t.start = start;
+  t.end = end;
+  t.cooldown = cooldown;
+  t.share = share;
+  t.lift = Eigen::Map<const Vector>(values.data(), static_cast<Eigen::Index>(values.size()));
+  t.variance = Vector::Constant(t.lift.size(), variance);
+  return t;
+}
+
+/// Tests on every kind of channel of make_data (0 press: trust; 2 instagram: conversion;
+/// 3 tiktok: both): totals, a per-period lift through a cooldown, a holdout (share < 0),
+/// a partial share, two tests on one channel.
+std::vector<LiftCalibration> all_kinds() {
+  return {lift(0, 10, 14, 3, 1.0, {0.4}, 0.04),
+          lift(2, 20, 24, 0, 0.5, {0.3}, 0.01),
+          lift(3, 30, 33, 2, 1.0, {0.1, 0.2, 0.05, 0.1, 0.0}, 0.02),
+          lift(3, 40, 44, 4, -0.25, {-0.2}, 0.05),
+          lift(2, 50, 53, 1, 1.0, {0.5}, 0.03)};
+}
+
+double normal_log_density(double x, double mean, double variance) {
+  return -0.5 * (x - mean) * (x - mean) / variance - 0.5 * std::log(2.0 * std::numbers::pi * variance);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(lift_term_gradient_matches_finite_differences) {
+  for (TrustForm form : {TrustForm::linear, TrustForm::bounded})
+    for (bool trust : {true, false})
+      for (bool tracker : {true, false}) {
+        if (!trust && form == TrustForm::bounded) continue;
+        TrustModelData d = make_data(60, trust, tracker, 3);
+        d.trust_form = form;
+        d.lift_tests = all_kinds();
+        TrustModel m(d);
+        std::mt19937_64 rng(7);
+        std::normal_distribution<double> n(0.0, 0.5);
+        for (int rep = 0; rep < 3; ++rep) {
+          Vector z = m.initial_point();
+          for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+          std::ostringstream label;
+          label << to_string(form) << " trust " << trust << " tracker " << tracker << " rep " << rep;
+          check_gradient(m, z, label.str());
+        }
+      }
+}
+
+BOOST_AUTO_TEST_CASE(lift_term_is_the_normal_density_of_the_forward_prediction) {
+  // log p(z | tests) - log p(z | no tests) = sum over values of log Normal(lift | pred,
+  // sqrt(variance)), pred from two forward passes (predicted_lifts), for both forms.
+  for (TrustForm form : {TrustForm::linear, TrustForm::bounded})
+    for (bool trust : {true, false}) {
+      if (!trust && form == TrustForm::bounded) continue;
+      TrustModelData d = make_data(60, trust, true, 4);
+      d.trust_form = form;
+      TrustModel bare(d);
+      d.lift_tests = all_kinds();
+      TrustModel cal(d);
+      std::mt19937_64 rng(3);
+      std::normal_distribution<double> n(0.0, 0.4);
+      Vector z = cal.initial_point();
+      for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+      Vector g(cal.dimension());
+      const double diff = cal.log_density(z, g) - bare.log_density(z, g);
+      const Vector pred = predicted_lifts(cal, z);
+      double want = 0.0;
+      Eigen::Index k = 0;
+      for (const LiftCalibration& t : d.lift_tests)
+        for (Eigen::Index i = 0; i < t.lift.size(); ++i, ++k) want += normal_log_density(t.lift[i], pred[k], t.variance[i]);
+      BOOST_TEST_CONTEXT(to_string(form) << " trust " << trust) {
+        BOOST_TEST(k == pred.size());
+        BOOST_TEST(diff == want, boost::test_tools::tolerance(1e-9));
+        // predicted_lift_draws is predicted_lifts row by row, in the outcome's units
+        Matrix draws(2, z.size());
+        draws.row(0) = z.transpose();
+        draws.row(1) = (z.array() + 0.1).matrix().transpose();
+        const Matrix pd = predicted_lift_draws(cal, draws, 3.0);
+        BOOST_TEST((pd.row(0).transpose() - 3.0 * pred).cwiseAbs().maxCoeff() <= 1e-12);
+        BOOST_TEST((pd.row(1).transpose() - 3.0 * predicted_lifts(cal, draws.row(1).transpose())).cwiseAbs().maxCoeff() <= 1e-12);
+      }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(predicted_lift_has_its_closed_form) {
+  // Linear form, a test that removes all of the press (trust-only) activity over [10, 14),
+  // measured over [10, 17): G - G_cf is the linear recursion of the removed inflow
+  // kappa_0 (h - h_cf) from 0 with no shocks, so mu - mu_cf = (gamma + theta sum_s beta_s
+  // h_s) (G - G_cf), with h_cf the adstock of the counterfactual activity saturated.
+  TrustModelData d = make_data(60, true, false, 8);
+  d.lift_tests = {lift(0, 10, 14, 3, 1.0, {0.4}, 0.04), lift(2, 20, 24, 2, 1.0, {0.1}, 0.04)};
+  TrustModel m(d);
+  std::mt19937_64 rng(1);
+  std::normal_distribution<double> n(0.0, 0.4);
+  Vector z = m.initial_point();
+  for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+  const TrustModelParameters p = m.constrain(z);
+  const auto f = m.forward(z);
+  auto saturated = [&](int c, const Vector& x) {
+    Vector w(d.max_lag + 1), h(60);
+    double W = 0.0;
+    for (int l = 0; l <= d.max_lag; ++l) W += w[l] = std::pow(p.alpha[c], l);
+    for (int t = 0; t < 60; ++t) {
+      double a = 0.0;
+      for (int l = 0; l <= d.max_lag && l <= t; ++l) a += w[l] * x[t - l] / W;
+      h[t] = (1.0 - std::exp(-p.lam[c] * a)) / (1.0 + std::exp(-p.lam[c] * a));
+    }
+    return h;
+  };
+  // press: kappa index 0 (trust channels 0, 1, 3)
+  Vector x = d.media.col(0);
+  x.segment(10, 4).setZero();
+  const Vector dh = f.saturated.col(0) - saturated(0, x);
+  double dG = 0.0, want_press = 0.0;
+  for (int t = 0; t < 17; ++t) {
+    dG = p.delta * dG + (1.0 - p.delta) * p.kappa[0] * dh[t];
+    const double conv = p.beta[0] * f.saturated(t, 2) + p.beta[1] * f.saturated(t, 3);
+    if (t >= 10) want_press += (p.gamma + p.theta * conv) * dG;
+  }
+  // instagram (conversion only): beta (1 + theta G) (h - h_cf) over [20, 26)
+  Vector xi = d.media.col(2);
+  xi.segment(20, 4).setZero();
+  const Vector dhi = f.saturated.col(2) - saturated(2, xi);
+  double want_ig = 0.0;
+  for (int t = 20; t < 26; ++t) want_ig += p.beta[0] * (1.0 + p.theta * f.trust_stock[t]) * dhi[t];
+  const Vector pred = predicted_lifts(m, z);
+  BOOST_TEST(pred[0] == want_press, boost::test_tools::tolerance(1e-10));
+  BOOST_TEST(pred[1] == want_ig, boost::test_tools::tolerance(1e-10));
+  BOOST_TEST(want_press > 0.0);
+  BOOST_TEST(want_ig > 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(map_moves_towards_the_measured_lift) {
+  // A precise test that says the instagram effect over [20, 30) is 3x what the data alone
+  // imply pulls the MAP's predicted lift most of the way there (it cannot ignore a test
+  // with a standard error 2% of the lift).
+  TrustModelData d = make_data(80, true, true, 2);
+  TrustModel bare(d);
+  const MapResult r0 = fit_map(bare, bare.initial_point());
+  d.lift_tests = {lift(2, 20, 30, 2, 1.0, {0.0}, 1.0)};
+  const double base_pred = predicted_lifts(TrustModel(d), r0.mode)[0];
+  BOOST_REQUIRE(base_pred > 0.0);
+  const double target = 3.0 * base_pred;
+  d.lift_tests[0].lift[0] = target;
+  d.lift_tests[0].variance[0] = std::pow(0.02 * target, 2);
+  TrustModel cal(d);
+  const MapResult r1 = fit_map(cal, r0.mode);
+  const double pred = predicted_lifts(cal, r1.mode)[0];
+  BOOST_TEST_MESSAGE("uncalibrated " << base_pred << ", calibrated " << pred << ", measured " << target);
+  BOOST_TEST(std::abs(pred - target) < 0.25 * std::abs(base_pred - target));
+}
+
+BOOST_AUTO_TEST_CASE(build_converts_business_units) {
+  const int T = 60;
+  TrustModelData d = make_data(T, true, false, 5);
+  TrustModelSpec spec;
+  spec.channels = {"press", "events", "instagram", "tiktok"};
+  spec.roles = {Role::trust, Role::trust, Role::conversion, Role::both};
+  spec.media = d.media * 1000.0;
+  spec.outcome = (d.y * 250.0).array() + 100.0;
+  spec.seasonality = 1;
+  LiftTestSpec a;
+  a.channel = "instagram";
+  a.start = 20;
+  a.end = 24;
+  a.cooldown = 2;
+  a.lift = Vector::Constant(1, 500.0);
+  a.standard_error = Vector::Constant(1, 100.0);
+  LiftTestSpec b;  // iROAS form, absolute transfer sd
+  b.channel = "press";
+  b.start = 5;
+  b.end = 9;
+  b.iroas = 0.5;
+  b.iroas_standard_error = 0.1;
+  b.spend = 2000.0;
+  b.transfer_sd = 30.0;
+  spec.lift_tests = {a, b};
+  const BuiltTrustModel built = build(spec);
+  const auto& tests = built.model.data().lift_tests;
+  BOOST_REQUIRE(tests.size() == 2u);
+  const double ys = built.scales.y_scale;
+  BOOST_TEST(tests[0].channel == 2);
+  BOOST_TEST(tests[0].lift[0] == 500.0 / ys, boost::test_tools::tolerance(1e-14));
+  BOOST_TEST(tests[0].variance[0] == (100.0 * 100.0 + 50.0 * 50.0) / (ys * ys), boost::test_tools::tolerance(1e-14));
+  BOOST_TEST(tests[1].channel == 0);
+  BOOST_TEST(tests[1].lift[0] == 1000.0 / ys, boost::test_tools::tolerance(1e-14));
+  BOOST_TEST(tests[1].variance[0] == (200.0 * 200.0 + 30.0 * 30.0) / (ys * ys), boost::test_tools::tolerance(1e-14));
+  // predicted lift in outcome units scales with the outcome: the same as in model units x y_scale
+  const Vector z = built.model.initial_point();
+  BOOST_TEST((predicted_lifts(built.model, z, ys) - ys * predicted_lifts(built.model, z)).cwiseAbs().maxCoeff() <= 1e-9);
+
+  // bad input: named test, what was expected
+  auto fails_with = [&](LiftTestSpec t, const std::string& needle) {
+    TrustModelSpec s = spec;
+    s.lift_tests = {t};
+    try {
+      (void)build(s);
+    } catch (const std::invalid_argument& e) {
+      BOOST_TEST_CONTEXT("message: " << e.what()) { BOOST_TEST(std::string(e.what()).find(needle) != std::string::npos); }
+      return;
+    }
+    BOOST_ERROR("no error for " << needle);
+  };
+  LiftTestSpec bad = a;
+  bad.channel = "radio";
+  fails_with(bad, "'radio' is not a channel of the model");
+  bad = a;
+  bad.standard_error[0] = 0.0;
+  fails_with(bad, "standard_error value 0 is 0");
+  bad = a;
+  bad.end = T + 1;
+  fails_with(bad, "must satisfy 0 <= start < end <= 60");
+  bad = a;
+  bad.cooldown = T;
+  fails_with(bad, "shorten the cooldown");
+  bad = a;
+  bad.share = 1.5;
+  fails_with(bad, "share must be a finite number <= 1");
+  bad = a;
+  bad.lift = Vector::Constant(3, 1.0);
+  bad.standard_error = Vector::Constant(3, 1.0);
+  fails_with(bad, "lift needs 1 value (the total) or one per measured period (6)");
+  bad = b;
+  bad.spend = std::nan("");
+  fails_with(bad, "an iROAS needs the test's spend");
+  bad = a;
+  bad.start = 6;  // instagram (column 2) is off where (t + 2) % 4 == 0
+  bad.end = 7;
+  bad.cooldown = 0;
+  BOOST_REQUIRE(spec.media(6, 2) == 0.0);
+  fails_with(bad, "no activity in the data over the test window");
+}
+
+BOOST_AUTO_TEST_CASE(week_by_week_lift_pins_the_trust_decay) {
+  // A press test (trust-only channel) over [20, 24) measured week by week for 20 more
+  // weeks: after the adstock window the lift decays as delta^k (linear form), so precise
+  // per-period lifts pin delta. The lifts are the model's own at delta = 0.8 (half-life 3.1 weeks, far
+  // from the prior's median of 12 weeks, delta 0.944); the calibrated MAP recovers it,
+  // the uncalibrated one does not.
+  for (TrustForm form : {TrustForm::linear, TrustForm::bounded}) {
+    TrustModelData d = make_data(80, true, true, 2);
+    d.trust_form = form;
+    d.lift_tests = {lift(0, 20, 24, 20, 1.0, std::vector<double>(24, 0.0), 1.0)};
+    TrustModel probe(d);
+    const auto& names = probe.parameter_names();
+    const auto at = static_cast<Eigen::Index>(std::find(names.begin(), names.end(), "logit_delta") - names.begin());
+    BOOST_REQUIRE(at < probe.dimension());
+    const MapResult base = fit_map(probe, probe.initial_point());  // the lift term at lift 0, variance 1: weak
+    Vector z_true = base.mode;
+    z_true[at] = std::log(0.8 / 0.2);
+    const Vector pred = predicted_lifts(probe, z_true);
+    const double scale = pred.cwiseAbs().maxCoeff();
+    BOOST_REQUIRE(scale > 0.0);
+    d.lift_tests[0].lift = pred;
+    d.lift_tests[0].variance = Vector::Constant(24, std::pow(0.01 * scale, 2));
+    TrustModel cal(d);
+    TrustModelData bare_data = d;
+    bare_data.lift_tests.clear();
+    TrustModel bare(bare_data);
+
+    const double delta_bare = bare.constrain(fit_map(bare, bare.initial_point()).mode).delta;
+    check_gradient(cal, base.mode, std::string("precise per-period lifts at the uncalibrated mode, ") + to_string(form));
+    const MapResult r_cal = fit_map(cal, cal.initial_point());
+    const Vector z_cal = r_cal.mode, z_bare = fit_map(bare, bare.initial_point()).mode;
+    const double delta_cal = cal.constrain(z_cal).delta;
+    {
+      Vector g(cal.dimension());
+      BOOST_TEST_MESSAGE("lp at the truth " << cal.log_density(z_true, g) << ", at the calibrated mode " << r_cal.log_density
+                         << " converged " << r_cal.converged << " " << r_cal.message << " iterations " << r_cal.iterations);
+    }
+    const double err_cal = (predicted_lifts(cal, z_cal) - pred).cwiseAbs().maxCoeff() / scale;
+    const double err_bare = (predicted_lifts(cal, z_bare) - pred).cwiseAbs().maxCoeff() / scale;
+    BOOST_TEST_MESSAGE(to_string(form) << ": delta calibrated " << delta_cal << ", uncalibrated " << delta_bare
+                                       << ", truth 0.8; largest lift error / largest lift: calibrated " << err_cal
+                                       << ", uncalibrated " << err_bare);
+    BOOST_TEST(err_cal < 0.03);  // the measured decay is reproduced (lifts to 3 of their 1% errors)
+    BOOST_TEST(err_bare > 0.1);
+    if (form == TrustForm::linear) {
+      BOOST_TEST(std::abs(delta_cal - 0.8) < 0.02);
+      BOOST_TEST(std::abs(delta_bare - 0.8) > 0.05);
+    } else {
+      // Bounded form: the difference decays by delta exp(-rho u[t]) per period (the other
+      // channels' inflow speeds up forgetting), so the lifts pin that product, with rho
+      // traded against delta; delta still moves towards the truth.
+      BOOST_TEST(std::abs(delta_cal - 0.8) < std::abs(delta_bare - 0.8));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(reach_and_frequency_channels_are_refused) {
+  TrustModelData d = make_data(60, true, false, 3);
+  d.rf = {RfForm::none, RfForm::none, RfForm::hill, RfForm::none};  // instagram (conversion) given as reach
+  d.frequency = Matrix::Constant(60, 4, 2.0);
+  TrustModel ok(d);  // the RF model itself is valid
+  BOOST_TEST(ok.dimension() > 0);
+  d.lift_tests = {lift(2, 20, 24, 0, 1.0, {0.3}, 0.01)};
+  try {
+    TrustModel m(d);
+    BOOST_ERROR("a lift test on an RF channel was accepted");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("reach-and-frequency channel") != std::string::npos);
+  }
+  d.lift_tests = {lift(3, 20, 24, 0, 1.0, {0.3}, 0.01)};  // another channel of the same model is fine
+  TrustModel m(d);
+  Vector g(m.dimension());
+  BOOST_TEST(std::isfinite(m.log_density(m.initial_point(), g)));
+  check_gradient(m, m.initial_point(), "a lift test next to an RF channel");
+}
+
+BOOST_AUTO_TEST_CASE(an_evaluate_lift_test_is_measured_over_its_window_only) {
+  // evaluate::LiftTest sums its lift over [start, end); its cooldown is metadata, so the
+  // spec counts no cooldown periods (otherwise the prediction would add carry-over the
+  // measurement never saw).
+  trustmix::evaluate::LiftTest t;
+  t.channel = "instagram";
+  t.start = 20;
+  t.end = 26;
+  t.cooldown = 3;
+  t.lift = 500.0;
+  t.standard_error = 80.0;
+  const LiftTestSpec s = lift_test_spec(t, 0.25);
+  BOOST_TEST(s.start == 20);
+  BOOST_TEST(s.end == 26);
+  BOOST_TEST(s.cooldown == 0);
+  BOOST_TEST(s.share == 0.25);
+  BOOST_TEST(s.lift[0] == 500.0);
+  BOOST_TEST(s.standard_error[0] == 80.0);
+}
