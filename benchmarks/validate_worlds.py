@@ -53,7 +53,9 @@ seasonality, max_lag, tracker (True/False), half_life_prior ("4,52": 90% range i
 scaling, likelihood, window (all: W = the whole data; first_half: W = its first half, the
 same W on both sides), trust_form (linear, bounded: TrustMMM's trust stock recursion),
 tracker_noise (free: one free sigma_q; binomial: the survey's known sampling error from the
-panel size, ``TrustMMM(tracker_n="trust_survey_n")``).
+panel size, ``TrustMMM(tracker_n="trust_survey_n")``), tracker_share (True: the survey measures the
+bounded share itself, ``TrustMMM(tracker_share=True, tracker_n="trust_survey_n")``; needs
+trust_form=bounded).
 
 Effects per posterior draw come from one C++ call each over the thinned draw matrix
 (``_core.mmm.roi``, ``_core.mmm.constrained_draws``) and one ``_core.mmm.decompose`` per
@@ -86,7 +88,7 @@ PR_KINDS = {"press": ["press_release", "interview"], "events": ["event"], "csr":
 DEFAULTS: dict[str, Any] = {"pr_measure": "impressions", "trend": True, "seasonality": 2, "max_lag": 12,
                             "tracker": True, "half_life_prior": None, "scaling": "mean", "likelihood": "normal",
                             "window": "all", "trust_form": "linear",
-                            "tracker_noise": "free"}
+                            "tracker_noise": "free", "tracker_share": False}
 
 
 @dataclass
@@ -276,6 +278,7 @@ def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 100
     out, df, roles, peso, shocks = observe(case)
     df = model_columns(df, roles, peso, opt["pr_measure"])
     trust_on = any(r in ("trust", "both") for r in roles.values())
+    share = str(opt["tracker_share"]) in ("True", "true", "1") and bool(opt["tracker"]) and trust_on
     priors: dict[str, Any] = {}
     if opt["half_life_prior"]:
         lo, hi = (float(x) for x in str(opt["half_life_prior"]).split(","))
@@ -286,8 +289,9 @@ def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 100
                         seasonality=int(opt["seasonality"]), trend=bool(opt["trend"]), max_lag=int(opt["max_lag"]),
                         trust=trust_on, priors=priors or None, scaling=opt["scaling"], likelihood=opt["likelihood"],
                         trust_form=opt["trust_form"],
-                        tracker_n="trust_survey_n" if (opt["tracker_noise"] == "binomial" and opt["tracker"] and trust_on)
-                        else None)
+                        tracker_n="trust_survey_n" if ((opt["tracker_noise"] == "binomial" or share) and opt["tracker"]
+                                                       and trust_on) else None,
+                        tracker_share=share)
     t_fit = time.perf_counter()
     # The sampler's diagnostics warnings (R-hat, ESS, divergences) are part of the result:
     # recorded per world, not raised, so one doubtful fit does not stop the harness.

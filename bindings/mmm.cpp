@@ -46,6 +46,7 @@ mm::TrustModelPriors priors_from_dict(const py::dict& d) {
       {"tracker_sigma_sd", &p.tracker_sigma_sd}, {"phi_sd", &p.phi_sd},
       {"trust_base_logit_mean", &p.trust_base_logit_mean}, {"trust_base_logit_sd", &p.trust_base_logit_sd},
       {"g0_logit_sd", &p.g0_logit_sd},   {"inflow_sd", &p.inflow_sd},
+      {"tracker_bias_sd", &p.tracker_bias_sd}, {"tracker_share_sigma_sd", &p.tracker_share_sigma_sd},
       {"rf_ec_log_mean", &p.rf_ec_log_mean}, {"rf_ec_sd_log", &p.rf_ec_sd_log},
       {"rf_slope_log_mean", &p.rf_slope_log_mean}, {"rf_slope_sd_log", &p.rf_slope_sd_log},
       {"rf_rate_shape", &p.rf_rate_shape}, {"rf_rate_rate", &p.rf_rate_rate}};
@@ -130,6 +131,8 @@ py::dict priors_to_dict(const mm::TrustModelPriors& p) {
   d["trust_base_logit_sd"] = p.trust_base_logit_sd;
   d["g0_logit_sd"] = p.g0_logit_sd;
   d["inflow_sd"] = p.inflow_sd;
+  d["tracker_bias_sd"] = p.tracker_bias_sd;
+  d["tracker_share_sigma_sd"] = p.tracker_share_sigma_sd;
   d["rf_ec_log_mean"] = p.rf_ec_log_mean;
   d["rf_ec_sd_log"] = p.rf_ec_sd_log;
   d["rf_slope_log_mean"] = p.rf_slope_log_mean;
@@ -185,7 +188,7 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
                       const std::vector<std::tuple<std::string, double, double>>& roi,
                       const std::string& trust_form, const Eigen::VectorXd& tracker_n,
                       const std::vector<std::string>& rf, const RowMatrix& frequency, double rf_shape,
-                      const py::list& lift_tests) {
+                      const py::list& lift_tests, bool tracker_share) {
   mm::TrustModelSpec spec;
   for (const auto& item : lift_tests) spec.lift_tests.push_back(lift_test_from_dict(item.cast<py::dict>()));
   if (roles.size() != channels.size())
@@ -198,6 +201,7 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
   spec.period_days = period_days;
   spec.tracker = tracker;
   spec.tracker_n = tracker_n;
+  spec.tracker_share = tracker_share;
   spec.controls = controls;
   spec.control_names = std::move(control_names);
   spec.events = events;
@@ -489,7 +493,8 @@ void register_mmm(py::module_& m) {
       .def(py::init([](const RowMatrix& media, std::vector<bool> trust, std::vector<bool> conversion,
                        const RowMatrix& baseline, const RowMatrix& shocks, const Eigen::VectorXd& y,
                        const Eigen::VectorXd& tracker, int max_lag, bool trust_enabled, const py::dict& priors,
-                       const std::string& likelihood, double outcome_scale, const std::string& trust_form) {
+                       const std::string& likelihood, double outcome_scale, const std::string& trust_form,
+                       const Eigen::VectorXd& tracker_se, bool tracker_share) {
              mm::TrustModelData d;
              d.media = media;
              d.trust = std::move(trust);
@@ -503,12 +508,14 @@ void register_mmm(py::module_& m) {
              d.likelihood = likelihood_from_string(likelihood);
              d.outcome_scale = outcome_scale;
              d.trust_form = trust_form_from_string(trust_form);
+             d.tracker_se = tracker_se;
+             d.tracker_share = tracker_share;
              return mm::TrustModel(std::move(d), priors_from_dict(priors));
            }),
            py::arg("media"), py::arg("trust"), py::arg("conversion"), py::arg("baseline"), py::arg("shocks"),
            py::arg("y"), py::arg("tracker"), py::arg("max_lag") = 12, py::arg("trust_enabled") = true,
            py::arg("priors") = py::dict(), py::arg("likelihood") = "normal", py::arg("outcome_scale") = 1.0,
-           py::arg("trust_form") = "linear")
+           py::arg("trust_form") = "linear", py::arg("tracker_se") = Eigen::VectorXd(), py::arg("tracker_share") = false)
       .def_property_readonly("dimension", &mm::TrustModel::dimension)
       .def_property_readonly("parameter_names", &mm::TrustModel::parameter_names)
       .def_property_readonly("constrained_names", &mm::TrustModel::constrained_names)
@@ -569,6 +576,7 @@ void register_mmm(py::module_& m) {
             d["gradient_norm"] = r.gradient.size() ? r.gradient.cwiseAbs().maxCoeff() : 0.0;
             d["iterations"] = r.iterations;
             d["evaluations"] = r.evaluations;
+            d["restarts"] = r.restarts;
             d["converged"] = r.converged;
             d["message"] = r.message;
             return d;
@@ -605,6 +613,7 @@ void register_mmm(py::module_& m) {
           py::arg("roi") = std::vector<std::tuple<std::string, double, double>>{}, py::arg("trust_form") = "linear",
           py::arg("tracker_n") = Eigen::VectorXd(), py::arg("rf") = std::vector<std::string>{},
           py::arg("frequency") = RowMatrix(), py::arg("rf_shape") = 1.0, py::arg("lift_tests") = py::list(),
+          py::arg("tracker_share") = false,
           "trustmix::mmm::build: the model of a spec in raw units (scaling, baseline design, business-term priors);\n"
           "returns (TrustModel, dict of scales, names and the scaled data).");
 }

@@ -655,3 +655,40 @@ BOOST_AUTO_TEST_CASE(gamma_mode_on_unconstrained_scale) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+/// log p(x) = -sum_i ln(1 + x_i^2): one mode at 0, concave only for |x_i| < 1.
+struct CauchyLike {
+  [[nodiscard]] Eigen::Index dimension() const { return 2; }
+  double log_density_gradient(Eigen::Ref<const Eigen::VectorXd> x, Eigen::Ref<Eigen::VectorXd> g) const {
+    double lp = 0.0;
+    for (Eigen::Index i = 0; i < 2; ++i) {
+      lp -= std::log1p(x[i] * x[i]);
+      g[i] = -2.0 * x[i] / (1.0 + x[i] * x[i]);
+    }
+    return lp;
+  }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(map_restarts_after_a_line_search_stop) {
+  // From x = (3, 3) LBFGS++'s first step (length 1 along the gradient) reaches (2.29, 2.29):
+  // the Armijo condition holds but -log p is concave there, so s'y < 0, the L-BFGS
+  // direction that follows points uphill and LBFGS++ throws ("the moving direction
+  // increases the objective function value"). Without restarts map() stops there; with
+  // them (the default) it restarts with a strong Wolfe line search and reaches the mode 0.
+  ti::MapOptions o;
+  o.initial_values = Eigen::VectorXd::Constant(2, 3.0);
+  o.laplace = false;
+  o.line_search_restarts = 0;
+  const auto stuck = ti::map(CauchyLike{}, o);
+  BOOST_TEST(!stuck.converged);
+  BOOST_TEST(stuck.message.find("line search stopped") != std::string::npos);
+  BOOST_TEST(stuck.restarts == 0);
+  o.line_search_restarts = 5;
+  const auto r = ti::map(CauchyLike{}, o);
+  BOOST_TEST(r.converged, r.message);
+  BOOST_TEST(r.restarts >= 1);
+  BOOST_TEST(r.mode.cwiseAbs().maxCoeff() < 1e-3);
+  BOOST_TEST(r.message.find("restart") != std::string::npos);
+}

@@ -21,27 +21,10 @@
 #include <sstream>
 
 using namespace trustmix::mmm;
+using trustmix::test::check_gradient;  // mmm_data.hpp
 using trustmix::test::make_data;
 
 namespace {
-
-/// As test_mmm.cpp: relative error 1e-5 plus the central differences' rounding.
-void check_gradient(TrustModel& m, const Vector& z, const std::string& label) {
-  Vector g(m.dimension()), scratch(m.dimension());
-  const double lp = m.log_density(z, g);
-  const double h = 1e-5;
-  const double rounding = 10.0 * std::numeric_limits<double>::epsilon() * (1.0 + std::abs(lp)) / h;
-  for (int i = 0; i < m.dimension(); ++i) {
-    Vector zp = z, zm = z;
-    zp[i] += h;
-    zm[i] -= h;
-    const double fd = (m.log_density(zp, scratch) - m.log_density(zm, scratch)) / (2 * h);
-    BOOST_TEST_CONTEXT(label << " parameter " << m.parameter_names()[static_cast<std::size_t>(i)] << ": analytic "
-                             << g[i] << ", central difference " << fd) {
-      BOOST_TEST(std::abs(g[i] - fd) <= 1e-5 * std::abs(fd) + rounding);
-    }
-  }
-}
 
 LiftCalibration lift(int channel, int start, int end, int cooldown, double share, std::vector<double> values,
                      double variance) {

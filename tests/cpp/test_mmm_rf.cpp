@@ -22,6 +22,7 @@
 #include <string>
 
 using namespace trustmix::mmm;
+using trustmix::test::check_gradient;  // mmm_data.hpp
 using trustmix::test::make_data;
 
 namespace {
@@ -38,24 +39,6 @@ TrustModelData rf_data(int T, bool trust, bool tracker, unsigned seed, RfForm fo
   for (int t = 0; t < T; ++t) d.frequency(t, 2) = d.media(t, 2) > 0.0 ? 1.0 + u(rng) : 0.0;
   d.rf_shape = 1.7;
   return d;
-}
-
-void check_gradient(TrustModel& m, const Vector& z, const std::string& label) {
-  Vector g(m.dimension()), scratch(m.dimension());
-  const double lp = m.log_density(z, g);
-  BOOST_REQUIRE(std::isfinite(lp));
-  const double h = 1e-5;
-  const double rounding = 10.0 * std::numeric_limits<double>::epsilon() * (1.0 + std::abs(lp)) / h;
-  for (int i = 0; i < m.dimension(); ++i) {
-    Vector zp = z, zm = z;
-    zp[i] += h;
-    zm[i] -= h;
-    const double fd = (m.log_density(zp, scratch) - m.log_density(zm, scratch)) / (2 * h);
-    BOOST_TEST_CONTEXT(label << " parameter " << m.parameter_names()[static_cast<std::size_t>(i)] << ": analytic "
-                             << g[i] << ", central difference " << fd) {
-      BOOST_TEST(std::abs(g[i] - fd) <= 1e-5 * std::abs(fd) + rounding);
-    }
-  }
 }
 
 Vector jittered_start(const TrustModel& m, unsigned seed, double sd) {

@@ -204,3 +204,44 @@ def test_response_curve_at_actual_spend_equals_roi_total(bounded_fit):
     for c in model.channels:
         assert rc[(c, 0.0)] == 0.0
         np.testing.assert_allclose(rc[(c, 1.0)], total[c], rtol=1e-9)
+
+
+def test_share_tracker_measures_the_share_and_recovers_it():
+    """tracker_share=True: the survey share is fitted as G + a_q + noise (b_q = 1), so the
+    fitted share itself (not an affine image) follows the truth, with default MAP steps."""
+    data, truth = _share_survey()
+    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_share",
+                        tracker_n="trust_share_n", shocks=["crisis"], trust_form="bounded", tracker_share=True)
+    names = model.parameter_names
+    assert "tracker_bias" in names and "log_tracker_b" not in names
+    fit = model.fit(seed=1)
+    assert fit.info["converged"]
+    assert fit.params["delta"] == pytest.approx(truth["delta"], abs=0.03)
+    assert fit.params["tracker_b"] == 1.0
+    assert abs(fit.params["tracker_a"]) < 0.02  # no house bias in these data
+    g = fit.trust_stock()["trust_stock"].to_numpy()
+    assert np.max(np.abs(g - truth["trust_stock"])) < 0.05  # the share, on its own scale
+    z = fit.z + np.random.default_rng(0).normal(0, 0.2, fit.z.shape)
+    _, grad = model.log_density(z)
+    for i in range(len(z)):
+        e = np.zeros_like(z)
+        e[i] = 1e-5
+        fd = (model.log_density(z + e)[0] - model.log_density(z - e)[0]) / 2e-5
+        assert grad[i] == pytest.approx(fd, rel=1e-5, abs=1e-6), names[i]
+    again = pickle.loads(pickle.dumps(model))
+    assert again.tracker_share
+    np.testing.assert_array_equal(again.log_density(fit.z)[1], model.log_density(fit.z)[1])
+
+
+def test_share_tracker_bad_input():
+    data, _ = _share_survey()
+    with pytest.raises(ValueError, match="tracker_share=True needs"):
+        tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_share",
+                    tracker_share=True)  # linear form
+    with pytest.raises(ValueError, match="tracker_share must be True or False"):
+        tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_share",
+                    trust_form="bounded", tracker_share="yes")
+    data["pct"] = data["trust_share"] * 100
+    with pytest.raises(ValueError, match="must be in \\[0, 1\\]"):
+        tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="pct",
+                    trust_form="bounded", tracker_share=True)

@@ -48,6 +48,9 @@ struct MapOptions {
   int past = 0;
   double delta = 0.0;
   int max_linesearch = 64;           ///< line-search trials per iteration
+  /// Restarts after a line-search stop away from a mode (see map()): each from the best
+  /// point so far, with fresh L-BFGS memory and a Wolfe line search.
+  int line_search_restarts = 5;
 };
 
 /// Result of map(). Vectors on the unconstrained scale unless said otherwise.
@@ -57,7 +60,8 @@ struct MapResult {
   Eigen::VectorXd reported_mode;              ///< mode on the reported (constrained) scale
   double log_density = 0.0;                   ///< log p(theta_map) (up to the target's constant)
   Eigen::VectorXd gradient;                   ///< gradient at the mode (should be ~0)
-  int iterations = 0;                         ///< L-BFGS iterations (0 if the line search stopped it)
+  int iterations = 0;                         ///< L-BFGS iterations of the runs that ended normally (a run the line search stopped is not counted)
+  int restarts = 0;                           ///< restarts after a line-search stop away from a mode
   int evaluations = 0;                        ///< log density + gradient evaluations
   bool converged = false;                     ///< see map() for the criterion
   bool solver_stopped = false;                ///< L-BFGS stopped by its own test (gradient or past/delta) before max_iterations
@@ -127,6 +131,7 @@ template <Target T>
   if (options.laplace_draws < 0) fail("laplace_draws must be >= 0, got ", options.laplace_draws);
   if (options.past < 0 || !(options.delta >= 0.0)) fail("past and delta must be >= 0, got ", options.past, " and ", options.delta);
   if (options.max_linesearch < 1) fail("max_linesearch must be >= 1, got ", options.max_linesearch);
+  if (options.line_search_restarts < 0) fail("line_search_restarts must be >= 0, got ", options.line_search_restarts);
   if (options.initial_values.size() != 0 && options.initial_values.size() != d)
     fail("initial_values must have ", d, " elements, got ", options.initial_values.size());
   MapResult out;
@@ -160,6 +165,7 @@ template <Target T>
     return std::isfinite(lp) ? -lp : std::numeric_limits<double>::infinity();
   };
   double fx = 0.0;
+  bool thrown = false;
   try {
     out.iterations = solver.minimize(objective, x, fx);
     out.solver_stopped = out.iterations < options.max_iterations;
@@ -169,6 +175,39 @@ template <Target T>
     // search direction does not descend (std::logic_error), which at a mode within
     // rounding error is expected; convergence is judged from the gradient below.
     out.message = std::string("line search stopped: ") + e.what();
+    thrown = true;
+  }
+  // LBFGS++'s default backtracking line search accepts a step on the Armijo condition
+  // alone, so a correction pair can have s'y <= 0; the L-BFGS direction after it need not
+  // descend and LBFGS++ throws far from a mode (the bounded trust form did so within its
+  // first iterations from the default start, leaving MAP, and NUTS's start, at a point
+  // with a large gradient). Then restart from the best point so far, with fresh memory
+  // and a line search that also asks for the strong Wolfe curvature condition (which
+  // keeps s'y > 0), while the gradient there is not small.
+  {
+    Eigen::VectorXd gb(d);
+    auto small = [&](const Eigen::VectorXd& at) {
+      const double lp = target.log_density_gradient(at, gb);
+      return std::isfinite(lp) && gb.norm() <= std::sqrt(options.gradient_tolerance) * std::max(1.0, at.norm());
+    };
+    LBFGSpp::LBFGSParam<double> wolfe = param;
+    wolfe.linesearch = LBFGSpp::LBFGS_LINESEARCH_BACKTRACKING_STRONG_WOLFE;
+    LBFGSpp::LBFGSSolver<double> careful(wolfe);
+    while (thrown && out.restarts < options.line_search_restarts && !small(best_x)) {
+      ++out.restarts;
+      x = best_x;
+      thrown = false;
+      try {
+        const int k = careful.minimize(objective, x, fx);
+        out.iterations += k;
+        out.solver_stopped = k < options.max_iterations;
+        out.message = out.solver_stopped ? "gradient tolerance reached" : "maximum number of iterations reached";
+      } catch (const std::exception& e) {
+        out.message = std::string("line search stopped: ") + e.what();
+        thrown = true;
+      }
+    }
+    if (out.restarts > 0) out.message += " (after " + std::to_string(out.restarts) + " restart(s) from a line-search stop)";
   }
   out.gradient.resize(d);
   out.log_density = target.log_density_gradient(x, out.gradient);

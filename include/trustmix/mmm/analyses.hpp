@@ -200,7 +200,7 @@ class DrawEngine {
       for (int j = 0; j < m.S_; ++j)
         if (!m.roi_[static_cast<std::size_t>(j)]) p.beta[j] /= f;
       if (m.intercept_col_ >= 0) p.b[m.intercept_col_] -= p.gamma * all;
-      if (m.n_tracker_obs_ > 0) p.tracker_a -= p.tracker_b * observed;
+      if (m.n_tracker_obs_ > 0 && !m.tracker_share()) p.tracker_a -= p.tracker_b * observed;
     }
   }
 

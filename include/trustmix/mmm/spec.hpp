@@ -58,6 +58,10 @@ struct TrustModelSpec {
   /// each measured period has the known binomial sampling error sqrt(p (1 - p) / n), p the
   /// measured share clamped to [0.5 / n, 1 - 0.5 / n], and sigma_q is the error beyond it.
   Vector tracker_n;
+  /// The tracker measures the share of trusting people itself (bounded trust form only):
+  /// it is fitted unscaled as q = G + a_q + noise (TrustModelData::tracker_share), not
+  /// standardised as an index a_q + b_q G.
+  bool tracker_share = false;
   Matrix controls;                    ///< T x J other regressors (standardised)
   std::vector<std::string> control_names;
   Matrix events;                      ///< T x V known baseline events (unscaled)
@@ -231,6 +235,7 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
   d.max_lag = spec.max_lag;
   d.trust_enabled = spec.trust_enabled;
   d.trust_form = spec.trust_form;
+  d.tracker_share = spec.tracker_share;
   if (!spec.rf.empty()) {
     d.rf = spec.rf;
     d.frequency = spec.frequency;
@@ -304,9 +309,14 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
       if (!std::isnan(spec.tracker[t])) ss += (spec.tracker[t] - mean) * (spec.tracker[t] - mean);
     double sd = std::sqrt(ss / static_cast<double>(n));
     if (sd == 0.0) sd = 1.0;
-    sc.tracker_mean = mean;
-    sc.tracker_sd = sd;
-    d.tracker = (spec.tracker.array() - mean) / sd;  // NaN stays NaN
+    if (spec.tracker_share) {  // the share itself, in its own units (the model checks it is in [0, 1])
+      sc.tracker_mean = 0.0;
+      sc.tracker_sd = sd = 1.0;
+    } else {
+      sc.tracker_mean = mean;
+      sc.tracker_sd = sd;
+    }
+    d.tracker = (spec.tracker.array() - sc.tracker_mean) / sd;  // NaN stays NaN
     if (spec.tracker_n.size() != 0) {
       if (spec.tracker_n.size() != T) fail("tracker_n has ", spec.tracker_n.size(), " values, the outcome has ", T);
       d.tracker_se = Vector::Zero(T);

@@ -22,6 +22,10 @@
 //   q[t]    ~ Normal(a_q + b_q G[t], sqrt(se[t]^2 + sigma_q^2))  with a known sampling standard
 //             error se[t] per observation (tracker_se: a survey share's sqrt(p (1 - p) / n)),
 //             sigma_q then the error beyond sampling
+//   q[t]    ~ Normal(G[t] + a_q, sqrt(se[t]^2 + sigma_q^2))  tracker_share (bounded form only):
+//             the tracker is the survey share of trusting people itself (b_q = 1 fixed),
+//             a_q a small house bias, se[t] its known sampling error (or 0): the survey
+//             anchors the share's level directly
 //
 // Identification: the trust weights kappa lie on the simplex (they sum to 1), so G is an
 // index in the units of saturated PR activity (about 0..1) and the absolute strength of
@@ -139,6 +143,10 @@ struct TrustModelPriors {
   /// Negative binomial size phi: 1/sqrt(phi) ~ HalfNormal(phi_sd) (the Stan prior-choice
   /// recommendation; phi -> infinity is the Poisson limit).
   double phi_sd = 1.0;
+  /// Tracker that measures the share (TrustModelData::tracker_share): house bias a_q ~
+  /// Normal(0, tracker_bias_sd) and the error beyond sampling sigma_q ~
+  /// HalfNormal(tracker_share_sigma_sd), both in share units.
+  double tracker_bias_sd = 0.03, tracker_share_sigma_sd = 0.05;
   /// Bounded trust form only: logit b ~ Normal(trust_base_logit_mean, trust_base_logit_sd)
   /// (default: median share 0.3, 90% range 0.03-0.85); logit G0 ~ Normal(logit b,
   /// g0_logit_sd) (the initial share near the baseline share); the inflow strength rho ~
@@ -177,6 +185,9 @@ struct TrustModelData {
   bool trust_enabled = true;          ///< false: a standard MMM (no G, gamma, theta, kappa, ...)
   Likelihood likelihood = Likelihood::normal;
   TrustForm trust_form = TrustForm::linear;  ///< the trust-stock recursion (top of this file)
+  /// Bounded form with a tracker only: the tracker is the share G itself in [0, 1]
+  /// (a_q a free house bias, b_q = 1 fixed; top of this file), not an index a_q + b_q G.
+  bool tracker_share = false;
   /// Negative binomial only: y holds raw counts and the count mean is outcome_scale * mu.
   double outcome_scale = 1.0;
   /// Lift tests that calibrate the model (calibration.hpp), in model units; empty: none.
@@ -273,6 +284,8 @@ class TrustModel {
   [[nodiscard]] const TrustModelPriors& priors() const { return pr_; }
   [[nodiscard]] int periods() const { return static_cast<int>(d_.y.size()); }
   [[nodiscard]] bool has_tracker() const { return n_tracker_obs_ > 0; }
+  /// True when the tracker measures the share G itself (b_q = 1, a_q a house bias).
+  [[nodiscard]] bool tracker_share() const { return n_tracker_obs_ > 0 && bounded() && d_.tracker_share; }
   /// True for the bounded trust form (a trust model whose data say TrustForm::bounded).
   [[nodiscard]] bool bounded() const { return d_.trust_enabled && d_.trust_form == TrustForm::bounded; }
   /// Number of trust channels P (0 without trust) and of conversion channels S.
@@ -370,7 +383,7 @@ class TrustModel {
       for (int j = 0; j < S_; ++j)
         if (!roi_[static_cast<std::size_t>(j)]) p.beta[j] /= f;
       if (intercept_col_ >= 0) p.b[intercept_col_] -= p.gamma * all;
-      if (n_tracker_obs_ > 0) p.tracker_a -= p.tracker_b * observed;
+      if (n_tracker_obs_ > 0 && !tracker_share()) p.tracker_a -= p.tracker_b * observed;
     }
     return p;
   }
@@ -464,7 +477,7 @@ class TrustModel {
       // effects per unit of the tracker's scale). These are what the data pin; omega, g0,
       // gamma and theta alone scale with 1 / b_q, a funnel whose neck (large b_q, a
       // nearly linear PR saturation) diverges.
-      const double log_bq = n_tracker_obs_ > 0 ? z[o_tracker_ + 1] : 0.0;
+      const double log_bq = n_tracker_obs_ > 0 && !tracker_share() ? z[o_tracker_ + 1] : 0.0;
       if (bounded()) {
         // The bounded stock is a share with its own scale: G0 and the crisis damage are
         // not rescaled by the tracker (logit G0, ln omega), b and rho are logit and log.
@@ -484,9 +497,10 @@ class TrustModel {
         // pin it (it is about the mean of the tracker), whereas a_q itself moves with every
         // parameter that shifts the stock's level. a_q = m_q - b_q Gm needs the stock, so
         // constrain() and log_density() finish it; here it holds m_q.
-        p.tracker_b = std::exp(z[o_tracker_ + 1]);
+        // (tracker_share: a_q is the free house bias itself and b_q = 1.)
+        p.tracker_b = tracker_share() ? 1.0 : std::exp(z[o_tracker_ + 1]);
         p.tracker_a = z[o_tracker_];
-        p.tracker_sigma = std::exp(z[o_tracker_ + 2]);
+        p.tracker_sigma = std::exp(z[o_tq_sigma_]);
       }
     }
   }
@@ -620,7 +634,26 @@ class TrustModel {
         gG_.array() -= gf * amp_at_mean.dlog_dgbar / T;
       }
       // tracker
-      if (n_tracker_obs_ > 0) {
+      if (tracker_share()) {
+        // r_t = q_t - a_q - G_t, v_t = se_t^2 + sigma_q^2 (se_t = 0 without known errors):
+        //   d/da_q = sum_t r_t / v_t - a_q / s_a^2,  d/dG_t = r_t / v_t,
+        //   d/d ln sigma_q = sum_t (r_t^2 / v_t - 1) sigma_q^2 / v_t.
+        const bool known_se = d_.tracker_se.size() != 0;
+        const double s2 = p.tracker_sigma * p.tracker_sigma, sa2 = pr_.tracker_bias_sd * pr_.tracker_bias_sd;
+        double ga = 0.0, gsq = 0.0;
+        lp += -0.5 * p.tracker_a * p.tracker_a / sa2;
+        for (int t = 0; t < T; ++t) {
+          if (std::isnan(d_.tracker[t])) continue;
+          const double r = d_.tracker[t] - p.tracker_a - G_[t];
+          const double v = known_se ? d_.tracker_se[t] * d_.tracker_se[t] + s2 : s2;
+          lp += -0.5 * r * r / v - 0.5 * std::log(v);
+          ga += r / v;
+          gsq += (r * r / v - 1.0) * s2 / v;
+          gG_[t] += r / v;
+        }
+        grad[o_tracker_] += ga - p.tracker_a / sa2;
+        grad[o_tq_sigma_] += gsq;
+      } else if (n_tracker_obs_ > 0) {
         // r_t = q_t - a_q - b_q G_t with a_q = m_q - b_q Gm (Gm: mean stock over the
         // observed periods), so r_t = q_t - m_q - b_q (G_t - Gm). With the prior
         // a_q ~ Normal(0, s_a), g_a = -a_q / s_a^2:
@@ -737,7 +770,9 @@ class TrustModel {
     // dL/d ln gamma and dL/d ln theta), and g0 = z_g0 / b_q, a rescaling with the
     // log-Jacobian ln |d g0 / d z_g0| = -z_bq: dL/dz_g0 = dL/dg0 / b_q and dL/dz_bq gains
     // -g0 dL/dg0 - 1.
-    if (d_.trust_enabled && n_tracker_obs_ > 0 && bounded()) {
+    if (tracker_share()) {
+      // no shear: b_q = 1 is fixed
+    } else if (d_.trust_enabled && n_tracker_obs_ > 0 && bounded()) {
       grad[o_tracker_ + 1] += grad[o_gamma_] + grad[o_theta_];  // only the gamma and theta shears
     } else if (d_.trust_enabled && n_tracker_obs_ > 0) {
       const int ob = o_tracker_ + 1;
@@ -879,6 +914,15 @@ class TrustModel {
         z[o_tracker_] = qm / n_tracker_obs_;
         z[o_tracker_ + 1] = 0.0;
         z[o_tracker_ + 2] = 0.0;
+        if (tracker_share()) {
+          // The share starts at the survey's mean level (G0 = b = that share, clamped to
+          // [0.02, 0.98]), no house bias, sigma_q at a tenth of its prior scale.
+          const double share = std::clamp(qm / n_tracker_obs_, 0.02, 0.98), lg = std::log(share / (1.0 - share));
+          z[o_g0_] = lg;
+          z[o_tform_] = lg;
+          z[o_tracker_] = 0.0;
+          z[o_tq_sigma_] = std::log(0.1 * pr_.tracker_share_sigma_sd);
+        }
       }
     }
     if (d_.likelihood != Likelihood::normal && K_ > 0) start_inside_support(z, y);
@@ -1023,6 +1067,14 @@ class TrustModel {
         if (!std::isnan(d_.tracker[t]) && !(d_.tracker_se[t] >= 0.0 && std::isfinite(d_.tracker_se[t])))
           fail("tracker_se: row ", t, " is ", d_.tracker_se[t], "; a known standard error must be finite and >= 0");
     }
+    if (d_.tracker_share) {
+      if (!d_.trust_enabled || d_.trust_form != TrustForm::bounded)
+        fail("tracker_share: a tracker that measures the share needs the bounded trust form (trust_form = bounded)");
+      if (d_.tracker.size() == 0) fail("tracker_share needs a tracker (the survey share of trusting people)");
+      for (Eigen::Index t = 0; t < T; ++t)
+        if (!std::isnan(d_.tracker[t]) && !(d_.tracker[t] >= 0.0 && d_.tracker[t] <= 1.0))
+          fail("tracker: row ", t, " is ", d_.tracker[t], "; a tracker that measures the share must be in [0, 1]");
+    }
     const auto C = d_.media.cols();
     if (static_cast<Eigen::Index>(d_.trust.size()) != C || static_cast<Eigen::Index>(d_.conversion.size()) != C)
       fail("trust and conversion flags need one value per media column (", C, ")");
@@ -1135,17 +1187,22 @@ class TrustModel {
         helmert_(k + 1, k) = -(k + 1.0) / n;
       }
       add(o_delta_, 1, "logit_delta", {});
-      const bool tq = n_tracker_obs_ > 0;  // tracker scale parametrisation (constrain_free_into)
       const bool bf = d_.trust_form == TrustForm::bounded;
+      // tracker scale parametrisation (constrain_free_into); none with a share tracker (b_q = 1)
+      const bool tq = n_tracker_obs_ > 0 && !(bf && d_.tracker_share);
       add(o_g0_, 1, bf ? "logit_initial_share" : tq ? "tracker_initial_stock" : "g0", {});
       add(o_omega_, E_, (tq && !bf) ? "log_tracker_damage" : "log_omega", ev);
       add(o_gamma_, 1, tq ? "log_gamma_per_tracker" : "log_gamma", {});
       add(o_theta_, 1, tq ? "log_theta_per_tracker" : "log_theta", {});
-      if (n_tracker_obs_ > 0) {
+      if (n_tracker_obs_ > 0 && bf && d_.tracker_share) {  // tracker_share(): a_q free, b_q = 1 fixed
+        add(o_tracker_, 1, "tracker_bias", {});
+        add(o_tq_sigma_, 1, "log_tracker_sigma", {});
+      } else if (n_tracker_obs_ > 0) {
         add(o_tracker_, 1, "tracker_level", {});
         names_.push_back("log_tracker_b");
         names_.push_back("log_tracker_sigma");
         n_ += 2;
+        o_tq_sigma_ = o_tracker_ + 2;
       }
       if (bf) {
         add(o_tform_, 1, "logit_trust_base", {});
@@ -1623,7 +1680,9 @@ class TrustModel {
     }
     half_normal_log(o_gamma_, p.gamma, pr_.gamma_sd);
     half_normal_log(o_theta_, p.theta, pr_.theta_sd);
-    if (n_tracker_obs_ > 0) {  // (the prior of a_q is in log_density: a_q depends on the stock)
+    if (tracker_share()) {  // (the prior of the house bias a_q is in log_density)
+      half_normal_log(o_tq_sigma_, p.tracker_sigma, pr_.tracker_share_sigma_sd);
+    } else if (n_tracker_obs_ > 0) {  // (the prior of a_q is in log_density: a_q depends on the stock)
       half_normal_log(o_tracker_ + 1, p.tracker_b, pr_.tracker_b_sd);
       half_normal_log(o_tracker_ + 2, p.tracker_sigma, pr_.tracker_sigma_sd);
     }
@@ -1648,6 +1707,7 @@ class TrustModel {
   std::vector<std::string> names_;
   int o_alpha_ = 0, o_lam_ = 0, o_beta_ = 0, o_b_ = 0, o_sigma_ = 0, o_kappa_ = 0, o_delta_ = 0, o_g0_ = 0,
       o_omega_ = 0, o_gamma_ = 0, o_theta_ = 0, o_tracker_ = 0, o_tform_ = 0;
+  int o_tq_sigma_ = 0;  // ln sigma_q: o_tracker_ + 2 (index tracker) or + 1 (tracker_share)
   TrustModelWorkspace ws_;  // for the single-threaded convenience overload
 };
 

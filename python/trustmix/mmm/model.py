@@ -141,6 +141,14 @@ class TrustMMM:
         simulator's trusting share does. Two more parameters: ``trust_base`` (b) and
         ``trust_inflow`` (rho); the per-channel split of the stock is the Shapley value
         over the trust channels. u[t] = sum_p kappa_p h[p, t] in both.
+    tracker_share : bool
+        ``trust_form="bounded"`` only: the tracker is the survey share of trusting people
+        itself (values in [0, 1]), fitted unscaled as
+        tracker[t] ~ Normal(G[t] + a_q, sqrt(se[t]^2 + sigma_q^2)) with b_q = 1 fixed,
+        a_q a small house bias (prior Normal(0, 0.03), priors key ``tracker_bias_sd``),
+        se[t] the sampling error from ``tracker_n`` (0 without it) and sigma_q the error
+        beyond sampling (HalfNormal(0.05), ``tracker_share_sigma_sd``), so the survey
+        anchors the share's level; default False: the tracker is an index a_q + b_q G.
     rf_channels : mapping channel -> (reach column, frequency column), optional
         Reach-and-frequency channels (docs/mmm.md, "Reach and frequency"): a channel
         given as reach r[t] (people reached at least once in the period) and average
@@ -209,6 +217,7 @@ class TrustMMM:
         value_per_outcome: float | None = None,
         trust_form: str = "linear",
         tracker_n: str | None = None,
+        tracker_share: bool = False,
         rf_channels: Mapping[str, tuple[str, str]] | None = None,
         rf_form: str = "hill",
         rf_shape: float = 1.0,
@@ -230,6 +239,8 @@ class TrustMMM:
                           value_per_outcome=value_per_outcome, trust_form=trust_form)
         if tracker_n is not None:  # only when given: older pickles' kwargs stay as they were
             self._args["tracker_n"] = tracker_n
+        if tracker_share:  # likewise
+            self._args["tracker_share"] = True
         if rf:
             self._args.update(rf_channels={c: tuple(v) for c, v in rf.items()}, rf_form=rf_form, rf_shape=rf_shape)
         if not trust:
@@ -302,6 +313,12 @@ class TrustMMM:
         if trust_form not in ("linear", "bounded"):
             raise ValueError(f"trust_form must be 'linear' or 'bounded', got {trust_form!r}")
         self.trust_form = trust_form
+        if not isinstance(tracker_share, (bool, np.bool_)):
+            raise ValueError(f"tracker_share must be True or False, got {tracker_share!r}")
+        if tracker_share and (trust_form != "bounded" or not tracker or not trust):
+            raise ValueError("tracker_share=True needs a tracker, trust=True and trust_form='bounded' "
+                             "(the tracker then measures the bounded share itself)")
+        self.tracker_share = bool(tracker_share)
         self.likelihood = likelihood
         self.value_per_outcome = None if value_per_outcome is None else float(value_per_outcome)
         media = df[[self._media_columns[c] for c in self.channels]].to_numpy(dtype=float)
@@ -417,6 +434,7 @@ class TrustMMM:
             value_per_outcome=float("nan") if self.value_per_outcome is None else self.value_per_outcome,
             priors=core_priors, trust_half_life=half_life, roi=roi, trust_form=trust_form,
             tracker_n=df[tracker_n].to_numpy(dtype=float) if tracker_n is not None else np.zeros(0),
+            tracker_share=bool(tracker_share),
             rf=[rf_form if c in rf else "" for c in self.channels] if rf else [],
             frequency=frequency, rf_shape=float(rf_shape), lift_tests=core_lift)
         self.tracker_n = tracker_n
@@ -551,7 +569,7 @@ class TrustMMM:
         for r in range(max(1, restarts)):
             start = z0 if r == 0 else self._start_inside(z0, rng.normal(0.0, 0.5, z0.shape))
             res = self._core.fit_map(start, max_iterations)
-            if best is None or res["log_density"] > best["log_density"]:
+            if self._better_mode(res, best):
                 best = res
         assert best is not None
         mode = np.asarray(best["z"])
@@ -578,6 +596,19 @@ class TrustMMM:
                                      metric=metric, max_tree_depth=max_tree_depth,
                                      initial_inverse_metric=inv_metric, term_buffer=term_buffer)
         return TrustFit(self, mode, best, posterior=posterior)
+
+    @staticmethod
+    def _better_mode(res: dict[str, Any], best: dict[str, Any] | None) -> bool:
+        """True when MAP result ``res`` should replace ``best``: a higher log density, except
+        that between two results within 1e-6 (relative) of each other, a converged one wins
+        over one that is not (on a flat ridge a run that stopped on its iteration limit can
+        end 1e-8 higher than a converged one at the same mode)."""
+        if best is None:
+            return True
+        tol = 1e-6 * max(1.0, abs(float(best["log_density"])))
+        if bool(res["converged"]) != bool(best["converged"]) and abs(res["log_density"] - best["log_density"]) <= tol:
+            return bool(res["converged"])
+        return bool(res["log_density"] > best["log_density"])
 
     def _start_inside(self, centre: np.ndarray, step: np.ndarray) -> np.ndarray:
         """centre + step, the step halved until the log density there is finite.
