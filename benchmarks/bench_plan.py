@@ -134,8 +134,9 @@ def part_peer(a) -> None:
     except ImportError:
         print("\n== peer: skipped, PyMC-Marketing is not installed (pip install 'trustmix[bench]')")
         return
-    from bench_mmm import fit_pymc_marketing, fit_trustmix_reduced, load, make_standard_mmm
     from pymc_marketing.mmm.multidimensional import MultiDimensionalBudgetOptimizerWrapper
+
+    from bench_mmm import fit_pymc_marketing, fit_trustmix_reduced, load, make_standard_mmm
 
     warnings.simplefilter("ignore")
     fa = types.SimpleNamespace(max_lag=7, chains=a.peer_chains, draws=a.peer_draws, tune=a.peer_draws, seed=1,

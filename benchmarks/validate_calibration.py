@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 import trustmix as tm
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -47,6 +47,7 @@ import pandas as pd
 import trustmix as tm
 from trustmix.mmm import simulate_trust_data
 
+
 def load() -> str:
     return "load %.2f %.2f %.2f" % os.getloadavg()
 
@@ -174,8 +175,8 @@ def main() -> None:
         df.to_csv(args.csv, index=False)
     n = len(infos)
     nominal_se = np.sqrt(args.interval * (1 - args.interval) / n)
-    print(f"\n| parameter | coverage | binomial se | mean (posterior mean - truth) / sd | "
-          f"truth (first data set) | mean interval width |")
+    print("\n| parameter | coverage | binomial se | mean (posterior mean - truth) / sd | "
+          "truth (first data set) | mean interval width |")
     print("|---|---|---|---|---|---|")
     for name, g in df.groupby("parameter", sort=False):
         p = g["covered"].mean()

@@ -11,8 +11,8 @@ import pytest
 matplotlib.use("Agg")
 
 import trustmix.attribution as ta  # noqa: E402
-from trustmix._core import core  # noqa: E402
 from _attribution_data import random_paths
+from trustmix._core import core  # noqa: E402
 
 
 @pytest.fixture()

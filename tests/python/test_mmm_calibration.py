@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 import trustmix as tm
 from trustmix._core import mmm as _mmm
 from trustmix.mmm import simulate_trust_data

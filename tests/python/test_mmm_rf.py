@@ -8,6 +8,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+
 import trustmix as tm
 from trustmix.mmm import read_meridian, rf_pairs
 

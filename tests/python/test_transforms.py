@@ -10,9 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _subprocess import run_python
-
 import trustmix as tm
+from _subprocess import run_python
 from trustmix import transforms as tf
 
 RNG = np.random.default_rng(42)

@@ -160,7 +160,7 @@ class Journeys:
         nulls: str | None = None,
         sep: str = ">",
         threads: int = 0,
-    ) -> "Journeys":
+    ) -> Journeys:
         """Journeys from an aggregated path table.
 
         Parameters
@@ -212,7 +212,7 @@ class Journeys:
         conversion_time: str | None = None,
         conversion_value: str | None = "value",
         drop_unattributed: bool = False,
-    ) -> "Journeys":
+    ) -> Journeys:
         """Journeys from touch events and conversion events.
 
         For each user, touches and conversions are put in time order; a conversion's journey
@@ -326,7 +326,7 @@ class Journeys:
         """Sum of non-converting journeys."""
         return float(self._store.nulls.sum())
 
-    def take(self, rows: Any) -> "Journeys":
+    def take(self, rows: Any) -> Journeys:
         """The journeys at integer positions ``rows`` (in that order), channel dictionary
         reduced to the channels they use; ``info`` rows follow."""
         idx = np.asarray(rows)
@@ -338,7 +338,7 @@ class Journeys:
         info = None if self.info is None else self.info.iloc[idx].reset_index(drop=True)
         return Journeys(self._store.take(np.ascontiguousarray(idx)), info, {"source": self.source})
 
-    def __getitem__(self, key: Any) -> "Journeys":
+    def __getitem__(self, key: Any) -> Journeys:
         """``journeys[mask]`` (boolean, one per journey), ``journeys[positions]`` or a slice."""
         n = len(self)
         if isinstance(key, slice):

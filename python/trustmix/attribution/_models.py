@@ -1,7 +1,8 @@
 """Attribution models as functions: journeys (or statistics) in, result objects out."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -1,7 +1,8 @@
 """Result objects: credits as DataFrames, summaries, plots, HTML and pickling."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import html as _html
 import warnings
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -167,7 +168,7 @@ class LatentClassResult:
         if len(set(self.names)) < len(self.names):
             self.names = [f"P{k + 1} {n}" if not n.startswith(f"P{k + 1} ") else n for k, n in enumerate(self.names)]
 
-    def rename(self, names: Mapping[Any, str] | Sequence[str]) -> "LatentClassResult":
+    def rename(self, names: Mapping[Any, str] | Sequence[str]) -> LatentClassResult:
         """Sets persona names (a list of K names, or a mapping persona index or old name ->
         new name). Names must stay unique. Returns self."""
         new = list(self.names)
@@ -184,7 +185,7 @@ class LatentClassResult:
         self.names = new
         return self
 
-    def describe(self, persona: int | str, text: str) -> "LatentClassResult":
+    def describe(self, persona: int | str, text: str) -> LatentClassResult:
         """Sets a persona's one-line description. Returns self."""
         k = self.names.index(persona) if isinstance(persona, str) else int(persona)
         self.descriptions[k] = str(text)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import html as _html
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd

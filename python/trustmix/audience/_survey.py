@@ -1,8 +1,9 @@
 """Survey DataFrames -> the arrays the C++ core reads (codes, NaN, weights, covariates)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd

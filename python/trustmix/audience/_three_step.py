@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import html as _html
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -1,8 +1,9 @@
 """Long tables (unit, time, outcome) to the balanced units x periods matrix the core uses."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd

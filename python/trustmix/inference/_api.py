@@ -4,7 +4,8 @@ from __future__ import annotations
 import html
 import re
 import warnings as _warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -119,7 +120,7 @@ def sample(
     term_buffer: int = 50,
     base_window: int = 25,
     **target_args: Any,
-) -> "SampleResult":
+) -> SampleResult:
     """Draw from a target's posterior with the No-U-Turn Sampler (NUTS) as in Stan.
 
     Each iteration simulates Hamiltonian dynamics for H(q, p) = -log p(q) + p' M^{-1} p / 2
@@ -533,7 +534,7 @@ def map(  # noqa: A001 - the field's word
     laplace_draws: int = 0,
     seed: int = 0,
     **target_args: Any,
-) -> "MapResult":
+) -> MapResult:
     """Maximum a posteriori estimate by L-BFGS, with a Laplace approximation.
 
     Maximises the target's log density on the unconstrained scale (Jacobian terms of

@@ -7,7 +7,8 @@ into long DataFrames that ``trustmix.evaluate`` reads directly.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
