@@ -96,14 +96,14 @@ def worker(lib: str, model: str, data_file: str, seed: int) -> dict:
             t1 = time.perf_counter()
             if model == "heuristics":
                 res = {"first_touch": ta.first_touch(j), "last_touch": ta.last_touch(j), "linear_touch": ta.linear(j)}
-                credits = {k: dict(zip(r.credits.channel, r.credits.conversions)) for k, r in res.items()}
+                credits = {k: dict(zip(r.credits.channel, r.credits.conversions, strict=True)) for k, r in res.items()}
             elif model.startswith("markov"):
                 r = ta.markov(j, order=int(model[-1]))
-                credits = {"markov": dict(zip(r.credits.channel, r.credits.conversions))}
+                credits = {"markov": dict(zip(r.credits.channel, r.credits.conversions, strict=True))}
                 out["direct_solver"] = r.settings["direct"]
             elif model == "shapley":
                 r = ta.shapley(j)
-                credits = {"shapley": dict(zip(r.credits.channel, r.credits.conversions))}
+                credits = {"shapley": dict(zip(r.credits.channel, r.credits.conversions, strict=True))}
             elif model == "all":
                 for fn in (ta.first_touch, ta.last_touch, ta.linear, ta.position_based, ta.simplified_shapley):
                     fn(j)
@@ -125,13 +125,13 @@ def worker(lib: str, model: str, data_file: str, seed: int) -> dict:
             if model == "heuristics":
                 r = ca.heuristic_models(df, "path", "total_conversions", var_value="total_conversion_value",
                                         flg_pro=False)
-                credits = {k: dict(zip(r.channel_name, r[f"{k}_conversions"]))
+                credits = {k: dict(zip(r.channel_name, r[f"{k}_conversions"], strict=True))
                            for k in ("first_touch", "last_touch", "linear_touch")}
             else:
                 r = ca.markov_model(df, "path", "total_conversions", var_value="total_conversion_value",
                                     var_null="total_null", order=int(model[-1]), seed=seed, verbose=False,
                                     flg_pro=False)
-                credits = {"markov": dict(zip(r.channel_name, r.total_conversions))}
+                credits = {"markov": dict(zip(r.channel_name, r.total_conversions, strict=True))}
             t2 = time.perf_counter()
         out.update(total_s=t2 - t0, peak_mib=mem.mib, credits=credits)
     return out

@@ -97,7 +97,7 @@ def bench_reach(curves: int = 1000, points: int = 8, seed: int = 0):
         truth = tm.audience.reach_curve(population=1e6, kind="nbd", shape=float(k[c]))
         x = np.geomspace(1e5, 1e7, points)
         noisy = truth.reach(x) * (1 + rng.normal(0, 0.01, points))
-        rows += [{"curve": c, "impressions": xi, "reach": min(ri, 1e6), "population": 1e6} for xi, ri in zip(x, noisy)]
+        rows += [{"curve": c, "impressions": xi, "reach": min(ri, 1e6), "population": 1e6} for xi, ri in zip(x, noisy, strict=True)]
     df = pd.DataFrame(rows)
     t = time.perf_counter()
     out = tm.audience.fit_reach_curves(df, by="curve")

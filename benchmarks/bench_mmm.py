@@ -151,9 +151,9 @@ def make_standard_mmm(channels: int = 4, seed: int = 42, max_lag: int = 7) -> tu
     x["x3"] = rng.uniform(0.2, 1.0, n)
     x["x4"] = (rng.random(n) < 0.3) * rng.uniform(0.5, 1.0, n)
     names = list(x)[:channels]
-    alpha = dict(zip(names, [0.4, 0.2, 0.6, 0.3]))
-    lam = dict(zip(names, [4.0, 3.0, 1.5, 2.0]))
-    beta = dict(zip(names, [3.0, 2.0, 1.5, 1.0]))
+    alpha = dict(zip(names, [0.4, 0.2, 0.6, 0.3], strict=False))
+    lam = dict(zip(names, [4.0, 3.0, 1.5, 2.0], strict=False))
+    beta = dict(zip(names, [3.0, 2.0, 1.5, 1.0], strict=False))
     intercept, noise = 2.0, 0.25
     mu = np.full(n, intercept)
     for c in names:

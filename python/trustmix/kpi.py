@@ -78,7 +78,7 @@ def _call(fn: Callable[..., np.ndarray], name: str, signed: tuple[str, ...] = ()
         shapes = ", ".join(f"{k}{a.shape}" for k, a in arrays.items())
         raise ValueError(f"{name}: arguments cannot be broadcast together: {shapes}") from None
     shape = b[0].shape
-    flat = {k: np.ascontiguousarray(a).ravel() for k, a in zip(arrays, b)}
+    flat = {k: np.ascontiguousarray(a).ravel() for k, a in zip(arrays, b, strict=True)}
     for k, a in flat.items():
         bad = np.isinf(a) if k in signed else (a < 0) | np.isinf(a)
         if bad.any():

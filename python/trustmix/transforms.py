@@ -168,7 +168,7 @@ def adstock(
     out = m.wrap(values)
     if not return_grad:
         return out
-    g = {n: m.wrap(gr) for n, gr in zip(names, grads)}
+    g = {n: m.wrap(gr) for n, gr in zip(names, grads, strict=True)}
     if max_lag is not None:
         g["x"] = m.wrap_lags(weights)
     return out, g
@@ -248,7 +248,7 @@ def saturate(x: Any, kind: str, *, return_grad: bool = False, threads: int = 0, 
     out = m.wrap(values)
     if not return_grad:
         return out
-    g = {n: m.wrap(gr) for n, gr in zip(names, grads)}
+    g = {n: m.wrap(gr) for n, gr in zip(names, grads, strict=True)}
     g["x"] = m.wrap(dx)
     return out, g
 

@@ -29,7 +29,7 @@ def journeys(paths) -> ta.Journeys:
 
 
 def credits(result) -> dict[str, float]:
-    return dict(zip(result.credits["channel"], result.credits["conversions"]))
+    return dict(zip(result.credits["channel"], result.credits["conversions"], strict=True))
 
 
 # ---- input ---------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def test_summary_values_saturation_points_and_predictive_match_their_definitions
     keys, index, values = list(sv["keys"]), list(sv["index"]), np.asarray(sv["values"])
     for d, z in enumerate(draws):
         p = core.constrain(z)
-        for q, (k, i) in enumerate(zip(keys, index)):
+        for q, (k, i) in enumerate(zip(keys, index, strict=True)):
             expected = {"alpha": lambda: p["alpha"][i], "adstock_half_life": lambda: np.log(0.5) / np.log(p["alpha"][i]),
                         "lam": lambda: p["lam"][i], "beta": lambda: p["beta"][i] * ys, "delta": lambda: p["delta"],
                         "trust_half_life": lambda: np.log(0.5) / np.log(p["delta"]), "kappa": lambda: p["kappa"][i],

@@ -81,7 +81,7 @@ def test_term_is_the_normal_density_of_the_forward_lift(trust_form):
         pred = _forward_lift(cal, z, ch, s, e, k, share)
         pred = [pred.sum()] if len(obs) == 1 else list(pred)
         values += pred
-        for o, p, sd, t in zip(obs, pred, se, tau):
+        for o, p, sd, t in zip(obs, pred, se, tau, strict=True):
             # model units: lift / y_scale, variance / y_scale^2 (the Jacobian is a constant)
             v = (sd * sd + t * t) / cal.y_scale**2
             want += -0.5 * ((o - p) / cal.y_scale) ** 2 / v - 0.5 * math.log(2 * math.pi * v)

@@ -132,7 +132,7 @@ class Statistics:
         d = self._state.to_table()
         high = d["units_high"].astype(object)
         low = d["units_low"].astype(object)
-        units = [int(h) * (1 << 64) + int(lo) for h, lo in zip(high, low)]
+        units = [int(h) * (1 << 64) + int(lo) for h, lo in zip(high, low, strict=True)]
         return pd.DataFrame(
             {
                 "statistic": d["statistic"],

@@ -306,7 +306,7 @@ class LatentClassResult:
             _, ax = plt.subplots(figsize=(1.5 + 1.2 * self.classes, 0.3 * len(prof) + 1.5))
         im = ax.imshow(prof.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1)
         ax.set_yticks(range(len(prof)), [f"{i}: {c}" for i, c in prof.index])
-        ax.set_xticks(range(self.classes), [f"{n}\n({s:.0%})" for n, s in zip(self.names, self.class_shares)],
+        ax.set_xticks(range(self.classes), [f"{n}\n({s:.0%})" for n, s in zip(self.names, self.class_shares, strict=True)],
                       rotation=30, ha="right")
         ax.figure.colorbar(im, ax=ax, label="P(category | persona)")
         ax.set_title(f"Persona profiles ({self.classes} classes)")

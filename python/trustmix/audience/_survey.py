@@ -124,5 +124,5 @@ def encode_like(template: Encoded, survey: pd.DataFrame) -> Encoded:
         template.item_names,
         gaussian=template.gaussian_names,
         covariates=template.covariate_names,
-        categories=dict(zip(template.item_names, template.categories)),
+        categories=dict(zip(template.item_names, template.categories, strict=True)),
     )

@@ -46,7 +46,7 @@ def _panels(obj, kind: str, kinds: tuple[str, ...], shape: tuple[int, int], size
     plt = _plt()
     if kind == "all":
         fig, axes = plt.subplots(*shape, figsize=size, **subplot_kw)
-        for k, a in zip(kinds, np.ravel(axes)):
+        for k, a in zip(kinds, np.ravel(axes), strict=False):
             obj.plot(k, ax=a)
         fig.tight_layout()
         return fig, None
@@ -383,7 +383,7 @@ class MarketSelectionResult(_Versioned):
             row = {"rank": rank, "treated": tuple(units[i] for i in d["treated"]), "n_treated": len(d["treated"]),
                    "duration": int(d["duration"]), "mde": float(d["mde"]), "bias_at_zero": float(d["bias_at_zero"]),
                    "scaled_l2_imbalance": float(d["scaled_l2_imbalance"])}
-            for e, p in zip(d["effects"], d["power"]):
+            for e, p in zip(d["effects"], d["power"], strict=True):
                 row[f"power_{e:g}"] = float(p)
             rows.append(row)
         self.designs = pd.DataFrame(rows)

@@ -435,7 +435,7 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
             srm_rows.append({"segment": seg, "metric": met, "chi2": chi2, "p_value": p_srm, "mismatch": p_srm < srm_alpha})
             if p_srm < srm_alpha:
                 warnings.warn(f"sample-ratio mismatch in segment {seg!r}, metric {met!r}: users per arm "
-                              f"{dict(zip(arm_names, sums['n']))} vs planned split {list(w)} (p = {p_srm:.2g}); "
+                              f"{dict(zip(arm_names, sums['n'], strict=True))} vs planned split {list(w)} (p = {p_srm:.2g}); "
                               "inference may mislead", InferenceWarning, stacklevel=2)
             rows, dens = _analyse(sums, arm_names, ctrl, mtype, method=method, cuped=covariate is not None,
                                   prior=prior, level=level, relative_grid=grid)

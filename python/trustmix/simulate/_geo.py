@@ -141,7 +141,7 @@ class GeoExperimentResult:
         self.settings = settings
         self.regions = list(raw["regions"])
         flags = np.asarray(raw["treated"], dtype=bool)
-        self.treated = [r for r, f in zip(self.regions, flags) if f]
+        self.treated = [r for r, f in zip(self.regions, flags, strict=True) if f]
         s, e = int(raw["start"]), int(raw["end"])
         self.start, self.end = dates[s], dates[e]
         self.att = float(raw["att"])

@@ -164,7 +164,7 @@ class MessageTestRun:
         if ax is None:
             _, ax = plt.subplots(1, len(personas), figsize=(3.2 * len(personas), 3), sharey=True, squeeze=False)
             ax = ax[0]
-        for a, p in zip(ax, personas):
+        for a, p in zip(ax, personas, strict=False):
             d = self.data[self.data["persona"] == p]
             for v in self.truth.columns:
                 dv = d[d["variant"] == v]

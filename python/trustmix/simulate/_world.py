@@ -352,7 +352,7 @@ def _realised_frame(effects: list[dict[str, Any]], increments: list[tuple[np.nda
                     lag: int) -> pd.DataFrame:
     """Realised (common-random-number) increments split like the expected truth."""
     rows = []
-    for e, (dc, dr) in zip(effects, increments):
+    for e, (dc, dr) in zip(effects, increments, strict=True):
         t = np.arange(len(dc))
         long = (t > e["window_end"] + lag) if e["window_start"] >= 0 else np.zeros(len(dc), dtype=bool)
         rows.append({"name": e["name"], "cost": e["cost"], "conversions": dc.sum(), "revenue": dr.sum(),
