@@ -69,7 +69,7 @@ def bench_stepmix(x, classes, starts, tol, seed=1):
 
 
 def bench_kmodes(x, classes, starts, seed=1):
-    kmodes = _need("kmodes")
+    _need("kmodes")  # a clear message if the peer is missing
     from kmodes.kmodes import KModes
 
     t = time.perf_counter()

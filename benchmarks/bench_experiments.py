@@ -236,7 +236,7 @@ def bench_coverage(quick: bool):
     print(f"\n== coverage of 95% intervals, zero-inflated lognormal revenue (5% buy, sigma 1.5), {reps} A/A tests ==")
     rng = np.random.default_rng(4)
     cover = {"welch": 0, "capped_99": 0, "bayesian": 0, "trimmed_1pct_yuen": 0}
-    for r in range(reps):
+    for _ in range(reps):
         rev = np.where(rng.random(2 * n) < 0.05, rng.lognormal(3, 1.5, 2 * n), 0.0)
         df = pd.DataFrame({"arm": np.repeat(["a", "b"], n), "revenue": rev})
         for key, kw in (("welch", {"method": "fixed"}), ("capped_99", {"method": "fixed", "cap": 0.99}),
@@ -248,7 +248,7 @@ def bench_coverage(quick: bool):
         print(f"{key}: coverage {c / reps:.4f} (se {se:.4f})")
     # Heavier tail: lognormal sigma 2.5 (a handful of buyers carry most of the revenue).
     cover2 = {"welch": 0, "trimmed_1pct_yuen": 0}
-    for r in range(reps):
+    for _ in range(reps):
         rev = np.where(rng.random(2 * n) < 0.05, rng.lognormal(3, 2.5, 2 * n), 0.0)
         df = pd.DataFrame({"arm": np.repeat(["a", "b"], n), "revenue": rev})
         for key, kw in (("welch", {"method": "fixed"}), ("trimmed_1pct_yuen", {"method": "fixed", "trim": 0.01})):

@@ -88,7 +88,7 @@ PYMC_MARKETING_PRIORS = {"alpha_a": 1.0, "alpha_b": 3.0, "lam_shape": 3.0, "lam_
 
 def load() -> str:
     """The 1, 5 and 15 minute load averages as text."""
-    return "load %.2f %.2f %.2f" % os.getloadavg()
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 # --------------------------------------------------------------------------- data
@@ -170,8 +170,8 @@ def numpy_forward(media: np.ndarray, alpha: np.ndarray, lam: np.ndarray, L: int)
     w = alpha[None, :] ** lag
     w = w / w.sum(axis=0)
     a = w[0] * media
-    for l in range(1, L + 1):
-        a[l:] += w[l] * media[:-l]
+    for d in range(1, L + 1):
+        a[d:] += w[d] * media[:-d]
     return np.tanh(0.5 * lam * a)
 
 

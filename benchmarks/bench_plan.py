@@ -303,7 +303,7 @@ def part_simulator(a) -> None:
             s_plan, s_sq = res.draws["outcome"].mean(), res.draws["ref_outcome"].mean()
             model_gain = s_plan - s_sq
 
-            def true_conversions(sched: np.ndarray) -> float:
+            def true_conversions(sched: np.ndarray, spec=spec, paid=paid, start=start, seed=seed) -> float:
                 sp = copy.deepcopy(spec)
                 sp["campaigns"] = spec["campaigns"] + _weekly_campaigns(sched, paid, start, T, "plan")
                 o = tm.simulate.World(sp, seed=seed).run(periods=T + H + E, mode="segment", freq="W", threads=1,

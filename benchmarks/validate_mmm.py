@@ -49,7 +49,7 @@ from trustmix.mmm import simulate_trust_data
 
 
 def load() -> str:
-    return "load %.2f %.2f %.2f" % os.getloadavg()
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 ROLES = {"press": "trust", "events": "trust", "instagram": "conversion", "tiktok": "conversion"}

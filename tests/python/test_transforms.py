@@ -37,8 +37,8 @@ def reference_weights(kind, L, **p):
 
 def reference_adstock(x, w):
     out = np.zeros_like(x)
-    for l, wl in enumerate(w):
-        out[l:] += wl * x[: len(x) - l]
+    for d, wd in enumerate(w):
+        out[d:] += wd * x[: len(x) - d]
     return out
 
 

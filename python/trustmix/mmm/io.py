@@ -167,7 +167,7 @@ def _aggregate_geos(df: pd.DataFrame, date: str, outcome: str, media: list[str],
         out[f"{c}_impression"] = g[f"{c}_impression"].sum().to_numpy()
     for c in [*media, *pairs]:
         out[f"{c}_spend"] = g[f"{c}_spend"].sum().to_numpy()
-    for c, (r, f) in pairs.items():
+    for r, f in pairs.values():
         reach = g[r].sum().to_numpy()
         imps = (df[r] * df[f]).groupby(df[date], sort=True).sum().to_numpy()
         out[r] = reach
