@@ -264,7 +264,8 @@ class RolesResult:
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 0.35 * len(t) + 1.2))
         left = np.zeros(len(t))
-        for c, color in zip(("introducer", "assist", "closer", "sole"), ("tab:green", "tab:gray", "tab:red", "tab:purple"), strict=True):
+        for c, color in (("introducer", "tab:green"), ("assist", "tab:gray"), ("closer", "tab:red"),
+                         ("sole", "tab:purple")):
             vals = t[f"{c}_share"].fillna(0.0).to_numpy()
             ax.barh(t[by].astype(str), vals, left=left, label=c, color=color)
             left += vals

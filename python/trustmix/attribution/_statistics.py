@@ -47,8 +47,8 @@ class Statistics:
                 if name not in self._CONTENT_FLAGS:
                     raise ValueError(f"contents must be among {sorted(self._CONTENT_FLAGS)}, got {name!r}")
                 flags |= self._CONTENT_FLAGS[name]
-            _state = _core.attribution.Statistics(orders=[int(k) for k in orders], collapse_repeats=bool(collapse_repeats),
-                                      contents=flags)
+            _state = _core.attribution.Statistics(orders=[int(k) for k in orders],
+                                                  collapse_repeats=bool(collapse_repeats), contents=flags)
         self._state = _state
 
     @classmethod

@@ -109,7 +109,8 @@ def encode(
             try:
                 x[:, k] = pd.to_numeric(col).to_numpy(dtype=np.float64)
             except (TypeError, ValueError) as e:
-                raise ValueError(f"covariate {name!r} must be numeric (encode categories as indicator columns): {e}") from None
+                raise ValueError(f"covariate {name!r} must be numeric (encode categories as indicator columns): "
+                                 f"{e}") from None
         enc.covariates = x
         enc.covariate_names = covariates
     if weights is not None:
