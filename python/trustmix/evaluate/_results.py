@@ -184,7 +184,8 @@ class SyntheticControlResult(_Versioned):
             ("att", self.att, "mean effect per treated unit and period (outcome units)"),
             ("lift", self.lift, "sum effect / sum synthetic over the window"),
             ("incremental", self.incremental, "att x treated units x periods (outcome units)"),
-            ("p_value", self.p_value, f"conformal, {s.get('statistic')} statistic, {s.get('permutation')} permutations"),
+            ("p_value", self.p_value,
+             f"conformal, {s.get('statistic')} statistic, {s.get('permutation')} permutations"),
             ("lower", self.lower, f"{1 - s.get('alpha', 0.1):.0%} interval of att "
              + {"jackknife+": "(jackknife+ over time)", "placebo": "(att -+ z x placebo standard error)"}.get(
                  s.get("inference"), "(inverted test)")),
@@ -286,7 +287,8 @@ class SyntheticControlResult(_Versioned):
         a = self.settings["alpha"] if alpha is None else alpha
         r = _core.evaluate.jackknife_plus(*self._core_args(), alpha=a, **self._sc_kwargs())
         _, start, end = self._rows
-        pw = pd.DataFrame({"time": self._times[start:end], "lower": r["pointwise_lower"], "upper": r["pointwise_upper"]})
+        pw = pd.DataFrame({"time": self._times[start:end], "lower": r["pointwise_lower"],
+                           "upper": r["pointwise_upper"]})
         return {"lower": float(r["lower"]), "upper": float(r["upper"]), "pointwise": pw}
 
     def as_lift_test(self, channel: str, *, spend: float | None = None, cooldown: int = 0) -> LiftTest:

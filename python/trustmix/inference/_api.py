@@ -95,7 +95,8 @@ def _inverse_metric(m: Any) -> np.ndarray | None:
     if a.ndim == 1:
         return a[:, None]
     if a.ndim != 2:
-        raise ValueError(f"initial_inverse_metric must have shape (dimension,) or (dimension, dimension), got {a.shape}")
+        raise ValueError(f"initial_inverse_metric must have shape (dimension,) or (dimension, dimension), "
+                         f"got {a.shape}")
     return a
 
 
@@ -247,7 +248,8 @@ def sample(
             stacklevel=2,
         )
     for message in result.warnings:
-        if raw.keyboard_interrupt and message.startswith(("The run was interrupted", "The diagnostics were interrupted")):
+        if raw.keyboard_interrupt and message.startswith(("The run was interrupted",
+                                                          "The diagnostics were interrupted")):
             continue  # said above
         _warnings.warn(message, InferenceWarning, stacklevel=2)
     return result
