@@ -55,7 +55,8 @@ class MeridianData:
                 f"rf_channels={self.kwargs.get('rf_channels')}, geos={len(self.geos)})")
 
 
-def rf_pairs(columns: Any, reach_suffix: str = "_reach", frequency_suffix: str = "_frequency") -> dict[str, tuple[str, str]]:
+def rf_pairs(columns: Any, reach_suffix: str = "_reach",
+             frequency_suffix: str = "_frequency") -> dict[str, tuple[str, str]]:
     """Reach/frequency column pairs of a wide frame: channel -> (reach column, frequency
     column) for every ``<channel><reach_suffix>`` with a ``<channel><frequency_suffix>``.
 
