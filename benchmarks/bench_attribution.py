@@ -15,8 +15,9 @@ triggers: about 8 ms).
 every run (timings of one run move with the machine's load).
 
 Each line also records the 1-minute load average (other work on the machine slows both
-libraries; compare the ratios of one run). Agreement: heuristics must match exactly (max relative difference printed); Markov credit
-from trustmix is exact, ChannelAttribution's comes from simulated walks, so the table shows
+libraries; compare the ratios of one run). Agreement: heuristics must match exactly (max
+relative difference printed); Markov credit from trustmix is exact, ChannelAttribution's
+comes from simulated walks, so the table shows
 the largest difference in credit share (percentage points) and the largest relative
 difference per channel, next to ChannelAttribution's own run-to-run spread (two seeds).
 """
@@ -161,7 +162,8 @@ def main() -> None:
     ap.add_argument("--channels", type=int, default=20)
     ap.add_argument("--peer-max-rows", type=float, default=1e6, help="skip ChannelAttribution above this size")
     ap.add_argument("--repeat", type=int, default=1,
-                    help="time each (size, model) pair this many times (fresh processes each time; every run is printed)")
+                    help="time each (size, model) pair this many times "
+                         "(fresh processes each time; every run is printed)")
     ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:

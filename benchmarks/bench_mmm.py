@@ -33,9 +33,9 @@ Three parts (``--parts``, default all):
     The full trust-linked model on 3 years weekly x 8 channels (4 trust, 4 conversion)
     with a tracker and a crisis, on data simulated from the model itself
     (``--full-data model``, default; ``linear`` gives an outcome with no trust effect, on
-    which the trust parameters are only weakly identified): NUTS 4 x (1000 + 1000) with the diagonal and the dense metric: wall
-    time (MAP start included), ESS per second, leapfrog steps per iteration, tree depth,
-    divergences.
+    which the trust parameters are only weakly identified): NUTS 4 x (1000 + 1000) with
+    the diagonal and the dense metric: wall time (MAP start included), ESS per second,
+    leapfrog steps per iteration, tree depth, divergences.
 
 ``meridian_rf`` (not in the default run)
     Issue 18's check of reach-and-frequency channels: Meridian's simulated national RF
@@ -396,7 +396,8 @@ def part_analyses(args) -> None:
          lambda: fit.response_curves(horizon=104, value_per_outcome=1.0, max_draws=md["response_curves"]),
          lambda a, b: np.max(np.abs(a["incremental"].to_numpy() - b["incremental"].to_numpy()) /
                              (1e-9 + np.abs(a["incremental"].to_numpy())))),
-        ("decompose", lambda: legacy_decompose(fit, max_draws=md["decompose"]), lambda: fit.decompose(max_draws=md["decompose"]),
+        ("decompose", lambda: legacy_decompose(fit, max_draws=md["decompose"]),
+         lambda: fit.decompose(max_draws=md["decompose"]),
          lambda a, b: np.max(np.abs(a.to_numpy() - b.to_numpy())) / np.max(np.abs(a.to_numpy()))),
         ("summary", lambda: legacy_summary(fit), lambda: fit.summary(),
          lambda a, b: np.nanmax(np.abs(a[["mean", "sd", "low", "high"]].to_numpy() -

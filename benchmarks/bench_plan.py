@@ -188,7 +188,8 @@ def part_peer(a) -> None:
             r["conv"].append(bool(p.info["converged"] and p.info["kkt_residual"] <= 1e-6))
             r["viol"].append(max(abs(s.sum() - total) / total, float(-min(s.min(), 0.0)) / b))
         print(f"budget {k + 1}/{len(budgets)} ({b:.3f}/week): objective PyMC-Marketing {rows['pymc']['obj'][-1]:.4f} "
-              f"in {rows['pymc']['time'][-1]:.2f} s; trustmix same decision space {rows['tm_blocks']['obj'][-1]:.4f} in "
+              f"in {rows['pymc']['time'][-1]:.2f} s; "
+              f"trustmix same decision space {rows['tm_blocks']['obj'][-1]:.4f} in "
               f"{rows['tm_blocks']['time'][-1]:.2f} s; trustmix weekly {rows['tm_weekly']['obj'][-1]:.4f} in "
               f"{rows['tm_weekly']['time'][-1]:.2f} s", flush=True)
     print(f"after: {load()}")
@@ -316,9 +317,10 @@ def part_simulator(a) -> None:
             g = (y_plan - y_sq) / y_sq * 100
             gains.append(g)
             wins += y_plan > y_sq
-            print(f"| {name} | {seed} | {len(paid)} | {t_fit:.1f} | {t_plan:.2f} ({evals} evaluations) | {res.info['converged']} / "
-                  f"{res.info['kkt_residual']:.1e} | {model_gain:+,.1f} | {y_sq:,.1f} | {y_plan:,.1f} | {y_plan - y_sq:+,.1f} | {g:+.2f} | "
-                  f"{'yes' if y_plan > y_sq else 'NO'} |", flush=True)
+            print(f"| {name} | {seed} | {len(paid)} | {t_fit:.1f} | {t_plan:.2f} ({evals} evaluations) | "
+                  f"{res.info['converged']} / {res.info['kkt_residual']:.1e} | {model_gain:+,.1f} | {y_sq:,.1f} | "
+                  f"{y_plan:,.1f} | {y_plan - y_sq:+,.1f} | {g:+.2f} | {'yes' if y_plan > y_sq else 'NO'} |",
+                  flush=True)
     print(f"\nThe plan beats the status quo in the world's own truth in {wins} of {len(gains)} worlds "
           f"(true gain: median {np.median(gains):+.2f}%, min {min(gains):+.2f}%, max {max(gains):+.2f}%).")
 

@@ -3,9 +3,11 @@ numpy implementation of the same formulas (MODEL.md section 1), in the same run.
 
 Prints time per call (median of repeats; numpy, trustmix on 1 thread and on 2 threads
 are timed in 5 alternating rounds of back-to-back calls, so each is measured in its
-steady state and a change of machine load during the run affects all three alike), the speed-up, the speed-up of the fastest runs ('best x', the machine's
-best case), peak extra memory and the largest difference between the two results; then the same for each part (adstock alone,
-Hill alone on the adstocked data). trustmix runs the calls the issue names, unfused:
+steady state and a change of machine load during the run affects all three alike), the
+speed-up, the speed-up of the fastest runs ('best x', the machine's best case), peak extra
+memory and the largest difference between the two results; then the same for each part
+(adstock alone, Hill alone on the adstocked data). trustmix runs the calls the issue
+names, unfused:
 ``tf.adstock`` then ``tf.hill``, each from Python with its input checks.
 
     python benchmarks/bench_transforms.py [--days 3650] [--channels 50] [--max-lag 30] [--repeats 30]

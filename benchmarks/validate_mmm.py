@@ -108,7 +108,8 @@ def one_fit(seed: int, args) -> tuple[list[dict], dict]:
              "tracker loading b_q (standardised)": "tracker_b", "tracker noise sigma_q (standardised)": "tracker_sigma"}
     for row, key in extra.items():
         x = np.array([float(c[key]) for c in cons])
-        s.loc[row, ["mean", "sd", "low", "high"]] = [x.mean(), x.std(ddof=1), np.quantile(x, lo_q), np.quantile(x, hi_q)]
+        s.loc[row, ["mean", "sd", "low", "high"]] = [x.mean(), x.std(ddof=1), np.quantile(x, lo_q),
+                                                     np.quantile(x, hi_q)]
     records = []
     for name, true in truth_rows(truth, model).items():
         r = s.loc[name]
@@ -121,7 +122,8 @@ def one_fit(seed: int, args) -> tuple[list[dict], dict]:
     fw = [model._core.forward(v) for v in thin]
     G = truth["trust_stock"]
     paths = {"trust stock G[t]": (np.stack([np.asarray(f["trust_stock"]) for f in fw]), G),
-             "trust direct gamma G[t]": (np.stack([np.asarray(f["trust_direct"]) * ys for f in fw]), truth["gamma"] * G),
+             "trust direct gamma G[t]": (np.stack([np.asarray(f["trust_direct"]) * ys for f in fw]),
+                                         truth["gamma"] * G),
              "mu[t]": (np.stack([np.asarray(f["mu"]) * ys for f in fw]), truth["mu"])}
     for j, sname in enumerate(model.conversion_channels):
         paths[f"contribution {sname}[t]"] = (
