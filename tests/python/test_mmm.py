@@ -95,7 +95,8 @@ def test_trust_stock_follows_its_definition(fitted):
     # forward_on past the data: zero media after the end, the stock decays by delta.
     media, base, shocks = model._extended(52)
     fe = fit._forward(media, base, shocks)
-    np.testing.assert_allclose(fe["trust_stock"], _stock_by_definition(p, fe["saturated"], shocks, cols), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fe["trust_stock"], _stock_by_definition(p, fe["saturated"], shocks, cols), rtol=0,
+                               atol=1e-12)
     np.testing.assert_allclose(fe["trust_stock"][-1], fe["trust_stock"][-2] * p["delta"], rtol=1e-12)
 
 

@@ -167,7 +167,8 @@ def test_roi_without_a_value_reports_cost_per_incremental_and_notes_it_once(capl
     assert "no value_per_outcome given" in caplog.records[0].getMessage()
     assert r["roi_total"].isna().all() and r["roi_short"].isna().all() and r["marginal_roi"].isna().all()
     pos = r["incremental_total"] > 0
-    np.testing.assert_allclose(r.loc[pos, "cost_per_incremental"], r.loc[pos, "spend"] / r.loc[pos, "incremental_total"])
+    np.testing.assert_allclose(r.loc[pos, "cost_per_incremental"],
+                               r.loc[pos, "spend"] / r.loc[pos, "incremental_total"])
     import warnings
 
     caplog.clear()
