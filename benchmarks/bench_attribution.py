@@ -15,8 +15,9 @@ triggers: about 8 ms).
 every run (timings of one run move with the machine's load).
 
 Each line also records the 1-minute load average (other work on the machine slows both
-libraries; compare the ratios of one run). Agreement: heuristics must match exactly (max relative difference printed); Markov credit
-from trustmix is exact, ChannelAttribution's comes from simulated walks, so the table shows
+libraries; compare the ratios of one run). Agreement: heuristics must match exactly (max
+relative difference printed); Markov credit from trustmix is exact, ChannelAttribution's
+comes from simulated walks, so the table shows
 the largest difference in credit share (percentage points) and the largest relative
 difference per channel, next to ChannelAttribution's own run-to-run spread (two seeds).
 """
@@ -96,14 +97,14 @@ def worker(lib: str, model: str, data_file: str, seed: int) -> dict:
             t1 = time.perf_counter()
             if model == "heuristics":
                 res = {"first_touch": ta.first_touch(j), "last_touch": ta.last_touch(j), "linear_touch": ta.linear(j)}
-                credits = {k: dict(zip(r.credits.channel, r.credits.conversions)) for k, r in res.items()}
+                credits = {k: dict(zip(r.credits.channel, r.credits.conversions, strict=True)) for k, r in res.items()}
             elif model.startswith("markov"):
                 r = ta.markov(j, order=int(model[-1]))
-                credits = {"markov": dict(zip(r.credits.channel, r.credits.conversions))}
+                credits = {"markov": dict(zip(r.credits.channel, r.credits.conversions, strict=True))}
                 out["direct_solver"] = r.settings["direct"]
             elif model == "shapley":
                 r = ta.shapley(j)
-                credits = {"shapley": dict(zip(r.credits.channel, r.credits.conversions))}
+                credits = {"shapley": dict(zip(r.credits.channel, r.credits.conversions, strict=True))}
             elif model == "all":
                 for fn in (ta.first_touch, ta.last_touch, ta.linear, ta.position_based, ta.simplified_shapley):
                     fn(j)
@@ -125,13 +126,13 @@ def worker(lib: str, model: str, data_file: str, seed: int) -> dict:
             if model == "heuristics":
                 r = ca.heuristic_models(df, "path", "total_conversions", var_value="total_conversion_value",
                                         flg_pro=False)
-                credits = {k: dict(zip(r.channel_name, r[f"{k}_conversions"]))
+                credits = {k: dict(zip(r.channel_name, r[f"{k}_conversions"], strict=True))
                            for k in ("first_touch", "last_touch", "linear_touch")}
             else:
                 r = ca.markov_model(df, "path", "total_conversions", var_value="total_conversion_value",
                                     var_null="total_null", order=int(model[-1]), seed=seed, verbose=False,
                                     flg_pro=False)
-                credits = {"markov": dict(zip(r.channel_name, r.total_conversions))}
+                credits = {"markov": dict(zip(r.channel_name, r.total_conversions, strict=True))}
             t2 = time.perf_counter()
         out.update(total_s=t2 - t0, peak_mib=mem.mib, credits=credits)
     return out
@@ -161,7 +162,8 @@ def main() -> None:
     ap.add_argument("--channels", type=int, default=20)
     ap.add_argument("--peer-max-rows", type=float, default=1e6, help="skip ChannelAttribution above this size")
     ap.add_argument("--repeat", type=int, default=1,
-                    help="time each (size, model) pair this many times (fresh processes each time; every run is printed)")
+                    help="time each (size, model) pair this many times "
+                         "(fresh processes each time; every run is printed)")
     ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:

@@ -52,8 +52,8 @@ def bench_trustmix(x, classes, starts, tol, seed=1, screening=0):
     from trustmix._core import audience as core
 
     t = time.perf_counter()
-    f = core.fit_latent_classes(core.Survey(x, [2] * x.shape[1]), classes=classes, starts=starts, seed=seed, tolerance=tol,
-                                max_iterations=5000, threads=0, screening_iterations=screening)
+    f = core.fit_latent_classes(core.Survey(x, [2] * x.shape[1]), classes=classes, starts=starts, seed=seed,
+                                tolerance=tol, max_iterations=5000, threads=0, screening_iterations=screening)
     return time.perf_counter() - t, f
 
 
@@ -69,7 +69,7 @@ def bench_stepmix(x, classes, starts, tol, seed=1):
 
 
 def bench_kmodes(x, classes, starts, seed=1):
-    kmodes = _need("kmodes")
+    _need("kmodes")  # a clear message if the peer is missing
     from kmodes.kmodes import KModes
 
     t = time.perf_counter()
@@ -97,7 +97,8 @@ def bench_reach(curves: int = 1000, points: int = 8, seed: int = 0):
         truth = tm.audience.reach_curve(population=1e6, kind="nbd", shape=float(k[c]))
         x = np.geomspace(1e5, 1e7, points)
         noisy = truth.reach(x) * (1 + rng.normal(0, 0.01, points))
-        rows += [{"curve": c, "impressions": xi, "reach": min(ri, 1e6), "population": 1e6} for xi, ri in zip(x, noisy)]
+        rows += [{"curve": c, "impressions": xi, "reach": min(ri, 1e6), "population": 1e6}
+                 for xi, ri in zip(x, noisy, strict=True)]
     df = pd.DataFrame(rows)
     t = time.perf_counter()
     out = tm.audience.fit_reach_curves(df, by="curve")
@@ -136,8 +137,8 @@ def bench_three_step(rows: int, seed: int = 3):
         fits = {}
         for struct, Y in (("gaussian_diag", df[["y"]].to_numpy()), ("covariate", df[["x"]].to_numpy())):
             sp = {"method": "newton-raphson", "max_iter": 100, "tol": 1e-10} if struct == "covariate" else {}
-            m = stepmix.StepMix(n_components=2, measurement="binary", structural=struct, structural_params=sp, n_steps=3,
-                                correction=corr, assignment="modal", n_init=5, abs_tol=1e-10, rel_tol=0.0,
+            m = stepmix.StepMix(n_components=2, measurement="binary", structural=struct, structural_params=sp,
+                                n_steps=3, correction=corr, assignment="modal", n_init=5, abs_tol=1e-10, rel_tol=0.0,
                                 max_iter=5000, random_state=1, verbose=0, progress_bar=0)
             m.fit(X, Y)
             fits[struct] = m
@@ -156,7 +157,8 @@ def bench_three_step(rows: int, seed: int = 3):
             r = tm.audience.three_step(post, df, correction=c, **kw)
             p = fits[struct].get_parameters()["structural"]
             mine = r.outcome["mean"].to_numpy() if struct == "gaussian_diag" else r.coefficients["estimate"].to_numpy()
-            theirs = np.asarray(p["means"]).ravel() if struct == "gaussian_diag" else np.asarray(p["beta"])[1] - np.asarray(p["beta"])[0]
+            theirs = (np.asarray(p["means"]).ravel() if struct == "gaussian_diag"
+                      else np.asarray(p["beta"])[1] - np.asarray(p["beta"])[0])
             gap = max(gap, float(np.abs(mine - theirs).max()))
         out.append((c, diff, o["se"].max(), slope, tt, s_diff, s_slope, ts, gap))
     return out
@@ -182,7 +184,8 @@ def main() -> None:
               f"max LL {f['log_likelihood']:.3f}, {f['starts_at_best']}/{args.starts} starts at best")
         if args.screening:
             d2, f2 = bench_trustmix(x, args.classes, args.starts, args.tol, screening=args.screening)
-            print(f"trustmix  N={n:>9,}, two-stage starts ({args.screening} iterations, best {args.starts // 4} go on): "
+            print(f"trustmix  N={n:>9,}, two-stage starts ({args.screening} iterations, "
+                  f"best {args.starts // 4} go on): "
                   f"{d2:7.2f} s, max LL {f2['log_likelihood']:.3f}")
         if args.stepmix_rows and n <= args.stepmix_rows:
             # StepMix's abs_tol is on the mean LL per respondent: tol x |mean LL| is the same step.

@@ -255,7 +255,7 @@ def bench_synthdid(repeat: int) -> None:
         line = f"  {label} unit weights: max |trustmix - synthdid-py| {np.abs(mine - omega).max():.2e}"
         if label == "synthetic control":
             x, Y0 = setup.Y[setup.N0:, :setup.T0].mean(axis=0), setup.Y[:setup.N0, :setup.T0]
-            obj = lambda w: float(np.sum((x - w @ Y0) ** 2))  # noqa: E731
+            obj = lambda w, x=x, Y0=Y0: float(np.sum((x - w @ Y0) ** 2))  # noqa: E731
             line += f"; pre-period squared imbalance trustmix {obj(mine):.3f}, synthdid-py {obj(omega):.3f}"
         print(line + " (synthdid-py: Frank-Wolfe, then sparsified and re-solved; trustmix: exact active set)")
 

@@ -58,7 +58,8 @@ try:
     for e in range(n_gb):
         a = ProportionStatistic(n=int(users[e, 0]), sum=float(conv[e, 0]))
         for j in range(1, users.shape[1]):
-            r = EffectBayesianABTest(a, ProportionStatistic(n=int(users[e, j]), sum=float(conv[e, j])), cfg).compute_result()
+            b = ProportionStatistic(n=int(users[e, j]), sum=float(conv[e, j]))
+            r = EffectBayesianABTest(a, b, cfg).compute_result()
             ctw.append(r.chance_to_win); mean.append(r.uplift.mean); sd.append(r.uplift.stddev)
     out["gbstats_seconds"] = time.perf_counter() - t
     out["gbstats_ctw"], out["gbstats_mean"], out["gbstats_sd"] = ctw, mean, sd
@@ -236,7 +237,7 @@ def bench_coverage(quick: bool):
     print(f"\n== coverage of 95% intervals, zero-inflated lognormal revenue (5% buy, sigma 1.5), {reps} A/A tests ==")
     rng = np.random.default_rng(4)
     cover = {"welch": 0, "capped_99": 0, "bayesian": 0, "trimmed_1pct_yuen": 0}
-    for r in range(reps):
+    for _ in range(reps):
         rev = np.where(rng.random(2 * n) < 0.05, rng.lognormal(3, 1.5, 2 * n), 0.0)
         df = pd.DataFrame({"arm": np.repeat(["a", "b"], n), "revenue": rev})
         for key, kw in (("welch", {"method": "fixed"}), ("capped_99", {"method": "fixed", "cap": 0.99}),
@@ -248,7 +249,7 @@ def bench_coverage(quick: bool):
         print(f"{key}: coverage {c / reps:.4f} (se {se:.4f})")
     # Heavier tail: lognormal sigma 2.5 (a handful of buyers carry most of the revenue).
     cover2 = {"welch": 0, "trimmed_1pct_yuen": 0}
-    for r in range(reps):
+    for _ in range(reps):
         rev = np.where(rng.random(2 * n) < 0.05, rng.lognormal(3, 2.5, 2 * n), 0.0)
         df = pd.DataFrame({"arm": np.repeat(["a", "b"], n), "revenue": rev})
         for key, kw in (("welch", {"method": "fixed"}), ("trimmed_1pct_yuen", {"method": "fixed", "trim": 0.01})):
@@ -280,8 +281,8 @@ def bench_bandits(quick: bool):
                                        floor=floor, seed=11, stream=s)
             wrong += int(np.argmax(sim["final_prob_best"]) != 3)
         print(f"  {name}: error {wrong / runs:.3f} ({runs} runs)")
-    sim = core.simulate_bandit(means, personas=1, arms=4, users_per_batch=2000, batches=28, costs=np.array([0.4, 0.5, 0.6, 0.8]),
-                               budget=20000.0, seed=3)
+    sim = core.simulate_bandit(means, personas=1, arms=4, users_per_batch=2000, batches=28,
+                               costs=np.array([0.4, 0.5, 0.6, 0.8]), budget=20000.0, seed=3)
     print(f"pacing: spend {sim['total_spend']:.1f} of budget 20000 ({sim['total_spend'] / 20000 - 1:+.2%})")
 
 

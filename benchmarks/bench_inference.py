@@ -93,8 +93,8 @@ def run_pymc(name, args):
     draws = flatten_pymc(idata, name)
     sampling = float(idata.posterior.attrs.get("sampling_time", np.nan))
     return dict(library="PyMC NUTS", target=name, wall_s=wall, sampling_s=sampling, min_ess=min_ess([draws]),
-                grads=grads, means=draws.reshape(-1, draws.shape[2]).mean(0), sds=draws.reshape(-1, draws.shape[2]).std(0),
-                divergences=int(idata.sample_stats["diverging"].sum()))
+                grads=grads, means=draws.reshape(-1, draws.shape[2]).mean(0),
+                sds=draws.reshape(-1, draws.shape[2]).std(0), divergences=int(idata.sample_stats["diverging"].sum()))
 
 
 def run_nutpie(name, args):
@@ -108,9 +108,9 @@ def run_nutpie(name, args):
     wall = time.perf_counter() - t0
     grads = float(idata.sample_stats["n_steps"].sum() + idata.warmup_sample_stats["n_steps"].sum())
     draws = flatten_pymc(idata, name)
-    return dict(library="nutpie", target=name, wall_s=wall, sampling_s=time.perf_counter() - t1, min_ess=min_ess([draws]),
-                grads=grads, means=draws.reshape(-1, draws.shape[2]).mean(0), sds=draws.reshape(-1, draws.shape[2]).std(0),
-                divergences=int(idata.sample_stats["diverging"].sum()))
+    return dict(library="nutpie", target=name, wall_s=wall, sampling_s=time.perf_counter() - t1,
+                min_ess=min_ess([draws]), grads=grads, means=draws.reshape(-1, draws.shape[2]).mean(0),
+                sds=draws.reshape(-1, draws.shape[2]).std(0), divergences=int(idata.sample_stats["diverging"].sum()))
 
 
 def main() -> None:

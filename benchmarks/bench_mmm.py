@@ -33,9 +33,9 @@ Three parts (``--parts``, default all):
     The full trust-linked model on 3 years weekly x 8 channels (4 trust, 4 conversion)
     with a tracker and a crisis, on data simulated from the model itself
     (``--full-data model``, default; ``linear`` gives an outcome with no trust effect, on
-    which the trust parameters are only weakly identified): NUTS 4 x (1000 + 1000) with the diagonal and the dense metric: wall
-    time (MAP start included), ESS per second, leapfrog steps per iteration, tree depth,
-    divergences.
+    which the trust parameters are only weakly identified): NUTS 4 x (1000 + 1000) with
+    the diagonal and the dense metric: wall time (MAP start included), ESS per second,
+    leapfrog steps per iteration, tree depth, divergences.
 
 ``meridian_rf`` (not in the default run)
     Issue 18's check of reach-and-frequency channels: Meridian's simulated national RF
@@ -88,7 +88,7 @@ PYMC_MARKETING_PRIORS = {"alpha_a": 1.0, "alpha_b": 3.0, "lam_shape": 3.0, "lam_
 
 def load() -> str:
     """The 1, 5 and 15 minute load averages as text."""
-    return "load %.2f %.2f %.2f" % os.getloadavg()
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 # --------------------------------------------------------------------------- data
@@ -151,9 +151,9 @@ def make_standard_mmm(channels: int = 4, seed: int = 42, max_lag: int = 7) -> tu
     x["x3"] = rng.uniform(0.2, 1.0, n)
     x["x4"] = (rng.random(n) < 0.3) * rng.uniform(0.5, 1.0, n)
     names = list(x)[:channels]
-    alpha = dict(zip(names, [0.4, 0.2, 0.6, 0.3]))
-    lam = dict(zip(names, [4.0, 3.0, 1.5, 2.0]))
-    beta = dict(zip(names, [3.0, 2.0, 1.5, 1.0]))
+    alpha = dict(zip(names, [0.4, 0.2, 0.6, 0.3], strict=False))
+    lam = dict(zip(names, [4.0, 3.0, 1.5, 2.0], strict=False))
+    beta = dict(zip(names, [3.0, 2.0, 1.5, 1.0], strict=False))
     intercept, noise = 2.0, 0.25
     mu = np.full(n, intercept)
     for c in names:
@@ -170,8 +170,8 @@ def numpy_forward(media: np.ndarray, alpha: np.ndarray, lam: np.ndarray, L: int)
     w = alpha[None, :] ** lag
     w = w / w.sum(axis=0)
     a = w[0] * media
-    for l in range(1, L + 1):
-        a[l:] += w[l] * media[:-l]
+    for d in range(1, L + 1):
+        a[d:] += w[d] * media[:-d]
     return np.tanh(0.5 * lam * a)
 
 
@@ -396,7 +396,8 @@ def part_analyses(args) -> None:
          lambda: fit.response_curves(horizon=104, value_per_outcome=1.0, max_draws=md["response_curves"]),
          lambda a, b: np.max(np.abs(a["incremental"].to_numpy() - b["incremental"].to_numpy()) /
                              (1e-9 + np.abs(a["incremental"].to_numpy())))),
-        ("decompose", lambda: legacy_decompose(fit, max_draws=md["decompose"]), lambda: fit.decompose(max_draws=md["decompose"]),
+        ("decompose", lambda: legacy_decompose(fit, max_draws=md["decompose"]),
+         lambda: fit.decompose(max_draws=md["decompose"]),
          lambda a, b: np.max(np.abs(a.to_numpy() - b.to_numpy())) / np.max(np.abs(a.to_numpy()))),
         ("summary", lambda: legacy_summary(fit), lambda: fit.summary(),
          lambda a, b: np.nanmax(np.abs(a[["mean", "sd", "low", "high"]].to_numpy() -

@@ -134,8 +134,9 @@ def part_peer(a) -> None:
     except ImportError:
         print("\n== peer: skipped, PyMC-Marketing is not installed (pip install 'trustmix[bench]')")
         return
-    from bench_mmm import fit_pymc_marketing, fit_trustmix_reduced, load, make_standard_mmm
     from pymc_marketing.mmm.multidimensional import MultiDimensionalBudgetOptimizerWrapper
+
+    from bench_mmm import fit_pymc_marketing, fit_trustmix_reduced, load, make_standard_mmm
 
     warnings.simplefilter("ignore")
     fa = types.SimpleNamespace(max_lag=7, chains=a.peer_chains, draws=a.peer_draws, tune=a.peer_draws, seed=1,
@@ -187,7 +188,8 @@ def part_peer(a) -> None:
             r["conv"].append(bool(p.info["converged"] and p.info["kkt_residual"] <= 1e-6))
             r["viol"].append(max(abs(s.sum() - total) / total, float(-min(s.min(), 0.0)) / b))
         print(f"budget {k + 1}/{len(budgets)} ({b:.3f}/week): objective PyMC-Marketing {rows['pymc']['obj'][-1]:.4f} "
-              f"in {rows['pymc']['time'][-1]:.2f} s; trustmix same decision space {rows['tm_blocks']['obj'][-1]:.4f} in "
+              f"in {rows['pymc']['time'][-1]:.2f} s; "
+              f"trustmix same decision space {rows['tm_blocks']['obj'][-1]:.4f} in "
               f"{rows['tm_blocks']['time'][-1]:.2f} s; trustmix weekly {rows['tm_weekly']['obj'][-1]:.4f} in "
               f"{rows['tm_weekly']['time'][-1]:.2f} s", flush=True)
     print(f"after: {load()}")
@@ -302,7 +304,7 @@ def part_simulator(a) -> None:
             s_plan, s_sq = res.draws["outcome"].mean(), res.draws["ref_outcome"].mean()
             model_gain = s_plan - s_sq
 
-            def true_conversions(sched: np.ndarray) -> float:
+            def true_conversions(sched: np.ndarray, spec=spec, paid=paid, start=start, seed=seed) -> float:
                 sp = copy.deepcopy(spec)
                 sp["campaigns"] = spec["campaigns"] + _weekly_campaigns(sched, paid, start, T, "plan")
                 o = tm.simulate.World(sp, seed=seed).run(periods=T + H + E, mode="segment", freq="W", threads=1,
@@ -315,9 +317,10 @@ def part_simulator(a) -> None:
             g = (y_plan - y_sq) / y_sq * 100
             gains.append(g)
             wins += y_plan > y_sq
-            print(f"| {name} | {seed} | {len(paid)} | {t_fit:.1f} | {t_plan:.2f} ({evals} evaluations) | {res.info['converged']} / "
-                  f"{res.info['kkt_residual']:.1e} | {model_gain:+,.1f} | {y_sq:,.1f} | {y_plan:,.1f} | {y_plan - y_sq:+,.1f} | {g:+.2f} | "
-                  f"{'yes' if y_plan > y_sq else 'NO'} |", flush=True)
+            print(f"| {name} | {seed} | {len(paid)} | {t_fit:.1f} | {t_plan:.2f} ({evals} evaluations) | "
+                  f"{res.info['converged']} / {res.info['kkt_residual']:.1e} | {model_gain:+,.1f} | {y_sq:,.1f} | "
+                  f"{y_plan:,.1f} | {y_plan - y_sq:+,.1f} | {g:+.2f} | {'yes' if y_plan > y_sq else 'NO'} |",
+                  flush=True)
     print(f"\nThe plan beats the status quo in the world's own truth in {wins} of {len(gains)} worlds "
           f"(true gain: median {np.median(gains):+.2f}%, min {min(gains):+.2f}%, max {max(gains):+.2f}%).")
 

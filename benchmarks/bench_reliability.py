@@ -60,9 +60,9 @@ def main() -> None:
     for orders in ([1], [1, 2, 3]):
         st = ta.Statistics.from_journeys(j, orders=orders)
         data = st.to_bytes()
-        t_count = best_of(lambda: ta.Statistics.from_journeys(j, orders=orders))
-        t_write = best_of(lambda: st.to_bytes())
-        t_read = best_of(lambda: ta.Statistics.from_bytes(data))
+        t_count = best_of(lambda orders=orders: ta.Statistics.from_journeys(j, orders=orders))
+        t_write = best_of(lambda st=st: st.to_bytes())
+        t_read = best_of(lambda data=data: ta.Statistics.from_bytes(data))
         print(f"orders={orders}: state {len(data) / 2**20:.1f} MiB; count {t_count * 1e3:.1f} ms, "
               f"to_bytes {t_write * 1e3:.1f} ms, from_bytes (checked) {t_read * 1e3:.1f} ms; "
               f"from_bytes / count = {t_read / t_count:.3f}, from_bytes / to_bytes = {t_read / t_write:.2f}")

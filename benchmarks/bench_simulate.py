@@ -111,7 +111,8 @@ def main() -> None:
     for th, r in ((1, a1), (2, a2)):
         print(f"| {th} | {r['seconds']:.1f} | {r['person_days_per_s']:.3g} | {r['maxrss_mb']:.0f} |")
     print(f"speed-up 2 vs 1 thread: {a1['seconds'] / a2['seconds']:.2f}x; "
-          f"bit-identical across threads: {a1['checksum'] == a2['checksum'] and a1['conversions'] == a2['conversions']}")
+          "bit-identical across threads: "
+          f"{a1['checksum'] == a2['checksum'] and a1['conversions'] == a2['conversions']}")
     z = (a1["conversions"] - a1["expected"]) / np.sqrt(a1["expected"])
     print(f"conversions {a1['conversions']:.0f} vs exact expectation {a1['expected']:.1f} (z = {z:.2f})")
     t = _sub(["touches", str(args.people / 10), "2"])

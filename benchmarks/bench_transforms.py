@@ -3,9 +3,11 @@ numpy implementation of the same formulas (MODEL.md section 1), in the same run.
 
 Prints time per call (median of repeats; numpy, trustmix on 1 thread and on 2 threads
 are timed in 5 alternating rounds of back-to-back calls, so each is measured in its
-steady state and a change of machine load during the run affects all three alike), the speed-up, the speed-up of the fastest runs ('best x', the machine's
-best case), peak extra memory and the largest difference between the two results; then the same for each part (adstock alone,
-Hill alone on the adstocked data). trustmix runs the calls the issue names, unfused:
+steady state and a change of machine load during the run affects all three alike), the
+speed-up, the speed-up of the fastest runs ('best x', the machine's best case), peak extra
+memory and the largest difference between the two results; then the same for each part
+(adstock alone, Hill alone on the adstocked data). trustmix runs the calls the issue
+names, unfused:
 ``tf.adstock`` then ``tf.hill``, each from Python with its input checks.
 
     python benchmarks/bench_transforms.py [--days 3650] [--channels 50] [--max-lag 30] [--repeats 30]
@@ -125,12 +127,13 @@ def main() -> None:
     print("-" * len(header))
     for kind, p in kinds.items():
         (t_np, t1, t2), (b_np, _, b2), (y_np, y1, y2) = timed(
-            [lambda: numpy_adstock_hill(x, kind, L, p, k, s), lambda: trustmix_adstock_hill(x, kind, L, p, k, s, 1),
-             lambda: trustmix_adstock_hill(x, kind, L, p, k, s, 2)], args.repeats)
+            [lambda kind=kind, p=p: numpy_adstock_hill(x, kind, L, p, k, s),
+             lambda kind=kind, p=p: trustmix_adstock_hill(x, kind, L, p, k, s, 1),
+             lambda kind=kind, p=p: trustmix_adstock_hill(x, kind, L, p, k, s, 2)], args.repeats)
         assert np.array_equal(y1, y2), "thread count changed the result"
         diff = float(np.max(np.abs(y1 - y_np)))
-        m_np = peak_memory(lambda: numpy_adstock_hill(x, kind, L, p, k, s))
-        m_tm = peak_memory(lambda: trustmix_adstock_hill(x, kind, L, p, k, s, 2))
+        m_np = peak_memory(lambda kind=kind, p=p: numpy_adstock_hill(x, kind, L, p, k, s))
+        m_tm = peak_memory(lambda kind=kind, p=p: trustmix_adstock_hill(x, kind, L, p, k, s, 2))
         print(f"{kind:<16}{t_np * 1e3:>10.2f}{t1 * 1e3:>13.2f}{t2 * 1e3:>13.2f}{t_np / t1:>11.1f}{t_np / t2:>11.1f}"
               f"{b_np / b2:>14.1f}{diff:>12.1e}{m_np:>9.1f}{m_tm:>9.1f}")
 
@@ -145,7 +148,8 @@ def main() -> None:
     y_in = numpy_adstock(x, "geometric", L, kinds["geometric"])
     parts["hill"] = (lambda: numpy_hill(y_in, k, s), lambda thr: tf.hill(y_in, k=k, s=s, threads=thr))
     for name, (f_np, f_tm) in parts.items():
-        (t_np, t1, t2), (b_np, _, b2), (y_np, y1, y2) = timed([f_np, lambda: f_tm(1), lambda: f_tm(2)], args.repeats)
+        (t_np, t1, t2), (b_np, _, b2), (y_np, y1, y2) = timed([f_np, lambda f_tm=f_tm: f_tm(1),
+                                                               lambda f_tm=f_tm: f_tm(2)], args.repeats)
         assert np.array_equal(y1, y2), "thread count changed the result"
         diff = float(np.max(np.abs(y1 - y_np)))
         print(f"{name:<22}{t_np * 1e3:>10.2f}{t1 * 1e3:>13.2f}{t2 * 1e3:>13.2f}{t_np / t1:>11.1f}{t_np / t2:>11.1f}"

@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 import trustmix as tm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,8 +158,10 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     denom = rows["truth"].abs().clip(lower=1e-9)
     for tag in ("uncal", "cal"):
         out[tag] = {
-            "coverage_90": float(((rows[f"{tag}_low90"] <= rows["truth"]) & (rows["truth"] <= rows[f"{tag}_high90"])).mean()),
-            "coverage_50": float(((rows[f"{tag}_low50"] <= rows["truth"]) & (rows["truth"] <= rows[f"{tag}_high50"])).mean()),
+            "coverage_90": float(((rows[f"{tag}_low90"] <= rows["truth"])
+                                  & (rows["truth"] <= rows[f"{tag}_high90"])).mean()),
+            "coverage_50": float(((rows[f"{tag}_low50"] <= rows["truth"])
+                                  & (rows["truth"] <= rows[f"{tag}_high50"])).mean()),
             "median_width90_rel": float(((rows[f"{tag}_high90"] - rows[f"{tag}_low90"]) / denom).median()),
             "median_abs_rel_error": float(((rows[f"{tag}_mean"] - rows["truth"]).abs() / denom).median()),
             "median_rel_bias": float(((rows[f"{tag}_mean"] - rows["truth"]) / denom).median()),
@@ -182,7 +185,8 @@ def _one(args: tuple[Any, dict[str, Any]]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--worlds", type=int, default=12, help="randomised worlds of validate_worlds.py (after the presets)")
+    ap.add_argument("--worlds", type=int, default=12,
+                    help="randomised worlds of validate_worlds.py (after the presets)")
     ap.add_argument("--presets", action="store_true", help="also the five preset worlds")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--regions", type=int, default=20)
@@ -203,7 +207,8 @@ def main(argv: list[str] | None = None) -> None:
     if not a.presets:
         cases = cases[:n]
     kw = {"regions": a.regions, "treated": a.treated, "weeks": a.weeks, "cooldown": a.cooldown, "transfer": a.transfer,
-              "chains": 2 if a.quick else a.chains, "draws": 300 if a.quick else a.draws, "tune": 300 if a.quick else a.tune}
+          "chains": 2 if a.quick else a.chains, "draws": 300 if a.quick else a.draws,
+          "tune": 300 if a.quick else a.tune}
     t0 = time.perf_counter()
     if a.jobs > 1:
         with ProcessPoolExecutor(a.jobs) as ex:

@@ -47,8 +47,9 @@ import pandas as pd
 import trustmix as tm
 from trustmix.mmm import simulate_trust_data
 
+
 def load() -> str:
-    return "load %.2f %.2f %.2f" % os.getloadavg()
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 ROLES = {"press": "trust", "events": "trust", "instagram": "conversion", "tiktok": "conversion"}
@@ -107,7 +108,8 @@ def one_fit(seed: int, args) -> tuple[list[dict], dict]:
              "tracker loading b_q (standardised)": "tracker_b", "tracker noise sigma_q (standardised)": "tracker_sigma"}
     for row, key in extra.items():
         x = np.array([float(c[key]) for c in cons])
-        s.loc[row, ["mean", "sd", "low", "high"]] = [x.mean(), x.std(ddof=1), np.quantile(x, lo_q), np.quantile(x, hi_q)]
+        s.loc[row, ["mean", "sd", "low", "high"]] = [x.mean(), x.std(ddof=1), np.quantile(x, lo_q),
+                                                     np.quantile(x, hi_q)]
     records = []
     for name, true in truth_rows(truth, model).items():
         r = s.loc[name]
@@ -120,7 +122,8 @@ def one_fit(seed: int, args) -> tuple[list[dict], dict]:
     fw = [model._core.forward(v) for v in thin]
     G = truth["trust_stock"]
     paths = {"trust stock G[t]": (np.stack([np.asarray(f["trust_stock"]) for f in fw]), G),
-             "trust direct gamma G[t]": (np.stack([np.asarray(f["trust_direct"]) * ys for f in fw]), truth["gamma"] * G),
+             "trust direct gamma G[t]": (np.stack([np.asarray(f["trust_direct"]) * ys for f in fw]),
+                                         truth["gamma"] * G),
              "mu[t]": (np.stack([np.asarray(f["mu"]) * ys for f in fw]), truth["mu"])}
     for j, sname in enumerate(model.conversion_channels):
         paths[f"contribution {sname}[t]"] = (
@@ -174,8 +177,8 @@ def main() -> None:
         df.to_csv(args.csv, index=False)
     n = len(infos)
     nominal_se = np.sqrt(args.interval * (1 - args.interval) / n)
-    print(f"\n| parameter | coverage | binomial se | mean (posterior mean - truth) / sd | "
-          f"truth (first data set) | mean interval width |")
+    print("\n| parameter | coverage | binomial se | mean (posterior mean - truth) / sd | "
+          "truth (first data set) | mean interval width |")
     print("|---|---|---|---|---|---|")
     for name, g in df.groupby("parameter", sort=False):
         p = g["covered"].mean()

@@ -22,6 +22,14 @@ bash scripts/install.sh --no-package
 quiet_pip "$PY" -m pip install -q --disable-pip-version-check build "cmake>=3.24" ninja
 export PATH="$root/$VENV/bin:$PATH"
 
+# ---- lint gate (issue 19) ----------------------------------------------------------------
+step "lint (ruff check)"
+# pyproject.toml's [tool.ruff]: pycodestyle, pyflakes, isort, pyupgrade and bugbear over the
+# package, the Python tests and the benchmarks. First, so that a finding fails in seconds.
+quiet_pip "$PY" -m pip install -q --disable-pip-version-check "ruff>=0.17,<0.18"
+"$PY" -m ruff check python/trustmix tests/python benchmarks
+# ------------------------------------------------------------------------------------------
+
 step "build sdist and wheel"
 rm -rf dist
 "$PY" -m build --outdir dist . >build-wheel.log 2>&1 || { tail -50 build-wheel.log; exit 1; }

@@ -16,13 +16,11 @@ Areas (the same names in C++ ``trustmix::<area>``, in ``bindings/`` and here):
 - :mod:`trustmix.plan`: budget and flighting plans on a fitted model (:func:`trustmix.plan.optimize`).
 """
 
+from trustmix import attribution, audience, core, evaluate, experiments, inference, kpi, mmm, plan, simulate, transforms
 from trustmix._core import __version__
-from trustmix import core, kpi, transforms
-from trustmix import attribution, audience, evaluate, experiments, inference, mmm, simulate
 from trustmix.attribution import Journeys
 from trustmix.core import Audience, Campaign, Channel, Plan
 from trustmix.mmm import TrustMMM
-from trustmix import plan
 
 __all__ = [
     "__version__",

@@ -20,8 +20,9 @@ Conventions
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -77,12 +78,15 @@ def _call(fn: Callable[..., np.ndarray], name: str, signed: tuple[str, ...] = ()
         shapes = ", ".join(f"{k}{a.shape}" for k, a in arrays.items())
         raise ValueError(f"{name}: arguments cannot be broadcast together: {shapes}") from None
     shape = b[0].shape
-    flat = {k: np.ascontiguousarray(a).ravel() for k, a in zip(arrays, b)}
+    flat = {k: np.ascontiguousarray(a).ravel() for k, a in zip(arrays, b, strict=True)}
     for k, a in flat.items():
         bad = np.isinf(a) if k in signed else (a < 0) | np.isinf(a)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            where = f"index {_show(index[i])}" if index is not None else f"position {np.unravel_index(i, shape) if len(shape) > 1 else i}"
+            if index is not None:
+                where = f"index {_show(index[i])}"
+            else:
+                where = f"position {np.unravel_index(i, shape) if len(shape) > 1 else i}"
             expected = "finite (NaN for missing)" if k in signed else "a finite number >= 0 (a count or amount)"
             raise ValueError(f"{name}: {k} must be {expected}, got {float(a[i])!r} at {where}")
     out = np.asarray(fn(*flat.values())).reshape(shape)
@@ -163,7 +167,8 @@ def follower_growth_rate(followers_start: Any, followers_end: Any) -> Any:
 # ---- Outcomes -------------------------------------------------------------------------
 def nps(promoters: Any, detractors: Any, respondents: Any) -> Any:
     """Net Promoter Score (-100..100) = (promoters - detractors) / respondents x 100."""
-    return _call(_core.kpi.net_promoter_score, "nps", promoters=promoters, detractors=detractors, respondents=respondents)
+    return _call(_core.kpi.net_promoter_score, "nps", promoters=promoters, detractors=detractors,
+                 respondents=respondents)
 
 
 def trust_index(trusting: Any, respondents: Any) -> Any:
@@ -195,7 +200,8 @@ def cpa(cost: Any, conversions: Any) -> Any:
 
 def cac(acquisition_cost: Any, new_customers: Any) -> Any:
     """Customer acquisition cost (currency) = total acquisition cost / new customers."""
-    return _call(_core.kpi.customer_acquisition_cost, "cac", acquisition_cost=acquisition_cost, new_customers=new_customers)
+    return _call(_core.kpi.customer_acquisition_cost, "cac", acquisition_cost=acquisition_cost,
+                 new_customers=new_customers)
 
 
 _CVR_BY = ("clicks", "visits", "sessions")
@@ -217,8 +223,8 @@ def roas(revenue: Any, spend: Any) -> Any:
 def roi(incremental_value: Any, cost: Any) -> Any:
     """Return on investment (fraction) = (incremental value - cost) / cost. Use
     incremental value (from attribution, an experiment or the model), not revenue."""
-    return _call(_core.kpi.return_on_investment, "roi", signed=("incremental_value",), incremental_value=incremental_value,
-                 cost=cost)
+    return _call(_core.kpi.return_on_investment, "roi", signed=("incremental_value",),
+                 incremental_value=incremental_value, cost=cost)
 
 
 def clv(margin: Any, retention: Any, discount: Any = 0.1) -> Any:
@@ -260,7 +266,8 @@ _CATALOG: tuple[KPI, ...] = (
     KPI("engagement_rate_by_impressions", "out-takes", "engagements / impressions x 100", "percent",
         ("engagements", "impressions"), lambda e, d: engagement_rate(e, d, by="impressions")),
     KPI("ctr", "out-takes", "clicks / impressions x 100", "percent", ("clicks", "impressions"), ctr),
-    KPI("virality_rate", "out-takes", "shares / impressions x 100", "percent", ("shares", "impressions"), virality_rate),
+    KPI("virality_rate", "out-takes", "shares / impressions x 100", "percent", ("shares", "impressions"),
+        virality_rate),
     KPI("amplification_rate", "out-takes", "shares / followers x 100", "percent", ("shares", "followers"),
         amplification_rate),
     KPI("follower_growth_rate", "out-takes", "(followers_end - followers_start) / followers_start x 100", "percent",

@@ -163,12 +163,12 @@ def adstock(
         lag = _core.transforms.infinite_lag
     else:
         lag = _check_max_lag(max_lag)
-    values, grads, weights = _checked(m, np.isfinite, "finite", _core.transforms.adstock, m.values, kind, pvec, lag, bool(normalize),
-                                      bool(return_grad), int(threads))
+    values, grads, weights = _checked(m, np.isfinite, "finite", _core.transforms.adstock, m.values, kind, pvec, lag,
+                                      bool(normalize), bool(return_grad), int(threads))
     out = m.wrap(values)
     if not return_grad:
         return out
-    g = {n: m.wrap(gr) for n, gr in zip(names, grads)}
+    g = {n: m.wrap(gr) for n, gr in zip(names, grads, strict=True)}
     if max_lag is not None:
         g["x"] = m.wrap_lags(weights)
     return out, g
@@ -222,8 +222,10 @@ def adstock_weights(kind: str, *, max_lag: int = 12, normalize: bool = True, **p
     names = [("lam" if n == "lambda" else n) for n in _core.transforms.adstock_parameter_names(kind)]
     missing = [n for n in names if n not in params]
     if missing or set(params) - set(names):
-        raise ValueError(f"{kind} adstock takes parameters {', '.join(names)}; got {', '.join(sorted(params)) or 'none'}")
-    w, _ = _core.transforms.adstock_weights(kind, [float(params[n]) for n in names], _check_max_lag(max_lag), bool(normalize))
+        raise ValueError(f"{kind} adstock takes parameters {', '.join(names)}; "
+                         f"got {', '.join(sorted(params)) or 'none'}")
+    w, _ = _core.transforms.adstock_weights(kind, [float(params[n]) for n in names], _check_max_lag(max_lag),
+                                            bool(normalize))
     return np.asarray(w)
 
 
@@ -243,12 +245,12 @@ def saturate(x: Any, kind: str, *, return_grad: bool = False, threads: int = 0, 
     _check_kind(kind, SATURATION_KINDS, "saturation")
     m = Matrix(x)
     names, pvec = _parameters(m, kind, "saturation", _core.transforms.saturation_parameter_names(kind), params)
-    values, grads, dx = _checked(m, _is_media, "finite and >= 0", _core.transforms.saturate, m.values, kind, pvec, bool(return_grad),
-                                 int(threads))
+    values, grads, dx = _checked(m, _is_media, "finite and >= 0", _core.transforms.saturate, m.values, kind, pvec,
+                                 bool(return_grad), int(threads))
     out = m.wrap(values)
     if not return_grad:
         return out
-    g = {n: m.wrap(gr) for n, gr in zip(names, grads)}
+    g = {n: m.wrap(gr) for n, gr in zip(names, grads, strict=True)}
     g["x"] = m.wrap(dx)
     return out, g
 

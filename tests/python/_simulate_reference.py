@@ -81,7 +81,8 @@ def reference_transition(spec: dict[str, Any], drive: dict[str, Any], s: int, t:
     alpha = 0.5 ** (D / p["mem_hl"])
     chans, auds = spec["channels"], spec["audiences"]
     aud = auds[s]
-    q = np.zeros(m + 1); q[0] = 1
+    q = np.zeros(m + 1)
+    q[0] = 1
     v0, v1 = q.copy(), q.copy()
     sc0 = sc1 = 1.0
     for c, ch in enumerate(chans):
@@ -102,8 +103,8 @@ def reference_transition(spec: dict[str, Any], drive: dict[str, Any], s: int, t:
             v0 = _conv(v0, _engaged(rr, lam, shape, z0, m), m)
             v1 = _conv(v1, _engaged(rr, lam, shape, z1, m), m)
         else:
-            pgf = (lambda z: (1 + lam * (1 - z) / shape) ** (-shape)) if shape > 0 else (
-                lambda z: math.exp(lam * (z - 1)))
+            pgf = (lambda z, lam=lam, shape=shape: (1 + lam * (1 - z) / shape) ** (-shape)) if shape > 0 else (
+                lambda z, lam=lam: math.exp(lam * (z - 1)))
             sc0 *= (1 - rr) + rr * pgf(z0)
             sc1 *= (1 - rr) + rr * pgf(z1)
     b = aud.get("baseline_trust", 0.5)
@@ -141,9 +142,13 @@ def reference_segment_run(spec: dict[str, Any], drive: dict[str, Any], periods: 
                                                 "trusting")}
     for s, a in enumerate(auds):
         g = p["initial"].get(a["name"], a.get("baseline_trust", 0.5))
-        ex = np.zeros(2 * (m + 1)); ex[m + 1] = pop[s] * g; ex[0] = pop[s] * (1 - g)
+        ex = np.zeros(2 * (m + 1))
+        ex[m + 1] = pop[s] * g
+        ex[0] = pop[s] * (1 - g)
         n = np.zeros(2 * (m + 1), dtype=np.int64)
-        n1 = rng.binomial(int(pop[s]), g); n[m + 1] = n1; n[0] = int(pop[s]) - n1
+        n1 = rng.binomial(int(pop[s]), g)
+        n[m + 1] = n1
+        n[0] = int(pop[s]) - n1
         rate = a.get("base_conversion_rate", 0.0)
         for t in range(periods):
             P = reference_transition(spec, drive, s, t, D, pop)

@@ -11,15 +11,16 @@ import pytest
 matplotlib.use("Agg")
 
 import trustmix.attribution as ta  # noqa: E402
-from trustmix._core import core  # noqa: E402
 from _attribution_data import random_paths
+from trustmix._core import core  # noqa: E402
 
 
 @pytest.fixture()
 def paths() -> pd.DataFrame:
     # a > b > c: 2 conversions (value 20); b > b: 1 (5) + 1 null; c: 1 (10); a > c: 3 nulls
     return pd.DataFrame(
-        {"path": ["a > b > c", "b > b", " c ", "a>c"], "conv": [2, 1, 1, 0], "val": [20.0, 5, 10, 0], "nul": [0, 1, 0, 3]}
+        {"path": ["a > b > c", "b > b", " c ", "a>c"], "conv": [2, 1, 1, 0], "val": [20.0, 5, 10, 0],
+         "nul": [0, 1, 0, 3]}
     )
 
 
@@ -29,7 +30,7 @@ def journeys(paths) -> ta.Journeys:
 
 
 def credits(result) -> dict[str, float]:
-    return dict(zip(result.credits["channel"], result.credits["conversions"]))
+    return dict(zip(result.credits["channel"], result.credits["conversions"], strict=True))
 
 
 # ---- input ---------------------------------------------------------------------------
@@ -291,7 +292,8 @@ def test_results_do_not_depend_on_threads():
 
 # ---- Markov ----------------------------------------------------------------------------
 def test_markov_hand_computed():
-    df = pd.DataFrame({"path": ["a > b", "b", "a"], "conversions": [1, 0, 1], "value": [10.0, 0, 30], "nulls": [0, 1, 1]})
+    df = pd.DataFrame({"path": ["a > b", "b", "a"], "conversions": [1, 0, 1], "value": [10.0, 0, 30],
+                       "nulls": [0, 1, 1]})
     j = ta.Journeys.from_paths(df, value="value", nulls="nulls")
     r = ta.markov(j)
     assert r.conversion_probability == pytest.approx(0.5, rel=1e-14)
@@ -360,7 +362,9 @@ def plan():
 def test_roles_and_rollups(journeys):
     r = ta.roles(journeys, plan())
     t = r.table.set_index("channel")
-    assert t["introducer"].tolist() == [2, 1, 0] and t["closer"].tolist() == [0, 1, 2] and t["sole"].tolist() == [0, 0, 1]
+    assert t["introducer"].tolist() == [2, 1, 0]
+    assert t["closer"].tolist() == [0, 1, 2]
+    assert t["sole"].tolist() == [0, 0, 1]
     assert t.loc["c", "peso"] == "(unassigned)"
     by_role = r.by_role.set_index("role")
     assert by_role.loc["trust", "introducer_share"] == 1.0
@@ -437,7 +441,8 @@ def test_statistics_serialisation():
 # ---- peers and engines ----------------------------------------------------------------------
 def test_heuristics_equal_channelattribution():
     ca = pytest.importorskip("ChannelAttribution")
-    df = random_paths(2000, 6, 8).rename(columns={"conversions": "total_conversions", "value": "total_conversion_value"})
+    df = random_paths(2000, 6, 8).rename(columns={"conversions": "total_conversions",
+                                                  "value": "total_conversion_value"})
     df["total_conversions"] = np.round(df["total_conversions"] * 2)
     peer = ca.heuristic_models(df, "path", "total_conversions", var_value="total_conversion_value", flg_pro=False)
     peer = peer.set_index("channel_name")
@@ -456,8 +461,8 @@ def test_dask_local_cluster_with_two_workers():
 
     df = random_paths(4000, 6, 9)
     whole = ta.Statistics.from_journeys(ta.Journeys.from_paths(df, value="value", nulls="nulls"), orders=[1, 2])
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster):
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster):
         ddf = dd.from_pandas(df, npartitions=5)
         st = ta.statistics_from_dask(ddf, value="value", nulls="nulls", orders=[1, 2], split_every=2)
     assert st == whole

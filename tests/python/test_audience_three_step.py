@@ -90,7 +90,10 @@ def test_categorical_outcome_and_result_object(fitted, tmp_path):
     for (cat, k), p in truth.items():
         row = ml.outcome.loc[(hi if k else lo, cat)]
         assert abs(row["probability"] - p) < 4 * row["se"] + 1e-3
-    gap = lambda r: r.outcome.loc[(hi, "social"), "probability"] - r.outcome.loc[(lo, "social"), "probability"]
+
+    def gap(r):
+        return r.outcome.loc[(hi, "social"), "probability"] - r.outcome.loc[(lo, "social"), "probability"]
+
     assert gap(naive) < 0.4 - 0.05 and abs(gap(ml) - 0.4) < 0.05
     np.testing.assert_allclose(ml.outcome["probability"].groupby(level="persona").sum(), 1.0, atol=1e-12)
     # D: rows sum to 1; the same for every correction.
@@ -167,7 +170,7 @@ def test_agrees_with_stepmix_three_step():
             D = ours.classification_error.to_numpy()
             s, y = post.to_numpy().argmax(axis=1), df["y"].to_numpy()
 
-            def loglik(pi, mu, var):
+            def loglik(pi, mu, var, y=y, D=D, s=s):
                 return np.log((pi * norm.pdf(y[:, None], mu, np.sqrt(var)) * D[:, s].T).sum(axis=1)).sum()
 
             assert ours.objective == pytest.approx(loglik(ours.class_shares.to_numpy(), o["mean"].to_numpy(),

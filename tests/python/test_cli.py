@@ -36,9 +36,11 @@ def test_demo_says_how_well_the_model_recovers_truth_it_did_not_generate(tmp_pat
     assert "How far to trust these numbers" in r.stdout and "people-level simulator" in r.stdout
     doc = (Path(__file__).resolve().parents[2] / "docs" / "validation.md").read_text()
     cover = re.search(r"\| 90% intervals of channel totals cover 85-95% \| \*\*([0-9.]+)\*\*", doc).group(1)
-    pr = re.search(r"\| PR channels: median abs\. relative error of the total <= 20% \| \*\*([0-9.]+)\*\*", doc).group(1)
+    pr = re.search(r"\| PR channels: median abs\. relative error of the total <= 20% \| \*\*([0-9.]+)\*\*",
+                   doc).group(1)
     half = re.search(r"median bias -([0-9]+)%\)", doc).group(1)
-    smm = re.search(r"\| SMM \(role conversion\), total \| \d+ \| [0-9.]+ \| [0-9.]+ \| [-+0-9.]+ \| ([0-9.]+) \|", doc).group(1)
+    smm = re.search(r"\| SMM \(role conversion\), total \| \d+ \| [0-9.]+ \| [0-9.]+ \| [-+0-9.]+ \| ([0-9.]+) \|",
+                    doc).group(1)
     note = demo.VALIDATION_NOTE
     assert f"in {round(100 * float(cover))}% of cases" in note
     assert f"off by a median {round(100 * float(pr))}%" in note

@@ -52,7 +52,8 @@ def test_series_keep_index_and_name_the_denominator():
 
 
 def test_negative_counts_name_argument_and_position():
-    with pytest.raises(ValueError, match=r"ctr: clicks must be a finite number >= 0 \(a count or amount\), got -2.0 at index 'tiktok'"):
+    with pytest.raises(ValueError, match=r"ctr: clicks must be a finite number >= 0 \(a count or amount\), "
+                                         r"got -2.0 at index 'tiktok'"):
         kpi.ctr(pd.Series([1, -2], index=["press", "tiktok"]), 100)
     with pytest.raises(ValueError, match=r"cpm: impressions must be a finite number >= 0 .* at position 1"):
         kpi.cpm([1, 2], [10, -1])

@@ -56,7 +56,7 @@ def test_recovers_the_truth(fitted):
     g = fit.trust_stock()["trust_stock"].to_numpy()
     assert np.corrcoef(g, truth["trust_stock"])[0, 1] > 0.95
     # Press builds most of the trust, as simulated (kappa 0.7 vs 0.3).
-    kappa = dict(zip(model.trust_channels, p["kappa"]))
+    kappa = dict(zip(model.trust_channels, p["kappa"], strict=True))
     assert kappa["press"] > kappa["events"]
     resid = fit.predict().to_numpy() - truth["mu"]
     assert np.sqrt(np.mean(resid**2)) < 8.0  # below the noise sd of the simulation
@@ -77,7 +77,7 @@ def _stock_by_definition(p, saturated, shocks, trust_columns):
     G = np.empty(saturated.shape[0])
     prev = p["g0"]
     for t in range(len(G)):
-        inflow = sum(k * saturated[t, c] for k, c in zip(p["kappa"], trust_columns))
+        inflow = sum(k * saturated[t, c] for k, c in zip(p["kappa"], trust_columns, strict=True))
         shock = sum(w * shocks[t, e] for e, w in enumerate(p["omega"]))
         prev = G[t] = p["delta"] * prev + (1 - p["delta"]) * inflow - shock
     return G
@@ -95,7 +95,8 @@ def test_trust_stock_follows_its_definition(fitted):
     # forward_on past the data: zero media after the end, the stock decays by delta.
     media, base, shocks = model._extended(52)
     fe = fit._forward(media, base, shocks)
-    np.testing.assert_allclose(fe["trust_stock"], _stock_by_definition(p, fe["saturated"], shocks, cols), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fe["trust_stock"], _stock_by_definition(p, fe["saturated"], shocks, cols), rtol=0,
+                               atol=1e-12)
     np.testing.assert_allclose(fe["trust_stock"][-1], fe["trust_stock"][-2] * p["delta"], rtol=1e-12)
 
 

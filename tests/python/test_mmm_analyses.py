@@ -102,6 +102,16 @@ def test_response_curves_and_decomposition_match_their_definitions(fitted):
     np.testing.assert_allclose(dec["trust_direct"][:, 0], direct_press, rtol=1e-10, atol=1e-12)
 
 
+def _summary_value(p, k, i, ys):
+    """Summary value ``k`` (element ``i``) from the constrained parameters ``p`` by its definition."""
+    return {"alpha": lambda: p["alpha"][i], "adstock_half_life": lambda: np.log(0.5) / np.log(p["alpha"][i]),
+            "lam": lambda: p["lam"][i], "beta": lambda: p["beta"][i] * ys, "delta": lambda: p["delta"],
+            "trust_half_life": lambda: np.log(0.5) / np.log(p["delta"]), "kappa": lambda: p["kappa"][i],
+            "gamma": lambda: p["gamma"] * ys, "theta": lambda: p["theta"],
+            "omega": lambda: p["omega"][i], "b": lambda: p["b"][i] * ys,
+            "sigma": lambda: p["sigma"] * ys}[k]()
+
+
 def test_summary_values_saturation_points_and_predictive_match_their_definitions(fitted):
     _, model, fit, draws = fitted
     core, ys = model._core, model.y_scale
@@ -109,14 +119,8 @@ def test_summary_values_saturation_points_and_predictive_match_their_definitions
     keys, index, values = list(sv["keys"]), list(sv["index"]), np.asarray(sv["values"])
     for d, z in enumerate(draws):
         p = core.constrain(z)
-        for q, (k, i) in enumerate(zip(keys, index)):
-            expected = {"alpha": lambda: p["alpha"][i], "adstock_half_life": lambda: np.log(0.5) / np.log(p["alpha"][i]),
-                        "lam": lambda: p["lam"][i], "beta": lambda: p["beta"][i] * ys, "delta": lambda: p["delta"],
-                        "trust_half_life": lambda: np.log(0.5) / np.log(p["delta"]), "kappa": lambda: p["kappa"][i],
-                        "gamma": lambda: p["gamma"] * ys, "theta": lambda: p["theta"],
-                        "omega": lambda: p["omega"][i], "b": lambda: p["b"][i] * ys,
-                        "sigma": lambda: p["sigma"] * ys}[k]()
-            assert values[d, q] == pytest.approx(expected, rel=1e-12), k
+        for q, (k, i) in enumerate(zip(keys, index, strict=True)):
+            assert values[d, q] == pytest.approx(_summary_value(p, k, i, ys), rel=1e-12), k
     sp = _mmm.saturation_points(core, draws, np.asarray(model.media_scale))
     active = model._media > 0
     for d, z in enumerate(draws):
@@ -163,7 +167,8 @@ def test_roi_without_a_value_reports_cost_per_incremental_and_notes_it_once(capl
     assert "no value_per_outcome given" in caplog.records[0].getMessage()
     assert r["roi_total"].isna().all() and r["roi_short"].isna().all() and r["marginal_roi"].isna().all()
     pos = r["incremental_total"] > 0
-    np.testing.assert_allclose(r.loc[pos, "cost_per_incremental"], r.loc[pos, "spend"] / r.loc[pos, "incremental_total"])
+    np.testing.assert_allclose(r.loc[pos, "cost_per_incremental"],
+                               r.loc[pos, "spend"] / r.loc[pos, "incremental_total"])
     import warnings
 
     caplog.clear()

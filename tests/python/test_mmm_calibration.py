@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 import trustmix as tm
 from trustmix._core import mmm as _mmm
 from trustmix.mmm import simulate_trust_data
@@ -80,7 +81,7 @@ def test_term_is_the_normal_density_of_the_forward_lift(trust_form):
         pred = _forward_lift(cal, z, ch, s, e, k, share)
         pred = [pred.sum()] if len(obs) == 1 else list(pred)
         values += pred
-        for o, p, sd, t in zip(obs, pred, se, tau):
+        for o, p, sd, t in zip(obs, pred, se, tau, strict=True):
             # model units: lift / y_scale, variance / y_scale^2 (the Jacobian is a constant)
             v = (sd * sd + t * t) / cal.y_scale**2
             want += -0.5 * ((o - p) / cal.y_scale) ** 2 / v - 0.5 * math.log(2 * math.pi * v)
@@ -98,7 +99,8 @@ def test_inputs_liftest_objects_dicts_dataframe_and_iroas_agree():
     iroas = {"channel": "instagram", "start": _week(data, 30), "end": _week(data, 35), "iroas": 0.09,
              "iroas_standard_error": 0.015, "spend": 10_000.0}
     # a date inside a week maps to the week holding it
-    mid = dict(t, start=_week(data, 30) + pd.Timedelta(days=3), end=str((_week(data, 35) + pd.Timedelta(days=6)).date()))
+    mid = dict(t, start=_week(data, 30) + pd.Timedelta(days=3),
+               end=str((_week(data, 35) + pd.Timedelta(days=6)).date()))
     z = None
     lps = []
     for tests in ([t], [lt], pd.DataFrame([t]), [iroas], [mid], t):
@@ -173,7 +175,8 @@ def test_pickles_keep_the_tests_and_old_pickles_load():
     again = pickle.loads(pickle.dumps(m, protocol=pickle.HIGHEST_PROTOCOL))
     z = np.asarray(m._core.initial_point())
     assert again.log_density(z)[0] == m.log_density(z)[0]
-    assert again.lift_tests.drop(columns=["lift", "standard_error"]).equals(m.lift_tests.drop(columns=["lift", "standard_error"]))
+    assert again.lift_tests.drop(columns=["lift", "standard_error"]).equals(
+        m.lift_tests.drop(columns=["lift", "standard_error"]))
     assert m.__getstate__()["version"] == 2
     _, bare = _model()
     assert bare.__getstate__()["version"] == 1 and "lift_tests" not in bare.__getstate__()["kwargs"]
@@ -184,7 +187,8 @@ def test_pickles_keep_the_tests_and_old_pickles_load():
 def _calibration_harness():
     if "validate_calibration" in sys.modules:
         return sys.modules["validate_calibration"]
-    spec = importlib.util.spec_from_file_location("validate_calibration", ROOT / "benchmarks" / "validate_calibration.py")
+    spec = importlib.util.spec_from_file_location("validate_calibration",
+                                                  ROOT / "benchmarks" / "validate_calibration.py")
     mod = importlib.util.module_from_spec(spec)
     sys.modules["validate_calibration"] = mod
     spec.loader.exec_module(mod)

@@ -8,6 +8,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+
 import trustmix as tm
 from trustmix.mmm import read_meridian, rf_pairs
 
@@ -39,7 +40,7 @@ def _model(df, **kw):
 def _adstock(x, alpha, L):
     w = alpha ** np.arange(L + 1)
     w /= w.sum()
-    return np.array([sum(w[l] * x[t - l] for l in range(min(L, t) + 1)) for t in range(len(x))])
+    return np.array([sum(w[d] * x[t - d] for d in range(min(L, t) + 1)) for t in range(len(x))])
 
 
 @pytest.mark.parametrize("trust", [False, True])

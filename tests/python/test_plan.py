@@ -52,8 +52,9 @@ def test_the_criterion_gradient_through_the_binding_matches_finite_differences(f
                 a, b = s.copy(), s.copy()
                 a[t, c] += h
                 b[t, c] -= h
-                fd[t, c] = (pm.criterion(a, goal="net_value", risk=risk, value_per_outcome=3.0, level=0.3)[0]
-                            - pm.criterion(b, goal="net_value", risk=risk, value_per_outcome=3.0, level=0.3)[0]) / (2 * h)
+                up = pm.criterion(a, goal="net_value", risk=risk, value_per_outcome=3.0, level=0.3)[0]
+                down = pm.criterion(b, goal="net_value", risk=risk, value_per_outcome=3.0, level=0.3)[0]
+                fd[t, c] = (up - down) / (2 * h)
         assert np.abs(np.asarray(g) - fd).max() <= 1e-6 * np.abs(fd).max(), risk
 
 

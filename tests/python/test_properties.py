@@ -123,8 +123,8 @@ def test_transforms_keep_index_and_columns(rows, columns, seed):
 @settings(max_examples=3, deadline=None)
 @given(st.integers(0, 2**64 - 1))
 def test_same_seed_same_bits(seed):
-    from trustmix.simulate import World, scenario, scenario_names
     import trustmix.inference as ti
+    from trustmix.simulate import World, scenario, scenario_names
 
     world = World(scenario(scenario_names()[0]), seed=seed)
     a = world.run(periods=8, truth=False).panel

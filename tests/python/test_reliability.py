@@ -313,7 +313,8 @@ def test_trust_mmm_names_a_column_that_appears_twice(column):
     data, _ = tm.simulate_trust_data(60, seed=1)
     roles = {"press": "trust", "events": "trust", "instagram": "conversion", "tiktok": "conversion"}
     doubled = pd.concat([data, data[[column]]], axis=1)
-    with pytest.raises(ValueError, match=rf"column '{column}' appears 2 times in the data; each column must appear once"):
+    with pytest.raises(ValueError,
+                       match=rf"column '{column}' appears 2 times in the data; each column must appear once"):
         tm.TrustMMM(doubled, date="week", outcome="conversions", channels=roles, tracker="trust_survey")
 
 

@@ -81,7 +81,8 @@ def test_kpi_rejects_negative_and_infinite_counts(fname, arg, value):
         getattr(kpi, fname)(**_kpi_args(fname, arg, value))
 
 
-@pytest.mark.parametrize("fname, arg", [pytest.param(f, a, id=f"{f}-{a}") for f, (args, _) in KPIS.items() for a in args])
+@pytest.mark.parametrize("fname, arg",
+                         [pytest.param(f, a, id=f"{f}-{a}") for f, (args, _) in KPIS.items() for a in args])
 def test_kpi_rejects_non_numeric_arguments(fname, arg):
     args = _kpi_args(fname, arg, 1.0)
     args[arg] = ["a", "b"]
@@ -474,7 +475,8 @@ def test_sample_bad_target(target):
         ti.sample(target, progress=False)
 
 
-@pytest.mark.parametrize("x", [[[1.0, math.nan, 2.0, 3.0]], [[math.inf] * 8], np.ones((2, 2, 2))], ids=["nan", "inf", "3d"])
+@pytest.mark.parametrize("x", [[[1.0, math.nan, 2.0, 3.0]], [[math.inf] * 8], np.ones((2, 2, 2))],
+                         ids=["nan", "inf", "3d"])
 @pytest.mark.parametrize("fn", ["rhat", "ess_bulk", "ess_tail", "mcse_mean"])
 def test_diagnostics_bad_draws(fn, x):
     with pytest.raises(ValueError, match=r"x must (be finite|have shape)"):

@@ -27,13 +27,13 @@ def _runtime_lib() -> ctypes.CDLL:
 
 
 def _c_pool_id(lib: ctypes.CDLL) -> int:
-    fn = getattr(lib, "_ZN8trustmix7runtime7pool_idEv")  # trustmix::runtime::pool_id()
+    fn = lib._ZN8trustmix7runtime7pool_idEv  # trustmix::runtime::pool_id()
     fn.restype = ctypes.c_size_t
     return int(fn())
 
 
 def _c_workers(lib: ctypes.CDLL) -> int:
-    fn = getattr(lib, "_ZN8trustmix7runtime20pool_workers_startedEv")  # trustmix::runtime::pool_workers_started()
+    fn = lib._ZN8trustmix7runtime20pool_workers_startedEv  # trustmix::runtime::pool_workers_started()
     fn.restype = ctypes.c_int
     return int(fn())
 

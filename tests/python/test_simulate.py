@@ -341,10 +341,10 @@ def test_transition_matrices_match_the_reference_for_random_worlds(reach, engage
 
     spec = tiny()
     spec["smm"]["memory_cap"] = memory_cap
-    for ch, e, role in zip(spec["channels"], engagement, roles):
+    for ch, e, role in zip(spec["channels"], engagement, roles, strict=True):
         ch["engagement"], ch["role"], ch["dispersion"], ch["trust_gain"] = e, role, dispersion, 0.7
         ch["sentiment"] = sentiment
-    spec["audiences"][0]["reach"] = dict(zip(["press", "instagram", "linkedin"], reach))
+    spec["audiences"][0]["reach"] = dict(zip(["press", "instagram", "linkedin"], reach, strict=True))
     spec["campaigns"][0]["budget"] = budget
     spec["campaigns"].append({"name": "li", "channel": "linkedin", "start": "2025-01-06", "end": "2025-03-02",
                               "budget": budget / 3})

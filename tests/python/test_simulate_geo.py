@@ -170,7 +170,7 @@ def test_causal_impact_covers_and_recovers_the_truth(doubled):
             r = tm.evaluate.causal_impact(frame, time="date", outcome="y", controls=[f"c_{c}" for c in controls],
                                           start=g.start, alpha=0.1, chains=2, draws=400, tune=400, seed=1)
         rows.append((g.att, r.average_effect, r.average_lower, r.average_upper))
-    truth, est, lo, hi = map(np.array, zip(*rows))
+    truth, est, lo, hi = map(np.array, zip(*rows, strict=True))
     assert ((lo <= truth) & (truth <= hi)).sum() >= 3
     assert abs((est - truth).mean()) < 0.05 * truth.mean()
 

@@ -10,9 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _subprocess import run_python
-
 import trustmix as tm
+from _subprocess import run_python
 from trustmix import transforms as tf
 
 RNG = np.random.default_rng(42)
@@ -38,8 +37,8 @@ def reference_weights(kind, L, **p):
 
 def reference_adstock(x, w):
     out = np.zeros_like(x)
-    for l, wl in enumerate(w):
-        out[l:] += wl * x[: len(x) - l]
+    for d, wd in enumerate(w):
+        out[d:] += wd * x[: len(x) - d]
     return out
 
 
@@ -154,8 +153,10 @@ def test_pandas_in_pandas_out_with_per_column_parameters():
     [
         (lambda: tf.geometric_adstock(X, alpha=1.2), "alpha must be in [0, 1], got 1.2"),
         (lambda: tf.geometric_adstock(X, alpha=[0.1, 0.2]), "one value per channel (3), got 2"),
-        (lambda: tf.geometric_adstock(X, alpha=0.5, max_lag=-1), "max_lag must be an integer in [0, 2**31 - 1) or None"),
-        (lambda: tf.binomial_adstock(X, alpha=0.5, max_lag=None), "an infinite lag window is only defined for geometric"),
+        (lambda: tf.geometric_adstock(X, alpha=0.5, max_lag=-1),
+         "max_lag must be an integer in [0, 2**31 - 1) or None"),
+        (lambda: tf.binomial_adstock(X, alpha=0.5, max_lag=None),
+         "an infinite lag window is only defined for geometric"),
         (lambda: tf.adstock(X, "exponential", alpha=0.5), "adstock kind must be one of"),
         (lambda: tf.adstock(X, "geometric", beta=0.5), "geometric adstock has no parameter 'beta'"),
         (lambda: tf.hill(X, k=1.0), "missing 1 required positional argument"),

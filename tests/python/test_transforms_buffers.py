@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from _subprocess import run_python
-
 from trustmix import transforms as tf
 from trustmix._core import transforms as _t
 

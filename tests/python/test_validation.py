@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import trustmix as tm
 from trustmix import simulate as sim
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,7 +2,8 @@
 statistics are merged by the engine (or the driver), and the models are solved once."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 

@@ -20,7 +20,8 @@ def _column(frame: pd.DataFrame, name: str, role: str) -> pd.Series:
         raise ValueError(f"column '{name}' ({role}) not found; the frame has columns {list(frame.columns)}")
     column = frame[name]
     if isinstance(column, pd.DataFrame):  # duplicate column names: which one is meant is unclear
-        raise ValueError(f"column '{name}' ({role}) appears {column.shape[1]} times in the frame; rename the duplicates")
+        raise ValueError(f"column '{name}' ({role}) appears {column.shape[1]} times in the frame; "
+                         "rename the duplicates")
     return column
 
 
@@ -110,9 +111,11 @@ def _parse_paths(paths: pd.Series, name: str, conversions, value, nulls, sep: st
                 raise ValueError(f"column '{name}': every path must be a string, got {arr.type} ({exc})") from None
         width = np.int64 if arr.type == pa.large_string() else np.int32
         buffers = arr.buffers()
-        offsets = np.frombuffer(buffers[1], dtype=width, count=len(arr) + 1, offset=arr.offset * np.dtype(width).itemsize)
+        offsets = np.frombuffer(buffers[1], dtype=width, count=len(arr) + 1,
+                                offset=arr.offset * np.dtype(width).itemsize)
         data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
-        return _core.attribution.JourneyStore.from_path_buffer(data, np.ascontiguousarray(offsets), conversions, value, nulls, **kw)
+        return _core.attribution.JourneyStore.from_path_buffer(data, np.ascontiguousarray(offsets), conversions, value,
+                                                               nulls, **kw)
     values = paths.to_list()  # C++ reads the str objects in place and names a non-string row
     return _core.attribution.JourneyStore.from_path_list(values, conversions, value, nulls, **kw)
 
@@ -160,7 +163,7 @@ class Journeys:
         nulls: str | None = None,
         sep: str = ">",
         threads: int = 0,
-    ) -> "Journeys":
+    ) -> Journeys:
         """Journeys from an aggregated path table.
 
         Parameters
@@ -212,7 +215,7 @@ class Journeys:
         conversion_time: str | None = None,
         conversion_value: str | None = "value",
         drop_unattributed: bool = False,
-    ) -> "Journeys":
+    ) -> Journeys:
         """Journeys from touch events and conversion events.
 
         For each user, touches and conversions are put in time order; a conversion's journey
@@ -326,7 +329,7 @@ class Journeys:
         """Sum of non-converting journeys."""
         return float(self._store.nulls.sum())
 
-    def take(self, rows: Any) -> "Journeys":
+    def take(self, rows: Any) -> Journeys:
         """The journeys at integer positions ``rows`` (in that order), channel dictionary
         reduced to the channels they use; ``info`` rows follow."""
         idx = np.asarray(rows)
@@ -338,7 +341,7 @@ class Journeys:
         info = None if self.info is None else self.info.iloc[idx].reset_index(drop=True)
         return Journeys(self._store.take(np.ascontiguousarray(idx)), info, {"source": self.source})
 
-    def __getitem__(self, key: Any) -> "Journeys":
+    def __getitem__(self, key: Any) -> Journeys:
         """``journeys[mask]`` (boolean, one per journey), ``journeys[positions]`` or a slice."""
         n = len(self)
         if isinstance(key, slice):

@@ -1,7 +1,8 @@
 """Attribution models as functions: journeys (or statistics) in, result objects out."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,7 +83,8 @@ def _rule(journeys: Any, model: str, settings: dict, threads: int, **kw) -> Attr
     d = _core.attribution.rule_based(j._store, model, threads=threads, **kw)
 
     def per_journey() -> pd.DataFrame:
-        return _per_journey_frame(j, _core.attribution.rule_based(j._store, model, per_journey=True, threads=threads, **kw))
+        return _per_journey_frame(j, _core.attribution.rule_based(j._store, model, per_journey=True, threads=threads,
+                                                                  **kw))
 
     return AttributionResult(model, settings, d["channels"], d["conversions"], d["value"], per_journey=per_journey)
 
@@ -103,7 +105,8 @@ def last_touch(journeys: Journeys | Statistics, threads: int = 0) -> Attribution
 def last_non(journeys: Journeys, excluded_channel: str = "direct", threads: int = 0) -> AttributionResult:
     """Last non-X touch: credit to the last touch that is not ``excluded_channel`` (e.g.
     "direct"); a journey made only of that channel credits it."""
-    return _rule(journeys, "last_non", {"excluded_channel": excluded_channel}, threads, excluded_channel=excluded_channel)
+    return _rule(journeys, "last_non", {"excluded_channel": excluded_channel}, threads,
+                 excluded_channel=excluded_channel)
 
 
 def linear(journeys: Journeys | Statistics, unique: bool = False, threads: int = 0) -> AttributionResult:
@@ -178,8 +181,9 @@ def markov(
     if not isinstance(tolerance, (int, float, np.floating)) or not 0 < tolerance < 1:
         raise ValueError(f"tolerance must be a number in (0, 1), got {tolerance!r}")
     if isinstance(journeys, Journeys):  # counted straight into the chain (same numbers as via Statistics)
-        d = _core.attribution.markov_journeys(journeys._store, order=int(order), collapse_repeats=bool(collapse_repeats),
-                                  threads=threads, solver=solver, tolerance=tolerance)
+        d = _core.attribution.markov_journeys(journeys._store, order=int(order),
+                                              collapse_repeats=bool(collapse_repeats), threads=threads, solver=solver,
+                                              tolerance=tolerance)
         collapsed = bool(collapse_repeats)
     else:
         st = _statistics_for(journeys, [int(order)], collapse_repeats, threads, contents="transitions")
@@ -196,7 +200,8 @@ def markov(
         weights = np.asarray(d["removal_effects"], dtype=np.float64)
 
         def per_journey() -> pd.DataFrame:
-            return _per_journey_frame(journeys, _core.attribution.proportional_per_journey(journeys._store, weights.tolist()))
+            return _per_journey_frame(journeys,
+                                      _core.attribution.proportional_per_journey(journeys._store, weights.tolist()))
 
     settings = {"order": int(order), "collapse_repeats": collapsed, "solver": solver,
                 "direct": bool(d["direct"])}
@@ -229,7 +234,8 @@ def shapley(
     unseen = _choice(unseen, "unseen", ("zero", "max_subset"))
     if isinstance(max_channels, (bool, np.bool_)) or not isinstance(max_channels, (int, np.integer)) \
             or not 1 <= max_channels <= 30:
-        raise ValueError(f"max_channels must be an integer in [1, 30] (2^max_channels coalitions), got {max_channels!r}")
+        raise ValueError(f"max_channels must be an integer in [1, 30] (2^max_channels coalitions), "
+                         f"got {max_channels!r}")
     max_channels = int(max_channels)
     threads = _threads(threads)
     st = _statistics_for(journeys, threads=threads, contents="sets")
@@ -240,7 +246,8 @@ def shapley(
         weights = np.ones(len(d["channels"])) if value_function == "count" else np.asarray(d["shapley_values"])
 
         def per_journey() -> pd.DataFrame:
-            return _per_journey_frame(journeys, _core.attribution.proportional_per_journey(journeys._store, weights.tolist()))
+            return _per_journey_frame(journeys,
+                                      _core.attribution.proportional_per_journey(journeys._store, weights.tolist()))
 
     return AttributionResult(
         "shapley" if value_function == "count" else "shapley_rate",

@@ -1,7 +1,8 @@
 """Result objects: credits as DataFrames, summaries, plots, HTML and pickling."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -263,7 +264,8 @@ class RolesResult:
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 0.35 * len(t) + 1.2))
         left = np.zeros(len(t))
-        for c, color in zip(("introducer", "assist", "closer", "sole"), ("tab:green", "tab:gray", "tab:red", "tab:purple")):
+        for c, color in (("introducer", "tab:green"), ("assist", "tab:gray"), ("closer", "tab:red"),
+                         ("sole", "tab:purple")):
             vals = t[f"{c}_share"].fillna(0.0).to_numpy()
             ax.barh(t[by].astype(str), vals, left=left, label=c, color=color)
             left += vals

@@ -1,7 +1,8 @@
 """Mergeable sufficient statistics: count per partition, merge by channel name, solve once."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,8 +47,8 @@ class Statistics:
                 if name not in self._CONTENT_FLAGS:
                     raise ValueError(f"contents must be among {sorted(self._CONTENT_FLAGS)}, got {name!r}")
                 flags |= self._CONTENT_FLAGS[name]
-            _state = _core.attribution.Statistics(orders=[int(k) for k in orders], collapse_repeats=bool(collapse_repeats),
-                                      contents=flags)
+            _state = _core.attribution.Statistics(orders=[int(k) for k in orders],
+                                                  collapse_repeats=bool(collapse_repeats), contents=flags)
         self._state = _state
 
     @classmethod
@@ -64,23 +65,23 @@ class Statistics:
         flags = int(self._state.contents)
         return [k for k, v in self._CONTENT_FLAGS.items() if k != "all" and flags & v]
 
-    def update(self, journeys, threads: int = 0) -> "Statistics":
+    def update(self, journeys, threads: int = 0) -> Statistics:
         """Adds the journeys' sums in place; returns self."""
         self._state.update(journeys._store, threads=threads)
         return self
 
-    def merge(self, other: "Statistics") -> "Statistics":
+    def merge(self, other: Statistics) -> Statistics:
         """Adds another state in place (channels matched by name); returns self."""
         if not isinstance(other, Statistics):
             raise ValueError(f"merge expects Statistics, got {type(other).__name__}")
         self._state.merge(other._state)
         return self
 
-    def __add__(self, other: "Statistics") -> "Statistics":
+    def __add__(self, other: Statistics) -> Statistics:
         out = self.copy()
         return out.merge(other)
 
-    def copy(self) -> "Statistics":
+    def copy(self) -> Statistics:
         return Statistics(_state=self._state.copy())
 
     def __eq__(self, other: object) -> bool:
@@ -131,7 +132,7 @@ class Statistics:
         d = self._state.to_table()
         high = d["units_high"].astype(object)
         low = d["units_low"].astype(object)
-        units = [int(h) * (1 << 64) + int(lo) for h, lo in zip(high, low)]
+        units = [int(h) * (1 << 64) + int(lo) for h, lo in zip(high, low, strict=True)]
         return pd.DataFrame(
             {
                 "statistic": d["statistic"],
@@ -145,7 +146,7 @@ class Statistics:
         )
 
     @classmethod
-    def from_table(cls, table: pd.DataFrame) -> "Statistics":
+    def from_table(cls, table: pd.DataFrame) -> Statistics:
         """Inverse of :meth:`to_table`; rows may repeat (they are added) and come in any order."""
         missing = [c for c in ("statistic", "order", "position", "key", "target", "units") if c not in table.columns]
         if missing:
@@ -175,7 +176,7 @@ class Statistics:
         return self._state.to_bytes()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "Statistics":
+    def from_bytes(cls, data: bytes) -> Statistics:
         return cls(_state=_core.attribution.Statistics.from_bytes(bytes(data)))
 
     def __getstate__(self) -> dict:

@@ -13,7 +13,12 @@ Every number comes from the C++ core (trustmix::audience).
 """
 from trustmix.audience._latent import AudienceWarning, LatentClassResult, LatentClassSelection, latent_classes
 from trustmix.audience._reach import (
-    ReachCurve, duplication, fit_reach_curves, overlap_model, reach_curve, read_meridian_rf,
+    ReachCurve,
+    duplication,
+    fit_reach_curves,
+    overlap_model,
+    reach_curve,
+    read_meridian_rf,
 )
 from trustmix.audience._three_step import ThreeStepResult, three_step
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import html as _html
 import warnings
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,7 +96,8 @@ class LatentClassResult:
     # -- tables ---------------------------------------------------------------------
     @property
     def class_shares(self) -> pd.Series:
-        return pd.Series(np.asarray(self._fit["class_shares"]), index=pd.Index(self.names, name="persona"), name="share")
+        return pd.Series(np.asarray(self._fit["class_shares"]), index=pd.Index(self.names, name="persona"),
+                         name="share")
 
     @property
     def membership(self) -> pd.DataFrame:
@@ -107,7 +109,8 @@ class LatentClassResult:
     def modal(self) -> pd.Series:
         """Most probable persona of each respondent (hard labels; prefer ``membership``)."""
         post = np.asarray(self._fit["posterior"])
-        return pd.Series(np.asarray(self.names, dtype=object)[post.argmax(axis=1)], index=self._enc.index, name="persona")
+        return pd.Series(np.asarray(self.names, dtype=object)[post.argmax(axis=1)], index=self._enc.index,
+                         name="persona")
 
     def profiles(self) -> pd.DataFrame:
         """Item-response probabilities P(item = category | persona): rows (item, category),
@@ -135,8 +138,8 @@ class LatentClassResult:
             idx.append((name, "mean"))
             rows.append(np.sqrt([c[g, g] for c in covs]))
             idx.append((name, "sd"))
-        return pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(idx, names=["indicator", "statistic"]) if idx else None,
-                            columns=self.names)
+        index = pd.MultiIndex.from_tuples(idx, names=["indicator", "statistic"]) if idx else None
+        return pd.DataFrame(rows, index=index, columns=self.names)
 
     def segments(self, top: int = 3) -> pd.DataFrame:
         """A segment definition: for each persona the ``top`` item categories with the
@@ -155,7 +158,8 @@ class LatentClassResult:
         return pd.DataFrame(rows, columns=["persona", "item", "category", "probability", "overall", "lift"])
 
     def _auto_names(self) -> None:
-        seg = self.segments(top=2) if self._enc.item_names else pd.DataFrame(columns=["persona", "item", "category", "lift"])
+        seg = (self.segments(top=2) if self._enc.item_names
+               else pd.DataFrame(columns=["persona", "item", "category", "lift"]))
         shares = np.asarray(self._fit["class_shares"])
         for k, name in enumerate(list(self.names)):
             s = seg[seg["persona"] == name]
@@ -167,7 +171,7 @@ class LatentClassResult:
         if len(set(self.names)) < len(self.names):
             self.names = [f"P{k + 1} {n}" if not n.startswith(f"P{k + 1} ") else n for k, n in enumerate(self.names)]
 
-    def rename(self, names: Mapping[Any, str] | Sequence[str]) -> "LatentClassResult":
+    def rename(self, names: Mapping[Any, str] | Sequence[str]) -> LatentClassResult:
         """Sets persona names (a list of K names, or a mapping persona index or old name ->
         new name). Names must stay unique. Returns self."""
         new = list(self.names)
@@ -184,7 +188,7 @@ class LatentClassResult:
         self.names = new
         return self
 
-    def describe(self, persona: int | str, text: str) -> "LatentClassResult":
+    def describe(self, persona: int | str, text: str) -> LatentClassResult:
         """Sets a persona's one-line description. Returns self."""
         k = self.names.index(persona) if isinstance(persona, str) else int(persona)
         self.descriptions[k] = str(text)
@@ -305,7 +309,8 @@ class LatentClassResult:
             _, ax = plt.subplots(figsize=(1.5 + 1.2 * self.classes, 0.3 * len(prof) + 1.5))
         im = ax.imshow(prof.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1)
         ax.set_yticks(range(len(prof)), [f"{i}: {c}" for i, c in prof.index])
-        ax.set_xticks(range(self.classes), [f"{n}\n({s:.0%})" for n, s in zip(self.names, self.class_shares)],
+        ax.set_xticks(range(self.classes),
+                      [f"{n}\n({s:.0%})" for n, s in zip(self.names, self.class_shares, strict=True)],
                       rotation=30, ha="right")
         ax.figure.colorbar(im, ax=ax, label="P(category | persona)")
         ax.set_title(f"Persona profiles ({self.classes} classes)")

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import html as _html
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,7 +56,8 @@ class ReachCurve:
         """The frequency distribution at ``at`` exposures: columns frequency, share (of the
         population exposed exactly that often; the last row is ``max_frequency`` or more,
         or exactly ``cap`` under a cap), people, and at_least (share exposed >= f times)."""
-        p = self._c.frequency(float(at), int(max_frequency)) if cap is None else self._c.frequency_capped(float(at), int(cap))
+        p = (self._c.frequency(float(at), int(max_frequency)) if cap is None
+             else self._c.frequency_capped(float(at), int(cap)))
         f = np.arange(len(p))
         at_least = p[::-1].cumsum()[::-1]
         return pd.DataFrame({"frequency": f, "share": p, "people": p * self.population, "at_least": at_least})
@@ -133,8 +135,9 @@ def reach_curve(
         if shape is None and kind != "goerg":
             raise ValueError("give observed reach to fit the curve (reach=...), or its parameters (shape=...)")
         rho = 1.0 if reachable is None else float(reachable)
-        return ReachCurve(_core.audience.ReachCurve(kind, float(population), rho, 1.0 if shape is None else float(shape),
-                                           1.0 if shape2 is None else float(shape2)))
+        return ReachCurve(_core.audience.ReachCurve(kind, float(population), rho,
+                                                    1.0 if shape is None else float(shape),
+                                                    1.0 if shape2 is None else float(shape2)))
     x = np.atleast_1d(np.asarray(impressions, dtype=float))
     r = np.atleast_1d(np.asarray(reach, dtype=float))
     rho = np.nan if reachable is None else float(reachable)

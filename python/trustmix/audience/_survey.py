@@ -1,8 +1,9 @@
 """Survey DataFrames -> the arrays the C++ core reads (codes, NaN, weights, covariates)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -108,7 +109,8 @@ def encode(
             try:
                 x[:, k] = pd.to_numeric(col).to_numpy(dtype=np.float64)
             except (TypeError, ValueError) as e:
-                raise ValueError(f"covariate {name!r} must be numeric (encode categories as indicator columns): {e}") from None
+                raise ValueError(f"covariate {name!r} must be numeric (encode categories as indicator columns): "
+                                 f"{e}") from None
         enc.covariates = x
         enc.covariate_names = covariates
     if weights is not None:
@@ -123,5 +125,5 @@ def encode_like(template: Encoded, survey: pd.DataFrame) -> Encoded:
         template.item_names,
         gaussian=template.gaussian_names,
         covariates=template.covariate_names,
-        categories=dict(zip(template.item_names, template.categories)),
+        categories=dict(zip(template.item_names, template.categories, strict=True)),
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import html as _html
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,8 @@ class ThreeStepResult:
     @property
     def class_shares(self) -> pd.Series:
         """Weighted mean of pi_k(x_i): the personas' shares under the step-3 model."""
-        return pd.Series(np.asarray(self._res["class_shares"]), index=pd.Index(self.names, name="persona"), name="share")
+        return pd.Series(np.asarray(self._res["class_shares"]), index=pd.Index(self.names, name="persona"),
+                         name="share")
 
     @property
     def coefficients(self) -> pd.DataFrame:
@@ -123,8 +125,9 @@ class ThreeStepResult:
         return ax
 
     def __repr__(self) -> str:
-        what = ", ".join(filter(None, [f"covariates={self.covariate_names}" if self.covariate_names else "",
-                                       f"outcome={self.outcome_name!r} ({self.outcome_kind})" if self.outcome_name else ""]))
+        what = ", ".join(filter(None, [
+            f"covariates={self.covariate_names}" if self.covariate_names else "",
+            f"outcome={self.outcome_name!r} ({self.outcome_kind})" if self.outcome_name else ""]))
         return f"ThreeStepResult({len(self.names)} personas, {what}, correction={self.correction!r}, {self.assignment})"
 
     def _repr_html_(self) -> str:
@@ -197,7 +200,8 @@ def three_step(
         col = d[outcome]
         kind = outcome_kind
         if kind == "auto":
-            kind = "gaussian" if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col) else "categorical"
+            kind = ("gaussian" if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+                    else "categorical")
         if kind == "gaussian":
             y = pd.to_numeric(col, errors="raise").to_numpy(dtype=float)
         elif kind == "categorical":

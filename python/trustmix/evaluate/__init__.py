@@ -11,11 +11,24 @@ C++ core (``trustmix::evaluate``)::
     power_analysis(...), market_selection(...), staggered_did(...)
     causal_impact(series, time="date", outcome="sales", controls=[...], start="2024-05-01")
 """
-from trustmix.evaluate._api import (causal_impact, market_selection, power_analysis, staggered_did,
-                                   synthetic_control, synthetic_did)
+from trustmix.evaluate._api import (
+    causal_impact,
+    market_selection,
+    power_analysis,
+    staggered_did,
+    synthetic_control,
+    synthetic_did,
+)
 from trustmix.evaluate._panel import WidePanel, to_panel
-from trustmix.evaluate._results import (CausalImpactResult, DidResult, InferenceWarning, LiftTest,
-                                        MarketSelectionResult, PowerResult, SyntheticControlResult)
+from trustmix.evaluate._results import (
+    CausalImpactResult,
+    DidResult,
+    InferenceWarning,
+    LiftTest,
+    MarketSelectionResult,
+    PowerResult,
+    SyntheticControlResult,
+)
 
 __all__ = [
     "CausalImpactResult", "DidResult", "InferenceWarning", "LiftTest", "MarketSelectionResult", "PowerResult",

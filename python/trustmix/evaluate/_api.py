@@ -3,15 +3,22 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from trustmix import _core
 from trustmix.evaluate._panel import to_panel
-from trustmix.evaluate._results import (CausalImpactResult, DidResult, InferenceWarning, MarketSelectionResult,
-                                        PowerResult, SyntheticControlResult)
+from trustmix.evaluate._results import (
+    CausalImpactResult,
+    DidResult,
+    InferenceWarning,
+    MarketSelectionResult,
+    PowerResult,
+    SyntheticControlResult,
+)
 
 __all__ = ["causal_impact", "synthetic_control", "synthetic_did", "staggered_did", "power_analysis", "market_selection"]
 

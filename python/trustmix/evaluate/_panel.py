@@ -1,8 +1,9 @@
 """Long tables (unit, time, outcome) to the balanced units x periods matrix the core uses."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,7 +58,8 @@ def to_panel(data: pd.DataFrame, unit: str, time: str, outcome: str) -> WidePane
     period that others have), non-finite outcomes. Date-like strings in ``time`` are
     parsed as dates."""
     if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"data must be a pandas DataFrame in long form (unit, time, outcome), got {type(data).__name__}")
+        raise ValueError(f"data must be a pandas DataFrame in long form (unit, time, outcome), "
+                         f"got {type(data).__name__}")
     missing = [c for c in (unit, time, outcome) if c not in data.columns]
     if missing:
         raise ValueError(f"data lacks column(s) {missing} (columns: {list(data.columns)})")

@@ -46,7 +46,7 @@ def _panels(obj, kind: str, kinds: tuple[str, ...], shape: tuple[int, int], size
     plt = _plt()
     if kind == "all":
         fig, axes = plt.subplots(*shape, figsize=size, **subplot_kw)
-        for k, a in zip(kinds, np.ravel(axes)):
+        for k, a in zip(kinds, np.ravel(axes), strict=False):
             obj.plot(k, ax=a)
         fig.tight_layout()
         return fig, None
@@ -184,7 +184,8 @@ class SyntheticControlResult(_Versioned):
             ("att", self.att, "mean effect per treated unit and period (outcome units)"),
             ("lift", self.lift, "sum effect / sum synthetic over the window"),
             ("incremental", self.incremental, "att x treated units x periods (outcome units)"),
-            ("p_value", self.p_value, f"conformal, {s.get('statistic')} statistic, {s.get('permutation')} permutations"),
+            ("p_value", self.p_value,
+             f"conformal, {s.get('statistic')} statistic, {s.get('permutation')} permutations"),
             ("lower", self.lower, f"{1 - s.get('alpha', 0.1):.0%} interval of att "
              + {"jackknife+": "(jackknife+ over time)", "placebo": "(att -+ z x placebo standard error)"}.get(
                  s.get("inference"), "(inverted test)")),
@@ -286,7 +287,8 @@ class SyntheticControlResult(_Versioned):
         a = self.settings["alpha"] if alpha is None else alpha
         r = _core.evaluate.jackknife_plus(*self._core_args(), alpha=a, **self._sc_kwargs())
         _, start, end = self._rows
-        pw = pd.DataFrame({"time": self._times[start:end], "lower": r["pointwise_lower"], "upper": r["pointwise_upper"]})
+        pw = pd.DataFrame({"time": self._times[start:end], "lower": r["pointwise_lower"],
+                           "upper": r["pointwise_upper"]})
         return {"lower": float(r["lower"]), "upper": float(r["upper"]), "pointwise": pw}
 
     def as_lift_test(self, channel: str, *, spend: float | None = None, cooldown: int = 0) -> LiftTest:
@@ -383,7 +385,7 @@ class MarketSelectionResult(_Versioned):
             row = {"rank": rank, "treated": tuple(units[i] for i in d["treated"]), "n_treated": len(d["treated"]),
                    "duration": int(d["duration"]), "mde": float(d["mde"]), "bias_at_zero": float(d["bias_at_zero"]),
                    "scaled_l2_imbalance": float(d["scaled_l2_imbalance"])}
-            for e, p in zip(d["effects"], d["power"]):
+            for e, p in zip(d["effects"], d["power"], strict=True):
                 row[f"power_{e:g}"] = float(p)
             rows.append(row)
         self.designs = pd.DataFrame(rows)

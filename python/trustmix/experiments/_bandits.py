@@ -110,7 +110,8 @@ class Bandit:
         self.seed = int(seed)
 
     def allocate(self, history: pd.DataFrame, *, arm: str = "arm", users: str = "users",
-                 conversions: str = "conversions", total_sq: str | None = None, batch: int | None = None) -> pd.DataFrame:
+                 conversions: str = "conversions", total_sq: str | None = None,
+                 batch: int | None = None) -> pd.DataFrame:
         """Traffic shares for the next batch from the results so far (one row per arm, or
         per persona x arm with ``context``): a DataFrame persona x arm (or one row "all").
 
@@ -164,11 +165,11 @@ class Bandit:
         sq = agg[total_sq].to_numpy(float) if total_sq is not None else None
         if self.policy == "ucb":
             w = _core.experiments.ucb_batch_shares(agg[users].to_numpy(float), agg[conversions].to_numpy(float), sq,
-                                       batch=float(batch), reward=self.reward, floor=self.floor)
+                                                   batch=float(batch), reward=self.reward, floor=self.floor)
         else:
-            w = _core.experiments.allocation(agg[users].to_numpy(float), agg[conversions].to_numpy(float), sq, policy=self.policy,
-                                 reward=self.reward, prior_a=self.prior[0], prior_b=self.prior[1],
-                                 top_two_beta=self.top_two_beta, floor=self.floor)
+            w = _core.experiments.allocation(agg[users].to_numpy(float), agg[conversions].to_numpy(float), sq,
+                                             policy=self.policy, reward=self.reward, prior_a=self.prior[0],
+                                             prior_b=self.prior[1], top_two_beta=self.top_two_beta, floor=self.floor)
         return pd.DataFrame([np.asarray(w)], index=["all"], columns=self.arms)
 
     def simulate(self, truth, *, users_per_batch: int = 1000, batches: int = 28, personas=None, persona_weights=None,
@@ -185,7 +186,8 @@ class Bandit:
                 raise ValueError(f"truth must have a column for every arm {self.arms}")
         else:
             means = np.atleast_2d(np.asarray(truth, float))
-            personas = personas if personas is not None else (list(range(means.shape[0])) if means.shape[0] > 1 else ["all"])
+            if personas is None:
+                personas = list(range(means.shape[0])) if means.shape[0] > 1 else ["all"]
         if means.shape[1] != len(self.arms):
             raise ValueError(f"truth has {means.shape[1]} arms, the bandit {len(self.arms)}")
         raw = _core.experiments.simulate_bandit(

@@ -91,7 +91,8 @@ class GroupSequentialDesign:
         self.expected_fraction_alternative = float(d["expected_fraction_alternative"])
         self.expected_fraction_null = float(d["expected_fraction_null"])
         self.alpha, self.power, self.spending = alpha, power, spending
-        self.alpha_spent = np.array([2.0 * _core.experiments.alpha_spent(t, alpha / 2.0, spending) for t in self.fractions])
+        self.alpha_spent = np.array([2.0 * _core.experiments.alpha_spent(t, alpha / 2.0, spending)
+                                     for t in self.fractions])
         null = np.asarray(_core.experiments.gs_crossing(self.fractions, self.bounds, 0.0))
         alt = np.asarray(_core.experiments.gs_crossing(self.fractions, self.bounds, self.drift))
         self.table = pd.DataFrame({"look": np.arange(1, len(self.fractions) + 1), "fraction": self.fractions,

@@ -131,7 +131,8 @@ class ABTestResult:
             text += f" Ship {best['arm']!r}." if ok else f" Not yet conclusive: keep {ctrl['arm']!r} and keep testing."
             srm = self.srm[(self.srm["segment"] == seg) & (self.srm["metric"] == met)]
             if len(srm) and bool(srm["mismatch"].iloc[0]):
-                text += " WARNING: the arms' user counts do not match the planned split (sample-ratio mismatch); fix the assignment before trusting this."
+                text += (" WARNING: the arms' user counts do not match the planned split (sample-ratio mismatch); "
+                         "fix the assignment before trusting this.")
             lines.append(text)
         return "\n".join(lines)
 
@@ -234,8 +235,8 @@ def _sums(sub: pd.DataFrame, codes: np.ndarray, n_arms: int, metric: str, denomi
 def _analyse(sums: dict, arm_names: list, control: int, mtype: str, *, method: str, cuped: bool, prior, level: float,
              relative_grid: np.ndarray | None) -> tuple[pd.DataFrame, tuple | None]:
     """Per-arm rows for one segment x metric from its sums."""
-    est = _core.experiments.estimate_arms(sums["n"], sums["sum"], sums["sum_sq"], sums["sum_x"], sums["sum_x2"], sums["sum_xy"],
-                              metric=mtype, cuped=cuped)
+    est = _core.experiments.estimate_arms(sums["n"], sums["sum"], sums["sum_sq"], sums["sum_x"], sums["sum_x2"],
+                                          sums["sum_xy"], metric=mtype, cuped=cuped)
     k = len(arm_names)
     mean, var = est["mean"], est["variance"]
     rows = pd.DataFrame({"arm": arm_names, "control": np.arange(k) == control, "users": est["n"], "mean": mean})
@@ -268,10 +269,11 @@ def _analyse(sums: dict, arm_names: list, control: int, mtype: str, *, method: s
             for i in range(k):
                 if i == control:
                     continue
-                la = _core.experiments.lift(sums["n"], sums["sum"], sums["sum_sq"], metric=mtype, prior_a=pa, prior_b=pb,
-                                control=control, arm=i, level=level, relative=False)
-                lr = _core.experiments.lift(sums["n"], sums["sum"], sums["sum_sq"], metric=mtype, prior_a=pa, prior_b=pb,
-                                control=control, arm=i, level=level, relative=True, grid=relative_grid)
+                la = _core.experiments.lift(sums["n"], sums["sum"], sums["sum_sq"], metric=mtype, prior_a=pa,
+                                            prior_b=pb, control=control, arm=i, level=level, relative=False)
+                lr = _core.experiments.lift(sums["n"], sums["sum"], sums["sum_sq"], metric=mtype, prior_a=pa,
+                                            prior_b=pb, control=control, arm=i, level=level, relative=True,
+                                            grid=relative_grid)
                 lift[i], lo[i], hi[i] = c["mean"][i] - c["mean"][control], la["lower"], la["upper"]
                 rlift[i], rlo[i], rhi[i] = lr["median"], lr["lower"], lr["upper"]
                 dens[arm_names[i]] = np.asarray(lr["density"])
@@ -279,7 +281,8 @@ def _analyse(sums: dict, arm_names: list, control: int, mtype: str, *, method: s
             rows["posterior"] = [f[0] for f in c["posteriors"]]
         else:
             c = _core.experiments.compare_normal(mean, np.sqrt(var), control=control, level=level, relative=False)
-            cr = _core.experiments.compare_normal(mean, np.sqrt(var), control=control, level=level, relative=True, grid=relative_grid)
+            cr = _core.experiments.compare_normal(mean, np.sqrt(var), control=control, level=level, relative=True,
+                                                  grid=relative_grid)
             lift, lo, hi = mean - mean[control], np.asarray(c["lower"]), np.asarray(c["upper"])
             rlift, rlo, rhi = np.asarray(cr["median"]), np.asarray(cr["lower"]), np.asarray(cr["upper"])
             lift[control] = lo[control] = hi[control] = rlift[control] = rlo[control] = rhi[control] = 0.0
@@ -390,7 +393,8 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
             raise ValueError("trim (trimmed means, Yuen-Welch test) works with method='fixed' on a continuous metric, "
                              "without covariate, denominator or cap")
     if method == "group_sequential" and (time is None or planned_users is None):
-        raise ValueError("method='group_sequential' needs time= (the look of each row) and planned_users= (max users per arm)")
+        raise ValueError("method='group_sequential' needs time= (the look of each row) and "
+                         "planned_users= (max users per arm)")
     metrics = [metric] if isinstance(metric, str) else list(metric)
     arm_col = _column(data, arm, "arm")
     if arm_col.isna().any():
@@ -408,7 +412,8 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
     if segment is not None:
         seg_col = _column(data, segment, "segment")
         if seg_col.isna().any():
-            raise ValueError(f"segment column {segment!r}: row {data.index[seg_col.isna().to_numpy()][0]!r} has no label")
+            raise ValueError(f"segment column {segment!r}: row {data.index[seg_col.isna().to_numpy()][0]!r} "
+                             "has no label")
         segments = list(pd.unique(seg_col))
     else:
         seg_col = None
@@ -432,10 +437,12 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
             mtype = _metric_type(vals, metric_type, denominator, met)
             sums = _sums(sub, codes, len(arm_names), met, denominator, covariate, caps[met])
             chi2, p_srm = _core.experiments.sample_ratio_test(sums["n"], w)
-            srm_rows.append({"segment": seg, "metric": met, "chi2": chi2, "p_value": p_srm, "mismatch": p_srm < srm_alpha})
+            srm_rows.append({"segment": seg, "metric": met, "chi2": chi2, "p_value": p_srm,
+                             "mismatch": p_srm < srm_alpha})
             if p_srm < srm_alpha:
                 warnings.warn(f"sample-ratio mismatch in segment {seg!r}, metric {met!r}: users per arm "
-                              f"{dict(zip(arm_names, sums['n']))} vs planned split {list(w)} (p = {p_srm:.2g}); "
+                              f"{dict(zip(arm_names, sums['n'], strict=True))} vs planned split {list(w)} "
+                              f"(p = {p_srm:.2g}); "
                               "inference may mislead", InferenceWarning, stacklevel=2)
             rows, dens = _analyse(sums, arm_names, ctrl, mtype, method=method, cuped=covariate is not None,
                                   prior=prior, level=level, relative_grid=grid)
@@ -475,7 +482,8 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
     return ABTestResult(table, pd.DataFrame(srm_rows), settings, path, posteriors)
 
 
-def _trimmed(rows: pd.DataFrame, y: np.ndarray, codes: np.ndarray, ctrl: int, trim: float, level: float) -> pd.DataFrame:
+def _trimmed(rows: pd.DataFrame, y: np.ndarray, codes: np.ndarray, ctrl: int, trim: float,
+             level: float) -> pd.DataFrame:
     """Replaces the fixed test's numbers by the Yuen-Welch test of trimmed means."""
     rows = rows.copy()
     yc = y[codes == ctrl]
@@ -532,8 +540,8 @@ def _sequential(sub, codes, arm_names, ctrl, met, mtype, rows, *, time, tau, alp
         if np.any(np.bincount(codes[m], minlength=k) < 3):
             continue  # too few users in some arm at this look
         s = _core.experiments.summarize(codes[m], y[m], None if x is None else x[m], k, cap)
-        e = _core.experiments.estimate_arms(s["n"], s["sum"], s["sum_sq"], s["sum_x"], s["sum_x2"], s["sum_xy"], metric=mtype,
-                                cuped=covariate is not None)
+        e = _core.experiments.estimate_arms(s["n"], s["sum"], s["sum_sq"], s["sum_x"], s["sum_x2"], s["sum_xy"],
+                                            metric=mtype, cuped=covariate is not None)
         if np.any(np.asarray(e["variance"]) <= 0):
             continue
         users_at.append((li, t, e["n"][ctrl]))
@@ -600,9 +608,9 @@ def effect_posterior(control_mean: float, control_variance: float, arm_mean: flo
     level = real(level, "level", "in (0, 1)", lambda v: 0 < v < 1)
     prior_mean = real(prior_mean, "prior_mean", "a finite number", np.isfinite)
     prior_variance = real(prior_variance, "prior_variance", "a finite number > 0", lambda v: np.isfinite(v) and v > 0)
-    return dict(_core.experiments.effect_posterior(control_mean, control_variance, arm_mean, arm_variance, relative=relative,
-                                       level=level, prior_mean=prior_mean, prior_variance=prior_variance,
-                                       proper=proper))
+    return dict(_core.experiments.effect_posterior(control_mean, control_variance, arm_mean, arm_variance,
+                                                   relative=relative, level=level, prior_mean=prior_mean,
+                                                   prior_variance=prior_variance, proper=proper))
 
 
 def compare_arms(summaries: pd.DataFrame, *, arm: str = "arm", users: str = "users", conversions: str | None = None,
@@ -626,12 +634,16 @@ def compare_arms(summaries: pd.DataFrame, *, arm: str = "arm", users: str = "use
     if col is None:
         raise ValueError("compare_arms: give conversions= (binomial) or total= (count, continuous)")
     s = _float_column(summaries, col, "conversions" if conversions else "total")
-    sq = _float_column(summaries, total_sq, "total_sq") if total_sq is not None else (s.copy() if metric_type == "binomial" else np.full(len(s), np.nan))
+    if total_sq is not None:
+        sq = _float_column(summaries, total_sq, "total_sq")
+    else:
+        sq = s.copy() if metric_type == "binomial" else np.full(len(s), np.nan)
     if control is None:
         control = names[0]
     if control not in names:
         raise ValueError(f"control {control!r} is not an arm; arms are {names}")
-    sums = {"n": n, "sum": s, "sum_sq": sq, "sum_x": np.zeros(len(n)), "sum_x2": np.zeros(len(n)), "sum_xy": np.zeros(len(n))}
+    sums = {"n": n, "sum": s, "sum_sq": sq, "sum_x": np.zeros(len(n)), "sum_x2": np.zeros(len(n)),
+            "sum_xy": np.zeros(len(n))}
     grid = np.linspace(-1.0, 1.0, 401) if method == "bayesian" else None
     rows, dens = _analyse(sums, names, names.index(control), metric_type, method=method, cuped=False, prior=prior,
                           level=level, relative_grid=grid)
@@ -644,7 +656,8 @@ def compare_arms(summaries: pd.DataFrame, *, arm: str = "arm", users: str = "use
         adj[nc] = _adjust(rows.loc[nc, "p_value"].to_numpy(float), correction)
         rows["p_adjusted"] = adj
         rows["significant"] = (adj <= alpha) & nc
-    srm = pd.DataFrame([{"segment": "all", "metric": metric_name, "chi2": chi2, "p_value": p_srm, "mismatch": p_srm < 0.001}])
+    srm = pd.DataFrame([{"segment": "all", "metric": metric_name, "chi2": chi2, "p_value": p_srm,
+                         "mismatch": p_srm < 0.001}])
     settings = {"method": method, "arm": arm, "metrics": [metric_name], "segment": None, "control": control,
                 "level": level, "alpha": alpha, "correction": correction, "cap": None, "covariate": None,
                 "denominator": None, "prior": prior, "tau": None}

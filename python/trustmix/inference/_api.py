@@ -4,7 +4,8 @@ from __future__ import annotations
 import html
 import re
 import warnings as _warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,7 +95,8 @@ def _inverse_metric(m: Any) -> np.ndarray | None:
     if a.ndim == 1:
         return a[:, None]
     if a.ndim != 2:
-        raise ValueError(f"initial_inverse_metric must have shape (dimension,) or (dimension, dimension), got {a.shape}")
+        raise ValueError(f"initial_inverse_metric must have shape (dimension,) or (dimension, dimension), "
+                         f"got {a.shape}")
     return a
 
 
@@ -119,7 +121,7 @@ def sample(
     term_buffer: int = 50,
     base_window: int = 25,
     **target_args: Any,
-) -> "SampleResult":
+) -> SampleResult:
     """Draw from a target's posterior with the No-U-Turn Sampler (NUTS) as in Stan.
 
     Each iteration simulates Hamiltonian dynamics for H(q, p) = -log p(q) + p' M^{-1} p / 2
@@ -246,7 +248,8 @@ def sample(
             stacklevel=2,
         )
     for message in result.warnings:
-        if raw.keyboard_interrupt and message.startswith(("The run was interrupted", "The diagnostics were interrupted")):
+        if raw.keyboard_interrupt and message.startswith(("The run was interrupted",
+                                                          "The diagnostics were interrupted")):
             continue  # said above
         _warnings.warn(message, InferenceWarning, stacklevel=2)
     return result
@@ -533,7 +536,7 @@ def map(  # noqa: A001 - the field's word
     laplace_draws: int = 0,
     seed: int = 0,
     **target_args: Any,
-) -> "MapResult":
+) -> MapResult:
     """Maximum a posteriori estimate by L-BFGS, with a Laplace approximation.
 
     Maximises the target's log density on the unconstrained scale (Jacobian terms of

@@ -54,7 +54,8 @@ def _as_records(lift_tests: Any) -> list[dict[str, Any]]:
     """Plain dicts from LiftTest objects, dicts or a DataFrame (one row per test)."""
     if isinstance(lift_tests, pd.DataFrame):
         return [{k: v for k, v in row.items() if not _missing(v)} for row in lift_tests.to_dict("records")]
-    if isinstance(lift_tests, (Mapping, str)) or hasattr(lift_tests, "to_dict") and not isinstance(lift_tests, Sequence):
+    if (isinstance(lift_tests, (Mapping, str))
+            or hasattr(lift_tests, "to_dict") and not isinstance(lift_tests, Sequence)):
         lift_tests = [lift_tests]
     out = []
     for i, t in enumerate(lift_tests):
@@ -182,8 +183,11 @@ def calibration_table(fit: Any, interval: float = 0.9, max_draws: int | None = 1
         s = m.dates.get_loc(rec["start"])
         for j in range(lift.size):
             tau = rec["transfer_sd"] if math.isfinite(rec["transfer_sd"]) else rec["transfer_fraction"] * abs(lift[j])
-            period = (f"{rec['start'].date()}..{m.dates[s + rec['cooldown'] + (m.dates.get_loc(rec['end']) - s)].date()}"
-                      if lift.size == 1 else str(m.dates[s + j].date()))
+            if lift.size == 1:
+                last = m.dates[s + rec["cooldown"] + (m.dates.get_loc(rec["end"]) - s)]
+                period = f"{rec['start'].date()}..{last.date()}"
+            else:
+                period = str(m.dates[s + j].date())
             rows.append({"test": rec["test"], "label": rec["label"], "channel": rec["channel"], "periods": period,
                          "observed": float(lift[j]), "standard_error": float(se[j]), "transfer_sd": float(tau),
                          "predicted": float(mean[k]), "low": float(low[k]), "high": float(high[k]),

@@ -55,7 +55,8 @@ class MeridianData:
                 f"rf_channels={self.kwargs.get('rf_channels')}, geos={len(self.geos)})")
 
 
-def rf_pairs(columns: Any, reach_suffix: str = "_reach", frequency_suffix: str = "_frequency") -> dict[str, tuple[str, str]]:
+def rf_pairs(columns: Any, reach_suffix: str = "_reach",
+             frequency_suffix: str = "_frequency") -> dict[str, tuple[str, str]]:
     """Reach/frequency column pairs of a wide frame: channel -> (reach column, frequency
     column) for every ``<channel><reach_suffix>`` with a ``<channel><frequency_suffix>``.
 
@@ -167,7 +168,7 @@ def _aggregate_geos(df: pd.DataFrame, date: str, outcome: str, media: list[str],
         out[f"{c}_impression"] = g[f"{c}_impression"].sum().to_numpy()
     for c in [*media, *pairs]:
         out[f"{c}_spend"] = g[f"{c}_spend"].sum().to_numpy()
-    for c, (r, f) in pairs.items():
+    for r, f in pairs.values():
         reach = g[r].sum().to_numpy()
         imps = (df[r] * df[f]).groupby(df[date], sort=True).sum().to_numpy()
         out[r] = reach

@@ -38,8 +38,10 @@ def _cost_per_unit(model: Any, cost_per_unit: Mapping[str, float] | None) -> dic
     for c, v in dict(cost_per_unit or {}).items():
         if c not in model.channels:
             raise ValueError(f"cost_per_unit: {c!r} is not a channel of the fit ({', '.join(model.channels)})")
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not (np.isfinite(v) and v > 0):
-            raise ValueError(f"cost_per_unit[{c!r}] must be a finite number > 0 (currency per unit of activity), got {v!r}")
+        if (isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))
+                or not (np.isfinite(v) and v > 0)):
+            raise ValueError(f"cost_per_unit[{c!r}] must be a finite number > 0 (currency per unit of activity), "
+                             f"got {v!r}")
         out[c] = float(v)
     return out
 
@@ -103,12 +105,14 @@ def _as_schedule(fit: Any, schedule: Any, horizon: int | None) -> pd.DataFrame:
             raise ValueError("evaluating a tm.Plan needs horizon= (periods)")
         freq = "W" if int(m.period_days) == 7 else "D"
         if int(m.period_days) not in (1, 7):
-            raise ValueError(f"a tm.Plan can be evaluated on weekly or daily fits, this one has {m.period_days}-day periods")
+            raise ValueError(f"a tm.Plan can be evaluated on weekly or daily fits, this one has "
+                             f"{m.period_days}-day periods")
         dates = _horizon_dates(m, horizon)
         sp = schedule.spend(dates[0].date(), horizon, freq)
         unknown = [c for c in sp.columns if c not in m.channels]
         if unknown:
-            raise ValueError(f"the plan has channel {unknown[0]!r}, which the fit does not know ({', '.join(m.channels)})")
+            raise ValueError(f"the plan has channel {unknown[0]!r}, which the fit does not know "
+                             f"({', '.join(m.channels)})")
         sp = sp.reindex(columns=m.channels, fill_value=0.0)
         sp.index = dates
         return sp
@@ -147,7 +151,8 @@ def _planner(fit: Any, horizon: int, tail: Any, tail_coverage: float, discount: 
     elif isinstance(tail, (int, np.integer)) and not isinstance(tail, bool) and tail >= 0:
         tail_n = int(tail)
     else:
-        raise ValueError(f"tail must be 'auto' (>= tail_coverage of the trust stock's effect) or periods >= 0, got {tail!r}")
+        raise ValueError(f"tail must be 'auto' (>= tail_coverage of the trust stock's effect) or periods >= 0, "
+                         f"got {tail!r}")
     if draws is None:
         draws = fit._draw_matrix(max_draws)
     shocks = np.asarray(m._shocks, dtype=float) if m.trust_enabled else np.zeros((len(m.dates), 0))
@@ -245,8 +250,8 @@ class PlanResult:
         and ``long`` part (the tail); ``value`` (outcome x value per outcome); ``incremental``
         (outcome minus that of spending nothing over the horizon, which the history's
         carry-over and trust stock still produce); ``roi`` ((incremental x value per
-        outcome - spend) / spend, the definition of ``target_roi``); ``prob_beats_reference`` (share of draws in which the
-        plan's outcome is higher)."""
+        outcome - spend) / spend, the definition of ``target_roi``); ``prob_beats_reference``
+        (share of draws in which the plan's outcome is higher)."""
         if not 0 < interval < 1:
             raise ValueError(f"interval must be in (0, 1), got {interval}")
         lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
@@ -292,7 +297,8 @@ class PlanResult:
         sh = self.shift(quarter)
         if groups:
             g = {k: float(sh[list(v)].sum()) for k, v in groups.items()}
-            (gain_name, gain), (loss_name, loss) = max(g.items(), key=lambda kv: kv[1]), min(g.items(), key=lambda kv: kv[1])
+            gain_name, gain = max(g.items(), key=lambda kv: kv[1])
+            loss_name, loss = min(g.items(), key=lambda kv: kv[1])
             if gain > 0 and loss < 0:
                 moved, net = min(gain, -loss), gain + loss
                 extra = (f" and {'adds' if net > 0 else 'cuts'} {abs(net):,.0f} in total"
@@ -304,7 +310,8 @@ class PlanResult:
             move = f"the plan changes the first quarter's spend by {sh.round(0).to_dict()}"
         s = self.summary()
         tail = self.settings.get("tail_periods_mean")
-        span = f"{self.horizon} periods plus a {tail:.0f}-period tail" if tail else f"{self.horizon} periods and the tail"
+        span = (f"{self.horizon} periods plus a {tail:.0f}-period tail" if tail
+                else f"{self.horizon} periods and the tail")
         lo, hi = s.loc["outcome", "difference_low"], s.loc["outcome", "difference_high"]
         band = f" (90% interval {lo:,.1f} to {hi:,.1f})" if hi > lo else " (one draw: no interval)"
         return f"{move}; expected gain {s.loc['outcome', 'difference']:,.1f} {self.outcome}{band} over {span}."
@@ -320,7 +327,8 @@ class PlanResult:
                 name += "'"
             cols[name] = pd.Series({"spend": s.loc["spend", "plan"], "outcome": s.loc["outcome", "plan"],
                                     "short": s.loc["short", "plan"], "long": s.loc["long", "plan"],
-                                    "value": s.loc["value", "plan"], "roi": s.loc["roi", "plan"] if "roi" in s.index else np.nan,
+                                    "value": s.loc["value", "plan"],
+                                    "roi": s.loc["roi", "plan"] if "roi" in s.index else np.nan,
                                     "gain_vs_reference": s.loc["outcome", "difference"],
                                     "prob_beats_reference": s.loc["prob_beats_reference", "plan"]})
         return pd.DataFrame(cols)
@@ -673,8 +681,9 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
             t0 = time.perf_counter()
             sub = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads,
                            draws=np.ascontiguousarray(fit._draw_matrix(max_draws)[idx]), cost_per_unit=cost_per_unit)
-            r1 = _core.plan.optimize(sub, reference=reference_values[idx] if reference_values.size else reference_values,
-                                starts=int(starts), start=np.ascontiguousarray(st), draw_optima=[], **common)
+            r1 = _core.plan.optimize(sub,
+                                     reference=reference_values[idx] if reference_values.size else reference_values,
+                                     starts=int(starts), start=np.ascontiguousarray(st), draw_optima=[], **common)
             presolve = {"draws": int(presolve_draws), "evaluations": int(r1["evaluations"]),
                         "seconds": time.perf_counter() - t0, "converged": bool(r1["converged"])}
             st = np.asarray(r1["schedule"])

@@ -8,10 +8,10 @@
 Scenarios are plain dicts (``scenario(name)`` returns an editable copy). Equations and
 the C++ API side by side: ``docs/simulate.md``.
 """
-from .presets import PERSONAS, PR_KIND_DEFAULTS, SCENARIOS, scenario, scenario_names
-from ._world import GroundTruth, SimulationResult, World
 from ._geo import GeoExperimentResult, geo_experiment, make_regions
 from ._messages import MessageTestRun, run_message_test
+from ._world import GroundTruth, SimulationResult, World
+from .presets import PERSONAS, PR_KIND_DEFAULTS, SCENARIOS, scenario, scenario_names
 
 __all__ = ["PERSONAS", "PR_KIND_DEFAULTS", "SCENARIOS", "GroundTruth", "SimulationResult", "World", "scenario",
            "scenario_names"]

@@ -7,7 +7,8 @@ into long DataFrames that ``trustmix.evaluate`` reads directly.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -140,7 +141,7 @@ class GeoExperimentResult:
         self.settings = settings
         self.regions = list(raw["regions"])
         flags = np.asarray(raw["treated"], dtype=bool)
-        self.treated = [r for r, f in zip(self.regions, flags) if f]
+        self.treated = [r for r, f in zip(self.regions, flags, strict=True) if f]
         s, e = int(raw["start"]), int(raw["end"])
         self.start, self.end = dates[s], dates[e]
         self.att = float(raw["att"])

@@ -164,7 +164,7 @@ class MessageTestRun:
         if ax is None:
             _, ax = plt.subplots(1, len(personas), figsize=(3.2 * len(personas), 3), sharey=True, squeeze=False)
             ax = ax[0]
-        for a, p in zip(ax, personas):
+        for a, p in zip(ax, personas, strict=False):
             d = self.data[self.data["persona"] == p]
             for v in self.truth.columns:
                 dv = d[d["variant"] == v]
@@ -182,8 +182,8 @@ class MessageTestRun:
                 f"regret {self.regret.iloc[-1]:,.1f}</p>" + self.summary().to_html(float_format=lambda v: f"{v:.4g}"))
 
     def __repr__(self) -> str:
-        return (f"MessageTestRun(design={self.design!r}, periods={self.regret.size}, personas={list(self.truth.index)}, "
-                f"variants={list(self.truth.columns)})")
+        return (f"MessageTestRun(design={self.design!r}, periods={self.regret.size}, "
+                f"personas={list(self.truth.index)}, variants={list(self.truth.columns)})")
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_version": _STATE_VERSION}
@@ -260,7 +260,8 @@ def run_message_test(world, variants, *, campaign: str, periods: int, start: int
         budget=float("inf") if budget is None else float(budget))
     first = pd.Timestamp(world.to_dict().get("start", "2025-01-06"))
     days = _FREQ_DAYS[freq]
-    dates = pd.DatetimeIndex([first + pd.Timedelta(days=days * t) for t in range(int(start), int(periods))], name="date")
+    dates = pd.DatetimeIndex([first + pd.Timedelta(days=days * t) for t in range(int(start), int(periods))],
+                             name="date")
     settings = {"campaign": campaign, "periods": int(periods), "start": int(start), "freq": freq, "weights": weights,
                 "enrolment": float(enrolment), "floor": float(floor), "prior": tuple(prior), "pooling": pooling,
                 "by_persona": bool(by_persona), "stream": int(stream), "seed": world.seed, "costs": costs,

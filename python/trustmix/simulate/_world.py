@@ -127,7 +127,8 @@ class World:
         if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
             raise ValueError(f"seed must be an integer in [0, 2**64), got {seed!r}")
         if not isinstance(spec, dict):
-            raise ValueError(f"spec must be a dict (a scenario, see trustmix.simulate.scenario), got {type(spec).__name__}")
+            raise ValueError(f"spec must be a dict (a scenario, see trustmix.simulate.scenario), "
+                             f"got {type(spec).__name__}")
         self._spec = copy.deepcopy(spec)
         self._seed = int(seed)
         self._core = _core.simulate.World(_flatten(self._spec), self._seed)
@@ -246,7 +247,8 @@ class World:
         if isinstance(threads, (bool, np.bool_)) or not isinstance(threads, (int, np.integer)) \
                 or not 0 <= threads < 2**31:
             raise ValueError(f"threads must be an integer >= 0 (0 = all cores), got {threads!r}")
-        if isinstance(periods, (bool, np.bool_)) or not isinstance(periods, (int, np.integer)) or not 1 <= periods < 2**31:
+        if isinstance(periods, (bool, np.bool_)) or not isinstance(periods, (int, np.integer)) \
+                or not 1 <= periods < 2**31:
             raise ValueError(f"periods must be an integer in [1, 2**31), got {periods!r}")
         days = _FREQ_DAYS[freq]
         scale = 1.0
@@ -352,7 +354,7 @@ def _realised_frame(effects: list[dict[str, Any]], increments: list[tuple[np.nda
                     lag: int) -> pd.DataFrame:
     """Realised (common-random-number) increments split like the expected truth."""
     rows = []
-    for e, (dc, dr) in zip(effects, increments):
+    for e, (dc, dr) in zip(effects, increments, strict=True):
         t = np.arange(len(dc))
         long = (t > e["window_end"] + lag) if e["window_start"] >= 0 else np.zeros(len(dc), dtype=bool)
         rows.append({"name": e["name"], "cost": e["cost"], "conversions": dc.sum(), "revenue": dr.sum(),
@@ -455,7 +457,8 @@ class SimulationResult:
                                        "segment": pd.Categorical.from_codes(
                                            np.repeat(np.arange(len(seg)), np.diff(bounds)), categories=seg)})
         else:
-            self.users = pd.DataFrame({"user_id": pd.Series([], dtype=np.int64), "segment": pd.Series([], dtype=object)})
+            self.users = pd.DataFrame({"user_id": pd.Series([], dtype=np.int64),
+                                       "segment": pd.Series([], dtype=object)})
         self.truth = self._make_truth(truth, realised, share, expected_share) if truth is not None else None
 
     def _make_panel(self, raw: dict[str, Any], ch: list[str]) -> pd.DataFrame:
@@ -484,9 +487,12 @@ class SimulationResult:
     def _make_truth(self, tr: dict[str, Any], realised: dict[str, Any] | None, share: np.ndarray,
                     expected_share: np.ndarray) -> GroundTruth:
         ch, seg = self.world.channels, self.world.segments
-        trust = pd.DataFrame({"trusting_share": share.reshape(-1), "expected_trusting_share": expected_share.reshape(-1)},
-                             index=pd.MultiIndex.from_product([self.dates, seg], names=["date", "segment"])).reset_index()
-        channels = _effects_frame(tr["channels"], self.dates).drop(columns=["channel"]).rename(columns={"name": "channel"})
+        trust = pd.DataFrame({"trusting_share": share.reshape(-1),
+                              "expected_trusting_share": expected_share.reshape(-1)},
+                             index=pd.MultiIndex.from_product([self.dates, seg], names=["date", "segment"]))
+        trust = trust.reset_index()
+        channels = _effects_frame(tr["channels"], self.dates).drop(columns=["channel"])
+        channels = channels.rename(columns={"name": "channel"})
         spec = {c["name"]: c for c in self.world.to_dict()["channels"]}
         channels.insert(1, "peso", [spec[c].get("peso", "paid") for c in channels["channel"]])
         channels.insert(2, "role", [spec[c].get("role", "conversion") for c in channels["channel"]])
