@@ -450,7 +450,8 @@ def report(ch: pd.DataFrame, worlds: pd.DataFrame) -> str:
     lines.append(ch[ch["kind"] == "pr"].groupby(["channel", "part"]).apply(metrics, include_groups=False)
                  .round(3).to_string())
     lines.append("\n== trust half-life (weeks; worlds with a trust effect) ==")
-    lines.append(world_metrics(worlds[worlds["family"] != "no_trust"], "half_life", "half_life_true").round(3).to_string())
+    half_life = world_metrics(worlds[worlds["family"] != "no_trust"], "half_life", "half_life_true")
+    lines.append(half_life.round(3).to_string())
     lines.append("\n== share of SMM's result made possible by PR (absolute error in share points) ==")
     if "share_mean" in worlds:
         lines.append(world_metrics(worlds, "share", "share_true").round(3).to_string())
@@ -460,9 +461,10 @@ def report(ch: pd.DataFrame, worlds: pd.DataFrame) -> str:
     lines.append(worlds[cols].round(3).to_string(index=False))
     lines.append("\n== per world, channel totals ==")
     lines.append(tot.groupby("world").apply(metrics, include_groups=False).round(3).to_string())
-    lines.append("\nfits with no divergence: %.3f; median rank agreement (Spearman): %.3f; median seconds per world: %.1f"
-                 % ((worlds["divergences"] == 0).mean(), worlds.get("rank_spearman", pd.Series(dtype=float)).median(),
-                    worlds["seconds"].median()))
+    no_div = (worlds["divergences"] == 0).mean()
+    rank = worlds.get("rank_spearman", pd.Series(dtype=float)).median()
+    lines.append(f"\nfits with no divergence: {no_div:.3f}; median rank agreement (Spearman): {rank:.3f}; "
+                 f"median seconds per world: {worlds['seconds'].median():.1f}")
     return "\n".join(lines)
 
 
@@ -519,7 +521,8 @@ def plots(ch: pd.DataFrame, out: Path) -> list[Path]:
     colors = {"pr": "tab:red", "smm": "tab:blue", "both": "tab:purple", "organic": "tab:green"}
     for kind, sub in tot.groupby("kind"):
         ax.errorbar(sub["truth"].clip(lower=1), sub["estimate"].clip(lower=1),
-                    yerr=[(sub["estimate"] - sub["low90"]).clip(lower=0), (sub["high90"] - sub["estimate"]).clip(lower=0)],
+                    yerr=[(sub["estimate"] - sub["low90"]).clip(lower=0),
+                          (sub["high90"] - sub["estimate"]).clip(lower=0)],
                     fmt="o", ms=4, alpha=0.7, color=colors.get(kind, "grey"), label=kind, elinewidth=0.8)
     lim = [1, max(10.0, float(tot[["truth", "high90"]].max().max()) * 1.5)]
     ax.plot(lim, lim, color="black", lw=0.8)
@@ -573,7 +576,8 @@ def main(argv: list[str] | None = None) -> None:
         for f in ("model_form", "bounded_form"):
             rows[f"ratio_{f}"] = rows[f"half_life_{f}"] / rows["half_life_true"]
         print(rows.round(2).to_string(index=False))
-        print("\nmedian estimate / truth:", rows[["ratio_model_form", "ratio_bounded_form"]].median().round(3).to_dict())
+        ratios = rows[["ratio_model_form", "ratio_bounded_form"]].median().round(3).to_dict()
+        print("\nmedian estimate / truth:", ratios)
         return
     if a.compare:
         # Paired against the first folder: the share of PR channel-world totals whose

@@ -29,7 +29,7 @@ def _stock_by_definition(p, saturated, shocks, trust_columns):
     G = np.empty(saturated.shape[0])
     prev = p["g0"]
     for t in range(len(G)):
-        u = sum(k * saturated[t, c] for k, c in zip(p["kappa"], trust_columns))
+        u = sum(k * saturated[t, c] for k, c in zip(p["kappa"], trust_columns, strict=True))
         damage = sum(w * shocks[t, e] for e, w in enumerate(p["omega"]))
         m = p["trust_base"] + p["delta"] * (prev - p["trust_base"])
         prev = G[t] = np.exp(-damage) * (m + (1 - m) * (1 - np.exp(-p["trust_inflow"] * u)))

@@ -26,7 +26,6 @@ density, with credible intervals for every reported quantity.
 from __future__ import annotations
 
 import copy
-
 import html
 import logging
 from collections.abc import Mapping, Sequence
@@ -235,7 +234,8 @@ class TrustMMM:
         self._args = dict(date=date, outcome=outcome, channels=dict(roles), tracker=tracker, controls=list(controls),
                           events=list(events), shocks=list(shocks), spend=dict(spend) if spend else None,
                           seasonality=seasonality, trend=trend, max_lag=max_lag, trust=trust,
-                          priors=copy.deepcopy(dict(priors)) if priors else None, scaling=scaling, likelihood=likelihood,
+                          priors=copy.deepcopy(dict(priors)) if priors else None, scaling=scaling,
+                          likelihood=likelihood,
                           value_per_outcome=value_per_outcome, trust_form=trust_form)
         if tracker_n is not None:  # only when given: older pickles' kwargs stay as they were
             self._args["tracker_n"] = tracker_n
@@ -349,7 +349,8 @@ class TrustMMM:
             if not (media[:, j] > 0).any():
                 raise ValueError(f"channel {c!r} is all zeros: there is nothing to estimate; drop it from channels")
         if len(y) < max(10, 2 * (seasonality * 2 + 2)):
-            raise ValueError(f"the data has {len(y)} periods; the model needs at least {max(10, 2 * (seasonality * 2 + 2))}")
+            need = max(10, 2 * (seasonality * 2 + 2))
+            raise ValueError(f"the data has {len(y)} periods; the model needs at least {need}")
         self.data = df
         self.dates = pd.DatetimeIndex(dates, name=date)
         self.outcome = outcome
@@ -482,14 +483,16 @@ class TrustMMM:
         if rf_form not in ("hill", "exposure"):
             raise ValueError(f"rf_form must be 'hill' or 'exposure', got {rf_form!r}")
         if not (np.isfinite(rf_shape) and rf_shape > 0):
-            raise ValueError(f"rf_shape (negative binomial shape of the exposures) must be finite and > 0, got {rf_shape}")
+            raise ValueError("rf_shape (negative binomial shape of the exposures) must be finite and > 0, "
+                             f"got {rf_shape}")
         out: dict[str, tuple[str, str]] = {}
         for c, cols in rf_channels.items():
             if isinstance(cols, str) or not isinstance(cols, Sequence) or len(cols) != 2:
                 raise ValueError(f"rf_channels[{c!r}] must be a pair (reach column, frequency column), got {cols!r}")
             role = roles.get(c, "conversion")
             if role != "conversion":
-                raise ValueError(f"channel {c!r} is a reach-and-frequency channel with role {role!r}: an RF channel can "
+                raise ValueError(f"channel {c!r} is a reach-and-frequency channel with role {role!r}: "
+                                 "an RF channel can "
                                  "only convert (the trust stock's inflow is saturated activity per period; reach that "
                                  "accumulates people over periods is not that). Give it role 'conversion'")
             roles[c] = "conversion"
@@ -504,7 +507,8 @@ class TrustMMM:
             roles = {}
             for ch in channels:
                 if not isinstance(ch, Channel):
-                    raise ValueError(f"channels must be trustmix Channel objects or a mapping column -> role, got {ch!r}")
+                    raise ValueError("channels must be trustmix Channel objects or a mapping column -> role, "
+                                     f"got {ch!r}")
                 if ch.name in roles:
                     raise ValueError(f"channel {ch.name!r} is given twice; each channel (data column) once")
                 roles[ch.name] = ch.role
@@ -643,7 +647,7 @@ class TrustMMM:
             raise ValueError(f"cannot unpickle TrustMMM: unsupported state version "
                              f"{state.get('version') if isinstance(state, dict) else state!r}")
         d = state["data"]
-        data = pd.DataFrame(dict(zip(d["columns"], d["values"])), columns=d["columns"])
+        data = pd.DataFrame(dict(zip(d["columns"], d["values"], strict=True)), columns=d["columns"])
         self.__init__(data, **state["kwargs"])
 
     def __repr__(self) -> str:
@@ -776,7 +780,7 @@ class TrustFit:
             "trust_base": lambda i: ("trust baseline share b", "share of people"),
             "trust_inflow": lambda i: ("trust inflow strength rho", "per unit of saturated inflow"),
         }
-        rows = [labels[k](i) for k, i in zip(keys, index)]
+        rows = [labels[k](i) for k, i in zip(keys, index, strict=True)]
         return [r[0] for r in rows], [r[1] for r in rows]
 
     def summary(self, interval: float = 0.9) -> pd.DataFrame:
@@ -818,7 +822,7 @@ class TrustFit:
         cal = self.calibration(interval=interval, max_draws=None)
         labels = [f"lift [{r.label}]" + ("" if r.periods in r.label else f" {r.periods}") for r in cal.itertuples()]
         units = [f"{self.model.outcome}; measured {o:,.4g} (se {s:,.3g}, transfer sd {t:,.3g})"
-                 for o, s, t in zip(cal["observed"], cal["standard_error"], cal["transfer_sd"])]
+                 for o, s, t in zip(cal["observed"], cal["standard_error"], cal["transfer_sd"], strict=True)]
         if "value" in table.columns:
             rows = pd.DataFrame({"parameter": labels, "value": cal["predicted"].to_numpy(), "unit": units})
         else:
@@ -1107,7 +1111,8 @@ class TrustFit:
                              "frequency at the same impressions), not both")
         fixed = frequencies is not None
         vals = np.asarray(frequencies if fixed else
-                          (np.round(np.linspace(0.0, 3.0, 31), 10) if multipliers is None else multipliers), dtype=float)
+                          (np.round(np.linspace(0.0, 3.0, 31), 10) if multipliers is None else multipliers),
+                          dtype=float)
         if vals.ndim != 1 or len(vals) == 0 or not np.isfinite(vals).all() or (vals < 0).any():
             raise ValueError(f"{'frequencies' if fixed else 'multipliers'} must be a non-empty 1-d sequence of finite "
                              "numbers >= 0")
@@ -1254,7 +1259,8 @@ class TrustFit:
         ax.fill_between(m.dates, rep.quantile(lo, axis=1), rep.quantile(hi, axis=1), color="#1f77b4", alpha=0.2,
                         label=f"{interval:.0%} predictive interval")
         ax.plot(m.dates, m.data[m.outcome].to_numpy(), color="black", lw=1, label="actual")
-        ax.plot(m.dates, self.predict(), color="#1f77b4", label="fitted mean" + (" (MAP)" if self.posterior is None else ""))
+        ax.plot(m.dates, self.predict(), color="#1f77b4",
+                label="fitted mean" + (" (MAP)" if self.posterior is None else ""))
         ax.set_ylabel(m.outcome)
         ax.legend(fontsize=8)
         return ax
@@ -1297,7 +1303,8 @@ class TrustFit:
         for c, g in rc.groupby("channel", sort=False):
             line = ax.plot(g["spend"], g["incremental"], label=c)[0]
             if "incremental_low" in g:
-                ax.fill_between(g["spend"], g["incremental_low"], g["incremental_high"], color=line.get_color(), alpha=0.15)
+                ax.fill_between(g["spend"], g["incremental_low"], g["incremental_high"], color=line.get_color(),
+                                alpha=0.15)
             cur = g.loc[np.isclose(g["multiplier"], 1.0)]
             if len(cur):
                 ax.scatter(cur["spend"], cur["incremental"], color=line.get_color(), zorder=3)
