@@ -194,7 +194,7 @@ def test_the_planner_refuses_only_the_infinite_tail_of_a_bounded_fit(bounded_fit
     # returns to its baseline share, whose effect never ends.
     _, _, _, fit = bounded_fit
     sq = tm.plan.status_quo(fit, horizon=8)
-    with pytest.raises(ValueError, match="tail_coverage = 1 .* linear' only"):
+    with pytest.raises(ValueError, match="tail_coverage = 1 .* is for trust_form = 'linear' only"):
         tm.plan.evaluate(fit, sq, tail_coverage=1.0)
     r = tm.plan.evaluate(fit, sq, tail_coverage=0.99)
     assert r is not None
