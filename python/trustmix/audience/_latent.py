@@ -449,7 +449,7 @@ def latent_classes(
     covariance : "diagonal" (local independence) or "full" (mclust's VVV; no missing).
     criterion : "bic", "sabic", "caic" or "aic" to choose ``best``.
     screening_iterations, final_starts : two-stage starts (Mplus's STARTS = s f).
-    tolerance : EM stops when LL rises by less than tolerance * |LL|.
+    tolerance : EM stops when LL rises by less than tolerance * ``|LL|``.
 
     Returns
     -------

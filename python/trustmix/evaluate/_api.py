@@ -65,8 +65,8 @@ def synthetic_control(data: pd.DataFrame, *, unit: str, time: str, outcome: str,
     att -+ z se with the placebo standard error of Arkhangelsky et al. 2021, Algorithm 4:
     ``n_placebo`` draws of as many donors as treated units playing the treated on the donor
     pool; the interval to use with ``method="synthetic_did"``, whose conformal refit lacks
-    the time weights) or None. ``statistic``: ``"absolute"`` (sum
-    |u|^q, GeoLift's "Total") or ``"mean"`` (|sum u|, a test of the average effect).
+    the time weights) or None. ``statistic``: ``"absolute"``
+    (``sum |u|^q``, GeoLift's "Total") or ``"mean"`` (``|sum u|``, a test of the average effect).
 
     Returns a :class:`SyntheticControlResult` (att in outcome units per treated unit and
     period, lift, incremental, weights, series, summary(), plot(), as_lift_test()).
@@ -183,7 +183,7 @@ def power_analysis(data: pd.DataFrame, *, unit: str, time: str, outcome: str, tr
     ``n_windows`` windows of ``duration`` periods play the test in turn; a relative lift e
     is injected into the treated units there (outcome x (1 + e)), the synthetic control is
     fitted on the periods before and the conformal test run. power(e) = share of windows
-    with p <= alpha; MDE = smallest |e| of ``effects`` with power >= ``power_target``."""
+    with p <= alpha; MDE = smallest ``|e|`` of ``effects`` with power >= ``power_target``."""
     panel = to_panel(data, unit, time, outcome)
     rows = panel.rows([treated] if isinstance(treated, str) else list(treated))
     kw = _design_kwargs(effects, n_windows, alpha, power_target, method, fixed_effects, ridge, permutation,
@@ -201,7 +201,7 @@ def market_selection(data: pd.DataFrame, *, unit: str, time: str, outcome: str, 
                      seed: int = 0, min_pre_periods: int = 3, threads: int = 0) -> MarketSelectionResult:
     """Market selection (GeoLift's GeoLiftMarketSelection): the power curve of every
     candidate treated set and duration, run in parallel in C++ (deterministic for any
-    ``threads``), ranked by MDE, then |bias at zero|, then scaled imbalance. Candidates:
+    ``threads``), ranked by MDE, then ``|bias at zero|``, then scaled imbalance. Candidates:
     given sets, or each unit with its size - 1 most correlated units."""
     panel = to_panel(data, unit, time, outcome)
     cand = [] if candidates is None else [panel.rows(list(c), "candidate") for c in candidates]

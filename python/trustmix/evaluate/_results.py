@@ -326,7 +326,7 @@ class PowerResult(_Versioned):
     """Power of one design by simulation.
 
     ``curve``: DataFrame effect (injected relative lift), power (share of simulated windows
-    with p <= alpha), estimated_lift (mean), mean_p_value. ``mde``: smallest |effect| with
+    with p <= alpha), estimated_lift (mean), mean_p_value. ``mde``: smallest ``|effect|`` with
     power >= power_target (NaN if none); ``bias_at_zero``: mean estimated lift with nothing
     injected; ``scaled_l2_imbalance``: mean over windows.
     """
@@ -369,7 +369,7 @@ class PowerResult(_Versioned):
 
 
 class MarketSelectionResult(_Versioned):
-    """Candidate designs ranked by MDE, then |bias at zero|, then scaled imbalance.
+    """Candidate designs ranked by MDE, then ``|bias at zero|``, then scaled imbalance.
 
     ``designs``: DataFrame rank, treated (tuple of units), n_treated, duration, mde,
     bias_at_zero, scaled_l2_imbalance, then power_<effect> for each injected effect.
@@ -474,7 +474,7 @@ class CausalImpactResult(_Versioned):
     ``relative_effect`` = total effect / total counterfactual; ``p_value``: posterior tail
     probability of no effect or one of the opposite sign; ``coefficients``: control,
     coefficient (outcome units per control unit), inclusion (posterior share of a material
-    coefficient, |beta| > 0.1 sd_y / sd_x); ``diagnostics``: max R-hat, min bulk ESS,
+    coefficient, ``|beta|`` > 0.1 sd_y / sd_x); ``diagnostics``: max R-hat, min bulk ESS,
     divergences (a warning is raised when they are not clean).
     """
 
