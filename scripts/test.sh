@@ -132,5 +132,5 @@ step "documentation site (Sphinx, warnings as errors)"
 quiet_pip "$PY" -m pip install -q --disable-pip-version-check "sphinx>=7" "myst-nb>=1.0" furo
 docs_t0=$SECONDS
 rm -rf build/docs
-(cd "$root" && TRUSTMIX_DOCS_SOURCE_TREE=0 "$PY" -m sphinx -W --keep-going -q -b html docs build/docs)
+(cd "$root" && TRUSTMIX_DOCS_SOURCE_TREE=0 "$PY" -m sphinx -E -W --keep-going -q -b html docs build/docs)
 echo "documentation built in $((SECONDS - docs_t0)) s: build/docs/index.html"
