@@ -151,8 +151,9 @@ BOOST_AUTO_TEST_CASE(the_bounded_forms_tail_is_run_and_matches_its_closed_form) 
   // Bounded form: after the adstock window the inflow is 0, so the model's recursion gives
   // G[t] = m[t] = b + delta (G[t-1] - b): the deviation from the baseline share b decays
   // by delta. The tail the planner runs period by period (through TrustModel::continue_stock)
-  // must equal gamma sum_{k=1}^{K} rho^(N-1+k) (b + delta^k (G[N-1] - b)), K = tail - L, and
-  // the same horizon k periods longer with zero spend and no tail.
+  // counts that deviation, gamma sum_{k=1}^{K} rho^(N-1+k) delta^k (G[N-1] - b), K = tail - L;
+  // it equals the same horizon k periods longer with zero spend and no tail minus the
+  // baseline share's gamma b over those K periods. So the tail converges as it grows.
   const int T = 50, H = 8, k = 40;
   const mmm::TrustModel m(make_data(T, true, 3, mmm::TrustForm::bounded));
   const Matrix draws = make_draws(m, 3, 4);
@@ -168,17 +169,27 @@ BOOST_AUTO_TEST_CASE(the_bounded_forms_tail_is_run_and_matches_its_closed_form) 
   Vector ya, yb;
   pa.evaluate(s, ya, nullptr);
   pb.evaluate(s_long, yb, nullptr);
-  trustmix::test::check_close(ya, yb, 1e-12);
   const plan::PlanPaths p = pa.paths(s);
   const int L = d.max_lag, N = H + L;
   for (int i = 0; i < 3; ++i) {
     const mmm::TrustModelParameters q = m.constrain(draws.row(i).transpose());
     const double g_last = p.stock(i, N - 1);
-    double closed = 0.0;
-    for (int j = 1; j <= k - L; ++j)
-      closed += std::pow(0.99, N - 1 + j) * q.gamma * (q.trust_base + std::pow(q.delta, j) * (g_last - q.trust_base));
+    double closed = 0.0, baseline = 0.0;
+    for (int j = 1; j <= k - L; ++j) {
+      closed += std::pow(0.99, N - 1 + j) * q.gamma * std::pow(q.delta, j) * (g_last - q.trust_base);
+      baseline += std::pow(0.99, N - 1 + j) * q.gamma * q.trust_base;
+    }
     BOOST_CHECK_CLOSE(p.tail_outcome[i], closed, 1e-10);
+    BOOST_CHECK_CLOSE(ya[i] + baseline, yb[i], 1e-10);
   }
+  // A longer tail adds less and less: Y converges as the coverage rises.
+  Vector y1, y2, y3;
+  for (auto [cov, out] : {std::pair{0.9, &y1}, std::pair{0.99, &y2}, std::pair{0.999, &y3}}) {
+    plan::ForwardSettings e = settings(H, 4);
+    e.tail_coverage = cov;
+    plan::TrustPlanModel(m, draws, d.media, d.shocks, e).evaluate(s, *out, nullptr);
+  }
+  for (int i = 0; i < 3; ++i) BOOST_TEST(std::abs(y3[i] - y2[i]) < std::abs(y2[i] - y1[i]) + 1e-12);
   // The infinite tail exists in closed form for the linear form only.
   plan::ForwardSettings c = settings(H, 4);
   c.tail_coverage = 1.0;

@@ -28,8 +28,10 @@
 // and the outcome is gamma G. Linear form: G decays by delta per period, so the tail is
 // gamma G[N-1] Q in closed form, Q = rho^(N-1) sum_{k=1}^{tail - L} (rho delta)^k (0 when
 // tail <= L). Bounded form: the stock alone is run on by the model's recursion for the
-// tail - L periods after the window with zero inflow (tail = sum_{t=N}^{H+tail-1} r_t
-// gamma G[t]; with the present bounded form this is b + delta^k (G[N-1] - b), tested, but
+// tail - L periods after the window with zero inflow, and the tail counts the stock's
+// distance to its baseline share b (tail = sum_{t=N}^{H+tail-1} r_t gamma (G[t] - b):
+// gamma b per period is no schedule's doing and never ends, so counted it would grow with
+// the tail; with the present bounded form G[t] - b = delta^k (G[N-1] - b), tested, but
 // the planner runs whatever the model's recursion is). rho in (0, 1] is a per-period
 // discount factor (1: none). The tail is either a fixed number of periods or, per draw,
 // the smallest k with delta^k <= 1 - coverage (coverage 0.99: at least 99% of the trust
@@ -528,7 +530,11 @@ class TrustPlanModel final : public DrawObjective {
       }
     }
     double tail_part = dr.gamma * w.G[N - 1] * dr.q;  // linear form: the closed-form rest of the tail
-    for (Eigen::Index t = N; t < NS; ++t) tail_part += rpow_[t] * (dr.gamma * w.G[t]);  // bounded form: run
+    // Bounded form: run; the tail counts the stock's distance to its baseline share b,
+    // gamma (G - b), since gamma b per period is no schedule's doing and never ends (counted,
+    // it would make Y grow with the tail's length, draw by draw).
+    const double gb = bounded_ ? dr.gamma * dr.p.trust_base : 0.0;
+    for (Eigen::Index t = N; t < NS; ++t) tail_part += rpow_[t] * (dr.gamma * w.G[t] - gb);
     if (paths != nullptr) paths->tail_outcome[row] = tail_part * ys;
     y = (y + tail_part) * ys;
     if (grad == nullptr) return y;
