@@ -7,6 +7,7 @@
 #include <trustmix/mmm/fit.hpp>
 #include <trustmix/mmm/spec.hpp>
 
+#include "draw_engine_checks.hpp"
 #include "mmm_data.hpp"
 
 #include <cmath>
@@ -491,33 +492,7 @@ BOOST_AUTO_TEST_CASE(vectorised_adstock_sum_is_the_direct_sum_bit_for_bit) {
     }
 }
 
-namespace {
-void check_constrain_bits(const TrustModel& m, const Matrix& z) {
-  detail::DrawEngine::ConstrainScratch scratch;
-  TrustModelParameters p;
-  const Matrix flat = constrained_draws(m, z, 1);
-  for (Eigen::Index i = 0; i < z.rows(); ++i) {
-    const Vector zi = z.row(i).transpose();
-    const TrustModelParameters ref = m.constrain(zi);
-    detail::DrawEngine::constrain(m, zi, scratch, p);
-    for (const auto& [a, b] : {std::pair{&p.alpha, &ref.alpha}, {&p.lam, &ref.lam}, {&p.kappa, &ref.kappa},
-                               {&p.omega, &ref.omega}, {&p.beta, &ref.beta}, {&p.b, &ref.b}})
-      BOOST_TEST((a->array() == b->array()).all());
-    BOOST_TEST(p.delta == ref.delta);
-    BOOST_TEST(p.g0 == ref.g0);
-    BOOST_TEST(p.gamma == ref.gamma);
-    BOOST_TEST(p.theta == ref.theta);
-    BOOST_TEST(p.sigma == ref.sigma);
-    BOOST_TEST(p.tracker_a == ref.tracker_a);
-    BOOST_TEST(p.tracker_b == ref.tracker_b);
-    BOOST_TEST(p.tracker_sigma == ref.tracker_sigma);
-    Vector row(m.constrained_dimension());
-    m.constrain_into(zi, row);
-    BOOST_TEST((flat.row(i).transpose().array() == row.array()).all());
-  }
-  BOOST_TEST((constrained_draws(m, z, 2).array() == flat.array()).all());
-}
-}  // namespace
+using trustmix::test::check_constrain_bits;
 
 BOOST_AUTO_TEST_CASE(draw_engine_constrain_is_the_models_constrain_bit_for_bit) {
   for (const bool trust : {true, false}) {
