@@ -306,6 +306,44 @@ inline double at_least(double k, double m, int j) {
   return spend_for_reach_share(ch, k, a);
 }
 
+/// The exposure form's own reach curve: an nbd curve whose shape is fixed (the model's
+/// rf_shape, so that the curve's frequency distribution is the one the model's exposure
+/// form assumes) and whose reachable share rho is fitted by least squares to observed
+/// (impressions, reach) points, min sum_t (R_t - reach(I_t))^2 / N^2, by Brent's method
+/// (Boost.Math) on ln rho in [ln(max R / N), 0].
+[[nodiscard]] inline audience::ReachCurve fit_reachable(const Eigen::Ref<const Eigen::VectorXd>& impressions,
+                                                       const Eigen::Ref<const Eigen::VectorXd>& reach, double population,
+                                                       double shape) {
+  trustmix::detail::require_positive(population, "population");
+  trustmix::detail::require_positive(shape, "shape");
+  if (impressions.size() != reach.size() || impressions.size() == 0)
+    fail("impressions and reach need the same number (>= 1) of points, got ", impressions.size(), " and ", reach.size());
+  double top = 0.0;
+  for (Eigen::Index t = 0; t < reach.size(); ++t) {
+    if (!(impressions[t] >= 0.0) || !std::isfinite(impressions[t]) || !(reach[t] >= 0.0) || !(reach[t] <= impressions[t] * (1 + 1e-12)))
+      fail("point ", t, ": need finite impressions >= reach >= 0, got impressions ", impressions[t], " and reach ", reach[t]);
+    if (reach[t] > population) fail("point ", t, ": reach ", reach[t], " is above the population ", population);
+    top = std::max(top, reach[t]);
+  }
+  if (!(top > 0.0)) fail("every reach point is 0: nothing to fit");
+  audience::ReachCurve c;
+  c.kind = audience::ReachKind::nbd;
+  c.population = population;
+  c.shape = shape;
+  const auto sse = [&](double lr) {
+    audience::ReachCurve cur = c;
+    cur.reachable = std::min(1.0, std::exp(lr));
+    double s2 = 0.0;
+    for (Eigen::Index t = 0; t < reach.size(); ++t) {
+      const double e = (reach[t] - cur.reach(impressions[t])) / population;
+      s2 += e * e;
+    }
+    return s2;
+  };
+  c.reachable = std::min(1.0, std::exp(audience::detail::brent_argmin(sse, std::log(top / population), 0.0)));
+  return c;
+}
+
 /// A maximum average frequency per period (periods empty: every period).
 struct FrequencyCap {
   int channel = -1;
