@@ -49,6 +49,10 @@
 //           (TrustModel::trust_inflow_adjoint adds the trust part),
 //   ga[t, c] = gh[t, c] (lam_c / 2) (1 - h[t, c]^2),
 //   dY/ds[t, c] = u_c sum_{l=0}^{L} w_l ga[t + l, c]   (t + l < N).
+// Reach-and-frequency channels (rf.hpp): their adstock input is not u_c s but the model's
+// RF response x = r g(f) of the reach and frequency their spend buys through a reach curve
+// (the same for every draw up to g), h = Adstock(x) without the logistic saturation, and
+// dY/ds[t, c] = w_0 R[t] dx[t, c]/ds[t, c] through the chain.
 // Cost per draw: O(N C) (+ O(tail) in the bounded form). The adstock recursions of all
 // channels advance period by period on row-major buffers and the saturation runs on
 // whole rows with transforms' SIMD kernel. Draws run in parallel (parallel_for_blocks),
