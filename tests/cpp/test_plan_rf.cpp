@@ -448,3 +448,34 @@ BOOST_AUTO_TEST_CASE(starts_are_distinct_and_agreement_counts_distinct_starts) {
   BOOST_CHECK_EQUAL(r1.start_objectives.size(), 1U);
   BOOST_TEST(r1.message.find("1 of 1 starts agree") != std::string::npos, r1.message);
 }
+
+BOOST_AUTO_TEST_CASE(rf_results_are_bit_identical_for_every_thread_count) {
+  const plan::RfChannel ch = channel2(1.3, 3);
+  Vector spend2;
+  const mmm::TrustModel m(rf_plan_data(50, true, 9, mmm::RfForm::exposure, ch, spend2));
+  const Matrix draws = make_draws(m, 37, 4);
+  Matrix spend = Matrix::Constant(8, 4, 1.0);
+  spend.col(2) << 0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 12.0, 14.0;
+  Vector y1, g1;
+  Matrix grads1;
+  for (const int threads : {1, 2, 3, 4}) {
+    plan::ForwardSettings s = settings(8, ch);
+    s.threads = threads;
+    const plan::TrustPlanModel pm(m, draws, m.data().media, m.data().shocks, s);
+    Vector y, g, v;
+    Matrix grads;
+    pm.evaluate(spend, y, &grads);
+    pm.evaluate_weighted(spend, Vector::Constant(37, 1.0 / 37.0), true, v, g);
+    if (threads == 1) {
+      y1 = y;
+      g1 = g;
+      grads1 = grads;
+      continue;
+    }
+    BOOST_TEST_CONTEXT(threads << " threads") {
+      BOOST_CHECK((y.array() == y1.array()).all());
+      BOOST_CHECK((grads.array() == grads1.array()).all());
+      BOOST_CHECK((g.array() == g1.array()).all());
+    }
+  }
+}
