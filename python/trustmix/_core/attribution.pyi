@@ -50,7 +50,7 @@ class JourneyStore:
     ) -> tuple[JourneyStore, dict[str, Any]]: ...
     @staticmethod
     def from_path_buffer(
-        data: typing_extensions.Buffer,
+        data: typing_extensions.Buffer | npt.NDArray[np.uint8],  # any buffer of UTF-8 bytes
         offsets: np.ndarray,
         conversions: npt.ArrayLike,
         value: npt.ArrayLike | None = None,
