@@ -78,7 +78,7 @@ def _raise_first_non_string(paths: pd.Series, name: str) -> None:
 
 
 def _parse_paths(paths: pd.Series, name: str, conversions: Any, value: Any, nulls: Any, sep: str, columns: Any,
-                 threads: int) -> Any:
+                 threads: int) -> _core.attribution.JourneyStore:
     """Hands the path strings to C++ without a Python loop: an object column (str objects)
     is read in place, str objects' UTF-8 bytes straight from CPython; Arrow-backed strings
     (pandas' pyarrow string dtype, pyarrow, polars) go as Arrow buffers."""

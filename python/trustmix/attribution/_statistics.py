@@ -54,7 +54,7 @@ class Statistics:
     @classmethod
     def from_journeys(cls, journeys: Any, orders: Iterable[int] = (1,), collapse_repeats: bool = True,
                       contents: Any = "all",
-                      threads: int = 0) -> Any:
+                      threads: int = 0) -> Statistics:
         """Counts a :class:`Journeys` (in parallel C++ chunks, GIL released)."""
         st = cls(orders, collapse_repeats, contents)
         st.update(journeys, threads=threads)

@@ -99,7 +99,7 @@ class ReachCurve:
         c.__setstate__(state["core"])
         self._c = c
 
-    def __reduce__(self) -> Any:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_curve, (self._c.__getstate__(),))
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from trustmix import _core
-from trustmix.evaluate._panel import to_panel
+from trustmix.evaluate._panel import WidePanel, to_panel
 from trustmix.evaluate._results import (
     CausalImpactResult,
     DidResult,
@@ -25,7 +25,7 @@ __all__ = ["causal_impact", "synthetic_control", "synthetic_did", "staggered_did
 _METHODS = ("synthetic_control", "augmented", "synthetic_did")
 
 
-def _window(panel: Any, start: Any, end: Any) -> tuple[int, int]:
+def _window(panel: WidePanel, start: Any, end: Any) -> tuple[int, int]:
     s = panel.period(start, "start")
     if end is None:
         e = len(panel.times)
@@ -218,7 +218,7 @@ def market_selection(data: pd.DataFrame, *, unit: str, time: str, outcome: str, 
 def causal_impact(data: pd.DataFrame, *, time: str, outcome: str, start: Any, controls: Sequence[str] = (),
                   trend: bool = False, season: int = 0, level_sd: float = 0.01, observation_sd: float = 0.1,
                   slab_scale: float = 0.1, alpha: float = 0.05, chains: int = 4, draws: int = 1000, tune: int = 1000,
-                  seed: int = 0, threads: int = 0, target_accept: float = 0.95) -> Any:
+                  seed: int = 0, threads: int = 0, target_accept: float = 0.95) -> CausalImpactResult:
     """Causal impact of an intervention at ``start`` on a time series (Brodersen et al.
     2015, Google's CausalImpact model), fitted by trustmix's NUTS.
 
