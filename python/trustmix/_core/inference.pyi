@@ -3,7 +3,7 @@ trustmix::inference: NUTS, MAP/Laplace, diagnostics, built-in targets.
 """
 
 from collections.abc import Callable, Sequence
-from typing import Any, SupportsFloat, SupportsIndex, SupportsInt, TypeAlias, overload
+from typing import SupportsFloat, SupportsIndex, SupportsInt, TypeAlias, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -521,4 +521,4 @@ def sample(
     term_buffer: _Int = 50,
     base_window: _Int = 25,
 ) -> SampleOutput: ...
-def sampler_defaults() -> dict[str, Any]: ...
+def sampler_defaults() -> dict[str, float]: ...
