@@ -28,11 +28,12 @@ from __future__ import annotations
 import copy
 import html
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from trustmix._core import mmm as _mmm
@@ -193,6 +194,8 @@ class TrustMMM:
         run it through the last cooldown period and give ``end`` (the last period of changed
         activity) and ``cooldown`` explicitly (docs/mmm.md).
     """
+
+    _noted_no_value: bool  # set on the model once the missing value_per_outcome note was logged
 
     def __init__(
         self,
@@ -413,11 +416,15 @@ class TrustMMM:
         if "trust_half_life" in self.priors:
             lo, hi = self.priors["trust_half_life"]
             half_life = (float(lo), float(hi))
-        roi = []
+        roi: list[tuple[str, float, float]] = []
         if "roi" in self.priors:
             if not isinstance(self.priors["roi"], Mapping):
                 raise ValueError("prior 'roi' must be a mapping channel -> (low, high)")
-            roi = [(str(c), *(float(v) for v in rng)) for c, rng in self.priors["roi"].items()]
+            for c, rng in self.priors["roi"].items():
+                bounds = [float(v) for v in rng]
+                if len(bounds) != 2:
+                    raise ValueError(f"prior 'roi' of channel {c!r} must be (low, high), got {rng!r}")
+                roi.append((str(c), bounds[0], bounds[1]))
         spend_raw = np.column_stack([df[self.spend_columns[c]].to_numpy(dtype=float) for c in self.channels])
         self.lift_test_records: list[dict[str, Any]] = []
         core_lift: list[dict[str, Any]] = []
@@ -656,7 +663,7 @@ class TrustMMM:
                              f"{state.get('version') if isinstance(state, dict) else state!r}")
         d = state["data"]
         data = pd.DataFrame(dict(zip(d["columns"], d["values"], strict=True)), columns=d["columns"])
-        self.__init__(data, **state["kwargs"])
+        TrustMMM.__init__(self, data, **state["kwargs"])
 
     def __repr__(self) -> str:
         return (f"TrustMMM(outcome={self.outcome!r}, periods={len(self.dates)}, channels={self.roles!r}, "
@@ -764,7 +771,7 @@ class TrustFit:
             noise = ("sigma (log scale)", "sd of ln outcome")
         else:
             noise = ("phi (negative binomial size)", "variance = mu + mu^2 / phi")
-        labels = {
+        labels: dict[str, Callable[[int], tuple[str, str]]] = {
             "alpha": lambda i: (f"adstock alpha [{m.channels[i]}]", "per period"),
             "adstock_half_life": lambda i: (f"adstock half-life [{m.channels[i]}]", "periods"),
             "lam": lambda i: ((f"Hill ec [{m.channels[i]}]", "frequency (exposures per person reached)")
@@ -816,7 +823,7 @@ class TrustFit:
         st = _mmm.summary_table(m._core, np.ascontiguousarray(self.posterior.draws.reshape(-1, d)), chains, m.y_scale,
                                 interval)
         names, units = self._summary_labels(list(st["keys"]), list(st["index"]))
-        out = {"parameter": names}
+        out: dict[str, Any] = {"parameter": names}
         out.update({k: np.asarray(st[k]) for k in ("mean", "sd", "low", "high", "r_hat", "ess_bulk")})
         out["unit"] = units
         table = pd.DataFrame(out).set_index("parameter")
@@ -828,7 +835,8 @@ class TrustFit:
         if not self.model.lift_test_records:
             return table
         cal = self.calibration(interval=interval, max_draws=None)
-        labels = [f"lift [{r.label}]" + ("" if r.periods in r.label else f" {r.periods}") for r in cal.itertuples()]
+        labels = [f"lift [{r.label}]" + ("" if str(r.periods) in str(r.label) else f" {r.periods}")
+                  for r in cal.itertuples()]
         units = [f"{self.model.outcome}; measured {o:,.4g} (se {s:,.3g}, transfer sd {t:,.3g})"
                  for o, s, t in zip(cal["observed"], cal["standard_error"], cal["transfer_sd"], strict=True)]
         if "value" in table.columns:
@@ -1405,7 +1413,9 @@ def simulate_trust_data(
     beta = dict(beta or {"instagram": 30.0, "tiktok": 20.0})
     T = periods
     weeks = pd.date_range("2023-01-02", periods=T, freq="7D")
-    on = lambda p: (rng.random(T) < p).astype(float)  # noqa: E731
+    def on(p: float) -> npt.NDArray[np.float64]:
+        return (rng.random(T) < p).astype(float)
+
     x = {
         "press": on(0.35) * rng.gamma(3, 1000, T),
         "events": on(0.15) * rng.gamma(4, 1500, T),
@@ -1448,8 +1458,8 @@ def simulate_trust_data(
             mid = trust_base + delta * (prev - trust_base)
             G[t] = np.exp(-omega * crisis[t]) * (mid + (1 - mid) * (1 - np.exp(-inflow * inflow_u[t])))
         prev = G[t]
-    t = np.arange(T)
-    base = 200 + 20 * np.sin(2 * np.pi * t / (365.25 / 7)) + 10 * t / T
+    periods_t = np.arange(T)
+    base = 200 + 20 * np.sin(2 * np.pi * periods_t / (365.25 / 7)) + 10 * periods_t / T
     mu = base + gamma * G + sum(beta[s] * (1 + theta * G) * h[s] for s in beta)
     if likelihood == "normal":
         y = mu + rng.normal(0, noise, T)

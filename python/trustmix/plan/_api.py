@@ -11,7 +11,7 @@ import html
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -380,9 +380,10 @@ class PlanResult:
         tail = self.settings.get("tail_periods_mean")
         span = (f"{self.horizon} periods plus a {tail:.0f}-period tail" if tail
                 else f"{self.horizon} periods and the tail")
-        lo, hi = s.loc["outcome", "difference_low"], s.loc["outcome", "difference_high"]
+        lo, hi = cast(float, s.loc["outcome", "difference_low"]), cast(float, s.loc["outcome", "difference_high"])
         band = f" (90% interval {lo:,.1f} to {hi:,.1f})" if hi > lo else " (one draw: no interval)"
-        return f"{move}; expected gain {s.loc['outcome', 'difference']:,.1f} {self.outcome}{band} over {span}."
+        gain = cast(float, s.loc["outcome", "difference"])  # summary(): numeric cells
+        return f"{move}; expected gain {gain:,.1f} {self.outcome}{band} over {span}."
 
     def compare(self, *others: PlanResult) -> pd.DataFrame:
         """Several plans side by side: spend, expected outcome (short, long), value, ROI
@@ -432,8 +433,10 @@ class PlanResult:
     def __repr__(self) -> str:
         s = self.summary()
         conv = self.info.get("message", "evaluated, not optimised")
-        return (f"PlanResult({self.name!r}: spend {s.loc['spend', 'plan']:,.0f}, expected {self.outcome} "
-                f"{s.loc['outcome', 'plan']:,.1f} vs {s.loc['outcome', 'reference']:,.1f}; {conv})")
+        spend, plan, ref = (cast(float, s.loc[r, c]) for r, c in  # summary(): numeric cells
+                            (("spend", "plan"), ("outcome", "plan"), ("outcome", "reference")))
+        return (f"PlanResult({self.name!r}: spend {spend:,.0f}, expected {self.outcome} "
+                f"{plan:,.1f} vs {ref:,.1f}; {conv})")
 
     def _repr_html_(self) -> str:
         s = self.summary()
@@ -660,7 +663,7 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
     m = fit.model
     horizon = _check_horizon(horizon)
     ref = status_quo(fit, horizon, cost_per_unit) if reference is None else _as_schedule(fit, reference, horizon)
-    dates = ref.index
+    dates = pd.DatetimeIndex(ref.index)  # the plan's periods (_horizon_dates)
     H, C = len(dates), len(m.channels)
     k = dict(constraints or {})
     known = {"budget", "bounds", "channel_totals", "period_totals", "groups", "blackout", "fixed", "keep", "max_change",
@@ -779,7 +782,8 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
     n_draws = pm.draws
     chosen = (sorted(set(np.linspace(0, n_draws - 1, min(int(draw_optima), n_draws)).round().astype(int).tolist()))
               if n_draws > 1 and draw_optima > 0 else [])
-    common = dict(goal=goal, risk=risk, value_per_outcome=v, level=float(level), tau=tau, task=task, target=tgt,
+    common: dict[str, Any] = dict(goal=goal, risk=risk, value_per_outcome=v, level=float(level), tau=tau, task=task,
+                                  target=tgt,
                   target_roi=troi, budget=B, budget_equality=budget_mode == "equal" and task == "maximize",
                   lower=lower, upper=upper, fixed=fixed, channel_totals=channel_totals, period_totals=period_totals,
                   groups=groups, max_change=max_change, blocks=blocks, algorithm=algorithm,
