@@ -31,9 +31,11 @@ def _frame(T: int = 100, seed: int = 0, k: float = K) -> pd.DataFrame:
     search = rng.uniform(0, 2, T)
     press = rng.uniform(0, 2, T)
     y = 100 + 5 * search + 3e-5 * reach * freq / (freq + 2) + rng.normal(0, 1, T)
-    return pd.DataFrame({"week": week, "y": y, "press": press, "search": search, "tv_reach": reach,
-                         "tv_frequency": freq, "tv_spend": spend, "search_spend": search * 1e3,
-                         "press_spend": press * 1e3})
+    cols: dict[str, Any] = {"week": week, "y": y, "press": press, "search": search, "tv_reach": reach,
+                            "tv_frequency": freq, "tv_spend": spend, "search_spend": search * 1e3,
+                            "press_spend": press * 1e3}
+    out: pd.DataFrame = pd.DataFrame(cols)
+    return out
 
 
 def _fit(form: str = "hill", k: float = K) -> Any:
