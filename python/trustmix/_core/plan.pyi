@@ -8,10 +8,13 @@ from typing import Any, SupportsFloat, SupportsIndex, SupportsInt, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+import trustmix._core.audience
 import trustmix._core.mmm
 
 _Int: TypeAlias = SupportsInt | SupportsIndex  # what pybind11 converts to a C++ integer
 _Float: TypeAlias = SupportsFloat | SupportsIndex  # what pybind11 converts to a C++ double
+# an RF channel's chain: (channel, reach curve, impressions per spend, people per unit, cap)
+_Rf: TypeAlias = tuple[_Int, trustmix._core.audience.ReachCurve, _Float, _Float, _Int]
 
 class DrawObjective:
     def criterion(
@@ -49,6 +52,7 @@ class TrustPlanModel(DrawObjective):
         outcome_scale: _Float = 1.0,
         future_baseline: npt.ArrayLike = ...,
         threads: _Int = 0,
+        rf: Sequence[_Rf] = ...,
     ) -> None: ...
     def paths(self, spend: npt.ArrayLike) -> dict[str, npt.NDArray[np.float64]]: ...
     def tail_periods(self, draw: _Int) -> int: ...
@@ -88,4 +92,13 @@ def optimize(
     seed: _Int = 0,
     start: npt.ArrayLike = ...,
     draw_optima: Sequence[_Int] = ...,
+    frequency_caps: Sequence[tuple[_Int, _Float, Sequence[_Int]]] = ...,
+    reach_targets: Sequence[tuple[_Int, _Int, _Float, bool, Sequence[_Int]]] = ...,
 ) -> dict[str, Any]: ...
+def rf_chain(rf: _Rf, spend: npt.ArrayLike) -> dict[str, npt.NDArray[np.float64]]: ...
+def rf_spend_for_reach_share(rf: _Rf, k: _Int, share: _Float, per_period: bool = True) -> float: ...
+def rf_spend_for_max_frequency(rf: _Rf, max_frequency: _Float) -> float: ...
+def rf_reached_share(rf: _Rf, k: _Int, spend: npt.ArrayLike) -> npt.NDArray[np.float64]: ...
+def rf_model_curve(
+    impressions: npt.ArrayLike, reach: npt.ArrayLike, population: _Float, shape: _Float
+) -> trustmix._core.audience.ReachCurve: ...

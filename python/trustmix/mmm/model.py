@@ -576,13 +576,11 @@ class TrustMMM:
                     raise ValueError(f"fit(method='nuts'): {name} must be an integer >= {low}, got {value!r}")
         rng = np.random.default_rng(seed)
         z0 = np.asarray(self._core.initial_point())
-        best = None
+        results = []
         for r in range(max(1, restarts)):
             start = z0 if r == 0 else self._start_inside(z0, rng.normal(0.0, 0.5, z0.shape))
-            res = self._core.fit_map(start, max_iterations)
-            if self._better_mode(res, best):
-                best = res
-        assert best is not None
+            results.append(self._core.fit_map(start, max_iterations))
+        best = self._best_mode(results)
         mode = np.asarray(best["z"])
         if method == "map":
             if not best["converged"]:  # a point estimate that is not a mode says so (NUTS only starts there)
@@ -608,18 +606,28 @@ class TrustMMM:
                                      initial_inverse_metric=inv_metric, term_buffer=term_buffer)
         return TrustFit(self, mode, best, posterior=posterior)
 
+    #: Results within this many nats of the highest log density count as the same mode.
+    _MODE_TOLERANCE_NATS = 1e-3
+
     @staticmethod
-    def _better_mode(res: dict[str, Any], best: dict[str, Any] | None) -> bool:
-        """True when MAP result ``res`` should replace ``best``: a higher log density, except
-        that between two results within 1e-6 (relative) of each other, a converged one wins
-        over one that is not (on a flat ridge a run that stopped on its iteration limit can
-        end 1e-8 higher than a converged one at the same mode)."""
-        if best is None:
-            return True
-        tol = 1e-6 * max(1.0, abs(float(best["log_density"])))
-        if bool(res["converged"]) != bool(best["converged"]) and abs(res["log_density"] - best["log_density"]) <= tol:
-            return bool(res["converged"])
-        return bool(res["log_density"] > best["log_density"])
+    def _best_mode(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """The MAP result to keep among ``results`` (one per restart), independent of their
+        order: with ``lp*`` the highest finite log density, the results within
+        ``_MODE_TOLERANCE_NATS`` (1e-3 nats, absolute) of ``lp*`` are the same mode (on a
+        flat ridge a run that stopped on its iteration limit can end 1e-8 higher than a
+        converged one there); among them a converged one wins, then the higher log
+        density, then the earlier restart. A tolerance in nats, compared with the best,
+        does not grow with ``|lp|`` (a relative 1e-6 was 0.1 nats at ``|lp|`` ~ 1e5) and
+        is not chained (A near B and B near C with A far from C cannot happen)."""
+        if not results:
+            raise ValueError("no MAP results to choose from")
+        lps = [float(r["log_density"]) for r in results]
+        finite = [lp for lp in lps if np.isfinite(lp)]
+        if not finite:
+            return results[0]
+        top = max(finite)
+        near = [i for i, lp in enumerate(lps) if np.isfinite(lp) and top - lp <= TrustMMM._MODE_TOLERANCE_NATS]
+        return results[min(near, key=lambda i: (not bool(results[i]["converged"]), -lps[i], i))]
 
     def _start_inside(self, centre: np.ndarray, step: np.ndarray) -> np.ndarray:
         """centre + step, the step halved until the log density there is finite.
