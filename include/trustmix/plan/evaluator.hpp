@@ -182,6 +182,10 @@ class TrustPlanModel final : public DrawObjective {
     if (model.rf_count() > 0)
       fail("the planner does not plan reach-and-frequency channels yet (this fit has ", model.rf_count(),
            "): it would put their reach through the logistic curve; refit without rf_channels to plan");
+    if (model.log_link())
+      fail("the planner plans fits with link = 'identity' only: its outcome path and gradient are the identity "
+           "link's sums (gamma G + c (1 + theta G)); a link = 'log' fit is refused rather than planned wrong. Refit "
+           "with link = 'identity' to plan");
     if (draws.cols() != model.dimension())
       fail("draws must have one column per unconstrained parameter (", model.dimension(), "), got ", draws.cols());
     if (draws.rows() < 1) fail("draws must have at least one row");
