@@ -252,7 +252,13 @@ BOOST_AUTO_TEST_CASE(log_link_map_recovers_channel_effects) {
   const MapResult fit = fit_map(m, m.initial_point(), 20000);
   BOOST_TEST(fit.converged);
   const auto est = m.constrain(fit.mode);
-  BOOST_TEST(est.delta == tru.delta, boost::test_tools::tolerance(0.05));
+  BOOST_TEST_MESSAGE("delta " << est.delta << " (" << tru.delta << "), gamma " << est.gamma << " (" << tru.gamma
+                               << "), theta " << est.theta << " (" << tru.theta << "), kappa " << est.kappa.transpose()
+                               << " (" << tru.kappa.transpose() << "), g0 " << est.g0 << " (" << tru.g0 << "), omega "
+                               << est.omega.transpose() << " (" << tru.omega.transpose() << ")");
+  BOOST_TEST(est.delta == tru.delta, boost::test_tools::tolerance(0.03));
+  BOOST_TEST(est.gamma == tru.gamma, boost::test_tools::tolerance(0.35));
+  BOOST_TEST(est.theta == tru.theta, boost::test_tools::tolerance(0.35));
   BOOST_TEST(est.sigma == tru.sigma, boost::test_tools::tolerance(0.25));
   RoiSettings s;
   s.horizon = 52;
@@ -268,9 +274,12 @@ BOOST_AUTO_TEST_CASE(log_link_map_recovers_channel_effects) {
   for (int c = 0; c < 4; ++c) {
     BOOST_TEST_MESSAGE("channel " << c << ": incremental " << re.incremental_total(0, c) << " (truth "
                                   << rt.incremental_total(0, c) << ")");
-    // Within 15% of the channel's true effect, or 3% of all channels' effect for a small one.
+    // A conversion-only channel within 10% of its true effect; a channel acting through
+    // the stock within 25% (its effect is gamma and theta times the stock's path, each of
+    // which the identity link's recovery test pins within 35%: the tracker is noisy).
+    const double tol = c == 2 ? 0.10 : 0.25;
     BOOST_TEST(std::abs(re.incremental_total(0, c) - rt.incremental_total(0, c)) <=
-               std::max(0.15 * std::abs(rt.incremental_total(0, c)), 0.03 * all));
+               std::max(tol * std::abs(rt.incremental_total(0, c)), 0.03 * all));
   }
   const auto fe = m.forward(fit.mode);
   BOOST_TEST(std::sqrt((fe.mu - f.mu).squaredNorm() / 208.0) <= 0.5 * tru.sigma * f.mu.mean());

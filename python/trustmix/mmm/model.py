@@ -805,7 +805,8 @@ class TrustFit:
             "delta": lambda i: ("trust retention delta", "per period"),
             "trust_half_life": lambda i: ("trust half-life", "periods"),
             "kappa": lambda i: (f"trust weight kappa [{m.trust_channels[i]}]", "share of trust inflow"),
-            "gamma": lambda i: ("gamma (trust -> demand)", f"{m.outcome} per unit of trust index" if m.link == "identity"
+            "gamma": lambda i: ("gamma (trust -> demand)",
+                                f"{m.outcome} per unit of trust index" if m.link == "identity"
                                 else "ln(outcome) per unit of trust index"),
             "theta": lambda i: ("theta (trust amplifies SMM)", "relative lift per unit of trust index"),
             "omega": lambda i: (f"shock damage omega [{m.shock_names[i]}]",
