@@ -148,3 +148,16 @@ def test_planner_refuses_a_log_link_fit(log_world: tuple[pd.DataFrame, dict[str,
     _, _, _, fit = log_world
     with pytest.raises(ValueError, match="link = 'identity' only"):
         tm.plan.evaluate(fit, tm.plan.status_quo(fit, 26))
+
+
+def test_summary_reports_log_scale_coefficients(log_world: tuple[pd.DataFrame, dict[str, Any],
+                                                                 tm.TrustMMM, Any]) -> None:
+    _, _, model, fit = log_world
+    s = fit.summary()
+    p = model._core.constrain(fit.z)
+    # The intercept is ln of the outcome's level (model units shifted by ln y_scale); beta
+    # and gamma are log-scale lifts, not times the outcome's scale.
+    assert s.loc["baseline [intercept]", "value"] == pytest.approx(p["b"][0] + np.log(model.y_scale), rel=1e-12)
+    assert s.loc["beta [instagram]", "value"] == pytest.approx(p["beta"][0], rel=1e-12)
+    assert s.loc["gamma (trust -> demand)", "value"] == pytest.approx(p["gamma"], rel=1e-12)
+    assert s.loc["beta [instagram]", "unit"] == "ln(outcome) lift at saturation"
