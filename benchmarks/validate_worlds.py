@@ -55,7 +55,7 @@ same W on both sides), trust_form (linear, bounded: TrustMMM's trust stock recur
 tracker_noise (free: one free sigma_q; binomial: the survey's known sampling error from the
 panel size, ``TrustMMM(tracker_n="trust_survey_n")``), tracker_share (True: the survey measures the
 bounded share itself, ``TrustMMM(tracker_share=True, tracker_n="trust_survey_n")``; needs
-trust_form=bounded).
+trust_form=bounded), link (identity, log: ``TrustMMM(link="log")``, mu = exp(eta)).
 
 Effects per posterior draw come from one C++ call each over the thinned draw matrix
 (``_core.mmm.roi``, ``_core.mmm.constrained_draws``) and one ``_core.mmm.decompose`` per
@@ -88,7 +88,7 @@ PR_KINDS = {"press": ["press_release", "interview"], "events": ["event"], "csr":
 DEFAULTS: dict[str, Any] = {"pr_measure": "impressions", "trend": True, "seasonality": 2, "max_lag": 12,
                             "tracker": True, "half_life_prior": None, "scaling": "mean", "likelihood": "normal",
                             "window": "all", "trust_form": "linear",
-                            "tracker_noise": "free", "tracker_share": False}
+                            "tracker_noise": "free", "tracker_share": False, "link": "identity"}
 
 
 @dataclass
@@ -291,7 +291,7 @@ def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 100
                         trust_form=opt["trust_form"],
                         tracker_n="trust_survey_n" if ((opt["tracker_noise"] == "binomial" or share) and opt["tracker"]
                                                        and trust_on) else None,
-                        tracker_share=share)
+                        tracker_share=share, link=str(opt["link"]))
     t_fit = time.perf_counter()
     # The sampler's diagnostics warnings (R-hat, ESS, divergences) are part of the result:
     # recorded per world, not raised, so one doubtful fit does not stop the harness.

@@ -202,6 +202,10 @@ class TrustPlanModel final : public DrawObjective {
         fail("channel ", c, " is a reach-and-frequency channel: the planner needs how its spend becomes reach and "
              "frequency (settings.rf: a reach curve and impressions per unit of spend)");
     rf_shape_ = model.data().rf_shape;
+    if (model.log_link())
+      fail("the planner plans fits with link = 'identity' only: its outcome path and gradient are the identity "
+           "link's sums (gamma G + c (1 + theta G)); a link = 'log' fit is refused rather than planned wrong. Refit "
+           "with link = 'identity' to plan");
     if (draws.cols() != model.dimension())
       fail("draws must have one column per unconstrained parameter (", model.dimension(), "), got ", draws.cols());
     if (draws.rows() < 1) fail("draws must have at least one row");

@@ -11,6 +11,9 @@ Model, per period t (weekly by default)::
             | NegBinomial(mean mu[t], size phi)        likelihood="negative_binomial" (counts)
     tracker q[t] ~ Normal(a_q + b_q G[t], sigma_q)
 
+With ``link="log"`` the same right-hand side is the linear predictor eta[t] and
+mu[t] = exp(eta[t]): every part multiplies the others (docs/mmm.md, "The log link").
+
 base[t] = intercept + trend + Fourier seasonality + controls + known events. Media are divided by their
 mean non-zero value, the outcome by its mean, the tracker standardised; results are
 reported back in the outcome's units. kappa lies on the simplex (sum 1), so the trust
@@ -122,6 +125,21 @@ class TrustMMM:
         mean absolute value. ``"max"``: each channel and the outcome divided by their
         maximum absolute value, PyMC-Marketing's convention (use it, with its priors, to
         reproduce a PyMC-Marketing model).
+    link : {"identity", "log"}
+        Link of the outcome's mean. ``"identity"`` (default): mu = eta, the parts add.
+        ``"log"``: mu = exp(eta) with the same linear predictor eta = baseline + gamma G +
+        sum_s beta_s h_s (1 + theta G) on the log scale of the scaled outcome, so
+        seasonality and trust scale every channel's effect (as a logistic conversion with
+        small base rates does). The priors keep their numbers, now on the log scale: the
+        outcome is scaled to mean 1, so the intercept starts near ln 1 = 0 with
+        Normal(0, 2), and a HalfNormal(1) beta or gamma puts a channel's or trust's
+        multiplicative lift exp(beta h) mostly below e (the identity link's HalfNormal(1)
+        likewise bounds a contribution by about the mean outcome). Works with every
+        likelihood, both trust forms, trackers and RF channels; ROI priors and lift tests
+        are refused (their terms are linear in a channel's outcome), and so is the
+        planner. :meth:`TrustFit.roi`, response curves and counterfactual totals stay
+        exact (differences of forward passes); :meth:`TrustFit.decompose` and the path
+        split of ``roi`` are then an allocation (docs/mmm.md).
     tracker_n : str, optional
         Panel-size column of a tracker that is a survey share (values in [0, 1], e.g. the
         share of a panel that trusts the brand): each measured period then has its known
@@ -218,6 +236,7 @@ class TrustMMM:
         likelihood: str = "normal",
         value_per_outcome: float | None = None,
         trust_form: str = "linear",
+        link: str = "identity",
         tracker_n: str | None = None,
         tracker_share: bool = False,
         rf_channels: Mapping[str, tuple[str, str]] | None = None,
@@ -244,6 +263,8 @@ class TrustMMM:
             self._args["tracker_n"] = tracker_n
         if tracker_share:  # likewise
             self._args["tracker_share"] = True
+        if link != "identity":  # likewise
+            self._args["link"] = link
         if rf:
             self._args.update(rf_channels={c: tuple(v) for c, v in rf.items()}, rf_form=rf_form, rf_shape=rf_shape)
         if not trust:
@@ -322,6 +343,17 @@ class TrustMMM:
             raise ValueError("tracker_share=True needs a tracker, trust=True and trust_form='bounded' "
                              "(the tracker then measures the bounded share itself)")
         self.tracker_share = bool(tracker_share)
+        if link not in ("identity", "log"):
+            raise ValueError(f"link must be 'identity' or 'log', got {link!r}")
+        if link == "log" and "roi" in (priors or {}):
+            raise ValueError("prior 'roi' is not supported with link='log': beta sum_t h is then a log-scale lift, "
+                             "not the channel's outcome, so it cannot be tied to a ROI; use link='identity' or a "
+                             "beta prior (beta_sd)")
+        if link == "log" and lift_tests is not None and (not hasattr(lift_tests, "__len__") or len(lift_tests) > 0):
+            raise ValueError("lift_tests are not supported with link='log': a lift test's predicted lift is linear "
+                             "in the channel's contribution only under the identity link; fit with link='identity' "
+                             "to calibrate")
+        self.link = link
         self.likelihood = likelihood
         self.value_per_outcome = None if value_per_outcome is None else float(value_per_outcome)
         media = df[[self._media_columns[c] for c in self.channels]].to_numpy(dtype=float)
@@ -442,7 +474,7 @@ class TrustMMM:
             value_per_outcome=float("nan") if self.value_per_outcome is None else self.value_per_outcome,
             priors=core_priors, trust_half_life=half_life, roi=roi, trust_form=trust_form,
             tracker_n=df[tracker_n].to_numpy(dtype=float) if tracker_n is not None else np.zeros(0),
-            tracker_share=bool(tracker_share),
+            tracker_share=bool(tracker_share), link=link,
             rf=[rf_form if c in rf else "" for c in self.channels] if rf else [],
             frequency=frequency, rf_shape=float(rf_shape), lift_tests=core_lift)
         self.tracker_n = tracker_n
@@ -654,7 +686,7 @@ class TrustMMM:
         # Version 2: the same with lift tests in kwargs (older readers refuse it clearly).
         # Version 2: kwargs an older trustmix does not know (lift tests, reach and frequency),
         # so that it refuses the state clearly instead of failing on an unknown argument.
-        version = 2 if ("lift_tests" in self._args or "rf_channels" in self._args) else self._STATE_VERSION
+        version = 2 if any(k in self._args for k in ("lift_tests", "rf_channels", "link")) else self._STATE_VERSION
         return {"version": version, "data": data, "kwargs": dict(self._args)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -667,7 +699,8 @@ class TrustMMM:
 
     def __repr__(self) -> str:
         return (f"TrustMMM(outcome={self.outcome!r}, periods={len(self.dates)}, channels={self.roles!r}, "
-                f"likelihood={self.likelihood!r}, trust={self.trust_enabled}, trust_form={self.trust_form!r}, "
+                f"likelihood={self.likelihood!r}, link={self.link!r}, trust={self.trust_enabled}, "
+                f"trust_form={self.trust_form!r}, "
                 f"tracker={self.tracker!r}, "
                 f"parameters={self._core.dimension})")
 
@@ -677,7 +710,7 @@ class TrustMMM:
                        for j, c in enumerate(self.channels))
         settings = {"periods": f"{len(self.dates)} ({self.dates[0].date()} .. {self.dates[-1].date()}, every "
                                f"{self.period_days} days)",
-                    "likelihood": self.likelihood,
+                    "likelihood": self.likelihood, "link": self.link,
                     "trust stock": f"yes ({self.trust_form})" if self.trust_enabled else "no (standard MMM)",
                     "tracker": self.tracker or "none", "shocks": ", ".join(self.shock_names) or "none",
                     "baseline": ", ".join(self.baseline_names), "max lag": str(self.max_lag),
@@ -782,15 +815,19 @@ class TrustFit:
             "beta": lambda i: ((f"beta [{m.conversion_channels[i]}]",
                                 f"{m.outcome} per period per scaled reach at full response")
                                if m.conversion_channels[i] in m.rf_channels else
-                               (f"beta [{m.conversion_channels[i]}]", f"{m.outcome} per period at saturation")),
+                               (f"beta [{m.conversion_channels[i]}]", f"{m.outcome} per period at saturation"
+                                if m.link == "identity" else "ln(outcome) lift at saturation")),
             "delta": lambda i: ("trust retention delta", "per period"),
             "trust_half_life": lambda i: ("trust half-life", "periods"),
             "kappa": lambda i: (f"trust weight kappa [{m.trust_channels[i]}]", "share of trust inflow"),
-            "gamma": lambda i: ("gamma (trust -> demand)", f"{m.outcome} per unit of trust index"),
+            "gamma": lambda i: ("gamma (trust -> demand)",
+                                f"{m.outcome} per unit of trust index" if m.link == "identity"
+                                else "ln(outcome) per unit of trust index"),
             "theta": lambda i: ("theta (trust amplifies SMM)", "relative lift per unit of trust index"),
             "omega": lambda i: (f"shock damage omega [{m.shock_names[i]}]",
                                 "trust index units" if m.trust_form == "linear" else "-ln(share kept)"),
-            "b": lambda i: (f"baseline [{m.baseline_names[i]}]", m.outcome),
+            "b": lambda i: (f"baseline [{m.baseline_names[i]}]", m.outcome if m.link == "identity" else
+                            f"ln({m.outcome})" if m.baseline_names[i] == "intercept" else f"ln({m.outcome}) per unit"),
             "sigma": lambda i: noise,
             "trust_base": lambda i: ("trust baseline share b", "share of people"),
             "trust_inflow": lambda i: ("trust inflow strength rho", "per unit of saturated inflow"),
@@ -888,7 +925,12 @@ class TrustFit:
         trust channels by their exact share G^(p)/G (and to shocks/initial stock).
         Columns sum to :meth:`predict`. For a NUTS fit, the posterior mean of each term
         over up to ``max_draws`` evenly thinned draws (columns then sum to the posterior
-        mean of the prediction). Computed in C++ (``trustmix::mmm::decompose``)."""
+        mean of the prediction). Computed in C++ (``trustmix::mmm::decompose``).
+
+        With ``link="log"`` (mu = exp(eta)) this is an allocation, not a unique split:
+        ``base`` is exp(baseline terms) (no trust, no media) and every other term x of
+        eta receives x (mu - base) / (eta - baseline terms) of the rest, its share of the
+        log-scale contribution, so the columns still sum to mu exactly in every period."""
         m = self.model
         dec = _mmm.decompose(m._core, self._draw_matrix(max_draws), m.y_scale)
         out = {"base": np.asarray(dec["base"])}
@@ -1381,6 +1423,7 @@ def simulate_trust_data(
     trust_form: str = "linear",
     trust_base: float = 0.3,
     inflow: float = 0.3,
+    link: str = "identity",
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Weekly data generated from the model itself, with known truth.
 
@@ -1404,7 +1447,19 @@ def simulate_trust_data(
     m = b + delta (G[t-1] - b), G[t] = exp(-omega crisis[t]) (m + (1 - m)(1 - exp(-rho
     u[t]))) with b = ``trust_base`` and rho = ``inflow`` (G[-1] = 0.3, omega 0.3).
     ``truth`` then also holds ``trust_base`` and ``inflow``.
+
+    ``link="log"`` draws from TrustMMM's log link: mu = exp(ln base + gamma G +
+    sum_s beta_s (1 + theta G) h_s), so ``gamma`` and ``beta`` are then log-scale lifts
+    (pass e.g. ``gamma=0.4, beta={"instagram": 0.15, "tiktok": 0.1}``; the identity
+    link's defaults 40 and 30 would overflow, so they are refused).
+    ``truth["contribution"]`` then holds each conversion channel's exact effect, mu
+    minus mu with that channel's term removed (no longer additive).
     """
+    if link not in ("identity", "log"):
+        raise ValueError(f"link must be 'identity' or 'log', got {link!r}")
+    if link == "log" and (gamma > 5 or any(b > 5 for b in (beta or {"instagram": 30.0}).values())):
+        raise ValueError("link='log': gamma and beta are log-scale lifts; pass small values (e.g. gamma=0.4, "
+                         "beta={'instagram': 0.15, 'tiktok': 0.1}), not the identity link's defaults")
     if trust_form not in ("linear", "bounded"):
         raise ValueError(f"trust_form must be 'linear' or 'bounded', got {trust_form!r}")
     if likelihood not in _LIKELIHOODS:
@@ -1460,7 +1515,13 @@ def simulate_trust_data(
         prev = G[t]
     periods_t = np.arange(T)
     base = 200 + 20 * np.sin(2 * np.pi * periods_t / (365.25 / 7)) + 10 * periods_t / T
-    mu = base + gamma * G + sum(beta[s] * (1 + theta * G) * h[s] for s in beta)
+    if link == "log":
+        eta = np.log(base) + gamma * G + sum(beta[s] * (1 + theta * G) * h[s] for s in beta)
+        mu = np.exp(eta)
+        contribution = {s: mu - np.exp(eta - beta[s] * (1 + theta * G) * h[s]) for s in beta}
+    else:
+        mu = base + gamma * G + sum(beta[s] * (1 + theta * G) * h[s] for s in beta)
+        contribution = {s: beta[s] * (1 + theta * G) * h[s] for s in beta}
     if likelihood == "normal":
         y = mu + rng.normal(0, noise, T)
     elif likelihood == "lognormal":
@@ -1475,7 +1536,7 @@ def simulate_trust_data(
     truth = {"delta": delta, "gamma": gamma, "theta": theta, "beta": beta, "kappa": kappa, "alpha": alpha,
              "lam": lam, "omega": omega, "trust_stock": G, "mu": mu, "max_lag": L, "likelihood": likelihood,
              "noise": noise, "roles": {c: ("trust" if c in kappa else "conversion") for c in x},
-             "contribution": {s: beta[s] * (1 + theta * G) * h[s] for s in beta}, "trust_form": trust_form}
+             "contribution": contribution, "trust_form": trust_form, "link": link}
     if trust_form == "bounded":
         truth.update(trust_base=trust_base, inflow=inflow)
     return data, truth
