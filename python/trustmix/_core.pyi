@@ -229,6 +229,34 @@ class mmm:
     @staticmethod
     def predicted_lifts(model: mmm.TrustModel, draws: _Array, outcome_scale: float = 1.0) -> _Array: ...
 
+    # The geo panel model (bindings/panel.cpp)
+    class PanelModel:
+        dimension: int
+        parameter_names: list[str]
+        constrained_names: list[str]
+        geos: int
+        periods: int
+        conversion_channels: list[int]
+        trust_channels: list[int]
+        def initial_point(self) -> _Array: ...
+        def log_density(self, z: _Array) -> tuple[float, _Array]: ...
+        def constrain_draws(self, draws: _Array) -> _Array: ...
+        def forward(self, z: _Array) -> dict[str, Any]: ...
+        def forward_mean(self, draws: _Array) -> dict[str, Any]: ...
+        def incremental_draws(self, draws: _Array, channel: int, t0: int, t1: int, horizon: int, population: _Array,
+                              y_scale: float) -> _Array: ...
+
+    class PanelTarget(inference._Target):
+        def __init__(self, model: mmm.PanelModel) -> None: ...
+
+    @staticmethod
+    def build_panel(geos: Sequence[str], channels: Sequence[str], roles: Sequence[str], national: Sequence[bool],
+                    media: Sequence[_Array], share: Sequence[_Array], population: _Array, outcome: _Array,
+                    controls: Sequence[_Array], control_names: Sequence[str], period_days: float = 7.0,
+                    seasonality: int = 2, trend: bool = True, max_lag: int = 12, trust: str = "national",
+                    tracker: _Array = ..., pooling: Mapping[str, str] = ..., channel_pooling: Sequence[str] = (),
+                    priors: Mapping[str, float] = ..., threads: int = 1) -> tuple[mmm.PanelModel, dict[str, Any]]: ...
+
 class attribution:
     CONTENT_TRANSITIONS: int
     CONTENT_SETS: int
