@@ -24,6 +24,14 @@ _POOLING = ("none", "partial", "complete")
 _GROUPS = ("intercept", "trend", "seasonality", "controls", "effects")
 
 
+def _show(v: Any) -> str:
+    """A cell value for an error message: numbers as plain floats, anything else as repr."""
+    try:
+        return str(float(v))
+    except (TypeError, ValueError):
+        return repr(v)
+
+
 def _fail(msg: str) -> ValueError:
     return ValueError(f"PanelMMM: {msg}")
 
@@ -155,7 +163,7 @@ class PanelMMM:
             if bad.any():
                 t, g = np.argwhere(bad)[0]
                 raise _fail(f"column {col!r}: geo {self.geos[g]!r}, date {dates[t].date()} is "
-                            f"{wide[col].iloc[t, g]!r}; expected a finite number")
+                            f"{_show(wide[col].iloc[t, g])}; expected a finite number")
             return np.asarray(a, dtype=float)
 
         y = numeric(outcome)
@@ -164,7 +172,7 @@ class PanelMMM:
             pop = numeric(population)
             if (pop <= 0).any():
                 t, g = np.argwhere(pop <= 0)[0]
-                raise _fail(f"column {population!r}: geo {self.geos[g]!r}, date {dates[t].date()} is {pop[t, g]!r}; "
+                raise _fail(f"column {population!r}: geo {self.geos[g]!r}, date {dates[t].date()} is {float(pop[t, g])}; "
                             "a population must be > 0")
         media: list[np.ndarray] = []
         spends: list[np.ndarray] = []
@@ -173,7 +181,7 @@ class PanelMMM:
             a = numeric(c)
             if (a < 0).any():
                 t, g = np.argwhere(a < 0)[0]
-                raise _fail(f"column {c!r}: geo {self.geos[g]!r}, date {dates[t].date()} is {a[t, g]!r}; "
+                raise _fail(f"column {c!r}: geo {self.geos[g]!r}, date {dates[t].date()} is {float(a[t, g])}; "
                             "activity must be >= 0")
             s = numeric(spend[c]) if c in spend else a
             if c in self.national_channels:
@@ -183,8 +191,8 @@ class PanelMMM:
                         t = int(np.argmax(diff))
                         g_hi, g_lo = int(np.argmax(arr[t])), int(np.argmin(arr[t]))
                         raise _fail(f"national channel {c!r}: column {what!r} differs across geos on {dates[t].date()} "
-                                    f"(geo {self.geos[g_hi]!r} {arr[t, g_hi]!r}, geo {self.geos[g_lo]!r} "
-                                    f"{arr[t, g_lo]!r}); a national channel holds the national total on every row")
+                                    f"(geo {self.geos[g_hi]!r} {float(arr[t, g_hi])}, geo {self.geos[g_lo]!r} "
+                                    f"{float(arr[t, g_lo])}); a national channel holds the national total on every row")
                 media.append(a[:, :1])
                 spends.append(s[:, :1])
                 shares.append(numeric(share[c]) if c in share else np.zeros((0, 0)))
