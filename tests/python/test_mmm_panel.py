@@ -147,15 +147,19 @@ def test_map_fit_recovers_effects_and_reports() -> None:
     assert "PanelFit" in fit._repr_html_() and "PanelMMM" in fit.model._repr_html_()
 
 
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::trustmix.inference.InferenceWarning")  # checked below
 def test_nuts_intervals_cover_and_partial_pooling_beats_none_for_small_geos() -> None:
     covered, total = 0, 0
-    err_partial, err_none = [], []
-    for seed in (11, 12, 13):
+    err_partial: list[float] = []
+    err_none: list[float] = []
+    for seed in (11, 12):
         df, truth = simulate_panel(seed, noise=0.15)
-        fits = {p: _model(df, pooling=p).fit("nuts", chains=2, draws=400, tune=400, seed=seed, progress=False)
+        fits = {p: _model(df, pooling=p).fit("nuts", chains=4, draws=500, tune=500, seed=seed, progress=False)
                 for p in ("partial", "none")}
-        for p, fit in fits.items():
-            assert fit.posterior.divergences <= 8, (p, fit.posterior.divergences)
+        for p, fit in fits.items():  # a handful of divergences at most, converged chains
+            assert fit.posterior.divergences <= 10, (p, fit.posterior.divergences)
+            assert fit.summary()["r_hat"].max() < 1.02, p
         b = _beta(fits["partial"])
         low = b["low"].to_numpy().reshape(2, -1)
         high = b["high"].to_numpy().reshape(2, -1)
