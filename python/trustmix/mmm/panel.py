@@ -172,8 +172,8 @@ class PanelMMM:
             pop = numeric(population)
             if (pop <= 0).any():
                 t, g = np.argwhere(pop <= 0)[0]
-                raise _fail(f"column {population!r}: geo {self.geos[g]!r}, date {dates[t].date()} is {float(pop[t, g])}; "
-                            "a population must be > 0")
+                raise _fail(f"column {population!r}: geo {self.geos[g]!r}, date {dates[t].date()} is "
+                            f"{float(pop[t, g])}; a population must be > 0")
         media: list[np.ndarray] = []
         spends: list[np.ndarray] = []
         shares: list[np.ndarray] = []
