@@ -294,8 +294,11 @@ class PanelMMM:
 
         target = _core.mmm.PanelTarget(self._core)
         z0 = np.asarray(self._core.initial_point())
-        res = inference.map(target, initial_values=z0, max_iterations=max_iterations, laplace=False,
-                            gradient_tolerance=1e-7)
+        with warnings.catch_warnings():
+            if method == "nuts":  # the mode is only NUTS's start: a MAP not quite converged is fine
+                warnings.simplefilter("ignore", inference.InferenceWarning)
+            res = inference.map(target, initial_values=z0, max_iterations=max_iterations, laplace=False,
+                                gradient_tolerance=1e-7)
         mode = np.asarray(res.unconstrained_mode)
         info = {"log_density": res.log_density, "converged": res.converged, "iterations": res.iterations}
         if method == "map":
