@@ -104,10 +104,11 @@ def bench_nuts(panel: Any, national: Any, chains: int, draws: int, tune: int) ->
         wall = time.perf_counter() - t
         post = fit.posterior
         s = post.summary()
-        leap = float(np.mean(post.sample_stats["n_leapfrog"]))
+        leap = float(np.mean(post.sample_stats["n_steps"]))
         rows.append({"model": name, "wall_s": wall, "divergences": post.divergences,
                      "max_rhat": float(s["r_hat"].max()), "min_ess_bulk": float(s["ess_bulk"].min()),
                      "min_ess_per_s": float(s["ess_bulk"].min()) / wall, "leapfrog_per_iter": leap})
+        print(rows[-1], flush=True)
     out = pd.DataFrame(rows).set_index("model")
     print(out.to_string(float_format=lambda v: f"{v:.3g}"))
     print(f"panel / national wall time: {out.loc['panel', 'wall_s'] / out.loc['national', 'wall_s']:.2f}x")
