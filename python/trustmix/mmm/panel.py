@@ -19,7 +19,6 @@ from trustmix import _core
 
 __all__ = ["PanelFit", "PanelMMM", "read_meridian_panel"]
 
-_ROLES = ("trust", "conversion", "both")
 _POOLING = ("none", "partial", "complete")
 _GROUPS = ("intercept", "trend", "seasonality", "controls", "effects")
 
@@ -260,16 +259,10 @@ class PanelMMM:
 
     @staticmethod
     def _roles(channels: Mapping[str, str] | Sequence[Any]) -> dict[str, str]:
-        if isinstance(channels, Mapping):
-            roles = {str(k): str(v) for k, v in channels.items()}
-        else:
-            roles = {str(ch.name): str(ch.role) for ch in channels}
-        if not roles:
-            raise _fail("channels is empty")
-        for k, v in roles.items():
-            if v not in _ROLES:
-                raise _fail(f"channel {k!r} has role {v!r}; expected one of {', '.join(_ROLES)}")
-        return roles
+        """Channel -> role, checked as :class:`~trustmix.mmm.TrustMMM` checks it (its rule, reused)."""
+        from trustmix.mmm.model import TrustMMM
+
+        return {str(k): str(v) for k, v in TrustMMM._roles(channels).items()}
 
     @property
     def parameter_names(self) -> list[str]:
