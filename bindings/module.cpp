@@ -19,4 +19,5 @@ PYBIND11_MODULE(_core, m, pybind11::mod_gil_not_used()) {
   trustmix::bindings::register_simulate_messages(m);
   trustmix::bindings::register_plan(m);
   trustmix::bindings::register_runtime(m);
+  trustmix::bindings::register_panel(m);
 }

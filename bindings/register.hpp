@@ -17,4 +17,5 @@ void register_simulate_geo(pybind11::module_& m);  // after register_simulate (a
 void register_simulate_messages(pybind11::module_& m);
 void register_plan(pybind11::module_& m);
 void register_runtime(pybind11::module_& m);
+void register_panel(pybind11::module_& m);  // after register_mmm and register_inference (adds to both)
 }  // namespace trustmix::bindings

@@ -164,3 +164,67 @@ def summary_table(
 def summary_values(
     model: TrustModel, draws: npt.ArrayLike, outcome_scale: _Float = 1.0, threads: _Int = 0
 ) -> dict[str, Any]: ...
+
+# The geo panel model (bindings/panel.cpp, include/trustmix/mmm/panel_model.hpp)
+class PanelModel:
+    @property
+    def dimension(self) -> int: ...
+    @property
+    def parameter_names(self) -> list[str]: ...
+    @property
+    def constrained_names(self) -> list[str]: ...
+    @property
+    def geos(self) -> int: ...
+    @property
+    def periods(self) -> int: ...
+    @property
+    def conversion_channels(self) -> list[int]: ...
+    @property
+    def trust_channels(self) -> list[int]: ...
+    def initial_point(self) -> npt.NDArray[np.float64]: ...
+    def log_density(self, z: npt.ArrayLike) -> tuple[float, npt.NDArray[np.float64]]: ...
+    def constrain_draws(self, draws: npt.ArrayLike) -> npt.NDArray[np.float64]: ...
+    def forward(self, z: npt.ArrayLike) -> dict[str, Any]: ...
+    def forward_mean(self, draws: npt.ArrayLike) -> dict[str, Any]: ...
+    def incremental_draws(
+        self,
+        draws: npt.ArrayLike,
+        channel: _Int,
+        t0: _Int,
+        t1: _Int,
+        horizon: _Int,
+        population: npt.ArrayLike,
+        y_scale: _Float,
+    ) -> npt.NDArray[np.float64]: ...
+
+class PanelTarget:
+    def __init__(self, model: PanelModel) -> None: ...
+    def constrain(self, theta: npt.ArrayLike) -> npt.NDArray[np.float64]: ...
+    def log_density_gradient(self, theta: npt.ArrayLike) -> tuple[float, npt.NDArray[np.float64]]: ...
+    @property
+    def dimension(self) -> int: ...
+    @property
+    def parameter_names(self) -> list[str]: ...
+
+def build_panel(
+    geos: Sequence[str],
+    channels: Sequence[str],
+    roles: Sequence[str],
+    national: Sequence[bool],
+    media: Sequence[npt.ArrayLike],
+    share: Sequence[npt.ArrayLike],
+    population: npt.ArrayLike,
+    outcome: npt.ArrayLike,
+    controls: Sequence[npt.ArrayLike],
+    control_names: Sequence[str],
+    period_days: _Float = 7.0,
+    seasonality: _Int = 2,
+    trend: bool = True,
+    max_lag: _Int = 12,
+    trust: str = "national",
+    tracker: npt.ArrayLike = ...,
+    pooling: dict[str, str] = ...,
+    channel_pooling: Sequence[str] = ...,
+    priors: dict[str, Any] = ...,
+    threads: _Int = 1,
+) -> tuple[PanelModel, dict[str, Any]]: ...

@@ -23,6 +23,7 @@ TARGETS: dict[str, type[Any]] = {
 }
 
 _TARGET_TYPES = tuple(TARGETS.values()) + (_core.inference.PythonTarget, _core.inference.TrustTarget)
+_TARGET_TYPES += (_core.mmm.PanelTarget,)  # the geo panel model (bindings/panel.cpp, mmm/panel.py)
 
 class InferenceWarning(UserWarning):
     """Inference that may mislead: NUTS diagnostics failed (divergences, R-hat > 1.01, low

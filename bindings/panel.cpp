@@ -1,0 +1,268 @@
+// Bindings of the geo panel trust-linked model (trustmix::mmm, panel_model.hpp): the spec
+// in raw units -> the model, its log density, forward pass and counterfactual increments
+// over posterior draws, and its NUTS/MAP target. Thin: the GIL released for C++ work.
+#include <pybind11/eigen.h>
+#include <pybind11/stl.h>
+
+#include <trustmix/mmm/panel_model.hpp>
+
+#include "bind_target.hpp"
+#include "register.hpp"
+
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace py = pybind11;
+namespace mm = trustmix::mmm;
+
+namespace trustmix::bindings {
+namespace {
+
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// The panel model as a target whose draws are reported unconstrained (the Python layer
+/// maps them with PanelModel.constrain), as TrustTarget does for the national model.
+class PanelUnconstrainedTarget {
+ public:
+  explicit PanelUnconstrainedTarget(const mm::PanelTrustModel& m) : target_(m) {}
+  [[nodiscard]] Eigen::Index dimension() const { return target_.dimension(); }
+  double log_density_gradient(Eigen::Ref<const Eigen::VectorXd> z, Eigen::Ref<Eigen::VectorXd> g) const {
+    return target_.log_density_gradient(z, g);
+  }
+  [[nodiscard]] std::vector<std::string> parameter_names() const { return target_.model().parameter_names(); }
+  [[nodiscard]] const mm::PanelTrustModel& model() const { return target_.model(); }
+
+ private:
+  mm::PanelTarget target_;
+};
+
+mm::Pooling pooling_from_string(const std::string& s, const std::string& what) {
+  for (auto p : {mm::Pooling::none, mm::Pooling::partial, mm::Pooling::complete})
+    if (s == mm::to_string(p)) return p;
+  throw std::invalid_argument("pooling of " + what + " must be 'none', 'partial' or 'complete', got '" + s + "'");
+}
+
+mm::Role role_from_string(const std::string& s) {
+  if (s == "trust") return mm::Role::trust;
+  if (s == "conversion") return mm::Role::conversion;
+  if (s == "both") return mm::Role::both;
+  throw std::invalid_argument("role must be 'trust', 'conversion' or 'both', got '" + s + "'");
+}
+
+mm::TrustLevel trust_level_from_string(const std::string& s) {
+  for (auto l : {mm::TrustLevel::off, mm::TrustLevel::national, mm::TrustLevel::geo})
+    if (s == mm::to_string(l)) return l;
+  throw std::invalid_argument("trust must be 'national', 'geo' or 'off', got '" + s + "'");
+}
+
+mm::PanelModelPriors panel_priors(const py::dict& d) {
+  mm::PanelModelPriors p;
+  mm::TrustModelPriors& b = p.base;
+  const std::map<std::string, double*> fields = {
+      {"alpha_a", &b.alpha_a},         {"alpha_b", &b.alpha_b},       {"lam_shape", &b.lam_shape},
+      {"lam_rate", &b.lam_rate},       {"half_life_median", &b.half_life_median},
+      {"half_life_sd_log", &b.half_life_sd_log}, {"g0_mean", &b.g0_mean}, {"g0_sd", &b.g0_sd},
+      {"gamma_sd", &b.gamma_sd},       {"theta_sd", &b.theta_sd},     {"beta_sd", &b.beta_sd},
+      {"baseline_sd", &b.baseline_sd}, {"sigma_sd", &b.sigma_sd},     {"tracker_a_sd", &b.tracker_a_sd},
+      {"tracker_b_sd", &b.tracker_b_sd}, {"tracker_sigma_sd", &b.tracker_sigma_sd},
+      {"effect_pool_sd", &p.effect_pool_sd}, {"baseline_pool_sd", &p.baseline_pool_sd}};
+  for (auto item : d) {
+    const auto key = item.first.cast<std::string>();
+    const auto f = fields.find(key);
+    if (f == fields.end()) {
+      std::string known;
+      for (const auto& [k, v] : fields) known += (known.empty() ? "" : ", ") + k;
+      throw std::invalid_argument("unknown panel prior '" + key + "'; known: " + known);
+    }
+    *f->second = item.second.cast<double>();
+  }
+  return p;
+}
+
+py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels, const std::vector<std::string>& roles,
+                std::vector<bool> national, const std::vector<RowMatrix>& media, const std::vector<RowMatrix>& share,
+                const RowMatrix& population, const RowMatrix& outcome, const std::vector<RowMatrix>& controls,
+                std::vector<std::string> control_names, double period_days, int seasonality, bool trend, int max_lag,
+                const std::string& trust, const RowMatrix& tracker, const std::map<std::string, std::string>& pooling,
+                const std::vector<std::string>& channel_pooling, const py::dict& priors, int threads) {
+  mm::PanelModelSpec s;
+  s.geos = std::move(geos);
+  s.channels = std::move(channels);
+  for (const auto& r : roles) s.roles.push_back(role_from_string(r));
+  s.national = std::move(national);
+  for (const auto& m : media) s.media.emplace_back(m);
+  for (const auto& m : share) s.share.emplace_back(m);
+  s.population = population;
+  s.outcome = outcome;
+  for (const auto& m : controls) s.controls.emplace_back(m);
+  s.control_names = std::move(control_names);
+  s.period_days = period_days;
+  s.seasonality = seasonality;
+  s.trend = trend;
+  s.max_lag = max_lag;
+  s.trust = trust_level_from_string(trust);
+  s.tracker = tracker;
+  for (const auto& [k, v] : pooling) {
+    const mm::Pooling p = pooling_from_string(v, k);
+    if (k == "intercept") s.intercept_pooling = p;
+    else if (k == "trend") s.trend_pooling = p;
+    else if (k == "seasonality") s.seasonality_pooling = p;
+    else if (k == "controls") s.control_pooling = p;
+    else if (k == "effects") s.effect_pooling = p;
+    else throw std::invalid_argument("pooling: unknown group '" + k + "' (intercept, trend, seasonality, controls, effects)");
+  }
+  for (std::size_t c = 0; c < channel_pooling.size(); ++c)
+    s.channel_pooling.push_back(pooling_from_string(channel_pooling[c], "channel " + std::to_string(c)));
+  s.priors = panel_priors(priors);
+  s.threads = threads;
+  mm::BuiltPanelModel b = [&] {
+    py::gil_scoped_release release;
+    return mm::build_panel(std::move(s));
+  }();
+  py::dict sc;
+  sc["media_scale"] = b.scales.media_scale;
+  sc["y_scale"] = b.scales.y_scale;
+  sc["population"] = RowMatrix(b.scales.population);
+  std::vector<RowMatrix> act;
+  for (const auto& m : b.scales.activity) act.emplace_back(m);
+  sc["activity"] = act;
+  sc["baseline_names"] = b.scales.baseline_names;
+  sc["tracker_mean"] = b.scales.tracker_mean;
+  sc["tracker_sd"] = b.scales.tracker_sd;
+  return py::make_tuple(std::move(b.model), sc);
+}
+
+py::dict forward_dict(const mm::PanelForward& f) {
+  py::dict d;
+  d["stock"] = RowMatrix(f.stock);
+  d["base"] = RowMatrix(f.base);
+  d["trust_direct"] = RowMatrix(f.trust_direct);
+  d["mu"] = RowMatrix(f.mu);
+  std::vector<RowMatrix> own, amp, sat;
+  for (const auto& m : f.conversion_own) own.emplace_back(m);
+  for (const auto& m : f.amplification) amp.emplace_back(m);
+  for (const auto& m : f.saturated) sat.emplace_back(m);
+  d["conversion_own"] = own;
+  d["amplification"] = amp;
+  d["saturated"] = sat;
+  return d;
+}
+
+}  // namespace
+
+void register_panel(py::module_& m) {
+  auto sub = m.attr("mmm").cast<py::module_>();
+  py::class_<mm::PanelTrustModel>(sub, "PanelModel",
+                                  "trustmix::mmm::PanelTrustModel: the geo panel trust-linked model (panel_model.hpp).")
+      .def_property_readonly("dimension", &mm::PanelTrustModel::dimension, "Number of unconstrained parameters.")
+      .def_property_readonly("parameter_names", &mm::PanelTrustModel::parameter_names, "Unconstrained parameter names.")
+      .def_property_readonly("constrained_names", &mm::PanelTrustModel::constrained_names,
+                             "Constrained parameter names (order of constrain()).")
+      .def_property_readonly("geos", &mm::PanelTrustModel::geos)
+      .def_property_readonly("periods", &mm::PanelTrustModel::periods)
+      .def_property_readonly("conversion_channels", &mm::PanelTrustModel::conversion_channels)
+      .def_property_readonly("trust_channels", &mm::PanelTrustModel::trust_channels)
+      .def("initial_point", &mm::PanelTrustModel::initial_point, "A starting point (unconstrained).")
+      .def(
+          "log_density",
+          [](const mm::PanelTrustModel& self, const Eigen::VectorXd& z) {
+            Eigen::VectorXd g(self.dimension());
+            mm::PanelWorkspace ws;
+            const double lp = self.log_density(z, g, ws);
+            return py::make_tuple(lp, g);
+          },
+          py::arg("z"), "(log density, gradient) at unconstrained z.")
+      .def(
+          "constrain_draws",
+          [](const mm::PanelTrustModel& self, const RowMatrix& z) {
+            RowMatrix out(z.rows(), self.constrained_dimension());
+            py::gil_scoped_release release;
+            Eigen::VectorXd row(self.constrained_dimension());
+            for (Eigen::Index i = 0; i < z.rows(); ++i) {
+              self.constrain(z.row(i).transpose(), row);
+              out.row(i) = row.transpose();
+            }
+            return out;
+          },
+          py::arg("draws"), "Constrained parameters (rows) of unconstrained draws (rows).")
+      .def(
+          "forward", [](const mm::PanelTrustModel& self, const Eigen::VectorXd& z) { return forward_dict(self.forward(z)); },
+          py::arg("z"), "The forward pass with the decomposition (T x G arrays; lists per channel).")
+      .def(
+          "forward_mean",
+          [](const mm::PanelTrustModel& self, const RowMatrix& z) {
+            // means over draws of each decomposition part, per period and geo
+            const int T = self.periods(), G = self.geos();
+            const auto S = self.conversion_channels().size();
+            Eigen::MatrixXd base = Eigen::MatrixXd::Zero(T, G), direct = base, mu = base, stock = base;
+            std::vector<Eigen::MatrixXd> own(S, base), amp(S, base);
+            {
+              py::gil_scoped_release release;
+              for (Eigen::Index i = 0; i < z.rows(); ++i) {
+                const mm::PanelForward f = self.forward(z.row(i).transpose());
+                base += f.base;
+                direct += f.trust_direct;
+                mu += f.mu;
+                stock += f.stock;
+                for (std::size_t j = 0; j < S; ++j) {
+                  own[j] += f.conversion_own[j];
+                  amp[j] += f.amplification[j];
+                }
+              }
+            }
+            const double n = static_cast<double>(std::max<Eigen::Index>(z.rows(), 1));
+            mm::PanelForward f;
+            f.base = base / n;
+            f.trust_direct = direct / n;
+            f.mu = mu / n;
+            f.stock = stock / n;
+            for (std::size_t j = 0; j < S; ++j) {
+              f.conversion_own.push_back(own[j] / n);
+              f.amplification.push_back(amp[j] / n);
+            }
+            return forward_dict(f);
+          },
+          py::arg("draws"), "Posterior means of the forward pass's parts over draws (rows, unconstrained).")
+      .def(
+          "incremental_draws",
+          [](const mm::PanelTrustModel& self, const RowMatrix& z, int channel, int t0, int t1, int horizon,
+             const RowMatrix& population, double y_scale) {
+            // per draw and geo: sum_t (mu - mu_cf)[t, g] y_scale pop[t, g] (pop after the data: the last row)
+            const int G = self.geos();
+            if (population.rows() != self.periods() || population.cols() != G)
+              throw std::invalid_argument("population must be periods x geos");
+            RowMatrix out(z.rows(), G);
+            py::gil_scoped_release release;
+            for (Eigen::Index i = 0; i < z.rows(); ++i) {
+              const Eigen::MatrixXd d = self.incremental(z.row(i).transpose(), channel, t0, t1, horizon);
+              for (int g = 0; g < G; ++g) {
+                double s = 0.0;
+                for (Eigen::Index t = 0; t < d.rows(); ++t)
+                  s += d(t, g) * population(std::min<Eigen::Index>(t, population.rows() - 1), g);
+                out(i, g) = s * y_scale;
+              }
+            }
+            return out;
+          },
+          py::arg("draws"), py::arg("channel"), py::arg("t0"), py::arg("t1"), py::arg("horizon"), py::arg("population"),
+          py::arg("y_scale"),
+          "Incremental outcome (raw units) per draw (rows) and geo (columns) of a channel's activity in [t0, t1),\n"
+          "over the data and `horizon` periods after it (PanelTrustModel::incremental times population and y_scale).");
+  sub.def("build_panel", &build, py::arg("geos"), py::arg("channels"), py::arg("roles"), py::arg("national"),
+          py::arg("media"), py::arg("share"), py::arg("population"), py::arg("outcome"), py::arg("controls"),
+          py::arg("control_names"), py::arg("period_days") = 7.0, py::arg("seasonality") = 2, py::arg("trend") = true,
+          py::arg("max_lag") = 12, py::arg("trust") = "national", py::arg("tracker") = RowMatrix(),
+          py::arg("pooling") = std::map<std::string, std::string>{}, py::arg("channel_pooling") = std::vector<std::string>{},
+          py::arg("priors") = py::dict(), py::arg("threads") = 1,
+          "trustmix::mmm::build_panel: the panel model of a spec in raw units; returns (PanelModel, dict of scales).");
+  auto inference = m.attr("inference").cast<py::module_>();
+  py::class_<PanelUnconstrainedTarget> target(
+      sub, "PanelTarget",
+      "The panel model as a trustmix.inference target; draws reported unconstrained (PanelModel.constrain_draws).");
+  target.def(py::init<const mm::PanelTrustModel&>(), py::arg("model"));
+  targets::bind_target(inference, target);
+}
+
+}  // namespace trustmix::bindings

@@ -1,0 +1,1243 @@
+#pragma once
+// The geo panel version of the trust-linked model (MODEL.md; issue 20, "The model"): G geos
+// x T periods x C channels, log posterior and its exact reverse-mode gradient on
+// unconstrained parameters, a deterministic parallel loop over geos, and the spec in raw
+// units with the population scaling (PanelModelSpec, build_panel()). Notation, geo g,
+// period t, channel c:
+//
+//   x[c, g, t]  per-capita scaled activity: a geo channel's own activity, a national
+//               channel's national activity X[c, t] apportioned to geos by a share
+//               s[g, t] (population by default): X[c, t] s[g, t] / pop[g, t]
+//   a[c, g, t]  = geometric adstock of x[c, g, .] (alpha_c, normalised weights, lag L)
+//   h[c, g, t]  = tanh(lam_c a[c, g, t] / 2)     logistic saturation (the national model's)
+//   alpha_c, lam_c are shared by all geos (documented choice: curvature and carry-over are
+//   what a geo's short series pins worst, Meridian shares them too).
+//   Trust stock, trust = national: S[t] = delta S[t-1] + (1 - delta) sum_p kappa_p hn[p, t],
+//               hn[p, t] the saturated adstock of the national per-capita activity
+//               xn[p, t] = sum_g pop[g, t] x[p, g, t] / sum_g pop[g, t] (total activity
+//               over total population); S_g[t] = S[t] in every geo.
+//   trust = geo: S_g[t] = delta S_g[t-1] + (1 - delta) sum_p kappa_p h[p, g, t], one stock
+//               per geo with shared delta, kappa and S[-1] = g0.
+//   mu[g, t] = sum_k b[g, k] B[g, t, k] + gamma S_g[t]
+//              + sum_{s conversion} beta[s, g] (1 + theta S_g[t]) h[s, g, t]
+//   y[g, t] ~ Normal(mu[g, t], sigma)                  (per-capita scaled outcome)
+//   tracker, national: q[t] ~ Normal(a_q + b_q Sn[t], sigma_q), Sn[t] = S[t] (national
+//               stock) or sum_g pop[g, t] S_g[t] / sum_g pop[g, t] (geo stocks);
+//   tracker, geo: q[g, t] ~ Normal(a_q + b_q S_g[t], sigma_q); observed entries only.
+//
+// Pooling (per parameter group: each baseline column, each conversion channel's effect):
+//   complete: one value for all geos;
+//   none:     one value per geo, each with the group's prior;
+//   partial:  non-centred hierarchy, eta[g] ~ Normal(0, 1):
+//               effects   beta[s, g] = mu_s exp(tau_s eta[g])  (log-normal geo effects
+//                         around the channel's median mu_s, as Meridian), mu_s ~
+//                         HalfNormal(beta_sd), tau_s ~ HalfNormal(effect_pool_sd);
+//               baseline  b[g, k] = m_k + tau_k eta[g], m_k ~ Normal(0, baseline_sd),
+//                         tau_k ~ HalfNormal(baseline_pool_sd).
+//   complete and none put HalfNormal(beta_sd) on each beta and Normal(0, baseline_sd) on
+//   each b. Every other prior is the national model's (TrustModelPriors), so with G = 1,
+//   complete pooling and the same data the log posterior density of the parameters is the
+//   national model's (the test checks it to 1e-10; the national model's unconstrained
+//   parametrisation differs, by maps whose Jacobian is triangular with the same diagonal,
+//   except that with a tracker its initial stock is scaled by 1 / b_q, a log-Jacobian -ln b_q).
+//
+// Unconstrained parameters: logit alpha, log lam, log beta (or ln mu, ln tau, eta), b (or
+// m, ln tau, eta), ln sigma, isometric log-ratios of kappa (the national model's Helmert
+// basis), logit delta, g0, ln gamma, ln theta, a_q, ln b_q, ln sigma_q; every log-Jacobian
+// is in the density.
+//
+// Cost of one log density + gradient: O(G T C L) with the recursive adstock O(G T C); the
+// geo loop runs on trustmix::parallel_for_blocks (deterministic: every geo writes its own
+// slots, sums over geos run in geo order on the calling thread), serial when called from
+// inside another parallel loop (the sampler's chains).
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <numbers>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "trustmix/core/error.hpp"
+#include "trustmix/core/parallel.hpp"
+#include "trustmix/mmm/spec.hpp"
+#include "trustmix/mmm/trust_model.hpp"
+#include "trustmix/transforms/adstock.hpp"
+#include "trustmix/transforms/simd.hpp"
+
+namespace trustmix::mmm {
+
+/// How a parameter group is shared across geos (top of this file).
+enum class Pooling : std::uint8_t { none, partial, complete };
+[[nodiscard]] inline const char* to_string(Pooling p) {
+  return p == Pooling::none ? "none" : p == Pooling::partial ? "partial" : "complete";
+}
+/// Where the trust stock lives: no stock (a standard panel MMM), one national stock, or
+/// one stock per geo.
+enum class TrustLevel : std::uint8_t { off, national, geo };
+[[nodiscard]] inline const char* to_string(TrustLevel l) {
+  return l == TrustLevel::off ? "off" : l == TrustLevel::national ? "national" : "geo";
+}
+
+/// Priors of the panel model: the national model's (TrustModelPriors; its beta_sd,
+/// baseline_sd, alpha, lam, sigma, delta, g0, gamma, theta and tracker entries are used) and
+/// the scales of the geo deviations under partial pooling.
+struct PanelModelPriors {
+  TrustModelPriors base;
+  double effect_pool_sd = 0.5;    ///< tau_s ~ HalfNormal: sd of ln beta across geos
+  double baseline_pool_sd = 0.5;  ///< tau_k ~ HalfNormal: sd of a baseline coefficient across geos (scaled units)
+};
+
+/// Scaled data of one panel fit (build_panel() makes it from raw units).
+struct PanelModelData {
+  std::vector<Matrix> media;         ///< C matrices T x G: per-capita scaled activity x[c, g, t], >= 0
+  Matrix national_media;             ///< T x C: xn[c, t], the population-weighted mean over geos
+  Matrix weights;                    ///< T x G: pop[g, t] / sum_g pop[g, t] (rows sum to 1)
+  std::vector<bool> trust;           ///< C: feeds the trust stock
+  std::vector<bool> conversion;      ///< C: converts
+  std::vector<Matrix> baseline;      ///< G matrices T x K: the baseline design of each geo
+  std::vector<Pooling> baseline_pooling;  ///< K
+  std::vector<Pooling> effect_pooling;    ///< C (read for conversion channels)
+  Matrix y;                          ///< T x G scaled outcome
+  TrustLevel trust_level = TrustLevel::national;
+  Matrix tracker;                    ///< T x 1 (national) or T x G (geo), NaN where unmeasured; empty for none
+  int max_lag = 12;
+  int threads = 1;                   ///< geo loop threads (0: hardware); results identical for every value
+};
+
+/// Constrained parameters of one evaluation.
+struct PanelModelParameters {
+  Vector alpha, lam;  ///< C
+  Vector kappa;       ///< P
+  Matrix beta;        ///< S x G
+  Matrix b;           ///< K x G
+  Vector beta_median, beta_tau;  ///< S: partial pooling's mu_s and tau_s (NaN otherwise)
+  Vector b_mean, b_tau;          ///< K: partial pooling's m_k and tau_k (NaN otherwise)
+  double sigma = 1.0, delta = 0.0, g0 = 0.0, gamma = 0.0, theta = 0.0;
+  double tracker_a = 0.0, tracker_b = 0.0, tracker_sigma = 1.0;
+};
+
+/// Every intermediate of one forward pass (per-capita scaled units).
+struct PanelForward {
+  std::vector<Matrix> saturated;   ///< C matrices T x G: h
+  Matrix stock;                    ///< T x G: S_g[t]
+  Matrix base, trust_direct, mu;   ///< T x G
+  std::vector<Matrix> conversion_own, amplification;  ///< S matrices T x G: beta h and beta theta S h
+};
+
+/// Scratch buffers of one evaluation (one per thread).
+struct PanelWorkspace {
+  std::vector<Matrix> A, dA, H, gH;  ///< G matrices T x C
+  Matrix An, dAn, Hn, gHn;           ///< T x C: the national series (national stock)
+  Matrix S, gS, mu, gmu, conv;       ///< T x G
+  Matrix gbeta, gb;                  ///< S x G, K x G
+  Matrix part;                       ///< per-geo partial sums of the shared parameters' gradients (rows) x G
+  Vector ll;                         ///< G: per-geo log-likelihood
+  Vector Sn, gSn, u, ga;             ///< T
+  PanelModelParameters params;
+};
+
+class PanelTrustModel {
+ public:
+  explicit PanelTrustModel(PanelModelData data, PanelModelPriors priors = {}) : d_(std::move(data)), pr_(std::move(priors)) {
+    validate();
+    layout();
+  }
+
+  [[nodiscard]] int dimension() const { return n_; }
+  [[nodiscard]] const std::vector<std::string>& parameter_names() const { return names_; }
+  [[nodiscard]] const PanelModelData& data() const { return d_; }
+  [[nodiscard]] const PanelModelPriors& priors() const { return pr_; }
+  [[nodiscard]] int geos() const { return G_; }
+  [[nodiscard]] int periods() const { return T_; }
+  [[nodiscard]] int channels() const { return C_; }
+  [[nodiscard]] bool trust_enabled() const { return d_.trust_level != TrustLevel::off; }
+  [[nodiscard]] bool has_tracker() const { return n_tracker_obs_ > 0; }
+  [[nodiscard]] const std::vector<int>& conversion_channels() const { return conv_idx_; }
+  [[nodiscard]] const std::vector<int>& trust_channels() const { return trust_idx_; }
+
+  /// Names of the constrained parameters in the order of constrain_into(): alpha[c],
+  /// lam[c], beta[c,g] (conversion channels, geo-major per channel), b[k,g], sigma, then
+  /// with trust kappa[c], delta, g0, gamma, theta (tracker_a, tracker_b, tracker_sigma), then
+  /// the partial pooling hyperparameters beta_median[c], beta_tau[c], b_mean[k], b_tau[k].
+  [[nodiscard]] std::vector<std::string> constrained_names() const {
+    std::vector<std::string> n;
+    const auto s = [](auto v) { return std::to_string(v); };
+    for (int c = 0; c < C_; ++c) n.push_back("alpha[" + s(c) + "]");
+    for (int c = 0; c < C_; ++c) n.push_back("lam[" + s(c) + "]");
+    for (int c : conv_idx_)
+      for (int g = 0; g < G_; ++g) n.push_back("beta[" + s(c) + "," + s(g) + "]");
+    for (int k = 0; k < K_; ++k)
+      for (int g = 0; g < G_; ++g) n.push_back("b[" + s(k) + "," + s(g) + "]");
+    n.emplace_back("sigma");
+    if (trust_enabled()) {
+      for (int c : trust_idx_) n.push_back("kappa[" + s(c) + "]");
+      for (const char* v : {"delta", "g0", "gamma", "theta"}) n.emplace_back(v);
+      if (has_tracker())
+        for (const char* v : {"tracker_a", "tracker_b", "tracker_sigma"}) n.emplace_back(v);
+    }
+    for (std::size_t j = 0; j < conv_idx_.size(); ++j)
+      if (effect_blocks_[j].kind == Pooling::partial) {
+        n.push_back("beta_median[" + s(conv_idx_[j]) + "]");
+        n.push_back("beta_tau[" + s(conv_idx_[j]) + "]");
+      }
+    for (int k = 0; k < K_; ++k)
+      if (base_blocks_[static_cast<std::size_t>(k)].kind == Pooling::partial) {
+        n.push_back("b_mean[" + s(k) + "]");
+        n.push_back("b_tau[" + s(k) + "]");
+      }
+    return n;
+  }
+  [[nodiscard]] Eigen::Index constrained_dimension() const { return static_cast<Eigen::Index>(constrained_names().size()); }
+
+  /// Maps unconstrained z to the constrained parameters.
+  [[nodiscard]] PanelModelParameters constrain(const Eigen::Ref<const Vector>& z) const {
+    PanelModelParameters p;
+    constrain_into_params(z, p);
+    return p;
+  }
+  /// Writes the constrained parameters of z (order of constrained_names()) into out.
+  void constrain(const Eigen::Ref<const Vector>& z, Eigen::Ref<Vector> out) const {
+    const PanelModelParameters p = constrain(z);
+    Eigen::Index i = 0;
+    auto put = [&](double v) { out[i++] = v; };
+    for (int c = 0; c < C_; ++c) put(p.alpha[c]);
+    for (int c = 0; c < C_; ++c) put(p.lam[c]);
+    for (int j = 0; j < S_; ++j)
+      for (int g = 0; g < G_; ++g) put(p.beta(j, g));
+    for (int k = 0; k < K_; ++k)
+      for (int g = 0; g < G_; ++g) put(p.b(k, g));
+    put(p.sigma);
+    if (trust_enabled()) {
+      for (int i2 = 0; i2 < P_; ++i2) put(p.kappa[i2]);
+      for (double v : {p.delta, p.g0, p.gamma, p.theta}) put(v);
+      if (has_tracker())
+        for (double v : {p.tracker_a, p.tracker_b, p.tracker_sigma}) put(v);
+    }
+    for (int j = 0; j < S_; ++j)
+      if (effect_blocks_[static_cast<std::size_t>(j)].kind == Pooling::partial) {
+        put(p.beta_median[j]);
+        put(p.beta_tau[j]);
+      }
+    for (int k = 0; k < K_; ++k)
+      if (base_blocks_[static_cast<std::size_t>(k)].kind == Pooling::partial) {
+        put(p.b_mean[k]);
+        put(p.b_tau[k]);
+      }
+  }
+
+  /// The unconstrained point of given constrained parameters (the inverse of constrain());
+  /// partial pooling blocks need beta_median/beta_tau (b_mean/b_tau) and take eta from
+  /// beta (b). Used to start from a national fit and by the tests.
+  [[nodiscard]] Vector unconstrain(const PanelModelParameters& p) const {
+    Vector z = Vector::Zero(n_);
+    for (int c = 0; c < C_; ++c) {
+      z[o_alpha_ + c] = std::log(p.alpha[c] / (1.0 - p.alpha[c]));
+      z[o_lam_ + c] = std::log(p.lam[c]);
+    }
+    for (int j = 0; j < S_; ++j) {
+      const Block& bl = effect_blocks_[static_cast<std::size_t>(j)];
+      Vector v = p.beta.row(j).transpose().array().log();
+      bl.unconstrain(v, bl.kind == Pooling::partial ? std::log(p.beta_median[j]) : 0.0,
+                     bl.kind == Pooling::partial ? p.beta_tau[j] : 0.0, z);
+    }
+    for (int k = 0; k < K_; ++k) {
+      const Block& bl = base_blocks_[static_cast<std::size_t>(k)];
+      Vector v = p.b.row(k).transpose();
+      bl.unconstrain(v, bl.kind == Pooling::partial ? p.b_mean[k] : 0.0, bl.kind == Pooling::partial ? p.b_tau[k] : 0.0, z);
+    }
+    z[o_sigma_] = std::log(p.sigma);
+    if (trust_enabled()) {
+      // kappa = softmax(V u): u = V' ln kappa (V' 1 = 0, V'V = I).
+      z.segment(o_kappa_, P_ - 1) = helmert_.transpose() * p.kappa.array().log().matrix();
+      z[o_delta_] = std::log(p.delta / (1.0 - p.delta));
+      z[o_g0_] = p.g0;
+      z[o_gamma_] = std::log(p.gamma);
+      z[o_theta_] = std::log(p.theta);
+      if (has_tracker()) {
+        z[o_tracker_] = p.tracker_a;
+        z[o_tracker_ + 1] = std::log(p.tracker_b);
+        z[o_tracker_ + 2] = std::log(p.tracker_sigma);
+      }
+    }
+    return z;
+  }
+
+  /// Log posterior density (up to a constant, every log-Jacobian included) at
+  /// unconstrained z; writes its gradient. Const: one workspace per concurrent caller.
+  double log_density(const Eigen::Ref<const Vector>& z, Eigen::Ref<Vector> grad, PanelWorkspace& ws) const {
+    check_dimension(z);
+    resize(ws);
+    grad.setZero();
+    PanelModelParameters& p = ws.params;
+    constrain_into_params(z, p);
+    constexpr double minus_inf = -std::numeric_limits<double>::infinity();
+    if (!(p.sigma > 0.0) || !std::isfinite(p.sigma)) return minus_inf;
+    const int T = T_;
+    const bool national = d_.trust_level == TrustLevel::national, geo_stock = d_.trust_level == TrustLevel::geo;
+    // ---- forward: the national stock (before the geo loop: every geo reads it) ----------
+    if (national) {
+      ws.u.setZero();
+      for (int i = 0; i < P_; ++i) {
+        const int c = trust_idx_[static_cast<std::size_t>(i)];
+        transforms::geometric_adstock_recursive(d_.national_media.col(c), p.alpha[c], d_.max_lag, ws.An.col(c),
+                                                ws.dAn.col(c));
+        transforms::detail::simd::logistic_series(ws.An.col(c).data(), 0.5 * p.lam[c], ws.Hn.col(c).data(), T);
+        ws.u += p.kappa[i] * ws.Hn.col(c);
+      }
+      stock_recursion(p.delta, p.g0, ws.u, ws.Sn);
+    }
+    // ---- forward per geo: channels, geo stock, mu ---------------------------------------
+    parallel_for_blocks(G_, d_.threads, 2, [&](std::ptrdiff_t g0, std::ptrdiff_t g1) {
+      Vector u(T);
+      for (auto gg = g0; gg < g1; ++gg) forward_geo(static_cast<int>(gg), p, ws, u);
+    });
+    // ---- tracker (national level needs every geo's stock: serial, before the backward) ----
+    double lp = 0.0;
+    ws.gSn.setZero();
+    ws.gS.setZero();
+    if (has_tracker()) {
+      if (d_.tracker.cols() == 1) {
+        if (geo_stock) ws.Sn = (ws.S.cwiseProduct(d_.weights)).rowwise().sum();
+        lp += tracker_term(d_.tracker.col(0), ws.Sn, p, ws.gSn, grad);
+        if (geo_stock) ws.gS = d_.weights.array().colwise() * ws.gSn.array();
+      } else {
+        for (int g = 0; g < G_; ++g) lp += tracker_term(d_.tracker.col(g), ws.S.col(g), p, ws.gS.col(g), grad);
+      }
+      lp += -0.5 * p.tracker_a * p.tracker_a / (pr_.base.tracker_a_sd * pr_.base.tracker_a_sd);
+      grad[o_tracker_] += -p.tracker_a / (pr_.base.tracker_a_sd * pr_.base.tracker_a_sd);
+    }
+    // ---- likelihood and backward per geo -------------------------------------------------
+    ws.part.setZero();
+    parallel_for_blocks(G_, d_.threads, 2, [&](std::ptrdiff_t g0, std::ptrdiff_t g1) {
+      Vector lam_adj(T), ga(T);
+      for (auto gg = g0; gg < g1; ++gg) backward_geo(static_cast<int>(gg), p, ws, lam_adj, ga);
+    });
+    // Sums over geos in geo order (deterministic for every thread count).
+    const double n_obs = static_cast<double>(G_) * T;
+    double ss = 0.0;
+    for (int g = 0; g < G_; ++g) {
+      lp += ws.ll[g];
+      ss += ws.part(r_ss_, g);
+    }
+    if (!std::isfinite(lp)) return minus_inf;
+    const double s2 = p.sigma * p.sigma;
+    lp += -0.5 * ss / s2 - n_obs * std::log(p.sigma) - 0.5 * n_obs * std::log(2.0 * std::numbers::pi);
+    grad[o_sigma_] += -n_obs + ss / s2;
+    const Vector shared = ws.part.rowwise().sum();
+    for (int c = 0; c < C_; ++c) {
+      grad[o_alpha_ + c] += shared[r_alpha_ + c] * p.alpha[c] * (1.0 - p.alpha[c]);
+      grad[o_lam_ + c] += shared[r_lam_ + c] * p.lam[c];
+    }
+    if (trust_enabled()) {
+      grad[o_gamma_] += shared[r_gamma_] * p.gamma;
+      grad[o_theta_] += shared[r_theta_] * p.theta;
+      Vector gkappa = shared.segment(r_kappa_, P_);
+      double gdelta = shared[r_delta_], gg0 = shared[r_g0_];
+      if (national) {
+        // the national stock's adjoint: gSn[t] (tracker) + sum_g gS_g[t] (outcome)
+        for (int g = 0; g < G_; ++g) ws.gSn += ws.gS.col(g);
+        stock_adjoint(p, ws.Sn, ws.u, ws.gSn, ws.ga, gdelta, gg0);  // ws.ga: dL/du[t]
+        for (int i = 0; i < P_; ++i) {
+          const int c = trust_idx_[static_cast<std::size_t>(i)];
+          gkappa[i] += ws.ga.dot(ws.Hn.col(c));
+          ws.gHn.col(c) = p.kappa[i] * ws.ga;
+          Vector gan(T);
+          const double glam = transforms::detail::simd::logistic_series_adjoint(
+              ws.An.col(c).data(), ws.Hn.col(c).data(), ws.gHn.col(c).data(), 0.5 * p.lam[c], gan.data(), T);
+          grad[o_lam_ + c] += glam * p.lam[c];
+          grad[o_alpha_ + c] += gan.dot(ws.dAn.col(c)) * p.alpha[c] * (1.0 - p.alpha[c]);
+        }
+      }
+      grad[o_delta_] += gdelta * p.delta * (1.0 - p.delta);
+      grad[o_g0_] += gg0;
+      // kappa = softmax(V u): dL/du = V' (kappa .* (g - kappa'g))
+      const double kg = p.kappa.dot(gkappa);
+      const Vector gsoft = p.kappa.cwiseProduct(gkappa - Vector::Constant(P_, kg));
+      grad.segment(o_kappa_, P_ - 1).noalias() += helmert_.transpose() * gsoft;
+    }
+    // pooled blocks: from dL/d(value per geo) to their free parameters, with their priors
+    for (int j = 0; j < S_; ++j)
+      lp += effect_blocks_[static_cast<std::size_t>(j)].backward(z, ws.gbeta.row(j).transpose(), p.beta.row(j).transpose(),
+                                                                 grad);
+    for (int k = 0; k < K_; ++k)
+      lp += base_blocks_[static_cast<std::size_t>(k)].backward(z, ws.gb.row(k).transpose(), p.b.row(k).transpose(), grad);
+    lp += shared_priors(z, p, grad);
+    return lp;
+  }
+
+  /// Forward pass with the additive decomposition mu = base + trust_direct + sum_s
+  /// (conversion_own_s + amplification_s), on the data's media and baseline or on others:
+  /// `media` C matrices T' x G (per-capita scaled), `baseline` G matrices T' x K (both
+  /// needed when T' != T). Past the data the national stock weighs geos by the last
+  /// period's population weights. Uses the direct adstock sum (convolve_series).
+  [[nodiscard]] PanelForward forward(const Eigen::Ref<const Vector>& z, const std::vector<Matrix>* media = nullptr,
+                                     const std::vector<Matrix>* baseline = nullptr) const {
+    check_dimension(z);
+    const std::vector<Matrix>& X = media != nullptr ? *media : d_.media;
+    const std::vector<Matrix>& B = baseline != nullptr ? *baseline : d_.baseline;
+    if (static_cast<int>(X.size()) != C_) fail("media needs ", C_, " channel matrices, got ", X.size());
+    const Eigen::Index Tn = X[0].rows();
+    for (int c = 0; c < C_; ++c)
+      if (X[static_cast<std::size_t>(c)].rows() != Tn || X[static_cast<std::size_t>(c)].cols() != G_)
+        fail("media[", c, "] must be ", Tn, " x ", G_, ", got ", X[static_cast<std::size_t>(c)].rows(), " x ",
+             X[static_cast<std::size_t>(c)].cols());
+    if (static_cast<int>(B.size()) != G_) fail("baseline needs ", G_, " geo matrices, got ", B.size());
+    for (int g = 0; g < G_; ++g)
+      if (B[static_cast<std::size_t>(g)].rows() != Tn || B[static_cast<std::size_t>(g)].cols() != K_)
+        fail("baseline[", g, "] must be ", Tn, " x ", K_);
+    const PanelModelParameters p = constrain(z);
+    const int T = static_cast<int>(Tn);
+    PanelForward f;
+    Vector w(d_.max_lag + 1), dw(d_.max_lag + 1), a(T);
+    auto sat = [&](const auto& x, int c, auto&& h) {
+      transforms::geometric_weights_into(p.alpha[c], w, dw);
+      transforms::convolve_series(x, w, a);
+      transforms::detail::simd::logistic_series(a.data(), 0.5 * p.lam[c], h.data(), T);
+    };
+    f.saturated.assign(static_cast<std::size_t>(C_), Matrix(T, G_));
+    for (int c = 0; c < C_; ++c)
+      for (int g = 0; g < G_; ++g) {
+        Vector h(T);
+        sat(X[static_cast<std::size_t>(c)].col(g), c, h);
+        f.saturated[static_cast<std::size_t>(c)].col(g) = h;
+      }
+    f.stock = Matrix::Zero(T, G_);
+    if (d_.trust_level == TrustLevel::national) {
+      Vector u = Vector::Zero(T), h(T), S(T);
+      for (int i = 0; i < P_; ++i) {
+        const int c = trust_idx_[static_cast<std::size_t>(i)];
+        // national per-capita activity: the population-weighted mean (weights past the data: the last row)
+        Vector xn(T);
+        for (int t = 0; t < T; ++t) {
+          const auto tw = std::min<Eigen::Index>(t, T_ - 1);
+          xn[t] = X[static_cast<std::size_t>(c)].row(t).dot(d_.weights.row(tw));
+        }
+        sat(xn, c, h);
+        u += p.kappa[i] * h;
+      }
+      stock_recursion(p.delta, p.g0, u, S);
+      f.stock.colwise() = S;
+    } else if (d_.trust_level == TrustLevel::geo) {
+      for (int g = 0; g < G_; ++g) {
+        Vector u = Vector::Zero(T), S(T);
+        for (int i = 0; i < P_; ++i) u += p.kappa[i] * f.saturated[static_cast<std::size_t>(trust_idx_[static_cast<std::size_t>(i)])].col(g);
+        stock_recursion(p.delta, p.g0, u, S);
+        f.stock.col(g) = S;
+      }
+    }
+    f.base.resize(T, G_);
+    for (int g = 0; g < G_; ++g) f.base.col(g) = B[static_cast<std::size_t>(g)] * p.b.col(g);
+    f.trust_direct = p.gamma * f.stock;
+    f.mu = f.base + f.trust_direct;
+    for (int j = 0; j < S_; ++j) {
+      const Matrix& h = f.saturated[static_cast<std::size_t>(conv_idx_[static_cast<std::size_t>(j)])];
+      Matrix own = h.array().rowwise() * p.beta.row(j).array();
+      Matrix amp = p.theta * own.cwiseProduct(f.stock);
+      f.mu += own + amp;
+      f.conversion_own.push_back(std::move(own));
+      f.amplification.push_back(std::move(amp));
+    }
+    return f;
+  }
+
+  /// Incremental outcome per geo of channel c's activity in periods [t0, t1) (scaled
+  /// per-capita units, summed over the data and `horizon` periods after it with zero
+  /// activity): sum_t mu(actual) - mu(channel c zero in [t0, t1)). The baseline cancels.
+  [[nodiscard]] Matrix incremental(const Eigen::Ref<const Vector>& z, int c, int t0, int t1, int horizon) const {
+    if (c < 0 || c >= C_) fail("channel index ", c, " out of range [0, ", C_, ")");
+    if (t0 < 0 || t1 > T_ || t0 >= t1) fail("window [", t0, ", ", t1, ") must lie in [0, ", T_, ") and be non-empty");
+    if (horizon < 0) fail("horizon must be >= 0, got ", horizon);
+    const int Tn = T_ + horizon;
+    std::vector<Matrix> X(static_cast<std::size_t>(C_));
+    for (int k = 0; k < C_; ++k) {
+      X[static_cast<std::size_t>(k)] = Matrix::Zero(Tn, G_);
+      X[static_cast<std::size_t>(k)].topRows(T_) = d_.media[static_cast<std::size_t>(k)];
+    }
+    std::vector<Matrix> B(static_cast<std::size_t>(G_), Matrix::Zero(Tn, K_));  // cancels in the difference
+    const Matrix actual = forward(z, &X, &B).mu;
+    X[static_cast<std::size_t>(c)].middleRows(t0, t1 - t0).setZero();
+    const Matrix cf = forward(z, &X, &B).mu;
+    return actual - cf;  // Tn x G
+  }
+
+  /// A starting point: alpha 0.3, lam 1.5, each geo's effects 0.1 x the mean outcome, the
+  /// baseline by least squares per geo (pooled blocks at their geo mean), sigma at the
+  /// residual sd, trust at the national model's starting values.
+  [[nodiscard]] Vector initial_point() const {
+    PanelModelParameters p;
+    p.alpha = Vector::Constant(C_, 0.3);
+    p.lam = Vector::Constant(C_, 1.5);
+    p.beta = Matrix::Constant(S_, G_, 0.1);
+    p.beta_median = Vector::Constant(S_, 0.1);
+    p.beta_tau = Vector::Constant(S_, 0.1);
+    p.b.resize(K_, G_);
+    for (int g = 0; g < G_; ++g)
+      p.b.col(g) = d_.baseline[static_cast<std::size_t>(g)].colPivHouseholderQr().solve(d_.y.col(g));
+    p.b_mean = p.b.rowwise().mean();
+    p.b_tau = Vector::Constant(K_, 0.1);
+    for (int k = 0; k < K_; ++k)
+      if (base_blocks_[static_cast<std::size_t>(k)].kind == Pooling::complete) p.b.row(k).setConstant(p.b_mean[k]);
+      else if (base_blocks_[static_cast<std::size_t>(k)].kind == Pooling::partial)
+        p.b.row(k).setConstant(p.b_mean[k]);
+    const double mean_y = d_.y.mean();
+    p.sigma = std::max(std::sqrt((d_.y.array() - mean_y).square().mean()), 1e-3);
+    p.kappa = Vector::Constant(P_, P_ > 0 ? 1.0 / P_ : 0.0);
+    p.delta = std::pow(0.5, 1.0 / pr_.base.half_life_median);
+    p.g0 = pr_.base.g0_mean;
+    p.gamma = 0.1;
+    p.theta = 0.1;
+    p.tracker_a = 0.0;
+    p.tracker_b = 1.0;
+    p.tracker_sigma = 1.0;
+    if (has_tracker()) {
+      double qm = 0.0;
+      for (Eigen::Index i = 0; i < d_.tracker.size(); ++i)
+        if (!std::isnan(d_.tracker.data()[i])) qm += d_.tracker.data()[i];
+      p.tracker_a = qm / n_tracker_obs_;
+    }
+    return unconstrain(p);
+  }
+
+ private:
+  // ---- pooled parameter blocks -----------------------------------------------------------
+  struct Block {
+    Pooling kind = Pooling::complete;
+    bool log_scale = false;  // effects: value = exp(.), HalfNormal prior on the value
+    double prior_sd = 1.0, pool_sd = 0.5;
+    int offset = 0, G = 1;
+    [[nodiscard]] int size() const { return kind == Pooling::complete ? 1 : kind == Pooling::none ? G : G + 2; }
+    /// Values per geo (G) and, for partial, location (mu or m) and tau.
+    void values(const Eigen::Ref<const Vector>& z, Eigen::Ref<Vector> out, double& location, double& tau) const {
+      location = tau = std::numeric_limits<double>::quiet_NaN();
+      for (int g = 0; g < G; ++g) {
+        double v = 0.0;
+        if (kind == Pooling::complete) v = z[offset];
+        else if (kind == Pooling::none) v = z[offset + g];
+        else {
+          tau = std::exp(z[offset + 1]);
+          v = z[offset] + tau * z[offset + 2 + g];
+        }
+        out[g] = log_scale ? std::exp(v) : v;
+      }
+      if (kind == Pooling::partial) location = log_scale ? std::exp(z[offset]) : z[offset];
+    }
+    /// The inverse: v holds ln values (log_scale) or values; location on the free scale.
+    void unconstrain(const Vector& v, double location, double tau, Vector& z) const {
+      if (kind == Pooling::complete) z[offset] = v.mean();
+      else if (kind == Pooling::none) z.segment(offset, G) = v;
+      else {
+        z[offset] = location;
+        z[offset + 1] = std::log(tau);
+        z.segment(offset + 2, G) = (v.array() - location) / tau;
+      }
+    }
+    /// Adds the gradient of the likelihood part (gv: dL/d value per geo) and of the priors
+    /// to grad; returns the log prior (with Jacobians).
+    double backward(const Eigen::Ref<const Vector>& z, const Vector& gv, const Vector& v, Eigen::Ref<Vector> grad) const {
+      const double s2 = prior_sd * prior_sd;
+      double lp = 0.0;
+      // dL/d(free value) per geo: log scale multiplies by the value
+      Vector gf = log_scale ? Vector(gv.cwiseProduct(v)) : gv;
+      auto value_prior = [&](double free, double value, double& g) {  // prior on one value at its free coordinate
+        if (log_scale) {  // HalfNormal on value + Jacobian ln value
+          lp += -0.5 * value * value / s2 + free;
+          g += -value * value / s2 + 1.0;
+        } else {
+          lp += -0.5 * value * value / s2;
+          g += -value / s2;
+        }
+      };
+      if (kind == Pooling::complete) {
+        grad[offset] += gf.sum();
+        value_prior(z[offset], v[0], grad[offset]);
+      } else if (kind == Pooling::none) {
+        for (int g = 0; g < G; ++g) {
+          grad[offset + g] += gf[g];
+          value_prior(z[offset + g], v[g], grad[offset + g]);
+        }
+      } else {
+        const double tau = std::exp(z[offset + 1]);
+        double gtau = 0.0;
+        for (int g = 0; g < G; ++g) {
+          const double eta = z[offset + 2 + g];
+          grad[offset] += gf[g];
+          gtau += gf[g] * eta * tau;
+          grad[offset + 2 + g] += gf[g] * tau - eta;
+          lp += -0.5 * eta * eta;
+        }
+        const double loc = log_scale ? std::exp(z[offset]) : z[offset];
+        value_prior(z[offset], loc, grad[offset]);
+        const double p2 = pool_sd * pool_sd;  // tau ~ HalfNormal + Jacobian ln tau
+        lp += -0.5 * tau * tau / p2 + z[offset + 1];
+        grad[offset + 1] += gtau - tau * tau / p2 + 1.0;
+      }
+      return lp;
+    }
+  };
+
+  // ---- the per-geo passes ------------------------------------------------------------------
+  void forward_geo(int g, const PanelModelParameters& p, PanelWorkspace& ws, Vector& u) const {
+    const int T = T_;
+    Matrix& A = ws.A[static_cast<std::size_t>(g)];
+    Matrix& dA = ws.dA[static_cast<std::size_t>(g)];
+    Matrix& H = ws.H[static_cast<std::size_t>(g)];
+    for (int c = 0; c < C_; ++c) {
+      transforms::geometric_adstock_recursive(d_.media[static_cast<std::size_t>(c)].col(g), p.alpha[c], d_.max_lag, A.col(c),
+                                              dA.col(c));
+      transforms::detail::simd::logistic_series(A.col(c).data(), 0.5 * p.lam[c], H.col(c).data(), T);
+    }
+    if (d_.trust_level == TrustLevel::geo) {
+      u.setZero();
+      for (int i = 0; i < P_; ++i) u += p.kappa[i] * H.col(trust_idx_[static_cast<std::size_t>(i)]);
+      stock_recursion(p.delta, p.g0, u, ws.S.col(g));
+    } else if (d_.trust_level == TrustLevel::national) {
+      ws.S.col(g) = ws.Sn;
+    } else {
+      ws.S.col(g).setZero();
+    }
+    auto conv = ws.conv.col(g);
+    conv.setZero();
+    for (int j = 0; j < S_; ++j) conv += p.beta(j, g) * H.col(conv_idx_[static_cast<std::size_t>(j)]);
+    auto mu = ws.mu.col(g);
+    mu.noalias() = d_.baseline[static_cast<std::size_t>(g)] * p.b.col(g);
+    if (trust_enabled())
+      mu += p.gamma * ws.S.col(g) + conv + p.theta * ws.S.col(g).cwiseProduct(conv);
+    else
+      mu += conv;
+  }
+
+  void backward_geo(int g, const PanelModelParameters& p, PanelWorkspace& ws, Vector& lam_adj, Vector& ga) const {
+    const int T = T_;
+    auto part = ws.part.col(g);
+    const double s2 = p.sigma * p.sigma;
+    auto gmu = ws.gmu.col(g);
+    double ss = 0.0;
+    for (int t = 0; t < T; ++t) {
+      const double r = d_.y(t, g) - ws.mu(t, g);
+      ss += r * r;
+      gmu[t] = r / s2;
+    }
+    ws.ll[g] = std::isfinite(ss) ? 0.0 : -std::numeric_limits<double>::infinity();
+    part[r_ss_] = ss;
+    ws.gb.col(g).noalias() = d_.baseline[static_cast<std::size_t>(g)].transpose() * gmu;
+    Matrix& H = ws.H[static_cast<std::size_t>(g)];
+    Matrix& gH = ws.gH[static_cast<std::size_t>(g)];
+    gH.setZero();
+    const auto S = ws.S.col(g);
+    const auto conv = ws.conv.col(g);
+    for (int j = 0; j < S_; ++j) {
+      const int c = conv_idx_[static_cast<std::size_t>(j)];
+      double gbv = 0.0;
+      for (int t = 0; t < T; ++t) {
+        const double amp = trust_enabled() ? 1.0 + p.theta * S[t] : 1.0;
+        gbv += gmu[t] * amp * H(t, c);
+        gH(t, c) += gmu[t] * p.beta(j, g) * amp;
+      }
+      ws.gbeta(j, g) = gbv;
+    }
+    if (trust_enabled()) {
+      auto gS = ws.gS.col(g);  // holds the tracker's share already
+      for (int t = 0; t < T; ++t) gS[t] += gmu[t] * (p.gamma + p.theta * conv[t]);
+      part[r_gamma_] = gmu.dot(S);
+      part[r_theta_] = gmu.cwiseProduct(S).dot(conv);
+      if (d_.trust_level == TrustLevel::geo) {
+        Vector u = Vector::Zero(T);
+        for (int i = 0; i < P_; ++i) u += p.kappa[i] * H.col(trust_idx_[static_cast<std::size_t>(i)]);
+        double gdelta = 0.0, gg0 = 0.0;
+        stock_adjoint(p, S, u, gS, lam_adj, gdelta, gg0);  // lam_adj: dL/du[t]
+        part[r_delta_] = gdelta;
+        part[r_g0_] = gg0;
+        for (int i = 0; i < P_; ++i) {
+          const int c = trust_idx_[static_cast<std::size_t>(i)];
+          part[r_kappa_ + i] = lam_adj.dot(H.col(c));
+          gH.col(c) += p.kappa[i] * lam_adj;
+        }
+      }
+    }
+    Matrix& A = ws.A[static_cast<std::size_t>(g)];
+    Matrix& dA = ws.dA[static_cast<std::size_t>(g)];
+    for (int c = 0; c < C_; ++c) {
+      const double glam = transforms::detail::simd::logistic_series_adjoint(A.col(c).data(), H.col(c).data(), gH.col(c).data(),
+                                                                          0.5 * p.lam[c], ga.data(), T);
+      part[r_lam_ + c] = glam;
+      part[r_alpha_ + c] = ga.dot(dA.col(c));
+    }
+  }
+
+  /// S[t] = delta S[t-1] + (1 - delta) u[t], S[-1] = g0 (MODEL.md section 2, no shocks).
+  template <class U, class Out>
+  static void stock_recursion(double delta, double g0, const U& u, Out&& out) {
+    double s = g0;
+    for (Eigen::Index t = 0; t < u.size(); ++t) {
+      s = delta * s + (1.0 - delta) * u[t];
+      out[t] = s;
+    }
+  }
+  /// Reverse mode of stock_recursion: lambda[t] = gS[t] + delta lambda[t+1]; writes
+  /// gu[t] = (1 - delta) lambda[t]; adds dL/ddelta = sum_t lambda[t] (S[t-1] - u[t]) and
+  /// dL/dg0 = delta lambda[0].
+  template <class S, class U, class GS>
+  static void stock_adjoint(const PanelModelParameters& p, const S& st, const U& u, const GS& gS, Vector& gu, double& gdelta,
+                            double& gg0) {
+    const Eigen::Index T = u.size();
+    double lam_next = 0.0;
+    for (Eigen::Index t = T - 1; t >= 0; --t) {
+      const double lam_t = gS[t] + p.delta * lam_next;
+      const double prev = t > 0 ? st[t - 1] : p.g0;
+      gdelta += lam_t * (prev - u[t]);
+      gu[t] = (1.0 - p.delta) * lam_t;
+      lam_next = lam_t;
+    }
+    gg0 += p.delta * lam_next;
+  }
+
+  /// One tracker series q against stock S: the national model's index measurement
+  /// q ~ Normal(a_q + b_q S, sigma_q) (no 2 pi constant, as there); adds dL/dS to gS and
+  /// the gradients of a_q, ln b_q, ln sigma_q.
+  template <class Q, class St, class GS>
+  double tracker_term(const Q& q, const St& S, const PanelModelParameters& p, GS&& gS, Eigen::Ref<Vector> grad) const {
+    const double s2 = p.tracker_sigma * p.tracker_sigma;
+    double lp = 0.0, ga = 0.0, gbq = 0.0, gsq = 0.0;
+    for (Eigen::Index t = 0; t < q.size(); ++t) {
+      if (std::isnan(q[t])) continue;
+      const double r = q[t] - p.tracker_a - p.tracker_b * S[t];
+      lp += -0.5 * r * r / s2 - std::log(p.tracker_sigma);
+      ga += r / s2;
+      gbq += r / s2 * S[t];
+      gsq += r * r / s2 - 1.0;
+      gS[t] += r / s2 * p.tracker_b;
+    }
+    grad[o_tracker_] += ga;
+    grad[o_tracker_ + 1] += gbq * p.tracker_b;
+    grad[o_tracker_ + 2] += gsq;
+    return lp;
+  }
+
+  /// Priors of the shared parameters (the national model's, term for term) and their
+  /// log-Jacobians; adds their gradients.
+  double shared_priors(const Eigen::Ref<const Vector>& z, const PanelModelParameters& p, Eigen::Ref<Vector> grad) const {
+    const TrustModelPriors& q = pr_.base;
+    double lp = 0.0;
+    auto half_normal_log = [&](int idx, double value, double sd) {
+      lp += -0.5 * value * value / (sd * sd) + std::log(value);
+      grad[idx] += -value * value / (sd * sd) + 1.0;
+    };
+    for (int c = 0; c < C_; ++c) {
+      const double a = p.alpha[c];
+      lp += q.alpha_a * std::log(a) + q.alpha_b * std::log1p(-a);  // Beta + logit Jacobian
+      grad[o_alpha_ + c] += q.alpha_a * (1.0 - a) - q.alpha_b * a;
+      lp += q.lam_shape * z[o_lam_ + c] - q.lam_rate * p.lam[c];  // Gamma + log Jacobian
+      grad[o_lam_ + c] += q.lam_shape - q.lam_rate * p.lam[c];
+    }
+    half_normal_log(o_sigma_, p.sigma, q.sigma_sd);
+    if (!trust_enabled()) return lp;
+    for (int i = 0; i < P_; ++i) lp += std::log(p.kappa[i]);  // flat Dirichlet + log-ratio Jacobian
+    grad.segment(o_kappa_, P_ - 1).noalias() -= (static_cast<double>(P_) * helmert_.transpose()) * p.kappa;
+    {  // LogNormal half-life prior on delta (trust_model.hpp, log_prior_and_jacobian)
+      const double dl = p.delta, uu = -std::log(dl);
+      const double lh = std::log(std::numbers::ln2) - std::log(uu);
+      const double m = std::log(q.half_life_median), s2 = q.half_life_sd_log * q.half_life_sd_log;
+      lp += -std::log(uu) - 0.5 * (lh - m) * (lh - m) / s2 + std::log1p(-dl);
+      const double df_du = -1.0 / uu + (lh - m) / (s2 * uu);
+      grad[o_delta_] += df_du * (-(1.0 - dl)) - dl;
+    }
+    lp += -0.5 * (p.g0 - q.g0_mean) * (p.g0 - q.g0_mean) / (q.g0_sd * q.g0_sd);
+    grad[o_g0_] += -(p.g0 - q.g0_mean) / (q.g0_sd * q.g0_sd);
+    half_normal_log(o_gamma_, p.gamma, q.gamma_sd);
+    half_normal_log(o_theta_, p.theta, q.theta_sd);
+    if (has_tracker()) {  // (a_q's Normal prior is added in log_density)
+      half_normal_log(o_tracker_ + 1, p.tracker_b, q.tracker_b_sd);
+      half_normal_log(o_tracker_ + 2, p.tracker_sigma, q.tracker_sigma_sd);
+    }
+    return lp;
+  }
+
+  void constrain_into_params(const Eigen::Ref<const Vector>& z, PanelModelParameters& p) const {
+    check_dimension(z);
+    p.alpha.resize(C_);
+    p.lam.resize(C_);
+    for (int c = 0; c < C_; ++c) {
+      const double v = z[o_alpha_ + c];
+      p.alpha[c] = v >= 0 ? 1.0 / (1.0 + std::exp(-v)) : std::exp(v) / (1.0 + std::exp(v));
+      p.lam[c] = std::exp(z[o_lam_ + c]);
+    }
+    p.beta.resize(S_, G_);
+    p.beta_median.resize(S_);
+    p.beta_tau.resize(S_);
+    Vector row(G_);
+    for (int j = 0; j < S_; ++j) {
+      effect_blocks_[static_cast<std::size_t>(j)].values(z, row, p.beta_median[j], p.beta_tau[j]);
+      p.beta.row(j) = row.transpose();
+    }
+    p.b.resize(K_, G_);
+    p.b_mean.resize(K_);
+    p.b_tau.resize(K_);
+    for (int k = 0; k < K_; ++k) {
+      base_blocks_[static_cast<std::size_t>(k)].values(z, row, p.b_mean[k], p.b_tau[k]);
+      p.b.row(k) = row.transpose();
+    }
+    p.sigma = std::exp(z[o_sigma_]);
+    p.kappa.resize(P_);
+    if (trust_enabled()) {
+      p.kappa.noalias() = helmert_ * z.segment(o_kappa_, P_ - 1);
+      const double mx = p.kappa.maxCoeff();
+      p.kappa.array() = (p.kappa.array() - mx).exp();
+      p.kappa /= p.kappa.sum();
+      const double v = z[o_delta_];
+      p.delta = v >= 0 ? 1.0 / (1.0 + std::exp(-v)) : std::exp(v) / (1.0 + std::exp(v));
+      p.g0 = z[o_g0_];
+      p.gamma = std::exp(z[o_gamma_]);
+      p.theta = std::exp(z[o_theta_]);
+      if (has_tracker()) {
+        p.tracker_a = z[o_tracker_];
+        p.tracker_b = std::exp(z[o_tracker_ + 1]);
+        p.tracker_sigma = std::exp(z[o_tracker_ + 2]);
+      }
+    }
+  }
+
+  void check_dimension(const Eigen::Ref<const Vector>& z) const {
+    if (z.size() != n_) fail("parameter vector has ", z.size(), " values, the panel model has ", n_);
+  }
+
+  void resize(PanelWorkspace& ws) const {
+    const auto Gs = static_cast<std::size_t>(G_);
+    if (ws.A.size() == Gs && ws.mu.rows() == T_ && ws.mu.cols() == G_ && ws.part.rows() == n_part_ && ws.An.cols() == C_ &&
+        ws.gbeta.rows() == S_ && ws.gb.rows() == K_)
+      return;
+    ws.A.assign(Gs, Matrix(T_, C_));
+    ws.dA.assign(Gs, Matrix(T_, C_));
+    ws.H.assign(Gs, Matrix(T_, C_));
+    ws.gH.assign(Gs, Matrix(T_, C_));
+    ws.An.resize(T_, C_);
+    ws.dAn.resize(T_, C_);
+    ws.Hn.resize(T_, C_);
+    ws.gHn.resize(T_, C_);
+    for (Matrix* m : {&ws.S, &ws.gS, &ws.mu, &ws.gmu, &ws.conv}) m->setZero(T_, G_);
+    ws.gbeta.resize(S_, G_);
+    ws.gb.resize(K_, G_);
+    ws.part.resize(n_part_, G_);
+    ws.ll.resize(G_);
+    for (Vector* v : {&ws.Sn, &ws.gSn, &ws.u, &ws.ga}) v->setZero(T_);
+  }
+
+  void validate() {
+    C_ = static_cast<int>(d_.media.size());
+    G_ = static_cast<int>(d_.y.cols());
+    T_ = static_cast<int>(d_.y.rows());
+    if (G_ < 1) fail("the panel needs at least 1 geo");
+    if (T_ < 2) fail("the outcome needs at least 2 periods, got ", T_);
+    if (!d_.y.allFinite()) fail("the outcome y must be finite (no NaN)");
+    if (C_ < 1) fail("the panel needs at least 1 channel");
+    for (int c = 0; c < C_; ++c) {
+      const Matrix& m = d_.media[static_cast<std::size_t>(c)];
+      if (m.rows() != T_ || m.cols() != G_) fail("media[", c, "] must be ", T_, " x ", G_, ", got ", m.rows(), " x ", m.cols());
+      for (Eigen::Index g = 0; g < G_; ++g)
+        for (Eigen::Index t = 0; t < T_; ++t)
+          if (!(m(t, g) >= 0.0) || !std::isfinite(m(t, g)))
+            fail("media[", c, "] must be finite and >= 0: period ", t, ", geo ", g, " is ", m(t, g));
+    }
+    if (static_cast<int>(d_.trust.size()) != C_ || static_cast<int>(d_.conversion.size()) != C_)
+      fail("trust and conversion flags need one value per channel (", C_, ")");
+    if (static_cast<int>(d_.effect_pooling.size()) != C_) fail("effect_pooling needs one value per channel (", C_, ")");
+    if (static_cast<int>(d_.baseline.size()) != G_) fail("baseline needs one design matrix per geo (", G_, ")");
+    K_ = static_cast<int>(d_.baseline[0].cols());
+    for (int g = 0; g < G_; ++g) {
+      const Matrix& b = d_.baseline[static_cast<std::size_t>(g)];
+      if (b.rows() != T_ || b.cols() != K_) fail("baseline[", g, "] must be ", T_, " x ", K_, ", got ", b.rows(), " x ", b.cols());
+      if (!b.allFinite()) fail("baseline[", g, "] must be finite");
+    }
+    if (static_cast<int>(d_.baseline_pooling.size()) != K_) fail("baseline_pooling needs one value per baseline column (", K_, ")");
+    if (d_.weights.size() == 0) d_.weights = Matrix::Constant(T_, G_, 1.0 / G_);
+    if (d_.weights.rows() != T_ || d_.weights.cols() != G_) fail("weights must be ", T_, " x ", G_);
+    if (d_.national_media.size() == 0) {
+      d_.national_media.resize(T_, C_);
+      for (int c = 0; c < C_; ++c)
+        d_.national_media.col(c) = d_.media[static_cast<std::size_t>(c)].cwiseProduct(d_.weights).rowwise().sum();
+    }
+    if (d_.national_media.rows() != T_ || d_.national_media.cols() != C_) fail("national_media must be ", T_, " x ", C_);
+    if (d_.max_lag < 0) fail("max_lag must be >= 0, got ", d_.max_lag);
+    if (d_.tracker.size() != 0) {
+      if (d_.trust_level == TrustLevel::off) fail("a trust tracker needs the trust stock (trust level national or geo)");
+      if (d_.tracker.rows() != T_ || (d_.tracker.cols() != 1 && d_.tracker.cols() != G_))
+        fail("tracker must be ", T_, " x 1 (national) or ", T_, " x ", G_, " (per geo), got ", d_.tracker.rows(), " x ",
+             d_.tracker.cols());
+    }
+  }
+
+  void layout() {
+    for (int c = 0; c < C_; ++c) {
+      if (d_.trust[static_cast<std::size_t>(c)] && trust_enabled()) trust_idx_.push_back(c);
+      if (d_.conversion[static_cast<std::size_t>(c)]) conv_idx_.push_back(c);
+    }
+    P_ = static_cast<int>(trust_idx_.size());
+    S_ = static_cast<int>(conv_idx_.size());
+    if (trust_enabled() && P_ == 0) fail("the trust stock needs at least one trust channel (or trust level off)");
+    n_tracker_obs_ = 0;
+    for (Eigen::Index i = 0; i < d_.tracker.size(); ++i) n_tracker_obs_ += std::isnan(d_.tracker.data()[i]) ? 0 : 1;
+    if (n_tracker_obs_ == 1) fail("a trust tracker needs at least 2 observed values, got 1");
+    const auto sname = [](auto v) { return std::to_string(v); };
+    auto add = [&](int& offset, int count, const std::string& base) {
+      offset = n_;
+      for (int i = 0; i < count; ++i) names_.push_back(base + "[" + sname(i) + "]");
+      n_ += count;
+    };
+    auto add1 = [&](int& offset, const std::string& name) {
+      offset = n_++;
+      names_.push_back(name);
+    };
+    add(o_alpha_, C_, "logit_alpha");
+    add(o_lam_, C_, "log_lam");
+    auto add_block = [&](Block& bl, const std::string& what, bool log_scale) {
+      bl.G = G_;
+      bl.offset = n_;
+      bl.log_scale = log_scale;
+      if (bl.kind == Pooling::complete) {
+        names_.push_back((log_scale ? "log_" : "") + what);
+      } else if (bl.kind == Pooling::none) {
+        for (int g = 0; g < G_; ++g) names_.push_back((log_scale ? "log_" : "") + what + "[" + sname(g) + "]");
+      } else {
+        names_.push_back((log_scale ? "log_" : "") + what + "_location");
+        names_.push_back("log_" + what + "_tau");
+        for (int g = 0; g < G_; ++g) names_.push_back(what + "_eta[" + sname(g) + "]");
+      }
+      n_ += bl.size();
+    };
+    effect_blocks_.resize(static_cast<std::size_t>(S_));
+    for (int j = 0; j < S_; ++j) {
+      const int c = conv_idx_[static_cast<std::size_t>(j)];
+      if (!std::any_of(d_.media[static_cast<std::size_t>(c)].data(),
+                       d_.media[static_cast<std::size_t>(c)].data() + d_.media[static_cast<std::size_t>(c)].size(),
+                       [](double v) { return v > 0.0; }))
+        fail("conversion channel ", c, " is all zeros: nothing to estimate");
+      Block& bl = effect_blocks_[static_cast<std::size_t>(j)];
+      bl.kind = d_.effect_pooling[static_cast<std::size_t>(c)];
+      bl.prior_sd = pr_.base.beta_sd;
+      bl.pool_sd = pr_.effect_pool_sd;
+      add_block(bl, "beta[" + sname(c) + "]", true);
+    }
+    base_blocks_.resize(static_cast<std::size_t>(K_));
+    for (int k = 0; k < K_; ++k) {
+      Block& bl = base_blocks_[static_cast<std::size_t>(k)];
+      bl.kind = d_.baseline_pooling[static_cast<std::size_t>(k)];
+      bl.prior_sd = pr_.base.baseline_sd;
+      bl.pool_sd = pr_.baseline_pool_sd;
+      add_block(bl, "b[" + sname(k) + "]", false);
+    }
+    add1(o_sigma_, "log_sigma");
+    if (trust_enabled()) {
+      add(o_kappa_, P_ - 1, "ilr_kappa");
+      helmert_ = Matrix::Zero(P_, std::max(P_ - 1, 0));  // the national model's isometric log-ratio basis
+      for (int k = 0; k + 1 < P_; ++k) {
+        const double nk = std::sqrt((k + 1.0) * (k + 2.0));
+        for (int i = 0; i <= k; ++i) helmert_(i, k) = 1.0 / nk;
+        helmert_(k + 1, k) = -(k + 1.0) / nk;
+      }
+      add1(o_delta_, "logit_delta");
+      add1(o_g0_, "g0");
+      add1(o_gamma_, "log_gamma");
+      add1(o_theta_, "log_theta");
+      if (has_tracker()) {
+        add1(o_tracker_, "tracker_a");
+        names_.emplace_back("log_tracker_b");
+        names_.emplace_back("log_tracker_sigma");
+        n_ += 2;
+      }
+    }
+    // rows of the per-geo partial sums
+    r_alpha_ = 0;
+    r_lam_ = C_;
+    r_gamma_ = 2 * C_;
+    r_theta_ = r_gamma_ + 1;
+    r_delta_ = r_theta_ + 1;
+    r_g0_ = r_delta_ + 1;
+    r_ss_ = r_g0_ + 1;
+    r_kappa_ = r_ss_ + 1;
+    n_part_ = r_kappa_ + P_;
+    if (!(pr_.effect_pool_sd > 0.0) || !(pr_.baseline_pool_sd > 0.0))
+      fail("effect_pool_sd and baseline_pool_sd must be > 0, got ", pr_.effect_pool_sd, " and ", pr_.baseline_pool_sd);
+  }
+
+  PanelModelData d_;
+  PanelModelPriors pr_;
+  int G_ = 0, T_ = 0, C_ = 0, K_ = 0, P_ = 0, S_ = 0, n_ = 0, n_tracker_obs_ = 0;
+  std::vector<int> trust_idx_, conv_idx_;
+  std::vector<Block> effect_blocks_, base_blocks_;
+  Matrix helmert_;
+  std::vector<std::string> names_;
+  int o_alpha_ = 0, o_lam_ = 0, o_sigma_ = 0, o_kappa_ = 0, o_delta_ = 0, o_g0_ = 0, o_gamma_ = 0, o_theta_ = 0, o_tracker_ = 0;
+  int r_alpha_ = 0, r_lam_ = 0, r_gamma_ = 0, r_theta_ = 0, r_delta_ = 0, r_g0_ = 0, r_ss_ = 0, r_kappa_ = 0, n_part_ = 0;
+};
+
+/// The panel model as a sampler target (trustmix::inference::Target, ConstrainedTarget,
+/// NamedTarget): thread-safe, one workspace per thread. Draws are reported constrained.
+class PanelTarget {
+ public:
+  explicit PanelTarget(std::shared_ptr<const PanelTrustModel> model) : model_(std::move(model)) {
+    if (!model_) fail("PanelTarget needs a model");
+  }
+  explicit PanelTarget(const PanelTrustModel& model) : PanelTarget(std::make_shared<const PanelTrustModel>(model)) {}
+  [[nodiscard]] Eigen::Index dimension() const { return model_->dimension(); }
+  double log_density_gradient(Eigen::Ref<const Vector> z, Eigen::Ref<Vector> gradient) const {
+    thread_local PanelWorkspace workspace;
+    return model_->log_density(z, gradient, workspace);
+  }
+  [[nodiscard]] Eigen::Index constrained_dimension() const { return model_->constrained_dimension(); }
+  void constrain(Eigen::Ref<const Vector> z, Eigen::Ref<Vector> out) const { model_->constrain(z, out); }
+  [[nodiscard]] std::vector<std::string> parameter_names() const { return model_->constrained_names(); }
+  [[nodiscard]] const PanelTrustModel& model() const { return *model_; }
+
+ private:
+  std::shared_ptr<const PanelTrustModel> model_;
+};
+
+// ---- The spec in raw units and build_panel() ---------------------------------------------
+//
+// Population scaling (as Meridian): the outcome and every channel's activity are divided
+// by the geo's population in that period (per capita; per_capita = false skips this), so
+// geos of different sizes share one effect scale. A national channel's activity X[c, t] is
+// first apportioned to geos, X[c, t] s[g, t], with s the channel's share (rows summing to
+// 1; default the population share pop[g, t] / sum_g pop[g, t], which makes its per-capita
+// activity X[c, t] / sum_g pop[g, t] equal in every geo). Then, as in the national model
+// (spec.hpp, scaling "mean"), each channel is divided by the mean of its non-zero per-capita
+// values over all geos and periods and the outcome by the mean absolute per-capita outcome.
+// Baseline columns of each geo, in order: intercept, trend t / T, Fourier sin/cos of order
+// 1..seasonality (one year), each control standardised over all geos and periods. The
+// tracker is standardised over its measured values (population sd).
+
+/// Everything that defines a panel model, in raw units: T periods, G geos, C channels.
+struct PanelModelSpec {
+  std::vector<std::string> geos;      ///< G names
+  std::vector<std::string> channels;  ///< C names
+  std::vector<Role> roles;            ///< C roles
+  std::vector<bool> national;         ///< C: bought nationally (media[c] is T x 1), else per geo (T x G)
+  std::vector<Matrix> media;          ///< C: T x G (geo channel) or T x 1 (national channel), >= 0
+  /// C: empty (population share) or T x G / 1 x G apportioning shares of a national channel
+  /// (each row >= 0 summing to 1); ignored for geo channels. The whole vector may be empty.
+  std::vector<Matrix> share;
+  Matrix population;                  ///< T x G or 1 x G, > 0; empty: no per-capita scaling
+  Matrix outcome;                     ///< T x G
+  std::vector<Matrix> controls;       ///< J matrices T x G
+  std::vector<std::string> control_names;
+  double period_days = 7.0;
+  int seasonality = 2;
+  bool trend = true;
+  int max_lag = 12;
+  TrustLevel trust = TrustLevel::national;
+  Matrix tracker;                     ///< T x 1 or T x G, NaN where unmeasured; empty: none
+  /// Pooling defaults (documented in docs/panel.md): each geo its own level and trend around
+  /// the national one (partial), one seasonality and one effect per control for all geos
+  /// (complete), channel effects log-normal around the channel's median (partial).
+  Pooling intercept_pooling = Pooling::partial, trend_pooling = Pooling::partial;
+  Pooling seasonality_pooling = Pooling::complete, control_pooling = Pooling::complete;
+  Pooling effect_pooling = Pooling::partial;
+  std::vector<Pooling> channel_pooling;  ///< C overrides of effect_pooling, or empty
+  PanelModelPriors priors;
+  int threads = 1;
+};
+
+/// What build_panel() derived from the spec: scales and the apportioned raw activity.
+struct PanelScales {
+  Vector media_scale;                  ///< C: mean non-zero per-capita activity
+  double y_scale = 1.0;                ///< mean absolute per-capita outcome
+  Matrix population;                   ///< T x G (ones without per-capita scaling)
+  std::vector<Matrix> activity;        ///< C: T x G raw activity per geo (national channels apportioned)
+  std::vector<std::string> baseline_names;
+  Vector control_mean, control_sd;
+  double tracker_mean = 0.0, tracker_sd = 1.0;
+};
+
+struct BuiltPanelModel {
+  PanelModelSpec spec;
+  PanelScales scales;
+  PanelTrustModel model;
+};
+
+/// The panel model of a spec in raw units (the scaling at the top of this section), with
+/// errors naming the geo, period and channel of bad input.
+[[nodiscard]] inline BuiltPanelModel build_panel(PanelModelSpec spec) {
+  const Eigen::Index T = spec.outcome.rows(), G = spec.outcome.cols();
+  const auto C = static_cast<Eigen::Index>(spec.channels.size());
+  if (G < 1 || T < 2) fail("outcome must be T x G with T >= 2 periods and G >= 1 geos, got ", T, " x ", G);
+  if (static_cast<Eigen::Index>(spec.geos.size()) != G) fail("geos has ", spec.geos.size(), " names, the outcome ", G, " columns");
+  if (static_cast<Eigen::Index>(spec.roles.size()) != C || static_cast<Eigen::Index>(spec.media.size()) != C ||
+      static_cast<Eigen::Index>(spec.national.size()) != C)
+    fail("channels, roles, national and media need one entry per channel (", C, ")");
+  if (!spec.share.empty() && static_cast<Eigen::Index>(spec.share.size()) != C)
+    fail("share needs one entry per channel (", C, ") or none");
+  if (!spec.channel_pooling.empty() && static_cast<Eigen::Index>(spec.channel_pooling.size()) != C)
+    fail("channel_pooling needs one entry per channel (", C, ") or none");
+  if (static_cast<Eigen::Index>(spec.control_names.size()) != static_cast<Eigen::Index>(spec.controls.size()))
+    fail("controls and control_names differ in length");
+  if (!(spec.period_days > 0.0)) fail("period_days must be > 0, got ", spec.period_days);
+  if (spec.seasonality < 0) fail("seasonality must be >= 0, got ", spec.seasonality);
+  const auto& gname = [&](Eigen::Index g) { return spec.geos[static_cast<std::size_t>(g)]; };
+  for (Eigen::Index g = 0; g < G; ++g)
+    for (Eigen::Index t = 0; t < T; ++t)
+      if (!std::isfinite(spec.outcome(t, g))) fail("outcome: geo '", gname(g), "', period ", t, " is ", spec.outcome(t, g));
+  PanelScales sc;
+  // population
+  if (spec.population.size() == 0) {
+    sc.population = Matrix::Ones(T, G);
+  } else {
+    if (spec.population.cols() != G || (spec.population.rows() != T && spec.population.rows() != 1))
+      fail("population must be ", T, " x ", G, " or 1 x ", G, ", got ", spec.population.rows(), " x ", spec.population.cols());
+    sc.population = spec.population.rows() == 1 ? Matrix(spec.population.replicate(T, 1)) : spec.population;
+    for (Eigen::Index g = 0; g < G; ++g)
+      for (Eigen::Index t = 0; t < T; ++t)
+        if (!(sc.population(t, g) > 0.0) || !std::isfinite(sc.population(t, g)))
+          fail("population: geo '", gname(g), "', period ", t, " is ", sc.population(t, g), "; expected a finite number > 0");
+  }
+  const Vector total_pop = sc.population.rowwise().sum();
+  PanelModelData d;
+  d.weights = sc.population.array().colwise() / total_pop.array();
+  // media: apportion, per capita, scale
+  sc.activity.resize(static_cast<std::size_t>(C));
+  sc.media_scale.resize(C);
+  d.media.resize(static_cast<std::size_t>(C));
+  for (Eigen::Index c = 0; c < C; ++c) {
+    const auto ci = static_cast<std::size_t>(c);
+    const std::string& name = spec.channels[ci];
+    const Matrix& m = spec.media[ci];
+    if (spec.national[ci]) {
+      if (m.rows() != T || m.cols() != 1) fail("media of national channel '", name, "' must be ", T, " x 1, got ", m.rows(), " x ", m.cols());
+      Matrix s = d.weights;
+      if (!spec.share.empty() && spec.share[ci].size() != 0) {
+        const Matrix& sh = spec.share[ci];
+        if (sh.cols() != G || (sh.rows() != T && sh.rows() != 1))
+          fail("share of channel '", name, "' must be ", T, " x ", G, " or 1 x ", G);
+        s = sh.rows() == 1 ? Matrix(sh.replicate(T, 1)) : sh;
+        for (Eigen::Index t = 0; t < T; ++t) {
+          if (!(s.row(t).array() >= 0.0).all() || !s.row(t).allFinite() || std::abs(s.row(t).sum() - 1.0) > 1e-6)
+            fail("share of channel '", name, "', period ", t, ": shares must be >= 0 and sum to 1 over geos, sum ", s.row(t).sum());
+        }
+      }
+      sc.activity[ci] = s.array().colwise() * m.col(0).array();
+    } else {
+      if (m.rows() != T || m.cols() != G) fail("media of geo channel '", name, "' must be ", T, " x ", G, ", got ", m.rows(), " x ", m.cols());
+      sc.activity[ci] = m;
+    }
+    for (Eigen::Index g = 0; g < G; ++g)
+      for (Eigen::Index t = 0; t < T; ++t)
+        if (!(sc.activity[ci](t, g) >= 0.0) || !std::isfinite(sc.activity[ci](t, g)))
+          fail("media of channel '", name, "': geo '", gname(g), "', period ", t, " is ", sc.activity[ci](t, g),
+               "; expected a finite number >= 0");
+    Matrix pc = sc.activity[ci].cwiseQuotient(sc.population);
+    double sum = 0.0;
+    Eigen::Index n = 0;
+    for (Eigen::Index i = 0; i < pc.size(); ++i)
+      if (pc.data()[i] > 0.0) {
+        sum += pc.data()[i];
+        ++n;
+      }
+    if (n == 0) fail("channel '", name, "' has no activity in any geo or period: nothing to estimate");
+    sc.media_scale[c] = sum / static_cast<double>(n);
+    d.media[ci] = pc / sc.media_scale[c];
+  }
+  d.national_media.resize(T, C);
+  for (Eigen::Index c = 0; c < C; ++c)  // total activity / total population, scaled
+    d.national_media.col(c) = sc.activity[static_cast<std::size_t>(c)].rowwise().sum().cwiseQuotient(total_pop) / sc.media_scale[c];
+  // outcome
+  const Matrix ypc = spec.outcome.cwiseQuotient(sc.population);
+  const double yabs = ypc.cwiseAbs().mean();
+  sc.y_scale = yabs > 0.0 ? yabs : 1.0;
+  d.y = ypc / sc.y_scale;
+  // roles and pooling
+  d.trust_level = spec.trust;
+  d.trust.resize(static_cast<std::size_t>(C));
+  d.conversion.resize(static_cast<std::size_t>(C));
+  d.effect_pooling.resize(static_cast<std::size_t>(C));
+  for (Eigen::Index c = 0; c < C; ++c) {
+    const auto ci = static_cast<std::size_t>(c);
+    const Role r = spec.trust != TrustLevel::off ? spec.roles[ci] : Role::conversion;
+    d.trust[ci] = r == Role::trust || r == Role::both;
+    d.conversion[ci] = r == Role::conversion || r == Role::both;
+    d.effect_pooling[ci] = spec.channel_pooling.empty() ? spec.effect_pooling : spec.channel_pooling[ci];
+  }
+  // baseline design per geo
+  const auto J = static_cast<Eigen::Index>(spec.controls.size());
+  const Eigen::Index K = 1 + (spec.trend ? 1 : 0) + 2 * spec.seasonality + J;
+  Matrix common(T, 1 + (spec.trend ? 1 : 0) + 2 * spec.seasonality);
+  Eigen::Index k = 0;
+  common.col(k++).setOnes();
+  sc.baseline_names.emplace_back("intercept");
+  d.baseline_pooling.push_back(spec.intercept_pooling);
+  if (spec.trend) {
+    for (Eigen::Index t = 0; t < T; ++t) common(t, k) = static_cast<double>(t) / static_cast<double>(T);
+    ++k;
+    sc.baseline_names.emplace_back("trend");
+    d.baseline_pooling.push_back(spec.trend_pooling);
+  }
+  const double period = 365.25 / spec.period_days;
+  for (int f = 1; f <= spec.seasonality; ++f) {
+    for (Eigen::Index t = 0; t < T; ++t) {
+      const double arg = 2.0 * std::numbers::pi * f * static_cast<double>(t) / period;
+      common(t, k) = std::sin(arg);
+      common(t, k + 1) = std::cos(arg);
+    }
+    k += 2;
+    sc.baseline_names.push_back("sin_" + std::to_string(f));
+    sc.baseline_names.push_back("cos_" + std::to_string(f));
+    d.baseline_pooling.push_back(spec.seasonality_pooling);
+    d.baseline_pooling.push_back(spec.seasonality_pooling);
+  }
+  sc.control_mean.resize(J);
+  sc.control_sd.resize(J);
+  for (Eigen::Index j = 0; j < J; ++j) {
+    const Matrix& x = spec.controls[static_cast<std::size_t>(j)];
+    const std::string& name = spec.control_names[static_cast<std::size_t>(j)];
+    if (x.rows() != T || x.cols() != G) fail("control '", name, "' must be ", T, " x ", G, ", got ", x.rows(), " x ", x.cols());
+    for (Eigen::Index g = 0; g < G; ++g)
+      for (Eigen::Index t = 0; t < T; ++t)
+        if (!std::isfinite(x(t, g))) fail("control '", name, "': geo '", gname(g), "', period ", t, " is ", x(t, g));
+    const double mean = x.mean();
+    double sd = std::sqrt((x.array() - mean).square().mean());
+    if (sd == 0.0) sd = 1.0;
+    sc.control_mean[j] = mean;
+    sc.control_sd[j] = sd;
+    sc.baseline_names.push_back(name);
+    d.baseline_pooling.push_back(spec.control_pooling);
+  }
+  d.baseline.resize(static_cast<std::size_t>(G));
+  for (Eigen::Index g = 0; g < G; ++g) {
+    Matrix& B = d.baseline[static_cast<std::size_t>(g)];
+    B.resize(T, K);
+    B.leftCols(common.cols()) = common;
+    for (Eigen::Index j = 0; j < J; ++j)
+      B.col(common.cols() + j) =
+          (spec.controls[static_cast<std::size_t>(j)].col(g).array() - sc.control_mean[j]) / sc.control_sd[j];
+  }
+  // tracker
+  if (spec.tracker.size() != 0) {
+    if (spec.tracker.rows() != T || (spec.tracker.cols() != 1 && spec.tracker.cols() != G))
+      fail("tracker must be ", T, " x 1 (national) or ", T, " x ", G, " (per geo), got ", spec.tracker.rows(), " x ",
+           spec.tracker.cols());
+    double sum = 0.0, ss = 0.0;
+    Eigen::Index n = 0;
+    for (Eigen::Index i = 0; i < spec.tracker.size(); ++i)
+      if (!std::isnan(spec.tracker.data()[i])) {
+        sum += spec.tracker.data()[i];
+        ++n;
+      }
+    if (n < 2) fail("the tracker has ", n, " measured values; it needs at least 2");
+    const double mean = sum / static_cast<double>(n);
+    for (Eigen::Index i = 0; i < spec.tracker.size(); ++i)
+      if (!std::isnan(spec.tracker.data()[i])) ss += (spec.tracker.data()[i] - mean) * (spec.tracker.data()[i] - mean);
+    double sd = std::sqrt(ss / static_cast<double>(n));
+    if (sd == 0.0) sd = 1.0;
+    sc.tracker_mean = mean;
+    sc.tracker_sd = sd;
+    d.tracker = (spec.tracker.array() - mean) / sd;
+  }
+  d.max_lag = spec.max_lag;
+  d.threads = spec.threads;
+  PanelTrustModel model(std::move(d), spec.priors);
+  return BuiltPanelModel{std::move(spec), std::move(sc), std::move(model)};
+}
+
+}  // namespace trustmix::mmm

@@ -1,0 +1,567 @@
+"""The geo panel trust-linked model (issue 20): :class:`PanelMMM` on a long DataFrame (one
+row per geo and period), its fit :class:`PanelFit`, and :func:`read_meridian_panel`, which
+keeps the geo level of Meridian's geo CSV layout. The model itself is C++
+(``include/trustmix/mmm/panel_model.hpp``); see docs/panel.md.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trustmix import _core
+
+__all__ = ["PanelFit", "PanelMMM", "read_meridian_panel"]
+
+_POOLING = ("none", "partial", "complete")
+_GROUPS = ("intercept", "trend", "seasonality", "controls", "effects")
+
+
+def _show(v: Any) -> str:
+    """A cell value for an error message: numbers as plain floats, anything else as repr."""
+    try:
+        return str(float(v))
+    except (TypeError, ValueError):
+        return repr(v)
+
+
+def _fail(msg: str) -> ValueError:
+    return ValueError(f"PanelMMM: {msg}")
+
+
+class PanelMMM:
+    """The geo panel trust-linked model: geos x periods x channels (docs/panel.md).
+
+    mu[g, t] = baseline_g[t] + gamma S_g[t] + sum_s beta[s, g] (1 + theta S_g[t]) h[s, g, t],
+    y[g, t] ~ Normal(mu[g, t], sigma), on per-capita outcome and media (each divided by the
+    geo's population in that period, then by its mean over the panel), with the saturated
+    adstock h of the national model (alpha, lam shared by the geos), the trust stock S
+    national (fed by the national per-capita activity of the trust channels) or one per geo,
+    and the geo effects pooled as ``pooling`` says.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long format: one row per (geo, date) with the outcome, each channel's activity, the
+        population and any controls / tracker. Every geo must have the same dates.
+    geo, date, outcome : str
+        Column names.
+    channels : mapping or sequence of Channel
+        Channel column -> role ("trust", "conversion" or "both").
+    population : str, optional
+        Population column (> 0; may change over time). None: no per-capita scaling.
+    national_channels : sequence of str
+        Channels bought nationally: the column holds the national activity, the same value
+        on every geo's row of a date (checked). It is apportioned to geos by ``share``.
+    share : mapping, optional
+        National channel -> column of each geo's share of its activity (summing to 1 over
+        geos on each date). Default: the population share.
+    spend : mapping, optional
+        Channel -> spend column (national channels: national spend, apportioned like the
+        activity); default the activity itself. Used by :meth:`PanelFit.roi`.
+    controls : sequence of str
+        Control columns (standardised over the panel).
+    pooling : mapping, optional
+        Group or channel -> "none" / "partial" / "complete". Groups: ``intercept`` and
+        ``trend`` (default partial), ``seasonality`` and ``controls`` (default complete),
+        ``effects`` (every channel's effect; default partial); a channel name overrides
+        ``effects`` for that channel.
+    trust : "national", "geo" or False
+        Where the trust stock lives (False: a standard panel MMM, every channel converts).
+    tracker : str, optional
+        Trust tracker column (NaN where unmeasured). National when equal across geos on
+        every date (as a national survey repeated on each row), else per geo.
+    seasonality, trend, max_lag : as :class:`~trustmix.mmm.TrustMMM`.
+    value_per_outcome : float, optional
+        Value of one unit of outcome, for ROI in currency (default: outcome per spend).
+    priors : mapping, optional
+        Prior settings: the national model's names (``beta_sd``, ``baseline_sd``, ...)
+        and ``effect_pool_sd``, ``baseline_pool_sd`` (partial pooling's geo spread).
+    no_media : "warn" or "error"
+        A geo whose geo channels are all zero: kept with a warning (its effects come from the
+        pooling and the prior) or refused.
+    threads : int
+        Threads of the model's loop over geos (0: all cores); results identical for any value.
+    """
+
+    _STATE_VERSION = 1
+
+    def __init__(self, data: pd.DataFrame, *, geo: str, date: str, outcome: str,
+                 channels: Mapping[str, str] | Sequence[Any], population: str | None = None,
+                 national_channels: Sequence[str] = (), share: Mapping[str, str] | None = None,
+                 spend: Mapping[str, str] | None = None, controls: Sequence[str] = (),
+                 pooling: Mapping[str, str] | None = None, trust: str | bool = "national",
+                 tracker: str | None = None, seasonality: int = 2, trend: bool = True, max_lag: int = 12,
+                 value_per_outcome: float | None = None, priors: Mapping[str, float] | None = None,
+                 no_media: str = "warn", threads: int = 1) -> None:
+        self._args: dict[str, Any] = dict(
+            geo=geo, date=date, outcome=outcome, channels=channels if isinstance(channels, Mapping) else list(channels),
+            population=population, national_channels=list(national_channels), share=share, spend=spend,
+            controls=list(controls), pooling=pooling, trust=trust, tracker=tracker, seasonality=seasonality,
+            trend=trend, max_lag=max_lag, value_per_outcome=value_per_outcome, priors=priors, no_media=no_media,
+            threads=threads)
+        if not isinstance(data, pd.DataFrame):
+            raise _fail(f"data must be a pandas DataFrame, got {type(data).__name__}")
+        self._data = data
+        self.roles = self._roles(channels)
+        self.channel_names = list(self.roles)
+        self.geo, self.date, self.outcome = geo, date, outcome
+        self.trust: str = "off" if trust is False else str(trust)
+        if self.trust not in ("off", "national", "geo"):
+            raise _fail(f"trust must be 'national', 'geo' or False, got {trust!r}")
+        if no_media not in ("warn", "error"):
+            raise _fail(f"no_media must be 'warn' or 'error', got {no_media!r}")
+        self.national_channels = list(national_channels)
+        for c in self.national_channels:
+            if c not in self.roles:
+                raise _fail(f"national_channels names {c!r}, which is not a channel ({', '.join(self.roles)})")
+        self.value_per_outcome = value_per_outcome
+        share = dict(share or {})
+        spend = dict(spend or {})
+        needed = [geo, date, outcome, *self.roles, *controls, *share.values(), *spend.values()]
+        needed += [c for c in (population, tracker) if c is not None]
+        missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
+        if missing:
+            raise _fail(f"column(s) {', '.join(map(repr, missing))} not in data "
+                        f"(columns: {', '.join(map(str, data.columns))})")
+        df = data.copy()
+        df[date] = pd.to_datetime(df[date])
+        dup = df.duplicated([geo, date], keep=False)
+        if dup.any():
+            row = df[dup].iloc[0]
+            raise _fail(f"duplicated (geo, date) rows: geo {row[geo]!r}, date {row[date].date()} appears "
+                        f"{int((dup & (df[geo] == row[geo]) & (df[date] == row[date])).sum())} times")
+        self.geos = [str(g) for g in pd.unique(df[geo])]
+        dates = pd.DatetimeIndex(sorted(pd.unique(df[date])))
+        for g, part in df.groupby(geo, sort=False):
+            own = pd.DatetimeIndex(part[date])
+            if len(own) != len(dates):
+                gone = dates.difference(own)
+                raise _fail(f"geos have different date ranges: geo {g!r} has {len(own)} dates "
+                            f"({own.min().date()} to {own.max().date()}), the panel {len(dates)} "
+                            f"({dates[0].date()} to {dates[-1].date()}); first missing {gone[0].date()}")
+        if len(dates) < 2:
+            raise _fail(f"the panel needs at least 2 dates, got {len(dates)}")
+        self.dates = dates
+        df[geo] = df[geo].astype(str)
+        df = df.sort_values([date, geo])
+        wide = {col: df.pivot(index=date, columns=geo, values=col).reindex(columns=self.geos)
+                for col in dict.fromkeys([outcome, *self.roles, *controls, *share.values(), *spend.values(),
+                                          *[c for c in (population, tracker) if c is not None]])}
+
+        def numeric(col: str, allow_nan: bool = False) -> np.ndarray:
+            w = wide[col].apply(pd.to_numeric, errors="coerce")
+            a = w.to_numpy(dtype=float)
+            bad = ~np.isfinite(a) if not allow_nan else np.isinf(a)
+            if bad.any():
+                t, g = np.argwhere(bad)[0]
+                raise _fail(f"column {col!r}: geo {self.geos[g]!r}, date {dates[t].date()} is "
+                            f"{_show(wide[col].iloc[t, g])}; expected a finite number")
+            return np.asarray(a, dtype=float)
+
+        y = numeric(outcome)
+        pop = None
+        if population is not None:
+            pop = numeric(population)
+            if (pop <= 0).any():
+                t, g = np.argwhere(pop <= 0)[0]
+                raise _fail(f"column {population!r}: geo {self.geos[g]!r}, date {dates[t].date()} is "
+                            f"{float(pop[t, g])}; a population must be > 0")
+        media: list[np.ndarray] = []
+        spends: list[np.ndarray] = []
+        shares: list[np.ndarray] = []
+        for c in self.roles:
+            a = numeric(c)
+            if (a < 0).any():
+                t, g = np.argwhere(a < 0)[0]
+                raise _fail(f"column {c!r}: geo {self.geos[g]!r}, date {dates[t].date()} is {float(a[t, g])}; "
+                            "activity must be >= 0")
+            s = numeric(spend[c]) if c in spend else a
+            if c in self.national_channels:
+                for arr, what in ((a, c), (s, spend.get(c, c))):
+                    diff = np.ptp(arr, axis=1) > 1e-9 * np.maximum(1.0, np.abs(arr).max(axis=1))
+                    if diff.any():
+                        t = int(np.argmax(diff))
+                        g_hi, g_lo = int(np.argmax(arr[t])), int(np.argmin(arr[t]))
+                        raise _fail(f"national channel {c!r}: column {what!r} differs across geos on {dates[t].date()} "
+                                    f"(geo {self.geos[g_hi]!r} {float(arr[t, g_hi])}, geo {self.geos[g_lo]!r} "
+                                    f"{float(arr[t, g_lo])}); a national channel holds the national total on every row")
+                media.append(a[:, :1])
+                spends.append(s[:, :1])
+                shares.append(numeric(share[c]) if c in share else np.zeros((0, 0)))
+            else:
+                if c in share:
+                    raise _fail(f"share is given for {c!r}, which is not a national channel")
+                media.append(a)
+                spends.append(s)
+                shares.append(np.zeros((0, 0)))
+        geo_channels = [i for i, c in enumerate(self.roles) if c not in self.national_channels]
+        if geo_channels:
+            silent = [g for g in range(len(self.geos)) if all(not (media[i][:, g] > 0).any() for i in geo_channels)]
+            if silent:
+                names = ", ".join(repr(self.geos[g]) for g in silent)
+                if no_media == "error":
+                    raise _fail(f"geo(s) {names} have no activity in any geo channel")
+                warnings.warn(f"PanelMMM: geo(s) {names} have no activity in any geo channel; kept: their channel "
+                              "effects come from the pooling and the prior", stacklevel=2)
+        tr = np.zeros((0, 0))
+        self.tracker_level: str | None = None
+        if tracker is not None:
+            q = numeric(tracker, allow_nan=True)
+            same = np.all((q == q[:, :1]) | (np.isnan(q) & np.isnan(q[:, :1])), axis=1)
+            self.tracker_level = "national" if same.all() else "geo"
+            tr = q[:, :1] if self.tracker_level == "national" else q
+        pool = dict(pooling or {})
+        groups: dict[str, str] = {}
+        per_channel = ["" for _ in self.roles]
+        for k, v in pool.items():
+            if v not in _POOLING:
+                raise _fail(f"pooling[{k!r}] must be one of {', '.join(_POOLING)}, got {v!r}")
+            if k in _GROUPS:
+                groups[k] = v
+            elif k in self.roles:
+                per_channel[self.channel_names.index(k)] = v
+            else:
+                raise _fail(f"pooling names {k!r}: neither a group ({', '.join(_GROUPS)}) nor a channel")
+        effects = groups.get("effects", "partial")
+        channel_pooling = [v or effects for v in per_channel] if any(per_channel) else []
+        self.pooling = {"intercept": "partial", "trend": "partial", "seasonality": "complete", "controls": "complete",
+                        "effects": effects, **groups}
+        step = np.median(np.diff(dates.values).astype("timedelta64[s]").astype(float)) / 86400.0
+        self.period_days = float(step)
+        self._spend_raw = spends
+        self._core, self._scales = _core.mmm.build_panel(
+            geos=self.geos, channels=self.channel_names, roles=[self.roles[c] for c in self.roles],
+            national=[c in self.national_channels for c in self.roles], media=media, share=shares,
+            population=np.zeros((0, 0)) if pop is None else pop, outcome=y,
+            controls=[numeric(c) for c in controls], control_names=list(controls), period_days=self.period_days,
+            seasonality=int(seasonality), trend=bool(trend), max_lag=int(max_lag), trust=self.trust, tracker=tr,
+            pooling=groups, channel_pooling=channel_pooling, priors=dict(priors or {}), threads=int(threads))
+        self.y = y
+        self.population = np.asarray(self._scales["population"])
+        # spend per geo: national spend apportioned like the activity (activity's geo shares)
+        act = [np.asarray(a) for a in self._scales["activity"]]
+        self.spend_by_geo: list[np.ndarray] = []
+        for i, c in enumerate(self.roles):
+            if c in self.national_channels:
+                tot = act[i].sum(axis=1, keepdims=True)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    frac = np.where(tot > 0, act[i] / tot, self.population / self.population.sum(axis=1, keepdims=True))
+                self.spend_by_geo.append(frac * spends[i])
+            else:
+                self.spend_by_geo.append(spends[i])
+
+    @staticmethod
+    def _roles(channels: Mapping[str, str] | Sequence[Any]) -> dict[str, str]:
+        """Channel -> role, checked as :class:`~trustmix.mmm.TrustMMM` checks it (its rule, reused)."""
+        from trustmix.mmm.model import TrustMMM
+
+        return {str(k): str(v) for k, v in TrustMMM._roles(channels).items()}
+
+    @property
+    def parameter_names(self) -> list[str]:
+        """Unconstrained parameter names (panel_model.hpp)."""
+        return list(self._core.parameter_names)
+
+    def log_density(self, z: np.ndarray) -> tuple[float, np.ndarray]:
+        """Log posterior density and its gradient at unconstrained ``z``."""
+        lp, g = self._core.log_density(np.asarray(z, dtype=float))
+        return float(lp), np.asarray(g)
+
+    def fit(self, method: str = "map", *, chains: int = 4, draws: int = 1000, tune: int = 1000, seed: int = 0,
+            target_accept: float = 0.9, progress: bool = True, max_iterations: int = 3000,
+            max_tree_depth: int = 10) -> PanelFit:
+        """Fits the model: ``"map"`` (the posterior mode by L-BFGS from the model's start) or
+        ``"nuts"`` (``chains`` NUTS chains of ``tune`` + ``draws`` iterations on threads,
+        started near the mode with a seeded jitter; deterministic for a seed on any thread
+        count). Returns a :class:`PanelFit`."""
+        if method not in ("map", "nuts"):
+            raise ValueError(f"method must be 'map' or 'nuts', got {method!r}")
+        from trustmix import inference
+
+        target = _core.mmm.PanelTarget(self._core)
+        z0 = np.asarray(self._core.initial_point())
+        with warnings.catch_warnings():
+            if method == "nuts":  # the mode is only NUTS's start: a MAP not quite converged is fine
+                warnings.simplefilter("ignore", inference.InferenceWarning)
+            res = inference.map(target, initial_values=z0, max_iterations=max_iterations, laplace=False,
+                                gradient_tolerance=1e-7)
+        mode = np.asarray(res.unconstrained_mode)
+        info = {"log_density": res.log_density, "converged": res.converged, "iterations": res.iterations}
+        if method == "map":
+            return PanelFit(self, mode, info)
+        rng = np.random.default_rng(seed)
+        init = mode + rng.normal(0.0, 0.1, (int(chains), mode.size))
+        for i in range(int(chains)):  # keep each start inside the support
+            for _ in range(30):
+                if np.isfinite(self.log_density(init[i])[0]):
+                    break
+                init[i] = mode + (init[i] - mode) * 0.5
+        posterior = inference.sample(target, chains=chains, draws=draws, tune=tune, seed=seed,
+                                     target_accept=target_accept, initial_values=init, progress=progress,
+                                     max_tree_depth=max_tree_depth)
+        return PanelFit(self, mode, info, posterior)
+
+    # -- pickling and display ---------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """Versioned state (version 1): the data as numpy columns and the arguments."""
+        d = self._data
+        return {"version": self._STATE_VERSION,
+                "data": {"columns": list(d.columns), "values": [d[c].to_numpy() for c in d.columns]},
+                "kwargs": dict(self._args)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if not isinstance(state, dict) or state.get("version") != 1:
+            raise ValueError(f"cannot unpickle PanelMMM: unsupported state version "
+                             f"{state.get('version') if isinstance(state, dict) else state!r}")
+        d = state["data"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            PanelMMM.__init__(self, pd.DataFrame(dict(zip(d["columns"], d["values"], strict=True)),
+                                                 columns=d["columns"]), **state["kwargs"])
+
+    def __repr__(self) -> str:
+        return (f"PanelMMM(geos={len(self.geos)}, periods={len(self.dates)}, channels={self.roles!r}, "
+                f"national_channels={self.national_channels!r}, trust={self.trust!r}, pooling={self.pooling!r}, "
+                f"parameters={self._core.dimension})")
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><td>{html.escape(c)}</td><td>{html.escape(r)}</td>"
+                       f"<td>{'national' if c in self.national_channels else 'geo'}</td></tr>"
+                       for c, r in self.roles.items())
+        return (f"<b>PanelMMM</b>: {len(self.geos)} geos x {len(self.dates)} periods, trust "
+                f"{html.escape(self.trust)}, pooling {html.escape(str(self.pooling))}"
+                f"<table><tr><th>channel</th><th>role</th><th>bought</th></tr>{rows}</table>")
+
+
+class PanelFit:
+    """A fitted :class:`PanelMMM`: the mode (MAP) or posterior draws (NUTS), per-geo
+    parameters, decomposition, ROI per geo and rolled up, plots."""
+
+    _STATE_VERSION = 1
+
+    def __init__(self, model: PanelMMM, z: np.ndarray, info: dict[str, Any], posterior: Any = None) -> None:
+        self.model = model
+        self.z = np.asarray(z, dtype=float)
+        self.info = dict(info)
+        self.posterior = posterior
+
+    @property
+    def method(self) -> str:
+        """``"nuts"`` with posterior draws, else ``"map"``."""
+        return "map" if self.posterior is None else "nuts"
+
+    def draws(self, max_draws: int | None = None) -> np.ndarray:
+        """Unconstrained draws (n, dimension), chains concatenated, thinned evenly to at most
+        ``max_draws``; a MAP fit gives its mode as the only draw."""
+        if self.posterior is None:
+            return self.z[None, :]
+        z = np.asarray(self.posterior.draws).reshape(-1, self.z.size)
+        if max_draws is not None and len(z) > max_draws:
+            z = z[np.linspace(0, len(z) - 1, max_draws).round().astype(int)]
+        return z
+
+    def _label(self, name: str) -> tuple[str, str, str]:
+        """(parameter, channel or baseline term, geo) of a constrained name."""
+        m = self.model
+        base, _, rest = name.partition("[")
+        idx = rest.rstrip("]").split(",") if rest else []
+        names = list(m._scales["baseline_names"])
+        if base in ("alpha", "lam", "kappa", "beta_median", "beta_tau"):
+            return base, m.channel_names[int(idx[0])], ""
+        if base == "beta":
+            return base, m.channel_names[int(idx[0])], m.geos[int(idx[1])]
+        if base == "b":
+            return base, names[int(idx[0])], m.geos[int(idx[1])]
+        if base in ("b_mean", "b_tau"):
+            return base, names[int(idx[0])], ""
+        return base, "", ""
+
+    def summary(self, interval: float = 0.9) -> pd.DataFrame:
+        """One row per constrained parameter (scaled units: per-capita outcome over its mean;
+        see docs/panel.md): ``parameter``, ``term`` (channel or baseline term), ``geo``,
+        ``mean``, ``sd``, the central ``interval`` bounds ``low``/``high``, and for NUTS
+        ``r_hat`` and ``ess_bulk``."""
+        names = list(self.model._core.constrained_names)
+        full = np.asarray(self.posterior.draws) if self.posterior is not None else self.z[None, None, :]
+        c, n, d = full.shape
+        con = np.asarray(self.model._core.constrain_draws(full.reshape(-1, d))).reshape(c, n, -1)
+        flat = con.reshape(c * n, -1)
+        lo, hi = (1 - interval) / 2, (1 + interval) / 2
+        rows = [self._label(s) for s in names]
+        out = pd.DataFrame(rows, columns=["parameter", "term", "geo"])
+        out["mean"] = flat.mean(axis=0)
+        out["sd"] = flat.std(axis=0, ddof=1) if len(flat) > 1 else np.nan
+        out["low"] = np.quantile(flat, lo, axis=0)
+        out["high"] = np.quantile(flat, hi, axis=0)
+        if self.posterior is not None:
+            from trustmix import inference
+
+            out["r_hat"] = [inference.rhat(con[:, :, j]) for j in range(con.shape[2])]
+            out["ess_bulk"] = [inference.ess_bulk(con[:, :, j]) for j in range(con.shape[2])]
+        out.index = pd.Index(names, name="name")
+        return out
+
+    def roi(self, by: str = "geo", horizon: int | None = None, window: tuple[Any, Any] | None = None,
+            interval: float = 0.9, max_draws: int = 200) -> pd.DataFrame:
+        """ROI of each channel by counterfactual: the channel's activity in ``window``
+        (default the whole data) removed, everything else kept, the difference of the fitted
+        outcome summed over the data and ``horizon`` periods after it (default 104 with a
+        trust stock, else the adstock lag window) in raw outcome units (per-capita mean x
+        population), per geo; ``incremental`` and ``roi`` = incremental x value_per_outcome
+        / spend in the window (value 1 without ``value_per_outcome``: outcome per unit spend)
+        with central ``interval`` bounds over the posterior draws. ``by="geo"``: a row per
+        (channel, geo) and a rolled-up row per channel (geo ``"total"``); ``by="channel"``:
+        the rolled-up rows only."""
+        if by not in ("geo", "channel"):
+            raise ValueError(f"by must be 'geo' or 'channel', got {by!r}")
+        m = self.model
+        T = len(m.dates)
+        t0, t1 = 0, T
+        if window is not None:
+            t0 = int(m.dates.searchsorted(pd.Timestamp(window[0])))
+            t1 = int(m.dates.searchsorted(pd.Timestamp(window[1]), side="right"))
+            if t1 <= t0:
+                raise ValueError(f"window {window!r} holds no dates of the data")
+        h = (104 if m.trust != "off" else int(m._args["max_lag"])) if horizon is None else int(horizon)
+        z = self.draws(max_draws)
+        value = 1.0 if m.value_per_outcome is None else float(m.value_per_outcome)
+        lo, hi = (1 - interval) / 2, (1 + interval) / 2
+        rows: list[dict[str, Any]] = []
+        for c, name in enumerate(m.channel_names):
+            inc = np.asarray(m._core.incremental_draws(z, c, t0, t1, h, m.population, float(m._scales["y_scale"])))
+            sp = m.spend_by_geo[c][t0:t1].sum(axis=0)
+            cols = [(g, inc[:, i], sp[i]) for i, g in enumerate(m.geos)] if by == "geo" else []
+            cols.append(("total", inc.sum(axis=1), sp.sum()))
+            for g, v, s in cols:
+                r = v * value / s if s > 0 else np.full_like(v, np.nan)
+                rows.append({"channel": name, "geo": g, "spend": s, "incremental": v.mean(),
+                             "incremental_low": np.quantile(v, lo), "incremental_high": np.quantile(v, hi),
+                             "roi": r.mean(), "roi_low": np.quantile(r, lo), "roi_high": np.quantile(r, hi)})
+        return pd.DataFrame(rows)
+
+    def decompose(self, max_draws: int = 200) -> pd.DataFrame:
+        """Posterior mean decomposition per geo and period in raw outcome units: columns
+        ``geo``, ``date``, ``base``, ``trust_direct``, each conversion channel's own term and
+        ``amplification[channel]``, ``fitted`` (their sum) and ``observed``."""
+        m = self.model
+        f = m._core.forward_mean(self.draws(max_draws))
+        scale = float(m._scales["y_scale"]) * m.population
+        parts: dict[str, np.ndarray] = {"base": np.asarray(f["base"]) * scale,
+                                        "trust_direct": np.asarray(f["trust_direct"]) * scale}
+        conv = [m.channel_names[c] for c in m._core.conversion_channels]
+        for j, name in enumerate(conv):
+            parts[name] = np.asarray(f["conversion_own"][j]) * scale
+            parts[f"amplification[{name}]"] = np.asarray(f["amplification"][j]) * scale
+        parts["fitted"] = np.asarray(f["mu"]) * scale
+        parts["observed"] = m.y
+        G, T = len(m.geos), len(m.dates)
+        out = pd.DataFrame({"geo": np.tile(m.geos, T), "date": np.repeat(m.dates, G)})
+        for k, v in parts.items():
+            out[k] = v.reshape(-1)
+        return out
+
+    def plot_geos(self, columns: int = 4, max_draws: int = 200) -> Any:
+        """Small multiples: observed and fitted outcome per geo (one panel each, shared x)."""
+        import matplotlib.pyplot as plt
+
+        d = self.decompose(max_draws)
+        G = len(self.model.geos)
+        cols = min(columns, G)
+        rows = math.ceil(G / cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.2 * rows), sharex=True, squeeze=False)
+        for i, g in enumerate(self.model.geos):
+            ax = axes[i // cols][i % cols]
+            part = d[d["geo"] == g]
+            ax.plot(part["date"], part["observed"], lw=0.8, color="0.4", label="observed")
+            ax.plot(part["date"], part["fitted"], lw=1.0, color="C0", label="fitted")
+            ax.set_title(g, fontsize=9)
+        for j in range(G, rows * cols):
+            axes[j // cols][j % cols].set_visible(False)
+        axes[0][0].legend(fontsize=7)
+        fig.tight_layout()
+        return fig
+
+    def plot_roi(self, ax: Any = None, **roi_args: Any) -> Any:
+        """A map-free heat layout: ROI (posterior mean) per geo (rows) and channel (columns)."""
+        import matplotlib.pyplot as plt
+
+        r = self.roi(by="geo", **roi_args)
+        table = r[r["geo"] != "total"].pivot(index="geo", columns="channel", values="roi").reindex(self.model.geos)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(1.2 * table.shape[1] + 2, 0.3 * table.shape[0] + 1.5))
+        im = ax.imshow(table.to_numpy(), aspect="auto", cmap="viridis")
+        ax.set_xticks(range(table.shape[1]), list(table.columns), rotation=45, ha="right")
+        ax.set_yticks(range(table.shape[0]), list(table.index))
+        ax.figure.colorbar(im, ax=ax, label="ROI")
+        return ax
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Versioned state (version 1): the model (its own versioned state), the mode, the
+        optimiser's info and the posterior's attributes."""
+        post = None if self.posterior is None else dict(self.posterior.__dict__)
+        return {"version": self._STATE_VERSION, "model": self.model, "z": self.z, "info": self.info, "posterior": post}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if not isinstance(state, dict) or state.get("version") != 1:
+            raise ValueError(f"cannot unpickle PanelFit: unsupported state version "
+                             f"{state.get('version') if isinstance(state, dict) else state!r}")
+        self.model, self.z, self.info = state["model"], np.asarray(state["z"]), dict(state["info"])
+        self.posterior = None
+        if state["posterior"] is not None:
+            from trustmix.inference import SampleResult
+
+            post = SampleResult.__new__(SampleResult)
+            post.__dict__.update(state["posterior"])
+            self.posterior = post
+
+    def __repr__(self) -> str:
+        return f"PanelFit(method={self.method!r}, geos={len(self.model.geos)}, parameters={self.z.size})"
+
+    def _repr_html_(self) -> str:
+        s = self.summary()
+        top = s[s["parameter"].isin(["alpha", "lam", "beta_median", "sigma", "gamma", "theta", "delta"])]
+        table = str(top[["parameter", "term", "mean", "low", "high"]].to_html(float_format=lambda v: f"{v:.3g}"))
+        return f"<b>PanelFit</b> ({html.escape(self.method)}), {len(self.model.geos)} geos" + table
+
+
+def read_meridian_panel(source: Any, *, date: str = "time", outcome: str = "conversions") -> tuple[pd.DataFrame,
+                                                                                                   dict[str, Any]]:
+    """Meridian's geo CSV layout (``geo``, ``time``, ``<C>_impression``, ``<C>_spend``,
+    ``*_control``, ``conversions``, ``revenue_per_conversion``, ``population``) kept at the geo
+    level: returns the long frame and the :class:`PanelMMM` arguments of the matched model
+    (every impression channel a geo conversion channel, trust off, population scaling,
+    value_per_outcome the conversion-weighted mean revenue per conversion), so that
+    ``PanelMMM(df, **kwargs)``. Reach-and-frequency channels are not in the panel model yet
+    (refused with a clear error)."""
+    df = source.copy() if isinstance(source, pd.DataFrame) else pd.read_csv(source)
+    for col in ("geo", date, outcome, "population"):
+        if col not in df.columns:
+            raise ValueError(f"read_meridian_panel: column {col!r} is missing (a geo file has geo, {date}, "
+                             f"{outcome} and population)")
+    if any(str(c).endswith("_reach") for c in df.columns):
+        raise ValueError("read_meridian_panel: reach-and-frequency channels are not in the panel model yet")
+    media = [str(c)[: -len("_impression")] for c in df.columns if str(c).endswith("_impression")]
+    if not media:
+        raise ValueError("read_meridian_panel: no '<channel>_impression' columns")
+    for ch in media:
+        if f"{ch}_spend" not in df.columns:
+            raise ValueError(f"read_meridian_panel: channel {ch!r} has no spend column {ch + '_spend'!r}")
+    value = None
+    if "revenue_per_conversion" in df.columns:
+        w = df[outcome].to_numpy(dtype=float)
+        value = float(np.average(df["revenue_per_conversion"], weights=w)) if w.sum() > 0 else None
+    kwargs: dict[str, Any] = {
+        "geo": "geo", "date": date, "outcome": outcome, "population": "population",
+        "channels": {f"{c}_impression": "conversion" for c in media},
+        "spend": {f"{c}_impression": f"{c}_spend" for c in media},
+        "controls": [str(c) for c in df.columns if str(c).endswith("_control")],
+        "value_per_outcome": value, "trust": False,
+    }
+    return df, kwargs

@@ -1,0 +1,202 @@
+"""The geo panel model (tm.mmm.PanelMMM): bad input, population scaling, recovery of
+geo effects from panels drawn from the model, partial vs no pooling for small geos,
+ROI/decomposition consistency, pickling. The gradient and the national-model identity are
+tested in C++ (tests/cpp/test_mmm_panel.cpp)."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import trustmix as tm
+
+
+def _adstock_logistic(x: np.ndarray, alpha: float, lam: float, max_lag: int) -> np.ndarray:
+    """h = tanh(lam a / 2), a the normalised geometric adstock (MODEL.md), along axis 0."""
+    w = alpha ** np.arange(max_lag + 1)
+    w /= w.sum()
+    a = np.zeros_like(x)
+    for lag in range(max_lag + 1):
+        a[lag:] += w[lag] * x[: len(x) - lag]
+    return np.tanh(0.5 * lam * a)
+
+
+def simulate_panel(seed: int, geos: int = 8, periods: int = 104, max_lag: int = 4,
+                   noise: float = 0.05) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A panel drawn from the model with trust off, an intercept-only baseline and two geo
+    channels with log-normal geo effects; per-capita noise sd = noise / sqrt(relative
+    population), so small geos are noisy. Returns the long frame and the truth in the
+    model's scaled units (effects divided by the mean absolute per-capita outcome)."""
+    rng = np.random.default_rng(seed)
+    pop = np.exp(rng.normal(0.0, 1.0, geos)) * 1e5
+    rel = pop / pop.mean()
+    alpha, lam = np.array([0.5, 0.3]), np.array([1.2, 0.9])
+    median, tau = np.array([0.6, 0.4]), np.array([0.4, 0.4])
+    beta = median[:, None] * np.exp(tau[:, None] * rng.normal(size=(2, geos)))
+    level = 1.0 + 0.2 * rng.normal(size=geos)
+    x = rng.gamma(2.0, 0.5, size=(2, periods, geos)) * (rng.random((2, periods, geos)) > 0.2)
+    x /= np.array([xc[xc > 0].mean() for xc in x])[:, None, None]  # mean non-zero per-capita activity 1
+    mu = level[None, :] + sum(beta[c][None, :] * _adstock_logistic(x[c], alpha[c], lam[c], max_lag)
+                              for c in range(2))
+    y = mu + noise / np.sqrt(rel)[None, :] * rng.normal(size=(periods, geos))
+    dates = pd.date_range("2022-01-03", periods=periods, freq="7D")
+    names = [f"g{g}" for g in range(geos)]
+    df = pd.DataFrame({
+        "geo": np.tile(names, periods), "week": np.repeat(dates, geos),
+        "sales": (y * pop).reshape(-1), "pop": np.tile(pop, periods),
+        "search": (x[0] * pop).reshape(-1), "social": (x[1] * pop).reshape(-1),
+    })
+    y_scale = np.abs(y).mean()
+    return df, {"beta": beta / y_scale, "alpha": alpha, "lam": lam, "rel": rel, "names": names}
+
+
+def _model(df: pd.DataFrame, pooling: str | dict[str, str] = "partial", **kw: Any) -> tm.mmm.PanelMMM:
+    args: dict[str, Any] = dict(geo="geo", date="week", outcome="sales", population="pop",
+                                channels={"search": "conversion", "social": "conversion"}, trust=False,
+                                seasonality=0, trend=False, max_lag=4,
+                                pooling={"effects": pooling} if isinstance(pooling, str) else pooling)
+    args.update(kw)
+    return tm.mmm.PanelMMM(df, **args)
+
+
+def _beta(fit: tm.mmm.PanelFit) -> pd.DataFrame:
+    s = fit.summary()
+    return s[s["parameter"] == "beta"]
+
+
+# -- bad input ---------------------------------------------------------------------------------
+def test_bad_input_names_geo_date_and_column() -> None:
+    df, _ = simulate_panel(1, geos=3, periods=30)
+    with pytest.raises(ValueError, match=r"different date ranges: geo 'g1' has 29 dates.*first missing 2022-01-10"):
+        _model(df.drop(index=df.index[(df["geo"] == "g1")][1]))
+    bad = df.copy()
+    bad.loc[(bad["geo"] == "g2") & (bad["week"] == "2022-01-17"), "pop"] = 0.0
+    with pytest.raises(ValueError, match=r"column 'pop': geo 'g2', date 2022-01-17 is 0.0; a population must be > 0"):
+        _model(bad)
+    bad = df.copy()
+    bad.loc[(bad["geo"] == "g0") & (bad["week"] == "2022-01-24"), "pop"] = np.nan
+    with pytest.raises(ValueError, match=r"column 'pop': geo 'g0', date 2022-01-24 is nan"):
+        _model(bad)
+    with pytest.raises(ValueError, match=r"duplicated \(geo, date\) rows: geo 'g0', date 2022-01-03 appears 2 times"):
+        _model(pd.concat([df, df.iloc[:1]]))
+    nat = df.copy()
+    nat["tv"] = np.repeat(np.linspace(1.0, 2.0, 30), 3)
+    nat.loc[(nat["geo"] == "g1") & (nat["week"] == "2022-01-10"), "tv"] = 9.0
+    with pytest.raises(ValueError, match=r"national channel 'tv': column 'tv' differs across geos on 2022-01-10 "
+                                         r"\(geo 'g1' 9.0"):
+        _model(nat, channels={"search": "conversion", "tv": "conversion"}, national_channels=["tv"])
+    silent = df.copy()
+    silent.loc[silent["geo"] == "g2", ["search", "social"]] = 0.0
+    with pytest.warns(UserWarning, match=r"geo\(s\) 'g2' have no activity in any geo channel; kept"):
+        _model(silent)
+    with pytest.raises(ValueError, match=r"geo\(s\) 'g2' have no activity"):
+        _model(silent, no_media="error")
+    with pytest.raises(ValueError, match=r"pooling names 'tiktok'"):
+        _model(df, pooling={"tiktok": "none"})
+    with pytest.raises(ValueError, match=r"pooling\['effects'\] must be one of"):
+        _model(df, pooling="some")
+    with pytest.raises(ValueError, match=r"column\(s\) 'nope' not in data"):
+        _model(df, population="nope")
+
+
+def test_population_scaling_and_national_apportioning() -> None:
+    df, _ = simulate_panel(2, geos=3, periods=20)
+    df["tv"] = np.repeat(np.arange(1.0, 21.0), 3) * 3e5  # national activity, the same on every row
+    m = _model(df, channels={"search": "conversion", "tv": "conversion"}, national_channels=["tv"])
+    act = np.asarray(m._scales["activity"][1])
+    pop = m.population
+    np.testing.assert_allclose(act, np.arange(1.0, 21.0)[:, None] * 3e5 * pop / pop.sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(act.sum(axis=1), np.arange(1.0, 21.0) * 3e5)  # apportioning keeps the total
+    # per-capita outcome over its mean absolute value: the scaled outcome has mean |y| 1
+    ypc = m.y / pop
+    assert float(m._scales["y_scale"]) == pytest.approx(np.abs(ypc).mean())
+
+
+# -- fitting -----------------------------------------------------------------------------------
+def test_map_fit_recovers_effects_and_reports() -> None:
+    df, truth = simulate_panel(3)
+    fit = _model(df, pooling="none").fit("map")
+    b = _beta(fit)
+    est = b["mean"].to_numpy().reshape(2, -1)
+    err = np.abs(est / truth["beta"] - 1.0)
+    assert np.median(err) < 0.1, err
+    roi = fit.roi(by="geo", horizon=0)
+    tot = roi[roi["geo"] == "total"].set_index("channel")
+    per = roi[roi["geo"] != "total"].groupby("channel")["incremental"].sum()
+    np.testing.assert_allclose(tot.loc[per.index, "incremental"], per, rtol=1e-10)
+    # the decomposition adds up to the fitted outcome, which tracks the observed
+    d = fit.decompose()
+    cols = ["base", "trust_direct", "search", "social", "amplification[search]", "amplification[social]"]
+    parts = d[cols].sum(axis=1)
+    np.testing.assert_allclose(parts, d["fitted"], rtol=1e-9)
+    assert np.corrcoef(d["fitted"], d["observed"])[0, 1] > 0.99
+    # a conversion channel removed over the whole data: its increment inside the data is its
+    # own term (trust off: no amplification); the carry-over after the data adds to it
+    inc0 = fit.roi(by="channel", horizon=0).set_index("channel")
+    inc4 = fit.roi(by="channel", horizon=4).set_index("channel")
+    np.testing.assert_allclose(inc0.loc["search", "incremental"], d["search"].sum(), rtol=1e-9)
+    assert inc4.loc["search", "incremental"] > inc0.loc["search", "incremental"]
+    again = pickle.loads(pickle.dumps(fit))
+    pd.testing.assert_frame_equal(again.summary(), fit.summary())
+    assert "PanelFit" in fit._repr_html_() and "PanelMMM" in fit.model._repr_html_()
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::trustmix.inference.InferenceWarning")  # checked below
+def test_nuts_intervals_cover_and_partial_pooling_beats_none_for_small_geos() -> None:
+    covered, total = 0, 0
+    err_partial: list[float] = []
+    err_none: list[float] = []
+    for seed in (11, 12):
+        df, truth = simulate_panel(seed, noise=0.15)
+        fits = {p: _model(df, pooling=p).fit("nuts", chains=4, draws=500, tune=500, seed=seed, progress=False)
+                for p in ("partial", "none")}
+        for p, fit in fits.items():  # a handful of divergences at most, converged chains
+            assert fit.posterior.divergences <= 10, (p, fit.posterior.divergences)
+            assert fit.summary()["r_hat"].max() < 1.02, p
+        b = _beta(fits["partial"])
+        low = b["low"].to_numpy().reshape(2, -1)
+        high = b["high"].to_numpy().reshape(2, -1)
+        covered += int(((low <= truth["beta"]) & (truth["beta"] <= high)).sum())
+        total += truth["beta"].size
+        small = np.argsort(truth["rel"])[:3]  # the three smallest geos
+        for p, store in (("partial", err_partial), ("none", err_none)):
+            est = _beta(fits[p])["mean"].to_numpy().reshape(2, -1)
+            store.extend(((est[:, small] - truth["beta"][:, small]) ** 2).ravel())
+    # 90% intervals: coverage at least the binomial 0.1% quantile of Binomial(total, 0.9)
+    assert covered >= stats.binom.ppf(0.001, total, 0.9), (covered, total)
+    assert np.sqrt(np.mean(err_partial)) < np.sqrt(np.mean(err_none)), (np.mean(err_partial), np.mean(err_none))
+
+
+def test_trust_levels_fit_and_geo_tracker() -> None:
+    df, _ = simulate_panel(5, geos=4, periods=60)
+    df["pr"] = np.repeat(np.abs(np.sin(np.arange(60) / 5.0)), 4) * 1e6
+    rng = np.random.default_rng(0)
+    df["survey"] = np.where(np.arange(len(df)) % 3 == 0, rng.normal(0.5, 0.1, len(df)), np.nan)
+    for level in ("national", "geo"):
+        m = _model(df, channels={"pr": "trust", "search": "conversion", "social": "both"},
+                   national_channels=["pr"], trust=level, tracker="survey")
+        assert m.tracker_level == "geo"
+        fit = m.fit("map")
+        s = fit.summary()
+        assert {"gamma", "theta", "delta", "tracker_b"} <= set(s["parameter"])
+        roi = fit.roi(by="geo", horizon=52)
+        assert np.isfinite(roi["roi"]).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m2 = pickle.loads(pickle.dumps(m))
+    assert m2.parameter_names == m.parameter_names
+
+
+def test_read_meridian_panel_keeps_geos() -> None:
+    path = "/work/shared/data/meridian_geo_media.csv"
+    df, kwargs = tm.mmm.read_meridian_panel(path)
+    assert kwargs["trust"] is False and kwargs["population"] == "population"
+    m = tm.mmm.PanelMMM(df, **kwargs)
+    assert len(m.geos) == df["geo"].nunique() and len(m.dates) == df["time"].nunique()
