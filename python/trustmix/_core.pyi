@@ -227,7 +227,8 @@ class mmm:
     def counterfactual(model: mmm.TrustModel, z: _Array, media: _Array,
                        outcome_scale: float = 1.0) -> dict[str, _Array]: ...
     @staticmethod
-    def predicted_lifts(model: mmm.TrustModel, draws: _Array, outcome_scale: float = 1.0) -> _Array: ...
+    def predicted_lifts(model: mmm.TrustModel, draws: _Array, outcome_scale: float = 1.0,
+                        threads: int = 0) -> _Array: ...
 
 class attribution:
     CONTENT_TRANSITIONS: int
@@ -588,7 +589,7 @@ class evaluate:
     @staticmethod
     def as_lift_test(treated: Sequence[int], start: int, end: int, incremental: float, relative_lift: float,
                      lower: float, upper: float, alpha: float, *, channel: str, spend: float = ...,
-                     cooldown: int = 0) -> dict[str, Any]: ...
+                     cooldown: int = 0, cooldown_measured: bool = False) -> dict[str, Any]: ...
     @staticmethod
     def causal_impact(y: npt.ArrayLike, controls: npt.ArrayLike, start: int, *, trend: bool = False, season: int = 0,
                       level_sd: float = 0.01, observation_sd: float = 0.1, slab_scale: float = 0.1,
