@@ -275,7 +275,10 @@ struct LiftTerm {
       // (an RF channel: its input x = r g(f) of the forward pass with the reach scaled,
       // and no logistic saturation, as in the model's own forward pass)
       const bool rf = m.rf_form(c) != Rf::none;
-      L.x = rf ? Eigen::VectorXd(ws.X.col(c)) : Eigen::VectorXd(m.d_.media.col(c));
+      if (rf)
+        L.x = ws.X.col(c);
+      else
+        L.x = m.d_.media.col(c);
       L.x.segment(s0, test.end - s0) *= 1.0 - test.share;
       transforms::geometric_adstock_recursive(L.x, p.alpha[c], m.d_.max_lag, L.a, L.da);
       if (rf)
