@@ -18,8 +18,10 @@ and portland treated on days 91-105; Meta's GeoLift, MIT licence) and its pre-te
   package, which ships the data), if installed.
 - Causal impact also against statsmodels' UnobservedComponents (the local level +
   regression model that the CausalImpact ports wrap, fitted by maximum likelihood) and the
-  ``causalimpact`` 0.2.6 port (PyPI, statsmodels MLE), if installed. tfcausalimpact is not
-  run: it needs TensorFlow (hundreds of MB).
+  ``causalimpact`` 0.2.6 port (PyPI, statsmodels MLE), if installed; and tfcausalimpact
+  (TensorFlow Probability, HMC) in a separate environment named by
+  ``TRUSTMIX_TFCI_PYTHON`` (it needs TensorFlow, hundreds of MB, and pandas < 3; see
+  benchmarks/tfcausalimpact_reference.py), skipped with a message when missing.
 - Market selection for 40 markets (2-5 treated, two durations, an effect grid): trustmix
   only (GeoLift's R implementation takes hours), goal < 10 s on 2 cores.
 
@@ -174,6 +176,7 @@ def bench_causal_impact(repeat: int) -> None:
               f"trustmix/statsmodels time ratio {t_tm / t_ucm:.1f}  [{_load()}]")
     except ImportError:
         print("statsmodels not installed: skipped")
+    _bench_tfcausalimpact(df[["sales", "search", "noise"]], start, t_tm)
     import importlib.util
 
     if importlib.util.find_spec("causalimpact") is not None and importlib.util.find_spec("causalimpact.analysis"):
@@ -258,6 +261,43 @@ def bench_synthdid(repeat: int) -> None:
             obj = lambda w, x=x, Y0=Y0: float(np.sum((x - w @ Y0) ** 2))  # noqa: E731
             line += f"; pre-period squared imbalance trustmix {obj(mine):.3f}, synthdid-py {obj(omega):.3f}"
         print(line + " (synthdid-py: Frank-Wolfe, then sparsified and re-solved; trustmix: exact active set)")
+
+
+def _bench_tfcausalimpact(data: pd.DataFrame, start: int, t_tm: float) -> None:
+    """tfcausalimpact on the same series, in the environment named by TRUSTMIX_TFCI_PYTHON
+    (benchmarks/tfcausalimpact_reference.py); skipped with a message when it is missing."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    py = os.environ.get("TRUSTMIX_TFCI_PYTHON", sys.executable)
+    try:
+        subprocess.run([py, "-c", "import causalimpact, tensorflow_probability"], check=True, capture_output=True,
+                       timeout=600)
+    except (subprocess.CalledProcessError, FileNotFoundError, subprocess.TimeoutExpired):
+        print(f"tfcausalimpact skipped: not importable from {py} (it needs TensorFlow and pandas < 3: install it in "
+              "a separate environment and name its python in TRUSTMIX_TFCI_PYTHON; "
+              "benchmarks/tfcausalimpact_reference.py)")
+        return
+    ref = Path(__file__).resolve().parent / "tfcausalimpact_reference.py"
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "series.csv"
+        data.to_csv(csv, index=False)
+        for method in ("hmc", "vi"):
+            try:
+                out = subprocess.run([py, str(ref), str(csv), "--start", str(start), "--fit-method", method],
+                                     check=True, capture_output=True, text=True, timeout=3600)
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+                err = getattr(e, "stderr", "") or ""
+                print(f"tfcausalimpact ({method}) failed: {type(e).__name__}: {err.strip().splitlines()[-1:]}"
+                      f"  [{_load()}]")
+                continue
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            v = r["versions"]
+            print(f"tfcausalimpact {v['tfcausalimpact']} (TFP {v['tensorflow-probability']}, fit_method {method}): "
+                  f"{r['seconds']:.2f} s, average effect {r['average']:.3f} [{r['lower']:.3f}, {r['upper']:.3f}]; "
+                  f"trustmix/tfcausalimpact time ratio {t_tm / r['seconds']:.2f}  [{_load()}]")
 
 
 def _ucm_average_effect(y: np.ndarray, X: np.ndarray, start: int, alpha: float = 0.05):

@@ -89,7 +89,7 @@ def tested_channel(df: pd.DataFrame, roles: dict[str, str], peso: dict[str, str]
 
 
 def run_world(case: Any, *, regions: int = 20, treated: int = 5, weeks: int = 6, cooldown: int = 4,
-              transfer: float = 0.15,
+              transfer: float = 0.15, transfer_se: float | None = None, dof: float = float("inf"),
               method: str = "nuts", chains: int = 4, draws: int = 500, tune: int = 500, max_draws: int = 400,
               horizon: int = 104) -> dict[str, Any]:
     """Steps 1-5 of the module docstring for one world; a dict of results."""
@@ -109,13 +109,18 @@ def run_world(case: Any, *, regions: int = 20, treated: int = 5, weeks: int = 6,
     sc = tm.evaluate.synthetic_control(geo.panel, unit="region", time="date", outcome="conversions",
                                        treated=geo.treated, start=geo.start, end=dates[e + cooldown],
                                        statistic="mean", pointwise=False, seed=case.seed)
-    test = sc.as_lift_test(channel=c)
-    # 4. mapped to the national (reference, size 1) model
+    test = sc.as_lift_test(channel=c, cooldown=cooldown, cooldown_measured=True)
+    assert test.end == dates[e] and test.measured_end == dates[e + cooldown]
+    # 4. mapped to the national (reference, size 1) model, measured through the cooldown
     size = {r["name"]: float(r["size"]) for r in geo.settings["regions"]}
     S = sum(size[r] for r in geo.treated)
-    lift_test = {"channel": c, "start": df["week"].iloc[s], "end": df["week"].iloc[e], "cooldown": cooldown,
-                 "share": 1.0, "lift": -test.lift / S, "standard_error": test.standard_error / S,
-                 "transfer_fraction": transfer}
+    lift_test: dict[str, Any] = {"channel": c, "start": df["week"].iloc[s], "end": df["week"].iloc[e],
+                                 "measured_end": df["week"].iloc[e + cooldown], "share": 1.0, "lift": -test.lift / S,
+                                 "standard_error": test.standard_error / S, "transfer_fraction": transfer}
+    if transfer_se is not None:  # tau tied to the test's own standard error
+        lift_test["transfer_sd"] = transfer_se * lift_test["standard_error"]
+    if np.isfinite(dof):
+        lift_test["dof"] = dof
     tr = geo.truth
     measured = (tr["date"] >= dates[s]) & (tr["date"] <= dates[e + cooldown])
     true_lift = -float(tr.loc[measured, "incremental_conversions"].sum()) / S
@@ -194,6 +199,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--weeks", type=int, default=6)
     ap.add_argument("--cooldown", type=int, default=4)
     ap.add_argument("--transfer", type=float, default=0.15)
+    ap.add_argument("--transfer-se", type=float, default=None,
+                    help="transfer sd tau = this x the test's standard error (instead of --transfer x |lift|)")
+    ap.add_argument("--dof", type=float, default=float("inf"),
+                    help="Student-t degrees of freedom of the calibration likelihood (inf: Normal)")
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--draws", type=int, default=500)
     ap.add_argument("--tune", type=int, default=500)
@@ -207,6 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     if not a.presets:
         cases = cases[:n]
     kw = {"regions": a.regions, "treated": a.treated, "weeks": a.weeks, "cooldown": a.cooldown, "transfer": a.transfer,
+          "transfer_se": a.transfer_se, "dof": a.dof,
           "chains": 2 if a.quick else a.chains, "draws": 300 if a.quick else a.draws,
           "tune": 300 if a.quick else a.tune}
     t0 = time.perf_counter()

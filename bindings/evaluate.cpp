@@ -451,7 +451,7 @@ void register_evaluate(py::module_& m) {
       "as_lift_test",
       [](const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end, double incremental,
          double relative_lift, double lower, double upper, double alpha, const std::string& channel, double spend,
-         Eigen::Index cooldown) {
+         Eigen::Index cooldown, bool cooldown_measured) {
         ev::SyntheticControlFit f;
         f.treated = treated;
         f.start = start;
@@ -462,13 +462,14 @@ void register_evaluate(py::module_& m) {
         r.lower = lower;
         r.upper = upper;
         r.alpha = alpha;
-        const ev::LiftTest t = ev::as_lift_test(f, r, channel, spend, cooldown);
+        const ev::LiftTest t = ev::as_lift_test(f, r, channel, spend, cooldown, cooldown_measured);
         py::dict d;
         d["channel"] = t.channel;
         d["treated"] = t.treated;
         d["start"] = t.start;
         d["end"] = t.end;
         d["cooldown"] = t.cooldown;
+        d["measured_end"] = t.measured_end;
         d["lift"] = t.lift;
         d["standard_error"] = t.standard_error;
         d["relative_lift"] = t.relative_lift;
@@ -479,7 +480,7 @@ void register_evaluate(py::module_& m) {
       },
       py::arg("treated"), py::arg("start"), py::arg("end"), py::arg("incremental"), py::arg("relative_lift"),
       py::arg("lower"), py::arg("upper"), py::arg("alpha"), py::kw_only(), py::arg("channel"), py::arg("spend") = nan,
-      py::arg("cooldown") = 0);
+      py::arg("cooldown") = 0, py::arg("cooldown_measured") = false);
 }
 
 }  // namespace trustmix::bindings

@@ -10,6 +10,7 @@
 #include <trustmix/mmm/trust_model.hpp>
 
 #include "bind_target.hpp"
+#include "interruptible.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -163,7 +164,7 @@ mm::Role role_from_string(const std::string& s, const std::string& channel) {
 
 /// A LiftTestSpec (calibration.hpp) from a dict with channel, start, end (exclusive),
 /// cooldown, share, lift and standard_error (arrays, may be empty), iroas,
-/// iroas_standard_error, spend, transfer_sd, transfer_fraction (missing: the defaults).
+/// iroas_standard_error, spend, transfer_sd, transfer_fraction, dof (missing: the defaults).
 mm::LiftTestSpec lift_test_from_dict(const py::dict& d) {
   mm::LiftTestSpec t;
   t.channel = d["channel"].cast<std::string>();
@@ -181,6 +182,7 @@ mm::LiftTestSpec lift_test_from_dict(const py::dict& d) {
   num("spend", t.spend);
   num("transfer_sd", t.transfer_sd);
   num("transfer_fraction", t.transfer_fraction);
+  num("dof", t.dof);
   return t;
 }
 
@@ -596,14 +598,17 @@ void register_mmm(py::module_& m) {
   register_mmm_analyses(sub);
   sub.def(
       "predicted_lifts",
-      [](const mm::TrustModel& model, const RowMatrix& draws, double outcome_scale) {
+      [](const mm::TrustModel& model, const RowMatrix& draws, double outcome_scale, int threads) {
         const mm::Matrix z = draws;
-        py::gil_scoped_release release;
-        return mm::predicted_lift_draws(model, z, outcome_scale);
+        mm::Matrix out;
+        std::atomic<bool> stop{false};
+        run_interruptible(stop, [&] { out = mm::predicted_lift_draws(model, z, outcome_scale, threads, &stop); }, [] {});
+        return out;
       },
-      py::arg("model"), py::arg("draws"), py::arg("outcome_scale") = 1.0,
+      py::arg("model"), py::arg("draws"), py::arg("outcome_scale") = 1.0, py::arg("threads") = 0,
       "trustmix::mmm::predicted_lift_draws: the model's predicted lift of every lift-test value (columns, tests in\n"
-      "order; a per-period test gives one column per measured period) per draw (rows), x outcome_scale.");
+      "order; a per-period test gives one column per measured period) per draw (rows), x outcome_scale; draws in\n"
+      "parallel on `threads` threads (0: all; bit-identical for every count), interruptible by Ctrl-C.");
   // The model's NUTS/MAP target, registered here (the inference binding knows no model):
   // the class lives in trustmix._core.mmm, its sample/map/laplace_covariance overloads join
   // those of trustmix._core.inference (registered before this module, see module.cpp).

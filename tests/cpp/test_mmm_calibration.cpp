@@ -2,7 +2,8 @@
 // exact gradient against central differences (both trust forms, with and without
 // tracker, a standard MMM, total and per-period lifts, holdouts), the term equal to the
 // Normal density of the forward passes' predicted lift, that prediction equal to a
-// closed form, the build() conversion from business units and bad input.
+// closed form, the build() conversion from business units and bad input; reach-and-frequency channels;
+// an evaluate::LiftTest's measured periods; predicted_lift_draws on every thread count.
 #include <boost/test/unit_test.hpp>
 
 #include <trustmix/evaluate/lift_test.hpp>
@@ -14,6 +15,7 @@
 #include "mmm_data.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -318,42 +320,180 @@ BOOST_AUTO_TEST_CASE(week_by_week_lift_pins_the_trust_decay) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(reach_and_frequency_channels_are_refused) {
-  TrustModelData d = make_data(60, true, false, 3);
-  d.rf = {RfForm::none, RfForm::none, RfForm::hill, RfForm::none};  // instagram (conversion) given as reach
-  d.frequency = Matrix::Constant(60, 4, 2.0);
-  TrustModel ok(d);  // the RF model itself is valid
-  BOOST_TEST(ok.dimension() > 0);
-  d.lift_tests = {lift(2, 20, 24, 0, 1.0, {0.3}, 0.01)};
-  try {
-    TrustModel m(d);
-    BOOST_ERROR("a lift test on an RF channel was accepted");
-  } catch (const std::invalid_argument& e) {
-    BOOST_TEST(std::string(e.what()).find("reach-and-frequency channel") != std::string::npos);
-  }
-  d.lift_tests = {lift(3, 20, 24, 0, 1.0, {0.3}, 0.01)};  // another channel of the same model is fine
-  TrustModel m(d);
-  Vector g(m.dimension());
-  BOOST_TEST(std::isfinite(m.log_density(m.initial_point(), g)));
-  check_gradient(m, m.initial_point(), "a lift test next to an RF channel");
+BOOST_AUTO_TEST_CASE(lift_tests_on_reach_and_frequency_channels) {
+  // An RF channel's counterfactual scales its reach in the window and keeps its frequency;
+  // h = Adstock(r g(f)) is linear in the reach, so the predicted lift is linear in share
+  // (a closed form the saturating channels do not have), the term is the Normal density of
+  // the forward passes' prediction, and its gradient (alpha, ln ec / ln rate, ln slope,
+  // beta, theta, gamma) matches central differences, for both RF forms.
+  for (RfForm form : {RfForm::hill, RfForm::exposure})
+    for (bool trust : {true, false}) {
+      TrustModelData d = make_data(60, trust, true, 3);
+      d.rf = {RfForm::none, RfForm::none, form, RfForm::none};  // instagram (conversion) given as reach
+      d.frequency = Matrix::Constant(60, 4, 1.0);
+      for (int t = 0; t < 60; ++t) d.frequency(t, 2) = 1.0 + 0.05 * (t % 7);
+      TrustModel bare(d);
+      d.lift_tests = {lift(2, 20, 24, 0, 1.0, {0.3}, 0.01), lift(2, 30, 33, 2, 0.5, {0.1, 0.2, 0.05, 0.1, 0.0}, 0.02),
+                      lift(2, 40, 44, 3, -0.25, {-0.2}, 0.05), lift(3, 50, 53, 1, 1.0, {0.5}, 0.03)};
+      TrustModel m(d);
+      BOOST_TEST_CONTEXT(to_string(form) << " trust " << trust) {
+        std::mt19937_64 rng(11);
+        std::normal_distribution<double> n(0.0, 0.4);
+        for (int rep = 0; rep < 2; ++rep) {
+          Vector z = m.initial_point();
+          for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+          check_gradient(m, z, std::string("RF ") + to_string(form) + (trust ? " trust" : "") + " rep " + std::to_string(rep));
+          Vector g(m.dimension());
+          const double diff = m.log_density(z, g) - bare.log_density(z, g);
+          const Vector pred = predicted_lifts(m, z);
+          double want = 0.0;
+          Eigen::Index k = 0;
+          for (const LiftCalibration& t : d.lift_tests)
+            for (Eigen::Index i = 0; i < t.lift.size(); ++i, ++k) want += normal_log_density(t.lift[i], pred[k], t.variance[i]);
+          BOOST_TEST(diff == want, boost::test_tools::tolerance(1e-9));
+          // linear in share: the holdout (share -0.25) predicts -0.25 x the lift of share 1
+          TrustModelData d1 = d;
+          d1.lift_tests = {lift(2, 40, 44, 3, 1.0, {-0.2}, 0.05)};
+          const double full = predicted_lifts(TrustModel(d1), z)[0];
+          BOOST_TEST(std::abs(full) > 1e-6);
+          BOOST_TEST(pred[6] == -0.25 * full, boost::test_tools::tolerance(1e-9));
+        }
+      }
+    }
 }
 
-BOOST_AUTO_TEST_CASE(an_evaluate_lift_test_is_measured_over_its_window_only) {
-  // evaluate::LiftTest sums its lift over [start, end); its cooldown is metadata, so the
-  // spec counts no cooldown periods (otherwise the prediction would add carry-over the
-  // measurement never saw).
-  trustmix::evaluate::LiftTest t;
-  t.channel = "instagram";
-  t.start = 20;
-  t.end = 26;
-  t.cooldown = 3;
-  t.lift = 500.0;
-  t.standard_error = 80.0;
-  const LiftTestSpec s = lift_test_spec(t, 0.25);
+BOOST_AUTO_TEST_CASE(an_evaluate_lift_test_carries_its_measured_periods) {
+  // as_lift_test: the fit's post window [20, 29) is the measured window; with
+  // cooldown_measured its last 3 periods are the cooldown (activity changed over [20, 26)),
+  // without it the activity changed over the whole window and the cooldown is unmeasured.
+  namespace ev = trustmix::evaluate;
+  ev::SyntheticControlFit fit;
+  fit.treated = {0, 1};
+  fit.start = 20;
+  fit.end = 29;
+  fit.incremental = 500.0;
+  fit.lift = 0.05;
+  ev::ConformalResult ci;
+  ci.lower = 10.0;
+  ci.upper = 40.0;
+  ci.alpha = 0.1;
+  const ev::LiftTest measured = ev::as_lift_test(fit, ci, "instagram", 1000.0, 3, true);
+  BOOST_TEST(measured.start == 20);
+  BOOST_TEST(measured.end == 26);
+  BOOST_TEST(measured.measured_end == 29);
+  BOOST_TEST(measured.cooldown == 3);
+  const ev::LiftTest window = ev::as_lift_test(fit, ci, "instagram", 1000.0, 3, false);
+  BOOST_TEST(window.end == 29);
+  BOOST_TEST(window.measured_end == 29);
+  BOOST_CHECK_THROW((void)ev::as_lift_test(fit, ci, "instagram", 1000.0, 9, true), std::invalid_argument);
+  const LiftTestSpec s = lift_test_spec(measured, 0.25);
   BOOST_TEST(s.start == 20);
   BOOST_TEST(s.end == 26);
-  BOOST_TEST(s.cooldown == 0);
+  BOOST_TEST(s.cooldown == 3);
   BOOST_TEST(s.share == 0.25);
   BOOST_TEST(s.lift[0] == 500.0);
-  BOOST_TEST(s.standard_error[0] == 80.0);
+  BOOST_TEST(s.standard_error[0] == measured.standard_error);
+  BOOST_TEST(lift_test_spec(window).cooldown == 0);
+  ev::LiftTest bad = measured;
+  bad.measured_end = 25;
+  BOOST_CHECK_THROW((void)lift_test_spec(bad), std::invalid_argument);
+
+  // The model predicts the lift over exactly [20, 29): the forward passes' difference
+  // summed over those periods (and not the window alone: the carry-over counts).
+  for (bool trust : {true, false}) {
+    TrustModelData d = make_data(60, trust, true, 5);
+    LiftTestSpec spec = s;
+    spec.lift *= 1e-3;
+    spec.standard_error *= 1e-3;
+    const std::vector<std::string> names = {"press", "radio", "instagram", "tiktok"};
+    d.lift_tests = lift_calibrations({spec}, names, 1.0);
+    TrustModel m(d);
+    std::mt19937_64 rng(5);
+    std::normal_distribution<double> n(0.0, 0.4);
+    Vector z = m.initial_point();
+    for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+    Matrix cf = d.media;
+    cf.col(2).segment(20, 6) *= 0.75;
+    const Vector diff = m.forward(z).mu - m.forward_with_media(z, cf).mu;
+    const double pred = predicted_lifts(m, z)[0];
+    BOOST_TEST_CONTEXT("trust " << trust << ": predicted " << pred << ", over [20, 29) " << diff.segment(20, 9).sum()
+                                << ", over the window " << diff.segment(20, 6).sum()) {
+      BOOST_TEST(std::abs(pred - diff.segment(20, 9).sum()) <= 1e-12 * (1.0 + std::abs(pred)));
+      BOOST_TEST(std::abs(diff.segment(26, 3).sum()) > 1e-4);  // the cooldown's carry-over is not nothing
+      // and the term's own prediction (log density) is the Normal density of that sum
+      TrustModelData d0 = d;
+      d0.lift_tests.clear();
+      Vector g(m.dimension());
+      const double term = m.log_density(z, g) - TrustModel(d0).log_density(z, g);
+      const LiftCalibration& c = d.lift_tests[0];
+      BOOST_TEST(term == normal_log_density(c.lift[0], diff.segment(20, 9).sum(), c.variance[0]),
+                 boost::test_tools::tolerance(1e-9));
+      check_gradient(m, z, std::string("evaluate lift test with a measured cooldown, trust ") + (trust ? "on" : "off"));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(predicted_lift_draws_is_bit_identical_on_every_thread_count_and_stops) {
+  TrustModelData d = make_data(60, true, true, 4);
+  d.lift_tests = all_kinds();
+  TrustModel m(d);
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> n(0.0, 0.3);
+  Matrix draws(37, m.dimension());
+  const Vector z0 = m.initial_point();
+  for (Eigen::Index r = 0; r < draws.rows(); ++r)
+    for (Eigen::Index i = 0; i < draws.cols(); ++i) draws(r, i) = z0[i] + n(rng);
+  const Matrix serial = predicted_lift_draws(m, draws, 2.0, 1);
+  for (Eigen::Index r = 0; r < draws.rows(); ++r)
+    BOOST_TEST((serial.row(r).transpose() - 2.0 * predicted_lifts(m, draws.row(r).transpose())).cwiseAbs().maxCoeff() <= 1e-12);
+  for (int threads : {2, 3, 4}) {
+    const Matrix par = predicted_lift_draws(m, draws, 2.0, threads);
+    BOOST_TEST_CONTEXT(threads << " threads") { BOOST_TEST((par.array() == serial.array()).all()); }
+  }
+  std::atomic<bool> stop{true};
+  BOOST_CHECK_THROW((void)predicted_lift_draws(m, draws, 1.0, 2, &stop), trustmix::Interrupted);
+}
+
+BOOST_AUTO_TEST_CASE(student_t_term_density_and_gradient) {
+  // dof = nu finite: the term is the Student-t log density of the forward prediction
+  // (scale sqrt(variance)), its gradient matches central differences, and a residual far
+  // from the prediction pulls less than under the Normal: d/dpred = (nu + 1) r / (nu v + r^2).
+  auto student_t = [](double x, double mean, double v, double nu) {
+    const double r = x - mean;
+    return std::lgamma(0.5 * (nu + 1.0)) - std::lgamma(0.5 * nu) - 0.5 * std::log(nu * std::numbers::pi * v) -
+           0.5 * (nu + 1.0) * std::log1p(r * r / (nu * v));
+  };
+  for (TrustForm form : {TrustForm::linear, TrustForm::bounded}) {
+    TrustModelData d = make_data(60, true, true, 4);
+    d.trust_form = form;
+    TrustModel bare(d);
+    d.lift_tests = all_kinds();
+    for (std::size_t i = 0; i < d.lift_tests.size(); ++i) d.lift_tests[i].dof = 2.0 + static_cast<double>(i);
+    TrustModel cal(d);
+    std::mt19937_64 rng(3);
+    std::normal_distribution<double> n(0.0, 0.4);
+    Vector z = cal.initial_point();
+    for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+    Vector g(cal.dimension());
+    const double diff = cal.log_density(z, g) - bare.log_density(z, g);
+    const Vector pred = predicted_lifts(cal, z);
+    double want = 0.0;
+    Eigen::Index k = 0;
+    for (const LiftCalibration& t : d.lift_tests)
+      for (Eigen::Index i = 0; i < t.lift.size(); ++i, ++k) want += student_t(t.lift[i], pred[k], t.variance[i], t.dof);
+    BOOST_TEST_CONTEXT(to_string(form)) { BOOST_TEST(diff == want, boost::test_tools::tolerance(1e-9)); }
+    check_gradient(cal, z, std::string("Student-t ") + to_string(form));
+  }
+  // through build(): dof from the spec, and a bad one named
+  LiftTestSpec s;
+  s.channel = "instagram";
+  s.start = 20;
+  s.end = 24;
+  s.lift = Vector::Constant(1, 30.0);
+  s.standard_error = Vector::Constant(1, 5.0);
+  s.dof = 4.0;
+  const std::vector<std::string> names = {"press", "events", "instagram", "tiktok"};
+  BOOST_TEST(lift_calibrations({s}, names, 10.0)[0].dof == 4.0);
+  s.dof = 0.0;
+  BOOST_CHECK_THROW((void)lift_calibrations({s}, names, 10.0), std::invalid_argument);
 }

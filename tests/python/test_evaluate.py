@@ -102,6 +102,16 @@ def test_lift_test_export(walkthrough):
     assert t.standard_error > 0
     assert t.iroas == pytest.approx(t.lift / 20_000.0, rel=1e-14)
     assert t.notes  # the SE came from the mean-statistic interval
+    # the cooldown after the window is not in the lift: the measured periods are the window
+    assert t.start == walkthrough.start and t.end == walkthrough.end and t.measured_end == walkthrough.end
+    # measured through the cooldown: the window's last 7 days are the cooldown
+    m = walkthrough.as_lift_test(channel="instagram", spend=20_000.0, cooldown=7, cooldown_measured=True)
+    times = list(walkthrough.series["time"])
+    assert m.measured_end == walkthrough.end and m.end == times[times.index(walkthrough.end) - 7]
+    assert m.start == walkthrough.start and m.cooldown == 7
+    assert (m.lift, m.standard_error) == (t.lift, t.standard_error)
+    with pytest.raises(ValueError, match="leaves no period of changed activity"):
+        walkthrough.as_lift_test(channel="instagram", cooldown=15, cooldown_measured=True)
     with pytest.raises(ValueError, match="channel must name"):
         walkthrough.as_lift_test(channel="")
 

@@ -243,24 +243,45 @@ def test_nuts_fit_reports_the_posterior_predicted_lift():
     np.testing.assert_allclose(rows["mean"], cal["predicted"])
 
 
-def test_evaluate_cooldown_is_not_measured_and_dataframe_floats_are_periods():
-    """A tm.evaluate LiftTest's lift is summed over its window only: its cooldown must not
-    add measured periods (a warning says so), and a DataFrame whose integer columns became
-    float through a missing cell still reads them as periods and cooldowns."""
+def test_evaluate_lift_test_carries_its_measured_periods_and_dataframe_floats_are_periods():
+    """A tm.evaluate LiftTest says over which periods its lift was summed (start ..
+    measured_end): without a measured cooldown the window alone (its cooldown is a record,
+    no warning), with one the window and the cooldown, and the model's prediction is the
+    forward passes' difference summed over exactly those periods. A DataFrame whose
+    integer columns became float through a missing cell still reads them as periods and
+    cooldowns."""
     data, _ = _model()
     t = {"channel": "instagram", "start": _week(data, 30), "end": _week(data, 35), "lift": 900.0,
          "standard_error": 150.0}
     lt = tm.evaluate.LiftTest(channel="instagram", units=["a"], start=_week(data, 30), end=_week(data, 35), cooldown=3,
                               lift=900.0, standard_error=150.0, relative_lift=0.1)
     _, m0 = _model([t])
-    with pytest.warns(UserWarning, match="cooldown \\(3\\) is not counted"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the cooldown is no longer dropped with a warning
         _, m1 = _model([lt])
-    z = np.asarray(m0._core.initial_point())
+        lt_measured = tm.evaluate.LiftTest(**{**lt.to_dict(), "measured_end": _week(data, 38)})
+        _, m2 = _model([lt_measured])
+    z = np.asarray(m0._core.initial_point()) + np.random.default_rng(3).normal(0.0, 0.3, m0._core.dimension)
     assert m1.lift_tests.loc[0, "cooldown"] == 0
     assert m1.log_density(z)[0] == m0.log_density(z)[0]
-    # the same test with the cooldown counted is a different term
-    _, m2 = _model([dict(t, cooldown=3)])
+    # measured through the cooldown: the term of end + cooldown, and the prediction is the
+    # forward passes' difference summed over periods 30 .. 38
+    assert m2.lift_tests.loc[0, "cooldown"] == 3
+    _, m_dict = _model([dict(t, cooldown=3)])
+    _, m_end = _model([dict(t, measured_end=_week(data, 38))])
+    assert m2.log_density(z)[0] == m_dict.log_density(z)[0] == m_end.log_density(z)[0]
     assert m2.log_density(z)[0] != m0.log_density(z)[0]
+    pred = float(np.asarray(_mmm.predicted_lifts(m2._core, z[None, :], m2.y_scale))[0, 0])
+    want = float(_forward_lift(m2, z, "instagram", 30, 35, 3, 1.0).sum())
+    assert abs(pred - want) <= 1e-12 * abs(want)
+    assert abs(want - float(_forward_lift(m2, z, "instagram", 30, 35, 0, 1.0).sum())) > 1e-6 * abs(want)
+    # the same from a pickled and reloaded LiftTest, and an older LiftTest without the field
+    assert pickle.loads(pickle.dumps(lt_measured)).measured_end == _week(data, 38)
+    old = pickle.loads(pickle.dumps(lt))
+    del old.__dict__["measured_end"]
+    assert old.measured_end is None
+    with pytest.raises(ValueError, match="measured_end .* is before end"):
+        _model([dict(t, measured_end=_week(data, 33))])
     # integer period indices and cooldowns in float columns (a missing cell elsewhere)
     frame = pd.DataFrame([{"channel": "instagram", "start": 30, "end": 35, "cooldown": 3, "lift": 900.0,
                            "standard_error": 150.0},
@@ -274,3 +295,82 @@ def test_evaluate_cooldown_is_not_measured_and_dataframe_floats_are_periods():
     assert m3.log_density(z)[0] == m4.log_density(z)[0]
     with pytest.raises(ValueError, match="cooldown must be an integer"):
         _model([dict(t, cooldown=2.5)])
+
+
+@pytest.mark.parametrize("form", ["hill", "exposure"])
+def test_lift_tests_on_reach_and_frequency_channels(form):
+    """An RF channel's counterfactual scales its reach in the window (frequency kept): the
+    prediction is the forward passes' difference with the reach column scaled, linear in
+    share (h is linear in reach), and the term's gradient matches central differences."""
+    rng = np.random.default_rng(0)
+    T = 80
+    week = pd.date_range("2022-01-03", periods=T, freq="7D")
+    reach = np.where(np.arange(T) % 5 == 0, 0.0, rng.uniform(1e5, 5e5, T))
+    freq = np.where(reach > 0, 1.0 + rng.uniform(0, 3, T), 0.0)
+    search = rng.uniform(0, 2, T)
+    y = 100 + 5 * search + 1e-4 * reach * freq / (freq + 2) + rng.normal(0, 2, T)
+    df = pd.DataFrame({"week": week, "y": y, "search": search, "tv_reach": reach, "tv_frequency": freq,
+                       "tv_spend": reach * freq * 0.01})
+    args = {"date": "week", "outcome": "y", "channels": {"search": "conversion"}, "trust": False,
+            "rf_channels": {"tv": ("tv_reach", "tv_frequency")}, "spend": {"tv": "tv_spend"}, "max_lag": 6,
+            "value_per_outcome": 1.0, "rf_form": form}
+    tests = [{"channel": "tv", "start": 21, "end": 25, "cooldown": 3, "share": 0.5, "lift": 200.0,
+              "standard_error": 60.0},
+             {"channel": "tv", "start": 41, "end": 44, "cooldown": 3, "share": 1.0, "lift": 300.0,
+              "standard_error": 80.0}]
+    m = tm.TrustMMM(df, **args, lift_tests=tests)
+    bare = tm.TrustMMM(df, **args)
+    z = np.asarray(m._core.initial_point()) + np.random.default_rng(1).normal(0.0, 0.3, m._core.dimension)
+    pred = np.asarray(_mmm.predicted_lifts(m._core, z[None, :], m.y_scale))[0]
+    want = []
+    for s, e, share in ((21, 25, 0.5), (41, 44, 1.0)):
+        media = np.array(m._media)
+        j = m.channels.index("tv")
+        media[s:e + 1, j] *= 1.0 - share  # the reach column; the frequency is unchanged
+        mu = np.asarray(m._core.forward(z)["mu"])
+        mu_cf = np.asarray(m._core.forward(z, media, m._baseline, m._shocks)["mu"])
+        want.append(float((mu - mu_cf)[s:e + 4].sum() * m.y_scale))
+    np.testing.assert_allclose(pred, want, rtol=1e-12)
+    # linear in share: the first test at share 1 predicts twice its share-0.5 lift
+    m1 = tm.TrustMMM(df, **args, lift_tests=[dict(tests[0], share=1.0)])
+    full = float(np.asarray(_mmm.predicted_lifts(m1._core, z[None, :], m1.y_scale))[0, 0])
+    assert pred[0] == pytest.approx(0.5 * full, rel=1e-10)
+    # the term is the Normal density of that prediction (tau = 0.1 |lift|)
+    diff = m.log_density(z)[0] - bare.log_density(z)[0]
+    dens = 0.0
+    for p, t in zip(pred, tests, strict=True):
+        v = (t["standard_error"] ** 2 + (0.1 * t["lift"]) ** 2) / m.y_scale**2
+        dens += -0.5 * ((t["lift"] - p) / m.y_scale) ** 2 / v - 0.5 * math.log(2 * math.pi * v)
+    assert diff == pytest.approx(dens, rel=1e-9, abs=1e-9)
+    # gradient against central differences
+    g = np.asarray(m.log_density(z)[1])
+    h = 1e-5
+    for i in range(len(z)):
+        e_i = np.zeros(len(z))
+        e_i[i] = h
+        fd = (m.log_density(z + e_i)[0] - m.log_density(z - e_i)[0]) / (2 * h)
+        assert g[i] == pytest.approx(fd, rel=1e-5, abs=1e-5), m._core.parameter_names[i]
+
+
+def test_student_t_likelihood_and_threads():
+    """dof: the term is the Student-t log density of the forward lift; predicted_lifts on
+    1..4 threads is bit-identical."""
+    data, bare = _model()
+    t = {"channel": "press", "start": _week(data, 60), "end": _week(data, 63), "cooldown": 4, "lift": 400.0,
+         "standard_error": 120.0, "transfer_sd": 50.0}
+    _, m = _model([dict(t, dof=4.0)])
+    assert m.lift_test_records[0]["dof"] == 4.0
+    rng = np.random.default_rng(4)
+    z = np.asarray(bare._core.initial_point()) + rng.normal(0.0, 0.3, bare._core.dimension)
+    p = float(_forward_lift(m, z, "press", 60, 63, 4, 1.0).sum())
+    nu, v, r = 4.0, (120.0**2 + 50.0**2) / m.y_scale**2, (400.0 - p) / m.y_scale
+    want = (math.lgamma((nu + 1) / 2) - math.lgamma(nu / 2) - 0.5 * math.log(nu * math.pi * v)
+            - (nu + 1) / 2 * math.log1p(r * r / (nu * v)))
+    assert m.log_density(z)[0] - bare.log_density(z)[0] == pytest.approx(want, rel=1e-9, abs=1e-9)
+    with pytest.raises(ValueError, match="dof"):
+        _model([dict(t, dof=0.0)])
+    draws = np.asarray(bare._core.initial_point())[None, :] + rng.normal(0.0, 0.3, (23, bare._core.dimension))
+    _, m3 = _model(_tests(data))
+    one = np.asarray(_mmm.predicted_lifts(m3._core, draws, m3.y_scale, threads=1))
+    for k in (2, 3, 4):
+        assert np.array_equal(one, np.asarray(_mmm.predicted_lifts(m3._core, draws, m3.y_scale, threads=k)))

@@ -18,10 +18,14 @@ namespace trustmix::evaluate {
 struct LiftTest {
   std::string channel;
   std::vector<Eigen::Index> treated;  ///< panel rows of the treated units
-  Eigen::Index start = 0;             ///< first test period
-  Eigen::Index end = 0;               ///< one past the last test period
+  Eigen::Index start = 0;             ///< first test period (the tested activity changed from here)
+  Eigen::Index end = 0;               ///< one past the last period of changed activity
   Eigen::Index cooldown = 0;          ///< periods after the window in which carry-over still counts
-  double lift = 0.0;                  ///< incremental outcome, total over treated units and window (outcome units)
+  /// One past the last period the lift was summed over: the lift is measured over
+  /// [start, measured_end), which is the window (measured_end = end: the cooldown was not
+  /// measured) or the window and its cooldown (measured_end = end + cooldown).
+  Eigen::Index measured_end = 0;
+  double lift = 0.0;                  ///< incremental outcome, total over treated units and measured periods (outcome units)
   double standard_error = 0.0;        ///< of lift, outcome units
   double relative_lift = 0.0;         ///< lift / counterfactual total
   double spend = std::numeric_limits<double>::quiet_NaN();           ///< test spend (currency); NaN if not given
@@ -32,14 +36,23 @@ struct LiftTest {
 /// The lift test of a fitted synthetic control with its conformal interval. lift =
 /// incremental = att * n_treated * n_post; standard_error = (upper - lower) / (2 z_{1 -
 /// alpha/2}) * n_treated * n_post: the conformal interval read as a normal one (an
-/// approximation, exact only when the interval is symmetric and normal).
+/// approximation, exact only when the interval is symmetric and normal). The lift is
+/// measured over the fit's post window [fit.start, fit.end) = [start, measured_end):
+/// with cooldown_measured the window's last `cooldown` periods are the cooldown (the
+/// activity changed over [fit.start, fit.end - cooldown), GeoLift style: the treatment
+/// window, then cooldown periods whose carry-over the measured lift includes); without
+/// it the activity changed over the whole window and the cooldown follows it unmeasured.
 inline LiftTest as_lift_test(const SyntheticControlFit& fit, const ConformalResult& inference, const std::string& channel,
-                             double spend = std::numeric_limits<double>::quiet_NaN(), Eigen::Index cooldown = 0) {
+                             double spend = std::numeric_limits<double>::quiet_NaN(), Eigen::Index cooldown = 0,
+                             bool cooldown_measured = false) {
   if (channel.empty()) fail("channel must name the tested channel");
   if (fit.treated.empty()) fail("the lift test needs at least one treated unit");
   if (inference.lower > inference.upper)
     fail("interval lower ", inference.lower, " is above upper ", inference.upper);
   if (cooldown < 0) fail("cooldown must be >= 0 periods, got ", cooldown);
+  if (cooldown_measured && cooldown >= fit.end - fit.start)
+    fail("cooldown (", cooldown, " periods) measured inside the fit's post window (", fit.end - fit.start,
+         " periods) leaves no period of changed activity; the window must hold the test's periods and the cooldown");
   if (!std::isnan(spend)) trustmix::detail::require_positive(spend, "spend");
   if (!std::isfinite(inference.lower) || !std::isfinite(inference.upper))
     fail("the conformal interval is not a finite interval (lower ", inference.lower, ", upper ", inference.upper,
@@ -49,7 +62,8 @@ inline LiftTest as_lift_test(const SyntheticControlFit& fit, const ConformalResu
   t.channel = channel;
   t.treated = fit.treated;
   t.start = fit.start;
-  t.end = fit.end;
+  t.end = cooldown_measured ? fit.end - cooldown : fit.end;
+  t.measured_end = fit.end;
   t.cooldown = cooldown;
   const double cells = static_cast<double>(fit.treated.size()) * static_cast<double>(fit.end - fit.start);
   t.lift = fit.incremental;

@@ -23,7 +23,19 @@
 // u_cf = u - kappa_c (h[c] - h_cf[c]) when c feeds the trust stock (else G_cf = G).
 // Periods counted: exactly M, the periods over which the lift was measured; carry-over of
 // the adstock or the trust stock past end + cooldown is not in the measured lift and is
-// not counted (lengthen the cooldown to count more of it; end + cooldown <= T).
+// not counted (lengthen the cooldown to count more of it; end + cooldown <= T). A
+// trustmix::evaluate::LiftTest says which periods its lift was summed over
+// ([start, measured_end): the window, or the window and its cooldown) and
+// lift_test_spec() sets cooldown = measured_end - end accordingly.
+//
+// Reach-and-frequency channels (RfForm): the counterfactual scales the channel's REACH in
+// the window, r_cf = (1 - share) r, and keeps its frequency f: a geo test or holdout
+// removes (or adds) people, the treated geos' audience, while the frequency among the
+// people still reached is that of the untreated geos (a test that changed the number of
+// exposures per person, a frequency test, is another experiment and not what share
+// means). The channel's h = Adstock(r g(f)) is linear in r (no logistic saturation), so
+// h_cf = Adstock(x_cf) with x_cf = (1 - share) r g(f) in the window; RF channels only
+// convert (the model refuses them as trust channels), so G_cf = G.
 //
 // Likelihood: a total lift (one observation) or a lift per period of M (|M| observations,
 // independent), each
@@ -33,11 +45,22 @@
 // what the model stores. Week-by-week lifts constrain the shape of the carry-over, i.e.
 // the adstock and the trust decay delta.
 //
+// Heavier tails (dof = nu finite): lift_obs ~ StudentT(nu, pred, sqrt(se^2 + tau^2)), the
+// Normal above with its variance v scaled by an unknown w ~ InvGamma(nu/2, nu/2)
+// marginalised out (an uncertain transfer: the test's whole variance, not only tau, is
+// scaled). log density lgamma((nu+1)/2) - lgamma(nu/2) - ln(nu pi v)/2 - (nu+1)/2
+// ln(1 + r^2 / (nu v)), r = lift_obs - pred; d/d pred = (nu + 1) r / (nu v + r^2), which
+// falls back towards 0 when |r| >> sqrt(nu v): a test far from the model's prediction
+// pulls less than under the Normal (whose pull r / v grows without limit).
+//
 // Cost: per test O(T) (one adstock, saturation and stock path of the counterfactual and
 // their adjoints) plus O(|M| x S); nothing at all when there are no lift tests.
 #include <Eigen/Core>
+#include <boost/math/special_functions/gamma.hpp>
 
+#include <atomic>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 #include <numbers>
 #include <string>
@@ -45,6 +68,7 @@
 #include <vector>
 
 #include "trustmix/core/error.hpp"
+#include "trustmix/core/parallel.hpp"
 #include "trustmix/transforms/adstock.hpp"
 #include "trustmix/transforms/simd.hpp"
 
@@ -62,6 +86,8 @@ struct LiftCalibration {
   Eigen::VectorXd lift;
   Eigen::VectorXd variance;  ///< se^2 + tau^2 per value of lift, model units squared, > 0
   std::string label;         ///< for messages (e.g. "lift test 0 (channel 'tv')")
+  /// Degrees of freedom nu of a Student-t likelihood (> 0); infinity: the Normal.
+  double dof = std::numeric_limits<double>::infinity();
 
   [[nodiscard]] int measured_end() const { return end + cooldown; }
   [[nodiscard]] int measured_periods() const { return end + cooldown - start; }
@@ -70,27 +96,28 @@ struct LiftCalibration {
 
 /// Scratch buffers of the lift term (part of TrustModelWorkspace; resized on first use).
 struct LiftWorkspace {
-  Eigen::VectorXd x, a, da, h, gh, ga, G, u, ex, sx, gG, adj, gk, D;
-  void resize(Eigen::Index T, Eigen::Index P) {
-    if (x.size() == T && gk.size() == P) return;
-    for (Eigen::VectorXd* v : {&x, &a, &da, &h, &gh, &ga, &G, &u, &ex, &sx, &gG, &adj, &D}) v->setZero(T);
+  Eigen::VectorXd x, a, da, h, gh, ga, G, u, ex, sx, gG, adj, gk, D, gx, w, dw;
+  void resize(Eigen::Index T, Eigen::Index P, Eigen::Index L1) {
+    if (x.size() == T && gk.size() == P && w.size() == L1) return;
+    for (Eigen::VectorXd* v : {&x, &a, &da, &h, &gh, &ga, &G, &u, &ex, &sx, &gG, &adj, &D, &gx}) v->setZero(T);
     gk.setZero(P);
+    w.setZero(L1);
+    dw.setZero(L1);
   }
 };
 
 /// Checks lift tests against a model of T periods and C channels (media the T x C scaled
-/// activity; reach_frequency[c]: column c is a reach-and-frequency channel, which lift
-/// tests do not support yet): std::invalid_argument naming the test and what was expected.
+/// activity, for a reach-and-frequency channel its reach; the third argument, which
+/// columns are RF channels, is accepted for the callers and not needed: RF channels are
+/// supported, their reach is scaled): std::invalid_argument naming the test and what was
+/// expected.
 inline void check_lift_tests(const std::vector<LiftCalibration>& tests, const Eigen::MatrixXd& media,
-                             const std::vector<bool>& reach_frequency = {}) {
+                             const std::vector<bool>& /*reach_frequency*/ = {}) {
   const auto T = media.rows(), C = media.cols();
   for (std::size_t i = 0; i < tests.size(); ++i) {
     const LiftCalibration& t = tests[i];
     const std::string name = t.label.empty() ? "lift test " + std::to_string(i) : t.label;
     if (t.channel < 0 || t.channel >= C) fail(name, ": channel index ", t.channel, " is not a media column (0..", C - 1, ")");
-    if (static_cast<std::size_t>(t.channel) < reach_frequency.size() && reach_frequency[static_cast<std::size_t>(t.channel)])
-      fail(name, ": the channel is a reach-and-frequency channel; lift tests on RF channels are not supported yet (the "
-                 "counterfactual would scale its reach)");
     if (t.start < 0 || t.end <= t.start || t.end > T)
       fail(name, ": the test window [start, end) = [", t.start, ", ", t.end, ") must satisfy 0 <= start < end <= ", T,
            " (the data's periods)");
@@ -104,6 +131,7 @@ inline void check_lift_tests(const std::vector<LiftCalibration>& tests, const Ei
     if (!(media.col(t.channel).segment(t.start, t.end - t.start).array() > 0.0).any())
       fail(name, ": the channel has no activity in the data over the test window, so the model predicts no lift; a test "
                  "that switched the channel on belongs to periods where the data show the activity");
+    if (!(t.dof > 0.0)) fail(name, ": dof (the Student-t degrees of freedom) must be > 0 or infinite (Normal), got ", t.dof);
     const auto n = t.lift.size();
     if (n != 1 && n != t.measured_periods())
       fail(name, ": lift needs 1 value (the total) or one per measured period (", t.measured_periods(), "), got ", n);
@@ -135,14 +163,18 @@ struct LiftTestSpec {
   /// transfer_fraction x |lift| per value.
   double transfer_sd = std::numeric_limits<double>::quiet_NaN();
   double transfer_fraction = 0.1;
+  /// Degrees of freedom of a Student-t likelihood (> 0; heavier tails: a test far from the
+  /// model's prediction pulls less); infinity (default): the Normal.
+  double dof = std::numeric_limits<double>::infinity();
 };
 
 /// A LiftTestSpec from any lift-test record with channel, start, end, lift and
 /// standard_error (e.g. trustmix::evaluate::LiftTest, whose periods must be those of the
 /// model's data) and the share of the activity the test moved. The measured periods are
-/// start .. end - 1 only: an evaluate::LiftTest's lift is summed over its window, and its
-/// cooldown is metadata, not measured periods (to count carry-over, measure through the
-/// cooldown and set end and cooldown of the spec yourself).
+/// the record's own: [start, measured_end) when it has a measured_end (an
+/// evaluate::LiftTest: its window, or its window and the cooldown when the lift was
+/// measured through it), so the spec's cooldown is measured_end - end; [start, end)
+/// without one.
 template <class Test>
 [[nodiscard]] LiftTestSpec lift_test_spec(const Test& t, double share = 1.0, double transfer_fraction = 0.1) {
   LiftTestSpec s;
@@ -150,6 +182,12 @@ template <class Test>
   s.start = static_cast<int>(t.start);
   s.end = static_cast<int>(t.end);
   s.cooldown = 0;
+  if constexpr (requires { t.measured_end; }) {
+    if (t.measured_end < t.end)
+      fail("lift test on '", t.channel, "': measured_end (", t.measured_end, ") is before the window's end (", t.end,
+           "); the lift must be measured over the whole window");
+    s.cooldown = static_cast<int>(t.measured_end - t.end);
+  }
   s.share = share;
   s.lift = Eigen::VectorXd::Constant(1, t.lift);
   s.standard_error = Eigen::VectorXd::Constant(1, t.standard_error);
@@ -181,6 +219,8 @@ template <class Test>
     c.end = s.end;
     c.cooldown = s.cooldown;
     c.share = s.share;
+    if (!(s.dof > 0.0)) fail(name, ": dof (the Student-t degrees of freedom) must be > 0 or infinite (Normal), got ", s.dof);
+    c.dof = s.dof;
     Eigen::VectorXd lift = s.lift, se = s.standard_error;
     if (lift.size() == 0) {
       if (std::isnan(s.iroas)) fail(name, ": give the lift (outcome units) or its iROAS with the test's spend");
@@ -221,7 +261,8 @@ struct LiftTerm {
     const int T = m.periods(), P = m.P_, S = m.S_;
     const bool trust = m.d_.trust_enabled;
     LiftWorkspace& L = ws.lift;
-    L.resize(T, P);
+    L.resize(T, P, m.d_.max_lag + 1);
+    using Rf = decltype(m.rf_form(0));  // RfForm (declared after this header)
     double lp = 0.0;
     for (const LiftCalibration& test : m.d_.lift_tests) {
       const int c = test.channel, s0 = test.start, s1 = test.measured_end();
@@ -231,10 +272,19 @@ struct LiftTerm {
       for (int j = 0; j < S; ++j)
         if (m.conv_idx_[static_cast<std::size_t>(j)] == c) jc = j;
       // ---- forward: the counterfactual activity, adstock and saturation of channel c
-      L.x = m.d_.media.col(c);
+      // (an RF channel: its input x = r g(f) of the forward pass with the reach scaled,
+      // and no logistic saturation, as in the model's own forward pass)
+      const bool rf = m.rf_form(c) != Rf::none;
+      if (rf)
+        L.x = ws.X.col(c);
+      else
+        L.x = m.d_.media.col(c);
       L.x.segment(s0, test.end - s0) *= 1.0 - test.share;
       transforms::geometric_adstock_recursive(L.x, p.alpha[c], m.d_.max_lag, L.a, L.da);
-      Model::saturate(L.a.data(), 0.5 * p.lam[c], L.h.data(), T);
+      if (rf)
+        L.h = L.a;
+      else
+        Model::saturate(L.a.data(), 0.5 * p.lam[c], L.h.data(), T);
       // ---- forward: the counterfactual trust stock (the model's own recursion)
       const bool stock_moves = it >= 0;
       if (stock_moves) {
@@ -255,18 +305,15 @@ struct LiftTerm {
       for (int t = s0; t < s1; ++t) {
         const double g = stock(t), gc = stock_cf(t), cs = ws.conv_sum[t], cc = conv_cf(t);
         const double diff = gamma * (g - gc) + cs * (1.0 + theta * g) - cc * (1.0 + theta * gc);
-        if (per) {
-          const double v = test.variance[t - s0], r = test.lift[t - s0] - diff;
-          lp += -0.5 * r * r / v - 0.5 * std::log(2.0 * std::numbers::pi * v);
-          L.D[t] = r / v;
-        } else {
+        if (per)
+          lp += observation(test.lift[t - s0] - diff, test.variance[t - s0], test.dof, L.D[t]);
+        else
           total += diff;
-        }
       }
       if (!per) {
-        const double v = test.variance[0], r = test.lift[0] - total;
-        lp += -0.5 * r * r / v - 0.5 * std::log(2.0 * std::numbers::pi * v);
-        for (int t = s0; t < s1; ++t) L.D[t] = r / v;
+        double D = 0.0;
+        lp += observation(test.lift[0] - total, test.variance[0], test.dof, D);
+        for (int t = s0; t < s1; ++t) L.D[t] = D;
       }
       // ---- backward: the actual path's quantities and the counterfactual's adjoints
       L.gh.setZero();
@@ -339,6 +386,25 @@ struct LiftTerm {
         grad.segment(m.o_kappa_, P - 1).noalias() += m.helmert_.transpose() * L.gk;
       }
       // ---- backward: saturation and adstock of the counterfactual activity
+      if (rf) {
+        // h_cf = a_cf = sum_l w_l x_cf[t - l]: dL/dalpha from da; the input's adjoint
+        // gx[s] = sum_l w_l gh[s + l] to ln lam (ln ec or ln rate) and ln slope through
+        // dx_cf/dz = (1 - share) dx/dz in the window, dx/dz elsewhere.
+        grad[m.o_alpha_ + c] += L.gh.dot(L.da) * p.alpha[c] * (1.0 - p.alpha[c]);
+        Model::geometric_weights_into(p.alpha[c], L.w, L.dw);
+        const int L1 = m.d_.max_lag + 1;
+        for (int s = 0; s < T; ++s) {
+          double acc = 0.0;
+          const int lmax = std::min(L1, T - s);
+          for (int l = 0; l < lmax; ++l) acc += L.w[l] * L.gh[s + l];
+          L.gx[s] = acc;
+        }
+        L.gx.segment(s0, test.end - s0) *= 1.0 - test.share;
+        grad[m.o_lam_ + c] += L.gx.dot(ws.dX1.col(c));
+        if (m.rf_form(c) == Rf::hill)
+          grad[m.o_slope_ + m.rf_slope_pos_[static_cast<std::size_t>(c)]] += L.gx.dot(ws.dX2.col(c));
+        continue;
+      }
       const double glam = transforms::detail::simd::logistic_series_adjoint(L.a.data(), L.h.data(), L.gh.data(),
                                                                             0.5 * p.lam[c], L.ga.data(), T);
       grad[m.o_lam_ + c] += glam * p.lam[c];
@@ -348,6 +414,20 @@ struct LiftTerm {
   }
 
  private:
+  /// log density of one lift value with residual r = observed - predicted and variance v
+  /// (Normal, or Student-t with nu = dof finite; see the top of this file); D receives
+  /// d log density / d predicted.
+  static double observation(double r, double v, double dof, double& D) {
+    if (std::isinf(dof)) {
+      D = r / v;
+      return -0.5 * r * r / v - 0.5 * std::log(2.0 * std::numbers::pi * v);
+    }
+    const double q = dof * v + r * r;
+    D = (dof + 1.0) * r / q;
+    return boost::math::lgamma(0.5 * (dof + 1.0)) - boost::math::lgamma(0.5 * dof) - 0.5 * std::log(dof * std::numbers::pi * v) -
+           0.5 * (dof + 1.0) * std::log1p(r * r / (dof * v));
+  }
+
   template <class Workspace>
   static void swap_path(Workspace& ws, LiftWorkspace& L) {
     ws.G.swap(L.G);
@@ -392,15 +472,29 @@ template <class Model>
   return out;
 }
 
-/// predicted_lifts() for every row of draws (draws x dimension): draws x values.
+/// predicted_lifts() for every row of draws (draws x dimension): draws x values. The draws
+/// run in blocks on `threads` threads of the process-wide pool (core/parallel.hpp; 0: the
+/// hardware's), each row computed by one thread with the serial arithmetic, so the result
+/// is bit-identical for every thread count. `stop` (optional) is read before every draw:
+/// once set, the call throws trustmix::Interrupted.
 template <class Model>
 [[nodiscard]] Eigen::MatrixXd predicted_lift_draws(const Model& m, const Eigen::MatrixXd& draws,
-                                                   double outcome_scale = 1.0) {
+                                                   double outcome_scale = 1.0, int threads = 0,
+                                                   const std::atomic<bool>* stop = nullptr) {
   if (draws.cols() != m.dimension()) fail("draws must have ", m.dimension(), " columns, got ", draws.cols());
   Eigen::Index n = 0;
   for (const LiftCalibration& t : m.data().lift_tests) n += t.lift.size();
   Eigen::MatrixXd out(draws.rows(), n);
-  for (Eigen::Index r = 0; r < draws.rows(); ++r) out.row(r) = predicted_lifts(m, draws.row(r).transpose(), outcome_scale).transpose();
+  parallel_for_blocks(
+      static_cast<std::ptrdiff_t>(draws.rows()), threads, 1,
+      [&](std::ptrdiff_t begin, std::ptrdiff_t end) {
+        for (std::ptrdiff_t r = begin; r < end; ++r) {
+          if (stop != nullptr && stop->load(std::memory_order_relaxed)) throw Interrupted("predicted lifts");
+          const auto row = static_cast<Eigen::Index>(r);
+          out.row(row) = predicted_lifts(m, draws.row(row).transpose(), outcome_scale).transpose();
+        }
+      },
+      4);
   return out;
 }
 

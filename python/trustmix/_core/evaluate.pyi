@@ -23,6 +23,7 @@ def as_lift_test(
     channel: str,
     spend: _Float = ...,
     cooldown: _Int = 0,
+    cooldown_measured: bool = False,
 ) -> dict[str, Any]: ...
 def causal_impact(
     y: npt.ArrayLike,

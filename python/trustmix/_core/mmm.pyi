@@ -115,7 +115,7 @@ def posterior_predictive(
     model: TrustModel, draws: npt.ArrayLike, outcome_scale: _Float = 1.0, seed: _Int = 0, threads: _Int = 0
 ) -> npt.NDArray[np.float64]: ...
 def predicted_lifts(
-    model: TrustModel, draws: npt.ArrayLike, outcome_scale: _Float = 1.0
+    model: TrustModel, draws: npt.ArrayLike, outcome_scale: _Float = 1.0, threads: _Int = 0
 ) -> npt.NDArray[np.float64]: ...
 def response_curves(
     model: TrustModel,

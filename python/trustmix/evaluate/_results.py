@@ -81,12 +81,16 @@ class LiftTest:
     """A measured lift, for calibrating the media-mix model (``trustmix::evaluate::LiftTest``).
 
     Attributes: ``channel``; ``units`` (treated units); ``start`` and ``end`` (first and last
-    test period, inclusive, as time labels); ``cooldown`` (periods after the window in which
-    carry-over still counts); ``lift`` (incremental outcome summed over treated units and
-    window, outcome units); ``standard_error`` (of lift, outcome units: the conformal ATT
-    interval read as a normal one, (upper - lower) / (2 z_{1-alpha/2}) x cells);
-    ``relative_lift`` (lift / counterfactual); ``spend`` (currency, NaN if unknown);
-    ``iroas`` = lift / spend and its standard error.
+    period of changed activity, inclusive, as time labels); ``cooldown`` (periods after the
+    window in which carry-over still counts); ``lift`` (incremental outcome summed over
+    treated units and the measured periods, outcome units); ``standard_error`` (of lift,
+    outcome units: the conformal ATT interval read as a normal one, (upper - lower) /
+    (2 z_{1-alpha/2}) x cells); ``relative_lift`` (lift / counterfactual); ``spend``
+    (currency, NaN if unknown); ``iroas`` = lift / spend and its standard error;
+    ``measured_end`` (the last period the lift was summed over, inclusive: ``end`` when
+    the cooldown was not measured, the cooldown's last period when it was; None means
+    ``end``). The measured periods are ``start`` .. ``measured_end``: a ``TrustMMM``
+    calibrated by this test predicts its lift over exactly those periods.
     """
 
     channel: str
@@ -101,6 +105,7 @@ class LiftTest:
     iroas: float = math.nan
     iroas_standard_error: float = math.nan
     notes: list[str] = field(default_factory=list)
+    measured_end: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-friendly apart from the time labels)."""
@@ -301,8 +306,16 @@ class SyntheticControlResult(_Versioned):
                            "upper": r["pointwise_upper"]})
         return {"lower": float(r["lower"]), "upper": float(r["upper"]), "pointwise": pw}
 
-    def as_lift_test(self, channel: str, *, spend: float | None = None, cooldown: int = 0) -> LiftTest:
+    def as_lift_test(self, channel: str, *, spend: float | None = None, cooldown: int = 0,
+                     cooldown_measured: bool = False) -> LiftTest:
         """The measured lift for calibrating TrustMMM (``trustmix::evaluate::as_lift_test``).
+
+        The lift is summed over this result's window ``start`` .. ``end``. With
+        ``cooldown_measured=True`` the window's last ``cooldown`` periods are the cooldown
+        (GeoLift style: the treatment, then periods whose carry-over the lift includes):
+        the test's ``end`` is the last period of changed activity and ``measured_end`` this
+        window's end. Without it the activity changed over the whole window and the
+        ``cooldown`` periods after it are not in the lift (``measured_end`` = ``end``).
 
         The standard error comes from the conformal interval of the ATT under the mean
         statistic (the interval for the average effect); when this result used another
@@ -325,11 +338,13 @@ class SyntheticControlResult(_Versioned):
         rows, start, end = self._rows
         t = _core.evaluate.as_lift_test(rows, start, end, self.incremental, self.lift, lower, upper, s["alpha"],
                                         channel=channel, spend=math.nan if spend is None else float(spend),
-                                        cooldown=int(cooldown))
-        return LiftTest(channel=t["channel"], units=list(self.treated), start=self.start, end=self.end,
+                                        cooldown=int(cooldown), cooldown_measured=bool(cooldown_measured))
+        last = self._times[int(t["end"]) - 1]  # the last period of changed activity
+        return LiftTest(channel=t["channel"], units=list(self.treated), start=self.start, end=last,
                         cooldown=int(t["cooldown"]), lift=float(t["lift"]), standard_error=float(t["standard_error"]),
                         relative_lift=float(t["relative_lift"]), spend=float(t["spend"]), iroas=float(t["iroas"]),
-                        iroas_standard_error=float(t["iroas_standard_error"]), notes=notes)
+                        iroas_standard_error=float(t["iroas_standard_error"]), notes=notes,
+                        measured_end=self._times[int(t["measured_end"]) - 1])
 
 
 class PowerResult(_Versioned):

@@ -2,7 +2,10 @@
 
 A lift test on channel c changed the channel's activity over the periods ``start`` ..
 ``end`` (inclusive, dates of the model's data or period indices) and was measured over
-those periods and ``cooldown`` more. Without the test the activity would have been
+those periods and ``cooldown`` more, i.e. through ``measured_end`` = ``end`` + ``cooldown``
+(give either; a ``trustmix.evaluate.LiftTest`` carries its ``measured_end``: its window,
+or its window and the cooldown when the lift was measured through it, and its
+``cooldown`` field is then only a record). Without the test the activity would have been
 ``(1 - share) x`` over the window; the model's predicted lift is
 
     pred = sum over the measured periods of mu[t] - mu_cf[t]
@@ -10,7 +13,9 @@ those periods and ``cooldown`` more. Without the test the activity would have be
 through adstock, saturation at the actual activity and the trust stock of the model's
 form, and the measured lift enters the posterior as ``lift ~ Normal(pred, sqrt(se^2 +
 tau^2))``, tau the transfer standard deviation (``transfer_sd`` in outcome units, or
-``transfer_fraction`` x |lift|, default 0.1). A per-period lift (arrays of ``lift`` and
+``transfer_fraction`` x |lift|, default 0.1); with ``dof`` (finite, > 0) a Student-t with
+that many degrees of freedom replaces the Normal (heavier tails: a test far from the
+model's prediction pulls less). A per-period lift (arrays of ``lift`` and
 ``standard_error``, one value per measured period) gives one such term per period.
 
 Mapping a geo test to a national model: ``share`` is the fraction of the national
@@ -28,7 +33,6 @@ f the fraction of the planned activity the holdout removed, lift = the measured
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 _FIELDS = ("channel", "start", "end", "lift", "standard_error", "cooldown", "share", "iroas", "iroas_standard_error",
-           "spend", "transfer_sd", "transfer_fraction", "label")
+           "spend", "transfer_sd", "transfer_fraction", "label", "measured_end", "dof")
 # Fields of trustmix.evaluate.LiftTest that do not enter the model.
 _IGNORED = ("units", "relative_lift", "notes")
 
@@ -61,15 +65,12 @@ def _as_records(lift_tests: Any) -> list[dict[str, Any]]:
     for i, t in enumerate(lift_tests):
         if hasattr(t, "to_dict") and not isinstance(t, Mapping):
             t = dict(t.to_dict())
-            # A trustmix.evaluate LiftTest's lift is measured over its window only; its
-            # cooldown is metadata, not measured periods (see the module docstring).
-            k = t.pop("cooldown", 0)
-            if not _missing(k) and k:
-                warnings.warn(f"lift_tests[{i}]: the lift of a trustmix.evaluate LiftTest is measured over its "
-                              f"window only, so its cooldown ({k}) is not counted as measured periods; to count "
-                              "carry-over, run the evaluation through the cooldown and give 'end' (the last period "
-                              "of changed activity) and 'cooldown' in a dict (docs/mmm.md)", UserWarning,
-                              stacklevel=4)
+            # A trustmix.evaluate LiftTest says over which periods its lift was summed
+            # (start .. measured_end); its cooldown is a record of the test, counted only
+            # as far as measured_end reaches (None: the window alone, as older LiftTests).
+            t.pop("cooldown", None)
+            if _missing(t.get("measured_end")):
+                t["measured_end"] = t["end"]
         if not isinstance(t, Mapping):
             raise ValueError(f"lift_tests[{i}] must be a trustmix.evaluate LiftTest, a dict or a DataFrame row, "
                              f"got {type(t).__name__}")
@@ -125,14 +126,21 @@ def normalize(lift_tests: Any, dates: pd.DatetimeIndex, period_days: int,
         end = _period(t["end"], dates, period_days, f"{name}: end")
         if end < start:
             raise ValueError(f"{name}: end ({dates[end].date()}) is before start ({dates[start].date()})")
-        cooldown = _integral(t.get("cooldown", 0))
+        if "measured_end" in t:  # the last measured period: it sets the cooldown counted
+            measured_end = _period(t["measured_end"], dates, period_days, f"{name}: measured_end")
+            if measured_end < end:
+                raise ValueError(f"{name}: measured_end ({dates[measured_end].date()}) is before end "
+                                 f"({dates[end].date()}); the lift must be measured over the whole window")
+            cooldown = measured_end - end
+        else:
+            cooldown = _integral(t.get("cooldown", 0))
         if isinstance(cooldown, bool) or not isinstance(cooldown, (int, np.integer)) or cooldown < 0:
             raise ValueError(f"{name}: cooldown must be an integer >= 0 (periods), got {cooldown!r}")
         if end + int(cooldown) >= len(dates):
             raise ValueError(f"{name}: the measured periods (end + cooldown = period {end + int(cooldown)}) run past "
                              f"the data's last period ({len(dates) - 1}, {dates[-1].date()})")
         d: dict[str, Any] = {"channel": ch, "start": start, "end": end + 1, "cooldown": int(cooldown)}
-        for k in ("share", "iroas", "iroas_standard_error", "spend", "transfer_sd", "transfer_fraction"):
+        for k in ("share", "iroas", "iroas_standard_error", "spend", "transfer_sd", "transfer_fraction", "dof"):
             if k in t:
                 try:
                     d[k] = float(t[k])
@@ -160,6 +168,7 @@ def normalize(lift_tests: Any, dates: pd.DatetimeIndex, period_days: int,
             rec["standard_error"] = d.get("iroas_standard_error", math.nan) * d.get("spend", math.nan)
         rec["transfer_sd"] = d.get("transfer_sd", math.nan)
         rec["transfer_fraction"] = d.get("transfer_fraction", 0.1)
+        rec["dof"] = d.get("dof", math.inf)
         rec["input"] = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in t.items() if k in _FIELDS}
         records.append(rec)
     return records, core

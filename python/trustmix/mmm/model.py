@@ -208,9 +208,10 @@ class TrustMMM:
         the sum over the measured periods of mu(actual activity) - mu(counterfactual
         activity), through adstock, saturation at the actual activity and the trust stock.
         :meth:`TrustFit.calibration` compares them after the fit. The lift must have been
-        measured over the window and the cooldown: for a synthetic control with carry-over,
-        run it through the last cooldown period and give ``end`` (the last period of changed
-        activity) and ``cooldown`` explicitly (docs/mmm.md).
+        measured over the window and the cooldown: a ``LiftTest`` carries its measured
+        periods (``as_lift_test(..., cooldown=k, cooldown_measured=True)`` for a synthetic
+        control run through the cooldown); a dict may give ``measured_end`` (the last
+        measured period) instead of ``cooldown`` (docs/mmm.md).
     """
 
     _noted_no_value: bool  # set on the model once the missing value_per_outcome note was logged
