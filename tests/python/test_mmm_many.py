@@ -22,6 +22,8 @@ MODEL: dict[str, Any] = dict(date="week", outcome="conversions",
                              value_per_outcome=2.0)
 MAP: dict[str, Any] = dict(method="map", restarts=2, seed=7)
 NUTS: dict[str, Any] = dict(method="nuts", chains=2, draws=25, tune=40, seed=3, restarts=1)
+# Chains this short do not converge (R-hat, ESS warnings): these tests check equality, not inference.
+pytestmark = pytest.mark.filterwarnings("ignore::trustmix.inference.InferenceWarning")
 
 
 def markets(n: int, periods: int = 60) -> dict[str, pd.DataFrame]:
@@ -48,7 +50,8 @@ def test_model_seed_is_the_cpp_derivation():
 def test_serial_and_threads_equal_a_loop_bit_for_bit_whatever_the_order():
     data = markets(4)
     many = fit_many(data, model=MODEL, fit=NUTS)
-    assert list(many.fits) == list(data) and not many.failed
+    assert not many.failed, many.failed
+    assert list(many.fits) == list(data)
     for name, frame in data.items():
         one = TrustMMM(frame, **MODEL).fit(**{**NUTS, "seed": model_seed(3, name), "progress": False})
         assert_same_fit(many.fits[name], one)
