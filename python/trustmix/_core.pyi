@@ -526,6 +526,12 @@ class simulate:
                            start: int, end: int, spend_multiplier: float, periods: int, period_days: int,
                            threads: int = 0, seed: int = 1) -> dict[str, Any]: ...
 
+    @staticmethod
+    def run_geo_panel(world: simulate.World, *, regions: list[dict[str, Any]], national_channels: list[str],
+                      media_sd: float, periods: int, period_days: int, threads: int = 0, seed: int = 1,
+                      window_start: int = -1, window_end: int = -1, horizon: int = 0,
+                      lag_periods: int = -1) -> dict[str, Any]: ...
+
 
 class evaluate:
     @staticmethod

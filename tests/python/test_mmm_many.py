@@ -37,7 +37,7 @@ def assert_same_fit(a: TrustFit, b: TrustFit) -> None:
         assert np.array_equal(a.posterior.draws, b.posterior.draws)
 
 
-def test_model_seed_is_the_cpp_derivation():
+def test_model_seed_is_the_cpp_derivation() -> None:
     # The same pinned numbers as tests/cpp/test_mmm_many.cpp.
     assert model_seed(0, "") == 0xEF9EAD53F3D83E9F
     assert model_seed(7, "DE") == 0x675C826C296ACD63
@@ -47,7 +47,7 @@ def test_model_seed_is_the_cpp_derivation():
         model_seed(-1, "DE")
 
 
-def test_serial_and_threads_equal_a_loop_bit_for_bit_whatever_the_order():
+def test_serial_and_threads_equal_a_loop_bit_for_bit_whatever_the_order() -> None:
     data = markets(4)
     many = fit_many(data, model=MODEL, fit=NUTS)
     assert not many.failed, many.failed
@@ -69,7 +69,7 @@ def test_serial_and_threads_equal_a_loop_bit_for_bit_whatever_the_order():
     assert not np.array_equal(other.fits["m00"].posterior.draws, many.fits["m00"].posterior.draws)
 
 
-def test_a_bad_model_is_reported_and_overrides_are_per_model():
+def test_a_bad_model_is_reported_and_overrides_are_per_model() -> None:
     data = markets(3)
     data["m01"] = data["m01"].drop(columns=["trust_survey"])
     many = fit_many(data, model=MODEL, fit=MAP)
@@ -84,7 +84,7 @@ def test_a_bad_model_is_reported_and_overrides_are_per_model():
     assert_same_fit(fixed["m00"], many["m00"])
 
 
-def test_summary_plot_html_and_pickling():
+def test_summary_plot_html_and_pickling() -> None:
     data = markets(2)
     many = fit_many(data, model=MODEL, fit=NUTS)
     s = many.summary()
@@ -110,7 +110,7 @@ def test_summary_plot_html_and_pickling():
         ManyFits.__new__(ManyFits).__setstate__({"version": 99})
 
 
-def test_bad_arguments_are_refused_clearly():
+def test_bad_arguments_are_refused_clearly() -> None:
     data = markets(1)
     with pytest.raises(ValueError, match="engine"):
         fit_many(data, model=MODEL, engine="ray")
@@ -127,12 +127,12 @@ def test_bad_arguments_are_refused_clearly():
 
 
 @pytest.mark.slow
-def test_dask_local_cluster_equals_serial():
+def test_dask_local_cluster_equals_serial() -> None:
     distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed (trustmix[dask])")
     data = markets(4)
     serial = fit_many(data, model=MODEL, fit=NUTS)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
         many = fit_many(data, model=MODEL, fit=NUTS, engine="dask", client=client)
         data["m02"] = data["m02"].drop(columns=["crisis"])
         bad = fit_many(data, model=MODEL, fit=MAP, engine="dask", client=client)
@@ -144,11 +144,11 @@ def test_dask_local_cluster_equals_serial():
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
-def test_spark_local_mode_equals_serial():
+def test_spark_local_mode_equals_serial() -> None:
     pytest.importorskip("pyspark", reason="pyspark is not installed (pip install trustmix[spark])")
     if shutil.which("java") is None:
         pytest.skip("Java is not on PATH: Spark local mode needs a JVM")
-    from pyspark.sql import SparkSession
+    from pyspark.sql import SparkSession  # type: ignore[import-not-found, unused-ignore]
 
     data = markets(3)
     serial = fit_many(data, model=MODEL, fit=MAP)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ def panel() -> sim.GeoPanelResult:
                          window=(dates[W0], dates[W1]), horizon=H, lag=L)
 
 
-def region_spec_by_hand(base: dict, region: dict) -> dict:
+def region_spec_by_hand(base: dict[str, Any], region: dict[str, Any]) -> dict[str, Any]:
     spec = copy.deepcopy(base)
     for a in spec["audiences"]:
         a["size"] = float(round(a["size"] * region["size"] * region.get("audience_mix", {}).get(a["name"], 1.0)))
@@ -38,7 +39,7 @@ def region_spec_by_hand(base: dict, region: dict) -> dict:
     return spec
 
 
-def test_truth_equals_an_independent_chain_per_region_national_and_regional(panel):
+def test_truth_equals_an_independent_chain_per_region_national_and_regional(panel: sim.GeoPanelResult) -> None:
     from _simulate_reference import reference_segment_run
 
     base = sim.scenario("pr_first_then_smm")
@@ -74,7 +75,7 @@ def test_truth_equals_an_independent_chain_per_region_national_and_regional(pane
     assert bool(nat.loc["press", "national"]) and not bool(nat.loc["instagram", "national"])
 
 
-def test_national_activity_is_common_and_regional_media_vary(panel):
+def test_national_activity_is_common_and_regional_media_vary(panel: sim.GeoPanelResult) -> None:
     p = panel.panel
     size = {r["name"]: r["size"] for r in REGIONS}
     press = {g: p.loc[p["geo"] == g, "impressions_press"].to_numpy() / size[g] for g in size}
@@ -93,7 +94,7 @@ def test_national_activity_is_common_and_regional_media_vary(panel):
     assert len(p) == 3 * T and p["trust_survey"].between(0, 1).all()
 
 
-def test_result_object_and_determinism(panel):
+def test_result_object_and_determinism(panel: sim.GeoPanelResult) -> None:
     s = panel.summary()
     assert s.loc["geos", "value"] == 3 and s.loc["national_channels", "value"] == "press"
     assert "National truth" in panel._repr_html_()
@@ -110,7 +111,7 @@ def test_result_object_and_determinism(panel):
     pd.testing.assert_frame_equal(again.truth, panel.truth)
 
 
-def test_bad_input_is_named():
+def test_bad_input_is_named() -> None:
     world = sim.World.from_scenario("pr_first_then_smm", seed=2)
     with pytest.raises(ValueError, match="'radio'"):
         sim.geo_panel(world, 2, periods=20, national_channels=["radio"])

@@ -89,8 +89,8 @@ def _split(data: Any, key: str | None) -> dict[str, pd.DataFrame]:
             raise ValueError(f"key column {key!r}: row {int(data[key].isna().to_numpy().argmax())} has no model name")
         return {str(k): g.drop(columns=[key]).reset_index(drop=True)
                 for k, g in data.groupby(data[key].astype(str), sort=True)}
-    raise ValueError(f"data must be a dict name -> DataFrame, a long pandas DataFrame with key=..., or (engine='spark') "
-                     f"a Spark DataFrame, got {type(data).__name__}")
+    raise ValueError("data must be a dict name -> DataFrame, a long pandas DataFrame with key=..., or "
+                     f"(engine='spark') a Spark DataFrame, got {type(data).__name__}")
 
 
 def _is_spark_frame(data: Any) -> bool:
@@ -123,7 +123,9 @@ def fit_many(
         :meth:`TrustMMM.fit` keyword arguments shared by every model. ``seed`` (default 0)
         is the base seed: model ``name`` is fitted with ``model_seed(seed, name)``
         (:func:`model_seed`), so results do not depend on the engine, the number of workers
-        or the order. ``progress`` defaults to False.
+        or the order. ``progress`` defaults to False; ``threads`` (NUTS chains' threads)
+        defaults to 1 on the parallel engines, so that each worker fits one model on one
+        core (the draws do not depend on it).
     overrides : mapping name -> mapping, optional
         Per-model :class:`TrustMMM` keyword arguments replacing the shared ones (e.g. a
         market whose tracker column is missing: ``{"FR": {"tracker": None}}``).
@@ -156,6 +158,8 @@ def fit_many(
     base_seed = fit_kw.pop("seed", 0)
     model_seed(base_seed, "")  # validates the seed
     fit_kw.setdefault("progress", False)
+    if engine != "serial":  # the models are the unit of parallelism: one thread per model's chains
+        fit_kw.setdefault("threads", 1)
     over = {str(k): dict(v) for k, v in (overrides or {}).items()}
     if _is_spark_frame(data):
         if engine != "spark":
@@ -203,7 +207,13 @@ def _run_dask(tasks: list[tuple[str, pd.DataFrame, dict[str, Any], dict[str, Any
 
 
 def _spark_schema() -> Any:
-    from pyspark.sql.types import BinaryType, DoubleType, StringType, StructField, StructType
+    from pyspark.sql.types import (  # type: ignore[import-not-found, unused-ignore]
+        BinaryType,
+        DoubleType,
+        StringType,
+        StructField,
+        StructType,
+    )
 
     return StructType([StructField("name", StringType(), False), StructField("fit", BinaryType(), True),
                        StructField("error", StringType(), True), StructField("seconds", DoubleType(), False)])
@@ -211,7 +221,7 @@ def _spark_schema() -> Any:
 
 def _spark_session(client: Any) -> Any:
     try:
-        from pyspark.sql import SparkSession
+        from pyspark.sql import SparkSession  # type: ignore[import-not-found, unused-ignore]
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("fit_many(engine='spark') needs pyspark: pip install trustmix[spark]") from exc
     session = client if client is not None else SparkSession.getActiveSession()
@@ -232,8 +242,11 @@ def _spark_fitter(key: str, model_kwargs: dict[str, Any], fit_kw: dict[str, Any]
     return fit_group
 
 
+_Result = tuple[str, bytes | None, str | None, float]
+
+
 def _collect_spark(sdf: Any, key: str, model_kwargs: dict[str, Any], fit_kw: dict[str, Any],
-                   over: dict[str, dict[str, Any]], base_seed: int) -> list[tuple[str, bytes | None, str | None, float]]:
+                   over: dict[str, dict[str, Any]], base_seed: int) -> list[_Result]:
     fn = _spark_fitter(key, model_kwargs, fit_kw, over, base_seed)
     rows = sdf.groupBy(key).applyInPandas(fn, schema=_spark_schema()).collect()
     return [(str(r["name"]), None if r["fit"] is None else bytes(r["fit"]), r["error"], float(r["seconds"]))

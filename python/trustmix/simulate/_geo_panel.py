@@ -84,12 +84,17 @@ def geo_panel(spec: World | dict[str, Any] | str, regions: int | Sequence[dict[s
     if isinstance(national_channels, str):
         national_channels = [national_channels]
     days = _FREQ_DAYS[freq]
+    items: Sequence[dict[str, Any]]
     if isinstance(regions, (int, np.integer)) and not isinstance(regions, (bool, np.bool_)):
         if regions < 1:
             raise ValueError(f"regions must be >= 1 (a number of regions or a list of dicts), got {regions}")
-        regions = (make_regions(int(regions), seed=seed, audiences=world.segments) if regions >= 2
-                   else [{"name": "region_0", "size": 1.0}])
-    regions = [dict(r) for r in regions]
+        items = (make_regions(int(regions), seed=seed, audiences=world.segments) if regions >= 2
+                 else [{"name": "region_0", "size": 1.0}])
+    elif isinstance(regions, Sequence) and not isinstance(regions, str):
+        items = regions
+    else:
+        raise ValueError(f"regions must be a number of regions or a list of dicts, got {type(regions).__name__}")
+    region_list = [dict(r) for r in items]
     w0 = pd.Timestamp(world.to_dict().get("start", "2025-01-06"))
     lo = hi = -1
     if window is not None:
@@ -97,13 +102,14 @@ def geo_panel(spec: World | dict[str, Any] | str, regions: int | Sequence[dict[s
         hi = _period(w0, days, window[1], "window end", periods)
         if lo > hi:
             raise ValueError(f"window {window!r}: its start comes after its end")
-    raw = _core.simulate.run_geo_panel(world._core, regions=regions, national_channels=[str(c) for c in national_channels],
+    national = [str(c) for c in national_channels]
+    raw = _core.simulate.run_geo_panel(world._core, regions=region_list, national_channels=national,
                                        media_sd=float(media_sd), periods=int(periods), period_days=days,
                                        threads=int(threads), seed=int(seed), window_start=lo, window_end=hi,
                                        horizon=int(horizon), lag_periods=-1 if lag is None else int(lag))
     dates = pd.DatetimeIndex([w0 + pd.Timedelta(days=days * t) for t in range(periods + int(horizon))], name="date")
-    settings = dict(periods=int(periods), freq=freq, seed=int(seed), world_seed=world.seed, regions=regions,
-                    national_channels=[str(c) for c in national_channels], media_sd=float(media_sd),
+    settings = dict(periods=int(periods), freq=freq, seed=int(seed), world_seed=world.seed, regions=region_list,
+                    national_channels=national, media_sd=float(media_sd),
                     window=window, horizon=int(horizon), lag=lag)
     return GeoPanelResult(raw, dates, settings)
 
