@@ -48,8 +48,8 @@ def geo_panel(spec: World | dict[str, Any] | str, regions: int | Sequence[dict[s
     coverage is drawn once for the country (every region sees the same mentions on the
     same days, reach apportioned by size) and their paid spend is the national plan x size.
     Every other channel's paid media are bought by region: spend in region r and period t
-    is the plan x size_r x exp(``media_sd`` z - ``media_sd``^2 / 2), z standard normal per
-    (region, channel, period). Segment mode.
+    is the plan x size_r x exp(s z - s^2 / 2) with s = ``media_sd`` and z standard normal
+    per (region, channel, period). Segment mode.
 
     Truth (per region r and channel c, the estimand of ``TrustFit.roi`` and
     :meth:`SimulationResult.truth_for`): ``incremental[r, c, t] = E conv[r, t | world] -
