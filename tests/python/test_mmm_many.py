@@ -86,7 +86,7 @@ def test_a_bad_model_is_reported_and_overrides_are_per_model() -> None:
 
 def test_summary_plot_html_and_pickling() -> None:
     data = markets(2)
-    many = fit_many(data, model=MODEL, fit=NUTS)
+    many = fit_many(data, model=MODEL, fit=NUTS, engine="threads", progress=True)
     s = many.summary()
     assert list(s.index.names) == ["model", "channel"]
     assert len(s) == 2 * 4
@@ -133,7 +133,7 @@ def test_dask_local_cluster_equals_serial() -> None:
     serial = fit_many(data, model=MODEL, fit=NUTS)
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     with cluster, distributed.Client(cluster) as client:
-        many = fit_many(data, model=MODEL, fit=NUTS, engine="dask", client=client)
+        many = fit_many(data, model=MODEL, fit=NUTS, engine="dask", client=client, progress=True)
         data["m02"] = data["m02"].drop(columns=["crisis"])
         bad = fit_many(data, model=MODEL, fit=MAP, engine="dask", client=client)
     assert list(many.fits) == list(serial.fits)

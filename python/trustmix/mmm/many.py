@@ -29,6 +29,7 @@ _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 _ENGINES = ("serial", "threads", "dask", "spark")
 _STATE_VERSION = 1
+_Result = tuple[str, bytes | None, str | None, float]
 
 
 def _mix64(z: int) -> int:
@@ -107,6 +108,7 @@ def fit_many(
     client: Any = None,
     key: str | None = None,
     workers: int | None = None,
+    progress: bool = False,
 ) -> ManyFits:
     """Fits one :class:`TrustMMM` per name and returns them as a :class:`ManyFits`.
 
@@ -142,6 +144,8 @@ def fit_many(
         The model-name column of a long table.
     workers : int, optional
         Threads of the ``"threads"`` engine (default: the machine's cores).
+    progress : bool
+        A progress bar (tqdm) counting finished models (serial, threads and Dask engines).
 
     Returns
     -------
@@ -174,24 +178,54 @@ def fit_many(
     tasks = [(name, frame, {**model, **over.get(name, {})}, {**fit_kw, "seed": model_seed(base_seed, name)})
              for name, frame in frames.items()]
     settings = {"engine": engine, "seed": int(base_seed), "model": dict(model), "fit": fit_kw, "overrides": over}
+    bar = _Progress(len(tasks), progress)
     if engine == "serial":
-        results = [_fit_one(*t) for t in tasks]
+        results = []
+        for t in tasks:
+            results.append(_fit_one(*t))
+            bar.update()
     elif engine == "threads":
         if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
             raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+
+        def run(t: tuple[str, pd.DataFrame, dict[str, Any], dict[str, Any]]) -> _Result:
+            r = _fit_one(*t)
+            bar.update()
+            return r
+
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(lambda t: _fit_one(*t), tasks))
+            results = list(pool.map(run, tasks))
     elif engine == "dask":
-        results = _run_dask(tasks, client)
+        results = _run_dask(tasks, client, bar)
     else:
         results = _run_spark_pandas(frames, client, dict(model), fit_kw, over, int(base_seed))
+    bar.close()
     return ManyFits._from_results(results, [t[0] for t in tasks], settings)
 
 
+class _Progress:
+    """A tqdm bar counting finished models, or nothing."""
+
+    def __init__(self, total: int, show: bool) -> None:
+        self._bar: Any = None
+        if show:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total, desc="models", unit="model")
+
+    def update(self) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
 def _run_dask(tasks: list[tuple[str, pd.DataFrame, dict[str, Any], dict[str, Any]]],
-              client: Any) -> list[tuple[str, bytes | None, str | None, float]]:
+              client: Any, bar: _Progress) -> list[tuple[str, bytes | None, str | None, float]]:
     try:
-        from distributed import get_client
+        from distributed import as_completed, get_client
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("fit_many(engine='dask') needs dask.distributed: pip install trustmix[dask]") from exc
     if client is None:
@@ -202,6 +236,8 @@ def _run_dask(tasks: list[tuple[str, pd.DataFrame, dict[str, Any], dict[str, Any
                              "(start one: distributed.Client(distributed.LocalCluster()))") from exc
     futures = [client.submit(_fit_one, *t, key=f"trustmix-fit-{i}-{t[0]}-{t[3]['seed']}", pure=False)
                for i, t in enumerate(tasks)]
+    for _ in as_completed(futures):  # type: ignore[no-untyped-call]
+        bar.update()
     out: list[tuple[str, bytes | None, str | None, float]] = client.gather(futures)
     return out
 
@@ -240,9 +276,6 @@ def _spark_fitter(key: str, model_kwargs: dict[str, Any], fit_kw: dict[str, Any]
         return pd.DataFrame({"name": [r[0]], "fit": [r[1]], "error": [r[2]], "seconds": [r[3]]})
 
     return fit_group
-
-
-_Result = tuple[str, bytes | None, str | None, float]
 
 
 def _collect_spark(sdf: Any, key: str, model_kwargs: dict[str, Any], fit_kw: dict[str, Any],
