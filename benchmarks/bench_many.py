@@ -1,7 +1,9 @@
 """Many models at once on Dask (issue 20): 200 national trust-linked models fitted on a
 ``distributed.LocalCluster`` with 1 and with 2 worker processes (1 thread each), timed;
 the two collections must be identical bit for bit (and equal to fitting one by one for a
-few models), and the speedup of 2 workers over 1 is printed (goal >= 1.7x).
+few models), and the speedup of 2 workers over 1 is printed (goal >= 1.7x), with the share of
+the wall time the workers spent fitting (a speedup needs two free cores: on a loaded
+machine each fit slows down instead) and the load average.
 
 Each model is a weekly panel of ``--periods`` weeks from ``tm.mmm.simulate_trust_data``
 (PR and events building trust, Instagram and TikTok converting, a trust survey every 4
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 import warnings
 from typing import Any
@@ -73,10 +76,13 @@ def main() -> None:
             seconds = time.perf_counter() - t0
         collections.append(many)
         fit_seconds = float(sum(many.seconds.values()))
+        load = os.getloadavg()[0]
         results["runs"].append({"workers": workers, "seconds": seconds, "fits_per_second": args.models / seconds,
-                                "sum_fit_seconds": fit_seconds, "failed": len(many.failed)})
+                                "sum_fit_seconds": fit_seconds, "busy": fit_seconds / (seconds * workers),
+                                "failed": len(many.failed), "load_average_1min_after": load})
         print(f"{workers} worker(s): {seconds:8.1f} s wall, {args.models / seconds:6.2f} fits/s, "
-              f"sum of per-model fit times {fit_seconds:.1f} s, failed {len(many.failed)}", flush=True)
+              f"sum of per-model fit times {fit_seconds:.1f} s (workers busy {fit_seconds / (seconds * workers):.0%}), "
+              f"failed {len(many.failed)}, load average after {load:.1f}", flush=True)
     same = identical(collections[0], collections[1])
     loop_ok = True
     for name in list(data)[: args.check_loop]:

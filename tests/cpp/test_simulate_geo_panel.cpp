@@ -210,4 +210,8 @@ BOOST_AUTO_TEST_CASE(bad_options_are_refused_by_name) {
   rs[1].name = rs[0].name;
   BOOST_CHECK_THROW((void)run_geo_panel(base, rs, weekly(10), 1, po), std::invalid_argument);
   BOOST_CHECK_THROW((void)run_geo_panel(base, {}, weekly(10), 1, po), std::invalid_argument);
+  WorldSpec bad = base;  // a campaign on an unknown channel: the region's World names it
+  bad.campaigns[0].channel = "radio";
+  BOOST_CHECK_EXCEPTION((void)run_geo_panel(bad, regions(2), weekly(10), 1, po), std::invalid_argument,
+                        [](const std::invalid_argument& e) { return std::string(e.what()).find("radio") != std::string::npos; });
 }

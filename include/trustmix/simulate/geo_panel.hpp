@@ -105,7 +105,8 @@ inline WorldSpec panel_region_spec(const WorldSpec& base, const Region& g, std::
   for (auto& c : w.campaigns) {
     if (national.contains(c.channel) || media_sd == 0.0) continue;
     std::uint64_t ci = 0;
-    while (w.channels[ci].channel.name != c.channel) ++ci;
+    while (ci < C && w.channels[ci].channel.name != c.channel) ++ci;
+    if (ci == C) continue;  // an unknown channel: the World's validation names it
     const int off_end = c.end - w.start;
     if (off_end < 0) continue;  // the flight ends before the world starts: never counted
     const int periods = off_end / D + 1;

@@ -5,5 +5,5 @@ from trustmix.mmm.io import MeridianData, read_meridian, rf_pairs
 from trustmix.mmm.many import ManyFits, fit_many, model_seed
 from trustmix.mmm.model import TrustFit, TrustMMM, simulate_trust_data
 
-__all__ = ["TrustFit", "TrustMMM", "simulate_trust_data", "MeridianData", "read_meridian", "rf_pairs"]
-__all__ += ["ManyFits", "fit_many", "model_seed"]
+__all__ = ["TrustFit", "TrustMMM", "simulate_trust_data", "MeridianData", "read_meridian", "rf_pairs",
+           "ManyFits", "fit_many", "model_seed"]
