@@ -91,12 +91,16 @@ def test_summary_plot_html_and_pickling() -> None:
     assert list(s.index.names) == ["model", "channel"]
     assert len(s) == 2 * 4
     for col in ("incremental_total", "incremental_total_low", "incremental_total_high", "roi_total",
-                "divergences", "r_hat_max", "seconds", "method"):
+                "divergences", "r_hat_max", "ess_bulk_min", "seconds", "method"):
         assert col in s.columns
     # The summary's rows are each fit's own roi(): the same numbers.
     roi = many["m01"].roi()
     np.testing.assert_array_equal(s.loc["m01"]["incremental_total"].to_numpy(), roi["incremental_total"].to_numpy())
     assert (s["r_hat_max"] > 0.9).all() and (s["method"] == "nuts").all()
+    post = many["m00"].posterior
+    assert s.loc[("m00", "press"), "divergences"] == post.divergences
+    assert s.loc[("m00", "press"), "ess_bulk_min"] == pytest.approx(post.diagnostics().loc["min_ess_bulk", "value"])
+    assert s.loc[("m00", "press"), "r_hat_max"] == pytest.approx(post.diagnostics().loc["max_r_hat", "value"])
     assert (s["incremental_total_low"] <= s["incremental_total_high"]).all()
     ax = many.plot_roi()
     assert len(ax.get_yticklabels()) == 2

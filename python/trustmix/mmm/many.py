@@ -367,7 +367,8 @@ class ManyFits:
         equal-tailed ``interval`` bounds ``*_low`` / ``*_high`` for a NUTS fit), and the
         model's fit diagnostics: ``method``, ``divergences`` (kept NUTS draws that
         diverged; 0 for MAP), ``r_hat_max`` (largest rank-normalised split R-hat over the
-        parameters; NaN for MAP), ``converged`` (MAP optimiser) and ``seconds`` (build and
+        parameters; NaN for MAP), ``ess_bulk_min`` (smallest bulk ESS over the parameters;
+        NaN for MAP), ``converged`` (MAP optimiser) and ``seconds`` (build and
         fit wall time on its worker). Failed models are left out (see :attr:`failed`)."""
         parts = []
         for name, f in self.fits.items():
@@ -378,6 +379,7 @@ class ManyFits:
             roi["method"] = f.method
             roi["divergences"] = 0 if post is None else int(post.divergences)
             roi["r_hat_max"] = np.nan if post is None else float(np.nanmax(post._summary["r_hat"]))
+            roi["ess_bulk_min"] = np.nan if post is None else float(np.nanmin(post._summary["ess_bulk"]))
             roi["converged"] = bool(f.info.get("converged", False))
             roi["seconds"] = self.seconds[name]
             parts.append(roi)
