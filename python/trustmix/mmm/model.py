@@ -28,11 +28,12 @@ from __future__ import annotations
 import copy
 import html
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from trustmix._core import mmm as _mmm
@@ -193,6 +194,8 @@ class TrustMMM:
         run it through the last cooldown period and give ``end`` (the last period of changed
         activity) and ``cooldown`` explicitly (docs/mmm.md).
     """
+
+    _noted_no_value: bool  # set on the model once the missing value_per_outcome note was logged
 
     def __init__(
         self,
@@ -413,11 +416,15 @@ class TrustMMM:
         if "trust_half_life" in self.priors:
             lo, hi = self.priors["trust_half_life"]
             half_life = (float(lo), float(hi))
-        roi = []
+        roi: list[tuple[str, float, float]] = []
         if "roi" in self.priors:
             if not isinstance(self.priors["roi"], Mapping):
                 raise ValueError("prior 'roi' must be a mapping channel -> (low, high)")
-            roi = [(str(c), *(float(v) for v in rng)) for c, rng in self.priors["roi"].items()]
+            for c, rng in self.priors["roi"].items():
+                bounds = [float(v) for v in rng]
+                if len(bounds) != 2:
+                    raise ValueError(f"prior 'roi' of channel {c!r} must be (low, high), got {rng!r}")
+                roi.append((str(c), bounds[0], bounds[1]))
         spend_raw = np.column_stack([df[self.spend_columns[c]].to_numpy(dtype=float) for c in self.channels])
         self.lift_test_records: list[dict[str, Any]] = []
         core_lift: list[dict[str, Any]] = []
@@ -574,13 +581,11 @@ class TrustMMM:
                     raise ValueError(f"fit(method='nuts'): {name} must be an integer >= {low}, got {value!r}")
         rng = np.random.default_rng(seed)
         z0 = np.asarray(self._core.initial_point())
-        best = None
+        results = []
         for r in range(max(1, restarts)):
             start = z0 if r == 0 else self._start_inside(z0, rng.normal(0.0, 0.5, z0.shape))
-            res = self._core.fit_map(start, max_iterations)
-            if self._better_mode(res, best):
-                best = res
-        assert best is not None
+            results.append(self._core.fit_map(start, max_iterations))
+        best = self._best_mode(results)
         mode = np.asarray(best["z"])
         if method == "map":
             if not best["converged"]:  # a point estimate that is not a mode says so (NUTS only starts there)
@@ -607,18 +612,28 @@ class TrustMMM:
                                      threads=threads)
         return TrustFit(self, mode, best, posterior=posterior)
 
+    #: Results within this many nats of the highest log density count as the same mode.
+    _MODE_TOLERANCE_NATS = 1e-3
+
     @staticmethod
-    def _better_mode(res: dict[str, Any], best: dict[str, Any] | None) -> bool:
-        """True when MAP result ``res`` should replace ``best``: a higher log density, except
-        that between two results within 1e-6 (relative) of each other, a converged one wins
-        over one that is not (on a flat ridge a run that stopped on its iteration limit can
-        end 1e-8 higher than a converged one at the same mode)."""
-        if best is None:
-            return True
-        tol = 1e-6 * max(1.0, abs(float(best["log_density"])))
-        if bool(res["converged"]) != bool(best["converged"]) and abs(res["log_density"] - best["log_density"]) <= tol:
-            return bool(res["converged"])
-        return bool(res["log_density"] > best["log_density"])
+    def _best_mode(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """The MAP result to keep among ``results`` (one per restart), independent of their
+        order: with ``lp*`` the highest finite log density, the results within
+        ``_MODE_TOLERANCE_NATS`` (1e-3 nats, absolute) of ``lp*`` are the same mode (on a
+        flat ridge a run that stopped on its iteration limit can end 1e-8 higher than a
+        converged one there); among them a converged one wins, then the higher log
+        density, then the earlier restart. A tolerance in nats, compared with the best,
+        does not grow with ``|lp|`` (a relative 1e-6 was 0.1 nats at ``|lp|`` ~ 1e5) and
+        is not chained (A near B and B near C with A far from C cannot happen)."""
+        if not results:
+            raise ValueError("no MAP results to choose from")
+        lps = [float(r["log_density"]) for r in results]
+        finite = [lp for lp in lps if np.isfinite(lp)]
+        if not finite:
+            return results[0]
+        top = max(finite)
+        near = [i for i, lp in enumerate(lps) if np.isfinite(lp) and top - lp <= TrustMMM._MODE_TOLERANCE_NATS]
+        return results[min(near, key=lambda i: (not bool(results[i]["converged"]), -lps[i], i))]
 
     def _start_inside(self, centre: np.ndarray, step: np.ndarray) -> np.ndarray:
         """centre + step, the step halved until the log density there is finite.
@@ -654,7 +669,7 @@ class TrustMMM:
                              f"{state.get('version') if isinstance(state, dict) else state!r}")
         d = state["data"]
         data = pd.DataFrame(dict(zip(d["columns"], d["values"], strict=True)), columns=d["columns"])
-        self.__init__(data, **state["kwargs"])
+        TrustMMM.__init__(self, data, **state["kwargs"])
 
     def __repr__(self) -> str:
         return (f"TrustMMM(outcome={self.outcome!r}, periods={len(self.dates)}, channels={self.roles!r}, "
@@ -762,7 +777,7 @@ class TrustFit:
             noise = ("sigma (log scale)", "sd of ln outcome")
         else:
             noise = ("phi (negative binomial size)", "variance = mu + mu^2 / phi")
-        labels = {
+        labels: dict[str, Callable[[int], tuple[str, str]]] = {
             "alpha": lambda i: (f"adstock alpha [{m.channels[i]}]", "per period"),
             "adstock_half_life": lambda i: (f"adstock half-life [{m.channels[i]}]", "periods"),
             "lam": lambda i: ((f"Hill ec [{m.channels[i]}]", "frequency (exposures per person reached)")
@@ -814,7 +829,7 @@ class TrustFit:
         st = _mmm.summary_table(m._core, np.ascontiguousarray(self.posterior.draws.reshape(-1, d)), chains, m.y_scale,
                                 interval)
         names, units = self._summary_labels(list(st["keys"]), list(st["index"]))
-        out = {"parameter": names}
+        out: dict[str, Any] = {"parameter": names}
         out.update({k: np.asarray(st[k]) for k in ("mean", "sd", "low", "high", "r_hat", "ess_bulk")})
         out["unit"] = units
         table = pd.DataFrame(out).set_index("parameter")
@@ -826,7 +841,8 @@ class TrustFit:
         if not self.model.lift_test_records:
             return table
         cal = self.calibration(interval=interval, max_draws=None)
-        labels = [f"lift [{r.label}]" + ("" if r.periods in r.label else f" {r.periods}") for r in cal.itertuples()]
+        labels = [f"lift [{r.label}]" + ("" if str(r.periods) in str(r.label) else f" {r.periods}")
+                  for r in cal.itertuples()]
         units = [f"{self.model.outcome}; measured {o:,.4g} (se {s:,.3g}, transfer sd {t:,.3g})"
                  for o, s, t in zip(cal["observed"], cal["standard_error"], cal["transfer_sd"], strict=True)]
         if "value" in table.columns:
@@ -1403,7 +1419,9 @@ def simulate_trust_data(
     beta = dict(beta or {"instagram": 30.0, "tiktok": 20.0})
     T = periods
     weeks = pd.date_range("2023-01-02", periods=T, freq="7D")
-    on = lambda p: (rng.random(T) < p).astype(float)  # noqa: E731
+    def on(p: float) -> npt.NDArray[np.float64]:
+        return (rng.random(T) < p).astype(float)
+
     x = {
         "press": on(0.35) * rng.gamma(3, 1000, T),
         "events": on(0.15) * rng.gamma(4, 1500, T),
@@ -1446,8 +1464,8 @@ def simulate_trust_data(
             mid = trust_base + delta * (prev - trust_base)
             G[t] = np.exp(-omega * crisis[t]) * (mid + (1 - mid) * (1 - np.exp(-inflow * inflow_u[t])))
         prev = G[t]
-    t = np.arange(T)
-    base = 200 + 20 * np.sin(2 * np.pi * t / (365.25 / 7)) + 10 * t / T
+    periods_t = np.arange(T)
+    base = 200 + 20 * np.sin(2 * np.pi * periods_t / (365.25 / 7)) + 10 * periods_t / T
     mu = base + gamma * G + sum(beta[s] * (1 + theta * G) * h[s] for s in beta)
     if likelihood == "normal":
         y = mu + rng.normal(0, noise, T)
