@@ -1,10 +1,12 @@
-// trustmix::simulate geo experiments bound to Python (trustmix.simulate.geo_experiment):
+// trustmix::simulate geo experiments and regional panels bound to Python (trustmix.simulate.geo_experiment,
+// trustmix.simulate.geo_panel):
 // the reference World (already bound), regions as dicts, the test; regions x periods
 // numpy arrays back. The simulation runs without the GIL.
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
 #include <trustmix/simulate/geo.hpp>
+#include <trustmix/simulate/geo_panel.hpp>
 
 #include <map>
 #include <string>
@@ -93,6 +95,79 @@ void register_simulate_geo(py::module_& m) {
       py::arg("seed") = 1,
       "Runs `world`'s spec in every region (segment mode), the treated regions with `channel`'s paid spend x "
       "spend_multiplier over periods [start, end]; regions x periods arrays of outcomes and the exact true effect.");
+  sub.def(
+      "run_geo_panel",
+      [](const World& world, const py::list& regions, const std::vector<std::string>& national_channels, double media_sd,
+         int periods, int period_days, int threads, std::uint64_t seed, int window_start, int window_end, int horizon,
+         int lag_periods) {
+        const std::vector<Region> rs = regions_of(regions);
+        RunOptions o;
+        o.periods = periods;
+        o.period_days = period_days;
+        o.threads = threads;
+        o.record_touches = false;
+        GeoPanelOptions po;
+        po.national_channels = national_channels;
+        po.media_sd = media_sd;
+        po.truth.window_start = window_start;
+        po.truth.window_end = window_end;
+        po.truth.horizon = horizon;
+        po.truth.lag_periods = lag_periods;
+        GeoPanelResult r;
+        {
+          py::gil_scoped_release release;
+          r = run_geo_panel(world.spec(), rs, o, seed, po);
+        }
+        py::dict d;
+        d["regions"] = r.regions;
+        d["channels"] = r.channels;
+        d["national"] = std::vector<bool>(r.national.begin(), r.national.end());
+        d["population"] = r.population;
+        d["size"] = r.size;
+        d["spend"] = r.spend;
+        d["impressions"] = r.impressions;
+        d["conversions"] = r.conversions;
+        d["revenue"] = r.revenue;
+        d["expected_conversions"] = r.expected_conversions;
+        d["survey_trusting"] = r.survey_trusting;
+        d["survey_size"] = r.survey_size;
+        py::list truth;
+        for (const auto& tr : r.truth) {
+          py::list chans;
+          for (const auto& e : tr.channels) {
+            py::dict c;
+            c["channel"] = e.channel;
+            c["cost"] = e.cost;
+            c["conversions"] = e.conversions;
+            c["revenue"] = e.revenue;
+            c["short_term_conversions"] = e.short_conversions;
+            c["long_term_conversions"] = e.long_conversions;
+            c["short_term_revenue"] = e.short_revenue;
+            c["long_term_revenue"] = e.long_revenue;
+            c["marginal_roi"] = e.marginal_roi;
+            c["window_start"] = e.window_start;
+            c["window_end"] = e.window_end;
+            chans.append(c);
+          }
+          py::dict t;
+          t["channels"] = chans;
+          t["incremental_conversions"] = tr.channel_incremental_conversions;
+          t["incremental_revenue"] = tr.channel_incremental_revenue;
+          t["lag_periods"] = tr.lag_periods;
+          t["horizon"] = tr.horizon;
+          truth.append(t);
+        }
+        d["truth"] = truth;
+        py::list worlds;
+        for (auto& w : r.worlds) worlds.append(py::cast(std::move(w)));
+        d["worlds"] = worlds;
+        return d;
+      },
+      py::arg("world"), py::kw_only(), py::arg("regions"), py::arg("national_channels"), py::arg("media_sd"),
+      py::arg("periods"), py::arg("period_days"), py::arg("threads") = 0, py::arg("seed") = 1,
+      py::arg("window_start") = -1, py::arg("window_end") = -1, py::arg("horizon") = 0, py::arg("lag_periods") = -1,
+      "Runs `world`'s spec in every region as a panel (national channels common, regional paid media bought by "
+      "region); per-region arrays and the exact truth per region and channel (trustmix::simulate::run_geo_panel).");
 }
 
 }  // namespace trustmix::bindings

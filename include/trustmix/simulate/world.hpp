@@ -193,6 +193,17 @@ class World {
     validate();
     draw_coverage();
   }
+  /// A world whose PR activities on the channels named in `national_channels` draw their
+  /// coverage from `national_seed` instead of `seed` (everything else from `seed`): the
+  /// regions of a geo panel (geo_panel.hpp) built with one national_seed share the national
+  /// channels' mentions (count, days, sentiment, and reach up to the region's scale of
+  /// outlet_reach). With no national channel this is World(spec, seed).
+  World(WorldSpec spec, std::uint64_t seed, std::uint64_t national_seed, const std::vector<std::string>& national_channels)
+      : spec_(std::move(spec)), seed_(seed), national_seed_(national_seed) {
+    validate();
+    for (const auto& c : national_channels) national_channels_.push_back(plan_.channel_position(c));
+    draw_coverage();
+  }
 
   [[nodiscard]] const WorldSpec& spec() const { return spec_; }
   [[nodiscard]] const Plan& plan() const { return plan_; }
@@ -428,7 +439,9 @@ class World {
   void draw_coverage() {
     for (std::size_t a = 0; a < spec_.pr_activities.size(); ++a) {
       const auto& act = spec_.pr_activities[a];
-      const CounterStream s = stream(seed_, Domain::coverage, a, 0);
+      const auto ch = plan_.channel_position(act.channel);
+      const bool national = std::find(national_channels_.begin(), national_channels_.end(), ch) != national_channels_.end();
+      const CounterStream s = stream(national ? national_seed_ : seed_, Domain::coverage, a, 0);
       const long n = poisson_by_inversion(act.mentions, s.uniform(0));
       const double mu_log = std::log(std::max(act.outlet_reach, 1e-300)) - 0.5 * act.reach_sd_log * act.reach_sd_log;
       for (long i = 0; i < n; ++i) {
@@ -473,6 +486,8 @@ class World {
  private:
   WorldSpec spec_;
   std::uint64_t seed_;
+  std::uint64_t national_seed_ = 0;
+  std::vector<std::size_t> national_channels_;  // channel positions whose coverage uses national_seed_
   Plan plan_;
   std::vector<Mention> mentions_;  // period field holds the day offset from start
   std::unordered_map<std::string, std::size_t> activity_index_;

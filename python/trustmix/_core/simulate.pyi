@@ -69,6 +69,21 @@ def run_geo_experiment(
     threads: _Int = 0,
     seed: _Int = 1,
 ) -> dict[str, Any]: ...
+def run_geo_panel(
+    world: World,
+    *,
+    regions: list[dict[str, Any]],
+    national_channels: Sequence[str],
+    media_sd: _Float,
+    periods: _Int,
+    period_days: _Int,
+    threads: _Int = 0,
+    seed: _Int = 1,
+    window_start: _Int = -1,
+    window_end: _Int = -1,
+    horizon: _Int = 0,
+    lag_periods: _Int = -1,
+) -> dict[str, Any]: ...
 def run_message_test(
     world: World,
     messages: dict[str, Any],

@@ -571,7 +571,8 @@ class TrustMMM:
     def fit(self, method: str = "map", *, chains: int = 4, draws: int = 1000, tune: int = 1000, seed: int = 0,
             target_accept: float = 0.9, progress: bool = True, max_iterations: int = 2000,
             restarts: int = 3, metric: str = "diag", max_tree_depth: int = 10,
-            initial_metric: str | None = "laplace", term_buffer: int = 150) -> TrustFit:
+            initial_metric: str | None = "laplace", term_buffer: int = 150,
+            threads: int | None = None) -> TrustFit:
         """Fits the model.
 
         ``method="map"``: the posterior mode by L-BFGS from the default start and
@@ -595,6 +596,10 @@ class TrustMMM:
         warm-up: 150 iterations rather than Stan's 50, because the dual averaging has not
         settled after 50 on this model and ends on a smaller step than ``target_accept``
         asks for (longer trajectories for the whole run).
+
+        ``threads``: NUTS worker threads (default: one per core, at most one per chain);
+        1 runs the chains one after the other, as :func:`trustmix.mmm.fit_many` does when
+        the models themselves are spread over workers. The draws do not depend on it.
         """
         if initial_metric not in ("laplace", None):
             raise ValueError(f"initial_metric must be 'laplace' or None, got {initial_metric!r}")
@@ -636,7 +641,8 @@ class TrustMMM:
         posterior = inference.sample(target, chains=chains, draws=draws, tune=tune, seed=seed,
                                      target_accept=target_accept, initial_values=init, progress=progress,
                                      metric=metric, max_tree_depth=max_tree_depth,
-                                     initial_inverse_metric=inv_metric, term_buffer=term_buffer)
+                                     initial_inverse_metric=inv_metric, term_buffer=term_buffer,
+                                     threads=threads)
         return TrustFit(self, mode, best, posterior=posterior)
 
     #: Results within this many nats of the highest log density count as the same mode.

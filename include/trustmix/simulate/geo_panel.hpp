@@ -1,0 +1,213 @@
+#pragma once
+// A regional panel world with the exact truth per region and channel: the data on which a
+// geo panel model is checked against truth like the national model (docs/simulate.md,
+// "Regional panels").
+//
+// One WorldSpec (the reference market of size 1) is run in R regions as in geo.hpp
+// (detail::region_spec: audiences x size_r x mix_r, conversion rates x conversion_scale_r,
+// budgets, PR reach and costs and organic impressions x size_r; everything dated is common;
+// each region's people draw from derive(seed, r + 1)), with two additions:
+//
+//  * national channels (named in GeoPanelOptions::national_channels) are bought or earned
+//    nationally: their PR coverage is drawn once, from derive(seed, 0), so every region sees
+//    the same mentions on the same days with reach apportioned by size_r, and their paid
+//    spend is the national plan x size_r (apportioned by population);
+//  * every other channel's paid media are bought by region: in region r the spend of
+//    channel c in period t is the plan's x size_r x exp(media_sd z[r, c, t] - media_sd^2 / 2)
+//    (mean-one lognormal; z standard normal from stream(derive(seed, 0x67656f), world,
+//    r C + c, t)); the campaigns' schedules in region r are rewritten per period (one entry
+//    on the first day of the period inside the flight) with those amounts, so spend,
+//    impressions and the truth's cost all follow them.
+//
+// Regions do not interact (no cross-region exposure or word of mouth), so removing a
+// national channel nationally changes each region by exactly what removing it in that
+// region alone does. The truth of region r and channel c is therefore ground_truth()
+// (truth.hpp) of region r's world with the TruthOptions given (window W, horizon H, lag L):
+//
+//   incremental[r, c, t] = E conv[r, t | world] - E conv[r, t | world without c's activity in W]
+//   short = sum_{t <= end(W) + L} incremental,  long = the rest up to T + H - 1
+//
+// the estimand of TrustFit.roi and SimulationResult.truth_for (docs/validation.md), per
+// region; a national channel's national truth is the sum over regions.
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "trustmix/core/error.hpp"
+#include "trustmix/core/parallel.hpp"
+#include "trustmix/core/resources.hpp"
+#include "trustmix/simulate/engine.hpp"
+#include "trustmix/simulate/geo.hpp"
+#include "trustmix/simulate/rng.hpp"
+#include "trustmix/simulate/truth.hpp"
+#include "trustmix/simulate/world.hpp"
+
+namespace trustmix::simulate {
+
+/// How a regional panel is built and what its truth measures.
+struct GeoPanelOptions {
+  /// Channels bought or earned nationally (common activity, apportioned by region size).
+  std::vector<std::string> national_channels;
+  /// Sd of the log of the per-(region, channel, period) multiplier of regional paid spend (>= 0).
+  double media_sd = 0.3;
+  /// The truth's window, horizon and lag (truth.hpp); defaults: each channel's whole activity.
+  TruthOptions truth;
+};
+
+/// The panel and its truth. Matrices: regions x periods unless stated.
+struct GeoPanelResult {
+  std::vector<std::string> regions, channels;
+  std::vector<char> national;                ///< per channel
+  Eigen::VectorXd population;                ///< R: people per region (sum of its audiences)
+  Eigen::VectorXd size;                      ///< R: the regions' size multipliers
+  std::vector<Eigen::MatrixXd> spend;        ///< per region T x C (currency: campaigns + PR costs)
+  std::vector<Eigen::MatrixXd> impressions;  ///< per region T x C (paid + earned reach + organic: World::drive)
+  Eigen::MatrixXd conversions, revenue;      ///< realised (segment mode)
+  Eigen::MatrixXd expected_conversions;      ///< exact chain
+  Eigen::MatrixXd survey_trusting, survey_size;  ///< trust tracker respondents who trust / asked
+  /// Truth per region (the whole Truth of ground_truth(): channels, campaigns, activities,
+  /// per-period channel increments over T + horizon periods).
+  std::vector<Truth> truth;
+  std::vector<World> worlds;                 ///< the regions' worlds as run (specs, coverage)
+};
+
+namespace detail {
+
+/// Per-period spend of campaign k of `spec` (the first `periods` periods of D days), as
+/// World::campaign_spend computes it.
+inline std::vector<double> campaign_periods(const WorldSpec& spec, const Campaign& c, int periods, int D) {
+  std::vector<double> out(static_cast<std::size_t>(periods), 0.0);
+  auto add = [&](Date d, double a) {
+    const int off = d - spec.start;
+    if (off < 0) return;
+    const int t = off / D;
+    if (t < periods) out[static_cast<std::size_t>(t)] += a;
+  };
+  if (c.schedule.empty())
+    for (int d = 0; d < c.days(); ++d) add(c.start + d, c.budget / c.days());
+  else
+    for (const auto& e : c.schedule) add(e.date, e.amount);
+  return out;
+}
+
+/// Region r's spec of a panel: region_spec() and, for regional channels, the paid spend
+/// rewritten per period with the region's media multipliers.
+inline WorldSpec panel_region_spec(const WorldSpec& base, const Region& g, std::size_t r, const std::set<std::string>& national,
+                                   double media_sd, int D, std::uint64_t seed) {
+  WorldSpec w = region_spec(base, g);
+  const auto C = static_cast<std::uint64_t>(w.channels.size());
+  const std::uint64_t media_seed = derive(seed, 0x67656f);
+  for (auto& c : w.campaigns) {
+    if (national.contains(c.channel) || media_sd == 0.0) continue;
+    std::uint64_t ci = 0;
+    while (ci < C && w.channels[ci].channel.name != c.channel) ++ci;
+    if (ci == C) continue;  // an unknown channel: the World's validation names it
+    const int off_end = c.end - w.start;
+    if (off_end < 0) continue;  // the flight ends before the world starts: never counted
+    const int periods = off_end / D + 1;
+    const std::vector<double> amounts = campaign_periods(w, c, periods, D);
+    std::vector<ScheduleEntry> schedule;
+    double budget = 0.0;
+    for (int t = 0; t < periods; ++t) {
+      const double a = amounts[static_cast<std::size_t>(t)];
+      if (!(a > 0.0)) continue;
+      const CounterStream s = stream(media_seed, Domain::world, r * C + ci, static_cast<std::uint64_t>(t));
+      const double m = std::exp(media_sd * normal_from_uniforms(s.uniform(0), s.uniform(1)) - 0.5 * media_sd * media_sd);
+      Date day = w.start + t * D;
+      if (day < c.start) day = c.start;
+      schedule.push_back({day, a * m});
+      budget += a * m;
+    }
+    if (schedule.empty()) continue;
+    c = Campaign(c.name, c.channel, c.objective, c.start, c.end, budget, std::move(schedule));
+  }
+  return w;
+}
+
+}  // namespace detail
+
+/// Runs the reference world `base` in every region as a panel (segment mode) and returns
+/// the panel with the exact truth per region and channel (see the top of this file).
+/// Deterministic for a seed on any thread count (regions in parallel, one thread each).
+[[nodiscard]] inline GeoPanelResult run_geo_panel(const WorldSpec& base, const std::vector<Region>& regions,
+                                                  const RunOptions& opt, std::uint64_t seed,
+                                                  const GeoPanelOptions& po = {}) {
+  detail::check_options(opt);
+  if (regions.empty()) fail("a geo panel needs at least 1 region");
+  if (!(po.media_sd >= 0.0 && std::isfinite(po.media_sd)) || po.media_sd > 3.0)
+    fail("media_sd must be a finite number in [0, 3], got ", po.media_sd);
+  std::set<std::string> names, audiences, channels, national;
+  for (const auto& a : base.audiences) audiences.insert(a.name);
+  for (const auto& c : base.channels) channels.insert(c.channel.name);
+  for (const auto& c : po.national_channels) {
+    if (!channels.contains(c)) fail("national_channels names '", c, "', which is not a channel of the world");
+    if (!national.insert(c).second) fail("national_channels lists '", c, "' twice");
+  }
+  for (const auto& g : regions) {
+    trustmix::detail::require_name(g.name, "Region");
+    if (!names.insert(g.name).second) fail("region '", g.name, "' is listed twice");
+    if (!(g.size > 0.0 && std::isfinite(g.size))) fail("region '", g.name, "': size must be a finite number > 0, got ", g.size);
+    if (!(g.conversion_scale > 0.0 && std::isfinite(g.conversion_scale)))
+      fail("region '", g.name, "': conversion_scale must be a finite number > 0, got ", g.conversion_scale);
+    for (const auto& [a, v] : g.audience_mix) {
+      if (!audiences.contains(a)) fail("region '", g.name, "': audience_mix names unknown audience '", a, "'");
+      if (!(v >= 0.0 && std::isfinite(v))) fail("region '", g.name, "': audience_mix['", a, "'] must be >= 0, got ", v);
+    }
+  }
+  const auto R = static_cast<Eigen::Index>(regions.size());
+  const int T = opt.periods;
+  const auto C = static_cast<Eigen::Index>(base.channels.size());
+  const double Tt = static_cast<double>(T) + po.truth.horizon;
+  require_memory(8.0 * static_cast<double>(R) * (6.0 * T + 2.0 * Tt * static_cast<double>(C) + 2.0 * T * static_cast<double>(C)),
+                 "the geo panel's region tables", "use fewer regions or periods");
+  GeoPanelResult out;
+  for (const auto& g : regions) out.regions.push_back(g.name);
+  for (const auto& c : base.channels) {
+    out.channels.push_back(c.channel.name);
+    out.national.push_back(national.contains(c.channel.name) ? 1 : 0);
+  }
+  // Worlds built (validated, coverage drawn) up front, so a bad region fails before any run.
+  const std::uint64_t national_seed = derive(seed, 0);
+  out.worlds.reserve(regions.size());
+  out.population = Eigen::VectorXd::Zero(R);
+  out.size = Eigen::VectorXd::Zero(R);
+  for (std::size_t r = 0; r < regions.size(); ++r) {
+    out.worlds.emplace_back(detail::panel_region_spec(base, regions[r], r, national, po.media_sd, opt.period_days, seed),
+                            derive(seed, r + 1), national_seed, po.national_channels);
+    for (const auto& a : out.worlds.back().spec().audiences) out.population[static_cast<Eigen::Index>(r)] += a.size;
+    out.size[static_cast<Eigen::Index>(r)] = regions[r].size;
+  }
+  const Eigen::MatrixXd z = Eigen::MatrixXd::Zero(R, T);
+  out.conversions = out.revenue = out.expected_conversions = out.survey_trusting = out.survey_size = z;
+  out.spend.assign(regions.size(), Eigen::MatrixXd());
+  out.impressions.assign(regions.size(), Eigen::MatrixXd());
+  out.truth.assign(regions.size(), Truth{});
+  RunOptions one = opt;
+  one.threads = 1;
+  one.record_touches = false;
+  parallel_for_blocks(R, opt.threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+    for (std::ptrdiff_t r = b; r < e; ++r) {
+      const World& w = out.worlds[static_cast<std::size_t>(r)];
+      const int S = w.segments();
+      const RunResult run = run_segment(w, w.baseline_variant(), one);
+      detail::sum_segments(run.conversions, S, out.conversions, r);
+      detail::sum_segments(run.revenue, S, out.revenue, r);
+      detail::sum_segments(run.expected_conversions, S, out.expected_conversions, r);
+      for (int t = 0; t < T; ++t) {
+        out.survey_trusting(r, t) = run.survey_trusting[static_cast<std::size_t>(t)];
+        out.survey_size(r, t) = run.survey_size[static_cast<std::size_t>(t)];
+      }
+      out.spend[static_cast<std::size_t>(r)] = run.spend;
+      out.impressions[static_cast<std::size_t>(r)] = w.drive(w.baseline_variant(), T, opt.period_days).impressions;
+      out.truth[static_cast<std::size_t>(r)] = ground_truth(w, one, detail::full_population(w), po.truth);
+    }
+  });
+  return out;
+}
+
+}  // namespace trustmix::simulate

@@ -1,0 +1,254 @@
+"""Regional panel worlds with the exact truth per region and channel, for the recovery
+checks of a geo panel model (docs/simulate.md, "Regional panels").
+
+The arithmetic is in C++ (``trustmix::simulate::run_geo_panel``, include/trustmix/simulate/
+geo_panel.hpp); this module turns regions, dates and the truth window into its arguments
+and its arrays into long DataFrames.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trustmix import _core
+
+from ._geo import _period, make_regions
+from ._world import _FREQ_DAYS, World
+from .presets import scenario
+
+__all__ = ["GeoPanelResult", "geo_panel"]
+
+_STATE_VERSION = 1
+
+
+def _world_of(spec: World | dict[str, Any] | str, seed: int) -> World:
+    if isinstance(spec, World):
+        return spec
+    if isinstance(spec, str):
+        return World(scenario(spec), seed=seed)
+    if isinstance(spec, dict):
+        return World(spec, seed=seed)
+    raise ValueError(f"spec must be a trustmix.simulate.World, a scenario dict or a scenario name, "
+                     f"got {type(spec).__name__}")
+
+
+def geo_panel(spec: World | dict[str, Any] | str, regions: int | Sequence[dict[str, Any]] = 10, *,
+              periods: int = 104, seed: int = 1, national_channels: Sequence[str] = (), media_sd: float = 0.3,
+              freq: str = "W", window: tuple[Any, Any] | None = None, horizon: int = 0, lag: int | None = None,
+              threads: int = 0) -> GeoPanelResult:
+    """A regional panel of one world, with the exact truth per region and channel.
+
+    The world (``spec``: a :class:`World`, a scenario dict or a scenario name) is run in
+    every region scaled by the region's ``size`` (audiences, budgets, PR reach and costs,
+    organic impressions), ``audience_mix`` and ``conversion_scale``, as
+    :func:`geo_experiment` does. Channels in ``national_channels`` are national: their PR
+    coverage is drawn once for the country (every region sees the same mentions on the
+    same days, reach apportioned by size) and their paid spend is the national plan x size.
+    Every other channel's paid media are bought by region: spend in region r and period t
+    is the plan x size_r x exp(s z - s^2 / 2) with s = ``media_sd`` and z standard normal
+    per (region, channel, period). Segment mode.
+
+    Truth (per region r and channel c, the estimand of ``TrustFit.roi`` and
+    :meth:`SimulationResult.truth_for`): ``incremental[r, c, t] = E conv[r, t | world] -
+    E conv[r, t | world without c's activity in W]`` over the data plus ``horizon``
+    periods without marketing; ``short_term`` sums t <= end(W) + ``lag``, ``long_term`` the
+    rest. W = ``window`` (dates, inclusive; default each channel's own active periods).
+    Regions do not interact, so a national channel removed nationally changes each region
+    by its regional truth, and its national truth is the sum over regions
+    (:meth:`GeoPanelResult.truth_national`).
+
+    Parameters
+    ----------
+    regions : int or list of dicts
+        A number (``make_regions(n, seed=seed, audiences=<the world's audiences>)``) or
+        dicts with ``name``, ``size``, ``audience_mix``, ``conversion_scale``.
+    national_channels : channel names
+    media_sd : float
+        Sd of the log of regional paid spend's multiplier, in [0, 3].
+    lag : int, optional
+        Short-term lag L in periods (default the world's ``short_term_lag_days``); pass a
+        model's ``max_lag`` to match its ROI split.
+    """
+    world = _world_of(spec, seed)
+    if freq not in _FREQ_DAYS:
+        raise ValueError(f"freq must be 'W' or 'D', got {freq!r}")
+    if isinstance(periods, (bool, np.bool_)) or not isinstance(periods, (int, np.integer)) or not 1 <= periods < 2**31:
+        raise ValueError(f"periods must be an integer in [1, 2**31), got {periods!r}")
+    if isinstance(horizon, (bool, np.bool_)) or not isinstance(horizon, (int, np.integer)) or horizon < 0:
+        raise ValueError(f"horizon must be an integer >= 0 (periods after the data), got {horizon!r}")
+    if lag is not None and (isinstance(lag, (bool, np.bool_)) or not isinstance(lag, (int, np.integer)) or lag < 0):
+        raise ValueError(f"lag must be an integer >= 0 (periods) or None, got {lag!r}")
+    if isinstance(national_channels, str):
+        national_channels = [national_channels]
+    days = _FREQ_DAYS[freq]
+    items: Sequence[dict[str, Any]]
+    if isinstance(regions, (int, np.integer)) and not isinstance(regions, (bool, np.bool_)):
+        if regions < 1:
+            raise ValueError(f"regions must be >= 1 (a number of regions or a list of dicts), got {regions}")
+        items = (make_regions(int(regions), seed=seed, audiences=world.segments) if regions >= 2
+                 else [{"name": "region_0", "size": 1.0}])
+    elif isinstance(regions, Sequence) and not isinstance(regions, str):
+        items = regions
+    else:
+        raise ValueError(f"regions must be a number of regions or a list of dicts, got {type(regions).__name__}")
+    region_list = [dict(r) for r in items]
+    w0 = pd.Timestamp(world.to_dict().get("start", "2025-01-06"))
+    lo = hi = -1
+    if window is not None:
+        lo = _period(w0, days, window[0], "window start", periods)
+        hi = _period(w0, days, window[1], "window end", periods)
+        if lo > hi:
+            raise ValueError(f"window {window!r}: its start comes after its end")
+    national = [str(c) for c in national_channels]
+    raw = _core.simulate.run_geo_panel(world._core, regions=region_list, national_channels=national,
+                                       media_sd=float(media_sd), periods=int(periods), period_days=days,
+                                       threads=int(threads), seed=int(seed), window_start=lo, window_end=hi,
+                                       horizon=int(horizon), lag_periods=-1 if lag is None else int(lag))
+    dates = pd.DatetimeIndex([w0 + pd.Timedelta(days=days * t) for t in range(periods + int(horizon))], name="date")
+    settings = dict(periods=int(periods), freq=freq, seed=int(seed), world_seed=world.seed, regions=region_list,
+                    national_channels=national, media_sd=float(media_sd),
+                    window=window, horizon=int(horizon), lag=lag)
+    return GeoPanelResult(raw, dates, settings)
+
+
+class GeoPanelResult:
+    """A simulated regional panel and its exact truth (:func:`geo_panel`).
+
+    Attributes
+    ----------
+    panel : DataFrame
+        Long table, one row per geo and period: ``geo``, ``date``, ``population`` (people in
+        the geo), per channel ``spend_<c>`` (currency, campaigns and PR costs) and
+        ``impressions_<c>`` (paid, earned reach and organic), ``conversions`` and
+        ``revenue`` (realised), ``expected_conversions`` (exact chain), ``trust_survey``
+        (share of the geo's tracker respondents who trust; NaN where nobody was asked) and
+        ``trust_survey_n`` (respondents).
+    truth : DataFrame
+        One row per geo and channel: ``national`` (bool), ``cost`` (spend in the window),
+        ``incremental_conversions`` (total), ``short_term_conversions``,
+        ``long_term_conversions``, ``incremental_revenue``, ``roi``, ``window_start``,
+        ``window_end``.
+    incremental : DataFrame
+        Per geo and period (data plus horizon) the channels' exact incremental
+        conversions, one column per channel.
+    regions, channels, national_channels : list[str]
+    """
+
+    def __init__(self, raw: dict[str, Any], dates: pd.DatetimeIndex, settings: dict[str, Any]) -> None:
+        self.settings = settings
+        self.regions: list[str] = list(raw["regions"])
+        self.channels: list[str] = list(raw["channels"])
+        self.national_channels = [c for c, f in zip(self.channels, raw["national"], strict=True) if f]
+        self.size = dict(zip(self.regions, np.asarray(raw["size"], dtype=float).tolist(), strict=True))
+        self._worlds = list(raw["worlds"])
+        R, T = len(self.regions), int(settings["periods"])
+        self.dates = dates[:T]
+        geo = np.repeat(np.array(self.regions, dtype=object), T)
+        cols: dict[str, Any] = {"geo": geo, "date": np.tile(self.dates.to_numpy(), R),
+                                "population": np.repeat(np.asarray(raw["population"], dtype=float), T)}
+        spend = np.stack([np.asarray(s) for s in raw["spend"]])  # R x T x C
+        imp = np.stack([np.asarray(s) for s in raw["impressions"]])
+        for c, name in enumerate(self.channels):
+            cols[f"spend_{name}"] = spend[:, :, c].ravel()
+            cols[f"impressions_{name}"] = imp[:, :, c].ravel()
+        cols["conversions"] = np.asarray(raw["conversions"]).ravel()
+        cols["revenue"] = np.asarray(raw["revenue"]).ravel()
+        cols["expected_conversions"] = np.asarray(raw["expected_conversions"]).ravel()
+        n = np.asarray(raw["survey_size"]).ravel()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cols["trust_survey"] = np.where(n > 0, np.asarray(raw["survey_trusting"]).ravel() / n, np.nan)
+        cols["trust_survey_n"] = n
+        self.panel = pd.DataFrame(cols)
+        rows = []
+        inc_parts = []
+        for r, tr in zip(self.regions, raw["truth"], strict=True):
+            for e in tr["channels"]:
+                ws, we = int(e["window_start"]), int(e["window_end"])
+                rows.append({"geo": r, "channel": e["channel"], "national": e["channel"] in self.national_channels,
+                             "cost": e["cost"], "incremental_conversions": e["conversions"],
+                             "short_term_conversions": e["short_term_conversions"],
+                             "long_term_conversions": e["long_term_conversions"],
+                             "incremental_revenue": e["revenue"],
+                             "roi": e["revenue"] / e["cost"] if e["cost"] > 0 else np.nan,
+                             "window_start": dates[ws] if ws >= 0 else pd.NaT,
+                             "window_end": dates[we] if we >= 0 else pd.NaT})
+            inc = pd.DataFrame(np.asarray(tr["incremental_conversions"]), columns=self.channels)
+            inc.insert(0, "date", dates[: len(inc)])
+            inc.insert(0, "geo", r)
+            inc_parts.append(inc)
+        self.lag_periods = int(raw["truth"][0]["lag_periods"]) if raw["truth"] else 0
+        self.horizon = int(settings["horizon"])
+        self.truth = pd.DataFrame(rows)
+        self.incremental = pd.concat(inc_parts, ignore_index=True)
+
+    def truth_national(self) -> pd.DataFrame:
+        """Per channel the sum over geos of cost and incremental conversions and revenue
+        (total, short, long): the national truth (regions do not interact, so this is the
+        effect of removing the channel's activity in the window everywhere)."""
+        cols = ["cost", "incremental_conversions", "short_term_conversions", "long_term_conversions",
+                "incremental_revenue"]
+        out = self.truth.groupby("channel", sort=False)[cols].sum()
+        out.insert(0, "national", [c in self.national_channels for c in out.index])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["roi"] = np.where(out["cost"] > 0, out["incremental_revenue"] / out["cost"], np.nan)
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """One row per statistic with a description."""
+        rows = [
+            ("geos", len(self.regions), "regions of the panel"),
+            ("periods", int(self.settings["periods"]), f"{self.dates[0].date()} .. {self.dates[-1].date()}"),
+            ("national_channels", ", ".join(self.national_channels) or "none",
+             "common activity, apportioned by region size"),
+            ("regional_channels", ", ".join(c for c in self.channels if c not in self.national_channels) or "none",
+             f"paid media bought by region (media_sd {self.settings['media_sd']})"),
+            ("population", float(self.panel.groupby("geo")["population"].first().sum()), "people in all geos"),
+            ("conversions", float(self.panel["conversions"].sum()), "realised, all geos and periods"),
+            ("lag_periods", self.lag_periods, "short-term lag L of the truth"),
+            ("horizon", self.horizon, "periods after the data counted by the truth"),
+        ]
+        return pd.DataFrame(rows, columns=["statistic", "value", "description"]).set_index("statistic")
+
+    def _repr_html_(self) -> str:
+        return ("<div><h4>Simulated regional panel</h4>" + self.summary()[["value"]].astype(str).to_html()
+                + "<p>National truth</p>" + self.truth_national().to_html(float_format=lambda v: f"{v:,.4g}")
+                + "</div>")
+
+    def __repr__(self) -> str:
+        return (f"GeoPanelResult(geos={len(self.regions)}, periods={self.settings['periods']}, "
+                f"channels={self.channels}, national={self.national_channels})")
+
+    def plot(self, channel: str | None = None, ax: Any = None) -> Any:
+        """Bars of the true incremental conversions per geo (total, one bar per geo) of
+        ``channel`` (default: the first), short and long term stacked."""
+        import matplotlib.pyplot as plt
+
+        c = channel or self.channels[0]
+        if c not in self.channels:
+            raise ValueError(f"channel {c!r} is not a channel of the panel ({', '.join(self.channels)})")
+        t = self.truth[self.truth["channel"] == c]
+        if ax is None:
+            _, ax = plt.subplots(figsize=(max(5, 0.4 * len(t) + 2), 3.5))
+        x = np.arange(len(t))
+        ax.bar(x, t["short_term_conversions"], label="short term")
+        ax.bar(x, t["long_term_conversions"], bottom=t["short_term_conversions"], label="long term")
+        ax.set_xticks(x)
+        ax.set_xticklabels(t["geo"], rotation=90)
+        ax.set_ylabel(f"true incremental conversions ({c})")
+        ax.legend()
+        return ax
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k != "_worlds"}
+        return {"version": _STATE_VERSION, **state}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if state.get("version") != _STATE_VERSION:
+            raise ValueError(f"cannot read a GeoPanelResult pickled with state version {state.get('version')!r}")
+        state = dict(state)
+        state.pop("version")
+        self.__dict__.update(state)
+        self._worlds = []

@@ -1,0 +1,127 @@
+"""Regional panels (trustmix.simulate.geo_panel): the truth per region and channel equals an
+independent construction (the numpy reference chain of tests/python/_simulate_reference.py
+run on the region's media inputs with the channel's impressions in the window zeroed by
+hand, on a region spec scaled by hand), national channels common and apportioned by size,
+regional media bought by region; the result object's tables, pickling and bad input."""
+from __future__ import annotations
+
+import copy
+import pickle
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trustmix import simulate as sim
+
+REGIONS = [
+    {"name": "north", "size": 0.6, "conversion_scale": 1.1, "audience_mix": {"Skeptical Sam": 1.3, "Busy Beth": 0.8}},
+    {"name": "south", "size": 1.4, "conversion_scale": 0.9, "audience_mix": {"Loyal Lena": 0.7}},
+    {"name": "west", "size": 1.0},
+]
+T, H, L, W0, W1 = 40, 12, 3, 5, 30
+
+
+@pytest.fixture(scope="module")
+def panel() -> sim.GeoPanelResult:
+    world = sim.World.from_scenario("pr_first_then_smm", seed=2)
+    dates = pd.date_range("2025-01-06", periods=T, freq="7D")
+    return sim.geo_panel(world, REGIONS, periods=T, seed=5, national_channels=["press"], media_sd=0.4,
+                         window=(dates[W0], dates[W1]), horizon=H, lag=L)
+
+
+def region_spec_by_hand(base: dict[str, Any], region: dict[str, Any]) -> dict[str, Any]:
+    spec = copy.deepcopy(base)
+    for a in spec["audiences"]:
+        a["size"] = float(round(a["size"] * region["size"] * region.get("audience_mix", {}).get(a["name"], 1.0)))
+        a["base_conversion_rate"] = a.get("base_conversion_rate", 0.0) * region.get("conversion_scale", 1.0)
+    return spec
+
+
+def test_truth_equals_an_independent_chain_per_region_national_and_regional(panel: sim.GeoPanelResult) -> None:
+    from _simulate_reference import reference_segment_run
+
+    base = sim.scenario("pr_first_then_smm")
+    channels = panel.channels
+    for r, region in enumerate(REGIONS):
+        spec = region_spec_by_hand(base, region)
+        pop = panel.panel.loc[panel.panel["geo"] == region["name"], "population"].iloc[0]
+        assert pop == sum(a["size"] for a in spec["audiences"])
+        drive = panel._worlds[r].drive(periods=T + H, period_days=7)
+        drive = {k: np.array(v, dtype=float) for k, v in drive.items()}
+        drive["impressions"][T:] = 0.0  # the horizon: no marketing and no events after the data
+        drive["severity_loss"][T:] = 0.0
+        drive["severity_gain"][T:] = 0.0
+        ref = reference_segment_run(spec, drive, T + H, 7)["expected_conversions"].sum(axis=1)
+        truth = panel.truth[panel.truth["geo"] == region["name"]].set_index("channel")
+        inc_table = panel.incremental[panel.incremental["geo"] == region["name"]]
+        for c in ("press", "instagram"):  # national PR and regionally bought paid media
+            j = channels.index(c)
+            cf = {k: v.copy() for k, v in drive.items()}
+            cf["impressions"][W0:W1 + 1, j] = 0.0
+            inc = ref - reference_segment_run(spec, cf, T + H, 7)["expected_conversions"].sum(axis=1)
+            np.testing.assert_allclose(inc_table[c].to_numpy(), inc, rtol=1e-8, atol=1e-8)
+            assert truth.loc[c, "incremental_conversions"] == pytest.approx(inc.sum(), rel=1e-9)
+            assert truth.loc[c, "short_term_conversions"] == pytest.approx(inc[: W1 + L + 1].sum(), rel=1e-9)
+            assert truth.loc[c, "long_term_conversions"] == pytest.approx(inc[W1 + L + 1:].sum(), rel=1e-9, abs=1e-9)
+            assert np.all(inc[:W0] == 0.0) and inc.sum() > 0
+            spend = panel.panel.loc[panel.panel["geo"] == region["name"], f"spend_{c}"].to_numpy()
+            assert truth.loc[c, "cost"] == pytest.approx(spend[W0:W1 + 1].sum(), rel=1e-12)
+            assert bool(truth.loc[c, "national"]) == (c == "press")
+    nat = panel.truth_national()
+    per_geo = panel.truth.groupby("channel")["incremental_conversions"].sum()
+    assert nat.loc["press", "incremental_conversions"] == pytest.approx(per_geo["press"], rel=1e-12)
+    assert bool(nat.loc["press", "national"]) and not bool(nat.loc["instagram", "national"])
+
+
+def test_national_activity_is_common_and_regional_media_vary(panel: sim.GeoPanelResult) -> None:
+    p = panel.panel
+    size = {r["name"]: r["size"] for r in REGIONS}
+    press = {g: p.loc[p["geo"] == g, "impressions_press"].to_numpy() / size[g] for g in size}
+    assert press["north"].sum() > 0
+    np.testing.assert_allclose(press["north"], press["south"], rtol=1e-12)
+    np.testing.assert_allclose(press["north"], press["west"], rtol=1e-12)
+    # instagram bought by region: per capita spend differs between regions in the same week
+    ig = {g: p.loc[p["geo"] == g, "spend_instagram"].to_numpy() / size[g] for g in size}
+    on = ig["north"] > 0
+    assert on.sum() > 10
+    assert np.all(np.abs(np.log(ig["north"][on] / ig["south"][on])) > 0)
+    # A regional channel's events PR draws its own coverage per region (not apportioned).
+    ev = {g: p.loc[p["geo"] == g, "impressions_events"].to_numpy() / size[g] for g in size}
+    assert not np.allclose(ev["north"], ev["south"], rtol=1e-6)
+    assert set(p.columns) >= {"geo", "date", "population", "conversions", "trust_survey", "trust_survey_n"}
+    assert len(p) == 3 * T and p["trust_survey"].between(0, 1).all()
+
+
+def test_result_object_and_determinism(panel: sim.GeoPanelResult) -> None:
+    s = panel.summary()
+    assert s.loc["geos", "value"] == 3 and s.loc["national_channels", "value"] == "press"
+    assert "National truth" in panel._repr_html_()
+    ax = panel.plot("instagram")
+    assert len(ax.patches) == 2 * 3
+    back = pickle.loads(pickle.dumps(panel))
+    pd.testing.assert_frame_equal(back.panel, panel.panel)
+    pd.testing.assert_frame_equal(back.truth, panel.truth)
+    dates = pd.date_range("2025-01-06", periods=T, freq="7D")
+    again = sim.geo_panel(sim.World.from_scenario("pr_first_then_smm", seed=2), REGIONS, periods=T, seed=5,
+                          national_channels=["press"], media_sd=0.4, window=(dates[W0], dates[W1]), horizon=H, lag=L,
+                          threads=1)
+    pd.testing.assert_frame_equal(again.panel, panel.panel)
+    pd.testing.assert_frame_equal(again.truth, panel.truth)
+
+
+def test_bad_input_is_named() -> None:
+    world = sim.World.from_scenario("pr_first_then_smm", seed=2)
+    with pytest.raises(ValueError, match="'radio'"):
+        sim.geo_panel(world, 2, periods=20, national_channels=["radio"])
+    with pytest.raises(ValueError, match="media_sd"):
+        sim.geo_panel(world, 2, periods=20, media_sd=-0.1)
+    with pytest.raises(ValueError, match="listed twice"):
+        sim.geo_panel(world, [{"name": "a"}, {"name": "a"}], periods=20)
+    with pytest.raises(ValueError, match="horizon"):
+        sim.geo_panel(world, 2, periods=20, horizon=-1)
+    with pytest.raises(ValueError, match="outside the run"):
+        sim.geo_panel(world, 2, periods=20, window=("2025-01-06", "2030-01-01"))
+    with pytest.raises(ValueError, match="spec must be"):
+        sim.geo_panel(42, 2)  # type: ignore[arg-type]
