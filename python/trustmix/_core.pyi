@@ -170,10 +170,12 @@ class mmm:
         constrained_names: list[str]
         likelihood: str
         trust_form: str
+        noise: str
         def __init__(self, media: _Array, trust: Sequence[bool], conversion: Sequence[bool], baseline: _Array,
                      shocks: _Array, y: _Array, tracker: _Array, max_lag: int = 12, trust_enabled: bool = True,
                      priors: Mapping[str, Any] = ..., likelihood: str = "normal",
-                     outcome_scale: float = 1.0, trust_form: str = "linear") -> None: ...
+                     outcome_scale: float = 1.0, trust_form: str = "linear", tracker_se: _Array = ...,
+                     tracker_share: bool = False, noise: str = "iid") -> None: ...
         def initial_point(self) -> _Array: ...
         def log_density(self, z: _Array) -> tuple[float, _Array]: ...
         def constrain(self, z: _Array) -> dict[str, Any]: ...
@@ -195,7 +197,8 @@ class mmm:
               roi: Sequence[tuple[str, float, float]] = (), trust_form: str = "linear",
               tracker_n: _Array = ..., rf: Sequence[str] = (), frequency: _Array = ...,
               rf_shape: float = 1.0,
-              lift_tests: Sequence[Mapping[str, Any]] = ()) -> tuple[mmm.TrustModel, dict[str, Any]]: ...
+              lift_tests: Sequence[Mapping[str, Any]] = (), tracker_share: bool = False,
+              noise: str = "iid") -> tuple[mmm.TrustModel, dict[str, Any]]: ...
     @staticmethod
     def rf_frequency_curves(model: mmm.TrustModel, draws: _Array, channel: int, values: _Array,
                             fixed_impressions: bool = False, horizon: int = 104, outcome_scale: float = 1.0,

@@ -74,6 +74,7 @@ struct TrustModelSpec {
   bool trust_enabled = true;          ///< false: a standard MMM, every channel converts
   Scaling scaling = Scaling::mean;
   Likelihood likelihood = Likelihood::normal;
+  Noise noise = Noise::iid;           ///< residuals: iid or AR(1) (trust_model.hpp; ar1 not with the negative binomial)
   TrustForm trust_form = TrustForm::linear;  ///< the trust-stock recursion (trust_model.hpp)
   /// Value of one unit of outcome (currency); NaN: none (ROIs are then undefined).
   double value_per_outcome = std::numeric_limits<double>::quiet_NaN();
@@ -232,6 +233,7 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
   d.y = counts ? spec.outcome : Vector(spec.outcome / sc.y_scale);
   d.outcome_scale = counts ? sc.y_scale : 1.0;
   d.likelihood = spec.likelihood;
+  d.noise = spec.noise;
   d.max_lag = spec.max_lag;
   d.trust_enabled = spec.trust_enabled;
   d.trust_form = spec.trust_form;
