@@ -310,9 +310,9 @@ class TrustModel {
   [[nodiscard]] bool bounded() const { return d_.trust_enabled && d_.trust_form == TrustForm::bounded; }
   /// Number of trust channels P (0 without trust) and of conversion channels S.
   [[nodiscard]] int trust_count() const { return P_; }
+  [[nodiscard]] int conversion_count() const { return S_; }
   /// True when the residuals are AR(1) (Noise::ar1; one more free parameter, atanh phi, last in z).
   [[nodiscard]] bool ar1() const { return d_.noise == Noise::ar1; }
-  [[nodiscard]] int conversion_count() const { return S_; }
 
   /// Names of the constrained parameters in the order of constrain_into().
   [[nodiscard]] std::vector<std::string> constrained_names() const {
