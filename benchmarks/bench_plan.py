@@ -15,9 +15,12 @@ Parts (``--parts``): ``speed`` (the above, and the 1,000-draw plan solved on 100
 then polished on all, ``presolve_draws``); ``peer`` (PyMC-Marketing's BudgetOptimizer
 side by side, every plan scored by one common evaluator: see ``part_peer``; runs only when
 pymc-marketing is installed, otherwise says so); ``simulator`` (plans on a fit run in the
-people-level simulated worlds against the status quo: see ``part_simulator``).
+people-level simulated worlds against the status quo: see ``part_simulator``); ``rf`` (a
+fit with a reach-and-frequency channel, both RF forms: objective + gradient time, plans
+with a maximum frequency and a 3+ reach target, success over random budgets: see
+``part_rf``).
 
-Usage: python benchmarks/bench_plan.py [--parts speed peer simulator] [--draws 1000]
+Usage: python benchmarks/bench_plan.py [--parts speed peer simulator rf] [--draws 1000]
        [--repeats 20] [--budgets 50] [--peer-budgets 50] [--peer-draws 250]
 """
 from __future__ import annotations
@@ -325,10 +328,66 @@ def part_simulator(a) -> None:
           f"(true gain: median {np.median(gains):+.2f}%, min {min(gains):+.2f}%, max {max(gains):+.2f}%).")
 
 
+def part_rf(a) -> None:
+    """156 weeks: press (trust), search (conversion) and TV as reach and frequency (an nbd
+    curve's image of its spend: 4e5 reachable people, shape 1.2, 100 impressions per unit
+    of spend); a MAP fit per RF form, ``--draws`` draws around its mode; a 52-week plan."""
+    import types
+
+    T = 156
+    rng = np.random.default_rng(0)
+    week = pd.date_range("2022-01-03", periods=T, freq="7D")
+    spend = np.where(np.arange(T) % 5 == 0, 0.0, rng.uniform(1e3, 8e3, T))
+    imp = 100.0 * spend
+    reach = 4e5 * -np.expm1(-1.2 * np.log1p(imp / (4e5 * 1.2)))
+    freq = np.where(reach > 0, imp / np.where(reach > 0, reach, 1.0), 0.0)
+    search, press = rng.uniform(0, 2, T), rng.uniform(0, 2, T)
+    y = 100 + 5 * search + 3e-5 * reach * freq / (freq + 2) + rng.normal(0, 1, T)
+    df = pd.DataFrame({"week": week, "y": y, "press": press, "search": search, "tv_reach": reach,
+                       "tv_frequency": freq, "tv_spend": spend, "search_spend": search * 1e3,
+                       "press_spend": press * 1e3})
+    for form in ("hill", "exposure"):
+        model = tm.TrustMMM(df, date="week", outcome="y", channels={"press": "trust", "search": "conversion"},
+                            rf_channels={"tv": ("tv_reach", "tv_frequency")},
+                            spend={"tv": "tv_spend", "search": "search_spend", "press": "press_spend"},
+                            max_lag=6, value_per_outcome=1.0, rf_form=form, rf_shape=1.2)
+        fit = model.fit(seed=0, restarts=1)
+        post = tm.mmm.TrustFit(model, fit.z, fit.info,
+                               types.SimpleNamespace(draws=fit.z + rng.normal(0, 0.03, (1, a.draws, fit.z.size))))
+        sq = tm.plan.status_quo(post, 52).to_numpy()
+        pm = tm.plan._api._planner(post, 52, "auto", 0.99, 1.0, None, 1)
+        pm.criterion(sq)
+        times = []
+        for _ in range(a.repeats):
+            t0 = time.perf_counter()
+            pm.criterion(sq, goal="net_value")
+            times.append(time.perf_counter() - t0)
+        print(f"RF ({form}): objective + gradient, {pm.draws} draws x 52 weeks x 3 channels (TV by reach and "
+              f"frequency), 1 thread: median {1e3 * np.median(times):.2f} ms (min {1e3 * min(times):.2f} ms)")
+        cons = {"max_frequency": {"tv": 4.0}, "reach_targets": {"tv": (3, 0.3, [0, 1, 2, 3])}}
+        for label, k in (("no RF constraint", None), ("max frequency 4, 30% reached 3+ in weeks 0-3", cons)):
+            t0, c0 = time.perf_counter(), time.process_time()
+            res = tm.plan.optimize(post, horizon=52, max_draws=200, constraints=k, draw_optima=0)
+            dt, dc = time.perf_counter() - t0, time.process_time() - c0
+            print(f"RF ({form}): full plan, 200 draws, 52 x 3 cells, {label}: {dt:.2f} s wall ({dc:.2f} s CPU); "
+                  f"{res.info['evaluations']} evaluations; {res.info['message']}")
+        total = sq.sum()
+        ok, times = 0, []
+        n_b = max(1, a.budgets // 5)
+        for b in np.random.default_rng(1).uniform(0.5, 1.5, n_b) * total:
+            t0 = time.perf_counter()
+            res = tm.plan.optimize(post, budget=float(b), horizon=52, max_draws=200, objective="outcome",
+                                   constraints=cons, draw_optima=0)
+            times.append(time.perf_counter() - t0)
+            ok += bool(res.info["converged"] and res.info["max_violation"] <= 1e-7)
+        print(f"RF ({form}): {n_b} random budgets (0.5x..1.5x the status quo) with the RF constraints: {ok} of {n_b} "
+              f"converged without violation; median {np.median(times):.2f} s per plan")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--parts", nargs="+", default=["speed", "peer", "simulator"],
-                    choices=["speed", "peer", "simulator"])
+                    choices=["speed", "peer", "simulator", "rf"])
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--budgets", type=int, default=50, help="random budgets for the success rate")

@@ -55,7 +55,8 @@ same W on both sides), trust_form (linear, bounded: TrustMMM's trust stock recur
 tracker_noise (free: one free sigma_q; binomial: the survey's known sampling error from the
 panel size, ``TrustMMM(tracker_n="trust_survey_n")``), tracker_share (True: the survey measures the
 bounded share itself, ``TrustMMM(tracker_share=True, tracker_n="trust_survey_n")``; needs
-trust_form=bounded), noise (iid, ar1: ``TrustMMM(noise="ar1")``, AR(1) residuals).
+trust_form=bounded), link (identity, log: ``TrustMMM(link="log")``, mu = exp(eta)), noise (iid,
+ar1: ``TrustMMM(noise="ar1")``, AR(1) residuals).
 
 ``--diagnose-residuals`` fits each world by MAP (with the ``--option`` settings) and prints
 the lag-1..4 autocorrelation of the standardised residuals (and, with noise=ar1, of the
@@ -92,7 +93,7 @@ PR_KINDS = {"press": ["press_release", "interview"], "events": ["event"], "csr":
 DEFAULTS: dict[str, Any] = {"pr_measure": "impressions", "trend": True, "seasonality": 2, "max_lag": 12,
                             "tracker": True, "half_life_prior": None, "scaling": "mean", "likelihood": "normal",
                             "window": "all", "trust_form": "linear",
-                            "tracker_noise": "free", "tracker_share": False, "noise": "iid"}
+                            "tracker_noise": "free", "tracker_share": False, "link": "identity", "noise": "iid"}
 
 
 @dataclass
@@ -293,7 +294,8 @@ def build_model(case: Case, opt: dict[str, Any]) -> tuple[Any, pd.DataFrame, dic
                         trust_form=opt["trust_form"],
                         tracker_n="trust_survey_n" if ((opt["tracker_noise"] == "binomial" or share) and opt["tracker"]
                                                        and trust_on) else None,
-                        tracker_share=share, **({"noise": opt["noise"]} if opt["noise"] != "iid" else {}))
+                        tracker_share=share, link=str(opt["link"]),
+                        **({"noise": opt["noise"]} if opt["noise"] != "iid" else {}))
     return model, df, roles, out, trust_on
 
 

@@ -26,6 +26,12 @@ mm::Likelihood likelihood_from_string(const std::string& s) {
   throw std::invalid_argument("likelihood must be 'normal', 'lognormal' or 'negative_binomial', got '" + s + "'");
 }
 
+mm::Link link_from_string(const std::string& s) {
+  for (auto l : {mm::Link::identity, mm::Link::log})
+    if (s == mm::to_string(l)) return l;
+  throw std::invalid_argument("link must be 'identity' or 'log', got '" + s + "'");
+}
+
 mm::TrustForm trust_form_from_string(const std::string& s) {
   for (auto f : {mm::TrustForm::linear, mm::TrustForm::bounded})
     if (s == mm::to_string(f)) return f;
@@ -111,6 +117,7 @@ py::dict forward_to_dict(const mm::TrustModelForward& f) {
   d["conversion_own"] = f.conversion_own;
   d["amplification"] = f.amplification;
   d["mu"] = f.mu;
+  d["eta"] = f.eta;  // the linear predictor: mu itself (identity link) or ln mu (log link)
   return d;
 }
 
@@ -196,7 +203,8 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
                       const std::vector<std::tuple<std::string, double, double>>& roi,
                       const std::string& trust_form, const Eigen::VectorXd& tracker_n,
                       const std::vector<std::string>& rf, const RowMatrix& frequency, double rf_shape,
-                      const py::list& lift_tests, bool tracker_share, const std::string& noise) {
+                      const py::list& lift_tests, bool tracker_share, const std::string& link,
+                      const std::string& noise) {
   mm::TrustModelSpec spec;
   for (const auto& item : lift_tests) spec.lift_tests.push_back(lift_test_from_dict(item.cast<py::dict>()));
   if (roles.size() != channels.size())
@@ -225,6 +233,7 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
   spec.likelihood = likelihood_from_string(likelihood);
   spec.noise = noise_from_string(noise);
   spec.trust_form = trust_form_from_string(trust_form);
+  spec.link = link_from_string(link);
   spec.value_per_outcome = value_per_outcome;
   spec.priors = priors_from_dict(priors);
   if (trust_half_life) {
@@ -503,7 +512,8 @@ void register_mmm(py::module_& m) {
                        const RowMatrix& baseline, const RowMatrix& shocks, const Eigen::VectorXd& y,
                        const Eigen::VectorXd& tracker, int max_lag, bool trust_enabled, const py::dict& priors,
                        const std::string& likelihood, double outcome_scale, const std::string& trust_form,
-                       const Eigen::VectorXd& tracker_se, bool tracker_share, const std::string& noise) {
+                       const Eigen::VectorXd& tracker_se, bool tracker_share, const std::string& link,
+                       const std::string& noise) {
              mm::TrustModelData d;
              d.media = media;
              d.trust = std::move(trust);
@@ -519,6 +529,7 @@ void register_mmm(py::module_& m) {
              d.trust_form = trust_form_from_string(trust_form);
              d.tracker_se = tracker_se;
              d.tracker_share = tracker_share;
+             d.link = link_from_string(link);
              d.noise = noise_from_string(noise);
              return mm::TrustModel(std::move(d), priors_from_dict(priors));
            }),
@@ -526,12 +537,13 @@ void register_mmm(py::module_& m) {
            py::arg("y"), py::arg("tracker"), py::arg("max_lag") = 12, py::arg("trust_enabled") = true,
            py::arg("priors") = py::dict(), py::arg("likelihood") = "normal", py::arg("outcome_scale") = 1.0,
            py::arg("trust_form") = "linear", py::arg("tracker_se") = Eigen::VectorXd(), py::arg("tracker_share") = false,
-           py::arg("noise") = "iid")
+           py::arg("link") = "identity", py::arg("noise") = "iid")
       .def_property_readonly("dimension", &mm::TrustModel::dimension)
       .def_property_readonly("parameter_names", &mm::TrustModel::parameter_names)
       .def_property_readonly("constrained_names", &mm::TrustModel::constrained_names)
       .def_property_readonly("likelihood", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().likelihood)); })
       .def_property_readonly("trust_form", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().trust_form)); })
+      .def_property_readonly("link", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().link)); })
       .def_property_readonly("noise", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().noise)); })
       .def("initial_point", &mm::TrustModel::initial_point)
       .def_property_readonly("rf_forms",
@@ -625,7 +637,7 @@ void register_mmm(py::module_& m) {
           py::arg("roi") = std::vector<std::tuple<std::string, double, double>>{}, py::arg("trust_form") = "linear",
           py::arg("tracker_n") = Eigen::VectorXd(), py::arg("rf") = std::vector<std::string>{},
           py::arg("frequency") = RowMatrix(), py::arg("rf_shape") = 1.0, py::arg("lift_tests") = py::list(),
-          py::arg("tracker_share") = false, py::arg("noise") = "iid",
+          py::arg("tracker_share") = false, py::arg("link") = "identity", py::arg("noise") = "iid",
           "trustmix::mmm::build: the model of a spec in raw units (scaling, baseline design, business-term priors);\n"
           "returns (TrustModel, dict of scales, names and the scaled data).");
 }

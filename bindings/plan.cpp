@@ -3,6 +3,7 @@
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
+#include <trustmix/audience/reach.hpp>
 #include <trustmix/mmm/trust_model.hpp>
 #include <trustmix/plan/plan.hpp>
 
@@ -63,6 +64,22 @@ py::dict paths_to_dict(const tp::PlanPaths& p) {
   return d;
 }
 
+/// RF channels from (channel, reach curve, impressions per spend, people per unit, cap) tuples.
+using RfTuple = std::tuple<int, trustmix::audience::ReachCurve, double, double, int>;
+std::vector<tp::RfChannel> rf_from(const std::vector<RfTuple>& rf) {
+  std::vector<tp::RfChannel> out;
+  for (const auto& [c, curve, ips, ppu, cap] : rf) {
+    tp::RfChannel ch;
+    ch.channel = c;
+    ch.curve = curve;
+    ch.impressions_per_spend = ips;
+    ch.people_per_unit = ppu;
+    ch.cap = cap;
+    out.push_back(ch);
+  }
+  return out;
+}
+
 py::dict result_to_dict(const tp::PlanResult& r) {
   py::dict d;
   d["schedule"] = r.schedule;
@@ -81,6 +98,7 @@ py::dict result_to_dict(const tp::PlanResult& r) {
   d["concave"] = r.concave;
   d["start_objectives"] = r.start_objectives;
   d["starts_agreeing"] = r.starts_agreeing;
+  d["start_schedules"] = r.start_schedules;
   d["message"] = r.message;
   return d;
 }
@@ -129,7 +147,7 @@ void register_plan(py::module_& m) {
       .def(py::init([](const trustmix::mmm::TrustModel& model, const Eigen::MatrixXd& draws, const Eigen::MatrixXd& history_media,
                        const Eigen::MatrixXd& history_shocks, int horizon, int tail, double tail_coverage, double discount,
                        const Eigen::VectorXd& units_per_spend, double outcome_scale, const Eigen::MatrixXd& future_baseline,
-                       int threads) {
+                       int threads, const std::vector<RfTuple>& rf) {
              tp::ForwardSettings s;
              s.horizon = horizon;
              s.tail = tail;
@@ -139,13 +157,14 @@ void register_plan(py::module_& m) {
              s.outcome_scale = outcome_scale;
              s.future_baseline = future_baseline;
              s.threads = threads;
+             s.rf = rf_from(rf);
              const py::gil_scoped_release release;
              return new tp::TrustPlanModel(model, draws, history_media, history_shocks, s);
            }),
            py::arg("model"), py::arg("draws"), py::arg("history_media"), py::arg("history_shocks"), py::arg("horizon"),
            py::arg("tail") = -1, py::arg("tail_coverage") = 0.99, py::arg("discount") = 1.0, py::arg("units_per_spend"),
            py::arg("outcome_scale") = 1.0, py::arg("future_baseline") = Eigen::MatrixXd(), py::arg("threads") = 0,
-           py::keep_alive<1, 2>())
+           py::arg("rf") = std::vector<RfTuple>{}, py::keep_alive<1, 2>())
       .def("tail_periods", &tp::TrustPlanModel::tail_periods, py::arg("draw"))
       .def(
           "paths",
@@ -178,7 +197,9 @@ void register_plan(py::module_& m) {
          const Eigen::VectorXd& max_change,
          const std::vector<std::tuple<std::string, std::vector<std::pair<int, int>>, Eigen::VectorXd>>& blocks,
          const std::string& algorithm, int starts, int max_evaluations, double ftol_rel, double xtol_rel,
-         std::uint64_t seed, const Eigen::MatrixXd& start, const std::vector<Eigen::Index>& draw_optima) {
+         std::uint64_t seed, const Eigen::MatrixXd& start, const std::vector<Eigen::Index>& draw_optima,
+         const std::vector<std::tuple<int, double, std::vector<int>>>& frequency_caps,
+         const std::vector<std::tuple<int, int, double, bool, std::vector<int>>>& reach_targets) {
         tp::PlanProblem pb;
         pb.criterion = criterion_from(goal, risk, value_per_outcome, level, tau, reference);
         if (task == "maximize") pb.task = tp::Task::maximize;
@@ -198,6 +219,18 @@ void register_plan(py::module_& m) {
         for (const auto& [name, ch, lo, hi] : groups) k.groups.push_back({name, ch, lo, hi});
         k.max_change = max_change;
         for (const auto& [name, cells, pattern] : blocks) k.blocks.push_back({name, cells, pattern});
+        // RF channels: capped_rate caps, maximum average frequencies and reach targets as
+        // spend bounds (trustmix/plan/rf_constraints.hpp)
+        {
+          const auto* pm = dynamic_cast<const tp::TrustPlanModel*>(&obj);
+          const std::vector<tp::RfChannel> rf = pm != nullptr ? pm->settings().rf : std::vector<tp::RfChannel>{};
+          std::vector<tp::FrequencyCap> caps;
+          std::vector<tp::ReachTarget> targets;
+          for (const auto& [c, f, periods] : frequency_caps) caps.push_back({c, f, periods});
+          for (const auto& [c, kk, share, per_period, periods] : reach_targets) targets.push_back({c, kk, share, per_period, periods});
+          if (!rf.empty() || !caps.empty() || !targets.empty())
+            (void)tp::apply_rf_constraints(k, obj.periods(), obj.channels(), rf, caps, targets);
+        }
         tp::SolverSettings st;
         st.algorithm = algorithm;
         st.starts = starts;
@@ -254,8 +287,74 @@ void register_plan(py::module_& m) {
       py::arg("algorithm") = "auto", py::arg("starts") = 2, py::arg("max_evaluations") = 3000,
       py::arg("ftol_rel") = 1e-12, py::arg("xtol_rel") = 1e-10, py::arg("seed") = 0, py::arg("start") = Eigen::MatrixXd(),
       py::arg("draw_optima") = std::vector<Eigen::Index>{},
+      py::arg("frequency_caps") = std::vector<std::tuple<int, double, std::vector<int>>>{},
+      py::arg("reach_targets") = std::vector<std::tuple<int, int, double, bool, std::vector<int>>>{},
       "trustmix::plan::optimize: the constrained plan with its certificate (trustmix/plan/optimize.hpp); with\n"
       "draw_optima (draw indices) also trustmix::plan::draw_optima: each listed draw's own optimum against the plan.");
+
+  sub.def(
+      "rf_chain",
+      [](const RfTuple& rf, const Eigen::VectorXd& spend) {
+        const tp::RfChannel ch = rf_from({rf}).front();
+        ch.validate(std::get<0>(rf) + 1);
+        Eigen::VectorXd imp(spend.size()), reach(spend.size()), freq(spend.size()), r(spend.size());
+        for (Eigen::Index t = 0; t < spend.size(); ++t) {
+          const tp::RfPoint p = tp::rf_point(ch, spend[t]);
+          imp[t] = p.impressions;
+          reach[t] = p.reach_people;
+          freq[t] = p.f;
+          r[t] = p.r;
+        }
+        py::dict d;
+        d["impressions"] = imp;
+        d["reach"] = reach;
+        d["frequency"] = freq;
+        d["model_reach"] = r;
+        return d;
+      },
+      py::arg("rf"), py::arg("spend"),
+      "What spend becomes per period for an RF channel (trustmix::plan::rf_point): impressions, people reached,\n"
+      "average frequency among them, reach in the model's units. rf: (channel, curve, impressions per spend,\n"
+      "people per unit, cap).");
+  sub.def(
+      "rf_spend_for_reach_share",
+      [](const RfTuple& rf, int k, double share, bool per_period) {
+        const tp::RfChannel ch = rf_from({rf}).front();
+        ch.validate(std::get<0>(rf) + 1);
+        return per_period ? tp::spend_for_reach_share(ch, k, share) : tp::total_spend_for_reach_share(ch, k, share);
+      },
+      py::arg("rf"), py::arg("k"), py::arg("share"), py::arg("per_period") = true,
+      "Spend (per period, or in total over the horizon) at which `share` of the reachable population is exposed\n"
+      "k or more times (trustmix::plan::spend_for_reach_share).");
+  sub.def(
+      "rf_spend_for_max_frequency",
+      [](const RfTuple& rf, double max_frequency) {
+        const tp::RfChannel ch = rf_from({rf}).front();
+        ch.validate(std::get<0>(rf) + 1);
+        return tp::spend_for_max_frequency(ch, max_frequency);
+      },
+      py::arg("rf"), py::arg("max_frequency"),
+      "Spend per period at which the average frequency among the reached is max_frequency.");
+  sub.def(
+      "rf_reached_share",
+      [](const RfTuple& rf, int k, const Eigen::VectorXd& spend) {
+        const tp::RfChannel ch = rf_from({rf}).front();
+        ch.validate(std::get<0>(rf) + 1);
+        Eigen::VectorXd out(spend.size());
+        for (Eigen::Index t = 0; t < spend.size(); ++t) out[t] = tp::reached_share(ch, k, spend[t]);
+        return out;
+      },
+      py::arg("rf"), py::arg("k"), py::arg("spend"),
+      "Share of the reachable population exposed k or more times in a period at each spend.");
+  sub.def(
+      "rf_model_curve",
+      [](const Eigen::VectorXd& impressions, const Eigen::VectorXd& reach, double population, double shape) {
+        py::gil_scoped_release release;
+        return tp::fit_reachable(impressions, reach, population, shape);
+      },
+      py::arg("impressions"), py::arg("reach"), py::arg("population"), py::arg("shape"),
+      "An nbd reach curve of a fixed shape (the exposure form's rf_shape) with its reachable share fitted to\n"
+      "(impressions, reach) by least squares (trustmix::plan::fit_reachable).");
 }
 
 }  // namespace trustmix::bindings

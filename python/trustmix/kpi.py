@@ -344,7 +344,7 @@ def kpi_table(df: pd.DataFrame, columns: dict[str, str] | None = None, stage: bo
         if any(c is None for c in cols):
             continue
         try:
-            value = k.compute(*(df[c] for c in cols))  # type: ignore[index]
+            value = k.compute(*(df[c] for c in cols))
         except ValueError as e:
             raise ValueError(f"kpi_table: {k.name}: {e}") from None
         series = pd.Series(np.asarray(value, dtype=np.float64), index=df.index)

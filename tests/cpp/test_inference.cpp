@@ -692,3 +692,38 @@ BOOST_AUTO_TEST_CASE(map_restarts_after_a_line_search_stop) {
   BOOST_TEST(r.mode.cwiseAbs().maxCoeff() < 1e-3);
   BOOST_TEST(r.message.find("restart") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(max_iterations_is_one_budget_over_the_restarts) {
+  // From (3, 3) the first run stops in its line search after 2 evaluations (which count
+  // as 2 iterations, an upper bound); with max_iterations = 3 the restart gets the 1
+  // iteration that is left (each run got the full limit before: up to 6 x the limit).
+  ti::MapOptions o;
+  o.initial_values = Eigen::VectorXd::Constant(2, 3.0);
+  o.laplace = false;
+  o.max_iterations = 3;
+  const auto r = ti::map(CauchyLike{}, o);
+  BOOST_TEST(r.restarts == 1);
+  BOOST_TEST(r.iterations == 1);
+  BOOST_TEST(!r.converged);
+  // the message describes the whole run, not only the last one
+  BOOST_TEST(r.message.find("2 run(s)") != std::string::npos, r.message);
+  BOOST_TEST(r.message.find("run 1: line search stopped") != std::string::npos, r.message);
+  BOOST_TEST(r.message.find("run 2: maximum number of iterations reached") != std::string::npos, r.message);
+  BOOST_TEST(r.message.find("at most 3 of 3 iterations spent") != std::string::npos, r.message);
+  // A target whose every line search stops at once (one trial allowed): each run spends
+  // 2 evaluations, so a budget of 10 allows 5 runs and 10 evaluations, not 6 runs and 12.
+  ti::MapOptions e;
+  e.laplace = false;
+  e.max_iterations = 10;
+  e.max_linesearch = 1;
+  const auto s = ti::map(map_laplace::EdgeTarget{}, e);
+  BOOST_TEST(s.evaluations <= e.max_iterations);
+  BOOST_TEST(s.restarts == 4);
+  BOOST_TEST(s.message.find("iteration budget spent") != std::string::npos, s.message);
+  BOOST_TEST(s.message.find("5 run(s)") != std::string::npos, s.message);
+  // With budget to spare the restarts still reach the mode (the test above).
+  o.max_iterations = 100;
+  const auto ok = ti::map(CauchyLike{}, o);
+  BOOST_TEST(ok.converged, ok.message);
+  BOOST_TEST(ok.message.find("at most 7 of 100 iterations spent") != std::string::npos, ok.message);
+}

@@ -442,6 +442,8 @@ def test_new_plots(fitted):
         (lambda d: d, {"priors": {"roi": {"press": (0.5, 2.0)}}}, "'press', which is not a conversion channel"),
         (lambda d: d, {"priors": {"roi": {"instagram": (-1.5, 2.0)}}}, "low must be > -1"),
         (lambda d: d, {"priors": {"roi": {"instagram": (3.0, 2.0)}}}, "0 < low < high"),
+        (lambda d: d, {"priors": {"roi": {"instagram": (0.5, 1.0, 2.0)}}},
+         r"prior 'roi' of channel 'instagram' must be \(low, high\)"),
         (lambda d: d, {"priors": {"trust_half_life": (20, 10)}}, "trust_half_life"),
         (lambda d: d, {"value_per_outcome": 0.0}, "value_per_outcome"),
     ],

@@ -168,3 +168,14 @@ def test_bad_input() -> None:
         tm._core.mmm.TrustModel(np.ones((20, 1)), [False], [True], np.ones((20, 1)), np.zeros((20, 0)),
                                 np.arange(20.0), np.zeros(0), max_lag=2, trust_enabled=False,
                                 likelihood="negative_binomial", noise="ar1")
+
+
+@pytest.mark.parametrize("likelihood", ["normal", "lognormal"])
+def test_gradient_with_ar1_noise_and_the_log_link(likelihood: str) -> None:
+    # mu = exp(eta): the AR(1) likelihood's d/dmu flows through the log link's chain rule.
+    data, _ = simulate_trust_data(80, seed=2, likelihood=likelihood)
+    model = _model(data, noise="ar1", link="log", likelihood=likelihood)
+    z = np.asarray(model._core.initial_point()) + np.random.default_rng(1).normal(0.0, 0.1, model._core.dimension)
+    z[-1] = 0.7
+    assert np.isfinite(model.log_density(z)[0])
+    _check_gradient(model, z)

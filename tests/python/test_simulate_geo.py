@@ -77,6 +77,10 @@ def test_bad_experiments_are_named(world):
                                    channel="instagram", start=25, end=30, periods=33)
     with pytest.raises(ValueError, match=r"treated = 5 regions: must be in \[1, 4\]"):
         tm.simulate.geo_experiment(world, regions=5, treated=5, channel="instagram", start=25, end=30, periods=33)
+    with pytest.raises(ValueError, match="treated must be region names or a number of regions, got True"):
+        tm.simulate.geo_experiment(world, regions=5, treated=True, channel="instagram", start=25, end=30, periods=33)
+    with pytest.raises(ValueError, match="regions must be a number of regions or a list of dicts, got True"):
+        tm.simulate.geo_experiment(world, regions=True, treated=1, channel="instagram", start=25, end=30, periods=33)
 
 
 SEEDS = range(1, 21)

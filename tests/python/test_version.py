@@ -2,6 +2,7 @@
 import importlib.metadata
 import pathlib
 import re
+import types
 
 import trustmix
 
@@ -31,4 +32,12 @@ def test_changelog_mentions_version():
 def test_package_is_typed():
     pkg = pathlib.Path(trustmix.__file__).parent
     assert (pkg / "py.typed").exists()
-    assert (pkg / "_core.pyi").exists()
+    # the compiled module's stubs: a stub package with one stub per submodule, and nothing
+    # importable in it (an __init__.py there would shadow the extension module)
+    stubs = pkg / "_core"
+    assert (stubs / "__init__.pyi").exists()
+    assert not [p.name for p in stubs.iterdir() if p.suffix != ".pyi" and p.name != "__pycache__"]
+    submodules = sorted(n for n, v in vars(trustmix._core).items() if isinstance(v, types.ModuleType))
+    assert submodules, "trustmix._core has no submodules"
+    assert [n for n in submodules if not (stubs / f"{n}.pyi").exists()] == []
+    assert pathlib.Path(trustmix._core.__file__).suffix in (".so", ".pyd")  # the extension, not the stubs

@@ -36,7 +36,10 @@ concept HessianTarget = Target<T> && requires(const T& t, Eigen::Ref<const Eigen
 
 /// Settings of map().
 struct MapOptions {
-  int max_iterations = 1000;         ///< L-BFGS iterations
+  /// L-BFGS iterations of the whole run: one budget shared by the first run and every
+  /// restart after a line-search stop (a stopped run spends its evaluations, an upper
+  /// bound on its iterations)
+  int max_iterations = 1000;
   double gradient_tolerance = 1e-8;  ///< stop when ||grad|| < max(tol, tol * ||theta||)
   Eigen::VectorXd initial_values{};  ///< unconstrained start; empty = all zeros
   bool laplace = true;               ///< compute the Hessian and covariance at the mode
@@ -60,7 +63,7 @@ struct MapResult {
   Eigen::VectorXd reported_mode;              ///< mode on the reported (constrained) scale
   double log_density = 0.0;                   ///< log p(theta_map) (up to the target's constant)
   Eigen::VectorXd gradient;                   ///< gradient at the mode (should be ~0)
-  int iterations = 0;                         ///< L-BFGS iterations of the runs that ended normally (a run the line search stopped is not counted)
+  int iterations = 0;                         ///< L-BFGS iterations of the runs that ended normally (a run the line search stopped is not counted); all runs together stay within max_iterations
   int restarts = 0;                           ///< restarts after a line-search stop away from a mode
   int evaluations = 0;                        ///< log density + gradient evaluations
   bool converged = false;                     ///< see map() for the criterion
@@ -166,8 +169,17 @@ template <Target T>
   };
   double fx = 0.0;
   bool thrown = false;
+  // max_iterations is one budget for the whole run, restarts included. A run that ends
+  // normally spends its iterations; a run the line search stops (LBFGS++ throws and does
+  // not say how many iterations it made) spends its evaluations, an upper bound (every
+  // iteration evaluates at least once). `runs` describes every run for the message.
+  int spent = 0;
+  std::string runs;
+  auto note_run = [&runs](const std::string& what) { runs += (runs.empty() ? "" : "; ") + what; };
+  int evals_before = out.evaluations;
   try {
     out.iterations = solver.minimize(objective, x, fx);
+    spent = out.iterations;
     out.solver_stopped = out.iterations < options.max_iterations;
     out.message = out.solver_stopped ? "gradient tolerance reached" : "maximum number of iterations reached";
   } catch (const std::exception& e) {
@@ -175,8 +187,10 @@ template <Target T>
     // search direction does not descend (std::logic_error), which at a mode within
     // rounding error is expected; convergence is judged from the gradient below.
     out.message = std::string("line search stopped: ") + e.what();
+    spent = out.evaluations - evals_before;
     thrown = true;
   }
+  note_run("run 1: " + out.message);
   // LBFGS++'s default backtracking line search accepts a step on the Armijo condition
   // alone, so a correction pair can have s'y <= 0; the L-BFGS direction after it need not
   // descend and LBFGS++ throws far from a mode (the bounded trust form did so within its
@@ -184,6 +198,7 @@ template <Target T>
   // with a large gradient). Then restart from the best point so far, with fresh memory
   // and a line search that also asks for the strong Wolfe curvature condition (which
   // keeps s'y > 0), while the gradient there is not small.
+  std::string whole_run;  // with restarts: the description of every run, appended to the message
   {
     Eigen::VectorXd gb(d);
     auto small = [&](const Eigen::VectorXd& at) {
@@ -192,29 +207,49 @@ template <Target T>
     };
     LBFGSpp::LBFGSParam<double> wolfe = param;
     wolfe.linesearch = LBFGSpp::LBFGS_LINESEARCH_BACKTRACKING_STRONG_WOLFE;
-    LBFGSpp::LBFGSSolver<double> careful(wolfe);
+    bool budget_spent = false;
     while (thrown && out.restarts < options.line_search_restarts && !small(best_x)) {
+      const int left = options.max_iterations - spent;
+      if (left < 1) {
+        budget_spent = true;
+        break;
+      }
       ++out.restarts;
       x = best_x;
       thrown = false;
+      wolfe.max_iterations = left;
+      LBFGSpp::LBFGSSolver<double> careful(wolfe);
+      evals_before = out.evaluations;
       try {
         const int k = careful.minimize(objective, x, fx);
         out.iterations += k;
-        out.solver_stopped = k < options.max_iterations;
+        spent += k;
+        out.solver_stopped = k < left;
         out.message = out.solver_stopped ? "gradient tolerance reached" : "maximum number of iterations reached";
       } catch (const std::exception& e) {
         out.message = std::string("line search stopped: ") + e.what();
+        spent += out.evaluations - evals_before;
         thrown = true;
       }
+      note_run("run " + std::to_string(out.restarts + 1) + ": " + out.message);
     }
-    if (out.restarts > 0) out.message += " (after " + std::to_string(out.restarts) + " restart(s) from a line-search stop)";
+    if (out.restarts > 0 || budget_spent) {
+      // the whole run: how it ended, every run's ending, and the budget
+      if (budget_spent)
+        out.message = "iteration budget spent (" + std::to_string(options.max_iterations) +
+                      " L-BFGS iterations over all runs) after a line-search stop";
+      whole_run = " (" + std::to_string(out.restarts + 1) + " run(s), " + std::to_string(out.restarts) +
+                  " restart(s) from a line-search stop, at most " + std::to_string(std::min(spent, options.max_iterations)) +
+                  " of " + std::to_string(options.max_iterations) + " iterations spent; " + runs + ")";
+      out.message += whole_run;
+    }
   }
   out.gradient.resize(d);
   out.log_density = target.log_density_gradient(x, out.gradient);
   // LBFGS++ stops on its gradient test, or (past > 0) when the objective's relative change
   // over `past` iterations falls below `delta`: say which.
   if (out.solver_stopped && out.gradient.norm() > std::max(param.epsilon, param.epsilon_rel * x.norm()))
-    out.message = "objective change below delta";
+    out.message = "objective change below delta" + whole_run;
   if (!(out.log_density >= best_lp)) {  // also when not finite
     x = best_x;
     out.log_density = target.log_density_gradient(x, out.gradient);

@@ -26,6 +26,18 @@
 //   cost_per_incremental = spend / (short + long) (NaN when the total is <= 0)
 // with v the value of one unit of outcome; v = NaN (no value given) leaves the three
 // ROIs NaN: a ROI needs a value per outcome.
+//
+// Log link (TrustModelData::link = log, mu = exp(eta)): diff, short, long, the ROIs,
+// marginal ROIs and response curves are the same differences of forward passes, so they
+// stay exact. The path split is then an allocation: per period, each path's difference
+// on the log scale (gamma dG, theta d(G c), dc, which sum to d eta = eta - eta_cf) takes
+// its share of diff[t] = mu_cf (exp(d eta) - 1), i.e. x mu_cf[t] (exp(d eta) - 1) / d eta
+// (x mu_cf[t] where d eta = 0), so the three still add up to the total. Past the data the
+// baseline is not zero (it would set the outcome's level to exp(0) there) but each
+// baseline column held at its mean over the last min(T, 52) periods of the data (a year
+// of weekly data: the seasonal terms about cancel, the trend near its end, controls at
+// their recent level), since under the log link the baseline's level multiplies every
+// effect.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -211,6 +223,7 @@ class DrawEngine {
   /// Outcome parts of one evaluation (model units, per period).
   struct Parts {
     Vector mu, stock, conversion;  ///< mu[t], G[t], c[t] = sum_s beta_s h[s, t]
+    Vector eta;                    ///< log link only: the linear predictor, mu = exp(eta)
   };
 
   DrawEngine(const TrustModel& m, const Matrix& media, const Matrix& baseline, const Matrix& shocks)
@@ -303,9 +316,10 @@ class DrawEngine {
       out.setZero();
       return;
     }
-    if (q >= 0 && m_.bounded()) {
-      // The bounded stock is not linear in its inflow: the difference of the two runs of
-      // the model's own recursion (no shortcut; the sums are of the differences per period).
+    if (m_.log_link() || (q >= 0 && m_.bounded())) {
+      // The bounded stock is not linear in its inflow, and under the log link mu is not
+      // linear in anything: the difference of the two runs of the model itself (no
+      // shortcut; the sums are of the differences per period).
       Parts zero, run;
       evaluate_scaled(j, 0.0, zero);
       for (Eigen::Index k = 0; k < ks.size(); ++k) {
@@ -376,12 +390,15 @@ class DrawEngine {
   /// mu, G and c with channel j's saturated activity taken from h_ (j < 0: none).
   void outcome(int j, Parts& out) {
     const int T = static_cast<int>(T_);
+    const bool log_link = m_.log_link();
     if (j >= 0 && !(m_.d_.trust_enabled && m_.d_.trust[static_cast<std::size_t>(j)])) {
       // j does not feed the stock: G is that of the inputs and only j's own term changes,
-      // c' = c + beta_j (h' - h) and mu' = mu + beta_j (h' - h) (1 + theta G).
+      // c' = c + beta_j (h' - h) and eta' = eta + beta_j (h' - h) (1 + theta G) (mu = eta,
+      // or exp(eta) under the log link).
       out.stock = full_.stock;
       out.conversion = full_.conversion;
       out.mu = full_.mu;
+      if (log_link) out.eta = full_.eta;
       const int s = conv_pos_[static_cast<std::size_t>(j)];
       if (s < 0) return;
       const double beta = p_.beta[s];
@@ -389,7 +406,12 @@ class DrawEngine {
       for (int t = 0; t < T; ++t) {
         const double dc = beta * (h_[t] - hj[t]);
         out.conversion[t] += dc;
-        out.mu[t] += dc * (1.0 + p_.theta * out.stock[t]);
+        if (log_link) {
+          out.eta[t] += dc * (1.0 + p_.theta * out.stock[t]);
+          out.mu[t] = std::exp(out.eta[t]);
+        } else {
+          out.mu[t] += dc * (1.0 + p_.theta * out.stock[t]);
+        }
       }
       return;
     }
@@ -411,6 +433,10 @@ class DrawEngine {
     }
     for (int t = 0; t < T; ++t)
       out.mu[t] = base_[t] + p_.gamma * out.stock[t] + out.conversion[t] + p_.theta * out.stock[t] * out.conversion[t];
+    if (log_link) {  // mu = exp(eta)
+      out.eta = out.mu;
+      for (int t = 0; t < T; ++t) out.mu[t] = std::exp(out.eta[t]);
+    }
   }
 
   const TrustModel& m_;
@@ -477,6 +503,11 @@ struct Extended {
     baseline.topRows(T) = d.baseline;
     shocks = Matrix::Zero(Tn, d.trust_enabled ? d.shocks.cols() : 0);
     if (d.trust_enabled) shocks.topRows(T) = d.shocks;
+    if (m.log_link() && horizon > 0) {  // the baseline's recent level (see the top of this file)
+      const Eigen::Index recent = std::min<Eigen::Index>(T, 52);
+      const Eigen::RowVectorXd level = d.baseline.bottomRows(recent).colwise().mean();
+      baseline.bottomRows(horizon).rowwise() = level;
+    }
   }
 };
 
@@ -559,9 +590,25 @@ struct RoiDraws {
           r.incremental_short(i, c) = short_sum;
           r.incremental_long(i, c) = long_sum;
           r.incremental_total(i, c) = total;
-          r.via_trust_direct(i, c) = p.gamma * (st.full.stock - st.cf.stock).sum() * ys;
-          r.via_amplification(i, c) = (amp_full - p.theta * st.cf.stock.cwiseProduct(st.cf.conversion).sum()) * ys;
-          r.own(i, c) = (own_full - st.cf.conversion.sum()) * ys;
+          if (model.log_link()) {
+            // The allocation of the top of this file: each path's log-scale difference
+            // times mu_cf (exp(d eta) - 1) / d eta, period by period.
+            double vd = 0.0, va = 0.0, vo = 0.0;
+            for (Eigen::Index t = 0; t < st.full.mu.size(); ++t) {
+              const double de = st.full.eta[t] - st.cf.eta[t];
+              const double rate = de != 0.0 ? st.cf.mu[t] * std::expm1(de) / de : st.cf.mu[t];
+              vd += rate * p.gamma * (st.full.stock[t] - st.cf.stock[t]);
+              va += rate * p.theta * (st.full.stock[t] * st.full.conversion[t] - st.cf.stock[t] * st.cf.conversion[t]);
+              vo += rate * (st.full.conversion[t] - st.cf.conversion[t]);
+            }
+            r.via_trust_direct(i, c) = vd * ys;
+            r.via_amplification(i, c) = va * ys;
+            r.own(i, c) = vo * ys;
+          } else {
+            r.via_trust_direct(i, c) = p.gamma * (st.full.stock - st.cf.stock).sum() * ys;
+            r.via_amplification(i, c) = (amp_full - p.theta * st.cf.stock.cwiseProduct(st.cf.conversion).sum()) * ys;
+            r.own(i, c) = (own_full - st.cf.conversion.sum()) * ys;
+          }
           st.x = ext.media.col(c);
           st.x.segment(lo, hi - lo + 1) *= 1.01;
           st.engine.evaluate(c, &st.x, st.up);
@@ -636,6 +683,10 @@ struct ResponseCurveSettings {
 /// G^(k) / G (0 where G = 0), the exact split of the linear stock recursion (for the
 /// bounded trust form, G^(k) is channel k's Shapley value over the trust channels, see
 /// TrustModel::bounded_split; the parts still add up to G exactly); own_s = beta_s h_s. Without trust the trust columns are 0 (P + 2 columns still).
+/// Log link (mu = exp(eta)): the parts are TrustModel::forward_on's allocation, base =
+/// exp(baseline terms) and each log-scale term x receiving x (mu - base) / (eta - base);
+/// they still add up to mu exactly, but it is an allocation, not a unique split (the
+/// effect of a product of factors has no unique additive split).
 struct Decomposition {
   Vector base;          ///< T
   Matrix trust_direct;  ///< T x (P + 2)
@@ -805,7 +856,10 @@ struct PredictiveSettings {
 /// (normal: sigma outcome_scale; lognormal: sigma; negative binomial: phi); with AR(1)
 /// residuals last their coefficient phi ("ar1_phi"). `keys[q]`
 /// and `index[q]` name column q (index: channel, conversion channel, trust channel,
-/// shock or baseline column; -1 for scalars).
+/// shock or baseline column; -1 for scalars). Log link: beta, gamma and the baseline
+/// coefficients are on the log scale and unit-free (not times outcome_scale), except the
+/// intercept (the baseline's column of ones), which is ln of the outcome's level: b_0 +
+/// ln(outcome_scale).
 struct SummaryValues {
   Matrix values;  ///< n_draws x quantities
   std::vector<std::string> keys;
@@ -847,6 +901,12 @@ struct SummaryValues {
   }
   if (model.ar1()) add("ar1_phi", 1, true);  // AR(1) residuals (appended)
   const double ys = outcome_scale;
+  const bool log_link = model.log_link();
+  const double ls = log_link ? 1.0 : ys;  // log link: log-scale coefficients are unit-free
+  int ones_col = -1;                      // log link: the intercept, shifted by ln(outcome_scale)
+  if (log_link)
+    for (int k = 0; k < K && ones_col < 0; ++k)
+      if ((d.baseline.col(k).array() == 1.0).all()) ones_col = k;
   const auto half_life = [](double rate) {
     return rate > 0.0 && rate < 1.0 ? std::log(0.5) / std::log(rate) : std::numeric_limits<double>::quiet_NaN();
   };
@@ -868,16 +928,16 @@ struct SummaryValues {
           out.values(i, q++) = half_life(p.alpha[c]);
           out.values(i, q++) = p.lam[c];
         }
-        for (int j = 0; j < S; ++j) out.values(i, q++) = p.beta[j] * ys;
+        for (int j = 0; j < S; ++j) out.values(i, q++) = p.beta[j] * ls;
         if (d.trust_enabled) {
           out.values(i, q++) = p.delta;
           out.values(i, q++) = half_life(p.delta);
           for (int j = 0; j < P; ++j) out.values(i, q++) = p.kappa[j];
-          out.values(i, q++) = p.gamma * ys;
+          out.values(i, q++) = p.gamma * ls;
           out.values(i, q++) = p.theta;
           for (int e = 0; e < E; ++e) out.values(i, q++) = p.omega[e];
         }
-        for (int k = 0; k < K; ++k) out.values(i, q++) = p.b[k] * ys;
+        for (int k = 0; k < K; ++k) out.values(i, q++) = k == ones_col ? p.b[k] + std::log(ys) : p.b[k] * ls;
         out.values(i, q++) = d.likelihood == Likelihood::normal ? p.sigma * ys : p.sigma;
         if (model.bounded()) {
           out.values(i, q++) = p.trust_base;
@@ -1203,6 +1263,8 @@ struct ColumnSummary {
 /// predicted (actual media), counterfactual, difference = predicted - counterfactual and
 /// its exact path split difference_trust_direct = gamma (G - G_cf), difference_
 /// amplification = theta (G c - G_cf c_cf), difference_own = c - c_cf (c = sum_s beta_s h_s).
+/// Log link: the path split is roi()'s allocation (the top of this file), adding up to the
+/// difference; predicted, counterfactual and difference are exact.
 struct Counterfactual {
   Vector predicted, counterfactual, difference, difference_trust_direct, difference_amplification, difference_own;
 };
@@ -1226,6 +1288,31 @@ struct Counterfactual {
   out.predicted = f0.mu * ys;
   out.counterfactual = f1.mu * ys;
   out.difference = out.predicted - out.counterfactual;
+  if (model.log_link()) {
+    // The allocation of roi() (the top of this file): each path's log-scale difference
+    // times mu_cf (exp(d eta) - 1) / d eta, so the three add up to the difference.
+    const Eigen::Index T = model.periods();
+    Vector c0 = Vector::Zero(T), c1 = Vector::Zero(T);
+    for (Eigen::Index c = 0, j = 0; c < d.media.cols(); ++c)
+      if (d.conversion[static_cast<std::size_t>(c)]) {
+        c0 += p.beta[j] * f0.saturated.col(c);
+        c1 += p.beta[j] * f1.saturated.col(c);
+        ++j;
+      }
+    const Vector G0 = d.trust_enabled ? f0.trust_stock : Vector(Vector::Zero(T));
+    const Vector G1 = d.trust_enabled ? f1.trust_stock : Vector(Vector::Zero(T));
+    out.difference_trust_direct.resize(T);
+    out.difference_amplification.resize(T);
+    out.difference_own.resize(T);
+    for (Eigen::Index t = 0; t < T; ++t) {
+      const double de = f0.eta[t] - f1.eta[t];
+      const double rate = (de != 0.0 ? f1.mu[t] * std::expm1(de) / de : f1.mu[t]) * ys;
+      out.difference_trust_direct[t] = rate * p.gamma * (G0[t] - G1[t]);
+      out.difference_amplification[t] = rate * p.theta * (G0[t] * c0[t] - G1[t] * c1[t]);
+      out.difference_own[t] = rate * (c0[t] - c1[t]);
+    }
+    return out;
+  }
   out.difference_trust_direct = d.trust_enabled ? Vector(p.gamma * (f0.trust_stock - f1.trust_stock) * ys)
                                                 : Vector(Vector::Zero(model.periods()));
   out.difference_amplification = (f0.amplification.rowwise().sum() - f1.amplification.rowwise().sum()) * ys;

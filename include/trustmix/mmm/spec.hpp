@@ -76,6 +76,10 @@ struct TrustModelSpec {
   Likelihood likelihood = Likelihood::normal;
   Noise noise = Noise::iid;           ///< residuals: iid or AR(1) (trust_model.hpp; ar1 not with the negative binomial)
   TrustForm trust_form = TrustForm::linear;  ///< the trust-stock recursion (trust_model.hpp)
+  /// Link of the outcome's mean (trust_model.hpp): identity mu = eta (default) or log
+  /// mu = exp(eta), eta = baseline + gamma G + sum_s beta_s h_s (1 + theta G) on the log
+  /// scale of the scaled outcome (priors unchanged in number; docs/mmm.md, "The log link").
+  Link link = Link::identity;
   /// Value of one unit of outcome (currency); NaN: none (ROIs are then undefined).
   double value_per_outcome = std::numeric_limits<double>::quiet_NaN();
   TrustModelPriors priors;            ///< raw-parameter priors (the ROI fields are set by build())
@@ -237,6 +241,7 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
   d.max_lag = spec.max_lag;
   d.trust_enabled = spec.trust_enabled;
   d.trust_form = spec.trust_form;
+  d.link = spec.link;
   d.tracker_share = spec.tracker_share;
   if (!spec.rf.empty()) {
     d.rf = spec.rf;

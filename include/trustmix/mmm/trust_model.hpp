@@ -14,6 +14,11 @@
 //             1 - exp(-rho u) of the not-yet-trusting share per period and loses a fraction
 //             1 - s to a crisis (docs/mmm.md, "The bounded trust form")
 //   mu[t]   = sum_k b_k B[t, k] + gamma G[t] + sum_{s in conversion} beta_s (1 + theta G[t]) h[s, t]
+//             (link = identity, the default); with link = log the same linear predictor
+//             eta[t] (right-hand side above) sits inside exp: mu[t] = exp(eta[t]), so every
+//             term scales the others (seasonality and trust multiply each channel's
+//             effect); the baseline, gamma, beta and theta are then on the log scale
+//             (docs/mmm.md, "The log link")
 //   y[t]    ~ Normal(mu[t], sigma)                                  likelihood = normal
 //   y[t]    ~ LogNormal(ln mu[t] - sigma^2 / 2, sigma)  (E y = mu)    likelihood = lognormal
 //   y[t]    ~ NegativeBinomial(mean s mu[t], size phi)  (counts)     likelihood = negative_binomial
@@ -116,6 +121,14 @@ enum class Noise : std::uint8_t {
 };
 [[nodiscard]] inline const char* to_string(Noise n) { return n == Noise::iid ? "iid" : "ar1"; }
 
+/// Link between the linear predictor eta (baseline + gamma G + sum_s beta_s h_s (1 + theta G))
+/// and the outcome's mean mu (the top of this file).
+enum class Link : std::uint8_t {
+  identity,  ///< mu = eta: every part adds (the default)
+  log,       ///< mu = exp(eta): every part multiplies; mu > 0 for any parameters
+};
+[[nodiscard]] inline const char* to_string(Link l) { return l == Link::identity ? "identity" : "log"; }
+
 /// Form of the trust-stock recursion (MODEL.md section 2; the top of this file).
 enum class TrustForm : std::uint8_t {
   linear,   ///< G = delta G[-1] + (1 - delta) u - damage: an index in inflow units, linear in the inputs
@@ -204,6 +217,8 @@ struct TrustModelData {
   Likelihood likelihood = Likelihood::normal;
   Noise noise = Noise::iid;  ///< residuals' time structure (top of this file); ar1 not with the negative binomial
   TrustForm trust_form = TrustForm::linear;  ///< the trust-stock recursion (top of this file)
+  /// Link of the outcome's mean (top of this file): identity (mu = eta) or log (mu = exp(eta)).
+  Link link = Link::identity;
   /// Bounded form with a tracker only: the tracker is the share G itself in [0, 1]
   /// (a_q a free house bias, b_q = 1 fixed; top of this file), not an index a_q + b_q G.
   bool tracker_share = false;
@@ -253,6 +268,10 @@ struct TrustModelForward {
   Matrix conversion_own;       ///< T x S: beta_s h_s
   Matrix amplification;        ///< T x S: beta_s theta G h_s
   Vector mu;                   ///< T
+  /// T: the linear predictor eta = base + gamma G + sum_s beta_s h_s (1 + theta G); mu = eta
+  /// (identity link) or exp(eta) (log link). With the log link the parts above are an
+  /// allocation of mu in outcome units, not the terms of eta (TrustModel::forward_on).
+  Vector eta;
 };
 
 /// Scratch buffers of one log-density evaluation. One per thread: the model itself is
@@ -308,6 +327,8 @@ class TrustModel {
   [[nodiscard]] bool tracker_share() const { return n_tracker_obs_ > 0 && bounded() && d_.tracker_share; }
   /// True for the bounded trust form (a trust model whose data say TrustForm::bounded).
   [[nodiscard]] bool bounded() const { return d_.trust_enabled && d_.trust_form == TrustForm::bounded; }
+  /// True for the log link, mu = exp(eta) (TrustModelData::link).
+  [[nodiscard]] bool log_link() const { return d_.link == Link::log; }
   /// Number of trust channels P (0 without trust) and of conversion channels S.
   [[nodiscard]] int trust_count() const { return P_; }
   [[nodiscard]] int conversion_count() const { return S_; }
@@ -616,6 +637,13 @@ class TrustModel {
     } else {
       mu_ += conv_sum_;
     }
+    // Log link: mu = exp(eta) (mu_ held eta above); an overflowing eta has no density.
+    if (log_link()) {
+      for (int t = 0; t < T; ++t) {
+        mu_[t] = std::exp(mu_[t]);
+        if (!(mu_[t] < std::numeric_limits<double>::infinity())) return -std::numeric_limits<double>::infinity();
+      }
+    }
     // ---- likelihood ----------------------------------------------------------------
     {
       const double ll = ar1() ? log_likelihood_ar1(mu_, p.sigma, p.ar1, gmu_, grad[o_sigma_], grad[o_ar1_])
@@ -623,6 +651,9 @@ class TrustModel {
       if (!std::isfinite(ll)) return -std::numeric_limits<double>::infinity();
       lp += ll;
     }
+    // Log link, chain rule through exp: dL/deta[t] = dL/dmu[t] mu[t]; everything below
+    // reads gmu as the adjoint of the linear predictor, which is the same for both links.
+    if (log_link()) gmu_.array() *= mu_.array();
 
     // ---- backward: outcome ---------------------------------------------------------
     grad.segment(o_b_, K_).noalias() += d_.baseline.transpose() * gmu_;
@@ -887,7 +918,32 @@ class TrustModel {
       f.amplification.col(j) = p.theta * f.trust_stock.cwiseProduct(f.conversion_own.col(j));
     }
     f.mu = f.base + f.trust_direct + f.conversion_own.rowwise().sum() + f.amplification.rowwise().sum();
+    f.eta = f.mu;
+    if (log_link()) allocate_log_link(f);
     return f;
+  }
+
+  /// Log link: mu = exp(eta) is no sum of the parts of eta, so the parts are allocated.
+  /// With eta = base + d, d = trust_direct + sum_s (own_s + amplification_s) the media and
+  /// trust terms on the log scale, the baseline's part is exp(base) (mu with no trust
+  /// and no media) and each term x of d receives x r of the rest, mu - exp(base) =
+  /// exp(base) (exp(d) - 1), with r = exp(base) (exp(d) - 1) / d (exp(base) where d = 0):
+  /// its share of the log-scale contribution. So base + the parts = mu exactly (up to
+  /// rounding) in every period, a term's sign is kept, and for small d each part tends to
+  /// its first-order effect exp(base) x. It is an allocation (one of many that add up, as
+  /// any split of a product is), not a unique split; counterfactuals (roi(), response
+  /// curves) are exact differences of forward passes and do not depend on it.
+  static void allocate_log_link(TrustModelForward& f) {
+    const auto T = f.mu.size();
+    for (Eigen::Index t = 0; t < T; ++t) {
+      const double eb = std::exp(f.base[t]), d = f.eta[t] - f.base[t];
+      const double r = d != 0.0 ? eb * std::expm1(d) / d : eb;
+      f.mu[t] = std::exp(f.eta[t]);
+      f.base[t] = eb;
+      f.trust_direct[t] *= r;
+      f.conversion_own.row(t) *= r;
+      f.amplification.row(t) *= r;
+    }
   }
 
   /// A starting point: prior-typical transforms, half-life at the prior median, the
@@ -914,7 +970,16 @@ class TrustModel {
     }
     const double ysc = d_.likelihood == Likelihood::negative_binomial ? d_.outcome_scale : 1.0;
     const Vector y = d_.y / ysc;  // the outcome in model units
-    if (K_ > 0) z.segment(o_b_, K_) = d_.baseline.colPivHouseholderQr().solve(y);
+    if (K_ > 0 && log_link()) {
+      // Log link: the baseline by least squares on ln y, the outcome floored at 5% of its
+      // mean absolute value (a normal or negative binomial outcome may be <= 0), so the
+      // intercept starts near ln(mean y) and mu = exp(eta) is inside every support.
+      const double floor = 0.05 * std::max(y.cwiseAbs().mean(), 1e-12);
+      const Vector log_y = y.array().max(floor).log().matrix();
+      z.segment(o_b_, K_) = d_.baseline.colPivHouseholderQr().solve(log_y);
+    } else if (K_ > 0) {
+      z.segment(o_b_, K_) = d_.baseline.colPivHouseholderQr().solve(y);
+    }
     const double sd = std::sqrt((y.array() - y.mean()).square().mean());
     switch (d_.likelihood) {
       case Likelihood::normal: z[o_sigma_] = std::log(std::max(sd, 1e-3)); break;
@@ -951,7 +1016,7 @@ class TrustModel {
         }
       }
     }
-    if (d_.likelihood != Likelihood::normal && K_ > 0) start_inside_support(z, y);
+    if (d_.likelihood != Likelihood::normal && K_ > 0 && !log_link()) start_inside_support(z, y);  // log link: mu > 0 always
     return z;
   }
 
@@ -1184,6 +1249,13 @@ class TrustModel {
         break;
       default: fail("unknown likelihood");
     }
+    if (d_.link != Link::identity && d_.link != Link::log) fail("unknown link");
+    if (d_.link == Link::log && !d_.lift_tests.empty())
+      fail("lift tests (calibration) are not supported with link = log: a lift test's predicted lift is linear in "
+           "the channel's contribution only under the identity link; fit with link = identity to calibrate");
+    if (d_.link == Link::log && pr_.roi_log_median.size() != 0 && pr_.roi_log_median.array().isFinite().any())
+      fail("ROI priors are not supported with link = log: beta_s sum_t h_s is then a log-scale lift, not the "
+           "channel's outcome, so it cannot be tied to a ROI; state the prior on beta (beta_sd) or use link = identity");
     {
       std::vector<bool> rf_columns(static_cast<std::size_t>(d_.media.cols()), false);
       for (std::size_t c = 0; c < d_.rf.size() && c < rf_columns.size(); ++c) rf_columns[c] = d_.rf[c] != RfForm::none;

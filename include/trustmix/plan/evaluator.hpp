@@ -49,6 +49,10 @@
 //           (TrustModel::trust_inflow_adjoint adds the trust part),
 //   ga[t, c] = gh[t, c] (lam_c / 2) (1 - h[t, c]^2),
 //   dY/ds[t, c] = u_c sum_{l=0}^{L} w_l ga[t + l, c]   (t + l < N).
+// Reach-and-frequency channels (rf.hpp): their adstock input is not u_c s but the model's
+// RF response x = r g(f) of the reach and frequency their spend buys through a reach curve
+// (the same for every draw up to g), h = Adstock(x) without the logistic saturation, and
+// dY/ds[t, c] = w_0 R[t] dx[t, c]/ds[t, c] through the chain.
 // Cost per draw: O(N C) (+ O(tail) in the bounded form). The adstock recursions of all
 // channels advance period by period on row-major buffers and the saturation runs on
 // whole rows with transforms' SIMD kernel. Draws run in parallel (parallel_for_blocks),
@@ -67,6 +71,7 @@
 #include "trustmix/core/parallel.hpp"
 #include "trustmix/core/resources.hpp"
 #include "trustmix/mmm/trust_model.hpp"
+#include "trustmix/plan/rf.hpp"
 #include "trustmix/transforms/simd.hpp"
 
 namespace trustmix::plan {
@@ -84,6 +89,10 @@ struct ForwardSettings {
   double outcome_scale = 1.0;   ///< outcome units per model unit
   Matrix future_baseline;       ///< H x K baseline design of the horizon, or empty (baseline not counted)
   int threads = 0;              ///< 0: every hardware thread
+  /// One entry per reach-and-frequency channel of the model (rf.hpp): spend -> impressions
+  /// -> reach and frequency by its reach curve -> the model's RF response. Their
+  /// units_per_spend are not used (any value > 0).
+  std::vector<RfChannel> rf;
 };
 
 /// Interface of a planning objective: per draw i a value Y_i(s) of the schedule s (H x C)
@@ -179,9 +188,24 @@ class TrustPlanModel final : public DrawObjective {
     H_ = s_.horizon;
     if (H_ < 1) fail("horizon must be >= 1 period, got ", H_);
     bounded_ = model.bounded();
-    if (model.rf_count() > 0)
-      fail("the planner does not plan reach-and-frequency channels yet (this fit has ", model.rf_count(),
-           "): it would put their reach through the logistic curve; refit without rf_channels to plan");
+    rf_of_.assign(static_cast<std::size_t>(C_), -1);
+    for (std::size_t q = 0; q < s_.rf.size(); ++q) {
+      const RfChannel& ch = s_.rf[q];
+      ch.validate(C_);
+      if (model.rf_form(ch.channel) == mmm::RfForm::none)
+        fail("settings.rf[", q, "]: channel ", ch.channel, " is not a reach-and-frequency channel of the model");
+      if (rf_of_[static_cast<std::size_t>(ch.channel)] >= 0) fail("settings.rf: channel ", ch.channel, " is given twice");
+      rf_of_[static_cast<std::size_t>(ch.channel)] = static_cast<int>(q);
+    }
+    for (Eigen::Index c = 0; c < C_; ++c)
+      if (model.rf_form(static_cast<int>(c)) != mmm::RfForm::none && rf_of_[static_cast<std::size_t>(c)] < 0)
+        fail("channel ", c, " is a reach-and-frequency channel: the planner needs how its spend becomes reach and "
+             "frequency (settings.rf: a reach curve and impressions per unit of spend)");
+    rf_shape_ = model.data().rf_shape;
+    if (model.log_link())
+      fail("the planner plans fits with link = 'identity' only: its outcome path and gradient are the identity "
+           "link's sums (gamma G + c (1 + theta G)); a link = 'log' fit is refused rather than planned wrong. Refit "
+           "with link = 'identity' to plan");
     if (draws.cols() != model.dimension())
       fail("draws must have one column per unconstrained parameter (", model.dimension(), "), got ", draws.cols());
     if (draws.rows() < 1) fail("draws must have at least one row");
@@ -243,7 +267,7 @@ class TrustPlanModel final : public DrawObjective {
               dr.alpha[c] = p.alpha[c];
               dr.alpha_l1[c] = std::pow(p.alpha[c], static_cast<double>(L_ + 1));
               dr.half[c] = 0.5 * p.lam[c];
-              dr.w0u[c] = dr.w(0, c) * s_.units_per_spend[c];
+              dr.w0u[c] = dr.w(0, c) * (rf_of_[static_cast<std::size_t>(c)] >= 0 ? 1.0 : s_.units_per_spend[c]);
               if (d.conversion[static_cast<std::size_t>(c)]) dr.coef_conv[c] = p.beta[ks++];
             }
             dr.delta = trust_enabled_ ? p.delta : 0.0;
@@ -252,15 +276,23 @@ class TrustPlanModel final : public DrawObjective {
             if (s_.future_baseline.size() != 0) dr.base = s_.future_baseline * p.b;
             // The history: adstock carry into the plan (row-major, L x C) and the stock at its end.
             dr.carry = RowMatrix::Zero(L_, C_);
-            for (Eigen::Index c = 0; c < C_; ++c)
+            for (Eigen::Index c = 0; c < C_; ++c) {
+              // an RF channel's adstock input is the model's r g(f) of the history
+              Vector rf_x;
+              const bool is_rf = rf_of_[static_cast<std::size_t>(c)] >= 0;
+              if (is_rf) {
+                rf_x.resize(T0);
+                model.rf_input(static_cast<int>(c), p.lam[c], p.slope[c], history_media.col(c), rf_x);
+              }
               for (Eigen::Index t = 0; t < L_; ++t) {
                 double acc = 0.0;
                 for (Eigen::Index l = t + 1; l <= L_; ++l) {
                   const Eigen::Index src = T0 + t - l;
-                  if (src >= 0) acc += dr.w(l, c) * history_media(src, c);
+                  if (src >= 0) acc += dr.w(l, c) * (is_rf ? rf_x[src] : history_media(src, c));
                 }
                 dr.carry(t, c) = acc;
               }
+            }
             dr.g_end = 0.0;
             if (trust_enabled_) {
               const mmm::TrustModelForward f = model.forward_on(z, history_media, zero_baseline, shocks);
@@ -322,6 +354,7 @@ class TrustPlanModel final : public DrawObjective {
   /// and the bounded stock is not either: true only without trust, or in the linear form
   /// with theta = 0 in every draw.
   [[nodiscard]] bool concave() const override {
+    if (!s_.rf.empty()) return false;  // RF: the hill form is S-shaped in frequency; not certified
     if (!trust_enabled_) return true;
     if (bounded_) return false;
     for (const Draw& dr : draw_)
@@ -335,6 +368,7 @@ class TrustPlanModel final : public DrawObjective {
 
   void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const override {
     const RowMatrix xr = check_spend(spend);
+    const RfState rs = rf_state(xr);
     const Eigen::Index n = draws();
     values.resize(n);
     if (grads != nullptr) grads->resize(H_ * C_, n);
@@ -344,8 +378,8 @@ class TrustPlanModel final : public DrawObjective {
           Work w(N_max_, K_max_, C_);
           for (auto i = b; i < e; ++i) {
             const auto ii = static_cast<Eigen::Index>(i);
-            values[ii] = run(draw_[static_cast<std::size_t>(i)], xr, w, grads != nullptr ? grads->col(ii).data() : nullptr,
-                             nullptr, ii);
+            values[ii] = run(draw_[static_cast<std::size_t>(i)], xr, rs, w,
+                             grads != nullptr ? grads->col(ii).data() : nullptr, nullptr, ii);
           }
         },
         4);
@@ -357,6 +391,7 @@ class TrustPlanModel final : public DrawObjective {
   void evaluate_weighted(const Matrix& spend, const Vector& weight, bool need_values, Vector& values,
                          Vector& g) const override {
     const RowMatrix xr = check_spend(spend);
+    const RfState rs = rf_state(xr);
     const Eigen::Index n = draws(), HC = H_ * C_, chunk = 16, nc = (n + chunk - 1) / chunk;
     if (weight.size() != n) fail("weight needs one value per draw (", n, "), got ", weight.size());
     if (need_values) values.resize(n);
@@ -371,11 +406,11 @@ class TrustPlanModel final : public DrawObjective {
             for (Eigen::Index i = kk * chunk; i < std::min(n, (kk + 1) * chunk); ++i) {
               const Draw& dr = draw_[static_cast<std::size_t>(i)];
               if (weight[i] != 0.0) {
-                const double y = run(dr, xr, w, gi.data(), nullptr, i);
+                const double y = run(dr, xr, rs, w, gi.data(), nullptr, i);
                 if (need_values) values[i] = y;
                 part.col(kk) += weight[i] * gi;
               } else if (need_values) {
-                values[i] = run(dr, xr, w, nullptr, nullptr, i);
+                values[i] = run(dr, xr, rs, w, nullptr, nullptr, i);
               }
             }
           }
@@ -388,13 +423,15 @@ class TrustPlanModel final : public DrawObjective {
   double evaluate_draw(Eigen::Index i, const Matrix& spend, double* grad) const override {
     const RowMatrix xr = check_spend(spend);
     if (i < 0 || i >= draws()) fail("draw ", i, " is not in 0..", draws() - 1);
+    const RfState rs = rf_state(xr);
     Work w(N_max_, K_max_, C_);
-    return run(draw_[static_cast<std::size_t>(i)], xr, w, grad, nullptr, 0);
+    return run(draw_[static_cast<std::size_t>(i)], xr, rs, w, grad, nullptr, 0);
   }
 
   /// Per-draw, per-period paths of a schedule (see PlanPaths).
   [[nodiscard]] PlanPaths paths(const Matrix& spend) const {
     const RowMatrix xr = check_spend(spend);
+    const RfState rs = rf_state(xr);
     const Eigen::Index n = draws();
     PlanPaths out;
     for (Matrix* m : {&out.outcome, &out.stock, &out.conversion, &out.amplification, &out.trust_direct})
@@ -408,7 +445,7 @@ class TrustPlanModel final : public DrawObjective {
           Work w(N_max_, K_max_, C_);
           for (auto i = b; i < e; ++i) {
             const auto ii = static_cast<Eigen::Index>(i);
-            out.total[ii] = run(draw_[static_cast<std::size_t>(i)], xr, w, nullptr, &out, ii);
+            out.total[ii] = run(draw_[static_cast<std::size_t>(i)], xr, rs, w, nullptr, &out, ii);
             out.tail_periods[ii] = draw_[static_cast<std::size_t>(i)].tail;
           }
         },
@@ -438,10 +475,44 @@ class TrustPlanModel final : public DrawObjective {
   struct Work {
     RowMatrix a, h, ga;
     Vector u, G, gG, gu, conv, gc, S, zero;
+    RowMatrix xin, dx;  // RF channels: the schedule with RF columns as the model's r g(f), and dx/ds
     Work(Eigen::Index N, Eigen::Index K, Eigen::Index C)
         : a(N, C), h(N, C), ga(N, C), u(N + K), G(N + K), gG(N + K), gu(N + K), conv(N), gc(N), S(C),
           zero(Vector::Zero(C)) {}
   };
+  /// The schedule-only part of the RF chain (rf.hpp), per RF channel q: H values each of
+  /// r, dr/ds, v (hill: the frequency f; exposure: the untruncated mean m of the model's
+  /// zero-truncated exposures with mean f) and dv/ds.
+  struct RfState {
+    std::vector<Vector> r, dr, v, dv;
+  };
+  RfState rf_state(const RowMatrix& xr) const {
+    RfState st;
+    const std::size_t nq = s_.rf.size();
+    st.r.resize(nq);
+    st.dr.resize(nq);
+    st.v.resize(nq);
+    st.dv.resize(nq);
+    for (std::size_t q = 0; q < nq; ++q) {
+      const RfChannel& ch = s_.rf[q];
+      const bool exposure = model_.rf_form(ch.channel) == mmm::RfForm::exposure;
+      for (Vector* x : {&st.r[q], &st.dr[q], &st.v[q], &st.dv[q]}) x->resize(H_);
+      for (Eigen::Index t = 0; t < H_; ++t) {
+        const RfPoint pt = rf_point(ch, xr(t, ch.channel));
+        st.r[q][t] = pt.r;
+        st.dr[q][t] = pt.dr;
+        if (exposure) {
+          double dm = 0.0;
+          st.v[q][t] = exposure_mean(pt.f, rf_shape_, dm);
+          st.dv[q][t] = dm * pt.df;
+        } else {
+          st.v[q][t] = pt.f;
+          st.dv[q][t] = pt.df;
+        }
+      }
+    }
+    return st;
+  }
 
   template <class W>
   static void weights(double alpha, W&& w) {  // alpha^l / sum_m alpha^m, as trust_model.hpp
@@ -481,8 +552,27 @@ class TrustPlanModel final : public DrawObjective {
 
   /// One draw: Y; with grad != nullptr also dY/ds (H C values, index t + H c); with
   /// paths != nullptr its row `row` of the paths. xr: the schedule, row-major H x C.
-  double run(const Draw& dr, const RowMatrix& xr, Work& w, double* grad, PlanPaths* paths, Eigen::Index row) const {
+  double run(const Draw& dr, const RowMatrix& xr_spend, const RfState& rs, Work& w, double* grad, PlanPaths* paths,
+             Eigen::Index row) const {
     const Eigen::Index N = dr.explicit_periods, H = H_, L = L_, C = C_, NS = N + dr.stock_tail;
+    // RF channels: their adstock input is the model's response x = r g(v) of this draw
+    // (rf.hpp), with dx/ds for the reverse pass; other channels: the spend as it is.
+    const bool has_rf = !s_.rf.empty();
+    if (has_rf) {
+      w.xin = xr_spend;
+      w.dx.resize(H, C);
+      for (std::size_t q = 0; q < s_.rf.size(); ++q) {
+        const int c = s_.rf[q].channel;
+        const mmm::RfForm form = model_.rf_form(c);
+        for (Eigen::Index t = 0; t < H; ++t) {
+          double dg = 0.0;
+          const double g = rf_response(form, rs.v[q][t], dr.p.lam[c], dr.p.slope[c], rf_shape_, dg);
+          w.xin(t, c) = rs.r[q][t] * g;
+          w.dx(t, c) = rs.dr[q][t] * g + rs.r[q][t] * dg * rs.dv[q][t];
+        }
+      }
+    }
+    const RowMatrix& xr = has_rf ? w.xin : xr_spend;
     const double ys = s_.outcome_scale;
     const Eigen::Index counted = std::min<Eigen::Index>(N, H + static_cast<Eigen::Index>(std::min(dr.tail, 1 << 30)));
     // forward: adstock of every channel by its O(1) geometric recursion, period by period
@@ -503,6 +593,9 @@ class TrustPlanModel final : public DrawObjective {
       }
     }
     transforms::detail::simd::logistic_rows(w.a.data(), C, w.h.data(), C, N, C, dr.half.data());
+    if (has_rf)  // RF channels: h = Adstock(x), no logistic saturation (the response is inside)
+      for (const RfChannel& ch : s_.rf)
+        for (Eigen::Index t = 0; t < N; ++t) w.h(t, ch.channel) = w.a(t, ch.channel);
     // trust stock by the model's own dynamics (either form): inflow over the window, zero
     // inflow over the bounded form's stock tail
     const Eigen::Map<const RowMatrix> h(w.h.data(), N, C);
@@ -559,7 +652,12 @@ class TrustPlanModel final : public DrawObjective {
     for (Eigen::Index t = 0; t < N; ++t) {
       double* gr = w.ga.data() + t * C;
       const double* hr = w.h.data() + t * C;
-      for (Eigen::Index c = 0; c < C; ++c) gr[c] = gr[c] * half[c] * (1.0 - hr[c] * hr[c]);
+      if (!has_rf) {
+        for (Eigen::Index c = 0; c < C; ++c) gr[c] = gr[c] * half[c] * (1.0 - hr[c] * hr[c]);
+      } else {
+        for (Eigen::Index c = 0; c < C; ++c)
+          if (rf_of_[static_cast<std::size_t>(c)] < 0) gr[c] = gr[c] * half[c] * (1.0 - hr[c] * hr[c]);
+      }
     }
     // adjoint of the adstock: dY/dx[t] = sum_{l=0}^{L} w_l ga[t + l] = w_0 R[t] with
     // R[t] = ga[t] + alpha R[t+1] - alpha^(L+1) ga[t+L+1] (ga = 0 beyond N)
@@ -572,6 +670,9 @@ class TrustPlanModel final : public DrawObjective {
       if (t < H)
         for (Eigen::Index c = 0; c < C; ++c) grad[t + H * c] = w0u[c] * R[c];
     }
+    if (has_rf)  // dY/ds = dY/dx dx/ds for the RF channels
+      for (const RfChannel& ch : s_.rf)
+        for (Eigen::Index t = 0; t < H; ++t) grad[t + H * ch.channel] *= w.dx(t, ch.channel);
     return y;
   }
 
@@ -581,6 +682,8 @@ class TrustPlanModel final : public DrawObjective {
   Eigen::Index C_ = 0, L_ = 0, H_ = 0, N_max_ = 0, K_max_ = 0;
   bool trust_enabled_ = false, bounded_ = false;
   std::vector<Draw> draw_;
+  std::vector<int> rf_of_;   // per channel: its entry in s_.rf, or -1
+  double rf_shape_ = 1.0;    // the model's exposure-form shape
 };
 
 }  // namespace trustmix::plan

@@ -102,7 +102,9 @@ struct SolverSettings {
   /// least-squares problem per iteration, slow beyond a few hundred variables), "slsqp",
   /// "mma" (no equality constraints), "auglag" (augmented Lagrangian, L-BFGS inside).
   std::string algorithm = "auto";
-  /// 1: the start only; 2: and the even plan; more: and random plans; 0 (auto): 1 when the
+  /// 1: the start only; 2: and the even plan; more: and random plans (a start that would
+  /// repeat an earlier one, e.g. the even plan when no start is given, is replaced by a
+  /// fixed perturbation of the even plan; PlanResult::start_schedules); 0 (auto): 1 when the
   /// problem is certified concave (DrawObjective::concave() and a mean or CVaR criterion),
   /// else 2
   int starts = 2;
@@ -141,7 +143,11 @@ struct PlanResult {
   /// CVaR): a KKT point is the global optimum
   bool concave = false;
   std::vector<double> start_objectives;  ///< final R of each start (NaN: infeasible)
-  int starts_agreeing = 0;   ///< starts within 1e-6 (relative) of the best objective
+  /// The distinct starts run (H x C each): the given start (or the even plan), the even
+  /// plan, random plans; one that would repeat an earlier start is replaced by a fixed
+  /// perturbation of the even plan, or dropped when that repeats one too
+  std::vector<Matrix> start_schedules;
+  int starts_agreeing = 0;   ///< distinct starts within 1e-6 (relative) of the best objective
   std::string message;       ///< a sentence on the outcome
 };
 
@@ -503,8 +509,46 @@ class Scaled {
       even[j] = std::clamp(free_total / cells, lay.lb[jj], lay.ub[jj]);  // x = v / scale and scale sums to S
     }
   }
+  // A deterministic perturbation of the even plan (the same total): spend in proportion to
+  // 1 + 0.5 cos(2.4 j + 1) over the variables j, clipped to the bounds. It stands in for a
+  // start that would repeat an earlier one (no start given: the first start is the even
+  // plan, so the second would be it again and "2 of 2 starts agree" would be false).
+  std::vector<double> perturbed(nv);
+  {
+    double tot = 0.0;
+    for (std::size_t j = 0; j < nv; ++j) {
+      perturbed[j] = 1.0 + 0.5 * std::cos(2.4 * static_cast<double>(j) + 1.0);
+      tot += perturbed[j] * lay.scale[static_cast<Eigen::Index>(j)];
+    }
+    for (std::size_t j = 0; j < nv; ++j) {
+      const auto jj = static_cast<Eigen::Index>(j);
+      perturbed[j] = std::clamp(perturbed[j] * free_total / tot, lay.lb[jj], lay.ub[jj]);
+    }
+  }
+  // Starts are distinct: a candidate within 1e-12 (relative) of an earlier start is
+  // replaced by the perturbation, and dropped when that is taken too (e.g. a single
+  // variable fixed by the budget): starts_agreeing counts distinct starts.
+  const auto same_start = [&](const std::vector<double>& a, const std::vector<double>& b) {
+    double d = 0.0, m = 1.0;
+    for (std::size_t j = 0; j < nv; ++j) {
+      d = std::max(d, std::abs(a[j] - b[j]));
+      m = std::max({m, std::abs(a[j]), std::abs(b[j])});
+    }
+    return d <= 1e-12 * m;
+  };
+  const auto add_start = [&](std::vector<double> x) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      bool dup = false;
+      for (const auto& s : starts) dup = dup || same_start(s, x);
+      if (!dup) {
+        starts.push_back(std::move(x));
+        return;
+      }
+      x = perturbed;
+    }
+  };
   starts.push_back(st.start.size() != 0 ? lay.variables(st.start) : even);
-  if (n_starts >= 2) starts.push_back(even);
+  if (n_starts >= 2) add_start(even);
   std::mt19937_64 rng(st.seed);
   std::exponential_distribution<double> expo(1.0);
   for (int k = 2; k < n_starts; ++k) {
@@ -515,12 +559,13 @@ class Scaled {
       const auto jj = static_cast<Eigen::Index>(j);
       x[j] = std::clamp(x[j] / tot * free_total / lay.scale[jj], lay.lb[jj], lay.ub[jj]);
     }
-    starts.push_back(std::move(x));
+    add_start(std::move(x));
   }
 
   PlanResult res;
   res.concave = concave;
   res.start = lay.schedule(starts[0].data());
+  for (const auto& x0 : starts) res.start_schedules.push_back(lay.schedule(x0.data()));
   {
     std::vector<double> g0(nv);
     res.start_objective = sc.criterion(starts[0].data(), g0.data());
@@ -631,7 +676,10 @@ class Scaled {
     // for the budget and the bounds when both are).
     if (alg == nlopt::AUGLAG && (status == nlopt::FAILURE || status == nlopt::ROUNDOFF_LIMITED) && x == x0) {
       ++retried;
-      for (std::size_t j = 0; j < nv; ++j) x[j] = std::clamp(0.5 * (x0[j] + even[j]), lbv[j], ubv[j]);
+      // halfway to the even plan, or to the perturbed plan when the start is the even plan
+      // (halfway would then be the start again: a no-op rerun)
+      const std::vector<double>& to = same_start(x0, even) ? perturbed : even;
+      for (std::size_t j = 0; j < nv; ++j) x[j] = std::clamp(0.5 * (x0[j] + to[j]), lbv[j], ubv[j]);
       status = run_once(nlopt::LD_LBFGS, x);
     }
     if (st.stop != nullptr && st.stop->load()) throw Interrupted("the plan's optimisation");
@@ -735,7 +783,8 @@ class Scaled {
       msg << "; a concave problem (every draw's outcome concave in the schedule, risk " << to_string(pb.criterion.measure)
           << "): the KKT point is the global optimum";
     if (retried > 0)
-      msg << "; " << retried << " start(s) rerun from halfway to the even plan after AUGLAG's L-BFGS failed there";
+      msg << "; " << retried << " start(s) rerun from halfway to the even (or, from the even plan, the perturbed) plan "
+          << "after AUGLAG's L-BFGS failed there";
     if (!res.moved) msg << "; the plan is its starting schedule, which the KKT check " << (res.kkt_residual <= 1e-6 ? "certifies as optimal" : "does NOT certify");
   }
   res.message = msg.str();

@@ -2,7 +2,7 @@
 statistics are merged by the engine (or the driver), and the models are solved once."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pandas as pd
@@ -13,7 +13,7 @@ from trustmix.attribution._statistics import Statistics
 __all__ = ["statistics_from_dask", "statistics_from_spark"]
 
 
-def _count_partition(frame: pd.DataFrame, kw: dict) -> bytes:
+def _count_partition(frame: pd.DataFrame, kw: dict[str, Any]) -> bytes:
     """Counts one partition of a path table into the bytes of a Statistics state."""
     st = Statistics(kw["orders"], kw["collapse_repeats"])
     if len(frame):
@@ -32,7 +32,7 @@ def _partition_options(
     sep: str,
     orders: Iterable[int],
     collapse_repeats: bool,
-) -> dict:
+) -> dict[str, Any]:
     """Checks the column names against ``frame.columns`` and returns the options each
     partition is counted with (plain values, so they pickle to the workers)."""
     missing = [c for c in (path, conversions, value, nulls) if c is not None and c not in frame.columns]
@@ -42,7 +42,7 @@ def _partition_options(
             "orders": [int(k) for k in orders], "collapse_repeats": bool(collapse_repeats)}
 
 
-def _merge_states(states: Iterable[bytes], kw: dict) -> Statistics:
+def _merge_states(states: Iterable[bytes], kw: dict[str, Any]) -> Statistics:
     """Merges states given as bytes (an empty input gives empty statistics).
 
     The first state, once decoded, is the accumulator (no copy of it into a fresh state);
@@ -58,7 +58,7 @@ def _merge_states(states: Iterable[bytes], kw: dict) -> Statistics:
     return out if out is not None else Statistics(kw["orders"], kw["collapse_repeats"])
 
 
-def _merge_bytes(kw: dict, *states: bytes) -> bytes:
+def _merge_bytes(kw: dict[str, Any], *states: bytes) -> bytes:
     return _merge_states(states, kw).to_bytes()
 
 
@@ -83,16 +83,17 @@ def statistics_from_dask(
     ``dask.distributed.Client``).
     """
     try:
-        import dask
+        from dask.base import compute
+        from dask.delayed import delayed
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("statistics_from_dask needs dask: pip install trustmix[dask]") from exc
     kw = _partition_options(ddf, path, conversions, value, nulls, sep, orders, collapse_repeats)
-    parts = [dask.delayed(_count_partition)(p, kw) for p in ddf.to_delayed()]
+    parts = [delayed(_count_partition)(p, kw) for p in ddf.to_delayed()]
     if split_every < 2:
         raise ValueError(f"split_every must be >= 2, got {split_every}")
     while len(parts) > 1:
-        parts = [dask.delayed(_merge_bytes)(kw, *parts[i:i + split_every]) for i in range(0, len(parts), split_every)]
-    (state,) = dask.compute(parts[0])
+        parts = [delayed(_merge_bytes)(kw, *parts[i:i + split_every]) for i in range(0, len(parts), split_every)]
+    (state,) = compute(parts[0])
     return Statistics.from_bytes(state)
 
 
@@ -119,7 +120,7 @@ def statistics_from_spark(
     kw = _partition_options(sdf, path, conversions, value, nulls, sep, orders, collapse_repeats)
     columns = [c for c in (path, conversions, value, nulls) if c is not None]
 
-    def count_batches(batches):
+    def count_batches(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         states = (_count_partition(frame, kw) for frame in batches)
         yield pd.DataFrame({"state": [_merge_states(states, kw).to_bytes()]})
 

@@ -1,7 +1,7 @@
 """The journey store seen from Python: data in once, every model runs on it."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,10 @@ def _column(frame: pd.DataFrame, name: str, role: str) -> pd.Series:
     return column
 
 
+@overload
+def _numeric(frame: pd.DataFrame, name: str, role: str) -> np.ndarray: ...
+@overload
+def _numeric(frame: pd.DataFrame, name: str | None, role: str) -> np.ndarray | None: ...
 def _numeric(frame: pd.DataFrame, name: str | None, role: str) -> np.ndarray | None:
     """A float64 copy of a weight column; non-numbers and missing values are reported by row."""
     if name is None:
@@ -73,7 +77,8 @@ def _raise_first_non_string(paths: pd.Series, name: str) -> None:
         raise ValueError(f"row {row}, column '{name}': expected a path string, got {paths.iloc[row]!r}")
 
 
-def _parse_paths(paths: pd.Series, name: str, conversions, value, nulls, sep: str, columns, threads: int):
+def _parse_paths(paths: pd.Series, name: str, conversions: Any, value: Any, nulls: Any, sep: str, columns: Any,
+                 threads: int) -> _core.attribution.JourneyStore:
     """Hands the path strings to C++ without a Python loop: an object column (str objects)
     is read in place, str objects' UTF-8 bytes straight from CPython; Arrow-backed strings
     (pandas' pyarrow string dtype, pyarrow, polars) go as Arrow buffers."""
@@ -116,8 +121,8 @@ def _parse_paths(paths: pd.Series, name: str, conversions, value, nulls, sep: st
         data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
         return _core.attribution.JourneyStore.from_path_buffer(data, np.ascontiguousarray(offsets), conversions, value,
                                                                nulls, **kw)
-    values = paths.to_list()  # C++ reads the str objects in place and names a non-string row
-    return _core.attribution.JourneyStore.from_path_list(values, conversions, value, nulls, **kw)
+    # C++ reads the str objects in place and names a non-string row
+    return _core.attribution.JourneyStore.from_path_list(paths.to_list(), conversions, value, nulls, **kw)
 
 
 class Journeys:
@@ -142,7 +147,7 @@ class Journeys:
         Touches older than the lookback window before their journey's end (events only).
     """
 
-    def __init__(self, store: Any, info: pd.DataFrame | None = None, meta: dict | None = None):
+    def __init__(self, store: Any, info: pd.DataFrame | None = None, meta: dict[str, Any] | None = None):
         self._store = store
         self.info = info
         meta = meta or {}
@@ -372,7 +377,7 @@ class Journeys:
         return out
 
     def statistics(self, orders: tuple[int, ...] | list[int] = (1,), collapse_repeats: bool = True,
-                   contents: Any = "all", threads: int = 0):
+                   contents: Any = "all", threads: int = 0) -> Any:
         """Mergeable sufficient statistics of these journeys (see :class:`Statistics`)."""
         from trustmix.attribution._statistics import Statistics
 
@@ -389,7 +394,7 @@ class Journeys:
         head = self.to_frame().head(10).to_html(index=False)
         return f"<p><b>trustmix Journeys</b>: {self!r}</p>{head}"
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         return {
             "version": 1,
             "store": self._store,
@@ -403,7 +408,7 @@ class Journeys:
             },
         }
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         if state.get("version") != 1:
             raise ValueError(f"cannot unpickle Journeys: unsupported state version {state.get('version')!r}")
-        self.__init__(state["store"], state["info"], state["meta"])
+        Journeys.__init__(self, state["store"], state["info"], state["meta"])

@@ -24,7 +24,7 @@ def _check_journeys(journeys: Any, what: str) -> Journeys:
     return journeys
 
 
-def _per_journey_frame(journeys: Journeys, d: dict) -> pd.DataFrame:
+def _per_journey_frame(journeys: Journeys, d: dict[str, Any]) -> pd.DataFrame:
     names = np.asarray(journeys.channels, dtype=object)
     out = pd.DataFrame(
         {
@@ -64,7 +64,7 @@ def _weight(value: Any, name: str) -> float:
 
 
 def _statistics_for(data: Any, orders: Iterable[int] = (1,), collapse_repeats: bool = True, threads: int = 0,
-                    contents: str = "all"):
+                    contents: str = "all") -> Any:
     threads = _threads(threads)
     if isinstance(data, Statistics):
         return data
@@ -74,7 +74,7 @@ def _statistics_for(data: Any, orders: Iterable[int] = (1,), collapse_repeats: b
     raise ValueError(f"expected Journeys or Statistics, got {type(data).__name__}")
 
 
-def _rule(journeys: Any, model: str, settings: dict, threads: int, **kw) -> AttributionResult:
+def _rule(journeys: Any, model: str, settings: dict[str, Any], threads: int, **kw: Any) -> AttributionResult:
     threads = _threads(threads)
     if isinstance(journeys, Statistics):  # a distributed run: default settings only
         d = _core.attribution.rule_based_from_statistics(journeys._state, model)
@@ -102,7 +102,7 @@ def last_touch(journeys: Journeys | Statistics, threads: int = 0) -> Attribution
     return _rule(journeys, "last_touch", {}, threads)
 
 
-def last_non(journeys: Journeys, excluded_channel: str = "direct", threads: int = 0) -> AttributionResult:
+def last_non(journeys: Journeys | Statistics, excluded_channel: str = "direct", threads: int = 0) -> AttributionResult:
     """Last non-X touch: credit to the last touch that is not ``excluded_channel`` (e.g.
     "direct"); a journey made only of that channel credits it."""
     return _rule(journeys, "last_non", {"excluded_channel": excluded_channel}, threads,
@@ -116,7 +116,7 @@ def linear(journeys: Journeys | Statistics, unique: bool = False, threads: int =
     return _rule(journeys, model, {"unique": unique}, threads)
 
 
-def time_decay(journeys: Journeys, half_life: float = 7.0, threads: int = 0) -> AttributionResult:
+def time_decay(journeys: Journeys | Statistics, half_life: float = 7.0, threads: int = 0) -> AttributionResult:
     """Time-decay attribution: touch weight proportional to 2^(-age / half_life), age in
     days between the touch and the conversion; ``half_life`` in days (default 7, the usual
     ad-platform default). Needs journeys built with :meth:`Journeys.from_events`."""
@@ -326,7 +326,7 @@ def compare(
     explicit = models is not None
     if isinstance(models, str):  # compare(j, models="markov") means one model, not five letters
         models = [models]
-    names = list(models) if explicit else list(_DEFAULT_MODELS)
+    names = list(models) if models is not None else list(_DEFAULT_MODELS)
     for name in names:
         if not isinstance(name, str):
             raise ValueError(f"models must be model names (str), got {name!r}")

@@ -49,7 +49,7 @@ def rollup(credits: pd.DataFrame, plan: Any, by: str = "peso") -> pd.DataFrame:
     return out
 
 
-def _credits_frame(channels, conversions, value) -> pd.DataFrame:
+def _credits_frame(channels: Any, conversions: Any, value: Any) -> pd.DataFrame:
     conv = np.asarray(conversions, dtype=np.float64)
     total = conv.sum()
     return pd.DataFrame(
@@ -90,17 +90,17 @@ class AttributionResult:
     def __init__(
         self,
         model: str,
-        settings: dict,
-        channels,
-        conversions,
-        value,
+        settings: dict[str, Any],
+        channels: Any,
+        conversions: Any,
+        value: Any,
         *,
         per_journey: Callable[[], pd.DataFrame] | pd.DataFrame | None = None,
-        removal_effects=None,
+        removal_effects: Any = None,
         transitions: Callable[[], pd.DataFrame] | pd.DataFrame | None = None,
         conversion_probability: float | None = None,
-        extra: dict | None = None,
-    ):
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         self.model = model
         self.settings = dict(settings)
         self.credits = _credits_frame(channels, conversions, value)
@@ -161,7 +161,7 @@ class AttributionResult:
         out.attrs["total_value"] = float(self.credits["value"].sum())
         return out
 
-    def plot(self, ax=None, what: str = "conversions"):
+    def plot(self, ax: Any = None, what: str = "conversions") -> Any:
         """Horizontal bar chart of credit by channel; returns the matplotlib Axes."""
         import matplotlib.pyplot as plt
 
@@ -175,7 +175,7 @@ class AttributionResult:
         ax.set_title(f"{self.model} attribution")
         return ax
 
-    def plot_transitions(self, ax=None):
+    def plot_transitions(self, ax: Any = None) -> Any:
         """Heatmap of the Markov transition matrix; returns the Axes."""
         import matplotlib.pyplot as plt
 
@@ -202,7 +202,7 @@ class AttributionResult:
             extra = f" P(conversion) = {self.conversion_probability:.6g}."
         return f"<p><b>{self.model}</b> attribution {self.settings}.{extra}</p>" + self.summary().to_html(index=False)
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         _ = self.transitions  # materialise
         state = dict(self.__dict__)
         if callable(state["_per_journey"]):
@@ -213,7 +213,7 @@ class AttributionResult:
         state["_version"] = 1
         return state
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         if state.pop("_version", None) != 1:
             raise ValueError("cannot unpickle AttributionResult: unsupported state version")
         self.__dict__.update(state)
@@ -254,7 +254,7 @@ class RolesResult:
     def summary(self) -> pd.DataFrame:
         return self.table
 
-    def plot(self, ax=None, by: str = "channel"):
+    def plot(self, ax: Any = None, by: str = "channel") -> Any:
         """Stacked bars of introducer / assist / closer / sole shares (by channel, peso or role)."""
         import matplotlib.pyplot as plt
 
@@ -303,7 +303,7 @@ class Comparison:
     def summary(self) -> pd.DataFrame:
         return self.credits
 
-    def plot(self, ax=None, what: str = "share"):
+    def plot(self, ax: Any = None, what: str = "share") -> Any:
         """Grouped bars: credit by channel for every model; returns the Axes."""
         import matplotlib.pyplot as plt
 

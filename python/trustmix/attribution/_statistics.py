@@ -52,8 +52,9 @@ class Statistics:
         self._state = _state
 
     @classmethod
-    def from_journeys(cls, journeys, orders: Iterable[int] = (1,), collapse_repeats: bool = True, contents: Any = "all",
-                      threads: int = 0):
+    def from_journeys(cls, journeys: Any, orders: Iterable[int] = (1,), collapse_repeats: bool = True,
+                      contents: Any = "all",
+                      threads: int = 0) -> Statistics:
         """Counts a :class:`Journeys` (in parallel C++ chunks, GIL released)."""
         st = cls(orders, collapse_repeats, contents)
         st.update(journeys, threads=threads)
@@ -65,7 +66,7 @@ class Statistics:
         flags = int(self._state.contents)
         return [k for k, v in self._CONTENT_FLAGS.items() if k != "all" and flags & v]
 
-    def update(self, journeys, threads: int = 0) -> Statistics:
+    def update(self, journeys: Any, threads: int = 0) -> Statistics:
         """Adds the journeys' sums in place; returns self."""
         self._state.update(journeys._store, threads=threads)
         return self
@@ -87,7 +88,7 @@ class Statistics:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Statistics) and bool(self._state == other._state)
 
-    __hash__ = None  # mutable
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable (typeshed writes it the same way)
 
     @property
     def channels(self) -> list[str]:
@@ -179,10 +180,10 @@ class Statistics:
     def from_bytes(cls, data: bytes) -> Statistics:
         return cls(_state=_core.attribution.Statistics.from_bytes(bytes(data)))
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         return {"version": 1, "bytes": self.to_bytes()}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         if state.get("version") != 1:
             raise ValueError(f"cannot unpickle Statistics: unsupported state version {state.get('version')!r}")
         self._state = _core.attribution.Statistics.from_bytes(state["bytes"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import html as _html
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,7 @@ class LatentClassResult:
     starts_at_best : int  (random starts that reached the best log-likelihood)
     """
 
-    def __init__(self, fit: dict, encoded: Encoded, settings: dict) -> None:
+    def __init__(self, fit: dict[str, Any], encoded: Encoded, settings: dict[str, Any]) -> None:
         self._fit = fit
         self._enc = encoded
         self.settings = dict(settings)
@@ -89,7 +89,7 @@ class LatentClassResult:
         return np.asarray(self._fit["log_likelihood_trace"], dtype=float)
 
     @property
-    def model(self) -> dict:
+    def model(self) -> dict[str, Any]:
         """The model's parameters as plain arrays (the C++ LatentClassModel)."""
         return self._fit["model"]
 
@@ -213,7 +213,7 @@ class LatentClassResult:
         trust: tuple[str, Sequence[Any]] | None = None,
         sensitivity: tuple[str, Sequence[Any]] | None = None,
         channels: Mapping[str, tuple[str, Sequence[Any]]] | None = None,
-    ) -> list:
+    ) -> list[Any]:
         """The personas as :class:`trustmix.Audience` objects, the simulator's type.
 
         Field mapping (also in docs/audience.md): ``name`` = persona name; ``size`` =
@@ -227,7 +227,7 @@ class LatentClassResult:
 
         Example: ``channels={"instagram": ("uses_instagram", ["daily", "weekly"])}``.
         """
-        def spec(entry, what):
+        def spec(entry: Any, what: Any) -> Any:
             if entry is None:
                 return None
             item, cats = entry
@@ -335,11 +335,11 @@ class LatentClassResult:
         return (f"<h4>{_html.escape(repr(self))}</h4>" + self.personas().to_html(index=False)
                 + self.profiles().round(3).to_html())
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         return {"version": _STATE_VERSION, "fit": self._fit, "encoded": self._enc.__dict__, "settings": self.settings,
                 "names": self.names, "descriptions": self.descriptions}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         if state.get("version") != _STATE_VERSION:
             raise ValueError(f"unsupported LatentClassResult pickle version {state.get('version')!r}")
         self._fit = state["fit"]
@@ -356,7 +356,8 @@ class LatentClassSelection:
     entropy, starts_at_best; ``best`` is the model with the smallest ``criterion``.
     """
 
-    def __init__(self, models: dict[int, LatentClassResult], criterion: str, encoded: Encoded, settings: dict) -> None:
+    def __init__(self, models: dict[int, LatentClassResult], criterion: str, encoded: Encoded,
+                 settings: dict[str, Any]) -> None:
         self.models = models
         self.criterion = criterion
         self._enc = encoded
@@ -374,12 +375,12 @@ class LatentClassSelection:
     @property
     def best(self) -> LatentClassResult:
         t = self.table
-        return self.models[int(t[self.criterion].idxmin())]
+        return self.models[int(cast(int, t[self.criterion].idxmin()))]
 
     def __getitem__(self, k: int) -> LatentClassResult:
         return self.models[k]
 
-    def bootstrap_lrt(self, classes: int, replicates: int = 99, starts: int = 5, seed: int = 0) -> dict:
+    def bootstrap_lrt(self, classes: int, replicates: int = 99, starts: int = 5, seed: int = 0) -> dict[str, Any]:
         """Parametric bootstrap likelihood-ratio test of ``classes - 1`` against
         ``classes`` (McLachlan 1987; Nylund et al. 2007): a small p-value favours
         ``classes``. Returns statistic, p_value (Monte Carlo, standard error about
@@ -392,7 +393,7 @@ class LatentClassSelection:
 
     def summary(self) -> pd.DataFrame:
         t = self.table
-        t["best"] = t.index == int(t[self.criterion].idxmin())
+        t["best"] = t.index == int(cast(int, t[self.criterion].idxmin()))
         return t
 
     def plot(self, ax: Any = None) -> Any:
@@ -465,7 +466,8 @@ def latent_classes(
     if not ks:
         raise ValueError("classes is empty")
     enc = encode(survey, items, gaussian=gaussian, covariates=covariates, weights=weights, categories=categories)
-    settings = {"starts": int(starts), "seed": int(seed), "threads": int(threads), "covariance": covariance,
+    settings: dict[str, Any] = {"starts": int(starts), "seed": int(seed), "threads": int(threads),
+                                "covariance": covariance,
                 "max_iterations": int(max_iterations), "tolerance": float(tolerance),
                 "screening_iterations": int(screening_iterations), "final_starts": int(final_starts)}
     models: dict[int, LatentClassResult] = {}

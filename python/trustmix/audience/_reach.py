@@ -89,21 +89,21 @@ class ReachCurve:
     def _repr_html_(self) -> str:
         return f"<b>{_html.escape(repr(self))}</b>"
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         return {"version": 1, "core": self._c.__getstate__()}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         if state.get("version") != 1:
             raise ValueError(f"unsupported ReachCurve pickle version {state.get('version')!r}")
         c = object.__new__(_core.audience.ReachCurve)
         c.__setstate__(state["core"])
         self._c = c
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_curve, (self._c.__getstate__(),))
 
 
-def _rebuild_curve(core_state: tuple) -> ReachCurve:
+def _rebuild_curve(core_state: tuple[Any, ...]) -> ReachCurve:
     kind, population, reachable, shape, shape2 = core_state[1:]
     return ReachCurve(_core.audience.ReachCurve(kind, population, reachable, shape, shape2))
 
@@ -193,11 +193,11 @@ def fit_reach_curves(
     out["reachable"] = [c.reachable for c in curves]
     out["shape"] = [c.shape for c in curves]
     out["shape2"] = [c.shape2 for c in curves]
-    out["curve"] = [ReachCurve(c) for c in curves]
+    out["curve"] = pd.Series([ReachCurve(c) for c in curves], index=out.index, dtype=object)
     return out
 
 
-def duplication(reach: pd.DataFrame | pd.Series | Mapping[str, float], shares: Any = None) -> dict:
+def duplication(reach: pd.DataFrame | pd.Series | Mapping[str, float], shares: Any = None) -> dict[str, Any]:
     """Reach of channels combined, with duplication.
 
     - ``reach`` a Series/mapping channel -> share reached: Sainsbury's independence,
@@ -240,7 +240,7 @@ def overlap_model(
     weights: str | None = None,
     seed: int = 0,
     criterion: str = "bic",
-) -> dict:
+) -> dict[str, Any]:
     """The latent-class overlap model from respondent-level exposure data.
 
     ``exposures`` has one row per respondent and a 0/1 column per channel (1 = exposed,

@@ -35,8 +35,8 @@ class ThreeStepResult:
     (DataFrames/Series), ``warnings``, ``assignment``, ``correction``.
     """
 
-    def __init__(self, res: dict, names: Sequence[str], covariates: Sequence[str], outcome: str | None,
-                 outcome_kind: str, categories: Sequence[Any], settings: dict) -> None:
+    def __init__(self, res: dict[str, Any], names: Sequence[str], covariates: Sequence[str], outcome: str | None,
+                 outcome_kind: str, categories: Sequence[Any], settings: dict[str, Any]) -> None:
         self._res = res
         self.names = list(names)
         self.covariate_names = list(covariates)
@@ -139,16 +139,16 @@ class ThreeStepResult:
         parts.append(self.classification_error.round(3).to_html())
         return "".join(parts)
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         return {"version": _STATE_VERSION, "res": self._res, "names": self.names, "covariates": self.covariate_names,
                 "outcome": self.outcome_name, "outcome_kind": self.outcome_kind, "categories": self.categories,
                 "settings": self.settings}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         if state.get("version") != _STATE_VERSION:
             raise ValueError(f"unsupported ThreeStepResult pickle version {state.get('version')!r}")
-        self.__init__(state["res"], state["names"], state["covariates"], state["outcome"], state["outcome_kind"],
-                      state["categories"], state["settings"])
+        ThreeStepResult.__init__(self, state["res"], state["names"], state["covariates"], state["outcome"],
+                                 state["outcome_kind"], state["categories"], state["settings"])
 
 
 def three_step(

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from trustmix import _core
-from trustmix.evaluate._panel import to_panel
+from trustmix.evaluate._panel import WidePanel, to_panel
 from trustmix.evaluate._results import (
     CausalImpactResult,
     DidResult,
@@ -25,7 +25,7 @@ __all__ = ["causal_impact", "synthetic_control", "synthetic_did", "staggered_did
 _METHODS = ("synthetic_control", "augmented", "synthetic_did")
 
 
-def _window(panel, start: Any, end: Any) -> tuple[int, int]:
+def _window(panel: WidePanel, start: Any, end: Any) -> tuple[int, int]:
     s = panel.period(start, "start")
     if end is None:
         e = len(panel.times)
@@ -81,7 +81,7 @@ def synthetic_control(data: pd.DataFrame, *, unit: str, time: str, outcome: str,
         raise ValueError("treated must name at least one unit")
     rows = panel.rows(names)
     s, e = _window(panel, start, end)
-    sc = dict(units=panel.units, method=method, fixed_effects=bool(fixed_effects),
+    sc: dict[str, Any] = dict(units=panel.units, method=method, fixed_effects=bool(fixed_effects),
               ridge=-1.0 if ridge is None else float(ridge), aggregation=aggregation,
               min_pre_periods=int(min_pre_periods))
     settings = dict(sc, inference=inference, alpha=float(alpha), permutation=permutation,
@@ -123,7 +123,7 @@ def synthetic_control(data: pd.DataFrame, *, unit: str, time: str, outcome: str,
     return result
 
 
-def synthetic_did(data: pd.DataFrame, **kwargs) -> SyntheticControlResult:
+def synthetic_did(data: pd.DataFrame, **kwargs: Any) -> SyntheticControlResult:
     """Synthetic difference-in-differences (Arkhangelsky et al. 2021): unit weights with an
     intercept and penalty zeta^2 T_pre ||w||^2, zeta^2 = sqrt(N_treated T_post) sigma^2
     (sigma: sd of the donors' first differences), and time weights; att = (ybar_post -
@@ -149,7 +149,7 @@ def staggered_did(data: pd.DataFrame, *, unit: str, time: str, outcome: str,
         per_unit = {str(k): v for k, v in adoption.items()}
         unknown = set(per_unit) - set(panel.units)
         if unknown:
-            raise ValueError(f"adoption names unit(s) not in the data: {sorted(unknown)[:5]}")
+            raise ValueError(f"adoption names unit(s) not in the data: {sorted(unknown, key=str)[:5]}")
     codes = []
     for u in panel.units:
         g = per_unit.get(u)
@@ -162,8 +162,9 @@ def staggered_did(data: pd.DataFrame, *, unit: str, time: str, outcome: str,
     return DidResult(d, panel.times, alpha)
 
 
-def _design_kwargs(effects, n_windows, alpha, power_target, method, fixed_effects, ridge, permutation,
-                   n_permutations, statistic, q, seed, min_pre_periods) -> dict:
+def _design_kwargs(effects: Any, n_windows: Any, alpha: Any, power_target: Any, method: Any, fixed_effects: Any,
+                   ridge: Any, permutation: Any,
+                   n_permutations: Any, statistic: Any, q: Any, seed: Any, min_pre_periods: Any) -> dict[str, Any]:
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     return dict(effects=[float(e) for e in effects], n_windows=int(n_windows), alpha=float(alpha),
@@ -217,7 +218,7 @@ def market_selection(data: pd.DataFrame, *, unit: str, time: str, outcome: str, 
 def causal_impact(data: pd.DataFrame, *, time: str, outcome: str, start: Any, controls: Sequence[str] = (),
                   trend: bool = False, season: int = 0, level_sd: float = 0.01, observation_sd: float = 0.1,
                   slab_scale: float = 0.1, alpha: float = 0.05, chains: int = 4, draws: int = 1000, tune: int = 1000,
-                  seed: int = 0, threads: int = 0, target_accept: float = 0.95):
+                  seed: int = 0, threads: int = 0, target_accept: float = 0.95) -> CausalImpactResult:
     """Causal impact of an intervention at ``start`` on a time series (Brodersen et al.
     2015, Google's CausalImpact model), fitted by trustmix's NUTS.
 

@@ -110,7 +110,7 @@ def to_panel(data: pd.DataFrame, unit: str, time: str, outcome: str) -> WidePane
     return WidePanel(outcomes.reshape(n_u, n_t), [str(u) for u in u_names], pd.Index(t_values))
 
 
-def _raise_gap(u_codes: np.ndarray, t_codes: np.ndarray, u_names, t_values, time: str, missing: int) -> None:
+def _raise_gap(u_codes: np.ndarray, t_codes: np.ndarray, u_names: Any, t_values: Any, time: str, missing: int) -> None:
     """The panel is not balanced: names the first unit (in order of appearance) lacking a
     period, the first period it lacks, and how many (unit, time) cells are missing."""
     n_t = len(t_values)

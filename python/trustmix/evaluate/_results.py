@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+
+if TYPE_CHECKING:
+    from trustmix.evaluate._panel import WidePanel
 
 __all__ = ["CausalImpactResult", "InferenceWarning", "LiftTest", "SyntheticControlResult", "PowerResult",
            "MarketSelectionResult",
@@ -20,7 +24,7 @@ class InferenceWarning(UserWarning):
     """Inference that may mislead: an empty interval, a poor pre-period fit, ..."""
 
 
-def _plt():
+def _plt() -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError as e:  # pragma: no cover - matplotlib is in the plot extra
@@ -39,8 +43,8 @@ def _html_table(title: str, frame: pd.DataFrame) -> str:
     return f"<div><strong>{title}</strong>{frame.to_html(float_format=lambda v: f'{v:,.6g}')}</div>"
 
 
-def _panels(obj, kind: str, kinds: tuple[str, ...], shape: tuple[int, int], size: tuple[float, float],
-            single: tuple[float, float], ax, **subplot_kw):
+def _panels(obj: Any, kind: str, kinds: tuple[str, ...], shape: tuple[int, int], size: tuple[float, float],
+            single: tuple[float, float], ax: Any, **subplot_kw: Any) -> Any:
     """Shared dispatch of the multi-panel plot() methods: "all" draws every kind into one
     Figure (returned); otherwise the Axes to draw one kind into (None: a new one)."""
     plt = _plt()
@@ -60,10 +64,10 @@ def _panels(obj, kind: str, kinds: tuple[str, ...], shape: tuple[int, int], size
 class _Versioned:
     _fields: tuple[str, ...] = ()
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         return {"version": _STATE_VERSION, **{k: getattr(self, k) for k in self._fields}}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         version = state.get("version")
         if version != _STATE_VERSION:
             raise ValueError(f"cannot read a {type(self).__name__} pickled with state version {version!r} "
@@ -98,7 +102,7 @@ class LiftTest:
     iroas_standard_error: float = math.nan
     notes: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-friendly apart from the time labels)."""
         return asdict(self)
 
@@ -136,12 +140,18 @@ class SyntheticControlResult(_Versioned):
         from the window start), post (bool).
     """
 
+    att: float
+    lift: float
+    incremental: float
+    l2_imbalance: float
+    scaled_l2_imbalance: float
+    pre_rmspe: float
     _fields = ("settings", "treated", "donors", "start", "end", "att", "lift", "incremental", "l2_imbalance",
                "scaled_l2_imbalance", "pre_rmspe", "p_value", "lower", "upper", "weights", "series", "inference",
                "cells", "_outcomes", "_units", "_times", "_rows")
 
-    def __init__(self, fit: dict, inference: dict | None, settings: dict, panel, rows: list[int], start: int,
-                 end: int):
+    def __init__(self, fit: dict[str, Any], inference: dict[str, Any] | None, settings: dict[str, Any],
+                 panel: WidePanel, rows: list[int], start: int, end: int) -> None:
         self.settings = dict(settings)
         self._outcomes = panel.outcomes
         self._units = list(panel.units)
@@ -188,7 +198,7 @@ class SyntheticControlResult(_Versioned):
              f"conformal, {s.get('statistic')} statistic, {s.get('permutation')} permutations"),
             ("lower", self.lower, f"{1 - s.get('alpha', 0.1):.0%} interval of att "
              + {"jackknife+": "(jackknife+ over time)", "placebo": "(att -+ z x placebo standard error)"}.get(
-                 s.get("inference"), "(inverted test)")),
+                 str(s.get("inference")), "(inverted test)")),
             ("upper", self.upper, f"{1 - s.get('alpha', 0.1):.0%} interval of att (inverted test)"
              + ("; hull of a non-contiguous acceptance set" if self.inference.get("hull")
                 and s.get("inference") == "conformal" else "")),
@@ -207,7 +217,7 @@ class SyntheticControlResult(_Versioned):
         return (f"SyntheticControlResult(method={self.settings['method']!r}, treated={self.treated}, "
                 f"att={self.att:.6g}, lift={self.lift:.4%}, p_value={self.p_value:.4g})")
 
-    def plot(self, kind: str = "all", ax=None):
+    def plot(self, kind: str = "all", ax: Any = None) -> Any:
         """Observed vs synthetic with pointwise bands ("series"), the pointwise effect
         ("effect"), the cumulative effect ("cumulative"), the donor weights ("weights"), or
         all four ("all", a Figure). Returns the matplotlib Axes (or Figure for "all")."""
@@ -246,11 +256,11 @@ class SyntheticControlResult(_Versioned):
         return ax
 
     # -- follow-ups on the same data ---------------------------------------------------
-    def _core_args(self) -> tuple:
+    def _core_args(self) -> tuple[Any, ...]:
         rows, start, end = self._rows
         return self._outcomes, rows, start, end
 
-    def _sc_kwargs(self) -> dict:
+    def _sc_kwargs(self) -> dict[str, Any]:
         s = self.settings
         return dict(units=self._units, method=s["method"], fixed_effects=s["fixed_effects"], ridge=s["ridge"],
                     aggregation=s["aggregation"], min_pre_periods=s["min_pre_periods"])
@@ -267,7 +277,7 @@ class SyntheticControlResult(_Versioned):
         out.attrs["treated_ratio"] = float(r["treated_ratio"])
         return out
 
-    def placebo_in_time(self) -> dict:
+    def placebo_in_time(self) -> dict[str, Any]:
         """The same design moved back by its length: {'att', 'lift', 'p_value', 'start',
         'end'}; a sound design shows no effect there."""
         from trustmix import _core
@@ -279,7 +289,7 @@ class SyntheticControlResult(_Versioned):
         return {"att": float(r["att"]), "lift": float(r["lift"]), "p_value": float(r["p_value"]),
                 "start": self._times[r["start"]], "end": self._times[r["end"] - 1]}
 
-    def jackknife(self, alpha: float | None = None) -> dict:
+    def jackknife(self, alpha: float | None = None) -> dict[str, Any]:
         """Jackknife+ over time: {'lower', 'upper'} for att and 'pointwise' (DataFrame time,
         lower, upper)."""
         from trustmix import _core
@@ -333,7 +343,7 @@ class PowerResult(_Versioned):
 
     _fields = ("settings", "treated", "duration", "curve", "mde", "bias_at_zero", "scaled_l2_imbalance")
 
-    def __init__(self, d: dict, units: list[str], settings: dict):
+    def __init__(self, d: dict[str, Any], units: list[str], settings: dict[str, Any]):
         self.settings = dict(settings)
         self.treated = [units[i] for i in d["treated"]]
         self.duration = int(d["duration"])
@@ -354,7 +364,7 @@ class PowerResult(_Versioned):
                 f"<p>MDE {self.mde:.4g}, bias at zero {self.bias_at_zero:.4g}</p>"
                 + _html_table("Power curve", self.curve) + "</div>")
 
-    def plot(self, ax=None):
+    def plot(self, ax: Any = None) -> Any:
         """Power against the injected lift, with the target line. Returns the Axes."""
         plt = _plt()
         if ax is None:
@@ -377,7 +387,7 @@ class MarketSelectionResult(_Versioned):
 
     _fields = ("settings", "designs", "effects")
 
-    def __init__(self, designs: list[dict], units: list[str], settings: dict):
+    def __init__(self, designs: list[dict[str, Any]], units: list[str], settings: dict[str, Any]):
         self.settings = dict(settings)
         self.effects = list(settings["effects"])
         rows = []
@@ -397,7 +407,7 @@ class MarketSelectionResult(_Versioned):
     def _repr_html_(self) -> str:
         return "<div><h4>Market selection</h4>" + _html_table("Best designs", self.summary()) + "</div>"
 
-    def plot(self, top: int = 5, ax=None):
+    def plot(self, top: int = 5, ax: Any = None) -> Any:
         """Power curves of the best ``top`` designs. Returns the Axes."""
         plt = _plt()
         if ax is None:
@@ -422,7 +432,7 @@ class DidResult(_Versioned):
 
     _fields = ("att", "att_se", "cells", "event_study", "alpha")
 
-    def __init__(self, d: dict, times: pd.Index, alpha: float):
+    def __init__(self, d: dict[str, Any], times: pd.Index, alpha: float):
         from statistics import NormalDist
 
         z = NormalDist().inv_cdf(1 - alpha / 2)
@@ -449,7 +459,7 @@ class DidResult(_Versioned):
     def _repr_html_(self) -> str:
         return "<div><h4>Staggered DiD</h4>" + _html_table("Summary", self.summary()) + "</div>"
 
-    def plot(self, ax=None):
+    def plot(self, ax: Any = None) -> Any:
         """Event study: att by periods since adoption with its interval. Returns the Axes."""
         plt = _plt()
         if ax is None:
@@ -478,11 +488,17 @@ class CausalImpactResult(_Versioned):
     divergences (a warning is raised when they are not clean).
     """
 
+    average_effect: float
+    average_lower: float
+    average_upper: float
+    relative_effect: float
+    p_value: float
     _fields = ("settings", "series", "average_effect", "average_lower", "average_upper", "cumulative_effect",
                "cumulative_lower", "cumulative_upper", "relative_effect", "p_value", "coefficients", "diagnostics",
                "start")
 
-    def __init__(self, d: dict, y: np.ndarray, times: pd.Index, start: int, controls: list[str], settings: dict):
+    def __init__(self, d: dict[str, Any], y: npt.NDArray[Any], times: pd.Index, start: int, controls: list[str],
+                 settings: dict[str, Any]) -> None:
         self.settings = dict(settings)
         self.start = times[start]
         n = len(y)
@@ -520,7 +536,7 @@ class CausalImpactResult(_Versioned):
         return ("<div><h4>Causal impact (structural time series, NUTS)</h4>" + _html_table("Summary", self.summary())
                 + _html_table("Controls", self.coefficients) + "</div>")
 
-    def plot(self, kind: str = "all", ax=None):
+    def plot(self, kind: str = "all", ax: Any = None) -> Any:
         """CausalImpact's three panels: "original" (observed and counterfactual band),
         "pointwise" and "cumulative" effects; "all" returns the Figure."""
         fig, ax = _panels(self, kind, ("original", "pointwise", "cumulative"), (3, 1), (9, 8), (9, 3), ax, sharex=True)

@@ -3,8 +3,10 @@ core (``trustmix::experiments``); this module holds settings and builds DataFram
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from trustmix import _core
@@ -22,7 +24,7 @@ class BanditRun:
     persona Bernoulli arms only), ``total_spend``, ``total_reward``.
     """
 
-    def __init__(self, raw: dict, arms: list, personas: list, policy: str, means: np.ndarray):
+    def __init__(self, raw: dict[str, Any], arms: list[Any], personas: list[Any], policy: str, means: npt.NDArray[Any]):
         b, p, k = raw["batches"], raw["personas"], raw["arms"]
         idx = pd.MultiIndex.from_product([range(b), personas, arms], names=["batch", "persona", "arm"])
         self.pulls = pd.Series(np.asarray(raw["pulls"]), index=idx, name="users").unstack("arm")
@@ -42,7 +44,7 @@ class BanditRun:
         users = self.pulls.groupby(level="persona").sum()
         return pd.concat({"users": users, "prob_best": self.prob_best}, axis=1)
 
-    def plot(self, ax=None):
+    def plot(self, ax: Any = None) -> Any:
         """Cumulative regret by batch (and the Lai-Robbins bound's level for reference)."""
         import matplotlib.pyplot as plt
 
@@ -60,10 +62,10 @@ class BanditRun:
         return (f"<b>Bandit run</b> ({html.escape(self.policy)}): regret {self.regret.iloc[-1]:.4g}, spend "
                 f"{self.total_spend:.4g}" + self.summary().to_html(float_format=lambda v: f"{v:.4g}"))
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_version": _STATE_VERSION}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         if state.pop("_version", None) != _STATE_VERSION:
             raise ValueError("cannot unpickle BanditRun: unsupported state version")
         self.__dict__.update(state)
@@ -94,9 +96,9 @@ class Bandit:
         Seed of :meth:`simulate` (deterministic on every platform and thread count).
     """
 
-    def __init__(self, arms, *, policy: str = "thompson", reward: str = "bernoulli", context: str | None = None,
+    def __init__(self, arms: Any, *, policy: str = "thompson", reward: str = "bernoulli", context: str | None = None,
                  floor: float = 0.0, prior: tuple[float, float] = (1.0, 1.0), top_two_beta: float = 0.5,
-                 pooling: float | None = None, seed: int = 0):
+                 pooling: float | None = None, seed: int = 0) -> None:
         self.arms = list(arms)
         if len(self.arms) < 2:
             raise ValueError(f"arms: need at least 2, got {self.arms}")
@@ -138,6 +140,7 @@ class Bandit:
             raise ValueError("allocate: Gaussian rewards need total_sq= (the column of sums of squared rewards)")
         if self.policy == "ucb" and (batch is None or int(batch) < 1):
             raise ValueError(f"allocate: UCB needs batch= (users in the next batch, >= 1), got {batch!r}")
+        ucb_batch = 0.0 if batch is None else float(batch)  # checked above for UCB
         cols = [users, conversions] + ([total_sq] if total_sq else [])
         keys = [self.context, arm] if self.context else [arm]
         agg = history.groupby(keys, sort=False)[cols].sum()
@@ -147,7 +150,7 @@ class Bandit:
             if self.policy == "ucb":
                 rows = [np.asarray(_core.experiments.ucb_batch_shares(
                     n.loc[p].to_numpy(float), tabs[conversions].loc[p].to_numpy(float),
-                    tabs[total_sq].loc[p].to_numpy(float) if total_sq else None, batch=float(batch),
+                    tabs[total_sq].loc[p].to_numpy(float) if total_sq else None, batch=ucb_batch,
                     reward=self.reward, floor=self.floor)) for p in n.index]
                 return pd.DataFrame(rows, index=n.index, columns=self.arms)
             shares, extra = _core.experiments.allocation_by_persona(
@@ -165,15 +168,16 @@ class Bandit:
         sq = agg[total_sq].to_numpy(float) if total_sq is not None else None
         if self.policy == "ucb":
             w = _core.experiments.ucb_batch_shares(agg[users].to_numpy(float), agg[conversions].to_numpy(float), sq,
-                                                   batch=float(batch), reward=self.reward, floor=self.floor)
+                                                   batch=ucb_batch, reward=self.reward, floor=self.floor)
         else:
             w = _core.experiments.allocation(agg[users].to_numpy(float), agg[conversions].to_numpy(float), sq,
                                              policy=self.policy, reward=self.reward, prior_a=self.prior[0],
                                              prior_b=self.prior[1], top_two_beta=self.top_two_beta, floor=self.floor)
         return pd.DataFrame([np.asarray(w)], index=["all"], columns=self.arms)
 
-    def simulate(self, truth, *, users_per_batch: int = 1000, batches: int = 28, personas=None, persona_weights=None,
-                 sds=None, costs=None, budget: float | None = None, delay_mean: float = 0.0,
+    def simulate(self, truth: Any, *, users_per_batch: int = 1000, batches: int = 28, personas: Any = None,
+                 persona_weights: Any = None,
+                 sds: Any = None, costs: Any = None, budget: float | None = None, delay_mean: float = 0.0,
                  delay_correction: bool = True, stream: int = 0) -> BanditRun:
         """Runs the bandit on known truth: ``truth`` is a DataFrame persona x arm (or an
         array of arm means) of true conversion rates (Bernoulli) or mean rewards.
@@ -203,17 +207,17 @@ class Bandit:
         return BanditRun(raw, self.arms, personas, self.policy, means.ravel())
 
 
-def ThompsonSampling(arms, **kwargs) -> Bandit:  # noqa: N802 (a constructor by name, as in API.md)
+def ThompsonSampling(arms: Any, **kwargs: Any) -> Bandit:  # noqa: N802 (a constructor by name, as in API.md)
     """A :class:`Bandit` with Thompson sampling (P(best) shares)."""
     return Bandit(arms, policy="thompson", **kwargs)
 
 
-def TopTwoThompson(arms, **kwargs) -> Bandit:  # noqa: N802
+def TopTwoThompson(arms: Any, **kwargs: Any) -> Bandit:  # noqa: N802
     """A :class:`Bandit` with top-two Thompson sampling (best-arm identification)."""
     return Bandit(arms, policy="top_two_thompson", **kwargs)
 
 
-def UCB(arms, **kwargs) -> Bandit:  # noqa: N802
+def UCB(arms: Any, **kwargs: Any) -> Bandit:  # noqa: N802
     """A :class:`Bandit` with UCB1."""
     return Bandit(arms, policy="ucb", **kwargs)
 

@@ -3,6 +3,7 @@ sample-ratio check. The numbers come from the C++ core (``trustmix::experiments`
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,20 +26,20 @@ def _sds(baseline: float | None, sd: float | None, effect: float, metric_type: s
     return float(sd), float(sd)
 
 
-def _real(value, name: str, expected: str) -> float:
+def _real(value: Any, name: str, expected: str) -> float:
     """``value`` as a float if it is a real number (not a bool), else a ValueError naming ``name``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"{name} must be {expected}, got {value!r}")
     return float(value)
 
 
-def _probabilities(alpha, power) -> tuple[float, float]:
+def _probabilities(alpha: Any, power: Any) -> tuple[float, float]:
     return _real(alpha, "alpha", "in (0, 1)"), _real(power, "power", "in (0, 1)")
 
 
 def sample_size(effect: float, *, baseline: float | None = None, sd: float | None = None,
                 metric_type: str = "binomial", alpha: float = 0.05, power: float = 0.8, method: str = "fixed",
-                looks: int = 5, spending: str = "obrien_fleming", tau: float | None = None) -> dict:
+                looks: int = 5, spending: str = "obrien_fleming", tau: float | None = None) -> dict[str, Any]:
     """Users per arm to detect an absolute lift ``effect`` (two-sided, size ``alpha``).
 
     - fixed: n = (z_{1-alpha/2} + z_{1-beta})^2 (sd_c^2 + sd_a^2) / effect^2, with
@@ -82,7 +83,7 @@ class GroupSequentialDesign:
     ``alpha_spent`` (cumulative two-sided alpha at each look), ``table`` (DataFrame).
     """
 
-    def __init__(self, fractions, alpha: float, power: float, spending: str):
+    def __init__(self, fractions: Any, alpha: float, power: float, spending: str) -> None:
         d = _core.experiments.gs_design(np.asarray(fractions, float), alpha, power, spending)
         self.fractions = np.asarray(d["fractions"])
         self.bounds = np.asarray(d["bounds"])
@@ -103,7 +104,7 @@ class GroupSequentialDesign:
         """The per-look table."""
         return self.table
 
-    def plot(self, ax=None, z_path=None):
+    def plot(self, ax: Any = None, z_path: Any = None) -> Any:
         """Boundaries against the information fraction (and an observed z path, if given)."""
         import matplotlib.pyplot as plt
 
@@ -127,16 +128,16 @@ class GroupSequentialDesign:
     def __repr__(self) -> str:
         return f"GroupSequentialDesign(looks={len(self.fractions)}, inflation={self.inflation:.4f})"
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_version": _STATE_VERSION}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         if state.pop("_version", None) != _STATE_VERSION:
             raise ValueError("cannot unpickle GroupSequentialDesign: unsupported state version")
         self.__dict__.update(state)
 
 
-def group_sequential_design(looks: int | None = 5, *, fractions=None, alpha: float = 0.05, power: float = 0.8,
+def group_sequential_design(looks: int | None = 5, *, fractions: Any = None, alpha: float = 0.05, power: float = 0.8,
                             spending: str = "obrien_fleming") -> GroupSequentialDesign:
     """Lan-DeMets design at ``looks`` equally spaced looks (or the given ``fractions``).
 
@@ -154,7 +155,7 @@ def group_sequential_design(looks: int | None = 5, *, fractions=None, alpha: flo
     return GroupSequentialDesign(fractions, alpha, power, spending)
 
 
-def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
+def adjust_pvalues(p: Any, method: str = "holm") -> np.ndarray:
     """Holm step-down (family-wise error) or Benjamini-Hochberg (false discovery rate)
     adjusted p-values, in the input order."""
     p = np.asarray(p, float)
@@ -165,7 +166,7 @@ def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
     raise ValueError(f"method must be 'holm' or 'bh', got {method!r}")
 
 
-def sample_ratio_check(users, weights=None) -> dict:
+def sample_ratio_check(users: Any, weights: Any = None) -> dict[str, Any]:
     """Pearson chi-square of users per arm against the planned split (default equal):
     {"chi2", "p_value"}. A tiny p-value (< 0.001 by convention) means the assignment is
     broken and every comparison may mislead."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 import html
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from trustmix import _core
@@ -83,8 +85,9 @@ class ABTestResult:
         boundary for group-sequential), ``p_value``/``z``, ``bound``.
     """
 
-    def __init__(self, table: pd.DataFrame, srm: pd.DataFrame, settings: dict, path: pd.DataFrame | None = None,
-                 posteriors: dict | None = None):
+    def __init__(self, table: pd.DataFrame, srm: pd.DataFrame, settings: dict[str, Any],
+                 path: pd.DataFrame | None = None,
+                 posteriors: dict[tuple[Any, str], tuple[Any, ...]] | None = None) -> None:
         self.table = table
         self.srm = srm
         self.settings = settings
@@ -96,7 +99,7 @@ class ABTestResult:
         """The result table indexed by segment, metric and arm."""
         return self.table.set_index(["segment", "metric", "arm"])
 
-    def decision(self, segment=None, metric: str | None = None) -> str:
+    def decision(self, segment: Any = None, metric: str | None = None) -> str:
         """A plain-language sentence per segment x metric: which arm to ship, or keep testing.
 
         Bayesian: ship the arm with the highest chance to beat control when that chance is
@@ -136,7 +139,7 @@ class ABTestResult:
             lines.append(text)
         return "\n".join(lines)
 
-    def plot(self, segment=None, metric: str | None = None, ax=None):
+    def plot(self, segment: Any = None, metric: str | None = None, ax: Any = None) -> Any:
         """Bayesian: posterior density of the relative lift of each arm; sequential: the
         estimate path with its always-valid confidence sequence; group-sequential: the z
         path with the boundaries; fixed: interval plot. Returns the matplotlib Axes."""
@@ -193,12 +196,12 @@ class ABTestResult:
         return f"ABTestResult(method={self.settings['method']!r}, rows={len(self.table)})\n{self.decision()}"
 
     # -- pickling ---------------------------------------------------------------------
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_version"] = _STATE_VERSION
         return state
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         if state.pop("_version", None) != _STATE_VERSION:
             raise ValueError("cannot unpickle ABTestResult: unsupported state version")
         self.__dict__.update(state)
@@ -227,13 +230,15 @@ def _x_column(sub: pd.DataFrame, denominator: str | None, covariate: str | None)
     return None
 
 
-def _sums(sub: pd.DataFrame, codes: np.ndarray, n_arms: int, metric: str, denominator, covariate, cap):
+def _sums(sub: pd.DataFrame, codes: np.ndarray, n_arms: int, metric: str, denominator: Any, covariate: Any,
+          cap: Any) -> Any:
     y = _float_column(sub, metric, "metric")
     return _core.experiments.summarize(codes, y, _x_column(sub, denominator, covariate), n_arms, cap)
 
 
-def _analyse(sums: dict, arm_names: list, control: int, mtype: str, *, method: str, cuped: bool, prior, level: float,
-             relative_grid: np.ndarray | None) -> tuple[pd.DataFrame, tuple | None]:
+def _analyse(sums: dict[str, Any], arm_names: list[Any], control: int, mtype: str, *, method: str, cuped: bool,
+             prior: Any, level: float,
+             relative_grid: npt.NDArray[Any] | None) -> tuple[pd.DataFrame, tuple[Any, ...] | None]:
     """Per-arm rows for one segment x metric from its sums."""
     est = _core.experiments.estimate_arms(sums["n"], sums["sum"], sums["sum_sq"], sums["sum_x"], sums["sum_x2"],
                                           sums["sum_xy"], metric=mtype, cuped=cuped)
@@ -307,9 +312,10 @@ def _analyse(sums: dict, arm_names: list, control: int, mtype: str, *, method: s
 
 
 def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segment: str | None = None,
-            method: str = "bayesian", control=None, metric_type: str | None = None, denominator: str | None = None,
+            method: str = "bayesian", control: Any = None, metric_type: str | None = None,
+            denominator: str | None = None,
             covariate: str | None = None, cap: float | None = None, prior: tuple[float, float] | None = None,
-            level: float = 0.95, alpha: float = 0.05, correction: str | None = "holm", weights=None,
+            level: float = 0.95, alpha: float = 0.05, correction: str | None = "holm", weights: Any = None,
             time: str | None = None, tau: float | None = None, planned_users: float | None = None,
             spending: str = "obrien_fleming", srm_alpha: float = 0.001, trim: float | None = None) -> ABTestResult:
     """Analyse an A/B/n test from raw per-user rows.
@@ -502,7 +508,7 @@ def _trimmed(rows: pd.DataFrame, y: np.ndarray, codes: np.ndarray, ctrl: int, tr
     return rows
 
 
-def _weights(weights, arm_names: list) -> np.ndarray:
+def _weights(weights: Any, arm_names: list[Any]) -> npt.NDArray[Any]:
     if weights is None:
         return np.ones(len(arm_names))
     if isinstance(weights, dict):
@@ -519,8 +525,9 @@ def _weights(weights, arm_names: list) -> np.ndarray:
     return w
 
 
-def _sequential(sub, codes, arm_names, ctrl, met, mtype, rows, *, time, tau, alpha, level, denominator, covariate, cap,
-                planned_users, spending, method):
+def _sequential(sub: Any, codes: Any, arm_names: Any, ctrl: Any, met: Any, mtype: Any, rows: Any, *, time: Any,
+                tau: Any, alpha: Any, level: Any, denominator: Any, covariate: Any, cap: Any,
+                planned_users: Any, spending: Any, method: Any) -> Any:
     """Looks = cumulative data at each distinct time; the path of each arm vs control."""
     k = len(arm_names)
     if time is None:
@@ -529,11 +536,11 @@ def _sequential(sub, codes, arm_names, ctrl, met, mtype, rows, *, time, tau, alp
     else:
         tcol = _column(sub, time, "time")
         times = tcol.to_numpy()
-        looks = np.sort(pd.unique(tcol))
+        looks = np.sort(np.asarray(pd.unique(tcol)))
     y = _float_column(sub, met, "metric")
     x = _x_column(sub, denominator, covariate)
     records = []
-    est_path = {i: ([], []) for i in range(k) if i != ctrl}
+    est_path: dict[int, tuple[list[float], list[float]]] = {i: ([], []) for i in range(k) if i != ctrl}
     users_at = []
     for li, t in enumerate(looks):
         m = times <= t
@@ -583,7 +590,7 @@ def _sequential(sub, codes, arm_names, ctrl, met, mtype, rows, *, time, tau, alp
 
 def effect_posterior(control_mean: float, control_variance: float, arm_mean: float, arm_variance: float, *,
                      relative: bool = True, level: float = 0.95, prior_mean: float = 0.0, prior_variance: float = 1.0,
-                     proper: bool = False) -> dict:
+                     proper: bool = False) -> dict[str, Any]:
     """Gaussian posterior of the lift as GrowthBook's engine (gbstats) defines it.
 
     Lift by the delta method from each arm's mean and the variance of that mean:
@@ -593,7 +600,7 @@ def effect_posterior(control_mean: float, control_variance: float, arm_mean: flo
     ci_lower/ci_upper at ``level``, risk_control = E[max(lift, 0)], risk_treatment =
     E[max(-lift, 0)]. For 49/100 vs 51/100 (v = p (1 - p) / n): 0.04082, 0.14725, 0.60918.
     """
-    def real(value, name: str, expected: str, ok) -> float:
+    def real(value: Any, name: str, expected: str, ok: Any) -> float:
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
                 or not ok(float(value)):
             raise ValueError(f"effect_posterior: {name} must be {expected}, got {value!r}")
@@ -615,7 +622,7 @@ def effect_posterior(control_mean: float, control_variance: float, arm_mean: flo
 
 def compare_arms(summaries: pd.DataFrame, *, arm: str = "arm", users: str = "users", conversions: str | None = None,
                  total: str | None = None, total_sq: str | None = None, metric_type: str = "binomial",
-                 method: str = "bayesian", control=None, prior: tuple[float, float] | None = None,
+                 method: str = "bayesian", control: Any = None, prior: tuple[float, float] | None = None,
                  level: float = 0.95, alpha: float = 0.05, correction: str | None = "holm",
                  metric_name: str = "metric") -> ABTestResult:
     """Analyse a test from per-arm summaries (one row per arm).

@@ -4,7 +4,6 @@ from __future__ import annotations
 import html
 import re
 import warnings as _warnings
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,7 @@ import pandas as pd
 from trustmix import _core
 
 #: Built-in targets by name, for ``sample("eight_schools")``.
-TARGETS: dict[str, Callable[..., Any]] = {
+TARGETS: dict[str, type[Any]] = {
     "standard_normal": _core.inference.StandardNormal,
     "correlated_gaussian": _core.inference.CorrelatedGaussian,
     "gamma": _core.inference.Gamma,

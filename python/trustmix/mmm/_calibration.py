@@ -53,7 +53,7 @@ def _missing(v: Any) -> bool:
 def _as_records(lift_tests: Any) -> list[dict[str, Any]]:
     """Plain dicts from LiftTest objects, dicts or a DataFrame (one row per test)."""
     if isinstance(lift_tests, pd.DataFrame):
-        return [{k: v for k, v in row.items() if not _missing(v)} for row in lift_tests.to_dict("records")]
+        return [{str(k): v for k, v in row.items() if not _missing(v)} for row in lift_tests.to_dict("records")]
     if (isinstance(lift_tests, (Mapping, str))
             or hasattr(lift_tests, "to_dict") and not isinstance(lift_tests, Sequence)):
         lift_tests = [lift_tests]

@@ -13,6 +13,9 @@ Model, per period t (weekly by default)::
             follow e[t] = phi e[t-1] + eps[t], eps ~ Normal(0, sigma), e[0] stationary
     tracker q[t] ~ Normal(a_q + b_q G[t], sigma_q)
 
+With ``link="log"`` the same right-hand side is the linear predictor eta[t] and
+mu[t] = exp(eta[t]): every part multiplies the others (docs/mmm.md, "The log link").
+
 base[t] = intercept + trend + Fourier seasonality + controls + known events. Media are divided by their
 mean non-zero value, the outcome by its mean, the tracker standardised; results are
 reported back in the outcome's units. kappa lies on the simplex (sum 1), so the trust
@@ -30,11 +33,12 @@ from __future__ import annotations
 import copy
 import html
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from trustmix._core import mmm as _mmm
@@ -132,6 +136,21 @@ class TrustMMM:
         mean absolute value. ``"max"``: each channel and the outcome divided by their
         maximum absolute value, PyMC-Marketing's convention (use it, with its priors, to
         reproduce a PyMC-Marketing model).
+    link : {"identity", "log"}
+        Link of the outcome's mean. ``"identity"`` (default): mu = eta, the parts add.
+        ``"log"``: mu = exp(eta) with the same linear predictor eta = baseline + gamma G +
+        sum_s beta_s h_s (1 + theta G) on the log scale of the scaled outcome, so
+        seasonality and trust scale every channel's effect (as a logistic conversion with
+        small base rates does). The priors keep their numbers, now on the log scale: the
+        outcome is scaled to mean 1, so the intercept starts near ln 1 = 0 with
+        Normal(0, 2), and a HalfNormal(1) beta or gamma puts a channel's or trust's
+        multiplicative lift exp(beta h) mostly below e (the identity link's HalfNormal(1)
+        likewise bounds a contribution by about the mean outcome). Works with every
+        likelihood, both trust forms, trackers and RF channels; ROI priors and lift tests
+        are refused (their terms are linear in a channel's outcome), and so is the
+        planner. :meth:`TrustFit.roi`, response curves and counterfactual totals stay
+        exact (differences of forward passes); :meth:`TrustFit.decompose` and the path
+        split of ``roi`` are then an allocation (docs/mmm.md).
     tracker_n : str, optional
         Panel-size column of a tracker that is a survey share (values in [0, 1], e.g. the
         share of a panel that trusts the brand): each measured period then has its known
@@ -205,6 +224,8 @@ class TrustMMM:
         activity) and ``cooldown`` explicitly (docs/mmm.md).
     """
 
+    _noted_no_value: bool  # set on the model once the missing value_per_outcome note was logged
+
     def __init__(
         self,
         data: pd.DataFrame,
@@ -227,6 +248,7 @@ class TrustMMM:
         noise: str = "iid",
         value_per_outcome: float | None = None,
         trust_form: str = "linear",
+        link: str = "identity",
         tracker_n: str | None = None,
         tracker_share: bool = False,
         rf_channels: Mapping[str, tuple[str, str]] | None = None,
@@ -253,6 +275,8 @@ class TrustMMM:
             self._args["tracker_n"] = tracker_n
         if tracker_share:  # likewise
             self._args["tracker_share"] = True
+        if link != "identity":  # likewise
+            self._args["link"] = link
         if noise != "iid":  # likewise
             self._args["noise"] = noise
         if rf:
@@ -333,6 +357,17 @@ class TrustMMM:
             raise ValueError("tracker_share=True needs a tracker, trust=True and trust_form='bounded' "
                              "(the tracker then measures the bounded share itself)")
         self.tracker_share = bool(tracker_share)
+        if link not in ("identity", "log"):
+            raise ValueError(f"link must be 'identity' or 'log', got {link!r}")
+        if link == "log" and "roi" in (priors or {}):
+            raise ValueError("prior 'roi' is not supported with link='log': beta sum_t h is then a log-scale lift, "
+                             "not the channel's outcome, so it cannot be tied to a ROI; use link='identity' or a "
+                             "beta prior (beta_sd)")
+        if link == "log" and lift_tests is not None and (not hasattr(lift_tests, "__len__") or len(lift_tests) > 0):
+            raise ValueError("lift_tests are not supported with link='log': a lift test's predicted lift is linear "
+                             "in the channel's contribution only under the identity link; fit with link='identity' "
+                             "to calibrate")
+        self.link = link
         self.likelihood = likelihood
         if noise not in ("iid", "ar1"):
             raise ValueError(f"noise must be 'iid' or 'ar1', got {noise!r}")
@@ -434,11 +469,15 @@ class TrustMMM:
         if "trust_half_life" in self.priors:
             lo, hi = self.priors["trust_half_life"]
             half_life = (float(lo), float(hi))
-        roi = []
+        roi: list[tuple[str, float, float]] = []
         if "roi" in self.priors:
             if not isinstance(self.priors["roi"], Mapping):
                 raise ValueError("prior 'roi' must be a mapping channel -> (low, high)")
-            roi = [(str(c), *(float(v) for v in rng)) for c, rng in self.priors["roi"].items()]
+            for c, rng in self.priors["roi"].items():
+                bounds = [float(v) for v in rng]
+                if len(bounds) != 2:
+                    raise ValueError(f"prior 'roi' of channel {c!r} must be (low, high), got {rng!r}")
+                roi.append((str(c), bounds[0], bounds[1]))
         spend_raw = np.column_stack([df[self.spend_columns[c]].to_numpy(dtype=float) for c in self.channels])
         self.lift_test_records: list[dict[str, Any]] = []
         core_lift: list[dict[str, Any]] = []
@@ -456,7 +495,7 @@ class TrustMMM:
             value_per_outcome=float("nan") if self.value_per_outcome is None else self.value_per_outcome,
             priors=core_priors, trust_half_life=half_life, roi=roi, trust_form=trust_form,
             tracker_n=df[tracker_n].to_numpy(dtype=float) if tracker_n is not None else np.zeros(0),
-            tracker_share=bool(tracker_share),
+            tracker_share=bool(tracker_share), link=link,
             rf=[rf_form if c in rf else "" for c in self.channels] if rf else [],
             frequency=frequency, rf_shape=float(rf_shape), lift_tests=core_lift, noise=noise)
         self.tracker_n = tracker_n
@@ -590,13 +629,11 @@ class TrustMMM:
                     raise ValueError(f"fit(method='nuts'): {name} must be an integer >= {low}, got {value!r}")
         rng = np.random.default_rng(seed)
         z0 = np.asarray(self._core.initial_point())
-        best = None
+        results = []
         for r in range(max(1, restarts)):
             start = z0 if r == 0 else self._start_inside(z0, rng.normal(0.0, 0.5, z0.shape))
-            res = self._core.fit_map(start, max_iterations)
-            if self._better_mode(res, best):
-                best = res
-        assert best is not None
+            results.append(self._core.fit_map(start, max_iterations))
+        best = self._best_mode(results)
         mode = np.asarray(best["z"])
         if method == "map":
             if not best["converged"]:  # a point estimate that is not a mode says so (NUTS only starts there)
@@ -622,18 +659,28 @@ class TrustMMM:
                                      initial_inverse_metric=inv_metric, term_buffer=term_buffer)
         return TrustFit(self, mode, best, posterior=posterior)
 
+    #: Results within this many nats of the highest log density count as the same mode.
+    _MODE_TOLERANCE_NATS = 1e-3
+
     @staticmethod
-    def _better_mode(res: dict[str, Any], best: dict[str, Any] | None) -> bool:
-        """True when MAP result ``res`` should replace ``best``: a higher log density, except
-        that between two results within 1e-6 (relative) of each other, a converged one wins
-        over one that is not (on a flat ridge a run that stopped on its iteration limit can
-        end 1e-8 higher than a converged one at the same mode)."""
-        if best is None:
-            return True
-        tol = 1e-6 * max(1.0, abs(float(best["log_density"])))
-        if bool(res["converged"]) != bool(best["converged"]) and abs(res["log_density"] - best["log_density"]) <= tol:
-            return bool(res["converged"])
-        return bool(res["log_density"] > best["log_density"])
+    def _best_mode(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """The MAP result to keep among ``results`` (one per restart), independent of their
+        order: with ``lp*`` the highest finite log density, the results within
+        ``_MODE_TOLERANCE_NATS`` (1e-3 nats, absolute) of ``lp*`` are the same mode (on a
+        flat ridge a run that stopped on its iteration limit can end 1e-8 higher than a
+        converged one there); among them a converged one wins, then the higher log
+        density, then the earlier restart. A tolerance in nats, compared with the best,
+        does not grow with ``|lp|`` (a relative 1e-6 was 0.1 nats at ``|lp|`` ~ 1e5) and
+        is not chained (A near B and B near C with A far from C cannot happen)."""
+        if not results:
+            raise ValueError("no MAP results to choose from")
+        lps = [float(r["log_density"]) for r in results]
+        finite = [lp for lp in lps if np.isfinite(lp)]
+        if not finite:
+            return results[0]
+        top = max(finite)
+        near = [i for i, lp in enumerate(lps) if np.isfinite(lp) and top - lp <= TrustMMM._MODE_TOLERANCE_NATS]
+        return results[min(near, key=lambda i: (not bool(results[i]["converged"]), -lps[i], i))]
 
     def _start_inside(self, centre: np.ndarray, step: np.ndarray) -> np.ndarray:
         """centre + step, the step halved until the log density there is finite.
@@ -660,8 +707,8 @@ class TrustMMM:
         # Version 2: the same with lift tests in kwargs (older readers refuse it clearly).
         # Version 2: kwargs an older trustmix does not know (lift tests, reach and frequency),
         # so that it refuses the state clearly instead of failing on an unknown argument.
-        # (and AR(1) noise: kwargs["noise"] appears only when it is not the default "iid").
-        new_kwargs = ("lift_tests", "rf_channels", "noise")
+        # (and the log link and AR(1) noise: kwargs["link"] / kwargs["noise"] appear only when not the default).
+        new_kwargs = ("lift_tests", "rf_channels", "link", "noise")
         version = 2 if any(k in self._args for k in new_kwargs) else self._STATE_VERSION
         return {"version": version, "data": data, "kwargs": dict(self._args)}
 
@@ -671,11 +718,12 @@ class TrustMMM:
                              f"{state.get('version') if isinstance(state, dict) else state!r}")
         d = state["data"]
         data = pd.DataFrame(dict(zip(d["columns"], d["values"], strict=True)), columns=d["columns"])
-        self.__init__(data, **state["kwargs"])
+        TrustMMM.__init__(self, data, **state["kwargs"])
 
     def __repr__(self) -> str:
         return (f"TrustMMM(outcome={self.outcome!r}, periods={len(self.dates)}, channels={self.roles!r}, "
-                f"likelihood={self.likelihood!r}, noise={self.noise!r}, trust={self.trust_enabled}, "
+                f"likelihood={self.likelihood!r}, link={self.link!r}, noise={self.noise!r}, "
+                f"trust={self.trust_enabled}, "
                 f"trust_form={self.trust_form!r}, "
                 f"tracker={self.tracker!r}, "
                 f"parameters={self._core.dimension})")
@@ -686,7 +734,7 @@ class TrustMMM:
                        for j, c in enumerate(self.channels))
         settings = {"periods": f"{len(self.dates)} ({self.dates[0].date()} .. {self.dates[-1].date()}, every "
                                f"{self.period_days} days)",
-                    "likelihood": self.likelihood, "noise": self.noise,
+                    "likelihood": self.likelihood, "link": self.link, "noise": self.noise,
                     "trust stock": f"yes ({self.trust_form})" if self.trust_enabled else "no (standard MMM)",
                     "tracker": self.tracker or "none", "shocks": ", ".join(self.shock_names) or "none",
                     "baseline": ", ".join(self.baseline_names), "max lag": str(self.max_lag),
@@ -781,7 +829,7 @@ class TrustFit:
             noise = ("sigma (log scale)", "sd of ln outcome")
         else:
             noise = ("phi (negative binomial size)", "variance = mu + mu^2 / phi")
-        labels = {
+        labels: dict[str, Callable[[int], tuple[str, str]]] = {
             "alpha": lambda i: (f"adstock alpha [{m.channels[i]}]", "per period"),
             "adstock_half_life": lambda i: (f"adstock half-life [{m.channels[i]}]", "periods"),
             "lam": lambda i: ((f"Hill ec [{m.channels[i]}]", "frequency (exposures per person reached)")
@@ -792,15 +840,19 @@ class TrustFit:
             "beta": lambda i: ((f"beta [{m.conversion_channels[i]}]",
                                 f"{m.outcome} per period per scaled reach at full response")
                                if m.conversion_channels[i] in m.rf_channels else
-                               (f"beta [{m.conversion_channels[i]}]", f"{m.outcome} per period at saturation")),
+                               (f"beta [{m.conversion_channels[i]}]", f"{m.outcome} per period at saturation"
+                                if m.link == "identity" else "ln(outcome) lift at saturation")),
             "delta": lambda i: ("trust retention delta", "per period"),
             "trust_half_life": lambda i: ("trust half-life", "periods"),
             "kappa": lambda i: (f"trust weight kappa [{m.trust_channels[i]}]", "share of trust inflow"),
-            "gamma": lambda i: ("gamma (trust -> demand)", f"{m.outcome} per unit of trust index"),
+            "gamma": lambda i: ("gamma (trust -> demand)",
+                                f"{m.outcome} per unit of trust index" if m.link == "identity"
+                                else "ln(outcome) per unit of trust index"),
             "theta": lambda i: ("theta (trust amplifies SMM)", "relative lift per unit of trust index"),
             "omega": lambda i: (f"shock damage omega [{m.shock_names[i]}]",
                                 "trust index units" if m.trust_form == "linear" else "-ln(share kept)"),
-            "b": lambda i: (f"baseline [{m.baseline_names[i]}]", m.outcome),
+            "b": lambda i: (f"baseline [{m.baseline_names[i]}]", m.outcome if m.link == "identity" else
+                            f"ln({m.outcome})" if m.baseline_names[i] == "intercept" else f"ln({m.outcome}) per unit"),
             "sigma": lambda i: noise,
             "trust_base": lambda i: ("trust baseline share b", "share of people"),
             "trust_inflow": lambda i: ("trust inflow strength rho", "per unit of saturated inflow"),
@@ -835,7 +887,7 @@ class TrustFit:
         st = _mmm.summary_table(m._core, np.ascontiguousarray(self.posterior.draws.reshape(-1, d)), chains, m.y_scale,
                                 interval)
         names, units = self._summary_labels(list(st["keys"]), list(st["index"]))
-        out = {"parameter": names}
+        out: dict[str, Any] = {"parameter": names}
         out.update({k: np.asarray(st[k]) for k in ("mean", "sd", "low", "high", "r_hat", "ess_bulk")})
         out["unit"] = units
         table = pd.DataFrame(out).set_index("parameter")
@@ -847,7 +899,8 @@ class TrustFit:
         if not self.model.lift_test_records:
             return table
         cal = self.calibration(interval=interval, max_draws=None)
-        labels = [f"lift [{r.label}]" + ("" if r.periods in r.label else f" {r.periods}") for r in cal.itertuples()]
+        labels = [f"lift [{r.label}]" + ("" if str(r.periods) in str(r.label) else f" {r.periods}")
+                  for r in cal.itertuples()]
         units = [f"{self.model.outcome}; measured {o:,.4g} (se {s:,.3g}, transfer sd {t:,.3g})"
                  for o, s, t in zip(cal["observed"], cal["standard_error"], cal["transfer_sd"], strict=True)]
         if "value" in table.columns:
@@ -899,7 +952,12 @@ class TrustFit:
         trust channels by their exact share G^(p)/G (and to shocks/initial stock).
         Columns sum to :meth:`predict`. For a NUTS fit, the posterior mean of each term
         over up to ``max_draws`` evenly thinned draws (columns then sum to the posterior
-        mean of the prediction). Computed in C++ (``trustmix::mmm::decompose``)."""
+        mean of the prediction). Computed in C++ (``trustmix::mmm::decompose``).
+
+        With ``link="log"`` (mu = exp(eta)) this is an allocation, not a unique split:
+        ``base`` is exp(baseline terms) (no trust, no media) and every other term x of
+        eta receives x (mu - base) / (eta - baseline terms) of the rest, its share of the
+        log-scale contribution, so the columns still sum to mu exactly in every period."""
         m = self.model
         dec = _mmm.decompose(m._core, self._draw_matrix(max_draws), m.y_scale)
         out = {"base": np.asarray(dec["base"])}
@@ -1395,6 +1453,7 @@ def simulate_trust_data(
     trust_form: str = "linear",
     trust_base: float = 0.3,
     inflow: float = 0.3,
+    link: str = "identity",
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Weekly data generated from the model itself, with known truth.
 
@@ -1418,7 +1477,19 @@ def simulate_trust_data(
     m = b + delta (G[t-1] - b), G[t] = exp(-omega crisis[t]) (m + (1 - m)(1 - exp(-rho
     u[t]))) with b = ``trust_base`` and rho = ``inflow`` (G[-1] = 0.3, omega 0.3).
     ``truth`` then also holds ``trust_base`` and ``inflow``.
+
+    ``link="log"`` draws from TrustMMM's log link: mu = exp(ln base + gamma G +
+    sum_s beta_s (1 + theta G) h_s), so ``gamma`` and ``beta`` are then log-scale lifts
+    (pass e.g. ``gamma=0.4, beta={"instagram": 0.15, "tiktok": 0.1}``; the identity
+    link's defaults 40 and 30 would overflow, so they are refused).
+    ``truth["contribution"]`` then holds each conversion channel's exact effect, mu
+    minus mu with that channel's term removed (no longer additive).
     """
+    if link not in ("identity", "log"):
+        raise ValueError(f"link must be 'identity' or 'log', got {link!r}")
+    if link == "log" and (gamma > 5 or any(b > 5 for b in (beta or {"instagram": 30.0}).values())):
+        raise ValueError("link='log': gamma and beta are log-scale lifts; pass small values (e.g. gamma=0.4, "
+                         "beta={'instagram': 0.15, 'tiktok': 0.1}), not the identity link's defaults")
     if trust_form not in ("linear", "bounded"):
         raise ValueError(f"trust_form must be 'linear' or 'bounded', got {trust_form!r}")
     if likelihood not in _LIKELIHOODS:
@@ -1427,7 +1498,9 @@ def simulate_trust_data(
     beta = dict(beta or {"instagram": 30.0, "tiktok": 20.0})
     T = periods
     weeks = pd.date_range("2023-01-02", periods=T, freq="7D")
-    on = lambda p: (rng.random(T) < p).astype(float)  # noqa: E731
+    def on(p: float) -> npt.NDArray[np.float64]:
+        return (rng.random(T) < p).astype(float)
+
     x = {
         "press": on(0.35) * rng.gamma(3, 1000, T),
         "events": on(0.15) * rng.gamma(4, 1500, T),
@@ -1470,9 +1543,15 @@ def simulate_trust_data(
             mid = trust_base + delta * (prev - trust_base)
             G[t] = np.exp(-omega * crisis[t]) * (mid + (1 - mid) * (1 - np.exp(-inflow * inflow_u[t])))
         prev = G[t]
-    t = np.arange(T)
-    base = 200 + 20 * np.sin(2 * np.pi * t / (365.25 / 7)) + 10 * t / T
-    mu = base + gamma * G + sum(beta[s] * (1 + theta * G) * h[s] for s in beta)
+    periods_t = np.arange(T)
+    base = 200 + 20 * np.sin(2 * np.pi * periods_t / (365.25 / 7)) + 10 * periods_t / T
+    if link == "log":
+        eta = np.log(base) + gamma * G + sum(beta[s] * (1 + theta * G) * h[s] for s in beta)
+        mu = np.exp(eta)
+        contribution = {s: mu - np.exp(eta - beta[s] * (1 + theta * G) * h[s]) for s in beta}
+    else:
+        mu = base + gamma * G + sum(beta[s] * (1 + theta * G) * h[s] for s in beta)
+        contribution = {s: beta[s] * (1 + theta * G) * h[s] for s in beta}
     if likelihood == "normal":
         y = mu + rng.normal(0, noise, T)
     elif likelihood == "lognormal":
@@ -1487,7 +1566,7 @@ def simulate_trust_data(
     truth = {"delta": delta, "gamma": gamma, "theta": theta, "beta": beta, "kappa": kappa, "alpha": alpha,
              "lam": lam, "omega": omega, "trust_stock": G, "mu": mu, "max_lag": L, "likelihood": likelihood,
              "noise": noise, "roles": {c: ("trust" if c in kappa else "conversion") for c in x},
-             "contribution": {s: beta[s] * (1 + theta * G) * h[s] for s in beta}, "trust_form": trust_form}
+             "contribution": contribution, "trust_form": trust_form, "link": link}
     if trust_form == "bounded":
         truth.update(trust_base=trust_base, inflow=inflow)
     return data, truth

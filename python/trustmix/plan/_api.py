@@ -11,7 +11,7 @@ import html
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -52,7 +52,11 @@ def _units_per_spend(model: Any, cost_per_unit: Mapping[str, float] | None = Non
     per unit of activity. Activity equals spend when the channel column is spend."""
     cost = _cost_per_unit(model, cost_per_unit)
     out = []
+    rf_channels = getattr(model, "rf_channels", None) or {}
     for j, c in enumerate(model.channels):
+        if c in rf_channels:  # spend becomes reach and frequency by the channel's RF chain (_rf_specs)
+            out.append(1.0)
+            continue
         if c in cost:
             out.append(1.0 / (cost[c] * float(model.media_scale[j])))
             continue
@@ -139,12 +143,76 @@ def _as_schedule(fit: Any, schedule: Any, horizon: int | None) -> pd.DataFrame:
     return out
 
 
+RF_KEYS = ("curve", "impressions_per_spend", "population", "cap")
+
+
+def _rf_specs(model: Any, rf: Mapping[str, Mapping[str, Any]] | None) -> list[tuple[int, Any, float, float, int]]:
+    """The RF chain of every reach-and-frequency channel of the fit, as the C++ planner's
+    (channel, reach curve, impressions per spend, people per unit of the model's reach, cap).
+
+    Per channel, ``rf[channel]`` may give ``curve`` (a :class:`trustmix.audience.ReachCurve`
+    of kind nbd or goerg, per period), ``impressions_per_spend``, ``population`` (people,
+    for the fitted curve) and ``cap`` (a frequency cap per period by the audience module's
+    ``capped_rate``). Defaults from the data's history: impressions = reach x frequency;
+    impressions per spend = their total / the spend column's total; the curve fitted to the
+    (impressions, reach) of the periods with reach > 0 with the reachable share estimated,
+    for the hill form an nbd curve (shape free, :func:`trustmix.audience.reach_curve`), for
+    the exposure form the model's own frequency distribution (nbd of shape ``rf_shape``,
+    ``_core.plan.rf_model_curve``); ``population`` default: 10 x the largest reach seen
+    (the reachable share is estimated below it)."""
+    rf_channels = dict(getattr(model, "rf_channels", None) or {})
+    given = dict(rf or {})
+    for c, opts in given.items():
+        if c not in rf_channels:
+            raise ValueError(f"rf: {c!r} is not a reach-and-frequency channel of the fit "
+                             f"({', '.join(rf_channels) or 'none'})")
+        unknown = sorted(set(dict(opts)) - set(RF_KEYS))
+        if unknown:
+            raise ValueError(f"rf[{c!r}]: unknown key {unknown[0]!r}; known: {', '.join(RF_KEYS)}")
+    out: list[tuple[int, Any, float, float, int]] = []
+    for c, (reach_col, freq_col) in rf_channels.items():
+        j = model.channels.index(c)
+        opts = dict(given.get(c, {}))
+        reach = model.data[reach_col].to_numpy(dtype=float)
+        imp = reach * model.data[freq_col].to_numpy(dtype=float)
+        ips = opts.get("impressions_per_spend")
+        if ips is None:
+            sp = model.data[model.spend_columns[c]].to_numpy(dtype=float).sum()
+            if not sp > 0:
+                raise ValueError(f"RF channel {c!r} has no spend in the data: give rf={{{c!r}: "
+                                 "{'impressions_per_spend': ...}}")
+            ips = imp.sum() / sp
+        ips = float(ips)
+        if not (np.isfinite(ips) and ips > 0):
+            raise ValueError(f"rf[{c!r}]['impressions_per_spend'] must be a finite number > 0, got {ips!r}")
+        cap = opts.get("cap", 0) or 0
+        if isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or cap < 0:
+            raise ValueError(f"rf[{c!r}]['cap'] must be an integer >= 1 (impressions per person per period) or None, "
+                             f"got {cap!r}")
+        curve = opts.get("curve")
+        if curve is None:
+            keep = reach > 0
+            pop = opts.get("population")
+            pop = 10.0 * float(reach.max()) if pop is None else float(pop)
+            if model.rf_form == "exposure":
+                core_curve = _core.plan.rf_model_curve(imp[keep], reach[keep], pop, float(model.rf_shape))
+            else:
+                from trustmix.audience import reach_curve
+
+                core_curve = reach_curve(imp[keep], pop, "nbd", reach=reach[keep], reachable=None)._c
+        else:
+            core_curve = getattr(curve, "_c", curve)
+            if not isinstance(core_curve, _core.audience.ReachCurve):
+                raise ValueError(f"rf[{c!r}]['curve'] must be a trustmix.audience.ReachCurve, "
+                                 f"got {type(curve).__name__}")
+        out.append((j, core_curve, ips, float(model.media_scale[j]), int(cap)))
+    return out
+
+
 def _planner(fit: Any, horizon: int, tail: Any, tail_coverage: float, discount: float, max_draws: int | None,
-             threads: int, draws: np.ndarray | None = None, cost_per_unit: Mapping[str, float] | None = None) -> Any:
+             threads: int, draws: np.ndarray | None = None, cost_per_unit: Mapping[str, float] | None = None,
+             rf: Mapping[str, Mapping[str, Any]] | None = None) -> Any:
     m = fit.model
-    if getattr(m, "rf_channels", None):
-        raise ValueError("the planner does not plan reach-and-frequency channels yet (this fit has "
-                         f"{', '.join(m.rf_channels)}): refit without rf_channels to plan")
     horizon = _check_horizon(horizon)
     if tail == "auto":
         tail_n = -1
@@ -159,7 +227,7 @@ def _planner(fit: Any, horizon: int, tail: Any, tail_coverage: float, discount: 
     return _core.plan.TrustPlanModel(m._core, draws, np.asarray(m._media, dtype=float), shocks, int(horizon),
                                 tail=tail_n, tail_coverage=float(tail_coverage), discount=float(discount),
                                 units_per_spend=_units_per_spend(m, cost_per_unit), outcome_scale=float(m.y_scale),
-                                threads=int(threads))
+                                threads=int(threads), rf=_rf_specs(m, rf))
 
 
 # ----------------------------------------------------------------------------- results
@@ -312,9 +380,10 @@ class PlanResult:
         tail = self.settings.get("tail_periods_mean")
         span = (f"{self.horizon} periods plus a {tail:.0f}-period tail" if tail
                 else f"{self.horizon} periods and the tail")
-        lo, hi = s.loc["outcome", "difference_low"], s.loc["outcome", "difference_high"]
+        lo, hi = cast(float, s.loc["outcome", "difference_low"]), cast(float, s.loc["outcome", "difference_high"])
         band = f" (90% interval {lo:,.1f} to {hi:,.1f})" if hi > lo else " (one draw: no interval)"
-        return f"{move}; expected gain {s.loc['outcome', 'difference']:,.1f} {self.outcome}{band} over {span}."
+        gain = cast(float, s.loc["outcome", "difference"])  # summary(): numeric cells
+        return f"{move}; expected gain {gain:,.1f} {self.outcome}{band} over {span}."
 
     def compare(self, *others: PlanResult) -> pd.DataFrame:
         """Several plans side by side: spend, expected outcome (short, long), value, ROI
@@ -364,8 +433,10 @@ class PlanResult:
     def __repr__(self) -> str:
         s = self.summary()
         conv = self.info.get("message", "evaluated, not optimised")
-        return (f"PlanResult({self.name!r}: spend {s.loc['spend', 'plan']:,.0f}, expected {self.outcome} "
-                f"{s.loc['outcome', 'plan']:,.1f} vs {s.loc['outcome', 'reference']:,.1f}; {conv})")
+        spend, plan, ref = (cast(float, s.loc[r, c]) for r, c in  # summary(): numeric cells
+                            (("spend", "plan"), ("outcome", "plan"), ("outcome", "reference")))
+        return (f"PlanResult({self.name!r}: spend {spend:,.0f}, expected {self.outcome} "
+                f"{plan:,.1f} vs {ref:,.1f}; {conv})")
 
     def _repr_html_(self) -> str:
         s = self.summary()
@@ -411,7 +482,7 @@ def _value(fit: Any, value_per_outcome: float | None) -> float:
 def evaluate(fit: Any, schedule: Any, *, horizon: int | None = None, reference: Any = None, tail: Any = "auto",
              tail_coverage: float = 0.99, discount: float = 1.0, value_per_outcome: float | None = None,
              max_draws: int | None = 200, threads: int = 0, cost_per_unit: Mapping[str, float] | None = None,
-             name: str = "plan") -> PlanResult:
+             rf: Mapping[str, Mapping[str, Any]] | None = None, name: str = "plan") -> PlanResult:
     """Scores a schedule on a fit: the model run forward over the data, the schedule and a
     tail long enough to count ``tail_coverage`` of the trust stock's remaining effect,
     for every posterior draw (up to ``max_draws``), in C++ (``trustmix::plan``).
@@ -423,12 +494,13 @@ def evaluate(fit: Any, schedule: Any, *, horizon: int | None = None, reference: 
     last ``horizon`` periods of historical spend repeated). ``cost_per_unit``: {channel:
     currency per unit of its activity column} for channels without spend in the data
     (earned PR: coverage, events), so that their "spend" in the schedule is the cost of the
-    activity. Returns a :class:`PlanResult`.
+    activity. ``rf``: how the spend of each reach-and-frequency channel becomes reach and
+    frequency (see :func:`optimize`). Returns a :class:`PlanResult`.
     """
     sched = _as_schedule(fit, schedule, horizon)
     H = len(sched)
     ref = status_quo(fit, H, cost_per_unit) if reference is None else _as_schedule(fit, reference, H)
-    pm = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads, cost_per_unit=cost_per_unit)
+    pm = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads, cost_per_unit=cost_per_unit, rf=rf)
     v = _value(fit, value_per_outcome)
     p, rp = pm.paths(sched.to_numpy()), pm.paths(ref.to_numpy())
     zp = pm.paths(np.zeros_like(sched.to_numpy()))
@@ -481,7 +553,8 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
              tail_coverage: float = 0.99, discount: float = 1.0, max_draws: int | None = 200, starts: int | None = None,
              algorithm: str = "auto", max_evaluations: int = 3000, seed: int = 0, threads: int = 0,
              draw_optima: int = 10, presolve_draws: int | None = None,
-             cost_per_unit: Mapping[str, float] | None = None, name: str = "plan") -> PlanResult:
+             cost_per_unit: Mapping[str, float] | None = None, rf: Mapping[str, Mapping[str, Any]] | None = None,
+             name: str = "plan") -> PlanResult:
     """The optimal flighting plan on a fit (``trustmix::plan::optimize``, NLopt SLSQP).
 
     The decision is the whole schedule (periods x channels of spend) over ``horizon``
@@ -519,7 +592,28 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
         spend from one period to the next;
         ``"blocks"``: {name: (channel, first, last)} (periods or dates): one total for the
         channel over those periods, spread evenly (a campaign's budget is decided, not its
-        weekly pattern).
+        weekly pattern);
+        ``"max_frequency"``: {RF channel: F} or {RF channel: (F, [periods or dates])}: the
+        average frequency among the reached at most F per period (a bound on the channel's
+        spend per period, since the frequency grows with spend);
+        ``"reach_targets"``: {RF channel: (k, share)}: at least ``share`` of the reachable
+        population exposed k or more times in every period; ``(k, share, [periods or
+        dates])`` in those periods; ``(k, share, "horizon")`` over the whole horizon (a
+        person's exposures add up over periods under the NBD). Each is a lower bound on the
+        channel's spend per period (or its total), since the share grows with spend; one
+        that no budget can meet (share 1, k above a cap, more than the budget or a cap
+        allows) is a clear error.
+    rf : mapping, optional
+        Reach-and-frequency channels of the fit (``TrustMMM(rf_channels=...)``): for each,
+        how spend becomes reach and frequency, ``{channel: {"curve": ReachCurve,
+        "impressions_per_spend": q, "population": N, "cap": c}}``, every key optional. Spend
+        buys q impressions per unit (default: the history's impressions, reach x frequency,
+        per unit of its spend column); the reach curve (default: fitted to the history's
+        impressions and reach; the exposure form: the model's own negative binomial of shape
+        ``rf_shape``) turns them into people reached and average frequency; ``cap`` applies
+        a frequency cap per period by the audience module's ``capped_rate`` (the same
+        impressions spread over more people). The model's RF response (hill or exposure)
+        then gives the outcome, with an exact gradient (docs/plan.md).
     algorithm : {"auto", "slsqp", "auglag", "mma"}
         NLopt's algorithm: "auto" takes SLSQP up to 150 decision variables and the
         augmented Lagrangian with L-BFGS (AUGLAG) beyond (SLSQP's dense subproblem is
@@ -569,11 +663,11 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
     m = fit.model
     horizon = _check_horizon(horizon)
     ref = status_quo(fit, horizon, cost_per_unit) if reference is None else _as_schedule(fit, reference, horizon)
-    dates = ref.index
+    dates = pd.DatetimeIndex(ref.index)  # the plan's periods (_horizon_dates)
     H, C = len(dates), len(m.channels)
     k = dict(constraints or {})
     known = {"budget", "bounds", "channel_totals", "period_totals", "groups", "blackout", "fixed", "keep", "max_change",
-             "blocks"}
+             "blocks", "max_frequency", "reach_targets"}
     unknown = sorted(set(k) - known)
     if unknown:
         raise ValueError(f"unknown constraint {unknown[0]!r}; known: {', '.join(sorted(known))}")
@@ -639,8 +733,34 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
         cells = [(t, j) for t in range(lo_t, hi_t + 1) if np.isnan(fixed[t, j])]
         if cells:
             blocks.append((str(bname), cells, np.zeros(0)))
+    rf_set = set(getattr(m, "rf_channels", None) or {})
+
+    def _rf_index(c: str, what: str) -> int:
+        if c not in rf_set:
+            raise ValueError(f"{what}: {c!r} is not a reach-and-frequency channel of the fit "
+                             f"({', '.join(sorted(rf_set)) or 'none'})")
+        return _channel_index(m, c, what)
+
+    frequency_caps = []
+    for c, spec in dict(k.get("max_frequency", {})).items():
+        F, periods = (spec if isinstance(spec, tuple) else (spec, None))
+        frequency_caps.append((_rf_index(c, "max_frequency"), float(F),
+                               [_period_index(dates, p, "max_frequency") for p in (periods or [])]))
+    reach_targets = []
+    for c, spec in dict(k.get("reach_targets", {})).items():
+        if not isinstance(spec, tuple) or len(spec) not in (2, 3):
+            raise ValueError(f"reach_targets[{c!r}] must be (k, share), (k, share, [periods]) or "
+                             f"(k, share, 'horizon'), got {spec!r}")
+        kk, share = int(spec[0]), float(spec[1])
+        where = spec[2] if len(spec) == 3 else None
+        horizon_wide = isinstance(where, str)
+        if horizon_wide and where != "horizon":
+            raise ValueError(f"reach_targets[{c!r}]: the third entry must be a list of periods or 'horizon', "
+                             f"got {where!r}")
+        periods = [] if (where is None or horizon_wide) else [_period_index(dates, p, "reach_targets") for p in where]
+        reach_targets.append((_rf_index(c, "reach_targets"), kk, share, not horizon_wide, periods))
     v = _value(fit, value_per_outcome)
-    pm = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads, cost_per_unit=cost_per_unit)
+    pm = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads, cost_per_unit=cost_per_unit, rf=rf)
     task, tgt, troi = "maximize", float("nan"), float("nan")
     if target is not None and target_roi is not None:
         raise ValueError("give target= or target_roi=, not both")
@@ -662,11 +782,13 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
     n_draws = pm.draws
     chosen = (sorted(set(np.linspace(0, n_draws - 1, min(int(draw_optima), n_draws)).round().astype(int).tolist()))
               if n_draws > 1 and draw_optima > 0 else [])
-    common = dict(goal=goal, risk=risk, value_per_outcome=v, level=float(level), tau=tau, task=task, target=tgt,
+    common: dict[str, Any] = dict(goal=goal, risk=risk, value_per_outcome=v, level=float(level), tau=tau, task=task,
+                                  target=tgt,
                   target_roi=troi, budget=B, budget_equality=budget_mode == "equal" and task == "maximize",
                   lower=lower, upper=upper, fixed=fixed, channel_totals=channel_totals, period_totals=period_totals,
                   groups=groups, max_change=max_change, blocks=blocks, algorithm=algorithm,
-                  max_evaluations=int(max_evaluations), seed=int(seed))
+                  max_evaluations=int(max_evaluations), seed=int(seed), frequency_caps=frequency_caps,
+                  reach_targets=reach_targets)
     if starts is None:
         starts = 0  # auto (C++): 1 when certified concave, else 2
     elif isinstance(starts, bool) or not isinstance(starts, (int, np.integer)) or starts < 1:
@@ -680,7 +802,8 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
             idx = np.linspace(0, n_draws - 1, int(presolve_draws)).round().astype(int)
             t0 = time.perf_counter()
             sub = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads,
-                           draws=np.ascontiguousarray(fit._draw_matrix(max_draws)[idx]), cost_per_unit=cost_per_unit)
+                           draws=np.ascontiguousarray(fit._draw_matrix(max_draws)[idx]), cost_per_unit=cost_per_unit,
+                           rf=rf)
             r1 = _core.plan.optimize(sub,
                                      reference=reference_values[idx] if reference_values.size else reference_values,
                                      starts=int(starts), start=np.ascontiguousarray(st), draw_optima=[], **common)

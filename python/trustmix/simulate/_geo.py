@@ -91,11 +91,15 @@ def geo_experiment(world: World, *, regions: int | Sequence[dict[str, Any]] = 20
     if isinstance(periods, (bool, np.bool_)) or not isinstance(periods, (int, np.integer)) or not 1 <= periods < 2**31:
         raise ValueError(f"periods must be an integer in [1, 2**31), got {periods!r}")
     days = _FREQ_DAYS[freq]
-    if isinstance(regions, (int, np.integer)) and not isinstance(regions, (bool, np.bool_)):
+    if isinstance(regions, (bool, np.bool_)):
+        raise ValueError(f"regions must be a number of regions or a list of dicts, got {regions!r}")
+    if isinstance(regions, (int, np.integer)):
         regions = make_regions(int(regions), seed=seed, audiences=world.segments)
     regions = [dict(r) for r in regions]
     names = [str(r.get("name")) for r in regions]
-    if isinstance(treated, (int, np.integer)) and not isinstance(treated, (bool, np.bool_)):
+    if isinstance(treated, (bool, np.bool_)):
+        raise ValueError(f"treated must be region names or a number of regions, got {treated!r}")
+    if isinstance(treated, (int, np.integer)):
         if not 1 <= treated < len(names):
             raise ValueError(f"treated = {treated} regions: must be in [1, {len(names) - 1}]")
         treated = names[:int(treated)]
@@ -194,7 +198,7 @@ class GeoExperimentResult:
         return (f"GeoExperimentResult(channel={self.settings['channel']!r}, treated={self.treated}, "
                 f"att={self.att:.6g})")
 
-    def plot(self, ax=None):
+    def plot(self, ax: Any = None) -> Any:
         """Mean conversions of treated and control regions per period, window shaded."""
         import matplotlib.pyplot as plt
 
@@ -209,10 +213,10 @@ class GeoExperimentResult:
         ax.legend()
         return ax
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         return {"version": _STATE_VERSION, **self.__dict__}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         if state.get("version") != _STATE_VERSION:
             raise ValueError(f"cannot read a GeoExperimentResult pickled with state version {state.get('version')!r}")
         state = dict(state)

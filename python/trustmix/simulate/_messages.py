@@ -81,7 +81,8 @@ class MessageTestRun:
         ``ab``, ``thompson``, ``top_two_thompson`` or ``ucb``.
     """
 
-    def __init__(self, raw: dict, dates: pd.DatetimeIndex, appeal: pd.DataFrame, design: str, settings: dict):
+    def __init__(self, raw: dict[str, Any], dates: pd.DatetimeIndex, appeal: pd.DataFrame, design: str,
+                 settings: dict[str, Any]):
         personas, variants = list(appeal.index), list(appeal.columns)
         T, S, V = raw["users"].shape
         idx = pd.MultiIndex.from_product([dates, personas, variants], names=["date", "persona", "variant"])
@@ -149,13 +150,13 @@ class MessageTestRun:
         personas, variants = list(self.truth.index), list(self.truth.columns)
         p_codes = pd.Categorical(d["persona"], categories=personas).codes
         v_codes = pd.Categorical(d["variant"], categories=variants).codes
-        parts["persona"] = pd.Categorical.from_codes(p_codes[rep], categories=personas)
-        parts["variant"] = pd.Categorical.from_codes(v_codes[rep], categories=variants)
+        parts["persona"] = pd.Categorical.from_codes(p_codes[rep], categories=pd.Index(personas))
+        parts["variant"] = pd.Categorical.from_codes(v_codes[rep], categories=pd.Index(variants))
         parts["trusting"] = np.repeat(np.tile(trusting, len(d)), n).astype(float)
         parts["converted"] = np.repeat(np.tile(converted, len(d)), n).astype(float)
         return pd.DataFrame(parts)
 
-    def plot(self, ax=None):
+    def plot(self, ax: Any = None) -> Any:
         """Traffic share of each variant per period, one panel per persona (the true best
         variant's line is thick). Returns the array of Axes."""
         import matplotlib.pyplot as plt
@@ -185,19 +186,19 @@ class MessageTestRun:
         return (f"MessageTestRun(design={self.design!r}, periods={self.regret.size}, "
                 f"personas={list(self.truth.index)}, variants={list(self.truth.columns)})")
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_version": _STATE_VERSION}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         if state.pop("_version", None) != _STATE_VERSION:
             raise ValueError("cannot unpickle MessageTestRun: unsupported state version")
         self.__dict__.update(state)
 
 
-def run_message_test(world, variants, *, campaign: str, periods: int, start: int = 0, freq: str = "W",
-                     design: str = "ab", weights=None, enrolment: float = 1.0, floor: float = 0.0,
+def run_message_test(world: Any, variants: Any, *, campaign: str, periods: int, start: int = 0, freq: str = "W",
+                     design: str = "ab", weights: Any = None, enrolment: float = 1.0, floor: float = 0.0,
                      prior: tuple[float, float] = (1.0, 1.0), top_two_beta: float = 0.5, pooling: float | None = None,
-                     by_persona: bool = True, stream: int = 0, costs=None,
+                     by_persona: bool = True, stream: int = 0, costs: Any = None,
                      budget: float | None = None) -> MessageTestRun:
     """Runs a message test live in a simulated world, period by period.
 

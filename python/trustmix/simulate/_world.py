@@ -379,7 +379,7 @@ def _effects_frame(rows: list[dict[str, Any]], dates: pd.DatetimeIndex) -> pd.Da
                                          np.nan)
     for col in ("window_start", "window_end"):
         idx = df[col].to_numpy()
-        df[col] = pd.to_datetime([dates[i] if i >= 0 else pd.NaT for i in idx])
+        df[col] = pd.DatetimeIndex([dates[i] if i >= 0 else pd.NaT for i in idx])
     return df
 
 
@@ -441,8 +441,8 @@ class SimulationResult:
         self.touchpoints = pd.DataFrame({
             "user_id": raw["touch_user"][o],
             "timestamp": start + pd.to_timedelta(raw["touch_second"][o], unit="s"),
-            "channel": pd.Categorical.from_codes(raw["touch_channel"][o], categories=ch),
-            "campaign": pd.Categorical.from_codes(raw["touch_source"][o], categories=list(sources)),
+            "channel": pd.Categorical.from_codes(raw["touch_channel"][o], categories=pd.Index(ch)),
+            "campaign": pd.Categorical.from_codes(raw["touch_source"][o], categories=pd.Index(list(sources))),
             "kind": pd.Categorical(_KINDS[raw["touch_kind"][o]], categories=list(_KINDS)),
         })
         o = np.lexsort((raw["conversion_second"], raw["conversion_user"]))
@@ -455,7 +455,7 @@ class SimulationResult:
         if mode == "agent" and len(bounds):
             self.users = pd.DataFrame({"user_id": np.arange(bounds[-1], dtype=np.int64),
                                        "segment": pd.Categorical.from_codes(
-                                           np.repeat(np.arange(len(seg)), np.diff(bounds)), categories=seg)})
+                                           np.repeat(np.arange(len(seg)), np.diff(bounds)), categories=pd.Index(seg))})
         else:
             self.users = pd.DataFrame({"user_id": pd.Series([], dtype=np.int64),
                                        "segment": pd.Series([], dtype=object)})

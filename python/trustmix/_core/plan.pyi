@@ -1,0 +1,104 @@
+"""
+trustmix::plan: budget and flighting plans on a fitted model.
+"""
+
+from collections.abc import Sequence
+from typing import Any, SupportsFloat, SupportsIndex, SupportsInt, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+import trustmix._core.audience
+import trustmix._core.mmm
+
+_Int: TypeAlias = SupportsInt | SupportsIndex  # what pybind11 converts to a C++ integer
+_Float: TypeAlias = SupportsFloat | SupportsIndex  # what pybind11 converts to a C++ double
+# an RF channel's chain: (channel, reach curve, impressions per spend, people per unit, cap)
+_Rf: TypeAlias = tuple[_Int, trustmix._core.audience.ReachCurve, _Float, _Float, _Int]
+
+class DrawObjective:
+    def criterion(
+        self,
+        spend: npt.ArrayLike,
+        goal: str = "outcome",
+        risk: str = "mean",
+        value_per_outcome: _Float = 1.0,
+        level: _Float = 0.1,
+        tau: _Float = 1.0,
+        reference: npt.ArrayLike = ...,
+    ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+    def evaluate(
+        self, spend: npt.ArrayLike, gradient: bool = False
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+    @property
+    def channels(self) -> int: ...
+    @property
+    def draws(self) -> int: ...
+    @property
+    def periods(self) -> int: ...
+
+class TrustPlanModel(DrawObjective):
+    def __init__(
+        self,
+        model: trustmix._core.mmm.TrustModel,
+        draws: npt.ArrayLike,
+        history_media: npt.ArrayLike,
+        history_shocks: npt.ArrayLike,
+        horizon: _Int,
+        tail: _Int = -1,
+        tail_coverage: _Float = 0.99,
+        discount: _Float = 1.0,
+        units_per_spend: npt.ArrayLike = ...,
+        outcome_scale: _Float = 1.0,
+        future_baseline: npt.ArrayLike = ...,
+        threads: _Int = 0,
+        rf: Sequence[_Rf] = ...,
+    ) -> None: ...
+    def paths(self, spend: npt.ArrayLike) -> dict[str, npt.NDArray[np.float64]]: ...
+    def tail_periods(self, draw: _Int) -> int: ...
+
+class CurveObjective(DrawObjective):
+    def __init__(
+        self, curve: str, beta: npt.ArrayLike, k: npt.ArrayLike, shape: npt.ArrayLike = ..., periods: _Int = 1
+    ) -> None: ...
+
+def optimize(
+    objective: DrawObjective,
+    *,
+    goal: str = "net_value",
+    risk: str = "mean",
+    value_per_outcome: _Float = 1.0,
+    level: _Float = 0.1,
+    tau: _Float = 1.0,
+    reference: npt.ArrayLike = ...,
+    task: str = "maximize",
+    target: _Float = ...,
+    target_roi: _Float = ...,
+    budget: _Float = ...,
+    budget_equality: bool = True,
+    lower: npt.ArrayLike = ...,
+    upper: npt.ArrayLike = ...,
+    fixed: npt.ArrayLike = ...,
+    channel_totals: Sequence[tuple[_Int, _Float, _Float]] = ...,
+    period_totals: Sequence[tuple[_Int, _Float, _Float]] = ...,
+    groups: Sequence[tuple[str, Sequence[_Int], _Float, _Float]] = ...,
+    max_change: npt.ArrayLike = ...,
+    blocks: Sequence[tuple[str, Sequence[tuple[_Int, _Int]], npt.ArrayLike]] = ...,
+    algorithm: str = "auto",
+    starts: _Int = 2,
+    max_evaluations: _Int = 3000,
+    ftol_rel: _Float = 1e-12,
+    xtol_rel: _Float = 1e-10,
+    seed: _Int = 0,
+    start: npt.ArrayLike = ...,
+    draw_optima: Sequence[_Int] = ...,
+    frequency_caps: Sequence[tuple[_Int, _Float, Sequence[_Int]]] = ...,
+    reach_targets: Sequence[tuple[_Int, _Int, _Float, bool, Sequence[_Int]]] = ...,
+) -> dict[str, Any]: ...
+def rf_chain(rf: _Rf, spend: npt.ArrayLike) -> dict[str, npt.NDArray[np.float64]]: ...
+def rf_spend_for_reach_share(rf: _Rf, k: _Int, share: _Float, per_period: bool = True) -> float: ...
+def rf_spend_for_max_frequency(rf: _Rf, max_frequency: _Float) -> float: ...
+def rf_reached_share(rf: _Rf, k: _Int, spend: npt.ArrayLike) -> npt.NDArray[np.float64]: ...
+def rf_model_curve(
+    impressions: npt.ArrayLike, reach: npt.ArrayLike, population: _Float, shape: _Float
+) -> trustmix._core.audience.ReachCurve: ...
