@@ -55,7 +55,12 @@ same W on both sides), trust_form (linear, bounded: TrustMMM's trust stock recur
 tracker_noise (free: one free sigma_q; binomial: the survey's known sampling error from the
 panel size, ``TrustMMM(tracker_n="trust_survey_n")``), tracker_share (True: the survey measures the
 bounded share itself, ``TrustMMM(tracker_share=True, tracker_n="trust_survey_n")``; needs
-trust_form=bounded), link (identity, log: ``TrustMMM(link="log")``, mu = exp(eta)).
+trust_form=bounded), link (identity, log: ``TrustMMM(link="log")``, mu = exp(eta)), noise (iid,
+ar1: ``TrustMMM(noise="ar1")``, AR(1) residuals).
+
+``--diagnose-residuals`` fits each world by MAP (with the ``--option`` settings) and prints
+the lag-1..4 autocorrelation of the standardised residuals (and, with noise=ar1, of the
+innovations and the fitted phi): how much the misfit is correlated in time.
 
 Effects per posterior draw come from one C++ call each over the thinned draw matrix
 (``_core.mmm.roi``, ``_core.mmm.constrained_draws``) and one ``_core.mmm.decompose`` per
@@ -88,7 +93,7 @@ PR_KINDS = {"press": ["press_release", "interview"], "events": ["event"], "csr":
 DEFAULTS: dict[str, Any] = {"pr_measure": "impressions", "trend": True, "seasonality": 2, "max_lag": 12,
                             "tracker": True, "half_life_prior": None, "scaling": "mean", "likelihood": "normal",
                             "window": "all", "trust_form": "linear",
-                            "tracker_noise": "free", "tracker_share": False, "link": "identity"}
+                            "tracker_noise": "free", "tracker_share": False, "link": "identity", "noise": "iid"}
 
 
 @dataclass
@@ -270,11 +275,9 @@ def truth_share_smm_from_pr(world: Any, periods: int, roles: dict[str, str], spe
     return 1.0 - without_pr / with_pr if with_pr != 0 else float("nan")
 
 
-def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 1000, tune: int = 1000,
-             max_draws: int = 200, options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Simulates, fits and compares one world. Returns {"channels": rows, "world": row}."""
-    opt = dict(DEFAULTS, **(options or {}))
-    t0 = time.perf_counter()
+def build_model(case: Case, opt: dict[str, Any]) -> tuple[Any, pd.DataFrame, dict[str, str], Any, bool]:
+    """The panel of one world and the model a user fits to it with options ``opt``
+    (DEFAULTS completed): (model, panel, roles, the simulator's output, trust on)."""
     out, df, roles, peso, shocks = observe(case)
     df = model_columns(df, roles, peso, opt["pr_measure"])
     trust_on = any(r in ("trust", "both") for r in roles.values())
@@ -291,7 +294,17 @@ def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 100
                         trust_form=opt["trust_form"],
                         tracker_n="trust_survey_n" if ((opt["tracker_noise"] == "binomial" or share) and opt["tracker"]
                                                        and trust_on) else None,
-                        tracker_share=share, link=str(opt["link"]))
+                        tracker_share=share, link=str(opt["link"]),
+                        **({"noise": opt["noise"]} if opt["noise"] != "iid" else {}))
+    return model, df, roles, out, trust_on
+
+
+def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 1000, tune: int = 1000,
+             max_draws: int = 200, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Simulates, fits and compares one world. Returns {"channels": rows, "world": row}."""
+    opt = dict(DEFAULTS, **(options or {}))
+    t0 = time.perf_counter()
+    model, df, roles, out, trust_on = build_model(case, opt)
     t_fit = time.perf_counter()
     # The sampler's diagnostics warnings (R-hat, ESS, divergences) are part of the result:
     # recorded per world, not raised, so one doubtful fit does not stop the harness.
@@ -398,6 +411,35 @@ def diagnose_half_life(case: Case) -> dict[str, float]:
         delta = float(coef[0])
         out[f"half_life_{name}"] = float(np.log(0.5) / np.log(delta)) if 0 < delta < 1 else float("nan")
     return out
+
+
+def diagnose_residuals(case: Case, opt: dict[str, Any], lags: int = 4) -> dict[str, Any]:
+    """MAP fit of one world; the autocorrelation of its standardised residuals.
+
+    r[t] = (y[t] - mu[t]) / sigma (lognormal: ln y - ln mu + s^2/2 over its sd) at the
+    mode, and acf(k) = sum_t (r[t] - rbar)(r[t+k] - rbar) / sum_t (r[t] - rbar)^2 for
+    k = 1..lags. With noise=ar1 also the innovations' acf, eps[t] = r[t] - phi r[t-1].
+    """
+    model, _, _, _, _ = build_model(case, opt)
+    fit = model.fit(method="map", seed=case.seed)
+    mu = np.asarray(fit._forward()["mu"])
+    p = fit.params
+    y = np.asarray(model._y)
+    e = np.log(y) - np.log(mu) if model.likelihood == "lognormal" else y - mu
+    phi = float(p.get("ar1_phi", 0.0))
+    sd = float(p["sigma"]) / np.sqrt(1.0 - phi * phi)
+
+    def acf(v: np.ndarray) -> list[float]:
+        v = v - v.mean()
+        den = float(v @ v)
+        return [float(v[:-k] @ v[k:]) / den for k in range(1, lags + 1)]
+
+    row: dict[str, Any] = {"world": case.name, "periods": len(y), "resid_sd_over_sigma": float(e.std() / sd)}
+    row.update({f"acf{k}": a for k, a in enumerate(acf(e / sd), start=1)})
+    if getattr(model, "noise", "iid") == "ar1":
+        row["phi"] = phi
+        row.update({f"innov_acf{k}": a for k, a in enumerate(acf(e[1:] - phi * e[:-1]), start=1)})
+    return row
 
 
 # ---- metrics and report --------------------------------------------------------------
@@ -569,7 +611,26 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--compare", nargs="+", metavar="FOLDER", help="one headline row per earlier run's folder")
     ap.add_argument("--diagnose-half-life", action="store_true",
                     help="fit both trust recursions to each world's noise-free trust (no model fit)")
+    ap.add_argument("--diagnose-residuals", action="store_true",
+                    help="MAP fit of each world; autocorrelation of the standardised residuals")
     a = ap.parse_args(argv)
+    options: dict[str, Any] = {}
+    for kv in a.option:
+        k, v = kv.split("=", 1)
+        if k not in DEFAULTS:
+            raise SystemExit(f"unknown --option {k!r}; known: {', '.join(DEFAULTS)}")
+        options[k] = {"True": True, "False": False}.get(v, v)
+    if a.diagnose_residuals:
+        cases = all_cases(a.worlds, a.seed, presets=not a.no_presets)
+        if a.only:
+            cases = [c for c in cases if c.name in set(a.only.split(",")) or c.family in set(a.only.split(","))]
+        res = pd.DataFrame([diagnose_residuals(c, dict(DEFAULTS, **options)) for c in cases])
+        print(res.round(3).to_string(index=False))
+        cols = [c for c in res.columns if "acf" in c or c in ("phi", "resid_sd_over_sigma")]
+        print("\nmedian:", res[cols].median().round(3).to_dict())
+        significant = float((res["acf1"] > 2 / np.sqrt(res["periods"])).mean())
+        print("share of worlds with acf1 > 2 / sqrt(T):", round(significant, 3))
+        return
     if a.diagnose_half_life:
         rows = pd.DataFrame([diagnose_half_life(c) for c in all_cases(a.worlds, a.seed)
                              if c.family != "no_trust" and c.spec.get("pr_activities")])
@@ -610,12 +671,6 @@ def main(argv: list[str] | None = None) -> None:
         for p in plots(ch, out):
             print("plot:", p)
         return
-    options: dict[str, Any] = {}
-    for kv in a.option:
-        k, v = kv.split("=", 1)
-        if k not in DEFAULTS:
-            raise SystemExit(f"unknown --option {k!r}; known: {', '.join(DEFAULTS)}")
-        options[k] = {"True": True, "False": False}.get(v, v)
     if a.quick:
         a.worlds, a.method = min(a.worlds, 3), "map"
     cases = all_cases(a.worlds, a.seed, presets=not a.no_presets)

@@ -39,6 +39,12 @@ mm::TrustForm trust_form_from_string(const std::string& s) {
   throw std::invalid_argument("trust_form must be 'linear' or 'bounded', got '" + s + "'");
 }
 
+mm::Noise noise_from_string(const std::string& s) {
+  for (auto n : {mm::Noise::iid, mm::Noise::ar1})
+    if (s == mm::to_string(n)) return n;
+  throw std::invalid_argument("noise must be 'iid' or 'ar1', got '" + s + "'");
+}
+
 mm::TrustModelPriors priors_from_dict(const py::dict& d) {
   mm::TrustModelPriors p;
   const std::map<std::string, double*> fields = {
@@ -50,7 +56,7 @@ mm::TrustModelPriors priors_from_dict(const py::dict& d) {
       {"theta_sd", &p.theta_sd},         {"beta_sd", &p.beta_sd},
       {"baseline_sd", &p.baseline_sd},   {"sigma_sd", &p.sigma_sd},
       {"tracker_a_sd", &p.tracker_a_sd}, {"tracker_b_sd", &p.tracker_b_sd},
-      {"tracker_sigma_sd", &p.tracker_sigma_sd}, {"phi_sd", &p.phi_sd},
+      {"tracker_sigma_sd", &p.tracker_sigma_sd}, {"phi_sd", &p.phi_sd}, {"ar1_sd", &p.ar1_sd},
       {"trust_base_logit_mean", &p.trust_base_logit_mean}, {"trust_base_logit_sd", &p.trust_base_logit_sd},
       {"g0_logit_sd", &p.g0_logit_sd},   {"inflow_sd", &p.inflow_sd},
       {"tracker_bias_sd", &p.tracker_bias_sd}, {"tracker_share_sigma_sd", &p.tracker_share_sigma_sd},
@@ -94,6 +100,7 @@ py::dict params_to_dict(const mm::TrustModelParameters& p) {
   d["trust_base"] = p.trust_base;
   d["trust_inflow"] = p.inflow;
   d["slope"] = p.slope;
+  d["ar1_phi"] = p.ar1;  // AR(1) residuals' phi (0 for iid noise)
   return d;
 }
 
@@ -135,6 +142,7 @@ py::dict priors_to_dict(const mm::TrustModelPriors& p) {
   d["tracker_b_sd"] = p.tracker_b_sd;
   d["tracker_sigma_sd"] = p.tracker_sigma_sd;
   d["phi_sd"] = p.phi_sd;
+  d["ar1_sd"] = p.ar1_sd;
   d["trust_base_logit_mean"] = p.trust_base_logit_mean;
   d["trust_base_logit_sd"] = p.trust_base_logit_sd;
   d["g0_logit_sd"] = p.g0_logit_sd;
@@ -197,7 +205,8 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
                       const std::vector<std::tuple<std::string, double, double>>& roi,
                       const std::string& trust_form, const Eigen::VectorXd& tracker_n,
                       const std::vector<std::string>& rf, const RowMatrix& frequency, double rf_shape,
-                      const py::list& lift_tests, bool tracker_share, const std::string& link) {
+                      const py::list& lift_tests, bool tracker_share, const std::string& link,
+                      const std::string& noise) {
   mm::TrustModelSpec spec;
   for (const auto& item : lift_tests) spec.lift_tests.push_back(lift_test_from_dict(item.cast<py::dict>()));
   if (roles.size() != channels.size())
@@ -224,6 +233,7 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
   if (scaling != "mean" && scaling != "max") throw std::invalid_argument("scaling must be 'mean' or 'max', got '" + scaling + "'");
   spec.scaling = scaling == "mean" ? mm::Scaling::mean : mm::Scaling::max;
   spec.likelihood = likelihood_from_string(likelihood);
+  spec.noise = noise_from_string(noise);
   spec.trust_form = trust_form_from_string(trust_form);
   spec.link = link_from_string(link);
   spec.value_per_outcome = value_per_outcome;
@@ -504,7 +514,8 @@ void register_mmm(py::module_& m) {
                        const RowMatrix& baseline, const RowMatrix& shocks, const Eigen::VectorXd& y,
                        const Eigen::VectorXd& tracker, int max_lag, bool trust_enabled, const py::dict& priors,
                        const std::string& likelihood, double outcome_scale, const std::string& trust_form,
-                       const Eigen::VectorXd& tracker_se, bool tracker_share, const std::string& link) {
+                       const Eigen::VectorXd& tracker_se, bool tracker_share, const std::string& link,
+                       const std::string& noise) {
              mm::TrustModelData d;
              d.media = media;
              d.trust = std::move(trust);
@@ -521,19 +532,21 @@ void register_mmm(py::module_& m) {
              d.tracker_se = tracker_se;
              d.tracker_share = tracker_share;
              d.link = link_from_string(link);
+             d.noise = noise_from_string(noise);
              return mm::TrustModel(std::move(d), priors_from_dict(priors));
            }),
            py::arg("media"), py::arg("trust"), py::arg("conversion"), py::arg("baseline"), py::arg("shocks"),
            py::arg("y"), py::arg("tracker"), py::arg("max_lag") = 12, py::arg("trust_enabled") = true,
            py::arg("priors") = py::dict(), py::arg("likelihood") = "normal", py::arg("outcome_scale") = 1.0,
            py::arg("trust_form") = "linear", py::arg("tracker_se") = Eigen::VectorXd(), py::arg("tracker_share") = false,
-           py::arg("link") = "identity")
+           py::arg("link") = "identity", py::arg("noise") = "iid")
       .def_property_readonly("dimension", &mm::TrustModel::dimension)
       .def_property_readonly("parameter_names", &mm::TrustModel::parameter_names)
       .def_property_readonly("constrained_names", &mm::TrustModel::constrained_names)
       .def_property_readonly("likelihood", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().likelihood)); })
       .def_property_readonly("trust_form", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().trust_form)); })
       .def_property_readonly("link", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().link)); })
+      .def_property_readonly("noise", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().noise)); })
       .def("initial_point", &mm::TrustModel::initial_point)
       .def_property_readonly("rf_forms",
                              [](const mm::TrustModel& self) {
@@ -629,7 +642,7 @@ void register_mmm(py::module_& m) {
           py::arg("roi") = std::vector<std::tuple<std::string, double, double>>{}, py::arg("trust_form") = "linear",
           py::arg("tracker_n") = Eigen::VectorXd(), py::arg("rf") = std::vector<std::string>{},
           py::arg("frequency") = RowMatrix(), py::arg("rf_shape") = 1.0, py::arg("lift_tests") = py::list(),
-          py::arg("tracker_share") = false, py::arg("link") = "identity",
+          py::arg("tracker_share") = false, py::arg("link") = "identity", py::arg("noise") = "iid",
           "trustmix::mmm::build: the model of a spec in raw units (scaling, baseline design, business-term priors);\n"
           "returns (TrustModel, dict of scales, names and the scaled data).");
 }

@@ -798,7 +798,9 @@ struct PredictiveSettings {
 /// row for several replicates at one point): n_draws x T, outcome units. Normal:
 /// mu + sigma e; lognormal: mu exp(sigma e - sigma^2 / 2); negative binomial:
 /// Poisson(Gamma(shape phi, scale mu / phi)) counts (mean mu, variance mu + mu^2 / phi);
-/// e ~ N(0, 1). Draw i has its own stream, std::mt19937_64 seeded by std::seed_seq from
+/// e ~ N(0, 1). With AR(1) residuals (Noise::ar1, coefficient phi, q = 1 - phi^2): the
+/// residual path r[0] = sigma e[0] / sqrt(q), r[t] = phi r[t-1] + sigma e[t] (stationary),
+/// and y = mu + r (normal) or mu exp(r - sigma^2 / (2 q)) (lognormal). Draw i has its own stream, std::mt19937_64 seeded by std::seed_seq from
 /// (seed, i), and Boost.Random's distributions (fixed algorithms), so the result is the
 /// same on every run and for every thread count.
 [[nodiscard]] inline Matrix posterior_predictive(const TrustModel& model, const Matrix& draws, const PredictiveSettings& s) {
@@ -819,6 +821,16 @@ struct PredictiveSettings {
                           0x70706364U /* "ppcd" */};
         std::mt19937_64 rng(seq);
         boost::random::normal_distribution<double> normal(0.0, 1.0);
+        if (model.ar1()) {  // AR(1) residuals: a stationary path (normal or lognormal; the model refuses NB)
+          const double phi = model.constrain(z).ar1, q = (1.0 - phi) * (1.0 + phi);
+          double r = noise * normal(rng) / std::sqrt(q);
+          for (Eigen::Index t = 0; t < T; ++t) {
+            if (t > 0) r = phi * r + noise * normal(rng);
+            out(i, t) = d.likelihood == Likelihood::lognormal ? mu[t] * std::exp(r - 0.5 * noise * noise / q)
+                                                              : mu[t] + r * s.outcome_scale;
+          }
+          return;
+        }
         for (Eigen::Index t = 0; t < T; ++t) {
           switch (d.likelihood) {
             case Likelihood::normal: out(i, t) = mu[t] + noise * s.outcome_scale * normal(rng); break;
@@ -841,7 +853,8 @@ struct PredictiveSettings {
 /// ln 0.5 / ln alpha (periods), lam; per conversion channel: beta outcome_scale; with
 /// trust: delta, trust half-life ln 0.5 / ln delta, kappa per trust channel, gamma
 /// outcome_scale, theta, omega per shock; per baseline column b outcome_scale; the noise
-/// (normal: sigma outcome_scale; lognormal: sigma; negative binomial: phi). `keys[q]`
+/// (normal: sigma outcome_scale; lognormal: sigma; negative binomial: phi); with AR(1)
+/// residuals last their coefficient phi ("ar1_phi"). `keys[q]`
 /// and `index[q]` name column q (index: channel, conversion channel, trust channel,
 /// shock or baseline column; -1 for scalars). Log link: beta, gamma and the baseline
 /// coefficients are on the log scale and unit-free (not times outcome_scale), except the
@@ -886,6 +899,7 @@ struct SummaryValues {
     add("trust_base", 1, true);
     add("trust_inflow", 1, true);
   }
+  if (model.ar1()) add("ar1_phi", 1, true);  // AR(1) residuals (appended)
   const double ys = outcome_scale;
   const bool log_link = model.log_link();
   const double ls = log_link ? 1.0 : ys;  // log link: log-scale coefficients are unit-free
@@ -929,6 +943,7 @@ struct SummaryValues {
           out.values(i, q++) = p.trust_base;
           out.values(i, q++) = p.inflow;
         }
+        if (model.ar1()) out.values(i, q++) = p.ar1;
       });
   return out;
 }

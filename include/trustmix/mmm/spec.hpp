@@ -74,6 +74,7 @@ struct TrustModelSpec {
   bool trust_enabled = true;          ///< false: a standard MMM, every channel converts
   Scaling scaling = Scaling::mean;
   Likelihood likelihood = Likelihood::normal;
+  Noise noise = Noise::iid;           ///< residuals: iid or AR(1) (trust_model.hpp; ar1 not with the negative binomial)
   TrustForm trust_form = TrustForm::linear;  ///< the trust-stock recursion (trust_model.hpp)
   /// Link of the outcome's mean (trust_model.hpp): identity mu = eta (default) or log
   /// mu = exp(eta), eta = baseline + gamma G + sum_s beta_s h_s (1 + theta G) on the log
@@ -236,6 +237,7 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
   d.y = counts ? spec.outcome : Vector(spec.outcome / sc.y_scale);
   d.outcome_scale = counts ? sc.y_scale : 1.0;
   d.likelihood = spec.likelihood;
+  d.noise = spec.noise;
   d.max_lag = spec.max_lag;
   d.trust_enabled = spec.trust_enabled;
   d.trust_form = spec.trust_form;

@@ -23,6 +23,13 @@
 //   y[t]    ~ LogNormal(ln mu[t] - sigma^2 / 2, sigma)  (E y = mu)    likelihood = lognormal
 //   y[t]    ~ NegativeBinomial(mean s mu[t], size phi)  (counts)     likelihood = negative_binomial
 //             (variance s mu + (s mu)^2 / phi; s = outcome_scale turns model units into counts)
+//   noise = ar1 (normal and lognormal only): the residuals e[t] = y[t] - mu[t] (normal) or
+//             ln y[t] - ln mu[t] + sigma^2 / (2 (1 - phi^2)) (lognormal; E y = mu still) follow
+//             e[t] = phi e[t-1] + eps[t], eps ~ Normal(0, sigma), |phi| < 1, e[0] from the
+//             stationary Normal(0, sigma^2 / (1 - phi^2)): the exact AR(1) likelihood
+//             -T ln sigma + ln(1 - phi^2) / 2 - (sum_t u[t]^2) / (2 sigma^2) (+ const),
+//             u[0] = sqrt(1 - phi^2) e[0], u[t] = e[t] - phi e[t-1]; free parameter atanh phi
+//             ~ Normal(0, ar1_sd). The iid default is phi = 0 (no parameter).
 //   q[t]    ~ Normal(a_q + b_q G[t], sigma_q)             trust tracker, observed t only
 //   q[t]    ~ Normal(a_q + b_q G[t], sqrt(se[t]^2 + sigma_q^2))  with a known sampling standard
 //             error se[t] per observation (tracker_se: a survey share's sqrt(p (1 - p) / n)),
@@ -107,6 +114,13 @@ enum class Likelihood : std::uint8_t {
   return "?";
 }
 
+/// Time structure of the outcome's residuals (the top of this file).
+enum class Noise : std::uint8_t {
+  iid,  ///< independent residuals (the default)
+  ar1,  ///< AR(1) residuals e[t] = phi e[t-1] + eps[t] (normal and lognormal likelihoods)
+};
+[[nodiscard]] inline const char* to_string(Noise n) { return n == Noise::iid ? "iid" : "ar1"; }
+
 /// Link between the linear predictor eta (baseline + gamma G + sum_s beta_s h_s (1 + theta G))
 /// and the outcome's mean mu (the top of this file).
 enum class Link : std::uint8_t {
@@ -179,6 +193,10 @@ struct TrustModelPriors {
   /// one exposure converts about 57% of what a person can give).
   double rf_ec_log_mean = 0.7, rf_ec_sd_log = 0.4, rf_slope_log_mean = 0.7, rf_slope_sd_log = 0.4;
   double rf_rate_shape = 2.0, rf_rate_rate = 2.0;
+  /// AR(1) residuals (Noise::ar1): atanh phi ~ Normal(0, ar1_sd), a prior on the free
+  /// parameter itself (no Jacobian); 0.5 puts 90% of phi in (-0.68, 0.68) and lets the
+  /// data of ~100 periods move it freely (the likelihood's sd of atanh phi is ~ 1/sqrt(T)).
+  double ar1_sd = 0.5;
 };
 
 /// Data of one fit. Media, outcome and tracker are expected already scaled (the Python
@@ -197,6 +215,7 @@ struct TrustModelData {
   int max_lag = 12;                   ///< L
   bool trust_enabled = true;          ///< false: a standard MMM (no G, gamma, theta, kappa, ...)
   Likelihood likelihood = Likelihood::normal;
+  Noise noise = Noise::iid;  ///< residuals' time structure (top of this file); ar1 not with the negative binomial
   TrustForm trust_form = TrustForm::linear;  ///< the trust-stock recursion (top of this file)
   /// Link of the outcome's mean (top of this file): identity (mu = eta) or log (mu = exp(eta)).
   Link link = Link::identity;
@@ -234,6 +253,7 @@ struct TrustModelParameters {
   /// Per channel: the Hill slope s of an RF channel of the hill form (0 for any other
   /// channel). For RF channels lam holds ec (hill) or the per-exposure rate (exposure).
   Vector slope;
+  double ar1 = 0.0;  ///< AR(1) coefficient phi of the residuals (Noise::ar1; 0 for iid)
 };
 
 /// Every intermediate of one forward pass, for decompositions and counterfactuals.
@@ -312,6 +332,8 @@ class TrustModel {
   /// Number of trust channels P (0 without trust) and of conversion channels S.
   [[nodiscard]] int trust_count() const { return P_; }
   [[nodiscard]] int conversion_count() const { return S_; }
+  /// True when the residuals are AR(1) (Noise::ar1; one more free parameter, atanh phi, last in z).
+  [[nodiscard]] bool ar1() const { return d_.noise == Noise::ar1; }
 
   /// Names of the constrained parameters in the order of constrain_into().
   [[nodiscard]] std::vector<std::string> constrained_names() const {
@@ -347,6 +369,7 @@ class TrustModel {
     }
     for (int c = 0; c < C_; ++c)  // RF channels of the hill form: their Hill slope
       if (rf_form(c) == RfForm::hill) n.push_back("slope[" + std::to_string(c) + "]");
+    if (ar1()) n.emplace_back("ar1_phi");  // AR(1) residuals: last
     return n;
   }
   [[nodiscard]] Eigen::Index constrained_dimension() const { return static_cast<Eigen::Index>(constrained_names().size()); }
@@ -388,6 +411,7 @@ class TrustModel {
     }
     for (int c = 0; c < C_; ++c)
       if (rf_form(c) == RfForm::hill) out[i++] = p.slope[c];
+    if (ar1()) out[i++] = p.ar1;
   }
 
   /// Maps unconstrained z to constrained parameters (for channels with a ROI prior, beta
@@ -482,6 +506,7 @@ class TrustModel {
         p.slope[c] = std::exp(z[o_slope_ + rf_slope_pos_[static_cast<std::size_t>(c)]]);
     p.b = z.segment(o_b_, K_);  // with trust, b[intercept] holds the level (constrain() finishes it)
     p.sigma = std::exp(z[o_sigma_]);
+    p.ar1 = ar1() ? std::tanh(z[o_ar1_]) : 0.0;
     if (d_.trust_enabled) {
       // kappa = softmax(V z_kappa), V the P x (P-1) Helmert basis (orthonormal columns
       // orthogonal to 1): the isometric log-ratio, which treats the trust channels
@@ -621,7 +646,8 @@ class TrustModel {
     }
     // ---- likelihood ----------------------------------------------------------------
     {
-      const double ll = log_likelihood(mu_, p.sigma, gmu_, grad[o_sigma_]);
+      const double ll = ar1() ? log_likelihood_ar1(mu_, p.sigma, p.ar1, gmu_, grad[o_sigma_], grad[o_ar1_])
+                              : log_likelihood(mu_, p.sigma, gmu_, grad[o_sigma_]);
       if (!std::isfinite(ll)) return -std::numeric_limits<double>::infinity();
       lp += ll;
     }
@@ -1104,6 +1130,54 @@ class TrustModel {
     return minus_inf;
   }
 
+  /// The exact AR(1) log likelihood of the residuals (top of this file; normalising
+  /// constants included), normal or lognormal: e[t] = y[t] - mu[t] or ln y[t] - ln mu[t] +
+  /// sigma^2 / (2 q), q = 1 - phi^2 (so that E y = mu under the stationary variance
+  /// sigma^2 / q), u[0] = sqrt(q) e[0], u[t] = e[t] - phi e[t-1],
+  ///   ll = -sum_t u[t]^2 / (2 sigma^2) - T ln sigma + ln(q) / 2 - T ln(2 pi) / 2 (- sum ln y).
+  /// Reverse mode: with v[t] = dll/de[t] = -(c[t] u[t] - phi u[t+1]) / sigma^2 (c[0] = sqrt q,
+  /// else 1; u[T] = 0), gmu[t] = -v[t] (normal) or -v[t] / mu[t] (lognormal);
+  /// dll/d ln sigma = sum u^2 / sigma^2 - T (+ sum v sigma^2 / q, lognormal);
+  /// dll/d phi = -phi / q + phi e[0]^2 / sigma^2 + sum_{t>=1} u[t] e[t-1] / sigma^2
+  /// (+ sum v sigma^2 phi / q^2, lognormal), added to gphi times dphi/d atanh phi = q.
+  /// gmu holds e[t] on the way (no extra buffer). -infinity outside the support.
+  double log_likelihood_ar1(const Vector& mu, double sigma, double phi, Vector& gmu, double& gsigma, double& gphi) const {
+    const int T = periods();
+    constexpr double minus_inf = -std::numeric_limits<double>::infinity();
+    if (!(sigma > 0.0) || !std::isfinite(sigma) || !(std::abs(phi) < 1.0)) return minus_inf;
+    const bool logn = d_.likelihood == Likelihood::lognormal;
+    const double s2 = sigma * sigma, q = (1.0 - phi) * (1.0 + phi), rq = std::sqrt(q);
+    const double off = logn ? 0.5 * s2 / q : 0.0;
+    for (int t = 0; t < T; ++t) {
+      if (logn) {
+        if (!(mu[t] > 0.0)) return minus_inf;
+        gmu[t] = log_y_[t] - std::log(mu[t]) + off;
+      } else {
+        gmu[t] = d_.y[t] - mu[t];
+      }
+    }
+    const double e0 = gmu[0];
+    double u_prev = rq * e0, e_prev = e0, ss = u_prev * u_prev, cross = 0.0, sv = 0.0;
+    auto finish = [&](int t, double v) {  // v = dll/de[t]: gmu[t] = dll/dmu[t]
+      sv += v;
+      gmu[t] = logn ? -v / mu[t] : -v;
+    };
+    for (int t = 1; t < T; ++t) {
+      const double e = gmu[t], u = e - phi * e_prev;
+      ss += u * u;
+      cross += u * e_prev;
+      finish(t - 1, -((t == 1 ? rq : 1.0) * u_prev - phi * u) / s2);
+      u_prev = u;
+      e_prev = e;
+    }
+    finish(T - 1, -(T == 1 ? rq : 1.0) * u_prev / s2);
+    gsigma += ss / s2 - T + (logn ? sv * s2 / q : 0.0);
+    const double dphi = -phi / q + phi * e0 * e0 / s2 + cross / s2 + (logn ? sv * s2 * phi / (q * q) : 0.0);
+    gphi += dphi * q;
+    return -0.5 * ss / s2 - T * std::log(sigma) + 0.5 * std::log(q) - 0.5 * T * std::log(2.0 * std::numbers::pi) -
+           (logn ? sum_log_y_ : 0.0);
+  }
+
   /// h[t] = tanh(half a[t]) for t < n: the shared logistic kernel of transforms/simd.hpp
   /// (the name analyses.hpp calls).
   static void saturate(const double* a, double half, double* h, int n) {
@@ -1150,6 +1224,10 @@ class TrustModel {
     if (d_.max_lag < 0) fail("max_lag must be >= 0, got ", d_.max_lag);
     if (!d_.baseline.allFinite()) fail("the baseline design must be finite");
     if ((d_.shocks.array() < 0.0).any() || !d_.shocks.allFinite()) fail("shocks must be finite and >= 0");
+    if (d_.noise == Noise::ar1 && d_.likelihood == Likelihood::negative_binomial)
+      fail("noise = ar1 (AR(1) residuals) works with the normal and lognormal likelihoods, not with the negative binomial: "
+           "its counts have no additive residual to correlate (use likelihood = lognormal for AR(1) noise on a count "
+           "outcome, or noise = iid)");
     switch (d_.likelihood) {
       case Likelihood::normal: break;
       case Likelihood::lognormal:
@@ -1284,6 +1362,11 @@ class TrustModel {
       if (n_tracker_obs_ == 1) fail("a trust tracker needs at least 2 observed periods, got 1");
     }
     layout_rf();
+    if (ar1()) {  // AR(1) residuals: atanh phi, the last free parameter
+      o_ar1_ = n_;
+      names_.emplace_back("atanh_ar1_phi");
+      ++n_;
+    }
   }
 
   /// Reach-and-frequency channels: checks (validate() ran), the slope block (last in z)
@@ -1716,6 +1799,11 @@ class TrustModel {
     } else {
       half_normal_log(o_sigma_, p.sigma, pr_.sigma_sd);
     }
+    if (ar1()) {  // atanh phi ~ Normal(0, ar1_sd), on the free parameter itself
+      const double v = pr_.ar1_sd * pr_.ar1_sd;
+      lp += -0.5 * z[o_ar1_] * z[o_ar1_] / v;
+      grad[o_ar1_] += -z[o_ar1_] / v;
+    }
     if (!d_.trust_enabled) return lp;
     // kappa: flat Dirichlet and the log-ratio Jacobian prod_i kappa_i (times a constant);
     // d/du_i sum_k ln kappa_k = 1 - P kappa_i, and V' 1 = 0 leaves -P V' kappa.
@@ -1779,6 +1867,7 @@ class TrustModel {
   std::vector<std::string> names_;
   int o_alpha_ = 0, o_lam_ = 0, o_beta_ = 0, o_b_ = 0, o_sigma_ = 0, o_kappa_ = 0, o_delta_ = 0, o_g0_ = 0,
       o_omega_ = 0, o_gamma_ = 0, o_theta_ = 0, o_tracker_ = 0, o_tform_ = 0;
+  int o_ar1_ = 0;       // atanh phi of AR(1) residuals (Noise::ar1 only; last in z)
   int o_tq_sigma_ = 0;  // ln sigma_q: o_tracker_ + 2 (index tracker) or + 1 (tracker_share)
   TrustModelWorkspace ws_;  // for the single-threaded convenience overload
 };

@@ -9,6 +9,8 @@ Model, per period t (weekly by default)::
     y[t]    ~ Normal(mu[t], sigma)                     likelihood="normal" (default)
             | LogNormal(ln mu[t] - sigma^2/2, sigma)   likelihood="lognormal" (E y = mu)
             | NegBinomial(mean mu[t], size phi)        likelihood="negative_binomial" (counts)
+    noise="ar1": residuals e[t] = y[t] - mu[t] (or ln y - ln mu + sigma^2 / (2 (1 - phi^2)))
+            follow e[t] = phi e[t-1] + eps[t], eps ~ Normal(0, sigma), e[0] stationary
     tracker q[t] ~ Normal(a_q + b_q G[t], sigma_q)
 
 With ``link="log"`` the same right-hand side is the linear predictor eta[t] and
@@ -114,6 +116,15 @@ class TrustMMM:
         Observation model. ``"lognormal"``: y > 0 with mean mu (multiplicative noise;
         sigma is on the log scale). ``"negative_binomial"``: counts (inquiries, sign-ups),
         integers >= 0, mean mu and size phi (variance mu + mu^2 / phi).
+    noise : {"iid", "ar1"}
+        Time structure of the residuals. ``"iid"`` (default): independent. ``"ar1"``: the
+        residuals e[t] = y[t] - mu[t] (normal; lognormal: ln y[t] - ln mu[t] + sigma^2 /
+        (2 (1 - phi^2)), so that E y = mu) follow e[t] = phi e[t-1] + eps[t] with eps ~
+        Normal(0, sigma) and e[0] from the stationary Normal(0, sigma^2 / (1 - phi^2)): the
+        exact AR(1) likelihood. phi in (-1, 1) is free (atanh phi ~ Normal(0, 0.5); prior
+        setting ``ar1_sd``). Use it when a fit's residuals are correlated in time (a misfit
+        that lasts several periods): the iid likelihood then counts every period as new
+        information and its intervals are too narrow. Not with the negative binomial.
     value_per_outcome : float, optional
         Value of one unit of outcome (e.g. revenue per conversion; 1.0 when the outcome is
         revenue), used by ROI priors and as the default of :meth:`TrustFit.roi`. Without
@@ -235,6 +246,7 @@ class TrustMMM:
         priors: Mapping[str, Any] | None = None,
         scaling: str = "mean",
         likelihood: str = "normal",
+        noise: str = "iid",
         value_per_outcome: float | None = None,
         trust_form: str = "linear",
         link: str = "identity",
@@ -266,6 +278,8 @@ class TrustMMM:
             self._args["tracker_share"] = True
         if link != "identity":  # likewise
             self._args["link"] = link
+        if noise != "iid":  # likewise
+            self._args["noise"] = noise
         if rf:
             self._args.update(rf_channels={c: tuple(v) for c, v in rf.items()}, rf_form=rf_form, rf_shape=rf_shape)
         if not trust:
@@ -356,6 +370,13 @@ class TrustMMM:
                              "to calibrate")
         self.link = link
         self.likelihood = likelihood
+        if noise not in ("iid", "ar1"):
+            raise ValueError(f"noise must be 'iid' or 'ar1', got {noise!r}")
+        if noise == "ar1" and likelihood == "negative_binomial":
+            raise ValueError("noise='ar1' (AR(1) residuals) works with likelihood 'normal' or 'lognormal', not "
+                             "'negative_binomial': counts have no additive residual to correlate (use "
+                             "likelihood='lognormal' for AR(1) noise on a count outcome, or noise='iid')")
+        self.noise = noise
         self.value_per_outcome = None if value_per_outcome is None else float(value_per_outcome)
         media = df[[self._media_columns[c] for c in self.channels]].to_numpy(dtype=float)
         bad = ~np.isfinite(media) | (media < 0)
@@ -477,7 +498,7 @@ class TrustMMM:
             tracker_n=df[tracker_n].to_numpy(dtype=float) if tracker_n is not None else np.zeros(0),
             tracker_share=bool(tracker_share), link=link,
             rf=[rf_form if c in rf else "" for c in self.channels] if rf else [],
-            frequency=frequency, rf_shape=float(rf_shape), lift_tests=core_lift)
+            frequency=frequency, rf_shape=float(rf_shape), lift_tests=core_lift, noise=noise)
         self.tracker_n = tracker_n
         self.media_scale = np.asarray(built["media_scale"])
         self.y_scale = float(built["y_scale"])
@@ -693,7 +714,9 @@ class TrustMMM:
         # Version 2: the same with lift tests in kwargs (older readers refuse it clearly).
         # Version 2: kwargs an older trustmix does not know (lift tests, reach and frequency),
         # so that it refuses the state clearly instead of failing on an unknown argument.
-        version = 2 if any(k in self._args for k in ("lift_tests", "rf_channels", "link")) else self._STATE_VERSION
+        # (and the log link and AR(1) noise: kwargs["link"] / kwargs["noise"] appear only when not the default).
+        new_kwargs = ("lift_tests", "rf_channels", "link", "noise")
+        version = 2 if any(k in self._args for k in new_kwargs) else self._STATE_VERSION
         return {"version": version, "data": data, "kwargs": dict(self._args)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -706,7 +729,8 @@ class TrustMMM:
 
     def __repr__(self) -> str:
         return (f"TrustMMM(outcome={self.outcome!r}, periods={len(self.dates)}, channels={self.roles!r}, "
-                f"likelihood={self.likelihood!r}, link={self.link!r}, trust={self.trust_enabled}, "
+                f"likelihood={self.likelihood!r}, link={self.link!r}, noise={self.noise!r}, "
+                f"trust={self.trust_enabled}, "
                 f"trust_form={self.trust_form!r}, "
                 f"tracker={self.tracker!r}, "
                 f"parameters={self._core.dimension})")
@@ -717,7 +741,7 @@ class TrustMMM:
                        for j, c in enumerate(self.channels))
         settings = {"periods": f"{len(self.dates)} ({self.dates[0].date()} .. {self.dates[-1].date()}, every "
                                f"{self.period_days} days)",
-                    "likelihood": self.likelihood, "link": self.link,
+                    "likelihood": self.likelihood, "link": self.link, "noise": self.noise,
                     "trust stock": f"yes ({self.trust_form})" if self.trust_enabled else "no (standard MMM)",
                     "tracker": self.tracker or "none", "shocks": ", ".join(self.shock_names) or "none",
                     "baseline": ", ".join(self.baseline_names), "max lag": str(self.max_lag),
@@ -798,7 +822,8 @@ class TrustFit:
     def params(self) -> dict[str, Any]:
         """Constrained parameters: alpha, lam (per channel), kappa (per trust channel),
         omega (per shock), beta (per conversion channel), b (baseline), delta, g0, gamma,
-        theta, sigma (for the negative binomial: its size phi) and the tracker's a, b,
+        theta, sigma (for the negative binomial: its size phi), ar1_phi (the residuals'
+        AR(1) coefficient; 0 for iid noise) and the tracker's a, b,
         sigma (standardised tracker units). Scaled units (see :class:`TrustMMM`)."""
         return dict(self.model._core.constrain(self.z))
 
@@ -838,6 +863,7 @@ class TrustFit:
             "sigma": lambda i: noise,
             "trust_base": lambda i: ("trust baseline share b", "share of people"),
             "trust_inflow": lambda i: ("trust inflow strength rho", "per unit of saturated inflow"),
+            "ar1_phi": lambda i: ("residual AR(1) phi", "lag-1 correlation of the residuals"),
         }
         rows = [labels[k](i) for k, i in zip(keys, index, strict=True)]
         return [r[0] for r in rows], [r[1] for r in rows]
@@ -849,7 +875,8 @@ class TrustFit:
         and saturation lam; per conversion channel beta (outcome per period at saturation);
         with trust the retention delta, the trust half-life ln 0.5 / ln delta, the trust
         weights kappa, gamma (outcome per unit of trust index), theta and the shock damages;
-        the baseline coefficients (outcome units) and the noise. Computed in C++
+        the baseline coefficients (outcome units) and the noise (with ``noise="ar1"`` also
+        the residuals' AR(1) coefficient phi). Computed in C++
         (``trustmix::mmm::summary_values``) for every draw at once.
 
         MAP fit: ``value`` and ``unit``. NUTS fit: posterior ``mean``, ``sd``, the
@@ -1081,6 +1108,9 @@ class TrustFit:
 
         Normal: mu + sigma e; lognormal: mu exp(sigma e - sigma^2/2); negative binomial:
         NB(mean mu, size phi) counts (a Poisson of a Gamma(phi, mu / phi) rate); e ~ N(0, 1).
+        With ``noise="ar1"`` the residual path is AR(1) and stationary: r[0] = sigma e[0] /
+        sqrt(1 - phi^2), r[t] = phi r[t-1] + sigma e[t], y = mu + r (lognormal:
+        mu exp(r - sigma^2 / (2 (1 - phi^2)))).
         Seeded: the same ``seed`` gives the same draws on every run and thread count
         (``trustmix::mmm::posterior_predictive``, one random stream per draw). Compare with
         the actual outcome to check the fit (coverage of the predictive interval,
