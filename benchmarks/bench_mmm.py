@@ -451,7 +451,7 @@ def fit_trustmix_reduced(df: pd.DataFrame, channels: list[str], args):
     t0 = time.perf_counter()
     model = tm.TrustMMM(df, date="date_week", outcome="y", channels={c: "conversion" for c in channels},
                         trust=False, seasonality=0, trend=False, max_lag=args.max_lag,
-                        priors=PYMC_MARKETING_PRIORS, scaling="max")
+                        priors=PYMC_MARKETING_PRIORS, scaling="max", noise="iid")  # PyMC-Marketing's iid noise
     fit = model.fit(method="nuts", chains=args.chains, draws=args.draws, tune=args.tune, seed=args.seed,
                     target_accept=args.target_accept, progress=False)
     wall = time.perf_counter() - t0
@@ -593,7 +593,7 @@ def part_meridian_rf(args) -> None:
     chans = [*d.kwargs["channels"], *d.kwargs["rf_channels"]]
     priors = {"alpha_a": 1.0, "alpha_b": 1.0, "roi": {c: (lo, hi) for c in chans}}
     model = tm.TrustMMM(d.data, **d.kwargs, seasonality=0, trend=False, max_lag=args.meridian_max_lag,
-                        priors=priors)
+                        priors=priors, noise="iid")  # Meridian's iid noise
     t0 = time.perf_counter()
     fit = model.fit(method="nuts", chains=args.chains, draws=args.draws, tune=args.tune, seed=args.seed)
     wall = time.perf_counter() - t0

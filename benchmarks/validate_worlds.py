@@ -55,8 +55,9 @@ same W on both sides), trust_form (linear, bounded: TrustMMM's trust stock recur
 tracker_noise (free: one free sigma_q; binomial: the survey's known sampling error from the
 panel size, ``TrustMMM(tracker_n="trust_survey_n")``), tracker_share (True: the survey measures the
 bounded share itself, ``TrustMMM(tracker_share=True, tracker_n="trust_survey_n")``; needs
-trust_form=bounded), link (identity, log: ``TrustMMM(link="log")``, mu = exp(eta)), noise (iid,
-ar1: ``TrustMMM(noise="ar1")``, AR(1) residuals).
+trust_form=bounded), link (identity, log: ``TrustMMM(link="log")``, mu = exp(eta)), noise (unset: the
+model's default, AR(1) residuals for the normal and lognormal likelihoods since the fourth session;
+iid: ``TrustMMM(noise="iid")``, the default of the runs recorded before it; ar1).
 
 ``--diagnose-residuals`` fits each world by MAP (with the ``--option`` settings) and prints
 the lag-1..4 autocorrelation of the standardised residuals (and, with noise=ar1, of the
@@ -93,7 +94,7 @@ PR_KINDS = {"press": ["press_release", "interview"], "events": ["event"], "csr":
 DEFAULTS: dict[str, Any] = {"pr_measure": "impressions", "trend": True, "seasonality": 2, "max_lag": 12,
                             "tracker": True, "half_life_prior": None, "scaling": "mean", "likelihood": "normal",
                             "window": "all", "trust_form": "linear",
-                            "tracker_noise": "free", "tracker_share": False, "link": "identity", "noise": "iid"}
+                            "tracker_noise": "free", "tracker_share": False, "link": "identity", "noise": None}
 
 
 @dataclass
@@ -295,7 +296,7 @@ def build_model(case: Case, opt: dict[str, Any]) -> tuple[Any, pd.DataFrame, dic
                         tracker_n="trust_survey_n" if ((opt["tracker_noise"] == "binomial" or share) and opt["tracker"]
                                                        and trust_on) else None,
                         tracker_share=share, link=str(opt["link"]),
-                        **({"noise": opt["noise"]} if opt["noise"] != "iid" else {}))
+                        noise=opt["noise"])
     return model, df, roles, out, trust_on
 
 

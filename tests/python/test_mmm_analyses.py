@@ -109,7 +109,7 @@ def _summary_value(p, k, i, ys):
             "trust_half_life": lambda: np.log(0.5) / np.log(p["delta"]), "kappa": lambda: p["kappa"][i],
             "gamma": lambda: p["gamma"] * ys, "theta": lambda: p["theta"],
             "omega": lambda: p["omega"][i], "b": lambda: p["b"][i] * ys,
-            "sigma": lambda: p["sigma"] * ys}[k]()
+            "sigma": lambda: p["sigma"] * ys, "ar1_phi": lambda: p["ar1_phi"]}[k]()
 
 
 def test_summary_values_saturation_points_and_predictive_match_their_definitions(fitted):
@@ -135,7 +135,9 @@ def test_summary_values_saturation_points_and_predictive_match_their_definitions
         np.testing.assert_allclose(mu[d], core.forward(z)["mu"] * ys, rtol=1e-14)
     # 2,000 replicates at the mode: mean mu and sd sigma per period (normal likelihood)
     rep = fit.sample_posterior_predictive(max_draws=2000, seed=3)
-    mu0, sigma = fit.predict().to_numpy(), fit.params["sigma"] * ys
+    # the default AR(1) residuals: each period's marginal sd is sigma / sqrt(1 - phi^2)
+    phi = fit.params["ar1_phi"]
+    mu0, sigma = fit.predict().to_numpy(), fit.params["sigma"] * ys / np.sqrt(1 - phi**2)
     z_mean = (rep.mean(axis=1).to_numpy() - mu0) / (sigma / np.sqrt(2000))
     assert np.abs(z_mean).max() < 4.5
     assert rep.std(axis=1).mean() == pytest.approx(sigma, rel=0.03)
@@ -233,7 +235,8 @@ def test_model_and_fits_pickle_with_a_versioned_state(fitted):
 
     _check_round_trips(model, same_model)
     _check_round_trips(fit, same_fit)
-    assert model.__getstate__()["version"] == 1
+    assert model.__getstate__()["version"] == 2  # the default AR(1) noise is a version-2 kwarg
+    assert model.__getstate__()["kwargs"]["noise"] == "ar1"
     with pytest.raises(ValueError, match="unsupported state version"):
         tm.TrustMMM.__new__(tm.TrustMMM).__setstate__({"version": 99})
 
@@ -255,8 +258,9 @@ def test_old_pickle_fixture_still_loads():
     (data from simulate_trust_data(60, seed=9), see make_trust_fit_fixture below)."""
     old = pickle.loads((DATA / "trust_fit_v1.pickle").read_bytes())
     data, _ = simulate_trust_data(60, seed=9)
+    # the fixture predates AR(1) residuals (state without "noise"): it loads as iid
     model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                        shocks=["crisis"], value_per_outcome=3.0)
+                        shocks=["crisis"], value_per_outcome=3.0, noise="iid")
     # the state rebuilt the same model (data, settings, priors) and kept the mode
     assert repr(old.model) == repr(model) and old.model.parameter_names == model.parameter_names
     np.testing.assert_allclose(old.model.log_density(old.z)[1], model.log_density(old.z)[1], rtol=1e-12, atol=1e-12)

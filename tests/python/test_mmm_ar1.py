@@ -78,7 +78,7 @@ def test_likelihood_equals_the_dense_multivariate_normal(likelihood: str) -> Non
     # The iid and AR(1) models at the same parameters differ only by their likelihoods and
     # the AR(1) prior atanh phi ~ Normal(0, ar1_sd), whose log density enters without its constant.
     data, _ = simulate_trust_data(60, seed=4, likelihood=likelihood)
-    iid, ar = _model(data, likelihood=likelihood), _model(data, likelihood=likelihood, noise="ar1")
+    iid, ar = _model(data, likelihood=likelihood, noise="iid"), _model(data, likelihood=likelihood, noise="ar1")
     z = np.asarray(iid._core.initial_point())
     za = 0.6
     lp_iid, _ = iid.log_density(z)
@@ -150,9 +150,11 @@ def test_pickle_and_repr() -> None:
     z = np.asarray(model._core.initial_point()) + 0.05
     assert back.log_density(z)[0] == model.log_density(z)[0]
     assert "noise='ar1'" in repr(model)
-    # The default keeps the version-1 state without a noise entry (older readers load it),
-    # and a version-1 state (no noise key) loads as iid.
-    plain = _model(data)
+    # The default is AR(1) (normal and lognormal likelihoods). iid noise keeps the version-1
+    # state without a noise entry (older readers load it), and a version-1 state (no noise
+    # key) loads as iid.
+    assert _model(data).noise == "ar1" and _model(data).__getstate__()["kwargs"]["noise"] == "ar1"
+    plain = _model(data, noise="iid")
     s1 = plain.__getstate__()
     assert s1["version"] == 1 and "noise" not in s1["kwargs"]
     assert pickle.loads(pickle.dumps(plain)).noise == "iid"

@@ -123,7 +123,7 @@ def test_pickles_with_the_link_and_old_pickles_load(log_world: tuple[pd.DataFram
     assert again.log_density(z)[0] == model.log_density(z)[0]
     # An identity-link model pickles as before (version 1, no link in kwargs), and such a
     # state loads with the identity link.
-    plain = _model(data)
+    plain = _model(data, noise="iid")
     old = plain.__getstate__()
     assert old["version"] == 1 and "link" not in old["kwargs"]
     restored = tm.TrustMMM.__new__(tm.TrustMMM)

@@ -48,7 +48,8 @@ def test_hill_form_is_meridians_transform(trust):
     df = _frame()
     m = _model(df, trust=trust)
     assert m.channels[-1] == "tv" and m.roles["tv"] == "conversion"
-    assert m.parameter_names[-1] == "log_rf_slope[2]"
+    # the RF slope closes the channel parameters (before the default AR(1) residuals' atanh phi)
+    assert m.parameter_names[-2:] == ["log_rf_slope[2]", "atanh_ar1_phi"]
     z = m._core.initial_point() + np.random.default_rng(1).normal(0, 0.3, m._core.dimension)
     p = m._core.constrain(z)
     ec, s, alpha = p["lam"][2], p["slope"][2], p["alpha"][2]

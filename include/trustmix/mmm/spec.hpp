@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <limits>
 #include <numbers>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,7 +75,11 @@ struct TrustModelSpec {
   bool trust_enabled = true;          ///< false: a standard MMM, every channel converts
   Scaling scaling = Scaling::mean;
   Likelihood likelihood = Likelihood::normal;
-  Noise noise = Noise::iid;           ///< residuals: iid or AR(1) (trust_model.hpp; ar1 not with the negative binomial)
+  /// Residuals' time structure (trust_model.hpp): unset (the default) means AR(1) for the
+  /// normal and lognormal likelihoods and iid for the negative binomial (AR(1) residuals
+  /// raised the 90% coverage of channel totals on the 40 validation worlds from 0.620 to
+  /// 0.719, docs/validation.md); set Noise::iid for independent residuals.
+  std::optional<Noise> noise;
   TrustForm trust_form = TrustForm::linear;  ///< the trust-stock recursion (trust_model.hpp)
   /// Link of the outcome's mean (trust_model.hpp): identity mu = eta (default) or log
   /// mu = exp(eta), eta = baseline + gamma G + sum_s beta_s h_s (1 + theta G) on the log
@@ -237,7 +242,7 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
   d.y = counts ? spec.outcome : Vector(spec.outcome / sc.y_scale);
   d.outcome_scale = counts ? sc.y_scale : 1.0;
   d.likelihood = spec.likelihood;
-  d.noise = spec.noise;
+  d.noise = spec.noise.value_or(spec.likelihood == Likelihood::negative_binomial ? Noise::iid : Noise::ar1);
   d.max_lag = spec.max_lag;
   d.trust_enabled = spec.trust_enabled;
   d.trust_form = spec.trust_form;

@@ -116,8 +116,11 @@ class TrustMMM:
         Observation model. ``"lognormal"``: y > 0 with mean mu (multiplicative noise;
         sigma is on the log scale). ``"negative_binomial"``: counts (inquiries, sign-ups),
         integers >= 0, mean mu and size phi (variance mu + mu^2 / phi).
-    noise : {"iid", "ar1"}
-        Time structure of the residuals. ``"iid"`` (default): independent. ``"ar1"``: the
+    noise : {"ar1", "iid"} or None
+        Time structure of the residuals. None (default): ``"ar1"`` for the normal and
+        lognormal likelihoods, ``"iid"`` for the negative binomial (on the 40 validation
+        worlds AR(1) residuals raised the 90% coverage of channel totals from 0.620 to 0.719
+        with no error worse; docs/validation.md). ``"iid"``: independent. ``"ar1"``: the
         residuals e[t] = y[t] - mu[t] (normal; lognormal: ln y[t] - ln mu[t] + sigma^2 /
         (2 (1 - phi^2)), so that E y = mu) follow e[t] = phi e[t-1] + eps[t] with eps ~
         Normal(0, sigma) and e[0] from the stationary Normal(0, sigma^2 / (1 - phi^2)): the
@@ -246,7 +249,7 @@ class TrustMMM:
         priors: Mapping[str, Any] | None = None,
         scaling: str = "mean",
         likelihood: str = "normal",
-        noise: str = "iid",
+        noise: str | None = None,
         value_per_outcome: float | None = None,
         trust_form: str = "linear",
         link: str = "identity",
@@ -278,6 +281,8 @@ class TrustMMM:
             self._args["tracker_share"] = True
         if link != "identity":  # likewise
             self._args["link"] = link
+        if noise is None:  # the default: AR(1) residuals where the likelihood has residuals
+            noise = "iid" if likelihood == "negative_binomial" else "ar1"
         if noise != "iid":  # likewise
             self._args["noise"] = noise
         if rf:
@@ -725,7 +730,9 @@ class TrustMMM:
                              f"{state.get('version') if isinstance(state, dict) else state!r}")
         d = state["data"]
         data = pd.DataFrame(dict(zip(d["columns"], d["values"], strict=True)), columns=d["columns"])
-        TrustMMM.__init__(self, data, **state["kwargs"])
+        kwargs = dict(state["kwargs"])
+        kwargs.setdefault("noise", "iid")  # a state without "noise" was fitted with iid residuals
+        TrustMMM.__init__(self, data, **kwargs)
 
     def __repr__(self) -> str:
         return (f"TrustMMM(outcome={self.outcome!r}, periods={len(self.dates)}, channels={self.roles!r}, "
