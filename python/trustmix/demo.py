@@ -145,16 +145,17 @@ def plot_demo(results: dict[str, Any]) -> Any:
     return fig
 
 
-#: What the demo says about data the model did not generate (issue 12): the baseline of
-#: docs/validation.md ("Baseline"), measured by benchmarks/validate_worlds.py. Keep in step
-#: with that page (tests/python/test_cli.py checks the numbers against it).
+#: What the demo says about data the model did not generate (issue 12): the default model's
+#: run in docs/validation.md ("AR(1) residuals become the default"), measured by
+#: benchmarks/validate_worlds.py. Keep in step with that page (tests/python/test_cli.py
+#: checks the numbers against it).
 VALIDATION_NOTE = (
     "\nHow far to trust these numbers: the data above come from the model's own equations, a best\n"
     "case. On 40 worlds from trustmix's people-level simulator (a different process), the model's\n"
-    "90% intervals covered the true channel totals in 62% of cases (they should in about 90%),\n"
-    "PR channels' totals were off by a median 28%, and the trust half-life came out about 40%\n"
-    "short. SMM channels were within 7%. Read PR's value as a lower-confidence estimate until the\n"
-    "model changes of docs/validation.md land."
+    "90% intervals covered the true channel totals in 72% of cases (they should in about 90%),\n"
+    "PR channels' totals were off by a median 26% (mostly too low), and the trust half-life came\n"
+    "out about 41% short. SMM channels were within 6%. Read PR's value as a lower-confidence\n"
+    "estimate until the model changes of docs/validation.md land."
 )
 
 

@@ -35,16 +35,18 @@ def test_demo_says_how_well_the_model_recovers_truth_it_did_not_generate(tmp_pat
     assert r.returncode == 0, r.stderr
     assert "How far to trust these numbers" in r.stdout and "people-level simulator" in r.stdout
     doc = (Path(__file__).resolve().parents[2] / "docs" / "validation.md").read_text()
-    cover = re.search(r"\| 90% intervals of channel totals cover 85-95% \| \*\*([0-9.]+)\*\*", doc).group(1)
-    pr = re.search(r"\| PR channels: median abs\. relative error of the total <= 20% \| \*\*([0-9.]+)\*\*",
+    doc = doc[doc.index("## AR(1) residuals become the default"):]  # the default model's run
+    cover = re.search(r"\| 90% / 50% coverage of channel totals \(192 pairs\) \| [^|]+\| ([0-9.]+) /", doc).group(1)
+    pr = re.search(r"\| PR totals: median abs\. relative error / bias / 90% coverage \| [^|]+\| ([0-9.]+) /",
                    doc).group(1)
-    half = re.search(r"median bias -([0-9]+)%\)", doc).group(1)
-    smm = re.search(r"\| SMM \(role conversion\), total \| \d+ \| [0-9.]+ \| [0-9.]+ \| [-+0-9.]+ \| ([0-9.]+) \|",
+    half = re.search(r"\| trust half-life: 90% coverage / median relative bias \| [^|]+\| [0-9.]+ / -([0-9.]+) \|",
+                     doc).group(1)
+    smm = re.search(r"\| SMM totals: median abs\. relative error / 90% coverage \| [^|]+\| ([0-9.]+) /",
                     doc).group(1)
     note = demo.VALIDATION_NOTE
     assert f"in {round(100 * float(cover))}% of cases" in note
     assert f"off by a median {round(100 * float(pr))}%" in note
-    assert f"about {half}%" in note
+    assert f"about {round(100 * float(half))}%" in note
     assert f"within {round(100 * float(smm))}%" in note
 
 
