@@ -75,7 +75,8 @@ def models(df: pd.DataFrame, channels: int) -> tuple[Any, Any]:
                             national_channels=["pr0", "pr1"], trust="national", max_lag=8)
     nat = df.groupby("week", sort=True).agg({c: "first" if c.startswith("pr") else "sum" for c in
                                               ["sales", *roles]}).reset_index()
-    national = tm.TrustMMM(nat, date="week", outcome="sales", channels=roles, max_lag=8)
+    # iid residuals: the panel model's (AR(1), the national default, is not built for panels)
+    national = tm.TrustMMM(nat, date="week", outcome="sales", channels=roles, max_lag=8, noise="iid")
     return panel, national
 
 

@@ -5,8 +5,10 @@
 
 #include <trustmix/mmm/many.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -129,4 +131,35 @@ BOOST_AUTO_TEST_CASE(a_set_stop_flag_interrupts_the_collection) {
   const auto r = fit_many({"a", "b"}, {market(50, 1), market(50, 2)}, o);
   BOOST_TEST(done.load() == 2);
   BOOST_TEST((r[0].ok && r[1].ok));
+}
+
+// The restarts' best mode does not depend on their order or on the scale of the log
+// density (the Python rule, TrustMMM._best_mode): at |lp| ~ 1e5 a converged mode 0.05
+// nats lower than an unconverged one is a different mode (a relative 1e-6 called it a tie).
+BOOST_AUTO_TEST_CASE(best_mode_is_independent_of_the_order_of_the_restarts) {
+  auto result = [](double lp, bool converged) {
+    MapResult r;
+    r.log_density = lp;
+    r.converged = converged;
+    return r;
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // 0: unconverged top; 1: converged 0.05 nats lower (a different mode); 2: converged within
+  // 1e-4 nats of the top (the same mode as 0): 2 wins in every order.
+  std::vector<MapResult> base{result(-1.0e5, false), result(-1.0e5 - 0.05, true), result(-1.0e5 - 1e-4, true),
+                              result(nan, false)};
+  std::vector<int> order{0, 1, 2, 3};
+  do {
+    std::vector<MapResult> rs;
+    for (int i : order) rs.push_back(base[static_cast<std::size_t>(i)]);
+    const std::size_t k = detail::best_mode(rs);
+    BOOST_TEST(rs[k].log_density == -1.0e5 - 1e-4);
+    BOOST_TEST(rs[k].converged);
+  } while (std::next_permutation(order.begin(), order.end()));
+  // two equal results: the earlier restart
+  std::vector<MapResult> tie{result(-3.0, true), result(-3.0, true)};
+  BOOST_TEST(detail::best_mode(tie) == 0u);
+  // nothing finite: the first
+  std::vector<MapResult> none{result(nan, false), result(-std::numeric_limits<double>::infinity(), false)};
+  BOOST_TEST(detail::best_mode(none) == 0u);
 }

@@ -235,7 +235,7 @@ def test_model_and_fits_pickle_with_a_versioned_state(fitted):
 
     _check_round_trips(model, same_model)
     _check_round_trips(fit, same_fit)
-    assert model.__getstate__()["version"] == 2  # the default AR(1) noise is a version-2 kwarg
+    assert model.__getstate__()["version"] == 3  # the default AR(1) noise: a version-3 kwarg
     assert model.__getstate__()["kwargs"]["noise"] == "ar1"
     with pytest.raises(ValueError, match="unsupported state version"):
         tm.TrustMMM.__new__(tm.TrustMMM).__setstate__({"version": 99})

@@ -144,7 +144,7 @@ def test_pickle_and_repr() -> None:
     data, _ = simulate_trust_data(60, seed=5)
     model = _model(data, noise="ar1")
     state = model.__getstate__()
-    assert state["version"] == 2 and state["kwargs"]["noise"] == "ar1"
+    assert state["version"] == 3 and state["kwargs"]["noise"] == "ar1"
     back = pickle.loads(pickle.dumps(model))
     assert back.noise == "ar1" and back.parameter_names == model.parameter_names
     z = np.asarray(model._core.initial_point()) + 0.05

@@ -177,7 +177,7 @@ def test_pickles_keep_the_tests_and_old_pickles_load():
     assert again.log_density(z)[0] == m.log_density(z)[0]
     assert again.lift_tests.drop(columns=["lift", "standard_error"]).equals(
         m.lift_tests.drop(columns=["lift", "standard_error"]))
-    assert m.__getstate__()["version"] == 2
+    assert m.__getstate__()["version"] == 3  # lift tests (2) and the default AR(1) noise (3)
     _, bare = _model(noise="iid")
     assert bare.__getstate__()["version"] == 1 and "lift_tests" not in bare.__getstate__()["kwargs"]
     old = pickle.loads((DATA / "trust_fit_v1.pickle").read_bytes())

@@ -116,7 +116,7 @@ def test_pickles_with_the_link_and_old_pickles_load(log_world: tuple[pd.DataFram
                                                                      tm.TrustMMM, Any]) -> None:
     data, _, model, _ = log_world
     state = model.__getstate__()
-    assert state["version"] == 2 and state["kwargs"]["link"] == "log"
+    assert state["version"] == 3 and state["kwargs"]["link"] == "log"
     again = pickle.loads(pickle.dumps(model))
     assert again.link == "log" and again._core.link == "log"
     z = model._core.initial_point()

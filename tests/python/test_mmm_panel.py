@@ -85,6 +85,10 @@ def test_bad_input_names_geo_date_and_column() -> None:
         _model(bad)
     with pytest.raises(ValueError, match=r"duplicated \(geo, date\) rows: geo 'g0', date 2022-01-03 appears 2 times"):
         _model(pd.concat([df, df.iloc[:1]]))
+    # one week missing in every geo: consistent across geos, but not a regular panel
+    with pytest.raises(ValueError, match=r"column 'week': dates are not evenly spaced; a gap or irregular step "
+                                         r"before 2022-01-24 \(expected every 7 days\)"):
+        _model(df[df["week"] != "2022-01-17"])
     nat = df.copy()
     nat["tv"] = np.repeat(np.linspace(1.0, 2.0, 30), 3)
     nat.loc[(nat["geo"] == "g1") & (nat["week"] == "2022-01-10"), "tv"] = 9.0
@@ -192,6 +196,20 @@ def test_trust_levels_fit_and_geo_tracker() -> None:
         warnings.simplefilter("error")
         m2 = pickle.loads(pickle.dumps(m))
     assert m2.parameter_names == m.parameter_names
+
+
+def test_a_pickled_model_keeps_the_data_it_was_built_from() -> None:
+    """The model copies its data and arguments: changing the caller's frame or pooling
+    mapping afterwards changes neither the model nor what it unpickles to."""
+    df, _ = simulate_panel(1, geos=3, periods=30)
+    pooling = {"effects": "partial"}
+    m = _model(df, pooling=pooling)
+    before = m.log_density(m._core.initial_point())[0]
+    df["sales"] *= 2.0
+    pooling["effects"] = "none"
+    again = pickle.loads(pickle.dumps(m))
+    assert again.log_density(again._core.initial_point())[0] == before
+    assert again.pooling["effects"] == "partial"
 
 
 def test_read_meridian_panel_keeps_geos() -> None:

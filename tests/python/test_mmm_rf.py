@@ -216,6 +216,6 @@ def test_rf_role_both_without_trust_and_pickle_version():
     df = _frame(seed=2)
     m = _model(df, trust=False, channels={"press": "both", "search": "conversion", "tv": "both"})
     assert m.roles["tv"] == "conversion"
-    assert m.__getstate__()["version"] == 2
+    assert m.__getstate__()["version"] == 3  # RF channels (2) and the default AR(1) noise (3)
     with pytest.raises(ValueError, match="role 'both'"):
         _model(df, channels={"press": "trust", "search": "conversion", "tv": "both"})

@@ -15,8 +15,9 @@
 //
 // fit_one: build(spec); MAP by fit_map from the model's initial point and restarts - 1
 // jittered starts (z0 + N(0, 0.5^2) per coordinate from the stream (seed, 0), the step
-// halved until the log density is finite); the best mode wins (higher log density; a
-// converged result wins a tie within 1e-6 relative). With nuts = true, inference::sample on
+// halved until the log density is finite); the best mode wins, independent of the order of
+// the restarts (best_mode: among the results within 1e-3 nats of the highest finite log
+// density, a converged one, then the higher, then the earlier; as TrustMMM.fit). With nuts = true, inference::sample on
 // the model's target from the mode plus N(0, 0.1^2) jitter per chain (stream (seed, 1)),
 // seed `seed`, one thread. A model whose spec or fit throws std::exception gets ok = false
 // and the message in `error`; the others are fitted as usual. Setting *stop makes every
@@ -100,11 +101,29 @@ inline Vector start_inside(const TrustModel& m, const Vector& centre, const Vect
   return centre;
 }
 
-inline bool better_mode(const MapResult& r, const std::optional<MapResult>& best) {
-  if (!best) return true;
-  const double tol = 1e-6 * std::max(1.0, std::abs(best->log_density));
-  if (r.converged != best->converged && std::abs(r.log_density - best->log_density) <= tol) return r.converged;
-  return r.log_density > best->log_density;
+/// Index of the MAP result to keep among one per restart (TrustMMM._best_mode's rule): with
+/// lp* the highest finite log density, the results within 1e-3 nats (absolute) of lp* are
+/// the same mode; among them a converged one wins, then the higher log density, then the
+/// earlier restart. Not chained and not relative, so the choice does not depend on the
+/// order of the restarts or on the scale of the log density. 0 when none is finite.
+inline std::size_t best_mode(const std::vector<MapResult>& results) {
+  constexpr double tolerance_nats = 1e-3;
+  double top = -std::numeric_limits<double>::infinity();
+  for (const auto& r : results)
+    if (std::isfinite(r.log_density)) top = std::max(top, r.log_density);
+  if (!std::isfinite(top)) return 0;
+  std::size_t best = results.size();
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const MapResult& r = results[i];
+    if (!std::isfinite(r.log_density) || top - r.log_density > tolerance_nats) continue;
+    if (best == results.size()) {
+      best = i;
+      continue;
+    }
+    const MapResult& b = results[best];
+    if (r.converged != b.converged ? r.converged : r.log_density > b.log_density) best = i;
+  }
+  return best;
 }
 
 }  // namespace detail
@@ -122,7 +141,8 @@ inline bool better_mode(const MapResult& r, const std::optional<MapResult>& best
   const TrustModel& m = built.model;
   const Vector z0 = m.initial_point();
   inference::ChainRng rng(seed, 0);
-  std::optional<MapResult> best;
+  std::vector<MapResult> modes;
+  modes.reserve(static_cast<std::size_t>(o.restarts));
   for (int r = 0; r < o.restarts; ++r) {
     Vector start = z0;
     if (r > 0) {
@@ -130,10 +150,9 @@ inline bool better_mode(const MapResult& r, const std::optional<MapResult>& best
       for (Eigen::Index i = 0; i < step.size(); ++i) step[i] = 0.5 * rng.normal();
       start = detail::start_inside(m, z0, step);
     }
-    MapResult res = fit_map(m, start, o.max_iterations);
-    if (detail::better_mode(res, best)) best = std::move(res);
+    modes.push_back(fit_map(m, start, o.max_iterations));
   }
-  out.map = std::move(*best);
+  out.map = std::move(modes[detail::best_mode(modes)]);
   if (!std::isfinite(out.map.log_density)) fail("model '", name, "': no start with a finite log density");
   if (o.nuts) {
     inference::ChainRng jitter(seed, 1);

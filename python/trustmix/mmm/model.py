@@ -6,11 +6,12 @@ Model, per period t (weekly by default)::
     h[c, t] = (1 - exp(-lam_c a)) / (1 + exp(-lam_c a))
     G[t]    = delta G[t-1] + (1 - delta) sum_{p in trust} kappa_p h[p, t] - sum_e omega_e d[e, t]
     mu[t]   = base[t] + gamma G[t] + sum_{s in conversion} beta_s (1 + theta G[t]) h[s, t]
-    y[t]    ~ Normal(mu[t], sigma)                     likelihood="normal" (default)
-            | LogNormal(ln mu[t] - sigma^2/2, sigma)   likelihood="lognormal" (E y = mu)
+    y[t]    ~ Normal(mu[t], .)                         likelihood="normal" (default)
+            | LogNormal(ln mu[t] - ., .)               likelihood="lognormal" (E y = mu)
             | NegBinomial(mean mu[t], size phi)        likelihood="negative_binomial" (counts)
-    noise="ar1": residuals e[t] = y[t] - mu[t] (or ln y - ln mu + sigma^2 / (2 (1 - phi^2)))
-            follow e[t] = phi e[t-1] + eps[t], eps ~ Normal(0, sigma), e[0] stationary
+    residuals e[t] = y[t] - mu[t] (lognormal: ln y - ln mu + sigma^2 / (2 (1 - phi^2)))
+            follow e[t] = phi e[t-1] + eps[t], eps ~ Normal(0, sigma), e[0] stationary:
+            AR(1), the default for normal and lognormal (noise="iid": phi = 0, independent)
     tracker q[t] ~ Normal(a_q + b_q G[t], sigma_q)
 
 With ``link="log"`` the same right-hand side is the linear predictor eta[t] and
@@ -125,7 +126,7 @@ class TrustMMM:
         (2 (1 - phi^2)), so that E y = mu) follow e[t] = phi e[t-1] + eps[t] with eps ~
         Normal(0, sigma) and e[0] from the stationary Normal(0, sigma^2 / (1 - phi^2)): the
         exact AR(1) likelihood. phi in (-1, 1) is free (atanh phi ~ Normal(0, 0.5); prior
-        setting ``ar1_sd``). Use it when a fit's residuals are correlated in time (a misfit
+        setting ``ar1_sd``). It is the default because a fit's residuals are correlated in time (a misfit
         that lasts several periods): the iid likelihood then counts every period as new
         information and its intervals are too narrow. Not with the negative binomial.
     value_per_outcome : float, optional
@@ -719,13 +720,19 @@ class TrustMMM:
         # Version 2: the same with lift tests in kwargs (older readers refuse it clearly).
         # Version 2: kwargs an older trustmix does not know (lift tests, reach and frequency),
         # so that it refuses the state clearly instead of failing on an unknown argument.
-        # (and the log link and AR(1) noise: kwargs["link"] / kwargs["noise"] appear only when not the default).
-        new_kwargs = ("lift_tests", "rf_channels", "link", "noise")
-        version = 2 if any(k in self._args for k in new_kwargs) else self._STATE_VERSION
+        # Version 3: the log link or AR(1) noise (kwargs["link"] / kwargs["noise"], present only
+        # when not identity / iid): trustmix of the third session reads version 2 and would fail
+        # on the unknown keyword with a bare TypeError, so these states get a version of their own.
+        if any(k in self._args for k in ("link", "noise")):
+            version = 3
+        elif any(k in self._args for k in ("lift_tests", "rf_channels")):
+            version = 2
+        else:
+            version = self._STATE_VERSION
         return {"version": version, "data": data, "kwargs": dict(self._args)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if not isinstance(state, dict) or state.get("version") not in (1, 2):
+        if not isinstance(state, dict) or state.get("version") not in (1, 2, 3):
             raise ValueError(f"cannot unpickle TrustMMM: unsupported state version "
                              f"{state.get('version') if isinstance(state, dict) else state!r}")
         d = state["data"]
@@ -837,10 +844,13 @@ class TrustFit:
     def _summary_labels(self, keys: list[str], index: list[int]) -> tuple[list[str], list[str]]:
         """Row labels and units of the quantities of ``_core.mmm.summary_values``."""
         m = self.model
+        # with AR(1) residuals sigma is the innovations' sd; each residual's own sd is
+        # sigma / sqrt(1 - phi^2)
+        innovation = " (AR(1) innovation sd)" if m.noise == "ar1" else ""
         if m.likelihood == "normal":
-            noise = ("sigma", m.outcome)
+            noise = ("sigma" + innovation, m.outcome)
         elif m.likelihood == "lognormal":
-            noise = ("sigma (log scale)", "sd of ln outcome")
+            noise = ("sigma (log scale)" + innovation, "sd of ln outcome")
         else:
             noise = ("phi (negative binomial size)", "variance = mu + mu^2 / phi")
         labels: dict[str, Callable[[int], tuple[str, str]]] = {

@@ -6,6 +6,7 @@ keeps the geo level of Meridian's geo CSV layout. The model itself is C++
 
 from __future__ import annotations
 
+import copy
 import html
 import math
 import warnings
@@ -100,15 +101,17 @@ class PanelMMM:
                  tracker: str | None = None, seasonality: int = 2, trend: bool = True, max_lag: int = 12,
                  value_per_outcome: float | None = None, priors: Mapping[str, float] | None = None,
                  no_media: str = "warn", threads: int = 1) -> None:
-        self._args: dict[str, Any] = dict(
+        # Copies, not references: a pickled model (or fit) rebuilds from the data and
+        # arguments as they were fitted, whatever the caller changes afterwards.
+        self._args: dict[str, Any] = copy.deepcopy(dict(
             geo=geo, date=date, outcome=outcome, channels=channels if isinstance(channels, Mapping) else list(channels),
             population=population, national_channels=list(national_channels), share=share, spend=spend,
             controls=list(controls), pooling=pooling, trust=trust, tracker=tracker, seasonality=seasonality,
             trend=trend, max_lag=max_lag, value_per_outcome=value_per_outcome, priors=priors, no_media=no_media,
-            threads=threads)
+            threads=threads))
         if not isinstance(data, pd.DataFrame):
             raise _fail(f"data must be a pandas DataFrame, got {type(data).__name__}")
-        self._data = data
+        self._data = data.copy(deep=True)
         self.roles = self._roles(channels)
         self.channel_names = list(self.roles)
         self.geo, self.date, self.outcome = geo, date, outcome
@@ -148,6 +151,12 @@ class PanelMMM:
                             f"({dates[0].date()} to {dates[-1].date()}); first missing {gone[0].date()}")
         if len(dates) < 2:
             raise _fail(f"the panel needs at least 2 dates, got {len(dates)}")
+        steps = np.diff(dates.values)
+        if (steps != steps[0]).any():
+            bad = int((steps != steps[0]).argmax()) + 1
+            raise _fail(f"column {date!r}: dates are not evenly spaced; a gap or irregular step before "
+                        f"{dates[bad].date()} (expected every {steps[0] / np.timedelta64(1, 'D'):g} days): "
+                        f"adstock, the trust stock and seasonality count periods")
         self.dates = dates
         df[geo] = df[geo].astype(str)
         df = df.sort_values([date, geo])
