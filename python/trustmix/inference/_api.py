@@ -729,3 +729,13 @@ def ebfmi(energy: Any) -> np.ndarray:
     sum (E_i - mean E)^2 (Betancourt 2016). Below 0.3 signals poor energy exploration."""
     e = _chain_draw(energy, "energy")
     return np.array([_core.inference.ebfmi(row) for row in e])
+
+
+def _sample_result_from_state(state: dict[str, Any] | None) -> SampleResult | None:
+    """A SampleResult rebuilt from the attribute dict a fit pickles (``dict(result.__dict__)``),
+    or None: the one restore path of TrustFit and PanelFit states."""
+    if state is None:
+        return None
+    post = SampleResult.__new__(SampleResult)
+    post.__dict__.update(state)
+    return post

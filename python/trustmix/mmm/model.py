@@ -805,13 +805,9 @@ class TrustFit:
             raise ValueError(f"cannot unpickle TrustFit: unsupported state version "
                              f"{state.get('version') if isinstance(state, dict) else state!r}")
         self.model, self.z, self.info = state["model"], np.asarray(state["z"]), dict(state["info"])
-        self.posterior = None
-        if state["posterior"] is not None:
-            from trustmix.inference import SampleResult
+        from trustmix.inference._api import _sample_result_from_state
 
-            post = SampleResult.__new__(SampleResult)
-            post.__dict__.update(state["posterior"])
-            self.posterior = post
+        self.posterior = _sample_result_from_state(state["posterior"])
 
     @property
     def method(self) -> str:

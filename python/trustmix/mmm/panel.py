@@ -522,13 +522,9 @@ class PanelFit:
             raise ValueError(f"cannot unpickle PanelFit: unsupported state version "
                              f"{state.get('version') if isinstance(state, dict) else state!r}")
         self.model, self.z, self.info = state["model"], np.asarray(state["z"]), dict(state["info"])
-        self.posterior = None
-        if state["posterior"] is not None:
-            from trustmix.inference import SampleResult
+        from trustmix.inference._api import _sample_result_from_state
 
-            post = SampleResult.__new__(SampleResult)
-            post.__dict__.update(state["posterior"])
-            self.posterior = post
+        self.posterior = _sample_result_from_state(state["posterior"])
 
     def __repr__(self) -> str:
         return f"PanelFit(method={self.method!r}, geos={len(self.model.geos)}, parameters={self.z.size})"
