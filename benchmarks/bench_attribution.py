@@ -21,6 +21,7 @@ comes from simulated walks, so the table shows
 the largest difference in credit share (percentage points) and the largest relative
 difference per channel, next to ChannelAttribution's own run-to-run spread (two seeds).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,12 +44,13 @@ def make_paths(rows: int, channels: int, seed: int = 0) -> pd.DataFrame:
     lengths = np.minimum(rng.geometric(0.36, rows), 12)
     ids = rng.choice(channels, size=int(lengths.sum()), p=popularity)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
-    path = [" > ".join(names[ids[offsets[i]:offsets[i + 1]]]) for i in range(rows)]
+    path = [" > ".join(names[ids[offsets[i] : offsets[i + 1]]]) for i in range(rows)]
     conversions = rng.poisson(0.2 + 0.15 * lengths).astype(np.float64)
     nulls = rng.poisson(3.0, rows).astype(np.float64)
     value = np.round(conversions * rng.gamma(2.0, 25.0, rows), 2)
-    return pd.DataFrame({"path": path, "total_conversions": conversions, "total_conversion_value": value,
-                         "total_null": nulls})
+    return pd.DataFrame(
+        {"path": path, "total_conversions": conversions, "total_conversion_value": value, "total_null": nulls}
+    )
 
 
 class PeakRSS:
@@ -92,8 +94,9 @@ def worker(lib: str, model: str, data_file: str, seed: int) -> dict:
 
         with PeakRSS() as mem:
             t0 = time.perf_counter()
-            j = ta.Journeys.from_paths(df, path="path", conversions="total_conversions",
-                                       value="total_conversion_value", nulls="total_null")
+            j = ta.Journeys.from_paths(
+                df, path="path", conversions="total_conversions", value="total_conversion_value", nulls="total_null"
+            )
             t1 = time.perf_counter()
             if model == "heuristics":
                 res = {"first_touch": ta.first_touch(j), "last_touch": ta.last_touch(j), "linear_touch": ta.linear(j)}
@@ -113,8 +116,14 @@ def worker(lib: str, model: str, data_file: str, seed: int) -> dict:
                 ta.roles(j)
                 credits = {}
             t2 = time.perf_counter()
-        out.update(parse_s=t1 - t0, model_s=t2 - t1, total_s=t2 - t0, peak_mib=mem.mib, credits=credits,
-                   store_mib=j._store.nbytes() / 2**20)
+        out.update(
+            parse_s=t1 - t0,
+            model_s=t2 - t1,
+            total_s=t2 - t0,
+            peak_mib=mem.mib,
+            credits=credits,
+            store_mib=j._store.nbytes() / 2**20,
+        )
     else:
         import contextlib
         import io
@@ -124,14 +133,25 @@ def worker(lib: str, model: str, data_file: str, seed: int) -> dict:
         with PeakRSS() as mem, contextlib.redirect_stdout(io.StringIO()):
             t0 = time.perf_counter()
             if model == "heuristics":
-                r = ca.heuristic_models(df, "path", "total_conversions", var_value="total_conversion_value",
-                                        flg_pro=False)
-                credits = {k: dict(zip(r.channel_name, r[f"{k}_conversions"], strict=True))
-                           for k in ("first_touch", "last_touch", "linear_touch")}
+                r = ca.heuristic_models(
+                    df, "path", "total_conversions", var_value="total_conversion_value", flg_pro=False
+                )
+                credits = {
+                    k: dict(zip(r.channel_name, r[f"{k}_conversions"], strict=True))
+                    for k in ("first_touch", "last_touch", "linear_touch")
+                }
             else:
-                r = ca.markov_model(df, "path", "total_conversions", var_value="total_conversion_value",
-                                    var_null="total_null", order=int(model[-1]), seed=seed, verbose=False,
-                                    flg_pro=False)
+                r = ca.markov_model(
+                    df,
+                    "path",
+                    "total_conversions",
+                    var_value="total_conversion_value",
+                    var_null="total_null",
+                    order=int(model[-1]),
+                    seed=seed,
+                    verbose=False,
+                    flg_pro=False,
+                )
                 credits = {"markov": dict(zip(r.channel_name, r.total_conversions, strict=True))}
             t2 = time.perf_counter()
         out.update(total_s=t2 - t0, peak_mib=mem.mib, credits=credits)
@@ -161,9 +181,12 @@ def main() -> None:
     ap.add_argument("--rows", type=float, nargs="+", default=[1e5, 1e6])
     ap.add_argument("--channels", type=int, default=20)
     ap.add_argument("--peer-max-rows", type=float, default=1e6, help="skip ChannelAttribution above this size")
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="time each (size, model) pair this many times "
-                         "(fresh processes each time; every run is printed)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="time each (size, model) pair this many times (fresh processes each time; every run is printed)",
+    )
     ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -179,14 +202,23 @@ def main() -> None:
             data_file = os.path.join(tmp, f"paths_{rows}.pkl")
             df.to_pickle(data_file)
             del df
-            print(f"# {rows} rows, {args.channels} channels, input frame {frame_mib:.0f} MiB "
-                  f"(generated in {time.perf_counter() - t0:.1f} s), load average {os.getloadavg()[0]:.1f}",
-                  flush=True)
+            print(
+                f"# {rows} rows, {args.channels} channels, input frame {frame_mib:.0f} MiB "
+                f"(generated in {time.perf_counter() - t0:.1f} s), load average {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
             peer = rows <= args.peer_max_rows
             for model, rep in [(m, r) for m in ("heuristics", "markov_1", "markov_3") for r in range(args.repeat)]:
                 tm = run("trustmix", model, data_file)
-                line = {"rows": rows, "model": model, "run": rep + 1, "frame_mib": frame_mib, "tm_s": tm["total_s"],
-                        "tm_parse_s": tm["parse_s"], "tm_mib": tm["peak_mib"]}
+                line = {
+                    "rows": rows,
+                    "model": model,
+                    "run": rep + 1,
+                    "frame_mib": frame_mib,
+                    "tm_s": tm["total_s"],
+                    "tm_parse_s": tm["parse_s"],
+                    "tm_mib": tm["peak_mib"],
+                }
                 if peer:
                     ca = run("ChannelAttribution", model, data_file, seed=0)
                     line.update(ca_s=ca["total_s"], ca_mib=ca["peak_mib"], speedup=ca["total_s"] / tm["total_s"])
@@ -200,9 +232,15 @@ def main() -> None:
                 rows_out.append(line)
                 print(json.dumps(line), flush=True)
             tm_all = run("trustmix", "all", data_file)
-            line = {"rows": rows, "model": "all (5 rule/Shapley + Markov 1, 3 + roles)", "frame_mib": frame_mib,
-                    "tm_s": tm_all["total_s"], "tm_parse_s": tm_all["parse_s"], "tm_mib": tm_all["peak_mib"],
-                    "store_mib": tm_all["store_mib"]}
+            line = {
+                "rows": rows,
+                "model": "all (5 rule/Shapley + Markov 1, 3 + roles)",
+                "frame_mib": frame_mib,
+                "tm_s": tm_all["total_s"],
+                "tm_parse_s": tm_all["parse_s"],
+                "tm_mib": tm_all["peak_mib"],
+                "store_mib": tm_all["store_mib"],
+            }
             rows_out.append(line)
             print(json.dumps(line), flush=True)
     table = pd.DataFrame(rows_out)

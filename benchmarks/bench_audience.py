@@ -22,6 +22,7 @@
 
 StepMix and kmodes are in the ``bench`` extra (pip install 'trustmix[bench]').
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,16 +53,33 @@ def bench_trustmix(x, classes, starts, tol, seed=1, screening=0):
     from trustmix._core import audience as core
 
     t = time.perf_counter()
-    f = core.fit_latent_classes(core.Survey(x, [2] * x.shape[1]), classes=classes, starts=starts, seed=seed,
-                                tolerance=tol, max_iterations=5000, threads=0, screening_iterations=screening)
+    f = core.fit_latent_classes(
+        core.Survey(x, [2] * x.shape[1]),
+        classes=classes,
+        starts=starts,
+        seed=seed,
+        tolerance=tol,
+        max_iterations=5000,
+        threads=0,
+        screening_iterations=screening,
+    )
     return time.perf_counter() - t, f
 
 
 def bench_stepmix(x, classes, starts, tol, seed=1):
     stepmix = _need("stepmix")
     t = time.perf_counter()
-    m = stepmix.StepMix(n_components=classes, measurement="binary", n_init=starts, max_iter=5000, abs_tol=tol,
-                        rel_tol=0.0, random_state=seed, verbose=0, progress_bar=0)
+    m = stepmix.StepMix(
+        n_components=classes,
+        measurement="binary",
+        n_init=starts,
+        max_iter=5000,
+        abs_tol=tol,
+        rel_tol=0.0,
+        random_state=seed,
+        verbose=0,
+        progress_bar=0,
+    )
     m.fit(x.astype(float))
     dt = time.perf_counter() - t
     ll = float(m.score(x.astype(float))) * len(x)  # mean log-likelihood per respondent x N
@@ -97,8 +115,10 @@ def bench_reach(curves: int = 1000, points: int = 8, seed: int = 0):
         truth = tm.audience.reach_curve(population=1e6, kind="nbd", shape=float(k[c]))
         x = np.geomspace(1e5, 1e7, points)
         noisy = truth.reach(x) * (1 + rng.normal(0, 0.01, points))
-        rows += [{"curve": c, "impressions": xi, "reach": min(ri, 1e6), "population": 1e6}
-                 for xi, ri in zip(x, noisy, strict=True)]
+        rows += [
+            {"curve": c, "impressions": xi, "reach": min(ri, 1e6), "population": 1e6}
+            for xi, ri in zip(x, noisy, strict=True)
+        ]
     df = pd.DataFrame(rows)
     t = time.perf_counter()
     out = tm.audience.fit_reach_curves(df, by="curve")
@@ -137,9 +157,22 @@ def bench_three_step(rows: int, seed: int = 3):
         fits = {}
         for struct, Y in (("gaussian_diag", df[["y"]].to_numpy()), ("covariate", df[["x"]].to_numpy())):
             sp = {"method": "newton-raphson", "max_iter": 100, "tol": 1e-10} if struct == "covariate" else {}
-            m = stepmix.StepMix(n_components=2, measurement="binary", structural=struct, structural_params=sp,
-                                n_steps=3, correction=corr, assignment="modal", n_init=5, abs_tol=1e-10, rel_tol=0.0,
-                                max_iter=5000, random_state=1, verbose=0, progress_bar=0)
+            m = stepmix.StepMix(
+                n_components=2,
+                measurement="binary",
+                structural=struct,
+                structural_params=sp,
+                n_steps=3,
+                correction=corr,
+                assignment="modal",
+                n_init=5,
+                abs_tol=1e-10,
+                rel_tol=0.0,
+                max_iter=5000,
+                random_state=1,
+                verbose=0,
+                progress_bar=0,
+            )
             m.fit(X, Y)
             fits[struct] = m
         ts = time.perf_counter() - t
@@ -157,8 +190,11 @@ def bench_three_step(rows: int, seed: int = 3):
             r = tm.audience.three_step(post, df, correction=c, **kw)
             p = fits[struct].get_parameters()["structural"]
             mine = r.outcome["mean"].to_numpy() if struct == "gaussian_diag" else r.coefficients["estimate"].to_numpy()
-            theirs = (np.asarray(p["means"]).ravel() if struct == "gaussian_diag"
-                      else np.asarray(p["beta"])[1] - np.asarray(p["beta"])[0])
+            theirs = (
+                np.asarray(p["means"]).ravel()
+                if struct == "gaussian_diag"
+                else np.asarray(p["beta"])[1] - np.asarray(p["beta"])[0]
+            )
             gap = max(gap, float(np.abs(mine - theirs).max()))
         out.append((c, diff, o["se"].max(), slope, tt, s_diff, s_slope, ts, gap))
     return out
@@ -172,41 +208,55 @@ def main() -> None:
     ap.add_argument("--classes", type=int, default=6)
     ap.add_argument("--starts", type=int, default=20)
     ap.add_argument("--tol", type=float, default=1e-8, help="relative LL tolerance (StepMix: abs_tol on the mean LL)")
-    ap.add_argument("--screening", type=int, default=0,
-                    help="also time two-stage starts: every start runs this many iterations, the best quarter converge")
+    ap.add_argument(
+        "--screening",
+        type=int,
+        default=0,
+        help="also time two-stage starts: every start runs this many iterations, the best quarter converge",
+    )
     ap.add_argument("--three-step-rows", type=int, default=20_000, help="rows of the three-step comparison (0 = skip)")
     args = ap.parse_args()
     print(f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.1f}")
     for n in args.rows:
         x, z = make_survey(n)
         dt, f = bench_trustmix(x, args.classes, args.starts, args.tol)
-        print(f"trustmix  N={n:>9,} x 20 items, {args.classes} classes, {args.starts} starts: {dt:7.2f} s, "
-              f"max LL {f['log_likelihood']:.3f}, {f['starts_at_best']}/{args.starts} starts at best")
+        print(
+            f"trustmix  N={n:>9,} x 20 items, {args.classes} classes, {args.starts} starts: {dt:7.2f} s, "
+            f"max LL {f['log_likelihood']:.3f}, {f['starts_at_best']}/{args.starts} starts at best"
+        )
         if args.screening:
             d2, f2 = bench_trustmix(x, args.classes, args.starts, args.tol, screening=args.screening)
-            print(f"trustmix  N={n:>9,}, two-stage starts ({args.screening} iterations, "
-                  f"best {args.starts // 4} go on): "
-                  f"{d2:7.2f} s, max LL {f2['log_likelihood']:.3f}")
+            print(
+                f"trustmix  N={n:>9,}, two-stage starts ({args.screening} iterations, "
+                f"best {args.starts // 4} go on): "
+                f"{d2:7.2f} s, max LL {f2['log_likelihood']:.3f}"
+            )
         if args.stepmix_rows and n <= args.stepmix_rows:
             # StepMix's abs_tol is on the mean LL per respondent: tol x |mean LL| is the same step.
             st_tol = args.tol * abs(f["log_likelihood"]) / n
             ds, ll = bench_stepmix(x, args.classes, args.starts, st_tol)
-            print(f"stepmix   N={n:>9,}: {ds:7.2f} s, max LL {ll:.3f}  -> trustmix is {ds / dt:5.1f}x faster, "
-                  f"LL difference {f['log_likelihood'] - ll:+.3f}")
+            print(
+                f"stepmix   N={n:>9,}: {ds:7.2f} s, max LL {ll:.3f}  -> trustmix is {ds / dt:5.1f}x faster, "
+                f"LL difference {f['log_likelihood'] - ll:+.3f}"
+            )
         if args.kmodes_rows and n <= args.kmodes_rows:
             dk, labels = bench_kmodes(x, args.classes, args.starts)
             modal = np.asarray(f["posterior"]).argmax(1)
-            print(f"kmodes    N={n:>9,}: {dk:7.2f} s, ARI vs truth {adjusted_rand(labels, z):.3f}; "
-                  f"trustmix modal classes ARI {adjusted_rand(modal, z):.3f} ({dk / dt:5.1f}x the time of trustmix)")
+            print(
+                f"kmodes    N={n:>9,}: {dk:7.2f} s, ARI vs truth {adjusted_rand(labels, z):.3f}; "
+                f"trustmix modal classes ARI {adjusted_rand(modal, z):.3f} ({dk / dt:5.1f}x the time of trustmix)"
+            )
     dr, err = bench_reach()
     print(f"reach     1,000 NBD curves x 8 points: {dr:.3f} s, median |k_hat / k - 1| = {err:.3f} (1% noise)")
     if args.three_step_rows:
         n = args.three_step_rows
         print(f"three-step N={n:,} (truth: mean difference 1, slope 1); trustmix = step 1 + both step-3 fits")
         for c, diff, se, slope, tt, s_diff, s_slope, ts, gap in bench_three_step(n):
-            print(f"  {c:>4}: trustmix diff {diff:.4f} (se {se:.4f}) slope {slope:.4f} in {tt:6.3f} s | "
-                  f"stepmix diff {s_diff:.4f} slope {s_slope:.4f} in {ts:6.3f} s ({ts / tt:5.1f}x) | "
-                  f"step 3 on StepMix's posterior: max |diff| {gap:.1e}")
+            print(
+                f"  {c:>4}: trustmix diff {diff:.4f} (se {se:.4f}) slope {slope:.4f} in {tt:6.3f} s | "
+                f"stepmix diff {s_diff:.4f} slope {s_slope:.4f} in {ts:6.3f} s ({ts / tt:5.1f}x) | "
+                f"step 3 on StepMix's posterior: max |diff| {gap:.1e}"
+            )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ TRUSTMIX_PEERS_PYTHON (a venv with `pip install gbstats spotify-confidence`) on 
 inputs, passed through a temporary .npz file; bayesian-testing and mabwiser (the `bench`
 extra) are imported here. A missing peer is reported and skipped.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 import trustmix as tm  # noqa: E402
 from trustmix._core import experiments as core  # noqa: E402
 
-PEER_SCRIPT = r'''
+PEER_SCRIPT = r"""
 import json, sys, time, warnings
 import numpy as np, pandas as pd
 warnings.filterwarnings("ignore")
@@ -81,7 +82,7 @@ try:
 except ImportError as e:
     out["spotify_error"] = str(e)
 json.dump(out, open(sys.argv[2], "w"))
-'''
+"""
 
 
 def experiments_data(n_exp: int, k: int, seed: int = 1):
@@ -99,8 +100,10 @@ def bench_speed(quick: bool):
     t = time.perf_counter()
     ours = core.compare_batch(users, conv, metric="binomial", prior_a=0.5, prior_b=0.5)
     t_exact = time.perf_counter() - t
-    print(f"trustmix exact Bayesian (quadrature, P(best) + P(beat control) + losses, 2 threads): {t_exact:.3f} s "
-          f"({t_exact / n_exp * 1e6:.0f} us per experiment)")
+    print(
+        f"trustmix exact Bayesian (quadrature, P(best) + P(beat control) + losses, 2 threads): {t_exact:.3f} s "
+        f"({t_exact / n_exp * 1e6:.0f} us per experiment)"
+    )
     # GrowthBook-defined effect model and the z-test: one C++ call per comparison.
     var = conv / users * (1 - conv / users) / users
     m = conv / users
@@ -108,8 +111,11 @@ def bench_speed(quick: bool):
     eff = [core.effect_posterior(m[e, 0], var[e, 0], m[e, j], var[e, j]) for e in range(n_exp) for j in range(1, k)]
     t_eff = time.perf_counter() - t
     t = time.perf_counter()
-    ztests = [core.fixed_test(m[e, 0], var[e, 0], users[e, 0], m[e, j], var[e, j], users[e, j])
-              for e in range(n_exp) for j in range(1, k)]
+    ztests = [
+        core.fixed_test(m[e, 0], var[e, 0], users[e, 0], m[e, j], var[e, j], users[e, j])
+        for e in range(n_exp)
+        for j in range(1, k)
+    ]
     t_z = time.perf_counter() - t
     print(f"trustmix GrowthBook-defined effect model: {t_eff:.3f} s; z-tests: {t_z:.3f} s")
     rows = []
@@ -134,9 +140,11 @@ def bench_speed(quick: bool):
         # Monte Carlo se of each of its P(best) with 20,000 draws: sqrt(p (1 - p) / 20000).
         se = np.sqrt(np.maximum(exact * (1 - exact), 1e-12) / 20000)
         zs = ((pb - exact) / se)[exact > 0.01]
-        print(f"bayesian-testing (20,000 draws, {n_bt} experiments timed, scaled): {t_bt:.1f} s for {n_exp}; "
-              f"max |P(best) diff| vs exact = {diff:.4f}; (diff / Monte Carlo se): mean {zs.mean():+.3f}, "
-              f"rms {np.sqrt(np.mean(zs ** 2)):.3f} (1 if the exact values are the Monte Carlo's limit)")
+        print(
+            f"bayesian-testing (20,000 draws, {n_bt} experiments timed, scaled): {t_bt:.1f} s for {n_exp}; "
+            f"max |P(best) diff| vs exact = {diff:.4f}; (diff / Monte Carlo se): mean {zs.mean():+.3f}, "
+            f"rms {np.sqrt(np.mean(zs**2)):.3f} (1 if the exact values are the Monte Carlo's limit)"
+        )
         rows.append(("bayesian-testing P(best)", t_bt, t_exact, diff))
     peers = os.environ.get("TRUSTMIX_PEERS_PYTHON")
     if not peers:
@@ -155,8 +163,10 @@ def bench_speed(quick: bool):
             ours_sd = np.array([e["sd"] for e in eff[: n_gb * (k - 1)]])
             d_ctw = np.abs(ours_ctw - np.array(out["gbstats_ctw"])).max()
             d_sd = np.abs(ours_sd - np.array(out["gbstats_sd"])).max()
-            print(f"gbstats EffectBayesianABTest ({n_gb} experiments timed, scaled): {t_gb:.1f} s for {n_exp}; "
-                  f"max |chance to win diff| = {d_ctw:.2e}, max |sd diff| = {d_sd:.2e}")
+            print(
+                f"gbstats EffectBayesianABTest ({n_gb} experiments timed, scaled): {t_gb:.1f} s for {n_exp}; "
+                f"max |chance to win diff| = {d_ctw:.2e}, max |sd diff| = {d_sd:.2e}"
+            )
             rows.append(("gbstats effect model", t_gb, t_eff, d_ctw))
         else:
             print("gbstats:", out.get("gbstats_error"))
@@ -164,8 +174,10 @@ def bench_speed(quick: bool):
             ours_p = np.array([z["p_value"] for z in ztests[: n_sp * (k - 1)]])
             d_p = np.abs(ours_p - np.array(out["spotify_p"])).max()
             t_sp = out["spotify_seconds"] * n_exp / n_sp
-            print(f"spotify-confidence ZTest.multiple_difference (one grouped call on {n_sp} experiments, scaled): "
-                  f"{t_sp:.1f} s for {n_exp}; max |p-value diff| = {d_p:.2e}")
+            print(
+                f"spotify-confidence ZTest.multiple_difference (one grouped call on {n_sp} experiments, scaled): "
+                f"{t_sp:.1f} s for {n_exp}; max |p-value diff| = {d_p:.2e}"
+            )
             rows.append(("spotify-confidence z-test", t_sp, t_z, d_p))
         else:
             print("spotify-confidence:", out.get("spotify_error"))
@@ -181,8 +193,10 @@ def bench_bandit_speed(quick: bool):
     t = time.perf_counter()
     run = core.simulate_bandit(means, personas=1, arms=4, users_per_batch=1, batches=rounds, seed=1)
     t_ours = time.perf_counter() - t
-    print(f"trustmix: {t_ours:.2f} s, regret {run['cumulative_regret'][-1]:.1f}, "
-          f"Lai-Robbins {core.lai_robbins_bound(means, rounds):.1f}")
+    print(
+        f"trustmix: {t_ours:.2f} s, regret {run['cumulative_regret'][-1]:.1f}, "
+        f"Lai-Robbins {core.lai_robbins_bound(means, rounds):.1f}"
+    )
     try:
         from mabwiser.mab import MAB, LearningPolicy
     except ImportError:
@@ -197,8 +211,10 @@ def bench_bandit_speed(quick: bool):
         a = mab.predict()
         mab.partial_fit(decisions=[a], rewards=[int(rng.random() < means[a])])
     t_mw = (time.perf_counter() - t) * rounds / n_mw
-    print(f"mabwiser ThompsonSampling predict + partial_fit per round ({n_mw} rounds timed, scaled): {t_mw:.0f} s; "
-          f"ratio {t_mw / t_ours:.0f}x")
+    print(
+        f"mabwiser ThompsonSampling predict + partial_fit per round ({n_mw} rounds timed, scaled): {t_mw:.0f} s; "
+        f"ratio {t_mw / t_ours:.0f}x"
+    )
     return t_mw, t_ours
 
 
@@ -227,8 +243,10 @@ def bench_peeking(quick: bool):
             av += bool(path["reject"][-1])
         av /= reps
         se = np.sqrt(0.05 * 0.95 / reps)
-        print(f"{looks} looks: naive {naive:.4f}, always-valid {av:.4f}, group-sequential (OBF) {gs:.4f}; "
-              f"alpha 0.05 + 2 se = {0.05 + 2 * se:.4f}; boundaries computed in {t_gs:.1f} s")
+        print(
+            f"{looks} looks: naive {naive:.4f}, always-valid {av:.4f}, group-sequential (OBF) {gs:.4f}; "
+            f"alpha 0.05 + 2 se = {0.05 + 2 * se:.4f}; boundaries computed in {t_gs:.1f} s"
+        )
 
 
 def bench_coverage(quick: bool):
@@ -240,8 +258,12 @@ def bench_coverage(quick: bool):
     for _ in range(reps):
         rev = np.where(rng.random(2 * n) < 0.05, rng.lognormal(3, 1.5, 2 * n), 0.0)
         df = pd.DataFrame({"arm": np.repeat(["a", "b"], n), "revenue": rev})
-        for key, kw in (("welch", {"method": "fixed"}), ("capped_99", {"method": "fixed", "cap": 0.99}),
-                        ("bayesian", {"method": "bayesian"}), ("trimmed_1pct_yuen", {"method": "fixed", "trim": 0.01})):
+        for key, kw in (
+            ("welch", {"method": "fixed"}),
+            ("capped_99", {"method": "fixed", "cap": 0.99}),
+            ("bayesian", {"method": "bayesian"}),
+            ("trimmed_1pct_yuen", {"method": "fixed", "trim": 0.01}),
+        ):
             t = tm.experiments.ab_test(df, arm="arm", metric="revenue", **kw).table.iloc[1]
             cover[key] += t["lift_lower"] <= 0.0 <= t["lift_upper"]
     se = np.sqrt(0.95 * 0.05 / reps)
@@ -266,23 +288,49 @@ def bench_bandits(quick: bool):
     print(f"\n== bandit regret, 4 Bernoulli arms {means.tolist()}, T = {T}, {seeds} seeds ==")
     bound = core.lai_robbins_bound(means, T)
     for policy in ("thompson", "top_two_thompson", "ucb"):
-        reg = [core.simulate_bandit(means, personas=1, arms=4, users_per_batch=1, batches=T, policy=policy, seed=7,
-                                    stream=s)["cumulative_regret"][-1] for s in range(seeds)]
-        print(f"{policy}: regret {np.mean(reg):.1f} (se {np.std(reg, ddof=1) / np.sqrt(seeds):.1f}); "
-              f"Lai-Robbins bound {bound:.1f}; uniform {T * (means.max() - means.mean()):.0f}")
+        reg = [
+            core.simulate_bandit(
+                means, personas=1, arms=4, users_per_batch=1, batches=T, policy=policy, seed=7, stream=s
+            )["cumulative_regret"][-1]
+            for s in range(seeds)
+        ]
+        print(
+            f"{policy}: regret {np.mean(reg):.1f} (se {np.std(reg, ddof=1) / np.sqrt(seeds):.1f}); "
+            f"Lai-Robbins bound {bound:.1f}; uniform {T * (means.max() - means.mean()):.0f}"
+        )
     close = np.array([0.050, 0.053, 0.056, 0.060])
     print(f"best-arm error after 28 daily batches of 2,000 users, arms {close.tolist()} (pick argmax P(best)):")
     runs = 50 if quick else 200
-    for name, policy, floor in (("uniform A/B/n", "thompson", 0.25), ("thompson", "thompson", 0.0),
-                                ("top-two thompson", "top_two_thompson", 0.0)):
+    for name, policy, floor in (
+        ("uniform A/B/n", "thompson", 0.25),
+        ("thompson", "thompson", 0.0),
+        ("top-two thompson", "top_two_thompson", 0.0),
+    ):
         wrong = 0
         for s in range(runs):
-            sim = core.simulate_bandit(close, personas=1, arms=4, users_per_batch=2000, batches=28, policy=policy,
-                                       floor=floor, seed=11, stream=s)
+            sim = core.simulate_bandit(
+                close,
+                personas=1,
+                arms=4,
+                users_per_batch=2000,
+                batches=28,
+                policy=policy,
+                floor=floor,
+                seed=11,
+                stream=s,
+            )
             wrong += int(np.argmax(sim["final_prob_best"]) != 3)
         print(f"  {name}: error {wrong / runs:.3f} ({runs} runs)")
-    sim = core.simulate_bandit(means, personas=1, arms=4, users_per_batch=2000, batches=28,
-                               costs=np.array([0.4, 0.5, 0.6, 0.8]), budget=20000.0, seed=3)
+    sim = core.simulate_bandit(
+        means,
+        personas=1,
+        arms=4,
+        users_per_batch=2000,
+        batches=28,
+        costs=np.array([0.4, 0.5, 0.6, 0.8]),
+        budget=20000.0,
+        seed=3,
+    )
     print(f"pacing: spend {sim['total_spend']:.1f} of budget 20000 ({sim['total_spend'] / 20000 - 1:+.2%})")
 
 
@@ -302,13 +350,21 @@ def bench_personas(quick: bool):
     world = tm.simulate.World.from_scenario("smm_only", seed=3)
     print(f"\n== bandits on the simulator's personas: 4 personas x 4 framings, 8 weeks, {streams} streams ==")
     rows = []
-    for design, kw in (("ab", {}), ("thompson", {"floor": 0.02}), ("top_two_thompson", {"floor": 0.02}),
-                       ("ucb", {})):
+    for design, kw in (("ab", {}), ("thompson", {"floor": 0.02}), ("top_two_thompson", {"floor": 0.02}), ("ucb", {})):
         regret, share, wrong, users, bound = [], [], 0, [], []
         t = time.perf_counter()
         for s in range(streams):
-            run = tm.simulate.run_message_test(world, PERSONA_FRAMINGS, campaign="ig_always_on", periods=25, start=17,
-                                               design=design, enrolment=0.05, stream=s, **kw)
+            run = tm.simulate.run_message_test(
+                world,
+                PERSONA_FRAMINGS,
+                campaign="ig_always_on",
+                periods=25,
+                start=17,
+                design=design,
+                enrolment=0.05,
+                stream=s,
+                **kw,
+            )
             regret.append(run.regret.iloc[-1])
             summ = run.summary()
             share.append(summ["share_on_best"].mean())
@@ -323,25 +379,47 @@ def bench_personas(quick: bool):
                 lr += float(core.lai_robbins_bound(run.truth.loc[p].to_numpy(), float(summ.loc[p, "users"])))
             bound.append(lr)
         secs = (time.perf_counter() - t) / streams
-        rows.append((design, np.mean(regret), np.std(regret, ddof=1) / np.sqrt(streams), np.mean(share),
-                     wrong / (4 * streams), np.mean(bound), np.mean(users), secs))
+        rows.append(
+            (
+                design,
+                np.mean(regret),
+                np.std(regret, ddof=1) / np.sqrt(streams),
+                np.mean(share),
+                wrong / (4 * streams),
+                np.mean(bound),
+                np.mean(users),
+                secs,
+            )
+        )
     for d, r, se, sh, err, lr, n, secs in rows:
-        print(f"{d}: regret {r:.1f} (se {se:.1f}) conversions lost; share of users on each persona's best "
-              f"{sh:.3f}; best-arm error {err:.3f}; sum of the personas' Lai-Robbins bounds {lr:.1f}; "
-              f"{n:,.0f} users; {secs:.2f} s per run")
+        print(
+            f"{d}: regret {r:.1f} (se {se:.1f}) conversions lost; share of users on each persona's best "
+            f"{sh:.3f}; best-arm error {err:.3f}; sum of the personas' Lai-Robbins bounds {lr:.1f}; "
+            f"{n:,.0f} users; {secs:.2f} s per run"
+        )
     # Pacing: costs per enrolled user by framing, a budget of half the unpaced cost.
     costs = [0.02, 0.02, 0.03, 0.05]
     dev = []
     for s in range(streams):
-        kw = dict(campaign="ig_always_on", periods=25, start=17, design="thompson", floor=0.02, enrolment=0.05,
-                  stream=s, costs=costs)
+        kw = dict(
+            campaign="ig_always_on",
+            periods=25,
+            start=17,
+            design="thompson",
+            floor=0.02,
+            enrolment=0.05,
+            stream=s,
+            costs=costs,
+        )
         free = tm.simulate.run_message_test(world, PERSONA_FRAMINGS, **kw)
         budget = 0.5 * free.total_spend
         paced = tm.simulate.run_message_test(world, PERSONA_FRAMINGS, budget=budget, **kw)
         dev.append(paced.total_spend / budget - 1)
     dev = np.array(dev)
-    print(f"pacing (Thompson, costs {costs} per user, budget = half the unpaced cost): spend / budget - 1 "
-          f"mean {dev.mean():+.3%}, worst {dev[np.argmax(np.abs(dev))]:+.3%} over {streams} streams")
+    print(
+        f"pacing (Thompson, costs {costs} per user, budget = half the unpaced cost): spend / budget - 1 "
+        f"mean {dev.mean():+.3%}, worst {dev[np.argmax(np.abs(dev))]:+.3%} over {streams} streams"
+    )
     return rows
 
 

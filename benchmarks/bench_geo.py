@@ -60,8 +60,14 @@ def make_panel(geos: int, periods: int, channels: int, seed: int = 1, max_lag: i
         mu = mu + beta[c][None, :] * (1.0 + 0.5 * stock[:, None]) * _adstock_logistic(x[c], alpha[c], lam[c], max_lag)
     y = mu + 0.05 * rng.normal(size=(periods, geos))
     dates = pd.date_range("2021-01-04", periods=periods, freq="7D")
-    df = pd.DataFrame({"geo": np.tile([f"g{g}" for g in range(geos)], periods), "week": np.repeat(dates, geos),
-                       "sales": (y * pop).reshape(-1), "pop": np.tile(pop, periods)})
+    df = pd.DataFrame(
+        {
+            "geo": np.tile([f"g{g}" for g in range(geos)], periods),
+            "week": np.repeat(dates, geos),
+            "sales": (y * pop).reshape(-1),
+            "pop": np.tile(pop, periods),
+        }
+    )
     for k in range(2):
         df[f"pr{k}"] = np.repeat(pr[k] * pop.sum(), geos)
     for c in range(n_geo):
@@ -71,10 +77,22 @@ def make_panel(geos: int, periods: int, channels: int, seed: int = 1, max_lag: i
 
 def models(df: pd.DataFrame, channels: int) -> tuple[Any, Any]:
     roles = {"pr0": "trust", "pr1": "trust", **{f"ch{c}": "conversion" for c in range(2, channels)}}
-    panel = tm.mmm.PanelMMM(df, geo="geo", date="week", outcome="sales", population="pop", channels=roles,
-                            national_channels=["pr0", "pr1"], trust="national", max_lag=8)
-    nat = df.groupby("week", sort=True).agg({c: "first" if c.startswith("pr") else "sum" for c in
-                                              ["sales", *roles]}).reset_index()
+    panel = tm.mmm.PanelMMM(
+        df,
+        geo="geo",
+        date="week",
+        outcome="sales",
+        population="pop",
+        channels=roles,
+        national_channels=["pr0", "pr1"],
+        trust="national",
+        max_lag=8,
+    )
+    nat = (
+        df.groupby("week", sort=True)
+        .agg({c: "first" if c.startswith("pr") else "sum" for c in ["sales", *roles]})
+        .reset_index()
+    )
     # iid residuals: the panel model's (AR(1), the national default, is not built for panels)
     national = tm.TrustMMM(nat, date="week", outcome="sales", channels=roles, max_lag=8, noise="iid")
     return panel, national
@@ -91,8 +109,10 @@ def bench_gradient(panel: Any, national: Any, evals: int) -> None:
         for _ in range(evals):
             target.log_density_gradient(z)
         dt = time.perf_counter() - t
-        print(f"{name:9s} dimension {m._core.dimension:5d}  {evals / dt:10.0f} log density + gradient / s "
-              f"(through Python)")
+        print(
+            f"{name:9s} dimension {m._core.dimension:5d}  {evals / dt:10.0f} log density + gradient / s "
+            f"(through Python)"
+        )
 
 
 def bench_nuts(panel: Any, national: Any, chains: int, draws: int, tune: int) -> None:
@@ -106,9 +126,17 @@ def bench_nuts(panel: Any, national: Any, chains: int, draws: int, tune: int) ->
         post = fit.posterior
         s = post.summary()
         leap = float(np.mean(post.sample_stats["n_steps"]))
-        rows.append({"model": name, "wall_s": wall, "divergences": post.divergences,
-                     "max_rhat": float(s["r_hat"].max()), "min_ess_bulk": float(s["ess_bulk"].min()),
-                     "min_ess_per_s": float(s["ess_bulk"].min()) / wall, "leapfrog_per_iter": leap})
+        rows.append(
+            {
+                "model": name,
+                "wall_s": wall,
+                "divergences": post.divergences,
+                "max_rhat": float(s["r_hat"].max()),
+                "min_ess_bulk": float(s["ess_bulk"].min()),
+                "min_ess_per_s": float(s["ess_bulk"].min()) / wall,
+                "leapfrog_per_iter": leap,
+            }
+        )
         print(rows[-1], flush=True)
     out = pd.DataFrame(rows).set_index("model")
     print(out.to_string(float_format=lambda v: f"{v:.3g}"))

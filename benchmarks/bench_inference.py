@@ -10,6 +10,7 @@ included), and agreement of posterior means with trustmix's (in posterior sds).
 
 Run:  PYTHONPATH=python python3 benchmarks/bench_inference.py [--chains 4 --draws 1000 --tune 1000 --cores 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,13 +47,29 @@ def min_ess(posterior_arrays: list[np.ndarray]) -> float:
 
 def run_trustmix(name, target, args, metric="diag"):
     t0 = time.perf_counter()
-    fit = ti.sample(target, chains=args.chains, draws=args.draws, tune=args.tune, seed=1, metric=metric,
-                    threads=args.cores, progress=False)
+    fit = ti.sample(
+        target,
+        chains=args.chains,
+        draws=args.draws,
+        tune=args.tune,
+        seed=1,
+        metric=metric,
+        threads=args.cores,
+        progress=False,
+    )
     wall = time.perf_counter() - t0
     ess = min_ess([fit.draws])
-    return dict(library=f"trustmix ({metric})", target=name, wall_s=wall, sampling_s=fit.seconds, min_ess=ess,
-                grads=float(fit.gradient_evaluations.sum()), means=fit.draws.reshape(-1, fit.draws.shape[2]).mean(0),
-                sds=fit.draws.reshape(-1, fit.draws.shape[2]).std(0), divergences=fit.divergences)
+    return dict(
+        library=f"trustmix ({metric})",
+        target=name,
+        wall_s=wall,
+        sampling_s=fit.seconds,
+        min_ess=ess,
+        grads=float(fit.gradient_evaluations.sum()),
+        means=fit.draws.reshape(-1, fit.draws.shape[2]).mean(0),
+        sds=fit.draws.reshape(-1, fit.draws.shape[2]).std(0),
+        divergences=fit.divergences,
+    )
 
 
 def pymc_model(name):
@@ -86,15 +103,31 @@ def run_pymc(name, args):
     t0 = time.perf_counter()
     model = pymc_model(name)
     with model:
-        idata = pm.sample(draws=args.draws, tune=args.tune, chains=args.chains, cores=args.cores, random_seed=1,
-                          progressbar=False, discard_tuned_samples=False, compute_convergence_checks=False)
+        idata = pm.sample(
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            cores=args.cores,
+            random_seed=1,
+            progressbar=False,
+            discard_tuned_samples=False,
+            compute_convergence_checks=False,
+        )
     wall = time.perf_counter() - t0
     grads = float(idata.sample_stats["n_steps"].sum() + idata.warmup_sample_stats["n_steps"].sum())
     draws = flatten_pymc(idata, name)
     sampling = float(idata.posterior.attrs.get("sampling_time", np.nan))
-    return dict(library="PyMC NUTS", target=name, wall_s=wall, sampling_s=sampling, min_ess=min_ess([draws]),
-                grads=grads, means=draws.reshape(-1, draws.shape[2]).mean(0),
-                sds=draws.reshape(-1, draws.shape[2]).std(0), divergences=int(idata.sample_stats["diverging"].sum()))
+    return dict(
+        library="PyMC NUTS",
+        target=name,
+        wall_s=wall,
+        sampling_s=sampling,
+        min_ess=min_ess([draws]),
+        grads=grads,
+        means=draws.reshape(-1, draws.shape[2]).mean(0),
+        sds=draws.reshape(-1, draws.shape[2]).std(0),
+        divergences=int(idata.sample_stats["diverging"].sum()),
+    )
 
 
 def run_nutpie(name, args):
@@ -103,14 +136,30 @@ def run_nutpie(name, args):
     t0 = time.perf_counter()
     compiled = nutpie.compile_pymc_model(pymc_model(name))
     t1 = time.perf_counter()
-    idata = nutpie.sample(compiled, draws=args.draws, tune=args.tune, chains=args.chains, cores=args.cores, seed=1,
-                          progress_bar=False, save_warmup=True)
+    idata = nutpie.sample(
+        compiled,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        cores=args.cores,
+        seed=1,
+        progress_bar=False,
+        save_warmup=True,
+    )
     wall = time.perf_counter() - t0
     grads = float(idata.sample_stats["n_steps"].sum() + idata.warmup_sample_stats["n_steps"].sum())
     draws = flatten_pymc(idata, name)
-    return dict(library="nutpie", target=name, wall_s=wall, sampling_s=time.perf_counter() - t1,
-                min_ess=min_ess([draws]), grads=grads, means=draws.reshape(-1, draws.shape[2]).mean(0),
-                sds=draws.reshape(-1, draws.shape[2]).std(0), divergences=int(idata.sample_stats["diverging"].sum()))
+    return dict(
+        library="nutpie",
+        target=name,
+        wall_s=wall,
+        sampling_s=time.perf_counter() - t1,
+        min_ess=min_ess([draws]),
+        grads=grads,
+        means=draws.reshape(-1, draws.shape[2]).mean(0),
+        sds=draws.reshape(-1, draws.shape[2]).std(0),
+        divergences=int(idata.sample_stats["diverging"].sum()),
+    )
 
 
 def main() -> None:
@@ -136,8 +185,17 @@ def main() -> None:
                 except ImportError as exc:
                     print(f"# {runner.__name__} skipped: {exc}")
     print(f"# chains={args.chains} draws={args.draws} tune={args.tune} cores={args.cores}")
-    header = ("target", "library", "wall s (incl. compile)", "sampling s", "min ESS bulk", "ESS/s (wall)",
-              "ESS/gradient", "divergences", "max |mean diff| / sd vs trustmix")
+    header = (
+        "target",
+        "library",
+        "wall s (incl. compile)",
+        "sampling s",
+        "min ESS bulk",
+        "ESS/s (wall)",
+        "ESS/gradient",
+        "divergences",
+        "max |mean diff| / sd vs trustmix",
+    )
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     ref = {}
@@ -146,8 +204,10 @@ def main() -> None:
             ref[r["target"]] = r
         base = ref[r["target"]]
         diff = float(np.max(np.abs(r["means"] - base["means"]) / base["sds"]))
-        print(f"| {r['target']} | {r['library']} | {r['wall_s']:.2f} | {r['sampling_s']:.2f} | {r['min_ess']:.0f} | "
-              f"{r['min_ess'] / r['wall_s']:.0f} | {r['min_ess'] / r['grads']:.4f} | {r['divergences']} | {diff:.3f} |")
+        print(
+            f"| {r['target']} | {r['library']} | {r['wall_s']:.2f} | {r['sampling_s']:.2f} | {r['min_ess']:.0f} | "
+            f"{r['min_ess'] / r['wall_s']:.0f} | {r['min_ess'] / r['grads']:.4f} | {r['divergences']} | {diff:.3f} |"
+        )
     for name in targets:
         tm = ref[name]
         for r in rows:

@@ -13,6 +13,7 @@ weeks, one crisis), seed k for market k, fitted with NUTS (``--chains`` x (``--t
     PYTHONPATH=python python benchmarks/bench_many.py            # 200 models, about 3-5 minutes
     PYTHONPATH=python python benchmarks/bench_many.py --models 20 --json /tmp/many.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,12 +28,17 @@ import numpy as np
 import trustmix as tm
 from trustmix.mmm import ManyFits, TrustMMM, fit_many, model_seed
 
-MODEL: dict[str, Any] = dict(date="week", outcome="conversions",
-                             channels={"press": "trust", "events": "trust", "instagram": "conversion",
-                                       "tiktok": "conversion"},
-                             tracker="trust_survey", shocks=["crisis"], seasonality=2, max_lag=8,
-                             value_per_outcome=150.0,
-                             noise="iid")  # as recorded in docs/benchmarks.md (before the AR(1) default)
+MODEL: dict[str, Any] = dict(
+    date="week",
+    outcome="conversions",
+    channels={"press": "trust", "events": "trust", "instagram": "conversion", "tiktok": "conversion"},
+    tracker="trust_survey",
+    shocks=["crisis"],
+    seasonality=2,
+    max_lag=8,
+    value_per_outcome=150.0,
+    noise="iid",
+)  # as recorded in docs/benchmarks.md (before the AR(1) default)
 
 
 def identical(a: ManyFits, b: ManyFits) -> bool:
@@ -67,8 +73,12 @@ def main() -> None:
     results: dict[str, Any] = {"models": args.models, "periods": args.periods, "fit": fit, "runs": []}
     collections: list[ManyFits] = []
     for workers in (1, 2):
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,  # type: ignore[no-untyped-call]
-                               dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,  # type: ignore[no-untyped-call]
+            dashboard_address=None,
+        )
         with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
             client.run(lambda: __import__("warnings").simplefilter("ignore"))
             fit_many(dict(list(data.items())[:workers]), model=MODEL, fit=fit, engine="dask", client=client)  # warm-up
@@ -78,12 +88,23 @@ def main() -> None:
         collections.append(many)
         fit_seconds = float(sum(many.seconds.values()))
         load = os.getloadavg()[0]
-        results["runs"].append({"workers": workers, "seconds": seconds, "fits_per_second": args.models / seconds,
-                                "sum_fit_seconds": fit_seconds, "busy": fit_seconds / (seconds * workers),
-                                "failed": len(many.failed), "load_average_1min_after": load})
-        print(f"{workers} worker(s): {seconds:8.1f} s wall, {args.models / seconds:6.2f} fits/s, "
-              f"sum of per-model fit times {fit_seconds:.1f} s (workers busy {fit_seconds / (seconds * workers):.0%}), "
-              f"failed {len(many.failed)}, load average after {load:.1f}", flush=True)
+        results["runs"].append(
+            {
+                "workers": workers,
+                "seconds": seconds,
+                "fits_per_second": args.models / seconds,
+                "sum_fit_seconds": fit_seconds,
+                "busy": fit_seconds / (seconds * workers),
+                "failed": len(many.failed),
+                "load_average_1min_after": load,
+            }
+        )
+        print(
+            f"{workers} worker(s): {seconds:8.1f} s wall, {args.models / seconds:6.2f} fits/s, "
+            f"sum of per-model fit times {fit_seconds:.1f} s (workers busy {fit_seconds / (seconds * workers):.0%}), "
+            f"failed {len(many.failed)}, load average after {load:.1f}",
+            flush=True,
+        )
     same = identical(collections[0], collections[1])
     loop_ok = True
     for name in list(data)[: args.check_loop]:
@@ -94,11 +115,19 @@ def main() -> None:
     results.update(identical=same, equal_to_loop=loop_ok, speedup=speedup)
     summary = collections[1].summary()
     results["divergences_total"] = int(summary.groupby(level="model")["divergences"].first().sum())
-    print(f"identical results 1 vs 2 workers: {same}; equal to fitting one by one ({args.check_loop} models): "
-          f"{loop_ok}")
+    print(
+        f"identical results 1 vs 2 workers: {same}; equal to fitting one by one ({args.check_loop} models): {loop_ok}"
+    )
     print(f"speedup 2 workers / 1 worker: {speedup:.2f}x (goal >= 1.7x)")
-    cols = ["incremental_total", "incremental_total_low", "incremental_total_high", "roi_total", "divergences",
-            "r_hat_max", "seconds"]
+    cols = [
+        "incremental_total",
+        "incremental_total_low",
+        "incremental_total_high",
+        "roi_total",
+        "divergences",
+        "r_hat_max",
+        "seconds",
+    ]
     print(summary[cols].head(8).to_string())
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:

@@ -82,8 +82,15 @@ import trustmix as tm
 #   saturation_beta ~ HalfNormal(2)     -> beta_sd
 #   intercept ~ Normal(0, 2)            -> baseline_sd (the only baseline term here)
 #   y_sigma ~ HalfNormal(2)             -> sigma_sd
-PYMC_MARKETING_PRIORS = {"alpha_a": 1.0, "alpha_b": 3.0, "lam_shape": 3.0, "lam_rate": 1.0,
-                         "beta_sd": 2.0, "baseline_sd": 2.0, "sigma_sd": 2.0}
+PYMC_MARKETING_PRIORS = {
+    "alpha_a": 1.0,
+    "alpha_b": 3.0,
+    "lam_shape": 3.0,
+    "lam_rate": 1.0,
+    "beta_sd": 2.0,
+    "baseline_sd": 2.0,
+    "sigma_sd": 2.0,
+}
 
 
 def load() -> str:
@@ -101,8 +108,9 @@ def model_data(T: int, C: int, seed: int = 3) -> tuple[pd.DataFrame, dict[str, A
     if C < 4:
         raise SystemExit("--channels must be >= 4 for the model's own data (or use --full-data linear)")
     df, truth = simulate_trust_data(T, seed=seed, extra_trust=C // 2 - 2, extra_conversion=C - C // 2 - 2)
-    return df, dict(date="week", outcome="conversions", channels=truth["roles"], tracker="trust_survey",
-                    shocks=["crisis"])
+    return df, dict(
+        date="week", outcome="conversions", channels=truth["roles"], tracker="trust_survey", shocks=["crisis"]
+    )
 
 
 def linear_data(T: int, C: int) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -158,7 +166,8 @@ def make_standard_mmm(channels: int = 4, seed: int = 42, max_lag: int = 7) -> tu
     mu = np.full(n, intercept)
     for c in names:
         mu += beta[c] * tm.transforms.logistic_saturation(
-            tm.transforms.geometric_adstock(x[c], alpha=alpha[c], max_lag=max_lag), lam=lam[c])
+            tm.transforms.geometric_adstock(x[c], alpha=alpha[c], max_lag=max_lag), lam=lam[c]
+        )
     y = mu + rng.normal(0.0, noise, n)
     df = pd.DataFrame({"date_week": dates, **{c: x[c] for c in names}, "y": y})
     return df, {"alpha": alpha, "lam": lam, "beta": beta, "intercept": intercept, "sigma": noise}
@@ -189,8 +198,12 @@ def diagnostics(draws: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
     out = {}
     for k, x in draws.items():
         x = np.ascontiguousarray(x)
-        out[k] = {"mean": float(x.mean()), "sd": float(x.std(ddof=1)),
-                  "ess": float(az.ess(x, method="bulk")), "rhat": float(az.rhat(x))}
+        out[k] = {
+            "mean": float(x.mean()),
+            "sd": float(x.std(ddof=1)),
+            "ess": float(az.ess(x, method="bulk")),
+            "rhat": float(az.rhat(x)),
+        }
     return out
 
 
@@ -222,9 +235,19 @@ def shared_from_pymc_marketing(idata, channels: list[str]) -> dict[str, np.ndarr
 def run_summary(name: str, wall: float, diag: dict, divergences: int, steps: float, extra: str = "") -> dict:
     ess = np.array([d["ess"] for d in diag.values()])
     rhat = np.array([d["rhat"] for d in diag.values()])
-    return {"library": name, "wall_s": wall, "min_ess": float(ess.min()), "median_ess": float(np.median(ess)),
-            "min_ess_per_s": float(ess.min() / wall), "median_ess_per_s": float(np.median(ess) / wall),
-            "max_rhat": float(rhat.max()), "divergences": int(divergences), "steps": steps, "extra": extra}
+    return {
+        "library": name,
+        "wall_s": wall,
+        "min_ess": float(ess.min()),
+        "median_ess": float(np.median(ess)),
+        "min_ess_per_s": float(ess.min() / wall),
+        "median_ess_per_s": float(np.median(ess) / wall),
+        "max_rhat": float(rhat.max()),
+        "divergences": int(divergences),
+        "steps": steps,
+        "extra": extra,
+    }
+
 
 # --------------------------------------------------------------------------- legacy path
 # The per-draw Python path of TrustFit before issue 13 (one C++ forward pass per draw and
@@ -272,10 +295,17 @@ def legacy_summary(fit, interval: float = 0.9) -> pd.DataFrame:
     for k, name in enumerate(names):
         x = values[:, :, k]
         finite = np.isfinite(x).all()
-        out.append({"parameter": name, "mean": x.mean(), "sd": x.std(ddof=1), "low": np.quantile(x, lo),
-                    "high": np.quantile(x, hi),
-                    "r_hat": inference.rhat(x) if finite and x.std() > 0 else np.nan,
-                    "ess_bulk": inference.ess_bulk(x) if finite and x.std() > 0 else np.nan})
+        out.append(
+            {
+                "parameter": name,
+                "mean": x.mean(),
+                "sd": x.std(ddof=1),
+                "low": np.quantile(x, lo),
+                "high": np.quantile(x, hi),
+                "r_hat": inference.rhat(x) if finite and x.std() > 0 else np.nan,
+                "ess_bulk": inference.ess_bulk(x) if finite and x.std() > 0 else np.nan,
+            }
+        )
     return pd.DataFrame(out).set_index("parameter")
 
 
@@ -315,7 +345,7 @@ def _legacy_roi_one(m, z, horizon: int, vpo: float) -> pd.DataFrame:
     rows = []
     for j, c in enumerate(m.channels):
         cf_media = media.copy()
-        cf_media[lo:hi + 1, j] = 0.0
+        cf_media[lo : hi + 1, j] = 0.0
         f_cf = fwd(cf_media)
         ys = m.y_scale
         diff = (f_full["mu"] - f_cf["mu"]) * ys
@@ -324,16 +354,27 @@ def _legacy_roi_one(m, z, horizon: int, vpo: float) -> pd.DataFrame:
         direct = p["gamma"] * (f_full["trust_stock"] - f_cf["trust_stock"]).sum() * ys if m.trust_enabled else 0.0
         amp = (f_full["amplification"].sum() - f_cf["amplification"].sum()) * ys
         own = (f_full["conversion_own"].sum() - f_cf["conversion_own"].sum()) * ys
-        spend = float(m.data[m.spend_columns[c]].to_numpy()[lo:hi + 1].sum())
+        spend = float(m.data[m.spend_columns[c]].to_numpy()[lo : hi + 1].sum())
         total = short + long
         up_media = media.copy()
-        up_media[lo:hi + 1, j] *= 1.01
+        up_media[lo : hi + 1, j] *= 1.01
         gain = (fwd(up_media)["mu"] - f_full["mu"]).sum() * ys
-        rows.append({"channel": c, "spend": spend, "incremental_short": short, "incremental_long": long,
-                     "incremental_total": total, "via_trust_direct": direct, "via_amplification": amp, "own": own,
-                     "roi_short": (short * vpo - spend) / spend, "roi_total": (total * vpo - spend) / spend,
-                     "marginal_roi": (gain * vpo - 0.01 * spend) / (0.01 * spend),
-                     "cost_per_incremental": spend / total if total > 0 else np.nan})
+        rows.append(
+            {
+                "channel": c,
+                "spend": spend,
+                "incremental_short": short,
+                "incremental_long": long,
+                "incremental_total": total,
+                "via_trust_direct": direct,
+                "via_amplification": amp,
+                "own": own,
+                "roi_short": (short * vpo - spend) / spend,
+                "roi_total": (total * vpo - spend) / spend,
+                "marginal_roi": (gain * vpo - 0.01 * spend) / (0.01 * spend),
+                "cost_per_incremental": spend / total if total > 0 else np.nan,
+            }
+        )
     return pd.DataFrame(rows).set_index("channel")
 
 
@@ -370,15 +411,16 @@ def part_analyses(args) -> None:
     """The C++ analyses against the legacy per-draw path on one NUTS fit, side by side."""
     df, kw = model_data(args.periods, args.channels)
     model = tm.TrustMMM(df, value_per_outcome=1.0, **kw)
-    fit = model.fit(method="nuts", chains=args.chains, draws=args.draws, tune=args.tune, seed=args.seed,
-                    progress=False)
+    fit = model.fit(method="nuts", chains=args.chains, draws=args.draws, tune=args.tune, seed=args.seed, progress=False)
     n = fit.posterior.draws.shape[0] * fit.posterior.draws.shape[1]
     given = {"all": n, "defaults": None}.get(args.analysis_draws, None)
     if args.analysis_draws not in ("all", "defaults"):
         given = int(args.analysis_draws)
     md = {k: given or d for k, d in (("roi", 200), ("response_curves", 100), ("decompose", 200))}
-    print(f"\n== analyses: {args.periods} weeks x {args.channels} channels, NUTS {args.chains} x {args.draws} = {n} "
-          f"draws; max_draws: {md} (the methods' defaults unless --analysis-draws), summary over all {n} ({load()})")
+    print(
+        f"\n== analyses: {args.periods} weeks x {args.channels} channels, NUTS {args.chains} x {args.draws} = {n} "
+        f"draws; max_draws: {md} (the methods' defaults unless --analysis-draws), summary over all {n} ({load()})"
+    )
 
     def timed(fn):  # the best of --repeats runs (the machine is shared: the minimum is the least disturbed)
         best, out = float("inf"), None
@@ -389,20 +431,36 @@ def part_analyses(args) -> None:
         return best, out
 
     cases = [
-        ("roi", lambda: legacy_roi(fit, horizon=104, max_draws=md["roi"]),
-         lambda: fit.roi(horizon=104, value_per_outcome=1.0, max_draws=md["roi"]),
-         lambda a, b: np.max(np.abs(a.to_numpy() - b[a.columns].to_numpy()) / (1e-9 + np.abs(a.to_numpy())))),
-        ("response_curves", lambda: legacy_response_curves(fit, horizon=104, max_draws=md["response_curves"]),
-         lambda: fit.response_curves(horizon=104, value_per_outcome=1.0, max_draws=md["response_curves"]),
-         lambda a, b: np.max(np.abs(a["incremental"].to_numpy() - b["incremental"].to_numpy()) /
-                             (1e-9 + np.abs(a["incremental"].to_numpy())))),
-        ("decompose", lambda: legacy_decompose(fit, max_draws=md["decompose"]),
-         lambda: fit.decompose(max_draws=md["decompose"]),
-         lambda a, b: np.max(np.abs(a.to_numpy() - b.to_numpy())) / np.max(np.abs(a.to_numpy()))),
-        ("summary", lambda: legacy_summary(fit), lambda: fit.summary(),
-         lambda a, b: np.nanmax(np.abs(a[["mean", "sd", "low", "high"]].to_numpy() -
-                                       b[["mean", "sd", "low", "high"]].to_numpy()) /
-                                (1e-12 + np.abs(a[["mean", "sd", "low", "high"]].to_numpy())))),
+        (
+            "roi",
+            lambda: legacy_roi(fit, horizon=104, max_draws=md["roi"]),
+            lambda: fit.roi(horizon=104, value_per_outcome=1.0, max_draws=md["roi"]),
+            lambda a, b: np.max(np.abs(a.to_numpy() - b[a.columns].to_numpy()) / (1e-9 + np.abs(a.to_numpy()))),
+        ),
+        (
+            "response_curves",
+            lambda: legacy_response_curves(fit, horizon=104, max_draws=md["response_curves"]),
+            lambda: fit.response_curves(horizon=104, value_per_outcome=1.0, max_draws=md["response_curves"]),
+            lambda a, b: np.max(
+                np.abs(a["incremental"].to_numpy() - b["incremental"].to_numpy())
+                / (1e-9 + np.abs(a["incremental"].to_numpy()))
+            ),
+        ),
+        (
+            "decompose",
+            lambda: legacy_decompose(fit, max_draws=md["decompose"]),
+            lambda: fit.decompose(max_draws=md["decompose"]),
+            lambda a, b: np.max(np.abs(a.to_numpy() - b.to_numpy())) / np.max(np.abs(a.to_numpy())),
+        ),
+        (
+            "summary",
+            lambda: legacy_summary(fit),
+            lambda: fit.summary(),
+            lambda a, b: np.nanmax(
+                np.abs(a[["mean", "sd", "low", "high"]].to_numpy() - b[["mean", "sd", "low", "high"]].to_numpy())
+                / (1e-12 + np.abs(a[["mean", "sd", "low", "high"]].to_numpy()))
+            ),
+        ),
     ]
     print(f"\n(best of {args.repeats} runs each; C++ on {os.cpu_count()} threads)")
     print("\n| analysis | legacy per-draw path s | C++ analyses s | speed-up | max relative difference |")
@@ -437,23 +495,46 @@ def part_gradient(args) -> None:
     t2 = time.perf_counter()
     fit = model.fit(method="map", restarts=1)
     dt_map = time.perf_counter() - t2
-    print(f"trustmix {tm.__version__}: T={args.periods} weekly periods, {args.channels} channels, "
-          f"{model._core.dimension} parameters, lag window {model.max_lag}")
-    print(f"log density + gradient (from Python, incl. call overhead): {args.evals / dt:,.0f} per second "
-          f"({dt / args.evals * 1e6:.1f} us each)")
-    print(f"numpy adstock + saturation only (no trust, no likelihood, no gradient): {dt_np * 1e6:.1f} us each "
-          f"-> trustmix full gradient is {dt_np / (dt / args.evals):.1f}x faster")
+    print(
+        f"trustmix {tm.__version__}: T={args.periods} weekly periods, {args.channels} channels, "
+        f"{model._core.dimension} parameters, lag window {model.max_lag}"
+    )
+    print(
+        f"log density + gradient (from Python, incl. call overhead): {args.evals / dt:,.0f} per second "
+        f"({dt / args.evals * 1e6:.1f} us each)"
+    )
+    print(
+        f"numpy adstock + saturation only (no trust, no likelihood, no gradient): {dt_np * 1e6:.1f} us each "
+        f"-> trustmix full gradient is {dt_np / (dt / args.evals):.1f}x faster"
+    )
     print(f"MAP fit (1 start): {dt_map * 1e3:.1f} ms, {fit.info['iterations']} iterations, {fit.info['message']}")
     print(f"({load()})")
 
 
 def fit_trustmix_reduced(df: pd.DataFrame, channels: list[str], args):
     t0 = time.perf_counter()
-    model = tm.TrustMMM(df, date="date_week", outcome="y", channels={c: "conversion" for c in channels},
-                        trust=False, seasonality=0, trend=False, max_lag=args.max_lag,
-                        priors=PYMC_MARKETING_PRIORS, scaling="max", noise="iid")  # PyMC-Marketing's iid noise
-    fit = model.fit(method="nuts", chains=args.chains, draws=args.draws, tune=args.tune, seed=args.seed,
-                    target_accept=args.target_accept, progress=False)
+    model = tm.TrustMMM(
+        df,
+        date="date_week",
+        outcome="y",
+        channels={c: "conversion" for c in channels},
+        trust=False,
+        seasonality=0,
+        trend=False,
+        max_lag=args.max_lag,
+        priors=PYMC_MARKETING_PRIORS,
+        scaling="max",
+        noise="iid",
+    )  # PyMC-Marketing's iid noise
+    fit = model.fit(
+        method="nuts",
+        chains=args.chains,
+        draws=args.draws,
+        tune=args.tune,
+        seed=args.seed,
+        target_accept=args.target_accept,
+        progress=False,
+    )
     wall = time.perf_counter() - t0
     return fit, wall
 
@@ -464,11 +545,25 @@ def fit_pymc_marketing(df: pd.DataFrame, channels: list[str], args, sampler: str
     from pymc_marketing.mmm.multidimensional import MMM
 
     t0 = time.perf_counter()
-    mmm = MMM(date_column="date_week", channel_columns=channels, target_column="y",
-              adstock=GeometricAdstock(l_max=args.max_lag + 1), saturation=LogisticSaturation())
-    idata = mmm.fit(df[["date_week", *channels]], df["y"], chains=args.chains, draws=args.draws, tune=args.tune,
-                    target_accept=args.target_accept, random_seed=args.seed, progressbar=False,
-                    cores=args.cores, nuts_sampler=sampler)
+    mmm = MMM(
+        date_column="date_week",
+        channel_columns=channels,
+        target_column="y",
+        adstock=GeometricAdstock(l_max=args.max_lag + 1),
+        saturation=LogisticSaturation(),
+    )
+    idata = mmm.fit(
+        df[["date_week", *channels]],
+        df["y"],
+        chains=args.chains,
+        draws=args.draws,
+        tune=args.tune,
+        target_accept=args.target_accept,
+        random_seed=args.seed,
+        progressbar=False,
+        cores=args.cores,
+        nuts_sampler=sampler,
+    )
     wall = time.perf_counter() - t0
     return mmm, idata, wall
 
@@ -481,17 +576,25 @@ def part_peer(args) -> None:
         return
     df, truth = make_standard_mmm(args.peer_channels, seed=args.data_seed, max_lag=args.max_lag)
     channels = [c for c in df.columns if c.startswith("x")]
-    print(f"\n== peer: reduced model vs PyMC-Marketing {pymc_marketing.__version__}: {len(df)} weeks x "
-          f"{len(channels)} channels, l_max {args.max_lag + 1} (trustmix max_lag {args.max_lag}), "
-          f"{args.chains} chains x ({args.tune} + {args.draws}), target_accept {args.target_accept}")
+    print(
+        f"\n== peer: reduced model vs PyMC-Marketing {pymc_marketing.__version__}: {len(df)} weeks x "
+        f"{len(channels)} channels, l_max {args.max_lag + 1} (trustmix max_lag {args.max_lag}), "
+        f"{args.chains} chains x ({args.tune} + {args.draws}), target_accept {args.target_accept}"
+    )
     print(f"before trustmix: {load()}")
     fit, wall_t = fit_trustmix_reduced(df, channels, args)
     post = fit.posterior
     d_t = diagnostics(shared_from_trustmix(fit, channels))
-    rows = [run_summary("trustmix (diag)", wall_t, d_t, post.divergences,
-                        float(post.sample_stats["n_steps"].mean()),
-                        f"MAP + NUTS; NUTS alone {post.seconds:.2f} s, "
-                        f"{int(post.gradient_evaluations.sum()):,} gradients")]
+    rows = [
+        run_summary(
+            "trustmix (diag)",
+            wall_t,
+            d_t,
+            post.divergences,
+            float(post.sample_stats["n_steps"].mean()),
+            f"MAP + NUTS; NUTS alone {post.seconds:.2f} s, {int(post.gradient_evaluations.sum()):,} gradients",
+        )
+    ]
     peers = {}
     for sampler in args.peer_sampler:
         print(f"before PyMC-Marketing ({sampler}): {load()}")
@@ -510,28 +613,38 @@ def part_peer(args) -> None:
         peers[sampler] = d_p
     print(f"after: {load()}")
 
-    print("\n| library | wall s | min ESS bulk | median ESS bulk | min ESS/s | median ESS/s | max R-hat | "
-          "divergences | leapfrog steps / iteration | notes |")
+    print(
+        "\n| library | wall s | min ESS bulk | median ESS bulk | min ESS/s | median ESS/s | max R-hat | "
+        "divergences | leapfrog steps / iteration | notes |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['library']} | {r['wall_s']:.2f} | {r['min_ess']:.0f} | {r['median_ess']:.0f} | "
-              f"{r['min_ess_per_s']:.1f} | {r['median_ess_per_s']:.1f} | {r['max_rhat']:.3f} | {r['divergences']} | "
-              f"{r['steps']:.1f} | {r['extra']} |")
+        print(
+            f"| {r['library']} | {r['wall_s']:.2f} | {r['min_ess']:.0f} | {r['median_ess']:.0f} | "
+            f"{r['min_ess_per_s']:.1f} | {r['median_ess_per_s']:.1f} | {r['max_rhat']:.3f} | {r['divergences']} | "
+            f"{r['steps']:.1f} | {r['extra']} |"
+        )
     for r in rows[1:]:
-        print(f"{r['library']}: trustmix is {r['wall_s'] / rows[0]['wall_s']:.1f}x faster in wall time, "
-              f"{rows[0]['min_ess_per_s'] / r['min_ess_per_s']:.1f}x in min ESS/s, "
-              f"{rows[0]['median_ess_per_s'] / r['median_ess_per_s']:.1f}x in median ESS/s "
-              f"(target: >= 30x wall time at equal or better ESS/s)")
+        print(
+            f"{r['library']}: trustmix is {r['wall_s'] / rows[0]['wall_s']:.1f}x faster in wall time, "
+            f"{rows[0]['min_ess_per_s'] / r['min_ess_per_s']:.1f}x in min ESS/s, "
+            f"{rows[0]['median_ess_per_s'] / r['median_ess_per_s']:.1f}x in median ESS/s "
+            f"(target: >= 30x wall time at equal or better ESS/s)"
+        )
 
-    true = {**{f"alpha[{c}]": v for c, v in truth["alpha"].items()},
-            **{f"lam[{c}]": v for c, v in truth["lam"].items()}}
+    true = {
+        **{f"alpha[{c}]": v for c, v in truth["alpha"].items()},
+        **{f"lam[{c}]": v for c, v in truth["lam"].items()},
+    }
     ys = float(df["y"].max())
     true |= {f"beta[{c}]": v / ys for c, v in truth["beta"].items()}
     true |= {"intercept": truth["intercept"] / ys, "sigma": truth["sigma"] / ys}
     for sampler, d_p in peers.items():
-        print(f"\nPosterior mean (sd) of every shared parameter, scaled units (beta, intercept, sigma "
-              f"divided by max(y) = {ys:.4g}); z = difference in Monte Carlo standard errors; "
-              f"trustmix vs PyMC-Marketing ({sampler})")
+        print(
+            f"\nPosterior mean (sd) of every shared parameter, scaled units (beta, intercept, sigma "
+            f"divided by max(y) = {ys:.4g}); z = difference in Monte Carlo standard errors; "
+            f"trustmix vs PyMC-Marketing ({sampler})"
+        )
         print("\n| parameter | truth | trustmix mean (sd) | PyMC-Marketing mean (sd) | ESS trustmix / peer | z | |")
         print("|---|---|---|---|---|---|---|")
         worst = 0.0
@@ -541,37 +654,54 @@ def part_peer(args) -> None:
             z = (a["mean"] - b["mean"]) / se
             worst = max(worst, abs(z))
             flag = "DISAGREE" if abs(z) > 3 else ""
-            print(f"| {k} | {true[k]:.4g} | {a['mean']:.4g} ({a['sd']:.3g}) | {b['mean']:.4g} ({b['sd']:.3g}) | "
-                  f"{a['ess']:.0f} / {b['ess']:.0f} | {z:+.2f} | {flag} |")
+            print(
+                f"| {k} | {true[k]:.4g} | {a['mean']:.4g} ({a['sd']:.3g}) | {b['mean']:.4g} ({b['sd']:.3g}) | "
+                f"{a['ess']:.0f} / {b['ess']:.0f} | {z:+.2f} | {flag} |"
+            )
         n = len(d_t)
-        print(f"largest |z| = {worst:.2f} over {n} parameters "
-              f"({'all agree within 3 Monte Carlo standard errors' if worst <= 3 else 'DISAGREEMENT'})")
+        print(
+            f"largest |z| = {worst:.2f} over {n} parameters "
+            f"({'all agree within 3 Monte Carlo standard errors' if worst <= 3 else 'DISAGREEMENT'})"
+        )
 
 
 def part_full(args) -> None:
     df, kw = (model_data if args.full_data == "model" else linear_data)(args.periods, args.channels)
     roles = kw["channels"]
-    print(f"\n== full trust-linked model: {args.periods} weekly periods x {args.channels} channels "
-          f"({sum(r == 'trust' for r in roles.values())} trust), tracker every 4 weeks, "
-          f"{args.chains} x ({args.tune} + {args.draws})")
-    print("\n| metric | wall s (MAP + NUTS) | NUTS s | min ESS bulk | median ESS bulk | min ESS/s | median ESS/s | "
-          "max R-hat | leapfrog steps / iteration | mean tree depth | divergences | load before |")
+    print(
+        f"\n== full trust-linked model: {args.periods} weekly periods x {args.channels} channels "
+        f"({sum(r == 'trust' for r in roles.values())} trust), tracker every 4 weeks, "
+        f"{args.chains} x ({args.tune} + {args.draws})"
+    )
+    print(
+        "\n| metric | wall s (MAP + NUTS) | NUTS s | min ESS bulk | median ESS bulk | min ESS/s | median ESS/s | "
+        "max R-hat | leapfrog steps / iteration | mean tree depth | divergences | load before |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for metric in args.metrics:
         before = load()
         t0 = time.perf_counter()
         model = tm.TrustMMM(df, **kw)
-        fit = model.fit(method="nuts", chains=args.chains, draws=args.draws, tune=args.tune, seed=args.seed,
-                        metric=metric, progress=False)
+        fit = model.fit(
+            method="nuts",
+            chains=args.chains,
+            draws=args.draws,
+            tune=args.tune,
+            seed=args.seed,
+            metric=metric,
+            progress=False,
+        )
         wall = time.perf_counter() - t0
         s = fit.summary()
         ok = s["ess_bulk"].notna()
         ess, rhat = s.loc[ok, "ess_bulk"].to_numpy(), s.loc[ok, "r_hat"].to_numpy()
         st = fit.posterior.sample_stats
-        print(f"| {metric} | {wall:.2f} | {fit.posterior.seconds:.2f} | {ess.min():.0f} | {np.median(ess):.0f} | "
-              f"{ess.min() / wall:.1f} | {np.median(ess) / wall:.1f} | {rhat.max():.3f} | "
-              f"{st['n_steps'].mean():.1f} | {st['tree_depth'].mean():.2f} | {fit.posterior.divergences} | "
-              f"{before.removeprefix('load ')} |")
+        print(
+            f"| {metric} | {wall:.2f} | {fit.posterior.seconds:.2f} | {ess.min():.0f} | {np.median(ess):.0f} | "
+            f"{ess.min() / wall:.1f} | {np.median(ess) / wall:.1f} | {rhat.max():.3f} | "
+            f"{st['n_steps'].mean():.1f} | {st['tree_depth'].mean():.2f} | {fit.posterior.divergences} | "
+            f"{before.removeprefix('load ')} |"
+        )
     print(f"(ESS and R-hat over the {int(ok.sum())} rows of fit.summary(); target: under 5 s; after: {load()})")
 
 
@@ -580,10 +710,12 @@ def part_meridian_rf(args) -> None:
     import math
     import subprocess
 
-    csv = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data",
-                       "meridian_national_media_rf.csv")
-    csv = os.environ.get("TRUSTMIX_MERIDIAN_RF_CSV", csv if os.path.exists(csv) else
-                         "/work/shared/data/meridian_national_media_rf.csv")
+    csv = os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "meridian_national_media_rf.csv"
+    )
+    csv = os.environ.get(
+        "TRUSTMIX_MERIDIAN_RF_CSV", csv if os.path.exists(csv) else "/work/shared/data/meridian_national_media_rf.csv"
+    )
     print(f"\n== meridian_rf: reach-and-frequency channel against google-meridian ({load()})")
     if not os.path.exists(csv):
         print(f"skipped: no data file {csv} (set TRUSTMIX_MERIDIAN_RF_CSV)")
@@ -592,8 +724,9 @@ def part_meridian_rf(args) -> None:
     lo, hi = math.exp(0.2 - 1.6448536269514722 * 0.9) - 1, math.exp(0.2 + 1.6448536269514722 * 0.9) - 1
     chans = [*d.kwargs["channels"], *d.kwargs["rf_channels"]]
     priors = {"alpha_a": 1.0, "alpha_b": 1.0, "roi": {c: (lo, hi) for c in chans}}
-    model = tm.TrustMMM(d.data, **d.kwargs, seasonality=0, trend=False, max_lag=args.meridian_max_lag,
-                        priors=priors, noise="iid")  # Meridian's iid noise
+    model = tm.TrustMMM(
+        d.data, **d.kwargs, seasonality=0, trend=False, max_lag=args.meridian_max_lag, priors=priors, noise="iid"
+    )  # Meridian's iid noise
     t0 = time.perf_counter()
     fit = model.fit(method="nuts", chains=args.chains, draws=args.draws, tune=args.tune, seed=args.seed)
     wall = time.perf_counter() - t0
@@ -601,8 +734,10 @@ def part_meridian_rf(args) -> None:
     rf_name = next(iter(d.kwargs["rf_channels"]))
     # trustmix's ROI is (value - spend) / spend; Meridian's is value / spend.
     ours = {c: 1.0 + roi.loc[c, "roi_total"] for c in chans}
-    print(f"trustmix: NUTS {args.chains} x ({args.tune} + {args.draws}) in {wall:.1f} s (model build, MAP start, "
-          f"sampling); {fit.summary()['r_hat'].max():.3f} max R-hat")
+    print(
+        f"trustmix: NUTS {args.chains} x ({args.tune} + {args.draws}) in {wall:.1f} s (model build, MAP start, "
+        f"sampling); {fit.summary()['r_hat'].max():.3f} max R-hat"
+    )
     py = os.environ.get("TRUSTMIX_MERIDIAN_PYTHON", sys.executable)
     if args.meridian_json:  # a saved run of meridian_rf_reference.py (its JSON line)
         with open(args.meridian_json) as fh:
@@ -613,15 +748,35 @@ def part_meridian_rf(args) -> None:
     try:
         subprocess.run([py, "-c", "import meridian"], check=True, capture_output=True, timeout=300)
     except (subprocess.CalledProcessError, FileNotFoundError, subprocess.TimeoutExpired):
-        print(f"Meridian side skipped: google-meridian is not importable from {py} (pip install google-meridian, "
-              "in this environment or in a separate one named by TRUSTMIX_MERIDIAN_PYTHON). trustmix's ROIs "
-              "(revenue / spend): " + ", ".join(f"{c} {v:.3f}" for c, v in ours.items()))
+        print(
+            f"Meridian side skipped: google-meridian is not importable from {py} (pip install google-meridian, "
+            "in this environment or in a separate one named by TRUSTMIX_MERIDIAN_PYTHON). trustmix's ROIs "
+            "(revenue / spend): " + ", ".join(f"{c} {v:.3f}" for c, v in ours.items())
+        )
         return
     ref = os.path.join(os.path.dirname(os.path.abspath(__file__)), "meridian_rf_reference.py")
-    out = subprocess.run([py, ref, csv, "--chains", str(args.meridian_chains), "--adapt", str(args.tune),
-                          "--burnin", str(args.tune), "--keep", str(args.draws), "--max-lag",
-                          str(args.meridian_max_lag), "--seed", str(args.seed)],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            py,
+            ref,
+            csv,
+            "--chains",
+            str(args.meridian_chains),
+            "--adapt",
+            str(args.tune),
+            "--burnin",
+            str(args.tune),
+            "--keep",
+            str(args.draws),
+            "--max-lag",
+            str(args.meridian_max_lag),
+            "--seed",
+            str(args.seed),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     mer = json.loads(out.stdout.strip().splitlines()[-1])
     _meridian_table(fit, args, chans, rf_name, mer)
 
@@ -630,8 +785,10 @@ def _meridian_table(fit, args, chans: list[str], rf_name: str, mer: dict) -> Non
     """trustmix's and Meridian's posterior ROI (revenue / spend) per channel side by side."""
     import math
 
-    print(f"Meridian: {mer['chains']} chains x {mer['keep']} kept draws, sampling {mer['wall_s']:.1f} s, "
-          f"max lag {mer['max_lag']}")
+    print(
+        f"Meridian: {mer['chains']} chains x {mer['keep']} kept draws, sampling {mer['wall_s']:.1f} s, "
+        f"max lag {mer['max_lag']}"
+    )
     print(f"{'channel':<22}{'trustmix ROI':>14}{'sd':>8}{'Meridian ROI':>14}{'sd':>8}{'z (MCSE)':>10}{'diff/sd':>9}")
     for c in chans:
         name = c.removesuffix("_impression")
@@ -644,8 +801,10 @@ def _meridian_table(fit, args, chans: list[str], rf_name: str, mer: dict) -> Non
         se = math.sqrt(draws.var(ddof=1) / ess_ours + m["sd"] ** 2 / m["ess"])
         z = (draws.mean() - m["mean"]) / se
         flag = "  <- RF channel" if c == rf_name else ""
-        print(f"{c:<22}{draws.mean():>14.3f}{draws.std(ddof=1):>8.3f}{m['mean']:>14.3f}{m['sd']:>8.3f}{z:>10.2f}"
-              f"{(draws.mean() - m['mean']) / max(m['sd'], 1e-12):>9.2f}{flag}")
+        print(
+            f"{c:<22}{draws.mean():>14.3f}{draws.std(ddof=1):>8.3f}{m['mean']:>14.3f}{m['sd']:>8.3f}{z:>10.2f}"
+            f"{(draws.mean() - m['mean']) / max(m['sd'], 1e-12):>9.2f}{flag}"
+        )
     print(f"({load()})")
 
 
@@ -656,24 +815,35 @@ def _mmm_roi_draws(fit, channel: str) -> np.ndarray:
     m = fit.model
     z = fit._draw_matrix(None)
     spend = np.array([float(m.data[m.spend_columns[c]].sum()) for c in m.channels])
-    r = _mmm.roi(m._core, z, horizon=0, spend=spend, value_per_outcome=float(m.value_per_outcome),
-                 outcome_scale=m.y_scale)
+    r = _mmm.roi(
+        m._core, z, horizon=0, spend=spend, value_per_outcome=float(m.value_per_outcome), outcome_scale=m.y_scale
+    )
     return 1.0 + np.asarray(r["roi_total"])[:, m.channels.index(channel)]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--parts", nargs="+", default=["gradient", "peer", "full"],
-                    choices=["gradient", "peer", "full", "analyses", "meridian_rf"])
+    ap.add_argument(
+        "--parts",
+        nargs="+",
+        default=["gradient", "peer", "full"],
+        choices=["gradient", "peer", "full", "analyses", "meridian_rf"],
+    )
     ap.add_argument("--repeats", type=int, default=3, help="analyses part: best of this many runs of each")
-    ap.add_argument("--analysis-draws", default="defaults",
-                    help="analyses part: max_draws of roi/decompose/response_curves: 'defaults' (200/100/200), "
-                         "'all' or a number")
+    ap.add_argument(
+        "--analysis-draws",
+        default="defaults",
+        help="analyses part: max_draws of roi/decompose/response_curves: 'defaults' (200/100/200), 'all' or a number",
+    )
     ap.add_argument("--periods", type=int, default=156, help="weeks of the gradient/full data")
     ap.add_argument("--channels", type=int, default=8, help="channels of the gradient/full data")
-    ap.add_argument("--full-data", choices=["model", "linear"], default="model",
-                    help="gradient/full data: simulated from the trust model itself with a crisis (default), "
-                         "or make_data's linear outcome that carries no trust effect (weakly identified)")
+    ap.add_argument(
+        "--full-data",
+        choices=["model", "linear"],
+        default="model",
+        help="gradient/full data: simulated from the trust model itself with a crisis (default), "
+        "or make_data's linear outcome that carries no trust effect (weakly identified)",
+    )
     ap.add_argument("--evals", type=int, default=20000)
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--draws", type=int, default=1000)
@@ -688,8 +858,11 @@ def main() -> None:
     ap.add_argument("--metrics", nargs="+", default=["diag", "dense"], choices=["diag", "dense"])
     ap.add_argument("--meridian-chains", type=int, default=2, help="meridian_rf part: Meridian's chains")
     ap.add_argument("--meridian-max-lag", type=int, default=8, help="meridian_rf part: both models' max lag")
-    ap.add_argument("--meridian-json", default=None,
-                    help="meridian_rf part: a saved output of benchmarks/meridian_rf_reference.py instead of a new run")
+    ap.add_argument(
+        "--meridian-json",
+        default=None,
+        help="meridian_rf part: a saved output of benchmarks/meridian_rf_reference.py instead of a new run",
+    )
     args = ap.parse_args()
     print(f"trustmix {tm.__version__}, {os.cpu_count()} CPUs, {load()}")
     if "gradient" in args.parts:

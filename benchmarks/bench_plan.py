@@ -23,6 +23,7 @@ with a maximum frequency and a 3+ reach target, success over random budgets: see
 Usage: python benchmarks/bench_plan.py [--parts speed peer simulator rf] [--draws 1000]
        [--repeats 20] [--budgets 50] [--peer-budgets 50] [--peer-draws 250]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,15 @@ from trustmix.mmm import simulate_trust_data
 def part_speed(a) -> None:
     data, truth = simulate_trust_data(156, seed=0, extra_trust=2, extra_conversion=2)
     roles = truth["roles"]
-    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=roles, tracker="trust_survey",
-                        shocks=["crisis"], value_per_outcome=3.0)
+    model = tm.TrustMMM(
+        data,
+        date="week",
+        outcome="conversions",
+        channels=roles,
+        tracker="trust_survey",
+        shocks=["crisis"],
+        value_per_outcome=3.0,
+    )
     t0 = time.perf_counter()
     fit = model.fit(seed=0, restarts=1)
     print(f"data: 156 weeks x {len(roles)} channels; MAP fit {time.perf_counter() - t0:.2f} s")
@@ -62,15 +70,26 @@ def part_speed(a) -> None:
             pm.criterion(sq, goal="net_value", value_per_outcome=3.0)
             times.append(time.perf_counter() - t0)
         label = "1 thread" if threads == 1 else "all threads"
-        print(f"objective + gradient, {pm.draws} draws x 52 weeks x {len(roles)} channels, mean tail {tail:.0f} weeks, "
-              f"{label}: median {1e3 * np.median(times):.2f} ms (min {1e3 * min(times):.2f} ms)")
+        print(
+            f"objective + gradient, {pm.draws} draws x 52 weeks x {len(roles)} channels, mean tail {tail:.0f} weeks, "
+            f"{label}: median {1e3 * np.median(times):.2f} ms (min {1e3 * min(times):.2f} ms)"
+        )
     # The same objective + gradient on a fit of the bounded trust form (its stock tail is
     # run period by period by the model's own recursion, see docs/plan.md).
-    bmodel = tm.TrustMMM(data, date="week", outcome="conversions", channels=roles, tracker="trust_survey",
-                         shocks=["crisis"], value_per_outcome=3.0, trust_form="bounded")
+    bmodel = tm.TrustMMM(
+        data,
+        date="week",
+        outcome="conversions",
+        channels=roles,
+        tracker="trust_survey",
+        shocks=["crisis"],
+        value_per_outcome=3.0,
+        trust_form="bounded",
+    )
     bfit = bmodel.fit(seed=0, restarts=1)
-    bpost = tm.mmm.TrustFit(bmodel, bfit.z, bfit.info,
-                            types.SimpleNamespace(draws=bfit.z + rng.normal(0, 0.03, (1, a.draws, bfit.z.size))))
+    bpost = tm.mmm.TrustFit(
+        bmodel, bfit.z, bfit.info, types.SimpleNamespace(draws=bfit.z + rng.normal(0, 0.03, (1, a.draws, bfit.z.size)))
+    )
     pm = tm.plan._api._planner(bpost, 52, "auto", 0.99, 1.0, None, 1)
     tail = np.mean([pm.tail_periods(i) for i in range(pm.draws)])
     pm.criterion(sq)
@@ -79,25 +98,37 @@ def part_speed(a) -> None:
         t0 = time.perf_counter()
         pm.criterion(sq, goal="net_value", value_per_outcome=3.0)
         times.append(time.perf_counter() - t0)
-    print(f"objective + gradient, bounded trust form, {pm.draws} draws x 52 weeks x {len(roles)} channels, mean tail "
-          f"{tail:.0f} weeks, 1 thread: median {1e3 * np.median(times):.2f} ms (min {1e3 * min(times):.2f} ms)")
+    print(
+        f"objective + gradient, bounded trust form, {pm.draws} draws x 52 weeks x {len(roles)} channels, mean tail "
+        f"{tail:.0f} weeks, 1 thread: median {1e3 * np.median(times):.2f} ms (min {1e3 * min(times):.2f} ms)"
+    )
     for n in (200, a.draws):
         t0, c0 = time.perf_counter(), time.process_time()
         res = tm.plan.optimize(post, horizon=52, max_draws=n, starts=1)
         dt, dc = time.perf_counter() - t0, time.process_time() - c0
-        print(f"full plan, {n} draws, 52 x {len(roles)} cells: {dt:.2f} s wall ({dc:.2f} s CPU, all threads); "
-              f"{res.info['evaluations']} evaluations; {res.info['message']}")
+        print(
+            f"full plan, {n} draws, 52 x {len(roles)} cells: {dt:.2f} s wall ({dc:.2f} s CPU, all threads); "
+            f"{res.info['evaluations']} evaluations; {res.info['message']}"
+        )
     # The 1,000-draw plan without the per-draw optima: one stage, and solved on 100 draws
     # then polished and certified on all (presolve_draws).
     for pre in (None, 100):
         t0, c0 = time.perf_counter(), time.process_time()
         res = tm.plan.optimize(post, horizon=52, max_draws=a.draws, starts=1, draw_optima=0, presolve_draws=pre)
         dt, dc = time.perf_counter() - t0, time.process_time() - c0
-        stage = "one stage" if pre is None else (f"solved on {pre} draws ({res.info['presolve']['evaluations']} "
-                                                 f"evaluations, {res.info['presolve']['seconds']:.2f} s), then on all")
-        print(f"full plan, {a.draws} draws, no per-draw optima, {stage}: {dt:.2f} s wall ({dc:.2f} s CPU); "
-              f"{res.info['evaluations']} "
-              f"evaluations on all draws; {res.info['message']}; objective {res.info['objective']:.10g}")
+        stage = (
+            "one stage"
+            if pre is None
+            else (
+                f"solved on {pre} draws ({res.info['presolve']['evaluations']} "
+                f"evaluations, {res.info['presolve']['seconds']:.2f} s), then on all"
+            )
+        )
+        print(
+            f"full plan, {a.draws} draws, no per-draw optima, {stage}: {dt:.2f} s wall ({dc:.2f} s CPU); "
+            f"{res.info['evaluations']} "
+            f"evaluations on all draws; {res.info['message']}; objective {res.info['objective']:.10g}"
+        )
     # Success over random budgets: 0.5x .. 1.5x the status quo's, on 200 draws, 52 weeks.
     total = sq.sum()
     ok, times, kkt = 0, [], []
@@ -107,9 +138,11 @@ def part_speed(a) -> None:
         times.append(time.perf_counter() - t0)
         kkt.append(res.info["kkt_residual"])
         ok += bool(res.info["converged"] and res.info["kkt_residual"] <= 1e-6 and res.info["max_violation"] <= 1e-7)
-    print(f"{a.budgets} random budgets (0.5x..1.5x the status quo), 200 draws, 52 x {len(roles)} cells, objective "
-          f"outcome: {ok} of {a.budgets} converged with KKT residual <= 1e-6 (largest {max(kkt):.2g}); "
-          f"median {np.median(times):.2f} s per plan")
+    print(
+        f"{a.budgets} random budgets (0.5x..1.5x the status quo), 200 draws, 52 x {len(roles)} cells, objective "
+        f"outcome: {ok} of {a.budgets} converged with KKT residual <= 1e-6 (largest {max(kkt):.2g}); "
+        f"median {np.median(times):.2f} s per plan"
+    )
 
 
 # --------------------------------------------------------------------------- peer
@@ -142,14 +175,17 @@ def part_peer(a) -> None:
     from bench_mmm import fit_pymc_marketing, fit_trustmix_reduced, load, make_standard_mmm
 
     warnings.simplefilter("ignore")
-    fa = types.SimpleNamespace(max_lag=7, chains=a.peer_chains, draws=a.peer_draws, tune=a.peer_draws, seed=1,
-                               target_accept=0.9, cores=2)
+    fa = types.SimpleNamespace(
+        max_lag=7, chains=a.peer_chains, draws=a.peer_draws, tune=a.peer_draws, seed=1, target_accept=0.9, cores=2
+    )
     df, _ = make_standard_mmm(4, seed=42, max_lag=fa.max_lag)
     ch = [c for c in df.columns if c.startswith("x")]
     H = a.peer_horizon
-    print(f"\n== peer: BudgetOptimizer of PyMC-Marketing {pymc_marketing.__version__} vs tm.plan.optimize; "
-          f"{len(df)} weeks x {len(ch)} channels, reduced model, {fa.chains} chains x ({fa.tune} + {fa.draws}) NUTS "
-          f"each; plan horizon {H} weeks; {load()}")
+    print(
+        f"\n== peer: BudgetOptimizer of PyMC-Marketing {pymc_marketing.__version__} vs tm.plan.optimize; "
+        f"{len(df)} weeks x {len(ch)} channels, reduced model, {fa.chains} chains x ({fa.tune} + {fa.draws}) NUTS "
+        f"each; plan horizon {H} weeks; {load()}"
+    )
     fit_t, wall_t = fit_trustmix_reduced(df, ch, fa)
     print(f"trustmix fit: {wall_t:.1f} s")
     mmm, _, wall_p = fit_pymc_marketing(df, ch, fa, "pymc")
@@ -182,47 +218,69 @@ def part_peer(a) -> None:
         r["viol"].append(max(abs(s.sum() - total) / total, float(-min(s.min(), 0.0)) / b))
         for key, cons in (("tm_blocks", {"blocks": blocks}), ("tm_weekly", None)):
             t0 = time.perf_counter()
-            p = tm.plan.optimize(fit_t, budget=float(total), horizon=H, objective="outcome", constraints=cons,
-                                 max_draws=None, starts=1, draw_optima=0)
+            p = tm.plan.optimize(
+                fit_t,
+                budget=float(total),
+                horizon=H,
+                objective="outcome",
+                constraints=cons,
+                max_draws=None,
+                starts=1,
+                draw_optima=0,
+            )
             dt = time.perf_counter() - t0
             s = p.schedule.to_numpy()
             r = rows[key]
             r["obj"].append(score(s)), r["time"].append(dt)
             r["conv"].append(bool(p.info["converged"] and p.info["kkt_residual"] <= 1e-6))
             r["viol"].append(max(abs(s.sum() - total) / total, float(-min(s.min(), 0.0)) / b))
-        print(f"budget {k + 1}/{len(budgets)} ({b:.3f}/week): objective PyMC-Marketing {rows['pymc']['obj'][-1]:.4f} "
-              f"in {rows['pymc']['time'][-1]:.2f} s; "
-              f"trustmix same decision space {rows['tm_blocks']['obj'][-1]:.4f} in "
-              f"{rows['tm_blocks']['time'][-1]:.2f} s; trustmix weekly {rows['tm_weekly']['obj'][-1]:.4f} in "
-              f"{rows['tm_weekly']['time'][-1]:.2f} s", flush=True)
+        print(
+            f"budget {k + 1}/{len(budgets)} ({b:.3f}/week): objective PyMC-Marketing {rows['pymc']['obj'][-1]:.4f} "
+            f"in {rows['pymc']['time'][-1]:.2f} s; "
+            f"trustmix same decision space {rows['tm_blocks']['obj'][-1]:.4f} in "
+            f"{rows['tm_blocks']['time'][-1]:.2f} s; trustmix weekly {rows['tm_weekly']['obj'][-1]:.4f} in "
+            f"{rows['tm_weekly']['time'][-1]:.2f} s",
+            flush=True,
+        )
     print(f"after: {load()}")
     base = np.asarray(rows["pymc"]["obj"])
-    names = {"pymc": "PyMC-Marketing BudgetOptimizer (SLSQP, one spend per channel, even over time)",
-             "tm_blocks": "tm.plan.optimize, same decision space (blocks: one total per channel)",
-             "tm_weekly": "tm.plan.optimize, weekly schedule"}
-    print(f"\n{len(budgets)} random budgets (0.5x..1.5x the status quo's {weekly:.3f}/week), {H}-week plan; every "
-          f"plan scored by trustmix's evaluator on {ev.draws} draws (expected media contribution over horizon + "
-          "8-week tail, outcome units)")
-    print("\n| optimiser | median time to plan s | min / max s | mean objective | objective - PyMC-Marketing's "
-          "(min / median / max) | plans >= PyMC-Marketing's - 1e-9 rel. | own convergence flag | constraint "
-          "violation > 1e-6 |")
+    names = {
+        "pymc": "PyMC-Marketing BudgetOptimizer (SLSQP, one spend per channel, even over time)",
+        "tm_blocks": "tm.plan.optimize, same decision space (blocks: one total per channel)",
+        "tm_weekly": "tm.plan.optimize, weekly schedule",
+    }
+    print(
+        f"\n{len(budgets)} random budgets (0.5x..1.5x the status quo's {weekly:.3f}/week), {H}-week plan; every "
+        f"plan scored by trustmix's evaluator on {ev.draws} draws (expected media contribution over horizon + "
+        "8-week tail, outcome units)"
+    )
+    print(
+        "\n| optimiser | median time to plan s | min / max s | mean objective | objective - PyMC-Marketing's "
+        "(min / median / max) | plans >= PyMC-Marketing's - 1e-9 rel. | own convergence flag | constraint "
+        "violation > 1e-6 |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for key, r in rows.items():
         o = np.asarray(r["obj"])
         d = o - base
         ok = int(np.sum(o >= base - 1e-9 * np.abs(base)))
-        print(f"| {names[key]} | {np.median(r['time']):.3f} | {min(r['time']):.3f} / {max(r['time']):.3f} | "
-              f"{o.mean():.5f} | {d.min():+.2e} / {np.median(d):+.2e} / {d.max():+.2e} | {ok} of {len(o)} | "
-              f"{sum(r['conv'])} of {len(o)} | {sum(v > 1e-6 for v in r['viol'])} of {len(o)} |")
+        print(
+            f"| {names[key]} | {np.median(r['time']):.3f} | {min(r['time']):.3f} / {max(r['time']):.3f} | "
+            f"{o.mean():.5f} | {d.min():+.2e} / {np.median(d):+.2e} / {d.max():+.2e} | {ok} of {len(o)} | "
+            f"{sum(r['conv'])} of {len(o)} | {sum(v > 1e-6 for v in r['viol'])} of {len(o)} |"
+        )
     for key in ("tm_blocks", "tm_weekly"):
         ratio = np.median(rows["pymc"]["time"]) / np.median(rows[key]["time"])
-        print(f"{names[key]}: {ratio:.0f}x faster than PyMC-Marketing's BudgetOptimizer (median time to plan; goal "
-              ">= 50x at an equal or better objective)")
+        print(
+            f"{names[key]}: {ratio:.0f}x faster than PyMC-Marketing's BudgetOptimizer (median time to plan; goal "
+            ">= 50x at an equal or better objective)"
+        )
 
 
 # --------------------------------------------------------------------------- simulator
-def _weekly_campaigns(spend: np.ndarray, channels: list[str], start: pd.Timestamp, first_week: int,
-                      tag: str) -> list[dict]:
+def _weekly_campaigns(
+    spend: np.ndarray, channels: list[str], start: pd.Timestamp, first_week: int, tag: str
+) -> list[dict]:
     """A weeks x channels spend matrix as one simulator campaign per non-zero cell (the
     week's budget spread evenly over its 7 days)."""
     out = []
@@ -230,9 +288,16 @@ def _weekly_campaigns(spend: np.ndarray, channels: list[str], start: pd.Timestam
         d0 = start + pd.Timedelta(weeks=first_week + k)
         for j, c in enumerate(channels):
             if spend[k, j] > 0:
-                out.append({"name": f"{tag}_{c}_{k}", "channel": c, "objective": "conversion",
-                            "start": d0.date().isoformat(), "end": (d0 + pd.Timedelta(days=6)).date().isoformat(),
-                            "budget": float(spend[k, j])})
+                out.append(
+                    {
+                        "name": f"{tag}_{c}_{k}",
+                        "channel": c,
+                        "objective": "conversion",
+                        "start": d0.date().isoformat(),
+                        "end": (d0 + pd.Timedelta(days=6)).date().isoformat(),
+                        "budget": float(spend[k, j]),
+                    }
+                )
     return out
 
 
@@ -258,10 +323,14 @@ def part_simulator(a) -> None:
     import warnings
 
     H, E, T = a.sim_horizon, a.sim_tail, a.sim_history
-    print(f"\n== simulator: plans on a fit vs the status quo in the people-level world; {T} weeks of history, "
-          f"{H}-week plan, {E} weeks after it counted; worlds {', '.join(a.sim_worlds)}")
-    print("\n| world | seed | paid channels | fit s | plan s | converged / KKT | model's expected gain (conversions) "
-          "| true expected conversions, status quo | plan | true gain (conversions) | true gain % | plan wins |")
+    print(
+        f"\n== simulator: plans on a fit vs the status quo in the people-level world; {T} weeks of history, "
+        f"{H}-week plan, {E} weeks after it counted; worlds {', '.join(a.sim_worlds)}"
+    )
+    print(
+        "\n| world | seed | paid channels | fit s | plan s | converged / KKT | model's expected gain (conversions) "
+        "| true expected conversions, status quo | plan | true gain (conversions) | true gain % | plan wins |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     wins, gains = 0, []
     for name in a.sim_worlds:
@@ -277,8 +346,13 @@ def part_simulator(a) -> None:
             world = tm.simulate.World(spec, seed=seed)
             out = world.run(periods=T, mode="segment", freq="W", threads=1, truth=False)
             panel = out.panel
-            df = pd.DataFrame({"week": panel.index, "conversions": panel["conversions"].to_numpy(),
-                               "trust_survey": panel["trust_survey"].to_numpy()})
+            df = pd.DataFrame(
+                {
+                    "week": panel.index,
+                    "conversions": panel["conversions"].to_numpy(),
+                    "trust_survey": panel["trust_survey"].to_numpy(),
+                }
+            )
             for c in paid:
                 df[c] = panel[f"spend_{c}"].to_numpy()
             shocks = []
@@ -289,14 +363,21 @@ def part_simulator(a) -> None:
                     if df[col].any():
                         shocks.append(col)
             trust_on = any(r in ("trust", "both") for r in roles.values())  # else the reduced model
-            model = tm.TrustMMM(df, date="week", outcome="conversions", channels=roles,
-                                tracker="trust_survey" if trust_on else None, shocks=shocks if trust_on else [],
-                                trust=trust_on)
+            model = tm.TrustMMM(
+                df,
+                date="week",
+                outcome="conversions",
+                channels=roles,
+                tracker="trust_survey" if trust_on else None,
+                shocks=shocks if trust_on else [],
+                trust=trust_on,
+            )
             t0 = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fit = model.fit(method="nuts", chains=a.sim_chains, draws=a.sim_draws, tune=a.sim_draws, seed=seed,
-                                progress=False)
+                fit = model.fit(
+                    method="nuts", chains=a.sim_chains, draws=a.sim_draws, tune=a.sim_draws, seed=seed, progress=False
+                )
             t_fit = time.perf_counter() - t0
             t0 = time.perf_counter()
             res = tm.plan.optimize(fit, horizon=H, objective="outcome", draw_optima=0)
@@ -310,8 +391,9 @@ def part_simulator(a) -> None:
             def true_conversions(sched: np.ndarray, spec=spec, paid=paid, start=start, seed=seed) -> float:
                 sp = copy.deepcopy(spec)
                 sp["campaigns"] = spec["campaigns"] + _weekly_campaigns(sched, paid, start, T, "plan")
-                o = tm.simulate.World(sp, seed=seed).run(periods=T + H + E, mode="segment", freq="W", threads=1,
-                                                         truth=False)
+                o = tm.simulate.World(sp, seed=seed).run(
+                    periods=T + H + E, mode="segment", freq="W", threads=1, truth=False
+                )
                 exp = o.outcomes.groupby("date")["expected_conversions"].sum().to_numpy()
                 return float(exp[T:].sum())
 
@@ -320,12 +402,16 @@ def part_simulator(a) -> None:
             g = (y_plan - y_sq) / y_sq * 100
             gains.append(g)
             wins += y_plan > y_sq
-            print(f"| {name} | {seed} | {len(paid)} | {t_fit:.1f} | {t_plan:.2f} ({evals} evaluations) | "
-                  f"{res.info['converged']} / {res.info['kkt_residual']:.1e} | {model_gain:+,.1f} | {y_sq:,.1f} | "
-                  f"{y_plan:,.1f} | {y_plan - y_sq:+,.1f} | {g:+.2f} | {'yes' if y_plan > y_sq else 'NO'} |",
-                  flush=True)
-    print(f"\nThe plan beats the status quo in the world's own truth in {wins} of {len(gains)} worlds "
-          f"(true gain: median {np.median(gains):+.2f}%, min {min(gains):+.2f}%, max {max(gains):+.2f}%).")
+            print(
+                f"| {name} | {seed} | {len(paid)} | {t_fit:.1f} | {t_plan:.2f} ({evals} evaluations) | "
+                f"{res.info['converged']} / {res.info['kkt_residual']:.1e} | {model_gain:+,.1f} | {y_sq:,.1f} | "
+                f"{y_plan:,.1f} | {y_plan - y_sq:+,.1f} | {g:+.2f} | {'yes' if y_plan > y_sq else 'NO'} |",
+                flush=True,
+            )
+    print(
+        f"\nThe plan beats the status quo in the world's own truth in {wins} of {len(gains)} worlds "
+        f"(true gain: median {np.median(gains):+.2f}%, min {min(gains):+.2f}%, max {max(gains):+.2f}%)."
+    )
 
 
 def part_rf(a) -> None:
@@ -343,17 +429,36 @@ def part_rf(a) -> None:
     freq = np.where(reach > 0, imp / np.where(reach > 0, reach, 1.0), 0.0)
     search, press = rng.uniform(0, 2, T), rng.uniform(0, 2, T)
     y = 100 + 5 * search + 3e-5 * reach * freq / (freq + 2) + rng.normal(0, 1, T)
-    df = pd.DataFrame({"week": week, "y": y, "press": press, "search": search, "tv_reach": reach,
-                       "tv_frequency": freq, "tv_spend": spend, "search_spend": search * 1e3,
-                       "press_spend": press * 1e3})
+    df = pd.DataFrame(
+        {
+            "week": week,
+            "y": y,
+            "press": press,
+            "search": search,
+            "tv_reach": reach,
+            "tv_frequency": freq,
+            "tv_spend": spend,
+            "search_spend": search * 1e3,
+            "press_spend": press * 1e3,
+        }
+    )
     for form in ("hill", "exposure"):
-        model = tm.TrustMMM(df, date="week", outcome="y", channels={"press": "trust", "search": "conversion"},
-                            rf_channels={"tv": ("tv_reach", "tv_frequency")},
-                            spend={"tv": "tv_spend", "search": "search_spend", "press": "press_spend"},
-                            max_lag=6, value_per_outcome=1.0, rf_form=form, rf_shape=1.2)
+        model = tm.TrustMMM(
+            df,
+            date="week",
+            outcome="y",
+            channels={"press": "trust", "search": "conversion"},
+            rf_channels={"tv": ("tv_reach", "tv_frequency")},
+            spend={"tv": "tv_spend", "search": "search_spend", "press": "press_spend"},
+            max_lag=6,
+            value_per_outcome=1.0,
+            rf_form=form,
+            rf_shape=1.2,
+        )
         fit = model.fit(seed=0, restarts=1)
-        post = tm.mmm.TrustFit(model, fit.z, fit.info,
-                               types.SimpleNamespace(draws=fit.z + rng.normal(0, 0.03, (1, a.draws, fit.z.size))))
+        post = tm.mmm.TrustFit(
+            model, fit.z, fit.info, types.SimpleNamespace(draws=fit.z + rng.normal(0, 0.03, (1, a.draws, fit.z.size)))
+        )
         sq = tm.plan.status_quo(post, 52).to_numpy()
         pm = tm.plan._api._planner(post, 52, "auto", 0.99, 1.0, None, 1)
         pm.criterion(sq)
@@ -362,32 +467,40 @@ def part_rf(a) -> None:
             t0 = time.perf_counter()
             pm.criterion(sq, goal="net_value")
             times.append(time.perf_counter() - t0)
-        print(f"RF ({form}): objective + gradient, {pm.draws} draws x 52 weeks x 3 channels (TV by reach and "
-              f"frequency), 1 thread: median {1e3 * np.median(times):.2f} ms (min {1e3 * min(times):.2f} ms)")
+        print(
+            f"RF ({form}): objective + gradient, {pm.draws} draws x 52 weeks x 3 channels (TV by reach and "
+            f"frequency), 1 thread: median {1e3 * np.median(times):.2f} ms (min {1e3 * min(times):.2f} ms)"
+        )
         cons = {"max_frequency": {"tv": 4.0}, "reach_targets": {"tv": (3, 0.3, [0, 1, 2, 3])}}
         for label, k in (("no RF constraint", None), ("max frequency 4, 30% reached 3+ in weeks 0-3", cons)):
             t0, c0 = time.perf_counter(), time.process_time()
             res = tm.plan.optimize(post, horizon=52, max_draws=200, constraints=k, draw_optima=0)
             dt, dc = time.perf_counter() - t0, time.process_time() - c0
-            print(f"RF ({form}): full plan, 200 draws, 52 x 3 cells, {label}: {dt:.2f} s wall ({dc:.2f} s CPU); "
-                  f"{res.info['evaluations']} evaluations; {res.info['message']}")
+            print(
+                f"RF ({form}): full plan, 200 draws, 52 x 3 cells, {label}: {dt:.2f} s wall ({dc:.2f} s CPU); "
+                f"{res.info['evaluations']} evaluations; {res.info['message']}"
+            )
         total = sq.sum()
         ok, times = 0, []
         n_b = max(1, a.budgets // 5)
         for b in np.random.default_rng(1).uniform(0.5, 1.5, n_b) * total:
             t0 = time.perf_counter()
-            res = tm.plan.optimize(post, budget=float(b), horizon=52, max_draws=200, objective="outcome",
-                                   constraints=cons, draw_optima=0)
+            res = tm.plan.optimize(
+                post, budget=float(b), horizon=52, max_draws=200, objective="outcome", constraints=cons, draw_optima=0
+            )
             times.append(time.perf_counter() - t0)
             ok += bool(res.info["converged"] and res.info["max_violation"] <= 1e-7)
-        print(f"RF ({form}): {n_b} random budgets (0.5x..1.5x the status quo) with the RF constraints: {ok} of {n_b} "
-              f"converged without violation; median {np.median(times):.2f} s per plan")
+        print(
+            f"RF ({form}): {n_b} random budgets (0.5x..1.5x the status quo) with the RF constraints: {ok} of {n_b} "
+            f"converged without violation; median {np.median(times):.2f} s per plan"
+        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--parts", nargs="+", default=["speed", "peer", "simulator"],
-                    choices=["speed", "peer", "simulator", "rf"])
+    ap.add_argument(
+        "--parts", nargs="+", default=["speed", "peer", "simulator"], choices=["speed", "peer", "simulator", "rf"]
+    )
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--budgets", type=int, default=50, help="random budgets for the success rate")
@@ -395,8 +508,17 @@ def main() -> None:
     ap.add_argument("--peer-horizon", type=int, default=52, help="weeks of the plan in the PyMC-Marketing comparison")
     ap.add_argument("--peer-chains", type=int, default=2)
     ap.add_argument("--peer-draws", type=int, default=250, help="NUTS tune and draws per chain, both libraries")
-    ap.add_argument("--sim-worlds", nargs="+", default=["pr_first_then_smm", "smm_only", "crisis_with_pr_response",
-                                                        "crisis_without_pr_response", "healthcare_clinic"])
+    ap.add_argument(
+        "--sim-worlds",
+        nargs="+",
+        default=[
+            "pr_first_then_smm",
+            "smm_only",
+            "crisis_with_pr_response",
+            "crisis_without_pr_response",
+            "healthcare_clinic",
+        ],
+    )
     ap.add_argument("--sim-seeds", type=int, default=2, help="seeds per simulated world")
     ap.add_argument("--sim-history", type=int, default=104, help="weeks of simulated history")
     ap.add_argument("--sim-horizon", type=int, default=26, help="weeks of the plan in the simulated worlds")

@@ -12,6 +12,7 @@ No peer library does either, so the ratios are against our own baselines.
 
     PYTHONPATH=python python3 benchmarks/bench_reliability.py --rows 1000000 --channels 20
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,10 +33,11 @@ def make_paths(rows: int, channels: int, seed: int = 0) -> pd.DataFrame:
     popularity = rng.dirichlet(np.full(channels, 0.7))
     ids = rng.choice(channels, lens.sum(), p=popularity)
     off = np.concatenate([[0], np.cumsum(lens)])
-    path = [" > ".join(names[ids[off[i]:off[i + 1]]]) for i in range(rows)]
+    path = [" > ".join(names[ids[off[i] : off[i + 1]]]) for i in range(rows)]
     conv = rng.poisson(0.3, rows).astype(float)
-    return pd.DataFrame({"path": path, "conversions": conv, "value": conv * 40.0,
-                         "nulls": rng.poisson(2.0, rows).astype(float)})
+    return pd.DataFrame(
+        {"path": path, "conversions": conv, "value": conv * 40.0, "nulls": rng.poisson(2.0, rows).astype(float)}
+    )
 
 
 def best_of(fn, repeat: int = 3) -> float:
@@ -63,19 +65,33 @@ def main() -> None:
         t_count = best_of(lambda orders=orders: ta.Statistics.from_journeys(j, orders=orders))
         t_write = best_of(lambda st=st: st.to_bytes())
         t_read = best_of(lambda data=data: ta.Statistics.from_bytes(data))
-        print(f"orders={orders}: state {len(data) / 2**20:.1f} MiB; count {t_count * 1e3:.1f} ms, "
-              f"to_bytes {t_write * 1e3:.1f} ms, from_bytes (checked) {t_read * 1e3:.1f} ms; "
-              f"from_bytes / count = {t_read / t_count:.3f}, from_bytes / to_bytes = {t_read / t_write:.2f}")
+        print(
+            f"orders={orders}: state {len(data) / 2**20:.1f} MiB; count {t_count * 1e3:.1f} ms, "
+            f"to_bytes {t_write * 1e3:.1f} ms, from_bytes (checked) {t_read * 1e3:.1f} ms; "
+            f"from_bytes / count = {t_read / t_count:.3f}, from_bytes / to_bytes = {t_read / t_write:.2f}"
+        )
 
     world = World(scenario(scenario_names()[0]), seed=1)
     channels = len(world.channels)
-    t_agent = best_of(lambda: world.run(periods=args.periods, mode="agent", agents=args.agents, truth=False,
-                                        touches=False, progress=False, threads=1), repeat=2)
+    t_agent = best_of(
+        lambda: world.run(
+            periods=args.periods,
+            mode="agent",
+            agents=args.agents,
+            truth=False,
+            touches=False,
+            progress=False,
+            threads=1,
+        ),
+        repeat=2,
+    )
     people = min(args.agents, world.population)
     per_draw = t_agent / (people * args.periods * (channels + 1))
-    print(f"agent mode: {people:.0f} people x {args.periods} periods x {channels} channels, one thread: "
-          f"{t_agent:.2f} s = {per_draw * 1e9:.1f} ns per person, period and (channel + 1) "
-          f"(agent_seconds_per_draw = 2e-8 s in engine.hpp: ratio {per_draw / 2e-8:.2f})")
+    print(
+        f"agent mode: {people:.0f} people x {args.periods} periods x {channels} channels, one thread: "
+        f"{t_agent:.2f} s = {per_draw * 1e9:.1f} ns per person, period and (channel + 1) "
+        f"(agent_seconds_per_draw = 2e-8 s in engine.hpp: ratio {per_draw / 2e-8:.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ Each case runs in its own subprocess so its peak RSS is its own.
 
     PYTHONPATH=python python3 benchmarks/bench_simulate.py [--people 1000000] [--quick]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,25 +42,33 @@ def _world(people: float):
 def case_agent(people: float, threads: int) -> dict:
     world = _world(people)
     t0 = time.perf_counter()
-    raw = world._core.run("agent", periods=365, period_days=1, threads=threads, agent_scale=1.0,
-                          record_touches=False)
+    raw = world._core.run("agent", periods=365, period_days=1, threads=threads, agent_scale=1.0, record_touches=False)
     dt = time.perf_counter() - t0
     n = raw["population"].sum()
-    return {"seconds": dt, "person_days_per_s": n * 365 / dt, "people": float(n),
-            "conversions": float(raw["conversions"].sum()), "expected": float(raw["expected_conversions"].sum()),
-            "checksum": float((raw["conversions"] * np.arange(1, raw["conversions"].size + 1).reshape(
-                raw["conversions"].shape)).sum()),
-            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "seconds": dt,
+        "person_days_per_s": n * 365 / dt,
+        "people": float(n),
+        "conversions": float(raw["conversions"].sum()),
+        "expected": float(raw["expected_conversions"].sum()),
+        "checksum": float(
+            (raw["conversions"] * np.arange(1, raw["conversions"].size + 1).reshape(raw["conversions"].shape)).sum()
+        ),
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def case_agent_touches(people: float, threads: int) -> dict:
     world = _world(people)
     t0 = time.perf_counter()
-    raw = world._core.run("agent", periods=365, period_days=1, threads=threads, agent_scale=1.0,
-                          record_touches=True)
+    raw = world._core.run("agent", periods=365, period_days=1, threads=threads, agent_scale=1.0, record_touches=True)
     dt = time.perf_counter() - t0
-    return {"seconds": dt, "touches": int(raw["touch_user"].size), "people": float(raw["population"].sum()),
-            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "seconds": dt,
+        "touches": int(raw["touch_user"].size),
+        "people": float(raw["population"].sum()),
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def case_segment(engine: str) -> dict:
@@ -78,8 +87,12 @@ def case_segment(engine: str) -> dict:
         ref = reference_segment_run(world.to_dict(), drive, periods, 7, seed=1)
         exp, conv = ref["expected_conversions"], ref["conversions"]
     dt = time.perf_counter() - t0
-    return {"seconds": dt, "expected": exp.sum(axis=1).tolist(), "conversions": conv.sum(axis=1).tolist(),
-            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "seconds": dt,
+        "expected": exp.sum(axis=1).tolist(),
+        "conversions": conv.sum(axis=1).tolist(),
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def _sub(args: list[str]) -> dict:
@@ -110,14 +123,18 @@ def main() -> None:
     print("|---|---|---|---|")
     for th, r in ((1, a1), (2, a2)):
         print(f"| {th} | {r['seconds']:.1f} | {r['person_days_per_s']:.3g} | {r['maxrss_mb']:.0f} |")
-    print(f"speed-up 2 vs 1 thread: {a1['seconds'] / a2['seconds']:.2f}x; "
-          "bit-identical across threads: "
-          f"{a1['checksum'] == a2['checksum'] and a1['conversions'] == a2['conversions']}")
+    print(
+        f"speed-up 2 vs 1 thread: {a1['seconds'] / a2['seconds']:.2f}x; "
+        "bit-identical across threads: "
+        f"{a1['checksum'] == a2['checksum'] and a1['conversions'] == a2['conversions']}"
+    )
     z = (a1["conversions"] - a1["expected"]) / np.sqrt(a1["expected"])
     print(f"conversions {a1['conversions']:.0f} vs exact expectation {a1['expected']:.1f} (z = {z:.2f})")
     t = _sub(["touches", str(args.people / 10), "2"])
-    print(f"with touchpoint log, {t['people']:.0e} people: {t['seconds']:.1f} s, {t['touches']:,} touches, "
-          f"peak RSS {t['maxrss_mb']:.0f} MB")
+    print(
+        f"with touchpoint log, {t['people']:.0e} people: {t['seconds']:.1f} s, {t['touches']:,} touches, "
+        f"peak RSS {t['maxrss_mb']:.0f} MB"
+    )
 
     print("\nSegment mode: 1e8 people x 156 weeks")
     tm = _sub(["segment", "trustmix"])
@@ -131,8 +148,10 @@ def main() -> None:
     print(f"time ratio numpy / trustmix: {npy['seconds'] / tm['seconds']:.0f}x")
     print(f"expected chain: max relative difference {np.max(np.abs(e1 - e2) / e2):.2e}")
     zs = (c1 - c2) / np.sqrt(2 * e2)
-    print(f"realised weekly conversions: max |z| between engines {np.max(np.abs(zs)):.2f} "
-          f"(different generators, same law); totals {c1.sum():.0f} vs {c2.sum():.0f}")
+    print(
+        f"realised weekly conversions: max |z| between engines {np.max(np.abs(zs)):.2f} "
+        f"(different generators, same law); totals {c1.sum():.0f} vs {c2.sum():.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -46,20 +46,22 @@ def numpy_weights(kind: str, L: int, p: dict[str, np.ndarray]) -> np.ndarray:
     return w / w.sum(axis=0, keepdims=True)
 
 
-def numpy_adstock_hill(x: np.ndarray, kind: str, L: int, p: dict[str, np.ndarray], k: np.ndarray,
-                       s: np.ndarray) -> np.ndarray:
+def numpy_adstock_hill(
+    x: np.ndarray, kind: str, L: int, p: dict[str, np.ndarray], k: np.ndarray, s: np.ndarray
+) -> np.ndarray:
     return numpy_hill(numpy_adstock(x, kind, L, p), k, s)
 
 
-def trustmix_adstock_hill(x: np.ndarray, kind: str, L: int, p: dict[str, np.ndarray], k: np.ndarray,
-                          s: np.ndarray, threads: int) -> np.ndarray:
+def trustmix_adstock_hill(
+    x: np.ndarray, kind: str, L: int, p: dict[str, np.ndarray], k: np.ndarray, s: np.ndarray, threads: int
+) -> np.ndarray:
     y = tf.adstock(x, kind, max_lag=L, threads=threads, **p)
     return tf.hill(y, k=k, s=s, threads=threads)
 
 
 def numpy_hill(y: np.ndarray, k: np.ndarray, s: np.ndarray) -> np.ndarray:
-    ys = y ** s
-    return ys / (ys + k ** s)
+    ys = y**s
+    return ys / (ys + k**s)
 
 
 def numpy_adstock(x: np.ndarray, kind: str, L: int, p: dict[str, np.ndarray]) -> np.ndarray:
@@ -117,43 +119,62 @@ def main() -> None:
         "weibull_cdf": {"k": rng.uniform(0.5, 3, C), "lam": rng.uniform(1, 10, C)},
     }
     cache = "off" if os.environ.get("TRUSTMIX_BUFFER_CACHE") == "0" else "on"
-    print(f"trustmix {tm.__version__}, numpy {np.__version__}, {platform.machine()}, kernels {tf.kernel_isa()}, "
-          f"result buffer cache {cache}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; "
-          f"T={T} days x C={C} channels, max_lag={L}; times: median of {args.repeats} calls in 5 alternating rounds, "
-          f"'best x' = ratio of the fastest runs")
-    header = (f"{'adstock + hill':<16}{'numpy ms':>10}{'tm 1 thr ms':>13}{'tm 2 thr ms':>13}{'x (1 thr)':>11}"
-              f"{'x (2 thr)':>11}{'best x 2 thr':>14}{'max |diff|':>12}{'np MiB':>9}{'tm MiB':>9}")
+    print(
+        f"trustmix {tm.__version__}, numpy {np.__version__}, {platform.machine()}, kernels {tf.kernel_isa()}, "
+        f"result buffer cache {cache}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; "
+        f"T={T} days x C={C} channels, max_lag={L}; times: median of {args.repeats} calls in 5 alternating rounds, "
+        f"'best x' = ratio of the fastest runs"
+    )
+    header = (
+        f"{'adstock + hill':<16}{'numpy ms':>10}{'tm 1 thr ms':>13}{'tm 2 thr ms':>13}{'x (1 thr)':>11}"
+        f"{'x (2 thr)':>11}{'best x 2 thr':>14}{'max |diff|':>12}{'np MiB':>9}{'tm MiB':>9}"
+    )
     print(header)
     print("-" * len(header))
     for kind, p in kinds.items():
         (t_np, t1, t2), (b_np, _, b2), (y_np, y1, y2) = timed(
-            [lambda kind=kind, p=p: numpy_adstock_hill(x, kind, L, p, k, s),
-             lambda kind=kind, p=p: trustmix_adstock_hill(x, kind, L, p, k, s, 1),
-             lambda kind=kind, p=p: trustmix_adstock_hill(x, kind, L, p, k, s, 2)], args.repeats)
+            [
+                lambda kind=kind, p=p: numpy_adstock_hill(x, kind, L, p, k, s),
+                lambda kind=kind, p=p: trustmix_adstock_hill(x, kind, L, p, k, s, 1),
+                lambda kind=kind, p=p: trustmix_adstock_hill(x, kind, L, p, k, s, 2),
+            ],
+            args.repeats,
+        )
         assert np.array_equal(y1, y2), "thread count changed the result"
         diff = float(np.max(np.abs(y1 - y_np)))
         m_np = peak_memory(lambda kind=kind, p=p: numpy_adstock_hill(x, kind, L, p, k, s))
         m_tm = peak_memory(lambda kind=kind, p=p: trustmix_adstock_hill(x, kind, L, p, k, s, 2))
-        print(f"{kind:<16}{t_np * 1e3:>10.2f}{t1 * 1e3:>13.2f}{t2 * 1e3:>13.2f}{t_np / t1:>11.1f}{t_np / t2:>11.1f}"
-              f"{b_np / b2:>14.1f}{diff:>12.1e}{m_np:>9.1f}{m_tm:>9.1f}")
+        print(
+            f"{kind:<16}{t_np * 1e3:>10.2f}{t1 * 1e3:>13.2f}{t2 * 1e3:>13.2f}{t_np / t1:>11.1f}{t_np / t2:>11.1f}"
+            f"{b_np / b2:>14.1f}{diff:>12.1e}{m_np:>9.1f}{m_tm:>9.1f}"
+        )
 
     print()
-    header = (f"{'part':<22}{'numpy ms':>10}{'tm 1 thr ms':>13}{'tm 2 thr ms':>13}{'x (1 thr)':>11}{'x (2 thr)':>11}"
-              f"{'best x 2 thr':>14}{'max |diff|':>12}")
+    header = (
+        f"{'part':<22}{'numpy ms':>10}{'tm 1 thr ms':>13}{'tm 2 thr ms':>13}{'x (1 thr)':>11}{'x (2 thr)':>11}"
+        f"{'best x 2 thr':>14}{'max |diff|':>12}"
+    )
     print(header)
     print("-" * len(header))
-    parts = {f"adstock {kind}": (lambda kind=kind, p=p: numpy_adstock(x, kind, L, p),
-                                 lambda thr, kind=kind, p=p: tf.adstock(x, kind, max_lag=L, threads=thr, **p))
-             for kind, p in kinds.items()}
+    parts = {
+        f"adstock {kind}": (
+            lambda kind=kind, p=p: numpy_adstock(x, kind, L, p),
+            lambda thr, kind=kind, p=p: tf.adstock(x, kind, max_lag=L, threads=thr, **p),
+        )
+        for kind, p in kinds.items()
+    }
     y_in = numpy_adstock(x, "geometric", L, kinds["geometric"])
     parts["hill"] = (lambda: numpy_hill(y_in, k, s), lambda thr: tf.hill(y_in, k=k, s=s, threads=thr))
     for name, (f_np, f_tm) in parts.items():
-        (t_np, t1, t2), (b_np, _, b2), (y_np, y1, y2) = timed([f_np, lambda f_tm=f_tm: f_tm(1),
-                                                               lambda f_tm=f_tm: f_tm(2)], args.repeats)
+        (t_np, t1, t2), (b_np, _, b2), (y_np, y1, y2) = timed(
+            [f_np, lambda f_tm=f_tm: f_tm(1), lambda f_tm=f_tm: f_tm(2)], args.repeats
+        )
         assert np.array_equal(y1, y2), "thread count changed the result"
         diff = float(np.max(np.abs(y1 - y_np)))
-        print(f"{name:<22}{t_np * 1e3:>10.2f}{t1 * 1e3:>13.2f}{t2 * 1e3:>13.2f}{t_np / t1:>11.1f}{t_np / t2:>11.1f}"
-              f"{b_np / b2:>14.1f}{diff:>12.1e}")
+        print(
+            f"{name:<22}{t_np * 1e3:>10.2f}{t1 * 1e3:>13.2f}{t2 * 1e3:>13.2f}{t_np / t1:>11.1f}{t_np / t2:>11.1f}"
+            f"{b_np / b2:>14.1f}{diff:>12.1e}"
+        )
 
 
 if __name__ == "__main__":

@@ -40,16 +40,26 @@ def main() -> None:
     media = [c for c in media if c not in rf]
     controls = [c for c in df.columns if c.endswith("_control")]
     cols = load.CoordToColumns(
-        time="time", controls=controls, kpi="conversions", revenue_per_kpi="revenue_per_conversion",
-        media=[f"{c}_impression" for c in media], media_spend=[f"{c}_spend" for c in media],
-        reach=[f"{c}_reach" for c in rf], frequency=[f"{c}_frequency" for c in rf],
-        rf_spend=[f"{c}_spend" for c in rf])
+        time="time",
+        controls=controls,
+        kpi="conversions",
+        revenue_per_kpi="revenue_per_conversion",
+        media=[f"{c}_impression" for c in media],
+        media_spend=[f"{c}_spend" for c in media],
+        reach=[f"{c}_reach" for c in rf],
+        frequency=[f"{c}_frequency" for c in rf],
+        rf_spend=[f"{c}_spend" for c in rf],
+    )
     loader = load.CsvDataLoader(
-        csv_path=a.csv, kpi_type="non_revenue", coord_to_columns=cols,
+        csv_path=a.csv,
+        kpi_type="non_revenue",
+        coord_to_columns=cols,
         media_to_channel={f"{c}_impression": c for c in media},
         media_spend_to_channel={f"{c}_spend": c for c in media},
-        reach_to_channel={f"{c}_reach": c for c in rf}, frequency_to_channel={f"{c}_frequency": c for c in rf},
-        rf_spend_to_channel={f"{c}_spend": c for c in rf})
+        reach_to_channel={f"{c}_reach": c for c in rf},
+        frequency_to_channel={f"{c}_frequency": c for c in rf},
+        rf_spend_to_channel={f"{c}_spend": c for c in rf},
+    )
     data = loader.load()
     mmm = model.Meridian(input_data=data, model_spec=spec.ModelSpec(max_lag=a.max_lag))
     t0 = time.perf_counter()
@@ -60,8 +70,11 @@ def main() -> None:
     out = {"wall_s": wall, "chains": a.chains, "keep": a.keep, "max_lag": a.max_lag, "channels": {}}
     for k, name in enumerate(names):
         x = roi[..., k]
-        out["channels"][name] = {"mean": float(x.mean()), "sd": float(x.std(ddof=1)),
-                                 "ess": float(az.ess(x.reshape(x.shape[0], -1)))}
+        out["channels"][name] = {
+            "mean": float(x.mean()),
+            "sd": float(x.std(ddof=1)),
+            "ess": float(az.ess(x.reshape(x.shape[0], -1))),
+        }
     print(json.dumps(out))
 
 

@@ -13,6 +13,7 @@ Hamiltonian Monte Carlo unless ``--fit-method vi``), the average effect over the
 post-period (actual - predicted, outcome units) and its 1 - alpha bounds, and the
 package versions.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,15 +40,22 @@ def main(argv: list[str] | None = None) -> None:
     tf.random.set_seed(a.seed)
     ci_mod: Any = importlib.import_module("causalimpact")
     t0 = time.perf_counter()
-    ci = ci_mod.CausalImpact(data, [0, a.start - 1], [a.start, n - 1], alpha=a.alpha,
-                             model_args={"fit_method": a.fit_method})
+    ci = ci_mod.CausalImpact(
+        data, [0, a.start - 1], [a.start, n - 1], alpha=a.alpha, model_args={"fit_method": a.fit_method}
+    )
     seconds = time.perf_counter() - t0
     s = ci.summary_data
-    out = {"seconds": seconds, "average": float(s.loc["abs_effect", "average"]),
-           "lower": float(s.loc["abs_effect_lower", "average"]), "upper": float(s.loc["abs_effect_upper", "average"]),
-           "fit_method": a.fit_method,
-           "versions": {p: importlib.metadata.version(p) for p in ("tfcausalimpact", "tensorflow",
-                                                                    "tensorflow-probability", "pandas")}}
+    out = {
+        "seconds": seconds,
+        "average": float(s.loc["abs_effect", "average"]),
+        "lower": float(s.loc["abs_effect_lower", "average"]),
+        "upper": float(s.loc["abs_effect_upper", "average"]),
+        "fit_method": a.fit_method,
+        "versions": {
+            p: importlib.metadata.version(p)
+            for p in ("tfcausalimpact", "tensorflow", "tensorflow-probability", "pandas")
+        },
+    }
     print(json.dumps(out))
 
 

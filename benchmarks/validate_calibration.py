@@ -88,10 +88,23 @@ def tested_channel(df: pd.DataFrame, roles: dict[str, str], peso: dict[str, str]
     return c, s, s + weeks - 1
 
 
-def run_world(case: Any, *, regions: int = 20, treated: int = 5, weeks: int = 6, cooldown: int = 4,
-              transfer: float = 0.15, transfer_se: float | None = None, dof: float = float("inf"),
-              method: str = "nuts", chains: int = 4, draws: int = 500, tune: int = 500, max_draws: int = 400,
-              horizon: int = 104) -> dict[str, Any]:
+def run_world(
+    case: Any,
+    *,
+    regions: int = 20,
+    treated: int = 5,
+    weeks: int = 6,
+    cooldown: int = 4,
+    transfer: float = 0.15,
+    transfer_se: float | None = None,
+    dof: float = float("inf"),
+    method: str = "nuts",
+    chains: int = 4,
+    draws: int = 500,
+    tune: int = 500,
+    max_draws: int = 400,
+    horizon: int = 104,
+) -> dict[str, Any]:
     """Steps 1-5 of the module docstring for one world; a dict of results."""
     h = harness()
     t0 = time.perf_counter()
@@ -100,23 +113,49 @@ def run_world(case: Any, *, regions: int = 20, treated: int = 5, weeks: int = 6,
     c, s, e = tested_channel(df, roles, peso, weeks)
     cooldown = min(cooldown, len(df) - 1 - e)
     # 2. the geo holdout in the same world
-    geo = tm.simulate.geo_experiment(out.world, regions=regions, treated=treated, channel=c, start=s, end=e,
-                                     spend_multiplier=0.0, periods=case.periods, freq="W", threads=1,
-                                     seed=case.seed + 1)
+    geo = tm.simulate.geo_experiment(
+        out.world,
+        regions=regions,
+        treated=treated,
+        channel=c,
+        start=s,
+        end=e,
+        spend_multiplier=0.0,
+        periods=case.periods,
+        freq="W",
+        threads=1,
+        seed=case.seed + 1,
+    )
     # 3. its lift by synthetic control with the conformal interval (mean statistic), measured
     # over the window and the cooldown (the simulator's conversions lag exposure by weeks)
     dates = pd.DatetimeIndex(sorted(geo.panel["date"].unique()))
-    sc = tm.evaluate.synthetic_control(geo.panel, unit="region", time="date", outcome="conversions",
-                                       treated=geo.treated, start=geo.start, end=dates[e + cooldown],
-                                       statistic="mean", pointwise=False, seed=case.seed)
+    sc = tm.evaluate.synthetic_control(
+        geo.panel,
+        unit="region",
+        time="date",
+        outcome="conversions",
+        treated=geo.treated,
+        start=geo.start,
+        end=dates[e + cooldown],
+        statistic="mean",
+        pointwise=False,
+        seed=case.seed,
+    )
     test = sc.as_lift_test(channel=c, cooldown=cooldown, cooldown_measured=True)
     assert test.end == dates[e] and test.measured_end == dates[e + cooldown]
     # 4. mapped to the national (reference, size 1) model, measured through the cooldown
     size = {r["name"]: float(r["size"]) for r in geo.settings["regions"]}
     S = sum(size[r] for r in geo.treated)
-    lift_test: dict[str, Any] = {"channel": c, "start": df["week"].iloc[s], "end": df["week"].iloc[e],
-                                 "measured_end": df["week"].iloc[e + cooldown], "share": 1.0, "lift": -test.lift / S,
-                                 "standard_error": test.standard_error / S, "transfer_fraction": transfer}
+    lift_test: dict[str, Any] = {
+        "channel": c,
+        "start": df["week"].iloc[s],
+        "end": df["week"].iloc[e],
+        "measured_end": df["week"].iloc[e + cooldown],
+        "share": 1.0,
+        "lift": -test.lift / S,
+        "standard_error": test.standard_error / S,
+        "transfer_fraction": transfer,
+    }
     if transfer_se is not None:  # tau tied to the test's own standard error
         lift_test["transfer_sd"] = transfer_se * lift_test["standard_error"]
     if np.isfinite(dof):
@@ -125,18 +164,32 @@ def run_world(case: Any, *, regions: int = 20, treated: int = 5, weeks: int = 6,
     measured = (tr["date"] >= dates[s]) & (tr["date"] <= dates[e + cooldown])
     true_lift = -float(tr.loc[measured, "incremental_conversions"].sum()) / S
     trust_on = any(r in ("trust", "both") for r in roles.values())
-    kwargs = {"date": "week", "outcome": "conversions", "channels": dict(roles),
-                  "tracker": "trust_survey" if trust_on else None, "shocks": shocks if trust_on else [],
-                  "spend": {k: f"spend_{k}" for k in roles}, "trust": trust_on,
-                  # the recorded runs (docs/validation.md) fitted iid residuals, the default
-                  # until the fourth session; the AR(1) default is not yet measured here
-                  "noise": "iid"}
+    kwargs = {
+        "date": "week",
+        "outcome": "conversions",
+        "channels": dict(roles),
+        "tracker": "trust_survey" if trust_on else None,
+        "shocks": shocks if trust_on else [],
+        "spend": {k: f"spend_{k}" for k in roles},
+        "trust": trust_on,
+        # the recorded runs (docs/validation.md) fitted iid residuals, the default
+        # until the fourth session; the AR(1) default is not yet measured here
+        "noise": "iid",
+    }
     window = (df["week"].iloc[0], df["week"].iloc[-1])
     truth = out.truth_for(window=window, horizon=horizon, lag=12).channels.set_index("channel")
     truth_c = float(truth.loc[c, "conversions"])
-    row: dict[str, Any] = {"world": case.name, "family": case.family, "channel": c, "window": f"{s}-{e}",
-                           "treated_size": S, "measured_lift": lift_test["lift"],
-                           "measured_se": lift_test["standard_error"], "true_test_lift": true_lift, "truth": truth_c}
+    row: dict[str, Any] = {
+        "world": case.name,
+        "family": case.family,
+        "channel": c,
+        "window": f"{s}-{e}",
+        "treated_size": S,
+        "measured_lift": lift_test["lift"],
+        "measured_se": lift_test["standard_error"],
+        "true_test_lift": true_lift,
+        "truth": truth_c,
+    }
     probe = tm.TrustMMM(df, **kwargs, lift_tests=[lift_test])
     for tag, extra in (("uncal", {}), ("cal", {"lift_tests": [lift_test]})):
         model = tm.TrustMMM(df, **kwargs, **extra)
@@ -144,18 +197,31 @@ def run_world(case: Any, *, regions: int = 20, treated: int = 5, weeks: int = 6,
             warnings.simplefilter("ignore")
             fit = model.fit(method=method, chains=chains, draws=draws, tune=tune, seed=case.seed, progress=False)
         zs = np.ascontiguousarray(fit.draws(max_draws))
-        r = tm._core.mmm.roi(model._core, zs, horizon=horizon, spend=np.zeros(len(model.channels)),
-                             outcome_scale=model.y_scale)
+        r = tm._core.mmm.roi(
+            model._core, zs, horizon=horizon, spend=np.zeros(len(model.channels)), outcome_scale=model.y_scale
+        )
         inc = np.asarray(r["incremental_total"])[:, model.channels.index(c)]
         q = np.quantile(inc, [0.05, 0.25, 0.75, 0.95])
-        row.update({f"{tag}_mean": float(inc.mean()), f"{tag}_low90": q[0], f"{tag}_high90": q[3],
-                    f"{tag}_low50": q[1], f"{tag}_high50": q[2],
-                    f"{tag}_divergences": int(fit.posterior.divergences) if fit.posterior is not None else 0})
+        row.update(
+            {
+                f"{tag}_mean": float(inc.mean()),
+                f"{tag}_low90": q[0],
+                f"{tag}_high90": q[3],
+                f"{tag}_low50": q[1],
+                f"{tag}_high50": q[2],
+                f"{tag}_divergences": int(fit.posterior.divergences) if fit.posterior is not None else 0,
+            }
+        )
         # the model's prediction of the test itself (the same estimand with and without the term)
         p = np.asarray(tm._core.mmm.predicted_lifts(probe._core, zs, probe.y_scale))[:, 0]
         pq = np.quantile(p, [0.05, 0.95])
-        row.update({f"{tag}_predicted_lift": float(p.mean()), f"{tag}_predicted_low90": pq[0],
-                    f"{tag}_predicted_high90": pq[1]})
+        row.update(
+            {
+                f"{tag}_predicted_lift": float(p.mean()),
+                f"{tag}_predicted_low90": pq[0],
+                f"{tag}_predicted_high90": pq[1],
+            }
+        )
     row["seconds"] = time.perf_counter() - t0
     return row
 
@@ -166,19 +232,29 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     denom = rows["truth"].abs().clip(lower=1e-9)
     for tag in ("uncal", "cal"):
         out[tag] = {
-            "coverage_90": float(((rows[f"{tag}_low90"] <= rows["truth"])
-                                  & (rows["truth"] <= rows[f"{tag}_high90"])).mean()),
-            "coverage_50": float(((rows[f"{tag}_low50"] <= rows["truth"])
-                                  & (rows["truth"] <= rows[f"{tag}_high50"])).mean()),
+            "coverage_90": float(
+                ((rows[f"{tag}_low90"] <= rows["truth"]) & (rows["truth"] <= rows[f"{tag}_high90"])).mean()
+            ),
+            "coverage_50": float(
+                ((rows[f"{tag}_low50"] <= rows["truth"]) & (rows["truth"] <= rows[f"{tag}_high50"])).mean()
+            ),
             "median_width90_rel": float(((rows[f"{tag}_high90"] - rows[f"{tag}_low90"]) / denom).median()),
             "median_abs_rel_error": float(((rows[f"{tag}_mean"] - rows["truth"]).abs() / denom).median()),
             "median_rel_bias": float(((rows[f"{tag}_mean"] - rows["truth"]) / denom).median()),
             "divergent_fits": int((rows[f"{tag}_divergences"] > 0).sum()),
             # the test's own window: the true (mapped) holdout lift against the predicted one
-            "test_window_coverage_90": float(((rows[f"{tag}_predicted_low90"] <= rows["true_test_lift"])
-                                              & (rows["true_test_lift"] <= rows[f"{tag}_predicted_high90"])).mean()),
-            "test_window_median_abs_rel_error": float(((rows[f"{tag}_predicted_lift"] - rows["true_test_lift"]).abs()
-                                                       / rows["true_test_lift"].abs().clip(lower=1e-9)).median()),
+            "test_window_coverage_90": float(
+                (
+                    (rows[f"{tag}_predicted_low90"] <= rows["true_test_lift"])
+                    & (rows["true_test_lift"] <= rows[f"{tag}_predicted_high90"])
+                ).mean()
+            ),
+            "test_window_median_abs_rel_error": float(
+                (
+                    (rows[f"{tag}_predicted_lift"] - rows["true_test_lift"]).abs()
+                    / rows["true_test_lift"].abs().clip(lower=1e-9)
+                ).median()
+            ),
         }
     return pd.DataFrame(out)
 
@@ -193,8 +269,9 @@ def _one(args: tuple[Any, dict[str, Any]]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--worlds", type=int, default=12,
-                    help="randomised worlds of validate_worlds.py (after the presets)")
+    ap.add_argument(
+        "--worlds", type=int, default=12, help="randomised worlds of validate_worlds.py (after the presets)"
+    )
     ap.add_argument("--presets", action="store_true", help="also the five preset worlds")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--regions", type=int, default=20)
@@ -202,10 +279,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--weeks", type=int, default=6)
     ap.add_argument("--cooldown", type=int, default=4)
     ap.add_argument("--transfer", type=float, default=0.15)
-    ap.add_argument("--transfer-se", type=float, default=None,
-                    help="transfer sd tau = this x the test's standard error (instead of --transfer x |lift|)")
-    ap.add_argument("--dof", type=float, default=float("inf"),
-                    help="Student-t degrees of freedom of the calibration likelihood (inf: Normal)")
+    ap.add_argument(
+        "--transfer-se",
+        type=float,
+        default=None,
+        help="transfer sd tau = this x the test's standard error (instead of --transfer x |lift|)",
+    )
+    ap.add_argument(
+        "--dof",
+        type=float,
+        default=float("inf"),
+        help="Student-t degrees of freedom of the calibration likelihood (inf: Normal)",
+    )
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--draws", type=int, default=500)
     ap.add_argument("--tune", type=int, default=500)
@@ -218,10 +303,18 @@ def main(argv: list[str] | None = None) -> None:
     cases = h.all_cases(n, a.seed, presets=a.presets)
     if not a.presets:
         cases = cases[:n]
-    kw = {"regions": a.regions, "treated": a.treated, "weeks": a.weeks, "cooldown": a.cooldown, "transfer": a.transfer,
-          "transfer_se": a.transfer_se, "dof": a.dof,
-          "chains": 2 if a.quick else a.chains, "draws": 300 if a.quick else a.draws,
-          "tune": 300 if a.quick else a.tune}
+    kw = {
+        "regions": a.regions,
+        "treated": a.treated,
+        "weeks": a.weeks,
+        "cooldown": a.cooldown,
+        "transfer": a.transfer,
+        "transfer_se": a.transfer_se,
+        "dof": a.dof,
+        "chains": 2 if a.quick else a.chains,
+        "draws": 300 if a.quick else a.draws,
+        "tune": 300 if a.quick else a.tune,
+    }
     t0 = time.perf_counter()
     if a.jobs > 1:
         with ProcessPoolExecutor(a.jobs) as ex:
@@ -231,11 +324,18 @@ def main(argv: list[str] | None = None) -> None:
         for c in cases:
             rows.append(_one((c, kw)))
             r = rows[-1]
-            print(f"{r['world']}: " + (r.get("error") or
-                  f"{r['channel']} truth {r['truth']:.0f} | uncal {r['uncal_mean']:.0f} [{r['uncal_low90']:.0f}, "
-                  f"{r['uncal_high90']:.0f}] | cal {r['cal_mean']:.0f} [{r['cal_low90']:.0f}, {r['cal_high90']:.0f}] | "
-                  f"test {r['measured_lift']:.0f} +- {r['measured_se']:.0f} (true {r['true_test_lift']:.0f}) "
-                  f"{r['seconds']:.0f} s"), flush=True)
+            print(
+                f"{r['world']}: "
+                + (
+                    r.get("error")
+                    or f"{r['channel']} truth {r['truth']:.0f} | uncal {r['uncal_mean']:.0f} [{r['uncal_low90']:.0f}, "
+                    f"{r['uncal_high90']:.0f}] | cal {r['cal_mean']:.0f} "
+                    f"[{r['cal_low90']:.0f}, {r['cal_high90']:.0f}] | "
+                    f"test {r['measured_lift']:.0f} +- {r['measured_se']:.0f} (true {r['true_test_lift']:.0f}) "
+                    f"{r['seconds']:.0f} s"
+                ),
+                flush=True,
+            )
     df = pd.DataFrame(rows)
     ok = df[df.get("error").isna()] if "error" in df else df
     table = summarise(ok)

@@ -89,17 +89,29 @@ import trustmix as tm
 from trustmix.simulate.presets import PERSONAS, PR_KIND_DEFAULTS
 
 HORIZON = 104
-PR_KINDS = {"press": ["press_release", "interview"], "events": ["event"], "csr": ["csr"],
-            "health_talks": ["event"]}
-DEFAULTS: dict[str, Any] = {"pr_measure": "impressions", "trend": True, "seasonality": 2, "max_lag": 12,
-                            "tracker": True, "half_life_prior": None, "scaling": "mean", "likelihood": "normal",
-                            "window": "all", "trust_form": "linear",
-                            "tracker_noise": "free", "tracker_share": False, "link": "identity", "noise": None}
+PR_KINDS = {"press": ["press_release", "interview"], "events": ["event"], "csr": ["csr"], "health_talks": ["event"]}
+DEFAULTS: dict[str, Any] = {
+    "pr_measure": "impressions",
+    "trend": True,
+    "seasonality": 2,
+    "max_lag": 12,
+    "tracker": True,
+    "half_life_prior": None,
+    "scaling": "mean",
+    "likelihood": "normal",
+    "window": "all",
+    "trust_form": "linear",
+    "tracker_noise": "free",
+    "tracker_share": False,
+    "link": "identity",
+    "noise": None,
+}
 
 
 @dataclass
 class Case:
     """One world: a scenario dict, its seed, the periods simulated, a family label."""
+
     name: str
     family: str
     spec: dict[str, Any]
@@ -109,6 +121,7 @@ class Case:
 
 
 # ---- worlds --------------------------------------------------------------------------
+
 
 def preset_cases(seed: int) -> list[Case]:
     """Every preset scenario, 104 weeks (their flights run in 2025, the second year shows the tail)."""
@@ -128,8 +141,14 @@ def random_case(k: int, seed: int, no_trust: bool = False) -> Case:
     T = 52 * years
     chans = {c["name"]: c for c in base["channels"]}
     keep = ["press", "instagram"]
-    for name, p in (("events", 0.6), ("csr", 0.4), ("tiktok", 0.6), ("linkedin", 0.4), ("youtube", 0.3),
-                    ("search", 0.5)):
+    for name, p in (
+        ("events", 0.6),
+        ("csr", 0.4),
+        ("tiktok", 0.6),
+        ("linkedin", 0.4),
+        ("youtube", 0.3),
+        ("search", 0.5),
+    ):
         if rng.random() < p:
             keep.append(name)
     spec = copy.deepcopy(base)
@@ -149,8 +168,9 @@ def random_case(k: int, seed: int, no_trust: bool = False) -> Case:
     amplification = 0.0 if no_trust else float(rng.uniform(0, 3))
     effect = 0.0 if no_trust else float(rng.uniform(0.3, 1.5))
     spec["trust"] = {"half_life_days": 7 * half_life_weeks, "effect": effect, "amplification": amplification}
-    spec["smm"] = dict(spec["smm"], effect=float(rng.uniform(0.8, 2.0)),
-                       memory_half_life_days=float(rng.uniform(2, 10)))
+    spec["smm"] = dict(
+        spec["smm"], effect=float(rng.uniform(0.8, 2.0)), memory_half_life_days=float(rng.uniform(2, 10))
+    )
     spec["seasonality"] = {"amplitude": float(rng.uniform(0, 0.3)), "peak_day": float(rng.uniform(0, 365))}
     spec["survey_panel_size"] = int(rng.choice([200, 500, 1000, 3000]))
     # PR: every `cadence` weeks one activity on a random trust channel; size multiplier.
@@ -162,9 +182,16 @@ def random_case(k: int, seed: int, no_trust: bool = False) -> Case:
         ch = str(rng.choice(trust_chans))
         kind = str(rng.choice(PR_KINDS[ch]))
         d = PR_KIND_DEFAULTS[kind]
-        acts.append({"name": f"pr_{j}", "channel": ch, "kind": kind, "date": _week(start, w, int(rng.integers(0, 5))),
-                     "mentions": float(min(700.0, d["mentions"] * size * rng.uniform(0.5, 1.5))),
-                     "outlet_reach": float(d["outlet_reach"] * size * rng.uniform(0.5, 1.5))})
+        acts.append(
+            {
+                "name": f"pr_{j}",
+                "channel": ch,
+                "kind": kind,
+                "date": _week(start, w, int(rng.integers(0, 5))),
+                "mentions": float(min(700.0, d["mentions"] * size * rng.uniform(0.5, 1.5))),
+                "outlet_reach": float(d["outlet_reach"] * size * rng.uniform(0.5, 1.5)),
+            }
+        )
     # Paid flights: 1-3 per year and channel, 4-16 weeks, weekly budget by channel.
     camps = []
     for c in spec["channels"]:
@@ -174,25 +201,52 @@ def random_case(k: int, seed: int, no_trust: bool = False) -> Case:
             w0 = int(rng.integers(0, T - 4))
             w1 = min(T - 1, w0 + int(rng.integers(4, 17)))
             weekly = float(rng.uniform(2_000, 12_000))
-            camps.append({"name": f"{c['name']}_{j}", "channel": c["name"], "objective": "conversion",
-                          "start": _week(start, w0), "end": _week(start, w1, 6), "budget": weekly * (w1 - w0 + 1)})
+            camps.append(
+                {
+                    "name": f"{c['name']}_{j}",
+                    "channel": c["name"],
+                    "objective": "conversion",
+                    "start": _week(start, w0),
+                    "end": _week(start, w1, 6),
+                    "budget": weekly * (w1 - w0 + 1),
+                }
+            )
     events = []
     if rng.random() < 0.45:
         w = int(rng.integers(8, T - 8))
-        ev = {"name": "crisis", "kind": "crisis", "date": _week(start, w), "severity": float(rng.uniform(0.1, 0.4)),
-              "mentions": 40.0}
+        ev = {
+            "name": "crisis",
+            "kind": "crisis",
+            "date": _week(start, w),
+            "severity": float(rng.uniform(0.1, 0.4)),
+            "mentions": 40.0,
+        }
         if rng.random() < 0.5 and "press" in trust_chans:
-            acts.append({"name": "crisis_statement", "channel": "press", "kind": "official_statement",
-                         "date": _week(start, w, 2)})
+            acts.append(
+                {
+                    "name": "crisis_statement",
+                    "channel": "press",
+                    "kind": "official_statement",
+                    "date": _week(start, w, 2),
+                }
+            )
             ev.update(response="crisis_statement", softening=float(rng.uniform(0.3, 0.7)))
         events.append(ev)
     spec["pr_activities"] = acts
     spec["campaigns"] = camps
     spec["events"] = events
     family = "no_trust" if no_trust else ("crisis" if events else "random")
-    notes = {"half_life_weeks": half_life_weeks, "amplification": amplification, "trust_effect": effect,
-             "cadence_weeks": cadence, "pr_size": size, "years": years, "survey": spec["survey_panel_size"],
-             "size_factor": size_factor, "crisis_response": bool(events and "response" in events[0])}
+    notes = {
+        "half_life_weeks": half_life_weeks,
+        "amplification": amplification,
+        "trust_effect": effect,
+        "cadence_weeks": cadence,
+        "pr_size": size,
+        "years": years,
+        "survey": spec["survey_panel_size"],
+        "size_factor": size_factor,
+        "crisis_response": bool(events and "response" in events[0]),
+    }
     return Case(f"random_{k:02d}", family, spec, int(seed * 1000 + k), T, notes)
 
 
@@ -203,6 +257,7 @@ def all_cases(n_random: int, seed: int, presets: bool = True) -> list[Case]:
 
 
 # ---- observation and fit -------------------------------------------------------------
+
 
 def observe(case: Case) -> tuple[Any, pd.DataFrame, dict[str, str], dict[str, str], list[str]]:
     """Simulates the world; returns (result, model data, roles, peso, shock columns)."""
@@ -287,21 +342,41 @@ def build_model(case: Case, opt: dict[str, Any]) -> tuple[Any, pd.DataFrame, dic
     if opt["half_life_prior"]:
         lo, hi = (float(x) for x in str(opt["half_life_prior"]).split(","))
         priors["trust_half_life"] = (lo, hi)
-    model = tm.TrustMMM(df, date="week", outcome="conversions", channels=dict(roles),
-                        tracker="trust_survey" if (opt["tracker"] and trust_on) else None,
-                        shocks=shocks if trust_on else [], spend={c: f"spend_{c}" for c in roles},
-                        seasonality=int(opt["seasonality"]), trend=bool(opt["trend"]), max_lag=int(opt["max_lag"]),
-                        trust=trust_on, priors=priors or None, scaling=opt["scaling"], likelihood=opt["likelihood"],
-                        trust_form=opt["trust_form"],
-                        tracker_n="trust_survey_n" if ((opt["tracker_noise"] == "binomial" or share) and opt["tracker"]
-                                                       and trust_on) else None,
-                        tracker_share=share, link=str(opt["link"]),
-                        noise=opt["noise"])
+    model = tm.TrustMMM(
+        df,
+        date="week",
+        outcome="conversions",
+        channels=dict(roles),
+        tracker="trust_survey" if (opt["tracker"] and trust_on) else None,
+        shocks=shocks if trust_on else [],
+        spend={c: f"spend_{c}" for c in roles},
+        seasonality=int(opt["seasonality"]),
+        trend=bool(opt["trend"]),
+        max_lag=int(opt["max_lag"]),
+        trust=trust_on,
+        priors=priors or None,
+        scaling=opt["scaling"],
+        likelihood=opt["likelihood"],
+        trust_form=opt["trust_form"],
+        tracker_n="trust_survey_n"
+        if ((opt["tracker_noise"] == "binomial" or share) and opt["tracker"] and trust_on)
+        else None,
+        tracker_share=share,
+        link=str(opt["link"]),
+        noise=opt["noise"],
+    )
     return model, df, roles, out, trust_on
 
 
-def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 1000, tune: int = 1000,
-             max_draws: int = 200, options: dict[str, Any] | None = None) -> dict[str, Any]:
+def fit_case(
+    case: Case,
+    method: str = "nuts",
+    chains: int = 4,
+    draws: int = 1000,
+    tune: int = 1000,
+    max_draws: int = 200,
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Simulates, fits and compares one world. Returns {"channels": rows, "world": row}."""
     opt = dict(DEFAULTS, **(options or {}))
     t0 = time.perf_counter()
@@ -324,29 +399,58 @@ def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 100
     zs = np.ascontiguousarray(fit.draws(max_draws))
     core = tm._core.mmm
     lo_w, hi_w = fit._window(window)
-    r = core.roi(model._core, zs, horizon=HORIZON, window_begin=lo_w, window_end=hi_w,
-                 spend=np.zeros(len(model.channels)), value_per_outcome=float("nan"), outcome_scale=model.y_scale)
+    r = core.roi(
+        model._core,
+        zs,
+        horizon=HORIZON,
+        window_begin=lo_w,
+        window_end=hi_w,
+        spend=np.zeros(len(model.channels)),
+        value_per_outcome=float("nan"),
+        outcome_scale=model.y_scale,
+    )
     cols = ["incremental_total", "incremental_short", "incremental_long"]
     stack = np.stack([np.asarray(r[c]) for c in cols], axis=-1)  # draws x C x 3 (channels in model order)
     q = _quantiles(stack)
-    truth_vals = np.column_stack([tch.loc[model.channels, k].to_numpy(dtype=float)
-                                  for k in ("conversions", "short_term_conversions", "long_term_conversions")])
+    truth_vals = np.column_stack(
+        [
+            tch.loc[model.channels, k].to_numpy(dtype=float)
+            for k in ("conversions", "short_term_conversions", "long_term_conversions")
+        ]
+    )
     scale = max(1e-9, np.abs(truth_vals[:, 0]).sum())
     rows = []
     organic = {c["name"] for c in case.spec["channels"] if c.get("organic_impressions", 0) > 0}
     for j, c in enumerate(model.channels):
         for k, part in enumerate(("total", "short", "long")):
             tv = truth_vals[j, k]
-            rows.append({"world": case.name, "family": case.family, "channel": c, "role": roles[c],
-                         "kind": "organic" if c in organic else ("pr" if roles[c] == "trust" else
-                                                                 "both" if roles[c] == "both" else "smm"),
-                         "part": part, "truth": tv, "estimate": q["mean"][j, k],
-                         "low90": q["low90"][j, k], "high90": q["high90"][j, k],
-                         "low50": q["low50"][j, k], "high50": q["high50"][j, k],
-                         "denominator": max(abs(tv), 0.01 * scale)})
+            rows.append(
+                {
+                    "world": case.name,
+                    "family": case.family,
+                    "channel": c,
+                    "role": roles[c],
+                    "kind": "organic"
+                    if c in organic
+                    else ("pr" if roles[c] == "trust" else "both" if roles[c] == "both" else "smm"),
+                    "part": part,
+                    "truth": tv,
+                    "estimate": q["mean"][j, k],
+                    "low90": q["low90"][j, k],
+                    "high90": q["high90"][j, k],
+                    "low50": q["low50"][j, k],
+                    "high50": q["high50"][j, k],
+                    "denominator": max(abs(tv), 0.01 * scale),
+                }
+            )
     # trust half-life (weeks) and the share of SMM's result made possible by PR
-    world_row: dict[str, Any] = {"world": case.name, "family": case.family, "periods": case.periods,
-                                 "channels": len(model.channels), **case.notes}
+    world_row: dict[str, Any] = {
+        "world": case.name,
+        "family": case.family,
+        "periods": case.periods,
+        "channels": len(model.channels),
+        **case.notes,
+    }
     hl_true = case.spec["trust"]["half_life_days"] / 7.0
     world_row["half_life_true"] = hl_true
     if trust_on:
@@ -359,7 +463,7 @@ def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 100
         shares = []
         pr_cols = [model.trust_channels.index(c) for c in pr_chans]
         for i in range(zs.shape[0]):
-            d = core.decompose(model._core, zs[i:i + 1], model.y_scale)
+            d = core.decompose(model._core, zs[i : i + 1], model.y_scale)
             amp_m = np.asarray(d["amplification"])
             amp = float(amp_m[:, pr_cols].sum()) if pr_cols else 0.0
             amp_all = float(amp_m.sum())
@@ -376,8 +480,9 @@ def fit_case(case: Case, method: str = "nuts", chains: int = 4, draws: int = 100
     world_row["marketing_share"] = float(np.abs(truth_vals[:, 0]).sum() / df["conversions"].sum())
     tot = [r for r in rows if r["part"] == "total"]
     if len(tot) >= 3:
-        world_row["rank_spearman"] = float(pd.Series([r["estimate"] for r in tot]).corr(
-            pd.Series([r["truth"] for r in tot]), method="spearman"))
+        world_row["rank_spearman"] = float(
+            pd.Series([r["estimate"] for r in tot]).corr(pd.Series([r["truth"] for r in tot]), method="spearman")
+        )
     return {"channels": rows, "world": world_row}
 
 
@@ -405,8 +510,10 @@ def diagnose_half_life(case: Case) -> dict[str, float]:
     d = np.asarray(drive["severity_loss"], dtype=float)[:, None]
     prev, now = g[:-1], g[1:]
     out = {"world": case.name, "half_life_true": case.spec["trust"]["half_life_days"] / 7.0}
-    for name, inflow, shock in (("model_form", x[1:], d[1:]), ("bounded_form", (1 - prev)[:, None] * x[1:],
-                                                                d[1:] * prev[:, None])):
+    for name, inflow, shock in (
+        ("model_form", x[1:], d[1:]),
+        ("bounded_form", (1 - prev)[:, None] * x[1:], d[1:] * prev[:, None]),
+    ):
         design = np.column_stack([prev, np.ones_like(prev), inflow, shock])
         coef, *_ = np.linalg.lstsq(design, now, rcond=None)
         delta = float(coef[0])
@@ -445,6 +552,7 @@ def diagnose_residuals(case: Case, opt: dict[str, Any], lags: int = 4) -> dict[s
 
 # ---- metrics and report --------------------------------------------------------------
 
+
 def covered(ch: pd.DataFrame, level: int) -> pd.Series:
     """Whether the truth lies in the interval; a part that is numerically zero on both
     sides (e.g. an SMM channel's tail 12 weeks after the data) counts as covered: the
@@ -456,14 +564,16 @@ def covered(ch: pd.DataFrame, level: int) -> pd.Series:
 def metrics(ch: pd.DataFrame) -> pd.Series:
     """Coverage, bias, error and width of a set of channel-world rows."""
     rel = (ch["estimate"] - ch["truth"]) / ch["denominator"]
-    return pd.Series({
-        "n": len(ch),
-        "cover50": covered(ch, 50).mean(),
-        "cover90": covered(ch, 90).mean(),
-        "median_rel_bias": rel.median(),
-        "median_abs_rel_error": rel.abs().median(),
-        "median_width90_rel": ((ch["high90"] - ch["low90"]) / ch["denominator"]).median(),
-    })
+    return pd.Series(
+        {
+            "n": len(ch),
+            "cover50": covered(ch, 50).mean(),
+            "cover90": covered(ch, 90).mean(),
+            "median_rel_bias": rel.median(),
+            "median_abs_rel_error": rel.abs().median(),
+            "median_width90_rel": ((ch["high90"] - ch["low90"]) / ch["denominator"]).median(),
+        }
+    )
 
 
 def world_metrics(w: pd.DataFrame, prefix: str, truth_col: str) -> pd.Series:
@@ -472,13 +582,16 @@ def world_metrics(w: pd.DataFrame, prefix: str, truth_col: str) -> pd.Series:
     # half-life: relative to the truth; share: absolute, in share points (den = 1)
     den = tv.abs().clip(lower=1e-9) if prefix == "half_life" else pd.Series(1.0, index=w.index)
     rel = (w[f"{prefix}_mean"] - tv) / den
-    return pd.Series({
-        "n": len(w),
-        "cover50": ((w[f"{prefix}_low50"] <= tv) & (tv <= w[f"{prefix}_high50"])).mean(),
-        "cover90": ((w[f"{prefix}_low90"] <= tv) & (tv <= w[f"{prefix}_high90"])).mean(),
-        "median_rel_bias": rel.median(), "median_abs_rel_error": rel.abs().median(),
-        "median_width90_rel": ((w[f"{prefix}_high90"] - w[f"{prefix}_low90"]) / den).median(),
-    })
+    return pd.Series(
+        {
+            "n": len(w),
+            "cover50": ((w[f"{prefix}_low50"] <= tv) & (tv <= w[f"{prefix}_high50"])).mean(),
+            "cover90": ((w[f"{prefix}_low90"] <= tv) & (tv <= w[f"{prefix}_high90"])).mean(),
+            "median_rel_bias": rel.median(),
+            "median_abs_rel_error": rel.abs().median(),
+            "median_width90_rel": ((w[f"{prefix}_high90"] - w[f"{prefix}_low90"]) / den).median(),
+        }
+    )
 
 
 def report(ch: pd.DataFrame, worlds: pd.DataFrame) -> str:
@@ -490,8 +603,9 @@ def report(ch: pd.DataFrame, worlds: pd.DataFrame) -> str:
         lines.append(f"\n== channel effects by {by} and part ==")
         lines.append(ch.groupby([by, "part"]).apply(metrics, include_groups=False).round(3).to_string())
     lines.append("\n== PR (role trust) channels by name ==")
-    lines.append(ch[ch["kind"] == "pr"].groupby(["channel", "part"]).apply(metrics, include_groups=False)
-                 .round(3).to_string())
+    lines.append(
+        ch[ch["kind"] == "pr"].groupby(["channel", "part"]).apply(metrics, include_groups=False).round(3).to_string()
+    )
     lines.append("\n== trust half-life (weeks; worlds with a trust effect) ==")
     half_life = world_metrics(worlds[worlds["family"] != "no_trust"], "half_life", "half_life_true")
     lines.append(half_life.round(3).to_string())
@@ -499,15 +613,33 @@ def report(ch: pd.DataFrame, worlds: pd.DataFrame) -> str:
     if "share_mean" in worlds:
         lines.append(world_metrics(worlds, "share", "share_true").round(3).to_string())
     lines.append("\n== per world ==")
-    cols = [c for c in ("world", "family", "periods", "channels", "half_life_true", "half_life_mean", "share_true",
-                        "share_mean", "rank_spearman", "divergences", "fit_seconds", "seconds") if c in worlds]
+    cols = [
+        c
+        for c in (
+            "world",
+            "family",
+            "periods",
+            "channels",
+            "half_life_true",
+            "half_life_mean",
+            "share_true",
+            "share_mean",
+            "rank_spearman",
+            "divergences",
+            "fit_seconds",
+            "seconds",
+        )
+        if c in worlds
+    ]
     lines.append(worlds[cols].round(3).to_string(index=False))
     lines.append("\n== per world, channel totals ==")
     lines.append(tot.groupby("world").apply(metrics, include_groups=False).round(3).to_string())
     no_div = (worlds["divergences"] == 0).mean()
     rank = worlds.get("rank_spearman", pd.Series(dtype=float)).median()
-    lines.append(f"\nfits with no divergence: {no_div:.3f}; median rank agreement (Spearman): {rank:.3f}; "
-                 f"median seconds per world: {worlds['seconds'].median():.1f}")
+    lines.append(
+        f"\nfits with no divergence: {no_div:.3f}; median rank agreement (Spearman): {rank:.3f}; "
+        f"median seconds per world: {worlds['seconds'].median():.1f}"
+    )
     return "\n".join(lines)
 
 
@@ -516,13 +648,16 @@ def headline(ch: pd.DataFrame, worlds: pd.DataFrame) -> dict[str, float]:
     tot = ch[ch["part"] == "total"]
     pr, smm = tot[tot["kind"] == "pr"], tot[tot["kind"] == "smm"]
     pr_long = ch[(ch["part"] == "long") & (ch["kind"] == "pr")]
-    rel = lambda d: ((d["estimate"] - d["truth"]) / d["denominator"])  # noqa: E731
+    rel = lambda d: (d["estimate"] - d["truth"]) / d["denominator"]  # noqa: E731
     wt = worlds[worlds["family"] != "no_trust"].dropna(subset=["half_life_mean"])
-    hl_cov = ((wt["half_life_low90"] <= wt["half_life_true"]) & (wt["half_life_true"] <= wt["half_life_high90"]))
+    hl_cov = (wt["half_life_low90"] <= wt["half_life_true"]) & (wt["half_life_true"] <= wt["half_life_high90"])
     return {
-        "pr_total_mare": rel(pr).abs().median(), "pr_total_bias": rel(pr).median(),
-        "pr_total_cover90": covered(pr, 90).mean(), "pr_long_mare": rel(pr_long).abs().median(),
-        "smm_total_mare": rel(smm).abs().median(), "all_total_cover90": covered(tot, 90).mean(),
+        "pr_total_mare": rel(pr).abs().median(),
+        "pr_total_bias": rel(pr).median(),
+        "pr_total_cover90": covered(pr, 90).mean(),
+        "pr_long_mare": rel(pr_long).abs().median(),
+        "smm_total_mare": rel(smm).abs().median(),
+        "all_total_cover90": covered(tot, 90).mean(),
         "half_life_bias": ((wt["half_life_mean"] - wt["half_life_true"]) / wt["half_life_true"]).median(),
         "half_life_cover90": hl_cov.mean(),
         "share_abs_error": (worlds["share_mean"] - worlds["share_true"]).abs().median(),
@@ -563,10 +698,17 @@ def plots(ch: pd.DataFrame, out: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(6.5, 6))
     colors = {"pr": "tab:red", "smm": "tab:blue", "both": "tab:purple", "organic": "tab:green"}
     for kind, sub in tot.groupby("kind"):
-        ax.errorbar(sub["truth"].clip(lower=1), sub["estimate"].clip(lower=1),
-                    yerr=[(sub["estimate"] - sub["low90"]).clip(lower=0),
-                          (sub["high90"] - sub["estimate"]).clip(lower=0)],
-                    fmt="o", ms=4, alpha=0.7, color=colors.get(kind, "grey"), label=kind, elinewidth=0.8)
+        ax.errorbar(
+            sub["truth"].clip(lower=1),
+            sub["estimate"].clip(lower=1),
+            yerr=[(sub["estimate"] - sub["low90"]).clip(lower=0), (sub["high90"] - sub["estimate"]).clip(lower=0)],
+            fmt="o",
+            ms=4,
+            alpha=0.7,
+            color=colors.get(kind, "grey"),
+            label=kind,
+            elinewidth=0.8,
+        )
     lim = [1, max(10.0, float(tot[["truth", "high90"]].max().max()) * 1.5)]
     ax.plot(lim, lim, color="black", lw=0.8)
     ax.set_xscale("log")
@@ -589,8 +731,16 @@ def _run_one(args: tuple[Case, dict[str, Any]]) -> dict[str, Any]:
     try:
         return fit_case(case, **kw)
     except Exception as e:  # a failed world is reported, never silently dropped
-        return {"channels": [], "world": {"world": case.name, "family": case.family, "error": repr(e),
-                                          "divergences": np.nan, "seconds": np.nan}}
+        return {
+            "channels": [],
+            "world": {
+                "world": case.name,
+                "family": case.family,
+                "error": repr(e),
+                "divergences": np.nan,
+                "seconds": np.nan,
+            },
+        }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -610,10 +760,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", default="validation_out", help="folder for CSVs, report and plots")
     ap.add_argument("--from-csv", action="store_true", help="rebuild report and plots from --out's CSVs")
     ap.add_argument("--compare", nargs="+", metavar="FOLDER", help="one headline row per earlier run's folder")
-    ap.add_argument("--diagnose-half-life", action="store_true",
-                    help="fit both trust recursions to each world's noise-free trust (no model fit)")
-    ap.add_argument("--diagnose-residuals", action="store_true",
-                    help="MAP fit of each world; autocorrelation of the standardised residuals")
+    ap.add_argument(
+        "--diagnose-half-life",
+        action="store_true",
+        help="fit both trust recursions to each world's noise-free trust (no model fit)",
+    )
+    ap.add_argument(
+        "--diagnose-residuals",
+        action="store_true",
+        help="MAP fit of each world; autocorrelation of the standardised residuals",
+    )
     a = ap.parse_args(argv)
     options: dict[str, Any] = {}
     for kv in a.option:
@@ -633,8 +789,13 @@ def main(argv: list[str] | None = None) -> None:
         print("share of worlds with acf1 > 2 / sqrt(T):", round(significant, 3))
         return
     if a.diagnose_half_life:
-        rows = pd.DataFrame([diagnose_half_life(c) for c in all_cases(a.worlds, a.seed)
-                             if c.family != "no_trust" and c.spec.get("pr_activities")])
+        rows = pd.DataFrame(
+            [
+                diagnose_half_life(c)
+                for c in all_cases(a.worlds, a.seed)
+                if c.family != "no_trust" and c.spec.get("pr_activities")
+            ]
+        )
         for f in ("model_form", "bounded_form"):
             rows[f"ratio_{f}"] = rows[f"half_life_{f}"] / rows["half_life_true"]
         print(rows.round(2).to_string(index=False))
@@ -678,8 +839,14 @@ def main(argv: list[str] | None = None) -> None:
     if a.only:
         keep = set(a.only.split(","))
         cases = [c for c in cases if c.name in keep or c.family in keep]
-    kw = {"method": a.method, "chains": a.chains, "draws": a.draws, "tune": a.tune, "max_draws": a.max_draws,
-          "options": options}
+    kw = {
+        "method": a.method,
+        "chains": a.chains,
+        "draws": a.draws,
+        "tune": a.tune,
+        "max_draws": a.max_draws,
+        "options": options,
+    }
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -693,8 +860,11 @@ def main(argv: list[str] | None = None) -> None:
         for j in jobs:
             results.append(_run_one(j))
             w = results[-1]["world"]
-            print(f"  {w['world']}: {w.get('seconds', float('nan')):.1f} s, divergences {w.get('divergences')}"
-                  + (f", ERROR {w['error']}" if "error" in w else ""), flush=True)
+            print(
+                f"  {w['world']}: {w.get('seconds', float('nan')):.1f} s, divergences {w.get('divergences')}"
+                + (f", ERROR {w['error']}" if "error" in w else ""),
+                flush=True,
+            )
     ch = pd.DataFrame([r for res in results for r in res["channels"]])
     worlds = pd.DataFrame([res["world"] for res in results])
     ch.to_csv(out / "channels.csv", index=False)

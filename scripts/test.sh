@@ -23,11 +23,14 @@ quiet_pip "$PY" -m pip install -q --disable-pip-version-check build "cmake>=3.24
 export PATH="$root/$VENV/bin:$PATH"
 
 # ---- lint gate (issue 19) ----------------------------------------------------------------
-step "lint (ruff check)"
+step "lint (ruff check, ruff format --check)"
 # pyproject.toml's [tool.ruff]: pycodestyle, pyflakes, isort, pyupgrade and bugbear over the
 # package, the Python tests and the benchmarks. First, so that a finding fails in seconds.
 quiet_pip "$PY" -m pip install -q --disable-pip-version-check "ruff>=0.17,<0.18"
 "$PY" -m ruff check python/trustmix tests/python benchmarks
+# and the formatter's check (ruff format, [tool.ruff] line length 120): `ruff format
+# python/trustmix tests/python benchmarks` rewrites what it reports.
+"$PY" -m ruff format --check python/trustmix tests/python benchmarks
 # ------------------------------------------------------------------------------------------
 
 step "build sdist and wheel"

@@ -20,8 +20,11 @@ class Matrix:
         self.name: Any = None
         if isinstance(x, pd.DataFrame):
             self.kind, self.index, self.columns = "frame", x.index, x.columns
-            bad = [c for c, dt in x.dtypes.items()
-                   if not pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt)]
+            bad = [
+                c
+                for c, dt in x.dtypes.items()
+                if not pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt)
+            ]
             if bad:
                 raise ValueError(f"{what}: column {bad[0]!r} is not numeric (dtype {x[bad[0]].dtype})")
             arr = x.to_numpy(dtype=np.float64)
@@ -60,8 +63,9 @@ class Matrix:
         mask = ok(self.values)
         if not mask.all():
             row, col = np.argwhere(~mask)[0]
-            raise ValueError(f"{what} must be {expected}: {self.label(int(row), int(col))} is "
-                             f"{float(self.values[row, col])!r}")
+            raise ValueError(
+                f"{what} must be {expected}: {self.label(int(row), int(col))} is {float(self.values[row, col])!r}"
+            )
 
     def wrap(self, values: np.ndarray) -> Any:
         """Returns values (T, C) in the caller's container type."""
@@ -99,8 +103,6 @@ class Matrix:
         if arr.size not in (1, self.channels):
             raise ValueError(f"{name} must be a scalar or have one value per channel ({self.channels}), got {arr.size}")
         return arr
-
-
 
 
 def _show(label: Any) -> str:

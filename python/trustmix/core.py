@@ -59,8 +59,10 @@ def _plan_spend(self: Plan, start: Any, periods: int, freq: str = "W") -> pd.Dat
     first = pd.Timestamp(start)
     room = (pd.Timestamp.max - first).days // days  # the index's last date must be a pandas Timestamp
     if periods > room:
-        raise ValueError(f"periods = {periods} of {days} day(s) from {first.date()} run past the last date pandas "
-                         f"can hold ({pd.Timestamp.max.date()}): ask for at most {room} periods")
+        raise ValueError(
+            f"periods = {periods} of {days} day(s) from {first.date()} run past the last date pandas "
+            f"can hold ({pd.Timestamp.max.date()}): ask for at most {room} periods"
+        )
     values = self.spend_matrix(start, int(periods), days)
     index = pd.date_range(first, periods=periods, freq=f"{days}D", name="period")
     return pd.DataFrame(values, index=index, columns=[c.name for c in self.channels])
@@ -129,4 +131,3 @@ def _campaign_spend(self: Campaign, freq: str = "D") -> pd.Series:
 
 
 __all__ = ["Audience", "Campaign", "Channel", "Plan", "PESO_CATEGORIES", "ROLES", "OBJECTIVES"]
-

@@ -42,26 +42,68 @@ def demo_plan() -> Plan:
         Channel("tiktok", peso="paid", role="conversion", platform="tiktok"),
     ]
     campaigns = [
-        Campaign("Spring press push", channel="press", objective="trust", start="2025-02-03", end="2025-04-27",
-                 budget=36000),
-        Campaign("Founder interview tour", channel="events", objective="trust", start="2025-05-05",
-                 end="2025-06-01", budget=18000),
-        Campaign("Summer Instagram", channel="instagram", objective="conversion", start="2025-06-02",
-                 end="2025-08-31", budget=42000),
-        Campaign("Back-to-school TikTok", channel="tiktok", objective="conversion", start="2025-08-18",
-                 end="2025-09-28", budget=21000),
-        Campaign("Autumn press push", channel="press", objective="trust", start="2025-09-29", end="2025-11-09",
-                 budget=18000),
-        Campaign("Holiday Instagram", channel="instagram", objective="conversion", start="2025-11-17",
-                 end="2025-12-28", budget=30000),
+        Campaign(
+            "Spring press push", channel="press", objective="trust", start="2025-02-03", end="2025-04-27", budget=36000
+        ),
+        Campaign(
+            "Founder interview tour",
+            channel="events",
+            objective="trust",
+            start="2025-05-05",
+            end="2025-06-01",
+            budget=18000,
+        ),
+        Campaign(
+            "Summer Instagram",
+            channel="instagram",
+            objective="conversion",
+            start="2025-06-02",
+            end="2025-08-31",
+            budget=42000,
+        ),
+        Campaign(
+            "Back-to-school TikTok",
+            channel="tiktok",
+            objective="conversion",
+            start="2025-08-18",
+            end="2025-09-28",
+            budget=21000,
+        ),
+        Campaign(
+            "Autumn press push", channel="press", objective="trust", start="2025-09-29", end="2025-11-09", budget=18000
+        ),
+        Campaign(
+            "Holiday Instagram",
+            channel="instagram",
+            objective="conversion",
+            start="2025-11-17",
+            end="2025-12-28",
+            budget=30000,
+        ),
     ]
     audiences = [
-        Audience("Skeptical Sam", size=250_000, baseline_trust=0.2, reach={"press": 0.35, "instagram": 0.5},
-                 affinity={"press": 1.3, "instagram": 0.7}, tags={"age": "35-54"}, trust_sensitivity=1.4,
-                 base_conversion_rate=0.0005, value_per_conversion=120),
-        Audience("Loyal Lena", size=120_000, baseline_trust=0.7, reach={"instagram": 0.7, "tiktok": 0.6},
-                 affinity={"instagram": 1.2, "tiktok": 1.1}, tags={"age": "18-34"}, trust_sensitivity=0.6,
-                 base_conversion_rate=0.002, value_per_conversion=120),
+        Audience(
+            "Skeptical Sam",
+            size=250_000,
+            baseline_trust=0.2,
+            reach={"press": 0.35, "instagram": 0.5},
+            affinity={"press": 1.3, "instagram": 0.7},
+            tags={"age": "35-54"},
+            trust_sensitivity=1.4,
+            base_conversion_rate=0.0005,
+            value_per_conversion=120,
+        ),
+        Audience(
+            "Loyal Lena",
+            size=120_000,
+            baseline_trust=0.7,
+            reach={"instagram": 0.7, "tiktok": 0.6},
+            affinity={"instagram": 1.2, "tiktok": 1.1},
+            tags={"age": "18-34"},
+            trust_sensitivity=0.6,
+            base_conversion_rate=0.002,
+            value_per_conversion=120,
+        ),
     ]
     return Plan(channels=channels, campaigns=campaigns, audiences=audiences)
 
@@ -136,8 +178,14 @@ def plot_demo(results: dict[str, Any]) -> Any:
         ("response", results["response"], axes[2], "saturated response (Hill, 0..1)"),
     ):
         for c in frame.columns:
-            ax.plot(frame.index, frame[c], label=c, color=colours.get(c), lw=2,
-                    drawstyle="steps-post" if name == "spend" else "default")
+            ax.plot(
+                frame.index,
+                frame[c],
+                label=c,
+                color=colours.get(c),
+                lw=2,
+                drawstyle="steps-post" if name == "spend" else "default",
+            )
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0].legend(ncol=4, loc="upper left")
@@ -167,15 +215,25 @@ def demo_trust_model(seed: int = 7) -> dict[str, Any]:
     from trustmix.mmm import TrustMMM, simulate_trust_data
 
     data, truth = simulate_trust_data(156, seed=seed)
-    model = TrustMMM(data, date="week", outcome="conversions",
-                     channels={"press": "trust", "events": "trust", "instagram": "conversion", "tiktok": "conversion"},
-                     tracker="trust_survey", shocks=["crisis"])
+    model = TrustMMM(
+        data,
+        date="week",
+        outcome="conversions",
+        channels={"press": "trust", "events": "trust", "instagram": "conversion", "tiktok": "conversion"},
+        tracker="trust_survey",
+        shocks=["crisis"],
+    )
     t0 = time.perf_counter()
     fit = model.fit(method="map", seed=0)
     seconds = time.perf_counter() - t0
     window = (data["week"].iloc[40], data["week"].iloc[47])
-    return {"model_data": data, "truth": truth, "fit": fit, "fit_seconds": seconds,
-            "roi": fit.roi(horizon=104, window=window)}
+    return {
+        "model_data": data,
+        "truth": truth,
+        "fit": fit,
+        "fit_seconds": seconds,
+        "roi": fit.roi(horizon=104, window=window),
+    }
 
 
 def plot_trust_model(results: dict[str, Any]) -> Any:
@@ -185,8 +243,13 @@ def plot_trust_model(results: dict[str, Any]) -> Any:
     fig, axes = plt.subplots(2, 1, figsize=(11, 8), constrained_layout=True)
     results["fit"].plot_decomposition(ax=axes[0])
     results["fit"].plot_trust(ax=axes[1])
-    axes[1].plot(results["fit"].model.dates, results["truth"]["trust_stock"], color="grey", ls="--",
-                 label="true trust stock (its scale is not identified)")
+    axes[1].plot(
+        results["fit"].model.dates,
+        results["truth"]["trust_stock"],
+        color="grey",
+        ls="--",
+        label="true trust stock (its scale is not identified)",
+    )
     axes[1].legend(fontsize=7, ncol=4)
     return fig
 
@@ -218,11 +281,22 @@ def run_demo(output: str = "trustmix-output", plot: bool = True) -> dict[str, An
     r.update(demo_trust_model())
     fit, truth = r["fit"], r["truth"]
     p = fit.params
-    print(f"trust half-life: fitted {trustmix.transforms.half_life(p['delta']):.1f} weeks "
-          f"(true {trustmix.transforms.half_life(truth['delta']):.1f}); MAP in {r['fit_seconds']:.2f} s")
+    print(
+        f"trust half-life: fitted {trustmix.transforms.half_life(p['delta']):.1f} weeks "
+        f"(true {trustmix.transforms.half_life(truth['delta']):.1f}); MAP in {r['fit_seconds']:.2f} s"
+    )
     print("Short- vs long-term effect of an 8-week burst of each channel (conversions over the next two years):")
-    cols = ["role", "spend", "incremental_short", "incremental_long", "incremental_total", "via_trust_direct",
-            "via_amplification", "own", "cost_per_incremental"]
+    cols = [
+        "role",
+        "spend",
+        "incremental_short",
+        "incremental_long",
+        "incremental_total",
+        "via_trust_direct",
+        "via_amplification",
+        "own",
+        "cost_per_incremental",
+    ]
     print(r["roi"][cols].to_string(float_format=lambda v: f"{v:,.1f}"))
     print(VALIDATION_NOTE)
     if plot:

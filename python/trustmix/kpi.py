@@ -111,14 +111,19 @@ def excess_share_of_voice(share_of_voice: Any, share_of_market: Any) -> Any:
 
     The C++ name is the same: ``trustmix::kpi::excess_share_of_voice``.
     """
-    return _call(_core.kpi.excess_share_of_voice, "excess_share_of_voice", share_of_voice=share_of_voice,
-                 share_of_market=share_of_market)
+    return _call(
+        _core.kpi.excess_share_of_voice,
+        "excess_share_of_voice",
+        share_of_voice=share_of_voice,
+        share_of_market=share_of_market,
+    )
 
 
 def esov(share_of_voice: Any, share_of_market: Any) -> Any:
     """Deprecated alias of :func:`excess_share_of_voice` (same values; warns once per call site)."""
-    warnings.warn("trustmix.kpi.esov is deprecated; use trustmix.kpi.excess_share_of_voice", DeprecationWarning,
-                  stacklevel=2)
+    warnings.warn(
+        "trustmix.kpi.esov is deprecated; use trustmix.kpi.excess_share_of_voice", DeprecationWarning, stacklevel=2
+    )
     return excess_share_of_voice(share_of_voice, share_of_market)
 
 
@@ -160,15 +165,20 @@ def amplification_rate(shares: Any, followers: Any) -> Any:
 
 def follower_growth_rate(followers_start: Any, followers_end: Any) -> Any:
     """Follower growth rate (percent) = (end - start) / start x 100."""
-    return _call(_core.kpi.follower_growth_rate, "follower_growth_rate", followers_start=followers_start,
-                 followers_end=followers_end)
+    return _call(
+        _core.kpi.follower_growth_rate,
+        "follower_growth_rate",
+        followers_start=followers_start,
+        followers_end=followers_end,
+    )
 
 
 # ---- Outcomes -------------------------------------------------------------------------
 def nps(promoters: Any, detractors: Any, respondents: Any) -> Any:
     """Net Promoter Score (-100..100) = (promoters - detractors) / respondents x 100."""
-    return _call(_core.kpi.net_promoter_score, "nps", promoters=promoters, detractors=detractors,
-                 respondents=respondents)
+    return _call(
+        _core.kpi.net_promoter_score, "nps", promoters=promoters, detractors=detractors, respondents=respondents
+    )
 
 
 def trust_index(trusting: Any, respondents: Any) -> Any:
@@ -178,8 +188,9 @@ def trust_index(trusting: Any, respondents: Any) -> Any:
 
 def share_of_search(brand_searches: Any, category_searches: Any) -> Any:
     """Share of search (percent) = brand searches / category searches x 100."""
-    return _call(_core.kpi.share_of_search, "share_of_search", brand_searches=brand_searches,
-                 category_searches=category_searches)
+    return _call(
+        _core.kpi.share_of_search, "share_of_search", brand_searches=brand_searches, category_searches=category_searches
+    )
 
 
 # ---- Impact ---------------------------------------------------------------------------
@@ -200,8 +211,9 @@ def cpa(cost: Any, conversions: Any) -> Any:
 
 def cac(acquisition_cost: Any, new_customers: Any) -> Any:
     """Customer acquisition cost (currency) = total acquisition cost / new customers."""
-    return _call(_core.kpi.customer_acquisition_cost, "cac", acquisition_cost=acquisition_cost,
-                 new_customers=new_customers)
+    return _call(
+        _core.kpi.customer_acquisition_cost, "cac", acquisition_cost=acquisition_cost, new_customers=new_customers
+    )
 
 
 _CVR_BY = ("clicks", "visits", "sessions")
@@ -223,8 +235,13 @@ def roas(revenue: Any, spend: Any) -> Any:
 def roi(incremental_value: Any, cost: Any) -> Any:
     """Return on investment (fraction) = (incremental value - cost) / cost. Use
     incremental value (from attribution, an experiment or the model), not revenue."""
-    return _call(_core.kpi.return_on_investment, "roi", signed=("incremental_value",),
-                 incremental_value=incremental_value, cost=cost)
+    return _call(
+        _core.kpi.return_on_investment,
+        "roi",
+        signed=("incremental_value",),
+        incremental_value=incremental_value,
+        cost=cost,
+    )
 
 
 def clv(margin: Any, retention: Any, discount: Any = 0.1) -> Any:
@@ -252,44 +269,128 @@ class KPI:
 
 _CATALOG: tuple[KPI, ...] = (
     KPI("frequency", "outputs", "impressions / reach", "exposures per person", ("impressions", "reach"), frequency),
-    KPI("share_of_voice", "outputs", "mentions / category_mentions x 100", "percent", ("mentions", "category_mentions"),
-        share_of_voice),
-    KPI("excess_share_of_voice", "outputs", "share_of_voice - share_of_market", "percentage points",
+    KPI(
+        "share_of_voice",
+        "outputs",
+        "mentions / category_mentions x 100",
+        "percent",
+        ("mentions", "category_mentions"),
+        share_of_voice,
+    ),
+    KPI(
+        "excess_share_of_voice",
+        "outputs",
+        "share_of_voice - share_of_market",
+        "percentage points",
         ("mentions", "category_mentions", "share_of_market"),
-        lambda m, c, s: excess_share_of_voice(share_of_voice(m, c), s)),
-    KPI("net_sentiment", "outputs", "(positive - negative) / (positive + negative) x 100", "index -100..100",
-        ("positive", "negative"), net_sentiment),
-    KPI("engagement_rate_by_reach", "out-takes", "engagements / reach x 100", "percent", ("engagements", "reach"),
-        lambda e, d: engagement_rate(e, d, by="reach")),
-    KPI("engagement_rate_by_followers", "out-takes", "engagements / followers x 100", "percent",
-        ("engagements", "followers"), lambda e, d: engagement_rate(e, d, by="followers")),
-    KPI("engagement_rate_by_impressions", "out-takes", "engagements / impressions x 100", "percent",
-        ("engagements", "impressions"), lambda e, d: engagement_rate(e, d, by="impressions")),
+        lambda m, c, s: excess_share_of_voice(share_of_voice(m, c), s),
+    ),
+    KPI(
+        "net_sentiment",
+        "outputs",
+        "(positive - negative) / (positive + negative) x 100",
+        "index -100..100",
+        ("positive", "negative"),
+        net_sentiment,
+    ),
+    KPI(
+        "engagement_rate_by_reach",
+        "out-takes",
+        "engagements / reach x 100",
+        "percent",
+        ("engagements", "reach"),
+        lambda e, d: engagement_rate(e, d, by="reach"),
+    ),
+    KPI(
+        "engagement_rate_by_followers",
+        "out-takes",
+        "engagements / followers x 100",
+        "percent",
+        ("engagements", "followers"),
+        lambda e, d: engagement_rate(e, d, by="followers"),
+    ),
+    KPI(
+        "engagement_rate_by_impressions",
+        "out-takes",
+        "engagements / impressions x 100",
+        "percent",
+        ("engagements", "impressions"),
+        lambda e, d: engagement_rate(e, d, by="impressions"),
+    ),
     KPI("ctr", "out-takes", "clicks / impressions x 100", "percent", ("clicks", "impressions"), ctr),
-    KPI("virality_rate", "out-takes", "shares / impressions x 100", "percent", ("shares", "impressions"),
-        virality_rate),
-    KPI("amplification_rate", "out-takes", "shares / followers x 100", "percent", ("shares", "followers"),
-        amplification_rate),
-    KPI("follower_growth_rate", "out-takes", "(followers_end - followers_start) / followers_start x 100", "percent",
-        ("followers_start", "followers_end"), follower_growth_rate),
+    KPI(
+        "virality_rate", "out-takes", "shares / impressions x 100", "percent", ("shares", "impressions"), virality_rate
+    ),
+    KPI(
+        "amplification_rate",
+        "out-takes",
+        "shares / followers x 100",
+        "percent",
+        ("shares", "followers"),
+        amplification_rate,
+    ),
+    KPI(
+        "follower_growth_rate",
+        "out-takes",
+        "(followers_end - followers_start) / followers_start x 100",
+        "percent",
+        ("followers_start", "followers_end"),
+        follower_growth_rate,
+    ),
     KPI("trust_index", "outcomes", "trusting / respondents x 100", "percent", ("trusting", "respondents"), trust_index),
-    KPI("nps", "outcomes", "(promoters - detractors) / respondents x 100", "index -100..100",
-        ("promoters", "detractors", "respondents"), nps),
-    KPI("share_of_search", "outcomes", "brand_searches / category_searches x 100", "percent",
-        ("brand_searches", "category_searches"), share_of_search),
+    KPI(
+        "nps",
+        "outcomes",
+        "(promoters - detractors) / respondents x 100",
+        "index -100..100",
+        ("promoters", "detractors", "respondents"),
+        nps,
+    ),
+    KPI(
+        "share_of_search",
+        "outcomes",
+        "brand_searches / category_searches x 100",
+        "percent",
+        ("brand_searches", "category_searches"),
+        share_of_search,
+    ),
     KPI("cpm", "impact", "spend / impressions x 1000", "currency per 1000 impressions", ("spend", "impressions"), cpm),
     KPI("cpc", "impact", "spend / clicks", "currency per click", ("spend", "clicks"), cpc),
     KPI("cpa", "impact", "spend / conversions", "currency per conversion", ("spend", "conversions"), cpa),
-    KPI("cac", "impact", "acquisition_cost / new_customers", "currency per customer",
-        ("acquisition_cost", "new_customers"), cac),
-    KPI("cvr_by_clicks", "impact", "conversions / clicks", "fraction", ("conversions", "clicks"),
-        lambda c, d: cvr(c, d, by="clicks")),
-    KPI("cvr_by_visits", "impact", "conversions / visits", "fraction", ("conversions", "visits"),
-        lambda c, d: cvr(c, d, by="visits")),
+    KPI(
+        "cac",
+        "impact",
+        "acquisition_cost / new_customers",
+        "currency per customer",
+        ("acquisition_cost", "new_customers"),
+        cac,
+    ),
+    KPI(
+        "cvr_by_clicks",
+        "impact",
+        "conversions / clicks",
+        "fraction",
+        ("conversions", "clicks"),
+        lambda c, d: cvr(c, d, by="clicks"),
+    ),
+    KPI(
+        "cvr_by_visits",
+        "impact",
+        "conversions / visits",
+        "fraction",
+        ("conversions", "visits"),
+        lambda c, d: cvr(c, d, by="visits"),
+    ),
     KPI("roas", "impact", "revenue / spend", "currency per currency", ("revenue", "spend"), roas),
     KPI("roi", "impact", "(incremental_value - spend) / spend", "fraction", ("incremental_value", "spend"), roi),
-    KPI("clv", "impact", "margin x retention / (1 + discount - retention)", "currency per customer",
-        ("margin", "retention", "discount"), clv),
+    KPI(
+        "clv",
+        "impact",
+        "margin x retention / (1 + discount - retention)",
+        "currency per customer",
+        ("margin", "retention", "discount"),
+        clv,
+    ),
 )
 
 STAGES = ("outputs", "out-takes", "outcomes", "impact")
@@ -299,8 +400,10 @@ def catalog() -> pd.DataFrame:
     """Every KPI :func:`kpi_table` knows: name, AMEC stage, formula, unit and the input
     columns it needs (canonical names)."""
     return pd.DataFrame(
-        [{"kpi": k.name, "stage": k.stage, "formula": k.formula, "unit": k.unit, "inputs": ", ".join(k.inputs)}
-         for k in _CATALOG]
+        [
+            {"kpi": k.name, "stage": k.stage, "formula": k.formula, "unit": k.unit, "inputs": ", ".join(k.inputs)}
+            for k in _CATALOG
+        ]
     )
 
 

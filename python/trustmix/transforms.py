@@ -82,8 +82,9 @@ def _check_kind(kind: str, allowed: tuple[str, ...], what: str) -> None:
         raise ValueError(f"{what} kind must be one of {', '.join(allowed)}; got {kind!r}")
 
 
-def _parameters(m: Matrix, kind: str, what: str, core_names: list[str],
-                params: dict[str, Any]) -> tuple[list[str], list[np.ndarray]]:
+def _parameters(
+    m: Matrix, kind: str, what: str, core_names: list[str], params: dict[str, Any]
+) -> tuple[list[str], list[np.ndarray]]:
     """The family's parameter names (``lambda`` spelled ``lam`` in Python) and their
     values as vectors of 1 or C values; unknown or missing names are errors."""
     names = [("lam" if n == "lambda" else n) for n in core_names]
@@ -163,8 +164,19 @@ def adstock(
         lag = _core.transforms.infinite_lag
     else:
         lag = _check_max_lag(max_lag)
-    values, grads, weights = _checked(m, np.isfinite, "finite", _core.transforms.adstock, m.values, kind, pvec, lag,
-                                      bool(normalize), bool(return_grad), int(threads))
+    values, grads, weights = _checked(
+        m,
+        np.isfinite,
+        "finite",
+        _core.transforms.adstock,
+        m.values,
+        kind,
+        pvec,
+        lag,
+        bool(normalize),
+        bool(return_grad),
+        int(threads),
+    )
     out = m.wrap(values)
     if not return_grad:
         return out
@@ -174,36 +186,65 @@ def adstock(
     return out, g
 
 
-def geometric_adstock(x: Any, alpha: Any, *, max_lag: int | None = 12, normalize: bool = True,
-                      return_grad: bool = False, threads: int = 0) -> Any:
+def geometric_adstock(
+    x: Any, alpha: Any, *, max_lag: int | None = 12, normalize: bool = True, return_grad: bool = False, threads: int = 0
+) -> Any:
     """Geometric adstock, ``w_l = alpha^l``, alpha in [0, 1] ([0, 1) for ``max_lag=None``).
 
     Half-life of the carry-over: :func:`half_life` ``(alpha) = ln 0.5 / ln alpha`` periods.
     See :func:`adstock` for the arguments and the return value.
     """
-    return adstock(x, "geometric", max_lag=max_lag, normalize=normalize, return_grad=return_grad,
-                   threads=threads, alpha=alpha)
+    return adstock(
+        x, "geometric", max_lag=max_lag, normalize=normalize, return_grad=return_grad, threads=threads, alpha=alpha
+    )
 
 
-def delayed_adstock(x: Any, alpha: Any, theta: Any, *, max_lag: int = 12, normalize: bool = True,
-                    return_grad: bool = False, threads: int = 0) -> Any:
+def delayed_adstock(
+    x: Any,
+    alpha: Any,
+    theta: Any,
+    *,
+    max_lag: int = 12,
+    normalize: bool = True,
+    return_grad: bool = False,
+    threads: int = 0,
+) -> Any:
     """Delayed adstock, ``w_l = alpha^((l - theta)^2)``: the peak effect comes ``theta``
     periods after exposure. alpha in (0, 1], theta in [0, max_lag]. See :func:`adstock`."""
-    return adstock(x, "delayed", max_lag=max_lag, normalize=normalize, return_grad=return_grad,
-                   threads=threads, alpha=alpha, theta=theta)
+    return adstock(
+        x,
+        "delayed",
+        max_lag=max_lag,
+        normalize=normalize,
+        return_grad=return_grad,
+        threads=threads,
+        alpha=alpha,
+        theta=theta,
+    )
 
 
-def binomial_adstock(x: Any, alpha: Any, *, max_lag: int = 12, normalize: bool = True,
-                     return_grad: bool = False, threads: int = 0) -> Any:
+def binomial_adstock(
+    x: Any, alpha: Any, *, max_lag: int = 12, normalize: bool = True, return_grad: bool = False, threads: int = 0
+) -> Any:
     """Binomial adstock (Meridian), ``w_l = (1 - l / (L + 1))^(1 / alpha - 1)``,
     alpha in (0, 1]: alpha = 1 spreads evenly over the window, alpha -> 0 keeps the effect
     in the first period. See :func:`adstock`."""
-    return adstock(x, "binomial", max_lag=max_lag, normalize=normalize, return_grad=return_grad,
-                   threads=threads, alpha=alpha)
+    return adstock(
+        x, "binomial", max_lag=max_lag, normalize=normalize, return_grad=return_grad, threads=threads, alpha=alpha
+    )
 
 
-def weibull_adstock(x: Any, k: Any, lam: Any, *, kind: str = "cdf", max_lag: int = 12, normalize: bool = True,
-                    return_grad: bool = False, threads: int = 0) -> Any:
+def weibull_adstock(
+    x: Any,
+    k: Any,
+    lam: Any,
+    *,
+    kind: str = "cdf",
+    max_lag: int = 12,
+    normalize: bool = True,
+    return_grad: bool = False,
+    threads: int = 0,
+) -> Any:
     """Weibull adstock with shape ``k`` > 0 and scale ``lam`` > 0 (periods).
 
     ``kind="cdf"``: survival weights ``w_l = prod_{j=1}^{l+1} (1 - F(j))``, decaying with
@@ -212,8 +253,16 @@ def weibull_adstock(x: Any, k: Any, lam: Any, *, kind: str = "cdf", max_lag: int
     """
     if kind not in ("cdf", "pdf"):
         raise ValueError(f"kind must be 'cdf' or 'pdf', got {kind!r}")
-    return adstock(x, f"weibull_{kind}", max_lag=max_lag, normalize=normalize, return_grad=return_grad,
-                   threads=threads, k=k, lam=lam)
+    return adstock(
+        x,
+        f"weibull_{kind}",
+        max_lag=max_lag,
+        normalize=normalize,
+        return_grad=return_grad,
+        threads=threads,
+        k=k,
+        lam=lam,
+    )
 
 
 def adstock_weights(kind: str, *, max_lag: int = 12, normalize: bool = True, **params: float) -> np.ndarray:
@@ -222,10 +271,12 @@ def adstock_weights(kind: str, *, max_lag: int = 12, normalize: bool = True, **p
     names = [("lam" if n == "lambda" else n) for n in _core.transforms.adstock_parameter_names(kind)]
     missing = [n for n in names if n not in params]
     if missing or set(params) - set(names):
-        raise ValueError(f"{kind} adstock takes parameters {', '.join(names)}; "
-                         f"got {', '.join(sorted(params)) or 'none'}")
-    w, _ = _core.transforms.adstock_weights(kind, [float(params[n]) for n in names], _check_max_lag(max_lag),
-                                            bool(normalize))
+        raise ValueError(
+            f"{kind} adstock takes parameters {', '.join(names)}; got {', '.join(sorted(params)) or 'none'}"
+        )
+    w, _ = _core.transforms.adstock_weights(
+        kind, [float(params[n]) for n in names], _check_max_lag(max_lag), bool(normalize)
+    )
     return np.asarray(w)
 
 
@@ -245,8 +296,17 @@ def saturate(x: Any, kind: str, *, return_grad: bool = False, threads: int = 0, 
     _check_kind(kind, SATURATION_KINDS, "saturation")
     m = Matrix(x)
     names, pvec = _parameters(m, kind, "saturation", _core.transforms.saturation_parameter_names(kind), params)
-    values, grads, dx = _checked(m, _is_media, "finite and >= 0", _core.transforms.saturate, m.values, kind, pvec,
-                                 bool(return_grad), int(threads))
+    values, grads, dx = _checked(
+        m,
+        _is_media,
+        "finite and >= 0",
+        _core.transforms.saturate,
+        m.values,
+        kind,
+        pvec,
+        bool(return_grad),
+        int(threads),
+    )
     out = m.wrap(values)
     if not return_grad:
         return out

@@ -8,6 +8,7 @@ convolution, the (trust, memory) transition matrix, conversion probabilities, th
 expected chain and multinomial/binomial draws (numpy's generator, so realised numbers
 differ from trustmix's counter-based streams but agree in distribution).
 """
+
 from __future__ import annotations
 
 import math
@@ -40,8 +41,11 @@ def _engaged(r: float, lam: float, shape: float, z: float, m: int) -> np.ndarray
         return out
     k = np.arange(m)
     if shape > 0:
-        logp = (np.array([math.lgamma(i + shape) - math.lgamma(shape) - math.lgamma(i + 1) for i in k])
-                + shape * math.log(shape / (shape + lam)) + k * math.log(lam / (shape + lam)))
+        logp = (
+            np.array([math.lgamma(i + shape) - math.lgamma(shape) - math.lgamma(i + 1) for i in k])
+            + shape * math.log(shape / (shape + lam))
+            + k * math.log(lam / (shape + lam))
+        )
         pgf = (1 + lam * (1 - z) / shape) ** (-shape)
     else:
         logp = -lam + k * math.log(lam) - np.array([math.lgamma(i + 1) for i in k])
@@ -57,23 +61,30 @@ def _engaged(r: float, lam: float, shape: float, z: float, m: int) -> np.ndarray
 def _conv(a: np.ndarray, b: np.ndarray, m: int) -> np.ndarray:
     full = np.convolve(a, b)
     out = full[: m + 1].copy()
-    out[m] += full[m + 1:].sum()
+    out[m] += full[m + 1 :].sum()
     return out
 
 
 def _params(spec: dict[str, Any]) -> dict[str, Any]:
     t, smm, season = spec.get("trust", {}), spec.get("smm", {}), spec.get("seasonality", {})
     return {
-        "trust_hl": t.get("half_life_days", 120.0), "gamma": t.get("effect", 1.0), "theta": t.get("amplification", 1.0),
-        "initial": t.get("initial", {}), "mem_hl": smm.get("memory_half_life_days", 4.0),
-        "beta": smm.get("effect", 1.0), "m": smm.get("memory_cap", 10), "sat": smm.get("saturation", "hill"),
-        "sat_params": smm.get("saturation_params", [2.0, 1.5]), "amp": season.get("amplitude", 0.0),
+        "trust_hl": t.get("half_life_days", 120.0),
+        "gamma": t.get("effect", 1.0),
+        "theta": t.get("amplification", 1.0),
+        "initial": t.get("initial", {}),
+        "mem_hl": smm.get("memory_half_life_days", 4.0),
+        "beta": smm.get("effect", 1.0),
+        "m": smm.get("memory_cap", 10),
+        "sat": smm.get("saturation", "hill"),
+        "sat_params": smm.get("saturation_params", [2.0, 1.5]),
+        "amp": season.get("amplitude", 0.0),
         "peak": season.get("peak_day", 0.0),
     }
 
 
-def reference_transition(spec: dict[str, Any], drive: dict[str, Any], s: int, t: int, period_days: int,
-                         population: np.ndarray) -> np.ndarray:
+def reference_transition(
+    spec: dict[str, Any], drive: dict[str, Any], s: int, t: int, period_days: int, population: np.ndarray
+) -> np.ndarray:
     """The 2(m+1) x 2(m+1) transition matrix of segment s in period t (rows: from)."""
     p = _params(spec)
     m, D = p["m"], period_days
@@ -103,8 +114,11 @@ def reference_transition(spec: dict[str, Any], drive: dict[str, Any], s: int, t:
             v0 = _conv(v0, _engaged(rr, lam, shape, z0, m), m)
             v1 = _conv(v1, _engaged(rr, lam, shape, z1, m), m)
         else:
-            pgf = (lambda z, lam=lam, shape=shape: (1 + lam * (1 - z) / shape) ** (-shape)) if shape > 0 else (
-                lambda z, lam=lam: math.exp(lam * (z - 1)))
+            pgf = (
+                (lambda z, lam=lam, shape=shape: (1 + lam * (1 - z) / shape) ** (-shape))
+                if shape > 0
+                else (lambda z, lam=lam: math.exp(lam * (z - 1)))
+            )
             sc0 *= (1 - rr) + rr * pgf(z0)
             sc1 *= (1 - rr) + rr * pgf(z1)
     b = aud.get("baseline_trust", 0.5)
@@ -119,12 +133,13 @@ def reference_transition(spec: dict[str, Any], drive: dict[str, Any], s: int, t:
             decay = np.array([math.comb(M, j) * alpha**j * (1 - alpha) ** (M - j) for j in range(M + 1)])
             for T2 in (0, 1):
                 row = _conv(decay, law[(T, T2)], m)
-                P[T * (m + 1) + M, T2 * (m + 1): (T2 + 1) * (m + 1)] = row
+                P[T * (m + 1) + M, T2 * (m + 1) : (T2 + 1) * (m + 1)] = row
     return P
 
 
-def reference_segment_run(spec: dict[str, Any], drive: dict[str, Any], periods: int, period_days: int,
-                          seed: int = 0) -> dict[str, np.ndarray]:
+def reference_segment_run(
+    spec: dict[str, Any], drive: dict[str, Any], periods: int, period_days: int, seed: int = 0
+) -> dict[str, np.ndarray]:
     """Segment mode in numpy: expected chain and one multinomial/binomial realisation.
 
     Returns dict with ``expected_conversions``, ``expected_trusting``, ``conversions``,
@@ -138,8 +153,7 @@ def reference_segment_run(spec: dict[str, Any], drive: dict[str, Any], periods: 
     rng = np.random.default_rng(seed)
     start = pd.Timestamp(spec.get("start", "2025-01-06"))
     h = _saturation(np.arange(m + 1, dtype=float), p["sat"], p["sat_params"])
-    out = {k: np.zeros((periods, S)) for k in ("expected_conversions", "expected_trusting", "conversions",
-                                                "trusting")}
+    out = {k: np.zeros((periods, S)) for k in ("expected_conversions", "expected_trusting", "conversions", "trusting")}
     for s, a in enumerate(auds):
         g = p["initial"].get(a["name"], a.get("baseline_trust", 0.5))
         ex = np.zeros(2 * (m + 1))
@@ -162,13 +176,14 @@ def reference_segment_run(spec: dict[str, Any], drive: dict[str, Any], periods: 
             if 0 < rate < 1:
                 p0 = -math.expm1(math.log1p(-rate) * D / 7)
                 T = np.repeat([0, 1], m + 1)
-                eta = math.log(p0 / (1 - p0)) + season + p["gamma"] * T + p["beta"] * np.tile(h, 2) * (
-                    1 + p["theta"] * T)
+                eta = (
+                    math.log(p0 / (1 - p0)) + season + p["gamma"] * T + p["beta"] * np.tile(h, 2) * (1 + p["theta"] * T)
+                )
                 prob = 1 / (1 + np.exp(-eta))
             else:
                 prob = np.full(2 * (m + 1), float(rate >= 1))
             out["expected_conversions"][t, s] = ex @ prob
-            out["expected_trusting"][t, s] = ex[m + 1:].sum()
+            out["expected_trusting"][t, s] = ex[m + 1 :].sum()
             out["conversions"][t, s] = rng.binomial(n, prob).sum()
-            out["trusting"][t, s] = n[m + 1:].sum()
+            out["trusting"][t, s] = n[m + 1 :].sum()
     return out

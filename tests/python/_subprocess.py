@@ -1,5 +1,6 @@
 """Runs Python code in a fresh interpreter that imports the same trustmix as the tests
 (this process's sys.path), for behaviour fixed at start-up by environment variables."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """trustmix.attribution: hand-computed credits, errors naming row and column, exact merges."""
+
 from __future__ import annotations
 
 import pickle
@@ -19,8 +20,12 @@ from trustmix._core import core  # noqa: E402
 def paths() -> pd.DataFrame:
     # a > b > c: 2 conversions (value 20); b > b: 1 (5) + 1 null; c: 1 (10); a > c: 3 nulls
     return pd.DataFrame(
-        {"path": ["a > b > c", "b > b", " c ", "a>c"], "conv": [2, 1, 1, 0], "val": [20.0, 5, 10, 0],
-         "nul": [0, 1, 0, 3]}
+        {
+            "path": ["a > b > c", "b > b", " c ", "a>c"],
+            "conv": [2, 1, 1, 0],
+            "val": [20.0, 5, 10, 0],
+            "nul": [0, 1, 0, 3],
+        }
     )
 
 
@@ -72,8 +77,10 @@ def test_parsers_reject_a_column_name_list_of_the_wrong_length():
     from trustmix._core import attribution as core_attr
 
     conv = np.array([1.0, 0.0])
-    for parse, data in ((core_attr.JourneyStore.from_path_list, ["a>b", "b"]),
-                        (core_attr.JourneyStore.from_path_objects, np.array(["a>b", "b"], dtype=object))):
+    for parse, data in (
+        (core_attr.JourneyStore.from_path_list, ["a>b", "b"]),
+        (core_attr.JourneyStore.from_path_objects, np.array(["a>b", "b"], dtype=object)),
+    ):
         assert parse(data, conv, columns=["p", "c", "v", "n"]).touches.size == 3
         with pytest.raises(ValueError, match="columns must name 4 columns"):
             parse(data, conv, columns=["path"])
@@ -103,8 +110,11 @@ def test_object_column_and_arrow_strings_give_the_same_store():
         c = ta.Journeys.from_paths(as_object, threads=threads, **kw)
         assert np.array_equal(c._store.touches, a._store.touches)
     # errors name the row, for object and python-string columns alike
-    for bad, message in ((pd.NA, "row 4, column 'path': missing path"), (np.nan, "row 4, column 'path': missing path"),
-                         (7, "row 4, column 'path': expected a path string, got 7")):
+    for bad, message in (
+        (pd.NA, "row 4, column 'path': missing path"),
+        (np.nan, "row 4, column 'path': missing path"),
+        (7, "row 4, column 'path': expected a path string, got 7"),
+    ):
         frame = as_object.copy()
         frame.loc[4, "path"] = bad
         with pytest.raises(ValueError, match=message):
@@ -136,8 +146,7 @@ def test_markov_from_journeys_equals_markov_from_statistics():
 
 
 def _all_credits(j: ta.Journeys) -> dict[str, pd.DataFrame]:
-    return {"linear": ta.linear(j).credits, "markov_2": ta.markov(j, order=2).credits,
-            "shapley": ta.shapley(j).credits}
+    return {"linear": ta.linear(j).credits, "markov_2": ta.markov(j, order=2).credits, "shapley": ta.shapley(j).credits}
 
 
 def test_pyarrow_table_gives_the_same_results_as_pandas():
@@ -146,10 +155,20 @@ def test_pyarrow_table_gives_the_same_results_as_pandas():
     kw = {"path": "path", "conversions": "conversions", "value": "value", "nulls": "nulls"}
     base = ta.Journeys.from_paths(df, **kw)
     want = _all_credits(base)
-    for table in (pa.Table.from_pandas(df), pa.Table.from_pandas(df).cast(
-            pa.schema([("path", pa.large_string()), ("conversions", pa.float64()), ("value", pa.float64()),
-                       ("nulls", pa.int64())])), pa.concat_tables([pa.Table.from_pandas(df[:1000]),
-                                                                   pa.Table.from_pandas(df[1000:])])):
+    for table in (
+        pa.Table.from_pandas(df),
+        pa.Table.from_pandas(df).cast(
+            pa.schema(
+                [
+                    ("path", pa.large_string()),
+                    ("conversions", pa.float64()),
+                    ("value", pa.float64()),
+                    ("nulls", pa.int64()),
+                ]
+            )
+        ),
+        pa.concat_tables([pa.Table.from_pandas(df[:1000]), pa.Table.from_pandas(df[1000:])]),
+    ):
         j = ta.Journeys.from_paths(table, **kw)
         assert j.to_frame().equals(base.to_frame())
         for name, frame in _all_credits(j).items():
@@ -170,11 +189,17 @@ def test_polars_frame_gives_the_same_results_as_pandas():
         assert credit.equals(want[name]), name
     # a polars frame with a null path or count names the row, as for pandas
     with pytest.raises(ValueError, match="row 2, column 'path': missing path"):
-        ta.Journeys.from_paths(frame.with_columns(pl.when(pl.int_range(pl.len()) == 2).then(None)
-                                                  .otherwise(pl.col("path")).alias("path")), **kw)
+        ta.Journeys.from_paths(
+            frame.with_columns(pl.when(pl.int_range(pl.len()) == 2).then(None).otherwise(pl.col("path")).alias("path")),
+            **kw,
+        )
     with pytest.raises(ValueError, match="row 1, column 'nulls'"):
-        ta.Journeys.from_paths(frame.with_columns(pl.when(pl.int_range(pl.len()) == 1).then(-1.0)
-                                                  .otherwise(pl.col("nulls")).alias("nulls")), **kw)
+        ta.Journeys.from_paths(
+            frame.with_columns(
+                pl.when(pl.int_range(pl.len()) == 1).then(-1.0).otherwise(pl.col("nulls")).alias("nulls")
+            ),
+            **kw,
+        )
 
 
 @pytest.mark.parametrize(
@@ -269,8 +294,15 @@ def test_rule_based_hand_computed(journeys):
 def test_totals_and_per_journey_add_up():
     df = random_paths(3000, 6, 1)
     j = ta.Journeys.from_paths(df, path="path", conversions="conversions", value="value", nulls="nulls")
-    for fn in (ta.first_touch, ta.last_touch, ta.linear, ta.position_based, ta.shapley, ta.simplified_shapley,
-               ta.ordered_shapley):
+    for fn in (
+        ta.first_touch,
+        ta.last_touch,
+        ta.linear,
+        ta.position_based,
+        ta.shapley,
+        ta.simplified_shapley,
+        ta.ordered_shapley,
+    ):
         r = fn(j)
         assert r.credits["conversions"].sum() == pytest.approx(df["conversions"].sum(), rel=1e-12)
         assert r.credits["value"].sum() == pytest.approx(df["value"].sum(), rel=1e-12)
@@ -292,8 +324,9 @@ def test_results_do_not_depend_on_threads():
 
 # ---- Markov ----------------------------------------------------------------------------
 def test_markov_hand_computed():
-    df = pd.DataFrame({"path": ["a > b", "b", "a"], "conversions": [1, 0, 1], "value": [10.0, 0, 30],
-                       "nulls": [0, 1, 1]})
+    df = pd.DataFrame(
+        {"path": ["a > b", "b", "a"], "conversions": [1, 0, 1], "value": [10.0, 0, 30], "nulls": [0, 1, 1]}
+    )
     j = ta.Journeys.from_paths(df, value="value", nulls="nulls")
     r = ta.markov(j)
     assert r.conversion_probability == pytest.approx(0.5, rel=1e-14)
@@ -353,10 +386,12 @@ def test_shapley_variants(journeys):
 
 
 def plan():
-    return core.Plan(channels=[
-        core.Channel("a", peso="earned", role="trust"),
-        core.Channel("b", peso="paid", role="conversion"),
-    ])
+    return core.Plan(
+        channels=[
+            core.Channel("a", peso="earned", role="trust"),
+            core.Channel("b", peso="paid", role="conversion"),
+        ]
+    )
 
 
 def test_roles_and_rollups(journeys):
@@ -382,8 +417,12 @@ def test_compare_and_plots(journeys):
     assert set(cmp.rollup(plan(), by="role").index) == {"trust", "conversion", "(unassigned)"}
     import matplotlib.pyplot as plt
 
-    for ax in (cmp.plot(), ta.markov(journeys).plot(), ta.markov(journeys).plot_transitions(),
-               ta.roles(journeys, plan()).plot(by="role")):
+    for ax in (
+        cmp.plot(),
+        ta.markov(journeys).plot(),
+        ta.markov(journeys).plot_transitions(),
+        ta.roles(journeys, plan()).plot(by="role"),
+    ):
         assert ax.get_title() or ax.get_xlabel()
     plt.close("all")
     assert "<table" in cmp._repr_html_() and "<table" in ta.markov(journeys)._repr_html_()
@@ -397,8 +436,12 @@ def test_merged_partitions_equal_a_single_pass():
     rng = np.random.default_rng(0)
     for parts in (2, 3, 7):
         labels = rng.integers(0, parts, len(df))
-        states = [ta.Statistics.from_journeys(ta.Journeys.from_paths(df[labels == k], value="value", nulls="nulls"),
-                                              orders=[1, 2]) for k in range(parts)]
+        states = [
+            ta.Statistics.from_journeys(
+                ta.Journeys.from_paths(df[labels == k], value="value", nulls="nulls"), orders=[1, 2]
+            )
+            for k in range(parts)
+        ]
         rng.shuffle(states)
         merged = ta.Statistics(orders=[1, 2])
         for s in states:
@@ -410,8 +453,9 @@ def test_merged_partitions_equal_a_single_pass():
     # every model from statistics equals the same model from journeys
     j = ta.Journeys.from_paths(df, value="value", nulls="nulls")
     assert ta.first_touch(whole).credits.equals(ta.first_touch(j).credits)
-    np.testing.assert_allclose(ta.position_based(whole).credits["conversions"],
-                               ta.position_based(j).credits["conversions"], rtol=1e-13)
+    np.testing.assert_allclose(
+        ta.position_based(whole).credits["conversions"], ta.position_based(j).credits["conversions"], rtol=1e-13
+    )
 
 
 def test_statistics_serialisation():
@@ -423,8 +467,9 @@ def test_statistics_serialisation():
     assert set(table["statistic"]) == {"setting", "total", "transition", "channel_set", "channel", "ordered"}
     assert ta.Statistics.from_table(table.sample(frac=1.0, random_state=1)) == st
     # summing two tables' units merges exactly
-    other = ta.Statistics.from_journeys(ta.Journeys.from_paths(random_paths(300, 6, 7), value="value", nulls="nulls"),
-                                        orders=[1, 3])
+    other = ta.Statistics.from_journeys(
+        ta.Journeys.from_paths(random_paths(300, 6, 7), value="value", nulls="nulls"), orders=[1, 3]
+    )
     keys = ["statistic", "order", "position", "key", "target"]
     both = pd.concat([table, other.to_table()])
     settings = both[both["statistic"] == "setting"].drop_duplicates(keys)
@@ -441,14 +486,18 @@ def test_statistics_serialisation():
 # ---- peers and engines ----------------------------------------------------------------------
 def test_heuristics_equal_channelattribution():
     ca = pytest.importorskip("ChannelAttribution")
-    df = random_paths(2000, 6, 8).rename(columns={"conversions": "total_conversions",
-                                                  "value": "total_conversion_value"})
+    df = random_paths(2000, 6, 8).rename(
+        columns={"conversions": "total_conversions", "value": "total_conversion_value"}
+    )
     df["total_conversions"] = np.round(df["total_conversions"] * 2)
     peer = ca.heuristic_models(df, "path", "total_conversions", var_value="total_conversion_value", flg_pro=False)
     peer = peer.set_index("channel_name")
     j = ta.Journeys.from_paths(df, conversions="total_conversions", value="total_conversion_value")
-    for ours, theirs in ((ta.first_touch(j), "first_touch"), (ta.last_touch(j), "last_touch"),
-                         (ta.linear(j), "linear_touch")):
+    for ours, theirs in (
+        (ta.first_touch(j), "first_touch"),
+        (ta.last_touch(j), "last_touch"),
+        (ta.linear(j), "linear_touch"),
+    ):
         c = ours.credits.set_index("channel")
         np.testing.assert_allclose(c.loc[peer.index, "conversions"], peer[f"{theirs}_conversions"], rtol=1e-9)
         np.testing.assert_allclose(c.loc[peer.index, "value"], peer[f"{theirs}_value"], rtol=1e-9)
@@ -461,8 +510,10 @@ def test_dask_local_cluster_with_two_workers():
 
     df = random_paths(4000, 6, 9)
     whole = ta.Statistics.from_journeys(ta.Journeys.from_paths(df, value="value", nulls="nulls"), orders=[1, 2])
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster),
+    ):
         ddf = dd.from_pandas(df, npartitions=5)
         st = ta.statistics_from_dask(ddf, value="value", nulls="nulls", orders=[1, 2], split_every=2)
     assert st == whole
@@ -482,7 +533,10 @@ def test_format_1_state_still_reads():
 
     old = ta.Statistics.from_bytes(zlib.decompress(base64.b64decode(_FORMAT_1_STATE)))
     fresh = ta.Statistics.from_journeys(
-        ta.Journeys.from_paths(pd.DataFrame({"path": ["a > b", "b"], "conversions": [1.0, 0.0], "nulls": [0.0, 1.0]}),
-                               nulls="nulls"), contents="transitions")
+        ta.Journeys.from_paths(
+            pd.DataFrame({"path": ["a > b", "b"], "conversions": [1.0, 0.0], "nulls": [0.0, 1.0]}), nulls="nulls"
+        ),
+        contents="transitions",
+    )
     assert old == fresh
     assert credits(ta.markov(old)) == pytest.approx({"a": 1 / 3, "b": 2 / 3})  # RE_a = 1/2, RE_b = 1

@@ -1,5 +1,6 @@
 """trustmix.attribution on Spark (local mode): partitions counted by the C++ core on the
 executors, exact states merged on the driver. Slow (a JVM starts): marked ``slow``."""
+
 from __future__ import annotations
 
 import shutil
@@ -19,8 +20,13 @@ def test_spark_local_mode():
     from pyspark.sql import SparkSession
 
     df = random_paths(1500, 5, 10)
-    spark = (SparkSession.builder.master("local[2]").appName("trustmix-test")
-             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2").getOrCreate())
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("trustmix-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
     try:
         sdf = spark.createDataFrame(df).repartition(3)
         st = ta.statistics_from_spark(sdf, value="value", nulls="nulls", orders=[1])

@@ -6,6 +6,7 @@ Anchors (fixtures in tests/python/data/audience, sources in its README):
   (2000 ANES, with the PARTY covariate): the log-likelihoods of poLCA's man pages;
 - iris (Fisher 1936, scikit-learn's copy): mclust's VVV, 3 components, LL -180.1855.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -25,8 +26,10 @@ from trustmix.audience import AudienceWarning
 DATA = Path(__file__).parent / "data" / "audience"
 # shared/data lies beside the checkout (../shared/data); /work/shared/data in a worktree.
 _ROOT = Path(__file__).resolve().parents[2]
-MERIDIAN = next((p for p in (_ROOT.parent / "shared" / "data", Path("/work/shared/data")) if p.is_dir()),
-                _ROOT.parent / "shared" / "data")
+MERIDIAN = next(
+    (p for p in (_ROOT.parent / "shared" / "data", Path("/work/shared/data")) if p.is_dir()),
+    _ROOT.parent / "shared" / "data",
+)
 FIT = dict(tolerance=1e-12, max_iterations=20000)
 
 
@@ -70,8 +73,9 @@ def test_polca_cheating_with_gpa_covariate():
     plain = tm.audience.latent_classes(d, items=items, classes=2, starts=10, seed=1, **FIT)[2]
     assert plain.log_likelihood == pytest.approx(-440.0271, abs=6e-5)
     assert plain.observations == 319
-    with_gpa = tm.audience.latent_classes(d.dropna(), items=items, covariates=["GPA"], classes=2, starts=10, seed=1,
-                                          **FIT)[2]
+    with_gpa = tm.audience.latent_classes(
+        d.dropna(), items=items, covariates=["GPA"], classes=2, starts=10, seed=1, **FIT
+    )[2]
     assert with_gpa.log_likelihood == pytest.approx(-429.6384, abs=6e-5)
     assert with_gpa.parameters == 2 + 2 * 4  # (1 + 1 covariate) x (K - 1) + K x 4 items
     # The smaller class (the cheaters) is less likely at higher GPA.
@@ -87,8 +91,9 @@ def test_polca_gss82(k, starts, ll):
     # -2746.621 (4); 1202 respondents. The 2-class value is also printed by UCLA's Mplus
     # examples for McCutcheon's Table 3.2 (stats.oarc.ucla.edu/mplus/examples/alca).
     d = pd.read_csv(DATA / "gss82.csv")
-    res = tm.audience.latent_classes(d, items=["PURPOSE", "ACCURACY", "UNDERSTA", "COOPERAT"], classes=k,
-                                     starts=starts, seed=1, **FIT)[k]
+    res = tm.audience.latent_classes(
+        d, items=["PURPOSE", "ACCURACY", "UNDERSTA", "COOPERAT"], classes=k, starts=starts, seed=1, **FIT
+    )[k]
     assert res.log_likelihood == pytest.approx(ll, abs=6e-4)
     assert res.observations == 1202
     assert res.starts_at_best >= 2
@@ -103,8 +108,20 @@ def test_polca_gss82_independence():
     assert res.log_likelihood == pytest.approx(-2872.230, abs=6e-4)
 
 
-ELECTION_ITEMS = ["MORALG", "CARESG", "KNOWG", "LEADG", "DISHONG", "INTELG",
-                  "MORALB", "CARESB", "KNOWB", "LEADB", "DISHONB", "INTELB"]
+ELECTION_ITEMS = [
+    "MORALG",
+    "CARESG",
+    "KNOWG",
+    "LEADG",
+    "DISHONG",
+    "INTELG",
+    "MORALB",
+    "CARESB",
+    "KNOWB",
+    "LEADB",
+    "DISHONB",
+    "INTELB",
+]
 
 
 def test_polca_election_and_party_covariate():
@@ -118,8 +135,15 @@ def test_polca_election_and_party_covariate():
     np.testing.assert_allclose(sel.table["log_likelihood"], [-18647.31, -17344.92, -16714.66], atol=6e-3)
     assert sel[3].observations == 1311
     assert sel[3].starts_at_best >= 2
-    party = tm.audience.latent_classes(d.dropna(subset=ELECTION_ITEMS + ["PARTY"]), items=ELECTION_ITEMS,
-                                       covariates=["PARTY"], classes=3, starts=10, seed=1, **FIT)[3]
+    party = tm.audience.latent_classes(
+        d.dropna(subset=ELECTION_ITEMS + ["PARTY"]),
+        items=ELECTION_ITEMS,
+        covariates=["PARTY"],
+        classes=3,
+        starts=10,
+        seed=1,
+        **FIT,
+    )[3]
     assert party.log_likelihood == pytest.approx(-16222.32, abs=6e-3)
     assert party.parameters == 2 * 2 + 3 * 12 * 3  # (1 + 1 covariate) x (K - 1) + K x 12 items x 3
 
@@ -191,14 +215,16 @@ def _synthetic(n=3000, seed=0, missing=0.1):
     p_ig = np.array([0.9, 0.3, 0.05])[z]
     p_press = np.array([0.2, 0.8, 0.3])[z]
     trust = np.array([0.3, 0.8, 0.5])[z]
-    df = pd.DataFrame({
-        "instagram": np.where(rng.random(n) < p_ig, "daily", "rarely"),
-        "press": np.where(rng.random(n) < p_press, "reads", "no"),
-        "trust": np.where(rng.random(n) < trust, "high", "low"),
-        "tiktok": np.where(rng.random(n) < np.array([0.7, 0.1, 0.2])[z], "daily", "rarely"),
-        "age": rng.normal(np.array([24.0, 52.0, 38.0])[z], 5.0),
-        "weight": rng.uniform(0.5, 1.5, n),
-    })
+    df = pd.DataFrame(
+        {
+            "instagram": np.where(rng.random(n) < p_ig, "daily", "rarely"),
+            "press": np.where(rng.random(n) < p_press, "reads", "no"),
+            "trust": np.where(rng.random(n) < trust, "high", "low"),
+            "tiktok": np.where(rng.random(n) < np.array([0.7, 0.1, 0.2])[z], "daily", "rarely"),
+            "age": rng.normal(np.array([24.0, 52.0, 38.0])[z], 5.0),
+            "weight": rng.uniform(0.5, 1.5, n),
+        }
+    )
     mask = rng.random((n, 4)) < missing
     for j, c in enumerate(["instagram", "press", "trust", "tiktok"]):
         df.loc[mask[:, j], c] = None
@@ -207,12 +233,20 @@ def _synthetic(n=3000, seed=0, missing=0.1):
 
 def test_mixed_data_missing_weights_recover_truth_and_audiences():
     df, z = _synthetic()
-    res = tm.audience.latent_classes(df, items=["instagram", "press", "trust", "tiktok"], gaussian=["age"],
-                                     weights="weight", classes=3, starts=10, seed=1)[3]
+    res = tm.audience.latent_classes(
+        df,
+        items=["instagram", "press", "trust", "tiktok"],
+        gaussian=["age"],
+        weights="weight",
+        classes=3,
+        starts=10,
+        seed=1,
+    )[3]
     ages = res.gaussian_profiles().loc[("age", "mean")].sort_values()
     np.testing.assert_allclose(ages.to_numpy(), [24.0, 38.0, 52.0], atol=1.0)
-    aud = res.to_audiences(1e6, trust=("trust", ["high"]),
-                           channels={"instagram": ("instagram", ["daily"]), "press": ("press", ["reads"])})
+    aud = res.to_audiences(
+        1e6, trust=("trust", ["high"]), channels={"instagram": ("instagram", ["daily"]), "press": ("press", ["reads"])}
+    )
     assert all(isinstance(a, tm.Audience) for a in aud)
     assert sum(a.size for a in aud) == pytest.approx(1e6, abs=2)
     assert all(a.size == round(a.size) for a in aud)
@@ -220,8 +254,14 @@ def test_mixed_data_missing_weights_recover_truth_and_audiences():
     assert young.reach["instagram"] == pytest.approx(0.9, abs=0.05)
     assert young.affinity["instagram"] > 1.0
     assert young.tags["source"] == "latent_classes"
-    plan = tm.Plan(channels=[tm.Channel("instagram", peso="paid", role="conversion"),
-                             tm.Channel("press", peso="earned", role="trust")], campaigns=[], audiences=aud)
+    plan = tm.Plan(
+        channels=[
+            tm.Channel("instagram", peso="paid", role="conversion"),
+            tm.Channel("press", peso="earned", role="trust"),
+        ],
+        campaigns=[],
+        audiences=aud,
+    )
     assert len(plan.audiences) == 3
     with pytest.raises(ValueError, match="not categories of 'trust'"):
         res.to_audiences(1e6, trust=("trust", ["very high"]))
@@ -240,12 +280,14 @@ def test_covariates_on_membership():
     z = (rng.random(n) < p1).astype(int)
     df = pd.DataFrame({f"q{j}": np.where(rng.random(n) < np.array([0.2, 0.8])[z], "yes", "no") for j in range(6)})
     df["x"] = x
-    res = tm.audience.latent_classes(df, items=[f"q{j}" for j in range(6)], covariates=["x"], classes=2, starts=6,
-                                     seed=2)[2]
+    res = tm.audience.latent_classes(
+        df, items=[f"q{j}" for j in range(6)], covariates=["x"], classes=2, starts=6, seed=2
+    )[2]
     slope = res.model["beta"][1, 1]
     assert abs(abs(slope) - 1.5) < 0.3
     # The score vanishes at the optimum (finite differences of the log-likelihood agree).
     from trustmix._core import audience as core
+
     g = core.score(res.model, res._enc.core())
     assert np.abs(g).max() < 1e-2
 
@@ -253,8 +295,9 @@ def test_covariates_on_membership():
 def test_bad_input():
     d = values()
     with pytest.raises(ValueError, match="row 2: survey weight must be a finite number >= 0"):
-        tm.audience.latent_classes(d.assign(w=[1.0, 1.0, -1.0] + [1.0] * 213), items=list("ABCD"), weights="w",
-                                   classes=2, starts=2)
+        tm.audience.latent_classes(
+            d.assign(w=[1.0, 1.0, -1.0] + [1.0] * 213), items=list("ABCD"), weights="w", classes=2, starts=2
+        )
     with pytest.raises(ValueError, match="item 'E': only 1 category observed"):
         tm.audience.latent_classes(d.assign(E=1), items=list("ABCDE"), classes=2, starts=2)
     with pytest.raises(ValueError, match="item column 'Z' is not in the survey"):
@@ -270,6 +313,7 @@ def test_bad_input():
 
 
 # --- reach and frequency ------------------------------------------------------------
+
 
 def test_nbd_reach_and_frequency_closed_forms():
     c = tm.audience.reach_curve(population=1e6, kind="nbd", shape=0.8, reachable=0.9)
@@ -307,8 +351,9 @@ def test_fit_many_curves_and_duplication():
         for persona in ["a", "b"]:
             truth = tm.audience.reach_curve(population=1e6, kind="nbd", shape=k)
             for x in np.geomspace(1e5, 5e6, 6):
-                rows.append({"channel": ch, "persona": persona, "impressions": x, "reach": truth.reach(x),
-                             "population": 1e6})
+                rows.append(
+                    {"channel": ch, "persona": persona, "impressions": x, "reach": truth.reach(x), "population": 1e6}
+                )
     out = tm.audience.fit_reach_curves(pd.DataFrame(rows), by=["channel", "persona"])
     assert len(out) == 4
     np.testing.assert_allclose(out.sort_values("channel")["shape"], [2.0, 2.0, 0.5, 0.5], rtol=1e-3)

@@ -1,6 +1,7 @@
 """trustmix.audience.three_step: the bias-corrected three-step approach (BCH and ML,
 Vermunt 2010) against simulated truth, the one-step model, the naive (attenuated)
 three-step estimate, and StepMix's three-step (if installed)."""
+
 from __future__ import annotations
 
 import pickle
@@ -16,8 +17,8 @@ import pytest
 import trustmix as tm
 
 ITEMS = [f"q{j}" for j in range(6)]
-TRUE_BETA = (-0.3, 1.0)   # logit P(class 1 | x) = -0.3 + 1.0 x
-TRUE_MEANS = (0.0, 1.0)   # y | class ~ N(mean, 0.5^2)
+TRUE_BETA = (-0.3, 1.0)  # logit P(class 1 | x) = -0.3 + 1.0 x
+TRUE_MEANS = (0.0, 1.0)  # y | class ~ N(mean, 0.5^2)
 TRUE_PROBS = np.array([[0.6, 0.3, 0.1], [0.2, 0.3, 0.5]])
 
 
@@ -52,13 +53,16 @@ def fitted():
 def test_corrected_three_step_recovers_truth_and_naive_is_attenuated(fitted):
     df, z, step1, lo, hi = fitted
     n = len(df)
-    one_step = tm.audience.latent_classes(df, items=ITEMS, classes=2, starts=5, seed=1, covariates=["x"],
-                                          gaussian=["y"])[2]
+    one_step = tm.audience.latent_classes(
+        df, items=ITEMS, classes=2, starts=5, seed=1, covariates=["x"], gaussian=["y"]
+    )[2]
     gp = one_step.gaussian_profiles().loc[("y", "mean")]
     one_diff = gp.max() - gp.min()
     for assignment in ("modal", "proportional"):
-        res = {c: step1.three_step(df, covariates=["x"], outcome="y", assignment=assignment, correction=c)
-               for c in ("none", "bch", "ml")}
+        res = {
+            c: step1.three_step(df, covariates=["x"], outcome="y", assignment=assignment, correction=c)
+            for c in ("none", "bch", "ml")
+        }
         naive = res["none"]
         # The naive estimate: attenuated far beyond sampling error (truth: difference 1, slope 1).
         nd = naive.outcome.loc[hi, "mean"] - naive.outcome.loc[lo, "mean"]
@@ -145,13 +149,28 @@ def test_agrees_with_stepmix_three_step():
 
     df, z = simulate(8000, 3)
     X = (df[ITEMS] == "yes").astype(int).to_numpy()
-    for structural, Y, kw in (("gaussian_diag", df[["y"]].to_numpy(), {"outcome": "y"}),
-                              ("covariate", df[["x"]].to_numpy(), {"covariates": ["x"]})):
+    for structural, Y, kw in (
+        ("gaussian_diag", df[["y"]].to_numpy(), {"outcome": "y"}),
+        ("covariate", df[["x"]].to_numpy(), {"covariates": ["x"]}),
+    ):
         for correction in (None, "BCH", "ML"):
             sp = {"method": "newton-raphson", "max_iter": 100, "tol": 1e-10} if structural == "covariate" else {}
-            sm = StepMix(n_components=2, measurement="binary", structural=structural, structural_params=sp, n_steps=3,
-                         correction=correction, assignment="modal", n_init=5, abs_tol=1e-12, rel_tol=1e-12,
-                         max_iter=20000, random_state=1, verbose=0, progress_bar=0)
+            sm = StepMix(
+                n_components=2,
+                measurement="binary",
+                structural=structural,
+                structural_params=sp,
+                n_steps=3,
+                correction=correction,
+                assignment="modal",
+                n_init=5,
+                abs_tol=1e-12,
+                rel_tol=1e-12,
+                max_iter=20000,
+                random_state=1,
+                verbose=0,
+                progress_bar=0,
+            )
             sm.fit(X, Y)
             post = pd.DataFrame(sm.predict_proba(X), index=df.index, columns=["c0", "c1"])
             ours = tm.audience.three_step(post, df, correction=(correction or "none").lower(), **kw)
@@ -173,8 +192,9 @@ def test_agrees_with_stepmix_three_step():
             def loglik(pi, mu, var, y=y, D=D, s=s):
                 return np.log((pi * norm.pdf(y[:, None], mu, np.sqrt(var)) * D[:, s].T).sum(axis=1)).sum()
 
-            assert ours.objective == pytest.approx(loglik(ours.class_shares.to_numpy(), o["mean"].to_numpy(),
-                                                          o["variance"].to_numpy()), abs=1e-6)
+            assert ours.objective == pytest.approx(
+                loglik(ours.class_shares.to_numpy(), o["mean"].to_numpy(), o["variance"].to_numpy()), abs=1e-6
+            )
             assert ours.objective >= loglik(np.asarray(p["weights"]), sm_means, sm_var) - 1e-9
             assert np.all(np.abs(o["mean"].to_numpy() - sm_means) < 0.25 * o["se"].to_numpy())
 

@@ -1,4 +1,5 @@
 """The command line: demo (tables and a PNG), kpi, version."""
+
 import subprocess
 import sys
 
@@ -11,8 +12,9 @@ from trustmix import demo, transforms
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "trustmix", *args], capture_output=True, text=True, cwd=cwd,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "trustmix", *args], capture_output=True, text=True, cwd=cwd, check=False
+    )
 
 
 def test_demo_prints_tables_and_writes_chart(tmp_path):
@@ -35,14 +37,15 @@ def test_demo_says_how_well_the_model_recovers_truth_it_did_not_generate(tmp_pat
     assert r.returncode == 0, r.stderr
     assert "How far to trust these numbers" in r.stdout and "people-level simulator" in r.stdout
     doc = (Path(__file__).resolve().parents[2] / "docs" / "validation.md").read_text()
-    doc = doc[doc.index("## AR(1) residuals become the default"):]  # the default model's run
+    doc = doc[doc.index("## AR(1) residuals become the default") :]  # the default model's run
     cover = re.search(r"\| 90% / 50% coverage of channel totals \(192 pairs\) \| [^|]+\| ([0-9.]+) /", doc).group(1)
-    pr = re.search(r"\| PR totals: median abs\. relative error / bias / 90% coverage \| [^|]+\| ([0-9.]+) /",
-                   doc).group(1)
-    half = re.search(r"\| trust half-life: 90% coverage / median relative bias \| [^|]+\| [0-9.]+ / -([0-9.]+) \|",
-                     doc).group(1)
-    smm = re.search(r"\| SMM totals: median abs\. relative error / 90% coverage \| [^|]+\| ([0-9.]+) /",
-                    doc).group(1)
+    pr = re.search(
+        r"\| PR totals: median abs\. relative error / bias / 90% coverage \| [^|]+\| ([0-9.]+) /", doc
+    ).group(1)
+    half = re.search(
+        r"\| trust half-life: 90% coverage / median relative bias \| [^|]+\| [0-9.]+ / -([0-9.]+) \|", doc
+    ).group(1)
+    smm = re.search(r"\| SMM totals: median abs\. relative error / 90% coverage \| [^|]+\| ([0-9.]+) /", doc).group(1)
     note = demo.VALIDATION_NOTE
     assert f"in {round(100 * float(cover))}% of cases" in note
     assert f"off by a median {round(100 * float(pr))}%" in note

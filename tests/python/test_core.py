@@ -1,4 +1,5 @@
 """Domain model: construction, validation messages, lookups, dict and pickle round trips."""
+
 import datetime as dt
 import json
 import pickle
@@ -11,14 +12,33 @@ import trustmix as tm
 
 def example_plan() -> tm.Plan:
     return tm.Plan(
-        channels=[tm.Channel("press", peso="earned", role="trust", platform="press", metadata={"owner": "PR team"}),
-                  tm.Channel("instagram", peso="paid", role="conversion", platform="instagram")],
-        campaigns=[tm.Campaign("spring", channel="press", objective="trust", start="2025-03-03",
-                               end=dt.date(2025, 3, 16), budget=1400),
-                   tm.Campaign("insta", channel="instagram", start="2025-03-10", end="2025-03-23", budget=700,
-                               schedule={"2025-03-10": 500, pd.Timestamp("2025-03-17"): 200})],
-        audiences=[tm.Audience("Skeptical Sam", size=1e5, baseline_trust=0.2, reach={"press": 0.3},
-                               affinity={"instagram": 0.8}, tags={"age": "35-54"})],
+        channels=[
+            tm.Channel("press", peso="earned", role="trust", platform="press", metadata={"owner": "PR team"}),
+            tm.Channel("instagram", peso="paid", role="conversion", platform="instagram"),
+        ],
+        campaigns=[
+            tm.Campaign(
+                "spring", channel="press", objective="trust", start="2025-03-03", end=dt.date(2025, 3, 16), budget=1400
+            ),
+            tm.Campaign(
+                "insta",
+                channel="instagram",
+                start="2025-03-10",
+                end="2025-03-23",
+                budget=700,
+                schedule={"2025-03-10": 500, pd.Timestamp("2025-03-17"): 200},
+            ),
+        ],
+        audiences=[
+            tm.Audience(
+                "Skeptical Sam",
+                size=1e5,
+                baseline_trust=0.2,
+                reach={"press": 0.3},
+                affinity={"instagram": 0.8},
+                tags={"age": "35-54"},
+            )
+        ],
     )
 
 
@@ -50,12 +70,18 @@ def test_spend_frame_sums_to_budget():
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda: tm.Campaign("c", channel="press", start="2025-03-02", end="2025-03-01", budget=1),
-         "Campaign 'c': end (2025-03-01) is before start (2025-03-02)"),
-        (lambda: tm.Campaign("c", channel="press", start="2025-03-01", end="2025-03-02", budget=-3),
-         "Campaign 'c': budget must be a finite number >= 0, got -3"),
-        (lambda: tm.Campaign("c", channel="press", start="1/3/2025", end="2025-03-02", budget=1),
-         "Campaign 'c': start must be an ISO date YYYY-MM-DD, got '1/3/2025'"),
+        (
+            lambda: tm.Campaign("c", channel="press", start="2025-03-02", end="2025-03-01", budget=1),
+            "Campaign 'c': end (2025-03-01) is before start (2025-03-02)",
+        ),
+        (
+            lambda: tm.Campaign("c", channel="press", start="2025-03-01", end="2025-03-02", budget=-3),
+            "Campaign 'c': budget must be a finite number >= 0, got -3",
+        ),
+        (
+            lambda: tm.Campaign("c", channel="press", start="1/3/2025", end="2025-03-02", budget=1),
+            "Campaign 'c': start must be an ISO date YYYY-MM-DD, got '1/3/2025'",
+        ),
         (lambda: tm.Audience("a", size=float("nan")), "Audience 'a': size must be a finite number >= 0, got nan"),
         (lambda: tm.Audience("a", size=10, baseline_trust=2), "Audience 'a': baseline_trust must be in [0, 1], got 2"),
         (lambda: tm.Channel("x", peso="social"), "peso must be one of {paid, earned, shared, owned}, got 'social'"),
@@ -129,13 +155,19 @@ def test_pandas_views_are_bound_methods_of_every_instance():
     assert repr(q) == "Plan(2 channels, 2 campaigns, 1 audiences, total budget 2,100.00)"
 
 
-@pytest.mark.parametrize("cls, data, message", [
-    ("Channel", {"name": "tv", "role": "conversion"}, "missing 'peso'"),
-    ("Channel", {"name": 3, "peso": "paid", "role": "conversion"}, "name has the wrong type: 3"),
-    ("Campaign", {"name": "c", "channel": "tv", "objective": "trust", "start": "2025-01-01", "end": "2025-01-02"},
-     "Campaign 'c': missing 'budget'"),
-    ("Audience", {"name": "a"}, "missing 'size'"),
-])
+@pytest.mark.parametrize(
+    "cls, data, message",
+    [
+        ("Channel", {"name": "tv", "role": "conversion"}, "missing 'peso'"),
+        ("Channel", {"name": 3, "peso": "paid", "role": "conversion"}, "name has the wrong type: 3"),
+        (
+            "Campaign",
+            {"name": "c", "channel": "tv", "objective": "trust", "start": "2025-01-01", "end": "2025-01-02"},
+            "Campaign 'c': missing 'budget'",
+        ),
+        ("Audience", {"name": "a"}, "missing 'size'"),
+    ],
+)
 def test_from_dict_names_the_missing_or_wrong_field(cls, data, message):
     with pytest.raises(ValueError, match=message):
         getattr(tm, cls).from_dict(data)

@@ -4,6 +4,7 @@ Data: geolift_test.csv and geolift_pretest.csv in the shared data folder are Geo
 bundled examples (Meta, MIT licence: data/GeoLift_Test.rda, data/GeoLift_PreTest.rda,
 converted to CSV); 40 US cities x 105 (90) days.
 """
+
 from __future__ import annotations
 
 import math
@@ -60,8 +61,17 @@ def test_geolift_walkthrough_numbers(walkthrough):
     assert r.scaled_l2_imbalance == pytest.approx(0.1636, abs=5e-5)
     assert 0.011 <= r.p_value <= 0.016
     w = r.weights.set_index("unit")["weight"]
-    published = {"cincinnati": 0.2272, "miami": 0.2028, "baton rouge": 0.1335, "minneapolis": 0.0900,
-                 "dallas": 0.0739, "nashville": 0.0685, "honolulu": 0.0673, "austin": 0.0465, "san diego": 0.0451}
+    published = {
+        "cincinnati": 0.2272,
+        "miami": 0.2028,
+        "baton rouge": 0.1335,
+        "minneapolis": 0.0900,
+        "dallas": 0.0739,
+        "nashville": 0.0685,
+        "honolulu": 0.0673,
+        "austin": 0.0465,
+        "san diego": 0.0451,
+    }
     for name, value in published.items():
         assert w[name] == pytest.approx(value, abs=5e-5), name
     assert list(r.weights["unit"][:2]) == ["cincinnati", "miami"]
@@ -130,16 +140,20 @@ def test_lift_test_with_jackknife_uses_the_conformal_mean_interval(geolift):
 def _small_panel(n: int = 8, T: int = 8) -> pd.DataFrame:
     rng = np.random.default_rng(4)
     base = 100 + 10 * rng.standard_normal(n)
-    rows = [(f"u{i}", t, base[i] + 3 * np.sin(t + i) + rng.standard_normal() + (3.0 if i == 0 and t >= 5 else 0.0))
-            for i in range(n) for t in range(T)]
+    rows = [
+        (f"u{i}", t, base[i] + 3 * np.sin(t + i) + rng.standard_normal() + (3.0 if i == 0 and t >= 5 else 0.0))
+        for i in range(n)
+        for t in range(T)
+    ]
     return pd.DataFrame(rows, columns=["unit", "t", "y"])
 
 
 def test_design_that_cannot_reject_warns_and_is_unbounded():
     df = _small_panel()
     with pytest.warns(InferenceWarning, match="cannot reject at alpha"):
-        r = tm.evaluate.synthetic_control(df, unit="unit", time="t", outcome="y", treated=["u0"], start=5,
-                                          permutation="moving_block")
+        r = tm.evaluate.synthetic_control(
+            df, unit="unit", time="t", outcome="y", treated=["u0"], start=5, permutation="moving_block"
+        )
     assert r.lower == -math.inf and r.upper == math.inf and r.inference["cannot_reject"]
     assert np.isinf(r.series.loc[r.series["post"], "lower"]).all()
     with pytest.raises(ValueError, match="cannot reject"):
@@ -162,11 +176,17 @@ def test_synthetic_did_weights_match_closed_form():
     # Two donors, two pre-periods, trends not parallel (see the C++ test of the same name):
     # unit weight a = (d'r + P) / (d'd + 2P), P = zeta^2 T0 = sqrt(2) * 4.5 * 2; time weights
     # (5/6, 1/6); tau = (ybar_post - lambda'y_pre) - w'(Ybar_post - Y_pre lambda) = 19/6.
-    df = pd.DataFrame([(u, t, y) for u, ys in {"tr": [13, 16, 20, 24], "d1": [10, 14, 15, 17],
-                                                 "d2": [20, 21, 25, 26]}.items() for t, y in enumerate(ys)],
-                      columns=["unit", "t", "y"])
-    r = tm.evaluate.synthetic_did(df, unit="unit", time="t", outcome="y", treated=["tr"], start=2,
-                                  inference=None, min_pre_periods=2)
+    df = pd.DataFrame(
+        [
+            (u, t, y)
+            for u, ys in {"tr": [13, 16, 20, 24], "d1": [10, 14, 15, 17], "d2": [20, 21, 25, 26]}.items()
+            for t, y in enumerate(ys)
+        ],
+        columns=["unit", "t", "y"],
+    )
+    r = tm.evaluate.synthetic_did(
+        df, unit="unit", time="t", outcome="y", treated=["tr"], start=2, inference=None, min_pre_periods=2
+    )
     P = math.sqrt(2.0) * 4.5 * 2.0
     a = (3.0 + P) / (4.5 + 2.0 * P)
     w = r.weights.set_index("unit")["weight"]
@@ -195,18 +215,17 @@ def test_staggered_did_recovers_cohort_effects():
 
 
 def test_power_and_market_selection(pretest):
-    p = tm.evaluate.power_analysis(pretest, **KW, treated=["chicago", "portland"], duration=15,
-                                   effects=[0.0, 0.05, 0.3])
+    p = tm.evaluate.power_analysis(
+        pretest, **KW, treated=["chicago", "portland"], duration=15, effects=[0.0, 0.05, 0.3]
+    )
     assert p.curve["power"].iloc[-1] == 1.0
     assert abs(p.bias_at_zero) < 0.05
     assert math.isfinite(p.mde)
     import matplotlib.pyplot as plt
 
     assert p.plot() is not None
-    m1 = tm.evaluate.market_selection(pretest, **KW, sizes=[2, 3], durations=[10], effects=[0.0, 0.05, 0.1],
-                                      threads=1)
-    m2 = tm.evaluate.market_selection(pretest, **KW, sizes=[2, 3], durations=[10], effects=[0.0, 0.05, 0.1],
-                                      threads=2)
+    m1 = tm.evaluate.market_selection(pretest, **KW, sizes=[2, 3], durations=[10], effects=[0.0, 0.05, 0.1], threads=1)
+    m2 = tm.evaluate.market_selection(pretest, **KW, sizes=[2, 3], durations=[10], effects=[0.0, 0.05, 0.1], threads=2)
     pd.testing.assert_frame_equal(m1.designs, m2.designs)
     mde = m1.designs["mde"].dropna().to_numpy()
     assert np.all(np.diff(mde) >= 0)
@@ -218,8 +237,10 @@ def test_power_and_market_selection(pretest):
 
 def _small() -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    return pd.DataFrame([(f"u{i}", t, 100 + 10 * i + rng.standard_normal()) for i in range(6) for t in range(20)],
-                        columns=["unit", "t", "y"])
+    return pd.DataFrame(
+        [(f"u{i}", t, 100 + 10 * i + rng.standard_normal()) for i in range(6) for t in range(20)],
+        columns=["unit", "t", "y"],
+    )
 
 
 @pytest.mark.parametrize(
@@ -257,14 +278,24 @@ def test_causal_impact_recovers_a_crisis_drop():
     x1 = 20 + np.cumsum(rng.standard_normal(n))
     level = 50 + np.cumsum(0.1 * rng.standard_normal(n))
     y = level + 2 * x1 + 0.5 * rng.standard_normal(n) - 6.0 * (np.arange(n) >= start)
-    df = pd.DataFrame({"date": pd.date_range("2025-01-01", periods=n), "sales": y, "search": x1,
-                       "noise": 10 + rng.standard_normal(n)})
+    df = pd.DataFrame(
+        {"date": pd.date_range("2025-01-01", periods=n), "sales": y, "search": x1, "noise": 10 + rng.standard_normal(n)}
+    )
     import warnings
 
     with warnings.catch_warnings():  # short chains: a few horseshoe divergences may be reported
         warnings.simplefilter("ignore", InferenceWarning)
-        r = tm.evaluate.causal_impact(df, time="date", outcome="sales", controls=["search", "noise"],
-                                      start="2025-03-22", chains=2, draws=400, tune=400, seed=3)
+        r = tm.evaluate.causal_impact(
+            df,
+            time="date",
+            outcome="sales",
+            controls=["search", "noise"],
+            start="2025-03-22",
+            chains=2,
+            draws=400,
+            tune=400,
+            seed=3,
+        )
     assert r.diagnostics["max_rhat"] < 1.05
     assert r.average_effect == pytest.approx(-6.0, abs=0.5)
     assert r.average_lower < -6.0 < r.average_upper < 0
@@ -278,8 +309,9 @@ def test_causal_impact_recovers_a_crisis_drop():
     back = pickle.loads(pickle.dumps(r))
     pd.testing.assert_frame_equal(back.series, r.series)
     with pytest.raises(ValueError, match="column 'sales'"):
-        tm.evaluate.causal_impact(df.assign(sales=df["sales"].where(df.index != 5)), time="date", outcome="sales",
-                                  start="2025-03-22")
+        tm.evaluate.causal_impact(
+            df.assign(sales=df["sales"].where(df.index != 5)), time="date", outcome="sales", start="2025-03-22"
+        )
 
 
 def test_gap_is_named_before_any_units_x_periods_grid_is_built():
@@ -291,9 +323,12 @@ def test_gap_is_named_before_any_units_x_periods_grid_is_built():
     df = pd.DataFrame({"unit": [f"u{i}" for i in range(n)], "t": np.arange(n), "y": np.ones(n)})
     tracemalloc.start()
     try:
-        with pytest.raises(ValueError, match=r"gap in the panel: unit 'u0' has no row for t=1 \(it lacks 19999 of "
-                                             r"20000 periods; 399980000 missing \(unit, time\) cells over 20000 of "
-                                             r"20000 units\)"):
+        with pytest.raises(
+            ValueError,
+            match=r"gap in the panel: unit 'u0' has no row for t=1 \(it lacks 19999 of "
+            r"20000 periods; 399980000 missing \(unit, time\) cells over 20000 of "
+            r"20000 units\)",
+        ):
             tm.evaluate.to_panel(df, "unit", "t", "y")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -304,8 +339,11 @@ def test_gap_is_named_before_any_units_x_periods_grid_is_built():
 def test_gap_names_the_first_missing_period_of_the_first_short_unit():
     df = _small()
     df = df[~((df["unit"] == "u2") & df["t"].isin([0, 3])) & ~((df["unit"] == "u4") & (df["t"] == 1))]
-    with pytest.raises(ValueError, match=r"unit 'u2' has no row for t=0 \(it lacks 2 of 20 periods; 3 missing "
-                                         r"\(unit, time\) cells over 2 of 6 units\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"unit 'u2' has no row for t=0 \(it lacks 2 of 20 periods; 3 missing "
+        r"\(unit, time\) cells over 2 of 6 units\)",
+    ):
         tm.evaluate.to_panel(df, "unit", "t", "y")
 
 
@@ -346,8 +384,17 @@ def _hull_panel() -> pd.DataFrame:
 
 
 def test_hull_of_a_non_contiguous_acceptance_set_warns():
-    kw = dict(unit="unit", time="t", outcome="y", treated=["u0"], start=20, n_permutations=1000, seed=0,
-              alpha=0.1, pointwise=False)
+    kw = dict(
+        unit="unit",
+        time="t",
+        outcome="y",
+        treated=["u0"],
+        start=20,
+        n_permutations=1000,
+        seed=0,
+        alpha=0.1,
+        pointwise=False,
+    )
     with pytest.warns(InferenceWarning, match="not an interval .* lower and upper are its hull"):
         r = tm.evaluate.synthetic_control(_hull_panel(), **kw, statistic="absolute")
     assert r.inference["hull"] and r.lower < r.upper

@@ -1,6 +1,7 @@
 """trustmix.experiments: anchors (GrowthBook's 49/100 vs 51/100, exact P(best) with
 Jeffreys priors, ldbounds' O'Brien-Fleming boundaries), closed forms and consistency
 between the raw-row and summary paths. Data are synthetic, generated here with a seed."""
+
 import pickle
 
 import numpy as np
@@ -61,8 +62,7 @@ def test_ab_test_raw_rows_equal_summary_path():
 def test_segments_metrics_holm_and_srm_warning():
     df = _rows(None, 3000, seed=2, personas={"skeptic": {"a": 0.04, "b": 0.06}, "fan": {"a": 0.10, "b": 0.10}})
     df["clicks"] = np.random.default_rng(3).poisson(2.0, len(df)).astype(float)
-    res = ex.ab_test(df, arm="arm", metric=["converted", "clicks"], segment="persona", method="fixed",
-                     metric_type=None)
+    res = ex.ab_test(df, arm="arm", metric=["converted", "clicks"], segment="persona", method="fixed", metric_type=None)
     t = res.table[~res.table["control"]]
     assert len(t) == 4
     assert t["p_adjusted"].to_numpy() == pytest.approx(ex.adjust_pvalues(t["p_value"].to_numpy(), "holm"))
@@ -113,8 +113,8 @@ def test_sequential_path_is_always_valid_shape():
     res = ex.ab_test(df, arm="arm", metric="converted", method="sequential", time="day")
     p = res.path
     assert len(p) == 20
-    assert np.all(np.diff(p["p_value"]) <= 0)          # running minimum
-    assert np.all(np.diff(p["lower"]) >= 0)            # intersected confidence sequence
+    assert np.all(np.diff(p["p_value"]) <= 0)  # running minimum
+    assert np.all(np.diff(p["lower"]) >= 0)  # intersected confidence sequence
     assert np.all(np.diff(p["upper"]) <= 0)
     assert res.table["p_value"].iloc[1] == p["p_value"].iloc[-1]
 
@@ -126,8 +126,9 @@ def test_group_sequential_design_and_test():
     ss = ex.sample_size(0.01, baseline=0.05, method="group_sequential")
     fixed = ex.sample_size(0.01, baseline=0.05)["users_per_arm"]
     assert ss["users_per_arm"] == pytest.approx(fixed * d.inflation, rel=1e-12)
-    assert fixed == pytest.approx((1.959963984540054 + 0.8416212335729143) ** 2 * (0.05 * 0.95 + 0.06 * 0.94) / 1e-4,
-                                  rel=1e-10)
+    assert fixed == pytest.approx(
+        (1.959963984540054 + 0.8416212335729143) ** 2 * (0.05 * 0.95 + 0.06 * 0.94) / 1e-4, rel=1e-10
+    )
     df = _rows({"a": 0.05, "b": 0.09}, 5000, seed=7)
     df["week"] = np.tile(np.arange(5), 2000)
     res = ex.ab_test(df, arm="arm", metric="converted", method="group_sequential", time="week", planned_users=5000)
@@ -161,8 +162,14 @@ def test_bandit_allocation_simulation_and_ope():
     hist = pd.DataFrame({"arm": ["a", "b", "c"], "users": [1500, 1200, 1000], "conversions": [80, 80, 50]})
     assert b.allocate(hist).iloc[0].to_numpy() == pytest.approx([0.06542, 0.89335, 0.04123], abs=1e-5)
     ctx = ex.ThompsonSampling(["a", "b"], context="persona", floor=0.05)
-    h2 = pd.DataFrame({"persona": ["x", "x", "y", "y"], "arm": ["a", "b", "a", "b"], "users": [500, 500, 500, 500],
-                       "conversions": [50, 30, 20, 45]})
+    h2 = pd.DataFrame(
+        {
+            "persona": ["x", "x", "y", "y"],
+            "arm": ["a", "b", "a", "b"],
+            "users": [500, 500, 500, 500],
+            "conversions": [50, 30, 20, 45],
+        }
+    )
     sh = ctx.allocate(h2)
     assert sh.sum(axis=1).to_numpy() == pytest.approx([1.0, 1.0])
     assert sh.loc["x", "a"] > 0.9 and sh.loc["y", "b"] > 0.9
@@ -232,8 +239,14 @@ def test_ucb_allocate_counts_pending_pulls():
     assert b.allocate(h, batch=1).iloc[0].to_numpy().argmax() == idx.argmax()
     # Per persona, with a floor.
     ctx = ex.UCB(["a", "b"], context="persona", floor=0.1)
-    h2 = pd.DataFrame({"persona": ["x", "x", "y", "y"], "arm": ["a", "b", "a", "b"], "users": [500, 500, 500, 500],
-                       "conversions": [50, 30, 20, 45]})
+    h2 = pd.DataFrame(
+        {
+            "persona": ["x", "x", "y", "y"],
+            "arm": ["a", "b", "a", "b"],
+            "users": [500, 500, 500, 500],
+            "conversions": [50, 30, 20, 45],
+        }
+    )
     sh = ctx.allocate(h2, batch=200)
     assert sh.sum(axis=1).to_numpy() == pytest.approx([1.0, 1.0])
     assert sh.loc["x", "a"] > sh.loc["x", "b"] and sh.loc["y", "b"] > sh.loc["y", "a"]
@@ -248,7 +261,7 @@ def test_gaussian_rewards_pooled_by_persona():
     for p, shift in (("x", 0.0), ("y", 0.1), ("z", -0.1), ("w", 0.05)):
         for arm, mu in (("a", 1.0), ("b", 1.3)):
             y = rng.normal(mu + shift, 2.0, 400)
-            rows.append({"persona": p, "arm": arm, "users": 400, "total": y.sum(), "total_sq": (y ** 2).sum()})
+            rows.append({"persona": p, "arm": arm, "users": 400, "total": y.sum(), "total_sq": (y**2).sum()})
     hist = pd.DataFrame(rows)
     b = ex.ThompsonSampling(["a", "b"], reward="gaussian", context="persona")
     sh = b.allocate(hist, conversions="total", total_sq="total_sq")
@@ -276,19 +289,22 @@ def test_trimmed_means_yuen_welch():
     df = pd.DataFrame({"arm": np.repeat(["a", "b"], n), "revenue": rev})
     res = ex.ab_test(df, arm="arm", metric="revenue", method="fixed", trim=0.1)
     t = res.table.set_index("arm")
+
     # By hand: Yuen's trimmed mean and winsorised variance.
     def yuen(y, g=0.1):
         y = np.sort(y)
         k = int(np.floor(g * len(y)))
         h = len(y) - 2 * k
         w = np.clip(y, y[k], y[len(y) - k - 1])
-        return y[k:len(y) - k].mean(), (len(y) - 1) * w.var(ddof=1) / (h * (h - 1)), h
+        return y[k : len(y) - k].mean(), (len(y) - 1) * w.var(ddof=1) / (h * (h - 1)), h
+
     ma, va, ha = yuen(rev[:n])
     mb, vb, hb = yuen(rev[n:])
     assert t.loc["a", "mean"] == pytest.approx(ma, rel=1e-12)
     assert t.loc["b", "lift"] == pytest.approx(mb - ma, rel=1e-10)
-    df_w = (va + vb) ** 2 / (va ** 2 / (ha - 1) + vb ** 2 / (hb - 1))
+    df_w = (va + vb) ** 2 / (va**2 / (ha - 1) + vb**2 / (hb - 1))
     from scipy import stats
+
     q = stats.t.ppf(0.975, df_w)
     assert t.loc["b", "lift_upper"] == pytest.approx(mb - ma + q * np.sqrt(va + vb), rel=1e-9)
     assert t.loc["b", "p_value"] == pytest.approx(2 * stats.t.sf(abs(mb - ma) / np.sqrt(va + vb), df_w), rel=1e-8)

@@ -1,4 +1,5 @@
 """Tests of trustmix.inference: NUTS through Python, diagnostics against ArviZ, MAP."""
+
 from __future__ import annotations
 
 import _thread
@@ -28,8 +29,20 @@ def schools() -> ti.SampleResult:
 def test_eight_schools_summary_matches_reference(schools):
     s = schools.summary()
     assert list(s.index) == ["mu", "tau"] + [f"eta[{j}]" for j in range(8)]
-    assert list(s.columns) == ["mean", "sd", "hdi_3%", "hdi_97%", "q5%", "q50%", "q95%", "mcse_mean", "mcse_sd",
-                               "ess_bulk", "ess_tail", "r_hat"]
+    assert list(s.columns) == [
+        "mean",
+        "sd",
+        "hdi_3%",
+        "hdi_97%",
+        "q5%",
+        "q50%",
+        "q95%",
+        "mcse_mean",
+        "mcse_sd",
+        "ess_bulk",
+        "ess_tail",
+        "r_hat",
+    ]
     assert schools.draws.shape == (4, 1000, 10)
     assert (s["r_hat"] < 1.01).all()
     # Reference posterior means of this model from long runs: mu ~ 4.4, tau ~ 3.6.
@@ -158,8 +171,7 @@ def test_ctrl_c_keeps_draws_so_far(progress):
     timer.start()
     start = time.perf_counter()
     with pytest.warns(RuntimeWarning, match="interrupted"):
-        fit = ti.sample("standard_normal", dimension=2, chains=2, draws=10**6, tune=100, seed=1,
-                        progress=progress)
+        fit = ti.sample("standard_normal", dimension=2, chains=2, draws=10**6, tune=100, seed=1, progress=progress)
     timer.join()
     assert time.perf_counter() - start < 10
     assert fit.interrupted
@@ -210,17 +222,23 @@ def test_map_gamma_through_name():
         (lambda: ti.sample("standard_normal", dimension=2, seed=-1, progress=False), "seed"),
         (lambda: ti.sample("standard_normal", dimension=2, metric="full", progress=False), "metric"),
         (lambda: ti.sample("standard_normal", dimension=2, target_accept=1.5, progress=False), "target_accept"),
-        (lambda: ti.sample("standard_normal", dimension=2, initial_values=np.zeros((3, 2)), progress=False),
-         "initial_values"),
+        (
+            lambda: ti.sample("standard_normal", dimension=2, initial_values=np.zeros((3, 2)), progress=False),
+            "initial_values",
+        ),
         (lambda: ti.sample(ti.Gamma(1.0, 1.0), shape=2.0), "only accepted with a target name"),
         (lambda: ti.Gamma(-1.0, 1.0), "shape"),
         (lambda: ti.rhat(np.array([[1.0, np.nan, 2.0, 3.0]])), "chain 0, draw 1"),
         (lambda: ti.rhat(np.zeros((2, 3))), "at least 4 draws"),
         (lambda: ti.map("gamma", shape=1.0, rate=1.0, initial_values=[0.0, 1.0]), "initial_values"),
-        (lambda: ti.sample("standard_normal", dimension=2, initial_inverse_metric=np.ones(3), progress=False),
-         "initial_inverse_metric must have shape"),
-        (lambda: ti.sample("standard_normal", dimension=2, initial_inverse_metric=[1.0, -1.0], progress=False),
-         "diagonal element 1 must be > 0"),
+        (
+            lambda: ti.sample("standard_normal", dimension=2, initial_inverse_metric=np.ones(3), progress=False),
+            "initial_inverse_metric must have shape",
+        ),
+        (
+            lambda: ti.sample("standard_normal", dimension=2, initial_inverse_metric=[1.0, -1.0], progress=False),
+            "diagonal element 1 must be > 0",
+        ),
         (lambda: ti.sample("standard_normal", dimension=2, term_buffer=-1, progress=False), "term_buffer"),
     ],
 )
@@ -265,10 +283,12 @@ def test_builtin_targets_by_name_have_exact_gradients(name, kwargs):
     theta = np.random.default_rng(0).normal(size=target.dimension) * 0.7
     lp, grad = target.log_density_gradient(theta)
     h = 1e-6
-    fd = np.array([
-        (target.log_density_gradient(theta + h * e)[0] - target.log_density_gradient(theta - h * e)[0]) / (2 * h)
-        for e in np.eye(target.dimension)
-    ])
+    fd = np.array(
+        [
+            (target.log_density_gradient(theta + h * e)[0] - target.log_density_gradient(theta - h * e)[0]) / (2 * h)
+            for e in np.eye(target.dimension)
+        ]
+    )
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-6)
     assert len(target.parameter_names) == target.constrain(theta).size
 
@@ -286,8 +306,9 @@ def test_initial_inverse_metric_is_kept_without_metric_adaptation():
     one used (reported per chain) and the draws have the target's moments."""
     cov = np.array([[0.25, 0.5], [0.5, 4.0]])
     target = ti.CorrelatedGaussian(np.array([1.0, -2.0]), cov)
-    r = ti.sample(target, chains=2, draws=3000, tune=19, seed=4, metric="dense", initial_inverse_metric=cov,
-                  progress=False)
+    r = ti.sample(
+        target, chains=2, draws=3000, tune=19, seed=4, metric="dense", initial_inverse_metric=cov, progress=False
+    )
     assert np.array_equal(np.asarray(r.inverse_metric[0]), cov)
     assert r.settings["initial_inverse_metric"] is True
     d = r.draws.reshape(-1, 2)
@@ -320,7 +341,7 @@ def test_compiled_sample_and_map_return_typed_result_classes():
     assert out.diverging.dtype == np.bool_ and out.tree_depth.shape == (2, 60)
     assert out.completed_draws == [60, 60] and out.parameter_names == list(target.parameter_names)
     # lp of a standard normal is -|x|^2 / 2 (up to the constant the target drops)
-    np.testing.assert_allclose(out.lp, -0.5 * (out.draws ** 2).sum(axis=2), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.lp, -0.5 * (out.draws**2).sum(axis=2), rtol=1e-12, atol=1e-12)
     assert set(out.summary) >= {"mean", "sd", "r_hat", "ess_bulk"} and out.summary["mean"].shape == (2,)
 
     mean, cov = np.array([1.0, -2.0]), np.array([[2.0, 0.6], [0.6, 1.0]])

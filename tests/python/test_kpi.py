@@ -1,5 +1,6 @@
 """KPIs from Python: definitions, NaN rule, errors naming the argument and position,
 identities, kpi_table."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -52,8 +53,11 @@ def test_series_keep_index_and_name_the_denominator():
 
 
 def test_negative_counts_name_argument_and_position():
-    with pytest.raises(ValueError, match=r"ctr: clicks must be a finite number >= 0 \(a count or amount\), "
-                                         r"got -2.0 at index 'tiktok'"):
+    with pytest.raises(
+        ValueError,
+        match=r"ctr: clicks must be a finite number >= 0 \(a count or amount\), "
+        r"got -2.0 at index 'tiktok'",
+    ):
         kpi.ctr(pd.Series([1, -2], index=["press", "tiktok"]), 100)
     with pytest.raises(ValueError, match=r"cpm: impressions must be a finite number >= 0 .* at position 1"):
         kpi.cpm([1, 2], [10, -1])
@@ -71,16 +75,26 @@ def test_identities_hold_on_random_data():
     impressions = rng.uniform(1e4, 1e6, 50)
     clicks = impressions * rng.uniform(0.001, 0.02, 50)
     conversions = clicks * rng.uniform(0.01, 0.1, 50)
-    np.testing.assert_allclose(kpi.cpa(cost, conversions), kpi.cpc(cost, clicks) / kpi.cvr(conversions, clicks),
-                               rtol=1e-13)
-    np.testing.assert_allclose(kpi.cpc(cost, clicks), kpi.cpm(cost, impressions) / (10 * kpi.ctr(clicks, impressions)),
-                               rtol=1e-13)
+    np.testing.assert_allclose(
+        kpi.cpa(cost, conversions), kpi.cpc(cost, clicks) / kpi.cvr(conversions, clicks), rtol=1e-13
+    )
+    np.testing.assert_allclose(
+        kpi.cpc(cost, clicks), kpi.cpm(cost, impressions) / (10 * kpi.ctr(clicks, impressions)), rtol=1e-13
+    )
 
 
 def test_kpi_table_computes_what_the_columns_allow():
     df = pd.DataFrame(
-        {"cost": [100.0, 0.0], "impressions": [10_000, 0], "clicks": [50, 0], "conversions": [5, 1],
-         "positive": [10, 3], "negative": [0, 1], "followers_start": [100, 200], "followers_end": [150, 180]},
+        {
+            "cost": [100.0, 0.0],
+            "impressions": [10_000, 0],
+            "clicks": [50, 0],
+            "conversions": [5, 1],
+            "positive": [10, 3],
+            "negative": [0, 1],
+            "followers_start": [100, 200],
+            "followers_end": [150, 180],
+        },
         index=pd.Index(["instagram", "press"], name="channel"),
     )
     t = kpi.kpi_table(df)

@@ -1,5 +1,6 @@
 """The trust-linked model from Python: gradient, exact decomposition, recovery of the
 truth of data generated from the model, ROI split, reduction, bad input."""
+
 import warnings
 
 import numpy as np
@@ -16,8 +17,9 @@ ROLES = {"press": "trust", "events": "trust", "instagram": "conversion", "tiktok
 @pytest.fixture(scope="module")
 def fitted():
     data, truth = simulate_trust_data(208, seed=3)
-    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                        shocks=["crisis"])
+    model = tm.TrustMMM(
+        data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey", shocks=["crisis"]
+    )
     return data, truth, model, model.fit(seed=1)
 
 
@@ -95,8 +97,9 @@ def test_trust_stock_follows_its_definition(fitted):
     # forward_on past the data: zero media after the end, the stock decays by delta.
     media, base, shocks = model._extended(52)
     fe = fit._forward(media, base, shocks)
-    np.testing.assert_allclose(fe["trust_stock"], _stock_by_definition(p, fe["saturated"], shocks, cols), rtol=0,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        fe["trust_stock"], _stock_by_definition(p, fe["saturated"], shocks, cols), rtol=0, atol=1e-12
+    )
     np.testing.assert_allclose(fe["trust_stock"][-1], fe["trust_stock"][-2] * p["delta"], rtol=1e-12)
 
 
@@ -105,8 +108,9 @@ def test_roi_split_short_and_long(fitted):
     window = (data["week"].iloc[20], data["week"].iloc[27])  # eight weeks
     r = fit.roi(horizon=104, window=window, value_per_outcome=1.0)
     np.testing.assert_allclose(r["incremental_short"] + r["incremental_long"], r["incremental_total"], rtol=1e-12)
-    np.testing.assert_allclose(r["via_trust_direct"] + r["via_amplification"] + r["own"], r["incremental_total"],
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        r["via_trust_direct"] + r["via_amplification"] + r["own"], r["incremental_total"], rtol=1e-9
+    )
     assert r.loc["press", "spend"] == pytest.approx(data["press"].iloc[20:28].sum())
     # Trust channels keep paying long after the window (trust half-life ~9 weeks beyond
     # the 12-week lag window); conversion channels act only within it.
@@ -154,8 +158,11 @@ def _data():
         (lambda d: d.assign(conversions=d.conversions.where(d.index != 7)), {}, "'conversions': row 7"),
         (lambda d: d.assign(press="x"), {}, "column 'press' must be numeric"),
         (lambda d: d.assign(tiktok=0.0), {}, "channel 'tiktok' is all zeros"),
-        (lambda d: d.assign(trust_survey=np.where(d.index == 3, 40.0, np.nan)), {"tracker": "trust_survey"},
-         "has 1 measured periods; it needs at least 2"),
+        (
+            lambda d: d.assign(trust_survey=np.where(d.index == 3, 40.0, np.nan)),
+            {"tracker": "trust_survey"},
+            "has 1 measured periods; it needs at least 2",
+        ),
         (lambda d: d.assign(instagram=-d.instagram), {}, "media must be finite and >= 0"),
         (lambda d: d, {"channels": {"press": "trust", "radio": "conversion"}}, "column 'radio' is not in the data"),
         (lambda d: d, {"channels": {"press": "awareness"}}, "role must be one of trust, conversion, both"),
@@ -178,8 +185,15 @@ def test_unknown_method():
 @pytest.fixture(scope="module")
 def nuts_fit():
     data, truth = simulate_trust_data(104, seed=5)
-    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                        shocks=["crisis"], seasonality=1)
+    model = tm.TrustMMM(
+        data,
+        date="week",
+        outcome="conversions",
+        channels=ROLES,
+        tracker="trust_survey",
+        shocks=["crisis"],
+        seasonality=1,
+    )
     with pytest.warns(InferenceWarning):  # 2 x 300 draws leave some ESS below 100 per chain, and it says so
         fit = model.fit(method="nuts", chains=2, draws=300, tune=300, seed=3, progress=False)
     return data, truth, model, fit
@@ -238,8 +252,9 @@ def test_counterfactual_pr_stop(fitted):
     w = fit.counterfactual(cf)
     assert np.abs(w["difference"].to_numpy()[:100]).max() < 1e-9  # nothing changes before the stop
     assert w["difference"].sum() > 0
-    np.testing.assert_allclose(w["difference_trust_direct"] + w["difference_amplification"] + w["difference_own"],
-                               w["difference"], atol=1e-9)
+    np.testing.assert_allclose(
+        w["difference_trust_direct"] + w["difference_amplification"] + w["difference_own"], w["difference"], atol=1e-9
+    )
     assert np.abs(w["difference_own"]).max() < 1e-9  # PR has no own conversion term
     np.testing.assert_allclose(fit.counterfactual(data)["difference"], 0.0, atol=1e-12)
     with pytest.raises(ValueError, match="exactly the model's dates"):
@@ -248,9 +263,11 @@ def test_counterfactual_pr_stop(fitted):
 
 # ---- likelihoods, business priors, marginal ROI, response curves ---------------------
 
+
 def _model(data, **kw):
-    return tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                       shocks=["crisis"], **kw)
+    return tm.TrustMMM(
+        data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey", shocks=["crisis"], **kw
+    )
 
 
 @pytest.fixture(scope="module")
@@ -433,17 +450,26 @@ def test_new_plots(fitted):
 @pytest.mark.parametrize(
     "change, kwargs, message",
     [
-        (lambda d: d.assign(conversions=d["conversions"].where(d.index != 5, -1.0)), {"likelihood": "lognormal"},
-         "row 5 .* needs an outcome > 0"),
-        (lambda d: d.assign(conversions=d["conversions"].where(d.index != 9, 0.0)), {"likelihood": "lognormal"},
-         "row 9 .* is 0.0; the lognormal likelihood needs an outcome > 0"),
+        (
+            lambda d: d.assign(conversions=d["conversions"].where(d.index != 5, -1.0)),
+            {"likelihood": "lognormal"},
+            "row 5 .* needs an outcome > 0",
+        ),
+        (
+            lambda d: d.assign(conversions=d["conversions"].where(d.index != 9, 0.0)),
+            {"likelihood": "lognormal"},
+            "row 9 .* is 0.0; the lognormal likelihood needs an outcome > 0",
+        ),
         (lambda d: d, {"likelihood": "negative_binomial"}, "needs counts"),
         (lambda d: d, {"likelihood": "poisson"}, "likelihood must be one of"),
         (lambda d: d, {"priors": {"roi": {"press": (0.5, 2.0)}}}, "'press', which is not a conversion channel"),
         (lambda d: d, {"priors": {"roi": {"instagram": (-1.5, 2.0)}}}, "low must be > -1"),
         (lambda d: d, {"priors": {"roi": {"instagram": (3.0, 2.0)}}}, "0 < low < high"),
-        (lambda d: d, {"priors": {"roi": {"instagram": (0.5, 1.0, 2.0)}}},
-         r"prior 'roi' of channel 'instagram' must be \(low, high\)"),
+        (
+            lambda d: d,
+            {"priors": {"roi": {"instagram": (0.5, 1.0, 2.0)}}},
+            r"prior 'roi' of channel 'instagram' must be \(low, high\)",
+        ),
         (lambda d: d, {"priors": {"trust_half_life": (20, 10)}}, "trust_half_life"),
         (lambda d: d, {"value_per_outcome": 0.0}, "value_per_outcome"),
     ],
@@ -471,8 +497,9 @@ def test_laplace_covariance_matches_second_differences_of_the_log_density():
     computed from differences of the exact gradient; check it against second differences
     of the log density itself (independent of the gradient code)."""
     data, _ = simulate_trust_data(80, seed=5)
-    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                        shocks=["crisis"])
+    model = tm.TrustMMM(
+        data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey", shocks=["crisis"]
+    )
     mode = model.fit(seed=0).z
     from trustmix._core import inference as _ci
 
@@ -500,8 +527,9 @@ def test_level_parametrisations_are_named_and_reduce_without_trust():
     are free as levels the data pin (intercept_level, tracker_level,
     log_mean_total_contribution); the reduced model keeps b[0] and log_mean_contribution."""
     data, _ = simulate_trust_data(60, seed=2)
-    full = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                       shocks=["crisis"])
+    full = tm.TrustMMM(
+        data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey", shocks=["crisis"]
+    )
     names = full.parameter_names
     assert "intercept_level" in names and "tracker_level" in names and "b[0]" not in names
     assert sum(n.startswith("log_mean_total_contribution[") for n in names) == 2

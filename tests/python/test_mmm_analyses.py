@@ -1,6 +1,7 @@
 """The trust-linked model's analyses in C++ over posterior draws (trustmix::mmm analyses),
 against their MODEL.md definitions written as plain loops of forward passes on a few
 draws; thread safety of fit(); pickling; the ROI without a value per outcome."""
+
 import copy
 import pickle
 import threading
@@ -42,24 +43,34 @@ def test_roi_matches_the_definition_as_a_loop(fitted):
     data, model, _, draws = fitted
     core, ys, T, L = model._core, model.y_scale, len(model.dates), model.max_lag
     lo, hi, horizon, vpo = 20, 35, 52, 4.0
-    spend = np.array([data[c].iloc[lo:hi + 1].sum() for c in model.channels])
-    r = _mmm.roi(core, draws, horizon=horizon, window_begin=lo, window_end=hi, spend=spend, value_per_outcome=vpo,
-                 outcome_scale=ys)
+    spend = np.array([data[c].iloc[lo : hi + 1].sum() for c in model.channels])
+    r = _mmm.roi(
+        core,
+        draws,
+        horizon=horizon,
+        window_begin=lo,
+        window_end=hi,
+        spend=spend,
+        value_per_outcome=vpo,
+        outcome_scale=ys,
+    )
     media, base, shocks = _extended(model, horizon)
     for d, z in enumerate(draws):
         p = core.constrain(z)
         full = core.forward(z, media, base, shocks)
         for j in range(len(model.channels)):
             cf_media, up_media = media.copy(), media.copy()
-            cf_media[lo:hi + 1, j] = 0.0
-            up_media[lo:hi + 1, j] *= 1.01
+            cf_media[lo : hi + 1, j] = 0.0
+            up_media[lo : hi + 1, j] *= 1.01
             cf = core.forward(z, cf_media, base, shocks)
             up = core.forward(z, up_media, base, shocks)
             diff = (full["mu"] - cf["mu"]) * ys
-            short, long = diff[:hi + 1 + L].sum(), diff[hi + 1 + L:].sum()
+            short, long = diff[: hi + 1 + L].sum(), diff[hi + 1 + L :].sum()
             gain = (up["mu"] - full["mu"]).sum() * ys
             expected = {
-                "incremental_short": short, "incremental_long": long, "incremental_total": short + long,
+                "incremental_short": short,
+                "incremental_long": long,
+                "incremental_total": short + long,
                 "via_trust_direct": p["gamma"] * (full["trust_stock"] - cf["trust_stock"]).sum() * ys,
                 "via_amplification": (full["amplification"].sum() - cf["amplification"].sum()) * ys,
                 "own": (full["conversion_own"].sum() - cf["conversion_own"].sum()) * ys,
@@ -104,12 +115,21 @@ def test_response_curves_and_decomposition_match_their_definitions(fitted):
 
 def _summary_value(p, k, i, ys):
     """Summary value ``k`` (element ``i``) from the constrained parameters ``p`` by its definition."""
-    return {"alpha": lambda: p["alpha"][i], "adstock_half_life": lambda: np.log(0.5) / np.log(p["alpha"][i]),
-            "lam": lambda: p["lam"][i], "beta": lambda: p["beta"][i] * ys, "delta": lambda: p["delta"],
-            "trust_half_life": lambda: np.log(0.5) / np.log(p["delta"]), "kappa": lambda: p["kappa"][i],
-            "gamma": lambda: p["gamma"] * ys, "theta": lambda: p["theta"],
-            "omega": lambda: p["omega"][i], "b": lambda: p["b"][i] * ys,
-            "sigma": lambda: p["sigma"] * ys, "ar1_phi": lambda: p["ar1_phi"]}[k]()
+    return {
+        "alpha": lambda: p["alpha"][i],
+        "adstock_half_life": lambda: np.log(0.5) / np.log(p["alpha"][i]),
+        "lam": lambda: p["lam"][i],
+        "beta": lambda: p["beta"][i] * ys,
+        "delta": lambda: p["delta"],
+        "trust_half_life": lambda: np.log(0.5) / np.log(p["delta"]),
+        "kappa": lambda: p["kappa"][i],
+        "gamma": lambda: p["gamma"] * ys,
+        "theta": lambda: p["theta"],
+        "omega": lambda: p["omega"][i],
+        "b": lambda: p["b"][i] * ys,
+        "sigma": lambda: p["sigma"] * ys,
+        "ar1_phi": lambda: p["ar1_phi"],
+    }[k]()
 
 
 def test_summary_values_saturation_points_and_predictive_match_their_definitions(fitted):
@@ -147,11 +167,23 @@ def test_summary_values_saturation_points_and_predictive_match_their_definitions
 def test_trustfit_methods_are_shaped_from_the_cpp_results(fitted):
     data, model, fit, _ = fitted
     r = fit.roi(horizon=52, value_per_outcome=4.0)
-    assert list(r.columns) == ["role", "spend", "incremental_short", "incremental_long", "incremental_total",
-                               "via_trust_direct", "via_amplification", "own", "roi_short", "roi_total",
-                               "marginal_roi", "cost_per_incremental"]
-    np.testing.assert_allclose(r["via_trust_direct"] + r["via_amplification"] + r["own"], r["incremental_total"],
-                               rtol=1e-9)
+    assert list(r.columns) == [
+        "role",
+        "spend",
+        "incremental_short",
+        "incremental_long",
+        "incremental_total",
+        "via_trust_direct",
+        "via_amplification",
+        "own",
+        "roi_short",
+        "roi_total",
+        "marginal_roi",
+        "cost_per_incremental",
+    ]
+    np.testing.assert_allclose(
+        r["via_trust_direct"] + r["via_amplification"] + r["own"], r["incremental_total"], rtol=1e-9
+    )
     np.testing.assert_allclose(r["roi_total"], (r["incremental_total"] * 4.0 - r["spend"]) / r["spend"], rtol=1e-12)
     d = fit.decompose()
     np.testing.assert_allclose(d.sum(axis=1), fit.predict(), rtol=1e-10)
@@ -169,8 +201,9 @@ def test_roi_without_a_value_reports_cost_per_incremental_and_notes_it_once(capl
     assert "no value_per_outcome given" in caplog.records[0].getMessage()
     assert r["roi_total"].isna().all() and r["roi_short"].isna().all() and r["marginal_roi"].isna().all()
     pos = r["incremental_total"] > 0
-    np.testing.assert_allclose(r.loc[pos, "cost_per_incremental"],
-                               r.loc[pos, "spend"] / r.loc[pos, "incremental_total"])
+    np.testing.assert_allclose(
+        r.loc[pos, "cost_per_incremental"], r.loc[pos, "spend"] / r.loc[pos, "incremental_total"]
+    )
     import warnings
 
     caplog.clear()
@@ -259,8 +292,16 @@ def test_old_pickle_fixture_still_loads():
     old = pickle.loads((DATA / "trust_fit_v1.pickle").read_bytes())
     data, _ = simulate_trust_data(60, seed=9)
     # the fixture predates AR(1) residuals (state without "noise"): it loads as iid
-    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                        shocks=["crisis"], value_per_outcome=3.0, noise="iid")
+    model = tm.TrustMMM(
+        data,
+        date="week",
+        outcome="conversions",
+        channels=ROLES,
+        tracker="trust_survey",
+        shocks=["crisis"],
+        value_per_outcome=3.0,
+        noise="iid",
+    )
     # the state rebuilt the same model (data, settings, priors) and kept the mode
     assert repr(old.model) == repr(model) and old.model.parameter_names == model.parameter_names
     np.testing.assert_allclose(old.model.log_density(old.z)[1], model.log_density(old.z)[1], rtol=1e-12, atol=1e-12)
@@ -273,8 +314,15 @@ def test_old_pickle_fixture_still_loads():
 
 def make_trust_fit_fixture():
     data, _ = simulate_trust_data(60, seed=9)
-    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                        shocks=["crisis"], value_per_outcome=3.0)
+    model = tm.TrustMMM(
+        data,
+        date="week",
+        outcome="conversions",
+        channels=ROLES,
+        tracker="trust_survey",
+        shocks=["crisis"],
+        value_per_outcome=3.0,
+    )
     return model.fit(seed=0, restarts=1)
 
 
@@ -288,10 +336,16 @@ def test_model_repr_and_html(fitted):
 @pytest.mark.parametrize(
     "change, kwargs, message",
     [
-        (lambda d: d.assign(press_spend=np.where(d.index == 4, -5.0, 1.0)), {"spend": {"press": "press_spend"}},
-         r"spend column 'press_spend' \(channel 'press'\): row 4"),
-        (lambda d: d.assign(trust_survey=d["trust_survey"].where(d.index != 8, np.inf)), {},
-         "tracker 'trust_survey': row 8 .* use NaN for a period without a measurement"),
+        (
+            lambda d: d.assign(press_spend=np.where(d.index == 4, -5.0, 1.0)),
+            {"spend": {"press": "press_spend"}},
+            r"spend column 'press_spend' \(channel 'press'\): row 4",
+        ),
+        (
+            lambda d: d.assign(trust_survey=d["trust_survey"].where(d.index != 8, np.inf)),
+            {},
+            "tracker 'trust_survey': row 8 .* use NaN for a period without a measurement",
+        ),
         (lambda d: d, {"max_lag": 60}, "max_lag must be between 0 and the number of periods - 1"),
         (lambda d: d, {"max_lag": -1}, "max_lag must be between 0"),
     ],
@@ -342,11 +396,19 @@ def test_a_pickled_model_does_not_follow_later_edits_of_the_callers_frame():
     construction was pickled and unpickling built a different model."""
     data, _ = simulate_trust_data(60, seed=4)
     priors = {"roi": {"instagram": (0.5, 3.0)}}
-    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                        shocks=["crisis"], value_per_outcome=2.0, priors=priors)
+    model = tm.TrustMMM(
+        data,
+        date="week",
+        outcome="conversions",
+        channels=ROLES,
+        tracker="trust_survey",
+        shocks=["crisis"],
+        value_per_outcome=2.0,
+        priors=priors,
+    )
     z = np.asarray(model._core.initial_point())
     before = model.log_density(z)[0]
-    data.loc[10:30, "press"] = 0.0          # the caller edits its own frame and priors afterwards
+    data.loc[10:30, "press"] = 0.0  # the caller edits its own frame and priors afterwards
     priors["roi"]["instagram"] = (5.0, 9.0)
     again = pickle.loads(pickle.dumps(model))
     assert again.log_density(z)[0] == before
@@ -415,13 +477,15 @@ def test_summary_table_is_numpys_quantiles_and_inference_diagnostics_on_the_same
     two = _mmm.summary_table(model._core, flat, chains, model.y_scale, 0.8, threads=2)
     for k in ("mean", "sd", "low", "high", "r_hat", "ess_bulk"):
         np.testing.assert_array_equal(np.asarray(one[k]), np.asarray(two[k]))
-    np.testing.assert_array_equal(np.asarray(_mmm.constrained_draws(model._core, flat, threads=1)),
-                                  np.asarray(_mmm.constrained_draws(model._core, flat, threads=2)))
+    np.testing.assert_array_equal(
+        np.asarray(_mmm.constrained_draws(model._core, flat, threads=1)),
+        np.asarray(_mmm.constrained_draws(model._core, flat, threads=2)),
+    )
     # constrained draws are the model's constrain(), to the bit
     cons = np.asarray(_mmm.constrained_draws(model._core, flat[:5]))
     for i in range(5):
         p = model._core.constrain(flat[i])
-        assert cons[i, :len(model.channels)].tolist() == list(p["alpha"])
+        assert cons[i, : len(model.channels)].tolist() == list(p["alpha"])
 
 
 def test_roi_and_response_curve_tables_summarise_the_per_draw_arrays(nuts_fit):
@@ -429,8 +493,16 @@ def test_roi_and_response_curve_tables_summarise_the_per_draw_arrays(nuts_fit):
     zs = fit._draw_matrix(40)
     lo, hi = 0, len(model.dates) - 1
     spend = np.array([model.data[model.spend_columns[c]].to_numpy(dtype=float).sum() for c in model.channels])
-    r = _mmm.roi(model._core, zs, horizon=20, window_begin=lo, window_end=hi, spend=spend, value_per_outcome=2.0,
-                 outcome_scale=model.y_scale)
+    r = _mmm.roi(
+        model._core,
+        zs,
+        horizon=20,
+        window_begin=lo,
+        window_end=hi,
+        spend=spend,
+        value_per_outcome=2.0,
+        outcome_scale=model.y_scale,
+    )
     table = fit.roi(horizon=20, value_per_outcome=2.0, max_draws=40, interval=0.8)
     for k in ("incremental_total", "roi_short", "marginal_roi", "cost_per_incremental", "own"):
         # means added in draw order (numpy adds pairwise: the same to rounding)
@@ -440,8 +512,9 @@ def test_roi_and_response_curve_tables_summarise_the_per_draw_arrays(nuts_fit):
         np.testing.assert_array_equal(table[f"{k}_low"].to_numpy(), np.nanquantile(np.asarray(r[k]), lo_q, axis=0))
         np.testing.assert_array_equal(table[f"{k}_high"].to_numpy(), np.nanquantile(np.asarray(r[k]), hi_q, axis=0))
     ks = np.round(np.linspace(0.0, 2.0, 21), 10)
-    curves = _mmm.response_curves(model._core, fit._draw_matrix(30), list(range(len(model.channels))), ks, horizon=20,
-                                  outcome_scale=model.y_scale)
+    curves = _mmm.response_curves(
+        model._core, fit._draw_matrix(30), list(range(len(model.channels))), ks, horizon=20, outcome_scale=model.y_scale
+    )
     rc = fit.response_curves(horizon=20, max_draws=30, interval=0.8, value_per_outcome=2.0)
     for j, c in enumerate(model.channels):
         g = rc[rc["channel"] == c]

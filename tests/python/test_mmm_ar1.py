@@ -3,6 +3,7 @@ against finite differences (linear and bounded forms), the likelihood against th
 multivariate normal density with the AR(1) covariance (numpy's linear algebra, no
 recursion), recovery of phi and the channel effects on data drawn from the model with
 AR(1) noise, predictive draws, pickling, bad input."""
+
 from __future__ import annotations
 
 import pickle
@@ -19,8 +20,9 @@ ROLES = {"press": "trust", "events": "trust", "instagram": "conversion", "tiktok
 
 
 def _model(data: pd.DataFrame, **kwargs: Any) -> tm.TrustMMM:
-    return tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                       shocks=["crisis"], **kwargs)
+    return tm.TrustMMM(
+        data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey", shocks=["crisis"], **kwargs
+    )
 
 
 def _ar1_path(T: int, phi: float, sigma: float, seed: int) -> np.ndarray:
@@ -167,9 +169,19 @@ def test_bad_input() -> None:
     with pytest.raises(ValueError, match="noise must be 'iid' or 'ar1'"):
         _model(data, noise="ar2")
     with pytest.raises(ValueError, match="negative binomial"):  # the C++ core refuses it too
-        tm._core.mmm.TrustModel(np.ones((20, 1)), [False], [True], np.ones((20, 1)), np.zeros((20, 0)),
-                                np.arange(20.0), np.zeros(0), max_lag=2, trust_enabled=False,
-                                likelihood="negative_binomial", noise="ar1")
+        tm._core.mmm.TrustModel(
+            np.ones((20, 1)),
+            [False],
+            [True],
+            np.ones((20, 1)),
+            np.zeros((20, 0)),
+            np.arange(20.0),
+            np.zeros(0),
+            max_lag=2,
+            trust_enabled=False,
+            likelihood="negative_binomial",
+            noise="ar1",
+        )
 
 
 @pytest.mark.parametrize("likelihood", ["normal", "lognormal"])

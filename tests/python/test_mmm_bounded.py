@@ -2,6 +2,7 @@
 recursion against its definition, the share in [0, 1], the Shapley split adding up,
 ROI and decomposition adding up, recovery of the truth of data simulated from the
 bounded model, pickling, bad input."""
+
 import pickle
 
 import numpy as np
@@ -16,8 +17,15 @@ ROLES = {"press": "trust", "events": "trust", "instagram": "conversion", "tiktok
 @pytest.fixture(scope="module")
 def bounded_fit():
     data, truth = simulate_trust_data(208, seed=3, trust_form="bounded", trust_base=0.3, inflow=0.3)
-    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                        shocks=["crisis"], trust_form="bounded")
+    model = tm.TrustMMM(
+        data,
+        date="week",
+        outcome="conversions",
+        channels=ROLES,
+        tracker="trust_survey",
+        shocks=["crisis"],
+        trust_form="bounded",
+    )
     # The share's level (b, G0) is identified only through the recursion's curvature (the
     # tracker is affine in G): a long flat ridge, so L-BFGS needs more than 2000 steps.
     return data, truth, model, model.fit(seed=1, max_iterations=10000)
@@ -100,8 +108,9 @@ def test_bounded_roi_and_decomposition_add_up(bounded_fit):
     window = (data["week"].iloc[20], data["week"].iloc[27])
     r = fit.roi(horizon=104, window=window, value_per_outcome=1.0)
     np.testing.assert_allclose(r["incremental_short"] + r["incremental_long"], r["incremental_total"], rtol=1e-12)
-    np.testing.assert_allclose(r["via_trust_direct"] + r["via_amplification"] + r["own"], r["incremental_total"],
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        r["via_trust_direct"] + r["via_amplification"] + r["own"], r["incremental_total"], rtol=1e-9
+    )
     assert r.loc["press", "incremental_long"] > 0.1 * r.loc["press", "incremental_total"] > 0
     d = fit.decompose()
     np.testing.assert_allclose(d.sum(axis=1).to_numpy(), fit.predict().to_numpy(), rtol=1e-10, atol=1e-9)
@@ -140,14 +149,34 @@ def _share_survey(seed: int = 4):
 
 def test_tracker_n_gives_known_sampling_errors_and_recovers_the_truth():
     data, truth = _share_survey()
-    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_share",
-                        tracker_n="trust_share_n", shocks=["crisis"], trust_form="bounded")
+    model = tm.TrustMMM(
+        data,
+        date="week",
+        outcome="conversions",
+        channels=ROLES,
+        tracker="trust_share",
+        tracker_n="trust_share_n",
+        shocks=["crisis"],
+        trust_form="bounded",
+    )
     q, n = data["trust_share"].to_numpy(), data["trust_share_n"].to_numpy()
     seen = ~np.isnan(q)
     _, built = tm._core.mmm.build(
-        model.channels, [ROLES[c] for c in model.channels], data[model.channels].to_numpy(float),
-        data[model.channels].to_numpy(float), data["conversions"].to_numpy(float), 7.0, q, np.zeros((208, 0)), [],
-        np.zeros((208, 0)), [], data[["crisis"]].to_numpy(float), ["crisis"], tracker_n=n)
+        model.channels,
+        [ROLES[c] for c in model.channels],
+        data[model.channels].to_numpy(float),
+        data[model.channels].to_numpy(float),
+        data["conversions"].to_numpy(float),
+        7.0,
+        q,
+        np.zeros((208, 0)),
+        [],
+        np.zeros((208, 0)),
+        [],
+        data[["crisis"]].to_numpy(float),
+        ["crisis"],
+        tracker_n=n,
+    )
     se = np.asarray(built["tracker_se"])
     np.testing.assert_allclose(se[seen], np.sqrt(q[seen] * (1 - q[seen]) / n[seen]) / built["tracker_sd"], rtol=1e-12)
     fit = model.fit(seed=1, max_iterations=10000)
@@ -164,8 +193,9 @@ def test_tracker_n_bad_input():
     with pytest.raises(ValueError, match="tracker_n needs a tracker"):
         tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker_n="trust_share_n")
     with pytest.raises(ValueError, match="must be a share in"):
-        tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                    tracker_n="trust_share_n")
+        tm.TrustMMM(
+            data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey", tracker_n="trust_share_n"
+        )
 
 
 def test_constrained_draws_of_the_analyses_equal_the_models_constrain(bounded_fit):
@@ -173,6 +203,7 @@ def test_constrained_draws_of_the_analyses_equal_the_models_constrain(bounded_fi
     the bounded form, the intercept and the betas depend on the bounded stock's mean, so a
     linear recursion there would give other numbers."""
     from trustmix._core import mmm as _mmm
+
     _, _, model, fit = bounded_fit
     rng = np.random.default_rng(5)
     draws = fit.z + rng.normal(0.0, 0.02, (6, fit.z.size))
@@ -216,8 +247,17 @@ def test_share_tracker_measures_the_share_and_recovers_it():
     """tracker_share=True: the survey share is fitted as G + a_q + noise (b_q = 1), so the
     fitted share itself (not an affine image) follows the truth, with default MAP steps."""
     data, truth = _share_survey()
-    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_share",
-                        tracker_n="trust_share_n", shocks=["crisis"], trust_form="bounded", tracker_share=True)
+    model = tm.TrustMMM(
+        data,
+        date="week",
+        outcome="conversions",
+        channels=ROLES,
+        tracker="trust_share",
+        tracker_n="trust_share_n",
+        shocks=["crisis"],
+        trust_form="bounded",
+        tracker_share=True,
+    )
     names = model.parameter_names
     assert "tracker_bias" in names and "log_tracker_b" not in names
     fit = model.fit(seed=1)
@@ -242,12 +282,27 @@ def test_share_tracker_measures_the_share_and_recovers_it():
 def test_share_tracker_bad_input():
     data, _ = _share_survey()
     with pytest.raises(ValueError, match="tracker_share=True needs"):
-        tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_share",
-                    tracker_share=True)  # linear form
+        tm.TrustMMM(
+            data, date="week", outcome="conversions", channels=ROLES, tracker="trust_share", tracker_share=True
+        )  # linear form
     with pytest.raises(ValueError, match="tracker_share must be True or False"):
-        tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_share",
-                    trust_form="bounded", tracker_share="yes")
+        tm.TrustMMM(
+            data,
+            date="week",
+            outcome="conversions",
+            channels=ROLES,
+            tracker="trust_share",
+            trust_form="bounded",
+            tracker_share="yes",
+        )
     data["pct"] = data["trust_share"] * 100
     with pytest.raises(ValueError, match="must be in \\[0, 1\\]"):
-        tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="pct",
-                    trust_form="bounded", tracker_share=True)
+        tm.TrustMMM(
+            data,
+            date="week",
+            outcome="conversions",
+            channels=ROLES,
+            tracker="pct",
+            trust_form="bounded",
+            tracker_share=True,
+        )

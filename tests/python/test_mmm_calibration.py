@@ -8,6 +8,7 @@
 4. The loop against the simulator's truth (benchmarks/validate_calibration.py, one world,
    short NUTS): run a geo holdout, estimate it with tm.evaluate, calibrate.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -32,8 +33,15 @@ DATA = Path(__file__).parent / "data"
 
 def _model(lift_tests=None, trust_form="linear", **kw):
     data, _ = simulate_trust_data(104, seed=2)
-    args = dict(date="week", outcome="conversions", channels=ROLES, tracker="trust_survey", shocks=["crisis"],
-                trust_form=trust_form, **kw)
+    args = dict(
+        date="week",
+        outcome="conversions",
+        channels=ROLES,
+        tracker="trust_survey",
+        shocks=["crisis"],
+        trust_form=trust_form,
+        **kw,
+    )
     if lift_tests is not None:
         args["lift_tests"] = lift_tests
     return data, tm.TrustMMM(data, **args)
@@ -45,12 +53,32 @@ def _week(data, i):
 
 def _tests(data):
     return [
-        {"channel": "instagram", "start": _week(data, 30), "end": _week(data, 35), "lift": 900.0,
-         "standard_error": 150.0},
-        {"channel": "press", "start": _week(data, 60), "end": _week(data, 63), "cooldown": 4, "lift": 400.0,
-         "standard_error": 120.0, "transfer_sd": 50.0, "label": "press on/off"},
-        {"channel": "tiktok", "start": 43, "end": 44, "cooldown": 1, "share": 0.5,
-         "lift": [60.0, 50.0, 20.0], "standard_error": [30.0, 30.0, 30.0]},
+        {
+            "channel": "instagram",
+            "start": _week(data, 30),
+            "end": _week(data, 35),
+            "lift": 900.0,
+            "standard_error": 150.0,
+        },
+        {
+            "channel": "press",
+            "start": _week(data, 60),
+            "end": _week(data, 63),
+            "cooldown": 4,
+            "lift": 400.0,
+            "standard_error": 120.0,
+            "transfer_sd": 50.0,
+            "label": "press on/off",
+        },
+        {
+            "channel": "tiktok",
+            "start": 43,
+            "end": 44,
+            "cooldown": 1,
+            "share": 0.5,
+            "lift": [60.0, 50.0, 20.0],
+            "standard_error": [30.0, 30.0, 30.0],
+        },
     ]
 
 
@@ -59,10 +87,10 @@ def _forward_lift(model, z, channel, start, end_incl, cooldown, share):
     core = model._core
     j = model.channels.index(channel)
     media = np.array(model._media)
-    media[start:end_incl + 1, j] *= 1.0 - share
+    media[start : end_incl + 1, j] *= 1.0 - share
     mu = np.asarray(core.forward(z)["mu"])
     mu_cf = np.asarray(core.forward(z, media, model._baseline, model._shocks)["mu"])
-    return (mu - mu_cf)[start:end_incl + cooldown + 1] * model.y_scale
+    return (mu - mu_cf)[start : end_incl + cooldown + 1] * model.y_scale
 
 
 @pytest.mark.parametrize("trust_form", ["linear", "bounded"])
@@ -75,9 +103,10 @@ def test_term_is_the_normal_density_of_the_forward_lift(trust_form):
     want = 0.0
     values = []
     for (s, e, k, share, ch), obs, se, tau in [
-            ((30, 35, 0, 1.0, "instagram"), [900.0], [150.0], [90.0]),
-            ((60, 63, 4, 1.0, "press"), [400.0], [120.0], [50.0]),
-            ((43, 44, 1, 0.5, "tiktok"), [60.0, 50.0, 20.0], [30.0] * 3, [6.0, 5.0, 2.0])]:
+        ((30, 35, 0, 1.0, "instagram"), [900.0], [150.0], [90.0]),
+        ((60, 63, 4, 1.0, "press"), [400.0], [120.0], [50.0]),
+        ((43, 44, 1, 0.5, "tiktok"), [60.0, 50.0, 20.0], [30.0] * 3, [6.0, 5.0, 2.0]),
+    ]:
         pred = _forward_lift(cal, z, ch, s, e, k, share)
         pred = [pred.sum()] if len(obs) == 1 else list(pred)
         values += pred
@@ -92,15 +121,35 @@ def test_term_is_the_normal_density_of_the_forward_lift(trust_form):
 
 def test_inputs_liftest_objects_dicts_dataframe_and_iroas_agree():
     data, _ = _model()
-    t = {"channel": "instagram", "start": _week(data, 30), "end": _week(data, 35), "lift": 900.0,
-         "standard_error": 150.0}
-    lt = tm.evaluate.LiftTest(channel="instagram", units=["a"], start=_week(data, 30), end=_week(data, 35), cooldown=0,
-                              lift=900.0, standard_error=150.0, relative_lift=0.1)
-    iroas = {"channel": "instagram", "start": _week(data, 30), "end": _week(data, 35), "iroas": 0.09,
-             "iroas_standard_error": 0.015, "spend": 10_000.0}
+    t = {
+        "channel": "instagram",
+        "start": _week(data, 30),
+        "end": _week(data, 35),
+        "lift": 900.0,
+        "standard_error": 150.0,
+    }
+    lt = tm.evaluate.LiftTest(
+        channel="instagram",
+        units=["a"],
+        start=_week(data, 30),
+        end=_week(data, 35),
+        cooldown=0,
+        lift=900.0,
+        standard_error=150.0,
+        relative_lift=0.1,
+    )
+    iroas = {
+        "channel": "instagram",
+        "start": _week(data, 30),
+        "end": _week(data, 35),
+        "iroas": 0.09,
+        "iroas_standard_error": 0.015,
+        "spend": 10_000.0,
+    }
     # a date inside a week maps to the week holding it
-    mid = dict(t, start=_week(data, 30) + pd.Timedelta(days=3),
-               end=str((_week(data, 35) + pd.Timedelta(days=6)).date()))
+    mid = dict(
+        t, start=_week(data, 30) + pd.Timedelta(days=3), end=str((_week(data, 35) + pd.Timedelta(days=6)).date())
+    )
     z = None
     lps = []
     for tests in ([t], [lt], pd.DataFrame([t]), [iroas], [mid], t):
@@ -114,24 +163,32 @@ def test_inputs_liftest_objects_dicts_dataframe_and_iroas_agree():
     assert lps[0] != bare.log_density(z)[0]
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"channel": "radio"}, "channel 'radio' is not a channel of the model"),
-    ({"start": "2019-01-01"}, "is outside the data"),
-    ({"end": "2040-01-01"}, "is outside the data"),
-    ({"standard_error": 0.0}, "standard_error value 0 is 0"),
-    ({"standard_error": -5.0}, "expected a finite number > 0"),
-    ({"start": 40, "end": 38}, "is before start"),
-    ({"cooldown": 500}, "run past the data's last period"),
-    ({"cooldown": -1}, "cooldown must be an integer >= 0"),
-    ({"share": 2.0}, "share must be a finite number <= 1"),
-    ({"stderr": 3.0}, "unknown field(s) 'stderr'"),
-    ({"lift": [1.0, 2.0]}, "lift needs 1 value (the total) or one per measured period (6)"),
-    ({"transfer_fraction": -0.1}, "transfer_fraction must be a finite number >= 0"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"channel": "radio"}, "channel 'radio' is not a channel of the model"),
+        ({"start": "2019-01-01"}, "is outside the data"),
+        ({"end": "2040-01-01"}, "is outside the data"),
+        ({"standard_error": 0.0}, "standard_error value 0 is 0"),
+        ({"standard_error": -5.0}, "expected a finite number > 0"),
+        ({"start": 40, "end": 38}, "is before start"),
+        ({"cooldown": 500}, "run past the data's last period"),
+        ({"cooldown": -1}, "cooldown must be an integer >= 0"),
+        ({"share": 2.0}, "share must be a finite number <= 1"),
+        ({"stderr": 3.0}, "unknown field(s) 'stderr'"),
+        ({"lift": [1.0, 2.0]}, "lift needs 1 value (the total) or one per measured period (6)"),
+        ({"transfer_fraction": -0.1}, "transfer_fraction must be a finite number >= 0"),
+    ],
+)
 def test_bad_lift_tests_are_named(change, message):
     data, _ = _model()
-    t = {"channel": "instagram", "start": _week(data, 30), "end": _week(data, 35), "lift": 900.0,
-         "standard_error": 150.0}
+    t = {
+        "channel": "instagram",
+        "start": _week(data, 30),
+        "end": _week(data, 35),
+        "lift": 900.0,
+        "standard_error": 150.0,
+    }
     t.update(change)
     if isinstance(t.get("lift"), list):
         t["standard_error"] = [1.0] * len(t["lift"])
@@ -153,13 +210,30 @@ def test_calibration_moves_the_map_to_the_test_and_reports_it():
     f0 = bare.fit(seed=1, restarts=1)
     pred0 = _forward_lift(bare, f0.z, "instagram", 30, 35, 0, 1.0).sum()
     target = 2.0 * pred0
-    t = {"channel": "instagram", "start": _week(data, 30), "end": _week(data, 35), "lift": target,
-         "standard_error": 0.03 * target, "transfer_sd": 0.0}
+    t = {
+        "channel": "instagram",
+        "start": _week(data, 30),
+        "end": _week(data, 35),
+        "lift": target,
+        "standard_error": 0.03 * target,
+        "transfer_sd": 0.0,
+    }
     _, cal = _model([t])
     f1 = cal.fit(seed=1, restarts=1)
     table = f1.calibration()
-    assert list(table.columns) == ["test", "label", "channel", "periods", "observed", "standard_error", "transfer_sd",
-                                   "predicted", "low", "high", "z"]
+    assert list(table.columns) == [
+        "test",
+        "label",
+        "channel",
+        "periods",
+        "observed",
+        "standard_error",
+        "transfer_sd",
+        "predicted",
+        "low",
+        "high",
+        "z",
+    ]
     assert table.loc[0, "predicted"] == pytest.approx(target, rel=0.15)
     assert abs(table.loc[0, "predicted"] - target) < 0.3 * abs(pred0 - target)
     s = f1.summary()
@@ -176,7 +250,8 @@ def test_pickles_keep_the_tests_and_old_pickles_load():
     z = np.asarray(m._core.initial_point())
     assert again.log_density(z)[0] == m.log_density(z)[0]
     assert again.lift_tests.drop(columns=["lift", "standard_error"]).equals(
-        m.lift_tests.drop(columns=["lift", "standard_error"]))
+        m.lift_tests.drop(columns=["lift", "standard_error"])
+    )
     assert m.__getstate__()["version"] == 3  # lift tests (2) and the default AR(1) noise (3)
     _, bare = _model(noise="iid")
     assert bare.__getstate__()["version"] == 1 and "lift_tests" not in bare.__getstate__()["kwargs"]
@@ -187,8 +262,9 @@ def test_pickles_keep_the_tests_and_old_pickles_load():
 def _calibration_harness():
     if "validate_calibration" in sys.modules:
         return sys.modules["validate_calibration"]
-    spec = importlib.util.spec_from_file_location("validate_calibration",
-                                                  ROOT / "benchmarks" / "validate_calibration.py")
+    spec = importlib.util.spec_from_file_location(
+        "validate_calibration", ROOT / "benchmarks" / "validate_calibration.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     sys.modules["validate_calibration"] = mod
     spec.loader.exec_module(mod)
@@ -251,10 +327,23 @@ def test_evaluate_lift_test_carries_its_measured_periods_and_dataframe_floats_ar
     integer columns became float through a missing cell still reads them as periods and
     cooldowns."""
     data, _ = _model()
-    t = {"channel": "instagram", "start": _week(data, 30), "end": _week(data, 35), "lift": 900.0,
-         "standard_error": 150.0}
-    lt = tm.evaluate.LiftTest(channel="instagram", units=["a"], start=_week(data, 30), end=_week(data, 35), cooldown=3,
-                              lift=900.0, standard_error=150.0, relative_lift=0.1)
+    t = {
+        "channel": "instagram",
+        "start": _week(data, 30),
+        "end": _week(data, 35),
+        "lift": 900.0,
+        "standard_error": 150.0,
+    }
+    lt = tm.evaluate.LiftTest(
+        channel="instagram",
+        units=["a"],
+        start=_week(data, 30),
+        end=_week(data, 35),
+        cooldown=3,
+        lift=900.0,
+        standard_error=150.0,
+        relative_lift=0.1,
+    )
     _, m0 = _model([t])
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the cooldown is no longer dropped with a warning
@@ -283,14 +372,20 @@ def test_evaluate_lift_test_carries_its_measured_periods_and_dataframe_floats_ar
     with pytest.raises(ValueError, match="measured_end .* is before end"):
         _model([dict(t, measured_end=_week(data, 33))])
     # integer period indices and cooldowns in float columns (a missing cell elsewhere)
-    frame = pd.DataFrame([{"channel": "instagram", "start": 30, "end": 35, "cooldown": 3, "lift": 900.0,
-                           "standard_error": 150.0},
-                          {"channel": "tiktok", "start": 40, "end": 44, "lift": 300.0, "standard_error": 80.0}])
+    frame = pd.DataFrame(
+        [
+            {"channel": "instagram", "start": 30, "end": 35, "cooldown": 3, "lift": 900.0, "standard_error": 150.0},
+            {"channel": "tiktok", "start": 40, "end": 44, "lift": 300.0, "standard_error": 80.0},
+        ]
+    )
     assert frame["cooldown"].dtype == float
     _, m3 = _model(frame)
-    _, m4 = _model([{"channel": "instagram", "start": 30, "end": 35, "cooldown": 3, "lift": 900.0,
-                     "standard_error": 150.0},
-                    {"channel": "tiktok", "start": 40, "end": 44, "lift": 300.0, "standard_error": 80.0}])
+    _, m4 = _model(
+        [
+            {"channel": "instagram", "start": 30, "end": 35, "cooldown": 3, "lift": 900.0, "standard_error": 150.0},
+            {"channel": "tiktok", "start": 40, "end": 44, "lift": 300.0, "standard_error": 80.0},
+        ]
+    )
     assert list(m3.lift_tests["cooldown"]) == [3, 0]
     assert m3.log_density(z)[0] == m4.log_density(z)[0]
     with pytest.raises(ValueError, match="cooldown must be an integer"):
@@ -309,15 +404,31 @@ def test_lift_tests_on_reach_and_frequency_channels(form):
     freq = np.where(reach > 0, 1.0 + rng.uniform(0, 3, T), 0.0)
     search = rng.uniform(0, 2, T)
     y = 100 + 5 * search + 1e-4 * reach * freq / (freq + 2) + rng.normal(0, 2, T)
-    df = pd.DataFrame({"week": week, "y": y, "search": search, "tv_reach": reach, "tv_frequency": freq,
-                       "tv_spend": reach * freq * 0.01})
-    args = {"date": "week", "outcome": "y", "channels": {"search": "conversion"}, "trust": False,
-            "rf_channels": {"tv": ("tv_reach", "tv_frequency")}, "spend": {"tv": "tv_spend"}, "max_lag": 6,
-            "value_per_outcome": 1.0, "rf_form": form}
-    tests = [{"channel": "tv", "start": 21, "end": 25, "cooldown": 3, "share": 0.5, "lift": 200.0,
-              "standard_error": 60.0},
-             {"channel": "tv", "start": 41, "end": 44, "cooldown": 3, "share": 1.0, "lift": 300.0,
-              "standard_error": 80.0}]
+    df = pd.DataFrame(
+        {
+            "week": week,
+            "y": y,
+            "search": search,
+            "tv_reach": reach,
+            "tv_frequency": freq,
+            "tv_spend": reach * freq * 0.01,
+        }
+    )
+    args = {
+        "date": "week",
+        "outcome": "y",
+        "channels": {"search": "conversion"},
+        "trust": False,
+        "rf_channels": {"tv": ("tv_reach", "tv_frequency")},
+        "spend": {"tv": "tv_spend"},
+        "max_lag": 6,
+        "value_per_outcome": 1.0,
+        "rf_form": form,
+    }
+    tests = [
+        {"channel": "tv", "start": 21, "end": 25, "cooldown": 3, "share": 0.5, "lift": 200.0, "standard_error": 60.0},
+        {"channel": "tv", "start": 41, "end": 44, "cooldown": 3, "share": 1.0, "lift": 300.0, "standard_error": 80.0},
+    ]
     m = tm.TrustMMM(df, **args, lift_tests=tests)
     bare = tm.TrustMMM(df, **args)
     z = np.asarray(m._core.initial_point()) + np.random.default_rng(1).normal(0.0, 0.3, m._core.dimension)
@@ -326,10 +437,10 @@ def test_lift_tests_on_reach_and_frequency_channels(form):
     for s, e, share in ((21, 25, 0.5), (41, 44, 1.0)):
         media = np.array(m._media)
         j = m.channels.index("tv")
-        media[s:e + 1, j] *= 1.0 - share  # the reach column; the frequency is unchanged
+        media[s : e + 1, j] *= 1.0 - share  # the reach column; the frequency is unchanged
         mu = np.asarray(m._core.forward(z)["mu"])
         mu_cf = np.asarray(m._core.forward(z, media, m._baseline, m._shocks)["mu"])
-        want.append(float((mu - mu_cf)[s:e + 4].sum() * m.y_scale))
+        want.append(float((mu - mu_cf)[s : e + 4].sum() * m.y_scale))
     np.testing.assert_allclose(pred, want, rtol=1e-12)
     # linear in share: the first test at share 1 predicts twice its share-0.5 lift
     m1 = tm.TrustMMM(df, **args, lift_tests=[dict(tests[0], share=1.0)])
@@ -356,16 +467,27 @@ def test_student_t_likelihood_and_threads():
     """dof: the term is the Student-t log density of the forward lift; predicted_lifts on
     1..4 threads is bit-identical."""
     data, bare = _model()
-    t = {"channel": "press", "start": _week(data, 60), "end": _week(data, 63), "cooldown": 4, "lift": 400.0,
-         "standard_error": 120.0, "transfer_sd": 50.0}
+    t = {
+        "channel": "press",
+        "start": _week(data, 60),
+        "end": _week(data, 63),
+        "cooldown": 4,
+        "lift": 400.0,
+        "standard_error": 120.0,
+        "transfer_sd": 50.0,
+    }
     _, m = _model([dict(t, dof=4.0)])
     assert m.lift_test_records[0]["dof"] == 4.0
     rng = np.random.default_rng(4)
     z = np.asarray(bare._core.initial_point()) + rng.normal(0.0, 0.3, bare._core.dimension)
     p = float(_forward_lift(m, z, "press", 60, 63, 4, 1.0).sum())
     nu, v, r = 4.0, (120.0**2 + 50.0**2) / m.y_scale**2, (400.0 - p) / m.y_scale
-    want = (math.lgamma((nu + 1) / 2) - math.lgamma(nu / 2) - 0.5 * math.log(nu * math.pi * v)
-            - (nu + 1) / 2 * math.log1p(r * r / (nu * v)))
+    want = (
+        math.lgamma((nu + 1) / 2)
+        - math.lgamma(nu / 2)
+        - 0.5 * math.log(nu * math.pi * v)
+        - (nu + 1) / 2 * math.log1p(r * r / (nu * v))
+    )
     assert m.log_density(z)[0] - bare.log_density(z)[0] == pytest.approx(want, rel=1e-9, abs=1e-9)
     with pytest.raises(ValueError, match="dof"):
         _model([dict(t, dof=0.0)])

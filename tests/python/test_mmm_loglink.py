@@ -22,8 +22,9 @@ LOG_BETA = {"instagram": 0.15, "tiktok": 0.1}
 
 
 def _model(data: pd.DataFrame, **kwargs: Any) -> tm.TrustMMM:
-    return tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                       shocks=["crisis"], **kwargs)
+    return tm.TrustMMM(
+        data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey", shocks=["crisis"], **kwargs
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +37,15 @@ def log_world() -> tuple[pd.DataFrame, dict[str, Any], tm.TrustMMM, Any]:
 @pytest.mark.parametrize("likelihood", ["normal", "lognormal", "negative_binomial"])
 @pytest.mark.parametrize("trust_form", ["linear", "bounded"])
 def test_gradient_matches_finite_differences(likelihood: str, trust_form: str) -> None:
-    data, _ = simulate_trust_data(60, seed=2, gamma=0.4, beta=LOG_BETA, link="log",
-                                  likelihood=likelihood, noise=30.0 if likelihood == "negative_binomial" else 4.0)
+    data, _ = simulate_trust_data(
+        60,
+        seed=2,
+        gamma=0.4,
+        beta=LOG_BETA,
+        link="log",
+        likelihood=likelihood,
+        noise=30.0 if likelihood == "negative_binomial" else 4.0,
+    )
     if likelihood == "negative_binomial":
         data["conversions"] = np.round(data["conversions"])
     model = _model(data, link="log", likelihood=likelihood, trust_form=trust_form)
@@ -65,9 +73,14 @@ def test_forward_equals_an_independent_numpy_computation() -> None:
     f = model._core.forward(z)
     # Adstock, saturation and the linear trust recursion in numpy (trustmix.transforms
     # kernels are tested against their definitions elsewhere).
-    h = np.column_stack([logistic_saturation(geometric_adstock(model._media[:, j], alpha=p["alpha"][j],
-                                                               max_lag=model.max_lag), lam=p["lam"][j])
-                         for j in range(len(model.channels))])
+    h = np.column_stack(
+        [
+            logistic_saturation(
+                geometric_adstock(model._media[:, j], alpha=p["alpha"][j], max_lag=model.max_lag), lam=p["lam"][j]
+            )
+            for j in range(len(model.channels))
+        ]
+    )
     trust_cols = [j for j, c in enumerate(model.channels) if ROLES[c] == "trust"]
     conv_cols = [j for j, c in enumerate(model.channels) if ROLES[c] == "conversion"]
     u = h[:, trust_cols] @ p["kappa"]
@@ -85,8 +98,9 @@ def test_forward_equals_an_independent_numpy_computation() -> None:
     np.testing.assert_allclose(f["base"], np.exp(model._baseline @ p["b"]), rtol=1e-12)
 
 
-def test_recovers_channel_effects_of_log_link_data(log_world: tuple[pd.DataFrame, dict[str, Any],
-                                                                      tm.TrustMMM, Any]) -> None:
+def test_recovers_channel_effects_of_log_link_data(
+    log_world: tuple[pd.DataFrame, dict[str, Any], tm.TrustMMM, Any],
+) -> None:
     _, truth, model, fit = log_world
     assert fit.info["converged"]
     roi = fit.roi(horizon=0)
@@ -102,8 +116,9 @@ def test_recovers_channel_effects_of_log_link_data(log_world: tuple[pd.DataFrame
     assert np.sqrt(np.mean((pred - truth["mu"]) ** 2)) <= 4.0
 
 
-def test_decomposition_is_an_allocation_that_adds_up(log_world: tuple[pd.DataFrame, dict[str, Any],
-                                                                      tm.TrustMMM, Any]) -> None:
+def test_decomposition_is_an_allocation_that_adds_up(
+    log_world: tuple[pd.DataFrame, dict[str, Any], tm.TrustMMM, Any],
+) -> None:
     _, _, _, fit = log_world
     dec = fit.decompose()
     np.testing.assert_allclose(dec.sum(axis=1).to_numpy(), fit.predict().to_numpy(), rtol=1e-10)
@@ -112,8 +127,9 @@ def test_decomposition_is_an_allocation_that_adds_up(log_world: tuple[pd.DataFra
     np.testing.assert_allclose(paths.to_numpy(), roi["incremental_total"].to_numpy(), rtol=1e-8, atol=1e-8)
 
 
-def test_pickles_with_the_link_and_old_pickles_load(log_world: tuple[pd.DataFrame, dict[str, Any],
-                                                                     tm.TrustMMM, Any]) -> None:
+def test_pickles_with_the_link_and_old_pickles_load(
+    log_world: tuple[pd.DataFrame, dict[str, Any], tm.TrustMMM, Any],
+) -> None:
     data, _, model, _ = log_world
     state = model.__getstate__()
     assert state["version"] == 3 and state["kwargs"]["link"] == "log"
@@ -138,8 +154,11 @@ def test_refuses_what_it_cannot_do() -> None:
     with pytest.raises(ValueError, match="prior 'roi' is not supported with link='log'"):
         _model(data, link="log", value_per_outcome=10.0, priors={"roi": {"instagram": (0.5, 3.0)}})
     with pytest.raises(ValueError, match="lift_tests are not supported with link='log'"):
-        _model(data, link="log", lift_tests=[{"channel": "instagram", "start": 10, "end": 19, "lift": 50.0,
-                                              "standard_error": 10.0}])
+        _model(
+            data,
+            link="log",
+            lift_tests=[{"channel": "instagram", "start": 10, "end": 19, "lift": 50.0, "standard_error": 10.0}],
+        )
     with pytest.raises(ValueError, match="link='log': gamma and beta are log-scale lifts"):
         simulate_trust_data(60, link="log")
 
@@ -150,8 +169,9 @@ def test_planner_refuses_a_log_link_fit(log_world: tuple[pd.DataFrame, dict[str,
         tm.plan.evaluate(fit, tm.plan.status_quo(fit, 26))
 
 
-def test_summary_reports_log_scale_coefficients(log_world: tuple[pd.DataFrame, dict[str, Any],
-                                                                 tm.TrustMMM, Any]) -> None:
+def test_summary_reports_log_scale_coefficients(
+    log_world: tuple[pd.DataFrame, dict[str, Any], tm.TrustMMM, Any],
+) -> None:
     _, _, model, fit = log_world
     s = fit.summary()
     p = model._core.constrain(fit.z)

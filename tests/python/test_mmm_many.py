@@ -2,6 +2,7 @@
 the derived seeds, on every engine, worker count and order; failures reported per model;
 the collection's summary, plot and pickling. Dask runs on a LocalCluster (marked slow: it
 starts worker processes); Spark is skipped when pyspark or Java is missing."""
+
 from __future__ import annotations
 
 import pickle
@@ -15,11 +16,16 @@ import pytest
 import trustmix as tm
 from trustmix.mmm import ManyFits, TrustFit, TrustMMM, fit_many, model_seed
 
-MODEL: dict[str, Any] = dict(date="week", outcome="conversions",
-                             channels={"press": "trust", "events": "trust", "instagram": "conversion",
-                                       "tiktok": "conversion"},
-                             tracker="trust_survey", shocks=["crisis"], seasonality=1, max_lag=6,
-                             value_per_outcome=2.0)
+MODEL: dict[str, Any] = dict(
+    date="week",
+    outcome="conversions",
+    channels={"press": "trust", "events": "trust", "instagram": "conversion", "tiktok": "conversion"},
+    tracker="trust_survey",
+    shocks=["crisis"],
+    seasonality=1,
+    max_lag=6,
+    value_per_outcome=2.0,
+)
 MAP: dict[str, Any] = dict(method="map", restarts=2, seed=7)
 NUTS: dict[str, Any] = dict(method="nuts", chains=2, draws=25, tune=40, seed=3, restarts=1)
 # Chains this short do not converge (R-hat, ESS warnings): these tests check equality, not inference.
@@ -90,8 +96,17 @@ def test_summary_plot_html_and_pickling() -> None:
     s = many.summary()
     assert list(s.index.names) == ["model", "channel"]
     assert len(s) == 2 * 4
-    for col in ("incremental_total", "incremental_total_low", "incremental_total_high", "roi_total",
-                "divergences", "r_hat_max", "ess_bulk_min", "seconds", "method"):
+    for col in (
+        "incremental_total",
+        "incremental_total_low",
+        "incremental_total_high",
+        "roi_total",
+        "divergences",
+        "r_hat_max",
+        "ess_bulk_min",
+        "seconds",
+        "method",
+    ):
         assert col in s.columns
     # The summary's rows are each fit's own roi(): the same numbers.
     roi = many["m01"].roi()
@@ -156,8 +171,13 @@ def test_spark_local_mode_equals_serial() -> None:
 
     data = markets(3)
     serial = fit_many(data, model=MODEL, fit=MAP)
-    spark = (SparkSession.builder.master("local[2]").appName("trustmix-many")
-             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2").getOrCreate())
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("trustmix-many")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
     try:
         long = pd.concat([f.assign(market=n) for n, f in data.items()], ignore_index=True)
         from_spark = fit_many(spark.createDataFrame(long), model=MODEL, fit=MAP, engine="spark", key="market")

@@ -27,8 +27,9 @@ def _adstock_logistic(x: np.ndarray, alpha: float, lam: float, max_lag: int) -> 
     return np.tanh(0.5 * lam * a)
 
 
-def simulate_panel(seed: int, geos: int = 8, periods: int = 104, max_lag: int = 4,
-                   noise: float = 0.05) -> tuple[pd.DataFrame, dict[str, Any]]:
+def simulate_panel(
+    seed: int, geos: int = 8, periods: int = 104, max_lag: int = 4, noise: float = 0.05
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A panel drawn from the model with trust off, an intercept-only baseline and two geo
     channels with log-normal geo effects; per-capita noise sd = noise / sqrt(relative
     population), so small geos are noisy. Returns the long frame and the truth in the
@@ -42,25 +43,37 @@ def simulate_panel(seed: int, geos: int = 8, periods: int = 104, max_lag: int = 
     level = 1.0 + 0.2 * rng.normal(size=geos)
     x = rng.gamma(2.0, 0.5, size=(2, periods, geos)) * (rng.random((2, periods, geos)) > 0.2)
     x /= np.array([xc[xc > 0].mean() for xc in x])[:, None, None]  # mean non-zero per-capita activity 1
-    mu = level[None, :] + sum(beta[c][None, :] * _adstock_logistic(x[c], alpha[c], lam[c], max_lag)
-                              for c in range(2))
+    mu = level[None, :] + sum(beta[c][None, :] * _adstock_logistic(x[c], alpha[c], lam[c], max_lag) for c in range(2))
     y = mu + noise / np.sqrt(rel)[None, :] * rng.normal(size=(periods, geos))
     dates = pd.date_range("2022-01-03", periods=periods, freq="7D")
     names = [f"g{g}" for g in range(geos)]
-    df = pd.DataFrame({
-        "geo": np.tile(names, periods), "week": np.repeat(dates, geos),
-        "sales": (y * pop).reshape(-1), "pop": np.tile(pop, periods),
-        "search": (x[0] * pop).reshape(-1), "social": (x[1] * pop).reshape(-1),
-    })
+    df = pd.DataFrame(
+        {
+            "geo": np.tile(names, periods),
+            "week": np.repeat(dates, geos),
+            "sales": (y * pop).reshape(-1),
+            "pop": np.tile(pop, periods),
+            "search": (x[0] * pop).reshape(-1),
+            "social": (x[1] * pop).reshape(-1),
+        }
+    )
     y_scale = np.abs(y).mean()
     return df, {"beta": beta / y_scale, "alpha": alpha, "lam": lam, "rel": rel, "names": names}
 
 
 def _model(df: pd.DataFrame, pooling: str | dict[str, str] = "partial", **kw: Any) -> tm.mmm.PanelMMM:
-    args: dict[str, Any] = dict(geo="geo", date="week", outcome="sales", population="pop",
-                                channels={"search": "conversion", "social": "conversion"}, trust=False,
-                                seasonality=0, trend=False, max_lag=4,
-                                pooling={"effects": pooling} if isinstance(pooling, str) else pooling)
+    args: dict[str, Any] = dict(
+        geo="geo",
+        date="week",
+        outcome="sales",
+        population="pop",
+        channels={"search": "conversion", "social": "conversion"},
+        trust=False,
+        seasonality=0,
+        trend=False,
+        max_lag=4,
+        pooling={"effects": pooling} if isinstance(pooling, str) else pooling,
+    )
     args.update(kw)
     return tm.mmm.PanelMMM(df, **args)
 
@@ -86,14 +99,20 @@ def test_bad_input_names_geo_date_and_column() -> None:
     with pytest.raises(ValueError, match=r"duplicated \(geo, date\) rows: geo 'g0', date 2022-01-03 appears 2 times"):
         _model(pd.concat([df, df.iloc[:1]]))
     # one week missing in every geo: consistent across geos, but not a regular panel
-    with pytest.raises(ValueError, match=r"column 'week': dates are not evenly spaced; a gap or irregular step "
-                                         r"before 2022-01-24 \(expected every 7 days\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"column 'week': dates are not evenly spaced; a gap or irregular step "
+        r"before 2022-01-24 \(expected every 7 days\)",
+    ):
         _model(df[df["week"] != "2022-01-17"])
     nat = df.copy()
     nat["tv"] = np.repeat(np.linspace(1.0, 2.0, 30), 3)
     nat.loc[(nat["geo"] == "g1") & (nat["week"] == "2022-01-10"), "tv"] = 9.0
-    with pytest.raises(ValueError, match=r"national channel 'tv': column 'tv' differs across geos on 2022-01-10 "
-                                         r"\(geo 'g1' 9.0"):
+    with pytest.raises(
+        ValueError,
+        match=r"national channel 'tv': column 'tv' differs across geos on 2022-01-10 "
+        r"\(geo 'g1' 9.0",
+    ):
         _model(nat, channels={"search": "conversion", "tv": "conversion"}, national_channels=["tv"])
     silent = df.copy()
     silent.loc[silent["geo"] == "g2", ["search", "social"]] = 0.0
@@ -159,8 +178,10 @@ def test_nuts_intervals_cover_and_partial_pooling_beats_none_for_small_geos() ->
     err_none: list[float] = []
     for seed in (11, 12):
         df, truth = simulate_panel(seed, noise=0.15)
-        fits = {p: _model(df, pooling=p).fit("nuts", chains=4, draws=500, tune=500, seed=seed, progress=False)
-                for p in ("partial", "none")}
+        fits = {
+            p: _model(df, pooling=p).fit("nuts", chains=4, draws=500, tune=500, seed=seed, progress=False)
+            for p in ("partial", "none")
+        }
         for p, fit in fits.items():  # a handful of divergences at most, converged chains
             assert fit.posterior.divergences <= 10, (p, fit.posterior.divergences)
             assert fit.summary()["r_hat"].max() < 1.02, p
@@ -184,8 +205,13 @@ def test_trust_levels_fit_and_geo_tracker() -> None:
     rng = np.random.default_rng(0)
     df["survey"] = np.where(np.arange(len(df)) % 3 == 0, rng.normal(0.5, 0.1, len(df)), np.nan)
     for level in ("national", "geo"):
-        m = _model(df, channels={"pr": "trust", "search": "conversion", "social": "both"},
-                   national_channels=["pr"], trust=level, tracker="survey")
+        m = _model(
+            df,
+            channels={"pr": "trust", "search": "conversion", "social": "both"},
+            national_channels=["pr"],
+            trust=level,
+            tracker="survey",
+        )
         assert m.tracker_level == "geo"
         fit = m.fit("map")
         s = fit.summary()

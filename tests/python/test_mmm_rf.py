@@ -2,6 +2,7 @@
 the gradient, pickling, the frequency curves against the response curves, the Meridian
 readers on Meridian's simulated examples (../shared/data, Google Meridian, Apache-2.0:
 meridian/data/simulated_data/csv/national_media_rf.csv and geo_media_rf.csv) and bad input."""
+
 import os
 import pickle
 
@@ -25,14 +26,30 @@ def _frame(T=120, seed=0):
     reach = np.where(np.arange(T) % 5 == 0, 0.0, rng.uniform(1e5, 5e5, T))
     freq = np.where(reach > 0, 1.0 + rng.uniform(0, 3, T), 0.0)
     y = 100 + 5 * search + 1e-4 * reach * freq / (freq + 2) + rng.normal(0, 2, T)
-    return pd.DataFrame({"week": week, "y": y, "press": press, "search": search, "tv_reach": reach,
-                         "tv_frequency": freq, "tv_spend": reach * freq * 0.01, "trust_q": np.nan})
+    return pd.DataFrame(
+        {
+            "week": week,
+            "y": y,
+            "press": press,
+            "search": search,
+            "tv_reach": reach,
+            "tv_frequency": freq,
+            "tv_spend": reach * freq * 0.01,
+            "trust_q": np.nan,
+        }
+    )
 
 
 def _model(df, **kw):
-    args = {"date": "week", "outcome": "y", "channels": {"press": "trust", "search": "conversion"},
-                "rf_channels": {"tv": ("tv_reach", "tv_frequency")}, "spend": {"tv": "tv_spend"}, "max_lag": 6,
-                "value_per_outcome": 1.0}
+    args = {
+        "date": "week",
+        "outcome": "y",
+        "channels": {"press": "trust", "search": "conversion"},
+        "rf_channels": {"tv": ("tv_reach", "tv_frequency")},
+        "spend": {"tv": "tv_spend"},
+        "max_lag": 6,
+        "value_per_outcome": 1.0,
+    }
     args.update(kw)
     return tm.TrustMMM(df, **args)
 
@@ -102,6 +119,7 @@ def test_fit_roi_and_frequency_curves():
     sp = fit.saturation_points()
     assert np.isnan(sp.loc["tv", "half_saturation"])
     import matplotlib
+
     matplotlib.use("Agg")
     ax = fit.plot_rf_frequency_curves("tv", frequencies=[1.0, 2.0, 4.0], horizon=20)
     assert len(ax.lines) == 2  # the curve and the optimum
@@ -112,10 +130,17 @@ def test_fit_roi_and_frequency_curves():
     # a C++ caller who gives no RF chain for an RF channel is told what is missing.
     assert np.isfinite(tm.plan.evaluate(fit, tm.plan.status_quo(fit, horizon=8)).draws["outcome"]).all()
     from trustmix import _core
+
     with pytest.raises(ValueError, match="needs how its spend becomes reach and frequency"):
-        _core.plan.TrustPlanModel(m._core, fit._draw_matrix(4), np.asarray(m._media, dtype=float),
-                                  np.zeros((len(m.dates), 0)), 8, units_per_spend=np.ones(len(m.channels)),
-                                  outcome_scale=1.0)
+        _core.plan.TrustPlanModel(
+            m._core,
+            fit._draw_matrix(4),
+            np.asarray(m._media, dtype=float),
+            np.zeros((len(m.dates), 0)),
+            8,
+            units_per_spend=np.ones(len(m.channels)),
+            outcome_scale=1.0,
+        )
 
 
 def test_rf_bad_input():
@@ -162,18 +187,26 @@ def test_read_meridian_national_and_geo():
     t0 = geo[geo["time"] == agg.data["time"].iloc[5]]
     assert agg.data["Channel3_reach"].iloc[5] == pytest.approx(t0["Channel3_reach"].sum())
     assert agg.data["Channel3_frequency"].iloc[5] == pytest.approx(
-        (t0["Channel3_reach"] * t0["Channel3_frequency"]).sum() / t0["Channel3_reach"].sum())
+        (t0["Channel3_reach"] * t0["Channel3_frequency"]).sum() / t0["Channel3_reach"].sum()
+    )
     assert agg.data["conversions"].iloc[5] == pytest.approx(t0["conversions"].sum())
     pop = t0["population"]
     assert agg.data["sentiment_score_control"].iloc[5] == pytest.approx(
-        (t0["sentiment_score_control"] * pop).sum() / pop.sum())
+        (t0["sentiment_score_control"] * pop).sum() / pop.sum()
+    )
 
 
 def test_read_meridian_errors(tmp_path):
     with pytest.raises(ValueError, match="no file"):
         read_meridian(tmp_path / "missing.csv")
-    df = pd.DataFrame({"time": ["2021-01-04", "2021-01-11"], "conversions": [1.0, 2.0], "TV_reach": [1.0, 2.0],
-                       "TV_spend": [1.0, 1.0]})
+    df = pd.DataFrame(
+        {
+            "time": ["2021-01-04", "2021-01-11"],
+            "conversions": [1.0, 2.0],
+            "TV_reach": [1.0, 2.0],
+            "TV_spend": [1.0, 1.0],
+        }
+    )
     with pytest.raises(ValueError, match="'TV_reach' is a reach column without its frequency column 'TV_frequency'"):
         read_meridian(df)
     df["TV_frequency"] = [1.0, 2.0]
@@ -203,8 +236,9 @@ def test_exposure_frequency_curve_spend_counts_the_impressions_used():
         if form == "hill":
             expect = total * ks
         else:
-            expect = np.array([total * (r * np.where(r > 0, np.maximum(k * f, 1.0), 0.0)).sum() / (r * f).sum()
-                               for k in ks])
+            expect = np.array(
+                [total * (r * np.where(r > 0, np.maximum(k * f, 1.0), 0.0)).sum() / (r * f).sum() for k in ks]
+            )
             assert expect[0] > 0  # one exposure per person reached costs something
         np.testing.assert_allclose(fc["spend"].to_numpy(), expect, rtol=1e-12)
         np.testing.assert_allclose(fc["spend"].iloc[3], total, rtol=1e-12)

@@ -2,6 +2,7 @@
 binding, closed-form optima, constraints, scale invariance, pickling and reporting, a
 tm.Plan scored by evaluate(), the CLI, and the simulator check (a plan optimised on a fit
 beats the status quo in the simulated world's own truth)."""
+
 import pickle
 import subprocess
 import sys
@@ -23,8 +24,15 @@ def _fit(scale: float = 1.0, periods: int = 104, seed: int = 2):
     data, truth = simulate_trust_data(periods, seed=seed)
     for c in ROLES:
         data[c] = data[c] * scale
-    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                        shocks=["crisis"], value_per_outcome=3.0 * scale)
+    model = tm.TrustMMM(
+        data,
+        date="week",
+        outcome="conversions",
+        channels=ROLES,
+        tracker="trust_survey",
+        shocks=["crisis"],
+        value_per_outcome=3.0 * scale,
+    )
     return data, truth, model.fit(seed=1, restarts=1)
 
 
@@ -84,14 +92,20 @@ def test_optimize_beats_the_status_quo_and_keeps_every_constraint(fitted):
     sq = tm.plan.status_quo(post, H)
     committed = pd.DataFrame(np.nan, index=sq.index, columns=sq.columns)
     committed.iloc[0, 2] = 1500.0
-    res = tm.plan.optimize(post, horizon=H, objective="net_value", starts=2, constraints={
-        "groups": {"SMM": (["instagram", "tiktok"], 0.05, 0.6)},
-        "blackout": {"tiktok": [3, 4]},
-        "keep": ["events"],
-        "fixed": committed,
-        "bounds": {"press": (0.0, 8000.0)},
-        "max_change": {"press": 2000.0},
-    })
+    res = tm.plan.optimize(
+        post,
+        horizon=H,
+        objective="net_value",
+        starts=2,
+        constraints={
+            "groups": {"SMM": (["instagram", "tiktok"], 0.05, 0.6)},
+            "blackout": {"tiktok": [3, 4]},
+            "keep": ["events"],
+            "fixed": committed,
+            "bounds": {"press": (0.0, 8000.0)},
+            "max_change": {"press": 2000.0},
+        },
+    )
     s = res.schedule
     assert res.info["converged"], res.info["message"]
     assert res.info["max_violation"] <= 1e-7
@@ -128,8 +142,13 @@ def test_campaign_blocks_and_a_tm_plan_as_start(fitted):
     from trustmix.demo import demo_plan
 
     _, _, fit, _ = fitted
-    res = tm.plan.optimize(fit, horizon=20, starts=1, start=demo_plan(),
-                           constraints={"blocks": {"spring press": ("press", 2, 9), "tiktok push": ("tiktok", 10, 15)}})
+    res = tm.plan.optimize(
+        fit,
+        horizon=20,
+        starts=1,
+        start=demo_plan(),
+        constraints={"blocks": {"spring press": ("press", 2, 9), "tiktok push": ("tiktok", 10, 15)}},
+    )
     s = res.schedule
     np.testing.assert_allclose(s["press"].iloc[2:10].to_numpy(), s["press"].iloc[2], rtol=1e-12)
     np.testing.assert_allclose(s["tiktok"].iloc[10:16].to_numpy(), s["tiktok"].iloc[10], rtol=1e-12)
@@ -146,8 +165,9 @@ def test_scale_invariance_spend_in_millionths(fitted):
     a = tm.plan.optimize(fit, horizon=13, starts=1)
     b = tm.plan.optimize(big, horizon=13, starts=1)
     assert a.info["converged"] and a.info["moved"]
-    np.testing.assert_allclose(b.schedule.to_numpy() / 1e6, a.schedule.to_numpy(),
-                               atol=1e-6 * a.schedule.to_numpy().max())
+    np.testing.assert_allclose(
+        b.schedule.to_numpy() / 1e6, a.schedule.to_numpy(), atol=1e-6 * a.schedule.to_numpy().max()
+    )
     assert b.info["objective"] / 1e6 == pytest.approx(a.info["objective"], rel=1e-9)
 
 
@@ -254,16 +274,20 @@ def _true_media_outcome(data, truth, schedule: pd.DataFrame, extra: int = 200) -
     for c in ROLES:
         hist = data[c].to_numpy(dtype=float)
         x = np.concatenate([hist, schedule[c].to_numpy(), np.zeros(extra)])
-        h[c] = logistic_saturation(geometric_adstock(x / hist[hist > 0].mean(), alpha=truth["alpha"][c], max_lag=L),
-                                   lam=truth["lam"][c])
+        h[c] = logistic_saturation(
+            geometric_adstock(x / hist[hist > 0].mean(), alpha=truth["alpha"][c], max_lag=L), lam=truth["lam"][c]
+        )
     n = T + H + extra
     crisis = np.zeros(n)
     crisis[T // 2] = 1.0
     G = np.zeros(n)
     prev = 0.3
     for t in range(n):  # the world's recursion (test code: a plain loop)
-        G[t] = truth["delta"] * prev + (1 - truth["delta"]) * sum(truth["kappa"][p] * h[p][t] for p in truth["kappa"]) \
+        G[t] = (
+            truth["delta"] * prev
+            + (1 - truth["delta"]) * sum(truth["kappa"][p] * h[p][t] for p in truth["kappa"])
             - truth["omega"] * crisis[t]
+        )
         prev = G[t]
     m = truth["gamma"] * G + sum(truth["beta"][s] * (1 + truth["theta"] * G) * h[s] for s in truth["beta"])
     return float(m[T:].sum())
@@ -280,8 +304,9 @@ def test_a_plan_optimised_on_a_fit_beats_the_status_quo_in_the_worlds_truth():
 
 
 def test_cli_plan_prints_the_closing_sentence():
-    r = subprocess.run([sys.executable, "-m", "trustmix", "plan", "--no-plot"], capture_output=True, text=True,
-                       check=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "trustmix", "plan", "--no-plot"], capture_output=True, text=True, check=False
+    )
     assert r.returncode == 0, r.stderr
     assert "expected gain" in r.stdout and "first quarter" in r.stdout
     # NLopt stops the demo with status "failure" at a point the KKT check certifies: the
@@ -324,8 +349,9 @@ def test_sentence_moves_only_what_one_group_loses_and_the_other_gains(fitted):
 
 def test_without_a_value_per_outcome_the_planner_says_so_once(caplog):
     data, _ = simulate_trust_data(104, seed=2)
-    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                        shocks=["crisis"])
+    model = tm.TrustMMM(
+        data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey", shocks=["crisis"]
+    )
     fit = model.fit(seed=1, restarts=1)
     with caplog.at_level("WARNING", logger="trustmix.plan"):
         tm.plan.evaluate(fit, tm.plan.status_quo(fit, 8))
@@ -383,8 +409,16 @@ def test_a_bounded_trust_fit_is_planned_on_its_own_dynamics():
     # the forward pass against the fit's mu and every gradient by finite differences); here
     # the Python path: the gradient through the binding, and a certified plan.
     data, _ = simulate_trust_data(104, seed=2)
-    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, tracker="trust_survey",
-                        shocks=["crisis"], value_per_outcome=3.0, trust_form="bounded")
+    model = tm.TrustMMM(
+        data,
+        date="week",
+        outcome="conversions",
+        channels=ROLES,
+        tracker="trust_survey",
+        shocks=["crisis"],
+        value_per_outcome=3.0,
+        trust_form="bounded",
+    )
     fit = model.fit(seed=1, restarts=1)
     pm = tm.plan._api._planner(fit, 6, "auto", 0.99, 1.0, None, 1)
     assert min(pm.tail_periods(i) for i in range(pm.draws)) >= 1
@@ -397,8 +431,10 @@ def test_a_bounded_trust_fit_is_planned_on_its_own_dynamics():
             a, b = s.copy(), s.copy()
             a[t, c] += h
             b[t, c] -= h
-            fd[t, c] = (pm.criterion(a, goal="net_value", value_per_outcome=3.0)[0]
-                        - pm.criterion(b, goal="net_value", value_per_outcome=3.0)[0]) / (2 * h)
+            fd[t, c] = (
+                pm.criterion(a, goal="net_value", value_per_outcome=3.0)[0]
+                - pm.criterion(b, goal="net_value", value_per_outcome=3.0)[0]
+            ) / (2 * h)
     assert np.max(np.abs(g - fd)) <= 1e-5 * np.max(np.abs(fd))
     res = tm.plan.optimize(fit, horizon=8, draw_optima=0)
     assert res.info["converged"] and res.info["kkt_residual"] <= 1e-6 and res.info["moved"]
@@ -413,8 +449,9 @@ def test_starts_auto_runs_one_start_only_where_the_problem_is_certified_concave(
     data, _, _, post = fitted
     res = tm.plan.optimize(post, horizon=6, draw_optima=0)
     assert not res.info["concave"] and len(res.info["start_objectives"]) == 2
-    flat = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, value_per_outcome=3.0,
-                       trust=False).fit(seed=1, restarts=1)
+    flat = tm.TrustMMM(
+        data, date="week", outcome="conversions", channels=ROLES, value_per_outcome=3.0, trust=False
+    ).fit(seed=1, restarts=1)
     one = tm.plan.optimize(flat, horizon=6, draw_optima=0)
     assert one.info["concave"] and len(one.info["start_objectives"]) == 1
     assert one.info["converged"] and "global optimum" in one.info["message"]

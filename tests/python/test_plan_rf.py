@@ -31,20 +31,37 @@ def _frame(T: int = 100, seed: int = 0, k: float = K) -> pd.DataFrame:
     search = rng.uniform(0, 2, T)
     press = rng.uniform(0, 2, T)
     y = 100 + 5 * search + 3e-5 * reach * freq / (freq + 2) + rng.normal(0, 1, T)
-    cols: dict[str, Any] = {"week": week, "y": y, "press": press, "search": search, "tv_reach": reach,
-                            "tv_frequency": freq, "tv_spend": spend, "search_spend": search * 1e3,
-                            "press_spend": press * 1e3}
+    cols: dict[str, Any] = {
+        "week": week,
+        "y": y,
+        "press": press,
+        "search": search,
+        "tv_reach": reach,
+        "tv_frequency": freq,
+        "tv_spend": spend,
+        "search_spend": search * 1e3,
+        "press_spend": press * 1e3,
+    }
     out: pd.DataFrame = pd.DataFrame(cols)
     return out
 
 
 def _fit(form: str = "hill", k: float = K) -> Any:
     df = _frame(k=k)
-    m = tm.TrustMMM(df, date="week", outcome="y", channels={"press": "trust", "search": "conversion"},
-                    rf_channels={"tv": ("tv_reach", "tv_frequency")},
-                    spend={"tv": "tv_spend", "search": "search_spend", "press": "press_spend"}, max_lag=4,
-                    value_per_outcome=1.0, trust=False, rf_form=form, rf_shape=k,
-                    noise="iid")  # the data's noise is iid (with AR(1) MAP needs ~3,000 iterations here)
+    m = tm.TrustMMM(
+        df,
+        date="week",
+        outcome="y",
+        channels={"press": "trust", "search": "conversion"},
+        rf_channels={"tv": ("tv_reach", "tv_frequency")},
+        spend={"tv": "tv_spend", "search": "search_spend", "press": "press_spend"},
+        max_lag=4,
+        value_per_outcome=1.0,
+        trust=False,
+        rf_form=form,
+        rf_shape=k,
+        noise="iid",
+    )  # the data's noise is iid (with AR(1) MAP needs ~3,000 iterations here)
     return m.fit(seed=1, restarts=1)
 
 
@@ -107,8 +124,14 @@ def test_a_reach_target_binds_at_its_bound_and_a_frequency_cap_holds(hill_fit: A
     share = float(_core.plan.rf_reached_share(spec, 3, np.array([tv_free[0]]))[0]) + 0.1
     need = _core.plan.rf_spend_for_reach_share(spec, 3, share)
     assert need > tv_free[0]
-    r = tm.plan.optimize(hill_fit, budget=budget, horizon=6, max_draws=20, draw_optima=0,
-                         constraints={"reach_targets": {"tv": (3, share, [0])}})
+    r = tm.plan.optimize(
+        hill_fit,
+        budget=budget,
+        horizon=6,
+        max_draws=20,
+        draw_optima=0,
+        constraints={"reach_targets": {"tv": (3, share, [0])}},
+    )
     assert r.info["converged"], r.info["message"]
     assert r.schedule["tv"].iloc[0] == pytest.approx(need, rel=1e-6)
     got = _core.plan.rf_reached_share(spec, 3, r.schedule["tv"].to_numpy()[:1])[0]
@@ -117,8 +140,9 @@ def test_a_reach_target_binds_at_its_bound_and_a_frequency_cap_holds(hill_fit: A
     # a maximum average frequency below the free plan's: every period at or below it
     f_free = _core.plan.rf_chain(spec, tv_free)["frequency"]
     F = 1.0 + 0.5 * (f_free.max() - 1.0)
-    rc = tm.plan.optimize(hill_fit, budget=budget, horizon=6, max_draws=20, draw_optima=0,
-                          constraints={"max_frequency": {"tv": F}})
+    rc = tm.plan.optimize(
+        hill_fit, budget=budget, horizon=6, max_draws=20, draw_optima=0, constraints={"max_frequency": {"tv": F}}
+    )
     assert rc.info["converged"], rc.info["message"]
     f = _core.plan.rf_chain(spec, rc.schedule["tv"].to_numpy())["frequency"]
     assert f.max() <= F * (1 + 1e-9)
@@ -143,18 +167,27 @@ def test_evaluate_scores_an_rf_plan_and_a_cap_spreads_impressions(hill_fit: Any)
 
 def test_rf_bad_input_is_refused_clearly(hill_fit: Any) -> None:
     with pytest.raises(ValueError, match="no budget reaches a share 1"):
-        tm.plan.optimize(hill_fit, horizon=4, max_draws=5, draw_optima=0,
-                         constraints={"reach_targets": {"tv": (3, 1.0)}})
+        tm.plan.optimize(
+            hill_fit, horizon=4, max_draws=5, draw_optima=0, constraints={"reach_targets": {"tv": (3, 1.0)}}
+        )
     with pytest.raises(ValueError, match="more than the budget"):
-        tm.plan.optimize(hill_fit, budget=10.0, horizon=4, max_draws=5, draw_optima=0,
-                         constraints={"reach_targets": {"tv": (3, 0.5)}})
+        tm.plan.optimize(
+            hill_fit,
+            budget=10.0,
+            horizon=4,
+            max_draws=5,
+            draw_optima=0,
+            constraints={"reach_targets": {"tv": (3, 0.5)}},
+        )
     with pytest.raises(ValueError, match="not a reach-and-frequency channel"):
-        tm.plan.optimize(hill_fit, horizon=4, max_draws=5, draw_optima=0,
-                         constraints={"max_frequency": {"search": 2.0}})
+        tm.plan.optimize(
+            hill_fit, horizon=4, max_draws=5, draw_optima=0, constraints={"max_frequency": {"search": 2.0}}
+        )
     with pytest.raises(ValueError, match="unknown key 'cpm'"):
         tm.plan.evaluate(hill_fit, tm.plan.status_quo(hill_fit, 4), max_draws=5, rf={"tv": {"cpm": 3.0}})
     fixed = pd.DataFrame(np.nan, index=range(4), columns=["press", "search", "tv"])
     fixed.loc[0, "tv"] = 9e3  # committed spend above what a maximum frequency of 1.05 allows
     with pytest.raises(ValueError, match="committed"):
-        tm.plan.optimize(hill_fit, horizon=4, max_draws=5, draw_optima=0,
-                         constraints={"fixed": fixed, "max_frequency": {"tv": 1.05}})
+        tm.plan.optimize(
+            hill_fit, horizon=4, max_draws=5, draw_optima=0, constraints={"fixed": fixed, "max_frequency": {"tv": 1.05}}
+        )

@@ -2,6 +2,7 @@
 credits sum to the conversions, merges are associative and order-free to the bit,
 Shapley is efficient, adstock is linear, transforms keep index and columns, results
 survive pickling, the same seed gives the same bits."""
+
 from __future__ import annotations
 
 import pickle
@@ -28,8 +29,14 @@ journey_lists = st.lists(journey, min_size=1, max_size=25)
 
 
 def frame(rows) -> pd.DataFrame:
-    return pd.DataFrame({"path": [" > ".join(p) for p, _, _ in rows], "conversions": [c for _, c, _ in rows],
-                         "value": [3.5 * c for _, c, _ in rows], "nulls": [n for _, _, n in rows]})
+    return pd.DataFrame(
+        {
+            "path": [" > ".join(p) for p, _, _ in rows],
+            "conversions": [c for _, c, _ in rows],
+            "value": [3.5 * c for _, c, _ in rows],
+            "nulls": [n for _, _, n in rows],
+        }
+    )
 
 
 def journeys(rows) -> ta.Journeys:
@@ -45,8 +52,14 @@ def counted(rows) -> ta.Statistics:
 def test_credits_sum_to_the_conversions(rows):
     j = journeys(rows)
     total = sum(c for _, c, _ in rows)
-    for model in (ta.first_touch, ta.last_touch, ta.linear, ta.position_based, ta.simplified_shapley,
-                  ta.ordered_shapley):
+    for model in (
+        ta.first_touch,
+        ta.last_touch,
+        ta.linear,
+        ta.position_based,
+        ta.simplified_shapley,
+        ta.ordered_shapley,
+    ):
         credits = model(j).credits
         assert credits["conversions"].sum() == pytest.approx(total, rel=1e-12, abs=1e-12)
         assert credits["value"].sum() == pytest.approx(3.5 * total, rel=1e-12, abs=1e-12)
@@ -105,14 +118,21 @@ def test_adstock_is_linear(x, y, alpha, b, max_lag):
 
 
 @FAST
-@given(st.integers(1, 30), st.lists(st.sampled_from(["tv", "radio", "press", "social"]), min_size=1, max_size=4,
-                                    unique=True), st.integers(0, 2**32 - 1))
+@given(
+    st.integers(1, 30),
+    st.lists(st.sampled_from(["tv", "radio", "press", "social"]), min_size=1, max_size=4, unique=True),
+    st.integers(0, 2**32 - 1),
+)
 def test_transforms_keep_index_and_columns(rows, columns, seed):
     rng = np.random.default_rng(seed)
     index = pd.date_range("2024-01-01", periods=rows, freq="W", name="week")
     x = pd.DataFrame(rng.gamma(2.0, 50.0, (rows, len(columns))), index=index, columns=columns)
-    for out in (tt.geometric_adstock(x, 0.4, max_lag=4), tt.hill(x, 1.0, 2.0), tt.logistic_saturation(x, 0.5),
-                tt.scale_by_mean_nonzero(x)[0]):
+    for out in (
+        tt.geometric_adstock(x, 0.4, max_lag=4),
+        tt.hill(x, 1.0, 2.0),
+        tt.logistic_saturation(x, 0.5),
+        tt.scale_by_mean_nonzero(x)[0],
+    ):
         assert isinstance(out, pd.DataFrame)
         pd.testing.assert_index_equal(out.index, x.index)
         pd.testing.assert_index_equal(out.columns, x.columns)
@@ -132,6 +152,7 @@ def test_same_seed_same_bits(seed):
     pd.testing.assert_frame_equal(a, b, check_exact=True)
     with pytest.warns(ti.InferenceWarning):  # 20 draws are too few, and it says so
         f1 = ti.sample("standard_normal", dimension=2, chains=2, draws=20, tune=20, seed=seed, progress=False)
-        f2 = ti.sample("standard_normal", dimension=2, chains=2, draws=20, tune=20, seed=seed, progress=False,
-                       threads=1)
+        f2 = ti.sample(
+            "standard_normal", dimension=2, chains=2, draws=20, tune=20, seed=seed, progress=False, threads=1
+        )
     assert np.array_equal(f1.draws, f2.draws)

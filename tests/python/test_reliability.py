@@ -1,6 +1,7 @@
 """Reliability (issue 14): saved states validated completely (fuzzed), inference that may
 mislead warns, requests too large for memory or time are refused up front, Ctrl-C stops
 long loops within about a second."""
+
 from __future__ import annotations
 
 import pickle
@@ -15,13 +16,20 @@ import trustmix.attribution as ta
 import trustmix.inference as ti
 from _subprocess import run_python
 
-FIVE_PATHS = pd.DataFrame({
-    "path": ["press > instagram > search", "instagram > search", "press",
-             "tiktok > instagram > instagram > search", "search"],
-    "conversions": [2.0, 1.0, 0.0, 1.0, 3.0],
-    "value": [30.0, 12.0, 0.0, 9.0, 40.0],
-    "nulls": [1.0, 3.0, 4.0, 0.0, 2.0],
-})
+FIVE_PATHS = pd.DataFrame(
+    {
+        "path": [
+            "press > instagram > search",
+            "instagram > search",
+            "press",
+            "tiktok > instagram > instagram > search",
+            "search",
+        ],
+        "conversions": [2.0, 1.0, 0.0, 1.0, 3.0],
+        "value": [30.0, 12.0, 0.0, 9.0, 40.0],
+        "nulls": [1.0, 3.0, 4.0, 0.0, 2.0],
+    }
+)
 
 
 def _journeys() -> ta.Journeys:
@@ -68,9 +76,12 @@ def test_fuzzed_states_never_crash():
     rng = np.random.default_rng(14)
     from _attribution_data import random_paths
 
-    states = [ta.Statistics.from_journeys(_journeys(), orders=[1, 2]).to_bytes(),
-              ta.Statistics.from_journeys(ta.Journeys.from_paths(random_paths(60, 5, 3), value="value", nulls="nulls"),
-                                          orders=[1, 3]).to_bytes()]
+    states = [
+        ta.Statistics.from_journeys(_journeys(), orders=[1, 2]).to_bytes(),
+        ta.Statistics.from_journeys(
+            ta.Journeys.from_paths(random_paths(60, 5, 3), value="value", nulls="nulls"), orders=[1, 3]
+        ).to_bytes(),
+    ]
     deadline = time.monotonic() + 2.0
     trials = accepted = 0
     while trials < 3000 and time.monotonic() < deadline:
@@ -80,7 +91,7 @@ def test_fuzzed_states_never_crash():
             for _ in range(int(rng.integers(1, 4))):
                 b[int(rng.integers(8, len(b)))] = int(rng.integers(0, 256))
         elif kind == 2:
-            del b[int(rng.integers(0, len(b))):]
+            del b[int(rng.integers(0, len(b))) :]
         else:
             b.insert(int(rng.integers(8, len(b))), int(rng.integers(0, 256)))
         trials += 1
@@ -127,13 +138,20 @@ def test_journey_store_pickle_with_bad_offsets_raises():
         blank.__setstate__(tuple(state))
 
 
-@pytest.mark.parametrize("state", [
-    (1, {"channels": 5}),
-    (1, {"channels": [{"name": 3}]}),
-    (1, {"channels": [{"name": "tv", "peso": "nope", "role": "conversion"}]}),
-    (1, {"channels": [{"name": "tv", "peso": "paid", "role": "conversion"}], "campaigns": [{"name": "c"}]}),
-    "x", (1,), (1, "not a dict"), ("1", {}),
-], ids=repr)
+@pytest.mark.parametrize(
+    "state",
+    [
+        (1, {"channels": 5}),
+        (1, {"channels": [{"name": 3}]}),
+        (1, {"channels": [{"name": "tv", "peso": "nope", "role": "conversion"}]}),
+        (1, {"channels": [{"name": "tv", "peso": "paid", "role": "conversion"}], "campaigns": [{"name": "c"}]}),
+        "x",
+        (1,),
+        (1, "not a dict"),
+        ("1", {}),
+    ],
+    ids=repr,
+)
 def test_corrupted_domain_pickles_raise_value_error(state):
     from trustmix.core import Plan
 
@@ -142,13 +160,17 @@ def test_corrupted_domain_pickles_raise_value_error(state):
         blank.__setstate__(state)
 
 
-@pytest.mark.parametrize("cls, state", [
-    ("Channel", (1, {"name": "tv"})),
-    ("Channel", (1, {"name": "tv", "peso": "nope", "role": "conversion"})),
-    ("Audience", (1, {"name": "a"})),
-    ("Audience", (1, {"name": "a", "size": -5.0})),
-    ("Campaign", (1, {"name": "c", "channel": "tv"})),
-], ids=repr)
+@pytest.mark.parametrize(
+    "cls, state",
+    [
+        ("Channel", (1, {"name": "tv"})),
+        ("Channel", (1, {"name": "tv", "peso": "nope", "role": "conversion"})),
+        ("Audience", (1, {"name": "a"})),
+        ("Audience", (1, {"name": "a", "size": -5.0})),
+        ("Campaign", (1, {"name": "c", "channel": "tv"})),
+    ],
+    ids=repr,
+)
 def test_corrupted_channel_audience_campaign_pickles_raise_value_error(cls, state):
     import trustmix.core as tc
 
@@ -200,8 +222,17 @@ def test_healthy_run_does_not_warn():
 
 def test_max_tree_depth_saturation_warns():
     with pytest.warns(ti.InferenceWarning) as record:
-        fit = ti.sample("correlated_gaussian", mean=[0.0, 0.0], covariance=[[1.0, 0.999], [0.999, 1.0]], chains=2,
-                        draws=100, tune=100, max_tree_depth=1, seed=2, progress=False)
+        fit = ti.sample(
+            "correlated_gaussian",
+            mean=[0.0, 0.0],
+            covariance=[[1.0, 0.999], [0.999, 1.0]],
+            chains=2,
+            draws=100,
+            tune=100,
+            max_tree_depth=1,
+            seed=2,
+            progress=False,
+        )
     assert fit.max_tree_depth_hits > 0
     assert any("maximum tree depth" in str(r.message) and "max_tree_depth=3" in str(r.message) for r in record)
     assert fit.diagnostics().loc["max_tree_depth_hits", "value"] == fit.max_tree_depth_hits
@@ -279,8 +310,11 @@ def test_markov_on_a_path_of_10000_distinct_channels_is_fast_and_exact():
     and each channel gets 1/N of the conversion and 2/N of the value 2."""
     n = 10_000
     names = [f"c{i * 7919 % n}" for i in range(n)]  # a permutation of the names: path order is not name order
-    j = ta.Journeys.from_paths(pd.DataFrame({"path": [" > ".join(names)], "conversions": [1.0], "value": [2.0],
-                                             "nulls": [1.0]}), value="value", nulls="nulls")
+    j = ta.Journeys.from_paths(
+        pd.DataFrame({"path": [" > ".join(names)], "conversions": [1.0], "value": [2.0], "nulls": [1.0]}),
+        value="value",
+        nulls="nulls",
+    )
     t0 = time.monotonic()
     res = ta.markov(j)
     seconds = time.monotonic() - t0
@@ -298,8 +332,11 @@ def test_trust_mmm_with_max_lag_of_ten_million_on_60_rows_is_refused_at_once():
     data, _ = tm.simulate_trust_data(60, seed=1)
     roles = {"press": "trust", "events": "trust", "instagram": "conversion", "tiktok": "conversion"}
     t0 = time.monotonic()
-    with pytest.raises(ValueError, match=r"max_lag must be between 0 and the number of periods - 1 \(59\), "
-                                         r"got 10000000: a lag window as long as the data cannot be estimated"):
+    with pytest.raises(
+        ValueError,
+        match=r"max_lag must be between 0 and the number of periods - 1 \(59\), "
+        r"got 10000000: a lag window as long as the data cannot be estimated",
+    ):
         tm.TrustMMM(data, date="week", outcome="conversions", channels=roles, tracker="trust_survey", max_lag=10**7)
     assert time.monotonic() - t0 < 1.0
 
@@ -313,8 +350,9 @@ def test_trust_mmm_names_a_column_that_appears_twice(column):
     data, _ = tm.simulate_trust_data(60, seed=1)
     roles = {"press": "trust", "events": "trust", "instagram": "conversion", "tiktok": "conversion"}
     doubled = pd.concat([data, data[[column]]], axis=1)
-    with pytest.raises(ValueError,
-                       match=rf"column '{column}' appears 2 times in the data; each column must appear once"):
+    with pytest.raises(
+        ValueError, match=rf"column '{column}' appears 2 times in the data; each column must appear once"
+    ):
         tm.TrustMMM(doubled, date="week", outcome="conversions", channels=roles, tracker="trust_survey")
 
 
@@ -332,7 +370,9 @@ def interrupt_after(seconds):
 
 
 def test_ctrl_c_stops_an_agent_simulation_within_a_second():
-    run_python(_INTERRUPT + """
+    run_python(
+        _INTERRUPT
+        + """
 from trustmix.simulate import World, scenario, presets
 import trustmix.simulate as ts
 name = sys.argv[1]
@@ -345,14 +385,18 @@ except KeyboardInterrupt:
     assert elapsed < 1.5, elapsed
 else:
     raise AssertionError("the run finished before Ctrl-C")
-""", _scenario_names()[0])
+""",
+        _scenario_names()[0],
+    )
 
 
 def test_ctrl_c_stops_a_large_markov_solve_within_a_second():
     # A path that goes twice round a cycle of 6,000 channels, named in path order: one
     # strongly connected component whose Gauss-Seidel sweeps move the answer one step each,
     # minutes of sweeps (a path without cycles is exact after one sweep).
-    run_python(_INTERRUPT + """
+    run_python(
+        _INTERRUPT
+        + """
 import pandas as pd
 import trustmix.attribution as ta
 names = [f"c{i:04d}" for i in range(6000)]
@@ -366,11 +410,14 @@ except KeyboardInterrupt:
     assert elapsed < 1.5, elapsed
 else:
     raise AssertionError("the solve finished before Ctrl-C")
-""")
+"""
+    )
 
 
 def test_ctrl_c_stops_the_samplers_diagnostics_within_a_second():
-    run_python(_INTERRUPT + """
+    run_python(
+        _INTERRUPT
+        + """
 import warnings
 import trustmix.inference as ti
 t0 = interrupt_after(1.5)
@@ -387,4 +434,5 @@ try:
 except ValueError as exc:
     assert "interrupted" in str(exc) or "too few draws" in str(exc), exc
 
-""")
+"""
+    )

@@ -1,6 +1,7 @@
 """Bad-input suite (issue 14): one test per input class and entry point, several hundred
 cases. Each bad input must raise ValueError whose message names the argument, row or
 column and what was expected: no crash, no silent wrong result, no pybind11 internals."""
+
 from __future__ import annotations
 
 import math
@@ -56,8 +57,10 @@ def _kpi_args(fname: str, bad_arg: str, bad_value) -> dict:
 
 #: how a KPI names itself and its arguments in messages (engagement_rate and cvr name
 #: their denominator by ``by``)
-SHOWN = {"engagement_rate": ("engagement_rate_by_reach", {"denominator": "reach"}),
-         "cvr": ("cvr_by_clicks", {"denominator": "clicks"})}
+SHOWN = {
+    "engagement_rate": ("engagement_rate_by_reach", {"denominator": "reach"}),
+    "cvr": ("cvr_by_clicks", {"denominator": "clicks"}),
+}
 
 
 def _shown(fname: str, arg: str) -> tuple[str, str]:
@@ -81,8 +84,9 @@ def test_kpi_rejects_negative_and_infinite_counts(fname, arg, value):
         getattr(kpi, fname)(**_kpi_args(fname, arg, value))
 
 
-@pytest.mark.parametrize("fname, arg",
-                         [pytest.param(f, a, id=f"{f}-{a}") for f, (args, _) in KPIS.items() for a in args])
+@pytest.mark.parametrize(
+    "fname, arg", [pytest.param(f, a, id=f"{f}-{a}") for f, (args, _) in KPIS.items() for a in args]
+)
 def test_kpi_rejects_non_numeric_arguments(fname, arg):
     args = _kpi_args(fname, arg, 1.0)
     args[arg] = ["a", "b"]
@@ -99,9 +103,14 @@ def test_kpi_rejects_arguments_of_different_lengths(fname):
         getattr(kpi, fname)(**args)
 
 
-@pytest.mark.parametrize("fname, part, whole", [("trust_index", "trusting", "respondents"),
-                                                 ("share_of_voice", "brand", "category_total"),
-                                                 ("share_of_search", "brand_searches", "category_searches")])
+@pytest.mark.parametrize(
+    "fname, part, whole",
+    [
+        ("trust_index", "trusting", "respondents"),
+        ("share_of_voice", "brand", "category_total"),
+        ("share_of_search", "brand_searches", "category_searches"),
+    ],
+)
 def test_kpi_part_above_its_whole_is_rejected_as_nps_does(fname, part, whole):
     with pytest.raises(ValueError, match=rf"{part} \(10\) exceeds {whole} \(5\) at element 0"):
         getattr(kpi, fname)([10.0], [5.0])
@@ -173,8 +182,9 @@ def test_scale_by_mean_nonzero_near_the_largest_double_is_exact():
 
 
 # -- attribution ---------------------------------------------------------------------------------
-PATHS = pd.DataFrame({"path": ["a > b", "b > c", "a", "c > a > b"], "conversions": [1.0, 0.0, 2.0, 1.0],
-                      "nulls": [1.0, 2.0, 0.0, 1.0]})
+PATHS = pd.DataFrame(
+    {"path": ["a > b", "b > c", "a", "c > a > b"], "conversions": [1.0, 0.0, 2.0, 1.0], "nulls": [1.0, 2.0, 0.0, 1.0]}
+)
 
 
 def _j() -> ta.Journeys:
@@ -187,12 +197,16 @@ def test_from_paths_bad_sep(sep):
         ta.Journeys.from_paths(PATHS, sep=sep)
 
 
-@pytest.mark.parametrize("bad, expected", [
-    (-1.0, r"row 2, column 'conversions': expected a finite number >= 0"),
-    (math.nan, r"row 2, column 'conversions'"),
-    (math.inf, r"row 2, column 'conversions'"),
-    ("x", r"row 2, column 'conversions'"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "bad, expected",
+    [
+        (-1.0, r"row 2, column 'conversions': expected a finite number >= 0"),
+        (math.nan, r"row 2, column 'conversions'"),
+        (math.inf, r"row 2, column 'conversions'"),
+        ("x", r"row 2, column 'conversions'"),
+    ],
+    ids=repr,
+)
 def test_from_paths_bad_counts_name_row_and_column(bad, expected):
     df = PATHS.copy().astype({"conversions": object})
     df.loc[2, "conversions"] = bad
@@ -200,12 +214,16 @@ def test_from_paths_bad_counts_name_row_and_column(bad, expected):
         ta.Journeys.from_paths(df)
 
 
-@pytest.mark.parametrize("path, expected", [
-    ("", r"row 1, column 'path'"),
-    ("a >  > b", r"row 1, column 'path': empty channel name"),
-    (None, r"row 1, column 'path'"),
-    (3, r"row 1, column 'path'"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("", r"row 1, column 'path'"),
+        ("a >  > b", r"row 1, column 'path': empty channel name"),
+        (None, r"row 1, column 'path'"),
+        (3, r"row 1, column 'path'"),
+    ],
+    ids=repr,
+)
 def test_from_paths_bad_paths_name_the_row(path, expected):
     df = PATHS.copy().astype({"path": object})
     df.loc[1, "path"] = path
@@ -239,9 +257,15 @@ def test_empty_and_one_row_frames(frame):
 
 
 MODELS = {
-    "first_touch": ta.first_touch, "last_touch": ta.last_touch, "linear": ta.linear,
-    "position_based": ta.position_based, "markov": ta.markov, "shapley": ta.shapley,
-    "simplified_shapley": ta.simplified_shapley, "ordered_shapley": ta.ordered_shapley, "roles": ta.roles,
+    "first_touch": ta.first_touch,
+    "last_touch": ta.last_touch,
+    "linear": ta.linear,
+    "position_based": ta.position_based,
+    "markov": ta.markov,
+    "shapley": ta.shapley,
+    "simplified_shapley": ta.simplified_shapley,
+    "ordered_shapley": ta.ordered_shapley,
+    "roles": ta.roles,
     "time_decay": None,
 }
 
@@ -263,8 +287,9 @@ def test_markov_bad_solver_is_named(value):
         ta.markov(_j(), solver=value)
 
 
-@pytest.mark.parametrize("arg, expected", [("value_function", "'count' or 'rate'"),
-                                           ("unseen", "'zero' or 'max_subset'")])
+@pytest.mark.parametrize(
+    "arg, expected", [("value_function", "'count' or 'rate'"), ("unseen", "'zero' or 'max_subset'")]
+)
 @pytest.mark.parametrize("value", WRONG_TYPES + ["other"], ids=repr)
 def test_shapley_bad_choices_are_named(arg, expected, value):
     with pytest.raises(ValueError, match=rf"{arg} must be {expected}, got "):
@@ -321,23 +346,31 @@ def test_compare_models_as_one_string_means_one_model():
     assert repr(ta.compare(_j(), models="markov")) == "Comparison(models=['markov'])"
 
 
-@pytest.mark.parametrize("models, expected", [
-    (["nope"], "unknown model 'nope'; models are first_touch"),
-    (["markov", "markov"], "lists a model twice"),
-    ([1], "models must be model names"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "models, expected",
+    [
+        (["nope"], "unknown model 'nope'; models are first_touch"),
+        (["markov", "markov"], "lists a model twice"),
+        ([1], "models must be model names"),
+    ],
+    ids=repr,
+)
 def test_compare_bad_models(models, expected):
     with pytest.raises(ValueError, match=expected):
         ta.compare(_j(), models=models)
 
 
-@pytest.mark.parametrize("kwargs, expected", [
-    ({"orders": []}, "orders must list at least one Markov order"),
-    ({"orders": [0]}, r"order must be in \[1, 8\], got 0"),
-    ({"orders": [9]}, r"order must be in \[1, 8\], got 9"),
-    ({"contents": "foo"}, "contents must be among"),
-    ({"contents": ["sets", "nope"]}, "contents must be among"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"orders": []}, "orders must list at least one Markov order"),
+        ({"orders": [0]}, r"order must be in \[1, 8\], got 0"),
+        ({"orders": [9]}, r"order must be in \[1, 8\], got 9"),
+        ({"contents": "foo"}, "contents must be among"),
+        ({"contents": ["sets", "nope"]}, "contents must be among"),
+    ],
+    ids=repr,
+)
 def test_statistics_bad_settings(kwargs, expected):
     with pytest.raises(ValueError, match=expected):
         ta.Statistics(**kwargs)
@@ -381,40 +414,48 @@ def test_world_bad_spec(bad_spec):
         World(bad_spec, seed=1)
 
 
-@pytest.mark.parametrize("kwargs, expected", [
-    ({"periods": 0}, "periods must be"),
-    ({"periods": -3}, "periods must be"),
-    ({"periods": 2.5}, "periods must be"),
-    ({"periods": "10"}, "periods must be"),
-    ({"periods": 2**40}, "periods must be"),
-    ({"mode": "individual"}, "mode must be 'segment' or 'agent'"),
-    ({"freq": "M"}, "freq must be 'W' or 'D'"),
-    ({"mode": "agent", "agents": 0}, "agents must be > 0"),
-    ({"mode": "agent", "agents": -5}, "agents must be > 0"),
-    ({"mode": "agent", "agents": math.nan}, "agents must be > 0"),
-    # these were pybind11 "incompatible function arguments" (or an unhashable-type TypeError)
-    ({"threads": None}, r"threads must be an integer >= 0 \(0 = all cores\), got None"),
-    ({"threads": "2"}, r"threads must be an integer >= 0 \(0 = all cores\), got '2'"),
-    ({"threads": -1}, r"threads must be an integer >= 0 \(0 = all cores\), got -1"),
-    ({"threads": 2**40}, r"threads must be an integer >= 0 \(0 = all cores\), got 1099511627776"),
-    ({"threads": True}, r"threads must be an integer >= 0 \(0 = all cores\), got True"),
-    ({"freq": ["W"]}, r"freq must be 'W' or 'D', got \['W'\]"),
-    ({"mode": ["agent"]}, r"mode must be 'segment' or 'agent', got \['agent'\]"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"periods": 0}, "periods must be"),
+        ({"periods": -3}, "periods must be"),
+        ({"periods": 2.5}, "periods must be"),
+        ({"periods": "10"}, "periods must be"),
+        ({"periods": 2**40}, "periods must be"),
+        ({"mode": "individual"}, "mode must be 'segment' or 'agent'"),
+        ({"freq": "M"}, "freq must be 'W' or 'D'"),
+        ({"mode": "agent", "agents": 0}, "agents must be > 0"),
+        ({"mode": "agent", "agents": -5}, "agents must be > 0"),
+        ({"mode": "agent", "agents": math.nan}, "agents must be > 0"),
+        # these were pybind11 "incompatible function arguments" (or an unhashable-type TypeError)
+        ({"threads": None}, r"threads must be an integer >= 0 \(0 = all cores\), got None"),
+        ({"threads": "2"}, r"threads must be an integer >= 0 \(0 = all cores\), got '2'"),
+        ({"threads": -1}, r"threads must be an integer >= 0 \(0 = all cores\), got -1"),
+        ({"threads": 2**40}, r"threads must be an integer >= 0 \(0 = all cores\), got 1099511627776"),
+        ({"threads": True}, r"threads must be an integer >= 0 \(0 = all cores\), got True"),
+        ({"freq": ["W"]}, r"freq must be 'W' or 'D', got \['W'\]"),
+        ({"mode": ["agent"]}, r"mode must be 'segment' or 'agent', got \['agent'\]"),
+    ],
+    ids=repr,
+)
 def test_world_run_bad_arguments(spec, kwargs, expected):
     world = World(spec, seed=1)
     with pytest.raises(ValueError, match=expected):
         world.run(**{"truth": False, "progress": False, **kwargs})
 
 
-@pytest.mark.parametrize("periods, expected", [
-    (-1, "periods must be an integer >= 0"),
-    (1.5, "periods must be an integer >= 0"),
-    ("3", "periods must be an integer >= 0"),
-    (True, "periods must be an integer >= 0"),
-    (10**9, "run past the last date pandas can hold"),
-    (10**12, "run past the last date pandas can hold"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "periods, expected",
+    [
+        (-1, "periods must be an integer >= 0"),
+        (1.5, "periods must be an integer >= 0"),
+        ("3", "periods must be an integer >= 0"),
+        (True, "periods must be an integer >= 0"),
+        (10**9, "run past the last date pandas can hold"),
+        (10**12, "run past the last date pandas can hold"),
+    ],
+    ids=repr,
+)
 def test_plan_spend_bad_periods(periods, expected):
     plan = Plan()
     plan.add_channel(Channel("tv"))
@@ -455,15 +496,19 @@ def test_sample_bad_arguments(kwargs, expected):
         ti.sample("standard_normal", dimension=2, progress=False, **{"draws": 10, "tune": 10, **kwargs})
 
 
-@pytest.mark.parametrize("kwargs, expected", [
-    ({"max_iterations": 0}, "max_iterations must be an integer >= 1"),
-    ({"max_iterations": -5}, "max_iterations must be an integer >= 1"),
-    ({"max_iterations": 2.5}, "max_iterations must be an integer >= 1"),
-    ({"laplace_draws": -1}, "laplace_draws must be an integer >= 0"),
-    ({"laplace_draws": 2**40}, r"laplace_draws must be an integer <= 2\*\*31 - 1"),
-    ({"max_iterations": 2**40}, r"max_iterations must be an integer <= 2\*\*31 - 1"),
-    ({"seed": -1}, r"seed must be an integer in \[0, 2\*\*64\)"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"max_iterations": 0}, "max_iterations must be an integer >= 1"),
+        ({"max_iterations": -5}, "max_iterations must be an integer >= 1"),
+        ({"max_iterations": 2.5}, "max_iterations must be an integer >= 1"),
+        ({"laplace_draws": -1}, "laplace_draws must be an integer >= 0"),
+        ({"laplace_draws": 2**40}, r"laplace_draws must be an integer <= 2\*\*31 - 1"),
+        ({"max_iterations": 2**40}, r"max_iterations must be an integer <= 2\*\*31 - 1"),
+        ({"seed": -1}, r"seed must be an integer in \[0, 2\*\*64\)"),
+    ],
+    ids=repr,
+)
 def test_map_bad_arguments(kwargs, expected):
     with pytest.raises(ValueError, match=expected):
         ti.map("gamma", shape=2.0, rate=1.0, **kwargs)
@@ -475,8 +520,9 @@ def test_sample_bad_target(target):
         ti.sample(target, progress=False)
 
 
-@pytest.mark.parametrize("x", [[[1.0, math.nan, 2.0, 3.0]], [[math.inf] * 8], np.ones((2, 2, 2))],
-                         ids=["nan", "inf", "3d"])
+@pytest.mark.parametrize(
+    "x", [[[1.0, math.nan, 2.0, 3.0]], [[math.inf] * 8], np.ones((2, 2, 2))], ids=["nan", "inf", "3d"]
+)
 @pytest.mark.parametrize("fn", ["rhat", "ess_bulk", "ess_tail", "mcse_mean"])
 def test_diagnostics_bad_draws(fn, x):
     with pytest.raises(ValueError, match=r"x must (be finite|have shape)"):
@@ -492,15 +538,27 @@ VARIANCE = r"a finite number >= 0 \(the variance of the mean\)"
 POSTERIOR = {"control_mean": 0.49, "control_variance": 0.0025, "arm_mean": 0.51, "arm_variance": 0.0025}
 
 
-@pytest.mark.parametrize("arg, value, expected", [
-    ("control_mean", None, "a finite number"), ("control_mean", "0.5", "a finite number"),
-    ("control_mean", math.nan, "a finite number"), ("arm_mean", math.inf, "a finite number"),
-    ("arm_mean", [0.5], "a finite number"),
-    ("control_variance", -1.0, VARIANCE), ("control_variance", math.inf, VARIANCE), ("arm_variance", "x", VARIANCE),
-    ("level", 1.0, r"in \(0, 1\)"), ("level", 0.0, r"in \(0, 1\)"), ("level", 2.0, r"in \(0, 1\)"),
-    ("level", None, r"in \(0, 1\)"), ("prior_mean", math.nan, "a finite number"),
-    ("prior_variance", 0.0, "a finite number > 0"), ("prior_variance", None, "a finite number > 0"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "arg, value, expected",
+    [
+        ("control_mean", None, "a finite number"),
+        ("control_mean", "0.5", "a finite number"),
+        ("control_mean", math.nan, "a finite number"),
+        ("arm_mean", math.inf, "a finite number"),
+        ("arm_mean", [0.5], "a finite number"),
+        ("control_variance", -1.0, VARIANCE),
+        ("control_variance", math.inf, VARIANCE),
+        ("arm_variance", "x", VARIANCE),
+        ("level", 1.0, r"in \(0, 1\)"),
+        ("level", 0.0, r"in \(0, 1\)"),
+        ("level", 2.0, r"in \(0, 1\)"),
+        ("level", None, r"in \(0, 1\)"),
+        ("prior_mean", math.nan, "a finite number"),
+        ("prior_variance", 0.0, "a finite number > 0"),
+        ("prior_variance", None, "a finite number > 0"),
+    ],
+    ids=repr,
+)
 def test_effect_posterior_bad_arguments_are_named(arg, value, expected):
     with pytest.raises(ValueError, match=rf"effect_posterior: {arg} must be {expected}, got "):
         te.effect_posterior(**{**POSTERIOR, arg: value})
@@ -514,24 +572,32 @@ def test_effect_posterior_still_matches_its_anchor():
     assert r["chance_to_win"] == pytest.approx(0.60918, abs=5e-6)
 
 
-@pytest.mark.parametrize("kwargs, expected", [
-    ({"alpha": None}, r"alpha must be in \(0, 1\), got None"),
-    ({"alpha": "0.05"}, r"alpha must be in \(0, 1\), got '0.05'"),
-    ({"power": [0.8]}, r"power must be in \(0, 1\), got \[0.8\]"),
-    ({"spending": None}, "spending must be 'obrien_fleming' or 'pocock', got None"),
-    ({"looks": math.inf}, "looks must be an integer >= 1, got inf"),
-    ({"looks": 2.5}, "looks must be an integer >= 1, got 2.5"),
-    ({"looks": True}, "looks must be an integer >= 1, got True"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"alpha": None}, r"alpha must be in \(0, 1\), got None"),
+        ({"alpha": "0.05"}, r"alpha must be in \(0, 1\), got '0.05'"),
+        ({"power": [0.8]}, r"power must be in \(0, 1\), got \[0.8\]"),
+        ({"spending": None}, "spending must be 'obrien_fleming' or 'pocock', got None"),
+        ({"looks": math.inf}, "looks must be an integer >= 1, got inf"),
+        ({"looks": 2.5}, "looks must be an integer >= 1, got 2.5"),
+        ({"looks": True}, "looks must be an integer >= 1, got True"),
+    ],
+    ids=repr,
+)
 def test_group_sequential_design_bad_arguments_are_named(kwargs, expected):
     with pytest.raises(ValueError, match=expected):
         te.group_sequential_design(**kwargs)
 
 
-@pytest.mark.parametrize("kwargs, expected", [
-    ({"alpha": None}, r"alpha must be in \(0, 1\), got None"),
-    ({"power": "high"}, r"power must be in \(0, 1\), got 'high'"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"alpha": None}, r"alpha must be in \(0, 1\), got None"),
+        ({"power": "high"}, r"power must be in \(0, 1\), got 'high'"),
+    ],
+    ids=repr,
+)
 def test_sample_size_bad_arguments_are_named(kwargs, expected):
     with pytest.raises(ValueError, match=expected):
         te.sample_size(0.02, baseline=0.1, **kwargs)

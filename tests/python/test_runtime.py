@@ -1,6 +1,7 @@
 """The compiled runtime (issue 19): one libtrustmix_runtime per process, so the Python
 extension and any C++ shared object loaded next to it share one thread pool and one CPU
 feature detector (include/trustmix/core/runtime.hpp)."""
+
 from __future__ import annotations
 
 import ctypes

@@ -1,4 +1,5 @@
 """Tests of trustmix.simulate: presets, modes, logs, truth, determinism, validation."""
+
 from __future__ import annotations
 
 import copy
@@ -22,24 +23,50 @@ def tiny(**over):
             {"name": "linkedin", "peso": "paid", "role": "conversion", "cpm": 30.0},
         ],
         "audiences": [
-            {"name": "Skeptical Sam", "size": 6000, "baseline_trust": 0.2, "trust_sensitivity": 0.8,
-             "base_conversion_rate": 0.02, "value_per_conversion": 50.0,
-             "reach": {"press": 0.5, "instagram": 0.6}},
-            {"name": "Loyal Lena", "size": 4000, "baseline_trust": 0.7, "base_conversion_rate": 0.04,
-             "value_per_conversion": 80.0, "reach": {"press": 0.4, "instagram": 0.8}},
+            {
+                "name": "Skeptical Sam",
+                "size": 6000,
+                "baseline_trust": 0.2,
+                "trust_sensitivity": 0.8,
+                "base_conversion_rate": 0.02,
+                "value_per_conversion": 50.0,
+                "reach": {"press": 0.5, "instagram": 0.6},
+            },
+            {
+                "name": "Loyal Lena",
+                "size": 4000,
+                "baseline_trust": 0.7,
+                "base_conversion_rate": 0.04,
+                "value_per_conversion": 80.0,
+                "reach": {"press": 0.4, "instagram": 0.8},
+            },
         ],
-        "campaigns": [{"name": "ig", "channel": "instagram", "start": "2025-02-03", "end": "2025-04-27",
-                       "budget": 4000.0}],
-        "pr_activities": [{"name": "interview", "channel": "press", "kind": "interview", "date": "2025-01-13",
-                           "outlet_reach": 5000, "mentions": 4}],
+        "campaigns": [
+            {"name": "ig", "channel": "instagram", "start": "2025-02-03", "end": "2025-04-27", "budget": 4000.0}
+        ],
+        "pr_activities": [
+            {
+                "name": "interview",
+                "channel": "press",
+                "kind": "interview",
+                "date": "2025-01-13",
+                "outlet_reach": 5000,
+                "mentions": 4,
+            }
+        ],
     }
     spec.update(over)
     return spec
 
 
 def test_every_preset_runs_and_matches_its_expectation():
-    assert set(sim.scenario_names()) >= {"pr_first_then_smm", "smm_only", "crisis_with_pr_response",
-                                         "crisis_without_pr_response", "healthcare_clinic"}
+    assert set(sim.scenario_names()) >= {
+        "pr_first_then_smm",
+        "smm_only",
+        "crisis_with_pr_response",
+        "crisis_without_pr_response",
+        "healthcare_clinic",
+    }
     for name in sim.scenario_names():
         out = sim.World.from_scenario(name, seed=3).run(periods=60, truth=False)
         expected = out._raw["expected_conversions"].sum(axis=1)
@@ -56,8 +83,15 @@ def test_panel_columns_and_spend_matches_the_plan():
     for c in world.channels:
         for k in ("spend", "impressions", "reach", "clicks", "visits", "mentions"):
             assert f"{k}_{c}" in out.panel.columns
-    for col in ("mentions", "share_of_voice", "net_sentiment", "trust_survey", "trust_survey_n", "conversions",
-                "revenue"):
+    for col in (
+        "mentions",
+        "share_of_voice",
+        "net_sentiment",
+        "trust_survey",
+        "trust_survey_n",
+        "conversions",
+        "revenue",
+    ):
         assert col in out.panel.columns
     # Campaign budget 4000 over 2025-02-03..2025-04-27 (12 weeks) -> 333.33 per week.
     ig = out.panel["spend_instagram"]
@@ -68,8 +102,14 @@ def test_panel_columns_and_spend_matches_the_plan():
     assert out.panel["impressions_instagram"].sum() == pytest.approx(1000 * 4000 / 6.0)
     assert out.panel["spend_press"].sum() == pytest.approx(5000.0)  # interview cost by kind default
     assert out.segment_panel.shape[0] == 20 * 2 * 3
-    assert list(out.outcomes.columns) == ["date", "segment", "conversions", "revenue", "trusting_share",
-                                          "expected_conversions"]
+    assert list(out.outcomes.columns) == [
+        "date",
+        "segment",
+        "conversions",
+        "revenue",
+        "trusting_share",
+        "expected_conversions",
+    ]
 
 
 def test_agent_logs_are_tidy_and_consistent():
@@ -94,9 +134,10 @@ def test_agent_logs_are_tidy_and_consistent():
     values = {"Skeptical Sam": 50.0, "Loyal Lena": 80.0}
     assert (cv["value"].to_numpy() == seg.loc[cv["user_id"]].map(values).to_numpy()).all()
     # A converting person's touches of the same week come before the conversion.
-    week = lambda ts: ((ts - pd.Timestamp("2025-01-06")).dt.days // 7)  # noqa: E731
-    j = tp.assign(week=week(tp["timestamp"])).merge(cv.assign(week=week(cv["timestamp"])), on=["user_id", "week"],
-                                                    suffixes=("", "_conv"))
+    week = lambda ts: (ts - pd.Timestamp("2025-01-06")).dt.days // 7  # noqa: E731
+    j = tp.assign(week=week(tp["timestamp"])).merge(
+        cv.assign(week=week(cv["timestamp"])), on=["user_id", "week"], suffixes=("", "_conv")
+    )
     assert len(j) > 0
     assert (j["timestamp"] <= j["timestamp_conv"]).all()
 
@@ -133,8 +174,7 @@ def test_trust_decays_with_half_life_without_inputs():
 def test_ground_truth_is_consistent_and_pr_pays_later():
     out = sim.World.from_scenario("pr_first_then_smm", seed=1).run(periods=104)
     ch = out.truth.channels.set_index("channel")
-    np.testing.assert_allclose(ch["short_term_conversions"] + ch["long_term_conversions"], ch["conversions"],
-                               rtol=1e-9)
+    np.testing.assert_allclose(ch["short_term_conversions"] + ch["long_term_conversions"], ch["conversions"], rtol=1e-9)
     paid = ch["cost"] > 0
     np.testing.assert_allclose(ch.loc[paid, "roi"], ch.loc[paid, "revenue"] / ch.loc[paid, "cost"], rtol=1e-12)
     np.testing.assert_allclose(out.truth.incremental.sum().to_numpy(), ch["conversions"].to_numpy(), rtol=1e-9)
@@ -297,8 +337,9 @@ def test_name_clashes_are_rejected():
 def test_agent_progress_reports_every_person_once(capsys):
     world = sim.World(tiny(), seed=1)
     calls = []
-    raw = world._core.run("agent", periods=30, period_days=7, threads=2, agent_scale=1.0, record_touches=False,
-                          progress=calls.append)
+    raw = world._core.run(
+        "agent", periods=30, period_days=7, threads=2, agent_scale=1.0, record_touches=False, progress=calls.append
+    )
     assert sum(calls) == 10_000 and all(c > 0 for c in calls)
     plain = world._core.run("agent", periods=30, period_days=7, threads=2, agent_scale=1.0, record_touches=False)
     np.testing.assert_array_equal(raw["conversions"], plain["conversions"])  # the bar changes nothing
@@ -335,8 +376,9 @@ st = hypothesis.strategies
     memory_cap=st.integers(1, 12),
     roles=st.lists(st.sampled_from(["trust", "conversion", "both"]), min_size=3, max_size=3),
 )
-def test_transition_matrices_match_the_reference_for_random_worlds(reach, engagement, dispersion, sentiment, budget,
-                                                                   memory_cap, roles):
+def test_transition_matrices_match_the_reference_for_random_worlds(
+    reach, engagement, dispersion, sentiment, budget, memory_cap, roles
+):
     from _simulate_reference import reference_transition
 
     spec = tiny()
@@ -346,8 +388,9 @@ def test_transition_matrices_match_the_reference_for_random_worlds(reach, engage
         ch["sentiment"] = sentiment
     spec["audiences"][0]["reach"] = dict(zip(["press", "instagram", "linkedin"], reach, strict=True))
     spec["campaigns"][0]["budget"] = budget
-    spec["campaigns"].append({"name": "li", "channel": "linkedin", "start": "2025-01-06", "end": "2025-03-02",
-                              "budget": budget / 3})
+    spec["campaigns"].append(
+        {"name": "li", "channel": "linkedin", "start": "2025-01-06", "end": "2025-03-02", "budget": budget / 3}
+    )
     world = sim.World(spec, seed=1)
     pop = np.array([6000.0, 4000.0])
     drive = world._core.drive(periods=10, period_days=7)

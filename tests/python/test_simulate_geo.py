@@ -1,5 +1,6 @@
 """Simulated geo experiments and holdouts (trustmix.simulate.geo_experiment) with a known
 true effect, and the evaluation estimators checked against that truth."""
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,17 @@ def world():
 
 def _experiment(world, seed: int, multiplier: float = 3.0, regions: int = 20):
     # The instagram flight runs May-October 2025; weeks 25-32 (July-August) are the window.
-    return tm.simulate.geo_experiment(world, regions=regions, treated=3, channel="instagram", start=25, end=32,
-                                      spend_multiplier=multiplier, periods=33, seed=seed)
+    return tm.simulate.geo_experiment(
+        world,
+        regions=regions,
+        treated=3,
+        channel="instagram",
+        start=25,
+        end=32,
+        spend_multiplier=multiplier,
+        periods=33,
+        seed=seed,
+    )
 
 
 def test_panel_truth_and_result_object(world):
@@ -53,28 +63,57 @@ def test_panel_truth_and_result_object(world):
     assert g.plot() is not None
     plt.close("all")
     # Deterministic for a seed on any thread count.
-    g1 = tm.simulate.geo_experiment(world, regions=6, treated=2, channel="instagram", start=25, end=32,
-                                    spend_multiplier=0.0, periods=33, seed=4, threads=1)
-    g2 = tm.simulate.geo_experiment(world, regions=6, treated=2, channel="instagram", start=25, end=32,
-                                    spend_multiplier=0.0, periods=33, seed=4, threads=2)
+    g1 = tm.simulate.geo_experiment(
+        world,
+        regions=6,
+        treated=2,
+        channel="instagram",
+        start=25,
+        end=32,
+        spend_multiplier=0.0,
+        periods=33,
+        seed=4,
+        threads=1,
+    )
+    g2 = tm.simulate.geo_experiment(
+        world,
+        regions=6,
+        treated=2,
+        channel="instagram",
+        start=25,
+        end=32,
+        spend_multiplier=0.0,
+        periods=33,
+        seed=4,
+        threads=2,
+    )
     pd.testing.assert_frame_equal(g1.panel, g2.panel)
     assert g1.att == g2.att < 0  # a holdout loses conversions
 
 
 def test_bad_experiments_are_named(world):
     with pytest.raises(ValueError, match="treated region 'nowhere'"):
-        tm.simulate.geo_experiment(world, regions=5, treated=["nowhere"], channel="instagram", start=25, end=30,
-                                   periods=33)
+        tm.simulate.geo_experiment(
+            world, regions=5, treated=["nowhere"], channel="instagram", start=25, end=30, periods=33
+        )
     with pytest.raises(ValueError, match="channel 'radio'"):
         tm.simulate.geo_experiment(world, regions=5, treated=1, channel="radio", start=25, end=30, periods=33)
     with pytest.raises(ValueError, match="has no paid spend"):
         tm.simulate.geo_experiment(world, regions=5, treated=1, channel="instagram", start=2, end=5, periods=33)
     with pytest.raises(ValueError, match=r"end '2027-01-01' is period \d+, outside"):
-        tm.simulate.geo_experiment(world, regions=5, treated=1, channel="instagram", start=25, end="2027-01-01",
-                                   periods=33)
+        tm.simulate.geo_experiment(
+            world, regions=5, treated=1, channel="instagram", start=25, end="2027-01-01", periods=33
+        )
     with pytest.raises(ValueError, match="unknown key 'population'"):
-        tm.simulate.geo_experiment(world, regions=[{"name": "a", "population": 3}, {"name": "b"}], treated=["a"],
-                                   channel="instagram", start=25, end=30, periods=33)
+        tm.simulate.geo_experiment(
+            world,
+            regions=[{"name": "a", "population": 3}, {"name": "b"}],
+            treated=["a"],
+            channel="instagram",
+            start=25,
+            end=30,
+            periods=33,
+        )
     with pytest.raises(ValueError, match=r"treated = 5 regions: must be in \[1, 4\]"):
         tm.simulate.geo_experiment(world, regions=5, treated=5, channel="instagram", start=25, end=30, periods=33)
     with pytest.raises(ValueError, match="treated must be region names or a number of regions, got True"):
@@ -99,13 +138,15 @@ def _estimates(g) -> dict:
         warnings.simplefilter("ignore", InferenceWarning)
         sc = tm.evaluate.synthetic_control(g.panel, **kw, statistic="mean", pointwise=False, alpha=0.1)
         sd = tm.evaluate.synthetic_did(g.panel, **kw, statistic="mean", pointwise=False, alpha=0.1)
-        sp = tm.evaluate.synthetic_did(g.panel, **kw, statistic="mean", pointwise=False, alpha=0.1,
-                                       inference="placebo")
+        sp = tm.evaluate.synthetic_did(g.panel, **kw, statistic="mean", pointwise=False, alpha=0.1, inference="placebo")
     adoption = {r: (g.start if r in g.treated else None) for r in g.regions}
     did = tm.evaluate.staggered_did(g.panel, unit="region", time="date", outcome="conversions", adoption=adoption)
-    return {"sc": (sc.att, sc.lower, sc.upper), "sdid": (sd.att, sd.lower, sd.upper),
-            "sdid_placebo": (sp.att, sp.lower, sp.upper),
-            "did": (did.att, did.att - Z90 * did.att_se, did.att + Z90 * did.att_se)}
+    return {
+        "sc": (sc.att, sc.lower, sc.upper),
+        "sdid": (sd.att, sd.lower, sd.upper),
+        "sdid_placebo": (sp.att, sp.lower, sp.upper),
+        "did": (did.att, did.att - Z90 * did.att_se, did.att + Z90 * did.att_se),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -141,8 +182,11 @@ def test_synthetic_did_recovers_the_truth(recovery):
     assert abs(bias) < 0.05 and rmse < 0.25
 
 
-@pytest.mark.xfail(strict=True, reason="synthetic DiD's conformal interval inverts a refit without time weights "
-                                       "(docs/evaluate.md): 14 of 20 90% intervals cover the truth")
+@pytest.mark.xfail(
+    strict=True,
+    reason="synthetic DiD's conformal interval inverts a refit without time weights "
+    "(docs/evaluate.md): 14 of 20 90% intervals cover the truth",
+)
 def test_synthetic_did_interval_covers_the_truth(recovery):
     assert _stats(recovery, "sdid")[0] >= 17 / 20
 
@@ -171,8 +215,18 @@ def test_causal_impact_covers_and_recovers_the_truth(doubled):
         frame = wide[controls].rename(columns=lambda c: f"c_{c}").assign(y=wide[g.treated].mean(axis=1)).reset_index()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", InferenceWarning)
-            r = tm.evaluate.causal_impact(frame, time="date", outcome="y", controls=[f"c_{c}" for c in controls],
-                                          start=g.start, alpha=0.1, chains=2, draws=400, tune=400, seed=1)
+            r = tm.evaluate.causal_impact(
+                frame,
+                time="date",
+                outcome="y",
+                controls=[f"c_{c}" for c in controls],
+                start=g.start,
+                alpha=0.1,
+                chains=2,
+                draws=400,
+                tune=400,
+                seed=1,
+            )
         rows.append((g.att, r.average_effect, r.average_lower, r.average_upper))
     truth, est, lo, hi = map(np.array, zip(*rows, strict=True))
     assert ((lo <= truth) & (truth <= hi)).sum() >= 3

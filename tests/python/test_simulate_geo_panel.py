@@ -3,6 +3,7 @@ independent construction (the numpy reference chain of tests/python/_simulate_re
 run on the region's media inputs with the channel's impressions in the window zeroed by
 hand, on a region spec scaled by hand), national channels common and apportioned by size,
 regional media bought by region; the result object's tables, pickling and bad input."""
+
 from __future__ import annotations
 
 import copy
@@ -27,8 +28,17 @@ T, H, L, W0, W1 = 40, 12, 3, 5, 30
 def panel() -> sim.GeoPanelResult:
     world = sim.World.from_scenario("pr_first_then_smm", seed=2)
     dates = pd.date_range("2025-01-06", periods=T, freq="7D")
-    return sim.geo_panel(world, REGIONS, periods=T, seed=5, national_channels=["press"], media_sd=0.4,
-                         window=(dates[W0], dates[W1]), horizon=H, lag=L)
+    return sim.geo_panel(
+        world,
+        REGIONS,
+        periods=T,
+        seed=5,
+        national_channels=["press"],
+        media_sd=0.4,
+        window=(dates[W0], dates[W1]),
+        horizon=H,
+        lag=L,
+    )
 
 
 def region_spec_by_hand(base: dict[str, Any], region: dict[str, Any]) -> dict[str, Any]:
@@ -59,15 +69,15 @@ def test_truth_equals_an_independent_chain_per_region_national_and_regional(pane
         for c in ("press", "instagram"):  # national PR and regionally bought paid media
             j = channels.index(c)
             cf = {k: v.copy() for k, v in drive.items()}
-            cf["impressions"][W0:W1 + 1, j] = 0.0
+            cf["impressions"][W0 : W1 + 1, j] = 0.0
             inc = ref - reference_segment_run(spec, cf, T + H, 7)["expected_conversions"].sum(axis=1)
             np.testing.assert_allclose(inc_table[c].to_numpy(), inc, rtol=1e-8, atol=1e-8)
             assert truth.loc[c, "incremental_conversions"] == pytest.approx(inc.sum(), rel=1e-9)
             assert truth.loc[c, "short_term_conversions"] == pytest.approx(inc[: W1 + L + 1].sum(), rel=1e-9)
-            assert truth.loc[c, "long_term_conversions"] == pytest.approx(inc[W1 + L + 1:].sum(), rel=1e-9, abs=1e-9)
+            assert truth.loc[c, "long_term_conversions"] == pytest.approx(inc[W1 + L + 1 :].sum(), rel=1e-9, abs=1e-9)
             assert np.all(inc[:W0] == 0.0) and inc.sum() > 0
             spend = panel.panel.loc[panel.panel["geo"] == region["name"], f"spend_{c}"].to_numpy()
-            assert truth.loc[c, "cost"] == pytest.approx(spend[W0:W1 + 1].sum(), rel=1e-12)
+            assert truth.loc[c, "cost"] == pytest.approx(spend[W0 : W1 + 1].sum(), rel=1e-12)
             assert bool(truth.loc[c, "national"]) == (c == "press")
     nat = panel.truth_national()
     per_geo = panel.truth.groupby("channel")["incremental_conversions"].sum()
@@ -104,9 +114,18 @@ def test_result_object_and_determinism(panel: sim.GeoPanelResult) -> None:
     pd.testing.assert_frame_equal(back.panel, panel.panel)
     pd.testing.assert_frame_equal(back.truth, panel.truth)
     dates = pd.date_range("2025-01-06", periods=T, freq="7D")
-    again = sim.geo_panel(sim.World.from_scenario("pr_first_then_smm", seed=2), REGIONS, periods=T, seed=5,
-                          national_channels=["press"], media_sd=0.4, window=(dates[W0], dates[W1]), horizon=H, lag=L,
-                          threads=1)
+    again = sim.geo_panel(
+        sim.World.from_scenario("pr_first_then_smm", seed=2),
+        REGIONS,
+        periods=T,
+        seed=5,
+        national_channels=["press"],
+        media_sd=0.4,
+        window=(dates[W0], dates[W1]),
+        horizon=H,
+        lag=L,
+        threads=1,
+    )
     pd.testing.assert_frame_equal(again.panel, panel.panel)
     pd.testing.assert_frame_equal(again.truth, panel.truth)
 

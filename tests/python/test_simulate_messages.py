@@ -1,6 +1,7 @@
 """Message variants in the simulated world (issue 16): an A/B test on a big enough sample
 recovers the simulated truth; a live Thompson bandit puts most traffic on each persona's
 best variant; results are objects (tables, pickling, plots); bad input is named."""
+
 from __future__ import annotations
 
 import pickle
@@ -38,8 +39,9 @@ def test_ab_test_recovers_the_simulated_truth(world):
     tot = res.totals()
     # Every persona x framing rate within the binomial noise of its truth (chi-square, 16 df).
     z = (tot["conversions"] - tot["users"] * tot["true_rate"]) / np.sqrt(
-        tot["users"] * tot["true_rate"] * (1 - tot["true_rate"]))
-    assert float((z ** 2).sum()) < 39.3  # 99.9% quantile of chi-square(16)
+        tot["users"] * tot["true_rate"] * (1 - tot["true_rate"])
+    )
+    assert float((z**2).sum()) < 39.3  # 99.9% quantile of chi-square(16)
     assert (res.data["share"] == 0.25).all()
     # The A/B analysis by persona finds each persona's best framing with high probability.
     for persona, best in BEST.items():
@@ -60,8 +62,15 @@ def test_per_user_rows_feed_ab_test_with_trust_as_covariate(world):
     assert rows["converted"].sum() == res.data["conversions"].sum()
     assert rows["trusting"].sum() == res.data["trusting_users"].sum()
     plain = ex.ab_test(rows, arm="variant", metric="converted", segment="persona", control="plain", method="fixed")
-    cuped = ex.ab_test(rows, arm="variant", metric="converted", segment="persona", control="plain", method="fixed",
-                       covariate="trusting")
+    cuped = ex.ab_test(
+        rows,
+        arm="variant",
+        metric="converted",
+        segment="persona",
+        control="plain",
+        method="fixed",
+        covariate="trusting",
+    )
     a = plain.table[~plain.table["control"]]
     b = cuped.table[~cuped.table["control"]]
     # Trust moves conversion in the world, so CUPED on it narrows every interval.

@@ -1,5 +1,6 @@
 """Transforms from Python: closed forms, an independent numpy implementation of the
 formulas in MODEL.md, finite-difference derivatives, pandas in/out, errors."""
+
 import math
 import os
 import platform
@@ -85,8 +86,12 @@ def test_parameter_and_input_gradients_against_finite_differences(kind, params):
 
 @pytest.mark.parametrize(
     "fn, params",
-    [(tf.hill, {"k": 1.3, "s": 2.1}), (tf.logistic_saturation, {"lam": 0.8}), (tf.michaelis_menten, {"k": 0.9}),
-     (tf.tanh_saturation, {"c": 1.7})],
+    [
+        (tf.hill, {"k": 1.3, "s": 2.1}),
+        (tf.logistic_saturation, {"lam": 0.8}),
+        (tf.michaelis_menten, {"k": 0.9}),
+        (tf.tanh_saturation, {"c": 1.7}),
+    ],
 )
 def test_saturation_gradients_against_finite_differences(fn, params):
     x = X + 0.05
@@ -153,10 +158,14 @@ def test_pandas_in_pandas_out_with_per_column_parameters():
     [
         (lambda: tf.geometric_adstock(X, alpha=1.2), "alpha must be in [0, 1], got 1.2"),
         (lambda: tf.geometric_adstock(X, alpha=[0.1, 0.2]), "one value per channel (3), got 2"),
-        (lambda: tf.geometric_adstock(X, alpha=0.5, max_lag=-1),
-         "max_lag must be an integer in [0, 2**31 - 1) or None"),
-        (lambda: tf.binomial_adstock(X, alpha=0.5, max_lag=None),
-         "an infinite lag window is only defined for geometric"),
+        (
+            lambda: tf.geometric_adstock(X, alpha=0.5, max_lag=-1),
+            "max_lag must be an integer in [0, 2**31 - 1) or None",
+        ),
+        (
+            lambda: tf.binomial_adstock(X, alpha=0.5, max_lag=None),
+            "an infinite lag window is only defined for geometric",
+        ),
         (lambda: tf.adstock(X, "exponential", alpha=0.5), "adstock kind must be one of"),
         (lambda: tf.adstock(X, "geometric", beta=0.5), "geometric adstock has no parameter 'beta'"),
         (lambda: tf.hill(X, k=1.0), "missing 1 required positional argument"),
@@ -235,8 +244,10 @@ def test_wide_arrays_match_numpy_formulas_on_any_thread_count(channels):
         assert np.array_equal(ys[threads][0], ys[1][0]) and np.array_equal(ys[threads][1], h)
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/cpuinfo") or platform.machine() not in ("x86_64", "AMD64"),
-                    reason="reads the x86-64 CPU flags from /proc/cpuinfo")
+@pytest.mark.skipif(
+    not os.path.exists("/proc/cpuinfo") or platform.machine() not in ("x86_64", "AMD64"),
+    reason="reads the x86-64 CPU flags from /proc/cpuinfo",
+)
 def test_kernel_isa_follows_the_cpu_flags():
     """The run-time dispatch picks the AVX2 kernels exactly when the CPU has AVX2 and FMA."""
     with open("/proc/cpuinfo") as f:

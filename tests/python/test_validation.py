@@ -6,6 +6,7 @@
 2. A small, fast subset of ``benchmarks/validate_worlds.py`` with thresholds justified
    by binomial reasoning (see the test's docstring).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -31,6 +32,7 @@ def _harness():
 
 # ---- 1. one estimand on both sides ---------------------------------------------------
 
+
 def test_truth_for_equals_an_independent_chain_with_the_window_removed_by_hand():
     """truth_for(window=W, horizon=H, lag=L) against the numpy reference chain, run on the
     world's media inputs with the channel's impressions in W zeroed by hand, no marketing
@@ -42,7 +44,7 @@ def test_truth_for_equals_an_independent_chain_with_the_window_removed_by_hand()
     world = sim.World.from_scenario("crisis_with_pr_response", seed=4)
     spec = world.to_dict()
     out = world.run(periods=T, truth=False)
-    w0, w1 = 10, 30   # the recall statement (2025-07-09) is in period 26
+    w0, w1 = 10, 30  # the recall statement (2025-07-09) is in period 26
     truth = out.truth_for(window=(out.dates[w0], out.dates[w1]), horizon=H, lag=L)
     assert truth.horizon == H and truth.lag_periods == L
     assert len(truth.incremental) == T + H
@@ -58,16 +60,16 @@ def test_truth_for_equals_an_independent_chain_with_the_window_removed_by_hand()
     for c in ("press", "instagram"):
         j = world.channels.index(c)
         cf = {k: v.copy() for k, v in drive.items()}
-        cf["impressions"][w0:w1 + 1, j] = 0.0
+        cf["impressions"][w0 : w1 + 1, j] = 0.0
         if c == "press":  # the response is press activity in W: the full shock
             cf["severity_loss"][t_crisis] = crisis["severity"]
         inc = base - reference_segment_run(spec, cf, T + H, 7)["expected_conversions"].sum(axis=1)
         np.testing.assert_allclose(truth.incremental[c].to_numpy(), inc, rtol=1e-8, atol=1e-8)
         assert ch.loc[c, "conversions"] == pytest.approx(inc.sum(), rel=1e-9)
         assert ch.loc[c, "short_term_conversions"] == pytest.approx(inc[: w1 + L + 1].sum(), rel=1e-9)
-        assert ch.loc[c, "long_term_conversions"] == pytest.approx(inc[w1 + L + 1:].sum(), rel=1e-9, abs=1e-9)
+        assert ch.loc[c, "long_term_conversions"] == pytest.approx(inc[w1 + L + 1 :].sum(), rel=1e-9, abs=1e-9)
         assert np.all(inc[:w0] == 0.0) and inc.sum() > 0
-        assert ch.loc[c, "cost"] == pytest.approx(out.panel[f"spend_{c}"].iloc[w0:w1 + 1].sum())
+        assert ch.loc[c, "cost"] == pytest.approx(out.panel[f"spend_{c}"].iloc[w0 : w1 + 1].sum())
     assert ch.loc["press", "window_start"] == out.dates[w0] and ch.loc["press", "window_end"] == out.dates[w1]
 
 
@@ -82,8 +84,9 @@ def test_truth_for_matches_roi_definitions_and_rejects_bad_options():
     a = longer.channels.set_index("channel")
     assert longer.incremental.index[-1] == out.dates[-1] + pd.Timedelta(weeks=52)
     np.testing.assert_allclose(a["conversions"], longer.incremental.sum().to_numpy(), rtol=1e-10)
-    np.testing.assert_allclose(a["long_term_conversions"], longer.incremental.iloc[30 + 12:].sum().to_numpy(),
-                               rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(
+        a["long_term_conversions"], longer.incremental.iloc[30 + 12 :].sum().to_numpy(), rtol=1e-10, atol=1e-9
+    )
     assert a.loc["press", "long_term_conversions"] > 0.2 * a.loc["press", "conversions"]
     with pytest.raises(ValueError, match="contains no period"):
         out.truth_for(window=("2030-01-01", "2030-02-01"))
@@ -168,16 +171,29 @@ def test_map_fits_on_new_worlds_recover_what_the_harness_measured(harness):
     _check("SMM totals within 30%", int((rel[smm] <= 0.3).sum()), int(smm.sum()), P_MAP["smm_total_within_30pct"])
     _check("PR totals within 50%", int((rel[pr] <= 0.5).sum()), int(pr.sum()), P_MAP["pr_total_within_50pct"])
     ratio = w["half_life_mean"] / w["half_life_true"]
-    _check("half-life within a factor 2", int(((ratio >= 0.5) & (ratio <= 2)).sum()), len(w),
-           P_MAP["half_life_within_factor_2"])
+    _check(
+        "half-life within a factor 2",
+        int(((ratio >= 0.5) & (ratio <= 2)).sum()),
+        len(w),
+        P_MAP["half_life_within_factor_2"],
+    )
     err = (w["share_mean"] - w["share_true"]).abs()
-    _check("share of SMM made possible by PR within 0.15", int((err <= 0.15).sum()), int(err.notna().sum()),
-           P_MAP["share_within_0.15"])
+    _check(
+        "share of SMM made possible by PR within 0.15",
+        int((err <= 0.15).sum()),
+        int(err.notna().sum()),
+        P_MAP["share_within_0.15"],
+    )
     rho = w["rank_spearman"].dropna()
     _check("channel ranks (Spearman >= 0.5)", int((rho >= 0.5).sum()), len(rho), P_MAP["rank_spearman_at_least_0.5"])
     # The harness's truth is the same estimand as fit.roi: totals split exactly.
-    np.testing.assert_allclose(ch.pivot_table(index=["world", "channel"], columns="part", values="truth").eval(
-        "short + long - total").to_numpy(), 0.0, atol=1e-6)
+    np.testing.assert_allclose(
+        ch.pivot_table(index=["world", "channel"], columns="part", values="truth")
+        .eval("short + long - total")
+        .to_numpy(),
+        0.0,
+        atol=1e-6,
+    )
 
 
 def test_short_nuts_on_new_worlds_covers_as_the_harness_measured(harness):

@@ -1,4 +1,5 @@
 """One version number, stated once (include/trustmix/version.hpp) and the same everywhere."""
+
 import importlib.metadata
 import pathlib
 import re
@@ -11,8 +12,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 def header_version() -> str:
     text = (ROOT / "include" / "trustmix" / "version.hpp").read_text()
-    major, minor, patch = (int(re.search(rf"#define TRUSTMIX_VERSION_{k} (\d+)", text).group(1))
-                           for k in ("MAJOR", "MINOR", "PATCH"))
+    major, minor, patch = (
+        int(re.search(rf"#define TRUSTMIX_VERSION_{k} (\d+)", text).group(1)) for k in ("MAJOR", "MINOR", "PATCH")
+    )
     string = re.search(r'#define TRUSTMIX_VERSION_STRING "([^"]+)"', text).group(1)
     assert string == f"{major}.{minor}.{patch}", "version macros disagree with the version string"
     return string

@@ -13,6 +13,7 @@ Every number comes from the C++ core (trustmix::attribution): exact Markov solut
 exact Shapley values, mergeable statistics for partitioned data (:class:`Statistics`,
 :func:`statistics_from_dask`, :func:`statistics_from_spark`).
 """
+
 from trustmix.attribution._distributed import statistics_from_dask, statistics_from_spark
 from trustmix.attribution._journeys import Journeys
 from trustmix.attribution._models import (
@@ -34,8 +35,26 @@ from trustmix.attribution._results import AttributionResult, Comparison, RolesRe
 from trustmix.attribution._statistics import Statistics
 
 __all__ = [
-    "AttributionResult", "Comparison", "Journeys", "RolesResult", "Statistics", "channel_attributes", "compare",
-    "first_touch", "last_non", "last_touch", "linear", "markov", "ordered_shapley",
-    "position_based", "roles", "rollup", "select_order", "shapley", "simplified_shapley", "statistics_from_dask",
-    "statistics_from_spark", "time_decay",
+    "AttributionResult",
+    "Comparison",
+    "Journeys",
+    "RolesResult",
+    "Statistics",
+    "channel_attributes",
+    "compare",
+    "first_touch",
+    "last_non",
+    "last_touch",
+    "linear",
+    "markov",
+    "ordered_shapley",
+    "position_based",
+    "roles",
+    "rollup",
+    "select_order",
+    "shapley",
+    "simplified_shapley",
+    "statistics_from_dask",
+    "statistics_from_spark",
+    "time_decay",
 ]

@@ -1,5 +1,6 @@
 """Distributed engines: partitions are counted by the C++ core where they live, the exact
 statistics are merged by the engine (or the driver), and the models are solved once."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -17,8 +18,15 @@ def _count_partition(frame: pd.DataFrame, kw: dict[str, Any]) -> bytes:
     """Counts one partition of a path table into the bytes of a Statistics state."""
     st = Statistics(kw["orders"], kw["collapse_repeats"])
     if len(frame):
-        j = Journeys.from_paths(frame, path=kw["path"], conversions=kw["conversions"], value=kw["value"],
-                                nulls=kw["nulls"], sep=kw["sep"], threads=1)
+        j = Journeys.from_paths(
+            frame,
+            path=kw["path"],
+            conversions=kw["conversions"],
+            value=kw["value"],
+            nulls=kw["nulls"],
+            sep=kw["sep"],
+            threads=1,
+        )
         st.update(j, threads=1)
     return st.to_bytes()
 
@@ -38,8 +46,15 @@ def _partition_options(
     missing = [c for c in (path, conversions, value, nulls) if c is not None and c not in frame.columns]
     if missing:
         raise ValueError(f"column(s) {missing} not found; the frame has columns {list(frame.columns)}")
-    return {"path": path, "conversions": conversions, "value": value, "nulls": nulls, "sep": sep,
-            "orders": [int(k) for k in orders], "collapse_repeats": bool(collapse_repeats)}
+    return {
+        "path": path,
+        "conversions": conversions,
+        "value": value,
+        "nulls": nulls,
+        "sep": sep,
+        "orders": [int(k) for k in orders],
+        "collapse_repeats": bool(collapse_repeats),
+    }
 
 
 def _merge_states(states: Iterable[bytes], kw: dict[str, Any]) -> Statistics:
@@ -92,7 +107,7 @@ def statistics_from_dask(
     if split_every < 2:
         raise ValueError(f"split_every must be >= 2, got {split_every}")
     while len(parts) > 1:
-        parts = [delayed(_merge_bytes)(kw, *parts[i:i + split_every]) for i in range(0, len(parts), split_every)]
+        parts = [delayed(_merge_bytes)(kw, *parts[i : i + split_every]) for i in range(0, len(parts), split_every)]
     (state,) = compute(parts[0])
     return Statistics.from_bytes(state)
 

@@ -1,4 +1,5 @@
 """The journey store seen from Python: data in once, every model runs on it."""
+
 from __future__ import annotations
 
 from typing import Any, overload
@@ -20,8 +21,9 @@ def _column(frame: pd.DataFrame, name: str, role: str) -> pd.Series:
         raise ValueError(f"column '{name}' ({role}) not found; the frame has columns {list(frame.columns)}")
     column = frame[name]
     if isinstance(column, pd.DataFrame):  # duplicate column names: which one is meant is unclear
-        raise ValueError(f"column '{name}' ({role}) appears {column.shape[1]} times in the frame; "
-                         "rename the duplicates")
+        raise ValueError(
+            f"column '{name}' ({role}) appears {column.shape[1]} times in the frame; rename the duplicates"
+        )
     return column
 
 
@@ -77,14 +79,16 @@ def _raise_first_non_string(paths: pd.Series, name: str) -> None:
         raise ValueError(f"row {row}, column '{name}': expected a path string, got {paths.iloc[row]!r}")
 
 
-def _parse_paths(paths: pd.Series, name: str, conversions: Any, value: Any, nulls: Any, sep: str, columns: Any,
-                 threads: int) -> _core.attribution.JourneyStore:
+def _parse_paths(
+    paths: pd.Series, name: str, conversions: Any, value: Any, nulls: Any, sep: str, columns: Any, threads: int
+) -> _core.attribution.JourneyStore:
     """Hands the path strings to C++ without a Python loop: an object column (str objects)
     is read in place, str objects' UTF-8 bytes straight from CPython; Arrow-backed strings
     (pandas' pyarrow string dtype, pyarrow, polars) go as Arrow buffers."""
     kw = {"sep": sep, "columns": columns, "threads": threads}
     if pd.api.types.is_object_dtype(paths.dtype) or (
-            isinstance(paths.dtype, pd.StringDtype) and paths.dtype.storage == "python"):
+        isinstance(paths.dtype, pd.StringDtype) and paths.dtype.storage == "python"
+    ):
         values = np.ascontiguousarray(paths.to_numpy(dtype=object))
         try:
             return _core.attribution.JourneyStore.from_path_objects(values, conversions, value, nulls, **kw)
@@ -116,11 +120,13 @@ def _parse_paths(paths: pd.Series, name: str, conversions: Any, value: Any, null
                 raise ValueError(f"column '{name}': every path must be a string, got {arr.type} ({exc})") from None
         width = np.int64 if arr.type == pa.large_string() else np.int32
         buffers = arr.buffers()
-        offsets = np.frombuffer(buffers[1], dtype=width, count=len(arr) + 1,
-                                offset=arr.offset * np.dtype(width).itemsize)
+        offsets = np.frombuffer(
+            buffers[1], dtype=width, count=len(arr) + 1, offset=arr.offset * np.dtype(width).itemsize
+        )
         data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
-        return _core.attribution.JourneyStore.from_path_buffer(data, np.ascontiguousarray(offsets), conversions, value,
-                                                               nulls, **kw)
+        return _core.attribution.JourneyStore.from_path_buffer(
+            data, np.ascontiguousarray(offsets), conversions, value, nulls, **kw
+        )
     # C++ reads the str objects in place and names a non-string row
     return _core.attribution.JourneyStore.from_path_list(paths.to_list(), conversions, value, nulls, **kw)
 
@@ -287,8 +293,16 @@ class Journeys:
         if lb <= pd.Timedelta(0):
             raise ValueError(f"lookback must be a positive duration, got {lookback!r}")
         store, meta = _core.attribution.JourneyStore.from_events(
-            codes[: len(t)], t_time, ch_codes.astype(np.int32), names, codes[len(t):], c_time, cval,
-            lookback=int(lb.value), time_units_per_day=_NS_PER_DAY, drop_unattributed=drop_unattributed,
+            codes[: len(t)],
+            t_time,
+            ch_codes.astype(np.int32),
+            names,
+            codes[len(t) :],
+            c_time,
+            cval,
+            lookback=int(lb.value),
+            time_units_per_day=_NS_PER_DAY,
+            drop_unattributed=drop_unattributed,
         )
         info = pd.DataFrame(
             {
@@ -376,13 +390,19 @@ class Journeys:
             out = pd.concat([out, self.info.reset_index(drop=True)], axis=1)
         return out
 
-    def statistics(self, orders: tuple[int, ...] | list[int] = (1,), collapse_repeats: bool = True,
-                   contents: Any = "all", threads: int = 0) -> Any:
+    def statistics(
+        self,
+        orders: tuple[int, ...] | list[int] = (1,),
+        collapse_repeats: bool = True,
+        contents: Any = "all",
+        threads: int = 0,
+    ) -> Any:
         """Mergeable sufficient statistics of these journeys (see :class:`Statistics`)."""
         from trustmix.attribution._statistics import Statistics
 
-        return Statistics.from_journeys(self, orders=orders, collapse_repeats=collapse_repeats, contents=contents,
-                                        threads=threads)
+        return Statistics.from_journeys(
+            self, orders=orders, collapse_repeats=collapse_repeats, contents=contents, threads=threads
+        )
 
     def __repr__(self) -> str:
         return (

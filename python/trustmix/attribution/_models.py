@@ -1,4 +1,5 @@
 """Attribution models as functions: journeys (or statistics) in, result objects out."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -13,8 +14,19 @@ from trustmix.attribution._results import AttributionResult, Comparison, RolesRe
 from trustmix.attribution._statistics import Statistics
 
 __all__ = [
-    "first_touch", "last_touch", "last_non", "linear", "time_decay", "position_based", "markov", "shapley",
-    "simplified_shapley", "ordered_shapley", "roles", "compare", "select_order",
+    "first_touch",
+    "last_touch",
+    "last_non",
+    "linear",
+    "time_decay",
+    "position_based",
+    "markov",
+    "shapley",
+    "simplified_shapley",
+    "ordered_shapley",
+    "roles",
+    "compare",
+    "select_order",
 ]
 
 
@@ -57,20 +69,25 @@ def _choice(value: Any, name: str, allowed: tuple[str, ...]) -> str:
 
 def _weight(value: Any, name: str) -> float:
     """``value`` as a float if it is a real number (not a bool) in [0, 1], else a ValueError naming ``name``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not 0.0 <= float(value) <= 1.0:
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not 0.0 <= float(value) <= 1.0
+    ):
         raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
     return float(value)
 
 
-def _statistics_for(data: Any, orders: Iterable[int] = (1,), collapse_repeats: bool = True, threads: int = 0,
-                    contents: str = "all") -> Any:
+def _statistics_for(
+    data: Any, orders: Iterable[int] = (1,), collapse_repeats: bool = True, threads: int = 0, contents: str = "all"
+) -> Any:
     threads = _threads(threads)
     if isinstance(data, Statistics):
         return data
     if isinstance(data, Journeys):
-        return Statistics.from_journeys(data, orders=orders, collapse_repeats=collapse_repeats, contents=contents,
-                                        threads=threads)
+        return Statistics.from_journeys(
+            data, orders=orders, collapse_repeats=collapse_repeats, contents=contents, threads=threads
+        )
     raise ValueError(f"expected Journeys or Statistics, got {type(data).__name__}")
 
 
@@ -83,8 +100,9 @@ def _rule(journeys: Any, model: str, settings: dict[str, Any], threads: int, **k
     d = _core.attribution.rule_based(j._store, model, threads=threads, **kw)
 
     def per_journey() -> pd.DataFrame:
-        return _per_journey_frame(j, _core.attribution.rule_based(j._store, model, per_journey=True, threads=threads,
-                                                                  **kw))
+        return _per_journey_frame(
+            j, _core.attribution.rule_based(j._store, model, per_journey=True, threads=threads, **kw)
+        )
 
     return AttributionResult(model, settings, d["channels"], d["conversions"], d["value"], per_journey=per_journey)
 
@@ -105,8 +123,9 @@ def last_touch(journeys: Journeys | Statistics, threads: int = 0) -> Attribution
 def last_non(journeys: Journeys | Statistics, excluded_channel: str = "direct", threads: int = 0) -> AttributionResult:
     """Last non-X touch: credit to the last touch that is not ``excluded_channel`` (e.g.
     "direct"); a journey made only of that channel credits it."""
-    return _rule(journeys, "last_non", {"excluded_channel": excluded_channel}, threads,
-                 excluded_channel=excluded_channel)
+    return _rule(
+        journeys, "last_non", {"excluded_channel": excluded_channel}, threads, excluded_channel=excluded_channel
+    )
 
 
 def linear(journeys: Journeys | Statistics, unique: bool = False, threads: int = 0) -> AttributionResult:
@@ -136,8 +155,11 @@ def position_based(
     settings = {"first_weight": first_weight, "last_weight": last_weight}
     if isinstance(journeys, Statistics) and (first_weight, last_weight) != (0.4, 0.4):
         raise ValueError("from Statistics only position_based(first_weight=0.4, last_weight=0.4) is available")
-    return _rule(journeys, "position_based", settings, threads, first_weight=first_weight, last_weight=last_weight) \
-        if isinstance(journeys, Journeys) else _rule(journeys, "position_based", settings, threads)
+    return (
+        _rule(journeys, "position_based", settings, threads, first_weight=first_weight, last_weight=last_weight)
+        if isinstance(journeys, Journeys)
+        else _rule(journeys, "position_based", settings, threads)
+    )
 
 
 def markov(
@@ -181,9 +203,14 @@ def markov(
     if not isinstance(tolerance, (int, float, np.floating)) or not 0 < tolerance < 1:
         raise ValueError(f"tolerance must be a number in (0, 1), got {tolerance!r}")
     if isinstance(journeys, Journeys):  # counted straight into the chain (same numbers as via Statistics)
-        d = _core.attribution.markov_journeys(journeys._store, order=int(order),
-                                              collapse_repeats=bool(collapse_repeats), threads=threads, solver=solver,
-                                              tolerance=tolerance)
+        d = _core.attribution.markov_journeys(
+            journeys._store,
+            order=int(order),
+            collapse_repeats=bool(collapse_repeats),
+            threads=threads,
+            solver=solver,
+            tolerance=tolerance,
+        )
         collapsed = bool(collapse_repeats)
     else:
         st = _statistics_for(journeys, [int(order)], collapse_repeats, threads, contents="transitions")
@@ -195,20 +222,28 @@ def markov(
         return pd.DataFrame(
             {"from": labels[d["from"]], "to": labels[d["to"]], "probability": d["probability"], "count": d["count"]}
         )
+
     per_journey = None
     if isinstance(journeys, Journeys):
         weights = np.asarray(d["removal_effects"], dtype=np.float64)
 
         def per_journey() -> pd.DataFrame:
-            return _per_journey_frame(journeys,
-                                      _core.attribution.proportional_per_journey(journeys._store, weights.tolist()))
+            return _per_journey_frame(
+                journeys, _core.attribution.proportional_per_journey(journeys._store, weights.tolist())
+            )
 
-    settings = {"order": int(order), "collapse_repeats": collapsed, "solver": solver,
-                "direct": bool(d["direct"])}
+    settings = {"order": int(order), "collapse_repeats": collapsed, "solver": solver, "direct": bool(d["direct"])}
     return AttributionResult(
-        "markov" if order == 1 else f"markov_{order}", settings, d["channels"], d["conversions"], d["value"],
-        per_journey=per_journey, removal_effects=d["removal_effects"], transitions=transitions,
-        conversion_probability=float(d["conversion_probability"]), extra={"states": list(d["state_labels"])},
+        "markov" if order == 1 else f"markov_{order}",
+        settings,
+        d["channels"],
+        d["conversions"],
+        d["value"],
+        per_journey=per_journey,
+        removal_effects=d["removal_effects"],
+        transitions=transitions,
+        conversion_probability=float(d["conversion_probability"]),
+        extra={"states": list(d["state_labels"])},
     )
 
 
@@ -232,27 +267,37 @@ def shapley(
     """
     value_function = _choice(value_function, "value_function", ("count", "rate"))
     unseen = _choice(unseen, "unseen", ("zero", "max_subset"))
-    if isinstance(max_channels, (bool, np.bool_)) or not isinstance(max_channels, (int, np.integer)) \
-            or not 1 <= max_channels <= 30:
-        raise ValueError(f"max_channels must be an integer in [1, 30] (2^max_channels coalitions), "
-                         f"got {max_channels!r}")
+    if (
+        isinstance(max_channels, (bool, np.bool_))
+        or not isinstance(max_channels, (int, np.integer))
+        or not 1 <= max_channels <= 30
+    ):
+        raise ValueError(
+            f"max_channels must be an integer in [1, 30] (2^max_channels coalitions), got {max_channels!r}"
+        )
     max_channels = int(max_channels)
     threads = _threads(threads)
     st = _statistics_for(journeys, threads=threads, contents="sets")
-    d = _core.attribution.shapley(st._state, value_function=value_function, unseen=unseen, max_channels=max_channels,
-                      threads=threads)
+    d = _core.attribution.shapley(
+        st._state, value_function=value_function, unseen=unseen, max_channels=max_channels, threads=threads
+    )
     per_journey = None
     if isinstance(journeys, Journeys):
         weights = np.ones(len(d["channels"])) if value_function == "count" else np.asarray(d["shapley_values"])
 
         def per_journey() -> pd.DataFrame:
-            return _per_journey_frame(journeys,
-                                      _core.attribution.proportional_per_journey(journeys._store, weights.tolist()))
+            return _per_journey_frame(
+                journeys, _core.attribution.proportional_per_journey(journeys._store, weights.tolist())
+            )
 
     return AttributionResult(
         "shapley" if value_function == "count" else "shapley_rate",
-        {"value_function": value_function, "unseen": unseen}, d["channels"], d["conversions"], d["value"],
-        per_journey=per_journey, extra={"shapley_values": d["shapley_values"]},
+        {"value_function": value_function, "unseen": unseen},
+        d["channels"],
+        d["conversions"],
+        d["value"],
+        per_journey=per_journey,
+        extra={"shapley_values": d["shapley_values"]},
     )
 
 
@@ -263,12 +308,14 @@ def simplified_shapley(journeys: Journeys | Statistics, threads: int = 0) -> Att
     d = _core.attribution.simplified_shapley(st._state)
     per_journey = None
     if isinstance(journeys, Journeys):
+
         def per_journey() -> pd.DataFrame:
             ones = [1.0] * len(journeys.channels)
             return _per_journey_frame(journeys, _core.attribution.proportional_per_journey(journeys._store, ones))
 
-    return AttributionResult("simplified_shapley", {}, d["channels"], d["conversions"], d["value"],
-                             per_journey=per_journey)
+    return AttributionResult(
+        "simplified_shapley", {}, d["channels"], d["conversions"], d["value"], per_journey=per_journey
+    )
 
 
 def ordered_shapley(journeys: Journeys | Statistics, threads: int = 0) -> AttributionResult:
@@ -280,16 +327,27 @@ def ordered_shapley(journeys: Journeys | Statistics, threads: int = 0) -> Attrib
     st = _statistics_for(journeys, threads=threads, contents="ordered")
     d = _core.attribution.ordered_shapley(st._state)
     conv = np.asarray(d["conversions"])
-    by_position = pd.DataFrame(conv, index=pd.Index(d["channels"], name="channel"),
-                               columns=pd.RangeIndex(1, conv.shape[1] + 1, name="position"))
+    by_position = pd.DataFrame(
+        conv,
+        index=pd.Index(d["channels"], name="channel"),
+        columns=pd.RangeIndex(1, conv.shape[1] + 1, name="position"),
+    )
     per_journey = None
     if isinstance(journeys, Journeys):
+
         def per_journey() -> pd.DataFrame:  # channel level: each journey split equally over its channels
             ones = [1.0] * len(journeys.channels)
             return _per_journey_frame(journeys, _core.attribution.proportional_per_journey(journeys._store, ones))
 
-    return AttributionResult("ordered_shapley", {}, d["channels"], conv.sum(axis=1), np.asarray(d["value"]).sum(axis=1),
-                             per_journey=per_journey, extra={"by_position": by_position})
+    return AttributionResult(
+        "ordered_shapley",
+        {},
+        d["channels"],
+        conv.sum(axis=1),
+        np.asarray(d["value"]).sum(axis=1),
+        per_journey=per_journey,
+        extra={"by_position": by_position},
+    )
 
 
 def roles(journeys: Journeys | Statistics, plan: Any = None, threads: int = 0) -> RolesResult:
@@ -365,9 +423,11 @@ def compare(
         elif name == "ordered_shapley":
             r = ordered_shapley(journeys, threads=threads)
         else:
-            raise ValueError(f"unknown model {name!r}; models are first_touch, last_touch, last_non, linear, "
-                             "linear_unique, time_decay, position_based, markov, markov_<k>, shapley, "
-                             "simplified_shapley, ordered_shapley")
+            raise ValueError(
+                f"unknown model {name!r}; models are first_touch, last_touch, last_non, linear, "
+                "linear_unique, time_decay, position_based, markov, markov_<k>, shapley, "
+                "simplified_shapley, ordered_shapley"
+            )
         results[name] = r
     return Comparison(results)
 
@@ -399,6 +459,7 @@ def select_order(
     for k in orders:
         ll, weight = _core.attribution.markov_log_likelihood(stats._state, test._store, order=k)
         n_states = len(_core.attribution.markov(stats._state, order=k)["state_labels"]) - 2
-        rows.append({"order": k, "log_likelihood": ll, "per_journey": ll / weight if weight else np.nan,
-                     "n_states": n_states})
+        rows.append(
+            {"order": k, "log_likelihood": ll, "per_journey": ll / weight if weight else np.nan, "n_states": n_states}
+        )
     return pd.DataFrame(rows)

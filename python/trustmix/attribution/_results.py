@@ -1,4 +1,5 @@
 """Result objects: credits as DataFrames, summaries, plots, HTML and pickling."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -193,8 +194,10 @@ class AttributionResult:
         return ax
 
     def __repr__(self) -> str:
-        return f"AttributionResult(model={self.model!r}, channels={len(self.credits)}, " \
-               f"conversions={self.credits['conversions'].sum():g})"
+        return (
+            f"AttributionResult(model={self.model!r}, channels={len(self.credits)}, "
+            f"conversions={self.credits['conversions'].sum():g})"
+        )
 
     def _repr_html_(self) -> str:
         extra = ""
@@ -264,8 +267,12 @@ class RolesResult:
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 0.35 * len(t) + 1.2))
         left = np.zeros(len(t))
-        for c, color in (("introducer", "tab:green"), ("assist", "tab:gray"), ("closer", "tab:red"),
-                         ("sole", "tab:purple")):
+        for c, color in (
+            ("introducer", "tab:green"),
+            ("assist", "tab:gray"),
+            ("closer", "tab:red"),
+            ("sole", "tab:purple"),
+        ):
             vals = t[f"{c}_share"].fillna(0.0).to_numpy()
             ax.barh(t[by].astype(str), vals, left=left, label=c, color=color)
             left += vals

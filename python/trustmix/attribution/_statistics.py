@@ -1,4 +1,5 @@
 """Mergeable sufficient statistics: count per partition, merge by channel name, solve once."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -38,8 +39,9 @@ class Statistics:
 
     _CONTENT_FLAGS = {"transitions": 1, "sets": 2, "channels": 4, "ordered": 8, "all": 15}
 
-    def __init__(self, orders: Iterable[int] = (1,), collapse_repeats: bool = True, contents: Any = "all", *,
-                 _state: Any = None):
+    def __init__(
+        self, orders: Iterable[int] = (1,), collapse_repeats: bool = True, contents: Any = "all", *, _state: Any = None
+    ):
         if _state is None:
             names = [contents] if isinstance(contents, str) else list(contents)
             flags = 0
@@ -47,14 +49,20 @@ class Statistics:
                 if name not in self._CONTENT_FLAGS:
                     raise ValueError(f"contents must be among {sorted(self._CONTENT_FLAGS)}, got {name!r}")
                 flags |= self._CONTENT_FLAGS[name]
-            _state = _core.attribution.Statistics(orders=[int(k) for k in orders],
-                                                  collapse_repeats=bool(collapse_repeats), contents=flags)
+            _state = _core.attribution.Statistics(
+                orders=[int(k) for k in orders], collapse_repeats=bool(collapse_repeats), contents=flags
+            )
         self._state = _state
 
     @classmethod
-    def from_journeys(cls, journeys: Any, orders: Iterable[int] = (1,), collapse_repeats: bool = True,
-                      contents: Any = "all",
-                      threads: int = 0) -> Statistics:
+    def from_journeys(
+        cls,
+        journeys: Any,
+        orders: Iterable[int] = (1,),
+        collapse_repeats: bool = True,
+        contents: Any = "all",
+        threads: int = 0,
+    ) -> Statistics:
         """Counts a :class:`Journeys` (in parallel C++ chunks, GIL released)."""
         st = cls(orders, collapse_repeats, contents)
         st.update(journeys, threads=threads)
@@ -155,8 +163,9 @@ class Statistics:
         units = []
         for row, u in enumerate(table["units"]):
             if isinstance(u, (bool, np.bool_)) or not isinstance(u, (int, np.integer)) or not 0 <= u < 2**126:
-                raise ValueError(f"row {row}, column 'units': expected an integer count in [0, 2**126) "
-                                 f"(units of 2^-64), got {u!r}")
+                raise ValueError(
+                    f"row {row}, column 'units': expected an integer count in [0, 2**126) (units of 2^-64), got {u!r}"
+                )
             units.append(int(u))
         high = np.array([u >> 64 for u in units], dtype=np.int64)
         low = np.array([u & ((1 << 64) - 1) for u in units], dtype=np.uint64)

@@ -11,6 +11,7 @@ the simulator's :class:`trustmix.Audience` (docs/audience.md).
 
 Every number comes from the C++ core (trustmix::audience).
 """
+
 from trustmix.audience._latent import AudienceWarning, LatentClassResult, LatentClassSelection, latent_classes
 from trustmix.audience._reach import (
     ReachCurve,
@@ -23,7 +24,16 @@ from trustmix.audience._reach import (
 from trustmix.audience._three_step import ThreeStepResult, three_step
 
 __all__ = [
-    "AudienceWarning", "LatentClassResult", "LatentClassSelection", "ReachCurve", "duplication", "fit_reach_curves",
-    "latent_classes", "overlap_model", "reach_curve", "read_meridian_rf",
-    "ThreeStepResult", "three_step",
+    "AudienceWarning",
+    "LatentClassResult",
+    "LatentClassSelection",
+    "ReachCurve",
+    "duplication",
+    "fit_reach_curves",
+    "latent_classes",
+    "overlap_model",
+    "reach_curve",
+    "read_meridian_rf",
+    "ThreeStepResult",
+    "three_step",
 ]

@@ -1,4 +1,5 @@
 """Personas from survey data: latent class analysis (C++ core) and its result objects."""
+
 from __future__ import annotations
 
 import html as _html
@@ -96,21 +97,24 @@ class LatentClassResult:
     # -- tables ---------------------------------------------------------------------
     @property
     def class_shares(self) -> pd.Series:
-        return pd.Series(np.asarray(self._fit["class_shares"]), index=pd.Index(self.names, name="persona"),
-                         name="share")
+        return pd.Series(
+            np.asarray(self._fit["class_shares"]), index=pd.Index(self.names, name="persona"), name="share"
+        )
 
     @property
     def membership(self) -> pd.DataFrame:
         """Posterior membership probabilities P(persona | answers): respondents x personas."""
-        return pd.DataFrame(np.asarray(self._fit["posterior"]), index=self._enc.index,
-                            columns=pd.Index(self.names, name="persona"))
+        return pd.DataFrame(
+            np.asarray(self._fit["posterior"]), index=self._enc.index, columns=pd.Index(self.names, name="persona")
+        )
 
     @property
     def modal(self) -> pd.Series:
         """Most probable persona of each respondent (hard labels; prefer ``membership``)."""
         post = np.asarray(self._fit["posterior"])
-        return pd.Series(np.asarray(self.names, dtype=object)[post.argmax(axis=1)], index=self._enc.index,
-                         name="persona")
+        return pd.Series(
+            np.asarray(self.names, dtype=object)[post.argmax(axis=1)], index=self._enc.index, name="persona"
+        )
 
     def profiles(self) -> pd.DataFrame:
         """Item-response probabilities P(item = category | persona): rows (item, category),
@@ -122,8 +126,9 @@ class LatentClassResult:
             for c, label in enumerate(self._enc.categories[j]):
                 rows.append(np.append(th[:, c], shares @ th[:, c]))
                 idx.append((name, label))
-        out = pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(idx, names=["item", "category"]),
-                           columns=[*self.names, "overall"])
+        out = pd.DataFrame(
+            rows, index=pd.MultiIndex.from_tuples(idx, names=["item", "category"]), columns=[*self.names, "overall"]
+        )
         out.columns.name = "persona"
         return out
 
@@ -153,13 +158,24 @@ class LatentClassResult:
             lift = p / prof["overall"]
             cand = lift[(p >= 0.3) & (prof["overall"] > 0)].sort_values(ascending=False).head(top)
             for (item, cat), v in cand.items():
-                rows.append({"persona": name, "item": item, "category": cat, "probability": float(p[(item, cat)]),
-                             "overall": float(prof["overall"][(item, cat)]), "lift": float(v)})
+                rows.append(
+                    {
+                        "persona": name,
+                        "item": item,
+                        "category": cat,
+                        "probability": float(p[(item, cat)]),
+                        "overall": float(prof["overall"][(item, cat)]),
+                        "lift": float(v),
+                    }
+                )
         return pd.DataFrame(rows, columns=["persona", "item", "category", "probability", "overall", "lift"])
 
     def _auto_names(self) -> None:
-        seg = (self.segments(top=2) if self._enc.item_names
-               else pd.DataFrame(columns=["persona", "item", "category", "lift"]))
+        seg = (
+            self.segments(top=2)
+            if self._enc.item_names
+            else pd.DataFrame(columns=["persona", "item", "category", "lift"])
+        )
         shares = np.asarray(self._fit["class_shares"])
         for k, name in enumerate(list(self.names)):
             s = seg[seg["persona"] == name]
@@ -196,8 +212,9 @@ class LatentClassResult:
 
     def personas(self) -> pd.DataFrame:
         """One row per persona: name, share, description (what a marketer edits)."""
-        return pd.DataFrame({"persona": self.names, "share": np.asarray(self._fit["class_shares"]),
-                             "description": self.descriptions})
+        return pd.DataFrame(
+            {"persona": self.names, "share": np.asarray(self._fit["class_shares"]), "description": self.descriptions}
+        )
 
     # -- use downstream -------------------------------------------------------------
     def assign(self, survey: pd.DataFrame) -> pd.DataFrame:
@@ -227,6 +244,7 @@ class LatentClassResult:
 
         Example: ``channels={"instagram": ("uses_instagram", ["daily", "weekly"])}``.
         """
+
         def spec(entry: Any, what: Any) -> Any:
             if entry is None:
                 return None
@@ -241,9 +259,16 @@ class LatentClassResult:
             return (j, [labels.index(c) for c in cats])
 
         chans = [(str(ch), *spec(v, f"channel {ch!r}")) for ch, v in (channels or {}).items()]
-        return _core.audience.to_audiences(self.model, np.asarray(self._fit["class_shares"]), float(population),
-                                  names=self.names, descriptions=self.descriptions, trust=spec(trust, "trust"),
-                                  sensitivity=spec(sensitivity, "sensitivity"), channels=chans)
+        return _core.audience.to_audiences(
+            self.model,
+            np.asarray(self._fit["class_shares"]),
+            float(population),
+            names=self.names,
+            descriptions=self.descriptions,
+            trust=spec(trust, "trust"),
+            sensitivity=spec(sensitivity, "sensitivity"),
+            channels=chans,
+        )
 
     def bch(self, outcomes: pd.DataFrame | pd.Series) -> pd.DataFrame:
         """Class-specific outcome means by the bias-corrected three-step method (BCH:
@@ -274,9 +299,18 @@ class LatentClassResult:
             out[(p, "se")] = res["standard_errors"][k]
         return pd.DataFrame(out, index=pd.MultiIndex.from_tuples(names, names=["outcome", "category"]))
 
-    def three_step(self, data: pd.DataFrame, *, covariates: Sequence[str] | None = None, outcome: str | None = None,
-                   outcome_kind: str = "auto", assignment: str = "modal", correction: str = "ml",
-                   max_iterations: int = 2000, tolerance: float = 1e-10) -> Any:
+    def three_step(
+        self,
+        data: pd.DataFrame,
+        *,
+        covariates: Sequence[str] | None = None,
+        outcome: str | None = None,
+        outcome_kind: str = "auto",
+        assignment: str = "modal",
+        correction: str = "ml",
+        max_iterations: int = 2000,
+        tolerance: float = 1e-10,
+    ) -> Any:
         """Relates the personas to covariates (membership logit) and/or a distal outcome by
         the bias-corrected three-step approach: this model is step 1, ``assignment``
         ("modal"/"proportional") step 2 with its classification-error matrix D, and step 3
@@ -286,19 +320,40 @@ class LatentClassResult:
         Returns a :class:`ThreeStepResult`."""
         from trustmix.audience._three_step import three_step
 
-        return three_step(self.membership, data, covariates=covariates, outcome=outcome, outcome_kind=outcome_kind,
-                          assignment=assignment, correction=correction, weights=self._enc.weights,
-                          max_iterations=max_iterations, tolerance=tolerance)
+        return three_step(
+            self.membership,
+            data,
+            covariates=covariates,
+            outcome=outcome,
+            outcome_kind=outcome_kind,
+            assignment=assignment,
+            correction=correction,
+            weights=self._enc.weights,
+            max_iterations=max_iterations,
+            tolerance=tolerance,
+        )
 
     # -- presentation ---------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
         """Fit statistics as a one-column table."""
-        return pd.Series({
-            "classes": self.classes, "log_likelihood": self.log_likelihood, "parameters": self.parameters,
-            "observations": self.observations, "aic": self.aic, "bic": self.bic, "sabic": self.sabic,
-            "caic": self.caic, "entropy": self.entropy, "starts": len(self.start_log_likelihoods),
-            "starts_at_best": self.starts_at_best, "converged": self.converged, "iterations": self.iterations,
-        }, name="value").to_frame()
+        return pd.Series(
+            {
+                "classes": self.classes,
+                "log_likelihood": self.log_likelihood,
+                "parameters": self.parameters,
+                "observations": self.observations,
+                "aic": self.aic,
+                "bic": self.bic,
+                "sabic": self.sabic,
+                "caic": self.caic,
+                "entropy": self.entropy,
+                "starts": len(self.start_log_likelihoods),
+                "starts_at_best": self.starts_at_best,
+                "converged": self.converged,
+                "iterations": self.iterations,
+            },
+            name="value",
+        ).to_frame()
 
     def plot_profiles(self, ax: Any = None) -> Any:
         """Heat map of item-response probabilities (rows item: category, columns personas)."""
@@ -309,9 +364,12 @@ class LatentClassResult:
             _, ax = plt.subplots(figsize=(1.5 + 1.2 * self.classes, 0.3 * len(prof) + 1.5))
         im = ax.imshow(prof.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1)
         ax.set_yticks(range(len(prof)), [f"{i}: {c}" for i, c in prof.index])
-        ax.set_xticks(range(self.classes),
-                      [f"{n}\n({s:.0%})" for n, s in zip(self.names, self.class_shares, strict=True)],
-                      rotation=30, ha="right")
+        ax.set_xticks(
+            range(self.classes),
+            [f"{n}\n({s:.0%})" for n, s in zip(self.names, self.class_shares, strict=True)],
+            rotation=30,
+            ha="right",
+        )
         ax.figure.colorbar(im, ax=ax, label="P(category | persona)")
         ax.set_title(f"Persona profiles ({self.classes} classes)")
         return ax
@@ -328,16 +386,27 @@ class LatentClassResult:
         return ax
 
     def __repr__(self) -> str:
-        return (f"LatentClassResult({self.classes} classes, LL={self.log_likelihood:.4f}, BIC={self.bic:.2f}, "
-                f"entropy={self.entropy:.3f}, {self.starts_at_best}/{len(self.start_log_likelihoods)} starts at best)")
+        return (
+            f"LatentClassResult({self.classes} classes, LL={self.log_likelihood:.4f}, BIC={self.bic:.2f}, "
+            f"entropy={self.entropy:.3f}, {self.starts_at_best}/{len(self.start_log_likelihoods)} starts at best)"
+        )
 
     def _repr_html_(self) -> str:
-        return (f"<h4>{_html.escape(repr(self))}</h4>" + self.personas().to_html(index=False)
-                + self.profiles().round(3).to_html())
+        return (
+            f"<h4>{_html.escape(repr(self))}</h4>"
+            + self.personas().to_html(index=False)
+            + self.profiles().round(3).to_html()
+        )
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"version": _STATE_VERSION, "fit": self._fit, "encoded": self._enc.__dict__, "settings": self.settings,
-                "names": self.names, "descriptions": self.descriptions}
+        return {
+            "version": _STATE_VERSION,
+            "fit": self._fit,
+            "encoded": self._enc.__dict__,
+            "settings": self.settings,
+            "names": self.names,
+            "descriptions": self.descriptions,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if state.get("version") != _STATE_VERSION:
@@ -356,8 +425,9 @@ class LatentClassSelection:
     entropy, starts_at_best; ``best`` is the model with the smallest ``criterion``.
     """
 
-    def __init__(self, models: dict[int, LatentClassResult], criterion: str, encoded: Encoded,
-                 settings: dict[str, Any]) -> None:
+    def __init__(
+        self, models: dict[int, LatentClassResult], criterion: str, encoded: Encoded, settings: dict[str, Any]
+    ) -> None:
         self.models = models
         self.criterion = criterion
         self._enc = encoded
@@ -367,9 +437,19 @@ class LatentClassSelection:
     def table(self) -> pd.DataFrame:
         rows = []
         for k, m in self.models.items():
-            rows.append({"classes": k, "log_likelihood": m.log_likelihood, "parameters": m.parameters,
-                         "aic": m.aic, "bic": m.bic, "sabic": m.sabic, "caic": m.caic, "entropy": m.entropy,
-                         "starts_at_best": m.starts_at_best})
+            rows.append(
+                {
+                    "classes": k,
+                    "log_likelihood": m.log_likelihood,
+                    "parameters": m.parameters,
+                    "aic": m.aic,
+                    "bic": m.bic,
+                    "sabic": m.sabic,
+                    "caic": m.caic,
+                    "entropy": m.entropy,
+                    "starts_at_best": m.starts_at_best,
+                }
+            )
         return pd.DataFrame(rows).set_index("classes")
 
     @property
@@ -386,10 +466,19 @@ class LatentClassSelection:
         ``classes``. Returns statistic, p_value (Monte Carlo, standard error about
         sqrt(p(1-p)/replicates)), replicates and both log-likelihoods."""
         s = self.settings
-        return dict(_core.audience.bootstrap_lrt(self._enc.core(), classes=int(classes), replicates=int(replicates),
-                                        starts=int(starts), max_iterations=s["max_iterations"],
-                                        tolerance=s["tolerance"], seed=int(seed), threads=s["threads"],
-                                        covariance=s["covariance"]))
+        return dict(
+            _core.audience.bootstrap_lrt(
+                self._enc.core(),
+                classes=int(classes),
+                replicates=int(replicates),
+                starts=int(starts),
+                max_iterations=s["max_iterations"],
+                tolerance=s["tolerance"],
+                seed=int(seed),
+                threads=s["threads"],
+                covariance=s["covariance"],
+            )
+        )
 
     def summary(self) -> pd.DataFrame:
         t = self.table
@@ -466,10 +555,16 @@ def latent_classes(
     if not ks:
         raise ValueError("classes is empty")
     enc = encode(survey, items, gaussian=gaussian, covariates=covariates, weights=weights, categories=categories)
-    settings: dict[str, Any] = {"starts": int(starts), "seed": int(seed), "threads": int(threads),
-                                "covariance": covariance,
-                "max_iterations": int(max_iterations), "tolerance": float(tolerance),
-                "screening_iterations": int(screening_iterations), "final_starts": int(final_starts)}
+    settings: dict[str, Any] = {
+        "starts": int(starts),
+        "seed": int(seed),
+        "threads": int(threads),
+        "covariance": covariance,
+        "max_iterations": int(max_iterations),
+        "tolerance": float(tolerance),
+        "screening_iterations": int(screening_iterations),
+        "final_starts": int(final_starts),
+    }
     models: dict[int, LatentClassResult] = {}
     core_survey = enc.core()
     for k in ks:

@@ -1,4 +1,5 @@
 """Reach and frequency: curves, frequency distributions, caps and duplication (C++ core)."""
+
 from __future__ import annotations
 
 import html as _html
@@ -56,8 +57,11 @@ class ReachCurve:
         """The frequency distribution at ``at`` exposures: columns frequency, share (of the
         population exposed exactly that often; the last row is ``max_frequency`` or more,
         or exactly ``cap`` under a cap), people, and at_least (share exposed >= f times)."""
-        p = (self._c.frequency(float(at), int(max_frequency)) if cap is None
-             else self._c.frequency_capped(float(at), int(cap)))
+        p = (
+            self._c.frequency(float(at), int(max_frequency))
+            if cap is None
+            else self._c.frequency_capped(float(at), int(cap))
+        )
         f = np.arange(len(p))
         at_least = p[::-1].cumsum()[::-1]
         return pd.DataFrame({"frequency": f, "share": p, "people": p * self.population, "at_least": at_least})
@@ -78,13 +82,23 @@ class ReachCurve:
         return ax
 
     def summary(self) -> pd.DataFrame:
-        return pd.Series({"kind": self.kind, "population": self.population, "reachable": self.reachable,
-                          "shape": self.shape, "shape2": self.shape2}, name="value").to_frame()
+        return pd.Series(
+            {
+                "kind": self.kind,
+                "population": self.population,
+                "reachable": self.reachable,
+                "shape": self.shape,
+                "shape2": self.shape2,
+            },
+            name="value",
+        ).to_frame()
 
     def __repr__(self) -> str:
         extra = f", b={self.shape2:.4g}" if self.kind == "beta_binomial" else ""
-        return (f"ReachCurve({self.kind}, population={self.population:,.0f}, reachable={self.reachable:.4g}, "
-                f"shape={self.shape:.4g}{extra})")
+        return (
+            f"ReachCurve({self.kind}, population={self.population:,.0f}, reachable={self.reachable:.4g}, "
+            f"shape={self.shape:.4g}{extra})"
+        )
 
     def _repr_html_(self) -> str:
         return f"<b>{_html.escape(repr(self))}</b>"
@@ -135,9 +149,15 @@ def reach_curve(
         if shape is None and kind != "goerg":
             raise ValueError("give observed reach to fit the curve (reach=...), or its parameters (shape=...)")
         rho = 1.0 if reachable is None else float(reachable)
-        return ReachCurve(_core.audience.ReachCurve(kind, float(population), rho,
-                                                    1.0 if shape is None else float(shape),
-                                                    1.0 if shape2 is None else float(shape2)))
+        return ReachCurve(
+            _core.audience.ReachCurve(
+                kind,
+                float(population),
+                rho,
+                1.0 if shape is None else float(shape),
+                1.0 if shape2 is None else float(shape2),
+            )
+        )
     x = np.atleast_1d(np.asarray(impressions, dtype=float))
     r = np.atleast_1d(np.asarray(reach, dtype=float))
     rho = np.nan if reachable is None else float(reachable)
@@ -150,7 +170,10 @@ def reach_curve(
             warnings.warn(
                 f"goerg: the point (impressions {x[0]:,.0f}, reach {r[0]:,.0f}) implies a maximum reach of "
                 f"{kappa:,.0f} people, above the population {float(population):,.0f}; the curve is capped at the "
-                "population and passes below the point", AudienceWarning, stacklevel=2)
+                "population and passes below the point",
+                AudienceWarning,
+                stacklevel=2,
+            )
     return curve
 
 
@@ -219,13 +242,18 @@ def duplication(reach: pd.DataFrame | pd.Series | Mapping[str, float], shares: A
         frame = reach.astype(float)
         if shares is None:
             raise ValueError("give shares (persona -> share of the population) with a personas x channels reach table")
-        s = pd.Series(shares, dtype=float).reindex(frame.index).to_numpy() if isinstance(shares, (pd.Series, Mapping)) \
+        s = (
+            pd.Series(shares, dtype=float).reindex(frame.index).to_numpy()
+            if isinstance(shares, (pd.Series, Mapping))
             else np.asarray(shares, dtype=float)
+        )
         if np.isnan(s).any():
             raise ValueError("shares must give every persona of the reach table")
     d = _core.audience.class_duplication(s, frame.to_numpy())
-    out = {"total": float(d["total"]),
-           "pairwise": pd.DataFrame(d["pairwise"], index=frame.columns, columns=frame.columns)}
+    out = {
+        "total": float(d["total"]),
+        "pairwise": pd.DataFrame(d["pairwise"], index=frame.columns, columns=frame.columns),
+    }
     if not isinstance(reach, (pd.Series, Mapping)):
         out["by_persona"] = pd.Series(d["by_class"], index=frame.index, name="reach")
     return out
@@ -264,19 +292,34 @@ def overlap_model(
     data = frame.astype("Float64").astype(object).where(frame.notna(), None)
     if weights is not None:
         data[weights] = exposures[weights].to_numpy()
-    sel = latent_classes(data, items=channels, classes=classes, starts=starts, weights=weights, seed=seed,
-                         criterion=criterion, categories={c: [0.0, 1.0] for c in channels})
+    sel = latent_classes(
+        data,
+        items=channels,
+        classes=classes,
+        starts=starts,
+        weights=weights,
+        seed=seed,
+        criterion=criterion,
+        categories={c: [0.0, 1.0] for c in channels},
+    )
     best = sel.best
     prof = best.profiles()
-    reach = pd.DataFrame({c: prof.loc[(c, 1.0), best.names].to_numpy(dtype=float) for c in channels},
-                         index=pd.Index(best.names, name="persona"))
+    reach = pd.DataFrame(
+        {c: prof.loc[(c, 1.0), best.names].to_numpy(dtype=float) for c in channels},
+        index=pd.Index(best.names, name="persona"),
+    )
     shares = best.class_shares.to_numpy()
     d = duplication(reach, shares=shares)
     w = np.ones(len(frame)) if weights is None else exposures[weights].to_numpy(dtype=float)
     any_exposure = (frame.fillna(0).to_numpy() > 0).any(axis=1)
-    return {"model": best, "reach": reach, "total": d["total"], "pairwise": d["pairwise"],
-            "independence": duplication(pd.Series(shares @ reach.to_numpy(), index=channels))["total"],
-            "observed": float(w @ any_exposure / w.sum())}
+    return {
+        "model": best,
+        "reach": reach,
+        "total": d["total"],
+        "pairwise": d["pairwise"],
+        "independence": duplication(pd.Series(shares @ reach.to_numpy(), index=channels))["total"],
+        "observed": float(w @ any_exposure / w.sum()),
+    }
 
 
 def read_meridian_rf(path: str | Path) -> pd.DataFrame:
@@ -302,7 +345,17 @@ def read_meridian_rf(path: str | Path) -> pd.DataFrame:
     for ch in channels:
         reach = df[f"{ch}_reach"].astype(float)
         freq = df[f"{ch}_frequency"].astype(float)
-        parts.append(pd.DataFrame({"geo": geo.to_numpy(), "time": pd.to_datetime(df["time"]).to_numpy(), "channel": ch,
-                                   "reach": reach.to_numpy(), "frequency": freq.to_numpy(),
-                                   "impressions": (reach * freq).to_numpy(), "population": pop.to_numpy(dtype=float)}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "geo": geo.to_numpy(),
+                    "time": pd.to_datetime(df["time"]).to_numpy(),
+                    "channel": ch,
+                    "reach": reach.to_numpy(),
+                    "frequency": freq.to_numpy(),
+                    "impressions": (reach * freq).to_numpy(),
+                    "population": pop.to_numpy(dtype=float),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)

@@ -1,4 +1,5 @@
 """Survey DataFrames -> the arrays the C++ core reads (codes, NaN, weights, covariates)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -31,8 +32,13 @@ class Encoded:
         from trustmix import _core
 
         return _core.audience.Survey(
-            self.items, [len(c) for c in self.categories], self.gaussian, self.weights, self.covariates,
-            [f"item '{n}'" for n in self.item_names], [f"indicator '{n}'" for n in self.gaussian_names],
+            self.items,
+            [len(c) for c in self.categories],
+            self.gaussian,
+            self.weights,
+            self.covariates,
+            [f"item '{n}'" for n in self.item_names],
+            [f"indicator '{n}'" for n in self.gaussian_names],
             [f"covariate '{n}'" for n in self.covariate_names],
         )
 
@@ -83,9 +89,7 @@ def encode(
         bad = col.notna() & mapped.isna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValueError(
-                f"row {row}, item {name!r}: value {col.iloc[row]!r} is not one of the categories {cats}"
-            )
+            raise ValueError(f"row {row}, item {name!r}: value {col.iloc[row]!r} is not one of the categories {cats}")
         present = mapped.notna().to_numpy()
         codes[present, j] = mapped.to_numpy()[present].astype(np.uint8)
         labels.append(cats)
@@ -109,8 +113,9 @@ def encode(
             try:
                 x[:, k] = pd.to_numeric(col).to_numpy(dtype=np.float64)
             except (TypeError, ValueError) as e:
-                raise ValueError(f"covariate {name!r} must be numeric (encode categories as indicator columns): "
-                                 f"{e}") from None
+                raise ValueError(
+                    f"covariate {name!r} must be numeric (encode categories as indicator columns): {e}"
+                ) from None
         enc.covariates = x
         enc.covariate_names = covariates
     if weights is not None:

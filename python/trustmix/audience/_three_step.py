@@ -1,5 +1,6 @@
 """Relating personas to covariates and distal outcomes: the bias-corrected three-step
 approach (C++ core: trustmix::audience::three_step)."""
+
 from __future__ import annotations
 
 import html as _html
@@ -35,8 +36,16 @@ class ThreeStepResult:
     (DataFrames/Series), ``warnings``, ``assignment``, ``correction``.
     """
 
-    def __init__(self, res: dict[str, Any], names: Sequence[str], covariates: Sequence[str], outcome: str | None,
-                 outcome_kind: str, categories: Sequence[Any], settings: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        res: dict[str, Any],
+        names: Sequence[str],
+        covariates: Sequence[str],
+        outcome: str | None,
+        outcome_kind: str,
+        categories: Sequence[Any],
+        settings: dict[str, Any],
+    ) -> None:
         self._res = res
         self.names = list(names)
         self.covariate_names = list(covariates)
@@ -55,14 +64,18 @@ class ThreeStepResult:
     @property
     def classification_error(self) -> pd.DataFrame:
         """D: rows true persona, columns assigned persona, P(assigned | true); rows sum to 1."""
-        return pd.DataFrame(np.asarray(self._res["classification"]), index=pd.Index(self.names, name="true"),
-                            columns=pd.Index(self.names, name="assigned"))
+        return pd.DataFrame(
+            np.asarray(self._res["classification"]),
+            index=pd.Index(self.names, name="true"),
+            columns=pd.Index(self.names, name="assigned"),
+        )
 
     @property
     def class_shares(self) -> pd.Series:
         """Weighted mean of pi_k(x_i): the personas' shares under the step-3 model."""
-        return pd.Series(np.asarray(self._res["class_shares"]), index=pd.Index(self.names, name="persona"),
-                         name="share")
+        return pd.Series(
+            np.asarray(self._res["class_shares"]), index=pd.Index(self.names, name="persona"), name="share"
+        )
 
     @property
     def coefficients(self) -> pd.DataFrame:
@@ -87,23 +100,42 @@ class ThreeStepResult:
         probability, se. Empty without an outcome."""
         r = self._res
         if self.outcome_kind == "gaussian":
-            return pd.DataFrame({"mean": np.asarray(r["means"]), "se": np.asarray(r["means_se"]),
-                                 "variance": np.asarray(r["variances"]), "variance_se": np.asarray(r["variances_se"])},
-                                index=pd.Index(self.names, name="persona"))
+            return pd.DataFrame(
+                {
+                    "mean": np.asarray(r["means"]),
+                    "se": np.asarray(r["means_se"]),
+                    "variance": np.asarray(r["variances"]),
+                    "variance_se": np.asarray(r["variances_se"]),
+                },
+                index=pd.Index(self.names, name="persona"),
+            )
         if self.outcome_kind == "categorical":
             idx = pd.MultiIndex.from_product([self.names, self.categories], names=["persona", "category"])
-            return pd.DataFrame({"probability": np.asarray(r["probabilities"]).ravel(),
-                                 "se": np.asarray(r["probabilities_se"]).ravel()}, index=idx)
+            return pd.DataFrame(
+                {
+                    "probability": np.asarray(r["probabilities"]).ravel(),
+                    "se": np.asarray(r["probabilities_se"]).ravel(),
+                },
+                index=idx,
+            )
         return pd.DataFrame()
 
     def summary(self) -> pd.DataFrame:
         """Settings and convergence as a one-column table."""
-        return pd.Series({"assignment": self.assignment, "correction": self.correction,
-                          "outcome": self.outcome_name, "outcome_kind": self.outcome_kind,
-                          "covariates": ", ".join(self.covariate_names), "objective": self.objective,
-                          "iterations": self.iterations, "converged": self.converged,
-                          "min_D_diagonal": float(np.diag(np.asarray(self._res["classification"])).min())},
-                         name="value").to_frame()
+        return pd.Series(
+            {
+                "assignment": self.assignment,
+                "correction": self.correction,
+                "outcome": self.outcome_name,
+                "outcome_kind": self.outcome_kind,
+                "covariates": ", ".join(self.covariate_names),
+                "objective": self.objective,
+                "iterations": self.iterations,
+                "converged": self.converged,
+                "min_D_diagonal": float(np.diag(np.asarray(self._res["classification"])).min()),
+            },
+            name="value",
+        ).to_frame()
 
     def plot_outcome(self, ax: Any = None) -> Any:
         """Class-specific outcome means (Gaussian) or probabilities (categorical) with 95%
@@ -125,9 +157,15 @@ class ThreeStepResult:
         return ax
 
     def __repr__(self) -> str:
-        what = ", ".join(filter(None, [
-            f"covariates={self.covariate_names}" if self.covariate_names else "",
-            f"outcome={self.outcome_name!r} ({self.outcome_kind})" if self.outcome_name else ""]))
+        what = ", ".join(
+            filter(
+                None,
+                [
+                    f"covariates={self.covariate_names}" if self.covariate_names else "",
+                    f"outcome={self.outcome_name!r} ({self.outcome_kind})" if self.outcome_name else "",
+                ],
+            )
+        )
         return f"ThreeStepResult({len(self.names)} personas, {what}, correction={self.correction!r}, {self.assignment})"
 
     def _repr_html_(self) -> str:
@@ -140,15 +178,30 @@ class ThreeStepResult:
         return "".join(parts)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"version": _STATE_VERSION, "res": self._res, "names": self.names, "covariates": self.covariate_names,
-                "outcome": self.outcome_name, "outcome_kind": self.outcome_kind, "categories": self.categories,
-                "settings": self.settings}
+        return {
+            "version": _STATE_VERSION,
+            "res": self._res,
+            "names": self.names,
+            "covariates": self.covariate_names,
+            "outcome": self.outcome_name,
+            "outcome_kind": self.outcome_kind,
+            "categories": self.categories,
+            "settings": self.settings,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if state.get("version") != _STATE_VERSION:
             raise ValueError(f"unsupported ThreeStepResult pickle version {state.get('version')!r}")
-        ThreeStepResult.__init__(self, state["res"], state["names"], state["covariates"], state["outcome"],
-                                 state["outcome_kind"], state["categories"], state["settings"])
+        ThreeStepResult.__init__(
+            self,
+            state["res"],
+            state["names"],
+            state["covariates"],
+            state["outcome"],
+            state["outcome_kind"],
+            state["categories"],
+            state["settings"],
+        )
 
 
 def three_step(
@@ -187,8 +240,10 @@ def three_step(
             raise ValueError(f"column {c!r} is not in data (columns: {list(data.columns)})")
     missing_rows = membership.index.difference(data.index)
     if len(missing_rows):
-        raise ValueError(f"data has no row for {len(missing_rows)} respondents of membership "
-                         f"(first: {missing_rows[0]!r}); rows are matched by index")
+        raise ValueError(
+            f"data has no row for {len(missing_rows)} respondents of membership "
+            f"(first: {missing_rows[0]!r}); rows are matched by index"
+        )
     if not data.index.is_unique:
         raise ValueError("data's index has duplicates: rows are matched to respondents by index")
     d = data.loc[membership.index]
@@ -200,8 +255,11 @@ def three_step(
         col = d[outcome]
         kind = outcome_kind
         if kind == "auto":
-            kind = ("gaussian" if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
-                    else "categorical")
+            kind = (
+                "gaussian"
+                if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+                else "categorical"
+            )
         if kind == "gaussian":
             y = pd.to_numeric(col, errors="raise").to_numpy(dtype=float)
         elif kind == "categorical":
@@ -219,20 +277,43 @@ def three_step(
         # by position: the data's rows may come in another order
         missing = membership.index.difference(weights.index)
         if len(missing):
-            raise ValueError(f"weights: no weight for respondent {missing[0]!r} of membership's index "
-                             f"({len(missing)} missing)")
+            raise ValueError(
+                f"weights: no weight for respondent {missing[0]!r} of membership's index ({len(missing)} missing)"
+            )
         w = weights.reindex(membership.index).to_numpy(dtype=float)
     else:
         w = np.asarray(weights, dtype=float)
         if w.shape != (len(membership),):
-            raise ValueError(f"weights must have one value per respondent ({len(membership)}), got shape {w.shape}; "
-                             "a pandas Series is matched by its index")
-    res = _core.audience.three_step(membership.to_numpy(dtype=float), covariates=x, outcome=y, outcome_kind=kind,
-                           categories=len(cats), weights=w, assignment=assignment, correction=correction,
-                           max_iterations=int(max_iterations), tolerance=float(tolerance),
-                           covariate_names=[str(c) for c in covariates],
-                           outcome_name=str(outcome) if outcome is not None else "outcome")
-    settings = {"assignment": assignment, "correction": correction, "max_iterations": int(max_iterations),
-                "tolerance": float(tolerance)}
-    return ThreeStepResult(res, [str(c) for c in membership.columns], [str(c) for c in covariates],
-                           None if outcome is None else str(outcome), kind, cats, settings)
+            raise ValueError(
+                f"weights must have one value per respondent ({len(membership)}), got shape {w.shape}; "
+                "a pandas Series is matched by its index"
+            )
+    res = _core.audience.three_step(
+        membership.to_numpy(dtype=float),
+        covariates=x,
+        outcome=y,
+        outcome_kind=kind,
+        categories=len(cats),
+        weights=w,
+        assignment=assignment,
+        correction=correction,
+        max_iterations=int(max_iterations),
+        tolerance=float(tolerance),
+        covariate_names=[str(c) for c in covariates],
+        outcome_name=str(outcome) if outcome is not None else "outcome",
+    )
+    settings = {
+        "assignment": assignment,
+        "correction": correction,
+        "max_iterations": int(max_iterations),
+        "tolerance": float(tolerance),
+    }
+    return ThreeStepResult(
+        res,
+        [str(c) for c in membership.columns],
+        [str(c) for c in covariates],
+        None if outcome is None else str(outcome),
+        kind,
+        cats,
+        settings,
+    )

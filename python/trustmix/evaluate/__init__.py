@@ -11,6 +11,7 @@ C++ core (``trustmix::evaluate``)::
     power_analysis(...), market_selection(...), staggered_did(...)
     causal_impact(series, time="date", outcome="sales", controls=[...], start="2024-05-01")
 """
+
 from trustmix.evaluate._api import (
     causal_impact,
     market_selection,
@@ -31,7 +32,19 @@ from trustmix.evaluate._results import (
 )
 
 __all__ = [
-    "CausalImpactResult", "DidResult", "InferenceWarning", "LiftTest", "MarketSelectionResult", "PowerResult",
-    "SyntheticControlResult", "WidePanel", "causal_impact", "market_selection", "power_analysis", "staggered_did",
-    "synthetic_control", "synthetic_did", "to_panel",
+    "CausalImpactResult",
+    "DidResult",
+    "InferenceWarning",
+    "LiftTest",
+    "MarketSelectionResult",
+    "PowerResult",
+    "SyntheticControlResult",
+    "WidePanel",
+    "causal_impact",
+    "market_selection",
+    "power_analysis",
+    "staggered_did",
+    "synthetic_control",
+    "synthetic_did",
+    "to_panel",
 ]

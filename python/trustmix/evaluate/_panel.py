@@ -1,4 +1,5 @@
 """Long tables (unit, time, outcome) to the balanced units x periods matrix the core uses."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -25,8 +26,10 @@ class WidePanel:
         out = []
         for n in names:
             if str(n) not in lookup:
-                raise ValueError(f"{what} unit {n!r} is not in the data (units: {', '.join(self.units[:8])}"
-                                 f"{', ...' if len(self.units) > 8 else ''})")
+                raise ValueError(
+                    f"{what} unit {n!r} is not in the data (units: {', '.join(self.units[:8])}"
+                    f"{', ...' if len(self.units) > 8 else ''})"
+                )
             out.append(lookup[str(n)])
         if len(set(out)) != len(out):
             raise ValueError(f"{what} lists a unit twice: {list(names)!r}")
@@ -58,8 +61,9 @@ def to_panel(data: pd.DataFrame, unit: str, time: str, outcome: str) -> WidePane
     period that others have), non-finite outcomes. Date-like strings in ``time`` are
     parsed as dates."""
     if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"data must be a pandas DataFrame in long form (unit, time, outcome), "
-                         f"got {type(data).__name__}")
+        raise ValueError(
+            f"data must be a pandas DataFrame in long form (unit, time, outcome), got {type(data).__name__}"
+        )
     missing = [c for c in (unit, time, outcome) if c not in data.columns]
     if missing:
         raise ValueError(f"data lacks column(s) {missing} (columns: {list(data.columns)})")
@@ -78,8 +82,9 @@ def to_panel(data: pd.DataFrame, unit: str, time: str, outcome: str) -> WidePane
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size:
         i = bad[0]
-        raise ValueError(f"row {df.index[i]!r}, column {outcome!r}: outcome must be a finite number, "
-                         f"got {data[outcome].iloc[i]!r}")
+        raise ValueError(
+            f"row {df.index[i]!r}, column {outcome!r}: outcome must be a finite number, got {data[outcome].iloc[i]!r}"
+        )
     # Units in order of first appearance (as the data lists them), periods sorted; one pass
     # of integer codes instead of a pandas pivot.
     for col, values in ((unit, df[unit]), (time, times)):
@@ -100,8 +105,10 @@ def to_panel(data: pd.DataFrame, unit: str, time: str, outcome: str) -> WidePane
     if dup.size:
         c = int(sorted_cells[dup[0]])
         count = int(np.count_nonzero(sorted_cells == c))
-        raise ValueError(f"duplicated (unit, time) rows: unit {str(u_names[c // n_t])!r} at "
-                         f"{time}={_label(t_values[c % n_t])} appears {count} times; aggregate first")
+        raise ValueError(
+            f"duplicated (unit, time) rows: unit {str(u_names[c // n_t])!r} at "
+            f"{time}={_label(t_values[c % n_t])} appears {count} times; aggregate first"
+        )
     if n_rows != n_u * n_t:
         _raise_gap(u_codes, t_codes, u_names, t_values, time, n_u * n_t - n_rows)
     _require_memory(8.0 * n_u * n_t, f"the {n_u} units x {n_t} periods panel")
@@ -121,9 +128,11 @@ def _raise_gap(u_codes: np.ndarray, t_codes: np.ndarray, u_names: Any, t_values:
     gaps = np.flatnonzero(have != np.arange(have.size))
     first = int(gaps[0]) if gaps.size else int(have.size)
     lacking = n_t - int(per_unit[u])
-    raise ValueError(f"gap in the panel: unit {str(u_names[u])!r} has no row for {time}={_label(t_values[first])} "
-                     f"(it lacks {lacking} of {n_t} periods; {missing} missing (unit, time) cells over "
-                     f"{short.size} of {len(u_names)} units); fill or drop them first")
+    raise ValueError(
+        f"gap in the panel: unit {str(u_names[u])!r} has no row for {time}={_label(t_values[first])} "
+        f"(it lacks {lacking} of {n_t} periods; {missing} missing (unit, time) cells over "
+        f"{short.size} of {len(u_names)} units); fill or drop them first"
+    )
 
 
 def _require_memory(nbytes: float, what: str) -> None:

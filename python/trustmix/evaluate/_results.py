@@ -1,5 +1,6 @@
 """Result objects of trustmix.evaluate: DataFrames with named columns, summary(), plot(),
 _repr_html_ and pickling with a versioned state."""
+
 from __future__ import annotations
 
 import math
@@ -13,9 +14,15 @@ import pandas as pd
 if TYPE_CHECKING:
     from trustmix.evaluate._panel import WidePanel
 
-__all__ = ["CausalImpactResult", "InferenceWarning", "LiftTest", "SyntheticControlResult", "PowerResult",
-           "MarketSelectionResult",
-           "DidResult"]
+__all__ = [
+    "CausalImpactResult",
+    "InferenceWarning",
+    "LiftTest",
+    "SyntheticControlResult",
+    "PowerResult",
+    "MarketSelectionResult",
+    "DidResult",
+]
 
 _STATE_VERSION = 1
 
@@ -43,8 +50,16 @@ def _html_table(title: str, frame: pd.DataFrame) -> str:
     return f"<div><strong>{title}</strong>{frame.to_html(float_format=lambda v: f'{v:,.6g}')}</div>"
 
 
-def _panels(obj: Any, kind: str, kinds: tuple[str, ...], shape: tuple[int, int], size: tuple[float, float],
-            single: tuple[float, float], ax: Any, **subplot_kw: Any) -> Any:
+def _panels(
+    obj: Any,
+    kind: str,
+    kinds: tuple[str, ...],
+    shape: tuple[int, int],
+    size: tuple[float, float],
+    single: tuple[float, float],
+    ax: Any,
+    **subplot_kw: Any,
+) -> Any:
     """Shared dispatch of the multi-panel plot() methods: "all" draws every kind into one
     Figure (returned); otherwise the Axes to draw one kind into (None: a new one)."""
     plt = _plt()
@@ -70,8 +85,10 @@ class _Versioned:
     def __setstate__(self, state: dict[str, Any]) -> None:
         version = state.get("version")
         if version != _STATE_VERSION:
-            raise ValueError(f"cannot read a {type(self).__name__} pickled with state version {version!r} "
-                             f"(this trustmix reads version {_STATE_VERSION})")
+            raise ValueError(
+                f"cannot read a {type(self).__name__} pickled with state version {version!r} "
+                f"(this trustmix reads version {_STATE_VERSION})"
+            )
         for k in self._fields:
             setattr(self, k, state[k])
 
@@ -151,12 +168,41 @@ class SyntheticControlResult(_Versioned):
     l2_imbalance: float
     scaled_l2_imbalance: float
     pre_rmspe: float
-    _fields = ("settings", "treated", "donors", "start", "end", "att", "lift", "incremental", "l2_imbalance",
-               "scaled_l2_imbalance", "pre_rmspe", "p_value", "lower", "upper", "weights", "series", "inference",
-               "cells", "_outcomes", "_units", "_times", "_rows")
+    _fields = (
+        "settings",
+        "treated",
+        "donors",
+        "start",
+        "end",
+        "att",
+        "lift",
+        "incremental",
+        "l2_imbalance",
+        "scaled_l2_imbalance",
+        "pre_rmspe",
+        "p_value",
+        "lower",
+        "upper",
+        "weights",
+        "series",
+        "inference",
+        "cells",
+        "_outcomes",
+        "_units",
+        "_times",
+        "_rows",
+    )
 
-    def __init__(self, fit: dict[str, Any], inference: dict[str, Any] | None, settings: dict[str, Any],
-                 panel: WidePanel, rows: list[int], start: int, end: int) -> None:
+    def __init__(
+        self,
+        fit: dict[str, Any],
+        inference: dict[str, Any] | None,
+        settings: dict[str, Any],
+        panel: WidePanel,
+        rows: list[int],
+        start: int,
+        end: int,
+    ) -> None:
         self.settings = dict(settings)
         self._outcomes = panel.outcomes
         self._units = list(panel.units)
@@ -168,8 +214,11 @@ class SyntheticControlResult(_Versioned):
         self.start, self.end = times[start], times[end - 1]
         for k in ("att", "lift", "incremental", "l2_imbalance", "scaled_l2_imbalance", "pre_rmspe"):
             setattr(self, k, float(fit[k]))
-        self.weights = (pd.DataFrame({"unit": self.donors, "weight": np.asarray(fit["weights"])})
-                        .sort_values("weight", ascending=False, kind="stable").reset_index(drop=True))
+        self.weights = (
+            pd.DataFrame({"unit": self.donors, "weight": np.asarray(fit["weights"])})
+            .sort_values("weight", ascending=False, kind="stable")
+            .reset_index(drop=True)
+        )
         effect = np.asarray(fit["effect"])
         post = np.arange(end) >= start
         lower = np.full(end, np.nan)
@@ -181,12 +230,27 @@ class SyntheticControlResult(_Versioned):
         self.p_value = float(self.inference.get("p_value", math.nan))
         self.lower = float(self.inference.get("lower", math.nan))
         self.upper = float(self.inference.get("upper", math.nan))
-        self.series = pd.DataFrame({
-            "time": times, "observed": np.asarray(fit["observed"]), "synthetic": np.asarray(fit["synthetic"]),
-            "effect": effect, "lower": lower, "upper": upper,
-            "cumulative_effect": np.where(post, np.cumsum(np.where(post, effect, 0.0)), 0.0), "post": post})
-        self.cells = [dict(unit=panel.units[c["treated"][0]], att=float(c["att"]), lift=float(c["lift"]),
-                           l2_imbalance=float(c["l2_imbalance"])) for c in fit.get("cells", [])]
+        self.series = pd.DataFrame(
+            {
+                "time": times,
+                "observed": np.asarray(fit["observed"]),
+                "synthetic": np.asarray(fit["synthetic"]),
+                "effect": effect,
+                "lower": lower,
+                "upper": upper,
+                "cumulative_effect": np.where(post, np.cumsum(np.where(post, effect, 0.0)), 0.0),
+                "post": post,
+            }
+        )
+        self.cells = [
+            dict(
+                unit=panel.units[c["treated"][0]],
+                att=float(c["att"]),
+                lift=float(c["lift"]),
+                l2_imbalance=float(c["l2_imbalance"]),
+            )
+            for c in fit.get("cells", [])
+        ]
 
     # -- inspection -------------------------------------------------------------------
     def summary(self) -> pd.DataFrame:
@@ -199,14 +263,29 @@ class SyntheticControlResult(_Versioned):
             ("att", self.att, "mean effect per treated unit and period (outcome units)"),
             ("lift", self.lift, "sum effect / sum synthetic over the window"),
             ("incremental", self.incremental, "att x treated units x periods (outcome units)"),
-            ("p_value", self.p_value,
-             f"conformal, {s.get('statistic')} statistic, {s.get('permutation')} permutations"),
-            ("lower", self.lower, f"{1 - s.get('alpha', 0.1):.0%} interval of att "
-             + {"jackknife+": "(jackknife+ over time)", "placebo": "(att -+ z x placebo standard error)"}.get(
-                 str(s.get("inference")), "(inverted test)")),
-            ("upper", self.upper, f"{1 - s.get('alpha', 0.1):.0%} interval of att (inverted test)"
-             + ("; hull of a non-contiguous acceptance set" if self.inference.get("hull")
-                and s.get("inference") == "conformal" else "")),
+            (
+                "p_value",
+                self.p_value,
+                f"conformal, {s.get('statistic')} statistic, {s.get('permutation')} permutations",
+            ),
+            (
+                "lower",
+                self.lower,
+                f"{1 - s.get('alpha', 0.1):.0%} interval of att "
+                + {"jackknife+": "(jackknife+ over time)", "placebo": "(att -+ z x placebo standard error)"}.get(
+                    str(s.get("inference")), "(inverted test)"
+                ),
+            ),
+            (
+                "upper",
+                self.upper,
+                f"{1 - s.get('alpha', 0.1):.0%} interval of att (inverted test)"
+                + (
+                    "; hull of a non-contiguous acceptance set"
+                    if self.inference.get("hull") and s.get("inference") == "conformal"
+                    else ""
+                ),
+            ),
             ("l2_imbalance", self.l2_imbalance, "pre-period residual norm (matched scale)"),
             ("scaled_l2_imbalance", self.scaled_l2_imbalance, "l2 imbalance / that of uniform weights"),
             ("pre_rmspe", self.pre_rmspe, "root mean squared pre-period error (outcome units)"),
@@ -214,13 +293,18 @@ class SyntheticControlResult(_Versioned):
         return pd.DataFrame(rows, columns=["statistic", "value", "description"]).set_index("statistic")
 
     def _repr_html_(self) -> str:
-        return (f"<div><h4>Synthetic control ({self.settings['method']})</h4>"
-                + _html_table("Summary", self.summary()[["value"]].astype(str))
-                + _html_table("Weights (top 10)", self.weights.head(10)) + "</div>")
+        return (
+            f"<div><h4>Synthetic control ({self.settings['method']})</h4>"
+            + _html_table("Summary", self.summary()[["value"]].astype(str))
+            + _html_table("Weights (top 10)", self.weights.head(10))
+            + "</div>"
+        )
 
     def __repr__(self) -> str:
-        return (f"SyntheticControlResult(method={self.settings['method']!r}, treated={self.treated}, "
-                f"att={self.att:.6g}, lift={self.lift:.4%}, p_value={self.p_value:.4g})")
+        return (
+            f"SyntheticControlResult(method={self.settings['method']!r}, treated={self.treated}, "
+            f"att={self.att:.6g}, lift={self.lift:.4%}, p_value={self.p_value:.4g})"
+        )
 
     def plot(self, kind: str = "all", ax: Any = None) -> Any:
         """Observed vs synthetic with pointwise bands ("series"), the pointwise effect
@@ -235,8 +319,13 @@ class SyntheticControlResult(_Versioned):
             ax.plot(s["time"], s["synthetic"], label="synthetic", linestyle="--")
             post = s[s["post"]]
             if post["lower"].notna().any():
-                ax.fill_between(post["time"], post["observed"] - post["upper"], post["observed"] - post["lower"],
-                                alpha=0.25, label="counterfactual band")
+                ax.fill_between(
+                    post["time"],
+                    post["observed"] - post["upper"],
+                    post["observed"] - post["lower"],
+                    alpha=0.25,
+                    label="counterfactual band",
+                )
             ax.axvline(self.start, color="grey", linewidth=0.8)
             ax.set_ylabel("outcome")
             ax.legend()
@@ -267,8 +356,14 @@ class SyntheticControlResult(_Versioned):
 
     def _sc_kwargs(self) -> dict[str, Any]:
         s = self.settings
-        return dict(units=self._units, method=s["method"], fixed_effects=s["fixed_effects"], ridge=s["ridge"],
-                    aggregation=s["aggregation"], min_pre_periods=s["min_pre_periods"])
+        return dict(
+            units=self._units,
+            method=s["method"],
+            fixed_effects=s["fixed_effects"],
+            ridge=s["ridge"],
+            aggregation=s["aggregation"],
+            min_pre_periods=s["min_pre_periods"],
+        )
 
     def placebo_in_space(self, threads: int = 0) -> pd.DataFrame:
         """Each donor treated in turn (true treated units left out): unit, att, rmspe_ratio
@@ -276,8 +371,9 @@ class SyntheticControlResult(_Versioned):
         from trustmix import _core
 
         r = _core.evaluate.placebo_in_space(*self._core_args(), threads=threads, **self._sc_kwargs())
-        out = pd.DataFrame({"unit": [self._units[i] for i in r["units"]], "att": r["att"],
-                            "rmspe_ratio": r["rmspe_ratio"]})
+        out = pd.DataFrame(
+            {"unit": [self._units[i] for i in r["units"]], "att": r["att"], "rmspe_ratio": r["rmspe_ratio"]}
+        )
         out.attrs["p_value"] = float(r["p_value"])
         out.attrs["treated_ratio"] = float(r["treated_ratio"])
         return out
@@ -288,11 +384,22 @@ class SyntheticControlResult(_Versioned):
         from trustmix import _core
 
         s = self.settings
-        r = _core.evaluate.placebo_in_time(*self._core_args(), permutation=s["permutation"],
-                                           n_permutations=s["n_permutations"], alpha=s["alpha"], seed=s["seed"],
-                                           statistic=s["statistic"], **self._sc_kwargs())
-        return {"att": float(r["att"]), "lift": float(r["lift"]), "p_value": float(r["p_value"]),
-                "start": self._times[r["start"]], "end": self._times[r["end"] - 1]}
+        r = _core.evaluate.placebo_in_time(
+            *self._core_args(),
+            permutation=s["permutation"],
+            n_permutations=s["n_permutations"],
+            alpha=s["alpha"],
+            seed=s["seed"],
+            statistic=s["statistic"],
+            **self._sc_kwargs(),
+        )
+        return {
+            "att": float(r["att"]),
+            "lift": float(r["lift"]),
+            "p_value": float(r["p_value"]),
+            "start": self._times[r["start"]],
+            "end": self._times[r["end"] - 1],
+        }
 
     def jackknife(self, alpha: float | None = None) -> dict[str, Any]:
         """Jackknife+ over time: {'lower', 'upper'} for att and 'pointwise' (DataFrame time,
@@ -302,12 +409,14 @@ class SyntheticControlResult(_Versioned):
         a = self.settings["alpha"] if alpha is None else alpha
         r = _core.evaluate.jackknife_plus(*self._core_args(), alpha=a, **self._sc_kwargs())
         _, start, end = self._rows
-        pw = pd.DataFrame({"time": self._times[start:end], "lower": r["pointwise_lower"],
-                           "upper": r["pointwise_upper"]})
+        pw = pd.DataFrame(
+            {"time": self._times[start:end], "lower": r["pointwise_lower"], "upper": r["pointwise_upper"]}
+        )
         return {"lower": float(r["lower"]), "upper": float(r["upper"]), "pointwise": pw}
 
-    def as_lift_test(self, channel: str, *, spend: float | None = None, cooldown: int = 0,
-                     cooldown_measured: bool = False) -> LiftTest:
+    def as_lift_test(
+        self, channel: str, *, spend: float | None = None, cooldown: int = 0, cooldown_measured: bool = False
+    ) -> LiftTest:
         """The measured lift for calibrating TrustMMM (``trustmix::evaluate::as_lift_test``).
 
         The lift is summed over this result's window ``start`` .. ``end``. With
@@ -327,24 +436,54 @@ class SyntheticControlResult(_Versioned):
         lower, upper = self.lower, self.upper
         s = self.settings
         # Only a conformal mean-statistic interval is reused; jackknife+ bounds never are.
-        if (s.get("inference") != "conformal" or s.get("statistic") != "mean"
-                or not (math.isfinite(lower) and math.isfinite(upper))):
-            r = _core.evaluate.conformal_inference(*self._core_args(), permutation=s["permutation"],
-                                                   n_permutations=s["n_permutations"], alpha=s["alpha"],
-                                                   seed=s["seed"], pointwise=False, statistic="mean",
-                                                   **self._sc_kwargs())
+        if (
+            s.get("inference") != "conformal"
+            or s.get("statistic") != "mean"
+            or not (math.isfinite(lower) and math.isfinite(upper))
+        ):
+            r = _core.evaluate.conformal_inference(
+                *self._core_args(),
+                permutation=s["permutation"],
+                n_permutations=s["n_permutations"],
+                alpha=s["alpha"],
+                seed=s["seed"],
+                pointwise=False,
+                statistic="mean",
+                **self._sc_kwargs(),
+            )
             lower, upper = float(r["lower"]), float(r["upper"])
             notes.append("standard error from the conformal ATT interval with the mean statistic")
         rows, start, end = self._rows
-        t = _core.evaluate.as_lift_test(rows, start, end, self.incremental, self.lift, lower, upper, s["alpha"],
-                                        channel=channel, spend=math.nan if spend is None else float(spend),
-                                        cooldown=int(cooldown), cooldown_measured=bool(cooldown_measured))
+        t = _core.evaluate.as_lift_test(
+            rows,
+            start,
+            end,
+            self.incremental,
+            self.lift,
+            lower,
+            upper,
+            s["alpha"],
+            channel=channel,
+            spend=math.nan if spend is None else float(spend),
+            cooldown=int(cooldown),
+            cooldown_measured=bool(cooldown_measured),
+        )
         last = self._times[int(t["end"]) - 1]  # the last period of changed activity
-        return LiftTest(channel=t["channel"], units=list(self.treated), start=self.start, end=last,
-                        cooldown=int(t["cooldown"]), lift=float(t["lift"]), standard_error=float(t["standard_error"]),
-                        relative_lift=float(t["relative_lift"]), spend=float(t["spend"]), iroas=float(t["iroas"]),
-                        iroas_standard_error=float(t["iroas_standard_error"]), notes=notes,
-                        measured_end=self._times[int(t["measured_end"]) - 1])
+        return LiftTest(
+            channel=t["channel"],
+            units=list(self.treated),
+            start=self.start,
+            end=last,
+            cooldown=int(t["cooldown"]),
+            lift=float(t["lift"]),
+            standard_error=float(t["standard_error"]),
+            relative_lift=float(t["relative_lift"]),
+            spend=float(t["spend"]),
+            iroas=float(t["iroas"]),
+            iroas_standard_error=float(t["iroas_standard_error"]),
+            notes=notes,
+            measured_end=self._times[int(t["measured_end"]) - 1],
+        )
 
 
 class PowerResult(_Versioned):
@@ -362,8 +501,14 @@ class PowerResult(_Versioned):
         self.settings = dict(settings)
         self.treated = [units[i] for i in d["treated"]]
         self.duration = int(d["duration"])
-        self.curve = pd.DataFrame({"effect": d["effects"], "power": d["power"], "estimated_lift": d["estimated_lift"],
-                                   "mean_p_value": d["mean_p_value"]})
+        self.curve = pd.DataFrame(
+            {
+                "effect": d["effects"],
+                "power": d["power"],
+                "estimated_lift": d["estimated_lift"],
+                "mean_p_value": d["mean_p_value"],
+            }
+        )
         self.mde = float(d["mde"])
         self.bias_at_zero = float(d["bias_at_zero"])
         self.scaled_l2_imbalance = float(d["scaled_l2_imbalance"])
@@ -375,9 +520,12 @@ class PowerResult(_Versioned):
         return out
 
     def _repr_html_(self) -> str:
-        return (f"<div><h4>Power: {', '.join(self.treated)} for {self.duration} periods</h4>"
-                f"<p>MDE {self.mde:.4g}, bias at zero {self.bias_at_zero:.4g}</p>"
-                + _html_table("Power curve", self.curve) + "</div>")
+        return (
+            f"<div><h4>Power: {', '.join(self.treated)} for {self.duration} periods</h4>"
+            f"<p>MDE {self.mde:.4g}, bias at zero {self.bias_at_zero:.4g}</p>"
+            + _html_table("Power curve", self.curve)
+            + "</div>"
+        )
 
     def plot(self, ax: Any = None) -> Any:
         """Power against the injected lift, with the target line. Returns the Axes."""
@@ -407,9 +555,15 @@ class MarketSelectionResult(_Versioned):
         self.effects = list(settings["effects"])
         rows = []
         for rank, d in enumerate(designs, start=1):
-            row = {"rank": rank, "treated": tuple(units[i] for i in d["treated"]), "n_treated": len(d["treated"]),
-                   "duration": int(d["duration"]), "mde": float(d["mde"]), "bias_at_zero": float(d["bias_at_zero"]),
-                   "scaled_l2_imbalance": float(d["scaled_l2_imbalance"])}
+            row = {
+                "rank": rank,
+                "treated": tuple(units[i] for i in d["treated"]),
+                "n_treated": len(d["treated"]),
+                "duration": int(d["duration"]),
+                "mde": float(d["mde"]),
+                "bias_at_zero": float(d["bias_at_zero"]),
+                "scaled_l2_imbalance": float(d["scaled_l2_imbalance"]),
+            }
             for e, p in zip(d["effects"], d["power"], strict=True):
                 row[f"power_{e:g}"] = float(p)
             rows.append(row)
@@ -429,8 +583,12 @@ class MarketSelectionResult(_Versioned):
             _, ax = plt.subplots(figsize=(7, 4))
         cols = [c for c in self.designs.columns if c.startswith("power_")]
         for _, row in self.designs.head(top).iterrows():
-            ax.plot(self.effects, [row[c] for c in cols], marker="o",
-                    label=f"{'+'.join(row['treated'])} ({row['duration']})")
+            ax.plot(
+                self.effects,
+                [row[c] for c in cols],
+                marker="o",
+                label=f"{'+'.join(row['treated'])} ({row['duration']})",
+            )
         ax.axhline(self.settings["power_target"], color="grey", linestyle="--", linewidth=0.8)
         ax.set_xlabel("injected relative lift")
         ax.set_ylabel("power")
@@ -454,11 +612,17 @@ class DidResult(_Versioned):
         self.alpha = alpha
         self.att = float(d["att"])
         self.att_se = float(d["att_se"])
-        self.cells = pd.DataFrame({"cohort": [times[g] for g in d["cell_cohort"]],
-                                   "time": [times[t] for t in d["cell_period"]], "att": d["cell_att"],
-                                   "se": d["cell_se"]})
-        es = pd.DataFrame({"event_time": np.asarray(d["event_time"]).astype(int), "att": d["event_att"],
-                           "se": d["event_se"]})
+        self.cells = pd.DataFrame(
+            {
+                "cohort": [times[g] for g in d["cell_cohort"]],
+                "time": [times[t] for t in d["cell_period"]],
+                "att": d["cell_att"],
+                "se": d["cell_se"],
+            }
+        )
+        es = pd.DataFrame(
+            {"event_time": np.asarray(d["event_time"]).astype(int), "att": d["event_att"], "se": d["event_se"]}
+        )
         es["lower"] = es["att"] - z * es["se"]
         es["upper"] = es["att"] + z * es["se"]
         self.event_study = es
@@ -468,8 +632,10 @@ class DidResult(_Versioned):
         from statistics import NormalDist
 
         z = NormalDist().inv_cdf(1 - self.alpha / 2)
-        return pd.DataFrame({"value": [self.att, self.att_se, self.att - z * self.att_se, self.att + z * self.att_se]},
-                            index=pd.Index(["att", "se", "lower", "upper"], name="statistic"))
+        return pd.DataFrame(
+            {"value": [self.att, self.att_se, self.att - z * self.att_se, self.att + z * self.att_se]},
+            index=pd.Index(["att", "se", "lower", "upper"], name="statistic"),
+        )
 
     def _repr_html_(self) -> str:
         return "<div><h4>Staggered DiD</h4>" + _html_table("Summary", self.summary()) + "</div>"
@@ -508,12 +674,31 @@ class CausalImpactResult(_Versioned):
     average_upper: float
     relative_effect: float
     p_value: float
-    _fields = ("settings", "series", "average_effect", "average_lower", "average_upper", "cumulative_effect",
-               "cumulative_lower", "cumulative_upper", "relative_effect", "p_value", "coefficients", "diagnostics",
-               "start")
+    _fields = (
+        "settings",
+        "series",
+        "average_effect",
+        "average_lower",
+        "average_upper",
+        "cumulative_effect",
+        "cumulative_lower",
+        "cumulative_upper",
+        "relative_effect",
+        "p_value",
+        "coefficients",
+        "diagnostics",
+        "start",
+    )
 
-    def __init__(self, d: dict[str, Any], y: npt.NDArray[Any], times: pd.Index, start: int, controls: list[str],
-                 settings: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        d: dict[str, Any],
+        y: npt.NDArray[Any],
+        times: pd.Index,
+        start: int,
+        controls: list[str],
+        settings: dict[str, Any],
+    ) -> None:
         self.settings = dict(settings)
         self.start = times[start]
         n = len(y)
@@ -522,34 +707,56 @@ class CausalImpactResult(_Versioned):
         cum_lo = np.full(n, np.nan)
         cum_hi = np.full(n, np.nan)
         cum[start:], cum_lo[start:], cum_hi[start:] = d["cumulative"], d["cumulative_lower"], d["cumulative_upper"]
-        self.series = pd.DataFrame({
-            "time": times, "observed": y, "predicted": d["predicted"], "predicted_lower": d["predicted_lower"],
-            "predicted_upper": d["predicted_upper"], "effect": d["effect"], "effect_lower": d["effect_lower"],
-            "effect_upper": d["effect_upper"], "cumulative_effect": cum, "cumulative_lower": cum_lo,
-            "cumulative_upper": cum_hi, "post": post})
+        self.series = pd.DataFrame(
+            {
+                "time": times,
+                "observed": y,
+                "predicted": d["predicted"],
+                "predicted_lower": d["predicted_lower"],
+                "predicted_upper": d["predicted_upper"],
+                "effect": d["effect"],
+                "effect_lower": d["effect_lower"],
+                "effect_upper": d["effect_upper"],
+                "cumulative_effect": cum,
+                "cumulative_lower": cum_lo,
+                "cumulative_upper": cum_hi,
+                "post": post,
+            }
+        )
         for k in ("average_effect", "average_lower", "average_upper", "relative_effect", "p_value"):
             setattr(self, k, float(d[k]))
         self.cumulative_effect = float(d["cumulative"][-1])
         self.cumulative_lower = float(d["cumulative_lower"][-1])
         self.cumulative_upper = float(d["cumulative_upper"][-1])
-        self.coefficients = pd.DataFrame({"control": controls, "coefficient": np.asarray(d["beta_mean"]),
-                                          "inclusion": np.asarray(d["inclusion"])})
-        self.diagnostics = {"max_rhat": float(d["max_rhat"]), "min_ess_bulk": float(d["min_ess"]),
-                            "divergences": int(d["divergences"])}
+        self.coefficients = pd.DataFrame(
+            {"control": controls, "coefficient": np.asarray(d["beta_mean"]), "inclusion": np.asarray(d["inclusion"])}
+        )
+        self.diagnostics = {
+            "max_rhat": float(d["max_rhat"]),
+            "min_ess_bulk": float(d["min_ess"]),
+            "divergences": int(d["divergences"]),
+        }
 
     def summary(self) -> pd.DataFrame:
         """Average (per period) and cumulative effect with their intervals, relative effect,
         p-value."""
         a = self.settings["alpha"]
         return pd.DataFrame(
-            {"estimate": [self.average_effect, self.cumulative_effect, self.relative_effect, self.p_value],
-             "lower": [self.average_lower, self.cumulative_lower, math.nan, math.nan],
-             "upper": [self.average_upper, self.cumulative_upper, math.nan, math.nan]},
-            index=pd.Index(["average", "cumulative", "relative", "p_value"], name=f"effect ({1 - a:.0%} interval)"))
+            {
+                "estimate": [self.average_effect, self.cumulative_effect, self.relative_effect, self.p_value],
+                "lower": [self.average_lower, self.cumulative_lower, math.nan, math.nan],
+                "upper": [self.average_upper, self.cumulative_upper, math.nan, math.nan],
+            },
+            index=pd.Index(["average", "cumulative", "relative", "p_value"], name=f"effect ({1 - a:.0%} interval)"),
+        )
 
     def _repr_html_(self) -> str:
-        return ("<div><h4>Causal impact (structural time series, NUTS)</h4>" + _html_table("Summary", self.summary())
-                + _html_table("Controls", self.coefficients) + "</div>")
+        return (
+            "<div><h4>Causal impact (structural time series, NUTS)</h4>"
+            + _html_table("Summary", self.summary())
+            + _html_table("Controls", self.coefficients)
+            + "</div>"
+        )
 
     def plot(self, kind: str = "all", ax: Any = None) -> Any:
         """CausalImpact's three panels: "original" (observed and counterfactual band),

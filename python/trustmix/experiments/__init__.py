@@ -12,6 +12,7 @@ Every number comes from the C++ core (``trustmix::experiments``): exact Bayesian
 comparisons by quadrature, always-valid and group-sequential inference, bandits and
 off-policy evaluation.
 """
+
 from trustmix.experiments._bandits import (
     UCB,
     Bandit,
@@ -30,7 +31,20 @@ from trustmix.experiments._planning import (
 from trustmix.experiments._tests import ABTestResult, InferenceWarning, ab_test, compare_arms, effect_posterior
 
 __all__ = [
-    "ABTestResult", "Bandit", "BanditRun", "GroupSequentialDesign", "InferenceWarning", "ThompsonSampling",
-    "TopTwoThompson", "UCB", "ab_test", "adjust_pvalues", "compare_arms", "effect_posterior", "group_sequential_design",
-    "off_policy_value", "sample_ratio_check", "sample_size",
+    "ABTestResult",
+    "Bandit",
+    "BanditRun",
+    "GroupSequentialDesign",
+    "InferenceWarning",
+    "ThompsonSampling",
+    "TopTwoThompson",
+    "UCB",
+    "ab_test",
+    "adjust_pvalues",
+    "compare_arms",
+    "effect_posterior",
+    "group_sequential_design",
+    "off_policy_value",
+    "sample_ratio_check",
+    "sample_size",
 ]

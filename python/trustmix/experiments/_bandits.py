@@ -1,5 +1,6 @@
 """Bandits by persona and off-policy evaluation. Allocation and simulation run in the C++
 core (``trustmix::experiments``); this module holds settings and builds DataFrames."""
+
 from __future__ import annotations
 
 import html
@@ -36,8 +37,11 @@ class BanditRun:
         self.total_reward = float(raw["total_reward"])
         self.policy = policy
         users = float(self.pulls.to_numpy().sum())
-        self.lai_robbins = (float(_core.experiments.lai_robbins_bound(means.reshape(p, k)[0], users))
-                            if p == 1 and np.all((means > 0) & (means < 1)) and users > 1 else float("nan"))
+        self.lai_robbins = (
+            float(_core.experiments.lai_robbins_bound(means.reshape(p, k)[0], users))
+            if p == 1 and np.all((means > 0) & (means < 1)) and users > 1
+            else float("nan")
+        )
 
     def summary(self) -> pd.DataFrame:
         """Users per persona x arm over the run, and the final P(best)."""
@@ -59,8 +63,10 @@ class BanditRun:
         return ax
 
     def _repr_html_(self) -> str:
-        return (f"<b>Bandit run</b> ({html.escape(self.policy)}): regret {self.regret.iloc[-1]:.4g}, spend "
-                f"{self.total_spend:.4g}" + self.summary().to_html(float_format=lambda v: f"{v:.4g}"))
+        return (
+            f"<b>Bandit run</b> ({html.escape(self.policy)}): regret {self.regret.iloc[-1]:.4g}, spend "
+            f"{self.total_spend:.4g}" + self.summary().to_html(float_format=lambda v: f"{v:.4g}")
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_version": _STATE_VERSION}
@@ -96,9 +102,19 @@ class Bandit:
         Seed of :meth:`simulate` (deterministic on every platform and thread count).
     """
 
-    def __init__(self, arms: Any, *, policy: str = "thompson", reward: str = "bernoulli", context: str | None = None,
-                 floor: float = 0.0, prior: tuple[float, float] = (1.0, 1.0), top_two_beta: float = 0.5,
-                 pooling: float | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        arms: Any,
+        *,
+        policy: str = "thompson",
+        reward: str = "bernoulli",
+        context: str | None = None,
+        floor: float = 0.0,
+        prior: tuple[float, float] = (1.0, 1.0),
+        top_two_beta: float = 0.5,
+        pooling: float | None = None,
+        seed: int = 0,
+    ) -> None:
         self.arms = list(arms)
         if len(self.arms) < 2:
             raise ValueError(f"arms: need at least 2, got {self.arms}")
@@ -111,9 +127,16 @@ class Bandit:
         self.pooling = -1.0 if pooling is None else float(pooling)
         self.seed = int(seed)
 
-    def allocate(self, history: pd.DataFrame, *, arm: str = "arm", users: str = "users",
-                 conversions: str = "conversions", total_sq: str | None = None,
-                 batch: int | None = None) -> pd.DataFrame:
+    def allocate(
+        self,
+        history: pd.DataFrame,
+        *,
+        arm: str = "arm",
+        users: str = "users",
+        conversions: str = "conversions",
+        total_sq: str | None = None,
+        batch: int | None = None,
+    ) -> pd.DataFrame:
         """Traffic shares for the next batch from the results so far (one row per arm, or
         per persona x arm with ``context``): a DataFrame persona x arm (or one row "all").
 
@@ -148,16 +171,32 @@ class Bandit:
             tabs = {c: agg[c].unstack(arm).reindex(columns=self.arms).fillna(0.0) for c in cols}
             n = tabs[users]
             if self.policy == "ucb":
-                rows = [np.asarray(_core.experiments.ucb_batch_shares(
-                    n.loc[p].to_numpy(float), tabs[conversions].loc[p].to_numpy(float),
-                    tabs[total_sq].loc[p].to_numpy(float) if total_sq else None, batch=ucb_batch,
-                    reward=self.reward, floor=self.floor)) for p in n.index]
+                rows = [
+                    np.asarray(
+                        _core.experiments.ucb_batch_shares(
+                            n.loc[p].to_numpy(float),
+                            tabs[conversions].loc[p].to_numpy(float),
+                            tabs[total_sq].loc[p].to_numpy(float) if total_sq else None,
+                            batch=ucb_batch,
+                            reward=self.reward,
+                            floor=self.floor,
+                        )
+                    )
+                    for p in n.index
+                ]
                 return pd.DataFrame(rows, index=n.index, columns=self.arms)
             shares, extra = _core.experiments.allocation_by_persona(
-                n.to_numpy(float), tabs[conversions].to_numpy(float),
-                tabs[total_sq].to_numpy(float) if total_sq else None, policy=self.policy, reward=self.reward,
-                prior_a=self.prior[0], prior_b=self.prior[1], top_two_beta=self.top_two_beta, floor=self.floor,
-                pooling=self.pooling)
+                n.to_numpy(float),
+                tabs[conversions].to_numpy(float),
+                tabs[total_sq].to_numpy(float) if total_sq else None,
+                policy=self.policy,
+                reward=self.reward,
+                prior_a=self.prior[0],
+                prior_b=self.prior[1],
+                top_two_beta=self.top_two_beta,
+                floor=self.floor,
+                pooling=self.pooling,
+            )
             out = pd.DataFrame(np.asarray(shares), index=n.index, columns=self.arms)
             if self.reward == "gaussian":
                 out.attrs["between_persona_sd"] = pd.Series(np.asarray(extra), index=self.arms)
@@ -167,18 +206,43 @@ class Bandit:
         agg = agg.reindex(self.arms).fillna(0.0)
         sq = agg[total_sq].to_numpy(float) if total_sq is not None else None
         if self.policy == "ucb":
-            w = _core.experiments.ucb_batch_shares(agg[users].to_numpy(float), agg[conversions].to_numpy(float), sq,
-                                                   batch=ucb_batch, reward=self.reward, floor=self.floor)
+            w = _core.experiments.ucb_batch_shares(
+                agg[users].to_numpy(float),
+                agg[conversions].to_numpy(float),
+                sq,
+                batch=ucb_batch,
+                reward=self.reward,
+                floor=self.floor,
+            )
         else:
-            w = _core.experiments.allocation(agg[users].to_numpy(float), agg[conversions].to_numpy(float), sq,
-                                             policy=self.policy, reward=self.reward, prior_a=self.prior[0],
-                                             prior_b=self.prior[1], top_two_beta=self.top_two_beta, floor=self.floor)
+            w = _core.experiments.allocation(
+                agg[users].to_numpy(float),
+                agg[conversions].to_numpy(float),
+                sq,
+                policy=self.policy,
+                reward=self.reward,
+                prior_a=self.prior[0],
+                prior_b=self.prior[1],
+                top_two_beta=self.top_two_beta,
+                floor=self.floor,
+            )
         return pd.DataFrame([np.asarray(w)], index=["all"], columns=self.arms)
 
-    def simulate(self, truth: Any, *, users_per_batch: int = 1000, batches: int = 28, personas: Any = None,
-                 persona_weights: Any = None,
-                 sds: Any = None, costs: Any = None, budget: float | None = None, delay_mean: float = 0.0,
-                 delay_correction: bool = True, stream: int = 0) -> BanditRun:
+    def simulate(
+        self,
+        truth: Any,
+        *,
+        users_per_batch: int = 1000,
+        batches: int = 28,
+        personas: Any = None,
+        persona_weights: Any = None,
+        sds: Any = None,
+        costs: Any = None,
+        budget: float | None = None,
+        delay_mean: float = 0.0,
+        delay_correction: bool = True,
+        stream: int = 0,
+    ) -> BanditRun:
         """Runs the bandit on known truth: ``truth`` is a DataFrame persona x arm (or an
         array of arm means) of true conversion rates (Bernoulli) or mean rewards.
         ``costs`` per user by arm and a total ``budget`` pace spend evenly over batches
@@ -195,15 +259,28 @@ class Bandit:
         if means.shape[1] != len(self.arms):
             raise ValueError(f"truth has {means.shape[1]} arms, the bandit {len(self.arms)}")
         raw = _core.experiments.simulate_bandit(
-            means.ravel(), personas=means.shape[0], arms=len(self.arms),
+            means.ravel(),
+            personas=means.shape[0],
+            arms=len(self.arms),
             sds=None if sds is None else np.asarray(sds, float),
             persona_weights=None if persona_weights is None else np.asarray(persona_weights, float),
-            users_per_batch=int(users_per_batch), batches=int(batches),
+            users_per_batch=int(users_per_batch),
+            batches=int(batches),
             costs=None if costs is None else np.asarray(costs, float),
-            budget=float("inf") if budget is None else float(budget), delay_mean=float(delay_mean),
-            delay_correction=delay_correction, contextual=self.context is not None or means.shape[0] == 1,
-            policy=self.policy, reward=self.reward, prior_a=self.prior[0], prior_b=self.prior[1],
-            top_two_beta=self.top_two_beta, floor=self.floor, pooling=self.pooling, seed=self.seed, stream=stream)
+            budget=float("inf") if budget is None else float(budget),
+            delay_mean=float(delay_mean),
+            delay_correction=delay_correction,
+            contextual=self.context is not None or means.shape[0] == 1,
+            policy=self.policy,
+            reward=self.reward,
+            prior_a=self.prior[0],
+            prior_b=self.prior[1],
+            top_two_beta=self.top_two_beta,
+            floor=self.floor,
+            pooling=self.pooling,
+            seed=self.seed,
+            stream=stream,
+        )
         return BanditRun(raw, self.arms, personas, self.policy, means.ravel())
 
 
@@ -222,8 +299,15 @@ def UCB(arms: Any, **kwargs: Any) -> Bandit:  # noqa: N802
     return Bandit(arms, policy="ucb", **kwargs)
 
 
-def off_policy_value(logged: pd.DataFrame, target: pd.DataFrame, *, action: str = "arm", reward: str = "reward",
-                     propensity: str = "propensity", context: str | None = None) -> pd.DataFrame:
+def off_policy_value(
+    logged: pd.DataFrame,
+    target: pd.DataFrame,
+    *,
+    action: str = "arm",
+    reward: str = "reward",
+    propensity: str = "propensity",
+    context: str | None = None,
+) -> pd.DataFrame:
     """Value of a target policy from a logged test (a DataFrame with value and std_error
     for ``ips`` and ``doubly_robust``).
 
@@ -250,8 +334,15 @@ def off_policy_value(logged: pd.DataFrame, target: pd.DataFrame, *, action: str 
             raise ValueError(f"row {bad!r}: context {logged.loc[bad, context]!r} is not a row of target")
         x = cc.codes.astype(np.int64)
         contexts = len(target.index)
-    args = (a.codes.astype(np.int64), x, logged[reward].to_numpy(float), logged[propensity].to_numpy(float),
-            target.to_numpy(float).ravel(), contexts, len(arms))
+    args = (
+        a.codes.astype(np.int64),
+        x,
+        logged[reward].to_numpy(float),
+        logged[propensity].to_numpy(float),
+        target.to_numpy(float).ravel(),
+        contexts,
+        len(arms),
+    )
     ips = _core.experiments.inverse_propensity(*args)
     dr = _core.experiments.doubly_robust(*args)
     return pd.DataFrame({"value": [ips[0], dr[0]], "std_error": [ips[1], dr[1]]}, index=["ips", "doubly_robust"])

@@ -1,5 +1,6 @@
 """Planning and checks: sample sizes, group-sequential designs, p-value adjustment and the
 sample-ratio check. The numbers come from the C++ core (``trustmix::experiments``)."""
+
 from __future__ import annotations
 
 import html
@@ -37,9 +38,19 @@ def _probabilities(alpha: Any, power: Any) -> tuple[float, float]:
     return _real(alpha, "alpha", "in (0, 1)"), _real(power, "power", "in (0, 1)")
 
 
-def sample_size(effect: float, *, baseline: float | None = None, sd: float | None = None,
-                metric_type: str = "binomial", alpha: float = 0.05, power: float = 0.8, method: str = "fixed",
-                looks: int = 5, spending: str = "obrien_fleming", tau: float | None = None) -> dict[str, Any]:
+def sample_size(
+    effect: float,
+    *,
+    baseline: float | None = None,
+    sd: float | None = None,
+    metric_type: str = "binomial",
+    alpha: float = 0.05,
+    power: float = 0.8,
+    method: str = "fixed",
+    looks: int = 5,
+    spending: str = "obrien_fleming",
+    tau: float | None = None,
+) -> dict[str, Any]:
     """Users per arm to detect an absolute lift ``effect`` (two-sided, size ``alpha``).
 
     - fixed: n = (z_{1-alpha/2} + z_{1-beta})^2 (sd_c^2 + sd_a^2) / effect^2, with
@@ -62,9 +73,14 @@ def sample_size(effect: float, *, baseline: float | None = None, sd: float | Non
     if method == "group_sequential":
         d = group_sequential_design(looks=looks, alpha=alpha, power=power, spending=spending)
         n_max = n_fixed * d.inflation
-        return {"method": method, "users_per_arm": n_max, "max_users_per_arm": n_max,
-                "expected_users_alternative": n_max * d.expected_fraction_alternative,
-                "expected_users_null": n_max * d.expected_fraction_null, "boundaries": d.bounds.tolist()}
+        return {
+            "method": method,
+            "users_per_arm": n_max,
+            "max_users_per_arm": n_max,
+            "expected_users_alternative": n_max * d.expected_fraction_alternative,
+            "expected_users_null": n_max * d.expected_fraction_null,
+            "boundaries": d.bounds.tolist(),
+        }
     if method == "sequential":
         t = abs(effect) if tau is None else tau
         n = float(_core.experiments.always_valid_sample_size(effect, sd_c, sd_a, t, alpha, power))
@@ -92,13 +108,21 @@ class GroupSequentialDesign:
         self.expected_fraction_alternative = float(d["expected_fraction_alternative"])
         self.expected_fraction_null = float(d["expected_fraction_null"])
         self.alpha, self.power, self.spending = alpha, power, spending
-        self.alpha_spent = np.array([2.0 * _core.experiments.alpha_spent(t, alpha / 2.0, spending)
-                                     for t in self.fractions])
+        self.alpha_spent = np.array(
+            [2.0 * _core.experiments.alpha_spent(t, alpha / 2.0, spending) for t in self.fractions]
+        )
         null = np.asarray(_core.experiments.gs_crossing(self.fractions, self.bounds, 0.0))
         alt = np.asarray(_core.experiments.gs_crossing(self.fractions, self.bounds, self.drift))
-        self.table = pd.DataFrame({"look": np.arange(1, len(self.fractions) + 1), "fraction": self.fractions,
-                                   "z_bound": self.bounds, "alpha_spent": self.alpha_spent,
-                                   "stop_prob_null": null, "stop_prob_alternative": alt})
+        self.table = pd.DataFrame(
+            {
+                "look": np.arange(1, len(self.fractions) + 1),
+                "fraction": self.fractions,
+                "z_bound": self.bounds,
+                "alpha_spent": self.alpha_spent,
+                "stop_prob_null": null,
+                "stop_prob_alternative": alt,
+            }
+        )
 
     def summary(self) -> pd.DataFrame:
         """The per-look table."""
@@ -114,7 +138,7 @@ class GroupSequentialDesign:
         ax.plot(self.fractions, -self.bounds, "k--o")
         if z_path is not None:
             z = np.asarray(z_path, float)
-            ax.plot(self.fractions[:len(z)], z, "-o", label="z so far")
+            ax.plot(self.fractions[: len(z)], z, "-o", label="z so far")
         ax.set_xlabel("information fraction")
         ax.set_ylabel("z statistic")
         ax.set_title(f"{self.spending} spending, alpha {self.alpha}")
@@ -122,8 +146,10 @@ class GroupSequentialDesign:
         return ax
 
     def _repr_html_(self) -> str:
-        return (f"<b>Group-sequential design</b> ({html.escape(self.spending)}, alpha {self.alpha}, power "
-                f"{self.power}): max sample {self.inflation:.4f} x fixed" + self.table.to_html(index=False))
+        return (
+            f"<b>Group-sequential design</b> ({html.escape(self.spending)}, alpha {self.alpha}, power "
+            f"{self.power}): max sample {self.inflation:.4f} x fixed" + self.table.to_html(index=False)
+        )
 
     def __repr__(self) -> str:
         return f"GroupSequentialDesign(looks={len(self.fractions)}, inflation={self.inflation:.4f})"
@@ -137,8 +163,14 @@ class GroupSequentialDesign:
         self.__dict__.update(state)
 
 
-def group_sequential_design(looks: int | None = 5, *, fractions: Any = None, alpha: float = 0.05, power: float = 0.8,
-                            spending: str = "obrien_fleming") -> GroupSequentialDesign:
+def group_sequential_design(
+    looks: int | None = 5,
+    *,
+    fractions: Any = None,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    spending: str = "obrien_fleming",
+) -> GroupSequentialDesign:
     """Lan-DeMets design at ``looks`` equally spaced looks (or the given ``fractions``).
 
     Spending per tail at alpha/2 (as in ldbounds and gsDesign): O'Brien-Fleming type

@@ -4,6 +4,7 @@ All arithmetic runs in the C++ core (``trustmix::experiments``); this module gro
 rows, calls the core once per segment x metric (and per look for sequential methods),
 and builds the result object.
 """
+
 from __future__ import annotations
 
 import html
@@ -85,9 +86,14 @@ class ABTestResult:
         boundary for group-sequential), ``p_value``/``z``, ``bound``.
     """
 
-    def __init__(self, table: pd.DataFrame, srm: pd.DataFrame, settings: dict[str, Any],
-                 path: pd.DataFrame | None = None,
-                 posteriors: dict[tuple[Any, str], tuple[Any, ...]] | None = None) -> None:
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        srm: pd.DataFrame,
+        settings: dict[str, Any],
+        path: pd.DataFrame | None = None,
+        posteriors: dict[tuple[Any, str], tuple[Any, ...]] | None = None,
+    ) -> None:
         self.table = table
         self.srm = srm
         self.settings = settings
@@ -124,9 +130,11 @@ class ABTestResult:
                 ok = len(sig) > 0
                 best = sig.loc[sig["relative_lift"].idxmax()] if ok else arms.loc[arms["relative_lift"].idxmax()]
             rel = best["relative_lift"]
-            text = (f"{who}{best['arm']!r} {'raised' if rel >= 0 else 'lowered'} {met} from {_fmt(ctrl['mean'])} to "
-                    f"{_fmt(best['mean'])} ({rel:+.1%}, {level:.0%} interval {best['relative_lower']:+.1%} to "
-                    f"{best['relative_upper']:+.1%})")
+            text = (
+                f"{who}{best['arm']!r} {'raised' if rel >= 0 else 'lowered'} {met} from {_fmt(ctrl['mean'])} to "
+                f"{_fmt(best['mean'])} ({rel:+.1%}, {level:.0%} interval {best['relative_lower']:+.1%} to "
+                f"{best['relative_upper']:+.1%})"
+            )
             if self.settings["method"] == "bayesian":
                 text += f"; there is a {best['chance_to_beat_control']:.1%} chance it beats {ctrl['arm']!r}."
             else:
@@ -134,8 +142,10 @@ class ABTestResult:
             text += f" Ship {best['arm']!r}." if ok else f" Not yet conclusive: keep {ctrl['arm']!r} and keep testing."
             srm = self.srm[(self.srm["segment"] == seg) & (self.srm["metric"] == met)]
             if len(srm) and bool(srm["mismatch"].iloc[0]):
-                text += (" WARNING: the arms' user counts do not match the planned split (sample-ratio mismatch); "
-                         "fix the assignment before trusting this.")
+                text += (
+                    " WARNING: the arms' user counts do not match the planned split (sample-ratio mismatch); "
+                    "fix the assignment before trusting this."
+                )
             lines.append(text)
         return "\n".join(lines)
 
@@ -162,7 +172,7 @@ class ABTestResult:
             p = self.path[(self.path["segment"] == seg) & (self.path["metric"] == met)]
             for arm_name, a in p.groupby("arm", sort=False):
                 if method == "sequential":
-                    line, = ax.plot(a["users"], a["estimate"], label=str(arm_name))
+                    (line,) = ax.plot(a["users"], a["estimate"], label=str(arm_name))
                     ax.fill_between(a["users"], a["lower"], a["upper"], color=line.get_color(), alpha=0.2)
                 else:
                     ax.plot(a["users"], a["z"], marker="o", label=str(arm_name))
@@ -178,8 +188,12 @@ class ABTestResult:
         else:
             arms = rows[~rows["control"]]
             y = np.arange(len(arms))
-            ax.errorbar(arms["relative_lift"], y, xerr=[arms["relative_lift"] - arms["relative_lower"],
-                                                        arms["relative_upper"] - arms["relative_lift"]], fmt="o")
+            ax.errorbar(
+                arms["relative_lift"],
+                y,
+                xerr=[arms["relative_lift"] - arms["relative_lower"], arms["relative_upper"] - arms["relative_lift"]],
+                fmt="o",
+            )
             ax.set_yticks(y, [str(a) for a in arms["arm"]])
             ax.axvline(0.0, color="k", lw=0.8)
             ax.set_xlabel("relative lift over control")
@@ -188,8 +202,10 @@ class ABTestResult:
         return ax
 
     def _repr_html_(self) -> str:
-        head = (f"<b>A/B test</b> ({html.escape(self.settings['method'])}, {self.settings['level']:.0%} intervals)"
-                f"<p>{html.escape(self.decision()).replace(chr(10), '<br>')}</p>")
+        head = (
+            f"<b>A/B test</b> ({html.escape(self.settings['method'])}, {self.settings['level']:.0%} intervals)"
+            f"<p>{html.escape(self.decision()).replace(chr(10), '<br>')}</p>"
+        )
         return head + self.table.to_html(index=False, float_format=lambda v: f"{v:.4g}")
 
     def __repr__(self) -> str:
@@ -230,18 +246,29 @@ def _x_column(sub: pd.DataFrame, denominator: str | None, covariate: str | None)
     return None
 
 
-def _sums(sub: pd.DataFrame, codes: np.ndarray, n_arms: int, metric: str, denominator: Any, covariate: Any,
-          cap: Any) -> Any:
+def _sums(
+    sub: pd.DataFrame, codes: np.ndarray, n_arms: int, metric: str, denominator: Any, covariate: Any, cap: Any
+) -> Any:
     y = _float_column(sub, metric, "metric")
     return _core.experiments.summarize(codes, y, _x_column(sub, denominator, covariate), n_arms, cap)
 
 
-def _analyse(sums: dict[str, Any], arm_names: list[Any], control: int, mtype: str, *, method: str, cuped: bool,
-             prior: Any, level: float,
-             relative_grid: npt.NDArray[Any] | None) -> tuple[pd.DataFrame, tuple[Any, ...] | None]:
+def _analyse(
+    sums: dict[str, Any],
+    arm_names: list[Any],
+    control: int,
+    mtype: str,
+    *,
+    method: str,
+    cuped: bool,
+    prior: Any,
+    level: float,
+    relative_grid: npt.NDArray[Any] | None,
+) -> tuple[pd.DataFrame, tuple[Any, ...] | None]:
     """Per-arm rows for one segment x metric from its sums."""
-    est = _core.experiments.estimate_arms(sums["n"], sums["sum"], sums["sum_sq"], sums["sum_x"], sums["sum_x2"],
-                                          sums["sum_xy"], metric=mtype, cuped=cuped)
+    est = _core.experiments.estimate_arms(
+        sums["n"], sums["sum"], sums["sum_sq"], sums["sum_x"], sums["sum_x2"], sums["sum_xy"], metric=mtype, cuped=cuped
+    )
     k = len(arm_names)
     mean, var = est["mean"], est["variance"]
     rows = pd.DataFrame({"arm": arm_names, "control": np.arange(k) == control, "users": est["n"], "mean": mean})
@@ -256,10 +283,28 @@ def _analyse(sums: dict[str, Any], arm_names: list[Any], control: int, mtype: st
     for i in range(k):
         if i == control or method == "bayesian":  # the Bayesian branch below sets every number
             continue
-        a = _core.experiments.fixed_test(mean[control], var[control], est["n"][control], mean[i], var[i], est["n"][i],
-                             relative=False, level=level, welch=welch)
-        r = _core.experiments.fixed_test(mean[control], var[control], est["n"][control], mean[i], var[i], est["n"][i],
-                             relative=True, level=level, welch=welch)
+        a = _core.experiments.fixed_test(
+            mean[control],
+            var[control],
+            est["n"][control],
+            mean[i],
+            var[i],
+            est["n"][i],
+            relative=False,
+            level=level,
+            welch=welch,
+        )
+        r = _core.experiments.fixed_test(
+            mean[control],
+            var[control],
+            est["n"][control],
+            mean[i],
+            var[i],
+            est["n"][i],
+            relative=True,
+            level=level,
+            welch=welch,
+        )
         lift[i], lo[i], hi[i] = a["estimate"], a["ci_lower"], a["ci_upper"]
         rlift[i], rlo[i], rhi[i] = r["estimate"], r["ci_lower"], r["ci_upper"]
         pv[i] = a["p_value"]
@@ -267,18 +312,39 @@ def _analyse(sums: dict[str, Any], arm_names: list[Any], control: int, mtype: st
     if method == "bayesian":
         conjugate = mtype in ("binomial", "count", "continuous") and not cuped
         if conjugate:
-            pa, pb = (prior if prior is not None else (None, None))
-            c = _core.experiments.compare(sums["n"], sums["sum"], sums["sum_sq"], metric=mtype, prior_a=pa, prior_b=pb,
-                              control=control)
+            pa, pb = prior if prior is not None else (None, None)
+            c = _core.experiments.compare(
+                sums["n"], sums["sum"], sums["sum_sq"], metric=mtype, prior_a=pa, prior_b=pb, control=control
+            )
             dens = {}
             for i in range(k):
                 if i == control:
                     continue
-                la = _core.experiments.lift(sums["n"], sums["sum"], sums["sum_sq"], metric=mtype, prior_a=pa,
-                                            prior_b=pb, control=control, arm=i, level=level, relative=False)
-                lr = _core.experiments.lift(sums["n"], sums["sum"], sums["sum_sq"], metric=mtype, prior_a=pa,
-                                            prior_b=pb, control=control, arm=i, level=level, relative=True,
-                                            grid=relative_grid)
+                la = _core.experiments.lift(
+                    sums["n"],
+                    sums["sum"],
+                    sums["sum_sq"],
+                    metric=mtype,
+                    prior_a=pa,
+                    prior_b=pb,
+                    control=control,
+                    arm=i,
+                    level=level,
+                    relative=False,
+                )
+                lr = _core.experiments.lift(
+                    sums["n"],
+                    sums["sum"],
+                    sums["sum_sq"],
+                    metric=mtype,
+                    prior_a=pa,
+                    prior_b=pb,
+                    control=control,
+                    arm=i,
+                    level=level,
+                    relative=True,
+                    grid=relative_grid,
+                )
                 lift[i], lo[i], hi[i] = c["mean"][i] - c["mean"][control], la["lower"], la["upper"]
                 rlift[i], rlo[i], rhi[i] = lr["median"], lr["lower"], lr["upper"]
                 dens[arm_names[i]] = np.asarray(lr["density"])
@@ -286,15 +352,16 @@ def _analyse(sums: dict[str, Any], arm_names: list[Any], control: int, mtype: st
             rows["posterior"] = [f[0] for f in c["posteriors"]]
         else:
             c = _core.experiments.compare_normal(mean, np.sqrt(var), control=control, level=level, relative=False)
-            cr = _core.experiments.compare_normal(mean, np.sqrt(var), control=control, level=level, relative=True,
-                                                  grid=relative_grid)
+            cr = _core.experiments.compare_normal(
+                mean, np.sqrt(var), control=control, level=level, relative=True, grid=relative_grid
+            )
             lift, lo, hi = mean - mean[control], np.asarray(c["lower"]), np.asarray(c["upper"])
             rlift, rlo, rhi = np.asarray(cr["median"]), np.asarray(cr["lower"]), np.asarray(cr["upper"])
             lift[control] = lo[control] = hi[control] = rlift[control] = rlo[control] = rhi[control] = 0.0
             flat = np.asarray(cr["density"])
             m = 0 if relative_grid is None else len(relative_grid)
             others = [i for i in range(k) if i != control]
-            dens = {arm_names[i]: flat[j * m:(j + 1) * m] for j, i in enumerate(others)} if m else {}
+            dens = {arm_names[i]: flat[j * m : (j + 1) * m] for j, i in enumerate(others)} if m else {}
             # No conjugate model for ratio or CUPED-adjusted means: the large-sample normal
             # posterior N(estimate, se^2) is an approximation, and the table says so.
             rows["posterior"] = "normal (large-sample approximation)"
@@ -311,13 +378,30 @@ def _analyse(sums: dict[str, Any], arm_names: list[Any], control: int, mtype: st
     return rows, densities
 
 
-def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segment: str | None = None,
-            method: str = "bayesian", control: Any = None, metric_type: str | None = None,
-            denominator: str | None = None,
-            covariate: str | None = None, cap: float | None = None, prior: tuple[float, float] | None = None,
-            level: float = 0.95, alpha: float = 0.05, correction: str | None = "holm", weights: Any = None,
-            time: str | None = None, tau: float | None = None, planned_users: float | None = None,
-            spending: str = "obrien_fleming", srm_alpha: float = 0.001, trim: float | None = None) -> ABTestResult:
+def ab_test(
+    data: pd.DataFrame,
+    *,
+    arm: str,
+    metric: str | Sequence[str],
+    segment: str | None = None,
+    method: str = "bayesian",
+    control: Any = None,
+    metric_type: str | None = None,
+    denominator: str | None = None,
+    covariate: str | None = None,
+    cap: float | None = None,
+    prior: tuple[float, float] | None = None,
+    level: float = 0.95,
+    alpha: float = 0.05,
+    correction: str | None = "holm",
+    weights: Any = None,
+    time: str | None = None,
+    tau: float | None = None,
+    planned_users: float | None = None,
+    spending: str = "obrien_fleming",
+    srm_alpha: float = 0.001,
+    trim: float | None = None,
+) -> ABTestResult:
     """Analyse an A/B/n test from raw per-user rows.
 
     Parameters
@@ -396,11 +480,14 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
         if not 0.0 <= trim < 0.5:
             raise ValueError(f"trim is the share cut from each tail, in [0, 0.5), got {trim}")
         if method != "fixed" or covariate is not None or denominator is not None or cap is not None:
-            raise ValueError("trim (trimmed means, Yuen-Welch test) works with method='fixed' on a continuous metric, "
-                             "without covariate, denominator or cap")
+            raise ValueError(
+                "trim (trimmed means, Yuen-Welch test) works with method='fixed' on a continuous metric, "
+                "without covariate, denominator or cap"
+            )
     if method == "group_sequential" and (time is None or planned_users is None):
-        raise ValueError("method='group_sequential' needs time= (the look of each row) and "
-                         "planned_users= (max users per arm)")
+        raise ValueError(
+            "method='group_sequential' needs time= (the look of each row) and planned_users= (max users per arm)"
+        )
     metrics = [metric] if isinstance(metric, str) else list(metric)
     arm_col = _column(data, arm, "arm")
     if arm_col.isna().any():
@@ -418,8 +505,9 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
     if segment is not None:
         seg_col = _column(data, segment, "segment")
         if seg_col.isna().any():
-            raise ValueError(f"segment column {segment!r}: row {data.index[seg_col.isna().to_numpy()][0]!r} "
-                             "has no label")
+            raise ValueError(
+                f"segment column {segment!r}: row {data.index[seg_col.isna().to_numpy()][0]!r} has no label"
+            )
         segments = list(pd.unique(seg_col))
     else:
         seg_col = None
@@ -443,15 +531,29 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
             mtype = _metric_type(vals, metric_type, denominator, met)
             sums = _sums(sub, codes, len(arm_names), met, denominator, covariate, caps[met])
             chi2, p_srm = _core.experiments.sample_ratio_test(sums["n"], w)
-            srm_rows.append({"segment": seg, "metric": met, "chi2": chi2, "p_value": p_srm,
-                             "mismatch": p_srm < srm_alpha})
+            srm_rows.append(
+                {"segment": seg, "metric": met, "chi2": chi2, "p_value": p_srm, "mismatch": p_srm < srm_alpha}
+            )
             if p_srm < srm_alpha:
-                warnings.warn(f"sample-ratio mismatch in segment {seg!r}, metric {met!r}: users per arm "
-                              f"{dict(zip(arm_names, sums['n'], strict=True))} vs planned split {list(w)} "
-                              f"(p = {p_srm:.2g}); "
-                              "inference may mislead", InferenceWarning, stacklevel=2)
-            rows, dens = _analyse(sums, arm_names, ctrl, mtype, method=method, cuped=covariate is not None,
-                                  prior=prior, level=level, relative_grid=grid)
+                warnings.warn(
+                    f"sample-ratio mismatch in segment {seg!r}, metric {met!r}: users per arm "
+                    f"{dict(zip(arm_names, sums['n'], strict=True))} vs planned split {list(w)} "
+                    f"(p = {p_srm:.2g}); "
+                    "inference may mislead",
+                    InferenceWarning,
+                    stacklevel=2,
+                )
+            rows, dens = _analyse(
+                sums,
+                arm_names,
+                ctrl,
+                mtype,
+                method=method,
+                cuped=covariate is not None,
+                prior=prior,
+                level=level,
+                relative_grid=grid,
+            )
             if trim is not None:
                 if mtype != "continuous":
                     raise ValueError(f"trim: metric {met!r} is {mtype}; trimmed means are for continuous metrics")
@@ -459,9 +561,25 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
             if dens is not None:
                 posteriors[(seg, met)] = dens
             if method in ("sequential", "group_sequential"):
-                rows, path = _sequential(sub, codes, arm_names, ctrl, met, mtype, rows, time=time, tau=tau, alpha=alpha,
-                                         level=level, denominator=denominator, covariate=covariate, cap=caps[met],
-                                         planned_users=planned_users, spending=spending, method=method)
+                rows, path = _sequential(
+                    sub,
+                    codes,
+                    arm_names,
+                    ctrl,
+                    met,
+                    mtype,
+                    rows,
+                    time=time,
+                    tau=tau,
+                    alpha=alpha,
+                    level=level,
+                    denominator=denominator,
+                    covariate=covariate,
+                    cap=caps[met],
+                    planned_users=planned_users,
+                    spending=spending,
+                    method=method,
+                )
                 path.insert(0, "metric", met)
                 path.insert(0, "segment", seg)
                 paths.append(path)
@@ -477,19 +595,36 @@ def ab_test(data: pd.DataFrame, *, arm: str, metric: str | Sequence[str], segmen
         if method == "group_sequential":
             table["significant"] = table["rejected"].astype(bool) & not_ctrl
             if correction not in (None, "none") and len(table[not_ctrl]) > 1:
-                warnings.warn("group_sequential: the boundaries control alpha per comparison; the correction is "
-                              "applied to the final-look p-values only", InferenceWarning, stacklevel=2)
+                warnings.warn(
+                    "group_sequential: the boundaries control alpha per comparison; the correction is "
+                    "applied to the final-look p-values only",
+                    InferenceWarning,
+                    stacklevel=2,
+                )
         else:
             table["significant"] = (adj <= alpha) & not_ctrl
-    settings = {"method": method, "arm": arm, "metrics": metrics, "segment": segment, "control": control,
-                "level": level, "alpha": alpha, "correction": correction, "cap": cap, "covariate": covariate,
-                "denominator": denominator, "prior": prior, "tau": tau}
+    settings = {
+        "method": method,
+        "arm": arm,
+        "metrics": metrics,
+        "segment": segment,
+        "control": control,
+        "level": level,
+        "alpha": alpha,
+        "correction": correction,
+        "cap": cap,
+        "covariate": covariate,
+        "denominator": denominator,
+        "prior": prior,
+        "tau": tau,
+    }
     path = pd.concat(paths, ignore_index=True) if paths else None
     return ABTestResult(table, pd.DataFrame(srm_rows), settings, path, posteriors)
 
 
-def _trimmed(rows: pd.DataFrame, y: np.ndarray, codes: np.ndarray, ctrl: int, trim: float,
-             level: float) -> pd.DataFrame:
+def _trimmed(
+    rows: pd.DataFrame, y: np.ndarray, codes: np.ndarray, ctrl: int, trim: float, level: float
+) -> pd.DataFrame:
     """Replaces the fixed test's numbers by the Yuen-Welch test of trimmed means."""
     rows = rows.copy()
     yc = y[codes == ctrl]
@@ -499,10 +634,17 @@ def _trimmed(rows: pd.DataFrame, y: np.ndarray, codes: np.ndarray, ctrl: int, tr
         ya = y[codes == i]
         a = _core.experiments.yuen_test(yc, ya, trim=trim, relative=False, level=level)
         r = _core.experiments.yuen_test(yc, ya, trim=trim, relative=True, level=level)
-        rows.loc[i, ["lift", "lift_lower", "lift_upper", "p_value"]] = [a["estimate"], a["ci_lower"], a["ci_upper"],
-                                                                         a["p_value"]]
-        rows.loc[i, ["relative_lift", "relative_lower", "relative_upper"]] = [r["estimate"], r["ci_lower"],
-                                                                               r["ci_upper"]]
+        rows.loc[i, ["lift", "lift_lower", "lift_upper", "p_value"]] = [
+            a["estimate"],
+            a["ci_lower"],
+            a["ci_upper"],
+            a["p_value"],
+        ]
+        rows.loc[i, ["relative_lift", "relative_lower", "relative_upper"]] = [
+            r["estimate"],
+            r["ci_lower"],
+            r["ci_upper"],
+        ]
         rows.loc[i, "mean"] = a["arm_mean"]
         rows.loc[ctrl, "mean"] = a["control_mean"]
     return rows
@@ -525,9 +667,26 @@ def _weights(weights: Any, arm_names: list[Any]) -> npt.NDArray[Any]:
     return w
 
 
-def _sequential(sub: Any, codes: Any, arm_names: Any, ctrl: Any, met: Any, mtype: Any, rows: Any, *, time: Any,
-                tau: Any, alpha: Any, level: Any, denominator: Any, covariate: Any, cap: Any,
-                planned_users: Any, spending: Any, method: Any) -> Any:
+def _sequential(
+    sub: Any,
+    codes: Any,
+    arm_names: Any,
+    ctrl: Any,
+    met: Any,
+    mtype: Any,
+    rows: Any,
+    *,
+    time: Any,
+    tau: Any,
+    alpha: Any,
+    level: Any,
+    denominator: Any,
+    covariate: Any,
+    cap: Any,
+    planned_users: Any,
+    spending: Any,
+    method: Any,
+) -> Any:
     """Looks = cumulative data at each distinct time; the path of each arm vs control."""
     k = len(arm_names)
     if time is None:
@@ -547,8 +706,16 @@ def _sequential(sub: Any, codes: Any, arm_names: Any, ctrl: Any, met: Any, mtype
         if np.any(np.bincount(codes[m], minlength=k) < 3):
             continue  # too few users in some arm at this look
         s = _core.experiments.summarize(codes[m], y[m], None if x is None else x[m], k, cap)
-        e = _core.experiments.estimate_arms(s["n"], s["sum"], s["sum_sq"], s["sum_x"], s["sum_x2"], s["sum_xy"],
-                                            metric=mtype, cuped=covariate is not None)
+        e = _core.experiments.estimate_arms(
+            s["n"],
+            s["sum"],
+            s["sum_sq"],
+            s["sum_x"],
+            s["sum_x2"],
+            s["sum_xy"],
+            metric=mtype,
+            cuped=covariate is not None,
+        )
         if np.any(np.asarray(e["variance"]) <= 0):
             continue
         users_at.append((li, t, e["n"][ctrl]))
@@ -569,13 +736,25 @@ def _sequential(sub: Any, codes: Any, arm_names: Any, ctrl: Any, met: Any, mtype
             rows.loc[i, "lift_lower"] = av["ci_lower"][-1]
             rows.loc[i, "lift_upper"] = av["ci_upper"][-1]
             for j, (li, t, n_c) in enumerate(users_at):
-                records.append({"look": li, "time": t, "arm": arm_names[i], "users": n_c, "estimate": est[j],
-                                "lower": av["ci_lower"][j], "upper": av["ci_upper"][j], "p_value": av["p_value"][j]})
+                records.append(
+                    {
+                        "look": li,
+                        "time": t,
+                        "arm": arm_names[i],
+                        "users": n_c,
+                        "estimate": est[j],
+                        "lower": av["ci_lower"][j],
+                        "upper": av["ci_upper"][j],
+                        "p_value": av["p_value"][j],
+                    }
+                )
         return rows, pd.DataFrame(records)
     fractions = np.array([u for (_, _, u) in users_at], float) / float(planned_users)
     if np.any(np.diff(fractions) <= 0) or fractions[-1] > 1.0 + 1e-9:
-        raise ValueError(f"group_sequential: the information fractions (control users / planned_users) must increase "
-                         f"and stay <= 1, got {np.round(fractions, 4).tolist()}; raise planned_users?")
+        raise ValueError(
+            f"group_sequential: the information fractions (control users / planned_users) must increase "
+            f"and stay <= 1, got {np.round(fractions, 4).tolist()}; raise planned_users?"
+        )
     bounds = np.asarray(_core.experiments.gs_boundaries(np.minimum(fractions, 1.0), alpha, spending))
     rows["rejected"] = False
     for i, (est, var) in est_path.items():
@@ -583,14 +762,33 @@ def _sequential(sub: Any, codes: Any, arm_names: Any, ctrl: Any, met: Any, mtype
         crossed = np.abs(z) >= bounds
         rows.loc[i, "rejected"] = bool(crossed.any())
         for j, (li, t, n_c) in enumerate(users_at):
-            records.append({"look": li, "time": t, "arm": arm_names[i], "users": n_c, "estimate": est[j], "z": z[j],
-                            "bound": bounds[j], "fraction": fractions[j]})
+            records.append(
+                {
+                    "look": li,
+                    "time": t,
+                    "arm": arm_names[i],
+                    "users": n_c,
+                    "estimate": est[j],
+                    "z": z[j],
+                    "bound": bounds[j],
+                    "fraction": fractions[j],
+                }
+            )
     return rows, pd.DataFrame(records)
 
 
-def effect_posterior(control_mean: float, control_variance: float, arm_mean: float, arm_variance: float, *,
-                     relative: bool = True, level: float = 0.95, prior_mean: float = 0.0, prior_variance: float = 1.0,
-                     proper: bool = False) -> dict[str, Any]:
+def effect_posterior(
+    control_mean: float,
+    control_variance: float,
+    arm_mean: float,
+    arm_variance: float,
+    *,
+    relative: bool = True,
+    level: float = 0.95,
+    prior_mean: float = 0.0,
+    prior_variance: float = 1.0,
+    proper: bool = False,
+) -> dict[str, Any]:
     """Gaussian posterior of the lift as GrowthBook's engine (gbstats) defines it.
 
     Lift by the delta method from each arm's mean and the variance of that mean:
@@ -600,31 +798,65 @@ def effect_posterior(control_mean: float, control_variance: float, arm_mean: flo
     ci_lower/ci_upper at ``level``, risk_control = E[max(lift, 0)], risk_treatment =
     E[max(-lift, 0)]. For 49/100 vs 51/100 (v = p (1 - p) / n): 0.04082, 0.14725, 0.60918.
     """
+
     def real(value: Any, name: str, expected: str, ok: Any) -> float:
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
-                or not ok(float(value)):
+        if (
+            isinstance(value, (bool, np.bool_))
+            or not isinstance(value, (int, float, np.integer, np.floating))
+            or not ok(float(value))
+        ):
             raise ValueError(f"effect_posterior: {name} must be {expected}, got {value!r}")
         return float(value)
 
     control_mean = real(control_mean, "control_mean", "a finite number", np.isfinite)
     arm_mean = real(arm_mean, "arm_mean", "a finite number", np.isfinite)
-    control_variance = real(control_variance, "control_variance", "a finite number >= 0 (the variance of the mean)",
-                            lambda v: np.isfinite(v) and v >= 0)
-    arm_variance = real(arm_variance, "arm_variance", "a finite number >= 0 (the variance of the mean)",
-                        lambda v: np.isfinite(v) and v >= 0)
+    control_variance = real(
+        control_variance,
+        "control_variance",
+        "a finite number >= 0 (the variance of the mean)",
+        lambda v: np.isfinite(v) and v >= 0,
+    )
+    arm_variance = real(
+        arm_variance,
+        "arm_variance",
+        "a finite number >= 0 (the variance of the mean)",
+        lambda v: np.isfinite(v) and v >= 0,
+    )
     level = real(level, "level", "in (0, 1)", lambda v: 0 < v < 1)
     prior_mean = real(prior_mean, "prior_mean", "a finite number", np.isfinite)
     prior_variance = real(prior_variance, "prior_variance", "a finite number > 0", lambda v: np.isfinite(v) and v > 0)
-    return dict(_core.experiments.effect_posterior(control_mean, control_variance, arm_mean, arm_variance,
-                                                   relative=relative, level=level, prior_mean=prior_mean,
-                                                   prior_variance=prior_variance, proper=proper))
+    return dict(
+        _core.experiments.effect_posterior(
+            control_mean,
+            control_variance,
+            arm_mean,
+            arm_variance,
+            relative=relative,
+            level=level,
+            prior_mean=prior_mean,
+            prior_variance=prior_variance,
+            proper=proper,
+        )
+    )
 
 
-def compare_arms(summaries: pd.DataFrame, *, arm: str = "arm", users: str = "users", conversions: str | None = None,
-                 total: str | None = None, total_sq: str | None = None, metric_type: str = "binomial",
-                 method: str = "bayesian", control: Any = None, prior: tuple[float, float] | None = None,
-                 level: float = 0.95, alpha: float = 0.05, correction: str | None = "holm",
-                 metric_name: str = "metric") -> ABTestResult:
+def compare_arms(
+    summaries: pd.DataFrame,
+    *,
+    arm: str = "arm",
+    users: str = "users",
+    conversions: str | None = None,
+    total: str | None = None,
+    total_sq: str | None = None,
+    metric_type: str = "binomial",
+    method: str = "bayesian",
+    control: Any = None,
+    prior: tuple[float, float] | None = None,
+    level: float = 0.95,
+    alpha: float = 0.05,
+    correction: str | None = "holm",
+    metric_name: str = "metric",
+) -> ABTestResult:
     """Analyse a test from per-arm summaries (one row per arm).
 
     ``users`` per arm and either ``conversions`` (binomial) or ``total`` (sum of the
@@ -649,11 +881,26 @@ def compare_arms(summaries: pd.DataFrame, *, arm: str = "arm", users: str = "use
         control = names[0]
     if control not in names:
         raise ValueError(f"control {control!r} is not an arm; arms are {names}")
-    sums = {"n": n, "sum": s, "sum_sq": sq, "sum_x": np.zeros(len(n)), "sum_x2": np.zeros(len(n)),
-            "sum_xy": np.zeros(len(n))}
+    sums = {
+        "n": n,
+        "sum": s,
+        "sum_sq": sq,
+        "sum_x": np.zeros(len(n)),
+        "sum_x2": np.zeros(len(n)),
+        "sum_xy": np.zeros(len(n)),
+    }
     grid = np.linspace(-1.0, 1.0, 401) if method == "bayesian" else None
-    rows, dens = _analyse(sums, names, names.index(control), metric_type, method=method, cuped=False, prior=prior,
-                          level=level, relative_grid=grid)
+    rows, dens = _analyse(
+        sums,
+        names,
+        names.index(control),
+        metric_type,
+        method=method,
+        cuped=False,
+        prior=prior,
+        level=level,
+        relative_grid=grid,
+    )
     chi2, p_srm = _core.experiments.sample_ratio_test(n, np.ones(len(n)))
     rows.insert(0, "metric", metric_name)
     rows.insert(0, "segment", "all")
@@ -663,9 +910,22 @@ def compare_arms(summaries: pd.DataFrame, *, arm: str = "arm", users: str = "use
         adj[nc] = _adjust(rows.loc[nc, "p_value"].to_numpy(float), correction)
         rows["p_adjusted"] = adj
         rows["significant"] = (adj <= alpha) & nc
-    srm = pd.DataFrame([{"segment": "all", "metric": metric_name, "chi2": chi2, "p_value": p_srm,
-                         "mismatch": p_srm < 0.001}])
-    settings = {"method": method, "arm": arm, "metrics": [metric_name], "segment": None, "control": control,
-                "level": level, "alpha": alpha, "correction": correction, "cap": None, "covariate": None,
-                "denominator": None, "prior": prior, "tau": None}
+    srm = pd.DataFrame(
+        [{"segment": "all", "metric": metric_name, "chi2": chi2, "p_value": p_srm, "mismatch": p_srm < 0.001}]
+    )
+    settings = {
+        "method": method,
+        "arm": arm,
+        "metrics": [metric_name],
+        "segment": None,
+        "control": control,
+        "level": level,
+        "alpha": alpha,
+        "correction": correction,
+        "cap": None,
+        "covariate": None,
+        "denominator": None,
+        "prior": prior,
+        "tau": None,
+    }
     return ABTestResult(rows, srm, settings, None, {("all", metric_name): dens} if dens else {})

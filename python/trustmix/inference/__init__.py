@@ -12,6 +12,7 @@ Examples
 >>> fit.summary().loc["tau", ["mean", "r_hat"]]          # doctest: +SKIP
 >>> fit.warnings                                          # [] when nothing is wrong
 """
+
 from __future__ import annotations
 
 from trustmix import _core

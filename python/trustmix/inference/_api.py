@@ -1,4 +1,5 @@
 """Pythonic layer over trustmix._core.inference (no arithmetic loops here)."""
+
 from __future__ import annotations
 
 import html
@@ -24,6 +25,7 @@ TARGETS: dict[str, type[Any]] = {
 
 _TARGET_TYPES = tuple(TARGETS.values()) + (_core.inference.PythonTarget, _core.inference.TrustTarget)
 _TARGET_TYPES += (_core.mmm.PanelTarget,)  # the geo panel model (bindings/panel.cpp, mmm/panel.py)
+
 
 class InferenceWarning(UserWarning):
     """Inference that may mislead: NUTS diagnostics failed (divergences, R-hat > 1.01, low
@@ -95,8 +97,9 @@ def _inverse_metric(m: Any) -> np.ndarray | None:
     if a.ndim == 1:
         return a[:, None]
     if a.ndim != 2:
-        raise ValueError(f"initial_inverse_metric must have shape (dimension,) or (dimension, dimension), "
-                         f"got {a.shape}")
+        raise ValueError(
+            f"initial_inverse_metric must have shape (dimension,) or (dimension, dimension), got {a.shape}"
+        )
     return a
 
 
@@ -248,8 +251,9 @@ def sample(
             stacklevel=2,
         )
     for message in result.warnings:
-        if raw.keyboard_interrupt and message.startswith(("The run was interrupted",
-                                                          "The diagnostics were interrupted")):
+        if raw.keyboard_interrupt and message.startswith(
+            ("The run was interrupted", "The diagnostics were interrupted")
+        ):
             continue  # said above
         _warnings.warn(message, InferenceWarning, stacklevel=2)
     return result
@@ -292,8 +296,12 @@ class SampleResult:
         self.seconds: float = float(raw.seconds)
         self.gradient_evaluations = np.asarray(raw.gradient_evaluations, dtype=np.int64)
         self.adapted_step_size = np.asarray(raw.adapted_step_size, dtype=float)
-        self.inverse_metric = [np.asarray(m).squeeze(-1) if np.asarray(m).shape[-1:] == (1,) and
-                               settings["metric"] != "dense" else np.asarray(m) for m in raw.inverse_metric]
+        self.inverse_metric = [
+            np.asarray(m).squeeze(-1)
+            if np.asarray(m).shape[-1:] == (1,) and settings["metric"] != "dense"
+            else np.asarray(m)
+            for m in raw.inverse_metric
+        ]
         self.interrupted: bool = bool(raw.interrupted)
         self.divergences: int = int(raw.divergences)
         self.max_tree_depth_hits: int = int(raw.max_tree_depth_hits)
@@ -318,20 +326,48 @@ class SampleResult:
         have = s["mean"].size > 0
         min_ess = 100.0 * self.n_chains
         rows = [
-            ("divergences", float(self.divergences), 0.0, self.divergences == 0,
-             "target_accept=0.95 or 0.99; if divergences remain, reparameterise (e.g. non-centred)"),
-            ("max_tree_depth_hits", float(self.max_tree_depth_hits), 0.0, self.max_tree_depth_hits == 0,
-             "a larger max_tree_depth, a dense metric, or parameters rescaled to unit scale"),
-            ("min_ebfmi", float(np.min(self.ebfmi)) if self.ebfmi.size else np.nan, 0.3,
-             bool(self.ebfmi.size and np.min(self.ebfmi) >= 0.3),
-             "a reparameterisation (e.g. non-centred) or more warm-up (tune)"),
-            ("max_r_hat", float(np.max(s["r_hat"])) if have else np.nan, 1.01,
-             bool(have and np.all(s["r_hat"] <= 1.01)),
-             "more tune and draws; look for multimodality or divergences"),
-            ("min_ess_bulk", float(np.min(s["ess_bulk"])) if have else np.nan, min_ess,
-             bool(have and np.all(s["ess_bulk"] >= min_ess)), "more draws"),
-            ("min_ess_tail", float(np.min(s["ess_tail"])) if have else np.nan, min_ess,
-             bool(have and np.all(s["ess_tail"] >= min_ess)), "more draws"),
+            (
+                "divergences",
+                float(self.divergences),
+                0.0,
+                self.divergences == 0,
+                "target_accept=0.95 or 0.99; if divergences remain, reparameterise (e.g. non-centred)",
+            ),
+            (
+                "max_tree_depth_hits",
+                float(self.max_tree_depth_hits),
+                0.0,
+                self.max_tree_depth_hits == 0,
+                "a larger max_tree_depth, a dense metric, or parameters rescaled to unit scale",
+            ),
+            (
+                "min_ebfmi",
+                float(np.min(self.ebfmi)) if self.ebfmi.size else np.nan,
+                0.3,
+                bool(self.ebfmi.size and np.min(self.ebfmi) >= 0.3),
+                "a reparameterisation (e.g. non-centred) or more warm-up (tune)",
+            ),
+            (
+                "max_r_hat",
+                float(np.max(s["r_hat"])) if have else np.nan,
+                1.01,
+                bool(have and np.all(s["r_hat"] <= 1.01)),
+                "more tune and draws; look for multimodality or divergences",
+            ),
+            (
+                "min_ess_bulk",
+                float(np.min(s["ess_bulk"])) if have else np.nan,
+                min_ess,
+                bool(have and np.all(s["ess_bulk"] >= min_ess)),
+                "more draws",
+            ),
+            (
+                "min_ess_tail",
+                float(np.min(s["ess_tail"])) if have else np.nan,
+                min_ess,
+                bool(have and np.all(s["ess_tail"] >= min_ess)),
+                "more draws",
+            ),
         ]
         return pd.DataFrame(rows, columns=["check", "value", "threshold", "ok", "remedy"]).set_index("check")
 
@@ -371,8 +407,10 @@ class SampleResult:
         """
         if self._summary["mean"].size == 0:
             if self.n_draws >= 4:
-                raise ValueError("no summary: the diagnostics were interrupted (Ctrl-C); the draws are complete "
-                                 "(trustmix.inference.rhat, ess_bulk, ... compute the diagnostics from them)")
+                raise ValueError(
+                    "no summary: the diagnostics were interrupted (Ctrl-C); the draws are complete "
+                    "(trustmix.inference.rhat, ess_bulk, ... compute the diagnostics from them)"
+                )
             raise ValueError(f"too few draws for a summary ({self.n_draws} per chain; at least 4 are needed)")
         p = self.settings["hdi_prob"]
         lo, hi = f"hdi_{100 * (1 - p) / 2:g}%", f"hdi_{100 * (1 + p) / 2:g}%"
@@ -453,9 +491,7 @@ class SampleResult:
                 _warnings.simplefilter("ignore", FutureWarning)  # ArviZ announces its refactor on import
                 import arviz as az
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "to_arviz() needs ArviZ: pip install trustmix[arviz] (or pip install arviz)"
-            ) from exc
+            raise ImportError("to_arviz() needs ArviZ: pip install trustmix[arviz] (or pip install arviz)") from exc
         stats = dict(self.sample_stats)
         stats["n_steps"] = stats["n_steps"].astype(float)
         return az.from_dict(

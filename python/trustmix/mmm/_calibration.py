@@ -39,8 +39,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-_FIELDS = ("channel", "start", "end", "lift", "standard_error", "cooldown", "share", "iroas", "iroas_standard_error",
-           "spend", "transfer_sd", "transfer_fraction", "label", "measured_end", "dof")
+_FIELDS = (
+    "channel",
+    "start",
+    "end",
+    "lift",
+    "standard_error",
+    "cooldown",
+    "share",
+    "iroas",
+    "iroas_standard_error",
+    "spend",
+    "transfer_sd",
+    "transfer_fraction",
+    "label",
+    "measured_end",
+    "dof",
+)
 # Fields of trustmix.evaluate.LiftTest that do not enter the model.
 _IGNORED = ("units", "relative_lift", "notes")
 
@@ -58,8 +73,11 @@ def _as_records(lift_tests: Any) -> list[dict[str, Any]]:
     """Plain dicts from LiftTest objects, dicts or a DataFrame (one row per test)."""
     if isinstance(lift_tests, pd.DataFrame):
         return [{str(k): v for k, v in row.items() if not _missing(v)} for row in lift_tests.to_dict("records")]
-    if (isinstance(lift_tests, (Mapping, str))
-            or hasattr(lift_tests, "to_dict") and not isinstance(lift_tests, Sequence)):
+    if (
+        isinstance(lift_tests, (Mapping, str))
+        or hasattr(lift_tests, "to_dict")
+        and not isinstance(lift_tests, Sequence)
+    ):
         lift_tests = [lift_tests]
     out = []
     for i, t in enumerate(lift_tests):
@@ -72,8 +90,10 @@ def _as_records(lift_tests: Any) -> list[dict[str, Any]]:
             if _missing(t.get("measured_end")):
                 t["measured_end"] = t["end"]
         if not isinstance(t, Mapping):
-            raise ValueError(f"lift_tests[{i}] must be a trustmix.evaluate LiftTest, a dict or a DataFrame row, "
-                             f"got {type(t).__name__}")
+            raise ValueError(
+                f"lift_tests[{i}] must be a trustmix.evaluate LiftTest, a dict or a DataFrame row, "
+                f"got {type(t).__name__}"
+            )
         out.append({k: v for k, v in dict(t).items() if not _missing(v)})
     return out
 
@@ -102,13 +122,16 @@ def _period(value: Any, dates: pd.DatetimeIndex, period_days: int, where: str) -
         ts = ts.tz_localize(None)
     step = pd.Timedelta(days=period_days)
     if ts < dates[0] or ts >= dates[-1] + step:
-        raise ValueError(f"{where} = {ts.date()} is outside the data ({dates[0].date()} .. "
-                         f"{(dates[-1] + step - pd.Timedelta(days=1)).date()})")
+        raise ValueError(
+            f"{where} = {ts.date()} is outside the data ({dates[0].date()} .. "
+            f"{(dates[-1] + step - pd.Timedelta(days=1)).date()})"
+        )
     return int(dates.searchsorted(ts, side="right")) - 1
 
 
-def normalize(lift_tests: Any, dates: pd.DatetimeIndex, period_days: int,
-              channels: Sequence[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def normalize(
+    lift_tests: Any, dates: pd.DatetimeIndex, period_days: int, channels: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(records for display and pickling, dicts for ``_core.mmm.build``)."""
     records, core = [], []
     for i, t in enumerate(_as_records(lift_tests)):
@@ -129,16 +152,20 @@ def normalize(lift_tests: Any, dates: pd.DatetimeIndex, period_days: int,
         if "measured_end" in t:  # the last measured period: it sets the cooldown counted
             measured_end = _period(t["measured_end"], dates, period_days, f"{name}: measured_end")
             if measured_end < end:
-                raise ValueError(f"{name}: measured_end ({dates[measured_end].date()}) is before end "
-                                 f"({dates[end].date()}); the lift must be measured over the whole window")
+                raise ValueError(
+                    f"{name}: measured_end ({dates[measured_end].date()}) is before end "
+                    f"({dates[end].date()}); the lift must be measured over the whole window"
+                )
             cooldown = measured_end - end
         else:
             cooldown = _integral(t.get("cooldown", 0))
         if isinstance(cooldown, bool) or not isinstance(cooldown, (int, np.integer)) or cooldown < 0:
             raise ValueError(f"{name}: cooldown must be an integer >= 0 (periods), got {cooldown!r}")
         if end + int(cooldown) >= len(dates):
-            raise ValueError(f"{name}: the measured periods (end + cooldown = period {end + int(cooldown)}) run past "
-                             f"the data's last period ({len(dates) - 1}, {dates[-1].date()})")
+            raise ValueError(
+                f"{name}: the measured periods (end + cooldown = period {end + int(cooldown)}) run past "
+                f"the data's last period ({len(dates) - 1}, {dates[-1].date()})"
+            )
         d: dict[str, Any] = {"channel": ch, "start": start, "end": end + 1, "cooldown": int(cooldown)}
         for k in ("share", "iroas", "iroas_standard_error", "spend", "transfer_sd", "transfer_fraction", "dof"):
             if k in t:
@@ -154,12 +181,19 @@ def normalize(lift_tests: Any, dates: pd.DatetimeIndex, period_days: int,
             se = np.atleast_1d(np.asarray(t["standard_error"], dtype=float))
             d["lift"], d["standard_error"] = lift, se
         elif "iroas" not in t:
-            raise ValueError(f"{name}: give lift and standard_error (outcome units) or iroas, "
-                             "iroas_standard_error and spend")
+            raise ValueError(
+                f"{name}: give lift and standard_error (outcome units) or iroas, iroas_standard_error and spend"
+            )
         core.append(d)
-        rec = {"test": i, "label": str(t.get("label", f"{ch} {dates[start].date()}..{dates[end].date()}")),
-               "channel": ch, "start": dates[start], "end": dates[end], "cooldown": int(cooldown),
-               "share": d.get("share", 1.0)}
+        rec = {
+            "test": i,
+            "label": str(t.get("label", f"{ch} {dates[start].date()}..{dates[end].date()}")),
+            "channel": ch,
+            "start": dates[start],
+            "end": dates[end],
+            "cooldown": int(cooldown),
+            "share": d.get("share", 1.0),
+        }
         if has_lift:
             rec["lift"] = lift if lift.size > 1 else float(lift[0])
             rec["standard_error"] = se if se.size > 1 else float(se[0])
@@ -197,9 +231,20 @@ def calibration_table(fit: Any, interval: float = 0.9, max_draws: int | None = 1
                 period = f"{rec['start'].date()}..{last.date()}"
             else:
                 period = str(m.dates[s + j].date())
-            rows.append({"test": rec["test"], "label": rec["label"], "channel": rec["channel"], "periods": period,
-                         "observed": float(lift[j]), "standard_error": float(se[j]), "transfer_sd": float(tau),
-                         "predicted": float(mean[k]), "low": float(low[k]), "high": float(high[k]),
-                         "z": float((lift[j] - mean[k]) / math.sqrt(se[j] ** 2 + tau ** 2))})
+            rows.append(
+                {
+                    "test": rec["test"],
+                    "label": rec["label"],
+                    "channel": rec["channel"],
+                    "periods": period,
+                    "observed": float(lift[j]),
+                    "standard_error": float(se[j]),
+                    "transfer_sd": float(tau),
+                    "predicted": float(mean[k]),
+                    "low": float(low[k]),
+                    "high": float(high[k]),
+                    "z": float((lift[j] - mean[k]) / math.sqrt(se[j] ** 2 + tau**2)),
+                }
+            )
             k += 1
     return pd.DataFrame(rows)

@@ -51,12 +51,15 @@ class MeridianData:
     geos: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
-        return (f"MeridianData(periods={len(self.data)}, channels={self.kwargs.get('channels')}, "
-                f"rf_channels={self.kwargs.get('rf_channels')}, geos={len(self.geos)})")
+        return (
+            f"MeridianData(periods={len(self.data)}, channels={self.kwargs.get('channels')}, "
+            f"rf_channels={self.kwargs.get('rf_channels')}, geos={len(self.geos)})"
+        )
 
 
-def rf_pairs(columns: Any, reach_suffix: str = "_reach",
-             frequency_suffix: str = "_frequency") -> dict[str, tuple[str, str]]:
+def rf_pairs(
+    columns: Any, reach_suffix: str = "_reach", frequency_suffix: str = "_frequency"
+) -> dict[str, tuple[str, str]]:
     """Reach/frequency column pairs of a wide frame: channel -> (reach column, frequency
     column) for every ``<channel><reach_suffix>`` with a ``<channel><frequency_suffix>``.
 
@@ -67,16 +70,22 @@ def rf_pairs(columns: Any, reach_suffix: str = "_reach",
     freq = {c[: -len(frequency_suffix)]: c for c in cols if c.endswith(frequency_suffix)}
     for name, col in reach.items():
         if name not in freq:
-            raise ValueError(f"column {col!r} is a reach column without its frequency column "
-                             f"{name + frequency_suffix!r}")
+            raise ValueError(
+                f"column {col!r} is a reach column without its frequency column {name + frequency_suffix!r}"
+            )
     for name, col in freq.items():
         if name not in reach:
             raise ValueError(f"column {col!r} is a frequency column without its reach column {name + reach_suffix!r}")
     return {name: (reach[name], freq[name]) for name in reach}
 
 
-def read_meridian(source: str | os.PathLike[str] | pd.DataFrame, *, geo: str | None = None, date: str = "time",
-                  outcome: str = "conversions") -> MeridianData:
+def read_meridian(
+    source: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    geo: str | None = None,
+    date: str = "time",
+    outcome: str = "conversions",
+) -> MeridianData:
     """Reads Meridian's CSV layout into one row per period and TrustMMM's arguments.
 
     Channels: ``<C>_impression`` columns without reach are impression channels (activity =
@@ -113,8 +122,13 @@ def read_meridian(source: str | os.PathLike[str] | pd.DataFrame, *, geo: str | N
         if f"{ch}_spend" not in df.columns:
             raise ValueError(f"read_meridian: channel {ch!r} has no spend column {ch + '_spend'!r}")
     controls = [str(c) for c in df.columns if str(c).endswith("_control")]
-    numeric = [outcome, *[f"{c}_impression" for c in media], *[f"{c}_spend" for c in [*media, *pairs]],
-               *[v for p in pairs.values() for v in p], *controls]
+    numeric = [
+        outcome,
+        *[f"{c}_impression" for c in media],
+        *[f"{c}_spend" for c in [*media, *pairs]],
+        *[v for p in pairs.values() for v in p],
+        *controls,
+    ]
     if "revenue_per_conversion" in df.columns:
         numeric.append("revenue_per_conversion")
     for col in numeric:
@@ -141,25 +155,36 @@ def read_meridian(source: str | os.PathLike[str] | pd.DataFrame, *, geo: str | N
     for ch, (r, f) in pairs.items():
         low = (df[r] > 0) & (df[f] < 1.0)
         if low.any():
-            warnings.warn(f"read_meridian: channel {ch!r} has {int(low.sum())} period(s) with reach > 0 and frequency "
-                          f"< 1 (first: row {int(np.argmax(low.to_numpy()))}); rf_form='exposure' refuses them",
-                          stacklevel=2)
+            warnings.warn(
+                f"read_meridian: channel {ch!r} has {int(low.sum())} period(s) with reach > 0 and frequency "
+                f"< 1 (first: row {int(np.argmax(low.to_numpy()))}); rf_form='exposure' refuses them",
+                stacklevel=2,
+            )
     value = None
     if "revenue_per_conversion" in df.columns:
         w = df[outcome].to_numpy(dtype=float)
         value = float(np.average(df["revenue_per_conversion"], weights=w)) if w.sum() > 0 else None
     kwargs: dict[str, Any] = {
-        "date": date, "outcome": outcome,
+        "date": date,
+        "outcome": outcome,
         "channels": {f"{c}_impression": "conversion" for c in media},
         "rf_channels": {c: pairs[c] for c in pairs},
         "spend": {**{f"{c}_impression": f"{c}_spend" for c in media}, **{c: f"{c}_spend" for c in pairs}},
-        "controls": controls, "value_per_outcome": value, "trust": False,
+        "controls": controls,
+        "value_per_outcome": value,
+        "trust": False,
     }
     return MeridianData(data=df, kwargs=kwargs, geos=geos)
 
 
-def _aggregate_geos(df: pd.DataFrame, date: str, outcome: str, media: list[str],
-                    pairs: Mapping[str, tuple[str, str]], controls: list[str]) -> pd.DataFrame:
+def _aggregate_geos(
+    df: pd.DataFrame,
+    date: str,
+    outcome: str,
+    media: list[str],
+    pairs: Mapping[str, tuple[str, str]],
+    controls: list[str],
+) -> pd.DataFrame:
     """Geos summed per period (read_meridian's rules)."""
     g = df.groupby(date, sort=True)
     out = pd.DataFrame({date: list(g.groups)})
@@ -176,11 +201,11 @@ def _aggregate_geos(df: pd.DataFrame, date: str, outcome: str, media: list[str],
             out[f] = np.where(reach > 0, imps / reach, 0.0)
     weight = df["population"] if "population" in df.columns else pd.Series(1.0, index=df.index)
     for c in controls:
-        out[c] = (df[c] * weight).groupby(df[date], sort=True).sum().to_numpy() / \
-            weight.groupby(df[date], sort=True).sum().to_numpy()
+        out[c] = (df[c] * weight).groupby(df[date], sort=True).sum().to_numpy() / weight.groupby(
+            df[date], sort=True
+        ).sum().to_numpy()
     if "revenue_per_conversion" in df.columns:
         rev = (df["revenue_per_conversion"] * df[outcome]).groupby(df[date], sort=True).sum().to_numpy()
         with np.errstate(divide="ignore", invalid="ignore"):
             out["revenue_per_conversion"] = np.where(out[outcome] > 0, rev / out[outcome].to_numpy(), 0.0)
     return out
-

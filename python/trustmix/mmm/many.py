@@ -8,6 +8,7 @@ any order, equals fitting the models one by one in a loop with those seeds, bit 
 The C++ counterpart is ``trustmix::mmm::fit_many`` (include/trustmix/mmm/many.hpp), which
 derives the same seeds.
 """
+
 from __future__ import annotations
 
 import html
@@ -54,8 +55,9 @@ def model_seed(seed: int, name: str) -> int:
     return _mix64((int(seed) + _GOLDEN * (h + 1)) & _MASK)
 
 
-def _fit_one(name: str, frame: pd.DataFrame, model_kwargs: dict[str, Any],
-             fit_kwargs: dict[str, Any]) -> tuple[str, bytes | None, str | None, float]:
+def _fit_one(
+    name: str, frame: pd.DataFrame, model_kwargs: dict[str, Any], fit_kwargs: dict[str, Any]
+) -> tuple[str, bytes | None, str | None, float]:
     """Builds and fits one model; returns (name, pickled TrustFit or None, error or None,
     seconds). Never raises for a bad model: the error message is returned instead, so one
     bad model does not stop the others."""
@@ -88,10 +90,14 @@ def _split(data: Any, key: str | None) -> dict[str, pd.DataFrame]:
             raise ValueError(f"key column {key!r} is not in the data (columns: {', '.join(map(str, data.columns))})")
         if data[key].isna().any():
             raise ValueError(f"key column {key!r}: row {int(data[key].isna().to_numpy().argmax())} has no model name")
-        return {str(k): g.drop(columns=[key]).reset_index(drop=True)
-                for k, g in data.groupby(data[key].astype(str), sort=True)}
-    raise ValueError("data must be a dict name -> DataFrame, a long pandas DataFrame with key=..., or "
-                     f"(engine='spark') a Spark DataFrame, got {type(data).__name__}")
+        return {
+            str(k): g.drop(columns=[key]).reset_index(drop=True)
+            for k, g in data.groupby(data[key].astype(str), sort=True)
+        }
+    raise ValueError(
+        "data must be a dict name -> DataFrame, a long pandas DataFrame with key=..., or "
+        f"(engine='spark') a Spark DataFrame, got {type(data).__name__}"
+    )
 
 
 def _is_spark_frame(data: Any) -> bool:
@@ -175,8 +181,10 @@ def fit_many(
     unknown = sorted(set(over) - set(frames))
     if unknown:
         raise ValueError(f"overrides name model(s) {unknown} that are not in the data")
-    tasks = [(name, frame, {**model, **over.get(name, {})}, {**fit_kw, "seed": model_seed(base_seed, name)})
-             for name, frame in frames.items()]
+    tasks = [
+        (name, frame, {**model, **over.get(name, {})}, {**fit_kw, "seed": model_seed(base_seed, name)})
+        for name, frame in frames.items()
+    ]
     settings = {"engine": engine, "seed": int(base_seed), "model": dict(model), "fit": fit_kw, "overrides": over}
     bar = _Progress(len(tasks), progress)
     if engine == "serial":
@@ -222,8 +230,9 @@ class _Progress:
             self._bar.close()
 
 
-def _run_dask(tasks: list[tuple[str, pd.DataFrame, dict[str, Any], dict[str, Any]]],
-              client: Any, bar: _Progress) -> list[tuple[str, bytes | None, str | None, float]]:
+def _run_dask(
+    tasks: list[tuple[str, pd.DataFrame, dict[str, Any], dict[str, Any]]], client: Any, bar: _Progress
+) -> list[tuple[str, bytes | None, str | None, float]]:
     try:
         from distributed import as_completed, get_client
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -232,10 +241,14 @@ def _run_dask(tasks: list[tuple[str, pd.DataFrame, dict[str, Any], dict[str, Any
         try:
             client = get_client()
         except ValueError as exc:
-            raise ValueError("fit_many(engine='dask'): no client given and no current distributed.Client "
-                             "(start one: distributed.Client(distributed.LocalCluster()))") from exc
-    futures = [client.submit(_fit_one, *t, key=f"trustmix-fit-{i}-{t[0]}-{t[3]['seed']}", pure=False)
-               for i, t in enumerate(tasks)]
+            raise ValueError(
+                "fit_many(engine='dask'): no client given and no current distributed.Client "
+                "(start one: distributed.Client(distributed.LocalCluster()))"
+            ) from exc
+    futures = [
+        client.submit(_fit_one, *t, key=f"trustmix-fit-{i}-{t[0]}-{t[3]['seed']}", pure=False)
+        for i, t in enumerate(tasks)
+    ]
     for _ in as_completed(futures):  # type: ignore[no-untyped-call]
         bar.update()
     out: list[tuple[str, bytes | None, str | None, float]] = client.gather(futures)
@@ -251,8 +264,14 @@ def _spark_schema() -> Any:
         StructType,
     )
 
-    return StructType([StructField("name", StringType(), False), StructField("fit", BinaryType(), True),
-                       StructField("error", StringType(), True), StructField("seconds", DoubleType(), False)])
+    return StructType(
+        [
+            StructField("name", StringType(), False),
+            StructField("fit", BinaryType(), True),
+            StructField("error", StringType(), True),
+            StructField("seconds", DoubleType(), False),
+        ]
+    )
 
 
 def _spark_session(client: Any) -> Any:
@@ -266,41 +285,60 @@ def _spark_session(client: Any) -> Any:
     return session
 
 
-def _spark_fitter(key: str, model_kwargs: dict[str, Any], fit_kw: dict[str, Any], over: dict[str, dict[str, Any]],
-                  base_seed: int) -> Callable[[pd.DataFrame], pd.DataFrame]:
+def _spark_fitter(
+    key: str, model_kwargs: dict[str, Any], fit_kw: dict[str, Any], over: dict[str, dict[str, Any]], base_seed: int
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
     def fit_group(frame: pd.DataFrame) -> pd.DataFrame:
         name = str(frame[key].iloc[0])
         sub = frame.drop(columns=[key]).reset_index(drop=True)
-        r = _fit_one(name, sub, {**model_kwargs, **over.get(name, {})},
-                     {**fit_kw, "seed": model_seed(base_seed, name)})
+        r = _fit_one(name, sub, {**model_kwargs, **over.get(name, {})}, {**fit_kw, "seed": model_seed(base_seed, name)})
         return pd.DataFrame({"name": [r[0]], "fit": [r[1]], "error": [r[2]], "seconds": [r[3]]})
 
     return fit_group
 
 
-def _collect_spark(sdf: Any, key: str, model_kwargs: dict[str, Any], fit_kw: dict[str, Any],
-                   over: dict[str, dict[str, Any]], base_seed: int) -> list[_Result]:
+def _collect_spark(
+    sdf: Any,
+    key: str,
+    model_kwargs: dict[str, Any],
+    fit_kw: dict[str, Any],
+    over: dict[str, dict[str, Any]],
+    base_seed: int,
+) -> list[_Result]:
     fn = _spark_fitter(key, model_kwargs, fit_kw, over, base_seed)
     rows = sdf.groupBy(key).applyInPandas(fn, schema=_spark_schema()).collect()
-    return [(str(r["name"]), None if r["fit"] is None else bytes(r["fit"]), r["error"], float(r["seconds"]))
-            for r in rows]
+    return [
+        (str(r["name"]), None if r["fit"] is None else bytes(r["fit"]), r["error"], float(r["seconds"])) for r in rows
+    ]
 
 
-def _run_spark_pandas(frames: dict[str, pd.DataFrame], client: Any, model_kwargs: dict[str, Any],
-                      fit_kw: dict[str, Any], over: dict[str, dict[str, Any]],
-                      base_seed: int) -> list[tuple[str, bytes | None, str | None, float]]:
+def _run_spark_pandas(
+    frames: dict[str, pd.DataFrame],
+    client: Any,
+    model_kwargs: dict[str, Any],
+    fit_kw: dict[str, Any],
+    over: dict[str, dict[str, Any]],
+    base_seed: int,
+) -> list[tuple[str, bytes | None, str | None, float]]:
     session = _spark_session(client)
     col = "__trustmix_model__"
     long = pd.concat([f.assign(**{col: n}) for n, f in frames.items()], ignore_index=True)
     return _collect_spark(session.createDataFrame(long), col, model_kwargs, fit_kw, over, base_seed)
 
 
-def _fit_spark_frame(sdf: Any, key: str | None, model_kwargs: dict[str, Any], fit_kw: dict[str, Any],
-                     over: dict[str, dict[str, Any]], base_seed: int) -> ManyFits:
+def _fit_spark_frame(
+    sdf: Any,
+    key: str | None,
+    model_kwargs: dict[str, Any],
+    fit_kw: dict[str, Any],
+    over: dict[str, dict[str, Any]],
+    base_seed: int,
+) -> ManyFits:
     _spark_session(None)  # import check
     if key is None or key not in sdf.columns:
-        raise ValueError(f"a Spark DataFrame needs key=<the column naming each model> (one of {sdf.columns}), "
-                         f"got {key!r}")
+        raise ValueError(
+            f"a Spark DataFrame needs key=<the column naming each model> (one of {sdf.columns}), got {key!r}"
+        )
     results = _collect_spark(sdf, key, model_kwargs, fit_kw, over, base_seed)
     names = sorted(r[0] for r in results)
     settings = {"engine": "spark", "seed": int(base_seed), "model": model_kwargs, "fit": fit_kw, "overrides": over}
@@ -324,8 +362,14 @@ class ManyFits:
         Engine, base seed, shared model and fit arguments, overrides.
     """
 
-    def __init__(self, fits: dict[str, TrustFit], failed: dict[str, str], seconds: dict[str, float],
-                 seeds: dict[str, int], settings: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        fits: dict[str, TrustFit],
+        failed: dict[str, str],
+        seconds: dict[str, float],
+        seeds: dict[str, int],
+        settings: dict[str, Any],
+    ) -> None:
         self.fits = fits
         self.failed = failed
         self.seconds = seconds
@@ -333,8 +377,9 @@ class ManyFits:
         self.settings = settings
 
     @classmethod
-    def _from_results(cls, results: list[tuple[str, bytes | None, str | None, float]], order: list[str],
-                      settings: dict[str, Any]) -> ManyFits:
+    def _from_results(
+        cls, results: list[tuple[str, bytes | None, str | None, float]], order: list[str], settings: dict[str, Any]
+    ) -> ManyFits:
         by_name = {r[0]: r for r in results}
         fits: dict[str, TrustFit] = {}
         failed: dict[str, str] = {}
@@ -360,8 +405,9 @@ class ManyFits:
             raise KeyError(f"model {name!r} failed: {self.failed[name]}")
         return self.fits[name]
 
-    def summary(self, interval: float = 0.9, horizon: int = 104, max_draws: int = 200,
-                value_per_outcome: float | None = None) -> pd.DataFrame:
+    def summary(
+        self, interval: float = 0.9, horizon: int = 104, max_draws: int = 200, value_per_outcome: float | None = None
+    ) -> pd.DataFrame:
         """One row per model and channel: the channel's role and spend, incremental outcome
         (short, long, total) and ROI (short, total) from :meth:`TrustFit.roi` (with the
         equal-tailed ``interval`` bounds ``*_low`` / ``*_high`` for a NUTS fit), and the
@@ -372,8 +418,9 @@ class ManyFits:
         fit wall time on its worker). Failed models are left out (see :attr:`failed`)."""
         parts = []
         for name, f in self.fits.items():
-            roi = f.roi(horizon=horizon, interval=interval, max_draws=max_draws,
-                        value_per_outcome=value_per_outcome).reset_index()
+            roi = f.roi(
+                horizon=horizon, interval=interval, max_draws=max_draws, value_per_outcome=value_per_outcome
+            ).reset_index()
             roi.insert(0, "model", name)
             post = f.posterior
             roi["method"] = f.method
@@ -416,27 +463,41 @@ class ManyFits:
         return ax
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{html.escape(n)}</td><td>{html.escape(f.method)}</td>"
-                       f"<td>{self.seconds[n]:.2f}</td><td>ok</td></tr>" for n, f in self.fits.items())
-        rows += "".join(f"<tr><td>{html.escape(n)}</td><td></td><td>{self.seconds[n]:.2f}</td>"
-                        f"<td>failed: {html.escape(e.splitlines()[0])}</td></tr>" for n, e in self.failed.items())
-        return (f"<h4>ManyFits: {len(self.fits)} fitted, {len(self.failed)} failed (engine "
-                f"{html.escape(str(self.settings.get('engine')))}, seed {self.settings.get('seed')})</h4>"
-                f"<table><tr><th>model</th><th>method</th><th>seconds</th><th>status</th></tr>{rows}</table>")
+        rows = "".join(
+            f"<tr><td>{html.escape(n)}</td><td>{html.escape(f.method)}</td>"
+            f"<td>{self.seconds[n]:.2f}</td><td>ok</td></tr>"
+            for n, f in self.fits.items()
+        )
+        rows += "".join(
+            f"<tr><td>{html.escape(n)}</td><td></td><td>{self.seconds[n]:.2f}</td>"
+            f"<td>failed: {html.escape(e.splitlines()[0])}</td></tr>"
+            for n, e in self.failed.items()
+        )
+        return (
+            f"<h4>ManyFits: {len(self.fits)} fitted, {len(self.failed)} failed (engine "
+            f"{html.escape(str(self.settings.get('engine')))}, seed {self.settings.get('seed')})</h4>"
+            f"<table><tr><th>model</th><th>method</th><th>seconds</th><th>status</th></tr>{rows}</table>"
+        )
 
     def __repr__(self) -> str:
-        return (f"ManyFits({len(self.fits)} fitted, {len(self.failed)} failed, "
-                f"engine={self.settings.get('engine')!r})")
+        return f"ManyFits({len(self.fits)} fitted, {len(self.failed)} failed, engine={self.settings.get('engine')!r})"
 
     def __getstate__(self) -> dict[str, Any]:
         """Versioned state (version 1): the fits (their own versioned states), failures,
         times, seeds and settings."""
-        return {"version": _STATE_VERSION, "fits": self.fits, "failed": self.failed, "seconds": self.seconds,
-                "seeds": self.seeds, "settings": self.settings}
+        return {
+            "version": _STATE_VERSION,
+            "fits": self.fits,
+            "failed": self.failed,
+            "seconds": self.seconds,
+            "seeds": self.seeds,
+            "settings": self.settings,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if not isinstance(state, dict) or state.get("version") != _STATE_VERSION:
-            raise ValueError(f"cannot unpickle ManyFits: unsupported state version "
-                             f"{state.get('version') if isinstance(state, dict) else state!r}")
-        self.__init__(state["fits"], state["failed"], state["seconds"], state["seeds"],  # type: ignore[misc]
-                      state["settings"])
+            raise ValueError(
+                f"cannot unpickle ManyFits: unsupported state version "
+                f"{state.get('version') if isinstance(state, dict) else state!r}"
+            )
+        ManyFits.__init__(self, state["fits"], state["failed"], state["seconds"], state["seeds"], state["settings"])

@@ -270,12 +270,25 @@ class TrustMMM:
         # Copies: a pickled model must rebuild this model, not one from data or priors the
         # caller changed in place afterwards.
         self._args_data = data.copy(deep=True)
-        self._args = dict(date=date, outcome=outcome, channels=dict(roles), tracker=tracker, controls=list(controls),
-                          events=list(events), shocks=list(shocks), spend=dict(spend) if spend else None,
-                          seasonality=seasonality, trend=trend, max_lag=max_lag, trust=trust,
-                          priors=copy.deepcopy(dict(priors)) if priors else None, scaling=scaling,
-                          likelihood=likelihood,
-                          value_per_outcome=value_per_outcome, trust_form=trust_form)
+        self._args = dict(
+            date=date,
+            outcome=outcome,
+            channels=dict(roles),
+            tracker=tracker,
+            controls=list(controls),
+            events=list(events),
+            shocks=list(shocks),
+            spend=dict(spend) if spend else None,
+            seasonality=seasonality,
+            trend=trend,
+            max_lag=max_lag,
+            trust=trust,
+            priors=copy.deepcopy(dict(priors)) if priors else None,
+            scaling=scaling,
+            likelihood=likelihood,
+            value_per_outcome=value_per_outcome,
+            trust_form=trust_form,
+        )
         if tracker_n is not None:  # only when given: older pickles' kwargs stay as they were
             self._args["tracker_n"] = tracker_n
         if tracker_share:  # likewise
@@ -297,8 +310,11 @@ class TrustMMM:
         self.rf_shape = float(rf_shape)
         # The data column of each channel's activity: its own name, or an RF channel's reach.
         self._media_columns = {c: rf[c][0] if c in rf else c for c in self.channels}
-        needed = [date, outcome, *self._media_columns.values(), *controls, *events, *shocks] + \
-            ([tracker] if tracker else []) + [v[1] for v in rf.values()]
+        needed = (
+            [date, outcome, *self._media_columns.values(), *controls, *events, *shocks]
+            + ([tracker] if tracker else [])
+            + [v[1] for v in rf.values()]
+        )
         if tracker_n is not None:
             if not tracker:
                 raise ValueError("tracker_n needs a tracker (the survey share whose panel sizes it gives)")
@@ -306,8 +322,10 @@ class TrustMMM:
         spend = dict(spend or {})
         for c in rf:
             if c not in spend:
-                raise ValueError(f"reach-and-frequency channel {c!r} needs its spend column in spend= (ROIs are per "
-                                 "currency spent; reach is not spend)")
+                raise ValueError(
+                    f"reach-and-frequency channel {c!r} needs its spend column in spend= (ROIs are per "
+                    "currency spent; reach is not spend)"
+                )
         needed += [spend[c] for c in spend]
         for col in needed:
             if col not in data.columns:
@@ -326,12 +344,17 @@ class TrustMMM:
         step = dates.diff().dropna()
         if len(step) and (step != step.iloc[0]).any():
             bad = int((step != step.iloc[0]).to_numpy().argmax()) + 1
-            raise ValueError(f"column {date!r}: dates are not evenly spaced; a gap or irregular step before "
-                             f"{dates.iloc[bad].date()} (expected every {step.iloc[0].days} days)")
+            raise ValueError(
+                f"column {date!r}: dates are not evenly spaced; a gap or irregular step before "
+                f"{dates.iloc[bad].date()} (expected every {step.iloc[0].days} days)"
+            )
         self.period_days = int(step.iloc[0].days) if len(step) else 7
-        for col in [outcome, *self._media_columns.values(), *controls, *events, *shocks, *spend.values()] + \
-                ([tracker] if tracker else []) + ([tracker_n] if tracker_n is not None else []) + \
-                [v[1] for v in rf.values()]:
+        for col in (
+            [outcome, *self._media_columns.values(), *controls, *events, *shocks, *spend.values()]
+            + ([tracker] if tracker else [])
+            + ([tracker_n] if tracker_n is not None else [])
+            + [v[1] for v in rf.values()]
+        ):
             if not pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
                 raise ValueError(f"column {col!r} must be numeric, got dtype {df[col].dtype}")
         y = df[outcome].to_numpy(dtype=float)
@@ -340,56 +363,74 @@ class TrustMMM:
             raise ValueError(f"the data has {len(y)} periods; the model needs at least {min_periods}")
         if not np.isfinite(y).all():
             i = int((~np.isfinite(y)).argmax())
-            raise ValueError(f"column {outcome!r}: row {i} (date {dates.iloc[i].date()}) is {y[i]}; "
-                             "the outcome must be finite (drop or impute the row explicitly)")
+            raise ValueError(
+                f"column {outcome!r}: row {i} (date {dates.iloc[i].date()}) is {y[i]}; "
+                "the outcome must be finite (drop or impute the row explicitly)"
+            )
         if likelihood not in _LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {', '.join(_LIKELIHOODS)}, got {likelihood!r}")
         if likelihood == "lognormal" and (y <= 0).any():
             i = int((y <= 0).argmax())
-            raise ValueError(f"column {outcome!r}: row {i} (date {dates.iloc[i].date()}) is {y[i]}; "
-                             "the lognormal likelihood needs an outcome > 0")
+            raise ValueError(
+                f"column {outcome!r}: row {i} (date {dates.iloc[i].date()}) is {y[i]}; "
+                "the lognormal likelihood needs an outcome > 0"
+            )
         if likelihood == "negative_binomial" and ((y < 0) | (y != np.floor(y))).any():
             i = int(((y < 0) | (y != np.floor(y))).argmax())
-            raise ValueError(f"column {outcome!r}: row {i} (date {dates.iloc[i].date()}) is {y[i]}; "
-                             "the negative binomial likelihood needs counts (integers >= 0)")
+            raise ValueError(
+                f"column {outcome!r}: row {i} (date {dates.iloc[i].date()}) is {y[i]}; "
+                "the negative binomial likelihood needs counts (integers >= 0)"
+            )
         if value_per_outcome is not None and not (np.isfinite(value_per_outcome) and value_per_outcome > 0):
-            raise ValueError(f"value_per_outcome must be a finite number > 0 (value of one unit of outcome) or None, "
-                             f"got {value_per_outcome}")
+            raise ValueError(
+                f"value_per_outcome must be a finite number > 0 (value of one unit of outcome) or None, "
+                f"got {value_per_outcome}"
+            )
         if trust_form not in ("linear", "bounded"):
             raise ValueError(f"trust_form must be 'linear' or 'bounded', got {trust_form!r}")
         self.trust_form = trust_form
         if not isinstance(tracker_share, (bool, np.bool_)):
             raise ValueError(f"tracker_share must be True or False, got {tracker_share!r}")
         if tracker_share and (trust_form != "bounded" or not tracker or not trust):
-            raise ValueError("tracker_share=True needs a tracker, trust=True and trust_form='bounded' "
-                             "(the tracker then measures the bounded share itself)")
+            raise ValueError(
+                "tracker_share=True needs a tracker, trust=True and trust_form='bounded' "
+                "(the tracker then measures the bounded share itself)"
+            )
         self.tracker_share = bool(tracker_share)
         if link not in ("identity", "log"):
             raise ValueError(f"link must be 'identity' or 'log', got {link!r}")
         if link == "log" and "roi" in (priors or {}):
-            raise ValueError("prior 'roi' is not supported with link='log': beta sum_t h is then a log-scale lift, "
-                             "not the channel's outcome, so it cannot be tied to a ROI; use link='identity' or a "
-                             "beta prior (beta_sd)")
+            raise ValueError(
+                "prior 'roi' is not supported with link='log': beta sum_t h is then a log-scale lift, "
+                "not the channel's outcome, so it cannot be tied to a ROI; use link='identity' or a "
+                "beta prior (beta_sd)"
+            )
         if link == "log" and lift_tests is not None and (not hasattr(lift_tests, "__len__") or len(lift_tests) > 0):
-            raise ValueError("lift_tests are not supported with link='log': a lift test's predicted lift is linear "
-                             "in the channel's contribution only under the identity link; fit with link='identity' "
-                             "to calibrate")
+            raise ValueError(
+                "lift_tests are not supported with link='log': a lift test's predicted lift is linear "
+                "in the channel's contribution only under the identity link; fit with link='identity' "
+                "to calibrate"
+            )
         self.link = link
         self.likelihood = likelihood
         if noise not in ("iid", "ar1"):
             raise ValueError(f"noise must be 'iid' or 'ar1', got {noise!r}")
         if noise == "ar1" and likelihood == "negative_binomial":
-            raise ValueError("noise='ar1' (AR(1) residuals) works with likelihood 'normal' or 'lognormal', not "
-                             "'negative_binomial': counts have no additive residual to correlate (use "
-                             "likelihood='lognormal' for AR(1) noise on a count outcome, or noise='iid')")
+            raise ValueError(
+                "noise='ar1' (AR(1) residuals) works with likelihood 'normal' or 'lognormal', not "
+                "'negative_binomial': counts have no additive residual to correlate (use "
+                "likelihood='lognormal' for AR(1) noise on a count outcome, or noise='iid')"
+            )
         self.noise = noise
         self.value_per_outcome = None if value_per_outcome is None else float(value_per_outcome)
         media = df[[self._media_columns[c] for c in self.channels]].to_numpy(dtype=float)
         bad = ~np.isfinite(media) | (media < 0)
         if bad.any():
             i, j = np.argwhere(bad)[0]
-            raise ValueError(f"column {self._media_columns[self.channels[j]]!r}: row {i} (date {dates.iloc[i].date()}) "
-                             f"is {media[i, j]}; media must be finite and >= 0")
+            raise ValueError(
+                f"column {self._media_columns[self.channels[j]]!r}: row {i} (date {dates.iloc[i].date()}) "
+                f"is {media[i, j]}; media must be finite and >= 0"
+            )
         frequency = np.zeros((len(df), 0))
         if rf:
             frequency = np.zeros((len(df), len(self.channels)))
@@ -403,10 +444,15 @@ class TrustMMM:
                     bad_f |= (media[:, j] > 0) & (f < 1.0 - 1e-9)
                 if bad_f.any():
                     i = int(bad_f.argmax())
-                    raise ValueError(f"frequency column {col!r} (channel {c!r}): row {i} (date {dates.iloc[i].date()}) "
-                                     f"is {f[i]}; expected a finite number >= 0"
-                                     + (", and >= 1 where the reach is > 0 (the average frequency among the reached)"
-                                        if rf_form == "exposure" else ""))
+                    raise ValueError(
+                        f"frequency column {col!r} (channel {c!r}): row {i} (date {dates.iloc[i].date()}) "
+                        f"is {f[i]}; expected a finite number >= 0"
+                        + (
+                            ", and >= 1 where the reach is > 0 (the average frequency among the reached)"
+                            if rf_form == "exposure"
+                            else ""
+                        )
+                    )
                 frequency[:, j] = f
         for j, c in enumerate(self.channels):
             if not (media[:, j] > 0).any():
@@ -451,15 +497,19 @@ class TrustMMM:
             bad = ~np.isfinite(v) | (v < 0)
             if bad.any():
                 i = int(bad.argmax())
-                raise ValueError(f"spend column {col!r} (channel {c!r}): row {i} (date {dates.iloc[i].date()}) "
-                                 f"is {v[i]}; spend must be finite and >= 0")
+                raise ValueError(
+                    f"spend column {col!r} (channel {c!r}): row {i} (date {dates.iloc[i].date()}) "
+                    f"is {v[i]}; spend must be finite and >= 0"
+                )
         tracker_raw = np.zeros(0)
         if tracker:
             tracker_raw = df[tracker].to_numpy(dtype=float)
             if np.isinf(tracker_raw).any():
                 i = int(np.isinf(tracker_raw).argmax())
-                raise ValueError(f"tracker {tracker!r}: row {i} (date {dates.iloc[i].date()}) is {tracker_raw[i]}; "
-                                 "use NaN for a period without a measurement")
+                raise ValueError(
+                    f"tracker {tracker!r}: row {i} (date {dates.iloc[i].date()}) is {tracker_raw[i]}; "
+                    "use NaN for a period without a measurement"
+                )
             seen = np.isfinite(tracker_raw)
             if seen.sum() < 2:
                 raise ValueError(f"tracker {tracker!r} has {int(seen.sum())} measured periods; it needs at least 2")
@@ -490,21 +540,44 @@ class TrustMMM:
         core_lift: list[dict[str, Any]] = []
         if lift_tests is not None:
             self.lift_test_records, core_lift = _calibration.normalize(
-                lift_tests, pd.DatetimeIndex(dates), self.period_days, self.channels)
+                lift_tests, pd.DatetimeIndex(dates), self.period_days, self.channels
+            )
         if self.lift_test_records:  # only when given: older pickles' kwargs stay as they were
             self._args["lift_tests"] = [r["input"] for r in self.lift_test_records]
         self._core, built = _mmm.build(
-            self.channels, [roles[c] for c in self.channels], media, spend_raw, y, float(self.period_days),
-            tracker_raw, df[self.controls].to_numpy(dtype=float) if self.controls else np.zeros((T, 0)),
-            self.controls, df[self.events].to_numpy(dtype=float) if self.events else np.zeros((T, 0)), self.events,
-            shocks_raw, self.shock_names, seasonality=self.seasonality, trend=self.trend, max_lag=self.max_lag,
-            trust_enabled=self.trust_enabled, scaling=scaling, likelihood=likelihood,
+            self.channels,
+            [roles[c] for c in self.channels],
+            media,
+            spend_raw,
+            y,
+            float(self.period_days),
+            tracker_raw,
+            df[self.controls].to_numpy(dtype=float) if self.controls else np.zeros((T, 0)),
+            self.controls,
+            df[self.events].to_numpy(dtype=float) if self.events else np.zeros((T, 0)),
+            self.events,
+            shocks_raw,
+            self.shock_names,
+            seasonality=self.seasonality,
+            trend=self.trend,
+            max_lag=self.max_lag,
+            trust_enabled=self.trust_enabled,
+            scaling=scaling,
+            likelihood=likelihood,
             value_per_outcome=float("nan") if self.value_per_outcome is None else self.value_per_outcome,
-            priors=core_priors, trust_half_life=half_life, roi=roi, trust_form=trust_form,
+            priors=core_priors,
+            trust_half_life=half_life,
+            roi=roi,
+            trust_form=trust_form,
             tracker_n=df[tracker_n].to_numpy(dtype=float) if tracker_n is not None else np.zeros(0),
-            tracker_share=bool(tracker_share), link=link,
+            tracker_share=bool(tracker_share),
+            link=link,
             rf=[rf_form if c in rf else "" for c in self.channels] if rf else [],
-            frequency=frequency, rf_shape=float(rf_shape), lift_tests=core_lift, noise=noise)
+            frequency=frequency,
+            rf_shape=float(rf_shape),
+            lift_tests=core_lift,
+            noise=noise,
+        )
         self.tracker_n = tracker_n
         self.media_scale = np.asarray(built["media_scale"])
         self.y_scale = float(built["y_scale"])
@@ -513,8 +586,9 @@ class TrustMMM:
         self.baseline_names = list(built["baseline_names"])
         self._baseline = np.asarray(built["baseline"])
         self._shocks = shocks_raw
-        self._control_stats = {c: (float(built["control_mean"][j]), float(built["control_sd"][j]))
-                               for j, c in enumerate(self.controls)}
+        self._control_stats = {
+            c: (float(built["control_mean"][j]), float(built["control_sd"][j])) for j, c in enumerate(self.controls)
+        }
         if tracker:
             self._tracker_stats = (float(built["tracker_mean"]), float(built["tracker_sd"]))
             self._tracker = np.asarray(built["tracker"])
@@ -529,8 +603,19 @@ class TrustMMM:
         (first and last period of the window), cooldown, share, lift and standard_error
         (outcome units; arrays for a per-period lift), transfer_sd (NaN: transfer_fraction
         x ``|lift|``), transfer_fraction. Empty without lift tests."""
-        cols = ["test", "label", "channel", "start", "end", "cooldown", "share", "lift", "standard_error",
-                "transfer_sd", "transfer_fraction"]
+        cols = [
+            "test",
+            "label",
+            "channel",
+            "start",
+            "end",
+            "cooldown",
+            "share",
+            "lift",
+            "standard_error",
+            "transfer_sd",
+            "transfer_fraction",
+        ]
         return pd.DataFrame([{k: r[k] for k in cols} for r in self.lift_test_records], columns=cols)
 
     def _core_priors(self) -> dict[str, Any]:
@@ -538,8 +623,9 @@ class TrustMMM:
         return dict(self._core.priors)
 
     @staticmethod
-    def _rf_channels(rf_channels: Mapping[str, tuple[str, str]] | None, roles: dict[str, str], rf_form: str,
-                     rf_shape: float) -> dict[str, tuple[str, str]]:
+    def _rf_channels(
+        rf_channels: Mapping[str, tuple[str, str]] | None, roles: dict[str, str], rf_form: str, rf_shape: float
+    ) -> dict[str, tuple[str, str]]:
         """Checks ``rf_channels`` and adds each RF channel to ``roles`` (role conversion)."""
         if not rf_channels:
             if not roles:
@@ -550,18 +636,21 @@ class TrustMMM:
         if rf_form not in ("hill", "exposure"):
             raise ValueError(f"rf_form must be 'hill' or 'exposure', got {rf_form!r}")
         if not (np.isfinite(rf_shape) and rf_shape > 0):
-            raise ValueError("rf_shape (negative binomial shape of the exposures) must be finite and > 0, "
-                             f"got {rf_shape}")
+            raise ValueError(
+                f"rf_shape (negative binomial shape of the exposures) must be finite and > 0, got {rf_shape}"
+            )
         out: dict[str, tuple[str, str]] = {}
         for c, cols in rf_channels.items():
             if isinstance(cols, str) or not isinstance(cols, Sequence) or len(cols) != 2:
                 raise ValueError(f"rf_channels[{c!r}] must be a pair (reach column, frequency column), got {cols!r}")
             role = roles.get(c, "conversion")
             if role != "conversion":
-                raise ValueError(f"channel {c!r} is a reach-and-frequency channel with role {role!r}: "
-                                 "an RF channel can "
-                                 "only convert (the trust stock's inflow is saturated activity per period; reach that "
-                                 "accumulates people over periods is not that). Give it role 'conversion'")
+                raise ValueError(
+                    f"channel {c!r} is a reach-and-frequency channel with role {role!r}: "
+                    "an RF channel can "
+                    "only convert (the trust stock's inflow is saturated activity per period; reach that "
+                    "accumulates people over periods is not that). Give it role 'conversion'"
+                )
             roles[c] = "conversion"
             out[str(c)] = (str(cols[0]), str(cols[1]))
         return out
@@ -574,8 +663,9 @@ class TrustMMM:
             roles = {}
             for ch in channels:
                 if not isinstance(ch, Channel):
-                    raise ValueError("channels must be trustmix Channel objects or a mapping column -> role, "
-                                     f"got {ch!r}")
+                    raise ValueError(
+                        f"channels must be trustmix Channel objects or a mapping column -> role, got {ch!r}"
+                    )
                 if ch.name in roles:
                     raise ValueError(f"channel {ch.name!r} is given twice; each channel (data column) once")
                 roles[ch.name] = ch.role
@@ -595,11 +685,24 @@ class TrustMMM:
         """Log posterior (up to a constant) and its gradient at unconstrained ``z``."""
         return self._core.log_density(np.asarray(z, dtype=float))
 
-    def fit(self, method: str = "map", *, chains: int = 4, draws: int = 1000, tune: int = 1000, seed: int = 0,
-            target_accept: float = 0.9, progress: bool = True, max_iterations: int = 2000,
-            restarts: int = 3, metric: str = "diag", max_tree_depth: int = 10,
-            initial_metric: str | None = "laplace", term_buffer: int = 150,
-            threads: int | None = None) -> TrustFit:
+    def fit(
+        self,
+        method: str = "map",
+        *,
+        chains: int = 4,
+        draws: int = 1000,
+        tune: int = 1000,
+        seed: int = 0,
+        target_accept: float = 0.9,
+        progress: bool = True,
+        max_iterations: int = 2000,
+        restarts: int = 3,
+        metric: str = "diag",
+        max_tree_depth: int = 10,
+        initial_metric: str | None = "laplace",
+        term_buffer: int = 150,
+        threads: int | None = None,
+    ) -> TrustFit:
         """Fits the model.
 
         ``method="map"``: the posterior mode by L-BFGS from the default start and
@@ -665,11 +768,21 @@ class TrustMMM:
             # positive definite (not a strict mode) or not finite: the identity is used.
             # (a diagonal metric takes its diagonal, in the sampler)
             inv_metric = _ci.laplace_covariance(target, np.asarray(mode, dtype=float))
-        posterior = inference.sample(target, chains=chains, draws=draws, tune=tune, seed=seed,
-                                     target_accept=target_accept, initial_values=init, progress=progress,
-                                     metric=metric, max_tree_depth=max_tree_depth,
-                                     initial_inverse_metric=inv_metric, term_buffer=term_buffer,
-                                     threads=threads)
+        posterior = inference.sample(
+            target,
+            chains=chains,
+            draws=draws,
+            tune=tune,
+            seed=seed,
+            target_accept=target_accept,
+            initial_values=init,
+            progress=progress,
+            metric=metric,
+            max_tree_depth=max_tree_depth,
+            initial_inverse_metric=inv_metric,
+            term_buffer=term_buffer,
+            threads=threads,
+        )
         return TrustFit(self, mode, best, posterior=posterior)
 
     #: Results within this many nats of the highest log density count as the same mode.
@@ -733,8 +846,10 @@ class TrustMMM:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if not isinstance(state, dict) or state.get("version") not in (1, 2, 3):
-            raise ValueError(f"cannot unpickle TrustMMM: unsupported state version "
-                             f"{state.get('version') if isinstance(state, dict) else state!r}")
+            raise ValueError(
+                f"cannot unpickle TrustMMM: unsupported state version "
+                f"{state.get('version') if isinstance(state, dict) else state!r}"
+            )
         d = state["data"]
         data = pd.DataFrame(dict(zip(d["columns"], d["values"], strict=True)), columns=d["columns"])
         kwargs = dict(state["kwargs"])
@@ -742,32 +857,48 @@ class TrustMMM:
         TrustMMM.__init__(self, data, **kwargs)
 
     def __repr__(self) -> str:
-        return (f"TrustMMM(outcome={self.outcome!r}, periods={len(self.dates)}, channels={self.roles!r}, "
-                f"likelihood={self.likelihood!r}, link={self.link!r}, noise={self.noise!r}, "
-                f"trust={self.trust_enabled}, "
-                f"trust_form={self.trust_form!r}, "
-                f"tracker={self.tracker!r}, "
-                f"parameters={self._core.dimension})")
+        return (
+            f"TrustMMM(outcome={self.outcome!r}, periods={len(self.dates)}, channels={self.roles!r}, "
+            f"likelihood={self.likelihood!r}, link={self.link!r}, noise={self.noise!r}, "
+            f"trust={self.trust_enabled}, "
+            f"trust_form={self.trust_form!r}, "
+            f"tracker={self.tracker!r}, "
+            f"parameters={self._core.dimension})"
+        )
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{html.escape(c)}</td><td>{html.escape(self.roles[c])}</td>"
-                       f"<td>{html.escape(str(self.spend_columns[c]))}</td><td>{self.media_scale[j]:,.4g}</td></tr>"
-                       for j, c in enumerate(self.channels))
-        settings = {"periods": f"{len(self.dates)} ({self.dates[0].date()} .. {self.dates[-1].date()}, every "
-                               f"{self.period_days} days)",
-                    "likelihood": self.likelihood, "link": self.link, "noise": self.noise,
-                    "trust stock": f"yes ({self.trust_form})" if self.trust_enabled else "no (standard MMM)",
-                    "tracker": self.tracker or "none", "shocks": ", ".join(self.shock_names) or "none",
-                    "baseline": ", ".join(self.baseline_names), "max lag": str(self.max_lag),
-                    "scaling": self.scaling, "value per outcome": str(self.value_per_outcome),
-                    "reach and frequency": (", ".join(f"{c} ({r}, {f})" for c, (r, f) in self.rf_channels.items())
-                                            + f"; form {self.rf_form}") if self.rf_channels else "none",
-                    "parameters": str(self._core.dimension)}
+        rows = "".join(
+            f"<tr><td>{html.escape(c)}</td><td>{html.escape(self.roles[c])}</td>"
+            f"<td>{html.escape(str(self.spend_columns[c]))}</td><td>{self.media_scale[j]:,.4g}</td></tr>"
+            for j, c in enumerate(self.channels)
+        )
+        settings = {
+            "periods": f"{len(self.dates)} ({self.dates[0].date()} .. {self.dates[-1].date()}, every "
+            f"{self.period_days} days)",
+            "likelihood": self.likelihood,
+            "link": self.link,
+            "noise": self.noise,
+            "trust stock": f"yes ({self.trust_form})" if self.trust_enabled else "no (standard MMM)",
+            "tracker": self.tracker or "none",
+            "shocks": ", ".join(self.shock_names) or "none",
+            "baseline": ", ".join(self.baseline_names),
+            "max lag": str(self.max_lag),
+            "scaling": self.scaling,
+            "value per outcome": str(self.value_per_outcome),
+            "reach and frequency": (
+                ", ".join(f"{c} ({r}, {f})" for c, (r, f) in self.rf_channels.items()) + f"; form {self.rf_form}"
+            )
+            if self.rf_channels
+            else "none",
+            "parameters": str(self._core.dimension),
+        }
         if self.lift_test_records:
             settings["lift tests"] = ", ".join(r["label"] for r in self.lift_test_records)
         table = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in settings.items())
-        return (f"<h4>TrustMMM: {html.escape(self.outcome)}</h4><table>{table}</table>"
-                f"<table><tr><th>channel</th><th>role</th><th>spend column</th><th>scale</th></tr>{rows}</table>")
+        return (
+            f"<h4>TrustMMM: {html.escape(self.outcome)}</h4><table>{table}</table>"
+            f"<table><tr><th>channel</th><th>role</th><th>spend column</th><th>scale</th></tr>{rows}</table>"
+        )
 
     # helpers shared with TrustFit
     def _extended(self, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -797,13 +928,20 @@ class TrustFit:
         post = None
         if self.posterior is not None:  # plain values and numpy arrays (settings name the target by its type)
             post = dict(self.posterior.__dict__)
-        return {"version": self._STATE_VERSION, "model": self.model, "z": np.asarray(self.z), "info": dict(self.info),
-                "posterior": post}
+        return {
+            "version": self._STATE_VERSION,
+            "model": self.model,
+            "z": np.asarray(self.z),
+            "info": dict(self.info),
+            "posterior": post,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if not isinstance(state, dict) or state.get("version") != 1:
-            raise ValueError(f"cannot unpickle TrustFit: unsupported state version "
-                             f"{state.get('version') if isinstance(state, dict) else state!r}")
+            raise ValueError(
+                f"cannot unpickle TrustFit: unsupported state version "
+                f"{state.get('version') if isinstance(state, dict) else state!r}"
+            )
         self.model, self.z, self.info = state["model"], np.asarray(state["z"]), dict(state["info"])
         from trustmix.inference._api import _sample_result_from_state
 
@@ -852,27 +990,45 @@ class TrustFit:
         labels: dict[str, Callable[[int], tuple[str, str]]] = {
             "alpha": lambda i: (f"adstock alpha [{m.channels[i]}]", "per period"),
             "adstock_half_life": lambda i: (f"adstock half-life [{m.channels[i]}]", "periods"),
-            "lam": lambda i: ((f"Hill ec [{m.channels[i]}]", "frequency (exposures per person reached)")
-                              if m.rf_channels.get(m.channels[i]) is not None and m.rf_form == "hill" else
-                              (f"per-exposure rate lam [{m.channels[i]}]", "-ln(share left) per exposure")
-                              if m.rf_channels.get(m.channels[i]) is not None else
-                              (f"saturation lam [{m.channels[i]}]", "per scaled unit")),
-            "beta": lambda i: ((f"beta [{m.conversion_channels[i]}]",
-                                f"{m.outcome} per period per scaled reach at full response")
-                               if m.conversion_channels[i] in m.rf_channels else
-                               (f"beta [{m.conversion_channels[i]}]", f"{m.outcome} per period at saturation"
-                                if m.link == "identity" else "ln(outcome) lift at saturation")),
+            "lam": lambda i: (
+                (f"Hill ec [{m.channels[i]}]", "frequency (exposures per person reached)")
+                if m.rf_channels.get(m.channels[i]) is not None and m.rf_form == "hill"
+                else (f"per-exposure rate lam [{m.channels[i]}]", "-ln(share left) per exposure")
+                if m.rf_channels.get(m.channels[i]) is not None
+                else (f"saturation lam [{m.channels[i]}]", "per scaled unit")
+            ),
+            "beta": lambda i: (
+                (f"beta [{m.conversion_channels[i]}]", f"{m.outcome} per period per scaled reach at full response")
+                if m.conversion_channels[i] in m.rf_channels
+                else (
+                    f"beta [{m.conversion_channels[i]}]",
+                    f"{m.outcome} per period at saturation"
+                    if m.link == "identity"
+                    else "ln(outcome) lift at saturation",
+                )
+            ),
             "delta": lambda i: ("trust retention delta", "per period"),
             "trust_half_life": lambda i: ("trust half-life", "periods"),
             "kappa": lambda i: (f"trust weight kappa [{m.trust_channels[i]}]", "share of trust inflow"),
-            "gamma": lambda i: ("gamma (trust -> demand)",
-                                f"{m.outcome} per unit of trust index" if m.link == "identity"
-                                else "ln(outcome) per unit of trust index"),
+            "gamma": lambda i: (
+                "gamma (trust -> demand)",
+                f"{m.outcome} per unit of trust index"
+                if m.link == "identity"
+                else "ln(outcome) per unit of trust index",
+            ),
             "theta": lambda i: ("theta (trust amplifies SMM)", "relative lift per unit of trust index"),
-            "omega": lambda i: (f"shock damage omega [{m.shock_names[i]}]",
-                                "trust index units" if m.trust_form == "linear" else "-ln(share kept)"),
-            "b": lambda i: (f"baseline [{m.baseline_names[i]}]", m.outcome if m.link == "identity" else
-                            f"ln({m.outcome})" if m.baseline_names[i] == "intercept" else f"ln({m.outcome}) per unit"),
+            "omega": lambda i: (
+                f"shock damage omega [{m.shock_names[i]}]",
+                "trust index units" if m.trust_form == "linear" else "-ln(share kept)",
+            ),
+            "b": lambda i: (
+                f"baseline [{m.baseline_names[i]}]",
+                m.outcome
+                if m.link == "identity"
+                else f"ln({m.outcome})"
+                if m.baseline_names[i] == "intercept"
+                else f"ln({m.outcome}) per unit",
+            ),
             "sigma": lambda i: noise,
             "trust_base": lambda i: ("trust baseline share b", "share of people"),
             "trust_inflow": lambda i: ("trust inflow strength rho", "per unit of saturated inflow"),
@@ -901,11 +1057,16 @@ class TrustFit:
         if self.posterior is None:
             sv = _mmm.summary_values(m._core, self._draw_matrix(None), m.y_scale)
             names, units = self._summary_labels(list(sv["keys"]), list(sv["index"]))
-            return self._with_calibration(pd.DataFrame({"parameter": names, "value": np.asarray(sv["values"])[0],
-                                                        "unit": units}).set_index("parameter"), interval)
+            return self._with_calibration(
+                pd.DataFrame({"parameter": names, "value": np.asarray(sv["values"])[0], "unit": units}).set_index(
+                    "parameter"
+                ),
+                interval,
+            )
         chains, n, d = self.posterior.draws.shape
-        st = _mmm.summary_table(m._core, np.ascontiguousarray(self.posterior.draws.reshape(-1, d)), chains, m.y_scale,
-                                interval)
+        st = _mmm.summary_table(
+            m._core, np.ascontiguousarray(self.posterior.draws.reshape(-1, d)), chains, m.y_scale, interval
+        )
         names, units = self._summary_labels(list(st["keys"]), list(st["index"]))
         out: dict[str, Any] = {"parameter": names}
         out.update({k: np.asarray(st[k]) for k in ("mean", "sd", "low", "high", "r_hat", "ess_bulk")})
@@ -919,16 +1080,28 @@ class TrustFit:
         if not self.model.lift_test_records:
             return table
         cal = self.calibration(interval=interval, max_draws=None)
-        labels = [f"lift [{r.label}]" + ("" if str(r.periods) in str(r.label) else f" {r.periods}")
-                  for r in cal.itertuples()]
-        units = [f"{self.model.outcome}; measured {o:,.4g} (se {s:,.3g}, transfer sd {t:,.3g})"
-                 for o, s, t in zip(cal["observed"], cal["standard_error"], cal["transfer_sd"], strict=True)]
+        labels = [
+            f"lift [{r.label}]" + ("" if str(r.periods) in str(r.label) else f" {r.periods}") for r in cal.itertuples()
+        ]
+        units = [
+            f"{self.model.outcome}; measured {o:,.4g} (se {s:,.3g}, transfer sd {t:,.3g})"
+            for o, s, t in zip(cal["observed"], cal["standard_error"], cal["transfer_sd"], strict=True)
+        ]
         if "value" in table.columns:
             rows = pd.DataFrame({"parameter": labels, "value": cal["predicted"].to_numpy(), "unit": units})
         else:
-            rows = pd.DataFrame({"parameter": labels, "mean": cal["predicted"].to_numpy(), "sd": np.nan,
-                                 "low": cal["low"].to_numpy(), "high": cal["high"].to_numpy(), "r_hat": np.nan,
-                                 "ess_bulk": np.nan, "unit": units})
+            rows = pd.DataFrame(
+                {
+                    "parameter": labels,
+                    "mean": cal["predicted"].to_numpy(),
+                    "sd": np.nan,
+                    "low": cal["low"].to_numpy(),
+                    "high": cal["high"].to_numpy(),
+                    "r_hat": np.nan,
+                    "ess_bulk": np.nan,
+                    "unit": units,
+                }
+            )
         return pd.concat([table, rows.set_index("parameter")])
 
     def calibration(self, interval: float = 0.9, max_draws: int | None = 1000) -> pd.DataFrame:
@@ -942,8 +1115,9 @@ class TrustFit:
         mu(actual activity) - mu(counterfactual activity), see :class:`TrustMMM`."""
         return _calibration.calibration_table(self, interval, max_draws)
 
-    def _forward(self, media: np.ndarray | None = None, baseline: np.ndarray | None = None,
-                 shocks: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def _forward(
+        self, media: np.ndarray | None = None, baseline: np.ndarray | None = None, shocks: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
         if media is None:
             return dict(self.model._core.forward(self.z))
         return dict(self.model._core.forward(self.z, media, baseline, shocks))
@@ -1001,14 +1175,17 @@ class TrustFit:
                 # A note, not a warning: the incremental columns are valid and scripts that
                 # read only them (or run with warnings as errors) must keep working.
                 self.model._noted_no_value = True
-                _log.warning("no value_per_outcome given (TrustMMM(..., value_per_outcome=...) or "
-                             "roi(value_per_outcome=...)): the ROI columns are NaN; cost_per_incremental is "
-                             "reported. This note is shown once per model.")
+                _log.warning(
+                    "no value_per_outcome given (TrustMMM(..., value_per_outcome=...) or "
+                    "roi(value_per_outcome=...)): the ROI columns are NaN; cost_per_incremental is "
+                    "reported. This note is shown once per model."
+                )
             return float("nan")
         v = float(value_per_outcome)
         if not (np.isfinite(v) and v > 0):
-            raise ValueError(f"value_per_outcome must be a finite number > 0 (value of one unit of outcome), got "
-                             f"{value_per_outcome}")
+            raise ValueError(
+                f"value_per_outcome must be a finite number > 0 (value of one unit of outcome), got {value_per_outcome}"
+            )
         return v
 
     def _window(self, window: tuple[Any, Any] | None) -> tuple[int, int]:
@@ -1019,12 +1196,19 @@ class TrustFit:
         lo = int(m.dates.searchsorted(pd.Timestamp(window[0])))
         hi = int(m.dates.searchsorted(pd.Timestamp(window[1]), side="right")) - 1
         if lo > hi or lo >= T:
-            raise ValueError(f"window {window!r} contains no period of the data "
-                             f"({m.dates[0].date()}..{m.dates[-1].date()})")
+            raise ValueError(
+                f"window {window!r} contains no period of the data ({m.dates[0].date()}..{m.dates[-1].date()})"
+            )
         return lo, hi
 
-    def roi(self, horizon: int = 104, window: tuple[Any, Any] | None = None,
-            value_per_outcome: float | None = None, interval: float = 0.9, max_draws: int = 200) -> pd.DataFrame:
+    def roi(
+        self,
+        horizon: int = 104,
+        window: tuple[Any, Any] | None = None,
+        value_per_outcome: float | None = None,
+        interval: float = 0.9,
+        max_draws: int = 200,
+    ) -> pd.DataFrame:
         """Incremental outcome and ROI per channel, short vs long term (MODEL.md section 4).
 
         For each channel its activity inside ``window`` W (``(start, end)`` dates,
@@ -1059,11 +1243,31 @@ class TrustFit:
         m = self.model
         lo, hi = self._window(window)
         vpo = self._value(value_per_outcome)
-        spend = np.array([float(m.data[m.spend_columns[c]].to_numpy(dtype=float)[lo:hi + 1].sum()) for c in m.channels])
-        r = _mmm.roi(m._core, self._draw_matrix(max_draws), horizon=int(horizon), window_begin=lo, window_end=hi,
-                     spend=spend, value_per_outcome=vpo, outcome_scale=m.y_scale)
-        cols = ["incremental_short", "incremental_long", "incremental_total", "via_trust_direct", "via_amplification",
-                "own", "roi_short", "roi_total", "marginal_roi", "cost_per_incremental"]
+        spend = np.array(
+            [float(m.data[m.spend_columns[c]].to_numpy(dtype=float)[lo : hi + 1].sum()) for c in m.channels]
+        )
+        r = _mmm.roi(
+            m._core,
+            self._draw_matrix(max_draws),
+            horizon=int(horizon),
+            window_begin=lo,
+            window_end=hi,
+            spend=spend,
+            value_per_outcome=vpo,
+            outcome_scale=m.y_scale,
+        )
+        cols = [
+            "incremental_short",
+            "incremental_long",
+            "incremental_total",
+            "via_trust_direct",
+            "via_amplification",
+            "own",
+            "roi_short",
+            "roi_total",
+            "marginal_roi",
+            "cost_per_incremental",
+        ]
         index = pd.Index(m.channels, name="channel")
         out = {"role": [m.roles[c] for c in m.channels], "spend": spend}
         if self.posterior is None:
@@ -1077,8 +1281,14 @@ class TrustFit:
         mean, low, high = (np.asarray(s[k]).reshape(len(cols), C) for k in ("mean", "low", "high"))
         out.update({c: mean[k] for k, c in enumerate(cols)})
         for k, c in enumerate(cols):
-            if c in ("incremental_short", "incremental_long", "incremental_total", "roi_short", "roi_total",
-                     "marginal_roi"):
+            if c in (
+                "incremental_short",
+                "incremental_long",
+                "incremental_total",
+                "roi_short",
+                "roi_total",
+                "marginal_roi",
+            ):
                 out[f"{c}_low"] = low[k]
                 out[f"{c}_high"] = high[k]
         return pd.DataFrame(out, index=index)
@@ -1102,18 +1312,31 @@ class TrustFit:
             raise ValueError(f"counterfactual data lacks column {missing[0]!r}")
         cf = data.sort_values(m.dates.name)
         if len(cf) != len(m.dates) or not pd.DatetimeIndex(pd.to_datetime(cf[m.dates.name])).equals(
-                pd.DatetimeIndex(m.dates)):
+            pd.DatetimeIndex(m.dates)
+        ):
             raise ValueError("counterfactual data must have exactly the model's dates")
         media = cf[cols].to_numpy(dtype=float)
         bad = ~np.isfinite(media) | (media < 0)
         if bad.any():
             i, j = np.argwhere(bad)[0]
             raise ValueError(f"column {cols[j]!r}: row {i} is {media[i, j]}; media must be finite and >= 0")
-        r = _mmm.counterfactual(m._core, np.asarray(self.z, dtype=float), np.ascontiguousarray(media / m.media_scale),
-                                m.y_scale)
-        return pd.DataFrame({k: np.asarray(r[k]) for k in ("predicted", "counterfactual", "difference",
-                                                          "difference_trust_direct", "difference_amplification",
-                                                          "difference_own")}, index=m.dates)
+        r = _mmm.counterfactual(
+            m._core, np.asarray(self.z, dtype=float), np.ascontiguousarray(media / m.media_scale), m.y_scale
+        )
+        return pd.DataFrame(
+            {
+                k: np.asarray(r[k])
+                for k in (
+                    "predicted",
+                    "counterfactual",
+                    "difference",
+                    "difference_trust_direct",
+                    "difference_amplification",
+                    "difference_own",
+                )
+            },
+            index=m.dates,
+        )
 
     def sample_posterior_predictive(self, max_draws: int = 500, seed: int = 0) -> pd.DataFrame:
         """Replicated outcomes y_rep ~ p(y | theta) for posterior draws theta (or the MAP
@@ -1137,9 +1360,15 @@ class TrustFit:
         out = np.asarray(_mmm.posterior_predictive(m._core, zs, m.y_scale, seed=int(seed)))
         return pd.DataFrame(out.T, index=m.dates, columns=[f"draw_{k}" for k in range(len(zs))])
 
-    def response_curves(self, channels: Sequence[str] | None = None, multipliers: Sequence[float] | None = None,
-                        horizon: int = 104, value_per_outcome: float | None = None, interval: float = 0.9,
-                        max_draws: int = 100) -> pd.DataFrame:
+    def response_curves(
+        self,
+        channels: Sequence[str] | None = None,
+        multipliers: Sequence[float] | None = None,
+        horizon: int = 104,
+        value_per_outcome: float | None = None,
+        interval: float = 0.9,
+        max_draws: int = 100,
+    ) -> pd.DataFrame:
         """Incremental outcome as a function of a channel's spend (response curves).
 
         For each channel and multiplier k, the channel's activity over the whole data is
@@ -1167,16 +1396,26 @@ class TrustFit:
         if not chans:
             raise ValueError("channels must name at least one of the model's channels")
         vpo = self._value(value_per_outcome, note=False)
-        curves = _mmm.response_curves(m._core, self._draw_matrix(max_draws), [m.channels.index(c) for c in chans], ks,
-                                      horizon=int(horizon), outcome_scale=m.y_scale)
+        curves = _mmm.response_curves(
+            m._core,
+            self._draw_matrix(max_draws),
+            [m.channels.index(c) for c in chans],
+            ks,
+            horizon=int(horizon),
+            outcome_scale=m.y_scale,
+        )
         lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
         K = len(ks)
         # Means and quantiles of every (channel, multiplier) column at once in C++
         # (trustmix::mmm::summarize_columns: numpy's mean and quantile, to the bit).
         s = _mmm.summarize_columns(np.concatenate([np.asarray(c) for c in curves], axis=1), lo, hi)
         spend = np.array([float(m.data[m.spend_columns[c]].to_numpy(dtype=float).sum()) for c in chans])
-        out = {"channel": np.repeat(np.array(chans, dtype=object), K), "multiplier": np.tile(ks, len(chans)),
-               "spend": (spend[:, None] * ks[None, :]).ravel(), "incremental": np.asarray(s["mean"])}
+        out = {
+            "channel": np.repeat(np.array(chans, dtype=object), K),
+            "multiplier": np.tile(ks, len(chans)),
+            "spend": (spend[:, None] * ks[None, :]).ravel(),
+            "incremental": np.asarray(s["mean"]),
+        }
         if self.posterior is not None:
             out["incremental_low"] = np.asarray(s["low"])
             out["incremental_high"] = np.asarray(s["high"])
@@ -1184,10 +1423,16 @@ class TrustFit:
             out["roi"] = np.where(out["spend"] > 0, (out["incremental"] * vpo - out["spend"]) / out["spend"], np.nan)
         return pd.DataFrame(out)
 
-    def rf_frequency_curves(self, channel: str, multipliers: Sequence[float] | None = None,
-                            frequencies: Sequence[float] | None = None, horizon: int = 104,
-                            value_per_outcome: float | None = None, interval: float = 0.9,
-                            max_draws: int = 100) -> pd.DataFrame:
+    def rf_frequency_curves(
+        self,
+        channel: str,
+        multipliers: Sequence[float] | None = None,
+        frequencies: Sequence[float] | None = None,
+        horizon: int = 104,
+        value_per_outcome: float | None = None,
+        interval: float = 0.9,
+        max_draws: int = 100,
+    ) -> pd.DataFrame:
         """Response of a reach-and-frequency channel to its frequency.
 
         Two questions (give one of ``multipliers`` and ``frequencies``; default
@@ -1212,22 +1457,36 @@ class TrustFit:
         """
         m = self.model
         if channel not in m.rf_channels:
-            raise ValueError(f"channel {channel!r} is not a reach-and-frequency channel; the model's RF channels are "
-                             f"{', '.join(m.rf_channels) or 'none'}")
+            raise ValueError(
+                f"channel {channel!r} is not a reach-and-frequency channel; the model's RF channels are "
+                f"{', '.join(m.rf_channels) or 'none'}"
+            )
         if multipliers is not None and frequencies is not None:
-            raise ValueError("give multipliers (frequency times k at the data's reach) or frequencies (a target "
-                             "frequency at the same impressions), not both")
+            raise ValueError(
+                "give multipliers (frequency times k at the data's reach) or frequencies (a target "
+                "frequency at the same impressions), not both"
+            )
         fixed = frequencies is not None
-        vals = np.asarray(frequencies if fixed else
-                          (np.round(np.linspace(0.0, 3.0, 31), 10) if multipliers is None else multipliers),
-                          dtype=float)
+        vals = np.asarray(
+            frequencies if fixed else (np.round(np.linspace(0.0, 3.0, 31), 10) if multipliers is None else multipliers),
+            dtype=float,
+        )
         if vals.ndim != 1 or len(vals) == 0 or not np.isfinite(vals).all() or (vals < 0).any():
-            raise ValueError(f"{'frequencies' if fixed else 'multipliers'} must be a non-empty 1-d sequence of finite "
-                             "numbers >= 0")
+            raise ValueError(
+                f"{'frequencies' if fixed else 'multipliers'} must be a non-empty 1-d sequence of finite numbers >= 0"
+            )
         vpo = self._value(value_per_outcome, note=False)
-        draws = np.asarray(_mmm.rf_frequency_curves(m._core, self._draw_matrix(max_draws), m.channels.index(channel),
-                                                    vals, fixed_impressions=fixed, horizon=int(horizon),
-                                                    outcome_scale=m.y_scale))
+        draws = np.asarray(
+            _mmm.rf_frequency_curves(
+                m._core,
+                self._draw_matrix(max_draws),
+                m.channels.index(channel),
+                vals,
+                fixed_impressions=fixed,
+                horizon=int(horizon),
+                outcome_scale=m.y_scale,
+            )
+        )
         total = float(m.data[m.spend_columns[channel]].to_numpy(dtype=float).sum())
         if fixed:
             spend = np.full(len(vals), total)
@@ -1243,8 +1502,12 @@ class TrustFit:
                 fk = np.maximum(fk, 1.0)
             base = float(r[reached] @ f[reached])
             spend = total * (fk @ r[reached]) / base if base > 0 else total * vals
-        out = {"channel": channel, ("frequency" if fixed else "multiplier"): vals, "spend": spend,
-               "incremental": draws.mean(axis=0)}
+        out = {
+            "channel": channel,
+            ("frequency" if fixed else "multiplier"): vals,
+            "spend": spend,
+            "incremental": draws.mean(axis=0),
+        }
         if self.posterior is not None:
             lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
             out["incremental_low"] = np.quantile(draws, lo, axis=0)
@@ -1295,13 +1558,22 @@ class TrustFit:
         flat = flat.reshape(chains, n, -1)
         posterior: dict[str, np.ndarray] = {}
         dims: dict[str, list[str]] = {}
-        coords: dict[str, list[str]] = {"channel": m.channels,
-                                        "conversion_channel": m.conversion_channels,
-                                        "trust_channel": m.trust_channels,
-                                        "baseline_term": m.baseline_names,
-                                        "shock": m.shock_names}
-        dim_of = {"alpha": "channel", "lam": "channel", "beta": "conversion_channel", "b": "baseline_term",
-                  "kappa": "trust_channel", "omega": "shock", "slope": "hill_rf_channel"}
+        coords: dict[str, list[str]] = {
+            "channel": m.channels,
+            "conversion_channel": m.conversion_channels,
+            "trust_channel": m.trust_channels,
+            "baseline_term": m.baseline_names,
+            "shock": m.shock_names,
+        }
+        dim_of = {
+            "alpha": "channel",
+            "lam": "channel",
+            "beta": "conversion_channel",
+            "b": "baseline_term",
+            "kappa": "trust_channel",
+            "omega": "shock",
+            "slope": "hill_rf_channel",
+        }
         coords["hill_rf_channel"] = [c for c in m.channels if c in m.rf_channels and m.rf_form == "hill"]
         columns: dict[str, list[int]] = {}
         for k, name in enumerate(m._core.constrained_names):  # "alpha[0]", ..., "delta", ...
@@ -1312,8 +1584,13 @@ class TrustFit:
             if key in dim_of:
                 dims[key] = [dim_of[key]]
         stats = {k: v for k, v in self.posterior.sample_stats.items()}
-        return az.from_dict(posterior=posterior, sample_stats=stats, coords=coords, dims=dims,
-                            observed_data={self.model.outcome: self.model.data[self.model.outcome].to_numpy()})
+        return az.from_dict(
+            posterior=posterior,
+            sample_stats=stats,
+            coords=coords,
+            dims=dims,
+            observed_data={self.model.outcome: self.model.data[self.model.outcome].to_numpy()},
+        )
 
     def plot_decomposition(self, ax: Any = None) -> Any:
         """Stacked area chart of :meth:`decompose` with the actual outcome on top."""
@@ -1364,11 +1641,18 @@ class TrustFit:
         m = self.model
         rep = self.sample_posterior_predictive(max_draws=300)
         lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2
-        ax.fill_between(m.dates, rep.quantile(lo, axis=1), rep.quantile(hi, axis=1), color="#1f77b4", alpha=0.2,
-                        label=f"{interval:.0%} predictive interval")
+        ax.fill_between(
+            m.dates,
+            rep.quantile(lo, axis=1),
+            rep.quantile(hi, axis=1),
+            color="#1f77b4",
+            alpha=0.2,
+            label=f"{interval:.0%} predictive interval",
+        )
         ax.plot(m.dates, m.data[m.outcome].to_numpy(), color="black", lw=1, label="actual")
-        ax.plot(m.dates, self.predict(), color="#1f77b4",
-                label="fitted mean" + (" (MAP)" if self.posterior is None else ""))
+        ax.plot(
+            m.dates, self.predict(), color="#1f77b4", label="fitted mean" + (" (MAP)" if self.posterior is None else "")
+        )
         ax.set_ylabel(m.outcome)
         ax.legend(fontsize=8)
         return ax
@@ -1381,14 +1665,18 @@ class TrustFit:
         import matplotlib.pyplot as plt
 
         if roi_args.get("value_per_outcome") is None and self.model.value_per_outcome is None:
-            raise ValueError("plot_roi needs the value of one unit of outcome: pass value_per_outcome=... (here or to "
-                             "TrustMMM); without it use roi()['cost_per_incremental']")
+            raise ValueError(
+                "plot_roi needs the value of one unit of outcome: pass value_per_outcome=... (here or to "
+                "TrustMMM); without it use roi()['cost_per_incremental']"
+            )
         r = self.roi(**roi_args)
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 0.6 * len(r) + 1.5))
         y = np.arange(len(r))
-        for off, col, label, color in ((-0.2, "roi_short", "short-term", "#ff7f0e"),
-                                       (0.2, "roi_total", "short + long-term", "#1f77b4")):
+        for off, col, label, color in (
+            (-0.2, "roi_short", "short-term", "#ff7f0e"),
+            (0.2, "roi_total", "short + long-term", "#1f77b4"),
+        ):
             err = None
             if f"{col}_low" in r:
                 err = np.vstack([r[col] - r[f"{col}_low"], r[f"{col}_high"] - r[col]]).clip(min=0)
@@ -1411,8 +1699,9 @@ class TrustFit:
         for c, g in rc.groupby("channel", sort=False):
             line = ax.plot(g["spend"], g["incremental"], label=c)[0]
             if "incremental_low" in g:
-                ax.fill_between(g["spend"], g["incremental_low"], g["incremental_high"], color=line.get_color(),
-                                alpha=0.15)
+                ax.fill_between(
+                    g["spend"], g["incremental_low"], g["incremental_high"], color=line.get_color(), alpha=0.15
+                )
             cur = g.loc[np.isclose(g["multiplier"], 1.0)]
             if len(cur):
                 ax.scatter(cur["spend"], cur["incremental"], color=line.get_color(), zorder=3)
@@ -1445,16 +1734,23 @@ class TrustFit:
 
     def _repr_html_(self) -> str:
         m = self.model
-        how = ("MAP (" + str(self.info.get("message", "")) + ")" if self.posterior is None else
-               f"NUTS, {self.posterior.n_chains} chains x {self.posterior.n_draws} draws, "
-               f"{self.posterior.divergences} divergences")
-        head = (f"<h4>TrustFit: {html.escape(m.outcome)} over {len(m.dates)} periods, "
-                f"{len(m.channels)} channels, {html.escape(how)}</h4>")
+        how = (
+            "MAP (" + str(self.info.get("message", "")) + ")"
+            if self.posterior is None
+            else f"NUTS, {self.posterior.n_chains} chains x {self.posterior.n_draws} draws, "
+            f"{self.posterior.divergences} divergences"
+        )
+        head = (
+            f"<h4>TrustFit: {html.escape(m.outcome)} over {len(m.dates)} periods, "
+            f"{len(m.channels)} channels, {html.escape(how)}</h4>"
+        )
         return head + self.summary().to_html(float_format=lambda v: f"{v:,.4g}")
 
     def __repr__(self) -> str:
-        return (f"TrustFit(outcome={self.model.outcome!r}, periods={len(self.model.dates)}, "
-                f"channels={self.model.channels}, method={self.method!r})")
+        return (
+            f"TrustFit(outcome={self.model.outcome!r}, periods={len(self.model.dates)}, "
+            f"channels={self.model.channels}, method={self.method!r})"
+        )
 
 
 def simulate_trust_data(
@@ -1508,8 +1804,10 @@ def simulate_trust_data(
     if link not in ("identity", "log"):
         raise ValueError(f"link must be 'identity' or 'log', got {link!r}")
     if link == "log" and (gamma > 5 or any(b > 5 for b in (beta or {"instagram": 30.0}).values())):
-        raise ValueError("link='log': gamma and beta are log-scale lifts; pass small values (e.g. gamma=0.4, "
-                         "beta={'instagram': 0.15, 'tiktok': 0.1}), not the identity link's defaults")
+        raise ValueError(
+            "link='log': gamma and beta are log-scale lifts; pass small values (e.g. gamma=0.4, "
+            "beta={'instagram': 0.15, 'tiktok': 0.1}), not the identity link's defaults"
+        )
     if trust_form not in ("linear", "bounded"):
         raise ValueError(f"trust_form must be 'linear' or 'bounded', got {trust_form!r}")
     if likelihood not in _LIKELIHOODS:
@@ -1518,6 +1816,7 @@ def simulate_trust_data(
     beta = dict(beta or {"instagram": 30.0, "tiktok": 20.0})
     T = periods
     weeks = pd.date_range("2023-01-02", periods=T, freq="7D")
+
     def on(p: float) -> npt.NDArray[np.float64]:
         return (rng.random(T) < p).astype(float)
 
@@ -1583,10 +1882,25 @@ def simulate_trust_data(
     idx = np.arange(0, T, tracker_every)
     survey[idx] = 30 + 40 * G[idx] + rng.normal(0, 1.0, len(idx))
     data = pd.DataFrame({"week": weeks, "conversions": y, **x, "trust_survey": survey, "crisis": crisis})
-    truth = {"delta": delta, "gamma": gamma, "theta": theta, "beta": beta, "kappa": kappa, "alpha": alpha,
-             "lam": lam, "omega": omega, "trust_stock": G, "mu": mu, "max_lag": L, "likelihood": likelihood,
-             "noise": noise, "roles": {c: ("trust" if c in kappa else "conversion") for c in x},
-             "contribution": contribution, "trust_form": trust_form, "link": link}
+    truth = {
+        "delta": delta,
+        "gamma": gamma,
+        "theta": theta,
+        "beta": beta,
+        "kappa": kappa,
+        "alpha": alpha,
+        "lam": lam,
+        "omega": omega,
+        "trust_stock": G,
+        "mu": mu,
+        "max_lag": L,
+        "likelihood": likelihood,
+        "noise": noise,
+        "roles": {c: ("trust" if c in kappa else "conversion") for c in x},
+        "contribution": contribution,
+        "trust_form": trust_form,
+        "link": link,
+    }
     if trust_form == "bounded":
         truth.update(trust_base=trust_base, inflow=inflow)
     return data, truth

@@ -93,22 +93,55 @@ class PanelMMM:
 
     _STATE_VERSION = 1
 
-    def __init__(self, data: pd.DataFrame, *, geo: str, date: str, outcome: str,
-                 channels: Mapping[str, str] | Sequence[Any], population: str | None = None,
-                 national_channels: Sequence[str] = (), share: Mapping[str, str] | None = None,
-                 spend: Mapping[str, str] | None = None, controls: Sequence[str] = (),
-                 pooling: Mapping[str, str] | None = None, trust: str | bool = "national",
-                 tracker: str | None = None, seasonality: int = 2, trend: bool = True, max_lag: int = 12,
-                 value_per_outcome: float | None = None, priors: Mapping[str, float] | None = None,
-                 no_media: str = "warn", threads: int = 1) -> None:
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        *,
+        geo: str,
+        date: str,
+        outcome: str,
+        channels: Mapping[str, str] | Sequence[Any],
+        population: str | None = None,
+        national_channels: Sequence[str] = (),
+        share: Mapping[str, str] | None = None,
+        spend: Mapping[str, str] | None = None,
+        controls: Sequence[str] = (),
+        pooling: Mapping[str, str] | None = None,
+        trust: str | bool = "national",
+        tracker: str | None = None,
+        seasonality: int = 2,
+        trend: bool = True,
+        max_lag: int = 12,
+        value_per_outcome: float | None = None,
+        priors: Mapping[str, float] | None = None,
+        no_media: str = "warn",
+        threads: int = 1,
+    ) -> None:
         # Copies, not references: a pickled model (or fit) rebuilds from the data and
         # arguments as they were fitted, whatever the caller changes afterwards.
-        self._args: dict[str, Any] = copy.deepcopy(dict(
-            geo=geo, date=date, outcome=outcome, channels=channels if isinstance(channels, Mapping) else list(channels),
-            population=population, national_channels=list(national_channels), share=share, spend=spend,
-            controls=list(controls), pooling=pooling, trust=trust, tracker=tracker, seasonality=seasonality,
-            trend=trend, max_lag=max_lag, value_per_outcome=value_per_outcome, priors=priors, no_media=no_media,
-            threads=threads))
+        self._args: dict[str, Any] = copy.deepcopy(
+            dict(
+                geo=geo,
+                date=date,
+                outcome=outcome,
+                channels=channels if isinstance(channels, Mapping) else list(channels),
+                population=population,
+                national_channels=list(national_channels),
+                share=share,
+                spend=spend,
+                controls=list(controls),
+                pooling=pooling,
+                trust=trust,
+                tracker=tracker,
+                seasonality=seasonality,
+                trend=trend,
+                max_lag=max_lag,
+                value_per_outcome=value_per_outcome,
+                priors=priors,
+                no_media=no_media,
+                threads=threads,
+            )
+        )
         if not isinstance(data, pd.DataFrame):
             raise _fail(f"data must be a pandas DataFrame, got {type(data).__name__}")
         self._data = data.copy(deep=True)
@@ -131,38 +164,55 @@ class PanelMMM:
         needed += [c for c in (population, tracker) if c is not None]
         missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
         if missing:
-            raise _fail(f"column(s) {', '.join(map(repr, missing))} not in data "
-                        f"(columns: {', '.join(map(str, data.columns))})")
+            raise _fail(
+                f"column(s) {', '.join(map(repr, missing))} not in data (columns: {', '.join(map(str, data.columns))})"
+            )
         df = data.copy()
         df[date] = pd.to_datetime(df[date])
         dup = df.duplicated([geo, date], keep=False)
         if dup.any():
             row = df[dup].iloc[0]
-            raise _fail(f"duplicated (geo, date) rows: geo {row[geo]!r}, date {row[date].date()} appears "
-                        f"{int((dup & (df[geo] == row[geo]) & (df[date] == row[date])).sum())} times")
+            raise _fail(
+                f"duplicated (geo, date) rows: geo {row[geo]!r}, date {row[date].date()} appears "
+                f"{int((dup & (df[geo] == row[geo]) & (df[date] == row[date])).sum())} times"
+            )
         self.geos = [str(g) for g in pd.unique(df[geo])]
         dates = pd.DatetimeIndex(sorted(pd.unique(df[date])))
         for g, part in df.groupby(geo, sort=False):
             own = pd.DatetimeIndex(part[date])
             if len(own) != len(dates):
                 gone = dates.difference(own)
-                raise _fail(f"geos have different date ranges: geo {g!r} has {len(own)} dates "
-                            f"({own.min().date()} to {own.max().date()}), the panel {len(dates)} "
-                            f"({dates[0].date()} to {dates[-1].date()}); first missing {gone[0].date()}")
+                raise _fail(
+                    f"geos have different date ranges: geo {g!r} has {len(own)} dates "
+                    f"({own.min().date()} to {own.max().date()}), the panel {len(dates)} "
+                    f"({dates[0].date()} to {dates[-1].date()}); first missing {gone[0].date()}"
+                )
         if len(dates) < 2:
             raise _fail(f"the panel needs at least 2 dates, got {len(dates)}")
         steps = np.diff(dates.values)
         if (steps != steps[0]).any():
             bad = int((steps != steps[0]).argmax()) + 1
-            raise _fail(f"column {date!r}: dates are not evenly spaced; a gap or irregular step before "
-                        f"{dates[bad].date()} (expected every {steps[0] / np.timedelta64(1, 'D'):g} days): "
-                        f"adstock, the trust stock and seasonality count periods")
+            raise _fail(
+                f"column {date!r}: dates are not evenly spaced; a gap or irregular step before "
+                f"{dates[bad].date()} (expected every {steps[0] / np.timedelta64(1, 'D'):g} days): "
+                f"adstock, the trust stock and seasonality count periods"
+            )
         self.dates = dates
         df[geo] = df[geo].astype(str)
         df = df.sort_values([date, geo])
-        wide = {col: df.pivot(index=date, columns=geo, values=col).reindex(columns=self.geos)
-                for col in dict.fromkeys([outcome, *self.roles, *controls, *share.values(), *spend.values(),
-                                          *[c for c in (population, tracker) if c is not None]])}
+        wide = {
+            col: df.pivot(index=date, columns=geo, values=col).reindex(columns=self.geos)
+            for col in dict.fromkeys(
+                [
+                    outcome,
+                    *self.roles,
+                    *controls,
+                    *share.values(),
+                    *spend.values(),
+                    *[c for c in (population, tracker) if c is not None],
+                ]
+            )
+        }
 
         def numeric(col: str, allow_nan: bool = False) -> np.ndarray:
             w = wide[col].apply(pd.to_numeric, errors="coerce")
@@ -170,8 +220,10 @@ class PanelMMM:
             bad = ~np.isfinite(a) if not allow_nan else np.isinf(a)
             if bad.any():
                 t, g = np.argwhere(bad)[0]
-                raise _fail(f"column {col!r}: geo {self.geos[g]!r}, date {dates[t].date()} is "
-                            f"{_show(wide[col].iloc[t, g])}; expected a finite number")
+                raise _fail(
+                    f"column {col!r}: geo {self.geos[g]!r}, date {dates[t].date()} is "
+                    f"{_show(wide[col].iloc[t, g])}; expected a finite number"
+                )
             return np.asarray(a, dtype=float)
 
         y = numeric(outcome)
@@ -180,8 +232,10 @@ class PanelMMM:
             pop = numeric(population)
             if (pop <= 0).any():
                 t, g = np.argwhere(pop <= 0)[0]
-                raise _fail(f"column {population!r}: geo {self.geos[g]!r}, date {dates[t].date()} is "
-                            f"{float(pop[t, g])}; a population must be > 0")
+                raise _fail(
+                    f"column {population!r}: geo {self.geos[g]!r}, date {dates[t].date()} is "
+                    f"{float(pop[t, g])}; a population must be > 0"
+                )
         media: list[np.ndarray] = []
         spends: list[np.ndarray] = []
         shares: list[np.ndarray] = []
@@ -189,8 +243,10 @@ class PanelMMM:
             a = numeric(c)
             if (a < 0).any():
                 t, g = np.argwhere(a < 0)[0]
-                raise _fail(f"column {c!r}: geo {self.geos[g]!r}, date {dates[t].date()} is {float(a[t, g])}; "
-                            "activity must be >= 0")
+                raise _fail(
+                    f"column {c!r}: geo {self.geos[g]!r}, date {dates[t].date()} is {float(a[t, g])}; "
+                    "activity must be >= 0"
+                )
             s = numeric(spend[c]) if c in spend else a
             if c in self.national_channels:
                 for arr, what in ((a, c), (s, spend.get(c, c))):
@@ -198,9 +254,11 @@ class PanelMMM:
                     if diff.any():
                         t = int(np.argmax(diff))
                         g_hi, g_lo = int(np.argmax(arr[t])), int(np.argmin(arr[t]))
-                        raise _fail(f"national channel {c!r}: column {what!r} differs across geos on {dates[t].date()} "
-                                    f"(geo {self.geos[g_hi]!r} {float(arr[t, g_hi])}, geo {self.geos[g_lo]!r} "
-                                    f"{float(arr[t, g_lo])}); a national channel holds the national total on every row")
+                        raise _fail(
+                            f"national channel {c!r}: column {what!r} differs across geos on {dates[t].date()} "
+                            f"(geo {self.geos[g_hi]!r} {float(arr[t, g_hi])}, geo {self.geos[g_lo]!r} "
+                            f"{float(arr[t, g_lo])}); a national channel holds the national total on every row"
+                        )
                 media.append(a[:, :1])
                 spends.append(s[:, :1])
                 shares.append(numeric(share[c]) if c in share else np.zeros((0, 0)))
@@ -217,8 +275,11 @@ class PanelMMM:
                 names = ", ".join(repr(self.geos[g]) for g in silent)
                 if no_media == "error":
                     raise _fail(f"geo(s) {names} have no activity in any geo channel")
-                warnings.warn(f"PanelMMM: geo(s) {names} have no activity in any geo channel; kept: their channel "
-                              "effects come from the pooling and the prior", stacklevel=2)
+                warnings.warn(
+                    f"PanelMMM: geo(s) {names} have no activity in any geo channel; kept: their channel "
+                    "effects come from the pooling and the prior",
+                    stacklevel=2,
+                )
         tr = np.zeros((0, 0))
         self.tracker_level: str | None = None
         if tracker is not None:
@@ -240,18 +301,39 @@ class PanelMMM:
                 raise _fail(f"pooling names {k!r}: neither a group ({', '.join(_GROUPS)}) nor a channel")
         effects = groups.get("effects", "partial")
         channel_pooling = [v or effects for v in per_channel] if any(per_channel) else []
-        self.pooling = {"intercept": "partial", "trend": "partial", "seasonality": "complete", "controls": "complete",
-                        "effects": effects, **groups}
+        self.pooling = {
+            "intercept": "partial",
+            "trend": "partial",
+            "seasonality": "complete",
+            "controls": "complete",
+            "effects": effects,
+            **groups,
+        }
         step = np.median(np.diff(dates.values).astype("timedelta64[s]").astype(float)) / 86400.0
         self.period_days = float(step)
         self._spend_raw = spends
         self._core, self._scales = _core.mmm.build_panel(
-            geos=self.geos, channels=self.channel_names, roles=[self.roles[c] for c in self.roles],
-            national=[c in self.national_channels for c in self.roles], media=media, share=shares,
-            population=np.zeros((0, 0)) if pop is None else pop, outcome=y,
-            controls=[numeric(c) for c in controls], control_names=list(controls), period_days=self.period_days,
-            seasonality=int(seasonality), trend=bool(trend), max_lag=int(max_lag), trust=self.trust, tracker=tr,
-            pooling=groups, channel_pooling=channel_pooling, priors=dict(priors or {}), threads=int(threads))
+            geos=self.geos,
+            channels=self.channel_names,
+            roles=[self.roles[c] for c in self.roles],
+            national=[c in self.national_channels for c in self.roles],
+            media=media,
+            share=shares,
+            population=np.zeros((0, 0)) if pop is None else pop,
+            outcome=y,
+            controls=[numeric(c) for c in controls],
+            control_names=list(controls),
+            period_days=self.period_days,
+            seasonality=int(seasonality),
+            trend=bool(trend),
+            max_lag=int(max_lag),
+            trust=self.trust,
+            tracker=tr,
+            pooling=groups,
+            channel_pooling=channel_pooling,
+            priors=dict(priors or {}),
+            threads=int(threads),
+        )
         self.y = y
         self.population = np.asarray(self._scales["population"])
         # spend per geo: national spend apportioned like the activity (activity's geo shares)
@@ -283,9 +365,19 @@ class PanelMMM:
         lp, g = self._core.log_density(np.asarray(z, dtype=float))
         return float(lp), np.asarray(g)
 
-    def fit(self, method: str = "map", *, chains: int = 4, draws: int = 1000, tune: int = 1000, seed: int = 0,
-            target_accept: float = 0.9, progress: bool = True, max_iterations: int = 3000,
-            max_tree_depth: int = 10) -> PanelFit:
+    def fit(
+        self,
+        method: str = "map",
+        *,
+        chains: int = 4,
+        draws: int = 1000,
+        tune: int = 1000,
+        seed: int = 0,
+        target_accept: float = 0.9,
+        progress: bool = True,
+        max_iterations: int = 3000,
+        max_tree_depth: int = 10,
+    ) -> PanelFit:
         """Fits the model: ``"map"`` (the posterior mode by L-BFGS from the model's start) or
         ``"nuts"`` (``chains`` NUTS chains of ``tune`` + ``draws`` iterations on threads,
         started near the mode with a seeded jitter; deterministic for a seed on any thread
@@ -299,8 +391,9 @@ class PanelMMM:
         with warnings.catch_warnings():
             if method == "nuts":  # the mode is only NUTS's start: a MAP not quite converged is fine
                 warnings.simplefilter("ignore", inference.InferenceWarning)
-            res = inference.map(target, initial_values=z0, max_iterations=max_iterations, laplace=False,
-                                gradient_tolerance=1e-7)
+            res = inference.map(
+                target, initial_values=z0, max_iterations=max_iterations, laplace=False, gradient_tolerance=1e-7
+            )
         mode = np.asarray(res.unconstrained_mode)
         info = {"log_density": res.log_density, "converged": res.converged, "iterations": res.iterations}
         if method == "map":
@@ -312,41 +405,62 @@ class PanelMMM:
                 if np.isfinite(self.log_density(init[i])[0]):
                     break
                 init[i] = mode + (init[i] - mode) * 0.5
-        posterior = inference.sample(target, chains=chains, draws=draws, tune=tune, seed=seed,
-                                     target_accept=target_accept, initial_values=init, progress=progress,
-                                     max_tree_depth=max_tree_depth)
+        posterior = inference.sample(
+            target,
+            chains=chains,
+            draws=draws,
+            tune=tune,
+            seed=seed,
+            target_accept=target_accept,
+            initial_values=init,
+            progress=progress,
+            max_tree_depth=max_tree_depth,
+        )
         return PanelFit(self, mode, info, posterior)
 
     # -- pickling and display ---------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
         """Versioned state (version 1): the data as numpy columns and the arguments."""
         d = self._data
-        return {"version": self._STATE_VERSION,
-                "data": {"columns": list(d.columns), "values": [d[c].to_numpy() for c in d.columns]},
-                "kwargs": dict(self._args)}
+        return {
+            "version": self._STATE_VERSION,
+            "data": {"columns": list(d.columns), "values": [d[c].to_numpy() for c in d.columns]},
+            "kwargs": dict(self._args),
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if not isinstance(state, dict) or state.get("version") != 1:
-            raise ValueError(f"cannot unpickle PanelMMM: unsupported state version "
-                             f"{state.get('version') if isinstance(state, dict) else state!r}")
+            raise ValueError(
+                f"cannot unpickle PanelMMM: unsupported state version "
+                f"{state.get('version') if isinstance(state, dict) else state!r}"
+            )
         d = state["data"]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            PanelMMM.__init__(self, pd.DataFrame(dict(zip(d["columns"], d["values"], strict=True)),
-                                                 columns=d["columns"]), **state["kwargs"])
+            PanelMMM.__init__(
+                self,
+                pd.DataFrame(dict(zip(d["columns"], d["values"], strict=True)), columns=d["columns"]),
+                **state["kwargs"],
+            )
 
     def __repr__(self) -> str:
-        return (f"PanelMMM(geos={len(self.geos)}, periods={len(self.dates)}, channels={self.roles!r}, "
-                f"national_channels={self.national_channels!r}, trust={self.trust!r}, pooling={self.pooling!r}, "
-                f"parameters={self._core.dimension})")
+        return (
+            f"PanelMMM(geos={len(self.geos)}, periods={len(self.dates)}, channels={self.roles!r}, "
+            f"national_channels={self.national_channels!r}, trust={self.trust!r}, pooling={self.pooling!r}, "
+            f"parameters={self._core.dimension})"
+        )
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{html.escape(c)}</td><td>{html.escape(r)}</td>"
-                       f"<td>{'national' if c in self.national_channels else 'geo'}</td></tr>"
-                       for c, r in self.roles.items())
-        return (f"<b>PanelMMM</b>: {len(self.geos)} geos x {len(self.dates)} periods, trust "
-                f"{html.escape(self.trust)}, pooling {html.escape(str(self.pooling))}"
-                f"<table><tr><th>channel</th><th>role</th><th>bought</th></tr>{rows}</table>")
+        rows = "".join(
+            f"<tr><td>{html.escape(c)}</td><td>{html.escape(r)}</td>"
+            f"<td>{'national' if c in self.national_channels else 'geo'}</td></tr>"
+            for c, r in self.roles.items()
+        )
+        return (
+            f"<b>PanelMMM</b>: {len(self.geos)} geos x {len(self.dates)} periods, trust "
+            f"{html.escape(self.trust)}, pooling {html.escape(str(self.pooling))}"
+            f"<table><tr><th>channel</th><th>role</th><th>bought</th></tr>{rows}</table>"
+        )
 
 
 class PanelFit:
@@ -417,8 +531,14 @@ class PanelFit:
         out.index = pd.Index(names, name="name")
         return out
 
-    def roi(self, by: str = "geo", horizon: int | None = None, window: tuple[Any, Any] | None = None,
-            interval: float = 0.9, max_draws: int = 200) -> pd.DataFrame:
+    def roi(
+        self,
+        by: str = "geo",
+        horizon: int | None = None,
+        window: tuple[Any, Any] | None = None,
+        interval: float = 0.9,
+        max_draws: int = 200,
+    ) -> pd.DataFrame:
         """ROI of each channel by counterfactual: the channel's activity in ``window``
         (default the whole data) removed, everything else kept, the difference of the fitted
         outcome summed over the data and ``horizon`` periods after it (default 104 with a
@@ -450,9 +570,19 @@ class PanelFit:
             cols.append(("total", inc.sum(axis=1), sp.sum()))
             for g, v, s in cols:
                 r = v * value / s if s > 0 else np.full_like(v, np.nan)
-                rows.append({"channel": name, "geo": g, "spend": s, "incremental": v.mean(),
-                             "incremental_low": np.quantile(v, lo), "incremental_high": np.quantile(v, hi),
-                             "roi": r.mean(), "roi_low": np.quantile(r, lo), "roi_high": np.quantile(r, hi)})
+                rows.append(
+                    {
+                        "channel": name,
+                        "geo": g,
+                        "spend": s,
+                        "incremental": v.mean(),
+                        "incremental_low": np.quantile(v, lo),
+                        "incremental_high": np.quantile(v, hi),
+                        "roi": r.mean(),
+                        "roi_low": np.quantile(r, lo),
+                        "roi_high": np.quantile(r, hi),
+                    }
+                )
         return pd.DataFrame(rows)
 
     def decompose(self, max_draws: int = 200) -> pd.DataFrame:
@@ -462,8 +592,10 @@ class PanelFit:
         m = self.model
         f = m._core.forward_mean(self.draws(max_draws))
         scale = float(m._scales["y_scale"]) * m.population
-        parts: dict[str, np.ndarray] = {"base": np.asarray(f["base"]) * scale,
-                                        "trust_direct": np.asarray(f["trust_direct"]) * scale}
+        parts: dict[str, np.ndarray] = {
+            "base": np.asarray(f["base"]) * scale,
+            "trust_direct": np.asarray(f["trust_direct"]) * scale,
+        }
         conv = [m.channel_names[c] for c in m._core.conversion_channels]
         for j, name in enumerate(conv):
             parts[name] = np.asarray(f["conversion_own"][j]) * scale
@@ -519,8 +651,10 @@ class PanelFit:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if not isinstance(state, dict) or state.get("version") != 1:
-            raise ValueError(f"cannot unpickle PanelFit: unsupported state version "
-                             f"{state.get('version') if isinstance(state, dict) else state!r}")
+            raise ValueError(
+                f"cannot unpickle PanelFit: unsupported state version "
+                f"{state.get('version') if isinstance(state, dict) else state!r}"
+            )
         self.model, self.z, self.info = state["model"], np.asarray(state["z"]), dict(state["info"])
         from trustmix.inference._api import _sample_result_from_state
 
@@ -536,8 +670,9 @@ class PanelFit:
         return f"<b>PanelFit</b> ({html.escape(self.method)}), {len(self.model.geos)} geos" + table
 
 
-def read_meridian_panel(source: Any, *, date: str = "time", outcome: str = "conversions") -> tuple[pd.DataFrame,
-                                                                                                   dict[str, Any]]:
+def read_meridian_panel(
+    source: Any, *, date: str = "time", outcome: str = "conversions"
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Meridian's geo CSV layout (``geo``, ``time``, ``<C>_impression``, ``<C>_spend``,
     ``*_control``, ``conversions``, ``revenue_per_conversion``, ``population``) kept at the geo
     level: returns the long frame and the :class:`PanelMMM` arguments of the matched model
@@ -548,8 +683,9 @@ def read_meridian_panel(source: Any, *, date: str = "time", outcome: str = "conv
     df = source.copy() if isinstance(source, pd.DataFrame) else pd.read_csv(source)
     for col in ("geo", date, outcome, "population"):
         if col not in df.columns:
-            raise ValueError(f"read_meridian_panel: column {col!r} is missing (a geo file has geo, {date}, "
-                             f"{outcome} and population)")
+            raise ValueError(
+                f"read_meridian_panel: column {col!r} is missing (a geo file has geo, {date}, {outcome} and population)"
+            )
     if any(str(c).endswith("_reach") for c in df.columns):
         raise ValueError("read_meridian_panel: reach-and-frequency channels are not in the panel model yet")
     media = [str(c)[: -len("_impression")] for c in df.columns if str(c).endswith("_impression")]
@@ -563,10 +699,14 @@ def read_meridian_panel(source: Any, *, date: str = "time", outcome: str = "conv
         w = df[outcome].to_numpy(dtype=float)
         value = float(np.average(df["revenue_per_conversion"], weights=w)) if w.sum() > 0 else None
     kwargs: dict[str, Any] = {
-        "geo": "geo", "date": date, "outcome": outcome, "population": "population",
+        "geo": "geo",
+        "date": date,
+        "outcome": outcome,
+        "population": "population",
         "channels": {f"{c}_impression": "conversion" for c in media},
         "spend": {f"{c}_impression": f"{c}_spend" for c in media},
         "controls": [str(c) for c in df.columns if str(c).endswith("_control")],
-        "value_per_outcome": value, "trust": False,
+        "value_per_outcome": value,
+        "trust": False,
     }
     return df, kwargs

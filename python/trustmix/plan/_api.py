@@ -27,6 +27,7 @@ RISKS = ("mean", "quantile", "cvar", "prob_beat")
 
 # ----------------------------------------------------------------------------- inputs
 
+
 def _horizon_dates(model: Any, horizon: int) -> pd.DatetimeIndex:
     step = pd.Timedelta(days=int(model.period_days))
     return pd.date_range(model.dates[-1] + step, periods=horizon, freq=step, name=model.dates.name)
@@ -38,10 +39,14 @@ def _cost_per_unit(model: Any, cost_per_unit: Mapping[str, float] | None) -> dic
     for c, v in dict(cost_per_unit or {}).items():
         if c not in model.channels:
             raise ValueError(f"cost_per_unit: {c!r} is not a channel of the fit ({', '.join(model.channels)})")
-        if (isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))
-                or not (np.isfinite(v) and v > 0)):
-            raise ValueError(f"cost_per_unit[{c!r}] must be a finite number > 0 (currency per unit of activity), "
-                             f"got {v!r}")
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float, np.integer, np.floating))
+            or not (np.isfinite(v) and v > 0)
+        ):
+            raise ValueError(
+                f"cost_per_unit[{c!r}] must be a finite number > 0 (currency per unit of activity), got {v!r}"
+            )
         out[c] = float(v)
     return out
 
@@ -67,7 +72,8 @@ def _units_per_spend(model: Any, cost_per_unit: Mapping[str, float] | None = Non
                 f"channel {c!r} has no spend in the data (column {model.spend_columns[c]!r}), so the planner cannot "
                 f"turn spend into its activity: give what one unit of its activity column {c!r} costs, "
                 f"cost_per_unit={{{c!r}: ...}} (currency per unit, e.g. the cost of an earned-media activity or "
-                "of the PR work behind one unit of coverage), to plan it")
+                "of the PR work behind one unit of coverage), to plan it"
+            )
         out.append(act / sp / float(model.media_scale[j]))
     return np.asarray(out)
 
@@ -86,8 +92,12 @@ def status_quo(fit: Any, horizon: int, cost_per_unit: Mapping[str, float] | None
     horizon = _check_horizon(horizon)
     m = fit.model
     cost = _cost_per_unit(m, cost_per_unit)
-    spend = np.column_stack([m.data[c].to_numpy(dtype=float) * cost[c] if c in cost
-                             else m.data[m.spend_columns[c]].to_numpy(dtype=float) for c in m.channels])
+    spend = np.column_stack(
+        [
+            m.data[c].to_numpy(dtype=float) * cost[c] if c in cost else m.data[m.spend_columns[c]].to_numpy(dtype=float)
+            for c in m.channels
+        ]
+    )
     reps = int(np.ceil(horizon / len(spend)))
     block = np.vstack([spend] * reps)[-horizon:] if reps > 1 else spend[-horizon:]
     return pd.DataFrame(block, index=_horizon_dates(m, horizon), columns=pd.Index(m.channels, name="channel"))
@@ -109,14 +119,16 @@ def _as_schedule(fit: Any, schedule: Any, horizon: int | None) -> pd.DataFrame:
             raise ValueError("evaluating a tm.Plan needs horizon= (periods)")
         freq = "W" if int(m.period_days) == 7 else "D"
         if int(m.period_days) not in (1, 7):
-            raise ValueError(f"a tm.Plan can be evaluated on weekly or daily fits, this one has "
-                             f"{m.period_days}-day periods")
+            raise ValueError(
+                f"a tm.Plan can be evaluated on weekly or daily fits, this one has {m.period_days}-day periods"
+            )
         dates = _horizon_dates(m, horizon)
         sp = schedule.spend(dates[0].date(), horizon, freq)
         unknown = [c for c in sp.columns if c not in m.channels]
         if unknown:
-            raise ValueError(f"the plan has channel {unknown[0]!r}, which the fit does not know "
-                             f"({', '.join(m.channels)})")
+            raise ValueError(
+                f"the plan has channel {unknown[0]!r}, which the fit does not know ({', '.join(m.channels)})"
+            )
         sp = sp.reindex(columns=m.channels, fill_value=0.0)
         sp.index = dates
         return sp
@@ -138,8 +150,10 @@ def _as_schedule(fit: Any, schedule: Any, horizon: int | None) -> pd.DataFrame:
     bad = ~np.isfinite(v) | (v < 0)
     if bad.any():
         t, c = np.argwhere(bad)[0]
-        raise ValueError(f"schedule: period {t} ({out.index[t].date()}), channel {m.channels[c]!r} is {v[t, c]}; "
-                         "spend must be finite and >= 0")
+        raise ValueError(
+            f"schedule: period {t} ({out.index[t].date()}), channel {m.channels[c]!r} is {v[t, c]}; "
+            "spend must be finite and >= 0"
+        )
     return out
 
 
@@ -164,8 +178,9 @@ def _rf_specs(model: Any, rf: Mapping[str, Mapping[str, Any]] | None) -> list[tu
     given = dict(rf or {})
     for c, opts in given.items():
         if c not in rf_channels:
-            raise ValueError(f"rf: {c!r} is not a reach-and-frequency channel of the fit "
-                             f"({', '.join(rf_channels) or 'none'})")
+            raise ValueError(
+                f"rf: {c!r} is not a reach-and-frequency channel of the fit ({', '.join(rf_channels) or 'none'})"
+            )
         unknown = sorted(set(dict(opts)) - set(RF_KEYS))
         if unknown:
             raise ValueError(f"rf[{c!r}]: unknown key {unknown[0]!r}; known: {', '.join(RF_KEYS)}")
@@ -179,16 +194,18 @@ def _rf_specs(model: Any, rf: Mapping[str, Mapping[str, Any]] | None) -> list[tu
         if ips is None:
             sp = model.data[model.spend_columns[c]].to_numpy(dtype=float).sum()
             if not sp > 0:
-                raise ValueError(f"RF channel {c!r} has no spend in the data: give rf={{{c!r}: "
-                                 "{'impressions_per_spend': ...}}")
+                raise ValueError(
+                    f"RF channel {c!r} has no spend in the data: give rf={{{c!r}: {{'impressions_per_spend': ...}}}}"
+                )
             ips = imp.sum() / sp
         ips = float(ips)
         if not (np.isfinite(ips) and ips > 0):
             raise ValueError(f"rf[{c!r}]['impressions_per_spend'] must be a finite number > 0, got {ips!r}")
         cap = opts.get("cap", 0) or 0
         if isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or cap < 0:
-            raise ValueError(f"rf[{c!r}]['cap'] must be an integer >= 1 (impressions per person per period) or None, "
-                             f"got {cap!r}")
+            raise ValueError(
+                f"rf[{c!r}]['cap'] must be an integer >= 1 (impressions per person per period) or None, got {cap!r}"
+            )
         curve = opts.get("curve")
         if curve is None:
             keep = reach > 0
@@ -203,15 +220,25 @@ def _rf_specs(model: Any, rf: Mapping[str, Mapping[str, Any]] | None) -> list[tu
         else:
             core_curve = getattr(curve, "_c", curve)
             if not isinstance(core_curve, _core.audience.ReachCurve):
-                raise ValueError(f"rf[{c!r}]['curve'] must be a trustmix.audience.ReachCurve, "
-                                 f"got {type(curve).__name__}")
+                raise ValueError(
+                    f"rf[{c!r}]['curve'] must be a trustmix.audience.ReachCurve, got {type(curve).__name__}"
+                )
         out.append((j, core_curve, ips, float(model.media_scale[j]), int(cap)))
     return out
 
 
-def _planner(fit: Any, horizon: int, tail: Any, tail_coverage: float, discount: float, max_draws: int | None,
-             threads: int, draws: np.ndarray | None = None, cost_per_unit: Mapping[str, float] | None = None,
-             rf: Mapping[str, Mapping[str, Any]] | None = None) -> Any:
+def _planner(
+    fit: Any,
+    horizon: int,
+    tail: Any,
+    tail_coverage: float,
+    discount: float,
+    max_draws: int | None,
+    threads: int,
+    draws: np.ndarray | None = None,
+    cost_per_unit: Mapping[str, float] | None = None,
+    rf: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Any:
     m = fit.model
     horizon = _check_horizon(horizon)
     if tail == "auto":
@@ -219,18 +246,30 @@ def _planner(fit: Any, horizon: int, tail: Any, tail_coverage: float, discount: 
     elif isinstance(tail, (int, np.integer)) and not isinstance(tail, bool) and tail >= 0:
         tail_n = int(tail)
     else:
-        raise ValueError(f"tail must be 'auto' (>= tail_coverage of the trust stock's effect) or periods >= 0, "
-                         f"got {tail!r}")
+        raise ValueError(
+            f"tail must be 'auto' (>= tail_coverage of the trust stock's effect) or periods >= 0, got {tail!r}"
+        )
     if draws is None:
         draws = fit._draw_matrix(max_draws)
     shocks = np.asarray(m._shocks, dtype=float) if m.trust_enabled else np.zeros((len(m.dates), 0))
-    return _core.plan.TrustPlanModel(m._core, draws, np.asarray(m._media, dtype=float), shocks, int(horizon),
-                                tail=tail_n, tail_coverage=float(tail_coverage), discount=float(discount),
-                                units_per_spend=_units_per_spend(m, cost_per_unit), outcome_scale=float(m.y_scale),
-                                threads=int(threads), rf=_rf_specs(m, rf))
+    return _core.plan.TrustPlanModel(
+        m._core,
+        draws,
+        np.asarray(m._media, dtype=float),
+        shocks,
+        int(horizon),
+        tail=tail_n,
+        tail_coverage=float(tail_coverage),
+        discount=float(discount),
+        units_per_spend=_units_per_spend(m, cost_per_unit),
+        outcome_scale=float(m.y_scale),
+        threads=int(threads),
+        rf=_rf_specs(m, rf),
+    )
 
 
 # ----------------------------------------------------------------------------- results
+
 
 def _column_quantile(x: np.ndarray, q: float) -> np.ndarray:
     """np.nanquantile(x, q, axis=0), with numpy's fast path on the columns without NaN
@@ -264,10 +303,20 @@ class PlanResult:
 
     _STATE_VERSION = 1
 
-    def __init__(self, schedule: pd.DataFrame, reference: pd.DataFrame, paths: dict[str, np.ndarray],
-                 ref_paths: dict[str, np.ndarray], horizon: int, value_per_outcome: float, outcome: str,
-                 info: dict[str, Any] | None = None, settings: dict[str, Any] | None = None, name: str = "plan",
-                 zero_paths: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(
+        self,
+        schedule: pd.DataFrame,
+        reference: pd.DataFrame,
+        paths: dict[str, np.ndarray],
+        ref_paths: dict[str, np.ndarray],
+        horizon: int,
+        value_per_outcome: float,
+        outcome: str,
+        info: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
+        name: str = "plan",
+        zero_paths: dict[str, np.ndarray] | None = None,
+    ) -> None:
         self.schedule = schedule
         self.reference = reference
         self.info = dict(info or {})
@@ -303,9 +352,12 @@ class PlanResult:
             st, oc = np.asarray(p["stock"]), np.asarray(p["outcome"])
             keep = ~np.isnan(oc).all(axis=0)  # periods some draw runs explicitly (the tail may be shorter than L)
             st, oc = st[:, keep], oc[:, keep]
-            self.paths[key] = {"stock": np.nanmean(st, axis=0), "outcome": np.nanmean(oc, axis=0),
-                               "outcome_low": _column_quantile(oc, 0.05),
-                               "outcome_high": _column_quantile(oc, 0.95)}
+            self.paths[key] = {
+                "stock": np.nanmean(st, axis=0),
+                "outcome": np.nanmean(oc, axis=0),
+                "outcome_low": _column_quantile(oc, 0.05),
+                "outcome_high": _column_quantile(oc, 0.95),
+            }
 
     # -- reporting
     def summary(self, interval: float = 0.9) -> pd.DataFrame:
@@ -338,11 +390,15 @@ class PlanResult:
             rows["roi"] = (roi.mean(), rroi.mean(), (roi - rroi).to_numpy())
         beat = float((d["outcome"] > d["ref_outcome"]).mean())
         out = pd.DataFrame(
-            {"plan": [v[0] for v in rows.values()], "reference": [v[1] for v in rows.values()],
-             "difference": [float(np.mean(v[2])) for v in rows.values()],
-             "difference_low": [float(np.quantile(v[2], lo)) for v in rows.values()],
-             "difference_high": [float(np.quantile(v[2], hi)) for v in rows.values()]},
-            index=pd.Index(list(rows), name="quantity"))
+            {
+                "plan": [v[0] for v in rows.values()],
+                "reference": [v[1] for v in rows.values()],
+                "difference": [float(np.mean(v[2])) for v in rows.values()],
+                "difference_low": [float(np.quantile(v[2], lo)) for v in rows.values()],
+                "difference_high": [float(np.quantile(v[2], hi)) for v in rows.values()],
+            },
+            index=pd.Index(list(rows), name="quantity"),
+        )
         out.loc["prob_beats_reference"] = [beat, np.nan, np.nan, np.nan, np.nan]
         return out
 
@@ -360,8 +416,7 @@ class PlanResult:
         said apart."""
         if quarter is None:
             idx = self.schedule.index
-            quarter = (int((idx < idx[0] + pd.Timedelta(days=91)).sum()) if isinstance(idx, pd.DatetimeIndex)
-                       else 13)
+            quarter = int((idx < idx[0] + pd.Timedelta(days=91)).sum()) if isinstance(idx, pd.DatetimeIndex) else 13
         sh = self.shift(quarter)
         if groups:
             g = {k: float(sh[list(v)].sum()) for k, v in groups.items()}
@@ -369,8 +424,11 @@ class PlanResult:
             loss_name, loss = min(g.items(), key=lambda kv: kv[1])
             if gain > 0 and loss < 0:
                 moved, net = min(gain, -loss), gain + loss
-                extra = (f" and {'adds' if net > 0 else 'cuts'} {abs(net):,.0f} in total"
-                         if abs(net) >= 0.005 * max(gain, -loss) else "")
+                extra = (
+                    f" and {'adds' if net > 0 else 'cuts'} {abs(net):,.0f} in total"
+                    if abs(net) >= 0.005 * max(gain, -loss)
+                    else ""
+                )
                 move = f"the plan moves {moved:,.0f} from {loss_name} to {gain_name} in the first quarter{extra}"
             else:
                 move = "the plan keeps the first quarter's mix"
@@ -378,8 +436,9 @@ class PlanResult:
             move = f"the plan changes the first quarter's spend by {sh.round(0).to_dict()}"
         s = self.summary()
         tail = self.settings.get("tail_periods_mean")
-        span = (f"{self.horizon} periods plus a {tail:.0f}-period tail" if tail
-                else f"{self.horizon} periods and the tail")
+        span = (
+            f"{self.horizon} periods plus a {tail:.0f}-period tail" if tail else f"{self.horizon} periods and the tail"
+        )
         lo, hi = cast(float, s.loc["outcome", "difference_low"]), cast(float, s.loc["outcome", "difference_high"])
         band = f" (90% interval {lo:,.1f} to {hi:,.1f})" if hi > lo else " (one draw: no interval)"
         gain = cast(float, s.loc["outcome", "difference"])  # summary(): numeric cells
@@ -394,12 +453,18 @@ class PlanResult:
             name = r.name
             while name in cols:
                 name += "'"
-            cols[name] = pd.Series({"spend": s.loc["spend", "plan"], "outcome": s.loc["outcome", "plan"],
-                                    "short": s.loc["short", "plan"], "long": s.loc["long", "plan"],
-                                    "value": s.loc["value", "plan"],
-                                    "roi": s.loc["roi", "plan"] if "roi" in s.index else np.nan,
-                                    "gain_vs_reference": s.loc["outcome", "difference"],
-                                    "prob_beats_reference": s.loc["prob_beats_reference", "plan"]})
+            cols[name] = pd.Series(
+                {
+                    "spend": s.loc["spend", "plan"],
+                    "outcome": s.loc["outcome", "plan"],
+                    "short": s.loc["short", "plan"],
+                    "long": s.loc["long", "plan"],
+                    "value": s.loc["value", "plan"],
+                    "roi": s.loc["roi", "plan"] if "roi" in s.index else np.nan,
+                    "gain_vs_reference": s.loc["outcome", "difference"],
+                    "prob_beats_reference": s.loc["prob_beats_reference", "plan"],
+                }
+            )
         return pd.DataFrame(cols)
 
     def plot(self, axes: Any = None) -> Any:
@@ -433,18 +498,25 @@ class PlanResult:
     def __repr__(self) -> str:
         s = self.summary()
         conv = self.info.get("message", "evaluated, not optimised")
-        spend, plan, ref = (cast(float, s.loc[r, c]) for r, c in  # summary(): numeric cells
-                            (("spend", "plan"), ("outcome", "plan"), ("outcome", "reference")))
-        return (f"PlanResult({self.name!r}: spend {spend:,.0f}, expected {self.outcome} "
-                f"{plan:,.1f} vs {ref:,.1f}; {conv})")
+        spend, plan, ref = (
+            cast(float, s.loc[r, c])
+            for r, c in (("spend", "plan"), ("outcome", "plan"), ("outcome", "reference"))  # summary(): numeric cells
+        )
+        return (
+            f"PlanResult({self.name!r}: spend {spend:,.0f}, expected {self.outcome} {plan:,.1f} vs {ref:,.1f}; {conv})"
+        )
 
     def _repr_html_(self) -> str:
         s = self.summary()
         conv = html.escape(self.info.get("message", "evaluated, not optimised"))
-        return (f"<h4>Plan {html.escape(self.name)}</h4><p>{conv}</p>" + s.to_html(float_format=lambda v: f"{v:,.3f}")
-                + "<h5>Spend by channel</h5>"
-                + pd.DataFrame({"plan": self.schedule.sum(), "reference": self.reference.sum()}).to_html(
-                    float_format=lambda v: f"{v:,.0f}"))
+        return (
+            f"<h4>Plan {html.escape(self.name)}</h4><p>{conv}</p>"
+            + s.to_html(float_format=lambda v: f"{v:,.3f}")
+            + "<h5>Spend by channel</h5>"
+            + pd.DataFrame({"plan": self.schedule.sum(), "reference": self.reference.sum()}).to_html(
+                float_format=lambda v: f"{v:,.0f}"
+            )
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         """Versioned state (version 1): the schedules, per-draw results, paths, info."""
@@ -452,14 +524,17 @@ class PlanResult:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if not isinstance(state, dict) or state.get("version") != 1:
-            raise ValueError(f"cannot unpickle PlanResult: unsupported state version "
-                             f"{state.get('version') if isinstance(state, dict) else state!r}")
+            raise ValueError(
+                f"cannot unpickle PlanResult: unsupported state version "
+                f"{state.get('version') if isinstance(state, dict) else state!r}"
+            )
         state = dict(state)
         state.pop("version")
         self.__dict__.update(state)
 
 
 # ----------------------------------------------------------------------------- API
+
 
 def _value(fit: Any, value_per_outcome: float | None) -> float:
     v = value_per_outcome if value_per_outcome is not None else fit.model.value_per_outcome
@@ -468,10 +543,12 @@ def _value(fit: Any, value_per_outcome: float | None) -> float:
         # spend minus 1, not money: said once, as TrustFit.roi does
         if not getattr(fit.model, "_noted_plan_no_value", False):  # once per model, as TrustFit.roi
             fit.model._noted_plan_no_value = True
-            _log.warning("no value_per_outcome given (TrustMMM(..., value_per_outcome=...) or value_per_outcome=...): "
-                         "the plan's 'value' is in outcome units (a value of 1 per outcome), so 'roi' and a "
-                         "'net_value' objective compare outcomes with currency; give the value of one outcome to "
-                         "plan in money. This note is shown once per model.")
+            _log.warning(
+                "no value_per_outcome given (TrustMMM(..., value_per_outcome=...) or value_per_outcome=...): "
+                "the plan's 'value' is in outcome units (a value of 1 per outcome), so 'roi' and a "
+                "'net_value' objective compare outcomes with currency; give the value of one outcome to "
+                "plan in money. This note is shown once per model."
+            )
         return 1.0
     v = float(v)
     if not (np.isfinite(v) and v > 0):
@@ -479,10 +556,22 @@ def _value(fit: Any, value_per_outcome: float | None) -> float:
     return v
 
 
-def evaluate(fit: Any, schedule: Any, *, horizon: int | None = None, reference: Any = None, tail: Any = "auto",
-             tail_coverage: float = 0.99, discount: float = 1.0, value_per_outcome: float | None = None,
-             max_draws: int | None = 200, threads: int = 0, cost_per_unit: Mapping[str, float] | None = None,
-             rf: Mapping[str, Mapping[str, Any]] | None = None, name: str = "plan") -> PlanResult:
+def evaluate(
+    fit: Any,
+    schedule: Any,
+    *,
+    horizon: int | None = None,
+    reference: Any = None,
+    tail: Any = "auto",
+    tail_coverage: float = 0.99,
+    discount: float = 1.0,
+    value_per_outcome: float | None = None,
+    max_draws: int | None = 200,
+    threads: int = 0,
+    cost_per_unit: Mapping[str, float] | None = None,
+    rf: Mapping[str, Mapping[str, Any]] | None = None,
+    name: str = "plan",
+) -> PlanResult:
     """Scores a schedule on a fit: the model run forward over the data, the schedule and a
     tail long enough to count ``tail_coverage`` of the trust stock's remaining effect,
     for every posterior draw (up to ``max_draws``), in C++ (``trustmix::plan``).
@@ -504,8 +593,12 @@ def evaluate(fit: Any, schedule: Any, *, horizon: int | None = None, reference: 
     v = _value(fit, value_per_outcome)
     p, rp = pm.paths(sched.to_numpy()), pm.paths(ref.to_numpy())
     zp = pm.paths(np.zeros_like(sched.to_numpy()))
-    settings = {"tail_periods_mean": float(np.mean(p["tail_periods"])), "tail": tail, "tail_coverage": tail_coverage,
-                "discount": discount}
+    settings = {
+        "tail_periods_mean": float(np.mean(p["tail_periods"])),
+        "tail": tail,
+        "tail_coverage": tail_coverage,
+        "discount": discount,
+    }
     return PlanResult(sched, ref, p, rp, H, v, fit.model.outcome, None, settings, name, zero_paths=zp)
 
 
@@ -546,15 +639,36 @@ def _period_index(dates: pd.DatetimeIndex, p: Any, what: str) -> int:
     return i
 
 
-def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constraints: Mapping[str, Any] | None = None,
-             objective: str = "net_value", *, risk: str = "mean", level: float = 0.1,
-             value_per_outcome: float | None = None, target: float | None = None, target_roi: float | None = None,
-             granularity: str = "week", reference: Any = None, start: Any = None, tail: Any = "auto",
-             tail_coverage: float = 0.99, discount: float = 1.0, max_draws: int | None = 200, starts: int | None = None,
-             algorithm: str = "auto", max_evaluations: int = 3000, seed: int = 0, threads: int = 0,
-             draw_optima: int = 10, presolve_draws: int | None = None,
-             cost_per_unit: Mapping[str, float] | None = None, rf: Mapping[str, Mapping[str, Any]] | None = None,
-             name: str = "plan") -> PlanResult:
+def optimize(
+    fit: Any,
+    budget: float | None = None,
+    horizon: int = 52,
+    constraints: Mapping[str, Any] | None = None,
+    objective: str = "net_value",
+    *,
+    risk: str = "mean",
+    level: float = 0.1,
+    value_per_outcome: float | None = None,
+    target: float | None = None,
+    target_roi: float | None = None,
+    granularity: str = "week",
+    reference: Any = None,
+    start: Any = None,
+    tail: Any = "auto",
+    tail_coverage: float = 0.99,
+    discount: float = 1.0,
+    max_draws: int | None = 200,
+    starts: int | None = None,
+    algorithm: str = "auto",
+    max_evaluations: int = 3000,
+    seed: int = 0,
+    threads: int = 0,
+    draw_optima: int = 10,
+    presolve_draws: int | None = None,
+    cost_per_unit: Mapping[str, float] | None = None,
+    rf: Mapping[str, Mapping[str, Any]] | None = None,
+    name: str = "plan",
+) -> PlanResult:
     """The optimal flighting plan on a fit (``trustmix::plan::optimize``, NLopt SLSQP).
 
     The decision is the whole schedule (periods x channels of spend) over ``horizon``
@@ -666,8 +780,20 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
     dates = pd.DatetimeIndex(ref.index)  # the plan's periods (_horizon_dates)
     H, C = len(dates), len(m.channels)
     k = dict(constraints or {})
-    known = {"budget", "bounds", "channel_totals", "period_totals", "groups", "blackout", "fixed", "keep", "max_change",
-             "blocks", "max_frequency", "reach_targets"}
+    known = {
+        "budget",
+        "bounds",
+        "channel_totals",
+        "period_totals",
+        "groups",
+        "blackout",
+        "fixed",
+        "keep",
+        "max_change",
+        "blocks",
+        "max_frequency",
+        "reach_targets",
+    }
     unknown = sorted(set(k) - known)
     if unknown:
         raise ValueError(f"unknown constraint {unknown[0]!r}; known: {', '.join(sorted(known))}")
@@ -695,10 +821,14 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
         j = _channel_index(m, c, "blackout")
         for p in periods:
             fixed[_period_index(dates, p, "blackout"), j] = 0.0
-    channel_totals = [(_channel_index(m, c, "channel_totals"), float(lo), float(hi))
-                      for c, (lo, hi) in dict(k.get("channel_totals", {})).items()]
-    period_totals = [(_period_index(dates, p, "period_totals"), float(lo), float(hi))
-                     for p, (lo, hi) in dict(k.get("period_totals", {})).items()]
+    channel_totals = [
+        (_channel_index(m, c, "channel_totals"), float(lo), float(hi))
+        for c, (lo, hi) in dict(k.get("channel_totals", {})).items()
+    ]
+    period_totals = [
+        (_period_index(dates, p, "period_totals"), float(lo), float(hi))
+        for p, (lo, hi) in dict(k.get("period_totals", {})).items()
+    ]
     groups = []
     for gname, spec in dict(k.get("groups", {})).items():
         chans, lo, hi = spec
@@ -737,26 +867,34 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
 
     def _rf_index(c: str, what: str) -> int:
         if c not in rf_set:
-            raise ValueError(f"{what}: {c!r} is not a reach-and-frequency channel of the fit "
-                             f"({', '.join(sorted(rf_set)) or 'none'})")
+            raise ValueError(
+                f"{what}: {c!r} is not a reach-and-frequency channel of the fit ({', '.join(sorted(rf_set)) or 'none'})"
+            )
         return _channel_index(m, c, what)
 
     frequency_caps = []
     for c, spec in dict(k.get("max_frequency", {})).items():
-        F, periods = (spec if isinstance(spec, tuple) else (spec, None))
-        frequency_caps.append((_rf_index(c, "max_frequency"), float(F),
-                               [_period_index(dates, p, "max_frequency") for p in (periods or [])]))
+        F, periods = spec if isinstance(spec, tuple) else (spec, None)
+        frequency_caps.append(
+            (
+                _rf_index(c, "max_frequency"),
+                float(F),
+                [_period_index(dates, p, "max_frequency") for p in (periods or [])],
+            )
+        )
     reach_targets = []
     for c, spec in dict(k.get("reach_targets", {})).items():
         if not isinstance(spec, tuple) or len(spec) not in (2, 3):
-            raise ValueError(f"reach_targets[{c!r}] must be (k, share), (k, share, [periods]) or "
-                             f"(k, share, 'horizon'), got {spec!r}")
+            raise ValueError(
+                f"reach_targets[{c!r}] must be (k, share), (k, share, [periods]) or (k, share, 'horizon'), got {spec!r}"
+            )
         kk, share = int(spec[0]), float(spec[1])
         where = spec[2] if len(spec) == 3 else None
         horizon_wide = isinstance(where, str)
         if horizon_wide and where != "horizon":
-            raise ValueError(f"reach_targets[{c!r}]: the third entry must be a list of periods or 'horizon', "
-                             f"got {where!r}")
+            raise ValueError(
+                f"reach_targets[{c!r}]: the third entry must be a list of periods or 'horizon', got {where!r}"
+            )
         periods = [] if (where is None or horizon_wide) else [_period_index(dates, p, "reach_targets") for p in where]
         reach_targets.append((_rf_index(c, "reach_targets"), kk, share, not horizon_wide, periods))
     v = _value(fit, value_per_outcome)
@@ -780,15 +918,36 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
     if isinstance(draw_optima, bool) or not isinstance(draw_optima, (int, np.integer)) or draw_optima < 0:
         raise ValueError(f"draw_optima must be an integer >= 0, got {draw_optima!r}")
     n_draws = pm.draws
-    chosen = (sorted(set(np.linspace(0, n_draws - 1, min(int(draw_optima), n_draws)).round().astype(int).tolist()))
-              if n_draws > 1 and draw_optima > 0 else [])
-    common: dict[str, Any] = dict(goal=goal, risk=risk, value_per_outcome=v, level=float(level), tau=tau, task=task,
-                                  target=tgt,
-                  target_roi=troi, budget=B, budget_equality=budget_mode == "equal" and task == "maximize",
-                  lower=lower, upper=upper, fixed=fixed, channel_totals=channel_totals, period_totals=period_totals,
-                  groups=groups, max_change=max_change, blocks=blocks, algorithm=algorithm,
-                  max_evaluations=int(max_evaluations), seed=int(seed), frequency_caps=frequency_caps,
-                  reach_targets=reach_targets)
+    chosen = (
+        sorted(set(np.linspace(0, n_draws - 1, min(int(draw_optima), n_draws)).round().astype(int).tolist()))
+        if n_draws > 1 and draw_optima > 0
+        else []
+    )
+    common: dict[str, Any] = dict(
+        goal=goal,
+        risk=risk,
+        value_per_outcome=v,
+        level=float(level),
+        tau=tau,
+        task=task,
+        target=tgt,
+        target_roi=troi,
+        budget=B,
+        budget_equality=budget_mode == "equal" and task == "maximize",
+        lower=lower,
+        upper=upper,
+        fixed=fixed,
+        channel_totals=channel_totals,
+        period_totals=period_totals,
+        groups=groups,
+        max_change=max_change,
+        blocks=blocks,
+        algorithm=algorithm,
+        max_evaluations=int(max_evaluations),
+        seed=int(seed),
+        frequency_caps=frequency_caps,
+        reach_targets=reach_targets,
+    )
     if starts is None:
         starts = 0  # auto (C++): 1 when certified concave, else 2
     elif isinstance(starts, bool) or not isinstance(starts, (int, np.integer)) or starts < 1:
@@ -801,27 +960,71 @@ def optimize(fit: Any, budget: float | None = None, horizon: int = 52, constrain
             # stage 1: evenly spaced draws of the same set, every start
             idx = np.linspace(0, n_draws - 1, int(presolve_draws)).round().astype(int)
             t0 = time.perf_counter()
-            sub = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads,
-                           draws=np.ascontiguousarray(fit._draw_matrix(max_draws)[idx]), cost_per_unit=cost_per_unit,
-                           rf=rf)
-            r1 = _core.plan.optimize(sub,
-                                     reference=reference_values[idx] if reference_values.size else reference_values,
-                                     starts=int(starts), start=np.ascontiguousarray(st), draw_optima=[], **common)
-            presolve = {"draws": int(presolve_draws), "evaluations": int(r1["evaluations"]),
-                        "seconds": time.perf_counter() - t0, "converged": bool(r1["converged"])}
+            sub = _planner(
+                fit,
+                H,
+                tail,
+                tail_coverage,
+                discount,
+                max_draws,
+                threads,
+                draws=np.ascontiguousarray(fit._draw_matrix(max_draws)[idx]),
+                cost_per_unit=cost_per_unit,
+                rf=rf,
+            )
+            r1 = _core.plan.optimize(
+                sub,
+                reference=reference_values[idx] if reference_values.size else reference_values,
+                starts=int(starts),
+                start=np.ascontiguousarray(st),
+                draw_optima=[],
+                **common,
+            )
+            presolve = {
+                "draws": int(presolve_draws),
+                "evaluations": int(r1["evaluations"]),
+                "seconds": time.perf_counter() - t0,
+                "converged": bool(r1["converged"]),
+            }
             st = np.asarray(r1["schedule"])
             starts = 1
-    r = _core.plan.optimize(pm, reference=reference_values, starts=int(starts), start=np.ascontiguousarray(st),
-                       draw_optima=chosen, **common)
+    r = _core.plan.optimize(
+        pm, reference=reference_values, starts=int(starts), start=np.ascontiguousarray(st), draw_optima=chosen, **common
+    )
     sched = pd.DataFrame(np.asarray(r["schedule"]), index=dates, columns=pd.Index(m.channels, name="channel"))
-    info = {key: r[key] for key in ("converged", "status", "kkt_residual", "active", "max_violation", "evaluations",
-                                    "starts_agreeing", "start_objectives", "moved", "message", "objective",
-                                    "start_objective", "concave")}
+    info = {
+        key: r[key]
+        for key in (
+            "converged",
+            "status",
+            "kkt_residual",
+            "active",
+            "max_violation",
+            "evaluations",
+            "starts_agreeing",
+            "start_objectives",
+            "moved",
+            "message",
+            "objective",
+            "start_objective",
+            "concave",
+        )
+    }
     info["presolve"] = presolve
     info["draw_optima"] = pd.DataFrame({k: np.asarray(v) for k, v in dict(r["draw_optima"]).items()}).set_index("draw")
     p, rp = pm.paths(sched.to_numpy()), pm.paths(ref.to_numpy())
     zp = pm.paths(np.zeros_like(sched.to_numpy()))
-    settings = {"objective": objective, "risk": risk, "level": level, "budget": B, "budget_mode": budget_mode,
-                "granularity": granularity, "tail": tail, "tail_coverage": tail_coverage, "discount": discount,
-                "tail_periods_mean": float(np.mean(p["tail_periods"])), "task": task}
+    settings = {
+        "objective": objective,
+        "risk": risk,
+        "level": level,
+        "budget": B,
+        "budget_mode": budget_mode,
+        "granularity": granularity,
+        "tail": tail,
+        "tail_coverage": tail_coverage,
+        "discount": discount,
+        "tail_periods_mean": float(np.mean(p["tail_periods"])),
+        "task": task,
+    }
     return PlanResult(sched, ref, p, rp, H, v, m.outcome, info, settings, name, zero_paths=zp)

@@ -4,6 +4,7 @@ The arithmetic is in C++ (``trustmix::simulate::run_geo_experiment``, include/tr
 simulate/geo.hpp); this module turns regions and dates into its arguments and its arrays
 into long DataFrames that ``trustmix.evaluate`` reads directly.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,8 +23,16 @@ __all__ = ["GeoExperimentResult", "geo_experiment", "make_regions"]
 _STATE_VERSION = 1
 
 
-def make_regions(n: int, *, seed: int = 0, size_sd: float = 0.5, mix_sd: float = 0.3, conversion_sd: float = 0.1,
-                 audiences: Sequence[str] = (), prefix: str = "region") -> list[dict[str, Any]]:
+def make_regions(
+    n: int,
+    *,
+    seed: int = 0,
+    size_sd: float = 0.5,
+    mix_sd: float = 0.3,
+    conversion_sd: float = 0.1,
+    audiences: Sequence[str] = (),
+    prefix: str = "region",
+) -> list[dict[str, Any]]:
     """``n`` heterogeneous regions for :func:`geo_experiment`, drawn from ``seed``.
 
     Region i: ``size`` = exp(size_sd z_i) / mean (population and media multiplier, mean 1),
@@ -42,8 +51,15 @@ def make_regions(n: int, *, seed: int = 0, size_sd: float = 0.5, mix_sd: float =
     conv = np.exp(conversion_sd * rng.standard_normal(n))
     mix = np.exp(mix_sd * rng.standard_normal((n, len(audiences))))
     width = len(str(n - 1))
-    return [{"name": f"{prefix}_{i:0{width}d}", "size": float(size[i]), "conversion_scale": float(conv[i]),
-             "audience_mix": {a: float(mix[i, k]) for k, a in enumerate(audiences)}} for i in range(n)]
+    return [
+        {
+            "name": f"{prefix}_{i:0{width}d}",
+            "size": float(size[i]),
+            "conversion_scale": float(conv[i]),
+            "audience_mix": {a: float(mix[i, k]) for k, a in enumerate(audiences)},
+        }
+        for i in range(n)
+    ]
 
 
 def _period(world_start: pd.Timestamp, days: int, when: Any, name: str, periods: int) -> int:
@@ -60,9 +76,20 @@ def _period(world_start: pd.Timestamp, days: int, when: Any, name: str, periods:
     return t
 
 
-def geo_experiment(world: World, *, regions: int | Sequence[dict[str, Any]] = 20, treated: Sequence[str] | int,
-                   channel: str, start: Any, end: Any, spend_multiplier: float = 0.0, periods: int = 104,
-                   freq: str = "W", threads: int = 0, seed: int = 1) -> GeoExperimentResult:
+def geo_experiment(
+    world: World,
+    *,
+    regions: int | Sequence[dict[str, Any]] = 20,
+    treated: Sequence[str] | int,
+    channel: str,
+    start: Any,
+    end: Any,
+    spend_multiplier: float = 0.0,
+    periods: int = 104,
+    freq: str = "W",
+    threads: int = 0,
+    seed: int = 1,
+) -> GeoExperimentResult:
     """Runs ``world`` in several regions and a geo test in some of them, with the truth.
 
     Every region is the world's scenario scaled by its ``size`` (audiences, budgets, PR
@@ -102,18 +129,34 @@ def geo_experiment(world: World, *, regions: int | Sequence[dict[str, Any]] = 20
     if isinstance(treated, (int, np.integer)):
         if not 1 <= treated < len(names):
             raise ValueError(f"treated = {treated} regions: must be in [1, {len(names) - 1}]")
-        treated = names[:int(treated)]
+        treated = names[: int(treated)]
     treated = [str(t) for t in ([treated] if isinstance(treated, str) else treated)]
     w0 = pd.Timestamp(world.to_dict().get("start", "2025-01-06"))
     s = _period(w0, days, start, "start", periods)
     e = _period(w0, days, end, "end", periods)
-    raw = _core.simulate.run_geo_experiment(world._core, regions=regions, treated=treated, channel=str(channel),
-                                            start=s, end=e, spend_multiplier=float(spend_multiplier),
-                                            periods=int(periods), period_days=days, threads=int(threads),
-                                            seed=int(seed))
+    raw = _core.simulate.run_geo_experiment(
+        world._core,
+        regions=regions,
+        treated=treated,
+        channel=str(channel),
+        start=s,
+        end=e,
+        spend_multiplier=float(spend_multiplier),
+        periods=int(periods),
+        period_days=days,
+        threads=int(threads),
+        seed=int(seed),
+    )
     dates = pd.DatetimeIndex([w0 + pd.Timedelta(days=days * t) for t in range(periods)], name="date")
-    settings = dict(channel=str(channel), spend_multiplier=float(spend_multiplier), periods=int(periods), freq=freq,
-                    seed=int(seed), world_seed=world.seed, regions=regions)
+    settings = dict(
+        channel=str(channel),
+        spend_multiplier=float(spend_multiplier),
+        periods=int(periods),
+        freq=freq,
+        seed=int(seed),
+        world_seed=world.seed,
+        regions=regions,
+    )
     return GeoExperimentResult(raw, dates, settings)
 
 
@@ -154,15 +197,33 @@ class GeoExperimentResult:
         region = np.repeat(np.array(self.regions, dtype=object), T)
         date = np.tile(dates.to_numpy(), R)
         post = np.tile((np.arange(T) >= s) & (np.arange(T) <= e), R)
-        self.panel = pd.DataFrame({"region": region, "date": date,
-                                   "conversions": np.asarray(raw["conversions"]).ravel(),
-                                   "revenue": np.asarray(raw["revenue"]).ravel(),
-                                   "spend": np.asarray(raw["spend"]).ravel(),
-                                   "treated": np.repeat(flags, T), "post": post})
-        self.truth = pd.DataFrame({"region": region, "date": date, **{
-            k: np.asarray(raw[k]).ravel() for k in ("incremental_conversions", "incremental_revenue",
-                                                    "realised_incremental_conversions", "incremental_spend",
-                                                    "counterfactual_conversions")}})
+        self.panel = pd.DataFrame(
+            {
+                "region": region,
+                "date": date,
+                "conversions": np.asarray(raw["conversions"]).ravel(),
+                "revenue": np.asarray(raw["revenue"]).ravel(),
+                "spend": np.asarray(raw["spend"]).ravel(),
+                "treated": np.repeat(flags, T),
+                "post": post,
+            }
+        )
+        self.truth = pd.DataFrame(
+            {
+                "region": region,
+                "date": date,
+                **{
+                    k: np.asarray(raw[k]).ravel()
+                    for k in (
+                        "incremental_conversions",
+                        "incremental_revenue",
+                        "realised_incremental_conversions",
+                        "incremental_spend",
+                        "counterfactual_conversions",
+                    )
+                },
+            }
+        )
 
     @property
     def incremental_spend(self) -> float:
@@ -191,12 +252,10 @@ class GeoExperimentResult:
         return pd.DataFrame(rows, columns=["statistic", "value", "description"]).set_index("statistic")
 
     def _repr_html_(self) -> str:
-        return ("<div><h4>Simulated geo experiment</h4>"
-                + self.summary()[["value"]].astype(str).to_html() + "</div>")
+        return "<div><h4>Simulated geo experiment</h4>" + self.summary()[["value"]].astype(str).to_html() + "</div>"
 
     def __repr__(self) -> str:
-        return (f"GeoExperimentResult(channel={self.settings['channel']!r}, treated={self.treated}, "
-                f"att={self.att:.6g})")
+        return f"GeoExperimentResult(channel={self.settings['channel']!r}, treated={self.treated}, att={self.att:.6g})"
 
     def plot(self, ax: Any = None) -> Any:
         """Mean conversions of treated and control regions per period, window shaded."""

@@ -5,6 +5,7 @@ The arithmetic is in C++ (``trustmix::simulate::run_geo_panel``, include/trustmi
 geo_panel.hpp); this module turns regions, dates and the truth window into its arguments
 and its arrays into long DataFrames.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -31,14 +32,25 @@ def _world_of(spec: World | dict[str, Any] | str, seed: int) -> World:
         return World(scenario(spec), seed=seed)
     if isinstance(spec, dict):
         return World(spec, seed=seed)
-    raise ValueError(f"spec must be a trustmix.simulate.World, a scenario dict or a scenario name, "
-                     f"got {type(spec).__name__}")
+    raise ValueError(
+        f"spec must be a trustmix.simulate.World, a scenario dict or a scenario name, got {type(spec).__name__}"
+    )
 
 
-def geo_panel(spec: World | dict[str, Any] | str, regions: int | Sequence[dict[str, Any]] = 10, *,
-              periods: int = 104, seed: int = 1, national_channels: Sequence[str] = (), media_sd: float = 0.3,
-              freq: str = "W", window: tuple[Any, Any] | None = None, horizon: int = 0, lag: int | None = None,
-              threads: int = 0) -> GeoPanelResult:
+def geo_panel(
+    spec: World | dict[str, Any] | str,
+    regions: int | Sequence[dict[str, Any]] = 10,
+    *,
+    periods: int = 104,
+    seed: int = 1,
+    national_channels: Sequence[str] = (),
+    media_sd: float = 0.3,
+    freq: str = "W",
+    window: tuple[Any, Any] | None = None,
+    horizon: int = 0,
+    lag: int | None = None,
+    threads: int = 0,
+) -> GeoPanelResult:
     """A regional panel of one world, with the exact truth per region and channel.
 
     The world (``spec``: a :class:`World`, a scenario dict or a scenario name) is run in
@@ -88,8 +100,11 @@ def geo_panel(spec: World | dict[str, Any] | str, regions: int | Sequence[dict[s
     if isinstance(regions, (int, np.integer)) and not isinstance(regions, (bool, np.bool_)):
         if regions < 1:
             raise ValueError(f"regions must be >= 1 (a number of regions or a list of dicts), got {regions}")
-        items = (make_regions(int(regions), seed=seed, audiences=world.segments) if regions >= 2
-                 else [{"name": "region_0", "size": 1.0}])
+        items = (
+            make_regions(int(regions), seed=seed, audiences=world.segments)
+            if regions >= 2
+            else [{"name": "region_0", "size": 1.0}]
+        )
     elif isinstance(regions, Sequence) and not isinstance(regions, str):
         items = regions
     else:
@@ -103,14 +118,33 @@ def geo_panel(spec: World | dict[str, Any] | str, regions: int | Sequence[dict[s
         if lo > hi:
             raise ValueError(f"window {window!r}: its start comes after its end")
     national = [str(c) for c in national_channels]
-    raw = _core.simulate.run_geo_panel(world._core, regions=region_list, national_channels=national,
-                                       media_sd=float(media_sd), periods=int(periods), period_days=days,
-                                       threads=int(threads), seed=int(seed), window_start=lo, window_end=hi,
-                                       horizon=int(horizon), lag_periods=-1 if lag is None else int(lag))
+    raw = _core.simulate.run_geo_panel(
+        world._core,
+        regions=region_list,
+        national_channels=national,
+        media_sd=float(media_sd),
+        periods=int(periods),
+        period_days=days,
+        threads=int(threads),
+        seed=int(seed),
+        window_start=lo,
+        window_end=hi,
+        horizon=int(horizon),
+        lag_periods=-1 if lag is None else int(lag),
+    )
     dates = pd.DatetimeIndex([w0 + pd.Timedelta(days=days * t) for t in range(periods + int(horizon))], name="date")
-    settings = dict(periods=int(periods), freq=freq, seed=int(seed), world_seed=world.seed, regions=region_list,
-                    national_channels=national, media_sd=float(media_sd),
-                    window=window, horizon=int(horizon), lag=lag)
+    settings = dict(
+        periods=int(periods),
+        freq=freq,
+        seed=int(seed),
+        world_seed=world.seed,
+        regions=region_list,
+        national_channels=national,
+        media_sd=float(media_sd),
+        window=window,
+        horizon=int(horizon),
+        lag=lag,
+    )
     return GeoPanelResult(raw, dates, settings)
 
 
@@ -147,8 +181,11 @@ class GeoPanelResult:
         R, T = len(self.regions), int(settings["periods"])
         self.dates = dates[:T]
         geo = np.repeat(np.array(self.regions, dtype=object), T)
-        cols: dict[str, Any] = {"geo": geo, "date": np.tile(self.dates.to_numpy(), R),
-                                "population": np.repeat(np.asarray(raw["population"], dtype=float), T)}
+        cols: dict[str, Any] = {
+            "geo": geo,
+            "date": np.tile(self.dates.to_numpy(), R),
+            "population": np.repeat(np.asarray(raw["population"], dtype=float), T),
+        }
         spend = np.stack([np.asarray(s) for s in raw["spend"]])  # R x T x C
         imp = np.stack([np.asarray(s) for s in raw["impressions"]])
         for c, name in enumerate(self.channels):
@@ -167,14 +204,21 @@ class GeoPanelResult:
         for r, tr in zip(self.regions, raw["truth"], strict=True):
             for e in tr["channels"]:
                 ws, we = int(e["window_start"]), int(e["window_end"])
-                rows.append({"geo": r, "channel": e["channel"], "national": e["channel"] in self.national_channels,
-                             "cost": e["cost"], "incremental_conversions": e["conversions"],
-                             "short_term_conversions": e["short_term_conversions"],
-                             "long_term_conversions": e["long_term_conversions"],
-                             "incremental_revenue": e["revenue"],
-                             "roi": e["revenue"] / e["cost"] if e["cost"] > 0 else np.nan,
-                             "window_start": dates[ws] if ws >= 0 else pd.NaT,
-                             "window_end": dates[we] if we >= 0 else pd.NaT})
+                rows.append(
+                    {
+                        "geo": r,
+                        "channel": e["channel"],
+                        "national": e["channel"] in self.national_channels,
+                        "cost": e["cost"],
+                        "incremental_conversions": e["conversions"],
+                        "short_term_conversions": e["short_term_conversions"],
+                        "long_term_conversions": e["long_term_conversions"],
+                        "incremental_revenue": e["revenue"],
+                        "roi": e["revenue"] / e["cost"] if e["cost"] > 0 else np.nan,
+                        "window_start": dates[ws] if ws >= 0 else pd.NaT,
+                        "window_end": dates[we] if we >= 0 else pd.NaT,
+                    }
+                )
             inc = pd.DataFrame(np.asarray(tr["incremental_conversions"]), columns=self.channels)
             inc.insert(0, "date", dates[: len(inc)])
             inc.insert(0, "geo", r)
@@ -188,8 +232,13 @@ class GeoPanelResult:
         """Per channel the sum over geos of cost and incremental conversions and revenue
         (total, short, long): the national truth (regions do not interact, so this is the
         effect of removing the channel's activity in the window everywhere)."""
-        cols = ["cost", "incremental_conversions", "short_term_conversions", "long_term_conversions",
-                "incremental_revenue"]
+        cols = [
+            "cost",
+            "incremental_conversions",
+            "short_term_conversions",
+            "long_term_conversions",
+            "incremental_revenue",
+        ]
         out = self.truth.groupby("channel", sort=False)[cols].sum()
         out.insert(0, "national", [c in self.national_channels for c in out.index])
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -201,10 +250,16 @@ class GeoPanelResult:
         rows = [
             ("geos", len(self.regions), "regions of the panel"),
             ("periods", int(self.settings["periods"]), f"{self.dates[0].date()} .. {self.dates[-1].date()}"),
-            ("national_channels", ", ".join(self.national_channels) or "none",
-             "common activity, apportioned by region size"),
-            ("regional_channels", ", ".join(c for c in self.channels if c not in self.national_channels) or "none",
-             f"paid media bought by region (media_sd {self.settings['media_sd']})"),
+            (
+                "national_channels",
+                ", ".join(self.national_channels) or "none",
+                "common activity, apportioned by region size",
+            ),
+            (
+                "regional_channels",
+                ", ".join(c for c in self.channels if c not in self.national_channels) or "none",
+                f"paid media bought by region (media_sd {self.settings['media_sd']})",
+            ),
             ("population", float(self.panel.groupby("geo")["population"].first().sum()), "people in all geos"),
             ("conversions", float(self.panel["conversions"].sum()), "realised, all geos and periods"),
             ("lag_periods", self.lag_periods, "short-term lag L of the truth"),
@@ -213,13 +268,19 @@ class GeoPanelResult:
         return pd.DataFrame(rows, columns=["statistic", "value", "description"]).set_index("statistic")
 
     def _repr_html_(self) -> str:
-        return ("<div><h4>Simulated regional panel</h4>" + self.summary()[["value"]].astype(str).to_html()
-                + "<p>National truth</p>" + self.truth_national().to_html(float_format=lambda v: f"{v:,.4g}")
-                + "</div>")
+        return (
+            "<div><h4>Simulated regional panel</h4>"
+            + self.summary()[["value"]].astype(str).to_html()
+            + "<p>National truth</p>"
+            + self.truth_national().to_html(float_format=lambda v: f"{v:,.4g}")
+            + "</div>"
+        )
 
     def __repr__(self) -> str:
-        return (f"GeoPanelResult(geos={len(self.regions)}, periods={self.settings['periods']}, "
-                f"channels={self.channels}, national={self.national_channels})")
+        return (
+            f"GeoPanelResult(geos={len(self.regions)}, periods={self.settings['periods']}, "
+            f"channels={self.channels}, national={self.national_channels})"
+        )
 
     def plot(self, channel: str | None = None, ax: Any = None) -> Any:
         """Bars of the true incremental conversions per geo (total, one bar per geo) of

@@ -3,6 +3,7 @@
 The arithmetic runs in C++ (``trustmix::simulate::run_message_test``, header
 ``trustmix/simulate/messages.hpp``); this module checks arguments and builds DataFrames.
 """
+
 from __future__ import annotations
 
 import html
@@ -34,16 +35,19 @@ def _appeal_table(variants: Any, personas: list[str]) -> pd.DataFrame:
         for name, appeal in variants.items():
             appeal = {} if appeal is None else appeal
             if not isinstance(appeal, dict):
-                raise ValueError(f"variants[{name!r}] must be a dict {{persona: logit shift}}, got "
-                                 f"{type(appeal).__name__}")
+                raise ValueError(
+                    f"variants[{name!r}] must be a dict {{persona: logit shift}}, got {type(appeal).__name__}"
+                )
             unknown = [p for p in appeal if p not in personas]
             if unknown:
                 raise ValueError(f"variants[{name!r}]: {unknown} are not personas of the world {personas}")
             cols[name] = [float(appeal.get(p, 0.0)) for p in personas]
         table = pd.DataFrame(cols, index=personas)
     else:
-        raise ValueError("variants must be a dict {variant: {persona: appeal}} or a DataFrame persona x variant, "
-                         f"got {type(variants).__name__}")
+        raise ValueError(
+            "variants must be a dict {variant: {persona: appeal}} or a DataFrame persona x variant, "
+            f"got {type(variants).__name__}"
+        )
     if table.shape[1] < 2:
         raise ValueError(f"variants: need at least 2, got {list(table.columns)}")
     table.index.name, table.columns.name = "persona", "variant"
@@ -81,21 +85,30 @@ class MessageTestRun:
         ``ab``, ``thompson``, ``top_two_thompson`` or ``ucb``.
     """
 
-    def __init__(self, raw: dict[str, Any], dates: pd.DatetimeIndex, appeal: pd.DataFrame, design: str,
-                 settings: dict[str, Any]):
+    def __init__(
+        self, raw: dict[str, Any], dates: pd.DatetimeIndex, appeal: pd.DataFrame, design: str, settings: dict[str, Any]
+    ):
         personas, variants = list(appeal.index), list(appeal.columns)
         T, S, V = raw["users"].shape
         idx = pd.MultiIndex.from_product([dates, personas, variants], names=["date", "persona", "variant"])
-        cols = {"users": "users", "conversions": "conversions", "trusting_users": "trusting_users",
-                "trusting_conversions": "trusting_conversions", "share": "shares", "true_rate": "true_rate",
-                "rate_trusting": "rate_trusting", "rate_untrusting": "rate_untrusting"}
+        cols = {
+            "users": "users",
+            "conversions": "conversions",
+            "trusting_users": "trusting_users",
+            "trusting_conversions": "trusting_conversions",
+            "share": "shares",
+            "true_rate": "true_rate",
+            "rate_trusting": "rate_trusting",
+            "rate_untrusting": "rate_untrusting",
+        }
         self.data = pd.DataFrame({k: np.asarray(raw[v]).reshape(-1) for k, v in cols.items()}, index=idx).reset_index()
         self.appeal = appeal
         users = np.asarray(raw["users"]).sum(axis=2)  # T x S, independent of the variant
         weights = np.where(users.sum(axis=0) > 0, users / np.maximum(users.sum(axis=0), 1), 1.0 / T)
         truth = np.einsum("ts,tsv->sv", weights, np.asarray(raw["true_rate"]))
-        self.truth = pd.DataFrame(truth, index=pd.Index(personas, name="persona"),
-                                  columns=pd.Index(variants, name="variant"))
+        self.truth = pd.DataFrame(
+            truth, index=pd.Index(personas, name="persona"), columns=pd.Index(variants, name="variant")
+        )
         self.best = self.truth.idxmax(axis=1).rename("best")
         self.regret = pd.Series(np.asarray(raw["regret"]), index=dates, name="cumulative_regret")
         self.spend = pd.Series(np.asarray(raw["spend"]), index=dates, name="spend")
@@ -123,10 +136,16 @@ class MessageTestRun:
             d = self.data[self.data["persona"] == p]
             lost = float((d["users"] * (d.groupby("date")["true_rate"].transform("max") - d["true_rate"])).sum())
             n = float(users.loc[p].sum())
-            rows.append({"persona": p, "best": self.best[p],
-                         "share_on_best": float(users.loc[p, self.best[p]]) / n if n > 0 else math.nan,
-                         "observed_best": rate.loc[p].idxmax() if rate.loc[p].notna().any() else None,
-                         "users": n, "conversions_lost": lost})
+            rows.append(
+                {
+                    "persona": p,
+                    "best": self.best[p],
+                    "share_on_best": float(users.loc[p, self.best[p]]) / n if n > 0 else math.nan,
+                    "observed_best": rate.loc[p].idxmax() if rate.loc[p].notna().any() else None,
+                    "users": n,
+                    "conversions_lost": lost,
+                }
+            )
         return pd.DataFrame(rows).set_index("persona")
 
     def rows(self) -> pd.DataFrame:
@@ -137,8 +156,15 @@ class MessageTestRun:
         parts: dict[str, Any] = {}
         counts = d[["trusting_users", "trusting_conversions", "users", "conversions"]].to_numpy(np.int64)
         # Four kinds of user per cell: trusting x converted.
-        kinds = np.stack([counts[:, 1], counts[:, 0] - counts[:, 1], counts[:, 3] - counts[:, 1],
-                          counts[:, 2] - counts[:, 0] - (counts[:, 3] - counts[:, 1])], axis=1)
+        kinds = np.stack(
+            [
+                counts[:, 1],
+                counts[:, 0] - counts[:, 1],
+                counts[:, 3] - counts[:, 1],
+                counts[:, 2] - counts[:, 0] - (counts[:, 3] - counts[:, 1]),
+            ],
+            axis=1,
+        )
         if (kinds < 0).any():
             raise RuntimeError("inconsistent counts in the message test (a bug): please report it")
         trusting = np.array([1, 1, 0, 0])
@@ -178,13 +204,17 @@ class MessageTestRun:
         return ax
 
     def _repr_html_(self) -> str:
-        return (f"<p><b>Message test in the simulated world</b> ({html.escape(self.design)}): "
-                f"{self.data['users'].sum():,.0f} users, {self.data['conversions'].sum():,.0f} conversions, "
-                f"regret {self.regret.iloc[-1]:,.1f}</p>" + self.summary().to_html(float_format=lambda v: f"{v:.4g}"))
+        return (
+            f"<p><b>Message test in the simulated world</b> ({html.escape(self.design)}): "
+            f"{self.data['users'].sum():,.0f} users, {self.data['conversions'].sum():,.0f} conversions, "
+            f"regret {self.regret.iloc[-1]:,.1f}</p>" + self.summary().to_html(float_format=lambda v: f"{v:.4g}")
+        )
 
     def __repr__(self) -> str:
-        return (f"MessageTestRun(design={self.design!r}, periods={self.regret.size}, "
-                f"personas={list(self.truth.index)}, variants={list(self.truth.columns)})")
+        return (
+            f"MessageTestRun(design={self.design!r}, periods={self.regret.size}, "
+            f"personas={list(self.truth.index)}, variants={list(self.truth.columns)})"
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_version": _STATE_VERSION}
@@ -195,11 +225,26 @@ class MessageTestRun:
         self.__dict__.update(state)
 
 
-def run_message_test(world: Any, variants: Any, *, campaign: str, periods: int, start: int = 0, freq: str = "W",
-                     design: str = "ab", weights: Any = None, enrolment: float = 1.0, floor: float = 0.0,
-                     prior: tuple[float, float] = (1.0, 1.0), top_two_beta: float = 0.5, pooling: float | None = None,
-                     by_persona: bool = True, stream: int = 0, costs: Any = None,
-                     budget: float | None = None) -> MessageTestRun:
+def run_message_test(
+    world: Any,
+    variants: Any,
+    *,
+    campaign: str,
+    periods: int,
+    start: int = 0,
+    freq: str = "W",
+    design: str = "ab",
+    weights: Any = None,
+    enrolment: float = 1.0,
+    floor: float = 0.0,
+    prior: tuple[float, float] = (1.0, 1.0),
+    top_two_beta: float = 0.5,
+    pooling: float | None = None,
+    by_persona: bool = True,
+    stream: int = 0,
+    costs: Any = None,
+    budget: float | None = None,
+) -> MessageTestRun:
     """Runs a message test live in a simulated world, period by period.
 
     Parameters
@@ -249,22 +294,51 @@ def run_message_test(world: Any, variants: Any, *, campaign: str, periods: int, 
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 0:
             raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
     appeal = _appeal_table(variants, world.segments)
-    spec = {"campaign": campaign, "enrolment": float(enrolment),
-            "variants": [{"name": str(v), "appeal": {p: float(appeal.loc[p, v]) for p in appeal.index}}
-                         for v in appeal.columns]}
+    spec = {
+        "campaign": campaign,
+        "enrolment": float(enrolment),
+        "variants": [
+            {"name": str(v), "appeal": {p: float(appeal.loc[p, v]) for p in appeal.index}} for v in appeal.columns
+        ],
+    }
     w = [] if weights is None else [float(x) for x in weights]
     raw = _core.simulate.run_message_test(
-        world._core, spec, periods=int(periods), period_days=_FREQ_DAYS[freq], first_period=int(start),
-        policy=design, weights=w, floor=float(floor), prior_a=float(prior[0]), prior_b=float(prior[1]),
-        top_two_beta=float(top_two_beta), pooling=-1.0 if pooling is None else float(pooling),
-        by_persona=bool(by_persona), stream=int(stream), costs=[] if costs is None else [float(x) for x in costs],
-        budget=float("inf") if budget is None else float(budget))
+        world._core,
+        spec,
+        periods=int(periods),
+        period_days=_FREQ_DAYS[freq],
+        first_period=int(start),
+        policy=design,
+        weights=w,
+        floor=float(floor),
+        prior_a=float(prior[0]),
+        prior_b=float(prior[1]),
+        top_two_beta=float(top_two_beta),
+        pooling=-1.0 if pooling is None else float(pooling),
+        by_persona=bool(by_persona),
+        stream=int(stream),
+        costs=[] if costs is None else [float(x) for x in costs],
+        budget=float("inf") if budget is None else float(budget),
+    )
     first = pd.Timestamp(world.to_dict().get("start", "2025-01-06"))
     days = _FREQ_DAYS[freq]
-    dates = pd.DatetimeIndex([first + pd.Timedelta(days=days * t) for t in range(int(start), int(periods))],
-                             name="date")
-    settings = {"campaign": campaign, "periods": int(periods), "start": int(start), "freq": freq, "weights": weights,
-                "enrolment": float(enrolment), "floor": float(floor), "prior": tuple(prior), "pooling": pooling,
-                "by_persona": bool(by_persona), "stream": int(stream), "seed": world.seed, "costs": costs,
-                "budget": budget}
+    dates = pd.DatetimeIndex(
+        [first + pd.Timedelta(days=days * t) for t in range(int(start), int(periods))], name="date"
+    )
+    settings = {
+        "campaign": campaign,
+        "periods": int(periods),
+        "start": int(start),
+        "freq": freq,
+        "weights": weights,
+        "enrolment": float(enrolment),
+        "floor": float(floor),
+        "prior": tuple(prior),
+        "pooling": pooling,
+        "by_persona": bool(by_persona),
+        "stream": int(stream),
+        "seed": world.seed,
+        "costs": costs,
+        "budget": budget,
+    }
     return MessageTestRun(raw, dates, appeal, design, settings)

@@ -1,4 +1,5 @@
 """The pythonic World: scenario dicts in, DataFrames out (arithmetic lives in C++)."""
+
 from __future__ import annotations
 
 import copy
@@ -17,23 +18,78 @@ from .presets import PR_KIND_DEFAULTS, scenario
 
 __all__ = ["GroundTruth", "SimulationResult", "World"]
 
-_TOP_KEYS = {"name", "description", "start", "trust", "smm", "seasonality", "channels", "audiences", "campaigns",
-             "pr_activities", "events", "survey_panel_size", "competitor_mentions", "short_term_lag_days"}
+_TOP_KEYS = {
+    "name",
+    "description",
+    "start",
+    "trust",
+    "smm",
+    "seasonality",
+    "channels",
+    "audiences",
+    "campaigns",
+    "pr_activities",
+    "events",
+    "survey_panel_size",
+    "competitor_mentions",
+    "short_term_lag_days",
+}
 _GROUP_KEYS = {
-    "trust": {"half_life_days": "trust_half_life_days", "effect": "trust_effect",
-              "amplification": "amplification", "initial": "initial_trust"},
-    "smm": {"memory_half_life_days": "memory_half_life_days", "effect": "smm_effect", "memory_cap": "memory_cap",
-            "saturation": "saturation", "saturation_params": "saturation_params"},
+    "trust": {
+        "half_life_days": "trust_half_life_days",
+        "effect": "trust_effect",
+        "amplification": "amplification",
+        "initial": "initial_trust",
+    },
+    "smm": {
+        "memory_half_life_days": "memory_half_life_days",
+        "effect": "smm_effect",
+        "memory_cap": "memory_cap",
+        "saturation": "saturation",
+        "saturation_params": "saturation_params",
+    },
     "seasonality": {"amplitude": "season_amplitude", "peak_day": "season_peak_day"},
 }
 _ITEM_KEYS = {
-    "channels": {"name", "peso", "role", "platform", "cpm", "ctr", "visit_rate", "engagement", "trust_gain",
-                 "sentiment", "dispersion", "organic_impressions"},
-    "audiences": {"name", "size", "baseline_trust", "trust_sensitivity", "base_conversion_rate",
-                  "value_per_conversion", "reach", "affinity", "tags"},
+    "channels": {
+        "name",
+        "peso",
+        "role",
+        "platform",
+        "cpm",
+        "ctr",
+        "visit_rate",
+        "engagement",
+        "trust_gain",
+        "sentiment",
+        "dispersion",
+        "organic_impressions",
+    },
+    "audiences": {
+        "name",
+        "size",
+        "baseline_trust",
+        "trust_sensitivity",
+        "base_conversion_rate",
+        "value_per_conversion",
+        "reach",
+        "affinity",
+        "tags",
+    },
     "campaigns": {"name", "channel", "objective", "start", "end", "budget"},
-    "pr_activities": {"name", "channel", "kind", "date", "mentions", "outlet_reach", "reach_sd_log", "sentiment",
-                      "sentiment_sd", "cost", "duration_days"},
+    "pr_activities": {
+        "name",
+        "channel",
+        "kind",
+        "date",
+        "mentions",
+        "outlet_reach",
+        "reach_sd_log",
+        "sentiment",
+        "sentiment_sd",
+        "cost",
+        "duration_days",
+    },
     "events": {"name", "kind", "date", "severity", "mentions", "response", "softening"},
 }
 _KINDS = np.array(["impression", "earned", "click"])
@@ -78,8 +134,9 @@ def _flatten(spec: dict[str, Any]) -> dict[str, Any]:
             if key == "pr_activities":
                 kind = item.get("kind", "press_release")
                 if kind not in PR_KIND_DEFAULTS:
-                    raise ValueError(f"pr_activities[{i}]: kind must be one of {sorted(PR_KIND_DEFAULTS)}, "
-                                     f"got {kind!r}")
+                    raise ValueError(
+                        f"pr_activities[{i}]: kind must be one of {sorted(PR_KIND_DEFAULTS)}, got {kind!r}"
+                    )
                 item = {**PR_KIND_DEFAULTS[kind], **item}
             for date_key in ("start", "end", "date"):
                 if date_key in item:
@@ -127,8 +184,9 @@ class World:
         if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
             raise ValueError(f"seed must be an integer in [0, 2**64), got {seed!r}")
         if not isinstance(spec, dict):
-            raise ValueError(f"spec must be a dict (a scenario, see trustmix.simulate.scenario), "
-                             f"got {type(spec).__name__}")
+            raise ValueError(
+                f"spec must be a dict (a scenario, see trustmix.simulate.scenario), got {type(spec).__name__}"
+            )
         self._spec = copy.deepcopy(spec)
         self._seed = int(seed)
         self._core = _core.simulate.World(_flatten(self._spec), self._seed)
@@ -180,8 +238,10 @@ class World:
         self.__init__(state["spec"], state["seed"])  # type: ignore[misc]
 
     def __repr__(self) -> str:
-        return (f"World({self._spec.get('description', '')[:60]!r}, seed={self._seed}, segments={self.segments}, "
-                f"channels={self.channels})")
+        return (
+            f"World({self._spec.get('description', '')[:60]!r}, seed={self._seed}, segments={self.segments}, "
+            f"channels={self.channels})"
+        )
 
     def describe(self) -> dict[str, pd.DataFrame]:
         """The world as tables: ``audiences``, ``channels``, ``campaigns``, ``pr_activities``,
@@ -202,9 +262,18 @@ class World:
         parts.append(f"<p>{n_camp} campaigns, {n_pr} PR activities, {n_ev} events</p>")
         return "".join(parts)
 
-    def run(self, periods: int = 104, mode: str = "segment", freq: str = "W", threads: int = 0,
-            agents: int | None = None, truth: bool = True, realised_truth: bool = False,
-            touches: bool = True, progress: bool | None = None) -> SimulationResult:
+    def run(
+        self,
+        periods: int = 104,
+        mode: str = "segment",
+        freq: str = "W",
+        threads: int = 0,
+        agents: int | None = None,
+        truth: bool = True,
+        realised_truth: bool = False,
+        touches: bool = True,
+        progress: bool | None = None,
+    ) -> SimulationResult:
         """Simulates the world.
 
         Parameters
@@ -244,11 +313,17 @@ class World:
             raise ValueError(f"freq must be 'W' or 'D', got {freq!r}")
         if not isinstance(mode, str) or mode not in ("segment", "agent"):
             raise ValueError(f"mode must be 'segment' or 'agent', got {mode!r}")
-        if isinstance(threads, (bool, np.bool_)) or not isinstance(threads, (int, np.integer)) \
-                or not 0 <= threads < 2**31:
+        if (
+            isinstance(threads, (bool, np.bool_))
+            or not isinstance(threads, (int, np.integer))
+            or not 0 <= threads < 2**31
+        ):
             raise ValueError(f"threads must be an integer >= 0 (0 = all cores), got {threads!r}")
-        if isinstance(periods, (bool, np.bool_)) or not isinstance(periods, (int, np.integer)) \
-                or not 1 <= periods < 2**31:
+        if (
+            isinstance(periods, (bool, np.bool_))
+            or not isinstance(periods, (int, np.integer))
+            or not 1 <= periods < 2**31
+        ):
             raise ValueError(f"periods must be an integer in [1, 2**31), got {periods!r}")
         days = _FREQ_DAYS[freq]
         scale = 1.0
@@ -263,28 +338,49 @@ class World:
         names = [c["name"] for c in self._spec.get("campaigns") or []]
         acts = [a["name"] for a in self._spec.get("pr_activities") or []]
         runs = 1 + ((len(self.channels) + len(names) + len(acts)) if realise else 0)
-        show = (mode == "agent" and (people * periods >= 5e7 or realise)) if progress is None \
+        show = (
+            (mode == "agent" and (people * periods >= 5e7 or realise))
+            if progress is None
             else bool(progress) and mode == "agent"
+        )
         bar = _progress(people * runs, show)
         callback = bar.update if show else None
-        raw = self._core.run(mode, periods=periods, period_days=days, threads=threads, agent_scale=scale,
-                             record_touches=touches and mode == "agent", progress=callback)
+        raw = self._core.run(
+            mode,
+            periods=periods,
+            period_days=days,
+            threads=threads,
+            agent_scale=scale,
+            record_touches=touches and mode == "agent",
+            progress=callback,
+        )
         tr = None
         if truth or realise:
-            tr = self._core.truth(periods=periods, period_days=days, threads=threads,
-                                  population=list(raw["population"]))
+            tr = self._core.truth(
+                periods=periods, period_days=days, threads=threads, population=list(raw["population"])
+            )
         realised = None
         if realise:
             base_c, base_r = raw["conversions"].sum(axis=1), raw["revenue"].sum(axis=1)
 
             def increment(**remove: list[str]) -> tuple[np.ndarray, np.ndarray]:
-                cf = self._core.run("agent", periods=periods, period_days=days, threads=threads, agent_scale=scale,
-                                    record_touches=False, progress=callback, **remove)
+                cf = self._core.run(
+                    "agent",
+                    periods=periods,
+                    period_days=days,
+                    threads=threads,
+                    agent_scale=scale,
+                    record_touches=False,
+                    progress=callback,
+                    **remove,
+                )
                 return base_c - cf["conversions"].sum(axis=1), base_r - cf["revenue"].sum(axis=1)
 
-            realised = {"channels": [increment(remove=[c]) for c in self.channels],
-                        "campaigns": [increment(remove_campaigns=[n]) for n in names],
-                        "activities": [increment(remove_activities=[n]) for n in acts]}
+            realised = {
+                "channels": [increment(remove=[c]) for c in self.channels],
+                "campaigns": [increment(remove_campaigns=[n]) for n in names],
+                "activities": [increment(remove_activities=[n]) for n in acts],
+            }
         bar.close()
         return SimulationResult(self, raw, tr, realised, mode=mode, freq=freq, periods=periods, scale=scale)
 
@@ -350,33 +446,51 @@ class GroundTruth:
     _meta: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
-def _realised_frame(effects: list[dict[str, Any]], increments: list[tuple[np.ndarray, np.ndarray]],
-                    lag: int) -> pd.DataFrame:
+def _realised_frame(
+    effects: list[dict[str, Any]], increments: list[tuple[np.ndarray, np.ndarray]], lag: int
+) -> pd.DataFrame:
     """Realised (common-random-number) increments split like the expected truth."""
     rows = []
     for e, (dc, dr) in zip(effects, increments, strict=True):
         t = np.arange(len(dc))
         long = (t > e["window_end"] + lag) if e["window_start"] >= 0 else np.zeros(len(dc), dtype=bool)
-        rows.append({"name": e["name"], "cost": e["cost"], "conversions": dc.sum(), "revenue": dr.sum(),
-                     "short_term_conversions": dc[~long].sum(), "long_term_conversions": dc[long].sum(),
-                     "roi": dr.sum() / e["cost"] if e["cost"] > 0 else np.nan})
-    return pd.DataFrame(rows, columns=["name", "cost", "conversions", "revenue", "short_term_conversions",
-                                       "long_term_conversions", "roi"])
+        rows.append(
+            {
+                "name": e["name"],
+                "cost": e["cost"],
+                "conversions": dc.sum(),
+                "revenue": dr.sum(),
+                "short_term_conversions": dc[~long].sum(),
+                "long_term_conversions": dc[long].sum(),
+                "roi": dr.sum() / e["cost"] if e["cost"] > 0 else np.nan,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=["name", "cost", "conversions", "revenue", "short_term_conversions", "long_term_conversions", "roi"],
+    )
 
 
 def _effects_frame(rows: list[dict[str, Any]], dates: pd.DatetimeIndex) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     if df.empty:
         return df
-    df = df.rename(columns={"short_conversions": "short_term_conversions", "long_conversions": "long_term_conversions",
-                            "short_revenue": "short_term_revenue", "long_revenue": "long_term_revenue"})
+    df = df.rename(
+        columns={
+            "short_conversions": "short_term_conversions",
+            "long_conversions": "long_term_conversions",
+            "short_revenue": "short_term_revenue",
+            "long_revenue": "long_term_revenue",
+        }
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         cost = df["cost"].to_numpy(dtype=float)
         df["short_term_roi"] = np.where(cost > 0, df["short_term_revenue"] / np.where(cost > 0, cost, 1.0), np.nan)
         df["long_term_roi"] = np.where(cost > 0, df["long_term_revenue"] / np.where(cost > 0, cost, 1.0), np.nan)
         conv = df["conversions"].to_numpy(dtype=float)
-        df["long_term_share"] = np.where(conv != 0, df["long_term_conversions"] / np.where(conv != 0, conv, 1.0),
-                                         np.nan)
+        df["long_term_share"] = np.where(
+            conv != 0, df["long_term_conversions"] / np.where(conv != 0, conv, 1.0), np.nan
+        )
     for col in ("window_start", "window_end"):
         idx = df[col].to_numpy()
         df[col] = pd.DatetimeIndex([dates[i] if i >= 0 else pd.NaT for i in idx])
@@ -409,8 +523,18 @@ class SimulationResult:
     truth : GroundTruth or None
     """
 
-    def __init__(self, world: World, raw: dict[str, Any], truth: dict[str, Any] | None,
-                 realised: dict[str, Any] | None, *, mode: str, freq: str, periods: int, scale: float) -> None:
+    def __init__(
+        self,
+        world: World,
+        raw: dict[str, Any],
+        truth: dict[str, Any] | None,
+        realised: dict[str, Any] | None,
+        *,
+        mode: str,
+        freq: str,
+        periods: int,
+        scale: float,
+    ) -> None:
         self.world = world
         self.mode, self.freq, self.periods, self.scale = mode, freq, periods, scale
         start = pd.Timestamp(world.to_dict().get("start", "2025-01-06"))
@@ -422,43 +546,58 @@ class SimulationResult:
         self.panel = self._make_panel(raw, ch)
         T, S, C = raw["impressions"].shape
         idx = pd.MultiIndex.from_product([self.dates, seg, ch], names=["date", "segment", "channel"])
-        self.segment_panel = pd.DataFrame({k: raw[k].reshape(-1) for k in ("impressions", "reach", "clicks", "visits")},
-                                          index=idx).reset_index()
+        self.segment_panel = pd.DataFrame(
+            {k: raw[k].reshape(-1) for k in ("impressions", "reach", "clicks", "visits")}, index=idx
+        ).reset_index()
         pop = raw["population"]
         idx2 = pd.MultiIndex.from_product([self.dates, seg], names=["date", "segment"])
         with np.errstate(divide="ignore", invalid="ignore"):
             share = raw["trusting"] / pop[None, :]
             expected_share = raw["expected_trusting"] / pop[None, :]
-        self.outcomes = pd.DataFrame({"conversions": raw["conversions"].reshape(-1),
-                                      "revenue": raw["revenue"].reshape(-1),
-                                      "trusting_share": share.reshape(-1),
-                                      "expected_conversions": raw["expected_conversions"].reshape(-1)},
-                                     index=idx2).reset_index()
+        self.outcomes = pd.DataFrame(
+            {
+                "conversions": raw["conversions"].reshape(-1),
+                "revenue": raw["revenue"].reshape(-1),
+                "trusting_share": share.reshape(-1),
+                "expected_conversions": raw["expected_conversions"].reshape(-1),
+            },
+            index=idx2,
+        ).reset_index()
         sources = list(world._core.source_names)
         # Logs come in simulation order (blocks of people, then period); sort them by
         # user and time (stable, so ties keep that deterministic order).
         o = np.lexsort((raw["touch_second"], raw["touch_user"]))
-        self.touchpoints = pd.DataFrame({
-            "user_id": raw["touch_user"][o],
-            "timestamp": start + pd.to_timedelta(raw["touch_second"][o], unit="s"),
-            "channel": pd.Categorical.from_codes(raw["touch_channel"][o], categories=pd.Index(ch)),
-            "campaign": pd.Categorical.from_codes(raw["touch_source"][o], categories=pd.Index(list(sources))),
-            "kind": pd.Categorical(_KINDS[raw["touch_kind"][o]], categories=list(_KINDS)),
-        })
+        self.touchpoints = pd.DataFrame(
+            {
+                "user_id": raw["touch_user"][o],
+                "timestamp": start + pd.to_timedelta(raw["touch_second"][o], unit="s"),
+                "channel": pd.Categorical.from_codes(raw["touch_channel"][o], categories=pd.Index(ch)),
+                "campaign": pd.Categorical.from_codes(raw["touch_source"][o], categories=pd.Index(list(sources))),
+                "kind": pd.Categorical(_KINDS[raw["touch_kind"][o]], categories=list(_KINDS)),
+            }
+        )
         o = np.lexsort((raw["conversion_second"], raw["conversion_user"]))
-        self.conversions = pd.DataFrame({
-            "user_id": raw["conversion_user"][o],
-            "timestamp": start + pd.to_timedelta(raw["conversion_second"][o], unit="s"),
-            "value": raw["conversion_value"][o],
-        })
+        self.conversions = pd.DataFrame(
+            {
+                "user_id": raw["conversion_user"][o],
+                "timestamp": start + pd.to_timedelta(raw["conversion_second"][o], unit="s"),
+                "value": raw["conversion_value"][o],
+            }
+        )
         bounds = raw["person_segment_start"]
         if mode == "agent" and len(bounds):
-            self.users = pd.DataFrame({"user_id": np.arange(bounds[-1], dtype=np.int64),
-                                       "segment": pd.Categorical.from_codes(
-                                           np.repeat(np.arange(len(seg)), np.diff(bounds)), categories=pd.Index(seg))})
+            self.users = pd.DataFrame(
+                {
+                    "user_id": np.arange(bounds[-1], dtype=np.int64),
+                    "segment": pd.Categorical.from_codes(
+                        np.repeat(np.arange(len(seg)), np.diff(bounds)), categories=pd.Index(seg)
+                    ),
+                }
+            )
         else:
-            self.users = pd.DataFrame({"user_id": pd.Series([], dtype=np.int64),
-                                       "segment": pd.Series([], dtype=object)})
+            self.users = pd.DataFrame(
+                {"user_id": pd.Series([], dtype=np.int64), "segment": pd.Series([], dtype=object)}
+            )
         self.truth = self._make_truth(truth, realised, share, expected_share) if truth is not None else None
 
     def _make_panel(self, raw: dict[str, Any], ch: list[str]) -> pd.DataFrame:
@@ -484,12 +623,14 @@ class SimulationResult:
         cols["revenue"] = raw["revenue"].sum(axis=1)
         return pd.DataFrame(cols, index=self.dates)
 
-    def _make_truth(self, tr: dict[str, Any], realised: dict[str, Any] | None, share: np.ndarray,
-                    expected_share: np.ndarray) -> GroundTruth:
+    def _make_truth(
+        self, tr: dict[str, Any], realised: dict[str, Any] | None, share: np.ndarray, expected_share: np.ndarray
+    ) -> GroundTruth:
         ch, seg = self.world.channels, self.world.segments
-        trust = pd.DataFrame({"trusting_share": share.reshape(-1),
-                              "expected_trusting_share": expected_share.reshape(-1)},
-                             index=pd.MultiIndex.from_product([self.dates, seg], names=["date", "segment"]))
+        trust = pd.DataFrame(
+            {"trusting_share": share.reshape(-1), "expected_trusting_share": expected_share.reshape(-1)},
+            index=pd.MultiIndex.from_product([self.dates, seg], names=["date", "segment"]),
+        )
         trust = trust.reset_index()
         channels = _effects_frame(tr["channels"], self.dates).drop(columns=["channel"])
         channels = channels.rename(columns={"name": "channel"})
@@ -502,32 +643,52 @@ class SimulationResult:
             camp.insert(1, "type", "campaign")
         if not act.empty:
             act.insert(1, "type", "pr_activity")
-        campaigns = pd.concat([f for f in (camp, act) if not f.empty], ignore_index=True) if not (
-            camp.empty and act.empty) else pd.DataFrame()
+        campaigns = (
+            pd.concat([f for f in (camp, act) if not f.empty], ignore_index=True)
+            if not (camp.empty and act.empty)
+            else pd.DataFrame()
+        )
         horizon = int(tr.get("horizon", 0))
         days = _FREQ_DAYS[self.freq]
-        all_dates = self.dates.append(pd.DatetimeIndex(
-            [self.dates[-1] + pd.Timedelta(days=days * (k + 1)) for k in range(horizon)])) if horizon else self.dates
+        all_dates = (
+            self.dates.append(
+                pd.DatetimeIndex([self.dates[-1] + pd.Timedelta(days=days * (k + 1)) for k in range(horizon)])
+            )
+            if horizon
+            else self.dates
+        )
         all_dates.name = "date"
         incremental = pd.DataFrame(tr["channel_incremental_conversions"], index=all_dates, columns=ch)
         lag = int(tr["lag_periods"])
         realised_df = realised_channels = realised_campaigns = None
         if realised is not None:
-            realised_df = pd.DataFrame(np.column_stack([c for c, _ in realised["channels"]]), index=self.dates,
-                                       columns=ch)
+            realised_df = pd.DataFrame(
+                np.column_stack([c for c, _ in realised["channels"]]), index=self.dates, columns=ch
+            )
             realised_channels = _realised_frame(tr["channels"], realised["channels"], lag).rename(
-                columns={"name": "channel"})
+                columns={"name": "channel"}
+            )
             realised_campaigns = pd.concat(
-                [_realised_frame(tr["campaigns"], realised["campaigns"], lag).assign(type="campaign"),
-                 _realised_frame(tr["activities"], realised["activities"], lag).assign(type="pr_activity")],
-                ignore_index=True)
-        return GroundTruth(trust=trust, channels=channels, campaigns=campaigns, incremental=incremental,
-                           realised_incremental=realised_df, realised_channels=realised_channels,
-                           realised_campaigns=realised_campaigns, lag_periods=lag, horizon=horizon,
-                           _meta={"expected_conversions": tr["expected_conversions"].sum(axis=1)})
+                [
+                    _realised_frame(tr["campaigns"], realised["campaigns"], lag).assign(type="campaign"),
+                    _realised_frame(tr["activities"], realised["activities"], lag).assign(type="pr_activity"),
+                ],
+                ignore_index=True,
+            )
+        return GroundTruth(
+            trust=trust,
+            channels=channels,
+            campaigns=campaigns,
+            incremental=incremental,
+            realised_incremental=realised_df,
+            realised_channels=realised_channels,
+            realised_campaigns=realised_campaigns,
+            lag_periods=lag,
+            horizon=horizon,
+            _meta={"expected_conversions": tr["expected_conversions"].sum(axis=1)},
+        )
 
-    def truth_for(self, window: tuple[Any, Any] | None = None, horizon: int = 0,
-                  lag: int | None = None) -> GroundTruth:
+    def truth_for(self, window: tuple[Any, Any] | None = None, horizon: int = 0, lag: int | None = None) -> GroundTruth:
         """Ground truth with the estimand of ``TrustFit.roi`` (docs/validation.md).
 
         For every channel c, with W = ``window`` (``(start, end)`` dates, inclusive, read
@@ -559,11 +720,18 @@ class SimulationResult:
             lo = int(self.dates.searchsorted(pd.Timestamp(window[0])))
             hi = int(self.dates.searchsorted(pd.Timestamp(window[1]), side="right")) - 1
             if lo > hi or lo >= len(self.dates):
-                raise ValueError(f"window {window!r} contains no period of the run "
-                                 f"({self.dates[0].date()}..{self.dates[-1].date()})")
-        tr = self.world._core.truth(periods=self.periods, period_days=_FREQ_DAYS[self.freq],
-                                    population=list(self._raw["population"]), window_start=lo, window_end=hi,
-                                    horizon=int(horizon), lag_periods=-1 if lag is None else int(lag))
+                raise ValueError(
+                    f"window {window!r} contains no period of the run ({self.dates[0].date()}..{self.dates[-1].date()})"
+                )
+        tr = self.world._core.truth(
+            periods=self.periods,
+            period_days=_FREQ_DAYS[self.freq],
+            population=list(self._raw["population"]),
+            window_start=lo,
+            window_end=hi,
+            horizon=int(horizon),
+            lag_periods=-1 if lag is None else int(lag),
+        )
         pop = self._raw["population"]
         with np.errstate(divide="ignore", invalid="ignore"):
             share = self._raw["trusting"] / pop[None, :]
@@ -576,9 +744,14 @@ class SimulationResult:
         revenue, ROI, marginal ROI and the long-term share; a final ``total`` row."""
         ch = self.world.channels
         p = self.panel
-        df = pd.DataFrame({"spend": [p[f"spend_{c}"].sum() for c in ch],
-                           "impressions": [p[f"impressions_{c}"].sum() for c in ch],
-                           "clicks": [p[f"clicks_{c}"].sum() for c in ch]}, index=pd.Index(ch, name="channel"))
+        df = pd.DataFrame(
+            {
+                "spend": [p[f"spend_{c}"].sum() for c in ch],
+                "impressions": [p[f"impressions_{c}"].sum() for c in ch],
+                "clicks": [p[f"clicks_{c}"].sum() for c in ch],
+            },
+            index=pd.Index(ch, name="channel"),
+        )
         if self.truth is not None:
             t = self.truth.channels.set_index("channel")
             for col in ("conversions", "revenue", "roi", "marginal_roi", "long_term_share"):
@@ -591,14 +764,18 @@ class SimulationResult:
         return df
 
     def _repr_html_(self) -> str:
-        head = (f"<p><b>trustmix simulation</b>: {self.mode} mode, {self.periods} periods ({self.freq}), "
-                f"seed {self.world.seed}; conversions {self.panel['conversions'].sum():,.0f}, "
-                f"revenue {self.panel['revenue'].sum():,.0f}</p>")
+        head = (
+            f"<p><b>trustmix simulation</b>: {self.mode} mode, {self.periods} periods ({self.freq}), "
+            f"seed {self.world.seed}; conversions {self.panel['conversions'].sum():,.0f}, "
+            f"revenue {self.panel['revenue'].sum():,.0f}</p>"
+        )
         return head + self.summary().to_html(float_format=lambda x: f"{x:,.3g}" if math.isfinite(x) else "")
 
     def __repr__(self) -> str:
-        return (f"SimulationResult(mode={self.mode!r}, freq={self.freq!r}, periods={self.periods}, "
-                f"conversions={self.panel['conversions'].sum():.0f})")
+        return (
+            f"SimulationResult(mode={self.mode!r}, freq={self.freq!r}, periods={self.periods}, "
+            f"conversions={self.panel['conversions'].sum():.0f})"
+        )
 
     def plot_trust(self, ax: Any = None) -> Any:
         """Latent trusting share per segment (realised solid, expected dashed) and the
@@ -610,7 +787,7 @@ class SimulationResult:
         raw = self._raw
         pop = raw["population"]
         for s, name in enumerate(self.world.segments):
-            line, = ax.plot(self.dates, raw["trusting"][:, s] / pop[s], label=name)
+            (line,) = ax.plot(self.dates, raw["trusting"][:, s] / pop[s], label=name)
             ax.plot(self.dates, raw["expected_trusting"][:, s] / pop[s], ls="--", color=line.get_color(), lw=1)
         ax.plot(self.dates, self.panel["trust_survey"], "k.", ms=3, label="survey (all)")
         ax.set_ylabel("share trusting the brand")
@@ -630,8 +807,12 @@ class SimulationResult:
         ax.plot(self.dates, expected, ls="--", label="expected")
         if self.truth is not None:
             inc = self.truth.incremental
-            ax.stackplot(self.dates, *[inc[c].clip(lower=0) for c in inc.columns if inc[c].abs().sum() > 0],
-                         labels=[f"incremental {c}" for c in inc.columns if inc[c].abs().sum() > 0], alpha=0.35)
+            ax.stackplot(
+                self.dates,
+                *[inc[c].clip(lower=0) for c in inc.columns if inc[c].abs().sum() > 0],
+                labels=[f"incremental {c}" for c in inc.columns if inc[c].abs().sum() > 0],
+                alpha=0.35,
+            )
         ax.set_ylabel("conversions per period")
         ax.legend(fontsize=8, ncol=2)
         return ax
