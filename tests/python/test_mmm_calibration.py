@@ -17,6 +17,7 @@ import pickle
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -119,8 +120,9 @@ def test_term_is_the_normal_density_of_the_forward_lift(trust_form):
     np.testing.assert_allclose(got, values, rtol=1e-10, atol=1e-9)
 
 
-def test_inputs_liftest_objects_dicts_dataframe_and_iroas_agree():
-    data, _ = _model()
+def _instagram_test(data: pd.DataFrame, cooldown: int) -> tuple[dict[str, Any], Any]:
+    """One instagram lift test over weeks 30-35 (900 +- 150), as a dict and as an evaluate
+    LiftTest with the given cooldown."""
     t = {
         "channel": "instagram",
         "start": _week(data, 30),
@@ -133,11 +135,17 @@ def test_inputs_liftest_objects_dicts_dataframe_and_iroas_agree():
         units=["a"],
         start=_week(data, 30),
         end=_week(data, 35),
-        cooldown=0,
+        cooldown=cooldown,
         lift=900.0,
         standard_error=150.0,
         relative_lift=0.1,
     )
+    return t, lt
+
+
+def test_inputs_liftest_objects_dicts_dataframe_and_iroas_agree():
+    data, _ = _model()
+    t, lt = _instagram_test(data, cooldown=0)
     iroas = {
         "channel": "instagram",
         "start": _week(data, 30),
@@ -327,23 +335,7 @@ def test_evaluate_lift_test_carries_its_measured_periods_and_dataframe_floats_ar
     integer columns became float through a missing cell still reads them as periods and
     cooldowns."""
     data, _ = _model()
-    t = {
-        "channel": "instagram",
-        "start": _week(data, 30),
-        "end": _week(data, 35),
-        "lift": 900.0,
-        "standard_error": 150.0,
-    }
-    lt = tm.evaluate.LiftTest(
-        channel="instagram",
-        units=["a"],
-        start=_week(data, 30),
-        end=_week(data, 35),
-        cooldown=3,
-        lift=900.0,
-        standard_error=150.0,
-        relative_lift=0.1,
-    )
+    t, lt = _instagram_test(data, cooldown=3)
     _, m0 = _model([t])
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the cooldown is no longer dropped with a warning
