@@ -12,70 +12,22 @@
 #include <trustmix/evaluate/evaluate.hpp>
 #include <trustmix/simulate/simulate.hpp>
 
+#include "regional_worlds.hpp"
+
 using namespace trustmix;
 using namespace trustmix::simulate;
 
 namespace {
 
-// Two segments, a paid instagram channel with a weekly schedule (weeks 2..39) and,
-// optionally, a press interview; annual seasonality so that regions share a common factor.
+using trustmix::test::regions;
+using trustmix::test::weekly;
+
+// The two-segment regional world (regional_worlds.hpp) without tv and, optionally, one
+// press interview in week 10.
 WorldSpec geo_world(bool with_pr) {
-  WorldSpec w;
-  w.start = Date::from_ymd(2025, 1, 6);
-  ChannelParams press;
-  press.channel = Channel("press", Peso::earned, Role::trust);
-  press.engagement = 0.5;
-  press.trust_gain = 0.9;
-  ChannelParams ig;
-  ig.channel = Channel("instagram", Peso::paid, Role::conversion);
-  ig.cpm = 6.0;
-  ig.engagement = 0.2;
-  w.channels = {press, ig};
-  std::vector<ScheduleEntry> sched;
-  double budget = 0.0;
-  for (int week = 2; week < 40; ++week) {
-    sched.push_back({w.start + 7 * week + 1, 3000.0 + 50.0 * (week % 7)});
-    budget += sched.back().amount;
-  }
-  w.campaigns = {Campaign("ig", "instagram", Objective::conversion, w.start, w.start + 7 * 40, budget, sched)};
-  w.audiences = {Audience("young", 60000, 0.3, {{"press", 0.4}, {"instagram", 0.8}}, {}, {}, 1.0, 0.004, 50.0),
-                 Audience("old", 40000, 0.5, {{"press", 0.7}, {"instagram", 0.3}}, {}, {}, 1.0, 0.006, 80.0)};
-  if (with_pr) {
-    PrActivity pr;
-    pr.name = "interview";
-    pr.channel = "press";
-    pr.kind = PrKind::interview;
-    pr.date = w.start + 7 * 10;
-    pr.mentions = 5;
-    pr.outlet_reach = 20000;
-    w.pr_activities = {pr};
-  }
-  w.season_amplitude = 0.3;
-  w.season_peak_day = 200;
-  w.smm_effect = 1.5;
+  WorldSpec w = trustmix::test::two_segment_world(false);
+  if (with_pr) w.pr_activities = {trustmix::test::interview("interview", w.start + 7 * 10, 5)};
   return w;
-}
-
-std::vector<Region> regions(int n) {
-  std::vector<Region> out;
-  for (int r = 0; r < n; ++r) {
-    Region g;
-    g.name = "r" + std::to_string(r);
-    g.size = 0.5 + 0.1 * (r % 9);  // 0.5 .. 1.3, whole people: sizes are multiples of 10,000 x 0.1
-    g.audience_mix = {{"young", 0.7 + 0.05 * (r % 11)}};
-    g.conversion_scale = 0.9 + 0.02 * (r % 7);
-    out.push_back(g);
-  }
-  return out;
-}
-
-RunOptions weekly(int periods, int threads = 1) {
-  RunOptions o;
-  o.periods = periods;
-  o.period_days = 7;
-  o.threads = threads;
-  o.record_touches = false;
-  return o;
 }
 
 }  // namespace

@@ -13,76 +13,26 @@
 #include <trustmix/simulate/geo_panel.hpp>
 #include <trustmix/simulate/simulate.hpp>
 
+#include "regional_worlds.hpp"
+
 using namespace trustmix;
 using namespace trustmix::simulate;
 
 namespace {
 
-// Two segments; press (earned, two interviews: national PR), instagram (paid, weeks 2..39,
-// bought by region) and tv (paid, weeks 5..30, national).
+using trustmix::test::regions;
+using trustmix::test::weekly;
+
+// The two-segment regional world (regional_worlds.hpp) with tv (paid, weeks 5..30:
+// national) next to instagram (bought by region), and two press interviews in weeks 10
+// and 25 (national PR) whose reach varies (sd of log reach 0.5).
 WorldSpec panel_world() {
-  WorldSpec w;
-  w.start = Date::from_ymd(2025, 1, 6);
-  ChannelParams press;
-  press.channel = Channel("press", Peso::earned, Role::trust);
-  press.engagement = 0.5;
-  press.trust_gain = 0.9;
-  ChannelParams ig;
-  ig.channel = Channel("instagram", Peso::paid, Role::conversion);
-  ig.cpm = 6.0;
-  ig.engagement = 0.2;
-  ChannelParams tv;
-  tv.channel = Channel("tv", Peso::paid, Role::conversion);
-  tv.cpm = 12.0;
-  tv.engagement = 0.15;
-  w.channels = {press, ig, tv};
-  std::vector<ScheduleEntry> sched;
-  double budget = 0.0;
-  for (int week = 2; week < 40; ++week) {
-    sched.push_back({w.start + 7 * week + 1, 3000.0 + 50.0 * (week % 7)});
-    budget += sched.back().amount;
-  }
-  w.campaigns = {Campaign("ig", "instagram", Objective::conversion, w.start, w.start + 7 * 40, budget, sched),
-                 Campaign("tv", "tv", Objective::awareness, w.start + 35, w.start + 7 * 30, 60000.0)};
-  w.audiences = {Audience("young", 60000, 0.3, {{"press", 0.4}, {"instagram", 0.8}, {"tv", 0.5}}, {}, {}, 1.0, 0.004, 50.0),
-                 Audience("old", 40000, 0.5, {{"press", 0.7}, {"instagram", 0.3}, {"tv", 0.8}}, {}, {}, 1.0, 0.006, 80.0)};
+  WorldSpec w = trustmix::test::two_segment_world(true);
   for (int k = 0; k < 2; ++k) {
-    PrActivity pr;
-    pr.name = "interview_" + std::to_string(k);
-    pr.channel = "press";
-    pr.kind = PrKind::interview;
-    pr.date = w.start + 7 * (10 + 15 * k);
-    pr.mentions = 6;
-    pr.outlet_reach = 20000;
-    pr.reach_sd_log = 0.5;
-    w.pr_activities.push_back(pr);
+    w.pr_activities.push_back(trustmix::test::interview("interview_" + std::to_string(k), w.start + 7 * (10 + 15 * k), 6));
+    w.pr_activities.back().reach_sd_log = 0.5;
   }
-  w.season_amplitude = 0.3;
-  w.season_peak_day = 200;
-  w.smm_effect = 1.5;
   return w;
-}
-
-std::vector<Region> regions(int n) {
-  std::vector<Region> out;
-  for (int r = 0; r < n; ++r) {
-    Region g;
-    g.name = "r" + std::to_string(r);
-    g.size = 0.5 + 0.1 * (r % 9);
-    g.audience_mix = {{"young", 0.7 + 0.05 * (r % 11)}};
-    g.conversion_scale = 0.9 + 0.02 * (r % 7);
-    out.push_back(g);
-  }
-  return out;
-}
-
-RunOptions weekly(int periods, int threads = 1) {
-  RunOptions o;
-  o.periods = periods;
-  o.period_days = 7;
-  o.threads = threads;
-  o.record_touches = false;
-  return o;
 }
 
 bool rel_close(double a, double b, double tol) { return std::abs(a - b) <= tol * std::max({1.0, std::abs(a), std::abs(b)}); }
