@@ -63,29 +63,20 @@ def test_panel_truth_and_result_object(world):
     assert g.plot() is not None
     plt.close("all")
     # Deterministic for a seed on any thread count.
-    g1 = tm.simulate.geo_experiment(
-        world,
-        regions=6,
-        treated=2,
-        channel="instagram",
-        start=25,
-        end=32,
-        spend_multiplier=0.0,
-        periods=33,
-        seed=4,
-        threads=1,
-    )
-    g2 = tm.simulate.geo_experiment(
-        world,
-        regions=6,
-        treated=2,
-        channel="instagram",
-        start=25,
-        end=32,
-        spend_multiplier=0.0,
-        periods=33,
-        seed=4,
-        threads=2,
+    g1, g2 = (
+        tm.simulate.geo_experiment(
+            world,
+            regions=6,
+            treated=2,
+            channel="instagram",
+            start=25,
+            end=32,
+            spend_multiplier=0.0,
+            periods=33,
+            seed=4,
+            threads=threads,
+        )
+        for threads in (1, 2)
     )
     pd.testing.assert_frame_equal(g1.panel, g2.panel)
     assert g1.att == g2.att < 0  # a holdout loses conversions
