@@ -1,0 +1,150 @@
+"""The geo panel model against Google Meridian on Meridian's own simulated geo example
+(issue 20), side by side in one run.
+
+Data: ``../shared/data/meridian_geo_media.csv`` (20 geos x 156 weeks, four channels with
+impressions and spend, two controls, conversions, revenue per conversion, population;
+simulated by Meridian's authors). trustmix fits ``tm.mmm.PanelMMM`` with the arguments of
+``tm.mmm.read_meridian_panel`` (trust off, population scaling, every channel a geo channel
+with log-normal geo effects around the channel's median, adstock and saturation shared by
+the geos, controls, value per conversion the conversion-weighted mean revenue per
+conversion) and ``--max-lag`` 8 as Meridian's. Meridian fits its default geo model
+(``benchmarks/meridian_geo_reference.py``) in the interpreter named by
+``TRUSTMIX_MERIDIAN_PYTHON`` (TensorFlow is heavy: a separate virtualenv), or its saved JSON
+line is read with ``--meridian-json``.
+
+Both report per channel the posterior mean, sd and bulk ESS of ROI = incremental revenue /
+spend over all geos and weeks, and the sampling wall time and CPU time (all threads: on a
+shared machine the CPU time is the fairer measure of work); the table gives z = (difference
+of means) / (Monte Carlo standard error of the difference) and the difference in units of
+Meridian's posterior sd, the wall-time ratio and min ESS per second. The models are matched
+where both have the part; where they differ (Meridian: Hill saturation, a time effect for
+every week shared by the geos, ROI priors LogNormal(0.2, 0.9); trustmix: the logistic
+curve tanh(lam a / 2), per-geo intercept and trend with two seasonal harmonics, priors on
+the effects) the ROIs need not agree, and the table says how far apart they are.
+
+    PYTHONPATH=python python benchmarks/bench_geo_peers.py --chains 2 --tune 1000 --draws 500 \\
+        [--meridian-json out.json | TRUSTMIX_MERIDIAN_PYTHON=/path/to/venv/bin/python]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import trustmix as tm
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parent.parent / "shared" / "data" / "meridian_geo_media.csv"
+
+
+def trustmix_side(csv: Path, chains: int, tune: int, draws: int, max_lag: int, seed: int) -> dict[str, Any]:
+    df, kwargs = tm.mmm.read_meridian_panel(csv)
+    model = tm.mmm.PanelMMM(df, **kwargs, max_lag=max_lag)
+    t, c0 = time.perf_counter(), time.process_time()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit("nuts", chains=chains, draws=draws, tune=tune, seed=seed, progress=False)
+    wall, cpu = time.perf_counter() - t, time.process_time() - c0
+    post = fit.posterior
+    z = fit.draws(None)  # chains concatenated, in order
+    value = 1.0 if model.value_per_outcome is None else float(model.value_per_outcome)
+    out: dict[str, Any] = {"wall_s": wall, "cpu_s": cpu, "divergences": int(post.divergences), "channels": {}}
+    T = len(model.dates)
+    for c, name in enumerate(model.channel_names):
+        inc = np.asarray(
+            model._core.incremental_draws(z, c, 0, T, max_lag, model.population, float(model._scales["y_scale"]))
+        ).sum(axis=1)
+        roi = inc * value / float(model.spend_by_geo[c].sum())
+        per_chain = roi.reshape(chains, -1)
+        out["channels"][name.removesuffix("_impression")] = {
+            "mean": float(roi.mean()),
+            "sd": float(roi.std(ddof=1)),
+            "ess": float(tm.inference.ess_bulk(per_chain)),
+        }
+    s = post.summary()
+    out["max_rhat"] = float(s["r_hat"].max())
+    out["min_ess_bulk"] = float(s["ess_bulk"].min())
+    return out
+
+
+def meridian_side(args: argparse.Namespace) -> dict[str, Any] | None:
+    if args.meridian_json:
+        return dict(json.loads(Path(args.meridian_json).read_text().strip().splitlines()[-1]))
+    py = os.environ.get("TRUSTMIX_MERIDIAN_PYTHON")
+    if not py:
+        print("Meridian: skipped (set TRUSTMIX_MERIDIAN_PYTHON to a python with google-meridian, or --meridian-json)")
+        return None
+    cmd = [py, str(HERE / "meridian_geo_reference.py"), str(args.data), "--chains", str(args.chains)]
+    cmd += ["--adapt", str(args.tune // 2), "--burnin", str(args.tune - args.tune // 2), "--keep", str(args.draws)]
+    cmd += ["--max-lag", str(args.max_lag)]
+    res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    if res.returncode != 0:
+        print(res.stderr[-2000:], file=sys.stderr)
+        raise SystemExit(f"Meridian's run failed (exit {res.returncode})")
+    return dict(json.loads(res.stdout.strip().splitlines()[-1]))
+
+
+def compare(tmx: dict[str, Any], mer: dict[str, Any] | None) -> pd.DataFrame:
+    rows = []
+    for ch, a in tmx["channels"].items():
+        row = {"channel": ch, "trustmix_roi": a["mean"], "trustmix_sd": a["sd"], "trustmix_ess": a["ess"]}
+        if mer is not None and ch in mer["channels"]:
+            b = mer["channels"][ch]
+            mcse = np.hypot(a["sd"] / np.sqrt(a["ess"]), b["sd"] / np.sqrt(b["ess"]))
+            row |= {
+                "meridian_roi": b["mean"],
+                "meridian_sd": b["sd"],
+                "meridian_ess": b["ess"],
+                "z_mcse": (a["mean"] - b["mean"]) / mcse,
+                "diff_in_meridian_sd": (a["mean"] - b["mean"]) / b["sd"],
+            }
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("channel")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--chains", type=int, default=2)
+    ap.add_argument("--tune", type=int, default=1000)
+    ap.add_argument("--draws", type=int, default=500)
+    ap.add_argument("--max-lag", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--meridian-json", default="")
+    args = ap.parse_args()
+
+    tmx = trustmix_side(args.data, args.chains, args.tune, args.draws, args.max_lag, args.seed)
+    print(f"trustmix: {json.dumps(tmx)}", flush=True)
+    mer = meridian_side(args)
+    if mer is not None:
+        print(f"meridian: {json.dumps(mer)}", flush=True)
+    table = compare(tmx, mer)
+    print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+    print(
+        f"trustmix: {tmx['wall_s']:.1f} s ({tmx['cpu_s']:.1f} s CPU), {tmx['divergences']} divergences, "
+        f"max R-hat {tmx['max_rhat']:.3f}, "
+        f"min bulk ESS of the parameters {tmx['min_ess_bulk']:.0f}"
+    )
+    if mer is not None:
+        ess_t = min(a["ess"] for a in tmx["channels"].values()) / tmx["cpu_s"]
+        ess_m = min(b["ess"] for b in mer["channels"].values()) / mer["cpu_s"]
+        print(
+            f"Meridian: {mer['wall_s']:.1f} s ({mer['cpu_s']:.1f} s CPU), {mer.get('divergences')} divergences; "
+            "wall time Meridian / trustmix "
+            f"{mer['wall_s'] / tmx['wall_s']:.1f}x, CPU time Meridian / trustmix {mer['cpu_s'] / tmx['cpu_s']:.1f}x; "
+            f"min ROI ESS per CPU second trustmix {ess_t:.2f} against Meridian {ess_m:.3f} ({ess_t / ess_m:.1f}x)"
+        )
+
+
+if __name__ == "__main__":
+    main()
