@@ -338,8 +338,7 @@ void register_attribution(pybind11::module_& m) {
 
   helpers::bind_result<ta::ShapleyResult>(
       sub, "ShapleyResult",
-      "Shapley-value credit (trustmix::attribution::ShapleyResult); shapley_values is empty for the simplified "
-      "Shapley value.",
+      "Shapley-value credit (trustmix::attribution::ShapleyResult): per channel credit and the game's values.",
       1, member("channels", &ta::ShapleyResult::channels, "Channel names."),
       member("conversions", &ta::ShapleyResult::conversions, "float64 credited conversions per channel."),
       member("value", &ta::ShapleyResult::value, "float64 credited value per channel."),
