@@ -135,7 +135,7 @@ def bench_speed(quick: bool):
             res = test.evaluate(seed=e)
             pb[e] = [r["prob_being_best"] for r in res]
         t_bt = (time.perf_counter() - t) * n_exp / n_bt
-        exact = ours["prob_best"][:n_bt]
+        exact = ours.prob_best[:n_bt]
         diff = np.abs(pb - exact).max()
         # Monte Carlo se of each of its P(best) with 20,000 draws: sqrt(p (1 - p) / 20000).
         se = np.sqrt(np.maximum(exact * (1 - exact), 1e-12) / 20000)
@@ -159,8 +159,8 @@ def bench_speed(quick: bool):
             out = json.loads(outp.read_text())
         if "gbstats_seconds" in out:
             t_gb = out["gbstats_seconds"] * n_exp / n_gb
-            ours_ctw = np.array([e["chance_to_win"] for e in eff[: n_gb * (k - 1)]])
-            ours_sd = np.array([e["sd"] for e in eff[: n_gb * (k - 1)]])
+            ours_ctw = np.array([e.chance_to_win for e in eff[: n_gb * (k - 1)]])
+            ours_sd = np.array([e.sd for e in eff[: n_gb * (k - 1)]])
             d_ctw = np.abs(ours_ctw - np.array(out["gbstats_ctw"])).max()
             d_sd = np.abs(ours_sd - np.array(out["gbstats_sd"])).max()
             print(
@@ -171,7 +171,7 @@ def bench_speed(quick: bool):
         else:
             print("gbstats:", out.get("gbstats_error"))
         if "spotify_seconds" in out:
-            ours_p = np.array([z["p_value"] for z in ztests[: n_sp * (k - 1)]])
+            ours_p = np.array([z.p_value for z in ztests[: n_sp * (k - 1)]])
             d_p = np.abs(ours_p - np.array(out["spotify_p"])).max()
             t_sp = out["spotify_seconds"] * n_exp / n_sp
             print(
@@ -194,7 +194,7 @@ def bench_bandit_speed(quick: bool):
     run = core.simulate_bandit(means, personas=1, arms=4, users_per_batch=1, batches=rounds, seed=1)
     t_ours = time.perf_counter() - t
     print(
-        f"trustmix: {t_ours:.2f} s, regret {run['cumulative_regret'][-1]:.1f}, "
+        f"trustmix: {t_ours:.2f} s, regret {run.cumulative_regret[-1]:.1f}, "
         f"Lai-Robbins {core.lai_robbins_bound(means, rounds):.1f}"
     )
     try:
@@ -240,7 +240,7 @@ def bench_peeking(quick: bool):
         for r in range(reps):
             first = np.argmax(ok[r])
             path = core.always_valid_path(est[r, first:], v[r, first:], 0.005, 0.05)
-            av += bool(path["reject"][-1])
+            av += bool(path.reject[-1])
         av /= reps
         se = np.sqrt(0.05 * 0.95 / reps)
         print(
@@ -291,7 +291,7 @@ def bench_bandits(quick: bool):
         reg = [
             core.simulate_bandit(
                 means, personas=1, arms=4, users_per_batch=1, batches=T, policy=policy, seed=7, stream=s
-            )["cumulative_regret"][-1]
+            ).cumulative_regret[-1]
             for s in range(seeds)
         ]
         print(
@@ -319,7 +319,7 @@ def bench_bandits(quick: bool):
                 seed=11,
                 stream=s,
             )
-            wrong += int(np.argmax(sim["final_prob_best"]) != 3)
+            wrong += int(np.argmax(sim.final_prob_best) != 3)
         print(f"  {name}: error {wrong / runs:.3f} ({runs} runs)")
     sim = core.simulate_bandit(
         means,
@@ -331,7 +331,7 @@ def bench_bandits(quick: bool):
         budget=20000.0,
         seed=3,
     )
-    print(f"pacing: spend {sim['total_spend']:.1f} of budget 20000 ({sim['total_spend'] / 20000 - 1:+.2%})")
+    print(f"pacing: spend {sim.total_spend:.1f} of budget 20000 ({sim.total_spend / 20000 - 1:+.2%})")
 
 
 PERSONA_FRAMINGS = {

@@ -1,5 +1,6 @@
 // trustmix::attribution bound to Python. Thin: arguments are converted to C++ first,
-// the GIL is released around the C++ work, results come back as numpy arrays in dicts.
+// the GIL is released around the C++ work, results come back as numpy arrays and result classes
+// with typed attributes (helpers/result.hpp).
 // The pythonic layer (trustmix.attribution) builds DataFrames and result objects.
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
@@ -15,6 +16,7 @@
 
 #include "helpers/convert.hpp"
 #include "helpers/pickle.hpp"
+#include "helpers/result.hpp"
 #include "interruptible.hpp"
 #include "register.hpp"
 
@@ -24,7 +26,20 @@ namespace ta = trustmix::attribution;
 namespace trustmix::bindings {
 namespace {
 
-constexpr int store_state_version = 1;
+/// The JourneyStore's pickle: version 2 is (2, {channels, offsets, touches, touch_age_days,
+/// conversions, value, nulls}); version 1 (before make_pickle) was the flat tuple
+/// (1, channels, offsets, touches, touch_age_days, conversions, value, nulls) and still loads.
+constexpr int store_state_version = 2;
+
+/// The journeys' bookkeeping of JourneyStore.from_events (the store itself is returned
+/// beside it): EventJourneys without its store.
+struct EventInfo {
+  std::vector<std::int64_t> user, end_time, conversion_row;
+  std::int64_t unattributed_conversions = 0;
+  double unattributed_value = 0.0;
+  std::vector<std::int64_t> unattributed_rows;
+  std::int64_t touches_outside_lookback = 0;
+};
 
 using helpers::DoubleArray;
 using helpers::Int32Array;
@@ -55,23 +70,6 @@ std::span<const double> span_of(const std::optional<DoubleArray>& a) {
   return {a->data(), static_cast<std::size_t>(a->size())};
 }
 
-py::dict credit_to_dict(const ta::Credit& c) {
-  py::dict d;
-  d["channels"] = c.channels;
-  d["conversions"] = to_array(c.conversions);
-  d["value"] = to_array(c.value);
-  d["journey"] = to_array(c.journey);
-  d["channel"] = to_array(c.channel);
-  d["journey_conversions"] = to_array(c.journey_conversions);
-  d["journey_value"] = to_array(c.journey_value);
-  return d;
-}
-
-py::tuple store_state(const ta::JourneyStore& s) {
-  return py::make_tuple(store_state_version, s.channels, to_array(s.offsets), to_array(s.touches),
-                        to_array(s.touch_age_days), to_array(s.conversions), to_array(s.value), to_array(s.nulls));
-}
-
 ta::JourneyStore store_from_arrays(std::vector<std::string> channels, const Int64Array& offsets, const Int32Array& touches,
                                    const DoubleArray& ages, const DoubleArray& conversions, const DoubleArray& value,
                                    const DoubleArray& nulls) {
@@ -100,18 +98,6 @@ ta::CountTable table_from_dict(const py::dict& d) {
   return t;
 }
 
-py::dict table_to_dict(const ta::CountTable& t) {
-  py::dict d;
-  d["statistic"] = t.statistic;
-  d["order"] = to_array(t.order);
-  d["position"] = to_array(t.position);
-  d["key"] = t.key;
-  d["target"] = t.target;
-  d["units_high"] = to_array(t.units_high);
-  d["units_low"] = to_array(t.units_low);
-  return d;
-}
-
 /// The caller's column names (path, conversions, value, nulls) for error messages; an
 /// empty list keeps the default names.
 ta::PathColumns path_columns(const std::vector<std::string>& columns) {
@@ -131,23 +117,6 @@ ta::MarkovSolver markov_solver(const std::string& solver, double tolerance, std:
   sv.tolerance = tolerance;
   sv.direct_max_states = direct_max_states;
   return sv;
-}
-
-py::dict markov_to_dict(const ta::MarkovResult& r) {
-  py::dict d;
-  d["channels"] = r.channels;
-  d["order"] = r.order;
-  d["conversion_probability"] = r.conversion_probability;
-  d["removal_effects"] = to_array(r.removal_effects);
-  d["conversions"] = to_array(r.conversions);
-  d["value"] = to_array(r.value);
-  d["state_labels"] = r.state_labels;
-  d["from"] = to_array(r.from);
-  d["to"] = to_array(r.to);
-  d["probability"] = to_array(r.probability);
-  d["count"] = to_array(r.count);
-  d["direct"] = r.direct;
-  return d;
 }
 
 }  // namespace
@@ -240,20 +209,15 @@ void register_attribution(pybind11::module_& m) {
               ev = ta::from_events(sp64(touch_user), sp64(touch_time), ch, channel_names, sp64(conversion_user),
                                    sp64(conversion_time), cv, lookback, time_units_per_day, drop_unattributed);
             }
-            py::dict d;
-            d["user"] = to_array(ev.user);
-            d["end_time"] = to_array(ev.end_time);
-            d["conversion_row"] = to_array(ev.conversion_row);
-            d["unattributed_conversions"] = ev.unattributed_conversions;
-            d["unattributed_value"] = ev.unattributed_value;
-            d["unattributed_rows"] = to_array(ev.unattributed_rows);
-            d["touches_outside_lookback"] = ev.touches_outside_lookback;
-            return py::make_tuple(std::move(ev.store), d);
+            EventInfo info{std::move(ev.user),          std::move(ev.end_time),         std::move(ev.conversion_row),
+                           ev.unattributed_conversions, ev.unattributed_value,          std::move(ev.unattributed_rows),
+                           ev.touches_outside_lookback};
+            return py::make_tuple(std::move(ev.store), std::move(info));
           },
           py::arg("touch_user"), py::arg("touch_time"), py::arg("touch_channel"), py::arg("channel_names"),
           py::arg("conversion_user"), py::arg("conversion_time"), py::arg("conversion_value"), py::kw_only(),
           py::arg("lookback"), py::arg("time_units_per_day"), py::arg("drop_unattributed") = false,
-          "Builds journeys from touch and conversion events; returns (store, bookkeeping dict).")
+          "Builds journeys from touch and conversion events; returns (store, EventInfo).")
       .def_static("from_arrays", &store_from_arrays, py::arg("channels"), py::arg("offsets"), py::arg("touches"),
                   py::arg("touch_age_days"), py::arg("conversions"), py::arg("value"), py::arg("nulls"))
       .def(
@@ -281,15 +245,124 @@ void register_attribution(pybind11::module_& m) {
              for (const auto& c : s.channels) b += c.size() + 32;
              return b;
            })
-      .def(py::pickle([](const ta::JourneyStore& s) { return store_state(s); },
-                      [](const py::tuple& t) {
-                        if (t.size() != 8 || t[0].cast<int>() != store_state_version)
-                          throw std::runtime_error("cannot unpickle JourneyStore: unsupported state version");
-                        return store_from_arrays(t[1].cast<std::vector<std::string>>(), t[2].cast<Int64Array>(),
-                                                 t[3].cast<Int32Array>(), t[4].cast<DoubleArray>(),
-                                                 t[5].cast<DoubleArray>(), t[6].cast<DoubleArray>(),
-                                                 t[7].cast<DoubleArray>());
-                      }));
+      .def(helpers::make_pickle<ta::JourneyStore>(
+          "JourneyStore", store_state_version,
+          [](const ta::JourneyStore& s) {
+            py::dict d;
+            d["channels"] = s.channels;
+            d["offsets"] = to_array(s.offsets);
+            d["touches"] = to_array(s.touches);
+            d["touch_age_days"] = to_array(s.touch_age_days);
+            d["conversions"] = to_array(s.conversions);
+            d["value"] = to_array(s.value);
+            d["nulls"] = to_array(s.nulls);
+            return d;
+          },
+          [](const py::dict& d) {
+            return store_from_arrays(helpers::need<std::vector<std::string>>(d, "channels"),
+                                     helpers::need<Int64Array>(d, "offsets"), helpers::need<Int32Array>(d, "touches"),
+                                     helpers::need<DoubleArray>(d, "touch_age_days"),
+                                     helpers::need<DoubleArray>(d, "conversions"), helpers::need<DoubleArray>(d, "value"),
+                                     helpers::need<DoubleArray>(d, "nulls"));
+          },
+          [](const py::object& state) {  // version 1: the flat tuple
+            if (!py::isinstance<py::tuple>(state) || py::len(state) != 8 ||
+                !py::isinstance<py::int_>(state[py::int_(0)]))
+              throw std::invalid_argument("expected a (version, dict) tuple");
+            const auto t = py::reinterpret_borrow<py::tuple>(state);
+            if (t[0].cast<long long>() != 1) throw std::runtime_error("cannot unpickle JourneyStore: unsupported state version");
+            return store_from_arrays(t[1].cast<std::vector<std::string>>(), t[2].cast<Int64Array>(),
+                                     t[3].cast<Int32Array>(), t[4].cast<DoubleArray>(), t[5].cast<DoubleArray>(),
+                                     t[6].cast<DoubleArray>(), t[7].cast<DoubleArray>());
+          }));
+
+  using helpers::member;
+  helpers::bind_result<EventInfo>(
+      sub, "EventInfo",
+      "Bookkeeping of JourneyStore.from_events: per journey its user code, end time and conversion row, and what "
+      "no journey received.",
+      1, member("user", &EventInfo::user, "int64 user code of each journey (index into the caller's uniques)."),
+      member("end_time", &EventInfo::end_time,
+             "int64 end of each journey: its conversion time, or its last touch for a non-converting journey."),
+      member("conversion_row", &EventInfo::conversion_row,
+             "int64 row of each journey's conversion event, -1 for a non-converting journey."),
+      member("unattributed_conversions", &EventInfo::unattributed_conversions,
+             "Conversions without any touch inside the lookback window."),
+      member("unattributed_value", &EventInfo::unattributed_value, "Value of those conversions."),
+      member("unattributed_rows", &EventInfo::unattributed_rows, "int64 rows of those conversions."),
+      member("touches_outside_lookback", &EventInfo::touches_outside_lookback,
+             "Touches older than the lookback before their journey's end."));
+
+  helpers::bind_result<ta::CountTable>(
+      sub, "CountTable",
+      "The statistics as a long count table (trustmix::attribution::CountTable), one row per summed quantity: "
+      "(units_high * 2^64 + units_low) * 2^-64 (see table.hpp for the statistics and their keys).",
+      0, member("statistic", &ta::CountTable::statistic, "Statistic of each row."),
+      member("order", &ta::CountTable::order, "int32 Markov order of a transition row."),
+      member("position", &ta::CountTable::position, "int32 touch position (from 0) of an ordered row."),
+      member("key", &ta::CountTable::key, "Key of each row: a from-state, channel set or channel."),
+      member("target", &ta::CountTable::target, "Target of each row: the next state, a total or a field name."),
+      member("units_high", &ta::CountTable::units_high, "int64 high word of the exact quantity."),
+      member("units_low", &ta::CountTable::units_low, "uint64 low word of the exact quantity."));
+
+  helpers::bind_result<ta::Credit>(
+      sub, "Credit",
+      "Credit of a rule-based (or proportional) attribution (trustmix::attribution::Credit): per channel, and per "
+      "journey in long form when asked for.",
+      1, member("channels", &ta::Credit::channels, "Channel names."),
+      member("conversions", &ta::Credit::conversions, "float64 credited conversions per channel."),
+      member("value", &ta::Credit::value, "float64 credited conversion value per channel."),
+      member("journey", &ta::Credit::journey, "int64 journey row of each per-journey credit row (empty unless asked)."),
+      member("channel", &ta::Credit::channel, "int32 channel id (index into channels) of each per-journey row."),
+      member("journey_conversions", &ta::Credit::journey_conversions, "float64 conversions credited in that row."),
+      member("journey_value", &ta::Credit::journey_value, "float64 value credited in that row."));
+
+  helpers::bind_result<ta::MarkovResult>(
+      sub, "MarkovResult",
+      "Markov-chain attribution (trustmix::attribution::MarkovResult): removal effects, credit and the transition "
+      "table over states 0 = (start), the transient channel k-grams, (conversion), (null).",
+      1, member("order", &ta::MarkovResult::order, "Order k of the chain."),
+      member("channels", &ta::MarkovResult::channels, "Channel names."),
+      member("conversion_probability", &ta::MarkovResult::conversion_probability, "P(conversion) from (start)."),
+      member("removal_effects", &ta::MarkovResult::removal_effects,
+             "float64 RE_c = 1 - P(conversion | c removed) / P(conversion) per channel."),
+      member("conversions", &ta::MarkovResult::conversions, "float64 credit RE_c / sum RE * total conversions."),
+      member("value", &ta::MarkovResult::value, "float64 credit RE_c / sum RE * total value."),
+      member("state_labels", &ta::MarkovResult::state_labels,
+             "State names: '(start)', 'a > b', ..., '(conversion)', '(null)'."),
+      member("from_state", &ta::MarkovResult::from, "int64 state index each transition leaves (C++ `from`)."),
+      member("to_state", &ta::MarkovResult::to, "int64 state index each transition enters (C++ `to`)."),
+      member("probability", &ta::MarkovResult::probability, "float64 row-normalised transition probability."),
+      member("count", &ta::MarkovResult::count, "float64 summed journey weight of the transition."),
+      member("direct", &ta::MarkovResult::direct, "True if every system was solved by sparse LU."));
+
+  helpers::bind_result<ta::ShapleyResult>(
+      sub, "ShapleyResult",
+      "Shapley-value credit (trustmix::attribution::ShapleyResult): per channel credit and the game's values.",
+      1, member("channels", &ta::ShapleyResult::channels, "Channel names."),
+      member("conversions", &ta::ShapleyResult::conversions, "float64 credited conversions per channel."),
+      member("value", &ta::ShapleyResult::value, "float64 credited value per channel."),
+      member("shapley_values", &ta::ShapleyResult::shapley_values, "float64 phi_i of the game, before any scaling."));
+
+  helpers::bind_result<ta::OrderedShapley>(
+      sub, "OrderedShapley",
+      "Ordered Shapley credit (trustmix::attribution::OrderedShapley): channel x position tables, positions from 1 "
+      "in the columns.",
+      1, member("channels", &ta::OrderedShapley::channels, "Channel names."),
+      member("conversions", &ta::OrderedShapley::conversions, "float64 (channel, position) credited conversions."),
+      member("value", &ta::OrderedShapley::value, "float64 (channel, position) credited value."));
+
+  helpers::bind_result<ta::Roles>(
+      sub, "Roles",
+      "Channel roles (trustmix::attribution::Roles): weighted touch counts by role in converting journeys, and "
+      "first- and last-touch credit.",
+      1, member("channels", &ta::Roles::channels, "Channel names."),
+      member("introducer", &ta::Roles::introducer, "float64 first touches of converting journeys with >= 2 touches."),
+      member("assist", &ta::Roles::assist, "float64 touches between the first and the last."),
+      member("closer", &ta::Roles::closer, "float64 last touches of converting journeys with >= 2 touches."),
+      member("sole", &ta::Roles::sole, "float64 only touches of one-touch converting journeys."),
+      member("first_touch", &ta::Roles::first_touch, "float64 first-touch credit (conversions)."),
+      member("last_touch", &ta::Roles::last_touch, "float64 last-touch credit (conversions)."));
 
   sub.def(
       "rule_based",
@@ -307,7 +380,7 @@ void register_attribution(pybind11::module_& m) {
           py::gil_scoped_release release;
           c = ta::rule_based(s, rule_model, o, per_journey);
         }
-        return credit_to_dict(c);
+        return c;
       },
       py::arg("store"), py::arg("model"), py::kw_only(), py::arg("excluded_channel") = "direct",
       py::arg("half_life") = 7.0, py::arg("first_weight") = 0.4, py::arg("last_weight") = 0.4,
@@ -321,7 +394,7 @@ void register_attribution(pybind11::module_& m) {
           py::gil_scoped_release release;
           c = ta::proportional_per_journey(s, weights);
         }
-        return credit_to_dict(c);
+        return c;
       },
       py::arg("store"), py::arg("channel_weight"));
 
@@ -356,7 +429,7 @@ void register_attribution(pybind11::module_& m) {
       .def("to_bytes", [](const ta::AttributionStats& s) { return py::bytes(s.to_bytes()); })
       .def_static("from_bytes",
                   [](const py::bytes& b) { return ta::AttributionStats::from_bytes(std::string_view(b)); })
-      .def("to_table", [](const ta::AttributionStats& s) { return table_to_dict(ta::to_table(s)); })
+      .def("to_table", [](const ta::AttributionStats& s) { return ta::to_table(s); })
       .def_static("from_table", [](const py::dict& d) { return ta::from_table(table_from_dict(d)); })
       .def(helpers::make_pickle<ta::AttributionStats, py::bytes>(
           "Statistics", 1, [](const ta::AttributionStats& s) { return py::bytes(s.to_bytes()); },
@@ -386,7 +459,7 @@ void register_attribution(pybind11::module_& m) {
         std::atomic<bool> stop{false};  // Ctrl-C stops the solve (KeyboardInterrupt)
         sv.stop = &stop;
         run_interruptible(stop, [&] { r = ta::markov(st, order, threads, sv); }, [] {});
-        return markov_to_dict(r);
+        return r;
       },
       py::arg("statistics"), py::kw_only(), py::arg("order") = 1, py::arg("threads") = 0, py::arg("solver") = "auto",
       py::arg("tolerance") = 1e-13, py::arg("direct_max_states") = std::size_t{1500});
@@ -400,7 +473,7 @@ void register_attribution(pybind11::module_& m) {
         std::atomic<bool> stop{false};  // Ctrl-C stops the solve (KeyboardInterrupt)
         sv.stop = &stop;
         run_interruptible(stop, [&] { r = ta::markov(s, order, collapse_repeats, threads, sv); }, [] {});
-        return markov_to_dict(r);
+        return r;
       },
       py::arg("store"), py::kw_only(), py::arg("order") = 1, py::arg("collapse_repeats") = true, py::arg("threads") = 0,
       py::arg("solver") = "auto", py::arg("tolerance") = 1e-13, py::arg("direct_max_states") = std::size_t{1500},
@@ -437,12 +510,7 @@ void register_attribution(pybind11::module_& m) {
           py::gil_scoped_release release;
           r = ta::shapley(st, o);
         }
-        py::dict d;
-        d["channels"] = r.channels;
-        d["conversions"] = to_array(r.conversions);
-        d["value"] = to_array(r.value);
-        d["shapley_values"] = to_array(r.shapley_values);
-        return d;
+        return r;
       },
       py::arg("statistics"), py::kw_only(), py::arg("value_function") = "count", py::arg("unseen") = "zero",
       py::arg("max_channels") = 24, py::arg("threads") = 0);
@@ -450,55 +518,28 @@ void register_attribution(pybind11::module_& m) {
   sub.def(
       "simplified_shapley",
       [](const ta::AttributionStats& st) {
-        const auto r = ta::simplified_shapley(st);
-        py::dict d;
-        d["channels"] = r.channels;
-        d["conversions"] = to_array(r.conversions);
-        d["value"] = to_array(r.value);
-        return d;
+        return ta::simplified_shapley(st);
       },
       py::arg("statistics"));
 
   sub.def(
       "ordered_shapley",
       [](const ta::AttributionStats& st) {
-        const auto r = ta::ordered_shapley(st);
-        const auto C = static_cast<py::ssize_t>(r.channels.size());
-        const auto T = static_cast<py::ssize_t>(r.conversions.empty() ? 0 : r.conversions[0].size());
-        py::array_t<double> conv({C, T}), val({C, T});
-        for (py::ssize_t c = 0; c < C; ++c)
-          for (py::ssize_t t = 0; t < T; ++t) {
-            conv.mutable_at(c, t) = r.conversions[static_cast<std::size_t>(c)][static_cast<std::size_t>(t)];
-            val.mutable_at(c, t) = r.value[static_cast<std::size_t>(c)][static_cast<std::size_t>(t)];
-          }
-        py::dict d;
-        d["channels"] = r.channels;
-        d["conversions"] = conv;
-        d["value"] = val;
-        return d;
+        return ta::ordered_shapley(st);
       },
       py::arg("statistics"));
 
   sub.def(
       "roles",
       [](const ta::AttributionStats& st) {
-        const auto r = ta::roles(st);
-        py::dict d;
-        d["channels"] = r.channels;
-        d["introducer"] = to_array(r.introducer);
-        d["assist"] = to_array(r.assist);
-        d["closer"] = to_array(r.closer);
-        d["sole"] = to_array(r.sole);
-        d["first_touch"] = to_array(r.first_touch);
-        d["last_touch"] = to_array(r.last_touch);
-        return d;
+        return ta::roles(st);
       },
       py::arg("statistics"));
 
   sub.def(
       "rule_based_from_statistics",
       [](const ta::AttributionStats& st, const std::string& model) {
-        return credit_to_dict(ta::rule_based(st, ta::rule_model_from_string(model)));
+        return ta::rule_based(st, ta::rule_model_from_string(model));
       },
       py::arg("statistics"), py::arg("model"));
 }

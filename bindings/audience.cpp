@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "helpers/result.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -141,10 +142,68 @@ ta::ReachCurve curve_from_state(const py::tuple& t) {
   return c;
 }
 
+/// simulate_survey(): the drawn answers (the template's missing pattern kept).
+struct SimulatedAnswers {
+  ta::CodeMatrix items;     ///< n x J categorical answers, missing_code (255) where the template is missing
+  ta::RowMatrixXd gaussian;  ///< n x G continuous indicators, NaN where the template is missing
+};
+
+void bind_results(py::module_& a) {
+  using helpers::bind_result;
+  using helpers::member;
+  bind_result<SimulatedAnswers>(
+      a, "SimulatedAnswers", "Survey answers drawn from a latent class model (simulate_survey()).", 0,
+      member("items", &SimulatedAnswers::items,
+             "uint8 (respondent, item) category codes, 255 where the template survey is missing."),
+      member("gaussian", &SimulatedAnswers::gaussian,
+             "float64 (respondent, indicator) continuous answers, NaN where the template survey is missing."));
+  using BL = ta::BootstrapLrt;
+  bind_result<BL>(a, "BootstrapLrt",
+                  "Parametric bootstrap likelihood-ratio test of classes-1 against classes (ta::BootstrapLrt).", 1,
+                  member("classes", &BL::classes, "K, the alternative's number of classes."),
+                  member("statistic", &BL::statistic, "2 (LL_K - LL_{K-1}) on the data."),
+                  member("replicates", &BL::replicates, "float64 statistic on each bootstrap sample."),
+                  member("p_value", &BL::p_value, "(1 + #{replicate >= statistic}) / (B + 1)."),
+                  member("log_likelihood_null", &BL::log_likelihood_null, "LL_{K-1}."),
+                  member("log_likelihood_alternative", &BL::log_likelihood_alternative, "LL_K."));
+  using BR = ta::BchResult;
+  bind_result<BR>(a, "BchResult", "BCH three-step class-specific outcome means (ta::BchResult).", 1,
+                  member("means", &BR::means, "float64 (class, outcome) mean of each outcome column in each class."),
+                  member("standard_errors", &BR::standard_errors,
+                         "float64 (class, outcome) sandwich standard errors, the step-1 model taken as known."),
+                  member("classification", &BR::classification,
+                         "float64 (class, class) D(k, s) = P(modal class s | true class k)."));
+  using TS = ta::ThreeStepResult;
+  bind_result<TS>(
+      a, "ThreeStepResult", "Bias-corrected three-step structural model (ta::ThreeStepResult).", 1,
+      member("classification", &TS::classification, "float64 K x K: D(k, s) = P(assigned s | true class k)."),
+      member("beta", &TS::beta, "float64 (1 + P) x K logit coefficients (column 0 = 0, the reference)."),
+      member("beta_se", &TS::beta_se, "float64 (1 + P) x K standard errors of beta."),
+      member("means", &TS::means, "float64 K outcome means (Gaussian outcome)."),
+      member("means_se", &TS::means_se, "float64 K standard errors of the means."),
+      member("variances", &TS::variances, "float64 K outcome variances (Gaussian outcome)."),
+      member("variances_se", &TS::variances_se, "float64 K standard errors of the variances."),
+      member("probabilities", &TS::probabilities, "float64 K x C category probabilities (categorical outcome)."),
+      member("probabilities_se", &TS::probabilities_se, "float64 K x C standard errors of the probabilities."),
+      member("class_shares", &TS::class_shares, "float64 K: weighted mean of pi_k(x_i)."),
+      member("objective", &TS::objective, "L(theta) for ml, Q(theta; R) otherwise."),
+      member("parameters", &TS::parameters,
+             "float64 packed: beta (k = 1..K-1, 1+P each), then mu, log sigma2 (K each) or eta_kc (c >= 1)."),
+      member("covariance", &TS::covariance, "float64 sandwich covariance of parameters."),
+      member("iterations", &TS::iterations, "Iterations."), member("converged", &TS::converged, "True on convergence."),
+      member("warnings", &TS::warnings, "Warnings, one sentence each."));
+  using DU = ta::Duplication;
+  bind_result<DU>(a, "Duplication", "Audience duplication across channels from class-level reach (ta::Duplication).", 1,
+                  member("total", &DU::total, "Share reached by at least one channel."),
+                  member("pairwise", &DU::pairwise, "float64 C x C: share reached by both c and d (diagonal: by c)."),
+                  member("by_class", &DU::by_class, "float64 K: share of each class reached by at least one channel."));
+}
+
 }  // namespace
 
 void register_audience(pybind11::module_& m) {
   auto a = m.def_submodule("audience", "trustmix::audience: latent classes, reach and frequency (C++ core).");
+  bind_results(a);
 
   py::class_<ta::Survey>(a, "Survey", "Survey answers for the core (trustmix::audience::Survey), checked on construction.")
       .def(py::init([](const CodeArray& items, std::vector<int> categories, const std::optional<DoubleArray>& gaussian,
@@ -227,10 +286,7 @@ void register_audience(pybind11::module_& m) {
           py::gil_scoped_release release;
           out = ta::simulate_survey(mm, s, seed);
         }
-        py::dict d;
-        d["items"] = py::array_t<std::uint8_t>({out.items.rows(), out.items.cols()}, out.items.data());
-        d["gaussian"] = out.gaussian;
-        return d;
+        return SimulatedAnswers{std::move(out.items), std::move(out.gaussian)};
       },
       py::arg("model"), py::arg("survey"), py::kw_only(), py::arg("seed") = 0,
       "Answers drawn from the model for the template survey's respondents and missing pattern.");
@@ -246,14 +302,7 @@ void register_audience(pybind11::module_& m) {
           py::gil_scoped_release release;
           r = ta::bootstrap_lrt(s, o, replicates);
         }
-        py::dict d;
-        d["classes"] = r.classes;
-        d["statistic"] = r.statistic;
-        d["replicates"] = r.replicates;
-        d["p_value"] = r.p_value;
-        d["log_likelihood_null"] = r.log_likelihood_null;
-        d["log_likelihood_alternative"] = r.log_likelihood_alternative;
-        return d;
+        return r;
       },
       py::arg("survey"), py::kw_only(), py::arg("classes"), py::arg("replicates") = 99, py::arg("starts") = 5,
       py::arg("max_iterations") = 5000, py::arg("tolerance") = 1e-10, py::arg("seed") = 0, py::arg("threads") = 0,
@@ -267,11 +316,7 @@ void register_audience(pybind11::module_& m) {
           py::gil_scoped_release release;
           r = ta::bch(posterior, outcomes, weights ? *weights : Eigen::VectorXd());
         }
-        py::dict d;
-        d["means"] = r.means;
-        d["standard_errors"] = r.standard_errors;
-        d["classification"] = r.classification;
-        return d;
+        return r;
       },
       py::arg("posterior"), py::arg("outcomes"), py::arg("weights") = py::none(),
       "BCH three-step class-specific outcome means.");
@@ -300,24 +345,7 @@ void register_audience(pybind11::module_& m) {
           py::gil_scoped_release release;
           r = ta::three_step(posterior, d, o);
         }
-        py::dict out;
-        out["classification"] = r.classification;
-        out["beta"] = r.beta;
-        out["beta_se"] = r.beta_se;
-        out["means"] = r.means;
-        out["means_se"] = r.means_se;
-        out["variances"] = r.variances;
-        out["variances_se"] = r.variances_se;
-        out["probabilities"] = r.probabilities;
-        out["probabilities_se"] = r.probabilities_se;
-        out["class_shares"] = r.class_shares;
-        out["objective"] = r.objective;
-        out["parameters"] = r.parameters;
-        out["covariance"] = r.covariance;
-        out["iterations"] = r.iterations;
-        out["converged"] = r.converged;
-        out["warnings"] = r.warnings;
-        return out;
+        return r;
       },
       py::arg("posterior"), py::kw_only(), py::arg("covariates") = py::none(), py::arg("outcome") = py::none(),
       py::arg("outcome_kind") = "none", py::arg("categories") = 0, py::arg("weights") = py::none(),
@@ -418,12 +446,7 @@ void register_audience(pybind11::module_& m) {
   a.def(
       "class_duplication",
       [](const Eigen::VectorXd& shares, const Eigen::MatrixXd& reach) {
-        const auto d = ta::class_duplication(shares, reach);
-        py::dict out;
-        out["total"] = d.total;
-        out["pairwise"] = d.pairwise;
-        out["by_class"] = d.by_class;
-        return out;
+        return ta::class_duplication(shares, reach);
       },
       py::arg("class_shares"), py::arg("reach"));
 }

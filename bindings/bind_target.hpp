@@ -11,6 +11,7 @@
 
 #include <trustmix/inference/inference.hpp>
 
+#include "helpers/result.hpp"
 #include "interruptible.hpp"
 
 #include <atomic>
@@ -41,27 +42,21 @@ py::array_t<V> chain_draw_array(const ti::SampleResult& r, const std::vector<V>&
   return out;
 }
 
-inline py::dict summary_dict(const std::vector<ti::ParameterSummary>& rows) {
-  py::dict d;
-  auto column = [&rows](auto member) {
+/// The summary rows of a sample, bound as ParameterSummaries: one float64 array over the
+/// parameters per column of ti::ParameterSummary.
+struct SummaryTable {
+  std::vector<ti::ParameterSummary> rows;
+};
+
+/// A column of the summary rows as a float64 array.
+template <class M>
+auto summary_column(M member) {
+  return [member](const SummaryTable& t) {
     std::vector<double> v;
-    v.reserve(rows.size());
-    for (const auto& s : rows) v.push_back(s.*member);
-    return py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());
+    v.reserve(t.rows.size());
+    for (const auto& s : t.rows) v.push_back(s.*member);
+    return helpers::to_array(v);
   };
-  d["mean"] = column(&ti::ParameterSummary::mean);
-  d["sd"] = column(&ti::ParameterSummary::sd);
-  d["hdi_low"] = column(&ti::ParameterSummary::hdi_low);
-  d["hdi_high"] = column(&ti::ParameterSummary::hdi_high);
-  d["q05"] = column(&ti::ParameterSummary::q05);
-  d["q50"] = column(&ti::ParameterSummary::q50);
-  d["q95"] = column(&ti::ParameterSummary::q95);
-  d["mcse_mean"] = column(&ti::ParameterSummary::mcse_mean);
-  d["mcse_sd"] = column(&ti::ParameterSummary::mcse_sd);
-  d["ess_bulk"] = column(&ti::ParameterSummary::ess_bulk);
-  d["ess_tail"] = column(&ti::ParameterSummary::ess_tail);
-  d["r_hat"] = column(&ti::ParameterSummary::r_hat);
-  return d;
 }
 
 /// What sample() returns: the sampler's result with its checks, summary rows and warnings.
@@ -165,6 +160,24 @@ ti::MapResult run_map(const T& target, int max_iterations, double gradient_toler
 /// Registers SampleOutput and MapResult (what sample() and map() return) in the inference
 /// submodule; called once by bindings/inference.cpp before any target is bound.
 inline void bind_results(py::module_& sub) {
+  using PS = ti::ParameterSummary;
+  using helpers::computed;
+  helpers::bind_result<SummaryTable>(
+      sub, "ParameterSummaries",
+      "Posterior summary of every reported parameter (trustmix::inference::ParameterSummary rows): one float64 "
+      "array over the parameters per column.",
+      0, computed<SummaryTable>("mean", summary_column(&PS::mean), "Posterior mean."),
+      computed<SummaryTable>("sd", summary_column(&PS::sd), "Posterior standard deviation."),
+      computed<SummaryTable>("hdi_low", summary_column(&PS::hdi_low), "Lower end of the highest-density interval."),
+      computed<SummaryTable>("hdi_high", summary_column(&PS::hdi_high), "Upper end of the highest-density interval."),
+      computed<SummaryTable>("q05", summary_column(&PS::q05), "5% quantile."),
+      computed<SummaryTable>("q50", summary_column(&PS::q50), "Median."),
+      computed<SummaryTable>("q95", summary_column(&PS::q95), "95% quantile."),
+      computed<SummaryTable>("mcse_mean", summary_column(&PS::mcse_mean), "Monte Carlo standard error of the mean."),
+      computed<SummaryTable>("mcse_sd", summary_column(&PS::mcse_sd), "Monte Carlo standard error of the sd."),
+      computed<SummaryTable>("ess_bulk", summary_column(&PS::ess_bulk), "Bulk effective sample size."),
+      computed<SummaryTable>("ess_tail", summary_column(&PS::ess_tail), "Tail effective sample size."),
+      computed<SummaryTable>("r_hat", summary_column(&PS::r_hat), "Rank-normalised split R-hat."));
   using SO = SampleOutput;
   auto n_of = [](const SO& o) { return o.result.usable_draws(); };
   py::class_<SO>(sub, "SampleOutput",
@@ -224,10 +237,9 @@ inline void bind_results(py::module_& sub) {
                              "True when the stop flag (Ctrl-C) ended the run early.")
       .def_readonly("keyboard_interrupt", &SO::keyboard_interrupt, "True when Ctrl-C ended the run.")
       .def_property_readonly("seconds", [](const SO& o) { return o.result.seconds; }, "Wall time of the run (s).")
-      .def_property_readonly("summary", [](const SO& o) { return summary_dict(o.summary); },
-                             "Summary columns (mean, sd, hdi_low, hdi_high, q05, q50, q95, mcse_mean, mcse_sd, "
-                             "ess_bulk, ess_tail, r_hat) -> float64 array over the parameters; empty arrays when "
-                             "the diagnostics did not run.")
+      .def_property_readonly("summary", [](const SO& o) { return SummaryTable{o.summary}; },
+                             "The summary columns (a ParameterSummaries); empty arrays when the diagnostics did not "
+                             "run.")
       .def_readonly("warnings", &SO::warnings, "Diagnostic warnings, one sentence each with its remedy.")
       .def_property_readonly("divergences", [](const SO& o) { return o.checks.divergences; },
                              "Kept iterations that diverged (all chains).")

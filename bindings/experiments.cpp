@@ -1,6 +1,6 @@
 // trustmix::experiments bound to Python. Thin: arguments are converted to C++ first, the
-// GIL is released around the C++ work, results come back as numpy arrays in dicts. The
-// pythonic layer (trustmix.experiments) builds DataFrames and result objects.
+// GIL is released around the C++ work, results come back as numpy arrays or result classes
+// with typed attributes (helpers/result.hpp). The pythonic layer (trustmix.experiments) builds DataFrames and result objects.
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -11,10 +11,12 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "helpers/convert.hpp"
 #include "helpers/policy.hpp"
+#include "helpers/result.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -100,19 +102,164 @@ std::vector<te::Posterior> posteriors_of(const std::vector<te::ArmData>& arms, t
   return post;
 }
 
-py::dict sim_to_dict(const te::BanditSimulation& s) {
-  py::dict d;
-  d["arms"] = s.arms;
-  d["personas"] = s.personas;
-  d["batches"] = s.batches;
-  d["pulls"] = to_array(s.pulls);
-  d["shares"] = to_array(s.shares);
-  d["cumulative_regret"] = to_array(s.cumulative_regret);
-  d["spend"] = to_array(s.spend);
-  d["final_prob_best"] = to_array(s.final_prob_best);
-  d["total_reward"] = s.total_reward;
-  d["total_spend"] = s.total_spend;
-  return d;
+/// Per-arm sums of summarize(), one array per field of te::ArmData.
+struct ArmSums {
+  std::vector<double> n, sum, sum_sq, sum_x, sum_x2, sum_xy;
+};
+
+/// Per-arm estimates of estimate_arms(), one array per field of te::ArmEstimate.
+struct ArmEstimates {
+  std::vector<double> n, mean, variance, unit_variance;
+};
+
+/// compare(): te::BayesComparison and the conjugate posterior of every arm.
+struct Comparison {
+  std::vector<double> prob_best, prob_beat_control, expected_loss, loss_vs_control, mean;
+  double error_bound = 0.0;
+  std::vector<std::tuple<std::string, double, double, double, double>> posteriors;
+};
+
+/// compare_normal(): compare() and lift() of normal posteriors.
+struct NormalComparison {
+  std::vector<double> prob_best, prob_beat_control, expected_loss, loss_vs_control;
+  std::vector<double> lower, median, upper, density;
+};
+
+/// lift(): the credible interval of one arm's lift and its density on the grid.
+struct LiftInterval {
+  double lower = 0.0, median = 0.0, upper = 0.0;
+  std::vector<double> density;
+};
+
+/// always_valid_path(): one array per field of te::SequentialLook.
+struct AlwaysValidPath {
+  std::vector<double> likelihood_ratio, p_value, ci_lower, ci_upper, reject;
+};
+
+/// yuen_test(): the test and the two trimmed means.
+struct YuenTest {
+  te::FixedTest test;
+  double control_mean = 0.0, arm_mean = 0.0;
+};
+
+/// A (experiments, arms) array of a flat row-major vector of te::BatchComparison.
+py::array_t<double> batch_shaped(const te::BatchComparison& b, const std::vector<double>& v) {
+  py::array_t<double> a({static_cast<py::ssize_t>(b.experiments), static_cast<py::ssize_t>(b.arms)});
+  if (static_cast<std::size_t>(a.size()) != v.size()) throw std::logic_error("compare_batch: result of the wrong size");
+  if (!v.empty()) std::memcpy(a.mutable_data(), v.data(), v.size() * sizeof(double));
+  return a;
+}
+
+void bind_results(py::module_& sub) {
+  using helpers::bind_result;
+  using helpers::computed;
+  using helpers::member;
+  bind_result<ArmSums>(sub, "ArmSums", "Per-arm sufficient statistics of summarize(): float64 arrays over the arms.", 1,
+                       member("n", &ArmSums::n, "Users (rows) per arm."), member("sum", &ArmSums::sum, "Sum of y."),
+                       member("sum_sq", &ArmSums::sum_sq, "Sum of y^2."), member("sum_x", &ArmSums::sum_x, "Sum of x."),
+                       member("sum_x2", &ArmSums::sum_x2, "Sum of x^2."), member("sum_xy", &ArmSums::sum_xy, "Sum of x y."));
+  bind_result<ArmEstimates>(
+      sub, "ArmEstimates", "Per-arm mean and variance of the mean of estimate_arms(): float64 arrays over the arms.", 1,
+      member("n", &ArmEstimates::n, "Users per arm."), member("mean", &ArmEstimates::mean, "Mean of the metric."),
+      member("variance", &ArmEstimates::variance, "Variance of the mean (delta method for ratios, CUPED-adjusted)."),
+      member("unit_variance", &ArmEstimates::unit_variance, "Per-user variance (variance * n)."));
+  bind_result<Comparison>(
+      sub, "Comparison",
+      "Bayesian comparison of conjugate posteriors (compare()): float64 arrays over the arms, quadrature error and "
+      "the posteriors.",
+      1, member("prob_best", &Comparison::prob_best, "P(arm i has the highest mean)."),
+      member("prob_beat_control", &Comparison::prob_beat_control, "P(theta_i > theta_control); 0.5 at the control."),
+      member("expected_loss", &Comparison::expected_loss, "E[max_j theta_j - theta_i], metric units."),
+      member("loss_vs_control", &Comparison::loss_vs_control, "E[max(theta_c - theta_i, 0)], metric units."),
+      member("mean", &Comparison::mean, "E[theta_i]."),
+      member("error_bound", &Comparison::error_bound, "Sum of the Gauss-Kronrod error estimates."),
+      member("posteriors", &Comparison::posteriors,
+             "Per arm (family, a, b, loc, scale) of its posterior: 'beta', 'gamma', 'student_t' or 'normal'."));
+  bind_result<NormalComparison>(
+      sub, "NormalComparison",
+      "compare() and lift() of normal posteriors N(mean, sd^2) (compare_normal()): float64 arrays over the arms; "
+      "the control's interval is 0.",
+      1, member("prob_best", &NormalComparison::prob_best, "P(arm i has the highest mean)."),
+      member("prob_beat_control", &NormalComparison::prob_beat_control, "P(theta_i > theta_control)."),
+      member("expected_loss", &NormalComparison::expected_loss, "E[max_j theta_j - theta_i]."),
+      member("loss_vs_control", &NormalComparison::loss_vs_control, "E[max(theta_c - theta_i, 0)]."),
+      member("lower", &NormalComparison::lower, "Lower end of the lift's credible interval."),
+      member("median", &NormalComparison::median, "Median of the lift."),
+      member("upper", &NormalComparison::upper, "Upper end of the lift's credible interval."),
+      member("density", &NormalComparison::density,
+             "Lift density on the grid, the arms other than the control one after the other (empty without grid)."));
+  bind_result<LiftInterval>(
+      sub, "LiftInterval", "Exact credible interval of the lift of an arm over the control (lift()).", 1,
+      member("lower", &LiftInterval::lower, "Lower end."), member("median", &LiftInterval::median, "Median."),
+      member("upper", &LiftInterval::upper, "Upper end."),
+      member("density", &LiftInterval::density, "float64 lift density on the grid (empty without grid)."));
+  bind_result<te::EffectPosterior>(
+      sub, "EffectPosterior", "Gaussian lift posterior as GrowthBook's engine defines it (te::EffectPosterior).", 1,
+      member("mean", &te::EffectPosterior::mean, "Posterior mean of the lift."),
+      member("sd", &te::EffectPosterior::sd, "Posterior sd of the lift."),
+      member("chance_to_win", &te::EffectPosterior::chance_to_win, "P(lift > 0)."),
+      member("ci_lower", &te::EffectPosterior::ci_lower, "Lower end of the credible interval."),
+      member("ci_upper", &te::EffectPosterior::ci_upper, "Upper end of the credible interval."),
+      member("risk_control", &te::EffectPosterior::risk_control, "Expected loss of choosing the control."),
+      member("risk_treatment", &te::EffectPosterior::risk_treatment, "Expected loss of choosing the arm."));
+  bind_result<te::FixedTest>(
+      sub, "FixedTest", "Fixed-horizon two-sided test of an arm against the control (te::FixedTest).", 1,
+      member("estimate", &te::FixedTest::estimate, "Lift: m_a - m_c (absolute) or m_a / m_c - 1 (relative)."),
+      member("std_error", &te::FixedTest::std_error, "Delta-method standard error of the lift."),
+      member("statistic", &te::FixedTest::statistic, "estimate / std_error."),
+      member("df", &te::FixedTest::df, "Welch degrees of freedom (inf: normal reference)."),
+      member("p_value", &te::FixedTest::p_value, "Two-sided p-value."),
+      member("ci_lower", &te::FixedTest::ci_lower, "Lower end of the confidence interval."),
+      member("ci_upper", &te::FixedTest::ci_upper, "Upper end of the confidence interval."));
+  auto yt = [](auto m) { return [m](const YuenTest& y) { return y.test.*m; }; };
+  bind_result<YuenTest>(
+      sub, "YuenTest", "Yuen-Welch test of trimmed means (yuen_test()): the test's fields and both trimmed means.", 0,
+      computed<YuenTest>("estimate", yt(&te::FixedTest::estimate), "Lift of the trimmed means."),
+      computed<YuenTest>("std_error", yt(&te::FixedTest::std_error), "Standard error of the lift."),
+      computed<YuenTest>("statistic", yt(&te::FixedTest::statistic), "estimate / std_error."),
+      computed<YuenTest>("df", yt(&te::FixedTest::df), "Welch degrees of freedom."),
+      computed<YuenTest>("p_value", yt(&te::FixedTest::p_value), "Two-sided p-value."),
+      computed<YuenTest>("ci_lower", yt(&te::FixedTest::ci_lower), "Lower end of the confidence interval."),
+      computed<YuenTest>("ci_upper", yt(&te::FixedTest::ci_upper), "Upper end of the confidence interval."),
+      member("control_mean", &YuenTest::control_mean, "Trimmed mean of the control."),
+      member("arm_mean", &YuenTest::arm_mean, "Trimmed mean of the arm."));
+  bind_result<AlwaysValidPath>(
+      sub, "AlwaysValidPath", "Always-valid (mixture SPRT) results along the looks: float64 arrays over the looks.", 1,
+      member("likelihood_ratio", &AlwaysValidPath::likelihood_ratio, "Mixture likelihood ratio."),
+      member("p_value", &AlwaysValidPath::p_value, "Always-valid p-value."),
+      member("ci_lower", &AlwaysValidPath::ci_lower, "Lower end of the confidence sequence."),
+      member("ci_upper", &AlwaysValidPath::ci_upper, "Upper end of the confidence sequence."),
+      member("reject", &AlwaysValidPath::reject, "1.0 where the null is rejected, else 0.0."));
+  bind_result<te::GsDesign>(
+      sub, "GsDesign", "Group-sequential design (te::GsDesign).", 1,
+      member("fractions", &te::GsDesign::fractions, "float64 information fractions of the looks."),
+      member("bounds", &te::GsDesign::bounds, "float64 two-sided boundaries, z scale."),
+      member("drift", &te::GsDesign::drift, "Drift giving the requested power."),
+      member("inflation", &te::GsDesign::inflation, "Sample size inflation over the fixed design."),
+      member("expected_fraction_alternative", &te::GsDesign::expected_fraction_alternative,
+             "Expected sample fraction under the alternative."),
+      member("expected_fraction_null", &te::GsDesign::expected_fraction_null, "Expected sample fraction under the null."));
+  auto bc = [](auto m) { return [m](const te::BatchComparison& b) { return batch_shaped(b, b.*m); }; };
+  using BC = te::BatchComparison;
+  bind_result<BC>(sub, "BatchComparison",
+                  "compare() of many experiments (te::BatchComparison): float64 (experiment, arm) arrays.", 0,
+                  member("experiments", &BC::experiments, "Number of experiments (rows)."),
+                  member("arms", &BC::arms, "Arms per experiment (columns)."),
+                  computed<BC>("prob_best", bc(&BC::prob_best), "P(arm has the highest mean)."),
+                  computed<BC>("prob_beat_control", bc(&BC::prob_beat_control), "P(arm beats the control)."),
+                  computed<BC>("expected_loss", bc(&BC::expected_loss), "E[max_j theta_j - theta_i]."),
+                  computed<BC>("loss_vs_control", bc(&BC::loss_vs_control), "E[max(theta_c - theta_i, 0)]."));
+  using BS = te::BanditSimulation;
+  bind_result<BS>(
+      sub, "BanditSimulation", "A bandit simulated on known truth (te::BanditSimulation).", 1,
+      member("arms", &BS::arms, "Arms."), member("personas", &BS::personas, "Personas."),
+      member("batches", &BS::batches, "Batches."),
+      member("pulls", &BS::pulls, "float64 users sent, batch x persona x arm flattened (row-major)."),
+      member("shares", &BS::shares, "float64 planned traffic shares, batch x persona x arm flattened."),
+      member("cumulative_regret", &BS::cumulative_regret, "float64 per batch: sum of (best mean - pulled mean)."),
+      member("spend", &BS::spend, "float64 spend per batch."),
+      member("final_prob_best", &BS::final_prob_best, "float64 persona x arm P(best) at the end, flattened."),
+      member("total_reward", &BS::total_reward, "Total reward."), member("total_spend", &BS::total_spend, "Total spend."));
 }
 
 }  // namespace
@@ -120,6 +267,7 @@ py::dict sim_to_dict(const te::BanditSimulation& s) {
 void register_experiments(pybind11::module_& m) {
   auto sub = m.def_submodule("experiments", "trustmix::experiments bound to Python.");
   const auto none = py::none();
+  bind_results(sub);
 
   sub.def(
       "summarize",
@@ -133,14 +281,11 @@ void register_experiments(pybind11::module_& m) {
           py::gil_scoped_release release;
           s = te::summarize(a, yy, xx, n_arms, cap);
         }
-        py::dict d;
-        std::vector<double> n, sum, sq, sx, sx2, sxy;
+        ArmSums d;
         for (const auto& v : s) {
-          n.push_back(v.n), sum.push_back(v.sum), sq.push_back(v.sum_sq);
-          sx.push_back(v.sum_x), sx2.push_back(v.sum_x2), sxy.push_back(v.sum_xy);
+          d.n.push_back(v.n), d.sum.push_back(v.sum), d.sum_sq.push_back(v.sum_sq);
+          d.sum_x.push_back(v.sum_x), d.sum_x2.push_back(v.sum_x2), d.sum_xy.push_back(v.sum_xy);
         }
-        d["n"] = to_array(n), d["sum"] = to_array(sum), d["sum_sq"] = to_array(sq);
-        d["sum_x"] = to_array(sx), d["sum_x2"] = to_array(sx2), d["sum_xy"] = to_array(sxy);
         return d;
       },
       py::arg("arm"), py::arg("y"), py::arg("x") = none, py::arg("n_arms"),
@@ -168,10 +313,10 @@ void register_experiments(pybind11::module_& m) {
           py::gil_scoped_release release;
           e = te::estimate_arms(arms, mt, cuped);
         }
-        std::vector<double> mean, var, unit, users;
-        for (const auto& x : e) mean.push_back(x.mean), var.push_back(x.variance), unit.push_back(x.unit_variance), users.push_back(x.n);
-        py::dict d;
-        d["n"] = to_array(users), d["mean"] = to_array(mean), d["variance"] = to_array(var), d["unit_variance"] = to_array(unit);
+        ArmEstimates d;
+        for (const auto& x : e)
+          d.mean.push_back(x.mean), d.variance.push_back(x.variance), d.unit_variance.push_back(x.unit_variance),
+              d.n.push_back(x.n);
         return d;
       },
       py::arg("n"), py::arg("sum"), py::arg("sum_sq") = none, py::arg("sum_x") = none, py::arg("sum_x2") = none,
@@ -191,16 +336,10 @@ void register_experiments(pybind11::module_& m) {
           post = posteriors_of(arms, metric_of(metric), prior);
           c = te::compare_posteriors(post, control, tolerance);
         }
-        py::dict d;
-        d["prob_best"] = to_array(c.prob_best);
-        d["prob_beat_control"] = to_array(c.prob_beat_control);
-        d["expected_loss"] = to_array(c.expected_loss);
-        d["loss_vs_control"] = to_array(c.loss_vs_control);
-        d["mean"] = to_array(c.mean);
-        d["error_bound"] = c.error_bound;
-        py::list fams;
-        for (const auto& p : post) fams.append(py::make_tuple(family_name(p.family), p.a, p.b, p.loc, p.scale));
-        d["posteriors"] = fams;
+        Comparison d{std::move(c.prob_best), std::move(c.prob_beat_control), std::move(c.expected_loss),
+                     std::move(c.loss_vs_control),   std::move(c.mean),              c.error_bound,
+                     {}};
+        for (const auto& p : post) d.posteriors.emplace_back(family_name(p.family), p.a, p.b, p.loc, p.scale);
         return d;
       },
       py::arg("n"), py::arg("sum"), py::arg("sum_sq") = none, py::kw_only(), py::arg("metric"),
@@ -236,11 +375,9 @@ void register_experiments(pybind11::module_& m) {
             }
           }
         }
-        py::dict d;
-        d["prob_best"] = to_array(c.prob_best), d["prob_beat_control"] = to_array(c.prob_beat_control);
-        d["expected_loss"] = to_array(c.expected_loss), d["loss_vs_control"] = to_array(c.loss_vs_control);
-        d["lower"] = to_array(lo), d["median"] = to_array(med), d["upper"] = to_array(hi), d["density"] = to_array(dens);
-        return d;
+        return NormalComparison{std::move(c.prob_best), std::move(c.prob_beat_control), std::move(c.expected_loss),
+                                std::move(c.loss_vs_control), std::move(lo), std::move(med), std::move(hi),
+                                std::move(dens)};
       },
       py::arg("means"), py::arg("sds"), py::kw_only(), py::arg("control") = 0, py::arg("level") = 0.95,
       py::arg("relative") = true, py::arg("grid") = none,
@@ -268,17 +405,7 @@ void register_experiments(pybind11::module_& m) {
           py::gil_scoped_release release;
           b = te::compare_batch(data, e, k, mt, prior, control, threads);
         }
-        auto shaped = [&](const std::vector<double>& v) {
-          py::array_t<double> a({static_cast<py::ssize_t>(e), static_cast<py::ssize_t>(k)});
-          if (!v.empty()) std::memcpy(a.mutable_data(), v.data(), v.size() * sizeof(double));
-          return a;
-        };
-        py::dict d;
-        d["prob_best"] = shaped(b.prob_best);
-        d["prob_beat_control"] = shaped(b.prob_beat_control);
-        d["expected_loss"] = shaped(b.expected_loss);
-        d["loss_vs_control"] = shaped(b.loss_vs_control);
-        return d;
+        return b;
       },
       py::arg("n"), py::arg("sum"), py::arg("sum_sq") = none, py::kw_only(), py::arg("metric"),
       py::arg("prior_a") = none, py::arg("prior_b") = none, py::arg("control") = 0, py::arg("threads") = 0,
@@ -301,10 +428,7 @@ void register_experiments(pybind11::module_& m) {
           iv = te::lift_interval(post[control], post[arm], level, relative);
           if (!g.empty()) dens = te::lift_density(post[control], post[arm], g, relative);
         }
-        py::dict d;
-        d["lower"] = iv[0], d["median"] = iv[1], d["upper"] = iv[2];
-        d["density"] = to_array(dens);
-        return d;
+        return LiftInterval{iv[0], iv[1], iv[2], std::move(dens)};
       },
       py::arg("n"), py::arg("sum"), py::arg("sum_sq") = none, py::kw_only(), py::arg("metric"),
       py::arg("prior_a") = none, py::arg("prior_b") = none, py::arg("control") = 0, py::arg("arm") = 1,
@@ -317,11 +441,7 @@ void register_experiments(pybind11::module_& m) {
          double prior_variance, bool proper) {
         const te::ArmEstimate c{1.0, mean_c, var_c, 0.0};
         const te::ArmEstimate a{1.0, mean_a, var_a, 0.0};
-        const auto e = te::effect_posterior(c, a, relative, level, prior_mean, prior_variance, proper);
-        py::dict d;
-        d["mean"] = e.mean, d["sd"] = e.sd, d["chance_to_win"] = e.chance_to_win, d["ci_lower"] = e.ci_lower;
-        d["ci_upper"] = e.ci_upper, d["risk_control"] = e.risk_control, d["risk_treatment"] = e.risk_treatment;
-        return d;
+        return te::effect_posterior(c, a, relative, level, prior_mean, prior_variance, proper);
       },
       py::arg("mean_control"), py::arg("variance_control"), py::arg("mean_arm"), py::arg("variance_arm"), py::kw_only(),
       py::arg("relative") = true, py::arg("level") = 0.95, py::arg("prior_mean") = 0.0, py::arg("prior_variance") = 1.0,
@@ -334,11 +454,7 @@ void register_experiments(pybind11::module_& m) {
         const te::ArmEstimate c{n_c, mean_c, var_c, var_c * n_c};
         const te::ArmEstimate a{n_a, mean_a, var_a, var_a * n_a};
         const double df = welch ? te::welch_df(c, a) : std::numeric_limits<double>::infinity();
-        const auto t = te::fixed_test(c, a, relative, level, df);
-        py::dict d;
-        d["estimate"] = t.estimate, d["std_error"] = t.std_error, d["statistic"] = t.statistic, d["df"] = t.df;
-        d["p_value"] = t.p_value, d["ci_lower"] = t.ci_lower, d["ci_upper"] = t.ci_upper;
-        return d;
+        return te::fixed_test(c, a, relative, level, df);
       },
       py::arg("mean_control"), py::arg("variance_control"), py::arg("n_control"), py::arg("mean_arm"),
       py::arg("variance_arm"), py::arg("n_arm"), py::kw_only(), py::arg("relative") = false, py::arg("level") = 0.95,
@@ -363,13 +479,10 @@ void register_experiments(pybind11::module_& m) {
           py::gil_scoped_release release;
           path = te::always_valid_path(e, v, tau, alpha);
         }
-        std::vector<double> lr, p, lo, hi, rej;
+        AlwaysValidPath d;
         for (const auto& l : path)
-          lr.push_back(l.likelihood_ratio), p.push_back(l.p_value), lo.push_back(l.ci_lower), hi.push_back(l.ci_upper),
-              rej.push_back(l.reject ? 1.0 : 0.0);
-        py::dict d;
-        d["likelihood_ratio"] = to_array(lr), d["p_value"] = to_array(p), d["ci_lower"] = to_array(lo);
-        d["ci_upper"] = to_array(hi), d["reject"] = to_array(rej);
+          d.likelihood_ratio.push_back(l.likelihood_ratio), d.p_value.push_back(l.p_value),
+              d.ci_lower.push_back(l.ci_lower), d.ci_upper.push_back(l.ci_upper), d.reject.push_back(l.reject ? 1.0 : 0.0);
         return d;
       },
       py::arg("estimates"), py::arg("variances"), py::arg("tau"), py::arg("alpha") = 0.05,
@@ -416,11 +529,7 @@ void register_experiments(pybind11::module_& m) {
           py::gil_scoped_release release;
           g = te::gs_design(tt, alpha, power, sp);
         }
-        py::dict d;
-        d["fractions"] = to_array(g.fractions), d["bounds"] = to_array(g.bounds), d["drift"] = g.drift;
-        d["inflation"] = g.inflation, d["expected_fraction_alternative"] = g.expected_fraction_alternative;
-        d["expected_fraction_null"] = g.expected_fraction_null;
-        return d;
+        return g;
       },
       py::arg("fractions"), py::arg("alpha") = 0.05, py::arg("power") = 0.8, py::arg("spending") = "obrien_fleming",
       "Group-sequential design: boundaries, drift, inflation, expected sample fractions.");
@@ -472,11 +581,7 @@ void register_experiments(pybind11::module_& m) {
           mc = te::trimmed_mean(c, trim);
           ma = te::trimmed_mean(a, trim);
         }
-        py::dict d;
-        d["estimate"] = t.estimate, d["std_error"] = t.std_error, d["statistic"] = t.statistic, d["df"] = t.df;
-        d["p_value"] = t.p_value, d["ci_lower"] = t.ci_lower, d["ci_upper"] = t.ci_upper;
-        d["control_mean"] = mc.mean, d["arm_mean"] = ma.mean;
-        return d;
+        return YuenTest{t, mc.mean, ma.mean};
       },
       py::arg("control"), py::arg("arm"), py::kw_only(), py::arg("trim"), py::arg("relative") = false,
       py::arg("level") = 0.95, "Yuen-Welch test of trimmed means (robust option for heavy-tailed metrics).");
@@ -579,7 +684,7 @@ void register_experiments(pybind11::module_& m) {
           py::gil_scoped_release release;
           s = te::simulate_bandit(w, c, seed, stream);
         }
-        return sim_to_dict(s);
+        return s;
       },
       py::arg("means"), py::kw_only(), py::arg("personas"), py::arg("arms"), py::arg("sds") = none,
       py::arg("persona_weights") = none, py::arg("users_per_batch") = 1, py::arg("batches") = 1, py::arg("costs") = none,

@@ -292,7 +292,7 @@ class Journeys:
         lb = pd.Timedelta(lookback)
         if lb <= pd.Timedelta(0):
             raise ValueError(f"lookback must be a positive duration, got {lookback!r}")
-        store, meta = _core.attribution.JourneyStore.from_events(
+        store, ev = _core.attribution.JourneyStore.from_events(
             codes[: len(t)],
             t_time,
             ch_codes.astype(np.int32),
@@ -306,12 +306,18 @@ class Journeys:
         )
         info = pd.DataFrame(
             {
-                "user": np.asarray(uniques)[meta["user"]],
-                "end_time": meta["end_time"].astype("datetime64[ns]"),
-                "conversion_row": meta["conversion_row"],
+                "user": np.asarray(uniques)[ev.user],
+                "end_time": ev.end_time.astype("datetime64[ns]"),
+                "conversion_row": ev.conversion_row,
             }
         )
-        meta["source"] = "events"
+        meta: dict[str, Any] = {
+            "unattributed_conversions": ev.unattributed_conversions,
+            "unattributed_value": ev.unattributed_value,
+            "unattributed_rows": ev.unattributed_rows,
+            "touches_outside_lookback": ev.touches_outside_lookback,
+            "source": "events",
+        }
         return cls(store, info, meta)
 
     # ---- properties ---------------------------------------------------------------

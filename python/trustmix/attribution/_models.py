@@ -36,14 +36,14 @@ def _check_journeys(journeys: Any, what: str) -> Journeys:
     return journeys
 
 
-def _per_journey_frame(journeys: Journeys, d: dict[str, Any]) -> pd.DataFrame:
+def _per_journey_frame(journeys: Journeys, d: _core.attribution.Credit) -> pd.DataFrame:
     names = np.asarray(journeys.channels, dtype=object)
     out = pd.DataFrame(
         {
-            "journey": d["journey"],
-            "channel": names[d["channel"]] if len(d["channel"]) else np.asarray([], dtype=object),
-            "conversions": d["journey_conversions"],
-            "value": d["journey_value"],
+            "journey": d.journey,
+            "channel": names[d.channel] if len(d.channel) else np.asarray([], dtype=object),
+            "conversions": d.journey_conversions,
+            "value": d.journey_value,
         }
     )
     if journeys.info is not None:
@@ -95,7 +95,7 @@ def _rule(journeys: Any, model: str, settings: dict[str, Any], threads: int, **k
     threads = _threads(threads)
     if isinstance(journeys, Statistics):  # a distributed run: default settings only
         d = _core.attribution.rule_based_from_statistics(journeys._state, model)
-        return AttributionResult(model, settings, d["channels"], d["conversions"], d["value"])
+        return AttributionResult(model, settings, d.channels, d.conversions, d.value)
     j = _check_journeys(journeys, model)
     d = _core.attribution.rule_based(j._store, model, threads=threads, **kw)
 
@@ -104,7 +104,7 @@ def _rule(journeys: Any, model: str, settings: dict[str, Any], threads: int, **k
             j, _core.attribution.rule_based(j._store, model, per_journey=True, threads=threads, **kw)
         )
 
-    return AttributionResult(model, settings, d["channels"], d["conversions"], d["value"], per_journey=per_journey)
+    return AttributionResult(model, settings, d.channels, d.conversions, d.value, per_journey=per_journey)
 
 
 def first_touch(journeys: Journeys | Statistics, threads: int = 0) -> AttributionResult:
@@ -216,34 +216,34 @@ def markov(
         st = _statistics_for(journeys, [int(order)], collapse_repeats, threads, contents="transitions")
         d = _core.attribution.markov(st._state, order=int(order), threads=threads, solver=solver, tolerance=tolerance)
         collapsed = st.collapse_repeats
-    labels = np.asarray(d["state_labels"], dtype=object)
+    labels = np.asarray(d.state_labels, dtype=object)
 
     def transitions() -> pd.DataFrame:
         return pd.DataFrame(
-            {"from": labels[d["from"]], "to": labels[d["to"]], "probability": d["probability"], "count": d["count"]}
+            {"from": labels[d.from_state], "to": labels[d.to_state], "probability": d.probability, "count": d.count}
         )
 
     per_journey = None
     if isinstance(journeys, Journeys):
-        weights = np.asarray(d["removal_effects"], dtype=np.float64)
+        weights = np.asarray(d.removal_effects, dtype=np.float64)
 
         def per_journey() -> pd.DataFrame:
             return _per_journey_frame(
                 journeys, _core.attribution.proportional_per_journey(journeys._store, weights.tolist())
             )
 
-    settings = {"order": int(order), "collapse_repeats": collapsed, "solver": solver, "direct": bool(d["direct"])}
+    settings = {"order": int(order), "collapse_repeats": collapsed, "solver": solver, "direct": bool(d.direct)}
     return AttributionResult(
         "markov" if order == 1 else f"markov_{order}",
         settings,
-        d["channels"],
-        d["conversions"],
-        d["value"],
+        d.channels,
+        d.conversions,
+        d.value,
         per_journey=per_journey,
-        removal_effects=d["removal_effects"],
+        removal_effects=d.removal_effects,
         transitions=transitions,
-        conversion_probability=float(d["conversion_probability"]),
-        extra={"states": list(d["state_labels"])},
+        conversion_probability=float(d.conversion_probability),
+        extra={"states": list(d.state_labels)},
     )
 
 
@@ -283,7 +283,7 @@ def shapley(
     )
     per_journey = None
     if isinstance(journeys, Journeys):
-        weights = np.ones(len(d["channels"])) if value_function == "count" else np.asarray(d["shapley_values"])
+        weights = np.ones(len(d.channels)) if value_function == "count" else np.asarray(d.shapley_values)
 
         def per_journey() -> pd.DataFrame:
             return _per_journey_frame(
@@ -293,11 +293,11 @@ def shapley(
     return AttributionResult(
         "shapley" if value_function == "count" else "shapley_rate",
         {"value_function": value_function, "unseen": unseen},
-        d["channels"],
-        d["conversions"],
-        d["value"],
+        d.channels,
+        d.conversions,
+        d.value,
         per_journey=per_journey,
-        extra={"shapley_values": d["shapley_values"]},
+        extra={"shapley_values": d.shapley_values},
     )
 
 
@@ -313,9 +313,7 @@ def simplified_shapley(journeys: Journeys | Statistics, threads: int = 0) -> Att
             ones = [1.0] * len(journeys.channels)
             return _per_journey_frame(journeys, _core.attribution.proportional_per_journey(journeys._store, ones))
 
-    return AttributionResult(
-        "simplified_shapley", {}, d["channels"], d["conversions"], d["value"], per_journey=per_journey
-    )
+    return AttributionResult("simplified_shapley", {}, d.channels, d.conversions, d.value, per_journey=per_journey)
 
 
 def ordered_shapley(journeys: Journeys | Statistics, threads: int = 0) -> AttributionResult:
@@ -326,10 +324,10 @@ def ordered_shapley(journeys: Journeys | Statistics, threads: int = 0) -> Attrib
     ``per_journey()`` is at channel level (each journey split equally over its channels)."""
     st = _statistics_for(journeys, threads=threads, contents="ordered")
     d = _core.attribution.ordered_shapley(st._state)
-    conv = np.asarray(d["conversions"])
+    conv = np.asarray(d.conversions)
     by_position = pd.DataFrame(
         conv,
-        index=pd.Index(d["channels"], name="channel"),
+        index=pd.Index(d.channels, name="channel"),
         columns=pd.RangeIndex(1, conv.shape[1] + 1, name="position"),
     )
     per_journey = None
@@ -342,9 +340,9 @@ def ordered_shapley(journeys: Journeys | Statistics, threads: int = 0) -> Attrib
     return AttributionResult(
         "ordered_shapley",
         {},
-        d["channels"],
+        d.channels,
         conv.sum(axis=1),
-        np.asarray(d["value"]).sum(axis=1),
+        np.asarray(d.value).sum(axis=1),
         per_journey=per_journey,
         extra={"by_position": by_position},
     )
@@ -361,8 +359,17 @@ def roles(journeys: Journeys | Statistics, plan: Any = None, threads: int = 0) -
     """
     st = _statistics_for(journeys, threads=threads, contents="channels")
     d = _core.attribution.roles(st._state)
-    t = pd.DataFrame({k: d[k] for k in ("introducer", "assist", "closer", "sole", "first_touch", "last_touch")})
-    t.insert(0, "channel", d["channels"])
+    t = pd.DataFrame(
+        {
+            "introducer": d.introducer,
+            "assist": d.assist,
+            "closer": d.closer,
+            "sole": d.sole,
+            "first_touch": d.first_touch,
+            "last_touch": d.last_touch,
+        }
+    )
+    t.insert(0, "channel", d.channels)
     t = RolesResult._shares(t)
     return RolesResult(t, plan)
 
@@ -458,7 +465,7 @@ def select_order(
     rows = []
     for k in orders:
         ll, weight = _core.attribution.markov_log_likelihood(stats._state, test._store, order=k)
-        n_states = len(_core.attribution.markov(stats._state, order=k)["state_labels"]) - 2
+        n_states = len(_core.attribution.markov(stats._state, order=k).state_labels) - 2
         rows.append(
             {"order": k, "log_likelihood": ll, "per_journey": ll / weight if weight else np.nan, "n_states": n_states}
         )

@@ -139,17 +139,17 @@ class Statistics:
         position, key, target) rows of several tables merges them exactly.
         """
         d = self._state.to_table()
-        high = d["units_high"].astype(object)
-        low = d["units_low"].astype(object)
+        high = d.units_high.astype(object)
+        low = d.units_low.astype(object)
         units = [int(h) * (1 << 64) + int(lo) for h, lo in zip(high, low, strict=True)]
         return pd.DataFrame(
             {
-                "statistic": d["statistic"],
-                "order": d["order"],
-                "position": d["position"],
-                "key": d["key"],
-                "target": d["target"],
-                "weight": d["units_high"].astype(np.float64) + d["units_low"].astype(np.float64) * 2.0**-64,
+                "statistic": d.statistic,
+                "order": d.order,
+                "position": d.position,
+                "key": d.key,
+                "target": d.target,
+                "weight": d.units_high.astype(np.float64) + d.units_low.astype(np.float64) * 2.0**-64,
                 "units": pd.Series(units, dtype=object),
             }
         )

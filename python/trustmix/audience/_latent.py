@@ -295,8 +295,8 @@ class LatentClassResult:
         res = _core.audience.bch(np.asarray(self._fit["posterior"]), y, self._enc.weights)
         out = {}
         for k, p in enumerate(self.names):
-            out[(p, "mean")] = res["means"][k]
-            out[(p, "se")] = res["standard_errors"][k]
+            out[(p, "mean")] = res.means[k]
+            out[(p, "se")] = res.standard_errors[k]
         return pd.DataFrame(out, index=pd.MultiIndex.from_tuples(names, names=["outcome", "category"]))
 
     def three_step(
@@ -466,19 +466,25 @@ class LatentClassSelection:
         ``classes``. Returns statistic, p_value (Monte Carlo, standard error about
         sqrt(p(1-p)/replicates)), replicates and both log-likelihoods."""
         s = self.settings
-        return dict(
-            _core.audience.bootstrap_lrt(
-                self._enc.core(),
-                classes=int(classes),
-                replicates=int(replicates),
-                starts=int(starts),
-                max_iterations=s["max_iterations"],
-                tolerance=s["tolerance"],
-                seed=int(seed),
-                threads=s["threads"],
-                covariance=s["covariance"],
-            )
+        r = _core.audience.bootstrap_lrt(
+            self._enc.core(),
+            classes=int(classes),
+            replicates=int(replicates),
+            starts=int(starts),
+            max_iterations=s["max_iterations"],
+            tolerance=s["tolerance"],
+            seed=int(seed),
+            threads=s["threads"],
+            covariance=s["covariance"],
         )
+        return {
+            "classes": r.classes,
+            "statistic": r.statistic,
+            "replicates": r.replicates.tolist(),
+            "p_value": r.p_value,
+            "log_likelihood_null": r.log_likelihood_null,
+            "log_likelihood_alternative": r.log_likelihood_alternative,
+        }
 
     def summary(self) -> pd.DataFrame:
         t = self.table

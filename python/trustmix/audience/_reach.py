@@ -251,11 +251,11 @@ def duplication(reach: pd.DataFrame | pd.Series | Mapping[str, float], shares: A
             raise ValueError("shares must give every persona of the reach table")
     d = _core.audience.class_duplication(s, frame.to_numpy())
     out = {
-        "total": float(d["total"]),
-        "pairwise": pd.DataFrame(d["pairwise"], index=frame.columns, columns=frame.columns),
+        "total": float(d.total),
+        "pairwise": pd.DataFrame(d.pairwise, index=frame.columns, columns=frame.columns),
     }
     if not isinstance(reach, (pd.Series, Mapping)):
-        out["by_persona"] = pd.Series(d["by_class"], index=frame.index, name="reach")
+        out["by_persona"] = pd.Series(d.by_class, index=frame.index, name="reach")
     return out
 
 

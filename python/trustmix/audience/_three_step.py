@@ -38,7 +38,7 @@ class ThreeStepResult:
 
     def __init__(
         self,
-        res: dict[str, Any],
+        res: _core.audience.ThreeStepResult,
         names: Sequence[str],
         covariates: Sequence[str],
         outcome: str | None,
@@ -56,16 +56,16 @@ class ThreeStepResult:
 
     assignment = property(lambda self: self.settings["assignment"])
     correction = property(lambda self: self.settings["correction"])
-    objective = property(lambda self: float(self._res["objective"]))
-    iterations = property(lambda self: int(self._res["iterations"]))
-    converged = property(lambda self: bool(self._res["converged"]))
-    warnings = property(lambda self: list(self._res["warnings"]))
+    objective = property(lambda self: float(self._res.objective))
+    iterations = property(lambda self: int(self._res.iterations))
+    converged = property(lambda self: bool(self._res.converged))
+    warnings = property(lambda self: list(self._res.warnings))
 
     @property
     def classification_error(self) -> pd.DataFrame:
         """D: rows true persona, columns assigned persona, P(assigned | true); rows sum to 1."""
         return pd.DataFrame(
-            np.asarray(self._res["classification"]),
+            np.asarray(self._res.classification),
             index=pd.Index(self.names, name="true"),
             columns=pd.Index(self.names, name="assigned"),
         )
@@ -73,17 +73,15 @@ class ThreeStepResult:
     @property
     def class_shares(self) -> pd.Series:
         """Weighted mean of pi_k(x_i): the personas' shares under the step-3 model."""
-        return pd.Series(
-            np.asarray(self._res["class_shares"]), index=pd.Index(self.names, name="persona"), name="share"
-        )
+        return pd.Series(np.asarray(self._res.class_shares), index=pd.Index(self.names, name="persona"), name="share")
 
     @property
     def coefficients(self) -> pd.DataFrame:
         """Multinomial-logit coefficients of membership (log odds of the persona against the
         first one per unit of the covariate): rows (persona, term), columns estimate, se, z,
         p_value (two-sided normal)."""
-        beta = np.asarray(self._res["beta"])
-        se = np.asarray(self._res["beta_se"])
+        beta = np.asarray(self._res.beta)
+        se = np.asarray(self._res.beta_se)
         terms = ["intercept", *self.covariate_names]
         idx = pd.MultiIndex.from_product([self.names[1:], terms], names=["persona", "term"])
         est = beta[:, 1:].T.ravel()
@@ -102,10 +100,10 @@ class ThreeStepResult:
         if self.outcome_kind == "gaussian":
             return pd.DataFrame(
                 {
-                    "mean": np.asarray(r["means"]),
-                    "se": np.asarray(r["means_se"]),
-                    "variance": np.asarray(r["variances"]),
-                    "variance_se": np.asarray(r["variances_se"]),
+                    "mean": np.asarray(r.means),
+                    "se": np.asarray(r.means_se),
+                    "variance": np.asarray(r.variances),
+                    "variance_se": np.asarray(r.variances_se),
                 },
                 index=pd.Index(self.names, name="persona"),
             )
@@ -113,8 +111,8 @@ class ThreeStepResult:
             idx = pd.MultiIndex.from_product([self.names, self.categories], names=["persona", "category"])
             return pd.DataFrame(
                 {
-                    "probability": np.asarray(r["probabilities"]).ravel(),
-                    "se": np.asarray(r["probabilities_se"]).ravel(),
+                    "probability": np.asarray(r.probabilities).ravel(),
+                    "se": np.asarray(r.probabilities_se).ravel(),
                 },
                 index=idx,
             )
@@ -132,7 +130,7 @@ class ThreeStepResult:
                 "objective": self.objective,
                 "iterations": self.iterations,
                 "converged": self.converged,
-                "min_D_diagonal": float(np.diag(np.asarray(self._res["classification"])).min()),
+                "min_D_diagonal": float(np.diag(np.asarray(self._res.classification)).min()),
             },
             name="value",
         ).to_frame()

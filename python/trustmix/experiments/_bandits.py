@@ -25,16 +25,23 @@ class BanditRun:
     persona Bernoulli arms only), ``total_spend``, ``total_reward``.
     """
 
-    def __init__(self, raw: dict[str, Any], arms: list[Any], personas: list[Any], policy: str, means: npt.NDArray[Any]):
-        b, p, k = raw["batches"], raw["personas"], raw["arms"]
+    def __init__(
+        self,
+        raw: _core.experiments.BanditSimulation,
+        arms: list[Any],
+        personas: list[Any],
+        policy: str,
+        means: npt.NDArray[Any],
+    ):
+        b, p, k = raw.batches, raw.personas, raw.arms
         idx = pd.MultiIndex.from_product([range(b), personas, arms], names=["batch", "persona", "arm"])
-        self.pulls = pd.Series(np.asarray(raw["pulls"]), index=idx, name="users").unstack("arm")
-        self.shares = pd.Series(np.asarray(raw["shares"]), index=idx, name="share").unstack("arm")
-        self.regret = pd.Series(np.asarray(raw["cumulative_regret"]), name="cumulative_regret").rename_axis("batch")
-        self.spend = pd.Series(np.asarray(raw["spend"]), name="spend").rename_axis("batch")
-        self.prob_best = pd.DataFrame(np.asarray(raw["final_prob_best"]).reshape(p, k), index=personas, columns=arms)
-        self.total_spend = float(raw["total_spend"])
-        self.total_reward = float(raw["total_reward"])
+        self.pulls = pd.Series(np.asarray(raw.pulls), index=idx, name="users").unstack("arm")
+        self.shares = pd.Series(np.asarray(raw.shares), index=idx, name="share").unstack("arm")
+        self.regret = pd.Series(np.asarray(raw.cumulative_regret), name="cumulative_regret").rename_axis("batch")
+        self.spend = pd.Series(np.asarray(raw.spend), name="spend").rename_axis("batch")
+        self.prob_best = pd.DataFrame(np.asarray(raw.final_prob_best).reshape(p, k), index=personas, columns=arms)
+        self.total_spend = float(raw.total_spend)
+        self.total_reward = float(raw.total_reward)
         self.policy = policy
         users = float(self.pulls.to_numpy().sum())
         self.lai_robbins = (

@@ -101,12 +101,12 @@ class GroupSequentialDesign:
 
     def __init__(self, fractions: Any, alpha: float, power: float, spending: str) -> None:
         d = _core.experiments.gs_design(np.asarray(fractions, float), alpha, power, spending)
-        self.fractions = np.asarray(d["fractions"])
-        self.bounds = np.asarray(d["bounds"])
-        self.drift = float(d["drift"])
-        self.inflation = float(d["inflation"])
-        self.expected_fraction_alternative = float(d["expected_fraction_alternative"])
-        self.expected_fraction_null = float(d["expected_fraction_null"])
+        self.fractions = np.asarray(d.fractions)
+        self.bounds = np.asarray(d.bounds)
+        self.drift = float(d.drift)
+        self.inflation = float(d.inflation)
+        self.expected_fraction_alternative = float(d.expected_fraction_alternative)
+        self.expected_fraction_null = float(d.expected_fraction_null)
         self.alpha, self.power, self.spending = alpha, power, spending
         self.alpha_spent = np.array(
             [2.0 * _core.experiments.alpha_spent(t, alpha / 2.0, spending) for t in self.fractions]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -246,15 +246,27 @@ def _x_column(sub: pd.DataFrame, denominator: str | None, covariate: str | None)
     return None
 
 
+class _Sums(NamedTuple):
+    """Per-arm sums given by the caller (compare_arms), with the attributes of the
+    compiled ArmSums that summarize() returns."""
+
+    n: npt.NDArray[np.float64]
+    sum: npt.NDArray[np.float64]
+    sum_sq: npt.NDArray[np.float64]
+    sum_x: npt.NDArray[np.float64]
+    sum_x2: npt.NDArray[np.float64]
+    sum_xy: npt.NDArray[np.float64]
+
+
 def _sums(
     sub: pd.DataFrame, codes: np.ndarray, n_arms: int, metric: str, denominator: Any, covariate: Any, cap: Any
-) -> Any:
+) -> _core.experiments.ArmSums:
     y = _float_column(sub, metric, "metric")
     return _core.experiments.summarize(codes, y, _x_column(sub, denominator, covariate), n_arms, cap)
 
 
 def _analyse(
-    sums: dict[str, Any],
+    sums: _core.experiments.ArmSums | _Sums,
     arm_names: list[Any],
     control: int,
     mtype: str,
@@ -267,11 +279,11 @@ def _analyse(
 ) -> tuple[pd.DataFrame, tuple[Any, ...] | None]:
     """Per-arm rows for one segment x metric from its sums."""
     est = _core.experiments.estimate_arms(
-        sums["n"], sums["sum"], sums["sum_sq"], sums["sum_x"], sums["sum_x2"], sums["sum_xy"], metric=mtype, cuped=cuped
+        sums.n, sums.sum, sums.sum_sq, sums.sum_x, sums.sum_x2, sums.sum_xy, metric=mtype, cuped=cuped
     )
     k = len(arm_names)
-    mean, var = est["mean"], est["variance"]
-    rows = pd.DataFrame({"arm": arm_names, "control": np.arange(k) == control, "users": est["n"], "mean": mean})
+    mean, var = est.mean, est.variance
+    rows = pd.DataFrame({"arm": arm_names, "control": np.arange(k) == control, "users": est.n, "mean": mean})
     welch = mtype == "continuous"
     lift = np.full(k, 0.0)
     lo = np.full(k, 0.0)
@@ -286,10 +298,10 @@ def _analyse(
         a = _core.experiments.fixed_test(
             mean[control],
             var[control],
-            est["n"][control],
+            est.n[control],
             mean[i],
             var[i],
-            est["n"][i],
+            est.n[i],
             relative=False,
             level=level,
             welch=welch,
@@ -297,33 +309,34 @@ def _analyse(
         r = _core.experiments.fixed_test(
             mean[control],
             var[control],
-            est["n"][control],
+            est.n[control],
             mean[i],
             var[i],
-            est["n"][i],
+            est.n[i],
             relative=True,
             level=level,
             welch=welch,
         )
-        lift[i], lo[i], hi[i] = a["estimate"], a["ci_lower"], a["ci_upper"]
-        rlift[i], rlo[i], rhi[i] = r["estimate"], r["ci_lower"], r["ci_upper"]
-        pv[i] = a["p_value"]
+        lift[i], lo[i], hi[i] = a.estimate, a.ci_lower, a.ci_upper
+        rlift[i], rlo[i], rhi[i] = r.estimate, r.ci_lower, r.ci_upper
+        pv[i] = a.p_value
     densities = None
     if method == "bayesian":
         conjugate = mtype in ("binomial", "count", "continuous") and not cuped
+        c: _core.experiments.Comparison | _core.experiments.NormalComparison
         if conjugate:
             pa, pb = prior if prior is not None else (None, None)
             c = _core.experiments.compare(
-                sums["n"], sums["sum"], sums["sum_sq"], metric=mtype, prior_a=pa, prior_b=pb, control=control
+                sums.n, sums.sum, sums.sum_sq, metric=mtype, prior_a=pa, prior_b=pb, control=control
             )
             dens = {}
             for i in range(k):
                 if i == control:
                     continue
                 la = _core.experiments.lift(
-                    sums["n"],
-                    sums["sum"],
-                    sums["sum_sq"],
+                    sums.n,
+                    sums.sum,
+                    sums.sum_sq,
                     metric=mtype,
                     prior_a=pa,
                     prior_b=pb,
@@ -333,9 +346,9 @@ def _analyse(
                     relative=False,
                 )
                 lr = _core.experiments.lift(
-                    sums["n"],
-                    sums["sum"],
-                    sums["sum_sq"],
+                    sums.n,
+                    sums.sum,
+                    sums.sum_sq,
                     metric=mtype,
                     prior_a=pa,
                     prior_b=pb,
@@ -345,30 +358,30 @@ def _analyse(
                     relative=True,
                     grid=relative_grid,
                 )
-                lift[i], lo[i], hi[i] = c["mean"][i] - c["mean"][control], la["lower"], la["upper"]
-                rlift[i], rlo[i], rhi[i] = lr["median"], lr["lower"], lr["upper"]
-                dens[arm_names[i]] = np.asarray(lr["density"])
-            rows["mean"] = c["mean"]
-            rows["posterior"] = [f[0] for f in c["posteriors"]]
+                lift[i], lo[i], hi[i] = c.mean[i] - c.mean[control], la.lower, la.upper
+                rlift[i], rlo[i], rhi[i] = lr.median, lr.lower, lr.upper
+                dens[arm_names[i]] = np.asarray(lr.density)
+            rows["mean"] = c.mean
+            rows["posterior"] = [f[0] for f in c.posteriors]
         else:
             c = _core.experiments.compare_normal(mean, np.sqrt(var), control=control, level=level, relative=False)
             cr = _core.experiments.compare_normal(
                 mean, np.sqrt(var), control=control, level=level, relative=True, grid=relative_grid
             )
-            lift, lo, hi = mean - mean[control], np.asarray(c["lower"]), np.asarray(c["upper"])
-            rlift, rlo, rhi = np.asarray(cr["median"]), np.asarray(cr["lower"]), np.asarray(cr["upper"])
+            lift, lo, hi = mean - mean[control], np.asarray(c.lower), np.asarray(c.upper)
+            rlift, rlo, rhi = np.asarray(cr.median), np.asarray(cr.lower), np.asarray(cr.upper)
             lift[control] = lo[control] = hi[control] = rlift[control] = rlo[control] = rhi[control] = 0.0
-            flat = np.asarray(cr["density"])
+            flat = np.asarray(cr.density)
             m = 0 if relative_grid is None else len(relative_grid)
             others = [i for i in range(k) if i != control]
             dens = {arm_names[i]: flat[j * m : (j + 1) * m] for j, i in enumerate(others)} if m else {}
             # No conjugate model for ratio or CUPED-adjusted means: the large-sample normal
             # posterior N(estimate, se^2) is an approximation, and the table says so.
             rows["posterior"] = "normal (large-sample approximation)"
-        rows["chance_to_beat_control"] = c["prob_beat_control"]
-        rows["prob_best"] = c["prob_best"]
-        rows["expected_loss"] = c["expected_loss"]
-        rows["risk"] = c["loss_vs_control"]
+        rows["chance_to_beat_control"] = c.prob_beat_control
+        rows["prob_best"] = c.prob_best
+        rows["expected_loss"] = c.expected_loss
+        rows["risk"] = c.loss_vs_control
         if relative_grid is not None:
             densities = (relative_grid, dens)
     rows["lift"], rows["lift_lower"], rows["lift_upper"] = lift, lo, hi
@@ -530,14 +543,14 @@ def ab_test(
             vals = _float_column(sub, met, "metric")
             mtype = _metric_type(vals, metric_type, denominator, met)
             sums = _sums(sub, codes, len(arm_names), met, denominator, covariate, caps[met])
-            chi2, p_srm = _core.experiments.sample_ratio_test(sums["n"], w)
+            chi2, p_srm = _core.experiments.sample_ratio_test(sums.n, w)
             srm_rows.append(
                 {"segment": seg, "metric": met, "chi2": chi2, "p_value": p_srm, "mismatch": p_srm < srm_alpha}
             )
             if p_srm < srm_alpha:
                 warnings.warn(
                     f"sample-ratio mismatch in segment {seg!r}, metric {met!r}: users per arm "
-                    f"{dict(zip(arm_names, sums['n'], strict=True))} vs planned split {list(w)} "
+                    f"{dict(zip(arm_names, sums.n, strict=True))} vs planned split {list(w)} "
                     f"(p = {p_srm:.2g}); "
                     "inference may mislead",
                     InferenceWarning,
@@ -635,18 +648,18 @@ def _trimmed(
         a = _core.experiments.yuen_test(yc, ya, trim=trim, relative=False, level=level)
         r = _core.experiments.yuen_test(yc, ya, trim=trim, relative=True, level=level)
         rows.loc[i, ["lift", "lift_lower", "lift_upper", "p_value"]] = [
-            a["estimate"],
-            a["ci_lower"],
-            a["ci_upper"],
-            a["p_value"],
+            a.estimate,
+            a.ci_lower,
+            a.ci_upper,
+            a.p_value,
         ]
         rows.loc[i, ["relative_lift", "relative_lower", "relative_upper"]] = [
-            r["estimate"],
-            r["ci_lower"],
-            r["ci_upper"],
+            r.estimate,
+            r.ci_lower,
+            r.ci_upper,
         ]
-        rows.loc[i, "mean"] = a["arm_mean"]
-        rows.loc[ctrl, "mean"] = a["control_mean"]
+        rows.loc[i, "mean"] = a.arm_mean
+        rows.loc[ctrl, "mean"] = a.control_mean
     return rows
 
 
@@ -707,21 +720,21 @@ def _sequential(
             continue  # too few users in some arm at this look
         s = _core.experiments.summarize(codes[m], y[m], None if x is None else x[m], k, cap)
         e = _core.experiments.estimate_arms(
-            s["n"],
-            s["sum"],
-            s["sum_sq"],
-            s["sum_x"],
-            s["sum_x2"],
-            s["sum_xy"],
+            s.n,
+            s.sum,
+            s.sum_sq,
+            s.sum_x,
+            s.sum_x2,
+            s.sum_xy,
             metric=mtype,
             cuped=covariate is not None,
         )
-        if np.any(np.asarray(e["variance"]) <= 0):
+        if np.any(np.asarray(e.variance) <= 0):
             continue
-        users_at.append((li, t, e["n"][ctrl]))
+        users_at.append((li, t, e.n[ctrl]))
         for i in est_path:
-            est_path[i][0].append(e["mean"][i] - e["mean"][ctrl])
-            est_path[i][1].append(e["variance"][i] + e["variance"][ctrl])
+            est_path[i][0].append(e.mean[i] - e.mean[ctrl])
+            est_path[i][1].append(e.variance[i] + e.variance[ctrl])
     if not users_at:
         raise ValueError(f"metric {met!r}: no look has at least 3 users with varying values in every arm")
     pooled = float(np.mean(y)) if y.size else 1.0
@@ -732,9 +745,9 @@ def _sequential(
         for i, (est, var) in est_path.items():
             av = _core.experiments.always_valid_path(np.asarray(est), np.asarray(var), tau_, alpha)
             # The always-valid interval replaces the fixed one (level = 1 - alpha).
-            rows.loc[i, "p_value"] = av["p_value"][-1]
-            rows.loc[i, "lift_lower"] = av["ci_lower"][-1]
-            rows.loc[i, "lift_upper"] = av["ci_upper"][-1]
+            rows.loc[i, "p_value"] = av.p_value[-1]
+            rows.loc[i, "lift_lower"] = av.ci_lower[-1]
+            rows.loc[i, "lift_upper"] = av.ci_upper[-1]
             for j, (li, t, n_c) in enumerate(users_at):
                 records.append(
                     {
@@ -743,9 +756,9 @@ def _sequential(
                         "arm": arm_names[i],
                         "users": n_c,
                         "estimate": est[j],
-                        "lower": av["ci_lower"][j],
-                        "upper": av["ci_upper"][j],
-                        "p_value": av["p_value"][j],
+                        "lower": av.ci_lower[j],
+                        "upper": av.ci_upper[j],
+                        "p_value": av.p_value[j],
                     }
                 )
         return rows, pd.DataFrame(records)
@@ -825,19 +838,26 @@ def effect_posterior(
     level = real(level, "level", "in (0, 1)", lambda v: 0 < v < 1)
     prior_mean = real(prior_mean, "prior_mean", "a finite number", np.isfinite)
     prior_variance = real(prior_variance, "prior_variance", "a finite number > 0", lambda v: np.isfinite(v) and v > 0)
-    return dict(
-        _core.experiments.effect_posterior(
-            control_mean,
-            control_variance,
-            arm_mean,
-            arm_variance,
-            relative=relative,
-            level=level,
-            prior_mean=prior_mean,
-            prior_variance=prior_variance,
-            proper=proper,
-        )
+    e = _core.experiments.effect_posterior(
+        control_mean,
+        control_variance,
+        arm_mean,
+        arm_variance,
+        relative=relative,
+        level=level,
+        prior_mean=prior_mean,
+        prior_variance=prior_variance,
+        proper=proper,
     )
+    return {
+        "mean": e.mean,
+        "sd": e.sd,
+        "chance_to_win": e.chance_to_win,
+        "ci_lower": e.ci_lower,
+        "ci_upper": e.ci_upper,
+        "risk_control": e.risk_control,
+        "risk_treatment": e.risk_treatment,
+    }
 
 
 def compare_arms(
@@ -881,14 +901,7 @@ def compare_arms(
         control = names[0]
     if control not in names:
         raise ValueError(f"control {control!r} is not an arm; arms are {names}")
-    sums = {
-        "n": n,
-        "sum": s,
-        "sum_sq": sq,
-        "sum_x": np.zeros(len(n)),
-        "sum_x2": np.zeros(len(n)),
-        "sum_xy": np.zeros(len(n)),
-    }
+    sums = _Sums(n, s, sq, np.zeros(len(n)), np.zeros(len(n)), np.zeros(len(n)))
     grid = np.linspace(-1.0, 1.0, 401) if method == "bayesian" else None
     rows, dens = _analyse(
         sums,

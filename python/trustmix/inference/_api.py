@@ -34,6 +34,21 @@ class InferenceWarning(UserWarning):
     the checks."""
 
 
+# The columns of the compiled ParameterSummaries, in the summary table's order.
+_SUMMARY_COLUMNS = (
+    "mean",
+    "sd",
+    "hdi_low",
+    "hdi_high",
+    "q05",
+    "q50",
+    "q95",
+    "mcse_mean",
+    "mcse_sd",
+    "ess_bulk",
+    "ess_tail",
+    "r_hat",
+)
 _STAT_NAMES = ("lp", "acceptance_rate", "step_size", "tree_depth", "n_steps", "diverging", "energy")
 
 
@@ -308,7 +323,7 @@ class SampleResult:
         self.ebfmi = np.asarray(raw.ebfmi, dtype=float)
         self.warmup_divergences = np.asarray(raw.warmup_divergences, dtype=np.int64)
         self.settings: dict[str, Any] = dict(settings)
-        self._summary = {k: np.asarray(v) for k, v in raw.summary.items()}
+        self._summary = {k: np.asarray(getattr(raw.summary, k)) for k in _SUMMARY_COLUMNS}
 
     # -- diagnostics -------------------------------------------------------------------
     def diagnostics(self) -> pd.DataFrame:
