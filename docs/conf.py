@@ -4,11 +4,14 @@ Built by scripts/test.sh (``python -m sphinx -W --keep-going -b html docs build/
 with warnings as errors, so a broken reference or docstring fails CI. Pages: the concept
 pages of docs/ (Markdown, read by myst-parser), an API reference generated from the
 Python docstrings (autodoc + napoleon, NumPy style), and the notebooks of notebooks/ as a
-gallery with their stored outputs (myst-nb, never executed here: the tests run them).
+gallery with their outputs (myst-nb, never executed here: scripts/test.sh runs them once,
+with pytest --nbmake --overwrite on copies in build/gallery/, and the gallery shows those
+executed copies when their code matches notebooks/).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -45,7 +48,8 @@ root_doc = "index"
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 
-# Notebooks: shown with the outputs stored in them; the tests (nbmake) execute them.
+# Notebooks: shown with the outputs of the test run's execution (build/gallery/, see
+# _gallery_source), else with those stored in them; never executed by Sphinx.
 nb_execution_mode = "off"
 nb_merge_streams = True
 
@@ -65,17 +69,37 @@ html_title = f"trustmix {release}"
 suppress_warnings = ["myst.header"]  # the concept pages start at '#' and may skip a level
 
 
+def _code_cells(path: Path) -> list[str]:
+    """The sources of a notebook's code cells (what decides whether two copies agree)."""
+    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    return ["".join(c.get("source", [])) for c in cells if c.get("cell_type") == "code"]
+
+
+def _gallery_source(nb: Path) -> Path:
+    """The copy of a notebook that the gallery shows: the one scripts/test.sh executed into
+    build/gallery/ (pytest --nbmake --overwrite stores its outputs: tables and plots) when
+    its code is that of notebooks/, else the notebook itself (its stored outputs, if any)."""
+    executed = root / "build" / "gallery" / nb.name
+    try:
+        if executed.is_file() and _code_cells(executed) == _code_cells(nb):
+            return executed
+    except (OSError, ValueError):
+        pass
+    return nb
+
+
 def _link_notebooks() -> None:
     """Expose notebooks/*.ipynb as docs/gallery/ (symlinks; the notebooks stay where the tests run them)."""
     gallery = here / "gallery"
     gallery.mkdir(exist_ok=True)
     for nb in sorted((root / "notebooks").glob("*.ipynb")):
+        target = _gallery_source(nb)
         link = gallery / nb.name
         if link.is_symlink() or link.exists():
-            if link.resolve() == nb.resolve():
+            if link.resolve() == target.resolve():
                 continue
             link.unlink()
-        link.symlink_to(os.path.relpath(nb, gallery))
+        link.symlink_to(os.path.relpath(target, gallery))
 
 
 _link_notebooks()  # before Sphinx looks for source files

@@ -96,7 +96,11 @@ cmake --build build/consumer
 ./build/consumer/trustmix_consumer
 
 step "Python tests and notebooks (pytest)"
-(cd "$root" && "$PY" -m pytest -q -p no:cacheprovider tests/python --nbmake notebooks)
+# The notebooks run once, as copies in build/gallery/: nbmake --overwrite stores their
+# outputs (tables, plots) in the copies, and the documentation site's gallery shows them
+# (docs/conf.py, _gallery_source); notebooks/ itself stays as committed.
+rm -rf build/gallery && mkdir -p build/gallery && cp notebooks/*.ipynb build/gallery/
+(cd "$root" && "$PY" -m pytest -q -p no:cacheprovider tests/python --nbmake build/gallery --overwrite)
 
 step "wheel smoke test in a fresh virtual environment"
 smoke=$(mktemp -d)
@@ -145,8 +149,8 @@ echo "pip-only install passed ($pip_digest) in $((SECONDS - pip_t0)) s"
 # ---- documentation site (issue 19) -------------------------------------------------------
 step "documentation site (Sphinx, warnings as errors)"
 # docs/conf.py: the concept pages, the API reference from the installed package's
-# docstrings, the notebooks as a gallery with their stored outputs (not executed here:
-# pytest --nbmake runs them above). A broken reference or docstring fails the build.
+# docstrings, the notebooks as a gallery with the outputs of their run above (build/gallery;
+# not executed again here). A broken reference or docstring fails the build.
 quiet_pip "$PY" -m pip install -q --disable-pip-version-check "sphinx>=7" "myst-nb>=1.0" furo
 docs_t0=$SECONDS
 rm -rf build/docs

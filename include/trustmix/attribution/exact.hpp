@@ -16,9 +16,9 @@
 namespace trustmix::attribution {
 
 /// Signed 128-bit fixed-point number with exact_fraction_bits (64) fractional bits.
-__extension__ typedef __int128 exact_t;
+__extension__ using exact_t = __int128;
 /// Unsigned companion of exact_t.
-__extension__ typedef unsigned __int128 exact_unsigned_t;
+__extension__ using exact_unsigned_t = unsigned __int128;
 
 inline constexpr int exact_fraction_bits = 64;  // to_double relies on this value
 

@@ -506,6 +506,7 @@ struct EventJourneys {
     if (detail::trim(name).empty()) fail("touches: empty channel name");
 
   std::vector<std::string> sorted_names;
+  sorted_names.reserve(channel_names.size());
   for (const auto& name : channel_names) sorted_names.emplace_back(detail::trim(name));
   std::vector<std::vector<std::string>> tmp{sorted_names};
   EventJourneys out;

@@ -736,7 +736,7 @@ inline std::string AttributionStats::to_bytes() const {
 }
 
 inline AttributionStats AttributionStats::from_bytes(std::string_view bytes) {
-  if (bytes.size() < 8 || bytes.substr(0, 4) != "TMAS") fail("AttributionStats.from_bytes: not a trustmix state");
+  if (bytes.size() < 8 || !bytes.starts_with("TMAS")) fail("AttributionStats.from_bytes: not a trustmix state");
   detail::Reader r{bytes, 4};
   const auto version = r.get<std::uint32_t>();
   if (version != 1 && version != 2)

@@ -179,9 +179,9 @@ struct ReachCurve {
 /// 1 - prod_c (1 - r_c) (r_c: shares in [0, 1]).
 [[nodiscard]] inline double sainsbury(const Eigen::Ref<const Eigen::VectorXd>& shares) {
   double miss = 1.0;
-  for (Eigen::Index c = 0; c < shares.size(); ++c) {
-    trustmix::detail::require_in_range(shares[c], "reach share", 0.0, 1.0, false, false);
-    miss *= 1.0 - shares[c];
+  for (const double share : shares) {
+    trustmix::detail::require_in_range(share, "reach share", 0.0, 1.0, false, false);
+    miss *= 1.0 - share;
   }
   return 1.0 - miss;
 }

@@ -553,7 +553,7 @@ struct ThreeStep {
     out.covariance = Hi * B * Hi;
   } else {
     out.covariance = Eigen::MatrixXd::Constant(np, np, std::numeric_limits<double>::quiet_NaN());
-    out.warnings.push_back("the step-3 Hessian is singular: standard errors are not available (a parameter is not identified)");
+    out.warnings.emplace_back("the step-3 Hessian is singular: standard errors are not available (a parameter is not identified)");
   }
   auto se = [&](Eigen::Index j) { return std::sqrt(std::max(0.0, out.covariance(j, j))); };
   const Eigen::Index P1 = ts.P1;

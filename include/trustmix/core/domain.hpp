@@ -163,8 +163,13 @@ struct Audience {
     detail::require_non_negative(trust_sensitivity, who + "trust_sensitivity");
     detail::require_in_range(base_conversion_rate, who + "base_conversion_rate", 0.0, 1.0, false, false);
     detail::require_non_negative(value_per_conversion, who + "value_per_conversion");
-    for (const auto& [ch, r] : reach) detail::require_in_range(r, who + "reach['" + ch + "']", 0.0, 1.0, false, false);
-    for (const auto& [ch, a] : affinity) detail::require_non_negative(a, who + "affinity['" + ch + "']");
+    auto keyed = [&who](std::string_view field, const std::string& key) {  // "Audience 'x': reach['tv']"
+      std::string label = who;
+      label.append(field).append("['").append(key).append("']");
+      return label;
+    };
+    for (const auto& [ch, r] : reach) detail::require_in_range(r, keyed("reach", ch), 0.0, 1.0, false, false);
+    for (const auto& [ch, a] : affinity) detail::require_non_negative(a, keyed("affinity", ch));
   }
   friend bool operator==(const Audience&, const Audience&) = default;
 };

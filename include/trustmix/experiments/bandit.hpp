@@ -133,7 +133,7 @@ inline double posterior_draw(const Posterior& p, trustmix::inference::ChainRng& 
 [[nodiscard]] inline std::vector<double> top_two_weights(std::span<const double> p, double beta) {
   std::vector<double> w(p.size());
   double s = 0.0;
-  for (std::size_t j = 0; j < p.size(); ++j) s += p[j] < 1.0 ? p[j] / (1.0 - p[j]) : 0.0;
+  for (const double pj : p) s += pj < 1.0 ? pj / (1.0 - pj) : 0.0;
   for (std::size_t i = 0; i < p.size(); ++i) {
     const double others = s - (p[i] < 1.0 ? p[i] / (1.0 - p[i]) : 0.0);
     w[i] = beta * p[i] + (1.0 - beta) * p[i] * others;

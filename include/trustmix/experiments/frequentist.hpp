@@ -219,7 +219,7 @@ struct SequentialLook {
     if (!std::isfinite(d)) fail("look ", k, ": estimate must be finite, got ", d);
     if (!(v > 0.0) || !std::isfinite(v)) fail("look ", k, ": variance must be > 0, got ", v);
     const double log_lr = 0.5 * std::log(v / (v + t2)) + d * d * t2 / (2.0 * v * (v + t2));
-    p = std::min(p, std::min(1.0, std::exp(-log_lr)));
+    p = std::min({p, 1.0, std::exp(-log_lr)});
     const double h = mixture_half_width(v, tau, alpha);
     lo = std::max(lo, d - h);
     hi = std::min(hi, d + h);
@@ -337,7 +337,7 @@ inline void gs_layout(GsGrid& g, double lo, double hi, std::vector<double>& q, d
   // exactly (2-point Gauss-Legendre is exact for cubics) over [end, nearest node].
   auto piece = [](const double (&z)[4], double (&w)[4]) {
     const double mid = 0.5 * (z[0] + z[1]), half = 0.5 * (z[1] - z[0]);
-    const double off = std::abs(half) / std::sqrt(3.0);
+    const double off = std::abs(half) / std::numbers::sqrt3;
     for (int k = 0; k < 4; ++k) {
       w[k] = 0.0;
       for (double x : {mid - off, mid + off}) {

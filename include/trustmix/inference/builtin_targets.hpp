@@ -254,6 +254,7 @@ class LogisticRegression {
   }
   [[nodiscard]] std::vector<std::string> parameter_names() const {
     std::vector<std::string> names;
+    names.reserve(static_cast<std::size_t>(x_.cols()));
     for (Eigen::Index k = 0; k < x_.cols(); ++k) names.push_back("beta[" + std::to_string(k) + "]");
     return names;
   }

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <complex>
 #include <limits>
+#include <numbers>
 #include <numeric>
 #include <sstream>
 #include <string>
@@ -43,7 +44,7 @@ inline Eigen::MatrixXd split_chains(const Eigen::MatrixXd& x) {
 }
 
 /// Inverse standard normal CDF.
-inline double normal_quantile(double p) { return -std::sqrt(2.0) * boost::math::erfc_inv(2.0 * p); }
+inline double normal_quantile(double p) { return -std::numbers::sqrt2 * boost::math::erfc_inv(2.0 * p); }
 
 /// The rank normalisation's normal scores of the ranks 1..S: entry r - 1 is
 /// normal_quantile((r - 3/8) / (S + 1/4)), the same expression z_scale evaluates for an
@@ -382,13 +383,13 @@ struct SamplerChecks {
   out.draws = n * r.chains;
   for (int c = 0; c < r.chains; ++c) {
     for (int i = 0; i < n; ++i) {
-      const auto k = static_cast<std::size_t>(c * r.draws + i);
+      const auto k = static_cast<std::size_t>(c) * r.draws + i;
       out.divergences += r.divergent[k] != 0 ? 1 : 0;
       out.max_tree_depth_hits += r.tree_depth[k] >= r.max_tree_depth ? 1 : 0;
     }
     if (n >= 3) {
       Eigen::VectorXd e(n);
-      for (int i = 0; i < n; ++i) e[i] = r.energy[static_cast<std::size_t>(c * r.draws + i)];
+      for (int i = 0; i < n; ++i) e[i] = r.energy[static_cast<std::size_t>(c) * r.draws + i];
       out.ebfmi.push_back(ebfmi(e));
     }
   }

@@ -28,6 +28,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <numbers>
 #include <string>
 #include <utility>
 #include <vector>
@@ -214,7 +215,7 @@ class StepSizeAdaptation {
 
  private:
   double delta_;
-  double mu_ = std::log(10.0);
+  double mu_ = std::numbers::ln10;
   double counter_ = 0.0, s_bar_ = 0.0, x_bar_ = 0.0;
   double gamma_ = 0.05, kappa_ = 0.75, t0_ = 10.0;
 };
@@ -326,7 +327,7 @@ class NutsChain {
     p_fwd_fwd_ = vec(); p_sharp_fwd_fwd_ = vec(); p_fwd_bck_ = vec(); p_sharp_fwd_bck_ = vec();
     p_bck_fwd_ = vec(); p_sharp_bck_fwd_ = vec(); p_bck_bck_ = vec(); p_sharp_bck_bck_ = vec();
     rho_ = vec(); rho_fwd_ = vec(); rho_bck_ = vec(); rho_ext_ = vec(); velocity_ = vec(); scratch_ = vec();
-    work_.reserve(static_cast<std::size_t>(options.max_tree_depth + 1));
+    work_.reserve(static_cast<std::size_t>(options.max_tree_depth) + 1);
     for (int i = 0; i <= options.max_tree_depth; ++i) work_.emplace_back(d_);
     epsilon_ = options.init_step_size;
     const Eigen::MatrixXd& m = options.initial_inverse_metric;
@@ -432,9 +433,9 @@ class NutsChain {
       if (!valid) break;
       ++depth;
       // Biased progressive sampling: prefer the new subtree.
-      if (log_sum_weight_subtree > log_sum_weight) {
-        z_sample_ = z_propose_;
-      } else if (rng_.uniform() < std::exp(log_sum_weight_subtree - log_sum_weight)) {
+      // (the uniform is drawn only when the first test fails, as in an if/else-if chain)
+      if (log_sum_weight_subtree > log_sum_weight ||
+          rng_.uniform() < std::exp(log_sum_weight_subtree - log_sum_weight)) {
         z_sample_ = z_propose_;
       }
       log_sum_weight = detail::log_sum_exp(log_sum_weight, log_sum_weight_subtree);
@@ -583,9 +584,8 @@ class NutsChain {
     // Multinomial sample from the two subtrees.
     const double log_sum_weight_subtree = detail::log_sum_exp(log_sum_weight_init, log_sum_weight_final);
     log_sum_weight = detail::log_sum_exp(log_sum_weight, log_sum_weight_subtree);
-    if (log_sum_weight_final > log_sum_weight_subtree) {
-      z_propose = w.z_propose_final;
-    } else if (rng_.uniform() < std::exp(log_sum_weight_final - log_sum_weight_subtree)) {
+    if (log_sum_weight_final > log_sum_weight_subtree ||
+        rng_.uniform() < std::exp(log_sum_weight_final - log_sum_weight_subtree)) {  // uniform drawn only if needed
       z_propose = w.z_propose_final;
     }
     w.rho_subtree = w.rho_init + w.rho_final;

@@ -14,12 +14,7 @@ namespace trustmix::inference {
 class ChainRng {
  public:
   /// Stream for chain `chain` of a run seeded with `seed`.
-  ChainRng(std::uint64_t seed, std::uint64_t chain) {
-    std::seed_seq seq{static_cast<std::uint32_t>(seed & 0xffffffffU), static_cast<std::uint32_t>(seed >> 32U),
-                      static_cast<std::uint32_t>(chain & 0xffffffffU), static_cast<std::uint32_t>(chain >> 32U),
-                      0x74727573U /* "trus" */};
-    engine_.seed(seq);
-  }
+  ChainRng(std::uint64_t seed, std::uint64_t chain) : engine_(seeded_engine(seed, chain)) {}
 
   /// Uniform on [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>(engine_() >> 11U) * 0x1.0p-53; }
@@ -45,6 +40,14 @@ class ChainRng {
   }
 
  private:
+  /// The engine seeded from the words of (seed, chain) and a constant tag, through std::seed_seq.
+  static std::mt19937_64 seeded_engine(std::uint64_t seed, std::uint64_t chain) {
+    std::seed_seq seq{static_cast<std::uint32_t>(seed & 0xffffffffU), static_cast<std::uint32_t>(seed >> 32U),
+                      static_cast<std::uint32_t>(chain & 0xffffffffU), static_cast<std::uint32_t>(chain >> 32U),
+                      0x74727573U /* "trus" */};
+    return std::mt19937_64(seq);
+  }
+
   std::mt19937_64 engine_;
   double cached_ = 0.0;
   bool has_cached_ = false;

@@ -148,9 +148,9 @@ class Dynamics {
     h_ = world.memory_response();
     // Reachable people per channel (in simulated people).
     reachable_.assign(static_cast<std::size_t>(C_), 0.0);
-    reach_.assign(static_cast<std::size_t>(S_ * C_), 0.0);
-    engage_.assign(static_cast<std::size_t>(S_ * C_), 0.0);
-    click_.assign(static_cast<std::size_t>(S_ * C_), 0.0);
+    reach_.assign(static_cast<std::size_t>(S_) * C_, 0.0);
+    engage_.assign(static_cast<std::size_t>(S_) * C_, 0.0);
+    click_.assign(static_cast<std::size_t>(S_) * C_, 0.0);
     for (int s = 0; s < S_; ++s) {
       const auto& a = spec.audiences[static_cast<std::size_t>(s)];
       for (int c = 0; c < C_; ++c) {
@@ -181,16 +181,16 @@ class Dynamics {
                " impressions per reachable person in period ", t,
                " (impressions / sum of size x reach); check the audiences' reach shares and the budget");
     // Memory decay: cdf of Binomial(M, alpha) for M = 0..m.
-    decay_cdf_.assign(static_cast<std::size_t>((m_ + 1) * (m_ + 1)), 1.0);
-    decay_pmf_.assign(static_cast<std::size_t>((m_ + 1) * (m_ + 1)), 0.0);
+    decay_cdf_.assign((static_cast<std::size_t>(m_) + 1) * (static_cast<std::size_t>(m_) + 1), 1.0);
+    decay_pmf_.assign((static_cast<std::size_t>(m_) + 1) * (static_cast<std::size_t>(m_) + 1), 0.0);
     for (int M = 0; M <= m_; ++M) {
       double cum = 0.0;
       for (int j = 0; j <= M; ++j) {
         const double pj = std::exp(std::lgamma(M + 1.0) - std::lgamma(j + 1.0) - std::lgamma(M - j + 1.0)) *
                           std::pow(alpha_, j) * std::pow(1.0 - alpha_, M - j);
-        decay_pmf_[static_cast<std::size_t>(M * (m_ + 1) + j)] = pj;
+        decay_pmf_[static_cast<std::size_t>(M) * (m_ + 1) + j] = pj;
         cum += pj;
-        decay_cdf_[static_cast<std::size_t>(M * (m_ + 1) + j)] = cum;
+        decay_cdf_[static_cast<std::size_t>(M) * (m_ + 1) + j] = cum;
       }
     }
   }
@@ -249,7 +249,7 @@ class Dynamics {
     const auto it = world_.spec().initial_trust.find(a.name);
     return it == world_.spec().initial_trust.end() ? a.baseline_trust : it->second;
   }
-  [[nodiscard]] const double* decay_cdf(int memory) const { return &decay_cdf_[static_cast<std::size_t>(memory * (m_ + 1))]; }
+  [[nodiscard]] const double* decay_cdf(int memory) const { return &decay_cdf_[static_cast<std::size_t>(memory) * (m_ + 1)]; }
 
   /// The exact transition matrix P[t] of segment s over the 2(m+1) cells (rows: from).
   [[nodiscard]] Eigen::MatrixXd transition(int s, int t) const {
@@ -291,7 +291,7 @@ class Dynamics {
         for (int T2 = 0; T2 <= 1; ++T2) {
           const auto& law = T == 0 ? (T2 == 0 ? from0_to0 : from0_to1) : (T2 == 0 ? from1_to0 : from1_to1);
           for (int j = 0; j <= M; ++j) {
-            const double pj = decay_pmf_[static_cast<std::size_t>(M * (m + 1) + j)];
+            const double pj = decay_pmf_[static_cast<std::size_t>(M) * (m + 1) + j];
             if (pj == 0.0) continue;
             for (int k = 0; k <= m; ++k) P(from, cell(T2, std::min(m, j + k), m)) += pj * law[static_cast<std::size_t>(k)];
           }
@@ -306,7 +306,7 @@ class Dynamics {
   }
 
  private:
-  [[nodiscard]] std::size_t idx(int s, int c) const { return static_cast<std::size_t>(s * C_ + c); }
+  [[nodiscard]] std::size_t idx(int s, int c) const { return static_cast<std::size_t>(s) * C_ + c; }
   const World& world_;
   RunOptions opt_;
   Drive drive_;
@@ -328,7 +328,7 @@ struct Expected {
   const Dynamics dyn(world, variant, opt, population);
   const int S = world.segments(), T = opt.periods, m = dyn.memory_cap(), K = dyn.cells();
   Expected out;
-  out.conversions.assign(static_cast<std::size_t>(T * S), 0.0);
+  out.conversions.assign(static_cast<std::size_t>(T) * S, 0.0);
   out.revenue = out.trusting = out.conversions;
   parallel_for_blocks(S, opt.threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
     for (auto s = static_cast<int>(b); s < e; ++s) {
@@ -346,7 +346,7 @@ struct Expected {
             conv += x * dyn.conversion_prob(s, t, T2, M);
             if (T2 == 1) trusting += x;
           }
-        const auto i = static_cast<std::size_t>(t * S + s);
+        const auto i = static_cast<std::size_t>(t) * S + s;
         out.conversions[i] = conv;
         out.revenue[i] = conv * value;
         out.trusting[i] = trusting;
@@ -375,7 +375,7 @@ inline std::vector<double> full_population(const World& w) {
 // Earned-media observations shared by both modes (they do not depend on the mode).
 inline void fill_earned(const World& world, const Variant& v, const RunOptions& opt, RunResult& out) {
   const int T = opt.periods, C = world.channels();
-  out.mentions.assign(static_cast<std::size_t>(T * C), 0.0);
+  out.mentions.assign(static_cast<std::size_t>(T) * C, 0.0);
   out.earned_reach = out.positive_mentions = out.negative_mentions = out.mentions;
   out.crisis_mentions.assign(static_cast<std::size_t>(T), 0.0);
   out.news_mentions = out.competitor_mentions = out.crisis_mentions;
@@ -383,7 +383,7 @@ inline void fill_earned(const World& world, const Variant& v, const RunOptions& 
     if (mnt.period >= T) continue;
     if (mnt.source >= 0) {
       if (!world.activity_on(v, static_cast<std::size_t>(mnt.source), mnt.period)) continue;
-      const auto i = static_cast<std::size_t>(mnt.period * C + mnt.channel);
+      const auto i = static_cast<std::size_t>(mnt.period) * C + mnt.channel;
       out.mentions[i] += 1.0;
       out.earned_reach[i] += mnt.reach * 1.0;
       if (mnt.sentiment > 0.0) out.positive_mentions[i] += 1.0;
@@ -409,7 +409,7 @@ inline void fill_survey(const World& world, const RunOptions& opt, RunResult& ou
   const auto n = static_cast<std::int64_t>(std::llround(world.spec().survey_panel_size));
   for (int t = 0; t < T; ++t) {
     double trusting = 0.0;
-    for (int s = 0; s < S; ++s) trusting += out.trusting[static_cast<std::size_t>(t * S + s)];
+    for (int s = 0; s < S; ++s) trusting += out.trusting[static_cast<std::size_t>(t) * S + s];
     const double share = pop > 0.0 ? trusting / pop : 0.0;
     out.survey_size[static_cast<std::size_t>(t)] = static_cast<double>(n);
     out.survey_trusting[static_cast<std::size_t>(t)] = static_cast<double>(
@@ -425,10 +425,10 @@ inline void init_result(const World& world, const RunOptions& opt, const Dynamic
   out.period_days = opt.period_days;
   out.population = std::move(population);
   out.spend = dyn.drive().spend * dyn.scale();
-  const auto n3 = static_cast<std::size_t>(out.periods * out.segments * out.channels);
+  const auto n3 = static_cast<std::size_t>(out.periods) * out.segments * out.channels;
   out.impressions.assign(n3, 0.0);
   out.reach = out.clicks = out.visits = out.impressions;
-  const auto n2 = static_cast<std::size_t>(out.periods * out.segments);
+  const auto n2 = static_cast<std::size_t>(out.periods) * out.segments;
   out.conversions.assign(n2, 0.0);
   out.revenue = out.trusting = out.conversions;
 }
@@ -509,7 +509,7 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
               x = left;
             } else {
               x = detail::binomial_draw(left, std::clamp(p / mass, 0.0, 1.0),
-                                        derive(st.base, static_cast<std::uint64_t>(from * K + to)));
+                                        derive(st.base, static_cast<std::uint64_t>(from) * K + to));
             }
             next[static_cast<std::size_t>(to)] += x;
             left -= x;
@@ -526,12 +526,12 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
                                                               derive(st.base, 100000ULL + static_cast<std::uint64_t>(k))));
             if (T2 == 1) trusting += static_cast<double>(cnt);
           }
-        const auto i2 = static_cast<std::size_t>(t * S + s);
+        const auto i2 = static_cast<std::size_t>(t) * S + s;
         out.conversions[i2] = conv;
         out.revenue[i2] = conv * value;
         out.trusting[i2] = trusting;
         for (int c = 0; c < C; ++c) {
-          const auto i3 = static_cast<std::size_t>((t * S + s) * C + c);
+          const auto i3 = (static_cast<std::size_t>(t) * S + s) * C + c;
           const double r = dyn.reach_prob(s, c), f = dyn.frequency(t, c);
           const double impressions = r * f * static_cast<double>(N);
           const double p_any = r * (1.0 - detail::pgf(f, dyn.dispersion(c), 0.0));
@@ -585,18 +585,18 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
     std::size_t cdf_offset = 0;
     int cdf_len = 0;
   };
-  std::vector<Exposure> expo(static_cast<std::size_t>(T * S * C));
+  std::vector<Exposure> expo(static_cast<std::size_t>(T) * S * C);
   std::vector<double> cdfs;
-  std::vector<double> stay0(static_cast<std::size_t>(T * S)), stay1 = stay0;
+  std::vector<double> stay0(static_cast<std::size_t>(T) * S), stay1 = stay0;
   std::vector<double> conv_p(static_cast<std::size_t>(T * S * 2 * (m + 1)));
   for (int t = 0; t < T; ++t)
     for (int s = 0; s < S; ++s) {
-      stay0[static_cast<std::size_t>(t * S + s)] = dyn.stay_untrusting(s, t);
-      stay1[static_cast<std::size_t>(t * S + s)] = dyn.stay_trusting(s, t);
+      stay0[static_cast<std::size_t>(t) * S + s] = dyn.stay_untrusting(s, t);
+      stay1[static_cast<std::size_t>(t) * S + s] = dyn.stay_trusting(s, t);
       for (int k = 0; k < 2 * (m + 1); ++k)
-        conv_p[static_cast<std::size_t>((t * S + s) * 2 * (m + 1) + k)] = dyn.conversion_prob(s, t, k / (m + 1), k % (m + 1));
+        conv_p[(static_cast<std::size_t>(t) * S + s) * 2 * (m + 1) + k] = dyn.conversion_prob(s, t, k / (m + 1), k % (m + 1));
       for (int c = 0; c < C; ++c) {
-        auto& x = expo[static_cast<std::size_t>((t * S + s) * C + c)];
+        auto& x = expo[(static_cast<std::size_t>(t) * S + s) * C + c];
         const double r = dyn.reach_prob(s, c), f = dyn.frequency(t, c);
         if (r <= 0.0 || f <= 0.0) continue;
         const auto pmf = detail::impression_pmf(f, dyn.dispersion(c));
@@ -617,7 +617,7 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
       }
     }
   // Which campaign, activity or organic flow an impression of (t, c) came from.
-  std::vector<std::vector<std::pair<double, int>>> sources(static_cast<std::size_t>(T * C));
+  std::vector<std::vector<std::pair<double, int>>> sources(static_cast<std::size_t>(T) * C);
   {
     const Eigen::MatrixXd camp = world.campaign_spend(T, D);
     const auto mentions = world.mentions_by_period(D);
@@ -625,7 +625,7 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
       for (int c = 0; c < C; ++c) {
         const double total = dyn.drive().impressions(t, c);
         if (total <= 0.0) continue;
-        auto& list = sources[static_cast<std::size_t>(t * C + c)];
+        auto& list = sources[static_cast<std::size_t>(t) * C + c];
         std::vector<double> w(static_cast<std::size_t>(n_campaigns + n_activities + 1), 0.0);
         for (int k = 0; k < n_campaigns; ++k) {
           const auto& cp = spec.campaigns[static_cast<std::size_t>(k)];
@@ -636,7 +636,7 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
         }
         for (const auto& mn : mentions)
           if (mn.source >= 0 && mn.period == t && mn.channel == c && world.activity_on(variant, static_cast<std::size_t>(mn.source), t))
-            w[static_cast<std::size_t>(n_campaigns + mn.source)] += mn.reach;
+            w[static_cast<std::size_t>(n_campaigns) + mn.source] += mn.reach;
         if (World::channel_on(variant, static_cast<std::size_t>(c), t))
           w.back() = spec.channels[static_cast<std::size_t>(c)].organic_impressions * D / 7.0;
         double cum = 0.0, sum = 0.0;
@@ -651,7 +651,7 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
   }
   std::vector<int> seg_start(static_cast<std::size_t>(S + 1), 0);
   for (int s = 0; s < S; ++s)
-    seg_start[static_cast<std::size_t>(s + 1)] = seg_start[static_cast<std::size_t>(s)] + static_cast<int>(population[static_cast<std::size_t>(s)]);
+    seg_start[static_cast<std::size_t>(s) + 1] = seg_start[static_cast<std::size_t>(s)] + static_cast<int>(population[static_cast<std::size_t>(s)]);
   out.person_segment_start = seg_start;
   const std::ptrdiff_t people = seg_start.back();
   const int threads = resolve_threads(opt.threads);
@@ -673,10 +673,10 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
   parallel_for_blocks(blocks, threads, 1, [&](std::ptrdiff_t bb, std::ptrdiff_t be) {
     for (std::ptrdiff_t blk = bb; blk < be; ++blk) {
       auto& P = partial[static_cast<std::size_t>(blk)];
-      const auto n3 = static_cast<std::size_t>(T * S * C);
+      const auto n3 = static_cast<std::size_t>(T) * S * C;
       P.impressions.assign(n3, 0);
       P.reach = P.clicks = P.visits = P.impressions;
-      P.conversions.assign(static_cast<std::size_t>(T * S), 0);
+      P.conversions.assign(static_cast<std::size_t>(T) * S, 0);
       P.trusting = P.conversions;
       // Block edges fall on multiples of the chunk size, so chunks (and the order of the
       // logs: chunk, then period, then person) are the same for every thread count.
@@ -694,7 +694,7 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
         const auto n_chunk = static_cast<std::size_t>(std::min<std::ptrdiff_t>(chunk_size, p_end - c0));
         for (std::size_t i = 0; i < n_chunk; ++i) {
           const std::ptrdiff_t pid = c0 + static_cast<std::ptrdiff_t>(i);
-          while (pid >= seg_start[static_cast<std::size_t>(s_cursor + 1)]) ++s_cursor;
+          while (pid >= seg_start[static_cast<std::size_t>(s_cursor) + 1]) ++s_cursor;
           seg_of[i] = s_cursor;
           key_of[i] = derive(derive(derive(seed, static_cast<std::uint64_t>(Domain::person)), static_cast<std::uint64_t>(pid)), 0);
           trust_of[i] = CounterStream{key_of[i]}.uniform(0) < dyn.initial_trust(s_cursor) ? 1 : 0;
@@ -710,7 +710,7 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
             int& memory = memory_of[person];
             const double value = spec.audiences[static_cast<std::size_t>(s)].value_per_conversion;
             const CounterStream st{derive(pkey, static_cast<std::uint64_t>(t) + 1)};
-            const std::size_t ts = static_cast<std::size_t>(t * S + s);
+            const std::size_t ts = static_cast<std::size_t>(t) * S + s;
             double up = 0.0, down = 0.0;
             int engaged_conv = 0;
             pending.clear();
@@ -736,7 +736,7 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
                 down += x.loss * E;
               }
               if (opt.record_touches) {
-                const auto& list = sources[static_cast<std::size_t>(t * C + c)];
+                const auto& list = sources[static_cast<std::size_t>(t) * C + c];
                 for (int i = 0; i < K; ++i) {
                   const double us = cs.uniform(10 + 2 * static_cast<std::uint64_t>(i));
                   int src = list.back().second;
@@ -812,8 +812,8 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
   }
   for (int t = 0; t < T; ++t)
     for (int s2 = 0; s2 < S; ++s2)
-      out.revenue[static_cast<std::size_t>(t * S + s2)] =
-          out.conversions[static_cast<std::size_t>(t * S + s2)] * spec.audiences[static_cast<std::size_t>(s2)].value_per_conversion;
+      out.revenue[static_cast<std::size_t>(t) * S + s2] =
+          out.conversions[static_cast<std::size_t>(t) * S + s2] * spec.audiences[static_cast<std::size_t>(s2)].value_per_conversion;
   const Expected ex = expected_chain(world, variant, opt, population);
   out.expected_conversions = ex.conversions;
   out.expected_trusting = ex.trusting;

@@ -190,11 +190,11 @@ inline std::vector<double> appeal_matrix(const World& world, const MessageSpec& 
   out.first_period = opt.first_period;
   out.segments = S;
   out.variants = V;
-  const auto n3 = static_cast<std::size_t>(T * S * V);
+  const auto n3 = static_cast<std::size_t>(T) * S * V;
   out.users.assign(n3, 0.0);
   out.conversions = out.trusting_users = out.trusting_conversions = out.shares = out.true_rate = out.users;
   out.rate_trusting = out.rate_untrusting = out.users;
-  out.trusting_share.assign(static_cast<std::size_t>(T * S), 0.0);
+  out.trusting_share.assign(static_cast<std::size_t>(T) * S, 0.0);
   out.regret.assign(static_cast<std::size_t>(T), 0.0);
   out.spend.assign(static_cast<std::size_t>(T), 0.0);
 
@@ -292,7 +292,7 @@ inline std::vector<double> appeal_matrix(const World& world, const MessageSpec& 
         n0 += n(Dynamics::cell(0, M, m));
       }
       const double g_share = (n0 + n1) > 0.0 ? n1 / (n0 + n1) : 0.0;
-      out.trusting_share[static_cast<std::size_t>(tt * S + s)] = g_share;
+      out.trusting_share[static_cast<std::size_t>(tt) * S + s] = g_share;
       double best = 0.0;
       std::vector<double> q1(Vs), q0(Vs), q(Vs);
       for (std::size_t v = 0; v < Vs; ++v) {

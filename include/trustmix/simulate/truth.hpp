@@ -71,7 +71,7 @@ inline void split_effect(const Expected& base, const Expected& cf, int S, int T,
   for (int t = 0; t < T; ++t) {
     double dc = 0.0, dr = 0.0;
     for (int s = 0; s < S; ++s) {
-      const auto i = static_cast<std::size_t>(t * S + s);
+      const auto i = static_cast<std::size_t>(t) * S + s;
       dc += base.conversions[i] - cf.conversions[i];
       dr += base.revenue[i] - cf.revenue[i];
     }
@@ -208,7 +208,7 @@ inline void split_effect(const Expected& base, const Expected& cf, int S, int T,
     const RunResult cf = run_agent(world, v, o);
     for (int t = 0; t < T; ++t)
       for (int s = 0; s < S; ++s) {
-        const auto i = static_cast<std::size_t>(t * S + s);
+        const auto i = static_cast<std::size_t>(t) * S + s;
         out(t, c) += base.conversions[i] - cf.conversions[i];
       }
   }

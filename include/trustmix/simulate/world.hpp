@@ -176,7 +176,7 @@ struct Drive {
 };
 
 namespace detail {
-[[nodiscard]] inline std::string sat_name_list() { return "hill, logistic, michaelis_menten, tanh"; }
+[[nodiscard]] inline std::string_view sat_name_list() { return "hill, logistic, michaelis_menten, tanh"; }
 }  // namespace detail
 
 [[nodiscard]] inline transforms::SaturationKind saturation_from_string(std::string_view s) {
@@ -361,7 +361,8 @@ class World {
     transforms::RowMatrix x(m + 1, 1);
     for (int k = 0; k <= m; ++k) x(k, 0) = k;
     std::vector<Eigen::VectorXd> params;
-    for (double p : spec_.saturation_params) params.push_back(Eigen::VectorXd::Constant(1, p));
+    params.reserve(spec_.saturation_params.size());
+    for (double p : spec_.saturation_params) params.emplace_back(Eigen::VectorXd::Constant(1, p));
     const auto r = transforms::saturate(x, spec_.saturation, params);
     std::vector<double> h(static_cast<std::size_t>(m + 1));
     for (int k = 0; k <= m; ++k) h[static_cast<std::size_t>(k)] = r.values(k, 0);

@@ -334,6 +334,7 @@ inline void adstock_compute(const ConstMatrixRef& x, AdstockKind kind, const std
     fail(to_string(kind), " adstock takes ", names.size(), " parameter(s), got ", params.size());
   const Eigen::Index T = x.rows(), C = x.cols();
   std::vector<Eigen::VectorXd> p;
+  p.reserve(names.size());
   for (std::size_t i = 0; i < names.size(); ++i) p.push_back(detail::broadcast(params[i], C, names[i]));
 
   if (values.rows() != T || values.cols() != C)

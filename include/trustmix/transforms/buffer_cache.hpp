@@ -60,7 +60,7 @@ class BufferCache {
   [[nodiscard]] Buffer acquire(std::size_t bytes) {
     if (bytes == 0) bytes = 1;
     {
-      const std::lock_guard<std::mutex> lock(m_);
+      const std::scoped_lock lock(m_);
       auto best = cached_.end();
       for (auto it = cached_.begin(); it != cached_.end(); ++it)
         if (it->capacity >= bytes && it->capacity / 2 <= bytes && (best == cached_.end() || it->capacity < best->capacity))
@@ -83,7 +83,7 @@ class BufferCache {
     Buffer drop[max_cached_buffers + 1];
     std::size_t n_drop = 0;
     {
-      const std::lock_guard<std::mutex> lock(m_);
+      const std::scoped_lock lock(m_);
       if (!enabled_ || b.capacity > max_cached_bytes || cached_.size() >= cached_.capacity()) {
         drop[n_drop++] = b;
       } else {
@@ -101,15 +101,15 @@ class BufferCache {
 
   /// Buffers and bytes held for reuse, and how many requests were served from the cache.
   [[nodiscard]] std::size_t cached_buffers() {
-    const std::lock_guard<std::mutex> lock(m_);
+    const std::scoped_lock lock(m_);
     return cached_.size();
   }
   [[nodiscard]] std::size_t cached_bytes() {
-    const std::lock_guard<std::mutex> lock(m_);
+    const std::scoped_lock lock(m_);
     return cached_bytes_;
   }
   [[nodiscard]] std::size_t reused() {
-    const std::lock_guard<std::mutex> lock(m_);
+    const std::scoped_lock lock(m_);
     return reused_;
   }
 
@@ -118,7 +118,7 @@ class BufferCache {
   void clear() {
     std::vector<Buffer> drop;
     {
-      const std::lock_guard<std::mutex> lock(m_);
+      const std::scoped_lock lock(m_);
       drop.assign(cached_.begin(), cached_.end());
       cached_.clear();
       cached_bytes_ = 0;
@@ -151,15 +151,16 @@ class BufferCache {
     const std::size_t cap = (bytes + huge_page - 1) / huge_page * huge_page;
     void* raw = mmap(nullptr, cap + huge_page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) throw std::bad_alloc();
+    // The offsets are computed on the address, the pointers by arithmetic on `raw`.
     const auto base = reinterpret_cast<std::uintptr_t>(raw);
-    const std::uintptr_t aligned = (base + huge_page - 1) / huge_page * huge_page;
-    if (aligned > base) munmap(raw, aligned - base);
-    const std::uintptr_t end = base + cap + huge_page;
-    if (end > aligned + cap) munmap(reinterpret_cast<void*>(aligned + cap), end - (aligned + cap));
+    const std::size_t head = (base + huge_page - 1) / huge_page * huge_page - base;  // bytes before the aligned start
+    char* const start = static_cast<char*>(raw) + head;
+    if (head > 0) munmap(raw, head);
+    munmap(start + cap, huge_page - head);  // the tail after cap bytes (never empty: head < huge_page)
 #if defined(MADV_HUGEPAGE)
-    madvise(reinterpret_cast<void*>(aligned), cap, MADV_HUGEPAGE);  // a hint: failure is harmless
+    madvise(start, cap, MADV_HUGEPAGE);  // a hint: failure is harmless
 #endif
-    return {reinterpret_cast<void*>(aligned), cap};
+    return {start, cap};
   }
   static void unmap(const Buffer& b) { munmap(b.data, b.capacity); }
 #else

@@ -73,7 +73,7 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
   const Eigen::Index T = x.rows(), C = x.cols();
   std::vector<Eigen::ArrayXd> p;
   for (std::size_t i = 0; i < names.size(); ++i) {
-    p.push_back(detail::broadcast(params[i], C, names[i]).array());
+    p.emplace_back(detail::broadcast(params[i], C, names[i]).array());
     for (Eigen::Index c = 0; c < C; ++c)
       if (!(p[i][c] > 0.0) || !std::isfinite(p[i][c]))
         fail(names[i], " must be a finite number > 0, got ", p[i][c], " for channel ", c);
