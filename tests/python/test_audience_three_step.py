@@ -114,6 +114,20 @@ def test_categorical_outcome_and_result_object(fitted, tmp_path):
     back = pickle.loads(pickle.dumps(ml))
     pd.testing.assert_frame_equal(back.outcome, ml.outcome)
     assert repr(back) == repr(ml)
+    # A version-1 state (before typed results: the compiled result was a dict of these names)
+    # still loads, with the same tables.
+    keys = ["classification", "beta", "beta_se", "means", "means_se", "variances", "variances_se"]
+    keys += ["probabilities", "probabilities_se", "class_shares", "objective", "parameters", "covariance"]
+    keys += ["iterations", "converged", "warnings"]
+    old = ml.__getstate__() | {"version": 1}
+    old["res"] = {k: getattr(ml._res, k) for k in keys}
+    v1 = object.__new__(type(ml))
+    v1.__setstate__(old)
+    pd.testing.assert_frame_equal(v1.outcome, ml.outcome)
+    pd.testing.assert_frame_equal(v1.coefficients, ml.coefficients)
+    assert repr(v1) == repr(ml) and v1.converged == ml.converged
+    with pytest.raises(ValueError, match="unsupported ThreeStepResult pickle version 9"):
+        v1.__setstate__(old | {"version": 9})
     ml.plot_outcome()
 
 

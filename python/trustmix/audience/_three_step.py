@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html as _html
 import math
+import types
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +16,9 @@ from trustmix import _core
 
 __all__ = ["ThreeStepResult", "three_step"]
 
-_STATE_VERSION = 1
+_STATE_VERSION = 2
+# Version 1 (before the typed result classes) held the compiled result as a dict of the
+# same names; it still loads (read through a namespace of those names).
 _ASSIGNMENTS = ("modal", "proportional")
 _CORRECTIONS = ("none", "bch", "ml")
 
@@ -38,7 +41,7 @@ class ThreeStepResult:
 
     def __init__(
         self,
-        res: _core.audience.ThreeStepResult,
+        res: _core.audience.ThreeStepResult | types.SimpleNamespace,
         names: Sequence[str],
         covariates: Sequence[str],
         outcome: str | None,
@@ -188,11 +191,17 @@ class ThreeStepResult:
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if state.get("version") != _STATE_VERSION:
-            raise ValueError(f"unsupported ThreeStepResult pickle version {state.get('version')!r}")
+        version = state.get("version")
+        if version not in (1, _STATE_VERSION):
+            raise ValueError(
+                f"unsupported ThreeStepResult pickle version {version!r} (this trustmix reads 1 and {_STATE_VERSION})"
+            )
+        res = state["res"]
+        if version == 1:
+            res = types.SimpleNamespace(**res)  # the dict of version 1, read by attribute
         ThreeStepResult.__init__(
             self,
-            state["res"],
+            res,
             state["names"],
             state["covariates"],
             state["outcome"],
