@@ -140,6 +140,8 @@ def run_world(
     max_draws: int = 400,
     horizon: int = 104,
     config: dict[str, Any] | None = None,
+    mapping: str = "size",
+    fit_models: bool = True,
 ) -> dict[str, Any]:
     """Steps 1-5 of the module docstring for one world (the model configured by ``config``,
     an entry of CONFIGS; None: CONFIGS["default"]); a dict of results."""
@@ -182,7 +184,12 @@ def run_world(
     assert test.end == dates[e] and test.measured_end == dates[e + cooldown]
     # 4. mapped to the national (reference, size 1) model, measured through the cooldown
     size = {r["name"]: float(r["size"]) for r in geo.settings["regions"]}
-    S = sum(size[r] for r in geo.treated)
+    S_size = sum(size[r] for r in geo.treated)
+    # the treated regions' share of the outcome before the test, against the national
+    # data's outcome over the same weeks: what a team without the regions' sizes uses
+    pre = geo.panel[(geo.panel["date"] < dates[s]) & geo.panel["region"].isin(geo.treated)]
+    S_outcome = float(pre["conversions"].sum()) / float(df["conversions"].iloc[:s].sum())
+    S = S_size if mapping == "size" else S_outcome
     lift_test: dict[str, Any] = {
         "channel": c,
         "start": df["week"].iloc[s],
@@ -255,7 +262,14 @@ def run_world(
         "true_test_lift": true_lift,
         "national_test_lift": national_lift,
         "truth": truth_c,
+        "size_share": S_size,
+        "outcome_share": S_outcome,
+        "measured_lift_size_mapped": -test.lift / S_size,
+        "measured_lift_outcome_mapped": -test.lift / S_outcome,
     }
+    if not fit_models:  # the test and its estimands only (--mapping-only)
+        row["seconds"] = time.perf_counter() - t0
+        return row
     probe = tm.TrustMMM(df, **kwargs, lift_tests=[lift_test])
     for tag, extra in (("uncal", {}), ("cal", {"lift_tests": [lift_test]})):
         model = tm.TrustMMM(df, **kwargs, **extra)
@@ -387,6 +401,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--option", action="append", default=[], help=f"key=value overriding --config (keys {', '.join(OPTION_KEYS)})"
     )
+    ap.add_argument(
+        "--mapping",
+        choices=("size", "outcome"),
+        default="size",
+        help="the holdout's lift to the national model: / the treated regions' summed size (default) or "
+        "/ their share of the outcome before the test",
+    )
+    ap.add_argument(
+        "--mapping-only",
+        action="store_true",
+        help="no fits: per world the measured lift mapped both ways against the holdout's and the "
+        "national world's true lift",
+    )
     ap.add_argument("--only", default=None, help="comma-separated world names (e.g. random_05): only these")
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--draws", type=int, default=500)
@@ -415,7 +442,31 @@ def main(argv: list[str] | None = None) -> None:
         "draws": 300 if a.quick else a.draws,
         "tune": 300 if a.quick else a.tune,
         "config": parse_options(a.config, a.option),
+        "mapping": a.mapping,
     }
+    if a.mapping_only:
+        mrows = []
+        for c in cases:
+            r = run_world(c, **kw, fit_models=False)
+            mrows.append(r)
+            print(
+                f"{r['world']}: {r['channel']} national true {r['national_test_lift']:.0f} | holdout true (size) "
+                f"{r['true_test_lift']:.0f} | measured / size {r['measured_lift_size_mapped']:.0f}, / outcome "
+                f"{r['measured_lift_outcome_mapped']:.0f} +- {r['measured_se']:.0f}",
+                flush=True,
+            )
+        m = pd.DataFrame(mrows)
+        nat = m["national_test_lift"]
+        for col in ("true_test_lift", "measured_lift_size_mapped", "measured_lift_outcome_mapped"):
+            rel = (m[col] - nat) / nat.abs()
+            print(
+                f"{col} vs the national lift: median rel. error {rel.median():+.3f}, "
+                f"median abs {rel.abs().median():.3f}"
+            )
+        if a.out:
+            a.out.mkdir(parents=True, exist_ok=True)
+            m.to_csv(a.out / "calibration_mapping.csv", index=False)
+        return
     print(f"configuration: {kw['config']}", flush=True)
     t0 = time.perf_counter()
     if a.jobs > 1:
@@ -426,6 +477,9 @@ def main(argv: list[str] | None = None) -> None:
         for c in cases:
             rows.append(_one((c, kw)))
             r = rows[-1]
+            if a.out:  # the worlds so far, after every world (a long run can be read while it runs)
+                a.out.mkdir(parents=True, exist_ok=True)
+                pd.DataFrame(rows).to_csv(a.out / "calibration_worlds.csv", index=False)
             print(
                 f"{r['world']}: "
                 + (
