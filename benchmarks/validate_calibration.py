@@ -30,9 +30,19 @@ the holdout's true lift (the exact expected-value chain, mapped the same way); a
 the test's own window, how often the model's predicted lift covers the holdout's true
 lift and its median relative error (without and with the term).
 
+The model's configuration is ``--config`` (default: the model's own defaults, AR(1)
+residuals; ``iid``: the configuration of the runs recorded before the AR(1) default;
+``bounded_share``: the bounded trust stock with the tracker measuring the share, AR(1)),
+with ``--option key=value`` overrides (noise, trust_form, tracker_share, link, likelihood).
+Per world it also reports the calibration term's own estimand, the national (reference)
+world's lift from the window's activity over the measured periods (the same holdout run on
+one region that is the reference world), and the tested channel's posterior adstock
+(alpha, half-life), lam and residual phi without and with the test.
+
 Run (the numbers in docs/validation.md)::
 
-    PYTHONPATH=python python benchmarks/validate_calibration.py --worlds 12 --out calibration_out
+    PYTHONPATH=python python benchmarks/validate_calibration.py --presets --worlds 20 --transfer 0.05
+    ... --presets --worlds 20 --transfer 0.05 --config bounded_share
     PYTHONPATH=python python benchmarks/validate_calibration.py --quick     # 3 worlds, short NUTS
 """
 
@@ -54,6 +64,31 @@ import pandas as pd
 import trustmix as tm
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# The model's configurations (--config; --option key=value overrides one entry). None: the
+# model's own default (noise None is AR(1) residuals for the normal likelihood since the
+# fourth session). trust_form and tracker_share apply to worlds with trust only.
+CONFIGS: dict[str, dict[str, Any]] = {
+    "default": {"noise": None},
+    # the configuration of the runs recorded before the AR(1) default
+    "iid": {"noise": "iid"},
+    # the bounded trust stock whose tracker measures the share itself (docs/validation.md)
+    "bounded_share": {"noise": None, "trust_form": "bounded", "tracker_share": True},
+}
+OPTION_KEYS = ("noise", "trust_form", "tracker_share", "link", "likelihood")
+
+
+def parse_options(config: str, options: list[str]) -> dict[str, Any]:
+    """CONFIGS[config] with ``key=value`` overrides (keys OPTION_KEYS)."""
+    if config not in CONFIGS:
+        raise SystemExit(f"--config must be one of {sorted(CONFIGS)}, got {config!r}")
+    cfg = dict(CONFIGS[config])
+    for o in options:
+        key, sep, value = o.partition("=")
+        if not sep or key not in OPTION_KEYS:
+            raise SystemExit(f"--option needs key=value with key in {OPTION_KEYS}, got {o!r}")
+        cfg[key] = (value in ("True", "true", "1")) if key == "tracker_share" else (None if value == "None" else value)
+    return cfg
 
 
 def harness() -> Any:
@@ -104,8 +139,12 @@ def run_world(
     tune: int = 500,
     max_draws: int = 400,
     horizon: int = 104,
+    config: dict[str, Any] | None = None,
+    mapping: str = "size",
+    fit_models: bool = True,
 ) -> dict[str, Any]:
-    """Steps 1-5 of the module docstring for one world; a dict of results."""
+    """Steps 1-5 of the module docstring for one world (the model configured by ``config``,
+    an entry of CONFIGS; None: CONFIGS["default"]); a dict of results."""
     h = harness()
     t0 = time.perf_counter()
     out, df, roles, peso, shocks = h.observe(case)
@@ -145,7 +184,12 @@ def run_world(
     assert test.end == dates[e] and test.measured_end == dates[e + cooldown]
     # 4. mapped to the national (reference, size 1) model, measured through the cooldown
     size = {r["name"]: float(r["size"]) for r in geo.settings["regions"]}
-    S = sum(size[r] for r in geo.treated)
+    S_size = sum(size[r] for r in geo.treated)
+    # the treated regions' share of the outcome before the test, against the national
+    # data's outcome over the same weeks: what a team without the regions' sizes uses
+    pre = geo.panel[(geo.panel["date"] < dates[s]) & geo.panel["region"].isin(geo.treated)]
+    S_outcome = float(pre["conversions"].sum()) / float(df["conversions"].iloc[:s].sum())
+    S = S_size if mapping == "size" else S_outcome
     lift_test: dict[str, Any] = {
         "channel": c,
         "start": df["week"].iloc[s],
@@ -163,7 +207,33 @@ def run_world(
     tr = geo.truth
     measured = (tr["date"] >= dates[s]) & (tr["date"] <= dates[e + cooldown])
     true_lift = -float(tr.loc[measured, "incremental_conversions"].sum()) / S
+    # the calibration term's own estimand: the national (reference) world's lift from the
+    # channel's activity over the window, summed over the measured periods, i.e. the same
+    # holdout run on one region that IS the reference world (size 1, no mix or conversion
+    # shift; a second region only because a geo experiment needs two)
+    reference = [
+        {"name": "national", "size": 1.0, "conversion_scale": 1.0, "audience_mix": {}},
+        {"name": "other", "size": 1.0, "conversion_scale": 1.0, "audience_mix": {}},
+    ]
+    nat = tm.simulate.geo_experiment(
+        out.world,
+        regions=reference,
+        treated=["national"],
+        channel=c,
+        start=s,
+        end=e,
+        spend_multiplier=0.0,
+        periods=case.periods,
+        freq="W",
+        threads=1,
+        seed=case.seed + 1,
+    )
+    ntr = nat.truth[nat.truth["region"] == "national"]
+    nmeasured = (ntr["date"] >= dates[s]) & (ntr["date"] <= dates[e + cooldown])
+    national_lift = -float(ntr.loc[nmeasured, "incremental_conversions"].sum())
     trust_on = any(r in ("trust", "both") for r in roles.values())
+    cfg = dict(CONFIGS["default"] if config is None else config)
+    share = bool(cfg.pop("tracker_share", False)) and trust_on
     kwargs = {
         "date": "week",
         "outcome": "conversions",
@@ -172,10 +242,12 @@ def run_world(
         "shocks": shocks if trust_on else [],
         "spend": {k: f"spend_{k}" for k in roles},
         "trust": trust_on,
-        # the recorded runs (docs/validation.md) fitted iid residuals, the default
-        # until the fourth session; the AR(1) default is not yet measured here
-        "noise": "iid",
+        # the model's configuration (--config): None entries are the model's defaults
+        **{k: v for k, v in cfg.items() if v is not None and (trust_on or k != "trust_form")},
     }
+    if share:
+        kwargs["tracker_share"] = True
+        kwargs["tracker_n"] = "trust_survey_n"
     window = (df["week"].iloc[0], df["week"].iloc[-1])
     truth = out.truth_for(window=window, horizon=horizon, lag=12).channels.set_index("channel")
     truth_c = float(truth.loc[c, "conversions"])
@@ -188,8 +260,16 @@ def run_world(
         "measured_lift": lift_test["lift"],
         "measured_se": lift_test["standard_error"],
         "true_test_lift": true_lift,
+        "national_test_lift": national_lift,
         "truth": truth_c,
+        "size_share": S_size,
+        "outcome_share": S_outcome,
+        "measured_lift_size_mapped": -test.lift / S_size,
+        "measured_lift_outcome_mapped": -test.lift / S_outcome,
     }
+    if not fit_models:  # the test and its estimands only (--mapping-only)
+        row["seconds"] = time.perf_counter() - t0
+        return row
     probe = tm.TrustMMM(df, **kwargs, lift_tests=[lift_test])
     for tag, extra in (("uncal", {}), ("cal", {"lift_tests": [lift_test]})):
         model = tm.TrustMMM(df, **kwargs, **extra)
@@ -197,6 +277,20 @@ def run_world(
             warnings.simplefilter("ignore")
             fit = model.fit(method=method, chains=chains, draws=draws, tune=tune, seed=case.seed, progress=False)
         zs = np.ascontiguousarray(fit.draws(max_draws))
+        # the tested channel's timing and curvature (adstock alpha, half-life, lam) and
+        # the residuals' phi: does the test move them?
+        names = model._core.constrained_names
+        cz = np.asarray(tm._core.mmm.constrained_draws(model._core, zs))
+        k = model.channels.index(c)
+        alpha = cz[:, names.index(f"alpha[{k}]")]
+        row.update(
+            {
+                f"{tag}_alpha": float(alpha.mean()),
+                f"{tag}_half_life": float(np.median(np.log(0.5) / np.log(np.clip(alpha, 1e-12, 1 - 1e-12)))),
+                f"{tag}_lam": float(cz[:, names.index(f"lam[{k}]")].mean()),
+                f"{tag}_ar1_phi": float(cz[:, names.index("ar1_phi")].mean()) if "ar1_phi" in names else 0.0,
+            }
+        )
         r = tm._core.mmm.roi(
             model._core, zs, horizon=horizon, spend=np.zeros(len(model.channels)), outcome_scale=model.y_scale
         )
@@ -249,6 +343,13 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
                     & (rows["true_test_lift"] <= rows[f"{tag}_predicted_high90"])
                 ).mean()
             ),
+            # the same against the term's own estimand, the national world's window lift
+            "test_window_national_coverage_90": float(
+                (
+                    (rows[f"{tag}_predicted_low90"] <= rows["national_test_lift"])
+                    & (rows["national_test_lift"] <= rows[f"{tag}_predicted_high90"])
+                ).mean()
+            ),
             "test_window_median_abs_rel_error": float(
                 (
                     (rows[f"{tag}_predicted_lift"] - rows["true_test_lift"]).abs()
@@ -291,6 +392,29 @@ def main(argv: list[str] | None = None) -> None:
         default=float("inf"),
         help="Student-t degrees of freedom of the calibration likelihood (inf: Normal)",
     )
+    ap.add_argument(
+        "--config",
+        default="default",
+        help="the model's configuration: default (the model's defaults: AR(1) residuals), iid (the runs "
+        "recorded before the AR(1) default), bounded_share (bounded stock, tracker measures the share, AR(1))",
+    )
+    ap.add_argument(
+        "--option", action="append", default=[], help=f"key=value overriding --config (keys {', '.join(OPTION_KEYS)})"
+    )
+    ap.add_argument(
+        "--mapping",
+        choices=("size", "outcome"),
+        default="size",
+        help="the holdout's lift to the national model: / the treated regions' summed size (default) or "
+        "/ their share of the outcome before the test",
+    )
+    ap.add_argument(
+        "--mapping-only",
+        action="store_true",
+        help="no fits: per world the measured lift mapped both ways against the holdout's and the "
+        "national world's true lift",
+    )
+    ap.add_argument("--only", default=None, help="comma-separated world names (e.g. random_05): only these")
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--draws", type=int, default=500)
     ap.add_argument("--tune", type=int, default=500)
@@ -303,6 +427,9 @@ def main(argv: list[str] | None = None) -> None:
     cases = h.all_cases(n, a.seed, presets=a.presets)
     if not a.presets:
         cases = cases[:n]
+    if a.only:
+        keep = set(a.only.split(","))
+        cases = [c for c in cases if c.name in keep]
     kw = {
         "regions": a.regions,
         "treated": a.treated,
@@ -314,7 +441,33 @@ def main(argv: list[str] | None = None) -> None:
         "chains": 2 if a.quick else a.chains,
         "draws": 300 if a.quick else a.draws,
         "tune": 300 if a.quick else a.tune,
+        "config": parse_options(a.config, a.option),
+        "mapping": a.mapping,
     }
+    if a.mapping_only:
+        mrows = []
+        for c in cases:
+            r = run_world(c, **kw, fit_models=False)
+            mrows.append(r)
+            print(
+                f"{r['world']}: {r['channel']} national true {r['national_test_lift']:.0f} | holdout true (size) "
+                f"{r['true_test_lift']:.0f} | measured / size {r['measured_lift_size_mapped']:.0f}, / outcome "
+                f"{r['measured_lift_outcome_mapped']:.0f} +- {r['measured_se']:.0f}",
+                flush=True,
+            )
+        m = pd.DataFrame(mrows)
+        nat = m["national_test_lift"]
+        for col in ("true_test_lift", "measured_lift_size_mapped", "measured_lift_outcome_mapped"):
+            rel = (m[col] - nat) / nat.abs()
+            print(
+                f"{col} vs the national lift: median rel. error {rel.median():+.3f}, "
+                f"median abs {rel.abs().median():.3f}"
+            )
+        if a.out:
+            a.out.mkdir(parents=True, exist_ok=True)
+            m.to_csv(a.out / "calibration_mapping.csv", index=False)
+        return
+    print(f"configuration: {kw['config']}", flush=True)
     t0 = time.perf_counter()
     if a.jobs > 1:
         with ProcessPoolExecutor(a.jobs) as ex:
@@ -324,6 +477,9 @@ def main(argv: list[str] | None = None) -> None:
         for c in cases:
             rows.append(_one((c, kw)))
             r = rows[-1]
+            if a.out:  # the worlds so far, after every world (a long run can be read while it runs)
+                a.out.mkdir(parents=True, exist_ok=True)
+                pd.DataFrame(rows).to_csv(a.out / "calibration_worlds.csv", index=False)
             print(
                 f"{r['world']}: "
                 + (
@@ -331,8 +487,10 @@ def main(argv: list[str] | None = None) -> None:
                     or f"{r['channel']} truth {r['truth']:.0f} | uncal {r['uncal_mean']:.0f} [{r['uncal_low90']:.0f}, "
                     f"{r['uncal_high90']:.0f}] | cal {r['cal_mean']:.0f} "
                     f"[{r['cal_low90']:.0f}, {r['cal_high90']:.0f}] | "
-                    f"test {r['measured_lift']:.0f} +- {r['measured_se']:.0f} (true {r['true_test_lift']:.0f}) "
-                    f"{r['seconds']:.0f} s"
+                    f"test {r['measured_lift']:.0f} +- {r['measured_se']:.0f} (holdout true {r['true_test_lift']:.0f}, "
+                    f"national true {r['national_test_lift']:.0f}; predicted uncal {r['uncal_predicted_lift']:.0f}, "
+                    f"cal {r['cal_predicted_lift']:.0f}) | half-life uncal {r['uncal_half_life']:.2f}, "
+                    f"cal {r['cal_half_life']:.2f} | {r['seconds']:.0f} s"
                 ),
                 flush=True,
             )

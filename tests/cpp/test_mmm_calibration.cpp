@@ -497,3 +497,167 @@ BOOST_AUTO_TEST_CASE(student_t_term_density_and_gradient) {
   s.dof = 0.0;
   BOOST_CHECK_THROW((void)lift_calibrations({s}, names, 10.0), std::invalid_argument);
 }
+
+namespace {
+
+/// Central differences of the log density against its analytic gradient, relative
+/// tolerance 1e-6 (Richardson's h/2 extrapolation, O(h^4), so that the truncation error is
+/// far below it) plus the rounding of the density.
+void check_gradient_1e6(TrustModel& m, const Vector& z, const std::string& label) {
+  Vector g(m.dimension()), scratch(m.dimension());
+  const double lp = m.log_density(z, g);
+  BOOST_REQUIRE(std::isfinite(lp));
+  const double h = 1e-4;
+  const double rounding = 10.0 * std::numeric_limits<double>::epsilon() * (1.0 + std::abs(lp)) / h;
+  auto cd = [&](int i, double step) {
+    Vector zp = z, zm = z;
+    zp[i] += step;
+    zm[i] -= step;
+    return (m.log_density(zp, scratch) - m.log_density(zm, scratch)) / (2 * step);
+  };
+  for (int i = 0; i < m.dimension(); ++i) {
+    const double fd = (4.0 * cd(i, h / 2) - cd(i, h)) / 3.0;
+    BOOST_TEST_CONTEXT(label << " parameter " << m.parameter_names()[static_cast<std::size_t>(i)] << ": analytic "
+                             << g[i] << ", central difference " << fd) {
+      BOOST_TEST(std::abs(g[i] - fd) <= 1e-6 * std::abs(fd) + rounding);
+    }
+  }
+}
+
+/// The lift term's own predicted lift at z for the single test of m (Normal, variance 1):
+/// its density at lift l is -(l - pred)^2 / 2 + const, so pred = lp(1) - lp(0) + 1/2.
+double term_prediction(const TrustModelData& d0, const Vector& z) {
+  TrustModelData d = d0;
+  BOOST_REQUIRE(d.lift_tests.size() == 1 && d.lift_tests[0].lift.size() == 1);
+  d.lift_tests[0].variance.setOnes();
+  Vector g(z.size());
+  d.lift_tests[0].lift[0] = 1.0;
+  const double lp1 = TrustModel(d).log_density(z, g);
+  d.lift_tests[0].lift[0] = 0.0;
+  const double lp0 = TrustModel(d).log_density(z, g);
+  return lp1 - lp0 + 0.5;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(log_link_lift_term_gradient_and_prediction) {
+  // With link = log the term's predicted lift is the model's own mean function's
+  // difference, sum_M exp(eta) - exp(eta_cf): its exact gradient (both forms, trust and
+  // tracker on and off, AR(1) noise, a lognormal outcome) matches central differences at
+  // 1e-6, the term is the Normal density of predicted_lifts(), and the term's own
+  // prediction equals the difference of two forward passes of the model to 1e-10.
+  struct Case {
+    TrustForm form;
+    bool trust, tracker;
+    Noise noise;
+    Likelihood lik;
+  };
+  const std::vector<Case> cases = {{TrustForm::linear, true, true, Noise::iid, Likelihood::normal},
+                                   {TrustForm::linear, true, false, Noise::ar1, Likelihood::normal},
+                                   {TrustForm::bounded, true, true, Noise::ar1, Likelihood::normal},
+                                   {TrustForm::bounded, true, false, Noise::iid, Likelihood::lognormal},
+                                   {TrustForm::linear, false, false, Noise::iid, Likelihood::normal},
+                                   {TrustForm::linear, false, false, Noise::ar1, Likelihood::lognormal}};
+  for (const Case& k : cases) {
+    TrustModelData d = make_data(60, k.trust, k.tracker, 3);
+    d.link = Link::log;
+    d.trust_form = k.form;
+    d.noise = k.noise;
+    d.likelihood = k.lik;
+    if (k.lik == Likelihood::lognormal) d.y = d.y.cwiseAbs().array() + 0.1;
+    TrustModel bare(d);
+    d.lift_tests = all_kinds();
+    TrustModel cal(d);
+    BOOST_TEST(cal.log_link());
+    std::ostringstream label;
+    label << "log link " << to_string(k.form) << " trust " << k.trust << " tracker " << k.tracker << " "
+          << to_string(k.noise) << " " << to_string(k.lik);
+    std::mt19937_64 rng(11);
+    std::normal_distribution<double> n(0.0, 0.4);
+    for (int rep = 0; rep < 2; ++rep) {
+      Vector z = cal.initial_point();
+      for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+      check_gradient_1e6(cal, z, label.str() + " rep " + std::to_string(rep));
+      // the term: the Normal density of the forward passes' prediction
+      Vector g(cal.dimension());
+      const double diff = cal.log_density(z, g) - bare.log_density(z, g);
+      const Vector pred = predicted_lifts(cal, z);
+      double want = 0.0;
+      Eigen::Index j = 0;
+      for (const LiftCalibration& t : d.lift_tests)
+        for (Eigen::Index i = 0; i < t.lift.size(); ++i, ++j) want += normal_log_density(t.lift[i], pred[j], t.variance[i]);
+      BOOST_TEST_CONTEXT(label.str()) { BOOST_TEST(diff == want, boost::test_tools::tolerance(1e-9)); }
+      // the term's own prediction of each total test = mu - mu_cf of two forward passes
+      const Vector mu = cal.forward(z).mu;
+      for (const LiftCalibration& t : d.lift_tests) {
+        if (t.per_period()) continue;
+        TrustModelData one = d;
+        one.lift_tests = {t};
+        Matrix media = d.media;
+        media.col(t.channel).segment(t.start, t.end - t.start) *= 1.0 - t.share;
+        const double fwd = (mu - cal.forward_with_media(z, media).mu).segment(t.start, t.measured_periods()).sum();
+        const double term = term_prediction(one, z);
+        BOOST_TEST_CONTEXT(label.str() << " test on channel " << t.channel << " [" << t.start << ", " << t.end << ")") {
+          BOOST_TEST(std::abs(term - fwd) <= 1e-10 * std::max(1.0, std::abs(fwd)));
+          // a lift, except for the trust-only channel (press) of a model without trust
+          if (k.trust || t.channel >= 2) BOOST_TEST(fwd != 0.0);
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(log_link_predicted_lift_has_its_closed_form) {
+  // A conversion-only channel (instagram, column 2) removed over [20, 24), measured over
+  // [20, 26): eta - eta_cf = beta_0 (1 + theta G) (h - h_cf), so the lift is
+  // sum_t exp(eta[t]) (1 - exp(-beta_0 (1 + theta G[t]) (h[t] - h_cf[t]))): the identity
+  // link's lift times about mu[t], i.e. it scales with the baseline of its periods.
+  TrustModelData d = make_data(60, true, false, 8);
+  d.link = Link::log;
+  d.lift_tests = {lift(2, 20, 24, 2, 1.0, {0.1}, 0.04)};
+  TrustModel m(d);
+  std::mt19937_64 rng(1);
+  std::normal_distribution<double> n(0.0, 0.4);
+  Vector z = m.initial_point();
+  for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+  const TrustModelParameters p = m.constrain(z);
+  const auto f = m.forward(z);
+  Vector w(d.max_lag + 1);
+  double W = 0.0;
+  for (int l = 0; l <= d.max_lag; ++l) W += w[l] = std::pow(p.alpha[2], l);
+  Vector x = d.media.col(2);
+  x.segment(20, 4).setZero();
+  double want = 0.0;
+  for (int t = 20; t < 26; ++t) {
+    double a = 0.0;
+    for (int l = 0; l <= d.max_lag && l <= t; ++l) a += w[l] * x[t - l] / W;
+    const double h_cf = (1.0 - std::exp(-p.lam[2] * a)) / (1.0 + std::exp(-p.lam[2] * a));
+    const double eta = (d.baseline.row(t) * p.b)(0) + p.gamma * f.trust_stock[t] +
+                       (p.beta[0] * f.saturated(t, 2) + p.beta[1] * f.saturated(t, 3)) * (1.0 + p.theta * f.trust_stock[t]);
+    want += std::exp(eta) * (1.0 - std::exp(-p.beta[0] * (1.0 + p.theta * f.trust_stock[t]) * (f.saturated(t, 2) - h_cf)));
+  }
+  BOOST_TEST(want > 0.0);
+  BOOST_TEST(predicted_lifts(m, z)[0] == want, boost::test_tools::tolerance(1e-10));
+  BOOST_TEST(term_prediction(d, z) == want, boost::test_tools::tolerance(1e-10));
+}
+
+BOOST_AUTO_TEST_CASE(log_link_map_moves_towards_the_measured_lift) {
+  // As for the identity link: a precise test at 3x the data's own prediction pulls the
+  // MAP's predicted lift most of the way there.
+  TrustModelData d = make_data(80, true, true, 2);
+  d.link = Link::log;
+  d.y = d.y.cwiseAbs().array() + 1.0;
+  TrustModel bare(d);
+  const MapResult r0 = fit_map(bare, bare.initial_point());
+  d.lift_tests = {lift(2, 20, 30, 2, 1.0, {0.0}, 1.0)};
+  const double base_pred = predicted_lifts(TrustModel(d), r0.mode)[0];
+  BOOST_REQUIRE(base_pred > 0.0);
+  const double target = 3.0 * base_pred;
+  d.lift_tests[0].lift[0] = target;
+  d.lift_tests[0].variance[0] = std::pow(0.02 * target, 2);
+  TrustModel cal(d);
+  const MapResult r1 = fit_map(cal, r0.mode);
+  const double pred = predicted_lifts(cal, r1.mode)[0];
+  BOOST_TEST_MESSAGE("log link: uncalibrated " << base_pred << ", calibrated " << pred << ", measured " << target);
+  BOOST_TEST(std::abs(pred - target) < 0.25 * std::abs(base_pred - target));
+}

@@ -153,12 +153,13 @@ def test_refuses_what_it_cannot_do() -> None:
         _model(data, link="logit")
     with pytest.raises(ValueError, match="prior 'roi' is not supported with link='log'"):
         _model(data, link="log", value_per_outcome=10.0, priors={"roi": {"instagram": (0.5, 3.0)}})
-    with pytest.raises(ValueError, match="lift_tests are not supported with link='log'"):
-        _model(
-            data,
-            link="log",
-            lift_tests=[{"channel": "instagram", "start": 10, "end": 19, "lift": 50.0, "standard_error": 10.0}],
-        )
+    # lift tests are accepted with the log link (their lift goes through exp; test_mmm_calibration.py)
+    cal = _model(
+        data,
+        link="log",
+        lift_tests=[{"channel": "instagram", "start": 10, "end": 19, "lift": 50.0, "standard_error": 10.0}],
+    )
+    assert cal.link == "log" and len(cal.lift_tests) == 1
     with pytest.raises(ValueError, match="link='log': gamma and beta are log-scale lifts"):
         simulate_trust_data(60, link="log")
 

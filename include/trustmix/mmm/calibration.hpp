@@ -16,8 +16,12 @@
 //   pred = sum_{t in M} (mu[t] - mu_cf[t]),
 //   mu[t] - mu_cf[t] = gamma (G[t] - G_cf[t]) + sum_s beta_s ((1 + theta G[t]) h[s, t]
 //                      - (1 + theta G_cf[t]) h_cf[s, t]),
-// where h_cf[c] = saturate(adstock(x_cf[c])) (adstock and saturation at the channel's
-// alpha and lam; the saturation curve is evaluated at the actual activity, so a test in a
+// (identity link; with the log link, mu = exp(eta), the right-hand side above is
+// eta[t] - eta_cf[t] =: d[t], the baseline cancels in it, and the lift is the model's own
+// mean function's difference mu[t] - mu_cf[t] = mu[t] (1 - exp(-d[t])): the test's lift
+// scales with the baseline and seasonality of its periods, and its gradient reaches the
+// baseline's coefficients), where h_cf[c] = saturate(adstock(x_cf[c])) (adstock and
+// saturation at the channel's alpha and lam; the saturation curve is evaluated at the actual activity, so a test in a
 // heavy period predicts less than one in a light period), h_cf[s] = h[s] for s != c, and
 // G_cf is the model's own trust-stock recursion (linear or bounded) run on the inflow
 // u_cf = u - kappa_c (h[c] - h_cf[c]) when c feeds the trust stock (else G_cf = G).
@@ -299,12 +303,16 @@ struct LiftTerm {
       auto stock = [&](int t) { return trust ? ws.G[t] : 0.0; };
       auto stock_cf = [&](int t) { return stock_moves ? L.G[t] : stock(t); };
       auto conv_cf = [&](int t) { return ws.conv_sum[t] + (jc >= 0 ? p.beta[jc] * (L.h[t] - ws.H(t, c)) : 0.0); };
-      // ---- the predicted lift and the likelihood; D[t] = dL/d(mu[t] - mu_cf[t]) on M
+      // ---- the predicted lift and the likelihood; D[t] = dL/d(mu[t] - mu_cf[t]) on M.
+      // eta[t] - eta_cf[t] = diff below (the baseline cancels); identity link: the lift is
+      // diff; log link: mu[t] - mu_cf[t] = mu[t] (1 - exp(-diff)), mu[t] = ws.mu[t] = exp(eta[t]).
+      const bool log_link = m.log_link();
       double total = 0.0;
       const bool per = test.per_period();
       for (int t = s0; t < s1; ++t) {
         const double g = stock(t), gc = stock_cf(t), cs = ws.conv_sum[t], cc = conv_cf(t);
-        const double diff = gamma * (g - gc) + cs * (1.0 + theta * g) - cc * (1.0 + theta * gc);
+        const double eta_diff = gamma * (g - gc) + cs * (1.0 + theta * g) - cc * (1.0 + theta * gc);
+        const double diff = log_link ? -ws.mu[t] * std::expm1(-eta_diff) : eta_diff;
         if (per)
           lp += observation(test.lift[t - s0] - diff, test.variance[t - s0], test.dof, L.D[t]);
         else
@@ -319,26 +327,66 @@ struct LiftTerm {
       L.gh.setZero();
       if (stock_moves) L.gG.setZero();
       double g_gamma = 0.0, g_theta = 0.0;
-      for (int t = s0; t < s1; ++t) {
-        const double D = L.D[t], g = stock(t), gc = stock_cf(t), cs = ws.conv_sum[t], cc = conv_cf(t);
-        const double amp = 1.0 + theta * g, amp_cf = 1.0 + theta * gc;
-        for (int j = 0; j < S; ++j) {
-          const int cj = m.conv_idx_[static_cast<std::size_t>(j)];
-          const double hs = ws.H(t, cj), hs_cf = j == jc ? L.h[t] : hs;
-          ws.gbeta[j] += D * (amp * hs - amp_cf * hs_cf);
-          // h[s] enters mu and, for s != c, mu_cf too (h_cf[s] = h[s])
-          ws.gH(t, cj) += D * p.beta[j] * (j == jc ? amp : amp - amp_cf);
+      if (log_link) {
+        // mu - mu_cf = exp(eta) - exp(eta_cf): the actual path's eta[t] has the adjoint
+        // Da = D mu[t], the counterfactual's eta_cf[t] the adjoint -Dc, Dc = D mu_cf[t];
+        // the baseline no longer cancels: dL/dbase[t] = Da - Dc = D (mu[t] - mu_cf[t]).
+        double gb0 = 0.0;  // sum_t dL/dbase[t]: to the intercept's level shear below
+        for (int t = s0; t < s1; ++t) {
+          const double g = stock(t), gc = stock_cf(t), cs = ws.conv_sum[t], cc = conv_cf(t);
+          const double amp = 1.0 + theta * g, amp_cf = 1.0 + theta * gc;
+          const double eta_diff = gamma * (g - gc) + cs * amp - cc * amp_cf;
+          const double mu = ws.mu[t], mu_cf = mu * std::exp(-eta_diff);
+          const double Da = L.D[t] * mu, Dc = L.D[t] * mu_cf, Db = Da - Dc;
+          for (int k = 0; k < m.K_; ++k) grad[m.o_b_ + k] += Db * m.d_.baseline(t, k);
+          gb0 += Db;
+          for (int j = 0; j < S; ++j) {
+            const int cj = m.conv_idx_[static_cast<std::size_t>(j)];
+            const double hs = ws.H(t, cj), hs_cf = j == jc ? L.h[t] : hs;
+            ws.gbeta[j] += Da * amp * hs - Dc * amp_cf * hs_cf;
+            ws.gH(t, cj) += p.beta[j] * (j == jc ? Da * amp : Da * amp - Dc * amp_cf);
+          }
+          if (jc >= 0) L.gh[t] -= Dc * p.beta[jc] * amp_cf;
+          if (trust) {
+            g_gamma += Da * g - Dc * gc;
+            g_theta += Da * g * cs - Dc * gc * cc;
+            ws.gG[t] += Da * (gamma + theta * cs);
+            const double gcf = -Dc * (gamma + theta * cc);
+            if (stock_moves)
+              L.gG[t] = gcf;
+            else
+              ws.gG[t] += gcf;  // G_cf = G
+          }
         }
-        if (jc >= 0) L.gh[t] -= D * p.beta[jc] * amp_cf;
-        if (trust) {
-          g_gamma += D * (g - gc);
-          g_theta += D * (g * cs - gc * cc);
-          ws.gG[t] += D * (gamma + theta * cs);
-          const double gcf = -D * (gamma + theta * cc);
-          if (stock_moves)
-            L.gG[t] = gcf;
-          else
-            ws.gG[t] += gcf;  // G_cf = G
+        if (trust && m.intercept_col_ >= 0) {
+          // b_0 = level - gamma Gbar (the model's free intercept level; Gbar = mean_t G[t]):
+          // dL/db_0 also reaches gamma and every G[t], as in the model's own backward pass
+          const double gbar = ws.G.mean();
+          g_gamma -= gb0 * gbar;
+          ws.gG.array() -= gb0 * gamma / T;
+        }
+      } else {
+        for (int t = s0; t < s1; ++t) {
+          const double D = L.D[t], g = stock(t), gc = stock_cf(t), cs = ws.conv_sum[t], cc = conv_cf(t);
+          const double amp = 1.0 + theta * g, amp_cf = 1.0 + theta * gc;
+          for (int j = 0; j < S; ++j) {
+            const int cj = m.conv_idx_[static_cast<std::size_t>(j)];
+            const double hs = ws.H(t, cj), hs_cf = j == jc ? L.h[t] : hs;
+            ws.gbeta[j] += D * (amp * hs - amp_cf * hs_cf);
+            // h[s] enters mu and, for s != c, mu_cf too (h_cf[s] = h[s])
+            ws.gH(t, cj) += D * p.beta[j] * (j == jc ? amp : amp - amp_cf);
+          }
+          if (jc >= 0) L.gh[t] -= D * p.beta[jc] * amp_cf;
+          if (trust) {
+            g_gamma += D * (g - gc);
+            g_theta += D * (g * cs - gc * cc);
+            ws.gG[t] += D * (gamma + theta * cs);
+            const double gcf = -D * (gamma + theta * cc);
+            if (stock_moves)
+              L.gG[t] = gcf;
+            else
+              ws.gG[t] += gcf;  // G_cf = G
+          }
         }
       }
       if (trust) {

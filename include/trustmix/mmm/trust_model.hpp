@@ -1250,9 +1250,6 @@ class TrustModel {
       default: fail("unknown likelihood");
     }
     if (d_.link != Link::identity && d_.link != Link::log) fail("unknown link");
-    if (d_.link == Link::log && !d_.lift_tests.empty())
-      fail("lift tests (calibration) are not supported with link = log: a lift test's predicted lift is linear in "
-           "the channel's contribution only under the identity link; fit with link = identity to calibrate");
     if (d_.link == Link::log && pr_.roi_log_median.size() != 0 && pr_.roi_log_median.array().isFinite().any())
       fail("ROI priors are not supported with link = log: beta_s sum_t h_s is then a log-scale lift, not the "
            "channel's outcome, so it cannot be tied to a ROI; state the prior on beta (beta_sd) or use link = identity");

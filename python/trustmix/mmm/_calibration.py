@@ -11,8 +11,10 @@ or its window and the cooldown when the lift was measured through it, and its
     pred = sum over the measured periods of mu[t] - mu_cf[t]
 
 through adstock, saturation at the actual activity and the trust stock of the model's
-form, and the measured lift enters the posterior as ``lift ~ Normal(pred, sqrt(se^2 +
-tau^2))``, tau the transfer standard deviation (``transfer_sd`` in outcome units, or
+form (with ``link="log"``, mu = exp(eta) of the model's own mean function, so the lift
+is exp(eta) - exp(eta_cf) and scales with the baseline of its periods), and the
+measured lift enters the posterior as ``lift ~ Normal(pred, sqrt(se^2 + tau^2))``, tau
+the transfer standard deviation (``transfer_sd`` in outcome units, or
 ``transfer_fraction`` x |lift|, default 0.1); with ``dof`` (finite, > 0) a Student-t with
 that many degrees of freedom replaces the Normal (heavier tails: a test far from the
 model's prediction pulls less). A per-period lift (arrays of ``lift`` and

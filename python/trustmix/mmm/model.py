@@ -405,12 +405,6 @@ class TrustMMM:
                 "not the channel's outcome, so it cannot be tied to a ROI; use link='identity' or a "
                 "beta prior (beta_sd)"
             )
-        if link == "log" and lift_tests is not None and (not hasattr(lift_tests, "__len__") or len(lift_tests) > 0):
-            raise ValueError(
-                "lift_tests are not supported with link='log': a lift test's predicted lift is linear "
-                "in the channel's contribution only under the identity link; fit with link='identity' "
-                "to calibrate"
-            )
         self.link = link
         self.likelihood = likelihood
         if noise not in ("iid", "ar1"):
