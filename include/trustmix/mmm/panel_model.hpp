@@ -10,16 +10,24 @@
 //               s[g, t] (population by default): X[c, t] s[g, t] / pop[g, t]
 //   a[c, g, t]  = geometric adstock of x[c, g, .] (alpha_c, normalised weights, lag L)
 //   h[c, g, t]  = tanh(lam_c a[c, g, t] / 2)     logistic saturation (the national model's)
-//   alpha_c, lam_c are shared by all geos (documented choice: curvature and carry-over are
-//   what a geo's short series pins worst, Meridian shares them too).
+//   alpha_c, lam_c are shared by all geos by default (documented choice: curvature and
+//   carry-over are what a geo's short series pins worst, Meridian and PyMC-Marketing share
+//   them too); PanelModelData::adstock_pooling / saturation_pooling make them per geo
+//   (alpha_{c,g}, lam_{c,g}), and half_life_pooling / amplification_pooling do the same for
+//   delta (geo stocks) and theta (FreeBlock below: none, or the non-centred partial
+//   hierarchy v_g = m + tau eta_g on the free scale logit alpha, ln lam, logit delta,
+//   ln theta, with the national prior on m and tau ~ HalfNormal(*_pool_sd)).
 //   Trust stock, trust = national: S[t] = delta S[t-1] + (1 - delta) sum_p kappa_p hn[p, t],
 //               hn[p, t] the saturated adstock of the national per-capita activity
 //               xn[p, t] = sum_g pop[g, t] x[p, g, t] / sum_g pop[g, t] (total activity
 //               over total population); S_g[t] = S[t] in every geo.
 //   trust = geo: S_g[t] = delta S_g[t-1] + (1 - delta) sum_p kappa_p h[p, g, t], one stock
 //               per geo with shared delta, kappa and S[-1] = g0.
+//   trust = national_geo ("national+geo"): S_g[t] = exp(xi_g) S[t], the national stock
+//               times a geo multiplier, xi_g = tau_xi eta_g, eta_g ~ Normal(0, 1), tau_xi ~
+//               HalfNormal(stock_deviation_sd).
 //   mu[g, t] = sum_k b[g, k] B[g, t, k] + gamma S_g[t]
-//              + sum_{s conversion} beta[s, g] (1 + theta S_g[t]) h[s, g, t]
+//              + sum_{s conversion} beta[s, g] (1 + theta_g S_g[t]) h[s, g, t]
 //   y[g, t] ~ Normal(mu[g, t], sigma)                  (per-capita scaled outcome)
 //   tracker, national: q[t] ~ Normal(a_q + b_q Sn[t], sigma_q), Sn[t] = S[t] (national
 //               stock) or sum_g pop[g, t] S_g[t] / sum_g pop[g, t] (geo stocks);
