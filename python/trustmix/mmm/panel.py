@@ -52,9 +52,10 @@ class PanelMMM:
     mu[g, t] = baseline_g[t] + gamma S_g[t] + sum_s beta[s, g] (1 + theta S_g[t]) h[s, g, t],
     y[g, t] ~ Normal(mu[g, t], sigma), on per-capita outcome and media (each divided by the
     geo's population in that period, then by its mean over the panel), with the saturated
-    adstock h of the national model (alpha, lam shared by the geos), the trust stock S
-    national (fed by the national per-capita activity of the trust channels) or one per geo,
-    and the geo effects pooled as ``pooling`` says.
+    adstock h of the national model (alpha, lam shared by the geos unless ``pooling`` says
+    otherwise), the trust stock S national (fed by the national per-capita activity of the
+    trust channels), one per geo, or national times a geo multiplier ("national+geo"), and
+    the geo effects pooled as ``pooling`` says.
 
     Parameters
     ----------
