@@ -52,9 +52,9 @@ mm::Role role_from_string(const std::string& s) {
 }
 
 mm::TrustLevel trust_level_from_string(const std::string& s) {
-  for (auto l : {mm::TrustLevel::off, mm::TrustLevel::national, mm::TrustLevel::geo})
+  for (auto l : {mm::TrustLevel::off, mm::TrustLevel::national, mm::TrustLevel::geo, mm::TrustLevel::national_geo})
     if (s == mm::to_string(l)) return l;
-  throw std::invalid_argument("trust must be 'national', 'geo' or 'off', got '" + s + "'");
+  throw std::invalid_argument("trust must be 'national', 'geo', 'national+geo' or 'off', got '" + s + "'");
 }
 
 mm::PanelModelPriors panel_priors(const py::dict& d) {
@@ -67,7 +67,10 @@ mm::PanelModelPriors panel_priors(const py::dict& d) {
       {"gamma_sd", &b.gamma_sd},       {"theta_sd", &b.theta_sd},     {"beta_sd", &b.beta_sd},
       {"baseline_sd", &b.baseline_sd}, {"sigma_sd", &b.sigma_sd},     {"tracker_a_sd", &b.tracker_a_sd},
       {"tracker_b_sd", &b.tracker_b_sd}, {"tracker_sigma_sd", &b.tracker_sigma_sd},
-      {"effect_pool_sd", &p.effect_pool_sd}, {"baseline_pool_sd", &p.baseline_pool_sd}};
+      {"effect_pool_sd", &p.effect_pool_sd}, {"baseline_pool_sd", &p.baseline_pool_sd},
+      {"adstock_pool_sd", &p.adstock_pool_sd}, {"saturation_pool_sd", &p.saturation_pool_sd},
+      {"half_life_pool_sd", &p.half_life_pool_sd}, {"amplification_pool_sd", &p.amplification_pool_sd},
+      {"stock_deviation_sd", &p.stock_deviation_sd}};
   for (auto item : d) {
     const auto key = item.first.cast<std::string>();
     const auto f = fields.find(key);
@@ -111,7 +114,14 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
     else if (k == "seasonality") s.seasonality_pooling = p;
     else if (k == "controls") s.control_pooling = p;
     else if (k == "effects") s.effect_pooling = p;
-    else throw std::invalid_argument("pooling: unknown group '" + k + "' (intercept, trend, seasonality, controls, effects)");
+    else if (k == "adstock") s.adstock_pooling = p;
+    else if (k == "saturation") s.saturation_pooling = p;
+    else if (k == "trust_half_life") s.half_life_pooling = p;
+    else if (k == "amplification") s.amplification_pooling = p;
+    else
+      throw std::invalid_argument("pooling: unknown group '" + k +
+                                  "' (intercept, trend, seasonality, controls, effects, adstock, saturation, "
+                                  "trust_half_life, amplification)");
   }
   for (std::size_t c = 0; c < channel_pooling.size(); ++c)
     s.channel_pooling.push_back(pooling_from_string(channel_pooling[c], "channel " + std::to_string(c)));

@@ -244,3 +244,95 @@ def test_read_meridian_panel_keeps_geos() -> None:
     assert kwargs["trust"] is False and kwargs["population"] == "population"
     m = tm.mmm.PanelMMM(df, **kwargs)
     assert len(m.geos) == df["geo"].nunique() and len(m.dates) == df["time"].nunique()
+
+
+# -- pooling of adstock, saturation and the trust parameters; the national+geo stock ---------
+
+
+def _trust_panel(**kw: Any) -> tm.mmm.PanelMMM:
+    df, _ = simulate_panel(5, geos=4, periods=50)
+    df["pr"] = np.repeat(np.abs(np.sin(np.arange(50) / 5.0)), 4) * 1e6
+    rng = np.random.default_rng(0)
+    df["survey"] = np.where(np.arange(len(df)) % 3 == 0, rng.normal(0.5, 0.1, len(df)), np.nan)
+    args: dict[str, Any] = dict(
+        channels={"pr": "trust", "search": "conversion", "social": "both"},
+        national_channels=["pr"],
+        tracker="survey",
+    )
+    args.update(kw)
+    return _model(df, **args)
+
+
+def _fd_max_error(m: tm.mmm.PanelMMM, seed: int) -> float:
+    """Largest relative error of the analytic gradient against central differences at a
+    random point near the start."""
+    rng = np.random.default_rng(seed)
+    z = np.asarray(m._core.initial_point()) + rng.normal(0.0, 0.3, m._core.dimension)
+    _, g = m.log_density(z)
+    h, err = 1e-5, 0.0
+    for i in range(z.size):
+        e = np.zeros_like(z)
+        e[i] = h
+        fd = (m.log_density(z + e)[0] - m.log_density(z - e)[0]) / (2 * h)
+        err = max(err, abs(fd - g[i]) / (1.0 + abs(fd)))
+    return err
+
+
+@pytest.mark.parametrize("kind", ["none", "partial"])
+def test_pooled_curvature_and_trust_parameters_have_exact_gradients(kind: str) -> None:
+    pooled = {"adstock": kind, "saturation": kind, "trust_half_life": kind, "amplification": kind}
+    m = _trust_panel(trust="geo", pooling=pooled)
+    assert m.pooling["adstock"] == kind and m.pooling["effects"] == "partial"
+    assert _fd_max_error(m, 1) < 1e-5
+    # per-geo names: every geo has its own alpha of every channel, delta and theta
+    names = list(m._core.constrained_names)
+    assert sum(n.startswith("alpha[") and "," in n for n in names) == 3 * 4
+    assert sum(n.startswith("delta[") for n in names) == 4 and sum(n.startswith("theta[") for n in names) == 4
+    assert ("alpha_tau[0]" in names) == (kind == "partial")
+    nat = _trust_panel(trust="national+geo", pooling={"adstock": "partial", "amplification": kind})
+    assert _fd_max_error(nat, 2) < 1e-5
+
+
+def test_complete_pooling_is_the_default_and_the_first_version() -> None:
+    """The four new groups default to complete, which is the model before they existed:
+    same parameters, same log density."""
+    a = _trust_panel(trust="geo")
+    b = _trust_panel(
+        trust="geo",
+        pooling={
+            "adstock": "complete",
+            "saturation": "complete",
+            "trust_half_life": "complete",
+            "amplification": "complete",
+        },
+    )
+    assert a.parameter_names == b.parameter_names
+    z = np.asarray(a._core.initial_point()) + 0.1
+    assert a.log_density(z)[0] == b.log_density(z)[0]
+    assert not any("eta" in n and ("alpha" in n or "lam" in n) for n in a.parameter_names)
+
+
+def test_national_geo_stock_fits_and_reports_multipliers() -> None:
+    m = _trust_panel(trust="national+geo")
+    fit = m.fit("map")
+    s = fit.summary()
+    mult = s[s["parameter"] == "stock_multiplier"]
+    assert list(mult["geo"]) == m.geos
+    assert (mult["mean"] > 0).all()
+    assert np.isfinite(fit.roi(by="geo", horizon=26)["roi"]).all()
+    back = pickle.loads(pickle.dumps(fit))
+    np.testing.assert_array_equal(back.z, fit.z)
+    assert back.model.trust == "national+geo"
+
+
+def test_curvature_pooling_bad_input() -> None:
+    with pytest.raises(ValueError, match="trust half-life pooling 'partial' needs one stock per geo"):
+        _trust_panel(trust="national", pooling={"trust_half_life": "partial"})
+    with pytest.raises(ValueError, match="leaves no national value"):
+        _trust_panel(trust="national", pooling={"adstock": "none"})
+    with pytest.raises(ValueError, match="pooling\\['saturation'\\] must be one of"):
+        _trust_panel(pooling={"saturation": "some"})
+    with pytest.raises(ValueError, match="unknown panel prior"):
+        _trust_panel(priors={"adstock_pool": 0.5})
+    m = _trust_panel(trust="geo", pooling={"adstock": "partial"}, priors={"adstock_pool_sd": 0.2})
+    assert any(n.startswith("log_alpha_tau") for n in m.parameter_names)

@@ -10,16 +10,24 @@
 //               s[g, t] (population by default): X[c, t] s[g, t] / pop[g, t]
 //   a[c, g, t]  = geometric adstock of x[c, g, .] (alpha_c, normalised weights, lag L)
 //   h[c, g, t]  = tanh(lam_c a[c, g, t] / 2)     logistic saturation (the national model's)
-//   alpha_c, lam_c are shared by all geos (documented choice: curvature and carry-over are
-//   what a geo's short series pins worst, Meridian shares them too).
+//   alpha_c, lam_c are shared by all geos by default (documented choice: curvature and
+//   carry-over are what a geo's short series pins worst, Meridian and PyMC-Marketing share
+//   them too); PanelModelData::adstock_pooling / saturation_pooling make them per geo
+//   (alpha_{c,g}, lam_{c,g}), and half_life_pooling / amplification_pooling do the same for
+//   delta (geo stocks) and theta (FreeBlock below: none, or the non-centred partial
+//   hierarchy v_g = m + tau eta_g on the free scale logit alpha, ln lam, logit delta,
+//   ln theta, with the national prior on m and tau ~ HalfNormal(*_pool_sd)).
 //   Trust stock, trust = national: S[t] = delta S[t-1] + (1 - delta) sum_p kappa_p hn[p, t],
 //               hn[p, t] the saturated adstock of the national per-capita activity
 //               xn[p, t] = sum_g pop[g, t] x[p, g, t] / sum_g pop[g, t] (total activity
 //               over total population); S_g[t] = S[t] in every geo.
 //   trust = geo: S_g[t] = delta S_g[t-1] + (1 - delta) sum_p kappa_p h[p, g, t], one stock
 //               per geo with shared delta, kappa and S[-1] = g0.
+//   trust = national_geo ("national+geo"): S_g[t] = exp(xi_g) S[t], the national stock
+//               times a geo multiplier, xi_g = tau_xi eta_g, eta_g ~ Normal(0, 1), tau_xi ~
+//               HalfNormal(stock_deviation_sd).
 //   mu[g, t] = sum_k b[g, k] B[g, t, k] + gamma S_g[t]
-//              + sum_{s conversion} beta[s, g] (1 + theta S_g[t]) h[s, g, t]
+//              + sum_{s conversion} beta[s, g] (1 + theta_g S_g[t]) h[s, g, t]
 //   y[g, t] ~ Normal(mu[g, t], sigma)                  (per-capita scaled outcome)
 //   tracker, national: q[t] ~ Normal(a_q + b_q Sn[t], sigma_q), Sn[t] = S[t] (national
 //               stock) or sum_g pop[g, t] S_g[t] / sum_g pop[g, t] (geo stocks);
@@ -78,9 +86,11 @@ enum class Pooling : std::uint8_t { none, partial, complete };
 }
 /// Where the trust stock lives: no stock (a standard panel MMM), one national stock, or
 /// one stock per geo.
-enum class TrustLevel : std::uint8_t { off, national, geo };
+/// one stock per geo, or one national stock with a multiplicative geo deviation
+/// (national_geo, "national+geo": S_g[t] = exp(xi_g) S[t], top of this file).
+enum class TrustLevel : std::uint8_t { off, national, geo, national_geo };
 [[nodiscard]] inline const char* to_string(TrustLevel l) {
-  return l == TrustLevel::off ? "off" : l == TrustLevel::national ? "national" : "geo";
+  return l == TrustLevel::off ? "off" : l == TrustLevel::national ? "national" : l == TrustLevel::geo ? "geo" : "national+geo";
 }
 
 /// Priors of the panel model: the national model's (TrustModelPriors; its beta_sd,
@@ -90,6 +100,15 @@ struct PanelModelPriors {
   TrustModelPriors base;
   double effect_pool_sd = 0.5;    ///< tau_s ~ HalfNormal: sd of ln beta across geos
   double baseline_pool_sd = 0.5;  ///< tau_k ~ HalfNormal: sd of a baseline coefficient across geos (scaled units)
+  /// Partial pooling of the curvature and trust parameters: the sd across geos of the free
+  /// coordinate, tau ~ HalfNormal(.): logit alpha (adstock), ln lam (saturation), logit
+  /// delta (trust half-life), ln theta (amplification). 0.5 on a logit or log scale lets a
+  /// geo's value sit within about a factor 1.6 (odds) of the panel's median at one sd.
+  double adstock_pool_sd = 0.5, saturation_pool_sd = 0.5, half_life_pool_sd = 0.5, amplification_pool_sd = 0.5;
+  /// TrustLevel::national_geo: xi_g = tau_xi eta_g, eta_g ~ Normal(0, 1), tau_xi ~
+  /// HalfNormal(stock_deviation_sd): a geo's stock within about +-30% of the national one
+  /// at one prior sd of tau.
+  double stock_deviation_sd = 0.3;
 };
 
 /// Scaled data of one panel fit (build_panel() makes it from raw units).
@@ -102,6 +121,11 @@ struct PanelModelData {
   std::vector<Matrix> baseline;      ///< G matrices T x K: the baseline design of each geo
   std::vector<Pooling> baseline_pooling;  ///< K
   std::vector<Pooling> effect_pooling;    ///< C (read for conversion channels)
+  /// Pooling of adstock alpha_c and saturation lam_c across geos: C entries, or empty for
+  /// complete (the default: one value per channel for all geos).
+  std::vector<Pooling> adstock_pooling, saturation_pooling;
+  Pooling half_life_pooling = Pooling::complete;      ///< trust retention delta (trust level geo only)
+  Pooling amplification_pooling = Pooling::complete;  ///< amplification theta (with a trust stock)
   Matrix y;                          ///< T x G scaled outcome
   TrustLevel trust_level = TrustLevel::national;
   Matrix tracker;                    ///< T x 1 (national) or T x G (geo), NaN where unmeasured; empty for none
@@ -111,7 +135,16 @@ struct PanelModelData {
 
 /// Constrained parameters of one evaluation.
 struct PanelModelParameters {
-  Vector alpha, lam;  ///< C
+  /// C: the channel's value (complete pooling), the hierarchy's median (partial, the
+  /// transformed location) or the transformed mean of the geos' free values (none); the
+  /// national stock's series use it.
+  Vector alpha, lam;
+  Matrix alpha_geo, lam_geo;  ///< C x G: each geo's alpha and lam (what the geo's likelihood uses)
+  Vector alpha_tau, lam_tau;  ///< C: partial pooling's sd of logit alpha / ln lam across geos (NaN otherwise)
+  Vector delta_geo, theta_geo;  ///< G: each geo's delta and theta (delta, theta: the location as for alpha)
+  double delta_tau = 0.0, theta_tau = 0.0;  ///< partial pooling's sd of logit delta / ln theta (NaN otherwise)
+  Vector stock_multiplier;     ///< G: exp(xi_g) (national_geo; ones otherwise)
+  double stock_tau = 0.0;      ///< national_geo: tau_xi (NaN otherwise)
   Vector kappa;       ///< P
   Matrix beta;        ///< S x G
   Matrix b;           ///< K x G
@@ -138,6 +171,7 @@ struct PanelWorkspace {
   Matrix part;                       ///< per-geo partial sums of the shared parameters' gradients (rows) x G
   Vector ll;                         ///< G: per-geo log-likelihood
   Vector Sn, gSn, u, ga;             ///< T
+  Vector Sw, gSw;                    ///< T: the population-weighted stock (national tracker on geo stocks)
   PanelModelParameters params;
 };
 
@@ -190,6 +224,22 @@ class PanelTrustModel {
         n.push_back("b_mean[" + s(k) + "]");
         n.push_back("b_tau[" + s(k) + "]");
       }
+    // per-geo curvature and trust parameters (pooling none or partial), then their taus
+    auto geo_names = [&](const FreeBlock& bl, const std::string& what, const std::string& ch) {
+      if (bl.kind == Pooling::complete) return;
+      for (int g = 0; g < G_; ++g) n.push_back(what + "[" + ch + (ch.empty() ? "" : ",") + s(g) + "]");
+      if (bl.kind == Pooling::partial) n.push_back(what + "_tau" + (ch.empty() ? "" : "[" + ch + "]"));
+    };
+    for (int c = 0; c < C_; ++c) geo_names(alpha_blocks_[static_cast<std::size_t>(c)], "alpha", s(c));
+    for (int c = 0; c < C_; ++c) geo_names(lam_blocks_[static_cast<std::size_t>(c)], "lam", s(c));
+    if (trust_enabled()) {
+      geo_names(delta_block_, "delta", "");
+      geo_names(theta_block_, "theta", "");
+      if (d_.trust_level == TrustLevel::national_geo) {
+        for (int g = 0; g < G_; ++g) n.push_back("stock_multiplier[" + s(g) + "]");
+        n.emplace_back("stock_deviation_tau");
+      }
+    }
     return n;
   }
   [[nodiscard]] Eigen::Index constrained_dimension() const { return static_cast<Eigen::Index>(constrained_names().size()); }
@@ -228,6 +278,21 @@ class PanelTrustModel {
         put(p.b_mean[k]);
         put(p.b_tau[k]);
       }
+    auto geo_values = [&](const FreeBlock& bl, const auto& values, double tau) {
+      if (bl.kind == Pooling::complete) return;
+      for (int g = 0; g < G_; ++g) put(values[g]);
+      if (bl.kind == Pooling::partial) put(tau);
+    };
+    for (int c = 0; c < C_; ++c) geo_values(alpha_blocks_[static_cast<std::size_t>(c)], p.alpha_geo.row(c), p.alpha_tau[c]);
+    for (int c = 0; c < C_; ++c) geo_values(lam_blocks_[static_cast<std::size_t>(c)], p.lam_geo.row(c), p.lam_tau[c]);
+    if (trust_enabled()) {
+      geo_values(delta_block_, p.delta_geo, p.delta_tau);
+      geo_values(theta_block_, p.theta_geo, p.theta_tau);
+      if (d_.trust_level == TrustLevel::national_geo) {
+        for (int g = 0; g < G_; ++g) put(p.stock_multiplier[g]);
+        put(p.stock_tau);
+      }
+    }
   }
 
   /// The unconstrained point of given constrained parameters (the inverse of constrain());
@@ -235,9 +300,18 @@ class PanelTrustModel {
   /// beta (b). Used to start from a national fit and by the tests.
   [[nodiscard]] Vector unconstrain(const PanelModelParameters& p) const {
     Vector z = Vector::Zero(n_);
+    const auto logit = [](double v) { return std::log(v / (1.0 - v)); };
+    const auto tau_or = [](const Vector& v, Eigen::Index i) { return v.size() > i && v[i] > 0.0 ? v[i] : 0.1; };
+    // per-geo values: the given ones, or the channel's value in every geo
     for (int c = 0; c < C_; ++c) {
-      z[o_alpha_ + c] = std::log(p.alpha[c] / (1.0 - p.alpha[c]));
-      z[o_lam_ + c] = std::log(p.lam[c]);
+      const bool ag = p.alpha_geo.rows() == C_ && p.alpha_geo.cols() == G_, lg = p.lam_geo.rows() == C_ && p.lam_geo.cols() == G_;
+      Vector va(G_), vl(G_);
+      for (int g = 0; g < G_; ++g) {
+        va[g] = logit(ag ? p.alpha_geo(c, g) : p.alpha[c]);
+        vl[g] = std::log(lg ? p.lam_geo(c, g) : p.lam[c]);
+      }
+      alpha_blocks_[static_cast<std::size_t>(c)].unconstrain(va, logit(p.alpha[c]), tau_or(p.alpha_tau, c), z);
+      lam_blocks_[static_cast<std::size_t>(c)].unconstrain(vl, std::log(p.lam[c]), tau_or(p.lam_tau, c), z);
     }
     for (int j = 0; j < S_; ++j) {
       const Block& bl = effect_blocks_[static_cast<std::size_t>(j)];
@@ -254,10 +328,21 @@ class PanelTrustModel {
     if (trust_enabled()) {
       // kappa = softmax(V u): u = V' ln kappa (V' 1 = 0, V'V = I).
       z.segment(o_kappa_, P_ - 1) = helmert_.transpose() * p.kappa.array().log().matrix();
-      z[o_delta_] = std::log(p.delta / (1.0 - p.delta));
+      Vector vd(G_), vt(G_);
+      for (int g = 0; g < G_; ++g) {
+        vd[g] = logit(p.delta_geo.size() == G_ ? p.delta_geo[g] : p.delta);
+        vt[g] = std::log(p.theta_geo.size() == G_ ? p.theta_geo[g] : p.theta);
+      }
+      delta_block_.unconstrain(vd, logit(p.delta), p.delta_tau > 0.0 ? p.delta_tau : 0.1, z);
       z[o_g0_] = p.g0;
       z[o_gamma_] = std::log(p.gamma);
-      z[o_theta_] = std::log(p.theta);
+      theta_block_.unconstrain(vt, std::log(p.theta), p.theta_tau > 0.0 ? p.theta_tau : 0.1, z);
+      if (d_.trust_level == TrustLevel::national_geo) {
+        const double tau = p.stock_tau > 0.0 ? p.stock_tau : 0.1;
+        z[o_dev_] = std::log(tau);
+        for (int g = 0; g < G_; ++g)
+          z[o_dev_ + 1 + g] = p.stock_multiplier.size() == G_ ? std::log(p.stock_multiplier[g]) / tau : 0.0;
+      }
       if (has_tracker()) {
         z[o_tracker_] = p.tracker_a;
         z[o_tracker_ + 1] = std::log(p.tracker_b);
@@ -278,9 +363,10 @@ class PanelTrustModel {
     constexpr double minus_inf = -std::numeric_limits<double>::infinity();
     if (!(p.sigma > 0.0) || !std::isfinite(p.sigma)) return minus_inf;
     const int T = T_;
-    const bool national = d_.trust_level == TrustLevel::national, geo_stock = d_.trust_level == TrustLevel::geo;
+    const bool national = d_.trust_level == TrustLevel::national;
+    const bool deviation = d_.trust_level == TrustLevel::national_geo;
     // ---- forward: the national stock (before the geo loop: every geo reads it) ----------
-    if (national) {
+    if (national || deviation) {
       ws.u.setZero();
       for (int i = 0; i < P_; ++i) {
         const int c = trust_idx_[static_cast<std::size_t>(i)];
@@ -302,9 +388,14 @@ class PanelTrustModel {
     ws.gS.setZero();
     if (has_tracker()) {
       if (d_.tracker.cols() == 1) {
-        if (geo_stock) ws.Sn = (ws.S.cwiseProduct(d_.weights)).rowwise().sum();
-        lp += tracker_term(d_.tracker.col(0), ws.Sn, p, ws.gSn, grad);
-        if (geo_stock) ws.gS = d_.weights.array().colwise() * ws.gSn.array();
+        if (national) {
+          lp += tracker_term(d_.tracker.col(0), ws.Sn, p, ws.gSn, grad);
+        } else {  // geo stocks: the tracker measures their population-weighted mean
+          ws.Sw = (ws.S.cwiseProduct(d_.weights)).rowwise().sum();
+          ws.gSw.setZero();
+          lp += tracker_term(d_.tracker.col(0), ws.Sw, p, ws.gSw, grad);
+          ws.gS = d_.weights.array().colwise() * ws.gSw.array();
+        }
       } else {
         for (int g = 0; g < G_; ++g) lp += tracker_term(d_.tracker.col(g), ws.S.col(g), p, ws.gS.col(g), grad);
       }
@@ -329,19 +420,31 @@ class PanelTrustModel {
     lp += -0.5 * ss / s2 - n_obs * std::log(p.sigma) - 0.5 * n_obs * std::log(2.0 * std::numbers::pi);
     grad[o_sigma_] += -n_obs + ss / s2;
     const Vector shared = ws.part.rowwise().sum();
-    for (int c = 0; c < C_; ++c) {
-      grad[o_alpha_ + c] += shared[r_alpha_ + c] * p.alpha[c] * (1.0 - p.alpha[c]);
-      grad[o_lam_ + c] += shared[r_lam_ + c] * p.lam[c];
-    }
     if (trust_enabled()) {
       grad[o_gamma_] += shared[r_gamma_] * p.gamma;
-      grad[o_theta_] += shared[r_theta_] * p.theta;
       Vector gkappa = shared.segment(r_kappa_, P_);
-      double gdelta = shared[r_delta_], gg0 = shared[r_g0_];
-      if (national) {
-        // the national stock's adjoint: gSn[t] (tracker) + sum_g gS_g[t] (outcome)
-        for (int g = 0; g < G_; ++g) ws.gSn += ws.gS.col(g);
-        stock_adjoint(p, ws.Sn, ws.u, ws.gSn, ws.ga, gdelta, gg0);  // ws.ga: dL/du[t]
+      double gdelta = 0.0, gg0 = shared[r_g0_];
+      if (national || deviation) {
+        // the national stock's adjoint: gSn[t] (tracker) + sum_g m_g gS_g[t] (outcome; m_g = 1
+        // for national), and dL/dxi_g = gS_g . S_g for the geo deviations
+        if (national) {
+          for (int g = 0; g < G_; ++g) ws.gSn += ws.gS.col(g);
+        } else {
+          Vector gxi(G_);
+          for (int g = 0; g < G_; ++g) {
+            gxi[g] = ws.gS.col(g).dot(ws.S.col(g));
+            ws.gSn += p.stock_multiplier[g] * ws.gS.col(g);
+          }
+          const double tau = p.stock_tau;
+          double gtau = 0.0;
+          for (int g = 0; g < G_; ++g) {
+            const double eta = z[o_dev_ + 1 + g];
+            gtau += gxi[g] * eta * tau;
+            grad[o_dev_ + 1 + g] += gxi[g] * tau;
+          }
+          grad[o_dev_] += gtau;
+        }
+        stock_adjoint(p.delta, p.g0, ws.Sn, ws.u, ws.gSn, ws.ga, gdelta, gg0);  // ws.ga: dL/du[t]
         for (int i = 0; i < P_; ++i) {
           const int c = trust_idx_[static_cast<std::size_t>(i)];
           gkappa[i] += ws.ga.dot(ws.Hn.col(c));
@@ -349,11 +452,12 @@ class PanelTrustModel {
           Vector gan(T);
           const double glam = transforms::detail::simd::logistic_series_adjoint(
               ws.An.col(c).data(), ws.Hn.col(c).data(), ws.gHn.col(c).data(), 0.5 * p.lam[c], gan.data(), T);
-          grad[o_lam_ + c] += glam * p.lam[c];
-          grad[o_alpha_ + c] += gan.dot(ws.dAn.col(c)) * p.alpha[c] * (1.0 - p.alpha[c]);
+          // the national series uses the location: its free coordinate is each block's first slot
+          grad[lam_blocks_[static_cast<std::size_t>(c)].offset] += glam * p.lam[c];
+          grad[alpha_blocks_[static_cast<std::size_t>(c)].offset] += gan.dot(ws.dAn.col(c)) * p.alpha[c] * (1.0 - p.alpha[c]);
         }
-      }
-      grad[o_delta_] += gdelta * p.delta * (1.0 - p.delta);
+        grad[delta_block_.offset] += gdelta * p.delta * (1.0 - p.delta);  // (delta pooled completely here)
+      }  // (geo stocks: the per-geo delta gradients are in ws.part, see shared_priors)
       grad[o_g0_] += gg0;
       // kappa = softmax(V u): dL/du = V' (kappa .* (g - kappa'g))
       const double kg = p.kappa.dot(gkappa);
@@ -366,7 +470,7 @@ class PanelTrustModel {
                                                                  grad);
     for (int k = 0; k < K_; ++k)
       lp += base_blocks_[static_cast<std::size_t>(k)].backward(z, ws.gb.row(k).transpose(), p.b.row(k).transpose(), grad);
-    lp += shared_priors(z, p, grad);
+    lp += shared_priors(z, p, ws, grad);
     return lp;
   }
 
@@ -394,20 +498,20 @@ class PanelTrustModel {
     const int T = static_cast<int>(Tn);
     PanelForward f;
     Vector w(d_.max_lag + 1), dw(d_.max_lag + 1), a(T);
-    auto sat = [&](const auto& x, int c, auto&& h) {
-      transforms::geometric_weights_into(p.alpha[c], w, dw);
+    auto sat = [&](const auto& x, double alpha, double lam, auto&& h) {
+      transforms::geometric_weights_into(alpha, w, dw);
       transforms::convolve_series(x, w, a);
-      transforms::detail::simd::logistic_series(a.data(), 0.5 * p.lam[c], h.data(), T);
+      transforms::detail::simd::logistic_series(a.data(), 0.5 * lam, h.data(), T);
     };
     f.saturated.assign(static_cast<std::size_t>(C_), Matrix(T, G_));
     for (int c = 0; c < C_; ++c)
       for (int g = 0; g < G_; ++g) {
         Vector h(T);
-        sat(X[static_cast<std::size_t>(c)].col(g), c, h);
+        sat(X[static_cast<std::size_t>(c)].col(g), p.alpha_geo(c, g), p.lam_geo(c, g), h);
         f.saturated[static_cast<std::size_t>(c)].col(g) = h;
       }
     f.stock = Matrix::Zero(T, G_);
-    if (d_.trust_level == TrustLevel::national) {
+    if (d_.trust_level == TrustLevel::national || d_.trust_level == TrustLevel::national_geo) {
       Vector u = Vector::Zero(T), h(T), S(T);
       for (int i = 0; i < P_; ++i) {
         const int c = trust_idx_[static_cast<std::size_t>(i)];
@@ -417,16 +521,16 @@ class PanelTrustModel {
           const auto tw = std::min<Eigen::Index>(t, T_ - 1);
           xn[t] = X[static_cast<std::size_t>(c)].row(t).dot(d_.weights.row(tw));
         }
-        sat(xn, c, h);
+        sat(xn, p.alpha[c], p.lam[c], h);
         u += p.kappa[i] * h;
       }
       stock_recursion(p.delta, p.g0, u, S);
-      f.stock.colwise() = S;
+      for (int g = 0; g < G_; ++g) f.stock.col(g) = p.stock_multiplier[g] * S;
     } else if (d_.trust_level == TrustLevel::geo) {
       for (int g = 0; g < G_; ++g) {
         Vector u = Vector::Zero(T), S(T);
         for (int i = 0; i < P_; ++i) u += p.kappa[i] * f.saturated[static_cast<std::size_t>(trust_idx_[static_cast<std::size_t>(i)])].col(g);
-        stock_recursion(p.delta, p.g0, u, S);
+        stock_recursion(p.delta_geo[g], p.g0, u, S);
         f.stock.col(g) = S;
       }
     }
@@ -437,7 +541,7 @@ class PanelTrustModel {
     for (int j = 0; j < S_; ++j) {
       const Matrix& h = f.saturated[static_cast<std::size_t>(conv_idx_[static_cast<std::size_t>(j)])];
       Matrix own = h.array().rowwise() * p.beta.row(j).array();
-      Matrix amp = p.theta * own.cwiseProduct(f.stock);
+      Matrix amp = own.cwiseProduct(f.stock).array().rowwise() * p.theta_geo.transpose().array();
       f.mu += own + amp;
       f.conversion_own.push_back(std::move(own));
       f.amplification.push_back(std::move(amp));
@@ -494,6 +598,8 @@ class PanelTrustModel {
     p.tracker_a = 0.0;
     p.tracker_b = 1.0;
     p.tracker_sigma = 1.0;
+    p.alpha_tau = p.lam_tau = Vector::Constant(C_, 0.1);
+    p.delta_tau = p.theta_tau = p.stock_tau = 0.1;  // (per-geo values: the shared ones, multipliers 1)
     if (has_tracker()) {
       double qm = 0.0;
       for (Eigen::Index i = 0; i < d_.tracker.size(); ++i)
@@ -580,6 +686,74 @@ class PanelTrustModel {
     }
   };
 
+  /// A curvature or trust parameter pooled across geos on its free coordinate v (logit
+  /// alpha, ln lam, logit delta, ln theta): complete, one v; none, v_g per geo, each with
+  /// the parameter's prior; partial, v_g = m + tau eta_g, eta_g ~ Normal(0, 1), the
+  /// parameter's prior on the location m, tau ~ HalfNormal(pool_sd). Slots: m (or v), then
+  /// ln tau, then eta (partial).
+  struct FreeBlock {
+    Pooling kind = Pooling::complete;
+    double pool_sd = 0.5;
+    int offset = 0, G = 1;
+    [[nodiscard]] int size() const { return kind == Pooling::complete ? 1 : kind == Pooling::none ? G : G + 2; }
+    [[nodiscard]] double free(const Eigen::Ref<const Vector>& z, int g) const {
+      if (kind == Pooling::complete) return z[offset];
+      if (kind == Pooling::none) return z[offset + g];
+      return z[offset] + std::exp(z[offset + 1]) * z[offset + 2 + g];
+    }
+    /// The location on the free scale (none: the mean of the geos' free values).
+    [[nodiscard]] double location(const Eigen::Ref<const Vector>& z) const {
+      return kind == Pooling::none ? z.segment(offset, G).mean() : z[offset];
+    }
+    [[nodiscard]] double tau(const Eigen::Ref<const Vector>& z) const {
+      return kind == Pooling::partial ? std::exp(z[offset + 1]) : std::numeric_limits<double>::quiet_NaN();
+    }
+    void unconstrain(const Vector& v, double location, double tau, Vector& z) const {
+      if (kind == Pooling::complete) z[offset] = location;
+      else if (kind == Pooling::none) z.segment(offset, G) = v;
+      else {
+        z[offset] = location;
+        z[offset + 1] = std::log(tau);
+        z.segment(offset + 2, G) = (v.array() - location) / tau;
+      }
+    }
+    /// Adds the likelihood's gradient (gf: dL/dv_g per geo) and the priors' gradients;
+    /// returns the log prior. prior(v) is the parameter's LogTerm on its free coordinate.
+    template <class Prior>
+    double backward(const Eigen::Ref<const Vector>& z, const Vector& gf, const Prior& prior, Eigen::Ref<Vector> grad) const {
+      double lp = 0.0;
+      if (kind == Pooling::complete) {
+        grad[offset] += gf.sum();
+        const priors::LogTerm t = prior(z[offset]);
+        lp += t.value;
+        grad[offset] += t.gradient;
+      } else if (kind == Pooling::none) {
+        for (int g = 0; g < G; ++g) {
+          const priors::LogTerm t = prior(z[offset + g]);
+          lp += t.value;
+          grad[offset + g] += gf[g] + t.gradient;
+        }
+      } else {
+        const double tau = std::exp(z[offset + 1]);
+        double gtau = 0.0;
+        for (int g = 0; g < G; ++g) {
+          const double eta = z[offset + 2 + g];
+          grad[offset] += gf[g];
+          gtau += gf[g] * eta * tau;
+          grad[offset + 2 + g] += gf[g] * tau - eta;
+          lp += -0.5 * eta * eta;
+        }
+        const priors::LogTerm t = prior(z[offset]);
+        lp += t.value;
+        grad[offset] += t.gradient;
+        const double p2 = pool_sd * pool_sd;  // tau ~ HalfNormal + Jacobian ln tau
+        lp += -0.5 * tau * tau / p2 + z[offset + 1];
+        grad[offset + 1] += gtau - tau * tau / p2 + 1.0;
+      }
+      return lp;
+    }
+  };
+
   // ---- the per-geo passes ------------------------------------------------------------------
   void forward_geo(int g, const PanelModelParameters& p, PanelWorkspace& ws, Vector& u) const {
     const int T = T_;
@@ -587,16 +761,18 @@ class PanelTrustModel {
     Matrix& dA = ws.dA[static_cast<std::size_t>(g)];
     Matrix& H = ws.H[static_cast<std::size_t>(g)];
     for (int c = 0; c < C_; ++c) {
-      transforms::geometric_adstock_recursive(d_.media[static_cast<std::size_t>(c)].col(g), p.alpha[c], d_.max_lag, A.col(c),
-                                              dA.col(c));
-      transforms::detail::simd::logistic_series(A.col(c).data(), 0.5 * p.lam[c], H.col(c).data(), T);
+      transforms::geometric_adstock_recursive(d_.media[static_cast<std::size_t>(c)].col(g), p.alpha_geo(c, g), d_.max_lag,
+                                              A.col(c), dA.col(c));
+      transforms::detail::simd::logistic_series(A.col(c).data(), 0.5 * p.lam_geo(c, g), H.col(c).data(), T);
     }
     if (d_.trust_level == TrustLevel::geo) {
       u.setZero();
       for (int i = 0; i < P_; ++i) u += p.kappa[i] * H.col(trust_idx_[static_cast<std::size_t>(i)]);
-      stock_recursion(p.delta, p.g0, u, ws.S.col(g));
+      stock_recursion(p.delta_geo[g], p.g0, u, ws.S.col(g));
     } else if (d_.trust_level == TrustLevel::national) {
       ws.S.col(g) = ws.Sn;
+    } else if (d_.trust_level == TrustLevel::national_geo) {
+      ws.S.col(g) = p.stock_multiplier[g] * ws.Sn;
     } else {
       ws.S.col(g).setZero();
     }
@@ -606,7 +782,7 @@ class PanelTrustModel {
     auto mu = ws.mu.col(g);
     mu.noalias() = d_.baseline[static_cast<std::size_t>(g)] * p.b.col(g);
     if (trust_enabled())
-      mu += p.gamma * ws.S.col(g) + conv + p.theta * ws.S.col(g).cwiseProduct(conv);
+      mu += p.gamma * ws.S.col(g) + conv + p.theta_geo[g] * ws.S.col(g).cwiseProduct(conv);
     else
       mu += conv;
   }
@@ -634,7 +810,7 @@ class PanelTrustModel {
       const int c = conv_idx_[static_cast<std::size_t>(j)];
       double gbv = 0.0;
       for (int t = 0; t < T; ++t) {
-        const double amp = trust_enabled() ? 1.0 + p.theta * S[t] : 1.0;
+        const double amp = trust_enabled() ? 1.0 + p.theta_geo[g] * S[t] : 1.0;
         gbv += gmu[t] * amp * H(t, c);
         gH(t, c) += gmu[t] * p.beta(j, g) * amp;
       }
@@ -642,14 +818,14 @@ class PanelTrustModel {
     }
     if (trust_enabled()) {
       auto gS = ws.gS.col(g);  // holds the tracker's share already
-      for (int t = 0; t < T; ++t) gS[t] += gmu[t] * (p.gamma + p.theta * conv[t]);
+      for (int t = 0; t < T; ++t) gS[t] += gmu[t] * (p.gamma + p.theta_geo[g] * conv[t]);
       part[r_gamma_] = gmu.dot(S);
       part[r_theta_] = gmu.cwiseProduct(S).dot(conv);
       if (d_.trust_level == TrustLevel::geo) {
         Vector u = Vector::Zero(T);
         for (int i = 0; i < P_; ++i) u += p.kappa[i] * H.col(trust_idx_[static_cast<std::size_t>(i)]);
         double gdelta = 0.0, gg0 = 0.0;
-        stock_adjoint(p, S, u, gS, lam_adj, gdelta, gg0);  // lam_adj: dL/du[t]
+        stock_adjoint(p.delta_geo[g], p.g0, S, u, gS, lam_adj, gdelta, gg0);  // lam_adj: dL/du[t]
         part[r_delta_] = gdelta;
         part[r_g0_] = gg0;
         for (int i = 0; i < P_; ++i) {
@@ -663,7 +839,7 @@ class PanelTrustModel {
     Matrix& dA = ws.dA[static_cast<std::size_t>(g)];
     for (int c = 0; c < C_; ++c) {
       const double glam = transforms::detail::simd::logistic_series_adjoint(A.col(c).data(), H.col(c).data(), gH.col(c).data(),
-                                                                          0.5 * p.lam[c], ga.data(), T);
+                                                                          0.5 * p.lam_geo(c, g), ga.data(), T);
       part[r_lam_ + c] = glam;
       part[r_alpha_ + c] = ga.dot(dA.col(c));
     }
@@ -682,18 +858,18 @@ class PanelTrustModel {
   /// gu[t] = (1 - delta) lambda[t]; adds dL/ddelta = sum_t lambda[t] (S[t-1] - u[t]) and
   /// dL/dg0 = delta lambda[0].
   template <class S, class U, class GS>
-  static void stock_adjoint(const PanelModelParameters& p, const S& st, const U& u, const GS& gS, Vector& gu, double& gdelta,
+  static void stock_adjoint(double delta, double g0, const S& st, const U& u, const GS& gS, Vector& gu, double& gdelta,
                             double& gg0) {
     const Eigen::Index T = u.size();
     double lam_next = 0.0;
     for (Eigen::Index t = T - 1; t >= 0; --t) {
-      const double lam_t = gS[t] + p.delta * lam_next;
-      const double prev = t > 0 ? st[t - 1] : p.g0;
+      const double lam_t = gS[t] + delta * lam_next;
+      const double prev = t > 0 ? st[t - 1] : g0;
       gdelta += lam_t * (prev - u[t]);
-      gu[t] = (1.0 - p.delta) * lam_t;
+      gu[t] = (1.0 - delta) * lam_t;
       lam_next = lam_t;
     }
-    gg0 += p.delta * lam_next;
+    gg0 += delta * lam_next;
   }
 
   /// One tracker series q against stock S: the national model's index measurement
@@ -718,53 +894,77 @@ class PanelTrustModel {
     return lp;
   }
 
-  /// Priors of the shared parameters (the national model's, term for term) and their
-  /// log-Jacobians; adds their gradients.
-  double shared_priors(const Eigen::Ref<const Vector>& z, const PanelModelParameters& p, Eigen::Ref<Vector> grad) const {
+  /// Priors of the shared and pooled curvature/trust parameters (the national model's, term
+  /// for term, priors.hpp) with their log-Jacobians; adds their gradients, and the
+  /// likelihood's gradients of the per-geo alpha, lam, delta, theta (ws.part) through their
+  /// pooling blocks.
+  double shared_priors(const Eigen::Ref<const Vector>& z, const PanelModelParameters& p, const PanelWorkspace& ws,
+                       Eigen::Ref<Vector> grad) const {
     const TrustModelPriors& q = pr_.base;
     double lp = 0.0;
     auto half_normal_log = [&](int idx, double value, double sd) {
-      lp += -0.5 * value * value / (sd * sd) + std::log(value);
-      grad[idx] += -value * value / (sd * sd) + 1.0;
+      const priors::LogTerm t = priors::half_normal_on_log(value, sd);
+      lp += t.value;
+      grad[idx] += t.gradient;
     };
+    Vector gf(G_);
+    const auto logistic = [](double v) { return v >= 0 ? 1.0 / (1.0 + std::exp(-v)) : std::exp(v) / (1.0 + std::exp(v)); };
     for (int c = 0; c < C_; ++c) {
-      const double a = p.alpha[c];
-      lp += q.alpha_a * std::log(a) + q.alpha_b * std::log1p(-a);  // Beta + logit Jacobian
-      grad[o_alpha_ + c] += q.alpha_a * (1.0 - a) - q.alpha_b * a;
-      lp += q.lam_shape * z[o_lam_ + c] - q.lam_rate * p.lam[c];  // Gamma + log Jacobian
-      grad[o_lam_ + c] += q.lam_shape - q.lam_rate * p.lam[c];
+      for (int g = 0; g < G_; ++g) gf[g] = ws.part(r_alpha_ + c, g) * p.alpha_geo(c, g) * (1.0 - p.alpha_geo(c, g));
+      lp += alpha_blocks_[static_cast<std::size_t>(c)].backward(
+          z, gf, [&](double v) { return priors::beta_on_logit(logistic(v), q.alpha_a, q.alpha_b); }, grad);  // Beta + logit Jacobian
+      for (int g = 0; g < G_; ++g) gf[g] = ws.part(r_lam_ + c, g) * p.lam_geo(c, g);
+      lp += lam_blocks_[static_cast<std::size_t>(c)].backward(
+          z, gf, [&](double v) { return priors::gamma_on_log(v, std::exp(v), q.lam_shape, q.lam_rate); }, grad);  // Gamma + log Jacobian
     }
     half_normal_log(o_sigma_, p.sigma, q.sigma_sd);
     if (!trust_enabled()) return lp;
     for (int i = 0; i < P_; ++i) lp += std::log(p.kappa[i]);  // flat Dirichlet + log-ratio Jacobian
     grad.segment(o_kappa_, P_ - 1).noalias() -= (static_cast<double>(P_) * helmert_.transpose()) * p.kappa;
-    {  // LogNormal half-life prior on delta (trust_model.hpp, log_prior_and_jacobian)
-      const double dl = p.delta, uu = -std::log(dl);
-      const double lh = std::log(std::numbers::ln2) - std::log(uu);
-      const double m = std::log(q.half_life_median), s2 = q.half_life_sd_log * q.half_life_sd_log;
-      lp += -std::log(uu) - 0.5 * (lh - m) * (lh - m) / s2 + std::log1p(-dl);
-      const double df_du = -1.0 / uu + (lh - m) / (s2 * uu);
-      grad[o_delta_] += df_du * (-(1.0 - dl)) - dl;
-    }
+    // LogNormal half-life prior on delta (the national model's)
+    for (int g = 0; g < G_; ++g) gf[g] = ws.part(r_delta_, g) * p.delta_geo[g] * (1.0 - p.delta_geo[g]);
+    lp += delta_block_.backward(
+        z, gf, [&](double v) { return priors::half_life_on_logit(logistic(v), q.half_life_median, q.half_life_sd_log); }, grad);
     lp += -0.5 * (p.g0 - q.g0_mean) * (p.g0 - q.g0_mean) / (q.g0_sd * q.g0_sd);
     grad[o_g0_] += -(p.g0 - q.g0_mean) / (q.g0_sd * q.g0_sd);
     half_normal_log(o_gamma_, p.gamma, q.gamma_sd);
-    half_normal_log(o_theta_, p.theta, q.theta_sd);
+    for (int g = 0; g < G_; ++g) gf[g] = ws.part(r_theta_, g) * p.theta_geo[g];
+    lp += theta_block_.backward(z, gf, [&](double v) { return priors::half_normal_on_log(std::exp(v), q.theta_sd); }, grad);
     if (has_tracker()) {  // (a_q's Normal prior is added in log_density)
       half_normal_log(o_tracker_ + 1, p.tracker_b, q.tracker_b_sd);
       half_normal_log(o_tracker_ + 2, p.tracker_sigma, q.tracker_sigma_sd);
+    }
+    if (d_.trust_level == TrustLevel::national_geo) {  // eta ~ Normal(0, 1), tau ~ HalfNormal + Jacobian ln tau
+      for (int g = 0; g < G_; ++g) {
+        const double eta = z[o_dev_ + 1 + g];
+        lp += -0.5 * eta * eta;
+        grad[o_dev_ + 1 + g] += -eta;
+      }
+      half_normal_log(o_dev_, p.stock_tau, pr_.stock_deviation_sd);
     }
     return lp;
   }
 
   void constrain_into_params(const Eigen::Ref<const Vector>& z, PanelModelParameters& p) const {
     check_dimension(z);
+    const auto logistic = [](double v) { return v >= 0 ? 1.0 / (1.0 + std::exp(-v)) : std::exp(v) / (1.0 + std::exp(v)); };
     p.alpha.resize(C_);
     p.lam.resize(C_);
+    p.alpha_geo.resize(C_, G_);
+    p.lam_geo.resize(C_, G_);
+    p.alpha_tau.resize(C_);
+    p.lam_tau.resize(C_);
     for (int c = 0; c < C_; ++c) {
-      const double v = z[o_alpha_ + c];
-      p.alpha[c] = v >= 0 ? 1.0 / (1.0 + std::exp(-v)) : std::exp(v) / (1.0 + std::exp(v));
-      p.lam[c] = std::exp(z[o_lam_ + c]);
+      const FreeBlock& ba = alpha_blocks_[static_cast<std::size_t>(c)];
+      const FreeBlock& bl = lam_blocks_[static_cast<std::size_t>(c)];
+      p.alpha[c] = logistic(ba.location(z));
+      p.lam[c] = std::exp(bl.location(z));
+      p.alpha_tau[c] = ba.tau(z);
+      p.lam_tau[c] = bl.tau(z);
+      for (int g = 0; g < G_; ++g) {
+        p.alpha_geo(c, g) = ba.kind == Pooling::complete ? p.alpha[c] : logistic(ba.free(z, g));
+        p.lam_geo(c, g) = bl.kind == Pooling::complete ? p.lam[c] : std::exp(bl.free(z, g));
+      }
     }
     p.beta.resize(S_, G_);
     p.beta_median.resize(S_);
@@ -783,16 +983,29 @@ class PanelTrustModel {
     }
     p.sigma = std::exp(z[o_sigma_]);
     p.kappa.resize(P_);
+    p.delta_geo.setZero(G_);  // (no trust: unused zeros; theta 0 makes the amplification vanish)
+    p.theta_geo.setZero(G_);
+    p.stock_multiplier.setOnes(G_);
+    p.delta_tau = p.theta_tau = p.stock_tau = std::numeric_limits<double>::quiet_NaN();
     if (trust_enabled()) {
       p.kappa.noalias() = helmert_ * z.segment(o_kappa_, P_ - 1);
       const double mx = p.kappa.maxCoeff();
       p.kappa.array() = (p.kappa.array() - mx).exp();
       p.kappa /= p.kappa.sum();
-      const double v = z[o_delta_];
-      p.delta = v >= 0 ? 1.0 / (1.0 + std::exp(-v)) : std::exp(v) / (1.0 + std::exp(v));
+      p.delta = logistic(delta_block_.location(z));
+      p.delta_tau = delta_block_.tau(z);
       p.g0 = z[o_g0_];
       p.gamma = std::exp(z[o_gamma_]);
-      p.theta = std::exp(z[o_theta_]);
+      p.theta = std::exp(theta_block_.location(z));
+      p.theta_tau = theta_block_.tau(z);
+      for (int g = 0; g < G_; ++g) {
+        p.delta_geo[g] = delta_block_.kind == Pooling::complete ? p.delta : logistic(delta_block_.free(z, g));
+        p.theta_geo[g] = theta_block_.kind == Pooling::complete ? p.theta : std::exp(theta_block_.free(z, g));
+      }
+      if (d_.trust_level == TrustLevel::national_geo) {
+        p.stock_tau = std::exp(z[o_dev_]);
+        for (int g = 0; g < G_; ++g) p.stock_multiplier[g] = std::exp(p.stock_tau * z[o_dev_ + 1 + g]);
+      }
       if (has_tracker()) {
         p.tracker_a = z[o_tracker_];
         p.tracker_b = std::exp(z[o_tracker_ + 1]);
@@ -823,7 +1036,7 @@ class PanelTrustModel {
     ws.gb.resize(K_, G_);
     ws.part.resize(n_part_, G_);
     ws.ll.resize(G_);
-    for (Vector* v : {&ws.Sn, &ws.gSn, &ws.u, &ws.ga}) v->setZero(T_);
+    for (Vector* v : {&ws.Sn, &ws.gSn, &ws.u, &ws.ga, &ws.Sw, &ws.gSw}) v->setZero(T_);
   }
 
   void validate() {
@@ -862,6 +1075,23 @@ class PanelTrustModel {
     }
     if (d_.national_media.rows() != T_ || d_.national_media.cols() != C_) fail("national_media must be ", T_, " x ", C_);
     if (d_.max_lag < 0) fail("max_lag must be >= 0, got ", d_.max_lag);
+    for (const auto* v : {&d_.adstock_pooling, &d_.saturation_pooling})
+      if (!v->empty() && static_cast<int>(v->size()) != C_)
+        fail("adstock_pooling and saturation_pooling need one value per channel (", C_, ") or none (complete)");
+    const bool national_series = d_.trust_level == TrustLevel::national || d_.trust_level == TrustLevel::national_geo;
+    if (d_.trust_level == TrustLevel::off && d_.amplification_pooling != Pooling::complete)
+      fail("amplification pooling '", to_string(d_.amplification_pooling), "' needs a trust stock (trust level off)");
+    if (d_.trust_level != TrustLevel::geo && d_.half_life_pooling != Pooling::complete)
+      fail("trust half-life pooling '", to_string(d_.half_life_pooling), "' needs one stock per geo (trust level 'geo'); the ",
+           to_string(d_.trust_level), " level has one national stock with one retention");
+    if (national_series)
+      for (int c = 0; c < C_; ++c) {
+        if (!d_.trust[static_cast<std::size_t>(c)]) continue;
+        for (const auto* v : {&d_.adstock_pooling, &d_.saturation_pooling})
+          if (!v->empty() && (*v)[static_cast<std::size_t>(c)] == Pooling::none)
+            fail("trust channel ", c, ": adstock/saturation pooling 'none' leaves no national value for the national stock's ",
+                 "series (trust level ", to_string(d_.trust_level), "); use 'partial' (its median) or trust level 'geo'");
+      }
     if (d_.tracker.size() != 0) {
       if (d_.trust_level == TrustLevel::off) fail("a trust tracker needs the trust stock (trust level national or geo)");
       if (d_.tracker.rows() != T_ || (d_.tracker.cols() != 1 && d_.tracker.cols() != G_))
@@ -891,8 +1121,39 @@ class PanelTrustModel {
       offset = n_++;
       names_.push_back(name);
     };
-    add(o_alpha_, C_, "logit_alpha");
-    add(o_lam_, C_, "log_lam");
+    // curvature blocks: with complete pooling one slot per channel, named as before
+    // ("logit_alpha[c]", "log_lam[c]": the layout of complete pooling is unchanged)
+    auto add_free = [&](FreeBlock& bl, Pooling kind, double pool_sd, const std::string& free_name, const std::string& what,
+                        const std::string& ch) {
+      bl.kind = kind;
+      bl.pool_sd = pool_sd;
+      bl.G = G_;
+      bl.offset = n_;
+      const std::string open = ch.empty() ? "" : "[" + ch, sep = ch.empty() ? "[" : ",", close = ch.empty() ? "" : "]";
+      if (kind == Pooling::complete) {
+        names_.push_back(free_name + open + close);
+      } else if (kind == Pooling::none) {
+        for (int g = 0; g < G_; ++g) names_.push_back(free_name + open + sep + sname(g) + "]");
+      } else {
+        names_.push_back(free_name + "_location" + open + close);
+        names_.push_back("log_" + what + "_tau" + open + close);
+        for (int g = 0; g < G_; ++g) names_.push_back(what + "_eta" + open + sep + sname(g) + "]");
+      }
+      n_ += bl.size();
+    };
+    auto channel_pooling = [&](const std::vector<Pooling>& v, int c) {
+      return v.empty() ? Pooling::complete : v[static_cast<std::size_t>(c)];
+    };
+    alpha_blocks_.resize(static_cast<std::size_t>(C_));
+    lam_blocks_.resize(static_cast<std::size_t>(C_));
+    o_alpha_ = n_;
+    for (int c = 0; c < C_; ++c)
+      add_free(alpha_blocks_[static_cast<std::size_t>(c)], channel_pooling(d_.adstock_pooling, c), pr_.adstock_pool_sd,
+               "logit_alpha", "alpha", sname(c));
+    o_lam_ = n_;
+    for (int c = 0; c < C_; ++c)
+      add_free(lam_blocks_[static_cast<std::size_t>(c)], channel_pooling(d_.saturation_pooling, c), pr_.saturation_pool_sd,
+               "log_lam", "lam", sname(c));
     auto add_block = [&](Block& bl, const std::string& what, bool log_scale) {
       bl.G = G_;
       bl.offset = n_;
@@ -938,15 +1199,22 @@ class PanelTrustModel {
         for (int i = 0; i <= k; ++i) helmert_(i, k) = 1.0 / nk;
         helmert_(k + 1, k) = -(k + 1.0) / nk;
       }
-      add1(o_delta_, "logit_delta");
+      o_delta_ = n_;
+      add_free(delta_block_, d_.half_life_pooling, pr_.half_life_pool_sd, "logit_delta", "delta", "");
       add1(o_g0_, "g0");
       add1(o_gamma_, "log_gamma");
-      add1(o_theta_, "log_theta");
+      o_theta_ = n_;
+      add_free(theta_block_, d_.amplification_pooling, pr_.amplification_pool_sd, "log_theta", "theta", "");
       if (has_tracker()) {
         add1(o_tracker_, "tracker_a");
         names_.emplace_back("log_tracker_b");
         names_.emplace_back("log_tracker_sigma");
         n_ += 2;
+      }
+      if (d_.trust_level == TrustLevel::national_geo) {  // ln tau_xi, then eta per geo
+        add1(o_dev_, "log_stock_deviation_tau");
+        for (int g = 0; g < G_; ++g) names_.push_back("stock_eta[" + sname(g) + "]");
+        n_ += G_;
       }
     }
     // rows of the per-geo partial sums
@@ -961,6 +1229,11 @@ class PanelTrustModel {
     n_part_ = r_kappa_ + P_;
     if (!(pr_.effect_pool_sd > 0.0) || !(pr_.baseline_pool_sd > 0.0))
       fail("effect_pool_sd and baseline_pool_sd must be > 0, got ", pr_.effect_pool_sd, " and ", pr_.baseline_pool_sd);
+    for (double v : {pr_.adstock_pool_sd, pr_.saturation_pool_sd, pr_.half_life_pool_sd, pr_.amplification_pool_sd,
+                     pr_.stock_deviation_sd})
+      if (!(v > 0.0) || !std::isfinite(v))
+        fail("adstock_pool_sd, saturation_pool_sd, half_life_pool_sd, amplification_pool_sd and stock_deviation_sd must be "
+             "finite and > 0, got ", v);
   }
 
   PanelModelData d_;
@@ -968,9 +1241,11 @@ class PanelTrustModel {
   int G_ = 0, T_ = 0, C_ = 0, K_ = 0, P_ = 0, S_ = 0, n_ = 0, n_tracker_obs_ = 0;
   std::vector<int> trust_idx_, conv_idx_;
   std::vector<Block> effect_blocks_, base_blocks_;
+  std::vector<FreeBlock> alpha_blocks_, lam_blocks_;  // C each
+  FreeBlock delta_block_, theta_block_;
   Matrix helmert_;
   std::vector<std::string> names_;
-  int o_alpha_ = 0, o_lam_ = 0, o_sigma_ = 0, o_kappa_ = 0, o_delta_ = 0, o_g0_ = 0, o_gamma_ = 0, o_theta_ = 0, o_tracker_ = 0;
+  int o_alpha_ = 0, o_lam_ = 0, o_sigma_ = 0, o_kappa_ = 0, o_delta_ = 0, o_g0_ = 0, o_gamma_ = 0, o_theta_ = 0, o_tracker_ = 0, o_dev_ = 0;
   int r_alpha_ = 0, r_lam_ = 0, r_gamma_ = 0, r_theta_ = 0, r_delta_ = 0, r_g0_ = 0, r_ss_ = 0, r_kappa_ = 0, n_part_ = 0;
 };
 
@@ -1037,6 +1312,11 @@ struct PanelModelSpec {
   Pooling seasonality_pooling = Pooling::complete, control_pooling = Pooling::complete;
   Pooling effect_pooling = Pooling::partial;
   std::vector<Pooling> channel_pooling;  ///< C overrides of effect_pooling, or empty
+  /// Pooling of the curvature and trust parameters across geos (default complete, one value
+  /// for all geos as Meridian and PyMC-Marketing share them: a geo's short series identifies
+  /// carry-over and curvature weakly); adstock and saturation apply to every channel.
+  Pooling adstock_pooling = Pooling::complete, saturation_pooling = Pooling::complete;
+  Pooling half_life_pooling = Pooling::complete, amplification_pooling = Pooling::complete;
   PanelModelPriors priors;
   int threads = 1;
 };
@@ -1236,6 +1516,10 @@ struct BuiltPanelModel {
   }
   d.max_lag = spec.max_lag;
   d.threads = spec.threads;
+  d.adstock_pooling.assign(static_cast<std::size_t>(C), spec.adstock_pooling);
+  d.saturation_pooling.assign(static_cast<std::size_t>(C), spec.saturation_pooling);
+  d.half_life_pooling = spec.half_life_pooling;
+  d.amplification_pooling = spec.amplification_pooling;
   PanelTrustModel model(std::move(d), spec.priors);
   return BuiltPanelModel{std::move(spec), std::move(sc), std::move(model)};
 }

@@ -87,6 +87,7 @@
 
 #include "trustmix/core/error.hpp"
 #include "trustmix/mmm/calibration.hpp"
+#include "trustmix/mmm/priors.hpp"
 #include "trustmix/transforms/adstock.hpp"
 #include "trustmix/transforms/simd.hpp"
 
@@ -1753,13 +1754,14 @@ class TrustModel {
     // receives d/d ln value (for gamma and theta with a tracker, ln value = z + ln b_q and
     // the caller passes the share of ln b_q on).
     auto half_normal_log = [&](int idx, double value, double sd) {
-      lp += -0.5 * value * value / (sd * sd) + std::log(value);
-      grad[idx] += -value * value / (sd * sd) + 1.0;
+      const priors::LogTerm t = priors::half_normal_on_log(value, sd);
+      lp += t.value;
+      grad[idx] += t.gradient;
     };
     for (int c = 0; c < C_; ++c) {
-      const double a = p.alpha[c];
-      lp += pr_.alpha_a * std::log(a) + pr_.alpha_b * std::log1p(-a);  // Beta + logit Jacobian
-      grad[o_alpha_ + c] += pr_.alpha_a * (1.0 - a) - pr_.alpha_b * a;
+      const priors::LogTerm ta = priors::beta_on_logit(p.alpha[c], pr_.alpha_a, pr_.alpha_b);  // Beta + logit Jacobian
+      lp += ta.value;
+      grad[o_alpha_ + c] += ta.gradient;
       if (rf_form(c) == RfForm::hill) {  // ln ec, ln s ~ Normal: LogNormal ec and s with their Jacobians
         const double re = z[o_lam_ + c] - pr_.rf_ec_log_mean, ve = pr_.rf_ec_sd_log * pr_.rf_ec_sd_log;
         const int os = o_slope_ + rf_slope_pos_[static_cast<std::size_t>(c)];
@@ -1810,12 +1812,9 @@ class TrustModel {
     // the Jacobians |dh/d delta| and delta (1 - delta) this is
     //   -ln u - (ln h - m)^2 / (2 s^2) + ln(1 - delta)   (+ const).
     {
-      const double dl = p.delta, u = -std::log(dl);
-      const double lh = std::log(std::numbers::ln2) - std::log(u);
-      const double m = std::log(pr_.half_life_median), s2 = pr_.half_life_sd_log * pr_.half_life_sd_log;
-      lp += -std::log(u) - 0.5 * (lh - m) * (lh - m) / s2 + std::log1p(-dl);
-      const double df_du = -1.0 / u + (lh - m) / (s2 * u);
-      grad[o_delta_] += df_du * (-(1.0 - dl)) - dl;  // du/dz = -(1 - delta); d ln(1-delta)/dz = -delta
+      const priors::LogTerm td = priors::half_life_on_logit(p.delta, pr_.half_life_median, pr_.half_life_sd_log);
+      lp += td.value;
+      grad[o_delta_] += td.gradient;
     }
     if (bounded()) {
       // logit b ~ Normal(m_b, s_b); logit G0 ~ Normal(logit b, s_0) (priors on the free

@@ -21,7 +21,17 @@ from trustmix import _core
 __all__ = ["PanelFit", "PanelMMM", "read_meridian_panel"]
 
 _POOLING = ("none", "partial", "complete")
-_GROUPS = ("intercept", "trend", "seasonality", "controls", "effects")
+_GROUPS = (
+    "intercept",
+    "trend",
+    "seasonality",
+    "controls",
+    "effects",
+    "adstock",
+    "saturation",
+    "trust_half_life",
+    "amplification",
+)
 
 
 def _show(v: Any) -> str:
@@ -42,9 +52,10 @@ class PanelMMM:
     mu[g, t] = baseline_g[t] + gamma S_g[t] + sum_s beta[s, g] (1 + theta S_g[t]) h[s, g, t],
     y[g, t] ~ Normal(mu[g, t], sigma), on per-capita outcome and media (each divided by the
     geo's population in that period, then by its mean over the panel), with the saturated
-    adstock h of the national model (alpha, lam shared by the geos), the trust stock S
-    national (fed by the national per-capita activity of the trust channels) or one per geo,
-    and the geo effects pooled as ``pooling`` says.
+    adstock h of the national model (alpha, lam shared by the geos unless ``pooling`` says
+    otherwise), the trust stock S national (fed by the national per-capita activity of the
+    trust channels), one per geo, or national times a geo multiplier ("national+geo"), and
+    the geo effects pooled as ``pooling`` says.
 
     Parameters
     ----------
@@ -72,9 +83,14 @@ class PanelMMM:
         Group or channel -> "none" / "partial" / "complete". Groups: ``intercept`` and
         ``trend`` (default partial), ``seasonality`` and ``controls`` (default complete),
         ``effects`` (every channel's effect; default partial); a channel name overrides
-        ``effects`` for that channel.
-    trust : "national", "geo" or False
-        Where the trust stock lives (False: a standard panel MMM, every channel converts).
+        ``effects`` for that channel. ``adstock`` (alpha), ``saturation`` (lam),
+        ``trust_half_life`` (delta; ``trust="geo"`` only) and ``amplification`` (theta):
+        default complete (one value for all geos, as Meridian and PyMC-Marketing share
+        them); partial is a non-centred hierarchy on the logit / log scale (docs/panel.md).
+    trust : "national", "geo", "national+geo" or False
+        Where the trust stock lives (False: a standard panel MMM, every channel converts);
+        "national+geo": one national stock times a geo multiplier exp(xi_g), xi_g pooled
+        partially around 0.
     tracker : str, optional
         Trust tracker column (NaN where unmeasured). National when equal across geos on
         every date (as a national survey repeated on each row), else per geo.
@@ -83,7 +99,9 @@ class PanelMMM:
         Value of one unit of outcome, for ROI in currency (default: outcome per spend).
     priors : mapping, optional
         Prior settings: the national model's names (``beta_sd``, ``baseline_sd``, ...)
-        and ``effect_pool_sd``, ``baseline_pool_sd`` (partial pooling's geo spread).
+        and ``effect_pool_sd``, ``baseline_pool_sd``, ``adstock_pool_sd``,
+        ``saturation_pool_sd``, ``half_life_pool_sd``, ``amplification_pool_sd`` (partial
+        pooling's geo spread) and ``stock_deviation_sd`` (the "national+geo" multipliers').
     no_media : "warn" or "error"
         A geo whose geo channels are all zero: kept with a warning (its effects come from the
         pooling and the prior) or refused.
@@ -149,8 +167,8 @@ class PanelMMM:
         self.channel_names = list(self.roles)
         self.geo, self.date, self.outcome = geo, date, outcome
         self.trust: str = "off" if trust is False else str(trust)
-        if self.trust not in ("off", "national", "geo"):
-            raise _fail(f"trust must be 'national', 'geo' or False, got {trust!r}")
+        if self.trust not in ("off", "national", "geo", "national+geo"):
+            raise _fail(f"trust must be 'national', 'geo', 'national+geo' or False, got {trust!r}")
         if no_media not in ("warn", "error"):
             raise _fail(f"no_media must be 'warn' or 'error', got {no_media!r}")
         self.national_channels = list(national_channels)
@@ -307,6 +325,10 @@ class PanelMMM:
             "seasonality": "complete",
             "controls": "complete",
             "effects": effects,
+            "adstock": "complete",
+            "saturation": "complete",
+            "trust_half_life": "complete",
+            "amplification": "complete",
             **groups,
         }
         step = np.median(np.diff(dates.values).astype("timedelta64[s]").astype(float)) / 86400.0
@@ -496,7 +518,11 @@ class PanelFit:
         base, _, rest = name.partition("[")
         idx = rest.rstrip("]").split(",") if rest else []
         names = list(m._scales["baseline_names"])
-        if base in ("alpha", "lam", "kappa", "beta_median", "beta_tau"):
+        if base in ("alpha", "lam") and len(idx) == 2:  # per geo (adstock/saturation pooled)
+            return base, m.channel_names[int(idx[0])], m.geos[int(idx[1])]
+        if base in ("delta", "theta", "stock_multiplier") and len(idx) == 1:
+            return base, "", m.geos[int(idx[0])]
+        if base in ("alpha", "lam", "kappa", "beta_median", "beta_tau", "alpha_tau", "lam_tau"):
             return base, m.channel_names[int(idx[0])], ""
         if base == "beta":
             return base, m.channel_names[int(idx[0])], m.geos[int(idx[1])]
