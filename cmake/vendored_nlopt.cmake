@@ -73,8 +73,10 @@ function(trustmix_vendored_nlopt dir)
   set_target_properties(trustmix_nlopt PROPERTIES POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET hidden
                                                   C_STANDARD 99 C_EXTENSIONS ON)
   target_include_directories(trustmix_nlopt PRIVATE "${out}" "${dir}/src/api" "${dir}/src/util" ${dirs})
-  # consumers see nlopt.h and the generated nlopt.hpp (before any system copy: -I, not -isystem)
-  target_include_directories(trustmix_nlopt INTERFACE "$<BUILD_INTERFACE:${out}>" "$<BUILD_INTERFACE:${dir}/src/api>")
+  # consumers see nlopt.h and the generated nlopt.hpp as system headers (-isystem: NLopt's
+  # code is not held to our warnings), still searched before the standard /usr/include
+  target_include_directories(trustmix_nlopt SYSTEM INTERFACE "$<BUILD_INTERFACE:${out}>"
+                                                             "$<BUILD_INTERFACE:${dir}/src/api>")
   target_compile_options(trustmix_nlopt PRIVATE $<$<C_COMPILER_ID:GNU,Clang,AppleClang>:-w>)  # third-party C: not our warnings
   if(NOT WIN32)
     target_link_libraries(trustmix_nlopt PRIVATE m)

@@ -21,12 +21,22 @@ def main(out: str) -> None:
     model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, value_per_outcome=3.0)
     fit = model.fit("map", seed=1, progress=False)
     plans: dict[str, np.ndarray] = {}
-    # SLSQP (52 cells), AUGLAG with L-BFGS (160 cells) and MMA (a budget cap)
-    for name, horizon, algorithm, budget in (("slsqp", 13, "slsqp", None), ("auglag", 40, "auglag", None),
-                                             ("mma", 13, "mma", "cap")):
+    # SLSQP (52 cells), AUGLAG with L-BFGS (160 cells), MMA (the outcome under a budget cap)
+    for name, horizon, algorithm, budget, objective in (
+        ("slsqp", 13, "slsqp", None, "net_value"),
+        ("auglag", 40, "auglag", None, "net_value"),
+        ("mma", 13, "mma", "cap", "outcome"),
+    ):
         constraints = {"budget": budget} if budget else None
-        res = tm.plan.optimize(fit, horizon=horizon, objective="net_value", algorithm=algorithm,
-                               constraints=constraints, draw_optima=0, threads=1)
+        res = tm.plan.optimize(
+            fit,
+            horizon=horizon,
+            objective=objective,
+            algorithm=algorithm,
+            constraints=constraints,
+            draw_optima=0,
+            threads=1,
+        )
         plans[name] = res.schedule.to_numpy()
         print(f"{name}: objective {res.info['objective']!r}, {res.info['message']}")
     np.savez(out, **plans)
