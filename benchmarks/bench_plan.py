@@ -380,7 +380,9 @@ def part_simulator(a) -> None:
                 )
             t_fit = time.perf_counter() - t0
             t0 = time.perf_counter()
-            res = tm.plan.optimize(fit, horizon=H, objective="outcome", draw_optima=0)
+            res = tm.plan.optimize(
+                fit, horizon=H, objective="outcome", draw_optima=0, risk=a.sim_risk, level=a.sim_risk_level
+            )
             evals = res.info["evaluations"]
             t_plan = time.perf_counter() - t0
             sq = tm.plan.status_quo(fit, H).to_numpy()
@@ -565,6 +567,8 @@ def main() -> None:
     ap.add_argument("--sim-tail", type=int, default=104, help="weeks after the plan counted in the world's truth")
     ap.add_argument("--sim-chains", type=int, default=2)
     ap.add_argument("--sim-draws", type=int, default=300, help="NUTS tune and draws per chain of the world fits")
+    ap.add_argument("--sim-risk", default="mean", help="risk measure of the world plans (mean, quantile, cvar)")
+    ap.add_argument("--sim-risk-level", type=float, default=0.1, help="its level (quantile, cvar)")
     ap.add_argument(
         "--sim-diagnose", action="store_true", help="per world: gains split, P(beat), model vs world marginal returns"
     )
