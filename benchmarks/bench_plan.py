@@ -380,7 +380,9 @@ def part_simulator(a) -> None:
                 )
             t_fit = time.perf_counter() - t0
             t0 = time.perf_counter()
-            res = tm.plan.optimize(fit, horizon=H, objective="outcome", draw_optima=0)
+            res = tm.plan.optimize(
+                fit, horizon=H, objective="outcome", draw_optima=0, risk=a.sim_risk, level=a.sim_risk_level
+            )
             evals = res.info["evaluations"]
             t_plan = time.perf_counter() - t0
             sq = tm.plan.status_quo(fit, H).to_numpy()
@@ -388,17 +390,20 @@ def part_simulator(a) -> None:
             s_plan, s_sq = res.draws["outcome"].mean(), res.draws["ref_outcome"].mean()
             model_gain = s_plan - s_sq
 
-            def true_conversions(sched: np.ndarray, spec=spec, paid=paid, start=start, seed=seed) -> float:
+            def true_path(sched: np.ndarray, spec=spec, paid=paid, start=start, seed=seed) -> np.ndarray:
                 sp = copy.deepcopy(spec)
                 sp["campaigns"] = spec["campaigns"] + _weekly_campaigns(sched, paid, start, T, "plan")
                 o = tm.simulate.World(sp, seed=seed).run(
                     periods=T + H + E, mode="segment", freq="W", threads=1, truth=False
                 )
                 exp = o.outcomes.groupby("date")["expected_conversions"].sum().to_numpy()
-                return float(exp[T:].sum())
+                return exp[T:]
 
-            y_sq = true_conversions(sq)
-            y_plan = true_conversions(res.schedule[paid].to_numpy())
+            path_sq = true_path(sq)
+            path_plan = true_path(res.schedule[paid].to_numpy())
+            y_sq, y_plan = float(path_sq.sum()), float(path_plan.sum())
+            if a.sim_diagnose:
+                _diagnose_world(name, seed, fit, res, sq, paid, path_sq, path_plan, true_path, H)
             g = (y_plan - y_sq) / y_sq * 100
             gains.append(g)
             wins += y_plan > y_sq
@@ -412,6 +417,43 @@ def part_simulator(a) -> None:
         f"\nThe plan beats the status quo in the world's own truth in {wins} of {len(gains)} worlds "
         f"(true gain: median {np.median(gains):+.2f}%, min {min(gains):+.2f}%, max {max(gains):+.2f}%)."
     )
+
+
+def _diagnose_world(name, seed, fit, res, sq, paid, path_sq, path_plan, true_path, H) -> None:
+    """Why a plan wins or loses in the world (``--sim-diagnose``): the model's and the
+    world's gain split into the horizon and the weeks after it, the model's posterior
+    interval and P(plan beats the status quo), the spend moved per channel, and per channel
+    the model's and the world's gain from 10% more of that channel's status-quo spend (the
+    model's marginal returns against the world's: where their signs or order differ, the
+    fit, not the planner, is wrong)."""
+    d = res.draws
+    gain = d["outcome"] - d["ref_outcome"]
+    short = (d["short"] - d["ref_short"]).mean()
+    lo, hi = np.quantile(gain, [0.05, 0.95])
+    p_beat = float((gain > 0).mean())
+    true_short = float(path_plan[:H].sum() - path_sq[:H].sum())
+    true_long = float(path_plan[H:].sum() - path_sq[H:].sum())
+    moved = res.schedule[paid].to_numpy().sum(axis=0) - sq.sum(axis=0)
+    print(
+        f"  diagnosis {name} {seed}: model gain {gain.mean():+,.1f} (90% {lo:+,.1f} .. {hi:+,.1f};"
+        f" P(beat) {p_beat:.2f}; horizon {short:+,.1f}, after {gain.mean() - short:+,.1f});"
+        f" world gain horizon {true_short:+,.1f}, after {true_long:+,.1f}",
+        flush=True,
+    )
+    base_model = tm.plan.evaluate(fit, sq, max_draws=None)
+    for j, c in enumerate(paid):
+        up = sq.copy()
+        up[:, j] *= 1.1
+        m_gain = float(
+            (tm.plan.evaluate(fit, up, max_draws=None).draws["outcome"] - base_model.draws["outcome"]).mean()
+        )
+        w_gain = float(true_path(up).sum() - path_sq.sum())
+        print(
+            f"    {c}: spend moved {moved[j]:+,.0f} ({moved[j] / max(sq[:, j].sum(), 1e-9):+.0%});"
+            f" +10% of its status quo ({0.1 * sq[:, j].sum():,.0f}) gains {m_gain:+,.1f} in the model,"
+            f" {w_gain:+,.1f} in the world",
+            flush=True,
+        )
 
 
 def part_rf(a) -> None:
@@ -525,6 +567,11 @@ def main() -> None:
     ap.add_argument("--sim-tail", type=int, default=104, help="weeks after the plan counted in the world's truth")
     ap.add_argument("--sim-chains", type=int, default=2)
     ap.add_argument("--sim-draws", type=int, default=300, help="NUTS tune and draws per chain of the world fits")
+    ap.add_argument("--sim-risk", default="mean", help="risk measure of the world plans (mean, quantile, cvar)")
+    ap.add_argument("--sim-risk-level", type=float, default=0.1, help="its level (quantile, cvar)")
+    ap.add_argument(
+        "--sim-diagnose", action="store_true", help="per world: gains split, P(beat), model vs world marginal returns"
+    )
     a = ap.parse_args()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     for part in a.parts:

@@ -41,6 +41,24 @@
 // outcome units: the baseline (intercept, trend, seasonality), which no schedule changes,
 // is left out unless a future baseline design is given.
 //
+// Log link (TrustModelData::link = log, mu = exp(eta)): eta[t] = base[t] + d[t] with
+// d[t] = gamma G[t] + c[t] (1 + theta G[t]) the same terms on the log scale, and the
+// model's mean mu = exp(eta) (E y = mu for the normal and the lognormal likelihood alike:
+// the lognormal's -sigma^2/2 sits in its location). What the media and the stock add is
+// mu - exp(base) = exp(base) expm1(d): per period of the window
+//   m[t] = e_B expm1(d[t]),  e_B = exp(b . level), level = each baseline column's mean
+//          over the last min(T, 52) periods of the fit's data (as the analyses,
+//          analyses.hpp: the baseline multiplies every effect, so it cannot be left out)
+//   m[t] = exp(b . B_future[t] + d[t])  for t < H when a future baseline design is given
+//          (the model's mu itself, as the identity link then counts the baseline)
+// and the tail is run period by period for both trust forms (no closed form:
+// e_B (exp(gamma G[t]) - exp(gamma b)), b = 0 in the linear form), so tail_coverage = 1
+// is refused. Reverse mode: gm[t] above times dm/dd[t] = exp(base + d[t]) = mu[t] (the
+// tail's gG[t] = outcome_scale r_t gamma mu[t]); everything below is unchanged. The paths'
+// parts (conversion, amplification, trust_direct) are the model's allocation
+// (TrustModel::forward_on): each log-scale term x receives x (m[t] - [future] exp(base)) / d.
+// Y under the log link is not concave in the schedule (exp of a concave function).
+//
 // Reverse mode (exact; tested against finite differences): with gm[t] = outcome_scale r_t,
 //   gG[t] = gm[t] (gamma + theta c[t]) (+ outcome_scale gamma Q at t = N-1; gm[t] gamma in
 //           the bounded form's stock tail),  gc[t] = gm[t] (1 + theta G[t]),
@@ -165,7 +183,8 @@ struct PlanPaths {
   Matrix conversion;   ///< c[t] outcome_scale: the conversion channels' own terms
   Matrix amplification;///< theta G[t] c[t] outcome_scale
   Matrix trust_direct; ///< gamma G[t] outcome_scale
-  Vector tail_outcome; ///< n: gamma G[N-1] Q outcome_scale, the closed-form rest of the tail (discounted)
+  Vector tail_outcome; ///< n: the rest of the tail after the window (discounted, outcome units): gamma G[N-1] Q
+                       ///< outcome_scale (linear form), or the run tail (bounded form, log link)
   Vector total;        ///< n: Y
   Vector tail_periods; ///< n: periods counted after the horizon
 };
@@ -202,10 +221,7 @@ class TrustPlanModel final : public DrawObjective {
         fail("channel ", c, " is a reach-and-frequency channel: the planner needs how its spend becomes reach and "
              "frequency (settings.rf: a reach curve and impressions per unit of spend)");
     rf_shape_ = model.data().rf_shape;
-    if (model.log_link())
-      fail("the planner plans fits with link = 'identity' only: its outcome path and gradient are the identity "
-           "link's sums (gamma G + c (1 + theta G)); a link = 'log' fit is refused rather than planned wrong. Refit "
-           "with link = 'identity' to plan");
+    log_link_ = model.log_link();
     if (draws.cols() != model.dimension())
       fail("draws must have one column per unconstrained parameter (", model.dimension(), "), got ", draws.cols());
     if (draws.rows() < 1) fail("draws must have at least one row");
@@ -233,6 +249,9 @@ class TrustPlanModel final : public DrawObjective {
     if (bounded_ && s_.tail == -1 && s_.tail_coverage >= 1.0)
       fail("tail_coverage = 1 (the infinite tail, in closed form) is for trust_form = 'linear' only: the bounded "
            "form's tail is run period by period; use tail_coverage < 1 (e.g. 0.99) or a fixed tail");
+    if (log_link_ && d.trust_enabled && s_.tail == -1 && s_.tail_coverage >= 1.0)
+      fail("tail_coverage = 1 (the infinite tail, in closed form) is for link = 'identity' only: under the log "
+           "link the tail is run period by period; use tail_coverage < 1 (e.g. 0.99) or a fixed tail");
     const Eigen::Index K = d.baseline.cols();
     if (s_.future_baseline.size() != 0 && (s_.future_baseline.rows() != H_ || s_.future_baseline.cols() != K))
       fail("future_baseline must be ", H_, " x ", K, " (horizon x baseline columns) or empty, got ",
@@ -240,6 +259,11 @@ class TrustPlanModel final : public DrawObjective {
     if (!s_.future_baseline.allFinite()) fail("future_baseline must be finite");
     trust_enabled_ = d.trust_enabled;
     const Eigen::Index n = draws.rows();
+    // Log link: the baseline's level after the data, each column's mean over the last
+    // min(T, 52) periods of the fit's data (as the analyses, analyses.hpp: under the log
+    // link the baseline multiplies every effect, so it cannot be left out).
+    Eigen::RowVectorXd base_level;
+    if (log_link_) base_level = d.baseline.bottomRows(std::min<Eigen::Index>(d.baseline.rows(), 52)).colwise().mean();
     require_memory(8.0 * static_cast<double>(n) * static_cast<double>((L_ + 1) * C_ * 2 + L_ * C_ + 8 * C_ + H_ + 64),
                    "the planner's per-draw state", "plan on fewer draws");
     const Eigen::Index T0 = history_media.rows();
@@ -274,6 +298,7 @@ class TrustPlanModel final : public DrawObjective {
             dr.gamma = trust_enabled_ ? p.gamma : 0.0;
             dr.theta = trust_enabled_ ? p.theta : 0.0;
             if (s_.future_baseline.size() != 0) dr.base = s_.future_baseline * p.b;
+            dr.exp_level = log_link_ ? std::exp(K > 0 ? base_level.dot(p.b) : 0.0) : 1.0;
             // The history: adstock carry into the plan (row-major, L x C) and the stock at its end.
             dr.carry = RowMatrix::Zero(L_, C_);
             for (Eigen::Index c = 0; c < C_; ++c) {
@@ -319,7 +344,7 @@ class TrustPlanModel final : public DrawObjective {
             dr.explicit_periods = H_ + std::min<Eigen::Index>(L_, tail);
             dr.q = 0.0;
             dr.stock_tail = 0;
-            if (trust_enabled_ && tail > L_ && bounded_) {
+            if (trust_enabled_ && tail > L_ && (bounded_ || log_link_)) {
               if (tail - L_ > max_stock_tail) {
                 too_long = true;
                 continue;
@@ -352,9 +377,10 @@ class TrustPlanModel final : public DrawObjective {
   /// a sum of h with weights >= 0, so gamma G and beta h are concave (gamma, beta >= 0).
   /// The amplification c (1 + theta G) is a product of concave functions, not concave,
   /// and the bounded stock is not either: true only without trust, or in the linear form
-  /// with theta = 0 in every draw.
+  /// with theta = 0 in every draw. Under the log link the outcome is exp of a concave
+  /// function, not concave: false.
   [[nodiscard]] bool concave() const override {
-    if (!s_.rf.empty()) return false;  // RF: the hill form is S-shaped in frequency; not certified
+    if (!s_.rf.empty() || log_link_) return false;  // RF: the hill form is S-shaped in frequency; not certified
     if (!trust_enabled_) return true;
     if (bounded_) return false;
     for (const Draw& dr : draw_)
@@ -463,6 +489,7 @@ class TrustPlanModel final : public DrawObjective {
     Vector w0u;               // w_0 u_c: activity of one unit of spend in its own period
     Vector coef_conv;         // beta (0 for other channels)
     Vector base;              // H: b . B_future[t] (empty: none)
+    double exp_level = 1.0;   // log link: exp(b . level), the baseline's multiplier after the data
     RowMatrix carry;          // L x C
     double delta = 0, gamma = 0, theta = 0, g_end = 0, q = 0;
     int tail = 0;
@@ -474,11 +501,11 @@ class TrustPlanModel final : public DrawObjective {
   /// saturation runs on vectors), and the stock's series over N + K periods.
   struct Work {
     RowMatrix a, h, ga;
-    Vector u, G, gG, gu, conv, gc, S, zero;
+    Vector u, G, gG, gu, conv, gc, S, zero, mu;  // mu: log link, d m[t] / d eta[t] = exp(eta[t])
     RowMatrix xin, dx;  // RF channels: the schedule with RF columns as the model's r g(f), and dx/ds
     Work(Eigen::Index N, Eigen::Index K, Eigen::Index C)
         : a(N, C), h(N, C), ga(N, C), u(N + K), G(N + K), gG(N + K), gu(N + K), conv(N), gc(N), S(C),
-          zero(Vector::Zero(C)) {}
+          zero(Vector::Zero(C)), mu(N + K) {}
   };
   /// The schedule-only part of the RF chain (rf.hpp), per RF channel q: H values each of
   /// r, dr/ds, v (hill: the frequency f; exposure: the untruncated mean m of the model's
@@ -611,15 +638,27 @@ class TrustPlanModel final : public DrawObjective {
       for (Eigen::Index c = 0; c < C; ++c) conv += beta[c] * hr[c];
       const double stock = w.G[t];
       w.conv[t] = conv;
-      double m = dr.gamma * stock + conv * (1.0 + dr.theta * stock);
-      if (dr.base.size() != 0 && t < H) m += dr.base[t];
+      const double eta = dr.gamma * stock + conv * (1.0 + dr.theta * stock);  // the media's and the stock's part
+      double m = eta, part = 1.0;  // part: outcome per unit of a log-scale term (the allocation of forward_on)
+      if (!log_link_) {
+        if (dr.base.size() != 0 && t < H) m += dr.base[t];
+      } else if (dr.base.size() != 0 && t < H) {  // log link with the future baseline: the model's mu
+        const double eb = std::exp(dr.base[t]);
+        m = std::exp(dr.base[t] + eta);
+        w.mu[t] = m;
+        part = eta != 0.0 ? eb * std::expm1(eta) / eta : eb;
+      } else {  // log link: mu - exp(baseline), the outcome the media and the stock add to the baseline's
+        m = dr.exp_level * std::expm1(eta);
+        w.mu[t] = dr.exp_level * std::exp(eta);
+        part = eta != 0.0 ? m / eta : dr.exp_level;
+      }
       if (t < counted) y += rpow_[t] * m;
       if (paths != nullptr) {
         paths->outcome(row, t) = m * ys;
         paths->stock(row, t) = stock;
-        paths->conversion(row, t) = conv * ys;
-        paths->amplification(row, t) = dr.theta * stock * conv * ys;
-        paths->trust_direct(row, t) = dr.gamma * stock * ys;
+        paths->conversion(row, t) = conv * part * ys;
+        paths->amplification(row, t) = dr.theta * stock * conv * part * ys;
+        paths->trust_direct(row, t) = dr.gamma * stock * part * ys;
       }
     }
     double tail_part = dr.gamma * w.G[N - 1] * dr.q;  // linear form: the closed-form rest of the tail
@@ -627,15 +666,24 @@ class TrustPlanModel final : public DrawObjective {
     // gamma (G - b), since gamma b per period is no schedule's doing and never ends (counted,
     // it would make Y grow with the tail's length, draw by draw).
     const double gb = bounded_ ? dr.gamma * dr.p.trust_base : 0.0;
-    for (Eigen::Index t = N; t < NS; ++t) tail_part += rpow_[t] * (dr.gamma * w.G[t] - gb);
+    if (!log_link_) {
+      for (Eigen::Index t = N; t < NS; ++t) tail_part += rpow_[t] * (dr.gamma * w.G[t] - gb);
+    } else {  // log link: exp(level) (exp(gamma G) - exp(gamma b)), b = 0 in the linear form
+      const double egb = dr.exp_level * std::exp(gb);
+      for (Eigen::Index t = N; t < NS; ++t) {
+        w.mu[t] = dr.exp_level * std::exp(dr.gamma * w.G[t]);
+        tail_part += rpow_[t] * egb * std::expm1(dr.gamma * w.G[t] - gb);
+      }
+    }
     if (paths != nullptr) paths->tail_outcome[row] = tail_part * ys;
     y = (y + tail_part) * ys;
     if (grad == nullptr) return y;
     // reverse: outcome -> stock (the model's adjoint) and conversion -> saturation ->
     // adstock -> spend
-    for (Eigen::Index t = N; t < NS; ++t) w.gG[t] = ys * rpow_[t] * dr.gamma;
+    for (Eigen::Index t = N; t < NS; ++t) w.gG[t] = ys * rpow_[t] * dr.gamma * (log_link_ ? w.mu[t] : 1.0);
     for (Eigen::Index t = N - 1; t >= 0; --t) {
-      const double gm = t < counted ? ys * rpow_[t] : 0.0;
+      double gm = t < counted ? ys * rpow_[t] : 0.0;
+      if (log_link_) gm *= w.mu[t];  // d m / d eta = exp(eta) (times the baseline's factor)
       double gG = gm * (dr.gamma + dr.theta * w.conv[t]);
       if (t == N - 1) gG += ys * dr.gamma * dr.q;
       w.gG[t] = gG;
@@ -680,7 +728,7 @@ class TrustPlanModel final : public DrawObjective {
   Vector rpow_;                  // rho^t, t < H + L + the longest stock tail
   const ForwardSettings s_;
   Eigen::Index C_ = 0, L_ = 0, H_ = 0, N_max_ = 0, K_max_ = 0;
-  bool trust_enabled_ = false, bounded_ = false;
+  bool trust_enabled_ = false, bounded_ = false, log_link_ = false;
   std::vector<Draw> draw_;
   std::vector<int> rf_of_;   // per channel: its entry in s_.rf, or -1
   double rf_shape_ = 1.0;    // the model's exposure-form shape

@@ -1,0 +1,46 @@
+"""Plans with NLopt's three algorithms on a seeded MAP fit and saves the schedules.
+scripts/test.sh runs it with the wheel built against the system's NLopt and with the one
+built from the sdist without it (third_party/nlopt, compiled into the extension), then
+compares: the plans must agree to 1e-10 relative to the largest cell (the pip-only
+build's planner is the system build's planner).
+
+Usage: python tests/pip_only_plan.py OUT.npz"""
+
+import sys
+
+import numpy as np
+
+import trustmix as tm
+from trustmix.mmm import simulate_trust_data
+
+ROLES = {"press": "trust", "events": "trust", "instagram": "conversion", "tiktok": "conversion"}
+
+
+def main(out: str) -> None:
+    data, _ = simulate_trust_data(104, seed=3)
+    model = tm.TrustMMM(data, date="week", outcome="conversions", channels=ROLES, value_per_outcome=3.0)
+    fit = model.fit("map", seed=1, progress=False)
+    plans: dict[str, np.ndarray] = {}
+    # SLSQP (52 cells), AUGLAG with L-BFGS (160 cells), MMA (the outcome under a budget cap)
+    for name, horizon, algorithm, budget, objective in (
+        ("slsqp", 13, "slsqp", None, "net_value"),
+        ("auglag", 40, "auglag", None, "net_value"),
+        ("mma", 13, "mma", "cap", "outcome"),
+    ):
+        constraints = {"budget": budget} if budget else None
+        res = tm.plan.optimize(
+            fit,
+            horizon=horizon,
+            objective=objective,
+            algorithm=algorithm,
+            constraints=constraints,
+            draw_optima=0,
+            threads=1,
+        )
+        plans[name] = res.schedule.to_numpy()
+        print(f"{name}: objective {res.info['objective']!r}, {res.info['message']}")
+    np.savez(out, **plans)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
