@@ -70,7 +70,7 @@
 // trust channels' saturation), and a share tracker's house bias as the survey's level
 // a_q + Gm (Gm: the mean share over its observed periods; a_q alone trades off against the
 // initial share). Both are shears with unit Jacobian, so the posterior is unchanged; they
-// cut NUTS's trajectories on the 40 validation worlds (docs/validation.md).
+// cut NUTS's gradient evaluations 3-7 times on validation worlds (docs/validation.md).
 //
 // Cost of one log density + gradient: O(T x C x L); no allocation (workspaces are
 // members, so one model object serves one thread; copy it per chain).
