@@ -476,6 +476,10 @@ def fit_case(
     world_row["divergences"] = int(post.divergences) if post is not None else 0
     world_row["inference_warnings"] = len(caught)
     world_row["fit_seconds"] = fit_seconds
+    if post is not None:  # the sampler's cost: leapfrog steps (gradient evaluations) per kept draw, step size
+        world_row["mean_steps"] = float(np.mean(post.sample_stats["n_steps"]))
+        world_row["step_size"] = float(np.median(post.adapted_step_size))
+        world_row["gradient_evaluations"] = int(np.sum(post.gradient_evaluations))
     world_row["seconds"] = time.perf_counter() - t0
     world_row["marketing_share"] = float(np.abs(truth_vals[:, 0]).sum() / df["conversions"].sum())
     tot = [r for r in rows if r["part"] == "total"]
@@ -626,6 +630,8 @@ def report(ch: pd.DataFrame, worlds: pd.DataFrame) -> str:
             "share_mean",
             "rank_spearman",
             "divergences",
+            "mean_steps",
+            "step_size",
             "fit_seconds",
             "seconds",
         )
@@ -662,6 +668,7 @@ def headline(ch: pd.DataFrame, worlds: pd.DataFrame) -> dict[str, float]:
         "half_life_cover90": hl_cov.mean(),
         "share_abs_error": (worlds["share_mean"] - worlds["share_true"]).abs().median(),
         "no_divergence": (worlds["divergences"] == 0).mean(),
+        "median_fit_seconds": worlds["fit_seconds"].median() if "fit_seconds" in worlds else np.nan,
     }
 
 

@@ -85,7 +85,7 @@ BOOST_AUTO_TEST_CASE(bounded_gradient_matches_finite_differences) {
 BOOST_AUTO_TEST_CASE(bounded_parameters_are_named_and_reported) {
   TrustModel m(bounded_data(60, true, 3));
   const auto& names = m.parameter_names();
-  for (const char* n : {"logit_trust_base", "log_trust_inflow", "logit_initial_share", "log_omega[0]"})
+  for (const char* n : {"logit_trust_base", "log_mean_trust_hazard", "logit_initial_share", "log_omega[0]"})
     BOOST_TEST((std::find(names.begin(), names.end(), n) != names.end()), n);
   const auto cn = m.constrained_names();
   BOOST_TEST(cn[cn.size() - 2] == "trust_base");
@@ -97,6 +97,16 @@ BOOST_AUTO_TEST_CASE(bounded_parameters_are_named_and_reported) {
   BOOST_TEST(out[out.size() - 1] == p.inflow);
   BOOST_TEST(p.trust_base == 1.0 / (1.0 + std::exp(-z[std::find(names.begin(), names.end(), "logit_trust_base") - names.begin()])),
              boost::test_tools::tolerance(1e-14));
+  // The free inflow parameter is ln(rho ubar), ubar the mean over the data of the inflow
+  // u[t] = sum_p kappa_p h[p, t] (by definition from the forward pass's saturated activity).
+  {
+    const auto f = m.forward(z);
+    const Vector u = f.saturated.col(0) * p.kappa[0] + f.saturated.col(1) * p.kappa[1] + f.saturated.col(3) * p.kappa[2];
+    BOOST_TEST((u - f.inflow).cwiseAbs().maxCoeff() <= 1e-14);
+    BOOST_TEST(p.inflow * u.mean() == std::exp(z[std::find(names.begin(), names.end(), "log_mean_trust_hazard") - names.begin()]),
+               boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(m.mean_trust_inflow(p) == u.mean(), boost::test_tools::tolerance(1e-12));
+  }
   // The linear form keeps its layout (old fits and pickles).
   TrustModel lin(make_data(60, true, true, 3));
   BOOST_TEST(lin.dimension() + 2 == m.dimension());
@@ -128,7 +138,8 @@ BOOST_AUTO_TEST_CASE(bounded_stock_follows_its_definition_and_stays_a_share) {
     for (double zb : {-5.0, 0.0, 5.0}) {
       Vector z2 = z;
       const auto& names = m.parameter_names();
-      z2[std::find(names.begin(), names.end(), "log_trust_inflow") - names.begin()] = zrho;
+      z2[std::find(names.begin(), names.end(), "log_mean_trust_hazard") - names.begin()] =
+          zrho + std::log(m.mean_trust_inflow(p));  // ln rho = zrho (the free parameter is ln(rho ubar))
       z2[std::find(names.begin(), names.end(), "logit_trust_base") - names.begin()] = zb;
       z2[std::find(names.begin(), names.end(), "log_omega[0]") - names.begin()] = 2.0;
       const auto f2 = m.forward(z2);
@@ -258,12 +269,15 @@ BOOST_AUTO_TEST_CASE(bounded_map_recovers_parameters_of_simulated_data) {
   truth[idx("log_tracker_sigma")] = std::log(0.02);
   truth[idx("logit_trust_base")] = std::log(0.3 / 0.7);
   truth[idx("logit_initial_share")] = std::log(0.3 / 0.7);
-  truth[idx("log_trust_inflow")] = std::log(0.3);
+  truth[idx("log_mean_trust_hazard")] = 0.0;
   truth[idx("b[1]")] = 0.2;
   truth[idx("b[2]")] = 0.1;
   truth[idx("intercept_level")] = 1.5;
+  // rho = 0.3: the free parameter is ln(rho ubar)
+  truth[idx("log_mean_trust_hazard")] += std::log(0.3 / truth_model.constrain(truth).inflow);
   {  // beta = 0.5 and 0.3 (as in test_mmm's recovery): the free parameter is the log mean contribution
     const auto p0 = truth_model.constrain(truth);
+    BOOST_TEST(p0.inflow == 0.3, boost::test_tools::tolerance(1e-12));
     truth[idx("log_mean_total_contribution[2]")] += std::log(0.5 / p0.beta[0]);
     truth[idx("log_mean_total_contribution[3]")] += std::log(0.3 / p0.beta[1]);
   }
@@ -415,7 +429,7 @@ BOOST_AUTO_TEST_CASE(share_tracker_gradient_and_density) {
       TrustModel m(share_data(60, 3, shocks, known_se));
       BOOST_TEST(m.tracker_share());
       const auto& names = m.parameter_names();
-      BOOST_TEST(std::count(names.begin(), names.end(), "tracker_bias") == 1);
+      BOOST_TEST(std::count(names.begin(), names.end(), "tracker_share_level") == 1);
       BOOST_TEST(std::count(names.begin(), names.end(), "log_tracker_b") == 0);
       for (unsigned rep = 0; rep < 3; ++rep) {
         std::ostringstream label;
@@ -432,7 +446,7 @@ BOOST_AUTO_TEST_CASE(share_tracker_gradient_and_density) {
   TrustModel mn(dn);
   BOOST_REQUIRE(mn.dimension() == m.dimension() - 2);
   const auto& names = m.parameter_names();
-  const auto ia = std::find(names.begin(), names.end(), "tracker_bias") - names.begin();
+  const auto ia = std::find(names.begin(), names.end(), "tracker_share_level") - names.begin();
   BOOST_REQUIRE(names[static_cast<std::size_t>(ia + 1)] == "log_tracker_sigma");
   const Vector z = jittered_start(m, 50, 0.3);
   Vector zn(mn.dimension());
@@ -441,9 +455,18 @@ BOOST_AUTO_TEST_CASE(share_tracker_gradient_and_density) {
   const double lp = m.log_density(z, g), lpn = mn.log_density(zn, gn);
   const auto p = m.constrain(z);
   BOOST_TEST(p.tracker_b == 1.0);
-  BOOST_TEST(p.tracker_a == z[ia]);
   const auto f = m.forward(z);
-  const double a = z[ia], s = std::exp(z[ia + 1]), sa = 0.03, ss = 0.05;
+  // The free parameter is the survey's level m_q = a_q + Gm, Gm the mean share over the
+  // observed periods: a_q = m_q - Gm.
+  double gm = 0.0, n_obs = 0.0;
+  for (int t = 0; t < 60; ++t)
+    if (!std::isnan(d.tracker[t])) {
+      gm += f.trust_stock[t];
+      n_obs += 1.0;
+    }
+  gm /= n_obs;
+  BOOST_TEST(p.tracker_a == z[ia] - gm, boost::test_tools::tolerance(1e-12));
+  const double a = z[ia] - gm, s = std::exp(z[ia + 1]), sa = 0.03, ss = 0.05;
   double expect = -0.5 * a * a / (sa * sa) + (-0.5 * s * s / (ss * ss) + std::log(s));  // priors (+ Jacobian ln s)
   for (int t = 0; t < 60; ++t) {
     if (std::isnan(d.tracker[t])) continue;
@@ -528,16 +551,23 @@ BOOST_AUTO_TEST_CASE(share_tracker_map_recovers_the_share) {
   truth[idx("log_gamma")] = std::log(1.5);
   truth[idx("log_theta")] = std::log(2.0);
   truth[idx("log_sigma")] = std::log(0.05);
-  truth[idx("tracker_bias")] = 0.01;
   truth[idx("log_tracker_sigma")] = std::log(0.005);
   truth[idx("logit_trust_base")] = std::log(0.3 / 0.7);
   truth[idx("logit_initial_share")] = std::log(0.3 / 0.7);
-  truth[idx("log_trust_inflow")] = std::log(0.3);
+  truth[idx("log_mean_trust_hazard")] = 0.0;
   truth[idx("b[1]")] = 0.2;
   truth[idx("b[2]")] = 0.1;
   truth[idx("intercept_level")] = 1.5;
+  truth[idx("tracker_share_level")] = 0.0;
+  {  // rho = 0.3 (the free parameter is ln(rho ubar)), then a house bias a_q = 0.01 (the free
+     // parameter is a_q + the mean observed share)
+    truth[idx("log_mean_trust_hazard")] += std::log(0.3 / truth_model.constrain(truth).inflow);
+    truth[idx("tracker_share_level")] = 0.01 - truth_model.constrain(truth).tracker_a;
+  }
   {
     const auto p0 = truth_model.constrain(truth);
+    BOOST_TEST(p0.inflow == 0.3, boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(p0.tracker_a == 0.01, boost::test_tools::tolerance(1e-12));
     truth[idx("log_mean_total_contribution[2]")] += std::log(0.5 / p0.beta[0]);
     truth[idx("log_mean_total_contribution[3]")] += std::log(0.3 / p0.beta[1]);
   }

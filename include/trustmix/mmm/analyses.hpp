@@ -201,6 +201,7 @@ class DrawEngine {
         const double k = p.kappa[i];
         for (int t = 0; t < T; ++t) s.inflow[t] += k * hc[t];
       }
+      if (m.bounded()) p.inflow /= s.inflow.mean();  // TrustModel::mean_trust_inflow: rho = exp(z) / ubar
       m.stock_path(p, s.inflow, d.shocks, s.G);  // the model's trust form (linear or bounded)
       double sum = 0.0, sum_observed = 0.0;
       for (int t = 0; t < T; ++t) {
@@ -212,7 +213,7 @@ class DrawEngine {
       for (int j = 0; j < m.S_; ++j)
         if (!m.roi_[static_cast<std::size_t>(j)]) p.beta[j] /= f;
       if (m.intercept_col_ >= 0) p.b[m.intercept_col_] -= p.gamma * all;
-      if (m.n_tracker_obs_ > 0 && !m.tracker_share()) p.tracker_a -= p.tracker_b * observed;
+      if (m.n_tracker_obs_ > 0) p.tracker_a -= p.tracker_b * observed;  // (tracker_share: b_q = 1)
     }
   }
 

@@ -65,6 +65,12 @@
 // a ROI prior, k_j = roi_scale_j (value per model unit / spend_j), so exp(z_j) = R_j is its
 // own-term return on spend over the data, with ln R_j ~ Normal(roi_log_median_j,
 // roi_sd_log_j) (the approach of Meridian's ROI priors). alpha and lam keep their priors.
+// Bounded form: the inflow strength is free as ln(rho ubar), ubar = mean_t u[t] (the mean
+// per-period hazard of gaining trust, which the data pin; rho alone trades off against the
+// trust channels' saturation), and a share tracker's house bias as the survey's level
+// a_q + Gm (Gm: the mean share over its observed periods; a_q alone trades off against the
+// initial share). Both are shears with unit Jacobian, so the posterior is unchanged; they
+// cut NUTS's gradient evaluations 3-7 times on validation worlds (docs/validation.md).
 //
 // Cost of one log density + gradient: O(T x C x L); no allocation (workspaces are
 // members, so one model object serves one thread; copy it per chain).
@@ -424,14 +430,31 @@ class TrustModel {
       p.beta[j] /= contribution_scale_[j] * saturated_sum(c, p.alpha[c], p.lam[c], p.slope[c]);
     }
     if (d_.trust_enabled) {
+      if (bounded()) p.inflow /= mean_trust_inflow(p);  // the free parameter is rho times the mean inflow
       const auto [all, observed] = stock_means(p);
       const double f = amplification_at_mean(p.theta, all).f;
       for (int j = 0; j < S_; ++j)
         if (!roi_[static_cast<std::size_t>(j)]) p.beta[j] /= f;
       if (intercept_col_ >= 0) p.b[intercept_col_] -= p.gamma * all;
-      if (n_tracker_obs_ > 0 && !tracker_share()) p.tracker_a -= p.tracker_b * observed;
+      if (n_tracker_obs_ > 0) p.tracker_a -= p.tracker_b * observed;  // (tracker_share: b_q = 1)
     }
     return p;
+  }
+
+  /// Mean over the data of the trust stock's inflow u[t] = sum_p kappa_p h[p, t] at the
+  /// trust channels' (alpha, lam) and kappa of p (stock_means()'s kernels): ubar, which
+  /// turns the bounded form's free inflow parameter ln(rho ubar) into rho.
+  [[nodiscard]] double mean_trust_inflow(const TrustModelParameters& p) const {
+    const int T = periods();
+    Vector w(d_.max_lag + 1), dw(d_.max_lag + 1), a(T), h(T), inflow = Vector::Zero(T);
+    for (int i = 0; i < P_; ++i) {
+      const int c = trust_idx_[static_cast<std::size_t>(i)];
+      geometric_weights_into(p.alpha[c], w, dw);
+      convolve(d_.media.col(c), w, a);
+      saturate(a.data(), 0.5 * p.lam[c], h.data(), T);
+      inflow += p.kappa[i] * h;
+    }
+    return inflow.mean();
   }
 
   /// sum_t h[c, t] over the data at (alpha, lam), by the direct adstock sum: what links a
@@ -531,6 +554,11 @@ class TrustModel {
         p.g0 = sigmoid(z[o_g0_]);
         p.omega.array() = z.segment(o_omega_, E_).array().exp();
         p.trust_base = sigmoid(z[o_tform_]);
+        // The free parameter is ln(rho ubar), ubar the mean inflow over the data (the mean
+        // per-period hazard of gaining trust): the data pin the product, whereas rho alone
+        // trades off against the trust channels' saturation lam and kappa (a ridge of
+        // correlation -0.98 in the posterior). constrain() and log_density() divide by
+        // ubar, which needs the saturated activity; here p.inflow holds rho ubar.
         p.inflow = std::exp(z[o_tform_ + 1]);
       } else {
         p.g0 = z[o_g0_] * std::exp(-log_bq);
@@ -544,7 +572,8 @@ class TrustModel {
         // pin it (it is about the mean of the tracker), whereas a_q itself moves with every
         // parameter that shifts the stock's level. a_q = m_q - b_q Gm needs the stock, so
         // constrain() and log_density() finish it; here it holds m_q.
-        // (tracker_share: a_q is the free house bias itself and b_q = 1.)
+        // (tracker_share: the same with b_q = 1, m_q = a_q + Gm the survey's level: a_q
+        // alone moves with the initial share and everything that shifts the share's level.)
         p.tracker_b = tracker_share() ? 1.0 : std::exp(z[o_tracker_ + 1]);
         p.tracker_a = z[o_tracker_];
         p.tracker_sigma = std::exp(z[o_tq_sigma_]);
@@ -604,12 +633,16 @@ class TrustModel {
     }
     // ---- forward: trust stock -----------------------------------------------------
     double gbar = 0.0;  // mean_t G[t]
+    double ubar = 1.0;  // bounded form: mean_t u[t], rho = exp(z_rho) / ubar
     if (d_.trust_enabled) {
       inflow_.setZero();
       for (int i = 0; i < P_; ++i) inflow_ += p.kappa[i] * H_.col(trust_idx_[i]);
-      if (bounded())
+      if (bounded()) {
+        ubar = inflow_.mean();
+        p.inflow /= ubar;  // rho = exp(z) / ubar
         bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, inflow_, p.omega, d_.shocks, G_, ws.ex.data(),
                                 ws.sx.data());
+      }
       else
         trust_stock_recursion(p.delta, p.g0, inflow_, p.omega, d_.shocks, G_);
       // The free intercept is the baseline level at the mean stock, b_0 + gamma Gbar_T
@@ -693,11 +726,19 @@ class TrustModel {
       }
       // tracker
       if (tracker_share()) {
-        // r_t = q_t - a_q - G_t, v_t = se_t^2 + sigma_q^2 (se_t = 0 without known errors):
-        //   d/da_q = sum_t r_t / v_t - a_q / s_a^2,  d/dG_t = r_t / v_t,
-        //   d/d ln sigma_q = sum_t (r_t^2 / v_t - 1) sigma_q^2 / v_t.
+        // r_t = q_t - a_q - G_t with a_q = m_q - Gm (m_q the free level, Gm the mean share
+        // over the observed periods), v_t = se_t^2 + sigma_q^2 (se_t = 0 without known
+        // errors), g_a = -a_q / s_a^2 (the house bias's prior):
+        //   d/dm_q = sum_t r_t / v_t + g_a,  d/dG_t = r_t / v_t - (sum_s r_s / v_s + g_a) / n
+        //   (t observed),  d/d ln sigma_q = sum_t (r_t^2 / v_t - 1) sigma_q^2 / v_t.
         const bool known_se = d_.tracker_se.size() != 0;
         const double s2 = p.tracker_sigma * p.tracker_sigma, sa2 = pr_.tracker_bias_sd * pr_.tracker_bias_sd;
+        const double n_obs = n_tracker_obs_;
+        double gm = 0.0;
+        for (int t = 0; t < T; ++t)
+          if (!std::isnan(d_.tracker[t])) gm += G_[t];
+        gm /= n_obs;
+        p.tracker_a = z[o_tracker_] - gm;
         double ga = 0.0, gsq = 0.0;
         lp += -0.5 * p.tracker_a * p.tracker_a / sa2;
         for (int t = 0; t < T; ++t) {
@@ -709,7 +750,10 @@ class TrustModel {
           gsq += (r * r / v - 1.0) * s2 / v;
           gG_[t] += r / v;
         }
-        grad[o_tracker_] += ga - p.tracker_a / sa2;
+        const double g_level = ga - p.tracker_a / sa2;
+        for (int t = 0; t < T; ++t)
+          if (!std::isnan(d_.tracker[t])) gG_[t] -= g_level / n_obs;
+        grad[o_tracker_] += g_level;
         grad[o_tq_sigma_] += gsq;
       } else if (n_tracker_obs_ > 0) {
         // r_t = q_t - a_q - b_q G_t with a_q = m_q - b_q Gm (Gm: mean stock over the
@@ -756,6 +800,11 @@ class TrustModel {
       }
       if (bounded()) {
         bounded_stock_adjoint(p, ws, grad);
+        // ln rho = z_rho - ln ubar: the whole d/d ln rho (likelihood, lift tests and the
+        // HalfNormal prior with its Jacobian, which log_prior_and_jacobian adds to z_rho)
+        // flows to every u[t] with d ln rho / d u[t] = -1 / (T ubar).
+        const double g_lnrho = grad[o_tform_ + 1] - p.inflow * p.inflow / (pr_.inflow_sd * pr_.inflow_sd) + 1.0;
+        adj_.array() -= g_lnrho / (static_cast<double>(T) * ubar);
       } else {
       // trust recursion, reverse: lambda[t] = gG[t] + delta lambda[t+1]
       double lam_next = 0.0, gdelta = 0.0;
@@ -1012,10 +1061,11 @@ class TrustModel {
           const double share = std::clamp(qm / n_tracker_obs_, 0.02, 0.98), lg = std::log(share / (1.0 - share));
           z[o_g0_] = lg;
           z[o_tform_] = lg;
-          z[o_tracker_] = 0.0;
-          z[o_tq_sigma_] = std::log(0.1 * pr_.tracker_share_sigma_sd);
+          z[o_tq_sigma_] = std::log(0.1 * pr_.tracker_share_sigma_sd);  // (the level: the survey's mean, above)
         }
       }
+      if (bounded())  // rho = 1 - delta at the initial channels: the free ln(rho ubar)
+        z[o_tform_ + 1] = std::log(1.0 - delta) + std::log(mean_trust_inflow(constrain_free(z)));
     }
     if (d_.likelihood != Likelihood::normal && K_ > 0 && !log_link()) start_inside_support(z, y);  // log link: mu > 0 always
     return z;
@@ -1343,7 +1393,7 @@ class TrustModel {
       add(o_gamma_, 1, tq ? "log_gamma_per_tracker" : "log_gamma", {});
       add(o_theta_, 1, tq ? "log_theta_per_tracker" : "log_theta", {});
       if (n_tracker_obs_ > 0 && bf && d_.tracker_share) {  // tracker_share(): a_q free, b_q = 1 fixed
-        add(o_tracker_, 1, "tracker_bias", {});
+        add(o_tracker_, 1, "tracker_share_level", {});  // a_q + mean observed share
         add(o_tq_sigma_, 1, "log_tracker_sigma", {});
       } else if (n_tracker_obs_ > 0) {
         add(o_tracker_, 1, "tracker_level", {});
@@ -1354,7 +1404,7 @@ class TrustModel {
       }
       if (bf) {
         add(o_tform_, 1, "logit_trust_base", {});
-        names_.emplace_back("log_trust_inflow");
+        names_.emplace_back("log_mean_trust_hazard");  // ln(rho ubar)
         ++n_;
       }
       if (n_tracker_obs_ == 1) fail("a trust tracker needs at least 2 observed periods, got 1");

@@ -918,12 +918,17 @@ class TrustFit:
 
     def __getstate__(self) -> dict[str, Any]:
         """Versioned state (version 1): the model (its own versioned state), the mode, the
-        optimiser's info and the posterior's attributes (draws, statistics, diagnostics)."""
+        optimiser's info and the posterior's attributes (draws, statistics, diagnostics).
+        Version 2: the same for a model of the bounded trust form, whose unconstrained
+        parameters changed (``log_mean_trust_hazard`` = ln(rho ubar) instead of ln rho, and
+        with a share tracker ``tracker_share_level`` = a_q + the mean observed share instead
+        of a_q); a version-1 state of such a model is converted on loading
+        (:meth:`_bounded_z_from_version_1`)."""
         post = None
         if self.posterior is not None:  # plain values and numpy arrays (settings name the target by its type)
             post = dict(self.posterior.__dict__)
         return {
-            "version": self._STATE_VERSION,
+            "version": 2 if self.model.trust_enabled and self.model.trust_form == "bounded" else self._STATE_VERSION,
             "model": self.model,
             "z": np.asarray(self.z),
             "info": dict(self.info),
@@ -931,7 +936,7 @@ class TrustFit:
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if not isinstance(state, dict) or state.get("version") != 1:
+        if not isinstance(state, dict) or state.get("version") not in (1, 2):
             raise ValueError(
                 f"cannot unpickle TrustFit: unsupported state version "
                 f"{state.get('version') if isinstance(state, dict) else state!r}"
@@ -940,6 +945,32 @@ class TrustFit:
         from trustmix.inference._api import _sample_result_from_state
 
         self.posterior = _sample_result_from_state(state["posterior"])
+        if state["version"] == 1 and self.model.trust_enabled and self.model.trust_form == "bounded":
+            self.z = self._bounded_z_from_version_1(self.z[None, :])[0]
+            if self.posterior is not None:
+                d = self.posterior.draws
+                self.posterior.draws = self._bounded_z_from_version_1(d.reshape(-1, d.shape[-1])).reshape(d.shape)
+
+    def _bounded_z_from_version_1(self, z_old: np.ndarray) -> np.ndarray:
+        """Unconstrained draws (rows) of the bounded form written before its free inflow and
+        share-tracker level changed, in today's parametrisation (the same constrained
+        parameters): ln(rho ubar) = ln rho + ln ubar, and with a share tracker
+        m_q = a_q + Gm (Gm the mean share over the observed periods). ubar and Gm depend on
+        no parameter that changed meaning except rho (Gm), so two constrained passes give
+        them: today's constrain of the old z gives rho / ubar, hence ubar; with rho fixed,
+        it gives a_q = z_level - Gm, hence Gm."""
+        core = self.model._core
+        names = list(core.parameter_names)
+        cn = list(core.constrained_names)
+        z = np.array(z_old, dtype=float, copy=True)
+        i_rho, j_rho = names.index("log_mean_trust_hazard"), cn.index("trust_inflow")
+        c = np.asarray(_mmm.constrained_draws(core, np.ascontiguousarray(z)))
+        z[:, i_rho] = 2.0 * z_old[:, i_rho] - np.log(c[:, j_rho])  # ln rho_old + ln ubar, ubar = rho_old / c
+        if "tracker_share_level" in names:
+            i_q, j_a = names.index("tracker_share_level"), cn.index("tracker_a")
+            c = np.asarray(_mmm.constrained_draws(core, np.ascontiguousarray(z)))
+            z[:, i_q] = 2.0 * z_old[:, i_q] - c[:, j_a]  # a_q + Gm, Gm = z_level - a_q(today)
+        return z
 
     @property
     def method(self) -> str:
