@@ -232,3 +232,25 @@ def build_panel(
     priors: dict[str, Any] = ...,
     threads: _Int = 1,
 ) -> tuple[PanelModel, dict[str, Any]]: ...
+def panel_roi(
+    model: PanelModel,
+    draws: npt.ArrayLike,
+    spend: npt.ArrayLike,
+    horizon: _Int = 104,
+    window_begin: _Int = 0,
+    window_end: _Int = -1,
+    value_per_outcome: _Float = ...,
+    outcome_scale: _Float = 1.0,
+    population: npt.ArrayLike = ...,
+    threads: _Int = 0,
+) -> dict[str, npt.NDArray[np.float64]]: ...
+def panel_response_curves(
+    model: PanelModel,
+    draws: npt.ArrayLike,
+    channels: Sequence[_Int],
+    multipliers: npt.ArrayLike,
+    horizon: _Int = 104,
+    outcome_scale: _Float = 1.0,
+    population: npt.ArrayLike = ...,
+    threads: _Int = 0,
+) -> npt.NDArray[np.float64]: ...

@@ -669,6 +669,90 @@ class PanelFit:
         ax.figure.colorbar(im, ax=ax, label="ROI")
         return ax
 
+    # -- geo-level results (issue 20; mmm/_panel_results.py, C++ panel_analyses.hpp) ---------
+    def short_long(
+        self,
+        by: str = "geo",
+        horizon: int | None = None,
+        window: tuple[Any, Any] | None = None,
+        value_per_outcome: float | None = None,
+        interval: float = 0.9,
+        max_draws: int = 200,
+        threads: int = 0,
+    ) -> pd.DataFrame:
+        """Incremental outcome short vs long term, its path split and ROIs, per geo and
+        rolled up: the national :meth:`TrustFit.roi <trustmix.mmm.TrustFit.roi>`'s
+        definitions, per geo (docs/panel.md, "Geo-level results").
+
+        The channel's activity inside ``window`` (``(start, end)`` dates, inclusive; default
+        the data) is set to zero in every geo, everything else kept, and the model is run
+        over the data plus ``horizon`` periods of zero activity (default 104 with a trust
+        stock, else the adstock lag window). Per geo, in raw outcome units (per-capita value
+        x population x the outcome's scale): ``incremental_short`` (periods up to the
+        window's end + the lag window L), ``incremental_long`` (afterwards),
+        ``incremental_total`` = short + long, the exact path split ``via_trust_direct``
+        (gamma dS), ``via_amplification`` (the change of theta S sum_s beta h) and ``own``;
+        ``roi_short`` = (short x v - spend) / spend, ``roi_total`` = (total x v - spend) /
+        spend, ``marginal_roi`` = (gain x v - 0.01 spend) / (0.01 spend) for the channel's
+        activity in the window x 1.01, ``cost_per_incremental`` = spend / total (NaN when
+        the total is <= 0), with v = ``value_per_outcome`` (default the model's; none: the
+        three ROIs are NaN). ``spend`` is the geo's spend in the window (a national
+        channel's apportioned like its activity). ``by="geo"``: a row per (channel, geo)
+        and a rolled-up row (geo ``"total"``: sums over geos, ROIs of the sums);
+        ``by="channel"``: the rolled-up rows. NUTS: posterior means over up to
+        ``max_draws`` draws with ``*_low``/``*_high`` central ``interval`` bounds of the
+        incremental effects and ROIs. Computed in C++ (``trustmix::mmm::panel_roi``), draws
+        in parallel on ``threads`` threads (0: all), interruptible with Ctrl-C."""
+        from trustmix.mmm import _panel_results
+
+        return _panel_results.short_long(self, by, horizon, window, value_per_outcome, interval, max_draws, threads)
+
+    def response_curves(
+        self,
+        by: str = "geo",
+        channels: Sequence[str] | None = None,
+        multipliers: Sequence[float] | None = None,
+        horizon: int | None = None,
+        value_per_outcome: float | None = None,
+        interval: float = 0.9,
+        max_draws: int = 100,
+        threads: int = 0,
+    ) -> pd.DataFrame:
+        """Incremental outcome as a function of spend, per geo and rolled up.
+
+        For each channel and multiplier k (default 0, 0.1, ..., 2; 1 = the data), the
+        channel's activity over the whole data is scaled by k in every geo, everything else
+        kept, and the model is run over the data plus ``horizon`` zero-activity periods;
+        ``incremental`` is the outcome gained in the geo over the same run with the channel
+        at zero (raw units), so k = 1 gives :meth:`short_long`'s ``incremental_total`` with
+        the default window. ``spend`` = k x the geo's spend over the data; ``roi`` =
+        (incremental x v - spend) / spend (NaN without a value per outcome). Long table:
+        ``channel``, ``geo`` (geos and ``"total"``, the sum over geos), ``multiplier``,
+        ``spend``, ``incremental`` (with ``incremental_low``/``_high`` for NUTS) and
+        ``roi``; ``by="channel"``: the rolled-up rows. Computed in C++
+        (``trustmix::mmm::panel_response_curves``)."""
+        from trustmix.mmm import _panel_results
+
+        return _panel_results.response_curves(
+            self, by, channels, multipliers, horizon, value_per_outcome, interval, max_draws, threads
+        )
+
+    def plot_response_curves(
+        self, channels: Sequence[str] | None = None, columns: int = 4, total: bool = True, **curve_args: Any
+    ) -> Any:
+        """Small multiples of :meth:`response_curves`: a panel per geo (and the rolled-up
+        total), a line per channel with its interval band, a dot at the historical spend."""
+        from trustmix.mmm import _panel_results
+
+        return _panel_results.plot_response_curves(self, channels, columns, total, **curve_args)
+
+    def plot_geo_heat(self, metric: str = "roi_total", ax: Any = None, **short_long_args: Any) -> Any:
+        """A map-free heat layout of a :meth:`short_long` column (default ``roi_total``): geos
+        (rows, the rolled-up total last) x channels, values annotated."""
+        from trustmix.mmm import _panel_results
+
+        return _panel_results.plot_geo_heat(self, metric, ax, **short_long_args)
+
     def __getstate__(self) -> dict[str, Any]:
         """Versioned state (version 1): the model (its own versioned state), the mode, the
         optimiser's info and the posterior's attributes."""

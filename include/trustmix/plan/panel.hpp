@@ -1,0 +1,432 @@
+#pragma once
+// Plans for a geo panel fit (issue 20: "The planner gains budgets per geo and per region
+// group"): the schedule of geo-bought channels across geos and periods that maximises a
+// criterion of the panel model's posterior, under a total budget, per-geo budgets and
+// budgets of geo groups (regions). The objective is a plan::DrawObjective, so the
+// criteria, risk measures and the solver are the planner's own (objective.hpp,
+// optimize.hpp): this file adds the panel's forward model with its exact gradient and turns
+// geo and group budgets into the solver's linear constraints.
+//
+// Decision: s[t, j], t < H periods after the data, column j = k G + g for the k-th planned
+// channel (channels[k], bought per geo) and geo g: the spend of that channel in that geo.
+// Activity per spend: x[c, g, t] = u[k, g] s[t, j], u the per-capita scaled activity per
+// unit of spend in geo g (the caller's: typically the geo's historical activity / spend,
+// divided by its last population and the channel's scale). Channels not planned (national
+// ones, say) hold `other_activity` (C x G per period, per-capita scaled; default 0) over
+// the plan; every channel is zero in the `tail` periods after it.
+//
+// Forward model per draw (constrained parameters of PanelTrustModel::constrain; notation of
+// panel_model.hpp), over the periods t = T - L .. T + H + tail - 1 (L = max_lag; the data's
+// last L periods supply the adstock carry into the plan, the stock starts from its value at
+// the data's last period S_g[T - 1], from PanelTrustModel::forward):
+//   a[c, g, t] = sum_{l=0}^{L} w_l(alpha_c) x[c, g, t - l],  h = tanh(lam_c a / 2)   (t >= T)
+//   national stock: S[t] = delta S[t-1] + (1 - delta) sum_p kappa_p tanh(lam_p an[p, t] / 2),
+//                   an the adstock of xn[p, t] = sum_g w_g x[p, g, t] (w: the last period's
+//                   population weights); geo stock: S_g[t] = delta S_g[t-1] + (1 - delta)
+//                   sum_p kappa_p h[p, g, t]
+//   m_g[t] = gamma S_g[t] + sum_s beta[s, g] h[s, g, t] (1 + theta S_g[t])
+//   Y      = sum_{t >= T} sum_g P_g m_g[t],  P_g = outcome_scale pop[T - 1, g]
+// Y is the outcome media and the trust stock produce over the plan and its tail (raw units;
+// the baseline, which no plan changes, left out, as the national planner does), including
+// the carry-over of the data's own activity (a constant of the plan).
+//
+// Reverse mode (exact; tested against finite differences): gS_g[t] = P_g (gamma + theta
+// c_g[t]), gh[s, g, t] = P_g beta[s, g] (1 + theta S_g[t]); the stock's adjoint
+// lambda[t] = gS[t] + delta lambda[t+1] (national: gS[t] = sum_g gS_g[t]), gu = (1 - delta)
+// lambda, gh[p, ., t] += kappa_p gu[t] (national: through hn and xn to every geo with weight
+// w_g); ga = gh (lam / 2)(1 - h^2); dY/dx[c, g, t'] = sum_l w_l ga[c, g, t' + l];
+// dY/ds[t, j] = u[k, g] dY/dx[c_k, g, T + t].
+//
+// Budgets: the total budget B is spent exactly (sum s = B); a geo or group budget
+// [lower, upper] on the plan's spend in its geos (equal bounds: spent exactly) becomes the
+// solver's group share lower / B <= (spend of the group's columns) / (total spend) <= upper /
+// B, which under sum s = B is the budget itself (optimize.hpp's GroupShare).
+//
+// Cost per evaluation: O(n (L + H + tail) G C L); draws in parallel (parallel_for_blocks),
+// each draw's arithmetic the same on every thread count: bit-identical results.
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "trustmix/core/error.hpp"
+#include "trustmix/core/parallel.hpp"
+#include "trustmix/mmm/panel_model.hpp"
+#include "trustmix/plan/objective.hpp"
+#include "trustmix/plan/optimize.hpp"
+
+namespace trustmix::plan {
+
+/// Settings of PanelPlanModel (see the top of this file).
+struct PanelPlanSettings {
+  int horizon = 13;           ///< H: periods of the plan
+  int tail = 52;              ///< periods after the plan counted (zero activity)
+  std::vector<int> channels;  ///< planned channels (model channel indices, bought per geo), >= 1
+  Matrix units_per_spend;     ///< channels.size() x G: per-capita scaled activity per unit of spend, > 0
+  Matrix other_activity;      ///< C x G: per-capita scaled activity per plan period of the other channels (empty: 0)
+  double outcome_scale = 1.0; ///< raw outcome per model unit per head (build_panel's y_scale)
+  Matrix population;          ///< T x G raw population (its last row is used); empty: ones
+  int threads = 0;            ///< 0: every hardware thread
+};
+
+/// The panel model run forward for schedules over every draw (see the top of this file).
+class PanelPlanModel final : public DrawObjective {
+ public:
+  PanelPlanModel(const mmm::PanelTrustModel& model, const Matrix& draws, PanelPlanSettings settings)
+      : s_(std::move(settings)) {
+    G_ = model.geos();
+    C_ = model.channels();
+    T_ = model.periods();
+    L_ = model.data().max_lag;
+    const int K = static_cast<int>(s_.channels.size());
+    if (draws.cols() != model.dimension())
+      fail("draws must have one column per unconstrained parameter (", model.dimension(), "), got ", draws.cols());
+    if (draws.rows() < 1) fail("draws must have at least one row");
+    if (!draws.allFinite()) fail("draws must be finite");
+    if (s_.horizon < 1) fail("horizon must be >= 1 period, got ", s_.horizon);
+    if (s_.tail < 0) fail("tail must be >= 0 periods, got ", s_.tail);
+    if (K < 1) fail("channels must name at least one planned channel");
+    if (T_ < L_) fail("the data (", T_, " periods) must be at least max_lag (", L_, ") long");
+    std::vector<bool> seen(static_cast<std::size_t>(C_), false);
+    for (int c : s_.channels) {
+      if (c < 0 || c >= C_) fail("channel index ", c, " is out of range [0, ", C_, ")");
+      if (seen[static_cast<std::size_t>(c)]) fail("channel index ", c, " is planned twice");
+      seen[static_cast<std::size_t>(c)] = true;
+    }
+    if (s_.units_per_spend.rows() != K || s_.units_per_spend.cols() != G_)
+      fail("units_per_spend must be planned channels x geos (", K, " x ", G_, "), got ", s_.units_per_spend.rows(), " x ",
+           s_.units_per_spend.cols());
+    for (int k = 0; k < K; ++k)
+      for (int g = 0; g < G_; ++g)
+        if (!(s_.units_per_spend(k, g) > 0.0) || !std::isfinite(s_.units_per_spend(k, g)))
+          fail("units_per_spend: planned channel ", k, ", geo ", g, " must be finite and > 0, got ", s_.units_per_spend(k, g));
+    if (s_.other_activity.size() == 0) s_.other_activity = Matrix::Zero(C_, G_);
+    if (s_.other_activity.rows() != C_ || s_.other_activity.cols() != G_ || !s_.other_activity.allFinite() ||
+        (s_.other_activity.array() < 0.0).any())
+      fail("other_activity must be channels x geos (", C_, " x ", G_, "), finite and >= 0");
+    if (!(s_.outcome_scale > 0.0) || !std::isfinite(s_.outcome_scale))
+      fail("outcome_scale must be a finite number > 0, got ", s_.outcome_scale);
+    Vector pop_last = Vector::Ones(G_);
+    if (s_.population.size() != 0) {
+      if (s_.population.rows() != T_ || s_.population.cols() != G_)
+        fail("population must be periods x geos (", T_, " x ", G_, ") or empty");
+      pop_last = s_.population.row(T_ - 1).transpose();
+      if (!(pop_last.array() > 0.0).all() || !pop_last.allFinite()) fail("population must be finite and > 0");
+    }
+    P_ = s_.outcome_scale * pop_last;
+    const auto& d = model.data();
+    w_last_ = d.weights.row(T_ - 1).transpose();
+    level_ = d.trust_level;
+    trust_idx_ = model.trust_channels();
+    conv_idx_ = model.conversion_channels();
+    N_ = L_ + s_.horizon + s_.tail;
+    // the history's last L periods (per-capita scaled), shared by every draw
+    hist_.resize(static_cast<std::size_t>(C_));
+    for (int c = 0; c < C_; ++c) hist_[static_cast<std::size_t>(c)] = d.media[static_cast<std::size_t>(c)].bottomRows(L_);
+    const Eigen::Index n = draws.rows();
+    draws_.resize(static_cast<std::size_t>(n));
+    parallel_for_blocks(static_cast<std::ptrdiff_t>(n), s_.threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+      for (std::ptrdiff_t i = b; i < e; ++i) {
+        const Vector z = draws.row(i).transpose();
+        Draw& dr = draws_[static_cast<std::size_t>(i)];
+        dr.p = model.constrain(z);
+        dr.stock_end = level_ == mmm::TrustLevel::off ? Vector(Vector::Zero(G_))
+                                                      : Vector(model.forward(z).stock.row(T_ - 1).transpose());
+        dr.w.resize(C_, L_ + 1);
+        for (int c = 0; c < C_; ++c) {
+          const double alpha = dr.p.alpha[c];
+          double sum = 0.0, a = 1.0;
+          for (int l = 0; l <= L_; ++l, a *= alpha) sum += a;
+          a = 1.0;
+          for (int l = 0; l <= L_; ++l, a *= alpha) dr.w(c, l) = a / sum;
+        }
+      }
+    });
+  }
+
+  [[nodiscard]] Eigen::Index draws() const override { return static_cast<Eigen::Index>(draws_.size()); }
+  [[nodiscard]] Eigen::Index periods() const override { return s_.horizon; }
+  [[nodiscard]] Eigen::Index channels() const override {
+    return static_cast<Eigen::Index>(s_.channels.size()) * G_;
+  }
+  [[nodiscard]] int geos() const { return G_; }
+  [[nodiscard]] const PanelPlanSettings& settings() const { return s_; }
+  /// Column of the schedule of the k-th planned channel in geo g.
+  [[nodiscard]] Eigen::Index column(int k, int g) const { return static_cast<Eigen::Index>(k) * G_ + g; }
+
+  void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const override {
+    check(spend);
+    const Eigen::Index n = draws();
+    values.resize(n);
+    if (grads != nullptr) grads->resize(periods() * channels(), n);
+    parallel_for_blocks(static_cast<std::ptrdiff_t>(n), s_.threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+      Scratch sc;
+      for (std::ptrdiff_t i = b; i < e; ++i)
+        values[i] = run(static_cast<std::size_t>(i), spend, grads != nullptr ? grads->col(i).data() : nullptr, sc);
+    });
+  }
+  double evaluate_draw(Eigen::Index i, const Matrix& spend, double* grad) const override {
+    check(spend);
+    if (i < 0 || i >= draws()) fail("draw ", i, " is not in 0..", draws() - 1);
+    Scratch sc;
+    return run(static_cast<std::size_t>(i), spend, grad, sc);
+  }
+
+  /// Per draw and geo, the outcome Y_g of a schedule (n x G; Y = the row sums).
+  [[nodiscard]] Matrix geo_outcomes(const Matrix& spend) const {
+    check(spend);
+    const Eigen::Index n = draws();
+    Matrix out(n, G_);
+    parallel_for_blocks(static_cast<std::ptrdiff_t>(n), s_.threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+      Scratch sc;
+      for (std::ptrdiff_t i = b; i < e; ++i) {
+        (void)run(static_cast<std::size_t>(i), spend, nullptr, sc);
+        out.row(i) = sc.geo.transpose();
+      }
+    });
+    return out;
+  }
+
+ private:
+  struct Draw {
+    mmm::PanelModelParameters p;
+    Vector stock_end;  // G: S_g[T - 1]
+    Matrix w;          // C x (L + 1) adstock weights
+  };
+  struct Scratch {
+    std::vector<Matrix> x, h, gh;  // C matrices N x G
+    Matrix S, gS;                  // N x G
+    Matrix xn, hn;                 // N x P (national stock)
+    Matrix gxn;                    // N x C: dY/dxn (national stock)
+    Vector geo, u, gu;             // G, N, N
+  };
+
+  void check(const Matrix& spend) const {
+    if (spend.rows() != periods() || spend.cols() != channels())
+      fail("schedule must be ", periods(), " x ", channels(), " (periods x planned channel-geo columns), got ", spend.rows(),
+           " x ", spend.cols());
+  }
+
+  /// Adstock at t >= L of column x (N values) with weights w (row of Draw::w).
+  static double adstock_at(const Eigen::Ref<const Vector>& x, const Eigen::Ref<const Eigen::RowVectorXd>& w, int t) {
+    double a = 0.0;
+    for (Eigen::Index l = 0; l < w.size(); ++l) a += w[l] * x[t - l];
+    return a;
+  }
+
+  double run(std::size_t i, const Matrix& spend, double* grad, Scratch& sc) const {
+    const Draw& dr = draws_[i];
+    const mmm::PanelModelParameters& p = dr.p;
+    const int N = N_, L = L_, H = s_.horizon, K = static_cast<int>(s_.channels.size());
+    const bool trust = level_ != mmm::TrustLevel::off, national = level_ == mmm::TrustLevel::national;
+    sc.x.assign(static_cast<std::size_t>(C_), Matrix::Zero(N, G_));
+    sc.h.assign(static_cast<std::size_t>(C_), Matrix::Zero(N, G_));
+    for (int c = 0; c < C_; ++c) {
+      Matrix& x = sc.x[static_cast<std::size_t>(c)];
+      x.topRows(L) = hist_[static_cast<std::size_t>(c)];
+      x.middleRows(L, H).rowwise() = s_.other_activity.row(c);
+    }
+    for (int k = 0; k < K; ++k) {
+      Matrix& x = sc.x[static_cast<std::size_t>(s_.channels[static_cast<std::size_t>(k)])];
+      for (int g = 0; g < G_; ++g)
+        for (int t = 0; t < H; ++t) x(L + t, g) = s_.units_per_spend(k, g) * std::max(spend(t, column(k, g)), 0.0);
+    }
+    for (int c = 0; c < C_; ++c)
+      for (int g = 0; g < G_; ++g)
+        for (int t = L; t < N; ++t)
+          sc.h[static_cast<std::size_t>(c)](t, g) =
+              std::tanh(0.5 * p.lam[c] * adstock_at(sc.x[static_cast<std::size_t>(c)].col(g), dr.w.row(c), t));
+    // stock
+    const auto P = static_cast<int>(trust_idx_.size());
+    sc.S = Matrix::Zero(N, G_);
+    if (national) {
+      sc.xn.resize(N, P);
+      sc.hn = Matrix::Zero(N, P);
+      sc.u = Vector::Zero(N);
+      for (int q = 0; q < P; ++q) {
+        const int c = trust_idx_[static_cast<std::size_t>(q)];
+        sc.xn.col(q) = sc.x[static_cast<std::size_t>(c)] * w_last_;
+        for (int t = L; t < N; ++t) {
+          sc.hn(t, q) = std::tanh(0.5 * p.lam[c] * adstock_at(sc.xn.col(q), dr.w.row(c), t));
+          sc.u[t] += p.kappa[q] * sc.hn(t, q);
+        }
+      }
+      double prev = dr.stock_end[0];
+      for (int t = L; t < N; ++t) {
+        prev = p.delta * prev + (1.0 - p.delta) * sc.u[t];
+        sc.S.row(t).setConstant(prev);
+      }
+    } else if (trust) {
+      for (int g = 0; g < G_; ++g) {
+        double prev = dr.stock_end[g];
+        for (int t = L; t < N; ++t) {
+          double u = 0.0;
+          for (int q = 0; q < P; ++q) u += p.kappa[q] * sc.h[static_cast<std::size_t>(trust_idx_[static_cast<std::size_t>(q)])](t, g);
+          prev = p.delta * prev + (1.0 - p.delta) * u;
+          sc.S(t, g) = prev;
+        }
+      }
+    }
+    const double gamma = trust ? p.gamma : 0.0, theta = trust ? p.theta : 0.0;
+    sc.geo = Vector::Zero(G_);
+    for (int g = 0; g < G_; ++g) {
+      double y = 0.0;
+      for (int t = L; t < N; ++t) {
+        double conv = 0.0;
+        for (std::size_t j = 0; j < conv_idx_.size(); ++j)
+          conv += p.beta(static_cast<Eigen::Index>(j), g) * sc.h[static_cast<std::size_t>(conv_idx_[j])](t, g);
+        y += gamma * sc.S(t, g) + conv * (1.0 + theta * sc.S(t, g));
+      }
+      sc.geo[g] = P_[g] * y;
+    }
+    double total = 0.0;
+    for (int g = 0; g < G_; ++g) total += sc.geo[g];
+    if (grad == nullptr) return total;
+    // ---- reverse mode -------------------------------------------------------------------
+    sc.gh.assign(static_cast<std::size_t>(C_), Matrix::Zero(N, G_));
+    sc.gS = Matrix::Zero(N, G_);
+    for (int g = 0; g < G_; ++g)
+      for (int t = L; t < N; ++t) {
+        double conv = 0.0;
+        for (std::size_t j = 0; j < conv_idx_.size(); ++j) {
+          const double bh = p.beta(static_cast<Eigen::Index>(j), g);
+          conv += bh * sc.h[static_cast<std::size_t>(conv_idx_[j])](t, g);
+          sc.gh[static_cast<std::size_t>(conv_idx_[j])](t, g) += P_[g] * bh * (1.0 + theta * sc.S(t, g));
+        }
+        sc.gS(t, g) = P_[g] * (gamma + theta * conv);
+      }
+    if (national) {
+      sc.gu = Vector::Zero(N);
+      sc.gxn = Matrix::Zero(N, C_);
+      double lam = 0.0;
+      for (int t = N - 1; t >= L; --t) {
+        double gs = 0.0;
+        for (int g = 0; g < G_; ++g) gs += sc.gS(t, g);
+        lam = gs + p.delta * lam;
+        sc.gu[t] = (1.0 - p.delta) * lam;
+      }
+      for (int q = 0; q < P; ++q) {
+        const int c = trust_idx_[static_cast<std::size_t>(q)];
+        Vector ga = Vector::Zero(N);
+        for (int t = L; t < N; ++t) ga[t] = p.kappa[q] * sc.gu[t] * 0.5 * p.lam[c] * (1.0 - sc.hn(t, q) * sc.hn(t, q));
+        // dY/dxn[t'] for the plan's periods, then to every geo by its weight
+        for (int t = L; t < L + H; ++t) {
+          double gx = 0.0;
+          for (int l = 0; l <= L && t + l < N; ++l) gx += dr.w(c, l) * ga[t + l];
+          sc.gxn(t, c) = gx;
+        }
+      }
+    } else if (trust) {
+      for (int g = 0; g < G_; ++g) {
+        double lam = 0.0;
+        for (int t = N - 1; t >= L; --t) {
+          lam = sc.gS(t, g) + p.delta * lam;
+          const double gu = (1.0 - p.delta) * lam;
+          for (int q = 0; q < P; ++q) sc.gh[static_cast<std::size_t>(trust_idx_[static_cast<std::size_t>(q)])](t, g) += p.kappa[q] * gu;
+        }
+      }
+    }
+    // through saturation and adstock to the planned cells
+    for (int k = 0; k < K; ++k) {
+      const int c = s_.channels[static_cast<std::size_t>(k)];
+      const Matrix& h = sc.h[static_cast<std::size_t>(c)];
+      const Matrix& gh = sc.gh[static_cast<std::size_t>(c)];
+      for (int g = 0; g < G_; ++g) {
+        Vector ga = Vector::Zero(N);
+        for (int t = L; t < N; ++t) ga[t] = gh(t, g) * 0.5 * p.lam[c] * (1.0 - h(t, g) * h(t, g));
+        for (int t = 0; t < H; ++t) {
+          double gx = 0.0;
+          for (int l = 0; l <= L && L + t + l < N; ++l) gx += dr.w(c, l) * ga[L + t + l];
+          gx += national_gx(c, L + t, g, sc);
+          grad[t + static_cast<Eigen::Index>(H) * column(k, g)] =
+              spend(t, column(k, g)) >= 0.0 ? s_.units_per_spend(k, g) * gx : 0.0;
+        }
+      }
+    }
+    return total;
+  }
+
+  // The national stock's gradient reaches a geo's activity through xn = sum_g w_g x[., g]:
+  // dY/dx[c, g, t] gets w_g dY/dxn[c, t] (sc.gxn, filled by the national branch of run()).
+  [[nodiscard]] double national_gx(int c, int t, int g, const Scratch& sc) const {
+    if (level_ != mmm::TrustLevel::national) return 0.0;
+    return w_last_[g] * sc.gxn(t, c);
+  }
+
+  PanelPlanSettings s_;
+  int G_ = 0, C_ = 0, T_ = 0, L_ = 0, N_ = 0;
+  Vector P_, w_last_;
+  mmm::TrustLevel level_ = mmm::TrustLevel::off;
+  std::vector<int> trust_idx_, conv_idx_;
+  std::vector<Matrix> hist_;
+  std::vector<Draw> draws_;
+};
+
+// ------------------------------------------------------------------ budgets and solve
+
+/// A budget on the plan's spend in a set of geos (one geo, or a group such as a region):
+/// lower <= sum over its geos, planned channels and periods of s <= upper (currency; equal
+/// bounds: spent exactly).
+struct GeoBudget {
+  std::string name;
+  std::vector<int> geos;
+  double lower = 0.0, upper = unbounded;
+};
+
+/// A panel planning problem: the criterion (objective.hpp), the total budget (spent
+/// exactly), geo and group budgets, optional per-cell bounds (H x columns).
+struct PanelPlanProblem {
+  Criterion criterion;
+  double budget = std::numeric_limits<double>::quiet_NaN();
+  std::vector<GeoBudget> budgets;
+  Matrix lower, upper;
+};
+
+/// The solver's constraints of a panel problem (see the top of this file): the total
+/// budget as an equality, each geo/group budget as a group share of its columns.
+[[nodiscard]] inline Constraints panel_constraints(const PanelPlanModel& m, const PanelPlanProblem& pb) {
+  const double B = pb.budget;
+  if (!(B > 0.0) || !std::isfinite(B)) fail("budget must be a finite number > 0, got ", B);
+  Constraints k;
+  k.budget = B;
+  k.budget_equality = true;
+  k.lower = pb.lower;
+  k.upper = pb.upper;
+  const int G = m.geos();
+  const auto K = static_cast<int>(m.settings().channels.size());
+  for (const GeoBudget& gb : pb.budgets) {
+    if (gb.geos.empty()) fail("budget '", gb.name, "' names no geo");
+    if (!(gb.lower >= 0.0) || !(gb.upper >= gb.lower) || std::isnan(gb.upper))
+      fail("budget '", gb.name, "' must satisfy 0 <= lower <= upper, got [", gb.lower, ", ", gb.upper, "]");
+    if (gb.lower > B * (1.0 + 1e-12)) fail("budget '", gb.name, "': its lower bound ", gb.lower, " exceeds the total budget ", B);
+    GroupShare gs;
+    gs.name = gb.name;
+    std::vector<bool> seen(static_cast<std::size_t>(G), false);
+    for (int g : gb.geos) {
+      if (g < 0 || g >= G) fail("budget '", gb.name, "': geo index ", g, " is out of range [0, ", G, ")");
+      if (seen[static_cast<std::size_t>(g)]) fail("budget '", gb.name, "' names geo ", g, " twice");
+      seen[static_cast<std::size_t>(g)] = true;
+      for (int kk = 0; kk < K; ++kk) gs.channels.push_back(static_cast<int>(m.column(kk, g)));
+    }
+    gs.lower = gb.lower / B;
+    gs.upper = std::isinf(gb.upper) ? 1.0 : std::min(1.0, gb.upper / B);
+    k.groups.push_back(std::move(gs));
+  }
+  return k;
+}
+
+/// The optimal panel schedule (optimize.hpp's solver and certificate on PanelPlanModel).
+[[nodiscard]] inline PlanResult optimize_panel(const PanelPlanModel& m, const PanelPlanProblem& pb,
+                                               const SolverSettings& st = {}) {
+  PlanProblem p;
+  p.criterion = pb.criterion;
+  p.constraints = panel_constraints(m, pb);
+  p.task = Task::maximize;
+  return optimize(m, p, st);
+}
+
+}  // namespace trustmix::plan
