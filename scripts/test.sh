@@ -147,7 +147,8 @@ pip_digest=$(cd "$pipdir" && "$pipvenv/bin/python" "$root/tests/pip_only_numbers
 # NLopt (the planner, issue 15): without the system's (TRUSTMIX_SYSTEM_DEPS=OFF disables its
 # find_package), NLopt's C sources in third_party/nlopt are compiled into _core; no libnlopt
 # may be linked, and plans with SLSQP, AUGLAG + L-BFGS and MMA (tests/pip_only_plan.py)
-# must equal the system build's to 1e-10 of the largest cell.
+# must equal the system build's to 1e-6 of the largest cell (NLopt 2.6.2 in third_party
+# against Debian's 2.7.1: the same optimum within the solvers' tolerances, not the same bits).
 grep -q "trustmix: NLopt 2.6.2 from third_party/nlopt" "$pipdir/install.log" || { echo "pip-only build did not use: NLopt from third_party/nlopt"; exit 1; }
 pip_core=$(cd "$pipdir" && "$pipvenv/bin/python" -c "import trustmix._core as c; print(c.__file__)")
 if readelf -d "$pip_core" | grep -qi nlopt; then echo "pip-only _core links a system NLopt:"; readelf -d "$pip_core" | grep -i nlopt; exit 1; fi
@@ -160,7 +161,7 @@ a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
 for k in a.files:
     err = float(np.abs(a[k] - b[k]).max() / np.abs(a[k]).max())
     print(f"pip-only plan ({k}): largest difference {err:.1e} of the largest cell")
-    if not err <= 1e-10:
+    if not err <= 1e-6:
         sys.exit(f"pip-only build plans differently ({k}): {err:.1e}")
 PYEOF
 echo "pip-only install passed ($pip_digest) in $((SECONDS - pip_t0)) s"

@@ -1,8 +1,9 @@
 """Plans with NLopt's three algorithms on a seeded MAP fit and saves the schedules.
 scripts/test.sh runs it with the wheel built against the system's NLopt and with the one
 built from the sdist without it (third_party/nlopt, compiled into the extension), then
-compares: the plans must agree to 1e-10 relative to the largest cell (the pip-only
-build's planner is the system build's planner).
+compares: the plans must agree to 1e-6 relative to the largest cell. The two NLopt copies
+are different releases (third_party/nlopt is 2.6.2; Debian bookworm ships 2.7.1), so the
+two plans are the same optimum reached within the solver's tolerances, not the same bits.
 
 Usage: python tests/pip_only_plan.py OUT.npz"""
 

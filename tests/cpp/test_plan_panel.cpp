@@ -16,7 +16,8 @@ namespace tp = trustmix::plan;
 
 namespace {
 
-BuiltPanelModel panel(TrustLevel level, int G = 3, bool identical = false, Pooling effects = Pooling::partial) {
+BuiltPanelModel panel(TrustLevel level, int G = 3, bool identical = false, Pooling effects = Pooling::partial,
+                      Pooling saturation = Pooling::complete) {
   const int T = 40;
   std::mt19937_64 rng(11);
   std::uniform_real_distribution<double> u(0.2, 1.8);
@@ -46,6 +47,7 @@ BuiltPanelModel panel(TrustLevel level, int G = 3, bool identical = false, Pooli
   s.max_lag = 4;
   s.seasonality = 1;
   s.effect_pooling = effects;
+  s.saturation_pooling = saturation;
   if (identical) s.intercept_pooling = s.trend_pooling = Pooling::complete;
   return build_panel(std::move(s));
 }
@@ -264,4 +266,11 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_a_clear_message) {
   BOOST_TEST(throws_with([&] { (void)tp::panel_constraints(m, pb); }, "budget 'north': geo index 7"));
   pb.budgets = {{"north", {0}, 200.0, 300.0}};
   BOOST_TEST(throws_with([&] { (void)tp::panel_constraints(m, pb); }, "exceeds the total budget"));
+  // Panels the planner's forward pass does not represent are refused, not planned wrongly.
+  const BuiltPanelModel ng = panel(TrustLevel::national_geo);
+  BOOST_TEST(throws_with([&] { tp::PanelPlanModel m2(ng.model, near_start(ng.model, 1), settings(ng)); },
+                         "'national+geo' trust stock"));
+  const BuiltPanelModel ps = panel(TrustLevel::geo, 3, false, Pooling::partial, Pooling::partial);
+  BOOST_TEST(throws_with([&] { tp::PanelPlanModel m2(ps.model, near_start(ps.model, 1), settings(ps)); },
+                         "complete pooling of adstock, saturation"));
 }

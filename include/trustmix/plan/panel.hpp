@@ -91,6 +91,18 @@ class PanelPlanModel final : public DrawObjective {
     if (s_.tail < 0) fail("tail must be >= 0 periods, got ", s_.tail);
     if (K < 1) fail("channels must name at least one planned channel");
     if (T_ < L_) fail("the data (", T_, " periods) must be at least max_lag (", L_, ") long");
+    // The planner's forward pass uses one adstock, saturation, retention and amplification
+    // value per channel and one stock per level: it plans only panels built that way.
+    const mmm::PanelModelData& pd = model.data();
+    const auto per_geo = [](const std::vector<mmm::Pooling>& v) {
+      return std::any_of(v.begin(), v.end(), [](mmm::Pooling p) { return p != mmm::Pooling::complete; });
+    };
+    if (per_geo(pd.adstock_pooling) || per_geo(pd.saturation_pooling) || pd.half_life_pooling != mmm::Pooling::complete ||
+        pd.amplification_pooling != mmm::Pooling::complete)
+      fail("the panel planner plans panels with complete pooling of adstock, saturation, trust half-life and "
+           "amplification (one value for all geos); this panel pools one of them per geo");
+    if (pd.trust_level == mmm::TrustLevel::national_geo)
+      fail("the panel planner does not plan a 'national+geo' trust stock yet (use trust 'national' or 'geo')");
     std::vector<bool> seen(static_cast<std::size_t>(C_), false);
     for (int c : s_.channels) {
       if (c < 0 || c >= C_) fail("channel index ", c, " is out of range [0, ", C_, ")");
