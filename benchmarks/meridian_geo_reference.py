@@ -14,26 +14,13 @@ sampling wall and CPU time (all threads), the number of divergent transitions an
 
 from __future__ import annotations
 
-import argparse
-import json
-import time
+from meridian_rf_reference import reference_arguments, sample_and_report
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("csv")
-    ap.add_argument("--chains", type=int, default=2)
-    ap.add_argument("--adapt", type=int, default=500)
-    ap.add_argument("--burnin", type=int, default=500)
-    ap.add_argument("--keep", type=int, default=500)
-    ap.add_argument("--max-lag", type=int, default=8)
-    ap.add_argument("--seed", type=int, default=1)
-    a = ap.parse_args()
+    a = reference_arguments()
 
-    import arviz as az
-    import numpy as np
     import pandas as pd
-    from meridian.analysis import analyzer
     from meridian.data import load
     from meridian.model import model, spec
 
@@ -57,32 +44,8 @@ def main() -> None:
         media_to_channel={f"{c}_impression": c for c in media},
         media_spend_to_channel={f"{c}_spend": c for c in media},
     )
-    data = loader.load()
-    mmm = model.Meridian(input_data=data, model_spec=spec.ModelSpec(max_lag=a.max_lag))
-    t0, c0 = time.perf_counter(), time.process_time()
-    mmm.sample_posterior(n_chains=a.chains, n_adapt=a.adapt, n_burnin=a.burnin, n_keep=a.keep, seed=a.seed)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    roi = np.asarray(analyzer.Analyzer(mmm).roi())  # (chains, draws, channels)
-    div = mmm.inference_data.sample_stats.get("diverging")
-    out = {
-        "wall_s": wall,
-        "cpu_s": cpu,
-        "chains": a.chains,
-        "adapt": a.adapt,
-        "burnin": a.burnin,
-        "keep": a.keep,
-        "max_lag": a.max_lag,
-        "divergences": int(np.asarray(div).sum()) if div is not None else None,
-        "channels": {},
-    }
-    for k, name in enumerate(media):
-        x = roi[..., k]
-        out["channels"][name] = {
-            "mean": float(x.mean()),
-            "sd": float(x.std(ddof=1)),
-            "ess": float(az.ess(x.reshape(x.shape[0], -1))),
-        }
-    print(json.dumps(out))
+    mmm = model.Meridian(input_data=loader.load(), model_spec=spec.ModelSpec(max_lag=a.max_lag))
+    sample_and_report(mmm, media, a)
 
 
 if __name__ == "__main__":

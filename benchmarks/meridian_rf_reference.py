@@ -14,9 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import Any
 
 
-def main() -> None:
+def reference_arguments() -> argparse.Namespace:
+    """The command line both Meridian reference scripts take (this one and
+    meridian_geo_reference.py)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("csv")
     ap.add_argument("--chains", type=int, default=2)
@@ -25,12 +28,47 @@ def main() -> None:
     ap.add_argument("--keep", type=int, default=500)
     ap.add_argument("--max-lag", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
-    a = ap.parse_args()
+    return ap.parse_args()
 
+
+def sample_and_report(mmm: Any, names: list[str], a: argparse.Namespace) -> None:
+    """Samples Meridian's posterior with ``a``'s settings and prints one JSON line: the
+    sampling wall and CPU time (all threads), divergent transitions, and per channel (in
+    Meridian's order: media, then RF) the mean, sd and bulk ESS of its ROI draws."""
     import arviz as az
     import numpy as np
-    import pandas as pd
     from meridian.analysis import analyzer
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    mmm.sample_posterior(n_chains=a.chains, n_adapt=a.adapt, n_burnin=a.burnin, n_keep=a.keep, seed=a.seed)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    roi = np.asarray(analyzer.Analyzer(mmm).roi())  # (chains, draws, channels)
+    div = mmm.inference_data.sample_stats.get("diverging")
+    out: dict[str, Any] = {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "chains": a.chains,
+        "adapt": a.adapt,
+        "burnin": a.burnin,
+        "keep": a.keep,
+        "max_lag": a.max_lag,
+        "divergences": int(np.asarray(div).sum()) if div is not None else None,
+        "channels": {},
+    }
+    for k, name in enumerate(names):
+        x = roi[..., k]
+        out["channels"][name] = {
+            "mean": float(x.mean()),
+            "sd": float(x.std(ddof=1)),
+            "ess": float(az.ess(x.reshape(x.shape[0], -1))),
+        }
+    print(json.dumps(out))
+
+
+def main() -> None:
+    a = reference_arguments()
+
+    import pandas as pd
     from meridian.data import load
     from meridian.model import model, spec
 
@@ -62,20 +100,7 @@ def main() -> None:
     )
     data = loader.load()
     mmm = model.Meridian(input_data=data, model_spec=spec.ModelSpec(max_lag=a.max_lag))
-    t0 = time.perf_counter()
-    mmm.sample_posterior(n_chains=a.chains, n_adapt=a.adapt, n_burnin=a.burnin, n_keep=a.keep, seed=a.seed)
-    wall = time.perf_counter() - t0
-    roi = np.asarray(analyzer.Analyzer(mmm).roi())  # (chains, draws, media channels then RF channels)
-    names = media + rf
-    out = {"wall_s": wall, "chains": a.chains, "keep": a.keep, "max_lag": a.max_lag, "channels": {}}
-    for k, name in enumerate(names):
-        x = roi[..., k]
-        out["channels"][name] = {
-            "mean": float(x.mean()),
-            "sd": float(x.std(ddof=1)),
-            "ess": float(az.ess(x.reshape(x.shape[0], -1))),
-        }
-    print(json.dumps(out))
+    sample_and_report(mmm, media + rf, a)
 
 
 if __name__ == "__main__":
