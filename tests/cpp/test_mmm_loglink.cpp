@@ -11,7 +11,6 @@
 #include <trustmix/mmm/fit.hpp>
 #include <trustmix/mmm/spec.hpp>
 #include <trustmix/mmm/trust_model.hpp>
-#include <trustmix/plan/evaluator.hpp>
 
 #include "mmm_data.hpp"
 
@@ -322,19 +321,7 @@ BOOST_AUTO_TEST_CASE(log_link_refuses_what_it_cannot_do) {
     BOOST_TEST(cal.model.log_link());
     BOOST_TEST(cal.model.data().lift_tests.size() == 1u);
   }
-  // The planner (its outcome path and gradient are the identity link's).
-  {
-    const TrustModel m(log_data(60, true, 3, Likelihood::normal, TrustForm::linear));
-    Matrix draws(1, m.dimension());
-    draws.row(0) = m.initial_point().transpose();
-    trustmix::plan::ForwardSettings s;
-    s.horizon = 10;
-    s.units_per_spend = Vector::Ones(4);
-    BOOST_CHECK_EXCEPTION(trustmix::plan::TrustPlanModel(m, draws, m.data().media, m.data().shocks, s),
-                          std::invalid_argument, [](const std::invalid_argument& e) {
-                            return std::string(e.what()).find("link = 'identity' only") != std::string::npos;
-                          });
-  }
+  // The planner plans log-link fits on exp(eta) (test_plan.cpp, log_link_*).
 }
 
 BOOST_AUTO_TEST_CASE(log_link_start_is_inside_every_support) {

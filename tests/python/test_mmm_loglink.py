@@ -164,12 +164,6 @@ def test_refuses_what_it_cannot_do() -> None:
         simulate_trust_data(60, link="log")
 
 
-def test_planner_refuses_a_log_link_fit(log_world: tuple[pd.DataFrame, dict[str, Any], tm.TrustMMM, Any]) -> None:
-    _, _, _, fit = log_world
-    with pytest.raises(ValueError, match="link = 'identity' only"):
-        tm.plan.evaluate(fit, tm.plan.status_quo(fit, 26))
-
-
 def test_summary_reports_log_scale_coefficients(
     log_world: tuple[pd.DataFrame, dict[str, Any], tm.TrustMMM, Any],
 ) -> None:
