@@ -131,11 +131,12 @@ def test_from_table_rejects_negative_and_huge_counts():
 
 def test_journey_store_pickle_with_bad_offsets_raises():
     store = _journeys()._store
-    state = list(store.__getstate__())
-    state[2] = np.array([0, 3, 99, 5, 8, 9], dtype=np.int64)  # offsets past the touches
+    version, fields = store.__getstate__()  # (version, named fields): make_pickle's state
+    bad = dict(fields)
+    bad["offsets"] = np.array([0, 3, 99, 5, 8, 9], dtype=np.int64)  # offsets past the touches
     blank = type(store).__new__(type(store))
     with pytest.raises(ValueError, match="offsets"):
-        blank.__setstate__(tuple(state))
+        blank.__setstate__((version, bad))
 
 
 @pytest.mark.parametrize(
