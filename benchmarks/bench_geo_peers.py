@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 import trustmix as tm
+from trustmix import _core
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "data" / "meridian_geo_media.csv"
@@ -59,12 +60,20 @@ def trustmix_side(csv: Path, chains: int, tune: int, draws: int, max_lag: int, s
     z = fit.draws(None)  # chains concatenated, in order
     value = 1.0 if model.value_per_outcome is None else float(model.value_per_outcome)
     out: dict[str, Any] = {"wall_s": wall, "cpu_s": cpu, "divergences": int(post.divergences), "channels": {}}
-    T = len(model.dates)
+    G, C = len(model.geos), len(model.channel_names)
+    spend = np.array([model.spend_by_geo[c].sum(axis=0) for c in range(C)], dtype=float)
+    inc = np.asarray(
+        _core.mmm.panel_roi(
+            model._core,
+            np.ascontiguousarray(z),
+            spend,
+            horizon=max_lag,
+            outcome_scale=float(model._scales["y_scale"]),
+            population=model.population,
+        ).incremental_total
+    )
     for c, name in enumerate(model.channel_names):
-        inc = np.asarray(
-            model._core.incremental_draws(z, c, 0, T, max_lag, model.population, float(model._scales["y_scale"]))
-        ).sum(axis=1)
-        roi = inc * value / float(model.spend_by_geo[c].sum())
+        roi = inc[:, c * (G + 1) + G] * value / float(spend[c].sum())  # the rolled-up column
         per_chain = roi.reshape(chains, -1)
         out["channels"][name.removesuffix("_impression")] = {
             "mean": float(roi.mean()),

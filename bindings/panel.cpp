@@ -234,32 +234,7 @@ void register_panel(py::module_& m) {
             }
             return forward_dict(f);
           },
-          py::arg("draws"), "Posterior means of the forward pass's parts over draws (rows, unconstrained).")
-      .def(
-          "incremental_draws",
-          [](const mm::PanelTrustModel& self, const RowMatrix& z, int channel, int t0, int t1, int horizon,
-             const RowMatrix& population, double y_scale) {
-            // per draw and geo: sum_t (mu - mu_cf)[t, g] y_scale pop[t, g] (pop after the data: the last row)
-            const int G = self.geos();
-            if (population.rows() != self.periods() || population.cols() != G)
-              throw std::invalid_argument("population must be periods x geos");
-            RowMatrix out(z.rows(), G);
-            py::gil_scoped_release release;
-            for (Eigen::Index i = 0; i < z.rows(); ++i) {
-              const Eigen::MatrixXd d = self.incremental(z.row(i).transpose(), channel, t0, t1, horizon);
-              for (int g = 0; g < G; ++g) {
-                double s = 0.0;
-                for (Eigen::Index t = 0; t < d.rows(); ++t)
-                  s += d(t, g) * population(std::min<Eigen::Index>(t, population.rows() - 1), g);
-                out(i, g) = s * y_scale;
-              }
-            }
-            return out;
-          },
-          py::arg("draws"), py::arg("channel"), py::arg("t0"), py::arg("t1"), py::arg("horizon"), py::arg("population"),
-          py::arg("y_scale"),
-          "Incremental outcome (raw units) per draw (rows) and geo (columns) of a channel's activity in [t0, t1),\n"
-          "over the data and `horizon` periods after it (PanelTrustModel::incremental times population and y_scale).");
+          py::arg("draws"), "Posterior means of the forward pass's parts over draws (rows, unconstrained).");
   sub.def("build_panel", &build, py::arg("geos"), py::arg("channels"), py::arg("roles"), py::arg("national"),
           py::arg("media"), py::arg("share"), py::arg("population"), py::arg("outcome"), py::arg("controls"),
           py::arg("control_names"), py::arg("period_days") = 7.0, py::arg("seasonality") = 2, py::arg("trend") = true,

@@ -6,6 +6,7 @@
 
 #include <trustmix/mmm/panel_analyses.hpp>
 
+#include "helpers/result.hpp"
 #include "interruptible.hpp"
 #include "register.hpp"
 
@@ -23,6 +24,24 @@ using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 
 void register_panel_analyses(py::module_& m) {
   auto sub = m.attr("mmm").cast<py::module_>();
+  using R = mm::PanelRoiDraws;
+  helpers::bind_result<R>(
+      sub, "PanelRoiDraws",
+      "Per posterior draw, each channel's incremental outcome and ROIs per geo and rolled up\n"
+      "(trustmix::mmm::PanelRoiDraws; definitions in panel_analyses.hpp). Every array is draws x\n"
+      "channels (geos + 1): column c (geos + 1) + g, g = geos the rolled-up column.",
+      0, helpers::member("channels", &R::channels, "Number of channels."),
+      helpers::member("geos", &R::geos, "Number of geos."),
+      helpers::member("incremental_short", &R::incremental_short, "Incremental outcome inside the window."),
+      helpers::member("incremental_long", &R::incremental_long, "Incremental outcome after the window (horizon)."),
+      helpers::member("incremental_total", &R::incremental_total, "Short + long incremental outcome."),
+      helpers::member("via_trust_direct", &R::via_trust_direct, "Path: the stock's direct effect."),
+      helpers::member("via_amplification", &R::via_amplification, "Path: the stock's amplification of SMM."),
+      helpers::member("own", &R::own, "Path: the channel's own effect."),
+      helpers::member("roi_short", &R::roi_short, "(short x value - spend) / spend."),
+      helpers::member("roi_total", &R::roi_total, "(total x value - spend) / spend."),
+      helpers::member("marginal_roi", &R::marginal_roi, "ROI of the next 1% of spend."),
+      helpers::member("cost_per_incremental", &R::cost_per_incremental, "Spend / total incremental outcome."));
   sub.def(
       "panel_roi",
       [](const mm::PanelTrustModel& model, const RowMatrix& draws, const RowMatrix& spend, int horizon, int window_begin,
@@ -41,18 +60,7 @@ void register_panel_analyses(py::module_& m) {
         s.stop = &stop;
         mm::PanelRoiDraws r;
         run_interruptible(stop, [&] { r = mm::panel_roi(model, z, s); }, [] {});
-        py::dict d;
-        d["incremental_short"] = RowMatrix(r.incremental_short);
-        d["incremental_long"] = RowMatrix(r.incremental_long);
-        d["incremental_total"] = RowMatrix(r.incremental_total);
-        d["via_trust_direct"] = RowMatrix(r.via_trust_direct);
-        d["via_amplification"] = RowMatrix(r.via_amplification);
-        d["own"] = RowMatrix(r.own);
-        d["roi_short"] = RowMatrix(r.roi_short);
-        d["roi_total"] = RowMatrix(r.roi_total);
-        d["marginal_roi"] = RowMatrix(r.marginal_roi);
-        d["cost_per_incremental"] = RowMatrix(r.cost_per_incremental);
-        return d;
+        return r;
       },
       py::arg("model"), py::arg("draws"), py::arg("spend"), py::arg("horizon") = 104, py::arg("window_begin") = 0,
       py::arg("window_end") = -1, py::arg("value_per_outcome") = std::numeric_limits<double>::quiet_NaN(),

@@ -1,7 +1,7 @@
 """Geo-level results of the panel model (PanelFit.short_long, response_curves and their
 plots; C++ panel_analyses.hpp): geo rows adding up to the rolled-up rows, short + long =
 total = the exact path split, the response curve at the historical spend equal to the
-incremental outcome and to the older counterfactual path (PanelFit.roi), ROI formulas,
+incremental outcome and to PanelFit.roi (gross ROI on the same pass), ROI formulas,
 posterior summaries equal to per-draw means, identical results for every thread count,
 bad input. The closed forms on tiny panels are in tests/cpp/test_mmm_panel_analyses.cpp."""
 
@@ -106,7 +106,7 @@ def test_geo_rows_add_up_to_the_rolled_up_rows_and_short_plus_long_is_total(fit:
 
 
 def test_rolled_up_total_equals_the_older_counterfactual_path(fit: PanelFit) -> None:
-    # PanelFit.roi runs PanelTrustModel::incremental per draw; the same counterfactual.
+    # PanelFit.roi and short_long read the same C++ pass (panel_roi): gross against net ROI.
     new = fit.short_long(by="geo", horizon=30)
     old = fit.roi(by="geo", horizon=30)
     merged = new.merge(old, on=["channel", "geo"], suffixes=("", "_old"))

@@ -803,7 +803,7 @@ class TrustModel {
         // ln rho = z_rho - ln ubar: the whole d/d ln rho (likelihood, lift tests and the
         // HalfNormal prior with its Jacobian, which log_prior_and_jacobian adds to z_rho)
         // flows to every u[t] with d ln rho / d u[t] = -1 / (T ubar).
-        const double g_lnrho = grad[o_tform_ + 1] - p.inflow * p.inflow / (pr_.inflow_sd * pr_.inflow_sd) + 1.0;
+        const double g_lnrho = grad[o_tform_ + 1] + priors::half_normal_on_log(p.inflow, pr_.inflow_sd).gradient;
         adj_.array() -= g_lnrho / (static_cast<double>(T) * ubar);
       } else {
       // trust recursion, reverse: lambda[t] = gG[t] + delta lambda[t+1]

@@ -120,7 +120,7 @@ def short_long(
         "spend": np.concatenate([spend, spend.sum(axis=1, keepdims=True)], axis=1).reshape(-1),
     }
     for col in _SHORT_LONG:
-        mean, low, high = _summarise(np.asarray(r[col]), interval, nuts)
+        mean, low, high = _summarise(np.asarray(getattr(r, col)), interval, nuts)
         out[col] = mean
         if nuts and col in _WITH_INTERVAL:
             out[f"{col}_low"] = low

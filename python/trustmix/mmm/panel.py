@@ -574,32 +574,39 @@ class PanelFit:
         with central ``interval`` bounds over the posterior draws. ``by="geo"``: a row per
         (channel, geo) and a rolled-up row per channel (geo ``"total"``); ``by="channel"``:
         the rolled-up rows only."""
-        if by not in ("geo", "channel"):
-            raise ValueError(f"by must be 'geo' or 'channel', got {by!r}")
+        from trustmix.mmm import _panel_results as pr
+
+        pr._check_by(by)
         m = self.model
-        T = len(m.dates)
-        t0, t1 = 0, T
-        if window is not None:
-            t0 = int(m.dates.searchsorted(pd.Timestamp(window[0])))
-            t1 = int(m.dates.searchsorted(pd.Timestamp(window[1]), side="right"))
-            if t1 <= t0:
-                raise ValueError(f"window {window!r} holds no dates of the data")
-        h = (104 if m.trust != "off" else int(m._args["max_lag"])) if horizon is None else int(horizon)
-        z = self.draws(max_draws)
+        t0, t1 = pr._window(self, window)  # inclusive
+        G, C = len(m.geos), len(m.channel_names)
+        spend = np.array([m.spend_by_geo[c][t0 : t1 + 1].sum(axis=0) for c in range(C)], dtype=float)
+        # The counterfactual increments per draw, (channel, geo) columns with a rolled-up
+        # column per channel: the same C++ pass as short_long() (trustmix::mmm::panel_roi).
+        inc = np.asarray(
+            _core.mmm.panel_roi(
+                m._core,
+                np.ascontiguousarray(self.draws(max_draws)),
+                spend,
+                horizon=pr._horizon(self, horizon),
+                window_begin=t0,
+                window_end=t1,
+                outcome_scale=float(m._scales["y_scale"]),
+                population=m.population,
+            ).incremental_total
+        )
         value = 1.0 if m.value_per_outcome is None else float(m.value_per_outcome)
         lo, hi = (1 - interval) / 2, (1 + interval) / 2
         rows: list[dict[str, Any]] = []
         for c, name in enumerate(m.channel_names):
-            inc = np.asarray(m._core.incremental_draws(z, c, t0, t1, h, m.population, float(m._scales["y_scale"])))
-            sp = m.spend_by_geo[c][t0:t1].sum(axis=0)
-            cols = [(g, inc[:, i], sp[i]) for i, g in enumerate(m.geos)] if by == "geo" else []
-            cols.append(("total", inc.sum(axis=1), sp.sum()))
-            for g, v, s in cols:
+            for g in range(G + 1) if by == "geo" else (G,):
+                v = inc[:, c * (G + 1) + g]
+                s = float(spend[c, g] if g < G else spend[c].sum())
                 r = v * value / s if s > 0 else np.full_like(v, np.nan)
                 rows.append(
                     {
                         "channel": name,
-                        "geo": g,
+                        "geo": m.geos[g] if g < G else "total",
                         "spend": s,
                         "incremental": v.mean(),
                         "incremental_low": np.quantile(v, lo),
