@@ -49,6 +49,6 @@ fit = tm.TrustMMM(data, date="week", outcome="conversions", channels=roles).fit(
 add("map", fit.summary().select_dtypes("number").to_numpy())
 add("predictive", fit.sample_posterior_predictive(max_draws=20, seed=2).select_dtypes("number").to_numpy())
 ab = _core.experiments.compare(np.array([1000.0, 1000.0]), np.array([100.0, 121.0]), metric="binomial")
-add("bayes", np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for _, v in sorted(ab.items())
-                             if np.asarray(v).dtype.kind in "fiub"]))
+bayes_fields = ("error_bound", "expected_loss", "loss_vs_control", "mean", "prob_beat_control", "prob_best")
+add("bayes", np.concatenate([np.ravel(np.asarray(getattr(ab, k), dtype=np.float64)) for k in bayes_fields]))
 print("digest", digest.hexdigest())
