@@ -57,8 +57,14 @@ def fit_and_compare(
     panel: Any, effects: str, chains: int, draws: int, tune: int, horizon: int, seed: int
 ) -> pd.DataFrame:
     """Posterior increments per (geo, channel) with 90% bounds, joined to the truth."""
-    df = panel.panel
-    channels = {f"impressions_{c}": ("trust" if c in PR else "conversion") for c in panel.channels}
+    # geo_panel gives each region its apportioned share of the national channel; PanelMMM
+    # takes a national channel's national total on every geo's row (and apportions it).
+    df = panel.panel.copy()
+    for col in ("impressions_press", "spend_press"):
+        if col in df.columns:
+            df[col] = df.groupby("date")[col].transform("sum")
+    active = [c for c in panel.channels if df[f"impressions_{c}"].sum() > 0]  # a silent channel has nothing to fit
+    channels = {f"impressions_{c}": ("trust" if c in PR else "conversion") for c in active}
     model = tm.mmm.PanelMMM(
         df,
         geo="geo",
@@ -67,7 +73,7 @@ def fit_and_compare(
         channels=channels,
         population="population",
         national_channels=["impressions_press"],
-        spend={f"impressions_{c}": f"spend_{c}" for c in panel.channels},
+        spend={f"impressions_{c}": f"spend_{c}" for c in active},
         trust="national",
         tracker="trust_survey",
         pooling={"effects": effects},
