@@ -164,8 +164,8 @@ void register_attribution(pybind11::module_& m) {
             if (values.dtype().kind() != 'O' || values.ndim() != 1 ||
                 (values.size() > 1 && values.strides(0) != static_cast<py::ssize_t>(sizeof(PyObject*))))
               throw std::invalid_argument("from_path_objects expects a contiguous one-dimensional object array");
-            const std::vector<std::string_view> paths = utf8_views(
-                static_cast<PyObject* const*>(values.data()), static_cast<std::size_t>(values.size()), cols.path);
+            const std::vector<std::string_view> paths = utf8_views(static_cast<PyObject* const*>(values.data()),
+                                                                   static_cast<std::size_t>(values.size()), cols.path);
             const std::span<const double> conv{conversions.data(), static_cast<std::size_t>(conversions.size())};
             const auto vs = span_of(value), ns = span_of(nulls);
             py::gil_scoped_release release;  // the array (and so its str objects) outlives the call
@@ -182,8 +182,8 @@ void register_attribution(pybind11::module_& m) {
             const ta::PathColumns cols = path_columns(columns);
             if (!PyList_Check(seq.ptr()) && !PyTuple_Check(seq.ptr()))
               throw std::invalid_argument("from_path_list expects a list or tuple of path strings");
-            const std::vector<std::string_view> paths =
-                utf8_views(PySequence_Fast_ITEMS(seq.ptr()), static_cast<std::size_t>(py::len(seq)), cols.path);
+            const std::vector<std::string_view> paths = utf8_views(PySequence_Fast_ITEMS(seq.ptr()),
+                                                                   static_cast<std::size_t>(py::len(seq)), cols.path);
             const std::span<const double> conv{conversions.data(), static_cast<std::size_t>(conversions.size())};
             const auto vs = span_of(value), ns = span_of(nulls);
             py::gil_scoped_release release;
@@ -209,8 +209,8 @@ void register_attribution(pybind11::module_& m) {
               ev = ta::from_events(sp64(touch_user), sp64(touch_time), ch, channel_names, sp64(conversion_user),
                                    sp64(conversion_time), cv, lookback, time_units_per_day, drop_unattributed);
             }
-            EventInfo info{std::move(ev.user),          std::move(ev.end_time),         std::move(ev.conversion_row),
-                           ev.unattributed_conversions, ev.unattributed_value,          std::move(ev.unattributed_rows),
+            EventInfo info{std::move(ev.user),          std::move(ev.end_time), std::move(ev.conversion_row),
+                           ev.unattributed_conversions, ev.unattributed_value,  std::move(ev.unattributed_rows),
                            ev.touches_outside_lookback};
             return py::make_tuple(std::move(ev.store), std::move(info));
           },
@@ -266,14 +266,14 @@ void register_attribution(pybind11::module_& m) {
                                      helpers::need<DoubleArray>(d, "nulls"));
           },
           [](const py::object& state) {  // version 1: the flat tuple
-            if (!py::isinstance<py::tuple>(state) || py::len(state) != 8 ||
-                !py::isinstance<py::int_>(state[py::int_(0)]))
+            if (!py::isinstance<py::tuple>(state) || py::len(state) != 8 || !py::isinstance<py::int_>(state[py::int_(0)]))
               throw std::invalid_argument("expected a (version, dict) tuple");
             const auto t = py::reinterpret_borrow<py::tuple>(state);
-            if (t[0].cast<long long>() != 1) throw std::runtime_error("cannot unpickle JourneyStore: unsupported state version");
-            return store_from_arrays(t[1].cast<std::vector<std::string>>(), t[2].cast<Int64Array>(),
-                                     t[3].cast<Int32Array>(), t[4].cast<DoubleArray>(), t[5].cast<DoubleArray>(),
-                                     t[6].cast<DoubleArray>(), t[7].cast<DoubleArray>());
+            if (t[0].cast<long long>() != 1)
+              throw std::runtime_error("cannot unpickle JourneyStore: unsupported state version");
+            return store_from_arrays(t[1].cast<std::vector<std::string>>(), t[2].cast<Int64Array>(), t[3].cast<Int32Array>(),
+                                     t[4].cast<DoubleArray>(), t[5].cast<DoubleArray>(), t[6].cast<DoubleArray>(),
+                                     t[7].cast<DoubleArray>());
           }));
 
   using helpers::member;
@@ -338,8 +338,8 @@ void register_attribution(pybind11::module_& m) {
 
   helpers::bind_result<ta::ShapleyResult>(
       sub, "ShapleyResult",
-      "Shapley-value credit (trustmix::attribution::ShapleyResult): per channel credit and the game's values.",
-      1, member("channels", &ta::ShapleyResult::channels, "Channel names."),
+      "Shapley-value credit (trustmix::attribution::ShapleyResult): per channel credit and the game's values.", 1,
+      member("channels", &ta::ShapleyResult::channels, "Channel names."),
       member("conversions", &ta::ShapleyResult::conversions, "float64 credited conversions per channel."),
       member("value", &ta::ShapleyResult::value, "float64 credited value per channel."),
       member("shapley_values", &ta::ShapleyResult::shapley_values, "float64 phi_i of the game, before any scaling."));
@@ -382,9 +382,9 @@ void register_attribution(pybind11::module_& m) {
         }
         return c;
       },
-      py::arg("store"), py::arg("model"), py::kw_only(), py::arg("excluded_channel") = "direct",
-      py::arg("half_life") = 7.0, py::arg("first_weight") = 0.4, py::arg("last_weight") = 0.4,
-      py::arg("per_journey") = false, py::arg("threads") = 0, "Rule-based credit (see rule_based.hpp).");
+      py::arg("store"), py::arg("model"), py::kw_only(), py::arg("excluded_channel") = "direct", py::arg("half_life") = 7.0,
+      py::arg("first_weight") = 0.4, py::arg("last_weight") = 0.4, py::arg("per_journey") = false, py::arg("threads") = 0,
+      "Rule-based credit (see rule_based.hpp).");
 
   sub.def(
       "proportional_per_journey",
@@ -427,8 +427,7 @@ void register_attribution(pybind11::module_& m) {
       .def_property_readonly("total_value", [](const ta::AttributionStats& s) { return ta::to_double(s.total_value); })
       .def_property_readonly("total_nulls", [](const ta::AttributionStats& s) { return ta::to_double(s.total_nulls); })
       .def("to_bytes", [](const ta::AttributionStats& s) { return py::bytes(s.to_bytes()); })
-      .def_static("from_bytes",
-                  [](const py::bytes& b) { return ta::AttributionStats::from_bytes(std::string_view(b)); })
+      .def_static("from_bytes", [](const py::bytes& b) { return ta::AttributionStats::from_bytes(std::string_view(b)); })
       .def("to_table", [](const ta::AttributionStats& s) { return ta::to_table(s); })
       .def_static("from_table", [](const py::dict& d) { return ta::from_table(table_from_dict(d)); })
       .def(helpers::make_pickle<ta::AttributionStats, py::bytes>(
@@ -437,8 +436,7 @@ void register_attribution(pybind11::module_& m) {
 
   sub.def(
       "count",
-      [](const ta::JourneyStore& s, const std::vector<int>& orders, bool collapse_repeats, int threads,
-         unsigned contents) {
+      [](const ta::JourneyStore& s, const std::vector<int>& orders, bool collapse_repeats, int threads, unsigned contents) {
         py::gil_scoped_release release;
         return ta::count(s, orders, collapse_repeats, threads, contents);
       },
@@ -516,25 +514,12 @@ void register_attribution(pybind11::module_& m) {
       py::arg("max_channels") = 24, py::arg("threads") = 0);
 
   sub.def(
-      "simplified_shapley",
-      [](const ta::AttributionStats& st) {
-        return ta::simplified_shapley(st);
-      },
+      "simplified_shapley", [](const ta::AttributionStats& st) { return ta::simplified_shapley(st); },
       py::arg("statistics"));
 
-  sub.def(
-      "ordered_shapley",
-      [](const ta::AttributionStats& st) {
-        return ta::ordered_shapley(st);
-      },
-      py::arg("statistics"));
+  sub.def("ordered_shapley", [](const ta::AttributionStats& st) { return ta::ordered_shapley(st); }, py::arg("statistics"));
 
-  sub.def(
-      "roles",
-      [](const ta::AttributionStats& st) {
-        return ta::roles(st);
-      },
-      py::arg("statistics"));
+  sub.def("roles", [](const ta::AttributionStats& st) { return ta::roles(st); }, py::arg("statistics"));
 
   sub.def(
       "rule_based_from_statistics",

@@ -95,13 +95,15 @@ ta::LatentClassModel model_from_dict(const py::dict& d) {
   m.beta = d["beta"].cast<Eigen::MatrixXd>();
   const auto K = static_cast<Eigen::Index>(m.classes);
   if (m.classes < 1) throw std::invalid_argument("model: classes must be >= 1");
-  if (m.item_probabilities.size() != m.categories.size()) throw std::invalid_argument("model: one probability matrix per item expected");
+  if (m.item_probabilities.size() != m.categories.size())
+    throw std::invalid_argument("model: one probability matrix per item expected");
   for (std::size_t j = 0; j < m.categories.size(); ++j)
     if (m.item_probabilities[j].rows() != K || m.item_probabilities[j].cols() != m.categories[j])
       throw std::invalid_argument("model: item " + std::to_string(j) + " probabilities must be classes x categories");
   if (m.means.rows() != K && m.means.size() != 0) throw std::invalid_argument("model: means must have one row per class");
   if (m.means.size() == 0) m.means.resize(K, 0);
-  if (static_cast<Eigen::Index>(m.covariances.size()) != K) throw std::invalid_argument("model: one covariance per class expected");
+  if (static_cast<Eigen::Index>(m.covariances.size()) != K)
+    throw std::invalid_argument("model: one covariance per class expected");
   if (m.beta.cols() != K || m.beta.rows() < 1) throw std::invalid_argument("model: beta must be (1 + covariates) x classes");
   return m;
 }
@@ -167,31 +169,31 @@ void bind_results(py::module_& a) {
                   member("log_likelihood_null", &BL::log_likelihood_null, "LL_{K-1}."),
                   member("log_likelihood_alternative", &BL::log_likelihood_alternative, "LL_K."));
   using BR = ta::BchResult;
-  bind_result<BR>(a, "BchResult", "BCH three-step class-specific outcome means (ta::BchResult).", 1,
-                  member("means", &BR::means, "float64 (class, outcome) mean of each outcome column in each class."),
-                  member("standard_errors", &BR::standard_errors,
-                         "float64 (class, outcome) sandwich standard errors, the step-1 model taken as known."),
-                  member("classification", &BR::classification,
-                         "float64 (class, class) D(k, s) = P(modal class s | true class k)."));
+  bind_result<BR>(
+      a, "BchResult", "BCH three-step class-specific outcome means (ta::BchResult).", 1,
+      member("means", &BR::means, "float64 (class, outcome) mean of each outcome column in each class."),
+      member("standard_errors", &BR::standard_errors,
+             "float64 (class, outcome) sandwich standard errors, the step-1 model taken as known."),
+      member("classification", &BR::classification, "float64 (class, class) D(k, s) = P(modal class s | true class k)."));
   using TS = ta::ThreeStepResult;
-  bind_result<TS>(
-      a, "ThreeStepResult", "Bias-corrected three-step structural model (ta::ThreeStepResult).", 1,
-      member("classification", &TS::classification, "float64 K x K: D(k, s) = P(assigned s | true class k)."),
-      member("beta", &TS::beta, "float64 (1 + P) x K logit coefficients (column 0 = 0, the reference)."),
-      member("beta_se", &TS::beta_se, "float64 (1 + P) x K standard errors of beta."),
-      member("means", &TS::means, "float64 K outcome means (Gaussian outcome)."),
-      member("means_se", &TS::means_se, "float64 K standard errors of the means."),
-      member("variances", &TS::variances, "float64 K outcome variances (Gaussian outcome)."),
-      member("variances_se", &TS::variances_se, "float64 K standard errors of the variances."),
-      member("probabilities", &TS::probabilities, "float64 K x C category probabilities (categorical outcome)."),
-      member("probabilities_se", &TS::probabilities_se, "float64 K x C standard errors of the probabilities."),
-      member("class_shares", &TS::class_shares, "float64 K: weighted mean of pi_k(x_i)."),
-      member("objective", &TS::objective, "L(theta) for ml, Q(theta; R) otherwise."),
-      member("parameters", &TS::parameters,
-             "float64 packed: beta (k = 1..K-1, 1+P each), then mu, log sigma2 (K each) or eta_kc (c >= 1)."),
-      member("covariance", &TS::covariance, "float64 sandwich covariance of parameters."),
-      member("iterations", &TS::iterations, "Iterations."), member("converged", &TS::converged, "True on convergence."),
-      member("warnings", &TS::warnings, "Warnings, one sentence each."));
+  bind_result<TS>(a, "ThreeStepResult", "Bias-corrected three-step structural model (ta::ThreeStepResult).", 1,
+                  member("classification", &TS::classification, "float64 K x K: D(k, s) = P(assigned s | true class k)."),
+                  member("beta", &TS::beta, "float64 (1 + P) x K logit coefficients (column 0 = 0, the reference)."),
+                  member("beta_se", &TS::beta_se, "float64 (1 + P) x K standard errors of beta."),
+                  member("means", &TS::means, "float64 K outcome means (Gaussian outcome)."),
+                  member("means_se", &TS::means_se, "float64 K standard errors of the means."),
+                  member("variances", &TS::variances, "float64 K outcome variances (Gaussian outcome)."),
+                  member("variances_se", &TS::variances_se, "float64 K standard errors of the variances."),
+                  member("probabilities", &TS::probabilities, "float64 K x C category probabilities (categorical outcome)."),
+                  member("probabilities_se", &TS::probabilities_se, "float64 K x C standard errors of the probabilities."),
+                  member("class_shares", &TS::class_shares, "float64 K: weighted mean of pi_k(x_i)."),
+                  member("objective", &TS::objective, "L(theta) for ml, Q(theta; R) otherwise."),
+                  member("parameters", &TS::parameters,
+                         "float64 packed: beta (k = 1..K-1, 1+P each), then mu, log sigma2 (K each) or eta_kc (c >= 1)."),
+                  member("covariance", &TS::covariance, "float64 sandwich covariance of parameters."),
+                  member("iterations", &TS::iterations, "Iterations."),
+                  member("converged", &TS::converged, "True on convergence."),
+                  member("warnings", &TS::warnings, "Warnings, one sentence each."));
   using DU = ta::Duplication;
   bind_result<DU>(a, "Duplication", "Audience duplication across channels from class-level reach (ta::Duplication).", 1,
                   member("total", &DU::total, "Share reached by at least one channel."),
@@ -222,8 +224,7 @@ void register_audience(pybind11::module_& m) {
 
   a.def(
       "fit_latent_classes",
-      [](const ta::Survey& s,
-         int classes, int starts, int max_iterations, double tolerance, std::uint64_t seed, int threads,
+      [](const ta::Survey& s, int classes, int starts, int max_iterations, double tolerance, std::uint64_t seed, int threads,
          const std::string& covariance, int screening_iterations, int final_starts, double best_tolerance) {
         ta::LatentClassOptions o = em_options(classes, starts, max_iterations, tolerance, seed, threads, covariance);
         o.screening_iterations = screening_iterations;
@@ -243,8 +244,7 @@ void register_audience(pybind11::module_& m) {
 
   a.def(
       "posterior",
-      [](const py::dict& model, const ta::Survey& s,
-         int threads) {
+      [](const py::dict& model, const ta::Survey& s, int threads) {
         const auto mm = model_from_dict(model);
         py::gil_scoped_release release;
         return ta::posterior(mm, s, threads);
@@ -270,16 +270,19 @@ void register_audience(pybind11::module_& m) {
       },
       py::arg("model"), py::arg("survey"), "Gradient of the log-likelihood in the order of pack_parameters.");
 
-  a.def("pack_parameters", [](const py::dict& model) { return ta::pack_parameters(model_from_dict(model)); }, py::arg("model"));
+  a.def(
+      "pack_parameters", [](const py::dict& model) { return ta::pack_parameters(model_from_dict(model)); },
+      py::arg("model"));
   a.def(
       "unpack_parameters",
-      [](const py::dict& model, const Eigen::VectorXd& v) { return model_to_dict(ta::unpack_parameters(model_from_dict(model), v)); },
+      [](const py::dict& model, const Eigen::VectorXd& v) {
+        return model_to_dict(ta::unpack_parameters(model_from_dict(model), v));
+      },
       py::arg("model"), py::arg("parameters"));
 
   a.def(
       "simulate_survey",
-      [](const py::dict& model, const ta::Survey& s,
-         std::uint64_t seed) {
+      [](const py::dict& model, const ta::Survey& s, std::uint64_t seed) {
         const auto mm = model_from_dict(model);
         ta::Survey out;
         {
@@ -293,9 +296,8 @@ void register_audience(pybind11::module_& m) {
 
   a.def(
       "bootstrap_lrt",
-      [](const ta::Survey& s,
-         int classes, int replicates, int starts, int max_iterations, double tolerance, std::uint64_t seed, int threads,
-         const std::string& covariance) {
+      [](const ta::Survey& s, int classes, int replicates, int starts, int max_iterations, double tolerance,
+         std::uint64_t seed, int threads, const std::string& covariance) {
         const ta::LatentClassOptions o = em_options(classes, starts, max_iterations, tolerance, seed, threads, covariance);
         ta::BootstrapLrt r;
         {
@@ -351,8 +353,7 @@ void register_audience(pybind11::module_& m) {
       py::arg("outcome_kind") = "none", py::arg("categories") = 0, py::arg("weights") = py::none(),
       py::arg("assignment") = "modal", py::arg("correction") = "ml", py::arg("max_iterations") = 2000,
       py::arg("tolerance") = 1e-10, py::arg("covariate_names") = std::vector<std::string>{},
-      py::arg("outcome_name") = "outcome",
-      "Bias-corrected three-step structural model (trustmix::audience::three_step).");
+      py::arg("outcome_name") = "outcome", "Bias-corrected three-step structural model (trustmix::audience::three_step).");
 
   a.def(
       "to_audiences",
@@ -370,7 +371,8 @@ void register_audience(pybind11::module_& m) {
         return ta::to_audiences(model_from_dict(model), shares, spec);
       },
       py::arg("model"), py::arg("shares"), py::arg("population"), py::arg("names") = std::vector<std::string>{},
-      py::arg("descriptions") = std::vector<std::string>{}, py::arg("trust") = py::none(), py::arg("sensitivity") = py::none(),
+      py::arg("descriptions") = std::vector<std::string>{}, py::arg("trust") = py::none(),
+      py::arg("sensitivity") = py::none(),
       py::arg("channels") = std::vector<std::tuple<std::string, int, std::vector<int>>>{},
       "Classes as trustmix.Audience objects (mapping in include/trustmix/audience/personas.hpp).");
 
@@ -380,7 +382,8 @@ void register_audience(pybind11::module_& m) {
              c.validate();
              return c;
            }),
-           py::arg("kind"), py::arg("population"), py::arg("reachable") = 1.0, py::arg("shape") = 1.0, py::arg("shape2") = 1.0)
+           py::arg("kind"), py::arg("population"), py::arg("reachable") = 1.0, py::arg("shape") = 1.0,
+           py::arg("shape2") = 1.0)
       .def_property_readonly("kind", [](const ta::ReachCurve& c) { return std::string(ta::to_string(c.kind)); })
       .def_readonly("population", &ta::ReachCurve::population)
       .def_readonly("reachable", &ta::ReachCurve::reachable)
@@ -432,8 +435,8 @@ void register_audience(pybind11::module_& m) {
       py::arg("reachable") = 1.0, "Least-squares fit of a reach curve (reachable=NaN estimates it).");
   a.def(
       "fit_reach_curves",
-      [](const std::string& kind, const Eigen::MatrixXd& exposures, const Eigen::MatrixXd& reach, const Eigen::VectorXd& population,
-         double reachable, int threads) {
+      [](const std::string& kind, const Eigen::MatrixXd& exposures, const Eigen::MatrixXd& reach,
+         const Eigen::VectorXd& population, double reachable, int threads) {
         ta::ReachFitOptions o;
         o.reachable = reachable;
         const auto k = ta::reach_kind_from_string(kind);
@@ -445,9 +448,7 @@ void register_audience(pybind11::module_& m) {
   a.def("sainsbury", [](const Eigen::VectorXd& shares) { return ta::sainsbury(shares); }, py::arg("shares"));
   a.def(
       "class_duplication",
-      [](const Eigen::VectorXd& shares, const Eigen::MatrixXd& reach) {
-        return ta::class_duplication(shares, reach);
-      },
+      [](const Eigen::VectorXd& shares, const Eigen::MatrixXd& reach) { return ta::class_duplication(shares, reach); },
       py::arg("class_shares"), py::arg("reach"));
 }
 

@@ -73,11 +73,11 @@ struct SampleOutput {
 /// Runs the sampler on a worker thread; the calling thread polls for Ctrl-C and progress.
 template <class T>
 SampleOutput run_sample(const T& target, int chains, int draws, int tune, std::uint64_t seed, double target_accept,
-                    int max_tree_depth, const std::string& metric, double init_step_size, double init_radius,
-                    int threads, const std::optional<Eigen::MatrixXd>& initial_values, double hdi_prob,
-                    const std::optional<py::function>& progress,
-                    const std::optional<Eigen::MatrixXd>& initial_inverse_metric, int init_buffer, int term_buffer,
-                    int base_window) {
+                        int max_tree_depth, const std::string& metric, double init_step_size, double init_radius,
+                        int threads, const std::optional<Eigen::MatrixXd>& initial_values, double hdi_prob,
+                        const std::optional<py::function>& progress,
+                        const std::optional<Eigen::MatrixXd>& initial_inverse_metric, int init_buffer, int term_buffer,
+                        int base_window) {
   ti::SamplerOptions o;
   o.chains = chains;
   o.draws = draws;
@@ -117,8 +117,9 @@ SampleOutput run_sample(const T& target, int chains, int draws, int tune, std::u
             warnings = ti::diagnose(r, rows, checks);
           } catch (const trustmix::Interrupted&) {  // Ctrl-C during sampling or diagnostics: keep the draws
             rows.clear();
-            warnings.push_back("The diagnostics were interrupted (Ctrl-C): no summary, R-hat or ESS was computed; "
-                               "the draws are complete (compute them with trustmix.inference.rhat, ess_bulk, ...).");
+            warnings.push_back(
+                "The diagnostics were interrupted (Ctrl-C): no summary, R-hat or ESS was computed; "
+                "the draws are complete (compute them with trustmix.inference.rhat, ess_bulk, ...).");
           }
         } else {
           warnings.push_back(format_message("Only ", r.usable_draws(),
@@ -139,8 +140,8 @@ SampleOutput run_sample(const T& target, int chains, int draws, int tune, std::u
 
 template <class T>
 ti::MapResult run_map(const T& target, int max_iterations, double gradient_tolerance,
-                 const std::optional<Eigen::VectorXd>& initial_values, bool laplace, double fd_step, int laplace_draws,
-                 std::uint64_t seed) {
+                      const std::optional<Eigen::VectorXd>& initial_values, bool laplace, double fd_step, int laplace_draws,
+                      std::uint64_t seed) {
   ti::MapOptions o;
   o.max_iterations = max_iterations;
   o.gradient_tolerance = gradient_tolerance;
@@ -190,8 +191,8 @@ inline void bind_results(py::module_& sub) {
           [n_of](const SO& o) {
             const auto& r = o.result;
             const int n = n_of(o);
-            py::array_t<double> values({static_cast<py::ssize_t>(r.chains), static_cast<py::ssize_t>(n),
-                                        static_cast<py::ssize_t>(r.dimension)});
+            py::array_t<double> values(
+                {static_cast<py::ssize_t>(r.chains), static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(r.dimension)});
             auto v = values.mutable_unchecked<3>();
             for (int c = 0; c < r.chains; ++c)
               for (int i = 0; i < n; ++i)
@@ -199,52 +200,61 @@ inline void bind_results(py::module_& sub) {
             return values;
           },
           "(chain, draw, parameter) float64 array of the reported (constrained) draws.")
-      .def_property_readonly("parameter_names", [](const SO& o) { return o.result.parameter_names; },
-                             "Names of the reported parameters.")
-      .def_property_readonly("lp", [n_of](const SO& o) { return chain_draw_array(o.result, o.result.log_density, n_of(o)); },
-                             "(chain, draw) log density of each draw.")
+      .def_property_readonly(
+          "parameter_names", [](const SO& o) { return o.result.parameter_names; }, "Names of the reported parameters.")
+      .def_property_readonly(
+          "lp", [n_of](const SO& o) { return chain_draw_array(o.result, o.result.log_density, n_of(o)); },
+          "(chain, draw) log density of each draw.")
       .def_property_readonly(
           "acceptance_rate", [n_of](const SO& o) { return chain_draw_array(o.result, o.result.accept_stat, n_of(o)); },
           "(chain, draw) mean Metropolis acceptance statistic of the trajectory, in [0, 1].")
-      .def_property_readonly("step_size",
-                             [n_of](const SO& o) { return chain_draw_array(o.result, o.result.step_size, n_of(o)); },
-                             "(chain, draw) leapfrog step size.")
-      .def_property_readonly("tree_depth",
-                             [n_of](const SO& o) { return chain_draw_array(o.result, o.result.tree_depth, n_of(o)); },
-                             "(chain, draw) int tree depth.")
-      .def_property_readonly("n_steps",
-                             [n_of](const SO& o) { return chain_draw_array(o.result, o.result.n_leapfrog, n_of(o)); },
-                             "(chain, draw) int leapfrog steps.")
+      .def_property_readonly(
+          "step_size", [n_of](const SO& o) { return chain_draw_array(o.result, o.result.step_size, n_of(o)); },
+          "(chain, draw) leapfrog step size.")
+      .def_property_readonly(
+          "tree_depth", [n_of](const SO& o) { return chain_draw_array(o.result, o.result.tree_depth, n_of(o)); },
+          "(chain, draw) int tree depth.")
+      .def_property_readonly(
+          "n_steps", [n_of](const SO& o) { return chain_draw_array(o.result, o.result.n_leapfrog, n_of(o)); },
+          "(chain, draw) int leapfrog steps.")
       .def_property_readonly(
           "diverging",
           [n_of](const SO& o) { return chain_draw_array(o.result, o.result.divergent, n_of(o)).attr("astype")("bool"); },
           "(chain, draw) bool: the trajectory diverged.")
-      .def_property_readonly("energy", [n_of](const SO& o) { return chain_draw_array(o.result, o.result.energy, n_of(o)); },
-                             "(chain, draw) Hamiltonian at the selected state (for E-BFMI).")
-      .def_property_readonly("adapted_step_size", [](const SO& o) { return o.result.adapted_step_size; },
-                             "Per chain: step size after warm-up.")
-      .def_property_readonly("inverse_metric", [](const SO& o) { return o.result.inverse_metric; },
-                             "Per chain: adapted inverse metric, d x 1 (diagonal) or d x d (dense).")
-      .def_property_readonly("gradient_evaluations", [](const SO& o) { return o.result.gradient_evaluations; },
-                             "Per chain: gradient evaluations, warm-up included.")
-      .def_property_readonly("completed_draws", [](const SO& o) { return o.result.completed_draws; },
-                             "Per chain: kept draws actually made.")
-      .def_property_readonly("completed_tune", [](const SO& o) { return o.result.completed_tune; },
-                             "Per chain: warm-up iterations made.")
-      .def_property_readonly("warmup_divergences", [](const SO& o) { return o.result.warmup_divergences; },
-                             "Per chain: divergences during warm-up.")
-      .def_property_readonly("interrupted", [](const SO& o) { return o.result.interrupted; },
-                             "True when the stop flag (Ctrl-C) ended the run early.")
+      .def_property_readonly(
+          "energy", [n_of](const SO& o) { return chain_draw_array(o.result, o.result.energy, n_of(o)); },
+          "(chain, draw) Hamiltonian at the selected state (for E-BFMI).")
+      .def_property_readonly(
+          "adapted_step_size", [](const SO& o) { return o.result.adapted_step_size; }, "Per chain: step size after warm-up.")
+      .def_property_readonly(
+          "inverse_metric", [](const SO& o) { return o.result.inverse_metric; },
+          "Per chain: adapted inverse metric, d x 1 (diagonal) or d x d (dense).")
+      .def_property_readonly(
+          "gradient_evaluations", [](const SO& o) { return o.result.gradient_evaluations; },
+          "Per chain: gradient evaluations, warm-up included.")
+      .def_property_readonly(
+          "completed_draws", [](const SO& o) { return o.result.completed_draws; }, "Per chain: kept draws actually made.")
+      .def_property_readonly(
+          "completed_tune", [](const SO& o) { return o.result.completed_tune; }, "Per chain: warm-up iterations made.")
+      .def_property_readonly(
+          "warmup_divergences", [](const SO& o) { return o.result.warmup_divergences; },
+          "Per chain: divergences during warm-up.")
+      .def_property_readonly(
+          "interrupted", [](const SO& o) { return o.result.interrupted; },
+          "True when the stop flag (Ctrl-C) ended the run early.")
       .def_readonly("keyboard_interrupt", &SO::keyboard_interrupt, "True when Ctrl-C ended the run.")
-      .def_property_readonly("seconds", [](const SO& o) { return o.result.seconds; }, "Wall time of the run (s).")
-      .def_property_readonly("summary", [](const SO& o) { return SummaryTable{o.summary}; },
-                             "The summary columns (a ParameterSummaries); empty arrays when the diagnostics did not "
-                             "run.")
+      .def_property_readonly(
+          "seconds", [](const SO& o) { return o.result.seconds; }, "Wall time of the run (s).")
+      .def_property_readonly(
+          "summary", [](const SO& o) { return SummaryTable{o.summary}; },
+          "The summary columns (a ParameterSummaries); empty arrays when the diagnostics did not "
+          "run.")
       .def_readonly("warnings", &SO::warnings, "Diagnostic warnings, one sentence each with its remedy.")
-      .def_property_readonly("divergences", [](const SO& o) { return o.checks.divergences; },
-                             "Kept iterations that diverged (all chains).")
-      .def_property_readonly("max_tree_depth_hits", [](const SO& o) { return o.checks.max_tree_depth_hits; },
-                             "Kept iterations that stopped at the maximum tree depth.")
+      .def_property_readonly(
+          "divergences", [](const SO& o) { return o.checks.divergences; }, "Kept iterations that diverged (all chains).")
+      .def_property_readonly(
+          "max_tree_depth_hits", [](const SO& o) { return o.checks.max_tree_depth_hits; },
+          "Kept iterations that stopped at the maximum tree depth.")
       .def_property_readonly("ebfmi", [](const SO& o) { return o.checks.ebfmi; }, "Per chain: E-BFMI.");
 
   using MR = ti::MapResult;
@@ -252,33 +262,41 @@ inline void bind_results(py::module_& sub) {
                  "MAP output of trustmix._core.inference.map (trustmix::inference::MapResult): the mode, the "
                  "optimiser's report and the Laplace approximation. trustmix.inference.map wraps it in a MapFit.")
       .def_readonly("parameter_names", &MR::parameter_names, "Names of the reported parameters.")
-      .def_property_readonly("mode", [](const MR& r) { return Eigen::VectorXd(r.mode); }, "Unconstrained mode theta_map.")
-      .def_property_readonly("reported_mode", [](const MR& r) { return Eigen::VectorXd(r.reported_mode); },
-                             "The mode on the reported (constrained) scale.")
+      .def_property_readonly(
+          "mode", [](const MR& r) { return Eigen::VectorXd(r.mode); }, "Unconstrained mode theta_map.")
+      .def_property_readonly(
+          "reported_mode", [](const MR& r) { return Eigen::VectorXd(r.reported_mode); },
+          "The mode on the reported (constrained) scale.")
       .def_readonly("log_density", &MR::log_density, "log p(theta_map), up to the target's constant.")
-      .def_property_readonly("gradient", [](const MR& r) { return Eigen::VectorXd(r.gradient); },
-                             "Gradient of log p at the mode (about 0 at a mode).")
+      .def_property_readonly(
+          "gradient", [](const MR& r) { return Eigen::VectorXd(r.gradient); },
+          "Gradient of log p at the mode (about 0 at a mode).")
       .def_readonly("iterations", &MR::iterations, "L-BFGS iterations.")
       .def_readonly("evaluations", &MR::evaluations, "Log density and gradient evaluations.")
       .def_readonly("converged", &MR::converged, "True when the optimiser's convergence criterion was met.")
       .def_readonly("message", &MR::message, "Why the optimiser stopped.")
       .def_readonly("laplace_ok", &MR::laplace_ok, "True when -Hessian is positive definite at the mode.")
-      .def_readonly("exact_hessian", &MR::exact_hessian, "True when the Hessian is the target's own, not finite differences.")
-      .def_property_readonly("hessian", [](const MR& r) { return Eigen::MatrixXd(r.hessian); },
-                             "-d2 log p at the mode (the precision), unconstrained scale.")
-      .def_property_readonly("covariance", [](const MR& r) { return Eigen::MatrixXd(r.covariance); },
-                             "Laplace covariance (inverse of hessian), unconstrained scale.")
-      .def_property_readonly("draws", [](const MR& r) { return Eigen::MatrixXd(r.draws); },
-                             "laplace_draws x reported dimension: draws of the Laplace approximation, reported scale.");
+      .def_readonly("exact_hessian", &MR::exact_hessian,
+                    "True when the Hessian is the target's own, not finite differences.")
+      .def_property_readonly(
+          "hessian", [](const MR& r) { return Eigen::MatrixXd(r.hessian); },
+          "-d2 log p at the mode (the precision), unconstrained scale.")
+      .def_property_readonly(
+          "covariance", [](const MR& r) { return Eigen::MatrixXd(r.covariance); },
+          "Laplace covariance (inverse of hessian), unconstrained scale.")
+      .def_property_readonly(
+          "draws", [](const MR& r) { return Eigen::MatrixXd(r.draws); },
+          "laplace_draws x reported dimension: draws of the Laplace approximation, reported scale.");
 }
 
 /// Methods every bound target shares, and its sample/map overloads.
 template <class T>
 void bind_target(py::module_& sub, py::class_<T>& cls) {
-  cls.def_property_readonly("dimension", [](const T& t) { return static_cast<Eigen::Index>(t.dimension()); },
-                            "Number of unconstrained parameters.")
-      .def_property_readonly("parameter_names", [](const T& t) { return ti::parameter_names(t); },
-                             "Names of the reported parameters.")
+  cls.def_property_readonly(
+         "dimension", [](const T& t) { return static_cast<Eigen::Index>(t.dimension()); },
+         "Number of unconstrained parameters.")
+      .def_property_readonly(
+          "parameter_names", [](const T& t) { return ti::parameter_names(t); }, "Names of the reported parameters.")
       .def(
           "log_density_gradient",
           [](const T& t, const Eigen::VectorXd& theta) {

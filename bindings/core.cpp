@@ -19,9 +19,9 @@ namespace {
 using helpers::from_date;
 using helpers::get;
 using helpers::get_or;
+using helpers::make_pickle;
 using helpers::need;
 using helpers::need_date;
-using helpers::make_pickle;
 using helpers::to_date;
 
 constexpr int state_version = 1;
@@ -34,7 +34,8 @@ std::vector<ScheduleEntry> to_schedule(const py::object& obj, const std::string&
   py::iterable items = py::hasattr(obj, "items") ? py::iterable(obj.attr("items")()) : py::iterable(obj);
   for (auto item : items) {
     auto pair = py::reinterpret_borrow<py::sequence>(item);
-    if (pair.size() != 2) throw std::invalid_argument("Campaign '" + campaign + "': schedule entries must be (date, amount) pairs");
+    if (pair.size() != 2)
+      throw std::invalid_argument("Campaign '" + campaign + "': schedule entries must be (date, amount) pairs");
     const std::string where = "Campaign '" + campaign + "': schedule[" + std::to_string(i++) + "]";
     out.push_back({to_date(pair[0], where + ".date"), pair[1].cast<double>()});
   }
@@ -123,19 +124,21 @@ void register_core(py::module_& m) {
       .def_readonly("name", &Channel::name)
       .def_property_readonly("peso", [](const Channel& c) { return std::string(to_string(c.peso)); })
       .def_property_readonly("role", [](const Channel& c) { return std::string(to_string(c.role)); })
-      .def_property_readonly("platform", [](const Channel& c) {
-        return c.platform.empty() ? py::object(py::none()) : py::object(py::str(c.platform));
-      })
+      .def_property_readonly(
+          "platform",
+          [](const Channel& c) { return c.platform.empty() ? py::object(py::none()) : py::object(py::str(c.platform)); })
       .def_readonly("metadata", &Channel::metadata)
       .def_property_readonly("builds_trust", &Channel::builds_trust, "True for role 'trust' or 'both'.")
       .def_property_readonly("converts", &Channel::converts, "True for role 'conversion' or 'both'.")
       .def("to_dict", &channel_to_dict, "JSON-compatible dict of the fields.")
       .def_static("from_dict", &channel_from_dict, py::arg("data"))
       .def(py::self == py::self)
-      .def("__repr__", [](const Channel& c) {
-        return "Channel('" + c.name + "', peso='" + std::string(to_string(c.peso)) + "', role='" +
-               std::string(to_string(c.role)) + "'" + (c.platform.empty() ? "" : ", platform='" + c.platform + "'") + ")";
-      })
+      .def("__repr__",
+           [](const Channel& c) {
+             return "Channel('" + c.name + "', peso='" + std::string(to_string(c.peso)) + "', role='" +
+                    std::string(to_string(c.role)) + "'" + (c.platform.empty() ? "" : ", platform='" + c.platform + "'") +
+                    ")";
+           })
       .def(make_pickle<Channel>("Channel", state_version, &channel_to_dict, &channel_from_dict));
 
   py::class_<Campaign>(core, "Campaign",
@@ -152,8 +155,8 @@ void register_core(py::module_& m) {
                        const py::object& end, double budget, const py::object& schedule) {
              const std::string who = "Campaign '" + name + "': ";
              auto sched = to_schedule(schedule, name);
-             return Campaign(std::move(name), std::move(channel), objective_from_string(objective), to_date(start, who + "start"),
-                             to_date(end, who + "end"), budget, std::move(sched));
+             return Campaign(std::move(name), std::move(channel), objective_from_string(objective),
+                             to_date(start, who + "start"), to_date(end, who + "end"), budget, std::move(sched));
            }),
            py::arg("name"), py::kw_only(), py::arg("channel"), py::arg("objective") = "conversion", py::arg("start"),
            py::arg("end"), py::arg("budget"), py::arg("schedule") = py::none())
@@ -163,23 +166,26 @@ void register_core(py::module_& m) {
       .def_property_readonly("start", [](const Campaign& c) { return from_date(c.start); })
       .def_property_readonly("end", [](const Campaign& c) { return from_date(c.end); })
       .def_readonly("budget", &Campaign::budget)
-      .def_property_readonly("schedule", [](const Campaign& c) {
-        py::list s;
-        for (const auto& e : c.schedule) s.append(py::make_tuple(from_date(e.date), e.amount));
-        return s;
-      })
+      .def_property_readonly("schedule",
+                             [](const Campaign& c) {
+                               py::list s;
+                               for (const auto& e : c.schedule) s.append(py::make_tuple(from_date(e.date), e.amount));
+                               return s;
+                             })
       .def_property_readonly("days", &Campaign::days, "Length in days, both ends included.")
       .def("to_dict", &campaign_to_dict)
       .def_static("from_dict", &campaign_from_dict, py::arg("data"))
       .def(py::self == py::self)
-      .def("__repr__", [](const Campaign& c) {
-        return "Campaign('" + c.name + "', channel='" + c.channel + "', " + c.start.iso() + ".." + c.end.iso() +
-               ", budget=" + format_message(c.budget) + ")";
-      })
+      .def("__repr__",
+           [](const Campaign& c) {
+             return "Campaign('" + c.name + "', channel='" + c.channel + "', " + c.start.iso() + ".." + c.end.iso() +
+                    ", budget=" + format_message(c.budget) + ")";
+           })
       .def(make_pickle<Campaign>("Campaign", state_version, &campaign_to_dict, &campaign_from_dict))
-      .def("spend", python_view("_campaign_spend"), "spend(freq='D') -> pandas.Series\n\n"
-                                "Spend of this campaign per period from its start to its end (currency);\n"
-                                "freq 'D' (days) or 'W' (7-day periods).");
+      .def("spend", python_view("_campaign_spend"),
+           "spend(freq='D') -> pandas.Series\n\n"
+           "Spend of this campaign per period from its start to its end (currency);\n"
+           "freq 'D' (days) or 'W' (7-day periods).");
 
   py::class_<Audience>(core, "Audience",
                        "An audience segment or persona.\n\n"
@@ -210,10 +216,11 @@ void register_core(py::module_& m) {
       .def("to_dict", &audience_to_dict)
       .def_static("from_dict", &audience_from_dict, py::arg("data"))
       .def(py::self == py::self)
-      .def("__repr__", [](const Audience& a) {
-        return "Audience('" + a.name + "', size=" + format_message(a.size) +
-               ", baseline_trust=" + format_message(a.baseline_trust) + ")";
-      })
+      .def("__repr__",
+           [](const Audience& a) {
+             return "Audience('" + a.name + "', size=" + format_message(a.size) +
+                    ", baseline_trust=" + format_message(a.baseline_trust) + ")";
+           })
       .def(make_pickle<Audience>("Audience", state_version, &audience_to_dict, &audience_from_dict));
 
   auto plan_to_dict = [](const Plan& p) {
@@ -270,17 +277,21 @@ void register_core(py::module_& m) {
       .def_static("from_dict", plan_from_dict, py::arg("data"))
       .def(py::self == py::self)
       .def(make_pickle<Plan>("Plan", state_version, plan_to_dict, plan_from_dict))
-      .def("spend", python_view("_plan_spend"), "spend(start, periods, freq='W') -> pandas.DataFrame\n\n"
-                                "Spend per period and channel (currency): index the period start dates (name\n"
-                                "'period'), one column per channel in plan order; freq 'W' (7-day) or 'D'.\n"
-                                "Unscheduled campaigns spend budget / days per day; spend outside the window\n"
-                                "is not included.")
-      .def("channels_frame", python_view("_plan_channels_frame"), "channels_frame() -> pandas.DataFrame\n\n"
-                                         "Channels: name, peso, role, platform (one row per channel).")
-      .def("campaigns_frame", python_view("_plan_campaigns_frame"), "campaigns_frame() -> pandas.DataFrame\n\n"
-                                          "Campaigns: name, channel, objective, start, end, days, budget.")
-      .def("audiences_frame", python_view("_plan_audiences_frame"), "audiences_frame() -> pandas.DataFrame\n\n"
-                                          "Audiences: name, size, baseline_trust and the other scalar fields.")
+      .def("spend", python_view("_plan_spend"),
+           "spend(start, periods, freq='W') -> pandas.DataFrame\n\n"
+           "Spend per period and channel (currency): index the period start dates (name\n"
+           "'period'), one column per channel in plan order; freq 'W' (7-day) or 'D'.\n"
+           "Unscheduled campaigns spend budget / days per day; spend outside the window\n"
+           "is not included.")
+      .def("channels_frame", python_view("_plan_channels_frame"),
+           "channels_frame() -> pandas.DataFrame\n\n"
+           "Channels: name, peso, role, platform (one row per channel).")
+      .def("campaigns_frame", python_view("_plan_campaigns_frame"),
+           "campaigns_frame() -> pandas.DataFrame\n\n"
+           "Campaigns: name, channel, objective, start, end, days, budget.")
+      .def("audiences_frame", python_view("_plan_audiences_frame"),
+           "audiences_frame() -> pandas.DataFrame\n\n"
+           "Audiences: name, size, baseline_trust and the other scalar fields.")
       .def("__repr__", python_view("_plan_repr"), "Plan(n channels, n campaigns, n audiences, total budget x).")
       .def("_repr_html_", python_view("_plan_repr_html"), "The plan's tables as HTML (Jupyter).");
 }

@@ -34,9 +34,7 @@ ev::Aggregation aggregation_of(const std::string& s) {
   throw std::invalid_argument("aggregation must be 'average' or 'per_unit', got '" + s + "'");
 }
 
-ev::Panel panel_of(const Matrix& outcomes, const std::vector<std::string>& units) {
-  return ev::Panel{outcomes, units};
-}
+ev::Panel panel_of(const Matrix& outcomes, const std::vector<std::string>& units) { return ev::Panel{outcomes, units}; }
 
 ev::SyntheticControlOptions sc_options(const std::string& method, bool fixed_effects, double ridge,
                                        const std::string& aggregation, Eigen::Index min_pre_periods) {
@@ -167,8 +165,8 @@ void register_evaluate(py::module_& m) {
       "conformal_inference",
       [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
          const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
-         const std::string& aggregation, Eigen::Index min_pre_periods, const std::string& permutation,
-         int n_permutations, double q, double alpha, std::uint64_t seed, bool pointwise, const std::string& statistic) {
+         const std::string& aggregation, Eigen::Index min_pre_periods, const std::string& permutation, int n_permutations,
+         double q, double alpha, std::uint64_t seed, bool pointwise, const std::string& statistic) {
         const ev::Panel p = panel_of(outcomes, units);
         const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
         const auto c = conformal_options(permutation, n_permutations, q, alpha, seed, pointwise, statistic);
@@ -198,9 +196,8 @@ void register_evaluate(py::module_& m) {
       py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
       py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
       py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
-      py::arg("min_pre_periods") = 3, py::arg("permutation") = "iid", py::arg("n_permutations") = 1000,
-      py::arg("q") = 1.0, py::arg("alpha") = 0.1, py::arg("seed") = 0, py::arg("pointwise") = true,
-      py::arg("statistic") = "absolute");
+      py::arg("min_pre_periods") = 3, py::arg("permutation") = "iid", py::arg("n_permutations") = 1000, py::arg("q") = 1.0,
+      py::arg("alpha") = 0.1, py::arg("seed") = 0, py::arg("pointwise") = true, py::arg("statistic") = "absolute");
 
   e.def(
       "jackknife_plus",
@@ -232,8 +229,8 @@ void register_evaluate(py::module_& m) {
       "placebo_variance",
       [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
          const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
-         const std::string& aggregation, Eigen::Index min_pre_periods, double alpha, int n_placebo,
-         std::uint64_t seed, int threads) {
+         const std::string& aggregation, Eigen::Index min_pre_periods, double alpha, int n_placebo, std::uint64_t seed,
+         int threads) {
         const ev::Panel p = panel_of(outcomes, units);
         const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
         ev::PlaceboVarianceResult r;
@@ -284,8 +281,8 @@ void register_evaluate(py::module_& m) {
       "placebo_in_time",
       [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
          const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
-         const std::string& aggregation, Eigen::Index min_pre_periods, const std::string& permutation,
-         int n_permutations, double q, double alpha, std::uint64_t seed, const std::string& statistic) {
+         const std::string& aggregation, Eigen::Index min_pre_periods, const std::string& permutation, int n_permutations,
+         double q, double alpha, std::uint64_t seed, const std::string& statistic) {
         const ev::Panel p = panel_of(outcomes, units);
         const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
         const auto c = conformal_options(permutation, n_permutations, q, alpha, seed, false, statistic);
@@ -301,8 +298,8 @@ void register_evaluate(py::module_& m) {
       py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
       py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
       py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
-      py::arg("min_pre_periods") = 3, py::arg("permutation") = "iid", py::arg("n_permutations") = 1000,
-      py::arg("q") = 1.0, py::arg("alpha") = 0.1, py::arg("seed") = 0, py::arg("statistic") = "absolute");
+      py::arg("min_pre_periods") = 3, py::arg("permutation") = "iid", py::arg("n_permutations") = 1000, py::arg("q") = 1.0,
+      py::arg("alpha") = 0.1, py::arg("seed") = 0, py::arg("statistic") = "absolute");
 
   e.def(
       "staggered_did",
@@ -331,9 +328,8 @@ void register_evaluate(py::module_& m) {
       "power_analysis",
       [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index duration,
          const std::vector<std::string>& units, const std::vector<double>& effects, int n_windows, double alpha,
-         double power_target, const std::string& method, bool fixed_effects, double ridge,
-         Eigen::Index min_pre_periods, const std::string& permutation, int n_permutations, double q, std::uint64_t seed,
-         const std::string& statistic) {
+         double power_target, const std::string& method, bool fixed_effects, double ridge, Eigen::Index min_pre_periods,
+         const std::string& permutation, int n_permutations, double q, std::uint64_t seed, const std::string& statistic) {
         const ev::Panel p = panel_of(outcomes, units);
         const auto o = power_options(effects, n_windows, alpha, power_target,
                                      sc_options(method, fixed_effects, ridge, "average", min_pre_periods),
@@ -349,8 +345,8 @@ void register_evaluate(py::module_& m) {
       py::arg("units") = std::vector<std::string>{}, py::arg("effects") = ev::PowerOptions{}.effects,
       py::arg("n_windows") = 3, py::arg("alpha") = 0.1, py::arg("power_target") = 0.8,
       py::arg("method") = "synthetic_control", py::arg("fixed_effects") = true, py::arg("ridge") = -1.0,
-      py::arg("min_pre_periods") = 3, py::arg("permutation") = "iid", py::arg("n_permutations") = 200,
-      py::arg("q") = 1.0, py::arg("seed") = 0, py::arg("statistic") = "absolute");
+      py::arg("min_pre_periods") = 3, py::arg("permutation") = "iid", py::arg("n_permutations") = 200, py::arg("q") = 1.0,
+      py::arg("seed") = 0, py::arg("statistic") = "absolute");
 
   e.def(
       "market_selection",
@@ -368,8 +364,7 @@ void register_evaluate(py::module_& m) {
         o.exclude = exclude;
         o.power = power_options(effects, n_windows, alpha, power_target,
                                 sc_options(method, fixed_effects, ridge, "average", min_pre_periods),
-                                conformal_options(permutation, n_permutations, q, alpha, seed, false, statistic),
-                                threads);
+                                conformal_options(permutation, n_permutations, q, alpha, seed, false, statistic), threads);
         ev::MarketSelection r;
         {
           py::gil_scoped_release release;
@@ -433,10 +428,10 @@ void register_evaluate(py::module_& m) {
         d["divergences"] = r.divergences;
         return d;
       },
-      py::arg("y"), py::arg("controls"), py::arg("start"), py::kw_only(), py::arg("trend") = false,
-      py::arg("season") = 0, py::arg("level_sd") = 0.01, py::arg("observation_sd") = 0.1, py::arg("slab_scale") = 0.1,
-      py::arg("alpha") = 0.05, py::arg("chains") = 4, py::arg("draws") = 1000, py::arg("tune") = 1000,
-      py::arg("seed") = 0, py::arg("threads") = 0, py::arg("target_accept") = 0.95);
+      py::arg("y"), py::arg("controls"), py::arg("start"), py::kw_only(), py::arg("trend") = false, py::arg("season") = 0,
+      py::arg("level_sd") = 0.01, py::arg("observation_sd") = 0.1, py::arg("slab_scale") = 0.1, py::arg("alpha") = 0.05,
+      py::arg("chains") = 4, py::arg("draws") = 1000, py::arg("tune") = 1000, py::arg("seed") = 0, py::arg("threads") = 0,
+      py::arg("target_accept") = 0.95);
 
   e.def(
       "require_memory",

@@ -32,8 +32,9 @@ using helpers::to_vector;
 
 te::Metric metric_of(const std::string& s) {
   using M = te::Metric;
-  return helpers::choice<M>(s, "metric_type",
-                            {{"binomial", M::binomial}, {"count", M::count}, {"continuous", M::continuous}, {"ratio", M::ratio}});
+  return helpers::choice<M>(
+      s, "metric_type",
+      {{"binomial", M::binomial}, {"count", M::count}, {"continuous", M::continuous}, {"ratio", M::ratio}});
 }
 te::Spending spending_of(const std::string& s) {
   using S = te::Spending;
@@ -61,7 +62,8 @@ std::vector<te::ArmData> arms_of(const DoubleArray& n, const DoubleArray& sum, c
   const auto k = static_cast<std::size_t>(n.size());
   auto check = [&](const std::optional<DoubleArray>& a, const char* name) {
     if (a && static_cast<std::size_t>(a->size()) != k)
-      throw std::invalid_argument(std::string(name) + " has " + std::to_string(a->size()) + " values, n has " + std::to_string(k));
+      throw std::invalid_argument(std::string(name) + " has " + std::to_string(a->size()) + " values, n has " +
+                                  std::to_string(k));
   };
   if (static_cast<std::size_t>(sum.size()) != k)
     throw std::invalid_argument("sum has " + std::to_string(sum.size()) + " values, n has " + std::to_string(k));
@@ -223,13 +225,13 @@ void bind_results(py::module_& sub) {
       computed<YuenTest>("ci_upper", yt(&te::FixedTest::ci_upper), "Upper end of the confidence interval."),
       member("control_mean", &YuenTest::control_mean, "Trimmed mean of the control."),
       member("arm_mean", &YuenTest::arm_mean, "Trimmed mean of the arm."));
-  bind_result<AlwaysValidPath>(
-      sub, "AlwaysValidPath", "Always-valid (mixture SPRT) results along the looks: float64 arrays over the looks.", 1,
-      member("likelihood_ratio", &AlwaysValidPath::likelihood_ratio, "Mixture likelihood ratio."),
-      member("p_value", &AlwaysValidPath::p_value, "Always-valid p-value."),
-      member("ci_lower", &AlwaysValidPath::ci_lower, "Lower end of the confidence sequence."),
-      member("ci_upper", &AlwaysValidPath::ci_upper, "Upper end of the confidence sequence."),
-      member("reject", &AlwaysValidPath::reject, "1.0 where the null is rejected, else 0.0."));
+  bind_result<AlwaysValidPath>(sub, "AlwaysValidPath",
+                               "Always-valid (mixture SPRT) results along the looks: float64 arrays over the looks.", 1,
+                               member("likelihood_ratio", &AlwaysValidPath::likelihood_ratio, "Mixture likelihood ratio."),
+                               member("p_value", &AlwaysValidPath::p_value, "Always-valid p-value."),
+                               member("ci_lower", &AlwaysValidPath::ci_lower, "Lower end of the confidence sequence."),
+                               member("ci_upper", &AlwaysValidPath::ci_upper, "Upper end of the confidence sequence."),
+                               member("reject", &AlwaysValidPath::reject, "1.0 where the null is rejected, else 0.0."));
   bind_result<te::GsDesign>(
       sub, "GsDesign", "Group-sequential design (te::GsDesign).", 1,
       member("fractions", &te::GsDesign::fractions, "float64 information fractions of the looks."),
@@ -271,8 +273,7 @@ void register_experiments(pybind11::module_& m) {
 
   sub.def(
       "summarize",
-      [](const Int64Array& arm, const DoubleArray& y, const std::optional<DoubleArray>& x, std::size_t n_arms,
-         double cap) {
+      [](const Int64Array& arm, const DoubleArray& y, const std::optional<DoubleArray>& x, std::size_t n_arms, double cap) {
         const auto a = to_vector(arm);
         const auto yy = to_vector(y);
         const auto xx = to_vector(x);
@@ -336,14 +337,18 @@ void register_experiments(pybind11::module_& m) {
           post = posteriors_of(arms, metric_of(metric), prior);
           c = te::compare_posteriors(post, control, tolerance);
         }
-        Comparison d{std::move(c.prob_best), std::move(c.prob_beat_control), std::move(c.expected_loss),
-                     std::move(c.loss_vs_control),   std::move(c.mean),              c.error_bound,
+        Comparison d{std::move(c.prob_best),
+                     std::move(c.prob_beat_control),
+                     std::move(c.expected_loss),
+                     std::move(c.loss_vs_control),
+                     std::move(c.mean),
+                     c.error_bound,
                      {}};
         for (const auto& p : post) d.posteriors.emplace_back(family_name(p.family), p.a, p.b, p.loc, p.scale);
         return d;
       },
-      py::arg("n"), py::arg("sum"), py::arg("sum_sq") = none, py::kw_only(), py::arg("metric"),
-      py::arg("prior_a") = none, py::arg("prior_b") = none, py::arg("control") = 0, py::arg("tolerance") = 1e-10,
+      py::arg("n"), py::arg("sum"), py::arg("sum_sq") = none, py::kw_only(), py::arg("metric"), py::arg("prior_a") = none,
+      py::arg("prior_b") = none, py::arg("control") = 0, py::arg("tolerance") = 1e-10,
       "Exact (quadrature) P(best), P(beat control), expected losses of conjugate posteriors.");
 
   sub.def(
@@ -375,8 +380,13 @@ void register_experiments(pybind11::module_& m) {
             }
           }
         }
-        return NormalComparison{std::move(c.prob_best), std::move(c.prob_beat_control), std::move(c.expected_loss),
-                                std::move(c.loss_vs_control), std::move(lo), std::move(med), std::move(hi),
+        return NormalComparison{std::move(c.prob_best),
+                                std::move(c.prob_beat_control),
+                                std::move(c.expected_loss),
+                                std::move(c.loss_vs_control),
+                                std::move(lo),
+                                std::move(med),
+                                std::move(hi),
                                 std::move(dens)};
       },
       py::arg("means"), py::arg("sds"), py::kw_only(), py::arg("control") = 0, py::arg("level") = 0.95,
@@ -407,8 +417,8 @@ void register_experiments(pybind11::module_& m) {
         }
         return b;
       },
-      py::arg("n"), py::arg("sum"), py::arg("sum_sq") = none, py::kw_only(), py::arg("metric"),
-      py::arg("prior_a") = none, py::arg("prior_b") = none, py::arg("control") = 0, py::arg("threads") = 0,
+      py::arg("n"), py::arg("sum"), py::arg("sum_sq") = none, py::kw_only(), py::arg("metric"), py::arg("prior_a") = none,
+      py::arg("prior_b") = none, py::arg("control") = 0, py::arg("threads") = 0,
       "compare() for many experiments (rows) at once, in parallel.");
 
   sub.def(
@@ -430,9 +440,9 @@ void register_experiments(pybind11::module_& m) {
         }
         return LiftInterval{iv[0], iv[1], iv[2], std::move(dens)};
       },
-      py::arg("n"), py::arg("sum"), py::arg("sum_sq") = none, py::kw_only(), py::arg("metric"),
-      py::arg("prior_a") = none, py::arg("prior_b") = none, py::arg("control") = 0, py::arg("arm") = 1,
-      py::arg("level") = 0.95, py::arg("relative") = true, py::arg("grid") = none,
+      py::arg("n"), py::arg("sum"), py::arg("sum_sq") = none, py::kw_only(), py::arg("metric"), py::arg("prior_a") = none,
+      py::arg("prior_b") = none, py::arg("control") = 0, py::arg("arm") = 1, py::arg("level") = 0.95,
+      py::arg("relative") = true, py::arg("grid") = none,
       "Exact credible interval {lower, median, upper} of the lift of `arm` over `control`, and its density on `grid`.");
 
   sub.def(
@@ -481,8 +491,8 @@ void register_experiments(pybind11::module_& m) {
         }
         AlwaysValidPath d;
         for (const auto& l : path)
-          d.likelihood_ratio.push_back(l.likelihood_ratio), d.p_value.push_back(l.p_value),
-              d.ci_lower.push_back(l.ci_lower), d.ci_upper.push_back(l.ci_upper), d.reject.push_back(l.reject ? 1.0 : 0.0);
+          d.likelihood_ratio.push_back(l.likelihood_ratio), d.p_value.push_back(l.p_value), d.ci_lower.push_back(l.ci_lower),
+              d.ci_upper.push_back(l.ci_upper), d.reject.push_back(l.reject ? 1.0 : 0.0);
         return d;
       },
       py::arg("estimates"), py::arg("variances"), py::arg("tau"), py::arg("alpha") = 0.05,
@@ -490,7 +500,9 @@ void register_experiments(pybind11::module_& m) {
 
   sub.def(
       "alpha_spent",
-      [](double t, double alpha_tail, const std::string& spending) { return te::alpha_spent(t, alpha_tail, spending_of(spending)); },
+      [](double t, double alpha_tail, const std::string& spending) {
+        return te::alpha_spent(t, alpha_tail, spending_of(spending));
+      },
       py::arg("t"), py::arg("alpha_tail"), py::arg("spending") = "obrien_fleming", "One-tail alpha spent at fraction t.");
   sub.def(
       "gs_boundaries",
@@ -534,10 +546,12 @@ void register_experiments(pybind11::module_& m) {
       py::arg("fractions"), py::arg("alpha") = 0.05, py::arg("power") = 0.8, py::arg("spending") = "obrien_fleming",
       "Group-sequential design: boundaries, drift, inflation, expected sample fractions.");
 
-  sub.def("holm", [](const DoubleArray& p) { return to_array(te::holm(to_vector(p))); }, py::arg("p"),
-          "Holm step-down adjusted p-values.");
-  sub.def("benjamini_hochberg", [](const DoubleArray& p) { return to_array(te::benjamini_hochberg(to_vector(p))); },
-          py::arg("p"), "Benjamini-Hochberg adjusted p-values.");
+  sub.def(
+      "holm", [](const DoubleArray& p) { return to_array(te::holm(to_vector(p))); }, py::arg("p"),
+      "Holm step-down adjusted p-values.");
+  sub.def(
+      "benjamini_hochberg", [](const DoubleArray& p) { return to_array(te::benjamini_hochberg(to_vector(p))); },
+      py::arg("p"), "Benjamini-Hochberg adjusted p-values.");
   sub.def(
       "sample_ratio_test",
       [](const DoubleArray& users, const DoubleArray& weights) {
@@ -552,8 +566,7 @@ void register_experiments(pybind11::module_& m) {
         const auto k = static_cast<std::size_t>(n.size());
         if (static_cast<std::size_t>(sum.size()) != k) throw std::invalid_argument("n and sum differ in length");
         std::vector<te::ArmStats> s(k);
-        for (std::size_t i = 0; i < k; ++i)
-          s[i] = {n.data()[i], sum.data()[i], sum_sq ? sum_sq->data()[i] : sum.data()[i]};
+        for (std::size_t i = 0; i < k; ++i) s[i] = {n.data()[i], sum.data()[i], sum_sq ? sum_sq->data()[i] : sum.data()[i]};
         te::BanditConfig c;
         c.policy = policy_of(policy), c.reward = reward_of(reward), c.prior_a = prior_a, c.prior_b = prior_b;
         c.top_two_beta = top_two_beta, c.floor = floor;
@@ -592,7 +605,8 @@ void register_experiments(pybind11::module_& m) {
          const std::string& reward, double floor) {
         const auto k = static_cast<std::size_t>(n.size());
         if (static_cast<std::size_t>(sum.size()) != k) throw std::invalid_argument("n and sum differ in length");
-        if (sum_sq && static_cast<std::size_t>(sum_sq->size()) != k) throw std::invalid_argument("n and sum_sq differ in length");
+        if (sum_sq && static_cast<std::size_t>(sum_sq->size()) != k)
+          throw std::invalid_argument("n and sum_sq differ in length");
         std::vector<te::ArmStats> s(k);
         double t = 0.0;
         for (std::size_t i = 0; i < k; ++i) {
@@ -632,7 +646,8 @@ void register_experiments(pybind11::module_& m) {
         if (c.reward == te::Reward::gaussian && !sum_sq)
           throw std::invalid_argument("Gaussian rewards need sum_sq (sums of squared rewards) per persona and arm");
         std::vector<te::ArmStats> s(P * K);
-        for (std::size_t i = 0; i < P * K; ++i) s[i] = {n.data()[i], sum.data()[i], sum_sq ? sum_sq->data()[i] : sum.data()[i]};
+        for (std::size_t i = 0; i < P * K; ++i)
+          s[i] = {n.data()[i], sum.data()[i], sum_sq ? sum_sq->data()[i] : sum.data()[i]};
         std::vector<double> out(P * K);
         double strength = 0.0;
         std::vector<double> tau;
@@ -668,9 +683,9 @@ void register_experiments(pybind11::module_& m) {
       "simulate_bandit",
       [](const DoubleArray& means, std::size_t personas, std::size_t arms, const std::optional<DoubleArray>& sds,
          const std::optional<DoubleArray>& persona_weights, std::size_t users_per_batch, std::size_t batches,
-         const std::optional<DoubleArray>& costs, double budget, double delay_mean, bool delay_correction,
-         bool contextual, const std::string& policy, const std::string& reward, double prior_a, double prior_b,
-         double top_two_beta, double floor, double pooling, std::uint64_t seed, std::uint64_t stream) {
+         const std::optional<DoubleArray>& costs, double budget, double delay_mean, bool delay_correction, bool contextual,
+         const std::string& policy, const std::string& reward, double prior_a, double prior_b, double top_two_beta,
+         double floor, double pooling, std::uint64_t seed, std::uint64_t stream) {
         te::BanditWorld w;
         w.means = to_vector(means), w.personas = personas, w.arms = arms, w.sds = to_vector(sds);
         w.persona_weights = to_vector(persona_weights), w.users_per_batch = users_per_batch, w.batches = batches;
@@ -695,7 +710,8 @@ void register_experiments(pybind11::module_& m) {
       "Simulates a bandit on known truth (deterministic for the seed).");
 
   sub.def(
-      "lai_robbins_bound", [](const DoubleArray& means, double rounds) { return te::lai_robbins_bound(to_vector(means), rounds); },
+      "lai_robbins_bound",
+      [](const DoubleArray& means, double rounds) { return te::lai_robbins_bound(to_vector(means), rounds); },
       py::arg("means"), py::arg("rounds"), "Lai-Robbins regret lower bound on Bernoulli arms.");
 
   auto ope = [](bool dr) {
@@ -714,8 +730,8 @@ void register_experiments(pybind11::module_& m) {
       return py::make_tuple(e.value, e.std_error);
     };
   };
-  sub.def("inverse_propensity", ope(false), py::arg("action"), py::arg("context"), py::arg("reward"),
-          py::arg("propensity"), py::arg("target"), py::arg("contexts"), py::arg("arms"),
+  sub.def("inverse_propensity", ope(false), py::arg("action"), py::arg("context"), py::arg("reward"), py::arg("propensity"),
+          py::arg("target"), py::arg("contexts"), py::arg("arms"),
           "Inverse-propensity estimate (value, standard error) of a target policy.");
   sub.def("doubly_robust", ope(true), py::arg("action"), py::arg("context"), py::arg("reward"), py::arg("propensity"),
           py::arg("target"), py::arg("contexts"), py::arg("arms"),

@@ -117,7 +117,8 @@ void register_inference(py::module_& m) {
   beta.def(py::init<double, double>(), py::arg("a"), py::arg("b"));
   bind_target(sub, beta);
 
-  py::class_<tg::Funnel> funnel(sub, "Funnel", "Neal's funnel: v ~ N(0, 9), x_i | v ~ N(0, exp(v)); non_centred samples z = x exp(-v/2).");
+  py::class_<tg::Funnel> funnel(sub, "Funnel",
+                                "Neal's funnel: v ~ N(0, 9), x_i | v ~ N(0, exp(v)); non_centred samples z = x exp(-v/2).");
   funnel.def(py::init<Eigen::Index, bool>(), py::arg("dimension") = 10, py::arg("non_centred") = false);
   bind_target(sub, funnel);
 
@@ -158,8 +159,7 @@ void register_inference(py::module_& m) {
   sub.def(
       "hdi", [](const CArray& x, double prob) { return ti::hdi(from_chain_draw(x, "x"), prob); }, py::arg("x"),
       py::arg("prob") = 0.94, "Highest-density interval (low, high).");
-  sub.def(
-      "ebfmi", [](const Eigen::VectorXd& e) { return ti::ebfmi(e); }, py::arg("energy"), "E-BFMI of one chain.");
+  sub.def("ebfmi", [](const Eigen::VectorXd& e) { return ti::ebfmi(e); }, py::arg("energy"), "E-BFMI of one chain.");
 }
 
 }  // namespace trustmix::bindings

@@ -12,8 +12,7 @@ namespace trustmix::bindings {
 void register_kpi(py::module_& m) {
   auto k = m.def_submodule("kpi", "trustmix::kpi: KPI definitions (METRICS.md).");
   using A = const Eigen::Ref<const Eigen::ArrayXd>&;
-#define TRUSTMIX_KPI2(fn, a, b) \
-  k.def(#fn, [](A x, A y) { return kpi::fn(x, y); }, py::arg(a), py::arg(b))
+#define TRUSTMIX_KPI2(fn, a, b) k.def(#fn, [](A x, A y) { return kpi::fn(x, y); }, py::arg(a), py::arg(b))
   TRUSTMIX_KPI2(frequency, "impressions", "reach");
   TRUSTMIX_KPI2(share_of_voice, "brand", "category_total");
   TRUSTMIX_KPI2(excess_share_of_voice, "share_of_voice", "share_of_market");
@@ -33,10 +32,12 @@ void register_kpi(py::module_& m) {
   TRUSTMIX_KPI2(return_on_ad_spend, "revenue", "spend");
   TRUSTMIX_KPI2(return_on_investment, "incremental_value", "cost");
 #undef TRUSTMIX_KPI2
-  k.def("net_promoter_score", [](A p, A d, A n) { return kpi::net_promoter_score(p, d, n); }, py::arg("promoters"),
-        py::arg("detractors"), py::arg("respondents"));
-  k.def("customer_lifetime_value", [](A mg, A r, A d) { return kpi::customer_lifetime_value(mg, r, d); },
-        py::arg("margin"), py::arg("retention"), py::arg("discount"));
+  k.def(
+      "net_promoter_score", [](A p, A d, A n) { return kpi::net_promoter_score(p, d, n); }, py::arg("promoters"),
+      py::arg("detractors"), py::arg("respondents"));
+  k.def(
+      "customer_lifetime_value", [](A mg, A r, A d) { return kpi::customer_lifetime_value(mg, r, d); }, py::arg("margin"),
+      py::arg("retention"), py::arg("discount"));
 }
 
 }  // namespace trustmix::bindings

@@ -47,22 +47,37 @@ mm::Noise noise_from_string(const std::string& s) {
 
 mm::TrustModelPriors priors_from_dict(const py::dict& d) {
   mm::TrustModelPriors p;
-  const std::map<std::string, double*> fields = {
-      {"alpha_a", &p.alpha_a},           {"alpha_b", &p.alpha_b},
-      {"lam_shape", &p.lam_shape},       {"lam_rate", &p.lam_rate},
-      {"half_life_median", &p.half_life_median}, {"half_life_sd_log", &p.half_life_sd_log},
-      {"g0_mean", &p.g0_mean},           {"g0_sd", &p.g0_sd},
-      {"omega_sd", &p.omega_sd},         {"gamma_sd", &p.gamma_sd},
-      {"theta_sd", &p.theta_sd},         {"beta_sd", &p.beta_sd},
-      {"baseline_sd", &p.baseline_sd},   {"sigma_sd", &p.sigma_sd},
-      {"tracker_a_sd", &p.tracker_a_sd}, {"tracker_b_sd", &p.tracker_b_sd},
-      {"tracker_sigma_sd", &p.tracker_sigma_sd}, {"phi_sd", &p.phi_sd}, {"ar1_sd", &p.ar1_sd},
-      {"trust_base_logit_mean", &p.trust_base_logit_mean}, {"trust_base_logit_sd", &p.trust_base_logit_sd},
-      {"g0_logit_sd", &p.g0_logit_sd},   {"inflow_sd", &p.inflow_sd},
-      {"tracker_bias_sd", &p.tracker_bias_sd}, {"tracker_share_sigma_sd", &p.tracker_share_sigma_sd},
-      {"rf_ec_log_mean", &p.rf_ec_log_mean}, {"rf_ec_sd_log", &p.rf_ec_sd_log},
-      {"rf_slope_log_mean", &p.rf_slope_log_mean}, {"rf_slope_sd_log", &p.rf_slope_sd_log},
-      {"rf_rate_shape", &p.rf_rate_shape}, {"rf_rate_rate", &p.rf_rate_rate}};
+  const std::map<std::string, double*> fields = {{"alpha_a", &p.alpha_a},
+                                                 {"alpha_b", &p.alpha_b},
+                                                 {"lam_shape", &p.lam_shape},
+                                                 {"lam_rate", &p.lam_rate},
+                                                 {"half_life_median", &p.half_life_median},
+                                                 {"half_life_sd_log", &p.half_life_sd_log},
+                                                 {"g0_mean", &p.g0_mean},
+                                                 {"g0_sd", &p.g0_sd},
+                                                 {"omega_sd", &p.omega_sd},
+                                                 {"gamma_sd", &p.gamma_sd},
+                                                 {"theta_sd", &p.theta_sd},
+                                                 {"beta_sd", &p.beta_sd},
+                                                 {"baseline_sd", &p.baseline_sd},
+                                                 {"sigma_sd", &p.sigma_sd},
+                                                 {"tracker_a_sd", &p.tracker_a_sd},
+                                                 {"tracker_b_sd", &p.tracker_b_sd},
+                                                 {"tracker_sigma_sd", &p.tracker_sigma_sd},
+                                                 {"phi_sd", &p.phi_sd},
+                                                 {"ar1_sd", &p.ar1_sd},
+                                                 {"trust_base_logit_mean", &p.trust_base_logit_mean},
+                                                 {"trust_base_logit_sd", &p.trust_base_logit_sd},
+                                                 {"g0_logit_sd", &p.g0_logit_sd},
+                                                 {"inflow_sd", &p.inflow_sd},
+                                                 {"tracker_bias_sd", &p.tracker_bias_sd},
+                                                 {"tracker_share_sigma_sd", &p.tracker_share_sigma_sd},
+                                                 {"rf_ec_log_mean", &p.rf_ec_log_mean},
+                                                 {"rf_ec_sd_log", &p.rf_ec_sd_log},
+                                                 {"rf_slope_log_mean", &p.rf_slope_log_mean},
+                                                 {"rf_slope_sd_log", &p.rf_slope_sd_log},
+                                                 {"rf_rate_shape", &p.rf_rate_shape},
+                                                 {"rf_rate_rate", &p.rf_rate_rate}};
   const std::map<std::string, Eigen::VectorXd*> vectors = {
       {"roi_log_median", &p.roi_log_median}, {"roi_sd_log", &p.roi_sd_log}, {"roi_scale", &p.roi_scale}};
   for (auto item : d) {
@@ -75,7 +90,8 @@ mm::TrustModelPriors priors_from_dict(const py::dict& d) {
     if (it == fields.end()) throw std::invalid_argument("unknown prior setting '" + key + "'");
     const double v = item.second.cast<double>();
     if (!std::isfinite(v) || v <= 0.0)
-      if (key != "g0_mean" && key != "trust_base_logit_mean" && key != "rf_ec_log_mean" && key != "rf_slope_log_mean") throw std::invalid_argument("prior setting " + key + " must be a finite number > 0, got " + std::to_string(v));
+      if (key != "g0_mean" && key != "trust_base_logit_mean" && key != "rf_ec_log_mean" && key != "rf_slope_log_mean")
+        throw std::invalid_argument("prior setting " + key + " must be a finite number > 0, got " + std::to_string(v));
     *it->second = v;
   }
   return p;
@@ -202,10 +218,9 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
                       std::vector<std::string> shock_names, int seasonality, bool trend, int max_lag, bool trust_enabled,
                       const std::string& scaling, const std::string& likelihood, double value_per_outcome,
                       const py::dict& priors, const std::optional<std::pair<double, double>>& trust_half_life,
-                      const std::vector<std::tuple<std::string, double, double>>& roi,
-                      const std::string& trust_form, const Eigen::VectorXd& tracker_n,
-                      const std::vector<std::string>& rf, const RowMatrix& frequency, double rf_shape,
-                      const py::list& lift_tests, bool tracker_share, const std::string& link,
+                      const std::vector<std::tuple<std::string, double, double>>& roi, const std::string& trust_form,
+                      const Eigen::VectorXd& tracker_n, const std::vector<std::string>& rf, const RowMatrix& frequency,
+                      double rf_shape, const py::list& lift_tests, bool tracker_share, const std::string& link,
                       const std::string& noise) {
   mm::TrustModelSpec spec;
   for (const auto& item : lift_tests) spec.lift_tests.push_back(lift_test_from_dict(item.cast<py::dict>()));
@@ -230,7 +245,8 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
   spec.trend = trend;
   spec.max_lag = max_lag;
   spec.trust_enabled = trust_enabled;
-  if (scaling != "mean" && scaling != "max") throw std::invalid_argument("scaling must be 'mean' or 'max', got '" + scaling + "'");
+  if (scaling != "mean" && scaling != "max")
+    throw std::invalid_argument("scaling must be 'mean' or 'max', got '" + scaling + "'");
   spec.scaling = scaling == "mean" ? mm::Scaling::mean : mm::Scaling::max;
   spec.likelihood = likelihood_from_string(likelihood);
   spec.noise = noise_from_string(noise);
@@ -248,7 +264,9 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
       if (rf[i].empty() || rf[i] == "none") spec.rf.push_back(mm::RfForm::none);
       else if (rf[i] == "hill") spec.rf.push_back(mm::RfForm::hill);
       else if (rf[i] == "exposure") spec.rf.push_back(mm::RfForm::exposure);
-      else throw std::invalid_argument("rf form of channel " + std::to_string(i) + " must be 'hill' or 'exposure', got '" + rf[i] + "'");
+      else
+        throw std::invalid_argument("rf form of channel " + std::to_string(i) + " must be 'hill' or 'exposure', got '" +
+                                    rf[i] + "'");
     }
     spec.frequency = frequency;
     spec.rf_shape = rf_shape;
@@ -310,9 +328,8 @@ void register_mmm_analyses(py::module_& sub) {
         d["cost_per_incremental"] = r.cost_per_incremental;
         return d;
       },
-      py::arg("model"), py::arg("draws"), py::arg("horizon") = 104, py::arg("window_begin") = 0,
-      py::arg("window_end") = -1, py::arg("spend"), py::arg("value_per_outcome") = std::nan(""),
-      py::arg("outcome_scale") = 1.0, py::arg("threads") = 0,
+      py::arg("model"), py::arg("draws"), py::arg("horizon") = 104, py::arg("window_begin") = 0, py::arg("window_end") = -1,
+      py::arg("spend"), py::arg("value_per_outcome") = std::nan(""), py::arg("outcome_scale") = 1.0, py::arg("threads") = 0,
       "trustmix::mmm::roi: per draw (rows) and channel (columns) incremental outcome, its short/long and path "
       "split, ROI, marginal ROI and cost per incremental outcome.");
   sub.def(
@@ -336,8 +353,8 @@ void register_mmm_analyses(py::module_& sub) {
       "frequency (fixed reach) or at a target frequency with the same impressions.");
   sub.def(
       "response_curves",
-      [](const mm::TrustModel& model, const RowMatrix& draws, std::vector<int> channels,
-         const Eigen::VectorXd& multipliers, int horizon, double outcome_scale, int threads) {
+      [](const mm::TrustModel& model, const RowMatrix& draws, std::vector<int> channels, const Eigen::VectorXd& multipliers,
+         int horizon, double outcome_scale, int threads) {
         mm::ResponseCurveSettings s;
         s.channels = std::move(channels);
         s.multipliers = multipliers;
@@ -535,27 +552,31 @@ void register_mmm(py::module_& m) {
              d.noise = noise_from_string(noise);
              return mm::TrustModel(std::move(d), priors_from_dict(priors));
            }),
-           py::arg("media"), py::arg("trust"), py::arg("conversion"), py::arg("baseline"), py::arg("shocks"),
-           py::arg("y"), py::arg("tracker"), py::arg("max_lag") = 12, py::arg("trust_enabled") = true,
-           py::arg("priors") = py::dict(), py::arg("likelihood") = "normal", py::arg("outcome_scale") = 1.0,
-           py::arg("trust_form") = "linear", py::arg("tracker_se") = Eigen::VectorXd(), py::arg("tracker_share") = false,
-           py::arg("link") = "identity", py::arg("noise") = "iid")
+           py::arg("media"), py::arg("trust"), py::arg("conversion"), py::arg("baseline"), py::arg("shocks"), py::arg("y"),
+           py::arg("tracker"), py::arg("max_lag") = 12, py::arg("trust_enabled") = true, py::arg("priors") = py::dict(),
+           py::arg("likelihood") = "normal", py::arg("outcome_scale") = 1.0, py::arg("trust_form") = "linear",
+           py::arg("tracker_se") = Eigen::VectorXd(), py::arg("tracker_share") = false, py::arg("link") = "identity",
+           py::arg("noise") = "iid")
       .def_property_readonly("dimension", &mm::TrustModel::dimension)
       .def_property_readonly("parameter_names", &mm::TrustModel::parameter_names)
       .def_property_readonly("constrained_names", &mm::TrustModel::constrained_names)
-      .def_property_readonly("likelihood", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().likelihood)); })
-      .def_property_readonly("trust_form", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().trust_form)); })
+      .def_property_readonly("likelihood",
+                             [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().likelihood)); })
+      .def_property_readonly("trust_form",
+                             [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().trust_form)); })
       .def_property_readonly("link", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().link)); })
-      .def_property_readonly("noise", [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().noise)); })
+      .def_property_readonly("noise",
+                             [](const mm::TrustModel& self) { return std::string(mm::to_string(self.data().noise)); })
       .def("initial_point", &mm::TrustModel::initial_point)
-      .def_property_readonly("rf_forms",
-                             [](const mm::TrustModel& self) {
-                               std::vector<std::string> out;
-                               for (int c = 0; c < static_cast<int>(self.data().media.cols()); ++c)
-                                 out.emplace_back(mm::to_string(self.rf_form(c)));
-                               return out;
-                             },
-                             "Per channel: 'none', or the reach-and-frequency form ('hill', 'exposure').")
+      .def_property_readonly(
+          "rf_forms",
+          [](const mm::TrustModel& self) {
+            std::vector<std::string> out;
+            for (int c = 0; c < static_cast<int>(self.data().media.cols()); ++c)
+              out.emplace_back(mm::to_string(self.rf_form(c)));
+            return out;
+          },
+          "Per channel: 'none', or the reach-and-frequency form ('hill', 'exposure').")
       .def_property_readonly("priors", [](const mm::TrustModel& self) { return priors_to_dict(self.priors()); })
       .def(
           "log_density",
@@ -570,8 +591,10 @@ void register_mmm(py::module_& m) {
             return py::make_tuple(lp, g);
           },
           py::arg("z"), "(log posterior up to a constant, gradient) at unconstrained z.")
-      .def("constrain", [](const mm::TrustModel& self, const Eigen::VectorXd& z) { return params_to_dict(self.constrain(z)); },
-           py::arg("z"))
+      .def(
+          "constrain",
+          [](const mm::TrustModel& self, const Eigen::VectorXd& z) { return params_to_dict(self.constrain(z)); },
+          py::arg("z"))
       .def(
           "forward",
           [](const mm::TrustModel& self, const Eigen::VectorXd& z, const std::optional<RowMatrix>& media,

@@ -60,17 +60,29 @@ mm::TrustLevel trust_level_from_string(const std::string& s) {
 mm::PanelModelPriors panel_priors(const py::dict& d) {
   mm::PanelModelPriors p;
   mm::TrustModelPriors& b = p.base;
-  const std::map<std::string, double*> fields = {
-      {"alpha_a", &b.alpha_a},         {"alpha_b", &b.alpha_b},       {"lam_shape", &b.lam_shape},
-      {"lam_rate", &b.lam_rate},       {"half_life_median", &b.half_life_median},
-      {"half_life_sd_log", &b.half_life_sd_log}, {"g0_mean", &b.g0_mean}, {"g0_sd", &b.g0_sd},
-      {"gamma_sd", &b.gamma_sd},       {"theta_sd", &b.theta_sd},     {"beta_sd", &b.beta_sd},
-      {"baseline_sd", &b.baseline_sd}, {"sigma_sd", &b.sigma_sd},     {"tracker_a_sd", &b.tracker_a_sd},
-      {"tracker_b_sd", &b.tracker_b_sd}, {"tracker_sigma_sd", &b.tracker_sigma_sd},
-      {"effect_pool_sd", &p.effect_pool_sd}, {"baseline_pool_sd", &p.baseline_pool_sd},
-      {"adstock_pool_sd", &p.adstock_pool_sd}, {"saturation_pool_sd", &p.saturation_pool_sd},
-      {"half_life_pool_sd", &p.half_life_pool_sd}, {"amplification_pool_sd", &p.amplification_pool_sd},
-      {"stock_deviation_sd", &p.stock_deviation_sd}};
+  const std::map<std::string, double*> fields = {{"alpha_a", &b.alpha_a},
+                                                 {"alpha_b", &b.alpha_b},
+                                                 {"lam_shape", &b.lam_shape},
+                                                 {"lam_rate", &b.lam_rate},
+                                                 {"half_life_median", &b.half_life_median},
+                                                 {"half_life_sd_log", &b.half_life_sd_log},
+                                                 {"g0_mean", &b.g0_mean},
+                                                 {"g0_sd", &b.g0_sd},
+                                                 {"gamma_sd", &b.gamma_sd},
+                                                 {"theta_sd", &b.theta_sd},
+                                                 {"beta_sd", &b.beta_sd},
+                                                 {"baseline_sd", &b.baseline_sd},
+                                                 {"sigma_sd", &b.sigma_sd},
+                                                 {"tracker_a_sd", &b.tracker_a_sd},
+                                                 {"tracker_b_sd", &b.tracker_b_sd},
+                                                 {"tracker_sigma_sd", &b.tracker_sigma_sd},
+                                                 {"effect_pool_sd", &p.effect_pool_sd},
+                                                 {"baseline_pool_sd", &p.baseline_pool_sd},
+                                                 {"adstock_pool_sd", &p.adstock_pool_sd},
+                                                 {"saturation_pool_sd", &p.saturation_pool_sd},
+                                                 {"half_life_pool_sd", &p.half_life_pool_sd},
+                                                 {"amplification_pool_sd", &p.amplification_pool_sd},
+                                                 {"stock_deviation_sd", &p.stock_deviation_sd}};
   for (auto item : d) {
     const auto key = item.first.cast<std::string>();
     const auto f = fields.find(key);

@@ -144,10 +144,10 @@ void register_plan(py::module_& m) {
 
   py::class_<tp::TrustPlanModel, tp::DrawObjective>(
       sub, "TrustPlanModel", "The fitted trust model run forward over history + plan + tail (trustmix/plan/evaluator.hpp).")
-      .def(py::init([](const trustmix::mmm::TrustModel& model, const Eigen::MatrixXd& draws, const Eigen::MatrixXd& history_media,
-                       const Eigen::MatrixXd& history_shocks, int horizon, int tail, double tail_coverage, double discount,
-                       const Eigen::VectorXd& units_per_spend, double outcome_scale, const Eigen::MatrixXd& future_baseline,
-                       int threads, const std::vector<RfTuple>& rf) {
+      .def(py::init([](const trustmix::mmm::TrustModel& model, const Eigen::MatrixXd& draws,
+                       const Eigen::MatrixXd& history_media, const Eigen::MatrixXd& history_shocks, int horizon, int tail,
+                       double tail_coverage, double discount, const Eigen::VectorXd& units_per_spend, double outcome_scale,
+                       const Eigen::MatrixXd& future_baseline, int threads, const std::vector<RfTuple>& rf) {
              tp::ForwardSettings s;
              s.horizon = horizon;
              s.tail = tail;
@@ -179,11 +179,10 @@ void register_plan(py::module_& m) {
           py::arg("spend"));
 
   py::class_<tp::CurveObjective, tp::DrawObjective>(sub, "CurveObjective",
-                                                     "Separable response curves without carry-over (closed-form checks).")
+                                                    "Separable response curves without carry-over (closed-form checks).")
       .def(py::init([](const std::string& curve, const Eigen::MatrixXd& beta, const Eigen::MatrixXd& k,
-                       const Eigen::VectorXd& shape, Eigen::Index periods) {
-             return new tp::CurveObjective(curve_from(curve), beta, k, shape, periods);
-           }),
+                       const Eigen::VectorXd& shape,
+                       Eigen::Index periods) { return new tp::CurveObjective(curve_from(curve), beta, k, shape, periods); }),
            py::arg("curve"), py::arg("beta"), py::arg("k"), py::arg("shape") = Eigen::VectorXd(), py::arg("periods") = 1);
 
   sub.def(
@@ -196,8 +195,8 @@ void register_plan(py::module_& m) {
          const std::vector<std::tuple<std::string, std::vector<int>, double, double>>& groups,
          const Eigen::VectorXd& max_change,
          const std::vector<std::tuple<std::string, std::vector<std::pair<int, int>>, Eigen::VectorXd>>& blocks,
-         const std::string& algorithm, int starts, int max_evaluations, double ftol_rel, double xtol_rel,
-         std::uint64_t seed, const Eigen::MatrixXd& start, const std::vector<Eigen::Index>& draw_optima,
+         const std::string& algorithm, int starts, int max_evaluations, double ftol_rel, double xtol_rel, std::uint64_t seed,
+         const Eigen::MatrixXd& start, const std::vector<Eigen::Index>& draw_optima,
          const std::vector<std::tuple<int, double, std::vector<int>>>& frequency_caps,
          const std::vector<std::tuple<int, int, double, bool, std::vector<int>>>& reach_targets) {
         tp::PlanProblem pb;
@@ -227,7 +226,8 @@ void register_plan(py::module_& m) {
           std::vector<tp::FrequencyCap> caps;
           std::vector<tp::ReachTarget> targets;
           for (const auto& [c, f, periods] : frequency_caps) caps.push_back({c, f, periods});
-          for (const auto& [c, kk, share, per_period, periods] : reach_targets) targets.push_back({c, kk, share, per_period, periods});
+          for (const auto& [c, kk, share, per_period, periods] : reach_targets)
+            targets.push_back({c, kk, share, per_period, periods});
           if (!rf.empty() || !caps.empty() || !targets.empty())
             (void)tp::apply_rf_constraints(k, obj.periods(), obj.channels(), rf, caps, targets);
         }
@@ -284,8 +284,8 @@ void register_plan(py::module_& m) {
       py::arg("groups") = std::vector<std::tuple<std::string, std::vector<int>, double, double>>{},
       py::arg("max_change") = Eigen::VectorXd(),
       py::arg("blocks") = std::vector<std::tuple<std::string, std::vector<std::pair<int, int>>, Eigen::VectorXd>>{},
-      py::arg("algorithm") = "auto", py::arg("starts") = 2, py::arg("max_evaluations") = 3000,
-      py::arg("ftol_rel") = 1e-12, py::arg("xtol_rel") = 1e-10, py::arg("seed") = 0, py::arg("start") = Eigen::MatrixXd(),
+      py::arg("algorithm") = "auto", py::arg("starts") = 2, py::arg("max_evaluations") = 3000, py::arg("ftol_rel") = 1e-12,
+      py::arg("xtol_rel") = 1e-10, py::arg("seed") = 0, py::arg("start") = Eigen::MatrixXd(),
       py::arg("draw_optima") = std::vector<Eigen::Index>{},
       py::arg("frequency_caps") = std::vector<std::tuple<int, double, std::vector<int>>>{},
       py::arg("reach_targets") = std::vector<std::tuple<int, int, double, bool, std::vector<int>>>{},

@@ -23,8 +23,7 @@ void register_runtime(py::module_& m) {
         "Path of the loaded runtime library file (libtrustmix_runtime.so.X.Y.Z), '' when the platform cannot say.");
   r.def("pool_id", &runtime::pool_id,
         "Identifier (address) of the process's thread pool: the same from every shared object of the process.");
-  r.def("pool_workers_started", &runtime::pool_workers_started,
-        "Worker threads the process's pool has started so far.");
+  r.def("pool_workers_started", &runtime::pool_workers_started, "Worker threads the process's pool has started so far.");
   r.def(
       "cpu_features",
       [] {

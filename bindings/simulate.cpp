@@ -48,17 +48,16 @@ const auto activity_fields = std::make_tuple(
     field("reach_sd_log", &PrActivity::reach_sd_log), field("sentiment", &PrActivity::sentiment),
     field("sentiment_sd", &PrActivity::sentiment_sd), field("cost", &PrActivity::cost),
     field("duration_days", &PrActivity::duration_days));
-const auto event_fields =
-    std::make_tuple(field("severity", &WorldEvent::severity), field("mentions", &WorldEvent::mentions),
-                    field("response", &WorldEvent::response), field("softening", &WorldEvent::softening));
+const auto event_fields = std::make_tuple(field("severity", &WorldEvent::severity), field("mentions", &WorldEvent::mentions),
+                                          field("response", &WorldEvent::response),
+                                          field("softening", &WorldEvent::softening));
 const auto world_fields = std::make_tuple(
     field("initial_trust", &WorldSpec::initial_trust), field("trust_half_life_days", &WorldSpec::trust_half_life_days),
     field("trust_effect", &WorldSpec::trust_effect), field("amplification", &WorldSpec::amplification),
     field("smm_effect", &WorldSpec::smm_effect), field("memory_half_life_days", &WorldSpec::memory_half_life_days),
     field("memory_cap", &WorldSpec::memory_cap), field("saturation_params", &WorldSpec::saturation_params),
     field("season_amplitude", &WorldSpec::season_amplitude), field("season_peak_day", &WorldSpec::season_peak_day),
-    field("competitor_mentions", &WorldSpec::competitor_mentions),
-    field("survey_panel_size", &WorldSpec::survey_panel_size),
+    field("competitor_mentions", &WorldSpec::competitor_mentions), field("survey_panel_size", &WorldSpec::survey_panel_size),
     field("short_term_lag_days", &WorldSpec::short_term_lag_days));
 
 WorldSpec spec_from_dict(const py::dict& d) {
@@ -167,9 +166,9 @@ const auto effect_fields = std::make_tuple(
     field("conversions", &EffectTruth::conversions), field("revenue", &EffectTruth::revenue),
     field("short_conversions", &EffectTruth::short_conversions), field("long_conversions", &EffectTruth::long_conversions),
     field("short_revenue", &EffectTruth::short_revenue), field("long_revenue", &EffectTruth::long_revenue));
-const auto effect_window_fields =
-    std::make_tuple(field("marginal_roi", &EffectTruth::marginal_roi), field("window_start", &EffectTruth::window_start),
-                    field("window_end", &EffectTruth::window_end));
+const auto effect_window_fields = std::make_tuple(field("marginal_roi", &EffectTruth::marginal_roi),
+                                                  field("window_start", &EffectTruth::window_start),
+                                                  field("window_end", &EffectTruth::window_end));
 
 py::list effects_to_list(const std::vector<EffectTruth>& v) {
   py::list out;
@@ -226,7 +225,8 @@ void register_simulate(pybind11::module_& m) {
               v.campaign_off[static_cast<std::size_t>(it - cs.begin())] = 1;
             }
             for (const auto& name : remove_activities) v.activity_off[w.activity_index(name)] = 1;
-            if (mode != "segment" && mode != "agent") throw std::invalid_argument("mode must be 'segment' or 'agent', got '" + mode + "'");
+            if (mode != "segment" && mode != "agent")
+              throw std::invalid_argument("mode must be 'segment' or 'agent', got '" + mode + "'");
             RunResult r;
             if (mode == "agent") {
               // On a worker thread: this thread reports progress(people_done) and stops the
@@ -255,8 +255,8 @@ void register_simulate(pybind11::module_& m) {
           },
           py::arg("mode"), py::kw_only(), py::arg("periods"), py::arg("period_days"), py::arg("threads") = 0,
           py::arg("agent_scale") = 1.0, py::arg("record_touches") = true, py::arg("remove") = std::vector<std::string>{},
-          py::arg("remove_campaigns") = std::vector<std::string>{}, py::arg("remove_activities") = std::vector<std::string>{},
-          py::arg("progress") = py::none(),
+          py::arg("remove_campaigns") = std::vector<std::string>{},
+          py::arg("remove_activities") = std::vector<std::string>{}, py::arg("progress") = py::none(),
           "Runs the world; returns a dict of numpy arrays (shapes (T,S,C), (T,S), (T,C), (T,) and logs). "
           "Agent mode calls progress(n) from the calling thread as n more people are done.")
       .def(
@@ -316,7 +316,8 @@ void register_simulate(pybind11::module_& m) {
             const Dynamics dyn(w, w.baseline_variant(), o, population);
             return dyn.transition(segment, period);
           },
-          py::kw_only(), py::arg("segment"), py::arg("period"), py::arg("periods"), py::arg("period_days"), py::arg("population"),
+          py::kw_only(), py::arg("segment"), py::arg("period"), py::arg("periods"), py::arg("period_days"),
+          py::arg("population"),
           "The exact transition matrix over the 2(m+1) (trust, memory) cells of one segment and period.")
       .def(
           "drive",

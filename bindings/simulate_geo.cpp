@@ -23,9 +23,9 @@ namespace {
 
 using namespace trustmix::simulate;
 
-const auto region_fields =
-    std::make_tuple(helpers::field("size", &Region::size), helpers::field("conversion_scale", &Region::conversion_scale),
-                    helpers::field("audience_mix", &Region::audience_mix));
+const auto region_fields = std::make_tuple(helpers::field("size", &Region::size),
+                                           helpers::field("conversion_scale", &Region::conversion_scale),
+                                           helpers::field("audience_mix", &Region::audience_mix));
 
 // The fields of a geo experiment's result after regions and treated, in the dict's order.
 const auto result_fields = std::make_tuple(
@@ -164,8 +164,8 @@ void register_simulate_geo(py::module_& m) {
         return d;
       },
       py::arg("world"), py::kw_only(), py::arg("regions"), py::arg("national_channels"), py::arg("media_sd"),
-      py::arg("periods"), py::arg("period_days"), py::arg("threads") = 0, py::arg("seed") = 1,
-      py::arg("window_start") = -1, py::arg("window_end") = -1, py::arg("horizon") = 0, py::arg("lag_periods") = -1,
+      py::arg("periods"), py::arg("period_days"), py::arg("threads") = 0, py::arg("seed") = 1, py::arg("window_start") = -1,
+      py::arg("window_end") = -1, py::arg("horizon") = 0, py::arg("lag_periods") = -1,
       "Runs `world`'s spec in every region as a panel (national channels common, regional paid media bought by "
       "region); per-region arrays and the exact truth per region and channel (trustmix::simulate::run_geo_panel).");
 }

@@ -29,7 +29,8 @@ using helpers::need_str;
 
 MessageSpec message_spec(const py::dict& d) {
   MessageSpec m;
-  if (!d.contains("campaign")) throw std::invalid_argument("messages: missing 'campaign' (the campaign that runs the variants)");
+  if (!d.contains("campaign"))
+    throw std::invalid_argument("messages: missing 'campaign' (the campaign that runs the variants)");
   m.campaign = need_str(d, "campaign");
   m.enrolment = get_or(d, "enrolment", m.enrolment, "messages: ");
   if (!d.contains("variants")) throw std::invalid_argument("messages: missing 'variants'");
@@ -59,10 +60,9 @@ void register_simulate_messages(pybind11::module_& m) {
   py::module_ sub = m.attr("simulate");
   sub.def(
       "run_message_test",
-      [](const World& w, const py::dict& messages, int periods, int period_days, int first_period,
-         const std::string& policy, const std::vector<double>& weights, double floor, double prior_a, double prior_b,
-         double top_two_beta, double pooling, bool by_persona, std::uint64_t stream, const std::vector<double>& costs,
-         double budget) {
+      [](const World& w, const py::dict& messages, int periods, int period_days, int first_period, const std::string& policy,
+         const std::vector<double>& weights, double floor, double prior_a, double prior_b, double top_two_beta,
+         double pooling, bool by_persona, std::uint64_t stream, const std::vector<double>& costs, double budget) {
         const MessageSpec spec = message_spec(messages);
         MessageTestOptions o;
         o.periods = periods;

@@ -43,7 +43,8 @@ py::array_t<double> output_array(Eigen::Index rows, Eigen::Index cols) {
     tf::BufferCache::instance().release(*b);
   });
   block.release();  // owned by the capsule from here on
-  return py::array_t<double>({r, c}, {c * static_cast<py::ssize_t>(sizeof(double)), static_cast<py::ssize_t>(sizeof(double))},
+  return py::array_t<double>({r, c},
+                             {c * static_cast<py::ssize_t>(sizeof(double)), static_cast<py::ssize_t>(sizeof(double))},
                              static_cast<double*>(raw->data), owner);
 }
 
@@ -98,9 +99,7 @@ void register_transforms(py::module_& m) {
   t.def(
       "kernel_isa", [] { return std::string(tf::detail::simd::kernel_isa()); },
       "The kernel family the transforms run on this CPU: 'avx2+fma', 'sse2' or 'scalar'.");
-  t.def(
-      "buffer_cache_clear", [] { tf::BufferCache::instance().clear(); },
-      "Returns the cached result buffers to the OS.");
+  t.def("buffer_cache_clear", [] { tf::BufferCache::instance().clear(); }, "Returns the cached result buffers to the OS.");
 
   t.def(
       "saturate",
@@ -145,8 +144,7 @@ void register_transforms(py::module_& m) {
         py::gil_scoped_release release;
         return tf::adstock_transpose(g, weights);
       },
-      py::arg("g").noconvert(), py::arg("weights"),
-      "Reverse mode: d loss / d x[s, c] = sum_l weights[l, c] * g[s + l, c].");
+      py::arg("g").noconvert(), py::arg("weights"), "Reverse mode: d loss / d x[s, c] = sum_l weights[l, c] * g[s + l, c].");
 
   t.def("adstock_parameter_names", [](const std::string& kind) { return tf::adstock_parameter_names(adstock_kind(kind)); });
   t.def("saturation_parameter_names",

@@ -31,6 +31,9 @@ quiet_pip "$PY" -m pip install -q --disable-pip-version-check "ruff>=0.17,<0.18"
 # and the formatter's check (ruff format, [tool.ruff] line length 120): `ruff format
 # python/trustmix tests/python benchmarks` rewrites what it reports.
 "$PY" -m ruff format --check python/trustmix tests/python benchmarks
+# and the C++ sources' layout: .clang-format with a clang-format pinned from PyPI; `bash
+# scripts/format_cpp.sh` rewrites what it reports. A few seconds.
+bash scripts/check_cpp_format.sh
 # ------------------------------------------------------------------------------------------
 
 step "build sdist and wheel"

@@ -21,8 +21,7 @@ const char* library_path() noexcept {
   static const std::string path = [] {
     static const int anchor = 0;  // any object of this library names the file it came from
     Dl_info info{};
-    if (dladdr(&anchor, &info) != 0 && info.dli_fname != nullptr)
-      return std::string(info.dli_fname);
+    if (dladdr(&anchor, &info) != 0 && info.dli_fname != nullptr) return std::string(info.dli_fname);
     return std::string();
   }();
   return path.c_str();
@@ -31,9 +30,7 @@ const char* library_path() noexcept {
 #endif
 }
 
-std::uintptr_t pool_id() noexcept {
-  return reinterpret_cast<std::uintptr_t>(&detail::parallel::Pool::instance());
-}
+std::uintptr_t pool_id() noexcept { return reinterpret_cast<std::uintptr_t>(&detail::parallel::Pool::instance()); }
 
 int pool_workers_started() noexcept { return detail::parallel::Pool::instance().workers_started(); }
 

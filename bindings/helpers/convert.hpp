@@ -68,9 +68,7 @@ inline Date to_date(const py::handle& obj, const std::string& field) {
 }
 
 /// The date as a datetime.date.
-inline py::object from_date(Date d) {
-  return py::module_::import("datetime").attr("date")(d.year(), d.month(), d.day());
-}
+inline py::object from_date(Date d) { return py::module_::import("datetime").attr("date")(d.year(), d.month(), d.day()); }
 
 /// to_date(d[key]); ValueError "<where>missing '<key>'" when absent or None.
 inline Date need_date(const py::dict& d, const char* key, const std::string& where = {}) {
@@ -100,8 +98,7 @@ py::array_t<T> to_array(const std::vector<T>& v, std::vector<py::ssize_t> shape 
   if (shape.empty()) shape.push_back(static_cast<py::ssize_t>(v.size()));
   py::array_t<T> a(shape);
   if (static_cast<std::size_t>(a.size()) != v.size())
-    throw std::logic_error("to_array: " + std::to_string(v.size()) + " values for an array of " +
-                           std::to_string(a.size()));
+    throw std::logic_error("to_array: " + std::to_string(v.size()) + " values for an array of " + std::to_string(a.size()));
   if (!v.empty()) std::memcpy(a.mutable_data(), v.data(), v.size() * sizeof(T));
   return a;
 }

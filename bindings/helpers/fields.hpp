@@ -21,12 +21,12 @@ namespace trustmix::bindings::helpers {
 template <class S, class M>
 struct Field {
   const char* key;
-  M S::*member;
+  M S::* member;
 };
 
 /// A row of a field table (deduces the struct and member types).
 template <class S, class M>
-constexpr Field<S, M> field(const char* key, M S::*member) {
+constexpr Field<S, M> field(const char* key, M S::* member) {
   return {key, member};
 }
 

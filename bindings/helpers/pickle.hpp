@@ -58,11 +58,10 @@ auto load_payload(const Payload& payload, const char* what, Load&& load) {
 /// Payload is the Python type of the saved payload (py::dict, py::bytes, py::tuple).
 template <class T, class Payload = py::dict, class Save, class Load>
 auto make_pickle(const char* what, int version, Save save, Load load) {
-  return py::pickle(
-      [save, version](const T& obj) { return py::make_tuple(version, Payload(save(obj))); },
-      [load, what, version](const py::object& state) -> T {
-        return load_payload(unversion<Payload>(state, what, version), what, load);
-      });
+  return py::pickle([save, version](const T& obj) { return py::make_tuple(version, Payload(save(obj))); },
+                    [load, what, version](const py::object& state) -> T {
+                      return load_payload(unversion<Payload>(state, what, version), what, load);
+                    });
 }
 
 /// As make_pickle, for a class whose state had an older layout before this versioned one:
@@ -71,15 +70,14 @@ auto make_pickle(const char* what, int version, Save save, Load load) {
 /// ValueError "cannot unpickle <what>: ..." for a state it does not know).
 template <class T, class Payload = py::dict, class Save, class Load, class LoadOld>
 auto make_pickle(const char* what, int version, Save save, Load load, LoadOld load_old) {
-  return py::pickle(
-      [save, version](const T& obj) { return py::make_tuple(version, Payload(save(obj))); },
-      [load, load_old, what, version](const py::object& state) -> T {
-        const bool current = py::isinstance<py::tuple>(state) && py::len(state) == 2 &&
-                             py::isinstance<py::int_>(state[py::int_(0)]) &&
-                             state[py::int_(0)].cast<long long>() == version;
-        if (!current) return load_payload(state, what, load_old);
-        return load_payload(unversion<Payload>(state, what, version), what, load);
-      });
+  return py::pickle([save, version](const T& obj) { return py::make_tuple(version, Payload(save(obj))); },
+                    [load, load_old, what, version](const py::object& state) -> T {
+                      const bool current = py::isinstance<py::tuple>(state) && py::len(state) == 2 &&
+                                           py::isinstance<py::int_>(state[py::int_(0)]) &&
+                                           state[py::int_(0)].cast<long long>() == version;
+                      if (!current) return load_payload(state, what, load_old);
+                      return load_payload(unversion<Payload>(state, what, version), what, load);
+                    });
 }
 
 }  // namespace trustmix::bindings::helpers

@@ -36,7 +36,7 @@ namespace py = pybind11;
 template <class S, class M>
 struct Member {
   const char* name;
-  M S::*ptr;
+  M S::* ptr;
   const char* doc;
 };
 
@@ -50,7 +50,7 @@ struct Computed {
 
 /// A member row (deduces the struct and member types).
 template <class S, class M>
-Member<S, M> member(const char* name, M S::*ptr, const char* doc) {
+Member<S, M> member(const char* name, M S::* ptr, const char* doc) {
   return {name, ptr, doc};
 }
 
@@ -163,8 +163,7 @@ void load_row(const py::dict&, S&, const Computed<S, F>&) {}
 /// `__repr__` "name(attr=value, ...)" and, when pickle_version > 0, pickling of the
 /// members (state (pickle_version, {name: value})). Returns the class for more methods.
 template <class S, class... Rows>
-py::class_<S> bind_result(py::handle scope, const char* name, const char* doc, int pickle_version,
-                          const Rows&... rows) {
+py::class_<S> bind_result(py::handle scope, const char* name, const char* doc, int pickle_version, const Rows&... rows) {
   py::class_<S> cls(scope, name, doc);
   (def_row(cls, rows), ...);
   std::vector<std::string> names{rows.name...};

@@ -1,9 +1,9 @@
 // Computes an adstocked series and a KPI with the installed library and checks both
 // against closed forms; exits non-zero on any mismatch.
-#include <trustmix/trustmix.hpp>
 #include <trustmix/mmm/analyses.hpp>
 #include <trustmix/mmm/fit.hpp>
 #include <trustmix/mmm/spec.hpp>
+#include <trustmix/trustmix.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -70,7 +70,7 @@ int main() {
     std::printf("roi_total = %.17g, expected %.17g\n", roi.roi_total(0, 1), expected);
     ++failures;
   }
-  std::printf("trustmix %s consumer: adstock half-life %.3f periods, CPM %.2f, instagram ROI %.3f: %s\n",
-              trustmix::version, tf::half_life(alpha), cpm[0], roi.roi_total(0, 1), failures ? "FAILED" : "ok");
+  std::printf("trustmix %s consumer: adstock half-life %.3f periods, CPM %.2f, instagram ROI %.3f: %s\n", trustmix::version,
+              tf::half_life(alpha), cpm[0], roi.roi_total(0, 1), failures ? "FAILED" : "ok");
   return failures ? 1 : 0;
 }

@@ -14,8 +14,7 @@ namespace trustmix::test {
 
 /// T x C media for the transform tests: uniform(0, 3), every row with t % 5 == 3 zero
 /// (flighting), seeded; row-major like numpy's default.
-inline Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> random_media(Eigen::Index T,
-                                                                                           Eigen::Index C,
+inline Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> random_media(Eigen::Index T, Eigen::Index C,
                                                                                            unsigned seed) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0.0, 3.0);
@@ -39,8 +38,7 @@ void check_close(const Eigen::MatrixBase<A>& a, const Eigen::MatrixBase<B>& b, d
     }
   if (!(worst <= rel)) {
     std::ostringstream os;
-    os << "matrices differ (worst relative error " << worst << " > " << rel << ")\nactual:\n"
-       << a << "\nexpected:\n" << b;
+    os << "matrices differ (worst relative error " << worst << " > " << rel << ")\nactual:\n" << a << "\nexpected:\n" << b;
     BOOST_ERROR(os.str());
   }
 }

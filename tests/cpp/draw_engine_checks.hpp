@@ -21,8 +21,13 @@ inline void check_constrain_bits(const mmm::TrustModel& m, const Eigen::MatrixXd
     const Eigen::VectorXd zi = z.row(i).transpose();
     const TrustModelParameters ref = m.constrain(zi);
     mmm::detail::DrawEngine::constrain(m, zi, scratch, p);
-    for (const auto& [a, b] : {std::pair{&p.alpha, &ref.alpha}, {&p.lam, &ref.lam}, {&p.kappa, &ref.kappa},
-                               {&p.omega, &ref.omega}, {&p.beta, &ref.beta}, {&p.b, &ref.b}, {&p.slope, &ref.slope}})
+    for (const auto& [a, b] : {std::pair{&p.alpha, &ref.alpha},
+                               {&p.lam, &ref.lam},
+                               {&p.kappa, &ref.kappa},
+                               {&p.omega, &ref.omega},
+                               {&p.beta, &ref.beta},
+                               {&p.b, &ref.b},
+                               {&p.slope, &ref.slope}})
       BOOST_TEST((a->array() == b->array()).all());
     BOOST_TEST(p.delta == ref.delta);
     BOOST_TEST(p.g0 == ref.g0);

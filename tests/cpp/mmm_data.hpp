@@ -60,8 +60,8 @@ inline void check_gradient(mmm::TrustModel& m, const mmm::Vector& z, const std::
     zp[i] += h;
     zm[i] -= h;
     const double fd = (m.log_density(zp, scratch) - m.log_density(zm, scratch)) / (2 * h);
-    BOOST_TEST_CONTEXT(label << " parameter " << m.parameter_names()[static_cast<std::size_t>(i)] << ": analytic "
-                             << g[i] << ", central difference " << fd) {
+    BOOST_TEST_CONTEXT(label << " parameter " << m.parameter_names()[static_cast<std::size_t>(i)] << ": analytic " << g[i]
+                             << ", central difference " << fd) {
       BOOST_TEST(std::abs(g[i] - fd) <= 1e-5 * std::abs(fd) + rounding);
     }
   }

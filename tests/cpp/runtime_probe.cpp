@@ -18,9 +18,7 @@ TRUSTMIX_PROBE_API std::uintptr_t probe_pool_id() {
 }
 
 /// Workers started by the pool this object uses.
-TRUSTMIX_PROBE_API int probe_workers_started() {
-  return trustmix::detail::parallel::Pool::instance().workers_started();
-}
+TRUSTMIX_PROBE_API int probe_workers_started() { return trustmix::detail::parallel::Pool::instance().workers_started(); }
 
 /// Runs a parallel loop over [0, n) with `threads` threads and min_per_thread 1; returns
 /// how many blocks ran (1 when the loop ran serially) and writes sum of i^2 to *sum.

@@ -163,8 +163,9 @@ BOOST_AUTO_TEST_CASE(from_paths_names_row_and_column) {
   BOOST_TEST(message([&] { (void)ta::from_paths(ok, c, {}, nan, ">", cols, 2); }).find("row 2, column 'nul'") !=
              std::string::npos);
   std::vector<std::string_view> empty{"a", "  ", "c"};
-  BOOST_TEST(message([&] { (void)ta::from_paths(empty, c, {}, {}, ">", cols, 1); }).find("row 1, column 'path': empty path") !=
-             std::string::npos);
+  BOOST_TEST(message([&] {
+               (void)ta::from_paths(empty, c, {}, {}, ">", cols, 1);
+             }).find("row 1, column 'path': empty path") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(take_keeps_rows_and_reduces_the_dictionary) {
@@ -266,8 +267,8 @@ BOOST_AUTO_TEST_CASE(time_decay_halves_per_half_life) {
 
 BOOST_AUTO_TEST_CASE(totals_equal_inputs_and_do_not_depend_on_threads) {
   const auto s = random_store(20000, 7, 3, true);
-  for (auto m : {ta::RuleModel::first_touch, ta::RuleModel::last_touch, ta::RuleModel::linear,
-                 ta::RuleModel::linear_unique, ta::RuleModel::position_based, ta::RuleModel::last_non}) {
+  for (auto m : {ta::RuleModel::first_touch, ta::RuleModel::last_touch, ta::RuleModel::linear, ta::RuleModel::linear_unique,
+                 ta::RuleModel::position_based, ta::RuleModel::last_non}) {
     ta::RuleOptions o1, o3;
     o1.threads = 1;
     o3.threads = 3;
@@ -333,8 +334,7 @@ BOOST_AUTO_TEST_CASE(removal_effect_equals_visit_probability_given_conversion) {
       const auto st = ta::count(s, {1, 2, 3}, collapse, 2);
       const auto r = ta::markov(st, order, 2);
       const auto visits = visit_probability(r);
-      for (std::size_t c = 0; c < r.channels.size(); ++c)
-        BOOST_TEST(r.removal_effects[c] == visits[c], tt::tolerance(1e-9));
+      for (std::size_t c = 0; c < r.channels.size(); ++c) BOOST_TEST(r.removal_effects[c] == visits[c], tt::tolerance(1e-9));
       const double total = std::accumulate(r.conversions.begin(), r.conversions.end(), 0.0);
       BOOST_TEST(total == s.total_conversions(), tt::tolerance(1e-12));
     }

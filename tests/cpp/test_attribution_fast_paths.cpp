@@ -163,8 +163,9 @@ PathTable random_table(std::size_t n, const std::vector<std::string>& names, con
   return t;
 }
 
-const std::vector<std::string> kNames{"press", "instagram", "tiktok", "search", "a", "channel_alpha_1", "channel_alpha_2",
-                                      "x y", "caf\xc3\xa9", "tv", "channel_alpha_1b", "email"};
+const std::vector<std::string> kNames{
+    "press", "instagram",   "tiktok", "search",           "a",    "channel_alpha_1", "channel_alpha_2",
+    "x y",   "caf\xc3\xa9", "tv",     "channel_alpha_1b", "email"};
 
 }  // namespace
 
@@ -268,8 +269,7 @@ BOOST_AUTO_TEST_CASE(tokenizer_errors_name_the_first_bad_row) {
     BOOST_TEST(message({"a", "b", "c", "a >> b", "", "d"}, threads) ==
                "row 3, column 'path': empty channel name in 'a >> b'");
     BOOST_TEST(message({"a", "b >", "c", "d", "e", "f"}, threads) == "row 1, column 'path': empty channel name in 'b >'");
-    BOOST_TEST(message({"a", "b", "c", "d", "e", " > f"}, threads) ==
-               "row 5, column 'path': empty channel name in ' > f'");
+    BOOST_TEST(message({"a", "b", "c", "d", "e", " > f"}, threads) == "row 5, column 'path': empty channel name in ' > f'");
   }
   // errors in several chunks: the lowest row wins whatever the thread count
   std::vector<std::string> many;
@@ -359,7 +359,8 @@ BOOST_AUTO_TEST_CASE(statistics_transitions_equal_a_string_key_count) {
     }
     for (int threads : {1, 3}) {
       const auto st = ta::count(s, orders, collapse, threads, ta::content_transitions);
-      for (std::size_t oi = 0; oi < orders.size(); ++oi) BOOST_TEST((st.transitions[oi] == want[oi]), "order " << orders[oi]);
+      for (std::size_t oi = 0; oi < orders.size(); ++oi)
+        BOOST_TEST((st.transitions[oi] == want[oi]), "order " << orders[oi]);
     }
   }
 }

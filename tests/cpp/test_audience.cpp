@@ -26,7 +26,8 @@ ta::Survey from_patterns(const std::vector<std::pair<std::string, double>>& patt
   s.weights.resize(static_cast<Eigen::Index>(patterns.size()));
   for (std::size_t r = 0; r < patterns.size(); ++r) {
     for (Eigen::Index j = 0; j < J; ++j)
-      s.items(static_cast<Eigen::Index>(r), j) = static_cast<std::uint8_t>(patterns[r].first[static_cast<std::size_t>(j)] - '1');
+      s.items(static_cast<Eigen::Index>(r),
+              j) = static_cast<std::uint8_t>(patterns[r].first[static_cast<std::size_t>(j)] - '1');
     s.weights[static_cast<Eigen::Index>(r)] = patterns[r].second;
   }
   s.categories.assign(static_cast<std::size_t>(J), 2);
@@ -37,18 +38,31 @@ ta::Survey from_patterns(const std::vector<std::pair<std::string, double>>& patt
 /// 1 = no, 2 = yes. Built here from Landis & Koch's (1977) 5-point ratings as
 /// dichotomised by Agresti (1-2 = no, 3-5 = yes); the file is in tests/data/audience.
 ta::Survey carcinoma() {
-  return from_patterns({{"1111111", 34}, {"1111211", 2}, {"1211111", 6}, {"1211112", 1}, {"1211211", 4},
-                        {"1211212", 5},  {"2111111", 2}, {"2121212", 1}, {"2211111", 2}, {"2211112", 1},
-                        {"2211211", 2},  {"2211212", 7}, {"2211222", 1}, {"2212112", 1}, {"2212212", 2},
+  return from_patterns({{"1111111", 34}, {"1111211", 2},  {"1211111", 6}, {"1211112", 1},  {"1211211", 4},
+                        {"1211212", 5},  {"2111111", 2},  {"2121212", 1}, {"2211111", 2},  {"2211112", 1},
+                        {"2211211", 2},  {"2211212", 7},  {"2211222", 1}, {"2212112", 1},  {"2212212", 2},
                         {"2212222", 3},  {"2221212", 13}, {"2221222", 5}, {"2222212", 10}, {"2222222", 16}});
 }
 
 /// poLCA's `values` (Stouffer & Toby 1951; Goodman 1974, 2002 Table 4): 216 respondents,
 /// four dichotomous items.
 ta::Survey values() {
-  return from_patterns({{"1111", 42}, {"1112", 23}, {"1121", 6}, {"1122", 25}, {"1211", 6}, {"1212", 24},
-                        {"1221", 7},  {"1222", 38}, {"2111", 1}, {"2112", 4}, {"2121", 1}, {"2122", 6},
-                        {"2211", 2},  {"2212", 9},  {"2221", 2}, {"2222", 20}});
+  return from_patterns({{"1111", 42},
+                        {"1112", 23},
+                        {"1121", 6},
+                        {"1122", 25},
+                        {"1211", 6},
+                        {"1212", 24},
+                        {"1221", 7},
+                        {"1222", 38},
+                        {"2111", 1},
+                        {"2112", 4},
+                        {"2121", 1},
+                        {"2122", 6},
+                        {"2211", 2},
+                        {"2212", 9},
+                        {"2221", 2},
+                        {"2222", 20}});
 }
 
 ta::LatentClassFit fit(const ta::Survey& s, int K, int starts, std::uint64_t seed = 1, int threads = 0) {
@@ -215,7 +229,8 @@ BOOST_AUTO_TEST_CASE(recovers_simulated_truth) {
     BOOST_TEST_CONTEXT("class " << k) {
       BOOST_TEST((f.model.means.row(best) - truth.means.row(k)).cwiseAbs().maxCoeff() < 0.12);
       for (std::size_t j = 0; j < truth.categories.size(); ++j)
-        BOOST_TEST((f.model.item_probabilities[j].row(best) - truth.item_probabilities[j].row(k)).cwiseAbs().maxCoeff() < 0.06);
+        BOOST_TEST((f.model.item_probabilities[j].row(best) - truth.item_probabilities[j].row(k)).cwiseAbs().maxCoeff() <
+                   0.06);
       // Slopes relative to class 0 of the truth: compare differences of columns.
     }
   }
@@ -312,7 +327,8 @@ BOOST_AUTO_TEST_CASE(bch_corrects_classification_error) {
   BOOST_TEST(std::abs(res.means(1, 0) - 1.0) < 4.0 * res.standard_errors(1, 0) + 0.02);
   // Modal assignment attenuates the difference; BCH does not.
   double m0 = 0, m1 = 0, n0 = 0, n1 = 0;
-  for (Eigen::Index i = 0; i < 20000; ++i) (r(i, 1) > r(i, 0) ? (m1 += outcome(i, 0), n1 += 1) : (m0 += outcome(i, 0), n0 += 1));
+  for (Eigen::Index i = 0; i < 20000; ++i)
+    (r(i, 1) > r(i, 0) ? (m1 += outcome(i, 0), n1 += 1) : (m0 += outcome(i, 0), n0 += 1));
   BOOST_TEST(m1 / n1 - m0 / n0 < 0.85);
   BOOST_TEST(res.means(1, 0) - res.means(0, 0) > 0.9);
   BOOST_TEST(res.classification(0, 0) > 0.7);
@@ -326,7 +342,8 @@ BOOST_AUTO_TEST_CASE(bootstrap_lrt_detects_classes) {
   o.seed = 1;
   const auto t = ta::bootstrap_lrt(s, o, 19);
   BOOST_TEST(t.log_likelihood_alternative == -317.2568, boost::test_tools::tolerance(2e-7));
-  BOOST_TEST(t.statistic == 2.0 * (t.log_likelihood_alternative - t.log_likelihood_null), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(t.statistic == 2.0 * (t.log_likelihood_alternative - t.log_likelihood_null),
+             boost::test_tools::tolerance(1e-12));
   BOOST_TEST(t.p_value == 0.05, boost::test_tools::tolerance(1e-12));  // no replicate reaches the observed statistic
   BOOST_TEST(t.replicates.size() == 19u);
   const auto again = ta::bootstrap_lrt(s, o, 19);
@@ -579,7 +596,8 @@ BOOST_AUTO_TEST_CASE(three_step_gradient_matches_finite_differences) {
         tp[j] += 1e-6;
         tm[j] -= 1e-6;
         const double fd = (ta::three_step_objective(sim.posterior, sim.data, o, tp).first -
-                           ta::three_step_objective(sim.posterior, sim.data, o, tm).first) / 2e-6;
+                           ta::three_step_objective(sim.posterior, sim.data, o, tm).first) /
+                          2e-6;
         BOOST_TEST(g[j] == fd, boost::test_tools::tolerance(1e-6));
       }
     }

@@ -26,7 +26,12 @@ Plan example_plan() {
   p.add_channel({"press", Peso::earned, Role::trust, "press"});
   p.add_channel({"instagram", Peso::paid, Role::conversion, "instagram"});
   p.add_campaign({"pr push", "press", Objective::trust, Date::parse("2025-03-03"), Date::parse("2025-03-16"), 1400.0});
-  p.add_campaign({"insta", "instagram", Objective::conversion, Date::parse("2025-03-10"), Date::parse("2025-03-23"), 700.0,
+  p.add_campaign({"insta",
+                  "instagram",
+                  Objective::conversion,
+                  Date::parse("2025-03-10"),
+                  Date::parse("2025-03-23"),
+                  700.0,
                   {{Date::parse("2025-03-10"), 500.0}, {Date::parse("2025-03-17"), 200.0}}});
   p.add_audience({"Skeptical Sam", 1e5, 0.2, {{"press", 0.3}}, {{"instagram", 0.8}}});
   return p;
@@ -42,26 +47,34 @@ BOOST_AUTO_TEST_CASE(dates_round_trip_and_validate) {
 }
 
 BOOST_AUTO_TEST_CASE(validation_names_field_and_value) {
-  BOOST_TEST(contains(error_of([] { Campaign("c", "press", Objective::trust, Date::parse("2025-03-02"), Date::parse("2025-03-01"), 1.0); }),
-                      "end (2025-03-01) is before start (2025-03-02)"));
-  BOOST_TEST(contains(error_of([] { Campaign("c", "press", Objective::trust, Date::parse("2025-03-01"), Date::parse("2025-03-02"), -5.0); }),
-                      "budget must be a finite number >= 0, got -5"));
-  BOOST_TEST(contains(error_of([] { Audience("a", std::nan("")); }), "Audience 'a': size must be a finite number >= 0, got nan"));
+  BOOST_TEST(contains(
+      error_of([] { Campaign("c", "press", Objective::trust, Date::parse("2025-03-02"), Date::parse("2025-03-01"), 1.0); }),
+      "end (2025-03-01) is before start (2025-03-02)"));
+  BOOST_TEST(contains(
+      error_of([] { Campaign("c", "press", Objective::trust, Date::parse("2025-03-01"), Date::parse("2025-03-02"), -5.0); }),
+      "budget must be a finite number >= 0, got -5"));
+  BOOST_TEST(
+      contains(error_of([] { Audience("a", std::nan("")); }), "Audience 'a': size must be a finite number >= 0, got nan"));
   BOOST_TEST(contains(error_of([] { Audience("a", 10.0, 1.5); }), "baseline_trust must be in [0, 1], got 1.5"));
-  BOOST_TEST(contains(error_of([] { Audience("a", 10.0, 0.5, {{"press", 2.0}}); }), "reach['press'] must be in [0, 1], got 2"));
-  BOOST_TEST(contains(error_of([] { (void)peso_from_string("social"); }), "peso must be one of {paid, earned, shared, owned}, got 'social'"));
+  BOOST_TEST(
+      contains(error_of([] { Audience("a", 10.0, 0.5, {{"press", 2.0}}); }), "reach['press'] must be in [0, 1], got 2"));
+  BOOST_TEST(contains(error_of([] { (void)peso_from_string("social"); }),
+                      "peso must be one of {paid, earned, shared, owned}, got 'social'"));
   BOOST_TEST(contains(error_of([] {
                         Campaign("c", "press", Objective::trust, Date::parse("2025-03-01"), Date::parse("2025-03-31"), 10.0,
                                  {{Date::parse("2025-03-01"), 4.0}});
                       }),
                       "schedule amounts sum to 4 but budget is 10"));
   Plan p = example_plan();
-  BOOST_TEST(contains(error_of([&] { p.add_channel({"press", Peso::owned, Role::both}); }), "duplicate channel name 'press'"));
+  BOOST_TEST(
+      contains(error_of([&] { p.add_channel({"press", Peso::owned, Role::both}); }), "duplicate channel name 'press'"));
   BOOST_TEST(contains(error_of([&] {
-                        p.add_campaign({"x", "tiktok", Objective::conversion, Date::parse("2025-01-01"), Date::parse("2025-01-02"), 1.0});
+                        p.add_campaign({"x", "tiktok", Objective::conversion, Date::parse("2025-01-01"),
+                                        Date::parse("2025-01-02"), 1.0});
                       }),
                       "unknown channel 'tiktok' (plan channels: press, instagram)"));
-  BOOST_TEST(contains(error_of([&] { p.add_audience({"y", 1.0, 0.5, {{"radio", 0.5}}}); }), "Audience 'y': unknown channel 'radio'"));
+  BOOST_TEST(contains(error_of([&] { p.add_audience({"y", 1.0, 0.5, {{"radio", 0.5}}}); }),
+                      "Audience 'y': unknown channel 'radio'"));
   BOOST_TEST(contains(error_of([&] { (void)p.channel("radio"); }), "no channel named 'radio'"));
 }
 

@@ -154,8 +154,8 @@ BOOST_AUTO_TEST_CASE(a_forked_child_gets_one_new_pool_for_both_objects) {
     double s = 0.0;
     const int blocks = probe().loop(3000, 3, &s);
     const std::uintptr_t child = probe().pool_id();
-    const bool ok = blocks == 3 && s == sum_of_squares(3000) && child != parent &&
-                    trustmix::runtime::pool_id() == child && trustmix::runtime::pool_workers_started() >= 2 &&
+    const bool ok = blocks == 3 && s == sum_of_squares(3000) && child != parent && trustmix::runtime::pool_id() == child &&
+                    trustmix::runtime::pool_workers_started() >= 2 &&
                     probe().workers_started() == trustmix::runtime::pool_workers_started();
     _exit(ok ? 0 : 1);
   }

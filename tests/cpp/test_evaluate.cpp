@@ -92,8 +92,7 @@ ev::Assignment geolift_design(const ev::Panel& p) {
 
 /// A factor-model panel: n units x T periods, unit 0 is an exact convex combination of
 /// units 1..3 (weights 0.5, 0.3, 0.2) plus `level` and plus `effect` from period t0 on.
-ev::Panel factor_panel(Index n, Index T, Index t0, double effect, double level, unsigned seed,
-                       double treated_noise = 0.0) {
+ev::Panel factor_panel(Index n, Index T, Index t0, double effect, double level, unsigned seed, double treated_noise = 0.0) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> z(0.0, 1.0);
   Eigen::MatrixXd f(T, 3);
@@ -196,9 +195,9 @@ BOOST_AUTO_TEST_CASE(geolift_walkthrough) {
   BOOST_TEST(std::abs(f.scaled_l2_imbalance - 0.1636) < 5e-5);
   BOOST_TEST(f.kkt_residual < 1e-12);
   BOOST_TEST(std::abs(f.weights.sum() - 1.0) < 1e-12);
-  const std::map<std::string, double> published{{"cincinnati", 0.2272}, {"miami", 0.2028}, {"baton rouge", 0.1335},
+  const std::map<std::string, double> published{{"cincinnati", 0.2272},  {"miami", 0.2028},  {"baton rouge", 0.1335},
                                                 {"minneapolis", 0.0900}, {"dallas", 0.0739}, {"nashville", 0.0685},
-                                                {"honolulu", 0.0673}, {"austin", 0.0465}, {"san diego", 0.0451}};
+                                                {"honolulu", 0.0673},    {"austin", 0.0465}, {"san diego", 0.0451}};
   for (const auto& [name, w] : published) BOOST_TEST(std::abs(weight_of(p, f, name) - w) < 5e-5, name);
   // The fit given its own weights reproduces itself (the weights-in path).
   const auto g = ev::synthetic_control_with_weights(p, geolift_design(p), f.weights);
@@ -277,7 +276,8 @@ BOOST_AUTO_TEST_CASE(synthetic_did_weights_match_closed_form) {
   // tau = (ybar_post - lambda'y_pre) - w'(Ybar_post - Y_pre lambda).
   const Eigen::Vector2d w(a, 1.0 - a), lambda(c, 1.0 - c);
   const double tau = (22.0 - lambda.dot(Eigen::Vector2d(13, 16))) -
-                     w.dot(Eigen::Vector2d(16.0 - lambda.dot(Eigen::Vector2d(10, 14)), 25.5 - lambda.dot(Eigen::Vector2d(20, 21))));
+                     w.dot(Eigen::Vector2d(16.0 - lambda.dot(Eigen::Vector2d(10, 14)),
+                                           25.5 - lambda.dot(Eigen::Vector2d(20, 21))));
   BOOST_TEST(f.att == tau, boost::test_tools::tolerance(1e-8));
   BOOST_TEST(f.att == 19.0 / 6.0, boost::test_tools::tolerance(1e-8));
   BOOST_TEST(f.ridge == P, boost::test_tools::tolerance(1e-12));

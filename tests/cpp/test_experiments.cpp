@@ -76,7 +76,8 @@ BOOST_AUTO_TEST_CASE(gamma_two_arm_closed_form) {
   const auto c = te::compare_posteriors(post, 0);
   BOOST_TEST(c.prob_beat_control[1] == boost::math::ibeta(a, b, r1 / (r1 + r2)), tt::tolerance(1e-9));
   // The count model: Gamma(shape 1 + events, rate 0 + users).
-  const auto p = te::conjugate_posterior({200, 30, std::nan(""), 0, 0, 0}, te::Metric::count, te::default_prior(te::Metric::count));
+  const auto p = te::conjugate_posterior({200, 30, std::nan(""), 0, 0, 0}, te::Metric::count,
+                                         te::default_prior(te::Metric::count));
   BOOST_TEST(p.a == 31.0);
   BOOST_TEST(p.b == 200.0);
 }
@@ -135,7 +136,8 @@ BOOST_AUTO_TEST_CASE(student_t_posterior_and_batch_determinism) {
   BOOST_TEST(b1.prob_best == b2.prob_best, tt::per_element());
   BOOST_TEST(b1.expected_loss == b2.expected_loss, tt::per_element());
   std::vector<te::Posterior> post;
-  for (int j = 0; j < 3; ++j) post.push_back(te::conjugate_posterior(data[7 * 3 + static_cast<std::size_t>(j)], te::Metric::continuous, {}));
+  for (int j = 0; j < 3; ++j)
+    post.push_back(te::conjugate_posterior(data[7 * 3 + static_cast<std::size_t>(j)], te::Metric::continuous, {}));
   BOOST_TEST((post[0].family == te::Family::student_t));
   BOOST_TEST(post[0].a == 119.0);
   const auto one = te::compare_posteriors(post);
@@ -144,10 +146,11 @@ BOOST_AUTO_TEST_CASE(student_t_posterior_and_batch_determinism) {
 
 BOOST_AUTO_TEST_CASE(bad_input_is_named) {
   const std::vector<te::ArmData> arms{{100, 120, 120, 0, 0, 0}, {100, 5, 5, 0, 0, 0}};
-  BOOST_CHECK_EXCEPTION(static_cast<void>(te::estimate_arms(arms, te::Metric::binomial)), std::invalid_argument, [](const std::invalid_argument& e) {
-    return std::string(e.what()).find("arm 0") != std::string::npos;
-  });
-  BOOST_CHECK_THROW(static_cast<void>(te::conjugate_posterior({2, 1, 1, 0, 0, 0}, te::Metric::continuous, {})), std::invalid_argument);
+  BOOST_CHECK_EXCEPTION(
+      static_cast<void>(te::estimate_arms(arms, te::Metric::binomial)), std::invalid_argument,
+      [](const std::invalid_argument& e) { return std::string(e.what()).find("arm 0") != std::string::npos; });
+  BOOST_CHECK_THROW(static_cast<void>(te::conjugate_posterior({2, 1, 1, 0, 0, 0}, te::Metric::continuous, {})),
+                    std::invalid_argument);
   const std::vector<te::Posterior> one{{te::Family::beta, 1, 1, 0, 1}};
   BOOST_CHECK_THROW(static_cast<void>(te::compare_posteriors(one)), std::invalid_argument);
 }
@@ -172,7 +175,9 @@ BOOST_AUTO_TEST_CASE(ratio_delta_method_equals_linearised_variance) {
   const double r = sums[0].sum / sums[0].sum_x, xbar = sums[0].sum_x / 500.0;
   double m = 0.0, ss = 0.0;
   std::vector<double> z(500);
-  for (int i = 0; i < 500; ++i) m += (z[static_cast<std::size_t>(i)] = (y[static_cast<std::size_t>(i)] - r * x[static_cast<std::size_t>(i)]) / xbar) / 500.0;
+  for (int i = 0; i < 500; ++i)
+    m += (z[static_cast<std::size_t>(i)] = (y[static_cast<std::size_t>(i)] - r * x[static_cast<std::size_t>(i)]) / xbar) /
+         500.0;
   for (double v : z) ss += (v - m) * (v - m);
   BOOST_TEST(est.mean == r, tt::tolerance(1e-14));
   BOOST_TEST(est.variance == ss / 499.0 / 500.0, tt::tolerance(1e-10));
@@ -208,7 +213,8 @@ BOOST_AUTO_TEST_CASE(capping_and_quantile) {
   const std::vector<std::int64_t> arm{0, 0, 1, 1, 1};
   const auto s = te::summarize(arm, v, {}, 2, 4.0);
   BOOST_TEST(s[1].sum == 3.0 + 4.0 + 4.0);
-  BOOST_CHECK_THROW(static_cast<void>(te::summarize(std::vector<std::int64_t>{0, 2}, std::vector<double>{1, 2}, {}, 2)), std::invalid_argument);
+  BOOST_CHECK_THROW(static_cast<void>(te::summarize(std::vector<std::int64_t>{0, 2}, std::vector<double>{1, 2}, {}, 2)),
+                    std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

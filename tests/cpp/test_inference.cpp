@@ -353,8 +353,7 @@ BOOST_AUTO_TEST_CASE(correlated_gaussian_covariance_and_dense_metric) {
   const Eigen::MatrixXd sample_cov = centred.transpose() * centred / static_cast<double>(n - 1);
   for (Eigen::Index i = 0; i < d; ++i) {
     BOOST_TEST(std::abs(m[i] - mean[i]) < 0.1 * scales[i]);
-    for (Eigen::Index j = 0; j < d; ++j)
-      BOOST_TEST(std::abs(sample_cov(i, j) - cov(i, j)) < 0.1 * scales[i] * scales[j]);
+    for (Eigen::Index j = 0; j < d; ++j) BOOST_TEST(std::abs(sample_cov(i, j) - cov(i, j)) < 0.1 * scales[i] * scales[j]);
   }
   auto min_ess_per_gradient = [](const ti::SampleResult& r) {
     double worst = 1e300;
@@ -533,7 +532,8 @@ BOOST_AUTO_TEST_CASE(initial_inverse_metric_is_used_and_adapted) {
     o.metric = kind;
     const ti::SampleResult r = ti::sample(target, o);
     const Eigen::MatrixXd want = kind == ti::MetricKind::dense ? cov : Eigen::MatrixXd(cov.diagonal());
-    for (int c = 0; c < 2; ++c) BOOST_TEST((r.inverse_metric[static_cast<std::size_t>(c)] - want).cwiseAbs().maxCoeff() == 0.0);
+    for (int c = 0; c < 2; ++c)
+      BOOST_TEST((r.inverse_metric[static_cast<std::size_t>(c)] - want).cwiseAbs().maxCoeff() == 0.0);
     const auto rows = ti::summarize(r);
     for (Eigen::Index i = 0; i < 3; ++i) {
       const auto& s = rows[static_cast<std::size_t>(i)];

@@ -34,7 +34,8 @@ BOOST_AUTO_TEST_CASE(definitions) {
   BOOST_TEST(kpi::return_on_investment(a({50}), a({100}))[0] == -0.5);
   BOOST_TEST(kpi::follower_growth_rate(a({1000}), a({1100}))[0] == 10.0, boost::test_tools::tolerance(1e-14));
   // CLV = m r / (1 + d - r) = 100 * 0.8 / 0.3.
-  BOOST_TEST(kpi::customer_lifetime_value(a({100}), a({0.8}), a({0.1}))[0] == 80.0 / 0.3, boost::test_tools::tolerance(1e-14));
+  BOOST_TEST(kpi::customer_lifetime_value(a({100}), a({0.8}), a({0.1}))[0] == 80.0 / 0.3,
+             boost::test_tools::tolerance(1e-14));
 }
 
 BOOST_AUTO_TEST_CASE(zero_denominators_are_nan_missing_stays_missing) {
@@ -47,10 +48,10 @@ BOOST_AUTO_TEST_CASE(zero_denominators_are_nan_missing_stays_missing) {
 }
 
 BOOST_AUTO_TEST_CASE(negative_counts_are_errors) {
-  BOOST_CHECK_EXCEPTION((void)kpi::click_through_rate(a({1, -2}), a({10, 10})), std::invalid_argument,
-                        [](const std::invalid_argument& e) {
-                          return std::string(e.what()) == "clicks must be a finite number >= 0 (a count or amount), element 1 is -2";
-                        });
+  BOOST_CHECK_EXCEPTION(
+      (void)kpi::click_through_rate(a({1, -2}), a({10, 10})), std::invalid_argument, [](const std::invalid_argument& e) {
+        return std::string(e.what()) == "clicks must be a finite number >= 0 (a count or amount), element 1 is -2";
+      });
   BOOST_CHECK_THROW((void)kpi::cost_per_mille(a({1}), a({1, 2})), std::invalid_argument);
   BOOST_CHECK_THROW((void)kpi::net_promoter_score(a({60}), a({50}), a({100})), std::invalid_argument);
   BOOST_CHECK_THROW((void)kpi::customer_lifetime_value(a({1}), a({1.2}), a({0.1})), std::invalid_argument);

@@ -2,8 +2,8 @@
 // decomposition, reduction to a standard MMM, MAP recovery on data from the model.
 #include <boost/test/unit_test.hpp>
 
-#include <trustmix/mmm/trust_model.hpp>
 #include <trustmix/mmm/fit.hpp>
+#include <trustmix/mmm/trust_model.hpp>
 
 #include "mmm_data.hpp"
 
@@ -113,7 +113,8 @@ BOOST_AUTO_TEST_CASE(trust_stock_follows_its_definition) {
 
   Matrix media = Matrix::Zero(T + extra, d.media.cols()), baseline(T + extra, d.baseline.cols());
   media.topRows(T) = d.media;
-  for (int t = 0; t < T + extra; ++t) baseline.row(t) << 1.0, static_cast<double>(t) / T, std::sin(2 * 3.141592653589793 * t / 52.0);
+  for (int t = 0; t < T + extra; ++t)
+    baseline.row(t) << 1.0, static_cast<double>(t) / T, std::sin(2 * 3.141592653589793 * t / 52.0);
   const auto fe = m.forward_on(z, media, baseline, Matrix(T + extra, 0));
   const Vector Ge = by_definition(fe.saturated, Matrix::Zero(T + extra, 2));
   BOOST_TEST(close(fe.trust_stock, Ge));
@@ -242,7 +243,8 @@ BOOST_AUTO_TEST_CASE(target_is_thread_safe) {
   std::vector<std::thread> pool;
   for (int i = 0; i < 4; ++i)
     pool.emplace_back([&, i] {
-      for (int rep = 0; rep < 50; ++rep) lps[static_cast<std::size_t>(i)] = target.log_density_gradient(z, gs[static_cast<std::size_t>(i)]);
+      for (int rep = 0; rep < 50; ++rep)
+        lps[static_cast<std::size_t>(i)] = target.log_density_gradient(z, gs[static_cast<std::size_t>(i)]);
     });
   for (auto& t : pool) t.join();
   for (int i = 0; i < 4; ++i) {
@@ -310,8 +312,7 @@ BOOST_AUTO_TEST_CASE(likelihoods_equal_their_closed_forms) {
     auto [a, mu] = loglik(Likelihood::normal, y1, 1.0);
     auto [b, mu2] = loglik(Likelihood::normal, y2, 1.0);
     double want = 0.0;
-    for (int t = 0; t < 30; ++t)
-      want += -0.5 * (std::pow(y1[t] - mu[t], 2) - std::pow(y2[t] - mu[t], 2)) / 0.36;
+    for (int t = 0; t < 30; ++t) want += -0.5 * (std::pow(y1[t] - mu[t], 2) - std::pow(y2[t] - mu[t], 2)) / 0.36;
     BOOST_TEST(a - b == want, boost::test_tools::tolerance(1e-10));
   }
   // LogNormal with mean mu: ln y ~ N(ln mu - s^2/2, s)
@@ -496,4 +497,3 @@ BOOST_AUTO_TEST_CASE(lognormal_start_is_inside_the_support_when_the_least_square
     BOOST_TEST(std::string(e.what()).find("needs an outcome > 0: row 7 is 0") != std::string::npos, e.what());
   }
 }
-

@@ -214,7 +214,8 @@ BOOST_AUTO_TEST_CASE(every_analysis_is_bit_identical_for_every_thread_count) {
       BOOST_TEST((d.own.array() == d1.own.array()).all());
       BOOST_TEST((posterior_predictive(m, z, ps).array() == p1.array()).all());
       BOOST_TEST((summary_values(m, z, 1.0, threads).values.array() == s1.values.array()).all());
-      BOOST_TEST((saturation_points(m, z, scale, threads).saturation_at_mean.array() == sp1.saturation_at_mean.array()).all());
+      BOOST_TEST(
+          (saturation_points(m, z, scale, threads).saturation_at_mean.array() == sp1.saturation_at_mean.array()).all());
     }
   }
 }
@@ -269,8 +270,8 @@ BOOST_AUTO_TEST_CASE(counterfactual_splits_the_difference_exactly) {
   const TrustModelForward f = m.forward_on(z, media, m.data().baseline, m.data().shocks);
   for (int t = 0; t < 50; ++t) {
     BOOST_TEST(close(cf.counterfactual[t], f.mu[t] * 4.0));
-    BOOST_TEST(close(cf.difference_trust_direct[t] + cf.difference_amplification[t] + cf.difference_own[t],
-                     cf.difference[t], 1e-9, 1e-12));
+    BOOST_TEST(close(cf.difference_trust_direct[t] + cf.difference_amplification[t] + cf.difference_own[t], cf.difference[t],
+                     1e-9, 1e-12));
   }
   media(3, 1) = -1.0;
   BOOST_CHECK_THROW((void)counterfactual(m, z, media), std::invalid_argument);
@@ -412,7 +413,8 @@ BOOST_AUTO_TEST_CASE(a_cpp_user_gets_decomposition_and_roi_from_a_spec) {
   const Matrix mode = fit.mode.transpose();
   const Decomposition dec = decompose(b.model, mode, b.scales.y_scale);
   const Vector mu = b.model.forward(fit.mode).mu * b.scales.y_scale;
-  const Vector total = dec.base + dec.trust_direct.rowwise().sum() + dec.amplification.rowwise().sum() + dec.own.rowwise().sum();
+  const Vector total = dec.base + dec.trust_direct.rowwise().sum() + dec.amplification.rowwise().sum() +
+                       dec.own.rowwise().sum();
   for (int t = 0; t < 80; ++t) BOOST_TEST(close(total[t], mu[t], 1e-12, 1e-9));
   RoiSettings rs;
   rs.spend = b.spend_in();
@@ -581,8 +583,12 @@ BOOST_AUTO_TEST_CASE(summary_table_is_bit_identical_for_every_thread_count) {
   for (int threads : {2, 3, 8}) {
     const SummaryTable t = summary_table(m, z, 4, 3.0, 0.8, threads);
     BOOST_TEST_CONTEXT("threads " << threads) {
-      for (const auto& [a, b] : {std::pair{&t.mean, &t1.mean}, {&t.sd, &t1.sd}, {&t.low, &t1.low}, {&t.high, &t1.high},
-                                 {&t.r_hat, &t1.r_hat}, {&t.ess_bulk, &t1.ess_bulk}})
+      for (const auto& [a, b] : {std::pair{&t.mean, &t1.mean},
+                                 {&t.sd, &t1.sd},
+                                 {&t.low, &t1.low},
+                                 {&t.high, &t1.high},
+                                 {&t.r_hat, &t1.r_hat},
+                                 {&t.ess_bulk, &t1.ess_bulk}})
         BOOST_TEST((a->array() == b->array()).all());
     }
   }

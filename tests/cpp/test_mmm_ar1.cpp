@@ -184,9 +184,10 @@ BOOST_AUTO_TEST_CASE(ar1_map_recovers_phi_and_the_channel_effects) {
   for (int j = 0; j < 2; ++j) {
     const double want = f.conversion_own.col(j).sum() + f.amplification.col(j).sum();
     const double got = fe.conversion_own.col(j).sum() + fe.amplification.col(j).sum();
-    BOOST_TEST_MESSAGE("channel " << j << ": contribution " << got << " (truth " << want << "), beta " << est.beta[j]
-                                  << " (" << tru.beta[j] << "), theta " << est.theta << " (" << tru.theta << ")");
-    BOOST_TEST(got == want, boost::test_tools::tolerance(0.25));  // measured: 15% and 1% (the lag-1 correlated noise halves the information)
+    BOOST_TEST_MESSAGE("channel " << j << ": contribution " << got << " (truth " << want << "), beta " << est.beta[j] << " ("
+                                  << tru.beta[j] << "), theta " << est.theta << " (" << tru.theta << ")");
+    BOOST_TEST(got == want, boost::test_tools::tolerance(
+                                0.25));  // measured: 15% and 1% (the lag-1 correlated noise halves the information)
   }
   // The iid model on the same data sees the correlated misfit as independent noise of sd
   // sigma / sqrt(1 - phi^2), about 0.0625.

@@ -50,7 +50,8 @@ Vector by_definition(const TrustModelParameters& p, const std::vector<int>& trus
   double prev = p.g0;
   for (Eigen::Index t = 0; t < h.rows(); ++t) {
     double u = 0.0, damage = 0.0;
-    for (std::size_t i = 0; i < trust_channels.size(); ++i) u += p.kappa[static_cast<Eigen::Index>(i)] * h(t, trust_channels[i]);
+    for (std::size_t i = 0; i < trust_channels.size(); ++i)
+      u += p.kappa[static_cast<Eigen::Index>(i)] * h(t, trust_channels[i]);
     for (Eigen::Index e = 0; e < shocks.cols(); ++e) damage += p.omega[e] * shocks(t, e);
     const double m = p.trust_base + p.delta * (prev - p.trust_base);
     G[t] = std::exp(-damage) * (m + (1.0 - m) * (1.0 - std::exp(-p.inflow * u)));
@@ -95,16 +96,18 @@ BOOST_AUTO_TEST_CASE(bounded_parameters_are_named_and_reported) {
   const auto p = m.constrain(z);
   BOOST_TEST(out[out.size() - 2] == p.trust_base);
   BOOST_TEST(out[out.size() - 1] == p.inflow);
-  BOOST_TEST(p.trust_base == 1.0 / (1.0 + std::exp(-z[std::find(names.begin(), names.end(), "logit_trust_base") - names.begin()])),
-             boost::test_tools::tolerance(1e-14));
+  BOOST_TEST(
+      p.trust_base == 1.0 / (1.0 + std::exp(-z[std::find(names.begin(), names.end(), "logit_trust_base") - names.begin()])),
+      boost::test_tools::tolerance(1e-14));
   // The free inflow parameter is ln(rho ubar), ubar the mean over the data of the inflow
   // u[t] = sum_p kappa_p h[p, t] (by definition from the forward pass's saturated activity).
   {
     const auto f = m.forward(z);
     const Vector u = f.saturated.col(0) * p.kappa[0] + f.saturated.col(1) * p.kappa[1] + f.saturated.col(3) * p.kappa[2];
     BOOST_TEST((u - f.inflow).cwiseAbs().maxCoeff() <= 1e-14);
-    BOOST_TEST(p.inflow * u.mean() == std::exp(z[std::find(names.begin(), names.end(), "log_mean_trust_hazard") - names.begin()]),
-               boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(
+        p.inflow * u.mean() == std::exp(z[std::find(names.begin(), names.end(), "log_mean_trust_hazard") - names.begin()]),
+        boost::test_tools::tolerance(1e-12));
     BOOST_TEST(m.mean_trust_inflow(p) == u.mean(), boost::test_tools::tolerance(1e-12));
   }
   // The linear form keeps its layout (old fits and pickles).
@@ -345,7 +348,8 @@ BOOST_AUTO_TEST_CASE(known_tracker_errors_gradient_and_density) {
     d.tracker_se = Vector::Zero(60);
     for (int t = 0; t < 60; ++t) d.tracker_se[t] = 0.05 + 0.1 * (t % 3);
     TrustModel m(d);
-    for (unsigned rep = 0; rep < 2; ++rep) check_gradient(m, jittered_start(m, 21 + rep, 0.5), std::string("known se ") + to_string(form));
+    for (unsigned rep = 0; rep < 2; ++rep)
+      check_gradient(m, jittered_start(m, 21 + rep, 0.5), std::string("known se ") + to_string(form));
     // Closed form: the difference between se and se = 0 is the tracker's terms alone.
     TrustModelData d0 = d;
     d0.tracker_se.resize(0);
@@ -615,8 +619,8 @@ BOOST_AUTO_TEST_CASE(map_restarts_after_a_line_search_stop) {
     TrustModelData d = bounded_data(104, true, seed);
     TrustModel m(d);
     const MapResult r = fit_map(m, m.initial_point(), 2000);
-    BOOST_TEST_MESSAGE("seed " << seed << ": " << r.iterations << " iterations, " << r.restarts << " restarts, "
-                               << r.message << ", |g| " << r.gradient.norm());
+    BOOST_TEST_MESSAGE("seed " << seed << ": " << r.iterations << " iterations, " << r.restarts << " restarts, " << r.message
+                               << ", |g| " << r.gradient.norm());
     restarted += r.restarts > 0 ? 1 : 0;
     BOOST_TEST(r.converged, "seed " << seed << ": " << r.message);
   }

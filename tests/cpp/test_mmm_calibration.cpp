@@ -45,10 +45,8 @@ LiftCalibration lift(int channel, int start, int end, int cooldown, double share
 /// 3 tiktok: both): totals, a per-period lift through a cooldown, a holdout (share < 0),
 /// a partial share, two tests on one channel.
 std::vector<LiftCalibration> all_kinds() {
-  return {lift(0, 10, 14, 3, 1.0, {0.4}, 0.04),
-          lift(2, 20, 24, 0, 0.5, {0.3}, 0.01),
-          lift(3, 30, 33, 2, 1.0, {0.1, 0.2, 0.05, 0.1, 0.0}, 0.02),
-          lift(3, 40, 44, 4, -0.25, {-0.2}, 0.05),
+  return {lift(0, 10, 14, 3, 1.0, {0.4}, 0.04), lift(2, 20, 24, 0, 0.5, {0.3}, 0.01),
+          lift(3, 30, 33, 2, 1.0, {0.1, 0.2, 0.05, 0.1, 0.0}, 0.02), lift(3, 40, 44, 4, -0.25, {-0.2}, 0.05),
           lift(2, 50, 53, 1, 1.0, {0.5}, 0.03)};
 }
 
@@ -110,7 +108,8 @@ BOOST_AUTO_TEST_CASE(lift_term_is_the_normal_density_of_the_forward_prediction) 
         draws.row(1) = (z.array() + 0.1).matrix().transpose();
         const Matrix pd = predicted_lift_draws(cal, draws, 3.0);
         BOOST_TEST((pd.row(0).transpose() - 3.0 * pred).cwiseAbs().maxCoeff() <= 1e-12);
-        BOOST_TEST((pd.row(1).transpose() - 3.0 * predicted_lifts(cal, draws.row(1).transpose())).cwiseAbs().maxCoeff() <= 1e-12);
+        BOOST_TEST((pd.row(1).transpose() - 3.0 * predicted_lifts(cal, draws.row(1).transpose())).cwiseAbs().maxCoeff() <=
+                   1e-12);
       }
     }
 }
@@ -299,7 +298,8 @@ BOOST_AUTO_TEST_CASE(week_by_week_lift_pins_the_trust_decay) {
     {
       Vector g(cal.dimension());
       BOOST_TEST_MESSAGE("lp at the truth " << cal.log_density(z_true, g) << ", at the calibrated mode " << r_cal.log_density
-                         << " converged " << r_cal.converged << " " << r_cal.message << " iterations " << r_cal.iterations);
+                                            << " converged " << r_cal.converged << " " << r_cal.message << " iterations "
+                                            << r_cal.iterations);
     }
     const double err_cal = (predicted_lifts(cal, z_cal) - pred).cwiseAbs().maxCoeff() / scale;
     const double err_bare = (predicted_lifts(cal, z_bare) - pred).cwiseAbs().maxCoeff() / scale;
@@ -342,14 +342,16 @@ BOOST_AUTO_TEST_CASE(lift_tests_on_reach_and_frequency_channels) {
         for (int rep = 0; rep < 2; ++rep) {
           Vector z = m.initial_point();
           for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
-          check_gradient(m, z, std::string("RF ") + to_string(form) + (trust ? " trust" : "") + " rep " + std::to_string(rep));
+          check_gradient(m, z,
+                         std::string("RF ") + to_string(form) + (trust ? " trust" : "") + " rep " + std::to_string(rep));
           Vector g(m.dimension());
           const double diff = m.log_density(z, g) - bare.log_density(z, g);
           const Vector pred = predicted_lifts(m, z);
           double want = 0.0;
           Eigen::Index k = 0;
           for (const LiftCalibration& t : d.lift_tests)
-            for (Eigen::Index i = 0; i < t.lift.size(); ++i, ++k) want += normal_log_density(t.lift[i], pred[k], t.variance[i]);
+            for (Eigen::Index i = 0; i < t.lift.size(); ++i, ++k)
+              want += normal_log_density(t.lift[i], pred[k], t.variance[i]);
           BOOST_TEST(diff == want, boost::test_tools::tolerance(1e-9));
           // linear in share: the holdout (share -0.25) predicts -0.25 x the lift of share 1
           TrustModelData d1 = d;
@@ -445,7 +447,8 @@ BOOST_AUTO_TEST_CASE(predicted_lift_draws_is_bit_identical_on_every_thread_count
     for (Eigen::Index i = 0; i < draws.cols(); ++i) draws(r, i) = z0[i] + n(rng);
   const Matrix serial = predicted_lift_draws(m, draws, 2.0, 1);
   for (Eigen::Index r = 0; r < draws.rows(); ++r)
-    BOOST_TEST((serial.row(r).transpose() - 2.0 * predicted_lifts(m, draws.row(r).transpose())).cwiseAbs().maxCoeff() <= 1e-12);
+    BOOST_TEST((serial.row(r).transpose() - 2.0 * predicted_lifts(m, draws.row(r).transpose())).cwiseAbs().maxCoeff() <=
+               1e-12);
   for (int threads : {2, 3, 4}) {
     const Matrix par = predicted_lift_draws(m, draws, 2.0, threads);
     BOOST_TEST_CONTEXT(threads << " threads") { BOOST_TEST((par.array() == serial.array()).all()); }
@@ -517,8 +520,8 @@ void check_gradient_1e6(TrustModel& m, const Vector& z, const std::string& label
   };
   for (int i = 0; i < m.dimension(); ++i) {
     const double fd = (4.0 * cd(i, h / 2) - cd(i, h)) / 3.0;
-    BOOST_TEST_CONTEXT(label << " parameter " << m.parameter_names()[static_cast<std::size_t>(i)] << ": analytic "
-                             << g[i] << ", central difference " << fd) {
+    BOOST_TEST_CONTEXT(label << " parameter " << m.parameter_names()[static_cast<std::size_t>(i)] << ": analytic " << g[i]
+                             << ", central difference " << fd) {
       BOOST_TEST(std::abs(g[i] - fd) <= 1e-6 * std::abs(fd) + rounding);
     }
   }

@@ -102,7 +102,8 @@ BOOST_AUTO_TEST_CASE(log_link_forward_is_exp_of_the_identity_models_predictor) {
     // eta by hand: baseline b + gamma G + sum_s beta_s h_s (1 + theta G), the channels'
     // saturated activity and the stock as the model computes them (tested elsewhere).
     Vector eta = d.baseline * p.b + p.gamma * f.trust_stock;
-    for (int c = 2, j = 0; c < 4; ++c, ++j) eta += p.beta[j] * f.saturated.col(c).cwiseProduct((1.0 + p.theta * f.trust_stock.array()).matrix());
+    for (int c = 2, j = 0; c < 4; ++c, ++j)
+      eta += p.beta[j] * f.saturated.col(c).cwiseProduct((1.0 + p.theta * f.trust_stock.array()).matrix());
     for (Eigen::Index t = 0; t < eta.size(); ++t) {
       BOOST_TEST(f.eta[t] == eta[t], boost::test_tools::tolerance(1e-12));
       BOOST_TEST(f.eta[t] == fi.mu[t], boost::test_tools::tolerance(1e-12));
@@ -141,7 +142,8 @@ BOOST_AUTO_TEST_CASE(log_link_allocation_adds_up_to_mu) {
     const Decomposition dec = decompose(m, draws, 2.0, 2);
     Vector mu = Vector::Zero(80);
     for (int i = 0; i < 3; ++i) mu += m.forward(draws.row(i).transpose()).mu * 2.0 / 3.0;
-    const Vector sum = dec.base + dec.trust_direct.rowwise().sum() + dec.amplification.rowwise().sum() + dec.own.rowwise().sum();
+    const Vector sum = dec.base + dec.trust_direct.rowwise().sum() + dec.amplification.rowwise().sum() +
+                       dec.own.rowwise().sum();
     BOOST_TEST((sum - mu).cwiseAbs().maxCoeff() <= 1e-10);
   }
 }
@@ -179,7 +181,8 @@ BOOST_AUTO_TEST_CASE(log_link_analyses_match_forward_passes) {
           const auto fc = m.forward_on(z, cf, base, shocks);
           const Vector diff = (full.mu - fc.mu) * 2.5;
           BOOST_TEST(r.incremental_total(i, c) == diff.sum(), boost::test_tools::tolerance(1e-10));
-          BOOST_TEST(r.incremental_short(i, c) == diff.head(50 + m.data().max_lag).sum(), boost::test_tools::tolerance(1e-10));
+          BOOST_TEST(r.incremental_short(i, c) == diff.head(50 + m.data().max_lag).sum(),
+                     boost::test_tools::tolerance(1e-10));
           BOOST_TEST(r.via_trust_direct(i, c) + r.via_amplification(i, c) + r.own(i, c) == r.incremental_total(i, c),
                      boost::test_tools::tolerance(1e-9));
           Matrix up = media;
@@ -245,16 +248,17 @@ BOOST_AUTO_TEST_CASE(log_link_map_recovers_channel_effects) {
   std::normal_distribution<double> n(0.0, 1.0);
   for (int t = 0; t < d.y.size(); ++t) {
     d.y[t] = f.mu[t] + tru.sigma * n(rng);
-    if (!std::isnan(d.tracker[t])) d.tracker[t] = tru.tracker_a + tru.tracker_b * f.trust_stock[t] + tru.tracker_sigma * n(rng);
+    if (!std::isnan(d.tracker[t]))
+      d.tracker[t] = tru.tracker_a + tru.tracker_b * f.trust_stock[t] + tru.tracker_sigma * n(rng);
   }
   TrustModel m(d);
   const MapResult fit = fit_map(m, m.initial_point(), 20000);
   BOOST_TEST(fit.converged);
   const auto est = m.constrain(fit.mode);
   BOOST_TEST_MESSAGE("delta " << est.delta << " (" << tru.delta << "), gamma " << est.gamma << " (" << tru.gamma
-                               << "), theta " << est.theta << " (" << tru.theta << "), kappa " << est.kappa.transpose()
-                               << " (" << tru.kappa.transpose() << "), g0 " << est.g0 << " (" << tru.g0 << "), omega "
-                               << est.omega.transpose() << " (" << tru.omega.transpose() << ")");
+                              << "), theta " << est.theta << " (" << tru.theta << "), kappa " << est.kappa.transpose()
+                              << " (" << tru.kappa.transpose() << "), g0 " << est.g0 << " (" << tru.g0 << "), omega "
+                              << est.omega.transpose() << " (" << tru.omega.transpose() << ")");
   BOOST_TEST(est.delta == tru.delta, boost::test_tools::tolerance(0.03));
   BOOST_TEST(est.gamma == tru.gamma, boost::test_tools::tolerance(0.35));
   BOOST_TEST(est.theta == tru.theta, boost::test_tools::tolerance(0.35));

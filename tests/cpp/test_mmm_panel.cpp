@@ -328,7 +328,8 @@ BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences_for_pooled_curvature_an
     for (Pooling pool : {Pooling::none, Pooling::partial, Pooling::complete})
       for (int tracker : {0, 1, 3}) {
         if (level == TrustLevel::off && tracker > 0) continue;
-        const PanelTrustModel m(with_curvature_pooling(make_panel(40, 3, level, Pooling::partial, Pooling::partial, tracker, 8), pool));
+        const PanelTrustModel m(
+            with_curvature_pooling(make_panel(40, 3, level, Pooling::partial, Pooling::partial, tracker, 8), pool));
         std::mt19937_64 rng(12);
         std::normal_distribution<double> n(0.0, 0.5);
         for (int rep = 0; rep < 2; ++rep) {
@@ -348,11 +349,9 @@ BOOST_AUTO_TEST_CASE(complete_curvature_pooling_keeps_the_log_density_of_the_fir
   const double before[] = {
       -119.63154779577556, -293.31995237010375, -66.509385702716898,                       // off
       -115.35171605552459, -113.64337992892807, -105.98062523178761, -321.60676237906051,  // national
-      -321.49002978372306, -320.69808946252363, -71.280830052465731, -72.197519955252019,
-      -70.560482532015769,
+      -321.49002978372306, -320.69808946252363, -71.280830052465731, -72.197519955252019, -70.560482532015769,
       -115.45308304093801, -113.46355787535687, -104.11204186637843, -320.04294298651627,  // geo
-      -319.93619640163615, -319.45047251874632, -71.219002412392058, -72.132018380363519,
-      -70.486653015919444};
+      -319.93619640163615, -319.45047251874632, -71.219002412392058, -72.132018380363519, -70.486653015919444};
   int i = 0;
   for (TrustLevel level : {TrustLevel::off, TrustLevel::national, TrustLevel::geo})
     for (Pooling pool : {Pooling::none, Pooling::partial, Pooling::complete})
@@ -502,7 +501,7 @@ BOOST_AUTO_TEST_CASE(map_recovers_geo_stock_multipliers_from_geo_trackers) {
   const double gm_est = est.stock_multiplier.array().log().mean(), gm_true = truth.stock_multiplier.array().log().mean();
   for (int g = 0; g < G; ++g) {
     BOOST_TEST_INFO("geo " << g);
-    BOOST_CHECK_CLOSE(std::exp(std::log(est.stock_multiplier[g]) - gm_est), std::exp(std::log(truth.stock_multiplier[g]) - gm_true),
-                      15.0);
+    BOOST_CHECK_CLOSE(std::exp(std::log(est.stock_multiplier[g]) - gm_est),
+                      std::exp(std::log(truth.stock_multiplier[g]) - gm_true), 15.0);
   }
 }

@@ -208,8 +208,9 @@ BOOST_AUTO_TEST_CASE(geo_figures_add_up_to_the_rolled_up_and_the_models_counterf
         BOOST_TEST(std::abs(r.incremental_total(i, tot) - ref_total) <= 1e-10 * (1.0 + std::abs(ref_total)));
         BOOST_TEST(std::abs(r.incremental_total(i, tot) - geo_sum) <= 1e-10 * (1.0 + std::abs(geo_sum)));
         BOOST_TEST(std::abs(r.incremental_long(i, tot) - long_sum) <= 1e-10 * (1.0 + std::abs(long_sum)));
-        BOOST_TEST(r.roi_total(i, tot) == (r.incremental_total(i, tot) * 3.0 - rs.spend.row(c).sum()) / rs.spend.row(c).sum(),
-                   boost::test_tools::tolerance(1e-12));
+        BOOST_TEST(
+            r.roi_total(i, tot) == (r.incremental_total(i, tot) * 3.0 - rs.spend.row(c).sum()) / rs.spend.row(c).sum(),
+            boost::test_tools::tolerance(1e-12));
         // the press channel feeds the stock: a long-term effect past the lag window (trust on)
         if (c == 0 && level != TrustLevel::off) BOOST_TEST(r.incremental_long(i, tot) > 0.0);
         if (level == TrustLevel::off) BOOST_TEST(r.incremental_long(i, tot) == 0.0);

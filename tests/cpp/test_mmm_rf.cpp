@@ -111,8 +111,7 @@ BOOST_AUTO_TEST_CASE(hill_form_is_meridians_adstock_of_reach_times_hill) {
   }
   // beta is tied to the contribution parameter (z[8], after 4 alphas and 4 lams):
   // beta = exp(z) / ((1/T) sum_t h).
-  BOOST_TEST(p.beta[0] == std::exp(z[8]) / (f.saturated.col(2).sum() / T),
-             boost::test_tools::tolerance(1e-10));
+  BOOST_TEST(p.beta[0] == std::exp(z[8]) / (f.saturated.col(2).sum() / T), boost::test_tools::tolerance(1e-10));
   // The forward pass's mean equals the likelihood's: lp at z with sigma's data term.
   Vector g(m.dimension());
   const double lp = m.log_density(z, g);

@@ -91,31 +91,31 @@ BOOST_AUTO_TEST_CASE(forward_matches_the_fits_prediction_on_the_historical_sched
   // baseline = the data's. The plan's outcome path is then the model's own mu.
   // Both trust forms: the plan runs the model's own trust dynamics (TrustModel::continue_stock).
   for (const auto form : both_forms) {
-  BOOST_TEST_CONTEXT("trust form " << mmm::to_string(form)) {
-  const int T = 60, H = 15;
-  const mmm::TrustModel m(make_data(T, true, 1, form));
-  const Matrix draws = make_draws(m, 4, 2);
-  const auto& d = m.data();
-  plan::ForwardSettings s = settings(H, 4);
-  s.units_per_spend = Vector::Constant(4, 0.5);  // spend 2 buys one scaled unit
-  s.tail = 0;
-  s.future_baseline = d.baseline.bottomRows(H);
-  s.outcome_scale = 3.0;
-  const plan::TrustPlanModel pm(m, draws, d.media.topRows(T - H), d.shocks.topRows(T - H), s);
-  const Matrix spend = 2.0 * d.media.bottomRows(H);
-  const plan::PlanPaths p = pm.paths(spend);
-  Vector y;
-  pm.evaluate(spend, y, nullptr);
-  for (int i = 0; i < 4; ++i) {
-    const mmm::TrustModelForward f = m.forward(draws.row(i).transpose());
-    for (int t = 0; t < H; ++t) {
-      BOOST_CHECK_SMALL(p.outcome(i, t) - 3.0 * f.mu[T - H + t], 1e-12 * std::abs(f.mu[T - H + t]) + 1e-13);
-      BOOST_CHECK_SMALL(p.stock(i, t) - f.trust_stock[T - H + t], 1e-12);
+    BOOST_TEST_CONTEXT("trust form " << mmm::to_string(form)) {
+      const int T = 60, H = 15;
+      const mmm::TrustModel m(make_data(T, true, 1, form));
+      const Matrix draws = make_draws(m, 4, 2);
+      const auto& d = m.data();
+      plan::ForwardSettings s = settings(H, 4);
+      s.units_per_spend = Vector::Constant(4, 0.5);  // spend 2 buys one scaled unit
+      s.tail = 0;
+      s.future_baseline = d.baseline.bottomRows(H);
+      s.outcome_scale = 3.0;
+      const plan::TrustPlanModel pm(m, draws, d.media.topRows(T - H), d.shocks.topRows(T - H), s);
+      const Matrix spend = 2.0 * d.media.bottomRows(H);
+      const plan::PlanPaths p = pm.paths(spend);
+      Vector y;
+      pm.evaluate(spend, y, nullptr);
+      for (int i = 0; i < 4; ++i) {
+        const mmm::TrustModelForward f = m.forward(draws.row(i).transpose());
+        for (int t = 0; t < H; ++t) {
+          BOOST_CHECK_SMALL(p.outcome(i, t) - 3.0 * f.mu[T - H + t], 1e-12 * std::abs(f.mu[T - H + t]) + 1e-13);
+          BOOST_CHECK_SMALL(p.stock(i, t) - f.trust_stock[T - H + t], 1e-12);
+        }
+        BOOST_CHECK_CLOSE(y[i], 3.0 * f.mu.tail(H).sum(), 1e-11);
+        BOOST_CHECK_CLOSE(p.total[i], y[i], 1e-12);
+      }
     }
-    BOOST_CHECK_CLOSE(y[i], 3.0 * f.mu.tail(H).sum(), 1e-11);
-    BOOST_CHECK_CLOSE(p.total[i], y[i], 1e-12);
-  }
-  }
   }
 }
 
@@ -246,63 +246,66 @@ BOOST_AUTO_TEST_CASE(the_models_stock_continuation_and_its_adjoint) {
 
 BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences) {
   for (const auto form : both_forms)
-  for (const bool trust : {true, false}) {
-    if (!trust && form == mmm::TrustForm::bounded) continue;
-    const mmm::TrustModel m(make_data(50, trust, 6, form));
-    const Matrix draws = make_draws(m, 5, 7);
-    const auto& d = m.data();
-    plan::ForwardSettings s = settings(12, 4);
-    s.units_per_spend << 0.5, 1.0, 2.0, 0.7;
-    s.discount = 0.995;
-    s.outcome_scale = 2.5;
-    s.future_baseline = Matrix::Constant(12, 3, 0.3);
-    const plan::TrustPlanModel pm(m, draws, d.media, d.shocks, s);
-    for (unsigned seed : {11U, 12U}) {
-      const Matrix spend = random_schedule(12, 4, seed);
-      Vector y;
-      Matrix grads;
-      pm.evaluate(spend, y, &grads);
-      for (Eigen::Index i = 0; i < 5; ++i) {
-        Matrix g(12, 4);
-        for (int c = 0; c < 4; ++c) g.col(c) = grads.col(i).segment(12 * c, 12);
-        const Matrix fd = fd_gradient(
-            [&](const Matrix& x) {
-              Vector v;
-              pm.evaluate(x, v, nullptr);
-              return v[i];
-            },
-            spend);
-        BOOST_TEST_CONTEXT(mmm::to_string(form) << " trust " << trust << " draw " << i) { BOOST_CHECK_LT(rel_error(g, fd), 1e-6); }
+    for (const bool trust : {true, false}) {
+      if (!trust && form == mmm::TrustForm::bounded) continue;
+      const mmm::TrustModel m(make_data(50, trust, 6, form));
+      const Matrix draws = make_draws(m, 5, 7);
+      const auto& d = m.data();
+      plan::ForwardSettings s = settings(12, 4);
+      s.units_per_spend << 0.5, 1.0, 2.0, 0.7;
+      s.discount = 0.995;
+      s.outcome_scale = 2.5;
+      s.future_baseline = Matrix::Constant(12, 3, 0.3);
+      const plan::TrustPlanModel pm(m, draws, d.media, d.shocks, s);
+      for (unsigned seed : {11U, 12U}) {
+        const Matrix spend = random_schedule(12, 4, seed);
+        Vector y;
+        Matrix grads;
+        pm.evaluate(spend, y, &grads);
+        for (Eigen::Index i = 0; i < 5; ++i) {
+          Matrix g(12, 4);
+          for (int c = 0; c < 4; ++c) g.col(c) = grads.col(i).segment(12 * c, 12);
+          const Matrix fd = fd_gradient(
+              [&](const Matrix& x) {
+                Vector v;
+                pm.evaluate(x, v, nullptr);
+                return v[i];
+              },
+              spend);
+          BOOST_TEST_CONTEXT(mmm::to_string(form) << " trust " << trust << " draw " << i) {
+            BOOST_CHECK_LT(rel_error(g, fd), 1e-6);
+          }
+        }
       }
     }
-  }
 }
 
 BOOST_AUTO_TEST_CASE(every_criterion_has_its_exact_gradient) {
   for (const auto form : both_forms) {
-  const mmm::TrustModel m(make_data(50, true, 8, form));
-  const Matrix draws = make_draws(m, 9, 9);
-  const auto& d = m.data();
-  const plan::TrustPlanModel pm(m, draws, d.media, d.shocks, settings(10, 4));
-  const Matrix spend = random_schedule(10, 4, 13);
-  Vector ref;
-  pm.evaluate(0.8 * spend, ref, nullptr);
-  for (const auto goal : {plan::Goal::outcome, plan::Goal::value, plan::Goal::net_value})
-    for (const auto measure : {plan::Measure::mean, plan::Measure::quantile, plan::Measure::cvar, plan::Measure::prob_beat}) {
-      plan::Criterion k;
-      k.goal = goal;
-      k.measure = measure;
-      k.value_per_outcome = 40.0;
-      k.level = 0.3;  // quantile at 0.3 (between order statistics), CVaR of the worst 30% (2.7 draws)
-      k.reference = plan::goal_values(k, ref, 0.8 * spend.sum());
-      k.tau = 0.05 * k.reference.cwiseAbs().mean();
-      Matrix g;
-      (void)plan::evaluate_criterion(pm, k, spend, &g);
-      const Matrix fd = fd_gradient([&](const Matrix& x) { return plan::evaluate_criterion(pm, k, x); }, spend, 1e-6);
-      BOOST_TEST_CONTEXT(mmm::to_string(form) << " " << plan::to_string(goal) << " " << plan::to_string(measure)) {
-        BOOST_CHECK_LT(rel_error(g, fd), 1e-6);
+    const mmm::TrustModel m(make_data(50, true, 8, form));
+    const Matrix draws = make_draws(m, 9, 9);
+    const auto& d = m.data();
+    const plan::TrustPlanModel pm(m, draws, d.media, d.shocks, settings(10, 4));
+    const Matrix spend = random_schedule(10, 4, 13);
+    Vector ref;
+    pm.evaluate(0.8 * spend, ref, nullptr);
+    for (const auto goal : {plan::Goal::outcome, plan::Goal::value, plan::Goal::net_value})
+      for (const auto measure :
+           {plan::Measure::mean, plan::Measure::quantile, plan::Measure::cvar, plan::Measure::prob_beat}) {
+        plan::Criterion k;
+        k.goal = goal;
+        k.measure = measure;
+        k.value_per_outcome = 40.0;
+        k.level = 0.3;  // quantile at 0.3 (between order statistics), CVaR of the worst 30% (2.7 draws)
+        k.reference = plan::goal_values(k, ref, 0.8 * spend.sum());
+        k.tau = 0.05 * k.reference.cwiseAbs().mean();
+        Matrix g;
+        (void)plan::evaluate_criterion(pm, k, spend, &g);
+        const Matrix fd = fd_gradient([&](const Matrix& x) { return plan::evaluate_criterion(pm, k, x); }, spend, 1e-6);
+        BOOST_TEST_CONTEXT(mmm::to_string(form) << " " << plan::to_string(goal) << " " << plan::to_string(measure)) {
+          BOOST_CHECK_LT(rel_error(g, fd), 1e-6);
+        }
       }
-    }
   }
 }
 
@@ -329,41 +332,41 @@ BOOST_AUTO_TEST_CASE(results_are_bit_identical_for_every_thread_count) {
   // Per-draw values and gradients, and the criteria whose gradients are summed over fixed
   // chunks of 16 draws (mean: all draws; CVaR: the worst share), both trust forms.
   for (const auto form : both_forms) {
-  const mmm::TrustModel m(make_data(50, true, 10, form));
-  const Matrix draws = make_draws(m, 37, 11);
-  const auto& d = m.data();
-  const Matrix spend = random_schedule(9, 4, 14);
-  Vector y1;
-  Matrix g1, gm1, gc1;
-  double rm1 = 0, rc1 = 0;
-  plan::Criterion mean, cvar;
-  cvar.measure = plan::Measure::cvar;
-  cvar.level = 0.3;
-  for (int threads : {1, 2, 3, 4}) {
-    plan::ForwardSettings s = settings(9, 4);
-    s.threads = threads;
-    const plan::TrustPlanModel pm(m, draws, d.media, d.shocks, s);
-    Vector y;
-    Matrix g, gm, gc;
-    pm.evaluate(spend, y, &g);
-    const double rm = plan::evaluate_criterion(pm, mean, spend, &gm), rc = plan::evaluate_criterion(pm, cvar, spend, &gc);
-    if (threads == 1) {
-      y1 = y;
-      g1 = g;
-      gm1 = gm;
-      gc1 = gc;
-      rm1 = rm;
-      rc1 = rc;
-      continue;
+    const mmm::TrustModel m(make_data(50, true, 10, form));
+    const Matrix draws = make_draws(m, 37, 11);
+    const auto& d = m.data();
+    const Matrix spend = random_schedule(9, 4, 14);
+    Vector y1;
+    Matrix g1, gm1, gc1;
+    double rm1 = 0, rc1 = 0;
+    plan::Criterion mean, cvar;
+    cvar.measure = plan::Measure::cvar;
+    cvar.level = 0.3;
+    for (int threads : {1, 2, 3, 4}) {
+      plan::ForwardSettings s = settings(9, 4);
+      s.threads = threads;
+      const plan::TrustPlanModel pm(m, draws, d.media, d.shocks, s);
+      Vector y;
+      Matrix g, gm, gc;
+      pm.evaluate(spend, y, &g);
+      const double rm = plan::evaluate_criterion(pm, mean, spend, &gm), rc = plan::evaluate_criterion(pm, cvar, spend, &gc);
+      if (threads == 1) {
+        y1 = y;
+        g1 = g;
+        gm1 = gm;
+        gc1 = gc;
+        rm1 = rm;
+        rc1 = rc;
+        continue;
+      }
+      BOOST_TEST_CONTEXT(mmm::to_string(form) << " threads " << threads) {
+        BOOST_CHECK((y.array() == y1.array()).all());
+        BOOST_CHECK((g.array() == g1.array()).all());
+        BOOST_CHECK(rm == rm1 && rc == rc1);
+        BOOST_CHECK((gm.array() == gm1.array()).all());
+        BOOST_CHECK((gc.array() == gc1.array()).all());
+      }
     }
-    BOOST_TEST_CONTEXT(mmm::to_string(form) << " threads " << threads) {
-      BOOST_CHECK((y.array() == y1.array()).all());
-      BOOST_CHECK((g.array() == g1.array()).all());
-      BOOST_CHECK(rm == rm1 && rc == rc1);
-      BOOST_CHECK((gm.array() == gm1.array()).all());
-      BOOST_CHECK((gc.array() == gc1.array()).all());
-    }
-  }
   }
 }
 
@@ -380,7 +383,8 @@ BOOST_AUTO_TEST_CASE(michaelis_menten_optimum_is_the_equal_marginal_return_split
   pb.constraints.budget = B;
   const plan::PlanResult r = plan::optimize(obj, pb);
   const double root = (B + k.sum()) / (beta.cwiseProduct(k).cwiseSqrt().sum());
-  for (int c = 0; c < 3; ++c) BOOST_CHECK_CLOSE(r.schedule(0, c), std::sqrt(beta[c] * k[c]) * root - k[c], 1e-4);  // 1e-6 relative
+  for (int c = 0; c < 3; ++c)
+    BOOST_CHECK_CLOSE(r.schedule(0, c), std::sqrt(beta[c] * k[c]) * root - k[c], 1e-4);  // 1e-6 relative
   BOOST_CHECK(r.converged);
   BOOST_CHECK_LT(r.kkt_residual, 1e-6);
   BOOST_CHECK(r.moved);
@@ -501,9 +505,11 @@ BOOST_AUTO_TEST_CASE(counting_the_tail_moves_money_to_pr) {
   BOOST_CHECK_GT(pr(with.schedule), pr(without.schedule) + 0.01 * 12);
   BOOST_CHECK_GT(pr_late(with.schedule), pr_late(without.schedule));
   // The front-loading of PR relative to its own total: the share of PR spent in the first half.
-  const auto pr_first_half = [&](const Matrix& s) { return (s.col(0).head(H / 2).sum() + s.col(1).head(H / 2).sum()) / pr(s); };
+  const auto pr_first_half = [&](const Matrix& s) {
+    return (s.col(0).head(H / 2).sum() + s.col(1).head(H / 2).sum()) / pr(s);
+  };
   BOOST_TEST_MESSAGE("PR in the first half with tail " << pr_first_half(with.schedule) << ", without "
-                                                        << pr_first_half(without.schedule));
+                                                       << pr_first_half(without.schedule));
 }
 
 BOOST_AUTO_TEST_CASE(with_a_half_life_longer_than_the_horizon_counting_the_tail_brings_pr_forward) {
@@ -534,11 +540,13 @@ BOOST_AUTO_TEST_CASE(with_a_half_life_longer_than_the_horizon_counting_the_tail_
   const plan::PlanResult without = plan::optimize(sc.planner(H, 0), pb, st);
   BOOST_CHECK(with.converged);
   BOOST_CHECK(without.converged);
-  const auto pr = [](const Matrix& s, int from, int n) { return s.col(0).segment(from, n).sum() + s.col(1).segment(from, n).sum(); };
+  const auto pr = [](const Matrix& s, int from, int n) {
+    return s.col(0).segment(from, n).sum() + s.col(1).segment(from, n).sum();
+  };
   const double q_with = pr(with.schedule, 0, H / 4), q_without = pr(without.schedule, 0, H / 4);
   const double all_with = pr(with.schedule, 0, H), all_without = pr(without.schedule, 0, H);
-  BOOST_TEST_MESSAGE("PR in the first quarter: with the tail " << q_with << ", without " << q_without << "; PR in all: "
-                                                               << all_with << ", " << all_without);
+  BOOST_TEST_MESSAGE("PR in the first quarter: with the tail " << q_with << ", without " << q_without
+                                                               << "; PR in all: " << all_with << ", " << all_without);
   BOOST_CHECK_GT(q_with, q_without + 0.05 * 9.0 / 4);  // brought forward: more PR money in the first quarter
   BOOST_CHECK_GT(all_with, all_without);
   // PR's own profile: the share of its spend in the first half is not higher with the tail.
@@ -575,35 +583,35 @@ BOOST_AUTO_TEST_CASE(constraints_hold_and_the_certificate_is_reported) {
   }
   k.max_change[0] = 0.4;
   for (const char* algorithm : {"slsqp", "auglag"}) {
-  BOOST_TEST_CONTEXT(algorithm) {
-  plan::SolverSettings st;
-  st.starts = 3;
-  st.algorithm = algorithm;
-  const plan::PlanResult r = plan::optimize(pm, pb, st);
-  const Matrix& s = r.schedule;
-  BOOST_TEST_MESSAGE(r.message);
-  BOOST_CHECK(r.converged);
-  BOOST_CHECK_LT(r.kkt_residual, 1e-5);
-  BOOST_CHECK_CLOSE(s.sum(), 10.0, 1e-7);
-  BOOST_CHECK_LE(s.maxCoeff(), 2.0 + 1e-9);
-  BOOST_CHECK_GE(s.minCoeff(), -1e-12);
-  BOOST_CHECK_EQUAL(s(0, 2), 0.7);
-  BOOST_CHECK_EQUAL(s(4, 3), 0.0);
-  BOOST_CHECK_EQUAL(s(5, 3), 0.0);
-  BOOST_CHECK((s.col(1).array() == 0.1).all());
-  BOOST_CHECK_GE(s.col(2).sum() / s.sum(), 0.05 - 1e-8);
-  BOOST_CHECK_LE(s.col(2).sum() / s.sum(), 0.15 + 1e-8);
-  BOOST_CHECK_GE(s.col(0).sum(), 3.0 - 1e-8);
-  BOOST_CHECK_LE(s.col(0).sum(), 6.0 + 1e-8);
-  BOOST_CHECK_LE(s.row(2).sum(), 0.5 + 1e-8);
-  for (int b = 0; b < 3; ++b)
-    for (int t = 4 * b + 1; t < 4 * b + 4; ++t) BOOST_CHECK_CLOSE(s(t, 0), s(4 * b, 0), 1e-9);
-  for (int t = 0; t + 1 < H; ++t) BOOST_CHECK_LE(std::abs(s(t + 1, 0) - s(t, 0)), 0.4 + 1e-8);
-  BOOST_CHECK(!r.active.empty());
-  BOOST_CHECK_LE(r.max_violation, 1e-7);
-  // The plan beats the even start in its own objective.
-  BOOST_CHECK_GT(r.objective, r.start_objective);
-  }
+    BOOST_TEST_CONTEXT(algorithm) {
+      plan::SolverSettings st;
+      st.starts = 3;
+      st.algorithm = algorithm;
+      const plan::PlanResult r = plan::optimize(pm, pb, st);
+      const Matrix& s = r.schedule;
+      BOOST_TEST_MESSAGE(r.message);
+      BOOST_CHECK(r.converged);
+      BOOST_CHECK_LT(r.kkt_residual, 1e-5);
+      BOOST_CHECK_CLOSE(s.sum(), 10.0, 1e-7);
+      BOOST_CHECK_LE(s.maxCoeff(), 2.0 + 1e-9);
+      BOOST_CHECK_GE(s.minCoeff(), -1e-12);
+      BOOST_CHECK_EQUAL(s(0, 2), 0.7);
+      BOOST_CHECK_EQUAL(s(4, 3), 0.0);
+      BOOST_CHECK_EQUAL(s(5, 3), 0.0);
+      BOOST_CHECK((s.col(1).array() == 0.1).all());
+      BOOST_CHECK_GE(s.col(2).sum() / s.sum(), 0.05 - 1e-8);
+      BOOST_CHECK_LE(s.col(2).sum() / s.sum(), 0.15 + 1e-8);
+      BOOST_CHECK_GE(s.col(0).sum(), 3.0 - 1e-8);
+      BOOST_CHECK_LE(s.col(0).sum(), 6.0 + 1e-8);
+      BOOST_CHECK_LE(s.row(2).sum(), 0.5 + 1e-8);
+      for (int b = 0; b < 3; ++b)
+        for (int t = 4 * b + 1; t < 4 * b + 4; ++t) BOOST_CHECK_CLOSE(s(t, 0), s(4 * b, 0), 1e-9);
+      for (int t = 0; t + 1 < H; ++t) BOOST_CHECK_LE(std::abs(s(t + 1, 0) - s(t, 0)), 0.4 + 1e-8);
+      BOOST_CHECK(!r.active.empty());
+      BOOST_CHECK_LE(r.max_violation, 1e-7);
+      // The plan beats the even start in its own objective.
+      BOOST_CHECK_GT(r.objective, r.start_objective);
+    }
   }
 }
 
@@ -891,10 +899,9 @@ BOOST_AUTO_TEST_CASE(log_link_gradient_of_every_draw_goal_and_risk_measure_match
           k.tau = 0.05 * k.reference.cwiseAbs().mean();
           Matrix g;
           (void)plan::evaluate_criterion(pm, k, spend, &g);
-          const Matrix fd =
-              fd_gradient([&](const Matrix& x) { return plan::evaluate_criterion(pm, k, x); }, spend, 1e-6);
-          BOOST_TEST_CONTEXT(mmm::to_string(form) << " future " << future << " " << plan::to_string(goal) << " "
-                                                  << plan::to_string(measure)) {
+          const Matrix fd = fd_gradient([&](const Matrix& x) { return plan::evaluate_criterion(pm, k, x); }, spend, 1e-6);
+          BOOST_TEST_CONTEXT(mmm::to_string(form)
+                             << " future " << future << " " << plan::to_string(goal) << " " << plan::to_string(measure)) {
             BOOST_CHECK_LT(rel_error(g, fd), 1e-6);
           }
         }

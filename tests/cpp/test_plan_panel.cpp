@@ -71,7 +71,8 @@ tp::PanelPlanSettings settings(const BuiltPanelModel& b, int H = 6, int tail = 2
   s.units_per_spend.resize(2, G);
   for (int k = 0; k < 2; ++k)
     for (int g = 0; g < G; ++g)
-      s.units_per_spend(k, g) = 1.0 / (b.scales.population(0, g) * b.scales.media_scale[s.channels[static_cast<std::size_t>(k)]]);
+      s.units_per_spend(k, g) = 1.0 /
+                                (b.scales.population(0, g) * b.scales.media_scale[s.channels[static_cast<std::size_t>(k)]]);
   s.outcome_scale = b.scales.y_scale;
   s.population = b.scales.population;
   s.threads = 1;
@@ -140,8 +141,8 @@ BOOST_AUTO_TEST_CASE(forward_equals_the_models_forward_on_the_extended_data) {
     for (int k = 0; k < 2; ++k)
       for (int g = 0; g < G; ++g)
         for (int t = 0; t < 5; ++t)
-          X[static_cast<std::size_t>(st.channels[static_cast<std::size_t>(k)])](T + t, g) =
-              st.units_per_spend(k, g) * s(t, m.column(k, g));
+          X[static_cast<std::size_t>(st.channels[static_cast<std::size_t>(k)])](T + t, g) = st.units_per_spend(k, g) *
+                                                                                            s(t, m.column(k, g));
     const std::vector<Matrix> B(static_cast<std::size_t>(G), Matrix::Zero(Tn, b.model.data().baseline[0].cols()));
     for (int i = 0; i < 2; ++i) {
       const PanelForward f = b.model.forward(d.row(i).transpose(), &X, &B);

@@ -221,7 +221,8 @@ BOOST_AUTO_TEST_CASE(rf_gradient_of_every_goal_and_risk_matches_finite_differenc
       Vector ref;
       pm.evaluate(0.8 * spend, ref, nullptr);
       for (const auto goal : {plan::Goal::outcome, plan::Goal::value, plan::Goal::net_value})
-        for (const auto measure : {plan::Measure::mean, plan::Measure::quantile, plan::Measure::cvar, plan::Measure::prob_beat}) {
+        for (const auto measure :
+             {plan::Measure::mean, plan::Measure::quantile, plan::Measure::cvar, plan::Measure::prob_beat}) {
           plan::Criterion k;
           k.goal = goal;
           k.measure = measure;
@@ -232,8 +233,8 @@ BOOST_AUTO_TEST_CASE(rf_gradient_of_every_goal_and_risk_matches_finite_differenc
           Matrix g;
           (void)plan::evaluate_criterion(pm, k, spend, &g);
           const Matrix fd = fd_gradient([&](const Matrix& x) { return plan::evaluate_criterion(pm, k, x); }, spend);
-          BOOST_TEST_CONTEXT(mmm::to_string(form) << " cap " << cap << " " << plan::to_string(goal) << " "
-                                                  << plan::to_string(measure)) {
+          BOOST_TEST_CONTEXT(mmm::to_string(form)
+                             << " cap " << cap << " " << plan::to_string(goal) << " " << plan::to_string(measure)) {
             BOOST_CHECK_LT(rel_error(g, fd), 1e-6);
             BOOST_CHECK_GT(g.col(2).cwiseAbs().maxCoeff(), 0.0);  // the RF channel moves the outcome
           }
@@ -250,7 +251,9 @@ struct OneRf {
   Vector spend2;
   mmm::TrustModel model;
   Matrix draws;
-  explicit OneRf(mmm::RfForm form) : model(rf_plan_data(40, false, 3, form, ch, spend2)) { draws = make_draws(model, 1, 5, 0.1); }
+  explicit OneRf(mmm::RfForm form) : model(rf_plan_data(40, false, 3, form, ch, spend2)) {
+    draws = make_draws(model, 1, 5, 0.1);
+  }
 };
 }  // namespace
 
@@ -316,7 +319,8 @@ BOOST_AUTO_TEST_CASE(a_reach_target_binds_exactly_at_its_bound) {
   // without the target: how much goes to the RF channel
   const plan::PlanResult free_plan = plan::optimize(pm, pb, {});
   const double need = plan::spend_for_reach_share(sc.ch, 3, 0.55);
-  BOOST_TEST_MESSAGE("RF spend per period without the target " << free_plan.schedule.col(2).transpose() << ", needed " << need);
+  BOOST_TEST_MESSAGE("RF spend per period without the target " << free_plan.schedule.col(2).transpose() << ", needed "
+                                                               << need);
   BOOST_REQUIRE_LT(free_plan.schedule(2, 2), need);  // the target will bind
   const plan::RfBounds b = plan::apply_rf_constraints(pb.constraints, H, 4, s.rf, {}, {{2, 3, 0.55, true, {2}}});
   BOOST_CHECK_CLOSE(b.lower(2, 2), need, 1e-12);
@@ -407,7 +411,8 @@ BOOST_AUTO_TEST_CASE(rf_bad_input_is_refused_clearly) {
   // targets no budget can meet: 100%, k above a cap, more than the budget, above a cap
   plan::Constraints k2;
   k2.budget = 1.0;
-  throws_with([&] { (void)plan::apply_rf_constraints(k2, 2, 4, {sc.ch}, {}, {{2, 3, 1.0, true, {}}}); }, "no budget reaches");
+  throws_with([&] { (void)plan::apply_rf_constraints(k2, 2, 4, {sc.ch}, {}, {{2, 3, 1.0, true, {}}}); },
+              "no budget reaches");
   plan::RfChannel capped = sc.ch;
   capped.cap = 2;
   throws_with([&] { (void)plan::apply_rf_constraints(k2, 2, 4, {capped}, {}, {{2, 3, 0.2, true, {}}}); },

@@ -235,7 +235,8 @@ BOOST_AUTO_TEST_CASE(common_random_numbers_make_a_zero_change_counterfactual_exa
   BOOST_TEST(first == 4);
   for (int t = 0; t < first; ++t)
     for (int s = 0; s < 2; ++s)
-      BOOST_TEST(base.conversions[static_cast<std::size_t>(t * 2 + s)] == cf.conversions[static_cast<std::size_t>(t * 2 + s)]);
+      BOOST_TEST(base.conversions[static_cast<std::size_t>(t * 2 + s)] ==
+                 cf.conversions[static_cast<std::size_t>(t * 2 + s)]);
 }
 
 BOOST_AUTO_TEST_CASE(removing_all_media_gives_zero_incremental_effect) {

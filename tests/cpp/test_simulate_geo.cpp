@@ -62,18 +62,21 @@ BOOST_AUTO_TEST_CASE(truth_is_the_exact_difference_of_the_chains) {
     BOOST_TEST((g.incremental_conversions.row(r).segment(20, 6).array() > 0.0).all());
     BOOST_TEST(g.incremental_conversions(r, 26) > 0.0);
     // The same difference from the expected chains of the region's world, built here.
-    const World world(simulate::detail::region_spec(w, rs[static_cast<std::size_t>(r)]), derive(7, static_cast<std::uint64_t>(r) + 1));
+    const World world(simulate::detail::region_spec(w, rs[static_cast<std::size_t>(r)]),
+                      derive(7, static_cast<std::uint64_t>(r) + 1));
     Variant v = world.baseline_variant();
     v.spend_scale[1] = 2.0;
     v.edit_begin = 20;
     v.edit_end = 25;
     const auto pop = simulate::detail::full_population(world);
-    const Expected a = expected_chain(world, v, weekly(45), pop), b = expected_chain(world, world.baseline_variant(), weekly(45), pop);
+    const Expected a = expected_chain(world, v, weekly(45), pop),
+                   b = expected_chain(world, world.baseline_variant(), weekly(45), pop);
     for (int t = 0; t < 45; ++t) {
       const double d = a.conversions[static_cast<std::size_t>(2 * t)] + a.conversions[static_cast<std::size_t>(2 * t + 1)] -
                        b.conversions[static_cast<std::size_t>(2 * t)] - b.conversions[static_cast<std::size_t>(2 * t + 1)];
       // Up to rounding of the two sums (the increment after the carry-over is ~1e-7 of the level).
-      const double level = b.conversions[static_cast<std::size_t>(2 * t)] + b.conversions[static_cast<std::size_t>(2 * t + 1)];
+      const double level = b.conversions[static_cast<std::size_t>(2 * t)] +
+                           b.conversions[static_cast<std::size_t>(2 * t + 1)];
       BOOST_TEST(std::abs(g.incremental_conversions(r, t) - d) <= 1e-12 * level);
     }
     sum += g.incremental_conversions.row(r).segment(20, 6).sum();
@@ -100,7 +103,8 @@ BOOST_AUTO_TEST_CASE(regions_scale_population_and_media_together) {
   rs[2].conversion_scale = 0.5;
   const GeoResult g = run_geo_experiment(w, rs, GeoTest{{"one"}, "instagram", 10, 12, 0.0}, weekly(30), 3);
   for (int t = 0; t < 30; ++t) {
-    BOOST_TEST(g.expected_conversions(1, t) == 2.0 * g.counterfactual_conversions(0, t), boost::test_tools::tolerance(1e-10));
+    BOOST_TEST(g.expected_conversions(1, t) == 2.0 * g.counterfactual_conversions(0, t),
+               boost::test_tools::tolerance(1e-10));
     BOOST_TEST(g.expected_conversions(2, t) < g.counterfactual_conversions(0, t));
   }
   // Deterministic for any thread count.

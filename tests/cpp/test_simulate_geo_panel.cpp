@@ -148,8 +148,9 @@ BOOST_AUTO_TEST_CASE(bad_options_are_refused_by_name) {
   const WorldSpec base = panel_world();
   GeoPanelOptions po;
   po.national_channels = {"radio"};
-  BOOST_CHECK_EXCEPTION((void)run_geo_panel(base, regions(2), weekly(10), 1, po), std::invalid_argument,
-                        [](const std::invalid_argument& e) { return std::string(e.what()).find("'radio'") != std::string::npos; });
+  BOOST_CHECK_EXCEPTION(
+      (void)run_geo_panel(base, regions(2), weekly(10), 1, po), std::invalid_argument,
+      [](const std::invalid_argument& e) { return std::string(e.what()).find("'radio'") != std::string::npos; });
   po.national_channels = {"press", "press"};
   BOOST_CHECK_THROW((void)run_geo_panel(base, regions(2), weekly(10), 1, po), std::invalid_argument);
   po.national_channels = {};
@@ -162,6 +163,7 @@ BOOST_AUTO_TEST_CASE(bad_options_are_refused_by_name) {
   BOOST_CHECK_THROW((void)run_geo_panel(base, {}, weekly(10), 1, po), std::invalid_argument);
   WorldSpec bad = base;  // a campaign on an unknown channel: the region's World names it
   bad.campaigns[0].channel = "radio";
-  BOOST_CHECK_EXCEPTION((void)run_geo_panel(bad, regions(2), weekly(10), 1, po), std::invalid_argument,
-                        [](const std::invalid_argument& e) { return std::string(e.what()).find("radio") != std::string::npos; });
+  BOOST_CHECK_EXCEPTION(
+      (void)run_geo_panel(bad, regions(2), weekly(10), 1, po), std::invalid_argument,
+      [](const std::invalid_argument& e) { return std::string(e.what()).find("radio") != std::string::npos; });
 }

@@ -67,8 +67,7 @@ const std::vector<double> kPop{50000.0};
 // Truth over `periods` data periods with TruthOptions{w0, w1, horizon, lag}; `ext` gets
 // the run options over the data plus the horizon, and `stop` a variant of `world` with
 // no activity after the data (the truth's own world), for independent chains.
-Truth windowed_truth(const World& world, int periods, int w0, int w1, int horizon, int lag, RunOptions& ext,
-                     Variant& stop) {
+Truth windowed_truth(const World& world, int periods, int w0, int w1, int horizon, int lag, RunOptions& ext, Variant& stop) {
   RunOptions opt;
   opt.periods = periods;
   TruthOptions to;
@@ -183,7 +182,8 @@ BOOST_AUTO_TEST_CASE(window_over_a_pr_activity_equals_removing_the_activity) {
   const Truth tr = windowed_truth(w, 25, 2, 5, 10, -1, ext, base);
   Variant off = base;
   off.activity_off[0] = 1;
-  const double expect = total(expected_chain(w, base, ext, kPop).conversions) - total(expected_chain(w, off, ext, kPop).conversions);
+  const double expect = total(expected_chain(w, base, ext, kPop).conversions) -
+                        total(expected_chain(w, off, ext, kPop).conversions);
   BOOST_TEST(expect > 0.0);
   BOOST_TEST(tr.channels[0].conversions == expect, boost::test_tools::tolerance(1e-9));
   BOOST_TEST(tr.lag_periods == 4);  // default: ceil(28 days / 7)

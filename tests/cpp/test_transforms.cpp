@@ -48,10 +48,11 @@ BOOST_AUTO_TEST_CASE(geometric_impulse_is_alpha_power) {
 BOOST_AUTO_TEST_CASE(normalised_steady_state_equals_input) {
   // A constant input is returned unchanged once the window is full, for every family.
   const tf::RowMatrix x = tf::RowMatrix::Constant(30, 1, 4.2);
-  const std::vector<std::pair<tf::AdstockKind, std::vector<Vec>>> cases = {
-      {tf::AdstockKind::geometric, {v(0.6)}},       {tf::AdstockKind::delayed, {v(0.5), v(2.0)}},
-      {tf::AdstockKind::binomial, {v(0.3)}},        {tf::AdstockKind::weibull_cdf, {v(1.5), v(3.0)}},
-      {tf::AdstockKind::weibull_pdf, {v(2.0), v(4.0)}}};
+  const std::vector<std::pair<tf::AdstockKind, std::vector<Vec>>> cases = {{tf::AdstockKind::geometric, {v(0.6)}},
+                                                                           {tf::AdstockKind::delayed, {v(0.5), v(2.0)}},
+                                                                           {tf::AdstockKind::binomial, {v(0.3)}},
+                                                                           {tf::AdstockKind::weibull_cdf, {v(1.5), v(3.0)}},
+                                                                           {tf::AdstockKind::weibull_pdf, {v(2.0), v(4.0)}}};
   for (const auto& [kind, p] : cases) {
     const auto r = tf::adstock(x, kind, p, 8, true);
     for (int t = 8; t < 30; ++t) BOOST_TEST(r.values(t, 0) == 4.2, boost::test_tools::tolerance(1e-13));
@@ -136,12 +137,14 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(adstock_derivatives)
 
 const std::vector<std::pair<tf::AdstockKind, std::vector<double>>> adstock_cases = {
-    {tf::AdstockKind::geometric, {0.65}},          {tf::AdstockKind::delayed, {0.55, 2.3}},
-    {tf::AdstockKind::binomial, {0.35}},           {tf::AdstockKind::weibull_cdf, {1.7, 3.2}},
+    {tf::AdstockKind::geometric, {0.65}},
+    {tf::AdstockKind::delayed, {0.55, 2.3}},
+    {tf::AdstockKind::binomial, {0.35}},
+    {tf::AdstockKind::weibull_cdf, {1.7, 3.2}},
     {tf::AdstockKind::weibull_pdf, {2.2, 3.5}}};
 
-BOOST_DATA_TEST_CASE(parameter_gradients_match_finite_differences,
-                     bdata::xrange(5) * bdata::make({true, false}), which, normalize) {
+BOOST_DATA_TEST_CASE(parameter_gradients_match_finite_differences, bdata::xrange(5) * bdata::make({true, false}), which,
+                     normalize) {
   const auto& [kind, base] = adstock_cases[static_cast<std::size_t>(which)];
   const tf::RowMatrix x = random_media(40, 3, 7);
   std::vector<Vec> p;
@@ -166,7 +169,9 @@ BOOST_AUTO_TEST_CASE(infinite_geometric_gradient) {
   const tf::RowMatrix x = random_media(50, 2, 3);
   for (bool normalize : {true, false}) {
     const auto r = tf::adstock(x, tf::AdstockKind::geometric, {v(0.8)}, tf::infinite_lag, normalize, true);
-    auto f = [&](double a) { return tf::adstock(x, tf::AdstockKind::geometric, {v(a)}, tf::infinite_lag, normalize).values; };
+    auto f = [&](double a) {
+      return tf::adstock(x, tf::AdstockKind::geometric, {v(a)}, tf::infinite_lag, normalize).values;
+    };
     check_close(r.gradients[0], trustmix::test::central_difference(f, 0.8, 1e-6), 1e-6, 1e-3);
   }
 }
@@ -276,16 +281,29 @@ BOOST_AUTO_TEST_CASE(errors_name_the_parameter_and_the_cell) {
     }
     return std::string("no error");
   };
-  BOOST_TEST(message([&] { (void)tf::adstock(x, tf::AdstockKind::geometric, {v(1.5)}, 3, true); }).find("alpha must be in [0, 1], got 1.5") != std::string::npos);
-  BOOST_TEST(message([&] { (void)tf::adstock(x, tf::AdstockKind::geometric, {Vec::Constant(3, 0.5)}, 3, true); }).find("one per channel (2), got 3") != std::string::npos);
-  BOOST_TEST(message([&] { (void)tf::adstock(x, tf::AdstockKind::delayed, {v(0.5), v(5.0)}, 3, true); }).find("theta must be in [0, 3]") != std::string::npos);
-  BOOST_TEST(message([&] { (void)tf::adstock(x, tf::AdstockKind::binomial, {v(0.5)}, tf::infinite_lag, true); }).find("only defined for geometric") != std::string::npos);
+  BOOST_TEST(message([&] {
+               (void)tf::adstock(x, tf::AdstockKind::geometric, {v(1.5)}, 3, true);
+             }).find("alpha must be in [0, 1], got 1.5") != std::string::npos);
+  BOOST_TEST(message([&] {
+               (void)tf::adstock(x, tf::AdstockKind::geometric, {Vec::Constant(3, 0.5)}, 3, true);
+             }).find("one per channel (2), got 3") != std::string::npos);
+  BOOST_TEST(message([&] {
+               (void)tf::adstock(x, tf::AdstockKind::delayed, {v(0.5), v(5.0)}, 3, true);
+             }).find("theta must be in [0, 3]") != std::string::npos);
+  BOOST_TEST(message([&] {
+               (void)tf::adstock(x, tf::AdstockKind::binomial, {v(0.5)}, tf::infinite_lag, true);
+             }).find("only defined for geometric") != std::string::npos);
   x(2, 1) = std::nan("");
-  BOOST_TEST(message([&] { (void)tf::adstock(x, tf::AdstockKind::geometric, {v(0.5)}, 3, true); }).find("row 2, column 1") != std::string::npos);
+  BOOST_TEST(message([&] { (void)tf::adstock(x, tf::AdstockKind::geometric, {v(0.5)}, 3, true); }).find("row 2, column 1") !=
+             std::string::npos);
   x(2, 1) = -1.0;
-  BOOST_TEST(message([&] { (void)tf::saturate(x, tf::SaturationKind::hill, {v(1.0), v(1.0)}); }).find("row 2, column 1 is -1") != std::string::npos);
+  BOOST_TEST(message([&] {
+               (void)tf::saturate(x, tf::SaturationKind::hill, {v(1.0), v(1.0)});
+             }).find("row 2, column 1 is -1") != std::string::npos);
   x(2, 1) = 1.0;
-  BOOST_TEST(message([&] { (void)tf::saturate(x, tf::SaturationKind::tanh, {v(0.0)}); }).find("c must be a finite number > 0") != std::string::npos);
+  BOOST_TEST(message([&] {
+               (void)tf::saturate(x, tf::SaturationKind::tanh, {v(0.0)});
+             }).find("c must be a finite number > 0") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -344,7 +362,8 @@ BOOST_AUTO_TEST_CASE(convolution_equals_direct_sum) {
           kernel(x.data(), C, w.data(), L + 1, C, y.data(), C, 0, T);
           // in pieces of 3 rows: the same bits as in one piece
           tf::RowMatrix y3(T, C);
-          for (Eigen::Index t0 = 0; t0 < T; t0 += 3) kernel(x.data(), C, w.data(), L + 1, C, y3.data(), C, t0, std::min(T, t0 + 3));
+          for (Eigen::Index t0 = 0; t0 < T; t0 += 3)
+            kernel(x.data(), C, w.data(), L + 1, C, y3.data(), C, t0, std::min(T, t0 + 3));
           BOOST_TEST_INFO(name << " T=" << T << " C=" << C << " L=" << L);
           BOOST_TEST(((y - ref).cwiseAbs().array() <= bound.array()).all());
           BOOST_TEST((y.array() == y3.array()).all());
@@ -375,11 +394,12 @@ BOOST_AUTO_TEST_CASE(adstock_equals_direct_sum_and_ignores_thread_count) {
 // Reference Hill value 1 / (1 + (k / x)^s) in long double.
 long double hill_ref(double x, double k, double s) {
   if (x == 0.0) return 0.0L;
-  return 1.0L / (1.0L + std::exp(static_cast<long double>(s) * (std::log(static_cast<long double>(k)) - std::log(static_cast<long double>(x)))));
+  return 1.0L / (1.0L + std::exp(static_cast<long double>(s) *
+                                 (std::log(static_cast<long double>(k)) - std::log(static_cast<long double>(x)))));
 }
 
-using HillKernel = bool (*)(const double*, std::ptrdiff_t, double*, std::ptrdiff_t, std::ptrdiff_t, std::ptrdiff_t, const double*,
-                            const double*, double*, double*);
+using HillKernel = bool (*)(const double*, std::ptrdiff_t, double*, std::ptrdiff_t, std::ptrdiff_t, std::ptrdiff_t,
+                            const double*, const double*, double*, double*);
 std::vector<std::pair<std::string, HillKernel>> hill_kernels() {
   std::vector<std::pair<std::string, HillKernel>> k = {{"scalar", &simd::hill_rows_scalar}};
 #if defined(TRUSTMIX_TRANSFORMS_X86)
@@ -404,11 +424,14 @@ BOOST_AUTO_TEST_CASE(hill_equals_direct_formula) {
     }
     for (Eigen::Index t = 0; t < T; ++t)
       for (Eigen::Index c = 0; c < C; ++c)
-        x(t, c) = t % 7 == 0 ? 0.0 : (t % 11 == 0 ? 4.9e-324 * static_cast<double>(1 + t) : std::pow(10.0, -300.0 + 600.0 * u(rng)));
+        x(t, c) = t % 7 == 0
+                      ? 0.0
+                      : (t % 11 == 0 ? 4.9e-324 * static_cast<double>(1 + t) : std::pow(10.0, -300.0 + 600.0 * u(rng)));
     x(1, 0) = 1.7976931348623157e308;
     for (const auto& [name, kernel] : hill_kernels()) {
       tf::RowMatrix y(T, C), lx(T, C), z(T, C);
-      BOOST_TEST(kernel(x.data(), C, y.data(), C, T, C, logk.data(), s.data(), lx.data(), z.data()));  // x all in [0, DBL_MAX]
+      BOOST_TEST(
+          kernel(x.data(), C, y.data(), C, T, C, logk.data(), s.data(), lx.data(), z.data()));  // x all in [0, DBL_MAX]
       for (Eigen::Index t = 0; t < T; ++t)
         for (Eigen::Index c = 0; c < C; ++c) {
           const long double ref = hill_ref(x(t, c), k[c], s[c]);
@@ -417,8 +440,7 @@ BOOST_AUTO_TEST_CASE(hill_equals_direct_formula) {
           BOOST_TEST_INFO(name << " x=" << x(t, c) << " k=" << k[c] << " s=" << s[c] << " y=" << y(t, c));
           if (ref < 1e-290L)  // z near or beyond overflow: y is 0 or denormal
             BOOST_TEST(std::abs(y(t, c) - static_cast<double>(ref)) <= 1e-290);
-          else
-            BOOST_TEST(std::abs(y(t, c) - ref) / ref <= tol);
+          else BOOST_TEST(std::abs(y(t, c) - ref) / ref <= tol);
           if (x(t, c) == 0.0) {
             BOOST_TEST(y(t, c) == 0.0);
             BOOST_TEST((std::isinf(lx(t, c)) && lx(t, c) < 0.0));
@@ -455,7 +477,8 @@ BOOST_AUTO_TEST_CASE(vector_exp_and_log_within_4_ulp) {
       if (e > 2.3e-308L) worst_exp = std::max(worst_exp, ulps(z(0, i), e));  // normal results
     }
     kernel(xs.data(), n, y.data(), n, 1, n, arg.data(), unit.data(), lx.data(), z.data());
-    for (Eigen::Index i = 0; i < n; ++i) worst_log = std::max(worst_log, ulps(lx(0, i), std::log(static_cast<long double>(xs(0, i)))));
+    for (Eigen::Index i = 0; i < n; ++i)
+      worst_log = std::max(worst_log, ulps(lx(0, i), std::log(static_cast<long double>(xs(0, i)))));
     BOOST_TEST_MESSAGE(name << ": worst exp error " << worst_exp << " ulp, worst log error " << worst_log << " ulp");
     BOOST_TEST_INFO(name);
     BOOST_TEST(worst_exp <= 4.0);
@@ -619,7 +642,8 @@ BOOST_AUTO_TEST_CASE(geometric_weights_match_the_api_and_their_derivative) {
       BOOST_TEST((w - api.w).cwiseAbs().maxCoeff() == 0.0);
       BOOST_TEST((dw - api.dw[0]).cwiseAbs().maxCoeff() == 0.0);
       for (int l = 0; l <= 8; ++l) {
-        const double raw = std::pow(alpha, l), total = normalize ? (alpha == 0.0 ? 1.0 : (1.0 - std::pow(alpha, 9)) / (1.0 - alpha)) : 1.0;
+        const double raw = std::pow(alpha, l),
+                     total = normalize ? (alpha == 0.0 ? 1.0 : (1.0 - std::pow(alpha, 9)) / (1.0 - alpha)) : 1.0;
         BOOST_TEST(w[l] == raw / total, boost::test_tools::tolerance(1e-14));
       }
       if (alpha > 0.0) {

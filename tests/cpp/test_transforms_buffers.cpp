@@ -6,8 +6,8 @@
 #include <trustmix/transforms/transforms.hpp>
 
 #include <cstdint>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 
 #if defined(__unix__)

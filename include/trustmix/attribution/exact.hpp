@@ -36,7 +36,8 @@ namespace detail {
 [[nodiscard, gnu::always_inline]] inline exact_t to_exact(double x, std::string_view what = "weight") {
   const auto bits = std::bit_cast<std::uint64_t>(x);
   const auto e = static_cast<int>((bits >> 52) & 0x7FFu);
-  if (e >= 1085) [[unlikely]] detail::fail_not_exact(x, what);  // |x| >= 2^62, inf or NaN
+  if (e >= 1085) [[unlikely]]
+    detail::fail_not_exact(x, what);  // |x| >= 2^62, inf or NaN
   if (e == 0) return 0;  // zero or subnormal
   const auto m = static_cast<std::int64_t>((bits & ((std::uint64_t{1} << 52) - 1)) | (std::uint64_t{1} << 52));
   const int shift = e - 1011;

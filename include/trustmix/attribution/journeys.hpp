@@ -199,8 +199,7 @@ bool split_path(std::string_view p, std::string_view sep, Emit&& emit) {
 }
 
 inline void check_weight(double v, std::size_t row, const std::string& column) {
-  if (!std::isfinite(v) || v < 0.0)
-    fail("row ", row, ", column '", column, "': expected a finite number >= 0, got ", v);
+  if (!std::isfinite(v) || v < 0.0) fail("row ", row, ", column '", column, "': expected a finite number >= 0, got ", v);
 }
 
 /// Replaces local ids by the positions of their names in the sorted union of names.
@@ -244,8 +243,8 @@ inline void JourneyStore::validate() const {
       fail("JourneyStore: touch ", t, " has channel id ", touches[t], " outside [0, ", channels.size(), ")");
 }
 
-inline void JourneyStore::add(const std::vector<std::string>& path, double conversions_, double value_,
-                              double nulls_, const std::vector<double>& ages_days) {
+inline void JourneyStore::add(const std::vector<std::string>& path, double conversions_, double value_, double nulls_,
+                              const std::vector<double>& ages_days) {
   const std::size_t row = size();
   if (path.empty()) fail("row ", row, ", column 'path': a journey needs at least one touch");
   detail::check_weight(conversions_, row, "conversions");
@@ -338,7 +337,8 @@ template <class PathAt>
     for (std::size_t r = ch.begin; r < ch.end; ++r) {
       const double cv = conversions[r], vv = value.empty() ? 0.0 : value[r], nv = nulls.empty() ? 0.0 : nulls[r];
       if (!std::isfinite(cv) || cv < 0.0) {
-        ch.error = format_message("row ", r, ", column '", columns.conversions, "': expected a finite number >= 0, got ", cv);
+        ch.error = format_message("row ", r, ", column '", columns.conversions, "': expected a finite number >= 0, got ",
+                                  cv);
         break;
       }
       if (!std::isfinite(vv) || vv < 0.0) {
@@ -391,8 +391,7 @@ template <class PathAt>
 /// negative or non-finite weights.
 [[nodiscard]] inline JourneyStore from_paths(std::span<const std::string_view> paths, std::span<const double> conversions,
                                              std::span<const double> value, std::span<const double> nulls,
-                                             std::string_view sep = ">", const PathColumns& columns = {},
-                                             int threads = 0) {
+                                             std::string_view sep = ">", const PathColumns& columns = {}, int threads = 0) {
   return from_paths_with(
       paths.size(), [&](std::size_t i) { return paths[i]; }, conversions, value, nulls, sep, columns, threads);
 }
@@ -408,8 +407,8 @@ template <class Offset>
   const std::size_t n = offsets.size() - 1;
   for (std::size_t i = 0; i < n; ++i)
     if (offsets[i] < 0 || offsets[i + 1] < offsets[i] || static_cast<std::size_t>(offsets[i + 1]) > data.size())
-      fail("path buffer: offsets ", offsets[i], "..", offsets[i + 1], " of row ", i, " lie outside the data (",
-           data.size(), " bytes)");
+      fail("path buffer: offsets ", offsets[i], "..", offsets[i + 1], " of row ", i, " lie outside the data (", data.size(),
+           " bytes)");
   return from_paths_with(
       n,
       [&](std::size_t i) {
@@ -525,8 +524,8 @@ struct EventJourneys {
   auto& s = out.store;
   s.touches.reserve(nt);
   s.touch_age_days.reserve(nt);
-  auto emit = [&](std::size_t tb, std::size_t te, std::int64_t end_t, double conv, double val, double nul,
-                  std::int64_t user, std::int64_t row) {
+  auto emit = [&](std::size_t tb, std::size_t te, std::int64_t end_t, double conv, double val, double nul, std::int64_t user,
+                  std::int64_t row) {
     for (std::size_t k = tb; k < te; ++k) {
       const std::size_t i = ti[k];
       s.touches.push_back(map[static_cast<std::size_t>(touch_channel[i])]);
@@ -542,9 +541,8 @@ struct EventJourneys {
   };
   std::size_t a = 0, b = 0;  // cursors into sorted touches and conversions
   while (a < nt || b < nc) {
-    const std::int64_t user = (b >= nc || (a < nt && touch_user[ti[a]] < conversion_user[ci[b]]))
-                                  ? touch_user[ti[a]]
-                                  : conversion_user[ci[b]];
+    const std::int64_t user = (b >= nc || (a < nt && touch_user[ti[a]] < conversion_user[ci[b]])) ? touch_user[ti[a]]
+                                                                                                  : conversion_user[ci[b]];
     // Conversions of this user, in time order.
     while (b < nc && conversion_user[ci[b]] == user) {
       const std::size_t c = ci[b];

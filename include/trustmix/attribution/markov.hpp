@@ -232,8 +232,8 @@ void absorb_lanes(std::size_t m, std::size_t cyclic, const std::vector<std::int6
                   const std::vector<std::int32_t>& col, const std::vector<double>& val, const std::vector<double>& r,
                   const std::vector<std::uint16_t>& removed, std::size_t n_lanes, std::size_t start, double tolerance,
                   int max_sweeps, const std::atomic<bool>* stop_flag, double* out, char* converged) {
-  absorb_lanes_body<lanes2, lanes2_bits, 2 * G>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps,
-                                   stop_flag, out, converged);
+  absorb_lanes_body<lanes2, lanes2_bits, 2 * G>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance,
+                                                max_sweeps, stop_flag, out, converged);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -247,22 +247,21 @@ template <std::size_t G>
 __attribute__((target("avx"))) void absorb_lanes_avx(std::size_t m, std::size_t cyclic,
                                                      const std::vector<std::int64_t>& row_start,
                                                      const std::vector<std::int32_t>& col, const std::vector<double>& val,
-                                                     const std::vector<double>& r,
-                                                     const std::vector<std::uint16_t>& removed, std::size_t n_lanes,
-                                                     std::size_t start, double tolerance, int max_sweeps,
-                                                     const std::atomic<bool>* stop_flag, double* out, char* converged) {
-  absorb_lanes_body<lanes4, lanes4_bits, G>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps, stop_flag,
-                               out, converged);
+                                                     const std::vector<double>& r, const std::vector<std::uint16_t>& removed,
+                                                     std::size_t n_lanes, std::size_t start, double tolerance,
+                                                     int max_sweeps, const std::atomic<bool>* stop_flag, double* out,
+                                                     char* converged) {
+  absorb_lanes_body<lanes4, lanes4_bits, G>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance,
+                                            max_sweeps, stop_flag, out, converged);
 }
 inline bool cpu_has_avx() { return trustmix::cpu_features().avx; }  // the runtime's detector
 #endif
 
 /// Runs the block of 4 G lanes (G = 1..4) with the widest vectors the CPU has.
 inline void absorb_block(std::size_t G, std::size_t m, std::size_t cyclic, const std::vector<std::int64_t>& row_start,
-                         const std::vector<std::int32_t>& col, const std::vector<double>& val,
-                         const std::vector<double>& r, const std::vector<std::uint16_t>& removed, std::size_t n_lanes,
-                         std::size_t start, double tolerance, int max_sweeps, const std::atomic<bool>* stop_flag,
-                         double* out, char* converged) {
+                         const std::vector<std::int32_t>& col, const std::vector<double>& val, const std::vector<double>& r,
+                         const std::vector<std::uint16_t>& removed, std::size_t n_lanes, std::size_t start, double tolerance,
+                         int max_sweeps, const std::atomic<bool>* stop_flag, double* out, char* converged) {
 #define TRUSTMIX_LANES_CALL(fn, g) \
   fn<g>(m, cyclic, row_start, col, val, r, removed, n_lanes, start, tolerance, max_sweeps, stop_flag, out, converged)
 #ifdef TRUSTMIX_MARKOV_AVX
@@ -444,8 +443,7 @@ MarkovResult markov_from_edges(std::vector<ChainEdge>&& edges, std::size_t k, co
     edges.push_back({g, detail::key_at(key, n - 1), w});
   }
   std::sort(edges.begin(), edges.end(), detail::chain_edge_less);
-  return detail::markov_from_edges(std::move(edges), k, st.channels, st.total_conversions, st.total_value, threads,
-                                   solver);
+  return detail::markov_from_edges(std::move(edges), k, st.channels, st.total_conversions, st.total_value, threads, solver);
 }
 
 namespace detail {
@@ -476,8 +474,8 @@ void radix_sort_by_key(std::vector<Pair>& v) {
 /// chain is the same bit for bit): the per-journey counting and the table are those of
 /// AttributionStats::update (packed_transitions keys, whose integer order is markov()'s
 /// edge order, summed in an ExactCounter).
-inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size_t k, bool collapse_repeats,
-                                                int threads, exact_t& total_conversions, exact_t& total_value) {
+inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size_t k, bool collapse_repeats, int threads,
+                                                exact_t& total_conversions, exact_t& total_value) {
   const std::size_t n = s.size();
   // Each chunk fills a table of its own (fresh memory: a page fault per 4 KiB), so chunks
   // are large: one below 2^18 journeys.
@@ -549,8 +547,8 @@ inline std::vector<ChainEdge> count_chain_edges(const JourneyStore& s, std::size
 }
 
 inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, std::size_t k,
-                                             const std::vector<std::string>& channels, exact_t total_conversions,
-                                             exact_t total_value, int threads, const MarkovSolver& solver) {
+                                              const std::vector<std::string>& channels, exact_t total_conversions,
+                                              exact_t total_value, int threads, const MarkovSolver& solver) {
   // (solver.tolerance is checked by the public markov() overloads before any counting)
   using Edge = ChainEdge;
   MarkovResult res;
@@ -631,8 +629,8 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
       std::vector<std::int32_t> adj(static_cast<std::size_t>(adj_start[m]));
       std::vector<std::int64_t> fill(adj_start.begin(), adj_start.end() - 1);
       for (std::size_t e = 0; e < from.size(); ++e)
-        if (to[e] < conv_state) adj[static_cast<std::size_t>(fill[static_cast<std::size_t>(from[e])]++)] =
-            static_cast<std::int32_t>(to[e]);
+        if (to[e] < conv_state)
+          adj[static_cast<std::size_t>(fill[static_cast<std::size_t>(from[e])]++)] = static_cast<std::int32_t>(to[e]);
       component = components_sinks_first(m, adj_start, adj);
     }
     std::vector<std::int32_t> order_of(m);
@@ -656,7 +654,8 @@ inline MarkovResult detail::markov_from_edges(std::vector<ChainEdge>&& edges, st
       std::vector<std::int64_t> fill(row_start.begin(), row_start.end() - 1);
       for (std::size_t e = 0; e < from.size(); ++e) {
         if (to[e] >= conv_state) continue;
-        const auto pos = static_cast<std::size_t>(fill[static_cast<std::size_t>(position[static_cast<std::size_t>(from[e])])]++);
+        const auto pos = static_cast<std::size_t>(
+            fill[static_cast<std::size_t>(position[static_cast<std::size_t>(from[e])])]++);
         col[pos] = position[static_cast<std::size_t>(to[e])];
         val[pos] = prob[e];
       }
@@ -777,8 +776,7 @@ struct HeldOutScore {
 /// probabilities use add-one (Laplace) smoothing over the C + 2 possible targets of a row,
 /// (count + 1) / (row total + C + 2), so unseen transitions and channels have finite cost.
 /// Channels are matched by name; channels unknown to `train` act as one unseen channel.
-[[nodiscard]] inline HeldOutScore markov_log_likelihood(const AttributionStats& train, const JourneyStore& test,
-                                                        int order) {
+[[nodiscard]] inline HeldOutScore markov_log_likelihood(const AttributionStats& train, const JourneyStore& test, int order) {
   const auto& tr = train.transitions[train.order_index(order)];
   std::unordered_map<std::string, double> row;
   for (const auto& [k, v] : detail::sorted_items(tr)) row[k.substr(0, k.size() - 2)] += to_double(v);

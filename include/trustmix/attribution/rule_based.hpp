@@ -4,12 +4,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <span>
-#include <type_traits>
-#include <utility>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "trustmix/attribution/exact.hpp"
@@ -45,8 +45,8 @@ struct Credit {
 namespace detail {
 
 /// Fills w (one weight per touch, summing to 1) for one journey.
-inline void rule_weights(RuleModel model, std::span<const ChannelId> path, std::span<const double> ages,
-                         ChannelId excluded, const RuleOptions& o, std::vector<double>& w) {
+inline void rule_weights(RuleModel model, std::span<const ChannelId> path, std::span<const double> ages, ChannelId excluded,
+                         const RuleOptions& o, std::vector<double>& w) {
   const std::size_t L = path.size();
   w.assign(L, 0.0);
   switch (model) {
@@ -135,8 +135,8 @@ inline void rule_weights(RuleModel model, std::span<const ChannelId> path, std::
   }
   const ChannelId excluded = s.find(o.excluded_channel);
   const std::size_t n = s.size(), C = s.n_channels();
-  const auto n_chunks = static_cast<std::size_t>(
-      std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(resolve_threads(o.threads), static_cast<std::ptrdiff_t>(n / 8192 + 1))));
+  const auto n_chunks = static_cast<std::size_t>(std::max<std::ptrdiff_t>(
+      1, std::min<std::ptrdiff_t>(resolve_threads(o.threads), static_cast<std::ptrdiff_t>(n / 8192 + 1))));
   struct Part {
     std::vector<exact_t> conv, val;
     std::vector<std::int64_t> journey;
@@ -159,7 +159,8 @@ inline void rule_weights(RuleModel model, std::span<const ChannelId> path, std::
         for (std::size_t j = jb; j < je; ++j) {
           const double cv = s.conversions[j], vv = s.value[j];
           if (cv == 0.0 && vv == 0.0) continue;
-          const auto id = static_cast<std::size_t>(s.touches[static_cast<std::size_t>(first ? s.offsets[j] : s.offsets[j + 1] - 1)]);
+          const auto id = static_cast<std::size_t>(
+              s.touches[static_cast<std::size_t>(first ? s.offsets[j] : s.offsets[j + 1] - 1)]);
           p.conv[id] += to_exact(cv);
           p.val[id] += to_exact(vv);
         }

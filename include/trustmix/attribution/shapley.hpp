@@ -12,8 +12,8 @@
 #include "trustmix/attribution/exact.hpp"
 #include "trustmix/attribution/statistics.hpp"
 #include "trustmix/core/error.hpp"
-#include "trustmix/core/resources.hpp"
 #include "trustmix/core/parallel.hpp"
+#include "trustmix/core/resources.hpp"
 
 namespace trustmix::attribution {
 
@@ -122,7 +122,8 @@ inline void moebius_transform(std::vector<double>& f, int n) {
   if (o.value_function == ShapleyValue::count) {
     for (int pass = 0; pass < 2; ++pass) {
       std::vector<double> v(N, 0.0);
-      for (const auto& [k, c] : detail::sorted_items(st.sets)) v[mask_of(k)] = to_double(pass == 0 ? c.conversions : c.value);
+      for (const auto& [k, c] : detail::sorted_items(st.sets))
+        v[mask_of(k)] = to_double(pass == 0 ? c.conversions : c.value);
       zeta_transform(v, n);
       auto phi = shapley_values(v, n, o.threads);
       if (pass == 0) {
@@ -253,8 +254,9 @@ struct Roles {
     case RuleModel::linear: f = ChannelField::linear_conversions; break;
     case RuleModel::linear_unique: f = ChannelField::linear_unique_conversions; break;
     case RuleModel::position_based: f = ChannelField::position_conversions; break;
-    default: fail("from statistics only first_touch, last_touch, linear, linear_unique and position_based (40/20/40) ",
-                  "are available; last_non and time_decay need the journeys");
+    default:
+      fail("from statistics only first_touch, last_touch, linear, linear_unique and position_based (40/20/40) ",
+           "are available; last_non and time_decay need the journeys");
   }
   Credit c;
   c.channels = st.channels;

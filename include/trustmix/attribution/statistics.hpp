@@ -34,17 +34,33 @@ enum class ChannelField : std::uint8_t {
   assist,       ///< ... that lie strictly inside one
   closer,       ///< ... that close one
   sole,         ///< ... that are the only touch of a converting journey
-  first_conversions, first_value, last_conversions, last_value, linear_conversions, linear_value,
-  linear_unique_conversions, linear_unique_value, position_conversions, position_value,
+  first_conversions,
+  first_value,
+  last_conversions,
+  last_value,
+  linear_conversions,
+  linear_value,
+  linear_unique_conversions,
+  linear_unique_value,
+  position_conversions,
+  position_value,
   count
 };
 inline constexpr std::size_t n_channel_fields = static_cast<std::size_t>(ChannelField::count);
-inline constexpr std::array<std::string_view, n_channel_fields> channel_field_names{
-    "introducer",         "assist",           "closer",
-    "sole",               "first_conversions", "first_value",
-    "last_conversions",   "last_value",       "linear_conversions",
-    "linear_value",       "linear_unique_conversions", "linear_unique_value",
-    "position_conversions", "position_value"};
+inline constexpr std::array<std::string_view, n_channel_fields> channel_field_names{"introducer",
+                                                                                    "assist",
+                                                                                    "closer",
+                                                                                    "sole",
+                                                                                    "first_conversions",
+                                                                                    "first_value",
+                                                                                    "last_conversions",
+                                                                                    "last_value",
+                                                                                    "linear_conversions",
+                                                                                    "linear_value",
+                                                                                    "linear_unique_conversions",
+                                                                                    "linear_unique_value",
+                                                                                    "position_conversions",
+                                                                                    "position_value"};
 
 /// Conversions, value and non-converting count of the journeys with one channel set.
 struct SetCounts {
@@ -206,7 +222,7 @@ inline std::string unpack_key(std::uint64_t packed) {
 /// (lane_of) in bits 0-15, so that the integer order of keys is markov()'s edge order.
 template <class Add>
 [[gnu::always_inline]] inline void packed_transitions(std::span<const ChannelId> path, std::size_t k, bool collapse_repeats,
-                               exact_t conversions, exact_t nulls, Add&& add) {
+                                                      exact_t conversions, exact_t nulls, Add&& add) {
   const exact_t through = conversions + nulls;
   const int last_shift = 48 - 16 * static_cast<int>(k - 1);
   std::uint64_t gram = 0;
@@ -270,7 +286,8 @@ struct AttributionStats {
   AttributionStats() = default;
   explicit AttributionStats(std::vector<int> orders_, bool collapse_repeats_ = true, unsigned contents_ = content_all)
       : orders(std::move(orders_)), collapse_repeats(collapse_repeats_), contents(contents_) {
-    if (contents == 0 || contents > content_all) fail("contents must be a non-empty combination of StatsContent flags, got ", contents);
+    if (contents == 0 || contents > content_all)
+      fail("contents must be a non-empty combination of StatsContent flags, got ", contents);
     if (orders.empty()) fail("orders must list at least one Markov order");
     std::sort(orders.begin(), orders.end());
     orders.erase(std::unique(orders.begin(), orders.end()), orders.end());
@@ -317,9 +334,8 @@ struct AttributionStats {
   /// Same settings, same sums (bit for bit).
   [[nodiscard]] bool operator==(const AttributionStats& o) const {
     return channels == o.channels && orders == o.orders && collapse_repeats == o.collapse_repeats &&
-           contents == o.contents &&
-           transitions == o.transitions && sets == o.sets && per_channel == o.per_channel && ordered == o.ordered &&
-           total_conversions == o.total_conversions && total_value == o.total_value &&
+           contents == o.contents && transitions == o.transitions && sets == o.sets && per_channel == o.per_channel &&
+           ordered == o.ordered && total_conversions == o.total_conversions && total_value == o.total_value &&
            total_nulls == o.total_nulls && n_journeys == o.n_journeys;
   }
 
@@ -333,7 +349,6 @@ struct AttributionStats {
   void adopt(AttributionStats&& other);
 
  public:
-
   /// Versioned binary serialisation (little-endian words).
   [[nodiscard]] std::string to_bytes() const;
   /// Reads a to_bytes() state and checks it completely (validate()) before returning it:
@@ -460,24 +475,24 @@ inline void count_journeys(const JourneyStore& s, std::size_t begin, std::size_t
     }
     if (cv == 0.0 && vv == 0.0) continue;
     if (st.contents & content_channels) {
-    // Roles (touch positions in converting journeys).
-    for (std::size_t t = 0; t < L; ++t) {
-      const ChannelField f = L == 1 ? ChannelField::sole
-                             : t == 0 ? ChannelField::introducer
-                             : t + 1 == L ? ChannelField::closer
-                                          : ChannelField::assist;
-      st.per_channel[static_cast<std::size_t>(path[t])][static_cast<std::size_t>(f)] += cv_exact;
-    }
-    // Default rule-based credits.
-    for (const auto& [model, field] : heuristics) {
-      rule_weights(model, path, {}, -1, position_default, w);
+      // Roles (touch positions in converting journeys).
       for (std::size_t t = 0; t < L; ++t) {
-        if (w[t] == 0.0) continue;
-        auto& pc = st.per_channel[static_cast<std::size_t>(path[t])];
-        pc[static_cast<std::size_t>(field)] += to_exact(cv * w[t]);
-        pc[static_cast<std::size_t>(field) + 1] += to_exact(vv * w[t]);
+        const ChannelField f = L == 1       ? ChannelField::sole
+                               : t == 0     ? ChannelField::introducer
+                               : t + 1 == L ? ChannelField::closer
+                                            : ChannelField::assist;
+        st.per_channel[static_cast<std::size_t>(path[t])][static_cast<std::size_t>(f)] += cv_exact;
       }
-    }
+      // Default rule-based credits.
+      for (const auto& [model, field] : heuristics) {
+        rule_weights(model, path, {}, -1, position_default, w);
+        for (std::size_t t = 0; t < L; ++t) {
+          if (w[t] == 0.0) continue;
+          auto& pc = st.per_channel[static_cast<std::size_t>(path[t])];
+          pc[static_cast<std::size_t>(field)] += to_exact(cv * w[t]);
+          pc[static_cast<std::size_t>(field) + 1] += to_exact(vv * w[t]);
+        }
+      }
     }
     if (!(st.contents & content_ordered)) continue;
     // Ordered Shapley: 1/U per distinct channel, split evenly over its occurrences.
@@ -495,8 +510,7 @@ inline void count_journeys(const JourneyStore& s, std::size_t begin, std::size_t
   }
 }
 
-inline std::string remap_key(std::string_view key, const std::vector<std::uint16_t>& map, bool is_set,
-                             bool has_next) {
+inline std::string remap_key(std::string_view key, const std::vector<std::uint16_t>& map, bool is_set, bool has_next) {
   const std::size_t n = key_length(key);
   std::vector<std::uint16_t> ids(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -607,8 +621,8 @@ inline void AttributionStats::update(const JourneyStore& s, int threads) {
   if (s.n_channels() > detail::max_channels_in_keys)
     fail("at most ", detail::max_channels_in_keys, " channels are supported, got ", s.n_channels());
   const std::size_t n = s.size();
-  const auto n_chunks = static_cast<std::size_t>(
-      std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(resolve_threads(threads), static_cast<std::ptrdiff_t>(n / 16384 + 1))));
+  const auto n_chunks = static_cast<std::size_t>(std::max<std::ptrdiff_t>(
+      1, std::min<std::ptrdiff_t>(resolve_threads(threads), static_cast<std::ptrdiff_t>(n / 16384 + 1))));
   std::vector<AttributionStats> parts(n_chunks, AttributionStats(orders, collapse_repeats, contents));
   std::vector<detail::FastCounts> fast(n_chunks);
   parallel_for_blocks(static_cast<std::ptrdiff_t>(n_chunks), threads, 1, [&](std::ptrdiff_t cb, std::ptrdiff_t ce) {
@@ -748,8 +762,7 @@ inline AttributionStats AttributionStats::from_bytes(std::string_view bytes) {
     bytes.remove_suffix(4);
     r.in = bytes;
     if (detail::state_checksum(bytes) != stored)
-      fail("AttributionStats.from_bytes: corrupted or truncated state (checksum mismatch over ", bytes.size(),
-           " bytes)");
+      fail("AttributionStats.from_bytes: corrupted or truncated state (checksum mismatch over ", bytes.size(), " bytes)");
   }
   AttributionStats s;
   const auto nc = r.get<std::uint64_t>();
@@ -808,8 +821,7 @@ inline void AttributionStats::validate(std::string_view where) const {
     if (i > 0 && !(channels[i - 1] < channels[i]))
       fail(where, ": channel names must be sorted and unique ('", channels[i - 1], "' before '", channels[i], "')");
   }
-  if (orders.empty() || orders.size() > std::size_t{8})
-    fail(where, ": bad number of Markov orders ", orders.size());
+  if (orders.empty() || orders.size() > std::size_t{8}) fail(where, ": bad number of Markov orders ", orders.size());
   for (std::size_t i = 0; i < orders.size(); ++i) {
     if (orders[i] < 1 || orders[i] > 8) fail(where, ": Markov order ", orders[i], " outside [1, 8]");
     if (i > 0 && orders[i - 1] >= orders[i]) fail(where, ": Markov orders must be sorted and unique");
@@ -865,8 +877,7 @@ inline void AttributionStats::validate(std::string_view where) const {
         balance[to_state] += w;
       }
     }
-    if (into_conversion != total_conversions || into_null != total_nulls ||
-        out_of_start != total_conversions + total_nulls)
+    if (into_conversion != total_conversions || into_null != total_nulls || out_of_start != total_conversions + total_nulls)
       fail(where, ": the order-", k, " transitions do not add up to the total conversions and nulls");
     balance[std::string()] += out_of_start;
     for (const auto& [state, b] : balance)
@@ -913,8 +924,7 @@ inline void AttributionStats::validate(std::string_view where) const {
 
 /// Counts a store into fresh statistics.
 [[nodiscard]] inline AttributionStats count(const JourneyStore& s, std::vector<int> orders = {1},
-                                            bool collapse_repeats = true, int threads = 0,
-                                            unsigned contents = content_all) {
+                                            bool collapse_repeats = true, int threads = 0, unsigned contents = content_all) {
   AttributionStats st(std::move(orders), collapse_repeats, contents);
   st.update(s, threads);
   return st;

@@ -71,8 +71,8 @@ inline constexpr std::string_view set_separator = " + ";
       const auto next = detail::key_at(k, n - 1);
       t.push("transition", st.orders[oi], -1, gram_name(k, n - 1),
              next == detail::key_conversion ? "(conversion)"
-             : next == detail::key_null    ? "(null)"
-                                           : st.channels[next],
+             : next == detail::key_null     ? "(null)"
+                                            : st.channels[next],
              v);
     }
   for (const auto& [k, v] : detail::sorted_items(st.sets)) {
@@ -121,7 +121,8 @@ inline std::vector<std::string> split_names(std::string_view s, std::string_view
   constexpr exact_t limit = static_cast<exact_t>(exact_unsigned_t{1} << 126);
   auto units = [&](std::size_t i) {
     const exact_t u = exact_from_words(t.units_high[i], t.units_low[i]);
-    if (u < 0 || u >= limit) fail("from_table: row ", i, ", column 'units': expected a count in [0, 2^126), got ", to_double(u), " * 2^64");
+    if (u < 0 || u >= limit)
+      fail("from_table: row ", i, ", column 'units': expected a count in [0, 2^126), got ", to_double(u), " * 2^64");
     return u;
   };
   auto add = [&](exact_t& sum, std::size_t i) {
@@ -173,15 +174,14 @@ inline std::vector<std::string> split_names(std::string_view s, std::string_view
         if (st.n_journeys > (std::int64_t{1} << 53) - add_journeys)
           fail("from_table: row ", i, ": the n_journeys rows add up to more than 2^53");
         st.n_journeys += add_journeys;
-      }
-      else fail("from_table: row ", i, ", column 'target': unknown total '", t.target[i], "'");
+      } else fail("from_table: row ", i, ", column 'target': unknown total '", t.target[i], "'");
     } else if (s == "transition") {
       std::string key;
       if (t.key[i] != "(start)")
         for (const auto& name : detail::split_names(t.key[i], state_separator)) detail::key_push(key, id_of(name, i));
       detail::key_push(key, t.target[i] == "(conversion)" ? detail::key_conversion
-                            : t.target[i] == "(null)"    ? detail::key_null
-                                                         : id_of(t.target[i], i));
+                            : t.target[i] == "(null)"     ? detail::key_null
+                                                          : id_of(t.target[i], i));
       add(st.transitions[st.order_index(t.order[i])][key], i);
     } else if (s == "channel_set") {
       std::vector<std::uint16_t> ids;

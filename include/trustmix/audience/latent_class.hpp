@@ -67,15 +67,15 @@ struct Survey {
   [[nodiscard]] double weight(Eigen::Index i) const { return weights.size() ? weights[i] : 1.0; }
   [[nodiscard]] std::string item_name(Eigen::Index j) const {
     return static_cast<std::size_t>(j) < item_names.size() ? item_names[static_cast<std::size_t>(j)]
-                                                             : "item " + std::to_string(j);
+                                                           : "item " + std::to_string(j);
   }
   [[nodiscard]] std::string gaussian_name(Eigen::Index g) const {
     return static_cast<std::size_t>(g) < gaussian_names.size() ? gaussian_names[static_cast<std::size_t>(g)]
-                                                                 : "indicator " + std::to_string(g);
+                                                               : "indicator " + std::to_string(g);
   }
   [[nodiscard]] std::string covariate_name(Eigen::Index p) const {
     return static_cast<std::size_t>(p) < covariate_names.size() ? covariate_names[static_cast<std::size_t>(p)]
-                                                                  : "covariate " + std::to_string(p);
+                                                                : "covariate " + std::to_string(p);
   }
   /// True if respondent i answered nothing (every item and indicator missing).
   [[nodiscard]] bool all_missing(Eigen::Index i) const {
@@ -93,7 +93,8 @@ struct Survey {
     if (n == 0) fail("the survey has no respondents");
     if (items.cols() == 0 && gaussian.cols() == 0) fail("the survey has no items and no Gaussian indicators");
     if (items.cols() > 0 && items.rows() != n) fail("items have ", items.rows(), " rows, the survey has ", n);
-    if (gaussian.cols() > 0 && gaussian.rows() != n) fail("gaussian indicators have ", gaussian.rows(), " rows, the survey has ", n);
+    if (gaussian.cols() > 0 && gaussian.rows() != n)
+      fail("gaussian indicators have ", gaussian.rows(), " rows, the survey has ", n);
     if (static_cast<Eigen::Index>(categories.size()) != items.cols())
       fail("categories has ", categories.size(), " entries, there are ", items.cols(), " items");
     for (Eigen::Index j = 0; j < items.cols(); ++j) {
@@ -123,8 +124,10 @@ struct Survey {
       for (Eigen::Index p = 0; p < covariates.cols(); ++p)
         for (Eigen::Index i = 0; i < n; ++i)
           if (!std::isfinite(covariates(i, p)))
-            fail("row ", i, ", ", covariate_name(p), ": covariates must be finite (missing covariates cannot be "
-                 "integrated out; drop or impute the row), got ", covariates(i, p));
+            fail("row ", i, ", ", covariate_name(p),
+                 ": covariates must be finite (missing covariates cannot be "
+                 "integrated out; drop or impute the row), got ",
+                 covariates(i, p));
     }
   }
 };
@@ -213,7 +216,8 @@ inline constexpr double log_2pi = 1.8378770664093454836;  // log(2 pi)
 /// Sufficient statistics of one E-step (summed over respondents in a fixed chunk order).
 struct Stats {
   double log_likelihood = 0.0;
-  std::vector<double> item_counts;  ///< (sum_j (C_j + 1)) x K: weighted posterior counts per category (last row of an item: missing)
+  std::vector<double>
+      item_counts;  ///< (sum_j (C_j + 1)) x K: weighted posterior counts per category (last row of an item: missing)
   std::vector<double> class_weight; ///< K
   std::vector<double> g0, g1, g2;   ///< diagonal: G x K observed weight, sum r z, sum r z^2; full: K, K x G, K x G x G
   double entropy = 0.0;             ///< sum_i w_i sum_k -r log r
@@ -276,13 +280,14 @@ inline Compiled compile(const LatentClassModel& m) {
     const auto& th = m.item_probabilities[j];
     for (Eigen::Index cat = 0; cat < th.cols(); ++cat)
       for (int kk = 0; kk < K; ++kk)
-        c.log_theta[(c.offset[j] + static_cast<std::size_t>(cat)) * k + static_cast<std::size_t>(kk)] =
-            std::log(std::max(th(kk, cat), std::numeric_limits<double>::min()));
+        c.log_theta[(c.offset[j] + static_cast<std::size_t>(cat)) * k + static_cast<std::size_t>(kk)] = std::log(
+            std::max(th(kk, cat), std::numeric_limits<double>::min()));
   }
   if (m.beta.rows() == 1) {
     const Eigen::VectorXd s = m.shares(Eigen::RowVectorXd(0));
     c.log_share.resize(k);
-    for (int kk = 0; kk < K; ++kk) c.log_share[static_cast<std::size_t>(kk)] = std::log(std::max(s[kk], std::numeric_limits<double>::min()));
+    for (int kk = 0; kk < K; ++kk)
+      c.log_share[static_cast<std::size_t>(kk)] = std::log(std::max(s[kk], std::numeric_limits<double>::min()));
   }
   const Eigen::Index G = m.n_gaussian();
   if (G > 0) {
@@ -337,7 +342,8 @@ inline void joint_log_density(const LatentClassModel& m, const Compiled& c, cons
   const Eigen::Index J = s.items.cols();
   const std::uint8_t* y = J ? s.items.data() + i * J : nullptr;
   for (Eigen::Index j = 0; j < J; ++j) {
-    const std::size_t code = y[j] == missing_code ? static_cast<std::size_t>(m.categories[static_cast<std::size_t>(j)]) : y[j];
+    const std::size_t code = y[j] == missing_code ? static_cast<std::size_t>(m.categories[static_cast<std::size_t>(j)])
+                                                  : y[j];
     const double* row = c.log_theta.data() + (c.offset[static_cast<std::size_t>(j)] + code) * k;
     for (std::size_t kk = 0; kk < k; ++kk) lp[kk] += row[kk];
   }
@@ -377,7 +383,8 @@ void categorical_rows(const LatentClassModel& m, const Compiled& c, const Survey
     for (std::size_t kk = 0; kk < k; ++kk) lp[kk] = c.log_share[kk];
     const std::uint8_t* y = s.items.data() + i * J;
     for (Eigen::Index j = 0; j < J; ++j) {
-      const std::size_t code = y[j] == missing_code ? static_cast<std::size_t>(m.categories[static_cast<std::size_t>(j)]) : y[j];
+      const std::size_t code = y[j] == missing_code ? static_cast<std::size_t>(m.categories[static_cast<std::size_t>(j)])
+                                                    : y[j];
       const double* row = lt + (c.offset[static_cast<std::size_t>(j)] + code) * k;
       for (std::size_t kk = 0; kk < k; ++kk) lp[kk] += row[kk];
     }
@@ -393,7 +400,8 @@ void categorical_rows(const LatentClassModel& m, const Compiled& c, const Survey
       st.class_weight[kk] += r[kk];
     }
     for (Eigen::Index j = 0; j < J; ++j) {
-      const std::size_t code = y[j] == missing_code ? static_cast<std::size_t>(m.categories[static_cast<std::size_t>(j)]) : y[j];
+      const std::size_t code = y[j] == missing_code ? static_cast<std::size_t>(m.categories[static_cast<std::size_t>(j)])
+                                                    : y[j];
       double* row = st.item_counts.data() + (c.offset[static_cast<std::size_t>(j)] + code) * k;
       for (std::size_t kk = 0; kk < k; ++kk) row[kk] += r[kk];
     }
@@ -450,7 +458,8 @@ inline Stats e_step(const LatentClassModel& m, const Compiled& c, const Survey& 
         const Eigen::Index J = s.items.cols();
         const std::uint8_t* y = J ? s.items.data() + i * J : nullptr;
         for (Eigen::Index j = 0; j < J; ++j) {
-          const std::size_t code = y[j] == missing_code ? static_cast<std::size_t>(m.categories[static_cast<std::size_t>(j)]) : y[j];
+          const std::size_t code = y[j] == missing_code ? static_cast<std::size_t>(m.categories[static_cast<std::size_t>(j)])
+                                                        : y[j];
           double* row = st.item_counts.data() + (c.offset[static_cast<std::size_t>(j)] + code) * k;
           for (std::size_t kk = 0; kk < k; ++kk) row[kk] += w * r[kk];
         }
@@ -474,7 +483,8 @@ inline Stats e_step(const LatentClassModel& m, const Compiled& c, const Survey& 
             for (std::size_t a = 0; a < g; ++a) {
               const double za = s.gaussian(i, static_cast<Eigen::Index>(a));
               st.g1[kk * g + a] += wr * za;
-              for (std::size_t b = 0; b <= a; ++b) st.g2[(kk * g + a) * g + b] += wr * za * s.gaussian(i, static_cast<Eigen::Index>(b));
+              for (std::size_t b = 0; b <= a; ++b)
+                st.g2[(kk * g + a) * g + b] += wr * za * s.gaussian(i, static_cast<Eigen::Index>(b));
             }
           }
         }
@@ -569,8 +579,8 @@ inline void m_step(LatentClassModel& m, const Stats& st, const Survey& s, const 
     for (const double v : st.class_weight) total += v;
     const double ref = std::max(st.class_weight[0], std::numeric_limits<double>::min());
     for (std::size_t kk = 0; kk < k; ++kk)
-      m.beta(0, static_cast<Eigen::Index>(kk)) =
-          std::log(std::max(st.class_weight[kk], std::numeric_limits<double>::min() * total) / ref);
+      m.beta(0, static_cast<Eigen::Index>(kk)) = std::log(
+          std::max(st.class_weight[kk], std::numeric_limits<double>::min() * total) / ref);
   } else if (posterior) {
     newton_membership(m.beta, s, *posterior);
   }
@@ -595,7 +605,8 @@ inline void m_step(LatentClassModel& m, const Stats& st, const Survey& s, const 
       Eigen::MatrixXd cov(G, G);
       for (std::size_t a = 0; a < g; ++a)
         for (std::size_t b = 0; b <= a; ++b) {
-          const double v = st.g2[(kk * g + a) * g + b] / st.g0[kk] - mu[static_cast<Eigen::Index>(a)] * mu[static_cast<Eigen::Index>(b)];
+          const double v = st.g2[(kk * g + a) * g + b] / st.g0[kk] -
+                           mu[static_cast<Eigen::Index>(a)] * mu[static_cast<Eigen::Index>(b)];
           cov(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) = v;
           cov(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(a)) = v;
         }
@@ -789,7 +800,8 @@ inline void order_classes(LatentClassModel& m, const Eigen::VectorXd& shares) {
   LatentClassModel out = m;
   for (int k = 0; k < K; ++k) {
     const int from = order[static_cast<std::size_t>(k)];
-    for (std::size_t j = 0; j < m.item_probabilities.size(); ++j) out.item_probabilities[j].row(k) = m.item_probabilities[j].row(from);
+    for (std::size_t j = 0; j < m.item_probabilities.size(); ++j)
+      out.item_probabilities[j].row(k) = m.item_probabilities[j].row(from);
     if (m.means.cols() > 0) out.means.row(k) = m.means.row(from);
     out.covariances[static_cast<std::size_t>(k)] = m.covariances[static_cast<std::size_t>(from)];
     out.beta.col(k) = m.beta.col(from) - m.beta.col(order[0]);
@@ -878,7 +890,8 @@ inline void check_model(const LatentClassModel& m, const Survey& s) {
 }
 
 /// The inverse of pack_parameters: `shape` supplies K, categories and covariance type.
-[[nodiscard]] inline LatentClassModel unpack_parameters(const LatentClassModel& shape, const Eigen::Ref<const Eigen::VectorXd>& v) {
+[[nodiscard]] inline LatentClassModel unpack_parameters(const LatentClassModel& shape,
+                                                        const Eigen::Ref<const Eigen::VectorXd>& v) {
   LatentClassModel m = shape;
   Eigen::Index at = 0;
   auto next = [&]() {
@@ -932,7 +945,8 @@ inline void check_model(const LatentClassModel& m, const Survey& s) {
   for (Eigen::Index i = 0; i < n; ++i) {
     Eigen::RowVectorXd x = Eigen::RowVectorXd::Ones(P1);
     for (Eigen::Index p = 1; p < P1; ++p) x[p] = s.covariates(i, p - 1);
-    const Eigen::VectorXd pi = m.shares(s.covariates.cols() ? Eigen::RowVectorXd(s.covariates.row(i)) : Eigen::RowVectorXd(0));
+    const Eigen::VectorXd pi = m.shares(s.covariates.cols() ? Eigen::RowVectorXd(s.covariates.row(i))
+                                                            : Eigen::RowVectorXd(0));
     for (Eigen::Index k = 0; k < K; ++k) gb.col(k) += s.weight(i) * (r(i, k) - pi[k]) * x.transpose();
   }
   for (Eigen::Index k = 1; k < K; ++k)
@@ -1007,14 +1021,16 @@ inline void check_model(const LatentClassModel& m, const Survey& s) {
   if (K < 1 || K > max_classes) fail("classes must be in [1, ", max_classes, "], got ", K);
   if (o.starts < 1) fail("starts must be >= 1, got ", o.starts);
   if (o.max_iterations < 1) fail("max_iterations must be >= 1, got ", o.max_iterations);
-  if (!(o.tolerance >= 0.0) || !std::isfinite(o.tolerance)) fail("tolerance must be a finite number >= 0, got ", o.tolerance);
+  if (!(o.tolerance >= 0.0) || !std::isfinite(o.tolerance))
+    fail("tolerance must be a finite number >= 0, got ", o.tolerance);
   if (o.screening_iterations < 0) fail("screening_iterations must be >= 0, got ", o.screening_iterations);
   if (o.final_starts < 0) fail("final_starts must be >= 0, got ", o.final_starts);
   if (o.covariance == Covariance::full)
     for (Eigen::Index i = 0; i < s.rows(); ++i)
       for (Eigen::Index g = 0; g < s.gaussian.cols(); ++g)
         if (std::isnan(s.gaussian(i, g)))
-          fail("row ", i, ", ", s.gaussian_name(g), ": missing value; covariance='full' needs every Gaussian indicator "
+          fail("row ", i, ", ", s.gaussian_name(g),
+               ": missing value; covariance='full' needs every Gaussian indicator "
                "observed (use covariance='diagonal', which integrates missing values out)");
   const Eigen::Index n = s.rows();
   // Items must vary; Gaussian indicators must vary.
@@ -1029,7 +1045,8 @@ inline void check_model(const LatentClassModel& m, const Survey& s) {
       }
     }
     if (distinct < 2)
-      fail(s.item_name(j), ": only ", distinct, " category observed; an item without variation carries no "
+      fail(s.item_name(j), ": only ", distinct,
+           " category observed; an item without variation carries no "
            "information about the classes (drop it)");
   }
   const auto var_floor = detail::variance_floor(s);
@@ -1054,8 +1071,8 @@ inline void check_model(const LatentClassModel& m, const Survey& s) {
     int kmax = K;
     while (kmax > 1 && static_cast<double>(count_parameters(s, kmax, o.covariance)) > max_par) --kmax;
     fail("classes=", K, " has ", npar, " free parameters but the items' ", static_cast<long long>(max_par + 1.0),
-         " answer patterns identify at most ", static_cast<long long>(max_par), ": the model is not identified (use at most ",
-         kmax, " classes)");
+         " answer patterns identify at most ", static_cast<long long>(max_par),
+         ": the model is not identified (use at most ", kmax, " classes)");
   }
   if (static_cast<double>(npar) >= std::max(static_cast<double>(answered), answered_weight))
     fail("classes=", K, " has ", npar, " free parameters but only ", answered,
@@ -1131,7 +1148,8 @@ inline void check_model(const LatentClassModel& m, const Survey& s) {
   fit.class_shares = Eigen::VectorXd::Zero(K);
   double wsum = 0.0;
   for (Eigen::Index i = 0; i < n; ++i) {
-    fit.class_shares += s.weight(i) * fit.model.shares(s.covariates.cols() ? Eigen::RowVectorXd(s.covariates.row(i)) : Eigen::RowVectorXd(0));
+    fit.class_shares += s.weight(i) * fit.model.shares(s.covariates.cols() ? Eigen::RowVectorXd(s.covariates.row(i))
+                                                                           : Eigen::RowVectorXd(0));
     wsum += s.weight(i);
   }
   fit.class_shares /= wsum;
@@ -1160,8 +1178,8 @@ inline void check_model(const LatentClassModel& m, const Survey& s) {
   for (Eigen::Index k = 0; k < K; ++k) {
     const double expected = fit.class_shares[k] * N;
     if (expected < 1.0)
-      fit.warnings.push_back(format_message("class ", k, " is empty (expected ", expected,
-                                            " respondents): the ", K, "-class solution is degenerate; prefer fewer classes"));
+      fit.warnings.push_back(format_message("class ", k, " is empty (expected ", expected, " respondents): the ", K,
+                                            "-class solution is degenerate; prefer fewer classes"));
   }
   if (fit.model.covariance == Covariance::full)
     for (Eigen::Index k = 0; k < K; ++k) {
@@ -1172,19 +1190,21 @@ inline void check_model(const LatentClassModel& m, const Survey& s) {
                                               " covariance: possibly a spurious maximum of the likelihood"));
     }
   if (!fit.converged)
-    fit.warnings.push_back(format_message("the best start did not converge in ", o.max_iterations,
-                                          " iterations: raise max_iterations"));
+    fit.warnings.push_back(
+        format_message("the best start did not converge in ", o.max_iterations, " iterations: raise max_iterations"));
   if (fit.starts_at_best < 2 && starts > 1)
     fit.warnings.push_back(format_message("only 1 of ", starts, " starts reached the best log-likelihood ",
                                           fit.log_likelihood, ": it may be a local maximum; use more starts"));
   if (fit.model.covariance == Covariance::diagonal)
     for (Eigen::Index g = 0; g < s.gaussian.cols(); ++g)
       for (Eigen::Index k = 0; k < K; ++k)
-        if (fit.model.covariances[static_cast<std::size_t>(k)](g, g) <= var_floor[static_cast<std::size_t>(g)] * (1.0 + 1e-9))
+        if (fit.model.covariances[static_cast<std::size_t>(k)](g, g) <=
+            var_floor[static_cast<std::size_t>(g)] * (1.0 + 1e-9))
           fit.warnings.push_back(format_message("class ", k, ", ", s.gaussian_name(g),
                                                 ": variance at its floor (a class collapsed on one value)"));
   if (all_missing > 0)
-    fit.warnings.push_back(format_message(all_missing, " respondents answered nothing: they carry no information, are "
+    fit.warnings.push_back(format_message(all_missing,
+                                          " respondents answered nothing: they carry no information, are "
                                           "left out of N, and get their prior shares as posterior"));
   return fit;
 }

@@ -42,7 +42,8 @@ struct PersonaSpec {
 
 namespace detail {
 inline Eigen::VectorXd item_share(const LatentClassModel& m, const ItemCategories& ic, const std::string& what) {
-  if (ic.item < 0 || ic.item >= m.n_items()) fail(what, ": item ", ic.item, " is not one of the model's ", m.n_items(), " items");
+  if (ic.item < 0 || ic.item >= m.n_items())
+    fail(what, ": item ", ic.item, " is not one of the model's ", m.n_items(), " items");
   if (ic.categories.empty()) fail(what, ": no categories given");
   const auto& th = m.item_probabilities[static_cast<std::size_t>(ic.item)];
   Eigen::VectorXd p = Eigen::VectorXd::Zero(m.classes);
@@ -60,7 +61,8 @@ inline Eigen::VectorXd item_share(const LatentClassModel& m, const ItemCategorie
   trustmix::detail::require_positive(spec.population, "population");
   const int K = m.classes;
   if (class_shares.size() != K) fail("class_shares has ", class_shares.size(), " entries, the model ", K, " classes");
-  if (!spec.names.empty() && static_cast<int>(spec.names.size()) != K) fail("names has ", spec.names.size(), " entries, there are ", K, " classes");
+  if (!spec.names.empty() && static_cast<int>(spec.names.size()) != K)
+    fail("names has ", spec.names.size(), " entries, there are ", K, " classes");
   if (!spec.descriptions.empty() && static_cast<int>(spec.descriptions.size()) != K)
     fail("descriptions has ", spec.descriptions.size(), " entries, there are ", K, " classes");
   Eigen::VectorXd trust = Eigen::VectorXd::Constant(K, 0.5);
@@ -88,8 +90,9 @@ inline Eigen::VectorXd item_share(const LatentClassModel& m, const ItemCategorie
     }
     Metadata tags{{"source", "latent_classes"}, {"class", std::to_string(k)}, {"share", format_message(class_shares[k])}};
     if (!spec.descriptions.empty()) tags["description"] = spec.descriptions[kk];
-    out.emplace_back(spec.names.empty() ? "Persona " + std::to_string(k + 1) : spec.names[kk], std::round(spec.population * class_shares[k]),
-                     std::clamp(trust[k], 0.0, 1.0), std::move(r), std::move(a), std::move(tags), sens[k]);
+    out.emplace_back(spec.names.empty() ? "Persona " + std::to_string(k + 1) : spec.names[kk],
+                     std::round(spec.population * class_shares[k]), std::clamp(trust[k], 0.0, 1.0), std::move(r),
+                     std::move(a), std::move(tags), sens[k]);
   }
   return out;
 }

@@ -108,8 +108,7 @@ struct ReachCurve {
     const double x = rate(exposures);
     Eigen::VectorXd p = Eigen::VectorXd::Zero(max_frequency + 1);
     if (kind == ReachKind::beta_binomial) {
-      if (std::abs(x - std::round(x)) > 1e-9)
-        fail("beta_binomial frequency needs a whole number of insertions, got ", x);
+      if (std::abs(x - std::round(x)) > 1e-9) fail("beta_binomial frequency needs a whole number of insertions, got ", x);
       const auto n = static_cast<long long>(std::round(x));
       using boost::math::lgamma;
       const double lb = lgamma(shape) + lgamma(shape2) - lgamma(shape + shape2);
@@ -214,8 +213,7 @@ struct Duplication {
     d.total += class_shares[k] * d.by_class[k];
     d.pairwise.noalias() += class_shares[k] * (reach.row(k).transpose() * reach.row(k));
   }
-  for (Eigen::Index c = 0; c < reach.cols(); ++c)
-    d.pairwise(c, c) = (class_shares.array() * reach.col(c).array()).sum();
+  for (Eigen::Index c = 0; c < reach.cols(); ++c) d.pairwise(c, c) = (class_shares.array() * reach.col(c).array()).sum();
   return d;
 }
 
@@ -248,11 +246,13 @@ double brent_argmin(F&& f, double lo, double hi) {
   if (reach.size() != T) fail("reach has ", reach.size(), " points, exposures ", T);
   double max_reach = 0.0;
   for (Eigen::Index t = 0; t < T; ++t) {
-    if (!(exposures[t] >= 0.0) || !std::isfinite(exposures[t])) fail("point ", t, ": exposures must be finite and >= 0, got ", exposures[t]);
+    if (!(exposures[t] >= 0.0) || !std::isfinite(exposures[t]))
+      fail("point ", t, ": exposures must be finite and >= 0, got ", exposures[t]);
     if (!(reach[t] >= 0.0) || !(reach[t] <= population))
       fail("point ", t, ": reach must be in [0, population = ", population, "], got ", reach[t]);
     if (kind != ReachKind::beta_binomial && reach[t] > exposures[t])
-      fail("point ", t, ": reach ", reach[t], " exceeds the impressions ", exposures[t], " (each person reached needs an impression)");
+      fail("point ", t, ": reach ", reach[t], " exceeds the impressions ", exposures[t],
+           " (each person reached needs an impression)");
     max_reach = std::max(max_reach, reach[t]);
   }
   if (!(max_reach > 0.0)) fail("every reach point is 0: nothing to fit");
@@ -274,7 +274,8 @@ double brent_argmin(F&& f, double lo, double hi) {
     c.shape = 1.0;
     double kappa;
     if (T == 1) {
-      if (!(exposures[0] > reach[0])) fail("goerg: one point needs impressions > reach (average frequency > 1), got ", exposures[0], " <= ", reach[0]);
+      if (!(exposures[0] > reach[0]))
+        fail("goerg: one point needs impressions > reach (average frequency > 1), got ", exposures[0], " <= ", reach[0]);
       kappa = reach[0] * exposures[0] / (exposures[0] - reach[0]);
     } else {
       const double lk = detail::brent_argmin(
@@ -324,8 +325,8 @@ double brent_argmin(F&& f, double lo, double hi) {
     return cur;
   };
   auto best_mu = [&](double lsum) {
-    const double z = detail::brent_argmin([&](double v) { return sse(fit_given_shape(with(lsum, 1.0 / (1.0 + std::exp(-v))))); },
-                                          -12.0, 12.0);
+    const double z = detail::brent_argmin(
+        [&](double v) { return sse(fit_given_shape(with(lsum, 1.0 / (1.0 + std::exp(-v))))); }, -12.0, 12.0);
     return 1.0 / (1.0 + std::exp(-z));
   };
   const double ls = detail::brent_argmin([&](double v) { return sse(fit_given_shape(with(v, best_mu(v)))); }, -7.0, 9.0);
@@ -334,18 +335,21 @@ double brent_argmin(F&& f, double lo, double hi) {
 
 /// Fits many curves (one per row of exposures/reach, e.g. channel x persona) in parallel;
 /// each fit is independent, so results do not depend on the thread count.
-[[nodiscard]] inline std::vector<ReachCurve> fit_reach_curves(ReachKind kind, const Eigen::Ref<const Eigen::MatrixXd>& exposures,
+[[nodiscard]] inline std::vector<ReachCurve> fit_reach_curves(ReachKind kind,
+                                                              const Eigen::Ref<const Eigen::MatrixXd>& exposures,
                                                               const Eigen::Ref<const Eigen::MatrixXd>& reach,
                                                               const Eigen::Ref<const Eigen::VectorXd>& population,
                                                               const ReachFitOptions& o = {}, int threads = 0) {
   if (reach.rows() != exposures.rows() || reach.cols() != exposures.cols())
     fail("reach is ", reach.rows(), " x ", reach.cols(), ", exposures ", exposures.rows(), " x ", exposures.cols());
-  if (population.size() != exposures.rows()) fail("population has ", population.size(), " entries, there are ", exposures.rows(), " curves");
+  if (population.size() != exposures.rows())
+    fail("population has ", population.size(), " entries, there are ", exposures.rows(), " curves");
   std::vector<ReachCurve> out(static_cast<std::size_t>(exposures.rows()));
   parallel_for_blocks(exposures.rows(), threads, 8, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
     for (std::ptrdiff_t r = b; r < e; ++r) {
       try {
-        out[static_cast<std::size_t>(r)] = fit_reach_curve(kind, exposures.row(r).transpose(), reach.row(r).transpose(), population[r], o);
+        out[static_cast<std::size_t>(r)] = fit_reach_curve(kind, exposures.row(r).transpose(), reach.row(r).transpose(),
+                                                           population[r], o);
       } catch (const std::invalid_argument& err) {
         fail("curve ", r, ": ", err.what());
       }

@@ -46,7 +46,8 @@ namespace trustmix::audience {
     return size - 1;
   };
   for (Eigen::Index i = 0; i < n; ++i) {
-    const Eigen::VectorXd pi = m.shares(s.covariates.cols() ? Eigen::RowVectorXd(s.covariates.row(i)) : Eigen::RowVectorXd(0));
+    const Eigen::VectorXd pi = m.shares(s.covariates.cols() ? Eigen::RowVectorXd(s.covariates.row(i))
+                                                            : Eigen::RowVectorXd(0));
     const Eigen::Index z = draw(pi, K);
     for (Eigen::Index j = 0; j < s.items.cols(); ++j) {
       if (s.items(i, j) == missing_code) continue;
@@ -132,14 +133,16 @@ struct BchResult {
 /// use the sandwich sum_i (w_i d_ik)^2 (y_i - mu_k)^2 / (sum_i w_i d_ik)^2, which ignores
 /// the uncertainty of the step-1 model. For a categorical outcome pass its indicator
 /// columns: the means are class-specific proportions.
-[[nodiscard]] inline BchResult bch(const Eigen::Ref<const RowMatrixXd>& posterior, const Eigen::Ref<const RowMatrixXd>& outcomes,
+[[nodiscard]] inline BchResult bch(const Eigen::Ref<const RowMatrixXd>& posterior,
+                                   const Eigen::Ref<const RowMatrixXd>& outcomes,
                                    const Eigen::VectorXd& weights = Eigen::VectorXd()) {
   const Eigen::Index n = posterior.rows();
   const Eigen::Index K = posterior.cols();
   const Eigen::Index M = outcomes.cols();
   if (K < 1) fail("posterior has no classes");
   if (outcomes.rows() != n) fail("outcomes have ", outcomes.rows(), " rows, the posterior has ", n);
-  if (weights.size() != 0 && weights.size() != n) fail("weights have ", weights.size(), " entries, the posterior has ", n, " rows");
+  if (weights.size() != 0 && weights.size() != n)
+    fail("weights have ", weights.size(), " entries, the posterior has ", n, " rows");
   auto w = [&](Eigen::Index i) { return weights.size() ? weights[i] : 1.0; };
   std::vector<Eigen::Index> modal(static_cast<std::size_t>(n));
   Eigen::MatrixXd D = Eigen::MatrixXd::Zero(K, K);

@@ -81,7 +81,7 @@ struct StructuralData {
   [[nodiscard]] double weight(Eigen::Index i) const { return weights.size() ? weights[i] : 1.0; }
   [[nodiscard]] std::string covariate_name(Eigen::Index p) const {
     return static_cast<std::size_t>(p) < covariate_names.size() ? covariate_names[static_cast<std::size_t>(p)]
-                                                                  : "covariate " + std::to_string(p);
+                                                                : "covariate " + std::to_string(p);
   }
 };
 
@@ -105,8 +105,8 @@ struct ThreeStepResult {
   Eigen::MatrixXd probabilities, probabilities_se;  ///< K x C (categorical outcome)
   Eigen::VectorXd class_shares;        ///< K: weighted mean of pi_k(x_i)
   double objective = 0.0;              ///< L(theta) for ml, Q(theta; R) otherwise
-  Eigen::VectorXd parameters;          ///< packed: beta (k = 1..K-1, 1+P each), then mu, log sigma2 (K each) or eta_kc (c >= 1)
-  Eigen::MatrixXd covariance;          ///< sandwich covariance of `parameters`
+  Eigen::VectorXd parameters;  ///< packed: beta (k = 1..K-1, 1+P each), then mu, log sigma2 (K each) or eta_kc (c >= 1)
+  Eigen::MatrixXd covariance;  ///< sandwich covariance of `parameters`
   int iterations = 0;
   bool converged = false;
   std::vector<std::string> warnings;
@@ -119,7 +119,8 @@ struct ThreeStepResult {
   const Eigen::Index n = posterior.rows();
   const Eigen::Index K = posterior.cols();
   if (K < 1) fail("posterior has no classes");
-  if (weights.size() != 0 && weights.size() != n) fail("weights have ", weights.size(), " entries, the posterior has ", n, " rows");
+  if (weights.size() != 0 && weights.size() != n)
+    fail("weights have ", weights.size(), " entries, the posterior has ", n, " rows");
   Eigen::MatrixXd D = Eigen::MatrixXd::Zero(K, K);
   for (Eigen::Index i = 0; i < n; ++i) {
     const double w = weights.size() ? weights[i] : 1.0;
@@ -137,7 +138,8 @@ struct ThreeStepResult {
   }
   for (Eigen::Index k = 0; k < K; ++k) {
     const double tot = D.row(k).sum();
-    if (!(tot > 0.0)) fail("class ", k, " has no members (its posterior probabilities sum to 0): the three-step model is undefined");
+    if (!(tot > 0.0))
+      fail("class ", k, " has no members (its posterior probabilities sum to 0): the three-step model is undefined");
     D.row(k) /= tot;
   }
   return D;
@@ -149,8 +151,8 @@ namespace detail {
 struct ThreeStep {
   const StructuralData* d = nullptr;
   Eigen::Index n = 0, K = 0, P1 = 1, C = 0;
-  RowMatrixXd a;        ///< n x K assignments
-  Eigen::MatrixXd D;    ///< K x K
+  RowMatrixXd a;  ///< n x K assignments
+  Eigen::MatrixXd D;  ///< K x K
   Eigen::MatrixXd Dinv;
   Correction correction = Correction::ml;
 
@@ -221,7 +223,8 @@ struct ThreeStep {
   }
 
   /// Respondent i's gradient (times its weight) given R_i: d/dtheta sum_k R_ik log(pi_k f_k).
-  void gradient_row(const Eigen::VectorXd& th, Eigen::Index i, const Eigen::VectorXd& R, Eigen::Ref<Eigen::VectorXd> g) const {
+  void gradient_row(const Eigen::VectorXd& th, Eigen::Index i, const Eigen::VectorXd& R,
+                    Eigen::Ref<Eigen::VectorXd> g) const {
     g.setZero();
     const double w = d->weight(i);
     Eigen::VectorXd eta = Eigen::VectorXd::Zero(K);
@@ -301,8 +304,9 @@ struct ThreeStep {
             s0 += d->weight(i) * R(i, k);
             s1 += d->weight(i) * R(i, k) * d->outcome[i];
           }
-        if (!(s0 > 0.0)) fail("class ", k, ": its weight among respondents with an observed ", d->outcome_name, " is ", s0,
-                              " (not > 0): the class-specific mean is undefined");
+        if (!(s0 > 0.0))
+          fail("class ", k, ": its weight among respondents with an observed ", d->outcome_name, " is ", s0,
+               " (not > 0): the class-specific mean is undefined");
         const double mu = s1 / s0;
         double s2 = 0.0;
         for (Eigen::Index i = 0; i < n; ++i)
@@ -323,14 +327,16 @@ struct ThreeStep {
         for (Eigen::Index i = 0; i < n; ++i)
           if (observed(i)) cnt[static_cast<Eigen::Index>(d->outcome[i])] += d->weight(i) * R(i, k);
         const double tot = cnt.sum();
-        if (!(tot > 0.0)) fail("class ", k, ": its weight among respondents with an observed ", d->outcome_name, " is ", tot,
-                               " (not > 0): the class-specific probabilities are undefined");
+        if (!(tot > 0.0))
+          fail("class ", k, ": its weight among respondents with an observed ", d->outcome_name, " is ", tot,
+               " (not > 0): the class-specific probabilities are undefined");
         cnt /= tot;
         for (Eigen::Index c = 0; c < C; ++c)
           if (!(cnt[c] > 1e-12)) {
             if (warnings && cnt[c] < 0.0)
-              warnings->push_back(format_message("class ", k, ", ", d->outcome_name, " category ", c, ": probability estimate ",
-                                                 cnt[c], " < 0 (BCH weights can make it negative); floored at 1e-12"));
+              warnings->push_back(format_message("class ", k, ", ", d->outcome_name, " category ", c,
+                                                 ": probability estimate ", cnt[c],
+                                                 " < 0 (BCH weights can make it negative); floored at 1e-12"));
             cnt[c] = 1e-12;
           }
         for (Eigen::Index c = 1; c < C; ++c) th[o + k * (C - 1) + c - 1] = std::log(cnt[c] / cnt[0]);
@@ -371,8 +377,8 @@ struct ThreeStep {
           for (Eigen::Index k = 1; k < K; ++k) {
             g.segment((k - 1) * P1, P1) += w * (R(i, k) - rs * pi[k]) * xi;
             for (Eigen::Index l = 1; l < K; ++l)
-              info.block((k - 1) * P1, (l - 1) * P1, P1, P1).noalias() +=
-                  w * rs * pi[k] * ((k == l ? 1.0 : 0.0) - pi[l]) * (xi * xi.transpose());
+              info.block((k - 1) * P1, (l - 1) * P1, P1, P1).noalias() += w * rs * pi[k] * ((k == l ? 1.0 : 0.0) - pi[l]) *
+                                                                          (xi * xi.transpose());
           }
         }
         const Eigen::LDLT<Eigen::MatrixXd> ldlt(info);
@@ -410,7 +416,8 @@ struct ThreeStep {
   const Eigen::Index K = posterior.cols();
   if (K < 2) fail("the three-step approach needs at least 2 classes, got ", K);
   if (o.max_iterations < 1) fail("max_iterations must be >= 1, got ", o.max_iterations);
-  if (!(o.tolerance >= 0.0) || !std::isfinite(o.tolerance)) fail("tolerance must be a finite number >= 0, got ", o.tolerance);
+  if (!(o.tolerance >= 0.0) || !std::isfinite(o.tolerance))
+    fail("tolerance must be a finite number >= 0, got ", o.tolerance);
   if (data.covariates.cols() > 0 && data.covariates.rows() != n)
     fail("covariates have ", data.covariates.rows(), " rows, the posterior has ", n);
   for (Eigen::Index p = 0; p < data.covariates.cols(); ++p)
@@ -420,9 +427,11 @@ struct ThreeStep {
   if (data.outcome_kind == OutcomeKind::none) {
     if (data.covariates.cols() == 0) fail("give covariates, an outcome or both: there is no structural model to estimate");
   } else {
-    if (data.outcome.size() != n) fail(data.outcome_name, " has ", data.outcome.size(), " entries, the posterior has ", n, " rows");
+    if (data.outcome.size() != n)
+      fail(data.outcome_name, " has ", data.outcome.size(), " entries, the posterior has ", n, " rows");
     if (data.outcome_kind == OutcomeKind::categorical) {
-      if (data.categories < 2) fail(data.outcome_name, ": a categorical outcome needs categories >= 2, got ", data.categories);
+      if (data.categories < 2)
+        fail(data.outcome_name, ": a categorical outcome needs categories >= 2, got ", data.categories);
       for (Eigen::Index i = 0; i < n; ++i) {
         const double y = data.outcome[i];
         if (!std::isnan(y) && (y < 0.0 || y >= data.categories || y != std::floor(y)))
@@ -431,7 +440,8 @@ struct ThreeStep {
       }
     } else {
       for (Eigen::Index i = 0; i < n; ++i)
-        if (std::isinf(data.outcome[i])) fail("row ", i, ", ", data.outcome_name, ": value is infinite (use NaN for missing)");
+        if (std::isinf(data.outcome[i]))
+          fail("row ", i, ", ", data.outcome_name, ": value is infinite (use NaN for missing)");
     }
   }
   detail::ThreeStep ts;
@@ -553,7 +563,8 @@ struct ThreeStep {
     out.covariance = Hi * B * Hi;
   } else {
     out.covariance = Eigen::MatrixXd::Constant(np, np, std::numeric_limits<double>::quiet_NaN());
-    out.warnings.emplace_back("the step-3 Hessian is singular: standard errors are not available (a parameter is not identified)");
+    out.warnings.emplace_back(
+        "the step-3 Hessian is singular: standard errors are not available (a parameter is not identified)");
   }
   auto se = [&](Eigen::Index j) { return std::sqrt(std::max(0.0, out.covariance(j, j))); };
   const Eigen::Index P1 = ts.P1;

@@ -31,8 +31,7 @@ enum class Objective : std::uint8_t { awareness, trust, engagement, conversion }
 
 namespace detail {
 template <class E, std::size_t N>
-E enum_from_string(std::string_view text, const std::array<std::string_view, N>& names,
-                   std::string_view field) {
+E enum_from_string(std::string_view text, const std::array<std::string_view, N>& names, std::string_view field) {
   for (std::size_t i = 0; i < N; ++i)
     if (names[i] == text) return static_cast<E>(i);
   std::string allowed;
@@ -41,8 +40,7 @@ E enum_from_string(std::string_view text, const std::array<std::string_view, N>&
 }
 inline constexpr std::array<std::string_view, 4> peso_names{"paid", "earned", "shared", "owned"};
 inline constexpr std::array<std::string_view, 3> role_names{"trust", "conversion", "both"};
-inline constexpr std::array<std::string_view, 4> objective_names{"awareness", "trust", "engagement",
-                                                                 "conversion"};
+inline constexpr std::array<std::string_view, 4> objective_names{"awareness", "trust", "engagement", "conversion"};
 inline void require_name(std::string_view name, std::string_view what) {
   if (name.empty()) fail(what, ".name must be a non-empty string");
 }
@@ -50,9 +48,7 @@ inline void require_name(std::string_view name, std::string_view what) {
 
 [[nodiscard]] inline std::string_view to_string(Peso p) { return detail::peso_names[static_cast<std::size_t>(p)]; }
 [[nodiscard]] inline std::string_view to_string(Role r) { return detail::role_names[static_cast<std::size_t>(r)]; }
-[[nodiscard]] inline std::string_view to_string(Objective o) {
-  return detail::objective_names[static_cast<std::size_t>(o)];
-}
+[[nodiscard]] inline std::string_view to_string(Objective o) { return detail::objective_names[static_cast<std::size_t>(o)]; }
 [[nodiscard]] inline Peso peso_from_string(std::string_view s, std::string_view field = "peso") {
   return detail::enum_from_string<Peso>(s, detail::peso_names, field);
 }
@@ -75,8 +71,7 @@ struct Channel {
 
   Channel() = default;
   Channel(std::string name_, Peso peso_, Role role_, std::string platform_ = {}, Metadata metadata_ = {})
-      : name(std::move(name_)), peso(peso_), role(role_), platform(std::move(platform_)),
-        metadata(std::move(metadata_)) {
+      : name(std::move(name_)), peso(peso_), role(role_), platform(std::move(platform_)), metadata(std::move(metadata_)) {
     detail::require_name(name, "Channel");
   }
   /// True if the channel feeds the trust stock (role trust or both).
@@ -108,14 +103,13 @@ struct Campaign {
   std::vector<ScheduleEntry> schedule;
 
   Campaign() = default;
-  Campaign(std::string name_, std::string channel_, Objective objective_, Date start_, Date end_,
-           double budget_, std::vector<ScheduleEntry> schedule_ = {})
-      : name(std::move(name_)), channel(std::move(channel_)), objective(objective_), start(start_),
-        end(end_), budget(budget_), schedule(std::move(schedule_)) {
+  Campaign(std::string name_, std::string channel_, Objective objective_, Date start_, Date end_, double budget_,
+           std::vector<ScheduleEntry> schedule_ = {})
+      : name(std::move(name_)), channel(std::move(channel_)), objective(objective_), start(start_), end(end_),
+        budget(budget_), schedule(std::move(schedule_)) {
     detail::require_name(name, "Campaign");
     if (channel.empty()) fail("Campaign '", name, "': channel must be a non-empty channel name");
-    if (end < start)
-      fail("Campaign '", name, "': end (", end.iso(), ") is before start (", start.iso(), ")");
+    if (end < start) fail("Campaign '", name, "': end (", end.iso(), ") is before start (", start.iso(), ")");
     detail::require_non_negative(budget, "Campaign '" + name + "': budget");
     double total = 0.0;
     for (std::size_t i = 0; i < schedule.size(); ++i) {
@@ -152,10 +146,9 @@ struct Audience {
   Audience(std::string name_, double size_, double baseline_trust_ = 0.5, std::map<std::string, double> reach_ = {},
            std::map<std::string, double> affinity_ = {}, Metadata tags_ = {}, double trust_sensitivity_ = 1.0,
            double base_conversion_rate_ = 0.0, double value_per_conversion_ = 0.0)
-      : name(std::move(name_)), size(size_), baseline_trust(baseline_trust_),
-        trust_sensitivity(trust_sensitivity_), base_conversion_rate(base_conversion_rate_),
-        value_per_conversion(value_per_conversion_), reach(std::move(reach_)), affinity(std::move(affinity_)),
-        tags(std::move(tags_)) {
+      : name(std::move(name_)), size(size_), baseline_trust(baseline_trust_), trust_sensitivity(trust_sensitivity_),
+        base_conversion_rate(base_conversion_rate_), value_per_conversion(value_per_conversion_), reach(std::move(reach_)),
+        affinity(std::move(affinity_)), tags(std::move(tags_)) {
     detail::require_name(name, "Audience");
     const std::string who = "Audience '" + name + "': ";
     detail::require_non_negative(size, who + "size");
@@ -217,9 +210,15 @@ class Plan {
   [[nodiscard]] const std::vector<Campaign>& campaigns() const { return campaigns_; }
   [[nodiscard]] const std::vector<Audience>& audiences() const { return audiences_; }
 
-  [[nodiscard]] const Channel& channel(std::string_view name) const { return channels_[lookup(channel_index_, name, "channel")]; }
-  [[nodiscard]] const Campaign& campaign(std::string_view name) const { return campaigns_[lookup(campaign_index_, name, "campaign")]; }
-  [[nodiscard]] const Audience& audience(std::string_view name) const { return audiences_[lookup(audience_index_, name, "audience")]; }
+  [[nodiscard]] const Channel& channel(std::string_view name) const {
+    return channels_[lookup(channel_index_, name, "channel")];
+  }
+  [[nodiscard]] const Campaign& campaign(std::string_view name) const {
+    return campaigns_[lookup(campaign_index_, name, "campaign")];
+  }
+  [[nodiscard]] const Audience& audience(std::string_view name) const {
+    return audiences_[lookup(audience_index_, name, "audience")];
+  }
   [[nodiscard]] std::size_t channel_position(std::string_view name) const { return lookup(channel_index_, name, "channel"); }
 
   /// Spend per period and channel: a (periods x channels) matrix, columns in the plan's

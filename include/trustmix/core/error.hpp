@@ -43,11 +43,9 @@ inline void require_non_negative(double v, std::string_view name) {
   if (!(v >= 0.0) || !std::isfinite(v)) fail(name, " must be a finite number >= 0, got ", v);
 }
 /// lo_open/hi_open choose ( versus [ at each end.
-inline void require_in_range(double v, std::string_view name, double lo, double hi, bool lo_open,
-                             bool hi_open) {
+inline void require_in_range(double v, std::string_view name, double lo, double hi, bool lo_open, bool hi_open) {
   const bool ok = std::isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
-  if (!ok)
-    fail(name, " must be in ", lo_open ? "(" : "[", lo, ", ", hi, hi_open ? ")" : "]", ", got ", v);
+  if (!ok) fail(name, " must be in ", lo_open ? "(" : "[", lo, ", ", hi, hi_open ? ")" : "]", ", got ", v);
 }
 
 }  // namespace detail

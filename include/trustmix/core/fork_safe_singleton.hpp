@@ -49,8 +49,8 @@ class ForkSafeSingleton {
   /// get(); a child inherits the registration.
   static void register_fork_reset() {
 #if defined(TRUSTMIX_HAS_PTHREAD_ATFORK)
-    static const bool registered =
-        pthread_atfork(nullptr, nullptr, [] { slot().store(nullptr, std::memory_order_release); }) == 0;
+    static const bool registered = pthread_atfork(nullptr, nullptr,
+                                                  [] { slot().store(nullptr, std::memory_order_release); }) == 0;
     (void)registered;
 #endif
   }

@@ -131,8 +131,9 @@ void parallel_for_blocks(std::ptrdiff_t n, int threads, std::ptrdiff_t min_per_t
   if (n <= 0) return;
   const std::ptrdiff_t max_useful = std::max<std::ptrdiff_t>(1, n / std::max<std::ptrdiff_t>(1, min_per_thread));
   const auto nthreads = static_cast<std::ptrdiff_t>(std::min<std::ptrdiff_t>(resolve_threads(threads), max_useful));
-  const std::ptrdiff_t blocks =
-      nthreads <= 1 ? 1 : std::min<std::ptrdiff_t>(nthreads * std::max(1, blocks_per_thread), max_useful);
+  const std::ptrdiff_t blocks = nthreads <= 1
+                                    ? 1
+                                    : std::min<std::ptrdiff_t>(nthreads * std::max(1, blocks_per_thread), max_useful);
   if (blocks <= 1 || detail::parallel::in_parallel_region()) {
     body(std::ptrdiff_t{0}, n);
     return;
@@ -148,7 +149,7 @@ void parallel_for_blocks(std::ptrdiff_t n, int threads, std::ptrdiff_t min_per_t
   job.run = [](void* p, std::ptrdiff_t i) {
     auto& c = *static_cast<Context*>(p);
     try {
-      (*c.body)(c.n * i / c.blocks, c.n * (i + 1) / c.blocks);
+      (*c.body)(c.n* i / c.blocks, c.n * (i + 1) / c.blocks);
     } catch (...) {
       c.errors[static_cast<std::size_t>(i)] = std::current_exception();
     }

@@ -52,10 +52,11 @@ struct ConformalOptions {
 
 /// Conformal inference for the average effect per treated unit and period.
 struct ConformalResult {
-  double p_value = 1.0;        ///< share of permutations with S(permuted) >= S(observed) under h0 = 0 (random draws: (1 + hits) / (1 + draws))
-  double statistic = 0.0;      ///< S of the null-refit residuals
-  bool exact = false;          ///< every distinct permutation was enumerated
-  int n_permutations = 0;      ///< permutations the p-value averages over
+  double p_value =
+      1.0;  ///< share of permutations with S(permuted) >= S(observed) under h0 = 0 (random draws: (1 + hits) / (1 + draws))
+  double statistic = 0.0;  ///< S of the null-refit residuals
+  bool exact = false;  ///< every distinct permutation was enumerated
+  int n_permutations = 0;  ///< permutations the p-value averages over
   double alpha = 0.1;
   double lower = std::numeric_limits<double>::quiet_NaN();  ///< {h0 : p(h0) > alpha}, lower end (per geo-period)
   double upper = std::numeric_limits<double>::quiet_NaN();
@@ -82,8 +83,8 @@ struct JackknifeResult {
 /// Placebo in space: each donor in turn treated (the true treated units left out).
 struct PlaceboSpaceResult {
   std::vector<Eigen::Index> units;  ///< the placebo units (panel rows)
-  Eigen::VectorXd att;              ///< their placebo effects
-  Eigen::VectorXd rmspe_ratio;      ///< post / pre root mean squared prediction error
+  Eigen::VectorXd att;  ///< their placebo effects
+  Eigen::VectorXd rmspe_ratio;  ///< post / pre root mean squared prediction error
   double treated_ratio = 0.0;
   double p_value = 1.0;  ///< (1 + number of placebo ratios >= the treated ratio) / (1 + number of placebos)
 };
@@ -127,7 +128,8 @@ class PermutationPlan {
         while (i >= 0 && pick[static_cast<std::size_t>(i)] == n - n_post + i) --i;
         if (i < 0) break;
         ++pick[static_cast<std::size_t>(i)];
-        for (Eigen::Index j = i + 1; j < n_post; ++j) pick[static_cast<std::size_t>(j)] = pick[static_cast<std::size_t>(j - 1)] + 1;
+        for (Eigen::Index j = i + 1; j < n_post; ++j)
+          pick[static_cast<std::size_t>(j)] = pick[static_cast<std::size_t>(j - 1)] + 1;
       }
       return;
     }
@@ -197,8 +199,7 @@ class NullRefit {
       Ds.row(i) = D.row(rows[static_cast<std::size_t>(i)]);
       Xs.row(i) = X.row(rows[static_cast<std::size_t>(i)]);
     }
-    if (o.aggregation == Aggregation::average || X.cols() == 1)
-      targets_.push_back(Xs.rowwise().mean());
+    if (o.aggregation == Aggregation::average || X.cols() == 1) targets_.push_back(Xs.rowwise().mean());
     else
       for (Eigen::Index k = 0; k < X.cols(); ++k) targets_.push_back(Xs.col(k));
     problems_.push_back(make_problem(Ds, n, o, zeta2));
@@ -212,7 +213,8 @@ class NullRefit {
       x.tail(n_post_).array() -= h0;
       const auto r = problems_.front().solve(x, warm_[k].size() ? &warm_[k] : nullptr);
       warm_[k] = simplex_part(r.weights);
-      if (k == 0) total = r.residual; else total += r.residual;
+      if (k == 0) total = r.residual;
+      else total += r.residual;
     }
     return total / static_cast<double>(targets_.size());
   }
@@ -320,8 +322,7 @@ struct FittedDesign {
   Eigen::MatrixXd D, X;
   double zeta2 = 0.0;
   FittedDesign(const Panel& panel, const Assignment& assignment, const SyntheticControlOptions& options)
-      : fit(synthetic_control(panel, assignment, options)),
-        D(series_of(panel, fit.donors, fit.end)),
+      : fit(synthetic_control(panel, assignment, options)), D(series_of(panel, fit.donors, fit.end)),
         X(series_of(panel, fit.treated, fit.end)) {
     // Synthetic DiD's penalty as the fit used it: per cell (one treated unit) when the
     // treated units are fitted one by one.
@@ -371,8 +372,8 @@ inline ConformalResult conformal_inference(const Panel& panel, const Assignment&
   out.null_residuals = refit.residuals(0.0);
   out.p_value = plan.p_value(out.null_residuals, conformal.q, conformal.statistic, &out.statistic);
   const auto post = fit.effect.tail(n_post);
-  const double scale = std::max({std::sqrt(post.squaredNorm() / static_cast<double>(n_post)), fit.pre_rmspe,
-                                 1e-9 * (1.0 + std::abs(fit.att))});
+  const double scale = std::max(
+      {std::sqrt(post.squaredNorm() / static_cast<double>(n_post)), fit.pre_rmspe, 1e-9 * (1.0 + std::abs(fit.att))});
   std::vector<double> sorted_post(post.data(), post.data() + n_post);
   std::sort(sorted_post.begin(), sorted_post.end());
   const auto mid = static_cast<std::size_t>(n_post / 2);
@@ -406,9 +407,9 @@ inline ConformalResult conformal_inference(const Panel& panel, const Assignment&
         out.pointwise_upper(j) = inf;
         continue;
       }
-      const auto e = detail::invert([&](double h0) { return one.p_value(pr.residuals(h0), conformal.q, conformal.statistic); },
-                                    fit.effect(start + j), scale, conformal.alpha, conformal.grid_points,
-                                    fit.effect(start + j));
+      const auto e = detail::invert(
+          [&](double h0) { return one.p_value(pr.residuals(h0), conformal.q, conformal.statistic); }, fit.effect(start + j),
+          scale, conformal.alpha, conformal.grid_points, fit.effect(start + j));
       out.pointwise_lower(j) = e.lower;
       out.pointwise_upper(j) = e.upper;
       out.pointwise_hull = out.pointwise_hull || e.hull;
@@ -479,9 +480,9 @@ inline JackknifeResult jackknife_plus(const Panel& panel, const Assignment& assi
 /// lacks the time weights.
 struct PlaceboVarianceResult {
   double alpha = 0.1;
-  double se = 0.0;                  ///< sqrt(mean_b (att_b - mean att)^2), per geo-period
+  double se = 0.0;  ///< sqrt(mean_b (att_b - mean att)^2), per geo-period
   double lower = 0.0, upper = 0.0;  ///< att -+ z_{1 - alpha/2} se
-  Eigen::VectorXd placebo_att;      ///< att_b of each placebo assignment
+  Eigen::VectorXd placebo_att;  ///< att_b of each placebo assignment
 };
 
 /// Placebo variance: `n_placebo` times, N1 (= number of treated) donors drawn without
@@ -498,8 +499,7 @@ inline PlaceboVarianceResult placebo_variance(const Panel& panel, const Assignme
   const SyntheticControlFit fit = synthetic_control(panel, assignment, options);
   const auto J = static_cast<Eigen::Index>(fit.donors.size());
   const auto N1 = static_cast<Eigen::Index>(fit.treated.size());
-  if (J < N1 + 1)
-    fail("placebo_variance needs more donors than treated units (", J, " donors, ", N1, " treated)");
+  if (J < N1 + 1) fail("placebo_variance needs more donors than treated units (", J, " donors, ", N1, " treated)");
   Panel sub;
   sub.outcomes = detail::series_of(panel, fit.donors, panel.n_periods()).transpose();
   for (const auto d : fit.donors) sub.units.push_back(panel.label(d));
@@ -572,8 +572,8 @@ inline PlaceboTimeResult placebo_in_time(const Panel& panel, const Assignment& a
   const Eigen::Index end = detail::window_end(panel, assignment), length = end - assignment.start;
   const Assignment shifted{assignment.treated, assignment.start - length, assignment.start};
   if (shifted.start < options.min_pre_periods)
-    fail("placebo_in_time: moving the ", length, "-period window back leaves ", shifted.start,
-         " pre-periods, at least ", options.min_pre_periods, " are needed");
+    fail("placebo_in_time: moving the ", length, "-period window back leaves ", shifted.start, " pre-periods, at least ",
+         options.min_pre_periods, " are needed");
   PlaceboTimeResult out;
   out.fit = synthetic_control(panel, shifted, options);
   ConformalOptions c = conformal;

@@ -107,8 +107,8 @@ inline PowerCurve power_curve(const Panel& panel, const std::vector<Eigen::Index
     const Eigen::VectorXd synth_post = fit.synthetic.tail(duration);
     const double synth_sum = synth_post.sum();
     if (!(synth_sum > 0.0))
-      fail("power: the synthetic control's total over the ", duration, "-period window ending at ", end,
-           " is ", synth_sum, ", not positive: relative lifts need positive outcomes");
+      fail("power: the synthetic control's total over the ", duration, "-period window ending at ", end, " is ", synth_sum,
+           ", not positive: relative lifts need positive outcomes");
     c.att_scale += synth_sum / static_cast<double>(duration) / o.n_windows;
     c.scaled_l2_imbalance += fit.scaled_l2_imbalance / o.n_windows;
     c.bias_at_zero += (x.tail(duration).sum() - synth_sum) / synth_sum / o.n_windows;
@@ -158,7 +158,8 @@ inline PowerCurve power_analysis(const Panel& panel, const std::vector<Eigen::In
 }
 
 /// Candidate treated sets: each unit with its (size - 1) most correlated units.
-inline std::vector<std::vector<Eigen::Index>> correlated_candidates(const Panel& panel, const std::vector<Eigen::Index>& sizes,
+inline std::vector<std::vector<Eigen::Index>> correlated_candidates(const Panel& panel,
+                                                                    const std::vector<Eigen::Index>& sizes,
                                                                     const std::vector<Eigen::Index>& exclude) {
   const Eigen::Index n = panel.n_units();
   Eigen::MatrixXd Z = panel.outcomes.colwise() - panel.outcomes.rowwise().mean();
@@ -197,8 +198,10 @@ inline MarketSelection market_selection(const Panel& panel, const MarketSelectio
     if (s < 1 || s >= panel.n_units()) fail("sizes must be in [1, ", panel.n_units() - 1, "], got ", s);
   for (const Eigen::Index e : options.exclude)
     if (e < 0 || e >= panel.n_units()) fail("exclude: unit index ", e, " is not a row of the panel");
-  const std::vector<std::vector<Eigen::Index>> candidates =
-      options.candidates.empty() ? correlated_candidates(panel, options.sizes, options.exclude) : options.candidates;
+  const std::vector<std::vector<Eigen::Index>> candidates = options.candidates.empty()
+                                                                ? correlated_candidates(panel, options.sizes,
+                                                                                        options.exclude)
+                                                                : options.candidates;
   if (candidates.empty()) fail("market_selection: no candidate treated set");
   std::map<Eigen::Index, std::vector<detail::PermutationPlan>> plans;
   for (const Eigen::Index d : options.durations) {
@@ -210,13 +213,17 @@ inline MarketSelection market_selection(const Panel& panel, const MarketSelectio
   out.effects = Eigen::Map<const Eigen::VectorXd>(options.power.effects.data(),
                                                   static_cast<Eigen::Index>(options.power.effects.size()));
   out.designs.resize(static_cast<std::size_t>(n_tasks));
-  parallel_for_blocks(n_tasks, options.power.threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
-    for (std::ptrdiff_t t = b; t < e; ++t) {
-      const auto ci = static_cast<std::size_t>(t) / options.durations.size();
-      const Eigen::Index d = options.durations[static_cast<std::size_t>(t) % options.durations.size()];
-      out.designs[static_cast<std::size_t>(t)] = detail::power_curve(panel, candidates[ci], d, options.power, plans.at(d));
-    }
-  }, 4);
+  parallel_for_blocks(
+      n_tasks, options.power.threads, 1,
+      [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+        for (std::ptrdiff_t t = b; t < e; ++t) {
+          const auto ci = static_cast<std::size_t>(t) / options.durations.size();
+          const Eigen::Index d = options.durations[static_cast<std::size_t>(t) % options.durations.size()];
+          out.designs[static_cast<std::size_t>(t)] = detail::power_curve(panel, candidates[ci], d, options.power,
+                                                                         plans.at(d));
+        }
+      },
+      4);
   std::stable_sort(out.designs.begin(), out.designs.end(), [](const PowerCurve& a, const PowerCurve& b) {
     const bool ha = std::isfinite(a.mde), hb = std::isfinite(b.mde);
     if (ha != hb) return ha;

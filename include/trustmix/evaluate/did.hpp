@@ -78,8 +78,7 @@ inline double influence_norm(const Panel& panel, const std::vector<Eigen::Index>
 /// adoption[i] = first treated period of unit i, or -1 if never treated.
 inline StaggeredDidResult staggered_did(const Panel& panel, const std::vector<Eigen::Index>& adoption) {
   const Eigen::Index n = panel.n_units(), T = panel.n_periods();
-  if (static_cast<Eigen::Index>(adoption.size()) != n)
-    fail("adoption has ", adoption.size(), " entries for ", n, " units");
+  if (static_cast<Eigen::Index>(adoption.size()) != n) fail("adoption has ", adoption.size(), " entries for ", n, " units");
   if (!panel.outcomes.allFinite()) fail("outcomes must be finite");
   std::map<Eigen::Index, std::vector<Eigen::Index>> cohorts;
   std::vector<Eigen::Index> never;

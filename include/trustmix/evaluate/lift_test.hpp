@@ -25,11 +25,11 @@ struct LiftTest {
   /// [start, measured_end), which is the window (measured_end = end: the cooldown was not
   /// measured) or the window and its cooldown (measured_end = end + cooldown).
   Eigen::Index measured_end = 0;
-  double lift = 0.0;                  ///< incremental outcome, total over treated units and measured periods (outcome units)
-  double standard_error = 0.0;        ///< of lift, outcome units
-  double relative_lift = 0.0;         ///< lift / counterfactual total
-  double spend = std::numeric_limits<double>::quiet_NaN();           ///< test spend (currency); NaN if not given
-  double iroas = std::numeric_limits<double>::quiet_NaN();           ///< lift / spend (outcome units per currency unit)
+  double lift = 0.0;  ///< incremental outcome, total over treated units and measured periods (outcome units)
+  double standard_error = 0.0;  ///< of lift, outcome units
+  double relative_lift = 0.0;  ///< lift / counterfactual total
+  double spend = std::numeric_limits<double>::quiet_NaN();  ///< test spend (currency); NaN if not given
+  double iroas = std::numeric_limits<double>::quiet_NaN();  ///< lift / spend (outcome units per currency unit)
   double iroas_standard_error = std::numeric_limits<double>::quiet_NaN();
 };
 
@@ -47,8 +47,7 @@ inline LiftTest as_lift_test(const SyntheticControlFit& fit, const ConformalResu
                              bool cooldown_measured = false) {
   if (channel.empty()) fail("channel must name the tested channel");
   if (fit.treated.empty()) fail("the lift test needs at least one treated unit");
-  if (inference.lower > inference.upper)
-    fail("interval lower ", inference.lower, " is above upper ", inference.upper);
+  if (inference.lower > inference.upper) fail("interval lower ", inference.lower, " is above upper ", inference.upper);
   if (cooldown < 0) fail("cooldown must be >= 0 periods, got ", cooldown);
   if (cooldown_measured && cooldown >= fit.end - fit.start)
     fail("cooldown (", cooldown, " periods) measured inside the fit's post window (", fit.end - fit.start,

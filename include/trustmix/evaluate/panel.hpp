@@ -40,9 +40,7 @@ struct Assignment {
 namespace detail {
 
 /// The window end with -1 resolved.
-inline Eigen::Index window_end(const Panel& panel, const Assignment& a) {
-  return a.end < 0 ? panel.n_periods() : a.end;
-}
+inline Eigen::Index window_end(const Panel& panel, const Assignment& a) { return a.end < 0 ? panel.n_periods() : a.end; }
 
 /// Checks the panel (finite, at least two units and periods, no constant unit) and the
 /// assignment (treated units exist, are distinct, leave at least one donor; at least
@@ -62,10 +60,12 @@ inline void validate(const Panel& panel, const Assignment& a, Eigen::Index min_p
   std::vector<Eigen::Index> sorted = a.treated;
   std::sort(sorted.begin(), sorted.end());
   for (std::size_t k = 0; k < sorted.size(); ++k) {
-    if (sorted[k] < 0 || sorted[k] >= n) fail("treated unit index ", sorted[k], " is not a row of the panel (0..", n - 1, ")");
+    if (sorted[k] < 0 || sorted[k] >= n)
+      fail("treated unit index ", sorted[k], " is not a row of the panel (0..", n - 1, ")");
     if (k > 0 && sorted[k] == sorted[k - 1]) fail("treated lists ", panel.label(sorted[k]), " twice");
   }
-  if (static_cast<Eigen::Index>(sorted.size()) >= n) fail("every unit is treated: at least one donor (control) unit is needed");
+  if (static_cast<Eigen::Index>(sorted.size()) >= n)
+    fail("every unit is treated: at least one donor (control) unit is needed");
   const Eigen::Index end = window_end(panel, a);
   if (end > t) fail("treatment end ", end, " is after the last period (", t, " periods)");
   if (a.start < min_pre)

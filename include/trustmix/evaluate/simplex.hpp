@@ -22,7 +22,7 @@ namespace trustmix::evaluate::detail {
 struct SimplexSolution {
   Eigen::VectorXd weights;
   double multiplier = 0.0;     // nu of the sum constraint: Qw - c + nu 1 = lambda >= 0
-  double kkt_residual = 0.0;   // max violation of the KKT conditions (stationarity on the support, dual feasibility off it)
+  double kkt_residual = 0.0;  // max violation of the KKT conditions (stationarity on the support, dual feasibility off it)
   int iterations = 0;
 };
 
@@ -69,7 +69,8 @@ inline SimplexSolution simplex_least_squares(const Eigen::MatrixXd& Q, const Eig
     Eigen::MatrixXd K = Eigen::MatrixXd::Zero(m + 1, m + 1);
     Eigen::VectorXd rhs(m + 1);
     for (Eigen::Index a = 0; a < m; ++a) {
-      for (Eigen::Index b = 0; b < m; ++b) K(a, b) = Q(support[static_cast<std::size_t>(a)], support[static_cast<std::size_t>(b)]);
+      for (Eigen::Index b = 0; b < m; ++b)
+        K(a, b) = Q(support[static_cast<std::size_t>(a)], support[static_cast<std::size_t>(b)]);
       K(a, m) = K(m, a) = scale;
       rhs(a) = c(support[static_cast<std::size_t>(a)]);
     }

@@ -213,21 +213,21 @@ class StructuralTarget {
   Eigen::Index season_;
   double log_level_, log_obs_, tau0_;
   Eigen::Index T_ = 0, K_ = 0, d_ = 0;
-  Eigen::Index i_obs_ = 0, i_level_ = 0, i_slope_ = -1, i_season_ = -1, i_mu0_ = 0, i_delta0_ = -1, i_sinit_ = 0,
-               i_z_ = 0, i_w_ = 0, i_v_ = 0, i_b_ = 0, i_tau_ = -1;
+  Eigen::Index i_obs_ = 0, i_level_ = 0, i_slope_ = -1, i_season_ = -1, i_mu0_ = 0, i_delta0_ = -1, i_sinit_ = 0, i_z_ = 0,
+               i_w_ = 0, i_v_ = 0, i_b_ = 0, i_tau_ = -1;
 };
 
 /// Causal impact of an intervention at `start` on series y (length T), with optional
 /// control series X (T x K, not affected by the intervention). Outcome units throughout.
 struct CausalImpactResult {
   Eigen::VectorXd predicted, predicted_lower, predicted_upper;  ///< counterfactual mean and band, all periods
-  Eigen::VectorXd effect, effect_lower, effect_upper;           ///< pointwise y - counterfactual (post; pre: fit residual)
+  Eigen::VectorXd effect, effect_lower, effect_upper;  ///< pointwise y - counterfactual (post; pre: fit residual)
   Eigen::VectorXd cumulative, cumulative_lower, cumulative_upper;  ///< post-period cumulative effect
   double average_effect = 0, average_lower = 0, average_upper = 0;  ///< mean post effect per period
-  double relative_effect = 0;    ///< sum effect / sum counterfactual (post)
-  double p_value = 1.0;          ///< posterior tail probability of an effect of the opposite sign or zero
-  Eigen::VectorXd beta_mean;     ///< posterior mean coefficients (outcome units per control unit)
-  Eigen::VectorXd inclusion;     ///< P(|beta_k| > 0.1 sd_y / sd_x_k): posterior share of a material coefficient
+  double relative_effect = 0;  ///< sum effect / sum counterfactual (post)
+  double p_value = 1.0;  ///< posterior tail probability of an effect of the opposite sign or zero
+  Eigen::VectorXd beta_mean;  ///< posterior mean coefficients (outcome units per control unit)
+  Eigen::VectorXd inclusion;  ///< P(|beta_k| > 0.1 sd_y / sd_x_k): posterior share of a material coefficient
   double max_rhat = 0, min_ess = 0;
   int divergences = 0;
   Eigen::Index start = 0;
@@ -349,7 +349,8 @@ inline CausalImpactResult causal_impact(const Eigen::VectorXd& y, const Eigen::M
     for (int c = 0; c < s.chains; ++c)
       for (int k = 0; k < s.draws; ++k)
         m(k, c) = s.values[(static_cast<std::size_t>(c) * static_cast<std::size_t>(s.draws) + static_cast<std::size_t>(k)) *
-                               static_cast<std::size_t>(d) + static_cast<std::size_t>(j)];
+                               static_cast<std::size_t>(d) +
+                           static_cast<std::size_t>(j)];
     out.max_rhat = std::max(out.max_rhat, inference::rhat(m));
     out.min_ess = std::min(out.min_ess, inference::ess_bulk(m));
   }

@@ -131,7 +131,8 @@ class MatchProblem {
 /// Rows `rows` of the panel over periods [0, n) as a periods x rows matrix.
 inline Eigen::MatrixXd series_of(const Panel& panel, const std::vector<Eigen::Index>& rows, Eigen::Index n) {
   Eigen::MatrixXd out(n, static_cast<Eigen::Index>(rows.size()));
-  for (std::size_t k = 0; k < rows.size(); ++k) out.col(static_cast<Eigen::Index>(k)) = panel.outcomes.row(rows[k]).head(n).transpose();
+  for (std::size_t k = 0; k < rows.size(); ++k)
+    out.col(static_cast<Eigen::Index>(k)) = panel.outcomes.row(rows[k]).head(n).transpose();
   return out;
 }
 
@@ -151,12 +152,9 @@ inline double first_difference_sd(const Eigen::MatrixXd& donors_pre) {
 inline MatchProblem make_problem(const Eigen::MatrixXd& D, Eigen::Index n_fit, const SyntheticControlOptions& o,
                                  double zeta2) {
   switch (o.method) {
-    case Method::synthetic_control:
-      return MatchProblem(D, n_fit, o.fixed_effects, 0.0, false, 0.0);
-    case Method::augmented:
-      return MatchProblem(D, n_fit, o.fixed_effects, 0.0, true, o.ridge);
-    case Method::synthetic_did:
-      return MatchProblem(D, n_fit, true, zeta2 * static_cast<double>(n_fit), false, 0.0);
+    case Method::synthetic_control: return MatchProblem(D, n_fit, o.fixed_effects, 0.0, false, 0.0);
+    case Method::augmented: return MatchProblem(D, n_fit, o.fixed_effects, 0.0, true, o.ridge);
+    case Method::synthetic_did: return MatchProblem(D, n_fit, true, zeta2 * static_cast<double>(n_fit), false, 0.0);
   }
   return MatchProblem(D, n_fit, o.fixed_effects, 0.0, false, 0.0);
 }

@@ -172,8 +172,7 @@ inline double posterior_draw(const Posterior& p, trustmix::inference::ChainRng& 
   if (s.n <= 0.0) return std::numeric_limits<double>::infinity();
   const double mean = s.sum / s.n;
   double sd = 0.5;
-  if (reward == Reward::gaussian)
-    sd = s.n >= 2.0 ? std::sqrt(std::max(0.0, (s.sum_sq - s.sum * mean) / (s.n - 1.0))) : 1.0;
+  if (reward == Reward::gaussian) sd = s.n >= 2.0 ? std::sqrt(std::max(0.0, (s.sum_sq - s.sum * mean) / (s.n - 1.0))) : 1.0;
   return mean + sd * std::sqrt(2.0 * std::log(std::max(t, 1.0)) / s.n);
 }
 
@@ -189,7 +188,8 @@ inline double posterior_draw(const Posterior& p, trustmix::inference::ChainRng& 
   if (!(batch >= 1.0 && batch <= 1e8)) fail("ucb_batch_shares: batch must be in [1, 1e8] users, got ", batch);
   if (!(t >= 0.0) || !std::isfinite(t)) fail("ucb_batch_shares: t (pulls so far) must be >= 0, got ", t);
   for (std::size_t i = 0; i < stats.size(); ++i)
-    if (!(stats[i].n >= 0.0) || !std::isfinite(stats[i].n) || !std::isfinite(stats[i].sum) || !std::isfinite(stats[i].sum_sq))
+    if (!(stats[i].n >= 0.0) || !std::isfinite(stats[i].n) || !std::isfinite(stats[i].sum) ||
+        !std::isfinite(stats[i].sum_sq))
       fail("ucb_batch_shares: arm ", i, " has invalid statistics (n ", stats[i].n, ", sum ", stats[i].sum, ")");
   std::vector<ArmStats> pend(stats.begin(), stats.end());
   std::vector<double> count(stats.size(), 0.0);
@@ -261,8 +261,10 @@ inline double posterior_draw(const Posterior& p, trustmix::inference::ChainRng& 
 /// with `pooling` >= 0 pseudo-users given, tau_i^2 = s_i^2 / pooling instead. Fewer than two
 /// personas with data: no pooling (sd = +inf, a flat prior). Returns (m, tau) per arm.
 /// `stats` is personas x arms row-major.
-[[nodiscard]] inline std::pair<std::vector<double>, std::vector<double>> pooled_normal_prior(
-    std::span<const ArmStats> stats, std::size_t personas, std::size_t arms, double pooling) {
+[[nodiscard]] inline std::pair<std::vector<double>, std::vector<double>> pooled_normal_prior(std::span<const ArmStats> stats,
+                                                                                             std::size_t personas,
+                                                                                             std::size_t arms,
+                                                                                             double pooling) {
   if (stats.size() != personas * arms) fail("pooled_normal_prior: expected personas x arms = ", personas * arms, " cells");
   std::vector<double> m(arms, 0.0), tau(arms, std::numeric_limits<double>::infinity());
   for (std::size_t i = 0; i < arms; ++i) {
@@ -350,7 +352,8 @@ inline void check_world(const BanditWorld& w) {
   // allocating them.
   const double cells = static_cast<double>(w.batches) * static_cast<double>(w.personas) * static_cast<double>(w.arms);
   if (cells > 5e7)
-    fail("batches x personas x arms = ", cells, " exceeds 5e7 (the per-batch records would need more than 1.6 GB); "
+    fail("batches x personas x arms = ", cells,
+         " exceeds 5e7 (the per-batch records would need more than 1.6 GB); "
          "use fewer, larger batches");
   if (!(w.delay_mean >= 0.0) || !std::isfinite(w.delay_mean)) fail("delay_mean must be >= 0, got ", w.delay_mean);
   if (!(w.budget > 0.0)) fail("budget must be > 0, got ", w.budget);
@@ -413,8 +416,10 @@ inline std::size_t draw_index(std::span<const double> cumulative, double u) {
   // Gaussian rewards by persona: Normal priors pooled across personas (prior_a, prior_b
   // then hold each arm's prior mean and sd).
   const bool gauss_pool = groups > 1 && config.reward == Reward::gaussian;
-  const std::span<const double> span_a = config.reward == Reward::gaussian && !gauss_pool ? std::span<const double>{} : std::span<const double>(prior_a);
-  const std::span<const double> span_b = config.reward == Reward::gaussian && !gauss_pool ? std::span<const double>{} : std::span<const double>(prior_b);
+  const std::span<const double> span_a = config.reward == Reward::gaussian && !gauss_pool ? std::span<const double>{}
+                                                                                          : std::span<const double>(prior_a);
+  const std::span<const double> span_b = config.reward == Reward::gaussian && !gauss_pool ? std::span<const double>{}
+                                                                                          : std::span<const double>(prior_b);
   double t_all = 0.0;
   for (std::size_t b = 0; b < world.batches; ++b) {
     // Conversions that arrive now become visible.
@@ -458,8 +463,7 @@ inline std::size_t draw_index(std::span<const double> cumulative, double u) {
       const double allowance = (world.budget - spent) / static_cast<double>(world.batches - b);
       double expected_cost = 0.0;
       for (std::size_t g = 0; g < groups; ++g)
-        for (std::size_t i = 0; i < K; ++i)
-          expected_cost += share[g * K + i] * world.costs[i] / static_cast<double>(groups);
+        for (std::size_t i = 0; i < K; ++i) expected_cost += share[g * K + i] * world.costs[i] / static_cast<double>(groups);
       if (config.policy == Policy::ucb || per_user_ts) {
         expected_cost = 0.0;
         for (double c : world.costs) expected_cost = std::max(expected_cost, c);
@@ -591,8 +595,8 @@ struct OffPolicyEstimate {
 
 namespace detail {
 inline void check_logged(std::span<const std::int64_t> action, std::span<const std::int64_t> context,
-                         std::span<const double> reward, std::span<const double> propensity,
-                         std::span<const double> target, std::size_t contexts, std::size_t arms) {
+                         std::span<const double> reward, std::span<const double> propensity, std::span<const double> target,
+                         std::size_t contexts, std::size_t arms) {
   const std::size_t n = action.size();
   if (n == 0) fail("logged data: no rows");
   if (reward.size() != n || propensity.size() != n || (!context.empty() && context.size() != n))
@@ -600,10 +604,12 @@ inline void check_logged(std::span<const std::int64_t> action, std::span<const s
   if (target.size() != contexts * arms)
     fail("target policy: expected contexts x arms = ", contexts * arms, " probabilities, got ", target.size());
   for (std::size_t r = 0; r < n; ++r) {
-    if (action[r] < 0 || static_cast<std::size_t>(action[r]) >= arms) fail("row ", r, ": action ", action[r], " outside [0, ", arms, ")");
+    if (action[r] < 0 || static_cast<std::size_t>(action[r]) >= arms)
+      fail("row ", r, ": action ", action[r], " outside [0, ", arms, ")");
     if (!context.empty() && (context[r] < 0 || static_cast<std::size_t>(context[r]) >= contexts))
       fail("row ", r, ": context ", context[r], " outside [0, ", contexts, ")");
-    if (!(propensity[r] > 0.0 && propensity[r] <= 1.0)) fail("row ", r, ": propensity must be in (0, 1], got ", propensity[r]);
+    if (!(propensity[r] > 0.0 && propensity[r] <= 1.0))
+      fail("row ", r, ": propensity must be in (0, 1], got ", propensity[r]);
     if (!std::isfinite(reward[r])) fail("row ", r, ": reward must be finite, got ", reward[r]);
   }
 }
@@ -624,8 +630,7 @@ inline OffPolicyEstimate mean_and_se(const std::vector<double>& v) {
 /// pi > 0. `target` is contexts x arms (row-major) probabilities; an empty context means 1.
 [[nodiscard]] inline OffPolicyEstimate inverse_propensity(std::span<const std::int64_t> action,
                                                           std::span<const std::int64_t> context,
-                                                          std::span<const double> reward,
-                                                          std::span<const double> propensity,
+                                                          std::span<const double> reward, std::span<const double> propensity,
                                                           std::span<const double> target, std::size_t contexts,
                                                           std::size_t arms) {
   detail::check_logged(action, context, reward, propensity, target, contexts, arms);
@@ -642,11 +647,9 @@ inline OffPolicyEstimate mean_and_se(const std::vector<double>& v) {
 /// where q(x, a) is the mean logged reward of (x, a) in the other fold (rows alternate
 /// folds by index), so q is independent of the row it corrects and V stays unbiased.
 [[nodiscard]] inline OffPolicyEstimate doubly_robust(std::span<const std::int64_t> action,
-                                                     std::span<const std::int64_t> context,
-                                                     std::span<const double> reward,
-                                                     std::span<const double> propensity,
-                                                     std::span<const double> target, std::size_t contexts,
-                                                     std::size_t arms) {
+                                                     std::span<const std::int64_t> context, std::span<const double> reward,
+                                                     std::span<const double> propensity, std::span<const double> target,
+                                                     std::size_t contexts, std::size_t arms) {
   detail::check_logged(action, context, reward, propensity, target, contexts, arms);
   const std::size_t n = action.size();
   std::vector<double> sum(2 * contexts * arms, 0.0);

@@ -48,8 +48,8 @@ namespace trustmix::experiments {
 namespace detail {
 /// Double precision throughout (Boost's default promotes to long double: slower, and the
 /// quadrature tolerance is far above double rounding anyway).
-using fast_policy = boost::math::policies::policy<boost::math::policies::promote_double<false>,
-                                                  boost::math::policies::promote_float<false>>;
+using fast_policy =
+    boost::math::policies::policy<boost::math::policies::promote_double<false>, boost::math::policies::promote_float<false>>;
 inline constexpr double tail_mass = 1e-15;
 }  // namespace detail
 
@@ -74,17 +74,10 @@ struct Posterior {
   [[nodiscard]] Posterior prepared() const {
     Posterior p = *this;
     switch (family) {
-      case Family::beta:
-        p.log_norm = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b);
-        break;
-      case Family::gamma:
-        p.log_norm = a * std::log(b) - std::lgamma(a);
-        break;
-      case Family::student_t:
-        p.log_norm = log_t_norm();
-        break;
-      case Family::normal:
-        break;
+      case Family::beta: p.log_norm = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b); break;
+      case Family::gamma: p.log_norm = a * std::log(b) - std::lgamma(a); break;
+      case Family::student_t: p.log_norm = log_t_norm(); break;
+      case Family::normal: break;
     }
     return p;
   }
@@ -126,8 +119,7 @@ struct Posterior {
         return gamma_p(a, b * x, detail::fast_policy());
       case Family::student_t:
         return boost::math::cdf(students_t_distribution<double, detail::fast_policy>(a), (x - loc) / scale);
-      case Family::normal:
-        return 0.5 * std::erfc(-(x - loc) / (scale * std::numbers::sqrt2));
+      case Family::normal: return 0.5 * std::erfc(-(x - loc) / (scale * std::numbers::sqrt2));
     }
     return 0.0;
   }
@@ -135,41 +127,31 @@ struct Posterior {
   [[nodiscard]] double quantile(double p) const {
     using namespace boost::math;
     switch (family) {
-      case Family::beta:
-        return ibeta_inv(a, b, p, detail::fast_policy());
-      case Family::gamma:
-        return gamma_p_inv(a, p, detail::fast_policy()) / b;
+      case Family::beta: return ibeta_inv(a, b, p, detail::fast_policy());
+      case Family::gamma: return gamma_p_inv(a, p, detail::fast_policy()) / b;
       case Family::student_t:
         return loc + scale * boost::math::quantile(students_t_distribution<double, detail::fast_policy>(a), p);
-      case Family::normal:
-        return loc + scale * boost::math::quantile(normal_distribution<double, detail::fast_policy>(), p);
+      case Family::normal: return loc + scale * boost::math::quantile(normal_distribution<double, detail::fast_policy>(), p);
     }
     return 0.0;
   }
   /// Posterior mean E[theta] (Student t: needs df > 1).
   [[nodiscard]] double mean() const {
     switch (family) {
-      case Family::beta:
-        return a / (a + b);
-      case Family::gamma:
-        return a / b;
+      case Family::beta: return a / (a + b);
+      case Family::gamma: return a / b;
       case Family::student_t:
-      case Family::normal:
-        return loc;
+      case Family::normal: return loc;
     }
     return 0.0;
   }
   /// Posterior standard deviation (Student t: needs df > 2).
   [[nodiscard]] double sd() const {
     switch (family) {
-      case Family::beta:
-        return std::sqrt(a * b / ((a + b) * (a + b) * (a + b + 1.0)));
-      case Family::gamma:
-        return std::sqrt(a) / b;
-      case Family::student_t:
-        return scale * std::sqrt(a / (a - 2.0));
-      case Family::normal:
-        return scale;
+      case Family::beta: return std::sqrt(a * b / ((a + b) * (a + b) * (a + b + 1.0)));
+      case Family::gamma: return std::sqrt(a) / b;
+      case Family::student_t: return scale * std::sqrt(a / (a - 2.0));
+      case Family::normal: return scale;
     }
     return 0.0;
   }
@@ -208,7 +190,8 @@ struct Prior {
       if (!(arm.sum >= 0.0 && arm.sum <= arm.n)) fail("conversions must be in [0, n = ", arm.n, "], got ", arm.sum);
       return {Family::beta, prior.a + arm.sum, prior.b + arm.n - arm.sum, 0.0, 1.0};
     case Metric::count:
-      if (!(prior.a > 0.0 && prior.b >= 0.0)) fail("prior: Gamma shape must be > 0 and rate >= 0, got (", prior.a, ", ", prior.b, ")");
+      if (!(prior.a > 0.0 && prior.b >= 0.0))
+        fail("prior: Gamma shape must be > 0 and rate >= 0, got (", prior.a, ", ", prior.b, ")");
       if (!(arm.sum >= 0.0) || !(arm.n > 0.0)) fail("count: need n > 0 and sum >= 0, got n = ", arm.n, ", sum = ", arm.sum);
       return {Family::gamma, prior.a + arm.sum, prior.b + arm.n, 0.0, 1.0};
     case Metric::continuous: {
@@ -273,8 +256,7 @@ inline void add_breakpoints(const Posterior& p, std::vector<double>& out) {
     for (double zi : z) out.push_back(std::clamp(p.mean() + zi * p.sd(), lo, hi));
     return;
   }
-  static constexpr std::array<double, 9> probs{1e-10, 1e-6, 1e-3, 0.02275, 0.5, 0.97725, 0.999, 1.0 - 1e-6,
-                                               1.0 - 1e-10};
+  static constexpr std::array<double, 9> probs{1e-10, 1e-6, 1e-3, 0.02275, 0.5, 0.97725, 0.999, 1.0 - 1e-6, 1.0 - 1e-10};
   for (double q : probs) out.push_back(p.quantile(q));
 }
 
@@ -581,8 +563,7 @@ std::pair<std::vector<double>, double> integrate_panels(std::vector<double> brea
 /// Posterior density of the lift of `arm` over `control` at each point of `grid`:
 /// absolute int f_c(x) f_a(x + d) dx, relative int f_c(x) f_a((1 + r) x) |x| dx.
 [[nodiscard]] inline std::vector<double> lift_density(const Posterior& control, const Posterior& arm,
-                                                      std::span<const double> grid, bool relative,
-                                                      double tolerance = 1e-9) {
+                                                      std::span<const double> grid, bool relative, double tolerance = 1e-9) {
   std::vector<double> breaks;
   detail::add_breakpoints(control, breaks);
   if (relative && control.can_be_non_positive()) breaks.push_back(0.0);
@@ -700,9 +681,9 @@ struct BatchComparison {
   std::vector<double> prob_best, prob_beat_control, expected_loss, loss_vs_control;
 };
 
-[[nodiscard]] inline BatchComparison compare_batch(std::span<const ArmData> data, std::size_t experiments,
-                                                   std::size_t arms, Metric metric, Prior prior, std::size_t control = 0,
-                                                   int threads = 0, double tolerance = 1e-10) {
+[[nodiscard]] inline BatchComparison compare_batch(std::span<const ArmData> data, std::size_t experiments, std::size_t arms,
+                                                   Metric metric, Prior prior, std::size_t control = 0, int threads = 0,
+                                                   double tolerance = 1e-10) {
   if (data.size() != experiments * arms)
     fail("data: expected experiments x arms = ", experiments * arms, " summaries, got ", data.size());
   BatchComparison out;
@@ -726,8 +707,7 @@ struct BatchComparison {
   parallel_for_blocks(static_cast<std::ptrdiff_t>(experiments), threads, 16, [&](std::ptrdiff_t b, std::ptrdiff_t en) {
     for (std::ptrdiff_t e = b; e < en; ++e) {
       const std::size_t off = static_cast<std::size_t>(e) * arms;
-      const BayesComparison c =
-          compare_posteriors(std::span<const Posterior>(post.data() + off, arms), control, tolerance);
+      const BayesComparison c = compare_posteriors(std::span<const Posterior>(post.data() + off, arms), control, tolerance);
       for (std::size_t j = 0; j < arms; ++j) {
         out.prob_best[off + j] = c.prob_best[j];
         out.prob_beat_control[off + j] = c.prob_beat_control[j];

@@ -274,8 +274,7 @@ enum class Spending { obrien_fleming, pocock };
   switch (spending) {
     case Spending::obrien_fleming:
       return 2.0 - 2.0 * detail::norm_cdf(detail::norm_quantile(1.0 - 0.5 * alpha_tail) / std::sqrt(t));
-    case Spending::pocock:
-      return alpha_tail * std::log(1.0 + (std::numbers::e - 1.0) * t);
+    case Spending::pocock: return alpha_tail * std::log(1.0 + (std::numbers::e - 1.0) * t);
   }
   return alpha_tail;
 }
@@ -312,8 +311,8 @@ inline void gs_layout(GsGrid& g, double lo, double hi, std::vector<double>& q, d
   const auto a = static_cast<std::int64_t>(std::ceil((lo + 0.1 * h) / h));
   const auto b = static_cast<std::int64_t>(std::floor((hi - 0.1 * h) / h));
   if (b - a < 4)
-    fail("group-sequential integration: the continuation region [", lo, ", ", hi, "] spans fewer than 4 grid steps of ",
-         h, " (a boundary below about 0.3 at an early look); use fewer looks or a spending function that spends less early");
+    fail("group-sequential integration: the continuation region [", lo, ", ", hi, "] spans fewer than 4 grid steps of ", h,
+         " (a boundary below about 0.3 at an early look); use fewer looks or a spending function that spends less early");
   g.first = a;
   g.lo = lo;
   g.hi = hi;
@@ -376,7 +375,8 @@ inline GsGrid gs_initial(double t, double theta, double bound_w, double step) {
   const double sd = std::sqrt(t);
   auto dens = [&](double x) { return norm_pdf((x - theta * t) / sd) / sd; };
   g.inner.resize(q.size());
-  for (std::size_t i = 0; i < q.size(); ++i) g.inner[i] = q[i] * dens(static_cast<double>(g.first + static_cast<std::int64_t>(i)) * g.h);
+  for (std::size_t i = 0; i < q.size(); ++i)
+    g.inner[i] = q[i] * dens(static_cast<double>(g.first + static_cast<std::int64_t>(i)) * g.h);
   g.w_lo = q_lo * dens(lo);
   g.w_hi = q_hi * dens(hi);
   g.empty = false;
@@ -525,16 +525,15 @@ inline double gs_step_size(std::span<const double> t, double grid_step = 0.0) {
       auto h = [&](double c) { return detail::gs_cross(g, c * std::sqrt(t[k]), dt, 0.0) - target; };
       double lo = 0.0;
       double hi = 40.0;
-      if (h(lo) < 0.0) fail("alpha spending: look ", k, " cannot spend ", target, " (spending function not increasing fast enough)");
+      if (h(lo) < 0.0)
+        fail("alpha spending: look ", k, " cannot spend ", target, " (spending function not increasing fast enough)");
       std::uintmax_t it = 200;
       const auto r = boost::math::tools::toms748_solve(h, lo, hi, detail::root_tol, it);
       bounds[k] = 0.5 * (r.first + r.second);
     }
     const double bw = std::isfinite(bounds[k]) ? bounds[k] * std::sqrt(t[k]) : 1e300;
-    if (k == 0)
-      g = detail::gs_initial(t[0], 0.0, bw, step);
-    else if (k + 1 < t.size())
-      g = detail::gs_step(g, t[k], t[k] - t[k - 1], 0.0, bw, step);
+    if (k == 0) g = detail::gs_initial(t[0], 0.0, bw, step);
+    else if (k + 1 < t.size()) g = detail::gs_step(g, t[k], t[k] - t[k - 1], 0.0, bw, step);
   }
   return bounds;
 }

@@ -82,13 +82,10 @@ inline double sample_covariance(double n, double sum_x, double sum_y, double sum
 [[nodiscard]] inline double unit_variance(const ArmData& a, Metric metric) {
   const double mean = a.sum / a.n;
   switch (metric) {
-    case Metric::binomial:
-      return mean * (1.0 - mean);
-    case Metric::count:
-      return std::isfinite(a.sum_sq) ? detail::sample_variance(a.n, a.sum, a.sum_sq) : mean;
+    case Metric::binomial: return mean * (1.0 - mean);
+    case Metric::count: return std::isfinite(a.sum_sq) ? detail::sample_variance(a.n, a.sum, a.sum_sq) : mean;
     case Metric::continuous:
-    case Metric::ratio:
-      return detail::sample_variance(a.n, a.sum, a.sum_sq);
+    case Metric::ratio: return detail::sample_variance(a.n, a.sum, a.sum_sq);
   }
   return 0.0;
 }

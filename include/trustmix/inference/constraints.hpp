@@ -63,8 +63,7 @@ struct Constrained {
 [[nodiscard]] inline Constrained bounded(double u, double a, double b) {
   const double s = inv_logit(u);
   const double width = b - a;
-  return {a + width * s, width * s * (1.0 - s), std::log(width) + log_inv_logit(u) + log_inv_logit(-u),
-          1.0 - 2.0 * s};
+  return {a + width * s, width * s * (1.0 - s), std::log(width) + log_inv_logit(u) + log_inv_logit(-u), 1.0 - 2.0 * s};
 }
 
 /// Inverse of bounded(): u = logit((x - a) / (b - a)). Requires a < x < b.

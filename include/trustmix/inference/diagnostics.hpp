@@ -427,8 +427,8 @@ struct SamplerChecks {
     out.push_back(format_message(checks.max_tree_depth_hits, " of ", checks.draws,
                                  " draws stopped at the maximum tree depth (", r.max_tree_depth,
                                  "): trajectories were cut short, which makes sampling slow and less efficient. "
-                                 "Try max_tree_depth=", r.max_tree_depth + 2,
-                                 ", a dense metric, or rescaling parameters to unit scale."));
+                                 "Try max_tree_depth=",
+                                 r.max_tree_depth + 2, ", a dense metric, or rescaling parameters to unit scale."));
   {
     std::ostringstream low;
     int n_low = 0;

@@ -13,14 +13,14 @@
 #include "trustmix/inference/rng.hpp"
 #include "trustmix/inference/target_concept.hpp"
 
-#include <Eigen/Dense>
 #include <LBFGS.h>
+#include <Eigen/Dense>
 
 #include <algorithm>
 #include <cmath>
-#include <optional>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -29,10 +29,10 @@ namespace trustmix::inference {
 
 /// A target that can also write the exact Hessian of its log density.
 template <class T>
-concept HessianTarget = Target<T> && requires(const T& t, Eigen::Ref<const Eigen::VectorXd> theta,
-                                              Eigen::Ref<Eigen::MatrixXd> hessian) {
-  t.log_density_hessian(theta, hessian);
-};
+concept HessianTarget = Target<T> &&
+                        requires(const T& t, Eigen::Ref<const Eigen::VectorXd> theta, Eigen::Ref<Eigen::MatrixXd> hessian) {
+                          t.log_density_hessian(theta, hessian);
+                        };
 
 /// Settings of map().
 struct MapOptions {
@@ -63,17 +63,18 @@ struct MapResult {
   Eigen::VectorXd reported_mode;              ///< mode on the reported (constrained) scale
   double log_density = 0.0;                   ///< log p(theta_map) (up to the target's constant)
   Eigen::VectorXd gradient;                   ///< gradient at the mode (should be ~0)
-  int iterations = 0;                         ///< L-BFGS iterations of the runs that ended normally (a run the line search stopped is not counted); all runs together stay within max_iterations
-  int restarts = 0;                           ///< restarts after a line-search stop away from a mode
-  int evaluations = 0;                        ///< log density + gradient evaluations
-  bool converged = false;                     ///< see map() for the criterion
-  bool solver_stopped = false;                ///< L-BFGS stopped by its own test (gradient or past/delta) before max_iterations
-  std::string message;                        ///< why the optimiser stopped
-  bool laplace_ok = false;                    ///< Hessian negative definite at the mode
-  bool exact_hessian = false;                 ///< from the target, not finite differences
-  Eigen::MatrixXd hessian;                    ///< -d^2 log p at the mode (precision)
-  Eigen::MatrixXd covariance;                 ///< H^{-1}, Laplace covariance
-  Eigen::MatrixXd draws;                      ///< laplace_draws x reported dimension
+  int iterations =
+      0;  ///< L-BFGS iterations of the runs that ended normally (a run the line search stopped is not counted); all runs together stay within max_iterations
+  int restarts = 0;  ///< restarts after a line-search stop away from a mode
+  int evaluations = 0;  ///< log density + gradient evaluations
+  bool converged = false;  ///< see map() for the criterion
+  bool solver_stopped = false;  ///< L-BFGS stopped by its own test (gradient or past/delta) before max_iterations
+  std::string message;  ///< why the optimiser stopped
+  bool laplace_ok = false;  ///< Hessian negative definite at the mode
+  bool exact_hessian = false;  ///< from the target, not finite differences
+  Eigen::MatrixXd hessian;  ///< -d^2 log p at the mode (precision)
+  Eigen::MatrixXd covariance;  ///< H^{-1}, Laplace covariance
+  Eigen::MatrixXd draws;  ///< laplace_draws x reported dimension
 };
 
 /// Negative Hessian of log p at theta: exact if available, else central differences.
@@ -132,7 +133,8 @@ template <Target T>
   trustmix::detail::require_positive(options.gradient_tolerance, "gradient_tolerance");
   trustmix::detail::require_positive(options.fd_step, "fd_step");
   if (options.laplace_draws < 0) fail("laplace_draws must be >= 0, got ", options.laplace_draws);
-  if (options.past < 0 || !(options.delta >= 0.0)) fail("past and delta must be >= 0, got ", options.past, " and ", options.delta);
+  if (options.past < 0 || !(options.delta >= 0.0))
+    fail("past and delta must be >= 0, got ", options.past, " and ", options.delta);
   if (options.max_linesearch < 1) fail("max_linesearch must be >= 1, got ", options.max_linesearch);
   if (options.line_search_restarts < 0) fail("line_search_restarts must be >= 0, got ", options.line_search_restarts);
   if (options.initial_values.size() != 0 && options.initial_values.size() != d)
@@ -258,8 +260,7 @@ template <Target T>
   const double gnorm = out.gradient.norm();
   // Converged: finite and ||grad|| <= sqrt(gradient_tolerance) * max(1, ||theta||), a looser
   // bound than the solver's own so that a line-search stop at the mode still counts.
-  out.converged = std::isfinite(out.log_density) &&
-                  gnorm <= std::sqrt(options.gradient_tolerance) * std::max(1.0, x.norm());
+  out.converged = std::isfinite(out.log_density) && gnorm <= std::sqrt(options.gradient_tolerance) * std::max(1.0, x.norm());
   if (!out.converged && out.message.empty()) out.message = "gradient not small at the end";
   out.reported_mode.resize(reported_dimension(target));
   write_reported(target, x, out.reported_mode);

@@ -223,8 +223,7 @@ class StepSizeAdaptation {
 /// Stan's expanding-window schedule and Welford (co)variance estimator.
 class MetricAdaptation {
  public:
-  MetricAdaptation(Eigen::Index d, MetricKind kind, int num_warmup, int init_buffer, int term_buffer,
-                   int base_window)
+  MetricAdaptation(Eigen::Index d, MetricKind kind, int num_warmup, int init_buffer, int term_buffer, int base_window)
       : kind_(kind), num_warmup_(num_warmup), init_buffer_(init_buffer), term_buffer_(term_buffer),
         base_window_(base_window) {
     if (num_warmup_ < 20) {
@@ -239,10 +238,8 @@ class MetricAdaptation {
     next_window_ = init_buffer_ + window_size_ - 1;
     mean_ = Eigen::VectorXd::Zero(d);
     delta_ = Eigen::VectorXd::Zero(d);
-    if (kind_ == MetricKind::diagonal)
-      m2_diag_ = Eigen::VectorXd::Zero(d);
-    else
-      m2_dense_ = Eigen::MatrixXd::Zero(d, d);
+    if (kind_ == MetricKind::diagonal) m2_diag_ = Eigen::VectorXd::Zero(d);
+    else m2_dense_ = Eigen::MatrixXd::Zero(d, d);
   }
 
   /// Adds q if inside a slow window; returns true when a window closes and `metric` was
@@ -298,10 +295,8 @@ class MetricAdaptation {
     ++n_;
     delta_ = q - mean_;
     mean_ += delta_ / static_cast<double>(n_);
-    if (kind_ == MetricKind::diagonal)
-      m2_diag_.array() += delta_.array() * (q - mean_).array();
-    else
-      m2_dense_.noalias() += (q - mean_) * delta_.transpose();
+    if (kind_ == MetricKind::diagonal) m2_diag_.array() += delta_.array() * (q - mean_).array();
+    else m2_dense_.noalias() += (q - mean_) * delta_.transpose();
   }
 
   MetricKind kind_;
@@ -321,12 +316,23 @@ class NutsChain {
  public:
   NutsChain(const T& target, const SamplerOptions& options, std::uint64_t chain_index)
       : target_(target), options_(options), d_(static_cast<Eigen::Index>(target.dimension())),
-        rng_(options.seed, chain_index), metric_(d_, options.metric), z_(d_), z_fwd_(d_), z_bck_(d_),
-        z_sample_(d_), z_propose_(d_), step_adapt_(options.target_accept) {
+        rng_(options.seed, chain_index), metric_(d_, options.metric), z_(d_), z_fwd_(d_), z_bck_(d_), z_sample_(d_),
+        z_propose_(d_), step_adapt_(options.target_accept) {
     auto vec = [this] { return Eigen::VectorXd(Eigen::VectorXd::Zero(d_)); };
-    p_fwd_fwd_ = vec(); p_sharp_fwd_fwd_ = vec(); p_fwd_bck_ = vec(); p_sharp_fwd_bck_ = vec();
-    p_bck_fwd_ = vec(); p_sharp_bck_fwd_ = vec(); p_bck_bck_ = vec(); p_sharp_bck_bck_ = vec();
-    rho_ = vec(); rho_fwd_ = vec(); rho_bck_ = vec(); rho_ext_ = vec(); velocity_ = vec(); scratch_ = vec();
+    p_fwd_fwd_ = vec();
+    p_sharp_fwd_fwd_ = vec();
+    p_fwd_bck_ = vec();
+    p_sharp_fwd_bck_ = vec();
+    p_bck_fwd_ = vec();
+    p_sharp_bck_fwd_ = vec();
+    p_bck_bck_ = vec();
+    p_sharp_bck_bck_ = vec();
+    rho_ = vec();
+    rho_fwd_ = vec();
+    rho_bck_ = vec();
+    rho_ext_ = vec();
+    velocity_ = vec();
+    scratch_ = vec();
     work_.reserve(static_cast<std::size_t>(options.max_tree_depth) + 1);
     for (int i = 0; i <= options.max_tree_depth; ++i) work_.emplace_back(d_);
     epsilon_ = options.init_step_size;
@@ -334,8 +340,7 @@ class NutsChain {
     if (m.size() != 0) {
       if (metric_.kind() == MetricKind::diagonal)
         metric_.set_diagonal(m.cols() == 1 ? Eigen::VectorXd(m.col(0)) : Eigen::VectorXd(m.diagonal()));
-      else
-        metric_.set_dense(m.cols() == 1 ? Eigen::MatrixXd(m.col(0).asDiagonal()) : m);
+      else metric_.set_dense(m.cols() == 1 ? Eigen::MatrixXd(m.col(0).asDiagonal()) : m);
     }
   }
 
@@ -355,8 +360,10 @@ class NutsChain {
       z_.log_density = evaluate(z_);
       if (std::isfinite(z_.log_density) && z_.grad.allFinite()) return;
     }
-    fail("no initial values with finite log density and gradient found in 100 random tries "
-         "uniform in (-", radius, ", ", radius, "); pass initial_values");
+    fail(
+        "no initial values with finite log density and gradient found in 100 random tries "
+        "uniform in (-",
+        radius, ", ", radius, "); pass initial_values");
   }
 
   /// Stan's heuristic: double or halve epsilon until one leapfrog step's acceptance
@@ -395,10 +402,19 @@ class NutsChain {
   /// One NUTS transition from the current position.
   TransitionStats transition() {
     metric_.sample_momentum(rng_, z_.p, scratch_);
-    z_fwd_ = z_; z_bck_ = z_; z_sample_ = z_; z_propose_ = z_;
+    z_fwd_ = z_;
+    z_bck_ = z_;
+    z_sample_ = z_;
+    z_propose_ = z_;
     metric_.velocity(z_.p, velocity_);
-    p_fwd_fwd_ = z_.p; p_sharp_fwd_fwd_ = velocity_; p_fwd_bck_ = z_.p; p_sharp_fwd_bck_ = velocity_;
-    p_bck_fwd_ = z_.p; p_sharp_bck_fwd_ = velocity_; p_bck_bck_ = z_.p; p_sharp_bck_bck_ = velocity_;
+    p_fwd_fwd_ = z_.p;
+    p_sharp_fwd_fwd_ = velocity_;
+    p_fwd_bck_ = z_.p;
+    p_sharp_fwd_bck_ = velocity_;
+    p_bck_fwd_ = z_.p;
+    p_sharp_bck_fwd_ = velocity_;
+    p_bck_bck_ = z_.p;
+    p_sharp_bck_bck_ = velocity_;
     rho_ = z_.p;
     double log_sum_weight = 0.0;
     const double h0 = -z_.log_density + 0.5 * z_.p.dot(velocity_);
@@ -418,24 +434,23 @@ class NutsChain {
         rho_bck_ = rho_;
         p_bck_fwd_ = p_fwd_fwd_;
         p_sharp_bck_fwd_ = p_sharp_fwd_fwd_;
-        valid = build_tree(depth, z_propose_, p_sharp_fwd_bck_, p_sharp_fwd_fwd_, rho_fwd_, p_fwd_bck_, p_fwd_fwd_,
-                           h0, 1.0, log_sum_weight_subtree);
+        valid = build_tree(depth, z_propose_, p_sharp_fwd_bck_, p_sharp_fwd_fwd_, rho_fwd_, p_fwd_bck_, p_fwd_fwd_, h0, 1.0,
+                           log_sum_weight_subtree);
         z_fwd_ = z_;
       } else {
         z_ = z_bck_;
         rho_fwd_ = rho_;
         p_fwd_bck_ = p_bck_bck_;
         p_sharp_fwd_bck_ = p_sharp_bck_bck_;
-        valid = build_tree(depth, z_propose_, p_sharp_bck_fwd_, p_sharp_bck_bck_, rho_bck_, p_bck_fwd_, p_bck_bck_,
-                           h0, -1.0, log_sum_weight_subtree);
+        valid = build_tree(depth, z_propose_, p_sharp_bck_fwd_, p_sharp_bck_bck_, rho_bck_, p_bck_fwd_, p_bck_bck_, h0, -1.0,
+                           log_sum_weight_subtree);
         z_bck_ = z_;
       }
       if (!valid) break;
       ++depth;
       // Biased progressive sampling: prefer the new subtree.
       // (the uniform is drawn only when the first test fails, as in an if/else-if chain)
-      if (log_sum_weight_subtree > log_sum_weight ||
-          rng_.uniform() < std::exp(log_sum_weight_subtree - log_sum_weight)) {
+      if (log_sum_weight_subtree > log_sum_weight || rng_.uniform() < std::exp(log_sum_weight_subtree - log_sum_weight)) {
         z_sample_ = z_propose_;
       }
       log_sum_weight = detail::log_sum_exp(log_sum_weight, log_sum_weight_subtree);
@@ -463,8 +478,8 @@ class NutsChain {
     const std::atomic<bool>* stop = options_.stop;
     auto stopped = [stop] { return stop != nullptr && stop->load(std::memory_order_relaxed); };
     init_step_size();
-    detail::MetricAdaptation metric_adapt(d_, options_.metric, options_.tune, options_.init_buffer,
-                                          options_.term_buffer, options_.base_window);
+    detail::MetricAdaptation metric_adapt(d_, options_.metric, options_.tune, options_.init_buffer, options_.term_buffer,
+                                          options_.base_window);
     step_adapt_.set_mu(std::log(10.0 * epsilon_));
     step_adapt_.restart();
     const auto cs = static_cast<std::size_t>(c);
@@ -549,9 +564,9 @@ class NutsChain {
 
   // Builds a subtree of 2^depth leapfrog steps from z_ in direction sign (Stan's
   // base_nuts::build_tree). Returns false on divergence or a U-turn inside the subtree.
-  bool build_tree(int depth, detail::PhasePoint& z_propose, Eigen::VectorXd& p_sharp_beg,
-                  Eigen::VectorXd& p_sharp_end, Eigen::VectorXd& rho, Eigen::VectorXd& p_beg, Eigen::VectorXd& p_end,
-                  double h0, double sign, double& log_sum_weight) {
+  bool build_tree(int depth, detail::PhasePoint& z_propose, Eigen::VectorXd& p_sharp_beg, Eigen::VectorXd& p_sharp_end,
+                  Eigen::VectorXd& rho, Eigen::VectorXd& p_beg, Eigen::VectorXd& p_end, double h0, double sign,
+                  double& log_sum_weight) {
     if (depth == 0) {
       leapfrog(z_, sign * epsilon_);
       ++n_leapfrog_;
@@ -578,8 +593,8 @@ class NutsChain {
     // Final subtree.
     double log_sum_weight_final = -std::numeric_limits<double>::infinity();
     w.rho_final.setZero();
-    if (!build_tree(depth - 1, w.z_propose_final, w.p_sharp_final_beg, p_sharp_end, w.rho_final, w.p_final_beg, p_end,
-                    h0, sign, log_sum_weight_final))
+    if (!build_tree(depth - 1, w.z_propose_final, w.p_sharp_final_beg, p_sharp_end, w.rho_final, w.p_final_beg, p_end, h0,
+                    sign, log_sum_weight_final))
       return false;
     // Multinomial sample from the two subtrees.
     const double log_sum_weight_subtree = detail::log_sum_exp(log_sum_weight_init, log_sum_weight_final);
@@ -622,21 +637,20 @@ inline void validate(const SamplerOptions& o, Eigen::Index d) {
   if (o.chains < 1) fail("chains must be >= 1, got ", o.chains);
   if (o.draws < 0) fail("draws must be >= 0, got ", o.draws);
   if (o.tune < 0) fail("tune must be >= 0, got ", o.tune);
-  if (!(o.target_accept > 0.0 && o.target_accept < 1.0))
-    fail("target_accept must be in (0, 1), got ", o.target_accept);
+  if (!(o.target_accept > 0.0 && o.target_accept < 1.0)) fail("target_accept must be in (0, 1), got ", o.target_accept);
   if (o.max_tree_depth < 1 || o.max_tree_depth > 30) fail("max_tree_depth must be in [1, 30], got ", o.max_tree_depth);
   if (!(o.init_step_size > 0.0) || !std::isfinite(o.init_step_size))
     fail("init_step_size must be a finite number > 0, got ", o.init_step_size);
   if (!(o.init_radius >= 0.0) || !std::isfinite(o.init_radius))
     fail("init_radius must be a finite number >= 0, got ", o.init_radius);
   if (o.initial_values.size() != 0 && (o.initial_values.rows() != o.chains || o.initial_values.cols() != d))
-    fail("initial_values must have shape (chains, dimension) = (", o.chains, ", ", d, "), got (",
-         o.initial_values.rows(), ", ", o.initial_values.cols(), ")");
+    fail("initial_values must have shape (chains, dimension) = (", o.chains, ", ", d, "), got (", o.initial_values.rows(),
+         ", ", o.initial_values.cols(), ")");
   const Eigen::MatrixXd& m = o.initial_inverse_metric;
   if (m.size() != 0) {
     if (m.rows() != d || (m.cols() != 1 && m.cols() != d))
-      fail("initial_inverse_metric must have shape (dimension,) or (dimension, dimension) with dimension = ", d,
-           ", got (", m.rows(), ", ", m.cols(), ")");
+      fail("initial_inverse_metric must have shape (dimension,) or (dimension, dimension) with dimension = ", d, ", got (",
+           m.rows(), ", ", m.cols(), ")");
     if (!m.allFinite()) fail("initial_inverse_metric must be finite");
     for (Eigen::Index i = 0; i < d; ++i) {
       const double v = m.cols() == 1 ? m(i, 0) : m(i, i);
@@ -649,8 +663,8 @@ inline void validate(const SamplerOptions& o, Eigen::Index d) {
     }
   }
   if (o.init_buffer < 0 || o.term_buffer < 0 || o.base_window < 1)
-    fail("adaptation windows need init_buffer >= 0, term_buffer >= 0 and base_window >= 1, got ", o.init_buffer,
-         ", ", o.term_buffer, ", ", o.base_window);
+    fail("adaptation windows need init_buffer >= 0, term_buffer >= 0 and base_window >= 1, got ", o.init_buffer, ", ",
+         o.term_buffer, ", ", o.base_window);
 }
 }  // namespace detail
 
@@ -693,10 +707,8 @@ template <Target T>
   parallel_for_blocks(options.chains, options.threads, 1, [&](std::ptrdiff_t begin, std::ptrdiff_t end) {
     for (std::ptrdiff_t c = begin; c < end; ++c) {
       NutsChain<T> chain(target, options, static_cast<std::uint64_t>(c));
-      if (options.initial_values.size() != 0)
-        chain.set_position(options.initial_values.row(c).transpose());
-      else
-        chain.random_position(options.init_radius);
+      if (options.initial_values.size() != 0) chain.set_position(options.initial_values.row(c).transpose());
+      else chain.random_position(options.init_radius);
       chain.run(out, static_cast<int>(c));
       out.gradient_evaluations[static_cast<std::size_t>(c)] = chain.gradient_evaluations();
     }

@@ -84,8 +84,10 @@ inline Array count_ratio(const ConstArrayRef& num, const ConstArrayRef& den, dou
   detail::require_non_negative(share_of_voice_pct, "share_of_voice");
   detail::require_non_negative(share_of_market_pct, "share_of_market");
   for (Eigen::Index i = 0; i < share_of_voice_pct.size(); ++i) {
-    if (share_of_voice_pct[i] > 100.0) fail("share_of_voice is a percent in [0, 100], element ", i, " is ", share_of_voice_pct[i]);
-    if (share_of_market_pct[i] > 100.0) fail("share_of_market is a percent in [0, 100], element ", i, " is ", share_of_market_pct[i]);
+    if (share_of_voice_pct[i] > 100.0)
+      fail("share_of_voice is a percent in [0, 100], element ", i, " is ", share_of_voice_pct[i]);
+    if (share_of_market_pct[i] > 100.0)
+      fail("share_of_market is a percent in [0, 100], element ", i, " is ", share_of_market_pct[i]);
   }
   return share_of_voice_pct - share_of_market_pct;
 }

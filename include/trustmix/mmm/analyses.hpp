@@ -64,8 +64,7 @@ namespace detail {
 /// y[t] = sum_{l=0}^{min(t, L)} w[l] x[t - l] for t in [t0, t1), t1 <= T, in the order
 /// of TrustModel::convolve: from 0.0, l ascending, one rounding per multiplication and
 /// per addition.
-inline void convolve_scalar(const double* x, const double* w, Eigen::Index L1, double* y, Eigen::Index t0,
-                            Eigen::Index t1) {
+inline void convolve_scalar(const double* x, const double* w, Eigen::Index L1, double* y, Eigen::Index t0, Eigen::Index t1) {
   for (Eigen::Index t = t0; t < t1; ++t) {
     double acc = 0.0;
     const Eigen::Index lmax = std::min<Eigen::Index>(t, L1 - 1);
@@ -80,7 +79,7 @@ inline void convolve_scalar(const double* x, const double* w, Eigen::Index L1, d
 /// Compiled for AVX only, without FMA, so that no multiply-add is fused (the baseline
 /// build fuses none).
 [[gnu::target("avx")]] inline void convolve_avx(const double* x, const double* w, Eigen::Index L1, double* y,
-                                                 Eigen::Index T) {
+                                                Eigen::Index T) {
   Eigen::Index t = L1 - 1;
   for (; t + 16 <= T; t += 16) {
     __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
@@ -382,10 +381,8 @@ class DrawEngine {
   /// a_ itself (its response is inside the adstock: scaling a_ scales the reach at the
   /// data's frequency).
   void saturate_channel(int j, Eigen::Index T) {
-    if (m_.rf_form(j) != RfForm::none)
-      h_ = a_;
-    else
-      TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), static_cast<int>(T));
+    if (m_.rf_form(j) != RfForm::none) h_ = a_;
+    else TrustModel::saturate(a_.data(), 0.5 * p_.lam[j], h_.data(), static_cast<int>(T));
   }
 
   /// mu, G and c with channel j's saturated activity taken from h_ (j < 0: none).
@@ -493,11 +490,11 @@ struct Extended {
     const Eigen::Index T = d.media.rows(), Tn = T + horizon;
     // The analyses keep a few (T + horizon) x (channels + baseline + shocks + 4) matrices
     // per thread (counted as 8 in all); refuse a horizon that cannot fit before allocating.
-    require_memory(8.0 * 8.0 * static_cast<double>(Tn) *
-                       static_cast<double>(d.media.cols() + d.baseline.cols() + d.shocks.cols() + 4),
-                   "the analyses over the data plus the horizon",
-                   "pass a shorter horizon (the trust stock's effect is counted when it has decayed: a few "
-                   "half-lives suffice)");
+    require_memory(
+        8.0 * 8.0 * static_cast<double>(Tn) * static_cast<double>(d.media.cols() + d.baseline.cols() + d.shocks.cols() + 4),
+        "the analyses over the data plus the horizon",
+        "pass a shorter horizon (the trust stock's effect is counted when it has decayed: a few "
+        "half-lives suffice)");
     media = Matrix::Zero(Tn, d.media.cols());
     media.topRows(T) = d.media;
     baseline = Matrix::Zero(Tn, d.baseline.cols());
@@ -723,7 +720,8 @@ struct Decomposition {
           for (Eigen::Index t = 0; t < T; ++t) {
             const double g = f.trust_stock[t], amp_total = f.amplification.row(t).sum();
             for (Eigen::Index k = 0; k < P2; ++k) {
-              const double part_k = k < P ? f.trust_by_channel(t, k) : (k == P ? f.trust_from_shocks[t] : f.trust_from_initial[t]);
+              const double part_k = k < P ? f.trust_by_channel(t, k)
+                                          : (k == P ? f.trust_from_shocks[t] : f.trust_from_initial[t]);
               const double share = g != 0.0 ? part_k / g : 0.0;
               acc.trust_direct(t, k) += f.trust_direct[t] * share * ys;
               acc.amplification(t, k) += amp_total * share * ys;
@@ -761,7 +759,8 @@ struct Decomposition {
   detail::for_each_draw(
       draws.rows(), threads, [] { return 0; },
       [&](Eigen::Index i, int&) {
-        out.row(i) = model.forward_on(draws.row(i).transpose(), d.media, d.baseline, d.shocks).mu.transpose() * outcome_scale;
+        out.row(i) = model.forward_on(draws.row(i).transpose(), d.media, d.baseline, d.shocks).mu.transpose() *
+                     outcome_scale;
       });
   return out;
 }
@@ -790,7 +789,8 @@ struct Decomposition {
 
 /// Settings of posterior_predictive().
 struct PredictiveSettings {
-  double outcome_scale = 1.0;  ///< outcome units per model unit (every likelihood, the negative binomial too: its mean is outcome_scale mu); pass model.data().outcome_scale
+  double outcome_scale =
+      1.0;  ///< outcome units per model unit (every likelihood, the negative binomial too: its mean is outcome_scale mu); pass model.data().outcome_scale
   std::uint64_t seed = 0;
   int threads = 0;
 };
@@ -839,8 +839,9 @@ struct PredictiveSettings {
             case Likelihood::negative_binomial: {
               const double m = std::max(mu[t], 1e-300);
               const double rate = boost::random::gamma_distribution<double>(noise, m / noise)(rng);
-              out(i, t) = rate > 0.0 ? static_cast<double>(boost::random::poisson_distribution<std::int64_t, double>(rate)(rng))
-                                     : 0.0;
+              out(i, t) = rate > 0.0
+                              ? static_cast<double>(boost::random::poisson_distribution<std::int64_t, double>(rate)(rng))
+                              : 0.0;
               break;
             }
           }
@@ -904,7 +905,7 @@ struct SummaryValues {
   const double ys = outcome_scale;
   const bool log_link = model.log_link();
   const double ls = log_link ? 1.0 : ys;  // log link: log-scale coefficients are unit-free
-  int ones_col = -1;                      // log link: the intercept, shifted by ln(outcome_scale)
+  int ones_col = -1;  // log link: the intercept, shifted by ln(outcome_scale)
   if (log_link)
     for (int k = 0; k < K && ones_col < 0; ++k)
       if ((d.baseline.col(k).array() == 1.0).all()) ones_col = k;
@@ -1059,8 +1060,8 @@ struct QuantityDiagnostics {
 /// whose order then also gives the interval; otherwise the interval selects its order
 /// statistics (quantile_select). `scores`: inference::detail::rank_normal_scores of the
 /// split size. R-hat and ESS are NaN when x is not finite, constant, or per_chain < 4.
-inline QuantityDiagnostics quantity_diagnostics(const Vector& x, Eigen::Index per_chain, int chains, double lo,
-                                                double hi, const std::vector<double>& scores, RankScratch& s) {
+inline QuantityDiagnostics quantity_diagnostics(const Vector& x, Eigen::Index per_chain, int chains, double lo, double hi,
+                                                const std::vector<double>& scores, RankScratch& s) {
   namespace id = inference::detail;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   QuantityDiagnostics out{nan, nan, nan, nan};
@@ -1138,9 +1139,9 @@ struct SummaryTable {
   const double lo = (1.0 - interval) / 2.0, hi = 1.0 - lo;
   // The normal scores of the ranks 1..S of the split draws, shared (read-only) by every
   // quantity's rank normalisations (the same bits as computing them per quantity).
-  const std::vector<double> scores =
-      per_chain >= 4 && Q > 0 ? inference::detail::rank_normal_scores(inference::detail::split_size(per_chain, chains))
-                              : std::vector<double>{};
+  const std::vector<double> scores = per_chain >= 4 && Q > 0 ? inference::detail::rank_normal_scores(
+                                                                   inference::detail::split_size(per_chain, chains))
+                                                             : std::vector<double>{};
   parallel_for_blocks(static_cast<std::ptrdiff_t>(Q), threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
     detail::RankScratch scratch;
     for (auto qq = b; qq < e; ++qq) {

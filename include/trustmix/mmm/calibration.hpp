@@ -121,7 +121,8 @@ inline void check_lift_tests(const std::vector<LiftCalibration>& tests, const Ei
   for (std::size_t i = 0; i < tests.size(); ++i) {
     const LiftCalibration& t = tests[i];
     const std::string name = t.label.empty() ? "lift test " + std::to_string(i) : t.label;
-    if (t.channel < 0 || t.channel >= C) fail(name, ": channel index ", t.channel, " is not a media column (0..", C - 1, ")");
+    if (t.channel < 0 || t.channel >= C)
+      fail(name, ": channel index ", t.channel, " is not a media column (0..", C - 1, ")");
     if (t.start < 0 || t.end <= t.start || t.end > T)
       fail(name, ": the test window [start, end) = [", t.start, ", ", t.end, ") must satisfy 0 <= start < end <= ", T,
            " (the data's periods)");
@@ -130,11 +131,14 @@ inline void check_lift_tests(const std::vector<LiftCalibration>& tests, const Ei
       fail(name, ": the measured periods run to ", t.measured_end() - 1, " (end - 1 + cooldown) but the data end at period ",
            T - 1, "; shorten the cooldown or add the later periods to the data");
     if (!std::isfinite(t.share) || t.share > 1.0 || t.share == 0.0)
-      fail(name, ": share must be a finite number <= 1 and != 0 (the fraction of the channel's activity in the window "
-                 "that the test added), got ", t.share);
+      fail(name,
+           ": share must be a finite number <= 1 and != 0 (the fraction of the channel's activity in the window "
+           "that the test added), got ",
+           t.share);
     if (!(media.col(t.channel).segment(t.start, t.end - t.start).array() > 0.0).any())
-      fail(name, ": the channel has no activity in the data over the test window, so the model predicts no lift; a test "
-                 "that switched the channel on belongs to periods where the data show the activity");
+      fail(name,
+           ": the channel has no activity in the data over the test window, so the model predicts no lift; a test "
+           "that switched the channel on belongs to periods where the data show the activity");
     if (!(t.dof > 0.0)) fail(name, ": dof (the Student-t degrees of freedom) must be > 0 or infinite (Normal), got ", t.dof);
     const auto n = t.lift.size();
     if (n != 1 && n != t.measured_periods())
@@ -279,25 +283,20 @@ struct LiftTerm {
       // (an RF channel: its input x = r g(f) of the forward pass with the reach scaled,
       // and no logistic saturation, as in the model's own forward pass)
       const bool rf = m.rf_form(c) != Rf::none;
-      if (rf)
-        L.x = ws.X.col(c);
-      else
-        L.x = m.d_.media.col(c);
+      if (rf) L.x = ws.X.col(c);
+      else L.x = m.d_.media.col(c);
       L.x.segment(s0, test.end - s0) *= 1.0 - test.share;
       transforms::geometric_adstock_recursive(L.x, p.alpha[c], m.d_.max_lag, L.a, L.da);
-      if (rf)
-        L.h = L.a;
-      else
-        Model::saturate(L.a.data(), 0.5 * p.lam[c], L.h.data(), T);
+      if (rf) L.h = L.a;
+      else Model::saturate(L.a.data(), 0.5 * p.lam[c], L.h.data(), T);
       // ---- forward: the counterfactual trust stock (the model's own recursion)
       const bool stock_moves = it >= 0;
       if (stock_moves) {
         L.u = ws.inflow + p.kappa[it] * (L.h - ws.H.col(c));
         if (m.bounded())
-          Model::bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, L.u, p.omega, m.d_.shocks, L.G,
-                                         L.ex.data(), L.sx.data());
-        else
-          Model::trust_stock_recursion(p.delta, p.g0, L.u, p.omega, m.d_.shocks, L.G);
+          Model::bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, L.u, p.omega, m.d_.shocks, L.G, L.ex.data(),
+                                         L.sx.data());
+        else Model::trust_stock_recursion(p.delta, p.g0, L.u, p.omega, m.d_.shocks, L.G);
       }
       const double gamma = trust ? p.gamma : 0.0, theta = trust ? p.theta : 0.0;
       auto stock = [&](int t) { return trust ? ws.G[t] : 0.0; };
@@ -313,10 +312,8 @@ struct LiftTerm {
         const double g = stock(t), gc = stock_cf(t), cs = ws.conv_sum[t], cc = conv_cf(t);
         const double eta_diff = gamma * (g - gc) + cs * (1.0 + theta * g) - cc * (1.0 + theta * gc);
         const double diff = log_link ? -ws.mu[t] * std::expm1(-eta_diff) : eta_diff;
-        if (per)
-          lp += observation(test.lift[t - s0] - diff, test.variance[t - s0], test.dof, L.D[t]);
-        else
-          total += diff;
+        if (per) lp += observation(test.lift[t - s0] - diff, test.variance[t - s0], test.dof, L.D[t]);
+        else total += diff;
       }
       if (!per) {
         double D = 0.0;
@@ -352,10 +349,8 @@ struct LiftTerm {
             g_theta += Da * g * cs - Dc * gc * cc;
             ws.gG[t] += Da * (gamma + theta * cs);
             const double gcf = -Dc * (gamma + theta * cc);
-            if (stock_moves)
-              L.gG[t] = gcf;
-            else
-              ws.gG[t] += gcf;  // G_cf = G
+            if (stock_moves) L.gG[t] = gcf;
+            else ws.gG[t] += gcf;  // G_cf = G
           }
         }
         if (trust && m.intercept_col_ >= 0) {
@@ -382,10 +377,8 @@ struct LiftTerm {
             g_theta += D * (g * cs - gc * cc);
             ws.gG[t] += D * (gamma + theta * cs);
             const double gcf = -D * (gamma + theta * cc);
-            if (stock_moves)
-              L.gG[t] = gcf;
-            else
-              ws.gG[t] += gcf;  // G_cf = G
+            if (stock_moves) L.gG[t] = gcf;
+            else ws.gG[t] += gcf;  // G_cf = G
           }
         }
       }
@@ -472,8 +465,8 @@ struct LiftTerm {
     }
     const double q = dof * v + r * r;
     D = (dof + 1.0) * r / q;
-    return boost::math::lgamma(0.5 * (dof + 1.0)) - boost::math::lgamma(0.5 * dof) - 0.5 * std::log(dof * std::numbers::pi * v) -
-           0.5 * (dof + 1.0) * std::log1p(r * r / (dof * v));
+    return boost::math::lgamma(0.5 * (dof + 1.0)) - boost::math::lgamma(0.5 * dof) -
+           0.5 * std::log(dof * std::numbers::pi * v) - 0.5 * (dof + 1.0) * std::log1p(r * r / (dof * v));
   }
 
   template <class Workspace>
@@ -514,8 +507,7 @@ template <class Model>
     media.col(t.channel) = m.data().media.col(t.channel);
     if (t.per_period())
       for (Eigen::Index i = 0; i < diff.size(); ++i) out[k++] = diff[i] * outcome_scale;
-    else
-      out[k++] = diff.sum() * outcome_scale;
+    else out[k++] = diff.sum() * outcome_scale;
   }
   return out;
 }
@@ -526,9 +518,8 @@ template <class Model>
 /// is bit-identical for every thread count. `stop` (optional) is read before every draw:
 /// once set, the call throws trustmix::Interrupted.
 template <class Model>
-[[nodiscard]] Eigen::MatrixXd predicted_lift_draws(const Model& m, const Eigen::MatrixXd& draws,
-                                                   double outcome_scale = 1.0, int threads = 0,
-                                                   const std::atomic<bool>* stop = nullptr) {
+[[nodiscard]] Eigen::MatrixXd predicted_lift_draws(const Model& m, const Eigen::MatrixXd& draws, double outcome_scale = 1.0,
+                                                   int threads = 0, const std::atomic<bool>* stop = nullptr) {
   if (draws.cols() != m.dimension()) fail("draws must have ", m.dimension(), " columns, got ", draws.cols());
   Eigen::Index n = 0;
   for (const LiftCalibration& t : m.data().lift_tests) n += t.lift.size();

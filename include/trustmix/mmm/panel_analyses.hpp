@@ -84,7 +84,8 @@ struct PanelExtended {
     const int T = m.periods(), G = m.geos(), C = m.channels();
     const Eigen::Index Tn = static_cast<Eigen::Index>(T) + horizon;
     // forward() keeps about 4 C + 6 matrices Tn x G per pass; the engine 2 C more per thread
-    require_memory(8.0 * 8.0 * static_cast<double>(Tn) * G * (6.0 * C + 8.0), "the panel analyses over the data plus the horizon",
+    require_memory(8.0 * 8.0 * static_cast<double>(Tn) * G * (6.0 * C + 8.0),
+                   "the panel analyses over the data plus the horizon",
                    "pass a shorter horizon (a few half-lives of the trust stock suffice)");
     Matrix pop = population;
     if (pop.size() == 0) pop = Matrix::Ones(T, G);

@@ -90,7 +90,10 @@ enum class Pooling : std::uint8_t { none, partial, complete };
 /// (national_geo, "national+geo": S_g[t] = exp(xi_g) S[t], top of this file).
 enum class TrustLevel : std::uint8_t { off, national, geo, national_geo };
 [[nodiscard]] inline const char* to_string(TrustLevel l) {
-  return l == TrustLevel::off ? "off" : l == TrustLevel::national ? "national" : l == TrustLevel::geo ? "geo" : "national+geo";
+  return l == TrustLevel::off        ? "off"
+         : l == TrustLevel::national ? "national"
+         : l == TrustLevel::geo      ? "geo"
+                                     : "national+geo";
 }
 
 /// Priors of the panel model: the national model's (TrustModelPriors; its beta_sd,
@@ -304,7 +307,8 @@ class PanelTrustModel {
     const auto tau_or = [](const Vector& v, Eigen::Index i) { return v.size() > i && v[i] > 0.0 ? v[i] : 0.1; };
     // per-geo values: the given ones, or the channel's value in every geo
     for (int c = 0; c < C_; ++c) {
-      const bool ag = p.alpha_geo.rows() == C_ && p.alpha_geo.cols() == G_, lg = p.lam_geo.rows() == C_ && p.lam_geo.cols() == G_;
+      const bool ag = p.alpha_geo.rows() == C_ && p.alpha_geo.cols() == G_,
+                 lg = p.lam_geo.rows() == C_ && p.lam_geo.cols() == G_;
       Vector va(G_), vl(G_);
       for (int g = 0; g < G_; ++g) {
         va[g] = logit(ag ? p.alpha_geo(c, g) : p.alpha[c]);
@@ -454,7 +458,8 @@ class PanelTrustModel {
               ws.An.col(c).data(), ws.Hn.col(c).data(), ws.gHn.col(c).data(), 0.5 * p.lam[c], gan.data(), T);
           // the national series uses the location: its free coordinate is each block's first slot
           grad[lam_blocks_[static_cast<std::size_t>(c)].offset] += glam * p.lam[c];
-          grad[alpha_blocks_[static_cast<std::size_t>(c)].offset] += gan.dot(ws.dAn.col(c)) * p.alpha[c] * (1.0 - p.alpha[c]);
+          grad[alpha_blocks_[static_cast<std::size_t>(c)].offset] += gan.dot(ws.dAn.col(c)) * p.alpha[c] *
+                                                                     (1.0 - p.alpha[c]);
         }
         grad[delta_block_.offset] += gdelta * p.delta * (1.0 - p.delta);  // (delta pooled completely here)
       }  // (geo stocks: the per-geo delta gradients are in ws.part, see shared_priors)
@@ -529,7 +534,8 @@ class PanelTrustModel {
     } else if (d_.trust_level == TrustLevel::geo) {
       for (int g = 0; g < G_; ++g) {
         Vector u = Vector::Zero(T), S(T);
-        for (int i = 0; i < P_; ++i) u += p.kappa[i] * f.saturated[static_cast<std::size_t>(trust_idx_[static_cast<std::size_t>(i)])].col(g);
+        for (int i = 0; i < P_; ++i)
+          u += p.kappa[i] * f.saturated[static_cast<std::size_t>(trust_idx_[static_cast<std::size_t>(i)])].col(g);
         stock_recursion(p.delta_geo[g], p.g0, u, S);
         f.stock.col(g) = S;
       }
@@ -586,8 +592,7 @@ class PanelTrustModel {
     p.b_tau = Vector::Constant(K_, 0.1);
     for (int k = 0; k < K_; ++k)
       if (base_blocks_[static_cast<std::size_t>(k)].kind == Pooling::complete) p.b.row(k).setConstant(p.b_mean[k]);
-      else if (base_blocks_[static_cast<std::size_t>(k)].kind == Pooling::partial)
-        p.b.row(k).setConstant(p.b_mean[k]);
+      else if (base_blocks_[static_cast<std::size_t>(k)].kind == Pooling::partial) p.b.row(k).setConstant(p.b_mean[k]);
     const double mean_y = d_.y.mean();
     p.sigma = std::max(std::sqrt((d_.y.array() - mean_y).square().mean()), 1e-3);
     p.kappa = Vector::Constant(P_, P_ > 0 ? 1.0 / P_ : 0.0);
@@ -781,10 +786,8 @@ class PanelTrustModel {
     for (int j = 0; j < S_; ++j) conv += p.beta(j, g) * H.col(conv_idx_[static_cast<std::size_t>(j)]);
     auto mu = ws.mu.col(g);
     mu.noalias() = d_.baseline[static_cast<std::size_t>(g)] * p.b.col(g);
-    if (trust_enabled())
-      mu += p.gamma * ws.S.col(g) + conv + p.theta_geo[g] * ws.S.col(g).cwiseProduct(conv);
-    else
-      mu += conv;
+    if (trust_enabled()) mu += p.gamma * ws.S.col(g) + conv + p.theta_geo[g] * ws.S.col(g).cwiseProduct(conv);
+    else mu += conv;
   }
 
   void backward_geo(int g, const PanelModelParameters& p, PanelWorkspace& ws, Vector& lam_adj, Vector& ga) const {
@@ -838,8 +841,8 @@ class PanelTrustModel {
     Matrix& A = ws.A[static_cast<std::size_t>(g)];
     Matrix& dA = ws.dA[static_cast<std::size_t>(g)];
     for (int c = 0; c < C_; ++c) {
-      const double glam = transforms::detail::simd::logistic_series_adjoint(A.col(c).data(), H.col(c).data(), gH.col(c).data(),
-                                                                          0.5 * p.lam_geo(c, g), ga.data(), T);
+      const double glam = transforms::detail::simd::logistic_series_adjoint(
+          A.col(c).data(), H.col(c).data(), gH.col(c).data(), 0.5 * p.lam_geo(c, g), ga.data(), T);
       part[r_lam_ + c] = glam;
       part[r_alpha_ + c] = ga.dot(dA.col(c));
     }
@@ -912,10 +915,12 @@ class PanelTrustModel {
     for (int c = 0; c < C_; ++c) {
       for (int g = 0; g < G_; ++g) gf[g] = ws.part(r_alpha_ + c, g) * p.alpha_geo(c, g) * (1.0 - p.alpha_geo(c, g));
       lp += alpha_blocks_[static_cast<std::size_t>(c)].backward(
-          z, gf, [&](double v) { return priors::beta_on_logit(logistic(v), q.alpha_a, q.alpha_b); }, grad);  // Beta + logit Jacobian
+          z, gf, [&](double v) { return priors::beta_on_logit(logistic(v), q.alpha_a, q.alpha_b); },
+          grad);  // Beta + logit Jacobian
       for (int g = 0; g < G_; ++g) gf[g] = ws.part(r_lam_ + c, g) * p.lam_geo(c, g);
       lp += lam_blocks_[static_cast<std::size_t>(c)].backward(
-          z, gf, [&](double v) { return priors::gamma_on_log(v, std::exp(v), q.lam_shape, q.lam_rate); }, grad);  // Gamma + log Jacobian
+          z, gf, [&](double v) { return priors::gamma_on_log(v, std::exp(v), q.lam_shape, q.lam_rate); },
+          grad);  // Gamma + log Jacobian
     }
     half_normal_log(o_sigma_, p.sigma, q.sigma_sd);
     if (!trust_enabled()) return lp;
@@ -924,7 +929,8 @@ class PanelTrustModel {
     // LogNormal half-life prior on delta (the national model's)
     for (int g = 0; g < G_; ++g) gf[g] = ws.part(r_delta_, g) * p.delta_geo[g] * (1.0 - p.delta_geo[g]);
     lp += delta_block_.backward(
-        z, gf, [&](double v) { return priors::half_life_on_logit(logistic(v), q.half_life_median, q.half_life_sd_log); }, grad);
+        z, gf, [&](double v) { return priors::half_life_on_logit(logistic(v), q.half_life_median, q.half_life_sd_log); },
+        grad);
     lp += -0.5 * (p.g0 - q.g0_mean) * (p.g0 - q.g0_mean) / (q.g0_sd * q.g0_sd);
     grad[o_g0_] += -(p.g0 - q.g0_mean) / (q.g0_sd * q.g0_sd);
     half_normal_log(o_gamma_, p.gamma, q.gamma_sd);
@@ -1049,7 +1055,8 @@ class PanelTrustModel {
     if (C_ < 1) fail("the panel needs at least 1 channel");
     for (int c = 0; c < C_; ++c) {
       const Matrix& m = d_.media[static_cast<std::size_t>(c)];
-      if (m.rows() != T_ || m.cols() != G_) fail("media[", c, "] must be ", T_, " x ", G_, ", got ", m.rows(), " x ", m.cols());
+      if (m.rows() != T_ || m.cols() != G_)
+        fail("media[", c, "] must be ", T_, " x ", G_, ", got ", m.rows(), " x ", m.cols());
       for (Eigen::Index g = 0; g < G_; ++g)
         for (Eigen::Index t = 0; t < T_; ++t)
           if (!(m(t, g) >= 0.0) || !std::isfinite(m(t, g)))
@@ -1062,10 +1069,12 @@ class PanelTrustModel {
     K_ = static_cast<int>(d_.baseline[0].cols());
     for (int g = 0; g < G_; ++g) {
       const Matrix& b = d_.baseline[static_cast<std::size_t>(g)];
-      if (b.rows() != T_ || b.cols() != K_) fail("baseline[", g, "] must be ", T_, " x ", K_, ", got ", b.rows(), " x ", b.cols());
+      if (b.rows() != T_ || b.cols() != K_)
+        fail("baseline[", g, "] must be ", T_, " x ", K_, ", got ", b.rows(), " x ", b.cols());
       if (!b.allFinite()) fail("baseline[", g, "] must be finite");
     }
-    if (static_cast<int>(d_.baseline_pooling.size()) != K_) fail("baseline_pooling needs one value per baseline column (", K_, ")");
+    if (static_cast<int>(d_.baseline_pooling.size()) != K_)
+      fail("baseline_pooling needs one value per baseline column (", K_, ")");
     if (d_.weights.size() == 0) d_.weights = Matrix::Constant(T_, G_, 1.0 / G_);
     if (d_.weights.rows() != T_ || d_.weights.cols() != G_) fail("weights must be ", T_, " x ", G_);
     if (d_.national_media.size() == 0) {
@@ -1082,14 +1091,16 @@ class PanelTrustModel {
     if (d_.trust_level == TrustLevel::off && d_.amplification_pooling != Pooling::complete)
       fail("amplification pooling '", to_string(d_.amplification_pooling), "' needs a trust stock (trust level off)");
     if (d_.trust_level != TrustLevel::geo && d_.half_life_pooling != Pooling::complete)
-      fail("trust half-life pooling '", to_string(d_.half_life_pooling), "' needs one stock per geo (trust level 'geo'); the ",
-           to_string(d_.trust_level), " level has one national stock with one retention");
+      fail("trust half-life pooling '", to_string(d_.half_life_pooling),
+           "' needs one stock per geo (trust level 'geo'); the ", to_string(d_.trust_level),
+           " level has one national stock with one retention");
     if (national_series)
       for (int c = 0; c < C_; ++c) {
         if (!d_.trust[static_cast<std::size_t>(c)]) continue;
         for (const auto* v : {&d_.adstock_pooling, &d_.saturation_pooling})
           if (!v->empty() && (*v)[static_cast<std::size_t>(c)] == Pooling::none)
-            fail("trust channel ", c, ": adstock/saturation pooling 'none' leaves no national value for the national stock's ",
+            fail("trust channel ", c,
+                 ": adstock/saturation pooling 'none' leaves no national value for the national stock's ",
                  "series (trust level ", to_string(d_.trust_level), "); use 'partial' (its median) or trust level 'geo'");
       }
     if (d_.tracker.size() != 0) {
@@ -1232,8 +1243,10 @@ class PanelTrustModel {
     for (double v : {pr_.adstock_pool_sd, pr_.saturation_pool_sd, pr_.half_life_pool_sd, pr_.amplification_pool_sd,
                      pr_.stock_deviation_sd})
       if (!(v > 0.0) || !std::isfinite(v))
-        fail("adstock_pool_sd, saturation_pool_sd, half_life_pool_sd, amplification_pool_sd and stock_deviation_sd must be "
-             "finite and > 0, got ", v);
+        fail(
+            "adstock_pool_sd, saturation_pool_sd, half_life_pool_sd, amplification_pool_sd and stock_deviation_sd must be "
+            "finite and > 0, got ",
+            v);
   }
 
   PanelModelData d_;
@@ -1245,7 +1258,8 @@ class PanelTrustModel {
   FreeBlock delta_block_, theta_block_;
   Matrix helmert_;
   std::vector<std::string> names_;
-  int o_alpha_ = 0, o_lam_ = 0, o_sigma_ = 0, o_kappa_ = 0, o_delta_ = 0, o_g0_ = 0, o_gamma_ = 0, o_theta_ = 0, o_tracker_ = 0, o_dev_ = 0;
+  int o_alpha_ = 0, o_lam_ = 0, o_sigma_ = 0, o_kappa_ = 0, o_delta_ = 0, o_g0_ = 0, o_gamma_ = 0, o_theta_ = 0,
+      o_tracker_ = 0, o_dev_ = 0;
   int r_alpha_ = 0, r_lam_ = 0, r_gamma_ = 0, r_theta_ = 0, r_delta_ = 0, r_g0_ = 0, r_ss_ = 0, r_kappa_ = 0, n_part_ = 0;
 };
 
@@ -1344,7 +1358,8 @@ struct BuiltPanelModel {
   const Eigen::Index T = spec.outcome.rows(), G = spec.outcome.cols();
   const auto C = static_cast<Eigen::Index>(spec.channels.size());
   if (G < 1 || T < 2) fail("outcome must be T x G with T >= 2 periods and G >= 1 geos, got ", T, " x ", G);
-  if (static_cast<Eigen::Index>(spec.geos.size()) != G) fail("geos has ", spec.geos.size(), " names, the outcome ", G, " columns");
+  if (static_cast<Eigen::Index>(spec.geos.size()) != G)
+    fail("geos has ", spec.geos.size(), " names, the outcome ", G, " columns");
   if (static_cast<Eigen::Index>(spec.roles.size()) != C || static_cast<Eigen::Index>(spec.media.size()) != C ||
       static_cast<Eigen::Index>(spec.national.size()) != C)
     fail("channels, roles, national and media need one entry per channel (", C, ")");
@@ -1366,12 +1381,14 @@ struct BuiltPanelModel {
     sc.population = Matrix::Ones(T, G);
   } else {
     if (spec.population.cols() != G || (spec.population.rows() != T && spec.population.rows() != 1))
-      fail("population must be ", T, " x ", G, " or 1 x ", G, ", got ", spec.population.rows(), " x ", spec.population.cols());
+      fail("population must be ", T, " x ", G, " or 1 x ", G, ", got ", spec.population.rows(), " x ",
+           spec.population.cols());
     sc.population = spec.population.rows() == 1 ? Matrix(spec.population.replicate(T, 1)) : spec.population;
     for (Eigen::Index g = 0; g < G; ++g)
       for (Eigen::Index t = 0; t < T; ++t)
         if (!(sc.population(t, g) > 0.0) || !std::isfinite(sc.population(t, g)))
-          fail("population: geo '", gname(g), "', period ", t, " is ", sc.population(t, g), "; expected a finite number > 0");
+          fail("population: geo '", gname(g), "', period ", t, " is ", sc.population(t, g),
+               "; expected a finite number > 0");
   }
   const Vector total_pop = sc.population.rowwise().sum();
   PanelModelData d;
@@ -1385,7 +1402,8 @@ struct BuiltPanelModel {
     const std::string& name = spec.channels[ci];
     const Matrix& m = spec.media[ci];
     if (spec.national[ci]) {
-      if (m.rows() != T || m.cols() != 1) fail("media of national channel '", name, "' must be ", T, " x 1, got ", m.rows(), " x ", m.cols());
+      if (m.rows() != T || m.cols() != 1)
+        fail("media of national channel '", name, "' must be ", T, " x 1, got ", m.rows(), " x ", m.cols());
       Matrix s = d.weights;
       if (!spec.share.empty() && spec.share[ci].size() != 0) {
         const Matrix& sh = spec.share[ci];
@@ -1394,12 +1412,14 @@ struct BuiltPanelModel {
         s = sh.rows() == 1 ? Matrix(sh.replicate(T, 1)) : sh;
         for (Eigen::Index t = 0; t < T; ++t) {
           if (!(s.row(t).array() >= 0.0).all() || !s.row(t).allFinite() || std::abs(s.row(t).sum() - 1.0) > 1e-6)
-            fail("share of channel '", name, "', period ", t, ": shares must be >= 0 and sum to 1 over geos, sum ", s.row(t).sum());
+            fail("share of channel '", name, "', period ", t, ": shares must be >= 0 and sum to 1 over geos, sum ",
+                 s.row(t).sum());
         }
       }
       sc.activity[ci] = s.array().colwise() * m.col(0).array();
     } else {
-      if (m.rows() != T || m.cols() != G) fail("media of geo channel '", name, "' must be ", T, " x ", G, ", got ", m.rows(), " x ", m.cols());
+      if (m.rows() != T || m.cols() != G)
+        fail("media of geo channel '", name, "' must be ", T, " x ", G, ", got ", m.rows(), " x ", m.cols());
       sc.activity[ci] = m;
     }
     for (Eigen::Index g = 0; g < G; ++g)
@@ -1421,7 +1441,8 @@ struct BuiltPanelModel {
   }
   d.national_media.resize(T, C);
   for (Eigen::Index c = 0; c < C; ++c)  // total activity / total population, scaled
-    d.national_media.col(c) = sc.activity[static_cast<std::size_t>(c)].rowwise().sum().cwiseQuotient(total_pop) / sc.media_scale[c];
+    d.national_media.col(c) = sc.activity[static_cast<std::size_t>(c)].rowwise().sum().cwiseQuotient(total_pop) /
+                              sc.media_scale[c];
   // outcome
   const Matrix ypc = spec.outcome.cwiseQuotient(sc.population);
   const double yabs = ypc.cwiseAbs().mean();
@@ -1471,7 +1492,8 @@ struct BuiltPanelModel {
   for (Eigen::Index j = 0; j < J; ++j) {
     const Matrix& x = spec.controls[static_cast<std::size_t>(j)];
     const std::string& name = spec.control_names[static_cast<std::size_t>(j)];
-    if (x.rows() != T || x.cols() != G) fail("control '", name, "' must be ", T, " x ", G, ", got ", x.rows(), " x ", x.cols());
+    if (x.rows() != T || x.cols() != G)
+      fail("control '", name, "' must be ", T, " x ", G, ", got ", x.rows(), " x ", x.cols());
     for (Eigen::Index g = 0; g < G; ++g)
       for (Eigen::Index t = 0; t < T; ++t)
         if (!std::isfinite(x(t, g))) fail("control '", name, "': geo '", gname(g), "', period ", t, " is ", x(t, g));
@@ -1489,8 +1511,8 @@ struct BuiltPanelModel {
     B.resize(T, K);
     B.leftCols(common.cols()) = common;
     for (Eigen::Index j = 0; j < J; ++j)
-      B.col(common.cols() + j) =
-          (spec.controls[static_cast<std::size_t>(j)].col(g).array() - sc.control_mean[j]) / sc.control_sd[j];
+      B.col(common.cols() + j) = (spec.controls[static_cast<std::size_t>(j)].col(g).array() - sc.control_mean[j]) /
+                                 sc.control_sd[j];
   }
   // tracker
   if (spec.tracker.size() != 0) {

@@ -126,7 +126,8 @@ struct BuiltTrustModel {
   [[nodiscard]] Vector spend_in(int begin = 0, int end = -1) const {
     const auto T = static_cast<int>(scales.spend.rows());
     const int hi = end == -1 ? T - 1 : end;  // -1: the last period
-    if (begin < 0 || hi >= T || begin > hi) fail("window must satisfy 0 <= begin <= end < ", T, ", got [", begin, ", ", hi, "]");
+    if (begin < 0 || hi >= T || begin > hi)
+      fail("window must satisfy 0 <= begin <= end < ", T, ", got [", begin, ", ", hi, "]");
     return scales.spend.middleRows(begin, hi - begin + 1).colwise().sum().transpose();
   }
 };
@@ -189,7 +190,8 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
       const auto i = static_cast<std::size_t>(c);
       if (spec.rf[i] == RfForm::none) continue;
       if (spec.trust_enabled && spec.roles[i] != Role::conversion)
-        fail("channel '", spec.channels[i], "' is a reach-and-frequency channel with a trust role: an RF channel can only "
+        fail("channel '", spec.channels[i],
+             "' is a reach-and-frequency channel with a trust role: an RF channel can only "
              "convert (the trust stock's inflow is saturated activity per period; reach that accumulates people over "
              "periods is not that). Give it role 'conversion' or switch trust off");
       for (Eigen::Index t = 0; t < T; ++t)
@@ -209,8 +211,10 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
   detail::check_matrix(spec.shocks, T, spec.shock_names, "shock", true);
   for (Eigen::Index e = 0; e < spec.events.cols(); ++e)
     if ((spec.events.col(e).array() == 0.0).all())
-      fail("event '", spec.event_names[static_cast<std::size_t>(e)], "' is zero in every period: there is nothing to estimate");
-  if (spec.tracker.size() != 0 && spec.tracker.size() != T) fail("tracker has ", spec.tracker.size(), " values, the outcome has ", T);
+      fail("event '", spec.event_names[static_cast<std::size_t>(e)],
+           "' is zero in every period: there is nothing to estimate");
+  if (spec.tracker.size() != 0 && spec.tracker.size() != T)
+    fail("tracker has ", spec.tracker.size(), " values, the outcome has ", T);
   for (Eigen::Index t = 0; t < spec.tracker.size(); ++t)
     if (std::isinf(spec.tracker[t])) fail("tracker: row ", t, " is ", spec.tracker[t], "; use NaN for an unmeasured period");
   const double v = spec.value_per_outcome;
@@ -347,7 +351,8 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
   // Business-term priors.
   TrustModelPriors pr = spec.priors;
   if (!std::isnan(spec.trust_half_life_low) || !std::isnan(spec.trust_half_life_high)) {
-    const auto [m, s] = detail::interval_to_lognormal("trust_half_life", spec.trust_half_life_low, spec.trust_half_life_high);
+    const auto [m, s] = detail::interval_to_lognormal("trust_half_life", spec.trust_half_life_low,
+                                                      spec.trust_half_life_high);
     pr.half_life_median = std::exp(m);
     pr.half_life_sd_log = s;
   }
@@ -367,7 +372,8 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
       const double total = spec.spend.col(c).sum();
       if (!(total > 0.0)) fail("prior 'roi' [", r.channel, "]: its spend sums to ", total, "; a ROI needs spend > 0");
       if (std::isnan(v))
-        fail("prior 'roi' [", r.channel, "]: a ROI needs the value of one unit of outcome (value_per_outcome; 1 when the "
+        fail("prior 'roi' [", r.channel,
+             "]: a ROI needs the value of one unit of outcome (value_per_outcome; 1 when the "
              "outcome is revenue)");
       pr.roi_log_median[j] = m;
       pr.roi_sd_log[j] = s;

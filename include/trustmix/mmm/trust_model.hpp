@@ -81,12 +81,12 @@
 #include <boost/math/special_functions/gamma.hpp>
 #include <boost/math/tools/roots.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <numbers>
-#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -642,9 +642,7 @@ class TrustModel {
         p.inflow /= ubar;  // rho = exp(z) / ubar
         bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, inflow_, p.omega, d_.shocks, G_, ws.ex.data(),
                                 ws.sx.data());
-      }
-      else
-        trust_stock_recursion(p.delta, p.g0, inflow_, p.omega, d_.shocks, G_);
+      } else trust_stock_recursion(p.delta, p.g0, inflow_, p.omega, d_.shocks, G_);
       // The free intercept is the baseline level at the mean stock, b_0 + gamma Gbar_T
       // (Gbar_T = mean_t G[t]): the outcome's level pins it, whereas b_0 itself trades
       // off against gamma and every parameter that moves the stock's level.
@@ -806,18 +804,18 @@ class TrustModel {
         const double g_lnrho = grad[o_tform_ + 1] + priors::half_normal_on_log(p.inflow, pr_.inflow_sd).gradient;
         adj_.array() -= g_lnrho / (static_cast<double>(T) * ubar);
       } else {
-      // trust recursion, reverse: lambda[t] = gG[t] + delta lambda[t+1]
-      double lam_next = 0.0, gdelta = 0.0;
-      for (int t = T - 1; t >= 0; --t) {
-        const double lam_t = gG_[t] + p.delta * lam_next;
-        adj_[t] = lam_t;
-        const double prev = t > 0 ? G_[t - 1] : p.g0;
-        gdelta += lam_t * (prev - inflow_[t]);
-        lam_next = lam_t;
-      }
-      grad[o_g0_] += p.delta * adj_[0];
-      grad[o_delta_] += gdelta * p.delta * (1.0 - p.delta);
-      for (int e = 0; e < E_; ++e) grad[o_omega_ + e] += -adj_.dot(d_.shocks.col(e)) * p.omega[e];
+        // trust recursion, reverse: lambda[t] = gG[t] + delta lambda[t+1]
+        double lam_next = 0.0, gdelta = 0.0;
+        for (int t = T - 1; t >= 0; --t) {
+          const double lam_t = gG_[t] + p.delta * lam_next;
+          adj_[t] = lam_t;
+          const double prev = t > 0 ? G_[t - 1] : p.g0;
+          gdelta += lam_t * (prev - inflow_[t]);
+          lam_next = lam_t;
+        }
+        grad[o_g0_] += p.delta * adj_[0];
+        grad[o_delta_] += gdelta * p.delta * (1.0 - p.delta);
+        for (int e = 0; e < E_; ++e) grad[o_omega_ + e] += -adj_.dot(d_.shocks.col(e)) * p.omega[e];
       }
       // kappa = softmax(u), u = V z: dL/du_i = kappa_i (g_i - sum_k kappa_k g_k), dL/dz = V' dL/du.
       // adj holds dL/du[t] / (1 - delta) (linear form) or dL/du[t] (bounded form).
@@ -862,11 +860,12 @@ class TrustModel {
           ws.gx[s] = acc;
         }
         grad[o_lam_ + c] += ws.gx.dot(ws.dX1.col(c));
-        if (rf_form(c) == RfForm::hill) grad[o_slope_ + rf_slope_pos_[static_cast<std::size_t>(c)]] += ws.gx.dot(ws.dX2.col(c));
+        if (rf_form(c) == RfForm::hill)
+          grad[o_slope_ + rf_slope_pos_[static_cast<std::size_t>(c)]] += ws.gx.dot(ws.dX2.col(c));
         continue;
       }
-      const double glam = transforms::detail::simd::logistic_series_adjoint(A_.col(c).data(), H_.col(c).data(),
-                                                                           gH_.col(c).data(), 0.5 * p.lam[c], ga_.data(), T);
+      const double glam = transforms::detail::simd::logistic_series_adjoint(
+          A_.col(c).data(), H_.col(c).data(), gH_.col(c).data(), 0.5 * p.lam[c], ga_.data(), T);
       grad[o_lam_ + c] += glam * p.lam[c];
       const double galpha = ga_.dot(dA_.col(c));  // dL/dalpha = sum_t dL/da[t] da[t]/dalpha
       grad[o_alpha_ + c] += galpha * p.alpha[c] * (1.0 - p.alpha[c]);
@@ -910,8 +909,8 @@ class TrustModel {
   /// Forward pass on any horizon T': media (T' x C), baseline design (T' x K) and shocks
   /// (T' x E, or 0 columns for none). Used to extend a fit past the data (with zero media
   /// after the end) so that long-term effects carried by the trust stock are counted.
-  [[nodiscard]] TrustModelForward forward_on(const Eigen::Ref<const Vector>& z, const Matrix& media,
-                                             const Matrix& baseline, const Matrix& shocks_in) const {
+  [[nodiscard]] TrustModelForward forward_on(const Eigen::Ref<const Vector>& z, const Matrix& media, const Matrix& baseline,
+                                             const Matrix& shocks_in) const {
     check_dimension(z);
     const auto Tn = media.rows();
     if (media.cols() != C_) fail("media must have ", C_, " columns, got ", media.cols());
@@ -1015,8 +1014,9 @@ class TrustModel {
     for (int j = 0; j < S_; ++j) {  // beta_j = 0.1 at the initial alpha and lam, or the ROI prior's median
       const int cj = conv_idx_[static_cast<std::size_t>(j)];
       const double hs = rf_form(cj) == RfForm::none ? saturated_sum(cj, 0.3, 1.5)
-                                                     : saturated_sum(cj, 0.3, std::exp(z[o_lam_ + cj]));
-      z[o_beta_ + j] = roi_[static_cast<std::size_t>(j)] ? pr_.roi_log_median[j] : std::log(0.1 * contribution_scale_[j] * hs);
+                                                    : saturated_sum(cj, 0.3, std::exp(z[o_lam_ + cj]));
+      z[o_beta_ + j] = roi_[static_cast<std::size_t>(j)] ? pr_.roi_log_median[j]
+                                                         : std::log(0.1 * contribution_scale_[j] * hs);
     }
     const double ysc = d_.likelihood == Likelihood::negative_binomial ? d_.outcome_scale : 1.0;
     const Vector y = d_.y / ysc;  // the outcome in model units
@@ -1249,7 +1249,8 @@ class TrustModel {
     if (d_.baseline.rows() != T) fail("baseline design has ", d_.baseline.rows(), " rows, the outcome has ", T);
     if (d_.shocks.cols() > 0 && d_.shocks.rows() != T) fail("shocks have ", d_.shocks.rows(), " rows, the outcome has ", T);
     if (d_.shocks.cols() == 0) d_.shocks.resize(T, 0);
-    if (d_.tracker.size() != 0 && d_.tracker.size() != T) fail("tracker has ", d_.tracker.size(), " values, the outcome has ", T);
+    if (d_.tracker.size() != 0 && d_.tracker.size() != T)
+      fail("tracker has ", d_.tracker.size(), " values, the outcome has ", T);
     if (d_.tracker_se.size() != 0) {
       if (d_.tracker_se.size() != d_.tracker.size())
         fail("tracker_se has ", d_.tracker_se.size(), " values, the tracker has ", d_.tracker.size());
@@ -1276,9 +1277,10 @@ class TrustModel {
     if (!d_.baseline.allFinite()) fail("the baseline design must be finite");
     if ((d_.shocks.array() < 0.0).any() || !d_.shocks.allFinite()) fail("shocks must be finite and >= 0");
     if (d_.noise == Noise::ar1 && d_.likelihood == Likelihood::negative_binomial)
-      fail("noise = ar1 (AR(1) residuals) works with the normal and lognormal likelihoods, not with the negative binomial: "
-           "its counts have no additive residual to correlate (use likelihood = lognormal for AR(1) noise on a count "
-           "outcome, or noise = iid)");
+      fail(
+          "noise = ar1 (AR(1) residuals) works with the normal and lognormal likelihoods, not with the negative binomial: "
+          "its counts have no additive residual to correlate (use likelihood = lognormal for AR(1) noise on a count "
+          "outcome, or noise = iid)");
     switch (d_.likelihood) {
       case Likelihood::normal: break;
       case Likelihood::lognormal:
@@ -1302,8 +1304,9 @@ class TrustModel {
     }
     if (d_.link != Link::identity && d_.link != Link::log) fail("unknown link");
     if (d_.link == Link::log && pr_.roi_log_median.size() != 0 && pr_.roi_log_median.array().isFinite().any())
-      fail("ROI priors are not supported with link = log: beta_s sum_t h_s is then a log-scale lift, not the "
-           "channel's outcome, so it cannot be tied to a ROI; state the prior on beta (beta_sd) or use link = identity");
+      fail(
+          "ROI priors are not supported with link = log: beta_s sum_t h_s is then a log-scale lift, not the "
+          "channel's outcome, so it cannot be tied to a ROI; state the prior on beta (beta_sd) or use link = identity");
     {
       std::vector<bool> rf_columns(static_cast<std::size_t>(d_.media.cols()), false);
       for (std::size_t c = 0; c < d_.rf.size() && c < rf_columns.size(); ++c) rf_columns[c] = d_.rf[c] != RfForm::none;
@@ -1344,7 +1347,8 @@ class TrustModel {
     for (int j = 0; j < S_; ++j) {
       if (roi_[static_cast<std::size_t>(j)]) contribution_scale_[j] = pr_.roi_scale[j];
       if (!(d_.media.col(conv_idx_[static_cast<std::size_t>(j)]).array() > 0.0).any())
-        fail("conversion channel (media column ", conv_idx_[static_cast<std::size_t>(j)], ") is all zeros: nothing to estimate");
+        fail("conversion channel (media column ", conv_idx_[static_cast<std::size_t>(j)],
+             ") is all zeros: nothing to estimate");
     }
     intercept_col_ = -1;
     if (d_.trust_enabled)
@@ -1355,7 +1359,8 @@ class TrustModel {
       for (Eigen::Index t = 0; t < d_.tracker.size(); ++t) n_tracker_obs_ += std::isnan(d_.tracker[t]) ? 0 : 1;
     auto add = [&](int& offset, int count, const std::string& base, const std::vector<std::string>& labels) {
       offset = n_;
-      for (int i = 0; i < count; ++i) names_.push_back(labels.empty() ? base : base + "[" + labels[static_cast<std::size_t>(i)] + "]");
+      for (int i = 0; i < count; ++i)
+        names_.push_back(labels.empty() ? base : base + "[" + labels[static_cast<std::size_t>(i)] + "]");
       n_ += count;
     };
     std::vector<std::string> ch, cv, kb, ev;
@@ -1370,7 +1375,8 @@ class TrustModel {
       if (roi_[static_cast<std::size_t>(j)])
         names_[static_cast<std::size_t>(o_beta_ + j)] = "log_roi[" + cv[static_cast<std::size_t>(j)] + "]";
       else if (d_.trust_enabled)
-        names_[static_cast<std::size_t>(o_beta_ + j)] = "log_mean_total_contribution[" + cv[static_cast<std::size_t>(j)] + "]";
+        names_[static_cast<std::size_t>(o_beta_ + j)] = "log_mean_total_contribution[" + cv[static_cast<std::size_t>(j)] +
+                                                        "]";
     add(o_b_, K_, "b", kb);
     if (intercept_col_ >= 0) names_[static_cast<std::size_t>(o_b_ + intercept_col_)] = "intercept_level";
     add(o_sigma_, 1, d_.likelihood == Likelihood::negative_binomial ? "log_phi" : "log_sigma", {});
@@ -1441,7 +1447,8 @@ class TrustModel {
       const RfForm form = d_.rf[static_cast<std::size_t>(c)];
       if (form == RfForm::none) continue;
       if (d_.trust_enabled && d_.trust[static_cast<std::size_t>(c)])
-        fail("media column ", c, " is a reach-and-frequency channel and a trust channel: an RF channel can only convert "
+        fail("media column ", c,
+             " is a reach-and-frequency channel and a trust channel: an RF channel can only convert "
              "(the trust stock's inflow is saturated activity per period; reach that accumulates people over periods is "
              "not that). Give it role 'conversion' or switch trust off");
       if (!d_.conversion[static_cast<std::size_t>(c)])
@@ -1489,9 +1496,7 @@ class TrustModel {
 
  public:
   /// The RF form of media column c (RfForm::none for an ordinary channel).
-  [[nodiscard]] RfForm rf_form(int c) const {
-    return n_rf_ > 0 ? d_.rf[static_cast<std::size_t>(c)] : RfForm::none;
-  }
+  [[nodiscard]] RfForm rf_form(int c) const { return n_rf_ > 0 ? d_.rf[static_cast<std::size_t>(c)] : RfForm::none; }
   /// Number of reach-and-frequency channels.
   [[nodiscard]] int rf_count() const { return n_rf_; }
 
@@ -1533,7 +1538,6 @@ class TrustModel {
   }
 
  private:
-
   void allocate() { ws_.resize(periods(), C_, P_, S_); }
 
   /// The trust-stock recursion of MODEL.md section 2, the one place it is written:
@@ -1588,10 +1592,8 @@ class TrustModel {
   /// (G[-1] = p.g0): what every analysis runs (analyses.hpp) and the planner must run.
   template <class U, class D, class Out>
   void stock_path(const TrustModelParameters& p, const U& u, const D& d, Out&& out) const {
-    if (bounded())
-      bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, u, p.omega, d, std::forward<Out>(out));
-    else
-      trust_stock_recursion(p.delta, p.g0, u, p.omega, d, std::forward<Out>(out));
+    if (bounded()) bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, u, p.omega, d, std::forward<Out>(out));
+    else trust_stock_recursion(p.delta, p.g0, u, p.omega, d, std::forward<Out>(out));
   }
 
   // ---- The trust stock continued from a given state: forward and reverse mode ----------
@@ -1639,10 +1641,8 @@ class TrustModel {
     const Eigen::Map<const Vector> um(u, T);
     Eigen::Map<Vector> gm(G, T);
     const Matrix none(T, 0);  // no shocks (0 columns: no allocation)
-    if (bounded())
-      bounded_stock_recursion(p.delta, g_start, p.trust_base, p.inflow, um, p.omega, none, gm);
-    else
-      trust_stock_recursion(p.delta, g_start, um, p.omega, none, gm);
+    if (bounded()) bounded_stock_recursion(p.delta, g_start, p.trust_base, p.inflow, um, p.omega, none, gm);
+    else trust_stock_recursion(p.delta, g_start, um, p.omega, none, gm);
   }
 
   /// Reverse mode of continue_stock(): from gG[t] = dL/dG[t] of everything downstream of
@@ -1730,10 +1730,8 @@ class TrustModel {
     const auto no_shocks = shocks.leftCols(0);
     auto path = [&](const Vector& u, bool with_shocks, Vector& out) {
       out.resize(T);
-      if (with_shocks)
-        bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, u, p.omega, shocks, out);
-      else
-        bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, u, p.omega, no_shocks, out);
+      if (with_shocks) bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, u, p.omega, shocks, out);
+      else bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, u, p.omega, no_shocks, out);
     };
     Matrix U(T, P_);  // kappa_p h[p, t]
     for (int i = 0; i < P_; ++i) U.col(i) = p.kappa[i] * saturated.col(trust_idx_[static_cast<std::size_t>(i)]);
@@ -1758,8 +1756,8 @@ class TrustModel {
       }
       std::vector<double> weight(static_cast<std::size_t>(P_));  // |S|! (P - |S| - 1)! / P!
       for (int k = 0; k < P_; ++k)
-        weight[static_cast<std::size_t>(k)] =
-            std::exp(std::lgamma(k + 1.0) + std::lgamma(P_ - k + 0.0) - std::lgamma(P_ + 1.0));
+        weight[static_cast<std::size_t>(k)] = std::exp(std::lgamma(k + 1.0) + std::lgamma(P_ - k + 0.0) -
+                                                       std::lgamma(P_ + 1.0));
       for (int i = 0; i < P_; ++i) {
         const std::size_t bit = std::size_t{1} << i;
         for (std::size_t mask = 0; mask < n_sets; ++mask) {
@@ -1780,8 +1778,7 @@ class TrustModel {
       }
       for (Eigen::Index t = 0; t < T; ++t) {
         const double sum = removal.row(t).sum();
-        for (int i = 0; i < P_; ++i)
-          f.trust_by_channel(t, i) = sum != 0.0 ? total[t] * removal(t, i) / sum : total[t] / P_;
+        for (int i = 0; i < P_; ++i) f.trust_by_channel(t, i) = sum != 0.0 ? total[t] * removal(t, i) / sum : total[t] / P_;
       }
     }
   }
@@ -1798,7 +1795,8 @@ class TrustModel {
     transforms::convolve_series(x, w, std::forward<Y>(y));
   }
 
-  double log_prior_and_jacobian(const Eigen::Ref<const Vector>& z, const TrustModelParameters& p, Eigen::Ref<Vector> grad) const {
+  double log_prior_and_jacobian(const Eigen::Ref<const Vector>& z, const TrustModelParameters& p,
+                                Eigen::Ref<Vector> grad) const {
     double lp = 0.0;
     // HalfNormal(sd) on value > 0 and the log-Jacobian ln value of its log scale; grad[idx]
     // receives d/d ln value (for gamma and theta with a tracker, ln value = z + ln b_q and
@@ -1899,21 +1897,21 @@ class TrustModel {
   TrustModelPriors pr_;
   int C_ = 0, K_ = 0, E_ = 0, P_ = 0, S_ = 0, n_ = 0, n_tracker_obs_ = 0;
   int intercept_col_ = -1;  // with trust: the baseline column of ones, whose free parameter is a level
-  int n_rf_ = 0, o_slope_ = 0;     // reach-and-frequency channels; the offset of their Hill slopes in z
+  int n_rf_ = 0, o_slope_ = 0;  // reach-and-frequency channels; the offset of their Hill slopes in z
   std::vector<int> rf_slope_pos_;  // per channel: its position in the slope block, or -1
-  Matrix rf_mean_;                 // T x C: hill: the frequency; exposure: the untruncated mean m[t]
-  Vector rf_fill_;                 // per channel: the same after the data (from the mean frequency)
+  Matrix rf_mean_;  // T x C: hill: the frequency; exposure: the untruncated mean m[t]
+  Vector rf_fill_;  // per channel: the same after the data (from the mean frequency)
   std::vector<int> trust_idx_, conv_idx_;
   std::vector<bool> roi_;  // per conversion channel: ROI is the free parameter
   int n_roi_ = 0;
   Vector contribution_scale_;  // k_j: 1/T, or roi_scale_j for channels with a ROI prior
-  Matrix helmert_;             // P x (P-1) isometric log-ratio basis of the trust weights
-  Vector log_y_;           // lognormal: ln y
+  Matrix helmert_;  // P x (P-1) isometric log-ratio basis of the trust weights
+  Vector log_y_;  // lognormal: ln y
   double sum_log_y_ = 0.0, sum_lgamma_y1_ = 0.0;
   std::vector<std::string> names_;
-  int o_alpha_ = 0, o_lam_ = 0, o_beta_ = 0, o_b_ = 0, o_sigma_ = 0, o_kappa_ = 0, o_delta_ = 0, o_g0_ = 0,
-      o_omega_ = 0, o_gamma_ = 0, o_theta_ = 0, o_tracker_ = 0, o_tform_ = 0;
-  int o_ar1_ = 0;       // atanh phi of AR(1) residuals (Noise::ar1 only; last in z)
+  int o_alpha_ = 0, o_lam_ = 0, o_beta_ = 0, o_b_ = 0, o_sigma_ = 0, o_kappa_ = 0, o_delta_ = 0, o_g0_ = 0, o_omega_ = 0,
+      o_gamma_ = 0, o_theta_ = 0, o_tracker_ = 0, o_tform_ = 0;
+  int o_ar1_ = 0;  // atanh phi of AR(1) residuals (Noise::ar1 only; last in z)
   int o_tq_sigma_ = 0;  // ln sigma_q: o_tracker_ + 2 (index tracker) or + 1 (tracker_share)
   TrustModelWorkspace ws_;  // for the single-threaded convenience overload
 };

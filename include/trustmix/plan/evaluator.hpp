@@ -218,7 +218,8 @@ class TrustPlanModel final : public DrawObjective {
     }
     for (Eigen::Index c = 0; c < C_; ++c)
       if (model.rf_form(static_cast<int>(c)) != mmm::RfForm::none && rf_of_[static_cast<std::size_t>(c)] < 0)
-        fail("channel ", c, " is a reach-and-frequency channel: the planner needs how its spend becomes reach and "
+        fail("channel ", c,
+             " is a reach-and-frequency channel: the planner needs how its spend becomes reach and "
              "frequency (settings.rf: a reach curve and impressions per unit of spend)");
     rf_shape_ = model.data().rf_shape;
     log_link_ = model.log_link();
@@ -236,7 +237,8 @@ class TrustPlanModel final : public DrawObjective {
     if (history_shocks.cols() != 0 && (history_shocks.cols() != E || history_shocks.rows() != history_media.rows()))
       fail("history_shocks must be ", history_media.rows(), " x ", E, " (or have 0 columns), got ", history_shocks.rows(),
            " x ", history_shocks.cols());
-    if (s_.units_per_spend.size() != C_) fail("units_per_spend needs one value per channel (", C_, "), got ", s_.units_per_spend.size());
+    if (s_.units_per_spend.size() != C_)
+      fail("units_per_spend needs one value per channel (", C_, "), got ", s_.units_per_spend.size());
     for (Eigen::Index c = 0; c < C_; ++c)
       if (!(s_.units_per_spend[c] > 0.0) || !std::isfinite(s_.units_per_spend[c]))
         fail("units_per_spend[", c, "] must be finite and > 0, got ", s_.units_per_spend[c]);
@@ -247,11 +249,13 @@ class TrustPlanModel final : public DrawObjective {
     if (s_.tail == -1 && !(s_.tail_coverage > 0.0 && s_.tail_coverage <= 1.0))
       fail("tail_coverage must be in (0, 1], got ", s_.tail_coverage);
     if (bounded_ && s_.tail == -1 && s_.tail_coverage >= 1.0)
-      fail("tail_coverage = 1 (the infinite tail, in closed form) is for trust_form = 'linear' only: the bounded "
-           "form's tail is run period by period; use tail_coverage < 1 (e.g. 0.99) or a fixed tail");
+      fail(
+          "tail_coverage = 1 (the infinite tail, in closed form) is for trust_form = 'linear' only: the bounded "
+          "form's tail is run period by period; use tail_coverage < 1 (e.g. 0.99) or a fixed tail");
     if (log_link_ && d.trust_enabled && s_.tail == -1 && s_.tail_coverage >= 1.0)
-      fail("tail_coverage = 1 (the infinite tail, in closed form) is for link = 'identity' only: under the log "
-           "link the tail is run period by period; use tail_coverage < 1 (e.g. 0.99) or a fixed tail");
+      fail(
+          "tail_coverage = 1 (the infinite tail, in closed form) is for link = 'identity' only: under the log "
+          "link the tail is run period by period; use tail_coverage < 1 (e.g. 0.99) or a fixed tail");
     const Eigen::Index K = d.baseline.cols();
     if (s_.future_baseline.size() != 0 && (s_.future_baseline.rows() != H_ || s_.future_baseline.cols() != K))
       fail("future_baseline must be ", H_, " x ", K, " (horizon x baseline columns) or empty, got ",
@@ -504,8 +508,8 @@ class TrustPlanModel final : public DrawObjective {
     Vector u, G, gG, gu, conv, gc, S, zero, mu;  // mu: log link, d m[t] / d eta[t] = exp(eta[t])
     RowMatrix xin, dx;  // RF channels: the schedule with RF columns as the model's r g(f), and dx/ds
     Work(Eigen::Index N, Eigen::Index K, Eigen::Index C)
-        : a(N, C), h(N, C), ga(N, C), u(N + K), G(N + K), gG(N + K), gu(N + K), conv(N), gc(N), S(C),
-          zero(Vector::Zero(C)), mu(N + K) {}
+        : a(N, C), h(N, C), ga(N, C), u(N + K), G(N + K), gG(N + K), gu(N + K), conv(N), gc(N), S(C), zero(Vector::Zero(C)),
+          mu(N + K) {}
   };
   /// The schedule-only part of the RF chain (rf.hpp), per RF channel q: H values each of
   /// r, dr/ds, v (hill: the frequency f; exposure: the untruncated mean m of the model's

@@ -73,8 +73,10 @@ inline void check_criterion(const Criterion& k, Eigen::Index n) {
   if ((k.measure == Measure::quantile || k.measure == Measure::cvar) && !(k.level > 0.0 && k.level < 1.0))
     fail("level (the quantile or the CVaR's tail share) must be in (0, 1), got ", k.level);
   if (k.measure == Measure::prob_beat) {
-    if (!(k.tau > 0.0) || !std::isfinite(k.tau)) fail("tau (prob_beat's smoothing width) must be finite and > 0, got ", k.tau);
-    if (k.reference.size() != n) fail("prob_beat needs the reference plan's value for each of the ", n, " draws, got ", k.reference.size());
+    if (!(k.tau > 0.0) || !std::isfinite(k.tau))
+      fail("tau (prob_beat's smoothing width) must be finite and > 0, got ", k.tau);
+    if (k.reference.size() != n)
+      fail("prob_beat needs the reference plan's value for each of the ", n, " draws, got ", k.reference.size());
   }
 }
 
@@ -84,9 +86,7 @@ inline void check_criterion(const Criterion& k, Eigen::Index n) {
   // vector when the planner runs on a single draw (size 1, constant-propagated).
   Vector v(y.size());
   switch (k.goal) {
-    case Goal::outcome:
-      v = y;
-      break;
+    case Goal::outcome: v = y; break;
     case Goal::value:
       for (Eigen::Index i = 0; i < y.size(); ++i) v[i] = k.value_per_outcome * y[i];
       break;
@@ -229,7 +229,8 @@ class CurveObjective final : public DrawObjective {
   }
   void evaluate(const Matrix& spend, Vector& values, Matrix* grads) const override {
     const Eigen::Index n = draws(), C = channels();
-    if (spend.rows() != H_ || spend.cols() != C) fail("schedule must be ", H_, " x ", C, ", got ", spend.rows(), " x ", spend.cols());
+    if (spend.rows() != H_ || spend.cols() != C)
+      fail("schedule must be ", H_, " x ", C, ", got ", spend.rows(), " x ", spend.cols());
     values.resize(n);
     if (grads != nullptr) grads->resize(H_ * C, n);
     for (Eigen::Index i = 0; i < n; ++i) {

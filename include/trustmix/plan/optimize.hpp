@@ -196,7 +196,8 @@ class Layout {
       for (Eigen::Index t = 0; t < H; ++t)
         if (k.fixed.size() != 0 && !std::isnan(k.fixed(t, c))) {
           const double f = k.fixed(t, c);
-          if (!(f >= 0.0) || !std::isfinite(f)) fail("fixed[", t, ", ", c, "] must be NaN (free) or finite and >= 0, got ", f);
+          if (!(f >= 0.0) || !std::isfinite(f))
+            fail("fixed[", t, ", ", c, "] must be NaN (free) or finite and >= 0, got ", f);
           var[static_cast<std::size_t>(t + H * c)] = -1;
           fixed0[t + H * c] = f;
         }
@@ -210,10 +211,12 @@ class Layout {
       double l = 0.0, u = unbounded;
       for (std::size_t q = 0; q < bl.cells.size(); ++q) {
         const auto [t, c] = bl.cells[q];
-        if (t < 0 || t >= H || c < 0 || c >= C) fail("block '", bl.name, "': cell (", t, ", ", c, ") is outside the ", H, " x ", C, " schedule");
+        if (t < 0 || t >= H || c < 0 || c >= C)
+          fail("block '", bl.name, "': cell (", t, ", ", c, ") is outside the ", H, " x ", C, " schedule");
         const Eigen::Index i = t + H * c;
         if (var[static_cast<std::size_t>(i)] == -1) fail("block '", bl.name, "': cell (", t, ", ", c, ") is fixed");
-        if (var[static_cast<std::size_t>(i)] >= 0) fail("block '", bl.name, "': cell (", t, ", ", c, ") is in another block");
+        if (var[static_cast<std::size_t>(i)] >= 0)
+          fail("block '", bl.name, "': cell (", t, ", ", c, ") is in another block");
         const double p = bl.pattern.size() != 0 ? bl.pattern[static_cast<Eigen::Index>(q)] : 1.0;
         if (!(p > 0.0) || !std::isfinite(p)) fail("block '", bl.name, "': pattern weights must be finite and > 0");
         var[static_cast<std::size_t>(i)] = static_cast<int>(nv);
@@ -240,13 +243,15 @@ class Layout {
     if (nv == 0) fail("every cell of the schedule is fixed: there is nothing to plan");
     // The spend scale S and the variables' scales.
     const double B = k.budget;
-    if (!std::isnan(B) && (!(B >= 0.0) || !std::isfinite(B))) fail("budget must be finite and >= 0 (or NaN for none), got ", B);
+    if (!std::isnan(B) && (!(B >= 0.0) || !std::isfinite(B)))
+      fail("budget must be finite and >= 0 (or NaN for none), got ", B);
     S = 0.0;
     if (!std::isnan(B) && B > 0.0) S = B;
     if (!(S > 0.0) && start.size() != 0) S = start.sum();
     if (!(S > 0.0)) {
       double u = 0.0;
-      for (Eigen::Index j = 0; j < nv; ++j) u += std::isfinite(vhi[static_cast<std::size_t>(j)]) ? vhi[static_cast<std::size_t>(j)] : 0.0;
+      for (Eigen::Index j = 0; j < nv; ++j)
+        u += std::isfinite(vhi[static_cast<std::size_t>(j)]) ? vhi[static_cast<std::size_t>(j)] : 0.0;
       S = u;
     }
     if (!(S > 0.0)) S = 1.0;
@@ -290,7 +295,8 @@ class Layout {
     }
     for (const ChannelTotal& ct : k.channel_totals) {
       if (ct.channel < 0 || ct.channel >= C) fail("channel total: channel ", ct.channel, " is not in 0..", C - 1);
-      if (!(ct.upper >= ct.lower)) fail("channel total of channel ", ct.channel, ": upper ", ct.upper, " < lower ", ct.lower);
+      if (!(ct.upper >= ct.lower))
+        fail("channel total of channel ", ct.channel, ": upper ", ct.upper, " < lower ", ct.lower);
       Vector coef = Vector::Zero(n);
       coef.segment(H * ct.channel, H).setOnes();
       add("channel total[" + std::to_string(ct.channel) + "]", coef, ct.lower > 0.0 ? ct.lower : -unbounded, ct.upper);
@@ -324,7 +330,8 @@ class Layout {
           Vector coef = Vector::Zero(n);
           coef[t + 1 + H * c] = 1.0;
           coef[t + H * c] = -1.0;
-          add("max change[" + std::to_string(t) + "->" + std::to_string(t + 1) + ", " + std::to_string(c) + "]", coef, -D, D);
+          add("max change[" + std::to_string(t) + "->" + std::to_string(t + 1) + ", " + std::to_string(c) + "]", coef, -D,
+              D);
         }
       }
     }
@@ -491,7 +498,8 @@ class Scaled {
   else if (st.algorithm == "auglag" || (st.algorithm == "auto" && lay.nv > 150)) alg = nlopt::AUGLAG;
   if (alg == nlopt::LD_MMA)
     for (const auto& r : lay.rows)
-      if (r.equality) fail("algorithm 'mma' cannot keep equality constraints ('", r.name, "'): use 'slsqp' or 'auglag', or a budget cap");
+      if (r.equality)
+        fail("algorithm 'mma' cannot keep equality constraints ('", r.name, "'): use 'slsqp' or 'auglag', or a budget cap");
   detail::Scaled sc(obj, pb, lay);
   sc.stop = st.stop;
   const auto nv = static_cast<std::size_t>(lay.nv);
@@ -499,7 +507,8 @@ class Scaled {
   // Starts: the given start (or the even plan), the even plan, random plans.
   std::vector<std::vector<double>> starts;
   const double fixed_total = lay.fixed0.sum();
-  const double free_total = std::isfinite(pb.constraints.budget) ? std::max(pb.constraints.budget - fixed_total, 0.0) : lay.S;
+  const double free_total = std::isfinite(pb.constraints.budget) ? std::max(pb.constraints.budget - fixed_total, 0.0)
+                                                                 : lay.S;
   std::vector<double> even(nv);
   {
     double cells = 0.0;
@@ -628,7 +637,8 @@ class Scaled {
   nlopt::result best_status = nlopt::FAILURE;
   const double feas_tol = 1e-7;
   std::vector<double> lbv(lay.lb.data(), lay.lb.data() + nv), ubv(nv);
-  for (std::size_t j = 0; j < nv; ++j) ubv[j] = std::isfinite(lay.ub[static_cast<Eigen::Index>(j)]) ? lay.ub[static_cast<Eigen::Index>(j)] : HUGE_VAL;
+  for (std::size_t j = 0; j < nv; ++j)
+    ubv[j] = std::isfinite(lay.ub[static_cast<Eigen::Index>(j)]) ? lay.ub[static_cast<Eigen::Index>(j)] : HUGE_VAL;
   // One run of the solver from x (in place); local_alg: AUGLAG's subsidiary optimiser.
   auto run_once = [&](nlopt::algorithm local_alg, std::vector<double>& x) {
     nlopt::opt opt(alg, static_cast<unsigned>(nv));
@@ -685,14 +695,17 @@ class Scaled {
     if (st.stop != nullptr && st.stop->load()) throw Interrupted("the plan's optimisation");
     for (std::size_t j = 0; j < nv; ++j) x[j] = std::clamp(x[j], lbv[j], ubv[j]);
     double viol = lay.violation(x);
-    if (pb.task == Task::min_spend) viol = std::max(viol, target_constraint(static_cast<unsigned>(nv), x.data(), nullptr, &ctx));
-    if (pb.task == Task::max_with_roi) viol = std::max(viol, roi_constraint(static_cast<unsigned>(nv), x.data(), nullptr, &ctx));
+    if (pb.task == Task::min_spend)
+      viol = std::max(viol, target_constraint(static_cast<unsigned>(nv), x.data(), nullptr, &ctx));
+    if (pb.task == Task::max_with_roi)
+      viol = std::max(viol, roi_constraint(static_cast<unsigned>(nv), x.data(), nullptr, &ctx));
     const double r = sc.criterion(x.data(), nullptr);
     const bool feasible = viol <= feas_tol;
     res.start_objectives.push_back(feasible ? r : std::numeric_limits<double>::quiet_NaN());
     // min_spend: the best is the cheapest feasible plan
     const double score = pb.task == Task::min_spend ? -lay.schedule(x.data()).sum() : r;
-    const double best_score = best.empty() ? -unbounded : (pb.task == Task::min_spend ? -lay.schedule(best.data()).sum() : best_r);
+    const double best_score = best.empty() ? -unbounded
+                                           : (pb.task == Task::min_spend ? -lay.schedule(best.data()).sum() : best_r);
     const bool better = best.empty() || (feasible && (best_viol > feas_tol || score > best_score)) ||
                         (!feasible && best_viol > feas_tol && viol < best_viol);
     if (better) {
@@ -774,10 +787,9 @@ class Scaled {
   } else {
     // NLopt's own status can be a failure (e.g. SLSQP's "more than iter iterations" or a
     // roundoff stop) at a point the first-order (KKT) check still certifies: say which.
-    msg << (res.converged ? (solver_ok ? "converged" : "certified optimal by the KKT check") : "did not converge")
-        << " (" << (res.converged && !solver_ok ? "NLopt stopped with status " : "") << res.status << ", KKT residual "
-        << res.kkt_residual
-        << ", " << res.active.size() << " active constraints, " << res.starts_agreeing << " of "
+    msg << (res.converged ? (solver_ok ? "converged" : "certified optimal by the KKT check") : "did not converge") << " ("
+        << (res.converged && !solver_ok ? "NLopt stopped with status " : "") << res.status << ", KKT residual "
+        << res.kkt_residual << ", " << res.active.size() << " active constraints, " << res.starts_agreeing << " of "
         << res.start_objectives.size() << " starts agree)";
     if (res.converged && concave)
       msg << "; a concave problem (every draw's outcome concave in the schedule, risk " << to_string(pb.criterion.measure)
@@ -785,7 +797,9 @@ class Scaled {
     if (retried > 0)
       msg << "; " << retried << " start(s) rerun from halfway to the even (or, from the even plan, the perturbed) plan "
           << "after AUGLAG's L-BFGS failed there";
-    if (!res.moved) msg << "; the plan is its starting schedule, which the KKT check " << (res.kkt_residual <= 1e-6 ? "certifies as optimal" : "does NOT certify");
+    if (!res.moved)
+      msg << "; the plan is its starting schedule, which the KKT check "
+          << (res.kkt_residual <= 1e-6 ? "certifies as optimal" : "does NOT certify");
   }
   res.message = msg.str();
   return res;

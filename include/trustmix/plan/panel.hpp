@@ -99,8 +99,9 @@ class PanelPlanModel final : public DrawObjective {
     };
     if (per_geo(pd.adstock_pooling) || per_geo(pd.saturation_pooling) || pd.half_life_pooling != mmm::Pooling::complete ||
         pd.amplification_pooling != mmm::Pooling::complete)
-      fail("the panel planner plans panels with complete pooling of adstock, saturation, trust half-life and "
-           "amplification (one value for all geos); this panel pools one of them per geo");
+      fail(
+          "the panel planner plans panels with complete pooling of adstock, saturation, trust half-life and "
+          "amplification (one value for all geos); this panel pools one of them per geo");
     if (pd.trust_level == mmm::TrustLevel::national_geo)
       fail("the panel planner does not plan a 'national+geo' trust stock yet (use trust 'national' or 'geo')");
     std::vector<bool> seen(static_cast<std::size_t>(C_), false);
@@ -115,7 +116,8 @@ class PanelPlanModel final : public DrawObjective {
     for (int k = 0; k < K; ++k)
       for (int g = 0; g < G_; ++g)
         if (!(s_.units_per_spend(k, g) > 0.0) || !std::isfinite(s_.units_per_spend(k, g)))
-          fail("units_per_spend: planned channel ", k, ", geo ", g, " must be finite and > 0, got ", s_.units_per_spend(k, g));
+          fail("units_per_spend: planned channel ", k, ", geo ", g, " must be finite and > 0, got ",
+               s_.units_per_spend(k, g));
     if (s_.other_activity.size() == 0) s_.other_activity = Matrix::Zero(C_, G_);
     if (s_.other_activity.rows() != C_ || s_.other_activity.cols() != G_ || !s_.other_activity.allFinite() ||
         (s_.other_activity.array() < 0.0).any())
@@ -162,9 +164,7 @@ class PanelPlanModel final : public DrawObjective {
 
   [[nodiscard]] Eigen::Index draws() const override { return static_cast<Eigen::Index>(draws_.size()); }
   [[nodiscard]] Eigen::Index periods() const override { return s_.horizon; }
-  [[nodiscard]] Eigen::Index channels() const override {
-    return static_cast<Eigen::Index>(s_.channels.size()) * G_;
-  }
+  [[nodiscard]] Eigen::Index channels() const override { return static_cast<Eigen::Index>(s_.channels.size()) * G_; }
   [[nodiscard]] int geos() const { return G_; }
   [[nodiscard]] const PanelPlanSettings& settings() const { return s_; }
   /// Column of the schedule of the k-th planned channel in geo g.
@@ -250,8 +250,8 @@ class PanelPlanModel final : public DrawObjective {
     for (int c = 0; c < C_; ++c)
       for (int g = 0; g < G_; ++g)
         for (int t = L; t < N; ++t)
-          sc.h[static_cast<std::size_t>(c)](t, g) =
-              std::tanh(0.5 * p.lam[c] * adstock_at(sc.x[static_cast<std::size_t>(c)].col(g), dr.w.row(c), t));
+          sc.h[static_cast<std::size_t>(c)](
+              t, g) = std::tanh(0.5 * p.lam[c] * adstock_at(sc.x[static_cast<std::size_t>(c)].col(g), dr.w.row(c), t));
     // stock
     const auto P = static_cast<int>(trust_idx_.size());
     sc.S = Matrix::Zero(N, G_);
@@ -277,7 +277,8 @@ class PanelPlanModel final : public DrawObjective {
         double prev = dr.stock_end[g];
         for (int t = L; t < N; ++t) {
           double u = 0.0;
-          for (int q = 0; q < P; ++q) u += p.kappa[q] * sc.h[static_cast<std::size_t>(trust_idx_[static_cast<std::size_t>(q)])](t, g);
+          for (int q = 0; q < P; ++q)
+            u += p.kappa[q] * sc.h[static_cast<std::size_t>(trust_idx_[static_cast<std::size_t>(q)])](t, g);
           prev = p.delta * prev + (1.0 - p.delta) * u;
           sc.S(t, g) = prev;
         }
@@ -338,7 +339,8 @@ class PanelPlanModel final : public DrawObjective {
         for (int t = N - 1; t >= L; --t) {
           lam = sc.gS(t, g) + p.delta * lam;
           const double gu = (1.0 - p.delta) * lam;
-          for (int q = 0; q < P; ++q) sc.gh[static_cast<std::size_t>(trust_idx_[static_cast<std::size_t>(q)])](t, g) += p.kappa[q] * gu;
+          for (int q = 0; q < P; ++q)
+            sc.gh[static_cast<std::size_t>(trust_idx_[static_cast<std::size_t>(q)])](t, g) += p.kappa[q] * gu;
         }
       }
     }
@@ -354,8 +356,9 @@ class PanelPlanModel final : public DrawObjective {
           double gx = 0.0;
           for (int l = 0; l <= L && L + t + l < N; ++l) gx += dr.w(c, l) * ga[L + t + l];
           gx += national_gx(c, L + t, g, sc);
-          grad[t + static_cast<Eigen::Index>(H) * column(k, g)] =
-              spend(t, column(k, g)) >= 0.0 ? s_.units_per_spend(k, g) * gx : 0.0;
+          grad[t + static_cast<Eigen::Index>(H) * column(k, g)] = spend(t, column(k, g)) >= 0.0
+                                                                      ? s_.units_per_spend(k, g) * gx
+                                                                      : 0.0;
         }
       }
     }
@@ -414,7 +417,8 @@ struct PanelPlanProblem {
     if (gb.geos.empty()) fail("budget '", gb.name, "' names no geo");
     if (!(gb.lower >= 0.0) || !(gb.upper >= gb.lower) || std::isnan(gb.upper))
       fail("budget '", gb.name, "' must satisfy 0 <= lower <= upper, got [", gb.lower, ", ", gb.upper, "]");
-    if (gb.lower > B * (1.0 + 1e-12)) fail("budget '", gb.name, "': its lower bound ", gb.lower, " exceeds the total budget ", B);
+    if (gb.lower > B * (1.0 + 1e-12))
+      fail("budget '", gb.name, "': its lower bound ", gb.lower, " exceeds the total budget ", B);
     GroupShare gs;
     gs.name = gb.name;
     std::vector<bool> seen(static_cast<std::size_t>(G), false);

@@ -67,7 +67,8 @@ struct RfChannel {
     if (channel < 0 || channel >= channels) fail("RF channel: channel ", channel, " is not in 0..", channels - 1);
     curve.validate();
     if (curve.kind == audience::ReachKind::beta_binomial)
-      fail("RF channel ", channel, ": the reach curve must be of kind 'nbd' or 'goerg' (impressions), not "
+      fail("RF channel ", channel,
+           ": the reach curve must be of kind 'nbd' or 'goerg' (impressions), not "
            "'beta_binomial' (insertions)");
     if (!(impressions_per_spend > 0.0) || !std::isfinite(impressions_per_spend))
       fail("RF channel ", channel, ": impressions_per_spend must be finite and > 0, got ", impressions_per_spend);
@@ -255,8 +256,10 @@ inline double at_least(double k, double m, int j) {
 /// reached (f < c): +infinity.
 [[nodiscard]] inline double spend_for_max_frequency(const RfChannel& ch, double F) {
   if (!(F > 1.0) || !std::isfinite(F))
-    fail("RF channel ", ch.channel, ": a maximum average frequency must be finite and > 1 (every person reached sees at "
-         "least one impression), got ", F);
+    fail("RF channel ", ch.channel,
+         ": a maximum average frequency must be finite and > 1 (every person reached sees at "
+         "least one impression), got ",
+         F);
   if (ch.cap > 0 && F >= static_cast<double>(ch.cap)) return std::numeric_limits<double>::infinity();
   const double P = ch.reachable();
   const double hi = ch.cap > 0 ? static_cast<double>(ch.cap) * P * (1.0 - 1e-12) : std::numeric_limits<double>::infinity();
@@ -285,9 +288,8 @@ inline double at_least(double k, double m, int j) {
   if (a == 0.0) return 0.0;
   const double P = ch.reachable(), kk = ch.shape();
   // solve in m (the share is increasing in m), then impressions from m
-  const double m = detail::increasing_root([&](double x) { return detail::at_least(kk, x, k); }, a,
-                                           static_cast<double>(k), std::numeric_limits<double>::infinity(),
-                                           "the reach target cannot be met");
+  const double m = detail::increasing_root([&](double x) { return detail::at_least(kk, x, k); }, a, static_cast<double>(k),
+                                           std::numeric_limits<double>::infinity(), "the reach target cannot be met");
   double I = m * P;
   if (ch.cap > 0) {
     double d = 0.0;
@@ -301,7 +303,8 @@ inline double at_least(double k, double m, int j) {
 /// No cap (the capped total's distribution is not a negative binomial).
 [[nodiscard]] inline double total_spend_for_reach_share(const RfChannel& ch, int k, double a) {
   if (ch.cap > 0)
-    fail("RF channel ", ch.channel, ": a reach target over the horizon needs no per-period frequency cap (give the "
+    fail("RF channel ", ch.channel,
+         ": a reach target over the horizon needs no per-period frequency cap (give the "
          "target per period)");
   return spend_for_reach_share(ch, k, a);
 }
@@ -312,16 +315,18 @@ inline double at_least(double k, double m, int j) {
 /// (impressions, reach) points, min sum_t (R_t - reach(I_t))^2 / N^2, by Brent's method
 /// (Boost.Math) on ln rho in [ln(max R / N), 0].
 [[nodiscard]] inline audience::ReachCurve fit_reachable(const Eigen::Ref<const Eigen::VectorXd>& impressions,
-                                                       const Eigen::Ref<const Eigen::VectorXd>& reach, double population,
-                                                       double shape) {
+                                                        const Eigen::Ref<const Eigen::VectorXd>& reach, double population,
+                                                        double shape) {
   trustmix::detail::require_positive(population, "population");
   trustmix::detail::require_positive(shape, "shape");
   if (impressions.size() != reach.size() || impressions.size() == 0)
     fail("impressions and reach need the same number (>= 1) of points, got ", impressions.size(), " and ", reach.size());
   double top = 0.0;
   for (Eigen::Index t = 0; t < reach.size(); ++t) {
-    if (!(impressions[t] >= 0.0) || !std::isfinite(impressions[t]) || !(reach[t] >= 0.0) || !(reach[t] <= impressions[t] * (1 + 1e-12)))
-      fail("point ", t, ": need finite impressions >= reach >= 0, got impressions ", impressions[t], " and reach ", reach[t]);
+    if (!(impressions[t] >= 0.0) || !std::isfinite(impressions[t]) || !(reach[t] >= 0.0) ||
+        !(reach[t] <= impressions[t] * (1 + 1e-12)))
+      fail("point ", t, ": need finite impressions >= reach >= 0, got impressions ", impressions[t], " and reach ",
+           reach[t]);
     if (reach[t] > population) fail("point ", t, ": reach ", reach[t], " is above the population ", population);
     top = std::max(top, reach[t]);
   }

@@ -75,15 +75,17 @@ inline RfBounds apply_rf_constraints(Constraints& k, Eigen::Index H, Eigen::Inde
     if (ch.cap <= 0) continue;
     const double u = (1.0 - 1e-9) * static_cast<double>(ch.cap) * ch.reachable() / ch.impressions_per_spend;
     for (int t = 0; t < H; ++t)
-      set_upper(t, ch.channel, u, "frequency cap " + std::to_string(ch.cap) + " (capped_rate) of channel " + std::to_string(ch.channel));
+      set_upper(t, ch.channel, u,
+                "frequency cap " + std::to_string(ch.cap) + " (capped_rate) of channel " + std::to_string(ch.channel));
   }
   for (const FrequencyCap& fc : caps) {
     const RfChannel& ch = entry(fc.channel, "frequency cap");
     const double u = spend_for_max_frequency(ch, fc.max_frequency);
     if (!std::isfinite(u)) continue;
     for (int t : periods_of(fc.periods, "frequency cap"))
-      set_upper(t, fc.channel, u, "maximum average frequency " + std::to_string(fc.max_frequency) + " of channel " +
-                                      std::to_string(fc.channel));
+      set_upper(
+          t, fc.channel, u,
+          "maximum average frequency " + std::to_string(fc.max_frequency) + " of channel " + std::to_string(fc.channel));
   }
   double required = 0.0;  // spend the targets need at least (for the budget check)
   std::vector<double> channel_need(static_cast<std::size_t>(C), 0.0);
@@ -109,7 +111,8 @@ inline RfBounds apply_rf_constraints(Constraints& k, Eigen::Index H, Eigen::Inde
       double most = 0.0;
       for (int t = 0; t < H; ++t) most += k.upper(t, rt.channel);
       if (l > most * (1.0 + 1e-12))
-        fail(why, " over the horizon cannot be met: it needs a total >= ", l, " but the caps and bounds allow at most ", most);
+        fail(why, " over the horizon cannot be met: it needs a total >= ", l, " but the caps and bounds allow at most ",
+             most);
       k.channel_totals.push_back({rt.channel, l, unbounded});
       out.totals.push_back({rt.channel, l, unbounded});
       channel_need[static_cast<std::size_t>(rt.channel)] = std::max(channel_need[static_cast<std::size_t>(rt.channel)], l);

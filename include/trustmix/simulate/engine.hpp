@@ -249,7 +249,9 @@ class Dynamics {
     const auto it = world_.spec().initial_trust.find(a.name);
     return it == world_.spec().initial_trust.end() ? a.baseline_trust : it->second;
   }
-  [[nodiscard]] const double* decay_cdf(int memory) const { return &decay_cdf_[static_cast<std::size_t>(memory) * (m_ + 1)]; }
+  [[nodiscard]] const double* decay_cdf(int memory) const {
+    return &decay_cdf_[static_cast<std::size_t>(memory) * (m_ + 1)];
+  }
 
   /// The exact transition matrix P[t] of segment s over the 2(m+1) cells (rows: from).
   [[nodiscard]] Eigen::MatrixXd transition(int s, int t) const {
@@ -276,7 +278,7 @@ class Dynamics {
     const double g_stay = stay_untrusting(s, t), l_stay = stay_trusting(s, t);
     // Joint law of (next trust, new engaged impressions K) from each trust state.
     std::vector<double> from0_to0(static_cast<std::size_t>(m + 1)), from0_to1 = from0_to0, from1_to1 = from0_to0,
-                                                                     from1_to0 = from0_to0;
+                                                                    from1_to0 = from0_to0;
     for (int k = 0; k <= m; ++k) {
       const auto kk = static_cast<std::size_t>(k);
       from0_to0[kk] = g_stay * scalar0 * v0[kk];
@@ -435,7 +437,8 @@ inline void init_result(const World& world, const RunOptions& opt, const Dynamic
 
 inline void check_options(const RunOptions& opt) {
   if (opt.periods < 1) fail("periods must be >= 1, got ", opt.periods);
-  if (opt.period_days != 1 && opt.period_days != 7) fail("period_days must be 1 (daily) or 7 (weekly), got ", opt.period_days);
+  if (opt.period_days != 1 && opt.period_days != 7)
+    fail("period_days must be 1 (daily) or 7 (weekly), got ", opt.period_days);
   trustmix::detail::require_in_range(opt.agent_scale, "agent_scale", 0.0, 1.0, true, false);
 }
 
@@ -462,13 +465,15 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
   double people = 0.0;
   for (const auto& a : world.spec().audiences) people += static_cast<double>(std::llround(a.size * opt.agent_scale));
   if (people > 2147483647.0)
-    fail("agent mode simulates every person: ", people, " people exceed 2^31 - 1; use mode='segment' (any population "
+    fail("agent mode simulates every person: ", people,
+         " people exceed 2^31 - 1; use mode='segment' (any population "
          "size) or agents=N (a scaled world of N people)");
   // Measured: about agent_seconds_per_draw per person, period and channel on one core.
   const double seconds = people * T * (C + 1.0) * agent_seconds_per_draw / threads;
   if (seconds > 3600.0)
     fail("agent mode would take about ", std::ceil(seconds / 3600.0), " hours (", people, " people x ", opt.periods,
-         " periods x ", world.channels(), " channels on ", threads, " thread(s)); use mode='segment' (any population "
+         " periods x ", world.channels(), " channels on ", threads,
+         " thread(s)); use mode='segment' (any population "
          "size, seconds) or agents=N (a scaled world of N people)");
 }
 
@@ -536,12 +541,13 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
           const double impressions = r * f * static_cast<double>(N);
           const double p_any = r * (1.0 - detail::pgf(f, dyn.dispersion(c), 0.0));
           out.impressions[i3] = impressions;
-          out.reach[i3] = static_cast<double>(detail::binomial_draw(N, p_any, derive(st.base, 200000ULL + 4ULL * static_cast<std::uint64_t>(c))));
+          out.reach[i3] = static_cast<double>(
+              detail::binomial_draw(N, p_any, derive(st.base, 200000ULL + 4ULL * static_cast<std::uint64_t>(c))));
           const auto clicks = detail::binomial_draw(std::llround(impressions), dyn.click_prob(s, c),
                                                     derive(st.base, 200001ULL + 4ULL * static_cast<std::uint64_t>(c)));
           out.clicks[i3] = static_cast<double>(clicks);
-          out.visits[i3] = static_cast<double>(
-              detail::binomial_draw(clicks, dyn.visit_rate(c), derive(st.base, 200002ULL + 4ULL * static_cast<std::uint64_t>(c))));
+          out.visits[i3] = static_cast<double>(detail::binomial_draw(
+              clicks, dyn.visit_rate(c), derive(st.base, 200002ULL + 4ULL * static_cast<std::uint64_t>(c))));
         }
       }
     }
@@ -594,7 +600,8 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
       stay0[static_cast<std::size_t>(t) * S + s] = dyn.stay_untrusting(s, t);
       stay1[static_cast<std::size_t>(t) * S + s] = dyn.stay_trusting(s, t);
       for (int k = 0; k < 2 * (m + 1); ++k)
-        conv_p[(static_cast<std::size_t>(t) * S + s) * 2 * (m + 1) + k] = dyn.conversion_prob(s, t, k / (m + 1), k % (m + 1));
+        conv_p[(static_cast<std::size_t>(t) * S + s) * 2 * (m + 1) + k] = dyn.conversion_prob(s, t, k / (m + 1),
+                                                                                              k % (m + 1));
       for (int c = 0; c < C; ++c) {
         auto& x = expo[(static_cast<std::size_t>(t) * S + s) * C + c];
         const double r = dyn.reach_prob(s, c), f = dyn.frequency(t, c);
@@ -629,13 +636,17 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
         std::vector<double> w(static_cast<std::size_t>(n_campaigns + n_activities + 1), 0.0);
         for (int k = 0; k < n_campaigns; ++k) {
           const auto& cp = spec.campaigns[static_cast<std::size_t>(k)];
-          if (world.plan().channel_position(cp.channel) != static_cast<std::size_t>(c) || variant.campaign_off[static_cast<std::size_t>(k)] ||
+          if (world.plan().channel_position(cp.channel) != static_cast<std::size_t>(c) ||
+              variant.campaign_off[static_cast<std::size_t>(k)] ||
               !World::channel_on(variant, static_cast<std::size_t>(c), t))
             continue;
-          w[static_cast<std::size_t>(k)] = 1000.0 * camp(t, k) * World::spend_scale_at(variant, static_cast<std::size_t>(c), t) / spec.channels[static_cast<std::size_t>(c)].cpm;
+          w[static_cast<std::size_t>(k)] = 1000.0 * camp(t, k) *
+                                           World::spend_scale_at(variant, static_cast<std::size_t>(c), t) /
+                                           spec.channels[static_cast<std::size_t>(c)].cpm;
         }
         for (const auto& mn : mentions)
-          if (mn.source >= 0 && mn.period == t && mn.channel == c && world.activity_on(variant, static_cast<std::size_t>(mn.source), t))
+          if (mn.source >= 0 && mn.period == t && mn.channel == c &&
+              world.activity_on(variant, static_cast<std::size_t>(mn.source), t))
             w[static_cast<std::size_t>(n_campaigns) + mn.source] += mn.reach;
         if (World::channel_on(variant, static_cast<std::size_t>(c), t))
           w.back() = spec.channels[static_cast<std::size_t>(c)].organic_impressions * D / 7.0;
@@ -651,15 +662,14 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
   }
   std::vector<int> seg_start(static_cast<std::size_t>(S + 1), 0);
   for (int s = 0; s < S; ++s)
-    seg_start[static_cast<std::size_t>(s) + 1] = seg_start[static_cast<std::size_t>(s)] + static_cast<int>(population[static_cast<std::size_t>(s)]);
+    seg_start[static_cast<std::size_t>(s) + 1] = seg_start[static_cast<std::size_t>(s)] +
+                                                 static_cast<int>(population[static_cast<std::size_t>(s)]);
   out.person_segment_start = seg_start;
   const std::ptrdiff_t people = seg_start.back();
   const int threads = resolve_threads(opt.threads);
   constexpr std::ptrdiff_t chunk_size = 256;  // people simulated period by period together (cache reuse)
   const std::ptrdiff_t blocks = std::max<std::ptrdiff_t>(1, std::min<std::ptrdiff_t>(threads, people / 1024));
-  auto block_edge = [&](std::ptrdiff_t k) {
-    return k >= blocks ? people : (people * k / blocks) / chunk_size * chunk_size;
-  };
+  auto block_edge = [&](std::ptrdiff_t k) { return k >= blocks ? people : (people * k / blocks) / chunk_size * chunk_size; };
 
   struct Partial {
     std::vector<std::int64_t> impressions, reach, clicks, visits, conversions, trusting;
@@ -696,7 +706,8 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
           const std::ptrdiff_t pid = c0 + static_cast<std::ptrdiff_t>(i);
           while (pid >= seg_start[static_cast<std::size_t>(s_cursor) + 1]) ++s_cursor;
           seg_of[i] = s_cursor;
-          key_of[i] = derive(derive(derive(seed, static_cast<std::uint64_t>(Domain::person)), static_cast<std::uint64_t>(pid)), 0);
+          key_of[i] = derive(
+              derive(derive(seed, static_cast<std::uint64_t>(Domain::person)), static_cast<std::uint64_t>(pid)), 0);
           trust_of[i] = CounterStream{key_of[i]}.uniform(0) < dyn.initial_trust(s_cursor) ? 1 : 0;
           memory_of[i] = 0;
         }
@@ -745,7 +756,8 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
                       src = id;
                       break;
                     }
-                  const TouchKind kind = (src >= n_campaigns && src < n_campaigns + n_activities) ? TouchKind::earned : TouchKind::impression;
+                  const TouchKind kind = (src >= n_campaigns && src < n_campaigns + n_activities) ? TouchKind::earned
+                                                                                                  : TouchKind::impression;
                   const double ut = cs.uniform(11 + 2 * static_cast<std::uint64_t>(i));
                   pending.push_back({c, src, kind, ut});
                   if (i < clicks) pending.push_back({c, src, TouchKind::click, std::min(1.0, ut + 1e-9)});
@@ -761,7 +773,9 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
             }
             if (memory > 0) memory = invert_cdf(dyn.decay_cdf(memory), memory + 1, st.uniform(1));
             memory = std::min(m, memory + engaged_conv);
-            const bool converted = st.uniform(2) < conv_p[ts * static_cast<std::size_t>(2 * (m + 1)) + static_cast<std::size_t>(trusting * (m + 1) + memory)];
+            const bool converted =
+                st.uniform(2) <
+                conv_p[ts * static_cast<std::size_t>(2 * (m + 1)) + static_cast<std::size_t>(trusting * (m + 1) + memory)];
             P.trusting[ts] += trusting;
             const std::int64_t period_start = static_cast<std::int64_t>(t) * D * day_seconds;
             const double span = static_cast<double>(D * day_seconds);
@@ -785,7 +799,8 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
             }
           }
         }
-        if (opt.people_done != nullptr) opt.people_done->fetch_add(static_cast<std::int64_t>(n_chunk), std::memory_order_relaxed);
+        if (opt.people_done != nullptr)
+          opt.people_done->fetch_add(static_cast<std::int64_t>(n_chunk), std::memory_order_relaxed);
       }
     }
   });
@@ -812,8 +827,8 @@ inline void check_run_size(const World& world, const RunOptions& opt, bool agent
   }
   for (int t = 0; t < T; ++t)
     for (int s2 = 0; s2 < S; ++s2)
-      out.revenue[static_cast<std::size_t>(t) * S + s2] =
-          out.conversions[static_cast<std::size_t>(t) * S + s2] * spec.audiences[static_cast<std::size_t>(s2)].value_per_conversion;
+      out.revenue[static_cast<std::size_t>(t) * S + s2] = out.conversions[static_cast<std::size_t>(t) * S + s2] *
+                                                          spec.audiences[static_cast<std::size_t>(s2)].value_per_conversion;
   const Expected ex = expected_chain(world, variant, opt, population);
   out.expected_conversions = ex.conversions;
   out.expected_trusting = ex.trusting;

@@ -103,15 +103,16 @@ inline WorldSpec region_spec(const WorldSpec& base, const Region& g) {
   return w;
 }
 
-inline void check_geo(const WorldSpec& base, const std::vector<Region>& regions, const GeoTest& test,
-                      const RunOptions& opt, std::vector<char>& treated) {
+inline void check_geo(const WorldSpec& base, const std::vector<Region>& regions, const GeoTest& test, const RunOptions& opt,
+                      std::vector<char>& treated) {
   if (regions.size() < 2) fail("a geo world needs at least 2 regions, got ", regions.size());
   std::set<std::string> names, audiences;
   for (const auto& a : base.audiences) audiences.insert(a.name);
   for (const auto& g : regions) {
     trustmix::detail::require_name(g.name, "Region");
     if (!names.insert(g.name).second) fail("region '", g.name, "' is listed twice");
-    if (!(g.size > 0.0 && std::isfinite(g.size))) fail("region '", g.name, "': size must be a finite number > 0, got ", g.size);
+    if (!(g.size > 0.0 && std::isfinite(g.size)))
+      fail("region '", g.name, "': size must be a finite number > 0, got ", g.size);
     if (!(g.conversion_scale > 0.0 && std::isfinite(g.conversion_scale)))
       fail("region '", g.name, "': conversion_scale must be a finite number > 0, got ", g.conversion_scale);
     for (const auto& [a, v] : g.audience_mix) {
@@ -185,7 +186,8 @@ inline void sum_segments(const std::vector<double>& v, int S, Eigen::MatrixXd& o
     v.spend_scale[static_cast<std::size_t>(channel)] = test.spend_multiplier;
     v.edit_begin = test.start;
     v.edit_end = test.end;
-    const Eigen::MatrixXd moved = w.drive(v, T, opt.period_days).spend - w.drive(w.baseline_variant(), T, opt.period_days).spend;
+    const Eigen::MatrixXd moved = w.drive(v, T, opt.period_days).spend -
+                                  w.drive(w.baseline_variant(), T, opt.period_days).spend;
     if (!(moved.col(channel).cwiseAbs().sum() > 0.0))
       fail("the geo test changes nothing in region '", regions[static_cast<std::size_t>(r)].name, "': channel '",
            test.channel, "' has no paid spend in periods [", test.start, ", ", test.end, "]");

@@ -97,8 +97,8 @@ inline std::vector<double> campaign_periods(const WorldSpec& spec, const Campaig
 
 /// Region r's spec of a panel: region_spec() and, for regional channels, the paid spend
 /// rewritten per period with the region's media multipliers.
-inline WorldSpec panel_region_spec(const WorldSpec& base, const Region& g, std::size_t r, const std::set<std::string>& national,
-                                   double media_sd, int D, std::uint64_t seed) {
+inline WorldSpec panel_region_spec(const WorldSpec& base, const Region& g, std::size_t r,
+                                   const std::set<std::string>& national, double media_sd, int D, std::uint64_t seed) {
   WorldSpec w = region_spec(base, g);
   const auto C = static_cast<std::uint64_t>(w.channels.size());
   const std::uint64_t media_seed = derive(seed, 0x67656f);
@@ -151,7 +151,8 @@ inline WorldSpec panel_region_spec(const WorldSpec& base, const Region& g, std::
   for (const auto& g : regions) {
     trustmix::detail::require_name(g.name, "Region");
     if (!names.insert(g.name).second) fail("region '", g.name, "' is listed twice");
-    if (!(g.size > 0.0 && std::isfinite(g.size))) fail("region '", g.name, "': size must be a finite number > 0, got ", g.size);
+    if (!(g.size > 0.0 && std::isfinite(g.size)))
+      fail("region '", g.name, "': size must be a finite number > 0, got ", g.size);
     if (!(g.conversion_scale > 0.0 && std::isfinite(g.conversion_scale)))
       fail("region '", g.name, "': conversion_scale must be a finite number > 0, got ", g.conversion_scale);
     for (const auto& [a, v] : g.audience_mix) {
@@ -163,8 +164,9 @@ inline WorldSpec panel_region_spec(const WorldSpec& base, const Region& g, std::
   const int T = opt.periods;
   const auto C = static_cast<Eigen::Index>(base.channels.size());
   const double Tt = static_cast<double>(T) + po.truth.horizon;
-  require_memory(8.0 * static_cast<double>(R) * (6.0 * T + 2.0 * Tt * static_cast<double>(C) + 2.0 * T * static_cast<double>(C)),
-                 "the geo panel's region tables", "use fewer regions or periods");
+  require_memory(
+      8.0 * static_cast<double>(R) * (6.0 * T + 2.0 * Tt * static_cast<double>(C) + 2.0 * T * static_cast<double>(C)),
+      "the geo panel's region tables", "use fewer regions or periods");
   GeoPanelResult out;
   for (const auto& g : regions) out.regions.push_back(g.name);
   for (const auto& c : base.channels) {

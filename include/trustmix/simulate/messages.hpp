@@ -218,12 +218,14 @@ inline std::vector<double> appeal_matrix(const World& world, const MessageSpec& 
   std::vector<double> share(groups * Vs);
   std::vector<double> last_users(groups, 0.0);  // users per group in the previous test period
   for (int t = 0; t < opt.periods; ++t) {
-    for (int s = 0; s < S; ++s) cells[static_cast<std::size_t>(s)] = cells[static_cast<std::size_t>(s)] * dyn.transition(s, t);
+    for (int s = 0; s < S; ++s)
+      cells[static_cast<std::size_t>(s)] = cells[static_cast<std::size_t>(s)] * dyn.transition(s, t);
     if (t < opt.first_period) continue;
     const int tt = t - opt.first_period;
     // Traffic shares of this period.
     if (opt.design == MessageDesign::ab) {
-      for (std::size_t g = 0; g < groups; ++g) std::copy(weights.begin(), weights.end(), share.begin() + static_cast<std::ptrdiff_t>(g * Vs));
+      for (std::size_t g = 0; g < groups; ++g)
+        std::copy(weights.begin(), weights.end(), share.begin() + static_cast<std::ptrdiff_t>(g * Vs));
     } else {
       std::vector<double> pa(Vs, opt.bandit.prior_a), pb(Vs, opt.bandit.prior_b);
       if (groups > 1 && opt.bandit.policy != ex::Policy::ucb) {
@@ -319,7 +321,8 @@ inline std::vector<double> appeal_matrix(const World& world, const MessageSpec& 
       for (std::size_t v = 0; v < Vs; ++v) {
         const double p = share[g * Vs + v];
         std::int64_t x = left;
-        if (v + 1 < Vs) x = mass > p ? detail::binomial_draw(left, std::clamp(p / mass, 0.0, 1.0), st.child(1 + 4 * v).base) : left;
+        if (v + 1 < Vs)
+          x = mass > p ? detail::binomial_draw(left, std::clamp(p / mass, 0.0, 1.0), st.child(1 + 4 * v).base) : left;
         left -= x;
         mass -= p;
         const std::int64_t x1 = detail::binomial_draw(x, g_share, st.child(2 + 4 * v).base);

@@ -32,9 +32,7 @@ inline constexpr std::uint64_t golden_gamma = 0x9E3779B97F4A7C15ULL;
   return mix64(a + golden_gamma * (b + 1));
 }
 /// The top 53 bits of x as a double in [0, 1).
-[[nodiscard]] constexpr double to_unit(std::uint64_t x) noexcept {
-  return static_cast<double>(x >> 11) * 0x1.0p-53;
-}
+[[nodiscard]] constexpr double to_unit(std::uint64_t x) noexcept { return static_cast<double>(x >> 11) * 0x1.0p-53; }
 
 /// Domains keep the streams of different kinds of entity apart.
 enum class Domain : std::uint64_t { person = 1, segment = 2, coverage = 3, world = 4, survey = 5 };
@@ -42,7 +40,9 @@ enum class Domain : std::uint64_t { person = 1, segment = 2, coverage = 3, world
 /// A stream of uniforms indexed by a counter: uniform(j) never depends on other draws.
 struct CounterStream {
   std::uint64_t base = 0;
-  [[nodiscard]] constexpr double uniform(std::uint64_t j) const noexcept { return to_unit(mix64(base + golden_gamma * (j + 1))); }
+  [[nodiscard]] constexpr double uniform(std::uint64_t j) const noexcept {
+    return to_unit(mix64(base + golden_gamma * (j + 1)));
+  }
   [[nodiscard]] constexpr CounterStream child(std::uint64_t j) const noexcept { return {derive(base, j)}; }
 };
 

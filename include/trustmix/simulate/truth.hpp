@@ -65,9 +65,8 @@ struct TruthOptions {
 };
 
 namespace detail {
-inline void split_effect(const Expected& base, const Expected& cf, int S, int T, int w0, int w1, int lag,
-                         EffectTruth& e, double* per_period_conv = nullptr, double* per_period_rev = nullptr,
-                         Eigen::Index stride = 1) {
+inline void split_effect(const Expected& base, const Expected& cf, int S, int T, int w0, int w1, int lag, EffectTruth& e,
+                         double* per_period_conv = nullptr, double* per_period_rev = nullptr, Eigen::Index stride = 1) {
   for (int t = 0; t < T; ++t) {
     double dc = 0.0, dr = 0.0;
     for (int s = 0; s < S; ++s) {
@@ -93,8 +92,8 @@ inline void split_effect(const Expected& base, const Expected& cf, int S, int T,
 /// Ground truth for every channel, campaign and PR activity of the world, for a run of
 /// `opt` with the given people per segment (full sizes for segment mode,
 /// agent_population() for agent mode).
-[[nodiscard]] inline Truth ground_truth(const World& world, const RunOptions& data_opt, const std::vector<double>& population,
-                                       const TruthOptions& topt = {}) {
+[[nodiscard]] inline Truth ground_truth(const World& world, const RunOptions& data_opt,
+                                        const std::vector<double>& population, const TruthOptions& topt = {}) {
   detail::check_options(data_opt);
   const int data_T = data_opt.periods;
   const bool windowed = topt.window_start >= 0 || topt.window_end >= 0;
@@ -109,7 +108,8 @@ inline void split_effect(const Expected& base, const Expected& cf, int S, int T,
   const int S = world.segments(), C = world.channels(), T = opt.periods, D = opt.period_days;
   Truth tr;
   tr.horizon = topt.horizon;
-  tr.lag_periods = topt.lag_periods >= 0 ? topt.lag_periods : static_cast<int>(std::ceil(spec.short_term_lag_days / D - 1e-12));
+  tr.lag_periods = topt.lag_periods >= 0 ? topt.lag_periods
+                                         : static_cast<int>(std::ceil(spec.short_term_lag_days / D - 1e-12));
   Variant base_v = world.baseline_variant();
   if (topt.horizon > 0) base_v.activity_end = data_T - 1;
   tr.baseline = expected_chain(world, base_v, opt, population);

@@ -58,7 +58,7 @@ enum class EventKind : std::uint8_t { crisis, positive_news };
 
 namespace detail {
 inline constexpr std::array<std::string_view, 5> pr_kind_names{"press_release", "interview", "event", "csr",
-                                                              "official_statement"};
+                                                               "official_statement"};
 inline constexpr std::array<std::string_view, 2> event_kind_names{"crisis", "positive_news"};
 }  // namespace detail
 [[nodiscard]] inline std::string_view to_string(PrKind k) { return detail::pr_kind_names[static_cast<std::size_t>(k)]; }
@@ -144,10 +144,10 @@ struct WorldSpec {
 
 /// Which parts of the world are switched off or scaled in a (counterfactual) run.
 struct Variant {
-  std::vector<char> channel_off;      ///< per channel: remove its campaigns' spend, its PR mentions and organic impressions
-  std::vector<char> campaign_off;     ///< per campaign
-  std::vector<char> activity_off;     ///< per PR activity
-  std::vector<double> spend_scale;    ///< per channel multiplier of paid spend (1 = as planned)
+  std::vector<char> channel_off;  ///< per channel: remove its campaigns' spend, its PR mentions and organic impressions
+  std::vector<char> campaign_off;  ///< per campaign
+  std::vector<char> activity_off;  ///< per PR activity
+  std::vector<double> spend_scale;  ///< per channel multiplier of paid spend (1 = as planned)
   /// Periods [edit_begin, edit_end] (inclusive) in which channel_off and spend_scale act; the
   /// default covers every period (the whole channel). A PR activity counts as in the window
   /// (for the crisis softening it provides and its cost) by the period of its date; its
@@ -161,18 +161,18 @@ struct Variant {
 /// One earned mention drawn for a PR activity or event.
 struct Mention {
   int period = 0;
-  int source = 0;          ///< activity index, or -1 - event index for event mentions
-  int channel = -1;        ///< channel index (-1 for event mentions)
-  double reach = 0.0;      ///< people
+  int source = 0;  ///< activity index, or -1 - event index for event mentions
+  int channel = -1;  ///< channel index (-1 for event mentions)
+  double reach = 0.0;  ///< people
   double sentiment = 0.0;  ///< [-1, 1]
 };
 
 /// Per-period media inputs of one variant (periods x channels, row-major).
 struct Drive {
   int periods = 0;
-  Eigen::MatrixXd spend, impressions, sentiment;   ///< T x C
+  Eigen::MatrixXd spend, impressions, sentiment;  ///< T x C
   std::vector<double> severity_loss, severity_gain;  ///< T: omega_t, nu_t
-  std::vector<int> first_active, last_active;      ///< per channel period range with activity (-1 if none)
+  std::vector<int> first_active, last_active;  ///< per channel period range with activity (-1 if none)
 };
 
 namespace detail {
@@ -225,8 +225,8 @@ class World {
   void check_variant(const Variant& v) const {
     if (v.channel_off.size() != spec_.channels.size() || v.spend_scale.size() != spec_.channels.size() ||
         v.campaign_off.size() != spec_.campaigns.size() || v.activity_off.size() != spec_.pr_activities.size())
-      fail("variant sizes must match the world (channels ", spec_.channels.size(), ", campaigns ",
-           spec_.campaigns.size(), ", activities ", spec_.pr_activities.size(), ")");
+      fail("variant sizes must match the world (channels ", spec_.channels.size(), ", campaigns ", spec_.campaigns.size(),
+           ", activities ", spec_.pr_activities.size(), ")");
     for (std::size_t c = 0; c < v.spend_scale.size(); ++c)
       trustmix::detail::require_non_negative(v.spend_scale[c], "spend_scale['" + spec_.channels[c].channel.name + "']");
   }
@@ -455,8 +455,8 @@ class World {
         x.reach = act.outlet_reach > 0.0
                       ? std::exp(mu_log + act.reach_sd_log * normal_from_uniforms(m.uniform(1), m.uniform(2)))
                       : 0.0;
-        x.sentiment = std::clamp(act.sentiment + act.sentiment_sd * normal_from_uniforms(m.uniform(3), m.uniform(4)),
-                                 -1.0, 1.0);
+        x.sentiment = std::clamp(act.sentiment + act.sentiment_sd * normal_from_uniforms(m.uniform(3), m.uniform(4)), -1.0,
+                                 1.0);
         if (x.period >= 0) mentions_.push_back(x);
       }
     }

@@ -72,10 +72,8 @@ inline void check_params(AdstockKind kind, const double* p, int max_lag, std::st
   const std::string at(where);
   switch (kind) {
     case AdstockKind::geometric:
-      if (max_lag == infinite_lag)
-        trustmix::detail::require_in_range(p[0], at + "alpha", 0.0, 1.0, false, true);
-      else
-        trustmix::detail::require_in_range(p[0], at + "alpha", 0.0, 1.0, false, false);
+      if (max_lag == infinite_lag) trustmix::detail::require_in_range(p[0], at + "alpha", 0.0, 1.0, false, true);
+      else trustmix::detail::require_in_range(p[0], at + "alpha", 0.0, 1.0, false, false);
       break;
     case AdstockKind::delayed:
       trustmix::detail::require_in_range(p[0], at + "alpha", 0.0, 1.0, true, false);
@@ -99,7 +97,8 @@ inline void check_lag_window(int max_lag, AdstockKind kind, double channels, boo
   if (bytes > 0x1p30)
     fail("max_lag = ", max_lag, " needs about ", std::ceil(bytes / 0x1p30), " GiB for the ", to_string(kind),
          " lag weights (limit 1 GiB): use a smaller max_lag (lags past the data's length only change the "
-         "normalisation)", kind == AdstockKind::geometric ? ", or max_lag=None, the exact infinite window" : "");
+         "normalisation)",
+         kind == AdstockKind::geometric ? ", or max_lag=None, the exact infinite window" : "");
 }
 
 }  // namespace detail
@@ -181,8 +180,8 @@ void geometric_adstock_recursive(const X& x, double alpha, int L, A&& a, DA&& da
 
 /// Lag weights w_0..w_L of one family for one channel, with derivatives.
 /// `params` holds the family's parameters in adstock_parameter_names(kind) order.
-[[nodiscard]] inline LagWeights adstock_weights(AdstockKind kind, const double* params, int max_lag,
-                                                bool normalize, bool with_derivatives = true) {
+[[nodiscard]] inline LagWeights adstock_weights(AdstockKind kind, const double* params, int max_lag, bool normalize,
+                                                bool with_derivatives = true) {
   if (max_lag < 0) fail("max_lag must be >= 0 for ", to_string(kind), " adstock, got ", max_lag);
   detail::check_lag_window(max_lag, kind, 1.0, with_derivatives);
   detail::check_params(kind, params, max_lag, "");
@@ -289,13 +288,17 @@ inline bool convolve_into(const ConstMatrixRef& x, const RowMatrix& w, Eigen::Re
   const double* wp = w.data();
   double* yp = y.data();
   std::atomic<bool> finite{true};
-  parallel_for_blocks(T, threads, 16384 / std::max<Eigen::Index>(1, C * L1) + 32, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
-    if (!check_finite) return simd::convolve_rows(xp, xs, wp, L1, C, yp, ys, b, e);
-    // Any split of the rows gives the same bits.
-    if (!simd::for_checked_rows(xp, xs, C, b, e, -std::numeric_limits<double>::max(),
-                                [&](std::ptrdiff_t r0, std::ptrdiff_t r1) { simd::convolve_rows(xp, xs, wp, L1, C, yp, ys, r0, r1); }))
-      finite.store(false, std::memory_order_relaxed);
-  }, blocks_per_thread);
+  parallel_for_blocks(
+      T, threads, 16384 / std::max<Eigen::Index>(1, C * L1) + 32,
+      [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+        if (!check_finite) return simd::convolve_rows(xp, xs, wp, L1, C, yp, ys, b, e);
+        // Any split of the rows gives the same bits.
+        if (!simd::for_checked_rows(
+                xp, xs, C, b, e, -std::numeric_limits<double>::max(),
+                [&](std::ptrdiff_t r0, std::ptrdiff_t r1) { simd::convolve_rows(xp, xs, wp, L1, C, yp, ys, r0, r1); }))
+          finite.store(false, std::memory_order_relaxed);
+      },
+      blocks_per_thread);
   return finite.load();
 }
 
@@ -352,14 +355,12 @@ inline void adstock_compute(const ConstMatrixRef& x, AdstockKind kind, const std
         values.row(0) = x.row(0);
         if (with_derivatives) d.row(0).setZero();
       } else {
-        if (with_derivatives)
-          d.row(t) = (values.row(t - 1).array() + a.transpose() * d.row(t - 1).array()).matrix();
+        if (with_derivatives) d.row(t) = (values.row(t - 1).array() + a.transpose() * d.row(t - 1).array()).matrix();
         values.row(t) = (x.row(t).array() + a.transpose() * values.row(t - 1).array()).matrix();
       }
     }
     if (normalize) {
-      if (with_derivatives)
-        d = ((d.array().rowwise() * (1.0 - a).transpose()) - values.array()).matrix();
+      if (with_derivatives) d = ((d.array().rowwise() * (1.0 - a).transpose()) - values.array()).matrix();
       values = (values.array().rowwise() * (1.0 - a).transpose()).matrix();
     }
     if (with_derivatives) out.gradients.push_back(std::move(d));
@@ -405,8 +406,8 @@ inline void adstock_compute(const ConstMatrixRef& x, AdstockKind kind, const std
 /// max_lag = L >= 0; infinite_lag is allowed for geometric only. `threads` <= 0 uses
 /// every core; the result does not depend on it.
 [[nodiscard]] inline AdstockResult adstock(const ConstMatrixRef& x, AdstockKind kind,
-                                           const std::vector<Eigen::VectorXd>& params, int max_lag,
-                                           bool normalize, bool with_derivatives = false, int threads = 0) {
+                                           const std::vector<Eigen::VectorXd>& params, int max_lag, bool normalize,
+                                           bool with_derivatives = false, int threads = 0) {
   AdstockResult out;
   out.values.resize(x.rows(), x.cols());
   detail::adstock_compute(x, kind, params, max_lag, normalize, with_derivatives, threads, out.values, out);

@@ -175,12 +175,14 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
   // it reads them, otherwise 32 rows at a time just before computing them. A bad cell is
   // then located by a serial scan for the message.
   const bool kernel_checks = kind == SaturationKind::hill && !with_derivatives;
-  parallel_for_blocks(T, threads, 2048 / std::max<Eigen::Index>(1, C) + 16, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
-    if (kernel_checks)
-      compute(b, e);
-    else if (!detail::simd::for_checked_rows(x.data(), x.outerStride(), C, b, e, 0.0, compute))
-      media.store(false, std::memory_order_relaxed);
-  }, detail::blocks_per_thread);
+  parallel_for_blocks(
+      T, threads, 2048 / std::max<Eigen::Index>(1, C) + 16,
+      [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+        if (kernel_checks) compute(b, e);
+        else if (!detail::simd::for_checked_rows(x.data(), x.outerStride(), C, b, e, 0.0, compute))
+          media.store(false, std::memory_order_relaxed);
+      },
+      detail::blocks_per_thread);
   if (!media.load()) {
     detail::require_media(x, "saturation input x");  // names the bad cell
     // Not found: the output overlaps x (in-place Hill) and overwrote the bad value.
@@ -192,8 +194,8 @@ inline void saturate_compute(const ConstMatrixRef& x, SaturationKind kind, const
 
 /// Applies a saturation curve to every element of x; params[p] holds 1 or C values.
 [[nodiscard]] inline SaturationResult saturate(const ConstMatrixRef& x, SaturationKind kind,
-                                               const std::vector<Eigen::VectorXd>& params,
-                                               bool with_derivatives = false, int threads = 0) {
+                                               const std::vector<Eigen::VectorXd>& params, bool with_derivatives = false,
+                                               int threads = 0) {
   SaturationResult out;
   out.values.resize(x.rows(), x.cols());
   detail::saturate_compute(x, kind, params, with_derivatives, threads, out.values, out);

@@ -441,10 +441,8 @@ template <int R, bool full>
   }
 #pragma GCC unroll 16
   for (int j = 0; j < R; ++j) {
-    if (full)
-      _mm256_storeu_pd(yt + j * ys + c, acc[j]);
-    else
-      _mm256_maskstore_pd(yt + j * ys + c, m, acc[j]);
+    if (full) _mm256_storeu_pd(yt + j * ys + c, acc[j]);
+    else _mm256_maskstore_pd(yt + j * ys + c, m, acc[j]);
   }
 }
 
@@ -506,10 +504,8 @@ inline void convolve_tile_sse2(const double* xt, Index xs, const double* w, Inde
     }
 #pragma GCC unroll 8
     for (int j = 0; j < R; ++j) {
-      if (full)
-        _mm_storeu_pd(yt + j * ys + c, a[j]);
-      else
-        _mm_store_sd(yt + j * ys + c, a[j]);
+      if (full) _mm_storeu_pd(yt + j * ys + c, a[j]);
+      else _mm_store_sd(yt + j * ys + c, a[j]);
     }
   }
 }
@@ -567,8 +563,11 @@ inline void convolve_rows(const double* x, Index xs, const double* w, Index L1, 
 inline double logistic_saturation(double u) {
   if (u < 0.125) {
     const double v = u * u;
-    return u * (1.0 + v * (-1.0 / 3 + v * (2.0 / 15 + v * (-17.0 / 315 + v * (62.0 / 2835 + v * (-1382.0 / 155925 +
-                v * (21844.0 / 6081075 + v * (-929569.0 / 638512875))))))));
+    return u * (1.0 +
+                v * (-1.0 / 3 +
+                     v * (2.0 / 15 + v * (-17.0 / 315 +
+                                          v * (62.0 / 2835 + v * (-1382.0 / 155925 + v * (21844.0 / 6081075 +
+                                                                                          v * (-929569.0 / 638512875))))))));
   }
   const double e = std::exp(-2.0 * u);
   return (1.0 - e) / (1.0 + e);
@@ -640,8 +639,7 @@ inline void logistic_rows(const double* x, Index xs, double* y, Index ys, Index 
 /// forward values a and h and the adjoint gh = dL/dh: writes ga[t] = dL/da[t] =
 /// gh[t] half (1 - h[t]^2) and returns dL/dlambda = sum_t gh[t] (a[t] / 2) (1 - h[t]^2),
 /// summed in t order. O(n).
-inline double logistic_series_adjoint(const double* a, const double* h, const double* gh, double half, double* ga,
-                                      Index n) {
+inline double logistic_series_adjoint(const double* a, const double* h, const double* gh, double half, double* ga, Index n) {
   double glam = 0.0;
   for (Index t = 0; t < n; ++t) {
     const double sech2 = 1.0 - h[t] * h[t];
