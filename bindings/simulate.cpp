@@ -160,7 +160,7 @@ py::dict result_to_dict(const RunResult& r) {
 }
 
 // The fields of an effect's truth, in the order of the dicts (and the DataFrame columns
-// built from them): roi (a method) goes between the two tables.
+// built from them): roas and roi (methods) go between the two tables.
 const auto effect_fields = std::make_tuple(
     field("name", &EffectTruth::name), field("channel", &EffectTruth::channel), field("cost", &EffectTruth::cost),
     field("conversions", &EffectTruth::conversions), field("revenue", &EffectTruth::revenue),
@@ -175,6 +175,7 @@ py::list effects_to_list(const std::vector<EffectTruth>& v) {
   for (const auto& e : v) {
     py::dict d;
     helpers::write_fields(d, e, effect_fields);
+    d["roas"] = e.roas();
     d["roi"] = e.roi();
     helpers::write_fields(d, e, effect_window_fields);
     out.append(d);

@@ -220,7 +220,7 @@ def test_trust_levels_fit_and_geo_tracker() -> None:
         fit = m.fit("map")
         s = fit.summary()
         assert {"gamma", "theta", "delta", "tracker_b"} <= set(s["parameter"])
-        roi = fit.roi(by="geo", horizon=52)
+        roi = fit.roi(by="geo", horizon=52, value_per_outcome=10.0)
         assert np.isfinite(roi["roi"]).all()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -323,7 +323,7 @@ def test_national_geo_stock_fits_and_reports_multipliers() -> None:
     mult = s[s["parameter"] == "stock_multiplier"]
     assert list(mult["geo"]) == m.geos
     assert (mult["mean"] > 0).all()
-    assert np.isfinite(fit.roi(by="geo", horizon=26)["roi"]).all()
+    assert np.isfinite(fit.roi(by="geo", horizon=26, value_per_outcome=10.0)["roi"]).all()
     back = pickle.loads(pickle.dumps(fit))
     np.testing.assert_array_equal(back.z, fit.z)
     assert back.model.trust == "national+geo"

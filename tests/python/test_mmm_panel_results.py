@@ -105,15 +105,24 @@ def test_geo_rows_add_up_to_the_rolled_up_rows_and_short_plus_long_is_total(fit:
     np.testing.assert_allclose(tot["incremental_total"], d[d["geo"] == "total"]["incremental_total"], rtol=0)
 
 
-def test_rolled_up_total_equals_the_older_counterfactual_path(fit: PanelFit) -> None:
-    # PanelFit.roi and short_long read the same C++ pass (panel_roi): gross against net ROI.
-    new = fit.short_long(by="geo", horizon=30)
-    old = fit.roi(by="geo", horizon=30)
-    merged = new.merge(old, on=["channel", "geo"], suffixes=("", "_old"))
-    assert len(merged) == len(new)
+def test_roi_and_short_long_report_one_roi(fit: PanelFit) -> None:
+    # PanelFit.roi and short_long read the same C++ pass (panel_roi) and define ROI alike:
+    # roi net of the spend (the national TrustFit.roi's roi_total), roas = roi + 1 gross.
+    sl = fit.short_long(by="geo", horizon=30)
+    r = fit.roi(by="geo", horizon=30)
+    merged = sl.merge(r, on=["channel", "geo"], suffixes=("_sl", ""))
+    assert len(merged) == len(sl)
     np.testing.assert_allclose(merged["incremental_total"], merged["incremental"], rtol=1e-10, atol=1e-8)
-    # the older ROI is gross (incremental value / spend): roi_total + 1
-    np.testing.assert_allclose(merged["roi_total"] + 1.0, merged["roi"], rtol=1e-10)
+    np.testing.assert_allclose(merged["roi"], merged["roi_total"], rtol=1e-10)
+    np.testing.assert_allclose(merged["cost_per_incremental"], merged["cost_per_incremental_sl"], rtol=1e-10)
+    # by definition, with the model's value per outcome v = 3: roas = incremental x v / spend
+    v = fit.model.value_per_outcome
+    paid = merged[merged["spend"] > 0]
+    np.testing.assert_allclose(paid["roas"], paid["incremental"] * v / paid["spend"], rtol=1e-10)
+    np.testing.assert_allclose(paid["roi"], paid["roas"] - 1.0, rtol=1e-10)
+    # an argument overrides the model's value: ROAS scales with it
+    r2 = fit.roi(by="geo", horizon=30, value_per_outcome=2 * v)
+    np.testing.assert_allclose(r2["roas"], 2 * r["roas"], rtol=1e-10)
 
 
 def test_response_curve_at_the_historical_spend_is_the_incremental_outcome(fit: PanelFit) -> None:
@@ -161,9 +170,11 @@ def test_without_a_value_the_rois_are_nan_and_cost_per_incremental_is_given(fit:
     try:
         model.value_per_outcome = None
         d = fit.short_long(horizon=20)
+        r = fit.roi(horizon=20)
     finally:
         model.value_per_outcome = saved
     assert d["roi_total"].isna().all() and d["marginal_roi"].isna().all()
+    assert r["roi"].isna().all() and r["roas"].isna().all() and np.isfinite(r["incremental"]).all()
     pos = d[d["incremental_total"] > 0]
     np.testing.assert_allclose(pos["cost_per_incremental"], pos["spend"] / pos["incremental_total"], rtol=1e-12)
 
@@ -175,6 +186,20 @@ def test_plots(fit: PanelFit) -> None:
     assert len([a for a in fig.axes if a.get_visible()]) == len(fit.model.geos) + 1
     ax = fit.plot_geo_heat(horizon=10)
     assert ax.get_images()[0].get_array().shape == (len(fit.model.geos) + 1, 3)
+    # plot_roi is the heat layout of roi_total: the same cells, the rolled-up row last
+    heat = np.asarray(ax.get_images()[0].get_array())
+    sl = fit.short_long(by="geo", horizon=10)
+    np.testing.assert_allclose(heat[-1], sl[sl["geo"] == "total"]["roi_total"], rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(fit.plot_roi(horizon=10).get_images()[0].get_array()), heat, rtol=1e-12)
+    plt.close("all")
+    saved = fit.model.value_per_outcome
+    try:
+        fit.model.value_per_outcome = None
+        with pytest.raises(ValueError, match="needs the value per outcome"):
+            fit.plot_roi(horizon=10)
+        fit.plot_geo_heat("cost_per_incremental", horizon=10)  # what to plot without a value
+    finally:
+        fit.model.value_per_outcome = saved
     plt.close("all")
 
 

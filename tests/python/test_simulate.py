@@ -176,11 +176,19 @@ def test_ground_truth_is_consistent_and_pr_pays_later():
     ch = out.truth.channels.set_index("channel")
     np.testing.assert_allclose(ch["short_term_conversions"] + ch["long_term_conversions"], ch["conversions"], rtol=1e-9)
     paid = ch["cost"] > 0
-    np.testing.assert_allclose(ch.loc[paid, "roi"], ch.loc[paid, "revenue"] / ch.loc[paid, "cost"], rtol=1e-12)
+    # roas gross, roi net of the cost (TrustFit.roi's roi_total), parts adding up to roas
+    np.testing.assert_allclose(ch.loc[paid, "roas"], ch.loc[paid, "revenue"] / ch.loc[paid, "cost"], rtol=1e-12)
+    np.testing.assert_allclose(
+        ch.loc[paid, "roi"], (ch.loc[paid, "revenue"] - ch.loc[paid, "cost"]) / ch.loc[paid, "cost"], rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        ch.loc[paid, "short_term_roas"] + ch.loc[paid, "long_term_roas"], ch.loc[paid, "roas"], rtol=1e-12
+    )
+    np.testing.assert_allclose(ch.loc[paid, "short_term_roi"], ch.loc[paid, "short_term_roas"] - 1.0, rtol=1e-12)
     np.testing.assert_allclose(out.truth.incremental.sum().to_numpy(), ch["conversions"].to_numpy(), rtol=1e-9)
     assert ch.loc["press", "conversions"] > 0
     assert ch.loc["press", "long_term_share"] > ch.loc["instagram", "long_term_share"]
-    assert 0 < ch.loc["instagram", "marginal_roi"] < np.inf
+    assert -1 < ch.loc["instagram", "marginal_roi"] < np.inf  # net of the extra 1%: above -1 when it brings revenue
     assert np.isnan(ch.loc["press", "marginal_roi"])  # no paid spend to scale
     camp = out.truth.campaigns
     assert set(camp["type"]) == {"campaign", "pr_activity"}

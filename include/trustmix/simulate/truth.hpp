@@ -7,7 +7,9 @@
 //   incremental[t] = E conversions[t | world] - E conversions[t | world without X]
 //   short_term     = sum_{t = w0}^{w1 + L} incremental[t]
 //   long_term      = sum_{t > w1 + L} incremental[t]        (periods before w0 add exactly 0)
-//   roi            = incremental revenue / cost,   marginal_roi = (R(1.01 spend) - R(spend)) / (0.01 spend)
+//   roas           = incremental revenue / cost   (gross: revenue per unit of cost)
+//   roi            = (incremental revenue - cost) / cost = roas - 1   (net, as TrustFit.roi's roi_total)
+//   marginal_roi   = (R(1.01 spend) - R(spend) - 0.01 spend) / (0.01 spend)   (net, as TrustFit.roi's)
 //
 // E is the exact expected-value chain (no sampling noise), evaluated for the same
 // realised PR coverage. For agent mode, realised_channel_increments() also re-runs the
@@ -38,9 +40,12 @@ struct EffectTruth {
   double conversions = 0.0, revenue = 0.0;
   double short_conversions = 0.0, long_conversions = 0.0;
   double short_revenue = 0.0, long_revenue = 0.0;
-  double marginal_roi = std::nan("");  ///< channels with paid spend only
+  double marginal_roi = std::nan("");  ///< net return on the next 1% of paid spend; channels with paid spend only
   int window_start = -1, window_end = -1;  ///< active periods (inclusive); -1 if never active
-  [[nodiscard]] double roi() const { return cost > 0.0 ? revenue / cost : std::nan(""); }
+  /// Incremental revenue per unit of cost (gross; peers' "ROAS", Meridian's "ROI"); NaN without cost.
+  [[nodiscard]] double roas() const { return cost > 0.0 ? revenue / cost : std::nan(""); }
+  /// (incremental revenue - cost) / cost = roas() - 1: the net return, TrustFit.roi's definition; NaN without cost.
+  [[nodiscard]] double roi() const { return cost > 0.0 ? (revenue - cost) / cost : std::nan(""); }
 };
 
 struct Truth {
@@ -155,7 +160,7 @@ inline void split_effect(const Expected& base, const Expected& cf, int S, int T,
       const Expected hi = expected_chain(world, up, opt, population);
       double dr = 0.0;
       for (std::size_t i = 0; i < hi.revenue.size(); ++i) dr += hi.revenue[i] - tr.baseline.revenue[i];
-      e.marginal_roi = dr / (0.01 * paid * scale);
+      e.marginal_roi = (dr - 0.01 * paid * scale) / (0.01 * paid * scale);  // net of the extra spend
     }
     tr.channels.push_back(e);
   }

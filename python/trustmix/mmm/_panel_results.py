@@ -10,6 +10,7 @@ up, with intervals over posterior draws, and their plots. The arithmetic is C++
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,8 @@ from trustmix import _core
 
 if TYPE_CHECKING:
     from trustmix.mmm.panel import PanelFit
+
+_log = logging.getLogger("trustmix.mmm")
 
 __all__ = ["plot_geo_heat", "plot_response_curves", "response_curves", "short_long"]
 
@@ -69,8 +72,21 @@ def _horizon(fit: PanelFit, horizon: int | None) -> int:
 
 
 def _value(fit: PanelFit, value_per_outcome: float | None) -> float:
+    """The value per outcome (currency) for the ROI columns: the argument, else the model's;
+    none: NaN (the ROIs are NaN) with a note on the ``trustmix.mmm`` logger once per model."""
     v = fit.model.value_per_outcome if value_per_outcome is None else value_per_outcome
-    return math.nan if v is None else float(v)
+    if v is None:
+        if not fit.model._noted_no_value:
+            # a note, not a warning: the incremental columns are valid, and scripts that
+            # read only them (or run with warnings as errors) keep working
+            fit.model._noted_no_value = True
+            _log.warning(
+                "no value_per_outcome given (PanelMMM(..., value_per_outcome=...) or "
+                "roi/short_long(value_per_outcome=...)): the ROI columns are NaN; "
+                "cost_per_incremental is reported. This note is shown once per model."
+            )
+        return math.nan
+    return float(v)
 
 
 def _summarise(x: np.ndarray, interval: float, nuts: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -234,6 +250,13 @@ def plot_geo_heat(fit: PanelFit, metric: str = "roi_total", ax: Any = None, **sh
     the rolled-up ``total`` as the last row."""
     import matplotlib.pyplot as plt
 
+    if metric in ("roi_short", "roi_total", "marginal_roi") and math.isnan(
+        _value(fit, short_long_args.get("value_per_outcome"))
+    ):
+        raise ValueError(
+            f"plotting {metric!r} needs the value per outcome (PanelMMM(..., value_per_outcome=...) or "
+            "value_per_outcome=...); without it, plot metric='cost_per_incremental' or 'incremental_total'"
+        )
     d = short_long(fit, by="geo", **short_long_args)
     if metric not in d.columns or metric in ("channel", "geo", "role"):
         raise ValueError(f"metric must be a numeric column of short_long(), got {metric!r}")

@@ -176,6 +176,7 @@ class PanelMMM:
             if c not in self.roles:
                 raise _fail(f"national_channels names {c!r}, which is not a channel ({', '.join(self.roles)})")
         self.value_per_outcome = value_per_outcome
+        self._noted_no_value = False  # the "no value_per_outcome" note is logged once per model
         share = dict(share or {})
         spend = dict(spend or {})
         needed = [geo, date, outcome, *self.roles, *controls, *share.values(), *spend.values()]
@@ -562,18 +563,31 @@ class PanelFit:
         by: str = "geo",
         horizon: int | None = None,
         window: tuple[Any, Any] | None = None,
+        value_per_outcome: float | None = None,
         interval: float = 0.9,
         max_draws: int = 200,
     ) -> pd.DataFrame:
-        """ROI of each channel by counterfactual: the channel's activity in ``window``
-        (default the whole data) removed, everything else kept, the difference of the fitted
-        outcome summed over the data and ``horizon`` periods after it (default 104 with a
-        trust stock, else the adstock lag window) in raw outcome units (per-capita mean x
-        population), per geo; ``incremental`` and ``roi`` = incremental x value_per_outcome
-        / spend in the window (value 1 without ``value_per_outcome``: outcome per unit spend)
-        with central ``interval`` bounds over the posterior draws. ``by="geo"``: a row per
-        (channel, geo) and a rolled-up row per channel (geo ``"total"``); ``by="channel"``:
-        the rolled-up rows only."""
+        """Incremental outcome and ROI of each channel by counterfactual, per geo and rolled
+        up: the channel's activity in ``window`` (default the whole data) removed in every
+        geo, everything else kept, the difference of the fitted outcome summed over the data
+        and ``horizon`` periods after it (default 104 with a trust stock, else the adstock
+        lag window) in raw outcome units (per-capita mean x population).
+
+        Columns: ``spend`` (in the window; a national channel's apportioned like its
+        activity), ``incremental``, ``roas`` = incremental x v / spend (gross: value per
+        unit of spend, what Meridian calls ROI and PyMC-Marketing ROAS), ``roi`` = (incremental
+        x v - spend) / spend = roas - 1 (net: the definition of the national
+        :meth:`TrustFit.roi <trustmix.mmm.TrustFit.roi>`'s ``roi_total`` and of
+        :meth:`short_long`'s), ``cost_per_incremental`` = spend / incremental (currency per
+        outcome; NaN when the effect is <= 0), with v = ``value_per_outcome`` (default the
+        model's). Without a value per outcome ``roas`` and ``roi`` are NaN (a note on the
+        ``trustmix.mmm`` logger says so once per model) and ``cost_per_incremental`` is the
+        figure to read. NUTS: posterior means with central ``interval`` bounds
+        (``*_low``/``*_high``) over up to ``max_draws`` draws; MAP: the mode's values.
+        ``by="geo"``: a row per (channel, geo) and a rolled-up row per channel (geo
+        ``"total"``: sums over geos, ratios of the sums); ``by="channel"``: the rolled-up rows
+        only. The counterfactual pass is :meth:`short_long`'s (C++
+        ``trustmix::mmm::panel_roi``)."""
         from trustmix.mmm import _panel_results as pr
 
         pr._check_by(by)
@@ -581,42 +595,40 @@ class PanelFit:
         t0, t1 = pr._window(self, window)  # inclusive
         G, C = len(m.geos), len(m.channel_names)
         spend = np.array([m.spend_by_geo[c][t0 : t1 + 1].sum(axis=0) for c in range(C)], dtype=float)
-        # The counterfactual increments per draw, (channel, geo) columns with a rolled-up
-        # column per channel: the same C++ pass as short_long() (trustmix::mmm::panel_roi).
-        inc = np.asarray(
-            _core.mmm.panel_roi(
-                m._core,
-                np.ascontiguousarray(self.draws(max_draws)),
-                spend,
-                horizon=pr._horizon(self, horizon),
-                window_begin=t0,
-                window_end=t1,
-                outcome_scale=float(m._scales["y_scale"]),
-                population=m.population,
-            ).incremental_total
+        r = _core.mmm.panel_roi(
+            m._core,
+            np.ascontiguousarray(self.draws(max_draws)),
+            spend,
+            horizon=pr._horizon(self, horizon),
+            window_begin=t0,
+            window_end=t1,
+            value_per_outcome=pr._value(self, value_per_outcome),
+            outcome_scale=float(m._scales["y_scale"]),
+            population=m.population,
         )
-        value = 1.0 if m.value_per_outcome is None else float(m.value_per_outcome)
-        lo, hi = (1 - interval) / 2, (1 + interval) / 2
-        rows: list[dict[str, Any]] = []
-        for c, name in enumerate(m.channel_names):
-            for g in range(G + 1) if by == "geo" else (G,):
-                v = inc[:, c * (G + 1) + g]
-                s = float(spend[c, g] if g < G else spend[c].sum())
-                r = v * value / s if s > 0 else np.full_like(v, np.nan)
-                rows.append(
-                    {
-                        "channel": name,
-                        "geo": m.geos[g] if g < G else "total",
-                        "spend": s,
-                        "incremental": v.mean(),
-                        "incremental_low": np.quantile(v, lo),
-                        "incremental_high": np.quantile(v, hi),
-                        "roi": r.mean(),
-                        "roi_low": np.quantile(r, lo),
-                        "roi_high": np.quantile(r, hi),
-                    }
-                )
-        return pd.DataFrame(rows)
+        # draws x (channel, geo) columns with a rolled-up column per channel
+        columns = {
+            "incremental": np.asarray(r.incremental_total),
+            "roas": np.asarray(r.roi_total) + 1.0,
+            "roi": np.asarray(r.roi_total),
+            "cost_per_incremental": np.asarray(r.cost_per_incremental),
+        }
+        nuts = self.posterior is not None
+        out: dict[str, Any] = {
+            "channel": np.repeat(np.array(m.channel_names, dtype=object), G + 1),
+            "geo": np.tile(np.array([*m.geos, "total"], dtype=object), C),
+            "spend": np.concatenate([spend, spend.sum(axis=1, keepdims=True)], axis=1).reshape(-1),
+        }
+        for name, x in columns.items():
+            mean, low, high = pr._summarise(x, interval, nuts)
+            out[name] = mean
+            if nuts:
+                out[f"{name}_low"] = low
+                out[f"{name}_high"] = high
+        df = pd.DataFrame(out)
+        if by == "channel":
+            df = df[df["geo"] == "total"].reset_index(drop=True)
+        return df
 
     def decompose(self, max_draws: int = 200) -> pd.DataFrame:
         """Posterior mean decomposition per geo and period in raw outcome units: columns
@@ -662,19 +674,12 @@ class PanelFit:
         fig.tight_layout()
         return fig
 
-    def plot_roi(self, ax: Any = None, **roi_args: Any) -> Any:
-        """A map-free heat layout: ROI (posterior mean) per geo (rows) and channel (columns)."""
-        import matplotlib.pyplot as plt
-
-        r = self.roi(by="geo", **roi_args)
-        table = r[r["geo"] != "total"].pivot(index="geo", columns="channel", values="roi").reindex(self.model.geos)
-        if ax is None:
-            _, ax = plt.subplots(figsize=(1.2 * table.shape[1] + 2, 0.3 * table.shape[0] + 1.5))
-        im = ax.imshow(table.to_numpy(), aspect="auto", cmap="viridis")
-        ax.set_xticks(range(table.shape[1]), list(table.columns), rotation=45, ha="right")
-        ax.set_yticks(range(table.shape[0]), list(table.index))
-        ax.figure.colorbar(im, ax=ax, label="ROI")
-        return ax
+    def plot_roi(self, ax: Any = None, **short_long_args: Any) -> Any:
+        """A map-free heat layout of the net ROI (``roi_total``, posterior mean) per geo
+        (rows) and channel (columns) with the rolled-up total: :meth:`plot_geo_heat` with
+        ``metric="roi_total"``. Needs a value per outcome (on the model or
+        ``value_per_outcome=``); without one, plot ``plot_geo_heat("cost_per_incremental")``."""
+        return self.plot_geo_heat("roi_total", ax, **short_long_args)
 
     # -- geo-level results (issue 20; mmm/_panel_results.py, C++ panel_analyses.hpp) ---------
     def short_long(

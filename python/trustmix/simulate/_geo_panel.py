@@ -163,8 +163,9 @@ class GeoPanelResult:
     truth : DataFrame
         One row per geo and channel: ``national`` (bool), ``cost`` (spend in the window),
         ``incremental_conversions`` (total), ``short_term_conversions``,
-        ``long_term_conversions``, ``incremental_revenue``, ``roi``, ``window_start``,
-        ``window_end``.
+        ``long_term_conversions``, ``incremental_revenue``, ``roas`` = incremental_revenue /
+        cost (gross), ``roi`` = roas - 1 (net: the definition of ``TrustFit.roi`` and
+        ``PanelFit.roi``), ``window_start``, ``window_end``.
     incremental : DataFrame
         Per geo and period (data plus horizon) the channels' exact incremental
         conversions, one column per channel.
@@ -214,7 +215,8 @@ class GeoPanelResult:
                         "short_term_conversions": e["short_term_conversions"],
                         "long_term_conversions": e["long_term_conversions"],
                         "incremental_revenue": e["revenue"],
-                        "roi": e["revenue"] / e["cost"] if e["cost"] > 0 else np.nan,
+                        "roas": e["revenue"] / e["cost"] if e["cost"] > 0 else np.nan,
+                        "roi": (e["revenue"] - e["cost"]) / e["cost"] if e["cost"] > 0 else np.nan,
                         "window_start": dates[ws] if ws >= 0 else pd.NaT,
                         "window_end": dates[we] if we >= 0 else pd.NaT,
                     }
@@ -231,7 +233,8 @@ class GeoPanelResult:
     def truth_national(self) -> pd.DataFrame:
         """Per channel the sum over geos of cost and incremental conversions and revenue
         (total, short, long): the national truth (regions do not interact, so this is the
-        effect of removing the channel's activity in the window everywhere)."""
+        effect of removing the channel's activity in the window everywhere), with ``roas``
+        (gross) and ``roi`` (net) as in :attr:`truth`."""
         cols = [
             "cost",
             "incremental_conversions",
@@ -242,7 +245,8 @@ class GeoPanelResult:
         out = self.truth.groupby("channel", sort=False)[cols].sum()
         out.insert(0, "national", [c in self.national_channels for c in out.index])
         with np.errstate(divide="ignore", invalid="ignore"):
-            out["roi"] = np.where(out["cost"] > 0, out["incremental_revenue"] / out["cost"], np.nan)
+            out["roas"] = np.where(out["cost"] > 0, out["incremental_revenue"] / out["cost"], np.nan)
+            out["roi"] = out["roas"] - 1.0
         return out
 
     def summary(self) -> pd.DataFrame:

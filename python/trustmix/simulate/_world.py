@@ -414,8 +414,12 @@ class GroundTruth:
         Per channel: ``cost`` (spend incl. PR costs), incremental ``conversions`` and
         ``revenue`` (expected, world minus world-without-the-channel), their
         ``short_term_*`` part (periods from the channel's first activity to its last + lag)
-        and ``long_term_*`` part (after), ``long_term_share``, ``roi`` = revenue / cost,
-        ``short_term_roi``, ``long_term_roi``, ``marginal_roi`` (+1% paid spend).
+        and ``long_term_*`` part (after), ``long_term_share``; ``roas`` = revenue / cost
+        (gross, currency per currency; its parts ``short_term_roas`` and ``long_term_roas``
+        add up to it), ``roi`` = (revenue - cost) / cost = roas - 1 and ``short_term_roi`` =
+        (short_term_revenue - cost) / cost (net, the definitions of ``TrustFit.roi``'s
+        ``roi_total`` and ``roi_short``), ``marginal_roi`` = (revenue gained with +1% paid
+        spend - that 1%) / that 1% (net, as ``TrustFit.roi``'s).
     campaigns : DataFrame
         The same per campaign and PR activity (``type`` = campaign or pr_activity).
     incremental : DataFrame
@@ -425,7 +429,7 @@ class GroundTruth:
         channel from re-running the agents without the channel (common random numbers).
     realised_channels, realised_campaigns : DataFrame or None
         The same totals per channel and per campaign / PR activity (``type``): cost,
-        conversions, revenue, short_term_conversions, long_term_conversions, roi; split
+        conversions, revenue, short_term_conversions, long_term_conversions, roas, roi; split
         with the windows and lag of the expected truth.
     lag_periods : int
         L, the periods after a window still counted short-term.
@@ -462,12 +466,22 @@ def _realised_frame(
                 "revenue": dr.sum(),
                 "short_term_conversions": dc[~long].sum(),
                 "long_term_conversions": dc[long].sum(),
-                "roi": dr.sum() / e["cost"] if e["cost"] > 0 else np.nan,
+                "roas": dr.sum() / e["cost"] if e["cost"] > 0 else np.nan,
+                "roi": (dr.sum() - e["cost"]) / e["cost"] if e["cost"] > 0 else np.nan,
             }
         )
     return pd.DataFrame(
         rows,
-        columns=["name", "cost", "conversions", "revenue", "short_term_conversions", "long_term_conversions", "roi"],
+        columns=[
+            "name",
+            "cost",
+            "conversions",
+            "revenue",
+            "short_term_conversions",
+            "long_term_conversions",
+            "roas",
+            "roi",
+        ],
     )
 
 
@@ -485,8 +499,10 @@ def _effects_frame(rows: list[dict[str, Any]], dates: pd.DatetimeIndex) -> pd.Da
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         cost = df["cost"].to_numpy(dtype=float)
-        df["short_term_roi"] = np.where(cost > 0, df["short_term_revenue"] / np.where(cost > 0, cost, 1.0), np.nan)
-        df["long_term_roi"] = np.where(cost > 0, df["long_term_revenue"] / np.where(cost > 0, cost, 1.0), np.nan)
+        safe = np.where(cost > 0, cost, 1.0)
+        df["short_term_roas"] = np.where(cost > 0, df["short_term_revenue"] / safe, np.nan)
+        df["long_term_roas"] = np.where(cost > 0, df["long_term_revenue"] / safe, np.nan)
+        df["short_term_roi"] = df["short_term_roas"] - 1.0
         conv = df["conversions"].to_numpy(dtype=float)
         df["long_term_share"] = np.where(
             conv != 0, df["long_term_conversions"] / np.where(conv != 0, conv, 1.0), np.nan
@@ -754,10 +770,10 @@ class SimulationResult:
         )
         if self.truth is not None:
             t = self.truth.channels.set_index("channel")
-            for col in ("conversions", "revenue", "roi", "marginal_roi", "long_term_share"):
+            for col in ("conversions", "revenue", "roas", "roi", "marginal_roi", "long_term_share"):
                 df[f"incremental_{col}" if col in ("conversions", "revenue") else col] = t[col]
         total = df.sum(numeric_only=True)
-        for col in ("roi", "marginal_roi", "long_term_share"):
+        for col in ("roas", "roi", "marginal_roi", "long_term_share"):
             if col in total:
                 total[col] = np.nan
         df.loc["total"] = total
