@@ -278,6 +278,8 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_a_clear_message) {
   BOOST_TEST(throws_with([&] { (void)tp::panel_constraints(m, pb); }, "budget 'north' is inconsistent with the geo"));
   pb.budgets = {{"g0", {0}, 30.0, 30.0}, {"g1", {1}, 30.0, 30.0}, {"g2", {2}, 30.0, 30.0}};
   BOOST_TEST(throws_with([&] { (void)tp::panel_constraints(m, pb); }, "upper bounds add up to 90"));
+  pb.budgets = {{"all", {0, 1, 2}, 0.0, 80.0}};
+  BOOST_TEST(throws_with([&] { (void)tp::panel_constraints(m, pb); }, "budget 'all' is inconsistent"));
   pb.budgets = {{"g0", {0}, 20.0, 20.0}, {"north", {0, 1}, 30.0, 60.0}, {"g2", {2}, 40.0, 40.0}};
   BOOST_TEST(tp::panel_constraints(m, pb).groups.size() == 3U);  // consistent: accepted
   // Panels the planner's forward pass does not represent are refused, not planned wrongly.

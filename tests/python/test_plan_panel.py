@@ -142,6 +142,20 @@ def test_the_bound_forward_model_has_the_exact_gradient(fit_draws: PanelFit) -> 
                 worst = max(worst, abs(g[t + 3 * j, i] - fd) / (abs(fd) + 1e-9 * abs(y[i])))
     assert worst < 1e-6, worst
     np.testing.assert_allclose(obj.geo_outcomes(s).sum(axis=1), y, rtol=1e-12)
+    # the criterion's gradient (net value; CVaR of the worst third) against finite differences
+    for risk in ("mean", "cvar"):
+        r0, dr, _ = obj.criterion(s, goal="net_value", risk=risk, value_per_outcome=2.0, level=1 / 3)
+        assert dr.shape == (3, 6)
+        for t, j in ((0, 0), (2, 5), (1, 3)):
+            h = 1e-4 * s[t, j]
+            sp, sm = s.copy(), s.copy()
+            sp[t, j] += h
+            sm[t, j] -= h
+            fd = (
+                obj.criterion(sp, goal="net_value", risk=risk, value_per_outcome=2.0, level=1 / 3)[0]
+                - obj.criterion(sm, goal="net_value", risk=risk, value_per_outcome=2.0, level=1 / 3)[0]
+            ) / (2 * h)
+            assert dr[t, j] == pytest.approx(fd, rel=1e-6, abs=1e-9 * abs(r0))
     # the same on 3 threads, bit for bit
     obj3 = _core.plan.PanelPlanModel(
         m._core,
