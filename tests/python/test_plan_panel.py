@@ -329,3 +329,5 @@ def test_evaluate_bad_schedules(fit: PanelFit) -> None:
         tm.plan.evaluate_panel(fit, np.zeros((2, 3, 3)))
     with pytest.raises(ValueError, match="no spend for geo"):
         tm.plan.evaluate_panel(fit, sq.iloc[1:])
+    with pytest.raises(ValueError, match="optimize_panel needs a geo panel fit"):
+        tm.plan.optimize_panel(SimpleNamespace(model=fit.model), budget=1.0)  # type: ignore[arg-type]

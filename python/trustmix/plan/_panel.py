@@ -45,6 +45,16 @@ INFO_KEYS = (
 # ----------------------------------------------------------------------------- inputs
 
 
+def _check_fit(fit: Any, what: str) -> None:
+    from trustmix.mmm.panel import PanelFit
+
+    if not isinstance(fit, PanelFit):
+        raise ValueError(
+            f"{what} needs a geo panel fit (tm.mmm.PanelMMM(...).fit(...)), got {type(fit).__name__}; "
+            "a national fit is planned by tm.plan.optimize / tm.plan.evaluate"
+        )
+
+
 def _check_horizon(horizon: Any) -> int:
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
         raise ValueError(f"horizon must be an integer >= 1 (periods), got {horizon!r}")
@@ -227,6 +237,7 @@ def status_quo_panel(fit: PanelFit, horizon: int, channels: Sequence[str] | None
     """The status quo panel plan: each geo's spend on each planned channel over the data's
     last ``horizon`` periods, repeated (tiled when the data are shorter), on the horizon's
     dates. Long: ``geo``, ``date``, ``channel``, ``spend`` (currency)."""
+    _check_fit(fit, "status_quo_panel")
     m = fit.model
     H = _check_horizon(horizon)
     chans, idx = _planned(m, channels)
@@ -644,6 +655,7 @@ def evaluate_panel(
     (their mean activity of the data's last ``horizon`` periods) or ``"zero"``.
     Returns a :class:`PanelPlanResult`.
     """
+    _check_fit(fit, "evaluate_panel")
     m = fit.model
     chans, idx = _planned(m, channels)
     cube = _as_cube(fit, schedule, None if horizon is None else _check_horizon(horizon), chans)
@@ -751,6 +763,7 @@ def optimize_panel(
         ``.schedule`` (geo x date x channel, long), ``.allocation()``, ``.by_geo()``,
         ``.summary()``, ``.budgets()``, ``.plot()``; ``.info`` the certificate.
     """
+    _check_fit(fit, "optimize_panel")
     m = fit.model
     if objective not in GOALS:
         raise ValueError(f"objective must be one of {', '.join(GOALS)}, got {objective!r}")
