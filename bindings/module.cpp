@@ -21,4 +21,5 @@ PYBIND11_MODULE(_core, m, pybind11::mod_gil_not_used()) {
   trustmix::bindings::register_runtime(m);
   trustmix::bindings::register_panel(m);
   trustmix::bindings::register_panel_analyses(m);
+  trustmix::bindings::register_plan_panel(m);
 }

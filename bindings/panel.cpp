@@ -10,6 +10,7 @@
 #include "register.hpp"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -210,8 +211,20 @@ void register_panel(py::module_& m) {
           },
           py::arg("draws"), "Constrained parameters (rows) of unconstrained draws (rows).")
       .def(
-          "forward", [](const mm::PanelTrustModel& self, const Eigen::VectorXd& z) { return forward_dict(self.forward(z)); },
-          py::arg("z"), "The forward pass with the decomposition (T x G arrays; lists per channel).")
+          "forward",
+          [](const mm::PanelTrustModel& self, const Eigen::VectorXd& z,
+             const std::optional<std::vector<Eigen::MatrixXd>>& media) {
+            if (!media) return forward_dict(self.forward(z));
+            // other media (C matrices T' x G, per-capita scaled) with a zero baseline: mu is
+            // the media and trust part only (PanelTrustModel::forward's media argument)
+            const auto Tn = media->empty() ? Eigen::Index{0} : media->front().rows();
+            const std::vector<Eigen::MatrixXd> base(static_cast<std::size_t>(self.geos()),
+                                                    Eigen::MatrixXd::Zero(Tn, self.data().baseline[0].cols()));
+            return forward_dict(self.forward(z, &*media, &base));
+          },
+          py::arg("z"), py::arg("media") = py::none(),
+          "The forward pass with the decomposition (T x G arrays; lists per channel); with media (C arrays\n"
+          "T' x G, per-capita scaled) the model run on those with a zero baseline (mu: media and trust only).")
       .def(
           "forward_mean",
           [](const mm::PanelTrustModel& self, const RowMatrix& z) {

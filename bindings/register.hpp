@@ -19,4 +19,5 @@ void register_plan(pybind11::module_& m);
 void register_runtime(pybind11::module_& m);
 void register_panel(pybind11::module_& m);  // after register_mmm and register_inference (adds to both)
 void register_panel_analyses(pybind11::module_& m);  // after register_mmm (adds to its submodule)
+void register_plan_panel(pybind11::module_& m);  // after register_plan (adds to its submodule)
 }  // namespace trustmix::bindings

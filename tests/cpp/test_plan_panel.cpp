@@ -267,6 +267,21 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_a_clear_message) {
   BOOST_TEST(throws_with([&] { (void)tp::panel_constraints(m, pb); }, "budget 'north': geo index 7"));
   pb.budgets = {{"north", {0}, 200.0, 300.0}};
   BOOST_TEST(throws_with([&] { (void)tp::panel_constraints(m, pb); }, "exceeds the total budget"));
+  // budgets inconsistent with the total or with each other (3 geos, total 100)
+  pb.budgets = {{"g0", {0}, 60.0, 60.0}, {"g1", {1}, 50.0, 80.0}};
+  BOOST_TEST(throws_with([&] { (void)tp::panel_constraints(m, pb); }, "budgets 'g0' and 'g1' are inconsistent"));
+  pb.budgets = {{"g0", {0}, 0.0, 20.0}, {"rest", {1, 2}, 0.0, 70.0}};
+  BOOST_TEST(throws_with([&] { (void)tp::panel_constraints(m, pb); }, "upper bounds add up to 90"));
+  pb.budgets = {{"g0", {0}, 40.0, 40.0}, {"north", {0, 1}, 0.0, 30.0}};
+  BOOST_TEST(throws_with([&] { (void)tp::panel_constraints(m, pb); }, "'g0' lies inside 'north'"));
+  pb.budgets = {{"g0", {0}, 20.0, 20.0}, {"g1", {1}, 25.0, 25.0}, {"north", {0, 1}, 0.0, 40.0}};
+  BOOST_TEST(throws_with([&] { (void)tp::panel_constraints(m, pb); }, "budget 'north' is inconsistent with the geo"));
+  pb.budgets = {{"g0", {0}, 30.0, 30.0}, {"g1", {1}, 30.0, 30.0}, {"g2", {2}, 30.0, 30.0}};
+  BOOST_TEST(throws_with([&] { (void)tp::panel_constraints(m, pb); }, "upper bounds add up to 90"));
+  pb.budgets = {{"all", {0, 1, 2}, 0.0, 80.0}};
+  BOOST_TEST(throws_with([&] { (void)tp::panel_constraints(m, pb); }, "budget 'all' is inconsistent"));
+  pb.budgets = {{"g0", {0}, 20.0, 20.0}, {"north", {0, 1}, 30.0, 60.0}, {"g2", {2}, 40.0, 40.0}};
+  BOOST_TEST(tp::panel_constraints(m, pb).groups.size() == 3U);  // consistent: accepted
   // Panels the planner's forward pass does not represent are refused, not planned wrongly.
   const BuiltPanelModel ng = panel(TrustLevel::national_geo);
   BOOST_TEST(throws_with([&] { tp::PanelPlanModel m2(ng.model, near_start(ng.model, 1), settings(ng)); },

@@ -401,6 +401,95 @@ struct PanelPlanProblem {
   Matrix lower, upper;
 };
 
+/// Budgets that no plan can meet, found before the solve (each budget already checked on
+/// its own: 0 <= lower <= upper, lower <= B, valid geos). With x_g >= 0 the spend per geo
+/// and sum_g x_g = B, a family of budgets on pairwise disjoint geo sets needs the sum of
+/// their lower bounds <= B, and, when the family covers every geo, the sum of their upper
+/// bounds >= B (one budget covering every geo: its upper bound >= B); a budget inside another (its geos a subset) needs its lower bound <= the
+/// outer's upper bound; the budgets of single geos inside a group need their lower bounds
+/// together <= the group's upper bound, and, when they cover the group, their upper bounds
+/// together >= its lower bound. Checked: every pair of budgets, and the family of all the
+/// single-geo budgets (each geo once). A violation fails naming the budgets; tolerance 1e-9 B.
+inline void check_budgets_consistent(int G, double B, const std::vector<GeoBudget>& budgets) {
+  const double tol = 1e-9 * B;
+  const auto n = budgets.size();
+  std::vector<std::vector<bool>> in(n, std::vector<bool>(static_cast<std::size_t>(G), false));
+  for (std::size_t i = 0; i < n; ++i)
+    for (int g : budgets[i].geos) in[i][static_cast<std::size_t>(g)] = true;
+  const auto covers_all = [&](const std::vector<bool>& m) {
+    return std::all_of(m.begin(), m.end(), [](bool b) { return b; });
+  };
+  for (std::size_t i = 0; i < n; ++i)
+    if (covers_all(in[i]) && budgets[i].upper < B - tol)
+      fail("budget '", budgets[i].name, "' is inconsistent with the total budget: it covers every geo and its upper ",
+           "bound ", budgets[i].upper, " is below the total ", B);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j) {
+      const GeoBudget &a = budgets[i], &b = budgets[j];
+      bool disjoint = true, a_in_b = true, b_in_a = true;
+      std::vector<bool> both(static_cast<std::size_t>(G), false);
+      for (std::size_t g = 0; g < static_cast<std::size_t>(G); ++g) {
+        if (in[i][g] && in[j][g]) disjoint = false;
+        if (in[i][g] && !in[j][g]) a_in_b = false;
+        if (in[j][g] && !in[i][g]) b_in_a = false;
+        both[g] = in[i][g] || in[j][g];
+      }
+      if (disjoint && a.lower + b.lower > B + tol)
+        fail("budgets '", a.name, "' and '", b.name, "' are inconsistent with the total budget: on different geos, ",
+             "their lower bounds add up to ", a.lower + b.lower, ", above the total ", B);
+      if (disjoint && covers_all(both) && a.upper + b.upper < B - tol)
+        fail("budgets '", a.name, "' and '", b.name, "' are inconsistent with the total budget: they cover every geo ",
+             "and their upper bounds add up to ", a.upper + b.upper, ", below the total ", B);
+      if (a_in_b && a.lower > b.upper + tol)
+        fail("budgets '", a.name, "' and '", b.name, "' are inconsistent: '", a.name, "' lies inside '", b.name,
+             "' but its lower bound ", a.lower, " is above the upper bound ", b.upper, " of '", b.name, "'");
+      if (b_in_a && b.lower > a.upper + tol)
+        fail("budgets '", b.name, "' and '", a.name, "' are inconsistent: '", b.name, "' lies inside '", a.name,
+             "' but its lower bound ", b.lower, " is above the upper bound ", a.upper, " of '", a.name, "'");
+    }
+  // single-geo budgets: together, and inside each group
+  std::vector<int> single_of(static_cast<std::size_t>(G), -1);
+  for (std::size_t i = 0; i < n; ++i)
+    if (budgets[i].geos.size() == 1 && single_of[static_cast<std::size_t>(budgets[i].geos[0])] < 0)
+      single_of[static_cast<std::size_t>(budgets[i].geos[0])] = static_cast<int>(i);
+  const auto singles_in = [&](const std::vector<bool>& m, double& lo, double& hi, bool& cover, std::string& names) {
+    lo = hi = 0.0;
+    cover = true;
+    names.clear();
+    for (std::size_t g = 0; g < static_cast<std::size_t>(G); ++g) {
+      if (!m[g]) continue;
+      const int s = single_of[g];
+      if (s < 0) {
+        cover = false;
+        continue;
+      }
+      lo += budgets[static_cast<std::size_t>(s)].lower;
+      hi += budgets[static_cast<std::size_t>(s)].upper;
+      names += (names.empty() ? "'" : ", '") + budgets[static_cast<std::size_t>(s)].name + "'";
+    }
+  };
+  double lo = 0.0, hi = 0.0;
+  bool cover = false;
+  std::string names;
+  singles_in(std::vector<bool>(static_cast<std::size_t>(G), true), lo, hi, cover, names);
+  if (lo > B + tol)
+    fail("the geo budgets ", names, " are inconsistent with the total budget: their lower bounds add up to ", lo,
+         ", above the total ", B);
+  if (cover && hi < B - tol)
+    fail("the geo budgets ", names, " are inconsistent with the total budget: they cover every geo and their upper ",
+         "bounds add up to ", hi, ", below the total ", B);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (budgets[i].geos.size() < 2) continue;
+    singles_in(in[i], lo, hi, cover, names);
+    if (lo > budgets[i].upper + tol)
+      fail("budget '", budgets[i].name, "' is inconsistent with the geo budgets ", names, " inside it: their lower ",
+           "bounds add up to ", lo, ", above its upper bound ", budgets[i].upper);
+    if (cover && hi < budgets[i].lower - tol)
+      fail("budget '", budgets[i].name, "' is inconsistent with the geo budgets ", names, " that cover it: their ",
+           "upper bounds add up to ", hi, ", below its lower bound ", budgets[i].lower);
+  }
+}
+
 /// The solver's constraints of a panel problem (see the top of this file): the total
 /// budget as an equality, each geo/group budget as a group share of its columns.
 [[nodiscard]] inline Constraints panel_constraints(const PanelPlanModel& m, const PanelPlanProblem& pb) {
@@ -432,6 +521,7 @@ struct PanelPlanProblem {
     gs.upper = std::isinf(gb.upper) ? 1.0 : std::min(1.0, gb.upper / B);
     k.groups.push_back(std::move(gs));
   }
+  check_budgets_consistent(G, B, pb.budgets);
   return k;
 }
 
