@@ -219,6 +219,18 @@ BOOST_AUTO_TEST_CASE(build_scales_per_capita_and_reports_bad_input) {
   s2.share = {Matrix(1, G), Matrix()};
   s2.share[0] << 0.25, 0.75;
   BOOST_CHECK_CLOSE(build_panel(s2).scales.activity[0](0, 1), 225.0, 1e-12);
+  // partial curvature pooling: a trust-only channel under the national stock stays complete
+  // (only the national series uses it); the conversion channel is pooled as asked
+  PanelModelSpec s3 = s;
+  s3.adstock_pooling = Pooling::partial;
+  s3.saturation_pooling = Pooling::partial;
+  const BuiltPanelModel b3 = build_panel(s3);
+  BOOST_CHECK(b3.model.data().adstock_pooling[0] == Pooling::complete);
+  BOOST_CHECK(b3.model.data().saturation_pooling[0] == Pooling::complete);
+  BOOST_CHECK(b3.model.data().adstock_pooling[1] == Pooling::partial);
+  BOOST_CHECK(b3.model.data().saturation_pooling[1] == Pooling::partial);
+  s3.trust = TrustLevel::geo;  // a stock per geo uses each geo's own alpha: pooled as asked
+  BOOST_CHECK(build_panel(s3).model.data().adstock_pooling[0] == Pooling::partial);
   auto throws_with = [](PanelModelSpec bad, const std::string& text) {
     try {
       (void)build_panel(std::move(bad));

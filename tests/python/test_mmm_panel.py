@@ -293,8 +293,25 @@ def test_pooled_curvature_and_trust_parameters_have_exact_gradients(kind: str) -
     assert sum(n.startswith("alpha[") and "," in n for n in names) == 3 * 4
     assert sum(n.startswith("delta[") for n in names) == 4 and sum(n.startswith("theta[") for n in names) == 4
     assert ("alpha_tau[0]" in names) == (kind == "partial")
-    nat = _trust_panel(trust="national+geo", pooling={"adstock": "partial", "amplification": kind})
+    with pytest.warns(UserWarning, match="trust-only channel\\(s\\) pr"):
+        nat = _trust_panel(trust="national+geo", pooling={"adstock": "partial", "amplification": kind})
     assert _fd_max_error(nat, 2) < 1e-5
+
+
+def test_trust_only_curvature_stays_national_under_a_national_stock() -> None:
+    # pr (channel 0) is trust-only: under a national stock its alpha and lam enter only the
+    # national series, so they stay complete; social (2, "both") and search (1) are per geo.
+    with pytest.warns(UserWarning, match="adstock and saturation does not apply"):
+        m = _trust_panel(trust="national", pooling={"adstock": "partial", "saturation": "partial"})
+    names = m.parameter_names
+    assert "logit_alpha[0]" in names and "log_lam[0]" in names
+    assert not any(n.startswith(("alpha_eta[0,", "lam_eta[0,")) for n in names)
+    for c in (1, 2):
+        assert f"logit_alpha_location[{c}]" in names and sum(n.startswith(f"alpha_eta[{c},") for n in names) == 4
+    assert _fd_max_error(m, 3) < 1e-5
+    # with per-geo stocks each geo's stock uses its own alpha: pr is pooled as asked, no warning
+    g = _trust_panel(trust="geo", pooling={"adstock": "partial"})
+    assert sum(n.startswith("alpha_eta[0,") for n in g.parameter_names) == 4
 
 
 def test_complete_pooling_is_the_default_and_the_first_version() -> None:

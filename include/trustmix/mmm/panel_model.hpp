@@ -1540,6 +1540,18 @@ struct BuiltPanelModel {
   d.threads = spec.threads;
   d.adstock_pooling.assign(static_cast<std::size_t>(C), spec.adstock_pooling);
   d.saturation_pooling.assign(static_cast<std::size_t>(C), spec.saturation_pooling);
+  // A trust-only channel under a national stock (trust national or national+geo) enters the
+  // likelihood only through the national series, which uses one alpha and one lam: per-geo
+  // values would be draws from their prior that look like estimates, so its curvature pools
+  // completely whatever the group's pooling (docs/panel.md, "Pooling"; PanelMMM warns when
+  // this overrides a choice). A "both" channel keeps the group's pooling (its conversion
+  // term is per geo).
+  if (spec.trust == TrustLevel::national || spec.trust == TrustLevel::national_geo)
+    for (std::size_t c = 0; c < static_cast<std::size_t>(C); ++c)
+      if (d.trust[c] && !d.conversion[c]) {
+        d.adstock_pooling[c] = Pooling::complete;
+        d.saturation_pooling[c] = Pooling::complete;
+      }
   d.half_life_pooling = spec.half_life_pooling;
   d.amplification_pooling = spec.amplification_pooling;
   PanelTrustModel model(std::move(d), spec.priors);

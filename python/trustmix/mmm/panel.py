@@ -357,6 +357,17 @@ class PanelMMM:
             priors=dict(priors or {}),
             threads=int(threads),
         )
+        # after the build, so that a refused pooling raises without this warning first
+        trust_only = [c for c, r in self.roles.items() if r == "trust"]
+        overridden = [k for k in ("adstock", "saturation") if groups.get(k, "complete") != "complete"]
+        if self.trust in ("national", "national+geo") and trust_only and overridden:
+            warnings.warn(
+                f"pooling of {' and '.join(overridden)} does not apply to the trust-only channel(s) "
+                f"{', '.join(trust_only)}: under trust={self.trust!r} they enter only through the national "
+                "stock's series, which has one value (per-geo values would be prior draws); they stay complete",
+                UserWarning,
+                stacklevel=2,
+            )
         self.y = y
         self.population = np.asarray(self._scales["population"])
         # spend per geo: national spend apportioned like the activity (activity's geo shares)
