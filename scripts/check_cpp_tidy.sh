@@ -46,14 +46,14 @@ done
 # 3. clang-tidy, one area per process; each writes its findings to $build/tidy-<area>.log
 export root build tidy
 run_area() {
-  local a=$1
+  local a=$1 t=$SECONDS
   # -Wno-error: the build's -Werror would turn a warning inside a system header into a
   # finding (clang's own warnings are the compiler's job, see .clang-tidy);
   # -Wno-unknown-warning-option: GCC-only flags of the build (-Wno-stringop-overflow).
   "$tidy" -p "$build" --quiet --header-filter="^$root/include/trustmix/$a/" \
     --extra-arg=-Wno-unknown-warning-option --extra-arg=-Wno-error \
     "$build/header_checks/area/$a.cpp" >"$build/tidy-$a.log" 2>&1 || true
-  echo "  $a"
+  echo "  $a ($((SECONDS - t)) s)"
 }
 export -f run_area
 echo "clang-tidy $clang_tidy_version over ${#areas[@]} areas, $jobs at a time:"

@@ -230,7 +230,8 @@ class PanelTrustModel {
     // per-geo curvature and trust parameters (pooling none or partial), then their taus
     auto geo_names = [&](const FreeBlock& bl, const std::string& what, const std::string& ch) {
       if (bl.kind == Pooling::complete) return;
-      for (int g = 0; g < G_; ++g) n.push_back(what + "[" + ch + (ch.empty() ? "" : ",") + s(g) + "]");
+      const std::string head = what + "[" + ch + (ch.empty() ? "" : ",");  // what[ch,g] or what[g]
+      for (int g = 0; g < G_; ++g) n.push_back(head + s(g) + "]");
       if (bl.kind == Pooling::partial) n.push_back(what + "_tau" + (ch.empty() ? "" : "[" + ch + "]"));
     };
     for (int c = 0; c < C_; ++c) geo_names(alpha_blocks_[static_cast<std::size_t>(c)], "alpha", s(c));
@@ -1144,11 +1145,13 @@ class PanelTrustModel {
       if (kind == Pooling::complete) {
         names_.push_back(free_name + open + close);
       } else if (kind == Pooling::none) {
-        for (int g = 0; g < G_; ++g) names_.push_back(free_name + open + sep + sname(g) + "]");
+        const std::string head = free_name + open + sep;
+        for (int g = 0; g < G_; ++g) names_.push_back(head + sname(g) + "]");
       } else {
         names_.push_back(free_name + "_location" + open + close);
         names_.push_back("log_" + what + "_tau" + open + close);
-        for (int g = 0; g < G_; ++g) names_.push_back(what + "_eta" + open + sep + sname(g) + "]");
+        const std::string head = what + "_eta" + open + sep;
+        for (int g = 0; g < G_; ++g) names_.push_back(head + sname(g) + "]");
       }
       n_ += bl.size();
     };
