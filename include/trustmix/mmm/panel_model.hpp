@@ -203,6 +203,7 @@ class PanelTrustModel {
   /// the partial pooling hyperparameters beta_median[c], beta_tau[c], b_mean[k], b_tau[k].
   [[nodiscard]] std::vector<std::string> constrained_names() const {
     std::vector<std::string> n;
+    n.reserve(names_.size());  // a capacity hint: about the number of free parameters
     const auto s = [](auto v) { return std::to_string(v); };
     for (int c = 0; c < C_; ++c) n.push_back("alpha[" + s(c) + "]");
     for (int c = 0; c < C_; ++c) n.push_back("lam[" + s(c) + "]");
@@ -591,9 +592,8 @@ class PanelTrustModel {
       p.b.col(g) = d_.baseline[static_cast<std::size_t>(g)].colPivHouseholderQr().solve(d_.y.col(g));
     p.b_mean = p.b.rowwise().mean();
     p.b_tau = Vector::Constant(K_, 0.1);
-    for (int k = 0; k < K_; ++k)
-      if (base_blocks_[static_cast<std::size_t>(k)].kind == Pooling::complete) p.b.row(k).setConstant(p.b_mean[k]);
-      else if (base_blocks_[static_cast<std::size_t>(k)].kind == Pooling::partial) p.b.row(k).setConstant(p.b_mean[k]);
+    for (int k = 0; k < K_; ++k)  // pooled coefficients (complete or partial) start at the geos' mean
+      if (base_blocks_[static_cast<std::size_t>(k)].kind != Pooling::none) p.b.row(k).setConstant(p.b_mean[k]);
     const double mean_y = d_.y.mean();
     p.sigma = std::max(std::sqrt((d_.y.array() - mean_y).square().mean()), 1e-3);
     p.kappa = Vector::Constant(P_, P_ > 0 ? 1.0 / P_ : 0.0);
