@@ -52,7 +52,8 @@ run_area() {
   # -Wno-unknown-warning-option: GCC-only flags of the build (-Wno-stringop-overflow).
   "$tidy" -p "$build" --quiet --header-filter="^$root/include/trustmix/$a/" \
     --extra-arg=-Wno-unknown-warning-option --extra-arg=-Wno-error \
-    "$build/header_checks/area/$a.cpp" >"$build/tidy-$a.log" 2>&1 || true
+    "$build/header_checks/area/$a.cpp" >"$build/tidy-$a.log" 2>&1 && echo 0 >"$build/tidy-$a.rc" ||
+    echo $? >"$build/tidy-$a.rc"
   echo "  $a ($((SECONDS - t)) s)"
 }
 export -f run_area
@@ -90,8 +91,11 @@ for a in areas:
             used.add(key)
             continue
         found.append(f"{rel}:{m['line']}:{m['col']}: {m['text']} [{m['check']}]")
-    if "error:" in text and not any(finding.match(x) for x in text.splitlines()):
-        found.append(f"clang-tidy failed on area {a}:\n{text}")
+    # clang-tidy fails when it reports a finding (WarningsAsErrors); failing with none
+    # (a crash, an unreadable unit) fails the check too
+    rc = (build / f"tidy-{a}.rc").read_text().strip()
+    if ("error:" in text or rc != "0") and not any(finding.match(x) for x in text.splitlines()):
+        found.append(f"clang-tidy failed on area {a} (exit status {rc}):\n{text}")
 found = sorted(set(found))
 for f in found:
     print(f)
