@@ -46,14 +46,15 @@ done
 # 3. clang-tidy, one area per process; each writes its findings to $build/tidy-<area>.log
 export root build tidy
 run_area() {
-  local a=$1
+  local a=$1 t=$SECONDS
   # -Wno-error: the build's -Werror would turn a warning inside a system header into a
   # finding (clang's own warnings are the compiler's job, see .clang-tidy);
   # -Wno-unknown-warning-option: GCC-only flags of the build (-Wno-stringop-overflow).
   "$tidy" -p "$build" --quiet --header-filter="^$root/include/trustmix/$a/" \
     --extra-arg=-Wno-unknown-warning-option --extra-arg=-Wno-error \
-    "$build/header_checks/area/$a.cpp" >"$build/tidy-$a.log" 2>&1 || true
-  echo "  $a"
+    "$build/header_checks/area/$a.cpp" >"$build/tidy-$a.log" 2>&1 && echo 0 >"$build/tidy-$a.rc" ||
+    echo $? >"$build/tidy-$a.rc"
+  echo "  $a ($((SECONDS - t)) s)"
 }
 export -f run_area
 echo "clang-tidy $clang_tidy_version over ${#areas[@]} areas, $jobs at a time:"
@@ -90,8 +91,11 @@ for a in areas:
             used.add(key)
             continue
         found.append(f"{rel}:{m['line']}:{m['col']}: {m['text']} [{m['check']}]")
-    if "error:" in text and not any(finding.match(x) for x in text.splitlines()):
-        found.append(f"clang-tidy failed on area {a}:\n{text}")
+    # clang-tidy fails when it reports a finding (WarningsAsErrors); failing with none
+    # (a crash, an unreadable unit) fails the check too
+    rc = (build / f"tidy-{a}.rc").read_text().strip()
+    if ("error:" in text or rc != "0") and not any(finding.match(x) for x in text.splitlines()):
+        found.append(f"clang-tidy failed on area {a} (exit status {rc}):\n{text}")
 found = sorted(set(found))
 for f in found:
     print(f)

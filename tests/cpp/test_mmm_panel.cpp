@@ -16,6 +16,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 using namespace trustmix::mmm;
 
@@ -435,6 +436,59 @@ BOOST_AUTO_TEST_CASE(partial_pooling_hierarchy_has_the_documented_prior) {
   const double ss = (d.y - mu1).squaredNorm();
   const double lp1 = m.log_density(z1, g, ws);
   BOOST_CHECK_CLOSE(lp1 - lp0, -0.5 * 0.7 * 0.7 - 0.5 * ss / (sigma * sigma), 1e-8);
+}
+
+BOOST_AUTO_TEST_CASE(parameter_names_of_per_geo_curvature_and_trust_blocks) {
+  // The names of the free (unconstrained) and constrained parameters with geo-level trust
+  // stocks, 3 geos, effects and baseline pooled completely, and adstock, saturation, half-life
+  // and amplification pooled none or partial: "what[channel,geo]" per channel and geo,
+  // "what[geo]" without a channel, a partial block's location and ln tau before its etas.
+  // Written out in full: the Python side (PanelFit's tables, the draws' columns) reads them.
+  const auto joined = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) {
+      if (!s.empty()) s += ' ';
+      s += x;
+    }
+    return s;
+  };
+  const auto check = [&](Pooling pool, const std::string& free_names, const std::string& constrained_names) {
+    const PanelTrustModel m(
+        with_curvature_pooling(make_panel(30, 3, TrustLevel::geo, Pooling::complete, Pooling::complete, 0, 4), pool));
+    BOOST_CHECK_EQUAL(joined(m.parameter_names()), free_names);
+    BOOST_CHECK_EQUAL(joined(m.constrained_names()), constrained_names);
+  };
+  check(Pooling::none,
+        "logit_alpha[0,0] logit_alpha[0,1] logit_alpha[0,2] logit_alpha[1,0] logit_alpha[1,1] logit_alpha[1,2] "
+        "logit_alpha[2,0] logit_alpha[2,1] logit_alpha[2,2] logit_alpha[3,0] logit_alpha[3,1] logit_alpha[3,2] "
+        "log_lam[0,0] log_lam[0,1] log_lam[0,2] log_lam[1,0] log_lam[1,1] log_lam[1,2] log_lam[2,0] "
+        "log_lam[2,1] log_lam[2,2] log_lam[3,0] log_lam[3,1] log_lam[3,2] log_beta[2] log_beta[3] b[0] b[1] "
+        "b[2] log_sigma ilr_kappa[0] ilr_kappa[1] logit_delta[0] logit_delta[1] logit_delta[2] g0 log_gamma "
+        "log_theta[0] log_theta[1] log_theta[2]",
+        "alpha[0] alpha[1] alpha[2] alpha[3] lam[0] lam[1] lam[2] lam[3] beta[2,0] beta[2,1] beta[2,2] "
+        "beta[3,0] beta[3,1] beta[3,2] b[0,0] b[0,1] b[0,2] b[1,0] b[1,1] b[1,2] b[2,0] b[2,1] b[2,2] sigma "
+        "kappa[0] kappa[1] kappa[3] delta g0 gamma theta alpha[0,0] alpha[0,1] alpha[0,2] alpha[1,0] alpha[1,1] "
+        "alpha[1,2] alpha[2,0] alpha[2,1] alpha[2,2] alpha[3,0] alpha[3,1] alpha[3,2] lam[0,0] lam[0,1] "
+        "lam[0,2] lam[1,0] lam[1,1] lam[1,2] lam[2,0] lam[2,1] lam[2,2] lam[3,0] lam[3,1] lam[3,2] delta[0] "
+        "delta[1] delta[2] theta[0] theta[1] theta[2]");
+  check(Pooling::partial,
+        "logit_alpha_location[0] log_alpha_tau[0] alpha_eta[0,0] alpha_eta[0,1] alpha_eta[0,2] "
+        "logit_alpha_location[1] log_alpha_tau[1] alpha_eta[1,0] alpha_eta[1,1] alpha_eta[1,2] "
+        "logit_alpha_location[2] log_alpha_tau[2] alpha_eta[2,0] alpha_eta[2,1] alpha_eta[2,2] "
+        "logit_alpha_location[3] log_alpha_tau[3] alpha_eta[3,0] alpha_eta[3,1] alpha_eta[3,2] "
+        "log_lam_location[0] log_lam_tau[0] lam_eta[0,0] lam_eta[0,1] lam_eta[0,2] log_lam_location[1] "
+        "log_lam_tau[1] lam_eta[1,0] lam_eta[1,1] lam_eta[1,2] log_lam_location[2] log_lam_tau[2] lam_eta[2,0] "
+        "lam_eta[2,1] lam_eta[2,2] log_lam_location[3] log_lam_tau[3] lam_eta[3,0] lam_eta[3,1] lam_eta[3,2] "
+        "log_beta[2] log_beta[3] b[0] b[1] b[2] log_sigma ilr_kappa[0] ilr_kappa[1] logit_delta_location "
+        "log_delta_tau delta_eta[0] delta_eta[1] delta_eta[2] g0 log_gamma log_theta_location log_theta_tau "
+        "theta_eta[0] theta_eta[1] theta_eta[2]",
+        "alpha[0] alpha[1] alpha[2] alpha[3] lam[0] lam[1] lam[2] lam[3] beta[2,0] beta[2,1] beta[2,2] "
+        "beta[3,0] beta[3,1] beta[3,2] b[0,0] b[0,1] b[0,2] b[1,0] b[1,1] b[1,2] b[2,0] b[2,1] b[2,2] sigma "
+        "kappa[0] kappa[1] kappa[3] delta g0 gamma theta alpha[0,0] alpha[0,1] alpha[0,2] alpha_tau[0] "
+        "alpha[1,0] alpha[1,1] alpha[1,2] alpha_tau[1] alpha[2,0] alpha[2,1] alpha[2,2] alpha_tau[2] alpha[3,0] "
+        "alpha[3,1] alpha[3,2] alpha_tau[3] lam[0,0] lam[0,1] lam[0,2] lam_tau[0] lam[1,0] lam[1,1] lam[1,2] "
+        "lam_tau[1] lam[2,0] lam[2,1] lam[2,2] lam_tau[2] lam[3,0] lam[3,1] lam[3,2] lam_tau[3] delta[0] "
+        "delta[1] delta[2] delta_tau theta[0] theta[1] theta[2] theta_tau");
 }
 
 BOOST_AUTO_TEST_CASE(national_geo_stock_is_the_national_stock_times_geo_multipliers) {

@@ -199,9 +199,9 @@ class NullRefit {
       Ds.row(i) = D.row(rows[static_cast<std::size_t>(i)]);
       Xs.row(i) = X.row(rows[static_cast<std::size_t>(i)]);
     }
-    if (o.aggregation == Aggregation::average || X.cols() == 1) targets_.push_back(Xs.rowwise().mean());
+    if (o.aggregation == Aggregation::average || X.cols() == 1) targets_.emplace_back(Xs.rowwise().mean());
     else
-      for (Eigen::Index k = 0; k < X.cols(); ++k) targets_.push_back(Xs.col(k));
+      for (Eigen::Index k = 0; k < X.cols(); ++k) targets_.emplace_back(Xs.col(k));
     problems_.push_back(make_problem(Ds, n, o, zeta2));
     warm_.resize(targets_.size());
   }

@@ -135,6 +135,7 @@ inline PowerCurve power_curve(const Panel& panel, const std::vector<Eigen::Index
 
 inline std::vector<PermutationPlan> plans_for(Eigen::Index T, Eigen::Index duration, const PowerOptions& o) {
   std::vector<PermutationPlan> plans;
+  plans.reserve(static_cast<std::size_t>(std::max(o.n_windows, 0)));
   for (int k = 0; k < o.n_windows; ++k) plans.emplace_back(T - k, duration, o.conformal);
   return plans;
 }

@@ -190,7 +190,7 @@ class StructuralTarget {
     if (trend_) {
       for (Eigen::Index j = 0; j < T_ - 1; ++j) normal(i_w_ + j, 0.0, 1.0);
       normal(i_delta0_, 0.0, 0.1);
-      normal(i_slope_, log_level_ - std::log(10.0), 1.0);
+      normal(i_slope_, log_level_ - std::numbers::ln10, 1.0);
     }
     if (season_) {
       for (Eigen::Index j = 0; j < T_ - (season_ - 1); ++j) normal(i_v_ + j, 0.0, 1.0);

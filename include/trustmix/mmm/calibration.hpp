@@ -506,7 +506,7 @@ template <class Model>
     const Eigen::VectorXd diff = (mu - m.forward_with_media(z, media).mu).segment(t.start, t.measured_periods());
     media.col(t.channel) = m.data().media.col(t.channel);
     if (t.per_period())
-      for (Eigen::Index i = 0; i < diff.size(); ++i) out[k++] = diff[i] * outcome_scale;
+      for (const double v : diff) out[k++] = v * outcome_scale;
     else out[k++] = diff.sum() * outcome_scale;
   }
   return out;

@@ -147,7 +147,7 @@ inline std::size_t best_mode(const std::vector<MapResult>& results) {
     Vector start = z0;
     if (r > 0) {
       Vector step(z0.size());
-      for (Eigen::Index i = 0; i < step.size(); ++i) step[i] = 0.5 * rng.normal();
+      for (double& s : step) s = 0.5 * rng.normal();
       start = detail::start_inside(m, z0, step);
     }
     modes.push_back(fit_map(m, start, o.max_iterations));
@@ -169,7 +169,7 @@ inline std::size_t best_mode(const std::vector<MapResult>& results) {
     so.initial_values.resize(o.chains, m.dimension());
     for (int c = 0; c < o.chains; ++c) {
       Vector step(m.dimension());
-      for (Eigen::Index i = 0; i < step.size(); ++i) step[i] = 0.1 * jitter.normal();
+      for (double& s : step) s = 0.1 * jitter.normal();
       so.initial_values.row(c) = detail::start_inside(m, out.map.mode, step).transpose();
     }
     const TrustTarget target(std::shared_ptr<const TrustModel>(std::shared_ptr<const TrustModel>{}, &m));

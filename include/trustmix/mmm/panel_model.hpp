@@ -203,6 +203,7 @@ class PanelTrustModel {
   /// the partial pooling hyperparameters beta_median[c], beta_tau[c], b_mean[k], b_tau[k].
   [[nodiscard]] std::vector<std::string> constrained_names() const {
     std::vector<std::string> n;
+    n.reserve(names_.size());  // a capacity hint: about the number of free parameters
     const auto s = [](auto v) { return std::to_string(v); };
     for (int c = 0; c < C_; ++c) n.push_back("alpha[" + s(c) + "]");
     for (int c = 0; c < C_; ++c) n.push_back("lam[" + s(c) + "]");
@@ -230,7 +231,8 @@ class PanelTrustModel {
     // per-geo curvature and trust parameters (pooling none or partial), then their taus
     auto geo_names = [&](const FreeBlock& bl, const std::string& what, const std::string& ch) {
       if (bl.kind == Pooling::complete) return;
-      for (int g = 0; g < G_; ++g) n.push_back(what + "[" + ch + (ch.empty() ? "" : ",") + s(g) + "]");
+      const std::string head = what + "[" + ch + (ch.empty() ? "" : ",");  // what[ch,g] or what[g]
+      for (int g = 0; g < G_; ++g) n.push_back(head + s(g) + "]");
       if (bl.kind == Pooling::partial) n.push_back(what + "_tau" + (ch.empty() ? "" : "[" + ch + "]"));
     };
     for (int c = 0; c < C_; ++c) geo_names(alpha_blocks_[static_cast<std::size_t>(c)], "alpha", s(c));
@@ -590,9 +592,8 @@ class PanelTrustModel {
       p.b.col(g) = d_.baseline[static_cast<std::size_t>(g)].colPivHouseholderQr().solve(d_.y.col(g));
     p.b_mean = p.b.rowwise().mean();
     p.b_tau = Vector::Constant(K_, 0.1);
-    for (int k = 0; k < K_; ++k)
-      if (base_blocks_[static_cast<std::size_t>(k)].kind == Pooling::complete) p.b.row(k).setConstant(p.b_mean[k]);
-      else if (base_blocks_[static_cast<std::size_t>(k)].kind == Pooling::partial) p.b.row(k).setConstant(p.b_mean[k]);
+    for (int k = 0; k < K_; ++k)  // pooled coefficients (complete or partial) start at the geos' mean
+      if (base_blocks_[static_cast<std::size_t>(k)].kind != Pooling::none) p.b.row(k).setConstant(p.b_mean[k]);
     const double mean_y = d_.y.mean();
     p.sigma = std::max(std::sqrt((d_.y.array() - mean_y).square().mean()), 1e-3);
     p.kappa = Vector::Constant(P_, P_ > 0 ? 1.0 / P_ : 0.0);
@@ -1144,11 +1145,13 @@ class PanelTrustModel {
       if (kind == Pooling::complete) {
         names_.push_back(free_name + open + close);
       } else if (kind == Pooling::none) {
-        for (int g = 0; g < G_; ++g) names_.push_back(free_name + open + sep + sname(g) + "]");
+        const std::string head = free_name + open + sep;
+        for (int g = 0; g < G_; ++g) names_.push_back(head + sname(g) + "]");
       } else {
         names_.push_back(free_name + "_location" + open + close);
         names_.push_back("log_" + what + "_tau" + open + close);
-        for (int g = 0; g < G_; ++g) names_.push_back(what + "_eta" + open + sep + sname(g) + "]");
+        const std::string head = what + "_eta" + open + sep;
+        for (int g = 0; g < G_; ++g) names_.push_back(head + sname(g) + "]");
       }
       n_ += bl.size();
     };

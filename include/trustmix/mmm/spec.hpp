@@ -166,7 +166,7 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
   if (static_cast<Eigen::Index>(spec.channels.size()) != C || static_cast<Eigen::Index>(spec.roles.size()) != C)
     fail("channels and roles need one entry per media column (", C, "), got ", spec.channels.size(), " and ",
          spec.roles.size());
-  const Eigen::Index min_periods = std::max<Eigen::Index>(10, 2 * (spec.seasonality * 2 + 2));
+  const Eigen::Index min_periods = std::max<Eigen::Index>(10, 2 * (Eigen::Index{spec.seasonality} * 2 + 2));
   if (spec.seasonality < 0) fail("seasonality must be >= 0, got ", spec.seasonality);
   if (T < min_periods) fail("the data has ", T, " periods; the model needs at least ", min_periods);
   if (spec.max_lag < 0 || spec.max_lag >= T)

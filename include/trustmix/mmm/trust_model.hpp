@@ -318,7 +318,7 @@ class TrustModel {
   friend struct detail::LiftTerm;   // calibration.hpp: the lift-test term, read-only
 
  public:
-  TrustModel(TrustModelData data, TrustModelPriors priors = {}) : d_(std::move(data)), pr_(priors) {
+  TrustModel(TrustModelData data, TrustModelPriors priors = {}) : d_(std::move(data)), pr_(std::move(priors)) {
     validate();
     layout();
     allocate();
@@ -392,7 +392,7 @@ class TrustModel {
   void flatten_into(const TrustModelParameters& p, double* out) const {
     Eigen::Index i = 0;
     auto put = [&](const Vector& v) {
-      for (Eigen::Index k = 0; k < v.size(); ++k) out[i++] = v[k];
+      for (const double x : v) out[i++] = x;
     };
     put(p.alpha);
     put(p.lam);
@@ -1034,7 +1034,7 @@ class TrustModel {
     switch (d_.likelihood) {
       case Likelihood::normal: z[o_sigma_] = std::log(std::max(sd, 1e-3)); break;
       case Likelihood::lognormal: z[o_sigma_] = std::log(std::clamp(sd / std::max(y.mean(), 1e-12), 0.05, 2.0)); break;
-      case Likelihood::negative_binomial: z[o_sigma_] = std::log(10.0); break;
+      case Likelihood::negative_binomial: z[o_sigma_] = std::numbers::ln10; break;
     }
     if (d_.trust_enabled) {
       const double delta = std::pow(0.5, 1.0 / pr_.half_life_median);
@@ -1050,8 +1050,8 @@ class TrustModel {
       z[o_theta_] = std::log(0.1);
       if (n_tracker_obs_ > 0) {
         double qm = 0.0;  // the tracker's level: its mean over the observed periods
-        for (Eigen::Index t = 0; t < d_.tracker.size(); ++t)
-          if (!std::isnan(d_.tracker[t])) qm += d_.tracker[t];
+        for (const double q : d_.tracker)
+          if (!std::isnan(q)) qm += q;
         z[o_tracker_] = qm / n_tracker_obs_;
         z[o_tracker_ + 1] = 0.0;
         z[o_tracker_ + 2] = 0.0;
@@ -1356,7 +1356,7 @@ class TrustModel {
         if ((d_.baseline.col(k).array() == 1.0).all()) intercept_col_ = k;
     n_tracker_obs_ = 0;
     if (d_.trust_enabled)
-      for (Eigen::Index t = 0; t < d_.tracker.size(); ++t) n_tracker_obs_ += std::isnan(d_.tracker[t]) ? 0 : 1;
+      for (const double q : d_.tracker) n_tracker_obs_ += std::isnan(q) ? 0 : 1;
     auto add = [&](int& offset, int count, const std::string& base, const std::vector<std::string>& labels) {
       offset = n_;
       for (int i = 0; i < count; ++i)
@@ -1371,14 +1371,13 @@ class TrustModel {
     add(o_alpha_, C_, "logit_alpha", ch);
     add(o_lam_, C_, "log_lam", ch);
     add(o_beta_, S_, "log_mean_contribution", cv);
-    for (int j = 0; j < S_; ++j)
-      if (roi_[static_cast<std::size_t>(j)])
-        names_[static_cast<std::size_t>(o_beta_ + j)] = "log_roi[" + cv[static_cast<std::size_t>(j)] + "]";
-      else if (d_.trust_enabled)
-        names_[static_cast<std::size_t>(o_beta_ + j)] = "log_mean_total_contribution[" + cv[static_cast<std::size_t>(j)] +
-                                                        "]";
+    const auto o_beta = static_cast<std::size_t>(o_beta_);  // the S_ = cv.size() = roi_.size() effects
+    for (std::size_t j = 0; j < cv.size(); ++j)
+      if (roi_[j]) names_[o_beta + j] = "log_roi[" + cv[j] + "]";
+      else if (d_.trust_enabled) names_[o_beta + j] = "log_mean_total_contribution[" + cv[j] + "]";
     add(o_b_, K_, "b", kb);
-    if (intercept_col_ >= 0) names_[static_cast<std::size_t>(o_b_ + intercept_col_)] = "intercept_level";
+    if (intercept_col_ >= 0)
+      names_[static_cast<std::size_t>(o_b_) + static_cast<std::size_t>(intercept_col_)] = "intercept_level";
     add(o_sigma_, 1, d_.likelihood == Likelihood::negative_binomial ? "log_phi" : "log_sigma", {});
     if (d_.trust_enabled) {
       std::vector<std::string> ilr;
@@ -1403,8 +1402,8 @@ class TrustModel {
         add(o_tq_sigma_, 1, "log_tracker_sigma", {});
       } else if (n_tracker_obs_ > 0) {
         add(o_tracker_, 1, "tracker_level", {});
-        names_.push_back("log_tracker_b");
-        names_.push_back("log_tracker_sigma");
+        names_.emplace_back("log_tracker_b");
+        names_.emplace_back("log_tracker_sigma");
         n_ += 2;
         o_tq_sigma_ = o_tracker_ + 2;
       }

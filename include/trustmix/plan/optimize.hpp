@@ -735,11 +735,11 @@ class Scaled {
       const auto jj = static_cast<Eigen::Index>(j);
       const double tol = 1e-7 * std::max(1.0, std::abs(best[j]));
       if (best[j] - lay.lb[jj] <= tol) {
-        normals.push_back(-Vector::Unit(lay.nv, jj));
+        normals.emplace_back(-Vector::Unit(lay.nv, jj));
         inequality.push_back(true);
         res.active.push_back("lower bound of " + lay.var_name[j]);
       } else if (std::isfinite(lay.ub[jj]) && lay.ub[jj] - best[j] <= tol) {
-        normals.push_back(Vector::Unit(lay.nv, jj));
+        normals.emplace_back(Vector::Unit(lay.nv, jj));
         inequality.push_back(true);
         res.active.push_back("upper bound of " + lay.var_name[j]);
       }
