@@ -217,3 +217,26 @@ def test_plots(fit: PanelFit) -> None:
 def test_bad_input(fit: PanelFit, call: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call(fit)
+
+
+def test_response_curve_spend_labels_do_not_overlap(fit: PanelFit) -> None:
+    """Spend in the millions on 3.2-inch panels: the x tick labels of every panel, as drawn,
+    must not overlap (they did with matplotlib's default ticks, e.g. "300000350000")."""
+    import matplotlib.pyplot as plt
+
+    fig = fit.plot_response_curves(multipliers=[0.0, 1.0, 2.0], horizon=10, columns=4)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    checked = 0
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        boxes.sort(key=lambda b: b.x0)
+        assert len(boxes) >= 2, f"panel {ax.get_title()!r} has fewer than two spend labels"
+        for a, b in zip(boxes[:-1], boxes[1:], strict=True):
+            assert a.x1 <= b.x0, f"panel {ax.get_title()!r}: spend labels overlap ({a.x1:.1f} > {b.x0:.1f} px)"
+        assert ax.xaxis.get_offset_text().get_text() == ""  # no "1e6" offset: the labels carry the scale
+        checked += 1
+    assert checked == len(fit.model.geos) + 1
+    plt.close("all")

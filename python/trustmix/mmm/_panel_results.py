@@ -215,6 +215,7 @@ def plot_response_curves(
     ``total`` last), incremental outcome against spend, a line per channel with its
     interval band (NUTS), a dot at the historical spend (multiplier 1)."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import EngFormatter, MaxNLocator
 
     d = response_curves(fit, by="geo", channels=channels, **curve_args)
     panels = [*fit.model.geos, "total"] if total else list(fit.model.geos)
@@ -235,6 +236,10 @@ def plot_response_curves(
             ax.plot(at["spend"], at["incremental"], "o", color=f"C{j}", ms=3)
         ax.set_title(str(g), fontsize=9)
         ax.tick_params(labelsize=7)
+        # spend runs to 1e5..1e7 on narrow panels: few ticks, engineering labels (250k, 1.5M),
+        # no offset text (default six-digit labels overlapped, and "1e6" hid the scale)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))
     for j in range(len(panels), rows * cols):
         axes[j // cols][j % cols].set_visible(False)
     axes[0][0].legend(fontsize=7)
