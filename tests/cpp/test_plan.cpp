@@ -608,6 +608,11 @@ BOOST_AUTO_TEST_CASE(constraints_hold_and_the_certificate_is_reported) {
         for (int t = 4 * b + 1; t < 4 * b + 4; ++t) BOOST_CHECK_CLOSE(s(t, 0), s(4 * b, 0), 1e-9);
       for (int t = 0; t + 1 < H; ++t) BOOST_CHECK_LE(std::abs(s(t + 1, 0) - s(t, 0)), 0.4 + 1e-8);
       BOOST_CHECK(!r.active.empty());
+      // active constraints are named once: "group 'instagram' share (lower)" or "(upper)"
+      for (const std::string& a : r.active) {
+        BOOST_TEST_INFO(a);
+        BOOST_CHECK(a.find(") (") == std::string::npos);
+      }
       BOOST_CHECK_LE(r.max_violation, 1e-7);
       // The plan beats the even start in its own objective.
       BOOST_CHECK_GT(r.objective, r.start_objective);

@@ -240,3 +240,25 @@ def test_response_curve_spend_labels_do_not_overlap(fit: PanelFit) -> None:
         checked += 1
     assert checked == len(fit.model.geos) + 1
     plt.close("all")
+
+
+def test_geo_date_labels_do_not_overlap(fit: PanelFit) -> None:
+    """plot_geos's small multiples: on the bottom row's shared date axes, the tick labels as
+    drawn must not overlap (matplotlib's default date ticks did on 3.2-inch panels)."""
+    import matplotlib.pyplot as plt
+
+    fig = fit.plot_geos(columns=3)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    checked = 0
+    for ax in fig.axes:
+        labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        if not ax.get_visible() or not labels:
+            continue
+        boxes = sorted((t.get_window_extent(renderer) for t in labels), key=lambda b: b.x0)
+        assert 2 <= len(boxes) <= 5, f"panel {ax.get_title()!r}: {len(boxes)} date labels"
+        for a, b in zip(boxes[:-1], boxes[1:], strict=True):
+            assert a.x1 <= b.x0, f"panel {ax.get_title()!r}: date labels overlap ({a.x1:.1f} > {b.x0:.1f} px)"
+        checked += 1
+    assert checked >= 1
+    plt.close("all")

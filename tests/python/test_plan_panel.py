@@ -9,6 +9,7 @@ are in tests/cpp/test_plan_panel.cpp."""
 from __future__ import annotations
 
 import pickle
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -208,13 +209,17 @@ def test_geo_and_group_budgets_hold(fit_draws: PanelFit) -> None:
         horizon=4,
         tail=12,
         geo_budgets={"g0": 0.2 * B, "g2": (1e4, 0.85 * B)},
-        groups={"west": (["g0", "g1"], (0.0, cap))},
+        groups={"west": (["g0", "g1"], (None, cap))},  # None: an open lower side
         objective="outcome",
         max_draws=6,
     )
     spend = _geo_spend(plan)
     print("\nfree:", spend_free.round(0).to_dict(), "\nbudgeted:", spend.round(0).to_dict(), "cap", round(cap))
     assert plan.info["converged"], plan.info["message"]
+    # active bounds are named by channel, geo and date, not by the solver's column number
+    assert not any(re.search(r"cell\[\d", a) for a in plan.info["active"]), plan.info["active"]
+    cells = [a for a in plan.info["active"] if "cell[" in a]
+    assert all(any(f", {g}, " in a for g in fit_draws.model.geos) for a in cells), cells
     assert spend.sum() == pytest.approx(B, rel=1e-9)
     assert spend["g0"] == pytest.approx(0.2 * B, rel=1e-7)
     assert 1e4 * (1 - 1e-7) <= spend["g2"] <= 0.85 * B * (1 + 1e-7)

@@ -317,8 +317,11 @@ class Layout {
         if (c < 0 || c >= C) fail("group '", g.name, "': channel ", c, " is not in 0..", C - 1);
         in.segment(H * c, H).setOnes();
       }
-      if (g.lower > 0.0) add("group '" + g.name + "' share (lower)", Vector(g.lower * ones - in), -unbounded, 0.0);
-      if (g.upper < 1.0) add("group '" + g.name + "' share (upper)", Vector(in - g.upper * ones), -unbounded, 0.0);
+      // (in - share ones) . x between 0 and infinity (lower) or -infinity and 0 (upper): add()
+      // names the rows "group 'g' share (lower)" / "(upper)"
+      if (g.lower > 0.0)
+        add("group '" + g.name + "' share", Vector(in - g.lower * ones), 0.0, std::numeric_limits<double>::infinity());
+      if (g.upper < 1.0) add("group '" + g.name + "' share", Vector(in - g.upper * ones), -unbounded, 0.0);
     }
     if (k.max_change.size() != 0) {
       if (k.max_change.size() != C) fail("max_change needs one value per channel (", C, "), got ", k.max_change.size());

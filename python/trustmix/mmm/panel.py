@@ -665,7 +665,9 @@ class PanelFit:
         return out
 
     def plot_geos(self, columns: int = 4, max_draws: int = 200) -> Any:
-        """Small multiples: observed and fitted outcome per geo (one panel each, shared x)."""
+        """Small multiples: observed and fitted outcome per geo (one panel each, shared x;
+        concise date labels, at most four per axis)."""
+        import matplotlib.dates as mdates
         import matplotlib.pyplot as plt
 
         d = self.decompose(max_draws)
@@ -679,6 +681,9 @@ class PanelFit:
             ax.plot(part["date"], part["observed"], lw=0.8, color="0.4", label="observed")
             ax.plot(part["date"], part["fitted"], lw=1.0, color="C0", label="fitted")
             ax.set_title(g, fontsize=9)
+            locator = mdates.AutoDateLocator(minticks=2, maxticks=4)
+            ax.xaxis.set_major_locator(locator)
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         for j in range(G, rows * cols):
             axes[j // cols][j % cols].set_visible(False)
         axes[0][0].legend(fontsize=7)

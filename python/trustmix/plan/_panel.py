@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -163,12 +164,28 @@ def _tail(fit: PanelFit, draws: np.ndarray, tail: Any, tail_coverage: float) -> 
     return L + int(math.ceil(math.log(1.0 - tail_coverage) / math.log(delta)))
 
 
+def _cell_name(text: str, chans: Sequence[str], geos: Sequence[str], dates: pd.DatetimeIndex | None) -> str:
+    """The solver's ``cell[t, j]`` (j = k G + g) as ``cell[channel, geo, date]``."""
+
+    def name(m: re.Match[str]) -> str:
+        t, j = int(m[1]), int(m[2])
+        k, g = divmod(j, len(geos))
+        if k >= len(chans) or dates is None or t >= len(dates):
+            return m[0]
+        return f"cell[{chans[k]}, {geos[g]}, {dates[t].date()}]"
+
+    return re.sub(r"cell\[(\d+), (\d+)\]", name, text)
+
+
 def _bounds(v: Any, what: str) -> tuple[float, float]:
-    """An amount (spent exactly) or (lower, upper), checked: 0 <= lower <= upper."""
+    """An amount (spent exactly) or (lower, upper), checked: 0 <= lower <= upper; None in a
+    pair is an open side (lower 0, upper infinity)."""
     if isinstance(v, (tuple, list)):
         if len(v) != 2:
             raise ValueError(f"{what} must be an amount or a (lower, upper) pair, got {v!r}")
         lo, hi = v
+        lo = 0.0 if lo is None else lo
+        hi = math.inf if hi is None else hi
     else:
         lo = hi = v
     for x in (lo, hi):
@@ -371,6 +388,9 @@ class PanelPlanResult:
         self.budgets_given = [(n, k, list(g), float(lo), float(hi)) for n, k, g, lo, hi in budgets]
         self.solution = solution
         self.info: dict[str, Any] = {} if solution is None else {k: getattr(solution, k) for k in INFO_KEYS}
+        if "active" in self.info:  # the solver's cell[t, k G + g] named by channel, geo and date
+            dates = pd.DatetimeIndex(sorted(pd.unique(schedule["date"]))) if len(schedule) else None
+            self.info["active"] = [_cell_name(str(a), self.channels, self.geos, dates) for a in self.info["active"]]
         self.settings = dict(settings or {})
         self.name = name
         d = pd.DataFrame(
@@ -728,7 +748,8 @@ def optimize_panel(
     horizon : int
         Plan periods after the data.
     geo_budgets : mapping, optional
-        Geo -> amount (spent exactly in that geo over the plan) or (lower, upper), currency.
+        Geo -> amount (spent exactly in that geo over the plan) or (lower, upper), currency;
+        ``None`` leaves a side open: ``(1e5, None)`` at least 1e5, ``(None, 2e5)`` at most 2e5.
     groups : mapping, optional
         Group name -> (geos, amount or (lower, upper)), e.g. regions:
         ``{"north": (["g0", "g1"], (0, 4e5))}``. Budgets no plan can meet (lower bounds
