@@ -347,3 +347,29 @@ def test_share_tracker_bad_input():
             trust_form="bounded",
             tracker_share=True,
         )
+
+
+def test_the_default_form_follows_the_tracker():
+    """trust_form and tracker_share left to their defaults: a tracker given with its panel
+    sizes (a survey share) gives the bounded share measured by the survey; without panel
+    sizes the linear index. The resolved form is the model's, pickled with it."""
+    data, _ = _share_survey()
+    base = dict(date="week", outcome="conversions", channels=ROLES, tracker="trust_share", shocks=["crisis"])
+    auto = tm.TrustMMM(data, tracker_n="trust_share_n", **base)
+    assert auto.trust_form == "bounded" and auto.tracker_share
+    explicit = tm.TrustMMM(data, tracker_n="trust_share_n", trust_form="bounded", tracker_share=True, **base)
+    assert auto.parameter_names == explicit.parameter_names
+    z = np.random.default_rng(4).normal(0.0, 0.3, len(auto.parameter_names))
+    la, ga = auto.log_density(z)
+    le, ge = explicit.log_density(z)
+    assert la == le and np.array_equal(ga, ge)
+    again = pickle.loads(pickle.dumps(auto))
+    assert again.trust_form == "bounded" and again.tracker_share
+    assert again.log_density(z)[0] == la
+    # without panel sizes, or with a form given, nothing changes from before
+    plain = tm.TrustMMM(data, **base)
+    assert plain.trust_form == "linear" and not plain.tracker_share
+    linear = tm.TrustMMM(data, tracker_n="trust_share_n", trust_form="linear", **base)
+    assert linear.trust_form == "linear" and not linear.tracker_share
+    index = tm.TrustMMM(data, tracker_n="trust_share_n", trust_form="bounded", **base)
+    assert index.trust_form == "bounded" and not index.tracker_share

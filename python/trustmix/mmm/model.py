@@ -161,9 +161,17 @@ class TrustMMM:
         binomial sampling error sqrt(p (1 - p) / n_t) (p the measured share clamped to
         [0.5 / n_t, 1 - 0.5 / n_t]) and the tracker's likelihood is
         Normal(a_q + b_q G[t], sqrt(se[t]^2 + sigma_q^2)): sigma_q is only the error beyond
-        sampling. Without it (default) the noise is one free sigma_q.
-    trust_form : {"linear", "bounded"}
-        The trust stock's recursion (MODEL.md section 2, docs/mmm.md). ``"linear"``:
+        sampling. Without it (default) the noise is one free sigma_q. Giving it also
+        changes the default ``trust_form`` (below).
+    trust_form : {"linear", "bounded"}, optional
+        The trust stock's recursion (MODEL.md section 2, docs/mmm.md). Default (None): with
+        a ``tracker`` and its panel sizes ``tracker_n`` (a survey share), ``"bounded"`` with
+        ``tracker_share=True``; otherwise ``"linear"``. On the 40 validation worlds the
+        bounded share with the survey as its measurement covered 0.776 of channel totals
+        (0.719 linear), PR bias -0.03 (-0.16), the trust half-life 0.74 (0.26), with 36 of
+        40 fits free of divergences (34), at about 2.6x the fit time; given only the panel
+        sizes, the linear index gained nothing (0.719, PR error 0.32) (docs/validation.md,
+        "The default with a share tracker"). ``"linear"``:
         G[t] = delta G[t-1] + (1 - delta) u[t] - sum_e omega_e d[e, t], an index in units
         of saturated PR activity, linear in its inputs (the per-channel split is exact).
         ``"bounded"``: G is a share of people in [0, 1] that decays towards a baseline
@@ -174,14 +182,16 @@ class TrustMMM:
         simulator's trusting share does. Two more parameters: ``trust_base`` (b) and
         ``trust_inflow`` (rho); the per-channel split of the stock is the Shapley value
         over the trust channels. u[t] = sum_p kappa_p h[p, t] in both.
-    tracker_share : bool
+    tracker_share : bool, optional
         ``trust_form="bounded"`` only: the tracker is the survey share of trusting people
         itself (values in [0, 1]), fitted unscaled as
         tracker[t] ~ Normal(G[t] + a_q, sqrt(se[t]^2 + sigma_q^2)) with b_q = 1 fixed,
         a_q a small house bias (prior Normal(0, 0.03), priors key ``tracker_bias_sd``),
         se[t] the sampling error from ``tracker_n`` (0 without it) and sigma_q the error
         beyond sampling (HalfNormal(0.05), ``tracker_share_sigma_sd``), so the survey
-        anchors the share's level; default False: the tracker is an index a_q + b_q G.
+        anchors the share's level. Default (None): True when ``trust_form`` is left to its
+        default and resolves to ``"bounded"``, else False (the tracker is an index
+        a_q + b_q G).
     rf_channels : mapping channel -> (reach column, frequency column), optional
         Reach-and-frequency channels (docs/mmm.md, "Reach and frequency"): a channel
         given as reach r[t] (people reached at least once in the period) and average
@@ -252,10 +262,10 @@ class TrustMMM:
         likelihood: str = "normal",
         noise: str | None = None,
         value_per_outcome: float | None = None,
-        trust_form: str = "linear",
+        trust_form: str | None = None,
         link: str = "identity",
         tracker_n: str | None = None,
-        tracker_share: bool = False,
+        tracker_share: bool | None = None,
         rf_channels: Mapping[str, tuple[str, str]] | None = None,
         rf_form: str = "hill",
         rf_shape: float = 1.0,
@@ -267,6 +277,16 @@ class TrustMMM:
         if not trust:  # a standard MMM: every channel converts (before the RF role check)
             roles = {c: "conversion" for c in roles}
         rf = self._rf_channels(rf_channels, roles, rf_form, rf_shape)
+        # The default form (docs/validation.md, "The default with a share tracker"): a tracker
+        # given with its panel sizes is a survey share, and then the bounded share with the
+        # tracker measuring it; otherwise the linear index. Resolved here, so that a pickle
+        # stores the form it was fitted with.
+        if trust_form is None:
+            trust_form = "bounded" if (tracker_n is not None and tracker and trust) else "linear"
+            if tracker_share is None:
+                tracker_share = trust_form == "bounded"
+        if tracker_share is None:
+            tracker_share = False
         # Copies: a pickled model must rebuild this model, not one from data or priors the
         # caller changed in place afterwards.
         self._args_data = data.copy(deep=True)

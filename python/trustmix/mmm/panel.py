@@ -681,9 +681,9 @@ class PanelFit:
             ax.plot(part["date"], part["observed"], lw=0.8, color="0.4", label="observed")
             ax.plot(part["date"], part["fitted"], lw=1.0, color="C0", label="fitted")
             ax.set_title(g, fontsize=9)
-            locator = mdates.AutoDateLocator(minticks=2, maxticks=4)
+            locator = mdates.AutoDateLocator(minticks=2, maxticks=4)  # type: ignore[no-untyped-call]
             ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
         for j in range(G, rows * cols):
             axes[j // cols][j % cols].set_visible(False)
         axes[0][0].legend(fontsize=7)
