@@ -73,6 +73,7 @@ def trustmix_side(csv: Path, chains: int, tune: int, draws: int, max_lag: int, s
         ).incremental_total
     )
     for c, name in enumerate(model.channel_names):
+        # gross (incremental value / spend), Meridian's "ROI"; trustmix's own roi is net (roas - 1)
         roi = inc[:, c * (G + 1) + G] * value / float(spend[c].sum())  # the rolled-up column
         per_chain = roi.reshape(chains, -1)
         out["channels"][name.removesuffix("_impression")] = {

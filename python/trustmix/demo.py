@@ -307,7 +307,7 @@ def run_demo(output: str = "trustmix-output", plot: bool = True) -> dict[str, An
     ]
     roi_fmt = {c: (lambda v: f"{v:+.2f}") for c in ("roi_short", "roi_total")}
     print(r["roi"][cols].to_string(float_format=lambda v: f"{v:,.1f}", formatters=roi_fmt))
-    print("(ROI +0.70: each unit of spend came back as 1.70 of value; the long tail is PR's trust stock.)")
+    print("(ROI is net: +0.70 would mean each unit of spend came back as 1.70 of value; PR's long tail is its stock.)")
     print(VALIDATION_NOTE)
     if plot:
         try:

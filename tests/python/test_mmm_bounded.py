@@ -373,3 +373,6 @@ def test_the_default_form_follows_the_tracker():
     assert linear.trust_form == "linear" and not linear.tracker_share
     index = tm.TrustMMM(data, tracker_n="trust_share_n", trust_form="bounded", **base)
     assert index.trust_form == "bounded" and not index.tracker_share
+    # an index tracker said so (tracker_share=False): the linear form, not bounded + index
+    said = tm.TrustMMM(data, tracker_n="trust_share_n", tracker_share=False, **base)
+    assert said.trust_form == "linear" and not said.tracker_share

@@ -171,7 +171,11 @@ class TrustMMM:
         (0.719 linear), PR bias -0.03 (-0.16), the trust half-life 0.74 (0.26), with 36 of
         40 fits free of divergences (34), at about 2.6x the fit time; given only the panel
         sizes, the linear index gained nothing (0.719, PR error 0.32) (docs/validation.md,
-        "The default with a share tracker"). ``"linear"``:
+        "The default with a share tracker"). The bounded form has its own parameters
+        (``trust_base``, ``trust_inflow``; the linear form's ``g0_mean`` / ``g0_sd`` priors
+        do not apply), the planner's concavity certificate (linear form without
+        amplification) does not apply to it, and its fits take about 2.6x longer.
+        ``"linear"``:
         G[t] = delta G[t-1] + (1 - delta) u[t] - sum_e omega_e d[e, t], an index in units
         of saturated PR activity, linear in its inputs (the per-channel split is exact).
         ``"bounded"``: G is a share of people in [0, 1] that decays towards a baseline
@@ -191,7 +195,9 @@ class TrustMMM:
         beyond sampling (HalfNormal(0.05), ``tracker_share_sigma_sd``), so the survey
         anchors the share's level. Default (None): True when ``trust_form`` is left to its
         default and resolves to ``"bounded"``, else False (the tracker is an index
-        a_q + b_q G).
+        a_q + b_q G). ``tracker_share=False`` with ``tracker_n`` and no ``trust_form`` keeps
+        the linear form (the bounded form with an index tracker diverged in 17 of 40
+        validation fits).
     rf_channels : mapping channel -> (reach column, frequency column), optional
         Reach-and-frequency channels (docs/mmm.md, "Reach and frequency"): a channel
         given as reach r[t] (people reached at least once in the period) and average
@@ -282,7 +288,10 @@ class TrustMMM:
         # tracker measuring it; otherwise the linear index. Resolved here, so that a pickle
         # stores the form it was fitted with.
         if trust_form is None:
-            trust_form = "bounded" if (tracker_n is not None and tracker and trust) else "linear"
+            # (tracker_share=False with panel sizes: the index tracker, which the bounded
+            # form fits badly, so the linear form)
+            share_survey = tracker_n is not None and tracker and trust and tracker_share is not False
+            trust_form = "bounded" if share_survey else "linear"
             if tracker_share is None:
                 tracker_share = trust_form == "bounded"
         if tracker_share is None:
