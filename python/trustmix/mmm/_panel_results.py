@@ -99,6 +99,34 @@ def _summarise(x: np.ndarray, interval: float, nuts: bool) -> tuple[np.ndarray, 
     return np.asarray(s["mean"]), np.asarray(s["low"]), np.asarray(s["high"])
 
 
+def _roi_pass(
+    fit: PanelFit,
+    horizon: int | None,
+    window: tuple[Any, Any] | None,
+    value_per_outcome: float | None,
+    max_draws: int,
+    threads: int = 0,
+) -> tuple[Any, np.ndarray]:
+    """The counterfactual pass of :meth:`PanelFit.short_long` and :meth:`PanelFit.roi`
+    (C++ ``panel_roi``) and the spend per channel (rows) and geo (columns) in the window."""
+    m = fit.model
+    lo, hi = _window(fit, window)
+    spend = np.array([m.spend_by_geo[c][lo : hi + 1].sum(axis=0) for c in range(len(m.channel_names))], dtype=float)
+    r = _core.mmm.panel_roi(
+        m._core,
+        np.ascontiguousarray(fit.draws(max_draws)),
+        spend,
+        horizon=_horizon(fit, horizon),
+        window_begin=lo,
+        window_end=hi,
+        value_per_outcome=_value(fit, value_per_outcome),
+        outcome_scale=float(m._scales["y_scale"]),
+        population=m.population,
+        threads=int(threads),
+    )
+    return r, spend
+
+
 def short_long(
     fit: PanelFit,
     by: str = "geo",
@@ -112,21 +140,9 @@ def short_long(
     """See :meth:`trustmix.mmm.PanelFit.short_long`."""
     _check_by(by)
     m = fit.model
-    lo, hi = _window(fit, window)
     G, C = len(m.geos), len(m.channel_names)
-    spend = np.array([m.spend_by_geo[c][lo : hi + 1].sum(axis=0) for c in range(C)], dtype=float)
-    r = _core.mmm.panel_roi(
-        m._core,
-        np.ascontiguousarray(fit.draws(max_draws)),
-        spend,
-        horizon=_horizon(fit, horizon),
-        window_begin=lo,
-        window_end=hi,
-        value_per_outcome=_value(fit, value_per_outcome),
-        outcome_scale=float(m._scales["y_scale"]),
-        population=m.population,
-        threads=int(threads),
-    )
+    lo, hi = _window(fit, window)
+    r, spend = _roi_pass(fit, horizon, window, value_per_outcome, max_draws, threads)
     nuts = fit.posterior is not None
     geos = [*m.geos, "total"]
     out: dict[str, Any] = {

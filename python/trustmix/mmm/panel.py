@@ -603,20 +603,8 @@ class PanelFit:
 
         pr._check_by(by)
         m = self.model
-        t0, t1 = pr._window(self, window)  # inclusive
         G, C = len(m.geos), len(m.channel_names)
-        spend = np.array([m.spend_by_geo[c][t0 : t1 + 1].sum(axis=0) for c in range(C)], dtype=float)
-        r = _core.mmm.panel_roi(
-            m._core,
-            np.ascontiguousarray(self.draws(max_draws)),
-            spend,
-            horizon=pr._horizon(self, horizon),
-            window_begin=t0,
-            window_end=t1,
-            value_per_outcome=pr._value(self, value_per_outcome),
-            outcome_scale=float(m._scales["y_scale"]),
-            population=m.population,
-        )
+        r, spend = pr._roi_pass(self, horizon, window, value_per_outcome, max_draws)
         # draws x (channel, geo) columns with a rolled-up column per channel
         columns = {
             "incremental": np.asarray(r.incremental_total),

@@ -23,6 +23,22 @@ _log = logging.getLogger("trustmix.plan")
 
 GOALS = ("outcome", "value", "net_value")
 RISKS = ("mean", "quantile", "cvar", "prob_beat")
+#: The optimiser's certificate, copied into a plan result's ``info``.
+INFO_KEYS = (
+    "converged",
+    "status",
+    "kkt_residual",
+    "active",
+    "max_violation",
+    "evaluations",
+    "starts_agreeing",
+    "start_objectives",
+    "moved",
+    "message",
+    "objective",
+    "start_objective",
+    "concave",
+)
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -992,24 +1008,7 @@ def optimize(
         pm, reference=reference_values, starts=int(starts), start=np.ascontiguousarray(st), draw_optima=chosen, **common
     )
     sched = pd.DataFrame(np.asarray(r["schedule"]), index=dates, columns=pd.Index(m.channels, name="channel"))
-    info = {
-        key: r[key]
-        for key in (
-            "converged",
-            "status",
-            "kkt_residual",
-            "active",
-            "max_violation",
-            "evaluations",
-            "starts_agreeing",
-            "start_objectives",
-            "moved",
-            "message",
-            "objective",
-            "start_objective",
-            "concave",
-        )
-    }
+    info = {key: r[key] for key in INFO_KEYS}
     info["presolve"] = presolve
     info["draw_optima"] = pd.DataFrame({k: np.asarray(v) for k, v in dict(r["draw_optima"]).items()}).set_index("draw")
     p, rp = pm.paths(sched.to_numpy()), pm.paths(ref.to_numpy())

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from trustmix import _core
-from trustmix.plan._api import GOALS, RISKS, _value
+from trustmix.plan._api import GOALS, INFO_KEYS, RISKS, _value
 
 if TYPE_CHECKING:
     from trustmix.mmm.panel import PanelFit, PanelMMM
@@ -26,21 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["PanelPlanResult", "evaluate_panel", "optimize_panel", "status_quo_panel"]
 
 Bounds = float | tuple[float, float]
-INFO_KEYS = (
-    "converged",
-    "status",
-    "kkt_residual",
-    "active",
-    "max_violation",
-    "evaluations",
-    "starts_agreeing",
-    "start_objectives",
-    "moved",
-    "message",
-    "objective",
-    "start_objective",
-    "concave",
-)
 
 
 # ----------------------------------------------------------------------------- inputs
