@@ -204,8 +204,8 @@ VALIDATION_NOTE = (
     "PR channels' totals were off by a median 26% (mostly too low), and the trust half-life came\n"
     "out about 41% short. SMM channels were within 6%. Read PR's value as a lower-confidence\n"
     "estimate. A trust survey given with its panel sizes (tracker_n=) makes the default the\n"
-    "bounded share the survey measures: 78% covered, PR's median bias -3%, the half-life\n"
-    "covered in 74% of worlds (docs/validation.md)."
+    "bounded share the survey measures: 79% covered, PR's median bias -5%, the half-life\n"
+    "covered in 72% of worlds (docs/validation.md)."
 )
 
 

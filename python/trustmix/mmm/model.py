@@ -167,9 +167,9 @@ class TrustMMM:
         The trust stock's recursion (MODEL.md section 2, docs/mmm.md). Default (None): with
         a ``tracker`` and its panel sizes ``tracker_n`` (a survey share), ``"bounded"`` with
         ``tracker_share=True``; otherwise ``"linear"``. On the 40 validation worlds the
-        bounded share with the survey as its measurement covered 0.776 of channel totals
-        (0.719 linear), PR bias -0.03 (-0.16), the trust half-life 0.74 (0.26), with 36 of
-        40 fits free of divergences (34), at about 2.6x the fit time; given only the panel
+        bounded share with the survey as its measurement covered 0.792 of channel totals
+        (0.719 linear), PR bias -0.05 (-0.16), the trust half-life 0.72 (0.26), with 34 of
+        40 fits free of divergences (34), at 1.15x (idle) to 2.6x (under load) the fit time; given only the panel
         sizes, the linear index gained nothing (0.719, PR error 0.32) (docs/validation.md,
         "The default with a share tracker"). The bounded form has its own parameters
         (``trust_base``, ``trust_inflow``; the linear form's ``g0_mean`` / ``g0_sd`` priors
