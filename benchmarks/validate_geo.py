@@ -55,7 +55,15 @@ def world_panel(seed: int, geos: int, periods: int, horizon: int) -> Any:
 
 
 def fit_and_compare(
-    panel: Any, effects: str, chains: int, draws: int, tune: int, horizon: int, seed: int
+    panel: Any,
+    effects: str,
+    chains: int,
+    draws: int,
+    tune: int,
+    horizon: int,
+    seed: int,
+    noise: str = "iid",
+    tracker_n: bool = False,
 ) -> pd.DataFrame:
     """Posterior increments per (geo, channel) with 90% bounds, joined to the truth."""
     # geo_panel gives each region its apportioned share of the national channel; PanelMMM
@@ -77,6 +85,8 @@ def fit_and_compare(
         spend={f"impressions_{c}": f"spend_{c}" for c in active},
         trust="national",
         tracker="trust_survey",
+        tracker_n="trust_survey_n" if tracker_n else None,
+        noise=noise,
         pooling={"effects": effects},
     )
     with warnings.catch_warnings():
@@ -106,6 +116,11 @@ def main() -> None:
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--draws", type=int, default=500)
     ap.add_argument("--tune", type=int, default=500)
+    ap.add_argument("--noise", choices=("iid", "ar1"), default="iid", help="PanelMMM's residuals")
+    ap.add_argument(
+        "--tracker-n", action="store_true", help="give the survey's respondents (tracker_n): known sampling errors"
+    )
+    ap.add_argument("--csv", default=None, help="write every (world, pooling, geo, channel) row here")
     a = ap.parse_args()
     logging.getLogger("trustmix.mmm").setLevel(logging.ERROR)  # increments only: no note on missing ROI values
     rows: list[dict[str, Any]] = []
@@ -115,7 +130,10 @@ def main() -> None:
         t = time.perf_counter()
         panel = world_panel(seed, a.geos, a.periods, a.horizon)
         small = [f"r{g}" for g in range(a.small)]  # sizes increase with the index
-        res = {e: fit_and_compare(panel, e, a.chains, a.draws, a.tune, a.horizon, seed) for e in ("partial", "none")}
+        res = {
+            e: fit_and_compare(panel, e, a.chains, a.draws, a.tune, a.horizon, seed, a.noise, a.tracker_n)
+            for e in ("partial", "none")
+        }
         row: dict[str, Any] = {"world": seed}
         frames += [r.assign(pooling=e, world=seed) for e, r in res.items()]
         for e, r in res.items():
@@ -144,6 +162,8 @@ def main() -> None:
     # per channel: where the misses are (coverage, median relative error and bias of the
     # posterior mean increment over worlds x geos)
     allr = pd.concat(frames, ignore_index=True)
+    if a.csv:
+        allr.to_csv(a.csv, index=False)
     allr["rel"] = (allr["incremental"] - allr["incremental_conversions"]) / allr["incremental_conversions"].abs()
     per = allr.groupby(["pooling", "channel"]).agg(
         covered=("covered", "sum"),

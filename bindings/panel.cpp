@@ -77,6 +77,7 @@ mm::PanelModelPriors panel_priors(const py::dict& d) {
                                                  {"tracker_a_sd", &b.tracker_a_sd},
                                                  {"tracker_b_sd", &b.tracker_b_sd},
                                                  {"tracker_sigma_sd", &b.tracker_sigma_sd},
+                                                 {"ar1_sd", &b.ar1_sd},
                                                  {"effect_pool_sd", &p.effect_pool_sd},
                                                  {"baseline_pool_sd", &p.baseline_pool_sd},
                                                  {"adstock_pool_sd", &p.adstock_pool_sd},
@@ -102,7 +103,8 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
                 const RowMatrix& population, const RowMatrix& outcome, const std::vector<RowMatrix>& controls,
                 std::vector<std::string> control_names, double period_days, int seasonality, bool trend, int max_lag,
                 const std::string& trust, const RowMatrix& tracker, const std::map<std::string, std::string>& pooling,
-                const std::vector<std::string>& channel_pooling, const py::dict& priors, int threads) {
+                const std::vector<std::string>& channel_pooling, const py::dict& priors, int threads,
+                const RowMatrix& tracker_n, const std::string& noise) {
   mm::PanelModelSpec s;
   s.geos = std::move(geos);
   s.channels = std::move(channels);
@@ -120,6 +122,9 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
   s.max_lag = max_lag;
   s.trust = trust_level_from_string(trust);
   s.tracker = tracker;
+  s.tracker_n = tracker_n;
+  if (noise == "ar1") s.noise = mm::Noise::ar1;
+  else if (noise != "iid") throw std::invalid_argument("noise must be 'iid' or 'ar1', got '" + noise + "'");
   for (const auto& [k, v] : pooling) {
     const mm::Pooling p = pooling_from_string(v, k);
     if (k == "intercept") s.intercept_pooling = p;
@@ -265,7 +270,8 @@ void register_panel(py::module_& m) {
           py::arg("control_names"), py::arg("period_days") = 7.0, py::arg("seasonality") = 2, py::arg("trend") = true,
           py::arg("max_lag") = 12, py::arg("trust") = "national", py::arg("tracker") = RowMatrix(),
           py::arg("pooling") = std::map<std::string, std::string>{}, py::arg("channel_pooling") = std::vector<std::string>{},
-          py::arg("priors") = py::dict(), py::arg("threads") = 1,
+          py::arg("priors") = py::dict(), py::arg("threads") = 1, py::arg("tracker_n") = RowMatrix(),
+          py::arg("noise") = "iid",
           "trustmix::mmm::build_panel: the panel model of a spec in raw units; returns (PanelModel, dict of scales).");
   auto inference = m.attr("inference").cast<py::module_>();
   py::class_<PanelUnconstrainedTarget> target(

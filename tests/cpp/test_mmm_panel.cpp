@@ -571,3 +571,156 @@ BOOST_AUTO_TEST_CASE(map_recovers_geo_stock_multipliers_from_geo_trackers) {
                       std::exp(std::log(truth.stock_multiplier[g]) - gm_true), 15.0);
   }
 }
+
+// ---- AR(1) residuals per geo and a tracker with known sampling errors -------------------
+
+BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences_with_ar1_noise_and_tracker_sampling_errors) {
+  for (TrustLevel level : {TrustLevel::off, TrustLevel::national, TrustLevel::geo, TrustLevel::national_geo})
+    for (int tracker : {0, 1, 3}) {
+      if (level == TrustLevel::off && tracker > 0) continue;
+      PanelModelData d = make_panel(40, 3, level, Pooling::partial, Pooling::partial, tracker, 9);
+      d.noise = Noise::ar1;
+      if (tracker > 0) {  // a known sampling error on every measured entry
+        d.tracker_se = Matrix::Constant(d.tracker.rows(), d.tracker.cols(), 0.0);
+        for (Eigen::Index i = 0; i < d.tracker.size(); ++i)
+          d.tracker_se.data()[i] = 0.05 + 0.01 * static_cast<double>(i % 7);
+      }
+      const PanelTrustModel m(d);
+      BOOST_CHECK_EQUAL(m.parameter_names().back(), "atanh_ar1_phi");
+      BOOST_CHECK_EQUAL(m.constrained_names().back(), "ar1_phi");
+      std::mt19937_64 rng(13);
+      std::normal_distribution<double> n(0.0, 0.5);
+      for (int rep = 0; rep < 2; ++rep) {
+        Vector z = m.initial_point();
+        for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+        std::ostringstream label;
+        label << "ar1, trust " << to_string(level) << " tracker " << tracker;
+        check_gradient(m, z, label.str());
+        // unconstrain(constrain(z)) == z, phi included
+        const Vector back = m.unconstrain(m.constrain(z));
+        BOOST_CHECK_SMALL((back.tail(1) - z.tail(1)).cwiseAbs().maxCoeff(), 1e-12);
+      }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(one_geo_with_ar1_noise_and_tracker_sampling_errors_is_the_national_model) {
+  // With G = 1 the panel's AR(1) likelihood and its tracker with known errors are the
+  // national model's term for term (the national model's extra -ln b_q as above).
+  for (bool tracker : {false, true}) {
+    TrustModelData nd = trustmix::test::make_data(60, true, tracker, 4);
+    nd.shocks = Matrix::Zero(60, 0);
+    nd.noise = Noise::ar1;
+    if (tracker) {
+      nd.tracker_se = Vector::Zero(60);
+      for (int t = 0; t < 60; ++t) nd.tracker_se[t] = 0.02 + 0.03 * ((t * 7) % 5) / 4.0;
+    }
+    const TrustModel nat(nd);
+    PanelModelData pd;
+    for (int c = 0; c < nd.media.cols(); ++c) pd.media.emplace_back(nd.media.col(c));
+    pd.trust = nd.trust;
+    pd.conversion = nd.conversion;
+    pd.effect_pooling.assign(4, Pooling::complete);
+    pd.baseline = {nd.baseline};
+    pd.baseline_pooling.assign(3, Pooling::complete);
+    pd.y = nd.y;
+    pd.trust_level = TrustLevel::national;
+    pd.noise = Noise::ar1;
+    if (tracker) {
+      pd.tracker = nd.tracker;
+      pd.tracker_se = nd.tracker_se;
+    }
+    pd.max_lag = nd.max_lag;
+    const PanelTrustModel pan(pd);
+    std::mt19937_64 rng(5);
+    std::normal_distribution<double> n(0.0, 0.4);
+    for (int rep = 0; rep < 3; ++rep) {
+      Vector zn = nat.initial_point();
+      for (int i = 0; i < zn.size(); ++i) zn[i] += n(rng);
+      const TrustModelParameters q = nat.constrain(zn);
+      BOOST_REQUIRE(std::abs(q.ar1) > 0.0);
+      PanelModelParameters p;
+      p.alpha = q.alpha;
+      p.lam = q.lam;
+      p.beta = q.beta;
+      p.b = q.b;
+      p.sigma = q.sigma;
+      p.kappa = q.kappa;
+      p.delta = q.delta;
+      p.g0 = q.g0;
+      p.gamma = q.gamma;
+      p.theta = q.theta;
+      p.tracker_a = q.tracker_a;
+      p.tracker_b = q.tracker_b;
+      p.tracker_sigma = q.tracker_sigma;
+      p.ar1 = q.ar1;
+      const Vector zp = pan.unconstrain(p);
+      Vector gn(nat.dimension()), gp(pan.dimension());
+      TrustModelWorkspace wn;
+      PanelWorkspace wp;
+      const double ln = nat.log_density(zn, gn, wn);
+      const double lpan = pan.log_density(zp, gp, wp) - (tracker ? std::log(q.tracker_b) : 0.0);
+      BOOST_TEST_INFO("tracker " << tracker << " rep " << rep << " phi " << q.ar1);
+      BOOST_CHECK_SMALL(ln - lpan, 1e-10 * (1.0 + std::abs(ln)));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(ar1_and_tracker_n_through_build_panel_and_their_errors) {
+  // tracker_n gives sqrt(p (1 - p) / n) / sd per entry; a wrong shape or a bad entry is
+  // refused naming the geo and period.
+  const int T = 30, G = 2;
+  PanelModelSpec s;
+  s.geos = {"north", "south"};
+  s.channels = {"press", "social"};
+  s.roles = {Role::trust, Role::conversion};
+  s.national = {false, false};
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (int c = 0; c < 2; ++c) {
+    Matrix m(T, G);
+    for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = u(rng);
+    s.media.push_back(m);
+  }
+  s.outcome = Matrix::Constant(T, G, 5.0);
+  for (Eigen::Index i = 0; i < s.outcome.size(); ++i) s.outcome.data()[i] += u(rng);
+  s.tracker = Matrix::Constant(T, G, std::nan(""));
+  s.tracker_n = Matrix::Zero(T, G);
+  for (int g = 0; g < G; ++g)
+    for (int t = 0; t < T; t += 2) {
+      s.tracker(t, g) = 0.3 + 0.2 * u(rng);
+      s.tracker_n(t, g) = g == 0 ? 400.0 : 25.0;
+    }
+  s.noise = Noise::ar1;
+  s.max_lag = 4;
+  const BuiltPanelModel b = build_panel(s);
+  BOOST_CHECK(b.model.ar1());
+  const double sd = b.scales.tracker_sd;
+  for (int g = 0; g < G; ++g) {
+    const double q = s.tracker(4, g), n = s.tracker_n(4, g);
+    BOOST_CHECK_CLOSE(b.model.data().tracker_se(4, g), std::sqrt(q * (1.0 - q) / n) / sd, 1e-12);
+  }
+  BOOST_CHECK_CLOSE(
+      b.model.data().tracker_se(4, 1) / b.model.data().tracker_se(4, 0),
+      std::sqrt(s.tracker(4, 1) * (1 - s.tracker(4, 1)) / 25.0) / std::sqrt(s.tracker(4, 0) * (1 - s.tracker(4, 0)) / 400.0),
+      1e-10);
+  auto message = [&](PanelModelSpec bad) {
+    try {
+      (void)build_panel(std::move(bad));
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  PanelModelSpec bad = s;
+  bad.tracker_n(6, 1) = 0.0;
+  BOOST_CHECK_MESSAGE(message(bad).find("tracker_n: geo 'south', period 6") != std::string::npos, message(bad));
+  bad = s;
+  bad.tracker(8, 0) = 1.5;
+  BOOST_CHECK_MESSAGE(message(bad).find("tracker: geo 'north', period 8 is 1.5") != std::string::npos, message(bad));
+  bad = s;
+  bad.tracker_n = Matrix::Ones(T, 1);
+  BOOST_CHECK_MESSAGE(message(bad).find("tracker_n must have the tracker's shape") != std::string::npos, message(bad));
+  bad = s;
+  bad.tracker = Matrix();
+  BOOST_CHECK_MESSAGE(message(bad).find("tracker_n needs a tracker") != std::string::npos, message(bad));
+}

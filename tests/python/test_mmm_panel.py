@@ -357,3 +357,85 @@ def test_curvature_pooling_bad_input() -> None:
         _trust_panel(priors={"adstock_pool": 0.5})
     m = _trust_panel(trust="geo", pooling={"adstock": "partial"}, priors={"adstock_pool_sd": 0.2})
     assert any(n.startswith("log_alpha_tau") for n in m.parameter_names)
+
+
+# -- AR(1) residuals and a tracker with its respondents (tracker_n) ---------------------------
+
+
+def _survey_panel(**kw: Any) -> tm.mmm.PanelMMM:
+    """The trust panel with a per-geo survey share and its respondents (geo g asks 20 (g + 1)^2)."""
+    df, _ = simulate_panel(5, geos=4, periods=50)
+    df["pr"] = np.repeat(np.abs(np.sin(np.arange(50) / 5.0)), 4) * 1e6
+    rng = np.random.default_rng(0)
+    measured = np.arange(len(df)) % 3 == 0
+    df["survey"] = np.where(measured, np.clip(rng.normal(0.5, 0.1, len(df)), 0.05, 0.95), np.nan)
+    geo_index = df["geo"].str[1:].astype(int).to_numpy()
+    df["asked"] = np.where(measured, 20.0 * (geo_index + 1) ** 2, 0.0)
+    args: dict[str, Any] = dict(
+        channels={"pr": "trust", "search": "conversion", "social": "both"},
+        national_channels=["pr"],
+        tracker="survey",
+        trust="national",
+    )
+    args.update(kw)
+    return _model(df, **args)
+
+
+def test_ar1_noise_and_tracker_n_have_exact_gradients_and_pickle() -> None:
+    for level in ("national", "geo"):
+        m = _survey_panel(trust=level, noise="ar1", tracker_n="asked")
+        assert m.noise == "ar1" and m.tracker_level == "geo"
+        assert list(m._core.constrained_names)[-1] == "ar1_phi"
+        assert list(m.parameter_names)[-1] == "atanh_ar1_phi"
+        assert _fd_max_error(m, 3) < 1e-5
+        again = pickle.loads(pickle.dumps(m))
+        z = np.asarray(m._core.initial_point()) + 0.1
+        assert again.log_density(z)[0] == m.log_density(z)[0]
+    # the known errors change the density: the same point scores differently without them
+    plain, with_n = _survey_panel(), _survey_panel(tracker_n="asked")
+    z = np.asarray(plain._core.initial_point())
+    assert plain.log_density(z)[0] != with_n.log_density(z)[0]
+    fit = _survey_panel(noise="ar1", tracker_n="asked").fit("map")
+    s = fit.summary()
+    phi = float(s.loc["ar1_phi", "mean"])
+    assert -1.0 < phi < 1.0
+
+
+def test_an_old_state_without_noise_unpickles_with_iid_residuals() -> None:
+    m = _survey_panel()
+    state = m.__getstate__()
+    del state["kwargs"]["noise"], state["kwargs"]["tracker_n"]  # a state from before noise= and tracker_n=
+    old = tm.mmm.PanelMMM.__new__(tm.mmm.PanelMMM)
+    old.__setstate__(state)
+    assert old.noise == "iid" and old.parameter_names == m.parameter_names
+
+
+def test_ar1_and_tracker_n_bad_input() -> None:
+    with pytest.raises(ValueError, match="noise must be 'iid' or 'ar1', got 'ar2'"):
+        _survey_panel(noise="ar2")
+    with pytest.raises(ValueError, match="tracker_n needs a tracker"):
+        _survey_panel(tracker=None, tracker_n="asked")
+    df, _ = simulate_panel(5, geos=4, periods=50)
+    df["pr"] = 1e6
+    df["survey"] = 0.4 + 0.01 * df["geo"].str[1:].astype(int)  # per geo
+    df["asked"] = 100.0
+    week2 = df["week"].iloc[8]  # 4 geos per week: rows 8-11 are the third week
+    kw: dict[str, Any] = dict(
+        channels={"pr": "trust", "search": "conversion"},
+        national_channels=["pr"],
+        trust="national",
+        tracker="survey",
+        tracker_n="asked",
+    )
+    bad = df.copy()
+    bad.loc[(bad["geo"] == "g2") & (bad["week"] == week2), "asked"] = 0.0
+    with pytest.raises(ValueError, match=f"column 'asked': geo 'g2', date {week2.date()} is 0"):
+        _model(bad, **kw)
+    bad = df.copy()
+    bad.loc[(bad["geo"] == "g1") & (bad["week"] == week2), "survey"] = 40.0  # a percentage, not a share
+    with pytest.raises(ValueError, match=f"column 'survey': geo 'g1', date {week2.date()} is 40.0"):
+        _model(bad, **kw)
+    national = df.assign(survey=0.5)
+    national.loc[national["geo"] == "g3", "asked"] = 50.0
+    with pytest.raises(ValueError, match="different panel sizes across geos for a national tracker"):
+        _model(national, **kw)

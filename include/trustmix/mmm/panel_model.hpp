@@ -28,10 +28,20 @@
 //               HalfNormal(stock_deviation_sd).
 //   mu[g, t] = sum_k b[g, k] B[g, t, k] + gamma S_g[t]
 //              + sum_{s conversion} beta[s, g] (1 + theta_g S_g[t]) h[s, g, t]
-//   y[g, t] ~ Normal(mu[g, t], sigma)                  (per-capita scaled outcome)
+//   y[g, t] ~ Normal(mu[g, t], sigma)                  (per-capita scaled outcome), noise = iid
+//   noise = ar1: each geo's residuals e[g, t] = y[g, t] - mu[g, t] follow e[g, t] = phi
+//               e[g, t-1] + eps[g, t], eps ~ Normal(0, sigma), one |phi| < 1 for all geos,
+//               e[g, 0] from the stationary Normal(0, sigma^2 / (1 - phi^2)): per geo the
+//               national model's exact AR(1) likelihood -T ln sigma + ln(1 - phi^2) / 2 -
+//               sum_t r[g, t]^2 / (2 sigma^2), r[g, 0] = sqrt(1 - phi^2) e[g, 0], r[g, t] =
+//               e[g, t] - phi e[g, t-1]; free atanh phi ~ Normal(0, ar1_sd), last in z
 //   tracker, national: q[t] ~ Normal(a_q + b_q Sn[t], sigma_q), Sn[t] = S[t] (national
 //               stock) or sum_g pop[g, t] S_g[t] / sum_g pop[g, t] (geo stocks);
 //   tracker, geo: q[g, t] ~ Normal(a_q + b_q S_g[t], sigma_q); observed entries only.
+//   With a known sampling error se per observation (tracker_se: a survey share's
+//   sqrt(p (1 - p) / n) from its respondents n, in the tracker's scaled units) either
+//   tracker is Normal(a_q + b_q S, sqrt(se^2 + sigma_q^2)), sigma_q the error beyond
+//   sampling (the national model's tracker_se).
 //
 // Pooling (per parameter group: each baseline column, each conversion channel's effect):
 //   complete: one value for all geos;
@@ -132,6 +142,10 @@ struct PanelModelData {
   Matrix y;                          ///< T x G scaled outcome
   TrustLevel trust_level = TrustLevel::national;
   Matrix tracker;                    ///< T x 1 (national) or T x G (geo), NaN where unmeasured; empty for none
+  /// The tracker's known sampling standard error per entry (same shape as tracker, >= 0,
+  /// scaled units), or empty: none (sigma_q alone).
+  Matrix tracker_se;
+  Noise noise = Noise::iid;          ///< residuals' time structure per geo (top of this file)
   int max_lag = 12;
   int threads = 1;                   ///< geo loop threads (0: hardware); results identical for every value
 };
@@ -155,6 +169,7 @@ struct PanelModelParameters {
   Vector b_mean, b_tau;          ///< K: partial pooling's m_k and tau_k (NaN otherwise)
   double sigma = 1.0, delta = 0.0, g0 = 0.0, gamma = 0.0, theta = 0.0;
   double tracker_a = 0.0, tracker_b = 0.0, tracker_sigma = 1.0;
+  double ar1 = 0.0;  ///< AR(1) coefficient phi of every geo's residuals (Noise::ar1; 0 for iid)
 };
 
 /// Every intermediate of one forward pass (per-capita scaled units).
@@ -194,6 +209,8 @@ class PanelTrustModel {
   [[nodiscard]] int channels() const { return C_; }
   [[nodiscard]] bool trust_enabled() const { return d_.trust_level != TrustLevel::off; }
   [[nodiscard]] bool has_tracker() const { return n_tracker_obs_ > 0; }
+  /// True when the residuals are AR(1) (Noise::ar1; one more free parameter, atanh phi, last in z).
+  [[nodiscard]] bool ar1() const { return d_.noise == Noise::ar1; }
   [[nodiscard]] const std::vector<int>& conversion_channels() const { return conv_idx_; }
   [[nodiscard]] const std::vector<int>& trust_channels() const { return trust_idx_; }
 
@@ -245,6 +262,7 @@ class PanelTrustModel {
         n.emplace_back("stock_deviation_tau");
       }
     }
+    if (ar1()) n.emplace_back("ar1_phi");
     return n;
   }
   [[nodiscard]] Eigen::Index constrained_dimension() const { return static_cast<Eigen::Index>(constrained_names().size()); }
@@ -298,6 +316,7 @@ class PanelTrustModel {
         put(p.stock_tau);
       }
     }
+    if (ar1()) put(p.ar1);
   }
 
   /// The unconstrained point of given constrained parameters (the inverse of constrain());
@@ -355,6 +374,7 @@ class PanelTrustModel {
         z[o_tracker_ + 2] = std::log(p.tracker_sigma);
       }
     }
+    if (ar1()) z[o_ar1_] = std::atanh(p.ar1);
     return z;
   }
 
@@ -395,15 +415,15 @@ class PanelTrustModel {
     if (has_tracker()) {
       if (d_.tracker.cols() == 1) {
         if (national) {
-          lp += tracker_term(d_.tracker.col(0), ws.Sn, p, ws.gSn, grad);
+          lp += tracker_term(d_.tracker.col(0), ws.Sn, p, ws.gSn, grad, 0);
         } else {  // geo stocks: the tracker measures their population-weighted mean
           ws.Sw = (ws.S.cwiseProduct(d_.weights)).rowwise().sum();
           ws.gSw.setZero();
-          lp += tracker_term(d_.tracker.col(0), ws.Sw, p, ws.gSw, grad);
+          lp += tracker_term(d_.tracker.col(0), ws.Sw, p, ws.gSw, grad, 0);
           ws.gS = d_.weights.array().colwise() * ws.gSw.array();
         }
       } else {
-        for (int g = 0; g < G_; ++g) lp += tracker_term(d_.tracker.col(g), ws.S.col(g), p, ws.gS.col(g), grad);
+        for (int g = 0; g < G_; ++g) lp += tracker_term(d_.tracker.col(g), ws.S.col(g), p, ws.gS.col(g), grad, g);
       }
       lp += -0.5 * p.tracker_a * p.tracker_a / (pr_.base.tracker_a_sd * pr_.base.tracker_a_sd);
       grad[o_tracker_] += -p.tracker_a / (pr_.base.tracker_a_sd * pr_.base.tracker_a_sd);
@@ -426,6 +446,11 @@ class PanelTrustModel {
     lp += -0.5 * ss / s2 - n_obs * std::log(p.sigma) - 0.5 * n_obs * std::log(2.0 * std::numbers::pi);
     grad[o_sigma_] += -n_obs + ss / s2;
     const Vector shared = ws.part.rowwise().sum();
+    if (ar1()) {  // G ln(1 - phi^2) / 2 and d/dphi of -ss / (2 sigma^2), on the free atanh phi
+      const double phi = p.ar1, one_m = 1.0 - phi * phi;
+      lp += 0.5 * G_ * std::log(one_m);
+      grad[o_ar1_] += (-G_ * phi / one_m + shared[r_phi_] / s2) * one_m;
+    }
     if (trust_enabled()) {
       grad[o_gamma_] += shared[r_gamma_] * p.gamma;
       Vector gkappa = shared.segment(r_kappa_, P_);
@@ -797,10 +822,28 @@ class PanelTrustModel {
     const double s2 = p.sigma * p.sigma;
     auto gmu = ws.gmu.col(g);
     double ss = 0.0;
-    for (int t = 0; t < T; ++t) {
-      const double r = d_.y(t, g) - ws.mu(t, g);
-      ss += r * r;
-      gmu[t] = r / s2;
+    if (ar1()) {
+      // r[0] = c e[0] (c = sqrt(1 - phi^2)), r[t] = e[t] - phi e[t-1]; ss = sum r^2.
+      // dL/dmu[t] = (1 / (2 sigma^2)) d ss / d e[t] = (c_t r[t] - phi r[t+1]) / sigma^2 with
+      // c_0 = c, c_t = 1 after; d ss / d phi = -2 (phi e[0]^2 + sum_{t>=1} r[t] e[t-1]).
+      const double phi = p.ar1, c = std::sqrt(1.0 - phi * phi);
+      double gphi = 0.0, e_prev = 0.0, r_next = 0.0;
+      for (int t = T - 1; t >= 0; --t) {
+        const double e = d_.y(t, g) - ws.mu(t, g);
+        e_prev = t > 0 ? d_.y(t - 1, g) - ws.mu(t - 1, g) : 0.0;
+        const double r = t > 0 ? e - phi * e_prev : c * e;
+        ss += r * r;
+        gmu[t] = ((t > 0 ? r : c * r) - phi * r_next) / s2;
+        gphi += t > 0 ? r * e_prev : phi * e * e;
+        r_next = r;
+      }
+      part[r_phi_] = gphi;
+    } else {
+      for (int t = 0; t < T; ++t) {
+        const double r = d_.y(t, g) - ws.mu(t, g);
+        ss += r * r;
+        gmu[t] = r / s2;
+      }
     }
     ws.ll[g] = std::isfinite(ss) ? 0.0 : -std::numeric_limits<double>::infinity();
     part[r_ss_] = ss;
@@ -876,21 +919,25 @@ class PanelTrustModel {
     gg0 += delta * lam_next;
   }
 
-  /// One tracker series q against stock S: the national model's index measurement
-  /// q ~ Normal(a_q + b_q S, sigma_q) (no 2 pi constant, as there); adds dL/dS to gS and
-  /// the gradients of a_q, ln b_q, ln sigma_q.
+  /// One tracker series q (NaN unmeasured) against stock S: the national model's index
+  /// measurement q ~ Normal(a_q + b_q S, sqrt(se^2 + sigma_q^2)) (no 2 pi constant, as
+  /// there), se the column `col` of tracker_se (0 without it); adds dL/dS to gS and the
+  /// gradients of a_q, ln b_q, ln sigma_q.
   template <class Q, class St, class GS>
-  double tracker_term(const Q& q, const St& S, const PanelModelParameters& p, GS&& gS, Eigen::Ref<Vector> grad) const {
+  double tracker_term(const Q& q, const St& S, const PanelModelParameters& p, GS&& gS, Eigen::Ref<Vector> grad,
+                      Eigen::Index col) const {
     const double s2 = p.tracker_sigma * p.tracker_sigma;
+    const bool known_se = d_.tracker_se.size() != 0;
     double lp = 0.0, ga = 0.0, gbq = 0.0, gsq = 0.0;
     for (Eigen::Index t = 0; t < q.size(); ++t) {
       if (std::isnan(q[t])) continue;
       const double r = q[t] - p.tracker_a - p.tracker_b * S[t];
-      lp += -0.5 * r * r / s2 - std::log(p.tracker_sigma);
-      ga += r / s2;
-      gbq += r / s2 * S[t];
-      gsq += r * r / s2 - 1.0;
-      gS[t] += r / s2 * p.tracker_b;
+      const double se = known_se ? d_.tracker_se(t, col) : 0.0, v = se * se + s2;
+      lp += -0.5 * r * r / v - 0.5 * std::log(v);
+      ga += r / v;
+      gbq += r / v * S[t];
+      gsq += (r * r / (v * v) - 1.0 / v) * s2;  // d/d ln sigma_q: dv = 2 s2
+      gS[t] += r / v * p.tracker_b;
     }
     grad[o_tracker_] += ga;
     grad[o_tracker_ + 1] += gbq * p.tracker_b;
@@ -924,6 +971,11 @@ class PanelTrustModel {
           grad);  // Gamma + log Jacobian
     }
     half_normal_log(o_sigma_, p.sigma, q.sigma_sd);
+    if (ar1()) {  // atanh phi ~ Normal(0, ar1_sd), on the free coordinate itself (no Jacobian)
+      const double za = z[o_ar1_], sd2 = q.ar1_sd * q.ar1_sd;
+      lp += -0.5 * za * za / sd2;
+      grad[o_ar1_] += -za / sd2;
+    }
     if (!trust_enabled()) return lp;
     for (int i = 0; i < P_; ++i) lp += std::log(p.kappa[i]);  // flat Dirichlet + log-ratio Jacobian
     grad.segment(o_kappa_, P_ - 1).noalias() -= (static_cast<double>(P_) * helmert_.transpose()) * p.kappa;
@@ -1019,6 +1071,7 @@ class PanelTrustModel {
         p.tracker_sigma = std::exp(z[o_tracker_ + 2]);
       }
     }
+    p.ar1 = ar1() ? std::tanh(z[o_ar1_]) : 0.0;
   }
 
   void check_dimension(const Eigen::Ref<const Vector>& z) const {
@@ -1110,6 +1163,17 @@ class PanelTrustModel {
         fail("tracker must be ", T_, " x 1 (national) or ", T_, " x ", G_, " (per geo), got ", d_.tracker.rows(), " x ",
              d_.tracker.cols());
     }
+    if (d_.tracker_se.size() != 0) {
+      if (d_.tracker_se.rows() != d_.tracker.rows() || d_.tracker_se.cols() != d_.tracker.cols())
+        fail("tracker_se must have the tracker's shape ", d_.tracker.rows(), " x ", d_.tracker.cols(), ", got ",
+             d_.tracker_se.rows(), " x ", d_.tracker_se.cols());
+      for (Eigen::Index i = 0; i < d_.tracker_se.size(); ++i)
+        if (!std::isnan(d_.tracker.data()[i]) && !(d_.tracker_se.data()[i] >= 0.0 && std::isfinite(d_.tracker_se.data()[i])))
+          fail("tracker_se: entry ", i, " (period ", i % d_.tracker.rows(), ", column ", i / d_.tracker.rows(), ") is ",
+               d_.tracker_se.data()[i], "; a measured entry needs a finite sampling error >= 0");
+    }
+    if (ar1() && !(pr_.base.ar1_sd > 0.0 && std::isfinite(pr_.base.ar1_sd)))
+      fail("ar1_sd (the prior sd of atanh phi) must be finite and > 0, got ", pr_.base.ar1_sd);
   }
 
   void layout() {
@@ -1231,6 +1295,7 @@ class PanelTrustModel {
         n_ += G_;
       }
     }
+    if (ar1()) add1(o_ar1_, "atanh_ar1_phi");  // AR(1) residuals: last
     // rows of the per-geo partial sums
     r_alpha_ = 0;
     r_lam_ = C_;
@@ -1239,7 +1304,8 @@ class PanelTrustModel {
     r_delta_ = r_theta_ + 1;
     r_g0_ = r_delta_ + 1;
     r_ss_ = r_g0_ + 1;
-    r_kappa_ = r_ss_ + 1;
+    r_phi_ = r_ss_ + 1;
+    r_kappa_ = r_phi_ + 1;
     n_part_ = r_kappa_ + P_;
     if (!(pr_.effect_pool_sd > 0.0) || !(pr_.baseline_pool_sd > 0.0))
       fail("effect_pool_sd and baseline_pool_sd must be > 0, got ", pr_.effect_pool_sd, " and ", pr_.baseline_pool_sd);
@@ -1262,8 +1328,9 @@ class PanelTrustModel {
   Matrix helmert_;
   std::vector<std::string> names_;
   int o_alpha_ = 0, o_lam_ = 0, o_sigma_ = 0, o_kappa_ = 0, o_delta_ = 0, o_g0_ = 0, o_gamma_ = 0, o_theta_ = 0,
-      o_tracker_ = 0, o_dev_ = 0;
-  int r_alpha_ = 0, r_lam_ = 0, r_gamma_ = 0, r_theta_ = 0, r_delta_ = 0, r_g0_ = 0, r_ss_ = 0, r_kappa_ = 0, n_part_ = 0;
+      o_tracker_ = 0, o_dev_ = 0, o_ar1_ = 0;
+  int r_alpha_ = 0, r_lam_ = 0, r_gamma_ = 0, r_theta_ = 0, r_delta_ = 0, r_g0_ = 0, r_ss_ = 0, r_phi_ = 0, r_kappa_ = 0,
+      n_part_ = 0;
 };
 
 /// The panel model as a sampler target (trustmix::inference::Target, ConstrainedTarget,
@@ -1322,6 +1389,12 @@ struct PanelModelSpec {
   int max_lag = 12;
   TrustLevel trust = TrustLevel::national;
   Matrix tracker;                     ///< T x 1 or T x G, NaN where unmeasured; empty: none
+  /// The tracker's respondents per entry (same shape as tracker; a survey share's panel
+  /// sizes), or empty. Given, the tracker must be a share in [0, 1] and each measured entry
+  /// has the known sampling error sqrt(p (1 - p) / n) (p clamped to [0.5 / n, 1 - 0.5 / n]),
+  /// so that a small geo's noisy survey weighs less than a large one's.
+  Matrix tracker_n;
+  Noise noise = Noise::iid;           ///< residuals per geo: iid or AR(1) (top of this file)
   /// Pooling defaults (documented in docs/panel.md): each geo its own level and trend around
   /// the national one (partial), one seasonality and one effect per control for all geos
   /// (complete), channel effects log-normal around the channel's median (partial).
@@ -1538,7 +1611,29 @@ struct BuiltPanelModel {
     sc.tracker_mean = mean;
     sc.tracker_sd = sd;
     d.tracker = (spec.tracker.array() - mean) / sd;
+    if (spec.tracker_n.size() != 0) {
+      if (spec.tracker_n.rows() != spec.tracker.rows() || spec.tracker_n.cols() != spec.tracker.cols())
+        fail("tracker_n must have the tracker's shape ", spec.tracker.rows(), " x ", spec.tracker.cols(), ", got ",
+             spec.tracker_n.rows(), " x ", spec.tracker_n.cols());
+      d.tracker_se = Matrix::Zero(spec.tracker.rows(), spec.tracker.cols());
+      const bool per_geo = spec.tracker.cols() == G;
+      for (Eigen::Index c = 0; c < spec.tracker.cols(); ++c)
+        for (Eigen::Index t = 0; t < T; ++t) {
+          const double q = spec.tracker(t, c), n_t = spec.tracker_n(t, c);
+          if (std::isnan(q)) continue;
+          const std::string where = per_geo ? "geo '" + gname(c) + "', period " + std::to_string(t)
+                                            : "period " + std::to_string(t);
+          if (!(q >= 0.0 && q <= 1.0)) fail("tracker: ", where, " is ", q, "; with tracker_n it must be a share in [0, 1]");
+          if (!(n_t >= 1.0) || !std::isfinite(n_t))
+            fail("tracker_n: ", where, " is ", n_t, "; a measured entry needs a panel size >= 1");
+          const double pc = std::clamp(q, 0.5 / n_t, 1.0 - 0.5 / n_t);
+          d.tracker_se(t, c) = std::sqrt(pc * (1.0 - pc) / n_t) / sd;
+        }
+    }
+  } else if (spec.tracker_n.size() != 0) {
+    fail("tracker_n needs a tracker (the survey share whose respondents it counts)");
   }
+  d.noise = spec.noise;
   d.max_lag = spec.max_lag;
   d.threads = spec.threads;
   d.adstock_pooling.assign(static_cast<std::size_t>(C), spec.adstock_pooling);

@@ -221,6 +221,8 @@ def build_panel(
     channel_pooling: Sequence[str] = ...,
     priors: dict[str, Any] = ...,
     threads: _Int = 1,
+    tracker_n: npt.ArrayLike = ...,
+    noise: str = "iid",
 ) -> tuple[PanelModel, dict[str, Any]]: ...
 
 class PanelRoiDraws:

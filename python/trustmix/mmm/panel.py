@@ -107,6 +107,19 @@ class PanelMMM:
         pooling and the prior) or refused.
     threads : int
         Threads of the model's loop over geos (0: all cores); results identical for any value.
+    tracker_n : str, optional
+        Respondents behind each tracker value (a survey share's panel sizes; national or per
+        geo like the tracker). Given, the tracker must be a share in [0, 1] and each value
+        has its known sampling error se = sqrt(p (1 - p) / n): the tracker is
+        Normal(a_q + b_q S, sqrt(se^2 + sigma_q^2)), sigma_q the error beyond sampling, so a
+        small geo's survey of 20 people weighs less than a large geo's of 400 (the national
+        model's ``tracker_n``).
+    noise : "iid" or "ar1"
+        Residuals per geo: independent (``"iid"``) or AR(1), e[g, t] = phi e[g, t-1] +
+        eps[g, t] with one phi in (-1, 1) for all geos, stationary start, prior
+        atanh phi ~ Normal(0, ``ar1_sd`` = 0.5) (the national model's ``noise="ar1"``): weeks
+        that stay above or below the model's mean together are not counted as independent
+        evidence, so intervals are not too narrow when the baseline misses a slow swing.
     """
 
     _STATE_VERSION = 1
@@ -134,6 +147,8 @@ class PanelMMM:
         priors: Mapping[str, float] | None = None,
         no_media: str = "warn",
         threads: int = 1,
+        tracker_n: str | None = None,
+        noise: str = "iid",
     ) -> None:
         # Copies, not references: a pickled model (or fit) rebuilds from the data and
         # arguments as they were fitted, whatever the caller changes afterwards.
@@ -158,6 +173,8 @@ class PanelMMM:
                 priors=priors,
                 no_media=no_media,
                 threads=threads,
+                tracker_n=tracker_n,
+                noise=noise,
             )
         )
         if not isinstance(data, pd.DataFrame):
@@ -169,6 +186,12 @@ class PanelMMM:
         self.trust: str = "off" if trust is False else str(trust)
         if self.trust not in ("off", "national", "geo", "national+geo"):
             raise _fail(f"trust must be 'national', 'geo', 'national+geo' or False, got {trust!r}")
+        if noise not in ("iid", "ar1"):
+            raise _fail(f"noise must be 'iid' or 'ar1', got {noise!r}")
+        if tracker_n is not None and tracker is None:
+            raise _fail("tracker_n needs a tracker (the survey share whose respondents it counts)")
+        self.noise = noise
+        self.tracker_n = tracker_n
         if no_media not in ("warn", "error"):
             raise _fail(f"no_media must be 'warn' or 'error', got {no_media!r}")
         self.national_channels = list(national_channels)
@@ -180,7 +203,7 @@ class PanelMMM:
         share = dict(share or {})
         spend = dict(spend or {})
         needed = [geo, date, outcome, *self.roles, *controls, *share.values(), *spend.values()]
-        needed += [c for c in (population, tracker) if c is not None]
+        needed += [c for c in (population, tracker, tracker_n) if c is not None]
         missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
         if missing:
             raise _fail(
@@ -228,7 +251,7 @@ class PanelMMM:
                     *controls,
                     *share.values(),
                     *spend.values(),
-                    *[c for c in (population, tracker) if c is not None],
+                    *[c for c in (population, tracker, tracker_n) if c is not None],
                 ]
             )
         }
@@ -300,12 +323,40 @@ class PanelMMM:
                     stacklevel=2,
                 )
         tr = np.zeros((0, 0))
+        trn = np.zeros((0, 0))
         self.tracker_level: str | None = None
         if tracker is not None:
             q = numeric(tracker, allow_nan=True)
             same = np.all((q == q[:, :1]) | (np.isnan(q) & np.isnan(q[:, :1])), axis=1)
             self.tracker_level = "national" if same.all() else "geo"
             tr = q[:, :1] if self.tracker_level == "national" else q
+            if tracker_n is not None:
+                n_resp = numeric(tracker_n, allow_nan=True)
+                measured = ~np.isnan(q)
+                bad = measured & ~((q >= 0.0) & (q <= 1.0))
+                if bad.any():
+                    t, g = np.argwhere(bad)[0]
+                    raise _fail(
+                        f"column {tracker!r}: geo {self.geos[g]!r}, date {dates[t].date()} is {q[t, g]}; "
+                        "with tracker_n the tracker must be a survey share in [0, 1]"
+                    )
+                bad = measured & ~(n_resp >= 1.0)
+                if bad.any():
+                    t, g = np.argwhere(bad)[0]
+                    raise _fail(
+                        f"column {tracker_n!r}: geo {self.geos[g]!r}, date {dates[t].date()} is "
+                        f"{_show(n_resp[t, g])}; a measured tracker value needs a panel size >= 1"
+                    )
+                if self.tracker_level == "national":
+                    differs = ~np.all((n_resp == n_resp[:, :1]) | ~measured, axis=1)
+                    if differs.any():
+                        t = int(np.argmax(differs))
+                        raise _fail(
+                            f"column {tracker_n!r}: date {dates[t].date()} has different panel sizes across geos "
+                            f"for a national tracker (the same value on every geo's row); give the national "
+                            "survey's size on every row, or per-geo survey shares"
+                        )
+                trn = n_resp[:, :1] if self.tracker_level == "national" else n_resp
         pool = dict(pooling or {})
         groups: dict[str, str] = {}
         per_channel = ["" for _ in self.roles]
@@ -356,6 +407,8 @@ class PanelMMM:
             channel_pooling=channel_pooling,
             priors=dict(priors or {}),
             threads=int(threads),
+            tracker_n=trn,
+            noise=noise,
         )
         # after the build, so that a refused pooling raises without this warning first
         trust_only = [c for c, r in self.roles.items() if r == "trust"]
@@ -469,6 +522,10 @@ class PanelMMM:
                 f"{state.get('version') if isinstance(state, dict) else state!r}"
             )
         d = state["data"]
+        kwargs = dict(state["kwargs"])
+        kwargs.setdefault("noise", "iid")  # states from before noise= were fitted with iid residuals
+        kwargs.setdefault("tracker_n", None)
+        state = {**state, "kwargs": kwargs}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             PanelMMM.__init__(
@@ -791,7 +848,7 @@ class PanelFit:
 
     def _repr_html_(self) -> str:
         s = self.summary()
-        top = s[s["parameter"].isin(["alpha", "lam", "beta_median", "sigma", "gamma", "theta", "delta"])]
+        top = s[s["parameter"].isin(["alpha", "lam", "beta_median", "sigma", "ar1_phi", "gamma", "theta", "delta"])]
         table = str(top[["parameter", "term", "mean", "low", "high"]].to_html(float_format=lambda v: f"{v:.3g}"))
         return f"<b>PanelFit</b> ({html.escape(self.method)}), {len(self.model.geos)} geos" + table
 
