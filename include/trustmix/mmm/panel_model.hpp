@@ -792,6 +792,7 @@ class PanelTrustModel {
     Matrix& dA = ws.dA[static_cast<std::size_t>(g)];
     Matrix& H = ws.H[static_cast<std::size_t>(g)];
     for (int c = 0; c < C_; ++c) {
+      if (national_only_[static_cast<std::size_t>(c)]) continue;  // enters through the national series only
       transforms::geometric_adstock_recursive(d_.media[static_cast<std::size_t>(c)].col(g), p.alpha_geo(c, g), d_.max_lag,
                                               A.col(c), dA.col(c));
       transforms::detail::simd::logistic_series(A.col(c).data(), 0.5 * p.lam_geo(c, g), H.col(c).data(), T);
@@ -885,6 +886,7 @@ class PanelTrustModel {
     Matrix& A = ws.A[static_cast<std::size_t>(g)];
     Matrix& dA = ws.dA[static_cast<std::size_t>(g)];
     for (int c = 0; c < C_; ++c) {
+      if (national_only_[static_cast<std::size_t>(c)]) continue;  // its per-geo rows of ws.part stay 0
       const double glam = transforms::detail::simd::logistic_series_adjoint(
           A.col(c).data(), H.col(c).data(), gH.col(c).data(), 0.5 * p.lam_geo(c, g), ga.data(), T);
       part[r_lam_ + c] = glam;
@@ -1183,6 +1185,15 @@ class PanelTrustModel {
     }
     P_ = static_cast<int>(trust_idx_.size());
     S_ = static_cast<int>(conv_idx_.size());
+    // A trust-only channel under a national stock (national, national+geo) enters the
+    // likelihood only through the national series: its per-geo adstock and saturation
+    // would be computed for nothing (and its per-geo gradient is exactly 0), so the geo
+    // passes skip it.
+    national_only_.assign(static_cast<std::size_t>(C_), false);
+    if (d_.trust_level == TrustLevel::national || d_.trust_level == TrustLevel::national_geo)
+      for (int c = 0; c < C_; ++c)
+        national_only_[static_cast<std::size_t>(c)] = d_.trust[static_cast<std::size_t>(c)] &&
+                                                      !d_.conversion[static_cast<std::size_t>(c)];
     if (trust_enabled() && P_ == 0) fail("the trust stock needs at least one trust channel (or trust level off)");
     n_tracker_obs_ = 0;
     for (Eigen::Index i = 0; i < d_.tracker.size(); ++i) n_tracker_obs_ += std::isnan(d_.tracker.data()[i]) ? 0 : 1;
@@ -1322,6 +1333,7 @@ class PanelTrustModel {
   PanelModelPriors pr_;
   int G_ = 0, T_ = 0, C_ = 0, K_ = 0, P_ = 0, S_ = 0, n_ = 0, n_tracker_obs_ = 0;
   std::vector<int> trust_idx_, conv_idx_;
+  std::vector<bool> national_only_;  // C: skipped by the geo passes (layout())
   std::vector<Block> effect_blocks_, base_blocks_;
   std::vector<FreeBlock> alpha_blocks_, lam_blocks_;  // C each
   FreeBlock delta_block_, theta_block_;
