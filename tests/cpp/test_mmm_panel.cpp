@@ -76,6 +76,45 @@ void check_gradient(const PanelTrustModel& m, const Vector& z, const std::string
   }
 }
 
+/// The one-geo panel of national data: complete pooling, the national model's media,
+/// baseline, outcome, tracker (with its sampling errors) and noise.
+PanelModelData one_geo_panel(const TrustModelData& nd, bool trust) {
+  PanelModelData pd;
+  for (int c = 0; c < nd.media.cols(); ++c) pd.media.emplace_back(nd.media.col(c));
+  pd.trust = nd.trust;
+  pd.conversion = nd.conversion;
+  pd.effect_pooling.assign(4, Pooling::complete);
+  pd.baseline = {nd.baseline};
+  pd.baseline_pooling.assign(3, Pooling::complete);
+  pd.y = nd.y;
+  pd.trust_level = trust ? TrustLevel::national : TrustLevel::off;
+  if (nd.tracker.size() != 0) pd.tracker = nd.tracker;
+  if (nd.tracker_se.size() != 0) pd.tracker_se = nd.tracker_se;
+  pd.noise = nd.noise;
+  pd.max_lag = nd.max_lag;
+  return pd;
+}
+
+/// The panel parameters of the national model's parameters q (one geo).
+PanelModelParameters one_geo_parameters(const TrustModelParameters& q) {
+  PanelModelParameters p;
+  p.alpha = q.alpha;
+  p.lam = q.lam;
+  p.beta = q.beta;  // S x 1
+  p.b = q.b;
+  p.sigma = q.sigma;
+  p.kappa = q.kappa;
+  p.delta = q.delta;
+  p.g0 = q.g0;
+  p.gamma = q.gamma;
+  p.theta = q.theta;
+  p.tracker_a = q.tracker_a;
+  p.tracker_b = q.tracker_b;
+  p.tracker_sigma = q.tracker_sigma;
+  p.ar1 = q.ar1;
+  return p;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences_for_every_pooling_and_trust_level) {
@@ -105,39 +144,14 @@ BOOST_AUTO_TEST_CASE(one_geo_with_complete_pooling_is_the_national_model) {
       TrustModelData nd = trustmix::test::make_data(60, trust, tracker, 3);
       nd.shocks = Matrix::Zero(60, 0);
       const TrustModel nat(nd);
-      PanelModelData pd;
-      for (int c = 0; c < nd.media.cols(); ++c) pd.media.emplace_back(nd.media.col(c));
-      pd.trust = nd.trust;
-      pd.conversion = nd.conversion;
-      pd.effect_pooling.assign(4, Pooling::complete);
-      pd.baseline = {nd.baseline};
-      pd.baseline_pooling.assign(3, Pooling::complete);
-      pd.y = nd.y;
-      pd.trust_level = trust ? TrustLevel::national : TrustLevel::off;
-      if (tracker) pd.tracker = nd.tracker;
-      pd.max_lag = nd.max_lag;
-      const PanelTrustModel pan(pd);
+      const PanelTrustModel pan(one_geo_panel(nd, trust));
       std::mt19937_64 rng(2);
       std::normal_distribution<double> n(0.0, 0.4);
       for (int rep = 0; rep < 3; ++rep) {
         Vector zn = nat.initial_point();
         for (int i = 0; i < zn.size(); ++i) zn[i] += n(rng);
         const TrustModelParameters q = nat.constrain(zn);
-        PanelModelParameters p;
-        p.alpha = q.alpha;
-        p.lam = q.lam;
-        p.beta = q.beta;  // S x 1
-        p.b = q.b;
-        p.sigma = q.sigma;
-        p.kappa = q.kappa;
-        p.delta = q.delta;
-        p.g0 = q.g0;
-        p.gamma = q.gamma;
-        p.theta = q.theta;
-        p.tracker_a = q.tracker_a;
-        p.tracker_b = q.tracker_b;
-        p.tracker_sigma = q.tracker_sigma;
-        const Vector zp = pan.unconstrain(p);
+        const Vector zp = pan.unconstrain(one_geo_parameters(q));
         Vector gn(nat.dimension()), gp(pan.dimension());
         TrustModelWorkspace wn;
         PanelWorkspace wp;
@@ -615,22 +629,8 @@ BOOST_AUTO_TEST_CASE(one_geo_with_ar1_noise_and_tracker_sampling_errors_is_the_n
       for (int t = 0; t < 60; ++t) nd.tracker_se[t] = 0.02 + 0.03 * ((t * 7) % 5) / 4.0;
     }
     const TrustModel nat(nd);
-    PanelModelData pd;
-    for (int c = 0; c < nd.media.cols(); ++c) pd.media.emplace_back(nd.media.col(c));
-    pd.trust = nd.trust;
-    pd.conversion = nd.conversion;
-    pd.effect_pooling.assign(4, Pooling::complete);
-    pd.baseline = {nd.baseline};
-    pd.baseline_pooling.assign(3, Pooling::complete);
-    pd.y = nd.y;
-    pd.trust_level = TrustLevel::national;
-    pd.noise = Noise::ar1;
-    if (tracker) {
-      pd.tracker = nd.tracker;
-      pd.tracker_se = nd.tracker_se;
-    }
-    pd.max_lag = nd.max_lag;
-    const PanelTrustModel pan(pd);
+    const PanelTrustModel pan(one_geo_panel(nd, true));
+    BOOST_REQUIRE(pan.ar1());
     std::mt19937_64 rng(5);
     std::normal_distribution<double> n(0.0, 0.4);
     for (int rep = 0; rep < 3; ++rep) {
@@ -638,22 +638,7 @@ BOOST_AUTO_TEST_CASE(one_geo_with_ar1_noise_and_tracker_sampling_errors_is_the_n
       for (int i = 0; i < zn.size(); ++i) zn[i] += n(rng);
       const TrustModelParameters q = nat.constrain(zn);
       BOOST_REQUIRE(std::abs(q.ar1) > 0.0);
-      PanelModelParameters p;
-      p.alpha = q.alpha;
-      p.lam = q.lam;
-      p.beta = q.beta;
-      p.b = q.b;
-      p.sigma = q.sigma;
-      p.kappa = q.kappa;
-      p.delta = q.delta;
-      p.g0 = q.g0;
-      p.gamma = q.gamma;
-      p.theta = q.theta;
-      p.tracker_a = q.tracker_a;
-      p.tracker_b = q.tracker_b;
-      p.tracker_sigma = q.tracker_sigma;
-      p.ar1 = q.ar1;
-      const Vector zp = pan.unconstrain(p);
+      const Vector zp = pan.unconstrain(one_geo_parameters(q));
       Vector gn(nat.dimension()), gp(pan.dimension());
       TrustModelWorkspace wn;
       PanelWorkspace wp;
