@@ -64,6 +64,7 @@ def fit_and_compare(
     seed: int,
     noise: str = "iid",
     tracker_n: bool = False,
+    market_growth: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
     """Posterior increments per (geo, channel) with 90% bounds, joined to the truth."""
     # geo_panel gives each region its apportioned share of the national channel; PanelMMM
@@ -88,6 +89,7 @@ def fit_and_compare(
         tracker_n="trust_survey_n" if tracker_n else None,
         noise=noise,
         pooling={"effects": effects},
+        priors={"market_growth": market_growth} if market_growth else None,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -120,8 +122,14 @@ def main() -> None:
     ap.add_argument(
         "--tracker-n", action="store_true", help="give the survey's respondents (tracker_n): known sampling errors"
     )
+    ap.add_argument(
+        "--market-growth",
+        default=None,
+        help='"low,high": the market\'s own growth per year, 90%% range (priors={"market_growth": ...})',
+    )
     ap.add_argument("--csv", default=None, help="write every (world, pooling, geo, channel) row here")
     a = ap.parse_args()
+    growth = tuple(float(x) for x in a.market_growth.split(",")) if a.market_growth else None
     logging.getLogger("trustmix.mmm").setLevel(logging.ERROR)  # increments only: no note on missing ROI values
     rows: list[dict[str, Any]] = []
     frames: list[pd.DataFrame] = []
@@ -131,7 +139,7 @@ def main() -> None:
         panel = world_panel(seed, a.geos, a.periods, a.horizon)
         small = [f"r{g}" for g in range(a.small)]  # sizes increase with the index
         res = {
-            e: fit_and_compare(panel, e, a.chains, a.draws, a.tune, a.horizon, seed, a.noise, a.tracker_n)
+            e: fit_and_compare(panel, e, a.chains, a.draws, a.tune, a.horizon, seed, a.noise, a.tracker_n, growth)
             for e in ("partial", "none")
         }
         row: dict[str, Any] = {"world": seed}

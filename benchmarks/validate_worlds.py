@@ -57,7 +57,8 @@ panel size, ``TrustMMM(tracker_n="trust_survey_n")``), tracker_share (True: the 
 bounded share itself, ``TrustMMM(tracker_share=True, tracker_n="trust_survey_n")``; needs
 trust_form=bounded), link (identity, log: ``TrustMMM(link="log")``, mu = exp(eta)), noise (unset: the
 model's default, AR(1) residuals for the normal and lognormal likelihoods since the fourth session;
-iid: ``TrustMMM(noise="iid")``, the default of the runs recorded before it; ar1).
+iid: ``TrustMMM(noise="iid")``, the default of the runs recorded before it; ar1), market_growth
+("-0.02,0.02": the market's own growth per year, 90% range, ``priors={"market_growth": ...}``).
 
 ``--diagnose-residuals`` fits each world by MAP (with the ``--option`` settings) and prints
 the lag-1..4 autocorrelation of the standardised residuals (and, with noise=ar1, of the
@@ -105,6 +106,7 @@ DEFAULTS: dict[str, Any] = {
     "tracker_share": False,
     "link": "identity",
     "noise": None,
+    "market_growth": None,
 }
 
 
@@ -342,6 +344,9 @@ def build_model(case: Case, opt: dict[str, Any]) -> tuple[Any, pd.DataFrame, dic
     if opt["half_life_prior"]:
         lo, hi = (float(x) for x in str(opt["half_life_prior"]).split(","))
         priors["trust_half_life"] = (lo, hi)
+    if opt["market_growth"]:
+        lo, hi = (float(x) for x in str(opt["market_growth"]).split(","))
+        priors["market_growth"] = (lo, hi)
     model = tm.TrustMMM(
         df,
         date="week",

@@ -78,8 +78,11 @@ mm::TrustModelPriors priors_from_dict(const py::dict& d) {
                                                  {"rf_slope_sd_log", &p.rf_slope_sd_log},
                                                  {"rf_rate_shape", &p.rf_rate_shape},
                                                  {"rf_rate_rate", &p.rf_rate_rate}};
-  const std::map<std::string, Eigen::VectorXd*> vectors = {
-      {"roi_log_median", &p.roi_log_median}, {"roi_sd_log", &p.roi_sd_log}, {"roi_scale", &p.roi_scale}};
+  const std::map<std::string, Eigen::VectorXd*> vectors = {{"roi_log_median", &p.roi_log_median},
+                                                           {"roi_sd_log", &p.roi_sd_log},
+                                                           {"roi_scale", &p.roi_scale},
+                                                           {"baseline_mean", &p.baseline_mean},
+                                                           {"baseline_sd_k", &p.baseline_sd_k}};
   for (auto item : d) {
     const auto key = item.first.cast<std::string>();
     if (const auto v = vectors.find(key); v != vectors.end()) {
@@ -176,6 +179,10 @@ py::dict priors_to_dict(const mm::TrustModelPriors& p) {
     d["roi_sd_log"] = p.roi_sd_log;
     d["roi_scale"] = p.roi_scale;
   }
+  if (p.baseline_mean.size() != 0 || p.baseline_sd_k.size() != 0) {  // per-column baseline priors (market_growth)
+    d["baseline_mean"] = p.baseline_mean;
+    d["baseline_sd_k"] = p.baseline_sd_k;
+  }
   return d;
 }
 
@@ -221,7 +228,7 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
                       const std::vector<std::tuple<std::string, double, double>>& roi, const std::string& trust_form,
                       const Eigen::VectorXd& tracker_n, const std::vector<std::string>& rf, const RowMatrix& frequency,
                       double rf_shape, const py::list& lift_tests, bool tracker_share, const std::string& link,
-                      const std::string& noise) {
+                      const std::string& noise, const std::optional<std::pair<double, double>>& market_growth) {
   mm::TrustModelSpec spec;
   for (const auto& item : lift_tests) spec.lift_tests.push_back(lift_test_from_dict(item.cast<py::dict>()));
   if (roles.size() != channels.size())
@@ -257,6 +264,10 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
   if (trust_half_life) {
     spec.trust_half_life_low = trust_half_life->first;
     spec.trust_half_life_high = trust_half_life->second;
+  }
+  if (market_growth) {
+    spec.market_growth_low = market_growth->first;
+    spec.market_growth_high = market_growth->second;
   }
   for (const auto& [c, lo, hi] : roi) spec.roi_priors.push_back({c, lo, hi});
   if (!rf.empty()) {  // reach-and-frequency forms per channel: "", "hill" or "exposure"
@@ -666,6 +677,7 @@ void register_mmm(py::module_& m) {
           py::arg("tracker_n") = Eigen::VectorXd(), py::arg("rf") = std::vector<std::string>{},
           py::arg("frequency") = RowMatrix(), py::arg("rf_shape") = 1.0, py::arg("lift_tests") = py::list(),
           py::arg("tracker_share") = false, py::arg("link") = "identity", py::arg("noise") = "iid",
+          py::arg("market_growth") = py::none(),
           "trustmix::mmm::build: the model of a spec in raw units (scaling, baseline design, business-term priors);\n"
           "returns (TrustModel, dict of scales, names and the scaled data).");
 }

@@ -104,7 +104,8 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
                 std::vector<std::string> control_names, double period_days, int seasonality, bool trend, int max_lag,
                 const std::string& trust, const RowMatrix& tracker, const std::map<std::string, std::string>& pooling,
                 const std::vector<std::string>& channel_pooling, const py::dict& priors, int threads,
-                const RowMatrix& tracker_n, const std::string& noise) {
+                const RowMatrix& tracker_n, const std::string& noise,
+                const std::optional<std::pair<double, double>>& market_growth) {
   mm::PanelModelSpec s;
   s.geos = std::move(geos);
   s.channels = std::move(channels);
@@ -123,6 +124,10 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
   s.trust = trust_level_from_string(trust);
   s.tracker = tracker;
   s.tracker_n = tracker_n;
+  if (market_growth) {
+    s.market_growth_low = market_growth->first;
+    s.market_growth_high = market_growth->second;
+  }
   if (noise == "ar1") s.noise = mm::Noise::ar1;
   else if (noise != "iid") throw std::invalid_argument("noise must be 'iid' or 'ar1', got '" + noise + "'");
   for (const auto& [k, v] : pooling) {
@@ -271,7 +276,7 @@ void register_panel(py::module_& m) {
           py::arg("max_lag") = 12, py::arg("trust") = "national", py::arg("tracker") = RowMatrix(),
           py::arg("pooling") = std::map<std::string, std::string>{}, py::arg("channel_pooling") = std::vector<std::string>{},
           py::arg("priors") = py::dict(), py::arg("threads") = 1, py::arg("tracker_n") = RowMatrix(),
-          py::arg("noise") = "iid",
+          py::arg("noise") = "iid", py::arg("market_growth") = py::none(),
           "trustmix::mmm::build_panel: the panel model of a spec in raw units; returns (PanelModel, dict of scales).");
   auto inference = m.attr("inference").cast<py::module_>();
   py::class_<PanelUnconstrainedTarget> target(

@@ -369,6 +369,52 @@ BOOST_AUTO_TEST_CASE(spec_turns_business_term_priors_into_the_models_fields) {
   BOOST_TEST(b.model.roi_prior_count() == 1);
 }
 
+BOOST_AUTO_TEST_CASE(market_growth_prior_is_a_normal_on_the_trend_in_model_units) {
+  // market_growth (low, high) per year as a fraction of the outcome's mean: b_trend ~
+  // Normal((low + high) / 2 Y L, (high - low) / (2 z_0.95) Y L); the log density differs
+  // from the default model's by exactly the two Normal terms of the trend coefficient.
+  TrustModelSpec spec = make_spec(60);
+  const BuiltTrustModel plain = build(spec);
+  spec.market_growth_low = -0.02;
+  spec.market_growth_high = 0.04;
+  const BuiltTrustModel b = build(spec);
+  const auto& pr = b.model.priors();
+  const double years = 60 * 7.0 / 365.25, level = spec.outcome.mean() / b.scales.y_scale;
+  BOOST_TEST(close(pr.baseline_prior_mean(1), 0.01 * years * level, 1e-14));
+  BOOST_TEST(close(pr.baseline_prior_sd(1), 0.06 / (2 * 1.6448536269514722) * years * level, 1e-14));
+  BOOST_TEST(pr.baseline_prior_mean(0) == 0.0);
+  BOOST_TEST(pr.baseline_prior_sd(2) == pr.baseline_sd);
+  std::mt19937_64 rng(4);
+  std::normal_distribution<double> n(0.0, 0.3);
+  TrustModelWorkspace ws;
+  for (int rep = 0; rep < 3; ++rep) {
+    Vector z = b.model.initial_point();
+    for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+    Vector g(b.model.dimension()), g0(b.model.dimension()), scratch(b.model.dimension());
+    const double lp = b.model.log_density(z, g, ws), lp0 = plain.model.log_density(z, g0, ws);
+    const double b1 = b.model.constrain(z).b[1], m = pr.baseline_prior_mean(1), s = pr.baseline_prior_sd(1),
+                 s0 = pr.baseline_sd;
+    BOOST_TEST(close(lp - lp0, -0.5 * (b1 - m) * (b1 - m) / (s * s) + 0.5 * b1 * b1 / (s0 * s0), 1e-9, 1e-9));
+    const double h = 1e-5;
+    for (int i = 0; i < z.size(); ++i) {  // the exact gradient with the new prior
+      Vector zp = z, zm = z;
+      zp[i] += h;
+      zm[i] -= h;
+      const double fd = (b.model.log_density(zp, scratch, ws) - b.model.log_density(zm, scratch, ws)) / (2 * h);
+      BOOST_TEST(close(g[i], fd, 1e-5, 1e-5), "parameter " << i);
+    }
+  }
+  spec.link = Link::log;  // on ln(1 + growth) x years, no level
+  const BuiltTrustModel lg = build(spec);
+  BOOST_TEST(close(lg.model.priors().baseline_prior_mean(1), 0.5 * (std::log1p(-0.02) + std::log1p(0.04)) * years, 1e-14));
+  spec.link = Link::identity;
+  spec.trend = false;
+  BOOST_CHECK_THROW((void)build(spec), std::invalid_argument);
+  spec.trend = true;
+  spec.market_growth_high = -0.05;
+  BOOST_CHECK_THROW((void)build(spec), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(spec_errors_name_the_column_and_row) {
   auto message = [](TrustModelSpec s) -> std::string {
     try {

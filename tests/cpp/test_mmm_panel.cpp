@@ -650,9 +650,11 @@ BOOST_AUTO_TEST_CASE(one_geo_with_ar1_noise_and_tracker_sampling_errors_is_the_n
   }
 }
 
-BOOST_AUTO_TEST_CASE(ar1_and_tracker_n_through_build_panel_and_their_errors) {
-  // tracker_n gives sqrt(p (1 - p) / n) / sd per entry; a wrong shape or a bad entry is
-  // refused naming the geo and period.
+namespace {
+
+/// Two geos x 30 weeks, a geo trust channel and a geo conversion channel, a per-geo survey
+/// every other week asked of 400 (north) and 25 (south) people, AR(1) residuals.
+PanelModelSpec two_geo_spec() {
   const int T = 30, G = 2;
   PanelModelSpec s;
   s.geos = {"north", "south"};
@@ -677,6 +679,16 @@ BOOST_AUTO_TEST_CASE(ar1_and_tracker_n_through_build_panel_and_their_errors) {
     }
   s.noise = Noise::ar1;
   s.max_lag = 4;
+  return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(ar1_and_tracker_n_through_build_panel_and_their_errors) {
+  // tracker_n gives sqrt(p (1 - p) / n) / sd per entry; a wrong shape or a bad entry is
+  // refused naming the geo and period.
+  const PanelModelSpec s = two_geo_spec();
+  const int T = 30, G = 2;
   const BuiltPanelModel b = build_panel(s);
   BOOST_CHECK(b.model.ar1());
   const double sd = b.scales.tracker_sd;
@@ -708,4 +720,45 @@ BOOST_AUTO_TEST_CASE(ar1_and_tracker_n_through_build_panel_and_their_errors) {
   bad = s;
   bad.tracker = Matrix();
   BOOST_CHECK_MESSAGE(message(bad).find("tracker_n needs a tracker") != std::string::npos, message(bad));
+}
+
+BOOST_AUTO_TEST_CASE(market_growth_prior_on_the_panel_trend) {
+  // market_growth (low, high): the trend's prior Normal((low + high) / 2 Y L, (high - low) /
+  // (2 z_0.95) Y L); with the trend pooled completely the log density differs from the
+  // default's by exactly the two Normal terms of its one coefficient.
+  PanelModelSpec s = two_geo_spec();
+  s.trend_pooling = Pooling::complete;
+  const BuiltPanelModel plain = build_panel(s);
+  s.market_growth_low = -0.01;
+  s.market_growth_high = 0.05;
+  const BuiltPanelModel b = build_panel(s);
+  const TrustModelPriors& q = b.model.priors().base;
+  const double years = 30 * 7.0 / 365.25, level = b.model.data().y.mean();
+  BOOST_CHECK_CLOSE(q.baseline_prior_mean(1), 0.02 * years * level, 1e-10);
+  BOOST_CHECK_CLOSE(q.baseline_prior_sd(1), 0.06 / (2 * 1.6448536269514722) * years * level, 1e-10);
+  std::mt19937_64 rng(8);
+  std::normal_distribution<double> n(0.0, 0.3);
+  PanelWorkspace ws;
+  for (int rep = 0; rep < 3; ++rep) {
+    Vector z = b.model.initial_point();
+    for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+    Vector g(b.model.dimension());
+    const double lp = b.model.log_density(z, g, ws), lp0 = plain.model.log_density(z, g, ws);
+    const double b1 = b.model.constrain(z).b(1, 0), m = q.baseline_prior_mean(1), sd = q.baseline_prior_sd(1);
+    const double expected = -0.5 * (b1 - m) * (b1 - m) / (sd * sd) + 0.5 * b1 * b1 / (q.baseline_sd * q.baseline_sd);
+    BOOST_CHECK_SMALL(lp - lp0 - expected, 1e-9 * (1.0 + std::abs(lp)));
+  }
+  for (Pooling pool : {Pooling::none, Pooling::partial}) {  // the exact gradient under every pooling
+    s.trend_pooling = pool;
+    const BuiltPanelModel bp = build_panel(s);
+    std::mt19937_64 r2(9);
+    Vector z = bp.model.initial_point();
+    for (int i = 0; i < z.size(); ++i) z[i] += n(r2);
+    check_gradient(bp.model, z, std::string("market_growth, trend pooling ") + to_string(pool));
+  }
+  s.trend = false;
+  BOOST_CHECK_THROW((void)build_panel(s), std::invalid_argument);
+  s.trend = true;
+  s.market_growth_high = -0.02;
+  BOOST_CHECK_THROW((void)build_panel(s), std::invalid_argument);
 }

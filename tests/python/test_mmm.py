@@ -1,6 +1,7 @@
 """The trust-linked model from Python: gradient, exact decomposition, recovery of the
 truth of data generated from the model, ROI split, reduction, bad input."""
 
+import pickle
 import warnings
 
 import numpy as np
@@ -407,6 +408,35 @@ def test_trust_half_life_prior_in_weeks():
     core = model._core_priors()
     assert core["half_life_median"] == pytest.approx(np.sqrt(8 * 18))
     assert core["half_life_sd_log"] == pytest.approx(np.log(18 / 8) / (2 * 1.6448536269514722))
+
+
+def test_market_growth_prior_on_the_trend():
+    """priors={"market_growth": (low, high)}: b_trend ~ Normal(m, s) in model units, m =
+    (low + high) / 2 x years x the outcome's mean level, s = (high - low) / (2 z_0.95) x
+    years x level; a tight prior pins the fitted trend there, and it survives pickling."""
+    data, _ = simulate_trust_data(104, seed=1)
+    years = 104 * 7 / 365.25
+    model = _model(data, priors={"market_growth": (0.10, 0.12)})
+    core = model._core_priors()
+    level = float(np.mean(data["conversions"])) / model.y_scale
+    assert core["baseline_mean"][1] == pytest.approx(0.11 * years * level, rel=1e-12)
+    assert core["baseline_sd_k"][1] == pytest.approx(0.02 / (2 * 1.6448536269514722) * years * level, rel=1e-12)
+    assert core["baseline_mean"][0] == 0.0 and core["baseline_sd_k"][0] == core["baseline_sd"]
+    fit = model.fit(seed=0)
+    b_trend = float(np.asarray(fit.params["b"])[1])
+    # the data pull against a tight prior: within 3 prior sds of its mean
+    assert abs(b_trend - core["baseline_mean"][1]) < 3 * core["baseline_sd_k"][1]
+    default = _model(data).fit(seed=0)
+    assert abs(float(np.asarray(default.params["b"])[1]) - core["baseline_mean"][1]) > 3 * core["baseline_sd_k"][1]
+    again = pickle.loads(pickle.dumps(model))
+    assert again._core_priors()["baseline_mean"][1] == core["baseline_mean"][1]
+    assert "baseline_mean" not in _model(data)._core_priors()  # the default: one baseline_sd for every column
+    with pytest.raises(ValueError, match="market_growth needs the baseline's trend"):
+        _model(data, trend=False, priors={"market_growth": (-0.02, 0.02)})
+    with pytest.raises(ValueError, match=r"market_growth: the 90% range must be two finite numbers -1 < low < high"):
+        _model(data, priors={"market_growth": (0.02, -0.02)})
+    with pytest.raises(ValueError, match=r"prior 'market_growth' must be \(low, high\)"):
+        _model(data, priors={"market_growth": 0.02})
 
 
 def test_marginal_roi_and_response_curves(fitted):

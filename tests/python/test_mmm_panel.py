@@ -439,3 +439,20 @@ def test_ar1_and_tracker_n_bad_input() -> None:
     national.loc[national["geo"] == "g3", "asked"] = 50.0
     with pytest.raises(ValueError, match="different panel sizes across geos for a national tracker"):
         _model(national, **kw)
+
+
+def test_market_growth_prior_on_the_panel_trend() -> None:
+    """priors={"market_growth": (low, high)} puts Normal(m, s) on the trend's pooled
+    location; a prior far from what the data say moves the density, and the gradient
+    stays exact."""
+    df, _ = simulate_panel(3, geos=4, periods=52)
+    plain = _model(df, trend=True)
+    tight = _model(df, trend=True, priors={"market_growth": (0.4, 0.41)})
+    assert list(tight.parameter_names) == list(plain.parameter_names)
+    z = np.asarray(plain._core.initial_point())
+    assert tight.log_density(z)[0] < plain.log_density(z)[0] - 10.0  # a flat start is far from +40% a year
+    assert _fd_max_error(tight, 4) < 1e-5
+    with pytest.raises(ValueError, match="market_growth needs the baseline's trend"):
+        _model(df, trend=False, priors={"market_growth": (-0.02, 0.02)})
+    with pytest.raises(ValueError, match=r"prior 'market_growth' must be \(low, high\)"):
+        _model(df, trend=True, priors={"market_growth": "flat"})

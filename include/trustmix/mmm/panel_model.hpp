@@ -646,6 +646,7 @@ class PanelTrustModel {
     Pooling kind = Pooling::complete;
     bool log_scale = false;  // effects: value = exp(.), HalfNormal prior on the value
     double prior_sd = 1.0, pool_sd = 0.5;
+    double prior_mean = 0.0;  // baseline blocks: Normal(prior_mean, prior_sd) (TrustModelPriors per column)
     int offset = 0, G = 1;
     [[nodiscard]] int size() const { return kind == Pooling::complete ? 1 : kind == Pooling::none ? G : G + 2; }
     /// Values per geo (G) and, for partial, location (mu or m) and tau.
@@ -685,8 +686,9 @@ class PanelTrustModel {
           lp += -0.5 * value * value / s2 + free;
           g += -value * value / s2 + 1.0;
         } else {
-          lp += -0.5 * value * value / s2;
-          g += -value / s2;
+          const double r = value - prior_mean;
+          lp += -0.5 * r * r / s2;
+          g += -r / s2;
         }
       };
       if (kind == Pooling::complete) {
@@ -1174,6 +1176,14 @@ class PanelTrustModel {
           fail("tracker_se: entry ", i, " (period ", i % d_.tracker.rows(), ", column ", i / d_.tracker.rows(), ") is ",
                d_.tracker_se.data()[i], "; a measured entry needs a finite sampling error >= 0");
     }
+    const Eigen::Index K = d_.baseline.empty() ? 0 : d_.baseline.front().cols();
+    for (const Vector* v : {&pr_.base.baseline_mean, &pr_.base.baseline_sd_k})
+      if (v->size() != 0 && v->size() != K)
+        fail("per-column baseline priors need ", K, " entries (one per baseline column), got ", v->size());
+    for (Eigen::Index k = 0; k < pr_.base.baseline_sd_k.size(); ++k)
+      if (!(pr_.base.baseline_sd_k[k] > 0.0 && std::isfinite(pr_.base.baseline_sd_k[k])) ||
+          !std::isfinite(pr_.base.baseline_prior_mean(k)))
+        fail("baseline prior of column ", k, ": expected a finite mean and a finite sd > 0");
     if (ar1() && !(pr_.base.ar1_sd > 0.0 && std::isfinite(pr_.base.ar1_sd)))
       fail("ar1_sd (the prior sd of atanh phi) must be finite and > 0, got ", pr_.base.ar1_sd);
   }
@@ -1275,7 +1285,8 @@ class PanelTrustModel {
     for (int k = 0; k < K_; ++k) {
       Block& bl = base_blocks_[static_cast<std::size_t>(k)];
       bl.kind = d_.baseline_pooling[static_cast<std::size_t>(k)];
-      bl.prior_sd = pr_.base.baseline_sd;
+      bl.prior_sd = pr_.base.baseline_prior_sd(k);
+      bl.prior_mean = pr_.base.baseline_prior_mean(k);
       bl.pool_sd = pr_.baseline_pool_sd;
       add_block(bl, "b[" + sname(k) + "]", false);
     }
@@ -1407,6 +1418,14 @@ struct PanelModelSpec {
   /// so that a small geo's noisy survey weighs less than a large one's.
   Matrix tracker_n;
   Noise noise = Noise::iid;           ///< residuals per geo: iid or AR(1) (top of this file)
+  /// Business-term prior on the market's own growth per year as a fraction of the outcome's
+  /// mean (90% range; the national model's TrustModelSpec::market_growth_low / _high): the
+  /// trend coefficient (its pooled location under partial pooling, each geo's value under
+  /// none, the one value under complete) gets Normal(m, s) with m = (low + high) / 2 x Y x
+  /// L, s = (high - low) / (2 z_0.95) x Y x L, Y the years of data, L the mean scaled
+  /// outcome. NaN: Normal(0, baseline_sd). Needs trend = true.
+  double market_growth_low = std::numeric_limits<double>::quiet_NaN();
+  double market_growth_high = std::numeric_limits<double>::quiet_NaN();
   /// Pooling defaults (documented in docs/panel.md): each geo its own level and trend around
   /// the national one (partial), one seasonality and one effect per control for all geos
   /// (complete), channel effects log-normal around the channel's median (partial).
@@ -1664,7 +1683,23 @@ struct BuiltPanelModel {
       }
   d.half_life_pooling = spec.half_life_pooling;
   d.amplification_pooling = spec.amplification_pooling;
-  PanelTrustModel model(std::move(d), spec.priors);
+  PanelModelPriors priors = spec.priors;
+  if (!std::isnan(spec.market_growth_low) || !std::isnan(spec.market_growth_high)) {
+    const double lo = spec.market_growth_low, hi = spec.market_growth_high;
+    if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi && lo > -1.0))
+      fail(
+          "prior market_growth: the 90% range must be two finite numbers -1 < low < high (growth per year as a "
+          "fraction of the outcome's mean), got (",
+          lo, ", ", hi, ")");
+    if (!spec.trend) fail("prior market_growth needs the baseline's trend (trend = true)");
+    const double years = static_cast<double>(T) * spec.period_days / 365.25, level = d.y.mean();
+    if (!(level > 0.0)) fail("prior market_growth: the outcome's mean is not > 0; growth as a fraction of it needs one");
+    priors.base.baseline_mean = Vector::Zero(K);  // K: the baseline's columns (above)
+    priors.base.baseline_sd_k = Vector::Constant(K, priors.base.baseline_sd);
+    priors.base.baseline_mean[1] = 0.5 * (lo + hi) * years * level;  // column 1 is the trend (intercept first)
+    priors.base.baseline_sd_k[1] = (hi - lo) / (2.0 * detail::z90) * years * level;
+  }
+  PanelTrustModel model(std::move(d), priors);
   return BuiltPanelModel{std::move(spec), std::move(sc), std::move(model)};
 }
 

@@ -90,6 +90,18 @@ struct TrustModelSpec {
   TrustModelPriors priors;            ///< raw-parameter priors (the ROI fields are set by build())
   double trust_half_life_low = std::numeric_limits<double>::quiet_NaN();  ///< business-term prior, periods
   double trust_half_life_high = std::numeric_limits<double>::quiet_NaN();
+  /// Business-term prior on the market's own growth (the baseline's trend): a 90% range
+  /// (low, high) of the outcome's change per year that marketing does not explain, as a
+  /// fraction of its mean level (e.g. -0.02, 0.02: "flat within 2% a year"). The trend
+  /// coefficient b_trend (its column is t / T, so b_trend is the change over the data) gets
+  /// Normal(m, s) with m = (low + high) / 2 x Y x L, s = (high - low) / (2 z_0.95) x Y x L,
+  /// Y the years of data (T period_days / 365.25), L the outcome's mean in model units;
+  /// with the log link the same on ln(1 + growth) x Y. NaN: the default Normal(0,
+  /// baseline_sd). Needs trend = true. Why: a trust stock that PR builds over years rises
+  /// slowly like a trend, and the data alone split the rise between them poorly
+  /// (docs/validation.md, "Where press's bias comes from: the trend").
+  double market_growth_low = std::numeric_limits<double>::quiet_NaN();
+  double market_growth_high = std::numeric_limits<double>::quiet_NaN();
   std::vector<RoiPrior> roi_priors;
   /// Lift tests that calibrate the model (calibration.hpp; outcome units, periods of the data).
   std::vector<LiftTestSpec> lift_tests;
@@ -355,6 +367,27 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
                                                       spec.trust_half_life_high);
     pr.half_life_median = std::exp(m);
     pr.half_life_sd_log = s;
+  }
+  if (!std::isnan(spec.market_growth_low) || !std::isnan(spec.market_growth_high)) {
+    const double lo = spec.market_growth_low, hi = spec.market_growth_high;
+    if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi && lo > -1.0))
+      fail(
+          "prior market_growth: the 90% range must be two finite numbers -1 < low < high (growth per year as a "
+          "fraction of the outcome's mean), got (",
+          lo, ", ", hi, ")");
+    if (!spec.trend) fail("prior market_growth needs the baseline's trend (trend = true)");
+    const double years = static_cast<double>(T) * spec.period_days / 365.25;
+    const bool log_link = spec.link == Link::log;
+    const double level = log_link ? 1.0 : d.y.mean() / d.outcome_scale;  // the outcome's mean in model units
+    if (!log_link && !(level > 0.0))
+      fail("prior market_growth: the outcome's mean is ", level * sc.y_scale,
+           "; growth as a fraction of it needs a mean > 0");
+    const double a = log_link ? std::log1p(lo) : lo, b = log_link ? std::log1p(hi) : hi;
+    const Eigen::Index K_all = d.baseline.cols();
+    pr.baseline_mean = Vector::Zero(K_all);
+    pr.baseline_sd_k = Vector::Constant(K_all, pr.baseline_sd);
+    pr.baseline_mean[1] = 0.5 * (a + b) * years * level;  // column 1 is the trend (intercept first)
+    pr.baseline_sd_k[1] = (b - a) / (2.0 * detail::z90) * years * level;
   }
   if (!spec.roi_priors.empty()) {
     const auto S = static_cast<Eigen::Index>(sc.conversion_channels.size());

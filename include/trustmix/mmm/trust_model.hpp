@@ -204,6 +204,18 @@ struct TrustModelPriors {
   /// parameter itself (no Jacobian); 0.5 puts 90% of phi in (-0.68, 0.68) and lets the
   /// data of ~100 periods move it freely (the likelihood's sd of atanh phi is ~ 1/sqrt(T)).
   double ar1_sd = 0.5;
+  /// Per-column Normal priors of the baseline coefficients b_k ~ Normal(baseline_mean[k],
+  /// baseline_sd_k[k]) (scaled units), or empty: Normal(0, baseline_sd) for every column.
+  /// build() sets the trend's from a business-term prior on the market's growth
+  /// (TrustModelSpec::market_growth_low / _high).
+  Vector baseline_mean, baseline_sd_k;
+  /// The prior mean and sd of baseline coefficient k (the per-column entries or 0, baseline_sd).
+  [[nodiscard]] double baseline_prior_mean(Eigen::Index k) const {
+    return baseline_mean.size() > k ? baseline_mean[k] : 0.0;
+  }
+  [[nodiscard]] double baseline_prior_sd(Eigen::Index k) const {
+    return baseline_sd_k.size() > k ? baseline_sd_k[k] : baseline_sd;
+  }
 };
 
 /// Data of one fit. Media, outcome and tracker are expected already scaled (the Python
@@ -696,7 +708,8 @@ class TrustModel {
       if (intercept_col_ >= 0) {
         // b_0 = level - gamma Gbar_T: dL/db_0 (likelihood and its Normal prior, which
         // log_prior_and_jacobian adds for the free level) flows to gamma and to every G[t].
-        const double gb0 = gmu_.sum() - p.b[intercept_col_] / (pr_.baseline_sd * pr_.baseline_sd);
+        const double s0 = pr_.baseline_prior_sd(intercept_col_);
+        const double gb0 = gmu_.sum() - (p.b[intercept_col_] - pr_.baseline_prior_mean(intercept_col_)) / (s0 * s0);
         grad[o_gamma_] -= gb0 * gbar * p.gamma;
         gG_.array() -= gb0 * p.gamma / T;
       }
@@ -1247,6 +1260,13 @@ class TrustModel {
     if (!d_.y.allFinite()) fail("the outcome y must be finite (no NaN)");
     if (d_.media.rows() != T) fail("media has ", d_.media.rows(), " rows, the outcome has ", T);
     if (d_.baseline.rows() != T) fail("baseline design has ", d_.baseline.rows(), " rows, the outcome has ", T);
+    for (const Vector* v : {&pr_.baseline_mean, &pr_.baseline_sd_k})
+      if (v->size() != 0 && v->size() != d_.baseline.cols())
+        fail("per-column baseline priors need ", d_.baseline.cols(), " entries (one per baseline column), got ", v->size());
+    for (Eigen::Index k = 0; k < pr_.baseline_sd_k.size(); ++k)
+      if (!(pr_.baseline_sd_k[k] > 0.0 && std::isfinite(pr_.baseline_sd_k[k])) || !std::isfinite(pr_.baseline_prior_mean(k)))
+        fail("baseline prior of column ", k, ": mean ", pr_.baseline_prior_mean(k), ", sd ", pr_.baseline_sd_k[k],
+             "; expected a finite mean and a finite sd > 0");
     if (d_.shocks.cols() > 0 && d_.shocks.rows() != T) fail("shocks have ", d_.shocks.rows(), " rows, the outcome has ", T);
     if (d_.shocks.cols() == 0) d_.shocks.resize(T, 0);
     if (d_.tracker.size() != 0 && d_.tracker.size() != T)
@@ -1834,8 +1854,9 @@ class TrustModel {
       }
     }
     for (int k = 0; k < K_; ++k) {
-      lp += -0.5 * p.b[k] * p.b[k] / (pr_.baseline_sd * pr_.baseline_sd);
-      grad[o_b_ + k] += -p.b[k] / (pr_.baseline_sd * pr_.baseline_sd);
+      const double r = p.b[k] - pr_.baseline_prior_mean(k), sk = pr_.baseline_prior_sd(k);
+      lp += -0.5 * r * r / (sk * sk);
+      grad[o_b_ + k] += -r / (sk * sk);
     }
     if (d_.likelihood == Likelihood::negative_binomial) {
       // 1/sqrt(phi) ~ HalfNormal(phi_sd) and the log Jacobian z: -1/(2 s^2 phi) - z/2.

@@ -104,6 +104,7 @@ def build(
     tracker_share: bool = False,
     link: str = "identity",
     noise: str = "iid",
+    market_growth: tuple[_Float, _Float] | None = None,
 ) -> tuple[TrustModel, dict[str, Any]]: ...
 def constrained_draws(model: TrustModel, draws: npt.ArrayLike, threads: _Int = 0) -> npt.NDArray[np.float64]: ...
 def counterfactual(
@@ -223,6 +224,7 @@ def build_panel(
     threads: _Int = 1,
     tracker_n: npt.ArrayLike = ...,
     noise: str = "iid",
+    market_growth: tuple[_Float, _Float] | None = None,
 ) -> tuple[PanelModel, dict[str, Any]]: ...
 
 class PanelRoiDraws:

@@ -48,7 +48,7 @@ from trustmix.mmm import _calibration
 
 _ROLES = ("trust", "conversion", "both")
 _LIKELIHOODS = ("normal", "lognormal", "negative_binomial")
-_BUSINESS_PRIORS = ("roi", "trust_half_life")
+_BUSINESS_PRIORS = ("roi", "trust_half_life", "market_growth")
 
 
 _log = logging.getLogger("trustmix.mmm")
@@ -106,6 +106,15 @@ class TrustMMM:
 
         - ``"trust_half_life": (low, high)``: the trust stock's half-life lies in
           [low, high] periods with 90% prior probability (a LogNormal);
+        - ``"market_growth": (low, high)``: the outcome's own growth per year that
+          marketing does not explain (the baseline's trend), as a fraction of its mean,
+          lies in [low, high] with 90% prior probability (a Normal on the trend
+          coefficient; with ``link="log"`` on ln(1 + growth) per year). ``(-0.02, 0.02)``
+          says "the market is flat within 2% a year". Without it the trend has the wide
+          ``baseline_sd`` prior, and a trust stock that PR builds over years, which rises
+          slowly like a trend, shares its rise with the trend: on simulated worlds without a
+          trend that put PR's effect 20-40% low (docs/validation.md, "Where press's bias
+          comes from: the trend"). Needs ``trend=True``;
         - ``"roi": {channel: (low, high)}``: a conversion channel's ROI, (value - spend) /
           spend as in :meth:`TrustFit.roi`, lies in [low, high] with 90% prior
           probability. The ROI is then the channel's free parameter (LogNormal on
@@ -549,6 +558,12 @@ class TrustMMM:
         if "trust_half_life" in self.priors:
             lo, hi = self.priors["trust_half_life"]
             half_life = (float(lo), float(hi))
+        growth = None
+        if "market_growth" in self.priors:
+            g = self.priors["market_growth"]
+            if isinstance(g, (str, bytes)) or not hasattr(g, "__len__") or len(g) != 2:
+                raise ValueError(f"prior 'market_growth' must be (low, high) growth per year, got {g!r}")
+            growth = (float(g[0]), float(g[1]))
         roi: list[tuple[str, float, float]] = []
         if "roi" in self.priors:
             if not isinstance(self.priors["roi"], Mapping):
@@ -590,6 +605,7 @@ class TrustMMM:
             value_per_outcome=float("nan") if self.value_per_outcome is None else self.value_per_outcome,
             priors=core_priors,
             trust_half_life=half_life,
+            market_growth=growth,
             roi=roi,
             trust_form=trust_form,
             tracker_n=df[tracker_n].to_numpy(dtype=float) if tracker_n is not None else np.zeros(0),

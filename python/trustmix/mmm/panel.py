@@ -101,7 +101,11 @@ class PanelMMM:
         Prior settings: the national model's names (``beta_sd``, ``baseline_sd``, ...)
         and ``effect_pool_sd``, ``baseline_pool_sd``, ``adstock_pool_sd``,
         ``saturation_pool_sd``, ``half_life_pool_sd``, ``amplification_pool_sd`` (partial
-        pooling's geo spread) and ``stock_deviation_sd`` (the "national+geo" multipliers').
+        pooling's geo spread) and ``stock_deviation_sd`` (the "national+geo" multipliers'),
+        and ``"market_growth": (low, high)``: the market's own growth per year as a
+        fraction of the outcome's mean, 90% range, a Normal prior on the trend (its pooled
+        location under partial pooling; :class:`~trustmix.mmm.TrustMMM`'s
+        ``market_growth``, docs/mmm.md).
     no_media : "warn" or "error"
         A geo whose geo channels are all zero: kept with a warning (its effects come from the
         pooling and the prior) or refused.
@@ -144,7 +148,7 @@ class PanelMMM:
         trend: bool = True,
         max_lag: int = 12,
         value_per_outcome: float | None = None,
-        priors: Mapping[str, float] | None = None,
+        priors: Mapping[str, Any] | None = None,
         no_media: str = "warn",
         threads: int = 1,
         tracker_n: str | None = None,
@@ -383,6 +387,12 @@ class PanelMMM:
             "amplification": "complete",
             **groups,
         }
+        growth = None
+        if priors and "market_growth" in priors:
+            g = priors["market_growth"]
+            if isinstance(g, (str, bytes)) or not hasattr(g, "__len__") or len(g) != 2:
+                raise _fail(f"prior 'market_growth' must be (low, high) growth per year, got {g!r}")
+            growth = (float(g[0]), float(g[1]))
         step = np.median(np.diff(dates.values).astype("timedelta64[s]").astype(float)) / 86400.0
         self.period_days = float(step)
         self._spend_raw = spends
@@ -405,10 +415,11 @@ class PanelMMM:
             tracker=tr,
             pooling=groups,
             channel_pooling=channel_pooling,
-            priors=dict(priors or {}),
+            priors={k: v for k, v in (priors or {}).items() if k != "market_growth"},
             threads=int(threads),
             tracker_n=trn,
             noise=noise,
+            market_growth=growth,
         )
         # after the build, so that a refused pooling raises without this warning first
         trust_only = [c for c, r in self.roles.items() if r == "trust"]
