@@ -40,9 +40,9 @@ inline plan::Criterion plan_criterion(const std::string& goal, const std::string
 
 /// plan::SolverSettings of the bindings' solver arguments (see SolverSettings for each),
 /// stopped by `stop` (the flag run_interruptible sets on Ctrl-C).
-inline plan::SolverSettings solver_settings(const std::string& algorithm, int starts, int max_evaluations,
-                                            double ftol_rel, double xtol_rel, std::uint64_t seed,
-                                            const Eigen::MatrixXd& start, const std::atomic<bool>& stop) {
+inline plan::SolverSettings solver_settings(const std::string& algorithm, int starts, int max_evaluations, double ftol_rel,
+                                            double xtol_rel, std::uint64_t seed, const Eigen::MatrixXd& start,
+                                            const std::atomic<bool>& stop) {
   plan::SolverSettings st;
   st.algorithm = algorithm;
   st.starts = starts;

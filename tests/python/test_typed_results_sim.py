@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import trustmix as tm
@@ -272,8 +273,6 @@ def test_latent_class_fit_criteria_are_the_closed_forms():
 
 def test_latent_class_result_of_state_version_1_still_loads():
     rng = np.random.default_rng(5)
-    import pandas as pd
-
     d = pd.DataFrame(rng.integers(1, 3, size=(200, 4)), columns=list("ABCD"))
     res = tm.audience.latent_classes(d, items=list("ABCD"), classes=2, starts=3, seed=1)[2]
     state = res.__getstate__()
@@ -313,3 +312,75 @@ def test_reach_curve_pickles_by_the_versioned_helper_and_reads_the_flat_state():
         bad.__setstate__((2, {"kind": "nbd"}))
     with pytest.raises(ValueError, match="cannot unpickle ReachCurve"):
         bad.__setstate__((1, "nbd", 1e6))
+
+
+def test_off_policy_estimates_are_the_closed_forms():
+    rng = np.random.default_rng(7)
+    n, contexts, arms = 500, 2, 3
+    action = rng.integers(0, arms, n)
+    context = rng.integers(0, contexts, n)
+    reward = rng.random(n) < 0.2 + 0.1 * action
+    propensity = np.full(n, 1.0 / arms)
+    target = np.array([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2]])
+    args = (action, context, reward.astype(float), propensity, target.reshape(-1), contexts, arms)
+    ips = _core.experiments.inverse_propensity(*args)
+    assert type(ips).__name__ == "OffPolicyEstimate"
+    v = target[context, action] / propensity * reward
+    assert ips.value == pytest.approx(v.mean(), rel=1e-14)
+    assert ips.std_error == pytest.approx(v.std(ddof=1) / math.sqrt(n), rel=1e-12)
+    dr = _core.experiments.doubly_robust(*args)
+    assert math.isfinite(dr.value) and dr.std_error > 0
+    _round_trip(ips)
+    _round_trip(dr)
+
+
+def test_persona_allocation_attributes_and_the_wrappers_attrs():
+    n = np.array([[100.0, 120.0, 90.0], [80.0, 60.0, 70.0]])
+    conv = np.array([[10.0, 18.0, 9.0], [4.0, 9.0, 6.0]])
+    b = _core.experiments.allocation_by_persona(n, conv, policy="thompson")
+    assert type(b).__name__ == "PersonaAllocation"
+    assert (b.personas, b.arms) == (2, 3) and b.shares.shape == (2, 3)
+    np.testing.assert_allclose(b.shares.sum(axis=1), 1.0, atol=1e-12)
+    assert b.pooling_strength >= 0 and b.between_persona_sd.size == 0
+    g = _core.experiments.allocation_by_persona(n, conv, conv * 1.5, policy="thompson", reward="gaussian")
+    assert math.isnan(g.pooling_strength) and g.between_persona_sd.shape == (3,)
+    np.testing.assert_allclose(g.shares.sum(axis=1), 1.0, atol=1e-12)
+    _round_trip(b)
+    _round_trip(g)
+
+
+def test_statistics_from_table_takes_the_count_tables_columns():
+    import trustmix.attribution as ta
+
+    paths = pd.DataFrame(
+        {
+            "path": ["a > b", "b", "c > a > b", "a"],
+            "conversions": [1, 0, 2, 1],
+            "value": [10.0, 0.0, 5.0, 3.0],
+            "nulls": [0, 1, 0, 2],
+        }
+    )
+    st = ta.Statistics.from_journeys(ta.Journeys.from_paths(paths, value="value", nulls="nulls"), orders=[1, 2])
+    table = st._state.to_table()
+    assert type(table).__name__ == "CountTable"
+    again = _core.attribution.Statistics.from_table(
+        statistic=list(table.statistic),
+        order=table.order,
+        position=table.position,
+        key=list(table.key),
+        target=list(table.target),
+        units_high=table.units_high,
+        units_low=table.units_low,
+    )
+    assert again == st._state
+    assert ta.Statistics.from_table(st.to_table()) == st
+    with pytest.raises(ValueError, match="all columns must have the same length"):
+        _core.attribution.Statistics.from_table(
+            statistic=list(table.statistic),
+            order=table.order[:-1],
+            position=table.position,
+            key=list(table.key),
+            target=list(table.target),
+            units_high=table.units_high,
+            units_low=table.units_low,
+        )
