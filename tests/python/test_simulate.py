@@ -233,31 +233,26 @@ def test_zero_change_counterfactual_is_exactly_equal():
     assert (ch["short_term_conversions"] + ch["long_term_conversions"] == ch["conversions"]).all()
 
 
-def test_validation_errors_name_field_and_value():
+# One wrong field of tiny()'s spec per row: (part, index, key, value, the error it gives).
+_BAD_FIELDS = [
+    ("channels", 1, "ctr", 1.5, r"channel 'instagram': ctr must be in \[0, 1\], got 1.5"),
+    ("audiences", 0, "size", -5, r"Audience 'Skeptical Sam': size must be .* got -5"),
+    ("audiences", 1, "base_conversion_rate", 1.2, r"base_conversion_rate must be in \[0, 1\], got 1.2"),
+    ("campaigns", 0, "channel", "snapchat", r"Campaign 'ig': unknown channel 'snapchat'"),
+    ("pr_activities", 0, "kind", "podcast", r"pr_activities\[0\]: kind must be one of"),
+    ("channels", 0, "trust_gian", 1.0, r"unknown key\(s\) \['trust_gian'\] in channels\[0\]"),
+]
+
+
+@pytest.mark.parametrize(("part", "index", "key", "value", "message"), _BAD_FIELDS)
+def test_validation_errors_name_field_and_value(part, index, key, value, message):
     bad = tiny()
-    bad["channels"][1]["ctr"] = 1.5
-    with pytest.raises(ValueError, match=r"channel 'instagram': ctr must be in \[0, 1\], got 1.5"):
+    bad[part][index][key] = value
+    with pytest.raises(ValueError, match=message):
         sim.World(bad)
-    bad = tiny()
-    bad["audiences"][0]["size"] = -5
-    with pytest.raises(ValueError, match=r"Audience 'Skeptical Sam': size must be .* got -5"):
-        sim.World(bad)
-    bad = tiny()
-    bad["audiences"][1]["base_conversion_rate"] = 1.2
-    with pytest.raises(ValueError, match=r"base_conversion_rate must be in \[0, 1\], got 1.2"):
-        sim.World(bad)
-    bad = tiny()
-    bad["campaigns"][0]["channel"] = "snapchat"
-    with pytest.raises(ValueError, match=r"Campaign 'ig': unknown channel 'snapchat'"):
-        sim.World(bad)
-    bad = tiny()
-    bad["pr_activities"][0]["kind"] = "podcast"
-    with pytest.raises(ValueError, match=r"pr_activities\[0\]: kind must be one of"):
-        sim.World(bad)
-    bad = tiny()
-    bad["channels"][0]["trust_gian"] = 1.0
-    with pytest.raises(ValueError, match=r"unknown key\(s\) \['trust_gian'\] in channels\[0\]"):
-        sim.World(bad)
+
+
+def test_validation_errors_of_scenario_freq_and_mode():
     with pytest.raises(ValueError, match="unknown scenario 'nope'"):
         sim.World.from_scenario("nope")
     world = sim.World(tiny())
