@@ -586,7 +586,6 @@ class SimulationResult:
         self._raw = raw
         ch, seg = world.channels, world.segments
         self.panel = self._make_panel(raw, ch)
-        T, S, C = raw.impressions.shape
         idx = pd.MultiIndex.from_product([self.dates, seg, ch], names=["date", "segment", "channel"])
         self.segment_panel = pd.DataFrame(
             {k: getattr(raw, k).reshape(-1) for k in ("impressions", "reach", "clicks", "visits")}, index=idx
@@ -652,24 +651,28 @@ class SimulationResult:
         self.__dict__.update(state)
 
     def _make_panel(self, raw: _core.simulate.RunResult, ch: list[str]) -> pd.DataFrame:
+        # each attribute read once: the result's attributes are fresh copies
+        spend, mentions = raw.spend, raw.mentions
+        per_segment = {k: getattr(raw, k) for k in ("impressions", "reach", "clicks", "visits")}
         cols: dict[str, Any] = {}
         for c, name in enumerate(ch):
-            cols[f"spend_{name}"] = raw.spend[:, c]
-            for k in ("impressions", "reach", "clicks", "visits"):
-                cols[f"{k}_{name}"] = getattr(raw, k)[:, :, c].sum(axis=1)
-            cols[f"mentions_{name}"] = raw.mentions[:, c]
+            cols[f"spend_{name}"] = spend[:, c]
+            for k, a in per_segment.items():
+                cols[f"{k}_{name}"] = a[:, :, c].sum(axis=1)
+            cols[f"mentions_{name}"] = mentions[:, c]
         # Coverage of crises (sentiment -1) and good news (+1) counts as own mentions too.
-        own = raw.mentions.sum(axis=1)
-        pos = raw.positive_mentions.sum(axis=1) + raw.news_mentions
-        neg = raw.negative_mentions.sum(axis=1) + raw.crisis_mentions
-        own_all = own + raw.news_mentions + raw.crisis_mentions
+        news, crisis, size = raw.news_mentions, raw.crisis_mentions, raw.survey_size
+        own = mentions.sum(axis=1)
+        pos = raw.positive_mentions.sum(axis=1) + news
+        neg = raw.negative_mentions.sum(axis=1) + crisis
+        own_all = own + news + crisis
         comp = raw.competitor_mentions
         with np.errstate(divide="ignore", invalid="ignore"):
             cols["mentions"] = own_all
             cols["share_of_voice"] = np.where(own_all + comp > 0, own_all / (own_all + comp), np.nan)
             cols["net_sentiment"] = np.where(own_all > 0, (pos - neg) / own_all, np.nan)
-            cols["trust_survey"] = np.where(raw.survey_size > 0, raw.survey_trusting / raw.survey_size, np.nan)
-        cols["trust_survey_n"] = raw.survey_size
+            cols["trust_survey"] = np.where(size > 0, raw.survey_trusting / size, np.nan)
+        cols["trust_survey_n"] = size
         cols["conversions"] = raw.conversions.sum(axis=1)
         cols["revenue"] = raw.revenue.sum(axis=1)
         return pd.DataFrame(cols, index=self.dates)
