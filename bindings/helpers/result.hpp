@@ -17,6 +17,10 @@
 //
 //   helpers::shaped<RunResult>("conversions", [](auto& r) -> auto& { return r.conversions; },
 //       [](const RunResult& r) { return helpers::Shape{r.periods, r.segments}; }, "T x S.");
+//
+// `nested(...)` is a shaped row with the member's own (1-d) shape, and a `converted(...)`
+// row writes and reads a member through two functions (a nested struct crossing as the dict
+// the other bound functions take).
 // Every result class gets a `__repr__` naming its attributes (arrays by dtype and shape),
 // and, with a pickle version > 0, pickling through make_pickle with the members in a dict.
 #include <pybind11/eigen.h>
