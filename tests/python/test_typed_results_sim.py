@@ -363,24 +363,17 @@ def test_statistics_from_table_takes_the_count_tables_columns():
     st = ta.Statistics.from_journeys(ta.Journeys.from_paths(paths, value="value", nulls="nulls"), orders=[1, 2])
     table = st._state.to_table()
     assert type(table).__name__ == "CountTable"
-    again = _core.attribution.Statistics.from_table(
-        statistic=list(table.statistic),
-        order=table.order,
-        position=table.position,
-        key=list(table.key),
-        target=list(table.target),
-        units_high=table.units_high,
-        units_low=table.units_low,
-    )
+    columns = {
+        "statistic": list(table.statistic),
+        "order": table.order,
+        "position": table.position,
+        "key": list(table.key),
+        "target": list(table.target),
+        "units_high": table.units_high,
+        "units_low": table.units_low,
+    }
+    again = _core.attribution.Statistics.from_table(**columns)
     assert again == st._state
     assert ta.Statistics.from_table(st.to_table()) == st
     with pytest.raises(ValueError, match="all columns must have the same length"):
-        _core.attribution.Statistics.from_table(
-            statistic=list(table.statistic),
-            order=table.order[:-1],
-            position=table.position,
-            key=list(table.key),
-            target=list(table.target),
-            units_high=table.units_high,
-            units_low=table.units_low,
-        )
+        _core.attribution.Statistics.from_table(**{**columns, "order": table.order[:-1]})
