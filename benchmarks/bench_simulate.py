@@ -44,15 +44,15 @@ def case_agent(people: float, threads: int) -> dict:
     t0 = time.perf_counter()
     raw = world._core.run("agent", periods=365, period_days=1, threads=threads, agent_scale=1.0, record_touches=False)
     dt = time.perf_counter() - t0
-    n = raw["population"].sum()
+    n = raw.population.sum()
     return {
         "seconds": dt,
         "person_days_per_s": n * 365 / dt,
         "people": float(n),
-        "conversions": float(raw["conversions"].sum()),
-        "expected": float(raw["expected_conversions"].sum()),
+        "conversions": float(raw.conversions.sum()),
+        "expected": float(raw.expected_conversions.sum()),
         "checksum": float(
-            (raw["conversions"] * np.arange(1, raw["conversions"].size + 1).reshape(raw["conversions"].shape)).sum()
+            (raw.conversions * np.arange(1, raw.conversions.size + 1).reshape(raw.conversions.shape)).sum()
         ),
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -65,8 +65,8 @@ def case_agent_touches(people: float, threads: int) -> dict:
     dt = time.perf_counter() - t0
     return {
         "seconds": dt,
-        "touches": int(raw["touch_user"].size),
-        "people": float(raw["population"].sum()),
+        "touches": int(raw.touch_user.size),
+        "people": float(raw.population.sum()),
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -77,7 +77,7 @@ def case_segment(engine: str) -> dict:
     t0 = time.perf_counter()
     if engine == "trustmix":
         raw = world._core.run("segment", periods=periods, period_days=7, threads=2)
-        exp, conv = raw["expected_conversions"], raw["conversions"]
+        exp, conv = raw.expected_conversions, raw.conversions
     else:
         # the test oracle, not shipped: tests/python/_simulate_reference.py
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))

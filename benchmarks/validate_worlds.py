@@ -326,7 +326,7 @@ def truth_share_smm_from_pr(world: Any, periods: int, roles: dict[str, str], spe
 
     def expected(remove: list[str]) -> float:
         raw = world._core.run("segment", periods=periods, period_days=7, threads=1, remove=remove)
-        return float(raw["expected_conversions"].sum())
+        return float(raw.expected_conversions.sum())
 
     with_pr = expected([]) - expected(smm)
     without_pr = expected(pr) - expected(pr + smm)
@@ -511,12 +511,12 @@ def diagnose_half_life(case: Case) -> dict[str, float]:
     world = tm.simulate.World(case.spec, seed=case.seed)
     T = case.periods
     raw = world._core.run("segment", periods=T, period_days=7, threads=1)
-    g = raw["expected_trusting"].sum(axis=1) / raw["population"].sum()
+    g = raw.expected_trusting.sum(axis=1) / raw.population.sum()
     drive = world._core.drive(periods=T, period_days=7)
     trust = [j for j, c in enumerate(case.spec["channels"]) if c.get("role") in ("trust", "both")]
-    x = np.asarray(drive["impressions"], dtype=float)[:, trust]
+    x = np.asarray(drive.impressions, dtype=float)[:, trust]
     x = x / np.where(x.max(axis=0) > 0, x.max(axis=0), 1.0)
-    d = np.asarray(drive["severity_loss"], dtype=float)[:, None]
+    d = np.asarray(drive.severity_loss, dtype=float)[:, None]
     prev, now = g[:-1], g[1:]
     out = {"world": case.name, "half_life_true": case.spec["trust"]["half_life_days"] / 7.0}
     for name, inflow, shock in (

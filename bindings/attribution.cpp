@@ -85,16 +85,21 @@ ta::JourneyStore store_from_arrays(std::vector<std::string> channels, const Int6
   return s;
 }
 
-ta::CountTable table_from_dict(const py::dict& d) {
+using UInt64Array = py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>;
+
+/// A count table of its columns (Statistics.from_table's arguments); the core checks that
+/// they have the same length.
+ta::CountTable count_table(std::vector<std::string> statistic, const Int32Array& order, const Int32Array& position,
+                           std::vector<std::string> key, std::vector<std::string> target, const Int64Array& units_high,
+                           const UInt64Array& units_low) {
   ta::CountTable t;
-  t.statistic = d["statistic"].cast<std::vector<std::string>>();
-  t.order = to_vector(d["order"].cast<Int32Array>());
-  t.position = to_vector(d["position"].cast<Int32Array>());
-  t.key = d["key"].cast<std::vector<std::string>>();
-  t.target = d["target"].cast<std::vector<std::string>>();
-  t.units_high = to_vector(d["units_high"].cast<Int64Array>());
-  const auto low = d["units_low"].cast<py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>>();
-  t.units_low.assign(low.data(), low.data() + low.size());
+  t.statistic = std::move(statistic);
+  t.order = to_vector(order);
+  t.position = to_vector(position);
+  t.key = std::move(key);
+  t.target = std::move(target);
+  t.units_high = to_vector(units_high);
+  t.units_low.assign(units_low.data(), units_low.data() + units_low.size());
   return t;
 }
 
@@ -429,7 +434,19 @@ void register_attribution(pybind11::module_& m) {
       .def("to_bytes", [](const ta::AttributionStats& s) { return py::bytes(s.to_bytes()); })
       .def_static("from_bytes", [](const py::bytes& b) { return ta::AttributionStats::from_bytes(std::string_view(b)); })
       .def("to_table", [](const ta::AttributionStats& s) { return ta::to_table(s); })
-      .def_static("from_table", [](const py::dict& d) { return ta::from_table(table_from_dict(d)); })
+      .def_static(
+          "from_table",
+          [](std::vector<std::string> statistic, const Int32Array& order, const Int32Array& position,
+             std::vector<std::string> key, std::vector<std::string> target, const Int64Array& units_high,
+             const UInt64Array& units_low) {
+            return ta::from_table(count_table(std::move(statistic), order, position, std::move(key), std::move(target),
+                                              units_high, units_low));
+          },
+          py::kw_only(), py::arg("statistic"), py::arg("order"), py::arg("position"), py::arg("key"), py::arg("target"),
+          py::arg("units_high"), py::arg("units_low"),
+          "Statistics of a count table's columns (the CountTable of to_table(); rows may repeat and come in any "
+          "order): int32 order and position, int64 units_high and uint64 units_low (a count in units of 2^-64 is "
+          "units_high 2^64 + units_low).")
       .def(helpers::make_pickle<ta::AttributionStats, py::bytes>(
           "Statistics", 1, [](const ta::AttributionStats& s) { return py::bytes(s.to_bytes()); },
           [](const py::bytes& b) { return ta::AttributionStats::from_bytes(std::string_view(b)); }));

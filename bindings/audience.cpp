@@ -1,5 +1,7 @@
 // trustmix::audience bound to Python. Thin: arguments become a C++ Survey / model first,
-// the GIL is released around the C++ work, results come back as numpy arrays in dicts.
+// the GIL is released around the C++ work, results come back as typed result classes of
+// numpy arrays (helpers::bind_result); a latent class model crosses as the dict its functions
+// take (model_to_dict / model_from_dict).
 // The pythonic layer (trustmix.audience) builds DataFrames and result objects.
 #include <pybind11/eigen.h>
 #include <pybind11/numpy.h>
@@ -108,40 +110,44 @@ ta::LatentClassModel model_from_dict(const py::dict& d) {
   return m;
 }
 
-py::dict fit_to_dict(const ta::LatentClassFit& f) {
+/// A ReachCurve from its fields; validated.
+ta::ReachCurve curve_from_dict(const py::dict& d) {
+  ta::ReachCurve c;
+  c.kind = ta::reach_kind_from_string(helpers::need<std::string>(d, "kind"));
+  c.population = helpers::need<double>(d, "population");
+  c.reachable = helpers::need<double>(d, "reachable");
+  c.shape = helpers::need<double>(d, "shape");
+  c.shape2 = helpers::need<double>(d, "shape2");
+  c.validate();
+  return c;
+}
+
+py::dict curve_to_dict(const ta::ReachCurve& c) {
   py::dict d;
-  d["model"] = model_to_dict(f.model);
-  d["log_likelihood"] = f.log_likelihood;
-  d["parameters"] = f.parameters;
-  d["observations"] = f.observations;
-  d["aic"] = f.aic;
-  d["bic"] = f.bic;
-  d["sabic"] = f.sabic;
-  d["caic"] = f.caic;
-  d["entropy"] = f.entropy;
-  d["posterior"] = f.posterior;
-  d["class_shares"] = f.class_shares;
-  d["start_log_likelihoods"] = f.start_log_likelihoods;
-  d["best_start"] = f.best_start;
-  d["starts_at_best"] = f.starts_at_best;
-  d["iterations"] = f.iterations;
-  d["converged"] = f.converged;
-  d["log_likelihood_trace"] = f.log_likelihood_trace;
-  d["all_missing_rows"] = f.all_missing_rows;
-  d["warnings"] = f.warnings;
+  d["kind"] = std::string(ta::to_string(c.kind));
+  d["population"] = c.population;
+  d["reachable"] = c.reachable;
+  d["shape"] = c.shape;
+  d["shape2"] = c.shape2;
   return d;
 }
 
-ta::ReachCurve curve_from_state(const py::tuple& t) {
-  if (t.size() != 6 || t[0].cast<int>() != 1) throw std::invalid_argument("unsupported ReachCurve pickle state");
-  ta::ReachCurve c;
-  c.kind = ta::reach_kind_from_string(t[1].cast<std::string>());
-  c.population = t[2].cast<double>();
-  c.reachable = t[3].cast<double>();
-  c.shape = t[4].cast<double>();
-  c.shape2 = t[5].cast<double>();
-  c.validate();
-  return c;
+/// The state before the versioned pickle: the flat tuple (1, kind, population, reachable,
+/// shape, shape2).
+ta::ReachCurve curve_from_flat_state(const py::object& state) {
+  if (!py::isinstance<py::tuple>(state) || py::len(state) != 6 || !py::isinstance<py::int_>(state[py::int_(0)]) ||
+      state[py::int_(0)].cast<long long>() != 1)
+    throw std::invalid_argument(
+        "expected a (2, dict) tuple or the flat state (1, kind, population, reachable, "
+        "shape, shape2)");
+  const auto t = py::reinterpret_borrow<py::tuple>(state);
+  py::dict d;
+  d["kind"] = t[1];
+  d["population"] = t[2];
+  d["reachable"] = t[3];
+  d["shape"] = t[4];
+  d["shape2"] = t[5];
+  return curve_from_dict(d);
 }
 
 /// simulate_survey(): the drawn answers (the template's missing pattern kept).
@@ -194,6 +200,36 @@ void bind_results(py::module_& a) {
                   member("iterations", &TS::iterations, "Iterations."),
                   member("converged", &TS::converged, "True on convergence."),
                   member("warnings", &TS::warnings, "Warnings, one sentence each."));
+  using LF = ta::LatentClassFit;
+  bind_result<LF>(
+      a, "LatentClassFit",
+      "A latent class model fitted by EM (ta::LatentClassFit): the model, the fit criteria, the posterior and the\n"
+      "starts.",
+      1,
+      helpers::converted<LF>(
+          "model", [](const LF& f) { return model_to_dict(f.model); },
+          [](LF& f, const py::handle& h) {
+            if (!py::isinstance<py::dict>(h)) throw std::invalid_argument("model must be a dict");
+            f.model = model_from_dict(py::reinterpret_borrow<py::dict>(h));
+          },
+          "The model as the dict posterior(), score(), log_likelihood(), pack_parameters() and simulate_survey()\n"
+          "take: classes, categories, item_probabilities, means, covariances, covariance, beta."),
+      member("log_likelihood", &LF::log_likelihood, "Weighted log-likelihood LL at the best start."),
+      member("parameters", &LF::parameters, "Free parameters p."),
+      member("observations", &LF::observations, "N: respondents with at least one answer."),
+      member("aic", &LF::aic, "-2 LL + 2 p."), member("bic", &LF::bic, "-2 LL + p log N."),
+      member("sabic", &LF::sabic, "-2 LL + p log((N + 2) / 24)."), member("caic", &LF::caic, "-2 LL + p (log N + 1)."),
+      member("entropy", &LF::entropy, "Relative entropy in [0, 1] (1: classes perfectly separated)."),
+      member("posterior", &LF::posterior, "float64 n x K membership probabilities."),
+      member("class_shares", &LF::class_shares, "float64 K: weighted mean of pi_k(x_i)."),
+      member("start_log_likelihoods", &LF::start_log_likelihoods, "float64 final LL of every start (-inf: degenerate)."),
+      member("best_start", &LF::best_start, "Index of the best start."),
+      member("starts_at_best", &LF::starts_at_best, "Starts within best_tolerance of the best LL."),
+      member("iterations", &LF::iterations, "EM iterations of the best start."),
+      member("converged", &LF::converged, "Whether the best start converged."),
+      member("log_likelihood_trace", &LF::log_likelihood_trace, "float64 LL after every iteration of the best start."),
+      member("all_missing_rows", &LF::all_missing_rows, "Respondents who answered nothing."),
+      member("warnings", &LF::warnings, "Inference that may mislead, one sentence each."));
   using DU = ta::Duplication;
   bind_result<DU>(a, "Duplication", "Audience duplication across channels from class-level reach (ta::Duplication).", 1,
                   member("total", &DU::total, "Share reached by at least one channel."),
@@ -235,12 +271,12 @@ void register_audience(pybind11::module_& m) {
           py::gil_scoped_release release;
           f = ta::fit_latent_classes(s, o);
         }
-        return fit_to_dict(f);
+        return f;
       },
       py::arg("survey"), py::kw_only(), py::arg("classes"), py::arg("starts") = 10, py::arg("max_iterations") = 5000,
       py::arg("tolerance") = 1e-10, py::arg("seed") = 0, py::arg("threads") = 0, py::arg("covariance") = "diagonal",
       py::arg("screening_iterations") = 0, py::arg("final_starts") = 0, py::arg("best_tolerance") = 1e-6,
-      "Latent class model by EM from random starts (trustmix::audience::fit_latent_classes).");
+      "Latent class model by EM from random starts (trustmix::audience::fit_latent_classes); a LatentClassFit.");
 
   a.def(
       "posterior",
@@ -415,11 +451,8 @@ void register_audience(pybind11::module_& m) {
             return r;
           },
           py::arg("exposures"))
-      .def(py::pickle(
-          [](const ta::ReachCurve& c) {
-            return py::make_tuple(1, std::string(ta::to_string(c.kind)), c.population, c.reachable, c.shape, c.shape2);
-          },
-          [](const py::tuple& t) { return curve_from_state(t); }));
+      // state (2, {kind, population, reachable, shape, shape2}); version 1 was the flat tuple
+      .def(helpers::make_pickle<ta::ReachCurve>("ReachCurve", 2, &curve_to_dict, &curve_from_dict, &curve_from_flat_state));
 
   a.def(
       "fit_reach_curve",

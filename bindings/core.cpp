@@ -42,6 +42,10 @@ std::vector<ScheduleEntry> to_schedule(const py::object& obj, const std::string&
   return out;
 }
 
+// to_dict()/from_dict(): the domain types' documented JSON-compatible form of their spec (the
+// keys of their constructors; Plan's with a 'version' key; trustmix.core's docstring), which
+// the pickles carry too. Deliberately dicts, not result classes: the objects themselves are
+// the typed classes, and the dict is their exchange format.
 py::dict channel_to_dict(const Channel& c) {
   py::dict d;
   d["name"] = c.name;

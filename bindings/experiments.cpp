@@ -144,6 +144,15 @@ struct YuenTest {
   double control_mean = 0.0, arm_mean = 0.0;
 };
 
+/// allocation_by_persona(): exact shares per persona with partial pooling across personas.
+struct PersonaAllocation {
+  int personas = 0, arms = 0;
+  std::vector<double> shares;  ///< personas x arms, row-major
+  /// Bernoulli rewards: the pooling strength of the Beta priors (pseudo-users); NaN for Gaussian.
+  double pooling_strength = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> between_persona_sd;  ///< Gaussian rewards: per arm; empty for Bernoulli
+};
+
 /// A (experiments, arms) array of a flat row-major vector of te::BatchComparison.
 py::array_t<double> batch_shaped(const te::BatchComparison& b, const std::vector<double>& v) {
   py::array_t<double> a({static_cast<py::ssize_t>(b.experiments), static_cast<py::ssize_t>(b.arms)});
@@ -251,6 +260,25 @@ void bind_results(py::module_& sub) {
                   computed<BC>("prob_beat_control", bc(&BC::prob_beat_control), "P(arm beats the control)."),
                   computed<BC>("expected_loss", bc(&BC::expected_loss), "E[max_j theta_j - theta_i]."),
                   computed<BC>("loss_vs_control", bc(&BC::loss_vs_control), "E[max(theta_c - theta_i, 0)]."));
+  using PA = PersonaAllocation;
+  bind_result<PA>(
+      sub, "PersonaAllocation",
+      "Exact traffic shares per persona with partial pooling across personas (allocation_by_persona()).", 1,
+      member("personas", &PA::personas, "Personas P."), member("arms", &PA::arms, "Arms K."),
+      helpers::shaped<PA>(
+          "shares", [](auto& a) -> auto& { return a.shares; },
+          [](const PA& a) { return helpers::Shape{a.personas, a.arms}; },
+          "float64 P x K shares of the next users of each persona (rows sum to 1)."),
+      member("pooling_strength", &PA::pooling_strength,
+             "Bernoulli rewards: pseudo-users of the pooled Beta prior centred on each arm's pooled rate; NaN for "
+             "Gaussian."),
+      member("between_persona_sd", &PA::between_persona_sd,
+             "Gaussian rewards: float64 between-persona sd per arm (the Normal priors' sd); empty for Bernoulli."));
+  using OPE = te::OffPolicyEstimate;
+  bind_result<OPE>(sub, "OffPolicyEstimate",
+                   "Off-policy estimate of a target policy's mean reward per user (te::OffPolicyEstimate).", 1,
+                   member("value", &OPE::value, "Estimated mean reward per user under the target policy."),
+                   member("std_error", &OPE::std_error, "Standard error of value."));
   using BS = te::BanditSimulation;
   bind_result<BS>(
       sub, "BanditSimulation", "A bandit simulated on known truth (te::BanditSimulation).", 1,
@@ -668,16 +696,19 @@ void register_experiments(pybind11::module_& m) {
             std::copy(w.begin(), w.end(), out.begin() + static_cast<std::ptrdiff_t>(p * K));
           }
         }
-        py::array_t<double> a({static_cast<py::ssize_t>(P), static_cast<py::ssize_t>(K)});
-        std::memcpy(a.mutable_data(), out.data(), out.size() * sizeof(double));
-        if (c.reward == te::Reward::gaussian) return py::tuple(py::make_tuple(a, to_array(tau)));
-        return py::tuple(py::make_tuple(a, strength));
+        PersonaAllocation r;
+        r.personas = static_cast<int>(P);
+        r.arms = static_cast<int>(K);
+        r.shares = std::move(out);
+        if (c.reward == te::Reward::gaussian) r.between_persona_sd = std::move(tau);
+        else r.pooling_strength = strength;
+        return r;
       },
       py::arg("n"), py::arg("sum"), py::arg("sum_sq") = none, py::kw_only(), py::arg("policy") = "thompson",
       py::arg("reward") = "bernoulli", py::arg("prior_a") = 1.0, py::arg("prior_b") = 1.0, py::arg("top_two_beta") = 0.5,
       py::arg("floor") = 0.0, py::arg("pooling") = -1.0,
-      "Exact shares per persona with partial pooling across personas: (shares, pooling strength) for Bernoulli "
-      "rewards, (shares, between-persona sd per arm) for Gaussian.");
+      "Exact shares per persona with partial pooling across personas: a PersonaAllocation (shares, and the pooling "
+      "strength for Bernoulli rewards or the between-persona sd per arm for Gaussian).");
 
   sub.def(
       "simulate_bandit",
@@ -727,15 +758,15 @@ void register_experiments(pybind11::module_& m) {
         py::gil_scoped_release release;
         e = dr ? te::doubly_robust(a, x, r, p, t, contexts, arms) : te::inverse_propensity(a, x, r, p, t, contexts, arms);
       }
-      return py::make_tuple(e.value, e.std_error);
+      return e;
     };
   };
   sub.def("inverse_propensity", ope(false), py::arg("action"), py::arg("context"), py::arg("reward"), py::arg("propensity"),
           py::arg("target"), py::arg("contexts"), py::arg("arms"),
-          "Inverse-propensity estimate (value, standard error) of a target policy.");
+          "Inverse-propensity estimate of a target policy (an OffPolicyEstimate: value, std_error).");
   sub.def("doubly_robust", ope(true), py::arg("action"), py::arg("context"), py::arg("reward"), py::arg("propensity"),
           py::arg("target"), py::arg("contexts"), py::arg("arms"),
-          "Doubly robust (cross-fitted) estimate (value, standard error) of a target policy.");
+          "Doubly robust (cross-fitted) estimate of a target policy (an OffPolicyEstimate: value, std_error).");
 }
 
 }  // namespace trustmix::bindings

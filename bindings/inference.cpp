@@ -81,24 +81,24 @@ void register_inference(py::module_& m) {
   namespace tg = ti::targets;
   targets::bind_results(sub);
 
+  using SO = ti::SamplerOptions;
+  helpers::bind_result<SO>(
+      sub, "SamplerDefaults",
+      "The C++ sampler's default settings (trustmix::inference::SamplerOptions, nuts.hpp), which the Python\n"
+      "signature of trustmix.inference.sample repeats.",
+      1, helpers::member("chains", &SO::chains, "Independent chains."),
+      helpers::member("draws", &SO::draws, "Kept iterations per chain."),
+      helpers::member("tune", &SO::tune, "Warm-up (adaptation) iterations per chain."),
+      helpers::member("target_accept", &SO::target_accept, "Dual-averaging target of the acceptance statistic."),
+      helpers::member("max_tree_depth", &SO::max_tree_depth, "At most 2^max_tree_depth leapfrog steps per iteration."),
+      helpers::member("init_step_size", &SO::init_step_size, "First step size before the doubling/halving heuristic."),
+      helpers::member("init_radius", &SO::init_radius, "Random inits uniform in (-r, r), unconstrained scale."),
+      helpers::member("init_buffer", &SO::init_buffer, "Windowed adaptation: fast initial interval (iterations)."),
+      helpers::member("term_buffer", &SO::term_buffer, "Final fast interval, step size only (iterations)."),
+      helpers::member("base_window", &SO::base_window, "First slow window; later windows double (iterations)."));
   sub.def(
-      "sampler_defaults",
-      [] {
-        const ti::SamplerOptions d;
-        py::dict out;
-        out["chains"] = d.chains;
-        out["draws"] = d.draws;
-        out["tune"] = d.tune;
-        out["target_accept"] = d.target_accept;
-        out["max_tree_depth"] = d.max_tree_depth;
-        out["init_step_size"] = d.init_step_size;
-        out["init_radius"] = d.init_radius;
-        out["init_buffer"] = d.init_buffer;
-        out["term_buffer"] = d.term_buffer;
-        out["base_window"] = d.base_window;
-        return out;
-      },
-      "The C++ sampler's default settings (SamplerOptions), which the Python signature repeats.");
+      "sampler_defaults", [] { return SO{}; },
+      "The C++ sampler's default settings (a SamplerDefaults), which the Python signature repeats.");
 
   py::class_<tg::StandardNormal> standard_normal(sub, "StandardNormal", "Standard normal in d dimensions.");
   standard_normal.def(py::init<Eigen::Index>(), py::arg("dimension"));

@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "helpers/planner.hpp"
 #include "interruptible.hpp"
 #include "register.hpp"
 
@@ -21,34 +22,12 @@ namespace tp = trustmix::plan;
 namespace trustmix::bindings {
 namespace {
 
-tp::Goal goal_from(const std::string& s) {
-  for (auto g : {tp::Goal::outcome, tp::Goal::value, tp::Goal::net_value})
-    if (s == tp::to_string(g)) return g;
-  throw std::invalid_argument("goal must be 'outcome', 'value' or 'net_value', got '" + s + "'");
-}
-tp::Measure measure_from(const std::string& s) {
-  for (auto m : {tp::Measure::mean, tp::Measure::quantile, tp::Measure::cvar, tp::Measure::prob_beat})
-    if (s == tp::to_string(m)) return m;
-  throw std::invalid_argument("risk must be 'mean', 'quantile', 'cvar' or 'prob_beat', got '" + s + "'");
-}
 tp::Curve curve_from(const std::string& s) {
   if (s == "michaelis_menten") return tp::Curve::michaelis_menten;
   if (s == "exponential") return tp::Curve::exponential;
   if (s == "hill") return tp::Curve::hill;
   if (s == "logistic") return tp::Curve::logistic;
   throw std::invalid_argument("curve must be 'michaelis_menten', 'exponential', 'hill' or 'logistic', got '" + s + "'");
-}
-
-tp::Criterion criterion_from(const std::string& goal, const std::string& risk, double value_per_outcome, double level,
-                             double tau, const Eigen::VectorXd& reference) {
-  tp::Criterion k;
-  k.goal = goal_from(goal);
-  k.measure = measure_from(risk);
-  k.value_per_outcome = value_per_outcome;
-  k.level = level;
-  k.tau = tau;
-  k.reference = reference;
-  return k;
 }
 
 py::dict paths_to_dict(const tp::PlanPaths& p) {
@@ -128,7 +107,7 @@ void register_plan(py::module_& m) {
           "criterion",
           [](const tp::DrawObjective& self, const Eigen::MatrixXd& spend, const std::string& goal, const std::string& risk,
              double value_per_outcome, double level, double tau, const Eigen::VectorXd& reference) {
-            const tp::Criterion k = criterion_from(goal, risk, value_per_outcome, level, tau, reference);
+            const tp::Criterion k = helpers::plan_criterion(goal, risk, value_per_outcome, level, tau, reference);
             Eigen::MatrixXd g;
             Eigen::VectorXd v;
             double r = 0.0;
@@ -200,7 +179,7 @@ void register_plan(py::module_& m) {
          const std::vector<std::tuple<int, double, std::vector<int>>>& frequency_caps,
          const std::vector<std::tuple<int, int, double, bool, std::vector<int>>>& reach_targets) {
         tp::PlanProblem pb;
-        pb.criterion = criterion_from(goal, risk, value_per_outcome, level, tau, reference);
+        pb.criterion = helpers::plan_criterion(goal, risk, value_per_outcome, level, tau, reference);
         if (task == "maximize") pb.task = tp::Task::maximize;
         else if (task == "min_spend") pb.task = tp::Task::min_spend;
         else if (task == "max_with_roi") pb.task = tp::Task::max_with_roi;
@@ -231,16 +210,9 @@ void register_plan(py::module_& m) {
           if (!rf.empty() || !caps.empty() || !targets.empty())
             (void)tp::apply_rf_constraints(k, obj.periods(), obj.channels(), rf, caps, targets);
         }
-        tp::SolverSettings st;
-        st.algorithm = algorithm;
-        st.starts = starts;
-        st.max_evaluations = max_evaluations;
-        st.ftol_rel = ftol_rel;
-        st.xtol_rel = xtol_rel;
-        st.seed = seed;
-        st.start = start;
         std::atomic<bool> stop{false};
-        st.stop = &stop;
+        const tp::SolverSettings st = helpers::solver_settings(algorithm, starts, max_evaluations, ftol_rel, xtol_rel, seed,
+                                                               start, stop);
         tp::PlanResult r;
         std::vector<tp::DrawOptimum> own;
         run_interruptible(

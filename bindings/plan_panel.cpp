@@ -15,6 +15,7 @@
 #include <tuple>
 #include <vector>
 
+#include "helpers/planner.hpp"
 #include "helpers/result.hpp"
 #include "interruptible.hpp"
 #include "register.hpp"
@@ -28,30 +29,6 @@ namespace {
 
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using BudgetTuple = std::tuple<std::string, std::vector<int>, double, double>;
-
-tp::Criterion panel_criterion(const std::string& goal, const std::string& risk, double value_per_outcome, double level,
-                              double tau, const Eigen::VectorXd& reference) {
-  tp::Criterion k;
-  bool known = false;
-  for (auto g : {tp::Goal::outcome, tp::Goal::value, tp::Goal::net_value})
-    if (goal == tp::to_string(g)) {
-      k.goal = g;
-      known = true;
-    }
-  if (!known) throw std::invalid_argument("goal must be 'outcome', 'value' or 'net_value', got '" + goal + "'");
-  known = false;
-  for (auto r : {tp::Measure::mean, tp::Measure::quantile, tp::Measure::cvar, tp::Measure::prob_beat})
-    if (risk == tp::to_string(r)) {
-      k.measure = r;
-      known = true;
-    }
-  if (!known) throw std::invalid_argument("risk must be 'mean', 'quantile', 'cvar' or 'prob_beat', got '" + risk + "'");
-  k.value_per_outcome = value_per_outcome;
-  k.level = level;
-  k.tau = tau;
-  k.reference = reference;
-  return k;
-}
 
 }  // namespace
 
@@ -128,21 +105,14 @@ void register_plan_panel(py::module_& m) {
          const Eigen::MatrixXd& lower, const Eigen::MatrixXd& upper, const std::string& algorithm, int starts,
          int max_evaluations, double ftol_rel, double xtol_rel, std::uint64_t seed, const Eigen::MatrixXd& start) {
         tp::PanelPlanProblem pb;
-        pb.criterion = panel_criterion(goal, risk, value_per_outcome, level, tau, reference);
+        pb.criterion = helpers::plan_criterion(goal, risk, value_per_outcome, level, tau, reference);
         pb.budget = budget;
         for (const auto& [name, geos, lo, hi] : budgets) pb.budgets.push_back({name, geos, lo, hi});
         pb.lower = lower;
         pb.upper = upper;
-        tp::SolverSettings st;
-        st.algorithm = algorithm;
-        st.starts = starts;
-        st.max_evaluations = max_evaluations;
-        st.ftol_rel = ftol_rel;
-        st.xtol_rel = xtol_rel;
-        st.seed = seed;
-        st.start = start;
         std::atomic<bool> stop{false};
-        st.stop = &stop;
+        const tp::SolverSettings st = helpers::solver_settings(algorithm, starts, max_evaluations, ftol_rel, xtol_rel, seed,
+                                                               start, stop);
         tp::PlanResult r;
         run_interruptible(stop, [&] { r = tp::optimize_panel(model, pb, st); }, [] {});
         return r;

@@ -1,5 +1,6 @@
 // trustmix::simulate bound to Python: a World built from a plain dict (the Python layer
-// normalises scenario files into it), runs returning numpy arrays, and ground truth.
+// normalises scenario files into it), runs, ground truth and media inputs returned as typed
+// result classes (RunResult, Truth with its EffectTruth rows, Drive) of numpy arrays.
 // Arguments are converted first; the simulation runs without the GIL.
 #include <pybind11/eigen.h>
 #include <pybind11/numpy.h>
@@ -16,6 +17,7 @@
 #include "helpers/convert.hpp"
 #include "helpers/domain.hpp"
 #include "helpers/fields.hpp"
+#include "helpers/result.hpp"
 #include "interruptible.hpp"
 #include "register.hpp"
 
@@ -33,7 +35,6 @@ using helpers::get_or;
 using helpers::need_date;
 using helpers::need_str;
 using helpers::read_fields;
-using helpers::to_array;
 using helpers::to_date;
 
 // The numeric fields of each part of the world spec: dict key -> member (the member's
@@ -122,71 +123,166 @@ RunOptions options(int periods, int period_days, int threads, double agent_scale
   return o;
 }
 
-py::dict result_to_dict(const RunResult& r) {
-  const py::ssize_t T = r.periods, S = r.segments, C = r.channels;
-  py::dict d;
-  d["population"] = to_array(r.population, {S});
-  d["spend"] = py::array_t<double>(py::cast(Eigen::MatrixXd(r.spend)));
-  d["impressions"] = to_array(r.impressions, {T, S, C});
-  d["reach"] = to_array(r.reach, {T, S, C});
-  d["clicks"] = to_array(r.clicks, {T, S, C});
-  d["visits"] = to_array(r.visits, {T, S, C});
-  d["conversions"] = to_array(r.conversions, {T, S});
-  d["revenue"] = to_array(r.revenue, {T, S});
-  d["trusting"] = to_array(r.trusting, {T, S});
-  d["expected_conversions"] = to_array(r.expected_conversions, {T, S});
-  d["expected_trusting"] = to_array(r.expected_trusting, {T, S});
-  d["mentions"] = to_array(r.mentions, {T, C});
-  d["earned_reach"] = to_array(r.earned_reach, {T, C});
-  d["positive_mentions"] = to_array(r.positive_mentions, {T, C});
-  d["negative_mentions"] = to_array(r.negative_mentions, {T, C});
-  d["crisis_mentions"] = to_array(r.crisis_mentions, {T});
-  d["news_mentions"] = to_array(r.news_mentions, {T});
-  d["competitor_mentions"] = to_array(r.competitor_mentions, {T});
-  d["survey_trusting"] = to_array(r.survey_trusting, {T});
-  d["survey_size"] = to_array(r.survey_size, {T});
-  const auto n = static_cast<py::ssize_t>(r.touches.user.size());
-  d["touch_user"] = to_array(r.touches.user, {n});
-  d["touch_second"] = to_array(r.touches.second, {n});
-  d["touch_channel"] = to_array(r.touches.channel, {n});
-  d["touch_source"] = to_array(r.touches.source, {n});
-  d["touch_kind"] = to_array(r.touches.kind, {n});
-  const auto k = static_cast<py::ssize_t>(r.conversion_log.user.size());
-  d["conversion_user"] = to_array(r.conversion_log.user, {k});
-  d["conversion_second"] = to_array(r.conversion_log.second, {k});
-  d["conversion_value"] = to_array(r.conversion_log.value, {k});
-  d["person_segment_start"] = to_array(r.person_segment_start, {static_cast<py::ssize_t>(r.person_segment_start.size())});
-  return d;
-}
+/// World.truth(): the ground truth with the run's periods and segments (the shapes of its
+/// expected trajectories).
+struct TruthResult {
+  int periods = 0, segments = 0;
+  Truth truth;
+};
 
-// The fields of an effect's truth, in the order of the dicts (and the DataFrame columns
-// built from them): roas and roi (methods) go between the two tables.
-const auto effect_fields = std::make_tuple(
-    field("name", &EffectTruth::name), field("channel", &EffectTruth::channel), field("cost", &EffectTruth::cost),
-    field("conversions", &EffectTruth::conversions), field("revenue", &EffectTruth::revenue),
-    field("short_conversions", &EffectTruth::short_conversions), field("long_conversions", &EffectTruth::long_conversions),
-    field("short_revenue", &EffectTruth::short_revenue), field("long_revenue", &EffectTruth::long_revenue));
-const auto effect_window_fields = std::make_tuple(field("marginal_roi", &EffectTruth::marginal_roi),
-                                                  field("window_start", &EffectTruth::window_start),
-                                                  field("window_end", &EffectTruth::window_end));
+void bind_results(py::module_& sub) {
+  using helpers::member;
+  using helpers::nested;
+  using helpers::Shape;
+  using helpers::shaped;
+  using R = RunResult;
+  // T x S x C, T x S, T x C and T arrays of a run (row-major, as RunResult stores them).
+  const auto tsc = [](const R& r) { return Shape{r.periods, r.segments, r.channels}; };
+  const auto ts = [](const R& r) { return Shape{r.periods, r.segments}; };
+  const auto tc = [](const R& r) { return Shape{r.periods, r.channels}; };
+  const auto t = [](const R& r) { return Shape{r.periods}; };
+  helpers::bind_result<R>(
+      sub, "RunResult",
+      "A run of the world (trustmix::simulate::RunResult): float64 arrays over periods T, segments S and channels C,\n"
+      "and the agent mode's logs (empty in segment mode or without record_touches).",
+      1, member("periods", &R::periods, "Periods T."), member("segments", &R::segments, "Segments S."),
+      member("channels", &R::channels, "Channels C."), member("period_days", &R::period_days, "Days per period."),
+      member("population", &R::population, "People simulated per segment (S)."),
+      member("spend", &R::spend, "Spend per period and channel (T x C, currency)."),
+      shaped<R>(
+          "impressions", [](auto& r) -> auto& { return r.impressions; }, tsc, "Impressions (T x S x C)."),
+      shaped<R>(
+          "reach", [](auto& r) -> auto& { return r.reach; }, tsc, "People reached (T x S x C)."),
+      shaped<R>(
+          "clicks", [](auto& r) -> auto& { return r.clicks; }, tsc, "Clicks (T x S x C)."),
+      shaped<R>(
+          "visits", [](auto& r) -> auto& { return r.visits; }, tsc, "Visits (T x S x C)."),
+      shaped<R>(
+          "conversions", [](auto& r) -> auto& { return r.conversions; }, ts, "Realised conversions (T x S)."),
+      shaped<R>(
+          "revenue", [](auto& r) -> auto& { return r.revenue; }, ts, "Realised revenue (T x S, currency)."),
+      shaped<R>(
+          "trusting", [](auto& r) -> auto& { return r.trusting; }, ts, "People who trust, realised (T x S)."),
+      shaped<R>(
+          "expected_conversions", [](auto& r) -> auto& { return r.expected_conversions; }, ts,
+          "Expected conversions from the exact chain (T x S)."),
+      shaped<R>(
+          "expected_trusting", [](auto& r) -> auto& { return r.expected_trusting; }, ts,
+          "Expected people who trust from the exact chain (T x S)."),
+      shaped<R>(
+          "mentions", [](auto& r) -> auto& { return r.mentions; }, tc, "PR mentions (T x C)."),
+      shaped<R>(
+          "earned_reach", [](auto& r) -> auto& { return r.earned_reach; }, tc, "Earned reach (T x C, people)."),
+      shaped<R>(
+          "positive_mentions", [](auto& r) -> auto& { return r.positive_mentions; }, tc, "Positive mentions (T x C)."),
+      shaped<R>(
+          "negative_mentions", [](auto& r) -> auto& { return r.negative_mentions; }, tc, "Negative mentions (T x C)."),
+      shaped<R>(
+          "crisis_mentions", [](auto& r) -> auto& { return r.crisis_mentions; }, t, "Crisis mentions (T)."),
+      shaped<R>(
+          "news_mentions", [](auto& r) -> auto& { return r.news_mentions; }, t, "Good-news mentions (T)."),
+      shaped<R>(
+          "competitor_mentions", [](auto& r) -> auto& { return r.competitor_mentions; }, t, "Competitors' mentions (T)."),
+      shaped<R>(
+          "survey_trusting", [](auto& r) -> auto& { return r.survey_trusting; }, t, "Tracker respondents who trust (T)."),
+      shaped<R>(
+          "survey_size", [](auto& r) -> auto& { return r.survey_size; }, t, "Tracker respondents asked (T)."),
+      nested<R>(
+          "touch_user", [](auto& r) -> auto& { return r.touches.user; }, "int64 user id of each touch."),
+      nested<R>(
+          "touch_second", [](auto& r) -> auto& { return r.touches.second; },
+          "int64 seconds since the world's start of each touch."),
+      nested<R>(
+          "touch_channel", [](auto& r) -> auto& { return r.touches.channel; }, "int32 channel index of each touch."),
+      nested<R>(
+          "touch_source", [](auto& r) -> auto& { return r.touches.source; },
+          "int32 source of each touch: campaign k, PR activity K + a, organic K + A."),
+      nested<R>(
+          "touch_kind", [](auto& r) -> auto& { return r.touches.kind; },
+          "uint8 kind of each touch: 0 impression, 1 earned, 2 click."),
+      nested<R>(
+          "conversion_user", [](auto& r) -> auto& { return r.conversion_log.user; }, "int64 user id of each conversion."),
+      nested<R>(
+          "conversion_second", [](auto& r) -> auto& { return r.conversion_log.second; },
+          "int64 seconds since the world's start of each conversion."),
+      nested<R>(
+          "conversion_value", [](auto& r) -> auto& { return r.conversion_log.value; },
+          "Value of each conversion (currency)."),
+      member("person_segment_start", &R::person_segment_start, "int32 S + 1 offsets of the user ids per segment."));
 
-py::list effects_to_list(const std::vector<EffectTruth>& v) {
-  py::list out;
-  for (const auto& e : v) {
-    py::dict d;
-    helpers::write_fields(d, e, effect_fields);
-    d["roas"] = e.roas();
-    d["roi"] = e.roi();
-    helpers::write_fields(d, e, effect_window_fields);
-    out.append(d);
-  }
-  return out;
+  using E = EffectTruth;
+  helpers::bind_result<E>(
+      sub, "EffectTruth",
+      "The true effect of one channel, campaign or PR activity (trustmix::simulate::EffectTruth): expected\n"
+      "incremental conversions and revenue, world minus the world without it, split short/long term.",
+      1, member("name", &E::name, "Channel, campaign or PR activity."), member("channel", &E::channel, "Its channel."),
+      member("cost", &E::cost, "Its spend in the window (currency)."),
+      member("conversions", &E::conversions, "Incremental conversions."),
+      member("revenue", &E::revenue, "Incremental revenue (currency)."),
+      member("short_conversions", &E::short_conversions, "Conversions up to the window's end + lag."),
+      member("long_conversions", &E::long_conversions, "Conversions after the window's end + lag."),
+      member("short_revenue", &E::short_revenue, "Revenue up to the window's end + lag."),
+      member("long_revenue", &E::long_revenue, "Revenue after the window's end + lag."),
+      helpers::computed<E>(
+          "roas", [](const E& e) { return e.roas(); }, "revenue / cost (gross); NaN without cost."),
+      helpers::computed<E>(
+          "roi", [](const E& e) { return e.roi(); }, "(revenue - cost) / cost (net); NaN without cost."),
+      member("marginal_roi", &E::marginal_roi, "Net return on the next 1% of paid spend (NaN: no paid spend)."),
+      member("window_start", &E::window_start, "First active period (inclusive; -1: never active)."),
+      member("window_end", &E::window_end, "Last active period (inclusive; -1: never active)."));
+
+  using G = TruthResult;
+  const auto th = [](const G& g) { return Shape{g.periods + g.truth.horizon, g.segments}; };
+  helpers::bind_result<G>(
+      sub, "Truth",
+      "Ground truth of a world (trustmix::simulate::Truth): the effects of every channel, campaign and PR\n"
+      "activity, incremental conversions per period and channel, and the world's expected trajectories, over the\n"
+      "run's periods T plus the horizon H.",
+      1, member("periods", &G::periods, "Periods T of the run."), member("segments", &G::segments, "Segments S."),
+      nested<G>(
+          "horizon", [](auto& g) -> auto& { return g.truth.horizon; }, "Periods H after the data counted."),
+      nested<G>(
+          "lag_periods", [](auto& g) -> auto& { return g.truth.lag_periods; },
+          "L: periods after a window still counted short-term."),
+      nested<G>(
+          "channels", [](auto& g) -> auto& { return g.truth.channels; }, "EffectTruth per channel."),
+      nested<G>(
+          "campaigns", [](auto& g) -> auto& { return g.truth.campaigns; }, "EffectTruth per campaign."),
+      nested<G>(
+          "activities", [](auto& g) -> auto& { return g.truth.activities; }, "EffectTruth per PR activity."),
+      nested<G>(
+          "channel_incremental_conversions", [](auto& g) -> auto& { return g.truth.channel_incremental_conversions; },
+          "Expected incremental conversions ((T + H) x C)."),
+      nested<G>(
+          "channel_incremental_revenue", [](auto& g) -> auto& { return g.truth.channel_incremental_revenue; },
+          "Expected incremental revenue ((T + H) x C, currency)."),
+      shaped<G>(
+          "expected_conversions", [](auto& g) -> auto& { return g.truth.baseline.conversions; }, th,
+          "Expected conversions of the world as given ((T + H) x S)."),
+      shaped<G>(
+          "expected_revenue", [](auto& g) -> auto& { return g.truth.baseline.revenue; }, th,
+          "Expected revenue of the world as given ((T + H) x S, currency)."),
+      shaped<G>(
+          "expected_trusting", [](auto& g) -> auto& { return g.truth.baseline.trusting; }, th,
+          "Expected people who trust ((T + H) x S)."));
+
+  helpers::bind_result<Drive>(
+      sub, "Drive", "Media inputs of a world per period (trustmix::simulate::Drive).", 1,
+      member("periods", &Drive::periods, "Periods T."),
+      member("spend", &Drive::spend, "Spend per period and channel (T x C, currency)."),
+      member("impressions", &Drive::impressions, "Impressions per period and channel (T x C)."),
+      member("sentiment", &Drive::sentiment, "Coverage sentiment per period and channel (T x C)."),
+      member("severity_loss", &Drive::severity_loss, "omega_t: crisis severity per period (T)."),
+      member("severity_gain", &Drive::severity_gain, "nu_t: good-news severity per period (T)."),
+      member("first_active", &Drive::first_active, "int32 first period with activity per channel (-1: none)."),
+      member("last_active", &Drive::last_active, "int32 last period with activity per channel (-1: none)."));
 }
 
 }  // namespace
 
 void register_simulate(pybind11::module_& m) {
   auto sub = m.def_submodule("simulate", "trustmix::simulate bound to Python (use trustmix.simulate).");
+  bind_results(sub);
   py::class_<World>(sub, "World", "A validated world with its PR coverage drawn from the seed.")
       .def(py::init([](const py::dict& spec, std::uint64_t seed) { return World(spec_from_dict(spec), seed); }),
            py::arg("spec"), py::arg("seed"))
@@ -252,13 +348,13 @@ void register_simulate(pybind11::module_& m) {
               py::gil_scoped_release release;
               r = run_segment(w, v, o);
             }
-            return result_to_dict(r);
+            return r;
           },
           py::arg("mode"), py::kw_only(), py::arg("periods"), py::arg("period_days"), py::arg("threads") = 0,
           py::arg("agent_scale") = 1.0, py::arg("record_touches") = true, py::arg("remove") = std::vector<std::string>{},
           py::arg("remove_campaigns") = std::vector<std::string>{},
           py::arg("remove_activities") = std::vector<std::string>{}, py::arg("progress") = py::none(),
-          "Runs the world; returns a dict of numpy arrays (shapes (T,S,C), (T,S), (T,C), (T,) and logs). "
+          "Runs the world; returns a RunResult (numpy arrays of shapes (T,S,C), (T,S), (T,C), (T,) and logs). "
           "Agent mode calls progress(n) from the calling thread as n more people are done.")
       .def(
           "truth",
@@ -272,28 +368,18 @@ void register_simulate(pybind11::module_& m) {
             to.window_end = window_end;
             to.horizon = horizon;
             to.lag_periods = lag_periods;
-            Truth tr;
+            TruthResult tr;
+            tr.periods = periods;
+            tr.segments = w.segments();
             {
               py::gil_scoped_release release;
-              tr = ground_truth(w, o, population, to);
+              tr.truth = ground_truth(w, o, population, to);
             }
-            py::dict d;
-            d["channels"] = effects_to_list(tr.channels);
-            d["campaigns"] = effects_to_list(tr.campaigns);
-            d["activities"] = effects_to_list(tr.activities);
-            d["channel_incremental_conversions"] = tr.channel_incremental_conversions;
-            d["channel_incremental_revenue"] = tr.channel_incremental_revenue;
-            const py::ssize_t T = periods + tr.horizon, S = w.segments();
-            d["expected_conversions"] = to_array(tr.baseline.conversions, {T, S});
-            d["expected_revenue"] = to_array(tr.baseline.revenue, {T, S});
-            d["expected_trusting"] = to_array(tr.baseline.trusting, {T, S});
-            d["lag_periods"] = tr.lag_periods;
-            d["horizon"] = tr.horizon;
-            return d;
+            return tr;
           },
           py::kw_only(), py::arg("periods"), py::arg("period_days"), py::arg("threads") = 0, py::arg("population"),
           py::arg("window_start") = -1, py::arg("window_end") = -1, py::arg("horizon") = 0, py::arg("lag_periods") = -1,
-          "Ground truth from the exact expected-value chain with each channel, campaign and PR activity removed; "
+          "Ground truth (a Truth) from the exact expected-value chain with each channel, campaign and PR activity removed; "
           "window_start/window_end (periods, inclusive; -1 = each channel's whole activity), horizon (periods after "
           "the data with no marketing and no events) and lag_periods (-1 = short_term_lag_days) as in TruthOptions.")
       .def(
@@ -322,17 +408,8 @@ void register_simulate(pybind11::module_& m) {
           "The exact transition matrix over the 2(m+1) (trust, memory) cells of one segment and period.")
       .def(
           "drive",
-          [](const World& w, int periods, int period_days) {
-            const Drive dr = w.drive(w.baseline_variant(), periods, period_days);
-            py::dict d;
-            d["spend"] = dr.spend;
-            d["impressions"] = dr.impressions;
-            d["sentiment"] = dr.sentiment;
-            d["severity_loss"] = dr.severity_loss;
-            d["severity_gain"] = dr.severity_gain;
-            return d;
-          },
+          [](const World& w, int periods, int period_days) { return w.drive(w.baseline_variant(), periods, period_days); },
           py::kw_only(), py::arg("periods"), py::arg("period_days"),
-          "Media inputs per period and channel: spend, impressions, sentiment; crisis/news severities.");
+          "Media inputs per period and channel (a Drive): spend, impressions, sentiment; crisis/news severities.");
 }
 }  // namespace trustmix::bindings

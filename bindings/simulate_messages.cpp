@@ -1,6 +1,7 @@
 // Message tests in the simulated world (trustmix::simulate::run_message_test) bound to
 // Python, in the `simulate` submodule. Thin: the spec dict is converted first, the run
-// releases the GIL, the result comes back as numpy arrays (periods, segments, variants).
+// releases the GIL, the result comes back as a MessageTestRun of numpy arrays (periods,
+// segments, variants).
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -14,6 +15,7 @@
 
 #include "helpers/convert.hpp"
 #include "helpers/policy.hpp"
+#include "helpers/result.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -54,10 +56,53 @@ MessageSpec message_spec(const py::dict& d) {
   return m;
 }
 
+void bind_results(py::module_& sub) {
+  using helpers::member;
+  using helpers::Shape;
+  using helpers::shaped;
+  using R = MessageTestRun;
+  const auto tsv = [](const R& r) { return Shape{r.periods, r.segments, r.variants}; };
+  const auto ts = [](const R& r) { return Shape{r.periods, r.segments}; };
+  const auto t = [](const R& r) { return Shape{r.periods}; };
+  helpers::bind_result<R>(
+      sub, "MessageTestRun",
+      "A message test run live on the world's people (trustmix::simulate::MessageTestRun): float64 arrays over\n"
+      "the test's periods T, segments S and variants V.",
+      1, member("periods", &R::periods, "Test periods T."),
+      member("first_period", &R::first_period, "The world's period of the test's first period."),
+      member("segments", &R::segments, "Segments S."), member("variants", &R::variants, "Variants V."),
+      shaped<R>(
+          "users", [](auto& r) -> auto& { return r.users; }, tsv, "Users sent each variant (T x S x V)."),
+      shaped<R>(
+          "conversions", [](auto& r) -> auto& { return r.conversions; }, tsv, "Realised conversions (T x S x V)."),
+      shaped<R>(
+          "trusting_users", [](auto& r) -> auto& { return r.trusting_users; }, tsv,
+          "Users who trust among them (T x S x V)."),
+      shaped<R>(
+          "trusting_conversions", [](auto& r) -> auto& { return r.trusting_conversions; }, tsv,
+          "Conversions among the trusting users (T x S x V)."),
+      shaped<R>(
+          "shares", [](auto& r) -> auto& { return r.shares; }, tsv,
+          "Planned share of the period's users per variant (T x S x V)."),
+      shaped<R>(
+          "true_rate", [](auto& r) -> auto& { return r.true_rate; }, tsv, "q: conversion probability per user (T x S x V)."),
+      shaped<R>(
+          "rate_trusting", [](auto& r) -> auto& { return r.rate_trusting; }, tsv, "q given trust (T x S x V)."),
+      shaped<R>(
+          "rate_untrusting", [](auto& r) -> auto& { return r.rate_untrusting; }, tsv, "q given no trust (T x S x V)."),
+      shaped<R>(
+          "trusting_share", [](auto& r) -> auto& { return r.trusting_share; }, ts,
+          "g: share of the segment who trust (T x S)."),
+      shaped<R>(
+          "regret", [](auto& r) -> auto& { return r.regret; }, t, "Cumulative regret: sum of users (max_v q - q_v) (T)."),
+      shaped<R>("spend", [](auto& r) -> auto& { return r.spend; }, t, "Cost of the period's users (T, currency)."));
+}
+
 }  // namespace
 
 void register_simulate_messages(pybind11::module_& m) {
   py::module_ sub = m.attr("simulate");
+  bind_results(sub);
   sub.def(
       "run_message_test",
       [](const World& w, const py::dict& messages, int periods, int period_days, int first_period, const std::string& policy,
@@ -89,21 +134,7 @@ void register_simulate_messages(pybind11::module_& m) {
           py::gil_scoped_release release;
           r = run_message_test(w, spec, o);
         }
-        const py::ssize_t T = r.periods, S = r.segments, V = r.variants;
-        py::dict d;
-        d["users"] = helpers::to_array(r.users, {T, S, V});
-        d["conversions"] = helpers::to_array(r.conversions, {T, S, V});
-        d["trusting_users"] = helpers::to_array(r.trusting_users, {T, S, V});
-        d["trusting_conversions"] = helpers::to_array(r.trusting_conversions, {T, S, V});
-        d["shares"] = helpers::to_array(r.shares, {T, S, V});
-        d["true_rate"] = helpers::to_array(r.true_rate, {T, S, V});
-        d["rate_trusting"] = helpers::to_array(r.rate_trusting, {T, S, V});
-        d["rate_untrusting"] = helpers::to_array(r.rate_untrusting, {T, S, V});
-        d["trusting_share"] = helpers::to_array(r.trusting_share, {T, S});
-        d["regret"] = helpers::to_array(r.regret, {T});
-        d["spend"] = helpers::to_array(r.spend, {T});
-        d["first_period"] = r.first_period;
-        return d;
+        return r;
       },
       py::arg("world"), py::arg("messages"), py::kw_only(), py::arg("periods"), py::arg("period_days") = 7,
       py::arg("first_period") = 0, py::arg("policy") = "ab", py::arg("weights") = std::vector<double>{},
@@ -112,7 +143,7 @@ void register_simulate_messages(pybind11::module_& m) {
       py::arg("costs") = std::vector<double>{}, py::arg("budget") = std::numeric_limits<double>::infinity(),
       "Runs a message test live on the world's people, period by period: policy 'ab' (fixed weights) or a bandit "
       "('thompson', 'top_two_thompson', 'ucb') deciding each period's traffic per variant from the earlier periods. "
-      "Returns numpy arrays (test periods, segments, variants).");
+      "Returns a MessageTestRun of numpy arrays (test periods, segments, variants).");
 }
 
 }  // namespace trustmix::bindings

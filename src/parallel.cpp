@@ -51,7 +51,7 @@ bool Pool::try_run(Job& job, int helpers) {
   for (int i = 0; i < helpers; ++i) work_cv_.notify_one();
   job.work();  // the calling thread claims blocks too
   {
-    const std::lock_guard<std::mutex> lk(m_);
+    const std::scoped_lock lk(m_);
     job_ = nullptr;  // workers that wake from now on find no job
   }
   // Wait until no worker holds the job (it lives on the caller's stack). A worker
@@ -68,7 +68,7 @@ bool Pool::try_run(Job& job, int helpers) {
 }
 
 int Pool::workers_started() {
-  const std::lock_guard<std::mutex> lk(m_);
+  const std::scoped_lock lk(m_);
   return started_;
 }
 

@@ -8,8 +8,19 @@
 //
 // A member's Python value is a fresh copy: a numpy array for a std::vector of numbers
 // (2-d for a rectangular vector of vectors), a numpy array for an Eigen matrix or vector,
-// the pybind11 conversion otherwise (list of str, float, int, bool). A `computed(...)`
-// row adds a property computed from the struct (not pickled: it derives from members).
+// the pybind11 conversion otherwise (list of str, float, int, bool, bound classes). A
+// `computed(...)` row adds a property computed from the struct (not pickled: it derives
+// from members). A `shaped(...)` row reaches a member through a function (a nested
+// struct's field) and, for a flat std::vector of numbers, gives it the shape its function
+// computes from the struct (an n-d C-order array; pickled with the members, checked for
+// size on loading: list the members the shape reads before it):
+//
+//   helpers::shaped<RunResult>("conversions", [](auto& r) -> auto& { return r.conversions; },
+//       [](const RunResult& r) { return helpers::Shape{r.periods, r.segments}; }, "T x S.");
+//
+// `nested(...)` is a shaped row with the member's own (1-d) shape, and a `converted(...)`
+// row writes and reads a member through two functions (a nested struct crossing as the dict
+// the other bound functions take).
 // Every result class gets a `__repr__` naming its attributes (arrays by dtype and shape),
 // and, with a pickle version > 0, pickling through make_pickle with the members in a dict.
 #include <pybind11/eigen.h>
@@ -23,6 +34,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "convert.hpp"
@@ -48,6 +60,37 @@ struct Computed {
   const char* doc;
 };
 
+/// The shape of an n-d array, C order.
+using Shape = std::vector<py::ssize_t>;
+
+/// A row of a result table: a member reached by `ref(s)` (an lvalue reference into the
+/// struct, const or not) and, for a flat vector of numbers, its array shape `shape(s)`
+/// (empty: 1-d).
+template <class S, class Ref, class ShapeFn>
+struct Shaped {
+  const char* name;
+  Ref ref;
+  ShapeFn shape;
+  const char* doc;
+};
+
+/// A row of a result table: an attribute written by `get(const S&)` (a py::object) and,
+/// on unpickling, read back by `set(S&, py::handle)`: a member whose Python form is not the
+/// plain conversion (a nested struct given as the dict the other functions take).
+template <class S, class Get, class Set>
+struct Converted {
+  const char* name;
+  Get get;
+  Set set;
+  const char* doc;
+};
+
+/// A converted row for struct S.
+template <class S, class Get, class Set>
+Converted<S, Get, Set> converted(const char* name, Get get, Set set, const char* doc) {
+  return {name, std::move(get), std::move(set), doc};
+}
+
 /// A member row (deduces the struct and member types).
 template <class S, class M>
 Member<S, M> member(const char* name, M S::* ptr, const char* doc) {
@@ -58,6 +101,19 @@ Member<S, M> member(const char* name, M S::* ptr, const char* doc) {
 template <class S, class F>
 Computed<S, F> computed(const char* name, F get, const char* doc) {
   return {name, std::move(get), doc};
+}
+
+/// A shaped row for struct S: ref is a generic lambda `[](auto& s) -> auto& { return s.x; }`.
+template <class S, class Ref, class ShapeFn>
+Shaped<S, Ref, ShapeFn> shaped(const char* name, Ref ref, ShapeFn shape, const char* doc) {
+  return {name, std::move(ref), std::move(shape), doc};
+}
+
+/// A row for a member reached through `ref` (a nested struct's field), with its own shape:
+/// 1-d for a vector of numbers, as member() otherwise.
+template <class S, class Ref>
+auto nested(const char* name, Ref ref, const char* doc) {
+  return shaped<S>(name, std::move(ref), [](const S&) { return Shape{}; }, doc);
 }
 
 template <class T>
@@ -145,6 +201,58 @@ template <class S, class F>
 void def_row(py::class_<S>& cls, const Computed<S, F>& c) {
   cls.def_property_readonly(c.name, c.get, c.doc);
 }
+/// The Python value of a shaped row: the member, as an array of its shape when it is a flat
+/// vector of numbers and the shape is not empty.
+template <class S, class Ref, class ShapeFn>
+py::object shaped_value(const S& s, const Shaped<S, Ref, ShapeFn>& r) {
+  const auto& v = r.ref(s);
+  using M = std::decay_t<decltype(v)>;
+  if constexpr (is_number_vector<M>::value) {
+    Shape shape = r.shape(s);
+    if (!shape.empty()) return to_array(v, std::move(shape));
+  }
+  return to_python(v);
+}
+template <class S, class Ref, class ShapeFn>
+void def_row(py::class_<S>& cls, const Shaped<S, Ref, ShapeFn>& r) {
+  cls.def_property_readonly(r.name, [r](const S& s) { return shaped_value(s, r); }, r.doc);
+}
+template <class S, class Ref, class ShapeFn>
+void save_row(py::dict& d, const S& s, const Shaped<S, Ref, ShapeFn>& r) {
+  d[r.name] = shaped_value(s, r);
+}
+template <class S, class Ref, class ShapeFn>
+void load_row(const py::dict& d, S& s, const Shaped<S, Ref, ShapeFn>& r) {
+  if (!d.contains(r.name)) throw std::invalid_argument(std::string("missing '") + r.name + "'");
+  auto& v = r.ref(s);
+  using M = std::decay_t<decltype(v)>;
+  v = from_python<M>(d[r.name], r.name);
+  if constexpr (is_number_vector<M>::value) {
+    const Shape shape = r.shape(s);
+    if (!shape.empty()) {
+      std::size_t n = 1;
+      for (const auto k : shape) n *= static_cast<std::size_t>(k < 0 ? 0 : k);
+      if (v.size() != n)
+        throw std::invalid_argument(std::string(r.name) + " has " + std::to_string(v.size()) + " values, expected " +
+                                    std::to_string(n));
+    }
+  }
+}
+
+template <class S, class Get, class Set>
+void def_row(py::class_<S>& cls, const Converted<S, Get, Set>& c) {
+  cls.def_property_readonly(c.name, [get = c.get](const S& s) { return py::object(get(s)); }, c.doc);
+}
+template <class S, class Get, class Set>
+void save_row(py::dict& d, const S& s, const Converted<S, Get, Set>& c) {
+  d[c.name] = c.get(s);
+}
+template <class S, class Get, class Set>
+void load_row(const py::dict& d, S& s, const Converted<S, Get, Set>& c) {
+  if (!d.contains(c.name)) throw std::invalid_argument(std::string("missing '") + c.name + "'");
+  c.set(s, d[c.name]);
+}
+
 template <class S, class M>
 void save_row(py::dict& d, const S& s, const Member<S, M>& m) {
   d[m.name] = to_python(s.*(m.ptr));

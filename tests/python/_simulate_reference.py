@@ -17,7 +17,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["reference_segment_run", "reference_transition"]
+__all__ = ["drive_arrays", "reference_segment_run", "reference_transition"]
+
+#: The media inputs the oracle reads from a world's Drive (``World._core.drive``).
+DRIVE_FIELDS = ("spend", "impressions", "sentiment", "severity_loss", "severity_gain")
+
+
+def drive_arrays(drive: Any) -> dict[str, np.ndarray]:
+    """The media inputs of a Drive (or of a dict with its fields) as fresh float arrays,
+    which a test may edit (e.g. switch the marketing off after the data)."""
+    get = drive.__getitem__ if isinstance(drive, dict) else lambda k: getattr(drive, k)
+    return {k: np.array(get(k), dtype=float) for k in DRIVE_FIELDS}
 
 
 def _saturation(x: np.ndarray, kind: str, params: list[float]) -> np.ndarray:
@@ -83,9 +93,12 @@ def _params(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def reference_transition(
-    spec: dict[str, Any], drive: dict[str, Any], s: int, t: int, period_days: int, population: np.ndarray
+    spec: dict[str, Any], drive: Any, s: int, t: int, period_days: int, population: np.ndarray
 ) -> np.ndarray:
-    """The 2(m+1) x 2(m+1) transition matrix of segment s in period t (rows: from)."""
+    """The 2(m+1) x 2(m+1) transition matrix of segment s in period t (rows: from); drive is
+    a Drive or drive_arrays() of one."""
+    if not isinstance(drive, dict):
+        drive = drive_arrays(drive)
     p = _params(spec)
     m, D = p["m"], period_days
     r = 0.5 ** (D / p["trust_hl"])
@@ -138,13 +151,14 @@ def reference_transition(
 
 
 def reference_segment_run(
-    spec: dict[str, Any], drive: dict[str, Any], periods: int, period_days: int, seed: int = 0
+    spec: dict[str, Any], drive: Any, periods: int, period_days: int, seed: int = 0
 ) -> dict[str, np.ndarray]:
     """Segment mode in numpy: expected chain and one multinomial/binomial realisation.
 
     Returns dict with ``expected_conversions``, ``expected_trusting``, ``conversions``,
     ``trusting`` (each periods x segments).
     """
+    drive = drive_arrays(drive)
     p = _params(spec)
     m, D = p["m"], period_days
     auds = spec["audiences"]

@@ -157,12 +157,9 @@ def test_result_objects_plot_html_pickle():
     assert d.plot(z_path=[1.0, 2.0]) is not None
 
 
-def test_bandit_allocation_simulation_and_ope():
-    b = ex.ThompsonSampling(["a", "b", "c"], prior=(0.5, 0.5))
-    hist = pd.DataFrame({"arm": ["a", "b", "c"], "users": [1500, 1200, 1000], "conversions": [80, 80, 50]})
-    assert b.allocate(hist).iloc[0].to_numpy() == pytest.approx([0.06542, 0.89335, 0.04123], abs=1e-5)
-    ctx = ex.ThompsonSampling(["a", "b"], context="persona", floor=0.05)
-    h2 = pd.DataFrame(
+def _persona_history() -> pd.DataFrame:
+    """Two personas, two arms: a is better for x (10% vs 6%), b for y (9% vs 4%)."""
+    return pd.DataFrame(
         {
             "persona": ["x", "x", "y", "y"],
             "arm": ["a", "b", "a", "b"],
@@ -170,6 +167,14 @@ def test_bandit_allocation_simulation_and_ope():
             "conversions": [50, 30, 20, 45],
         }
     )
+
+
+def test_bandit_allocation_simulation_and_ope():
+    b = ex.ThompsonSampling(["a", "b", "c"], prior=(0.5, 0.5))
+    hist = pd.DataFrame({"arm": ["a", "b", "c"], "users": [1500, 1200, 1000], "conversions": [80, 80, 50]})
+    assert b.allocate(hist).iloc[0].to_numpy() == pytest.approx([0.06542, 0.89335, 0.04123], abs=1e-5)
+    ctx = ex.ThompsonSampling(["a", "b"], context="persona", floor=0.05)
+    h2 = _persona_history()
     sh = ctx.allocate(h2)
     assert sh.sum(axis=1).to_numpy() == pytest.approx([1.0, 1.0])
     assert sh.loc["x", "a"] > 0.9 and sh.loc["y", "b"] > 0.9
@@ -239,14 +244,7 @@ def test_ucb_allocate_counts_pending_pulls():
     assert b.allocate(h, batch=1).iloc[0].to_numpy().argmax() == idx.argmax()
     # Per persona, with a floor.
     ctx = ex.UCB(["a", "b"], context="persona", floor=0.1)
-    h2 = pd.DataFrame(
-        {
-            "persona": ["x", "x", "y", "y"],
-            "arm": ["a", "b", "a", "b"],
-            "users": [500, 500, 500, 500],
-            "conversions": [50, 30, 20, 45],
-        }
-    )
+    h2 = _persona_history()
     sh = ctx.allocate(h2, batch=200)
     assert sh.sum(axis=1).to_numpy() == pytest.approx([1.0, 1.0])
     assert sh.loc["x", "a"] > sh.loc["x", "b"] and sh.loc["y", "b"] > sh.loc["y", "a"]

@@ -326,9 +326,18 @@ def test_python_sampler_defaults_are_the_cpp_defaults():
 
     params = inspect.signature(ti.sample).parameters
     cpp = _ci.sampler_defaults()
-    assert set(cpp) <= set(params)
-    for name, value in cpp.items():
-        assert params[name].default == value, name
+    assert type(cpp).__name__ == "SamplerDefaults"
+    names = [n for n in dir(type(cpp)) if isinstance(getattr(type(cpp), n), property)]
+    assert sorted(names) == sorted(
+        ["chains", "draws", "tune", "target_accept", "max_tree_depth", "init_step_size", "init_radius"]
+        + ["init_buffer", "term_buffer", "base_window"]
+    )
+    assert set(names) <= set(params)
+    for name in names:
+        assert params[name].default == getattr(cpp, name), name
+    assert isinstance(cpp.chains, int) and isinstance(cpp.target_accept, float)
+    again = pickle.loads(pickle.dumps(cpp))
+    assert all(getattr(again, n) == getattr(cpp, n) for n in names)
 
 
 def test_compiled_sample_and_map_return_typed_result_classes():

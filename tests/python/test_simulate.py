@@ -69,7 +69,7 @@ def test_every_preset_runs_and_matches_its_expectation():
     }
     for name in sim.scenario_names():
         out = sim.World.from_scenario(name, seed=3).run(periods=60, truth=False)
-        expected = out._raw["expected_conversions"].sum(axis=1)
+        expected = out._raw.expected_conversions.sum(axis=1)
         realised = out.panel["conversions"].to_numpy()
         # Sums of independent Bernoulli variables over people: variance <= mean.
         assert np.all(np.abs(realised - expected) <= 5 * np.sqrt(expected) + 1e-9), name
@@ -233,31 +233,26 @@ def test_zero_change_counterfactual_is_exactly_equal():
     assert (ch["short_term_conversions"] + ch["long_term_conversions"] == ch["conversions"]).all()
 
 
-def test_validation_errors_name_field_and_value():
+# One wrong field of tiny()'s spec per row: (part, index, key, value, the error it gives).
+_BAD_FIELDS = [
+    ("channels", 1, "ctr", 1.5, r"channel 'instagram': ctr must be in \[0, 1\], got 1.5"),
+    ("audiences", 0, "size", -5, r"Audience 'Skeptical Sam': size must be .* got -5"),
+    ("audiences", 1, "base_conversion_rate", 1.2, r"base_conversion_rate must be in \[0, 1\], got 1.2"),
+    ("campaigns", 0, "channel", "snapchat", r"Campaign 'ig': unknown channel 'snapchat'"),
+    ("pr_activities", 0, "kind", "podcast", r"pr_activities\[0\]: kind must be one of"),
+    ("channels", 0, "trust_gian", 1.0, r"unknown key\(s\) \['trust_gian'\] in channels\[0\]"),
+]
+
+
+@pytest.mark.parametrize(("part", "index", "key", "value", "message"), _BAD_FIELDS)
+def test_validation_errors_name_field_and_value(part, index, key, value, message):
     bad = tiny()
-    bad["channels"][1]["ctr"] = 1.5
-    with pytest.raises(ValueError, match=r"channel 'instagram': ctr must be in \[0, 1\], got 1.5"):
+    bad[part][index][key] = value
+    with pytest.raises(ValueError, match=message):
         sim.World(bad)
-    bad = tiny()
-    bad["audiences"][0]["size"] = -5
-    with pytest.raises(ValueError, match=r"Audience 'Skeptical Sam': size must be .* got -5"):
-        sim.World(bad)
-    bad = tiny()
-    bad["audiences"][1]["base_conversion_rate"] = 1.2
-    with pytest.raises(ValueError, match=r"base_conversion_rate must be in \[0, 1\], got 1.2"):
-        sim.World(bad)
-    bad = tiny()
-    bad["campaigns"][0]["channel"] = "snapchat"
-    with pytest.raises(ValueError, match=r"Campaign 'ig': unknown channel 'snapchat'"):
-        sim.World(bad)
-    bad = tiny()
-    bad["pr_activities"][0]["kind"] = "podcast"
-    with pytest.raises(ValueError, match=r"pr_activities\[0\]: kind must be one of"):
-        sim.World(bad)
-    bad = tiny()
-    bad["channels"][0]["trust_gian"] = 1.0
-    with pytest.raises(ValueError, match=r"unknown key\(s\) \['trust_gian'\] in channels\[0\]"):
-        sim.World(bad)
+
+
+def test_validation_errors_of_scenario_freq_and_mode():
     with pytest.raises(ValueError, match="unknown scenario 'nope'"):
         sim.World.from_scenario("nope")
     world = sim.World(tiny())
@@ -286,7 +281,7 @@ def test_daily_mode_and_large_population():
     spec["audiences"][0]["size"] = 60_000_000
     spec["audiences"][1]["size"] = 40_000_000
     out = sim.World(spec, seed=1).run(periods=156, truth=False)
-    exp = out._raw["expected_conversions"].sum(axis=1)
+    exp = out._raw.expected_conversions.sum(axis=1)
     assert np.all(np.abs(out.panel["conversions"] - exp) <= 5 * np.sqrt(exp))
     daily = sim.World(tiny(), seed=1).run(periods=60, freq="D")
     assert daily.panel.index[1] - daily.panel.index[0] == pd.Timedelta(days=1)
@@ -328,8 +323,8 @@ def test_chain_matches_an_independent_numpy_implementation():
                 np.testing.assert_allclose(cpp, reference_transition(spec, drive, s, t, 7, pop), atol=1e-13)
         ref = reference_segment_run(spec, drive, 40, 7, seed=1)
         out = world.run(periods=40, truth=False)
-        np.testing.assert_allclose(out._raw["expected_conversions"], ref["expected_conversions"], rtol=1e-10)
-        np.testing.assert_allclose(out._raw["expected_trusting"], ref["expected_trusting"], rtol=1e-10)
+        np.testing.assert_allclose(out._raw.expected_conversions, ref["expected_conversions"], rtol=1e-10)
+        np.testing.assert_allclose(out._raw.expected_trusting, ref["expected_trusting"], rtol=1e-10)
         # Different generators, same law: per-period totals within 5 sd of each other.
         e = ref["expected_conversions"].sum(axis=1)
         assert np.all(np.abs(out.panel["conversions"] - ref["conversions"].sum(axis=1)) <= 5 * np.sqrt(2 * e))
@@ -350,10 +345,10 @@ def test_agent_progress_reports_every_person_once(capsys):
     )
     assert sum(calls) == 10_000 and all(c > 0 for c in calls)
     plain = world._core.run("agent", periods=30, period_days=7, threads=2, agent_scale=1.0, record_touches=False)
-    np.testing.assert_array_equal(raw["conversions"], plain["conversions"])  # the bar changes nothing
+    np.testing.assert_array_equal(raw.conversions, plain.conversions)  # the bar changes nothing
     out = world.run(periods=30, mode="agent", agents=10_000, truth=False, progress=True)
     assert "agents" in capsys.readouterr().err
-    assert out.panel["conversions"].sum() == raw["conversions"].sum()
+    assert out.panel["conversions"].sum() == raw.conversions.sum()
 
 
 def test_logs_are_sorted_by_user_and_time():

@@ -50,7 +50,7 @@ def region_spec_by_hand(base: dict[str, Any], region: dict[str, Any]) -> dict[st
 
 
 def test_truth_equals_an_independent_chain_per_region_national_and_regional(panel: sim.GeoPanelResult) -> None:
-    from _simulate_reference import reference_segment_run
+    from _simulate_reference import drive_arrays, reference_segment_run
 
     base = sim.scenario("pr_first_then_smm")
     channels = panel.channels
@@ -59,7 +59,7 @@ def test_truth_equals_an_independent_chain_per_region_national_and_regional(pane
         pop = panel.panel.loc[panel.panel["geo"] == region["name"], "population"].iloc[0]
         assert pop == sum(a["size"] for a in spec["audiences"])
         drive = panel._worlds[r].drive(periods=T + H, period_days=7)
-        drive = {k: np.array(v, dtype=float) for k, v in drive.items()}
+        drive = drive_arrays(drive)
         drive["impressions"][T:] = 0.0  # the horizon: no marketing and no events after the data
         drive["severity_loss"][T:] = 0.0
         drive["severity_gain"][T:] = 0.0

@@ -38,7 +38,7 @@ def test_truth_for_equals_an_independent_chain_with_the_window_removed_by_hand()
     world's media inputs with the channel's impressions in W zeroed by hand, no marketing
     and no events after the data, and (for press) the crisis softening of the response,
     whose date lies in W, taken away. Same coverage draws on both sides."""
-    from _simulate_reference import reference_segment_run
+    from _simulate_reference import drive_arrays, reference_segment_run
 
     T, H, L = 40, 20, 3
     world = sim.World.from_scenario("crisis_with_pr_response", seed=4)
@@ -49,7 +49,7 @@ def test_truth_for_equals_an_independent_chain_with_the_window_removed_by_hand()
     assert truth.horizon == H and truth.lag_periods == L
     assert len(truth.incremental) == T + H
     drive = world._core.drive(periods=T + H, period_days=7)
-    drive = {k: np.array(v, dtype=float) for k, v in drive.items()}
+    drive = drive_arrays(drive)
     drive["impressions"][T:] = 0.0
     drive["severity_loss"][T:] = 0.0
     drive["severity_gain"][T:] = 0.0

@@ -169,16 +169,16 @@ class Statistics:
             units.append(int(u))
         high = np.array([u >> 64 for u in units], dtype=np.int64)
         low = np.array([u & ((1 << 64) - 1) for u in units], dtype=np.uint64)
-        d = {
-            "statistic": [str(x) for x in table["statistic"]],
-            "order": table["order"].to_numpy(np.int32),
-            "position": table["position"].to_numpy(np.int32),
-            "key": [str(x) for x in table["key"]],
-            "target": [str(x) for x in table["target"]],
-            "units_high": high,
-            "units_low": low,
-        }
-        return cls(_state=_core.attribution.Statistics.from_table(d))
+        state = _core.attribution.Statistics.from_table(
+            statistic=[str(x) for x in table["statistic"]],
+            order=table["order"].to_numpy(np.int32),
+            position=table["position"].to_numpy(np.int32),
+            key=[str(x) for x in table["key"]],
+            target=[str(x) for x in table["target"]],
+            units_high=high,
+            units_low=low,
+        )
+        return cls(_state=state)
 
     # ---- pickling (versioned) -------------------------------------------------------
     def to_bytes(self) -> bytes:

@@ -15,7 +15,9 @@ from trustmix.audience._survey import Encoded, encode, encode_like
 
 __all__ = ["AudienceWarning", "LatentClassResult", "LatentClassSelection", "latent_classes"]
 
-_STATE_VERSION = 1
+#: 2: the fit is the compiled LatentClassFit; 1: the fit was the dict the binding returned
+#: before (the same names), read by __setstate__ too.
+_STATE_VERSION = 2
 _CRITERIA = ("bic", "sabic", "caic", "aic")
 
 
@@ -43,11 +45,11 @@ class LatentClassResult:
     starts_at_best : int  (random starts that reached the best log-likelihood)
     """
 
-    def __init__(self, fit: dict[str, Any], encoded: Encoded, settings: dict[str, Any]) -> None:
+    def __init__(self, fit: _core.audience.LatentClassFit, encoded: Encoded, settings: dict[str, Any]) -> None:
         self._fit = fit
         self._enc = encoded
         self.settings = dict(settings)
-        k = int(fit["model"]["classes"])
+        k = int(fit.model["classes"])
         self.names = [f"Persona {i + 1}" for i in range(k)]
         self.descriptions = [""] * k
         self._auto_names()
@@ -55,63 +57,61 @@ class LatentClassResult:
     # -- scalar fit statistics -------------------------------------------------------
     @property
     def classes(self) -> int:
-        return int(self._fit["model"]["classes"])
+        return int(self._fit.model["classes"])
 
     @property
     def log_likelihood(self) -> float:
-        return float(self._fit["log_likelihood"])
+        return float(self._fit.log_likelihood)
 
     @property
     def parameters(self) -> int:
-        return int(self._fit["parameters"])
+        return int(self._fit.parameters)
 
     @property
     def observations(self) -> float:
-        return float(self._fit["observations"])
+        return float(self._fit.observations)
 
-    aic = property(lambda self: float(self._fit["aic"]))
-    bic = property(lambda self: float(self._fit["bic"]))
-    sabic = property(lambda self: float(self._fit["sabic"]))
-    caic = property(lambda self: float(self._fit["caic"]))
-    entropy = property(lambda self: float(self._fit["entropy"]))
-    starts_at_best = property(lambda self: int(self._fit["starts_at_best"]))
-    converged = property(lambda self: bool(self._fit["converged"]))
-    iterations = property(lambda self: int(self._fit["iterations"]))
-    warnings = property(lambda self: list(self._fit["warnings"]))
+    aic = property(lambda self: float(self._fit.aic))
+    bic = property(lambda self: float(self._fit.bic))
+    sabic = property(lambda self: float(self._fit.sabic))
+    caic = property(lambda self: float(self._fit.caic))
+    entropy = property(lambda self: float(self._fit.entropy))
+    starts_at_best = property(lambda self: int(self._fit.starts_at_best))
+    converged = property(lambda self: bool(self._fit.converged))
+    iterations = property(lambda self: int(self._fit.iterations))
+    warnings = property(lambda self: list(self._fit.warnings))
 
     @property
     def start_log_likelihoods(self) -> np.ndarray:
         """Final log-likelihood of every random start (-inf: a degenerate start)."""
-        return np.asarray(self._fit["start_log_likelihoods"], dtype=float)
+        return np.asarray(self._fit.start_log_likelihoods, dtype=float)
 
     @property
     def log_likelihood_trace(self) -> np.ndarray:
         """Log-likelihood after each EM iteration of the best start (never decreases)."""
-        return np.asarray(self._fit["log_likelihood_trace"], dtype=float)
+        return np.asarray(self._fit.log_likelihood_trace, dtype=float)
 
     @property
     def model(self) -> dict[str, Any]:
         """The model's parameters as plain arrays (the C++ LatentClassModel)."""
-        return self._fit["model"]
+        return self._fit.model
 
     # -- tables ---------------------------------------------------------------------
     @property
     def class_shares(self) -> pd.Series:
-        return pd.Series(
-            np.asarray(self._fit["class_shares"]), index=pd.Index(self.names, name="persona"), name="share"
-        )
+        return pd.Series(np.asarray(self._fit.class_shares), index=pd.Index(self.names, name="persona"), name="share")
 
     @property
     def membership(self) -> pd.DataFrame:
         """Posterior membership probabilities P(persona | answers): respondents x personas."""
         return pd.DataFrame(
-            np.asarray(self._fit["posterior"]), index=self._enc.index, columns=pd.Index(self.names, name="persona")
+            np.asarray(self._fit.posterior), index=self._enc.index, columns=pd.Index(self.names, name="persona")
         )
 
     @property
     def modal(self) -> pd.Series:
         """Most probable persona of each respondent (hard labels; prefer ``membership``)."""
-        post = np.asarray(self._fit["posterior"])
+        post = np.asarray(self._fit.posterior)
         return pd.Series(
             np.asarray(self.names, dtype=object)[post.argmax(axis=1)], index=self._enc.index, name="persona"
         )
@@ -120,7 +120,7 @@ class LatentClassResult:
         """Item-response probabilities P(item = category | persona): rows (item, category),
         one column per persona, plus ``overall`` (the share-weighted average)."""
         rows, idx = [], []
-        shares = np.asarray(self._fit["class_shares"])
+        shares = np.asarray(self._fit.class_shares)
         for j, name in enumerate(self._enc.item_names):
             th = np.asarray(self.model["item_probabilities"][j])
             for c, label in enumerate(self._enc.categories[j]):
@@ -176,7 +176,7 @@ class LatentClassResult:
             if self._enc.item_names
             else pd.DataFrame(columns=["persona", "item", "category", "lift"])
         )
-        shares = np.asarray(self._fit["class_shares"])
+        shares = np.asarray(self._fit.class_shares)
         for k, name in enumerate(list(self.names)):
             s = seg[seg["persona"] == name]
             traits = [f"{r.item}: {r.category}" for r in s.itertuples()]
@@ -213,7 +213,7 @@ class LatentClassResult:
     def personas(self) -> pd.DataFrame:
         """One row per persona: name, share, description (what a marketer edits)."""
         return pd.DataFrame(
-            {"persona": self.names, "share": np.asarray(self._fit["class_shares"]), "description": self.descriptions}
+            {"persona": self.names, "share": np.asarray(self._fit.class_shares), "description": self.descriptions}
         )
 
     # -- use downstream -------------------------------------------------------------
@@ -261,7 +261,7 @@ class LatentClassResult:
         chans = [(str(ch), *spec(v, f"channel {ch!r}")) for ch, v in (channels or {}).items()]
         return _core.audience.to_audiences(
             self.model,
-            np.asarray(self._fit["class_shares"]),
+            np.asarray(self._fit.class_shares),
             float(population),
             names=self.names,
             descriptions=self.descriptions,
@@ -292,7 +292,7 @@ class LatentClassResult:
                     cols.append(ind)
                     names.append((c, cat))
         y = np.column_stack(cols)
-        res = _core.audience.bch(np.asarray(self._fit["posterior"]), y, self._enc.weights)
+        res = _core.audience.bch(np.asarray(self._fit.posterior), y, self._enc.weights)
         out = {}
         for k, p in enumerate(self.names):
             out[(p, "mean")] = res.means[k]
@@ -380,7 +380,7 @@ class LatentClassResult:
 
         if ax is None:
             _, ax = plt.subplots()
-        ax.hist(np.asarray(self._fit["posterior"]).max(axis=1), bins=20, range=(0, 1))
+        ax.hist(np.asarray(self._fit.posterior).max(axis=1), bins=20, range=(0, 1))
         ax.set_xlabel("largest membership probability")
         ax.set_ylabel("respondents")
         return ax
@@ -409,9 +409,14 @@ class LatentClassResult:
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if state.get("version") != _STATE_VERSION:
-            raise ValueError(f"unsupported LatentClassResult pickle version {state.get('version')!r}")
-        self._fit = state["fit"]
+        version = state.get("version")
+        if version not in (1, _STATE_VERSION):
+            raise ValueError(f"unsupported LatentClassResult pickle version {version!r}")
+        fit = state["fit"]
+        if version == 1:  # the fit as a dict of the LatentClassFit's attributes
+            fit = _core.audience.LatentClassFit.__new__(_core.audience.LatentClassFit)
+            fit.__setstate__((1, dict(state["fit"])))
+        self._fit = fit
         self._enc = Encoded(**state["encoded"])
         self.settings = state["settings"]
         self.names = state["names"]
@@ -575,7 +580,7 @@ def latent_classes(
     core_survey = enc.core()
     for k in ks:
         fit = _core.audience.fit_latent_classes(core_survey, classes=k, **settings)
-        for w in fit["warnings"]:
+        for w in fit.warnings:
             warnings.warn(f"{k} classes: {w}", AudienceWarning, stacklevel=2)
         models[k] = LatentClassResult(fit, enc, {**settings, "classes": k})
     return LatentClassSelection(models, criterion, enc, settings)

@@ -109,7 +109,7 @@ class ReachCurve:
     def __setstate__(self, state: dict[str, Any]) -> None:
         if state.get("version") != 1:
             raise ValueError(f"unsupported ReachCurve pickle version {state.get('version')!r}")
-        c = object.__new__(_core.audience.ReachCurve)
+        c = _core.audience.ReachCurve.__new__(_core.audience.ReachCurve)
         c.__setstate__(state["core"])
         self._c = c
 
@@ -118,8 +118,11 @@ class ReachCurve:
 
 
 def _rebuild_curve(core_state: tuple[Any, ...]) -> ReachCurve:
-    kind, population, reachable, shape, shape2 = core_state[1:]
-    return ReachCurve(_core.audience.ReachCurve(kind, population, reachable, shape, shape2))
+    """The curve of a pickled core state: (2, {fields}) or the flat (1, kind, population,
+    reachable, shape, shape2) of earlier versions (the core reads both)."""
+    c = _core.audience.ReachCurve.__new__(_core.audience.ReachCurve)
+    c.__setstate__(core_state)
+    return ReachCurve(c)
 
 
 def reach_curve(

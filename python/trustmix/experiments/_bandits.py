@@ -192,7 +192,7 @@ class Bandit:
                     for p in n.index
                 ]
                 return pd.DataFrame(rows, index=n.index, columns=self.arms)
-            shares, extra = _core.experiments.allocation_by_persona(
+            alloc = _core.experiments.allocation_by_persona(
                 n.to_numpy(float),
                 tabs[conversions].to_numpy(float),
                 tabs[total_sq].to_numpy(float) if total_sq else None,
@@ -204,11 +204,11 @@ class Bandit:
                 floor=self.floor,
                 pooling=self.pooling,
             )
-            out = pd.DataFrame(np.asarray(shares), index=n.index, columns=self.arms)
+            out = pd.DataFrame(alloc.shares, index=n.index, columns=self.arms)
             if self.reward == "gaussian":
-                out.attrs["between_persona_sd"] = pd.Series(np.asarray(extra), index=self.arms)
+                out.attrs["between_persona_sd"] = pd.Series(alloc.between_persona_sd, index=self.arms)
             else:
-                out.attrs["pooling_strength"] = extra
+                out.attrs["pooling_strength"] = alloc.pooling_strength
             return out
         agg = agg.reindex(self.arms).fillna(0.0)
         sq = agg[total_sq].to_numpy(float) if total_sq is not None else None
@@ -352,4 +352,6 @@ def off_policy_value(
     )
     ips = _core.experiments.inverse_propensity(*args)
     dr = _core.experiments.doubly_robust(*args)
-    return pd.DataFrame({"value": [ips[0], dr[0]], "std_error": [ips[1], dr[1]]}, index=["ips", "doubly_robust"])
+    return pd.DataFrame(
+        {"value": [ips.value, dr.value], "std_error": [ips.std_error, dr.std_error]}, index=["ips", "doubly_robust"]
+    )

@@ -86,10 +86,15 @@ class MessageTestRun:
     """
 
     def __init__(
-        self, raw: dict[str, Any], dates: pd.DatetimeIndex, appeal: pd.DataFrame, design: str, settings: dict[str, Any]
+        self,
+        raw: _core.simulate.MessageTestRun,
+        dates: pd.DatetimeIndex,
+        appeal: pd.DataFrame,
+        design: str,
+        settings: dict[str, Any],
     ):
         personas, variants = list(appeal.index), list(appeal.columns)
-        T, S, V = raw["users"].shape
+        T, S, V = raw.users.shape
         idx = pd.MultiIndex.from_product([dates, personas, variants], names=["date", "persona", "variant"])
         cols = {
             "users": "users",
@@ -101,19 +106,21 @@ class MessageTestRun:
             "rate_trusting": "rate_trusting",
             "rate_untrusting": "rate_untrusting",
         }
-        self.data = pd.DataFrame({k: np.asarray(raw[v]).reshape(-1) for k, v in cols.items()}, index=idx).reset_index()
+        self.data = pd.DataFrame(
+            {k: np.asarray(getattr(raw, v)).reshape(-1) for k, v in cols.items()}, index=idx
+        ).reset_index()
         self.appeal = appeal
-        users = np.asarray(raw["users"]).sum(axis=2)  # T x S, independent of the variant
+        users = np.asarray(raw.users).sum(axis=2)  # T x S, independent of the variant
         weights = np.where(users.sum(axis=0) > 0, users / np.maximum(users.sum(axis=0), 1), 1.0 / T)
-        truth = np.einsum("ts,tsv->sv", weights, np.asarray(raw["true_rate"]))
+        truth = np.einsum("ts,tsv->sv", weights, np.asarray(raw.true_rate))
         self.truth = pd.DataFrame(
             truth, index=pd.Index(personas, name="persona"), columns=pd.Index(variants, name="variant")
         )
         self.best = self.truth.idxmax(axis=1).rename("best")
-        self.regret = pd.Series(np.asarray(raw["regret"]), index=dates, name="cumulative_regret")
-        self.spend = pd.Series(np.asarray(raw["spend"]), index=dates, name="spend")
+        self.regret = pd.Series(np.asarray(raw.regret), index=dates, name="cumulative_regret")
+        self.spend = pd.Series(np.asarray(raw.spend), index=dates, name="spend")
         self.total_spend = float(self.spend.sum())
-        self.trusting_share = pd.DataFrame(np.asarray(raw["trusting_share"]), index=dates, columns=personas)
+        self.trusting_share = pd.DataFrame(np.asarray(raw.trusting_share), index=dates, columns=personas)
         self.design = design
         self.settings = settings
 

@@ -356,12 +356,10 @@ class World:
         )
         tr = None
         if truth or realise:
-            tr = self._core.truth(
-                periods=periods, period_days=days, threads=threads, population=list(raw["population"])
-            )
+            tr = self._core.truth(periods=periods, period_days=days, threads=threads, population=list(raw.population))
         realised = None
         if realise:
-            base_c, base_r = raw["conversions"].sum(axis=1), raw["revenue"].sum(axis=1)
+            base_c, base_r = raw.conversions.sum(axis=1), raw.revenue.sum(axis=1)
 
             def increment(**remove: list[str]) -> tuple[np.ndarray, np.ndarray]:
                 cf = self._core.run(
@@ -374,7 +372,7 @@ class World:
                     progress=callback,
                     **remove,
                 )
-                return base_c - cf["conversions"].sum(axis=1), base_r - cf["revenue"].sum(axis=1)
+                return base_c - cf.conversions.sum(axis=1), base_r - cf.revenue.sum(axis=1)
 
             realised = {
                 "channels": [increment(remove=[c]) for c in self.channels],
@@ -451,23 +449,23 @@ class GroundTruth:
 
 
 def _realised_frame(
-    effects: list[dict[str, Any]], increments: list[tuple[np.ndarray, np.ndarray]], lag: int
+    effects: list[_core.simulate.EffectTruth], increments: list[tuple[np.ndarray, np.ndarray]], lag: int
 ) -> pd.DataFrame:
     """Realised (common-random-number) increments split like the expected truth."""
     rows = []
     for e, (dc, dr) in zip(effects, increments, strict=True):
         t = np.arange(len(dc))
-        long = (t > e["window_end"] + lag) if e["window_start"] >= 0 else np.zeros(len(dc), dtype=bool)
+        long = (t > e.window_end + lag) if e.window_start >= 0 else np.zeros(len(dc), dtype=bool)
         rows.append(
             {
-                "name": e["name"],
-                "cost": e["cost"],
+                "name": e.name,
+                "cost": e.cost,
                 "conversions": dc.sum(),
                 "revenue": dr.sum(),
                 "short_term_conversions": dc[~long].sum(),
                 "long_term_conversions": dc[long].sum(),
-                "roas": dr.sum() / e["cost"] if e["cost"] > 0 else np.nan,
-                "roi": (dr.sum() - e["cost"]) / e["cost"] if e["cost"] > 0 else np.nan,
+                "roas": dr.sum() / e.cost if e.cost > 0 else np.nan,
+                "roi": (dr.sum() - e.cost) / e.cost if e.cost > 0 else np.nan,
             }
         )
     return pd.DataFrame(
@@ -485,8 +483,27 @@ def _realised_frame(
     )
 
 
-def _effects_frame(rows: list[dict[str, Any]], dates: pd.DatetimeIndex) -> pd.DataFrame:
-    df = pd.DataFrame(rows)
+#: The attributes of an EffectTruth in the order of the truth tables' columns.
+_EFFECT_COLUMNS = (
+    "name",
+    "channel",
+    "cost",
+    "conversions",
+    "revenue",
+    "short_conversions",
+    "long_conversions",
+    "short_revenue",
+    "long_revenue",
+    "roas",
+    "roi",
+    "marginal_roi",
+    "window_start",
+    "window_end",
+)
+
+
+def _effects_frame(rows: list[_core.simulate.EffectTruth], dates: pd.DatetimeIndex) -> pd.DataFrame:
+    df = pd.DataFrame([{k: getattr(e, k) for k in _EFFECT_COLUMNS} for e in rows])
     if df.empty:
         return df
     df = df.rename(
@@ -511,6 +528,15 @@ def _effects_frame(rows: list[dict[str, Any]], dates: pd.DatetimeIndex) -> pd.Da
         idx = df[col].to_numpy()
         df[col] = pd.DatetimeIndex([dates[i] if i >= 0 else pd.NaT for i in idx])
     return df
+
+
+def _run_result_from_dict(raw: dict[str, Any], period_days: int) -> _core.simulate.RunResult:
+    """The RunResult of a run pickled as the dict of arrays the binding returned before
+    (the same names; the sizes read from the (T, S, C) impressions)."""
+    T, S, C = np.shape(raw["impressions"])
+    out = _core.simulate.RunResult.__new__(_core.simulate.RunResult)
+    out.__setstate__((1, {**raw, "periods": T, "segments": S, "channels": C, "period_days": period_days}))
+    return out
 
 
 class SimulationResult:
@@ -542,8 +568,8 @@ class SimulationResult:
     def __init__(
         self,
         world: World,
-        raw: dict[str, Any],
-        truth: dict[str, Any] | None,
+        raw: _core.simulate.RunResult,
+        truth: _core.simulate.Truth | None,
         realised: dict[str, Any] | None,
         *,
         mode: str,
@@ -560,47 +586,49 @@ class SimulationResult:
         self._raw = raw
         ch, seg = world.channels, world.segments
         self.panel = self._make_panel(raw, ch)
-        T, S, C = raw["impressions"].shape
         idx = pd.MultiIndex.from_product([self.dates, seg, ch], names=["date", "segment", "channel"])
         self.segment_panel = pd.DataFrame(
-            {k: raw[k].reshape(-1) for k in ("impressions", "reach", "clicks", "visits")}, index=idx
+            {k: getattr(raw, k).reshape(-1) for k in ("impressions", "reach", "clicks", "visits")}, index=idx
         ).reset_index()
-        pop = raw["population"]
+        pop = raw.population
         idx2 = pd.MultiIndex.from_product([self.dates, seg], names=["date", "segment"])
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = raw["trusting"] / pop[None, :]
-            expected_share = raw["expected_trusting"] / pop[None, :]
+            share = raw.trusting / pop[None, :]
+            expected_share = raw.expected_trusting / pop[None, :]
         self.outcomes = pd.DataFrame(
             {
-                "conversions": raw["conversions"].reshape(-1),
-                "revenue": raw["revenue"].reshape(-1),
+                "conversions": raw.conversions.reshape(-1),
+                "revenue": raw.revenue.reshape(-1),
                 "trusting_share": share.reshape(-1),
-                "expected_conversions": raw["expected_conversions"].reshape(-1),
+                "expected_conversions": raw.expected_conversions.reshape(-1),
             },
             index=idx2,
         ).reset_index()
         sources = list(world._core.source_names)
         # Logs come in simulation order (blocks of people, then period); sort them by
         # user and time (stable, so ties keep that deterministic order).
-        o = np.lexsort((raw["touch_second"], raw["touch_user"]))
+        # (each attribute read once: the result's attributes are fresh copies)
+        t_user, t_second = raw.touch_user, raw.touch_second
+        o = np.lexsort((t_second, t_user))
         self.touchpoints = pd.DataFrame(
             {
-                "user_id": raw["touch_user"][o],
-                "timestamp": start + pd.to_timedelta(raw["touch_second"][o], unit="s"),
-                "channel": pd.Categorical.from_codes(raw["touch_channel"][o], categories=pd.Index(ch)),
-                "campaign": pd.Categorical.from_codes(raw["touch_source"][o], categories=pd.Index(list(sources))),
-                "kind": pd.Categorical(_KINDS[raw["touch_kind"][o]], categories=list(_KINDS)),
+                "user_id": t_user[o],
+                "timestamp": start + pd.to_timedelta(t_second[o], unit="s"),
+                "channel": pd.Categorical.from_codes(raw.touch_channel[o], categories=pd.Index(ch)),
+                "campaign": pd.Categorical.from_codes(raw.touch_source[o], categories=pd.Index(list(sources))),
+                "kind": pd.Categorical(_KINDS[raw.touch_kind[o]], categories=list(_KINDS)),
             }
         )
-        o = np.lexsort((raw["conversion_second"], raw["conversion_user"]))
+        c_user, c_second = raw.conversion_user, raw.conversion_second
+        o = np.lexsort((c_second, c_user))
         self.conversions = pd.DataFrame(
             {
-                "user_id": raw["conversion_user"][o],
-                "timestamp": start + pd.to_timedelta(raw["conversion_second"][o], unit="s"),
-                "value": raw["conversion_value"][o],
+                "user_id": c_user[o],
+                "timestamp": start + pd.to_timedelta(c_second[o], unit="s"),
+                "value": raw.conversion_value[o],
             }
         )
-        bounds = raw["person_segment_start"]
+        bounds = raw.person_segment_start
         if mode == "agent" and len(bounds):
             self.users = pd.DataFrame(
                 {
@@ -616,31 +644,41 @@ class SimulationResult:
             )
         self.truth = self._make_truth(truth, realised, share, expected_share) if truth is not None else None
 
-    def _make_panel(self, raw: dict[str, Any], ch: list[str]) -> pd.DataFrame:
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        raw = state.get("_raw")
+        if isinstance(raw, dict):  # pickled when the run crossed the binding as a dict of arrays
+            state = {**state, "_raw": _run_result_from_dict(raw, _FREQ_DAYS[state["freq"]])}
+        self.__dict__.update(state)
+
+    def _make_panel(self, raw: _core.simulate.RunResult, ch: list[str]) -> pd.DataFrame:
+        # each attribute read once: the result's attributes are fresh copies
+        spend, mentions = raw.spend, raw.mentions
+        per_segment = {k: getattr(raw, k) for k in ("impressions", "reach", "clicks", "visits")}
         cols: dict[str, Any] = {}
         for c, name in enumerate(ch):
-            cols[f"spend_{name}"] = raw["spend"][:, c]
-            for k in ("impressions", "reach", "clicks", "visits"):
-                cols[f"{k}_{name}"] = raw[k][:, :, c].sum(axis=1)
-            cols[f"mentions_{name}"] = raw["mentions"][:, c]
+            cols[f"spend_{name}"] = spend[:, c]
+            for k, a in per_segment.items():
+                cols[f"{k}_{name}"] = a[:, :, c].sum(axis=1)
+            cols[f"mentions_{name}"] = mentions[:, c]
         # Coverage of crises (sentiment -1) and good news (+1) counts as own mentions too.
-        own = raw["mentions"].sum(axis=1)
-        pos = raw["positive_mentions"].sum(axis=1) + raw["news_mentions"]
-        neg = raw["negative_mentions"].sum(axis=1) + raw["crisis_mentions"]
-        own_all = own + raw["news_mentions"] + raw["crisis_mentions"]
-        comp = raw["competitor_mentions"]
+        news, crisis, size = raw.news_mentions, raw.crisis_mentions, raw.survey_size
+        own = mentions.sum(axis=1)
+        pos = raw.positive_mentions.sum(axis=1) + news
+        neg = raw.negative_mentions.sum(axis=1) + crisis
+        own_all = own + news + crisis
+        comp = raw.competitor_mentions
         with np.errstate(divide="ignore", invalid="ignore"):
             cols["mentions"] = own_all
             cols["share_of_voice"] = np.where(own_all + comp > 0, own_all / (own_all + comp), np.nan)
             cols["net_sentiment"] = np.where(own_all > 0, (pos - neg) / own_all, np.nan)
-            cols["trust_survey"] = np.where(raw["survey_size"] > 0, raw["survey_trusting"] / raw["survey_size"], np.nan)
-        cols["trust_survey_n"] = raw["survey_size"]
-        cols["conversions"] = raw["conversions"].sum(axis=1)
-        cols["revenue"] = raw["revenue"].sum(axis=1)
+            cols["trust_survey"] = np.where(size > 0, raw.survey_trusting / size, np.nan)
+        cols["trust_survey_n"] = size
+        cols["conversions"] = raw.conversions.sum(axis=1)
+        cols["revenue"] = raw.revenue.sum(axis=1)
         return pd.DataFrame(cols, index=self.dates)
 
     def _make_truth(
-        self, tr: dict[str, Any], realised: dict[str, Any] | None, share: np.ndarray, expected_share: np.ndarray
+        self, tr: _core.simulate.Truth, realised: dict[str, Any] | None, share: np.ndarray, expected_share: np.ndarray
     ) -> GroundTruth:
         ch, seg = self.world.channels, self.world.segments
         trust = pd.DataFrame(
@@ -648,13 +686,13 @@ class SimulationResult:
             index=pd.MultiIndex.from_product([self.dates, seg], names=["date", "segment"]),
         )
         trust = trust.reset_index()
-        channels = _effects_frame(tr["channels"], self.dates).drop(columns=["channel"])
+        channels = _effects_frame(tr.channels, self.dates).drop(columns=["channel"])
         channels = channels.rename(columns={"name": "channel"})
         spec = {c["name"]: c for c in self.world.to_dict()["channels"]}
         channels.insert(1, "peso", [spec[c].get("peso", "paid") for c in channels["channel"]])
         channels.insert(2, "role", [spec[c].get("role", "conversion") for c in channels["channel"]])
-        camp = _effects_frame(tr["campaigns"], self.dates)
-        act = _effects_frame(tr["activities"], self.dates)
+        camp = _effects_frame(tr.campaigns, self.dates)
+        act = _effects_frame(tr.activities, self.dates)
         if not camp.empty:
             camp.insert(1, "type", "campaign")
         if not act.empty:
@@ -664,7 +702,7 @@ class SimulationResult:
             if not (camp.empty and act.empty)
             else pd.DataFrame()
         )
-        horizon = int(tr.get("horizon", 0))
+        horizon = int(tr.horizon)
         days = _FREQ_DAYS[self.freq]
         all_dates = (
             self.dates.append(
@@ -674,20 +712,20 @@ class SimulationResult:
             else self.dates
         )
         all_dates.name = "date"
-        incremental = pd.DataFrame(tr["channel_incremental_conversions"], index=all_dates, columns=ch)
-        lag = int(tr["lag_periods"])
+        incremental = pd.DataFrame(tr.channel_incremental_conversions, index=all_dates, columns=ch)
+        lag = int(tr.lag_periods)
         realised_df = realised_channels = realised_campaigns = None
         if realised is not None:
             realised_df = pd.DataFrame(
                 np.column_stack([c for c, _ in realised["channels"]]), index=self.dates, columns=ch
             )
-            realised_channels = _realised_frame(tr["channels"], realised["channels"], lag).rename(
+            realised_channels = _realised_frame(tr.channels, realised["channels"], lag).rename(
                 columns={"name": "channel"}
             )
             realised_campaigns = pd.concat(
                 [
-                    _realised_frame(tr["campaigns"], realised["campaigns"], lag).assign(type="campaign"),
-                    _realised_frame(tr["activities"], realised["activities"], lag).assign(type="pr_activity"),
+                    _realised_frame(tr.campaigns, realised["campaigns"], lag).assign(type="campaign"),
+                    _realised_frame(tr.activities, realised["activities"], lag).assign(type="pr_activity"),
                 ],
                 ignore_index=True,
             )
@@ -701,7 +739,7 @@ class SimulationResult:
             realised_campaigns=realised_campaigns,
             lag_periods=lag,
             horizon=horizon,
-            _meta={"expected_conversions": tr["expected_conversions"].sum(axis=1)},
+            _meta={"expected_conversions": tr.expected_conversions.sum(axis=1)},
         )
 
     def truth_for(self, window: tuple[Any, Any] | None = None, horizon: int = 0, lag: int | None = None) -> GroundTruth:
@@ -742,16 +780,16 @@ class SimulationResult:
         tr = self.world._core.truth(
             periods=self.periods,
             period_days=_FREQ_DAYS[self.freq],
-            population=list(self._raw["population"]),
+            population=list(self._raw.population),
             window_start=lo,
             window_end=hi,
             horizon=int(horizon),
             lag_periods=-1 if lag is None else int(lag),
         )
-        pop = self._raw["population"]
+        pop = self._raw.population
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = self._raw["trusting"] / pop[None, :]
-            expected_share = self._raw["expected_trusting"] / pop[None, :]
+            share = self._raw.trusting / pop[None, :]
+            expected_share = self._raw.expected_trusting / pop[None, :]
         return self._make_truth(tr, None, share, expected_share)
 
     # ---- reading ---------------------------------------------------------------------
@@ -801,10 +839,10 @@ class SimulationResult:
         if ax is None:
             _, ax = plt.subplots(figsize=(9, 4))
         raw = self._raw
-        pop = raw["population"]
+        pop = raw.population
         for s, name in enumerate(self.world.segments):
-            (line,) = ax.plot(self.dates, raw["trusting"][:, s] / pop[s], label=name)
-            ax.plot(self.dates, raw["expected_trusting"][:, s] / pop[s], ls="--", color=line.get_color(), lw=1)
+            (line,) = ax.plot(self.dates, raw.trusting[:, s] / pop[s], label=name)
+            ax.plot(self.dates, raw.expected_trusting[:, s] / pop[s], ls="--", color=line.get_color(), lw=1)
         ax.plot(self.dates, self.panel["trust_survey"], "k.", ms=3, label="survey (all)")
         ax.set_ylabel("share trusting the brand")
         ax.set_title("Trust over time (dashed: expected)")
@@ -819,7 +857,7 @@ class SimulationResult:
         if ax is None:
             _, ax = plt.subplots(figsize=(9, 4))
         ax.plot(self.dates, self.panel["conversions"], label="conversions (realised)")
-        expected = self._raw["expected_conversions"].sum(axis=1)
+        expected = self._raw.expected_conversions.sum(axis=1)
         ax.plot(self.dates, expected, ls="--", label="expected")
         if self.truth is not None:
             inc = self.truth.incremental
