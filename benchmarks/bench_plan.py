@@ -502,15 +502,20 @@ def part_geo_simulator(a) -> None:
     print(
         f"\n== geo simulator: panel plans on a PanelMMM fit vs the status quo in the regional world; {G} regions, "
         f"{T} weeks of history, {H}-week plan, {E} weeks after it counted; NUTS {a.geo_chains} x "
-        f"({a.geo_draws} + {a.geo_draws}); risk {a.geo_risk}; worlds {', '.join(a.geo_worlds)}"
+        f"({a.geo_draws} + {a.geo_draws}); risk {' '.join(a.geo_risk)}; worlds {', '.join(a.geo_worlds)}"
     )
     print(
-        "\n| world | seed | geos x paid channels | fit s | divergences | plan s | converged / KKT "
+        "\n| world | seed | risk | geos x paid channels | fit s | divergences | plan s | converged / KKT "
         "| model's expected gain (conversions, 90% interval) | true expected conversions, status quo | plan "
         "| true gain (conversions) | true gain % | plan wins |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     wins, gains = 0, []
+    by_risk: dict[str, list[float]] = {}
+    risks = []
+    for r in a.geo_risk:  # "mean", "cvar" (level --geo-risk-level) or "cvar:0.25"
+        risk, _, lv = r.partition(":")
+        risks.append((risk, float(lv) if lv else a.geo_risk_level))
     for name in a.geo_worlds:
         for seed in range(1, a.geo_seeds + 1):
             spec = tm.simulate.scenario(name)
@@ -561,45 +566,59 @@ def part_geo_simulator(a) -> None:
                 )
             t_fit = time.perf_counter() - t0
             planned = [f"impressions_{c}" for c in paid if c in active]
-            t0 = time.perf_counter()
-            res = tm.plan.optimize_panel(
-                fit,
-                horizon=H,
-                channels=planned,
-                objective="outcome",
-                risk=a.geo_risk,
-                level=a.geo_risk_level,
-                max_draws=a.geo_max_draws,
-            )
-            t_plan = time.perf_counter() - t0
-            gain = res.draws["outcome"] - res.draws["ref_outcome"]
-            lo, hi = np.quantile(gain, [0.05, 0.95])
+            y_sq = float("nan")
+            for risk, level in risks:
+                t0 = time.perf_counter()
+                res = tm.plan.optimize_panel(
+                    fit,
+                    horizon=H,
+                    channels=planned,
+                    objective="outcome",
+                    risk=risk,
+                    level=level,
+                    max_draws=a.geo_max_draws,
+                )
+                t_plan = time.perf_counter() - t0
+                gain = res.draws["outcome"] - res.draws["ref_outcome"]
+                lo, hi = np.quantile(gain, [0.05, 0.95])
+                first = res.schedule["date"].min()
 
-            first = res.schedule["date"].min()
+                def true_total(sched: pd.DataFrame, panel=panel, first=first) -> float:
+                    s = sched.assign(channel=sched["channel"].str.removeprefix("impressions_"))
+                    run = panel.run_schedule(s[["geo", "date", "channel", "spend"]], periods=T + H + E, threads=1)
+                    return float(run.loc[run["date"] >= first, "expected_conversions"].sum())
 
-            def true_total(sched: pd.DataFrame, panel=panel, first=first) -> float:
-                s = sched.assign(channel=sched["channel"].str.removeprefix("impressions_"))
-                run = panel.run_schedule(s[["geo", "date", "channel", "spend"]], periods=T + H + E, threads=1)
-                return float(run.loc[run["date"] >= first, "expected_conversions"].sum())
-
-            y_sq, y_plan = true_total(res.reference), true_total(res.schedule)
-            g = (y_plan - y_sq) / y_sq * 100
-            gains.append(g)
-            wins += y_plan > y_sq
+                if not np.isfinite(y_sq):
+                    y_sq = true_total(res.reference)
+                y_plan = true_total(res.schedule)
+                g = (y_plan - y_sq) / y_sq * 100
+                label = risk if risk in ("mean", "prob_beat") else f"{risk} {level:g}"
+                by_risk.setdefault(label, []).append(g)
+                gains.append(g)
+                wins += y_plan > y_sq
+                print(
+                    f"| {name} | {seed} | {label} | {G} x {len(planned)} | {t_fit:.0f} | "
+                    f"{int(fit.posterior.divergences)} | {t_plan:.2f} ({res.info['evaluations']} evaluations) | "
+                    f"{res.info['converged']} / {res.info['kkt_residual']:.1e} | "
+                    f"{gain.mean():+,.1f} ({lo:+,.0f} .. {hi:+,.0f}) | {y_sq:,.1f} | {y_plan:,.1f} | "
+                    f"{y_plan - y_sq:+,.1f} | {g:+.2f} | {'yes' if y_plan > y_sq else 'NO'} |",
+                    flush=True,
+                )
+                if a.geo_diagnose:
+                    moved = res.allocation() - res.allocation(reference=True)
+                    print("  spend moved per geo and channel (plan - status quo):")
+                    print(moved.round(0).to_string())
+    if len(by_risk) > 1:
+        print("\n| risk | plan wins | true gain %: median | mean | min (worst world) | max |")
+        print("|---|---|---|---|---|---|")
+        for label, gs in by_risk.items():
+            v = np.asarray(gs)
             print(
-                f"| {name} | {seed} | {G} x {len(planned)} | {t_fit:.0f} | {int(fit.posterior.divergences)} | "
-                f"{t_plan:.2f} ({res.info['evaluations']} evaluations) | "
-                f"{res.info['converged']} / {res.info['kkt_residual']:.1e} | "
-                f"{gain.mean():+,.1f} ({lo:+,.0f} .. {hi:+,.0f}) | {y_sq:,.1f} | {y_plan:,.1f} | "
-                f"{y_plan - y_sq:+,.1f} | {g:+.2f} | {'yes' if y_plan > y_sq else 'NO'} |",
-                flush=True,
+                f"| {label} | {int((v > 0).sum())} of {len(v)} | {np.median(v):+.2f} | {v.mean():+.2f} | "
+                f"{v.min():+.2f} | {v.max():+.2f} |"
             )
-            if a.geo_diagnose:
-                moved = res.allocation() - res.allocation(reference=True)
-                print("  spend moved per geo and channel (plan - status quo):")
-                print(moved.round(0).to_string())
     print(
-        f"\nThe panel plan beats the status quo in the world's own truth in {wins} of {len(gains)} worlds "
+        f"\nThe panel plan beats the status quo in the world's own truth in {wins} of {len(gains)} plans "
         f"(true gain: median {np.median(gains):+.2f}%, min {min(gains):+.2f}%, max {max(gains):+.2f}%)."
     )
 
@@ -739,7 +758,12 @@ def main() -> None:
     ap.add_argument("--geo-chains", type=int, default=2)
     ap.add_argument("--geo-draws", type=int, default=200, help="NUTS tune and draws per chain of the panel fits")
     ap.add_argument("--geo-max-draws", type=int, default=200, help="posterior draws the panel planner uses")
-    ap.add_argument("--geo-risk", default="mean", help="risk measure of the panel plans (mean, quantile, cvar)")
+    ap.add_argument(
+        "--geo-risk",
+        nargs="+",
+        default=["mean"],
+        help="risk measures of the panel plans, each on the same fit (as --sim-risk)",
+    )
     ap.add_argument("--geo-risk-level", type=float, default=0.1, help="its level (quantile, cvar)")
     ap.add_argument("--geo-diagnose", action="store_true", help="per world: the spend moved per geo and channel")
     a = ap.parse_args()
