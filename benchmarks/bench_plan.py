@@ -20,9 +20,10 @@ fit with a reach-and-frequency channel, both RF forms: objective + gradient time
 with a maximum frequency and a 3+ reach target, success over random budgets: see
 ``part_rf``); ``geo-simulator`` (panel plans on a ``PanelMMM`` fit run in the regional
 simulated worlds against the status quo: see ``part_geo_simulator``; not in the default
-parts).
+parts); ``algorithm`` (SLSQP against AUGLAG on small plans, the threshold of
+``algorithm="auto"``: see ``part_algorithm``; not in the default parts).
 
-Usage: python benchmarks/bench_plan.py [--parts speed peer simulator rf geo-simulator] [--draws 1000]
+Usage: python benchmarks/bench_plan.py [--parts speed peer simulator rf geo-simulator algorithm] [--draws 1000]
        [--repeats 20] [--budgets 50] [--peer-budgets 50] [--peer-draws 250]
 """
 
@@ -623,6 +624,84 @@ def part_geo_simulator(a) -> None:
     )
 
 
+# --------------------------------------------------------------------------- algorithm
+def part_algorithm(a) -> None:
+    """SLSQP against AUGLAG + L-BFGS on small plans (the threshold of ``algorithm="auto"``).
+
+    The speed part's world (156 weeks x 8 channels, a MAP fit, 200 draws around its mode);
+    horizons of ``--algo-horizons`` weeks (8 x H decision variables), risk ``--algo-risk``; per horizon, budgets
+    0.7x, 1x and 1.3x the status quo's; one start (the status quo), per-draw optima off.
+    Reported per algorithm: the median wall time over the budgets (best of ``--algo-repeats``
+    runs each), evaluations, how many converged with a KKT residual <= 1e-6, the largest
+    KKT residual, and the objective's largest relative shortfall against the better of the
+    two.
+    """
+    import types
+
+    data, truth = simulate_trust_data(156, seed=0, extra_trust=2, extra_conversion=2)
+    roles = truth["roles"]
+    model = tm.TrustMMM(
+        data,
+        date="week",
+        outcome="conversions",
+        channels=roles,
+        tracker="trust_survey",
+        shocks=["crisis"],
+        value_per_outcome=3.0,
+    )
+    fit = model.fit(seed=0, restarts=1)
+    rng = np.random.default_rng(0)
+    post = tm.mmm.TrustFit(
+        model, fit.z, fit.info, types.SimpleNamespace(draws=fit.z + rng.normal(0, 0.03, (1, 200, fit.z.size)))
+    )
+    risk, _, lv = a.algo_risk.partition(":")
+    level = float(lv) if lv else 0.1
+    print(
+        "\n== algorithm: SLSQP vs AUGLAG + L-BFGS, 200 draws, 1 start, budgets 0.7x / 1x / 1.3x the status quo, "
+        f"risk {a.algo_risk}"
+    )
+    print(
+        "\n| horizon (variables) | algorithm | median time s | evaluations (median) | certified (KKT <= 1e-6) "
+        "| largest KKT | largest objective shortfall vs the better |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for H in a.algo_horizons:
+        base = float(tm.plan.status_quo(post, H).to_numpy().sum())
+        out: dict[str, list[tuple[float, int, bool, float, float]]] = {"slsqp": [], "auglag": []}
+        for f in (0.7, 1.0, 1.3):
+            for alg in out:
+                best_t = np.inf
+                for _ in range(a.algo_repeats):
+                    t0 = time.perf_counter()
+                    res = tm.plan.optimize(
+                        post,
+                        budget=f * base,
+                        horizon=H,
+                        algorithm=alg,
+                        starts=1,
+                        draw_optima=0,
+                        max_draws=None,
+                        risk=risk,
+                        level=level,
+                    )
+                    best_t = min(best_t, time.perf_counter() - t0)
+                kkt = float(res.info["kkt_residual"])
+                out[alg].append(
+                    (best_t, int(res.info["evaluations"]), bool(kkt <= 1e-6), kkt, float(res.info["objective"]))
+                )
+        for alg, rows in out.items():
+            other = out["auglag" if alg == "slsqp" else "slsqp"]
+            short = max(
+                max(0.0, (max(o[4], r[4]) - r[4]) / abs(max(o[4], r[4]))) for r, o in zip(rows, other, strict=True)
+            )
+            print(
+                f"| {H} ({8 * H}) | {alg} | {np.median([r[0] for r in rows]):.3f} | "
+                f"{int(np.median([r[1] for r in rows]))} | {sum(r[2] for r in rows)} of {len(rows)} | "
+                f"{max(r[3] for r in rows):.1e} | {short:.1e} |",
+                flush=True,
+            )
+
+
 def part_rf(a) -> None:
     """156 weeks: press (trust), search (conversion) and TV as reach and frequency (an nbd
     curve's image of its spend: 4e5 reachable people, shape 1.2, 100 impressions per unit
@@ -711,7 +790,7 @@ def main() -> None:
         "--parts",
         nargs="+",
         default=["speed", "peer", "simulator"],
-        choices=["speed", "peer", "simulator", "rf", "geo-simulator"],
+        choices=["speed", "peer", "simulator", "rf", "geo-simulator", "algorithm"],
     )
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=20)
@@ -766,6 +845,9 @@ def main() -> None:
     )
     ap.add_argument("--geo-risk-level", type=float, default=0.1, help="its level (quantile, cvar)")
     ap.add_argument("--geo-diagnose", action="store_true", help="per world: the spend moved per geo and channel")
+    ap.add_argument("--algo-horizons", type=int, nargs="+", default=[2, 4, 6, 8, 13, 18], help="weeks (x 8 channels)")
+    ap.add_argument("--algo-repeats", type=int, default=3, help="runs per plan, the fastest kept")
+    ap.add_argument("--algo-risk", default="mean", help="risk measure of the plans (mean, cvar:0.1, prob_beat, ...)")
     a = ap.parse_args()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     for part in a.parts:
