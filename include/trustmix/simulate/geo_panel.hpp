@@ -296,7 +296,7 @@ inline void apply_schedule(WorldSpec& w, const std::vector<std::string>& channel
     }
     if (entries.empty()) continue;
     std::string name = "schedule_" + channels[k];
-    while (names.contains(name)) name += "_";
+    while (names.contains(name)) name += '_';
     names.insert(name);
     kept.emplace_back(name, channels[k], Objective::conversion, cut, cut + (static_cast<int>(spend.rows()) * D - 1), budget,
                       std::move(entries));
