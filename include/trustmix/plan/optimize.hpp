@@ -102,7 +102,7 @@ inline constexpr int slsqp_max_variables = 100;
 /// Settings of the solver.
 struct SolverSettings {
   /// "auto" (SLSQP up to slsqp_max_variables (100) decision variables, else AUGLAG: NLopt's
-  /// SLSQP solves a dense least-squares problem per iteration, 0.6-4 s at 104-144 variables
+  /// SLSQP solves a dense least-squares problem per iteration, 0.45-4 s at 104-144 variables
   /// on the benchmark's plans where AUGLAG takes 0.05-0.07 s; below 100 SLSQP costs under
   /// 0.3 s and its plan is reproducible to 1e-12 under a change of currency unit, where
   /// AUGLAG stops on a flat optimum at points up to 1.5e-4 of the largest cell apart:

@@ -747,7 +747,7 @@ def optimize(
     algorithm : {"auto", "slsqp", "auglag", "mma"}
         NLopt's algorithm: "auto" takes SLSQP up to 100 decision variables and the
         augmented Lagrangian with L-BFGS (AUGLAG) beyond (SLSQP's dense subproblem makes
-        it 10-60x slower from 104 variables; below, its plan is the more reproducible:
+        it 9-60x slower from 104 variables; below, its plan is the more reproducible:
         docs/benchmarks.md); "mma" needs a budget cap (no equalities).
     reference : DataFrame, optional
         The plan the result is compared with (default: the status quo: the last
