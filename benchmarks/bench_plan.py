@@ -18,9 +18,12 @@ pymc-marketing is installed, otherwise says so); ``simulator`` (plans on a fit r
 people-level simulated worlds against the status quo: see ``part_simulator``); ``rf`` (a
 fit with a reach-and-frequency channel, both RF forms: objective + gradient time, plans
 with a maximum frequency and a 3+ reach target, success over random budgets: see
-``part_rf``).
+``part_rf``); ``geo-simulator`` (panel plans on a ``PanelMMM`` fit run in the regional
+simulated worlds against the status quo: see ``part_geo_simulator``; not in the default
+parts); ``algorithm`` (SLSQP against AUGLAG on small plans, the threshold of
+``algorithm="auto"``: see ``part_algorithm``; not in the default parts).
 
-Usage: python benchmarks/bench_plan.py [--parts speed peer simulator rf] [--draws 1000]
+Usage: python benchmarks/bench_plan.py [--parts speed peer simulator rf geo-simulator algorithm] [--draws 1000]
        [--repeats 20] [--budgets 50] [--peer-budgets 50] [--peer-draws 250]
 """
 
@@ -328,11 +331,17 @@ def part_simulator(a) -> None:
         f"{H}-week plan, {E} weeks after it counted; worlds {', '.join(a.sim_worlds)}"
     )
     print(
-        "\n| world | seed | paid channels | fit s | plan s | converged / KKT | model's expected gain (conversions) "
-        "| true expected conversions, status quo | plan | true gain (conversions) | true gain % | plan wins |"
+        "\n| world | seed | risk | paid channels | fit s | plan s | converged / KKT "
+        "| model's expected gain (conversions) | true expected conversions, status quo | plan "
+        "| true gain (conversions) | true gain % | plan wins |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     wins, gains = 0, []
+    by_risk: dict[str, list[float]] = {}
+    risks = []
+    for r in a.sim_risk:  # "mean", "cvar" (level --sim-risk-level) or "cvar:0.25"
+        risk, _, lv = r.partition(":")
+        risks.append((risk, float(lv) if lv else a.sim_risk_level))
     for name in a.sim_worlds:
         for seed in range(1, a.sim_seeds + 1):
             spec = tm.simulate.scenario(name)
@@ -379,16 +388,7 @@ def part_simulator(a) -> None:
                     method="nuts", chains=a.sim_chains, draws=a.sim_draws, tune=a.sim_draws, seed=seed, progress=False
                 )
             t_fit = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            res = tm.plan.optimize(
-                fit, horizon=H, objective="outcome", draw_optima=0, risk=a.sim_risk, level=a.sim_risk_level
-            )
-            evals = res.info["evaluations"]
-            t_plan = time.perf_counter() - t0
             sq = tm.plan.status_quo(fit, H).to_numpy()
-            # the model's expected media + trust outcome over horizon + tail, plan vs status quo
-            s_plan, s_sq = res.draws["outcome"].mean(), res.draws["ref_outcome"].mean()
-            model_gain = s_plan - s_sq
 
             def true_path(sched: np.ndarray, spec=spec, paid=paid, start=start, seed=seed) -> np.ndarray:
                 sp = copy.deepcopy(spec)
@@ -400,21 +400,40 @@ def part_simulator(a) -> None:
                 return exp[T:]
 
             path_sq = true_path(sq)
-            path_plan = true_path(res.schedule[paid].to_numpy())
-            y_sq, y_plan = float(path_sq.sum()), float(path_plan.sum())
-            if a.sim_diagnose:
-                _diagnose_world(name, seed, fit, res, sq, paid, path_sq, path_plan, true_path, H)
-            g = (y_plan - y_sq) / y_sq * 100
-            gains.append(g)
-            wins += y_plan > y_sq
+            y_sq = float(path_sq.sum())
+            for risk, level in risks:
+                t0 = time.perf_counter()
+                res = tm.plan.optimize(fit, horizon=H, objective="outcome", draw_optima=0, risk=risk, level=level)
+                evals = res.info["evaluations"]
+                t_plan = time.perf_counter() - t0
+                # the model's expected media + trust outcome over horizon + tail, plan vs status quo
+                model_gain = res.draws["outcome"].mean() - res.draws["ref_outcome"].mean()
+                path_plan = true_path(res.schedule[paid].to_numpy())
+                y_plan = float(path_plan.sum())
+                if a.sim_diagnose:
+                    _diagnose_world(name, seed, fit, res, sq, paid, path_sq, path_plan, true_path, H)
+                g = (y_plan - y_sq) / y_sq * 100
+                label = risk if risk in ("mean", "prob_beat") else f"{risk} {level:g}"
+                by_risk.setdefault(label, []).append(g)
+                gains.append(g)
+                wins += y_plan > y_sq
+                print(
+                    f"| {name} | {seed} | {label} | {len(paid)} | {t_fit:.1f} | {t_plan:.2f} ({evals} evaluations) | "
+                    f"{res.info['converged']} / {res.info['kkt_residual']:.1e} | {model_gain:+,.1f} | {y_sq:,.1f} | "
+                    f"{y_plan:,.1f} | {y_plan - y_sq:+,.1f} | {g:+.2f} | {'yes' if y_plan > y_sq else 'NO'} |",
+                    flush=True,
+                )
+    if len(by_risk) > 1:
+        print("\n| risk | plan wins | true gain %: median | mean | min (worst world) | max |")
+        print("|---|---|---|---|---|---|")
+        for label, gs in by_risk.items():
+            v = np.asarray(gs)
             print(
-                f"| {name} | {seed} | {len(paid)} | {t_fit:.1f} | {t_plan:.2f} ({evals} evaluations) | "
-                f"{res.info['converged']} / {res.info['kkt_residual']:.1e} | {model_gain:+,.1f} | {y_sq:,.1f} | "
-                f"{y_plan:,.1f} | {y_plan - y_sq:+,.1f} | {g:+.2f} | {'yes' if y_plan > y_sq else 'NO'} |",
-                flush=True,
+                f"| {label} | {int((v > 0).sum())} of {len(v)} | {np.median(v):+.2f} | {v.mean():+.2f} | "
+                f"{v.min():+.2f} | {v.max():+.2f} |"
             )
     print(
-        f"\nThe plan beats the status quo in the world's own truth in {wins} of {len(gains)} worlds "
+        f"\nThe plan beats the status quo in the world's own truth in {wins} of {len(gains)} plans "
         f"(true gain: median {np.median(gains):+.2f}%, min {min(gains):+.2f}%, max {max(gains):+.2f}%)."
     )
 
@@ -454,6 +473,233 @@ def _diagnose_world(name, seed, fit, res, sq, paid, path_sq, path_plan, true_pat
             f" {w_gain:+,.1f} in the world",
             flush=True,
         )
+
+
+# --------------------------------------------------------------------------- geo simulator
+def part_geo_simulator(a) -> None:
+    """Panel plans optimised on a geo panel fit, run in the regional simulated world.
+
+    Per preset world and seed: its audiences, channels, PR activities and events as written,
+    its paid flights replaced by ``--geo-history`` weeks of random weekly national spend per
+    paid channel (as ``part_simulator`` draws it), run as a regional panel
+    (``tm.simulate.geo_panel``: ``--geo-regions`` regions of ``make_regions``' sizes, press
+    bought nationally, the paid channels by region with spend x region size x a mean-one
+    lognormal of sd ``--geo-media-sd`` per region, channel and week). The panel is fitted
+    as a user would (``tm.mmm.PanelMMM`` on impressions with their spend columns, press
+    national, roles as in the world, the trust survey as tracker, a national trust stock,
+    population scaling; NUTS ``--geo-chains`` x (``--geo-draws`` + ``--geo-draws``)), and
+    ``tm.plan.optimize_panel(objective="outcome")`` moves the paid channels' status-quo
+    budget (their last ``--geo-horizon`` weeks of spend per geo repeated) across geos,
+    channels and weeks. Both schedules are then run in the same regional worlds
+    (``GeoPanelResult.run_schedule``: the same regions, seeds and drawn history, the
+    planned weeks, then ``--geo-tail`` weeks without paid spend) and compared by the world's
+    exact expected conversions summed over all geos, plan and tail.
+    """
+    import logging
+    import warnings
+
+    H, E, T, G = a.geo_horizon, a.geo_tail, a.geo_history, a.geo_regions
+    logging.getLogger("trustmix").setLevel(logging.ERROR)
+    print(
+        f"\n== geo simulator: panel plans on a PanelMMM fit vs the status quo in the regional world; {G} regions, "
+        f"{T} weeks of history, {H}-week plan, {E} weeks after it counted; NUTS {a.geo_chains} x "
+        f"({a.geo_draws} + {a.geo_draws}); risk {' '.join(a.geo_risk)}; worlds {', '.join(a.geo_worlds)}"
+    )
+    print(
+        "\n| world | seed | risk | geos x paid channels | fit s | divergences | plan s | converged / KKT "
+        "| model's expected gain (conversions, 90% interval) | true expected conversions, status quo | plan "
+        "| true gain (conversions) | true gain % | plan wins |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    wins, gains = 0, []
+    by_risk: dict[str, list[float]] = {}
+    risks = []
+    for r in a.geo_risk:  # "mean", "cvar" (level --geo-risk-level) or "cvar:0.25"
+        risk, _, lv = r.partition(":")
+        risks.append((risk, float(lv) if lv else a.geo_risk_level))
+    for name in a.geo_worlds:
+        for seed in range(1, a.geo_seeds + 1):
+            spec = tm.simulate.scenario(name)
+            start = pd.Timestamp(spec["start"])
+            paid = [c["name"] for c in spec["channels"] if c.get("peso") == "paid"]
+            roles = {c["name"]: c.get("role", "conversion") for c in spec["channels"]}
+            rng = np.random.default_rng([seed, 15])
+            level = rng.uniform(2_000, 12_000, len(paid))
+            hist = (rng.random((T, len(paid))) < 0.7) * level * rng.uniform(0.5, 1.5, (T, len(paid)))
+            spec["campaigns"] = _weekly_campaigns(hist, paid, start, 0, "hist")
+            world = tm.simulate.World(spec, seed=seed)
+            national = ["press"] if "press" in roles else []
+            panel = tm.simulate.geo_panel(
+                world, G, periods=T, seed=seed, national_channels=national, media_sd=a.geo_media_sd, threads=1
+            )
+            df = panel.panel.copy()
+            for c in national:  # PanelMMM takes a national channel's national total on every geo's row
+                for col in (f"impressions_{c}", f"spend_{c}"):
+                    df[col] = df.groupby("date")[col].transform("sum")
+            active = [c for c in panel.channels if df[f"impressions_{c}"].sum() > 0]
+            controls = []
+            for e in spec.get("events") or []:
+                if e["kind"] == "crisis":
+                    col = f"shock_{e['name']}"
+                    df[col] = (
+                        df["date"] == start + pd.Timedelta(weeks=(pd.Timestamp(e["date"]) - start).days // 7)
+                    ).astype(float)
+                    if df[col].any():
+                        controls.append(col)
+            model = tm.mmm.PanelMMM(
+                df,
+                geo="geo",
+                date="date",
+                outcome="conversions",
+                channels={f"impressions_{c}": roles[c] for c in active},
+                population="population",
+                national_channels=[f"impressions_{c}" for c in national if c in active],
+                spend={f"impressions_{c}": f"spend_{c}" for c in active},
+                controls=controls,
+                trust="national",
+                tracker="trust_survey",
+            )
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fit = model.fit(
+                    "nuts", chains=a.geo_chains, draws=a.geo_draws, tune=a.geo_draws, seed=seed, progress=False
+                )
+            t_fit = time.perf_counter() - t0
+            planned = [f"impressions_{c}" for c in paid if c in active]
+            y_sq = float("nan")
+            for risk, level in risks:
+                t0 = time.perf_counter()
+                res = tm.plan.optimize_panel(
+                    fit,
+                    horizon=H,
+                    channels=planned,
+                    objective="outcome",
+                    risk=risk,
+                    level=level,
+                    max_draws=a.geo_max_draws,
+                )
+                t_plan = time.perf_counter() - t0
+                gain = res.draws["outcome"] - res.draws["ref_outcome"]
+                lo, hi = np.quantile(gain, [0.05, 0.95])
+                first = res.schedule["date"].min()
+
+                def true_total(sched: pd.DataFrame, panel=panel, first=first) -> float:
+                    s = sched.assign(channel=sched["channel"].str.removeprefix("impressions_"))
+                    run = panel.run_schedule(s[["geo", "date", "channel", "spend"]], periods=T + H + E, threads=1)
+                    return float(run.loc[run["date"] >= first, "expected_conversions"].sum())
+
+                if not np.isfinite(y_sq):
+                    y_sq = true_total(res.reference)
+                y_plan = true_total(res.schedule)
+                g = (y_plan - y_sq) / y_sq * 100
+                label = risk if risk in ("mean", "prob_beat") else f"{risk} {level:g}"
+                by_risk.setdefault(label, []).append(g)
+                gains.append(g)
+                wins += y_plan > y_sq
+                print(
+                    f"| {name} | {seed} | {label} | {G} x {len(planned)} | {t_fit:.0f} | "
+                    f"{int(fit.posterior.divergences)} | {t_plan:.2f} ({res.info['evaluations']} evaluations) | "
+                    f"{res.info['converged']} / {res.info['kkt_residual']:.1e} | "
+                    f"{gain.mean():+,.1f} ({lo:+,.0f} .. {hi:+,.0f}) | {y_sq:,.1f} | {y_plan:,.1f} | "
+                    f"{y_plan - y_sq:+,.1f} | {g:+.2f} | {'yes' if y_plan > y_sq else 'NO'} |",
+                    flush=True,
+                )
+                if a.geo_diagnose:
+                    moved = res.allocation() - res.allocation(reference=True)
+                    print("  spend moved per geo and channel (plan - status quo):")
+                    print(moved.round(0).to_string())
+    if len(by_risk) > 1:
+        print("\n| risk | plan wins | true gain %: median | mean | min (worst world) | max |")
+        print("|---|---|---|---|---|---|")
+        for label, gs in by_risk.items():
+            v = np.asarray(gs)
+            print(
+                f"| {label} | {int((v > 0).sum())} of {len(v)} | {np.median(v):+.2f} | {v.mean():+.2f} | "
+                f"{v.min():+.2f} | {v.max():+.2f} |"
+            )
+    print(
+        f"\nThe panel plan beats the status quo in the world's own truth in {wins} of {len(gains)} plans "
+        f"(true gain: median {np.median(gains):+.2f}%, min {min(gains):+.2f}%, max {max(gains):+.2f}%)."
+    )
+
+
+# --------------------------------------------------------------------------- algorithm
+def part_algorithm(a) -> None:
+    """SLSQP against AUGLAG + L-BFGS on small plans (the threshold of ``algorithm="auto"``).
+
+    The speed part's world (156 weeks x 8 channels, a MAP fit, 200 draws around its mode);
+    horizons of ``--algo-horizons`` weeks (8 x H decision variables), risk ``--algo-risk``; per horizon, budgets
+    0.7x, 1x and 1.3x the status quo's; one start (the status quo), per-draw optima off.
+    Reported per algorithm: the median wall time over the budgets (best of ``--algo-repeats``
+    runs each), evaluations, how many converged with a KKT residual <= 1e-6, the largest
+    KKT residual, and the objective's largest relative shortfall against the better of the
+    two.
+    """
+    import types
+
+    data, truth = simulate_trust_data(156, seed=0, extra_trust=2, extra_conversion=2)
+    roles = truth["roles"]
+    model = tm.TrustMMM(
+        data,
+        date="week",
+        outcome="conversions",
+        channels=roles,
+        tracker="trust_survey",
+        shocks=["crisis"],
+        value_per_outcome=3.0,
+    )
+    fit = model.fit(seed=0, restarts=1)
+    rng = np.random.default_rng(0)
+    post = tm.mmm.TrustFit(
+        model, fit.z, fit.info, types.SimpleNamespace(draws=fit.z + rng.normal(0, 0.03, (1, 200, fit.z.size)))
+    )
+    risk, _, lv = a.algo_risk.partition(":")
+    level = float(lv) if lv else 0.1
+    print(
+        "\n== algorithm: SLSQP vs AUGLAG + L-BFGS, 200 draws, 1 start, budgets 0.7x / 1x / 1.3x the status quo, "
+        f"risk {a.algo_risk}"
+    )
+    print(
+        "\n| horizon (variables) | algorithm | median time s | evaluations (median) | certified (KKT <= 1e-6) "
+        "| largest KKT | largest objective shortfall vs the better |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for H in a.algo_horizons:
+        base = float(tm.plan.status_quo(post, H).to_numpy().sum())
+        out: dict[str, list[tuple[float, int, bool, float, float]]] = {"slsqp": [], "auglag": []}
+        for f in (0.7, 1.0, 1.3):
+            for alg in out:
+                best_t = np.inf
+                for _ in range(a.algo_repeats):
+                    t0 = time.perf_counter()
+                    res = tm.plan.optimize(
+                        post,
+                        budget=f * base,
+                        horizon=H,
+                        algorithm=alg,
+                        starts=1,
+                        draw_optima=0,
+                        max_draws=None,
+                        risk=risk,
+                        level=level,
+                    )
+                    best_t = min(best_t, time.perf_counter() - t0)
+                kkt = float(res.info["kkt_residual"])
+                out[alg].append(
+                    (best_t, int(res.info["evaluations"]), bool(kkt <= 1e-6), kkt, float(res.info["objective"]))
+                )
+        for alg, rows in out.items():
+            other = out["auglag" if alg == "slsqp" else "slsqp"]
+            short = max(
+                max(0.0, (max(o[4], r[4]) - r[4]) / abs(max(o[4], r[4]))) for r, o in zip(rows, other, strict=True)
+            )
+            print(
+                f"| {H} ({8 * H}) | {alg} | {np.median([r[0] for r in rows]):.3f} | "
+                f"{int(np.median([r[1] for r in rows]))} | {sum(r[2] for r in rows)} of {len(rows)} | "
+                f"{max(r[3] for r in rows):.1e} | {short:.1e} |",
+                flush=True,
+            )
 
 
 def part_rf(a) -> None:
@@ -541,7 +787,10 @@ def part_rf(a) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
-        "--parts", nargs="+", default=["speed", "peer", "simulator"], choices=["speed", "peer", "simulator", "rf"]
+        "--parts",
+        nargs="+",
+        default=["speed", "peer", "simulator"],
+        choices=["speed", "peer", "simulator", "rf", "geo-simulator", "algorithm"],
     )
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=20)
@@ -567,15 +816,42 @@ def main() -> None:
     ap.add_argument("--sim-tail", type=int, default=104, help="weeks after the plan counted in the world's truth")
     ap.add_argument("--sim-chains", type=int, default=2)
     ap.add_argument("--sim-draws", type=int, default=300, help="NUTS tune and draws per chain of the world fits")
-    ap.add_argument("--sim-risk", default="mean", help="risk measure of the world plans (mean, quantile, cvar)")
+    ap.add_argument(
+        "--sim-risk",
+        nargs="+",
+        default=["mean"],
+        help="risk measures of the world plans, each planned on the same fit (mean, quantile, cvar, prob_beat; "
+        "a level as cvar:0.25)",
+    )
     ap.add_argument("--sim-risk-level", type=float, default=0.1, help="its level (quantile, cvar)")
     ap.add_argument(
         "--sim-diagnose", action="store_true", help="per world: gains split, P(beat), model vs world marginal returns"
     )
+    ap.add_argument("--geo-worlds", nargs="+", default=["pr_first_then_smm", "smm_only", "crisis_without_pr_response"])
+    ap.add_argument("--geo-seeds", type=int, default=2, help="seeds per regional world")
+    ap.add_argument("--geo-regions", type=int, default=8, help="regions (geos) per world")
+    ap.add_argument("--geo-media-sd", type=float, default=0.5, help="sd of log regional spend around the plan")
+    ap.add_argument("--geo-history", type=int, default=104, help="weeks of simulated regional history")
+    ap.add_argument("--geo-horizon", type=int, default=26, help="weeks of the panel plan")
+    ap.add_argument("--geo-tail", type=int, default=104, help="weeks after the plan counted in the world's truth")
+    ap.add_argument("--geo-chains", type=int, default=2)
+    ap.add_argument("--geo-draws", type=int, default=200, help="NUTS tune and draws per chain of the panel fits")
+    ap.add_argument("--geo-max-draws", type=int, default=200, help="posterior draws the panel planner uses")
+    ap.add_argument(
+        "--geo-risk",
+        nargs="+",
+        default=["mean"],
+        help="risk measures of the panel plans, each on the same fit (as --sim-risk)",
+    )
+    ap.add_argument("--geo-risk-level", type=float, default=0.1, help="its level (quantile, cvar)")
+    ap.add_argument("--geo-diagnose", action="store_true", help="per world: the spend moved per geo and channel")
+    ap.add_argument("--algo-horizons", type=int, nargs="+", default=[2, 4, 6, 8, 13, 18], help="weeks (x 8 channels)")
+    ap.add_argument("--algo-repeats", type=int, default=3, help="runs per plan, the fastest kept")
+    ap.add_argument("--algo-risk", default="mean", help="risk measure of the plans (mean, cvar:0.1, prob_beat, ...)")
     a = ap.parse_args()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     for part in a.parts:
-        globals()[f"part_{part}"](a)
+        globals()[f"part_{part.replace('-', '_')}"](a)
 
 
 if __name__ == "__main__":

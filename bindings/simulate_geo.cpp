@@ -1,5 +1,5 @@
 // trustmix::simulate geo experiments and regional panels bound to Python (trustmix.simulate.geo_experiment,
-// trustmix.simulate.geo_panel):
+// trustmix.simulate.geo_panel, GeoPanelResult.run_schedule):
 // the reference World (already bound), regions as dicts, the test; regions x periods
 // numpy arrays back. The simulation runs without the GIL.
 #include <pybind11/eigen.h>
@@ -168,6 +168,43 @@ void register_simulate_geo(py::module_& m) {
       py::arg("window_end") = -1, py::arg("horizon") = 0, py::arg("lag_periods") = -1,
       "Runs `world`'s spec in every region as a panel (national channels common, regional paid media bought by "
       "region); per-region arrays and the exact truth per region and channel (trustmix::simulate::run_geo_panel).");
+  sub.def(
+      "run_geo_panel_schedule",
+      [](const World& world, const py::list& regions, const std::vector<std::string>& national_channels, double media_sd,
+         int periods, int period_days, int start, const std::vector<std::string>& channels,
+         const std::vector<Eigen::MatrixXd>& spend, int threads, std::uint64_t seed) {
+        const std::vector<Region> rs = regions_of(regions);
+        RunOptions o;
+        o.periods = periods;
+        o.period_days = period_days;
+        o.threads = threads;
+        o.record_touches = false;
+        GeoPanelOptions po;
+        po.national_channels = national_channels;
+        po.media_sd = media_sd;
+        GeoSpendSchedule sch;
+        sch.start = start;
+        sch.channels = channels;
+        sch.spend = spend;
+        GeoScheduleRun r;
+        {
+          py::gil_scoped_release release;
+          r = run_geo_panel_schedule(world.spec(), rs, o, seed, po, sch);
+        }
+        py::dict d;
+        d["regions"] = r.regions;
+        d["channels"] = r.channels;
+        d["spend"] = r.spend;
+        d["expected_conversions"] = r.expected_conversions;
+        d["expected_revenue"] = r.expected_revenue;
+        return d;
+      },
+      py::arg("world"), py::kw_only(), py::arg("regions"), py::arg("national_channels"), py::arg("media_sd"),
+      py::arg("periods"), py::arg("period_days"), py::arg("start"), py::arg("channels"), py::arg("spend"),
+      py::arg("threads") = 0, py::arg("seed") = 1,
+      "Runs run_geo_panel's regional worlds with the paid spend of `channels` replaced from period `start` on by "
+      "`spend` (one periods x channels matrix per region) and returns each region's exact expected conversions and "
+      "revenue (trustmix::simulate::run_geo_panel_schedule).");
 }
 
 }  // namespace trustmix::bindings

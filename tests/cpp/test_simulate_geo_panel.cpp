@@ -167,3 +167,130 @@ BOOST_AUTO_TEST_CASE(bad_options_are_refused_by_name) {
       (void)run_geo_panel(bad, regions(2), weekly(10), 1, po), std::invalid_argument,
       [](const std::invalid_argument& e) { return std::string(e.what()).find("radio") != std::string::npos; });
 }
+
+namespace {
+
+// Region r's drawn paid spend of `channel` in periods [start, start + H) (instagram has
+// no PR costs, so the panel's spend is its paid spend), as a schedule's H x 1 matrix.
+GeoSpendSchedule drawn_schedule(const GeoPanelResult& p, const std::string& channel, int start, int H) {
+  GeoSpendSchedule s;
+  s.start = start;
+  s.channels = {channel};
+  Eigen::Index c = 0;
+  while (p.channels[static_cast<std::size_t>(c)] != channel) ++c;
+  for (const auto& sp : p.spend) s.spend.emplace_back(sp.col(c).segment(start, H));
+  return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_schedule_equal_to_the_drawn_spend_reproduces_the_panels_expected_conversions) {
+  const WorldSpec base = panel_world();
+  const auto rs = regions(4);
+  const int T = 45;
+  for (const double sd : {0.4, 0.0}) {  // campaigns rewritten per period by the media noise, or as written
+    GeoPanelOptions po;
+    po.national_channels = {"press", "tv"};
+    po.media_sd = sd;
+    const GeoPanelResult p = run_geo_panel(base, rs, weekly(T), 11, po);
+    const GeoScheduleRun s = run_geo_panel_schedule(base, rs, weekly(T), 11, po, drawn_schedule(p, "instagram", 12, T - 12));
+    BOOST_REQUIRE(s.expected_conversions.rows() == 4 && s.expected_conversions.cols() == T);
+    for (Eigen::Index r = 0; r < 4; ++r) {
+      for (int t = 0; t < T; ++t) BOOST_TEST(rel_close(s.expected_conversions(r, t), p.expected_conversions(r, t), 1e-12));
+      BOOST_TEST((s.spend[static_cast<std::size_t>(r)] - p.spend[static_cast<std::size_t>(r)]).cwiseAbs().maxCoeff() <=
+                 1e-9 * p.spend[static_cast<std::size_t>(r)].maxCoeff());
+      BOOST_TEST(s.expected_revenue.row(r).sum() > s.expected_conversions.row(r).sum());  // 50-80 per conversion
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_schedule_replaces_its_channels_spend_from_its_first_period_and_stops_after_it) {
+  const WorldSpec base = panel_world();
+  const auto rs = regions(3);
+  const int T = 45, start = 15, H = 10;
+  GeoPanelOptions po;
+  po.national_channels = {"press", "tv"};
+  const GeoPanelResult p = run_geo_panel(base, rs, weekly(T), 5, po);
+  GeoSpendSchedule sch = drawn_schedule(p, "instagram", start, H);
+  for (auto& m : sch.spend) m *= 2.0;  // double the drawn spend for 10 weeks, then nothing
+  const GeoScheduleRun s = run_geo_panel_schedule(base, rs, weekly(T), 5, po, sch);
+  for (std::size_t r = 0; r < rs.size(); ++r) {
+    const Eigen::VectorXd ig = s.spend[r].col(1), drawn = p.spend[r].col(1);
+    BOOST_TEST((ig.head(start) - drawn.head(start)).cwiseAbs().maxCoeff() <= 1e-9 * drawn.maxCoeff());
+    BOOST_TEST((ig.segment(start, H) - 2.0 * drawn.segment(start, H)).cwiseAbs().maxCoeff() <= 1e-9 * drawn.maxCoeff());
+    BOOST_TEST(ig.tail(T - start - H).cwiseAbs().maxCoeff() == 0.0);
+    BOOST_TEST(drawn.tail(T - start - H).sum() > 0.0);  // the drawn run still spent there
+    // tv (national) is untouched; the chain before the schedule is the drawn run's
+    BOOST_TEST((s.spend[r].col(2) - p.spend[r].col(2)).cwiseAbs().maxCoeff() == 0.0);
+    const auto ri = static_cast<Eigen::Index>(r);
+    for (int t = 0; t < start; ++t)
+      BOOST_TEST(rel_close(s.expected_conversions(ri, t), p.expected_conversions(ri, t), 1e-12));
+    BOOST_TEST(s.expected_conversions.row(ri).segment(start, H).sum() >
+               p.expected_conversions.row(ri).segment(start, H).sum());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(zero_spend_in_one_region_changes_only_that_region) {
+  const WorldSpec base = panel_world();
+  const auto rs = regions(4);
+  const int T = 40, start = 10;
+  GeoPanelOptions po;
+  po.national_channels = {"press", "tv"};
+  const GeoPanelResult p = run_geo_panel(base, rs, weekly(T), 3, po);
+  GeoSpendSchedule sch = drawn_schedule(p, "instagram", start, T - start);
+  sch.spend[2].setZero();
+  const GeoScheduleRun s = run_geo_panel_schedule(base, rs, weekly(T, 3), 3, po, sch);
+  for (Eigen::Index r = 0; r < 4; ++r) {
+    if (r == 2) continue;
+    for (int t = 0; t < T; ++t) BOOST_TEST(rel_close(s.expected_conversions(r, t), p.expected_conversions(r, t), 1e-12));
+  }
+  for (int t = 0; t < start; ++t) BOOST_TEST(rel_close(s.expected_conversions(2, t), p.expected_conversions(2, t), 1e-12));
+  double lost = 0.0;
+  for (int t = start; t < T; ++t) {
+    BOOST_TEST(s.expected_conversions(2, t) <= p.expected_conversions(2, t) * (1.0 + 1e-12));
+    lost += p.expected_conversions(2, t) - s.expected_conversions(2, t);
+  }
+  BOOST_TEST(lost > 1.0);  // instagram converts: going dark for 30 weeks loses conversions
+  // the same on one thread: deterministic on any thread count
+  const GeoScheduleRun one = run_geo_panel_schedule(base, rs, weekly(T, 1), 3, po, sch);
+  BOOST_TEST((one.expected_conversions - s.expected_conversions).cwiseAbs().maxCoeff() == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(bad_schedules_are_refused_by_name) {
+  const WorldSpec base = panel_world();
+  const auto rs = regions(2);
+  GeoPanelOptions po;
+  po.national_channels = {"press", "tv"};
+  auto has = [](const std::string& what) {
+    return [what](const std::invalid_argument& e) { return std::string(e.what()).find(what) != std::string::npos; };
+  };
+  GeoSpendSchedule s;
+  s.start = 5;
+  s.channels = {"instagram"};
+  s.spend = {Eigen::MatrixXd::Constant(4, 1, 100.0), Eigen::MatrixXd::Constant(4, 1, 100.0)};
+  BOOST_CHECK_NO_THROW((void)run_geo_panel_schedule(base, rs, weekly(10), 1, po, s));
+  GeoSpendSchedule b = s;
+  b.channels = {"tv"};
+  BOOST_CHECK_EXCEPTION((void)run_geo_panel_schedule(base, rs, weekly(10), 1, po, b), std::invalid_argument,
+                        has("national channel"));
+  b.channels = {"radio"};
+  BOOST_CHECK_EXCEPTION((void)run_geo_panel_schedule(base, rs, weekly(10), 1, po, b), std::invalid_argument, has("'radio'"));
+  b.channels = {};
+  BOOST_CHECK_THROW((void)run_geo_panel_schedule(base, rs, weekly(10), 1, po, b), std::invalid_argument);
+  b = s;
+  b.spend.pop_back();
+  BOOST_CHECK_EXCEPTION((void)run_geo_panel_schedule(base, rs, weekly(10), 1, po, b), std::invalid_argument,
+                        has("one matrix per region"));
+  b = s;
+  b.spend[1] = Eigen::MatrixXd::Constant(3, 1, 100.0);
+  BOOST_CHECK_EXCEPTION((void)run_geo_panel_schedule(base, rs, weekly(10), 1, po, b), std::invalid_argument,
+                        has("region 'r1'"));
+  b = s;
+  b.spend[0](2, 0) = -1.0;
+  BOOST_CHECK_EXCEPTION((void)run_geo_panel_schedule(base, rs, weekly(10), 1, po, b), std::invalid_argument,
+                        has("period 2, channel 'instagram'"));
+  b = s;
+  b.start = 7;  // 7 + 4 > 10 periods
+  BOOST_CHECK_EXCEPTION((void)run_geo_panel_schedule(base, rs, weekly(10), 1, po, b), std::invalid_argument,
+                        has("inside the run's periods"));
+}

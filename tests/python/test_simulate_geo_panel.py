@@ -144,3 +144,71 @@ def test_bad_input_is_named() -> None:
         sim.geo_panel(world, 2, periods=20, window=("2025-01-06", "2030-01-01"))
     with pytest.raises(ValueError, match="spec must be"):
         sim.geo_panel(42, 2)  # type: ignore[arg-type]
+
+
+def _drawn_schedule(panel: sim.GeoPanelResult, channels: list[str], first: int) -> pd.DataFrame:
+    """The panel's drawn spend of ``channels`` from period ``first`` on, as a long schedule."""
+    p = panel.panel[panel.panel["date"] >= panel.dates[first]]
+    return p.melt(id_vars=["geo", "date"], value_vars=[f"spend_{c}" for c in channels], value_name="spend").assign(
+        channel=lambda d: d["variable"].str.removeprefix("spend_")
+    )[["geo", "date", "channel", "spend"]]
+
+
+def test_run_schedule_reproduces_the_drawn_run_and_moves_only_the_changed_region(panel: sim.GeoPanelResult) -> None:
+    paid = ["instagram", "tiktok", "youtube"]
+    sched = _drawn_schedule(panel, paid, 20)
+    run = panel.run_schedule(sched, periods=T)
+    assert list(run.columns[:4]) == ["geo", "date", "expected_conversions", "expected_revenue"]
+    np.testing.assert_allclose(
+        run["expected_conversions"].to_numpy(), panel.panel["expected_conversions"].to_numpy(), rtol=1e-12
+    )
+    for c in panel.channels:
+        np.testing.assert_allclose(run[f"spend_{c}"].to_numpy(), panel.panel[f"spend_{c}"].to_numpy(), rtol=1e-9)
+    # south spends nothing on the scheduled channels from period 20: only south changes, only from then
+    dark = sched.assign(spend=np.where(sched["geo"] == "south", 0.0, sched["spend"]))
+    moved = panel.run_schedule(dark, periods=T)
+    for g in ("north", "west"):
+        sel = moved["geo"] == g
+        np.testing.assert_allclose(
+            moved.loc[sel, "expected_conversions"].to_numpy(),
+            run.loc[sel, "expected_conversions"].to_numpy(),
+            rtol=1e-12,
+        )
+    south = (moved["geo"] == "south").to_numpy()
+    before = south & (moved["date"] < panel.dates[20]).to_numpy()
+    after = south & ~before
+    np.testing.assert_allclose(
+        moved.loc[before, "expected_conversions"].to_numpy(),
+        run.loc[before, "expected_conversions"].to_numpy(),
+        rtol=1e-12,
+    )
+    lost = run.loc[after, "expected_conversions"].sum() - moved.loc[after, "expected_conversions"].sum()
+    assert lost > 0.01 * run.loc[after, "expected_conversions"].sum()
+    assert (moved.loc[after, [f"spend_{c}" for c in paid]].to_numpy() == 0).all()
+    # past the schedule's end the scheduled channels spend nothing; a pickled panel still runs
+    longer = pickle.loads(pickle.dumps(panel)).run_schedule(sched, periods=T + 6)
+    assert len(longer) == 3 * (T + 6)
+    assert (longer.loc[longer["date"] > panel.dates[-1], [f"spend_{c}" for c in paid]].to_numpy() == 0).all()
+    np.testing.assert_allclose(
+        longer.loc[longer["date"] <= panel.dates[-1], "expected_conversions"].to_numpy(),
+        run["expected_conversions"].to_numpy(),
+        rtol=1e-12,
+    )
+
+
+def test_run_schedule_bad_input_is_named(panel: sim.GeoPanelResult) -> None:
+    sched = _drawn_schedule(panel, ["instagram"], 30)
+    with pytest.raises(ValueError, match="national channel"):
+        panel.run_schedule(sched.assign(channel="press"))
+    with pytest.raises(ValueError, match="'radio'"):
+        panel.run_schedule(sched.assign(channel="radio"))
+    with pytest.raises(ValueError, match="east"):
+        panel.run_schedule(sched.assign(geo="east"))
+    with pytest.raises(ValueError, match="twice"):
+        panel.run_schedule(pd.concat([sched, sched.iloc[:1]]))
+    with pytest.raises(ValueError, match="spend must be a finite number >= 0"):
+        panel.run_schedule(sched.assign(spend=-1.0))
+    with pytest.raises(ValueError, match="lacks the column"):
+        panel.run_schedule(sched.drop(columns="spend"))
+    with pytest.raises(ValueError, match="periods must be"):
+        panel.run_schedule(sched, periods=10)

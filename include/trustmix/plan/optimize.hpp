@@ -1,7 +1,7 @@
 #pragma once
 // The planner's constrained optimisation (issue 15): constraints on a schedule (periods x
 // channels of spend), decision granularity (weekly cells or blocks), the solver (NLopt's
-// SLSQP from Debian's libnlopt-cxx-dev for up to 150 variables, AUGLAG + L-BFGS beyond;
+// SLSQP from Debian's libnlopt-cxx-dev for up to 100 variables, AUGLAG + L-BFGS beyond;
 // MMA on request), multi-start,
 // and the certificate of the result (convergence, KKT residual, active constraints).
 //
@@ -96,10 +96,17 @@ struct Constraints {
 
 enum class Task : std::uint8_t { maximize, min_spend, max_with_roi };
 
+/// The most decision variables algorithm "auto" solves with SLSQP (AUGLAG beyond).
+inline constexpr int slsqp_max_variables = 100;
+
 /// Settings of the solver.
 struct SolverSettings {
-  /// "auto" (SLSQP up to 150 decision variables, else AUGLAG: NLopt's SLSQP solves a dense
-  /// least-squares problem per iteration, slow beyond a few hundred variables), "slsqp",
+  /// "auto" (SLSQP up to slsqp_max_variables (100) decision variables, else AUGLAG: NLopt's
+  /// SLSQP solves a dense least-squares problem per iteration, 0.45-4 s at 104-144 variables
+  /// on the benchmark's plans where AUGLAG takes 0.05-0.07 s; below 100 SLSQP costs under
+  /// 0.3 s and its plan is reproducible to 1e-12 under a change of currency unit, where
+  /// AUGLAG stops on a flat optimum at points up to 1.5e-4 of the largest cell apart:
+  /// docs/benchmarks.md), "slsqp",
   /// "mma" (no equality constraints), "auglag" (augmented Lagrangian, L-BFGS inside).
   std::string algorithm = "auto";
   /// 1: the start only; 2: and the even plan; more: and random plans (a start that would
@@ -498,7 +505,7 @@ class Scaled {
   const detail::Layout lay(H, C, pb.constraints, st.start);
   nlopt::algorithm alg = nlopt::LD_SLSQP;
   if (st.algorithm == "mma") alg = nlopt::LD_MMA;
-  else if (st.algorithm == "auglag" || (st.algorithm == "auto" && lay.nv > 150)) alg = nlopt::AUGLAG;
+  else if (st.algorithm == "auglag" || (st.algorithm == "auto" && lay.nv > slsqp_max_variables)) alg = nlopt::AUGLAG;
   if (alg == nlopt::LD_MMA)
     for (const auto& r : lay.rows)
       if (r.equality)

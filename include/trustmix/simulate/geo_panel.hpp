@@ -29,6 +29,16 @@
 //
 // the estimand of TrustFit.roi and SimulationResult.truth_for (docs/validation.md), per
 // region; a national channel's national truth is the sum over regions.
+//
+// run_geo_panel_schedule runs the same regional worlds (same regions, seeds, national
+// coverage and drawn regional spend) with a given paid-spend schedule for some regional
+// channels from a period on: every campaign of a scheduled channel keeps its spend in the
+// periods before the schedule's first period and loses the rest; the schedule's amount
+// s[r][t, k] is spent on channel k in region r in period start + t (one campaign per
+// channel and region, one entry on the first day of each period); the scheduled channels
+// have no paid spend after the schedule. It returns each region's exact expected
+// conversions and revenue (the expected-value chain, no sampling noise): the world's own
+// truth for a plan, e.g. a panel plan (plan/panel.hpp) against the status quo.
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -74,6 +84,21 @@ struct GeoPanelResult {
   /// per-period channel increments over T + horizon periods).
   std::vector<Truth> truth;
   std::vector<World> worlds;                 ///< the regions' worlds as run (specs, coverage)
+};
+
+/// A paid-spend schedule of regional channels (run_geo_panel_schedule).
+struct GeoSpendSchedule {
+  int start = 0;                       ///< the period of the schedule's first row
+  std::vector<std::string> channels;   ///< K regional (not national) channels it sets
+  std::vector<Eigen::MatrixXd> spend;  ///< per region (the panel's order): H x K, currency per period
+};
+
+/// A regional world run under a schedule: regions x periods unless stated.
+struct GeoScheduleRun {
+  std::vector<std::string> regions, channels;
+  std::vector<Eigen::MatrixXd> spend;      ///< per region T x C as run (campaigns + PR costs)
+  Eigen::MatrixXd expected_conversions;    ///< exact chain
+  Eigen::MatrixXd expected_revenue;        ///< exact chain, currency
 };
 
 namespace detail {
@@ -129,15 +154,11 @@ inline WorldSpec panel_region_spec(const WorldSpec& base, const Region& g, std::
   return w;
 }
 
-}  // namespace detail
 
-/// Runs the reference world `base` in every region as a panel (segment mode) and returns
-/// the panel with the exact truth per region and channel (see the top of this file).
-/// Deterministic for a seed on any thread count (regions in parallel, one thread each).
-[[nodiscard]] inline GeoPanelResult run_geo_panel(const WorldSpec& base, const std::vector<Region>& regions,
-                                                  const RunOptions& opt, std::uint64_t seed,
-                                                  const GeoPanelOptions& po = {}) {
-  detail::check_options(opt);
+/// Checks a panel's regions and options (run_geo_panel's rules); returns the national
+/// channels as a set.
+inline std::set<std::string> check_panel(const WorldSpec& base, const std::vector<Region>& regions,
+                                         const GeoPanelOptions& po) {
   if (regions.empty()) fail("a geo panel needs at least 1 region");
   if (!(po.media_sd >= 0.0 && std::isfinite(po.media_sd)) || po.media_sd > 3.0)
     fail("media_sd must be a finite number in [0, 3], got ", po.media_sd);
@@ -160,6 +181,19 @@ inline WorldSpec panel_region_spec(const WorldSpec& base, const Region& g, std::
       if (!(v >= 0.0 && std::isfinite(v))) fail("region '", g.name, "': audience_mix['", a, "'] must be >= 0, got ", v);
     }
   }
+  return national;
+}
+
+}  // namespace detail
+
+/// Runs the reference world `base` in every region as a panel (segment mode) and returns
+/// the panel with the exact truth per region and channel (see the top of this file).
+/// Deterministic for a seed on any thread count (regions in parallel, one thread each).
+[[nodiscard]] inline GeoPanelResult run_geo_panel(const WorldSpec& base, const std::vector<Region>& regions,
+                                                  const RunOptions& opt, std::uint64_t seed,
+                                                  const GeoPanelOptions& po = {}) {
+  detail::check_options(opt);
+  const std::set<std::string> national = detail::check_panel(base, regions, po);
   const auto R = static_cast<Eigen::Index>(regions.size());
   const int T = opt.periods;
   const auto C = static_cast<Eigen::Index>(base.channels.size());
@@ -207,6 +241,139 @@ inline WorldSpec panel_region_spec(const WorldSpec& base, const Region& g, std::
       out.spend[static_cast<std::size_t>(r)] = run.spend;
       out.impressions[static_cast<std::size_t>(r)] = w.drive(w.baseline_variant(), T, opt.period_days).impressions;
       out.truth[static_cast<std::size_t>(r)] = ground_truth(w, one, detail::full_population(w), po.truth);
+    }
+  });
+  return out;
+}
+
+namespace detail {
+
+/// `w` with its campaigns of the channels `channels` cut at period `start` (their spend in
+/// earlier periods kept, per period, as World::campaign_spend counts it) and one campaign
+/// per channel spending spend(t, k) in period start + t.
+inline void apply_schedule(WorldSpec& w, const std::vector<std::string>& channels, const Eigen::MatrixXd& spend, int start,
+                           int D) {
+  const std::set<std::string> chosen(channels.begin(), channels.end());
+  std::set<std::string> names;
+  std::vector<Campaign> kept;
+  const Date cut = w.start + start * D;
+  for (const auto& c : w.campaigns) {
+    if (!chosen.contains(c.channel)) {
+      kept.push_back(c);
+      names.insert(c.name);
+      continue;
+    }
+    if (!(c.start < cut)) continue;  // starts inside or after the schedule: replaced
+    if (c.end < cut) {  // wholly before the schedule: as it is
+      kept.push_back(c);
+      names.insert(c.name);
+      continue;
+    }
+    const std::vector<double> amounts = campaign_periods(w, c, start, D);
+    std::vector<ScheduleEntry> entries;
+    double budget = 0.0;
+    for (int t = 0; t < start; ++t) {
+      const double a = amounts[static_cast<std::size_t>(t)];
+      if (!(a > 0.0)) continue;
+      Date day = w.start + t * D;
+      if (day < c.start) day = c.start;
+      entries.push_back({day, a});
+      budget += a;
+    }
+    if (entries.empty()) continue;
+    const Date end = c.end < cut ? c.end : cut + (-1);
+    kept.emplace_back(c.name, c.channel, c.objective, c.start, end, budget, std::move(entries));
+    names.insert(c.name);
+  }
+  for (std::size_t k = 0; k < channels.size(); ++k) {
+    std::vector<ScheduleEntry> entries;
+    double budget = 0.0;
+    for (Eigen::Index t = 0; t < spend.rows(); ++t) {
+      const double a = spend(t, static_cast<Eigen::Index>(k));
+      if (!(a > 0.0)) continue;
+      entries.push_back({cut + static_cast<int>(t) * D, a});
+      budget += a;
+    }
+    if (entries.empty()) continue;
+    std::string name = "schedule_" + channels[k];
+    while (names.contains(name)) name += '_';
+    names.insert(name);
+    kept.emplace_back(name, channels[k], Objective::conversion, cut, cut + (static_cast<int>(spend.rows()) * D - 1), budget,
+                      std::move(entries));
+  }
+  w.campaigns = std::move(kept);
+}
+
+}  // namespace detail
+
+/// Runs the regional panel of run_geo_panel(base, regions, opt, seed, po) with the paid
+/// spend of `schedule`'s channels replaced from period schedule.start on (see the top of
+/// this file) and returns each region's exact expected conversions and revenue over
+/// opt.periods. With a schedule equal to the drawn spend the expected conversions are
+/// run_geo_panel's (up to the rounding of sums). Deterministic for a seed on any thread
+/// count (regions in parallel, one thread each).
+[[nodiscard]] inline GeoScheduleRun run_geo_panel_schedule(const WorldSpec& base, const std::vector<Region>& regions,
+                                                           const RunOptions& opt, std::uint64_t seed,
+                                                           const GeoPanelOptions& po, const GeoSpendSchedule& schedule) {
+  detail::check_options(opt);
+  const std::set<std::string> national = detail::check_panel(base, regions, po);
+  const int T = opt.periods;
+  const auto R = static_cast<Eigen::Index>(regions.size());
+  const auto C = static_cast<Eigen::Index>(base.channels.size());
+  if (schedule.channels.empty()) fail("schedule.channels must name at least one regional channel");
+  std::set<std::string> known, seen;
+  for (const auto& c : base.channels) known.insert(c.channel.name);
+  for (const auto& c : schedule.channels) {
+    if (!known.contains(c)) fail("schedule.channels names '", c, "', which is not a channel of the world");
+    if (national.contains(c))
+      fail("schedule.channels names '", c, "', a national channel: only regionally bought channels can be scheduled");
+    if (!seen.insert(c).second) fail("schedule.channels lists '", c, "' twice");
+  }
+  if (schedule.spend.size() != regions.size())
+    fail("schedule.spend must hold one matrix per region (", regions.size(), "), got ", schedule.spend.size());
+  const Eigen::Index H = schedule.spend.front().rows();
+  const auto K = static_cast<Eigen::Index>(schedule.channels.size());
+  if (H < 1) fail("schedule.spend must have at least one period (row)");
+  if (!(schedule.start >= 0 && schedule.start + H <= T))
+    fail("the schedule's periods [start, start + rows) = [", schedule.start, ", ", schedule.start + H,
+         ") must lie inside the run's periods [0, ", T, ")");
+  for (std::size_t r = 0; r < regions.size(); ++r) {
+    const Eigen::MatrixXd& s = schedule.spend[r];
+    if (s.rows() != H || s.cols() != K)
+      fail("schedule.spend[", r, "] (region '", regions[r].name, "') must be ", H, " x ", K, " (periods x channels), got ",
+           s.rows(), " x ", s.cols());
+    for (Eigen::Index t = 0; t < H; ++t)
+      for (Eigen::Index k = 0; k < K; ++k)
+        if (!(std::isfinite(s(t, k)) && s(t, k) >= 0.0))
+          fail("schedule.spend[", r, "] (region '", regions[r].name, "'), period ", t, ", channel '",
+               schedule.channels[static_cast<std::size_t>(k)], "': spend must be a finite number >= 0, got ", s(t, k));
+  }
+  require_memory(8.0 * static_cast<double>(R) * (4.0 * T + 2.0 * T * static_cast<double>(C)),
+                 "the scheduled geo panel's region tables", "use fewer regions or periods");
+  GeoScheduleRun out;
+  for (const auto& g : regions) out.regions.push_back(g.name);
+  for (const auto& c : base.channels) out.channels.push_back(c.channel.name);
+  const std::uint64_t national_seed = derive(seed, 0);
+  std::vector<World> worlds;
+  worlds.reserve(regions.size());
+  for (std::size_t r = 0; r < regions.size(); ++r) {
+    WorldSpec w = detail::panel_region_spec(base, regions[r], r, national, po.media_sd, opt.period_days, seed);
+    detail::apply_schedule(w, schedule.channels, schedule.spend[r], schedule.start, opt.period_days);
+    worlds.emplace_back(std::move(w), derive(seed, r + 1), national_seed, po.national_channels);
+  }
+  out.expected_conversions = out.expected_revenue = Eigen::MatrixXd::Zero(R, T);
+  out.spend.assign(regions.size(), Eigen::MatrixXd());
+  RunOptions one = opt;
+  one.threads = 1;
+  one.record_touches = false;
+  parallel_for_blocks(R, opt.threads, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+    for (std::ptrdiff_t r = b; r < e; ++r) {
+      const World& w = worlds[static_cast<std::size_t>(r)];
+      const Variant v = w.baseline_variant();
+      const Expected ex = expected_chain(w, v, one, detail::full_population(w));
+      detail::sum_segments(ex.conversions, w.segments(), out.expected_conversions, r);
+      detail::sum_segments(ex.revenue, w.segments(), out.expected_revenue, r);
+      out.spend[static_cast<std::size_t>(r)] = w.drive(v, T, opt.period_days).spend;
     }
   });
   return out;

@@ -273,6 +273,20 @@ def run_geo_panel(
     horizon: _Int = 0,
     lag_periods: _Int = -1,
 ) -> dict[str, Any]: ...
+def run_geo_panel_schedule(
+    world: World,
+    *,
+    regions: list[dict[str, Any]],
+    national_channels: Sequence[str],
+    media_sd: _Float,
+    periods: _Int,
+    period_days: _Int,
+    start: _Int,
+    channels: Sequence[str],
+    spend: Sequence[npt.ArrayLike],
+    threads: _Int = 0,
+    seed: _Int = 1,
+) -> dict[str, Any]: ...
 def run_message_test(
     world: World,
     messages: dict[str, Any],

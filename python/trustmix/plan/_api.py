@@ -745,9 +745,10 @@ def optimize(
         impressions spread over more people). The model's RF response (hill or exposure)
         then gives the outcome, with an exact gradient (docs/plan.md).
     algorithm : {"auto", "slsqp", "auglag", "mma"}
-        NLopt's algorithm: "auto" takes SLSQP up to 150 decision variables and the
-        augmented Lagrangian with L-BFGS (AUGLAG) beyond (SLSQP's dense subproblem is
-        slow for a year of weekly cells); "mma" needs a budget cap (no equalities).
+        NLopt's algorithm: "auto" takes SLSQP up to 100 decision variables and the
+        augmented Lagrangian with L-BFGS (AUGLAG) beyond (SLSQP's dense subproblem makes
+        it 9-60x slower from 104 variables; below, its plan is the more reproducible:
+        docs/benchmarks.md); "mma" needs a budget cap (no equalities).
     reference : DataFrame, optional
         The plan the result is compared with (default: the status quo: the last
         ``horizon`` periods of historical spend repeated); also the first start.

@@ -22,7 +22,7 @@ from .presets import scenario
 
 __all__ = ["GeoPanelResult", "geo_panel"]
 
-_STATE_VERSION = 1
+_STATE_VERSION = 2  # 2: the reference world kept (run_schedule)
 
 
 def _world_of(spec: World | dict[str, Any] | str, seed: int) -> World:
@@ -145,7 +145,7 @@ def geo_panel(
         horizon=int(horizon),
         lag=lag,
     )
-    return GeoPanelResult(raw, dates, settings)
+    return GeoPanelResult(raw, dates, settings, world)
 
 
 class GeoPanelResult:
@@ -172,8 +172,11 @@ class GeoPanelResult:
     regions, channels, national_channels : list[str]
     """
 
-    def __init__(self, raw: dict[str, Any], dates: pd.DatetimeIndex, settings: dict[str, Any]) -> None:
+    def __init__(
+        self, raw: dict[str, Any], dates: pd.DatetimeIndex, settings: dict[str, Any], world: World | None = None
+    ) -> None:
         self.settings = settings
+        self._world = world
         self.regions: list[str] = list(raw["regions"])
         self.channels: list[str] = list(raw["channels"])
         self.national_channels = [c for c, f in zip(self.channels, raw["national"], strict=True) if f]
@@ -306,14 +309,115 @@ class GeoPanelResult:
         ax.legend()
         return ax
 
+    def run_schedule(self, schedule: pd.DataFrame, periods: int | None = None, threads: int = 0) -> pd.DataFrame:
+        """The same regional worlds run with a given paid-spend schedule: each region's exact
+        expected conversions (``trustmix::simulate::run_geo_panel_schedule``).
+
+        The regions, seeds, national coverage and drawn regional spend are this panel's;
+        from the schedule's first period on, the paid spend of the channels it names is
+        replaced by the schedule's amounts (cells it leaves out, and every period after its
+        last, spend nothing on those channels); all other activity (national channels, PR,
+        organic impressions, events) is the world's as written. The result is the world's
+        own truth for a plan: e.g. a geo panel plan (:func:`trustmix.plan.optimize_panel`)
+        and the status quo run with the same history, compared by their expected
+        conversions. A schedule equal to the drawn spend reproduces :attr:`panel`'s
+        ``expected_conversions``.
+
+        Parameters
+        ----------
+        schedule : DataFrame
+            Long: ``geo``, ``date`` (a period's first date, or a period index), ``channel``
+            (a regionally bought channel of the world), ``spend`` (currency per period, >= 0);
+            the format of :attr:`PanelPlanResult.schedule <trustmix.plan.PanelPlanResult>`.
+        periods : int, optional
+            Periods run from the world's start (default: to the schedule's last period).
+        threads : int
+            Regions run in parallel (0: all cores); results do not depend on it.
+
+        Returns
+        -------
+        DataFrame
+            One row per geo and period: ``geo``, ``date``, ``expected_conversions`` and
+            ``expected_revenue`` (exact chain), ``spend_<c>`` per channel as run (currency:
+            campaigns and PR costs).
+        """
+        if self._world is None:
+            raise ValueError(
+                "run_schedule needs the panel's world: this GeoPanelResult was pickled before version 2; "
+                "run tm.simulate.geo_panel again"
+            )
+        if not isinstance(schedule, pd.DataFrame):
+            raise ValueError(
+                f"schedule must be a DataFrame with geo, date, channel, spend, got {type(schedule).__name__}"
+            )
+        missing = [c for c in ("geo", "date", "channel", "spend") if c not in schedule.columns]
+        if missing:
+            raise ValueError(f"schedule lacks the column(s) {', '.join(missing)} (geo, date, channel, spend)")
+        if schedule.empty:
+            raise ValueError("schedule has no rows")
+        days = _FREQ_DAYS[str(self.settings["freq"])]
+        w0 = pd.Timestamp(self._world.to_dict().get("start", "2025-01-06"))
+        big = 2**31 - 1
+        t_of = np.array([_period(w0, days, d, "schedule date", big) for d in schedule["date"]], dtype=np.int64)
+        start, end = int(t_of.min()), int(t_of.max())
+        n = end + 1 if periods is None else periods
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or not end < n < 2**31:
+            raise ValueError(
+                f"periods must be an integer covering the schedule (> its last period {end}), got {periods!r}"
+            )
+        geos = {g: r for r, g in enumerate(self.regions)}
+        unknown = sorted({str(g) for g in schedule["geo"] if g not in geos})
+        if unknown:
+            raise ValueError(f"schedule names geo(s) {', '.join(unknown)} not in the panel ({', '.join(self.regions)})")
+        chans = list(dict.fromkeys(str(c) for c in schedule["channel"]))
+        k_of = {c: k for k, c in enumerate(chans)}
+        spend = np.asarray(schedule["spend"], dtype=float)
+        key = pd.DataFrame(
+            {"g": schedule["geo"].to_numpy(), "t": t_of, "c": schedule["channel"].astype(str).to_numpy()}
+        )
+        dup = key.duplicated()
+        if dup.any():
+            row = key[dup].iloc[0]
+            raise ValueError(f"schedule lists geo {row['g']!r}, period {row['t']}, channel {row['c']!r} twice")
+        cube = np.zeros((len(self.regions), end - start + 1, len(chans)))
+        g_idx = np.array([geos[g] for g in schedule["geo"]])
+        k_idx = np.array([k_of[c] for c in key["c"]])
+        cube[g_idx, t_of - start, k_idx] = spend
+        raw = _core.simulate.run_geo_panel_schedule(
+            self._world._core,
+            regions=[dict(r) for r in self.settings["regions"]],
+            national_channels=list(self.settings["national_channels"]),
+            media_sd=float(self.settings["media_sd"]),
+            periods=int(n),
+            period_days=days,
+            start=start,
+            channels=chans,
+            spend=[cube[r] for r in range(len(self.regions))],
+            threads=int(threads),
+            seed=int(self.settings["seed"]),
+        )
+        R = len(self.regions)
+        dates = pd.DatetimeIndex([w0 + pd.Timedelta(days=days * t) for t in range(int(n))])
+        cols: dict[str, Any] = {
+            "geo": np.repeat(np.array(self.regions, dtype=object), int(n)),
+            "date": np.tile(dates.to_numpy(), R),
+            "expected_conversions": np.asarray(raw["expected_conversions"]).ravel(),
+            "expected_revenue": np.asarray(raw["expected_revenue"]).ravel(),
+        }
+        sp = np.stack([np.asarray(s) for s in raw["spend"]])  # R x T x C
+        for c, name in enumerate(self.channels):
+            cols[f"spend_{name}"] = sp[:, :, c].ravel()
+        return pd.DataFrame(cols)
+
     def __getstate__(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if k != "_worlds"}
         return {"version": _STATE_VERSION, **state}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if state.get("version") != _STATE_VERSION:
+        if state.get("version") not in (1, _STATE_VERSION):
             raise ValueError(f"cannot read a GeoPanelResult pickled with state version {state.get('version')!r}")
         state = dict(state)
         state.pop("version")
+        state.setdefault("_world", None)
         self.__dict__.update(state)
         self._worlds = []
