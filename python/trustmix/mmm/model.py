@@ -112,9 +112,8 @@ class TrustMMM:
           coefficient; with ``link="log"`` on ln(1 + growth) per year). ``(-0.02, 0.02)``
           says "the market is flat within 2% a year". Without it the trend has the wide
           ``baseline_sd`` prior, and a trust stock that PR builds over years, which rises
-          slowly like a trend, shares its rise with the trend: on simulated worlds without a
-          trend that put PR's effect 20-40% low (docs/validation.md, "Where press's bias
-          comes from: the trend"). Needs ``trend=True``;
+          slowly like a trend, can share its rise with the trend (docs/mmm.md; measured
+          effects in docs/validation.md, "A flat-market prior"). Needs ``trend=True``;
         - ``"roi": {channel: (low, high)}``: a conversion channel's ROI, (value - spend) /
           spend as in :meth:`TrustFit.roi`, lies in [low, high] with 90% prior
           probability. The ROI is then the channel's free parameter (LogNormal on
