@@ -137,34 +137,44 @@ BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences_for_every_pooling_and_t
 
 BOOST_AUTO_TEST_CASE(one_geo_with_complete_pooling_is_the_national_model) {
   // Same data, same priors: the log posterior densities agree where the parametrisations
-  // meet (the national model's extra -ln b_q with a tracker; panel_model.hpp).
-  for (bool trust : {true, false})
-    for (bool tracker : {false, true}) {
-      if (!trust && tracker) continue;
-      TrustModelData nd = trustmix::test::make_data(60, trust, tracker, 3);
-      nd.shocks = Matrix::Zero(60, 0);
-      const TrustModel nat(nd);
-      const PanelTrustModel pan(one_geo_panel(nd, trust));
-      std::mt19937_64 rng(2);
-      std::normal_distribution<double> n(0.0, 0.4);
-      for (int rep = 0; rep < 3; ++rep) {
-        Vector zn = nat.initial_point();
-        for (int i = 0; i < zn.size(); ++i) zn[i] += n(rng);
-        const TrustModelParameters q = nat.constrain(zn);
-        const Vector zp = pan.unconstrain(one_geo_parameters(q));
-        Vector gn(nat.dimension()), gp(pan.dimension());
-        TrustModelWorkspace wn;
-        PanelWorkspace wp;
-        const double ln = nat.log_density(zn, gn, wn);
-        const double lpan = pan.log_density(zp, gp, wp) - (tracker ? std::log(q.tracker_b) : 0.0);
-        BOOST_TEST_INFO("trust " << trust << " tracker " << tracker << " rep " << rep);
-        BOOST_CHECK_SMALL(ln - lpan, 1e-10 * (1.0 + std::abs(ln)));
-        // and the forward pass: the same mean outcome
-        const Vector mu_n = nat.forward(zn).mu;
-        const Matrix mu_p = pan.forward(zp).mu;
-        BOOST_CHECK_SMALL((mu_n - mu_p.col(0)).cwiseAbs().maxCoeff(), 1e-12);
+  // meet (the national model's extra -ln b_q with a tracker; panel_model.hpp), with iid
+  // and with AR(1) residuals (then the tracker has known sampling errors too: the panel's
+  // AR(1) likelihood and its tracker_se are the national model's term for term).
+  for (Noise noise : {Noise::iid, Noise::ar1})
+    for (bool trust : {true, false})
+      for (bool tracker : {false, true}) {
+        if (!trust && tracker) continue;
+        TrustModelData nd = trustmix::test::make_data(60, trust, tracker, 3);
+        nd.shocks = Matrix::Zero(60, 0);
+        nd.noise = noise;
+        if (tracker && noise == Noise::ar1) {
+          nd.tracker_se = Vector::Zero(60);
+          for (int t = 0; t < 60; ++t) nd.tracker_se[t] = 0.02 + 0.03 * ((t * 7) % 5) / 4.0;
+        }
+        const TrustModel nat(nd);
+        const PanelTrustModel pan(one_geo_panel(nd, trust));
+        BOOST_REQUIRE(pan.ar1() == (noise == Noise::ar1));
+        std::mt19937_64 rng(2);
+        std::normal_distribution<double> n(0.0, 0.4);
+        for (int rep = 0; rep < 3; ++rep) {
+          Vector zn = nat.initial_point();
+          for (int i = 0; i < zn.size(); ++i) zn[i] += n(rng);
+          const TrustModelParameters q = nat.constrain(zn);
+          BOOST_REQUIRE((q.ar1 != 0.0) == (noise == Noise::ar1));
+          const Vector zp = pan.unconstrain(one_geo_parameters(q));
+          Vector gn(nat.dimension()), gp(pan.dimension());
+          TrustModelWorkspace wn;
+          PanelWorkspace wp;
+          const double ln = nat.log_density(zn, gn, wn);
+          const double lpan = pan.log_density(zp, gp, wp) - (tracker ? std::log(q.tracker_b) : 0.0);
+          BOOST_TEST_INFO("noise " << to_string(noise) << " trust " << trust << " tracker " << tracker << " rep " << rep);
+          BOOST_CHECK_SMALL(ln - lpan, 1e-10 * (1.0 + std::abs(ln)));
+          // and the forward pass: the same mean outcome
+          const Vector mu_n = nat.forward(zn).mu;
+          const Matrix mu_p = pan.forward(zp).mu;
+          BOOST_CHECK_SMALL((mu_n - mu_p.col(0)).cwiseAbs().maxCoeff(), 1e-12);
+        }
       }
-    }
 }
 
 BOOST_AUTO_TEST_CASE(identical_for_every_thread_count) {
@@ -615,39 +625,6 @@ BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences_with_ar1_noise_and_trac
         BOOST_CHECK_SMALL((back.tail(1) - z.tail(1)).cwiseAbs().maxCoeff(), 1e-12);
       }
     }
-}
-
-BOOST_AUTO_TEST_CASE(one_geo_with_ar1_noise_and_tracker_sampling_errors_is_the_national_model) {
-  // With G = 1 the panel's AR(1) likelihood and its tracker with known errors are the
-  // national model's term for term (the national model's extra -ln b_q as above).
-  for (bool tracker : {false, true}) {
-    TrustModelData nd = trustmix::test::make_data(60, true, tracker, 4);
-    nd.shocks = Matrix::Zero(60, 0);
-    nd.noise = Noise::ar1;
-    if (tracker) {
-      nd.tracker_se = Vector::Zero(60);
-      for (int t = 0; t < 60; ++t) nd.tracker_se[t] = 0.02 + 0.03 * ((t * 7) % 5) / 4.0;
-    }
-    const TrustModel nat(nd);
-    const PanelTrustModel pan(one_geo_panel(nd, true));
-    BOOST_REQUIRE(pan.ar1());
-    std::mt19937_64 rng(5);
-    std::normal_distribution<double> n(0.0, 0.4);
-    for (int rep = 0; rep < 3; ++rep) {
-      Vector zn = nat.initial_point();
-      for (int i = 0; i < zn.size(); ++i) zn[i] += n(rng);
-      const TrustModelParameters q = nat.constrain(zn);
-      BOOST_REQUIRE(std::abs(q.ar1) > 0.0);
-      const Vector zp = pan.unconstrain(one_geo_parameters(q));
-      Vector gn(nat.dimension()), gp(pan.dimension());
-      TrustModelWorkspace wn;
-      PanelWorkspace wp;
-      const double ln = nat.log_density(zn, gn, wn);
-      const double lpan = pan.log_density(zp, gp, wp) - (tracker ? std::log(q.tracker_b) : 0.0);
-      BOOST_TEST_INFO("tracker " << tracker << " rep " << rep << " phi " << q.ar1);
-      BOOST_CHECK_SMALL(ln - lpan, 1e-10 * (1.0 + std::abs(ln)));
-    }
-  }
 }
 
 namespace {

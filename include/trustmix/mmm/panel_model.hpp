@@ -1684,21 +1684,9 @@ struct BuiltPanelModel {
   d.half_life_pooling = spec.half_life_pooling;
   d.amplification_pooling = spec.amplification_pooling;
   PanelModelPriors priors = spec.priors;
-  if (!std::isnan(spec.market_growth_low) || !std::isnan(spec.market_growth_high)) {
-    const double lo = spec.market_growth_low, hi = spec.market_growth_high;
-    if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi && lo > -1.0))
-      fail(
-          "prior market_growth: the 90% range must be two finite numbers -1 < low < high (growth per year as a "
-          "fraction of the outcome's mean), got (",
-          lo, ", ", hi, ")");
-    if (!spec.trend) fail("prior market_growth needs the baseline's trend (trend = true)");
-    const double years = static_cast<double>(T) * spec.period_days / 365.25, level = d.y.mean();
-    if (!(level > 0.0)) fail("prior market_growth: the outcome's mean is not > 0; growth as a fraction of it needs one");
-    priors.base.baseline_mean = Vector::Zero(K);  // K: the baseline's columns (above)
-    priors.base.baseline_sd_k = Vector::Constant(K, priors.base.baseline_sd);
-    priors.base.baseline_mean[1] = 0.5 * (lo + hi) * years * level;  // column 1 is the trend (intercept first)
-    priors.base.baseline_sd_k[1] = (hi - lo) / (2.0 * detail::z90) * years * level;
-  }
+  if (!std::isnan(spec.market_growth_low) || !std::isnan(spec.market_growth_high))
+    detail::set_market_growth_prior(priors.base, spec.market_growth_low, spec.market_growth_high, spec.trend,
+                                    static_cast<double>(T) * spec.period_days / 365.25, d.y.mean(), false, K);
   PanelTrustModel model(std::move(d), priors);
   return BuiltPanelModel{std::move(spec), std::move(sc), std::move(model)};
 }

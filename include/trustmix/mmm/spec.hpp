@@ -155,6 +155,29 @@ inline std::pair<double, double> interval_to_lognormal(const std::string& name, 
   return {0.5 * (std::log(low) + std::log(high)), (std::log(high) - std::log(low)) / (2.0 * z90)};
 }
 
+/// The business-term prior market_growth (low, high) (TrustModelSpec, PanelModelSpec): the
+/// trend's column (1, after the intercept) of K baseline columns gets Normal(m, s), m = (a +
+/// b) / 2 x years x level, s = (b - a) / (2 z_0.95) x years x level, with (a, b) = (low,
+/// high), or (ln(1 + low), ln(1 + high)) on the log link (level 1 there); the other columns
+/// keep Normal(0, baseline_sd).
+inline void set_market_growth_prior(TrustModelPriors& pr, double low, double high, bool trend, double years, double level,
+                                    bool log_link, Eigen::Index K) {
+  if (!(std::isfinite(low) && std::isfinite(high) && low < high && low > -1.0))
+    fail(
+        "prior market_growth: the 90% range must be two finite numbers -1 < low < high (growth per year as a "
+        "fraction of the outcome's mean), got (",
+        low, ", ", high, ")");
+  if (!trend) fail("prior market_growth needs the baseline's trend (trend = true)");
+  if (!(level > 0.0) || !std::isfinite(level))
+    fail("prior market_growth: the outcome's mean is ", level,
+         " (model units); growth as a fraction of it needs a mean > 0");
+  const double a = log_link ? std::log1p(low) : low, b = log_link ? std::log1p(high) : high;
+  pr.baseline_mean = Vector::Zero(K);
+  pr.baseline_sd_k = Vector::Constant(K, pr.baseline_sd);
+  pr.baseline_mean[1] = 0.5 * (a + b) * years * level;
+  pr.baseline_sd_k[1] = (b - a) / (2.0 * z90) * years * level;
+}
+
 inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std::string>& names, const char* what,
                          bool nonnegative) {
   if (m.cols() == 0) return;
@@ -369,25 +392,10 @@ inline void check_matrix(const Matrix& m, Eigen::Index T, const std::vector<std:
     pr.half_life_sd_log = s;
   }
   if (!std::isnan(spec.market_growth_low) || !std::isnan(spec.market_growth_high)) {
-    const double lo = spec.market_growth_low, hi = spec.market_growth_high;
-    if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi && lo > -1.0))
-      fail(
-          "prior market_growth: the 90% range must be two finite numbers -1 < low < high (growth per year as a "
-          "fraction of the outcome's mean), got (",
-          lo, ", ", hi, ")");
-    if (!spec.trend) fail("prior market_growth needs the baseline's trend (trend = true)");
-    const double years = static_cast<double>(T) * spec.period_days / 365.25;
     const bool log_link = spec.link == Link::log;
-    const double level = log_link ? 1.0 : d.y.mean() / d.outcome_scale;  // the outcome's mean in model units
-    if (!log_link && !(level > 0.0))
-      fail("prior market_growth: the outcome's mean is ", level * sc.y_scale,
-           "; growth as a fraction of it needs a mean > 0");
-    const double a = log_link ? std::log1p(lo) : lo, b = log_link ? std::log1p(hi) : hi;
-    const Eigen::Index K_all = d.baseline.cols();
-    pr.baseline_mean = Vector::Zero(K_all);
-    pr.baseline_sd_k = Vector::Constant(K_all, pr.baseline_sd);
-    pr.baseline_mean[1] = 0.5 * (a + b) * years * level;  // column 1 is the trend (intercept first)
-    pr.baseline_sd_k[1] = (b - a) / (2.0 * detail::z90) * years * level;
+    detail::set_market_growth_prior(pr, spec.market_growth_low, spec.market_growth_high, spec.trend,
+                                    static_cast<double>(T) * spec.period_days / 365.25,
+                                    log_link ? 1.0 : d.y.mean() / d.outcome_scale, log_link, d.baseline.cols());
   }
   if (!spec.roi_priors.empty()) {
     const auto S = static_cast<Eigen::Index>(sc.conversion_channels.size());
