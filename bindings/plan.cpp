@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "helpers/planner.hpp"
+#include "helpers/result.hpp"
 #include "interruptible.hpp"
 #include "register.hpp"
 
@@ -30,18 +31,10 @@ tp::Curve curve_from(const std::string& s) {
   throw std::invalid_argument("curve must be 'michaelis_menten', 'exponential', 'hill' or 'logistic', got '" + s + "'");
 }
 
-py::dict paths_to_dict(const tp::PlanPaths& p) {
-  py::dict d;
-  d["outcome"] = p.outcome;
-  d["stock"] = p.stock;
-  d["conversion"] = p.conversion;
-  d["amplification"] = p.amplification;
-  d["trust_direct"] = p.trust_direct;
-  d["tail_outcome"] = p.tail_outcome;
-  d["total"] = p.total;
-  d["tail_periods"] = p.tail_periods;
-  return d;
-}
+/// What spend becomes per period for an RF channel, for a spend series (rf_point per period).
+struct RfChain {
+  Eigen::VectorXd impressions, reach, frequency, model_reach;
+};
 
 /// RF channels from (channel, reach curve, impressions per spend, people per unit, cap) tuples.
 using RfTuple = std::tuple<int, trustmix::audience::ReachCurve, double, double, int>;
@@ -59,33 +52,40 @@ std::vector<tp::RfChannel> rf_from(const std::vector<RfTuple>& rf) {
   return out;
 }
 
-py::dict result_to_dict(const tp::PlanResult& r) {
-  py::dict d;
-  d["schedule"] = r.schedule;
-  d["objective"] = r.objective;
-  d["per_draw"] = r.per_draw;
-  d["total_spend"] = r.total_spend;
-  d["converged"] = r.converged;
-  d["status"] = r.status;
-  d["evaluations"] = r.evaluations;
-  d["kkt_residual"] = r.kkt_residual;
-  d["active"] = r.active;
-  d["max_violation"] = r.max_violation;
-  d["start"] = r.start;
-  d["start_objective"] = r.start_objective;
-  d["moved"] = r.moved;
-  d["concave"] = r.concave;
-  d["start_objectives"] = r.start_objectives;
-  d["starts_agreeing"] = r.starts_agreeing;
-  d["start_schedules"] = r.start_schedules;
-  d["message"] = r.message;
-  return d;
-}
-
 }  // namespace
 
 void register_plan(py::module_& m) {
   auto sub = m.def_submodule("plan", "trustmix::plan: budget and flighting plans on a fitted model.");
+  using P = tp::PlanPaths;
+  helpers::bind_result<P>(
+      sub, "PlanPaths",
+      "A schedule run forward over every draw (trustmix::plan::PlanPaths, evaluator.hpp): per draw (rows) and\n"
+      "period of the horizon and tail (columns) the outcome and its parts (outcome units), the trust stock.",
+      1, helpers::member("outcome", &P::outcome, "m[t] x outcome_scale, draws x periods (outcome units)."),
+      helpers::member("stock", &P::stock, "The trust stock G[t], draws x periods."),
+      helpers::member("conversion", &P::conversion, "The conversion channels' own terms, draws x periods."),
+      helpers::member("amplification", &P::amplification, "theta G[t] c[t], draws x periods."),
+      helpers::member("trust_direct", &P::trust_direct, "gamma G[t], draws x periods."),
+      helpers::member("tail_outcome", &P::tail_outcome, "Per draw: the tail after the explicit periods."),
+      helpers::member("total", &P::total, "Per draw: Y, the discounted total (outcome units)."),
+      helpers::member("tail_periods", &P::tail_periods, "Per draw: periods counted after the horizon."));
+  using D = tp::DrawOptimum;
+  helpers::bind_result<D>(
+      sub, "DrawOptimum",
+      "One draw's own optimum against the plan (trustmix::plan::draw_optima): its value of the plan and of its\n"
+      "own optimum (the goal's units), the regret (own - plan) and the share of spend moved.",
+      1, helpers::member("draw", &D::draw, "Index of the draw."),
+      helpers::member("plan_value", &D::plan_value, "V_i at the plan."),
+      helpers::member("own_value", &D::own_value, "V_i at the draw's own optimum."),
+      helpers::member("regret", &D::regret, "own_value - plan_value (>= 0 up to the solver's tolerance)."),
+      helpers::member("moved_share", &D::moved_share, "Share of the total spend the draw's optimum moves."),
+      helpers::member("converged", &D::converged, "Whether the draw's own solve converged."));
+  helpers::bind_result<RfChain>(
+      sub, "RfChain", "What a spend series becomes for a reach-and-frequency channel (trustmix::plan::rf_point per period).",
+      1, helpers::member("impressions", &RfChain::impressions, "Impressions per period."),
+      helpers::member("reach", &RfChain::reach, "People reached at least once per period."),
+      helpers::member("frequency", &RfChain::frequency, "Average frequency among the reached."),
+      helpers::member("model_reach", &RfChain::model_reach, "Reach in the model's units."));
   py::class_<tp::DrawObjective>(sub, "DrawObjective", "A per-draw planning objective Y_i(schedule) (C++ interface).")
       .def_property_readonly("draws", &tp::DrawObjective::draws)
       .def_property_readonly("periods", &tp::DrawObjective::periods)
@@ -153,7 +153,7 @@ void register_plan(py::module_& m) {
               const py::gil_scoped_release release;
               p = self.paths(spend);
             }
-            return paths_to_dict(p);
+            return p;
           },
           py::arg("spend"));
 
@@ -222,27 +222,7 @@ void register_plan(py::module_& m) {
               if (!draw_optima.empty()) own = tp::draw_optima(obj, pb, r, draw_optima, st);
             },
             [] {});
-        py::dict d = result_to_dict(r);
-        std::vector<Eigen::Index> idx;
-        std::vector<double> pv, ov, rg, ms;
-        std::vector<bool> cv;
-        for (const auto& x : own) {
-          idx.push_back(x.draw);
-          pv.push_back(x.plan_value);
-          ov.push_back(x.own_value);
-          rg.push_back(x.regret);
-          ms.push_back(x.moved_share);
-          cv.push_back(x.converged);
-        }
-        py::dict o;
-        o["draw"] = idx;
-        o["plan_value"] = pv;
-        o["own_value"] = ov;
-        o["regret"] = rg;
-        o["moved_share"] = ms;
-        o["converged"] = cv;
-        d["draw_optima"] = o;
-        return d;
+        return py::make_tuple(r, own);
       },
       py::arg("objective"), py::kw_only(), py::arg("goal") = "net_value", py::arg("risk") = "mean",
       py::arg("value_per_outcome") = 1.0, py::arg("level") = 0.1, py::arg("tau") = 1.0,
@@ -262,27 +242,24 @@ void register_plan(py::module_& m) {
       py::arg("frequency_caps") = std::vector<std::tuple<int, double, std::vector<int>>>{},
       py::arg("reach_targets") = std::vector<std::tuple<int, int, double, bool, std::vector<int>>>{},
       "trustmix::plan::optimize: the constrained plan with its certificate (trustmix/plan/optimize.hpp); with\n"
-      "draw_optima (draw indices) also trustmix::plan::draw_optima: each listed draw's own optimum against the plan.");
+      "draw_optima (draw indices) also trustmix::plan::draw_optima: each listed draw's own optimum against the plan.\n"
+      "Returns (PlanSolution, list of DrawOptimum).");
 
   sub.def(
       "rf_chain",
       [](const RfTuple& rf, const Eigen::VectorXd& spend) {
         const tp::RfChannel ch = rf_from({rf}).front();
         ch.validate(std::get<0>(rf) + 1);
-        Eigen::VectorXd imp(spend.size()), reach(spend.size()), freq(spend.size()), r(spend.size());
+        RfChain out;
+        for (Eigen::VectorXd* v : {&out.impressions, &out.reach, &out.frequency, &out.model_reach}) v->resize(spend.size());
         for (Eigen::Index t = 0; t < spend.size(); ++t) {
           const tp::RfPoint p = tp::rf_point(ch, spend[t]);
-          imp[t] = p.impressions;
-          reach[t] = p.reach_people;
-          freq[t] = p.f;
-          r[t] = p.r;
+          out.impressions[t] = p.impressions;
+          out.reach[t] = p.reach_people;
+          out.frequency[t] = p.f;
+          out.model_reach[t] = p.r;
         }
-        py::dict d;
-        d["impressions"] = imp;
-        d["reach"] = reach;
-        d["frequency"] = freq;
-        d["model_reach"] = r;
-        return d;
+        return out;
       },
       py::arg("rf"), py::arg("spend"),
       "What spend becomes per period for an RF channel (trustmix::plan::rf_point): impressions, people reached,\n"

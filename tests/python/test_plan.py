@@ -69,10 +69,14 @@ def test_the_criterion_gradient_through_the_binding_matches_finite_differences(f
 def test_michaelis_menten_closed_form_through_python():
     beta, k, B = np.array([2.0, 1.0, 3.0]), np.array([1.0, 0.5, 2.0]), 6.0
     obj = _plan.CurveObjective("michaelis_menten", beta[None, :], k[None, :])
-    r = _plan.optimize(obj, goal="outcome", budget=B)
+    r, own = _plan.optimize(obj, goal="outcome", budget=B)  # (PlanSolution, [DrawOptimum])
     root = (B + k.sum()) / np.sqrt(beta * k).sum()
-    np.testing.assert_allclose(np.asarray(r["schedule"])[0], np.sqrt(beta * k) * root - k, rtol=1e-6)
-    assert r["converged"] and r["kkt_residual"] < 1e-6 and r["moved"]
+    np.testing.assert_allclose(np.asarray(r.schedule)[0], np.sqrt(beta * k) * root - k, rtol=1e-6)
+    assert r.converged and r.kkt_residual < 1e-6 and r.moved and own == []
+    assert r.total_spend == pytest.approx(B, rel=1e-9)
+    again = pickle.loads(pickle.dumps(r))  # the typed solution pickles with every field
+    np.testing.assert_array_equal(np.asarray(again.schedule), np.asarray(r.schedule))
+    assert again.kkt_residual == r.kkt_residual and again.active == r.active and again.message == r.message
 
 
 def test_status_quo_scores_as_itself(fitted):

@@ -84,10 +84,10 @@ def test_the_default_chain_is_recovered_from_the_history(form: str) -> None:
     spend = m.data["tv_spend"].to_numpy()
     chain = _core.plan.rf_chain(spec, spend)
     # the data are an nbd curve's image (shape K; the exposure form fixes the shape at rf_shape = K)
-    np.testing.assert_allclose(chain["reach"], m.data["tv_reach"], rtol=1e-5)
+    np.testing.assert_allclose(chain.reach, m.data["tv_reach"], rtol=1e-5)
     assert curve.reachable * curve.population == pytest.approx(P, rel=1e-4)
     on = spend > 0
-    np.testing.assert_allclose(chain["frequency"][on], m.data["tv_frequency"][on], rtol=1e-5)
+    np.testing.assert_allclose(chain.frequency[on], m.data["tv_frequency"][on], rtol=1e-5)
 
 
 @pytest.mark.parametrize("form", ["hill", "exposure"])
@@ -138,13 +138,13 @@ def test_a_reach_target_binds_at_its_bound_and_a_frequency_cap_holds(hill_fit: A
     assert got == pytest.approx(share, rel=1e-6)
     assert r.schedule.to_numpy().sum() == pytest.approx(budget, rel=1e-9)
     # a maximum average frequency below the free plan's: every period at or below it
-    f_free = _core.plan.rf_chain(spec, tv_free)["frequency"]
+    f_free = _core.plan.rf_chain(spec, tv_free).frequency
     F = 1.0 + 0.5 * (f_free.max() - 1.0)
     rc = tm.plan.optimize(
         hill_fit, budget=budget, horizon=6, max_draws=20, draw_optima=0, constraints={"max_frequency": {"tv": F}}
     )
     assert rc.info["converged"], rc.info["message"]
-    f = _core.plan.rf_chain(spec, rc.schedule["tv"].to_numpy())["frequency"]
+    f = _core.plan.rf_chain(spec, rc.schedule["tv"].to_numpy()).frequency
     assert f.max() <= F * (1 + 1e-9)
     assert f.max() == pytest.approx(F, rel=1e-6)  # it binds
 
@@ -160,7 +160,7 @@ def test_evaluate_scores_an_rf_plan_and_a_cap_spreads_impressions(hill_fit: Any)
     (spec,) = _rf_specs(hill_fit.model, None)
     (capped,) = _rf_specs(hill_fit.model, {"tv": {"cap": 2}})
     x = np.array([2000.0])
-    assert _core.plan.rf_chain(capped, x)["reach"][0] > _core.plan.rf_chain(spec, x)["reach"][0]
+    assert _core.plan.rf_chain(capped, x).reach[0] > _core.plan.rf_chain(spec, x).reach[0]
     ec = tm.plan.evaluate(hill_fit, sq.clip(upper=2000.0), max_draws=20, rf={"tv": {"cap": 2}})
     assert np.isfinite(ec.summary()["plan"].to_numpy(dtype=float)).all()
 

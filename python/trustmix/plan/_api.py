@@ -24,6 +24,29 @@ _log = logging.getLogger("trustmix.plan")
 GOALS = ("outcome", "value", "net_value")
 RISKS = ("mean", "quantile", "cvar", "prob_beat")
 #: The optimiser's certificate, copied into a plan result's ``info``.
+# The attributes of _core.plan.DrawOptimum, in the order of the draw_optima table.
+_DRAW_OPTIMUM = ("draw", "plan_value", "own_value", "regret", "moved_share", "converged")
+# The attributes of _core.plan.PlanPaths (draws x periods, or per draw).
+_PATH_KEYS = (
+    "outcome",
+    "stock",
+    "conversion",
+    "amplification",
+    "trust_direct",
+    "tail_outcome",
+    "total",
+    "tail_periods",
+)
+
+
+def _path_arrays(pm: Any, spend: np.ndarray) -> dict[str, np.ndarray]:
+    """The schedule ``spend`` run forward over every draw (``PlanModel.paths``, typed
+    ``PlanPaths``) as numpy arrays by name: outcome, stock, conversion, amplification and
+    trust_direct (draws x periods, outcome units), tail_outcome, total, tail_periods (per draw)."""
+    paths = pm.paths(spend)
+    return {k: np.asarray(getattr(paths, k)) for k in _PATH_KEYS}
+
+
 INFO_KEYS = (
     "converged",
     "status",
@@ -607,8 +630,8 @@ def evaluate(
     ref = status_quo(fit, H, cost_per_unit) if reference is None else _as_schedule(fit, reference, H)
     pm = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads, cost_per_unit=cost_per_unit, rf=rf)
     v = _value(fit, value_per_outcome)
-    p, rp = pm.paths(sched.to_numpy()), pm.paths(ref.to_numpy())
-    zp = pm.paths(np.zeros_like(sched.to_numpy()))
+    p, rp = _path_arrays(pm, sched.to_numpy()), _path_arrays(pm, ref.to_numpy())
+    zp = _path_arrays(pm, np.zeros_like(sched.to_numpy()))
     settings = {
         "tail_periods_mean": float(np.mean(p["tail_periods"])),
         "tail": tail,
@@ -989,7 +1012,7 @@ def optimize(
                 cost_per_unit=cost_per_unit,
                 rf=rf,
             )
-            r1 = _core.plan.optimize(
+            r1, _ = _core.plan.optimize(
                 sub,
                 reference=reference_values[idx] if reference_values.size else reference_values,
                 starts=int(starts),
@@ -999,21 +1022,23 @@ def optimize(
             )
             presolve = {
                 "draws": int(presolve_draws),
-                "evaluations": int(r1["evaluations"]),
+                "evaluations": int(r1.evaluations),
                 "seconds": time.perf_counter() - t0,
-                "converged": bool(r1["converged"]),
+                "converged": bool(r1.converged),
             }
-            st = np.asarray(r1["schedule"])
+            st = np.asarray(r1.schedule)
             starts = 1
-    r = _core.plan.optimize(
+    r, own = _core.plan.optimize(
         pm, reference=reference_values, starts=int(starts), start=np.ascontiguousarray(st), draw_optima=chosen, **common
     )
-    sched = pd.DataFrame(np.asarray(r["schedule"]), index=dates, columns=pd.Index(m.channels, name="channel"))
-    info = {key: r[key] for key in INFO_KEYS}
+    sched = pd.DataFrame(np.asarray(r.schedule), index=dates, columns=pd.Index(m.channels, name="channel"))
+    info = {key: getattr(r, key) for key in INFO_KEYS}
     info["presolve"] = presolve
-    info["draw_optima"] = pd.DataFrame({k: np.asarray(v) for k, v in dict(r["draw_optima"]).items()}).set_index("draw")
-    p, rp = pm.paths(sched.to_numpy()), pm.paths(ref.to_numpy())
-    zp = pm.paths(np.zeros_like(sched.to_numpy()))
+    info["draw_optima"] = pd.DataFrame(
+        {k: np.array([getattr(o, k) for o in own], dtype=bool if k == "converged" else None) for k in _DRAW_OPTIMUM}
+    ).set_index("draw")
+    p, rp = _path_arrays(pm, sched.to_numpy()), _path_arrays(pm, ref.to_numpy())
+    zp = _path_arrays(pm, np.zeros_like(sched.to_numpy()))
     settings = {
         "objective": objective,
         "risk": risk,
