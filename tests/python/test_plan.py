@@ -517,3 +517,48 @@ def test_a_log_link_fit_is_planned_on_the_models_own_mean():
     assert s.loc["outcome", "plan"] > s.loc["outcome", "reference"]
     with pytest.raises(ValueError, match="identity' only"):
         tm.plan.optimize(fit, horizon=8, tail_coverage=1.0)
+
+
+def test_repeated_plans_on_one_fit_build_the_planner_model_once():
+    # _planner caches the C++ model per fit and settings (the draws run over the history):
+    # a second plan reuses it and gives the same plan to the last digit as a fresh build;
+    # other settings build another; the entry goes with the fit.
+    import gc
+
+    from trustmix.plan import _api
+
+    data, truth, fit = _fit(periods=60, seed=5)
+    first = _api._planner(fit, 13, "auto", 0.99, 1.0, None, 0)
+    assert _api._planner(fit, 13, "auto", 0.99, 1.0, None, 0) is first
+    assert _api._planner(fit, 13, "auto", 0.99, 0.99, None, 0) is not first  # another discount
+    assert _api._planner(fit, 13, "auto", 0.99, 1.0, None, 0, cost_per_unit={"press": 2.0}) is not first
+    sq = tm.plan.status_quo(fit, 13).to_numpy()
+    fresh = _plan.TrustPlanModel(
+        fit.model._core,
+        fit._draw_matrix(None),
+        np.asarray(fit.model._media, dtype=float),
+        np.asarray(fit.model._shocks, dtype=float),
+        13,
+        tail=-1,
+        tail_coverage=0.99,
+        discount=1.0,
+        units_per_spend=_api._units_per_spend(fit.model),
+        outcome_scale=float(fit.model.y_scale),
+        threads=0,
+        rf=_api._rf_specs(fit.model, None),
+    )
+    assert np.array_equal(first.criterion(sq, goal="value")[1], fresh.criterion(sq, goal="value")[1])
+    key = id(fit)
+    a = tm.plan.optimize(fit, horizon=13, objective="value")  # max_draws=200: a fourth model
+    assert len(_api._PLANNERS[key]) == 4
+    b = tm.plan.optimize(fit, horizon=13, objective="value")  # reused
+    assert len(_api._PLANNERS[key]) == 4
+    pd.testing.assert_frame_equal(a.schedule, b.schedule, check_exact=True)
+    assert a.summary().equals(b.summary())
+    _api._planner(fit, 14, "auto", 0.99, 1.0, None, 0)  # a fifth setting: the oldest goes
+    assert len(_api._PLANNERS[key]) == _api._PLANNERS_PER_FIT and all(
+        v is not first for v in _api._PLANNERS[key].values()
+    )
+    del fit, a, b
+    gc.collect()
+    assert key not in _api._PLANNERS

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -26,25 +27,20 @@ RISKS = ("mean", "quantile", "cvar", "prob_beat")
 #: The optimiser's certificate, copied into a plan result's ``info``.
 # The attributes of _core.plan.DrawOptimum, in the order of the draw_optima table.
 _DRAW_OPTIMUM = ("draw", "plan_value", "own_value", "regret", "moved_share", "converged")
-# The attributes of _core.plan.PlanPaths (draws x periods, or per draw).
-_PATH_KEYS = (
-    "outcome",
-    "stock",
-    "conversion",
-    "amplification",
-    "trust_direct",
-    "tail_outcome",
-    "total",
-    "tail_periods",
-)
+# The attributes of _core.plan.PlanPaths a PlanResult reads: the outcome and the trust stock
+# (draws x periods), the discounted total and the tail's length (per draw). PlanPaths also
+# carries the outcome's parts (conversion, amplification, trust_direct, tail_outcome);
+# reading an attribute copies it, so only these are read.
+_PATH_KEYS = ("outcome", "stock", "total", "tail_periods")
 
 
-def _path_arrays(pm: Any, spend: np.ndarray) -> dict[str, np.ndarray]:
+def _path_arrays(pm: Any, spend: np.ndarray, keys: Sequence[str] = _PATH_KEYS) -> dict[str, np.ndarray]:
     """The schedule ``spend`` run forward over every draw (``PlanModel.paths``, typed
-    ``PlanPaths``) as numpy arrays by name: outcome, stock, conversion, amplification and
-    trust_direct (draws x periods, outcome units), tail_outcome, total, tail_periods (per draw)."""
+    ``PlanPaths``) as numpy arrays by name, for ``keys`` (default: outcome and stock, draws
+    x periods, outcome units and the stock's index; total, outcome units, and tail_periods,
+    per draw)."""
     paths = pm.paths(spend)
-    return {k: np.asarray(getattr(paths, k)) for k in _PATH_KEYS}
+    return {k: np.asarray(getattr(paths, k)) for k in keys}
 
 
 INFO_KEYS = (
@@ -266,6 +262,13 @@ def _rf_specs(model: Any, rf: Mapping[str, Mapping[str, Any]] | None) -> list[tu
     return out
 
 
+# Planner models (_core.plan.TrustPlanModel: the draws run over the history, fixed per fit
+# and settings) by id(fit), built once for repeated plans; an entry goes with its fit
+# (weakref.finalize: fits are dataclasses, compared by value, so not usable as keys).
+_PLANNERS: dict[int, dict[tuple[Any, ...], Any]] = {}
+_PLANNERS_PER_FIT = 4
+
+
 def _planner(
     fit: Any,
     horizon: int,
@@ -288,10 +291,19 @@ def _planner(
         raise ValueError(
             f"tail must be 'auto' (>= tail_coverage of the trust stock's effect) or periods >= 0, got {tail!r}"
         )
+    units = _units_per_spend(m, cost_per_unit)
+    key = None
+    if draws is None and rf is None:
+        # the same fit and settings give the same (immutable) model: several plans on one
+        # fit (budgets, scenarios) build it once
+        key = (horizon, tail_n, float(tail_coverage), float(discount), max_draws, int(threads), units.tobytes())
+        cached = _PLANNERS.get(id(fit), {}).get(key)
+        if cached is not None:
+            return cached
     if draws is None:
         draws = fit._draw_matrix(max_draws)
     shocks = np.asarray(m._shocks, dtype=float) if m.trust_enabled else np.zeros((len(m.dates), 0))
-    return _core.plan.TrustPlanModel(
+    pm = _core.plan.TrustPlanModel(
         m._core,
         draws,
         np.asarray(m._media, dtype=float),
@@ -300,11 +312,20 @@ def _planner(
         tail=tail_n,
         tail_coverage=float(tail_coverage),
         discount=float(discount),
-        units_per_spend=_units_per_spend(m, cost_per_unit),
+        units_per_spend=units,
         outcome_scale=float(m.y_scale),
         threads=int(threads),
         rf=_rf_specs(m, rf),
     )
+    if key is not None:
+        per_fit = _PLANNERS.get(id(fit))
+        if per_fit is None:
+            per_fit = _PLANNERS[id(fit)] = {}
+            weakref.finalize(fit, _PLANNERS.pop, id(fit), None)
+        if len(per_fit) >= _PLANNERS_PER_FIT:
+            per_fit.pop(next(iter(per_fit)))  # the oldest
+        per_fit[key] = pm
+    return pm
 
 
 # ----------------------------------------------------------------------------- results
@@ -631,7 +652,7 @@ def evaluate(
     pm = _planner(fit, H, tail, tail_coverage, discount, max_draws, threads, cost_per_unit=cost_per_unit, rf=rf)
     v = _value(fit, value_per_outcome)
     p, rp = _path_arrays(pm, sched.to_numpy()), _path_arrays(pm, ref.to_numpy())
-    zp = _path_arrays(pm, np.zeros_like(sched.to_numpy()))
+    zp = _path_arrays(pm, np.zeros_like(sched.to_numpy()), ("outcome", "total"))
     settings = {
         "tail_periods_mean": float(np.mean(p["tail_periods"])),
         "tail": tail,
@@ -1038,7 +1059,7 @@ def optimize(
         {k: np.array([getattr(o, k) for o in own], dtype=bool if k == "converged" else None) for k in _DRAW_OPTIMUM}
     ).set_index("draw")
     p, rp = _path_arrays(pm, sched.to_numpy()), _path_arrays(pm, ref.to_numpy())
-    zp = _path_arrays(pm, np.zeros_like(sched.to_numpy()))
+    zp = _path_arrays(pm, np.zeros_like(sched.to_numpy()), ("outcome", "total"))
     settings = {
         "objective": objective,
         "risk": risk,
