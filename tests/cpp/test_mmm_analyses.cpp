@@ -11,7 +11,10 @@
 #include "mmm_data.hpp"
 
 #include <cmath>
+#include <limits>
 #include <random>
+#include <stdexcept>
+#include <string>
 
 using namespace trustmix::mmm;
 
@@ -413,6 +416,33 @@ BOOST_AUTO_TEST_CASE(market_growth_prior_is_a_normal_on_the_trend_in_model_units
   spec.trend = true;
   spec.market_growth_high = -0.05;
   BOOST_CHECK_THROW((void)build(spec), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(per_column_baseline_priors_are_checked_with_the_column) {
+  // TrustModelPriors::check_baseline_priors, run by the model's constructor: a length that
+  // is not the design's column count, or an sd <= 0 / non-finite mean, names the column.
+  const BuiltTrustModel b = build(make_spec(60));
+  const Eigen::Index K = b.model.data().baseline.cols();
+  auto message = [&](const TrustModelPriors& pr) -> std::string {
+    try {
+      TrustModel m(b.model.data(), pr);
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "";
+  };
+  TrustModelPriors pr = b.model.priors();
+  pr.baseline_mean = Vector::Zero(K + 1);
+  BOOST_TEST(message(pr).find("per-column baseline priors need " + std::to_string(K) + " entries") != std::string::npos,
+             message(pr));
+  pr.baseline_mean = Vector::Zero(K);
+  pr.baseline_sd_k = Vector::Constant(K, 1.0);
+  BOOST_TEST(message(pr).empty());
+  pr.baseline_sd_k[1] = 0.0;
+  BOOST_TEST(message(pr).find("baseline prior of column 1") != std::string::npos, message(pr));
+  pr.baseline_sd_k[1] = 1.0;
+  pr.baseline_mean[K - 1] = std::numeric_limits<double>::quiet_NaN();
+  BOOST_TEST(message(pr).find("baseline prior of column " + std::to_string(K - 1)) != std::string::npos, message(pr));
 }
 
 BOOST_AUTO_TEST_CASE(spec_errors_name_the_column_and_row) {

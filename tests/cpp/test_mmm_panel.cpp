@@ -699,6 +699,29 @@ BOOST_AUTO_TEST_CASE(ar1_and_tracker_n_through_build_panel_and_their_errors) {
   BOOST_CHECK_MESSAGE(message(bad).find("tracker_n needs a tracker") != std::string::npos, message(bad));
 }
 
+BOOST_AUTO_TEST_CASE(panel_per_column_baseline_priors_are_checked_as_nationally) {
+  // The panel model runs the national check (TrustModelPriors::check_baseline_priors) on
+  // its base priors: the same messages, naming the column.
+  const BuiltPanelModel b = build_panel(two_geo_spec());
+  const Eigen::Index K = b.model.data().baseline.front().cols();
+  auto message = [&](const PanelModelPriors& pr) -> std::string {
+    try {
+      PanelTrustModel m(b.model.data(), pr);
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "";
+  };
+  PanelModelPriors pr = b.model.priors();
+  pr.base.baseline_sd_k = Vector::Constant(K - 1, 1.0);
+  BOOST_TEST(message(pr).find("per-column baseline priors need " + std::to_string(K) + " entries") != std::string::npos,
+             message(pr));
+  pr.base.baseline_sd_k = Vector::Constant(K, 1.0);
+  BOOST_TEST(message(pr).empty());
+  pr.base.baseline_sd_k[0] = -1.0;
+  BOOST_TEST(message(pr).find("baseline prior of column 0") != std::string::npos, message(pr));
+}
+
 BOOST_AUTO_TEST_CASE(market_growth_prior_on_the_panel_trend) {
   // market_growth (low, high): the trend's prior Normal((low + high) / 2 Y L, (high - low) /
   // (2 z_0.95) Y L); with the trend pooled completely the log density differs from the

@@ -830,15 +830,16 @@ class PanelTrustModel {
       // dL/dmu[t] = (1 / (2 sigma^2)) d ss / d e[t] = (c_t r[t] - phi r[t+1]) / sigma^2 with
       // c_0 = c, c_t = 1 after; d ss / d phi = -2 (phi e[0]^2 + sum_{t>=1} r[t] e[t-1]).
       const double phi = p.ar1, c = std::sqrt(1.0 - phi * phi);
-      double gphi = 0.0, e_prev = 0.0, r_next = 0.0;
+      double gphi = 0.0, r_next = 0.0;
+      double e = T > 0 ? d_.y(T - 1, g) - ws.mu(T - 1, g) : 0.0;  // e[t], carried down: each residual once
       for (int t = T - 1; t >= 0; --t) {
-        const double e = d_.y(t, g) - ws.mu(t, g);
-        e_prev = t > 0 ? d_.y(t - 1, g) - ws.mu(t - 1, g) : 0.0;
+        const double e_prev = t > 0 ? d_.y(t - 1, g) - ws.mu(t - 1, g) : 0.0;
         const double r = t > 0 ? e - phi * e_prev : c * e;
         ss += r * r;
         gmu[t] = ((t > 0 ? r : c * r) - phi * r_next) / s2;
         gphi += t > 0 ? r * e_prev : phi * e * e;
         r_next = r;
+        e = e_prev;
       }
       part[r_phi_] = gphi;
     } else {
@@ -1177,13 +1178,7 @@ class PanelTrustModel {
                d_.tracker_se.data()[i], "; a measured entry needs a finite sampling error >= 0");
     }
     const Eigen::Index K = d_.baseline.empty() ? 0 : d_.baseline.front().cols();
-    for (const Vector* v : {&pr_.base.baseline_mean, &pr_.base.baseline_sd_k})
-      if (v->size() != 0 && v->size() != K)
-        fail("per-column baseline priors need ", K, " entries (one per baseline column), got ", v->size());
-    for (Eigen::Index k = 0; k < pr_.base.baseline_sd_k.size(); ++k)
-      if (!(pr_.base.baseline_sd_k[k] > 0.0 && std::isfinite(pr_.base.baseline_sd_k[k])) ||
-          !std::isfinite(pr_.base.baseline_prior_mean(k)))
-        fail("baseline prior of column ", k, ": expected a finite mean and a finite sd > 0");
+    pr_.base.check_baseline_priors(K);
     if (ar1() && !(pr_.base.ar1_sd > 0.0 && std::isfinite(pr_.base.ar1_sd)))
       fail("ar1_sd (the prior sd of atanh phi) must be finite and > 0, got ", pr_.base.ar1_sd);
   }

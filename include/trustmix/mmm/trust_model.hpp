@@ -216,6 +216,18 @@ struct TrustModelPriors {
   [[nodiscard]] double baseline_prior_sd(Eigen::Index k) const {
     return baseline_sd_k.size() > k ? baseline_sd_k[k] : baseline_sd;
   }
+  /// Throws std::invalid_argument unless the per-column baseline priors fit a design of K
+  /// columns: each of baseline_mean, baseline_sd_k empty or K long, every mean finite and
+  /// every sd finite and > 0 (the national and the panel model's check).
+  void check_baseline_priors(Eigen::Index K) const {
+    for (const Vector* v : {&baseline_mean, &baseline_sd_k})
+      if (v->size() != 0 && v->size() != K)
+        fail("per-column baseline priors need ", K, " entries (one per baseline column), got ", v->size());
+    for (Eigen::Index k = 0; k < baseline_sd_k.size(); ++k)
+      if (!(baseline_sd_k[k] > 0.0 && std::isfinite(baseline_sd_k[k])) || !std::isfinite(baseline_prior_mean(k)))
+        fail("baseline prior of column ", k, ": mean ", baseline_prior_mean(k), ", sd ", baseline_sd_k[k],
+             "; expected a finite mean and a finite sd > 0");
+  }
 };
 
 /// Data of one fit. Media, outcome and tracker are expected already scaled (the Python
@@ -1260,13 +1272,7 @@ class TrustModel {
     if (!d_.y.allFinite()) fail("the outcome y must be finite (no NaN)");
     if (d_.media.rows() != T) fail("media has ", d_.media.rows(), " rows, the outcome has ", T);
     if (d_.baseline.rows() != T) fail("baseline design has ", d_.baseline.rows(), " rows, the outcome has ", T);
-    for (const Vector* v : {&pr_.baseline_mean, &pr_.baseline_sd_k})
-      if (v->size() != 0 && v->size() != d_.baseline.cols())
-        fail("per-column baseline priors need ", d_.baseline.cols(), " entries (one per baseline column), got ", v->size());
-    for (Eigen::Index k = 0; k < pr_.baseline_sd_k.size(); ++k)
-      if (!(pr_.baseline_sd_k[k] > 0.0 && std::isfinite(pr_.baseline_sd_k[k])) || !std::isfinite(pr_.baseline_prior_mean(k)))
-        fail("baseline prior of column ", k, ": mean ", pr_.baseline_prior_mean(k), ", sd ", pr_.baseline_sd_k[k],
-             "; expected a finite mean and a finite sd > 0");
+    pr_.check_baseline_priors(d_.baseline.cols());
     if (d_.shocks.cols() > 0 && d_.shocks.rows() != T) fail("shocks have ", d_.shocks.rows(), " rows, the outcome has ", T);
     if (d_.shocks.cols() == 0) d_.shocks.resize(T, 0);
     if (d_.tracker.size() != 0 && d_.tracker.size() != T)
