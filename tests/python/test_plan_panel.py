@@ -8,6 +8,7 @@ are in tests/cpp/test_plan_panel.cpp."""
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import re
 from types import SimpleNamespace
@@ -418,3 +419,65 @@ def test_a_panel_plan_on_a_nuts_fit_beats_the_status_quo_in_the_regional_worlds_
     assert gain.mean() > 0
     y_sq, y_plan = truth(res.reference), truth(res.schedule)
     assert y_plan > 1.01 * y_sq  # the world gains (4.2% at this seed)
+
+
+@pytest.mark.parametrize(
+    ("trust", "pooling"),
+    [
+        ("national+geo", {"adstock": "partial", "saturation": "partial", "amplification": "partial"}),
+        ("geo", {"saturation": "partial", "trust_half_life": "partial", "amplification": "partial"}),
+    ],
+)
+def test_panels_with_geo_curvature_or_a_national_geo_stock_are_planned(trust: str, pooling: dict[str, str]) -> None:
+    # Per-geo adstock, saturation, half-life and amplification, and the national stock with
+    # geo multipliers, are planned on the model's own dynamics: the planner's outcome of a
+    # schedule equals the model's forward pass on the extended data (every draw differs per
+    # geo), and the plan beats the status quo under its criterion.
+    # (under a national stock the trust-only press keeps one curve: said, as PanelMMM does)
+    said = pytest.warns(UserWarning, match="they stay complete") if trust != "geo" else contextlib.nullcontext()
+    with said:
+        model = tm.mmm.PanelMMM(
+            _panel(),
+            geo="geo",
+            date="week",
+            outcome="sales",
+            channels={"press": "trust", "social": "conversion", "tv": "both"},
+            population="pop",
+            national_channels=["press"],
+            spend={"social": "social_spend", "tv": "tv_spend"},
+            trust=trust,
+            pooling=pooling,
+            max_lag=4,
+            value_per_outcome=2.0,
+        )
+    f = model.fit("map", max_iterations=3000)
+    rng = np.random.default_rng(4)
+    z = f.z[None, :] + 0.05 * rng.normal(size=(6, f.z.size))
+    fd = PanelFit(model, f.z, dict(f.info), posterior=SimpleNamespace(draws=z[None]))
+    H, tail = 5, 9
+    cube = rng.uniform(1e3, 2e4, (H, 2, G))
+    r = tm.plan.evaluate_panel(fd, cube, tail=tail, max_draws=6)
+    scale = np.asarray(model._scales["media_scale"])
+    pop = np.asarray(model.population)
+    act = [np.asarray(a) for a in model._scales["activity"]]
+    X = [np.zeros((T + H + tail, G)) for _ in range(3)]
+    for c in range(3):
+        X[c][:T] = act[c] / pop / scale[c]
+    X[0][T : T + H] = X[0][T - H : T].mean(axis=0)  # press (not planned): its status quo level
+    for k, c in enumerate((1, 2)):
+        ratio = act[c].sum(axis=0) / np.asarray(model.spend_by_geo[c]).sum(axis=0)
+        X[c][T : T + H] = cube[:, k, :] * ratio / (pop[-1] * scale[c])
+    names = list(model._core.constrained_names)
+    cons = np.asarray(model._core.constrain_draws(fd.draws(6)))
+    per_geo = [i for i, n in enumerate(names) if n.startswith(("lam[", "theta[", "delta[", "alpha["))]
+    assert per_geo and np.ptp(cons[:, per_geo], axis=0).max() > 0  # the geos' values differ
+    for i, zi in enumerate(fd.draws(6)):
+        mu = np.asarray(model._core.forward(zi, media=X)["mu"])
+        np.testing.assert_allclose(
+            r.geo_outcomes[i], mu[T:].sum(axis=0) * float(model._scales["y_scale"]) * pop[-1], rtol=1e-10
+        )
+    plan = tm.plan.optimize_panel(fd, horizon=H, tail=tail, max_draws=6)
+    assert plan.info["converged"], plan.info["message"]
+    sq = tm.plan.evaluate_panel(fd, tm.plan.status_quo_panel(fd, H), tail=tail, max_draws=6)
+    B = float(plan.settings["budget"])
+    assert plan.objective > float(np.mean(2.0 * sq.draws["outcome"] - B))

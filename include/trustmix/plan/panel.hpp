@@ -19,22 +19,25 @@
 // panel_model.hpp), over the periods t = T - L .. T + H + tail - 1 (L = max_lag; the data's
 // last L periods supply the adstock carry into the plan, the stock starts from its value at
 // the data's last period S_g[T - 1], from PanelTrustModel::forward):
-//   a[c, g, t] = sum_{l=0}^{L} w_l(alpha_c) x[c, g, t - l],  h = tanh(lam_c a / 2)   (t >= T)
+//   a[c, g, t] = sum_{l=0}^{L} w_l(alpha_cg) x[c, g, t - l],  h = tanh(lam_cg a / 2)   (t >= T)
+//                (alpha_cg, lam_cg: the geo's own values under per-geo pooling, else alpha_c, lam_c)
 //   national stock: S[t] = delta S[t-1] + (1 - delta) sum_p kappa_p tanh(lam_p an[p, t] / 2),
-//                   an the adstock of xn[p, t] = sum_g w_g x[p, g, t] (w: the last period's
-//                   population weights); geo stock: S_g[t] = delta S_g[t-1] + (1 - delta)
-//                   sum_p kappa_p h[p, g, t]
-//   m_g[t] = gamma S_g[t] + sum_s beta[s, g] h[s, g, t] (1 + theta S_g[t])
+//                   an the adstock (weights w(alpha_p)) of xn[p, t] = sum_g w_g x[p, g, t] (w:
+//                   the last period's population weights); S_g = S ("national") or
+//                   S_g = m_g S ("national+geo", m_g the geo's multiplier); geo stock:
+//                   S_g[t] = delta_g S_g[t-1] + (1 - delta_g) sum_p kappa_p h[p, g, t]
+//   m_g[t] = gamma S_g[t] + sum_s beta[s, g] h[s, g, t] (1 + theta_g S_g[t])
 //   Y      = sum_{t >= T} sum_g P_g m_g[t],  P_g = outcome_scale pop[T - 1, g]
 // Y is the outcome media and the trust stock produce over the plan and its tail (raw units;
 // the baseline, which no plan changes, left out, as the national planner does), including
 // the carry-over of the data's own activity (a constant of the plan).
 //
-// Reverse mode (exact; tested against finite differences): gS_g[t] = P_g (gamma + theta
-// c_g[t]), gh[s, g, t] = P_g beta[s, g] (1 + theta S_g[t]); the stock's adjoint
-// lambda[t] = gS[t] + delta lambda[t+1] (national: gS[t] = sum_g gS_g[t]), gu = (1 - delta)
-// lambda, gh[p, ., t] += kappa_p gu[t] (national: through hn and xn to every geo with weight
-// w_g); ga = gh (lam / 2)(1 - h^2); dY/dx[c, g, t'] = sum_l w_l ga[c, g, t' + l];
+// Reverse mode (exact; tested against finite differences): gS_g[t] = P_g (gamma + theta_g
+// c_g[t]), gh[s, g, t] = P_g beta[s, g] (1 + theta_g S_g[t]); the stock's adjoint
+// lambda[t] = gS[t] + delta lambda[t+1] (national: gS[t] = sum_g m_g gS_g[t], m_g = 1 for
+// "national"), gu = (1 - delta) lambda, gh[p, ., t] += kappa_p gu[t] (national: through hn
+// and xn to every geo with weight w_g); ga = gh (lam_cg / 2)(1 - h^2); dY/dx[c, g, t'] =
+// sum_l w_l(alpha_cg) ga[c, g, t' + l];
 // dY/ds[t, j] = u[k, g] dY/dx[c_k, g, T + t].
 //
 // Budgets: the total budget B is spent exactly (sum s = B); a geo or group budget
@@ -91,19 +94,6 @@ class PanelPlanModel final : public DrawObjective {
     if (s_.tail < 0) fail("tail must be >= 0 periods, got ", s_.tail);
     if (K < 1) fail("channels must name at least one planned channel");
     if (T_ < L_) fail("the data (", T_, " periods) must be at least max_lag (", L_, ") long");
-    // The planner's forward pass uses one adstock, saturation, retention and amplification
-    // value per channel and one stock per level: it plans only panels built that way.
-    const mmm::PanelModelData& pd = model.data();
-    const auto per_geo = [](const std::vector<mmm::Pooling>& v) {
-      return std::any_of(v.begin(), v.end(), [](mmm::Pooling p) { return p != mmm::Pooling::complete; });
-    };
-    if (per_geo(pd.adstock_pooling) || per_geo(pd.saturation_pooling) || pd.half_life_pooling != mmm::Pooling::complete ||
-        pd.amplification_pooling != mmm::Pooling::complete)
-      fail(
-          "the panel planner plans panels with complete pooling of adstock, saturation, trust half-life and "
-          "amplification (one value for all geos); this panel pools one of them per geo");
-    if (pd.trust_level == mmm::TrustLevel::national_geo)
-      fail("the panel planner does not plan a 'national+geo' trust stock yet (use trust 'national' or 'geo')");
     std::vector<bool> seen(static_cast<std::size_t>(C_), false);
     for (int c : s_.channels) {
       if (c < 0 || c >= C_) fail("channel index ", c, " is out of range [0, ", C_, ")");
@@ -151,12 +141,16 @@ class PanelPlanModel final : public DrawObjective {
         dr.stock_end = level_ == mmm::TrustLevel::off ? Vector(Vector::Zero(G_))
                                                       : Vector(model.forward(z).stock.row(T_ - 1).transpose());
         dr.w.resize(C_, L_ + 1);
-        for (int c = 0; c < C_; ++c) {
-          const double alpha = dr.p.alpha[c];
+        dr.wg.resize(static_cast<Eigen::Index>(C_) * G_, L_ + 1);
+        const auto weights = [&](double alpha, auto&& row) {
           double sum = 0.0, a = 1.0;
           for (int l = 0; l <= L_; ++l, a *= alpha) sum += a;
           a = 1.0;
-          for (int l = 0; l <= L_; ++l, a *= alpha) dr.w(c, l) = a / sum;
+          for (int l = 0; l <= L_; ++l, a *= alpha) row[l] = a / sum;
+        };
+        for (int c = 0; c < C_; ++c) {
+          weights(dr.p.alpha[c], dr.w.row(c));
+          for (int g = 0; g < G_; ++g) weights(dr.p.alpha_geo(c, g), dr.wg.row(geo_row(c, g)));
         }
       }
     });
@@ -207,8 +201,10 @@ class PanelPlanModel final : public DrawObjective {
   struct Draw {
     mmm::PanelModelParameters p;
     Vector stock_end;  // G: S_g[T - 1]
-    Matrix w;          // C x (L + 1) adstock weights
+    Matrix w;          // C x (L + 1) adstock weights of the national series (alpha_c)
+    Matrix wg;         // C G x (L + 1) adstock weights per channel and geo (alpha_geo(c, g)), row geo_row(c, g)
   };
+  [[nodiscard]] Eigen::Index geo_row(int c, int g) const { return static_cast<Eigen::Index>(c) * G_ + g; }
   struct Scratch {
     std::vector<Matrix> x, h, gh;  // C matrices N x G
     Matrix S, gS;                  // N x G
@@ -234,7 +230,9 @@ class PanelPlanModel final : public DrawObjective {
     const Draw& dr = draws_[i];
     const mmm::PanelModelParameters& p = dr.p;
     const int N = N_, L = L_, H = s_.horizon, K = static_cast<int>(s_.channels.size());
-    const bool trust = level_ != mmm::TrustLevel::off, national = level_ == mmm::TrustLevel::national;
+    const bool trust = level_ != mmm::TrustLevel::off;
+    const bool national = level_ == mmm::TrustLevel::national || level_ == mmm::TrustLevel::national_geo;
+    const bool multiplied = level_ == mmm::TrustLevel::national_geo;  // S_g = m_g S
     sc.x.assign(static_cast<std::size_t>(C_), Matrix::Zero(N, G_));
     sc.h.assign(static_cast<std::size_t>(C_), Matrix::Zero(N, G_));
     for (int c = 0; c < C_; ++c) {
@@ -250,8 +248,8 @@ class PanelPlanModel final : public DrawObjective {
     for (int c = 0; c < C_; ++c)
       for (int g = 0; g < G_; ++g)
         for (int t = L; t < N; ++t)
-          sc.h[static_cast<std::size_t>(c)](
-              t, g) = std::tanh(0.5 * p.lam[c] * adstock_at(sc.x[static_cast<std::size_t>(c)].col(g), dr.w.row(c), t));
+          sc.h[static_cast<std::size_t>(c)](t, g) = std::tanh(
+              0.5 * p.lam_geo(c, g) * adstock_at(sc.x[static_cast<std::size_t>(c)].col(g), dr.wg.row(geo_row(c, g)), t));
     // stock
     const auto P = static_cast<int>(trust_idx_.size());
     sc.S = Matrix::Zero(N, G_);
@@ -267,10 +265,21 @@ class PanelPlanModel final : public DrawObjective {
           sc.u[t] += p.kappa[q] * sc.hn(t, q);
         }
       }
-      double prev = dr.stock_end[0];
-      for (int t = L; t < N; ++t) {
-        prev = p.delta * prev + (1.0 - p.delta) * sc.u[t];
-        sc.S.row(t).setConstant(prev);
+      if (multiplied) {  // S_g[t] = m_g S[t] = delta S_g[t-1] + (1 - delta) m_g u[t]
+        for (int g = 0; g < G_; ++g) {
+          double prev = dr.stock_end[g];
+          const double m = p.stock_multiplier[g];
+          for (int t = L; t < N; ++t) {
+            prev = p.delta * prev + (1.0 - p.delta) * (m * sc.u[t]);
+            sc.S(t, g) = prev;
+          }
+        }
+      } else {
+        double prev = dr.stock_end[0];
+        for (int t = L; t < N; ++t) {
+          prev = p.delta * prev + (1.0 - p.delta) * sc.u[t];
+          sc.S.row(t).setConstant(prev);
+        }
       }
     } else if (trust) {
       for (int g = 0; g < G_; ++g) {
@@ -279,14 +288,16 @@ class PanelPlanModel final : public DrawObjective {
           double u = 0.0;
           for (int q = 0; q < P; ++q)
             u += p.kappa[q] * sc.h[static_cast<std::size_t>(trust_idx_[static_cast<std::size_t>(q)])](t, g);
-          prev = p.delta * prev + (1.0 - p.delta) * u;
+          prev = p.delta_geo[g] * prev + (1.0 - p.delta_geo[g]) * u;
           sc.S(t, g) = prev;
         }
       }
     }
-    const double gamma = trust ? p.gamma : 0.0, theta = trust ? p.theta : 0.0;
+    const double gamma = trust ? p.gamma : 0.0;
+    const auto theta_of = [&](int g) { return trust ? p.theta_geo[g] : 0.0; };
     sc.geo = Vector::Zero(G_);
     for (int g = 0; g < G_; ++g) {
+      const double theta = theta_of(g);
       double y = 0.0;
       for (int t = L; t < N; ++t) {
         double conv = 0.0;
@@ -304,6 +315,7 @@ class PanelPlanModel final : public DrawObjective {
     sc.gS = Matrix::Zero(N, G_);
     for (int g = 0; g < G_; ++g)
       for (int t = L; t < N; ++t) {
+        const double theta = theta_of(g);
         double conv = 0.0;
         for (std::size_t j = 0; j < conv_idx_.size(); ++j) {
           const double bh = p.beta(static_cast<Eigen::Index>(j), g);
@@ -318,7 +330,7 @@ class PanelPlanModel final : public DrawObjective {
       double lam = 0.0;
       for (int t = N - 1; t >= L; --t) {
         double gs = 0.0;
-        for (int g = 0; g < G_; ++g) gs += sc.gS(t, g);
+        for (int g = 0; g < G_; ++g) gs += multiplied ? p.stock_multiplier[g] * sc.gS(t, g) : sc.gS(t, g);
         lam = gs + p.delta * lam;
         sc.gu[t] = (1.0 - p.delta) * lam;
       }
@@ -337,8 +349,8 @@ class PanelPlanModel final : public DrawObjective {
       for (int g = 0; g < G_; ++g) {
         double lam = 0.0;
         for (int t = N - 1; t >= L; --t) {
-          lam = sc.gS(t, g) + p.delta * lam;
-          const double gu = (1.0 - p.delta) * lam;
+          lam = sc.gS(t, g) + p.delta_geo[g] * lam;
+          const double gu = (1.0 - p.delta_geo[g]) * lam;
           for (int q = 0; q < P; ++q)
             sc.gh[static_cast<std::size_t>(trust_idx_[static_cast<std::size_t>(q)])](t, g) += p.kappa[q] * gu;
         }
@@ -351,10 +363,11 @@ class PanelPlanModel final : public DrawObjective {
       const Matrix& gh = sc.gh[static_cast<std::size_t>(c)];
       for (int g = 0; g < G_; ++g) {
         Vector ga = Vector::Zero(N);
-        for (int t = L; t < N; ++t) ga[t] = gh(t, g) * 0.5 * p.lam[c] * (1.0 - h(t, g) * h(t, g));
+        for (int t = L; t < N; ++t) ga[t] = gh(t, g) * 0.5 * p.lam_geo(c, g) * (1.0 - h(t, g) * h(t, g));
+        const auto wg = dr.wg.row(geo_row(c, g));
         for (int t = 0; t < H; ++t) {
           double gx = 0.0;
-          for (int l = 0; l <= L && L + t + l < N; ++l) gx += dr.w(c, l) * ga[L + t + l];
+          for (int l = 0; l <= L && L + t + l < N; ++l) gx += wg[l] * ga[L + t + l];
           gx += national_gx(c, L + t, g, sc);
           grad[t + static_cast<Eigen::Index>(H) * column(k, g)] = spend(t, column(k, g)) >= 0.0
                                                                       ? s_.units_per_spend(k, g) * gx
@@ -368,7 +381,7 @@ class PanelPlanModel final : public DrawObjective {
   // The national stock's gradient reaches a geo's activity through xn = sum_g w_g x[., g]:
   // dY/dx[c, g, t] gets w_g dY/dxn[c, t] (sc.gxn, filled by the national branch of run()).
   [[nodiscard]] double national_gx(int c, int t, int g, const Scratch& sc) const {
-    if (level_ != mmm::TrustLevel::national) return 0.0;
+    if (level_ != mmm::TrustLevel::national && level_ != mmm::TrustLevel::national_geo) return 0.0;
     return w_last_[g] * sc.gxn(t, c);
   }
 
