@@ -51,9 +51,9 @@ def _panel(seed: int = 0) -> pd.DataFrame:
     )
 
 
-@pytest.fixture(scope="module")
-def fit() -> PanelFit:
-    model = tm.mmm.PanelMMM(
+def _model(trust: str = "national", pooling: dict[str, str] | None = None) -> tm.mmm.PanelMMM:
+    """The test panel's model: national press (trust), social and tv bought per geo."""
+    return tm.mmm.PanelMMM(
         _panel(),
         geo="geo",
         date="week",
@@ -62,11 +62,16 @@ def fit() -> PanelFit:
         population="pop",
         national_channels=["press"],
         spend={"social": "social_spend", "tv": "tv_spend"},
-        trust="national",
+        trust=trust,
+        pooling=pooling,
         max_lag=4,
         value_per_outcome=2.0,
     )
-    return model.fit("map", max_iterations=3000)
+
+
+@pytest.fixture(scope="module")
+def fit() -> PanelFit:
+    return _model().fit("map", max_iterations=3000)
 
 
 @pytest.fixture(scope="module")
@@ -436,20 +441,7 @@ def test_panels_with_geo_curvature_or_a_national_geo_stock_are_planned(trust: st
     # (under a national stock the trust-only press keeps one curve: said, as PanelMMM does)
     said = pytest.warns(UserWarning, match="they stay complete") if trust != "geo" else contextlib.nullcontext()
     with said:
-        model = tm.mmm.PanelMMM(
-            _panel(),
-            geo="geo",
-            date="week",
-            outcome="sales",
-            channels={"press": "trust", "social": "conversion", "tv": "both"},
-            population="pop",
-            national_channels=["press"],
-            spend={"social": "social_spend", "tv": "tv_spend"},
-            trust=trust,
-            pooling=pooling,
-            max_lag=4,
-            value_per_outcome=2.0,
-        )
+        model = _model(trust, pooling)
     f = model.fit("map", max_iterations=3000)
     rng = np.random.default_rng(4)
     z = f.z[None, :] + 0.05 * rng.normal(size=(6, f.z.size))
