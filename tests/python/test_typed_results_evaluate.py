@@ -5,14 +5,14 @@ their repr and their versioned pickles."""
 from __future__ import annotations
 
 import math
-import pickle
 from statistics import NormalDist
-from typing import Any
 
 import numpy as np
 import pytest
 
+from _typed_results import roundtrip, same
 from trustmix import _core
+from trustmix.evaluate._api import _CONFORMAL_FIELDS
 
 ev = _core.evaluate
 
@@ -24,35 +24,6 @@ def _panel() -> np.ndarray:
     donors = 100.0 + 10.0 * rng.standard_normal((4, 16)).cumsum(axis=1) + 2.0 * t
     treated = 0.5 * (donors[0] + donors[1]) + np.where(t >= 12, 3.0, 0.0)
     return np.vstack([treated, donors])
-
-
-def _equal(x: Any, y: Any) -> bool:
-    """x and y hold the same values: arrays of the same dtype and shape (NaN equal to NaN),
-    bound results by their pickled states, lists element by element."""
-    if isinstance(x, np.ndarray):
-        return bool(x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y, equal_nan=x.dtype.kind == "f"))
-    if isinstance(x, float):
-        return (math.isnan(x) and math.isnan(y)) or x == y
-    if isinstance(x, list):
-        return len(x) == len(y) and all(_equal(a, b) for a, b in zip(x, y, strict=True))
-    if type(x).__module__.startswith("trustmix._core"):
-        (vx, sx), (vy, sy) = x.__getstate__(), y.__getstate__()
-        return bool(vx == vy and list(sx) == list(sy) and all(_equal(sx[k], sy[k]) for k in sx))
-    return bool(x == y)
-
-
-def _same(a: Any, b: Any, names: list[str]) -> None:
-    for n in names:
-        assert _equal(getattr(a, n), getattr(b, n)), n
-
-
-def _roundtrip(obj: Any, names: list[str]) -> Any:
-    back = pickle.loads(pickle.dumps(obj))
-    assert type(back) is type(obj)
-    _same(back, obj, names)
-    version, state = obj.__getstate__()
-    assert version == 1 and sorted(state) == sorted(names)
-    return back
 
 
 FIT = [
@@ -92,7 +63,7 @@ def test_synthetic_control_fit_with_given_weights_is_the_closed_form() -> None:
     assert f.pre_rmspe == pytest.approx(0.0, abs=1e-12)
     assert f.cells == []
     assert repr(f).startswith("SyntheticControlFit(treated=<int64 array (1,)>, donors=<int64 array (4,)>, start=12")
-    _roundtrip(f, FIT)
+    roundtrip(f, FIT)
 
 
 def test_per_unit_cells_are_fits_and_pickle_inside_their_parent() -> None:
@@ -101,9 +72,9 @@ def test_per_unit_cells_are_fits_and_pickle_inside_their_parent() -> None:
     assert [c.treated.tolist() for c in f.cells] == [[0], [1]]
     assert all(isinstance(c, ev.SyntheticControlFit) for c in f.cells)
     assert f.att == pytest.approx(np.mean([c.att for c in f.cells]), rel=1e-12)
-    back = _roundtrip(f, FIT)
+    back = roundtrip(f, FIT)
     for a, b in zip(back.cells, f.cells, strict=True):
-        _same(a, b, FIT)
+        same(a, b, FIT)
 
 
 def test_conformal_jackknife_and_placebo_variance_intervals() -> None:
@@ -115,37 +86,18 @@ def test_conformal_jackknife_and_placebo_variance_intervals() -> None:
     assert c.pointwise_lower.shape == c.pointwise_upper.shape == c.pointwise_p.shape == (4,)
     assert c.null_residuals.shape == (16,)
     assert isinstance(c.exact, bool) and isinstance(c.n_permutations, int) and c.n_permutations > 0
-    _roundtrip(
-        c,
-        [
-            "p_value",
-            "statistic",
-            "exact",
-            "n_permutations",
-            "alpha",
-            "lower",
-            "upper",
-            "pointwise_lower",
-            "pointwise_upper",
-            "pointwise_p",
-            "null_residuals",
-            "cannot_reject",
-            "pointwise_cannot_reject",
-            "hull",
-            "pointwise_hull",
-        ],
-    )
+    roundtrip(c, list(_CONFORMAL_FIELDS))  # also the keys of SyntheticControlResult.inference
     j = ev.jackknife_plus(y, [0], 12, 16, alpha=0.2)
     assert isinstance(j, ev.JackknifeResult) and j.alpha == 0.2 and j.lower <= j.upper
     assert j.pointwise_lower.shape == (4,) and j.held_out_errors.shape == (12,)
-    _roundtrip(j, ["alpha", "lower", "upper", "pointwise_lower", "pointwise_upper", "held_out_errors"])
+    roundtrip(j, ["alpha", "lower", "upper", "pointwise_lower", "pointwise_upper", "held_out_errors"])
     v = ev.placebo_variance(y, [0], 12, 16, alpha=0.2, n_placebo=20, seed=1)
     att = ev.synthetic_control(y, [0], 12, 16).att
     z = NormalDist().inv_cdf(0.9)
     assert v.placebo_att.shape == (20,)
     assert v.se == pytest.approx(float(np.std(v.placebo_att)), rel=1e-10)
     assert (v.lower, v.upper) == pytest.approx((att - z * v.se, att + z * v.se), rel=1e-10)
-    _roundtrip(v, ["alpha", "se", "lower", "upper", "placebo_att"])
+    roundtrip(v, ["alpha", "se", "lower", "upper", "placebo_att"])
 
 
 def test_placebos_in_space_and_time() -> None:
@@ -155,12 +107,12 @@ def test_placebos_in_space_and_time() -> None:
     assert s.units.tolist() == [1, 2, 3, 4] and s.att.shape == s.rmspe_ratio.shape == (4,)
     ranks = 1 + int((s.rmspe_ratio >= s.treated_ratio).sum())
     assert s.p_value == pytest.approx(ranks / 5, rel=1e-14)
-    _roundtrip(s, ["units", "att", "rmspe_ratio", "treated_ratio", "p_value"])
+    roundtrip(s, ["units", "att", "rmspe_ratio", "treated_ratio", "p_value"])
     t = ev.placebo_in_time(y, [0], 12, 16, n_permutations=100)
     assert isinstance(t, ev.PlaceboTimeResult) and isinstance(t.fit, ev.SyntheticControlFit)
     assert (t.fit.start, t.fit.end) == (8, 12) and 0.0 < t.p_value <= 1.0
-    back = _roundtrip(t, ["fit", "p_value"])
-    _same(back.fit, t.fit, FIT)
+    back = roundtrip(t, ["fit", "p_value"])
+    same(back.fit, t.fit, FIT)
 
 
 def test_staggered_did_of_a_parallel_panel_is_the_constant_effect() -> None:
@@ -180,7 +132,7 @@ def test_staggered_did_of_a_parallel_panel_is_the_constant_effect() -> None:
     np.testing.assert_allclose(d.cell_att[~post], 0.0, atol=1e-12)
     assert d.att == pytest.approx(2.0, rel=1e-12) and d.att_se == pytest.approx(0.0, abs=1e-10)
     np.testing.assert_allclose(d.event_att[d.event_time >= 0], 2.0, rtol=1e-12)
-    _roundtrip(
+    roundtrip(
         d, ["cell_cohort", "cell_period", "cell_att", "cell_se", "att", "att_se", "event_time", "event_att", "event_se"]
     )
 
@@ -208,14 +160,14 @@ def test_power_curve_and_market_selection() -> None:
     assert p.effects.tolist() == effects and p.power.shape == p.mean_p_value.shape == (3,)
     assert set(p.power.tolist()) <= {0.0, 0.5, 1.0}
     assert p.bias_at_zero == pytest.approx(p.estimated_lift[0], rel=1e-14)
-    _roundtrip(p, CURVE)
+    roundtrip(p, CURVE)
     m = ev.market_selection(y, sizes=[1], durations=[3], effects=effects, n_windows=2, n_permutations=50)
     assert isinstance(m, ev.MarketSelection) and m.effects.tolist() == effects
     assert len(m.designs) == 5 and all(isinstance(c, ev.PowerCurve) for c in m.designs)
     assert sorted(c.treated.tolist()[0] for c in m.designs) == [0, 1, 2, 3, 4]
-    back = _roundtrip(m, ["effects", "designs"])
+    back = roundtrip(m, ["effects", "designs"])
     for a, b in zip(back.designs, m.designs, strict=True):
-        _same(a, b, CURVE)
+        same(a, b, CURVE)
 
 
 def test_lift_test_is_the_conformal_interval_read_as_a_normal_one() -> None:
@@ -232,7 +184,7 @@ def test_lift_test_is_the_conformal_interval_read_as_a_normal_one() -> None:
         [3, 5], 10, 16, 120.0, 0.04, -2.0, 8.0, 0.1, channel="tv", cooldown=2, cooldown_measured=True
     )
     assert (measured.end, measured.measured_end) == (14, 16) and math.isnan(measured.iroas)
-    _roundtrip(
+    roundtrip(
         t,
         [
             "channel",
@@ -262,7 +214,7 @@ def test_causal_impact_result_adds_up() -> None:
     assert r.cumulative[-1] == pytest.approx(r.effect[30:].sum(), rel=1e-10)
     assert r.average_effect == pytest.approx(r.effect[30:].mean(), rel=1e-10)
     assert r.beta_mean.shape == r.inclusion.shape == (1,) and isinstance(r.divergences, int)
-    _roundtrip(
+    roundtrip(
         r,
         [
             "predicted",

@@ -5,13 +5,12 @@ tables and each other, their repr and their versioned pickles."""
 
 from __future__ import annotations
 
-import math
-import pickle
 from typing import Any
 
 import numpy as np
 import pytest
 
+from _typed_results import roundtrip, same
 from trustmix import _core
 from trustmix import simulate as sim
 
@@ -22,35 +21,6 @@ T = 16
 @pytest.fixture(scope="module")
 def world() -> sim.World:
     return sim.World.from_scenario("pr_first_then_smm", seed=2)
-
-
-def _equal(x: Any, y: Any) -> bool:
-    """x and y hold the same values: arrays of the same dtype and shape (NaN equal to NaN),
-    bound results by their pickled states, lists element by element."""
-    if isinstance(x, np.ndarray):
-        return bool(x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y, equal_nan=x.dtype.kind == "f"))
-    if isinstance(x, float):
-        return (math.isnan(x) and math.isnan(y)) or x == y
-    if isinstance(x, list):
-        return len(x) == len(y) and all(_equal(a, b) for a, b in zip(x, y, strict=True))
-    if type(x).__module__.startswith("trustmix._core"):
-        (vx, sx), (vy, sy) = x.__getstate__(), y.__getstate__()
-        return bool(vx == vy and list(sx) == list(sy) and all(_equal(sx[k], sy[k]) for k in sx))
-    return bool(x == y)
-
-
-def _same(a: Any, b: Any, names: list[str]) -> None:
-    for n in names:
-        assert _equal(getattr(a, n), getattr(b, n)), n
-
-
-def _roundtrip(obj: Any, names: list[str]) -> Any:
-    back = pickle.loads(pickle.dumps(obj))
-    assert type(back) is type(obj)
-    _same(back, obj, names)
-    version, state = obj.__getstate__()
-    assert version == 1 and sorted(state) == sorted(names)
-    return back
 
 
 GEO = [
@@ -99,7 +69,7 @@ def test_geo_result_is_the_experiments_numbers() -> None:
     assert r.att == pytest.approx(r.incremental_conversions[1, 25:29].mean(), rel=1e-12)
     assert r.incremental_spend[1, 25:29].sum() > 0.0
     assert repr(r).startswith("GeoResult(regions=['north', 'south', 'west'], treated=<bool array (3,)>, start=25")
-    _roundtrip(r, GEO)
+    roundtrip(r, GEO)
     wrapped = sim.geo_experiment(
         world,
         regions=REGIONS,
@@ -171,11 +141,11 @@ def test_geo_panel_result_and_its_region_truths(world: sim.World) -> None:
         np.testing.assert_allclose(
             [e.conversions for e in tr.channels], tr.channel_incremental_conversions.sum(axis=0), rtol=1e-9, atol=1e-9
         )
-    back = _roundtrip(p, PANEL)
+    back = roundtrip(p, PANEL)
     assert back.worlds == []  # a World does not pickle
     for a, b in zip(back.truth, p.truth, strict=True):
-        _same(a, b, TRUTH)
-    _roundtrip(p.truth[0], TRUTH)
+        same(a, b, TRUTH)
+    roundtrip(p.truth[0], TRUTH)
     wrapped = sim.geo_panel(
         world, REGIONS, periods=T, seed=5, national_channels=["press"], media_sd=0.3, horizon=4, lag=2
     )
@@ -196,4 +166,4 @@ def test_geo_schedule_run_replays_the_panel(world: sim.World) -> None:
     assert s.regions == p.regions and s.channels == p.channels
     np.testing.assert_allclose(s.expected_conversions, p.expected_conversions, rtol=1e-9)
     assert s.expected_revenue.shape == (3, T) and len(s.spend) == 3
-    _roundtrip(s, ["regions", "channels", "spend", "expected_conversions", "expected_revenue"])
+    roundtrip(s, ["regions", "channels", "spend", "expected_conversions", "expected_revenue"])
