@@ -11,6 +11,7 @@
 
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "helpers/result.hpp"
@@ -79,6 +80,17 @@ ev::PowerOptions power_options(const std::vector<double>& effects, int n_windows
   o.conformal.pointwise = false;
   o.threads = threads;
   return o;
+}
+
+/// Binds `f` as `name` with the arguments every synthetic-control function takes first (the
+/// panel, the treated rows, the window [start, end), then keyword-only the unit names and the
+/// estimator's options), followed by its own `extra` arguments.
+template <class F, class... Extra>
+void def_sc(py::module_& e, const char* name, F&& f, const Extra&... extra) {
+  e.def(name, std::forward<F>(f), py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
+        py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
+        py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
+        py::arg("min_pre_periods") = 3, extra...);
 }
 
 /// The result classes of trustmix::evaluate (bound before the functions returning them, so
@@ -262,24 +274,15 @@ void register_evaluate(py::module_& m) {
   const auto nan = std::numeric_limits<double>::quiet_NaN();
   bind_results(e);
 
-  e.def(
-      "synthetic_control",
-      [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
-         const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
-         const std::string& aggregation, Eigen::Index min_pre_periods) {
-        const ev::Panel p = panel_of(outcomes, units);
-        const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
-        ev::SyntheticControlFit f;
-        {
-          py::gil_scoped_release release;
-          f = ev::synthetic_control(p, ev::Assignment{treated, start, end}, o);
-        }
-        return f;
-      },
-      py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
-      py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
-      py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
-      py::arg("min_pre_periods") = 3);
+  def_sc(e, "synthetic_control",
+         [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
+            const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
+            const std::string& aggregation, Eigen::Index min_pre_periods) {
+           const ev::Panel p = panel_of(outcomes, units);
+           const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
+           py::gil_scoped_release release;
+           return ev::synthetic_control(p, ev::Assignment{treated, start, end}, o);
+         });
 
   e.def(
       "synthetic_control_with_weights",
@@ -287,19 +290,15 @@ void register_evaluate(py::module_& m) {
          const Eigen::VectorXd& weights, const std::vector<std::string>& units, bool fixed_effects,
          Eigen::Index min_pre_periods) {
         const ev::Panel p = panel_of(outcomes, units);
-        ev::SyntheticControlFit f;
-        {
-          py::gil_scoped_release release;
-          f = ev::synthetic_control_with_weights(p, ev::Assignment{treated, start, end}, weights, fixed_effects,
-                                                 min_pre_periods);
-        }
-        return f;
+        py::gil_scoped_release release;
+        return ev::synthetic_control_with_weights(p, ev::Assignment{treated, start, end}, weights, fixed_effects,
+                                                  min_pre_periods);
       },
       py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::arg("weights"), py::kw_only(),
       py::arg("units") = std::vector<std::string>{}, py::arg("fixed_effects") = true, py::arg("min_pre_periods") = 3);
 
-  e.def(
-      "conformal_inference",
+  def_sc(
+      e, "conformal_inference",
       [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
          const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
          const std::string& aggregation, Eigen::Index min_pre_periods, const std::string& permutation, int n_permutations,
@@ -307,80 +306,51 @@ void register_evaluate(py::module_& m) {
         const ev::Panel p = panel_of(outcomes, units);
         const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
         const auto c = conformal_options(permutation, n_permutations, q, alpha, seed, pointwise, statistic);
-        ev::ConformalResult r;
-        {
-          py::gil_scoped_release release;
-          r = ev::conformal_inference(p, ev::Assignment{treated, start, end}, o, c);
-        }
-        return r;
+        py::gil_scoped_release release;
+        return ev::conformal_inference(p, ev::Assignment{treated, start, end}, o, c);
       },
-      py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
-      py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
-      py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
-      py::arg("min_pre_periods") = 3, py::arg("permutation") = "iid", py::arg("n_permutations") = 1000, py::arg("q") = 1.0,
-      py::arg("alpha") = 0.1, py::arg("seed") = 0, py::arg("pointwise") = true, py::arg("statistic") = "absolute");
+      py::arg("permutation") = "iid", py::arg("n_permutations") = 1000, py::arg("q") = 1.0, py::arg("alpha") = 0.1,
+      py::arg("seed") = 0, py::arg("pointwise") = true, py::arg("statistic") = "absolute");
 
-  e.def(
-      "jackknife_plus",
+  def_sc(
+      e, "jackknife_plus",
       [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
          const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
          const std::string& aggregation, Eigen::Index min_pre_periods, double alpha) {
         const ev::Panel p = panel_of(outcomes, units);
         const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
-        ev::JackknifeResult r;
-        {
-          py::gil_scoped_release release;
-          r = ev::jackknife_plus(p, ev::Assignment{treated, start, end}, o, alpha);
-        }
-        return r;
+        py::gil_scoped_release release;
+        return ev::jackknife_plus(p, ev::Assignment{treated, start, end}, o, alpha);
       },
-      py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
-      py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
-      py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
-      py::arg("min_pre_periods") = 3, py::arg("alpha") = 0.1);
+      py::arg("alpha") = 0.1);
 
-  e.def(
-      "placebo_variance",
+  def_sc(
+      e, "placebo_variance",
       [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
          const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
          const std::string& aggregation, Eigen::Index min_pre_periods, double alpha, int n_placebo, std::uint64_t seed,
          int threads) {
         const ev::Panel p = panel_of(outcomes, units);
         const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
-        ev::PlaceboVarianceResult r;
-        {
-          py::gil_scoped_release release;
-          r = ev::placebo_variance(p, ev::Assignment{treated, start, end}, o, alpha, n_placebo, seed, threads);
-        }
-        return r;
+        py::gil_scoped_release release;
+        return ev::placebo_variance(p, ev::Assignment{treated, start, end}, o, alpha, n_placebo, seed, threads);
       },
-      py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
-      py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
-      py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
-      py::arg("min_pre_periods") = 3, py::arg("alpha") = 0.1, py::arg("n_placebo") = 200, py::arg("seed") = 0,
-      py::arg("threads") = 0);
+      py::arg("alpha") = 0.1, py::arg("n_placebo") = 200, py::arg("seed") = 0, py::arg("threads") = 0);
 
-  e.def(
-      "placebo_in_space",
+  def_sc(
+      e, "placebo_in_space",
       [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
          const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
          const std::string& aggregation, Eigen::Index min_pre_periods, int threads) {
         const ev::Panel p = panel_of(outcomes, units);
         const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
-        ev::PlaceboSpaceResult r;
-        {
-          py::gil_scoped_release release;
-          r = ev::placebo_in_space(p, ev::Assignment{treated, start, end}, o, threads);
-        }
-        return r;
+        py::gil_scoped_release release;
+        return ev::placebo_in_space(p, ev::Assignment{treated, start, end}, o, threads);
       },
-      py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
-      py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
-      py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
-      py::arg("min_pre_periods") = 3, py::arg("threads") = 0);
+      py::arg("threads") = 0);
 
-  e.def(
-      "placebo_in_time",
+  def_sc(
+      e, "placebo_in_time",
       [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
          const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
          const std::string& aggregation, Eigen::Index min_pre_periods, const std::string& permutation, int n_permutations,
@@ -388,29 +358,18 @@ void register_evaluate(py::module_& m) {
         const ev::Panel p = panel_of(outcomes, units);
         const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
         const auto c = conformal_options(permutation, n_permutations, q, alpha, seed, false, statistic);
-        ev::PlaceboTimeResult r;
-        {
-          py::gil_scoped_release release;
-          r = ev::placebo_in_time(p, ev::Assignment{treated, start, end}, o, c);
-        }
-        return r;
+        py::gil_scoped_release release;
+        return ev::placebo_in_time(p, ev::Assignment{treated, start, end}, o, c);
       },
-      py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
-      py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
-      py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
-      py::arg("min_pre_periods") = 3, py::arg("permutation") = "iid", py::arg("n_permutations") = 1000, py::arg("q") = 1.0,
-      py::arg("alpha") = 0.1, py::arg("seed") = 0, py::arg("statistic") = "absolute");
+      py::arg("permutation") = "iid", py::arg("n_permutations") = 1000, py::arg("q") = 1.0, py::arg("alpha") = 0.1,
+      py::arg("seed") = 0, py::arg("statistic") = "absolute");
 
   e.def(
       "staggered_did",
       [](const Matrix& outcomes, const std::vector<Eigen::Index>& adoption, const std::vector<std::string>& units) {
         const ev::Panel p = panel_of(outcomes, units);
-        ev::StaggeredDidResult r;
-        {
-          py::gil_scoped_release release;
-          r = ev::staggered_did(p, adoption);
-        }
-        return r;
+        py::gil_scoped_release release;
+        return ev::staggered_did(p, adoption);
       },
       py::arg("outcomes"), py::arg("adoption"), py::kw_only(), py::arg("units") = std::vector<std::string>{});
 
@@ -424,12 +383,8 @@ void register_evaluate(py::module_& m) {
         const auto o = power_options(effects, n_windows, alpha, power_target,
                                      sc_options(method, fixed_effects, ridge, "average", min_pre_periods),
                                      conformal_options(permutation, n_permutations, q, alpha, seed, false, statistic), 1);
-        ev::PowerCurve c;
-        {
-          py::gil_scoped_release release;
-          c = ev::power_analysis(p, treated, duration, o);
-        }
-        return c;
+        py::gil_scoped_release release;
+        return ev::power_analysis(p, treated, duration, o);
       },
       py::arg("outcomes"), py::arg("treated"), py::arg("duration"), py::kw_only(),
       py::arg("units") = std::vector<std::string>{}, py::arg("effects") = ev::PowerOptions{}.effects,
@@ -455,12 +410,8 @@ void register_evaluate(py::module_& m) {
         o.power = power_options(effects, n_windows, alpha, power_target,
                                 sc_options(method, fixed_effects, ridge, "average", min_pre_periods),
                                 conformal_options(permutation, n_permutations, q, alpha, seed, false, statistic), threads);
-        ev::MarketSelection r;
-        {
-          py::gil_scoped_release release;
-          r = ev::market_selection(p, o);
-        }
-        return r;
+        py::gil_scoped_release release;
+        return ev::market_selection(p, o);
       },
       py::arg("outcomes"), py::kw_only(), py::arg("units") = std::vector<std::string>{},
       py::arg("sizes") = std::vector<Eigen::Index>{2, 3, 4, 5}, py::arg("durations") = std::vector<Eigen::Index>{10, 15},
@@ -489,12 +440,8 @@ void register_evaluate(py::module_& m) {
         o.sampler.seed = seed;
         o.sampler.threads = threads;
         o.sampler.target_accept = target_accept;
-        ev::CausalImpactResult r;
-        {
-          py::gil_scoped_release release;
-          r = ev::causal_impact(y, controls, start, o);
-        }
-        return r;
+        py::gil_scoped_release release;
+        return ev::causal_impact(y, controls, start, o);
       },
       py::arg("y"), py::arg("controls"), py::arg("start"), py::kw_only(), py::arg("trend") = false, py::arg("season") = 0,
       py::arg("level_sd") = 0.01, py::arg("observation_sd") = 0.1, py::arg("slab_scale") = 0.1, py::arg("alpha") = 0.05,
