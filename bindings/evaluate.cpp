@@ -82,15 +82,26 @@ ev::PowerOptions power_options(const std::vector<double>& effects, int n_windows
   return o;
 }
 
-/// Binds `f` as `name` with the arguments every synthetic-control function takes first (the
-/// panel, the treated rows, the window [start, end), then keyword-only the unit names and the
-/// estimator's options), followed by its own `extra` arguments.
-template <class F, class... Extra>
-void def_sc(py::module_& e, const char* name, F&& f, const Extra&... extra) {
-  e.def(name, std::forward<F>(f), py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
-        py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
-        py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
-        py::arg("min_pre_periods") = 3, extra...);
+/// Binds `name`: a function of the arguments every synthetic-control function takes first
+/// (the panel, the treated rows, the window [start, end), then keyword-only the unit names
+/// and the estimator's options) and of its own arguments `Own` (declared by `own`, after
+/// those). The common arguments are converted here; `call(panel, assignment, options,
+/// own...)` converts its own, releases the GIL and calls the core.
+template <class... Own, class Call, class... OwnArgs>
+void def_sc(py::module_& e, const char* name, Call call, const OwnArgs&... own) {
+  e.def(
+      name,
+      [call](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
+             const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
+             const std::string& aggregation, Eigen::Index min_pre_periods, Own... rest) {
+        const ev::Panel p = panel_of(outcomes, units);
+        const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
+        return call(p, ev::Assignment{treated, start, end}, o, rest...);
+      },
+      py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
+      py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
+      py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
+      py::arg("min_pre_periods") = 3, own...);
 }
 
 /// The result classes of trustmix::evaluate (bound before the functions returning them, so
@@ -274,15 +285,12 @@ void register_evaluate(py::module_& m) {
   const auto nan = std::numeric_limits<double>::quiet_NaN();
   bind_results(e);
 
-  def_sc(e, "synthetic_control",
-         [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
-            const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
-            const std::string& aggregation, Eigen::Index min_pre_periods) {
-           const ev::Panel p = panel_of(outcomes, units);
-           const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
-           py::gil_scoped_release release;
-           return ev::synthetic_control(p, ev::Assignment{treated, start, end}, o);
-         });
+  using Opts = ev::SyntheticControlOptions;
+  using Str = const std::string&;
+  def_sc(e, "synthetic_control", [](const ev::Panel& p, const ev::Assignment& a, const Opts& o) {
+    py::gil_scoped_release release;
+    return ev::synthetic_control(p, a, o);
+  });
 
   e.def(
       "synthetic_control_with_weights",
@@ -297,69 +305,49 @@ void register_evaluate(py::module_& m) {
       py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::arg("weights"), py::kw_only(),
       py::arg("units") = std::vector<std::string>{}, py::arg("fixed_effects") = true, py::arg("min_pre_periods") = 3);
 
-  def_sc(
+  def_sc<Str, int, double, double, std::uint64_t, bool, Str>(
       e, "conformal_inference",
-      [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
-         const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
-         const std::string& aggregation, Eigen::Index min_pre_periods, const std::string& permutation, int n_permutations,
-         double q, double alpha, std::uint64_t seed, bool pointwise, const std::string& statistic) {
-        const ev::Panel p = panel_of(outcomes, units);
-        const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
+      [](const ev::Panel& p, const ev::Assignment& a, const Opts& o, Str permutation, int n_permutations, double q,
+         double alpha, std::uint64_t seed, bool pointwise, Str statistic) {
         const auto c = conformal_options(permutation, n_permutations, q, alpha, seed, pointwise, statistic);
         py::gil_scoped_release release;
-        return ev::conformal_inference(p, ev::Assignment{treated, start, end}, o, c);
+        return ev::conformal_inference(p, a, o, c);
       },
       py::arg("permutation") = "iid", py::arg("n_permutations") = 1000, py::arg("q") = 1.0, py::arg("alpha") = 0.1,
       py::arg("seed") = 0, py::arg("pointwise") = true, py::arg("statistic") = "absolute");
 
-  def_sc(
+  def_sc<double>(
       e, "jackknife_plus",
-      [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
-         const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
-         const std::string& aggregation, Eigen::Index min_pre_periods, double alpha) {
-        const ev::Panel p = panel_of(outcomes, units);
-        const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
+      [](const ev::Panel& p, const ev::Assignment& a, const Opts& o, double alpha) {
         py::gil_scoped_release release;
-        return ev::jackknife_plus(p, ev::Assignment{treated, start, end}, o, alpha);
+        return ev::jackknife_plus(p, a, o, alpha);
       },
       py::arg("alpha") = 0.1);
 
-  def_sc(
+  def_sc<double, int, std::uint64_t, int>(
       e, "placebo_variance",
-      [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
-         const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
-         const std::string& aggregation, Eigen::Index min_pre_periods, double alpha, int n_placebo, std::uint64_t seed,
+      [](const ev::Panel& p, const ev::Assignment& a, const Opts& o, double alpha, int n_placebo, std::uint64_t seed,
          int threads) {
-        const ev::Panel p = panel_of(outcomes, units);
-        const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
         py::gil_scoped_release release;
-        return ev::placebo_variance(p, ev::Assignment{treated, start, end}, o, alpha, n_placebo, seed, threads);
+        return ev::placebo_variance(p, a, o, alpha, n_placebo, seed, threads);
       },
       py::arg("alpha") = 0.1, py::arg("n_placebo") = 200, py::arg("seed") = 0, py::arg("threads") = 0);
 
-  def_sc(
+  def_sc<int>(
       e, "placebo_in_space",
-      [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
-         const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
-         const std::string& aggregation, Eigen::Index min_pre_periods, int threads) {
-        const ev::Panel p = panel_of(outcomes, units);
-        const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
+      [](const ev::Panel& p, const ev::Assignment& a, const Opts& o, int threads) {
         py::gil_scoped_release release;
-        return ev::placebo_in_space(p, ev::Assignment{treated, start, end}, o, threads);
+        return ev::placebo_in_space(p, a, o, threads);
       },
       py::arg("threads") = 0);
 
-  def_sc(
+  def_sc<Str, int, double, double, std::uint64_t, Str>(
       e, "placebo_in_time",
-      [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
-         const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
-         const std::string& aggregation, Eigen::Index min_pre_periods, const std::string& permutation, int n_permutations,
-         double q, double alpha, std::uint64_t seed, const std::string& statistic) {
-        const ev::Panel p = panel_of(outcomes, units);
-        const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
+      [](const ev::Panel& p, const ev::Assignment& a, const Opts& o, Str permutation, int n_permutations, double q,
+         double alpha, std::uint64_t seed, Str statistic) {
         const auto c = conformal_options(permutation, n_permutations, q, alpha, seed, false, statistic);
         py::gil_scoped_release release;
-        return ev::placebo_in_time(p, ev::Assignment{treated, start, end}, o, c);
+        return ev::placebo_in_time(p, a, o, c);
       },
       py::arg("permutation") = "iid", py::arg("n_permutations") = 1000, py::arg("q") = 1.0, py::arg("alpha") = 0.1,
       py::arg("seed") = 0, py::arg("statistic") = "absolute");
