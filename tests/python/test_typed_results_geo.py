@@ -45,8 +45,7 @@ GEO = [
 def test_geo_result_is_the_experiments_numbers() -> None:
     # smm_only's instagram flight runs May-October 2025: weeks 25-28 are inside it.
     world = sim.World.from_scenario("smm_only", seed=1)
-    r = _core.simulate.run_geo_experiment(
-        world._core,
+    test: dict[str, Any] = dict(
         regions=REGIONS,
         treated=["south"],
         channel="instagram",
@@ -54,10 +53,9 @@ def test_geo_result_is_the_experiments_numbers() -> None:
         end=28,
         spend_multiplier=2.0,
         periods=30,
-        period_days=7,
-        threads=1,
         seed=3,
     )
+    r = _core.simulate.run_geo_experiment(world._core, period_days=7, threads=1, **test)
     assert isinstance(r, _core.simulate.GeoResult)
     assert r.regions == ["north", "south", "west"] and r.treated.tolist() == [False, True, False]
     assert (r.start, r.end) == (25, 28)
@@ -70,17 +68,7 @@ def test_geo_result_is_the_experiments_numbers() -> None:
     assert r.incremental_spend[1, 25:29].sum() > 0.0
     assert repr(r).startswith("GeoResult(regions=['north', 'south', 'west'], treated=<bool array (3,)>, start=25")
     roundtrip(r, GEO)
-    wrapped = sim.geo_experiment(
-        world,
-        regions=REGIONS,
-        treated=["south"],
-        channel="instagram",
-        start=25,
-        end=28,
-        spend_multiplier=2.0,
-        periods=30,
-        seed=3,
-    )
+    wrapped = sim.geo_experiment(world, **test)  # weekly periods
     assert wrapped.att == r.att and wrapped.att_realised == r.att_realised
 
 
