@@ -304,6 +304,59 @@ def _weekly_campaigns(
     return out
 
 
+def _risk_levels(items: list[str], default_level: float) -> list[tuple[str, float]]:
+    """(risk, level) of each ``--*-risk`` item: "mean", "cvar" (level ``default_level``) or "cvar:0.25"."""
+    out = []
+    for r in items:
+        risk, _, lv = r.partition(":")
+        out.append((risk, float(lv) if lv else default_level))
+    return out
+
+
+def _history_world(name: str, seed: int, weeks: int):
+    """The preset world ``name`` with its paid flights replaced by ``weeks`` weeks of random
+    weekly spend per paid channel (on in 70% of weeks, level per channel U(2k, 12k) x
+    U(0.5, 1.5)); returns (spec, start, paid channels, World)."""
+    spec = tm.simulate.scenario(name)
+    start = pd.Timestamp(spec["start"])
+    paid = [c["name"] for c in spec["channels"] if c.get("peso") == "paid"]
+    rng = np.random.default_rng([seed, 15])
+    level = rng.uniform(2_000, 12_000, len(paid))
+    hist = (rng.random((weeks, len(paid))) < 0.7) * level * rng.uniform(0.5, 1.5, (weeks, len(paid)))
+    spec["campaigns"] = _weekly_campaigns(hist, paid, start, 0, "hist")
+    return spec, start, paid, tm.simulate.World(spec, seed=seed)
+
+
+def _plans_in_worlds(what: str, worlds: list[str], seeds: int, weeks: int, risks: list[tuple[str, float]], run) -> None:
+    """The loop of the simulator parts: for every world and seed, ``run(name, seed, spec,
+    start, paid, world)`` (the world from ``_history_world``) plans under each of ``risks``
+    and returns, per plan, (risk label, true expected conversions of the status quo, of the
+    plan); then the per-risk table (when several) and the closing line on ``what``."""
+    wins, gains = 0, []
+    by_risk: dict[str, list[float]] = {}
+    for name in worlds:
+        for seed in range(1, seeds + 1):
+            spec, start, paid, world = _history_world(name, seed, weeks)
+            for label, y_sq, y_plan in run(name, seed, spec, start, paid, world):
+                g = (y_plan - y_sq) / y_sq * 100
+                by_risk.setdefault(label, []).append(g)
+                gains.append(g)
+                wins += y_plan > y_sq
+    if len(by_risk) > 1:
+        print("\n| risk | plan wins | true gain %: median | mean | min (worst world) | max |")
+        print("|---|---|---|---|---|---|")
+        for label, gs in by_risk.items():
+            v = np.asarray(gs)
+            print(
+                f"| {label} | {int((v > 0).sum())} of {len(v)} | {np.median(v):+.2f} | {v.mean():+.2f} | "
+                f"{v.min():+.2f} | {v.max():+.2f} |"
+            )
+    print(
+        f"\nThe {what} beats the status quo in the world's own truth in {wins} of {len(gains)} plans "
+        f"(true gain: median {np.median(gains):+.2f}%, min {min(gains):+.2f}%, max {max(gains):+.2f}%)."
+    )
+
+
 def part_simulator(a) -> None:
     """Plans optimised on a fit, run in the people-level simulated world (tm.simulate).
 
@@ -336,106 +389,80 @@ def part_simulator(a) -> None:
         "| true gain (conversions) | true gain % | plan wins |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    wins, gains = 0, []
-    by_risk: dict[str, list[float]] = {}
-    risks = []
-    for r in a.sim_risk:  # "mean", "cvar" (level --sim-risk-level) or "cvar:0.25"
-        risk, _, lv = r.partition(":")
-        risks.append((risk, float(lv) if lv else a.sim_risk_level))
-    for name in a.sim_worlds:
-        for seed in range(1, a.sim_seeds + 1):
-            spec = tm.simulate.scenario(name)
-            start = pd.Timestamp(spec["start"])
-            paid = [c["name"] for c in spec["channels"] if c.get("peso") == "paid"]
-            roles = {c["name"]: c.get("role", "conversion") for c in spec["channels"] if c["name"] in paid}
-            rng = np.random.default_rng([seed, 15])
-            level = rng.uniform(2_000, 12_000, len(paid))
-            hist = (rng.random((T, len(paid))) < 0.7) * level * rng.uniform(0.5, 1.5, (T, len(paid)))
-            spec["campaigns"] = _weekly_campaigns(hist, paid, start, 0, "hist")
-            world = tm.simulate.World(spec, seed=seed)
-            out = world.run(periods=T, mode="segment", freq="W", threads=1, truth=False)
-            panel = out.panel
-            df = pd.DataFrame(
-                {
-                    "week": panel.index,
-                    "conversions": panel["conversions"].to_numpy(),
-                    "trust_survey": panel["trust_survey"].to_numpy(),
-                }
+    risks = _risk_levels(a.sim_risk, a.sim_risk_level)
+
+    def one_world(name, seed, spec, start, paid, world):
+        roles = {c["name"]: c.get("role", "conversion") for c in spec["channels"] if c["name"] in paid}
+        out = world.run(periods=T, mode="segment", freq="W", threads=1, truth=False)
+        panel = out.panel
+        df = pd.DataFrame(
+            {
+                "week": panel.index,
+                "conversions": panel["conversions"].to_numpy(),
+                "trust_survey": panel["trust_survey"].to_numpy(),
+            }
+        )
+        for c in paid:
+            df[c] = panel[f"spend_{c}"].to_numpy()
+        shocks = []
+        for e in spec.get("events") or []:
+            if e["kind"] == "crisis":
+                col = f"shock_{e['name']}"
+                df[col] = (np.arange(T) == (pd.Timestamp(e["date"]) - panel.index[0]).days // 7).astype(float)
+                if df[col].any():
+                    shocks.append(col)
+        trust_on = any(r in ("trust", "both") for r in roles.values())  # else the reduced model
+        model = tm.TrustMMM(
+            df,
+            date="week",
+            outcome="conversions",
+            channels=roles,
+            tracker="trust_survey" if trust_on else None,
+            shocks=shocks if trust_on else [],
+            trust=trust_on,
+        )
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = model.fit(
+                method="nuts", chains=a.sim_chains, draws=a.sim_draws, tune=a.sim_draws, seed=seed, progress=False
             )
-            for c in paid:
-                df[c] = panel[f"spend_{c}"].to_numpy()
-            shocks = []
-            for e in spec.get("events") or []:
-                if e["kind"] == "crisis":
-                    col = f"shock_{e['name']}"
-                    df[col] = (np.arange(T) == (pd.Timestamp(e["date"]) - panel.index[0]).days // 7).astype(float)
-                    if df[col].any():
-                        shocks.append(col)
-            trust_on = any(r in ("trust", "both") for r in roles.values())  # else the reduced model
-            model = tm.TrustMMM(
-                df,
-                date="week",
-                outcome="conversions",
-                channels=roles,
-                tracker="trust_survey" if trust_on else None,
-                shocks=shocks if trust_on else [],
-                trust=trust_on,
+        t_fit = time.perf_counter() - t0
+        sq = tm.plan.status_quo(fit, H).to_numpy()
+
+        def true_path(sched: np.ndarray, spec=spec, paid=paid, start=start, seed=seed) -> np.ndarray:
+            sp = copy.deepcopy(spec)
+            sp["campaigns"] = spec["campaigns"] + _weekly_campaigns(sched, paid, start, T, "plan")
+            o = tm.simulate.World(sp, seed=seed).run(
+                periods=T + H + E, mode="segment", freq="W", threads=1, truth=False
             )
+            exp = o.outcomes.groupby("date")["expected_conversions"].sum().to_numpy()
+            return exp[T:]
+
+        path_sq = true_path(sq)
+        y_sq = float(path_sq.sum())
+        for risk, level in risks:
             t0 = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fit = model.fit(
-                    method="nuts", chains=a.sim_chains, draws=a.sim_draws, tune=a.sim_draws, seed=seed, progress=False
-                )
-            t_fit = time.perf_counter() - t0
-            sq = tm.plan.status_quo(fit, H).to_numpy()
-
-            def true_path(sched: np.ndarray, spec=spec, paid=paid, start=start, seed=seed) -> np.ndarray:
-                sp = copy.deepcopy(spec)
-                sp["campaigns"] = spec["campaigns"] + _weekly_campaigns(sched, paid, start, T, "plan")
-                o = tm.simulate.World(sp, seed=seed).run(
-                    periods=T + H + E, mode="segment", freq="W", threads=1, truth=False
-                )
-                exp = o.outcomes.groupby("date")["expected_conversions"].sum().to_numpy()
-                return exp[T:]
-
-            path_sq = true_path(sq)
-            y_sq = float(path_sq.sum())
-            for risk, level in risks:
-                t0 = time.perf_counter()
-                res = tm.plan.optimize(fit, horizon=H, objective="outcome", draw_optima=0, risk=risk, level=level)
-                evals = res.info["evaluations"]
-                t_plan = time.perf_counter() - t0
-                # the model's expected media + trust outcome over horizon + tail, plan vs status quo
-                model_gain = res.draws["outcome"].mean() - res.draws["ref_outcome"].mean()
-                path_plan = true_path(res.schedule[paid].to_numpy())
-                y_plan = float(path_plan.sum())
-                if a.sim_diagnose:
-                    _diagnose_world(name, seed, fit, res, sq, paid, path_sq, path_plan, true_path, H)
-                g = (y_plan - y_sq) / y_sq * 100
-                label = risk if risk in ("mean", "prob_beat") else f"{risk} {level:g}"
-                by_risk.setdefault(label, []).append(g)
-                gains.append(g)
-                wins += y_plan > y_sq
-                print(
-                    f"| {name} | {seed} | {label} | {len(paid)} | {t_fit:.1f} | {t_plan:.2f} ({evals} evaluations) | "
-                    f"{res.info['converged']} / {res.info['kkt_residual']:.1e} | {model_gain:+,.1f} | {y_sq:,.1f} | "
-                    f"{y_plan:,.1f} | {y_plan - y_sq:+,.1f} | {g:+.2f} | {'yes' if y_plan > y_sq else 'NO'} |",
-                    flush=True,
-                )
-    if len(by_risk) > 1:
-        print("\n| risk | plan wins | true gain %: median | mean | min (worst world) | max |")
-        print("|---|---|---|---|---|---|")
-        for label, gs in by_risk.items():
-            v = np.asarray(gs)
+            res = tm.plan.optimize(fit, horizon=H, objective="outcome", draw_optima=0, risk=risk, level=level)
+            evals = res.info["evaluations"]
+            t_plan = time.perf_counter() - t0
+            # the model's expected media + trust outcome over horizon + tail, plan vs status quo
+            model_gain = res.draws["outcome"].mean() - res.draws["ref_outcome"].mean()
+            path_plan = true_path(res.schedule[paid].to_numpy())
+            y_plan = float(path_plan.sum())
+            if a.sim_diagnose:
+                _diagnose_world(name, seed, fit, res, sq, paid, path_sq, path_plan, true_path, H)
+            g = (y_plan - y_sq) / y_sq * 100
+            label = risk if risk in ("mean", "prob_beat") else f"{risk} {level:g}"
             print(
-                f"| {label} | {int((v > 0).sum())} of {len(v)} | {np.median(v):+.2f} | {v.mean():+.2f} | "
-                f"{v.min():+.2f} | {v.max():+.2f} |"
+                f"| {name} | {seed} | {label} | {len(paid)} | {t_fit:.1f} | {t_plan:.2f} ({evals} evaluations) | "
+                f"{res.info['converged']} / {res.info['kkt_residual']:.1e} | {model_gain:+,.1f} | {y_sq:,.1f} | "
+                f"{y_plan:,.1f} | {y_plan - y_sq:+,.1f} | {g:+.2f} | {'yes' if y_plan > y_sq else 'NO'} |",
+                flush=True,
             )
-    print(
-        f"\nThe plan beats the status quo in the world's own truth in {wins} of {len(gains)} plans "
-        f"(true gain: median {np.median(gains):+.2f}%, min {min(gains):+.2f}%, max {max(gains):+.2f}%)."
-    )
+            yield label, y_sq, y_plan
+
+    _plans_in_worlds("plan", a.sim_worlds, a.sim_seeds, T, risks, one_world)
 
 
 def _diagnose_world(name, seed, fit, res, sq, paid, path_sq, path_plan, true_path, H) -> None:
@@ -511,117 +538,89 @@ def part_geo_simulator(a) -> None:
         "| true gain (conversions) | true gain % | plan wins |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    wins, gains = 0, []
-    by_risk: dict[str, list[float]] = {}
-    risks = []
-    for r in a.geo_risk:  # "mean", "cvar" (level --geo-risk-level) or "cvar:0.25"
-        risk, _, lv = r.partition(":")
-        risks.append((risk, float(lv) if lv else a.geo_risk_level))
-    for name in a.geo_worlds:
-        for seed in range(1, a.geo_seeds + 1):
-            spec = tm.simulate.scenario(name)
-            start = pd.Timestamp(spec["start"])
-            paid = [c["name"] for c in spec["channels"] if c.get("peso") == "paid"]
-            roles = {c["name"]: c.get("role", "conversion") for c in spec["channels"]}
-            rng = np.random.default_rng([seed, 15])
-            level = rng.uniform(2_000, 12_000, len(paid))
-            hist = (rng.random((T, len(paid))) < 0.7) * level * rng.uniform(0.5, 1.5, (T, len(paid)))
-            spec["campaigns"] = _weekly_campaigns(hist, paid, start, 0, "hist")
-            world = tm.simulate.World(spec, seed=seed)
-            national = ["press"] if "press" in roles else []
-            panel = tm.simulate.geo_panel(
-                world, G, periods=T, seed=seed, national_channels=national, media_sd=a.geo_media_sd, threads=1
-            )
-            df = panel.panel.copy()
-            for c in national:  # PanelMMM takes a national channel's national total on every geo's row
-                for col in (f"impressions_{c}", f"spend_{c}"):
-                    df[col] = df.groupby("date")[col].transform("sum")
-            active = [c for c in panel.channels if df[f"impressions_{c}"].sum() > 0]
-            controls = []
-            for e in spec.get("events") or []:
-                if e["kind"] == "crisis":
-                    col = f"shock_{e['name']}"
-                    df[col] = (
-                        df["date"] == start + pd.Timedelta(weeks=(pd.Timestamp(e["date"]) - start).days // 7)
-                    ).astype(float)
-                    if df[col].any():
-                        controls.append(col)
-            model = tm.mmm.PanelMMM(
-                df,
-                geo="geo",
-                date="date",
-                outcome="conversions",
-                channels={f"impressions_{c}": roles[c] for c in active},
-                population="population",
-                national_channels=[f"impressions_{c}" for c in national if c in active],
-                spend={f"impressions_{c}": f"spend_{c}" for c in active},
-                controls=controls,
-                trust="national",
-                tracker="trust_survey",
-            )
+    risks = _risk_levels(a.geo_risk, a.geo_risk_level)
+
+    def one_world(name, seed, spec, start, paid, world):
+        roles = {c["name"]: c.get("role", "conversion") for c in spec["channels"]}
+        national = ["press"] if "press" in roles else []
+        panel = tm.simulate.geo_panel(
+            world, G, periods=T, seed=seed, national_channels=national, media_sd=a.geo_media_sd, threads=1
+        )
+        df = panel.panel.copy()
+        for c in national:  # PanelMMM takes a national channel's national total on every geo's row
+            for col in (f"impressions_{c}", f"spend_{c}"):
+                df[col] = df.groupby("date")[col].transform("sum")
+        active = [c for c in panel.channels if df[f"impressions_{c}"].sum() > 0]
+        controls = []
+        for e in spec.get("events") or []:
+            if e["kind"] == "crisis":
+                col = f"shock_{e['name']}"
+                df[col] = (
+                    df["date"] == start + pd.Timedelta(weeks=(pd.Timestamp(e["date"]) - start).days // 7)
+                ).astype(float)
+                if df[col].any():
+                    controls.append(col)
+        model = tm.mmm.PanelMMM(
+            df,
+            geo="geo",
+            date="date",
+            outcome="conversions",
+            channels={f"impressions_{c}": roles[c] for c in active},
+            population="population",
+            national_channels=[f"impressions_{c}" for c in national if c in active],
+            spend={f"impressions_{c}": f"spend_{c}" for c in active},
+            controls=controls,
+            trust="national",
+            tracker="trust_survey",
+        )
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = model.fit("nuts", chains=a.geo_chains, draws=a.geo_draws, tune=a.geo_draws, seed=seed, progress=False)
+        t_fit = time.perf_counter() - t0
+        planned = [f"impressions_{c}" for c in paid if c in active]
+        y_sq = float("nan")
+        for risk, level in risks:
             t0 = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fit = model.fit(
-                    "nuts", chains=a.geo_chains, draws=a.geo_draws, tune=a.geo_draws, seed=seed, progress=False
-                )
-            t_fit = time.perf_counter() - t0
-            planned = [f"impressions_{c}" for c in paid if c in active]
-            y_sq = float("nan")
-            for risk, level in risks:
-                t0 = time.perf_counter()
-                res = tm.plan.optimize_panel(
-                    fit,
-                    horizon=H,
-                    channels=planned,
-                    objective="outcome",
-                    risk=risk,
-                    level=level,
-                    max_draws=a.geo_max_draws,
-                )
-                t_plan = time.perf_counter() - t0
-                gain = res.draws["outcome"] - res.draws["ref_outcome"]
-                lo, hi = np.quantile(gain, [0.05, 0.95])
-                first = res.schedule["date"].min()
-
-                def true_total(sched: pd.DataFrame, panel=panel, first=first) -> float:
-                    s = sched.assign(channel=sched["channel"].str.removeprefix("impressions_"))
-                    run = panel.run_schedule(s[["geo", "date", "channel", "spend"]], periods=T + H + E, threads=1)
-                    return float(run.loc[run["date"] >= first, "expected_conversions"].sum())
-
-                if not np.isfinite(y_sq):
-                    y_sq = true_total(res.reference)
-                y_plan = true_total(res.schedule)
-                g = (y_plan - y_sq) / y_sq * 100
-                label = risk if risk in ("mean", "prob_beat") else f"{risk} {level:g}"
-                by_risk.setdefault(label, []).append(g)
-                gains.append(g)
-                wins += y_plan > y_sq
-                print(
-                    f"| {name} | {seed} | {label} | {G} x {len(planned)} | {t_fit:.0f} | "
-                    f"{int(fit.posterior.divergences)} | {t_plan:.2f} ({res.info['evaluations']} evaluations) | "
-                    f"{res.info['converged']} / {res.info['kkt_residual']:.1e} | "
-                    f"{gain.mean():+,.1f} ({lo:+,.0f} .. {hi:+,.0f}) | {y_sq:,.1f} | {y_plan:,.1f} | "
-                    f"{y_plan - y_sq:+,.1f} | {g:+.2f} | {'yes' if y_plan > y_sq else 'NO'} |",
-                    flush=True,
-                )
-                if a.geo_diagnose:
-                    moved = res.allocation() - res.allocation(reference=True)
-                    print("  spend moved per geo and channel (plan - status quo):")
-                    print(moved.round(0).to_string())
-    if len(by_risk) > 1:
-        print("\n| risk | plan wins | true gain %: median | mean | min (worst world) | max |")
-        print("|---|---|---|---|---|---|")
-        for label, gs in by_risk.items():
-            v = np.asarray(gs)
-            print(
-                f"| {label} | {int((v > 0).sum())} of {len(v)} | {np.median(v):+.2f} | {v.mean():+.2f} | "
-                f"{v.min():+.2f} | {v.max():+.2f} |"
+            res = tm.plan.optimize_panel(
+                fit,
+                horizon=H,
+                channels=planned,
+                objective="outcome",
+                risk=risk,
+                level=level,
+                max_draws=a.geo_max_draws,
             )
-    print(
-        f"\nThe panel plan beats the status quo in the world's own truth in {wins} of {len(gains)} plans "
-        f"(true gain: median {np.median(gains):+.2f}%, min {min(gains):+.2f}%, max {max(gains):+.2f}%)."
-    )
+            t_plan = time.perf_counter() - t0
+            gain = res.draws["outcome"] - res.draws["ref_outcome"]
+            lo, hi = np.quantile(gain, [0.05, 0.95])
+            first = res.schedule["date"].min()
+
+            def true_total(sched: pd.DataFrame, panel=panel, first=first) -> float:
+                s = sched.assign(channel=sched["channel"].str.removeprefix("impressions_"))
+                run = panel.run_schedule(s[["geo", "date", "channel", "spend"]], periods=T + H + E, threads=1)
+                return float(run.loc[run["date"] >= first, "expected_conversions"].sum())
+
+            if not np.isfinite(y_sq):
+                y_sq = true_total(res.reference)
+            y_plan = true_total(res.schedule)
+            g = (y_plan - y_sq) / y_sq * 100
+            label = risk if risk in ("mean", "prob_beat") else f"{risk} {level:g}"
+            print(
+                f"| {name} | {seed} | {label} | {G} x {len(planned)} | {t_fit:.0f} | "
+                f"{int(fit.posterior.divergences)} | {t_plan:.2f} ({res.info['evaluations']} evaluations) | "
+                f"{res.info['converged']} / {res.info['kkt_residual']:.1e} | "
+                f"{gain.mean():+,.1f} ({lo:+,.0f} .. {hi:+,.0f}) | {y_sq:,.1f} | {y_plan:,.1f} | "
+                f"{y_plan - y_sq:+,.1f} | {g:+.2f} | {'yes' if y_plan > y_sq else 'NO'} |",
+                flush=True,
+            )
+            yield label, y_sq, y_plan
+            if a.geo_diagnose:
+                moved = res.allocation() - res.allocation(reference=True)
+                print("  spend moved per geo and channel (plan - status quo):")
+                print(moved.round(0).to_string())
+
+    _plans_in_worlds("panel plan", a.geo_worlds, a.geo_seeds, T, risks, one_world)
 
 
 # --------------------------------------------------------------------------- algorithm

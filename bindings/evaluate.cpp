@@ -1,6 +1,8 @@
 // trustmix::evaluate bound to Python. Thin: arguments are converted to C++ structs first,
-// the GIL is released around the C++ work, results come back as dicts of numpy arrays;
-// the pythonic layer (trustmix.evaluate) builds DataFrames and result objects.
+// the GIL is released around the C++ work, results come back as the core's result structs
+// bound as typed classes (SyntheticControlFit, ConformalResult, PowerCurve, ...: read-only
+// attributes of numpy arrays and numbers, versioned pickles); the pythonic layer
+// (trustmix.evaluate) builds DataFrames and result objects.
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
@@ -9,8 +11,10 @@
 
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "helpers/result.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -64,47 +68,6 @@ ev::ConformalOptions conformal_options(const std::string& permutation, int n_per
   return c;
 }
 
-py::dict fit_to_dict(const ev::SyntheticControlFit& f) {
-  py::dict d;
-  d["treated"] = f.treated;
-  d["donors"] = f.donors;
-  d["start"] = f.start;
-  d["end"] = f.end;
-  d["weights"] = f.weights;
-  d["time_weights"] = f.time_weights;
-  d["intercept"] = f.intercept;
-  d["observed"] = f.observed;
-  d["synthetic"] = f.synthetic;
-  d["effect"] = f.effect;
-  d["att"] = f.att;
-  d["lift"] = f.lift;
-  d["incremental"] = f.incremental;
-  d["l2_imbalance"] = f.l2_imbalance;
-  d["scaled_l2_imbalance"] = f.scaled_l2_imbalance;
-  d["pre_rmspe"] = f.pre_rmspe;
-  d["ridge"] = f.ridge;
-  d["kkt_residual"] = f.kkt_residual;
-  py::list cells;
-  for (const auto& c : f.cells) cells.append(fit_to_dict(c));
-  d["cells"] = cells;
-  return d;
-}
-
-py::dict curve_to_dict(const ev::PowerCurve& c) {
-  py::dict d;
-  d["treated"] = c.treated;
-  d["duration"] = c.duration;
-  d["effects"] = c.effects;
-  d["power"] = c.power;
-  d["estimated_lift"] = c.estimated_lift;
-  d["mean_p_value"] = c.mean_p_value;
-  d["mde"] = c.mde;
-  d["bias_at_zero"] = c.bias_at_zero;
-  d["scaled_l2_imbalance"] = c.scaled_l2_imbalance;
-  d["att_scale"] = c.att_scale;
-  return d;
-}
-
 ev::PowerOptions power_options(const std::vector<double>& effects, int n_windows, double alpha, double power_target,
                                const ev::SyntheticControlOptions& sc, const ev::ConformalOptions& c, int threads) {
   ev::PowerOptions o;
@@ -119,30 +82,215 @@ ev::PowerOptions power_options(const std::vector<double>& effects, int n_windows
   return o;
 }
 
+/// Binds `name`: a function of the arguments every synthetic-control function takes first
+/// (the panel, the treated rows, the window [start, end), then keyword-only the unit names
+/// and the estimator's options) and of its own arguments `Own` (declared by `own`, after
+/// those). The common arguments are converted here; `call(panel, assignment, options,
+/// own...)` converts its own, releases the GIL and calls the core.
+template <class... Own, class Call, class... OwnArgs>
+void def_sc(py::module_& e, const char* name, Call call, const OwnArgs&... own) {
+  e.def(
+      name,
+      [call](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
+             const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
+             const std::string& aggregation, Eigen::Index min_pre_periods, Own... rest) {
+        const ev::Panel p = panel_of(outcomes, units);
+        const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
+        return call(p, ev::Assignment{treated, start, end}, o, rest...);
+      },
+      py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
+      py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
+      py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
+      py::arg("min_pre_periods") = 3, own...);
+}
+
+/// The result classes of trustmix::evaluate (bound before the functions returning them, so
+/// their signatures name them).
+void bind_results(py::module_& e) {
+  using helpers::member;
+  using F = ev::SyntheticControlFit;
+  helpers::bind_result<F>(
+      e, "SyntheticControlFit",
+      "A synthetic control fit (trustmix::evaluate::SyntheticControlFit): donor weights, the treated and synthetic\n"
+      "series over periods [0, end) and the effect over the window [start, end), outcome units per treated unit.",
+      1, member("treated", &F::treated, "int64 panel rows of the treated units."),
+      member("donors", &F::donors, "int64 panel rows of the donor units."),
+      member("start", &F::start, "First period of the window (index)."),
+      member("end", &F::end, "One past the last period of the window (index)."),
+      member("weights", &F::weights, "Donor weights w_j (sum 1; >= 0 except augmented); per_unit: the cells' mean."),
+      member("time_weights", &F::time_weights, "Synthetic DiD: weights lambda_t over the pre-periods (sum 1); else empty."),
+      member("intercept", &F::intercept, "Level added to sum_j w_j Y_jt (fixed effects, DiD offset)."),
+      member("observed", &F::observed, "Mean treated outcome per period."),
+      member("synthetic", &F::synthetic, "Counterfactual per period: intercept + sum_j w_j Y_jt."),
+      member("effect", &F::effect, "observed - synthetic per period."),
+      member("att", &F::att, "Mean window effect per treated unit and period (outcome units)."),
+      member("lift", &F::lift, "Sum of window effects / sum of the window's synthetic (relative lift)."),
+      member("incremental", &F::incremental, "att x treated units x window periods (total extra outcome)."),
+      member("l2_imbalance", &F::l2_imbalance, "||pre-period residual||_2 on the matched (demeaned) scale."),
+      member("scaled_l2_imbalance", &F::scaled_l2_imbalance, "l2_imbalance / the same for uniform weights 1/J."),
+      member("pre_rmspe", &F::pre_rmspe, "sqrt(mean pre-period effect^2) (outcome units)."),
+      member("ridge", &F::ridge, "Augmented: the lambda used; synthetic DiD: zeta^2 T_pre; else 0."),
+      member("kkt_residual", &F::kkt_residual, "Worst scaled KKT violation of the simplex solves (about 1e-15)."),
+      member("cells", &F::cells, "aggregation='per_unit': one SyntheticControlFit per treated unit; else empty."));
+
+  using C = ev::ConformalResult;
+  helpers::bind_result<C>(
+      e, "ConformalResult",
+      "Conformal inference on the average effect per treated unit and period (trustmix::evaluate::ConformalResult,\n"
+      "Chernozhukov, Wuthrich and Zhu 2021): the p-value of no effect and, by inverting the test, intervals.",
+      1,
+      member("p_value", &C::p_value,
+             "Share of permutations with S(permuted) >= S(observed) under no effect (random draws: (1 + hits) / "
+             "(1 + draws))."),
+      member("statistic", &C::statistic, "S of the null-refit residuals."),
+      member("exact", &C::exact, "Every distinct permutation was enumerated."),
+      member("n_permutations", &C::n_permutations, "Permutations the p-value averages over."),
+      member("alpha", &C::alpha, "1 - coverage of the intervals."),
+      member("lower", &C::lower, "Lower end of {h0 : p(h0) > alpha} (per treated unit and period; NaN: empty)."),
+      member("upper", &C::upper, "Upper end of that set (NaN: empty)."),
+      member("pointwise_lower", &C::pointwise_lower, "Per window period: lower end (empty if not asked)."),
+      member("pointwise_upper", &C::pointwise_upper, "Per window period: upper end (empty if not asked)."),
+      member("pointwise_p", &C::pointwise_p, "Per window period: p-value of no effect (empty if not asked)."),
+      member("null_residuals", &C::null_residuals, "Residuals of the refit under no effect, periods [0, end)."),
+      member("cannot_reject", &C::cannot_reject,
+             "The smallest attainable p-value exceeds alpha: the interval is (-inf, inf)."),
+      member("pointwise_cannot_reject", &C::pointwise_cannot_reject, "The same for the pointwise tests."),
+      member("hull", &C::hull, "A rejected effect lies between lower and upper: [lower, upper] is the hull."),
+      member("pointwise_hull", &C::pointwise_hull, "The same for some pointwise interval."));
+
+  using J = ev::JackknifeResult;
+  helpers::bind_result<J>(
+      e, "JackknifeResult",
+      "Jackknife+ over time (trustmix::evaluate::JackknifeResult): an interval of the average effect per treated\n"
+      "unit and period, and per window period.",
+      1, member("alpha", &J::alpha, "1 - coverage."), member("lower", &J::lower, "Lower end (outcome units)."),
+      member("upper", &J::upper, "Upper end (outcome units)."),
+      member("pointwise_lower", &J::pointwise_lower, "Per window period: lower end."),
+      member("pointwise_upper", &J::pointwise_upper, "Per window period: upper end."),
+      member("held_out_errors", &J::held_out_errors, "Leave-one-pre-period-out prediction errors."));
+
+  using V = ev::PlaceboVarianceResult;
+  helpers::bind_result<V>(
+      e, "PlaceboVarianceResult",
+      "Placebo variance (trustmix::evaluate::PlaceboVarianceResult, Arkhangelsky et al. 2021, Algorithm 4): the\n"
+      "standard error of att from placebo assignments and the normal interval att -+ z se.",
+      1, member("alpha", &V::alpha, "1 - coverage."),
+      member("se", &V::se, "sqrt(mean_b (att_b - mean att)^2), per treated unit and period."),
+      member("lower", &V::lower, "att - z_{1 - alpha/2} se."), member("upper", &V::upper, "att + z_{1 - alpha/2} se."),
+      member("placebo_att", &V::placebo_att, "att_b of each placebo assignment."));
+
+  using S = ev::PlaceboSpaceResult;
+  helpers::bind_result<S>(
+      e, "PlaceboSpaceResult",
+      "Placebo in space (trustmix::evaluate::PlaceboSpaceResult): each donor treated in turn, the true treated\n"
+      "units left out.",
+      1, member("units", &S::units, "int64 panel rows of the placebo units."),
+      member("att", &S::att, "Their placebo effects (outcome units)."),
+      member("rmspe_ratio", &S::rmspe_ratio, "Post / pre root mean squared prediction error of each."),
+      member("treated_ratio", &S::treated_ratio, "The same ratio for the treated units."),
+      member("p_value", &S::p_value,
+             "(1 + placebo ratios >= the treated ratio) / (1 + placebos): rank p-value of the treated ratio."));
+
+  using T = ev::PlaceboTimeResult;
+  helpers::bind_result<T>(
+      e, "PlaceboTimeResult",
+      "Placebo in time (trustmix::evaluate::PlaceboTimeResult): the same design moved back by its length.", 1,
+      member("fit", &T::fit, "The SyntheticControlFit of the moved window."),
+      member("p_value", &T::p_value, "Conformal p-value of no effect in the moved window."));
+
+  using D = ev::StaggeredDidResult;
+  helpers::bind_result<D>(
+      e, "StaggeredDidResult",
+      "Difference-in-differences with staggered adoption (trustmix::evaluate::StaggeredDidResult, Callaway and\n"
+      "Sant'Anna 2021): group-time cells, the overall effect and the event study, per treated unit and period.",
+      1, member("cell_cohort", &D::cell_cohort, "int64 adoption period g of each cell."),
+      member("cell_period", &D::cell_period, "int64 period t of each cell."),
+      member("cell_att", &D::cell_att, "ATT(g, t) of each cell (outcome units)."),
+      member("cell_se", &D::cell_se, "Its standard error."),
+      member("att", &D::att, "Overall effect per treated unit and period (post cells)."),
+      member("att_se", &D::att_se, "Its standard error."), member("event_time", &D::event_time, "e = t - g."),
+      member("event_att", &D::event_att, "Effect at each event time."),
+      member("event_se", &D::event_se, "Its standard error."));
+
+  using P = ev::PowerCurve;
+  helpers::bind_result<P>(
+      e, "PowerCurve",
+      "Power of one design by simulation on history (trustmix::evaluate::PowerCurve): per injected relative lift\n"
+      "the share of windows with p <= alpha.",
+      1, member("treated", &P::treated, "int64 panel rows of the treated units."),
+      member("duration", &P::duration, "Test length (periods)."), member("effects", &P::effects, "Injected relative lifts."),
+      member("power", &P::power, "Share of windows with p <= alpha, per effect."),
+      member("estimated_lift", &P::estimated_lift, "Mean estimated relative lift over windows, per effect."),
+      member("mean_p_value", &P::mean_p_value, "Mean p-value over windows, per effect."),
+      member("mde", &P::mde, "Smallest |effect| with power >= the target (NaN if none)."),
+      member("bias_at_zero", &P::bias_at_zero, "Mean estimated lift with nothing injected."),
+      member("scaled_l2_imbalance", &P::scaled_l2_imbalance, "Mean over windows."),
+      member("att_scale", &P::att_scale, "Mean synthetic outcome per treated unit and period in the windows."));
+
+  using M = ev::MarketSelection;
+  helpers::bind_result<M>(
+      e, "MarketSelection",
+      "Market selection (trustmix::evaluate::MarketSelection): the power curve of every candidate and duration, "
+      "best first.",
+      1, member("effects", &M::effects, "Injected relative lifts."),
+      member("designs", &M::designs, "PowerCurve per (candidate, duration), ranked by mde, |bias_at_zero|, imbalance."));
+
+  using I = ev::CausalImpactResult;
+  helpers::bind_result<I>(
+      e, "CausalImpactResult",
+      "Causal impact by a Bayesian structural time series (trustmix::evaluate::CausalImpactResult): the\n"
+      "counterfactual and the effect with their 1 - alpha bands, outcome units.",
+      1, member("predicted", &I::predicted, "Posterior mean counterfactual, all periods."),
+      member("predicted_lower", &I::predicted_lower, "Its band, lower end."),
+      member("predicted_upper", &I::predicted_upper, "Its band, upper end."),
+      member("effect", &I::effect, "y - counterfactual (post; pre: the fit residual)."),
+      member("effect_lower", &I::effect_lower, "Its band, lower end."),
+      member("effect_upper", &I::effect_upper, "Its band, upper end."),
+      member("cumulative", &I::cumulative, "Cumulative effect over the post-period."),
+      member("cumulative_lower", &I::cumulative_lower, "Its band, lower end."),
+      member("cumulative_upper", &I::cumulative_upper, "Its band, upper end."),
+      member("average_effect", &I::average_effect, "Mean post effect per period."),
+      member("average_lower", &I::average_lower, "Its interval, lower end."),
+      member("average_upper", &I::average_upper, "Its interval, upper end."),
+      member("relative_effect", &I::relative_effect, "Sum of effects / sum of the counterfactual (post)."),
+      member("p_value", &I::p_value, "Posterior tail probability of an effect of the opposite sign or zero."),
+      member("beta_mean", &I::beta_mean, "Posterior mean coefficients (outcome units per control unit)."),
+      member("inclusion", &I::inclusion, "P(|beta_k| > 0.1 sd_y / sd_x_k): posterior share of a material coefficient."),
+      member("max_rhat", &I::max_rhat, "Largest split R-hat."), member("min_ess", &I::min_ess, "Smallest bulk ESS."),
+      member("divergences", &I::divergences, "Divergent transitions."),
+      member("start", &I::start, "First post period (index)."));
+
+  using L = ev::LiftTest;
+  helpers::bind_result<L>(
+      e, "LiftTest",
+      "A measured lift for calibrating the media-mix model (trustmix::evaluate::LiftTest); periods are indices.", 1,
+      member("channel", &L::channel, "The tested channel."),
+      member("treated", &L::treated, "int64 panel rows of the treated units."),
+      member("start", &L::start, "First test period (the tested activity changed from here)."),
+      member("end", &L::end, "One past the last period of changed activity."),
+      member("cooldown", &L::cooldown, "Periods after the window in which carry-over still counts."),
+      member("measured_end", &L::measured_end, "One past the last period the lift was summed over."),
+      member("lift", &L::lift, "Incremental outcome, total over treated units and measured periods."),
+      member("standard_error", &L::standard_error, "Of lift (outcome units)."),
+      member("relative_lift", &L::relative_lift, "lift / counterfactual total."),
+      member("spend", &L::spend, "Test spend (currency; NaN if not given)."),
+      member("iroas", &L::iroas, "lift / spend (outcome units per currency unit)."),
+      member("iroas_standard_error", &L::iroas_standard_error, "Its standard error."));
+}
+
 }  // namespace
 
 void register_evaluate(py::module_& m) {
   auto e = m.def_submodule("evaluate", "trustmix::evaluate: synthetic control, conformal inference, design.");
   const auto nan = std::numeric_limits<double>::quiet_NaN();
+  bind_results(e);
 
-  e.def(
-      "synthetic_control",
-      [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
-         const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
-         const std::string& aggregation, Eigen::Index min_pre_periods) {
-        const ev::Panel p = panel_of(outcomes, units);
-        const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
-        ev::SyntheticControlFit f;
-        {
-          py::gil_scoped_release release;
-          f = ev::synthetic_control(p, ev::Assignment{treated, start, end}, o);
-        }
-        return fit_to_dict(f);
-      },
-      py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
-      py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
-      py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
-      py::arg("min_pre_periods") = 3);
+  using Opts = ev::SyntheticControlOptions;
+  using Str = const std::string&;
+  def_sc(e, "synthetic_control", [](const ev::Panel& p, const ev::Assignment& a, const Opts& o) {
+    py::gil_scoped_release release;
+    return ev::synthetic_control(p, a, o);
+  });
 
   e.def(
       "synthetic_control_with_weights",
@@ -150,177 +298,66 @@ void register_evaluate(py::module_& m) {
          const Eigen::VectorXd& weights, const std::vector<std::string>& units, bool fixed_effects,
          Eigen::Index min_pre_periods) {
         const ev::Panel p = panel_of(outcomes, units);
-        ev::SyntheticControlFit f;
-        {
-          py::gil_scoped_release release;
-          f = ev::synthetic_control_with_weights(p, ev::Assignment{treated, start, end}, weights, fixed_effects,
-                                                 min_pre_periods);
-        }
-        return fit_to_dict(f);
+        py::gil_scoped_release release;
+        return ev::synthetic_control_with_weights(p, ev::Assignment{treated, start, end}, weights, fixed_effects,
+                                                  min_pre_periods);
       },
       py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::arg("weights"), py::kw_only(),
       py::arg("units") = std::vector<std::string>{}, py::arg("fixed_effects") = true, py::arg("min_pre_periods") = 3);
 
-  e.def(
-      "conformal_inference",
-      [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
-         const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
-         const std::string& aggregation, Eigen::Index min_pre_periods, const std::string& permutation, int n_permutations,
-         double q, double alpha, std::uint64_t seed, bool pointwise, const std::string& statistic) {
-        const ev::Panel p = panel_of(outcomes, units);
-        const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
+  def_sc<Str, int, double, double, std::uint64_t, bool, Str>(
+      e, "conformal_inference",
+      [](const ev::Panel& p, const ev::Assignment& a, const Opts& o, Str permutation, int n_permutations, double q,
+         double alpha, std::uint64_t seed, bool pointwise, Str statistic) {
         const auto c = conformal_options(permutation, n_permutations, q, alpha, seed, pointwise, statistic);
-        ev::ConformalResult r;
-        {
-          py::gil_scoped_release release;
-          r = ev::conformal_inference(p, ev::Assignment{treated, start, end}, o, c);
-        }
-        py::dict d;
-        d["p_value"] = r.p_value;
-        d["statistic"] = r.statistic;
-        d["exact"] = r.exact;
-        d["n_permutations"] = r.n_permutations;
-        d["alpha"] = r.alpha;
-        d["lower"] = r.lower;
-        d["upper"] = r.upper;
-        d["pointwise_lower"] = r.pointwise_lower;
-        d["pointwise_upper"] = r.pointwise_upper;
-        d["pointwise_p"] = r.pointwise_p;
-        d["null_residuals"] = r.null_residuals;
-        d["cannot_reject"] = r.cannot_reject;
-        d["pointwise_cannot_reject"] = r.pointwise_cannot_reject;
-        d["hull"] = r.hull;
-        d["pointwise_hull"] = r.pointwise_hull;
-        return d;
+        py::gil_scoped_release release;
+        return ev::conformal_inference(p, a, o, c);
       },
-      py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
-      py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
-      py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
-      py::arg("min_pre_periods") = 3, py::arg("permutation") = "iid", py::arg("n_permutations") = 1000, py::arg("q") = 1.0,
-      py::arg("alpha") = 0.1, py::arg("seed") = 0, py::arg("pointwise") = true, py::arg("statistic") = "absolute");
+      py::arg("permutation") = "iid", py::arg("n_permutations") = 1000, py::arg("q") = 1.0, py::arg("alpha") = 0.1,
+      py::arg("seed") = 0, py::arg("pointwise") = true, py::arg("statistic") = "absolute");
 
-  e.def(
-      "jackknife_plus",
-      [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
-         const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
-         const std::string& aggregation, Eigen::Index min_pre_periods, double alpha) {
-        const ev::Panel p = panel_of(outcomes, units);
-        const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
-        ev::JackknifeResult r;
-        {
-          py::gil_scoped_release release;
-          r = ev::jackknife_plus(p, ev::Assignment{treated, start, end}, o, alpha);
-        }
-        py::dict d;
-        d["alpha"] = r.alpha;
-        d["lower"] = r.lower;
-        d["upper"] = r.upper;
-        d["pointwise_lower"] = r.pointwise_lower;
-        d["pointwise_upper"] = r.pointwise_upper;
-        d["held_out_errors"] = r.held_out_errors;
-        return d;
+  def_sc<double>(
+      e, "jackknife_plus",
+      [](const ev::Panel& p, const ev::Assignment& a, const Opts& o, double alpha) {
+        py::gil_scoped_release release;
+        return ev::jackknife_plus(p, a, o, alpha);
       },
-      py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
-      py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
-      py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
-      py::arg("min_pre_periods") = 3, py::arg("alpha") = 0.1);
+      py::arg("alpha") = 0.1);
 
-  e.def(
-      "placebo_variance",
-      [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
-         const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
-         const std::string& aggregation, Eigen::Index min_pre_periods, double alpha, int n_placebo, std::uint64_t seed,
+  def_sc<double, int, std::uint64_t, int>(
+      e, "placebo_variance",
+      [](const ev::Panel& p, const ev::Assignment& a, const Opts& o, double alpha, int n_placebo, std::uint64_t seed,
          int threads) {
-        const ev::Panel p = panel_of(outcomes, units);
-        const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
-        ev::PlaceboVarianceResult r;
-        {
-          py::gil_scoped_release release;
-          r = ev::placebo_variance(p, ev::Assignment{treated, start, end}, o, alpha, n_placebo, seed, threads);
-        }
-        py::dict d;
-        d["alpha"] = r.alpha;
-        d["se"] = r.se;
-        d["lower"] = r.lower;
-        d["upper"] = r.upper;
-        d["placebo_att"] = r.placebo_att;
-        return d;
+        py::gil_scoped_release release;
+        return ev::placebo_variance(p, a, o, alpha, n_placebo, seed, threads);
       },
-      py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
-      py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
-      py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
-      py::arg("min_pre_periods") = 3, py::arg("alpha") = 0.1, py::arg("n_placebo") = 200, py::arg("seed") = 0,
+      py::arg("alpha") = 0.1, py::arg("n_placebo") = 200, py::arg("seed") = 0, py::arg("threads") = 0);
+
+  def_sc<int>(
+      e, "placebo_in_space",
+      [](const ev::Panel& p, const ev::Assignment& a, const Opts& o, int threads) {
+        py::gil_scoped_release release;
+        return ev::placebo_in_space(p, a, o, threads);
+      },
       py::arg("threads") = 0);
 
-  e.def(
-      "placebo_in_space",
-      [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
-         const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
-         const std::string& aggregation, Eigen::Index min_pre_periods, int threads) {
-        const ev::Panel p = panel_of(outcomes, units);
-        const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
-        ev::PlaceboSpaceResult r;
-        {
-          py::gil_scoped_release release;
-          r = ev::placebo_in_space(p, ev::Assignment{treated, start, end}, o, threads);
-        }
-        py::dict d;
-        d["units"] = r.units;
-        d["att"] = r.att;
-        d["rmspe_ratio"] = r.rmspe_ratio;
-        d["treated_ratio"] = r.treated_ratio;
-        d["p_value"] = r.p_value;
-        return d;
-      },
-      py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
-      py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
-      py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
-      py::arg("min_pre_periods") = 3, py::arg("threads") = 0);
-
-  e.def(
-      "placebo_in_time",
-      [](const Matrix& outcomes, const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
-         const std::vector<std::string>& units, const std::string& method, bool fixed_effects, double ridge,
-         const std::string& aggregation, Eigen::Index min_pre_periods, const std::string& permutation, int n_permutations,
-         double q, double alpha, std::uint64_t seed, const std::string& statistic) {
-        const ev::Panel p = panel_of(outcomes, units);
-        const auto o = sc_options(method, fixed_effects, ridge, aggregation, min_pre_periods);
+  def_sc<Str, int, double, double, std::uint64_t, Str>(
+      e, "placebo_in_time",
+      [](const ev::Panel& p, const ev::Assignment& a, const Opts& o, Str permutation, int n_permutations, double q,
+         double alpha, std::uint64_t seed, Str statistic) {
         const auto c = conformal_options(permutation, n_permutations, q, alpha, seed, false, statistic);
-        ev::PlaceboTimeResult r;
-        {
-          py::gil_scoped_release release;
-          r = ev::placebo_in_time(p, ev::Assignment{treated, start, end}, o, c);
-        }
-        py::dict d = fit_to_dict(r.fit);
-        d["p_value"] = r.p_value;
-        return d;
+        py::gil_scoped_release release;
+        return ev::placebo_in_time(p, a, o, c);
       },
-      py::arg("outcomes"), py::arg("treated"), py::arg("start"), py::arg("end"), py::kw_only(),
-      py::arg("units") = std::vector<std::string>{}, py::arg("method") = "synthetic_control",
-      py::arg("fixed_effects") = true, py::arg("ridge") = -1.0, py::arg("aggregation") = "average",
-      py::arg("min_pre_periods") = 3, py::arg("permutation") = "iid", py::arg("n_permutations") = 1000, py::arg("q") = 1.0,
-      py::arg("alpha") = 0.1, py::arg("seed") = 0, py::arg("statistic") = "absolute");
+      py::arg("permutation") = "iid", py::arg("n_permutations") = 1000, py::arg("q") = 1.0, py::arg("alpha") = 0.1,
+      py::arg("seed") = 0, py::arg("statistic") = "absolute");
 
   e.def(
       "staggered_did",
       [](const Matrix& outcomes, const std::vector<Eigen::Index>& adoption, const std::vector<std::string>& units) {
         const ev::Panel p = panel_of(outcomes, units);
-        ev::StaggeredDidResult r;
-        {
-          py::gil_scoped_release release;
-          r = ev::staggered_did(p, adoption);
-        }
-        py::dict d;
-        d["cell_cohort"] = r.cell_cohort;
-        d["cell_period"] = r.cell_period;
-        d["cell_att"] = r.cell_att;
-        d["cell_se"] = r.cell_se;
-        d["att"] = r.att;
-        d["att_se"] = r.att_se;
-        d["event_time"] = r.event_time;
-        d["event_att"] = r.event_att;
-        d["event_se"] = r.event_se;
-        return d;
+        py::gil_scoped_release release;
+        return ev::staggered_did(p, adoption);
       },
       py::arg("outcomes"), py::arg("adoption"), py::kw_only(), py::arg("units") = std::vector<std::string>{});
 
@@ -334,12 +371,8 @@ void register_evaluate(py::module_& m) {
         const auto o = power_options(effects, n_windows, alpha, power_target,
                                      sc_options(method, fixed_effects, ridge, "average", min_pre_periods),
                                      conformal_options(permutation, n_permutations, q, alpha, seed, false, statistic), 1);
-        ev::PowerCurve c;
-        {
-          py::gil_scoped_release release;
-          c = ev::power_analysis(p, treated, duration, o);
-        }
-        return curve_to_dict(c);
+        py::gil_scoped_release release;
+        return ev::power_analysis(p, treated, duration, o);
       },
       py::arg("outcomes"), py::arg("treated"), py::arg("duration"), py::kw_only(),
       py::arg("units") = std::vector<std::string>{}, py::arg("effects") = ev::PowerOptions{}.effects,
@@ -365,14 +398,8 @@ void register_evaluate(py::module_& m) {
         o.power = power_options(effects, n_windows, alpha, power_target,
                                 sc_options(method, fixed_effects, ridge, "average", min_pre_periods),
                                 conformal_options(permutation, n_permutations, q, alpha, seed, false, statistic), threads);
-        ev::MarketSelection r;
-        {
-          py::gil_scoped_release release;
-          r = ev::market_selection(p, o);
-        }
-        py::list designs;
-        for (const auto& c : r.designs) designs.append(curve_to_dict(c));
-        return designs;
+        py::gil_scoped_release release;
+        return ev::market_selection(p, o);
       },
       py::arg("outcomes"), py::kw_only(), py::arg("units") = std::vector<std::string>{},
       py::arg("sizes") = std::vector<Eigen::Index>{2, 3, 4, 5}, py::arg("durations") = std::vector<Eigen::Index>{10, 15},
@@ -401,32 +428,8 @@ void register_evaluate(py::module_& m) {
         o.sampler.seed = seed;
         o.sampler.threads = threads;
         o.sampler.target_accept = target_accept;
-        ev::CausalImpactResult r;
-        {
-          py::gil_scoped_release release;
-          r = ev::causal_impact(y, controls, start, o);
-        }
-        py::dict d;
-        d["predicted"] = r.predicted;
-        d["predicted_lower"] = r.predicted_lower;
-        d["predicted_upper"] = r.predicted_upper;
-        d["effect"] = r.effect;
-        d["effect_lower"] = r.effect_lower;
-        d["effect_upper"] = r.effect_upper;
-        d["cumulative"] = r.cumulative;
-        d["cumulative_lower"] = r.cumulative_lower;
-        d["cumulative_upper"] = r.cumulative_upper;
-        d["average_effect"] = r.average_effect;
-        d["average_lower"] = r.average_lower;
-        d["average_upper"] = r.average_upper;
-        d["relative_effect"] = r.relative_effect;
-        d["p_value"] = r.p_value;
-        d["beta_mean"] = r.beta_mean;
-        d["inclusion"] = r.inclusion;
-        d["max_rhat"] = r.max_rhat;
-        d["min_ess"] = r.min_ess;
-        d["divergences"] = r.divergences;
-        return d;
+        py::gil_scoped_release release;
+        return ev::causal_impact(y, controls, start, o);
       },
       py::arg("y"), py::arg("controls"), py::arg("start"), py::kw_only(), py::arg("trend") = false, py::arg("season") = 0,
       py::arg("level_sd") = 0.01, py::arg("observation_sd") = 0.1, py::arg("slab_scale") = 0.1, py::arg("alpha") = 0.05,
@@ -457,21 +460,7 @@ void register_evaluate(py::module_& m) {
         r.lower = lower;
         r.upper = upper;
         r.alpha = alpha;
-        const ev::LiftTest t = ev::as_lift_test(f, r, channel, spend, cooldown, cooldown_measured);
-        py::dict d;
-        d["channel"] = t.channel;
-        d["treated"] = t.treated;
-        d["start"] = t.start;
-        d["end"] = t.end;
-        d["cooldown"] = t.cooldown;
-        d["measured_end"] = t.measured_end;
-        d["lift"] = t.lift;
-        d["standard_error"] = t.standard_error;
-        d["relative_lift"] = t.relative_lift;
-        d["spend"] = t.spend;
-        d["iroas"] = t.iroas;
-        d["iroas_standard_error"] = t.iroas_standard_error;
-        return d;
+        return ev::as_lift_test(f, r, channel, spend, cooldown, cooldown_measured);
       },
       py::arg("treated"), py::arg("start"), py::arg("end"), py::arg("incremental"), py::arg("relative_lift"),
       py::arg("lower"), py::arg("upper"), py::arg("alpha"), py::kw_only(), py::arg("channel"), py::arg("spend") = nan,

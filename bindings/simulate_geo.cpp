@@ -1,7 +1,8 @@
 // trustmix::simulate geo experiments and regional panels bound to Python (trustmix.simulate.geo_experiment,
-// trustmix.simulate.geo_panel, GeoPanelResult.run_schedule):
-// the reference World (already bound), regions as dicts, the test; regions x periods
-// numpy arrays back. The simulation runs without the GIL.
+// trustmix.simulate.geo_panel, GeoPanelResult.run_schedule): the reference World (already bound), regions as
+// dicts (read once, by one field table), the test; the core's results (GeoResult, GeoPanelResult with a
+// RegionTruth per region, GeoScheduleRun) bound as typed classes of regions x periods numpy arrays. The
+// simulation runs without the GIL.
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
@@ -14,6 +15,7 @@
 
 #include "helpers/convert.hpp"
 #include "helpers/fields.hpp"
+#include "helpers/result.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -27,22 +29,17 @@ const auto region_fields = std::make_tuple(helpers::field("size", &Region::size)
                                            helpers::field("conversion_scale", &Region::conversion_scale),
                                            helpers::field("audience_mix", &Region::audience_mix));
 
-// The fields of a geo experiment's result after regions and treated, in the dict's order.
-const auto result_fields = std::make_tuple(
-    helpers::field("start", &GeoResult::start), helpers::field("end", &GeoResult::end),
-    helpers::field("conversions", &GeoResult::conversions), helpers::field("revenue", &GeoResult::revenue),
-    helpers::field("expected_conversions", &GeoResult::expected_conversions),
-    helpers::field("counterfactual_conversions", &GeoResult::counterfactual_conversions),
-    helpers::field("incremental_conversions", &GeoResult::incremental_conversions),
-    helpers::field("incremental_revenue", &GeoResult::incremental_revenue),
-    helpers::field("realised_incremental_conversions", &GeoResult::realised_incremental_conversions),
-    helpers::field("spend", &GeoResult::spend), helpers::field("incremental_spend", &GeoResult::incremental_spend),
-    helpers::field("att", &GeoResult::att), helpers::field("att_realised", &GeoResult::att_realised));
+/// What every geo run reads: the regions (dicts with 'name' and region_fields) and the run
+/// options (segment mode, no touch log).
+struct GeoRun {
+  std::vector<Region> regions;
+  RunOptions options;
+};
 
-std::vector<Region> regions_of(const py::list& items) {
-  std::vector<Region> out;
+GeoRun geo_run(const py::list& items, int periods, int period_days, int threads) {
+  GeoRun run;
   for (const auto& item : items) {
-    const std::string where = "regions[" + std::to_string(out.size()) + "]: ";
+    const std::string where = "regions[" + std::to_string(run.regions.size()) + "]: ";
     if (!py::isinstance<py::dict>(item))
       throw std::invalid_argument(where + "must be a dict with 'name' (and 'size', 'audience_mix', 'conversion_scale')");
     const auto d = py::reinterpret_borrow<py::dict>(item);
@@ -54,41 +51,123 @@ std::vector<Region> regions_of(const py::list& items) {
     Region g;
     g.name = helpers::need_str(d, "name", where);
     helpers::read_fields(d, g, where, region_fields);
-    out.push_back(std::move(g));
+    run.regions.push_back(std::move(g));
   }
-  return out;
+  run.options.periods = periods;
+  run.options.period_days = period_days;
+  run.options.threads = threads;
+  run.options.record_touches = false;
+  return run;
+}
+
+GeoPanelOptions panel_options(const std::vector<std::string>& national_channels, double media_sd) {
+  GeoPanelOptions po;
+  po.national_channels = national_channels;
+  po.media_sd = media_sd;
+  return po;
+}
+
+/// A converted row for a per-region or per-channel flag (std::vector<char>): a bool array.
+template <class S>
+auto flags(const char* name, std::vector<char> S::* member, const char* doc) {
+  return helpers::converted<S>(
+      name, [member](const S& s) { return helpers::to_python(std::vector<bool>((s.*member).begin(), (s.*member).end())); },
+      [member, name](S& s, const py::handle& h) {
+        const auto v = helpers::from_python<std::vector<bool>>(h, name);
+        s.*member = std::vector<char>(v.begin(), v.end());
+      },
+      doc);
+}
+
+void bind_results(py::module_& sub) {
+  using helpers::member;
+  using G = GeoResult;
+  helpers::bind_result<G>(
+      sub, "GeoResult",
+      "Outcomes and truth of a geo experiment (trustmix::simulate::GeoResult): regions x periods float64 arrays,\n"
+      "the truth from the exact expected-value chain.",
+      1, member("regions", &G::regions, "Region names."), flags<G>("treated", &G::treated, "bool per region: treated."),
+      member("start", &G::start, "First period of the window (inclusive)."),
+      member("end", &G::end, "Last period of the window (inclusive)."),
+      member("conversions", &G::conversions, "Realised conversions (treated regions under the test)."),
+      member("revenue", &G::revenue, "Realised revenue (currency)."),
+      member("expected_conversions", &G::expected_conversions, "Exact chain as run (treated: under the test)."),
+      member("counterfactual_conversions", &G::counterfactual_conversions, "Exact chain without the test."),
+      member("incremental_conversions", &G::incremental_conversions,
+             "expected - counterfactual conversions (0 for controls)."),
+      member("incremental_revenue", &G::incremental_revenue, "The same in currency."),
+      member("realised_incremental_conversions", &G::realised_incremental_conversions,
+             "Realised run - realised run without the test (common random numbers)."),
+      member("spend", &G::spend, "Paid spend of the tested channel as run (currency)."),
+      member("incremental_spend", &G::incremental_spend, "spend - spend without the test (currency)."),
+      member("att", &G::att, "Mean incremental conversions per treated region and window period."),
+      member("att_realised", &G::att_realised, "The same from the realised increments."));
+
+  helpers::bind_result<Truth>(
+      sub, "RegionTruth",
+      "The ground truth of one region of a geo panel (trustmix::simulate::Truth without its baseline trajectories):\n"
+      "the effects of every channel, campaign and PR activity and the channels' incremental conversions per period.",
+      1, member("channels", &Truth::channels, "EffectTruth per channel."),
+      member("campaigns", &Truth::campaigns, "EffectTruth per campaign."),
+      member("activities", &Truth::activities, "EffectTruth per PR activity."),
+      member("channel_incremental_conversions", &Truth::channel_incremental_conversions,
+             "Expected incremental conversions ((T + H) x C)."),
+      member("channel_incremental_revenue", &Truth::channel_incremental_revenue,
+             "Expected incremental revenue ((T + H) x C, currency)."),
+      member("lag_periods", &Truth::lag_periods, "L: periods after a window still counted short-term."),
+      member("horizon", &Truth::horizon, "Periods H after the data counted."));
+
+  using P = GeoPanelResult;
+  helpers::bind_result<P>(
+      sub, "GeoPanelResult",
+      "A simulated regional panel and its exact truth (trustmix::simulate::GeoPanelResult): regions R x periods T\n"
+      "float64 arrays unless stated.",
+      1, member("regions", &P::regions, "Region names (R)."), member("channels", &P::channels, "Channel names (C)."),
+      flags<P>("national", &P::national, "bool per channel: bought nationally."),
+      member("population", &P::population, "People per region (R, the sum of its audiences)."),
+      member("size", &P::size, "The regions' size multipliers (R)."),
+      member("spend", &P::spend, "Per region a T x C array of spend (currency: campaigns + PR costs)."),
+      member("impressions", &P::impressions, "Per region a T x C array of impressions (paid, earned reach, organic)."),
+      member("conversions", &P::conversions, "Realised conversions (segment mode)."),
+      member("revenue", &P::revenue, "Realised revenue (currency)."),
+      member("expected_conversions", &P::expected_conversions, "Exact chain."),
+      member("survey_trusting", &P::survey_trusting, "Trust tracker respondents who trust."),
+      member("survey_size", &P::survey_size, "Trust tracker respondents asked."),
+      member("truth", &P::truth, "RegionTruth per region."),
+      helpers::computed<P>(
+          "worlds", [](const P& p) { return p.worlds; },
+          "The regions' Worlds as run (specs, coverage); not pickled (a World does not pickle): empty after "
+          "unpickling."));
+
+  using S = GeoScheduleRun;
+  helpers::bind_result<S>(
+      sub, "GeoScheduleRun",
+      "A regional world run under a spend schedule (trustmix::simulate::GeoScheduleRun): regions R x periods T\n"
+      "float64 arrays unless stated.",
+      1, member("regions", &S::regions, "Region names (R)."), member("channels", &S::channels, "Channel names (C)."),
+      member("spend", &S::spend, "Per region a T x C array of spend as run (campaigns + PR costs)."),
+      member("expected_conversions", &S::expected_conversions, "Exact chain."),
+      member("expected_revenue", &S::expected_revenue, "Exact chain, currency."));
 }
 
 }  // namespace
 
 void register_simulate_geo(py::module_& m) {
   auto sub = m.attr("simulate").cast<py::module_>();
+  bind_results(sub);
   sub.def(
       "run_geo_experiment",
       [](const World& world, const py::list& regions, const std::vector<std::string>& treated, const std::string& channel,
          int start, int end, double spend_multiplier, int periods, int period_days, int threads, std::uint64_t seed) {
-        const std::vector<Region> rs = regions_of(regions);
+        const GeoRun run = geo_run(regions, periods, period_days, threads);
         GeoTest test;
         test.treated = treated;
         test.channel = channel;
         test.start = start;
         test.end = end;
         test.spend_multiplier = spend_multiplier;
-        RunOptions o;
-        o.periods = periods;
-        o.period_days = period_days;
-        o.threads = threads;
-        o.record_touches = false;
-        GeoResult r;
-        {
-          py::gil_scoped_release release;
-          r = run_geo_experiment(world.spec(), rs, test, o, seed);
-        }
-        py::dict d;
-        d["regions"] = r.regions;
-        d["treated"] = std::vector<bool>(r.treated.begin(), r.treated.end());
-        helpers::write_fields(d, r, result_fields);
-        return d;
+        py::gil_scoped_release release;
+        return run_geo_experiment(world.spec(), run.regions, test, run.options, seed);
       },
       py::arg("world"), py::kw_only(), py::arg("regions"), py::arg("treated"), py::arg("channel"), py::arg("start"),
       py::arg("end"), py::arg("spend_multiplier"), py::arg("periods"), py::arg("period_days"), py::arg("threads") = 0,
@@ -100,68 +179,14 @@ void register_simulate_geo(py::module_& m) {
       [](const World& world, const py::list& regions, const std::vector<std::string>& national_channels, double media_sd,
          int periods, int period_days, int threads, std::uint64_t seed, int window_start, int window_end, int horizon,
          int lag_periods) {
-        const std::vector<Region> rs = regions_of(regions);
-        RunOptions o;
-        o.periods = periods;
-        o.period_days = period_days;
-        o.threads = threads;
-        o.record_touches = false;
-        GeoPanelOptions po;
-        po.national_channels = national_channels;
-        po.media_sd = media_sd;
+        const GeoRun run = geo_run(regions, periods, period_days, threads);
+        GeoPanelOptions po = panel_options(national_channels, media_sd);
         po.truth.window_start = window_start;
         po.truth.window_end = window_end;
         po.truth.horizon = horizon;
         po.truth.lag_periods = lag_periods;
-        GeoPanelResult r;
-        {
-          py::gil_scoped_release release;
-          r = run_geo_panel(world.spec(), rs, o, seed, po);
-        }
-        py::dict d;
-        d["regions"] = r.regions;
-        d["channels"] = r.channels;
-        d["national"] = std::vector<bool>(r.national.begin(), r.national.end());
-        d["population"] = r.population;
-        d["size"] = r.size;
-        d["spend"] = r.spend;
-        d["impressions"] = r.impressions;
-        d["conversions"] = r.conversions;
-        d["revenue"] = r.revenue;
-        d["expected_conversions"] = r.expected_conversions;
-        d["survey_trusting"] = r.survey_trusting;
-        d["survey_size"] = r.survey_size;
-        py::list truth;
-        for (const auto& tr : r.truth) {
-          py::list chans;
-          for (const auto& e : tr.channels) {
-            py::dict c;
-            c["channel"] = e.channel;
-            c["cost"] = e.cost;
-            c["conversions"] = e.conversions;
-            c["revenue"] = e.revenue;
-            c["short_term_conversions"] = e.short_conversions;
-            c["long_term_conversions"] = e.long_conversions;
-            c["short_term_revenue"] = e.short_revenue;
-            c["long_term_revenue"] = e.long_revenue;
-            c["marginal_roi"] = e.marginal_roi;
-            c["window_start"] = e.window_start;
-            c["window_end"] = e.window_end;
-            chans.append(c);
-          }
-          py::dict t;
-          t["channels"] = chans;
-          t["incremental_conversions"] = tr.channel_incremental_conversions;
-          t["incremental_revenue"] = tr.channel_incremental_revenue;
-          t["lag_periods"] = tr.lag_periods;
-          t["horizon"] = tr.horizon;
-          truth.append(t);
-        }
-        d["truth"] = truth;
-        py::list worlds;
-        for (auto& w : r.worlds) worlds.append(py::cast(std::move(w)));
-        d["worlds"] = worlds;
-        return d;
+        py::gil_scoped_release release;
+        return run_geo_panel(world.spec(), run.regions, run.options, seed, po);
       },
       py::arg("world"), py::kw_only(), py::arg("regions"), py::arg("national_channels"), py::arg("media_sd"),
       py::arg("periods"), py::arg("period_days"), py::arg("threads") = 0, py::arg("seed") = 1, py::arg("window_start") = -1,
@@ -173,31 +198,14 @@ void register_simulate_geo(py::module_& m) {
       [](const World& world, const py::list& regions, const std::vector<std::string>& national_channels, double media_sd,
          int periods, int period_days, int start, const std::vector<std::string>& channels,
          const std::vector<Eigen::MatrixXd>& spend, int threads, std::uint64_t seed) {
-        const std::vector<Region> rs = regions_of(regions);
-        RunOptions o;
-        o.periods = periods;
-        o.period_days = period_days;
-        o.threads = threads;
-        o.record_touches = false;
-        GeoPanelOptions po;
-        po.national_channels = national_channels;
-        po.media_sd = media_sd;
+        const GeoRun run = geo_run(regions, periods, period_days, threads);
+        const GeoPanelOptions po = panel_options(national_channels, media_sd);
         GeoSpendSchedule sch;
         sch.start = start;
         sch.channels = channels;
         sch.spend = spend;
-        GeoScheduleRun r;
-        {
-          py::gil_scoped_release release;
-          r = run_geo_panel_schedule(world.spec(), rs, o, seed, po, sch);
-        }
-        py::dict d;
-        d["regions"] = r.regions;
-        d["channels"] = r.channels;
-        d["spend"] = r.spend;
-        d["expected_conversions"] = r.expected_conversions;
-        d["expected_revenue"] = r.expected_revenue;
-        return d;
+        py::gil_scoped_release release;
+        return run_geo_panel_schedule(world.spec(), run.regions, run.options, seed, po, sch);
       },
       py::arg("world"), py::kw_only(), py::arg("regions"), py::arg("national_channels"), py::arg("media_sd"),
       py::arg("periods"), py::arg("period_days"), py::arg("start"), py::arg("channels"), py::arg("spend"),

@@ -24,6 +24,24 @@ from trustmix.evaluate._results import (
 __all__ = ["causal_impact", "synthetic_control", "synthetic_did", "staggered_did", "power_analysis", "market_selection"]
 
 _METHODS = ("synthetic_control", "augmented", "synthetic_did")
+# The attributes of _core.evaluate.ConformalResult, the keys of SyntheticControlResult.inference.
+_CONFORMAL_FIELDS = (
+    "p_value",
+    "statistic",
+    "exact",
+    "n_permutations",
+    "alpha",
+    "lower",
+    "upper",
+    "pointwise_lower",
+    "pointwise_upper",
+    "pointwise_p",
+    "null_residuals",
+    "cannot_reject",
+    "pointwise_cannot_reject",
+    "hull",
+    "pointwise_hull",
+)
 
 
 def _window(panel: WidePanel, start: Any, end: Any) -> tuple[int, int]:
@@ -126,9 +144,9 @@ def synthetic_control(
     )
     del settings["units"]
     fit = _core.evaluate.synthetic_control(panel.outcomes, rows, s, e, **sc)
-    inf = None
+    inf: dict[str, Any] | None = None
     if inference is not None:
-        inf = _core.evaluate.conformal_inference(
+        conformal = _core.evaluate.conformal_inference(
             panel.outcomes,
             rows,
             s,
@@ -142,13 +160,14 @@ def synthetic_control(
             statistic=statistic,
             **sc,
         )
+        inf = {k: getattr(conformal, k) for k in _CONFORMAL_FIELDS}
         if inference == "jackknife+":
             jk = _core.evaluate.jackknife_plus(panel.outcomes, rows, s, e, alpha=float(alpha), **sc)
             inf.update(
-                lower=jk["lower"],
-                upper=jk["upper"],
-                pointwise_lower=jk["pointwise_lower"],
-                pointwise_upper=jk["pointwise_upper"],
+                lower=jk.lower,
+                upper=jk.upper,
+                pointwise_lower=jk.pointwise_lower,
+                pointwise_upper=jk.pointwise_upper,
             )
         elif inference == "placebo":
             pv = _core.evaluate.placebo_variance(
@@ -156,10 +175,10 @@ def synthetic_control(
             )
             # The att interval is the placebo one; p-value and pointwise intervals stay conformal.
             inf.update(
-                lower=pv["lower"],
-                upper=pv["upper"],
-                placebo_se=pv["se"],
-                placebo_att=pv["placebo_att"],
+                lower=pv.lower,
+                upper=pv.upper,
+                placebo_se=pv.se,
+                placebo_att=pv.placebo_att,
                 cannot_reject=False,
             )
     result = SyntheticControlResult(fit, inf, settings, panel, rows, s, e)
@@ -227,8 +246,8 @@ def staggered_did(
             continue
         pos = panel.period(g, f"adoption of {u!r}")
         codes.append(pos)
-    d = _core.evaluate.staggered_did(panel.outcomes, codes, units=panel.units)
-    return DidResult(d, panel.times, alpha)
+    r = _core.evaluate.staggered_did(panel.outcomes, codes, units=panel.units)
+    return DidResult(r, panel.times, alpha)
 
 
 def _design_kwargs(
@@ -309,8 +328,8 @@ def power_analysis(
         seed,
         min_pre_periods,
     )
-    d = _core.evaluate.power_analysis(panel.outcomes, rows, int(duration), units=panel.units, **kw)
-    return PowerResult(d, panel.units, kw)
+    curve = _core.evaluate.power_analysis(panel.outcomes, rows, int(duration), units=panel.units, **kw)
+    return PowerResult(curve, panel.units, kw)
 
 
 def market_selection(
@@ -360,7 +379,7 @@ def market_selection(
         seed,
         min_pre_periods,
     )
-    designs = _core.evaluate.market_selection(
+    selection = _core.evaluate.market_selection(
         panel.outcomes,
         units=panel.units,
         sizes=[int(s) for s in sizes],
@@ -370,7 +389,7 @@ def market_selection(
         threads=int(threads),
         **kw,
     )
-    return MarketSelectionResult(designs, panel.units, dict(kw, sizes=list(sizes), durations=list(durations)))
+    return MarketSelectionResult(selection.designs, panel.units, dict(kw, sizes=list(sizes), durations=list(durations)))
 
 
 def causal_impact(
@@ -430,7 +449,7 @@ def causal_impact(
     s = int(times.searchsorted(pd.Timestamp(start) if isinstance(times, pd.DatetimeIndex) else start, side="left"))
     y = df[outcome].to_numpy(dtype=np.float64)
     X = df[list(controls)].to_numpy(dtype=np.float64) if controls else np.zeros((len(df), 0))
-    d = _core.evaluate.causal_impact(
+    r = _core.evaluate.causal_impact(
         y,
         X,
         s,
@@ -462,7 +481,7 @@ def causal_impact(
         tune=tune,
         seed=seed,
     )
-    result = CausalImpactResult(d, y, times, s, list(controls), settings)
+    result = CausalImpactResult(r, y, times, s, list(controls), settings)
     diag = result.diagnostics
     if diag["max_rhat"] > 1.01 or diag["min_ess_bulk"] < 100 or diag["divergences"] > 0:
         warnings.warn(

@@ -12,6 +12,8 @@ import numpy.typing as npt
 import pandas as pd
 
 if TYPE_CHECKING:
+    from trustmix._core.evaluate import CausalImpactResult as CoreCausalImpact
+    from trustmix._core.evaluate import PowerCurve, StaggeredDidResult, SyntheticControlFit
     from trustmix.evaluate._panel import WidePanel
 
 __all__ = [
@@ -195,7 +197,7 @@ class SyntheticControlResult(_Versioned):
 
     def __init__(
         self,
-        fit: dict[str, Any],
+        fit: SyntheticControlFit,
         inference: dict[str, Any] | None,
         settings: dict[str, Any],
         panel: WidePanel,
@@ -208,18 +210,18 @@ class SyntheticControlResult(_Versioned):
         self._units = list(panel.units)
         self._times = panel.times
         self._rows = (list(rows), int(start), int(end))
-        self.treated = [panel.units[i] for i in fit["treated"]]
-        self.donors = [panel.units[i] for i in fit["donors"]]
+        self.treated = [panel.units[i] for i in fit.treated]
+        self.donors = [panel.units[i] for i in fit.donors]
         times = panel.times[:end]
         self.start, self.end = times[start], times[end - 1]
         for k in ("att", "lift", "incremental", "l2_imbalance", "scaled_l2_imbalance", "pre_rmspe"):
-            setattr(self, k, float(fit[k]))
+            setattr(self, k, float(getattr(fit, k)))
         self.weights = (
-            pd.DataFrame({"unit": self.donors, "weight": np.asarray(fit["weights"])})
+            pd.DataFrame({"unit": self.donors, "weight": np.asarray(fit.weights)})
             .sort_values("weight", ascending=False, kind="stable")
             .reset_index(drop=True)
         )
-        effect = np.asarray(fit["effect"])
+        effect = np.asarray(fit.effect)
         post = np.arange(end) >= start
         lower = np.full(end, np.nan)
         upper = np.full(end, np.nan)
@@ -233,8 +235,8 @@ class SyntheticControlResult(_Versioned):
         self.series = pd.DataFrame(
             {
                 "time": times,
-                "observed": np.asarray(fit["observed"]),
-                "synthetic": np.asarray(fit["synthetic"]),
+                "observed": np.asarray(fit.observed),
+                "synthetic": np.asarray(fit.synthetic),
                 "effect": effect,
                 "lower": lower,
                 "upper": upper,
@@ -244,12 +246,12 @@ class SyntheticControlResult(_Versioned):
         )
         self.cells = [
             dict(
-                unit=panel.units[c["treated"][0]],
-                att=float(c["att"]),
-                lift=float(c["lift"]),
-                l2_imbalance=float(c["l2_imbalance"]),
+                unit=panel.units[c.treated[0]],
+                att=float(c.att),
+                lift=float(c.lift),
+                l2_imbalance=float(c.l2_imbalance),
             )
-            for c in fit.get("cells", [])
+            for c in fit.cells
         ]
 
     # -- inspection -------------------------------------------------------------------
@@ -371,11 +373,9 @@ class SyntheticControlResult(_Versioned):
         from trustmix import _core
 
         r = _core.evaluate.placebo_in_space(*self._core_args(), threads=threads, **self._sc_kwargs())
-        out = pd.DataFrame(
-            {"unit": [self._units[i] for i in r["units"]], "att": r["att"], "rmspe_ratio": r["rmspe_ratio"]}
-        )
-        out.attrs["p_value"] = float(r["p_value"])
-        out.attrs["treated_ratio"] = float(r["treated_ratio"])
+        out = pd.DataFrame({"unit": [self._units[i] for i in r.units], "att": r.att, "rmspe_ratio": r.rmspe_ratio})
+        out.attrs["p_value"] = float(r.p_value)
+        out.attrs["treated_ratio"] = float(r.treated_ratio)
         return out
 
     def placebo_in_time(self) -> dict[str, Any]:
@@ -394,11 +394,11 @@ class SyntheticControlResult(_Versioned):
             **self._sc_kwargs(),
         )
         return {
-            "att": float(r["att"]),
-            "lift": float(r["lift"]),
-            "p_value": float(r["p_value"]),
-            "start": self._times[r["start"]],
-            "end": self._times[r["end"] - 1],
+            "att": float(r.fit.att),
+            "lift": float(r.fit.lift),
+            "p_value": float(r.p_value),
+            "start": self._times[r.fit.start],
+            "end": self._times[r.fit.end - 1],
         }
 
     def jackknife(self, alpha: float | None = None) -> dict[str, Any]:
@@ -409,10 +409,8 @@ class SyntheticControlResult(_Versioned):
         a = self.settings["alpha"] if alpha is None else alpha
         r = _core.evaluate.jackknife_plus(*self._core_args(), alpha=a, **self._sc_kwargs())
         _, start, end = self._rows
-        pw = pd.DataFrame(
-            {"time": self._times[start:end], "lower": r["pointwise_lower"], "upper": r["pointwise_upper"]}
-        )
-        return {"lower": float(r["lower"]), "upper": float(r["upper"]), "pointwise": pw}
+        pw = pd.DataFrame({"time": self._times[start:end], "lower": r.pointwise_lower, "upper": r.pointwise_upper})
+        return {"lower": float(r.lower), "upper": float(r.upper), "pointwise": pw}
 
     def as_lift_test(
         self, channel: str, *, spend: float | None = None, cooldown: int = 0, cooldown_measured: bool = False
@@ -451,7 +449,7 @@ class SyntheticControlResult(_Versioned):
                 statistic="mean",
                 **self._sc_kwargs(),
             )
-            lower, upper = float(r["lower"]), float(r["upper"])
+            lower, upper = float(r.lower), float(r.upper)
             notes.append("standard error from the conformal ATT interval with the mean statistic")
         rows, start, end = self._rows
         t = _core.evaluate.as_lift_test(
@@ -468,21 +466,21 @@ class SyntheticControlResult(_Versioned):
             cooldown=int(cooldown),
             cooldown_measured=bool(cooldown_measured),
         )
-        last = self._times[int(t["end"]) - 1]  # the last period of changed activity
+        last = self._times[int(t.end) - 1]  # the last period of changed activity
         return LiftTest(
-            channel=t["channel"],
+            channel=t.channel,
             units=list(self.treated),
             start=self.start,
             end=last,
-            cooldown=int(t["cooldown"]),
-            lift=float(t["lift"]),
-            standard_error=float(t["standard_error"]),
-            relative_lift=float(t["relative_lift"]),
-            spend=float(t["spend"]),
-            iroas=float(t["iroas"]),
-            iroas_standard_error=float(t["iroas_standard_error"]),
+            cooldown=int(t.cooldown),
+            lift=float(t.lift),
+            standard_error=float(t.standard_error),
+            relative_lift=float(t.relative_lift),
+            spend=float(t.spend),
+            iroas=float(t.iroas),
+            iroas_standard_error=float(t.iroas_standard_error),
             notes=notes,
-            measured_end=self._times[int(t["measured_end"]) - 1],
+            measured_end=self._times[int(t.measured_end) - 1],
         )
 
 
@@ -497,21 +495,21 @@ class PowerResult(_Versioned):
 
     _fields = ("settings", "treated", "duration", "curve", "mde", "bias_at_zero", "scaled_l2_imbalance")
 
-    def __init__(self, d: dict[str, Any], units: list[str], settings: dict[str, Any]):
+    def __init__(self, d: PowerCurve, units: list[str], settings: dict[str, Any]):
         self.settings = dict(settings)
-        self.treated = [units[i] for i in d["treated"]]
-        self.duration = int(d["duration"])
+        self.treated = [units[i] for i in d.treated]
+        self.duration = int(d.duration)
         self.curve = pd.DataFrame(
             {
-                "effect": d["effects"],
-                "power": d["power"],
-                "estimated_lift": d["estimated_lift"],
-                "mean_p_value": d["mean_p_value"],
+                "effect": d.effects,
+                "power": d.power,
+                "estimated_lift": d.estimated_lift,
+                "mean_p_value": d.mean_p_value,
             }
         )
-        self.mde = float(d["mde"])
-        self.bias_at_zero = float(d["bias_at_zero"])
-        self.scaled_l2_imbalance = float(d["scaled_l2_imbalance"])
+        self.mde = float(d.mde)
+        self.bias_at_zero = float(d.bias_at_zero)
+        self.scaled_l2_imbalance = float(d.scaled_l2_imbalance)
 
     def summary(self) -> pd.DataFrame:
         """The power curve with the design's MDE, bias and imbalance in ``attrs``."""
@@ -550,21 +548,21 @@ class MarketSelectionResult(_Versioned):
 
     _fields = ("settings", "designs", "effects")
 
-    def __init__(self, designs: list[dict[str, Any]], units: list[str], settings: dict[str, Any]):
+    def __init__(self, designs: list[PowerCurve], units: list[str], settings: dict[str, Any]):
         self.settings = dict(settings)
         self.effects = list(settings["effects"])
         rows = []
         for rank, d in enumerate(designs, start=1):
             row = {
                 "rank": rank,
-                "treated": tuple(units[i] for i in d["treated"]),
-                "n_treated": len(d["treated"]),
-                "duration": int(d["duration"]),
-                "mde": float(d["mde"]),
-                "bias_at_zero": float(d["bias_at_zero"]),
-                "scaled_l2_imbalance": float(d["scaled_l2_imbalance"]),
+                "treated": tuple(units[i] for i in d.treated),
+                "n_treated": len(d.treated),
+                "duration": int(d.duration),
+                "mde": float(d.mde),
+                "bias_at_zero": float(d.bias_at_zero),
+                "scaled_l2_imbalance": float(d.scaled_l2_imbalance),
             }
-            for e, p in zip(d["effects"], d["power"], strict=True):
+            for e, p in zip(d.effects, d.power, strict=True):
                 row[f"power_{e:g}"] = float(p)
             rows.append(row)
         self.designs = pd.DataFrame(rows)
@@ -605,24 +603,22 @@ class DidResult(_Versioned):
 
     _fields = ("att", "att_se", "cells", "event_study", "alpha")
 
-    def __init__(self, d: dict[str, Any], times: pd.Index, alpha: float):
+    def __init__(self, d: StaggeredDidResult, times: pd.Index, alpha: float):
         from statistics import NormalDist
 
         z = NormalDist().inv_cdf(1 - alpha / 2)
         self.alpha = alpha
-        self.att = float(d["att"])
-        self.att_se = float(d["att_se"])
+        self.att = float(d.att)
+        self.att_se = float(d.att_se)
         self.cells = pd.DataFrame(
             {
-                "cohort": [times[g] for g in d["cell_cohort"]],
-                "time": [times[t] for t in d["cell_period"]],
-                "att": d["cell_att"],
-                "se": d["cell_se"],
+                "cohort": [times[g] for g in d.cell_cohort],
+                "time": [times[t] for t in d.cell_period],
+                "att": d.cell_att,
+                "se": d.cell_se,
             }
         )
-        es = pd.DataFrame(
-            {"event_time": np.asarray(d["event_time"]).astype(int), "att": d["event_att"], "se": d["event_se"]}
-        )
+        es = pd.DataFrame({"event_time": np.asarray(d.event_time).astype(int), "att": d.event_att, "se": d.event_se})
         es["lower"] = es["att"] - z * es["se"]
         es["upper"] = es["att"] + z * es["se"]
         self.event_study = es
@@ -692,7 +688,7 @@ class CausalImpactResult(_Versioned):
 
     def __init__(
         self,
-        d: dict[str, Any],
+        d: CoreCausalImpact,
         y: npt.NDArray[Any],
         times: pd.Index,
         start: int,
@@ -706,17 +702,17 @@ class CausalImpactResult(_Versioned):
         cum = np.full(n, np.nan)
         cum_lo = np.full(n, np.nan)
         cum_hi = np.full(n, np.nan)
-        cum[start:], cum_lo[start:], cum_hi[start:] = d["cumulative"], d["cumulative_lower"], d["cumulative_upper"]
+        cum[start:], cum_lo[start:], cum_hi[start:] = d.cumulative, d.cumulative_lower, d.cumulative_upper
         self.series = pd.DataFrame(
             {
                 "time": times,
                 "observed": y,
-                "predicted": d["predicted"],
-                "predicted_lower": d["predicted_lower"],
-                "predicted_upper": d["predicted_upper"],
-                "effect": d["effect"],
-                "effect_lower": d["effect_lower"],
-                "effect_upper": d["effect_upper"],
+                "predicted": d.predicted,
+                "predicted_lower": d.predicted_lower,
+                "predicted_upper": d.predicted_upper,
+                "effect": d.effect,
+                "effect_lower": d.effect_lower,
+                "effect_upper": d.effect_upper,
                 "cumulative_effect": cum,
                 "cumulative_lower": cum_lo,
                 "cumulative_upper": cum_hi,
@@ -724,17 +720,17 @@ class CausalImpactResult(_Versioned):
             }
         )
         for k in ("average_effect", "average_lower", "average_upper", "relative_effect", "p_value"):
-            setattr(self, k, float(d[k]))
-        self.cumulative_effect = float(d["cumulative"][-1])
-        self.cumulative_lower = float(d["cumulative_lower"][-1])
-        self.cumulative_upper = float(d["cumulative_upper"][-1])
+            setattr(self, k, float(getattr(d, k)))
+        self.cumulative_effect = float(d.cumulative[-1])
+        self.cumulative_lower = float(d.cumulative_lower[-1])
+        self.cumulative_upper = float(d.cumulative_upper[-1])
         self.coefficients = pd.DataFrame(
-            {"control": controls, "coefficient": np.asarray(d["beta_mean"]), "inclusion": np.asarray(d["inclusion"])}
+            {"control": controls, "coefficient": np.asarray(d.beta_mean), "inclusion": np.asarray(d.inclusion)}
         )
         self.diagnostics = {
-            "max_rhat": float(d["max_rhat"]),
-            "min_ess_bulk": float(d["min_ess"]),
-            "divergences": int(d["divergences"]),
+            "max_rhat": float(d.max_rhat),
+            "min_ess_bulk": float(d.min_ess),
+            "divergences": int(d.divergences),
         }
 
     def summary(self) -> pd.DataFrame:

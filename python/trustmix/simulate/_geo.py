@@ -184,15 +184,15 @@ class GeoExperimentResult:
         First and last period of the window.
     """
 
-    def __init__(self, raw: dict[str, Any], dates: pd.DatetimeIndex, settings: dict[str, Any]):
+    def __init__(self, raw: _core.simulate.GeoResult, dates: pd.DatetimeIndex, settings: dict[str, Any]):
         self.settings = settings
-        self.regions = list(raw["regions"])
-        flags = np.asarray(raw["treated"], dtype=bool)
+        self.regions = list(raw.regions)
+        flags = np.asarray(raw.treated, dtype=bool)
         self.treated = [r for r, f in zip(self.regions, flags, strict=True) if f]
-        s, e = int(raw["start"]), int(raw["end"])
+        s, e = int(raw.start), int(raw.end)
         self.start, self.end = dates[s], dates[e]
-        self.att = float(raw["att"])
-        self.att_realised = float(raw["att_realised"])
+        self.att = float(raw.att)
+        self.att_realised = float(raw.att_realised)
         R, T = len(self.regions), len(dates)
         region = np.repeat(np.array(self.regions, dtype=object), T)
         date = np.tile(dates.to_numpy(), R)
@@ -201,9 +201,9 @@ class GeoExperimentResult:
             {
                 "region": region,
                 "date": date,
-                "conversions": np.asarray(raw["conversions"]).ravel(),
-                "revenue": np.asarray(raw["revenue"]).ravel(),
-                "spend": np.asarray(raw["spend"]).ravel(),
+                "conversions": np.asarray(raw.conversions).ravel(),
+                "revenue": np.asarray(raw.revenue).ravel(),
+                "spend": np.asarray(raw.spend).ravel(),
                 "treated": np.repeat(flags, T),
                 "post": post,
             }
@@ -213,7 +213,7 @@ class GeoExperimentResult:
                 "region": region,
                 "date": date,
                 **{
-                    k: np.asarray(raw[k]).ravel()
+                    k: np.asarray(getattr(raw, k)).ravel()
                     for k in (
                         "incremental_conversions",
                         "incremental_revenue",

@@ -173,62 +173,66 @@ class GeoPanelResult:
     """
 
     def __init__(
-        self, raw: dict[str, Any], dates: pd.DatetimeIndex, settings: dict[str, Any], world: World | None = None
+        self,
+        raw: _core.simulate.GeoPanelResult,
+        dates: pd.DatetimeIndex,
+        settings: dict[str, Any],
+        world: World | None = None,
     ) -> None:
         self.settings = settings
         self._world = world
-        self.regions: list[str] = list(raw["regions"])
-        self.channels: list[str] = list(raw["channels"])
-        self.national_channels = [c for c, f in zip(self.channels, raw["national"], strict=True) if f]
-        self.size = dict(zip(self.regions, np.asarray(raw["size"], dtype=float).tolist(), strict=True))
-        self._worlds = list(raw["worlds"])
+        self.regions: list[str] = list(raw.regions)
+        self.channels: list[str] = list(raw.channels)
+        self.national_channels = [c for c, f in zip(self.channels, raw.national, strict=True) if f]
+        self.size = dict(zip(self.regions, np.asarray(raw.size, dtype=float).tolist(), strict=True))
+        self._worlds = list(raw.worlds)
         R, T = len(self.regions), int(settings["periods"])
         self.dates = dates[:T]
         geo = np.repeat(np.array(self.regions, dtype=object), T)
         cols: dict[str, Any] = {
             "geo": geo,
             "date": np.tile(self.dates.to_numpy(), R),
-            "population": np.repeat(np.asarray(raw["population"], dtype=float), T),
+            "population": np.repeat(np.asarray(raw.population, dtype=float), T),
         }
-        spend = np.stack([np.asarray(s) for s in raw["spend"]])  # R x T x C
-        imp = np.stack([np.asarray(s) for s in raw["impressions"]])
+        spend = np.stack([np.asarray(s) for s in raw.spend])  # R x T x C
+        imp = np.stack([np.asarray(s) for s in raw.impressions])
         for c, name in enumerate(self.channels):
             cols[f"spend_{name}"] = spend[:, :, c].ravel()
             cols[f"impressions_{name}"] = imp[:, :, c].ravel()
-        cols["conversions"] = np.asarray(raw["conversions"]).ravel()
-        cols["revenue"] = np.asarray(raw["revenue"]).ravel()
-        cols["expected_conversions"] = np.asarray(raw["expected_conversions"]).ravel()
-        n = np.asarray(raw["survey_size"]).ravel()
+        cols["conversions"] = np.asarray(raw.conversions).ravel()
+        cols["revenue"] = np.asarray(raw.revenue).ravel()
+        cols["expected_conversions"] = np.asarray(raw.expected_conversions).ravel()
+        n = np.asarray(raw.survey_size).ravel()
         with np.errstate(divide="ignore", invalid="ignore"):
-            cols["trust_survey"] = np.where(n > 0, np.asarray(raw["survey_trusting"]).ravel() / n, np.nan)
+            cols["trust_survey"] = np.where(n > 0, np.asarray(raw.survey_trusting).ravel() / n, np.nan)
         cols["trust_survey_n"] = n
         self.panel = pd.DataFrame(cols)
         rows = []
         inc_parts = []
-        for r, tr in zip(self.regions, raw["truth"], strict=True):
-            for e in tr["channels"]:
-                ws, we = int(e["window_start"]), int(e["window_end"])
+        for r, tr in zip(self.regions, raw.truth, strict=True):
+            for e in tr.channels:
+                ws, we = int(e.window_start), int(e.window_end)
                 rows.append(
                     {
                         "geo": r,
-                        "channel": e["channel"],
-                        "national": e["channel"] in self.national_channels,
-                        "cost": e["cost"],
-                        "incremental_conversions": e["conversions"],
-                        "short_term_conversions": e["short_term_conversions"],
-                        "long_term_conversions": e["long_term_conversions"],
-                        "incremental_revenue": e["revenue"],
-                        "roas": e["revenue"] / e["cost"] if e["cost"] > 0 else np.nan,
-                        "roi": (e["revenue"] - e["cost"]) / e["cost"] if e["cost"] > 0 else np.nan,
+                        "channel": e.channel,
+                        "national": e.channel in self.national_channels,
+                        "cost": e.cost,
+                        "incremental_conversions": e.conversions,
+                        "short_term_conversions": e.short_conversions,
+                        "long_term_conversions": e.long_conversions,
+                        "incremental_revenue": e.revenue,
+                        "roas": e.roas,
+                        "roi": e.roi,
                         "window_start": dates[ws] if ws >= 0 else pd.NaT,
                         "window_end": dates[we] if we >= 0 else pd.NaT,
                     }
                 )
-            inc = pd.DataFrame(np.asarray(tr["incremental_conversions"]), columns=self.channels)
+            inc = pd.DataFrame(np.asarray(tr.channel_incremental_conversions), columns=self.channels)
             inc.insert(0, "date", dates[: len(inc)])
             inc.insert(0, "geo", r)
             inc_parts.append(inc)
-        self.lag_periods = int(raw["truth"][0]["lag_periods"]) if raw["truth"] else 0
+        self.lag_periods = int(raw.truth[0].lag_periods) if raw.truth else 0
         self.horizon = int(settings["horizon"])
         self.truth = pd.DataFrame(rows)
         self.incremental = pd.concat(inc_parts, ignore_index=True)
@@ -401,10 +405,10 @@ class GeoPanelResult:
         cols: dict[str, Any] = {
             "geo": np.repeat(np.array(self.regions, dtype=object), int(n)),
             "date": np.tile(dates.to_numpy(), R),
-            "expected_conversions": np.asarray(raw["expected_conversions"]).ravel(),
-            "expected_revenue": np.asarray(raw["expected_revenue"]).ravel(),
+            "expected_conversions": np.asarray(raw.expected_conversions).ravel(),
+            "expected_revenue": np.asarray(raw.expected_revenue).ravel(),
         }
-        sp = np.stack([np.asarray(s) for s in raw["spend"]])  # R x T x C
+        sp = np.stack([np.asarray(s) for s in raw.spend])  # R x T x C
         for c, name in enumerate(self.channels):
             cols[f"spend_{name}"] = sp[:, :, c].ravel()
         return pd.DataFrame(cols)
