@@ -96,7 +96,7 @@ def _summarise(x: np.ndarray, interval: float, nuts: bool) -> tuple[np.ndarray, 
         nan = np.full(x.shape[1], np.nan)
         return x[0], nan, nan
     s = _core.mmm.summarize_columns(np.ascontiguousarray(x), (1 - interval) / 2, (1 + interval) / 2, skip_nan=True)
-    return np.asarray(s["mean"]), np.asarray(s["low"]), np.asarray(s["high"])
+    return np.asarray(s.mean), np.asarray(s.low), np.asarray(s.high)
 
 
 def _roi_pass(
