@@ -120,7 +120,7 @@ def _roi_pass(
         window_begin=lo,
         window_end=hi,
         value_per_outcome=_value(fit, value_per_outcome),
-        outcome_scale=float(m._scales["y_scale"]),
+        outcome_scale=float(m._scales.y_scale),
         population=m.population,
         threads=int(threads),
     )
@@ -195,7 +195,7 @@ def response_curves(
             idx,
             ks,
             horizon=_horizon(fit, horizon),
-            outcome_scale=float(m._scales["y_scale"]),
+            outcome_scale=float(m._scales.y_scale),
             population=m.population,
             threads=int(threads),
         )
