@@ -9,6 +9,10 @@
 #include <trustmix/mmm/target.hpp>
 #include <trustmix/mmm/trust_model.hpp>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include "bind_target.hpp"
 #include "helpers/result.hpp"
 #include "interruptible.hpp"
@@ -64,103 +68,87 @@ mm::Noise noise_from_string(const std::string& s) {
   throw std::invalid_argument("noise must be 'iid' or 'ar1', got '" + s + "'");
 }
 
+using Priors = mm::TrustModelPriors;
+
+/// The scalar settings of TrustModelPriors by their Python names, in the order
+/// TrustModel.priors lists them (priors_from_dict reads the same names).
+const std::vector<std::pair<std::string, double Priors::*>>& prior_scalars() {
+  static const std::vector<std::pair<std::string, double Priors::*>> fields = {
+      {"alpha_a", &Priors::alpha_a},
+      {"alpha_b", &Priors::alpha_b},
+      {"lam_shape", &Priors::lam_shape},
+      {"lam_rate", &Priors::lam_rate},
+      {"half_life_median", &Priors::half_life_median},
+      {"half_life_sd_log", &Priors::half_life_sd_log},
+      {"g0_mean", &Priors::g0_mean},
+      {"g0_sd", &Priors::g0_sd},
+      {"omega_sd", &Priors::omega_sd},
+      {"gamma_sd", &Priors::gamma_sd},
+      {"theta_sd", &Priors::theta_sd},
+      {"beta_sd", &Priors::beta_sd},
+      {"baseline_sd", &Priors::baseline_sd},
+      {"sigma_sd", &Priors::sigma_sd},
+      {"tracker_a_sd", &Priors::tracker_a_sd},
+      {"tracker_b_sd", &Priors::tracker_b_sd},
+      {"tracker_sigma_sd", &Priors::tracker_sigma_sd},
+      {"phi_sd", &Priors::phi_sd},
+      {"ar1_sd", &Priors::ar1_sd},
+      {"trust_base_logit_mean", &Priors::trust_base_logit_mean},
+      {"trust_base_logit_sd", &Priors::trust_base_logit_sd},
+      {"g0_logit_sd", &Priors::g0_logit_sd},
+      {"inflow_sd", &Priors::inflow_sd},
+      {"tracker_bias_sd", &Priors::tracker_bias_sd},
+      {"tracker_share_sigma_sd", &Priors::tracker_share_sigma_sd},
+      {"rf_ec_log_mean", &Priors::rf_ec_log_mean},
+      {"rf_ec_sd_log", &Priors::rf_ec_sd_log},
+      {"rf_slope_log_mean", &Priors::rf_slope_log_mean},
+      {"rf_slope_sd_log", &Priors::rf_slope_sd_log},
+      {"rf_rate_shape", &Priors::rf_rate_shape},
+      {"rf_rate_rate", &Priors::rf_rate_rate}};
+  return fields;
+}
+
+/// The per-column settings (roi_*: per channel; baseline_*: per baseline column).
+const std::vector<std::pair<std::string, Eigen::VectorXd Priors::*>>& prior_vectors() {
+  static const std::vector<std::pair<std::string, Eigen::VectorXd Priors::*>> fields = {
+      {"roi_log_median", &Priors::roi_log_median},
+      {"roi_sd_log", &Priors::roi_sd_log},
+      {"roi_scale", &Priors::roi_scale},
+      {"baseline_mean", &Priors::baseline_mean},
+      {"baseline_sd_k", &Priors::baseline_sd_k}};
+  return fields;
+}
+
 mm::TrustModelPriors priors_from_dict(const py::dict& d) {
   mm::TrustModelPriors p;
-  const std::map<std::string, double*> fields = {{"alpha_a", &p.alpha_a},
-                                                 {"alpha_b", &p.alpha_b},
-                                                 {"lam_shape", &p.lam_shape},
-                                                 {"lam_rate", &p.lam_rate},
-                                                 {"half_life_median", &p.half_life_median},
-                                                 {"half_life_sd_log", &p.half_life_sd_log},
-                                                 {"g0_mean", &p.g0_mean},
-                                                 {"g0_sd", &p.g0_sd},
-                                                 {"omega_sd", &p.omega_sd},
-                                                 {"gamma_sd", &p.gamma_sd},
-                                                 {"theta_sd", &p.theta_sd},
-                                                 {"beta_sd", &p.beta_sd},
-                                                 {"baseline_sd", &p.baseline_sd},
-                                                 {"sigma_sd", &p.sigma_sd},
-                                                 {"tracker_a_sd", &p.tracker_a_sd},
-                                                 {"tracker_b_sd", &p.tracker_b_sd},
-                                                 {"tracker_sigma_sd", &p.tracker_sigma_sd},
-                                                 {"phi_sd", &p.phi_sd},
-                                                 {"ar1_sd", &p.ar1_sd},
-                                                 {"trust_base_logit_mean", &p.trust_base_logit_mean},
-                                                 {"trust_base_logit_sd", &p.trust_base_logit_sd},
-                                                 {"g0_logit_sd", &p.g0_logit_sd},
-                                                 {"inflow_sd", &p.inflow_sd},
-                                                 {"tracker_bias_sd", &p.tracker_bias_sd},
-                                                 {"tracker_share_sigma_sd", &p.tracker_share_sigma_sd},
-                                                 {"rf_ec_log_mean", &p.rf_ec_log_mean},
-                                                 {"rf_ec_sd_log", &p.rf_ec_sd_log},
-                                                 {"rf_slope_log_mean", &p.rf_slope_log_mean},
-                                                 {"rf_slope_sd_log", &p.rf_slope_sd_log},
-                                                 {"rf_rate_shape", &p.rf_rate_shape},
-                                                 {"rf_rate_rate", &p.rf_rate_rate}};
-  const std::map<std::string, Eigen::VectorXd*> vectors = {{"roi_log_median", &p.roi_log_median},
-                                                           {"roi_sd_log", &p.roi_sd_log},
-                                                           {"roi_scale", &p.roi_scale},
-                                                           {"baseline_mean", &p.baseline_mean},
-                                                           {"baseline_sd_k", &p.baseline_sd_k}};
   for (auto item : d) {
     const auto key = item.first.cast<std::string>();
-    if (const auto v = vectors.find(key); v != vectors.end()) {
-      *v->second = item.second.cast<Eigen::VectorXd>();  // checked by the model
+    const auto named = [&](const auto& f) { return f.first == key; };
+    const auto& vectors = prior_vectors();
+    if (const auto v = std::find_if(vectors.begin(), vectors.end(), named); v != vectors.end()) {
+      p.*(v->second) = item.second.cast<Eigen::VectorXd>();  // checked by the model
       continue;
     }
-    const auto it = fields.find(key);
+    const auto& fields = prior_scalars();
+    const auto it = std::find_if(fields.begin(), fields.end(), named);
     if (it == fields.end()) throw std::invalid_argument("unknown prior setting '" + key + "'");
     const double v = item.second.cast<double>();
     if (!std::isfinite(v) || v <= 0.0)
       if (key != "g0_mean" && key != "trust_base_logit_mean" && key != "rf_ec_log_mean" && key != "rf_slope_log_mean")
         throw std::invalid_argument("prior setting " + key + " must be a finite number > 0, got " + std::to_string(v));
-    *it->second = v;
+    p.*(it->second) = v;
   }
   return p;
 }
 
+/// TrustModel.priors: the scalar settings, then roi_* when set and baseline_* when set.
 py::dict priors_to_dict(const mm::TrustModelPriors& p) {
   py::dict d;
-  d["alpha_a"] = p.alpha_a;
-  d["alpha_b"] = p.alpha_b;
-  d["lam_shape"] = p.lam_shape;
-  d["lam_rate"] = p.lam_rate;
-  d["half_life_median"] = p.half_life_median;
-  d["half_life_sd_log"] = p.half_life_sd_log;
-  d["g0_mean"] = p.g0_mean;
-  d["g0_sd"] = p.g0_sd;
-  d["omega_sd"] = p.omega_sd;
-  d["gamma_sd"] = p.gamma_sd;
-  d["theta_sd"] = p.theta_sd;
-  d["beta_sd"] = p.beta_sd;
-  d["baseline_sd"] = p.baseline_sd;
-  d["sigma_sd"] = p.sigma_sd;
-  d["tracker_a_sd"] = p.tracker_a_sd;
-  d["tracker_b_sd"] = p.tracker_b_sd;
-  d["tracker_sigma_sd"] = p.tracker_sigma_sd;
-  d["phi_sd"] = p.phi_sd;
-  d["ar1_sd"] = p.ar1_sd;
-  d["trust_base_logit_mean"] = p.trust_base_logit_mean;
-  d["trust_base_logit_sd"] = p.trust_base_logit_sd;
-  d["g0_logit_sd"] = p.g0_logit_sd;
-  d["inflow_sd"] = p.inflow_sd;
-  d["tracker_bias_sd"] = p.tracker_bias_sd;
-  d["tracker_share_sigma_sd"] = p.tracker_share_sigma_sd;
-  d["rf_ec_log_mean"] = p.rf_ec_log_mean;
-  d["rf_ec_sd_log"] = p.rf_ec_sd_log;
-  d["rf_slope_log_mean"] = p.rf_slope_log_mean;
-  d["rf_slope_sd_log"] = p.rf_slope_sd_log;
-  d["rf_rate_shape"] = p.rf_rate_shape;
-  d["rf_rate_rate"] = p.rf_rate_rate;
-  if (p.roi_log_median.size() != 0) {
-    d["roi_log_median"] = p.roi_log_median;
-    d["roi_sd_log"] = p.roi_sd_log;
-    d["roi_scale"] = p.roi_scale;
-  }
-  if (p.baseline_mean.size() != 0 || p.baseline_sd_k.size() != 0) {  // per-column baseline priors (market_growth)
-    d["baseline_mean"] = p.baseline_mean;
-    d["baseline_sd_k"] = p.baseline_sd_k;
-  }
+  for (const auto& [name, field] : prior_scalars()) d[name.c_str()] = p.*field;
+  const bool roi = p.roi_log_median.size() != 0;
+  const bool baseline = p.baseline_mean.size() != 0 || p.baseline_sd_k.size() != 0;  // market_growth
+  for (const auto& [name, field] : prior_vectors())
+    if (name.rfind("roi_", 0) == 0 ? roi : baseline) d[name.c_str()] = p.*field;
   return d;
 }
 
