@@ -68,7 +68,7 @@ def trustmix_side(csv: Path, chains: int, tune: int, draws: int, max_lag: int, s
             np.ascontiguousarray(z),
             spend,
             horizon=max_lag,
-            outcome_scale=float(model._scales["y_scale"]),
+            outcome_scale=float(model._scales.y_scale),
             population=model.population,
         ).incremental_total
     )

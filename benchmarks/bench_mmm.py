@@ -253,6 +253,11 @@ def run_summary(name: str, wall: float, diag: dict, divergences: int, steps: flo
 # The per-draw Python path of TrustFit before issue 13 (one C++ forward pass per draw and
 # counterfactual, called from Python loops), kept here only to compare against the C++
 # analyses; it is not part of the library.
+def _asdict(result: Any) -> dict[str, Any]:
+    """A bound result object of trustmix._core (attributes) as the dict the legacy code reads."""
+    return {k: getattr(result, k) for k in dir(result) if not k.startswith("_")}
+
+
 def _legacy_summary_rows(fit, p: dict) -> list:
     from trustmix.transforms import half_life
 
@@ -286,7 +291,7 @@ def legacy_summary(fit, interval: float = 0.9) -> pd.DataFrame:
     chains = fit.posterior.draws.shape[0]
     cols, names = [], []
     for c in range(chains):
-        per_draw = [_legacy_summary_rows(fit, dict(fit.model._core.constrain(z))) for z in fit.posterior.draws[c]]
+        per_draw = [_legacy_summary_rows(fit, _asdict(fit.model._core.constrain(z))) for z in fit.posterior.draws[c]]
         cols.append(np.array([[r[1] for r in rows] for rows in per_draw]))
         names = [r[0] for r in per_draw[0]]
     values = np.stack(cols)
@@ -310,7 +315,7 @@ def legacy_summary(fit, interval: float = 0.9) -> pd.DataFrame:
 
 
 def _legacy_decompose_one(m, z) -> pd.DataFrame:
-    f = dict(m._core.forward(z))
+    f = _asdict(m._core.forward(z))
     ys = m.y_scale
     out = pd.DataFrame(index=m.dates)
     out["base"] = f["base"] * ys
@@ -339,9 +344,9 @@ def _legacy_roi_one(m, z, horizon: int, vpo: float) -> pd.DataFrame:
     T = len(m._y)
     media, base, shocks = m._extended(int(horizon))
     lo, hi = 0, T - 1
-    fwd = lambda med: dict(m._core.forward(z, med, base, shocks))  # noqa: E731
+    fwd = lambda med: _asdict(m._core.forward(z, med, base, shocks))  # noqa: E731
     f_full = fwd(media)
-    p = dict(m._core.constrain(z))
+    p = _asdict(m._core.constrain(z))
     rows = []
     for j, c in enumerate(m.channels):
         cf_media = media.copy()
@@ -397,11 +402,11 @@ def legacy_response_curves(fit, horizon: int = 104, max_draws: int = 100) -> pd.
         for d, z in enumerate(zs):
             zero = media.copy()
             zero[:T, j] = 0.0
-            mu0 = np.asarray(m._core.forward(z, zero, base, shocks)["mu"]).sum()
+            mu0 = np.asarray(m._core.forward(z, zero, base, shocks).mu).sum()
             for i, k in enumerate(ks):
                 scaled = media.copy()
                 scaled[:T, j] *= k
-                inc[d, i] = (np.asarray(m._core.forward(z, scaled, base, shocks)["mu"]).sum() - mu0) * m.y_scale
+                inc[d, i] = (np.asarray(m._core.forward(z, scaled, base, shocks).mu).sum() - mu0) * m.y_scale
         for i, k in enumerate(ks):
             rows.append({"channel": c, "multiplier": float(k), "incremental": inc[:, i].mean()})
     return pd.DataFrame(rows)
@@ -818,7 +823,7 @@ def _mmm_roi_draws(fit, channel: str) -> np.ndarray:
     r = _mmm.roi(
         m._core, z, horizon=0, spend=spend, value_per_outcome=float(m.value_per_outcome), outcome_scale=m.y_scale
     )
-    return 1.0 + np.asarray(r["roi_total"])[:, m.channels.index(channel)]
+    return 1.0 + np.asarray(r.roi_total)[:, m.channels.index(channel)]
 
 
 def main() -> None:

@@ -294,7 +294,7 @@ def run_world(
         r = tm._core.mmm.roi(
             model._core, zs, horizon=horizon, spend=np.zeros(len(model.channels)), outcome_scale=model.y_scale
         )
-        inc = np.asarray(r["incremental_total"])[:, model.channels.index(c)]
+        inc = np.asarray(r.incremental_total)[:, model.channels.index(c)]
         q = np.quantile(inc, [0.05, 0.25, 0.75, 0.95])
         row.update(
             {

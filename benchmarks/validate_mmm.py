@@ -116,7 +116,7 @@ def one_fit(seed: int, args) -> tuple[list[dict], dict]:
     s = fit.summary(interval=args.interval)
     # g0 and the tracker's parameters are not summary rows: intervals from the draws.
     z = fit.posterior.draws.reshape(-1, fit.posterior.draws.shape[-1])
-    cons = [dict(model._core.constrain(v)) for v in z]
+    cons = [model._core.constrain(v) for v in z]
     extra = {
         "initial trust G0": "g0",
         "tracker intercept a_q (standardised)": "tracker_a",
@@ -124,7 +124,7 @@ def one_fit(seed: int, args) -> tuple[list[dict], dict]:
         "tracker noise sigma_q (standardised)": "tracker_sigma",
     }
     for row, key in extra.items():
-        x = np.array([float(c[key]) for c in cons])
+        x = np.array([float(getattr(c, key)) for c in cons])
         s.loc[row, ["mean", "sd", "low", "high"]] = [
             x.mean(),
             x.std(ddof=1),
@@ -153,13 +153,13 @@ def one_fit(seed: int, args) -> tuple[list[dict], dict]:
     fw = [model._core.forward(v) for v in thin]
     G = truth["trust_stock"]
     paths = {
-        "trust stock G[t]": (np.stack([np.asarray(f["trust_stock"]) for f in fw]), G),
-        "trust direct gamma G[t]": (np.stack([np.asarray(f["trust_direct"]) * ys for f in fw]), truth["gamma"] * G),
-        "mu[t]": (np.stack([np.asarray(f["mu"]) * ys for f in fw]), truth["mu"]),
+        "trust stock G[t]": (np.stack([np.asarray(f.trust_stock) for f in fw]), G),
+        "trust direct gamma G[t]": (np.stack([np.asarray(f.trust_direct) * ys for f in fw]), truth["gamma"] * G),
+        "mu[t]": (np.stack([np.asarray(f.mu) * ys for f in fw]), truth["mu"]),
     }
     for j, sname in enumerate(model.conversion_channels):
         paths[f"contribution {sname}[t]"] = (
-            np.stack([(np.asarray(f["conversion_own"])[:, j] + np.asarray(f["amplification"])[:, j]) * ys for f in fw]),
+            np.stack([(np.asarray(f.conversion_own)[:, j] + np.asarray(f.amplification)[:, j]) * ys for f in fw]),
             truth["contribution"][sname],
         )
     path_cov = {}

@@ -415,7 +415,7 @@ def fit_case(
         outcome_scale=model.y_scale,
     )
     cols = ["incremental_total", "incremental_short", "incremental_long"]
-    stack = np.stack([np.asarray(r[c]) for c in cols], axis=-1)  # draws x C x 3 (channels in model order)
+    stack = np.stack([np.asarray(getattr(r, c)) for c in cols], axis=-1)  # draws x C x 3 (channels in model order)
     q = _quantiles(stack)
     truth_vals = np.column_stack(
         [
@@ -469,10 +469,10 @@ def fit_case(
         pr_cols = [model.trust_channels.index(c) for c in pr_chans]
         for i in range(zs.shape[0]):
             d = core.decompose(model._core, zs[i : i + 1], model.y_scale)
-            amp_m = np.asarray(d["amplification"])
+            amp_m = np.asarray(d.amplification)
             amp = float(amp_m[:, pr_cols].sum()) if pr_cols else 0.0
             amp_all = float(amp_m.sum())
-            own = float(np.asarray(d["own"]).sum())
+            own = float(np.asarray(d.own).sum())
             shares.append(amp / (own + amp_all) if (own + amp_all) != 0 else np.nan)
         qs = _quantiles(np.asarray(shares))
         world_row.update({f"share_{k}": float(v) for k, v in qs.items()})
@@ -539,7 +539,7 @@ def diagnose_residuals(case: Case, opt: dict[str, Any], lags: int = 4) -> dict[s
     """
     model, _, _, _, _ = build_model(case, opt)
     fit = model.fit(method="map", seed=case.seed)
-    mu = np.asarray(fit._forward()["mu"])
+    mu = np.asarray(fit._forward().mu)
     p = fit.params
     y = np.asarray(model._y)
     e = np.log(y) - np.log(mu) if model.likelihood == "lognormal" else y - mu

@@ -9,7 +9,12 @@
 #include <trustmix/mmm/target.hpp>
 #include <trustmix/mmm/trust_model.hpp>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include "bind_target.hpp"
+#include "helpers/result.hpp"
 #include "interruptible.hpp"
 #include "register.hpp"
 
@@ -20,6 +25,24 @@ namespace trustmix::bindings {
 namespace {
 
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// What _core.mmm.build returns next to the model: build()'s scales and names
+/// (mm::TrustModelScales, without the spend) and the scaled data the model holds.
+struct BuiltScales {
+  mm::TrustModelScales scales;
+  mm::Matrix media, baseline, shocks;  ///< T x C, T x K, T x shocks (model units)
+  mm::Vector y, tracker, tracker_se;   ///< T (model units; the tracker standardised)
+};
+
+/// What TrustModel.fit_map returns: mm::fit_map's report (mm::MapResult) reduced to what
+/// the Python fit keeps, with the gradient's largest absolute component.
+struct MapReport {
+  mm::Vector z;  ///< the unconstrained mode
+  double log_density = 0.0, gradient_norm = 0.0;
+  int iterations = 0, evaluations = 0, restarts = 0;
+  bool converged = false;
+  std::string message;
+};
 
 mm::Likelihood likelihood_from_string(const std::string& s) {
   for (auto l : {mm::Likelihood::normal, mm::Likelihood::lognormal, mm::Likelihood::negative_binomial})
@@ -45,144 +68,87 @@ mm::Noise noise_from_string(const std::string& s) {
   throw std::invalid_argument("noise must be 'iid' or 'ar1', got '" + s + "'");
 }
 
+using Priors = mm::TrustModelPriors;
+
+/// The scalar settings of TrustModelPriors by their Python names, in the order
+/// TrustModel.priors lists them (priors_from_dict reads the same names).
+const std::vector<std::pair<std::string, double Priors::*>>& prior_scalars() {
+  static const std::vector<std::pair<std::string, double Priors::*>> fields = {
+      {"alpha_a", &Priors::alpha_a},
+      {"alpha_b", &Priors::alpha_b},
+      {"lam_shape", &Priors::lam_shape},
+      {"lam_rate", &Priors::lam_rate},
+      {"half_life_median", &Priors::half_life_median},
+      {"half_life_sd_log", &Priors::half_life_sd_log},
+      {"g0_mean", &Priors::g0_mean},
+      {"g0_sd", &Priors::g0_sd},
+      {"omega_sd", &Priors::omega_sd},
+      {"gamma_sd", &Priors::gamma_sd},
+      {"theta_sd", &Priors::theta_sd},
+      {"beta_sd", &Priors::beta_sd},
+      {"baseline_sd", &Priors::baseline_sd},
+      {"sigma_sd", &Priors::sigma_sd},
+      {"tracker_a_sd", &Priors::tracker_a_sd},
+      {"tracker_b_sd", &Priors::tracker_b_sd},
+      {"tracker_sigma_sd", &Priors::tracker_sigma_sd},
+      {"phi_sd", &Priors::phi_sd},
+      {"ar1_sd", &Priors::ar1_sd},
+      {"trust_base_logit_mean", &Priors::trust_base_logit_mean},
+      {"trust_base_logit_sd", &Priors::trust_base_logit_sd},
+      {"g0_logit_sd", &Priors::g0_logit_sd},
+      {"inflow_sd", &Priors::inflow_sd},
+      {"tracker_bias_sd", &Priors::tracker_bias_sd},
+      {"tracker_share_sigma_sd", &Priors::tracker_share_sigma_sd},
+      {"rf_ec_log_mean", &Priors::rf_ec_log_mean},
+      {"rf_ec_sd_log", &Priors::rf_ec_sd_log},
+      {"rf_slope_log_mean", &Priors::rf_slope_log_mean},
+      {"rf_slope_sd_log", &Priors::rf_slope_sd_log},
+      {"rf_rate_shape", &Priors::rf_rate_shape},
+      {"rf_rate_rate", &Priors::rf_rate_rate}};
+  return fields;
+}
+
+/// The per-column settings (roi_*: per channel; baseline_*: per baseline column).
+const std::vector<std::pair<std::string, Eigen::VectorXd Priors::*>>& prior_vectors() {
+  static const std::vector<std::pair<std::string, Eigen::VectorXd Priors::*>> fields = {
+      {"roi_log_median", &Priors::roi_log_median},
+      {"roi_sd_log", &Priors::roi_sd_log},
+      {"roi_scale", &Priors::roi_scale},
+      {"baseline_mean", &Priors::baseline_mean},
+      {"baseline_sd_k", &Priors::baseline_sd_k}};
+  return fields;
+}
+
 mm::TrustModelPriors priors_from_dict(const py::dict& d) {
   mm::TrustModelPriors p;
-  const std::map<std::string, double*> fields = {{"alpha_a", &p.alpha_a},
-                                                 {"alpha_b", &p.alpha_b},
-                                                 {"lam_shape", &p.lam_shape},
-                                                 {"lam_rate", &p.lam_rate},
-                                                 {"half_life_median", &p.half_life_median},
-                                                 {"half_life_sd_log", &p.half_life_sd_log},
-                                                 {"g0_mean", &p.g0_mean},
-                                                 {"g0_sd", &p.g0_sd},
-                                                 {"omega_sd", &p.omega_sd},
-                                                 {"gamma_sd", &p.gamma_sd},
-                                                 {"theta_sd", &p.theta_sd},
-                                                 {"beta_sd", &p.beta_sd},
-                                                 {"baseline_sd", &p.baseline_sd},
-                                                 {"sigma_sd", &p.sigma_sd},
-                                                 {"tracker_a_sd", &p.tracker_a_sd},
-                                                 {"tracker_b_sd", &p.tracker_b_sd},
-                                                 {"tracker_sigma_sd", &p.tracker_sigma_sd},
-                                                 {"phi_sd", &p.phi_sd},
-                                                 {"ar1_sd", &p.ar1_sd},
-                                                 {"trust_base_logit_mean", &p.trust_base_logit_mean},
-                                                 {"trust_base_logit_sd", &p.trust_base_logit_sd},
-                                                 {"g0_logit_sd", &p.g0_logit_sd},
-                                                 {"inflow_sd", &p.inflow_sd},
-                                                 {"tracker_bias_sd", &p.tracker_bias_sd},
-                                                 {"tracker_share_sigma_sd", &p.tracker_share_sigma_sd},
-                                                 {"rf_ec_log_mean", &p.rf_ec_log_mean},
-                                                 {"rf_ec_sd_log", &p.rf_ec_sd_log},
-                                                 {"rf_slope_log_mean", &p.rf_slope_log_mean},
-                                                 {"rf_slope_sd_log", &p.rf_slope_sd_log},
-                                                 {"rf_rate_shape", &p.rf_rate_shape},
-                                                 {"rf_rate_rate", &p.rf_rate_rate}};
-  const std::map<std::string, Eigen::VectorXd*> vectors = {{"roi_log_median", &p.roi_log_median},
-                                                           {"roi_sd_log", &p.roi_sd_log},
-                                                           {"roi_scale", &p.roi_scale},
-                                                           {"baseline_mean", &p.baseline_mean},
-                                                           {"baseline_sd_k", &p.baseline_sd_k}};
   for (auto item : d) {
     const auto key = item.first.cast<std::string>();
-    if (const auto v = vectors.find(key); v != vectors.end()) {
-      *v->second = item.second.cast<Eigen::VectorXd>();  // checked by the model
+    const auto named = [&](const auto& f) { return f.first == key; };
+    const auto& vectors = prior_vectors();
+    if (const auto v = std::find_if(vectors.begin(), vectors.end(), named); v != vectors.end()) {
+      p.*(v->second) = item.second.cast<Eigen::VectorXd>();  // checked by the model
       continue;
     }
-    const auto it = fields.find(key);
+    const auto& fields = prior_scalars();
+    const auto it = std::find_if(fields.begin(), fields.end(), named);
     if (it == fields.end()) throw std::invalid_argument("unknown prior setting '" + key + "'");
     const double v = item.second.cast<double>();
     if (!std::isfinite(v) || v <= 0.0)
       if (key != "g0_mean" && key != "trust_base_logit_mean" && key != "rf_ec_log_mean" && key != "rf_slope_log_mean")
         throw std::invalid_argument("prior setting " + key + " must be a finite number > 0, got " + std::to_string(v));
-    *it->second = v;
+    p.*(it->second) = v;
   }
   return p;
 }
 
-py::dict params_to_dict(const mm::TrustModelParameters& p) {
-  py::dict d;
-  d["alpha"] = p.alpha;
-  d["lam"] = p.lam;
-  d["kappa"] = p.kappa;
-  d["omega"] = p.omega;
-  d["beta"] = p.beta;
-  d["b"] = p.b;
-  d["delta"] = p.delta;
-  d["g0"] = p.g0;
-  d["gamma"] = p.gamma;
-  d["theta"] = p.theta;
-  d["sigma"] = p.sigma;
-  d["tracker_a"] = p.tracker_a;
-  d["tracker_b"] = p.tracker_b;
-  d["tracker_sigma"] = p.tracker_sigma;
-  d["trust_base"] = p.trust_base;
-  d["trust_inflow"] = p.inflow;
-  d["slope"] = p.slope;
-  d["ar1_phi"] = p.ar1;  // AR(1) residuals' phi (0 for iid noise)
-  return d;
-}
-
-py::dict forward_to_dict(const mm::TrustModelForward& f) {
-  py::dict d;
-  d["adstock"] = f.adstock;
-  d["saturated"] = f.saturated;
-  d["inflow"] = f.inflow;
-  d["trust_stock"] = f.trust_stock;
-  d["trust_by_channel"] = f.trust_by_channel;
-  d["trust_from_shocks"] = f.trust_from_shocks;
-  d["trust_from_initial"] = f.trust_from_initial;
-  d["base"] = f.base;
-  d["trust_direct"] = f.trust_direct;
-  d["conversion_own"] = f.conversion_own;
-  d["amplification"] = f.amplification;
-  d["mu"] = f.mu;
-  d["eta"] = f.eta;  // the linear predictor: mu itself (identity link) or ln mu (log link)
-  return d;
-}
-
+/// TrustModel.priors: the scalar settings, then roi_* when set and baseline_* when set.
 py::dict priors_to_dict(const mm::TrustModelPriors& p) {
   py::dict d;
-  d["alpha_a"] = p.alpha_a;
-  d["alpha_b"] = p.alpha_b;
-  d["lam_shape"] = p.lam_shape;
-  d["lam_rate"] = p.lam_rate;
-  d["half_life_median"] = p.half_life_median;
-  d["half_life_sd_log"] = p.half_life_sd_log;
-  d["g0_mean"] = p.g0_mean;
-  d["g0_sd"] = p.g0_sd;
-  d["omega_sd"] = p.omega_sd;
-  d["gamma_sd"] = p.gamma_sd;
-  d["theta_sd"] = p.theta_sd;
-  d["beta_sd"] = p.beta_sd;
-  d["baseline_sd"] = p.baseline_sd;
-  d["sigma_sd"] = p.sigma_sd;
-  d["tracker_a_sd"] = p.tracker_a_sd;
-  d["tracker_b_sd"] = p.tracker_b_sd;
-  d["tracker_sigma_sd"] = p.tracker_sigma_sd;
-  d["phi_sd"] = p.phi_sd;
-  d["ar1_sd"] = p.ar1_sd;
-  d["trust_base_logit_mean"] = p.trust_base_logit_mean;
-  d["trust_base_logit_sd"] = p.trust_base_logit_sd;
-  d["g0_logit_sd"] = p.g0_logit_sd;
-  d["inflow_sd"] = p.inflow_sd;
-  d["tracker_bias_sd"] = p.tracker_bias_sd;
-  d["tracker_share_sigma_sd"] = p.tracker_share_sigma_sd;
-  d["rf_ec_log_mean"] = p.rf_ec_log_mean;
-  d["rf_ec_sd_log"] = p.rf_ec_sd_log;
-  d["rf_slope_log_mean"] = p.rf_slope_log_mean;
-  d["rf_slope_sd_log"] = p.rf_slope_sd_log;
-  d["rf_rate_shape"] = p.rf_rate_shape;
-  d["rf_rate_rate"] = p.rf_rate_rate;
-  if (p.roi_log_median.size() != 0) {
-    d["roi_log_median"] = p.roi_log_median;
-    d["roi_sd_log"] = p.roi_sd_log;
-    d["roi_scale"] = p.roi_scale;
-  }
-  if (p.baseline_mean.size() != 0 || p.baseline_sd_k.size() != 0) {  // per-column baseline priors (market_growth)
-    d["baseline_mean"] = p.baseline_mean;
-    d["baseline_sd_k"] = p.baseline_sd_k;
-  }
+  for (const auto& [name, field] : prior_scalars()) d[name.c_str()] = p.*field;
+  const bool roi = p.roi_log_median.size() != 0;
+  const bool baseline = p.baseline_mean.size() != 0 || p.baseline_sd_k.size() != 0;  // market_growth
+  for (const auto& [name, field] : prior_vectors())
+    if (name.rfind("roi_", 0) == 0 ? roi : baseline) d[name.c_str()] = p.*field;
   return d;
 }
 
@@ -217,7 +183,7 @@ mm::LiftTestSpec lift_test_from_dict(const py::dict& d) {
   return t;
 }
 
-/// trustmix::mmm::build from arrays: (TrustModel, dict of scales and names).
+/// trustmix::mmm::build from arrays: (TrustModel, BuiltScales).
 py::tuple build_model(std::vector<std::string> channels, const std::vector<std::string>& roles, const RowMatrix& media,
                       const RowMatrix& spend, const Eigen::VectorXd& outcome, double period_days,
                       const Eigen::VectorXd& tracker, const RowMatrix& controls, std::vector<std::string> control_names,
@@ -286,27 +252,21 @@ py::tuple build_model(std::vector<std::string> channels, const std::vector<std::
     py::gil_scoped_release release;
     return mm::build(std::move(spec));
   }();
-  py::dict d;
-  d["media_scale"] = b.scales.media_scale;
-  d["y_scale"] = b.scales.y_scale;
-  d["tracker_mean"] = b.scales.tracker_mean;
-  d["tracker_sd"] = b.scales.tracker_sd;
-  d["control_mean"] = b.scales.control_mean;
-  d["control_sd"] = b.scales.control_sd;
-  d["baseline_names"] = b.scales.baseline_names;
-  d["trust_channels"] = b.scales.trust_channels;
-  d["conversion_channels"] = b.scales.conversion_channels;
-  d["media"] = b.model.data().media;
-  d["y"] = b.model.data().y;
-  d["baseline"] = b.model.data().baseline;
-  d["shocks"] = b.model.data().shocks;
-  d["tracker"] = b.model.data().tracker;
-  d["tracker_se"] = b.model.data().tracker_se;
-  return py::make_tuple(py::cast(std::move(b.model)), d);
+  BuiltScales out;
+  out.scales = std::move(b.scales);
+  out.scales.spend = mm::Matrix();  // not reported (the Python model keeps the raw spend)
+  const mm::TrustModelData& data = b.model.data();
+  out.media = data.media;
+  out.y = data.y;
+  out.baseline = data.baseline;
+  out.shocks = data.shocks;
+  out.tracker = data.tracker;
+  out.tracker_se = data.tracker_se;
+  return py::make_tuple(py::cast(std::move(b.model)), std::move(out));
 }
 
 /// The analyses of analyses.hpp over a (draw, parameter) array: thin wrappers that copy
-/// the draws once, release the GIL and return dicts of numpy arrays.
+/// the draws once, release the GIL and return the core's result structs (bound below).
 void register_mmm_analyses(py::module_& sub) {
   sub.def(
       "roi",
@@ -326,18 +286,7 @@ void register_mmm_analyses(py::module_& sub) {
           py::gil_scoped_release release;
           r = mm::roi(model, z, s);
         }
-        py::dict d;
-        d["incremental_short"] = r.incremental_short;
-        d["incremental_long"] = r.incremental_long;
-        d["incremental_total"] = r.incremental_total;
-        d["via_trust_direct"] = r.via_trust_direct;
-        d["via_amplification"] = r.via_amplification;
-        d["own"] = r.own;
-        d["roi_short"] = r.roi_short;
-        d["roi_total"] = r.roi_total;
-        d["marginal_roi"] = r.marginal_roi;
-        d["cost_per_incremental"] = r.cost_per_incremental;
-        return d;
+        return r;
       },
       py::arg("model"), py::arg("draws"), py::arg("horizon") = 104, py::arg("window_begin") = 0, py::arg("window_end") = -1,
       py::arg("spend"), py::arg("value_per_outcome") = std::nan(""), py::arg("outcome_scale") = 1.0, py::arg("threads") = 0,
@@ -392,12 +341,7 @@ void register_mmm_analyses(py::module_& sub) {
           py::gil_scoped_release release;
           r = mm::decompose(model, z, outcome_scale, threads);
         }
-        py::dict d;
-        d["base"] = r.base;
-        d["trust_direct"] = r.trust_direct;
-        d["amplification"] = r.amplification;
-        d["own"] = r.own;
-        return d;
+        return r;
       },
       py::arg("model"), py::arg("draws"), py::arg("outcome_scale") = 1.0, py::arg("threads") = 0,
       "trustmix::mmm::decompose: the posterior mean of the additive decomposition.");
@@ -441,11 +385,7 @@ void register_mmm_analyses(py::module_& sub) {
           py::gil_scoped_release release;
           r = mm::summary_values(model, z, outcome_scale, threads);
         }
-        py::dict d;
-        d["values"] = r.values;
-        d["keys"] = r.keys;
-        d["index"] = r.index;
-        return d;
+        return r;
       },
       py::arg("model"), py::arg("draws"), py::arg("outcome_scale") = 1.0, py::arg("threads") = 0,
       "trustmix::mmm::summary_values: the per-draw values behind a summary table.");
@@ -459,16 +399,7 @@ void register_mmm_analyses(py::module_& sub) {
           py::gil_scoped_release release;
           r = mm::summary_table(model, z, chains, outcome_scale, interval, threads);
         }
-        py::dict d;
-        d["keys"] = r.keys;
-        d["index"] = r.index;
-        d["mean"] = r.mean;
-        d["sd"] = r.sd;
-        d["low"] = r.low;
-        d["high"] = r.high;
-        d["r_hat"] = r.r_hat;
-        d["ess_bulk"] = r.ess_bulk;
-        return d;
+        return r;
       },
       py::arg("model"), py::arg("draws"), py::arg("chains"), py::arg("outcome_scale") = 1.0, py::arg("interval") = 0.9,
       py::arg("threads") = 0,
@@ -483,11 +414,7 @@ void register_mmm_analyses(py::module_& sub) {
           py::gil_scoped_release release;
           r = mm::summarize_columns(v, lo, hi, skip_nan, threads);
         }
-        py::dict d;
-        d["mean"] = r.mean;
-        d["low"] = r.low;
-        d["high"] = r.high;
-        return d;
+        return r;
       },
       py::arg("x"), py::arg("lo"), py::arg("hi"), py::arg("skip_nan") = false, py::arg("threads") = 0,
       "trustmix::mmm::summarize_columns: per column of a (draw, quantity) array its mean and the quantiles at lo\n"
@@ -501,12 +428,7 @@ void register_mmm_analyses(py::module_& sub) {
           py::gil_scoped_release release;
           r = mm::saturation_points(model, z, media_scale, threads);
         }
-        py::dict d;
-        d["half_saturation"] = r.half_saturation;
-        d["saturation_90"] = r.saturation_90;
-        d["mean_adstock"] = r.mean_adstock;
-        d["saturation_at_mean"] = r.saturation_at_mean;
-        return d;
+        return r;
       },
       py::arg("model"), py::arg("draws"), py::arg("media_scale"), py::arg("threads") = 0,
       "trustmix::mmm::saturation_points: per draw and channel, in activity units.");
@@ -519,23 +441,156 @@ void register_mmm_analyses(py::module_& sub) {
           py::gil_scoped_release release;
           r = mm::counterfactual(model, z, med, outcome_scale);
         }
-        py::dict d;
-        d["predicted"] = r.predicted;
-        d["counterfactual"] = r.counterfactual;
-        d["difference"] = r.difference;
-        d["difference_trust_direct"] = r.difference_trust_direct;
-        d["difference_amplification"] = r.difference_amplification;
-        d["difference_own"] = r.difference_own;
-        return d;
+        return r;
       },
       py::arg("model"), py::arg("z"), py::arg("media"), py::arg("outcome_scale") = 1.0,
       "trustmix::mmm::counterfactual: the outcome under other (scaled) media at z and its exact path split.");
+}
+
+/// The result classes of the functions above (helpers::bind_result: read-only typed
+/// attributes, __repr__, versioned pickle); registered before the functions that return them.
+void bind_mmm_results(py::module_& sub) {
+  using helpers::bind_result, helpers::member, helpers::nested;
+  using P = mm::TrustModelParameters;
+  bind_result<P>(sub, "TrustModelParameters",
+                 "Constrained parameters of the trust-linked model at one point (trustmix::mmm::TrustModelParameters),\n"
+                 "scaled units (TrustModel.constrain).",
+                 1, member("alpha", &P::alpha, "Per channel: adstock parameter alpha."),
+                 member("lam", &P::lam, "Per channel: saturation rate lambda (RF channels: ec or the per-exposure rate)."),
+                 member("kappa", &P::kappa, "Per trust channel: the trust inflow's weights (simplex)."),
+                 member("omega", &P::omega, "Per shock: its effect on the trust stock."),
+                 member("beta", &P::beta, "Per conversion channel: its effect."),
+                 member("b", &P::b, "Per baseline column: its coefficient."),
+                 member("delta", &P::delta, "Trust stock decay per period."), member("g0", &P::g0, "Initial trust stock."),
+                 member("gamma", &P::gamma, "Direct effect of the trust stock."),
+                 member("theta", &P::theta, "Amplification of the conversion channels by the trust stock."),
+                 member("sigma", &P::sigma, "Noise scale (negative binomial: its size phi)."),
+                 member("tracker_a", &P::tracker_a, "Tracker intercept (standardised tracker units)."),
+                 member("tracker_b", &P::tracker_b, "Tracker slope on the trust stock."),
+                 member("tracker_sigma", &P::tracker_sigma, "Tracker noise sd (standardised units)."),
+                 member("trust_base", &P::trust_base, "Bounded trust form: the base level b (0 otherwise)."),
+                 member("trust_inflow", &P::inflow, "Bounded trust form: the inflow rho (0 otherwise)."),
+                 member("slope", &P::slope, "Per channel: the Hill slope of an RF channel of the hill form (else 0)."),
+                 member("ar1_phi", &P::ar1, "AR(1) coefficient phi of the residuals (0 for iid noise)."));
+  using F = mm::TrustModelForward;
+  bind_result<F>(
+      sub, "TrustModelForward",
+      "Every intermediate of one forward pass (trustmix::mmm::TrustModelForward), model units: T periods,\n"
+      "C channels, P trust channels, S conversion channels (TrustModel.forward).",
+      1, member("adstock", &F::adstock, "T x C: adstocked media."),
+      member("saturated", &F::saturated, "T x C: saturated adstock h."),
+      member("inflow", &F::inflow, "T: the trust stock's inflow."),
+      member("trust_stock", &F::trust_stock, "T: the trust stock G."),
+      member("trust_by_channel", &F::trust_by_channel,
+             "T x P: the stock built by each trust channel (bounded form: its Shapley value)."),
+      member("trust_from_shocks", &F::trust_from_shocks, "T: the stock built by the shocks."),
+      member("trust_from_initial", &F::trust_from_initial, "T: what is left of the initial stock."),
+      member("base", &F::base, "T: the baseline part of mu."), member("trust_direct", &F::trust_direct, "T: gamma G."),
+      member("conversion_own", &F::conversion_own, "T x S: beta_s h_s."),
+      member("amplification", &F::amplification, "T x S: beta_s theta G h_s."), member("mu", &F::mu, "T: the mean outcome."),
+      member("eta", &F::eta, "T: the linear predictor (mu with the identity link, ln mu with the log link)."));
+  bind_result<MapReport>(sub, "MapReport",
+                         "The MAP report of TrustModel.fit_map (trustmix::mmm::fit_map's MapResult, reduced).", 1,
+                         member("z", &MapReport::z, "The unconstrained mode."),
+                         member("log_density", &MapReport::log_density, "Log posterior at the mode (up to a constant)."),
+                         member("gradient_norm", &MapReport::gradient_norm, "Largest absolute gradient component there."),
+                         member("iterations", &MapReport::iterations, "L-BFGS iterations."),
+                         member("evaluations", &MapReport::evaluations, "Log density and gradient evaluations."),
+                         member("restarts", &MapReport::restarts, "Restarts after a line-search stop."),
+                         member("converged", &MapReport::converged, "True when the convergence criterion was met."),
+                         member("message", &MapReport::message, "Why the optimiser stopped."));
+  using B = BuiltScales;
+  bind_result<B>(
+      sub, "BuiltScales",
+      "What _core.mmm.build derived from the spec (trustmix::mmm::TrustModelScales) and the scaled data of\n"
+      "the model: T periods, C channels, K baseline columns.",
+      1,
+      nested<B>(
+          "media_scale", [](auto& s) -> auto& { return s.scales.media_scale; }, "C: activity per scaled unit."),
+      nested<B>(
+          "y_scale", [](auto& s) -> auto& { return s.scales.y_scale; }, "Outcome per model unit."),
+      nested<B>(
+          "tracker_mean", [](auto& s) -> auto& { return s.scales.tracker_mean; }, "Mean of the raw tracker."),
+      nested<B>(
+          "tracker_sd", [](auto& s) -> auto& { return s.scales.tracker_sd; }, "Sd of the raw tracker."),
+      nested<B>(
+          "control_mean", [](auto& s) -> auto& { return s.scales.control_mean; }, "Per control: its mean."),
+      nested<B>(
+          "control_sd", [](auto& s) -> auto& { return s.scales.control_sd; }, "Per control: its sd."),
+      nested<B>(
+          "baseline_names", [](auto& s) -> auto& { return s.scales.baseline_names; }, "K baseline columns."),
+      nested<B>(
+          "trust_channels", [](auto& s) -> auto& { return s.scales.trust_channels; },
+          "Trust channels (empty without trust)."),
+      nested<B>(
+          "conversion_channels", [](auto& s) -> auto& { return s.scales.conversion_channels; }, "Conversion channels."),
+      member("media", &B::media, "T x C: scaled media."), member("y", &B::y, "T: scaled outcome."),
+      member("baseline", &B::baseline, "T x K: the baseline design."), member("shocks", &B::shocks, "T x shocks."),
+      member("tracker", &B::tracker, "T: standardised tracker (empty without one)."),
+      member("tracker_se", &B::tracker_se, "T: the tracker's standard errors (standardised; may be empty)."));
+  using R = mm::RoiDraws;
+  bind_result<R>(sub, "RoiDraws",
+                 "roi() per draw (trustmix::mmm::RoiDraws): every array is draws x channels (outcome units,\n"
+                 "currency ratios).",
+                 1, member("incremental_short", &R::incremental_short, "Incremental outcome inside the window."),
+                 member("incremental_long", &R::incremental_long, "Incremental outcome after the window (horizon)."),
+                 member("incremental_total", &R::incremental_total, "Short + long incremental outcome."),
+                 member("via_trust_direct", &R::via_trust_direct, "Path: the stock's direct effect."),
+                 member("via_amplification", &R::via_amplification, "Path: the stock's amplification."),
+                 member("own", &R::own, "Path: the channel's own effect."),
+                 member("roi_short", &R::roi_short, "(short x value - spend) / spend."),
+                 member("roi_total", &R::roi_total, "(total x value - spend) / spend."),
+                 member("marginal_roi", &R::marginal_roi, "ROI of the next 1% of spend."),
+                 member("cost_per_incremental", &R::cost_per_incremental, "Spend / total incremental outcome."));
+  using D = mm::Decomposition;
+  bind_result<D>(sub, "Decomposition",
+                 "Posterior mean of the additive decomposition of mu (trustmix::mmm::Decomposition), outcome units.", 1,
+                 member("base", &D::base, "T: the baseline."),
+                 member("trust_direct", &D::trust_direct, "T x (P + 2): trust channels, shocks, initial trust."),
+                 member("amplification", &D::amplification, "T x (P + 2): as trust_direct."),
+                 member("own", &D::own, "T x S: each conversion channel's own term."));
+  using V = mm::SummaryValues;
+  bind_result<V>(sub, "SummaryValues", "The per-draw values behind a summary table (trustmix::mmm::SummaryValues).", 1,
+                 member("values", &V::values, "draws x quantities."), member("keys", &V::keys, "Per quantity: its key."),
+                 member("index", &V::index, "Per quantity: its index within its key (int32)."));
+  using ST = mm::SummaryTable;
+  bind_result<ST>(sub, "SummaryTable",
+                  "Mean, sd, interval, R-hat and bulk ESS of every summary quantity (trustmix::mmm::SummaryTable).", 1,
+                  member("keys", &ST::keys, "Per quantity: its key."),
+                  member("index", &ST::index, "Per quantity: its index within its key (int32)."),
+                  member("mean", &ST::mean, "Posterior mean."), member("sd", &ST::sd, "Posterior sd."),
+                  member("low", &ST::low, "Lower interval bound."), member("high", &ST::high, "Upper interval bound."),
+                  member("r_hat", &ST::r_hat, "Rank-normalised split R-hat."),
+                  member("ess_bulk", &ST::ess_bulk, "Bulk effective sample size."));
+  using CS = mm::ColumnSummary;
+  bind_result<CS>(sub, "ColumnSummary",
+                  "Per column of a (draw, quantity) array: its mean and two quantiles (trustmix::mmm::ColumnSummary).", 1,
+                  member("mean", &CS::mean, "Column means."), member("low", &CS::low, "Quantile at lo."),
+                  member("high", &CS::high, "Quantile at hi."));
+  using SP = mm::SaturationPoints;
+  bind_result<SP>(sub, "SaturationPoints",
+                  "Per draw (rows) and channel (columns), in activity units (trustmix::mmm::SaturationPoints).", 1,
+                  member("half_saturation", &SP::half_saturation, "Adstocked activity where h = 1/2."),
+                  member("saturation_90", &SP::saturation_90, "Adstocked activity where h = 0.9."),
+                  member("mean_adstock", &SP::mean_adstock, "Mean adstocked activity over periods with activity."),
+                  member("saturation_at_mean", &SP::saturation_at_mean, "h at mean_adstock (0..1)."));
+  using CF = mm::Counterfactual;
+  bind_result<CF>(sub, "Counterfactual",
+                  "The outcome under other media and its exact path split per period (trustmix::mmm::Counterfactual),\n"
+                  "outcome units.",
+                  1, member("predicted", &CF::predicted, "T: the outcome with the model's media."),
+                  member("counterfactual", &CF::counterfactual, "T: the outcome with the other media."),
+                  member("difference", &CF::difference, "T: predicted - counterfactual."),
+                  member("difference_trust_direct", &CF::difference_trust_direct, "T: its trust-direct part."),
+                  member("difference_amplification", &CF::difference_amplification, "T: its amplification part."),
+                  member("difference_own", &CF::difference_own, "T: its own-effect part."));
 }
 
 }  // namespace
 
 void register_mmm(py::module_& m) {
   auto sub = m.def_submodule("mmm", "trustmix::mmm: the trust-linked response model.");
+  bind_mmm_results(sub);
   py::class_<mm::TrustModel>(sub, "TrustModel",
                              "Log posterior, gradient, forward pass and MAP of the trust-linked model (MODEL.md).")
       .def(py::init([](const RowMatrix& media, std::vector<bool> trust, std::vector<bool> conversion,
@@ -603,14 +658,13 @@ void register_mmm(py::module_& m) {
           },
           py::arg("z"), "(log posterior up to a constant, gradient) at unconstrained z.")
       .def(
-          "constrain",
-          [](const mm::TrustModel& self, const Eigen::VectorXd& z) { return params_to_dict(self.constrain(z)); },
-          py::arg("z"))
+          "constrain", [](const mm::TrustModel& self, const Eigen::VectorXd& z) { return self.constrain(z); }, py::arg("z"),
+          "The constrained parameters at unconstrained z (TrustModelParameters).")
       .def(
           "forward",
           [](const mm::TrustModel& self, const Eigen::VectorXd& z, const std::optional<RowMatrix>& media,
              const std::optional<RowMatrix>& baseline, const std::optional<RowMatrix>& shocks) {
-            if (!media) return forward_to_dict(self.forward(z));
+            if (!media) return self.forward(z);
             const mm::Matrix med = *media;
             const mm::Matrix base = baseline ? mm::Matrix(*baseline) : self.data().baseline;
             const mm::Matrix sh = shocks ? mm::Matrix(*shocks) : mm::Matrix(med.rows(), 0);
@@ -619,9 +673,11 @@ void register_mmm(py::module_& m) {
               py::gil_scoped_release release;
               f = self.forward_on(z, med, base, sh);
             }
-            return forward_to_dict(f);
+            return f;
           },
-          py::arg("z"), py::arg("media") = py::none(), py::arg("baseline") = py::none(), py::arg("shocks") = py::none())
+          py::arg("z"), py::arg("media") = py::none(), py::arg("baseline") = py::none(), py::arg("shocks") = py::none(),
+          "The forward pass at z (TrustModelForward); with media (T' x C, scaled) on those, with baseline (default:\n"
+          "the model's) and shocks (default: none).")
       .def(
           "fit_map",
           [](const mm::TrustModel& self, const Eigen::VectorXd& z0, int max_iterations, double tolerance) {
@@ -630,18 +686,19 @@ void register_mmm(py::module_& m) {
               py::gil_scoped_release release;
               r = mm::fit_map(self, z0, max_iterations, tolerance);
             }
-            py::dict d;
-            d["z"] = r.mode;
-            d["log_density"] = r.log_density;
-            d["gradient_norm"] = r.gradient.size() ? r.gradient.cwiseAbs().maxCoeff() : 0.0;
-            d["iterations"] = r.iterations;
-            d["evaluations"] = r.evaluations;
-            d["restarts"] = r.restarts;
-            d["converged"] = r.converged;
-            d["message"] = r.message;
-            return d;
+            MapReport out;
+            out.z = std::move(r.mode);
+            out.log_density = r.log_density;
+            out.gradient_norm = r.gradient.size() ? r.gradient.cwiseAbs().maxCoeff() : 0.0;
+            out.iterations = r.iterations;
+            out.evaluations = r.evaluations;
+            out.restarts = r.restarts;
+            out.converged = r.converged;
+            out.message = std::move(r.message);
+            return out;
           },
-          py::arg("z0"), py::arg("max_iterations") = 2000, py::arg("tolerance") = 1e-7);
+          py::arg("z0"), py::arg("max_iterations") = 2000, py::arg("tolerance") = 1e-7,
+          "trustmix::mmm::fit_map from z0: the mode and the optimiser's report (MapReport).");
   register_mmm_analyses(sub);
   sub.def(
       "predicted_lifts",
@@ -679,7 +736,7 @@ void register_mmm(py::module_& m) {
           py::arg("tracker_share") = false, py::arg("link") = "identity", py::arg("noise") = "iid",
           py::arg("market_growth") = py::none(),
           "trustmix::mmm::build: the model of a spec in raw units (scaling, baseline design, business-term priors);\n"
-          "returns (TrustModel, dict of scales, names and the scaled data).");
+          "returns (TrustModel, BuiltScales: scales, names and the scaled data).");
 }
 
 }  // namespace trustmix::bindings

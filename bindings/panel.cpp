@@ -7,6 +7,7 @@
 #include <trustmix/mmm/panel_model.hpp>
 
 #include "bind_target.hpp"
+#include "helpers/result.hpp"
 #include "register.hpp"
 
 #include <map>
@@ -154,39 +155,44 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
     py::gil_scoped_release release;
     return mm::build_panel(std::move(s));
   }();
-  py::dict sc;
-  sc["media_scale"] = b.scales.media_scale;
-  sc["y_scale"] = b.scales.y_scale;
-  sc["population"] = RowMatrix(b.scales.population);
-  std::vector<RowMatrix> act;
-  for (const auto& m : b.scales.activity) act.emplace_back(m);
-  sc["activity"] = act;
-  sc["baseline_names"] = b.scales.baseline_names;
-  sc["tracker_mean"] = b.scales.tracker_mean;
-  sc["tracker_sd"] = b.scales.tracker_sd;
-  return py::make_tuple(std::move(b.model), sc);
+  return py::make_tuple(std::move(b.model), std::move(b.scales));
 }
 
-py::dict forward_dict(const mm::PanelForward& f) {
-  py::dict d;
-  d["stock"] = RowMatrix(f.stock);
-  d["base"] = RowMatrix(f.base);
-  d["trust_direct"] = RowMatrix(f.trust_direct);
-  d["mu"] = RowMatrix(f.mu);
-  std::vector<RowMatrix> own, amp, sat;
-  for (const auto& m : f.conversion_own) own.emplace_back(m);
-  for (const auto& m : f.amplification) amp.emplace_back(m);
-  for (const auto& m : f.saturated) sat.emplace_back(m);
-  d["conversion_own"] = own;
-  d["amplification"] = amp;
-  d["saturated"] = sat;
-  return d;
+/// The result classes of the panel model (helpers::bind_result: read-only typed attributes,
+/// __repr__, versioned pickle); registered before the functions that return them.
+void bind_panel_results(py::module_& sub) {
+  using helpers::bind_result, helpers::member;
+  using F = mm::PanelForward;
+  bind_result<F>(sub, "PanelForward",
+                 "Every intermediate of one panel forward pass (trustmix::mmm::PanelForward), per-capita scaled\n"
+                 "units: T x G arrays, lists of them per channel.",
+                 1, member("saturated", &F::saturated, "Per channel (C): T x G saturated adstock h."),
+                 member("stock", &F::stock, "T x G: the trust stock S_g[t]."),
+                 member("base", &F::base, "T x G: the baseline part of mu."),
+                 member("trust_direct", &F::trust_direct, "T x G: the stock's direct effect."),
+                 member("mu", &F::mu, "T x G: the mean outcome."),
+                 member("conversion_own", &F::conversion_own, "Per conversion channel (S): T x G beta h."),
+                 member("amplification", &F::amplification, "Per conversion channel (S): T x G beta theta S h."));
+  using S = mm::PanelScales;
+  bind_result<S>(sub, "PanelScales",
+                 "What build_panel derived from the spec (trustmix::mmm::PanelScales): scales and the apportioned\n"
+                 "raw activity; T periods, G geos, C channels.",
+                 1, member("media_scale", &S::media_scale, "C: mean non-zero per-capita activity."),
+                 member("y_scale", &S::y_scale, "Mean absolute per-capita outcome."),
+                 member("population", &S::population, "T x G (ones without per-capita scaling)."),
+                 member("activity", &S::activity, "Per channel (C): T x G raw activity per geo (national apportioned)."),
+                 member("baseline_names", &S::baseline_names, "Baseline columns."),
+                 member("control_mean", &S::control_mean, "Per control: its mean."),
+                 member("control_sd", &S::control_sd, "Per control: its sd."),
+                 member("tracker_mean", &S::tracker_mean, "Mean of the raw tracker."),
+                 member("tracker_sd", &S::tracker_sd, "Sd of the raw tracker."));
 }
 
 }  // namespace
 
 void register_panel(py::module_& m) {
   auto sub = m.attr("mmm").cast<py::module_>();
+  bind_panel_results(sub);
   py::class_<mm::PanelTrustModel>(sub, "PanelModel",
                                   "trustmix::mmm::PanelTrustModel: the geo panel trust-linked model (panel_model.hpp).")
       .def_property_readonly("dimension", &mm::PanelTrustModel::dimension, "Number of unconstrained parameters.")
@@ -224,13 +230,13 @@ void register_panel(py::module_& m) {
           "forward",
           [](const mm::PanelTrustModel& self, const Eigen::VectorXd& z,
              const std::optional<std::vector<Eigen::MatrixXd>>& media) {
-            if (!media) return forward_dict(self.forward(z));
+            if (!media) return self.forward(z);
             // other media (C matrices T' x G, per-capita scaled) with a zero baseline: mu is
             // the media and trust part only (PanelTrustModel::forward's media argument)
             const auto Tn = media->empty() ? Eigen::Index{0} : media->front().rows();
             const std::vector<Eigen::MatrixXd> base(static_cast<std::size_t>(self.geos()),
                                                     Eigen::MatrixXd::Zero(Tn, self.data().baseline[0].cols()));
-            return forward_dict(self.forward(z, &*media, &base));
+            return self.forward(z, &*media, &base);
           },
           py::arg("z"), py::arg("media") = py::none(),
           "The forward pass with the decomposition (T x G arrays; lists per channel); with media (C arrays\n"
@@ -267,7 +273,7 @@ void register_panel(py::module_& m) {
               f.conversion_own.push_back(own[j] / n);
               f.amplification.push_back(amp[j] / n);
             }
-            return forward_dict(f);
+            return f;
           },
           py::arg("draws"), "Posterior means of the forward pass's parts over draws (rows, unconstrained).");
   sub.def("build_panel", &build, py::arg("geos"), py::arg("channels"), py::arg("roles"), py::arg("national"),
@@ -277,7 +283,7 @@ void register_panel(py::module_& m) {
           py::arg("pooling") = std::map<std::string, std::string>{}, py::arg("channel_pooling") = std::vector<std::string>{},
           py::arg("priors") = py::dict(), py::arg("threads") = 1, py::arg("tracker_n") = RowMatrix(),
           py::arg("noise") = "iid", py::arg("market_growth") = py::none(),
-          "trustmix::mmm::build_panel: the panel model of a spec in raw units; returns (PanelModel, dict of scales).");
+          "trustmix::mmm::build_panel: the panel model of a spec in raw units; returns (PanelModel, PanelScales).");
   auto inference = m.attr("inference").cast<py::module_>();
   py::class_<PanelUnconstrainedTarget> target(
       sub, "PanelTarget",

@@ -8,6 +8,7 @@
 
 #include <memory>
 
+#include "helpers/result.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -48,6 +49,14 @@ py::array_t<double> output_array(Eigen::Index rows, Eigen::Index cols) {
                              static_cast<double*>(raw->data), owner);
 }
 
+/// State of tf::BufferCache at one moment (buffer_cache_info): what a C++ user reads from
+/// its three accessors, gathered for Python.
+struct BufferCacheInfo {
+  std::size_t cached_buffers = 0;  ///< buffers held for reuse
+  std::size_t cached_bytes = 0;    ///< their bytes
+  std::size_t reused = 0;          ///< requests served from the cache so far
+};
+
 Eigen::Map<tf::RowMatrix> as_matrix(py::array_t<double>& a) {
   return {a.mutable_data(), static_cast<Eigen::Index>(a.shape(0)), static_cast<Eigen::Index>(a.shape(1))};
 }
@@ -56,6 +65,12 @@ Eigen::Map<tf::RowMatrix> as_matrix(py::array_t<double>& a) {
 
 void register_transforms(py::module_& m) {
   auto t = m.def_submodule("transforms", "trustmix::transforms: adstock and saturation kernels.");
+  using I = BufferCacheInfo;
+  helpers::bind_result<I>(t, "BufferCacheInfo",
+                          "State of the cache of result buffers (trustmix::transforms::BufferCache) at one moment.", 1,
+                          helpers::member("cached_buffers", &I::cached_buffers, "Buffers held for reuse."),
+                          helpers::member("cached_bytes", &I::cached_bytes, "Their bytes."),
+                          helpers::member("reused", &I::reused, "Requests served from the cache so far."));
   t.attr("infinite_lag") = tf::infinite_lag;
 
   t.def(
@@ -89,11 +104,7 @@ void register_transforms(py::module_& m) {
       "buffer_cache_info",
       [] {
         auto& c = tf::BufferCache::instance();
-        py::dict d;
-        d["cached_buffers"] = c.cached_buffers();
-        d["cached_bytes"] = c.cached_bytes();
-        d["reused"] = c.reused();
-        return d;
+        return BufferCacheInfo{c.cached_buffers(), c.cached_bytes(), c.reused()};
       },
       "State of the cache of result buffers: buffers and bytes held for reuse, requests served from it.");
   t.def(

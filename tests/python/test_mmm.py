@@ -53,7 +53,7 @@ def test_recovers_the_truth(fitted):
     # beta_s (1 + theta G) h_s, which the fit recovers.
     f = fit._forward()
     for j, s in enumerate(model.conversion_channels):
-        fitted_total = (f["conversion_own"][:, j] + f["amplification"][:, j]).sum() * model.y_scale
+        fitted_total = (f.conversion_own[:, j] + f.amplification[:, j]).sum() * model.y_scale
         assert fitted_total == pytest.approx(truth["contribution"][s].sum(), rel=0.2), s
     # The latent trust stock is recovered up to the tracker's affine map.
     g = fit.trust_stock()["trust_stock"].to_numpy()
@@ -92,16 +92,14 @@ def test_trust_stock_follows_its_definition(fitted):
     cols = [model.channels.index(c) for c in model.trust_channels]
     assert len(p["omega"]) == model._shocks.shape[1] == 1 and p["omega"][0] > 0
     f = fit._forward()
-    G = _stock_by_definition(p, f["saturated"], model._shocks, cols)
+    G = _stock_by_definition(p, f.saturated, model._shocks, cols)
     assert np.ptp(G) > 0.1  # a stock that moves, so that the comparison can fail
-    np.testing.assert_allclose(f["trust_stock"], G, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(f.trust_stock, G, rtol=0, atol=1e-12)
     # forward_on past the data: zero media after the end, the stock decays by delta.
     media, base, shocks = model._extended(52)
     fe = fit._forward(media, base, shocks)
-    np.testing.assert_allclose(
-        fe["trust_stock"], _stock_by_definition(p, fe["saturated"], shocks, cols), rtol=0, atol=1e-12
-    )
-    np.testing.assert_allclose(fe["trust_stock"][-1], fe["trust_stock"][-2] * p["delta"], rtol=1e-12)
+    np.testing.assert_allclose(fe.trust_stock, _stock_by_definition(p, fe.saturated, shocks, cols), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fe.trust_stock[-1], fe.trust_stock[-2] * p["delta"], rtol=1e-12)
 
 
 def test_roi_split_short_and_long(fitted):
@@ -299,7 +297,7 @@ def test_negative_binomial_gradient_and_recovery(counts_fit):
     sd = np.sqrt(mu + mu**2 / 100.0)
     assert np.sqrt(np.mean((fit.predict().to_numpy() - mu) ** 2)) < 0.5 * sd.mean()
     f = fit._forward()
-    smm = sum((f["conversion_own"][:, j] + f["amplification"][:, j]).sum() for j in range(2)) * model.y_scale
+    smm = sum((f.conversion_own[:, j] + f.amplification[:, j]).sum() for j in range(2)) * model.y_scale
     assert smm == pytest.approx(sum(truth["contribution"][s].sum() for s in model.conversion_channels), rel=0.3)
     assert "phi (negative binomial size)" in fit.summary().index
 
@@ -351,7 +349,7 @@ def test_lognormal_start_is_inside_the_support_and_fits():
     z0 = np.asarray(model._core.initial_point())
     lp, g = model.log_density(z0)
     assert np.isfinite(lp) and np.isfinite(g).all()
-    assert np.asarray(model._core.forward(z0)["mu"]).min() > 0.0
+    assert np.asarray(model._core.forward(z0).mu).min() > 0.0
     fit = model.fit(method="map", seed=0)
     assert np.isfinite(fit.info["log_density"]) and fit.info["log_density"] > lp
     with warnings.catch_warnings():  # a short run: its R-hat and ESS warnings are not the point
@@ -398,7 +396,7 @@ def test_roi_prior_in_business_terms_moves_the_fit(fitted):
     z_roi = tfit.z[tight.parameter_names.index("log_roi[2]")]
     f = tfit._forward()
     beta = tfit.params["beta"][0]
-    assert np.exp(z_roi) == pytest.approx(value * tight.y_scale * beta * f["saturated"][:, 2].sum() / spend, rel=1e-12)
+    assert np.exp(z_roi) == pytest.approx(value * tight.y_scale * beta * f.saturated[:, 2].sum() / spend, rel=1e-12)
     assert free.loc["instagram", "roi_short"] != pytest.approx(tfit.roi().loc["instagram", "roi_short"], abs=0.05)
 
 

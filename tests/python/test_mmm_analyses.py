@@ -64,23 +64,23 @@ def test_roi_matches_the_definition_as_a_loop(fitted):
             up_media[lo : hi + 1, j] *= 1.01
             cf = core.forward(z, cf_media, base, shocks)
             up = core.forward(z, up_media, base, shocks)
-            diff = (full["mu"] - cf["mu"]) * ys
+            diff = (full.mu - cf.mu) * ys
             short, long = diff[: hi + 1 + L].sum(), diff[hi + 1 + L :].sum()
-            gain = (up["mu"] - full["mu"]).sum() * ys
+            gain = (up.mu - full.mu).sum() * ys
             expected = {
                 "incremental_short": short,
                 "incremental_long": long,
                 "incremental_total": short + long,
-                "via_trust_direct": p["gamma"] * (full["trust_stock"] - cf["trust_stock"]).sum() * ys,
-                "via_amplification": (full["amplification"].sum() - cf["amplification"].sum()) * ys,
-                "own": (full["conversion_own"].sum() - cf["conversion_own"].sum()) * ys,
+                "via_trust_direct": p.gamma * (full.trust_stock - cf.trust_stock).sum() * ys,
+                "via_amplification": (full.amplification.sum() - cf.amplification.sum()) * ys,
+                "own": (full.conversion_own.sum() - cf.conversion_own.sum()) * ys,
                 "roi_short": (short * vpo - spend[j]) / spend[j],
                 "roi_total": ((short + long) * vpo - spend[j]) / spend[j],
                 "marginal_roi": (gain * vpo - 0.01 * spend[j]) / (0.01 * spend[j]),
                 "cost_per_incremental": spend[j] / (short + long),
             }
             for k, v in expected.items():
-                assert r[k][d, j] == pytest.approx(v, rel=1e-8, abs=1e-9 * ys), (k, model.channels[j])
+                assert getattr(r, k)[d, j] == pytest.approx(v, rel=1e-8, abs=1e-9 * ys), (k, model.channels[j])
     assert T == len(data)
 
 
@@ -95,40 +95,40 @@ def test_response_curves_and_decomposition_match_their_definitions(fitted):
         for d, z in enumerate(draws):
             zero = media.copy()
             zero[:T, j] = 0.0
-            mu0 = core.forward(z, zero, base, shocks)["mu"].sum()
+            mu0 = core.forward(z, zero, base, shocks).mu.sum()
             for i, k in enumerate(ks):
                 scaled = media.copy()
                 scaled[:T, j] *= k
-                expected = (core.forward(z, scaled, base, shocks)["mu"].sum() - mu0) * ys
+                expected = (core.forward(z, scaled, base, shocks).mu.sum() - mu0) * ys
                 assert curves[q][d, i] == pytest.approx(expected, rel=1e-9, abs=1e-9 * ys)
     dec = _mmm.decompose(core, draws, ys)
     amp = np.zeros(T)
     direct_press = np.zeros(T)
     for z in draws:
         f = core.forward(z)
-        share = f["trust_by_channel"][:, 0] / f["trust_stock"]
-        amp += f["amplification"].sum(axis=1) * share * ys / len(draws)
-        direct_press += f["trust_direct"] * share * ys / len(draws)
-    np.testing.assert_allclose(dec["amplification"][:, 0], amp, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(dec["trust_direct"][:, 0], direct_press, rtol=1e-10, atol=1e-12)
+        share = f.trust_by_channel[:, 0] / f.trust_stock
+        amp += f.amplification.sum(axis=1) * share * ys / len(draws)
+        direct_press += f.trust_direct * share * ys / len(draws)
+    np.testing.assert_allclose(dec.amplification[:, 0], amp, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dec.trust_direct[:, 0], direct_press, rtol=1e-10, atol=1e-12)
 
 
 def _summary_value(p, k, i, ys):
     """Summary value ``k`` (element ``i``) from the constrained parameters ``p`` by its definition."""
     return {
-        "alpha": lambda: p["alpha"][i],
-        "adstock_half_life": lambda: np.log(0.5) / np.log(p["alpha"][i]),
-        "lam": lambda: p["lam"][i],
-        "beta": lambda: p["beta"][i] * ys,
-        "delta": lambda: p["delta"],
-        "trust_half_life": lambda: np.log(0.5) / np.log(p["delta"]),
-        "kappa": lambda: p["kappa"][i],
-        "gamma": lambda: p["gamma"] * ys,
-        "theta": lambda: p["theta"],
-        "omega": lambda: p["omega"][i],
-        "b": lambda: p["b"][i] * ys,
-        "sigma": lambda: p["sigma"] * ys,
-        "ar1_phi": lambda: p["ar1_phi"],
+        "alpha": lambda: p.alpha[i],
+        "adstock_half_life": lambda: np.log(0.5) / np.log(p.alpha[i]),
+        "lam": lambda: p.lam[i],
+        "beta": lambda: p.beta[i] * ys,
+        "delta": lambda: p.delta,
+        "trust_half_life": lambda: np.log(0.5) / np.log(p.delta),
+        "kappa": lambda: p.kappa[i],
+        "gamma": lambda: p.gamma * ys,
+        "theta": lambda: p.theta,
+        "omega": lambda: p.omega[i],
+        "b": lambda: p.b[i] * ys,
+        "sigma": lambda: p.sigma * ys,
+        "ar1_phi": lambda: p.ar1_phi,
     }[k]()
 
 
@@ -136,7 +136,7 @@ def test_summary_values_saturation_points_and_predictive_match_their_definitions
     _, model, fit, draws = fitted
     core, ys = model._core, model.y_scale
     sv = _mmm.summary_values(core, draws, ys)
-    keys, index, values = list(sv["keys"]), list(sv["index"]), np.asarray(sv["values"])
+    keys, index, values = list(sv.keys), list(sv.index), np.asarray(sv.values)
     for d, z in enumerate(draws):
         p = core.constrain(z)
         for q, (k, i) in enumerate(zip(keys, index, strict=True)):
@@ -144,15 +144,15 @@ def test_summary_values_saturation_points_and_predictive_match_their_definitions
     sp = _mmm.saturation_points(core, draws, np.asarray(model.media_scale))
     active = model._media > 0
     for d, z in enumerate(draws):
-        lam = core.constrain(z)["lam"]
-        a = core.forward(z)["adstock"]
+        lam = core.constrain(z).lam
+        a = core.forward(z).adstock
         for j in range(len(model.channels)):
             mean_a = a[active[:, j], j].mean()
-            assert sp["mean_adstock"][d, j] == pytest.approx(mean_a * model.media_scale[j], rel=1e-12)
-            assert sp["saturation_at_mean"][d, j] == pytest.approx(np.tanh(lam[j] * mean_a / 2), rel=1e-12)
+            assert sp.mean_adstock[d, j] == pytest.approx(mean_a * model.media_scale[j], rel=1e-12)
+            assert sp.saturation_at_mean[d, j] == pytest.approx(np.tanh(lam[j] * mean_a / 2), rel=1e-12)
     mu = np.asarray(_mmm.mean_draws(core, draws, ys))
     for d, z in enumerate(draws):
-        np.testing.assert_allclose(mu[d], core.forward(z)["mu"] * ys, rtol=1e-14)
+        np.testing.assert_allclose(mu[d], core.forward(z).mu * ys, rtol=1e-14)
     # 2,000 replicates at the mode: mean mu and sd sigma per period (normal likelihood)
     rep = fit.sample_posterior_predictive(max_draws=2000, seed=3)
     # the default AR(1) residuals: each period's marginal sd is sigma / sqrt(1 - phi^2)
@@ -457,7 +457,7 @@ def test_summary_table_is_numpys_quantiles_and_inference_diagnostics_on_the_same
     model, fit = nuts_fit
     chains, n, d = fit.posterior.draws.shape
     flat = np.ascontiguousarray(fit.posterior.draws.reshape(-1, d))
-    values = np.asarray(_mmm.summary_values(model._core, flat, model.y_scale)["values"])
+    values = np.asarray(_mmm.summary_values(model._core, flat, model.y_scale).values)
     s = fit.summary(interval=0.8)
     lo, hi = (1 - 0.8) / 2, 1 - (1 - 0.8) / 2  # as summary() and summary_table take them
     for q, name in enumerate(s.index):
@@ -476,7 +476,7 @@ def test_summary_table_is_numpys_quantiles_and_inference_diagnostics_on_the_same
     one = _mmm.summary_table(model._core, flat, chains, model.y_scale, 0.8, threads=1)
     two = _mmm.summary_table(model._core, flat, chains, model.y_scale, 0.8, threads=2)
     for k in ("mean", "sd", "low", "high", "r_hat", "ess_bulk"):
-        np.testing.assert_array_equal(np.asarray(one[k]), np.asarray(two[k]))
+        np.testing.assert_array_equal(np.asarray(getattr(one, k)), np.asarray(getattr(two, k)))
     np.testing.assert_array_equal(
         np.asarray(_mmm.constrained_draws(model._core, flat, threads=1)),
         np.asarray(_mmm.constrained_draws(model._core, flat, threads=2)),
@@ -485,7 +485,7 @@ def test_summary_table_is_numpys_quantiles_and_inference_diagnostics_on_the_same
     cons = np.asarray(_mmm.constrained_draws(model._core, flat[:5]))
     for i in range(5):
         p = model._core.constrain(flat[i])
-        assert cons[i, : len(model.channels)].tolist() == list(p["alpha"])
+        assert cons[i, : len(model.channels)].tolist() == list(p.alpha)
 
 
 def test_roi_and_response_curve_tables_summarise_the_per_draw_arrays(nuts_fit):
@@ -506,11 +506,15 @@ def test_roi_and_response_curve_tables_summarise_the_per_draw_arrays(nuts_fit):
     table = fit.roi(horizon=20, value_per_outcome=2.0, max_draws=40, interval=0.8)
     for k in ("incremental_total", "roi_short", "marginal_roi", "cost_per_incremental", "own"):
         # means added in draw order (numpy adds pairwise: the same to rounding)
-        np.testing.assert_allclose(table[k].to_numpy(), np.asarray(r[k]).mean(axis=0), rtol=1e-14, atol=0)
+        np.testing.assert_allclose(table[k].to_numpy(), np.asarray(getattr(r, k)).mean(axis=0), rtol=1e-14, atol=0)
     lo_q, hi_q = (1 - 0.8) / 2, 1 - (1 - 0.8) / 2
     for k in ("incremental_short", "roi_total", "marginal_roi"):
-        np.testing.assert_array_equal(table[f"{k}_low"].to_numpy(), np.nanquantile(np.asarray(r[k]), lo_q, axis=0))
-        np.testing.assert_array_equal(table[f"{k}_high"].to_numpy(), np.nanquantile(np.asarray(r[k]), hi_q, axis=0))
+        np.testing.assert_array_equal(
+            table[f"{k}_low"].to_numpy(), np.nanquantile(np.asarray(getattr(r, k)), lo_q, axis=0)
+        )
+        np.testing.assert_array_equal(
+            table[f"{k}_high"].to_numpy(), np.nanquantile(np.asarray(getattr(r, k)), hi_q, axis=0)
+        )
     ks = np.round(np.linspace(0.0, 2.0, 21), 10)
     curves = _mmm.response_curves(
         model._core, fit._draw_matrix(30), list(range(len(model.channels))), ks, horizon=20, outcome_scale=model.y_scale

@@ -85,8 +85,8 @@ def test_likelihood_equals_the_dense_multivariate_normal(likelihood: str) -> Non
     za = 0.6
     lp_iid, _ = iid.log_density(z)
     lp_ar, _ = ar.log_density(np.append(z, za))
-    mu = np.asarray(iid._core.forward(z)["mu"])
-    s = float(iid._core.constrain(z)["sigma"])
+    mu = np.asarray(iid._core.forward(z).mu)
+    s = float(iid._core.constrain(z).sigma)
     phi = np.tanh(za)
     y = iid._y
     T = len(y)
@@ -119,7 +119,7 @@ def test_recovers_phi_and_channel_effects(ar1_data: tuple[pd.DataFrame, dict[str
     assert p["delta"] == pytest.approx(truth["delta"], abs=0.03)
     f = fit._forward()
     for j, s in enumerate(model.conversion_channels):
-        fitted_total = (f["conversion_own"][:, j] + f["amplification"][:, j]).sum() * model.y_scale
+        fitted_total = (f.conversion_own[:, j] + f.amplification[:, j]).sum() * model.y_scale
         assert fitted_total == pytest.approx(truth["contribution"][s].sum(), rel=0.2), s
     table = fit.summary()
     assert table.loc["residual AR(1) phi", "value"] == pytest.approx(p["ar1_phi"], rel=1e-12)
@@ -133,7 +133,7 @@ def test_predictive_draws_have_ar1_noise(ar1_data: tuple[pd.DataFrame, dict[str,
     z[-1] = np.arctanh(0.7)
     fit = TrustFit(model, z, {})
     draws = fit.sample_posterior_predictive(max_draws=300, seed=2).to_numpy()  # T x 300 at one point
-    r = draws / model.y_scale - np.asarray(model._core.forward(z)["mu"])[:, None]
+    r = draws / model.y_scale - np.asarray(model._core.forward(z).mu)[:, None]
     var = (r**2).mean()
     lag1 = (r[1:] * r[:-1]).mean() / var
     assert var == pytest.approx(0.01 / 0.51, rel=0.05)

@@ -72,17 +72,17 @@ def test_bounded_stock_follows_its_definition_and_splits_exactly(bounded_fit):
     assert {"trust_base", "trust_inflow"} <= set(p)
     cols = [model.channels.index(c) for c in model.trust_channels]
     f = fit._forward()
-    G = _stock_by_definition(p, f["saturated"], model._shocks, cols)
-    np.testing.assert_allclose(f["trust_stock"], G, rtol=0, atol=1e-12)
+    G = _stock_by_definition(p, f.saturated, model._shocks, cols)
+    np.testing.assert_allclose(f.trust_stock, G, rtol=0, atol=1e-12)
     assert 0.0 <= G.min() and G.max() <= 1.0
     ts = fit.trust_stock()
     np.testing.assert_allclose(ts.drop(columns="trust_stock").sum(axis=1), ts["trust_stock"], atol=1e-12)
     # Two channels: the Shapley value is the mean of the two orders' marginal contributions.
-    none = _stock_by_definition(p, np.zeros_like(f["saturated"]), model._shocks, cols)
+    none = _stock_by_definition(p, np.zeros_like(f.saturated), model._shocks, cols)
     only = {}
     for k, c in enumerate(cols):
-        h = np.zeros_like(f["saturated"])
-        h[:, c] = f["saturated"][:, c]
+        h = np.zeros_like(f.saturated)
+        h[:, c] = f.saturated[:, c]
         only[k] = _stock_by_definition(p, h, model._shocks, cols)
     press = 0.5 * ((only[0] - none) + (G - only[1]))
     np.testing.assert_allclose(ts["press"], press, atol=1e-12)
@@ -95,7 +95,7 @@ def test_bounded_recovers_the_truth(bounded_fit):
     assert p["delta"] == pytest.approx(truth["delta"], abs=0.03)
     f = fit._forward()
     for j, s in enumerate(model.conversion_channels):
-        fitted_total = (f["conversion_own"][:, j] + f["amplification"][:, j]).sum() * model.y_scale
+        fitted_total = (f.conversion_own[:, j] + f.amplification[:, j]).sum() * model.y_scale
         assert fitted_total == pytest.approx(truth["contribution"][s].sum(), rel=0.2), s
     g = fit.trust_stock()["trust_stock"].to_numpy()
     assert np.corrcoef(g, truth["trust_stock"])[0, 1] > 0.95
@@ -177,8 +177,8 @@ def test_tracker_n_gives_known_sampling_errors_and_recovers_the_truth():
         ["crisis"],
         tracker_n=n,
     )
-    se = np.asarray(built["tracker_se"])
-    np.testing.assert_allclose(se[seen], np.sqrt(q[seen] * (1 - q[seen]) / n[seen]) / built["tracker_sd"], rtol=1e-12)
+    se = np.asarray(built.tracker_se)
+    np.testing.assert_allclose(se[seen], np.sqrt(q[seen] * (1 - q[seen]) / n[seen]) / built.tracker_sd, rtol=1e-12)
     fit = model.fit(seed=1, max_iterations=10000)
     assert fit.params["delta"] == pytest.approx(truth["delta"], abs=0.03)
     g = fit.trust_stock()["trust_stock"].to_numpy()
@@ -215,7 +215,7 @@ def test_constrained_draws_of_the_analyses_equal_the_models_constrain(bounded_fi
         for name in names:  # vectors in order ("beta[2]" labels a channel, not a position)
             key = name.partition("[")[0]
             k = seen[key] = seen.get(key, -1) + 1
-            flat.append(float(np.asarray(p[key]).ravel()[k]))
+            flat.append(float(np.asarray(getattr(p, key)).ravel()[k]))
         np.testing.assert_allclose(fast[i], flat, rtol=1e-13, atol=1e-13)
 
 
@@ -304,8 +304,8 @@ def test_bounded_fit_pickled_before_the_reparametrisation_loads_with_the_same_pa
     def old(z: np.ndarray) -> np.ndarray:
         p = model._core.constrain(z)
         out = np.array(z, copy=True)
-        out[i_rho] = np.log(p["trust_inflow"])  # version 1: ln rho
-        out[i_q] = p["tracker_a"]  # version 1: a_q
+        out[i_rho] = np.log(p.trust_inflow)  # version 1: ln rho
+        out[i_q] = p.tracker_a  # version 1: a_q
         return out
 
     state = fit.__getstate__()

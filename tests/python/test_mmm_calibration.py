@@ -89,8 +89,8 @@ def _forward_lift(model, z, channel, start, end_incl, cooldown, share):
     j = model.channels.index(channel)
     media = np.array(model._media)
     media[start : end_incl + 1, j] *= 1.0 - share
-    mu = np.asarray(core.forward(z)["mu"])
-    mu_cf = np.asarray(core.forward(z, media, model._baseline, model._shocks)["mu"])
+    mu = np.asarray(core.forward(z).mu)
+    mu_cf = np.asarray(core.forward(z, media, model._baseline, model._shocks).mu)
     return (mu - mu_cf)[start : end_incl + cooldown + 1] * model.y_scale
 
 
@@ -430,8 +430,8 @@ def test_lift_tests_on_reach_and_frequency_channels(form):
         media = np.array(m._media)
         j = m.channels.index("tv")
         media[s : e + 1, j] *= 1.0 - share  # the reach column; the frequency is unchanged
-        mu = np.asarray(m._core.forward(z)["mu"])
-        mu_cf = np.asarray(m._core.forward(z, media, m._baseline, m._shocks)["mu"])
+        mu = np.asarray(m._core.forward(z).mu)
+        mu_cf = np.asarray(m._core.forward(z, media, m._baseline, m._shocks).mu)
         want.append(float((mu - mu_cf)[s : e + 4].sum() * m.y_scale))
     np.testing.assert_allclose(pred, want, rtol=1e-12)
     # linear in share: the first test at share 1 predicts twice its share-0.5 lift

@@ -76,26 +76,26 @@ def test_forward_equals_an_independent_numpy_computation() -> None:
     h = np.column_stack(
         [
             logistic_saturation(
-                geometric_adstock(model._media[:, j], alpha=p["alpha"][j], max_lag=model.max_lag), lam=p["lam"][j]
+                geometric_adstock(model._media[:, j], alpha=p.alpha[j], max_lag=model.max_lag), lam=p.lam[j]
             )
             for j in range(len(model.channels))
         ]
     )
     trust_cols = [j for j, c in enumerate(model.channels) if ROLES[c] == "trust"]
     conv_cols = [j for j, c in enumerate(model.channels) if ROLES[c] == "conversion"]
-    u = h[:, trust_cols] @ p["kappa"]
+    u = h[:, trust_cols] @ p.kappa
     G = np.empty(len(u))
-    prev = p["g0"]
+    prev = p.g0
     for t in range(len(u)):
-        prev = G[t] = p["delta"] * prev + (1 - p["delta"]) * u[t] - p["omega"][0] * model._shocks[t, 0]
-    c = h[:, conv_cols] @ p["beta"]
-    eta = model._baseline @ p["b"] + p["gamma"] * G + c * (1 + p["theta"] * G)
-    np.testing.assert_allclose(f["eta"], eta, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(f["mu"], np.exp(eta), rtol=1e-10)
+        prev = G[t] = p.delta * prev + (1 - p.delta) * u[t] - p.omega[0] * model._shocks[t, 0]
+    c = h[:, conv_cols] @ p.beta
+    eta = model._baseline @ p.b + p.gamma * G + c * (1 + p.theta * G)
+    np.testing.assert_allclose(f.eta, eta, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(f.mu, np.exp(eta), rtol=1e-10)
     # The allocation adds up to mu, and the base is exp(baseline terms).
-    parts = f["base"] + f["trust_direct"] + f["conversion_own"].sum(axis=1) + f["amplification"].sum(axis=1)
-    np.testing.assert_allclose(parts, f["mu"], rtol=1e-12)
-    np.testing.assert_allclose(f["base"], np.exp(model._baseline @ p["b"]), rtol=1e-12)
+    parts = f.base + f.trust_direct + f.conversion_own.sum(axis=1) + f.amplification.sum(axis=1)
+    np.testing.assert_allclose(parts, f.mu, rtol=1e-12)
+    np.testing.assert_allclose(f.base, np.exp(model._baseline @ p.b), rtol=1e-12)
 
 
 def test_recovers_channel_effects_of_log_link_data(
@@ -172,7 +172,7 @@ def test_summary_reports_log_scale_coefficients(
     p = model._core.constrain(fit.z)
     # The intercept is ln of the outcome's level (model units shifted by ln y_scale); beta
     # and gamma are log-scale lifts, not times the outcome's scale.
-    assert s.loc["baseline [intercept]", "value"] == pytest.approx(p["b"][0] + np.log(model.y_scale), rel=1e-12)
-    assert s.loc["beta [instagram]", "value"] == pytest.approx(p["beta"][0], rel=1e-12)
-    assert s.loc["gamma (trust -> demand)", "value"] == pytest.approx(p["gamma"], rel=1e-12)
+    assert s.loc["baseline [intercept]", "value"] == pytest.approx(p.b[0] + np.log(model.y_scale), rel=1e-12)
+    assert s.loc["beta [instagram]", "value"] == pytest.approx(p.beta[0], rel=1e-12)
+    assert s.loc["gamma (trust -> demand)", "value"] == pytest.approx(p.gamma, rel=1e-12)
     assert s.loc["beta [instagram]", "unit"] == "ln(outcome) lift at saturation"

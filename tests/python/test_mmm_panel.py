@@ -132,13 +132,13 @@ def test_population_scaling_and_national_apportioning() -> None:
     df, _ = simulate_panel(2, geos=3, periods=20)
     df["tv"] = np.repeat(np.arange(1.0, 21.0), 3) * 3e5  # national activity, the same on every row
     m = _model(df, channels={"search": "conversion", "tv": "conversion"}, national_channels=["tv"])
-    act = np.asarray(m._scales["activity"][1])
+    act = np.asarray(m._scales.activity[1])
     pop = m.population
     np.testing.assert_allclose(act, np.arange(1.0, 21.0)[:, None] * 3e5 * pop / pop.sum(axis=1, keepdims=True))
     np.testing.assert_allclose(act.sum(axis=1), np.arange(1.0, 21.0) * 3e5)  # apportioning keeps the total
     # per-capita outcome over its mean absolute value: the scaled outcome has mean |y| 1
     ypc = m.y / pop
-    assert float(m._scales["y_scale"]) == pytest.approx(np.abs(ypc).mean())
+    assert float(m._scales.y_scale) == pytest.approx(np.abs(ypc).mean())
 
 
 # -- fitting -----------------------------------------------------------------------------------
@@ -456,3 +456,37 @@ def test_market_growth_prior_on_the_panel_trend() -> None:
         _model(df, trend=False, priors={"market_growth": (-0.02, 0.02)})
     with pytest.raises(ValueError, match=r"prior 'market_growth' must be \(low, high\)"):
         _model(df, trend=True, priors={"market_growth": "flat"})
+
+
+def test_panel_forward_and_scales_are_typed_and_pickle() -> None:
+    df, _ = simulate_panel(5, geos=3, periods=40)
+    m = _model(df, pooling="none")
+    s = m._scales
+    assert isinstance(s, tm._core.mmm.PanelScales)
+    np.testing.assert_array_equal(s.population, m.population)
+    assert len(s.activity) == 2 and s.activity[0].shape == (40, 3)
+    np.testing.assert_allclose(s.activity[0], df["search"].to_numpy().reshape(40, 3), rtol=1e-12)
+    ypc = (df["sales"] / df["pop"]).to_numpy()
+    assert s.y_scale == pytest.approx(np.abs(ypc).mean(), rel=1e-12)
+    fit = m.fit("map")
+    f = m._core.forward(fit.z)
+    assert isinstance(f, tm._core.mmm.PanelForward)
+    mean = m._core.forward_mean(fit.z[None, :])
+    np.testing.assert_allclose(mean.mu, f.mu, rtol=1e-12)
+    d = fit.decompose(max_draws=1)
+    np.testing.assert_allclose(d["fitted"].to_numpy(), (f.mu * s.y_scale * m.population).reshape(-1), rtol=1e-12)
+    np.testing.assert_allclose(
+        d["search"].to_numpy(), (f.conversion_own[0] * s.y_scale * m.population).reshape(-1), rtol=1e-12
+    )
+    for obj in (s, f):
+        back = pickle.loads(pickle.dumps(obj))
+        assert repr(back) == repr(obj)
+        for k in [k for k in dir(type(obj)) if isinstance(getattr(type(obj), k), property)]:
+            a, b = getattr(obj, k), getattr(back, k)
+            if isinstance(a, list) and a and isinstance(a[0], np.ndarray):
+                for x, y in zip(a, b, strict=True):
+                    np.testing.assert_array_equal(x, y)
+            elif isinstance(a, np.ndarray):
+                np.testing.assert_array_equal(a, b)
+            else:
+                assert a == b, k

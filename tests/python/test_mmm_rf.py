@@ -69,16 +69,16 @@ def test_hill_form_is_meridians_transform(trust):
     assert m.parameter_names[-2:] == ["log_rf_slope[2]", "atanh_ar1_phi"]
     z = m._core.initial_point() + np.random.default_rng(1).normal(0, 0.3, m._core.dimension)
     p = m._core.constrain(z)
-    ec, s, alpha = p["lam"][2], p["slope"][2], p["alpha"][2]
+    ec, s, alpha = p.lam[2], p.slope[2], p.alpha[2]
     r = df["tv_reach"].to_numpy() / m.media_scale[2]
     f = df["tv_frequency"].to_numpy()
     hill = np.where(f > 0, f**s / (f**s + ec**s), 0.0)
     h = _adstock(r * hill, alpha, 6)
     fw = m._core.forward(z)
-    np.testing.assert_allclose(fw["saturated"][:, 2], h, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(fw.saturated[:, 2], h, rtol=1e-12, atol=1e-14)
     j = m.conversion_channels.index("tv")
-    own = fw["conversion_own"][:, j]
-    np.testing.assert_allclose(own, p["beta"][j] * h, rtol=1e-12, atol=1e-14)
+    own = fw.conversion_own[:, j]
+    np.testing.assert_allclose(own, p.beta[j] * h, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("form", ["hill", "exposure"])

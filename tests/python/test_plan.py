@@ -493,7 +493,7 @@ def test_a_log_link_fit_is_planned_on_the_models_own_mean():
     base = np.vstack([m._baseline, np.repeat(m._baseline[-52:].mean(axis=0)[None, :], H + tail, axis=0)])
     shocks = np.vstack([m._shocks, np.zeros((H + tail, m._shocks.shape[1]))])
     f = m._core.forward(np.asarray(fit.z, dtype=float), media=media, baseline=base, shocks=shocks)
-    expected = m.y_scale * float(np.sum(np.asarray(f["mu"])[T:] - np.asarray(f["base"])[T:]))
+    expected = m.y_scale * float(np.sum(np.asarray(f.mu)[T:] - np.asarray(f.base)[T:]))
     assert res.draws["outcome"].to_numpy()[0] == pytest.approx(expected, rel=1e-10)
     pm = tm.plan._api._planner(fit, 6, "auto", 0.99, 1.0, None, 1)
     s = np.random.default_rng(3).uniform(0.5, 2.0, (6, 4)) * tm.plan.status_quo(fit, 6).to_numpy().mean()

@@ -95,9 +95,9 @@ def test_evaluated_outcome_equals_the_models_forward_pass(fit_draws: PanelFit) -
     r = tm.plan.evaluate_panel(fit_draws, cube, tail=7, max_draws=4)
     assert r.geo_outcomes.shape == (4, G)
     # the model's own forward pass on the data extended by the plan and the tail
-    scale = np.asarray(m._scales["media_scale"])
+    scale = np.asarray(m._scales.media_scale)
     pop = np.asarray(m.population)
-    act = [np.asarray(a) for a in m._scales["activity"]]
+    act = [np.asarray(a) for a in m._scales.activity]
     hist = [act[c] / pop / scale[c] for c in range(3)]
     Tn = T + H + 7
     X = [np.zeros((Tn, G)) for _ in range(3)]
@@ -107,9 +107,9 @@ def test_evaluated_outcome_equals_the_models_forward_pass(fit_draws: PanelFit) -
     for k, c in enumerate((1, 2)):  # social, tv: activity = spend x activity/spend, per capita, scaled
         ratio = act[c].sum(axis=0) / np.asarray(m.spend_by_geo[c]).sum(axis=0)
         X[c][T : T + H] = cube[:, k, :] * ratio / (pop[-1] * scale[c])
-    y_scale = float(m._scales["y_scale"])
+    y_scale = float(m._scales.y_scale)
     for i, z in enumerate(fit_draws.draws(4)):
-        mu = np.asarray(m._core.forward(z, media=X)["mu"])
+        mu = np.asarray(m._core.forward(z, media=X).mu)
         ref = mu[T:].sum(axis=0) * y_scale * pop[-1]
         np.testing.assert_allclose(r.geo_outcomes[i], ref, rtol=1e-10)
     np.testing.assert_allclose(r.draws["outcome"], r.geo_outcomes.sum(axis=1), rtol=1e-12)
@@ -128,7 +128,7 @@ def test_the_bound_forward_model_has_the_exact_gradient(fit_draws: PanelFit) -> 
         tail=10,
         channels=[1, 2],
         units_per_spend=tm.plan._panel._units_per_spend(m, [1, 2]),
-        outcome_scale=float(m._scales["y_scale"]),
+        outcome_scale=float(m._scales.y_scale),
         population=m.population,
         threads=1,
     )
@@ -171,7 +171,7 @@ def test_the_bound_forward_model_has_the_exact_gradient(fit_draws: PanelFit) -> 
         tail=10,
         channels=[1, 2],
         units_per_spend=tm.plan._panel._units_per_spend(m, [1, 2]),
-        outcome_scale=float(m._scales["y_scale"]),
+        outcome_scale=float(m._scales.y_scale),
         population=m.population,
         threads=3,
     )

@@ -49,14 +49,14 @@ def test_reused_buffers_give_the_same_bits_and_are_fully_overwritten():
     x = _media(2)
     k, s = np.full(C, 0.9), np.full(C, 1.7)
     first = tf.hill(x, k=k, s=s).copy()
-    before = _t.buffer_cache_info()["reused"]
+    before = _t.buffer_cache_info().reused
     for _ in range(5):
         # Fill the cache with a result full of NaN-free garbage, drop it, recompute.
         junk = tf.adstock(x * 1e9, "geometric", max_lag=3, alpha=0.5)
         junk[:] = -7.0
         del junk
         assert np.array_equal(tf.hill(x, k=k, s=s), first)
-    assert _t.buffer_cache_info()["reused"] > before
+    assert _t.buffer_cache_info().reused > before
     np.testing.assert_allclose(first, _reference_hill(x, k, s), rtol=1e-13, atol=0)
 
 
@@ -95,16 +95,16 @@ def test_dropping_results_in_a_loop_does_not_grow_memory():
     gc.collect()
     assert _rss_kib() - rss0 < 16 * 1024
     info = _t.buffer_cache_info()
-    assert info["cached_buffers"] <= 16 and info["cached_bytes"] <= 64 << 20
+    assert info.cached_buffers <= 16 and info.cached_bytes <= 64 << 20
     _t.buffer_cache_clear()
-    assert _t.buffer_cache_info()["cached_buffers"] == 0
+    assert _t.buffer_cache_info().cached_buffers == 0
 
 
 def test_cache_can_be_turned_off():
     code = (
         "import numpy as np; from trustmix import transforms as tf; from trustmix._core import transforms as _t; "
         "x = np.ones((3650, 50)); [tf.hill(x, k=1.0, s=1.0) for _ in range(5)]; "
-        "i = _t.buffer_cache_info(); assert i['cached_buffers'] == 0 and i['reused'] == 0, i; "
+        "i = _t.buffer_cache_info(); assert i.cached_buffers == 0 and i.reused == 0, i; "
         "assert np.all(tf.hill(x, k=1.0, s=1.0) == 0.5)"
     )
     run_python(code, TRUSTMIX_BUFFER_CACHE="0")
@@ -136,3 +136,18 @@ def test_fork_child_uses_results_and_cache():
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_buffer_cache_info_is_typed_and_pickles():
+    import pickle
+
+    info = _t.buffer_cache_info()
+    assert isinstance(info, _t.BufferCacheInfo)
+    assert all(isinstance(v, int) and v >= 0 for v in (info.cached_buffers, info.cached_bytes, info.reused))
+    back = pickle.loads(pickle.dumps(info))
+    assert (back.cached_buffers, back.cached_bytes, back.reused) == (
+        info.cached_buffers,
+        info.cached_bytes,
+        info.reused,
+    )
+    assert repr(back) == repr(info) and repr(info).startswith("BufferCacheInfo(cached_buffers=")

@@ -220,7 +220,7 @@ def calibration_table(fit: Any, interval: float = 0.9, max_draws: int | None = 1
     pred = np.asarray(_core.mmm.predicted_lifts(m._core, fit._draw_matrix(max_draws), m.y_scale))
     lo_q, hi_q = (1.0 - interval) / 2.0, (1.0 + interval) / 2.0
     q = _core.mmm.summarize_columns(np.ascontiguousarray(pred), lo_q, hi_q)
-    mean, low, high = (np.asarray(q[k]) for k in ("mean", "low", "high"))
+    mean, low, high = np.asarray(q.mean), np.asarray(q.low), np.asarray(q.high)
     rows, k = [], 0
     for rec in m.lift_test_records:
         lift = np.atleast_1d(np.asarray(rec["lift"], dtype=float))

@@ -96,7 +96,7 @@ def _summarise(x: np.ndarray, interval: float, nuts: bool) -> tuple[np.ndarray, 
         nan = np.full(x.shape[1], np.nan)
         return x[0], nan, nan
     s = _core.mmm.summarize_columns(np.ascontiguousarray(x), (1 - interval) / 2, (1 + interval) / 2, skip_nan=True)
-    return np.asarray(s["mean"]), np.asarray(s["low"]), np.asarray(s["high"])
+    return np.asarray(s.mean), np.asarray(s.low), np.asarray(s.high)
 
 
 def _roi_pass(
@@ -120,7 +120,7 @@ def _roi_pass(
         window_begin=lo,
         window_end=hi,
         value_per_outcome=_value(fit, value_per_outcome),
-        outcome_scale=float(m._scales["y_scale"]),
+        outcome_scale=float(m._scales.y_scale),
         population=m.population,
         threads=int(threads),
     )
@@ -195,7 +195,7 @@ def response_curves(
             idx,
             ks,
             horizon=_horizon(fit, horizon),
-            outcome_scale=float(m._scales["y_scale"]),
+            outcome_scale=float(m._scales.y_scale),
             population=m.population,
             threads=int(threads),
         )

@@ -49,6 +49,50 @@ from trustmix.mmm import _calibration
 _ROLES = ("trust", "conversion", "both")
 _LIKELIHOODS = ("normal", "lognormal", "negative_binomial")
 _BUSINESS_PRIORS = ("roi", "trust_half_life", "market_growth")
+#: The attributes of ``_core.mmm.TrustModelParameters`` that :attr:`TrustFit.params` gives, in order.
+_PARAMETER_FIELDS = (
+    "alpha",
+    "lam",
+    "kappa",
+    "omega",
+    "beta",
+    "b",
+    "delta",
+    "g0",
+    "gamma",
+    "theta",
+    "sigma",
+    "tracker_a",
+    "tracker_b",
+    "tracker_sigma",
+    "trust_base",
+    "trust_inflow",
+    "slope",
+    "ar1_phi",
+)
+#: The attributes of ``_core.mmm.MapReport`` that a fit keeps as its ``info`` dict, in order.
+_MAP_INFO_FIELDS = (
+    "z",
+    "log_density",
+    "gradient_norm",
+    "iterations",
+    "evaluations",
+    "restarts",
+    "converged",
+    "message",
+)
+
+
+def _fields(result: Any, names: Sequence[str]) -> dict[str, Any]:
+    """The attributes ``names`` of a bound result object as a dict (name: value), in order."""
+    return {k: getattr(result, k) for k in names}
+
+
+def _map_info(report: _mmm.MapReport) -> dict[str, Any]:
+    """``TrustModel.fit_map``'s report as the dict a fit keeps (``TrustFit.info``): z (the
+    unconstrained mode), log_density, gradient_norm (largest absolute gradient component),
+    iterations, evaluations, restarts, converged and message."""
+    return _fields(report, _MAP_INFO_FIELDS)
 
 
 _log = logging.getLogger("trustmix.mmm")
@@ -617,23 +661,23 @@ class TrustMMM:
             noise=noise,
         )
         self.tracker_n = tracker_n
-        self.media_scale = np.asarray(built["media_scale"])
-        self.y_scale = float(built["y_scale"])
-        self._media = np.asarray(built["media"])
+        self.media_scale = np.asarray(built.media_scale)
+        self.y_scale = float(built.y_scale)
+        self._media = np.asarray(built.media)
         self._y = y / self.y_scale
-        self.baseline_names = list(built["baseline_names"])
-        self._baseline = np.asarray(built["baseline"])
+        self.baseline_names = list(built.baseline_names)
+        self._baseline = np.asarray(built.baseline)
         self._shocks = shocks_raw
         self._control_stats = {
-            c: (float(built["control_mean"][j]), float(built["control_sd"][j])) for j, c in enumerate(self.controls)
+            c: (float(built.control_mean[j]), float(built.control_sd[j])) for j, c in enumerate(self.controls)
         }
         if tracker:
-            self._tracker_stats = (float(built["tracker_mean"]), float(built["tracker_sd"]))
-            self._tracker = np.asarray(built["tracker"])
+            self._tracker_stats = (float(built.tracker_mean), float(built.tracker_sd))
+            self._tracker = np.asarray(built.tracker)
         else:
             self._tracker = np.zeros(0)
-        self.trust_channels = list(built["trust_channels"])
-        self.conversion_channels = list(built["conversion_channels"])
+        self.trust_channels = list(built.trust_channels)
+        self.conversion_channels = list(built.conversion_channels)
 
     @property
     def lift_tests(self) -> pd.DataFrame:
@@ -785,7 +829,7 @@ class TrustMMM:
         results = []
         for r in range(max(1, restarts)):
             start = z0 if r == 0 else self._start_inside(z0, rng.normal(0.0, 0.5, z0.shape))
-            results.append(self._core.fit_map(start, max_iterations))
+            results.append(_map_info(self._core.fit_map(start, max_iterations)))
         best = self._best_mode(results)
         mode = np.asarray(best["z"])
         if method == "map":
@@ -1042,7 +1086,7 @@ class TrustFit:
         theta, sigma (for the negative binomial: its size phi), ar1_phi (the residuals'
         AR(1) coefficient; 0 for iid noise) and the tracker's a, b,
         sigma (standardised tracker units). Scaled units (see :class:`TrustMMM`)."""
-        return dict(self.model._core.constrain(self.z))
+        return _fields(self.model._core.constrain(self.z), _PARAMETER_FIELDS)
 
     def _summary_labels(self, keys: list[str], index: list[int]) -> tuple[list[str], list[str]]:
         """Row labels and units of the quantities of ``_core.mmm.summary_values``."""
@@ -1125,9 +1169,9 @@ class TrustFit:
         m = self.model
         if self.posterior is None:
             sv = _mmm.summary_values(m._core, self._draw_matrix(None), m.y_scale)
-            names, units = self._summary_labels(list(sv["keys"]), list(sv["index"]))
+            names, units = self._summary_labels(list(sv.keys), sv.index.tolist())
             return self._with_calibration(
-                pd.DataFrame({"parameter": names, "value": np.asarray(sv["values"])[0], "unit": units}).set_index(
+                pd.DataFrame({"parameter": names, "value": np.asarray(sv.values)[0], "unit": units}).set_index(
                     "parameter"
                 ),
                 interval,
@@ -1136,9 +1180,9 @@ class TrustFit:
         st = _mmm.summary_table(
             m._core, np.ascontiguousarray(self.posterior.draws.reshape(-1, d)), chains, m.y_scale, interval
         )
-        names, units = self._summary_labels(list(st["keys"]), list(st["index"]))
+        names, units = self._summary_labels(list(st.keys), st.index.tolist())
         out: dict[str, Any] = {"parameter": names}
-        out.update({k: np.asarray(st[k]) for k in ("mean", "sd", "low", "high", "r_hat", "ess_bulk")})
+        out.update({k: np.asarray(getattr(st, k)) for k in ("mean", "sd", "low", "high", "r_hat", "ess_bulk")})
         out["unit"] = units
         table = pd.DataFrame(out).set_index("parameter")
         return self._with_calibration(table, interval)
@@ -1186,10 +1230,11 @@ class TrustFit:
 
     def _forward(
         self, media: np.ndarray | None = None, baseline: np.ndarray | None = None, shocks: np.ndarray | None = None
-    ) -> dict[str, np.ndarray]:
+    ) -> _mmm.TrustModelForward:
+        """The forward pass at the mode (``_core.mmm.TrustModel.forward``), on other media when given."""
         if media is None:
-            return dict(self.model._core.forward(self.z))
-        return dict(self.model._core.forward(self.z, media, baseline, shocks))
+            return self.model._core.forward(self.z)
+        return self.model._core.forward(self.z, media, baseline, shocks)
 
     def predict(self, max_draws: int = 200) -> pd.Series:
         """Fitted mean of the outcome per period (outcome units); for a NUTS fit the
@@ -1202,10 +1247,10 @@ class TrustFit:
         """The trust stock G per period and its exact split: one column per trust channel
         (the stock that channel alone built), shocks and the initial stock."""
         f, m = self._forward(), self.model
-        out = pd.DataFrame(f["trust_by_channel"], index=m.dates, columns=m.trust_channels)
-        out["shocks"] = f["trust_from_shocks"]
-        out["initial"] = f["trust_from_initial"]
-        out["trust_stock"] = f["trust_stock"]
+        out = pd.DataFrame(f.trust_by_channel, index=m.dates, columns=m.trust_channels)
+        out["shocks"] = f.trust_from_shocks
+        out["initial"] = f.trust_from_initial
+        out["trust_stock"] = f.trust_stock
         return out
 
     def decompose(self, max_draws: int = 200) -> pd.DataFrame:
@@ -1223,13 +1268,13 @@ class TrustFit:
         log-scale contribution, so the columns still sum to mu exactly in every period."""
         m = self.model
         dec = _mmm.decompose(m._core, self._draw_matrix(max_draws), m.y_scale)
-        out = {"base": np.asarray(dec["base"])}
+        out = {"base": np.asarray(dec.base)}
         if m.trust_enabled:
-            direct, amp = np.asarray(dec["trust_direct"]), np.asarray(dec["amplification"])
+            direct, amp = np.asarray(dec.trust_direct), np.asarray(dec.amplification)
             for k, name in enumerate([*m.trust_channels, "shocks", "initial trust"]):
                 out[f"trust direct [{name}]"] = direct[:, k]
                 out[f"amplification [{name}]"] = amp[:, k]
-        own = np.asarray(dec["own"])
+        own = np.asarray(dec.own)
         for j, c in enumerate(m.conversion_channels):
             out[f"{c} (own)"] = own[:, j]
         return pd.DataFrame(out, index=m.dates)
@@ -1340,14 +1385,14 @@ class TrustFit:
         index = pd.Index(m.channels, name="channel")
         out = {"role": [m.roles[c] for c in m.channels], "spend": spend}
         if self.posterior is None:
-            out.update({c: np.asarray(r[c])[0] for c in cols})
+            out.update({c: np.asarray(getattr(r, c))[0] for c in cols})
             return pd.DataFrame(out, index=index)
         # Means and NaN-skipping quantiles (numpy's nanquantile, to the bit) of every column
         # at once in C++ (trustmix::mmm::summarize_columns); the ROIs are NaN without a value.
         C = len(m.channels)
         lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
-        s = _mmm.summarize_columns(np.concatenate([r[c] for c in cols], axis=1), lo_q, hi_q, skip_nan=True)
-        mean, low, high = (np.asarray(s[k]).reshape(len(cols), C) for k in ("mean", "low", "high"))
+        s = _mmm.summarize_columns(np.concatenate([getattr(r, c) for c in cols], axis=1), lo_q, hi_q, skip_nan=True)
+        mean, low, high = (np.asarray(a).reshape(len(cols), C) for a in (s.mean, s.low, s.high))
         out.update({c: mean[k] for k, c in enumerate(cols)})
         for k, c in enumerate(cols):
             if c in (
@@ -1394,7 +1439,7 @@ class TrustFit:
         )
         return pd.DataFrame(
             {
-                k: np.asarray(r[k])
+                k: np.asarray(getattr(r, k))
                 for k in (
                     "predicted",
                     "counterfactual",
@@ -1483,11 +1528,11 @@ class TrustFit:
             "channel": np.repeat(np.array(chans, dtype=object), K),
             "multiplier": np.tile(ks, len(chans)),
             "spend": (spend[:, None] * ks[None, :]).ravel(),
-            "incremental": np.asarray(s["mean"]),
+            "incremental": np.asarray(s.mean),
         }
         if self.posterior is not None:
-            out["incremental_low"] = np.asarray(s["low"])
-            out["incremental_high"] = np.asarray(s["high"])
+            out["incremental_low"] = np.asarray(s.low)
+            out["incremental_high"] = np.asarray(s.high)
         with np.errstate(divide="ignore", invalid="ignore"):
             out["roi"] = np.where(out["spend"] > 0, (out["incremental"] * vpo - out["spend"]) / out["spend"], np.nan)
         return pd.DataFrame(out)
@@ -1602,7 +1647,7 @@ class TrustFit:
         m = self.model
         sp = _mmm.saturation_points(m._core, self._draw_matrix(max_draws), np.asarray(m.media_scale, dtype=float))
         names = ["half_saturation", "saturation_90", "mean_adstock", "saturation_at_mean"]
-        vals = {n: np.asarray(sp[n]) for n in names}
+        vals = {n: np.asarray(getattr(sp, n)) for n in names}
         out = pd.DataFrame({n: vals[n].mean(axis=0) for n in names}, index=pd.Index(m.channels, name="channel"))
         if self.posterior is not None:
             lo, hi = (1 - interval) / 2, 1 - (1 - interval) / 2

@@ -433,9 +433,9 @@ class PanelMMM:
                 stacklevel=2,
             )
         self.y = y
-        self.population = np.asarray(self._scales["population"])
+        self.population = np.asarray(self._scales.population)
         # spend per geo: national spend apportioned like the activity (activity's geo shares)
-        act = [np.asarray(a) for a in self._scales["activity"]]
+        act = [np.asarray(a) for a in self._scales.activity]
         self.spend_by_geo: list[np.ndarray] = []
         for i, c in enumerate(self.roles):
             if c in self.national_channels:
@@ -597,7 +597,7 @@ class PanelFit:
         m = self.model
         base, _, rest = name.partition("[")
         idx = rest.rstrip("]").split(",") if rest else []
-        names = list(m._scales["baseline_names"])
+        names = list(m._scales.baseline_names)
         if base in ("alpha", "lam") and len(idx) == 2:  # per geo (adstock/saturation pooled)
             return base, m.channel_names[int(idx[0])], m.geos[int(idx[1])]
         if base in ("delta", "theta", "stock_multiplier") and len(idx) == 1:
@@ -703,16 +703,16 @@ class PanelFit:
         ``amplification[channel]``, ``fitted`` (their sum) and ``observed``."""
         m = self.model
         f = m._core.forward_mean(self.draws(max_draws))
-        scale = float(m._scales["y_scale"]) * m.population
+        scale = float(m._scales.y_scale) * m.population
         parts: dict[str, np.ndarray] = {
-            "base": np.asarray(f["base"]) * scale,
-            "trust_direct": np.asarray(f["trust_direct"]) * scale,
+            "base": np.asarray(f.base) * scale,
+            "trust_direct": np.asarray(f.trust_direct) * scale,
         }
         conv = [m.channel_names[c] for c in m._core.conversion_channels]
         for j, name in enumerate(conv):
-            parts[name] = np.asarray(f["conversion_own"][j]) * scale
-            parts[f"amplification[{name}]"] = np.asarray(f["amplification"][j]) * scale
-        parts["fitted"] = np.asarray(f["mu"]) * scale
+            parts[name] = np.asarray(f.conversion_own[j]) * scale
+            parts[f"amplification[{name}]"] = np.asarray(f.amplification[j]) * scale
+        parts["fitted"] = np.asarray(f.mu) * scale
         parts["observed"] = m.y
         G, T = len(m.geos), len(m.dates)
         out = pd.DataFrame({"geo": np.tile(m.geos, T), "date": np.repeat(m.dates, G)})

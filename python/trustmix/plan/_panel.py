@@ -83,11 +83,11 @@ def _units_per_spend(m: PanelMMM, idx: Sequence[int]) -> np.ndarray:
     unit of spend, u[k, g] = (activity / spend of the geo over the data) / (population of
     the data's last period x the channel's media_scale); a geo that never spent on the
     channel takes the channel's ratio over all geos."""
-    scale = np.asarray(m._scales["media_scale"], dtype=float)
+    scale = np.asarray(m._scales.media_scale, dtype=float)
     pop_last = np.asarray(m.population, dtype=float)[-1]
     out = np.empty((len(idx), len(m.geos)))
     for k, c in enumerate(idx):
-        act = np.asarray(m._scales["activity"][c], dtype=float).sum(axis=0)
+        act = np.asarray(m._scales.activity[c], dtype=float).sum(axis=0)
         sp = np.asarray(m.spend_by_geo[c], dtype=float).sum(axis=0)
         if not (sp.sum() > 0 and act.sum() > 0):
             raise ValueError(
@@ -116,11 +116,11 @@ def _other_activity(m: PanelMMM, idx: Sequence[int], horizon: int, others: str) 
     if others == "zero":
         return out
     pop = np.asarray(m.population, dtype=float)
-    scale = np.asarray(m._scales["media_scale"], dtype=float)
+    scale = np.asarray(m._scales.media_scale, dtype=float)
     for c in range(C):
         if c in idx:
             continue
-        pc = np.asarray(m._scales["activity"][c], dtype=float) / pop / scale[c]
+        pc = np.asarray(m._scales.activity[c], dtype=float) / pop / scale[c]
         out[c] = _last_rows(pc, horizon).mean(axis=0)
     return out
 
@@ -625,7 +625,7 @@ def _model(
         channels=list(idx),
         units_per_spend=_units_per_spend(m, idx),
         other_activity=_other_activity(m, idx, H, others),
-        outcome_scale=float(m._scales["y_scale"]),
+        outcome_scale=float(m._scales.y_scale),
         population=np.asarray(m.population, dtype=float),
         threads=int(threads),
     )
