@@ -449,9 +449,9 @@ def test_panels_with_geo_curvature_or_a_national_geo_stock_are_planned(trust: st
     H, tail = 5, 9
     cube = rng.uniform(1e3, 2e4, (H, 2, G))
     r = tm.plan.evaluate_panel(fd, cube, tail=tail, max_draws=6)
-    scale = np.asarray(model._scales["media_scale"])
+    scale = np.asarray(model._scales.media_scale)
     pop = np.asarray(model.population)
-    act = [np.asarray(a) for a in model._scales["activity"]]
+    act = [np.asarray(a) for a in model._scales.activity]
     X = [np.zeros((T + H + tail, G)) for _ in range(3)]
     for c in range(3):
         X[c][:T] = act[c] / pop / scale[c]
@@ -464,9 +464,9 @@ def test_panels_with_geo_curvature_or_a_national_geo_stock_are_planned(trust: st
     per_geo = [i for i, n in enumerate(names) if n.startswith(("lam[", "theta[", "delta[", "alpha["))]
     assert per_geo and np.ptp(cons[:, per_geo], axis=0).max() > 0  # the geos' values differ
     for i, zi in enumerate(fd.draws(6)):
-        mu = np.asarray(model._core.forward(zi, media=X)["mu"])
+        mu = np.asarray(model._core.forward(zi, media=X).mu)
         np.testing.assert_allclose(
-            r.geo_outcomes[i], mu[T:].sum(axis=0) * float(model._scales["y_scale"]) * pop[-1], rtol=1e-10
+            r.geo_outcomes[i], mu[T:].sum(axis=0) * float(model._scales.y_scale) * pop[-1], rtol=1e-10
         )
     plan = tm.plan.optimize_panel(fd, horizon=H, tail=tail, max_draws=6)
     assert plan.info["converged"], plan.info["message"]
