@@ -400,6 +400,7 @@ def part_simulator(a) -> None:
                 "week": panel.index,
                 "conversions": panel["conversions"].to_numpy(),
                 "trust_survey": panel["trust_survey"].to_numpy(),
+                "trust_survey_n": panel["trust_survey_n"].to_numpy(dtype=float),
             }
         )
         for c in paid:
@@ -418,6 +419,9 @@ def part_simulator(a) -> None:
             outcome="conversions",
             channels=roles,
             tracker="trust_survey" if trust_on else None,
+            # --sim-tracker-n: the survey's panel sizes, so the default form is the bounded
+            # share the survey measures (TrustMMM's default given tracker_n)
+            tracker_n="trust_survey_n" if (trust_on and a.sim_tracker_n) else None,
             shocks=shocks if trust_on else [],
             trust=trust_on,
         )
@@ -810,6 +814,11 @@ def main() -> None:
         ],
     )
     ap.add_argument("--sim-seeds", type=int, default=2, help="seeds per simulated world")
+    ap.add_argument(
+        "--sim-tracker-n",
+        action="store_true",
+        help="fit the worlds with the survey's panel sizes (tracker_n): the bounded share is then the default form",
+    )
     ap.add_argument("--sim-history", type=int, default=104, help="weeks of simulated history")
     ap.add_argument("--sim-horizon", type=int, default=26, help="weeks of the plan in the simulated worlds")
     ap.add_argument("--sim-tail", type=int, default=104, help="weeks after the plan counted in the world's truth")
