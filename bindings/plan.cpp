@@ -106,8 +106,9 @@ void register_plan(py::module_& m) {
       .def(
           "criterion",
           [](const tp::DrawObjective& self, const Eigen::MatrixXd& spend, const std::string& goal, const std::string& risk,
-             double value_per_outcome, double level, double tau, const Eigen::VectorXd& reference) {
-            const tp::Criterion k = helpers::plan_criterion(goal, risk, value_per_outcome, level, tau, reference);
+             double value_per_outcome, double level, double tau, const Eigen::VectorXd& reference, double marginal_roi) {
+            const tp::Criterion k = helpers::plan_criterion(goal, risk, value_per_outcome, level, tau, reference,
+                                                            marginal_roi);
             Eigen::MatrixXd g;
             Eigen::VectorXd v;
             double r = 0.0;
@@ -119,7 +120,9 @@ void register_plan(py::module_& m) {
           },
           py::arg("spend"), py::arg("goal") = "outcome", py::arg("risk") = "mean", py::arg("value_per_outcome") = 1.0,
           py::arg("level") = 0.1, py::arg("tau") = 1.0, py::arg("reference") = Eigen::VectorXd(),
-          "(R, dR/ds (H x C), per-draw V_i) of a goal and risk measure (trustmix/plan/objective.hpp).");
+          py::arg("marginal_roi") = 0.0,
+          "(R, dR/ds (H x C), per-draw V_i) of a goal and risk measure (trustmix/plan/objective.hpp); marginal_roi r:\n"
+          "net_value counts spend at 1 + r.");
 
   py::class_<tp::TrustPlanModel, tp::DrawObjective>(
       sub, "TrustPlanModel", "The fitted trust model run forward over history + plan + tail (trustmix/plan/evaluator.hpp).")
@@ -177,9 +180,9 @@ void register_plan(py::module_& m) {
          const std::string& algorithm, int starts, int max_evaluations, double ftol_rel, double xtol_rel, std::uint64_t seed,
          const Eigen::MatrixXd& start, const std::vector<Eigen::Index>& draw_optima,
          const std::vector<std::tuple<int, double, std::vector<int>>>& frequency_caps,
-         const std::vector<std::tuple<int, int, double, bool, std::vector<int>>>& reach_targets) {
+         const std::vector<std::tuple<int, int, double, bool, std::vector<int>>>& reach_targets, double marginal_roi) {
         tp::PlanProblem pb;
-        pb.criterion = helpers::plan_criterion(goal, risk, value_per_outcome, level, tau, reference);
+        pb.criterion = helpers::plan_criterion(goal, risk, value_per_outcome, level, tau, reference, marginal_roi);
         if (task == "maximize") pb.task = tp::Task::maximize;
         else if (task == "min_spend") pb.task = tp::Task::min_spend;
         else if (task == "max_with_roi") pb.task = tp::Task::max_with_roi;
@@ -241,6 +244,7 @@ void register_plan(py::module_& m) {
       py::arg("draw_optima") = std::vector<Eigen::Index>{},
       py::arg("frequency_caps") = std::vector<std::tuple<int, double, std::vector<int>>>{},
       py::arg("reach_targets") = std::vector<std::tuple<int, int, double, bool, std::vector<int>>>{},
+      py::arg("marginal_roi") = 0.0,
       "trustmix::plan::optimize: the constrained plan with its certificate (trustmix/plan/optimize.hpp); with\n"
       "draw_optima (draw indices) also trustmix::plan::draw_optima: each listed draw's own optimum against the plan.\n"
       "Returns (PlanSolution, list of DrawOptimum).");

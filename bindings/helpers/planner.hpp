@@ -12,10 +12,11 @@
 namespace trustmix::bindings::helpers {
 
 /// The plan::Criterion of goal ('outcome', 'value', 'net_value'), risk ('mean',
-/// 'quantile', 'cvar', 'prob_beat') and their parameters; ValueError naming the argument
-/// and the names it takes otherwise.
+/// 'quantile', 'cvar', 'prob_beat') and their parameters (marginal_roi: net_value's spend
+/// weight 1 + r); ValueError naming the argument and the names it takes otherwise.
 inline plan::Criterion plan_criterion(const std::string& goal, const std::string& risk, double value_per_outcome,
-                                      double level, double tau, const Eigen::VectorXd& reference) {
+                                      double level, double tau, const Eigen::VectorXd& reference,
+                                      double marginal_roi = 0.0) {
   plan::Criterion k;
   bool known = false;
   for (auto g : {plan::Goal::outcome, plan::Goal::value, plan::Goal::net_value})
@@ -35,6 +36,7 @@ inline plan::Criterion plan_criterion(const std::string& goal, const std::string
   k.level = level;
   k.tau = tau;
   k.reference = reference;
+  k.marginal_roi = marginal_roi;
   return k;
 }
 

@@ -7,6 +7,7 @@
 #include <trustmix/mmm/trust_model.hpp>
 #include <trustmix/plan/plan.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -296,6 +297,7 @@ BOOST_AUTO_TEST_CASE(every_criterion_has_its_exact_gradient) {
         k.goal = goal;
         k.measure = measure;
         k.value_per_outcome = 40.0;
+        k.marginal_roi = measure == plan::Measure::quantile ? 0.0 : 0.7;  // net_value: spend at 1 + r
         k.level = 0.3;  // quantile at 0.3 (between order statistics), CVaR of the worst 30% (2.7 draws)
         k.reference = plan::goal_values(k, ref, 0.8 * spend.sum());
         k.tau = 0.05 * k.reference.cwiseAbs().mean();
@@ -388,6 +390,33 @@ BOOST_AUTO_TEST_CASE(michaelis_menten_optimum_is_the_equal_marginal_return_split
   BOOST_CHECK(r.converged);
   BOOST_CHECK_LT(r.kkt_residual, 1e-6);
   BOOST_CHECK(r.moved);
+}
+
+BOOST_AUTO_TEST_CASE(a_target_marginal_roi_spends_until_each_channel_returns_one_plus_r) {
+  // max sum_c v beta_c x_c / (k_c + x_c) - (1 + r) sum_c x_c under a cap that does not
+  // bind: v beta_c k_c / (k_c + x_c)^2 = 1 + r, x_c = sqrt(v beta_c k_c / (1 + r)) - k_c
+  // (a channel whose marginal return at 0, v beta_c / k_c, is below 1 + r gets nothing).
+  const Vector beta = (Vector(3) << 2.0, 1.0, 3.0).finished(), k = (Vector(3) << 1.0, 0.5, 2.0).finished();
+  const plan::CurveObjective obj(plan::Curve::michaelis_menten, beta.transpose(), k.transpose(), Vector(), 1);
+  for (const double r : {0.0, 0.5, 3.0}) {
+    plan::PlanProblem pb;
+    pb.criterion.goal = plan::Goal::net_value;
+    pb.criterion.value_per_outcome = 10.0;
+    pb.criterion.marginal_roi = r;
+    pb.constraints.budget = 1e3;
+    pb.constraints.budget_equality = false;
+    const plan::PlanResult res = plan::optimize(obj, pb);
+    for (int c = 0; c < 3; ++c) {
+      const double x = std::max(std::sqrt(10.0 * beta[c] * k[c] / (1.0 + r)) - k[c], 0.0);
+      BOOST_TEST_CONTEXT("r " << r << " channel " << c) { BOOST_CHECK_SMALL(res.schedule(0, c) - x, 1e-6 * (1.0 + x)); }
+    }
+    BOOST_CHECK(res.converged);
+    BOOST_CHECK_LT(res.kkt_residual, 1e-6);
+  }
+  plan::PlanProblem bad;
+  bad.criterion.marginal_roi = -1.0;  // spend free of cost: no optimum
+  bad.constraints.budget = 1.0;
+  BOOST_CHECK_THROW((void)plan::optimize(obj, bad), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(exponential_optimum_is_the_equal_marginal_return_split) {

@@ -562,3 +562,55 @@ def test_repeated_plans_on_one_fit_build_the_planner_model_once():
     del fit, a, b
     gc.collect()
     assert key not in _api._PLANNERS
+
+
+def test_a_target_marginal_roi_spends_until_each_funded_cell_returns_one_plus_r(fitted):
+    # Closed form through the binding: Michaelis-Menten curves, net value at 1 + r per unit
+    # of spend, a cap that does not bind: x_c = sqrt(v beta_c k_c / (1 + r)) - k_c.
+    beta, k = np.array([2.0, 1.0, 3.0]), np.array([1.0, 0.5, 2.0])
+    obj = _plan.CurveObjective("michaelis_menten", beta[None, :], k[None, :])
+    for r in (0.0, 0.5, 3.0):
+        sol, _ = _plan.optimize(
+            obj, goal="net_value", value_per_outcome=10.0, budget=1e3, budget_equality=False, marginal_roi=r
+        )
+        x = np.maximum(np.sqrt(10.0 * beta * k / (1.0 + r)) - k, 0.0)
+        np.testing.assert_allclose(np.asarray(sol.schedule)[0], x, rtol=1e-6, atol=1e-9)
+    # On a fit, valued so that some cells pay back (the fixture's value of 3 per conversion
+    # returns under 0.05 per unit of spend at the margin, so any target spends nothing):
+    # a higher target spends less; at the plan each funded cell's marginal value
+    # (the value criterion's gradient, mean over draws) is 1 + r (the optimality condition
+    # under a cap that does not bind), unfunded cells return less.
+    _, _, fit, post = fitted
+    sq = tm.plan.status_quo(post, 13)
+    big = 10.0 * float(sq.to_numpy().sum())
+    plans = {
+        r: tm.plan.optimize(
+            post,
+            budget=big,
+            horizon=13,
+            constraints={"budget": "cap"},
+            marginal_roi=r,
+            value_per_outcome=300.0,
+            draw_optima=0,
+            starts=1,
+        )
+        for r in (0.0, 1.0)
+    }
+    spend = {r: float(p.schedule.to_numpy().sum()) for r, p in plans.items()}
+    assert 0.01 * big < spend[1.0] < 0.9 * spend[0.0] and spend[0.0] < 0.9 * big
+    from trustmix.plan import _api
+
+    pm = _api._planner(post, 13, "auto", 0.99, 1.0, 200, 0)
+    for r, p in plans.items():
+        assert p.info["converged"] and p.settings["marginal_roi"] == r
+        s = p.schedule.to_numpy()
+        _, g, _ = pm.criterion(s, goal="value", value_per_outcome=300.0)
+        funded = s > 1e-6 * s.max()
+        np.testing.assert_allclose(g[funded], 1.0 + r, rtol=2e-3)
+        assert (g[~funded] <= (1.0 + r) * (1 + 2e-3)).all()
+    with pytest.raises(ValueError, match="budget must be a cap"):
+        tm.plan.optimize(post, horizon=13, marginal_roi=0.5)
+    with pytest.raises(ValueError, match="objective='net_value'"):
+        tm.plan.optimize(post, horizon=13, objective="outcome", constraints={"budget": "cap"}, marginal_roi=0.5)
+    with pytest.raises(ValueError, match="> -1"):
+        tm.plan.optimize(post, horizon=13, constraints={"budget": "cap"}, marginal_roi=-1.0)

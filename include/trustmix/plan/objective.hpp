@@ -6,7 +6,10 @@
 // tail). A goal turns it into V_i(s):
 //   outcome:    V_i = Y_i
 //   value:      V_i = v Y_i                        (v: value of one unit of outcome)
-//   net_value:  V_i = v Y_i - sum_{t,c} s[t, c]    (value minus the plan's spend)
+//   net_value:  V_i = v Y_i - (1 + r) sum_{t,c} s[t, c]   (value minus the plan's spend;
+//               r = Criterion::marginal_roi, default 0: at an optimum where spend is free
+//               to vary, every funded cell's marginal value v dY_i/ds is 1 + r on average
+//               over the draws, i.e. its marginal ROI (net, as ROI everywhere) is r)
 // and a risk measure aggregates over the n draws (order statistics V_(1) <= ... <= V_(n)):
 //   mean:       R = (1/n) sum_i V_i
 //   quantile:   R = the level-q quantile, linear interpolation between order statistics
@@ -64,12 +67,15 @@ struct Criterion {
   double value_per_outcome = 1.0;  ///< v (currency per unit of outcome)
   double level = 0.1;              ///< quantile level q, or the CVaR's tail share q, in (0, 1)
   double tau = 1.0;                ///< prob_beat: smoothing width (units of V)
+  double marginal_roi = 0.0;       ///< net_value: spend counted at 1 + r; the target marginal ROI r > -1
   Vector reference;                ///< prob_beat: V_i of the reference plan, one per draw
 };
 
 inline void check_criterion(const Criterion& k, Eigen::Index n) {
   if (!(k.value_per_outcome > 0.0) || !std::isfinite(k.value_per_outcome))
     fail("value_per_outcome must be finite and > 0, got ", k.value_per_outcome);
+  if (!(k.marginal_roi > -1.0) || !std::isfinite(k.marginal_roi))
+    fail("marginal_roi (the target marginal ROI, net) must be finite and > -1, got ", k.marginal_roi);
   if ((k.measure == Measure::quantile || k.measure == Measure::cvar) && !(k.level > 0.0 && k.level < 1.0))
     fail("level (the quantile or the CVaR's tail share) must be in (0, 1), got ", k.level);
   if (k.measure == Measure::prob_beat) {
@@ -91,7 +97,7 @@ inline void check_criterion(const Criterion& k, Eigen::Index n) {
       for (Eigen::Index i = 0; i < y.size(); ++i) v[i] = k.value_per_outcome * y[i];
       break;
     case Goal::net_value:
-      for (Eigen::Index i = 0; i < y.size(); ++i) v[i] = k.value_per_outcome * y[i] - total_spend;
+      for (Eigen::Index i = 0; i < y.size(); ++i) v[i] = k.value_per_outcome * y[i] - (1.0 + k.marginal_roi) * total_spend;
       break;
   }
   return v;
@@ -186,7 +192,7 @@ inline void check_criterion(const Criterion& k, Eigen::Index n) {
     }
     grad->resize(H, C);
     for (Eigen::Index c = 0; c < C; ++c) grad->col(c) = g.segment(H * c, H);
-    if (k.goal == Goal::net_value) grad->array() -= w.sum();
+    if (k.goal == Goal::net_value) grad->array() -= (1.0 + k.marginal_roi) * w.sum();
   }
   return r;
 }

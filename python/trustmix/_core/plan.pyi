@@ -26,6 +26,7 @@ class DrawObjective:
         level: _Float = 0.1,
         tau: _Float = 1.0,
         reference: npt.ArrayLike = ...,
+        marginal_roi: _Float = 0.0,
     ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
     def evaluate(
         self, spend: npt.ArrayLike, gradient: bool = False
@@ -94,6 +95,7 @@ def optimize(
     draw_optima: Sequence[_Int] = ...,
     frequency_caps: Sequence[tuple[_Int, _Float, Sequence[_Int]]] = ...,
     reach_targets: Sequence[tuple[_Int, _Int, _Float, bool, Sequence[_Int]]] = ...,
+    marginal_roi: _Float = 0.0,
 ) -> tuple[PlanSolution, list[DrawOptimum]]: ...
 def rf_chain(rf: _Rf, spend: npt.ArrayLike) -> RfChain: ...
 def rf_spend_for_reach_share(rf: _Rf, k: _Int, share: _Float, per_period: bool = True) -> float: ...

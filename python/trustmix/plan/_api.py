@@ -711,6 +711,7 @@ def optimize(
     value_per_outcome: float | None = None,
     target: float | None = None,
     target_roi: float | None = None,
+    marginal_roi: float | None = None,
     granularity: str = "week",
     reference: Any = None,
     start: Any = None,
@@ -748,6 +749,13 @@ def optimize(
         outcome (over horizon + tail). ``target=`` instead minimises spend subject to the
         (risk-measured) outcome reaching the target; ``target_roi=`` maximises value
         subject to (value - value of no spend - spend) / spend >= target_roi (mean).
+    marginal_roi : float, optional
+        Spend until the marginal ROI reaches this target r > -1 (net, as ROI everywhere):
+        ``objective="net_value"`` with the spend counted at 1 + r, value - (1 + r) spend,
+        so at the optimum every funded cell returns 1 + r in value per extra unit of spend
+        (averaged over the draws by the risk measure). The budget is then an upper limit
+        only: give ``constraints={"budget": "cap"}`` (with an exact budget the spend is
+        fixed and r changes nothing). Default: r = 0, the break-even margin of net value.
     risk : {"mean", "quantile", "cvar", "prob_beat"}
         How draws are aggregated: the posterior mean; the ``level`` quantile; the mean of
         the worst ``level`` share (CVaR); or the probability of beating the reference
@@ -967,13 +975,30 @@ def optimize(
         task, tgt = "min_spend", float(target)
     if target_roi is not None:
         task, troi = "max_with_roi", float(target_roi)
+    mroi = 0.0
+    if marginal_roi is not None:
+        mroi = float(marginal_roi)
+        if not (np.isfinite(mroi) and mroi > -1.0):
+            raise ValueError(f"marginal_roi must be a finite number > -1 (a net ROI), got {marginal_roi!r}")
+        if objective != "net_value" or task != "maximize":
+            raise ValueError(
+                "marginal_roi weighs the spend in objective='net_value' (value - (1 + r) spend); "
+                f"got objective={objective!r}{' with target=/target_roi=' if task != 'maximize' else ''}"
+            )
+        if budget_mode != "cap":
+            raise ValueError(
+                "marginal_roi decides how much to spend, so the budget must be a cap: "
+                "constraints={'budget': 'cap'} (an exact budget fixes the spend)"
+            )
     reference_values = np.zeros(0)
     tau = 1.0
     goal = objective if task != "min_spend" else "outcome"
     if task == "max_with_roi":
         goal = "value"
     if risk == "prob_beat":
-        _, _, reference_values = pm.criterion(ref.to_numpy(), goal=goal, risk="mean", value_per_outcome=v)
+        _, _, reference_values = pm.criterion(
+            ref.to_numpy(), goal=goal, risk="mean", value_per_outcome=v, marginal_roi=mroi
+        )
         tau = max(0.01 * float(np.mean(np.abs(reference_values))), 1e-12)
     st = ref.to_numpy() if start is None else _as_schedule(fit, start, H).to_numpy()
     if isinstance(draw_optima, bool) or not isinstance(draw_optima, (int, np.integer)) or draw_optima < 0:
@@ -1008,6 +1033,7 @@ def optimize(
         seed=int(seed),
         frequency_caps=frequency_caps,
         reach_targets=reach_targets,
+        marginal_roi=mroi,
     )
     if starts is None:
         starts = 0  # auto (C++): 1 when certified concave, else 2
@@ -1072,5 +1098,6 @@ def optimize(
         "discount": discount,
         "tail_periods_mean": float(np.mean(p["tail_periods"])),
         "task": task,
+        "marginal_roi": mroi,
     }
     return PlanResult(sched, ref, p, rp, H, v, m.outcome, info, settings, name, zero_paths=zp)
