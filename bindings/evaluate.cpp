@@ -263,7 +263,7 @@ void bind_results(py::module_& e) {
   using L = ev::LiftTest;
   helpers::bind_result<L>(
       e, "LiftTest",
-      "A measured lift for calibrating the media-mix model (trustmix::evaluate::LiftTest); periods are indices.", 1,
+      "A measured lift for calibrating the media-mix model (trustmix::evaluate::LiftTest); periods are indices.", 2,
       member("channel", &L::channel, "The tested channel."),
       member("treated", &L::treated, "int64 panel rows of the treated units."),
       member("start", &L::start, "First test period (the tested activity changed from here)."),
@@ -275,7 +275,12 @@ void bind_results(py::module_& e) {
       member("relative_lift", &L::relative_lift, "lift / counterfactual total."),
       member("spend", &L::spend, "Test spend (currency; NaN if not given)."),
       member("iroas", &L::iroas, "lift / spend (outcome units per currency unit)."),
-      member("iroas_standard_error", &L::iroas_standard_error, "Its standard error."));
+      member("iroas_standard_error", &L::iroas_standard_error, "Its standard error."),
+      member("period_lift", &L::period_lift,
+             "Per measured period: the effect summed over treated units (empty unless per-period; sums to lift)."),
+      member("period_standard_error", &L::period_standard_error,
+             "Its standard error per period (pointwise conformal intervals, inflated so their root sum of squares "
+             "is at least standard_error)."));
 }
 
 }  // namespace
@@ -465,6 +470,34 @@ void register_evaluate(py::module_& m) {
       py::arg("treated"), py::arg("start"), py::arg("end"), py::arg("incremental"), py::arg("relative_lift"),
       py::arg("lower"), py::arg("upper"), py::arg("alpha"), py::kw_only(), py::arg("channel"), py::arg("spend") = nan,
       py::arg("cooldown") = 0, py::arg("cooldown_measured") = false);
+
+  e.def(
+      "as_period_lift_test",
+      [](const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end, double incremental,
+         double relative_lift, const Eigen::VectorXd& effect, double lower, double upper,
+         const Eigen::VectorXd& pointwise_lower, const Eigen::VectorXd& pointwise_upper, double alpha,
+         const std::string& channel, double spend, Eigen::Index cooldown, bool cooldown_measured) {
+        ev::SyntheticControlFit f;
+        f.treated = treated;
+        f.start = start;
+        f.end = end;
+        f.incremental = incremental;
+        f.lift = relative_lift;
+        f.effect = effect;
+        ev::ConformalResult r;
+        r.lower = lower;
+        r.upper = upper;
+        r.alpha = alpha;
+        r.pointwise_lower = pointwise_lower;
+        r.pointwise_upper = pointwise_upper;
+        return ev::as_period_lift_test(f, r, channel, spend, cooldown, cooldown_measured);
+      },
+      py::arg("treated"), py::arg("start"), py::arg("end"), py::arg("incremental"), py::arg("relative_lift"),
+      py::arg("effect"), py::arg("lower"), py::arg("upper"), py::arg("pointwise_lower"), py::arg("pointwise_upper"),
+      py::arg("alpha"), py::kw_only(), py::arg("channel"), py::arg("spend") = nan, py::arg("cooldown") = 0,
+      py::arg("cooldown_measured") = false,
+      "trustmix::evaluate::as_period_lift_test: the lift test with its lift per measured period (effect is the fit's "
+      "per-period effect per treated unit over periods 0 .. end - 1; the pointwise intervals cover start .. end - 1).");
 }
 
 }  // namespace trustmix::bindings

@@ -830,6 +830,53 @@ BOOST_AUTO_TEST_CASE(export_for_calibration) {
   BOOST_CHECK_THROW(ev::as_lift_test(none, r, "tv"), std::invalid_argument);
 }
 
+// The per-period lift test on GeoLift's walkthrough: the periods' lifts are the fit's
+// effects x 2 treated units and sum to the total; each standard error is its pointwise
+// conformal interval read as a normal one, x 2 units, scaled by k = max(1, se / sqrt(sum
+// se_j^2)), so that their independent sum carries at least the total's standard error.
+BOOST_AUTO_TEST_CASE(per_period_export_for_calibration) {
+  const ev::Panel p = read_geolift("geolift_test.csv");
+  const auto f = ev::synthetic_control(p, geolift_design(p));
+  ev::ConformalOptions c;
+  c.pointwise = true;
+  c.statistic = ev::Statistic::mean;
+  const auto r = ev::conformal_inference(p, geolift_design(p), {}, c);
+  const auto t = ev::as_period_lift_test(f, r, "instagram", 10000.0, 7, true);
+  const auto total = ev::as_lift_test(f, r, "instagram", 10000.0, 7, true);
+  BOOST_TEST(t.lift == total.lift);
+  BOOST_TEST(t.standard_error == total.standard_error);
+  BOOST_TEST(t.end == total.end);
+  BOOST_TEST(t.measured_end == total.measured_end);
+  BOOST_REQUIRE(t.period_lift.size() == 15);
+  BOOST_REQUIRE(t.period_standard_error.size() == 15);
+  BOOST_TEST(t.period_lift.sum() == f.incremental, boost::test_tools::tolerance(1e-10));
+  const double z = 1.6448536269514722;
+  double ss = 0.0;
+  for (Eigen::Index j = 0; j < 15; ++j) {
+    BOOST_TEST(t.period_lift(j) == 2.0 * f.effect(f.start + j), boost::test_tools::tolerance(1e-12));
+    const double raw = (r.pointwise_upper(j) - r.pointwise_lower(j)) / (2.0 * z) * 2.0;
+    ss += raw * raw;
+  }
+  const double k = std::max(1.0, total.standard_error / std::sqrt(ss));
+  for (Eigen::Index j = 0; j < 15; ++j) {
+    const double raw = (r.pointwise_upper(j) - r.pointwise_lower(j)) / (2.0 * z) * 2.0;
+    BOOST_TEST(t.period_standard_error(j) == k * raw, boost::test_tools::tolerance(1e-12));
+  }
+  BOOST_TEST(std::sqrt(t.period_standard_error.squaredNorm()) >= total.standard_error * (1.0 - 1e-12));
+  // the plain export carries no per-period values
+  BOOST_TEST(total.period_lift.size() == 0);
+  // without pointwise intervals, or with an unbounded one, the per-period test is refused
+  ev::ConformalResult none = r;
+  none.pointwise_lower.resize(0);
+  none.pointwise_upper.resize(0);
+  BOOST_CHECK_THROW((void)ev::as_period_lift_test(f, none, "instagram"), std::invalid_argument);
+  ev::ConformalResult open = r;
+  open.pointwise_upper(3) = std::numeric_limits<double>::infinity();
+  BOOST_CHECK_EXCEPTION(
+      (void)ev::as_period_lift_test(f, open, "instagram"), std::invalid_argument,
+      [](const std::invalid_argument& e) { return std::string(e.what()).find("measured period 3") != std::string::npos; });
+}
+
 BOOST_AUTO_TEST_CASE(permutation_budget_is_capped) {
   ev::ConformalOptions o;
   o.n_permutations = ev::detail::PermutationPlan::max_permutations + 1;

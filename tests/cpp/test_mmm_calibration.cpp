@@ -435,6 +435,62 @@ BOOST_AUTO_TEST_CASE(an_evaluate_lift_test_carries_its_measured_periods) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_per_period_evaluate_lift_test_gives_one_term_per_measured_period) {
+  // as_period_lift_test over the window [20, 29) with its last 3 periods the cooldown: the
+  // spec carries the 9 periods' lifts and standard errors, the model predicts each
+  // period's lift (the forward passes' difference in that period) and the term is the sum
+  // of the 9 Normal densities, with exact gradients.
+  namespace ev = trustmix::evaluate;
+  ev::SyntheticControlFit fit;
+  fit.treated = {0, 1};
+  fit.start = 20;
+  fit.end = 29;
+  fit.effect = Vector::Zero(29);
+  for (int j = 0; j < 9; ++j) fit.effect[20 + j] = 30.0 - 3.0 * j;
+  fit.incremental = 2.0 * fit.effect.segment(20, 9).sum();
+  fit.lift = 0.05;
+  ev::ConformalResult ci;
+  ci.lower = 10.0;
+  ci.upper = 40.0;
+  ci.alpha = 0.1;
+  ci.pointwise_lower = fit.effect.segment(20, 9).array() - 8.0;
+  ci.pointwise_upper = fit.effect.segment(20, 9).array() + 8.0;
+  const ev::LiftTest t = ev::as_period_lift_test(fit, ci, "instagram", 1000.0, 3, true);
+  const LiftTestSpec s = lift_test_spec(t, 0.25);
+  BOOST_REQUIRE(s.lift.size() == 9);
+  BOOST_TEST(s.cooldown == 3);
+  BOOST_TEST((s.lift - 2.0 * fit.effect.segment(20, 9)).cwiseAbs().maxCoeff() == 0.0);
+  BOOST_TEST((s.standard_error - t.period_standard_error).cwiseAbs().maxCoeff() == 0.0);
+  for (bool trust : {true, false}) {
+    TrustModelData d = make_data(60, trust, true, 5);
+    LiftTestSpec spec = s;
+    spec.lift *= 1e-3;
+    spec.standard_error *= 1e-3;
+    const std::vector<std::string> names = {"press", "radio", "instagram", "tiktok"};
+    d.lift_tests = lift_calibrations({spec}, names, 1.0);
+    TrustModel m(d);
+    std::mt19937_64 rng(7);
+    std::normal_distribution<double> n(0.0, 0.4);
+    Vector z = m.initial_point();
+    for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+    Matrix cf = d.media;
+    cf.col(2).segment(20, 6) *= 0.75;
+    const Vector diff = m.forward(z).mu - m.forward_with_media(z, cf).mu;
+    const Vector pred = predicted_lifts(m, z);
+    BOOST_REQUIRE(pred.size() == 9);
+    BOOST_TEST((pred - diff.segment(20, 9)).cwiseAbs().maxCoeff() <= 1e-12 * (1.0 + pred.cwiseAbs().maxCoeff()));
+    TrustModelData d0 = d;
+    d0.lift_tests.clear();
+    Vector g(m.dimension());
+    const double term = m.log_density(z, g) - TrustModel(d0).log_density(z, g);
+    const LiftCalibration& c = d.lift_tests[0];
+    double expected = 0.0;
+    for (int j = 0; j < 9; ++j) expected += normal_log_density(c.lift[j], diff[20 + j], c.variance[j]);
+    BOOST_TEST(term == expected, boost::test_tools::tolerance(1e-9));
+    check_gradient(m, z, std::string("per-period evaluate lift test, trust ") + (trust ? "on" : "off"));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(predicted_lift_draws_is_bit_identical_on_every_thread_count_and_stops) {
   TrustModelData d = make_data(60, true, true, 4);
   d.lift_tests = all_kinds();

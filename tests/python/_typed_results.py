@@ -31,12 +31,12 @@ def same(a: Any, b: Any, names: list[str]) -> None:
         assert equal(getattr(a, n), getattr(b, n)), n
 
 
-def roundtrip(obj: Any, names: list[str]) -> Any:
+def roundtrip(obj: Any, names: list[str], version: int = 1) -> Any:
     """obj pickled and loaded: the same class with the same attributes ``names``, its state
-    version 1 holding exactly those (the pickled members); returns the loaded copy."""
+    of ``version`` holding exactly those (the pickled members); returns the loaded copy."""
     back = pickle.loads(pickle.dumps(obj))
     assert type(back) is type(obj)
     same(back, obj, names)
-    version, state = obj.__getstate__()
-    assert version == 1 and sorted(state) == sorted(names)
+    got, state = obj.__getstate__()
+    assert got == version and sorted(state) == sorted(names)
     return back

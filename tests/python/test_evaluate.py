@@ -126,6 +126,35 @@ def test_lift_test_export(walkthrough):
         walkthrough.as_lift_test(channel="")
 
 
+def test_per_period_lift_test_export(walkthrough, geolift):
+    """as_lift_test(per_period=True): the periods' lifts are the effects x 2 treated units
+    and sum to the total; each standard error is the period's pointwise conformal interval
+    read as a normal one (x 2 units), scaled by k = max(1, se / sqrt(sum se_j^2)), recomputed
+    here from the series' pointwise bounds; a result without pointwise intervals (the
+    walkthrough) recomputes them and gets the same test."""
+    pw = tm.evaluate.synthetic_control(
+        geolift, **KW, **DESIGN, n_permutations=4000, seed=1, statistic="mean", pointwise=True
+    )
+    t = pw.as_lift_test(channel="instagram", per_period=True)
+    total = pw.as_lift_test(channel="instagram")
+    assert (t.lift, t.standard_error, t.start, t.end) == (total.lift, total.standard_error, total.start, total.end)
+    assert total.period_lift is None and total.period_standard_error is None and not t.notes
+    post = pw.series[pw.series["post"]]
+    assert len(t.period_lift) == len(post) == 15
+    np.testing.assert_allclose(t.period_lift, 2.0 * post["effect"].to_numpy(), rtol=1e-12)
+    assert sum(t.period_lift) == pytest.approx(pw.incremental, rel=1e-12)
+    z = 1.6448536269514722  # z_{0.95}: alpha is 0.1
+    raw = (post["upper"] - post["lower"]).to_numpy() / (2.0 * z) * 2.0
+    k = max(1.0, total.standard_error / math.sqrt(float((raw**2).sum())))
+    np.testing.assert_allclose(t.period_standard_error, k * raw, rtol=1e-12)
+    assert math.sqrt(sum(v * v for v in t.period_standard_error)) >= total.standard_error * (1 - 1e-12)
+    # the walkthrough was fitted without pointwise intervals: they are recomputed
+    again = walkthrough.as_lift_test(channel="instagram", per_period=True)
+    np.testing.assert_allclose(again.period_lift, t.period_lift, rtol=1e-12)
+    np.testing.assert_allclose(again.period_standard_error, t.period_standard_error, rtol=1e-12)
+    assert any("pointwise" in n for n in again.notes)
+
+
 def test_lift_test_with_jackknife_uses_the_conformal_mean_interval(geolift):
     kw = dict(**KW, **DESIGN, statistic="mean", seed=1, pointwise=False)
     conformal = tm.evaluate.synthetic_control(geolift, **kw)

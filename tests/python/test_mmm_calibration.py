@@ -384,6 +384,43 @@ def test_evaluate_lift_test_carries_its_measured_periods_and_dataframe_floats_ar
         _model([dict(t, cooldown=2.5)])
 
 
+def test_a_per_period_evaluate_lift_test_gives_one_term_per_measured_week():
+    """A LiftTest with period_lift (as_lift_test(per_period=True)) enters with one term
+    per measured week: the model's lift values are the periods', its log density equals
+    that of the same per-period dict, each prediction is the forward passes' difference in
+    its week, and the calibration table has a row per week. A period_lift without as many
+    standard errors is refused."""
+    data, _ = _model()
+    lifts, ses = [300.0, 250.0, 200.0, 150.0, 100.0, 60.0, 30.0, 10.0, 5.0], [60.0] * 9
+    lt = tm.evaluate.LiftTest(
+        channel="instagram",
+        units=["a"],
+        start=_week(data, 30),
+        end=_week(data, 35),
+        cooldown=3,
+        lift=float(sum(lifts)),
+        standard_error=150.0,
+        relative_lift=0.1,
+        measured_end=_week(data, 38),
+        period_lift=lifts,
+        period_standard_error=ses,
+    )
+    _, m = _model([lt])
+    _, m_dict = _model(
+        [{"channel": "instagram", "start": 30, "end": 35, "cooldown": 3, "lift": lifts, "standard_error": ses}]
+    )
+    np.testing.assert_array_equal(m.lift_tests.loc[0, "lift"], lifts)
+    z = np.asarray(m._core.initial_point()) + np.random.default_rng(5).normal(0.0, 0.3, m._core.dimension)
+    assert m.log_density(z)[0] == m_dict.log_density(z)[0]
+    pred = np.asarray(_mmm.predicted_lifts(m._core, z[None, :], m.y_scale))[0]
+    want = _forward_lift(m, z, "instagram", 30, 35, 3, 1.0)
+    np.testing.assert_allclose(pred, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
+    fit = m.fit(method="map", seed=1, progress=False)
+    assert len(fit.calibration()) == 9
+    with pytest.raises(ValueError, match="period_lift needs period_standard_error with as many values"):
+        _model([tm.evaluate.LiftTest(**{**lt.to_dict(), "period_standard_error": ses[:4]})])
+
+
 @pytest.mark.parametrize("form", ["hill", "exposure"])
 def test_lift_tests_on_reach_and_frequency_channels(form):
     """An RF channel's counterfactual scales its reach in the window (frequency kept): the

@@ -199,8 +199,27 @@ def test_lift_test_is_the_conformal_interval_read_as_a_normal_one() -> None:
             "spend",
             "iroas",
             "iroas_standard_error",
+            "period_lift",
+            "period_standard_error",
         ],
+        version=2,
     )
+    assert t.period_lift.size == 0 and t.period_standard_error.size == 0
+    # per period over [10, 16): lifts = effect x 2 units; pointwise intervals of width 4
+    # give se_j = 4 / (2 z) x 2, scaled up by k = total se / sqrt(6 se_j^2) =
+    # (10 / (2 z) x 12) / (4 / (2 z) x 2 x sqrt(6)) = 120 / (8 sqrt(6)) > 1
+    effect = np.zeros(16)
+    effect[10:] = [5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
+    p = ev.as_period_lift_test(
+        [3, 5], 10, 16, 90.0, 0.04, effect, -2.0, 8.0, effect[10:] - 2.0, effect[10:] + 2.0, 0.1, channel="tv"
+    )
+    np.testing.assert_allclose(p.period_lift, 2.0 * effect[10:], rtol=1e-15)
+    k = (10.0 * 12) / (4.0 * 2 * math.sqrt(6.0))
+    np.testing.assert_allclose(p.period_standard_error, k * 4.0 / (2 * z) * 2, rtol=1e-14)
+    back = roundtrip(p, [*t.__getstate__()[1]], version=2)
+    np.testing.assert_array_equal(back.period_standard_error, p.period_standard_error)
+    with pytest.raises(ValueError, match="pointwise conformal intervals of the 6 measured periods"):
+        ev.as_period_lift_test([3, 5], 10, 16, 90.0, 0.04, effect, -2.0, 8.0, [], [], 0.1, channel="tv")
 
 
 def test_causal_impact_result_adds_up() -> None:

@@ -31,6 +31,10 @@ struct LiftTest {
   double spend = std::numeric_limits<double>::quiet_NaN();  ///< test spend (currency); NaN if not given
   double iroas = std::numeric_limits<double>::quiet_NaN();  ///< lift / spend (outcome units per currency unit)
   double iroas_standard_error = std::numeric_limits<double>::quiet_NaN();
+  /// The lift period by period over [start, measured_end) (empty unless built by
+  /// as_period_lift_test): the effect of each measured period summed over the treated
+  /// units (outcome units; the values sum to `lift`), and its standard error.
+  Eigen::VectorXd period_lift, period_standard_error;
 };
 
 /// The lift test of a fitted synthetic control with its conformal interval. lift =
@@ -74,6 +78,50 @@ inline LiftTest as_lift_test(const SyntheticControlFit& fit, const ConformalResu
     t.iroas = t.lift / spend;
     t.iroas_standard_error = t.standard_error / spend;
   }
+  return t;
+}
+
+/// The lift test of as_lift_test with its lift period by period, for a calibration with
+/// one term per measured period (a week-by-week lift says how the effect builds and decays,
+/// which one total over the window cannot). Over the measured periods j of [fit.start,
+/// fit.end):
+///
+///   period_lift[j] = effect[j] x n_treated                      (sums to lift)
+///   period_standard_error[j] = k x (upper_j - lower_j) / (2 z_{1-alpha/2}) x n_treated
+///   k = max(1, standard_error / sqrt(sum_j se_j^2))
+///
+/// with [lower_j, upper_j] the pointwise conformal interval of period j (the per-period
+/// effect's interval, ConformalOptions::pointwise) read as a normal one. The factor k is
+/// the honest part: a synthetic control's errors persist from period to period (a mismatch
+/// of the weights stays), so per-period terms read as independent would know the total
+/// better than the test does; scaled by k, their independent sum carries at least the
+/// standard error of the total (exactly that when k > 1). An approximation, like the
+/// total's: the pointwise intervals are read as normal ones and their correlation is
+/// replaced by this one inflation.
+inline LiftTest as_period_lift_test(const SyntheticControlFit& fit, const ConformalResult& inference,
+                                    const std::string& channel, double spend = std::numeric_limits<double>::quiet_NaN(),
+                                    Eigen::Index cooldown = 0, bool cooldown_measured = false) {
+  LiftTest t = as_lift_test(fit, inference, channel, spend, cooldown, cooldown_measured);
+  const Eigen::Index n_post = fit.end - fit.start;
+  if (inference.pointwise_lower.size() != n_post || inference.pointwise_upper.size() != n_post)
+    fail("a per-period lift needs the pointwise conformal intervals of the ", n_post,
+         " measured periods (ConformalOptions::pointwise, `pointwise=True`), got ", inference.pointwise_lower.size());
+  if (fit.effect.size() < fit.end)
+    fail("the fit's effect series has ", fit.effect.size(), " periods; the measured window ends at period ", fit.end);
+  const double z = boost::math::quantile(boost::math::normal_distribution<double>(), 1.0 - inference.alpha / 2.0);
+  const auto n_treated = static_cast<double>(fit.treated.size());
+  t.period_lift = fit.effect.segment(fit.start, n_post) * n_treated;
+  t.period_standard_error.resize(n_post);
+  for (Eigen::Index j = 0; j < n_post; ++j) {
+    const double lo = inference.pointwise_lower(j), hi = inference.pointwise_upper(j);
+    if (!std::isfinite(lo) || !std::isfinite(hi) || !(hi > lo))
+      fail("the pointwise conformal interval of measured period ", j, " (panel period ", fit.start + j, ") is [", lo, ", ",
+           hi, "]: not a finite interval of positive width (too few pre-periods for a per-period test at alpha = ",
+           inference.alpha, "); use the total lift (as_lift_test) or a larger alpha");
+    t.period_standard_error(j) = (hi - lo) / (2.0 * z) * n_treated;
+  }
+  const double root = std::sqrt(t.period_standard_error.squaredNorm());
+  t.period_standard_error *= std::max(1.0, t.standard_error / root);
   return t;
 }
 

@@ -182,7 +182,8 @@ struct LiftTestSpec {
 /// the record's own: [start, measured_end) when it has a measured_end (an
 /// evaluate::LiftTest: its window, or its window and the cooldown when the lift was
 /// measured through it), so the spec's cooldown is measured_end - end; [start, end)
-/// without one.
+/// without one. A record with a per-period lift (period_lift and period_standard_error,
+/// as evaluate::as_period_lift_test makes) gives one value per measured period.
 template <class Test>
 [[nodiscard]] LiftTestSpec lift_test_spec(const Test& t, double share = 1.0, double transfer_fraction = 0.1) {
   LiftTestSpec s;
@@ -199,6 +200,12 @@ template <class Test>
   s.share = share;
   s.lift = Eigen::VectorXd::Constant(1, t.lift);
   s.standard_error = Eigen::VectorXd::Constant(1, t.standard_error);
+  if constexpr (requires { t.period_lift; }) {  // a per-period record: one term per measured period
+    if (t.period_lift.size() > 0) {
+      s.lift = t.period_lift;
+      s.standard_error = t.period_standard_error;
+    }
+  }
   s.transfer_fraction = transfer_fraction;
   return s;
 }

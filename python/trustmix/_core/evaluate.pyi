@@ -26,6 +26,24 @@ def as_lift_test(
     cooldown: _Int = 0,
     cooldown_measured: bool = False,
 ) -> LiftTest: ...
+def as_period_lift_test(
+    treated: Sequence[_Int],
+    start: _Int,
+    end: _Int,
+    incremental: _Float,
+    relative_lift: _Float,
+    effect: npt.ArrayLike,
+    lower: _Float,
+    upper: _Float,
+    pointwise_lower: npt.ArrayLike,
+    pointwise_upper: npt.ArrayLike,
+    alpha: _Float,
+    *,
+    channel: str,
+    spend: _Float = ...,
+    cooldown: _Int = 0,
+    cooldown_measured: bool = False,
+) -> LiftTest: ...
 def causal_impact(
     y: npt.ArrayLike,
     controls: npt.ArrayLike,
@@ -315,6 +333,10 @@ class LiftTest:
     def lift(self) -> float: ...
     @property
     def measured_end(self) -> int: ...
+    @property
+    def period_lift(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def period_standard_error(self) -> npt.NDArray[np.float64]: ...
     @property
     def relative_lift(self) -> float: ...
     @property

@@ -110,6 +110,9 @@ class LiftTest:
     the cooldown was not measured, the cooldown's last period when it was; None means
     ``end``). The measured periods are ``start`` .. ``measured_end``: a ``TrustMMM``
     calibrated by this test predicts its lift over exactly those periods.
+    ``period_lift`` and ``period_standard_error`` (``as_lift_test(per_period=True)``; None
+    otherwise): the lift of each measured period (outcome units, summing to ``lift``) and
+    its standard error; a ``TrustMMM`` calibrated by such a test has one term per period.
     """
 
     channel: str
@@ -125,6 +128,8 @@ class LiftTest:
     iroas_standard_error: float = math.nan
     notes: list[str] = field(default_factory=list)
     measured_end: Any = None
+    period_lift: list[float] | None = None
+    period_standard_error: list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-friendly apart from the time labels)."""
@@ -413,7 +418,13 @@ class SyntheticControlResult(_Versioned):
         return {"lower": float(r.lower), "upper": float(r.upper), "pointwise": pw}
 
     def as_lift_test(
-        self, channel: str, *, spend: float | None = None, cooldown: int = 0, cooldown_measured: bool = False
+        self,
+        channel: str,
+        *,
+        spend: float | None = None,
+        cooldown: int = 0,
+        cooldown_measured: bool = False,
+        per_period: bool = False,
     ) -> LiftTest:
         """The measured lift for calibrating TrustMMM (``trustmix::evaluate::as_lift_test``).
 
@@ -427,17 +438,33 @@ class SyntheticControlResult(_Versioned):
         The standard error comes from the conformal interval of the ATT under the mean
         statistic (the interval for the average effect); when this result used another
         statistic or inference="jackknife+" the interval is recomputed with the conformal
-        "mean" test (noted in ``notes``)."""
+        "mean" test (noted in ``notes``).
+
+        ``per_period=True`` (``trustmix::evaluate::as_period_lift_test``) also gives the lift
+        of each measured period, ``period_lift[j]`` = effect x treated units, with
+        ``period_standard_error[j]`` from that period's pointwise conformal interval read as
+        a normal one and scaled by k = max(1, standard_error / sqrt(sum_j se_j^2)): a
+        synthetic control's errors persist from period to period, so the per-period terms,
+        which the model reads as independent, must not know the total better than the test
+        does. The pointwise intervals are recomputed (conformal, ``pointwise=True``) when this
+        result has none. A calibration by the per-period lift constrains how the channel's
+        effect builds and decays over the measured periods, which one total cannot."""
         from trustmix import _core
 
         notes = []
         lower, upper = self.lower, self.upper
         s = self.settings
-        # Only a conformal mean-statistic interval is reused; jackknife+ bounds never are.
+        rows, start, end = self._rows
+        conformal = s.get("inference") == "conformal"
+        pw_lower = np.asarray(self.series["lower"], dtype=float)[start:end]
+        pw_upper = np.asarray(self.series["upper"], dtype=float)[start:end]
+        # Only a conformal mean-statistic interval is reused; jackknife+ bounds never are
+        # (nor, for a per-period test, pointwise intervals that were not computed).
         if (
-            s.get("inference") != "conformal"
+            not conformal
             or s.get("statistic") != "mean"
             or not (math.isfinite(lower) and math.isfinite(upper))
+            or (per_period and not np.isfinite(pw_lower).all())
         ):
             r = _core.evaluate.conformal_inference(
                 *self._core_args(),
@@ -445,27 +472,51 @@ class SyntheticControlResult(_Versioned):
                 n_permutations=s["n_permutations"],
                 alpha=s["alpha"],
                 seed=s["seed"],
-                pointwise=False,
+                pointwise=bool(per_period),
                 statistic="mean",
                 **self._sc_kwargs(),
             )
             lower, upper = float(r.lower), float(r.upper)
-            notes.append("standard error from the conformal ATT interval with the mean statistic")
-        rows, start, end = self._rows
-        t = _core.evaluate.as_lift_test(
-            rows,
-            start,
-            end,
-            self.incremental,
-            self.lift,
-            lower,
-            upper,
-            s["alpha"],
-            channel=channel,
-            spend=math.nan if spend is None else float(spend),
-            cooldown=int(cooldown),
-            cooldown_measured=bool(cooldown_measured),
-        )
+            if per_period:
+                pw_lower, pw_upper = np.asarray(r.pointwise_lower), np.asarray(r.pointwise_upper)
+            notes.append(
+                "standard error from the conformal ATT interval with the mean statistic"
+                + (" and the pointwise conformal intervals" if per_period else "")
+            )
+        spend_value = math.nan if spend is None else float(spend)
+        if per_period:
+            t = _core.evaluate.as_period_lift_test(
+                rows,
+                start,
+                end,
+                self.incremental,
+                self.lift,
+                np.asarray(self.series["effect"], dtype=float),
+                lower,
+                upper,
+                np.ascontiguousarray(pw_lower),
+                np.ascontiguousarray(pw_upper),
+                s["alpha"],
+                channel=channel,
+                spend=spend_value,
+                cooldown=int(cooldown),
+                cooldown_measured=bool(cooldown_measured),
+            )
+        else:
+            t = _core.evaluate.as_lift_test(
+                rows,
+                start,
+                end,
+                self.incremental,
+                self.lift,
+                lower,
+                upper,
+                s["alpha"],
+                channel=channel,
+                spend=spend_value,
+                cooldown=int(cooldown),
+                cooldown_measured=bool(cooldown_measured),
+            )
         last = self._times[int(t.end) - 1]  # the last period of changed activity
         return LiftTest(
             channel=t.channel,
@@ -481,6 +532,8 @@ class SyntheticControlResult(_Versioned):
             iroas_standard_error=float(t.iroas_standard_error),
             notes=notes,
             measured_end=self._times[int(t.measured_end) - 1],
+            period_lift=[float(v) for v in t.period_lift] if per_period else None,
+            period_standard_error=[float(v) for v in t.period_standard_error] if per_period else None,
         )
 
 

@@ -96,7 +96,18 @@ def _as_records(lift_tests: Any) -> list[dict[str, Any]]:
                 f"lift_tests[{i}] must be a trustmix.evaluate LiftTest, a dict or a DataFrame row, "
                 f"got {type(t).__name__}"
             )
-        out.append({k: v for k, v in dict(t).items() if not _missing(v)})
+        t = dict(t)
+        # A per-period LiftTest (as_lift_test(per_period=True)) enters with one value per
+        # measured period; its totals are then a record only.
+        period_lift, period_se = t.pop("period_lift", None), t.pop("period_standard_error", None)
+        if not _missing(period_lift) and np.size(period_lift) > 0:
+            if _missing(period_se) or np.size(period_se) != np.size(period_lift):
+                raise ValueError(
+                    f"lift_tests[{i}]: period_lift needs period_standard_error with as many values "
+                    f"({np.size(period_lift)})"
+                )
+            t["lift"], t["standard_error"] = period_lift, period_se
+        out.append({k: v for k, v in t.items() if not _missing(v)})
     return out
 
 
