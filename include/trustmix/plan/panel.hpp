@@ -61,6 +61,7 @@
 #include "trustmix/mmm/panel_model.hpp"
 #include "trustmix/plan/objective.hpp"
 #include "trustmix/plan/optimize.hpp"
+#include "trustmix/transforms/adstock.hpp"
 
 namespace trustmix::plan {
 
@@ -142,15 +143,11 @@ class PanelPlanModel final : public DrawObjective {
                                                       : Vector(model.forward(z).stock.row(T_ - 1).transpose());
         dr.w.resize(C_, L_ + 1);
         dr.wg.resize(static_cast<Eigen::Index>(C_) * G_, L_ + 1);
-        const auto weights = [&](double alpha, auto&& row) {
-          double sum = 0.0, a = 1.0;
-          for (int l = 0; l <= L_; ++l, a *= alpha) sum += a;
-          a = 1.0;
-          for (int l = 0; l <= L_; ++l, a *= alpha) row[l] = a / sum;
-        };
+        Vector dw(L_ + 1);  // (the weights' derivatives: not needed here)
         for (int c = 0; c < C_; ++c) {
-          weights(dr.p.alpha[c], dr.w.row(c));
-          for (int g = 0; g < G_; ++g) weights(dr.p.alpha_geo(c, g), dr.wg.row(geo_row(c, g)));
+          transforms::geometric_weights_into(dr.p.alpha[c], dr.w.row(c), dw);
+          for (int g = 0; g < G_; ++g)
+            transforms::geometric_weights_into(dr.p.alpha_geo(c, g), dr.wg.row(geo_row(c, g)), dw);
         }
       }
     });
@@ -313,9 +310,9 @@ class PanelPlanModel final : public DrawObjective {
     // ---- reverse mode -------------------------------------------------------------------
     sc.gh.assign(static_cast<std::size_t>(C_), Matrix::Zero(N, G_));
     sc.gS = Matrix::Zero(N, G_);
-    for (int g = 0; g < G_; ++g)
+    for (int g = 0; g < G_; ++g) {
+      const double theta = theta_of(g);
       for (int t = L; t < N; ++t) {
-        const double theta = theta_of(g);
         double conv = 0.0;
         for (std::size_t j = 0; j < conv_idx_.size(); ++j) {
           const double bh = p.beta(static_cast<Eigen::Index>(j), g);
@@ -324,6 +321,7 @@ class PanelPlanModel final : public DrawObjective {
         }
         sc.gS(t, g) = P_[g] * (gamma + theta * conv);
       }
+    }
     if (national) {
       sc.gu = Vector::Zero(N);
       sc.gxn = Matrix::Zero(N, C_);
