@@ -506,7 +506,8 @@ def test_student_t_likelihood_and_threads():
         "transfer_sd": 50.0,
     }
     _, m = _model([dict(t, dof=4.0)])
-    assert m.lift_test_records[0]["dof"] == 4.0
+    assert m.lift_test_records[0]["dof"] == 4.0 and m.lift_tests.loc[0, "dof"] == 4.0
+    assert _model([t])[1].lift_tests.loc[0, "dof"] == math.inf  # the default: the Normal
     rng = np.random.default_rng(4)
     z = np.asarray(bare._core.initial_point()) + rng.normal(0.0, 0.3, bare._core.dimension)
     p = float(_forward_lift(m, z, "press", 60, 63, 4, 1.0).sum())

@@ -684,7 +684,8 @@ class TrustMMM:
         """The calibrating lift tests, one row each: test, label, channel, start and end
         (first and last period of the window), cooldown, share, lift and standard_error
         (outcome units; arrays for a per-period lift), transfer_sd (NaN: transfer_fraction
-        x ``|lift|``), transfer_fraction. Empty without lift tests."""
+        x ``|lift|``), transfer_fraction, dof (degrees of freedom of a Student-t term; inf:
+        the Normal, the default). Empty without lift tests."""
         cols = [
             "test",
             "label",
@@ -697,8 +698,12 @@ class TrustMMM:
             "standard_error",
             "transfer_sd",
             "transfer_fraction",
+            "dof",
         ]
-        return pd.DataFrame([{k: r[k] for k in cols} for r in self.lift_test_records], columns=cols)
+        return pd.DataFrame(
+            [{k: r.get(k, float("inf")) if k == "dof" else r[k] for k in cols} for r in self.lift_test_records],
+            columns=cols,
+        )
 
     def _core_priors(self) -> dict[str, Any]:
         """The priors of the C++ model (business-term priors turned into its fields)."""
