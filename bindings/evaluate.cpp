@@ -283,6 +283,26 @@ void bind_results(py::module_& e) {
              "is at least standard_error)."));
 }
 
+/// The parts of a synthetic-control fit and of its conformal interval that a lift test
+/// reads (the bindings of as_lift_test and as_period_lift_test take them as numbers).
+ev::SyntheticControlFit lift_fit(const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end,
+                                 double incremental, double relative_lift) {
+  ev::SyntheticControlFit f;
+  f.treated = treated;
+  f.start = start;
+  f.end = end;
+  f.incremental = incremental;
+  f.lift = relative_lift;
+  return f;
+}
+ev::ConformalResult lift_interval(double lower, double upper, double alpha) {
+  ev::ConformalResult r;
+  r.lower = lower;
+  r.upper = upper;
+  r.alpha = alpha;
+  return r;
+}
+
 }  // namespace
 
 void register_evaluate(py::module_& m) {
@@ -455,17 +475,8 @@ void register_evaluate(py::module_& m) {
       [](const std::vector<Eigen::Index>& treated, Eigen::Index start, Eigen::Index end, double incremental,
          double relative_lift, double lower, double upper, double alpha, const std::string& channel, double spend,
          Eigen::Index cooldown, bool cooldown_measured) {
-        ev::SyntheticControlFit f;
-        f.treated = treated;
-        f.start = start;
-        f.end = end;
-        f.incremental = incremental;
-        f.lift = relative_lift;
-        ev::ConformalResult r;
-        r.lower = lower;
-        r.upper = upper;
-        r.alpha = alpha;
-        return ev::as_lift_test(f, r, channel, spend, cooldown, cooldown_measured);
+        return ev::as_lift_test(lift_fit(treated, start, end, incremental, relative_lift),
+                                lift_interval(lower, upper, alpha), channel, spend, cooldown, cooldown_measured);
       },
       py::arg("treated"), py::arg("start"), py::arg("end"), py::arg("incremental"), py::arg("relative_lift"),
       py::arg("lower"), py::arg("upper"), py::arg("alpha"), py::kw_only(), py::arg("channel"), py::arg("spend") = nan,
@@ -477,17 +488,9 @@ void register_evaluate(py::module_& m) {
          double relative_lift, const Eigen::VectorXd& effect, double lower, double upper,
          const Eigen::VectorXd& pointwise_lower, const Eigen::VectorXd& pointwise_upper, double alpha,
          const std::string& channel, double spend, Eigen::Index cooldown, bool cooldown_measured) {
-        ev::SyntheticControlFit f;
-        f.treated = treated;
-        f.start = start;
-        f.end = end;
-        f.incremental = incremental;
-        f.lift = relative_lift;
+        ev::SyntheticControlFit f = lift_fit(treated, start, end, incremental, relative_lift);
         f.effect = effect;
-        ev::ConformalResult r;
-        r.lower = lower;
-        r.upper = upper;
-        r.alpha = alpha;
+        ev::ConformalResult r = lift_interval(lower, upper, alpha);
         r.pointwise_lower = pointwise_lower;
         r.pointwise_upper = pointwise_upper;
         return ev::as_period_lift_test(f, r, channel, spend, cooldown, cooldown_measured);

@@ -54,6 +54,31 @@ double normal_log_density(double x, double mean, double variance) {
   return -0.5 * (x - mean) * (x - mean) / variance - 0.5 * std::log(2.0 * std::numbers::pi * variance);
 }
 
+/// make_data(60, trust, true, 5) calibrated by `spec` (values x 1e-3: model units) on
+/// channel 2 (instagram) with share 0.25 over [20, 26), at a random point z (seed), and the
+/// forward passes' difference mu - mu_cf for that counterfactual (activity x 0.75 there).
+struct CalibratedCase {
+  TrustModelData data;
+  TrustModel model;
+  Vector z, diff;
+};
+CalibratedCase calibrated_case(LiftTestSpec spec, bool trust, unsigned seed) {
+  TrustModelData d = make_data(60, trust, true, 5);
+  spec.lift *= 1e-3;
+  spec.standard_error *= 1e-3;
+  const std::vector<std::string> names = {"press", "radio", "instagram", "tiktok"};
+  d.lift_tests = lift_calibrations({spec}, names, 1.0);
+  TrustModel m(d);
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> n(0.0, 0.4);
+  Vector z = m.initial_point();
+  for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+  Matrix cf = d.media;
+  cf.col(2).segment(20, 6) *= 0.75;
+  Vector diff = m.forward(z).mu - m.forward_with_media(z, cf).mu;
+  return {d, m, z, diff};
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(lift_term_gradient_matches_finite_differences) {
@@ -403,20 +428,11 @@ BOOST_AUTO_TEST_CASE(an_evaluate_lift_test_carries_its_measured_periods) {
   // The model predicts the lift over exactly [20, 29): the forward passes' difference
   // summed over those periods (and not the window alone: the carry-over counts).
   for (bool trust : {true, false}) {
-    TrustModelData d = make_data(60, trust, true, 5);
-    LiftTestSpec spec = s;
-    spec.lift *= 1e-3;
-    spec.standard_error *= 1e-3;
-    const std::vector<std::string> names = {"press", "radio", "instagram", "tiktok"};
-    d.lift_tests = lift_calibrations({spec}, names, 1.0);
-    TrustModel m(d);
-    std::mt19937_64 rng(5);
-    std::normal_distribution<double> n(0.0, 0.4);
-    Vector z = m.initial_point();
-    for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
-    Matrix cf = d.media;
-    cf.col(2).segment(20, 6) *= 0.75;
-    const Vector diff = m.forward(z).mu - m.forward_with_media(z, cf).mu;
+    CalibratedCase k = calibrated_case(s, trust, 5);
+    const TrustModelData& d = k.data;
+    TrustModel& m = k.model;
+    const Vector& z = k.z;
+    const Vector& diff = k.diff;
     const double pred = predicted_lifts(m, z)[0];
     BOOST_TEST_CONTEXT("trust " << trust << ": predicted " << pred << ", over [20, 29) " << diff.segment(20, 9).sum()
                                 << ", over the window " << diff.segment(20, 6).sum()) {
@@ -462,20 +478,11 @@ BOOST_AUTO_TEST_CASE(a_per_period_evaluate_lift_test_gives_one_term_per_measured
   BOOST_TEST((s.lift - 2.0 * fit.effect.segment(20, 9)).cwiseAbs().maxCoeff() == 0.0);
   BOOST_TEST((s.standard_error - t.period_standard_error).cwiseAbs().maxCoeff() == 0.0);
   for (bool trust : {true, false}) {
-    TrustModelData d = make_data(60, trust, true, 5);
-    LiftTestSpec spec = s;
-    spec.lift *= 1e-3;
-    spec.standard_error *= 1e-3;
-    const std::vector<std::string> names = {"press", "radio", "instagram", "tiktok"};
-    d.lift_tests = lift_calibrations({spec}, names, 1.0);
-    TrustModel m(d);
-    std::mt19937_64 rng(7);
-    std::normal_distribution<double> n(0.0, 0.4);
-    Vector z = m.initial_point();
-    for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
-    Matrix cf = d.media;
-    cf.col(2).segment(20, 6) *= 0.75;
-    const Vector diff = m.forward(z).mu - m.forward_with_media(z, cf).mu;
+    CalibratedCase k = calibrated_case(s, trust, 7);
+    const TrustModelData& d = k.data;
+    TrustModel& m = k.model;
+    const Vector& z = k.z;
+    const Vector& diff = k.diff;
     const Vector pred = predicted_lifts(m, z);
     BOOST_REQUIRE(pred.size() == 9);
     BOOST_TEST((pred - diff.segment(20, 9)).cwiseAbs().maxCoeff() <= 1e-12 * (1.0 + pred.cwiseAbs().maxCoeff()));
