@@ -700,10 +700,7 @@ class TrustMMM:
             "transfer_fraction",
             "dof",
         ]
-        return pd.DataFrame(
-            [{k: r.get(k, float("inf")) if k == "dof" else r[k] for k in cols} for r in self.lift_test_records],
-            columns=cols,
-        )
+        return pd.DataFrame([{k: r[k] for k in cols} for r in self.lift_test_records], columns=cols)
 
     def _core_priors(self) -> dict[str, Any]:
         """The priors of the C++ model (business-term priors turned into its fields)."""
