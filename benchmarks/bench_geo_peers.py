@@ -17,10 +17,12 @@ spend over all geos and weeks, and the sampling wall time and CPU time (all thre
 shared machine the CPU time is the fairer measure of work); the table gives z = (difference
 of means) / (Monte Carlo standard error of the difference) and the difference in units of
 Meridian's posterior sd, the wall-time ratio and min ESS per second. The models are matched
-where both have the part; where they differ (Meridian: Hill saturation, a time effect for
-every week shared by the geos, ROI priors LogNormal(0.2, 0.9); trustmix: the logistic
-curve tanh(lam a / 2), per-geo intercept and trend with two seasonal harmonics, priors on
-the effects) the ROIs need not agree, and the table says how far apart they are.
+where both have the part, including Meridian's default ROI prior LogNormal(0.2, 0.9) on every
+channel (``--roi-prior meridian``, the default; PanelMMM's ``priors={"roi": ...}``) and ROI
+counted within the data (``--horizon 0``); where they differ (Meridian: Hill saturation, a
+time effect for every week shared by the geos; trustmix: the logistic curve tanh(lam a / 2),
+per-geo intercept and trend with two seasonal harmonics) the ROIs need not agree, and the
+table says how far apart they are.
 
     PYTHONPATH=python python benchmarks/bench_geo_peers.py --chains 2 --tune 1000 --draws 500 \\
         [--meridian-json out.json | TRUSTMIX_MERIDIAN_PYTHON=/path/to/venv/bin/python]
@@ -48,8 +50,26 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "data" / "meridian_geo_media.csv"
 
 
-def trustmix_side(csv: Path, chains: int, tune: int, draws: int, max_lag: int, seed: int) -> dict[str, Any]:
+# Meridian's default ROI prior, LogNormal(0.2, 0.9) on incremental revenue / spend, in
+# trustmix's business terms: the 90% range of 1 + ROI, [exp(0.2 - z 0.9), exp(0.2 + z 0.9)]
+# (z the 95% normal quantile), which PanelMMM turns back into the same LogNormal.
+Z95 = 1.6448536269514722
+MERIDIAN_ROI_RANGE = (float(np.exp(0.2 - Z95 * 0.9) - 1.0), float(np.exp(0.2 + Z95 * 0.9) - 1.0))
+
+
+def trustmix_side(
+    csv: Path,
+    chains: int,
+    tune: int,
+    draws: int,
+    max_lag: int,
+    seed: int,
+    roi_prior: str = "meridian",
+    horizon: int = 0,
+) -> dict[str, Any]:
     df, kwargs = tm.mmm.read_meridian_panel(csv)
+    if roi_prior == "meridian":
+        kwargs["priors"] = {"roi": {c: MERIDIAN_ROI_RANGE for c in kwargs["channels"]}}
     model = tm.mmm.PanelMMM(df, **kwargs, max_lag=max_lag)
     t, c0 = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
@@ -67,7 +87,7 @@ def trustmix_side(csv: Path, chains: int, tune: int, draws: int, max_lag: int, s
             model._core,
             np.ascontiguousarray(z),
             spend,
-            horizon=max_lag,
+            horizon=horizon,
             outcome_scale=float(model._scales.y_scale),
             population=model.population,
         ).incremental_total
@@ -131,9 +151,23 @@ def main() -> None:
     ap.add_argument("--max-lag", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--meridian-json", default="")
+    ap.add_argument(
+        "--roi-prior",
+        choices=["meridian", "none"],
+        default="meridian",
+        help="trustmix's effect prior: Meridian's ROI prior LogNormal(0.2, 0.9) (default) or the effect's HalfNormal",
+    )
+    ap.add_argument(
+        "--horizon",
+        type=int,
+        default=0,
+        help="periods after the data counted in trustmix's ROI (0: within the data, as Meridian's ROI)",
+    )
     args = ap.parse_args()
 
-    tmx = trustmix_side(args.data, args.chains, args.tune, args.draws, args.max_lag, args.seed)
+    tmx = trustmix_side(
+        args.data, args.chains, args.tune, args.draws, args.max_lag, args.seed, args.roi_prior, args.horizon
+    )
     print(f"trustmix: {json.dumps(tmx)}", flush=True)
     mer = meridian_side(args)
     if mer is not None:

@@ -381,6 +381,7 @@ def fit_case(
     tune: int = 1000,
     max_draws: int = 200,
     options: dict[str, Any] | None = None,
+    target_accept: float = 0.9,
 ) -> dict[str, Any]:
     """Simulates, fits and compares one world. Returns {"channels": rows, "world": row}."""
     opt = dict(DEFAULTS, **(options or {}))
@@ -391,7 +392,15 @@ def fit_case(
     # recorded per world, not raised, so one doubtful fit does not stop the harness.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", tm.inference.InferenceWarning)
-        fit = model.fit(method=method, chains=chains, draws=draws, tune=tune, seed=case.seed, progress=False)
+        fit = model.fit(
+            method=method,
+            chains=chains,
+            draws=draws,
+            tune=tune,
+            seed=case.seed,
+            progress=False,
+            **({"target_accept": target_accept} if method == "nuts" else {}),
+        )
     fit_seconds = time.perf_counter() - t_fit
     # W: the whole data (fit.roi's default) or its first half (then "long" also holds
     # periods inside the data, after the first half + L).
@@ -765,6 +774,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--max-draws", type=int, default=200, help="posterior draws used for the effects")
+    ap.add_argument("--target-accept", type=float, default=0.9, help="NUTS target acceptance (TrustMMM.fit's)")
     ap.add_argument("--jobs", type=int, default=1, help="worlds fitted in parallel processes")
     ap.add_argument("--no-presets", action="store_true")
     ap.add_argument("--only", default="", help="comma-separated world names or families to keep")
@@ -858,6 +868,7 @@ def main(argv: list[str] | None = None) -> None:
         "tune": a.tune,
         "max_draws": a.max_draws,
         "options": options,
+        "target_accept": a.target_accept,
     }
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@
 #include "helpers/result.hpp"
 #include "register.hpp"
 
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -106,7 +107,9 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
                 const std::string& trust, const RowMatrix& tracker, const std::map<std::string, std::string>& pooling,
                 const std::vector<std::string>& channel_pooling, const py::dict& priors, int threads,
                 const RowMatrix& tracker_n, const std::string& noise,
-                const std::optional<std::pair<double, double>>& market_growth) {
+                const std::optional<std::pair<double, double>>& market_growth,
+                const std::vector<std::tuple<std::string, double, double>>& roi, const Eigen::VectorXd& spend_total,
+                double value_per_outcome) {
   mm::PanelModelSpec s;
   s.geos = std::move(geos);
   s.channels = std::move(channels);
@@ -150,6 +153,9 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
   for (std::size_t c = 0; c < channel_pooling.size(); ++c)
     s.channel_pooling.push_back(pooling_from_string(channel_pooling[c], "channel " + std::to_string(c)));
   s.priors = panel_priors(priors);
+  for (const auto& [c, lo, hi] : roi) s.roi_priors.push_back({c, lo, hi});
+  s.spend_total = spend_total;
+  s.value_per_outcome = value_per_outcome;
   s.threads = threads;
   mm::BuiltPanelModel b = [&] {
     py::gil_scoped_release release;
@@ -203,6 +209,8 @@ void register_panel(py::module_& m) {
       .def_property_readonly("periods", &mm::PanelTrustModel::periods)
       .def_property_readonly("conversion_channels", &mm::PanelTrustModel::conversion_channels)
       .def_property_readonly("trust_channels", &mm::PanelTrustModel::trust_channels)
+      .def_property_readonly("roi_prior_count", &mm::PanelTrustModel::roi_prior_count,
+                             "Conversion channels whose effect has a ROI prior (free coordinate log_roi[c]).")
       .def("initial_point", &mm::PanelTrustModel::initial_point, "A starting point (unconstrained).")
       .def(
           "log_density",
@@ -276,14 +284,18 @@ void register_panel(py::module_& m) {
             return f;
           },
           py::arg("draws"), "Posterior means of the forward pass's parts over draws (rows, unconstrained).");
-  sub.def("build_panel", &build, py::arg("geos"), py::arg("channels"), py::arg("roles"), py::arg("national"),
-          py::arg("media"), py::arg("share"), py::arg("population"), py::arg("outcome"), py::arg("controls"),
-          py::arg("control_names"), py::arg("period_days") = 7.0, py::arg("seasonality") = 2, py::arg("trend") = true,
-          py::arg("max_lag") = 12, py::arg("trust") = "national", py::arg("tracker") = RowMatrix(),
-          py::arg("pooling") = std::map<std::string, std::string>{}, py::arg("channel_pooling") = std::vector<std::string>{},
-          py::arg("priors") = py::dict(), py::arg("threads") = 1, py::arg("tracker_n") = RowMatrix(),
-          py::arg("noise") = "iid", py::arg("market_growth") = py::none(),
-          "trustmix::mmm::build_panel: the panel model of a spec in raw units; returns (PanelModel, PanelScales).");
+  sub.def(
+      "build_panel", &build, py::arg("geos"), py::arg("channels"), py::arg("roles"), py::arg("national"), py::arg("media"),
+      py::arg("share"), py::arg("population"), py::arg("outcome"), py::arg("controls"), py::arg("control_names"),
+      py::arg("period_days") = 7.0, py::arg("seasonality") = 2, py::arg("trend") = true, py::arg("max_lag") = 12,
+      py::arg("trust") = "national", py::arg("tracker") = RowMatrix(),
+      py::arg("pooling") = std::map<std::string, std::string>{}, py::arg("channel_pooling") = std::vector<std::string>{},
+      py::arg("priors") = py::dict(), py::arg("threads") = 1, py::arg("tracker_n") = RowMatrix(), py::arg("noise") = "iid",
+      py::arg("market_growth") = py::none(), py::arg("roi") = std::vector<std::tuple<std::string, double, double>>{},
+      py::arg("spend_total") = Eigen::VectorXd(), py::arg("value_per_outcome") = std::numeric_limits<double>::quiet_NaN(),
+      "trustmix::mmm::build_panel: the panel model of a spec in raw units; returns (PanelModel, PanelScales).\n"
+      "roi: (channel, low, high) ROI priors (90% range of (value - spend) / spend over the data), with\n"
+      "spend_total (each channel's spend over all geos and periods) and value_per_outcome.");
   auto inference = m.attr("inference").cast<py::module_>();
   py::class_<PanelUnconstrainedTarget> target(
       sub, "PanelTarget",

@@ -762,3 +762,213 @@ BOOST_AUTO_TEST_CASE(market_growth_prior_on_the_panel_trend) {
   s.market_growth_high = -0.02;
   BOOST_CHECK_THROW((void)build_panel(s), std::invalid_argument);
 }
+
+namespace {
+
+/// ROI priors on the panel's conversion channels (instagram, tiktok: conversion indices 0
+/// and 1): ln R ~ Normal(ln 2, 0.5) and Normal(0, 0.8), scales k, and a positive
+/// population-like weight W per (period, geo).
+PanelModelPriors roi_priors(double k0 = 0.03, double k1 = 0.05) {
+  PanelModelPriors pr;
+  pr.roi_log_median = Vector(2);
+  pr.roi_log_median << std::log(2.0), 0.0;
+  pr.roi_sd_log = Vector(2);
+  pr.roi_sd_log << 0.5, 0.8;
+  pr.roi_scale = Vector(2);
+  pr.roi_scale << k0, k1;
+  return pr;
+}
+
+Matrix roi_weight(int T, int G) {
+  Matrix w(T, G);
+  for (int g = 0; g < G; ++g)
+    for (int t = 0; t < T; ++t) w(t, g) = (1.0 + g) * (1.0 + 0.01 * t);
+  return w;
+}
+
+/// The own-term ROI of conversion channel j recomputed from the constrained effects and
+/// the forward pass: k sum_g beta[j, g] sum_t W[t, g] h[c, g, t].
+double own_term_roi(const PanelTrustModel& m, const Vector& z, int j, double k) {
+  const PanelModelParameters p = m.constrain(z);
+  const PanelForward f = m.forward(z);
+  const int c = m.conversion_channels()[static_cast<std::size_t>(j)];
+  double r = 0.0;
+  for (int g = 0; g < m.geos(); ++g)
+    r += p.beta(j, g) * m.data().roi_weight.col(g).dot(f.saturated[static_cast<std::size_t>(c)].col(g));
+  return k * r;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(roi_prior_gradient_matches_finite_differences) {
+  // the ROI's free ln R, the geo deviations and, through H, every geo's alpha and lam
+  for (TrustLevel level : {TrustLevel::off, TrustLevel::national, TrustLevel::geo})
+    for (Pooling effects : {Pooling::partial, Pooling::complete})
+      for (Pooling curvature : {Pooling::complete, Pooling::partial}) {
+        PanelModelData d = with_curvature_pooling(make_panel(40, 3, level, effects, Pooling::partial, 0, 9), curvature);
+        d.roi_weight = roi_weight(40, 3);
+        const PanelTrustModel m(d, roi_priors());
+        BOOST_REQUIRE_EQUAL(m.roi_prior_count(), 2);
+        std::mt19937_64 rng(13);
+        std::normal_distribution<double> n(0.0, 0.5);
+        for (int rep = 0; rep < 2; ++rep) {
+          Vector z = m.initial_point();
+          for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+          std::ostringstream label;
+          label << "ROI trust " << to_string(level) << " effects " << to_string(effects) << " curvature "
+                << to_string(curvature);
+          check_gradient(m, z, label.str());
+        }
+      }
+}
+
+BOOST_AUTO_TEST_CASE(roi_prior_free_coordinate_is_the_own_term_roi_exactly) {
+  for (Pooling effects : {Pooling::partial, Pooling::complete}) {
+    PanelModelData d = with_curvature_pooling(make_panel(50, 4, TrustLevel::national, effects, Pooling::partial, 1, 10),
+                                              Pooling::partial);
+    d.roi_weight = roi_weight(50, 4);
+    const PanelTrustModel m(d, roi_priors(0.03, 0.05));
+    const auto& names = m.parameter_names();
+    const auto at = [&](const std::string& name) {
+      return static_cast<Eigen::Index>(std::find(names.begin(), names.end(), name) - names.begin());
+    };
+    const Eigen::Index i0 = at("log_roi[2]"), i1 = at("log_roi[3]");  // instagram, tiktok
+    BOOST_REQUIRE(i0 < m.dimension() && i1 < m.dimension());
+    std::mt19937_64 rng(3);
+    std::normal_distribution<double> n(0.0, 0.7);
+    for (int rep = 0; rep < 3; ++rep) {
+      Vector z = m.initial_point();
+      for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+      BOOST_CHECK_CLOSE(own_term_roi(m, z, 0, 0.03), std::exp(z[i0]), 1e-9);
+      BOOST_CHECK_CLOSE(own_term_roi(m, z, 1, 0.05), std::exp(z[i1]), 1e-9);
+      // and back: the unconstrained point of the constrained parameters is z itself
+      const Vector back = m.unconstrain(m.constrain(z));
+      BOOST_CHECK_SMALL((back - z).cwiseAbs().maxCoeff(), 1e-9);
+    }
+    // the start sits at the prior medians
+    const Vector z0 = m.initial_point();
+    BOOST_CHECK_CLOSE(own_term_roi(m, z0, 0, 0.03), 2.0, 1e-9);
+    BOOST_CHECK_CLOSE(own_term_roi(m, z0, 1, 0.05), 1.0, 1e-9);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(roi_prior_on_one_geo_is_the_national_models) {
+  // G = 1, complete pooling, W = 1: the panel's ROI prior is the national model's, term for term
+  for (bool trust : {false, true}) {
+    TrustModelData nd = trustmix::test::make_data(60, trust, false, 4);
+    nd.shocks = Matrix::Zero(60, 0);
+    TrustModelPriors np;
+    const PanelModelPriors pp0 = roi_priors(0.02, 0.04);
+    np.roi_log_median = pp0.roi_log_median;
+    np.roi_sd_log = pp0.roi_sd_log;
+    np.roi_scale = pp0.roi_scale;
+    PanelModelPriors pp = pp0;
+    pp.base = np;
+    pp.base.roi_log_median = pp.base.roi_sd_log = pp.base.roi_scale = Vector();
+    const TrustModel nat(nd, np);
+    const PanelTrustModel pan(one_geo_panel(nd, trust), pp);
+    BOOST_REQUIRE_EQUAL(nat.roi_prior_count(), 2);
+    BOOST_REQUIRE_EQUAL(pan.roi_prior_count(), 2);
+    std::mt19937_64 rng(5);
+    std::normal_distribution<double> n(0.0, 0.4);
+    for (int rep = 0; rep < 3; ++rep) {
+      Vector zn = nat.initial_point();
+      for (int i = 0; i < zn.size(); ++i) zn[i] += n(rng);
+      const Vector zp = pan.unconstrain(one_geo_parameters(nat.constrain(zn)));
+      Vector gn(nat.dimension()), gp(pan.dimension());
+      TrustModelWorkspace wn;
+      PanelWorkspace wp;
+      const double ln = nat.log_density(zn, gn, wn), lpan = pan.log_density(zp, gp, wp);
+      BOOST_TEST_INFO("trust " << trust << " rep " << rep);
+      BOOST_CHECK_SMALL(ln - lpan, 1e-10 * (1.0 + std::abs(ln)));
+      BOOST_CHECK_SMALL((nat.forward(zn).mu - pan.forward(zp).mu.col(0)).cwiseAbs().maxCoeff(), 1e-12);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(roi_prior_is_identical_for_every_thread_count) {
+  PanelModelData d = make_panel(40, 5, TrustLevel::national, Pooling::partial, Pooling::partial, 1, 14);
+  d.roi_weight = roi_weight(40, 5);
+  Vector z;
+  Vector g1, g2;
+  double l1 = 0.0, l2 = 0.0;
+  for (int threads : {1, 2}) {
+    d.threads = threads;
+    const PanelTrustModel m(d, roi_priors());
+    if (z.size() == 0) {
+      z = m.initial_point();
+      for (int i = 0; i < z.size(); ++i) z[i] += 0.01 * (i % 7) - 0.03;
+    }
+    PanelWorkspace ws;
+    Vector g(m.dimension());
+    (threads == 1 ? l1 : l2) = m.log_density(z, g, ws);
+    (threads == 1 ? g1 : g2) = g;
+  }
+  BOOST_CHECK_EQUAL(l1, l2);
+  BOOST_CHECK((g1.array() == g2.array()).all());
+}
+
+BOOST_AUTO_TEST_CASE(roi_prior_bad_input_is_named) {
+  auto message = [](auto&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // pooling none: refused
+  const PanelModelData none = make_panel(30, 2, TrustLevel::off, Pooling::none, Pooling::partial, 0, 15);
+  BOOST_CHECK(message([&] { (void)PanelTrustModel(none, roi_priors()); }).find("needs effect pooling 'partial' or") !=
+              std::string::npos);
+  PanelModelData ok = make_panel(30, 2, TrustLevel::off, Pooling::partial, Pooling::partial, 0, 15);
+  PanelModelPriors bad = roi_priors();
+  bad.roi_sd_log[1] = 0.0;
+  BOOST_CHECK(message([&] { (void)PanelTrustModel(ok, bad); }).find("roi_sd_log[1] must be finite and > 0") !=
+              std::string::npos);
+  bad = roi_priors();
+  bad.roi_scale = Vector::Ones(3);
+  BOOST_CHECK(message([&] { (void)PanelTrustModel(ok, bad); }).find("one roi_log_median, roi_sd_log and roi_scale") !=
+              std::string::npos);
+  ok.roi_weight = Matrix::Constant(30, 2, 1.0);
+  ok.roi_weight(4, 1) = -1.0;
+  BOOST_CHECK(message([&] { (void)PanelTrustModel(ok, roi_priors()); }).find("roi_weight: period 4, geo 1") !=
+              std::string::npos);
+  // build_panel: business terms, value and spend needed, conversion channels only
+  PanelModelSpec s;
+  const int T = 30, G = 2;
+  s.geos = {"north", "south"};
+  s.channels = {"press", "social"};
+  s.roles = {Role::trust, Role::conversion};
+  s.national = {true, false};
+  s.media = {Matrix::Constant(T, 1, 300.0), Matrix::Constant(T, G, 0.0)};
+  for (int t = 0; t < T; t += 2) s.media[1].row(t).setConstant(10.0 + t);
+  s.population = Matrix(1, G);
+  s.population << 100.0, 200.0;
+  s.outcome = Matrix::Constant(T, G, 50.0);
+  s.outcome.col(1).setConstant(120.0);
+  s.trust = TrustLevel::national;  // press feeds the stock only: not a conversion channel
+  s.roi_priors = {{"press", 0.5, 2.0}};
+  BOOST_CHECK(message([&] { (void)build_panel(s); }).find("'press', which is not a conversion channel") !=
+              std::string::npos);
+  s.roi_priors = {{"social", 0.5, 2.0}};
+  BOOST_CHECK(message([&] { (void)build_panel(s); }).find("value_per_outcome > 0") != std::string::npos);
+  s.value_per_outcome = 3.0;
+  BOOST_CHECK(message([&] { (void)build_panel(s); }).find("spend_total: 2 values") != std::string::npos);
+  s.spend_total = Vector(2);
+  s.spend_total << 1000.0, 0.0;
+  BOOST_CHECK(message([&] { (void)build_panel(s); }).find("spend over all geos and periods is 0") != std::string::npos);
+  s.spend_total << 1000.0, 500.0;
+  const BuiltPanelModel b = build_panel(s);
+  // 1 + ROI in [1.5, 3]: ln median (ln 1.5 + ln 3) / 2; k = value y_scale / spend
+  BOOST_CHECK_CLOSE(b.model.priors().roi_log_median[0], 0.5 * (std::log(1.5) + std::log(3.0)), 1e-12);
+  BOOST_CHECK_CLOSE(b.model.priors().roi_scale[0], 3.0 * b.scales.y_scale / 500.0, 1e-12);
+  BOOST_CHECK((b.model.data().roi_weight.array() == b.scales.population.array()).all());
+  // the own-term ROI in currency: value x (raw incremental outcome of the own term) / spend
+  const Vector z = b.model.initial_point();
+  const PanelModelParameters p = b.model.constrain(z);
+  const PanelForward f = b.model.forward(z);
+  double raw = 0.0;
+  for (int g = 0; g < G; ++g) raw += b.scales.y_scale * p.beta(0, g) * b.scales.population.col(g).dot(f.saturated[1].col(g));
+  BOOST_CHECK_CLOSE(3.0 * raw / 500.0, std::exp(b.model.priors().roi_log_median[0]), 1e-9);
+}

@@ -490,3 +490,50 @@ def test_panel_forward_and_scales_are_typed_and_pickle() -> None:
                 np.testing.assert_array_equal(a, b)
             else:
                 assert a == b, k
+
+
+# -- ROI priors ----------------------------------------------------------------------------------
+
+
+def test_roi_prior_is_the_channels_own_return_over_all_geos() -> None:
+    """With a narrow ROI prior the fitted own-term return on spend (PanelFit.roi over the
+    data, horizon 0: the counterfactual of the channel's whole activity, which with trust
+    off is its own term) sits at the prior's median sqrt((1 + low)(1 + high)) in currency,
+    whatever the value per outcome, the spend and the population scaling; without the
+    prior the data put it elsewhere. The free coordinate is ln(1 + ROI) itself."""
+    df, _ = simulate_panel(21, geos=5, periods=80)
+    df["search_spend"] = 2.5 * df["search"]
+    base = dict(spend={"search": "search_spend"}, value_per_outcome=40.0)
+    free = _model(df, **base).fit("map", seed=1).roi(by="channel", horizon=0)
+    m = _model(df, **base, priors={"roi": {"search": (1.0, 1.02)}})
+    assert m._core.roi_prior_count == 1 and "log_roi[0]" in m.parameter_names
+    fit = m.fit("map", seed=1)
+    roas = fit.roi(by="channel", horizon=0).set_index("channel").loc["search", "roas"]
+    target = np.sqrt(2.0 * 2.02)
+    assert abs(roas - target) < 0.01 * target
+    assert abs(free.set_index("channel").loc["search", "roas"] - target) > 0.1 * target
+    # the free coordinate is ln R of the mode
+    z = fit.z[m.parameter_names.index("log_roi[0]")]
+    assert abs(np.exp(z) - roas) < 1e-6 * roas
+    # the analytic gradient with the prior, partial and complete pooling of the effect
+    assert _fd_max_error(m, 3) < 1e-5
+    complete = _model(
+        df, **base, pooling={"effects": "partial", "search": "complete"}, priors={"roi": {"search": (0.5, 3.0)}}
+    )
+    assert _fd_max_error(complete, 4) < 1e-5
+    again = pickle.loads(pickle.dumps(m))
+    assert again.log_density(fit.z)[0] == m.log_density(fit.z)[0]
+
+
+def test_roi_prior_bad_input() -> None:
+    df, _ = simulate_panel(22, geos=3, periods=30)
+    with pytest.raises(ValueError, match="prior 'roi' names 'tv', which is not a channel"):
+        _model(df, value_per_outcome=1.0, priors={"roi": {"tv": (0.0, 1.0)}})
+    with pytest.raises(ValueError, match="must be \\(low, high\\)"):
+        _model(df, value_per_outcome=1.0, priors={"roi": {"search": 0.5}})
+    with pytest.raises(ValueError, match="value_per_outcome > 0"):
+        _model(df, priors={"roi": {"search": (0.0, 1.0)}})
+    with pytest.raises(ValueError, match="needs effect pooling 'partial' or 'complete'"):
+        _model(df, pooling="none", value_per_outcome=1.0, priors={"roi": {"search": (0.0, 1.0)}})
+    with pytest.raises(ValueError, match="low must be > -1"):
+        _model(df, value_per_outcome=1.0, priors={"roi": {"search": (-1.5, 1.0)}})

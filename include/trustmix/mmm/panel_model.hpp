@@ -53,7 +53,20 @@
 //               baseline  b[g, k] = m_k + tau_k eta[g], m_k ~ Normal(0, baseline_sd),
 //                         tau_k ~ HalfNormal(baseline_pool_sd).
 //   complete and none put HalfNormal(beta_sd) on each beta and Normal(0, baseline_sd) on
-//   each b. Every other prior is the national model's (TrustModelPriors), so with G = 1,
+//   each b.
+// ROI priors (PanelModelPriors::roi_log_median, a conversion channel s with complete or
+//   partial effect pooling): the free location is ln R_s, R_s = k_s sum_g beta[s, g] H[s, g]
+//   the channel's own-term return on spend over the data, H[s, g] = sum_t W[t, g] h[s, g, t]
+//   (W = PanelModelData::roi_weight, the population; k_s = roi_scale = value x y_scale /
+//   the channel's spend over all geos and periods), with ln R_s ~ Normal(roi_log_median,
+//   roi_sd_log) (Meridian's approach, and the national model's, trust_model.hpp). Complete:
+//   beta_s = R_s / (k_s sum_g H[s, g]); partial: beta[s, g] = R_s e_g / (k_s Q_s), e_g =
+//   exp(tau_s eta_g), Q_s = sum_g e_g H[s, g], so that the own-term ROI is R_s exactly
+//   whatever the geo deviations (mu_s = R_s / (k_s Q_s) is the median reported);
+//   eta_g ~ Normal(0, 1), tau_s ~ HalfNormal(effect_pool_sd). The own term leaves out the
+//   amplification (1 + theta S), as nationally. H depends on alpha and lam, so the prior
+//   reaches them: the gradient of ln beta through H is exact (d H / d alpha, d lam by one
+//   more adjoint pass per geo). Every other prior is the national model's (TrustModelPriors), so with G = 1,
 //   complete pooling and the same data the log posterior density of the parameters is the
 //   national model's (the test checks it to 1e-10; the national model's unconstrained
 //   parametrisation differs, by maps whose Jacobian is triangular with the same diagonal,
@@ -122,6 +135,12 @@ struct PanelModelPriors {
   /// HalfNormal(stock_deviation_sd): a geo's stock within about +-30% of the national one
   /// at one prior sd of tau.
   double stock_deviation_sd = 0.3;
+  /// ROI priors (top of this file), one entry per conversion channel in the order of
+  /// PanelTrustModel::conversion_channels(), or all empty (none): ln R_s ~
+  /// Normal(roi_log_median[s], roi_sd_log[s]) where roi_log_median[s] is finite (NaN: the
+  /// effect's HalfNormal(beta_sd) prior); roi_scale[s] > 0 is k_s (value x y_scale / spend
+  /// over the data, build_panel()). R_s is a return on spend (1 + ROI).
+  Vector roi_log_median, roi_sd_log, roi_scale;
 };
 
 /// Scaled data of one panel fit (build_panel() makes it from raw units).
@@ -148,6 +167,10 @@ struct PanelModelData {
   Noise noise = Noise::iid;          ///< residuals' time structure per geo (top of this file)
   int max_lag = 12;
   int threads = 1;                   ///< geo loop threads (0: hardware); results identical for every value
+  /// T x G weights W of a ROI prior's own term, H[s, g] = sum_t W[t, g] h[s, g, t] (>= 0;
+  /// build_panel() sets the population: raw outcome per scaled per-capita unit / y_scale);
+  /// empty: ones. Read only with ROI priors.
+  Matrix roi_weight;
 };
 
 /// Constrained parameters of one evaluation.
@@ -186,6 +209,9 @@ struct PanelWorkspace {
   Matrix An, dAn, Hn, gHn;           ///< T x C: the national series (national stock)
   Matrix S, gS, mu, gmu, conv;       ///< T x G
   Matrix gbeta, gb;                  ///< S x G, K x G
+  /// S x G, ROI priors: H[s, g] = sum_t W[t, g] h[s, g, t] and its derivatives by the geo's
+  /// lam and alpha (rows of channels without a ROI prior unused)
+  Matrix roi_h, roi_dlam, roi_dalpha;
   Matrix part;                       ///< per-geo partial sums of the shared parameters' gradients (rows) x G
   Vector ll;                         ///< G: per-geo log-likelihood
   Vector Sn, gSn, u, ga;             ///< T
@@ -212,6 +238,8 @@ class PanelTrustModel {
   /// True when the residuals are AR(1) (Noise::ar1; one more free parameter, atanh phi, last in z).
   [[nodiscard]] bool ar1() const { return d_.noise == Noise::ar1; }
   [[nodiscard]] const std::vector<int>& conversion_channels() const { return conv_idx_; }
+  /// Conversion channels whose effect has a ROI prior (PanelModelPriors::roi_log_median).
+  [[nodiscard]] int roi_prior_count() const { return n_roi_; }
   [[nodiscard]] const std::vector<int>& trust_channels() const { return trust_idx_; }
 
   /// Names of the constrained parameters in the order of constrain_into(): alpha[c],
@@ -338,11 +366,27 @@ class PanelTrustModel {
       alpha_blocks_[static_cast<std::size_t>(c)].unconstrain(va, logit(p.alpha[c]), tau_or(p.alpha_tau, c), z);
       lam_blocks_[static_cast<std::size_t>(c)].unconstrain(vl, std::log(p.lam[c]), tau_or(p.lam_tau, c), z);
     }
+    Matrix roi_h;  // ROI priors: H at the given (per-geo) alpha and lam
+    if (n_roi_ > 0) {
+      PanelModelParameters q;
+      q.alpha_geo.resize(C_, G_);
+      q.lam_geo.resize(C_, G_);
+      for (int c = 0; c < C_; ++c)
+        for (int g = 0; g < G_; ++g) {
+          q.alpha_geo(c, g) = p.alpha_geo.rows() == C_ && p.alpha_geo.cols() == G_ ? p.alpha_geo(c, g) : p.alpha[c];
+          q.lam_geo(c, g) = p.lam_geo.rows() == C_ && p.lam_geo.cols() == G_ ? p.lam_geo(c, g) : p.lam[c];
+        }
+      roi_h.resize(S_, G_);
+      roi_weighted_saturation(q, roi_h);
+    }
     for (int j = 0; j < S_; ++j) {
       const Block& bl = effect_blocks_[static_cast<std::size_t>(j)];
       Vector v = p.beta.row(j).transpose().array().log();
       bl.unconstrain(v, bl.kind == Pooling::partial ? std::log(p.beta_median[j]) : 0.0,
                      bl.kind == Pooling::partial ? p.beta_tau[j] : 0.0, z);
+      // ROI prior: the first slot is ln R = ln(k sum_g beta_g H_g) (eta as above: then
+      // R / (k Q) is the given median)
+      if (bl.roi) z[bl.offset] = std::log(bl.roi_scale * p.beta.row(j).dot(roi_h.row(j)));
     }
     for (int k = 0; k < K_; ++k) {
       const Block& bl = base_blocks_[static_cast<std::size_t>(k)];
@@ -385,7 +429,7 @@ class PanelTrustModel {
     resize(ws);
     grad.setZero();
     PanelModelParameters& p = ws.params;
-    constrain_into_params(z, p);
+    constrain_into_params(z, p, false);  // effects with a ROI prior: after the media pass below
     constexpr double minus_inf = -std::numeric_limits<double>::infinity();
     if (!(p.sigma > 0.0) || !std::isfinite(p.sigma)) return minus_inf;
     const int T = T_;
@@ -404,10 +448,27 @@ class PanelTrustModel {
       stock_recursion(p.delta, p.g0, ws.u, ws.Sn);
     }
     // ---- forward per geo: channels, geo stock, mu ---------------------------------------
-    parallel_for_blocks(G_, d_.threads, 2, [&](std::ptrdiff_t g0, std::ptrdiff_t g1) {
-      Vector u(T);
-      for (auto gg = g0; gg < g1; ++gg) forward_geo(static_cast<int>(gg), p, ws, u);
-    });
+    if (n_roi_ == 0) {
+      parallel_for_blocks(G_, d_.threads, 2, [&](std::ptrdiff_t g0, std::ptrdiff_t g1) {
+        Vector u(T);
+        for (auto gg = g0; gg < g1; ++gg) {
+          forward_media_geo(static_cast<int>(gg), p, ws, u);
+          forward_mu_geo(static_cast<int>(gg), p, ws, u);
+        }
+      });
+    } else {  // ROI priors: every geo's H before any effect (each effect depends on all geos)
+      parallel_for_blocks(G_, d_.threads, 2, [&](std::ptrdiff_t g0, std::ptrdiff_t g1) {
+        Vector scratch(T);
+        for (auto gg = g0; gg < g1; ++gg) forward_media_geo(static_cast<int>(gg), p, ws, scratch);
+      });
+      for (int j = 0; j < S_; ++j)
+        if (effect_blocks_[static_cast<std::size_t>(j)].roi && !(ws.roi_h.row(j).sum() > 0.0)) return minus_inf;
+      fill_roi_effects(z, ws.roi_h, p);
+      parallel_for_blocks(G_, d_.threads, 2, [&](std::ptrdiff_t g0, std::ptrdiff_t g1) {
+        Vector u(T);
+        for (auto gg = g0; gg < g1; ++gg) forward_mu_geo(static_cast<int>(gg), p, ws, u);
+      });
+    }
     // ---- tracker (national level needs every geo's stock: serial, before the backward) ----
     double lp = 0.0;
     ws.gSn.setZero();
@@ -497,9 +558,23 @@ class PanelTrustModel {
       grad.segment(o_kappa_, P_ - 1).noalias() += helmert_.transpose() * gsoft;
     }
     // pooled blocks: from dL/d(value per geo) to their free parameters, with their priors
-    for (int j = 0; j < S_; ++j)
-      lp += effect_blocks_[static_cast<std::size_t>(j)].backward(z, ws.gbeta.row(j).transpose(), p.beta.row(j).transpose(),
-                                                                 grad);
+    for (int j = 0; j < S_; ++j) {
+      const Block& bl = effect_blocks_[static_cast<std::size_t>(j)];
+      if (!bl.roi) {
+        lp += bl.backward(z, ws.gbeta.row(j).transpose(), p.beta.row(j).transpose(), grad);
+        continue;
+      }
+      // ROI prior: ln beta[j, g] = ln R - ln k + tau eta_g - ln Q; dL/dH[j, g] reaches the
+      // geo's lam and alpha through dH/dlam, dH/dalpha (forward_media_geo)
+      const Vector gf = ws.gbeta.row(j).transpose().cwiseProduct(p.beta.row(j).transpose());
+      Vector dH;
+      lp += roi_backward(bl, z, gf, ws.roi_h.row(j).transpose(), grad, dH);
+      const int c = conv_idx_[static_cast<std::size_t>(j)];
+      for (int g = 0; g < G_; ++g) {
+        ws.part(r_lam_ + c, g) += dH[g] * ws.roi_dlam(j, g);
+        ws.part(r_alpha_ + c, g) += dH[g] * ws.roi_dalpha(j, g);
+      }
+    }
     for (int k = 0; k < K_; ++k)
       lp += base_blocks_[static_cast<std::size_t>(k)].backward(z, ws.gb.row(k).transpose(), p.b.row(k).transpose(), grad);
     lp += shared_priors(z, p, ws, grad);
@@ -637,7 +712,10 @@ class PanelTrustModel {
         if (!std::isnan(d_.tracker.data()[i])) qm += d_.tracker.data()[i];
       p.tracker_a = qm / n_tracker_obs_;
     }
-    return unconstrain(p);
+    Vector z = unconstrain(p);
+    for (const Block& bl : effect_blocks_)  // a channel with a ROI prior starts at its prior median
+      if (bl.roi) z[bl.offset] = bl.roi_mean;
+    return z;
   }
 
  private:
@@ -647,6 +725,10 @@ class PanelTrustModel {
     bool log_scale = false;  // effects: value = exp(.), HalfNormal prior on the value
     double prior_sd = 1.0, pool_sd = 0.5;
     double prior_mean = 0.0;  // baseline blocks: Normal(prior_mean, prior_sd) (TrustModelPriors per column)
+    /// effects with a ROI prior (top of this file): the first slot is ln R, Normal(roi_mean,
+    /// roi_sd); k = roi_scale. Values and gradients then come from roi_values / roi_backward.
+    bool roi = false;
+    double roi_mean = 0.0, roi_sd = 1.0, roi_scale = 1.0;
     int offset = 0, G = 1;
     [[nodiscard]] int size() const { return kind == Pooling::complete ? 1 : kind == Pooling::none ? G : G + 2; }
     /// Values per geo (G) and, for partial, location (mu or m) and tau.
@@ -787,8 +869,85 @@ class PanelTrustModel {
     }
   };
 
+  // ---- ROI priors (top of this file) ----------------------------------------------------
+  /// H[j, g] = sum_t W[t, g] h[c, g, t] of every channel with a ROI prior (rows j), from the
+  /// geo's alpha and lam in p (the recursive adstock of the geo passes).
+  void roi_weighted_saturation(const PanelModelParameters& p, Matrix& H) const {
+    Vector a(T_), da(T_), h(T_);
+    for (int j = 0; j < S_; ++j) {
+      if (!effect_blocks_[static_cast<std::size_t>(j)].roi) continue;
+      const int c = conv_idx_[static_cast<std::size_t>(j)];
+      for (int g = 0; g < G_; ++g) {
+        transforms::geometric_adstock_recursive(d_.media[static_cast<std::size_t>(c)].col(g), p.alpha_geo(c, g), d_.max_lag,
+                                                a, da);
+        transforms::detail::simd::logistic_series(a.data(), 0.5 * p.lam_geo(c, g), h.data(), T_);
+        H(j, g) = d_.roi_weight.col(g).dot(h);
+      }
+    }
+  }
+  /// The ln of Q = sum_g exp(tau eta_g) H[g] (partial) or of sum_g H[g] (complete), with
+  /// the largest exponent factored out.
+  [[nodiscard]] static double roi_log_q(const Block& bl, const Eigen::Ref<const Vector>& z,
+                                        const Eigen::Ref<const Vector>& H) {
+    if (bl.kind != Pooling::partial) return std::log(H.sum());
+    const double tau = std::exp(z[bl.offset + 1]);
+    double m = -std::numeric_limits<double>::infinity();
+    for (int g = 0; g < bl.G; ++g) m = std::max(m, tau * z[bl.offset + 2 + g]);
+    double q = 0.0;
+    for (int g = 0; g < bl.G; ++g) q += std::exp(tau * z[bl.offset + 2 + g] - m) * H[g];
+    return m + std::log(q);
+  }
+  /// Effects of the channels with a ROI prior from z and H (rows j of H as above):
+  /// complete beta = R / (k sum_g H_g); partial beta_g = R e_g / (k Q), median R / (k Q).
+  void fill_roi_effects(const Eigen::Ref<const Vector>& z, const Matrix& H, PanelModelParameters& p) const {
+    for (int j = 0; j < S_; ++j) {
+      const Block& bl = effect_blocks_[static_cast<std::size_t>(j)];
+      if (!bl.roi) continue;
+      const double lr = z[bl.offset] - std::log(bl.roi_scale), lq = roi_log_q(bl, z, H.row(j).transpose());
+      if (bl.kind == Pooling::complete) {
+        p.beta.row(j).setConstant(std::exp(lr - lq));
+        p.beta_median[j] = p.beta_tau[j] = std::numeric_limits<double>::quiet_NaN();
+      } else {
+        const double tau = std::exp(z[bl.offset + 1]);
+        for (int g = 0; g < G_; ++g) p.beta(j, g) = std::exp(lr + tau * z[bl.offset + 2 + g] - lq);
+        p.beta_median[j] = std::exp(lr - lq);
+        p.beta_tau[j] = tau;
+      }
+    }
+  }
+  /// The ROI block's gradient and prior: gf[g] = dL/d ln beta[j, g] of the likelihood; adds
+  /// the gradients of ln R (and ln tau, eta), writes dH[g] = dL/dH[j, g], returns the log
+  /// prior (ln R Normal; eta Normal(0, 1), tau HalfNormal with its log-Jacobian).
+  [[nodiscard]] static double roi_backward(const Block& bl, const Eigen::Ref<const Vector>& z, const Vector& gf,
+                                           const Eigen::Ref<const Vector>& H, Eigen::Ref<Vector> grad, Vector& dH) {
+    const double gs = gf.sum(), r = z[bl.offset] - bl.roi_mean, s2 = bl.roi_sd * bl.roi_sd;
+    double lp = -0.5 * r * r / s2;
+    grad[bl.offset] += gs - r / s2;
+    dH.resize(bl.G);
+    const double lq = roi_log_q(bl, z, H);
+    if (bl.kind == Pooling::complete) {
+      dH.setConstant(-gs * std::exp(-lq));
+      return lp;
+    }
+    const double tau = std::exp(z[bl.offset + 1]);
+    double eta_bar = 0.0, g_eta = 0.0;
+    for (int g = 0; g < bl.G; ++g) {
+      const double eta = z[bl.offset + 2 + g], e_q = std::exp(tau * eta - lq), pi = e_q * H[g];
+      eta_bar += pi * eta;
+      g_eta += gf[g] * eta;
+      dH[g] = -gs * e_q;
+      grad[bl.offset + 2 + g] += tau * (gf[g] - pi * gs) - eta;
+      lp += -0.5 * eta * eta;
+    }
+    const double p2 = bl.pool_sd * bl.pool_sd;  // tau ~ HalfNormal + Jacobian ln tau
+    lp += -0.5 * tau * tau / p2 + z[bl.offset + 1];
+    grad[bl.offset + 1] += tau * (g_eta - gs * eta_bar) - tau * tau / p2 + 1.0;
+    return lp;
+  }
+
   // ---- the per-geo passes ------------------------------------------------------------------
-  void forward_geo(int g, const PanelModelParameters& p, PanelWorkspace& ws, Vector& u) const {
+  /// Adstock and saturation of geo g's channels (and, with ROI priors, H and its derivatives).
+  void forward_media_geo(int g, const PanelModelParameters& p, PanelWorkspace& ws, Vector& scratch) const {
     const int T = T_;
     Matrix& A = ws.A[static_cast<std::size_t>(g)];
     Matrix& dA = ws.dA[static_cast<std::size_t>(g)];
@@ -799,6 +958,22 @@ class PanelTrustModel {
                                               A.col(c), dA.col(c));
       transforms::detail::simd::logistic_series(A.col(c).data(), 0.5 * p.lam_geo(c, g), H.col(c).data(), T);
     }
+    if (n_roi_ == 0) return;
+    for (int j = 0; j < S_; ++j) {
+      if (!effect_blocks_[static_cast<std::size_t>(j)].roi) continue;
+      const int c = conv_idx_[static_cast<std::size_t>(j)];
+      const auto w = d_.roi_weight.col(g);
+      ws.roi_h(j, g) = w.dot(H.col(c));
+      // d H / d lam and d H / d alpha: the saturation's adjoint with seed W (one more pass)
+      ws.roi_dlam(j, g) = transforms::detail::simd::logistic_series_adjoint(A.col(c).data(), H.col(c).data(), w.data(),
+                                                                            0.5 * p.lam_geo(c, g), scratch.data(), T);
+      ws.roi_dalpha(j, g) = scratch.dot(dA.col(c));
+    }
+  }
+
+  /// Geo g's stock and mean outcome (after forward_media_geo and the effects).
+  void forward_mu_geo(int g, const PanelModelParameters& p, PanelWorkspace& ws, Vector& u) const {
+    const Matrix& H = ws.H[static_cast<std::size_t>(g)];
     if (d_.trust_level == TrustLevel::geo) {
       u.setZero();
       for (int i = 0; i < P_; ++i) u += p.kappa[i] * H.col(trust_idx_[static_cast<std::size_t>(i)]);
@@ -1009,7 +1184,9 @@ class PanelTrustModel {
     return lp;
   }
 
-  void constrain_into_params(const Eigen::Ref<const Vector>& z, PanelModelParameters& p) const {
+  /// with_roi = false leaves the effects of channels with a ROI prior NaN: log_density()
+  /// fills them from the H of its own forward pass (fill_roi_effects).
+  void constrain_into_params(const Eigen::Ref<const Vector>& z, PanelModelParameters& p, bool with_roi = true) const {
     check_dimension(z);
     const auto logistic = [](double v) { return v >= 0 ? 1.0 / (1.0 + std::exp(-v)) : std::exp(v) / (1.0 + std::exp(v)); };
     p.alpha.resize(C_);
@@ -1035,8 +1212,17 @@ class PanelTrustModel {
     p.beta_tau.resize(S_);
     Vector row(G_);
     for (int j = 0; j < S_; ++j) {
+      if (effect_blocks_[static_cast<std::size_t>(j)].roi) {
+        p.beta.row(j).setConstant(std::numeric_limits<double>::quiet_NaN());
+        continue;
+      }
       effect_blocks_[static_cast<std::size_t>(j)].values(z, row, p.beta_median[j], p.beta_tau[j]);
       p.beta.row(j) = row.transpose();
+    }
+    if (with_roi && n_roi_ > 0) {
+      Matrix H(S_, G_);
+      roi_weighted_saturation(p, H);
+      fill_roi_effects(z, H, p);
     }
     p.b.resize(K_, G_);
     p.b_mean.resize(K_);
@@ -1086,7 +1272,7 @@ class PanelTrustModel {
   void resize(PanelWorkspace& ws) const {
     const auto Gs = static_cast<std::size_t>(G_);
     if (ws.A.size() == Gs && ws.mu.rows() == T_ && ws.mu.cols() == G_ && ws.part.rows() == n_part_ && ws.An.cols() == C_ &&
-        ws.gbeta.rows() == S_ && ws.gb.rows() == K_)
+        ws.gbeta.rows() == S_ && ws.gb.rows() == K_ && ws.roi_h.rows() == S_ && ws.roi_h.cols() == G_)
       return;
     ws.A.assign(Gs, Matrix(T_, C_));
     ws.dA.assign(Gs, Matrix(T_, C_));
@@ -1099,6 +1285,7 @@ class PanelTrustModel {
     for (Matrix* m : {&ws.S, &ws.gS, &ws.mu, &ws.gmu, &ws.conv}) m->setZero(T_, G_);
     ws.gbeta.resize(S_, G_);
     ws.gb.resize(K_, G_);
+    for (Matrix* m : {&ws.roi_h, &ws.roi_dlam, &ws.roi_dalpha}) m->setZero(S_, G_);
     ws.part.resize(n_part_, G_);
     ws.ll.resize(G_);
     for (Vector* v : {&ws.Sn, &ws.gSn, &ws.u, &ws.ga, &ws.Sw, &ws.gSw}) v->setZero(T_);
@@ -1176,6 +1363,14 @@ class PanelTrustModel {
         if (!std::isnan(d_.tracker.data()[i]) && !(d_.tracker_se.data()[i] >= 0.0 && std::isfinite(d_.tracker_se.data()[i])))
           fail("tracker_se: entry ", i, " (period ", i % d_.tracker.rows(), ", column ", i / d_.tracker.rows(), ") is ",
                d_.tracker_se.data()[i], "; a measured entry needs a finite sampling error >= 0");
+    }
+    if (d_.roi_weight.size() != 0) {
+      if (d_.roi_weight.rows() != T_ || d_.roi_weight.cols() != G_)
+        fail("roi_weight must be ", T_, " x ", G_, ", got ", d_.roi_weight.rows(), " x ", d_.roi_weight.cols());
+      for (Eigen::Index i = 0; i < d_.roi_weight.size(); ++i)
+        if (!(d_.roi_weight.data()[i] >= 0.0) || !std::isfinite(d_.roi_weight.data()[i]))
+          fail("roi_weight: period ", i % T_, ", geo ", i / T_, " is ", d_.roi_weight.data()[i],
+               "; expected a finite number >= 0");
     }
     const Eigen::Index K = d_.baseline.empty() ? 0 : d_.baseline.front().cols();
     pr_.base.check_baseline_priors(K);
@@ -1275,7 +1470,19 @@ class PanelTrustModel {
       bl.prior_sd = pr_.base.beta_sd;
       bl.pool_sd = pr_.effect_pool_sd;
       add_block(bl, "beta[" + sname(c) + "]", true);
+      if (roi_prior(j)) {  // the first slot is ln R (top of this file)
+        if (bl.kind == Pooling::none)
+          fail("conversion channel ", c, ": a ROI prior needs effect pooling 'partial' or 'complete' (with 'none' ",
+               "each geo's effect has its own prior; the ROI is the channel's over all geos)");
+        bl.roi = true;
+        bl.roi_mean = pr_.roi_log_median[j];
+        bl.roi_sd = pr_.roi_sd_log[j];
+        bl.roi_scale = pr_.roi_scale[j];
+        names_[static_cast<std::size_t>(bl.offset)] = "log_roi[" + sname(c) + "]";
+        ++n_roi_;
+      }
     }
+    if (n_roi_ > 0 && d_.roi_weight.size() == 0) d_.roi_weight = Matrix::Ones(T_, G_);
     base_blocks_.resize(static_cast<std::size_t>(K_));
     for (int k = 0; k < K_; ++k) {
       Block& bl = base_blocks_[static_cast<std::size_t>(k)];
@@ -1349,6 +1556,23 @@ class PanelTrustModel {
       o_tracker_ = 0, o_dev_ = 0, o_ar1_ = 0;
   int r_alpha_ = 0, r_lam_ = 0, r_gamma_ = 0, r_theta_ = 0, r_delta_ = 0, r_g0_ = 0, r_ss_ = 0, r_phi_ = 0, r_kappa_ = 0,
       n_part_ = 0;
+  int n_roi_ = 0;  // effect blocks with a ROI prior
+
+  /// Whether conversion channel j has a ROI prior (sizes and values checked here).
+  [[nodiscard]] bool roi_prior(int j) const {
+    const Vector& m = pr_.roi_log_median;
+    if (m.size() == 0) return false;
+    if (m.size() != S_ || pr_.roi_sd_log.size() != S_ || pr_.roi_scale.size() != S_)
+      fail("ROI priors need one roi_log_median, roi_sd_log and roi_scale per conversion channel (", S_, "), got ", m.size(),
+           ", ", pr_.roi_sd_log.size(), " and ", pr_.roi_scale.size());
+    if (std::isnan(m[j])) return false;
+    if (!std::isfinite(m[j])) fail("roi_log_median[", j, "] must be finite or NaN (no ROI prior), got ", m[j]);
+    if (!(pr_.roi_sd_log[j] > 0.0) || !std::isfinite(pr_.roi_sd_log[j]))
+      fail("roi_sd_log[", j, "] must be finite and > 0, got ", pr_.roi_sd_log[j]);
+    if (!(pr_.roi_scale[j] > 0.0) || !std::isfinite(pr_.roi_scale[j]))
+      fail("roi_scale[", j, "] must be finite and > 0, got ", pr_.roi_scale[j]);
+    return true;
+  }
 };
 
 /// The panel model as a sampler target (trustmix::inference::Target, ConstrainedTarget,
@@ -1421,6 +1645,14 @@ struct PanelModelSpec {
   /// outcome. NaN: Normal(0, baseline_sd). Needs trend = true.
   double market_growth_low = std::numeric_limits<double>::quiet_NaN();
   double market_growth_high = std::numeric_limits<double>::quiet_NaN();
+  /// ROI priors in business terms (the national model's RoiPrior: ROI = (value - spend) /
+  /// spend over the data in [low, high] with 90% prior probability, a LogNormal on 1 + ROI)
+  /// on conversion channels with effect pooling partial or complete; they need
+  /// value_per_outcome and each channel's spend over all geos and periods (spend_total, C
+  /// entries, in the currency of the ROI).
+  std::vector<RoiPrior> roi_priors;
+  Vector spend_total;
+  double value_per_outcome = std::numeric_limits<double>::quiet_NaN();
   /// Pooling defaults (documented in docs/panel.md): each geo its own level and trend around
   /// the national one (partial), one seasonality and one effect per control for all geos
   /// (complete), channel effects log-normal around the channel's median (partial).
@@ -1679,6 +1911,38 @@ struct BuiltPanelModel {
   d.half_life_pooling = spec.half_life_pooling;
   d.amplification_pooling = spec.amplification_pooling;
   PanelModelPriors priors = spec.priors;
+  if (!spec.roi_priors.empty()) {
+    std::vector<Eigen::Index> conv;  // conversion channels in order (PanelTrustModel::conversion_channels)
+    for (Eigen::Index c = 0; c < C; ++c)
+      if (d.conversion[static_cast<std::size_t>(c)]) conv.push_back(c);
+    const auto S = static_cast<Eigen::Index>(conv.size());
+    priors.roi_log_median = Vector::Constant(S, std::numeric_limits<double>::quiet_NaN());
+    priors.roi_sd_log = Vector::Ones(S);
+    priors.roi_scale = Vector::Ones(S);
+    const double v = spec.value_per_outcome;
+    for (const RoiPrior& r : spec.roi_priors) {
+      const auto named = std::find(spec.channels.begin(), spec.channels.end(), r.channel);
+      const auto c = static_cast<Eigen::Index>(named - spec.channels.begin());
+      const auto it = std::find(conv.begin(), conv.end(), c);
+      if (named == spec.channels.end() || it == conv.end())
+        fail("prior 'roi' names '", r.channel, "', which is not a conversion channel of the panel");
+      if (!(r.low > -1.0)) fail("prior 'roi' [", r.channel, "]: low must be > -1 (ROI -100% loses all spend), got ", r.low);
+      const auto [m, sd] = detail::interval_to_lognormal("roi [" + r.channel + "] (as 1 + ROI)", 1.0 + r.low, 1.0 + r.high);
+      if (!(v > 0.0) || !std::isfinite(v))
+        fail("prior 'roi' [", r.channel, "]: a ROI needs the value of one unit of outcome (value_per_outcome > 0; ",
+             "1 when the outcome is revenue), got ", v);
+      if (spec.spend_total.size() != C)
+        fail("prior 'roi' needs each channel's total spend (spend_total: ", C, " values), got ", spec.spend_total.size());
+      const double total = spec.spend_total[c];
+      if (!(total > 0.0) || !std::isfinite(total))
+        fail("prior 'roi' [", r.channel, "]: its spend over all geos and periods is ", total, "; a ROI needs spend > 0");
+      const auto j = static_cast<Eigen::Index>(it - conv.begin());
+      priors.roi_log_median[j] = m;
+      priors.roi_sd_log[j] = sd;
+      priors.roi_scale[j] = v * sc.y_scale / total;
+    }
+    d.roi_weight = sc.population;  // raw outcome = y_scale x population x model units
+  }
   if (!std::isnan(spec.market_growth_low) || !std::isnan(spec.market_growth_high))
     detail::set_market_growth_prior(priors.base, spec.market_growth_low, spec.market_growth_high, spec.trend,
                                     static_cast<double>(T) * spec.period_days / 365.25, d.y.mean(), false, K);

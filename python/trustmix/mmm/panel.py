@@ -105,7 +105,13 @@ class PanelMMM:
         and ``"market_growth": (low, high)``: the market's own growth per year as a
         fraction of the outcome's mean, 90% range, a Normal prior on the trend (its pooled
         location under partial pooling; :class:`~trustmix.mmm.TrustMMM`'s
-        ``market_growth``, docs/mmm.md).
+        ``market_growth``, docs/mmm.md), and ``"roi": {channel: (low, high)}``: a
+        conversion channel's ROI over the data and all geos, (value - spend) / spend of its
+        own term (without the trust amplification), lies in [low, high] with 90% prior
+        probability (a LogNormal on 1 + ROI, as Meridian's ROI priors and
+        :class:`~trustmix.mmm.TrustMMM`'s); the model's free coordinate is then ln(1 + ROI)
+        itself, exactly whatever the geo deviations (docs/panel.md, "ROI priors"). Needs
+        ``value_per_outcome`` and the channel's effects pooled partially or completely.
     no_media : "warn" or "error"
         A geo whose geo channels are all zero: kept with a warning (its effects come from the
         pooling and the prior) or refused.
@@ -393,6 +399,16 @@ class PanelMMM:
             if isinstance(g, (str, bytes)) or not hasattr(g, "__len__") or len(g) != 2:
                 raise _fail(f"prior 'market_growth' must be (low, high) growth per year, got {g!r}")
             growth = (float(g[0]), float(g[1]))
+        roi: list[tuple[str, float, float]] = []
+        if priors and "roi" in priors:
+            if not isinstance(priors["roi"], Mapping):
+                raise _fail("prior 'roi' must be a mapping channel -> (low, high)")
+            for c, rng in priors["roi"].items():
+                if c not in self.roles:
+                    raise _fail(f"prior 'roi' names {c!r}, which is not a channel ({', '.join(self.roles)})")
+                if isinstance(rng, (str, bytes)) or not hasattr(rng, "__len__") or len(rng) != 2:
+                    raise _fail(f"prior 'roi' of channel {c!r} must be (low, high), got {rng!r}")
+                roi.append((str(c), float(rng[0]), float(rng[1])))
         step = np.median(np.diff(dates.values).astype("timedelta64[s]").astype(float)) / 86400.0
         self.period_days = float(step)
         self._spend_raw = spends
@@ -415,11 +431,14 @@ class PanelMMM:
             tracker=tr,
             pooling=groups,
             channel_pooling=channel_pooling,
-            priors={k: v for k, v in (priors or {}).items() if k != "market_growth"},
+            priors={k: v for k, v in (priors or {}).items() if k not in ("market_growth", "roi")},
             threads=int(threads),
             tracker_n=trn,
             noise=noise,
             market_growth=growth,
+            roi=roi,
+            spend_total=np.array([float(np.sum(sp)) for sp in spends]),
+            value_per_outcome=float("nan") if value_per_outcome is None else float(value_per_outcome),
         )
         # after the build, so that a refused pooling raises without this warning first
         trust_only = [c for c, r in self.roles.items() if r == "trust"]
