@@ -66,10 +66,18 @@ def trustmix_side(
     seed: int,
     roi_prior: str = "meridian",
     horizon: int = 0,
+    time_effects: bool = False,
 ) -> dict[str, Any]:
     df, kwargs = tm.mmm.read_meridian_panel(csv)
     if roi_prior == "meridian":
         kwargs["priors"] = {"roi": {c: MERIDIAN_ROI_RANGE for c in kwargs["channels"]}}
+    if time_effects:  # Meridian's geo default: an effect for every week shared by the geos
+        weeks = pd.Index(sorted(df[kwargs["date"]].unique()))
+        codes = weeks.get_indexer(df[kwargs["date"]])
+        dummies = {f"week_{k}": (codes == k).astype(float) for k in range(1, len(weeks))}  # week 0: the level
+        df = pd.concat([df, pd.DataFrame(dummies, index=df.index)], axis=1)
+        kwargs["controls"] = [*kwargs["controls"], *dummies]
+        kwargs["seasonality"], kwargs["trend"] = 0, False
     model = tm.mmm.PanelMMM(df, **kwargs, max_lag=max_lag)
     t, c0 = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
@@ -163,10 +171,24 @@ def main() -> None:
         default=0,
         help="periods after the data counted in trustmix's ROI (0: within the data, as Meridian's ROI)",
     )
+    ap.add_argument(
+        "--time-effects",
+        action="store_true",
+        help="trustmix's baseline as Meridian's: a week effect shared by the geos (dummy controls) instead of "
+        "trend and seasonality",
+    )
     args = ap.parse_args()
 
     tmx = trustmix_side(
-        args.data, args.chains, args.tune, args.draws, args.max_lag, args.seed, args.roi_prior, args.horizon
+        args.data,
+        args.chains,
+        args.tune,
+        args.draws,
+        args.max_lag,
+        args.seed,
+        args.roi_prior,
+        args.horizon,
+        args.time_effects,
     )
     print(f"trustmix: {json.dumps(tmx)}", flush=True)
     mer = meridian_side(args)
