@@ -726,7 +726,7 @@ class PanelTrustModel {
     double prior_sd = 1.0, pool_sd = 0.5;
     double prior_mean = 0.0;  // baseline blocks: Normal(prior_mean, prior_sd) (TrustModelPriors per column)
     /// effects with a ROI prior (top of this file): the first slot is ln R, Normal(roi_mean,
-    /// roi_sd); k = roi_scale. Values and gradients then come from roi_values / roi_backward.
+    /// roi_sd); k = roi_scale. Values and gradients then come from fill_roi_effects / roi_backward.
     bool roi = false;
     double roi_mean = 0.0, roi_sd = 1.0, roi_scale = 1.0;
     int offset = 0, G = 1;
