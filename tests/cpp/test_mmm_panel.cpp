@@ -213,18 +213,28 @@ BOOST_AUTO_TEST_CASE(decomposition_adds_up_and_incremental_is_a_counterfactual) 
   BOOST_CHECK(tail.bottomRows(30).cwiseAbs().maxCoeff() > 0.0);
 }
 
-BOOST_AUTO_TEST_CASE(build_scales_per_capita_and_reports_bad_input) {
+namespace {
+/// Two geos (populations 100 and 200) x T periods: national press (300 a period) feeding
+/// the stock, social bought by geo (zeros here: each test sets its own).
+PanelModelSpec two_geo_spec(int T) {
   PanelModelSpec s;
-  const int T = 30, G = 2;
+  const int G = 2;
   s.geos = {"north", "south"};
   s.channels = {"press", "social"};
   s.roles = {Role::trust, Role::conversion};
   s.national = {true, false};
   s.media = {Matrix::Constant(T, 1, 300.0), Matrix::Constant(T, G, 0.0)};
-  s.media[1].col(0).setConstant(10.0);
-  s.media[1].col(1).setConstant(40.0);
   s.population = Matrix(1, G);
   s.population << 100.0, 200.0;
+  return s;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(build_scales_per_capita_and_reports_bad_input) {
+  const int T = 30, G = 2;
+  PanelModelSpec s = two_geo_spec(T);
+  s.media[1].col(0).setConstant(10.0);
+  s.media[1].col(1).setConstant(40.0);
   s.outcome = Matrix(T, G);
   s.outcome.col(0).setConstant(50.0);
   s.outcome.col(1).setConstant(100.0);
@@ -779,6 +789,15 @@ PanelModelPriors roi_priors(double k0 = 0.03, double k1 = 0.05) {
   return pr;
 }
 
+/// A model's starting point moved by independent Normal(0, sd) steps.
+template <class Model>
+Vector near_start(const Model& m, std::mt19937_64& rng, double sd) {
+  std::normal_distribution<double> n(0.0, sd);
+  Vector z = m.initial_point();
+  for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+  return z;
+}
+
 Matrix roi_weight(int T, int G) {
   Matrix w(T, G);
   for (int g = 0; g < G; ++g)
@@ -810,10 +829,8 @@ BOOST_AUTO_TEST_CASE(roi_prior_gradient_matches_finite_differences) {
         const PanelTrustModel m(d, roi_priors());
         BOOST_REQUIRE_EQUAL(m.roi_prior_count(), 2);
         std::mt19937_64 rng(13);
-        std::normal_distribution<double> n(0.0, 0.5);
         for (int rep = 0; rep < 2; ++rep) {
-          Vector z = m.initial_point();
-          for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+          const Vector z = near_start(m, rng, 0.5);
           std::ostringstream label;
           label << "ROI trust " << to_string(level) << " effects " << to_string(effects) << " curvature "
                 << to_string(curvature);
@@ -835,10 +852,8 @@ BOOST_AUTO_TEST_CASE(roi_prior_free_coordinate_is_the_own_term_roi_exactly) {
     const Eigen::Index i0 = at("log_roi[2]"), i1 = at("log_roi[3]");  // instagram, tiktok
     BOOST_REQUIRE(i0 < m.dimension() && i1 < m.dimension());
     std::mt19937_64 rng(3);
-    std::normal_distribution<double> n(0.0, 0.7);
     for (int rep = 0; rep < 3; ++rep) {
-      Vector z = m.initial_point();
-      for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+      const Vector z = near_start(m, rng, 0.7);
       BOOST_CHECK_CLOSE(own_term_roi(m, z, 0, 0.03), std::exp(z[i0]), 1e-9);
       BOOST_CHECK_CLOSE(own_term_roi(m, z, 1, 0.05), std::exp(z[i1]), 1e-9);
       // and back: the unconstrained point of the constrained parameters is z itself
@@ -870,10 +885,8 @@ BOOST_AUTO_TEST_CASE(roi_prior_on_one_geo_is_the_national_models) {
     BOOST_REQUIRE_EQUAL(nat.roi_prior_count(), 2);
     BOOST_REQUIRE_EQUAL(pan.roi_prior_count(), 2);
     std::mt19937_64 rng(5);
-    std::normal_distribution<double> n(0.0, 0.4);
     for (int rep = 0; rep < 3; ++rep) {
-      Vector zn = nat.initial_point();
-      for (int i = 0; i < zn.size(); ++i) zn[i] += n(rng);
+      const Vector zn = near_start(nat, rng, 0.4);
       const Vector zp = pan.unconstrain(one_geo_parameters(nat.constrain(zn)));
       Vector gn(nat.dimension()), gp(pan.dimension());
       TrustModelWorkspace wn;
@@ -935,16 +948,9 @@ BOOST_AUTO_TEST_CASE(roi_prior_bad_input_is_named) {
   BOOST_CHECK(message([&] { (void)PanelTrustModel(ok, roi_priors()); }).find("roi_weight: period 4, geo 1") !=
               std::string::npos);
   // build_panel: business terms, value and spend needed, conversion channels only
-  PanelModelSpec s;
   const int T = 30, G = 2;
-  s.geos = {"north", "south"};
-  s.channels = {"press", "social"};
-  s.roles = {Role::trust, Role::conversion};
-  s.national = {true, false};
-  s.media = {Matrix::Constant(T, 1, 300.0), Matrix::Constant(T, G, 0.0)};
+  PanelModelSpec s = two_geo_spec(T);
   for (int t = 0; t < T; t += 2) s.media[1].row(t).setConstant(10.0 + t);
-  s.population = Matrix(1, G);
-  s.population << 100.0, 200.0;
   s.outcome = Matrix::Constant(T, G, 50.0);
   s.outcome.col(1).setConstant(120.0);
   s.trust = TrustLevel::national;  // press feeds the stock only: not a conversion channel
