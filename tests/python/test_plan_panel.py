@@ -51,7 +51,9 @@ def _panel(seed: int = 0) -> pd.DataFrame:
     )
 
 
-def _model(trust: str = "national", pooling: dict[str, str] | None = None) -> tm.mmm.PanelMMM:
+def _model(
+    trust: str = "national", pooling: dict[str, str] | None = None, priors: dict[str, Any] | None = None
+) -> tm.mmm.PanelMMM:
     """The test panel's model: national press (trust), social and tv bought per geo."""
     return tm.mmm.PanelMMM(
         _panel(),
@@ -66,6 +68,7 @@ def _model(trust: str = "national", pooling: dict[str, str] | None = None) -> tm
         pooling=pooling,
         max_lag=4,
         value_per_outcome=2.0,
+        priors=priors,
     )
 
 
@@ -74,8 +77,7 @@ def fit() -> PanelFit:
     return _model().fit("map", max_iterations=3000)
 
 
-@pytest.fixture(scope="module")
-def fit_draws(fit: PanelFit) -> PanelFit:
+def _around(fit: PanelFit) -> PanelFit:
     """The same model with 12 parameter draws around its mode (the planner takes any draws;
     a NUTS fit's would do the same, slower)."""
     rng = np.random.default_rng(3)
@@ -83,11 +85,21 @@ def fit_draws(fit: PanelFit) -> PanelFit:
     return PanelFit(fit.model, fit.z, dict(fit.info), posterior=SimpleNamespace(draws=z[None]))
 
 
+@pytest.fixture(scope="module")
+def fit_draws(fit: PanelFit) -> PanelFit:
+    return _around(fit)
+
+
 def _geo_spend(plan: tm.plan.PanelPlanResult) -> pd.Series:
     return plan.schedule.groupby("geo", sort=False)["spend"].sum()
 
 
-def test_evaluated_outcome_equals_the_models_forward_pass(fit_draws: PanelFit) -> None:
+@pytest.mark.parametrize("roi_prior", [False, True])
+def test_evaluated_outcome_equals_the_models_forward_pass(fit_draws: PanelFit, roi_prior: bool) -> None:
+    if roi_prior:  # effects from ROI priors (docs/panel.md): the planner reads them through the model
+        roi = _model(priors={"roi": {"social": (0.5, 2.0), "tv": (0.0, 3.0)}})
+        assert roi._core.roi_prior_count == 2
+        fit_draws = _around(roi.fit("map", max_iterations=3000))
     m = fit_draws.model
     H = 5
     rng = np.random.default_rng(1)
