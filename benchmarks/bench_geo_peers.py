@@ -55,6 +55,12 @@ DATA = HERE.parent.parent / "shared" / "data" / "meridian_geo_media.csv"
 # (z the 95% normal quantile), which PanelMMM turns back into the same LogNormal.
 Z95 = 1.6448536269514722
 MERIDIAN_ROI_RANGE = (float(np.exp(0.2 - Z95 * 0.9) - 1.0), float(np.exp(0.2 + Z95 * 0.9) - 1.0))
+# Meridian's default prior on Hill's half-saturation point ec (media over its median non-zero
+# per-capita value): TruncatedNormal(0.8, 0.8) on [0.1, 10], 90% range [0.213, 2.196]. PanelMMM's
+# Hill ec is a LogNormal over the mean non-zero per-capita activity (median / mean is 0.98-0.99
+# on this example): the LogNormal with the same 5% and 95% quantiles (its median 0.68 against
+# the truncated Normal's 0.99: the part of the prior not matched).
+MERIDIAN_EC_RANGE = (0.213, 2.196)
 
 
 def trustmix_side(
@@ -67,10 +73,16 @@ def trustmix_side(
     roi_prior: str = "meridian",
     horizon: int = 0,
     time_effects: bool = False,
+    saturation: str = "logistic",
+    ec_range: tuple[float, float] = MERIDIAN_EC_RANGE,
 ) -> dict[str, Any]:
     df, kwargs = tm.mmm.read_meridian_panel(csv)
+    kwargs["priors"] = {}
     if roi_prior == "meridian":
-        kwargs["priors"] = {"roi": {c: MERIDIAN_ROI_RANGE for c in kwargs["channels"]}}
+        kwargs["priors"]["roi"] = {c: MERIDIAN_ROI_RANGE for c in kwargs["channels"]}
+    if saturation == "hill":  # Meridian's curve for impressions: slope 1, its ec prior's 90% range
+        kwargs["saturation"], kwargs["hill_slope"] = "hill", 1.0
+        kwargs["priors"]["hill_ec"] = ec_range
     if time_effects:  # Meridian's geo default: an effect for every week shared by the geos
         weeks = pd.Index(sorted(df[kwargs["date"]].unique()))
         codes = weeks.get_indexer(df[kwargs["date"]])
@@ -177,6 +189,22 @@ def main() -> None:
         help="trustmix's baseline as Meridian's: a week effect shared by the geos (dummy controls) instead of "
         "trend and seasonality",
     )
+    ap.add_argument(
+        "--saturation",
+        choices=["logistic", "hill"],
+        default="logistic",
+        help="trustmix's saturation curve: its logistic (default) or Meridian's Hill with slope 1 and a LogNormal "
+        "ec prior over Meridian's 90%% range",
+    )
+    ap.add_argument(
+        "--ec-range",
+        type=float,
+        nargs=2,
+        default=MERIDIAN_EC_RANGE,
+        metavar=("LOW", "HIGH"),
+        help="with --saturation hill: the 90%% range of trustmix's LogNormal ec prior (default: the 5%% and 95%% "
+        "quantiles of Meridian's TruncatedNormal)",
+    )
     args = ap.parse_args()
 
     tmx = trustmix_side(
@@ -189,6 +217,8 @@ def main() -> None:
         args.roi_prior,
         args.horizon,
         args.time_effects,
+        args.saturation,
+        tuple(args.ec_range),
     )
     print(f"trustmix: {json.dumps(tmx)}", flush=True)
     mer = meridian_side(args)

@@ -86,7 +86,9 @@ mm::PanelModelPriors panel_priors(const py::dict& d) {
                                                  {"saturation_pool_sd", &p.saturation_pool_sd},
                                                  {"half_life_pool_sd", &p.half_life_pool_sd},
                                                  {"amplification_pool_sd", &p.amplification_pool_sd},
-                                                 {"stock_deviation_sd", &p.stock_deviation_sd}};
+                                                 {"stock_deviation_sd", &p.stock_deviation_sd},
+                                                 {"hill_ec_log_median", &p.hill_ec_log_median},
+                                                 {"hill_ec_sd_log", &p.hill_ec_sd_log}};
   for (auto item : d) {
     const auto key = item.first.cast<std::string>();
     const auto f = fields.find(key);
@@ -109,7 +111,7 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
                 const RowMatrix& tracker_n, const std::string& noise,
                 const std::optional<std::pair<double, double>>& market_growth,
                 const std::vector<std::tuple<std::string, double, double>>& roi, const Eigen::VectorXd& spend_total,
-                double value_per_outcome) {
+                double value_per_outcome, const std::vector<std::string>& saturation, const Eigen::VectorXd& hill_slope) {
   mm::PanelModelSpec s;
   s.geos = std::move(geos);
   s.channels = std::move(channels);
@@ -156,6 +158,14 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
   for (const auto& [c, lo, hi] : roi) s.roi_priors.push_back({c, lo, hi});
   s.spend_total = spend_total;
   s.value_per_outcome = value_per_outcome;
+  for (std::size_t c = 0; c < saturation.size(); ++c) {
+    if (saturation[c] == "hill") s.saturation.push_back(mm::SaturationForm::hill);
+    else if (saturation[c] == "logistic") s.saturation.push_back(mm::SaturationForm::logistic);
+    else
+      throw std::invalid_argument("saturation of channel " + std::to_string(c) + " must be 'logistic' or 'hill', got '" +
+                                  saturation[c] + "'");
+  }
+  s.hill_slope = hill_slope;
   s.threads = threads;
   mm::BuiltPanelModel b = [&] {
     py::gil_scoped_release release;
@@ -211,6 +221,14 @@ void register_panel(py::module_& m) {
       .def_property_readonly("trust_channels", &mm::PanelTrustModel::trust_channels)
       .def_property_readonly("roi_prior_count", &mm::PanelTrustModel::roi_prior_count,
                              "Conversion channels whose effect has a ROI prior (free coordinate log_roi[c]).")
+      .def_property_readonly(
+          "saturation_forms",
+          [](const mm::PanelTrustModel& self) {
+            std::vector<std::string> out;
+            for (int c = 0; c < self.channels(); ++c) out.emplace_back(mm::to_string(self.saturation_form(c)));
+            return out;
+          },
+          "Per channel: 'logistic' (parameter lam) or 'hill' (parameter ec).")
       .def("initial_point", &mm::PanelTrustModel::initial_point, "A starting point (unconstrained).")
       .def(
           "log_density",
@@ -293,9 +311,12 @@ void register_panel(py::module_& m) {
       py::arg("priors") = py::dict(), py::arg("threads") = 1, py::arg("tracker_n") = RowMatrix(), py::arg("noise") = "iid",
       py::arg("market_growth") = py::none(), py::arg("roi") = std::vector<std::tuple<std::string, double, double>>{},
       py::arg("spend_total") = Eigen::VectorXd(), py::arg("value_per_outcome") = std::numeric_limits<double>::quiet_NaN(),
+      py::arg("saturation") = std::vector<std::string>{}, py::arg("hill_slope") = Eigen::VectorXd(),
       "trustmix::mmm::build_panel: the panel model of a spec in raw units; returns (PanelModel, PanelScales).\n"
       "roi: (channel, low, high) ROI priors (90% range of (value - spend) / spend over the data), with\n"
-      "spend_total (each channel's spend over all geos and periods) and value_per_outcome.");
+      "spend_total (each channel's spend over all geos and periods) and value_per_outcome.\n"
+      "saturation: per channel 'logistic' (tanh(lam a / 2)) or 'hill' (a^s / (a^s + ec^s), s the channel's\n"
+      "hill_slope >= 1, default 1), or empty: logistic for all.");
   auto inference = m.attr("inference").cast<py::module_>();
   py::class_<PanelUnconstrainedTarget> target(
       sub, "PanelTarget",

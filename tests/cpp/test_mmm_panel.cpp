@@ -978,3 +978,176 @@ BOOST_AUTO_TEST_CASE(roi_prior_bad_input_is_named) {
   for (int g = 0; g < G; ++g) raw += b.scales.y_scale * p.beta(0, g) * b.scales.population.col(g).dot(f.saturated[1].col(g));
   BOOST_CHECK_CLOSE(3.0 * raw / 500.0, std::exp(b.model.priors().roi_log_median[0]), 1e-9);
 }
+
+// ---- Hill saturation (panel_model.hpp, "h[c, g, t]") -------------------------------------
+namespace {
+
+/// d with Hill curves on every channel except the last (logistic), slopes 1, 1.7, 2.5, ...
+PanelModelData with_hill(PanelModelData d) {
+  const auto C = static_cast<Eigen::Index>(d.media.size());
+  d.saturation.assign(static_cast<std::size_t>(C), SaturationForm::hill);
+  d.saturation.back() = SaturationForm::logistic;
+  d.hill_slope = Vector(C);
+  for (Eigen::Index c = 0; c < C; ++c) d.hill_slope[c] = c == 0 ? 1.0 : 1.0 + 0.7 * static_cast<double>(c);
+  return d;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(hill_point_is_the_closed_form_with_its_derivatives) {
+  for (double s : {1.0, 1.7, 2.5})
+    for (double ec : {0.3, 1.0, 4.0})
+      for (double a : {0.0, 1e-3, 0.2, 1.0, 3.0, 50.0}) {
+        const auto q = detail::hill_point(a, ec, s);
+        const double ref = std::pow(a, s) / (std::pow(a, s) + std::pow(ec, s));
+        BOOST_CHECK_SMALL(q.h - ref, 1e-15);
+        const auto f = [&](double x, double e) { return std::pow(x, s) / (std::pow(x, s) + std::pow(e, s)); };
+        const double step = 1e-6;
+        const double fd_ec = (f(a, ec + step) - f(a, ec - step)) / (2 * step);
+        BOOST_CHECK_SMALL(q.dh_dec - fd_ec, 1e-8);
+        if (a > step) {
+          const double fd_a = (f(a + step, ec) - f(a - step, ec)) / (2 * step);
+          BOOST_CHECK_SMALL(q.dh_da - fd_a, 1e-7 * (1.0 + std::abs(fd_a)));
+        } else if (a == 0.0) {  // at a = 0: 1 / ec for slope 1, 0 above
+          BOOST_CHECK_SMALL(q.dh_da - (s == 1.0 ? 1.0 / ec : 0.0), 1e-12);
+        }
+      }
+  // the logistic's point is tanh(lam a / 2) and its slope
+  const auto [h, dh] = saturation_point(SaturationForm::logistic, 1.0, 1.4, 0.8);
+  BOOST_CHECK_CLOSE(h, std::tanh(0.56), 1e-12);
+  BOOST_CHECK_CLOSE(dh, 0.7 * (1.0 - std::tanh(0.56) * std::tanh(0.56)), 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(hill_forward_pass_is_adstock_then_hill) {
+  const PanelTrustModel m(with_hill(make_panel(30, 3, TrustLevel::geo, Pooling::partial, Pooling::partial, 0, 21)));
+  const Vector z = m.initial_point();
+  const PanelModelParameters p = m.constrain(z);
+  const PanelForward f = m.forward(z);
+  for (int c = 0; c < m.channels(); ++c)
+    for (int g = 0; g < m.geos(); ++g) {
+      // the direct adstock sum with normalised geometric weights, then the channel's curve
+      const double alpha = p.alpha_geo(c, g), v = p.lam_geo(c, g);
+      double wsum = 0.0;
+      for (int l = 0; l <= m.data().max_lag; ++l) wsum += std::pow(alpha, l);
+      for (int t = 0; t < m.periods(); ++t) {
+        double a = 0.0;
+        for (int l = 0; l <= std::min(t, m.data().max_lag); ++l)
+          a += std::pow(alpha, l) / wsum * m.data().media[static_cast<std::size_t>(c)](t - l, g);
+        const double s = m.hill_slope(c);
+        const double ref = m.saturation_form(c) == SaturationForm::hill ? std::pow(a, s) / (std::pow(a, s) + std::pow(v, s))
+                                                                        : std::tanh(0.5 * v * a);
+        BOOST_CHECK_SMALL(f.saturated[static_cast<std::size_t>(c)](t, g) - ref, 1e-12);
+      }
+    }
+  // names: ec for Hill channels, lam for the logistic one; Hill's start is its prior median
+  const auto names = m.constrained_names();
+  BOOST_CHECK(std::find(names.begin(), names.end(), "ec[0]") != names.end());
+  BOOST_CHECK(std::find(names.begin(), names.end(), "lam[" + std::to_string(m.channels() - 1) + "]") != names.end());
+  BOOST_CHECK(std::find(m.parameter_names().begin(), m.parameter_names().end(), "log_ec[0]") != m.parameter_names().end());
+  BOOST_CHECK_CLOSE(p.lam[0], 1.0, 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(hill_gradient_matches_finite_differences) {
+  // every trust level, the curve's parameter pooled three ways, with and without ROI priors
+  for (TrustLevel level : {TrustLevel::off, TrustLevel::national, TrustLevel::geo, TrustLevel::national_geo})
+    for (Pooling pool : {Pooling::none, Pooling::partial, Pooling::complete})
+      for (bool roi : {false, true}) {
+        PanelModelData d = with_hill(with_curvature_pooling(
+            make_panel(40, 3, level, Pooling::partial, Pooling::partial, level == TrustLevel::off ? 0 : 1, 22), pool));
+        PanelModelPriors pr = roi ? roi_priors() : PanelModelPriors{};
+        pr.hill_ec_log_median = -0.3;
+        pr.hill_ec_sd_log = 0.7;
+        if (roi) d.roi_weight = roi_weight(40, 3);
+        const PanelTrustModel m(d, pr);
+        std::mt19937_64 rng(23);
+        const Vector z = near_start(m, rng, 0.4);
+        std::ostringstream label;
+        label << "Hill trust " << to_string(level) << " pooling " << to_string(pool) << " roi " << roi;
+        check_gradient(m, z, label.str());
+      }
+}
+
+BOOST_AUTO_TEST_CASE(hill_prior_is_lognormal_on_ec) {
+  // two models that differ only in the ec prior: their log densities (up to constants that
+  // do not depend on the parameters) differ by the two Normal kernels of ln ec, one per Hill
+  // channel (complete pooling)
+  const PanelModelData d = with_hill(make_panel(30, 2, TrustLevel::off, Pooling::partial, Pooling::partial, 0, 24));
+  PanelModelPriors a, b;
+  b.hill_ec_log_median = 0.5;
+  b.hill_ec_sd_log = 0.4;
+  const PanelTrustModel ma(d, a), mb(d, b);
+  std::mt19937_64 rng(25);
+  for (int rep = 0; rep < 3; ++rep) {
+    const Vector z = near_start(ma, rng, 0.5);
+    PanelWorkspace ws;
+    Vector g(ma.dimension());
+    const double diff = ma.log_density(z, g, ws) - mb.log_density(z, g, ws);
+    const PanelModelParameters p = ma.constrain(z);
+    double ref = 0.0;
+    int hill = 0;
+    for (int c = 0; c < ma.channels(); ++c) {
+      if (ma.saturation_form(c) != SaturationForm::hill) continue;
+      const double v = std::log(p.lam[c]);
+      ref += -0.5 * v * v + 0.5 * (v - 0.5) * (v - 0.5) / 0.16;
+      ++hill;
+    }
+    BOOST_CHECK_EQUAL(hill, ma.channels() - 1);
+    BOOST_CHECK_CLOSE(diff, ref, 1e-8);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(hill_is_identical_for_every_thread_count) {
+  PanelModelData d = with_hill(make_panel(40, 5, TrustLevel::national, Pooling::partial, Pooling::partial, 1, 26));
+  d.roi_weight = roi_weight(40, 5);
+  Vector z, g1, g2;
+  double l1 = 0.0, l2 = 0.0;
+  for (int threads : {1, 2}) {
+    d.threads = threads;
+    const PanelTrustModel m(d, roi_priors());
+    if (z.size() == 0) {
+      std::mt19937_64 rng(27);
+      z = near_start(m, rng, 0.2);
+    }
+    PanelWorkspace ws;
+    Vector g(m.dimension());
+    (threads == 1 ? l1 : l2) = m.log_density(z, g, ws);
+    (threads == 1 ? g1 : g2) = g;
+  }
+  BOOST_CHECK_EQUAL(l1, l2);
+  BOOST_CHECK((g1.array() == g2.array()).all());
+}
+
+BOOST_AUTO_TEST_CASE(hill_bad_input_is_named) {
+  auto message = [](auto&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  PanelModelData d = with_hill(make_panel(30, 2, TrustLevel::off, Pooling::partial, Pooling::partial, 0, 28));
+  d.hill_slope[1] = 0.5;
+  BOOST_CHECK(message([&] { (void)PanelTrustModel(d); }).find("hill_slope of channel 1 is 0.5") != std::string::npos);
+  d.hill_slope = Vector::Ones(1);
+  BOOST_CHECK(message([&] { (void)PanelTrustModel(d); }).find("hill_slope needs one value per channel") !=
+              std::string::npos);
+  d.hill_slope = Vector();
+  d.saturation.pop_back();
+  BOOST_CHECK(message([&] { (void)PanelTrustModel(d); }).find("saturation needs one curve per channel") !=
+              std::string::npos);
+  d.saturation.push_back(SaturationForm::hill);
+  PanelModelPriors pr;
+  pr.hill_ec_sd_log = 0.0;
+  BOOST_CHECK(message([&] { (void)PanelTrustModel(d, pr); }).find("hill_ec_sd_log finite and > 0") != std::string::npos);
+  // through build_panel: the spec's curves and slopes reach the model
+  PanelModelSpec s = two_geo_spec(30);
+  for (int t = 0; t < 30; t += 2) s.media[1].row(t).setConstant(10.0 + t);
+  s.outcome = Matrix::Constant(30, 2, 50.0);
+  s.trust = TrustLevel::off;
+  s.saturation = {SaturationForm::logistic, SaturationForm::hill};
+  s.hill_slope = Vector::Constant(2, 2.0);
+  const BuiltPanelModel b = build_panel(s);
+  BOOST_CHECK(b.model.saturation_form(1) == SaturationForm::hill);
+  BOOST_CHECK_EQUAL(b.model.hill_slope(1), 2.0);
+}

@@ -52,7 +52,10 @@ def _panel(seed: int = 0) -> pd.DataFrame:
 
 
 def _model(
-    trust: str = "national", pooling: dict[str, str] | None = None, priors: dict[str, Any] | None = None
+    trust: str = "national",
+    pooling: dict[str, str] | None = None,
+    priors: dict[str, Any] | None = None,
+    saturation: str | dict[str, str] = "logistic",
 ) -> tm.mmm.PanelMMM:
     """The test panel's model: national press (trust), social and tv bought per geo."""
     return tm.mmm.PanelMMM(
@@ -69,7 +72,13 @@ def _model(
         max_lag=4,
         value_per_outcome=2.0,
         priors=priors,
+        saturation=saturation,
+        hill_slope={"tv": 2.0},
     )
+
+
+# Hill curves on press (the national stock's series) and tv, a slope-2 Hill on tv; social logistic
+_HILL = {"press": "hill", "tv": "hill"}
 
 
 @pytest.fixture(scope="module")
@@ -94,12 +103,16 @@ def _geo_spend(plan: tm.plan.PanelPlanResult) -> pd.Series:
     return plan.schedule.groupby("geo", sort=False)["spend"].sum()
 
 
-@pytest.mark.parametrize("roi_prior", [False, True])
-def test_evaluated_outcome_equals_the_models_forward_pass(fit_draws: PanelFit, roi_prior: bool) -> None:
-    if roi_prior:  # effects from ROI priors (docs/panel.md): the planner reads them through the model
+@pytest.mark.parametrize("variant", ["logistic", "roi_prior", "hill"])
+def test_evaluated_outcome_equals_the_models_forward_pass(fit_draws: PanelFit, variant: str) -> None:
+    if variant == "roi_prior":  # effects from ROI priors (docs/panel.md): the planner reads them through the model
         roi = _model(priors={"roi": {"social": (0.5, 2.0), "tv": (0.0, 3.0)}})
         assert roi._core.roi_prior_count == 2
         fit_draws = _around(roi.fit("map", max_iterations=3000))
+    if variant == "hill":  # Hill curves with ROI priors: the planner's curve is the model's
+        hill = _model(priors={"roi": {"social": (0.5, 2.0), "tv": (0.0, 3.0)}}, saturation=_HILL)
+        assert list(hill._core.saturation_forms) == ["hill", "logistic", "hill"]
+        fit_draws = _around(hill.fit("map", max_iterations=3000))
     m = fit_draws.model
     H = 5
     rng = np.random.default_rng(1)
@@ -131,7 +144,10 @@ def test_evaluated_outcome_equals_the_models_forward_pass(fit_draws: PanelFit, r
     np.testing.assert_allclose(units[0] * pop[-1] * scale[1], 0.5, rtol=1e-12)
 
 
-def test_the_bound_forward_model_has_the_exact_gradient(fit_draws: PanelFit) -> None:
+@pytest.mark.parametrize("saturation", ["logistic", "hill"])
+def test_the_bound_forward_model_has_the_exact_gradient(fit_draws: PanelFit, saturation: str) -> None:
+    if saturation == "hill":
+        fit_draws = _around(_model(saturation=_HILL).fit("map", max_iterations=3000))
     m = fit_draws.model
     obj = _core.plan.PanelPlanModel(
         m._core,

@@ -9,7 +9,12 @@
 //               channel's national activity X[c, t] apportioned to geos by a share
 //               s[g, t] (population by default): X[c, t] s[g, t] / pop[g, t]
 //   a[c, g, t]  = geometric adstock of x[c, g, .] (alpha_c, normalised weights, lag L)
-//   h[c, g, t]  = tanh(lam_c a[c, g, t] / 2)     logistic saturation (the national model's)
+//   h[c, g, t]  = tanh(lam_c a[c, g, t] / 2)     logistic saturation (the national model's),
+//               or per channel (PanelModelData::saturation) Hill's a^s / (a^s + ec_c^s)
+//               with a fixed slope s >= 1 (hill_slope; Meridian's impression channels: s =
+//               1), ec_c the half-saturation point in scaled activity (1 = the channel's mean
+//               non-zero per-capita activity). ec takes lam's slot: ln ec ~ Normal(
+//               hill_ec_log_median, hill_ec_sd_log), pooled as lam (the names say ec[c]).
 //   alpha_c, lam_c are shared by all geos by default (documented choice: curvature and
 //   carry-over are what a geo's short series pins worst, Meridian and PyMC-Marketing share
 //   them too); PanelModelData::adstock_pooling / saturation_pooling make them per geo
@@ -119,6 +124,38 @@ enum class TrustLevel : std::uint8_t { off, national, geo, national_geo };
                                      : "national+geo";
 }
 
+/// Saturation curve of a channel in the panel model (top of this file): the logistic
+/// tanh(lam a / 2), or Hill's a^s / (a^s + ec^s) with a fixed slope s.
+enum class SaturationForm : std::uint8_t { logistic, hill };
+[[nodiscard]] inline const char* to_string(SaturationForm f) { return f == SaturationForm::hill ? "hill" : "logistic"; }
+
+namespace detail {
+/// Hill's h = a^s / (a^s + ec^s) (a >= 0, ec > 0, s >= 1), and dh/da, dh/dec.
+struct HillPoint {
+  double h, dh_da, dh_dec;
+};
+[[nodiscard]] inline HillPoint hill_point(double a, double ec, double s) {
+  if (s == 1.0) {  // a / (a + ec): exact derivatives without dividing by a
+    const double den = a + ec, inv2 = 1.0 / (den * den);
+    return {a / den, ec * inv2, -a * inv2};
+  }
+  if (!(a > 0.0)) return {0.0, 0.0, 0.0};  // s > 1: h and both derivatives vanish at a = 0
+  const double h = 1.0 / (1.0 + std::pow(ec / a, s)), q = s * h * (1.0 - h);
+  return {h, q / a, -q / ec};
+}
+}  // namespace detail
+
+/// A saturation curve's value h(a) and slope dh/da at one adstocked value a >= 0, with
+/// parameter v (logistic: lam, h = tanh(v a / 2); Hill: ec, h = a^s / (a^s + ec^s)).
+[[nodiscard]] inline std::pair<double, double> saturation_point(SaturationForm form, double slope, double v, double a) {
+  if (form == SaturationForm::hill) {
+    const detail::HillPoint q = detail::hill_point(a, v, slope);
+    return {q.h, q.dh_da};
+  }
+  const double h = std::tanh(0.5 * v * a);
+  return {h, 0.5 * v * (1.0 - h * h)};
+}
+
 /// Priors of the panel model: the national model's (TrustModelPriors; its beta_sd,
 /// baseline_sd, alpha, lam, sigma, delta, g0, gamma, theta and tracker entries are used) and
 /// the scales of the geo deviations under partial pooling.
@@ -135,6 +172,10 @@ struct PanelModelPriors {
   /// HalfNormal(stock_deviation_sd): a geo's stock within about +-30% of the national one
   /// at one prior sd of tau.
   double stock_deviation_sd = 0.3;
+  /// Hill channels (PanelModelData::saturation): ln ec ~ Normal(hill_ec_log_median,
+  /// hill_ec_sd_log), ec in scaled activity (1 = the channel's mean non-zero per-capita
+  /// activity): by default half-saturated at typical activity, 90% prior range [0.19, 5.2].
+  double hill_ec_log_median = 0.0, hill_ec_sd_log = 1.0;
   /// ROI priors (top of this file), one entry per conversion channel in the order of
   /// PanelTrustModel::conversion_channels(), or all empty (none): ln R_s ~
   /// Normal(roi_log_median[s], roi_sd_log[s]) where roi_log_median[s] is finite (NaN: the
@@ -156,6 +197,10 @@ struct PanelModelData {
   /// Pooling of adstock alpha_c and saturation lam_c across geos: C entries, or empty for
   /// complete (the default: one value per channel for all geos).
   std::vector<Pooling> adstock_pooling, saturation_pooling;
+  /// Saturation curve per channel (C entries, or empty: logistic for all) and the fixed
+  /// Hill slope s >= 1 per channel (C entries, or empty: 1; read for Hill channels).
+  std::vector<SaturationForm> saturation;
+  Vector hill_slope;
   Pooling half_life_pooling = Pooling::complete;      ///< trust retention delta (trust level geo only)
   Pooling amplification_pooling = Pooling::complete;  ///< amplification theta (with a trust stock)
   Matrix y;                          ///< T x G scaled outcome
@@ -241,6 +286,18 @@ class PanelTrustModel {
   /// Conversion channels whose effect has a ROI prior (PanelModelPriors::roi_log_median).
   [[nodiscard]] int roi_prior_count() const { return n_roi_; }
   [[nodiscard]] const std::vector<int>& trust_channels() const { return trust_idx_; }
+  /// The name of channel c's saturation parameter: "lam" (logistic) or "ec" (Hill).
+  [[nodiscard]] std::string lam_name(int c) const { return saturation_form(c) == SaturationForm::hill ? "ec" : "lam"; }
+  /// Channel c's saturation curve and its Hill slope s (1 for a logistic channel).
+  [[nodiscard]] SaturationForm saturation_form(int c) const {
+    return d_.saturation.empty() ? SaturationForm::logistic : d_.saturation[static_cast<std::size_t>(c)];
+  }
+  [[nodiscard]] double hill_slope(int c) const { return d_.hill_slope.size() == 0 ? 1.0 : d_.hill_slope[c]; }
+  /// Channel c's saturation h(a) at its parameter v (logistic: lam; Hill: ec) and dh/da,
+  /// for one adstocked value a >= 0 (the planner's element-wise form of saturate()).
+  [[nodiscard]] std::pair<double, double> saturation_point(int c, double v, double a) const {
+    return mmm::saturation_point(saturation_form(c), hill_slope(c), v, a);
+  }
 
   /// Names of the constrained parameters in the order of constrain_into(): alpha[c],
   /// lam[c], beta[c,g] (conversion channels, geo-major per channel), b[k,g], sigma, then
@@ -251,7 +308,7 @@ class PanelTrustModel {
     n.reserve(names_.size());  // a capacity hint: about the number of free parameters
     const auto s = [](auto v) { return std::to_string(v); };
     for (int c = 0; c < C_; ++c) n.push_back("alpha[" + s(c) + "]");
-    for (int c = 0; c < C_; ++c) n.push_back("lam[" + s(c) + "]");
+    for (int c = 0; c < C_; ++c) n.push_back(lam_name(c) + "[" + s(c) + "]");
     for (int c : conv_idx_)
       for (int g = 0; g < G_; ++g) n.push_back("beta[" + s(c) + "," + s(g) + "]");
     for (int k = 0; k < K_; ++k)
@@ -281,7 +338,7 @@ class PanelTrustModel {
       if (bl.kind == Pooling::partial) n.push_back(what + "_tau" + (ch.empty() ? "" : "[" + ch + "]"));
     };
     for (int c = 0; c < C_; ++c) geo_names(alpha_blocks_[static_cast<std::size_t>(c)], "alpha", s(c));
-    for (int c = 0; c < C_; ++c) geo_names(lam_blocks_[static_cast<std::size_t>(c)], "lam", s(c));
+    for (int c = 0; c < C_; ++c) geo_names(lam_blocks_[static_cast<std::size_t>(c)], lam_name(c), s(c));
     if (trust_enabled()) {
       geo_names(delta_block_, "delta", "");
       geo_names(theta_block_, "theta", "");
@@ -442,7 +499,7 @@ class PanelTrustModel {
         const int c = trust_idx_[static_cast<std::size_t>(i)];
         transforms::geometric_adstock_recursive(d_.national_media.col(c), p.alpha[c], d_.max_lag, ws.An.col(c),
                                                 ws.dAn.col(c));
-        transforms::detail::simd::logistic_series(ws.An.col(c).data(), 0.5 * p.lam[c], ws.Hn.col(c).data(), T);
+        saturate(c, ws.An.col(c).data(), p.lam[c], ws.Hn.col(c).data(), T);
         ws.u += p.kappa[i] * ws.Hn.col(c);
       }
       stock_recursion(p.delta, p.g0, ws.u, ws.Sn);
@@ -542,8 +599,8 @@ class PanelTrustModel {
           gkappa[i] += ws.ga.dot(ws.Hn.col(c));
           ws.gHn.col(c) = p.kappa[i] * ws.ga;
           Vector gan(T);
-          const double glam = transforms::detail::simd::logistic_series_adjoint(
-              ws.An.col(c).data(), ws.Hn.col(c).data(), ws.gHn.col(c).data(), 0.5 * p.lam[c], gan.data(), T);
+          const double glam = saturate_adjoint(c, ws.An.col(c).data(), ws.Hn.col(c).data(), ws.gHn.col(c).data(), p.lam[c],
+                                               gan.data(), T);
           // the national series uses the location: its free coordinate is each block's first slot
           grad[lam_blocks_[static_cast<std::size_t>(c)].offset] += glam * p.lam[c];
           grad[alpha_blocks_[static_cast<std::size_t>(c)].offset] += gan.dot(ws.dAn.col(c)) * p.alpha[c] *
@@ -605,16 +662,16 @@ class PanelTrustModel {
     const int T = static_cast<int>(Tn);
     PanelForward f;
     Vector w(d_.max_lag + 1), dw(d_.max_lag + 1), a(T);
-    auto sat = [&](const auto& x, double alpha, double lam, auto&& h) {
+    auto sat = [&](int c, const auto& x, double alpha, double lam, auto&& h) {
       transforms::geometric_weights_into(alpha, w, dw);
       transforms::convolve_series(x, w, a);
-      transforms::detail::simd::logistic_series(a.data(), 0.5 * lam, h.data(), T);
+      saturate(c, a.data(), lam, h.data(), T);
     };
     f.saturated.assign(static_cast<std::size_t>(C_), Matrix(T, G_));
     for (int c = 0; c < C_; ++c)
       for (int g = 0; g < G_; ++g) {
         Vector h(T);
-        sat(X[static_cast<std::size_t>(c)].col(g), p.alpha_geo(c, g), p.lam_geo(c, g), h);
+        sat(c, X[static_cast<std::size_t>(c)].col(g), p.alpha_geo(c, g), p.lam_geo(c, g), h);
         f.saturated[static_cast<std::size_t>(c)].col(g) = h;
       }
     f.stock = Matrix::Zero(T, G_);
@@ -628,7 +685,7 @@ class PanelTrustModel {
           const auto tw = std::min<Eigen::Index>(t, T_ - 1);
           xn[t] = X[static_cast<std::size_t>(c)].row(t).dot(d_.weights.row(tw));
         }
-        sat(xn, p.alpha[c], p.lam[c], h);
+        sat(c, xn, p.alpha[c], p.lam[c], h);
         u += p.kappa[i] * h;
       }
       stock_recursion(p.delta, p.g0, u, S);
@@ -683,7 +740,9 @@ class PanelTrustModel {
   [[nodiscard]] Vector initial_point() const {
     PanelModelParameters p;
     p.alpha = Vector::Constant(C_, 0.3);
-    p.lam = Vector::Constant(C_, 1.5);
+    p.lam.resize(C_);  // logistic lam 1.5; Hill ec at its prior median
+    for (int c = 0; c < C_; ++c)
+      p.lam[c] = saturation_form(c) == SaturationForm::hill ? std::exp(pr_.hill_ec_log_median) : 1.5;
     p.beta = Matrix::Constant(S_, G_, 0.1);
     p.beta_median = Vector::Constant(S_, 0.1);
     p.beta_tau = Vector::Constant(S_, 0.1);
@@ -869,6 +928,30 @@ class PanelTrustModel {
     }
   };
 
+  // ---- saturation (top of this file) -----------------------------------------------------
+  /// h[t] = channel c's curve at a[t] with parameter v (logistic: lam; Hill: ec), t < n.
+  void saturate(int c, const double* a, double v, double* h, int n) const {
+    if (saturation_form(c) == SaturationForm::logistic) {
+      transforms::detail::simd::logistic_series(a, 0.5 * v, h, n);
+      return;
+    }
+    const double s = hill_slope(c);
+    for (int t = 0; t < n; ++t) h[t] = detail::hill_point(a[t], v, s).h;
+  }
+  /// Reverse mode of saturate(): from a, h and gh = dL/dh writes ga = dL/da, returns dL/dv.
+  double saturate_adjoint(int c, const double* a, const double* h, const double* gh, double v, double* ga, int n) const {
+    if (saturation_form(c) == SaturationForm::logistic)
+      return transforms::detail::simd::logistic_series_adjoint(a, h, gh, 0.5 * v, ga, n);
+    const double s = hill_slope(c);
+    double gv = 0.0;
+    for (int t = 0; t < n; ++t) {
+      const detail::HillPoint q = detail::hill_point(a[t], v, s);
+      ga[t] = gh[t] * q.dh_da;
+      gv += gh[t] * q.dh_dec;
+    }
+    return gv;
+  }
+
   // ---- ROI priors (top of this file) ----------------------------------------------------
   /// H[j, g] = sum_t W[t, g] h[c, g, t] of every channel with a ROI prior (rows j), from the
   /// geo's alpha and lam in p (the recursive adstock of the geo passes).
@@ -880,7 +963,7 @@ class PanelTrustModel {
       for (int g = 0; g < G_; ++g) {
         transforms::geometric_adstock_recursive(d_.media[static_cast<std::size_t>(c)].col(g), p.alpha_geo(c, g), d_.max_lag,
                                                 a, da);
-        transforms::detail::simd::logistic_series(a.data(), 0.5 * p.lam_geo(c, g), h.data(), T_);
+        saturate(c, a.data(), p.lam_geo(c, g), h.data(), T_);
         H(j, g) = d_.roi_weight.col(g).dot(h);
       }
     }
@@ -956,7 +1039,7 @@ class PanelTrustModel {
       if (national_only_[static_cast<std::size_t>(c)]) continue;  // enters through the national series only
       transforms::geometric_adstock_recursive(d_.media[static_cast<std::size_t>(c)].col(g), p.alpha_geo(c, g), d_.max_lag,
                                               A.col(c), dA.col(c));
-      transforms::detail::simd::logistic_series(A.col(c).data(), 0.5 * p.lam_geo(c, g), H.col(c).data(), T);
+      saturate(c, A.col(c).data(), p.lam_geo(c, g), H.col(c).data(), T);
     }
     if (n_roi_ == 0) return;
     for (int j = 0; j < S_; ++j) {
@@ -965,8 +1048,8 @@ class PanelTrustModel {
       const auto w = d_.roi_weight.col(g);
       ws.roi_h(j, g) = w.dot(H.col(c));
       // d H / d lam and d H / d alpha: the saturation's adjoint with seed W (one more pass)
-      ws.roi_dlam(j, g) = transforms::detail::simd::logistic_series_adjoint(A.col(c).data(), H.col(c).data(), w.data(),
-                                                                            0.5 * p.lam_geo(c, g), scratch.data(), T);
+      ws.roi_dlam(j, g) = saturate_adjoint(c, A.col(c).data(), H.col(c).data(), w.data(), p.lam_geo(c, g), scratch.data(),
+                                           T);
       ws.roi_dalpha(j, g) = scratch.dot(dA.col(c));
     }
   }
@@ -1065,8 +1148,8 @@ class PanelTrustModel {
     Matrix& dA = ws.dA[static_cast<std::size_t>(g)];
     for (int c = 0; c < C_; ++c) {
       if (national_only_[static_cast<std::size_t>(c)]) continue;  // its per-geo rows of ws.part stay 0
-      const double glam = transforms::detail::simd::logistic_series_adjoint(
-          A.col(c).data(), H.col(c).data(), gH.col(c).data(), 0.5 * p.lam_geo(c, g), ga.data(), T);
+      const double glam = saturate_adjoint(c, A.col(c).data(), H.col(c).data(), gH.col(c).data(), p.lam_geo(c, g), ga.data(),
+                                           T);
       part[r_lam_ + c] = glam;
       part[r_alpha_ + c] = ga.dot(dA.col(c));
     }
@@ -1146,9 +1229,15 @@ class PanelTrustModel {
           z, gf, [&](double v) { return priors::beta_on_logit(logistic(v), q.alpha_a, q.alpha_b); },
           grad);  // Beta + logit Jacobian
       for (int g = 0; g < G_; ++g) gf[g] = ws.part(r_lam_ + c, g) * p.lam_geo(c, g);
-      lp += lam_blocks_[static_cast<std::size_t>(c)].backward(
-          z, gf, [&](double v) { return priors::gamma_on_log(v, std::exp(v), q.lam_shape, q.lam_rate); },
-          grad);  // Gamma + log Jacobian
+      if (saturation_form(c) == SaturationForm::hill) {  // ln ec ~ Normal: on the free coordinate itself
+        const double m = pr_.hill_ec_log_median, s2 = pr_.hill_ec_sd_log * pr_.hill_ec_sd_log;
+        lp += lam_blocks_[static_cast<std::size_t>(c)].backward(
+            z, gf, [&](double v) { return priors::LogTerm{-0.5 * (v - m) * (v - m) / s2, -(v - m) / s2}; }, grad);
+      } else {
+        lp += lam_blocks_[static_cast<std::size_t>(c)].backward(
+            z, gf, [&](double v) { return priors::gamma_on_log(v, std::exp(v), q.lam_shape, q.lam_rate); },
+            grad);  // Gamma + log Jacobian
+      }
     }
     half_normal_log(o_sigma_, p.sigma, q.sigma_sd);
     if (ar1()) {  // atanh phi ~ Normal(0, ar1_sd), on the free coordinate itself (no Jacobian)
@@ -1333,6 +1422,17 @@ class PanelTrustModel {
     for (const auto* v : {&d_.adstock_pooling, &d_.saturation_pooling})
       if (!v->empty() && static_cast<int>(v->size()) != C_)
         fail("adstock_pooling and saturation_pooling need one value per channel (", C_, ") or none (complete)");
+    if (!d_.saturation.empty() && static_cast<int>(d_.saturation.size()) != C_)
+      fail("saturation needs one curve per channel (", C_, ") or none (logistic), got ", d_.saturation.size());
+    if (d_.hill_slope.size() != 0 && d_.hill_slope.size() != C_)
+      fail("hill_slope needs one value per channel (", C_, ") or none (1), got ", d_.hill_slope.size());
+    for (Eigen::Index c = 0; c < d_.hill_slope.size(); ++c)
+      if (!(d_.hill_slope[c] >= 1.0) || !std::isfinite(d_.hill_slope[c]))
+        fail("hill_slope of channel ", c, " is ", d_.hill_slope[c],
+             "; expected a finite slope >= 1 (below 1 the curve's derivative is infinite at zero activity)");
+    if (!std::isfinite(pr_.hill_ec_log_median) || !(pr_.hill_ec_sd_log > 0.0) || !std::isfinite(pr_.hill_ec_sd_log))
+      fail("hill_ec_log_median must be finite and hill_ec_sd_log finite and > 0, got ", pr_.hill_ec_log_median, " and ",
+           pr_.hill_ec_sd_log);
     const bool national_series = d_.trust_level == TrustLevel::national || d_.trust_level == TrustLevel::national_geo;
     if (d_.trust_level == TrustLevel::off && d_.amplification_pooling != Pooling::complete)
       fail("amplification pooling '", to_string(d_.amplification_pooling), "' needs a trust stock (trust level off)");
@@ -1442,7 +1542,7 @@ class PanelTrustModel {
     o_lam_ = n_;
     for (int c = 0; c < C_; ++c)
       add_free(lam_blocks_[static_cast<std::size_t>(c)], channel_pooling(d_.saturation_pooling, c), pr_.saturation_pool_sd,
-               "log_lam", "lam", sname(c));
+               "log_" + lam_name(c), lam_name(c), sname(c));
     auto add_block = [&](Block& bl, const std::string& what, bool log_scale) {
       bl.G = G_;
       bl.offset = n_;
@@ -1665,6 +1765,10 @@ struct PanelModelSpec {
   /// carry-over and curvature weakly); adstock and saturation apply to every channel.
   Pooling adstock_pooling = Pooling::complete, saturation_pooling = Pooling::complete;
   Pooling half_life_pooling = Pooling::complete, amplification_pooling = Pooling::complete;
+  /// Saturation curve per channel (empty: logistic for all) and the Hill slopes (empty:
+  /// 1), as PanelModelData::saturation / hill_slope (top of this file).
+  std::vector<SaturationForm> saturation;
+  Vector hill_slope;
   PanelModelPriors priors;
   int threads = 1;
 };
@@ -1896,6 +2000,8 @@ struct BuiltPanelModel {
   d.threads = spec.threads;
   d.adstock_pooling.assign(static_cast<std::size_t>(C), spec.adstock_pooling);
   d.saturation_pooling.assign(static_cast<std::size_t>(C), spec.saturation_pooling);
+  d.saturation = spec.saturation;
+  d.hill_slope = spec.hill_slope;
   // A trust-only channel under a national stock (trust national or national+geo) enters the
   // likelihood only through the national series, which uses one alpha and one lam: per-geo
   // values would be draws from their prior that look like estimates, so its curvature pools

@@ -20,7 +20,8 @@
 // last L periods supply the adstock carry into the plan, the stock starts from its value at
 // the data's last period S_g[T - 1], from PanelTrustModel::forward):
 //   a[c, g, t] = sum_{l=0}^{L} w_l(alpha_cg) x[c, g, t - l],  h = tanh(lam_cg a / 2)   (t >= T)
-//                (alpha_cg, lam_cg: the geo's own values under per-geo pooling, else alpha_c, lam_c)
+//                (alpha_cg, lam_cg: the geo's own values under per-geo pooling, else alpha_c, lam_c;
+//                a Hill channel's h = a^s / (a^s + ec_cg^s), ec in lam's place: the model's curve)
 //   national stock: S[t] = delta S[t-1] + (1 - delta) sum_p kappa_p tanh(lam_p an[p, t] / 2),
 //                   an the adstock (weights w(alpha_p)) of xn[p, t] = sum_g w_g x[p, g, t] (w:
 //                   the last period's population weights); S_g = S ("national") or
@@ -36,7 +37,7 @@
 // c_g[t]), gh[s, g, t] = P_g beta[s, g] (1 + theta_g S_g[t]); the stock's adjoint
 // lambda[t] = gS[t] + delta lambda[t+1] (national: gS[t] = sum_g m_g gS_g[t], m_g = 1 for
 // "national"), gu = (1 - delta) lambda, gh[p, ., t] += kappa_p gu[t] (national: through hn
-// and xn to every geo with weight w_g); ga = gh (lam_cg / 2)(1 - h^2); dY/dx[c, g, t'] =
+// and xn to every geo with weight w_g); ga = gh dh/da (logistic: (lam_cg / 2)(1 - h^2)); dY/dx[c, g, t'] =
 // sum_l w_l(alpha_cg) ga[c, g, t' + l];
 // dY/ds[t, j] = u[k, g] dY/dx[c_k, g, T + t].
 //
@@ -53,6 +54,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -127,6 +129,10 @@ class PanelPlanModel final : public DrawObjective {
     w_last_ = d.weights.row(T_ - 1).transpose();
     level_ = d.trust_level;
     trust_idx_ = model.trust_channels();
+    for (int c = 0; c < C_; ++c) {
+      form_.push_back(model.saturation_form(c));
+      slope_.push_back(model.hill_slope(c));
+    }
     conv_idx_ = model.conversion_channels();
     N_ = L_ + s_.horizon + s_.tail;
     // the history's last L periods (per-capita scaled), shared by every draw
@@ -202,10 +208,14 @@ class PanelPlanModel final : public DrawObjective {
     Matrix wg;         // C G x (L + 1) adstock weights per channel and geo (alpha_geo(c, g)), row geo_row(c, g)
   };
   [[nodiscard]] Eigen::Index geo_row(int c, int g) const { return static_cast<Eigen::Index>(c) * G_ + g; }
+  /// Channel c's saturation (the model's curve) and its slope dh/da at adstock a, parameter v.
+  [[nodiscard]] std::pair<double, double> sat(int c, double v, double a) const {
+    return mmm::saturation_point(form_[static_cast<std::size_t>(c)], slope_[static_cast<std::size_t>(c)], v, a);
+  }
   struct Scratch {
-    std::vector<Matrix> x, h, gh;  // C matrices N x G
+    std::vector<Matrix> x, h, dh, gh;  // C matrices N x G (dh: dh/da)
     Matrix S, gS;                  // N x G
-    Matrix xn, hn;                 // N x P (national stock)
+    Matrix xn, hn, dhn;            // N x P (national stock)
     Matrix gxn;                    // N x C: dY/dxn (national stock)
     Vector geo, u, gu;             // G, N, N
   };
@@ -232,6 +242,7 @@ class PanelPlanModel final : public DrawObjective {
     const bool multiplied = level_ == mmm::TrustLevel::national_geo;  // S_g = m_g S
     sc.x.assign(static_cast<std::size_t>(C_), Matrix::Zero(N, G_));
     sc.h.assign(static_cast<std::size_t>(C_), Matrix::Zero(N, G_));
+    sc.dh.assign(static_cast<std::size_t>(C_), Matrix::Zero(N, G_));
     for (int c = 0; c < C_; ++c) {
       Matrix& x = sc.x[static_cast<std::size_t>(c)];
       x.topRows(L) = hist_[static_cast<std::size_t>(c)];
@@ -244,21 +255,25 @@ class PanelPlanModel final : public DrawObjective {
     }
     for (int c = 0; c < C_; ++c)
       for (int g = 0; g < G_; ++g)
-        for (int t = L; t < N; ++t)
-          sc.h[static_cast<std::size_t>(c)](t, g) = std::tanh(
-              0.5 * p.lam_geo(c, g) * adstock_at(sc.x[static_cast<std::size_t>(c)].col(g), dr.wg.row(geo_row(c, g)), t));
+        for (int t = L; t < N; ++t) {
+          const auto [h, dh] = sat(c, p.lam_geo(c, g),
+                                   adstock_at(sc.x[static_cast<std::size_t>(c)].col(g), dr.wg.row(geo_row(c, g)), t));
+          sc.h[static_cast<std::size_t>(c)](t, g) = h;
+          sc.dh[static_cast<std::size_t>(c)](t, g) = dh;
+        }
     // stock
     const auto P = static_cast<int>(trust_idx_.size());
     sc.S = Matrix::Zero(N, G_);
     if (national) {
       sc.xn.resize(N, P);
       sc.hn = Matrix::Zero(N, P);
+      sc.dhn = Matrix::Zero(N, P);
       sc.u = Vector::Zero(N);
       for (int q = 0; q < P; ++q) {
         const int c = trust_idx_[static_cast<std::size_t>(q)];
         sc.xn.col(q) = sc.x[static_cast<std::size_t>(c)] * w_last_;
         for (int t = L; t < N; ++t) {
-          sc.hn(t, q) = std::tanh(0.5 * p.lam[c] * adstock_at(sc.xn.col(q), dr.w.row(c), t));
+          std::tie(sc.hn(t, q), sc.dhn(t, q)) = sat(c, p.lam[c], adstock_at(sc.xn.col(q), dr.w.row(c), t));
           sc.u[t] += p.kappa[q] * sc.hn(t, q);
         }
       }
@@ -335,7 +350,7 @@ class PanelPlanModel final : public DrawObjective {
       for (int q = 0; q < P; ++q) {
         const int c = trust_idx_[static_cast<std::size_t>(q)];
         Vector ga = Vector::Zero(N);
-        for (int t = L; t < N; ++t) ga[t] = p.kappa[q] * sc.gu[t] * 0.5 * p.lam[c] * (1.0 - sc.hn(t, q) * sc.hn(t, q));
+        for (int t = L; t < N; ++t) ga[t] = p.kappa[q] * sc.gu[t] * sc.dhn(t, q);
         // dY/dxn[t'] for the plan's periods, then to every geo by its weight
         for (int t = L; t < L + H; ++t) {
           double gx = 0.0;
@@ -357,11 +372,11 @@ class PanelPlanModel final : public DrawObjective {
     // through saturation and adstock to the planned cells
     for (int k = 0; k < K; ++k) {
       const int c = s_.channels[static_cast<std::size_t>(k)];
-      const Matrix& h = sc.h[static_cast<std::size_t>(c)];
+      const Matrix& dh = sc.dh[static_cast<std::size_t>(c)];
       const Matrix& gh = sc.gh[static_cast<std::size_t>(c)];
       for (int g = 0; g < G_; ++g) {
         Vector ga = Vector::Zero(N);
-        for (int t = L; t < N; ++t) ga[t] = gh(t, g) * 0.5 * p.lam_geo(c, g) * (1.0 - h(t, g) * h(t, g));
+        for (int t = L; t < N; ++t) ga[t] = gh(t, g) * dh(t, g);
         const auto wg = dr.wg.row(geo_row(c, g));
         for (int t = 0; t < H; ++t) {
           double gx = 0.0;
@@ -388,6 +403,8 @@ class PanelPlanModel final : public DrawObjective {
   Vector P_, w_last_;
   mmm::TrustLevel level_ = mmm::TrustLevel::off;
   std::vector<int> trust_idx_, conv_idx_;
+  std::vector<mmm::SaturationForm> form_;  // C: the model's saturation curves and Hill slopes
+  std::vector<double> slope_;
   std::vector<Matrix> hist_;
   std::vector<Draw> draws_;
 };

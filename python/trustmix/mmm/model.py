@@ -49,6 +49,35 @@ from trustmix.mmm import _calibration
 _ROLES = ("trust", "conversion", "both")
 _LIKELIHOODS = ("normal", "lognormal", "negative_binomial")
 _BUSINESS_PRIORS = ("roi", "trust_half_life", "market_growth")
+
+
+def _growth_and_roi_priors(
+    priors: Mapping[str, Any], channels: Sequence[str] | None = None, prefix: str = ""
+) -> tuple[tuple[float, float] | None, list[tuple[str, float, float]]]:
+    """The business-term ranges of ``priors``, checked: ``"market_growth": (low, high)``
+    (growth per year as a fraction of the outcome's mean) and ``"roi": {channel: (low,
+    high)}`` ((value - spend) / spend); returns (growth or None, [(channel, low, high)]).
+    ``channels`` given: a ROI prior must name one of them. Shared by TrustMMM and PanelMMM
+    (the C++ build turns each range into its Normal / LogNormal)."""
+    growth = None
+    if "market_growth" in priors:
+        g = priors["market_growth"]
+        if isinstance(g, (str, bytes)) or not hasattr(g, "__len__") or len(g) != 2:
+            raise ValueError(f"{prefix}prior 'market_growth' must be (low, high) growth per year, got {g!r}")
+        growth = (float(g[0]), float(g[1]))
+    roi: list[tuple[str, float, float]] = []
+    if "roi" in priors:
+        if not isinstance(priors["roi"], Mapping):
+            raise ValueError(f"{prefix}prior 'roi' must be a mapping channel -> (low, high)")
+        for c, rng in priors["roi"].items():
+            if channels is not None and c not in channels:
+                raise ValueError(f"{prefix}prior 'roi' names {c!r}, which is not a channel ({', '.join(channels)})")
+            if isinstance(rng, (str, bytes)) or not hasattr(rng, "__len__") or len(rng) != 2:
+                raise ValueError(f"{prefix}prior 'roi' of channel {c!r} must be (low, high), got {rng!r}")
+            roi.append((str(c), float(rng[0]), float(rng[1])))
+    return growth, roi
+
+
 #: The attributes of ``_core.mmm.TrustModelParameters`` that :attr:`TrustFit.params` gives, in order.
 _PARAMETER_FIELDS = (
     "alpha",
@@ -601,21 +630,7 @@ class TrustMMM:
         if "trust_half_life" in self.priors:
             lo, hi = self.priors["trust_half_life"]
             half_life = (float(lo), float(hi))
-        growth = None
-        if "market_growth" in self.priors:
-            g = self.priors["market_growth"]
-            if isinstance(g, (str, bytes)) or not hasattr(g, "__len__") or len(g) != 2:
-                raise ValueError(f"prior 'market_growth' must be (low, high) growth per year, got {g!r}")
-            growth = (float(g[0]), float(g[1]))
-        roi: list[tuple[str, float, float]] = []
-        if "roi" in self.priors:
-            if not isinstance(self.priors["roi"], Mapping):
-                raise ValueError("prior 'roi' must be a mapping channel -> (low, high)")
-            for c, rng in self.priors["roi"].items():
-                bounds = [float(v) for v in rng]
-                if len(bounds) != 2:
-                    raise ValueError(f"prior 'roi' of channel {c!r} must be (low, high), got {rng!r}")
-                roi.append((str(c), bounds[0], bounds[1]))
+        growth, roi = _growth_and_roi_priors(self.priors)
         spend_raw = np.column_stack([df[self.spend_columns[c]].to_numpy(dtype=float) for c in self.channels])
         self.lift_test_records: list[dict[str, Any]] = []
         core_lift: list[dict[str, Any]] = []

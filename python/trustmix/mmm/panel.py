@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 
 from trustmix import _core
+from trustmix.mmm.model import _growth_and_roi_priors
 
 __all__ = ["PanelFit", "PanelMMM", "read_meridian_panel"]
 
 _POOLING = ("none", "partial", "complete")
+_Z95 = 1.6448536269514722  # the standard normal's 95% quantile: a 90% range is median -+ _Z95 sd
 _GROUPS = (
     "intercept",
     "trend",
@@ -130,9 +132,62 @@ class PanelMMM:
         atanh phi ~ Normal(0, ``ar1_sd`` = 0.5) (the national model's ``noise="ar1"``): weeks
         that stay above or below the model's mean together are not counted as independent
         evidence, so intervals are not too narrow when the baseline misses a slow swing.
+    saturation : "logistic", "hill" or mapping channel -> one of them
+        Each channel's saturation curve of its adstocked per-capita activity a (scaled: 1 is
+        the channel's mean non-zero per-capita activity): ``"logistic"`` (default, the
+        national model's) h = tanh(lam a / 2), or ``"hill"`` h = a^s / (a^s + ec^s),
+        Meridian's form for impression channels (ec the half-saturation point, the slope s
+        fixed by ``hill_slope``). A mapping names the Hill channels (others logistic). ec
+        takes lam's place: its prior ln ec ~ Normal(``hill_ec_log_median`` = 0,
+        ``hill_ec_sd_log`` = 1), or ``priors={"hill_ec": (low, high)}`` a 90% range of ec
+        (a LogNormal), pooled as ``pooling["saturation"]`` says; its parameter is named
+        ``ec`` (docs/panel.md, "Saturation curves").
+    hill_slope : float or mapping channel -> float
+        Hill's slope s >= 1 (default 1, Meridian's default for impressions), fixed.
     """
 
     _STATE_VERSION = 1
+
+    def _saturation_args(
+        self, saturation: str | Mapping[str, str], hill_slope: float | Mapping[str, float], priors: Mapping[str, Any]
+    ) -> tuple[list[str], np.ndarray, dict[str, Any]]:
+        """(curve per channel, Hill slope per channel, the priors for the C++ build) from the
+        arguments, checked: channel names, curves, slopes >= 1, and ``"hill_ec": (low,
+        high)`` turned into the LogNormal's ``hill_ec_log_median`` and ``hill_ec_sd_log``."""
+        names = self.channel_names
+        if isinstance(saturation, str):
+            forms = [saturation] * len(names)
+        elif isinstance(saturation, Mapping):
+            for c in saturation:
+                if c not in names:
+                    raise _fail(f"saturation names {c!r}, which is not a channel ({', '.join(names)})")
+            forms = [str(saturation.get(c, "logistic")) for c in names]
+        else:
+            raise _fail(f"saturation must be 'logistic', 'hill' or a mapping channel -> curve, got {saturation!r}")
+        for c, f in zip(names, forms, strict=True):
+            if f not in ("logistic", "hill"):
+                raise _fail(f"saturation of channel {c!r} must be 'logistic' or 'hill', got {f!r}")
+        if isinstance(hill_slope, Mapping):
+            for c in hill_slope:
+                if c not in names:
+                    raise _fail(f"hill_slope names {c!r}, which is not a channel ({', '.join(names)})")
+            slopes = np.array([float(hill_slope.get(c, 1.0)) for c in names])
+        else:
+            slopes = np.full(len(names), float(hill_slope))
+        for c, v in zip(names, slopes, strict=True):
+            if not (np.isfinite(v) and v >= 1.0):
+                raise _fail(f"hill_slope of channel {c!r} is {v}; expected a finite slope >= 1")
+        core = {k: v for k, v in priors.items() if k not in ("market_growth", "roi", "hill_ec")}
+        if "hill_ec" in priors:
+            rng = priors["hill_ec"]
+            if isinstance(rng, (str, bytes)) or not hasattr(rng, "__len__") or len(rng) != 2:
+                raise _fail(f"prior 'hill_ec' must be (low, high), a 90% range of ec, got {rng!r}")
+            lo, hi = float(rng[0]), float(rng[1])
+            if not (0.0 < lo < hi < math.inf):
+                raise _fail(f"prior 'hill_ec' must have 0 < low < high, got ({lo}, {hi})")
+            core["hill_ec_log_median"] = 0.5 * (math.log(lo) + math.log(hi))
+            core["hill_ec_sd_log"] = (math.log(hi) - math.log(lo)) / (2.0 * _Z95)
+        return forms, slopes, core
 
     def __init__(
         self,
@@ -159,6 +214,8 @@ class PanelMMM:
         threads: int = 1,
         tracker_n: str | None = None,
         noise: str = "iid",
+        saturation: str | Mapping[str, str] = "logistic",
+        hill_slope: float | Mapping[str, float] = 1.0,
     ) -> None:
         # Copies, not references: a pickled model (or fit) rebuilds from the data and
         # arguments as they were fitted, whatever the caller changes afterwards.
@@ -185,6 +242,8 @@ class PanelMMM:
                 threads=threads,
                 tracker_n=tracker_n,
                 noise=noise,
+                saturation=saturation if isinstance(saturation, str) else dict(saturation),
+                hill_slope=hill_slope if not isinstance(hill_slope, Mapping) else dict(hill_slope),
             )
         )
         if not isinstance(data, pd.DataFrame):
@@ -393,22 +452,8 @@ class PanelMMM:
             "amplification": "complete",
             **groups,
         }
-        growth = None
-        if priors and "market_growth" in priors:
-            g = priors["market_growth"]
-            if isinstance(g, (str, bytes)) or not hasattr(g, "__len__") or len(g) != 2:
-                raise _fail(f"prior 'market_growth' must be (low, high) growth per year, got {g!r}")
-            growth = (float(g[0]), float(g[1]))
-        roi: list[tuple[str, float, float]] = []
-        if priors and "roi" in priors:
-            if not isinstance(priors["roi"], Mapping):
-                raise _fail("prior 'roi' must be a mapping channel -> (low, high)")
-            for c, rng in priors["roi"].items():
-                if c not in self.roles:
-                    raise _fail(f"prior 'roi' names {c!r}, which is not a channel ({', '.join(self.roles)})")
-                if isinstance(rng, (str, bytes)) or not hasattr(rng, "__len__") or len(rng) != 2:
-                    raise _fail(f"prior 'roi' of channel {c!r} must be (low, high), got {rng!r}")
-                roi.append((str(c), float(rng[0]), float(rng[1])))
+        growth, roi = _growth_and_roi_priors(priors or {}, self.channel_names, "PanelMMM: ")
+        forms, slopes, core_priors = self._saturation_args(saturation, hill_slope, priors or {})
         step = np.median(np.diff(dates.values).astype("timedelta64[s]").astype(float)) / 86400.0
         self.period_days = float(step)
         self._spend_raw = spends
@@ -431,7 +476,7 @@ class PanelMMM:
             tracker=tr,
             pooling=groups,
             channel_pooling=channel_pooling,
-            priors={k: v for k, v in (priors or {}).items() if k not in ("market_growth", "roi")},
+            priors=core_priors,
             threads=int(threads),
             tracker_n=trn,
             noise=noise,
@@ -439,6 +484,8 @@ class PanelMMM:
             roi=roi,
             spend_total=np.array([float(np.sum(sp)) for sp in spends]),
             value_per_outcome=float("nan") if value_per_outcome is None else float(value_per_outcome),
+            saturation=forms,
+            hill_slope=slopes,
         )
         # after the build, so that a refused pooling raises without this warning first
         trust_only = [c for c, r in self.roles.items() if r == "trust"]
@@ -617,11 +664,11 @@ class PanelFit:
         base, _, rest = name.partition("[")
         idx = rest.rstrip("]").split(",") if rest else []
         names = list(m._scales.baseline_names)
-        if base in ("alpha", "lam") and len(idx) == 2:  # per geo (adstock/saturation pooled)
+        if base in ("alpha", "lam", "ec") and len(idx) == 2:  # per geo (adstock/saturation pooled)
             return base, m.channel_names[int(idx[0])], m.geos[int(idx[1])]
         if base in ("delta", "theta", "stock_multiplier") and len(idx) == 1:
             return base, "", m.geos[int(idx[0])]
-        if base in ("alpha", "lam", "kappa", "beta_median", "beta_tau", "alpha_tau", "lam_tau"):
+        if base in ("alpha", "lam", "ec", "kappa", "beta_median", "beta_tau", "alpha_tau", "lam_tau", "ec_tau"):
             return base, m.channel_names[int(idx[0])], ""
         if base == "beta":
             return base, m.channel_names[int(idx[0])], m.geos[int(idx[1])]
@@ -878,7 +925,8 @@ class PanelFit:
 
     def _repr_html_(self) -> str:
         s = self.summary()
-        top = s[s["parameter"].isin(["alpha", "lam", "beta_median", "sigma", "ar1_phi", "gamma", "theta", "delta"])]
+        shown = ["alpha", "lam", "ec", "beta_median", "sigma", "ar1_phi", "gamma", "theta", "delta"]
+        top = s[s["parameter"].isin(shown)]
         table = str(top[["parameter", "term", "mean", "low", "high"]].to_html(float_format=lambda v: f"{v:.3g}"))
         return f"<b>PanelFit</b> ({html.escape(self.method)}), {len(self.model.geos)} geos" + table
 
