@@ -25,7 +25,14 @@ per-geo intercept and trend with two seasonal harmonics) the ROIs need not agree
 table says how far apart they are.
 
     PYTHONPATH=python python benchmarks/bench_geo_peers.py --chains 2 --tune 1000 --draws 500 \\
-        [--meridian-json out.json | TRUSTMIX_MERIDIAN_PYTHON=/path/to/venv/bin/python]
+        [--meridian-json out.json | TRUSTMIX_MERIDIAN_PYTHON=/path/to/venv/bin/python] \\
+        [--pymc-json benchmarks/pymc_marketing_geo_reference_2chains_500.json]
+
+Matching options (docs/benchmarks.md): ``--saturation hill [--ec-range LOW HIGH]`` Meridian's
+Hill curve with slope 1 and a LogNormal ec prior, ``--time-effects`` its week effects,
+``--pooling controls=partial`` its per-geo control effects, ``--prior NAME=VALUE`` any numeric
+PanelMMM prior. ``--pymc-json`` adds a second table against PyMC-Marketing's multidimensional
+MMM (``benchmarks/pymc_marketing_geo_reference.py``, matched to ``--roi-prior none``).
 """
 
 from __future__ import annotations
@@ -75,14 +82,19 @@ def trustmix_side(
     time_effects: bool = False,
     saturation: str = "logistic",
     ec_range: tuple[float, float] = MERIDIAN_EC_RANGE,
+    pooling: dict[str, str] | None = None,
+    prior_settings: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     df, kwargs = tm.mmm.read_meridian_panel(csv)
+    if pooling:
+        kwargs["pooling"] = dict(pooling)
     kwargs["priors"] = {}
     if roi_prior == "meridian":
         kwargs["priors"]["roi"] = {c: MERIDIAN_ROI_RANGE for c in kwargs["channels"]}
     if saturation == "hill":  # Meridian's curve for impressions: slope 1, its ec prior's 90% range
         kwargs["saturation"], kwargs["hill_slope"] = "hill", 1.0
         kwargs["priors"]["hill_ec"] = ec_range
+    kwargs["priors"].update(prior_settings or {})
     if time_effects:  # Meridian's geo default: an effect for every week shared by the geos
         weeks = pd.Index(sorted(df[kwargs["date"]].unique()))
         codes = weeks.get_indexer(df[kwargs["date"]])
@@ -144,7 +156,9 @@ def meridian_side(args: argparse.Namespace) -> dict[str, Any] | None:
     return dict(json.loads(res.stdout.strip().splitlines()[-1]))
 
 
-def compare(tmx: dict[str, Any], mer: dict[str, Any] | None) -> pd.DataFrame:
+def compare(tmx: dict[str, Any], mer: dict[str, Any] | None, peer: str = "meridian") -> pd.DataFrame:
+    """Per channel: both sides' posterior mean, sd and ESS of the ROI, z = difference / its
+    Monte Carlo standard error, and the difference in units of the peer's posterior sd."""
     rows = []
     for ch, a in tmx["channels"].items():
         row = {"channel": ch, "trustmix_roi": a["mean"], "trustmix_sd": a["sd"], "trustmix_ess": a["ess"]}
@@ -152,11 +166,11 @@ def compare(tmx: dict[str, Any], mer: dict[str, Any] | None) -> pd.DataFrame:
             b = mer["channels"][ch]
             mcse = np.hypot(a["sd"] / np.sqrt(a["ess"]), b["sd"] / np.sqrt(b["ess"]))
             row |= {
-                "meridian_roi": b["mean"],
-                "meridian_sd": b["sd"],
-                "meridian_ess": b["ess"],
+                f"{peer}_roi": b["mean"],
+                f"{peer}_sd": b["sd"],
+                f"{peer}_ess": b["ess"],
                 "z_mcse": (a["mean"] - b["mean"]) / mcse,
-                "diff_in_meridian_sd": (a["mean"] - b["mean"]) / b["sd"],
+                f"diff_in_{peer}_sd": (a["mean"] - b["mean"]) / b["sd"],
             }
         rows.append(row)
     return pd.DataFrame(rows).set_index("channel")
@@ -171,6 +185,11 @@ def main() -> None:
     ap.add_argument("--max-lag", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--meridian-json", default="")
+    ap.add_argument(
+        "--pymc-json",
+        default="",
+        help="PyMC-Marketing's saved JSON line (benchmarks/pymc_marketing_geo_reference.py): a second table",
+    )
     ap.add_argument(
         "--roi-prior",
         choices=["meridian", "none"],
@@ -205,6 +224,20 @@ def main() -> None:
         help="with --saturation hill: the 90%% range of trustmix's LogNormal ec prior (default: the 5%% and 95%% "
         "quantiles of Meridian's TruncatedNormal)",
     )
+    ap.add_argument(
+        "--pooling",
+        nargs="*",
+        default=[],
+        metavar="GROUP=KIND",
+        help="PanelMMM pooling overrides, e.g. controls=partial (Meridian's controls vary by geo around a mean)",
+    )
+    ap.add_argument(
+        "--prior",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="PanelMMM numeric prior settings, e.g. effect_pool_sd=1 (Meridian's eta_m ~ HalfNormal(1))",
+    )
     args = ap.parse_args()
 
     tmx = trustmix_side(
@@ -219,6 +252,8 @@ def main() -> None:
         args.time_effects,
         args.saturation,
         tuple(args.ec_range),
+        dict(p.split("=", 1) for p in args.pooling),
+        {k: float(v) for k, v in (p.split("=", 1) for p in args.prior)},
     )
     print(f"trustmix: {json.dumps(tmx)}", flush=True)
     mer = meridian_side(args)
@@ -239,6 +274,18 @@ def main() -> None:
             "wall time Meridian / trustmix "
             f"{mer['wall_s'] / tmx['wall_s']:.1f}x, CPU time Meridian / trustmix {mer['cpu_s'] / tmx['cpu_s']:.1f}x; "
             f"min ROI ESS per CPU second trustmix {ess_t:.2f} against Meridian {ess_m:.3f} ({ess_t / ess_m:.1f}x)"
+        )
+    if args.pymc_json:
+        pmm = dict(json.loads(Path(args.pymc_json).read_text().strip().splitlines()[-1]))
+        print(f"pymc-marketing: {json.dumps(pmm)}", flush=True)
+        print(compare(tmx, pmm, "pymc").to_string(float_format=lambda v: f"{v:.3f}"))
+        ess_t = min(a["ess"] for a in tmx["channels"].values()) / tmx["cpu_s"]
+        ess_p = min(b["ess"] for b in pmm["channels"].values()) / pmm["cpu_s"]
+        print(
+            f"PyMC-Marketing ({pmm.get('sampler', '?')} sampler): {pmm['wall_s']:.1f} s ({pmm['cpu_s']:.1f} s CPU), "
+            f"{pmm.get('divergences')} divergences; wall time PyMC-Marketing / trustmix "
+            f"{pmm['wall_s'] / tmx['wall_s']:.1f}x, CPU time {pmm['cpu_s'] / tmx['cpu_s']:.1f}x; min ROI ESS per CPU "
+            f"second trustmix {ess_t:.2f} against PyMC-Marketing {ess_p:.3f} ({ess_t / ess_p:.1f}x)"
         )
 
 

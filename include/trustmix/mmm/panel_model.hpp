@@ -16,8 +16,8 @@
 //               non-zero per-capita activity). ec takes lam's slot: ln ec ~ Normal(
 //               hill_ec_log_median, hill_ec_sd_log), pooled as lam (the names say ec[c]).
 //   alpha_c, lam_c are shared by all geos by default (documented choice: curvature and
-//   carry-over are what a geo's short series pins worst, Meridian and PyMC-Marketing share
-//   them too); PanelModelData::adstock_pooling / saturation_pooling make them per geo
+//   carry-over are what a geo's short series pins worst, Meridian shares them too;
+//   PyMC-Marketing's multidimensional MMM keeps them per geo, unpooled); PanelModelData::adstock_pooling / saturation_pooling make them per geo
 //   (alpha_{c,g}, lam_{c,g}), and half_life_pooling / amplification_pooling do the same for
 //   delta (geo stocks) and theta (FreeBlock below: none, or the non-centred partial
 //   hierarchy v_g = m + tau eta_g on the free scale logit alpha, ln lam, logit delta,
@@ -95,6 +95,7 @@
 #include <memory>
 #include <numbers>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -287,7 +288,7 @@ class PanelTrustModel {
   [[nodiscard]] int roi_prior_count() const { return n_roi_; }
   [[nodiscard]] const std::vector<int>& trust_channels() const { return trust_idx_; }
   /// The name of channel c's saturation parameter: "lam" (logistic) or "ec" (Hill).
-  [[nodiscard]] std::string lam_name(int c) const { return saturation_form(c) == SaturationForm::hill ? "ec" : "lam"; }
+  [[nodiscard]] std::string_view lam_name(int c) const { return saturation_form(c) == SaturationForm::hill ? "ec" : "lam"; }
   /// Channel c's saturation curve and its Hill slope s (1 for a logistic channel).
   [[nodiscard]] SaturationForm saturation_form(int c) const {
     return d_.saturation.empty() ? SaturationForm::logistic : d_.saturation[static_cast<std::size_t>(c)];
@@ -308,7 +309,7 @@ class PanelTrustModel {
     n.reserve(names_.size());  // a capacity hint: about the number of free parameters
     const auto s = [](auto v) { return std::to_string(v); };
     for (int c = 0; c < C_; ++c) n.push_back("alpha[" + s(c) + "]");
-    for (int c = 0; c < C_; ++c) n.push_back(lam_name(c) + "[" + s(c) + "]");
+    for (int c = 0; c < C_; ++c) n.push_back(std::string(lam_name(c)) + "[" + s(c) + "]");
     for (int c : conv_idx_)
       for (int g = 0; g < G_; ++g) n.push_back("beta[" + s(c) + "," + s(g) + "]");
     for (int k = 0; k < K_; ++k)
@@ -338,7 +339,7 @@ class PanelTrustModel {
       if (bl.kind == Pooling::partial) n.push_back(what + "_tau" + (ch.empty() ? "" : "[" + ch + "]"));
     };
     for (int c = 0; c < C_; ++c) geo_names(alpha_blocks_[static_cast<std::size_t>(c)], "alpha", s(c));
-    for (int c = 0; c < C_; ++c) geo_names(lam_blocks_[static_cast<std::size_t>(c)], lam_name(c), s(c));
+    for (int c = 0; c < C_; ++c) geo_names(lam_blocks_[static_cast<std::size_t>(c)], std::string(lam_name(c)), s(c));
     if (trust_enabled()) {
       geo_names(delta_block_, "delta", "");
       geo_names(theta_block_, "theta", "");
@@ -412,27 +413,17 @@ class PanelTrustModel {
     const auto logit = [](double v) { return std::log(v / (1.0 - v)); };
     const auto tau_or = [](const Vector& v, Eigen::Index i) { return v.size() > i && v[i] > 0.0 ? v[i] : 0.1; };
     // per-geo values: the given ones, or the channel's value in every geo
+    PanelModelParameters q;
+    q.alpha_geo = p.alpha_geo.rows() == C_ && p.alpha_geo.cols() == G_ ? p.alpha_geo : Matrix(p.alpha.replicate(1, G_));
+    q.lam_geo = p.lam_geo.rows() == C_ && p.lam_geo.cols() == G_ ? p.lam_geo : Matrix(p.lam.replicate(1, G_));
     for (int c = 0; c < C_; ++c) {
-      const bool ag = p.alpha_geo.rows() == C_ && p.alpha_geo.cols() == G_,
-                 lg = p.lam_geo.rows() == C_ && p.lam_geo.cols() == G_;
-      Vector va(G_), vl(G_);
-      for (int g = 0; g < G_; ++g) {
-        va[g] = logit(ag ? p.alpha_geo(c, g) : p.alpha[c]);
-        vl[g] = std::log(lg ? p.lam_geo(c, g) : p.lam[c]);
-      }
+      const Vector va = q.alpha_geo.row(c).transpose().unaryExpr(logit);
+      const Vector vl = q.lam_geo.row(c).transpose().array().log();
       alpha_blocks_[static_cast<std::size_t>(c)].unconstrain(va, logit(p.alpha[c]), tau_or(p.alpha_tau, c), z);
       lam_blocks_[static_cast<std::size_t>(c)].unconstrain(vl, std::log(p.lam[c]), tau_or(p.lam_tau, c), z);
     }
     Matrix roi_h;  // ROI priors: H at the given (per-geo) alpha and lam
     if (n_roi_ > 0) {
-      PanelModelParameters q;
-      q.alpha_geo.resize(C_, G_);
-      q.lam_geo.resize(C_, G_);
-      for (int c = 0; c < C_; ++c)
-        for (int g = 0; g < G_; ++g) {
-          q.alpha_geo(c, g) = p.alpha_geo.rows() == C_ && p.alpha_geo.cols() == G_ ? p.alpha_geo(c, g) : p.alpha[c];
-          q.lam_geo(c, g) = p.lam_geo.rows() == C_ && p.lam_geo.cols() == G_ ? p.lam_geo(c, g) : p.lam[c];
-        }
       roi_h.resize(S_, G_);
       roi_weighted_saturation(q, roi_h);
     }
@@ -779,6 +770,38 @@ class PanelTrustModel {
 
  private:
   // ---- pooled parameter blocks -----------------------------------------------------------
+  /// The non-centred hierarchy's own prior, slots offset + 1 (ln tau) and offset + 2 + g
+  /// (eta_g): eta_g ~ Normal(0, 1), tau ~ HalfNormal(pool_sd) with the log-Jacobian ln tau;
+  /// adds its gradient, returns its log density (every partial block: effects, baseline,
+  /// curvature and trust, ROI).
+  static double hierarchy_prior(const Eigen::Ref<const Vector>& z, int offset, int G, double pool_sd,
+                                Eigen::Ref<Vector> grad) {
+    double lp = 0.0;
+    for (int g = 0; g < G; ++g) {
+      const double eta = z[offset + 2 + g];
+      lp += -0.5 * eta * eta;
+      grad[offset + 2 + g] -= eta;
+    }
+    const double tau = std::exp(z[offset + 1]), p2 = pool_sd * pool_sd;
+    lp += -0.5 * tau * tau / p2 + z[offset + 1];
+    grad[offset + 1] += -tau * tau / p2 + 1.0;
+    return lp;
+  }
+  /// The chain rule of v_g = m + tau eta_g (the free values of a partial block): from gf[g]
+  /// = dL/dv_g adds dL/dm, dL/d ln tau, dL/d eta_g.
+  static void hierarchy_chain(const Eigen::Ref<const Vector>& z, int offset, int G, const Vector& gf,
+                              Eigen::Ref<Vector> grad) {
+    const double tau = std::exp(z[offset + 1]);
+    double gtau = 0.0;
+    for (int g = 0; g < G; ++g) {
+      const double eta = z[offset + 2 + g];
+      grad[offset] += gf[g];
+      gtau += gf[g] * eta * tau;
+      grad[offset + 2 + g] += gf[g] * tau;
+    }
+    grad[offset + 1] += gtau;
+  }
+
   struct Block {
     Pooling kind = Pooling::complete;
     bool log_scale = false;  // effects: value = exp(.), HalfNormal prior on the value
@@ -841,20 +864,10 @@ class PanelTrustModel {
           value_prior(z[offset + g], v[g], grad[offset + g]);
         }
       } else {
-        const double tau = std::exp(z[offset + 1]);
-        double gtau = 0.0;
-        for (int g = 0; g < G; ++g) {
-          const double eta = z[offset + 2 + g];
-          grad[offset] += gf[g];
-          gtau += gf[g] * eta * tau;
-          grad[offset + 2 + g] += gf[g] * tau - eta;
-          lp += -0.5 * eta * eta;
-        }
+        hierarchy_chain(z, offset, G, gf, grad);
         const double loc = log_scale ? std::exp(z[offset]) : z[offset];
         value_prior(z[offset], loc, grad[offset]);
-        const double p2 = pool_sd * pool_sd;  // tau ~ HalfNormal + Jacobian ln tau
-        lp += -0.5 * tau * tau / p2 + z[offset + 1];
-        grad[offset + 1] += gtau - tau * tau / p2 + 1.0;
+        lp += hierarchy_prior(z, offset, G, pool_sd, grad);
       }
       return lp;
     }
@@ -908,21 +921,11 @@ class PanelTrustModel {
           grad[offset + g] += gf[g] + t.gradient;
         }
       } else {
-        const double tau = std::exp(z[offset + 1]);
-        double gtau = 0.0;
-        for (int g = 0; g < G; ++g) {
-          const double eta = z[offset + 2 + g];
-          grad[offset] += gf[g];
-          gtau += gf[g] * eta * tau;
-          grad[offset + 2 + g] += gf[g] * tau - eta;
-          lp += -0.5 * eta * eta;
-        }
+        hierarchy_chain(z, offset, G, gf, grad);
         const priors::LogTerm t = prior(z[offset]);
         lp += t.value;
         grad[offset] += t.gradient;
-        const double p2 = pool_sd * pool_sd;  // tau ~ HalfNormal + Jacobian ln tau
-        lp += -0.5 * tau * tau / p2 + z[offset + 1];
-        grad[offset + 1] += gtau - tau * tau / p2 + 1.0;
+        lp += hierarchy_prior(z, offset, G, pool_sd, grad);
       }
       return lp;
     }
@@ -1019,13 +1022,10 @@ class PanelTrustModel {
       eta_bar += pi * eta;
       g_eta += gf[g] * eta;
       dH[g] = -gs * e_q;
-      grad[bl.offset + 2 + g] += tau * (gf[g] - pi * gs) - eta;
-      lp += -0.5 * eta * eta;
+      grad[bl.offset + 2 + g] += tau * (gf[g] - pi * gs);
     }
-    const double p2 = bl.pool_sd * bl.pool_sd;  // tau ~ HalfNormal + Jacobian ln tau
-    lp += -0.5 * tau * tau / p2 + z[bl.offset + 1];
-    grad[bl.offset + 1] += tau * (g_eta - gs * eta_bar) - tau * tau / p2 + 1.0;
-    return lp;
+    grad[bl.offset + 1] += tau * (g_eta - gs * eta_bar);
+    return lp + hierarchy_prior(z, bl.offset, bl.G, bl.pool_sd, grad);
   }
 
   // ---- the per-geo passes ------------------------------------------------------------------
@@ -1542,7 +1542,7 @@ class PanelTrustModel {
     o_lam_ = n_;
     for (int c = 0; c < C_; ++c)
       add_free(lam_blocks_[static_cast<std::size_t>(c)], channel_pooling(d_.saturation_pooling, c), pr_.saturation_pool_sd,
-               "log_" + lam_name(c), lam_name(c), sname(c));
+               "log_" + std::string(lam_name(c)), std::string(lam_name(c)), sname(c));
     auto add_block = [&](Block& bl, const std::string& what, bool log_scale) {
       bl.G = G_;
       bl.offset = n_;
@@ -1761,7 +1761,8 @@ struct PanelModelSpec {
   Pooling effect_pooling = Pooling::partial;
   std::vector<Pooling> channel_pooling;  ///< C overrides of effect_pooling, or empty
   /// Pooling of the curvature and trust parameters across geos (default complete, one value
-  /// for all geos as Meridian and PyMC-Marketing share them: a geo's short series identifies
+  /// for all geos as Meridian shares them; PyMC-Marketing's multidimensional MMM keeps them per
+  /// geo, unpooled: a geo's short series identifies
   /// carry-over and curvature weakly); adstock and saturation apply to every channel.
   Pooling adstock_pooling = Pooling::complete, saturation_pooling = Pooling::complete;
   Pooling half_life_pooling = Pooling::complete, amplification_pooling = Pooling::complete;

@@ -87,8 +87,9 @@ class PanelMMM:
         ``effects`` (every channel's effect; default partial); a channel name overrides
         ``effects`` for that channel. ``adstock`` (alpha), ``saturation`` (lam),
         ``trust_half_life`` (delta; ``trust="geo"`` only) and ``amplification`` (theta):
-        default complete (one value for all geos, as Meridian and PyMC-Marketing share
-        them); partial is a non-centred hierarchy on the logit / log scale (docs/panel.md).
+        default complete (one value for all geos, as Meridian shares them;
+        PyMC-Marketing's multidimensional MMM keeps them per geo, unpooled); partial is a
+        non-centred hierarchy on the logit / log scale (docs/panel.md).
     trust : "national", "geo", "national+geo" or False
         Where the trust stock lives (False: a standard panel MMM, every channel converts);
         "national+geo": one national stock times a geo multiplier exp(xi_g), xi_g pooled
