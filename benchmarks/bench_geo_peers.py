@@ -63,11 +63,11 @@ DATA = HERE.parent.parent / "shared" / "data" / "meridian_geo_media.csv"
 Z95 = 1.6448536269514722
 MERIDIAN_ROI_RANGE = (float(np.exp(0.2 - Z95 * 0.9) - 1.0), float(np.exp(0.2 + Z95 * 0.9) - 1.0))
 # Meridian's default prior on Hill's half-saturation point ec (media over its median non-zero
-# per-capita value): TruncatedNormal(0.8, 0.8) on [0.1, 10], 90% range [0.213, 2.196]. PanelMMM's
+# per-capita value): TruncatedNormal(0.8, 0.8) on [0.1, 10], 90% range [0.212, 2.196]. PanelMMM's
 # Hill ec is a LogNormal over the mean non-zero per-capita activity (median / mean is 0.98-0.99
 # on this example): the LogNormal with the same 5% and 95% quantiles (its median 0.68 against
 # the truncated Normal's 0.99: the part of the prior not matched).
-MERIDIAN_EC_RANGE = (0.213, 2.196)
+MERIDIAN_EC_RANGE = (0.212, 2.196)
 
 
 def trustmix_side(

@@ -982,7 +982,7 @@ BOOST_AUTO_TEST_CASE(roi_prior_bad_input_is_named) {
 // ---- Hill saturation (panel_model.hpp, "h[c, g, t]") -------------------------------------
 namespace {
 
-/// d with Hill curves on every channel except the last (logistic), slopes 1, 1.7, 2.5, ...
+/// d with Hill curves on every channel except the last (logistic), slopes 1, 1.7, 2.4, ...
 PanelModelData with_hill(PanelModelData d) {
   const auto C = static_cast<Eigen::Index>(d.media.size());
   d.saturation.assign(static_cast<std::size_t>(C), SaturationForm::hill);
@@ -1012,6 +1012,19 @@ BOOST_AUTO_TEST_CASE(hill_point_is_the_closed_form_with_its_derivatives) {
           BOOST_CHECK_SMALL(q.dh_da - (s == 1.0 ? 1.0 / ec : 0.0), 1e-12);
         }
       }
+  // far past ec the slope keeps its relative precision (no cancellation in 1 - h):
+  // dh/da = s ec^s a^(s-1) / (a^s + ec^s)^2 ~ s (ec / a)^s / a
+  for (double ratio : {1e3, 1e5, 1e7}) {
+    const double ec = 0.5, a = ratio * ec, s = 2.0;
+    const auto q = detail::hill_point(a, ec, s);
+    const double r = std::pow(ec / a, s), ref = s * r / ((1.0 + r) * (1.0 + r)) / a;
+    BOOST_CHECK_CLOSE(q.dh_da, ref, 1e-10);
+    BOOST_CHECK_CLOSE(q.dh_dec, -ref * a / ec, 1e-10);
+  }
+  // degenerate ec (the free ln ec at its limits) and NaN activity
+  BOOST_CHECK_EQUAL(detail::hill_point(2.0, std::numeric_limits<double>::infinity(), 1.0).dh_dec, 0.0);
+  BOOST_CHECK_EQUAL(detail::hill_point(2.0, 0.0, 2.0).h, 1.0);
+  BOOST_CHECK(std::isnan(detail::hill_point(std::nan(""), 1.0, 2.0).h));
   // the logistic's point is tanh(lam a / 2) and its slope
   const auto [h, dh] = saturation_point(SaturationForm::logistic, 1.0, 1.4, 0.8);
   BOOST_CHECK_CLOSE(h, std::tanh(0.56), 1e-12);
@@ -1019,8 +1032,11 @@ BOOST_AUTO_TEST_CASE(hill_point_is_the_closed_form_with_its_derivatives) {
 }
 
 BOOST_AUTO_TEST_CASE(hill_forward_pass_is_adstock_then_hill) {
-  const PanelTrustModel m(with_hill(make_panel(30, 3, TrustLevel::geo, Pooling::partial, Pooling::partial, 0, 21)));
-  const Vector z = m.initial_point();
+  // per-geo ec and alpha (partial pooling) at a random point: every geo and channel its own curve
+  const PanelTrustModel m(with_hill(with_curvature_pooling(
+      make_panel(30, 3, TrustLevel::geo, Pooling::partial, Pooling::partial, 0, 21), Pooling::partial)));
+  std::mt19937_64 rng(20);
+  const Vector z = near_start(m, rng, 0.5);
   const PanelModelParameters p = m.constrain(z);
   const PanelForward f = m.forward(z);
   for (int c = 0; c < m.channels(); ++c)
@@ -1043,8 +1059,14 @@ BOOST_AUTO_TEST_CASE(hill_forward_pass_is_adstock_then_hill) {
   const auto names = m.constrained_names();
   BOOST_CHECK(std::find(names.begin(), names.end(), "ec[0]") != names.end());
   BOOST_CHECK(std::find(names.begin(), names.end(), "lam[" + std::to_string(m.channels() - 1) + "]") != names.end());
-  BOOST_CHECK(std::find(m.parameter_names().begin(), m.parameter_names().end(), "log_ec[0]") != m.parameter_names().end());
-  BOOST_CHECK_CLOSE(p.lam[0], 1.0, 1e-12);
+  BOOST_CHECK(std::find(m.parameter_names().begin(), m.parameter_names().end(), "log_ec_location[0]") !=
+              m.parameter_names().end());
+  BOOST_CHECK(std::find(names.begin(), names.end(), "ec_tau[0]") != names.end());
+  BOOST_CHECK(p.lam_geo(0, 0) != p.lam_geo(0, 1));  // the geos' ec differ at this point
+  const PanelTrustModel m0(with_hill(make_panel(30, 3, TrustLevel::geo, Pooling::partial, Pooling::partial, 0, 21)));
+  BOOST_CHECK(std::find(m0.parameter_names().begin(), m0.parameter_names().end(), "log_ec[0]") !=
+              m0.parameter_names().end());
+  BOOST_CHECK_CLOSE(m0.constrain(m0.initial_point()).lam[0], 1.0, 1e-12);
 }
 
 BOOST_AUTO_TEST_CASE(hill_gradient_matches_finite_differences) {
@@ -1069,30 +1091,38 @@ BOOST_AUTO_TEST_CASE(hill_gradient_matches_finite_differences) {
 
 BOOST_AUTO_TEST_CASE(hill_prior_is_lognormal_on_ec) {
   // two models that differ only in the ec prior: their log densities (up to constants that
-  // do not depend on the parameters) differ by the two Normal kernels of ln ec, one per Hill
-  // channel (complete pooling)
-  const PanelModelData d = with_hill(make_panel(30, 2, TrustLevel::off, Pooling::partial, Pooling::partial, 0, 24));
-  PanelModelPriors a, b;
-  b.hill_ec_log_median = 0.5;
-  b.hill_ec_sd_log = 0.4;
-  const PanelTrustModel ma(d, a), mb(d, b);
-  std::mt19937_64 rng(25);
-  for (int rep = 0; rep < 3; ++rep) {
-    const Vector z = near_start(ma, rng, 0.5);
-    PanelWorkspace ws;
-    Vector g(ma.dimension());
-    const double diff = ma.log_density(z, g, ws) - mb.log_density(z, g, ws);
-    const PanelModelParameters p = ma.constrain(z);
-    double ref = 0.0;
-    int hill = 0;
-    for (int c = 0; c < ma.channels(); ++c) {
-      if (ma.saturation_form(c) != SaturationForm::hill) continue;
-      const double v = std::log(p.lam[c]);
-      ref += -0.5 * v * v + 0.5 * (v - 0.5) * (v - 0.5) / 0.16;
-      ++hill;
+  // do not depend on the parameters) differ by the Normal kernels of ln ec, once per free
+  // value: per Hill channel (complete), per channel and geo (none), on the hierarchy's
+  // location (partial; its eta and tau terms are the same in both)
+  for (Pooling pool : {Pooling::complete, Pooling::none, Pooling::partial}) {
+    const PanelModelData d = with_hill(
+        with_curvature_pooling(make_panel(30, 2, TrustLevel::off, Pooling::partial, Pooling::partial, 0, 24), pool));
+    PanelModelPriors a, b;
+    b.hill_ec_log_median = 0.5;
+    b.hill_ec_sd_log = 0.4;
+    const PanelTrustModel ma(d, a), mb(d, b);
+    std::mt19937_64 rng(25);
+    for (int rep = 0; rep < 3; ++rep) {
+      const Vector z = near_start(ma, rng, 0.5);
+      PanelWorkspace ws;
+      Vector g(ma.dimension());
+      const double diff = ma.log_density(z, g, ws) - mb.log_density(z, g, ws);
+      const PanelModelParameters p = ma.constrain(z);
+      const auto kernel = [](double v) { return -0.5 * v * v + 0.5 * (v - 0.5) * (v - 0.5) / 0.16; };
+      double ref = 0.0;
+      int terms = 0;
+      for (int c = 0; c < ma.channels(); ++c) {
+        if (ma.saturation_form(c) != SaturationForm::hill) continue;
+        if (pool == Pooling::none) {
+          for (int g2 = 0; g2 < ma.geos(); ++g2, ++terms) ref += kernel(std::log(p.lam_geo(c, g2)));
+        } else {
+          ref += kernel(std::log(p.lam[c]));  // the value (complete) or the hierarchy's median (partial)
+          ++terms;
+        }
+      }
+      BOOST_CHECK_EQUAL(terms, (ma.channels() - 1) * (pool == Pooling::none ? ma.geos() : 1));
+      BOOST_CHECK_CLOSE(diff, ref, 1e-8);
     }
-    BOOST_CHECK_EQUAL(hill, ma.channels() - 1);
-    BOOST_CHECK_CLOSE(diff, ref, 1e-8);
   }
 }
 

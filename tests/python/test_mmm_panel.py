@@ -571,12 +571,21 @@ def test_hill_saturation_recovers_its_truth_and_reports_ec() -> None:
     z = np.asarray(pr._core.initial_point())
     i = pr.parameter_names.index("log_ec[0]")
     z2 = z.copy()
-    z2[i] += 0.4
-    exact = {"hill_ec_log_median": (lo + hi) / 2, "hill_ec_sd_log": (hi - lo) / 3.29}
+    z2[i] += 1.5
+    z95 = stats.norm.ppf(0.95)
+    exact = {"hill_ec_log_median": (lo + hi) / 2, "hill_ec_sd_log": (hi - lo) / (2 * z95)}
     ref = _model(df, saturation="hill", priors=exact)
+    default = _model(df, saturation="hill")
     d_pr = pr.log_density(z2)[0] - pr.log_density(z)[0]
     d_ref = ref.log_density(z2)[0] - ref.log_density(z)[0]
-    assert d_pr == pytest.approx(d_ref, rel=2e-3)
+    d_default = default.log_density(z2)[0] - default.log_density(z)[0]
+    assert abs(d_pr - d_ref) < 1e-9
+    # against the default prior the difference is the two Normal kernels of ln ec (channel 0 moved)
+    v, v2 = z[i], z2[i]
+    m0, s0 = exact["hill_ec_log_median"], exact["hill_ec_sd_log"]
+    kernel = -0.5 * ((v2 - m0) ** 2 - (v - m0) ** 2) / s0**2 + 0.5 * (v2**2 - v**2)
+    assert d_pr - d_default == pytest.approx(kernel, abs=1e-9)
+    assert abs(kernel) > 0.1
     again = pickle.loads(pickle.dumps(fit))
     pd.testing.assert_frame_equal(again.summary(), fit.summary())
     assert again.model._core.saturation_forms == ["hill", "hill"]
@@ -596,3 +605,31 @@ def test_hill_saturation_bad_input() -> None:
         _model(df, saturation="hill", priors={"hill_ec": (2.0, 1.0)})
     with pytest.raises(ValueError, match="prior 'hill_ec' must be \\(low, high\\)"):
         _model(df, saturation="hill", priors={"hill_ec": 1.0})
+    with pytest.raises(ValueError, match="PanelMMM: saturation must be 'logistic', 'hill' or a mapping"):
+        _model(df, saturation=["hill", "logistic"])
+    with pytest.raises(ValueError, match="hill_slope names 'search', whose curve is logistic"):
+        _model(df, saturation={"social": "hill"}, hill_slope={"search": 2.0})
+    with pytest.raises(ValueError, match="PanelMMM: hill_slope must be a number, got 'x'"):
+        _model(df, saturation="hill", hill_slope="x")
+    with pytest.raises(ValueError, match="an ec prior .* needs a Hill channel"):
+        _model(df, priors={"hill_ec": (0.5, 2.0)})
+    with pytest.raises(ValueError, match="not both"):
+        _model(df, saturation="hill", priors={"hill_ec": (0.5, 2.0), "hill_ec_sd_log": 0.5})
+    with pytest.raises(ValueError, match="prior 'hill_ec' low must be a number"):
+        _model(df, saturation="hill", priors={"hill_ec": ("a", 2.0)})
+
+
+def test_a_logistic_state_has_no_saturation_keys_and_old_states_load() -> None:
+    """A logistic model's pickled arguments carry no saturation keys (code from before them
+    loads it); a state without them loads as logistic; a Hill model's state keeps them."""
+    df, _ = simulate_panel(33, geos=3, periods=30)
+    m = _model(df)
+    state = m.__getstate__()
+    assert "saturation" not in state["kwargs"] and "hill_slope" not in state["kwargs"]
+    again = pickle.loads(pickle.dumps(m))
+    assert again._core.saturation_forms == ["logistic", "logistic"]
+    hill = _model(df, saturation={"social": "hill"}, hill_slope={"social": 2.0})
+    back = pickle.loads(pickle.dumps(hill))
+    assert back._core.saturation_forms == ["logistic", "hill"]
+    z = np.asarray(hill._core.initial_point())
+    assert back.log_density(z)[0] == hill.log_density(z)[0]

@@ -73,7 +73,7 @@ def _model(
         value_per_outcome=2.0,
         priors=priors,
         saturation=saturation,
-        hill_slope={"tv": 2.0},
+        hill_slope={"tv": 2.0} if isinstance(saturation, dict) and saturation.get("tv") == "hill" else 1.0,
     )
 
 

@@ -72,7 +72,7 @@
 //   amplification (1 + theta S), as nationally. H depends on alpha and lam, so the prior
 //   reaches them: the gradient of ln beta through H is exact (d H / d alpha, d lam by one
 //   more adjoint pass per geo). Every other prior is the national model's (TrustModelPriors), so with G = 1,
-//   complete pooling and the same data the log posterior density of the parameters is the
+//   complete pooling, logistic curves and the same data the log posterior density of the parameters is the
 //   national model's (the test checks it to 1e-10; the national model's unconstrained
 //   parametrisation differs, by maps whose Jacobian is triangular with the same diagonal,
 //   except that with a tracker its initial stock is scaled by 1 / b_q, a log-Jacobian -ln b_q).
@@ -135,13 +135,19 @@ namespace detail {
 struct HillPoint {
   double h, dh_da, dh_dec;
 };
+/// With r = (ec / a)^s: h = 1 / (1 + r), s h (1 - h) = s r / (1 + r)^2 (no cancellation
+/// of 1 - h when a >> ec). An ec that is 0 or not finite (the free ln ec at +-709) gives
+/// h = 1 or 0 with zero derivatives; a NaN a propagates.
 [[nodiscard]] inline HillPoint hill_point(double a, double ec, double s) {
+  if (std::isnan(a)) return {a, a, a};
+  if (!(ec > 0.0)) return {a > 0.0 ? 1.0 : 0.0, 0.0, 0.0};
+  if (!std::isfinite(ec)) return {0.0, 0.0, 0.0};
   if (s == 1.0) {  // a / (a + ec): exact derivatives without dividing by a
     const double den = a + ec, inv2 = 1.0 / (den * den);
     return {a / den, ec * inv2, -a * inv2};
   }
   if (!(a > 0.0)) return {0.0, 0.0, 0.0};  // s > 1: h and both derivatives vanish at a = 0
-  const double h = 1.0 / (1.0 + std::pow(ec / a, s)), q = s * h * (1.0 - h);
+  const double r = std::pow(ec / a, s), h = 1.0 / (1.0 + r), q = s * r * h * h;  // q = s h (1 - h)
   return {h, q / a, -q / ec};
 }
 }  // namespace detail

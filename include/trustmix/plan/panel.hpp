@@ -19,10 +19,11 @@
 // panel_model.hpp), over the periods t = T - L .. T + H + tail - 1 (L = max_lag; the data's
 // last L periods supply the adstock carry into the plan, the stock starts from its value at
 // the data's last period S_g[T - 1], from PanelTrustModel::forward):
-//   a[c, g, t] = sum_{l=0}^{L} w_l(alpha_cg) x[c, g, t - l],  h = tanh(lam_cg a / 2)   (t >= T)
+//   a[c, g, t] = sum_{l=0}^{L} w_l(alpha_cg) x[c, g, t - l],  h = tanh(lam_cg a / 2) (logistic)  (t >= T)
 //                (alpha_cg, lam_cg: the geo's own values under per-geo pooling, else alpha_c, lam_c;
 //                a Hill channel's h = a^s / (a^s + ec_cg^s), ec in lam's place: the model's curve)
-//   national stock: S[t] = delta S[t-1] + (1 - delta) sum_p kappa_p tanh(lam_p an[p, t] / 2),
+//   national stock: S[t] = delta S[t-1] + (1 - delta) sum_p kappa_p h_p(an[p, t]) (h_p the channel's
+//                   curve at lam_p: tanh(lam_p an / 2), or Hill's with ec_p),
 //                   an the adstock (weights w(alpha_p)) of xn[p, t] = sum_g w_g x[p, g, t] (w:
 //                   the last period's population weights); S_g = S ("national") or
 //                   S_g = m_g S ("national+geo", m_g the geo's multiplier); geo stock:

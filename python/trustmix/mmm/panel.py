@@ -55,9 +55,10 @@ class PanelMMM:
     y[g, t] ~ Normal(mu[g, t], sigma), on per-capita outcome and media (each divided by the
     geo's population in that period, then by its mean over the panel), with the saturated
     adstock h of the national model (alpha, lam shared by the geos unless ``pooling`` says
-    otherwise), the trust stock S national (fed by the national per-capita activity of the
-    trust channels), one per geo, or national times a geo multiplier ("national+geo"), and
-    the geo effects pooled as ``pooling`` says.
+    otherwise; or per channel Hill's curve, ``saturation=``), the trust stock S national
+    (fed by the national per-capita activity of the trust channels), one per geo, or
+    national times a geo multiplier ("national+geo"), and the geo effects pooled as
+    ``pooling`` says.
 
     Parameters
     ----------
@@ -85,7 +86,7 @@ class PanelMMM:
         Group or channel -> "none" / "partial" / "complete". Groups: ``intercept`` and
         ``trend`` (default partial), ``seasonality`` and ``controls`` (default complete),
         ``effects`` (every channel's effect; default partial); a channel name overrides
-        ``effects`` for that channel. ``adstock`` (alpha), ``saturation`` (lam),
+        ``effects`` for that channel. ``adstock`` (alpha), ``saturation`` (lam, or ec),
         ``trust_half_life`` (delta; ``trust="geo"`` only) and ``amplification`` (theta):
         default complete (one value for all geos, as Meridian shares them;
         PyMC-Marketing's multidimensional MMM keeps them per geo, unpooled); partial is a
@@ -168,22 +169,38 @@ class PanelMMM:
         for c, f in zip(names, forms, strict=True):
             if f not in ("logistic", "hill"):
                 raise _fail(f"saturation of channel {c!r} must be 'logistic' or 'hill', got {f!r}")
+
+        def number(v: Any, what: str) -> float:
+            try:
+                return float(v)
+            except (TypeError, ValueError):
+                raise _fail(f"{what} must be a number, got {v!r}") from None
+
+        hill = [c for c, f in zip(names, forms, strict=True) if f == "hill"]
         if isinstance(hill_slope, Mapping):
             for c in hill_slope:
                 if c not in names:
                     raise _fail(f"hill_slope names {c!r}, which is not a channel ({', '.join(names)})")
-            slopes = np.array([float(hill_slope.get(c, 1.0)) for c in names])
+                if c not in hill:
+                    raise _fail(f"hill_slope names {c!r}, whose curve is logistic (saturation={{{c!r}: 'hill'}})")
+            slopes = np.array([number(hill_slope.get(c, 1.0), f"hill_slope of channel {c!r}") for c in names])
         else:
-            slopes = np.full(len(names), float(hill_slope))
+            slopes = np.full(len(names), number(hill_slope, "hill_slope"))
         for c, v in zip(names, slopes, strict=True):
             if not (np.isfinite(v) and v >= 1.0):
                 raise _fail(f"hill_slope of channel {c!r} is {v}; expected a finite slope >= 1")
         core = {k: v for k, v in priors.items() if k not in ("market_growth", "roi", "hill_ec")}
+        if any(k in priors for k in ("hill_ec", "hill_ec_log_median", "hill_ec_sd_log")) and not hill:
+            raise _fail(
+                "an ec prior ('hill_ec', 'hill_ec_log_median', 'hill_ec_sd_log') needs a Hill channel (saturation=)"
+            )
         if "hill_ec" in priors:
+            if "hill_ec_log_median" in priors or "hill_ec_sd_log" in priors:
+                raise _fail("give prior 'hill_ec' (a 90% range) or 'hill_ec_log_median' / 'hill_ec_sd_log', not both")
             rng = priors["hill_ec"]
             if isinstance(rng, (str, bytes)) or not hasattr(rng, "__len__") or len(rng) != 2:
                 raise _fail(f"prior 'hill_ec' must be (low, high), a 90% range of ec, got {rng!r}")
-            lo, hi = float(rng[0]), float(rng[1])
+            lo, hi = number(rng[0], "prior 'hill_ec' low"), number(rng[1], "prior 'hill_ec' high")
             if not (0.0 < lo < hi < math.inf):
                 raise _fail(f"prior 'hill_ec' must have 0 < low < high, got ({lo}, {hi})")
             core["hill_ec_log_median"] = 0.5 * (math.log(lo) + math.log(hi))
@@ -243,10 +260,13 @@ class PanelMMM:
                 threads=threads,
                 tracker_n=tracker_n,
                 noise=noise,
-                saturation=saturation if isinstance(saturation, str) else dict(saturation),
-                hill_slope=hill_slope if not isinstance(hill_slope, Mapping) else dict(hill_slope),
             )
         )
+        # only when given: a logistic model's state stays loadable by code from before them
+        if not (isinstance(saturation, str) and saturation == "logistic"):
+            self._args["saturation"] = dict(saturation) if isinstance(saturation, Mapping) else saturation
+        if not (isinstance(hill_slope, (int, float)) and hill_slope == 1.0):
+            self._args["hill_slope"] = dict(hill_slope) if isinstance(hill_slope, Mapping) else hill_slope
         if not isinstance(data, pd.DataFrame):
             raise _fail(f"data must be a pandas DataFrame, got {type(data).__name__}")
         self._data = data.copy(deep=True)
