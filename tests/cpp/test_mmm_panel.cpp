@@ -817,6 +817,27 @@ double own_term_roi(const PanelTrustModel& m, const Vector& z, int j, double k) 
   return k * r;
 }
 
+/// d's model (priors pr) gives the same log density and gradient, bit for bit, with 1 and
+/// 2 threads in its geo loop, at a point near its start (seeded).
+void same_for_1_and_2_threads(PanelModelData d, const PanelModelPriors& pr, unsigned seed) {
+  Vector z, g1, g2;
+  double l1 = 0.0, l2 = 0.0;
+  for (int threads : {1, 2}) {
+    d.threads = threads;
+    const PanelTrustModel m(d, pr);
+    if (z.size() == 0) {
+      std::mt19937_64 rng(seed);
+      z = near_start(m, rng, 0.2);
+    }
+    PanelWorkspace ws;
+    Vector g(m.dimension());
+    (threads == 1 ? l1 : l2) = m.log_density(z, g, ws);
+    (threads == 1 ? g1 : g2) = g;
+  }
+  BOOST_CHECK_EQUAL(l1, l2);
+  BOOST_CHECK((g1.array() == g2.array()).all());
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(roi_prior_gradient_matches_finite_differences) {
@@ -902,23 +923,7 @@ BOOST_AUTO_TEST_CASE(roi_prior_on_one_geo_is_the_national_models) {
 BOOST_AUTO_TEST_CASE(roi_prior_is_identical_for_every_thread_count) {
   PanelModelData d = make_panel(40, 5, TrustLevel::national, Pooling::partial, Pooling::partial, 1, 14);
   d.roi_weight = roi_weight(40, 5);
-  Vector z;
-  Vector g1, g2;
-  double l1 = 0.0, l2 = 0.0;
-  for (int threads : {1, 2}) {
-    d.threads = threads;
-    const PanelTrustModel m(d, roi_priors());
-    if (z.size() == 0) {
-      z = m.initial_point();
-      for (int i = 0; i < z.size(); ++i) z[i] += 0.01 * (i % 7) - 0.03;
-    }
-    PanelWorkspace ws;
-    Vector g(m.dimension());
-    (threads == 1 ? l1 : l2) = m.log_density(z, g, ws);
-    (threads == 1 ? g1 : g2) = g;
-  }
-  BOOST_CHECK_EQUAL(l1, l2);
-  BOOST_CHECK((g1.array() == g2.array()).all());
+  same_for_1_and_2_threads(d, roi_priors(), 14);
 }
 
 BOOST_AUTO_TEST_CASE(roi_prior_bad_input_is_named) {
@@ -981,6 +986,17 @@ BOOST_AUTO_TEST_CASE(roi_prior_bad_input_is_named) {
 
 // ---- Hill saturation (panel_model.hpp, "h[c, g, t]") -------------------------------------
 namespace {
+
+/// What f throws (its what()), or "no error".
+template <class F>
+std::string error_message(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "no error";
+}
 
 /// d with Hill curves on every channel except the last (logistic), slopes 1, 1.7, 2.4, ...
 PanelModelData with_hill(PanelModelData d) {
@@ -1129,47 +1145,25 @@ BOOST_AUTO_TEST_CASE(hill_prior_is_lognormal_on_ec) {
 BOOST_AUTO_TEST_CASE(hill_is_identical_for_every_thread_count) {
   PanelModelData d = with_hill(make_panel(40, 5, TrustLevel::national, Pooling::partial, Pooling::partial, 1, 26));
   d.roi_weight = roi_weight(40, 5);
-  Vector z, g1, g2;
-  double l1 = 0.0, l2 = 0.0;
-  for (int threads : {1, 2}) {
-    d.threads = threads;
-    const PanelTrustModel m(d, roi_priors());
-    if (z.size() == 0) {
-      std::mt19937_64 rng(27);
-      z = near_start(m, rng, 0.2);
-    }
-    PanelWorkspace ws;
-    Vector g(m.dimension());
-    (threads == 1 ? l1 : l2) = m.log_density(z, g, ws);
-    (threads == 1 ? g1 : g2) = g;
-  }
-  BOOST_CHECK_EQUAL(l1, l2);
-  BOOST_CHECK((g1.array() == g2.array()).all());
+  same_for_1_and_2_threads(d, roi_priors(), 27);
 }
 
 BOOST_AUTO_TEST_CASE(hill_bad_input_is_named) {
-  auto message = [](auto&& f) {
-    try {
-      f();
-    } catch (const std::exception& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   PanelModelData d = with_hill(make_panel(30, 2, TrustLevel::off, Pooling::partial, Pooling::partial, 0, 28));
   d.hill_slope[1] = 0.5;
-  BOOST_CHECK(message([&] { (void)PanelTrustModel(d); }).find("hill_slope of channel 1 is 0.5") != std::string::npos);
+  BOOST_CHECK(error_message([&] { (void)PanelTrustModel(d); }).find("hill_slope of channel 1 is 0.5") != std::string::npos);
   d.hill_slope = Vector::Ones(1);
-  BOOST_CHECK(message([&] { (void)PanelTrustModel(d); }).find("hill_slope needs one value per channel") !=
+  BOOST_CHECK(error_message([&] { (void)PanelTrustModel(d); }).find("hill_slope needs one value per channel") !=
               std::string::npos);
   d.hill_slope = Vector();
   d.saturation.pop_back();
-  BOOST_CHECK(message([&] { (void)PanelTrustModel(d); }).find("saturation needs one curve per channel") !=
+  BOOST_CHECK(error_message([&] { (void)PanelTrustModel(d); }).find("saturation needs one curve per channel") !=
               std::string::npos);
   d.saturation.push_back(SaturationForm::hill);
   PanelModelPriors pr;
   pr.hill_ec_sd_log = 0.0;
-  BOOST_CHECK(message([&] { (void)PanelTrustModel(d, pr); }).find("hill_ec_sd_log finite and > 0") != std::string::npos);
+  BOOST_CHECK(error_message([&] { (void)PanelTrustModel(d, pr); }).find("hill_ec_sd_log finite and > 0") !=
+              std::string::npos);
   // through build_panel: the spec's curves and slopes reach the model
   PanelModelSpec s = two_geo_spec(30);
   for (int t = 0; t < 30; t += 2) s.media[1].row(t).setConstant(10.0 + t);
