@@ -17,7 +17,8 @@
 //               hill_ec_log_median, hill_ec_sd_log), pooled as lam (the names say ec[c]).
 //   alpha_c, lam_c are shared by all geos by default (documented choice: curvature and
 //   carry-over are what a geo's short series pins worst, Meridian shares them too;
-//   PyMC-Marketing's multidimensional MMM keeps them per geo, unpooled); PanelModelData::adstock_pooling / saturation_pooling make them per geo
+//   PyMC-Marketing's multidimensional MMM keeps them per geo, unpooled);
+//   PanelModelData::adstock_pooling / saturation_pooling make them per geo
 //   (alpha_{c,g}, lam_{c,g}), and half_life_pooling / amplification_pooling do the same for
 //   delta (geo stocks) and theta (FreeBlock below: none, or the non-centred partial
 //   hierarchy v_g = m + tau eta_g on the free scale logit alpha, ln lam, logit delta,
@@ -71,9 +72,9 @@
 //   eta_g ~ Normal(0, 1), tau_s ~ HalfNormal(effect_pool_sd). The own term leaves out the
 //   amplification (1 + theta S), as nationally. H depends on alpha and lam, so the prior
 //   reaches them: the gradient of ln beta through H is exact (d H / d alpha, d lam by one
-//   more adjoint pass per geo). Every other prior is the national model's (TrustModelPriors), so with G = 1,
-//   complete pooling, logistic curves and the same data the log posterior density of the parameters is the
-//   national model's (the test checks it to 1e-10; the national model's unconstrained
+//   more adjoint pass per geo). Every other prior is the national model's (TrustModelPriors),
+//   so with G = 1, complete pooling, logistic curves and the same data the log posterior
+//   density of the parameters is the national model's (the test checks it to 1e-10; the national model's unconstrained
 //   parametrisation differs, by maps whose Jacobian is triangular with the same diagonal,
 //   except that with a tracker its initial stock is scaled by 1 / b_q, a log-Jacobian -ln b_q).
 //
