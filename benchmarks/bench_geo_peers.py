@@ -29,10 +29,12 @@ table says how far apart they are.
         [--pymc-json benchmarks/pymc_marketing_geo_reference_2chains_500.json]
 
 Matching options (docs/benchmarks.md): ``--saturation hill [--ec-range LOW HIGH]`` Meridian's
-Hill curve with slope 1 and a LogNormal ec prior, ``--time-effects`` its week effects,
-``--pooling controls=partial`` its per-geo control effects, ``--prior NAME=VALUE`` any numeric
-PanelMMM prior. ``--pymc-json`` adds a second table against PyMC-Marketing's multidimensional
-MMM (``benchmarks/pymc_marketing_geo_reference.py``, matched to ``--roi-prior none``).
+Hill curve with slope 1 and a LogNormal ec prior, ``--time-effects`` its week effects
+(``PanelMMM(time_effects=True)``: one effect per week shared by the geos, pooled completely
+whatever the controls' pooling), ``--pooling controls=partial`` its per-geo control effects,
+``--prior NAME=VALUE`` any numeric PanelMMM prior. ``--pymc-json`` adds a second table
+against PyMC-Marketing's multidimensional MMM (``benchmarks/pymc_marketing_geo_reference.py``,
+matched to ``--roi-prior none``).
 """
 
 from __future__ import annotations
@@ -93,14 +95,11 @@ def trustmix_side(
         kwargs["priors"]["roi"] = {c: MERIDIAN_ROI_RANGE for c in kwargs["channels"]}
     if saturation == "hill":  # Meridian's curve for impressions: slope 1, its ec prior's 90% range
         kwargs["saturation"], kwargs["hill_slope"] = "hill", 1.0
-        kwargs["priors"]["hill_ec"] = ec_range
+        if not {"hill_ec_mean", "hill_ec_sd"} & set(prior_settings or {}):  # else Meridian's Normal family
+            kwargs["priors"]["hill_ec"] = ec_range
     kwargs["priors"].update(prior_settings or {})
     if time_effects:  # Meridian's geo default: an effect for every week shared by the geos
-        weeks = pd.Index(sorted(df[kwargs["date"]].unique()))
-        codes = weeks.get_indexer(df[kwargs["date"]])
-        dummies = {f"week_{k}": (codes == k).astype(float) for k in range(1, len(weeks))}  # week 0: the level
-        df = pd.concat([df, pd.DataFrame(dummies, index=df.index)], axis=1)
-        kwargs["controls"] = [*kwargs["controls"], *dummies]
+        kwargs["time_effects"] = True
         kwargs["seasonality"], kwargs["trend"] = 0, False
     model = tm.mmm.PanelMMM(df, **kwargs, max_lag=max_lag)
     t, c0 = time.perf_counter(), time.process_time()
@@ -236,7 +235,8 @@ def main() -> None:
         nargs="*",
         default=[],
         metavar="NAME=VALUE",
-        help="PanelMMM numeric prior settings, e.g. effect_pool_sd=1 (Meridian's eta_m ~ HalfNormal(1))",
+        help="PanelMMM numeric prior settings, e.g. effect_pool_sd=1 (Meridian's eta_m ~ HalfNormal(1)); "
+        "hill_ec_mean=0.8 hill_ec_sd=0.8 gives ec Meridian's Normal family (truncated at 0) instead of --ec-range",
     )
     args = ap.parse_args()
 

@@ -88,7 +88,9 @@ mm::PanelModelPriors panel_priors(const py::dict& d) {
                                                  {"amplification_pool_sd", &p.amplification_pool_sd},
                                                  {"stock_deviation_sd", &p.stock_deviation_sd},
                                                  {"hill_ec_log_median", &p.hill_ec_log_median},
-                                                 {"hill_ec_sd_log", &p.hill_ec_sd_log}};
+                                                 {"hill_ec_sd_log", &p.hill_ec_sd_log},
+                                                 {"hill_ec_mean", &p.hill_ec_mean},
+                                                 {"hill_ec_sd", &p.hill_ec_sd}};
   for (auto item : d) {
     const auto key = item.first.cast<std::string>();
     const auto f = fields.find(key);
@@ -111,7 +113,8 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
                 const RowMatrix& tracker_n, const std::string& noise,
                 const std::optional<std::pair<double, double>>& market_growth,
                 const std::vector<std::tuple<std::string, double, double>>& roi, const Eigen::VectorXd& spend_total,
-                double value_per_outcome, const std::vector<std::string>& saturation, const Eigen::VectorXd& hill_slope) {
+                double value_per_outcome, const std::vector<std::string>& saturation, const Eigen::VectorXd& hill_slope,
+                const std::vector<std::string>& control_pooling) {
   mm::PanelModelSpec s;
   s.geos = std::move(geos);
   s.channels = std::move(channels);
@@ -154,6 +157,8 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
   }
   for (std::size_t c = 0; c < channel_pooling.size(); ++c)
     s.channel_pooling.push_back(pooling_from_string(channel_pooling[c], "channel " + std::to_string(c)));
+  for (std::size_t j = 0; j < control_pooling.size(); ++j)
+    s.per_control_pooling.push_back(pooling_from_string(control_pooling[j], "control " + std::to_string(j)));
   s.priors = panel_priors(priors);
   for (const auto& [c, lo, hi] : roi) s.roi_priors.push_back({c, lo, hi});
   s.spend_total = spend_total;
@@ -312,11 +317,13 @@ void register_panel(py::module_& m) {
       py::arg("market_growth") = py::none(), py::arg("roi") = std::vector<std::tuple<std::string, double, double>>{},
       py::arg("spend_total") = Eigen::VectorXd(), py::arg("value_per_outcome") = std::numeric_limits<double>::quiet_NaN(),
       py::arg("saturation") = std::vector<std::string>{}, py::arg("hill_slope") = Eigen::VectorXd(),
+      py::arg("control_pooling") = std::vector<std::string>{},
       "trustmix::mmm::build_panel: the panel model of a spec in raw units; returns (PanelModel, PanelScales).\n"
       "roi: (channel, low, high) ROI priors (90% range of (value - spend) / spend over the data), with\n"
       "spend_total (each channel's spend over all geos and periods) and value_per_outcome.\n"
       "saturation: per channel 'logistic' (tanh(lam a / 2)) or 'hill' (a^s / (a^s + ec^s), s the channel's\n"
-      "hill_slope >= 1, default 1), or empty: logistic for all.");
+      "hill_slope >= 1, default 1), or empty: logistic for all.\n"
+      "control_pooling: per control 'none', 'partial' or 'complete' (overrides pooling['controls']), or empty.");
   auto inference = m.attr("inference").cast<py::module_>();
   py::class_<PanelUnconstrainedTarget> target(
       sub, "PanelTarget",

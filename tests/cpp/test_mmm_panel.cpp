@@ -1142,6 +1142,45 @@ BOOST_AUTO_TEST_CASE(hill_prior_is_lognormal_on_ec) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(hill_prior_normal_on_ec_is_meridians_family) {
+  // hill_ec_mean / hill_ec_sd: ec ~ Normal(0.8, 0.8) truncated to ec > 0 on the free ln ec,
+  // log density -(ec - 0.8)^2 / (2 0.64) + ln ec per free value, against the default
+  // LogNormal kernel -(ln ec)^2 / 2; the exact gradient under every pooling of ec
+  for (Pooling pool : {Pooling::complete, Pooling::none, Pooling::partial}) {
+    const PanelModelData d = with_hill(
+        with_curvature_pooling(make_panel(30, 2, TrustLevel::off, Pooling::partial, Pooling::partial, 0, 33), pool));
+    PanelModelPriors a, b;
+    b.hill_ec_mean = 0.8;
+    b.hill_ec_sd = 0.8;
+    const PanelTrustModel ma(d, a), mb(d, b);
+    std::mt19937_64 rng(34);
+    const Vector z = near_start(ma, rng, 0.5);
+    PanelWorkspace ws;
+    Vector g(ma.dimension());
+    const double diff = mb.log_density(z, g, ws) - ma.log_density(z, g, ws);
+    const PanelModelParameters p = ma.constrain(z);
+    const auto kernel = [](double ec) {
+      return -0.5 * (ec - 0.8) * (ec - 0.8) / 0.64 + std::log(ec) + 0.5 * std::log(ec) * std::log(ec);
+    };
+    double ref = 0.0;
+    for (int c = 0; c < ma.channels(); ++c) {
+      if (ma.saturation_form(c) != SaturationForm::hill) continue;
+      if (pool == Pooling::none) {
+        for (int g2 = 0; g2 < ma.geos(); ++g2) ref += kernel(p.lam_geo(c, g2));
+      } else {
+        ref += kernel(p.lam[c]);
+      }
+    }
+    BOOST_CHECK_CLOSE(diff, ref, 1e-8);
+    check_gradient(mb, z, "Normal ec prior");
+  }
+  PanelModelPriors bad;
+  bad.hill_ec_mean = 0.8;  // no sd
+  const PanelModelData d = with_hill(make_panel(30, 2, TrustLevel::off, Pooling::partial, Pooling::partial, 0, 35));
+  BOOST_CHECK(error_message([&] { (void)PanelTrustModel(d, bad); }).find("hill_ec_mean must be finite and hill_ec_sd") !=
+              std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(hill_is_identical_for_every_thread_count) {
   PanelModelData d = with_hill(make_panel(40, 5, TrustLevel::national, Pooling::partial, Pooling::partial, 1, 26));
   d.roi_weight = roi_weight(40, 5);
@@ -1174,4 +1213,55 @@ BOOST_AUTO_TEST_CASE(hill_bad_input_is_named) {
   const BuiltPanelModel b = build_panel(s);
   BOOST_CHECK(b.model.saturation_form(1) == SaturationForm::hill);
   BOOST_CHECK_EQUAL(b.model.hill_slope(1), 2.0);
+}
+
+BOOST_AUTO_TEST_CASE(shared_baseline_columns_are_the_per_geo_evaluation) {
+  // Baseline columns pooled completely and equal in every geo are evaluated once for all
+  // geos. Perturbing one geo's entry by a relative 1e-13 makes the column geo-specific (so it
+  // is evaluated per geo): the log density and gradient move by about that much only.
+  for (const Pooling base : {Pooling::complete, Pooling::partial}) {
+    const PanelModelData d = make_panel(40, 3, TrustLevel::national, Pooling::partial, base, 1, 31);
+    PanelModelData moved = d;
+    moved.baseline[1](5, 2) *= 1.0 + 1e-13;  // the third column (complete in both cases)
+    const PanelTrustModel shared(d), local(moved);
+    std::mt19937_64 rng(32);
+    std::normal_distribution<double> n(0.0, 0.3);
+    Vector z = shared.initial_point();
+    for (Eigen::Index i = 0; i < z.size(); ++i) z[i] += n(rng);
+    PanelWorkspace ws;
+    Vector g1(shared.dimension()), g2(local.dimension());
+    const double lp1 = shared.log_density(z, g1, ws), lp2 = local.log_density(z, g2, ws);
+    BOOST_TEST(std::abs(lp1 - lp2) <= 1e-11 * std::abs(lp1));
+    BOOST_TEST((g1 - g2).cwiseAbs().maxCoeff() <= 1e-8 * (1.0 + g1.cwiseAbs().maxCoeff()));
+    check_gradient(shared, z, base == Pooling::complete ? "all shared" : "third column shared");
+  }
+  // per-control pooling through build_panel: a national control shared, a geo control per geo
+  PanelModelSpec s = two_geo_spec(30);
+  for (int t = 0; t < 30; t += 2) s.media[1].row(t).setConstant(10.0 + t);
+  s.outcome = Matrix::Constant(30, 2, 50.0);
+  for (int t = 0; t < 30; ++t) s.outcome(t, 1) += std::sin(0.3 * t);
+  s.trust = TrustLevel::off;
+  Matrix national(30, 2), own(30, 2);
+  for (int t = 0; t < 30; ++t) {
+    national.row(t).setConstant(std::cos(0.2 * t));
+    own(t, 0) = t % 3;
+    own(t, 1) = t % 5;
+  }
+  s.controls = {national, own};
+  s.control_names = {"index", "price"};
+  s.per_control_pooling = {Pooling::complete, Pooling::none};
+  const BuiltPanelModel b = build_panel(s);
+  const auto& names = b.model.parameter_names();
+  const auto count = [&](const std::string& head) {
+    return std::count_if(names.begin(), names.end(), [&](const std::string& v) { return v.starts_with(head); });
+  };
+  const Eigen::Index K = b.model.data().baseline.front().cols();  // intercept, trend, 2 x 2 seasonal, 2 controls
+  BOOST_CHECK(b.model.data().baseline_pooling[static_cast<std::size_t>(K - 2)] == Pooling::complete);
+  BOOST_CHECK(b.model.data().baseline_pooling[static_cast<std::size_t>(K - 1)] == Pooling::none);
+  BOOST_TEST(count("b[" + std::to_string(K - 1) + "][") == 2);  // one free value per geo
+  BOOST_TEST(count("b[" + std::to_string(K - 2) + "]") == 1);
+  check_gradient(b.model, b.model.initial_point(), "per-control pooling");
+  s.per_control_pooling = {Pooling::none};
+  BOOST_CHECK(error_message([&] { (void)build_panel(s); }).find("per_control_pooling needs one entry per control (2)") !=
+              std::string::npos);
 }

@@ -184,6 +184,13 @@ struct PanelModelPriors {
   /// hill_ec_sd_log), ec in scaled activity (1 = the channel's mean non-zero per-capita
   /// activity): by default half-saturated at typical activity, 90% prior range [0.19, 5.2].
   double hill_ec_log_median = 0.0, hill_ec_sd_log = 1.0;
+  /// Or, when both are finite, ec ~ Normal(hill_ec_mean, hill_ec_sd) truncated to ec > 0
+  /// (Meridian's family for ec, TruncatedNormal(0.8, 0.8) on [0.1, 10]; a truncation's
+  /// constant does not change the posterior, its bounds only where the posterior has mass),
+  /// on the free ln ec with its Jacobian: log density -(ec - mean)^2 / (2 sd^2) + ln ec.
+  double hill_ec_mean = std::numeric_limits<double>::quiet_NaN();
+  double hill_ec_sd = std::numeric_limits<double>::quiet_NaN();
+  [[nodiscard]] bool hill_ec_normal() const { return std::isfinite(hill_ec_mean) || std::isfinite(hill_ec_sd); }
   /// ROI priors (top of this file), one entry per conversion channel in the order of
   /// PanelTrustModel::conversion_channels(), or all empty (none): ln R_s ~
   /// Normal(roi_log_median[s], roi_sd_log[s]) where roi_log_median[s] is finite (NaN: the
@@ -269,6 +276,9 @@ struct PanelWorkspace {
   Vector ll;                         ///< G: per-geo log-likelihood
   Vector Sn, gSn, u, ga;             ///< T
   Vector Sw, gSw;                    ///< T: the population-weighted stock (national tracker on geo stocks)
+  /// T: the baseline's shared part (columns pooled completely and the same in every geo,
+  /// evaluated once per evaluation) and the sum over geos of dL/dmu (its adjoint)
+  Vector mu_shared, gmu_sum;
   PanelModelParameters params;
 };
 
@@ -502,6 +512,8 @@ class PanelTrustModel {
       }
       stock_recursion(p.delta, p.g0, ws.u, ws.Sn);
     }
+    // ---- the baseline's shared columns, once for all geos ----------------------------------
+    shared_baseline(p, ws.mu_shared);
     // ---- forward per geo: channels, geo stock, mu ---------------------------------------
     if (n_roi_ == 0) {
       parallel_for_blocks(G_, d_.threads, 2, [&](std::ptrdiff_t g0, std::ptrdiff_t g1) {
@@ -550,6 +562,12 @@ class PanelTrustModel {
       Vector lam_adj(T), ga(T);
       for (auto gg = g0; gg < g1; ++gg) backward_geo(static_cast<int>(gg), p, ws, lam_adj, ga);
     });
+    if (!shared_cols_.empty()) {  // dL/db of the shared columns: B_shared' sum_g dL/dmu_g (geo order)
+      ws.gmu_sum = ws.gmu.col(0);
+      for (int g = 1; g < G_; ++g) ws.gmu_sum += ws.gmu.col(g);
+      for (std::size_t i = 0; i < shared_cols_.size(); ++i)
+        ws.gb(shared_cols_[i], 0) = shared_design_.col(static_cast<Eigen::Index>(i)).dot(ws.gmu_sum);
+    }
     // Sums over geos in geo order (deterministic for every thread count).
     const double n_obs = static_cast<double>(G_) * T;
     double ss = 0.0;
@@ -740,7 +758,9 @@ class PanelTrustModel {
     p.alpha = Vector::Constant(C_, 0.3);
     p.lam.resize(C_);  // logistic lam 1.5; Hill ec at its prior median
     for (int c = 0; c < C_; ++c)
-      p.lam[c] = saturation_form(c) == SaturationForm::hill ? std::exp(pr_.hill_ec_log_median) : 1.5;
+      p.lam[c] = saturation_form(c) != SaturationForm::hill ? 1.5
+                 : pr_.hill_ec_normal()                     ? std::max(pr_.hill_ec_mean, pr_.hill_ec_sd)
+                                                            : std::exp(pr_.hill_ec_log_median);
     p.beta = Matrix::Constant(S_, G_, 0.1);
     p.beta_median = Vector::Constant(S_, 0.1);
     p.beta_tau = Vector::Constant(S_, 0.1);
@@ -946,6 +966,11 @@ class PanelTrustModel {
       return;
     }
     const double s = hill_slope(c);
+    if (s == 1.0 && v > 0.0 && std::isfinite(v)) {  // a / (a + ec), branch-free (vectorised); a NaN a propagates
+      const Eigen::Map<const Eigen::ArrayXd> av(a, n);
+      Eigen::Map<Eigen::ArrayXd>(h, n) = av / (av + v);
+      return;
+    }
     for (int t = 0; t < n; ++t) h[t] = detail::hill_point(a[t], v, s).h;
   }
   /// Reverse mode of saturate(): from a, h and gh = dL/dh writes ga = dL/da, returns dL/dv.
@@ -953,6 +978,11 @@ class PanelTrustModel {
     if (saturation_form(c) == SaturationForm::logistic)
       return transforms::detail::simd::logistic_series_adjoint(a, h, gh, 0.5 * v, ga, n);
     const double s = hill_slope(c);
+    if (s == 1.0 && v > 0.0 && std::isfinite(v)) {  // dh/da = ec / (a + ec)^2, dh/dec = -a / (a + ec)^2
+      const Eigen::Map<const Eigen::ArrayXd> av(a, n), ghv(gh, n);
+      Eigen::Map<Eigen::ArrayXd>(ga, n) = ghv * v * (av + v).square().inverse();
+      return -(ghv * av * (av + v).square().inverse()).sum();
+    }
     double gv = 0.0;
     for (int t = 0; t < n; ++t) {
       const detail::HillPoint q = detail::hill_point(a[t], v, s);
@@ -1035,6 +1065,34 @@ class PanelTrustModel {
     return lp + hierarchy_prior(z, bl.offset, bl.G, bl.pool_sd, grad);
   }
 
+  // ---- the baseline's shared columns ----------------------------------------------------
+  /// Splits the baseline's columns into the shared ones (pooled completely, equal in every
+  /// geo: one coefficient times one series, the same term in every geo's mu) and the geo's
+  /// own. The model is the same either way; the split only evaluates the shared part once.
+  void split_baseline() {
+    shared_cols_.clear();
+    local_cols_.clear();
+    for (int k = 0; k < K_; ++k) {
+      bool same = d_.baseline_pooling[static_cast<std::size_t>(k)] == Pooling::complete;
+      for (int g = 1; g < G_ && same; ++g) same = d_.baseline[static_cast<std::size_t>(g)].col(k) == d_.baseline[0].col(k);
+      (same ? shared_cols_ : local_cols_).push_back(k);
+    }
+    shared_design_.resize(T_, static_cast<Eigen::Index>(shared_cols_.size()));
+    for (std::size_t i = 0; i < shared_cols_.size(); ++i)
+      shared_design_.col(static_cast<Eigen::Index>(i)) = d_.baseline[0].col(shared_cols_[i]);
+    local_design_.assign(static_cast<std::size_t>(G_), Matrix(T_, static_cast<Eigen::Index>(local_cols_.size())));
+    for (int g = 0; g < G_; ++g)
+      for (std::size_t i = 0; i < local_cols_.size(); ++i)
+        local_design_[static_cast<std::size_t>(g)].col(
+            static_cast<Eigen::Index>(i)) = d_.baseline[static_cast<std::size_t>(g)].col(local_cols_[i]);
+  }
+  /// mu_shared[t] = sum over the shared columns k of B[t, k] b[k] (the same in every geo).
+  void shared_baseline(const PanelModelParameters& p, Vector& out) const {
+    out.setZero();
+    for (std::size_t i = 0; i < shared_cols_.size(); ++i)
+      out += p.b(shared_cols_[i], 0) * shared_design_.col(static_cast<Eigen::Index>(i));
+  }
+
   // ---- the per-geo passes ------------------------------------------------------------------
   /// Adstock and saturation of geo g's channels (and, with ROI priors, H and its derivatives).
   void forward_media_geo(int g, const PanelModelParameters& p, PanelWorkspace& ws, Vector& scratch) const {
@@ -1079,7 +1137,9 @@ class PanelTrustModel {
     conv.setZero();
     for (int j = 0; j < S_; ++j) conv += p.beta(j, g) * H.col(conv_idx_[static_cast<std::size_t>(j)]);
     auto mu = ws.mu.col(g);
-    mu.noalias() = d_.baseline[static_cast<std::size_t>(g)] * p.b.col(g);
+    mu = ws.mu_shared;
+    const Matrix& L = local_design_[static_cast<std::size_t>(g)];
+    for (std::size_t i = 0; i < local_cols_.size(); ++i) mu += p.b(local_cols_[i], g) * L.col(static_cast<Eigen::Index>(i));
     if (trust_enabled()) mu += p.gamma * ws.S.col(g) + conv + p.theta_geo[g] * ws.S.col(g).cwiseProduct(conv);
     else mu += conv;
   }
@@ -1116,7 +1176,12 @@ class PanelTrustModel {
     }
     ws.ll[g] = std::isfinite(ss) ? 0.0 : -std::numeric_limits<double>::infinity();
     part[r_ss_] = ss;
-    ws.gb.col(g).noalias() = d_.baseline[static_cast<std::size_t>(g)].transpose() * gmu;
+    {  // the geo's own baseline columns (the shared ones: after the loop over geos)
+      const Matrix& L = local_design_[static_cast<std::size_t>(g)];
+      for (std::size_t i = 0; i < local_cols_.size(); ++i)
+        ws.gb(local_cols_[i], g) = L.col(static_cast<Eigen::Index>(i)).dot(gmu);
+      for (int k : shared_cols_) ws.gb(k, g) = 0.0;
+    }
     Matrix& H = ws.H[static_cast<std::size_t>(g)];
     Matrix& gH = ws.gH[static_cast<std::size_t>(g)];
     gH.setZero();
@@ -1236,7 +1301,16 @@ class PanelTrustModel {
           z, gf, [&](double v) { return priors::beta_on_logit(logistic(v), q.alpha_a, q.alpha_b); },
           grad);  // Beta + logit Jacobian
       for (int g = 0; g < G_; ++g) gf[g] = ws.part(r_lam_ + c, g) * p.lam_geo(c, g);
-      if (saturation_form(c) == SaturationForm::hill) {  // ln ec ~ Normal: on the free coordinate itself
+      if (saturation_form(c) == SaturationForm::hill && pr_.hill_ec_normal()) {  // ec ~ Normal, ec > 0: + ln ec
+        const double m = pr_.hill_ec_mean, s2 = pr_.hill_ec_sd * pr_.hill_ec_sd;
+        lp += lam_blocks_[static_cast<std::size_t>(c)].backward(
+            z, gf,
+            [&](double v) {
+              const double ec = std::exp(v);
+              return priors::LogTerm{-0.5 * (ec - m) * (ec - m) / s2 + v, -(ec - m) * ec / s2 + 1.0};
+            },
+            grad);
+      } else if (saturation_form(c) == SaturationForm::hill) {  // ln ec ~ Normal: on the free coordinate itself
         const double m = pr_.hill_ec_log_median, s2 = pr_.hill_ec_sd_log * pr_.hill_ec_sd_log;
         lp += lam_blocks_[static_cast<std::size_t>(c)].backward(
             z, gf, [&](double v) { return priors::LogTerm{-0.5 * (v - m) * (v - m) / s2, -(v - m) / s2}; }, grad);
@@ -1384,7 +1458,7 @@ class PanelTrustModel {
     for (Matrix* m : {&ws.roi_h, &ws.roi_dlam, &ws.roi_dalpha}) m->setZero(S_, G_);
     ws.part.resize(n_part_, G_);
     ws.ll.resize(G_);
-    for (Vector* v : {&ws.Sn, &ws.gSn, &ws.u, &ws.ga, &ws.Sw, &ws.gSw}) v->setZero(T_);
+    for (Vector* v : {&ws.Sn, &ws.gSn, &ws.u, &ws.ga, &ws.Sw, &ws.gSw, &ws.mu_shared, &ws.gmu_sum}) v->setZero(T_);
   }
 
   void validate() {
@@ -1417,6 +1491,7 @@ class PanelTrustModel {
     }
     if (static_cast<int>(d_.baseline_pooling.size()) != K_)
       fail("baseline_pooling needs one value per baseline column (", K_, ")");
+    split_baseline();
     if (d_.weights.size() == 0) d_.weights = Matrix::Constant(T_, G_, 1.0 / G_);
     if (d_.weights.rows() != T_ || d_.weights.cols() != G_) fail("weights must be ", T_, " x ", G_);
     if (d_.national_media.size() == 0) {
@@ -1440,6 +1515,10 @@ class PanelTrustModel {
     if (!std::isfinite(pr_.hill_ec_log_median) || !(pr_.hill_ec_sd_log > 0.0) || !std::isfinite(pr_.hill_ec_sd_log))
       fail("hill_ec_log_median must be finite and hill_ec_sd_log finite and > 0, got ", pr_.hill_ec_log_median, " and ",
            pr_.hill_ec_sd_log);
+    if (pr_.hill_ec_normal() &&
+        (!std::isfinite(pr_.hill_ec_mean) || !(pr_.hill_ec_sd > 0.0) || !std::isfinite(pr_.hill_ec_sd)))
+      fail("hill_ec_mean must be finite and hill_ec_sd finite and > 0 (ec's Normal prior), got ", pr_.hill_ec_mean, " and ",
+           pr_.hill_ec_sd);
     const bool national_series = d_.trust_level == TrustLevel::national || d_.trust_level == TrustLevel::national_geo;
     if (d_.trust_level == TrustLevel::off && d_.amplification_pooling != Pooling::complete)
       fail("amplification pooling '", to_string(d_.amplification_pooling), "' needs a trust stock (trust level off)");
@@ -1654,6 +1733,12 @@ class PanelTrustModel {
   int G_ = 0, T_ = 0, C_ = 0, K_ = 0, P_ = 0, S_ = 0, n_ = 0, n_tracker_obs_ = 0;
   std::vector<int> trust_idx_, conv_idx_;
   std::vector<bool> national_only_;  // C: skipped by the geo passes (layout())
+  /// The baseline split (split_baseline()): columns pooled completely whose values are the
+  /// same in every geo (seasonality, national controls, period effects), evaluated once per
+  /// evaluation as shared_design_ (T x their number); the others per geo, local_design_[g].
+  std::vector<int> shared_cols_, local_cols_;
+  Matrix shared_design_;
+  std::vector<Matrix> local_design_;
   std::vector<Block> effect_blocks_, base_blocks_;
   std::vector<FreeBlock> alpha_blocks_, lam_blocks_;  // C each
   FreeBlock delta_block_, theta_block_;
@@ -1767,6 +1852,9 @@ struct PanelModelSpec {
   Pooling seasonality_pooling = Pooling::complete, control_pooling = Pooling::complete;
   Pooling effect_pooling = Pooling::partial;
   std::vector<Pooling> channel_pooling;  ///< C overrides of effect_pooling, or empty
+  /// J overrides of control_pooling (one per control, e.g. per-geo effects of a price index
+  /// next to period indicators shared by all geos), or empty
+  std::vector<Pooling> per_control_pooling;
   /// Pooling of the curvature and trust parameters across geos (default complete, one value
   /// for all geos as Meridian shares them; PyMC-Marketing's multidimensional MMM keeps them per
   /// geo, unpooled: a geo's short series identifies
@@ -1813,6 +1901,8 @@ struct BuiltPanelModel {
     fail("share needs one entry per channel (", C, ") or none");
   if (!spec.channel_pooling.empty() && static_cast<Eigen::Index>(spec.channel_pooling.size()) != C)
     fail("channel_pooling needs one entry per channel (", C, ") or none");
+  if (!spec.per_control_pooling.empty() && spec.per_control_pooling.size() != spec.controls.size())
+    fail("per_control_pooling needs one entry per control (", spec.controls.size(), ") or none");
   if (static_cast<Eigen::Index>(spec.control_names.size()) != static_cast<Eigen::Index>(spec.controls.size()))
     fail("controls and control_names differ in length");
   if (!(spec.period_days > 0.0)) fail("period_days must be > 0, got ", spec.period_days);
@@ -1949,7 +2039,8 @@ struct BuiltPanelModel {
     sc.control_mean[j] = mean;
     sc.control_sd[j] = sd;
     sc.baseline_names.push_back(name);
-    d.baseline_pooling.push_back(spec.control_pooling);
+    d.baseline_pooling.push_back(spec.per_control_pooling.empty() ? spec.control_pooling
+                                                                  : spec.per_control_pooling[static_cast<std::size_t>(j)]);
   }
   d.baseline.resize(static_cast<std::size_t>(G));
   for (Eigen::Index g = 0; g < G; ++g) {

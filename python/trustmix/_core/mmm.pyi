@@ -515,6 +515,7 @@ def build_panel(
     value_per_outcome: _Float = ...,
     saturation: Sequence[str] = ...,
     hill_slope: npt.ArrayLike = ...,
+    control_pooling: Sequence[str] = ...,
 ) -> tuple[PanelModel, PanelScales]: ...
 
 class PanelRoiDraws:

@@ -23,6 +23,9 @@ __all__ = ["PanelFit", "PanelMMM", "read_meridian_panel"]
 
 _POOLING = ("none", "partial", "complete")
 _Z95 = 1.6448536269514722  # the standard normal's 95% quantile: a 90% range is median -+ _Z95 sd
+# time_effects=True: the period indicators' values ((T - 1) x T x G) at most (about 400 MB
+# as float64; the C++ build holds a few copies): checked before they are allocated
+_MAX_TIME_EFFECT_CELLS = 50_000_000
 _GROUPS = (
     "intercept",
     "trend",
@@ -86,9 +89,11 @@ class PanelMMM:
         Group or channel -> "none" / "partial" / "complete". Groups: ``intercept`` and
         ``trend`` (default partial), ``seasonality`` and ``controls`` (default complete),
         ``effects`` (every channel's effect; default partial); a channel name overrides
-        ``effects`` for that channel. ``adstock`` (alpha), ``saturation`` (lam, or ec),
-        ``trust_half_life`` (delta; ``trust="geo"`` only) and ``amplification`` (theta):
-        default complete (one value for all geos, as Meridian shares them;
+        ``effects`` for that channel, a control's name ``controls`` for that control (e.g.
+        a price index per geo, ``"partial"``, next to national controls shared by all).
+        ``adstock`` (alpha), ``saturation`` (lam, or ec), ``trust_half_life`` (delta;
+        ``trust="geo"`` only) and ``amplification`` (theta): default complete (one value
+        for all geos, as Meridian shares them;
         PyMC-Marketing's multidimensional MMM keeps them per geo, unpooled); partial is a
         non-centred hierarchy on the logit / log scale (docs/panel.md).
     trust : "national", "geo", "national+geo" or False
@@ -142,10 +147,23 @@ class PanelMMM:
         fixed by ``hill_slope``). A mapping names the Hill channels (others logistic). ec
         takes lam's place: its prior ln ec ~ Normal(``hill_ec_log_median`` = 0,
         ``hill_ec_sd_log`` = 1), or ``priors={"hill_ec": (low, high)}`` a 90% range of ec
-        (a LogNormal), pooled as ``pooling["saturation"]`` says; its parameter is named
-        ``ec`` (docs/panel.md, "Saturation curves").
+        (a LogNormal), or ``priors={"hill_ec_normal": (mean, sd)}`` ec ~ Normal(mean, sd)
+        truncated to ec > 0 (Meridian's family: its default is (0.8, 0.8) on [0.1, 10]);
+        pooled as ``pooling["saturation"]`` says; its parameter is named ``ec``
+        (docs/panel.md, "Saturation curves").
     hill_slope : float or mapping channel -> float
         Hill's slope s >= 1 (default 1, Meridian's default for impressions), fixed.
+    time_effects : bool
+        One effect per period shared by every geo (Meridian's geo default, a knot at every
+        period): mu[g, t] gains tau[t], t = 2..T, the first period the reference. Built as
+        T - 1 period indicators among the controls (named ``period[<date>]``), pooled
+        completely whatever ``pooling["controls"]`` says, standardised like every control
+        (coefficient prior Normal(0, ``baseline_sd``) on the standardised indicator: about
+        ``baseline_sd`` x sqrt(T) on the scaled outcome, weak). They absorb every shared
+        movement over time, so a shared trend and seasonality are collinear with them (only
+        the priors separate them): pass ``trend=False, seasonality=0`` (a warning says so
+        otherwise; per-geo trends around the shared one stay identified). The model
+        evaluates shared baseline columns once per evaluation, not once per geo.
     """
 
     _STATE_VERSION = 1
@@ -189,11 +207,27 @@ class PanelMMM:
         for c, v in zip(names, slopes, strict=True):
             if not (np.isfinite(v) and v >= 1.0):
                 raise _fail(f"hill_slope of channel {c!r} is {v}; expected a finite slope >= 1")
-        core = {k: v for k, v in priors.items() if k not in ("market_growth", "roi", "hill_ec")}
-        if any(k in priors for k in ("hill_ec", "hill_ec_log_median", "hill_ec_sd_log")) and not hill:
+        core = {k: v for k, v in priors.items() if k not in ("market_growth", "roi", "hill_ec", "hill_ec_normal")}
+        ec_keys = ("hill_ec", "hill_ec_log_median", "hill_ec_sd_log", "hill_ec_normal", "hill_ec_mean", "hill_ec_sd")
+        if any(k in priors for k in ec_keys) and not hill:
+            raise _fail(f"an ec prior ({', '.join(map(repr, ec_keys))}) needs a Hill channel (saturation=)")
+        lognormal = [k for k in ec_keys[:3] if k in priors]
+        normal = [k for k in ec_keys[3:] if k in priors]
+        if lognormal and normal:
             raise _fail(
-                "an ec prior ('hill_ec', 'hill_ec_log_median', 'hill_ec_sd_log') needs a Hill channel (saturation=)"
+                f"give one ec prior: a LogNormal ({', '.join(map(repr, lognormal))}) or a Normal "
+                f"({', '.join(map(repr, normal))}), not both"
             )
+        if "hill_ec_normal" in priors:
+            if "hill_ec_mean" in priors or "hill_ec_sd" in priors:
+                raise _fail("give prior 'hill_ec_normal' (mean, sd) or 'hill_ec_mean' / 'hill_ec_sd', not both")
+            ms = priors["hill_ec_normal"]
+            if isinstance(ms, (str, bytes)) or not hasattr(ms, "__len__") or len(ms) != 2:
+                raise _fail(f"prior 'hill_ec_normal' must be (mean, sd) of ec's Normal, got {ms!r}")
+            mean, sd = number(ms[0], "prior 'hill_ec_normal' mean"), number(ms[1], "prior 'hill_ec_normal' sd")
+            if not (math.isfinite(mean) and 0.0 < sd < math.inf):
+                raise _fail(f"prior 'hill_ec_normal' must have a finite mean and 0 < sd, got ({mean}, {sd})")
+            core["hill_ec_mean"], core["hill_ec_sd"] = mean, sd
         if "hill_ec" in priors:
             if "hill_ec_log_median" in priors or "hill_ec_sd_log" in priors:
                 raise _fail("give prior 'hill_ec' (a 90% range) or 'hill_ec_log_median' / 'hill_ec_sd_log', not both")
@@ -234,6 +268,7 @@ class PanelMMM:
         noise: str = "iid",
         saturation: str | Mapping[str, str] = "logistic",
         hill_slope: float | Mapping[str, float] = 1.0,
+        time_effects: bool = False,
     ) -> None:
         # Copies, not references: a pickled model (or fit) rebuilds from the data and
         # arguments as they were fitted, whatever the caller changes afterwards.
@@ -267,6 +302,11 @@ class PanelMMM:
             self._args["saturation"] = dict(saturation) if isinstance(saturation, Mapping) else saturation
         if not (isinstance(hill_slope, (int, float)) and hill_slope == 1.0):
             self._args["hill_slope"] = dict(hill_slope) if isinstance(hill_slope, Mapping) else hill_slope
+        if not isinstance(time_effects, (bool, np.bool_)):
+            raise _fail(f"time_effects must be True or False, got {time_effects!r}")
+        if time_effects:
+            self._args["time_effects"] = True
+        self.time_effects = bool(time_effects)
         if not isinstance(data, pd.DataFrame):
             raise _fail(f"data must be a pandas DataFrame, got {type(data).__name__}")
         self._data = data.copy(deep=True)
@@ -450,6 +490,7 @@ class PanelMMM:
         pool = dict(pooling or {})
         groups: dict[str, str] = {}
         per_channel = ["" for _ in self.roles]
+        per_control = ["" for _ in controls]
         for k, v in pool.items():
             if v not in _POOLING:
                 raise _fail(f"pooling[{k!r}] must be one of {', '.join(_POOLING)}, got {v!r}")
@@ -457,10 +498,43 @@ class PanelMMM:
                 groups[k] = v
             elif k in self.roles:
                 per_channel[self.channel_names.index(k)] = v
+            elif k in controls:
+                per_control[list(controls).index(k)] = v
             else:
-                raise _fail(f"pooling names {k!r}: neither a group ({', '.join(_GROUPS)}) nor a channel")
+                raise _fail(f"pooling names {k!r}: neither a group ({', '.join(_GROUPS)}), a channel nor a control")
         effects = groups.get("effects", "partial")
         channel_pooling = [v or effects for v in per_channel] if any(per_channel) else []
+        control_values = [numeric(c) for c in controls]
+        control_names = list(controls)
+        if self.time_effects:
+            T, G = len(dates), len(self.geos)
+            if (T - 1) * T * G > _MAX_TIME_EFFECT_CELLS:
+                raise _fail(
+                    f"time_effects=True needs {T - 1} period indicators of {T} x {G} values "
+                    f"({(T - 1) * T * G:,} numbers, over the limit of {_MAX_TIME_EFFECT_CELLS:,}); "
+                    "aggregate to fewer periods (e.g. weekly) or use trend and seasonality instead"
+                )
+            if trend or seasonality:
+                warnings.warn(
+                    "time_effects=True with a trend or seasonality: their shared parts are collinear with the "
+                    "period effects, only the priors separate them; pass trend=False, seasonality=0",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            taken = set(control_names)
+            for t in range(1, T):
+                name = f"period[{dates[t].date()}]"
+                if name in taken:
+                    raise _fail(
+                        f"time_effects=True names its indicators period[<date>]; a control is already named {name!r}"
+                    )
+                ind = np.zeros((T, G))
+                ind[t, :] = 1.0
+                control_values.append(ind)
+                control_names.append(name)
+            per_control = [*per_control, *(["complete"] * (T - 1))]
+        controls_default = groups.get("controls", "complete")
+        control_pooling = [v or controls_default for v in per_control] if any(per_control) else []
         self.pooling = {
             "intercept": "partial",
             "trend": "partial",
@@ -472,7 +546,10 @@ class PanelMMM:
             "trust_half_life": "complete",
             "amplification": "complete",
             **groups,
+            **{k: v for k, v in pool.items() if k not in _GROUPS},  # a channel's or a control's own
         }
+        if self.time_effects:
+            self.pooling["time_effects"] = "complete"
         growth, roi = _growth_and_roi_priors(priors or {}, self.channel_names, "PanelMMM: ")
         forms, slopes, core_priors = self._saturation_args(saturation, hill_slope, priors or {})
         step = np.median(np.diff(dates.values).astype("timedelta64[s]").astype(float)) / 86400.0
@@ -487,8 +564,8 @@ class PanelMMM:
             share=shares,
             population=np.zeros((0, 0)) if pop is None else pop,
             outcome=y,
-            controls=[numeric(c) for c in controls],
-            control_names=list(controls),
+            controls=control_values,
+            control_names=control_names,
             period_days=self.period_days,
             seasonality=int(seasonality),
             trend=bool(trend),
@@ -507,6 +584,7 @@ class PanelMMM:
             value_per_outcome=float("nan") if value_per_outcome is None else float(value_per_outcome),
             saturation=forms,
             hill_slope=slopes,
+            control_pooling=control_pooling,
         )
         # after the build, so that a refused pooling raises without this warning first
         trust_only = [c for c, r in self.roles.items() if r == "trust"]
