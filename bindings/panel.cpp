@@ -140,7 +140,14 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
   if (noise == "ar1") s.noise = mm::Noise::ar1;
   else if (noise != "iid") throw std::invalid_argument("noise must be 'iid' or 'ar1', got '" + noise + "'");
   for (const auto& [k, v] : pooling) {
-    const mm::Pooling p = pooling_from_string(v, k);
+    // "partial_centred": partial pooling, the centred hierarchy (baseline groups only)
+    const bool centred = v == "partial_centred";
+    if (centred && k != "intercept" && k != "trend" && k != "seasonality" && k != "controls")
+      throw std::invalid_argument("pooling of " + k +
+                                  ": 'partial_centred' applies to the baseline groups (intercept, trend, seasonality, "
+                                  "controls) and to controls");
+    if (centred) s.centred.push_back(k);
+    const mm::Pooling p = centred ? mm::Pooling::partial : pooling_from_string(v, k);
     if (k == "intercept") s.intercept_pooling = p;
     else if (k == "trend") s.trend_pooling = p;
     else if (k == "seasonality") s.seasonality_pooling = p;
@@ -157,8 +164,12 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
   }
   for (std::size_t c = 0; c < channel_pooling.size(); ++c)
     s.channel_pooling.push_back(pooling_from_string(channel_pooling[c], "channel " + std::to_string(c)));
-  for (std::size_t j = 0; j < control_pooling.size(); ++j)
-    s.per_control_pooling.push_back(pooling_from_string(control_pooling[j], "control " + std::to_string(j)));
+  for (std::size_t j = 0; j < control_pooling.size(); ++j) {
+    const bool centred = control_pooling[j] == "partial_centred";
+    if (centred && j < s.control_names.size()) s.centred.push_back(s.control_names[j]);
+    s.per_control_pooling.push_back(centred ? mm::Pooling::partial
+                                            : pooling_from_string(control_pooling[j], "control " + std::to_string(j)));
+  }
   s.priors = panel_priors(priors);
   for (const auto& [c, lo, hi] : roi) s.roi_priors.push_back({c, lo, hi});
   s.spend_total = spend_total;
@@ -235,6 +246,16 @@ void register_panel(py::module_& m) {
           },
           "Per channel: 'logistic' (parameter lam) or 'hill' (parameter ec).")
       .def("initial_point", &mm::PanelTrustModel::initial_point, "A starting point (unconstrained).")
+      .def_property_readonly("has_centred", &mm::PanelTrustModel::has_centred,
+                             "Whether a baseline block uses the centred hierarchy ('partial_centred').")
+      .def(
+          "noncentred", [](const mm::PanelTrustModel& self) { return self.noncentred(); },
+          "The same model with every hierarchy non-centred (modes are found on it: a centred hierarchy's joint\n"
+          "mode is degenerate at tau = 0).")
+      .def(
+          "centred_point",
+          [](const mm::PanelTrustModel& self, const Eigen::VectorXd& z) { return Eigen::VectorXd(self.centred_point(z)); },
+          py::arg("z"), "This model's point at the constrained parameters of noncentred()'s point z.")
       .def(
           "log_density",
           [](const mm::PanelTrustModel& self, const Eigen::VectorXd& z) {
@@ -323,7 +344,9 @@ void register_panel(py::module_& m) {
       "spend_total (each channel's spend over all geos and periods) and value_per_outcome.\n"
       "saturation: per channel 'logistic' (tanh(lam a / 2)) or 'hill' (a^s / (a^s + ec^s), s the channel's\n"
       "hill_slope >= 1, default 1), or empty: logistic for all.\n"
-      "control_pooling: per control 'none', 'partial' or 'complete' (overrides pooling['controls']), or empty.");
+      "control_pooling: per control 'none', 'partial', 'partial_centred' or 'complete' (overrides\n"
+      "pooling['controls']), or empty. 'partial_centred' (baseline groups and controls): partial pooling with\n"
+      "the centred hierarchy.");
   auto inference = m.attr("inference").cast<py::module_>();
   py::class_<PanelUnconstrainedTarget> target(
       sub, "PanelTarget",

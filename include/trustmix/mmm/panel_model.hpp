@@ -208,6 +208,8 @@ struct PanelModelData {
   std::vector<bool> conversion;      ///< C: converts
   std::vector<Matrix> baseline;      ///< G matrices T x K: the baseline design of each geo
   std::vector<Pooling> baseline_pooling;  ///< K
+  /// K flags, or empty (none): a partially pooled column's hierarchy is centred (Block)
+  std::vector<bool> baseline_centred;
   std::vector<Pooling> effect_pooling;    ///< C (read for conversion channels)
   /// Pooling of adstock alpha_c and saturation lam_c across geos: C entries, or empty for
   /// complete (the default: one value per channel for all geos).
@@ -750,6 +752,29 @@ class PanelTrustModel {
     return actual - cf;  // Tn x G
   }
 
+  /// Whether any baseline block uses the centred hierarchy (PanelModelData::baseline_centred).
+  [[nodiscard]] bool has_centred() const {
+    return std::any_of(base_blocks_.begin(), base_blocks_.end(), [](const Block& b) { return b.centred; });
+  }
+  /// The same model with every hierarchy non-centred. A centred hierarchy's joint posterior
+  /// mode is degenerate (the density grows without bound as tau -> 0 with every v_g at m),
+  /// so modes are found on this twin and mapped back by centred_point().
+  [[nodiscard]] PanelTrustModel noncentred() const {
+    PanelModelData d = d_;
+    d.baseline_centred.clear();
+    return PanelTrustModel(std::move(d), pr_);
+  }
+  /// The point of this model (centred blocks) at the same constrained parameters as a
+  /// point z of noncentred(): v_g = m + tau eta_g in the centred blocks' slots.
+  [[nodiscard]] Vector centred_point(const Eigen::Ref<const Vector>& z) const {
+    check_dimension(z);
+    Vector out = z;
+    for (const Block& b : base_blocks_)
+      if (b.centred)
+        for (int g = 0; g < G_; ++g) out[b.offset + 2 + g] = z[b.offset] + std::exp(z[b.offset + 1]) * z[b.offset + 2 + g];
+    return out;
+  }
+
   /// A starting point: alpha 0.3, lam 1.5, each geo's effects 0.1 x the mean outcome, the
   /// baseline by least squares per geo (pooled blocks at their geo mean), sigma at the
   /// residual sd, trust at the national model's starting values.
@@ -838,6 +863,10 @@ class PanelTrustModel {
     /// roi_sd); k = roi_scale. Values and gradients then come from fill_roi_effects / roi_backward.
     bool roi = false;
     double roi_mean = 0.0, roi_sd = 1.0, roi_scale = 1.0;
+    /// partial, baseline blocks only: the centred hierarchy, v_g free with v_g ~ Normal(m,
+    /// tau) (slots m, ln tau, v_g), for geos whose data pin their own value (the
+    /// non-centred v_g = m + tau eta_g then leaves a ridge between tau and eta)
+    bool centred = false;
     int offset = 0, G = 1;
     [[nodiscard]] int size() const { return kind == Pooling::complete ? 1 : kind == Pooling::none ? G : G + 2; }
     /// Values per geo (G) and, for partial, location (mu or m) and tau.
@@ -847,7 +876,10 @@ class PanelTrustModel {
         double v = 0.0;
         if (kind == Pooling::complete) v = z[offset];
         else if (kind == Pooling::none) v = z[offset + g];
-        else {
+        else if (centred) {
+          tau = std::exp(z[offset + 1]);
+          v = z[offset + 2 + g];
+        } else {
           tau = std::exp(z[offset + 1]);
           v = z[offset] + tau * z[offset + 2 + g];
         }
@@ -862,7 +894,8 @@ class PanelTrustModel {
       else {
         z[offset] = location;
         z[offset + 1] = std::log(tau);
-        z.segment(offset + 2, G) = (v.array() - location) / tau;
+        if (centred) z.segment(offset + 2, G) = v;
+        else z.segment(offset + 2, G) = (v.array() - location) / tau;
       }
     }
     /// Adds the gradient of the likelihood part (gv: dL/d value per geo) and of the priors
@@ -890,6 +923,20 @@ class PanelTrustModel {
           grad[offset + g] += gf[g];
           value_prior(z[offset + g], v[g], grad[offset + g]);
         }
+      } else if (centred) {  // v_g ~ Normal(m, tau), tau ~ HalfNormal(pool_sd) with the Jacobian ln tau
+        const double m = z[offset], lt = z[offset + 1], tau = std::exp(lt), p2 = pool_sd * pool_sd;
+        double gm = 0.0, glt = 0.0;
+        for (int g = 0; g < G; ++g) {
+          const double r = (z[offset + 2 + g] - m) / tau;
+          lp += -0.5 * r * r - lt;
+          grad[offset + 2 + g] += gf[g] - r / tau;
+          gm += r / tau;
+          glt += r * r - 1.0;
+        }
+        lp += -0.5 * tau * tau / p2 + lt;
+        grad[offset] += gm;
+        grad[offset + 1] += glt - tau * tau / p2 + 1.0;
+        value_prior(m, m, grad[offset]);  // the group's prior on the location (baseline: not log scale)
       } else {
         hierarchy_chain(z, offset, G, gf, grad);
         const double loc = log_scale ? std::exp(z[offset]) : z[offset];
@@ -1491,6 +1538,8 @@ class PanelTrustModel {
     }
     if (static_cast<int>(d_.baseline_pooling.size()) != K_)
       fail("baseline_pooling needs one value per baseline column (", K_, ")");
+    if (!d_.baseline_centred.empty() && static_cast<int>(d_.baseline_centred.size()) != K_)
+      fail("baseline_centred needs one flag per baseline column (", K_, ") or none");
     split_baseline();
     if (d_.weights.size() == 0) d_.weights = Matrix::Constant(T_, G_, 1.0 / G_);
     if (d_.weights.rows() != T_ || d_.weights.cols() != G_) fail("weights must be ", T_, " x ", G_);
@@ -1640,7 +1689,7 @@ class PanelTrustModel {
       } else {
         names_.push_back((log_scale ? "log_" : "") + what + "_location");
         names_.push_back("log_" + what + "_tau");
-        for (int g = 0; g < G_; ++g) names_.push_back(what + "_eta[" + sname(g) + "]");
+        for (int g = 0; g < G_; ++g) names_.push_back(what + (bl.centred ? "[" : "_eta[") + sname(g) + "]");
       }
       n_ += bl.size();
     };
@@ -1676,6 +1725,9 @@ class PanelTrustModel {
       bl.prior_sd = pr_.base.baseline_prior_sd(k);
       bl.prior_mean = pr_.base.baseline_prior_mean(k);
       bl.pool_sd = pr_.baseline_pool_sd;
+      bl.centred = !d_.baseline_centred.empty() && d_.baseline_centred[static_cast<std::size_t>(k)];
+      if (bl.centred && bl.kind != Pooling::partial)
+        fail("baseline column ", k, ": the centred hierarchy needs partial pooling, got '", to_string(bl.kind), "'");
       add_block(bl, "b[" + sname(k) + "]", false);
     }
     add1(o_sigma_, "log_sigma");
@@ -1855,6 +1907,13 @@ struct PanelModelSpec {
   /// J overrides of control_pooling (one per control, e.g. per-geo effects of a price index
   /// next to period indicators shared by all geos), or empty
   std::vector<Pooling> per_control_pooling;
+  /// Baseline groups ("intercept", "trend", "seasonality", "controls") or control names
+  /// whose partial pooling uses the centred hierarchy (v_g ~ Normal(m, tau), v_g free)
+  /// instead of the non-centred default: better where each geo's data pin its own value
+  /// (long series; the non-centred form then mixes slowly). The same model, another
+  /// parametrisation. A named group or control must be pooled partially; "controls" applies
+  /// to the partially pooled controls.
+  std::vector<std::string> centred;
   /// Pooling of the curvature and trust parameters across geos (default complete, one value
   /// for all geos as Meridian shares them; PyMC-Marketing's multidimensional MMM keeps them per
   /// geo, unpooled: a geo's short series identifies
@@ -2041,6 +2100,30 @@ struct BuiltPanelModel {
     sc.baseline_names.push_back(name);
     d.baseline_pooling.push_back(spec.per_control_pooling.empty() ? spec.control_pooling
                                                                   : spec.per_control_pooling[static_cast<std::size_t>(j)]);
+  }
+  if (!spec.centred.empty()) {
+    const auto named = [&](const std::string& v) {
+      return std::find(spec.centred.begin(), spec.centred.end(), v) != spec.centred.end();
+    };
+    for (const std::string& v : spec.centred)
+      if (v != "intercept" && v != "trend" && v != "seasonality" && v != "controls" &&
+          std::find(spec.control_names.begin(), spec.control_names.end(), v) == spec.control_names.end())
+        fail("centred names '", v, "': neither a baseline group (intercept, trend, seasonality, controls) nor a control");
+    d.baseline_centred.assign(static_cast<std::size_t>(K), false);
+    for (Eigen::Index col_k = 0; col_k < K; ++col_k) {
+      const std::string& col = sc.baseline_names[static_cast<std::size_t>(col_k)];
+      const bool control = col_k >= common.cols();
+      const std::string group = control                                              ? "controls"
+                                : col.starts_with("sin_") || col.starts_with("cos_") ? "seasonality"
+                                                                                     : col;
+      const bool partial = d.baseline_pooling[static_cast<std::size_t>(col_k)] == Pooling::partial;
+      const bool by_name = named(control ? col : group);
+      if (by_name && !partial)
+        fail("centred names '", control ? col : group, "', pooled '",
+             to_string(d.baseline_pooling[static_cast<std::size_t>(col_k)]),
+             "'; the centred hierarchy needs partial pooling");
+      d.baseline_centred[static_cast<std::size_t>(col_k)] = partial && (by_name || (control && named("controls")));
+    }
   }
   d.baseline.resize(static_cast<std::size_t>(G));
   for (Eigen::Index g = 0; g < G; ++g) {

@@ -91,6 +91,10 @@ class PanelMMM:
         ``effects`` (every channel's effect; default partial); a channel name overrides
         ``effects`` for that channel, a control's name ``controls`` for that control (e.g.
         a price index per geo, ``"partial"``, next to national controls shared by all).
+        ``"partial_centred"`` (the baseline groups and controls): partial pooling with the
+        centred hierarchy, each geo's value free with v_g ~ Normal(m, tau), the same model
+        in another parametrisation that mixes better where each geo's long series pins its
+        own value (the non-centred default then leaves a ridge between tau and eta).
         ``adstock`` (alpha), ``saturation`` (lam, or ec), ``trust_half_life`` (delta;
         ``trust="geo"`` only) and ``amplification`` (theta): default complete (one value
         for all geos, as Meridian shares them;
@@ -492,8 +496,14 @@ class PanelMMM:
         per_channel = ["" for _ in self.roles]
         per_control = ["" for _ in controls]
         for k, v in pool.items():
-            if v not in _POOLING:
-                raise _fail(f"pooling[{k!r}] must be one of {', '.join(_POOLING)}, got {v!r}")
+            baseline = k in ("intercept", "trend", "seasonality", "controls") or (k in controls and k not in self.roles)
+            if v == "partial_centred" and not baseline:
+                raise _fail(
+                    f"pooling[{k!r}]: 'partial_centred' applies to the baseline groups (intercept, trend, "
+                    "seasonality, controls) and to controls"
+                )
+            if v not in _POOLING and v != "partial_centred":
+                raise _fail(f"pooling[{k!r}] must be one of {', '.join(_POOLING)} (or partial_centred), got {v!r}")
             if k in _GROUPS:
                 groups[k] = v
             elif k in self.roles:
@@ -644,20 +654,33 @@ class PanelMMM:
         """Fits the model: ``"map"`` (the posterior mode by L-BFGS from the model's start) or
         ``"nuts"`` (``chains`` NUTS chains of ``tune`` + ``draws`` iterations on threads,
         started near the mode with a seeded jitter; deterministic for a seed on any thread
-        count). Returns a :class:`PanelFit`."""
+        count). Returns a :class:`PanelFit`. With ``"partial_centred"`` pooling the mode is
+        the non-centred parametrisation's (the same constrained parameters; a centred
+        hierarchy's joint mode is degenerate at tau = 0) and ``info["log_density"]`` is its
+        log density there."""
         if method not in ("map", "nuts"):
             raise ValueError(f"method must be 'map' or 'nuts', got {method!r}")
         from trustmix import inference
 
         target = _core.mmm.PanelTarget(self._core)
-        z0 = np.asarray(self._core.initial_point())
+        # a centred hierarchy's joint mode is degenerate (tau -> 0): the mode of the same model
+        # non-centred, mapped to this model's coordinates (the same constrained parameters)
+        centred = bool(self._core.has_centred)
+        twin = self._core.noncentred() if centred else self._core
+        z0 = np.asarray(twin.initial_point())
         with warnings.catch_warnings():
             if method == "nuts":  # the mode is only NUTS's start: a MAP not quite converged is fine
                 warnings.simplefilter("ignore", inference.InferenceWarning)
             res = inference.map(
-                target, initial_values=z0, max_iterations=max_iterations, laplace=False, gradient_tolerance=1e-7
+                _core.mmm.PanelTarget(twin) if centred else target,
+                initial_values=z0,
+                max_iterations=max_iterations,
+                laplace=False,
+                gradient_tolerance=1e-7,
             )
         mode = np.asarray(res.unconstrained_mode)
+        if centred:
+            mode = np.asarray(self._core.centred_point(mode))
         info = {"log_density": res.log_density, "converged": res.converged, "iterations": res.iterations}
         if method == "map":
             return PanelFit(self, mode, info)
