@@ -75,7 +75,7 @@ def make_panel(geos: int, periods: int, channels: int, seed: int = 1, max_lag: i
     return df
 
 
-def models(df: pd.DataFrame, channels: int) -> tuple[Any, Any]:
+def models(df: pd.DataFrame, channels: int, pooling: dict[str, str] | None = None) -> tuple[Any, Any]:
     roles = {"pr0": "trust", "pr1": "trust", **{f"ch{c}": "conversion" for c in range(2, channels)}}
     panel = tm.mmm.PanelMMM(
         df,
@@ -87,6 +87,7 @@ def models(df: pd.DataFrame, channels: int) -> tuple[Any, Any]:
         national_channels=["pr0", "pr1"],
         trust="national",
         max_lag=8,
+        pooling=pooling,
     )
     nat = (
         df.groupby("week", sort=True)
@@ -153,9 +154,16 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--evals", type=int, default=2000)
+    ap.add_argument(
+        "--pooling",
+        nargs="*",
+        default=[],
+        metavar="GROUP=KIND",
+        help="PanelMMM pooling overrides, e.g. intercept=partial_centred trend=partial_centred",
+    )
     a = ap.parse_args()
     df = make_panel(a.geos, a.periods, a.channels)
-    panel, national = models(df, a.channels)
+    panel, national = models(df, a.channels, dict(p.split("=", 1) for p in a.pooling) or None)
     print(f"{a.geos} geos x {a.periods} weeks x {a.channels} channels; panel parameters {panel._core.dimension}")
     if "gradient" in a.parts:
         bench_gradient(panel, national, a.evals)
