@@ -142,10 +142,10 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
   for (const auto& [k, v] : pooling) {
     // "partial_centred": partial pooling, the centred hierarchy (baseline groups only)
     const bool centred = v == "partial_centred";
-    if (centred && k != "intercept" && k != "trend" && k != "seasonality" && k != "controls")
+    if (centred && k != "intercept" && k != "trend" && k != "seasonality" && k != "controls" && k != "effects")
       throw std::invalid_argument("pooling of " + k +
                                   ": 'partial_centred' applies to the baseline groups (intercept, trend, seasonality, "
-                                  "controls) and to controls");
+                                  "controls), effects, controls and channels");
     if (centred) s.centred.push_back(k);
     const mm::Pooling p = centred ? mm::Pooling::partial : pooling_from_string(v, k);
     if (k == "intercept") s.intercept_pooling = p;
@@ -162,8 +162,12 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
                                   "' (intercept, trend, seasonality, controls, effects, adstock, saturation, "
                                   "trust_half_life, amplification)");
   }
-  for (std::size_t c = 0; c < channel_pooling.size(); ++c)
-    s.channel_pooling.push_back(pooling_from_string(channel_pooling[c], "channel " + std::to_string(c)));
+  for (std::size_t c = 0; c < channel_pooling.size(); ++c) {
+    const bool centred = channel_pooling[c] == "partial_centred";
+    if (centred && c < s.channels.size()) s.centred.push_back(s.channels[c]);
+    s.channel_pooling.push_back(centred ? mm::Pooling::partial
+                                        : pooling_from_string(channel_pooling[c], "channel " + std::to_string(c)));
+  }
   for (std::size_t j = 0; j < control_pooling.size(); ++j) {
     const bool centred = control_pooling[j] == "partial_centred";
     if (centred && j < s.control_names.size()) s.centred.push_back(s.control_names[j]);
@@ -345,8 +349,8 @@ void register_panel(py::module_& m) {
       "saturation: per channel 'logistic' (tanh(lam a / 2)) or 'hill' (a^s / (a^s + ec^s), s the channel's\n"
       "hill_slope >= 1, default 1), or empty: logistic for all.\n"
       "control_pooling: per control 'none', 'partial', 'partial_centred' or 'complete' (overrides\n"
-      "pooling['controls']), or empty. 'partial_centred' (baseline groups and controls): partial pooling with\n"
-      "the centred hierarchy.");
+      "pooling['controls']), or empty. 'partial_centred' (baseline groups, effects, controls, channels):\n"
+      "partial pooling with the centred hierarchy.");
   auto inference = m.attr("inference").cast<py::module_>();
   py::class_<PanelUnconstrainedTarget> target(
       sub, "PanelTarget",

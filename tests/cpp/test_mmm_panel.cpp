@@ -1327,3 +1327,35 @@ BOOST_AUTO_TEST_CASE(centred_baseline_hierarchy_is_the_same_model) {
   BOOST_CHECK(error_message([&] { (void)build_panel(s); }).find("centred names 'cost': neither a baseline group") !=
               std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(centred_effect_hierarchy_is_the_same_model) {
+  // Effects: ln beta[c, g] free with ln beta ~ Normal(m, tau) against ln beta = m + tau eta;
+  // ln p_centred = ln p_noncentred - G ln tau per centred channel at corresponding points.
+  const int G = 5;
+  const PanelModelData d = make_panel(40, G, TrustLevel::national, Pooling::partial, Pooling::partial, 1, 38);
+  PanelModelData c = d;
+  c.effect_centred.assign(d.media.size(), true);  // every converting channel
+  const PanelTrustModel nc(d), ce(c);
+  BOOST_REQUIRE(ce.has_centred() && !nc.has_centred());
+  std::mt19937_64 rng(39);
+  const Vector z = near_start(nc, rng, 0.4);
+  const Vector zc = ce.centred_point(z);
+  double jac = 0.0;
+  int blocks = 0;
+  const auto& names = ce.parameter_names();
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i].starts_with("log_beta[") && names[i].ends_with("]_tau")) {
+      jac += G * z[static_cast<Eigen::Index>(i)];
+      ++blocks;
+    }
+  BOOST_CHECK_EQUAL(blocks, static_cast<int>(ce.conversion_channels().size()));
+  PanelWorkspace ws;
+  Vector g1(nc.dimension()), g2(ce.dimension());
+  BOOST_CHECK_CLOSE(ce.log_density(zc, g2, ws), nc.log_density(z, g1, ws) - jac, 1e-9);
+  BOOST_CHECK_SMALL((ce.constrain(zc).beta - nc.constrain(z).beta).cwiseAbs().maxCoeff(), 1e-12);
+  check_gradient(ce, zc, "centred effects");
+  BOOST_CHECK_SMALL((ce.unconstrain(ce.constrain(zc)) - zc).cwiseAbs().maxCoeff(), 1e-10);
+  // the twin's point maps back: noncentred() is the non-centred model
+  BOOST_CHECK_EQUAL(ce.noncentred().parameter_names().size(), nc.parameter_names().size());
+  BOOST_CHECK(!ce.noncentred().has_centred());
+}

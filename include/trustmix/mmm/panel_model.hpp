@@ -210,6 +210,9 @@ struct PanelModelData {
   std::vector<Pooling> baseline_pooling;  ///< K
   /// K flags, or empty (none): a partially pooled column's hierarchy is centred (Block)
   std::vector<bool> baseline_centred;
+  /// C flags (read for conversion channels with partial effect pooling), or empty (none):
+  /// the effect's hierarchy is centred, ln beta[c, g] free (Block)
+  std::vector<bool> effect_centred;
   std::vector<Pooling> effect_pooling;    ///< C (read for conversion channels)
   /// Pooling of adstock alpha_c and saturation lam_c across geos: C entries, or empty for
   /// complete (the default: one value per channel for all geos).
@@ -752,9 +755,11 @@ class PanelTrustModel {
     return actual - cf;  // Tn x G
   }
 
-  /// Whether any baseline block uses the centred hierarchy (PanelModelData::baseline_centred).
+  /// Whether any block uses the centred hierarchy (PanelModelData::baseline_centred, effect_centred).
   [[nodiscard]] bool has_centred() const {
-    return std::any_of(base_blocks_.begin(), base_blocks_.end(), [](const Block& b) { return b.centred; });
+    const auto centred = [](const Block& b) { return b.centred; };
+    return std::any_of(base_blocks_.begin(), base_blocks_.end(), centred) ||
+           std::any_of(effect_blocks_.begin(), effect_blocks_.end(), centred);
   }
   /// The same model with every hierarchy non-centred. A centred hierarchy's joint posterior
   /// mode is degenerate (the density grows without bound as tau -> 0 with every v_g at m),
@@ -762,6 +767,7 @@ class PanelTrustModel {
   [[nodiscard]] PanelTrustModel noncentred() const {
     PanelModelData d = d_;
     d.baseline_centred.clear();
+    d.effect_centred.clear();
     return PanelTrustModel(std::move(d), pr_);
   }
   /// The point of this model (centred blocks) at the same constrained parameters as a
@@ -769,9 +775,10 @@ class PanelTrustModel {
   [[nodiscard]] Vector centred_point(const Eigen::Ref<const Vector>& z) const {
     check_dimension(z);
     Vector out = z;
-    for (const Block& b : base_blocks_)
-      if (b.centred)
-        for (int g = 0; g < G_; ++g) out[b.offset + 2 + g] = z[b.offset] + std::exp(z[b.offset + 1]) * z[b.offset + 2 + g];
+    for (const auto* blocks : {&base_blocks_, &effect_blocks_})
+      for (const Block& b : *blocks)
+        if (b.centred)
+          for (int g = 0; g < G_; ++g) out[b.offset + 2 + g] = z[b.offset] + std::exp(z[b.offset + 1]) * z[b.offset + 2 + g];
     return out;
   }
 
@@ -863,9 +870,10 @@ class PanelTrustModel {
     /// roi_sd); k = roi_scale. Values and gradients then come from fill_roi_effects / roi_backward.
     bool roi = false;
     double roi_mean = 0.0, roi_sd = 1.0, roi_scale = 1.0;
-    /// partial, baseline blocks only: the centred hierarchy, v_g free with v_g ~ Normal(m,
-    /// tau) (slots m, ln tau, v_g), for geos whose data pin their own value (the
-    /// non-centred v_g = m + tau eta_g then leaves a ridge between tau and eta)
+    /// partial (baseline blocks, and effects without a ROI prior): the centred hierarchy,
+    /// v_g free with v_g ~ Normal(m, tau) (slots m, ln tau, v_g; v_g = ln beta_g for
+    /// effects), for geos whose data pin their own value (the non-centred v_g = m + tau
+    /// eta_g then leaves a ridge between tau and eta)
     bool centred = false;
     int offset = 0, G = 1;
     [[nodiscard]] int size() const { return kind == Pooling::complete ? 1 : kind == Pooling::none ? G : G + 2; }
@@ -936,7 +944,7 @@ class PanelTrustModel {
         lp += -0.5 * tau * tau / p2 + lt;
         grad[offset] += gm;
         grad[offset + 1] += glt - tau * tau / p2 + 1.0;
-        value_prior(m, m, grad[offset]);  // the group's prior on the location (baseline: not log scale)
+        value_prior(m, log_scale ? std::exp(m) : m, grad[offset]);  // the group's prior on the location
       } else {
         hierarchy_chain(z, offset, G, gf, grad);
         const double loc = log_scale ? std::exp(z[offset]) : z[offset];
@@ -1540,6 +1548,8 @@ class PanelTrustModel {
       fail("baseline_pooling needs one value per baseline column (", K_, ")");
     if (!d_.baseline_centred.empty() && static_cast<int>(d_.baseline_centred.size()) != K_)
       fail("baseline_centred needs one flag per baseline column (", K_, ") or none");
+    if (!d_.effect_centred.empty() && static_cast<int>(d_.effect_centred.size()) != C_)
+      fail("effect_centred needs one flag per channel (", C_, ") or none");
     split_baseline();
     if (d_.weights.size() == 0) d_.weights = Matrix::Constant(T_, G_, 1.0 / G_);
     if (d_.weights.rows() != T_ || d_.weights.cols() != G_) fail("weights must be ", T_, " x ", G_);
@@ -1704,6 +1714,12 @@ class PanelTrustModel {
       bl.kind = d_.effect_pooling[static_cast<std::size_t>(c)];
       bl.prior_sd = pr_.base.beta_sd;
       bl.pool_sd = pr_.effect_pool_sd;
+      bl.centred = !d_.effect_centred.empty() && d_.effect_centred[static_cast<std::size_t>(c)];
+      if (bl.centred && bl.kind != Pooling::partial)
+        fail("conversion channel ", c, ": the centred hierarchy needs partial effect pooling, got '", to_string(bl.kind),
+             "'");
+      if (bl.centred && roi_prior(j))
+        fail("conversion channel ", c, ": a ROI prior's effects use the non-centred hierarchy (its first slot is ln R)");
       add_block(bl, "beta[" + sname(c) + "]", true);
       if (roi_prior(j)) {  // the first slot is ln R (top of this file)
         if (bl.kind == Pooling::none)
@@ -1907,12 +1923,13 @@ struct PanelModelSpec {
   /// J overrides of control_pooling (one per control, e.g. per-geo effects of a price index
   /// next to period indicators shared by all geos), or empty
   std::vector<Pooling> per_control_pooling;
-  /// Baseline groups ("intercept", "trend", "seasonality", "controls") or control names
-  /// whose partial pooling uses the centred hierarchy (v_g ~ Normal(m, tau), v_g free)
-  /// instead of the non-centred default: better where each geo's data pin its own value
-  /// (long series; the non-centred form then mixes slowly). The same model, another
-  /// parametrisation. A named group or control must be pooled partially; "controls" applies
-  /// to the partially pooled controls.
+  /// Baseline groups ("intercept", "trend", "seasonality", "controls"), control names,
+  /// "effects" or channel names whose partial pooling uses the centred hierarchy (v_g ~
+  /// Normal(m, tau), v_g free; ln beta for effects) instead of the non-centred default:
+  /// better where each geo's data pin its own value (long series; the non-centred form then
+  /// mixes slowly). The same model, another parametrisation. A named group, control or
+  /// channel must be pooled partially; "controls" and "effects" apply to the partially
+  /// pooled ones (effects without a ROI prior).
   std::vector<std::string> centred;
   /// Pooling of the curvature and trust parameters across geos (default complete, one value
   /// for all geos as Meridian shares them; PyMC-Marketing's multidimensional MMM keeps them per
@@ -2106,9 +2123,23 @@ struct BuiltPanelModel {
       return std::find(spec.centred.begin(), spec.centred.end(), v) != spec.centred.end();
     };
     for (const std::string& v : spec.centred)
-      if (v != "intercept" && v != "trend" && v != "seasonality" && v != "controls" &&
-          std::find(spec.control_names.begin(), spec.control_names.end(), v) == spec.control_names.end())
-        fail("centred names '", v, "': neither a baseline group (intercept, trend, seasonality, controls) nor a control");
+      if (v != "intercept" && v != "trend" && v != "seasonality" && v != "controls" && v != "effects" &&
+          std::find(spec.control_names.begin(), spec.control_names.end(), v) == spec.control_names.end() &&
+          std::find(spec.channels.begin(), spec.channels.end(), v) == spec.channels.end())
+        fail("centred names '", v,
+             "': neither a baseline group (intercept, trend, seasonality, controls), 'effects', a control nor a channel");
+    d.effect_centred.assign(static_cast<std::size_t>(C), false);
+    for (Eigen::Index c = 0; c < C; ++c) {
+      const auto ci = static_cast<std::size_t>(c);
+      const bool partial = d.conversion[ci] && d.effect_pooling[ci] == Pooling::partial;
+      const bool roi = std::any_of(spec.roi_priors.begin(), spec.roi_priors.end(),
+                                   [&](const RoiPrior& r) { return r.channel == spec.channels[ci]; });
+      if (named(spec.channels[ci]) && (!partial || roi))
+        fail("centred names channel '", spec.channels[ci], "', ",
+             roi ? "which has a ROI prior (its effects use the non-centred hierarchy)"
+                 : "whose effects are not pooled partially (or which does not convert)");
+      d.effect_centred[ci] = partial && !roi && (named(spec.channels[ci]) || named("effects"));
+    }
     d.baseline_centred.assign(static_cast<std::size_t>(K), false);
     for (Eigen::Index col_k = 0; col_k < K; ++col_k) {
       const std::string& col = sc.baseline_names[static_cast<std::size_t>(col_k)];

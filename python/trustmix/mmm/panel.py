@@ -91,10 +91,11 @@ class PanelMMM:
         ``effects`` (every channel's effect; default partial); a channel name overrides
         ``effects`` for that channel, a control's name ``controls`` for that control (e.g.
         a price index per geo, ``"partial"``, next to national controls shared by all).
-        ``"partial_centred"`` (the baseline groups and controls): partial pooling with the
-        centred hierarchy, each geo's value free with v_g ~ Normal(m, tau), the same model
-        in another parametrisation that mixes better where each geo's long series pins its
-        own value (the non-centred default then leaves a ridge between tau and eta).
+        ``"partial_centred"`` (the baseline groups, ``effects``, controls and channels):
+        partial pooling with the centred hierarchy, each geo's value free with v_g ~
+        Normal(m, tau) (v_g = ln beta for effects; not with a ROI prior), the same model in
+        another parametrisation that mixes better where each geo's long series pins its own
+        value (the non-centred default then leaves a ridge between tau and eta).
         ``adstock`` (alpha), ``saturation`` (lam, or ec), ``trust_half_life`` (delta;
         ``trust="geo"`` only) and ``amplification`` (theta): default complete (one value
         for all geos, as Meridian shares them;
@@ -496,11 +497,13 @@ class PanelMMM:
         per_channel = ["" for _ in self.roles]
         per_control = ["" for _ in controls]
         for k, v in pool.items():
-            baseline = k in ("intercept", "trend", "seasonality", "controls") or (k in controls and k not in self.roles)
-            if v == "partial_centred" and not baseline:
+            centrable = (
+                k in ("intercept", "trend", "seasonality", "controls", "effects") or k in controls or k in self.roles
+            )
+            if v == "partial_centred" and not centrable:
                 raise _fail(
                     f"pooling[{k!r}]: 'partial_centred' applies to the baseline groups (intercept, trend, "
-                    "seasonality, controls) and to controls"
+                    "seasonality, controls), effects, controls and channels"
                 )
             if v not in _POOLING and v != "partial_centred":
                 raise _fail(f"pooling[{k!r}] must be one of {', '.join(_POOLING)} (or partial_centred), got {v!r}")
