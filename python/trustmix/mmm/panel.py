@@ -223,23 +223,37 @@ class PanelMMM:
                 f"give one ec prior: a LogNormal ({', '.join(map(repr, lognormal))}) or a Normal "
                 f"({', '.join(map(repr, normal))}), not both"
             )
+
+        def pair(
+            key: str, rivals: tuple[str, str], short: str, shape: str, parts: tuple[str, str]
+        ) -> tuple[float, float]:
+            """The two numbers of prior ``key`` (given instead of its two ``rivals``), checked."""
+            if any(r in priors for r in rivals):
+                raise _fail(f"give prior {key!r} {short} or {rivals[0]!r} / {rivals[1]!r}, not both")
+            v = priors[key]
+            if isinstance(v, (str, bytes)) or not hasattr(v, "__len__") or len(v) != 2:
+                raise _fail(f"prior {key!r} must be {shape}, got {v!r}")
+            return number(v[0], f"prior {key!r} {parts[0]}"), number(v[1], f"prior {key!r} {parts[1]}")
+
         if "hill_ec_normal" in priors:
-            if "hill_ec_mean" in priors or "hill_ec_sd" in priors:
-                raise _fail("give prior 'hill_ec_normal' (mean, sd) or 'hill_ec_mean' / 'hill_ec_sd', not both")
-            ms = priors["hill_ec_normal"]
-            if isinstance(ms, (str, bytes)) or not hasattr(ms, "__len__") or len(ms) != 2:
-                raise _fail(f"prior 'hill_ec_normal' must be (mean, sd) of ec's Normal, got {ms!r}")
-            mean, sd = number(ms[0], "prior 'hill_ec_normal' mean"), number(ms[1], "prior 'hill_ec_normal' sd")
+            mean, sd = pair(
+                "hill_ec_normal",
+                ("hill_ec_mean", "hill_ec_sd"),
+                "(mean, sd)",
+                "(mean, sd) of ec's Normal",
+                ("mean", "sd"),
+            )
             if not (math.isfinite(mean) and 0.0 < sd < math.inf):
                 raise _fail(f"prior 'hill_ec_normal' must have a finite mean and 0 < sd, got ({mean}, {sd})")
             core["hill_ec_mean"], core["hill_ec_sd"] = mean, sd
         if "hill_ec" in priors:
-            if "hill_ec_log_median" in priors or "hill_ec_sd_log" in priors:
-                raise _fail("give prior 'hill_ec' (a 90% range) or 'hill_ec_log_median' / 'hill_ec_sd_log', not both")
-            rng = priors["hill_ec"]
-            if isinstance(rng, (str, bytes)) or not hasattr(rng, "__len__") or len(rng) != 2:
-                raise _fail(f"prior 'hill_ec' must be (low, high), a 90% range of ec, got {rng!r}")
-            lo, hi = number(rng[0], "prior 'hill_ec' low"), number(rng[1], "prior 'hill_ec' high")
+            lo, hi = pair(
+                "hill_ec",
+                ("hill_ec_log_median", "hill_ec_sd_log"),
+                "(a 90% range)",
+                "(low, high), a 90% range of ec",
+                ("low", "high"),
+            )
             if not (0.0 < lo < hi < math.inf):
                 raise _fail(f"prior 'hill_ec' must have 0 < low < high, got ({lo}, {hi})")
             core["hill_ec_log_median"] = 0.5 * (math.log(lo) + math.log(hi))
