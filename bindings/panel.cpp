@@ -114,7 +114,7 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
                 const std::optional<std::pair<double, double>>& market_growth,
                 const std::vector<std::tuple<std::string, double, double>>& roi, const Eigen::VectorXd& spend_total,
                 double value_per_outcome, const std::vector<std::string>& saturation, const Eigen::VectorXd& hill_slope,
-                const std::vector<std::string>& control_pooling) {
+                const std::vector<std::string>& control_pooling, const Eigen::VectorXd& share_sd) {
   mm::PanelModelSpec s;
   s.geos = std::move(geos);
   s.channels = std::move(channels);
@@ -186,6 +186,7 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
                                   saturation[c] + "'");
   }
   s.hill_slope = hill_slope;
+  s.share_sd = share_sd;
   s.threads = threads;
   mm::BuiltPanelModel b = [&] {
     py::gil_scoped_release release;
@@ -239,6 +240,8 @@ void register_panel(py::module_& m) {
       .def_property_readonly("periods", &mm::PanelTrustModel::periods)
       .def_property_readonly("conversion_channels", &mm::PanelTrustModel::conversion_channels)
       .def_property_readonly("trust_channels", &mm::PanelTrustModel::trust_channels)
+      .def_property_readonly("share_channels", &mm::PanelTrustModel::share_channels,
+                             "Channels whose apportioning share is uncertain (share_sd > 0), in channel order.")
       .def_property_readonly("roi_prior_count", &mm::PanelTrustModel::roi_prior_count,
                              "Conversion channels whose effect has a ROI prior (free coordinate log_roi[c]).")
       .def_property_readonly(
@@ -342,7 +345,7 @@ void register_panel(py::module_& m) {
       py::arg("market_growth") = py::none(), py::arg("roi") = std::vector<std::tuple<std::string, double, double>>{},
       py::arg("spend_total") = Eigen::VectorXd(), py::arg("value_per_outcome") = std::numeric_limits<double>::quiet_NaN(),
       py::arg("saturation") = std::vector<std::string>{}, py::arg("hill_slope") = Eigen::VectorXd(),
-      py::arg("control_pooling") = std::vector<std::string>{},
+      py::arg("control_pooling") = std::vector<std::string>{}, py::arg("share_sd") = Eigen::VectorXd(),
       "trustmix::mmm::build_panel: the panel model of a spec in raw units; returns (PanelModel, PanelScales).\n"
       "roi: (channel, low, high) ROI priors (90% range of (value - spend) / spend over the data), with\n"
       "spend_total (each channel's spend over all geos and periods) and value_per_outcome.\n"
@@ -350,7 +353,10 @@ void register_panel(py::module_& m) {
       "hill_slope >= 1, default 1), or empty: logistic for all.\n"
       "control_pooling: per control 'none', 'partial', 'partial_centred' or 'complete' (overrides\n"
       "pooling['controls']), or empty. 'partial_centred' (baseline groups, effects, controls, channels):\n"
-      "partial pooling with the centred hierarchy.");
+      "partial pooling with the centred hierarchy.\n"
+      "share_sd: per channel the sd of ln (true share / given share) of a national channel's apportioning\n"
+      "(0: known; geo channels 0), or empty: every share known. Each such channel gets a share multiplier\n"
+      "per geo, conserving the national activity.");
   auto inference = m.attr("inference").cast<py::module_>();
   py::class_<PanelUnconstrainedTarget> target(
       sub, "PanelTarget",

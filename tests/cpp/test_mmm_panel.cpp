@@ -1359,3 +1359,129 @@ BOOST_AUTO_TEST_CASE(centred_effect_hierarchy_is_the_same_model) {
   BOOST_CHECK_EQUAL(ce.noncentred().parameter_names().size(), nc.parameter_names().size());
   BOOST_CHECK(!ce.noncentred().has_centred());
 }
+
+namespace {
+
+/// Three geos (populations 1, 2, 5) x T periods: national tv (a conversion channel, the
+/// same national activity apportioned by population), social bought per geo, an outcome
+/// with noise; trust off, effects pooled completely.
+PanelModelSpec national_tv_spec(int T, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.2, 1.8);
+  std::normal_distribution<double> n(0.0, 1.0);
+  PanelModelSpec s;
+  const int G = 3;
+  s.geos = {"a", "b", "c"};
+  s.channels = {"tv", "social"};
+  s.roles = {Role::conversion, Role::conversion};
+  s.national = {true, false};
+  s.population = Matrix(1, G);
+  s.population << 1.0, 2.0, 5.0;
+  Matrix tv(T, 1), social(T, G), y(T, G);
+  for (int t = 0; t < T; ++t) tv(t, 0) = 8.0 * u(rng);
+  for (int g = 0; g < G; ++g)
+    for (int t = 0; t < T; ++t) {
+      social(t, g) = s.population(0, g) * u(rng);
+      y(t, g) = s.population(0, g) * (2.0 + 0.2 * n(rng));
+    }
+  s.media = {tv, social};
+  s.outcome = y;
+  s.trust = TrustLevel::off;
+  s.seasonality = 0;
+  s.effect_pooling = Pooling::complete;
+  return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(uncertain_share_is_the_model_with_the_true_share_given) {
+  // share_sd: each geo's true share of national tv is the population share times m_g, with
+  // sum_g sbar_g m_g = 1. At any point, the mean outcome equals that of the model given the
+  // true shares s m as data (its media scale differs, so its lam is lam scale_B / scale_A)
+  const int T = 40;
+  for (SaturationForm form : {SaturationForm::logistic, SaturationForm::hill}) {
+    PanelModelSpec sa = national_tv_spec(T, 51);
+    sa.saturation = {form, SaturationForm::logistic};
+    sa.share_sd = Vector(2);
+    sa.share_sd << 0.3, 0.0;
+    const BuiltPanelModel a = build_panel(sa);
+    BOOST_REQUIRE_EQUAL(a.model.share_channels().size(), 1U);
+    BOOST_CHECK_EQUAL(a.model.dimension(), build_panel(national_tv_spec(T, 51)).model.dimension() + 3);
+    std::mt19937_64 rng(52);
+    const Vector za = near_start(a.model, rng, 0.6);
+    const PanelModelParameters pa = a.model.constrain(za);
+    const Vector sbar = a.model.data().share_mean.col(0);
+    BOOST_CHECK_CLOSE(sbar[2], 5.0 / 8.0, 1e-12);
+    BOOST_CHECK_CLOSE(sbar.dot(pa.share_multiplier.row(0).transpose()), 1.0, 1e-12);  // national activity conserved
+    BOOST_CHECK((pa.share_multiplier.row(1).array() == 1.0).all());                   // a geo channel: known
+    BOOST_CHECK_GT((pa.share_multiplier.row(0).array() - 1.0).abs().maxCoeff(), 0.05);
+    // the model with the true share given
+    PanelModelSpec sb = national_tv_spec(T, 51);
+    sb.saturation = sa.saturation;
+    sb.share = {Matrix(1, 3), Matrix()};
+    for (int g = 0; g < 3; ++g) sb.share[0](0, g) = sbar[g] * pa.share_multiplier(0, g);
+    const BuiltPanelModel b = build_panel(sb);
+    PanelModelParameters pb = pa;
+    const double ratio = b.scales.media_scale[0] / a.scales.media_scale[0];
+    pb.lam[0] = form == SaturationForm::hill ? pa.lam[0] / ratio : pa.lam[0] * ratio;  // ec in B's units
+    pb.lam_geo.resize(0, 0);
+    pb.share_multiplier.resize(0, 0);
+    const Vector zb = b.model.unconstrain(pb);
+    const Matrix mua = a.model.forward(za).mu, mub = b.model.forward(zb).mu;
+    BOOST_CHECK_SMALL((mua - mub).cwiseAbs().maxCoeff(), 1e-10);
+    // the round trip through unconstrain keeps the multipliers and lam (z itself is one
+    // point of the line z + k 1 that gives the same multipliers)
+    const PanelModelParameters back = a.model.constrain(a.model.unconstrain(pa));
+    BOOST_CHECK_SMALL((back.share_multiplier - pa.share_multiplier).cwiseAbs().maxCoeff(), 1e-12);
+    BOOST_CHECK_SMALL((back.lam_geo - pa.lam_geo).cwiseAbs().maxCoeff(), 1e-12);
+    BOOST_CHECK_SMALL((a.model.forward(a.model.unconstrain(pa)).mu - mua).cwiseAbs().maxCoeff(), 1e-10);
+    check_gradient(a.model, za, form == SaturationForm::hill ? "uncertain share, Hill" : "uncertain share");
+    // constrained names: share_multiplier[channel, geo]
+    const std::vector<std::string> names = a.model.constrained_names();
+    BOOST_CHECK(std::find(names.begin(), names.end(), "share_multiplier[0,2]") != names.end());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(uncertain_share_gradient_under_geo_stocks_and_roi_priors) {
+  // a national trust channel feeding geo stocks and a national conversion channel with a ROI
+  // prior: the multipliers reach the stocks and, through H, the ROI's own term
+  PanelModelData d = make_panel(30, 4, TrustLevel::geo, Pooling::partial, Pooling::partial, 4, 53);
+  const auto C = static_cast<Eigen::Index>(d.media.size());
+  d.share_sd = Vector::Constant(C, 0.25);
+  d.share_mean = Matrix::Constant(4, C, 0.25);
+  d.share_mean.col(0) << 0.1, 0.2, 0.3, 0.4;
+  d.roi_weight = roi_weight(30, 4);
+  const PanelTrustModel m(d, roi_priors());
+  BOOST_CHECK_EQUAL(m.share_channels().size(), static_cast<std::size_t>(C));
+  std::mt19937_64 rng(54);
+  check_gradient(m, near_start(m, rng, 0.4), "uncertain share, geo stocks, ROI priors");
+  same_for_1_and_2_threads(d, roi_priors(), 55);
+  // under a national stock a trust-only channel's share is not a parameter
+  d.trust_level = TrustLevel::national;
+  d.tracker = d.tracker.leftCols(1);
+  const PanelTrustModel n(d, roi_priors());
+  for (int c : n.share_channels()) BOOST_CHECK(d.conversion[static_cast<std::size_t>(c)]);
+  BOOST_CHECK_LT(n.share_channels().size(), static_cast<std::size_t>(C));
+}
+
+BOOST_AUTO_TEST_CASE(uncertain_share_bad_input_is_named) {
+  PanelModelSpec s = national_tv_spec(20, 56);
+  s.share_sd = Vector(2);
+  s.share_sd << 0.2, 0.2;
+  BOOST_CHECK(error_message([&] {
+                (void)build_panel(s);
+              }).find("share_sd of channel 'social': the channel is bought per geo") != std::string::npos);
+  s.share_sd << -0.1, 0.0;
+  BOOST_CHECK(error_message([&] { (void)build_panel(s); }).find("share_sd of channel 'tv' must be finite and >= 0") !=
+              std::string::npos);
+  s.share_sd = Vector::Constant(3, 0.1);
+  BOOST_CHECK(error_message([&] { (void)build_panel(s); }).find("share_sd needs one entry per channel (2)") !=
+              std::string::npos);
+  s.share_sd = Vector::Constant(2, 0.0);
+  s.share_sd[0] = 0.2;
+  PanelModelData d = build_panel(s).model.data();
+  d.share_mean(0, 0) = 0.9;  // column no longer sums to 1
+  BOOST_CHECK(error_message([&] { (void)PanelTrustModel(d); }).find("share_mean column 0") != std::string::npos);
+  d.share_mean.resize(0, 0);
+  BOOST_CHECK(error_message([&] { (void)PanelTrustModel(d); }).find("share_mean must be 3 x 2") != std::string::npos);
+}

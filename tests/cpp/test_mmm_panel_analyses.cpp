@@ -65,6 +65,18 @@ Matrix spend_of(const BuiltPanelModel& b) {
   return sp;
 }
 
+/// ROI settings of b over the whole data: spend_of(b), the given horizon and value per
+/// outcome, b's outcome scale and population.
+PanelRoiSettings roi_settings(const BuiltPanelModel& b, int horizon, double value) {
+  PanelRoiSettings rs;
+  rs.horizon = horizon;
+  rs.spend = spend_of(b);
+  rs.value_per_outcome = value;
+  rs.outcome_scale = b.scales.y_scale;
+  rs.population = b.scales.population;
+  return rs;
+}
+
 bool same_bits(const Matrix& a, const Matrix& b) {
   if (a.rows() != b.rows() || a.cols() != b.cols()) return false;
   for (Eigen::Index i = 0; i < a.size(); ++i) {
@@ -271,12 +283,7 @@ BOOST_AUTO_TEST_CASE(marginal_roi_is_the_next_percent_of_activity) {
   // difference incremental(W) of the actual and of the scaled activity: up - actual.
   const BuiltPanelModel b = trust_panel(TrustLevel::geo);
   const Matrix d = draws_near_start(b.model, 1);
-  PanelRoiSettings rs;
-  rs.horizon = 10;
-  rs.spend = spend_of(b);
-  rs.value_per_outcome = 2.0;
-  rs.outcome_scale = b.scales.y_scale;
-  rs.population = b.scales.population;
+  const PanelRoiSettings rs = roi_settings(b, 10, 2.0);
   const PanelRoiDraws r = panel_roi(b.model, d, rs);
   PanelResponseSettings cs;
   cs.multipliers = Vector(2);
@@ -336,4 +343,37 @@ BOOST_AUTO_TEST_CASE(bad_input_and_interruption) {
   std::atomic<bool> stop{true};
   rs.stop = &stop;
   BOOST_CHECK_THROW((void)panel_roi(b.model, d, rs), trustmix::Interrupted);
+}
+
+BOOST_AUTO_TEST_CASE(an_uncertain_share_moves_a_geos_spend_with_its_activity) {
+  // press apportioned by population with share_sd: each draw's geo spend is the given spend
+  // times the draw's multiplier m[c, g]; the rolled-up spend is the national spend exactly
+  // (a constant share: sum_g sbar_g m_g = 1)
+  const BuiltPanelModel base = trust_panel(TrustLevel::geo);
+  PanelModelSpec s = base.spec;
+  s.share_sd = Vector(3);
+  s.share_sd << 0.3, 0.0, 0.0;
+  const BuiltPanelModel b = build_panel(std::move(s));
+  BOOST_TEST_REQUIRE(b.model.share_channels().size() == 1U);
+  const Matrix d = draws_near_start(b.model, 3);
+  const PanelRoiSettings rs = roi_settings(b, 30, 3.0);
+  const PanelRoiDraws r = panel_roi(b.model, d, rs);
+  const int G = b.model.geos();
+  for (int i = 0; i < d.rows(); ++i) {
+    const Matrix m = b.model.constrain(d.row(i).transpose()).share_multiplier;
+    BOOST_TEST((m.row(0).array() - 1.0).abs().maxCoeff() > 0.01);
+    double spend_sum = 0.0;
+    for (int c = 0; c < b.model.channels(); ++c)
+      for (int g = 0; g < G; ++g) {
+        const auto col = r.column(c, g);
+        const double sp = rs.spend(c, g) * m(c, g);
+        if (c == 0) spend_sum += sp;
+        BOOST_TEST(r.roi_total(i, col) == (r.incremental_total(i, col) * 3.0 - sp) / sp,
+                   boost::test_tools::tolerance(1e-12));
+      }
+    const auto tot = r.column(0, G);
+    BOOST_TEST(spend_sum == rs.spend.row(0).sum(), boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(r.roi_total(i, tot) == (r.incremental_total(i, tot) * 3.0 - spend_sum) / spend_sum,
+               boost::test_tools::tolerance(1e-12));
+  }
 }

@@ -26,7 +26,9 @@
 //   marginal_roi_g = (gain_g v - 0.01 spend_g) / (0.01 spend_g), gain_g = sum_t (mu_up - mu)[t, g] P[t, g]
 //                    with the channel's activity in W scaled by 1.01 in every geo
 //   cost_per_incremental_g = spend_g / (short_g + long_g) (NaN when the total is <= 0)
-// with v the value of one unit of outcome (NaN: no value, the three ROIs are NaN). The
+// with v the value of one unit of outcome (NaN: no value, the three ROIs are NaN), and
+// spend_g of a national channel with an uncertain share (PanelModelData::share_sd) times the
+// draw's multiplier m[c, g]: the geo's true share of the spend moves with its activity. The
 // rolled-up figures ("total") are the sums over geos (in geo order) of short, long, the
 // paths, gain and spend, and the ratios of those sums: the same counterfactual (the
 // channel off in every geo at once), so geo figures add up to the rolled-up one exactly up
@@ -214,6 +216,8 @@ struct PanelRoiDraws {
         const Vector z = draws.row(i).transpose();
         const PanelForward full = model.forward(z, &st.X, &ext.baseline);
         panel_detail::conversion_parts(full, st.own_full, st.amp_full);
+        // an uncertain share moves a national channel's spend between geos with its activity
+        const Matrix share_m = model.share_channels().empty() ? Matrix() : model.constrain(z).share_multiplier;
         for (int c = 0; c < C; ++c) {
           Matrix& x = st.X[static_cast<std::size_t>(c)];
           st.keep = x;
@@ -235,7 +239,7 @@ struct PanelRoiDraws {
               vo += (st.own_full(t, g) - st.own_cf(t, g)) * w;
               gain += (up.mu(t, g) - full.mu(t, g)) * w;
             }
-            const double sp = s.spend(c, g);
+            const double sp = share_m.size() == 0 ? s.spend(c, g) : s.spend(c, g) * share_m(c, g);
             const Eigen::Index col = r.column(c, g);
             const std::array<double, 7> vals{sh, lg, vd, va, vo, gain, sp};
             for (std::size_t k = 0; k < vals.size(); ++k) sums[k] += vals[k];

@@ -8,6 +8,15 @@
 //   x[c, g, t]  per-capita scaled activity: a geo channel's own activity, a national
 //               channel's national activity X[c, t] apportioned to geos by a share
 //               s[g, t] (population by default): X[c, t] s[g, t] / pop[g, t]
+//   m[c, g]     uncertain share (PanelModelData::share_sd[c] = sd > 0, a national channel
+//               whose geo series enter the likelihood): the true share is s[g, t] m[c, g],
+//               ln m[c, g] = sd z[c, g] - ln sum_h sbar[h] exp(sd z[c, h]), z ~ Normal(0, 1),
+//               sbar[h] the geo's mean share over the periods (share_mean), so that sum_g
+//               sbar[g] m[c, g] = 1: the national activity is conserved (exactly for a
+//               share constant over time) and the national series xn is unchanged. The
+//               adstock is linear, so m scales a[c, g, .]: the geo's curve is evaluated at
+//               lam m (logistic) or ec / m (Hill), which is how the parameters carry it
+//               (PanelModelParameters::lam_geo holds the value with m; the priors stay on lam).
 //   a[c, g, t]  = geometric adstock of x[c, g, .] (alpha_c, normalised weights, lag L)
 //   h[c, g, t]  = tanh(lam_c a[c, g, t] / 2)     logistic saturation (the national model's),
 //               or per channel (PanelModelData::saturation) Hill's a^s / (a^s + ec_c^s)
@@ -221,6 +230,14 @@ struct PanelModelData {
   /// Hill slope s >= 1 per channel (C entries, or empty: 1; read for Hill channels).
   std::vector<SaturationForm> saturation;
   Vector hill_slope;
+  /// Uncertain apportioning shares (top of this file): C entries (>= 0; 0 the share is
+  /// known), or empty (all known). Read for channels whose geo series enter the likelihood
+  /// (not a trust-only channel under a national stock: its national series does not depend
+  /// on the share). build_panel() sets it for national channels only.
+  Vector share_sd;
+  /// G x C: each geo's mean share of the channel's national activity over the periods
+  /// (each column read where share_sd > 0: >= 0, summing to 1).
+  Matrix share_mean;
   Pooling half_life_pooling = Pooling::complete;      ///< trust retention delta (trust level geo only)
   Pooling amplification_pooling = Pooling::complete;  ///< amplification theta (with a trust stock)
   Matrix y;                          ///< T x G scaled outcome
@@ -244,7 +261,11 @@ struct PanelModelParameters {
   /// transformed location) or the transformed mean of the geos' free values (none); the
   /// national stock's series use it.
   Vector alpha, lam;
-  Matrix alpha_geo, lam_geo;  ///< C x G: each geo's alpha and lam (what the geo's likelihood uses)
+  /// C x G: each geo's alpha and lam (what the geo's likelihood uses; with an uncertain
+  /// share lam_geo holds lam m[c, g] (logistic) or ec / m[c, g] (Hill), top of this file)
+  Matrix alpha_geo, lam_geo;
+  /// C x G: the share multipliers m[c, g] (ones where the share is known)
+  Matrix share_multiplier;
   Vector alpha_tau, lam_tau;  ///< C: partial pooling's sd of logit alpha / ln lam across geos (NaN otherwise)
   Vector delta_geo, theta_geo;  ///< G: each geo's delta and theta (delta, theta: the location as for alpha)
   double delta_tau = 0.0, theta_tau = 0.0;  ///< partial pooling's sd of logit delta / ln theta (NaN otherwise)
@@ -321,6 +342,14 @@ class PanelTrustModel {
   [[nodiscard]] std::pair<double, double> saturation_point(int c, double v, double a) const {
     return mmm::saturation_point(saturation_form(c), hill_slope(c), v, a);
   }
+  /// Channels whose apportioning share is uncertain (PanelModelData::share_sd > 0, geo
+  /// series in the likelihood), in channel order; each has G free z[c, g] ("share_z[c,g]").
+  [[nodiscard]] const std::vector<int>& share_channels() const { return share_idx_; }
+  /// What a share multiplier m does to channel c's saturation parameter: lam m (logistic),
+  /// ec / m (Hill): the factor m or 1 / m (the adstock is linear in the activity).
+  [[nodiscard]] double share_factor(int c, double m) const {
+    return saturation_form(c) == SaturationForm::hill ? 1.0 / m : m;
+  }
 
   /// Names of the constrained parameters in the order of constrain_into(): alpha[c],
   /// lam[c], beta[c,g] (conversion channels, geo-major per channel), b[k,g], sigma, then
@@ -370,6 +399,8 @@ class PanelTrustModel {
         n.emplace_back("stock_deviation_tau");
       }
     }
+    for (int c : share_idx_)
+      for (int g = 0; g < G_; ++g) n.push_back("share_multiplier[" + s(c) + "," + s(g) + "]");
     if (ar1()) n.emplace_back("ar1_phi");
     return n;
   }
@@ -424,6 +455,8 @@ class PanelTrustModel {
         put(p.stock_tau);
       }
     }
+    for (int c : share_idx_)
+      for (int g = 0; g < G_; ++g) put(p.share_multiplier(c, g));
     if (ar1()) put(p.ar1);
   }
 
@@ -438,15 +471,28 @@ class PanelTrustModel {
     PanelModelParameters q;
     q.alpha_geo = p.alpha_geo.rows() == C_ && p.alpha_geo.cols() == G_ ? p.alpha_geo : Matrix(p.alpha.replicate(1, G_));
     q.lam_geo = p.lam_geo.rows() == C_ && p.lam_geo.cols() == G_ ? p.lam_geo : Matrix(p.lam.replicate(1, G_));
+    // uncertain shares: the given multipliers (rows summing to 1 with the mean shares), or
+    // ones; p.lam_geo holds lam m (logistic) or ec / m (Hill) where given per geo
+    const bool given_m = p.share_multiplier.rows() == C_ && p.share_multiplier.cols() == G_;
+    for (int c : share_idx_) {
+      const double sd = d_.share_sd[c];
+      for (int g = 0; g < G_; ++g) {
+        const double m = given_m ? p.share_multiplier(c, g) : 1.0;
+        z[o_share_ + share_slot_[static_cast<std::size_t>(c)] * G_ + g] = std::log(m) / sd;
+        if (p.lam_geo.rows() == C_ && p.lam_geo.cols() == G_) q.lam_geo(c, g) /= share_factor(c, m);
+      }
+    }
     for (int c = 0; c < C_; ++c) {
       const Vector va = q.alpha_geo.row(c).transpose().unaryExpr(logit);
       const Vector vl = q.lam_geo.row(c).transpose().array().log();
       alpha_blocks_[static_cast<std::size_t>(c)].unconstrain(va, logit(p.alpha[c]), tau_or(p.alpha_tau, c), z);
       lam_blocks_[static_cast<std::size_t>(c)].unconstrain(vl, std::log(p.lam[c]), tau_or(p.lam_tau, c), z);
     }
-    Matrix roi_h;  // ROI priors: H at the given (per-geo) alpha and lam
+    Matrix roi_h;  // ROI priors: H at the given (per-geo) alpha and lam (with the multipliers)
     if (n_roi_ > 0) {
       roi_h.resize(S_, G_);
+      for (int c : share_idx_)
+        for (int g = 0; g < G_; ++g) q.lam_geo(c, g) *= share_factor(c, given_m ? p.share_multiplier(c, g) : 1.0);
       roi_weighted_saturation(q, roi_h);
     }
     for (int j = 0; j < S_; ++j) {
@@ -1035,8 +1081,9 @@ class PanelTrustModel {
     const double s = hill_slope(c);
     if (s == 1.0 && v > 0.0 && std::isfinite(v)) {  // dh/da = ec / (a + ec)^2, dh/dec = -a / (a + ec)^2
       const Eigen::Map<const Eigen::ArrayXd> av(a, n), ghv(gh, n);
-      Eigen::Map<Eigen::ArrayXd>(ga, n) = ghv * v * (av + v).square().inverse();
-      return -(ghv * av * (av + v).square().inverse()).sum();
+      Eigen::Map<Eigen::ArrayXd> gav(ga, n);
+      gav = ghv * v * (av + v).square().inverse();
+      return -(gav * av).sum() / v;  // dh/dec = -(a / ec) dh/da: ga . a / ec
     }
     double gv = 0.0;
     for (int t = 0; t < n; ++t) {
@@ -1381,6 +1428,22 @@ class PanelTrustModel {
       lp += -0.5 * za * za / sd2;
       grad[o_ar1_] += -za / sd2;
     }
+    // uncertain shares: dL/d ln m_g = +-dL/d ln lam_geo (logistic +, Hill -), and d ln m_g /
+    // d z_j = sd (1[g = j] - sbar_j m_j); z ~ Normal(0, 1)
+    for (int c : share_idx_) {
+      const double sd = d_.share_sd[c], sign = saturation_form(c) == SaturationForm::hill ? -1.0 : 1.0;
+      const int o = o_share_ + share_slot_[static_cast<std::size_t>(c)] * G_;
+      double total = 0.0;
+      for (int g = 0; g < G_; ++g) {
+        gf[g] = sign * ws.part(r_lam_ + c, g) * p.lam_geo(c, g);
+        total += gf[g];
+      }
+      for (int g = 0; g < G_; ++g) {
+        const double zg = z[o + g];
+        lp += -0.5 * zg * zg;
+        grad[o + g] += sd * (gf[g] - d_.share_mean(g, c) * p.share_multiplier(c, g) * total) - zg;
+      }
+    }
     if (!trust_enabled()) return lp;
     for (int i = 0; i < P_; ++i) lp += std::log(p.kappa[i]);  // flat Dirichlet + log-ratio Jacobian
     grad.segment(o_kappa_, P_ - 1).noalias() -= (static_cast<double>(P_) * helmert_.transpose()) * p.kappa;
@@ -1430,6 +1493,20 @@ class PanelTrustModel {
       for (int g = 0; g < G_; ++g) {
         p.alpha_geo(c, g) = ba.kind == Pooling::complete ? p.alpha[c] : logistic(ba.free(z, g));
         p.lam_geo(c, g) = bl.kind == Pooling::complete ? p.lam[c] : std::exp(bl.free(z, g));
+      }
+    }
+    // uncertain shares: ln m_g = sd z_g - ln sum_h sbar_h exp(sd z_h) (top of this file)
+    p.share_multiplier.setOnes(C_, G_);
+    for (int c : share_idx_) {
+      const double sd = d_.share_sd[c];
+      const auto zc = z.segment(o_share_ + share_slot_[static_cast<std::size_t>(c)] * G_, G_);
+      const double mx = sd * zc.maxCoeff();
+      double n = 0.0;
+      for (int g = 0; g < G_; ++g) n += d_.share_mean(g, c) * std::exp(sd * zc[g] - mx);
+      for (int g = 0; g < G_; ++g) {
+        const double m = std::exp(sd * zc[g] - mx) / n;
+        p.share_multiplier(c, g) = m;
+        p.lam_geo(c, g) *= share_factor(c, m);
       }
     }
     p.beta.resize(S_, G_);
@@ -1621,6 +1698,22 @@ class PanelTrustModel {
     pr_.base.check_baseline_priors(K);
     if (ar1() && !(pr_.base.ar1_sd > 0.0 && std::isfinite(pr_.base.ar1_sd)))
       fail("ar1_sd (the prior sd of atanh phi) must be finite and > 0, got ", pr_.base.ar1_sd);
+    if (d_.share_sd.size() != 0) {
+      if (d_.share_sd.size() != C_)
+        fail("share_sd needs one entry per channel (", C_, ") or none, got ", d_.share_sd.size());
+      for (int c = 0; c < C_; ++c) {
+        if (!(d_.share_sd[c] >= 0.0) || !std::isfinite(d_.share_sd[c]))
+          fail("share_sd[", c, "] must be finite and >= 0 (0: the share is known), got ", d_.share_sd[c]);
+        if (d_.share_sd[c] == 0.0) continue;
+        if (d_.share_mean.rows() != G_ || d_.share_mean.cols() != C_)
+          fail("share_mean must be ", G_, " x ", C_, " (each geo's mean share per channel), got ", d_.share_mean.rows(),
+               " x ", d_.share_mean.cols());
+        const auto col = d_.share_mean.col(c);
+        if (!col.allFinite() || !(col.array() >= 0.0).all() || std::abs(col.sum() - 1.0) > 1e-6)
+          fail("share_mean column ", c, ": a channel's mean shares must be >= 0 and sum to 1 over the geos, sum ",
+               col.sum());
+      }
+    }
   }
 
   void layout() {
@@ -1773,6 +1866,16 @@ class PanelTrustModel {
         n_ += G_;
       }
     }
+    // uncertain shares: G free z per channel whose geo series enter the likelihood
+    share_slot_.assign(static_cast<std::size_t>(C_), -1);
+    o_share_ = n_;
+    for (int c = 0; c < C_; ++c) {
+      if (d_.share_sd.size() == 0 || !(d_.share_sd[c] > 0.0) || national_only_[static_cast<std::size_t>(c)]) continue;
+      share_slot_[static_cast<std::size_t>(c)] = static_cast<int>(share_idx_.size());
+      share_idx_.push_back(c);
+      for (int g = 0; g < G_; ++g) names_.push_back("share_z[" + sname(c) + "," + sname(g) + "]");
+      n_ += G_;
+    }
     if (ar1()) add1(o_ar1_, "atanh_ar1_phi");  // AR(1) residuals: last
     // rows of the per-geo partial sums
     r_alpha_ = 0;
@@ -1801,6 +1904,9 @@ class PanelTrustModel {
   int G_ = 0, T_ = 0, C_ = 0, K_ = 0, P_ = 0, S_ = 0, n_ = 0, n_tracker_obs_ = 0;
   std::vector<int> trust_idx_, conv_idx_;
   std::vector<bool> national_only_;  // C: skipped by the geo passes (layout())
+  std::vector<int> share_idx_;       // channels with an uncertain share (layout())
+  std::vector<int> share_slot_;      // C: the channel's index in share_idx_, or -1
+  int o_share_ = 0;                  // first share_z slot
   /// The baseline split (split_baseline()): columns pooled completely whose values are the
   /// same in every geo (seasonality, national controls, period effects), evaluated once per
   /// evaluation as shared_design_ (T x their number); the others per geo, local_design_[g].
@@ -1881,6 +1987,11 @@ struct PanelModelSpec {
   /// C: empty (population share) or T x G / 1 x G apportioning shares of a national channel
   /// (each row >= 0 summing to 1); ignored for geo channels. The whole vector may be empty.
   std::vector<Matrix> share;
+  /// C entries (national channels; 0 for geo channels), or empty: the sd of ln of each
+  /// geo's true share over the given one (PanelModelData::share_sd, top of this file; 0.2:
+  /// a geo's true share within about +-40% of the given one with 95% prior probability),
+  /// 0 where the share is known.
+  Vector share_sd;
   Matrix population;                  ///< T x G or 1 x G, > 0; empty: no per-capita scaling
   Matrix outcome;                     ///< T x G
   std::vector<Matrix> controls;       ///< J matrices T x G
@@ -1975,6 +2086,17 @@ struct BuiltPanelModel {
     fail("channels, roles, national and media need one entry per channel (", C, ")");
   if (!spec.share.empty() && static_cast<Eigen::Index>(spec.share.size()) != C)
     fail("share needs one entry per channel (", C, ") or none");
+  if (spec.share_sd.size() != 0 && spec.share_sd.size() != C)
+    fail("share_sd needs one entry per channel (", C, ") or none, got ", spec.share_sd.size());
+  for (Eigen::Index c = 0; c < spec.share_sd.size(); ++c) {
+    if (!(spec.share_sd[c] >= 0.0) || !std::isfinite(spec.share_sd[c]))
+      fail("share_sd of channel '", spec.channels[static_cast<std::size_t>(c)], "' must be finite and >= 0, got ",
+           spec.share_sd[c]);
+    if (spec.share_sd[c] > 0.0 && !spec.national[static_cast<std::size_t>(c)])
+      fail("share_sd of channel '", spec.channels[static_cast<std::size_t>(c)],
+           "': the channel is bought per geo (its activity per geo is data); an apportioning share's uncertainty ",
+           "applies to national channels");
+  }
   if (!spec.channel_pooling.empty() && static_cast<Eigen::Index>(spec.channel_pooling.size()) != C)
     fail("channel_pooling needs one entry per channel (", C, ") or none");
   if (!spec.per_control_pooling.empty() && spec.per_control_pooling.size() != spec.controls.size())
@@ -2009,6 +2131,10 @@ struct BuiltPanelModel {
   sc.activity.resize(static_cast<std::size_t>(C));
   sc.media_scale.resize(C);
   d.media.resize(static_cast<std::size_t>(C));
+  if (spec.share_sd.size() != 0) {
+    d.share_sd = spec.share_sd;
+    d.share_mean = Matrix::Zero(G, C);
+  }
   for (Eigen::Index c = 0; c < C; ++c) {
     const auto ci = static_cast<std::size_t>(c);
     const std::string& name = spec.channels[ci];
@@ -2029,6 +2155,7 @@ struct BuiltPanelModel {
         }
       }
       sc.activity[ci] = s.array().colwise() * m.col(0).array();
+      if (d.share_sd.size() != 0) d.share_mean.col(c) = s.colwise().mean().transpose();
     } else {
       if (m.rows() != T || m.cols() != G)
         fail("media of geo channel '", name, "' must be ", T, " x ", G, ", got ", m.rows(), " x ", m.cols());

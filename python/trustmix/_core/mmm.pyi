@@ -468,6 +468,8 @@ class PanelModel:
     @property
     def trust_channels(self) -> list[int]: ...
     @property
+    def share_channels(self) -> list[int]: ...
+    @property
     def roi_prior_count(self) -> int: ...
     @property
     def saturation_forms(self) -> list[str]: ...
@@ -520,6 +522,7 @@ def build_panel(
     saturation: Sequence[str] = ...,
     hill_slope: npt.ArrayLike = ...,
     control_pooling: Sequence[str] = ...,
+    share_sd: npt.ArrayLike = ...,
 ) -> tuple[PanelModel, PanelScales]: ...
 
 class PanelRoiDraws:

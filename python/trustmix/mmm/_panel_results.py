@@ -99,6 +99,23 @@ def _summarise(x: np.ndarray, interval: float, nuts: bool) -> tuple[np.ndarray, 
     return np.asarray(s.mean), np.asarray(s.low), np.asarray(s.high)
 
 
+def _share_factor(fit: PanelFit, draws: np.ndarray) -> np.ndarray:
+    """C x G posterior mean of the share multipliers m[c, g] (``share_sd``; ones where a
+    channel's share is known): a geo's expected spend of a national channel is its given
+    spend times m. The national total is kept exactly when the share is constant in time."""
+    m = fit.model
+    G, C = len(m.geos), len(m.channel_names)
+    out = np.ones((C, G))
+    if not m._core.share_channels:
+        return out
+    names = list(m._core.constrained_names)
+    con = np.asarray(m._core.constrain_draws(np.ascontiguousarray(draws)))
+    for c in m._core.share_channels:
+        cols = [names.index(f"share_multiplier[{c},{g}]") for g in range(G)]
+        out[c] = con[:, cols].mean(axis=0)
+    return out
+
+
 def _roi_pass(
     fit: PanelFit,
     horizon: int | None,
@@ -112,10 +129,11 @@ def _roi_pass(
     m = fit.model
     lo, hi = _window(fit, window)
     spend = np.array([m.spend_by_geo[c][lo : hi + 1].sum(axis=0) for c in range(len(m.channel_names))], dtype=float)
+    draws = fit.draws(max_draws)
     r = _core.mmm.panel_roi(
         m._core,
-        np.ascontiguousarray(fit.draws(max_draws)),
-        spend,
+        np.ascontiguousarray(draws),
+        spend,  # (C++ scales a national channel's geo spend by each draw's share multiplier)
         horizon=_horizon(fit, horizon),
         window_begin=lo,
         window_end=hi,
@@ -124,7 +142,7 @@ def _roi_pass(
         population=m.population,
         threads=int(threads),
     )
-    return r, spend
+    return r, spend * _share_factor(fit, draws)
 
 
 def short_long(
@@ -188,10 +206,11 @@ def response_curves(
     if ks.ndim != 1 or ks.size == 0 or not np.isfinite(ks).all() or (ks < 0).any():
         raise ValueError("multipliers must be a non-empty 1-d sequence of finite numbers >= 0")
     idx = [m.channel_names.index(c) for c in chans]
+    draws = fit.draws(max_draws)
     x = np.asarray(
         _core.mmm.panel_response_curves(
             m._core,
-            np.ascontiguousarray(fit.draws(max_draws)),
+            np.ascontiguousarray(draws),
             idx,
             ks,
             horizon=_horizon(fit, horizon),
@@ -203,7 +222,8 @@ def response_curves(
     nuts = fit.posterior is not None
     mean, low, high = _summarise(x, interval, nuts)
     G, K, Q = len(m.geos), len(ks), len(idx)
-    spend_geo = np.array([m.spend_by_geo[c].sum(axis=0) for c in idx], dtype=float)  # Q x G over the data
+    factor = _share_factor(fit, draws)[idx]  # expected geo spend under an uncertain share
+    spend_geo = np.array([m.spend_by_geo[c].sum(axis=0) for c in idx], dtype=float) * factor  # Q x G over the data
     spend = np.concatenate([spend_geo, spend_geo.sum(axis=1, keepdims=True)], axis=1)  # Q x (G + 1)
     out: dict[str, Any] = {
         "channel": np.repeat(np.array(chans, dtype=object), K * (G + 1)),

@@ -169,6 +169,18 @@ class PanelMMM:
         the priors separate them): pass ``trend=False, seasonality=0`` (a warning says so
         otherwise; per-geo trends around the shared one stay identified). The model
         evaluates shared baseline columns once per evaluation, not once per geo.
+    share_sd : float or mapping national channel -> float, optional
+        The apportioning share's uncertainty: each geo's true share of a national channel is
+        the given share (``share=`` or the population's) times a multiplier m_g with
+        ln m_g = sd z_g - ln sum_h sbar_h exp(sd z_h), z_g ~ Normal(0, 1), sbar_h the geo's
+        mean share, so the national activity is conserved (exactly for a share constant in
+        time) while each geo's is uncertain by about a factor exp(+-2 sd) (0.2: +-40%).
+        A float applies to every national channel. The multipliers are parameters
+        (``share_multiplier`` in :meth:`PanelFit.summary`): the data inform them where a
+        geo's response says its share was larger or smaller, and the geo-level ROI carries
+        their uncertainty (a geo's spend moves with its share; the rolled-up ROI keeps the
+        national spend). Default: the share is known. No effect (a warning) on a trust-only
+        channel under a national stock, whose series does not depend on the share.
     """
 
     _STATE_VERSION = 1
@@ -288,6 +300,7 @@ class PanelMMM:
         saturation: str | Mapping[str, str] = "logistic",
         hill_slope: float | Mapping[str, float] = 1.0,
         time_effects: bool = False,
+        share_sd: float | Mapping[str, float] | None = None,
     ) -> None:
         # Copies, not references: a pickled model (or fit) rebuilds from the data and
         # arguments as they were fitted, whatever the caller changes afterwards.
@@ -326,6 +339,8 @@ class PanelMMM:
         if time_effects:
             self._args["time_effects"] = True
         self.time_effects = bool(time_effects)
+        if share_sd is not None:
+            self._args["share_sd"] = dict(share_sd) if isinstance(share_sd, Mapping) else share_sd
         if not isinstance(data, pd.DataFrame):
             raise _fail(f"data must be a pandas DataFrame, got {type(data).__name__}")
         self._data = data.copy(deep=True)
@@ -347,6 +362,7 @@ class PanelMMM:
         for c in self.national_channels:
             if c not in self.roles:
                 raise _fail(f"national_channels names {c!r}, which is not a channel ({', '.join(self.roles)})")
+        self.share_sd = self._share_sd(share_sd)
         self.value_per_outcome = value_per_outcome
         self._noted_no_value = False  # the "no value_per_outcome" note is logged once per model
         share = dict(share or {})
@@ -612,7 +628,18 @@ class PanelMMM:
             saturation=forms,
             hill_slope=slopes,
             control_pooling=control_pooling,
+            share_sd=np.array([self.share_sd.get(c, 0.0) for c in self.roles]) if self.share_sd else np.zeros(0),
         )
+        modelled = {self.channel_names[i] for i in self._core.share_channels}
+        ignored = [c for c in self.share_sd if c not in modelled]
+        if ignored:
+            warnings.warn(
+                f"share_sd of {', '.join(map(repr, ignored))} has no effect: under trust={self.trust!r} a trust-only "
+                "channel enters only through the national stock, whose series (total activity over total population) "
+                "does not depend on how it is apportioned",
+                UserWarning,
+                stacklevel=2,
+            )
         # after the build, so that a refused pooling raises without this warning first
         trust_only = [c for c, r in self.roles.items() if r == "trust"]
         overridden = [k for k in ("adstock", "saturation") if groups.get(k, "complete") != "complete"]
@@ -637,6 +664,34 @@ class PanelMMM:
                 self.spend_by_geo.append(frac * spends[i])
             else:
                 self.spend_by_geo.append(spends[i])
+
+    def _share_sd(self, share_sd: float | Mapping[str, float] | None) -> dict[str, float]:
+        """National channel -> sd of ln(true share / given share) (> 0 only), checked."""
+        if share_sd is None:
+            return {}
+        if isinstance(share_sd, Mapping):
+            given = dict(share_sd)
+            for c in given:
+                if c not in self.roles:
+                    raise _fail(f"share_sd names {c!r}, which is not a channel ({', '.join(self.roles)})")
+                if c not in self.national_channels:
+                    raise _fail(
+                        f"share_sd names {c!r}, which is bought per geo (its activity per geo is data); the share's "
+                        "uncertainty applies to national_channels"
+                    )
+        else:
+            if not self.national_channels:
+                raise _fail("share_sd needs national_channels (the channels apportioned to geos by a share)")
+            given = {c: share_sd for c in self.national_channels}
+        out: dict[str, float] = {}
+        for c, v in given.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise _fail(f"share_sd[{c!r}] must be a number >= 0, got {v!r}")
+            if not (np.isfinite(v) and v >= 0.0):
+                raise _fail(f"share_sd[{c!r}] must be a finite number >= 0 (0: the share is known), got {v!r}")
+            if v > 0.0:
+                out[c] = float(v)
+        return out
 
     @staticmethod
     def _roles(channels: Mapping[str, str] | Sequence[Any]) -> dict[str, str]:
@@ -805,6 +860,8 @@ class PanelFit:
         names = list(m._scales.baseline_names)
         if base in ("alpha", "lam", "ec") and len(idx) == 2:  # per geo (adstock/saturation pooled)
             return base, m.channel_names[int(idx[0])], m.geos[int(idx[1])]
+        if base == "share_multiplier":
+            return base, m.channel_names[int(idx[0])], m.geos[int(idx[1])]
         if base in ("delta", "theta", "stock_multiplier") and len(idx) == 1:
             return base, "", m.geos[int(idx[0])]
         if base in ("alpha", "lam", "ec", "kappa", "beta_median", "beta_tau", "alpha_tau", "lam_tau", "ec_tau"):
@@ -858,7 +915,8 @@ class PanelFit:
         lag window) in raw outcome units (per-capita mean x population).
 
         Columns: ``spend`` (in the window; a national channel's apportioned like its
-        activity), ``incremental``, ``roas`` = incremental x v / spend (gross: value per
+        activity; with ``share_sd`` the geo's spend at its posterior mean share, and each
+        draw's ratios use that draw's share), ``incremental``, ``roas`` = incremental x v / spend (gross: value per
         unit of spend, what Meridian calls ROI and PyMC-Marketing ROAS), ``roi`` = (incremental
         x v - spend) / spend = roas - 1 (net: the definition of the national
         :meth:`TrustFit.roi <trustmix.mmm.TrustFit.roi>`'s ``roi_total`` and of
