@@ -16,6 +16,7 @@
 #include "bind_target.hpp"
 #include "helpers/result.hpp"
 #include "interruptible.hpp"
+#include "map_report.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -32,16 +33,6 @@ struct BuiltScales {
   mm::TrustModelScales scales;
   mm::Matrix media, baseline, shocks;  ///< T x C, T x K, T x shocks (model units)
   mm::Vector y, tracker, tracker_se;   ///< T (model units; the tracker standardised)
-};
-
-/// What TrustModel.fit_map returns: mm::fit_map's report (mm::MapResult) reduced to what
-/// the Python fit keeps, with the gradient's largest absolute component.
-struct MapReport {
-  mm::Vector z;  ///< the unconstrained mode
-  double log_density = 0.0, gradient_norm = 0.0;
-  int iterations = 0, evaluations = 0, restarts = 0;
-  bool converged = false;
-  std::string message;
 };
 
 mm::Likelihood likelihood_from_string(const std::string& s) {
@@ -686,16 +677,7 @@ void register_mmm(py::module_& m) {
               py::gil_scoped_release release;
               r = mm::fit_map(self, z0, max_iterations, tolerance);
             }
-            MapReport out;
-            out.z = std::move(r.mode);
-            out.log_density = r.log_density;
-            out.gradient_norm = r.gradient.size() ? r.gradient.cwiseAbs().maxCoeff() : 0.0;
-            out.iterations = r.iterations;
-            out.evaluations = r.evaluations;
-            out.restarts = r.restarts;
-            out.converged = r.converged;
-            out.message = std::move(r.message);
-            return out;
+            return map_report(std::move(r));
           },
           py::arg("z0"), py::arg("max_iterations") = 2000, py::arg("tolerance") = 1e-7,
           "trustmix::mmm::fit_map from z0: the mode and the optimiser's report (MapReport).");

@@ -4,12 +4,15 @@
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
+#include <trustmix/mmm/panel_fit.hpp>
 #include <trustmix/mmm/panel_model.hpp>
 
 #include "bind_target.hpp"
 #include "helpers/result.hpp"
+#include "map_report.hpp"
 #include "register.hpp"
 
+#include <cstdint>
 #include <limits>
 #include <map>
 #include <optional>
@@ -253,6 +256,28 @@ void register_panel(py::module_& m) {
           },
           "Per channel: 'logistic' (parameter lam) or 'hill' (parameter ec).")
       .def("initial_point", &mm::PanelTrustModel::initial_point, "A starting point (unconstrained).")
+      .def(
+          "fit_map",
+          [](const mm::PanelTrustModel& self, int max_iterations, double tolerance) {
+            mm::MapResult r;
+            {
+              py::gil_scoped_release release;
+              r = mm::fit_panel_map(self, max_iterations, tolerance);
+            }
+            return map_report(std::move(r));
+          },
+          py::arg("max_iterations") = 3000, py::arg("tolerance") = 1e-7,
+          "trustmix::mmm::fit_panel_map: the posterior mode from initial_point() (with centred hierarchies the\n"
+          "non-centred twin's mode mapped by centred_point()) and the optimiser's report (MapReport).")
+      .def(
+          "nuts_starts",
+          [](const mm::PanelTrustModel& self, const Eigen::VectorXd& mode, int chains, std::uint64_t seed, double jitter) {
+            py::gil_scoped_release release;
+            return mm::panel_nuts_starts(self, mode, chains, seed, jitter);
+          },
+          py::arg("mode"), py::arg("chains"), py::arg("seed"), py::arg("jitter") = 0.1,
+          "trustmix::mmm::panel_nuts_starts: chains x dimension starting points, mode + N(0, jitter^2) per\n"
+          "coordinate (seeded), each step halved toward the mode until the log density is finite.")
       .def_property_readonly("has_centred", &mm::PanelTrustModel::has_centred,
                              "Whether a baseline block uses the centred hierarchy ('partial_centred').")
       .def(

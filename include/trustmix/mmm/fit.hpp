@@ -55,4 +55,16 @@ inline MapResult fit_map(const TrustModel& model, const Vector& z0, int max_iter
   return r;
 }
 
+/// centre + step, the step halved until `finite(z)` holds at z (centre after 60 halvings):
+/// a jittered start kept inside the support. finite(z) is true where the model's log
+/// density is finite.
+template <class Finite>
+[[nodiscard]] Vector start_inside(const Vector& centre, const Vector& step, const Finite& finite) {
+  for (int k = 0; k < 60; ++k) {
+    Vector z = centre + step * std::ldexp(1.0, -k);
+    if (finite(z)) return z;
+  }
+  return centre;
+}
+
 }  // namespace trustmix::mmm

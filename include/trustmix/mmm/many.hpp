@@ -90,15 +90,11 @@ inline void check_many_options(const FitManyOptions& o) {
     fail("NUTS needs chains >= 1, draws >= 1 and tune >= 0, got ", o.chains, ", ", o.draws, ", ", o.tune);
 }
 
-/// centre + step, the step halved until the log density there is finite (centre after 60).
+/// centre + step, the step halved until the log density there is finite (fit.hpp's start_inside).
 inline Vector start_inside(const TrustModel& m, const Vector& centre, const Vector& step) {
   TrustModelWorkspace ws;
   Vector g(m.dimension());
-  for (int k = 0; k < 60; ++k) {
-    const Vector z = centre + step * std::ldexp(1.0, -k);
-    if (std::isfinite(m.log_density(z, g, ws))) return z;
-  }
-  return centre;
+  return mmm::start_inside(centre, step, [&](const Vector& z) { return std::isfinite(m.log_density(z, g, ws)); });
 }
 
 /// Index of the MAP result to keep among one per restart (TrustMMM._best_mode's rule): with

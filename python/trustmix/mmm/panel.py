@@ -733,38 +733,24 @@ class PanelMMM:
         if method not in ("map", "nuts"):
             raise ValueError(f"method must be 'map' or 'nuts', got {method!r}")
         from trustmix import inference
+        from trustmix.inference._api import _check_int, _check_seed, _warn_map_not_converged
 
-        target = _core.mmm.PanelTarget(self._core)
-        # a centred hierarchy's joint mode is degenerate (tau -> 0): the mode of the same model
-        # non-centred, mapped to this model's coordinates (the same constrained parameters)
-        centred = bool(self._core.has_centred)
-        twin = self._core.noncentred() if centred else self._core
-        z0 = np.asarray(twin.initial_point())
-        with warnings.catch_warnings():
-            if method == "nuts":  # the mode is only NUTS's start: a MAP not quite converged is fine
-                warnings.simplefilter("ignore", inference.InferenceWarning)
-            res = inference.map(
-                _core.mmm.PanelTarget(twin) if centred else target,
-                initial_values=z0,
-                max_iterations=max_iterations,
-                laplace=False,
-                gradient_tolerance=1e-7,
-            )
-        mode = np.asarray(res.unconstrained_mode)
-        if centred:
-            mode = np.asarray(self._core.centred_point(mode))
+        seed = _check_seed(seed)
+        # C++ fit_panel_map: L-BFGS from the model's start; with centred hierarchies the
+        # non-centred twin's mode mapped back (a centred joint mode is degenerate at tau = 0)
+        res = self._core.fit_map(_check_int(max_iterations, "max_iterations", 1), 1e-7)
+        mode = np.asarray(res.z)
         info = {"log_density": res.log_density, "converged": res.converged, "iterations": res.iterations}
+        if not np.isfinite(res.log_density):
+            raise RuntimeError(f"PanelMMM: the fit cannot start: {res.message}")
         if method == "map":
+            if not res.converged:
+                _warn_map_not_converged(res.iterations, res.message, res.gradient_norm)
             return PanelFit(self, mode, info)
-        rng = np.random.default_rng(seed)
-        init = mode + rng.normal(0.0, 0.1, (int(chains), mode.size))
-        for i in range(int(chains)):  # keep each start inside the support
-            for _ in range(30):
-                if np.isfinite(self.log_density(init[i])[0]):
-                    break
-                init[i] = mode + (init[i] - mode) * 0.5
+        # the mode is only NUTS's start: a MAP not quite converged is fine
+        init = np.asarray(self._core.nuts_starts(mode, _check_int(chains, "chains", 1), seed))
         posterior = inference.sample(
-            target,
+            _core.mmm.PanelTarget(self._core),
             chains=chains,
             draws=draws,
             tune=tune,
