@@ -37,8 +37,10 @@ PAID = ("instagram", "tiktok")
 PR = ("press", "events", "csr")
 
 
-def world_panel(seed: int, geos: int, periods: int, horizon: int) -> Any:
-    """The regional panel of world ``seed`` with its truth over the whole data."""
+def world_panel(seed: int, geos: int, periods: int, horizon: int, national_share_sd: float = 0.0) -> Any:
+    """The regional panel of world ``seed`` with its truth over the whole data; with
+    ``national_share_sd`` > 0 the regions' shares of press's delivery deviate from their
+    population shares (the data still give press's national total only)."""
     world = tm.simulate.World.from_scenario("pr_first_then_smm", seed=seed)
     sizes = np.geomspace(0.15, 2.0, geos)
     regions = [{"name": f"r{g}", "size": float(s)} for g, s in enumerate(sizes)]
@@ -51,6 +53,7 @@ def world_panel(seed: int, geos: int, periods: int, horizon: int) -> Any:
         national_channels=["press"],
         window=(dates[0], dates[-1]),
         horizon=horizon,
+        national_share_sd=national_share_sd,
     )
 
 
@@ -65,8 +68,11 @@ def fit_and_compare(
     noise: str = "iid",
     tracker_n: bool = False,
     market_growth: tuple[float, float] | None = None,
+    trust: str = "national",
+    share_sd: float | None = None,
 ) -> pd.DataFrame:
-    """Posterior increments per (geo, channel) with 90% bounds, joined to the truth."""
+    """Posterior increments per (geo, channel) with 90% bounds, joined to the truth
+    (``trust``: the model's stock level; ``share_sd``: press's apportioning uncertainty)."""
     # geo_panel gives each region its apportioned share of the national channel; PanelMMM
     # takes a national channel's national total on every geo's row (and apportions it).
     df = panel.panel.copy()
@@ -84,12 +90,13 @@ def fit_and_compare(
         population="population",
         national_channels=["impressions_press"],
         spend={f"impressions_{c}": f"spend_{c}" for c in active},
-        trust="national",
+        trust=trust,
         tracker="trust_survey",
         tracker_n="trust_survey_n" if tracker_n else None,
         noise=noise,
         pooling={"effects": effects},
         priors={"market_growth": market_growth} if market_growth else None,
+        share_sd=share_sd,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -128,19 +135,33 @@ def main() -> None:
         help='"low,high": the market\'s own growth per year, 90%% range (priors={"market_growth": ...})',
     )
     ap.add_argument("--csv", default=None, help="write every (world, pooling, geo, channel) row here")
+    ap.add_argument(
+        "--national-share-sd",
+        type=float,
+        default=0.0,
+        help="the simulator's sd of ln(region's share of press / population share) (0: by population)",
+    )
+    ap.add_argument(
+        "--trust", choices=("national", "geo", "national+geo"), default="national", help="the model's stock level"
+    )
+    ap.add_argument("--share-sd", type=float, default=None, help="PanelMMM(share_sd=): press's share uncertainty")
+    ap.add_argument("--poolings", default="partial,none", help="effect poolings to fit, comma-separated")
     a = ap.parse_args()
     growth = tuple(float(x) for x in a.market_growth.split(",")) if a.market_growth else None
+    poolings = [p for p in a.poolings.split(",") if p]
     logging.getLogger("trustmix.mmm").setLevel(logging.ERROR)  # increments only: no note on missing ROI values
     rows: list[dict[str, Any]] = []
     frames: list[pd.DataFrame] = []
     for w in range(a.worlds):
         seed = a.first_seed + w
         t = time.perf_counter()
-        panel = world_panel(seed, a.geos, a.periods, a.horizon)
+        panel = world_panel(seed, a.geos, a.periods, a.horizon, a.national_share_sd)
         small = [f"r{g}" for g in range(a.small)]  # sizes increase with the index
         res = {
-            e: fit_and_compare(panel, e, a.chains, a.draws, a.tune, a.horizon, seed, a.noise, a.tracker_n, growth)
-            for e in ("partial", "none")
+            e: fit_and_compare(
+                panel, e, a.chains, a.draws, a.tune, a.horizon, seed, a.noise, a.tracker_n, growth, a.trust, a.share_sd
+            )
+            for e in poolings
         }
         row: dict[str, Any] = {"world": seed}
         frames += [r.assign(pooling=e, world=seed) for e, r in res.items()]
@@ -159,7 +180,7 @@ def main() -> None:
         rows.append(row)
         print(row, flush=True)
     s = pd.DataFrame(rows)
-    for e in ("partial", "none"):
+    for e in poolings:
         print(
             f"{e:8s} coverage paid {s[f'{e}_covered_paid'].sum()}/{s[f'{e}_n_paid'].sum()} "
             f"({s[f'{e}_covered_paid'].sum() / s[f'{e}_n_paid'].sum():.1%}), all "

@@ -60,10 +60,11 @@ GeoRun geo_run(const py::list& items, int periods, int period_days, int threads)
   return run;
 }
 
-GeoPanelOptions panel_options(const std::vector<std::string>& national_channels, double media_sd) {
+GeoPanelOptions panel_options(const std::vector<std::string>& national_channels, double media_sd, double national_share_sd) {
   GeoPanelOptions po;
   po.national_channels = national_channels;
   po.media_sd = media_sd;
+  po.national_share_sd = national_share_sd;
   return po;
 }
 
@@ -122,10 +123,12 @@ void bind_results(py::module_& sub) {
       sub, "GeoPanelResult",
       "A simulated regional panel and its exact truth (trustmix::simulate::GeoPanelResult): regions R x periods T\n"
       "float64 arrays unless stated.",
-      1, member("regions", &P::regions, "Region names (R)."), member("channels", &P::channels, "Channel names (C)."),
+      2, member("regions", &P::regions, "Region names (R)."), member("channels", &P::channels, "Channel names (C)."),
       flags<P>("national", &P::national, "bool per channel: bought nationally."),
       member("population", &P::population, "People per region (R, the sum of its audiences)."),
       member("size", &P::size, "The regions' size multipliers (R)."),
+      member("national_share", &P::national_share,
+             "R x C share multipliers m[r, c] of national channels' delivery (ones elsewhere; national_share_sd)."),
       member("spend", &P::spend, "Per region a T x C array of spend (currency: campaigns + PR costs)."),
       member("impressions", &P::impressions, "Per region a T x C array of impressions (paid, earned reach, organic)."),
       member("conversions", &P::conversions, "Realised conversions (segment mode)."),
@@ -178,9 +181,9 @@ void register_simulate_geo(py::module_& m) {
       "run_geo_panel",
       [](const World& world, const py::list& regions, const std::vector<std::string>& national_channels, double media_sd,
          int periods, int period_days, int threads, std::uint64_t seed, int window_start, int window_end, int horizon,
-         int lag_periods) {
+         int lag_periods, double national_share_sd) {
         const GeoRun run = geo_run(regions, periods, period_days, threads);
-        GeoPanelOptions po = panel_options(national_channels, media_sd);
+        GeoPanelOptions po = panel_options(national_channels, media_sd, national_share_sd);
         po.truth.window_start = window_start;
         po.truth.window_end = window_end;
         po.truth.horizon = horizon;
@@ -190,16 +193,16 @@ void register_simulate_geo(py::module_& m) {
       },
       py::arg("world"), py::kw_only(), py::arg("regions"), py::arg("national_channels"), py::arg("media_sd"),
       py::arg("periods"), py::arg("period_days"), py::arg("threads") = 0, py::arg("seed") = 1, py::arg("window_start") = -1,
-      py::arg("window_end") = -1, py::arg("horizon") = 0, py::arg("lag_periods") = -1,
+      py::arg("window_end") = -1, py::arg("horizon") = 0, py::arg("lag_periods") = -1, py::arg("national_share_sd") = 0.0,
       "Runs `world`'s spec in every region as a panel (national channels common, regional paid media bought by "
       "region); per-region arrays and the exact truth per region and channel (trustmix::simulate::run_geo_panel).");
   sub.def(
       "run_geo_panel_schedule",
       [](const World& world, const py::list& regions, const std::vector<std::string>& national_channels, double media_sd,
          int periods, int period_days, int start, const std::vector<std::string>& channels,
-         const std::vector<Eigen::MatrixXd>& spend, int threads, std::uint64_t seed) {
+         const std::vector<Eigen::MatrixXd>& spend, int threads, std::uint64_t seed, double national_share_sd) {
         const GeoRun run = geo_run(regions, periods, period_days, threads);
-        const GeoPanelOptions po = panel_options(national_channels, media_sd);
+        const GeoPanelOptions po = panel_options(national_channels, media_sd, national_share_sd);
         GeoSpendSchedule sch;
         sch.start = start;
         sch.channels = channels;
@@ -209,7 +212,7 @@ void register_simulate_geo(py::module_& m) {
       },
       py::arg("world"), py::kw_only(), py::arg("regions"), py::arg("national_channels"), py::arg("media_sd"),
       py::arg("periods"), py::arg("period_days"), py::arg("start"), py::arg("channels"), py::arg("spend"),
-      py::arg("threads") = 0, py::arg("seed") = 1,
+      py::arg("threads") = 0, py::arg("seed") = 1, py::arg("national_share_sd") = 0.0,
       "Runs run_geo_panel's regional worlds with the paid spend of `channels` replaced from period `start` on by "
       "`spend` (one periods x channels matrix per region) and returns each region's exact expected conversions and "
       "revenue (trustmix::simulate::run_geo_panel_schedule).");

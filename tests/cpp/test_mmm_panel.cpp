@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -1106,75 +1107,54 @@ BOOST_AUTO_TEST_CASE(hill_gradient_matches_finite_differences) {
       }
 }
 
-BOOST_AUTO_TEST_CASE(hill_prior_is_lognormal_on_ec) {
+BOOST_AUTO_TEST_CASE(hill_ec_priors_are_their_kernels_on_each_free_value) {
   // two models that differ only in the ec prior: their log densities (up to constants that
-  // do not depend on the parameters) differ by the Normal kernels of ln ec, once per free
-  // value: per Hill channel (complete), per channel and geo (none), on the hierarchy's
-  // location (partial; its eta and tau terms are the same in both)
-  for (Pooling pool : {Pooling::complete, Pooling::none, Pooling::partial}) {
-    const PanelModelData d = with_hill(
-        with_curvature_pooling(make_panel(30, 2, TrustLevel::off, Pooling::partial, Pooling::partial, 0, 24), pool));
-    PanelModelPriors a, b;
-    b.hill_ec_log_median = 0.5;
-    b.hill_ec_sd_log = 0.4;
-    const PanelTrustModel ma(d, a), mb(d, b);
-    std::mt19937_64 rng(25);
-    for (int rep = 0; rep < 3; ++rep) {
-      const Vector z = near_start(ma, rng, 0.5);
-      PanelWorkspace ws;
-      Vector g(ma.dimension());
-      const double diff = ma.log_density(z, g, ws) - mb.log_density(z, g, ws);
-      const PanelModelParameters p = ma.constrain(z);
-      const auto kernel = [](double v) { return -0.5 * v * v + 0.5 * (v - 0.5) * (v - 0.5) / 0.16; };
-      double ref = 0.0;
-      int terms = 0;
-      for (int c = 0; c < ma.channels(); ++c) {
-        if (ma.saturation_form(c) != SaturationForm::hill) continue;
-        if (pool == Pooling::none) {
-          for (int g2 = 0; g2 < ma.geos(); ++g2, ++terms) ref += kernel(std::log(p.lam_geo(c, g2)));
-        } else {
-          ref += kernel(std::log(p.lam[c]));  // the value (complete) or the hierarchy's median (partial)
-          ++terms;
+  // do not depend on the parameters) differ by the two priors' kernels, once per free value:
+  // per Hill channel (complete), per channel and geo (none), on the hierarchy's location
+  // (partial; its eta and tau terms are the same in both). Against the default ln ec ~
+  // Normal(0, 1), kernel -(ln ec)^2 / 2:
+  //   LogNormal: ln ec ~ Normal(0.5, 0.4), kernel -(ln ec - 0.5)^2 / (2 0.16);
+  //   Meridian's family: ec ~ Normal(0.8, 0.8) truncated to ec > 0 on the free ln ec,
+  //   kernel -(ec - 0.8)^2 / (2 0.64) + ln ec (the Jacobian).
+  PanelModelPriors lognormal, normal;
+  lognormal.hill_ec_log_median = 0.5;
+  lognormal.hill_ec_sd_log = 0.4;
+  normal.hill_ec_mean = 0.8;
+  normal.hill_ec_sd = 0.8;
+  const auto default_kernel = [](double ec) { return -0.5 * std::log(ec) * std::log(ec); };
+  const std::vector<std::pair<PanelModelPriors, std::function<double(double)>>> cases = {
+      {lognormal, [](double ec) { return -0.5 * (std::log(ec) - 0.5) * (std::log(ec) - 0.5) / 0.16; }},
+      {normal, [](double ec) { return -0.5 * (ec - 0.8) * (ec - 0.8) / 0.64 + std::log(ec); }}};
+  unsigned seed = 24;
+  for (const auto& [priors, kernel] : cases)
+    for (Pooling pool : {Pooling::complete, Pooling::none, Pooling::partial}) {
+      const PanelModelData d = with_hill(
+          with_curvature_pooling(make_panel(30, 2, TrustLevel::off, Pooling::partial, Pooling::partial, 0, ++seed), pool));
+      const PanelTrustModel ma(d), mb(d, priors);
+      std::mt19937_64 rng(++seed);
+      for (int rep = 0; rep < 2; ++rep) {
+        const Vector z = near_start(ma, rng, 0.5);
+        PanelWorkspace ws;
+        Vector g(ma.dimension());
+        const double diff = mb.log_density(z, g, ws) - ma.log_density(z, g, ws);
+        const PanelModelParameters p = ma.constrain(z);
+        double ref = 0.0;
+        int terms = 0;
+        for (int c = 0; c < ma.channels(); ++c) {
+          if (ma.saturation_form(c) != SaturationForm::hill) continue;
+          if (pool == Pooling::none) {
+            for (int g2 = 0; g2 < ma.geos(); ++g2, ++terms)
+              ref += kernel(p.lam_geo(c, g2)) - default_kernel(p.lam_geo(c, g2));
+          } else {  // the value (complete) or the hierarchy's median (partial)
+            ref += kernel(p.lam[c]) - default_kernel(p.lam[c]);
+            ++terms;
+          }
         }
-      }
-      BOOST_CHECK_EQUAL(terms, (ma.channels() - 1) * (pool == Pooling::none ? ma.geos() : 1));
-      BOOST_CHECK_CLOSE(diff, ref, 1e-8);
-    }
-  }
-}
-
-BOOST_AUTO_TEST_CASE(hill_prior_normal_on_ec_is_meridians_family) {
-  // hill_ec_mean / hill_ec_sd: ec ~ Normal(0.8, 0.8) truncated to ec > 0 on the free ln ec,
-  // log density -(ec - 0.8)^2 / (2 0.64) + ln ec per free value, against the default
-  // LogNormal kernel -(ln ec)^2 / 2; the exact gradient under every pooling of ec
-  for (Pooling pool : {Pooling::complete, Pooling::none, Pooling::partial}) {
-    const PanelModelData d = with_hill(
-        with_curvature_pooling(make_panel(30, 2, TrustLevel::off, Pooling::partial, Pooling::partial, 0, 33), pool));
-    PanelModelPriors a, b;
-    b.hill_ec_mean = 0.8;
-    b.hill_ec_sd = 0.8;
-    const PanelTrustModel ma(d, a), mb(d, b);
-    std::mt19937_64 rng(34);
-    const Vector z = near_start(ma, rng, 0.5);
-    PanelWorkspace ws;
-    Vector g(ma.dimension());
-    const double diff = mb.log_density(z, g, ws) - ma.log_density(z, g, ws);
-    const PanelModelParameters p = ma.constrain(z);
-    const auto kernel = [](double ec) {
-      return -0.5 * (ec - 0.8) * (ec - 0.8) / 0.64 + std::log(ec) + 0.5 * std::log(ec) * std::log(ec);
-    };
-    double ref = 0.0;
-    for (int c = 0; c < ma.channels(); ++c) {
-      if (ma.saturation_form(c) != SaturationForm::hill) continue;
-      if (pool == Pooling::none) {
-        for (int g2 = 0; g2 < ma.geos(); ++g2) ref += kernel(p.lam_geo(c, g2));
-      } else {
-        ref += kernel(p.lam[c]);
+        BOOST_CHECK_EQUAL(terms, (ma.channels() - 1) * (pool == Pooling::none ? ma.geos() : 1));
+        BOOST_CHECK_CLOSE(diff, ref, 1e-8);
+        if (rep == 0) check_gradient(mb, z, "ec prior");
       }
     }
-    BOOST_CHECK_CLOSE(diff, ref, 1e-8);
-    check_gradient(mb, z, "Normal ec prior");
-  }
   PanelModelPriors bad;
   bad.hill_ec_mean = 0.8;  // no sd
   const PanelModelData d = with_hill(make_panel(30, 2, TrustLevel::off, Pooling::partial, Pooling::partial, 0, 35));

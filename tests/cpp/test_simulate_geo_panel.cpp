@@ -294,3 +294,46 @@ BOOST_AUTO_TEST_CASE(bad_schedules_are_refused_by_name) {
   BOOST_CHECK_EXCEPTION((void)run_geo_panel_schedule(base, rs, weekly(10), 1, po, b), std::invalid_argument,
                         has("inside the run's periods"));
 }
+
+BOOST_AUTO_TEST_CASE(national_share_sd_moves_each_regions_share_of_national_delivery) {
+  // national_share_sd: region r gets size_r x m[r, c] of press's reach and tv's paid plan,
+  // sum_r size_r m[r, c] = sum_r size_r (the national delivery kept); instagram (regional)
+  // keeps multipliers 1; the same draw in the schedule runs
+  const WorldSpec base = panel_world();
+  const auto rs = regions(6);
+  GeoPanelOptions po;
+  po.national_channels = {"press", "tv"};
+  po.media_sd = 0.0;
+  po.national_share_sd = 0.4;
+  const int T = 45;
+  const GeoPanelResult p = run_geo_panel(base, rs, weekly(T), 11, po);
+  const World ref(base, 1);
+  const Eigen::MatrixXd plan = ref.drive(ref.baseline_variant(), T, 7).spend;
+  double total = 0.0, weighted_press = 0.0, weighted_tv = 0.0;
+  for (const auto& g : rs) total += g.size;
+  for (std::size_t r = 0; r < rs.size(); ++r) {
+    const auto ri = static_cast<Eigen::Index>(r);
+    const double s = rs[r].size;
+    weighted_press += s * p.national_share(ri, 0) / total;
+    weighted_tv += s * p.national_share(ri, 2) / total;
+    BOOST_TEST(p.national_share(ri, 1) == 1.0);
+    for (int t = 0; t < T; ++t) {
+      BOOST_TEST(rel_close(p.impressions[r](t, 0) / (s * p.national_share(ri, 0)),
+                           p.impressions[0](t, 0) / (rs[0].size * p.national_share(0, 0)), 1e-12));
+      BOOST_TEST(rel_close(p.spend[r](t, 2), s * p.national_share(ri, 2) * plan(t, 2), 1e-12));
+    }
+  }
+  BOOST_TEST(weighted_press == 1.0, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(weighted_tv == 1.0, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST((p.national_share.col(0).array() - 1.0).abs().maxCoeff() > 0.1);
+  // the regions' truths follow their delivery: the schedule run with the drawn plan is the panel
+  const GeoScheduleRun again = run_geo_panel_schedule(base, rs, weekly(T), 11, po,
+                                                      drawn_schedule(p, "instagram", 12, T - 12));
+  BOOST_TEST((again.expected_conversions - p.expected_conversions).cwiseAbs().maxCoeff() <=
+             1e-9 * p.expected_conversions.cwiseAbs().maxCoeff());
+  po.national_share_sd = 3.5;
+  BOOST_CHECK_EXCEPTION(
+      (void)run_geo_panel(base, rs, weekly(10), 1, po), std::invalid_argument, [](const std::invalid_argument& e) {
+        return std::string(e.what()).find("national_share_sd must be a finite number in [0, 3]") != std::string::npos;
+      });
+}

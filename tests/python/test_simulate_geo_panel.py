@@ -104,6 +104,30 @@ def test_national_activity_is_common_and_regional_media_vary(panel: sim.GeoPanel
     assert len(p) == 3 * T and p["trust_survey"].between(0, 1).all()
 
 
+def test_national_share_sd_moves_the_regions_shares_of_press_and_pickles() -> None:
+    world = sim.World.from_scenario("pr_first_then_smm", seed=2)
+    uneven = sim.geo_panel(world, REGIONS, periods=T, seed=5, national_channels=["press"], national_share_sd=0.5)
+    m = uneven.national_share["press"]
+    size = pd.Series({r["name"]: r["size"] for r in REGIONS})
+    assert float((size * m).sum() / size.sum()) == pytest.approx(1.0, abs=1e-12)  # the national delivery kept
+    assert float(np.abs(np.log(m)).max()) > 0.1
+    p = uneven.panel
+    press = {g: p.loc[p["geo"] == g, "impressions_press"].to_numpy() / (size[g] * m[g]) for g in size.index}
+    assert press["north"].sum() > 0
+    np.testing.assert_allclose(press["north"], press["south"], rtol=1e-12)
+    np.testing.assert_allclose(press["north"], press["west"], rtol=1e-12)
+    back = pickle.loads(pickle.dumps(uneven))
+    pd.testing.assert_frame_equal(back.national_share, uneven.national_share)
+    # a state pickled before national_share_sd: shares by size
+    state = uneven.__getstate__()
+    del state["national_share"]
+    old = sim.GeoPanelResult.__new__(sim.GeoPanelResult)
+    old.__setstate__(state)
+    assert (old.national_share["press"] == 1.0).all()
+    with pytest.raises(ValueError, match="national_share_sd must be a finite number in \\[0, 3\\]"):
+        sim.geo_panel(world, 2, periods=20, national_channels=["press"], national_share_sd=4.0)
+
+
 def test_result_object_and_determinism(panel: sim.GeoPanelResult) -> None:
     s = panel.summary()
     assert s.loc["geos", "value"] == 3 and s.loc["national_channels", "value"] == "press"

@@ -38,27 +38,7 @@ namespace trustmix::mmm {
   const PanelTrustModel& twin = centred ? store.emplace(model.noncentred()) : model;
   // a non-owning target: the model outlives the call
   const PanelTarget target(std::shared_ptr<const PanelTrustModel>(std::shared_ptr<const PanelTrustModel>{}, &twin));
-  const Vector z0 = twin.initial_point();
-  Vector g(twin.dimension());
-  inference::MapResult r;
-  if (const double lp0 = target.log_density_gradient(z0, g); !std::isfinite(lp0) || !g.allFinite()) {
-    r.parameter_names = model.constrained_names();
-    r.mode = z0;
-    r.gradient = g;
-    r.log_density = -std::numeric_limits<double>::infinity();
-    r.message = "the log density or its gradient is not finite at the start";
-  } else {
-    inference::MapOptions o;
-    o.max_iterations = max_iterations;
-    o.gradient_tolerance = tolerance;
-    o.initial_values = z0;
-    o.laplace = false;
-    o.past = 1;
-    o.delta = 1e-12;
-    o.max_linesearch = 60;
-    r = inference::map(target, o);
-    if (r.solver_stopped && std::isfinite(r.log_density)) r.converged = true;
-  }
+  inference::MapResult r = map_with_fit_settings(target, twin.initial_point(), max_iterations, tolerance);
   if (centred) r.mode = model.centred_point(r.mode);
   r.reported_mode.resize(model.constrained_dimension());
   model.constrain(r.mode, r.reported_mode);

@@ -11,7 +11,13 @@
 //  * national channels (named in GeoPanelOptions::national_channels) are bought or earned
 //    nationally: their PR coverage is drawn once, from derive(seed, 0), so every region sees
 //    the same mentions on the same days with reach apportioned by size_r, and their paid
-//    spend is the national plan x size_r (apportioned by population);
+//    spend is the national plan x size_r (apportioned by population); with
+//    GeoPanelOptions::national_share_sd = sd > 0 region r's delivery of national channel c
+//    is size_r x m[r, c] instead (its PR outlet reach and its paid budget), m[r, c] =
+//    exp(sd z[r, c]) / sum_q (size_q / sum size) exp(sd z[q, c]), z standard normal from
+//    stream(derive(seed, 0x736861), world, c, r): the national delivery is kept while the
+//    regions' shares of it are not their population shares (a PR story or a TV buy that
+//    lands unevenly), which a model given population shares must acknowledge;
 //  * every other channel's paid media are bought by region: in region r the spend of
 //    channel c in period t is the plan's x size_r x exp(media_sd z[r, c, t] - media_sd^2 / 2)
 //    (mean-one lognormal; z standard normal from stream(derive(seed, 0x67656f), world,
@@ -65,6 +71,9 @@ struct GeoPanelOptions {
   std::vector<std::string> national_channels;
   /// Sd of the log of the per-(region, channel, period) multiplier of regional paid spend (>= 0).
   double media_sd = 0.3;
+  /// Sd of the log of each region's share multiplier m[r, c] of each national channel's
+  /// delivery (top of this file; >= 0, at most 3). 0: apportioned by size (the default).
+  double national_share_sd = 0.0;
   /// The truth's window, horizon and lag (truth.hpp); defaults: each channel's whole activity.
   TruthOptions truth;
 };
@@ -75,6 +84,9 @@ struct GeoPanelResult {
   std::vector<char> national;                ///< per channel
   Eigen::VectorXd population;                ///< R: people per region (sum of its audiences)
   Eigen::VectorXd size;                      ///< R: the regions' size multipliers
+  /// R x C: the share multipliers m[r, c] of national channels' delivery (ones for regional
+  /// channels and with national_share_sd = 0); sum_r size_r m[r, c] = sum_r size_r
+  Eigen::MatrixXd national_share;
   std::vector<Eigen::MatrixXd> spend;        ///< per region T x C (currency: campaigns + PR costs)
   std::vector<Eigen::MatrixXd> impressions;  ///< per region T x C (paid + earned reach + organic: World::drive)
   Eigen::MatrixXd conversions, revenue;      ///< realised (segment mode)
@@ -120,12 +132,52 @@ inline std::vector<double> campaign_periods(const WorldSpec& spec, const Campaig
   return out;
 }
 
-/// Region r's spec of a panel: region_spec() and, for regional channels, the paid spend
-/// rewritten per period with the region's media multipliers.
+/// R x C share multipliers of the national channels' delivery (top of this file; ones for
+/// regional channels and with sd = 0).
+inline Eigen::MatrixXd national_share_multipliers(const WorldSpec& base, const std::vector<Region>& regions,
+                                                  const std::set<std::string>& national, double sd, std::uint64_t seed) {
+  const auto R = static_cast<Eigen::Index>(regions.size());
+  const auto C = static_cast<Eigen::Index>(base.channels.size());
+  Eigen::MatrixXd m = Eigen::MatrixXd::Ones(R, C);
+  if (sd == 0.0) return m;
+  double total = 0.0;
+  for (const auto& g : regions) total += g.size;
+  const std::uint64_t share_seed = derive(seed, 0x736861);
+  for (Eigen::Index c = 0; c < C; ++c) {
+    if (!national.contains(base.channels[static_cast<std::size_t>(c)].channel.name)) continue;
+    double n = 0.0;
+    for (Eigen::Index r = 0; r < R; ++r) {
+      const CounterStream s = stream(share_seed, Domain::world, static_cast<std::uint64_t>(c),
+                                     static_cast<std::uint64_t>(r));
+      m(r, c) = std::exp(sd * normal_from_uniforms(s.uniform(0), s.uniform(1)));
+      n += regions[static_cast<std::size_t>(r)].size / total * m(r, c);
+    }
+    m.col(c) /= n;
+  }
+  return m;
+}
+
+/// Region r's spec of a panel: region_spec(), for regional channels the paid spend
+/// rewritten per period with the region's media multipliers, for national channels the
+/// delivery times the region's share multiplier share[c] (PR outlet reach, paid budgets).
 inline WorldSpec panel_region_spec(const WorldSpec& base, const Region& g, std::size_t r,
-                                   const std::set<std::string>& national, double media_sd, int D, std::uint64_t seed) {
+                                   const std::set<std::string>& national, double media_sd, int D, std::uint64_t seed,
+                                   const Eigen::VectorXd& share) {
   WorldSpec w = region_spec(base, g);
   const auto C = static_cast<std::uint64_t>(w.channels.size());
+  const auto position = [&](const std::string& name) {
+    Eigen::Index ci = 0;
+    while (ci < static_cast<Eigen::Index>(C) && w.channels[static_cast<std::size_t>(ci)].channel.name != name) ++ci;
+    return ci;
+  };
+  for (auto& p : w.pr_activities)
+    if (national.contains(p.channel) && position(p.channel) < share.size()) p.outlet_reach *= share[position(p.channel)];
+  for (auto& c : w.campaigns) {
+    if (!national.contains(c.channel) || position(c.channel) >= share.size()) continue;
+    const double m = share[position(c.channel)];
+    c.budget *= m;
+    for (auto& e : c.schedule) e.amount *= m;
+  }
   const std::uint64_t media_seed = derive(seed, 0x67656f);
   for (auto& c : w.campaigns) {
     if (national.contains(c.channel) || media_sd == 0.0) continue;
@@ -162,6 +214,8 @@ inline std::set<std::string> check_panel(const WorldSpec& base, const std::vecto
   if (regions.empty()) fail("a geo panel needs at least 1 region");
   if (!(po.media_sd >= 0.0 && std::isfinite(po.media_sd)) || po.media_sd > 3.0)
     fail("media_sd must be a finite number in [0, 3], got ", po.media_sd);
+  if (!(po.national_share_sd >= 0.0 && std::isfinite(po.national_share_sd)) || po.national_share_sd > 3.0)
+    fail("national_share_sd must be a finite number in [0, 3], got ", po.national_share_sd);
   std::set<std::string> names, audiences, channels, national;
   for (const auto& a : base.audiences) audiences.insert(a.name);
   for (const auto& c : base.channels) channels.insert(c.channel.name);
@@ -212,8 +266,10 @@ inline std::set<std::string> check_panel(const WorldSpec& base, const std::vecto
   out.worlds.reserve(regions.size());
   out.population = Eigen::VectorXd::Zero(R);
   out.size = Eigen::VectorXd::Zero(R);
+  out.national_share = detail::national_share_multipliers(base, regions, national, po.national_share_sd, seed);
   for (std::size_t r = 0; r < regions.size(); ++r) {
-    out.worlds.emplace_back(detail::panel_region_spec(base, regions[r], r, national, po.media_sd, opt.period_days, seed),
+    out.worlds.emplace_back(detail::panel_region_spec(base, regions[r], r, national, po.media_sd, opt.period_days, seed,
+                                                      out.national_share.row(static_cast<Eigen::Index>(r)).transpose()),
                             derive(seed, r + 1), national_seed, po.national_channels);
     for (const auto& a : out.worlds.back().spec().audiences) out.population[static_cast<Eigen::Index>(r)] += a.size;
     out.size[static_cast<Eigen::Index>(r)] = regions[r].size;
@@ -356,8 +412,10 @@ inline void apply_schedule(WorldSpec& w, const std::vector<std::string>& channel
   const std::uint64_t national_seed = derive(seed, 0);
   std::vector<World> worlds;
   worlds.reserve(regions.size());
+  const Eigen::MatrixXd share = detail::national_share_multipliers(base, regions, national, po.national_share_sd, seed);
   for (std::size_t r = 0; r < regions.size(); ++r) {
-    WorldSpec w = detail::panel_region_spec(base, regions[r], r, national, po.media_sd, opt.period_days, seed);
+    WorldSpec w = detail::panel_region_spec(base, regions[r], r, national, po.media_sd, opt.period_days, seed,
+                                            share.row(static_cast<Eigen::Index>(r)).transpose());
     detail::apply_schedule(w, schedule.channels, schedule.spend[r], schedule.start, opt.period_days);
     worlds.emplace_back(std::move(w), derive(seed, r + 1), national_seed, po.national_channels);
   }

@@ -272,6 +272,7 @@ def run_geo_panel(
     window_end: _Int = -1,
     horizon: _Int = 0,
     lag_periods: _Int = -1,
+    national_share_sd: _Float = 0.0,
 ) -> GeoPanelResult: ...
 def run_geo_panel_schedule(
     world: World,
@@ -286,6 +287,7 @@ def run_geo_panel_schedule(
     spend: Sequence[npt.ArrayLike],
     threads: _Int = 0,
     seed: _Int = 1,
+    national_share_sd: _Float = 0.0,
 ) -> GeoScheduleRun: ...
 def run_message_test(
     world: World,
@@ -375,6 +377,8 @@ class GeoPanelResult:
     def impressions(self) -> list[npt.NDArray[np.float64]]: ...
     @property
     def national(self) -> npt.NDArray[np.bool_]: ...
+    @property
+    def national_share(self) -> npt.NDArray[np.float64]: ...
     @property
     def population(self) -> npt.NDArray[np.float64]: ...
     @property

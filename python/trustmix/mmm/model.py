@@ -51,6 +51,23 @@ _LIKELIHOODS = ("normal", "lognormal", "negative_binomial")
 _BUSINESS_PRIORS = ("roi", "trust_half_life", "market_growth")
 
 
+def _two_numbers(
+    v: Any, what: str, shape: str, parts: tuple[str, str] = ("low", "high"), prefix: str = ""
+) -> tuple[float, float]:
+    """The two numbers of a prior setting ``v`` (a pair such as a 90% range (low, high) or a
+    (mean, sd)), checked: exactly two entries, not a string, each a number. Errors name
+    ``what`` (e.g. "prior 'roi' of channel 'tv'"), the expected ``shape`` and the part."""
+    if isinstance(v, (str, bytes)) or not hasattr(v, "__len__") or len(v) != 2:
+        raise ValueError(f"{prefix}{what} must be {shape}, got {v!r}")
+    out: list[float] = []
+    for x, part in zip(v, parts, strict=True):
+        try:
+            out.append(float(x))
+        except (TypeError, ValueError):
+            raise ValueError(f"{prefix}{what} {part} must be a number, got {x!r}") from None
+    return out[0], out[1]
+
+
 def _growth_and_roi_priors(
     priors: Mapping[str, Any], channels: Sequence[str] | None = None, prefix: str = ""
 ) -> tuple[tuple[float, float] | None, list[tuple[str, float, float]]]:
@@ -61,10 +78,9 @@ def _growth_and_roi_priors(
     (the C++ build turns each range into its Normal / LogNormal)."""
     growth = None
     if "market_growth" in priors:
-        g = priors["market_growth"]
-        if isinstance(g, (str, bytes)) or not hasattr(g, "__len__") or len(g) != 2:
-            raise ValueError(f"{prefix}prior 'market_growth' must be (low, high) growth per year, got {g!r}")
-        growth = (float(g[0]), float(g[1]))
+        growth = _two_numbers(
+            priors["market_growth"], "prior 'market_growth'", "(low, high) growth per year", prefix=prefix
+        )
     roi: list[tuple[str, float, float]] = []
     if "roi" in priors:
         if not isinstance(priors["roi"], Mapping):
@@ -72,9 +88,8 @@ def _growth_and_roi_priors(
         for c, rng in priors["roi"].items():
             if channels is not None and c not in channels:
                 raise ValueError(f"{prefix}prior 'roi' names {c!r}, which is not a channel ({', '.join(channels)})")
-            if isinstance(rng, (str, bytes)) or not hasattr(rng, "__len__") or len(rng) != 2:
-                raise ValueError(f"{prefix}prior 'roi' of channel {c!r} must be (low, high), got {rng!r}")
-            roi.append((str(c), float(rng[0]), float(rng[1])))
+            low, high = _two_numbers(rng, f"prior 'roi' of channel {c!r}", "(low, high)", prefix=prefix)
+            roi.append((str(c), low, high))
     return growth, roi
 
 

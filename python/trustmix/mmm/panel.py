@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from trustmix import _core
-from trustmix.mmm.model import _growth_and_roi_priors
+from trustmix.mmm.model import _growth_and_roi_priors, _two_numbers
 
 __all__ = ["PanelFit", "PanelMMM", "read_meridian_panel"]
 
@@ -242,10 +242,7 @@ class PanelMMM:
             """The two numbers of prior ``key`` (given instead of its two ``rivals``), checked."""
             if any(r in priors for r in rivals):
                 raise _fail(f"give prior {key!r} {short} or {rivals[0]!r} / {rivals[1]!r}, not both")
-            v = priors[key]
-            if isinstance(v, (str, bytes)) or not hasattr(v, "__len__") or len(v) != 2:
-                raise _fail(f"prior {key!r} must be {shape}, got {v!r}")
-            return number(v[0], f"prior {key!r} {parts[0]}"), number(v[1], f"prior {key!r} {parts[1]}")
+            return _two_numbers(priors[key], f"prior {key!r}", shape, parts, prefix="PanelMMM: ")
 
         if "hill_ec_normal" in priors:
             mean, sd = pair(

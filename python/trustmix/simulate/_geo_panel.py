@@ -50,6 +50,7 @@ def geo_panel(
     horizon: int = 0,
     lag: int | None = None,
     threads: int = 0,
+    national_share_sd: float = 0.0,
 ) -> GeoPanelResult:
     """A regional panel of one world, with the exact truth per region and channel.
 
@@ -61,7 +62,11 @@ def geo_panel(
     same days, reach apportioned by size) and their paid spend is the national plan x size.
     Every other channel's paid media are bought by region: spend in region r and period t
     is the plan x size_r x exp(s z - s^2 / 2) with s = ``media_sd`` and z standard normal
-    per (region, channel, period). Segment mode.
+    per (region, channel, period). Segment mode. With ``national_share_sd`` = sd > 0 a
+    region's delivery of each national channel (its PR outlet reach and paid budget) is
+    size_r x m[r, c] instead of size_r, m[r, c] = exp(sd z) normalised so that the national
+    delivery is kept (``national_share``): the regions' true shares are not their population
+    shares, as for a TV buy or a PR story that lands unevenly.
 
     Truth (per region r and channel c, the estimand of ``TrustFit.roi`` and
     :meth:`SimulationResult.truth_for`): ``incremental[r, c, t] = E conv[r, t | world] -
@@ -80,6 +85,9 @@ def geo_panel(
     national_channels : channel names
     media_sd : float
         Sd of the log of regional paid spend's multiplier, in [0, 3].
+    national_share_sd : float
+        Sd of the log of each region's share multiplier of a national channel, in [0, 3]
+        (0: apportioned by size, the default).
     lag : int, optional
         Short-term lag L in periods (default the world's ``short_term_lag_days``); pass a
         model's ``max_lag`` to match its ROI split.
@@ -131,6 +139,7 @@ def geo_panel(
         window_end=hi,
         horizon=int(horizon),
         lag_periods=-1 if lag is None else int(lag),
+        national_share_sd=float(national_share_sd),
     )
     dates = pd.DatetimeIndex([w0 + pd.Timedelta(days=days * t) for t in range(periods + int(horizon))], name="date")
     settings = dict(
@@ -141,6 +150,7 @@ def geo_panel(
         regions=region_list,
         national_channels=national,
         media_sd=float(media_sd),
+        national_share_sd=float(national_share_sd),
         window=window,
         horizon=int(horizon),
         lag=lag,
@@ -169,6 +179,9 @@ class GeoPanelResult:
     incremental : DataFrame
         Per geo and period (data plus horizon) the channels' exact incremental
         conversions, one column per channel.
+    national_share : DataFrame
+        Geos x national channels: the share multipliers m[r, c] of each national channel's
+        delivery (ones with ``national_share_sd=0``).
     regions, channels, national_channels : list[str]
     """
 
@@ -185,6 +198,12 @@ class GeoPanelResult:
         self.channels: list[str] = list(raw.channels)
         self.national_channels = [c for c, f in zip(self.channels, raw.national, strict=True) if f]
         self.size = dict(zip(self.regions, np.asarray(raw.size, dtype=float).tolist(), strict=True))
+        share = np.asarray(raw.national_share, dtype=float)
+        self.national_share = pd.DataFrame(
+            share[:, [self.channels.index(c) for c in self.national_channels]],
+            index=pd.Index(self.regions, name="geo"),
+            columns=pd.Index(self.national_channels, name="channel"),
+        )
         self._worlds = list(raw.worlds)
         R, T = len(self.regions), int(settings["periods"])
         self.dates = dates[:T]
@@ -399,6 +418,7 @@ class GeoPanelResult:
             spend=[cube[r] for r in range(len(self.regions))],
             threads=int(threads),
             seed=int(self.settings["seed"]),
+            national_share_sd=float(self.settings.get("national_share_sd", 0.0)),
         )
         R = len(self.regions)
         dates = pd.DatetimeIndex([w0 + pd.Timedelta(days=days * t) for t in range(int(n))])
@@ -424,4 +444,10 @@ class GeoPanelResult:
         state.pop("version")
         state.setdefault("_world", None)
         self.__dict__.update(state)
+        if "national_share" not in state:  # pickled before national_share_sd: shares by size
+            self.national_share = pd.DataFrame(
+                1.0,
+                index=pd.Index(self.regions, name="geo"),
+                columns=pd.Index(self.national_channels, name="channel"),
+            )
         self._worlds = []
