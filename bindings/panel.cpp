@@ -93,7 +93,8 @@ mm::PanelModelPriors panel_priors(const py::dict& d) {
                                                  {"hill_ec_log_median", &p.hill_ec_log_median},
                                                  {"hill_ec_sd_log", &p.hill_ec_sd_log},
                                                  {"hill_ec_mean", &p.hill_ec_mean},
-                                                 {"hill_ec_sd", &p.hill_ec_sd}};
+                                                 {"hill_ec_sd", &p.hill_ec_sd},
+                                                 {"period_effect_sd", &p.period_effect_sd}};
   for (auto item : d) {
     const auto key = item.first.cast<std::string>();
     const auto f = fields.find(key);
@@ -117,7 +118,7 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
                 const std::optional<std::pair<double, double>>& market_growth,
                 const std::vector<std::tuple<std::string, double, double>>& roi, const Eigen::VectorXd& spend_total,
                 double value_per_outcome, const std::vector<std::string>& saturation, const Eigen::VectorXd& hill_slope,
-                const std::vector<std::string>& control_pooling, const Eigen::VectorXd& share_sd) {
+                const std::vector<std::string>& control_pooling, const Eigen::VectorXd& share_sd, bool period_effects) {
   mm::PanelModelSpec s;
   s.geos = std::move(geos);
   s.channels = std::move(channels);
@@ -190,6 +191,7 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
   }
   s.hill_slope = hill_slope;
   s.share_sd = share_sd;
+  s.period_effects = period_effects;
   s.threads = threads;
   mm::BuiltPanelModel b = [&] {
     py::gil_scoped_release release;
@@ -371,6 +373,7 @@ void register_panel(py::module_& m) {
       py::arg("spend_total") = Eigen::VectorXd(), py::arg("value_per_outcome") = std::numeric_limits<double>::quiet_NaN(),
       py::arg("saturation") = std::vector<std::string>{}, py::arg("hill_slope") = Eigen::VectorXd(),
       py::arg("control_pooling") = std::vector<std::string>{}, py::arg("share_sd") = Eigen::VectorXd(),
+      py::arg("period_effects") = false,
       "trustmix::mmm::build_panel: the panel model of a spec in raw units; returns (PanelModel, PanelScales).\n"
       "roi: (channel, low, high) ROI priors (90% range of (value - spend) / spend over the data), with\n"
       "spend_total (each channel's spend over all geos and periods) and value_per_outcome.\n"
@@ -381,7 +384,8 @@ void register_panel(py::module_& m) {
       "partial pooling with the centred hierarchy.\n"
       "share_sd: per channel the sd of ln (true share / given share) of a national channel's apportioning\n"
       "(0: known; geo channels 0), or empty: every share known. Each such channel gets a share multiplier\n"
-      "per geo, conserving the national activity.");
+      "per geo, conserving the national activity.\n"
+      "period_effects: one effect per period shared by the geos (tau[0] = 0), prior Normal(0, period_effect_sd).");
   auto inference = m.attr("inference").cast<py::module_>();
   py::class_<PanelUnconstrainedTarget> target(
       sub, "PanelTarget",

@@ -1500,3 +1500,62 @@ BOOST_AUTO_TEST_CASE(fit_panel_map_finds_a_centred_models_mode_on_its_twin) {
               std::string::npos);
   BOOST_CHECK(error_message([&] { (void)fit_panel_map(ce, 0); }).find("max_iterations must be >= 1") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(period_effects_are_indicator_columns_pooled_completely) {
+  // period_effects: tau[t] (t >= 1) shared by the geos, Normal(0, period_effect_sd), is the
+  // model with T - 1 indicator columns in every geo's baseline, pooled completely, with the
+  // same Normal prior (baseline_sd_k): equal log densities and gradients at corresponding
+  // points; the forward pass's base carries tau
+  const int T = 30, G = 4;
+  PanelModelData a = make_panel(T, G, TrustLevel::national, Pooling::partial, Pooling::partial, 1, 58);
+  a.period_effects = true;
+  PanelModelPriors pa;
+  pa.period_effect_sd = 0.7;
+  PanelModelData b = a;
+  b.period_effects = false;
+  const Eigen::Index K = a.baseline[0].cols();
+  for (int g = 0; g < G; ++g) {
+    Matrix x = Matrix::Zero(T, K + T - 1);
+    x.leftCols(K) = a.baseline[static_cast<std::size_t>(g)];
+    for (int t = 1; t < T; ++t) x(t, K + t - 1) = 1.0;
+    b.baseline[static_cast<std::size_t>(g)] = x;
+  }
+  b.baseline_pooling.resize(static_cast<std::size_t>(K + T - 1), Pooling::complete);
+  PanelModelPriors pb;
+  pb.base.baseline_sd_k = Vector::Constant(K + T - 1, pb.base.baseline_sd);
+  pb.base.baseline_sd_k.tail(T - 1).setConstant(0.7);
+  const PanelTrustModel ma(a, pa), mb(b, pb);
+  BOOST_REQUIRE_EQUAL(ma.dimension(), mb.dimension());
+  std::mt19937_64 rng(59);
+  const Vector za = near_start(ma, rng, 0.4);
+  PanelModelParameters p = ma.constrain(za);
+  const Vector tau = p.period_effect;
+  BOOST_CHECK_EQUAL(tau[0], 0.0);
+  p.b.conservativeResize(K + T - 1, G);
+  for (int t = 1; t < T; ++t) p.b.row(K + t - 1).setConstant(tau[t]);
+  p.b_mean.conservativeResize(K + T - 1);
+  p.b_tau.conservativeResize(K + T - 1);
+  p.period_effect.resize(0);
+  const Vector zb = mb.unconstrain(p);
+  PanelWorkspace ws;
+  Vector ga(ma.dimension()), gb(mb.dimension());
+  BOOST_CHECK_CLOSE(ma.log_density(za, ga, ws), mb.log_density(zb, gb, ws), 1e-10);
+  // the gradient by parameter name: period_effect[t] against the indicator's b[K + t - 1]
+  const auto& na = ma.parameter_names();
+  const auto& nb = mb.parameter_names();
+  for (std::size_t i = 0; i < na.size(); ++i) {
+    std::string name = na[i];
+    if (name.starts_with("period_effect[")) {
+      const int t = std::stoi(name.substr(14));
+      name = "b[" + std::to_string(K + t - 1) + "]";
+    }
+    const auto j = std::find(nb.begin(), nb.end(), name) - nb.begin();
+    BOOST_REQUIRE_MESSAGE(j < static_cast<std::ptrdiff_t>(nb.size()), name);
+    BOOST_CHECK_SMALL(ga[static_cast<Eigen::Index>(i)] - gb[j], 1e-8 * (1.0 + std::abs(gb[j])));
+  }
+  check_gradient(ma, za, "period effects");
+  const PanelForward fa = ma.forward(za), fb = mb.forward(zb);
+  BOOST_CHECK_SMALL((fa.base - fb.base).cwiseAbs().maxCoeff(), 1e-10);
+  BOOST_CHECK_SMALL((fa.mu - fb.mu).cwiseAbs().maxCoeff(), 1e-10);
+  same_for_1_and_2_threads(a, pa, 60);
+}

@@ -654,49 +654,40 @@ def _shocked_panel(seed: int) -> tuple[pd.DataFrame, dict[str, Any], np.ndarray]
     return df, truth, shock
 
 
-def test_time_effects_are_period_indicators_shared_by_the_geos() -> None:
-    """time_effects=True is the model with T - 1 period indicators among the controls, pooled
-    completely (the same log density and gradient to rounding); on a panel with shared weekly
-    shocks it recovers them (as differences from the first week) and the channel effects,
-    which the model without them gets worse."""
+def test_time_effects_are_period_effects_shared_by_the_geos() -> None:
+    """time_effects=True gives T - 1 period effects shared by the geos (C++ PanelModelData::
+    period_effects; test_mmm_panel.cpp checks them against indicator columns exactly); on a
+    panel with shared weekly shocks they recover the shocks (as differences from the first
+    week) and the channel effects, which the model without them gets worse. Exact gradients."""
     df, truth, shock = _shocked_panel(41)
     with pytest.warns(UserWarning, match="collinear with the period effects"):
         _model(df, time_effects=True, trend=True)
     m = _model(df, time_effects=True, controls=["price"], pooling={"effects": "partial", "controls": "partial"})
-    names = [n for n in m._scales.baseline_names if n.startswith("period[")]
-    assert len(names) == 59 and names[0] == "period[2022-01-10]"
+    assert [n for n in m.parameter_names if n.startswith("period_effect[")] == [
+        f"period_effect[{t}]" for t in range(1, 60)
+    ]
+    assert not any(n.startswith("period[") for n in m._scales.baseline_names)  # no indicator columns
     assert m.pooling["time_effects"] == "complete" and m.pooling["controls"] == "partial"
-    # the same model spelled out: indicator columns, each pooled completely by name
-    dates = sorted(df["week"].unique())
-    manual = df.copy()
-    for d in dates[1:]:
-        manual[f"period[{pd.Timestamp(d).date()}]"] = (df["week"] == d).astype(float)
-    cols = [f"period[{pd.Timestamp(d).date()}]" for d in dates[1:]]
-    spelled = _model(
-        manual,
-        controls=["price", *cols],
-        pooling={"effects": "partial", "controls": "partial", **dict.fromkeys(cols, "complete")},
-    )
-    assert spelled.parameter_names == m.parameter_names
-    z = np.asarray(m._core.initial_point()) + np.random.default_rng(3).normal(0.0, 0.2, m._core.dimension)
-    lp, g = m.log_density(z)
-    lp2, g2 = spelled.log_density(z)
-    assert lp == pytest.approx(lp2, rel=1e-12) and np.allclose(g, g2, rtol=1e-10, atol=1e-9)
+    assert _fd_max_error(m, 9) < 1e-5
     # recovery: the period effects (scaled outcome per capita) against the shocks
     fit = _model(df, time_effects=True).fit("map", seed=1, max_iterations=5000)
     plain = _model(df).fit("map", seed=1, max_iterations=5000)
     assert fit.info["converged"] and plain.info["converged"]
     s = fit.summary()
-    b = s[(s["parameter"] == "b") & s["term"].str.startswith("period[")]
-    sc = fit.model._scales  # the only controls here are the 59 indicators, standardised by their sd
-    per_period = b.groupby("term", sort=False)["mean"].first().to_numpy() / np.asarray(sc.control_sd)
-    est = per_period - per_period.mean()  # identified up to the level: centred against the shocks'
-    true = (shock[1:] - shock[1:].mean()) / sc.y_scale
-    assert np.corrcoef(est, true)[0, 1] > 0.97  # 0.987 measured
-    assert np.polyfit(true, est, 1)[0] == pytest.approx(1.0, abs=0.1)  # 1.015 measured
+    pe = s[s["parameter"] == "period_effect"]
+    assert list(pe["term"])[:2] == ["2022-01-10", "2022-01-17"] and len(pe) == 59
+    est = pe["mean"].to_numpy()
+    est = est - est.mean()  # identified up to the level: centred against the shocks'
+    true = (shock[1:] - shock[1:].mean()) / fit.model._scales.y_scale
+    assert np.corrcoef(est, true)[0, 1] > 0.97
+    assert np.polyfit(true, est, 1)[0] == pytest.approx(1.0, abs=0.1)
     err = np.median(np.abs(_beta(fit)["mean"].to_numpy().reshape(2, -1) / truth["beta"] - 1.0))
     err_plain = np.median(np.abs(_beta(plain)["mean"].to_numpy().reshape(2, -1) / truth["beta"] - 1.0))
-    assert err < 0.15 and err < err_plain  # 0.048 against 0.171 measured
+    assert err < 0.15 and err < err_plain
+    # the decomposition's base carries the period effects: its fit follows the shocks
+    dec, dec_plain = fit.decompose(), plain.decompose()
+    miss = np.abs(dec["observed"] - dec["fitted"]).mean()
+    assert miss < 0.5 * np.abs(dec_plain["observed"] - dec_plain["fitted"]).mean()
     again = pickle.loads(pickle.dumps(fit.model))
     assert again.time_effects and again.parameter_names == fit.model.parameter_names
 
@@ -720,7 +711,7 @@ def test_shared_baseline_columns_are_the_per_geo_evaluation() -> None:
     assert _fd_max_error(own, 8) < 1e-5
 
 
-def test_time_effects_and_control_pooling_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_time_effects_and_control_pooling_bad_input() -> None:
     df, _, _ = _shocked_panel(44)
     with pytest.raises(ValueError, match="time_effects must be True or False, got 'yes'"):
         _model(df, time_effects="yes")
@@ -728,12 +719,8 @@ def test_time_effects_and_control_pooling_bad_input(monkeypatch: pytest.MonkeyPa
         _model(df, controls=["price"], pooling={"cost": "partial"})
     with pytest.raises(ValueError, match="pooling\\['price'\\] must be one of none, partial, complete"):
         _model(df, controls=["price"], pooling={"price": "some"})
-    df["period[2022-01-10]"] = 1.0
-    with pytest.raises(ValueError, match="a control is already named 'period\\[2022-01-10\\]'"):
-        _model(df, controls=["period[2022-01-10]"], time_effects=True)
-    monkeypatch.setattr(tm.mmm.panel, "_MAX_TIME_EFFECT_CELLS", 1000)
-    with pytest.raises(ValueError, match="time_effects=True needs 59 period indicators of 60 x 6 values"):
-        _model(df, time_effects=True)
+    with pytest.raises(ValueError, match="period_effect_sd must be finite and > 0"):
+        _model(df, time_effects=True, priors={"period_effect_sd": 0.0})
 
 
 def test_hill_ec_normal_prior_is_meridians_family() -> None:

@@ -41,8 +41,11 @@
 //   trust = national_geo ("national+geo"): S_g[t] = exp(xi_g) S[t], the national stock
 //               times a geo multiplier, xi_g = tau_xi eta_g, eta_g ~ Normal(0, 1), tau_xi ~
 //               HalfNormal(stock_deviation_sd).
-//   mu[g, t] = sum_k b[g, k] B[g, t, k] + gamma S_g[t]
+//   mu[g, t] = sum_k b[g, k] B[g, t, k] + tau[t] + gamma S_g[t]
 //              + sum_{s conversion} beta[s, g] (1 + theta_g S_g[t]) h[s, g, t]
+//   tau[t]      period effects shared by the geos (PanelModelData::period_effects;
+//               Meridian's geo default, a knot per period): tau[0] = 0, tau[t] ~ Normal(0,
+//               period_effect_sd) free for t >= 1; 0 without them and past the data
 //   y[g, t] ~ Normal(mu[g, t], sigma)                  (per-capita scaled outcome), noise = iid
 //   noise = ar1: each geo's residuals e[g, t] = y[g, t] - mu[g, t] follow e[g, t] = phi
 //               e[g, t-1] + eps[g, t], eps ~ Normal(0, sigma), one |phi| < 1 for all geos,
@@ -189,6 +192,10 @@ struct PanelModelPriors {
   /// HalfNormal(stock_deviation_sd): a geo's stock within about +-30% of the national one
   /// at one prior sd of tau.
   double stock_deviation_sd = 0.3;
+  /// Period effects (PanelModelData::period_effects): tau[t] ~ Normal(0, period_effect_sd)
+  /// in scaled outcome units (the mean absolute per-capita outcome is 1): weak, about
+  /// Meridian's Normal(0, 5) knots on its standardised outcome.
+  double period_effect_sd = 2.0;
   /// Hill channels (PanelModelData::saturation): ln ec ~ Normal(hill_ec_log_median,
   /// hill_ec_sd_log), ec in scaled activity (1 = the channel's mean non-zero per-capita
   /// activity): by default half-saturated at typical activity, 90% prior range [0.19, 5.2].
@@ -247,6 +254,10 @@ struct PanelModelData {
   /// scaled units), or empty: none (sigma_q alone).
   Matrix tracker_se;
   Noise noise = Noise::iid;          ///< residuals' time structure per geo (top of this file)
+  /// One effect per period shared by the geos, tau[t] (top of this file): T - 1 free
+  /// parameters, evaluated once per log density (not per geo), gradient the sum over geos of
+  /// dL/dmu[g, t].
+  bool period_effects = false;
   int max_lag = 12;
   int threads = 1;                   ///< geo loop threads (0: hardware); results identical for every value
   /// T x G weights W of a ROI prior's own term, H[s, g] = sum_t W[t, g] h[s, g, t] (>= 0;
@@ -279,6 +290,8 @@ struct PanelModelParameters {
   double sigma = 1.0, delta = 0.0, g0 = 0.0, gamma = 0.0, theta = 0.0;
   double tracker_a = 0.0, tracker_b = 0.0, tracker_sigma = 1.0;
   double ar1 = 0.0;  ///< AR(1) coefficient phi of every geo's residuals (Noise::ar1; 0 for iid)
+  /// T: the period effects tau[t], tau[0] = 0 (PanelModelData::period_effects; zeros otherwise)
+  Vector period_effect;
 };
 
 /// Every intermediate of one forward pass (per-capita scaled units).
@@ -399,6 +412,8 @@ class PanelTrustModel {
         n.emplace_back("stock_deviation_tau");
       }
     }
+    if (d_.period_effects)
+      for (int t = 1; t < T_; ++t) n.push_back("period_effect[" + s(t) + "]");
     for (int c : share_idx_)
       for (int g = 0; g < G_; ++g) n.push_back("share_multiplier[" + s(c) + "," + s(g) + "]");
     if (ar1()) n.emplace_back("ar1_phi");
@@ -455,6 +470,8 @@ class PanelTrustModel {
         put(p.stock_tau);
       }
     }
+    if (d_.period_effects)
+      for (int t = 1; t < T_; ++t) put(p.period_effect[t]);
     for (int c : share_idx_)
       for (int g = 0; g < G_; ++g) put(p.share_multiplier(c, g));
     if (ar1()) put(p.ar1);
@@ -534,6 +551,7 @@ class PanelTrustModel {
         z[o_tracker_ + 2] = std::log(p.tracker_sigma);
       }
     }
+    if (d_.period_effects && p.period_effect.size() == T_) z.segment(o_period_, T_ - 1) = p.period_effect.tail(T_ - 1);
     if (ar1()) z[o_ar1_] = std::atanh(p.ar1);
     return z;
   }
@@ -613,11 +631,17 @@ class PanelTrustModel {
       Vector lam_adj(T), ga(T);
       for (auto gg = g0; gg < g1; ++gg) backward_geo(static_cast<int>(gg), p, ws, lam_adj, ga);
     });
-    if (!shared_cols_.empty()) {  // dL/db of the shared columns: B_shared' sum_g dL/dmu_g (geo order)
+    if (!shared_cols_.empty() || d_.period_effects) {  // the shared part's adjoint: sum_g dL/dmu_g (geo order)
       ws.gmu_sum = ws.gmu.col(0);
       for (int g = 1; g < G_; ++g) ws.gmu_sum += ws.gmu.col(g);
-      for (std::size_t i = 0; i < shared_cols_.size(); ++i)
+      for (std::size_t i = 0; i < shared_cols_.size(); ++i)  // dL/db of the shared columns: B_shared' sum_g dL/dmu_g
         ws.gb(shared_cols_[i], 0) = shared_design_.col(static_cast<Eigen::Index>(i)).dot(ws.gmu_sum);
+      if (d_.period_effects) {  // dL/dtau[t] = sum_g dL/dmu[g, t], prior Normal(0, period_effect_sd)
+        const double v = pr_.period_effect_sd * pr_.period_effect_sd;
+        const auto tau = z.segment(o_period_, T_ - 1);
+        grad.segment(o_period_, T_ - 1) += ws.gmu_sum.tail(T_ - 1) - tau / v;
+        lp += -0.5 * tau.squaredNorm() / v;
+      }
     }
     // Sums over geos in geo order (deterministic for every thread count).
     const double n_obs = static_cast<double>(G_) * T;
@@ -767,7 +791,11 @@ class PanelTrustModel {
       }
     }
     f.base.resize(T, G_);
-    for (int g = 0; g < G_; ++g) f.base.col(g) = B[static_cast<std::size_t>(g)] * p.b.col(g);
+    const int Tp = std::min(T, T_);  // period effects exist for the data's periods
+    for (int g = 0; g < G_; ++g) {
+      f.base.col(g) = B[static_cast<std::size_t>(g)] * p.b.col(g);
+      f.base.col(g).head(Tp) += p.period_effect.head(Tp);
+    }
     f.trust_direct = p.gamma * f.stock;
     f.mu = f.base + f.trust_direct;
     for (int j = 0; j < S_; ++j) {
@@ -1188,11 +1216,13 @@ class PanelTrustModel {
         local_design_[static_cast<std::size_t>(g)].col(
             static_cast<Eigen::Index>(i)) = d_.baseline[static_cast<std::size_t>(g)].col(local_cols_[i]);
   }
-  /// mu_shared[t] = sum over the shared columns k of B[t, k] b[k] (the same in every geo).
+  /// mu_shared[t] = tau[t] + sum over the shared columns k of B[t, k] b[k] (the same in every geo).
   void shared_baseline(const PanelModelParameters& p, Vector& out) const {
-    out.setZero();
-    for (std::size_t i = 0; i < shared_cols_.size(); ++i)
-      out += p.b(shared_cols_[i], 0) * shared_design_.col(static_cast<Eigen::Index>(i));
+    out = p.period_effect;  // tau[t] (zeros without period effects)
+    if (shared_cols_.empty()) return;
+    Vector coef(static_cast<Eigen::Index>(shared_cols_.size()));
+    for (std::size_t i = 0; i < shared_cols_.size(); ++i) coef[static_cast<Eigen::Index>(i)] = p.b(shared_cols_[i], 0);
+    out.noalias() += shared_design_ * coef;
   }
 
   // ---- the per-geo passes ------------------------------------------------------------------
@@ -1241,7 +1271,11 @@ class PanelTrustModel {
     auto mu = ws.mu.col(g);
     mu = ws.mu_shared;
     const Matrix& L = local_design_[static_cast<std::size_t>(g)];
-    for (std::size_t i = 0; i < local_cols_.size(); ++i) mu += p.b(local_cols_[i], g) * L.col(static_cast<Eigen::Index>(i));
+    if (L.cols() > 0) {  // one GEMV over the geo's own columns (gathered coefficients)
+      Vector coef(L.cols());
+      for (Eigen::Index i = 0; i < L.cols(); ++i) coef[i] = p.b(local_cols_[static_cast<std::size_t>(i)], g);
+      mu.noalias() += L * coef;
+    }
     if (trust_enabled()) mu += p.gamma * ws.S.col(g) + conv + p.theta_geo[g] * ws.S.col(g).cwiseProduct(conv);
     else mu += conv;
   }
@@ -1280,8 +1314,10 @@ class PanelTrustModel {
     part[r_ss_] = ss;
     {  // the geo's own baseline columns (the shared ones: after the loop over geos)
       const Matrix& L = local_design_[static_cast<std::size_t>(g)];
-      for (std::size_t i = 0; i < local_cols_.size(); ++i)
-        ws.gb(local_cols_[i], g) = L.col(static_cast<Eigen::Index>(i)).dot(gmu);
+      if (L.cols() > 0) {  // one GEMV: L' dL/dmu, scattered to the columns' rows
+        const Vector gl = L.transpose() * gmu;
+        for (Eigen::Index i = 0; i < L.cols(); ++i) ws.gb(local_cols_[static_cast<std::size_t>(i)], g) = gl[i];
+      }
       for (int k : shared_cols_) ws.gb(k, g) = 0.0;
     }
     Matrix& H = ws.H[static_cast<std::size_t>(g)];
@@ -1534,6 +1570,8 @@ class PanelTrustModel {
       p.b.row(k) = row.transpose();
     }
     p.sigma = std::exp(z[o_sigma_]);
+    p.period_effect.setZero(T_);
+    if (d_.period_effects) p.period_effect.tail(T_ - 1) = z.segment(o_period_, T_ - 1);
     p.kappa.resize(P_);
     p.delta_geo.setZero(G_);  // (no trust: unused zeros; theta 0 makes the amplification vanish)
     p.theta_geo.setZero(G_);
@@ -1866,6 +1904,13 @@ class PanelTrustModel {
         n_ += G_;
       }
     }
+    o_period_ = n_;  // period effects tau[1..T-1]
+    if (d_.period_effects) {
+      for (int t = 1; t < T_; ++t) names_.push_back("period_effect[" + sname(t) + "]");
+      n_ += T_ - 1;
+      if (!(pr_.period_effect_sd > 0.0) || !std::isfinite(pr_.period_effect_sd))
+        fail("period_effect_sd must be finite and > 0, got ", pr_.period_effect_sd);
+    }
     // uncertain shares: G free z per channel whose geo series enter the likelihood
     share_slot_.assign(static_cast<std::size_t>(C_), -1);
     o_share_ = n_;
@@ -1907,6 +1952,7 @@ class PanelTrustModel {
   std::vector<int> share_idx_;       // channels with an uncertain share (layout())
   std::vector<int> share_slot_;      // C: the channel's index in share_idx_, or -1
   int o_share_ = 0;                  // first share_z slot
+  int o_period_ = 0;                 // first period effect slot (tau[1])
   /// The baseline split (split_baseline()): columns pooled completely whose values are the
   /// same in every geo (seasonality, national controls, period effects), evaluated once per
   /// evaluation as shared_design_ (T x their number); the others per geo, local_design_[g].
@@ -2008,6 +2054,10 @@ struct PanelModelSpec {
   /// so that a small geo's noisy survey weighs less than a large one's.
   Matrix tracker_n;
   Noise noise = Noise::iid;           ///< residuals per geo: iid or AR(1) (top of this file)
+  /// One effect per period shared by the geos (PanelModelData::period_effects; Meridian's
+  /// geo default); a shared trend or seasonality is then collinear with them (only the
+  /// priors separate them): pass trend = false, seasonality = 0.
+  bool period_effects = false;
   /// Business-term prior on the market's own growth per year as a fraction of the outcome's
   /// mean (90% range; the national model's TrustModelSpec::market_growth_low / _high): the
   /// trend coefficient (its pooled location under partial pooling, each geo's value under
@@ -2189,6 +2239,7 @@ struct BuiltPanelModel {
   d.y = ypc / sc.y_scale;
   // roles and pooling
   d.trust_level = spec.trust;
+  d.period_effects = spec.period_effects;
   d.trust.resize(static_cast<std::size_t>(C));
   d.conversion.resize(static_cast<std::size_t>(C));
   d.effect_pooling.resize(static_cast<std::size_t>(C));

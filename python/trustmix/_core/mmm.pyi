@@ -527,6 +527,7 @@ def build_panel(
     hill_slope: npt.ArrayLike = ...,
     control_pooling: Sequence[str] = ...,
     share_sd: npt.ArrayLike = ...,
+    period_effects: bool = False,
 ) -> tuple[PanelModel, PanelScales]: ...
 
 class PanelRoiDraws:

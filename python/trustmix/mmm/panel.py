@@ -23,9 +23,6 @@ __all__ = ["PanelFit", "PanelMMM", "read_meridian_panel"]
 
 _POOLING = ("none", "partial", "complete")
 _Z95 = 1.6448536269514722  # the standard normal's 95% quantile: a 90% range is median -+ _Z95 sd
-# time_effects=True: the period indicators' values ((T - 1) x T x G) at most (about 400 MB
-# as float64; the C++ build holds a few copies): checked before they are allocated
-_MAX_TIME_EFFECT_CELLS = 50_000_000
 _GROUPS = (
     "intercept",
     "trend",
@@ -160,15 +157,15 @@ class PanelMMM:
         Hill's slope s >= 1 (default 1, Meridian's default for impressions), fixed.
     time_effects : bool
         One effect per period shared by every geo (Meridian's geo default, a knot at every
-        period): mu[g, t] gains tau[t], t = 2..T, the first period the reference. Built as
-        T - 1 period indicators among the controls (named ``period[<date>]``), pooled
-        completely whatever ``pooling["controls"]`` says, standardised like every control
-        (coefficient prior Normal(0, ``baseline_sd``) on the standardised indicator: about
-        ``baseline_sd`` x sqrt(T) on the scaled outcome, weak). They absorb every shared
-        movement over time, so a shared trend and seasonality are collinear with them (only
-        the priors separate them): pass ``trend=False, seasonality=0`` (a warning says so
-        otherwise; per-geo trends around the shared one stay identified). The model
-        evaluates shared baseline columns once per evaluation, not once per geo.
+        period): mu[g, t] gains tau[t], tau = 0 in the first period (the reference), tau[t] ~
+        Normal(0, ``period_effect_sd`` = 2) in scaled outcome units for the others (weak: the
+        mean absolute per-capita outcome is 1), named ``period_effect`` in
+        :meth:`PanelFit.summary` (term: the date). The C++ model holds them as T - 1
+        parameters added once per evaluation (not per geo) with the gradient the sum over
+        geos of dL/dmu, so daily panels of many geos cost O(T) more, not O(T^2 G). They absorb
+        every shared movement over time, so a shared trend and seasonality are collinear
+        with them (only the priors separate them): pass ``trend=False, seasonality=0`` (a
+        warning says so otherwise; per-geo trends around the shared one stay identified).
     share_sd : float or mapping national channel -> float, optional
         The apportioning share's uncertainty: each geo's true share of a national channel is
         the given share (``share=`` or the population's) times a multiplier m_g with
@@ -546,33 +543,13 @@ class PanelMMM:
         channel_pooling = [v or effects for v in per_channel] if any(per_channel) else []
         control_values = [numeric(c) for c in controls]
         control_names = list(controls)
-        if self.time_effects:
-            T, G = len(dates), len(self.geos)
-            if (T - 1) * T * G > _MAX_TIME_EFFECT_CELLS:
-                raise _fail(
-                    f"time_effects=True needs {T - 1} period indicators of {T} x {G} values "
-                    f"({(T - 1) * T * G:,} numbers, over the limit of {_MAX_TIME_EFFECT_CELLS:,}); "
-                    "aggregate to fewer periods (e.g. weekly) or use trend and seasonality instead"
-                )
-            if trend or seasonality:
-                warnings.warn(
-                    "time_effects=True with a trend or seasonality: their shared parts are collinear with the "
-                    "period effects, only the priors separate them; pass trend=False, seasonality=0",
-                    UserWarning,
-                    stacklevel=2,
-                )
-            taken = set(control_names)
-            for t in range(1, T):
-                name = f"period[{dates[t].date()}]"
-                if name in taken:
-                    raise _fail(
-                        f"time_effects=True names its indicators period[<date>]; a control is already named {name!r}"
-                    )
-                ind = np.zeros((T, G))
-                ind[t, :] = 1.0
-                control_values.append(ind)
-                control_names.append(name)
-            per_control = [*per_control, *(["complete"] * (T - 1))]
+        if self.time_effects and (trend or seasonality):
+            warnings.warn(
+                "time_effects=True with a trend or seasonality: their shared parts are collinear with the "
+                "period effects, only the priors separate them; pass trend=False, seasonality=0",
+                UserWarning,
+                stacklevel=2,
+            )
         controls_default = groups.get("controls", "complete")
         control_pooling = [v or controls_default for v in per_control] if any(per_control) else []
         self.pooling = {
@@ -626,6 +603,7 @@ class PanelMMM:
             hill_slope=slopes,
             control_pooling=control_pooling,
             share_sd=np.array([self.share_sd.get(c, 0.0) for c in self.roles]) if self.share_sd else np.zeros(0),
+            period_effects=self.time_effects,
         )
         modelled = {self.channel_names[i] for i in self._core.share_channels}
         ignored = [c for c in self.share_sd if c not in modelled]
@@ -843,6 +821,8 @@ class PanelFit:
         names = list(m._scales.baseline_names)
         if base in ("alpha", "lam", "ec") and len(idx) == 2:  # per geo (adstock/saturation pooled)
             return base, m.channel_names[int(idx[0])], m.geos[int(idx[1])]
+        if base == "period_effect":  # term: the period's date
+            return base, str(m.dates[int(idx[0])].date()), ""
         if base == "share_multiplier":
             return base, m.channel_names[int(idx[0])], m.geos[int(idx[1])]
         if base in ("delta", "theta", "stock_multiplier") and len(idx) == 1:
