@@ -17,7 +17,11 @@ fitted by NUTS twice, effects pooled ``partial`` (the default) and ``none``, and
     in the ``--small`` smallest geos, partial against none (goal: partial below none).
 
 The world is an agent-based simulation, not the panel model: these numbers include
-misspecification. Usage: ``python benchmarks/validate_geo.py [--worlds 4] [--geos 8]``.
+misspecification. ``--national-share-sd`` makes the regions' shares of press's delivery
+deviate from their population shares in the world (the model is still given press's
+national total); ``--trust`` and ``--share-sd`` set the model's stock level and press's
+share uncertainty; ``--poolings`` the effect poolings fitted. Usage:
+``python benchmarks/validate_geo.py [--worlds 4] [--geos 8]``.
 """
 
 from __future__ import annotations
