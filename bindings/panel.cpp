@@ -318,7 +318,7 @@ void register_panel(py::module_& m) {
              const std::optional<std::vector<Eigen::MatrixXd>>& media) {
             if (!media) return self.forward(z);
             // other media (C matrices T' x G, per-capita scaled) with a zero baseline: mu is
-            // the media and trust part only (PanelTrustModel::forward's media argument)
+            // the media and trust part plus the period effects, if any, in the data's periods
             const auto Tn = media->empty() ? Eigen::Index{0} : media->front().rows();
             const std::vector<Eigen::MatrixXd> base(static_cast<std::size_t>(self.geos()),
                                                     Eigen::MatrixXd::Zero(Tn, self.data().baseline[0].cols()));
@@ -326,7 +326,8 @@ void register_panel(py::module_& m) {
           },
           py::arg("z"), py::arg("media") = py::none(),
           "The forward pass with the decomposition (T x G arrays; lists per channel); with media (C arrays\n"
-          "T' x G, per-capita scaled) the model run on those with a zero baseline (mu: media and trust only).")
+          "T' x G, per-capita scaled) the model run on those with a zero baseline (mu: media and trust, plus the\n"
+          "period effects tau[t] in the data's periods t < T when the model has them; base holds tau).")
       .def(
           "forward_mean",
           [](const mm::PanelTrustModel& self, const RowMatrix& z) {

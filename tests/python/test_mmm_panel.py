@@ -721,6 +721,17 @@ def test_time_effects_and_control_pooling_bad_input() -> None:
         _model(df, controls=["price"], pooling={"price": "some"})
     with pytest.raises(ValueError, match="period_effect_sd must be finite and > 0"):
         _model(df, time_effects=True, priors={"period_effect_sd": 0.0})
+    with pytest.raises(ValueError, match="prior 'period_effect_sd' .* needs time_effects=True"):
+        _model(df, priors={"period_effect_sd": 1.0})
+    # a state of version 1 built time_effects as indicator controls: refused, not misread
+    state = _model(df, time_effects=True).__getstate__()
+    assert state["version"] == 2
+    old = tm.mmm.PanelMMM.__new__(tm.mmm.PanelMMM)
+    with pytest.raises(ValueError, match="pickled with time_effects=True by a version that built"):
+        old.__setstate__({**state, "version": 1})
+    plain = _model(df).__getstate__()
+    old.__setstate__({**plain, "version": 1})  # without time_effects version 1 loads as it was
+    assert not old.time_effects
 
 
 def test_hill_ec_normal_prior_is_meridians_family() -> None:

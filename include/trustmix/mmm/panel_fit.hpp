@@ -46,14 +46,16 @@ namespace trustmix::mmm {
 }
 
 /// NUTS starting points near a mode: row c = mode + N(0, jitter^2) per coordinate (the
-/// stream (seed, 1) of inference::ChainRng, chains in order), each step halved toward the
+/// stream (seed, kStartStream) of inference::ChainRng, chains in order: not a stream NUTS's
+/// chains use, whose indices are 0..chains-1), each step halved toward the
 /// mode until the log density is finite (start_inside). Deterministic for a seed.
 [[nodiscard]] inline Matrix panel_nuts_starts(const PanelTrustModel& model, const Vector& mode, int chains,
                                               std::uint64_t seed, double jitter = 0.1) {
   if (mode.size() != model.dimension()) fail("mode has ", mode.size(), " values, the model has ", model.dimension());
   if (chains < 1) fail("chains must be >= 1, got ", chains);
   if (!(jitter >= 0.0) || !std::isfinite(jitter)) fail("jitter must be finite and >= 0, got ", jitter);
-  inference::ChainRng rng(seed, 1);
+  constexpr std::uint64_t kStartStream = 0x7374617274ULL;  // "start"
+  inference::ChainRng rng(seed, kStartStream);
   PanelWorkspace ws;
   Vector g(model.dimension());
   const auto finite = [&](const Vector& z) { return std::isfinite(model.log_density(z, g, ws)); };

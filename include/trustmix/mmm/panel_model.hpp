@@ -1954,8 +1954,9 @@ class PanelTrustModel {
   int o_share_ = 0;                  // first share_z slot
   int o_period_ = 0;                 // first period effect slot (tau[1])
   /// The baseline split (split_baseline()): columns pooled completely whose values are the
-  /// same in every geo (seasonality, national controls, period effects), evaluated once per
-  /// evaluation as shared_design_ (T x their number); the others per geo, local_design_[g].
+  /// same in every geo (seasonality, national controls), evaluated once per
+  /// evaluation as shared_design_ (T x their number), with the period effects; the others per
+  /// geo, local_design_[g].
   std::vector<int> shared_cols_, local_cols_;
   Matrix shared_design_;
   std::vector<Matrix> local_design_;

@@ -171,16 +171,21 @@ class PanelMMM:
         the given share (``share=`` or the population's) times a multiplier m_g with
         ln m_g = sd z_g - ln sum_h sbar_h exp(sd z_h), z_g ~ Normal(0, 1), sbar_h the geo's
         mean share, so the national activity is conserved (exactly for a share constant in
-        time) while each geo's is uncertain by about a factor exp(+-2 sd) (0.2: +-40%).
+        time) while each geo's is uncertain: ln m_g has prior sd sd x sqrt((1 - sbar_g)^2 +
+        sum_{h != g} sbar_h^2), a little below sd for a small geo (0.2: about +-40% at 95%)
+        and smaller for a geo holding most of the activity.
         A float applies to every national channel. The multipliers are parameters
         (``share_multiplier`` in :meth:`PanelFit.summary`): the data inform them where a
         geo's response says its share was larger or smaller, and the geo-level ROI carries
         their uncertainty (a geo's spend moves with its share; the rolled-up ROI keeps the
-        national spend). Default: the share is known. No effect (a warning) on a trust-only
-        channel under a national stock, whose series does not depend on the share.
+        national spend exactly when the share is constant in time). Default: the share is
+        known. No effect (a warning) on a trust-only channel under a national stock, whose
+        series does not depend on the share. With per-geo saturation (``pooling=
+        {"saturation": ...}``) a geo's reported lam (ec) includes its multiplier: lam m_g
+        (ec / m_g), the value its curve uses.
     """
 
-    _STATE_VERSION = 1
+    _STATE_VERSION = 2  # 2: time_effects are native period effects (1: indicator controls)
 
     def _saturation_args(
         self, saturation: str | Mapping[str, str], hill_slope: float | Mapping[str, float], priors: Mapping[str, Any]
@@ -568,6 +573,8 @@ class PanelMMM:
         if self.time_effects:
             self.pooling["time_effects"] = "complete"
         growth, roi = _growth_and_roi_priors(priors or {}, self.channel_names, "PanelMMM: ")
+        if "period_effect_sd" in (priors or {}) and not self.time_effects:
+            raise _fail("prior 'period_effect_sd' is the period effects' prior: it needs time_effects=True")
         forms, slopes, core_priors = self._saturation_args(saturation, hill_slope, priors or {})
         step = np.median(np.diff(dates.values).astype("timedelta64[s]").astype(float)) / 86400.0
         self.period_days = float(step)
@@ -739,7 +746,7 @@ class PanelMMM:
 
     # -- pickling and display ---------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
-        """Versioned state (version 1): the data as numpy columns and the arguments."""
+        """Versioned state (version 2): the data as numpy columns and the arguments."""
         d = self._data
         return {
             "version": self._STATE_VERSION,
@@ -748,13 +755,21 @@ class PanelMMM:
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        if not isinstance(state, dict) or state.get("version") != 1:
+        if not isinstance(state, dict) or state.get("version") not in (1, 2):
             raise ValueError(
                 f"cannot unpickle PanelMMM: unsupported state version "
                 f"{state.get('version') if isinstance(state, dict) else state!r}"
             )
         d = state["data"]
         kwargs = dict(state["kwargs"])
+        if state["version"] == 1 and kwargs.get("time_effects"):
+            # version 1 built time_effects as T - 1 indicator controls: the same dimension as the
+            # native period effects but other parameters in other slots, so a fit's z would be misread
+            raise ValueError(
+                "cannot unpickle PanelMMM: it was pickled with time_effects=True by a version that built the "
+                "period effects as indicator controls (state version 1); its draws do not fit today's native "
+                "period effects. Refit the model"
+            )
         kwargs.setdefault("noise", "iid")  # states from before noise= were fitted with iid residuals
         kwargs.setdefault("tracker_n", None)
         state = {**state, "kwargs": kwargs}
