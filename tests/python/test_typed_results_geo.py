@@ -78,6 +78,7 @@ PANEL = [
     "national",
     "population",
     "size",
+    "national_share",
     "spend",
     "impressions",
     "conversions",
@@ -129,7 +130,8 @@ def test_geo_panel_result_and_its_region_truths(world: sim.World) -> None:
         np.testing.assert_allclose(
             [e.conversions for e in tr.channels], tr.channel_incremental_conversions.sum(axis=0), rtol=1e-9, atol=1e-9
         )
-    back = roundtrip(p, PANEL)
+    back = roundtrip(p, PANEL, version=2)  # 2: national_share
+    assert (np.asarray(p.national_share) == 1.0).all()  # national_share_sd = 0: shares by size
     assert back.worlds == []  # a World does not pickle
     for a, b in zip(back.truth, p.truth, strict=True):
         same(a, b, TRUTH)
