@@ -75,7 +75,9 @@ def make_panel(geos: int, periods: int, channels: int, seed: int = 1, max_lag: i
     return df
 
 
-def models(df: pd.DataFrame, channels: int, pooling: dict[str, str] | None = None) -> tuple[Any, Any]:
+def models(
+    df: pd.DataFrame, channels: int, pooling: dict[str, str] | None = None, time_effects: bool = False
+) -> tuple[Any, Any]:
     roles = {"pr0": "trust", "pr1": "trust", **{f"ch{c}": "conversion" for c in range(2, channels)}}
     panel = tm.mmm.PanelMMM(
         df,
@@ -88,6 +90,8 @@ def models(df: pd.DataFrame, channels: int, pooling: dict[str, str] | None = Non
         trust="national",
         max_lag=8,
         pooling=pooling,
+        # Meridian's geo default: a period effect shared by the geos instead of trend and seasonality
+        **({"time_effects": True, "trend": False, "seasonality": 0} if time_effects else {}),
     )
     nat = (
         df.groupby("week", sort=True)
@@ -161,9 +165,10 @@ def main() -> None:
         metavar="GROUP=KIND",
         help="PanelMMM pooling overrides, e.g. intercept=partial_centred trend=partial_centred",
     )
+    ap.add_argument("--time-effects", action="store_true", help="PanelMMM(time_effects=True): a period effect each")
     a = ap.parse_args()
     df = make_panel(a.geos, a.periods, a.channels)
-    panel, national = models(df, a.channels, dict(p.split("=", 1) for p in a.pooling) or None)
+    panel, national = models(df, a.channels, dict(p.split("=", 1) for p in a.pooling) or None, a.time_effects)
     print(f"{a.geos} geos x {a.periods} weeks x {a.channels} channels; panel parameters {panel._core.dimension}")
     if "gradient" in a.parts:
         bench_gradient(panel, national, a.evals)
