@@ -37,14 +37,21 @@ WorldSpec panel_world() {
 
 bool rel_close(double a, double b, double tol) { return std::abs(a - b) <= tol * std::max({1.0, std::abs(a), std::abs(b)}); }
 
+/// press and tv national, the given regional media and national share noise.
+GeoPanelOptions national_press_and_tv(double media_sd, double national_share_sd = 0.0) {
+  GeoPanelOptions po;
+  po.national_channels = {"press", "tv"};
+  po.media_sd = media_sd;
+  po.national_share_sd = national_share_sd;
+  return po;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(national_channels_are_common_and_apportioned_by_size_regional_media_vary) {
   const WorldSpec base = panel_world();
   const auto rs = regions(6);
-  GeoPanelOptions po;
-  po.national_channels = {"press", "tv"};
-  po.media_sd = 0.4;
+  const GeoPanelOptions po = national_press_and_tv(0.4);
   const int T = 45;
   const GeoPanelResult p = run_geo_panel(base, rs, weekly(T), 11, po);
   BOOST_REQUIRE(p.regions.size() == 6U);
@@ -301,10 +308,7 @@ BOOST_AUTO_TEST_CASE(national_share_sd_moves_each_regions_share_of_national_deli
   // keeps multipliers 1; the same draw in the schedule runs
   const WorldSpec base = panel_world();
   const auto rs = regions(6);
-  GeoPanelOptions po;
-  po.national_channels = {"press", "tv"};
-  po.media_sd = 0.0;
-  po.national_share_sd = 0.4;
+  GeoPanelOptions po = national_press_and_tv(0.0, 0.4);
   const int T = 45;
   const GeoPanelResult p = run_geo_panel(base, rs, weekly(T), 11, po);
   const World ref(base, 1);

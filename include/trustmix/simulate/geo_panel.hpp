@@ -165,25 +165,26 @@ inline WorldSpec panel_region_spec(const WorldSpec& base, const Region& g, std::
                                    const Eigen::VectorXd& share) {
   WorldSpec w = region_spec(base, g);
   const auto C = static_cast<std::uint64_t>(w.channels.size());
+  // the channel's position (C for an unknown channel: the World's validation names it)
   const auto position = [&](const std::string& name) {
-    Eigen::Index ci = 0;
-    while (ci < static_cast<Eigen::Index>(C) && w.channels[static_cast<std::size_t>(ci)].channel.name != name) ++ci;
+    std::uint64_t ci = 0;
+    while (ci < C && w.channels[ci].channel.name != name) ++ci;
     return ci;
   };
   for (auto& p : w.pr_activities)
-    if (national.contains(p.channel) && position(p.channel) < share.size()) p.outlet_reach *= share[position(p.channel)];
-  for (auto& c : w.campaigns) {
-    if (!national.contains(c.channel) || position(c.channel) >= share.size()) continue;
-    const double m = share[position(c.channel)];
-    c.budget *= m;
-    for (auto& e : c.schedule) e.amount *= m;
-  }
+    if (const std::uint64_t ci = position(p.channel); national.contains(p.channel) && ci < C)
+      p.outlet_reach *= share[static_cast<Eigen::Index>(ci)];
   const std::uint64_t media_seed = derive(seed, 0x67656f);
   for (auto& c : w.campaigns) {
-    if (national.contains(c.channel) || media_sd == 0.0) continue;
-    std::uint64_t ci = 0;
-    while (ci < C && w.channels[ci].channel.name != c.channel) ++ci;
-    if (ci == C) continue;  // an unknown channel: the World's validation names it
+    const std::uint64_t ci = position(c.channel);
+    if (ci == C) continue;
+    if (national.contains(c.channel)) {  // national: the region's share of the plan
+      const double m = share[static_cast<Eigen::Index>(ci)];
+      c.budget *= m;
+      for (auto& e : c.schedule) e.amount *= m;
+      continue;
+    }
+    if (media_sd == 0.0) continue;
     const int off_end = c.end - w.start;
     if (off_end < 0) continue;  // the flight ends before the world starts: never counted
     const int periods = off_end / D + 1;
