@@ -20,7 +20,10 @@ The world is an agent-based simulation, not the panel model: these numbers inclu
 misspecification. ``--national-share-sd`` makes the regions' shares of press's delivery
 deviate from their population shares in the world (the model is still given press's
 national total); ``--trust`` and ``--share-sd`` set the model's stock level and press's
-share uncertainty; ``--poolings`` the effect poolings fitted. Usage:
+share uncertainty; ``--trust-form bounded --tracker-share`` the bounded share stock
+measured by the survey; ``--poolings`` the effect poolings fitted; ``--national-aggregate``
+fits the national ``TrustMMM`` to each world's national aggregate instead (is a bias the
+panel's or the world's?). Usage:
 ``python benchmarks/validate_geo.py [--worlds 4] [--geos 8]``.
 """
 
@@ -74,6 +77,8 @@ def fit_and_compare(
     market_growth: tuple[float, float] | None = None,
     trust: str = "national",
     share_sd: float | None = None,
+    trust_form: str = "linear",
+    tracker_share: bool = False,
 ) -> pd.DataFrame:
     """Posterior increments per (geo, channel) with 90% bounds, joined to the truth
     (``trust``: the model's stock level; ``share_sd``: press's apportioning uncertainty)."""
@@ -101,6 +106,8 @@ def fit_and_compare(
         pooling={"effects": effects},
         priors={"market_growth": market_growth} if market_growth else None,
         share_sd=share_sd,
+        trust_form=trust_form,
+        tracker_share=tracker_share,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -115,6 +122,50 @@ def fit_and_compare(
         out["incremental_conversions"] <= out["incremental_high"]
     )
     out["divergences"] = int(fit.posterior.divergences)
+    return out
+
+
+def national_aggregate(
+    panel: Any, chains: int, draws: int, tune: int, horizon: int, seed: int, trust_form: str | None
+) -> pd.DataFrame:
+    """The national ``TrustMMM`` fitted to the world's national aggregate (conversions and
+    activity summed over regions, the survey population-weighted with the respondents summed;
+    ``trust_form`` None: the model's default for a survey with panel sizes), each channel's
+    total increment over the data and ``horizon`` periods with 90% bounds against the
+    regions' summed truth: is a bias the panel's or the world's?"""
+    df = panel.panel
+    sums = [c for c in df.columns if c.startswith(("spend_", "impressions_")) or c == "conversions"]
+    agg = df.groupby("date")[sums].sum()
+    w = df["population"] / df.groupby("date")["population"].transform("sum")
+    agg["trust_survey"] = (df["trust_survey"] * w).groupby(df["date"]).sum(min_count=1)
+    agg["trust_survey_n"] = df.groupby("date")["trust_survey_n"].sum()
+    agg = agg.reset_index()
+    active = [c for c in panel.channels if agg[f"impressions_{c}"].sum() > 0]
+    kw: dict[str, Any] = (
+        {} if trust_form is None else {"trust_form": trust_form, "tracker_share": trust_form == "bounded"}
+    )
+    model = tm.mmm.TrustMMM(
+        agg,
+        date="date",
+        outcome="conversions",
+        channels={f"impressions_{c}": ("trust" if c in PR else "conversion") for c in active},
+        tracker="trust_survey",
+        tracker_n="trust_survey_n",
+        spend={f"impressions_{c}": f"spend_{c}" for c in active},
+        **kw,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit("nuts", chains=chains, draws=draws, tune=tune, seed=seed, progress=False)
+    roi = fit.roi(window=(agg["date"].iloc[0], agg["date"].iloc[-1]), horizon=horizon, interval=0.9).reset_index()
+    roi["channel"] = roi["channel"].str.replace("impressions_", "", regex=False)
+    truth = panel.truth.groupby("channel")["incremental_conversions"].sum().rename("truth")
+    out = roi[["channel", "incremental_total", "incremental_total_low", "incremental_total_high"]].merge(
+        truth, left_on="channel", right_index=True
+    )
+    out["rel"] = out["incremental_total"] / out["truth"] - 1.0
+    out["covered"] = (out["incremental_total_low"] <= out["truth"]) & (out["truth"] <= out["incremental_total_high"])
+    out["trust_form"] = model.trust_form
     return out
 
 
@@ -150,12 +201,41 @@ def main() -> None:
     )
     ap.add_argument("--share-sd", type=float, default=None, help="PanelMMM(share_sd=): press's share uncertainty")
     ap.add_argument("--poolings", default="partial,none", help="effect poolings to fit, comma-separated")
+    ap.add_argument(
+        "--trust-form", choices=("linear", "bounded"), default="linear", help="PanelMMM(trust_form=): the stock's form"
+    )
+    ap.add_argument(
+        "--tracker-share", action="store_true", help="PanelMMM(tracker_share=True): the survey measures the share"
+    )
+    ap.add_argument(
+        "--national-aggregate",
+        choices=("default", "linear", "bounded"),
+        default=None,
+        help="instead of the panel: the national TrustMMM on each world's national aggregate (its trust_form)",
+    )
     a = ap.parse_args()
     growth = tuple(float(x) for x in a.market_growth.split(",")) if a.market_growth else None
     poolings = [p for p in a.poolings.split(",") if p]
     logging.getLogger("trustmix.mmm").setLevel(logging.ERROR)  # increments only: no note on missing ROI values
     rows: list[dict[str, Any]] = []
     frames: list[pd.DataFrame] = []
+    if a.national_aggregate:
+        form = None if a.national_aggregate == "default" else a.national_aggregate
+        per = []
+        for w in range(a.worlds):
+            seed = a.first_seed + w
+            panel = world_panel(seed, a.geos, a.periods, a.horizon, a.national_share_sd)
+            res = national_aggregate(panel, a.chains, a.draws, a.tune, a.horizon, seed, form).assign(world=seed)
+            print(res.round(3).to_string(index=False), flush=True)
+            per.append(res)
+        allr = pd.concat(per, ignore_index=True)
+        print(
+            allr.groupby("channel")
+            .agg(covered=("covered", "sum"), n=("covered", "size"), median_rel_bias=("rel", "median"))
+            .round(3)
+            .to_string()
+        )
+        return
     for w in range(a.worlds):
         seed = a.first_seed + w
         t = time.perf_counter()
@@ -163,7 +243,20 @@ def main() -> None:
         small = [f"r{g}" for g in range(a.small)]  # sizes increase with the index
         res = {
             e: fit_and_compare(
-                panel, e, a.chains, a.draws, a.tune, a.horizon, seed, a.noise, a.tracker_n, growth, a.trust, a.share_sd
+                panel,
+                e,
+                a.chains,
+                a.draws,
+                a.tune,
+                a.horizon,
+                seed,
+                a.noise,
+                a.tracker_n,
+                growth,
+                a.trust,
+                a.share_sd,
+                a.trust_form,
+                a.tracker_share,
             )
             for e in poolings
         }

@@ -83,6 +83,12 @@ mm::PanelModelPriors panel_priors(const py::dict& d) {
                                                  {"tracker_b_sd", &b.tracker_b_sd},
                                                  {"tracker_sigma_sd", &b.tracker_sigma_sd},
                                                  {"ar1_sd", &b.ar1_sd},
+                                                 {"tracker_bias_sd", &b.tracker_bias_sd},
+                                                 {"tracker_share_sigma_sd", &b.tracker_share_sigma_sd},
+                                                 {"trust_base_logit_mean", &b.trust_base_logit_mean},
+                                                 {"trust_base_logit_sd", &b.trust_base_logit_sd},
+                                                 {"g0_logit_sd", &b.g0_logit_sd},
+                                                 {"inflow_sd", &b.inflow_sd},
                                                  {"effect_pool_sd", &p.effect_pool_sd},
                                                  {"baseline_pool_sd", &p.baseline_pool_sd},
                                                  {"adstock_pool_sd", &p.adstock_pool_sd},
@@ -118,7 +124,8 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
                 const std::optional<std::pair<double, double>>& market_growth,
                 const std::vector<std::tuple<std::string, double, double>>& roi, const Eigen::VectorXd& spend_total,
                 double value_per_outcome, const std::vector<std::string>& saturation, const Eigen::VectorXd& hill_slope,
-                const std::vector<std::string>& control_pooling, const Eigen::VectorXd& share_sd, bool period_effects) {
+                const std::vector<std::string>& control_pooling, const Eigen::VectorXd& share_sd, bool period_effects,
+                const std::string& trust_form, bool tracker_share) {
   mm::PanelModelSpec s;
   s.geos = std::move(geos);
   s.channels = std::move(channels);
@@ -192,6 +199,10 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
   s.hill_slope = hill_slope;
   s.share_sd = share_sd;
   s.period_effects = period_effects;
+  if (trust_form == "bounded") s.trust_form = mm::TrustForm::bounded;
+  else if (trust_form != "linear")
+    throw std::invalid_argument("trust_form must be 'linear' or 'bounded', got '" + trust_form + "'");
+  s.tracker_share = tracker_share;
   s.threads = threads;
   mm::BuiltPanelModel b = [&] {
     py::gil_scoped_release release;
@@ -258,6 +269,10 @@ void register_panel(py::module_& m) {
           },
           "Per channel: 'logistic' (parameter lam) or 'hill' (parameter ec).")
       .def("initial_point", &mm::PanelTrustModel::initial_point, "A starting point (unconstrained).")
+      .def_property_readonly("bounded", &mm::PanelTrustModel::bounded,
+                             "True for the bounded trust form (the national stock a share in [0, 1]).")
+      .def_property_readonly("tracker_share", &mm::PanelTrustModel::tracker_share,
+                             "True when the national tracker measures the bounded stock's share itself.")
       .def(
           "fit_map",
           [](const mm::PanelTrustModel& self, int max_iterations, double tolerance) {
@@ -374,7 +389,7 @@ void register_panel(py::module_& m) {
       py::arg("spend_total") = Eigen::VectorXd(), py::arg("value_per_outcome") = std::numeric_limits<double>::quiet_NaN(),
       py::arg("saturation") = std::vector<std::string>{}, py::arg("hill_slope") = Eigen::VectorXd(),
       py::arg("control_pooling") = std::vector<std::string>{}, py::arg("share_sd") = Eigen::VectorXd(),
-      py::arg("period_effects") = false,
+      py::arg("period_effects") = false, py::arg("trust_form") = "linear", py::arg("tracker_share") = false,
       "trustmix::mmm::build_panel: the panel model of a spec in raw units; returns (PanelModel, PanelScales).\n"
       "roi: (channel, low, high) ROI priors (90% range of (value - spend) / spend over the data), with\n"
       "spend_total (each channel's spend over all geos and periods) and value_per_outcome.\n"
@@ -386,7 +401,10 @@ void register_panel(py::module_& m) {
       "share_sd: per channel the sd of ln (true share / given share) of a national channel's apportioning\n"
       "(0: known; geo channels 0), or empty: every share known. Each such channel gets a share multiplier\n"
       "per geo, conserving the national activity.\n"
-      "period_effects: one effect per period shared by the geos (tau[0] = 0), prior Normal(0, period_effect_sd).");
+      "period_effects: one effect per period shared by the geos (tau[0] = 0), prior Normal(0, period_effect_sd).\n"
+      "trust_form: 'linear' (an index) or 'bounded' (the national stock a share of people in [0, 1]; trust\n"
+      "'national' or 'national+geo'). tracker_share: the national tracker is that share itself (bounded only;\n"
+      "fitted unscaled, values in [0, 1]).");
   auto inference = m.attr("inference").cast<py::module_>();
   py::class_<PanelUnconstrainedTarget> target(
       sub, "PanelTarget",

@@ -114,6 +114,8 @@ PanelModelParameters one_geo_parameters(const TrustModelParameters& q) {
   p.tracker_b = q.tracker_b;
   p.tracker_sigma = q.tracker_sigma;
   p.ar1 = q.ar1;
+  p.trust_base = q.trust_base;
+  p.inflow = q.inflow;
   return p;
 }
 
@@ -1558,4 +1560,152 @@ BOOST_AUTO_TEST_CASE(period_effects_are_indicator_columns_pooled_completely) {
   BOOST_CHECK_SMALL((fa.base - fb.base).cwiseAbs().maxCoeff(), 1e-10);
   BOOST_CHECK_SMALL((fa.mu - fb.mu).cwiseAbs().maxCoeff(), 1e-10);
   same_for_1_and_2_threads(a, pa, 60);
+}
+
+// ---- the bounded trust form and the share tracker (panel_model.hpp) ----------------------
+
+namespace {
+/// make_panel() with the bounded national stock; a share tracker's values clamped to [0.05, 0.95].
+PanelModelData bounded_panel(TrustLevel level, int tracker, bool share, bool known_se, Noise noise) {
+  PanelModelData d = make_panel(40, 3, level, Pooling::partial, Pooling::partial, tracker, 5);
+  d.trust_form = TrustForm::bounded;
+  d.tracker_share = share;
+  d.noise = noise;
+  if (tracker > 0) {
+    d.tracker = d.tracker.array().min(0.95).max(0.05);  // NaN stays NaN
+    if (known_se) d.tracker_se = Matrix::Constant(d.tracker.rows(), d.tracker.cols(), 0.03);
+  }
+  return d;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(bounded_stock_gradient_matches_finite_differences) {
+  for (TrustLevel level : {TrustLevel::national, TrustLevel::national_geo})
+    for (int tracker : {0, 1, 3})
+      for (bool share : {false, true})
+        for (Noise noise : {Noise::iid, Noise::ar1}) {
+          if (share && tracker == 0) continue;
+          const PanelTrustModel m(bounded_panel(level, tracker, share, noise == Noise::ar1, noise));
+          BOOST_REQUIRE(m.bounded());
+          BOOST_REQUIRE(m.tracker_share() == share);
+          std::mt19937_64 rng(13);
+          std::normal_distribution<double> n(0.0, 0.4);
+          for (int rep = 0; rep < 2; ++rep) {
+            Vector z = m.initial_point();
+            for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+            std::ostringstream label;
+            label << "bounded, trust " << to_string(level) << " tracker " << tracker << " share " << share << " noise "
+                  << to_string(noise);
+            check_gradient(m, z, label.str());
+          }
+        }
+}
+
+BOOST_AUTO_TEST_CASE(bounded_stock_on_one_geo_is_the_national_bounded_model) {
+  // The national model's bounded form, its share tracker (b_q = 1, level shear) and the
+  // panel's are the same parametrisation (logit G0, logit b, ln(rho ubar), level = a_q + the
+  // mean observed share): the log densities agree to rounding, and so do the forward passes.
+  for (bool share : {false, true})
+    for (bool tracker : {false, true}) {
+      if (share && !tracker) continue;
+      TrustModelData nd = trustmix::test::make_data(60, true, tracker, 3);
+      nd.shocks = Matrix::Zero(60, 0);
+      nd.trust_form = TrustForm::bounded;
+      nd.tracker_share = share;
+      if (tracker) {
+        nd.tracker = nd.tracker.array().min(0.95).max(0.05);
+        nd.tracker_se = Vector::Constant(60, 0.02);
+      }
+      const TrustModel nat(nd);
+      PanelModelData pd = one_geo_panel(nd, true);
+      pd.trust_form = TrustForm::bounded;
+      pd.tracker_share = share;
+      const PanelTrustModel pan(pd);
+      std::mt19937_64 rng(4);
+      std::normal_distribution<double> n(0.0, 0.4);
+      for (int rep = 0; rep < 3; ++rep) {
+        Vector zn = nat.initial_point();
+        for (int i = 0; i < zn.size(); ++i) zn[i] += n(rng);
+        const TrustModelParameters q = nat.constrain(zn);
+        const PanelModelParameters pp = one_geo_parameters(q);
+        const Vector zp = pan.unconstrain(pp);
+        Vector gn(nat.dimension()), gp(pan.dimension());
+        TrustModelWorkspace wn;
+        PanelWorkspace wp;
+        const double ln = nat.log_density(zn, gn, wn);
+        // (no -ln b_q here: the national bounded form does not rescale G0 by the tracker)
+        const double lpan = pan.log_density(zp, gp, wp);
+        BOOST_TEST_INFO("share " << share << " tracker " << tracker << " rep " << rep);
+        BOOST_CHECK_SMALL(ln - lpan, 1e-9 * (1.0 + std::abs(ln)));
+        BOOST_CHECK_SMALL((nat.forward(zn).mu - pan.forward(zp).mu.col(0)).cwiseAbs().maxCoeff(), 1e-10);
+        // the constrained values round-trip (rho from ln(rho ubar), a_q from the level)
+        const PanelModelParameters back = pan.constrain(zp);
+        BOOST_CHECK_CLOSE(back.inflow, q.inflow, 1e-8);
+        BOOST_CHECK_CLOSE(back.trust_base, q.trust_base, 1e-8);
+        BOOST_CHECK_CLOSE(back.g0, q.g0, 1e-8);
+        if (tracker) BOOST_CHECK_SMALL(back.tracker_a - q.tracker_a, 1e-10);
+      }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(bounded_stock_stays_a_share_and_names_its_parameters) {
+  const PanelTrustModel m(bounded_panel(TrustLevel::national, 1, true, true, Noise::iid));
+  const auto& names = m.parameter_names();
+  for (const char* v :
+       {"logit_initial_share", "tracker_share_level", "log_tracker_sigma", "logit_trust_base", "log_mean_trust_hazard"})
+    BOOST_TEST(std::count(names.begin(), names.end(), v) == 1, v);
+  BOOST_TEST(std::count(names.begin(), names.end(), "log_tracker_b") == 0);
+  const auto cn = m.constrained_names();
+  BOOST_TEST(std::count(cn.begin(), cn.end(), "trust_base") == 1);
+  BOOST_TEST(std::count(cn.begin(), cn.end(), "trust_inflow") == 1);
+  Vector out(m.constrained_dimension());
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> n(0.0, 1.5);
+  for (int rep = 0; rep < 20; ++rep) {  // far from the start too: the share stays in [0, 1]
+    Vector z = m.initial_point();
+    for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+    const PanelForward f = m.forward(z);
+    BOOST_TEST((f.stock.array() >= 0.0).all());
+    BOOST_TEST((f.stock.array() <= 1.0).all());
+    m.constrain(z, out);
+    BOOST_TEST(out.allFinite());
+  }
+  // the start: G0 = b = the survey's mean share, rho = 1 - delta
+  const PanelModelParameters p0 = m.constrain(m.initial_point());
+  double qm = 0.0;
+  int nq = 0;
+  for (Eigen::Index t = 0; t < m.data().tracker.rows(); ++t)
+    if (!std::isnan(m.data().tracker(t, 0))) {
+      qm += m.data().tracker(t, 0);
+      ++nq;
+    }
+  BOOST_CHECK_CLOSE(p0.g0, qm / nq, 1e-9);
+  BOOST_CHECK_CLOSE(p0.trust_base, qm / nq, 1e-9);
+  BOOST_CHECK_CLOSE(p0.inflow, 1.0 - p0.delta, 1e-9);
+  BOOST_CHECK_SMALL(p0.tracker_a, 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(bounded_stock_bad_input_is_named) {
+  const auto fails_with = [](PanelModelData d, const std::string& what) {
+    try {
+      const PanelTrustModel m(std::move(d));
+    } catch (const std::exception& e) {
+      BOOST_TEST_INFO(e.what());
+      BOOST_TEST(std::string(e.what()).find(what) != std::string::npos);
+      return;
+    }
+    BOOST_ERROR("no error for: " << what);
+  };
+  fails_with(bounded_panel(TrustLevel::geo, 0, false, false, Noise::iid), "bounded stocks per geo");
+  PanelModelData d = bounded_panel(TrustLevel::national, 1, true, false, Noise::iid);
+  d.trust_form = TrustForm::linear;
+  fails_with(d, "needs the bounded trust form");
+  fails_with(bounded_panel(TrustLevel::national, 0, true, false, Noise::iid), "tracker_share needs a tracker");
+  d = bounded_panel(TrustLevel::national, 1, true, false, Noise::iid);
+  d.tracker(3, 0) = 1.5;
+  fails_with(d, "period 3, column 0 is 1.5");
+  d = bounded_panel(TrustLevel::national, 0, false, false, Noise::iid);
+  for (int c : {0, 1, 2, 3})
+    if (d.trust[static_cast<std::size_t>(c)]) d.media[static_cast<std::size_t>(c)].setZero();
+  fails_with(d, "no activity");
 }

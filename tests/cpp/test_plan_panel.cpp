@@ -20,7 +20,8 @@ namespace tp = trustmix::plan;
 namespace {
 
 BuiltPanelModel panel(TrustLevel level, int G = 3, bool identical = false, Pooling effects = Pooling::partial,
-                      Pooling saturation = Pooling::complete, Pooling dynamics = Pooling::complete) {
+                      Pooling saturation = Pooling::complete, Pooling dynamics = Pooling::complete,
+                      TrustForm form = TrustForm::linear) {
   const int T = 40;
   std::mt19937_64 rng(11);
   std::uniform_real_distribution<double> u(0.2, 1.8);
@@ -47,6 +48,7 @@ BuiltPanelModel panel(TrustLevel level, int G = 3, bool identical = false, Pooli
     for (int g = 0; g < G; ++g) s.outcome(t, g) = s.population(0, g) * (2.0 + 0.3 * (identical ? a : u(rng)));
   }
   s.trust = level;
+  s.trust_form = level == TrustLevel::off ? TrustForm::linear : form;
   s.max_lag = 4;
   s.seasonality = 1;
   s.effect_pooling = effects;
@@ -102,19 +104,28 @@ Vector geo_totals(const tp::PanelPlanModel& m, const Matrix& s) {
 }
 
 // Every trust level, each with complete pooling and with adstock, saturation, half-life
-// (geo stocks) and amplification pooled per geo (partial).
-std::vector<std::pair<TrustLevel, Pooling>> planner_cases() {
-  std::vector<std::pair<TrustLevel, Pooling>> out;
+// (geo stocks) and amplification pooled per geo (partial); the national stocks in the
+// linear and in the bounded form.
+struct PlannerCase {
+  TrustLevel level;
+  Pooling pool;
+  TrustForm form;
+};
+std::vector<PlannerCase> planner_cases() {
+  std::vector<PlannerCase> out;
   for (TrustLevel level : {TrustLevel::national, TrustLevel::national_geo, TrustLevel::geo, TrustLevel::off})
-    for (Pooling pool : {Pooling::complete, Pooling::partial}) out.emplace_back(level, pool);
+    for (Pooling pool : {Pooling::complete, Pooling::partial})
+      for (TrustForm form : {TrustForm::linear, TrustForm::bounded})
+        if (form == TrustForm::linear || level == TrustLevel::national || level == TrustLevel::national_geo)
+          out.push_back({level, pool, form});
   return out;
 }
 
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences_for_every_trust_level) {
-  for (const auto& [level, pool] : planner_cases()) {
-    const BuiltPanelModel b = panel(level, 3, false, Pooling::partial, pool, pool);
+  for (const auto& [level, pool, form] : planner_cases()) {
+    const BuiltPanelModel b = panel(level, 3, false, Pooling::partial, pool, pool, form);
     tp::PanelPlanSettings st = settings(b);
     if (level == TrustLevel::national || level == TrustLevel::national_geo)
       st.channels = {0, 2};  // press planned per geo too: through the national stock
@@ -132,15 +143,15 @@ BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences_for_every_trust_level) 
         sm.data()[j] -= h;
         const double fd = (m.evaluate_draw(i, sp, nullptr) - m.evaluate_draw(i, sm, nullptr)) / (2 * h);
         BOOST_TEST(std::abs(fd - grads(j, i)) <= 1e-6 * (1e-3 + std::abs(fd)) + 1e-9 * std::abs(y[i]),
-                   "level " << to_string(level) << ", curvature pooling " << to_string(pool) << " draw " << i << " cell "
-                            << j << ": analytic " << grads(j, i) << " numeric " << fd);
+                   "level " << to_string(level) << " " << to_string(form) << ", curvature pooling " << to_string(pool)
+                            << " draw " << i << " cell " << j << ": analytic " << grads(j, i) << " numeric " << fd);
       }
   }
 }
 
 BOOST_AUTO_TEST_CASE(forward_equals_the_models_forward_on_the_extended_data) {
-  for (const auto& [level, pool] : planner_cases()) {
-    const BuiltPanelModel b = panel(level, 3, false, Pooling::partial, pool, pool);
+  for (const auto& [level, pool, form] : planner_cases()) {
+    const BuiltPanelModel b = panel(level, 3, false, Pooling::partial, pool, pool, form);
     tp::PanelPlanSettings st = settings(b, 5, 12);
     st.other_activity = Matrix::Constant(b.model.channels(), b.model.geos(), 0.3);
     const Matrix d = near_start(b.model, 2);
@@ -167,8 +178,8 @@ BOOST_AUTO_TEST_CASE(forward_equals_the_models_forward_on_the_extended_data) {
       for (int g = 0; g < G; ++g) {
         const double ref = f.mu.col(g).tail(5 + 12).sum() * b.scales.y_scale * b.scales.population(T - 1, g);
         BOOST_TEST(std::abs(by_geo(i, g) - ref) <= 1e-10 * (1.0 + std::abs(ref)),
-                   to_string(level) << ", " << to_string(pool) << ", draw " << i << ", geo " << g << ": " << by_geo(i, g)
-                                    << " vs the model's " << ref);
+                   to_string(level) << " " << to_string(form) << ", " << to_string(pool) << ", draw " << i << ", geo " << g
+                                    << ": " << by_geo(i, g) << " vs the model's " << ref);
         total += ref;
       }
       BOOST_TEST(std::abs(y[i] - total) <= 1e-10 * (1.0 + std::abs(total)));

@@ -41,6 +41,16 @@
 //   trust = national_geo ("national+geo"): S_g[t] = exp(xi_g) S[t], the national stock
 //               times a geo multiplier, xi_g = tau_xi eta_g, eta_g ~ Normal(0, 1), tau_xi ~
 //               HalfNormal(stock_deviation_sd).
+//   trust_form = bounded (PanelModelData::trust_form; national stock only: trust national
+//               or national+geo): the national model's bounded share (trust_model.hpp),
+//               S[t] = 1 - (1 - m[t]) e[t], 1 - m[t] = (1 - delta)(1 - b) + delta (1 - S[t-1]),
+//               e[t] = exp(-rho u[t]), u[t] = sum_p kappa_p hn[p, t], S[-1] = g0 in (0, 1): the
+//               share of trusting people, decaying towards its baseline share b and gaining
+//               a fraction 1 - e[t] of the untrusting share per period. Free: logit g0,
+//               logit b, ln(rho ubar) with ubar = mean_t u[t] over the data (the national
+//               model's shear: the data pin rho ubar, rho alone trades off against lam and
+//               kappa); priors logit b ~ Normal(trust_base_logit_mean, trust_base_logit_sd),
+//               logit g0 ~ Normal(logit b, g0_logit_sd), rho ~ HalfNormal(inflow_sd).
 //   mu[g, t] = sum_k b[g, k] B[g, t, k] + tau[t] + gamma S_g[t]
 //              + sum_{s conversion} beta[s, g] (1 + theta_g S_g[t]) h[s, g, t]
 //   tau[t]      period effects shared by the geos (PanelModelData::period_effects;
@@ -56,6 +66,12 @@
 //   tracker, national: q[t] ~ Normal(a_q + b_q Sn[t], sigma_q), Sn[t] = S[t] (national
 //               stock) or sum_g pop[g, t] S_g[t] / sum_g pop[g, t] (geo stocks);
 //   tracker, geo: q[g, t] ~ Normal(a_q + b_q S_g[t], sigma_q); observed entries only.
+//   tracker_share (bounded form): the tracker is the survey share of trusting people
+//               itself, national q[t] ~ Normal(Sn[t] + a_q, sqrt(se^2 + sigma_q^2)) or per geo
+//               q[g, t] ~ Normal(S_g[t] + a_q, ...), unscaled, b_q = 1 fixed, one a_q ~
+//               Normal(0, tracker_bias_sd) (a house bias), sigma_q ~
+//               HalfNormal(tracker_share_sigma_sd); the free level is a_q + the mean tracked
+//               share over the measured entries (the national model's shear).
 //   With a known sampling error se per observation (tracker_se: a survey share's
 //   sqrt(p (1 - p) / n) from its respondents n, in the tracker's scaled units) either
 //   tracker is Normal(a_q + b_q S, sqrt(se^2 + sigma_q^2)), sigma_q the error beyond
@@ -253,6 +269,13 @@ struct PanelModelData {
   /// The tracker's known sampling standard error per entry (same shape as tracker, >= 0,
   /// scaled units), or empty: none (sigma_q alone).
   Matrix tracker_se;
+  /// The trust stock's recursion (top of this file): linear (the default, an index) or
+  /// bounded (a share of people in [0, 1]); bounded needs one national stock (trust level
+  /// national or national+geo).
+  TrustForm trust_form = TrustForm::linear;
+  /// The tracker (national T x 1, or per geo T x G) measures the bounded stock's share
+  /// itself (top of this file): its values must be shares in [0, 1], fitted unscaled.
+  bool tracker_share = false;
   Noise noise = Noise::iid;          ///< residuals' time structure per geo (top of this file)
   /// One effect per period shared by the geos, tau[t] (top of this file): T - 1 free
   /// parameters, evaluated once per log density (not per geo), gradient the sum over geos of
@@ -289,6 +312,9 @@ struct PanelModelParameters {
   Vector b_mean, b_tau;          ///< K: partial pooling's m_k and tau_k (NaN otherwise)
   double sigma = 1.0, delta = 0.0, g0 = 0.0, gamma = 0.0, theta = 0.0;
   double tracker_a = 0.0, tracker_b = 0.0, tracker_sigma = 1.0;
+  /// Bounded trust form (top of this file): the baseline share b, the inflow strength rho,
+  /// and the mean inflow ubar over the data (rho's free coordinate is ln(rho ubar)); 0, 0, 1 otherwise.
+  double trust_base = 0.0, inflow = 0.0, inflow_mean = 1.0;
   double ar1 = 0.0;  ///< AR(1) coefficient phi of every geo's residuals (Noise::ar1; 0 for iid)
   /// T: the period effects tau[t], tau[0] = 0 (PanelModelData::period_effects; zeros otherwise)
   Vector period_effect;
@@ -315,6 +341,7 @@ struct PanelWorkspace {
   Vector ll;                         ///< G: per-geo log-likelihood
   Vector Sn, gSn, u, ga;             ///< T
   Vector Sw, gSw;                    ///< T: the population-weighted stock (national tracker on geo stocks)
+  Vector ex, sx;                     ///< T: bounded form, e[t] = exp(-rho u[t]) and the (unit) crisis survival
   /// T: the baseline's shared part (columns pooled completely and the same in every geo,
   /// evaluated once per evaluation) and the sum over geos of dL/dmu (its adjoint)
   Vector mu_shared, gmu_sum;
@@ -337,6 +364,10 @@ class PanelTrustModel {
   [[nodiscard]] int channels() const { return C_; }
   [[nodiscard]] bool trust_enabled() const { return d_.trust_level != TrustLevel::off; }
   [[nodiscard]] bool has_tracker() const { return n_tracker_obs_ > 0; }
+  /// True for the bounded trust form (PanelModelData::trust_form, top of this file).
+  [[nodiscard]] bool bounded() const { return trust_enabled() && d_.trust_form == TrustForm::bounded; }
+  /// True when the tracker measures the bounded stock's share itself (PanelModelData::tracker_share).
+  [[nodiscard]] bool tracker_share() const { return has_tracker() && bounded() && d_.tracker_share; }
   /// True when the residuals are AR(1) (Noise::ar1; one more free parameter, atanh phi, last in z).
   [[nodiscard]] bool ar1() const { return d_.noise == Noise::ar1; }
   [[nodiscard]] const std::vector<int>& conversion_channels() const { return conv_idx_; }
@@ -384,6 +415,8 @@ class PanelTrustModel {
       for (const char* v : {"delta", "g0", "gamma", "theta"}) n.emplace_back(v);
       if (has_tracker())
         for (const char* v : {"tracker_a", "tracker_b", "tracker_sigma"}) n.emplace_back(v);
+      if (bounded())
+        for (const char* v : {"trust_base", "trust_inflow"}) n.emplace_back(v);
     }
     for (std::size_t j = 0; j < conv_idx_.size(); ++j)
       if (effect_blocks_[j].kind == Pooling::partial) {
@@ -444,6 +477,8 @@ class PanelTrustModel {
       for (double v : {p.delta, p.g0, p.gamma, p.theta}) put(v);
       if (has_tracker())
         for (double v : {p.tracker_a, p.tracker_b, p.tracker_sigma}) put(v);
+      if (bounded())
+        for (double v : {p.trust_base, p.inflow}) put(v);
     }
     for (int j = 0; j < S_; ++j)
       if (effect_blocks_[static_cast<std::size_t>(j)].kind == Pooling::partial) {
@@ -536,7 +571,7 @@ class PanelTrustModel {
         vt[g] = std::log(p.theta_geo.size() == G_ ? p.theta_geo[g] : p.theta);
       }
       delta_block_.unconstrain(vd, logit(p.delta), p.delta_tau > 0.0 ? p.delta_tau : 0.1, z);
-      z[o_g0_] = p.g0;
+      z[o_g0_] = bounded() ? logit(p.g0) : p.g0;
       z[o_gamma_] = std::log(p.gamma);
       theta_block_.unconstrain(vt, std::log(p.theta), p.theta_tau > 0.0 ? p.theta_tau : 0.1, z);
       if (d_.trust_level == TrustLevel::national_geo) {
@@ -545,10 +580,23 @@ class PanelTrustModel {
         for (int g = 0; g < G_; ++g)
           z[o_dev_ + 1 + g] = p.stock_multiplier.size() == G_ ? std::log(p.stock_multiplier[g]) / tau : 0.0;
       }
-      if (has_tracker()) {
+      if (has_tracker() && !tracker_share()) {
         z[o_tracker_] = p.tracker_a;
         z[o_tracker_ + 1] = std::log(p.tracker_b);
         z[o_tracker_ + 2] = std::log(p.tracker_sigma);
+      }
+      if (bounded()) {  // logit b, ln(rho ubar) at p's trust channels; the share tracker's level a_q + mean share
+        z[o_tform_] = logit(p.trust_base);
+        Matrix An(T_, C_), dAn(T_, C_), Hn(T_, C_);
+        Vector u(T_), S(T_);
+        national_inflow(p, An, dAn, Hn, u);
+        z[o_tform_ + 1] = std::log(p.inflow * u.mean());
+        if (tracker_share()) {
+          bounded_path(p, u, S);
+          const Vector m = p.stock_multiplier.size() == G_ ? p.stock_multiplier : Vector(Vector::Ones(G_));
+          z[o_tracker_] = p.tracker_a + tracked_mean(S, m);
+          z[o_tracker_ + 1] = std::log(p.tracker_sigma);
+        }
       }
     }
     if (d_.period_effects && p.period_effect.size() == T_) z.segment(o_period_, T_ - 1) = p.period_effect.tail(T_ - 1);
@@ -563,7 +611,7 @@ class PanelTrustModel {
     resize(ws);
     grad.setZero();
     PanelModelParameters& p = ws.params;
-    constrain_into_params(z, p, false);  // effects with a ROI prior: after the media pass below
+    constrain_into_params(z, p, false, false);  // ROI effects, rho, a_q of a share tracker: below
     constexpr double minus_inf = -std::numeric_limits<double>::infinity();
     if (!(p.sigma > 0.0) || !std::isfinite(p.sigma)) return minus_inf;
     const int T = T_;
@@ -571,15 +619,17 @@ class PanelTrustModel {
     const bool deviation = d_.trust_level == TrustLevel::national_geo;
     // ---- forward: the national stock (before the geo loop: every geo reads it) ----------
     if (national || deviation) {
-      ws.u.setZero();
-      for (int i = 0; i < P_; ++i) {
-        const int c = trust_idx_[static_cast<std::size_t>(i)];
-        transforms::geometric_adstock_recursive(d_.national_media.col(c), p.alpha[c], d_.max_lag, ws.An.col(c),
-                                                ws.dAn.col(c));
-        saturate(c, ws.An.col(c).data(), p.lam[c], ws.Hn.col(c).data(), T);
-        ws.u += p.kappa[i] * ws.Hn.col(c);
+      national_inflow(p, ws.An, ws.dAn, ws.Hn, ws.u);
+      if (bounded()) {  // rho = exp(z) / ubar (the free ln(rho ubar))
+        p.inflow_mean = ws.u.mean();
+        if (!(p.inflow_mean > 0.0)) return minus_inf;
+        p.inflow = std::exp(z[o_tform_ + 1]) / p.inflow_mean;
+        const Matrix none;
+        TrustModel::bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, ws.u, Vector(), none, ws.Sn, ws.ex.data(),
+                                            ws.sx.data());
+      } else {
+        stock_recursion(p.delta, p.g0, ws.u, ws.Sn);
       }
-      stock_recursion(p.delta, p.g0, ws.u, ws.Sn);
     }
     // ---- the baseline's shared columns, once for all geos ----------------------------------
     shared_baseline(p, ws.mu_shared);
@@ -612,18 +662,24 @@ class PanelTrustModel {
     if (has_tracker()) {
       if (d_.tracker.cols() == 1) {
         if (national) {
-          lp += tracker_term(d_.tracker.col(0), ws.Sn, p, ws.gSn, grad, 0);
+          lp += tracker_share() ? share_tracker_term(z, ws.Sn, p, ws.gSn, grad)
+                                : tracker_term(d_.tracker.col(0), ws.Sn, p, ws.gSn, grad, 0);
         } else {  // geo stocks: the tracker measures their population-weighted mean
           ws.Sw = (ws.S.cwiseProduct(d_.weights)).rowwise().sum();
           ws.gSw.setZero();
-          lp += tracker_term(d_.tracker.col(0), ws.Sw, p, ws.gSw, grad, 0);
+          lp += tracker_share() ? share_tracker_term(z, ws.Sw, p, ws.gSw, grad)
+                                : tracker_term(d_.tracker.col(0), ws.Sw, p, ws.gSw, grad, 0);
           ws.gS = d_.weights.array().colwise() * ws.gSw.array();
         }
+      } else if (tracker_share()) {
+        lp += share_tracker_term(z, ws.S, p, ws.gS, grad);
       } else {
         for (int g = 0; g < G_; ++g) lp += tracker_term(d_.tracker.col(g), ws.S.col(g), p, ws.gS.col(g), grad, g);
       }
-      lp += -0.5 * p.tracker_a * p.tracker_a / (pr_.base.tracker_a_sd * pr_.base.tracker_a_sd);
-      grad[o_tracker_] += -p.tracker_a / (pr_.base.tracker_a_sd * pr_.base.tracker_a_sd);
+      if (!tracker_share()) {  // (a share tracker's house bias has its prior in share_tracker_term)
+        lp += -0.5 * p.tracker_a * p.tracker_a / (pr_.base.tracker_a_sd * pr_.base.tracker_a_sd);
+        grad[o_tracker_] += -p.tracker_a / (pr_.base.tracker_a_sd * pr_.base.tracker_a_sd);
+      }
     }
     // ---- likelihood and backward per geo -------------------------------------------------
     ws.part.setZero();
@@ -684,7 +740,8 @@ class PanelTrustModel {
           }
           grad[o_dev_] += gtau;
         }
-        stock_adjoint(p.delta, p.g0, ws.Sn, ws.u, ws.gSn, ws.ga, gdelta, gg0);  // ws.ga: dL/du[t]
+        if (bounded()) lp += bounded_adjoint(p, ws, grad, gdelta, gg0);  // ws.ga: dL/du[t]; rho's prior
+        else stock_adjoint(p.delta, p.g0, ws.Sn, ws.u, ws.gSn, ws.ga, gdelta, gg0);
         for (int i = 0; i < P_; ++i) {
           const int c = trust_idx_[static_cast<std::size_t>(i)];
           gkappa[i] += ws.ga.dot(ws.Hn.col(c));
@@ -699,7 +756,7 @@ class PanelTrustModel {
         }
         grad[delta_block_.offset] += gdelta * p.delta * (1.0 - p.delta);  // (delta pooled completely here)
       }  // (geo stocks: the per-geo delta gradients are in ws.part, see shared_priors)
-      grad[o_g0_] += gg0;
+      grad[o_g0_] += bounded() ? gg0 * p.g0 * (1.0 - p.g0) : gg0;  // bounded: logit g0
       // kappa = softmax(V u): dL/du = V' (kappa .* (g - kappa'g))
       const double kg = p.kappa.dot(gkappa);
       const Vector gsoft = p.kappa.cwiseProduct(gkappa - Vector::Constant(P_, kg));
@@ -779,7 +836,8 @@ class PanelTrustModel {
         sat(c, xn, p.alpha[c], p.lam[c], h);
         u += p.kappa[i] * h;
       }
-      stock_recursion(p.delta, p.g0, u, S);
+      if (bounded()) bounded_path(p, u, S);
+      else stock_recursion(p.delta, p.g0, u, S);
       for (int g = 0; g < G_; ++g) f.stock.col(g) = p.stock_multiplier[g] * S;
     } else if (d_.trust_level == TrustLevel::geo) {
       for (int g = 0; g < G_; ++g) {
@@ -894,6 +952,16 @@ class PanelTrustModel {
       for (Eigen::Index i = 0; i < d_.tracker.size(); ++i)
         if (!std::isnan(d_.tracker.data()[i])) qm += d_.tracker.data()[i];
       p.tracker_a = qm / n_tracker_obs_;
+    }
+    if (bounded()) {  // G0 = b at the prior median share (a share tracker: its mean, within [0.02, 0.98]); rho = 1 - delta
+      double share = 1.0 / (1.0 + std::exp(-pr_.base.trust_base_logit_mean));
+      if (tracker_share()) {
+        share = std::clamp(p.tracker_a, 0.02, 0.98);
+        p.tracker_a = 0.0;  // no house bias; sigma_q at a tenth of its prior scale
+        p.tracker_sigma = 0.1 * pr_.base.tracker_share_sigma_sd;
+      }
+      p.g0 = p.trust_base = share;
+      p.inflow = 1.0 - p.delta;
     }
     Vector z = unconstrain(p);
     for (const Block& bl : effect_blocks_)  // a channel with a ROI prior starts at its prior median
@@ -1365,6 +1433,111 @@ class PanelTrustModel {
     }
   }
 
+  /// The national stock's inflow u[t] = sum_p kappa_p hn[p, t] at p's alpha, lam and kappa:
+  /// the recursive adstock of the national series, then the channel's curve (An, dAn, Hn:
+  /// T x C, the trust channels' columns written).
+  void national_inflow(const PanelModelParameters& p, Matrix& An, Matrix& dAn, Matrix& Hn, Vector& u) const {
+    u.setZero(T_);
+    for (int i = 0; i < P_; ++i) {
+      const int c = trust_idx_[static_cast<std::size_t>(i)];
+      transforms::geometric_adstock_recursive(d_.national_media.col(c), p.alpha[c], d_.max_lag, An.col(c), dAn.col(c));
+      saturate(c, An.col(c).data(), p.lam[c], Hn.col(c).data(), T_);
+      u += p.kappa[i] * Hn.col(c);
+    }
+  }
+  /// The bounded national stock from inflow u at p's delta, g0, b and rho (no crises).
+  void bounded_path(const PanelModelParameters& p, const Vector& u, Vector& S) const {
+    const Matrix none;
+    S.resize(u.size());
+    TrustModel::bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, u, Vector(), none, S);
+  }
+  /// The mean over the tracker's measured entries of what it measures of the national
+  /// stock S with geo multipliers m (ones for trust national): a national tracker the
+  /// population-weighted mean sum_g w[t, g] m_g S[t], a geo tracker S_g[t] = m_g S[t].
+  [[nodiscard]] double tracked_mean(const Vector& S, const Vector& m) const {
+    double total = 0.0;
+    const bool national_tracker = d_.tracker.cols() == 1;
+    for (Eigen::Index k = 0; k < d_.tracker.cols(); ++k)
+      for (Eigen::Index t = 0; t < T_; ++t) {
+        if (std::isnan(d_.tracker(t, k))) continue;
+        total += national_tracker ? S[t] * d_.weights.row(t).dot(m) : m[k] * S[t];
+      }
+    return total / n_tracker_obs_;
+  }
+
+  /// A share tracker (top of this file) against the tracked shares S (T x K, K = the
+  /// tracker's columns: one national series, or the geos' S_g): r = q - a_q - S with one
+  /// a_q = level - mean over every measured entry of S (the free level z[o_tracker_]),
+  /// v = se^2 + sigma_q^2; -r^2 / (2 v) - ln(v) / 2 per measured entry and a_q ~ Normal(0,
+  /// tracker_bias_sd). Sets p.tracker_a; adds dL/dS to gS (through a_q too: -dL/da_q / n
+  /// at each measured entry) and the gradients of the level and ln sigma_q (its HalfNormal:
+  /// shared_priors).
+  template <class St, class GS>
+  double share_tracker_term(const Eigen::Ref<const Vector>& z, const St& S, PanelModelParameters& p, GS& gS,
+                            Eigen::Ref<Vector> grad) const {
+    const double s2 = p.tracker_sigma * p.tracker_sigma, n_obs = n_tracker_obs_;
+    const double sa2 = pr_.base.tracker_bias_sd * pr_.base.tracker_bias_sd;
+    const bool known_se = d_.tracker_se.size() != 0;
+    const Eigen::Index K = d_.tracker.cols();
+    double gm = 0.0;
+    for (Eigen::Index k = 0; k < K; ++k)
+      for (int t = 0; t < T_; ++t)
+        if (!std::isnan(d_.tracker(t, k))) gm += S(t, k);
+    p.tracker_a = z[o_tracker_] - gm / n_obs;
+    double lp = -0.5 * p.tracker_a * p.tracker_a / sa2, ga = 0.0, gsq = 0.0;
+    for (Eigen::Index k = 0; k < K; ++k)
+      for (int t = 0; t < T_; ++t) {
+        const double q = d_.tracker(t, k);
+        if (std::isnan(q)) continue;
+        const double r = q - p.tracker_a - S(t, k);
+        const double se = known_se ? d_.tracker_se(t, k) : 0.0, v = se * se + s2;
+        lp += -0.5 * r * r / v - 0.5 * std::log(v);
+        ga += r / v;
+        gsq += (r * r / v - 1.0) * s2 / v;
+        gS(t, k) += r / v;
+      }
+    const double g_level = ga - p.tracker_a / sa2;  // dL/da_q = dL/dlevel
+    for (Eigen::Index k = 0; k < K; ++k)
+      for (int t = 0; t < T_; ++t)
+        if (!std::isnan(d_.tracker(t, k))) gS(t, k) -= g_level / n_obs;
+    grad[o_tracker_] += g_level;
+    grad[o_tracker_ + 1] += gsq;
+    return lp;
+  }
+
+  /// Reverse mode through the bounded national stock (the national model's
+  /// bounded_stock_adjoint, no crises): from ws.gSn to ws.ga = dL/du[t], dL/ddelta and
+  /// dL/dg0 (added to gdelta, gg0), and dL/dlogit b and dL/dln(rho ubar) into grad. With
+  /// lambda[t] the total adjoint of S[t]: lambda[t] = gS[t] + delta e[t+1] lambda[t+1];
+  /// dS[t]/ddelta = e (S[t-1] - b), dS[t]/db = e (1 - delta), dS[t]/du[t] = rho e (1 - m),
+  /// dS[t]/drho = e (1 - m) u[t]. ln rho = z - ln ubar, so the whole d/d ln rho (with
+  /// rho's HalfNormal(inflow_sd) and its Jacobian, returned as a log density) also reaches
+  /// every u[t] by -1 / (T ubar).
+  double bounded_adjoint(const PanelModelParameters& p, PanelWorkspace& ws, Eigen::Ref<Vector> grad, double& gdelta,
+                         double& gg0) const {
+    const double dl = p.delta, b = p.trust_base, rho = p.inflow;
+    double lam_next = 0.0, jac_next = 0.0, gbase = 0.0, grho = 0.0;
+    for (int t = T_ - 1; t >= 0; --t) {
+      const double lam_t = ws.gSn[t] + lam_next * jac_next;
+      const double prev = t > 0 ? ws.Sn[t - 1] : p.g0;
+      const double se = ws.sx[t] * ws.ex[t], um = (1.0 - dl) * (1.0 - b) + dl * (1.0 - prev);  // 1 - m
+      gdelta += lam_t * se * (prev - b);
+      gbase += lam_t * se * (1.0 - dl);
+      const double du = lam_t * se * um;
+      ws.ga[t] = du * rho;
+      grho += du * ws.u[t];
+      lam_next = lam_t;
+      jac_next = se * dl;
+    }
+    gg0 += lam_next * jac_next;  // dS[0]/dg0 = e[0] delta
+    grad[o_tform_] += gbase * b * (1.0 - b);
+    const priors::LogTerm prior = priors::half_normal_on_log(rho, pr_.base.inflow_sd);
+    const double g_lnrho = grho * rho + prior.gradient;
+    grad[o_tform_ + 1] += g_lnrho;
+    ws.ga.array() -= g_lnrho / (static_cast<double>(T_) * p.inflow_mean);
+    return prior.value;
+  }
+
   /// S[t] = delta S[t-1] + (1 - delta) u[t], S[-1] = g0 (MODEL.md section 2, no shocks).
   template <class U, class Out>
   static void stock_recursion(double delta, double g0, const U& u, Out&& out) {
@@ -1488,12 +1661,24 @@ class PanelTrustModel {
     lp += delta_block_.backward(
         z, gf, [&](double v) { return priors::half_life_on_logit(logistic(v), q.half_life_median, q.half_life_sd_log); },
         grad);
-    lp += -0.5 * (p.g0 - q.g0_mean) * (p.g0 - q.g0_mean) / (q.g0_sd * q.g0_sd);
-    grad[o_g0_] += -(p.g0 - q.g0_mean) / (q.g0_sd * q.g0_sd);
+    if (bounded()) {
+      // logit b ~ Normal(m_b, s_b), logit G0 ~ Normal(logit b, s_0): on the free parameters
+      // themselves (no Jacobian); rho's HalfNormal is in bounded_adjoint (it reaches u via ubar)
+      const double rb = z[o_tform_] - q.trust_base_logit_mean, sb2 = q.trust_base_logit_sd * q.trust_base_logit_sd;
+      const double r0 = z[o_g0_] - z[o_tform_], s02 = q.g0_logit_sd * q.g0_logit_sd;
+      lp += -0.5 * rb * rb / sb2 - 0.5 * r0 * r0 / s02;
+      grad[o_tform_] += -rb / sb2 + r0 / s02;
+      grad[o_g0_] += -r0 / s02;
+    } else {
+      lp += -0.5 * (p.g0 - q.g0_mean) * (p.g0 - q.g0_mean) / (q.g0_sd * q.g0_sd);
+      grad[o_g0_] += -(p.g0 - q.g0_mean) / (q.g0_sd * q.g0_sd);
+    }
     half_normal_log(o_gamma_, p.gamma, q.gamma_sd);
     for (int g = 0; g < G_; ++g) gf[g] = ws.part(r_theta_, g) * p.theta_geo[g];
     lp += theta_block_.backward(z, gf, [&](double v) { return priors::half_normal_on_log(std::exp(v), q.theta_sd); }, grad);
-    if (has_tracker()) {  // (a_q's Normal prior is added in log_density)
+    if (tracker_share()) {  // (a_q's Normal prior is added in share_tracker_term)
+      half_normal_log(o_tracker_ + 1, p.tracker_sigma, q.tracker_share_sigma_sd);
+    } else if (has_tracker()) {  // (a_q's Normal prior is added in log_density)
       half_normal_log(o_tracker_ + 1, p.tracker_b, q.tracker_b_sd);
       half_normal_log(o_tracker_ + 2, p.tracker_sigma, q.tracker_sigma_sd);
     }
@@ -1509,8 +1694,11 @@ class PanelTrustModel {
   }
 
   /// with_roi = false leaves the effects of channels with a ROI prior NaN: log_density()
-  /// fills them from the H of its own forward pass (fill_roi_effects).
-  void constrain_into_params(const Eigen::Ref<const Vector>& z, PanelModelParameters& p, bool with_roi = true) const {
+  /// fills them from the H of its own forward pass (fill_roi_effects); with_trust = false
+  /// leaves the bounded form's rho and a share tracker's a_q NaN (log_density() finishes
+  /// them from its own national series).
+  void constrain_into_params(const Eigen::Ref<const Vector>& z, PanelModelParameters& p, bool with_roi = true,
+                             bool with_trust = true) const {
     check_dimension(z);
     const auto logistic = [](double v) { return v >= 0 ? 1.0 / (1.0 + std::exp(-v)) : std::exp(v) / (1.0 + std::exp(v)); };
     p.alpha.resize(C_);
@@ -1584,7 +1772,7 @@ class PanelTrustModel {
       p.kappa /= p.kappa.sum();
       p.delta = logistic(delta_block_.location(z));
       p.delta_tau = delta_block_.tau(z);
-      p.g0 = z[o_g0_];
+      p.g0 = bounded() ? logistic(z[o_g0_]) : z[o_g0_];
       p.gamma = std::exp(z[o_gamma_]);
       p.theta = std::exp(theta_block_.location(z));
       p.theta_tau = theta_block_.tau(z);
@@ -1596,10 +1784,29 @@ class PanelTrustModel {
         p.stock_tau = std::exp(z[o_dev_]);
         for (int g = 0; g < G_; ++g) p.stock_multiplier[g] = std::exp(p.stock_tau * z[o_dev_ + 1 + g]);
       }
-      if (has_tracker()) {
+      if (tracker_share()) {  // b_q = 1; a_q = level - mean share over the observed periods (below)
+        p.tracker_a = std::numeric_limits<double>::quiet_NaN();
+        p.tracker_b = 1.0;
+        p.tracker_sigma = std::exp(z[o_tracker_ + 1]);
+      } else if (has_tracker()) {
         p.tracker_a = z[o_tracker_];
         p.tracker_b = std::exp(z[o_tracker_ + 1]);
         p.tracker_sigma = std::exp(z[o_tracker_ + 2]);
+      }
+      if (bounded()) {
+        p.trust_base = logistic(z[o_tform_]);
+        p.inflow = p.inflow_mean = std::numeric_limits<double>::quiet_NaN();
+        if (with_trust) {  // rho = exp(z) / ubar at the data's national series
+          Matrix An(T_, C_), dAn(T_, C_), Hn(T_, C_);
+          Vector u(T_), S(T_);
+          national_inflow(p, An, dAn, Hn, u);
+          p.inflow_mean = u.mean();
+          p.inflow = std::exp(z[o_tform_ + 1]) / p.inflow_mean;
+          if (tracker_share()) {
+            bounded_path(p, u, S);
+            p.tracker_a = z[o_tracker_] - tracked_mean(S, p.stock_multiplier);
+          }
+        }
       }
     }
     p.ar1 = ar1() ? std::tanh(z[o_ar1_]) : 0.0;
@@ -1628,7 +1835,8 @@ class PanelTrustModel {
     for (Matrix* m : {&ws.roi_h, &ws.roi_dlam, &ws.roi_dalpha}) m->setZero(S_, G_);
     ws.part.resize(n_part_, G_);
     ws.ll.resize(G_);
-    for (Vector* v : {&ws.Sn, &ws.gSn, &ws.u, &ws.ga, &ws.Sw, &ws.gSw, &ws.mu_shared, &ws.gmu_sum}) v->setZero(T_);
+    for (Vector* v : {&ws.Sn, &ws.gSn, &ws.u, &ws.ga, &ws.Sw, &ws.gSw, &ws.mu_shared, &ws.gmu_sum, &ws.ex, &ws.sx})
+      v->setZero(T_);
   }
 
   void validate() {
@@ -1715,6 +1923,22 @@ class PanelTrustModel {
         fail("tracker must be ", T_, " x 1 (national) or ", T_, " x ", G_, " (per geo), got ", d_.tracker.rows(), " x ",
              d_.tracker.cols());
     }
+    if (d_.trust_form == TrustForm::bounded && d_.trust_level != TrustLevel::off) {
+      if (d_.trust_level == TrustLevel::geo)
+        fail(
+            "trust_form 'bounded' needs one national stock (trust level national or national+geo); bounded stocks per "
+            "geo (trust level geo) are not implemented");
+    }
+    if (d_.tracker_share) {
+      if (d_.trust_form != TrustForm::bounded || d_.trust_level == TrustLevel::off)
+        fail("tracker_share: a tracker that measures the share needs the bounded trust form (trust_form = bounded)");
+      if (d_.tracker.size() == 0) fail("tracker_share needs a tracker (the survey share of trusting people)");
+      for (Eigen::Index k = 0; k < d_.tracker.cols(); ++k)
+        for (Eigen::Index t = 0; t < d_.tracker.rows(); ++t)
+          if (!std::isnan(d_.tracker(t, k)) && !(d_.tracker(t, k) >= 0.0 && d_.tracker(t, k) <= 1.0))
+            fail("tracker_share: period ", t, ", column ", k, " is ", d_.tracker(t, k),
+                 "; a share tracker's values must lie in [0, 1]");
+    }
     if (d_.tracker_se.size() != 0) {
       if (d_.tracker_se.rows() != d_.tracker.rows() || d_.tracker_se.cols() != d_.tracker.cols())
         fail("tracker_se must have the tracker's shape ", d_.tracker.rows(), " x ", d_.tracker.cols(), ", got ",
@@ -1771,6 +1995,11 @@ class PanelTrustModel {
         national_only_[static_cast<std::size_t>(c)] = d_.trust[static_cast<std::size_t>(c)] &&
                                                       !d_.conversion[static_cast<std::size_t>(c)];
     if (trust_enabled() && P_ == 0) fail("the trust stock needs at least one trust channel (or trust level off)");
+    if (bounded()) {
+      bool active = false;
+      for (int c : trust_idx_) active = active || (d_.national_media.col(c).array() > 0.0).any();
+      if (!active) fail("trust_form 'bounded': the trust channels have no activity (the mean inflow, rho's scale, is 0)");
+    }
     n_tracker_obs_ = 0;
     for (Eigen::Index i = 0; i < d_.tracker.size(); ++i) n_tracker_obs_ += std::isnan(d_.tracker.data()[i]) ? 0 : 1;
     if (n_tracker_obs_ == 1) fail("a trust tracker needs at least 2 observed values, got 1");
@@ -1888,15 +2117,24 @@ class PanelTrustModel {
       }
       o_delta_ = n_;
       add_free(delta_block_, d_.half_life_pooling, pr_.half_life_pool_sd, "logit_delta", "delta", "");
-      add1(o_g0_, "g0");
+      add1(o_g0_, bounded() ? "logit_initial_share" : "g0");
       add1(o_gamma_, "log_gamma");
       o_theta_ = n_;
       add_free(theta_block_, d_.amplification_pooling, pr_.amplification_pool_sd, "log_theta", "theta", "");
-      if (has_tracker()) {
+      if (tracker_share()) {  // a_q + the mean share over the observed periods; b_q = 1
+        add1(o_tracker_, "tracker_share_level");
+        names_.emplace_back("log_tracker_sigma");
+        ++n_;
+      } else if (has_tracker()) {
         add1(o_tracker_, "tracker_a");
         names_.emplace_back("log_tracker_b");
         names_.emplace_back("log_tracker_sigma");
         n_ += 2;
+      }
+      if (bounded()) {  // logit b, ln(rho ubar)
+        add1(o_tform_, "logit_trust_base");
+        names_.emplace_back("log_mean_trust_hazard");
+        ++n_;
       }
       if (d_.trust_level == TrustLevel::national_geo) {  // ln tau_xi, then eta per geo
         add1(o_dev_, "log_stock_deviation_tau");
@@ -1949,10 +2187,10 @@ class PanelTrustModel {
   int G_ = 0, T_ = 0, C_ = 0, K_ = 0, P_ = 0, S_ = 0, n_ = 0, n_tracker_obs_ = 0;
   std::vector<int> trust_idx_, conv_idx_;
   std::vector<bool> national_only_;  // C: skipped by the geo passes (layout())
-  std::vector<int> share_idx_;       // channels with an uncertain share (layout())
-  std::vector<int> share_slot_;      // C: the channel's index in share_idx_, or -1
-  int o_share_ = 0;                  // first share_z slot
-  int o_period_ = 0;                 // first period effect slot (tau[1])
+  std::vector<int> share_idx_;  // channels with an uncertain share (layout())
+  std::vector<int> share_slot_;  // C: the channel's index in share_idx_, or -1
+  int o_share_ = 0;  // first share_z slot
+  int o_period_ = 0;  // first period effect slot (tau[1])
   /// The baseline split (split_baseline()): columns pooled completely whose values are the
   /// same in every geo (seasonality, national controls), evaluated once per
   /// evaluation as shared_design_ (T x their number), with the period effects; the others per
@@ -1966,7 +2204,7 @@ class PanelTrustModel {
   Matrix helmert_;
   std::vector<std::string> names_;
   int o_alpha_ = 0, o_lam_ = 0, o_sigma_ = 0, o_kappa_ = 0, o_delta_ = 0, o_g0_ = 0, o_gamma_ = 0, o_theta_ = 0,
-      o_tracker_ = 0, o_dev_ = 0, o_ar1_ = 0;
+      o_tracker_ = 0, o_dev_ = 0, o_ar1_ = 0, o_tform_ = 0;
   int r_alpha_ = 0, r_lam_ = 0, r_gamma_ = 0, r_theta_ = 0, r_delta_ = 0, r_g0_ = 0, r_ss_ = 0, r_phi_ = 0, r_kappa_ = 0,
       n_part_ = 0;
   int n_roi_ = 0;  // effect blocks with a ROI prior
@@ -2026,11 +2264,11 @@ class PanelTarget {
 
 /// Everything that defines a panel model, in raw units: T periods, G geos, C channels.
 struct PanelModelSpec {
-  std::vector<std::string> geos;      ///< G names
+  std::vector<std::string> geos;  ///< G names
   std::vector<std::string> channels;  ///< C names
-  std::vector<Role> roles;            ///< C roles
-  std::vector<bool> national;         ///< C: bought nationally (media[c] is T x 1), else per geo (T x G)
-  std::vector<Matrix> media;          ///< C: T x G (geo channel) or T x 1 (national channel), >= 0
+  std::vector<Role> roles;  ///< C roles
+  std::vector<bool> national;  ///< C: bought nationally (media[c] is T x 1), else per geo (T x G)
+  std::vector<Matrix> media;  ///< C: T x G (geo channel) or T x 1 (national channel), >= 0
   /// C: empty (population share) or T x G / 1 x G apportioning shares of a national channel
   /// (each row >= 0 summing to 1); ignored for geo channels. The whole vector may be empty.
   std::vector<Matrix> share;
@@ -2039,22 +2277,28 @@ struct PanelModelSpec {
   /// a geo's true share within about +-40% of the given one with 95% prior probability),
   /// 0 where the share is known.
   Vector share_sd;
-  Matrix population;                  ///< T x G or 1 x G, > 0; empty: no per-capita scaling
-  Matrix outcome;                     ///< T x G
-  std::vector<Matrix> controls;       ///< J matrices T x G
+  Matrix population;  ///< T x G or 1 x G, > 0; empty: no per-capita scaling
+  Matrix outcome;  ///< T x G
+  std::vector<Matrix> controls;  ///< J matrices T x G
   std::vector<std::string> control_names;
   double period_days = 7.0;
   int seasonality = 2;
   bool trend = true;
   int max_lag = 12;
   TrustLevel trust = TrustLevel::national;
-  Matrix tracker;                     ///< T x 1 or T x G, NaN where unmeasured; empty: none
+  Matrix tracker;  ///< T x 1 or T x G, NaN where unmeasured; empty: none
   /// The tracker's respondents per entry (same shape as tracker; a survey share's panel
   /// sizes), or empty. Given, the tracker must be a share in [0, 1] and each measured entry
   /// has the known sampling error sqrt(p (1 - p) / n) (p clamped to [0.5 / n, 1 - 0.5 / n]),
   /// so that a small geo's noisy survey weighs less than a large one's.
   Matrix tracker_n;
-  Noise noise = Noise::iid;           ///< residuals per geo: iid or AR(1) (top of this file)
+  /// The trust stock's form (PanelModelData::trust_form): linear (an index) or bounded (a
+  /// share of people; one national stock: trust national or national+geo).
+  TrustForm trust_form = TrustForm::linear;
+  /// The national tracker is the survey share the bounded stock models (PanelModelData::
+  /// tracker_share): it is then fitted unscaled, in share units (values in [0, 1]).
+  bool tracker_share = false;
+  Noise noise = Noise::iid;  ///< residuals per geo: iid or AR(1) (top of this file)
   /// One effect per period shared by the geos (PanelModelData::period_effects; Meridian's
   /// geo default); a shared trend or seasonality is then collinear with them (only the
   /// priors separate them): pass trend = false, seasonality = 0.
@@ -2109,10 +2353,10 @@ struct PanelModelSpec {
 
 /// What build_panel() derived from the spec: scales and the apportioned raw activity.
 struct PanelScales {
-  Vector media_scale;                  ///< C: mean non-zero per-capita activity
-  double y_scale = 1.0;                ///< mean absolute per-capita outcome
-  Matrix population;                   ///< T x G (ones without per-capita scaling)
-  std::vector<Matrix> activity;        ///< C: T x G raw activity per geo (national channels apportioned)
+  Vector media_scale;  ///< C: mean non-zero per-capita activity
+  double y_scale = 1.0;  ///< mean absolute per-capita outcome
+  Matrix population;  ///< T x G (ones without per-capita scaling)
+  std::vector<Matrix> activity;  ///< C: T x G raw activity per geo (national channels apportioned)
   std::vector<std::string> baseline_names;
   Vector control_mean, control_sd;
   double tracker_mean = 0.0, tracker_sd = 1.0;
@@ -2362,9 +2606,14 @@ struct BuiltPanelModel {
       if (!std::isnan(spec.tracker.data()[i])) ss += (spec.tracker.data()[i] - mean) * (spec.tracker.data()[i] - mean);
     double sd = std::sqrt(ss / static_cast<double>(n));
     if (sd == 0.0) sd = 1.0;
-    sc.tracker_mean = mean;
-    sc.tracker_sd = sd;
-    d.tracker = (spec.tracker.array() - mean) / sd;
+    if (spec.tracker_share) {  // the share itself, in its own units (the model checks [0, 1])
+      sc.tracker_mean = 0.0;
+      sc.tracker_sd = sd = 1.0;
+    } else {
+      sc.tracker_mean = mean;
+      sc.tracker_sd = sd;
+    }
+    d.tracker = (spec.tracker.array() - sc.tracker_mean) / sd;
     if (spec.tracker_n.size() != 0) {
       if (spec.tracker_n.rows() != spec.tracker.rows() || spec.tracker_n.cols() != spec.tracker.cols())
         fail("tracker_n must have the tracker's shape ", spec.tracker.rows(), " x ", spec.tracker.cols(), ", got ",
@@ -2388,6 +2637,8 @@ struct BuiltPanelModel {
     fail("tracker_n needs a tracker (the survey share whose respondents it counts)");
   }
   d.noise = spec.noise;
+  d.trust_form = spec.trust_form;
+  d.tracker_share = spec.tracker_share;
   d.max_lag = spec.max_lag;
   d.threads = spec.threads;
   d.adstock_pooling.assign(static_cast<std::size_t>(C), spec.adstock_pooling);

@@ -28,6 +28,9 @@
 //                   the last period's population weights); S_g = S ("national") or
 //                   S_g = m_g S ("national+geo", m_g the geo's multiplier); geo stock:
 //                   S_g[t] = delta_g S_g[t-1] + (1 - delta_g) sum_p kappa_p h[p, g, t]
+//                   bounded form (PanelModelData::trust_form): the national share S[t] =
+//                   1 - (1 - m[t]) e[t], 1 - m[t] = (1 - delta)(1 - b) + delta (1 - S[t-1]),
+//                   e[t] = exp(-rho u[t]) (the model's own recursion), S_g = m_g S
 //   m_g[t] = gamma S_g[t] + sum_s beta[s, g] h[s, g, t] (1 + theta_g S_g[t])
 //   Y      = sum_{t >= T} sum_g P_g m_g[t],  P_g = outcome_scale pop[T - 1, g]
 // Y is the outcome media and the trust stock produce over the plan and its tail (raw units;
@@ -37,7 +40,8 @@
 // Reverse mode (exact; tested against finite differences): gS_g[t] = P_g (gamma + theta_g
 // c_g[t]), gh[s, g, t] = P_g beta[s, g] (1 + theta_g S_g[t]); the stock's adjoint
 // lambda[t] = gS[t] + delta lambda[t+1] (national: gS[t] = sum_g m_g gS_g[t], m_g = 1 for
-// "national"), gu = (1 - delta) lambda, gh[p, ., t] += kappa_p gu[t] (national: through hn
+// "national"), gu = (1 - delta) lambda (bounded: lambda[t] = gS[t] + delta e[t+1] lambda[t+1],
+// gu = rho e (1 - m) lambda), gh[p, ., t] += kappa_p gu[t] (national: through hn
 // and xn to every geo with weight w_g); ga = gh dh/da (logistic: (lam_cg / 2)(1 - h^2)); dY/dx[c, g, t'] =
 // sum_l w_l(alpha_cg) ga[c, g, t' + l];
 // dY/ds[t, j] = u[k, g] dY/dx[c_k, g, T + t].
@@ -129,6 +133,7 @@ class PanelPlanModel final : public DrawObjective {
     const auto& d = model.data();
     w_last_ = d.weights.row(T_ - 1).transpose();
     level_ = d.trust_level;
+    bounded_ = model.bounded();
     trust_idx_ = model.trust_channels();
     for (int c = 0; c < C_; ++c) {
       form_.push_back(model.saturation_form(c));
@@ -219,6 +224,7 @@ class PanelPlanModel final : public DrawObjective {
     Matrix xn, hn, dhn;            // N x P (national stock)
     Matrix gxn;                    // N x C: dY/dxn (national stock)
     Vector geo, u, gu;             // G, N, N
+    Vector sn, en;                 // N: bounded national stock S[t] and e[t] = exp(-rho u[t])
   };
 
   void check(const Matrix& spend) const {
@@ -278,7 +284,18 @@ class PanelPlanModel final : public DrawObjective {
           sc.u[t] += p.kappa[q] * sc.hn(t, q);
         }
       }
-      if (multiplied) {  // S_g[t] = m_g S[t] = delta S_g[t-1] + (1 - delta) m_g u[t]
+      if (bounded_) {  // the national share, from its value at the data's end (S_g = m_g S)
+        sc.sn = Vector::Zero(N);
+        sc.en = Vector::Zero(N);
+        double prev = dr.stock_end[0] / p.stock_multiplier[0];
+        for (int t = L; t < N; ++t) {
+          const double um = std::min(1.0, (1.0 - p.delta) * (1.0 - p.trust_base) + p.delta * (1.0 - prev));
+          sc.en[t] = std::exp(-p.inflow * sc.u[t]);
+          prev = 1.0 - um * sc.en[t];
+          sc.sn[t] = prev;
+          for (int g = 0; g < G_; ++g) sc.S(t, g) = p.stock_multiplier[g] * prev;
+        }
+      } else if (multiplied) {  // S_g[t] = m_g S[t] = delta S_g[t-1] + (1 - delta) m_g u[t]
         for (int g = 0; g < G_; ++g) {
           double prev = dr.stock_end[g];
           const double m = p.stock_multiplier[g];
@@ -341,12 +358,19 @@ class PanelPlanModel final : public DrawObjective {
     if (national) {
       sc.gu = Vector::Zero(N);
       sc.gxn = Matrix::Zero(N, C_);
-      double lam = 0.0;
+      double lam = 0.0, jac_next = p.delta;  // linear: dS[t+1]/dS[t] = delta; bounded: delta e[t+1]
       for (int t = N - 1; t >= L; --t) {
         double gs = 0.0;
         for (int g = 0; g < G_; ++g) gs += multiplied ? p.stock_multiplier[g] * sc.gS(t, g) : sc.gS(t, g);
-        lam = gs + p.delta * lam;
-        sc.gu[t] = (1.0 - p.delta) * lam;
+        lam = gs + jac_next * lam;
+        if (bounded_) {
+          const double prev = t > L ? sc.sn[t - 1] : dr.stock_end[0] / p.stock_multiplier[0];
+          const double um = (1.0 - p.delta) * (1.0 - p.trust_base) + p.delta * (1.0 - prev);
+          sc.gu[t] = p.inflow * sc.en[t] * um * lam;
+          jac_next = p.delta * sc.en[t];
+        } else {
+          sc.gu[t] = (1.0 - p.delta) * lam;
+        }
       }
       for (int q = 0; q < P; ++q) {
         const int c = trust_idx_[static_cast<std::size_t>(q)];
@@ -403,6 +427,7 @@ class PanelPlanModel final : public DrawObjective {
   int G_ = 0, C_ = 0, T_ = 0, L_ = 0, N_ = 0;
   Vector P_, w_last_;
   mmm::TrustLevel level_ = mmm::TrustLevel::off;
+  bool bounded_ = false;  // the model's bounded (share) national stock
   std::vector<int> trust_idx_, conv_idx_;
   std::vector<mmm::SaturationForm> form_;  // C: the model's saturation curves and Hill slopes
   std::vector<double> slope_;

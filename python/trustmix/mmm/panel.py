@@ -183,6 +183,23 @@ class PanelMMM:
         series does not depend on the share. With per-geo saturation (``pooling=
         {"saturation": ...}``) a geo's reported lam (ec) includes its multiplier: lam m_g
         (ec / m_g), the value its curve uses.
+    trust_form : "linear" or "bounded"
+        The national trust stock's recursion (:class:`~trustmix.mmm.TrustMMM`'s
+        ``trust_form``, docs/mmm.md "The bounded trust form"): ``"linear"`` (default) an
+        index fed by PR's saturated activity, or ``"bounded"`` the share of trusting people
+        in [0, 1], S[t] = 1 - (1 - m[t]) exp(-rho u[t]) with 1 - m[t] = (1 - delta)(1 - b) +
+        delta (1 - S[t-1]): it decays towards its baseline share b (``trust_base``) and gains
+        a fraction of the not-yet-trusting share per period (``trust_inflow`` rho). Needs one
+        national stock (``trust="national"`` or ``"national+geo"``). The panel planner and
+        every analysis run the same recursion.
+    tracker_share : bool
+        ``trust_form="bounded"`` only: the tracker (national, or per geo) is the survey
+        share of trusting people itself, q[t] ~ Normal(S[t] + a_q, sqrt(se^2 + sigma_q^2))
+        (per geo: S_g[t], the geo's share) with b_q = 1, a house bias a_q ~ Normal(0, 0.03)
+        and sigma_q ~ HalfNormal(0.05), fitted unscaled (values in [0, 1]); with
+        ``tracker_n`` each value has its sampling error.
+        The survey then anchors the share's level, and with it PR's long tail (the national
+        model's default for a survey share with panel sizes).
     """
 
     _STATE_VERSION = 2  # 2: time_effects are native period effects (1: indicator controls)
@@ -300,6 +317,8 @@ class PanelMMM:
         hill_slope: float | Mapping[str, float] = 1.0,
         time_effects: bool = False,
         share_sd: float | Mapping[str, float] | None = None,
+        trust_form: str = "linear",
+        tracker_share: bool = False,
     ) -> None:
         # Copies, not references: a pickled model (or fit) rebuilds from the data and
         # arguments as they were fitted, whatever the caller changes afterwards.
@@ -326,6 +345,8 @@ class PanelMMM:
                 threads=threads,
                 tracker_n=tracker_n,
                 noise=noise,
+                trust_form=trust_form,
+                tracker_share=tracker_share,
             )
         )
         # only when given: a logistic model's state stays loadable by code from before them
@@ -355,6 +376,21 @@ class PanelMMM:
             raise _fail("tracker_n needs a tracker (the survey share whose respondents it counts)")
         self.noise = noise
         self.tracker_n = tracker_n
+        if trust_form not in ("linear", "bounded"):
+            raise _fail(f"trust_form must be 'linear' or 'bounded', got {trust_form!r}")
+        if trust_form == "bounded" and self.trust not in ("national", "national+geo"):
+            raise _fail(
+                f"trust_form='bounded' needs one national stock (trust='national' or 'national+geo'), got "
+                f"trust={self.trust!r}; bounded stocks per geo are not implemented"
+            )
+        if not isinstance(tracker_share, (bool, np.bool_)):
+            raise _fail(f"tracker_share must be True or False, got {tracker_share!r}")
+        if tracker_share and (trust_form != "bounded" or tracker is None):
+            raise _fail(
+                "tracker_share=True needs trust_form='bounded' and a tracker (the survey share of trusting people)"
+            )
+        self.trust_form = trust_form
+        self.tracker_share = bool(tracker_share)
         if no_media not in ("warn", "error"):
             raise _fail(f"no_media must be 'warn' or 'error', got {no_media!r}")
         self.national_channels = list(national_channels)
@@ -494,6 +530,14 @@ class PanelMMM:
             same = np.all((q == q[:, :1]) | (np.isnan(q) & np.isnan(q[:, :1])), axis=1)
             self.tracker_level = "national" if same.all() else "geo"
             tr = q[:, :1] if self.tracker_level == "national" else q
+            if self.tracker_share:
+                bad_share = ~np.isnan(q) & ~((q >= 0.0) & (q <= 1.0))
+                if bad_share.any():
+                    t, g = np.argwhere(bad_share)[0]
+                    raise _fail(
+                        f"column {tracker!r}: geo {self.geos[g]!r}, date {dates[t].date()} is {q[t, g]}; with "
+                        "tracker_share=True the tracker must be a survey share in [0, 1]"
+                    )
             if tracker_n is not None:
                 n_resp = numeric(tracker_n, allow_nan=True)
                 measured = ~np.isnan(q)
@@ -611,6 +655,8 @@ class PanelMMM:
             control_pooling=control_pooling,
             share_sd=np.array([self.share_sd.get(c, 0.0) for c in self.roles]) if self.share_sd else np.zeros(0),
             period_effects=self.time_effects,
+            trust_form=self.trust_form,
+            tracker_share=self.tracker_share,
         )
         modelled = {self.channel_names[i] for i in self._core.share_channels}
         ignored = [c for c in self.share_sd if c not in modelled]
@@ -772,6 +818,8 @@ class PanelMMM:
             )
         kwargs.setdefault("noise", "iid")  # states from before noise= were fitted with iid residuals
         kwargs.setdefault("tracker_n", None)
+        kwargs.setdefault("trust_form", "linear")  # states from before trust_form= were linear
+        kwargs.setdefault("tracker_share", False)
         state = {**state, "kwargs": kwargs}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
