@@ -84,6 +84,7 @@ mm::PanelModelPriors panel_priors(const py::dict& d) {
                                                  {"tracker_sigma_sd", &b.tracker_sigma_sd},
                                                  {"ar1_sd", &b.ar1_sd},
                                                  {"tracker_bias_sd", &b.tracker_bias_sd},
+                                                 {"omega_sd", &b.omega_sd},
                                                  {"tracker_share_sigma_sd", &b.tracker_share_sigma_sd},
                                                  {"trust_base_logit_mean", &b.trust_base_logit_mean},
                                                  {"trust_base_logit_sd", &b.trust_base_logit_sd},
@@ -125,7 +126,7 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
                 const std::vector<std::tuple<std::string, double, double>>& roi, const Eigen::VectorXd& spend_total,
                 double value_per_outcome, const std::vector<std::string>& saturation, const Eigen::VectorXd& hill_slope,
                 const std::vector<std::string>& control_pooling, const Eigen::VectorXd& share_sd, bool period_effects,
-                const std::string& trust_form, bool tracker_share) {
+                const std::string& trust_form, bool tracker_share, const RowMatrix& shocks) {
   mm::PanelModelSpec s;
   s.geos = std::move(geos);
   s.channels = std::move(channels);
@@ -203,6 +204,7 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
   else if (trust_form != "linear")
     throw std::invalid_argument("trust_form must be 'linear' or 'bounded', got '" + trust_form + "'");
   s.tracker_share = tracker_share;
+  s.shocks = shocks;
   s.threads = threads;
   mm::BuiltPanelModel b = [&] {
     py::gil_scoped_release release;
@@ -390,6 +392,7 @@ void register_panel(py::module_& m) {
       py::arg("saturation") = std::vector<std::string>{}, py::arg("hill_slope") = Eigen::VectorXd(),
       py::arg("control_pooling") = std::vector<std::string>{}, py::arg("share_sd") = Eigen::VectorXd(),
       py::arg("period_effects") = false, py::arg("trust_form") = "linear", py::arg("tracker_share") = false,
+      py::arg("shocks") = RowMatrix(),
       "trustmix::mmm::build_panel: the panel model of a spec in raw units; returns (PanelModel, PanelScales).\n"
       "roi: (channel, low, high) ROI priors (90% range of (value - spend) / spend over the data), with\n"
       "spend_total (each channel's spend over all geos and periods) and value_per_outcome.\n"
@@ -404,7 +407,8 @@ void register_panel(py::module_& m) {
       "period_effects: one effect per period shared by the geos (tau[0] = 0), prior Normal(0, period_effect_sd).\n"
       "trust_form: 'linear' (an index) or 'bounded' (the national stock a share of people in [0, 1]; trust\n"
       "'national' or 'national+geo'). tracker_share: the national tracker is that share itself (bounded only;\n"
-      "fitted unscaled, values in [0, 1]).");
+      "fitted unscaled, values in [0, 1]).\n"
+      "shocks: T x E crisis intensities (>= 0) that damage every trust stock (omega_e per crisis), or empty.");
   auto inference = m.attr("inference").cast<py::module_>();
   py::class_<PanelUnconstrainedTarget> target(
       sub, "PanelTarget",

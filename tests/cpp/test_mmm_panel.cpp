@@ -116,6 +116,7 @@ PanelModelParameters one_geo_parameters(const TrustModelParameters& q) {
   p.ar1 = q.ar1;
   p.trust_base = q.trust_base;
   p.inflow = q.inflow;
+  p.omega = q.omega;
   return p;
 }
 
@@ -1708,4 +1709,124 @@ BOOST_AUTO_TEST_CASE(bounded_stock_bad_input_is_named) {
   for (int c : {0, 1, 2, 3})
     if (d.trust[static_cast<std::size_t>(c)]) d.media[static_cast<std::size_t>(c)].setZero();
   fails_with(d, "no activity");
+}
+
+// ---- crises that damage the trust stock (shocks) ---------------------------------------------
+
+BOOST_AUTO_TEST_CASE(shocks_gradient_matches_finite_differences_for_every_stock) {
+  for (TrustLevel level : {TrustLevel::national, TrustLevel::geo, TrustLevel::national_geo})
+    for (TrustForm form : {TrustForm::linear, TrustForm::bounded})
+      for (int tracker : {0, 1, 3}) {
+        if (form == TrustForm::bounded && level == TrustLevel::geo) continue;
+        PanelModelData d = make_panel(40, 3, level, Pooling::partial, Pooling::partial, tracker, 9);
+        d.trust_form = form;
+        d.shocks = Matrix::Zero(40, 2);
+        d.shocks(12, 0) = 1.0;
+        d.shocks(13, 0) = 0.5;
+        d.shocks(30, 1) = 2.0;
+        if (form == TrustForm::bounded && tracker > 0) {
+          d.tracker = d.tracker.array().min(0.95).max(0.05);
+          d.tracker_share = true;
+        }
+        const PanelTrustModel m(d);
+        BOOST_REQUIRE_EQUAL(std::count(m.parameter_names().begin(), m.parameter_names().end(), "log_omega[1]"), 1);
+        std::mt19937_64 rng(17);
+        std::normal_distribution<double> n(0.0, 0.4);
+        for (int rep = 0; rep < 2; ++rep) {
+          Vector z = m.initial_point();
+          for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+          std::ostringstream label;
+          label << "shocks, trust " << to_string(level) << " " << to_string(form) << " tracker " << tracker;
+          check_gradient(m, z, label.str());
+        }
+      }
+}
+
+BOOST_AUTO_TEST_CASE(a_crisis_lowers_the_linear_stock_by_omega_decaying_with_delta) {
+  // Linear stocks: S_with[t] - S_without[t] = -omega delta^(t - t0) from the crisis period t0
+  // on (0 before), at the same parameters, in every geo; the bounded share keeps exp(-omega)
+  // of itself at t0.
+  for (TrustLevel level : {TrustLevel::national, TrustLevel::geo}) {
+    PanelModelData d = make_panel(30, 2, level, Pooling::complete, Pooling::complete, 0, 4);
+    PanelModelData with = d;
+    with.shocks = Matrix::Zero(30, 1);
+    with.shocks(10, 0) = 1.0;
+    const PanelTrustModel m0(d), m1(with);
+    PanelModelParameters p = m0.constrain(m0.initial_point());
+    p.omega = Vector::Constant(1, 0.25);
+    const Matrix s0 = m0.forward(m0.unconstrain(p)).stock, s1 = m1.forward(m1.unconstrain(p)).stock;
+    const PanelModelParameters q = m1.constrain(m1.unconstrain(p));
+    BOOST_CHECK_CLOSE(q.omega[0], 0.25, 1e-10);
+    for (int g = 0; g < 2; ++g)
+      for (int t = 0; t < 30; ++t) {
+        const double want = t < 10 ? 0.0 : -0.25 * std::pow(q.delta_geo[g], t - 10);
+        BOOST_CHECK_SMALL(s1(t, g) - s0(t, g) - want, 1e-12);
+      }
+  }
+  PanelModelData d = bounded_panel(TrustLevel::national, 0, false, false, Noise::iid);
+  PanelModelData with = d;
+  with.shocks = Matrix::Zero(40, 1);
+  with.shocks(10, 0) = 1.0;
+  const PanelTrustModel m0(d), m1(with);
+  PanelModelParameters p = m0.constrain(m0.initial_point());
+  p.omega = Vector::Constant(1, 0.3);
+  const Matrix s0 = m0.forward(m0.unconstrain(p)).stock, s1 = m1.forward(m1.unconstrain(p)).stock;
+  BOOST_CHECK_SMALL((s1.topRows(10) - s0.topRows(10)).cwiseAbs().maxCoeff(), 1e-14);
+  BOOST_CHECK_CLOSE(s1(10, 0), std::exp(-0.3) * s0(10, 0), 1e-10);
+  BOOST_TEST((s1.bottomRows(29).array() < s0.bottomRows(29).array()).all());  // the damage lasts, fading
+}
+
+BOOST_AUTO_TEST_CASE(shocks_on_one_geo_are_the_national_models) {
+  // The national model's crises (its linear form with a tracker shears ln omega by ln b_q, a
+  // unit Jacobian) and the panel's: the same log density and forward pass at one geo.
+  for (TrustForm form : {TrustForm::linear, TrustForm::bounded})
+    for (bool tracker : {false, true}) {
+      TrustModelData nd = trustmix::test::make_data(60, true, tracker, 3, 20);
+      nd.trust_form = form;
+      if (tracker && form == TrustForm::bounded) nd.tracker = nd.tracker.array().min(0.95).max(0.05);
+      const TrustModel nat(nd);
+      PanelModelData pd = one_geo_panel(nd, true);
+      pd.trust_form = form;
+      pd.shocks = nd.shocks;
+      const PanelTrustModel pan(pd);
+      std::mt19937_64 rng(8);
+      std::normal_distribution<double> n(0.0, 0.4);
+      for (int rep = 0; rep < 3; ++rep) {
+        Vector zn = nat.initial_point();
+        for (int i = 0; i < zn.size(); ++i) zn[i] += n(rng);
+        const TrustModelParameters q = nat.constrain(zn);
+        const Vector zp = pan.unconstrain(one_geo_parameters(q));
+        Vector gn(nat.dimension()), gp(pan.dimension());
+        TrustModelWorkspace wn;
+        PanelWorkspace wp;
+        const double ln = nat.log_density(zn, gn, wn);
+        const double lpan = pan.log_density(zp, gp, wp) -
+                            (tracker && form == TrustForm::linear ? std::log(q.tracker_b) : 0.0);
+        BOOST_TEST_INFO(to_string(form) << " tracker " << tracker << " rep " << rep);
+        BOOST_CHECK_SMALL(ln - lpan, 1e-9 * (1.0 + std::abs(ln)));
+        BOOST_CHECK_SMALL((nat.forward(zn).mu - pan.forward(zp).mu.col(0)).cwiseAbs().maxCoeff(), 1e-10);
+      }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(shocks_bad_input_is_named) {
+  const auto fails_with = [](PanelModelData d, const std::string& what) {
+    try {
+      const PanelTrustModel m(std::move(d));
+    } catch (const std::exception& e) {
+      BOOST_TEST_INFO(e.what());
+      BOOST_TEST(std::string(e.what()).find(what) != std::string::npos);
+      return;
+    }
+    BOOST_ERROR("no error for: " << what);
+  };
+  PanelModelData d = make_panel(20, 2, TrustLevel::off, Pooling::complete, Pooling::complete, 0, 1);
+  d.shocks = Matrix::Zero(20, 1);
+  fails_with(d, "need a trust stock");
+  d = make_panel(20, 2, TrustLevel::national, Pooling::complete, Pooling::complete, 0, 1);
+  d.shocks = Matrix::Zero(19, 1);
+  fails_with(d, "shocks must have 20 rows");
+  d.shocks = Matrix::Zero(20, 2);
+  d.shocks(7, 1) = -1.0;
+  fails_with(d, "shocks: period 7, shock 1 is -1");
 }

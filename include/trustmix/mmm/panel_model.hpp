@@ -36,6 +36,11 @@
 //               hn[p, t] the saturated adstock of the national per-capita activity
 //               xn[p, t] = sum_g pop[g, t] x[p, g, t] / sum_g pop[g, t] (total activity
 //               over total population); S_g[t] = S[t] in every geo.
+//   shocks (PanelModelData::shocks, T x E crises d[t, e] >= 0, national: every stock meets
+//               them): the linear stocks lose c[t] = sum_e omega_e d[t, e] each period
+//               (S[t] = ... - c[t], the national model's), the bounded stock keeps a share
+//               exp(-sum_e omega_e d[t, e]) of itself; ln omega_e free, omega_e ~
+//               HalfNormal(omega_sd); none past the data (a plan's future has no crises).
 //   trust = geo: S_g[t] = delta S_g[t-1] + (1 - delta) sum_p kappa_p h[p, g, t], one stock
 //               per geo with shared delta, kappa and S[-1] = g0.
 //   trust = national_geo ("national+geo"): S_g[t] = exp(xi_g) S[t], the national stock
@@ -276,6 +281,9 @@ struct PanelModelData {
   /// The tracker (national T x 1, or per geo T x G) measures the bounded stock's share
   /// itself (top of this file): its values must be shares in [0, 1], fitted unscaled.
   bool tracker_share = false;
+  /// T x E crisis indicators d[t, e] >= 0 that damage every trust stock (top of this file),
+  /// or empty (none); need a trust stock.
+  Matrix shocks;
   Noise noise = Noise::iid;          ///< residuals' time structure per geo (top of this file)
   /// One effect per period shared by the geos, tau[t] (top of this file): T - 1 free
   /// parameters, evaluated once per log density (not per geo), gradient the sum over geos of
@@ -315,6 +323,7 @@ struct PanelModelParameters {
   /// Bounded trust form (top of this file): the baseline share b, the inflow strength rho,
   /// and the mean inflow ubar over the data (rho's free coordinate is ln(rho ubar)); 0, 0, 1 otherwise.
   double trust_base = 0.0, inflow = 0.0, inflow_mean = 1.0;
+  Vector omega;  ///< E: each crisis's damage omega_e (PanelModelData::shocks; empty without)
   double ar1 = 0.0;  ///< AR(1) coefficient phi of every geo's residuals (Noise::ar1; 0 for iid)
   /// T: the period effects tau[t], tau[0] = 0 (PanelModelData::period_effects; zeros otherwise)
   Vector period_effect;
@@ -341,6 +350,7 @@ struct PanelWorkspace {
   Vector ll;                         ///< G: per-geo log-likelihood
   Vector Sn, gSn, u, ga;             ///< T
   Vector Sw, gSw;                    ///< T: the population-weighted stock (national tracker on geo stocks)
+  Vector damage, lam;                ///< the crises' damage c[t] (empty without shocks); the national stock's adjoint
   Vector ex, sx;                     ///< T: bounded form, e[t] = exp(-rho u[t]) and the (unit) crisis survival
   /// T: the baseline's shared part (columns pooled completely and the same in every geo,
   /// evaluated once per evaluation) and the sum over geos of dL/dmu (its adjoint)
@@ -417,6 +427,7 @@ class PanelTrustModel {
         for (const char* v : {"tracker_a", "tracker_b", "tracker_sigma"}) n.emplace_back(v);
       if (bounded())
         for (const char* v : {"trust_base", "trust_inflow"}) n.emplace_back(v);
+      for (int e = 0; e < E_; ++e) n.push_back("omega[" + s(e) + "]");
     }
     for (std::size_t j = 0; j < conv_idx_.size(); ++j)
       if (effect_blocks_[j].kind == Pooling::partial) {
@@ -479,6 +490,7 @@ class PanelTrustModel {
         for (double v : {p.tracker_a, p.tracker_b, p.tracker_sigma}) put(v);
       if (bounded())
         for (double v : {p.trust_base, p.inflow}) put(v);
+      for (int e = 0; e < E_; ++e) put(p.omega[e]);
     }
     for (int j = 0; j < S_; ++j)
       if (effect_blocks_[static_cast<std::size_t>(j)].kind == Pooling::partial) {
@@ -585,6 +597,7 @@ class PanelTrustModel {
         z[o_tracker_ + 1] = std::log(p.tracker_b);
         z[o_tracker_ + 2] = std::log(p.tracker_sigma);
       }
+      for (int e = 0; e < E_; ++e) z[o_omega_ + e] = std::log(p.omega.size() == E_ ? p.omega[e] : 0.1);
       if (bounded()) {  // logit b, ln(rho ubar) at p's trust channels; the share tracker's level a_q + mean share
         z[o_tform_] = logit(p.trust_base);
         Matrix An(T_, C_), dAn(T_, C_), Hn(T_, C_);
@@ -618,17 +631,17 @@ class PanelTrustModel {
     const bool national = d_.trust_level == TrustLevel::national;
     const bool deviation = d_.trust_level == TrustLevel::national_geo;
     // ---- forward: the national stock (before the geo loop: every geo reads it) ----------
+    ws.damage = shock_damage(p);  // (empty without shocks)
     if (national || deviation) {
       national_inflow(p, ws.An, ws.dAn, ws.Hn, ws.u);
       if (bounded()) {  // rho = exp(z) / ubar (the free ln(rho ubar))
         p.inflow_mean = ws.u.mean();
         if (!(p.inflow_mean > 0.0)) return minus_inf;
         p.inflow = std::exp(z[o_tform_ + 1]) / p.inflow_mean;
-        const Matrix none;
-        TrustModel::bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, ws.u, Vector(), none, ws.Sn, ws.ex.data(),
-                                            ws.sx.data());
+        TrustModel::bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, ws.u, p.omega, d_.shocks, ws.Sn,
+                                            ws.ex.data(), ws.sx.data());
       } else {
-        stock_recursion(p.delta, p.g0, ws.u, ws.Sn);
+        stock_recursion(p.delta, p.g0, ws.u, ws.damage, ws.Sn);
       }
     }
     // ---- the baseline's shared columns, once for all geos ----------------------------------
@@ -740,8 +753,12 @@ class PanelTrustModel {
           }
           grad[o_dev_] += gtau;
         }
-        if (bounded()) lp += bounded_adjoint(p, ws, grad, gdelta, gg0);  // ws.ga: dL/du[t]; rho's prior
-        else stock_adjoint(p.delta, p.g0, ws.Sn, ws.u, ws.gSn, ws.ga, gdelta, gg0);
+        if (bounded()) {
+          lp += bounded_adjoint(p, ws, grad, gdelta, gg0);  // ws.ga: dL/du[t]; rho's prior; the shocks
+        } else {
+          stock_adjoint(p.delta, p.g0, ws.Sn, ws.u, ws.gSn, ws.ga, gdelta, gg0, ws.lam.data());
+          for (int e = 0; e < E_; ++e) grad[o_omega_ + e] += -ws.lam.dot(d_.shocks.col(e)) * p.omega[e];
+        }
         for (int i = 0; i < P_; ++i) {
           const int c = trust_idx_[static_cast<std::size_t>(i)];
           gkappa[i] += ws.ga.dot(ws.Hn.col(c));
@@ -757,6 +774,8 @@ class PanelTrustModel {
         grad[delta_block_.offset] += gdelta * p.delta * (1.0 - p.delta);  // (delta pooled completely here)
       }  // (geo stocks: the per-geo delta gradients are in ws.part, see shared_priors)
       grad[o_g0_] += bounded() ? gg0 * p.g0 * (1.0 - p.g0) : gg0;  // bounded: logit g0
+      if (d_.trust_level == TrustLevel::geo)  // the geos' dL/dc . d[:, e], on ln omega_e
+        for (int e = 0; e < E_; ++e) grad[o_omega_ + e] += shared[r_omega_ + e] * p.omega[e];
       // kappa = softmax(V u): dL/du = V' (kappa .* (g - kappa'g))
       const double kg = p.kappa.dot(gkappa);
       const Vector gsoft = p.kappa.cwiseProduct(gkappa - Vector::Constant(P_, kg));
@@ -837,14 +856,14 @@ class PanelTrustModel {
         u += p.kappa[i] * h;
       }
       if (bounded()) bounded_path(p, u, S);
-      else stock_recursion(p.delta, p.g0, u, S);
+      else stock_recursion(p.delta, p.g0, u, shock_damage(p), S);
       for (int g = 0; g < G_; ++g) f.stock.col(g) = p.stock_multiplier[g] * S;
     } else if (d_.trust_level == TrustLevel::geo) {
       for (int g = 0; g < G_; ++g) {
         Vector u = Vector::Zero(T), S(T);
         for (int i = 0; i < P_; ++i)
           u += p.kappa[i] * f.saturated[static_cast<std::size_t>(trust_idx_[static_cast<std::size_t>(i)])].col(g);
-        stock_recursion(p.delta_geo[g], p.g0, u, S);
+        stock_recursion(p.delta_geo[g], p.g0, u, shock_damage(p), S);
         f.stock.col(g) = S;
       }
     }
@@ -947,6 +966,7 @@ class PanelTrustModel {
     p.tracker_sigma = 1.0;
     p.alpha_tau = p.lam_tau = Vector::Constant(C_, 0.1);
     p.delta_tau = p.theta_tau = p.stock_tau = 0.1;  // (per-geo values: the shared ones, multipliers 1)
+    p.omega = Vector::Constant(E_, 0.1);
     if (has_tracker()) {
       double qm = 0.0;
       for (Eigen::Index i = 0; i < d_.tracker.size(); ++i)
@@ -1325,7 +1345,7 @@ class PanelTrustModel {
     if (d_.trust_level == TrustLevel::geo) {
       u.setZero();
       for (int i = 0; i < P_; ++i) u += p.kappa[i] * H.col(trust_idx_[static_cast<std::size_t>(i)]);
-      stock_recursion(p.delta_geo[g], p.g0, u, ws.S.col(g));
+      stock_recursion(p.delta_geo[g], p.g0, u, ws.damage, ws.S.col(g));
     } else if (d_.trust_level == TrustLevel::national) {
       ws.S.col(g) = ws.Sn;
     } else if (d_.trust_level == TrustLevel::national_geo) {
@@ -1412,9 +1432,11 @@ class PanelTrustModel {
         Vector u = Vector::Zero(T);
         for (int i = 0; i < P_; ++i) u += p.kappa[i] * H.col(trust_idx_[static_cast<std::size_t>(i)]);
         double gdelta = 0.0, gg0 = 0.0;
-        stock_adjoint(p.delta_geo[g], p.g0, S, u, gS, lam_adj, gdelta, gg0);  // lam_adj: dL/du[t]
-        part[r_delta_] = gdelta;
+        Vector lam(E_ > 0 ? T : 0);
+        stock_adjoint(p.delta_geo[g], p.g0, S, u, gS, lam_adj, gdelta, gg0, E_ > 0 ? lam.data() : nullptr);
+        part[r_delta_] = gdelta;  // (lam_adj: dL/du[t])
         part[r_g0_] = gg0;
+        for (int e = 0; e < E_; ++e) part[r_omega_ + e] = -lam.dot(d_.shocks.col(e));
         for (int i = 0; i < P_; ++i) {
           const int c = trust_idx_[static_cast<std::size_t>(i)];
           part[r_kappa_ + i] = lam_adj.dot(H.col(c));
@@ -1445,11 +1467,23 @@ class PanelTrustModel {
       u += p.kappa[i] * Hn.col(c);
     }
   }
-  /// The bounded national stock from inflow u at p's delta, g0, b and rho (no crises).
+  /// The bounded national stock from inflow u at p's delta, g0, b, rho and the crises'
+  /// damage omega (the data's shocks; none past the data).
   void bounded_path(const PanelModelParameters& p, const Vector& u, Vector& S) const {
-    const Matrix none;
     S.resize(u.size());
-    TrustModel::bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, u, Vector(), none, S);
+    const Vector omega = p.omega.size() == E_ ? p.omega : Vector(Vector::Constant(E_, 0.1));  // (unconstrain's default)
+    TrustModel::bounded_stock_recursion(p.delta, p.g0, p.trust_base, p.inflow, u, omega, shocks_for(u.size()), S);
+  }
+  /// The shocks over n periods: the data's, zero rows past them (n x 0 without shocks).
+  [[nodiscard]] Matrix shocks_for(Eigen::Index n) const {
+    Matrix d = Matrix::Zero(n, E_);
+    const Eigen::Index k = std::min<Eigen::Index>(n, T_);
+    if (E_ > 0) d.topRows(k) = d_.shocks.topRows(k);
+    return d;
+  }
+  /// The crises' damage c[t] = sum_e omega_e d[t, e] over the data (empty without shocks).
+  [[nodiscard]] Vector shock_damage(const PanelModelParameters& p) const {
+    return E_ > 0 ? Vector(d_.shocks * p.omega) : Vector();
   }
   /// The mean over the tracker's measured entries of what it measures of the national
   /// stock S with geo multipliers m (ones for trust national): a national tracker the
@@ -1510,7 +1544,7 @@ class PanelTrustModel {
   /// dL/dg0 (added to gdelta, gg0), and dL/dlogit b and dL/dln(rho ubar) into grad. With
   /// lambda[t] the total adjoint of S[t]: lambda[t] = gS[t] + delta e[t+1] lambda[t+1];
   /// dS[t]/ddelta = e (S[t-1] - b), dS[t]/db = e (1 - delta), dS[t]/du[t] = rho e (1 - m),
-  /// dS[t]/drho = e (1 - m) u[t]. ln rho = z - ln ubar, so the whole d/d ln rho (with
+  /// dS[t]/drho = e (1 - m) u[t], dS[t]/domega_e = -d[t, e] S[t]. ln rho = z - ln ubar, so the whole d/d ln rho (with
   /// rho's HalfNormal(inflow_sd) and its Jacobian, returned as a log density) also reaches
   /// every u[t] by -1 / (T ubar).
   double bounded_adjoint(const PanelModelParameters& p, PanelWorkspace& ws, Eigen::Ref<Vector> grad, double& gdelta,
@@ -1526,6 +1560,7 @@ class PanelTrustModel {
       const double du = lam_t * se * um;
       ws.ga[t] = du * rho;
       grho += du * ws.u[t];
+      for (int e = 0; e < E_; ++e) grad[o_omega_ + e] += -lam_t * ws.Sn[t] * d_.shocks(t, e) * p.omega[e];
       lam_next = lam_t;
       jac_next = se * dl;
     }
@@ -1538,21 +1573,24 @@ class PanelTrustModel {
     return prior.value;
   }
 
-  /// S[t] = delta S[t-1] + (1 - delta) u[t], S[-1] = g0 (MODEL.md section 2, no shocks).
+  /// S[t] = delta S[t-1] + (1 - delta) u[t] - c[t], S[-1] = g0 (MODEL.md section 2), c[t] =
+  /// sum_e omega_e d[t, e] the crises' damage (c empty: none; shorter than u: 0 after it).
   template <class U, class Out>
-  static void stock_recursion(double delta, double g0, const U& u, Out&& out) {
+  static void stock_recursion(double delta, double g0, const U& u, const Vector& c, Out&& out) {
     double s = g0;
     for (Eigen::Index t = 0; t < u.size(); ++t) {
       s = delta * s + (1.0 - delta) * u[t];
+      if (t < c.size()) s -= c[t];
       out[t] = s;
     }
   }
   /// Reverse mode of stock_recursion: lambda[t] = gS[t] + delta lambda[t+1]; writes
   /// gu[t] = (1 - delta) lambda[t]; adds dL/ddelta = sum_t lambda[t] (S[t-1] - u[t]) and
-  /// dL/dg0 = delta lambda[0].
+  /// dL/dg0 = delta lambda[0] (the damage c[t] does not depend on delta); with lam, writes
+  /// lambda[t] there too (dL/dc[t] = -lambda[t]).
   template <class S, class U, class GS>
   static void stock_adjoint(double delta, double g0, const S& st, const U& u, const GS& gS, Vector& gu, double& gdelta,
-                            double& gg0) {
+                            double& gg0, double* lam = nullptr) {
     const Eigen::Index T = u.size();
     double lam_next = 0.0;
     for (Eigen::Index t = T - 1; t >= 0; --t) {
@@ -1560,6 +1598,7 @@ class PanelTrustModel {
       const double prev = t > 0 ? st[t - 1] : g0;
       gdelta += lam_t * (prev - u[t]);
       gu[t] = (1.0 - delta) * lam_t;
+      if (lam != nullptr) lam[t] = lam_t;
       lam_next = lam_t;
     }
     gg0 += delta * lam_next;
@@ -1673,6 +1712,11 @@ class PanelTrustModel {
       lp += -0.5 * (p.g0 - q.g0_mean) * (p.g0 - q.g0_mean) / (q.g0_sd * q.g0_sd);
       grad[o_g0_] += -(p.g0 - q.g0_mean) / (q.g0_sd * q.g0_sd);
     }
+    for (int e = 0; e < E_; ++e) {  // omega_e ~ HalfNormal(omega_sd), ln omega_e free (+ its Jacobian)
+      const double v = q.omega_sd * q.omega_sd;
+      lp += -0.5 * p.omega[e] * p.omega[e] / v + std::log(p.omega[e]);
+      grad[o_omega_ + e] += -p.omega[e] * p.omega[e] / v + 1.0;
+    }
     half_normal_log(o_gamma_, p.gamma, q.gamma_sd);
     for (int g = 0; g < G_; ++g) gf[g] = ws.part(r_theta_, g) * p.theta_geo[g];
     lp += theta_block_.backward(z, gf, [&](double v) { return priors::half_normal_on_log(std::exp(v), q.theta_sd); }, grad);
@@ -1765,6 +1809,7 @@ class PanelTrustModel {
     p.theta_geo.setZero(G_);
     p.stock_multiplier.setOnes(G_);
     p.delta_tau = p.theta_tau = p.stock_tau = std::numeric_limits<double>::quiet_NaN();
+    p.omega.resize(0);
     if (trust_enabled()) {
       p.kappa.noalias() = helmert_ * z.segment(o_kappa_, P_ - 1);
       const double mx = p.kappa.maxCoeff();
@@ -1784,6 +1829,7 @@ class PanelTrustModel {
         p.stock_tau = std::exp(z[o_dev_]);
         for (int g = 0; g < G_; ++g) p.stock_multiplier[g] = std::exp(p.stock_tau * z[o_dev_ + 1 + g]);
       }
+      p.omega = z.segment(o_omega_, E_).array().exp().matrix();
       if (tracker_share()) {  // b_q = 1; a_q = level - mean share over the observed periods (below)
         p.tracker_a = std::numeric_limits<double>::quiet_NaN();
         p.tracker_b = 1.0;
@@ -1835,7 +1881,7 @@ class PanelTrustModel {
     for (Matrix* m : {&ws.roi_h, &ws.roi_dlam, &ws.roi_dalpha}) m->setZero(S_, G_);
     ws.part.resize(n_part_, G_);
     ws.ll.resize(G_);
-    for (Vector* v : {&ws.Sn, &ws.gSn, &ws.u, &ws.ga, &ws.Sw, &ws.gSw, &ws.mu_shared, &ws.gmu_sum, &ws.ex, &ws.sx})
+    for (Vector* v : {&ws.Sn, &ws.gSn, &ws.u, &ws.ga, &ws.Sw, &ws.gSw, &ws.mu_shared, &ws.gmu_sum, &ws.ex, &ws.sx, &ws.lam})
       v->setZero(T_);
   }
 
@@ -1923,6 +1969,16 @@ class PanelTrustModel {
         fail("tracker must be ", T_, " x 1 (national) or ", T_, " x ", G_, " (per geo), got ", d_.tracker.rows(), " x ",
              d_.tracker.cols());
     }
+    if (d_.shocks.size() != 0 || d_.shocks.cols() > 0) {
+      if (d_.trust_level == TrustLevel::off)
+        fail("shocks (crises that damage trust) need a trust stock (trust level national, geo or national+geo)");
+      if (d_.shocks.rows() != T_) fail("shocks must have ", T_, " rows (one per period), got ", d_.shocks.rows());
+      for (Eigen::Index e = 0; e < d_.shocks.cols(); ++e)
+        for (Eigen::Index t = 0; t < T_; ++t)
+          if (!(d_.shocks(t, e) >= 0.0) || !std::isfinite(d_.shocks(t, e)))
+            fail("shocks: period ", t, ", shock ", e, " is ", d_.shocks(t, e), "; expected a finite number >= 0");
+    }
+    E_ = static_cast<int>(d_.shocks.cols());
     if (d_.trust_form == TrustForm::bounded && d_.trust_level != TrustLevel::off) {
       if (d_.trust_level == TrustLevel::geo)
         fail(
@@ -2118,6 +2174,9 @@ class PanelTrustModel {
       o_delta_ = n_;
       add_free(delta_block_, d_.half_life_pooling, pr_.half_life_pool_sd, "logit_delta", "delta", "");
       add1(o_g0_, bounded() ? "logit_initial_share" : "g0");
+      o_omega_ = n_;  // ln omega_e per crisis
+      for (int e = 0; e < E_; ++e) names_.push_back("log_omega[" + sname(e) + "]");
+      n_ += E_;
       add1(o_gamma_, "log_gamma");
       o_theta_ = n_;
       add_free(theta_block_, d_.amplification_pooling, pr_.amplification_pool_sd, "log_theta", "theta", "");
@@ -2170,7 +2229,8 @@ class PanelTrustModel {
     r_ss_ = r_g0_ + 1;
     r_phi_ = r_ss_ + 1;
     r_kappa_ = r_phi_ + 1;
-    n_part_ = r_kappa_ + P_;
+    r_omega_ = r_kappa_ + P_;
+    n_part_ = r_omega_ + E_;
     if (!(pr_.effect_pool_sd > 0.0) || !(pr_.baseline_pool_sd > 0.0))
       fail("effect_pool_sd and baseline_pool_sd must be > 0, got ", pr_.effect_pool_sd, " and ", pr_.baseline_pool_sd);
     for (double v : {pr_.adstock_pool_sd, pr_.saturation_pool_sd, pr_.half_life_pool_sd, pr_.amplification_pool_sd,
@@ -2184,7 +2244,7 @@ class PanelTrustModel {
 
   PanelModelData d_;
   PanelModelPriors pr_;
-  int G_ = 0, T_ = 0, C_ = 0, K_ = 0, P_ = 0, S_ = 0, n_ = 0, n_tracker_obs_ = 0;
+  int G_ = 0, T_ = 0, C_ = 0, K_ = 0, P_ = 0, S_ = 0, E_ = 0, n_ = 0, n_tracker_obs_ = 0;
   std::vector<int> trust_idx_, conv_idx_;
   std::vector<bool> national_only_;  // C: skipped by the geo passes (layout())
   std::vector<int> share_idx_;  // channels with an uncertain share (layout())
@@ -2204,7 +2264,8 @@ class PanelTrustModel {
   Matrix helmert_;
   std::vector<std::string> names_;
   int o_alpha_ = 0, o_lam_ = 0, o_sigma_ = 0, o_kappa_ = 0, o_delta_ = 0, o_g0_ = 0, o_gamma_ = 0, o_theta_ = 0,
-      o_tracker_ = 0, o_dev_ = 0, o_ar1_ = 0, o_tform_ = 0;
+      o_tracker_ = 0, o_dev_ = 0, o_ar1_ = 0, o_tform_ = 0, o_omega_ = 0;
+  int r_omega_ = 0;  // rows of ws.part: each geo's dL/dc . d[:, e] (geo stocks)
   int r_alpha_ = 0, r_lam_ = 0, r_gamma_ = 0, r_theta_ = 0, r_delta_ = 0, r_g0_ = 0, r_ss_ = 0, r_phi_ = 0, r_kappa_ = 0,
       n_part_ = 0;
   int n_roi_ = 0;  // effect blocks with a ROI prior
@@ -2292,6 +2353,9 @@ struct PanelModelSpec {
   /// has the known sampling error sqrt(p (1 - p) / n) (p clamped to [0.5 / n, 1 - 0.5 / n]),
   /// so that a small geo's noisy survey weighs less than a large one's.
   Matrix tracker_n;
+  /// T x E crisis indicators (>= 0, national: the same in every geo) that damage the trust
+  /// stock (PanelModelData::shocks), or empty
+  Matrix shocks;
   /// The trust stock's form (PanelModelData::trust_form): linear (an index) or bounded (a
   /// share of people; one national stock: trust national or national+geo).
   TrustForm trust_form = TrustForm::linear;
@@ -2639,6 +2703,7 @@ struct BuiltPanelModel {
   d.noise = spec.noise;
   d.trust_form = spec.trust_form;
   d.tracker_share = spec.tracker_share;
+  if (spec.shocks.size() != 0) d.shocks = spec.shocks;  // (rows and values: checked by the model)
   d.max_lag = spec.max_lag;
   d.threads = spec.threads;
   d.adstock_pooling.assign(static_cast<std::size_t>(C), spec.adstock_pooling);

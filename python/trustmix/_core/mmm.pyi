@@ -534,6 +534,7 @@ def build_panel(
     period_effects: bool = False,
     trust_form: str = "linear",
     tracker_share: bool = False,
+    shocks: npt.ArrayLike = ...,
 ) -> tuple[PanelModel, PanelScales]: ...
 
 class PanelRoiDraws:

@@ -192,6 +192,14 @@ class PanelMMM:
         a fraction of the not-yet-trusting share per period (``trust_inflow`` rho). Needs one
         national stock (``trust="national"`` or ``"national+geo"``). The panel planner and
         every analysis run the same recursion.
+    shocks : sequence of str
+        Columns of crises that damage trust (:class:`~trustmix.mmm.TrustMMM`'s ``shocks``):
+        each an intensity d[t] >= 0 per date, the same on every geo's row (a crisis hits the
+        national stock, or every geo's). A linear stock loses omega_e d[t] in that period
+        (S[t] = delta S[t-1] + (1 - delta) u[t] - sum_e omega_e d[t, e]; the loss then
+        decays with delta), the bounded share keeps exp(-sum_e omega_e d[t, e]) of itself;
+        omega_e ~ HalfNormal(``omega_sd`` = 1), reported as ``omega`` (term: the column) in
+        :meth:`PanelFit.summary`. None past the data. Needs a trust stock.
     tracker_share : bool
         ``trust_form="bounded"`` only: the tracker (national, or per geo) is the survey
         share of trusting people itself, q[t] ~ Normal(S[t] + a_q, sqrt(se^2 + sigma_q^2))
@@ -319,6 +327,7 @@ class PanelMMM:
         share_sd: float | Mapping[str, float] | None = None,
         trust_form: str = "linear",
         tracker_share: bool = False,
+        shocks: Sequence[str] = (),
     ) -> None:
         # Copies, not references: a pickled model (or fit) rebuilds from the data and
         # arguments as they were fitted, whatever the caller changes afterwards.
@@ -361,6 +370,11 @@ class PanelMMM:
         self.time_effects = bool(time_effects)
         if share_sd is not None:
             self._args["share_sd"] = dict(share_sd) if isinstance(share_sd, Mapping) else share_sd
+        if isinstance(shocks, str):
+            shocks = [shocks]
+        self.shock_names = list(shocks)
+        if self.shock_names:  # only when given: a state without them loads as before
+            self._args["shocks"] = list(self.shock_names)
         if not isinstance(data, pd.DataFrame):
             raise _fail(f"data must be a pandas DataFrame, got {type(data).__name__}")
         self._data = data.copy(deep=True)
@@ -391,6 +405,8 @@ class PanelMMM:
             )
         self.trust_form = trust_form
         self.tracker_share = bool(tracker_share)
+        if self.shock_names and self.trust == "off":
+            raise _fail(f"shocks {self.shock_names!r} (crises that damage trust) need a trust stock; got trust=False")
         if no_media not in ("warn", "error"):
             raise _fail(f"no_media must be 'warn' or 'error', got {no_media!r}")
         self.national_channels = list(national_channels)
@@ -404,6 +420,7 @@ class PanelMMM:
         spend = dict(spend or {})
         needed = [geo, date, outcome, *self.roles, *controls, *share.values(), *spend.values()]
         needed += [c for c in (population, tracker, tracker_n) if c is not None]
+        needed += self.shock_names
         missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
         if missing:
             raise _fail(
@@ -452,6 +469,7 @@ class PanelMMM:
                     *share.values(),
                     *spend.values(),
                     *[c for c in (population, tracker, tracker_n) if c is not None],
+                    *self.shock_names,
                 ]
             )
         }
@@ -510,6 +528,24 @@ class PanelMMM:
                 media.append(a)
                 spends.append(s)
                 shares.append(np.zeros((0, 0)))
+        shock_columns: list[np.ndarray] = []
+        for c in self.shock_names:  # national crises: the same value on every geo's row
+            a = numeric(c)
+            if (a < 0).any():
+                t, g = np.argwhere(a < 0)[0]
+                raise _fail(
+                    f"column {c!r}: geo {self.geos[g]!r}, date {dates[t].date()} is {float(a[t, g])}; "
+                    "a shock (crisis intensity) must be >= 0"
+                )
+            diff = np.ptp(a, axis=1) > 1e-12 * np.maximum(1.0, np.abs(a).max(axis=1))
+            if diff.any():
+                t = int(np.argmax(diff))
+                raise _fail(
+                    f"shock {c!r} differs across geos on {dates[t].date()}; a crisis damages the national trust "
+                    "stock (or every geo's): give its intensity on every geo's row"
+                )
+            shock_columns.append(a[:, 0])
+        shock_matrix = np.column_stack(shock_columns) if shock_columns else np.zeros((0, 0))
         geo_channels = [i for i, c in enumerate(self.roles) if c not in self.national_channels]
         if geo_channels:
             silent = [g for g in range(len(self.geos)) if all(not (media[i][:, g] > 0).any() for i in geo_channels)]
@@ -657,6 +693,7 @@ class PanelMMM:
             period_effects=self.time_effects,
             trust_form=self.trust_form,
             tracker_share=self.tracker_share,
+            shocks=shock_matrix,
         )
         modelled = {self.channel_names[i] for i in self._core.share_channels}
         ignored = [c for c in self.share_sd if c not in modelled]
@@ -888,6 +925,8 @@ class PanelFit:
             return base, str(m.dates[int(idx[0])].date()), ""
         if base == "share_multiplier":
             return base, m.channel_names[int(idx[0])], m.geos[int(idx[1])]
+        if base == "omega":  # term: the shock's column
+            return base, m.shock_names[int(idx[0])], ""
         if base in ("delta", "theta", "stock_multiplier") and len(idx) == 1:
             return base, "", m.geos[int(idx[0])]
         if base in ("alpha", "lam", "ec", "kappa", "beta_median", "beta_tau", "alpha_tau", "lam_tau", "ec_tau"):
