@@ -23,7 +23,8 @@ national total); ``--trust`` and ``--share-sd`` set the model's stock level and 
 share uncertainty; ``--trust-form bounded --tracker-share`` the bounded share stock
 measured by the survey; ``--poolings`` the effect poolings fitted; ``--national-aggregate``
 fits the national ``TrustMMM`` to each world's national aggregate instead (is a bias the
-panel's or the world's?). Usage:
+panel's or the world's?); ``--scenario crisis_with_pr_response --shocks`` worlds with a
+crisis, fitted with its week as a shock. Usage:
 ``python benchmarks/validate_geo.py [--worlds 4] [--geos 8]``.
 """
 
@@ -44,15 +45,23 @@ PAID = ("instagram", "tiktok")
 PR = ("press", "events", "csr")
 
 
-def world_panel(seed: int, geos: int, periods: int, horizon: int, national_share_sd: float = 0.0) -> Any:
-    """The regional panel of world ``seed`` with its truth over the whole data; with
-    ``national_share_sd`` > 0 the regions' shares of press's delivery deviate from their
-    population shares (the data still give press's national total only)."""
-    world = tm.simulate.World.from_scenario("pr_first_then_smm", seed=seed)
+def world_panel(
+    seed: int,
+    geos: int,
+    periods: int,
+    horizon: int,
+    national_share_sd: float = 0.0,
+    scenario: str = "pr_first_then_smm",
+) -> Any:
+    """The regional panel of world ``seed`` (``scenario``) with its truth over the whole
+    data; with ``national_share_sd`` > 0 the regions' shares of press's delivery deviate from
+    their population shares (the data still give press's national total only). The world's
+    crises become 0/1 columns ``shock_<name>`` (their week) on every region's row."""
+    world = tm.simulate.World.from_scenario(scenario, seed=seed)
     sizes = np.geomspace(0.15, 2.0, geos)
     regions = [{"name": f"r{g}", "size": float(s)} for g, s in enumerate(sizes)]
     dates = pd.date_range("2025-01-06", periods=periods, freq="7D")
-    return tm.simulate.geo_panel(
+    panel = tm.simulate.geo_panel(
         world,
         regions,
         periods=periods,
@@ -62,6 +71,11 @@ def world_panel(seed: int, geos: int, periods: int, horizon: int, national_share
         horizon=horizon,
         national_share_sd=national_share_sd,
     )
+    week = (pd.to_datetime(panel.panel["date"]) - dates[0]).dt.days // 7
+    for e in world.to_dict().get("events") or []:
+        if e["kind"] == "crisis":
+            panel.panel[f"shock_{e['name']}"] = (week == (pd.Timestamp(e["date"]) - dates[0]).days // 7).astype(float)
+    return panel
 
 
 def fit_and_compare(
@@ -79,6 +93,7 @@ def fit_and_compare(
     share_sd: float | None = None,
     trust_form: str = "linear",
     tracker_share: bool = False,
+    shocks: bool = False,
 ) -> pd.DataFrame:
     """Posterior increments per (geo, channel) with 90% bounds, joined to the truth
     (``trust``: the model's stock level; ``share_sd``: press's apportioning uncertainty)."""
@@ -108,6 +123,7 @@ def fit_and_compare(
         share_sd=share_sd,
         trust_form=trust_form,
         tracker_share=tracker_share,
+        shocks=[c for c in df.columns if c.startswith("shock_") and df[c].any()] if shocks else (),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -208,6 +224,12 @@ def main() -> None:
         "--tracker-share", action="store_true", help="PanelMMM(tracker_share=True): the survey measures the share"
     )
     ap.add_argument(
+        "--scenario", default="pr_first_then_smm", help="the world's scenario (tm.simulate.scenario_names())"
+    )
+    ap.add_argument(
+        "--shocks", action="store_true", help="PanelMMM(shocks=...): the world's crisis weeks as shock columns"
+    )
+    ap.add_argument(
         "--national-aggregate",
         choices=("default", "linear", "bounded"),
         default=None,
@@ -224,7 +246,7 @@ def main() -> None:
         per = []
         for w in range(a.worlds):
             seed = a.first_seed + w
-            panel = world_panel(seed, a.geos, a.periods, a.horizon, a.national_share_sd)
+            panel = world_panel(seed, a.geos, a.periods, a.horizon, a.national_share_sd, a.scenario)
             res = national_aggregate(panel, a.chains, a.draws, a.tune, a.horizon, seed, form).assign(world=seed)
             print(res.round(3).to_string(index=False), flush=True)
             per.append(res)
@@ -239,7 +261,7 @@ def main() -> None:
     for w in range(a.worlds):
         seed = a.first_seed + w
         t = time.perf_counter()
-        panel = world_panel(seed, a.geos, a.periods, a.horizon, a.national_share_sd)
+        panel = world_panel(seed, a.geos, a.periods, a.horizon, a.national_share_sd, a.scenario)
         small = [f"r{g}" for g in range(a.small)]  # sizes increase with the index
         res = {
             e: fit_and_compare(
@@ -257,6 +279,7 @@ def main() -> None:
                 a.share_sd,
                 a.trust_form,
                 a.tracker_share,
+                a.shocks,
             )
             for e in poolings
         }

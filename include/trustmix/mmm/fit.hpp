@@ -4,6 +4,7 @@
 // the settings the model has always used. One MAP engine and one MapResult for the
 // library.
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <memory>
 
@@ -12,6 +13,13 @@
 #include "trustmix/mmm/trust_model.hpp"
 
 namespace trustmix::mmm {
+
+/// inference::ChainRng streams of the fits' random starting points: NUTS chain starts
+/// (kStartStream) and MAP restarts (kRestartStream). No NUTS chain uses them (a chain's
+/// stream is its index 0..chains-1), so a chain's momenta never repeat a start's jitter.
+inline constexpr std::uint64_t kStartStream = 0x7374617274ULL;  // "start"
+inline constexpr std::uint64_t kRestartStream = kStartStream + 1;
+
 
 using MapResult = inference::MapResult;
 

@@ -14,11 +14,11 @@
 // with g = 0x9E3779B97F4A7C15 and mix64 the SplitMix64 finaliser.
 //
 // fit_one: build(spec); MAP by fit_map from the model's initial point and restarts - 1
-// jittered starts (z0 + N(0, 0.5^2) per coordinate from the stream (seed, 0), the step
+// jittered starts (z0 + N(0, 0.5^2) per coordinate from the stream (seed, kRestartStream), the step
 // halved until the log density is finite); the best mode wins, independent of the order of
 // the restarts (best_mode: among the results within 1e-3 nats of the highest finite log
 // density, a converged one, then the higher, then the earlier; as TrustMMM.fit). With nuts = true, inference::sample on
-// the model's target from the mode plus N(0, 0.1^2) jitter per chain (stream (seed, 1)),
+// the model's target from the mode plus N(0, 0.1^2) jitter per chain (stream (seed, kStartStream)),
 // seed `seed`, one thread. A model whose spec or fit throws std::exception gets ok = false
 // and the message in `error`; the others are fitted as usual. Setting *stop makes every
 // model not yet started skip and NUTS chains stop at their next iteration; fit_many then
@@ -136,7 +136,7 @@ inline std::size_t best_mode(const std::vector<MapResult>& results) {
   const BuiltTrustModel built = build(spec);
   const TrustModel& m = built.model;
   const Vector z0 = m.initial_point();
-  inference::ChainRng rng(seed, 0);
+  inference::ChainRng rng(seed, kRestartStream);  // (fit.hpp: streams no NUTS chain uses)
   std::vector<MapResult> modes;
   modes.reserve(static_cast<std::size_t>(o.restarts));
   for (int r = 0; r < o.restarts; ++r) {
@@ -151,7 +151,7 @@ inline std::size_t best_mode(const std::vector<MapResult>& results) {
   out.map = std::move(modes[detail::best_mode(modes)]);
   if (!std::isfinite(out.map.log_density)) fail("model '", name, "': no start with a finite log density");
   if (o.nuts) {
-    inference::ChainRng jitter(seed, 1);
+    inference::ChainRng jitter(seed, kStartStream);
     inference::SamplerOptions so;
     so.chains = o.chains;
     so.draws = o.draws;

@@ -54,8 +54,7 @@ namespace trustmix::mmm {
   if (mode.size() != model.dimension()) fail("mode has ", mode.size(), " values, the model has ", model.dimension());
   if (chains < 1) fail("chains must be >= 1, got ", chains);
   if (!(jitter >= 0.0) || !std::isfinite(jitter)) fail("jitter must be finite and >= 0, got ", jitter);
-  constexpr std::uint64_t kStartStream = 0x7374617274ULL;  // "start"
-  inference::ChainRng rng(seed, kStartStream);
+  inference::ChainRng rng(seed, kStartStream);  // (fit.hpp)
   PanelWorkspace ws;
   Vector g(model.dimension());
   const auto finite = [&](const Vector& z) { return std::isfinite(model.log_density(z, g, ws)); };
