@@ -129,11 +129,12 @@ def fit_and_compare(
         warnings.simplefilter("ignore")
         fit = model.fit("nuts", chains=chains, draws=draws, tune=tune, seed=seed, progress=False)
     dates = model.dates
-    roi = fit.roi(by="geo", window=(dates[0], dates[-1]), horizon=horizon, interval=0.9)
-    roi = roi[roi["geo"] != "total"].copy()
+    roi = fit.roi(by="geo", window=(dates[0], dates[-1]), horizon=horizon, interval=0.9).copy()
     roi["channel"] = roi["channel"].str.replace("impressions_", "", regex=False)
     truth = panel.truth[["geo", "channel", "incremental_conversions"]]
-    out = roi.merge(truth, on=["geo", "channel"], how="inner")
+    # the rolled-up rows ("total") against the regions' summed truth, beside the regions
+    total = truth.groupby("channel", as_index=False)["incremental_conversions"].sum().assign(geo="total")
+    out = roi.merge(pd.concat([truth, total], ignore_index=True), on=["geo", "channel"], how="inner")
     out["covered"] = (out["incremental_low"] <= out["incremental_conversions"]) & (
         out["incremental_conversions"] <= out["incremental_high"]
     )
@@ -286,6 +287,7 @@ def main() -> None:
         row: dict[str, Any] = {"world": seed}
         frames += [r.assign(pooling=e, world=seed) for e, r in res.items()]
         for e, r in res.items():
+            r = r[r["geo"] != "total"]
             paid = r[r["channel"].isin(PAID)]
             sm = paid[paid["geo"].isin(small)]
             row[f"{e}_covered_paid"] = int(paid["covered"].sum())
@@ -314,13 +316,17 @@ def main() -> None:
     if a.csv:
         allr.to_csv(a.csv, index=False)
     allr["rel"] = (allr["incremental"] - allr["incremental_conversions"]) / allr["incremental_conversions"].abs()
-    per = allr.groupby(["pooling", "channel"]).agg(
-        covered=("covered", "sum"),
-        n=("covered", "size"),
-        median_abs_rel_error=("rel", lambda x: float(np.median(np.abs(x)))),
-        median_rel_bias=("rel", "median"),
-    )
-    print(per.round(3).to_string())
+    regions, totals = allr[allr["geo"] != "total"], allr[allr["geo"] == "total"]
+    stats = {
+        "covered": ("covered", "sum"),
+        "n": ("covered", "size"),
+        "median_abs_rel_error": ("rel", lambda x: float(np.median(np.abs(x)))),
+        "median_rel_bias": ("rel", "median"),
+    }
+    print("per region:")
+    print(regions.groupby(["pooling", "channel"]).agg(**stats).round(3).to_string())
+    print("rolled up over the regions (one total per world):")
+    print(totals.groupby(["pooling", "channel"]).agg(**stats).round(3).to_string())
 
 
 if __name__ == "__main__":

@@ -351,7 +351,7 @@ struct PanelWorkspace {
   Vector Sn, gSn, u, ga;             ///< T
   Vector Sw, gSw;                    ///< T: the population-weighted stock (national tracker on geo stocks)
   Vector damage, lam;                ///< the crises' damage c[t] (empty without shocks); the national stock's adjoint
-  Vector ex, sx;                     ///< T: bounded form, e[t] = exp(-rho u[t]) and the (unit) crisis survival
+  Vector ex, sx;                     ///< T: bounded form, e[t] = exp(-rho u[t]) and the crises' survival s[t]
   /// T: the baseline's shared part (columns pooled completely and the same in every geo,
   /// evaluated once per evaluation) and the sum over geos of dL/dmu (its adjoint)
   Vector mu_shared, gmu_sum;
@@ -1540,13 +1540,14 @@ class PanelTrustModel {
   }
 
   /// Reverse mode through the bounded national stock (the national model's
-  /// bounded_stock_adjoint, no crises): from ws.gSn to ws.ga = dL/du[t], dL/ddelta and
-  /// dL/dg0 (added to gdelta, gg0), and dL/dlogit b and dL/dln(rho ubar) into grad. With
-  /// lambda[t] the total adjoint of S[t]: lambda[t] = gS[t] + delta e[t+1] lambda[t+1];
-  /// dS[t]/ddelta = e (S[t-1] - b), dS[t]/db = e (1 - delta), dS[t]/du[t] = rho e (1 - m),
-  /// dS[t]/drho = e (1 - m) u[t], dS[t]/domega_e = -d[t, e] S[t]. ln rho = z - ln ubar, so the whole d/d ln rho (with
-  /// rho's HalfNormal(inflow_sd) and its Jacobian, returned as a log density) also reaches
-  /// every u[t] by -1 / (T ubar).
+  /// bounded_stock_adjoint): from ws.gSn to ws.ga = dL/du[t], dL/ddelta and dL/dg0 (added
+  /// to gdelta, gg0), and dL/dlogit b, dL/dln(rho ubar) and dL/dln omega_e into grad. With
+  /// lambda[t] the total adjoint of S[t] and s[t] the crises' survival exp(-sum_e omega_e
+  /// d[t, e]): lambda[t] = gS[t] + delta s[t+1] e[t+1] lambda[t+1]; dS[t]/ddelta = s e
+  /// (S[t-1] - b), dS[t]/db = s e (1 - delta), dS[t]/du[t] = rho s e (1 - m), dS[t]/drho =
+  /// s e (1 - m) u[t], dS[t]/domega_e = -d[t, e] S[t]. ln rho = z - ln ubar, so the whole
+  /// d/d ln rho (with rho's HalfNormal(inflow_sd) and its Jacobian, returned as a log
+  /// density) also reaches every u[t] by -1 / (T ubar).
   double bounded_adjoint(const PanelModelParameters& p, PanelWorkspace& ws, Eigen::Ref<Vector> grad, double& gdelta,
                          double& gg0) const {
     const double dl = p.delta, b = p.trust_base, rho = p.inflow;
