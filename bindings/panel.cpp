@@ -126,7 +126,8 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
                 const std::vector<std::tuple<std::string, double, double>>& roi, const Eigen::VectorXd& spend_total,
                 double value_per_outcome, const std::vector<std::string>& saturation, const Eigen::VectorXd& hill_slope,
                 const std::vector<std::string>& control_pooling, const Eigen::VectorXd& share_sd, bool period_effects,
-                const std::string& trust_form, bool tracker_share, const RowMatrix& shocks) {
+                const std::string& trust_form, bool tracker_share, const RowMatrix& shocks,
+                const std::vector<py::dict>& lift_tests) {
   mm::PanelModelSpec s;
   s.geos = std::move(geos);
   s.channels = std::move(channels);
@@ -205,6 +206,27 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
     throw std::invalid_argument("trust_form must be 'linear' or 'bounded', got '" + trust_form + "'");
   s.tracker_share = tracker_share;
   s.shocks = shocks;
+  for (std::size_t k = 0; k < lift_tests.size(); ++k) {
+    const py::dict& d = lift_tests[k];
+    mm::PanelLiftTestSpec t;
+    for (auto item : d) {
+      const auto key = item.first.cast<std::string>();
+      if (key == "channel") t.channel = item.second.cast<std::string>();
+      else if (key == "geos") t.geos = item.second.cast<std::vector<std::string>>();
+      else if (key == "start") t.start = item.second.cast<int>();
+      else if (key == "end") t.end = item.second.cast<int>();
+      else if (key == "measured_end") t.measured_end = item.second.cast<int>();
+      else if (key == "lift") t.lift = item.second.cast<double>();
+      else if (key == "standard_error") t.standard_error = item.second.cast<double>();
+      else if (key == "transfer_sd") t.transfer_sd = item.second.cast<double>();
+      else if (key == "transfer_fraction") t.transfer_fraction = item.second.cast<double>();
+      else
+        throw std::invalid_argument("lift_tests[" + std::to_string(k) + "]: unknown key '" + key +
+                                    "' (channel, geos, start, end, measured_end, lift, standard_error, transfer_sd, "
+                                    "transfer_fraction)");
+    }
+    s.lift_tests.push_back(std::move(t));
+  }
   s.threads = threads;
   mm::BuiltPanelModel b = [&] {
     py::gil_scoped_release release;
@@ -271,6 +293,25 @@ void register_panel(py::module_& m) {
           },
           "Per channel: 'logistic' (parameter lam) or 'hill' (parameter ec).")
       .def("initial_point", &mm::PanelTrustModel::initial_point, "A starting point (unconstrained).")
+      .def(
+          "predicted_lift_draws",
+          [](const mm::PanelTrustModel& self, const RowMatrix& draws) {
+            if (draws.cols() != self.dimension())
+              throw std::invalid_argument("draws need " + std::to_string(self.dimension()) + " columns, got " +
+                                          std::to_string(draws.cols()));
+            const auto K = static_cast<Eigen::Index>(self.data().lift_tests.size());
+            RowMatrix out(draws.rows(), K);
+            {
+              py::gil_scoped_release release;
+              for (Eigen::Index i = 0; i < draws.rows(); ++i) out.row(i) = self.predicted_lift(draws.row(i).transpose());
+            }
+            return out;
+          },
+          py::arg("draws"),
+          "The model's predicted lift of each lift test (columns) at each draw (rows, unconstrained), in the\n"
+          "tests' model units (outcome / y_scale): the difference of two forward passes over the measured periods.")
+      .def_property_readonly("lift_test_count",
+                             [](const mm::PanelTrustModel& self) { return self.data().lift_tests.size(); })
       .def_property_readonly("bounded", &mm::PanelTrustModel::bounded,
                              "True for the bounded trust form (the national stock a share in [0, 1]).")
       .def_property_readonly("tracker_share", &mm::PanelTrustModel::tracker_share,
@@ -392,7 +433,7 @@ void register_panel(py::module_& m) {
       py::arg("saturation") = std::vector<std::string>{}, py::arg("hill_slope") = Eigen::VectorXd(),
       py::arg("control_pooling") = std::vector<std::string>{}, py::arg("share_sd") = Eigen::VectorXd(),
       py::arg("period_effects") = false, py::arg("trust_form") = "linear", py::arg("tracker_share") = false,
-      py::arg("shocks") = RowMatrix(),
+      py::arg("shocks") = RowMatrix(), py::arg("lift_tests") = std::vector<py::dict>{},
       "trustmix::mmm::build_panel: the panel model of a spec in raw units; returns (PanelModel, PanelScales).\n"
       "roi: (channel, low, high) ROI priors (90% range of (value - spend) / spend over the data), with\n"
       "spend_total (each channel's spend over all geos and periods) and value_per_outcome.\n"
@@ -408,7 +449,10 @@ void register_panel(py::module_& m) {
       "trust_form: 'linear' (an index) or 'bounded' (the national stock a share of people in [0, 1]; trust\n"
       "'national' or 'national+geo'). tracker_share: the national tracker is that share itself (bounded only;\n"
       "fitted unscaled, values in [0, 1]).\n"
-      "shocks: T x E crisis intensities (>= 0) that damage every trust stock (omega_e per crisis), or empty.");
+      "shocks: T x E crisis intensities (>= 0) that damage every trust stock (omega_e per crisis), or empty.\n"
+      "lift_tests: dicts with channel, geos (names), start, end (the window [start, end) in periods),\n"
+      "measured_end (default end), lift and standard_error (outcome units, summed over the geos and\n"
+      "measured periods), transfer_sd or transfer_fraction (default 0.1 x |lift|).");
   auto inference = m.attr("inference").cast<py::module_>();
   py::class_<PanelUnconstrainedTarget> target(
       sub, "PanelTarget",

@@ -1830,3 +1830,116 @@ BOOST_AUTO_TEST_CASE(shocks_bad_input_is_named) {
   d.shocks(7, 1) = -1.0;
   fails_with(d, "shocks: period 7, shock 1 is -1");
 }
+
+// ---- lift tests (geo experiments) that calibrate the panel -----------------------------------
+
+namespace {
+/// make_panel() with two lift tests on channel 2 (conversion only): geos {0, 2} over
+/// periods [10, 16) measured to 20, and geo {1} over [25, 28) measured to 28.
+PanelModelData lift_panel(TrustLevel level, Pooling effects) {
+  PanelModelData d = make_panel(40, 3, level, effects, Pooling::partial, level == TrustLevel::off ? 0 : 1, 21);
+  d.lift_weight = Matrix::Constant(40, 3, 1.0);
+  for (int g = 0; g < 3; ++g) d.lift_weight.col(g).setConstant(1.0 + 0.5 * g);
+  d.lift_tests = {{2, {0, 2}, 10, 16, 20, 1.5, 0.3, 0.1}, {2, {1}, 25, 28, 28, 0.4, 0.2, 0.0}};
+  return d;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(lift_test_gradient_matches_finite_differences) {
+  for (TrustLevel level : {TrustLevel::off, TrustLevel::national, TrustLevel::geo})
+    for (Pooling effects : {Pooling::partial, Pooling::none})
+      for (bool hill : {false, true}) {
+        PanelModelData d = lift_panel(level, effects);
+        if (hill)
+          d.saturation = {SaturationForm::logistic, SaturationForm::logistic, SaturationForm::hill,
+                          SaturationForm::logistic};
+        const PanelTrustModel m(d);
+        std::mt19937_64 rng(23);
+        std::normal_distribution<double> n(0.0, 0.4);
+        for (int rep = 0; rep < 2; ++rep) {
+          Vector z = m.initial_point();
+          for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+          std::ostringstream label;
+          label << "lift tests, trust " << to_string(level) << " effects " << to_string(effects) << " hill " << hill;
+          check_gradient(m, z, label.str());
+        }
+      }
+}
+
+BOOST_AUTO_TEST_CASE(predicted_lift_is_the_difference_of_two_forward_passes) {
+  // pred_k = sum over the treated geos and measured periods of W (mu - mu_cf), mu_cf the
+  // forward pass with the channel's activity zeroed in the treated geos over the window;
+  // and the term is the Normal log density of the measured lift around it.
+  for (TrustLevel level : {TrustLevel::national, TrustLevel::geo}) {
+    const PanelModelData d = lift_panel(level, Pooling::partial);
+    const PanelTrustModel m(d);
+    PanelModelData plain = d;
+    plain.lift_tests.clear();
+    const PanelTrustModel m0(plain);
+    std::mt19937_64 rng(5);
+    std::normal_distribution<double> n(0.0, 0.3);
+    Vector z = m.initial_point();
+    for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+    const Vector pred = m.predicted_lift(z);
+    const Matrix mu = m.forward(z).mu;
+    double lp_terms = 0.0;
+    for (std::size_t k = 0; k < d.lift_tests.size(); ++k) {
+      const PanelLiftTest& lt = d.lift_tests[k];
+      std::vector<Matrix> X = d.media;
+      for (int g : lt.geos) X[static_cast<std::size_t>(lt.channel)].col(g).segment(lt.start, lt.end - lt.start).setZero();
+      const Matrix cf = m.forward(z, &X).mu;
+      double want = 0.0;
+      for (int g : lt.geos)
+        for (int t = lt.start; t < lt.measured_end; ++t) want += d.lift_weight(t, g) * (mu(t, g) - cf(t, g));
+      BOOST_TEST_INFO(to_string(level) << " test " << k);
+      BOOST_CHECK_SMALL(pred[static_cast<Eigen::Index>(k)] - want, 1e-9 * (1.0 + std::abs(want)));
+      BOOST_TEST(std::abs(want) > 1e-3);  // the test moves the outcome
+      const double v = lt.standard_error * lt.standard_error + lt.transfer_sd * lt.transfer_sd;
+      lp_terms += -0.5 * (lt.lift - want) * (lt.lift - want) / v;
+    }
+    PanelWorkspace ws;
+    Vector g(m.dimension());
+    BOOST_CHECK_SMALL(m.log_density(z, g, ws) - m0.log_density(z, g, ws) - lp_terms, 1e-8);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(lift_tests_bad_input_is_named) {
+  const auto fails_with = [](PanelModelData d, const std::string& what) {
+    try {
+      const PanelTrustModel m(std::move(d));
+    } catch (const std::exception& e) {
+      BOOST_TEST_INFO(e.what());
+      BOOST_TEST(std::string(e.what()).find(what) != std::string::npos);
+      return;
+    }
+    BOOST_ERROR("no error for: " << what);
+  };
+  const PanelModelData base = lift_panel(TrustLevel::national, Pooling::partial);
+  const auto with = [&](auto edit) {
+    PanelModelData d = base;
+    edit(d.lift_tests[0]);
+    return d;
+  };
+  fails_with(with([](PanelLiftTest& t) { t.channel = 0; }), "does not convert");
+  fails_with(with([](PanelLiftTest& t) { t.channel = 3; }), "lift tests on trust channels are not implemented");
+  fails_with(with([](PanelLiftTest& t) { t.geos = {0, 0}; }), "geo 0 listed twice");
+  fails_with(with([](PanelLiftTest& t) { t.geos = {5}; }), "geo 5 out of range");
+  fails_with(with([](PanelLiftTest& t) { t.measured_end = 12; }), "0 <= start < end <= measured_end <= 40");
+  fails_with(with([](PanelLiftTest& t) { t.standard_error = 0.0; }), "lift test 0: standard_error must be finite and > 0");
+}
+
+BOOST_AUTO_TEST_CASE(a_workspace_shared_by_models_with_and_without_lift_tests) {
+  // PanelTarget keeps one workspace per thread for every model: a model with lift tests must
+  // size their buffers even when the other sizes match a model without them.
+  PanelModelData with = lift_panel(TrustLevel::national, Pooling::partial), without = with;
+  without.lift_tests.clear();
+  const PanelTrustModel a(without), b(with);
+  BOOST_REQUIRE_EQUAL(a.dimension(), b.dimension());
+  const Vector z = b.initial_point();
+  PanelWorkspace shared, fresh;
+  Vector g(b.dimension()), g2(b.dimension());
+  (void)a.log_density(z, g, shared);
+  const double lb = b.log_density(z, g, shared);
+  BOOST_TEST(lb == b.log_density(z, g2, fresh));
+  BOOST_TEST((g - g2).cwiseAbs().maxCoeff() == 0.0);
+}

@@ -1108,3 +1108,110 @@ def test_shocks_bad_input() -> None:
         _model(bad, trust="national", shocks=["crisis"], **kw)
     with pytest.raises(ValueError, match="column\\(s\\) 'no_such_column' not in data"):
         _model(df, trust="national", shocks=["no_such_column"], **kw)
+
+
+# -- lift tests (geo experiments) --------------------------------------------------------------
+def _lift_panel(**kw: Any) -> tm.mmm.PanelMMM:
+    df, _ = simulate_panel(5, geos=4, periods=50)
+    df["pr"] = np.repeat(np.abs(np.sin(np.arange(50) / 5.0)), 4) * 1e6
+    args: dict[str, Any] = dict(
+        channels={"pr": "trust", "search": "conversion", "social": "conversion"},
+        national_channels=["pr"],
+        trust="national",
+    )
+    args.update(kw)
+    return _model(df, **args)
+
+
+def test_lift_tests_predict_the_models_own_lift_and_pull_the_fit() -> None:
+    """A test that reports the MAP's own predicted lift leaves the mode where it was; one
+    that reports twice as much (tight: no transfer sd) pulls the calibrated prediction most
+    of the way there, through the tested channel in the treated geos; the calibration table
+    reports it."""
+    base = _lift_panel()
+    fit0 = base.fit("map")
+    weeks = base.dates
+    test = {"channel": "social", "geos": "g0, g2", "start": weeks[20], "end": weeks[27], "cooldown": 3}
+    probe = _lift_panel(lift_tests=[{**test, "lift": 1.0, "standard_error": 1.0}])
+    pred = float(np.asarray(probe._core.predicted_lift_draws(fit0.z[None, :]))[0, 0]) * float(probe._scales.y_scale)
+    assert pred > 0.0
+    own = _lift_panel(lift_tests=[{**test, "lift": pred, "standard_error": 0.05 * pred}]).fit("map")
+    s0, s1 = fit0.summary(), own.summary()
+    beta = (s0["parameter"] == "beta") & (s0["term"] == "social")
+    assert np.allclose(s1.loc[beta, "mean"], s0.loc[beta, "mean"], rtol=2e-3)
+    assert abs(own.calibration()["predicted"].iloc[0] / pred - 1.0) < 2e-3
+    double = _lift_panel(
+        lift_tests=[{**test, "lift": 2.0 * pred, "standard_error": 0.05 * pred, "transfer_fraction": 0.0}]
+    ).fit("map")
+    tab = double.calibration()
+    assert list(tab["geos"]) == ["g0, g2"] and tab["measured_end"].iloc[0] == weeks[30]
+    assert tab["transfer_sd"].iloc[0] == 0.0 and tab["observed"].iloc[0] == 2.0 * pred
+    assert tab["predicted"].iloc[0] > 1.7 * pred  # pulled from pred most of the way to 2 pred
+    s2 = double.summary()
+    treated = beta & s0["geo"].isin(["g0", "g2"])
+    assert (s2.loc[treated, "mean"].to_numpy() > s0.loc[treated, "mean"].to_numpy()).all()
+
+
+def test_lift_tests_have_exact_gradients_and_pickle() -> None:
+    weeks = _lift_panel().dates
+    m = _lift_panel(
+        lift_tests=[
+            {"channel": "social", "geos": ["g1"], "start": 10, "end": 14, "lift": 30.0, "standard_error": 3000.0},
+            {
+                "channel": "search",
+                "geos": "g0,g3",
+                "start": weeks[30],
+                "end": weeks[35],
+                "measured_end": weeks[38],
+                "lift": 80.0,
+                "standard_error": 2000.0,
+                "transfer_sd": 400.0,
+            },
+        ]
+    )
+    assert m._core.lift_test_count == 2 and _fd_max_error(m, 7) < 1e-5
+    again = pickle.loads(pickle.dumps(m))
+    z = np.asarray(m._core.initial_point()) + 0.1
+    assert again.log_density(z)[0] == m.log_density(z)[0]
+    assert "lift_tests" not in _lift_panel().__getstate__()["kwargs"]
+    # a trustmix.evaluate LiftTest as it is: its treated units are the geos, its measured_end the last period
+    lt = tm.evaluate.LiftTest(
+        channel="social",
+        units=["g1", "g3"],
+        start=weeks[12],
+        end=weeks[17],
+        cooldown=2,
+        lift=55.0,
+        standard_error=9.0,
+        relative_lift=0.04,
+        notes=["synthetic control"],
+        measured_end=weeks[19],
+    )
+    from_eval = _lift_panel(lift_tests=[lt])
+    rec = from_eval.lift_test_records[0]
+    assert rec["geos"] == "g1, g3" and rec["measured_end"] == weeks[19] and rec["transfer_sd"] == pytest.approx(5.5)
+    same = _lift_panel(
+        lift_tests=[
+            {"channel": "social", "geos": ["g1", "g3"], "start": 12, "end": 17, "measured_end": 19, "lift": 55.0}
+            | {"standard_error": 9.0}
+        ]
+    )
+    assert from_eval.log_density(z)[0] == same.log_density(z)[0]
+
+
+def test_lift_tests_bad_input() -> None:
+    ok = {"channel": "social", "geos": "g1", "start": 10, "end": 14, "lift": 30.0, "standard_error": 5.0}
+    with pytest.raises(ValueError, match="lift_tests\\[0\\]: geo 'g9' is not a geo of the panel"):
+        _lift_panel(lift_tests=[{**ok, "geos": "g9"}])
+    with pytest.raises(ValueError, match="missing 'geos'"):
+        _lift_panel(lift_tests=[{k: v for k, v in ok.items() if k != "geos"}])
+    with pytest.raises(ValueError, match="lift test 0 on 'pr': it does not convert \\(role trust\\)"):
+        _lift_panel(lift_tests=[{**ok, "channel": "pr"}])
+    with pytest.raises(ValueError, match="lift test 0 on 'social': it feeds the trust stock"):
+        _lift_panel(channels={"pr": "trust", "search": "conversion", "social": "both"}, lift_tests=[ok])
+    with pytest.raises(ValueError, match="unknown or unsupported field\\(s\\) 'share'"):
+        _lift_panel(lift_tests=[{**ok, "share": 0.5}])
+    with pytest.raises(ValueError, match="end \\(.*\\) is before start"):
+        _lift_panel(lift_tests=[{**ok, "start": 20}])
+    with pytest.raises(ValueError, match="standard_error must be finite and > 0"):
+        _lift_panel(lift_tests=[{**ok, "standard_error": 0.0}])

@@ -82,6 +82,18 @@
 //   tracker is Normal(a_q + b_q S, sqrt(se^2 + sigma_q^2)), sigma_q the error beyond
 //   sampling (the national model's tracker_se).
 //
+// Lift tests (PanelModelData::lift_tests; a geo experiment or holdout on a conversion channel
+//   that does not feed the trust stock): test k removed channel c's activity in its treated
+//   geos over the window [start, end) and measured the lift over [start, measured_end):
+//     pred_k = sum_{g treated} sum_{t measured} W[t, g] beta[c, g] (1 + theta_g S_g[t])
+//              (h[c, g, t] - hcf[c, g, t]),
+//   hcf the geo's curve at the adstock of its activity with the window zeroed (through the
+//   adstock and the saturation at the actual activity: the model's own lift, exactly the
+//   difference of two forward passes; W the population, build_panel()), and
+//   lift_k ~ Normal(pred_k, sqrt(se_k^2 + tau_k^2)), tau_k the transfer sd (the national
+//   model's calibration term, calibration.hpp). Its gradient reaches beta, theta, the
+//   stock and the channel's alpha and lam (twice: the actual and the counterfactual pass).
+//
 // Pooling (per parameter group: each baseline column, each conversion channel's effect):
 //   complete: one value for all geos;
 //   none:     one value per geo, each with the group's prior;
@@ -236,6 +248,19 @@ struct PanelModelPriors {
   Vector roi_log_median, roi_sd_log, roi_scale;
 };
 
+/// A lift test in model units (top of this file, "Lift tests"): channel c's activity
+/// removed in `geos` over [start, end), the lift measured over [start, measured_end) as
+/// sum_{g, t} W[t, g] (mu - mu_cf)[g, t] (W = PanelModelData::lift_weight).
+struct PanelLiftTest {
+  int channel = 0;          ///< a conversion channel that does not feed the trust stock
+  std::vector<int> geos;    ///< the treated geos (distinct)
+  int start = 0, end = 0;   ///< the window [start, end)
+  int measured_end = 0;     ///< end <= measured_end <= T
+  double lift = 0.0;        ///< measured lift (units of W x the scaled outcome)
+  double standard_error = 0.0;  ///< its standard error, > 0
+  double transfer_sd = 0.0;     ///< tau >= 0: how far the test generalises to the model
+};
+
 /// Scaled data of one panel fit (build_panel() makes it from raw units).
 struct PanelModelData {
   std::vector<Matrix> media;         ///< C matrices T x G: per-capita scaled activity x[c, g, t], >= 0
@@ -295,6 +320,11 @@ struct PanelModelData {
   /// build_panel() sets the population: raw outcome per scaled per-capita unit / y_scale);
   /// empty: ones. Read only with ROI priors.
   Matrix roi_weight;
+  /// Lift tests (top of this file), and the T x G weights W of their lift (>= 0;
+  /// build_panel() sets the population: raw outcome / y_scale per scaled per-capita unit;
+  /// empty: ones).
+  std::vector<PanelLiftTest> lift_tests;
+  Matrix lift_weight;
 };
 
 /// Constrained parameters of one evaluation.
@@ -351,6 +381,10 @@ struct PanelWorkspace {
   Vector Sn, gSn, u, ga;             ///< T
   Vector Sw, gSw;                    ///< T: the population-weighted stock (national tracker on geo stocks)
   Vector damage, lam;                ///< the crises' damage c[t] (empty without shocks); the national stock's adjoint
+  /// Lift tests: per test T x (its geos) the counterfactual adstock, its d/dalpha and the
+  /// curve; and dL/dpred per test
+  std::vector<Matrix> lift_a, lift_da, lift_h;
+  Vector lift_q;
   Vector ex, sx;                     ///< T: bounded form, e[t] = exp(-rho u[t]) and the crises' survival s[t]
   /// T: the baseline's shared part (columns pooled completely and the same in every geo,
   /// evaluated once per evaluation) and the sum over geos of dL/dmu (its adjoint)
@@ -670,6 +704,7 @@ class PanelTrustModel {
     }
     // ---- tracker (national level needs every geo's stock: serial, before the backward) ----
     double lp = 0.0;
+    if (!d_.lift_tests.empty()) lp += lift_terms(p, ws);  // sets ws.lift_q, read by backward_geo
     ws.gSn.setZero();
     ws.gS.setZero();
     if (has_tracker()) {
@@ -905,6 +940,23 @@ class PanelTrustModel {
     const Matrix cf = forward(z, &X, &B).mu;
     return actual - cf;  // Tn x G
   }
+
+  /// The model's predicted lift of each lift test at z (top of this file, in the test's
+  /// units): pred_k, the difference of two forward passes over the measured periods.
+  [[nodiscard]] Vector predicted_lift(const Eigen::Ref<const Vector>& z) const {
+    check_dimension(z);
+    PanelWorkspace ws;
+    Vector g(n_);
+    (void)log_density(z, g, ws);  // fills the forward passes and lift_q = (lift - pred) / v
+    Vector out(static_cast<Eigen::Index>(d_.lift_tests.size()));
+    for (std::size_t k = 0; k < d_.lift_tests.size(); ++k) {
+      const PanelLiftTest& lt = d_.lift_tests[k];
+      const double v = lt.standard_error * lt.standard_error + lt.transfer_sd * lt.transfer_sd;
+      out[static_cast<Eigen::Index>(k)] = lt.lift - ws.lift_q[static_cast<Eigen::Index>(k)] * v;
+    }
+    return out;
+  }
+
 
   /// Whether any block uses the centred hierarchy (PanelModelData::baseline_centred, effect_centred).
   [[nodiscard]] bool has_centred() const {
@@ -1423,11 +1475,13 @@ class PanelTrustModel {
       }
       ws.gbeta(j, g) = gbv;
     }
+    double lift_theta = 0.0;  // lift tests' dL/dtheta_g (added after the likelihood's below)
+    for (const auto& [k, i] : lift_by_geo_[static_cast<std::size_t>(g)]) lift_theta += lift_backward(g, k, i, p, ws);
     if (trust_enabled()) {
-      auto gS = ws.gS.col(g);  // holds the tracker's share already
+      auto gS = ws.gS.col(g);  // holds the tracker's share (and the lift tests') already
       for (int t = 0; t < T; ++t) gS[t] += gmu[t] * (p.gamma + p.theta_geo[g] * conv[t]);
       part[r_gamma_] = gmu.dot(S);
-      part[r_theta_] = gmu.cwiseProduct(S).dot(conv);
+      part[r_theta_] = gmu.cwiseProduct(S).dot(conv) + lift_theta;
       if (d_.trust_level == TrustLevel::geo) {
         Vector u = Vector::Zero(T);
         for (int i = 0; i < P_; ++i) u += p.kappa[i] * H.col(trust_idx_[static_cast<std::size_t>(i)]);
@@ -1453,7 +1507,75 @@ class PanelTrustModel {
       part[r_lam_ + c] = glam;
       part[r_alpha_ + c] = ga.dot(dA.col(c));
     }
+    for (const auto& [k, i] : lift_by_geo_[static_cast<std::size_t>(g)]) {  // the counterfactual pass's adjoint
+      const PanelLiftTest& lt = d_.lift_tests[static_cast<std::size_t>(k)];
+      const int c = lt.channel;
+      const double q = ws.lift_q[k], beta = p.beta(conv_slot_[static_cast<std::size_t>(c)], g);
+      Vector gh = Vector::Zero(T);
+      for (int t = lt.start; t < lt.measured_end; ++t)
+        gh[t] = -q * lift_w(t, g) * beta * (1.0 + p.theta_geo[g] * ws.S(t, g));
+      const auto a = ws.lift_a[static_cast<std::size_t>(k)].col(i);
+      const auto h = ws.lift_h[static_cast<std::size_t>(k)].col(i);
+      part[r_lam_ + c] += saturate_adjoint(c, a.data(), h.data(), gh.data(), p.lam_geo(c, g), ga.data(), T);
+      part[r_alpha_ + c] += ga.dot(ws.lift_da[static_cast<std::size_t>(k)].col(i));
+    }
   }
+
+  /// W[t, g] of the lift tests (ones when lift_weight is empty).
+  [[nodiscard]] double lift_w(int t, int g) const { return d_.lift_weight.size() == 0 ? 1.0 : d_.lift_weight(t, g); }
+
+  /// The lift tests' counterfactual passes and their Normal terms (top of this file): per
+  /// test and treated geo the adstock of the activity with the window zeroed and its curve
+  /// (ws.lift_a, lift_da, lift_h), pred_k, and -r^2 / (2 v) with r = lift - pred, v = se^2 +
+  /// tau^2; ws.lift_q[k] = r / v = dL/dpred_k. After the forward passes (H, S, beta).
+  double lift_terms(const PanelModelParameters& p, PanelWorkspace& ws) const {
+    double lp = 0.0;
+    Vector x(T_);
+    for (std::size_t k = 0; k < d_.lift_tests.size(); ++k) {
+      const PanelLiftTest& lt = d_.lift_tests[k];
+      const int c = lt.channel, j = conv_slot_[static_cast<std::size_t>(c)];
+      double pred = 0.0;
+      for (std::size_t i = 0; i < lt.geos.size(); ++i) {
+        const int g = lt.geos[i];
+        const auto ii = static_cast<Eigen::Index>(i);
+        x = d_.media[static_cast<std::size_t>(c)].col(g);
+        x.segment(lt.start, lt.end - lt.start).setZero();
+        transforms::geometric_adstock_recursive(x, p.alpha_geo(c, g), d_.max_lag, ws.lift_a[k].col(ii),
+                                                ws.lift_da[k].col(ii));
+        saturate(c, ws.lift_a[k].col(ii).data(), p.lam_geo(c, g), ws.lift_h[k].col(ii).data(), T_);
+        const Matrix& H = ws.H[static_cast<std::size_t>(g)];
+        for (int t = lt.start; t < lt.measured_end; ++t)
+          pred += lift_w(t, g) * p.beta(j, g) * (1.0 + p.theta_geo[g] * ws.S(t, g)) * (H(t, c) - ws.lift_h[k](t, ii));
+      }
+      const double v = lt.standard_error * lt.standard_error + lt.transfer_sd * lt.transfer_sd, r = lt.lift - pred;
+      lp += -0.5 * r * r / v;
+      ws.lift_q[static_cast<Eigen::Index>(k)] = r / v;
+    }
+    return lp;
+  }
+
+  /// Geo g's share of test k's gradient (the actual pass, the stock and beta; i: the geo's
+  /// column in the test): adds to ws.gbeta, gH and gS; returns dL/dtheta_g.
+  double lift_backward(int g, int k, int i, const PanelModelParameters& p, PanelWorkspace& ws) const {
+    const PanelLiftTest& lt = d_.lift_tests[static_cast<std::size_t>(k)];
+    const int c = lt.channel, j = conv_slot_[static_cast<std::size_t>(c)];
+    const double q = ws.lift_q[k], beta = p.beta(j, g), theta = p.theta_geo[g];
+    Matrix& gH = ws.gH[static_cast<std::size_t>(g)];
+    const Matrix& H = ws.H[static_cast<std::size_t>(g)];
+    double gbeta = 0.0, gtheta = 0.0;
+    for (int t = lt.start; t < lt.measured_end; ++t) {
+      const double wq = q * lift_w(t, g), S = ws.S(t, g), D = H(t, c) - ws.lift_h[static_cast<std::size_t>(k)](t, i);
+      gbeta += wq * (1.0 + theta * S) * D;
+      gH(t, c) += wq * beta * (1.0 + theta * S);
+      if (trust_enabled()) {
+        ws.gS(t, g) += wq * beta * theta * D;
+        gtheta += wq * beta * S * D;
+      }
+    }
+    ws.gbeta(j, g) += gbeta;
+    return gtheta;
+  }
+
 
   /// The national stock's inflow u[t] = sum_p kappa_p hn[p, t] at p's alpha, lam and kappa:
   /// the recursive adstock of the national series, then the channel's curve (An, dAn, Hn:
@@ -1865,8 +1987,12 @@ class PanelTrustModel {
 
   void resize(PanelWorkspace& ws) const {
     const auto Gs = static_cast<std::size_t>(G_);
-    if (ws.A.size() == Gs && ws.mu.rows() == T_ && ws.mu.cols() == G_ && ws.part.rows() == n_part_ && ws.An.cols() == C_ &&
-        ws.gbeta.rows() == S_ && ws.gb.rows() == K_ && ws.roi_h.rows() == S_ && ws.roi_h.cols() == G_)
+    // (a workspace may have served another model of the same sizes: the lift tests' buffers too)
+    bool lift_sized = ws.lift_a.size() == d_.lift_tests.size();
+    for (std::size_t k = 0; lift_sized && k < d_.lift_tests.size(); ++k)
+      lift_sized = ws.lift_a[k].cols() == static_cast<Eigen::Index>(d_.lift_tests[k].geos.size());
+    if (lift_sized && ws.A.size() == Gs && ws.mu.rows() == T_ && ws.mu.cols() == G_ && ws.part.rows() == n_part_ &&
+        ws.An.cols() == C_ && ws.gbeta.rows() == S_ && ws.gb.rows() == K_ && ws.roi_h.rows() == S_ && ws.roi_h.cols() == G_)
       return;
     ws.A.assign(Gs, Matrix(T_, C_));
     ws.dA.assign(Gs, Matrix(T_, C_));
@@ -1882,6 +2008,13 @@ class PanelTrustModel {
     for (Matrix* m : {&ws.roi_h, &ws.roi_dlam, &ws.roi_dalpha}) m->setZero(S_, G_);
     ws.part.resize(n_part_, G_);
     ws.ll.resize(G_);
+    ws.lift_a.resize(d_.lift_tests.size());
+    ws.lift_da.resize(d_.lift_tests.size());
+    ws.lift_h.resize(d_.lift_tests.size());
+    for (std::size_t k = 0; k < d_.lift_tests.size(); ++k)
+      for (auto* m : {&ws.lift_a[k], &ws.lift_da[k], &ws.lift_h[k]})
+        m->resize(T_, static_cast<Eigen::Index>(d_.lift_tests[k].geos.size()));
+    ws.lift_q.setZero(static_cast<Eigen::Index>(d_.lift_tests.size()));
     for (Vector* v : {&ws.Sn, &ws.gSn, &ws.u, &ws.ga, &ws.Sw, &ws.gSw, &ws.mu_shared, &ws.gmu_sum, &ws.ex, &ws.sx, &ws.lam})
       v->setZero(T_);
   }
@@ -2052,6 +2185,10 @@ class PanelTrustModel {
         national_only_[static_cast<std::size_t>(c)] = d_.trust[static_cast<std::size_t>(c)] &&
                                                       !d_.conversion[static_cast<std::size_t>(c)];
     if (trust_enabled() && P_ == 0) fail("the trust stock needs at least one trust channel (or trust level off)");
+    conv_slot_.assign(static_cast<std::size_t>(C_), -1);
+    for (std::size_t j = 0; j < conv_idx_.size(); ++j)
+      conv_slot_[static_cast<std::size_t>(conv_idx_[j])] = static_cast<int>(j);
+    check_lift_tests();
     if (bounded()) {
       bool active = false;
       for (int c : trust_idx_) active = active || (d_.national_media.col(c).array() > 0.0).any();
@@ -2270,6 +2407,46 @@ class PanelTrustModel {
   int r_alpha_ = 0, r_lam_ = 0, r_gamma_ = 0, r_theta_ = 0, r_delta_ = 0, r_g0_ = 0, r_ss_ = 0, r_phi_ = 0, r_kappa_ = 0,
       n_part_ = 0;
   int n_roi_ = 0;  // effect blocks with a ROI prior
+  std::vector<int> conv_slot_;  // C: the channel's row in beta (conversion channels), or -1
+  std::vector<std::vector<std::pair<int, int>>> lift_by_geo_;  // G: (test, the geo's column in it)
+
+  /// Checks the lift tests (top of this file) and indexes them by geo (lift_by_geo_).
+  void check_lift_tests() {
+    lift_by_geo_.assign(static_cast<std::size_t>(G_), {});
+    if (d_.lift_tests.empty()) return;
+    if (d_.lift_weight.size() == 0) d_.lift_weight = Matrix::Ones(T_, G_);
+    if (d_.lift_weight.rows() != T_ || d_.lift_weight.cols() != G_)
+      fail("lift_weight must be ", T_, " x ", G_, ", got ", d_.lift_weight.rows(), " x ", d_.lift_weight.cols());
+    if (!d_.lift_weight.allFinite() || (d_.lift_weight.array() < 0.0).any()) fail("lift_weight must be finite and >= 0");
+    for (std::size_t k = 0; k < d_.lift_tests.size(); ++k) {
+      const PanelLiftTest& lt = d_.lift_tests[k];
+      const std::string who = "lift test " + std::to_string(k);
+      if (lt.channel < 0 || lt.channel >= C_) fail(who, ": channel ", lt.channel, " out of range [0, ", C_, ")");
+      if (conv_slot_[static_cast<std::size_t>(lt.channel)] < 0)
+        fail(who, ": channel ", lt.channel, " does not convert (role trust); a lift test measures a converting channel");
+      if (d_.trust[static_cast<std::size_t>(lt.channel)] && trust_enabled())
+        fail(who, ": channel ", lt.channel,
+             " feeds the trust stock; lift tests on trust channels are not implemented in the panel (their "
+             "counterfactual moves the stock)");
+      if (lt.geos.empty()) fail(who, ": no treated geos");
+      std::vector<bool> seen(static_cast<std::size_t>(G_), false);
+      for (std::size_t i = 0; i < lt.geos.size(); ++i) {
+        const int g = lt.geos[i];
+        if (g < 0 || g >= G_) fail(who, ": geo ", g, " out of range [0, ", G_, ")");
+        if (seen[static_cast<std::size_t>(g)]) fail(who, ": geo ", g, " listed twice");
+        seen[static_cast<std::size_t>(g)] = true;
+        lift_by_geo_[static_cast<std::size_t>(g)].emplace_back(static_cast<int>(k), static_cast<int>(i));
+      }
+      if (!(0 <= lt.start && lt.start < lt.end && lt.end <= lt.measured_end && lt.measured_end <= T_))
+        fail(who, ": periods must satisfy 0 <= start < end <= measured_end <= ", T_, ", got start ", lt.start, ", end ",
+             lt.end, ", measured_end ", lt.measured_end);
+      if (!std::isfinite(lt.lift)) fail(who, ": lift must be finite, got ", lt.lift);
+      if (!(lt.standard_error > 0.0) || !std::isfinite(lt.standard_error))
+        fail(who, ": standard_error must be finite and > 0, got ", lt.standard_error);
+      if (!(lt.transfer_sd >= 0.0) || !std::isfinite(lt.transfer_sd))
+        fail(who, ": transfer_sd must be finite and >= 0, got ", lt.transfer_sd);
+    }
+  }
 
   /// Whether conversion channel j has a ROI prior (sizes and values checked here).
   [[nodiscard]] bool roi_prior(int j) const {
@@ -2324,6 +2501,20 @@ class PanelTarget {
 // 1..seasonality (one year), each control standardised over all geos and periods. The
 // tracker is standardised over its measured values (population sd).
 
+/// A lift test in raw units (PanelModelSpec::lift_tests; build_panel() turns it into a
+/// PanelLiftTest): channel's activity removed in the named geos over periods [start, end),
+/// the lift measured over [start, measured_end) (-1: end), summed over those geos and
+/// periods in outcome units, with its standard error; the transfer sd tau is transfer_sd
+/// (outcome units) or, when NaN, transfer_fraction x |lift|.
+struct PanelLiftTestSpec {
+  std::string channel;
+  std::vector<std::string> geos;
+  int start = 0, end = 0, measured_end = -1;
+  double lift = 0.0, standard_error = 0.0;
+  double transfer_sd = std::numeric_limits<double>::quiet_NaN();
+  double transfer_fraction = 0.1;
+};
+
 /// Everything that defines a panel model, in raw units: T periods, G geos, C channels.
 struct PanelModelSpec {
   std::vector<std::string> geos;  ///< G names
@@ -2357,6 +2548,9 @@ struct PanelModelSpec {
   /// T x E crisis indicators (>= 0, national: the same in every geo) that damage the trust
   /// stock (PanelModelData::shocks), or empty
   Matrix shocks;
+  /// Lift tests (geo experiments on converting channels that do not feed the trust stock)
+  /// that calibrate the model (panel_model.hpp, "Lift tests")
+  std::vector<PanelLiftTestSpec> lift_tests;
   /// The trust stock's form (PanelModelData::trust_form): linear (an index) or bounded (a
   /// share of people; one national stock: trust national or national+geo).
   TrustForm trust_form = TrustForm::linear;
@@ -2758,6 +2952,37 @@ struct BuiltPanelModel {
     }
     d.roi_weight = sc.population;  // raw outcome = y_scale x population x model units
   }
+  for (std::size_t lk = 0; lk < spec.lift_tests.size(); ++lk) {  // raw outcome = y_scale x population x model units
+    const PanelLiftTestSpec& ls = spec.lift_tests[lk];
+    const std::string who = "lift test " + std::to_string(lk) + " on '" + ls.channel + "'";
+    PanelLiftTest t;
+    const auto ci = std::find(spec.channels.begin(), spec.channels.end(), ls.channel);
+    if (ci == spec.channels.end()) fail(who, ": not a channel of the panel");
+    t.channel = static_cast<int>(ci - spec.channels.begin());
+    const Role role = spec.roles[static_cast<std::size_t>(t.channel)];
+    if (spec.trust != TrustLevel::off && role == Role::trust)
+      fail(who, ": it does not convert (role trust); a lift test measures a converting channel");
+    if (spec.trust != TrustLevel::off && role == Role::both)
+      fail(who,
+           ": it feeds the trust stock (role both); lift tests on trust channels are not implemented in the panel "
+           "(their counterfactual moves the stock)");
+    for (const std::string& gn : ls.geos) {
+      const auto gi = std::find(spec.geos.begin(), spec.geos.end(), gn);
+      if (gi == spec.geos.end()) fail(who, ": geo '", gn, "' is not a geo of the panel");
+      t.geos.push_back(static_cast<int>(gi - spec.geos.begin()));
+    }
+    t.start = ls.start;
+    t.end = ls.end;
+    t.measured_end = ls.measured_end < 0 ? ls.end : ls.measured_end;
+    const double tau = std::isnan(ls.transfer_sd) ? ls.transfer_fraction * std::abs(ls.lift) : ls.transfer_sd;
+    if (!(tau >= 0.0) || !std::isfinite(tau))
+      fail(who, ": the transfer sd (transfer_sd, or transfer_fraction x |lift|) must be finite and >= 0, got ", tau);
+    t.lift = ls.lift / sc.y_scale;
+    t.standard_error = ls.standard_error / sc.y_scale;
+    t.transfer_sd = tau / sc.y_scale;
+    d.lift_tests.push_back(std::move(t));
+  }
+  if (!d.lift_tests.empty()) d.lift_weight = sc.population;
   if (!std::isnan(spec.market_growth_low) || !std::isnan(spec.market_growth_high))
     detail::set_market_growth_prior(priors.base, spec.market_growth_low, spec.market_growth_high, spec.trend,
                                     static_cast<double>(T) * spec.period_days / 365.25, d.y.mean(), false, K);

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from trustmix import _core
+from trustmix.mmm import _calibration
 from trustmix.mmm.model import _growth_and_roi_priors, _two_numbers
 
 __all__ = ["PanelFit", "PanelMMM", "read_meridian_panel"]
@@ -46,6 +47,121 @@ def _show(v: Any) -> str:
 
 def _fail(msg: str) -> ValueError:
     return ValueError(f"PanelMMM: {msg}")
+
+
+_PANEL_LIFT_FIELDS = (
+    "channel",
+    "geos",
+    "units",
+    "start",
+    "end",
+    "measured_end",
+    "cooldown",
+    "lift",
+    "standard_error",
+    "transfer_sd",
+    "transfer_fraction",
+    "label",
+)
+
+
+def _panel_lift_tests(
+    lift_tests: Any, dates: pd.DatetimeIndex, period_days: float, channels: list[str], geos: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(records for display and pickling, dicts for ``_core.mmm.build_panel``) of the panel's
+    lift tests (the national model's parsing of dates and records, _calibration.py, plus the
+    treated geos)."""
+    if lift_tests is None:
+        return [], []
+    records: list[dict[str, Any]] = []
+    core: list[dict[str, Any]] = []
+    for i, t in enumerate(_calibration._as_records(lift_tests)):
+        name = f"lift_tests[{i}]"
+        if "lift" not in t and "iroas" in t:
+            raise _fail(
+                f"{name}: the panel takes the lift and its standard_error in outcome units (iROAS: the national model)"
+            )
+        # a trustmix.evaluate LiftTest's records that do not enter the model (its spend and iROAS restate the lift)
+        t = {
+            k: v for k, v in t.items() if k not in ("relative_lift", "notes", "spend", "iroas", "iroas_standard_error")
+        }
+        unknown = [k for k in t if k not in _PANEL_LIFT_FIELDS]
+        if unknown:
+            raise _fail(
+                f"{name}: unknown or unsupported field(s) {', '.join(map(repr, unknown))} in the panel "
+                f"(fields: {', '.join(_PANEL_LIFT_FIELDS)}; per-period lifts, share, dof and iROAS are the national "
+                "model's only)"
+            )
+        for k in ("channel", "start", "end", "lift", "standard_error"):
+            if k not in t:
+                raise _fail(f"{name}: missing {k!r}")
+        treated = t.get("geos", t.get("units"))
+        if treated is None:
+            raise _fail(f"{name}: missing 'geos' (the treated geos)")
+        if isinstance(treated, str):
+            treated = [g.strip() for g in treated.split(",") if g.strip()]
+        treated = [str(g) for g in treated]
+        for g in treated:
+            if g not in geos:
+                raise _fail(f"{name}: geo {g!r} is not a geo of the panel ({', '.join(geos)})")
+        ch = str(t["channel"])
+        if ch not in channels:
+            raise _fail(f"{name}: channel {ch!r} is not a channel of the model (channels: {', '.join(channels)})")
+        step = int(round(period_days))
+        start = _calibration._period(t["start"], dates, step, f"{name}: start")
+        end = _calibration._period(t["end"], dates, step, f"{name}: end")
+        if end < start:
+            raise _fail(f"{name}: end ({dates[end].date()}) is before start ({dates[start].date()})")
+        if "measured_end" in t:
+            measured = _calibration._period(t["measured_end"], dates, step, f"{name}: measured_end")
+            if measured < end:
+                raise _fail(f"{name}: measured_end ({dates[measured].date()}) is before end ({dates[end].date()})")
+        else:
+            cooldown = _calibration._integral(t.get("cooldown", 0))
+            if isinstance(cooldown, bool) or not isinstance(cooldown, (int, np.integer)) or cooldown < 0:
+                raise _fail(f"{name}: cooldown must be an integer >= 0 (periods), got {cooldown!r}")
+            measured = end + int(cooldown)
+            if measured >= len(dates):
+                raise _fail(f"{name}: the measured periods run past the data's last period ({dates[-1].date()})")
+        if np.size(t["lift"]) != 1:
+            raise _fail(f"{name}: the panel takes one total lift per test (per-period lifts: the national model)")
+        d: dict[str, Any] = {
+            "channel": ch,
+            "geos": treated,
+            "start": start,
+            "end": end + 1,
+            "measured_end": measured + 1,
+        }
+        for k in ("lift", "standard_error", "transfer_sd", "transfer_fraction"):
+            if k in t:
+                try:
+                    d[k] = float(np.asarray(t[k], dtype=float).reshape(-1)[0])
+                except (TypeError, ValueError) as e:
+                    raise _fail(f"{name}: {k} must be a number, got {t[k]!r}") from e
+        core.append(d)
+        tau = d["transfer_sd"] if "transfer_sd" in d else d.get("transfer_fraction", 0.1) * abs(d["lift"])
+        records.append(
+            {
+                "test": i,
+                "label": str(
+                    t.get("label", f"{ch} in {', '.join(treated)} {dates[start].date()}..{dates[end].date()}")
+                ),
+                "channel": ch,
+                "geos": ", ".join(treated),
+                "start": dates[start],
+                "end": dates[end],
+                "measured_end": dates[measured],
+                "lift": d["lift"],
+                "standard_error": d["standard_error"],
+                "transfer_sd": tau,
+                "input": {
+                    k: (list(v) if isinstance(v, (list, tuple, np.ndarray)) else v)
+                    for k, v in t.items()
+                    if k in _PANEL_LIFT_FIELDS
+                },
+            }
+        )
+    return records, core
 
 
 class PanelMMM:
@@ -200,6 +316,21 @@ class PanelMMM:
         decays with delta), the bounded share keeps exp(-sum_e omega_e d[t, e]) of itself;
         omega_e ~ HalfNormal(``omega_sd`` = 1), reported as ``omega`` (term: the column) in
         :meth:`PanelFit.summary`. None past the data. Needs a trust stock.
+    lift_tests : list of LiftTest / dicts, or a DataFrame, optional
+        Geo experiments that calibrate the model (docs/panel.md, "Lift tests"): the
+        ``LiftTest`` objects of :mod:`trustmix.evaluate` (their treated ``units`` are the
+        geos) or dicts / rows with ``channel`` (a converting channel that does not feed the
+        trust stock), ``geos`` (the treated geos: a list or a comma-separated string),
+        ``start`` and ``end`` (first and last test period, inclusive: dates of the data or
+        period indices), ``lift`` and ``standard_error`` (outcome units, the total over the
+        treated geos and the measured periods ``start`` .. ``measured_end``, default
+        ``end``, or ``end + cooldown``), and ``transfer_sd`` (outcome units) or
+        ``transfer_fraction`` (of ``|lift|``, default 0.1). Each enters as
+        ``lift ~ Normal(pred, sqrt(se^2 + tau^2))`` with ``pred`` the model's own lift: the
+        sum over those geos and periods of the outcome with the channel's activity minus the
+        outcome with it removed in those geos over the window (the same adstock, saturation
+        at the actual activity and trust amplification). :meth:`PanelFit.calibration`
+        compares them after the fit.
     tracker_share : bool
         ``trust_form="bounded"`` only: the tracker (national, or per geo) is the survey
         share of trusting people itself, q[t] ~ Normal(S[t] + a_q, sqrt(se^2 + sigma_q^2))
@@ -328,6 +459,7 @@ class PanelMMM:
         trust_form: str = "linear",
         tracker_share: bool = False,
         shocks: Sequence[str] = (),
+        lift_tests: Any = None,
     ) -> None:
         # Copies, not references: a pickled model (or fit) rebuilds from the data and
         # arguments as they were fitted, whatever the caller changes afterwards.
@@ -375,6 +507,7 @@ class PanelMMM:
         self.shock_names = list(shocks)
         if self.shock_names:  # only when given: a state without them loads as before
             self._args["shocks"] = list(self.shock_names)
+        self._lift_input = lift_tests
         if not isinstance(data, pd.DataFrame):
             raise _fail(f"data must be a pandas DataFrame, got {type(data).__name__}")
         self._data = data.copy(deep=True)
@@ -659,6 +792,11 @@ class PanelMMM:
         step = np.median(np.diff(dates.values).astype("timedelta64[s]").astype(float)) / 86400.0
         self.period_days = float(step)
         self._spend_raw = spends
+        self.lift_test_records, core_lift = _panel_lift_tests(
+            lift_tests, dates, self.period_days, list(self.roles), self.geos
+        )
+        if self.lift_test_records:  # only when given: older pickles' kwargs stay as they were
+            self._args["lift_tests"] = [r["input"] for r in self.lift_test_records]
         self._core, self._scales = _core.mmm.build_panel(
             geos=self.geos,
             channels=self.channel_names,
@@ -694,6 +832,7 @@ class PanelMMM:
             trust_form=self.trust_form,
             tracker_share=self.tracker_share,
             shocks=shock_matrix,
+            lift_tests=core_lift,
         )
         modelled = {self.channel_names[i] for i in self._core.share_channels}
         ignored = [c for c in self.share_sd if c not in modelled]
@@ -1024,6 +1163,41 @@ class PanelFit:
         if by == "channel":
             df = df[df["geo"] == "total"].reset_index(drop=True)
         return df
+
+    def calibration(self, interval: float = 0.9, max_draws: int | None = 1000) -> pd.DataFrame:
+        """The lift tests against the model: one row per test with ``test``, ``label``,
+        ``channel``, ``geos``, ``start``, ``end``, ``measured_end``, ``observed`` (the
+        measured lift, outcome units), its ``standard_error`` and ``transfer_sd`` (tau), the
+        posterior ``predicted`` lift (mean over up to ``max_draws`` thinned draws; the mode
+        for a MAP fit) with its equal-tailed ``interval`` (``low``, ``high``) and ``z`` =
+        (observed - predicted) / sqrt(se^2 + tau^2). Computed in C++
+        (``PanelModel.predicted_lift_draws``): the sum over the treated geos and measured
+        periods of the outcome with the channel's activity minus the outcome with it removed
+        in those geos over the window."""
+        m = self.model
+        cols = ["test", "label", "channel", "geos", "start", "end", "measured_end", "observed", "standard_error"]
+        cols += ["transfer_sd", "predicted", "low", "high", "z"]
+        if not m.lift_test_records:
+            return pd.DataFrame(columns=cols)
+        pred = np.asarray(m._core.predicted_lift_draws(self.draws(max_draws))) * float(m._scales.y_scale)
+        lo, hi = (1 - interval) / 2, (1 + interval) / 2
+        rows = []
+        for k, r in enumerate(m.lift_test_records):
+            p = pred[:, k]
+            mean = float(p.mean())
+            rows.append(
+                {
+                    **{c: r[c] for c in ("test", "label", "channel", "geos", "start", "end", "measured_end")},
+                    "observed": r["lift"],
+                    "standard_error": r["standard_error"],
+                    "transfer_sd": r["transfer_sd"],
+                    "predicted": mean,
+                    "low": float(np.quantile(p, lo)),
+                    "high": float(np.quantile(p, hi)),
+                    "z": (r["lift"] - mean) / math.hypot(r["standard_error"], r["transfer_sd"]),
+                }
+            )
+        return pd.DataFrame(rows, columns=cols)
 
     def decompose(self, max_draws: int = 200) -> pd.DataFrame:
         """Posterior mean decomposition per geo and period in raw outcome units: columns
