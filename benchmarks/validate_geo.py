@@ -94,6 +94,7 @@ def fit_and_compare(
     trust_form: str = "linear",
     tracker_share: bool = False,
     shocks: bool = False,
+    baseline_pooling: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Posterior increments per (geo, channel) with 90% bounds, joined to the truth
     (``trust``: the model's stock level; ``share_sd``: press's apportioning uncertainty)."""
@@ -118,7 +119,7 @@ def fit_and_compare(
         tracker="trust_survey",
         tracker_n="trust_survey_n" if tracker_n else None,
         noise=noise,
-        pooling={"effects": effects},
+        pooling={"effects": effects, **(baseline_pooling or {})},
         priors={"market_growth": market_growth} if market_growth else None,
         share_sd=share_sd,
         trust_form=trust_form,
@@ -225,6 +226,11 @@ def main() -> None:
         "--tracker-share", action="store_true", help="PanelMMM(tracker_share=True): the survey measures the share"
     )
     ap.add_argument(
+        "--baseline-pooling",
+        default=None,
+        help='baseline groups\' pooling, e.g. "intercept=partial,trend=complete" (PanelMMM pooling=)',
+    )
+    ap.add_argument(
         "--scenario", default="pr_first_then_smm", help="the world's scenario (tm.simulate.scenario_names())"
     )
     ap.add_argument(
@@ -281,6 +287,7 @@ def main() -> None:
                 a.trust_form,
                 a.tracker_share,
                 a.shocks,
+                dict(kv.split("=", 1) for kv in a.baseline_pooling.split(",")) if a.baseline_pooling else None,
             )
             for e in poolings
         }

@@ -315,7 +315,7 @@ void register_panel(py::module_& m) {
       .def_property_readonly("bounded", &mm::PanelTrustModel::bounded,
                              "True for the bounded trust form (the national stock a share in [0, 1]).")
       .def_property_readonly("tracker_share", &mm::PanelTrustModel::tracker_share,
-                             "True when the national tracker measures the bounded stock's share itself.")
+                             "True when the tracker (national or per geo) measures the bounded stock's share itself.")
       .def(
           "fit_map",
           [](const mm::PanelTrustModel& self, int max_iterations, double tolerance) {
@@ -447,7 +447,7 @@ void register_panel(py::module_& m) {
       "per geo, conserving the national activity.\n"
       "period_effects: one effect per period shared by the geos (tau[0] = 0), prior Normal(0, period_effect_sd).\n"
       "trust_form: 'linear' (an index) or 'bounded' (the national stock a share of people in [0, 1]; trust\n"
-      "'national' or 'national+geo'). tracker_share: the national tracker is that share itself (bounded only;\n"
+      "'national' or 'national+geo'). tracker_share: the tracker (national or per geo) is that share (bounded only;\n"
       "fitted unscaled, values in [0, 1]).\n"
       "shocks: T x E crisis intensities (>= 0) that damage every trust stock (omega_e per crisis), or empty.\n"
       "lift_tests: dicts with channel, geos (names), start, end (the window [start, end) in periods),\n"

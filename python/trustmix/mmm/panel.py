@@ -507,7 +507,6 @@ class PanelMMM:
         self.shock_names = list(shocks)
         if self.shock_names:  # only when given: a state without them loads as before
             self._args["shocks"] = list(self.shock_names)
-        self._lift_input = lift_tests
         if not isinstance(data, pd.DataFrame):
             raise _fail(f"data must be a pandas DataFrame, got {type(data).__name__}")
         self._data = data.copy(deep=True)
