@@ -1566,6 +1566,18 @@ BOOST_AUTO_TEST_CASE(period_effects_are_indicator_columns_pooled_completely) {
 // ---- the bounded trust form and the share tracker (panel_model.hpp) ----------------------
 
 namespace {
+/// Building a model of d throws, with `what` in its message.
+void fails_with(PanelModelData d, const std::string& what) {
+  try {
+    const PanelTrustModel m(std::move(d));
+  } catch (const std::exception& e) {
+    BOOST_TEST_INFO(e.what());
+    BOOST_TEST(std::string(e.what()).find(what) != std::string::npos);
+    return;
+  }
+  BOOST_ERROR("no error for: " << what);
+}
+
 /// make_panel() with the bounded national stock; a share tracker's values clamped to [0.05, 0.95].
 PanelModelData bounded_panel(TrustLevel level, int tracker, bool share, bool known_se, Noise noise) {
   PanelModelData d = make_panel(40, 3, level, Pooling::partial, Pooling::partial, tracker, 5);
@@ -1687,16 +1699,6 @@ BOOST_AUTO_TEST_CASE(bounded_stock_stays_a_share_and_names_its_parameters) {
 }
 
 BOOST_AUTO_TEST_CASE(bounded_stock_bad_input_is_named) {
-  const auto fails_with = [](PanelModelData d, const std::string& what) {
-    try {
-      const PanelTrustModel m(std::move(d));
-    } catch (const std::exception& e) {
-      BOOST_TEST_INFO(e.what());
-      BOOST_TEST(std::string(e.what()).find(what) != std::string::npos);
-      return;
-    }
-    BOOST_ERROR("no error for: " << what);
-  };
   fails_with(bounded_panel(TrustLevel::geo, 0, false, false, Noise::iid), "bounded stocks per geo");
   PanelModelData d = bounded_panel(TrustLevel::national, 1, true, false, Noise::iid);
   d.trust_form = TrustForm::linear;
@@ -1810,16 +1812,6 @@ BOOST_AUTO_TEST_CASE(shocks_on_one_geo_are_the_national_models) {
 }
 
 BOOST_AUTO_TEST_CASE(shocks_bad_input_is_named) {
-  const auto fails_with = [](PanelModelData d, const std::string& what) {
-    try {
-      const PanelTrustModel m(std::move(d));
-    } catch (const std::exception& e) {
-      BOOST_TEST_INFO(e.what());
-      BOOST_TEST(std::string(e.what()).find(what) != std::string::npos);
-      return;
-    }
-    BOOST_ERROR("no error for: " << what);
-  };
   PanelModelData d = make_panel(20, 2, TrustLevel::off, Pooling::complete, Pooling::complete, 0, 1);
   d.shocks = Matrix::Zero(20, 1);
   fails_with(d, "need a trust stock");
@@ -1904,16 +1896,6 @@ BOOST_AUTO_TEST_CASE(predicted_lift_is_the_difference_of_two_forward_passes) {
 }
 
 BOOST_AUTO_TEST_CASE(lift_tests_bad_input_is_named) {
-  const auto fails_with = [](PanelModelData d, const std::string& what) {
-    try {
-      const PanelTrustModel m(std::move(d));
-    } catch (const std::exception& e) {
-      BOOST_TEST_INFO(e.what());
-      BOOST_TEST(std::string(e.what()).find(what) != std::string::npos);
-      return;
-    }
-    BOOST_ERROR("no error for: " << what);
-  };
   const PanelModelData base = lift_panel(TrustLevel::national, Pooling::partial);
   const auto with = [&](auto edit) {
     PanelModelData d = base;
