@@ -969,25 +969,29 @@ def test_bounded_share_stock_has_exact_gradients_names_and_pickles(trust: str) -
     assert nat.tracker_level == "national" and _fd_max_error(nat, 5) < 1e-5
 
 
-def test_bounded_share_stock_map_follows_the_survey() -> None:
-    """Fitted to a panel whose survey measures a share that climbs from 0.30 to 0.45 with the
-    PR flights, the MAP stock sits on the survey (its level is what the share tracker
-    anchors): within 0.03 of every measured value on average, with a house bias under 0.03."""
+def _bounded_survey_panel(
+    crisis_week: int | None = None, every: int = 1
+) -> tuple[pd.DataFrame, np.ndarray, dict[str, Any]]:
+    """A panel (4 geos x 80 weeks) whose national share of trusting people follows the
+    bounded recursion (decay to 0.3 with retention 0.95, 8% of the untrusting gained per PR
+    flight week, exp(-0.3) kept in a crisis week), measured every ``every`` weeks by a
+    survey of 2,000; (frame, the true share, PanelMMM arguments for the bounded share)."""
     df, _ = simulate_panel(7, geos=4, periods=80)
     t = np.arange(80)
     pr = np.where(t % 8 < 3, 1.0, 0.0) * 1e6
     df["pr"] = np.repeat(pr, 4)
-    share = np.empty(80)
-    s = 0.30
-    for i in range(80):  # the bounded recursion: decay to 0.3, 8% of the untrusting gained per flight week
-        s = 1 - ((1 - 0.95) * (1 - 0.30) + 0.95 * (1 - s)) * np.exp(-0.08 * (pr[i] > 0))
+    crisis = (t == crisis_week).astype(float)
+    if crisis_week is not None:
+        df["crisis"] = np.repeat(crisis, 4)
+    share, s = np.empty(80), 0.30
+    for i in range(80):
+        s = np.exp(-0.3 * crisis[i]) * (1 - ((1 - 0.95) * (1 - 0.30) + 0.95 * (1 - s)) * np.exp(-0.08 * (pr[i] > 0)))
         share[i] = s
     rng = np.random.default_rng(3)
-    survey = np.clip(share + rng.normal(0.0, 0.011, 80), 0.0, 1.0)  # 2,000 respondents a wave
-    df["survey"] = np.repeat(np.where(t % 2 == 0, survey, np.nan), 4)
+    survey = np.clip(share + rng.normal(0.0, 0.011, 80), 0.0, 1.0)
+    df["survey"] = np.repeat(np.where(t % every == 0, survey, np.nan), 4)
     df["asked"] = 2000.0
-    m = _model(
-        df,
+    kw: dict[str, Any] = dict(
         channels={"pr": "trust", "search": "conversion", "social": "both"},
         national_channels=["pr"],
         tracker="survey",
@@ -996,6 +1000,16 @@ def test_bounded_share_stock_map_follows_the_survey() -> None:
         trust_form="bounded",
         tracker_share=True,
     )
+    return df, share, kw
+
+
+def test_bounded_share_stock_map_follows_the_survey() -> None:
+    """Fitted to a panel whose survey measures a share that climbs from 0.30 to 0.45 with the
+    PR flights, the MAP stock sits on the survey (its level is what the share tracker
+    anchors): within 0.03 of every measured value on average, with a house bias under 0.03."""
+    df, share, kw = _bounded_survey_panel(every=2)
+    t = np.arange(80)
+    m = _model(df, **kw)
     fit = m.fit("map")
     stock = np.asarray(m._core.forward(fit.z).stock)[:, 0]
     measured = t % 2 == 0
@@ -1060,28 +1074,7 @@ def test_a_crisis_in_the_survey_is_recovered_as_its_damage() -> None:
     """The bounded share, measured by a survey of 2,000 a wave, loses exp(-0.3) of itself in
     a crisis week: the MAP damage omega is within 0.1 of 0.3, and without the crisis column
     the fit misses the survey's drop."""
-    df, _ = simulate_panel(7, geos=4, periods=80)
-    t = np.arange(80)
-    pr = np.where(t % 8 < 3, 1.0, 0.0) * 1e6
-    df["pr"] = np.repeat(pr, 4)
-    crisis = (t == 40).astype(float)
-    df["crisis"] = np.repeat(crisis, 4)
-    share, s = np.empty(80), 0.30
-    for i in range(80):
-        s = np.exp(-0.3 * crisis[i]) * (1 - ((1 - 0.95) * (1 - 0.30) + 0.95 * (1 - s)) * np.exp(-0.08 * (pr[i] > 0)))
-        share[i] = s
-    rng = np.random.default_rng(3)
-    df["survey"] = np.repeat(np.clip(share + rng.normal(0.0, 0.011, 80), 0.0, 1.0), 4)
-    df["asked"] = 2000.0
-    kw: dict[str, Any] = dict(
-        channels={"pr": "trust", "search": "conversion", "social": "both"},
-        national_channels=["pr"],
-        tracker="survey",
-        tracker_n="asked",
-        trust="national",
-        trust_form="bounded",
-        tracker_share=True,
-    )
+    df, share, kw = _bounded_survey_panel(crisis_week=40)
     fit = _model(df, shocks=["crisis"], **kw).fit("map")
     assert abs(float(fit.summary().loc["omega[0]", "mean"]) - 0.3) < 0.1
     stock = np.asarray(fit.model._core.forward(fit.z).stock)[:, 0]

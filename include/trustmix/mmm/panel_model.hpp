@@ -135,6 +135,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -390,6 +391,9 @@ struct PanelWorkspace {
   /// evaluated once per evaluation) and the sum over geos of dL/dmu (its adjoint)
   Vector mu_shared, gmu_sum;
   PanelModelParameters params;
+  /// The id of the model the buffers were last sized for (PanelTrustModel::resize): a
+  /// workspace may serve several models (PanelTarget keeps one per thread).
+  std::uint64_t sized_for = 0;
 };
 
 class PanelTrustModel {
@@ -397,6 +401,8 @@ class PanelTrustModel {
   explicit PanelTrustModel(PanelModelData data, PanelModelPriors priors = {}) : d_(std::move(data)), pr_(std::move(priors)) {
     validate();
     layout();
+    static std::atomic<std::uint64_t> next_id{0};
+    id_ = ++next_id;  // (a copy shares it: the same sizes)
   }
 
   [[nodiscard]] int dimension() const { return n_; }
@@ -657,6 +663,7 @@ class PanelTrustModel {
     check_dimension(z);
     resize(ws);
     grad.setZero();
+    ws.lift_q.setConstant(std::numeric_limits<double>::quiet_NaN());  // lift_terms() sets them (predicted_lift)
     PanelModelParameters& p = ws.params;
     constrain_into_params(z, p, false, false);  // ROI effects, rho, a_q of a share tracker: below
     constexpr double minus_inf = -std::numeric_limits<double>::infinity();
@@ -732,8 +739,8 @@ class PanelTrustModel {
     // ---- likelihood and backward per geo -------------------------------------------------
     ws.part.setZero();
     parallel_for_blocks(G_, d_.threads, 2, [&](std::ptrdiff_t g0, std::ptrdiff_t g1) {
-      Vector lam_adj(T), ga(T);
-      for (auto gg = g0; gg < g1; ++gg) backward_geo(static_cast<int>(gg), p, ws, lam_adj, ga);
+      Vector lam_adj(T), ga(T), lam(E_ > 0 ? T : 0);
+      for (auto gg = g0; gg < g1; ++gg) backward_geo(static_cast<int>(gg), p, ws, lam_adj, ga, lam);
     });
     if (!shared_cols_.empty() || d_.period_effects) {  // the shared part's adjoint: sum_g dL/dmu_g (geo order)
       ws.gmu_sum = ws.gmu.col(0);
@@ -894,11 +901,12 @@ class PanelTrustModel {
       else stock_recursion(p.delta, p.g0, u, shock_damage(p), S);
       for (int g = 0; g < G_; ++g) f.stock.col(g) = p.stock_multiplier[g] * S;
     } else if (d_.trust_level == TrustLevel::geo) {
+      const Vector damage = shock_damage(p);
       for (int g = 0; g < G_; ++g) {
         Vector u = Vector::Zero(T), S(T);
         for (int i = 0; i < P_; ++i)
           u += p.kappa[i] * f.saturated[static_cast<std::size_t>(trust_idx_[static_cast<std::size_t>(i)])].col(g);
-        stock_recursion(p.delta_geo[g], p.g0, u, shock_damage(p), S);
+        stock_recursion(p.delta_geo[g], p.g0, u, damage, S);
         f.stock.col(g) = S;
       }
     }
@@ -948,6 +956,10 @@ class PanelTrustModel {
     PanelWorkspace ws;
     Vector g(n_);
     (void)log_density(z, g, ws);  // fills the forward passes and lift_q = (lift - pred) / v
+    if (ws.lift_q.hasNaN())
+      fail(
+          "predicted_lift: the model has no finite log density at this point (the forward pass stopped before the "
+          "lift tests); give a point of the posterior");
     Vector out(static_cast<Eigen::Index>(d_.lift_tests.size()));
     for (std::size_t k = 0; k < d_.lift_tests.size(); ++k) {
       const PanelLiftTest& lt = d_.lift_tests[k];
@@ -1420,7 +1432,9 @@ class PanelTrustModel {
     else mu += conv;
   }
 
-  void backward_geo(int g, const PanelModelParameters& p, PanelWorkspace& ws, Vector& lam_adj, Vector& ga) const {
+  /// lam_adj, ga: T scratch values; lam: T with shocks (the geo stock's adjoint), else empty.
+  void backward_geo(int g, const PanelModelParameters& p, PanelWorkspace& ws, Vector& lam_adj, Vector& ga,
+                    Vector& lam) const {
     const int T = T_;
     auto part = ws.part.col(g);
     const double s2 = p.sigma * p.sigma;
@@ -1486,7 +1500,6 @@ class PanelTrustModel {
         Vector u = Vector::Zero(T);
         for (int i = 0; i < P_; ++i) u += p.kappa[i] * H.col(trust_idx_[static_cast<std::size_t>(i)]);
         double gdelta = 0.0, gg0 = 0.0;
-        Vector lam(E_ > 0 ? T : 0);
         stock_adjoint(p.delta_geo[g], p.g0, S, u, gS, lam_adj, gdelta, gg0, E_ > 0 ? lam.data() : nullptr);
         part[r_delta_] = gdelta;  // (lam_adj: dL/du[t])
         part[r_g0_] = gg0;
@@ -1672,22 +1685,15 @@ class PanelTrustModel {
   /// density) also reaches every u[t] by -1 / (T ubar).
   double bounded_adjoint(const PanelModelParameters& p, PanelWorkspace& ws, Eigen::Ref<Vector> grad, double& gdelta,
                          double& gg0) const {
-    const double dl = p.delta, b = p.trust_base, rho = p.inflow;
-    double lam_next = 0.0, jac_next = 0.0, gbase = 0.0, grho = 0.0;
-    for (int t = T_ - 1; t >= 0; --t) {
-      const double lam_t = ws.gSn[t] + lam_next * jac_next;
-      const double prev = t > 0 ? ws.Sn[t - 1] : p.g0;
-      const double se = ws.sx[t] * ws.ex[t], um = (1.0 - dl) * (1.0 - b) + dl * (1.0 - prev);  // 1 - m
-      gdelta += lam_t * se * (prev - b);
-      gbase += lam_t * se * (1.0 - dl);
-      const double du = lam_t * se * um;
-      ws.ga[t] = du * rho;
-      grho += du * ws.u[t];
-      for (int e = 0; e < E_; ++e) grad[o_omega_ + e] += -lam_t * ws.Sn[t] * d_.shocks(t, e) * p.omega[e];
-      lam_next = lam_t;
-      jac_next = se * dl;
-    }
-    gg0 += lam_next * jac_next;  // dS[0]/dg0 = e[0] delta
+    const double b = p.trust_base, rho = p.inflow;
+    // the national model's kernel; ws.lam: lambda[t] S[t], for the crises' damage
+    const TrustModel::BoundedStockGradient r = TrustModel::bounded_stock_reverse(
+        p.delta, p.g0, b, rho, ws.u.data(), ws.Sn.data(), ws.ex.data(), ws.sx.data(), ws.gSn.data(), T_, ws.ga.data(),
+        E_ > 0 ? ws.lam.data() : nullptr);
+    for (int e = 0; e < E_; ++e) grad[o_omega_ + e] += -ws.lam.dot(d_.shocks.col(e)) * p.omega[e];
+    gdelta += r.delta;
+    gg0 += r.g0;  // dS[0]/dg0 = s[0] e[0] delta
+    const double gbase = r.base, grho = r.rho;
     grad[o_tform_] += gbase * b * (1.0 - b);
     const priors::LogTerm prior = priors::half_normal_on_log(rho, pr_.base.inflow_sd);
     const double g_lnrho = grho * rho + prior.gradient;
@@ -1985,15 +1991,12 @@ class PanelTrustModel {
     if (z.size() != n_) fail("parameter vector has ", z.size(), " values, the panel model has ", n_);
   }
 
+  /// Sizes ws's buffers for this model, unless they were sized for it (or a copy of it)
+  /// last: every buffer follows the model, whatever another model sized before.
   void resize(PanelWorkspace& ws) const {
+    if (ws.sized_for == id_) return;
+    ws.sized_for = id_;
     const auto Gs = static_cast<std::size_t>(G_);
-    // (a workspace may have served another model of the same sizes: the lift tests' buffers too)
-    bool lift_sized = ws.lift_a.size() == d_.lift_tests.size();
-    for (std::size_t k = 0; lift_sized && k < d_.lift_tests.size(); ++k)
-      lift_sized = ws.lift_a[k].cols() == static_cast<Eigen::Index>(d_.lift_tests[k].geos.size());
-    if (lift_sized && ws.A.size() == Gs && ws.mu.rows() == T_ && ws.mu.cols() == G_ && ws.part.rows() == n_part_ &&
-        ws.An.cols() == C_ && ws.gbeta.rows() == S_ && ws.gb.rows() == K_ && ws.roi_h.rows() == S_ && ws.roi_h.cols() == G_)
-      return;
     ws.A.assign(Gs, Matrix(T_, C_));
     ws.dA.assign(Gs, Matrix(T_, C_));
     ws.H.assign(Gs, Matrix(T_, C_));
@@ -2382,6 +2385,7 @@ class PanelTrustModel {
 
   PanelModelData d_;
   PanelModelPriors pr_;
+  std::uint64_t id_ = 0;  // identifies the model's sizes to a shared workspace (resize)
   int G_ = 0, T_ = 0, C_ = 0, K_ = 0, P_ = 0, S_ = 0, E_ = 0, n_ = 0, n_tracker_obs_ = 0;
   std::vector<int> trust_idx_, conv_idx_;
   std::vector<bool> national_only_;  // C: skipped by the geo passes (layout())

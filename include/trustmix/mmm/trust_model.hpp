@@ -1708,6 +1708,40 @@ class TrustModel {
     return jac_next * lam_next;
   }
 
+  /// dL/d(delta, b, rho, G[-1]) of bounded_stock_reverse().
+  struct BoundedStockGradient {
+    double delta = 0.0, base = 0.0, rho = 0.0, g0 = 0.0;
+  };
+  /// Reverse mode of bounded_stock_recursion() (the kernel of both trust models' adjoints,
+  /// the national and the panel's): from gG[t] = dL/dG[t] of everything downstream of G[t]
+  /// (its direct terms), with G, e[t] = ex and s[t] = sx the forward pass's, writes gu[t] =
+  /// dL/du[t] and, when lamG is given, lambda[t] G[t] (so that dL/domega_e = -sum_t
+  /// lamG[t] d[t, e]; lamG may be gG itself: each gG[t] is read before lamG[t] is written),
+  /// and returns the gradients of delta, b, rho and G[-1] = g0. With lambda[t] the total
+  /// adjoint of G[t]: lambda[t] = gG[t] + delta s[t+1] e[t+1] lambda[t+1], dG/ddelta = s e
+  /// (G[t-1] - b), dG/db = s e (1 - delta), dG/du = rho s e (1 - m), dG/drho = s e (1 - m) u.
+  static BoundedStockGradient bounded_stock_reverse(double delta, double g0, double base, double rho, const double* u,
+                                                    const double* G, const double* ex, const double* sx, const double* gG,
+                                                    Eigen::Index T, double* gu, double* lamG) {
+    BoundedStockGradient r;
+    double lam_next = 0.0, jac_next = 0.0;
+    for (Eigen::Index t = T - 1; t >= 0; --t) {
+      const double lam_t = gG[t] + lam_next * jac_next;
+      const double prev = t > 0 ? G[t - 1] : g0;
+      const double se = sx[t] * ex[t], um = (1.0 - delta) * (1.0 - base) + delta * (1.0 - prev);  // 1 - m
+      r.delta += lam_t * se * (prev - base);
+      r.base += lam_t * se * (1.0 - delta);
+      const double du = lam_t * se * um;
+      gu[t] = du * rho;
+      r.rho += du * u[t];
+      if (lamG != nullptr) lamG[t] = lam_t * G[t];
+      lam_next = lam_t;
+      jac_next = se * delta;
+    }
+    r.g0 = lam_next * jac_next;
+    return r;
+  }
+
  private:
   /// Reverse mode through bounded_stock_recursion(): from gG (dL/dG[t] of everything
   /// downstream) to the gradients of delta, G0, b, rho and omega (on their free scales),
@@ -1716,28 +1750,17 @@ class TrustModel {
   ///   dG[t]/d delta = s e (G[t-1] - b), dG[t]/db = s e (1 - delta),
   ///   dG[t]/du[t] = s (1 - m) e rho, dG[t]/d rho = s (1 - m) e u[t], dG[t]/d omega_e = -d[t, e] G[t].
   void bounded_stock_adjoint(const TrustModelParameters& p, TrustModelWorkspace& ws, Eigen::Ref<Vector> grad) const {
-    const int T = periods();
     const double dl = p.delta, b = p.trust_base, rho = p.inflow;
-    double lam_next = 0.0, jac_next = 0.0, gdelta = 0.0, gbase = 0.0, grho = 0.0;
-    for (int t = T - 1; t >= 0; --t) {
-      const double lam_t = ws.gG[t] + lam_next * jac_next;
-      const double prev = t > 0 ? ws.G[t - 1] : p.g0;
-      const double se = ws.sx[t] * ws.ex[t], um = (1.0 - dl) * (1.0 - b) + dl * (1.0 - prev);  // 1 - m
-      gdelta += lam_t * se * (prev - b);
-      gbase += lam_t * se * (1.0 - dl);
-      const double du = lam_t * se * um;
-      ws.adj[t] = du * rho;
-      grho += du * ws.inflow[t];
-      ws.gG[t] = lam_t * ws.G[t];  // reused: lambda[t] G[t], for the crisis damage below
-      lam_next = lam_t;
-      jac_next = se * dl;
-    }
-    grad[o_g0_] += lam_next * jac_next * p.g0 * (1.0 - p.g0);  // dG[0]/dg0 = s e delta, d g0/dz = g0 (1 - g0)
-    grad[o_delta_] += gdelta * dl * (1.0 - dl);
-    grad[o_tform_] += gbase * b * (1.0 - b);
-    grad[o_tform_ + 1] += grho * rho;
+    // ws.gG is read and overwritten with lambda[t] G[t], for the crisis damage below
+    const BoundedStockGradient r = bounded_stock_reverse(dl, p.g0, b, rho, ws.inflow.data(), ws.G.data(), ws.ex.data(),
+                                                         ws.sx.data(), ws.gG.data(), periods(), ws.adj.data(), ws.gG.data());
+    grad[o_g0_] += r.g0 * p.g0 * (1.0 - p.g0);  // dG[0]/dg0 = s e delta, d g0/dz = g0 (1 - g0)
+    grad[o_delta_] += r.delta * dl * (1.0 - dl);
+    grad[o_tform_] += r.base * b * (1.0 - b);
+    grad[o_tform_ + 1] += r.rho * rho;
     for (int e = 0; e < E_; ++e) grad[o_omega_ + e] += -ws.gG.dot(d_.shocks.col(e)) * p.omega[e];
   }
+
 
   /// The split of the bounded stock (forward_on): G = G^(initial) + G^(shock) + sum_p
   /// G^(p) exactly, with G^(initial) the path with no inflow and no crisis (G0 decaying

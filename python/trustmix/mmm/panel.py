@@ -628,23 +628,32 @@ class PanelMMM:
                     f"column {population!r}: geo {self.geos[g]!r}, date {dates[t].date()} is "
                     f"{float(pop[t, g])}; a population must be > 0"
                 )
+
+        def nonnegative(col: str, what: str) -> np.ndarray:
+            a = numeric(col)
+            if (a < 0).any():
+                t, g = np.argwhere(a < 0)[0]
+                raise _fail(
+                    f"column {col!r}: geo {self.geos[g]!r}, date {dates[t].date()} is {float(a[t, g])}; "
+                    f"{what} must be >= 0"
+                )
+            return a
+
+        def differing_date(arr: np.ndarray, rel: float) -> int | None:
+            """The first date whose values differ across geos (beyond rel x the largest), or None."""
+            diff = np.ptp(arr, axis=1) > rel * np.maximum(1.0, np.abs(arr).max(axis=1))
+            return int(np.argmax(diff)) if diff.any() else None
+
         media: list[np.ndarray] = []
         spends: list[np.ndarray] = []
         shares: list[np.ndarray] = []
         for c in self.roles:
-            a = numeric(c)
-            if (a < 0).any():
-                t, g = np.argwhere(a < 0)[0]
-                raise _fail(
-                    f"column {c!r}: geo {self.geos[g]!r}, date {dates[t].date()} is {float(a[t, g])}; "
-                    "activity must be >= 0"
-                )
+            a = nonnegative(c, "activity")
             s = numeric(spend[c]) if c in spend else a
             if c in self.national_channels:
                 for arr, what in ((a, c), (s, spend.get(c, c))):
-                    diff = np.ptp(arr, axis=1) > 1e-9 * np.maximum(1.0, np.abs(arr).max(axis=1))
-                    if diff.any():
-                        t = int(np.argmax(diff))
+                    t = differing_date(arr, 1e-9)
+                    if t is not None:
                         g_hi, g_lo = int(np.argmax(arr[t])), int(np.argmin(arr[t]))
                         raise _fail(
                             f"national channel {c!r}: column {what!r} differs across geos on {dates[t].date()} "
@@ -662,16 +671,9 @@ class PanelMMM:
                 shares.append(np.zeros((0, 0)))
         shock_columns: list[np.ndarray] = []
         for c in self.shock_names:  # national crises: the same value on every geo's row
-            a = numeric(c)
-            if (a < 0).any():
-                t, g = np.argwhere(a < 0)[0]
-                raise _fail(
-                    f"column {c!r}: geo {self.geos[g]!r}, date {dates[t].date()} is {float(a[t, g])}; "
-                    "a shock (crisis intensity) must be >= 0"
-                )
-            diff = np.ptp(a, axis=1) > 1e-12 * np.maximum(1.0, np.abs(a).max(axis=1))
-            if diff.any():
-                t = int(np.argmax(diff))
+            a = nonnegative(c, "a shock (crisis intensity)")
+            t = differing_date(a, 1e-12)
+            if t is not None:
                 raise _fail(
                     f"shock {c!r} differs across geos on {dates[t].date()}; a crisis damages the national trust "
                     "stock (or every geo's): give its intensity on every geo's row"
