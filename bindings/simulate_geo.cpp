@@ -10,6 +10,7 @@
 #include <trustmix/simulate/geo_panel.hpp>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,11 +61,27 @@ GeoRun geo_run(const py::list& items, int periods, int period_days, int threads)
   return run;
 }
 
-GeoPanelOptions panel_options(const std::vector<std::string>& national_channels, double media_sd, double national_share_sd) {
+GeoPanelOptions panel_options(const std::vector<std::string>& national_channels, double media_sd, double national_share_sd,
+                              const std::optional<py::dict>& test) {
   GeoPanelOptions po;
   po.national_channels = national_channels;
   po.media_sd = media_sd;
   po.national_share_sd = national_share_sd;
+  if (test) {  // {treated, channel, start, end, spend_multiplier}: a geo test inside the panel
+    const py::dict& d = *test;
+    for (const auto& kv : d) {
+      const auto key = py::str(kv.first).cast<std::string>();
+      if (key != "treated" && key != "channel" && key != "start" && key != "end" && key != "spend_multiplier")
+        throw std::invalid_argument("test: unknown key '" + key + "' (treated, channel, start, end, spend_multiplier)");
+    }
+    GeoTest t;
+    t.treated = helpers::need<std::vector<std::string>>(d, "treated", "test: ");
+    t.channel = helpers::need<std::string>(d, "channel", "test: ");
+    t.start = helpers::need<int>(d, "start", "test: ");
+    t.end = helpers::need<int>(d, "end", "test: ");
+    t.spend_multiplier = helpers::get_or<double>(d, "spend_multiplier", 0.0, "test: ");
+    po.test = std::move(t);
+  }
   return po;
 }
 
@@ -123,7 +140,7 @@ void bind_results(py::module_& sub) {
       sub, "GeoPanelResult",
       "A simulated regional panel and its exact truth (trustmix::simulate::GeoPanelResult): regions R x periods T\n"
       "float64 arrays unless stated.",
-      2, member("regions", &P::regions, "Region names (R)."), member("channels", &P::channels, "Channel names (C)."),
+      3, member("regions", &P::regions, "Region names (R)."), member("channels", &P::channels, "Channel names (C)."),
       flags<P>("national", &P::national, "bool per channel: bought nationally."),
       member("population", &P::population, "People per region (R, the sum of its audiences)."),
       member("size", &P::size, "The regions' size multipliers (R)."),
@@ -137,6 +154,10 @@ void bind_results(py::module_& sub) {
       member("survey_trusting", &P::survey_trusting, "Trust tracker respondents who trust."),
       member("survey_size", &P::survey_size, "Trust tracker respondents asked."),
       member("truth", &P::truth, "RegionTruth per region."),
+      flags<P>("treated", &P::treated, "bool per region: treated by the geo test (empty without a test)."),
+      member("test_incremental", &P::test_incremental,
+             "R x T: the geo test's exact effect E conv | as run - E conv | without the test (0 for controls; "
+             "0 x 0 without a test)."),
       helpers::computed<P>(
           "worlds", [](const P& p) { return p.worlds; },
           "The regions' Worlds as run (specs, coverage); not pickled (a World does not pickle): empty after "
@@ -181,9 +202,9 @@ void register_simulate_geo(py::module_& m) {
       "run_geo_panel",
       [](const World& world, const py::list& regions, const std::vector<std::string>& national_channels, double media_sd,
          int periods, int period_days, int threads, std::uint64_t seed, int window_start, int window_end, int horizon,
-         int lag_periods, double national_share_sd) {
+         int lag_periods, double national_share_sd, const std::optional<py::dict>& test) {
         const GeoRun run = geo_run(regions, periods, period_days, threads);
-        GeoPanelOptions po = panel_options(national_channels, media_sd, national_share_sd);
+        GeoPanelOptions po = panel_options(national_channels, media_sd, national_share_sd, test);
         po.truth.window_start = window_start;
         po.truth.window_end = window_end;
         po.truth.horizon = horizon;
@@ -194,15 +215,19 @@ void register_simulate_geo(py::module_& m) {
       py::arg("world"), py::kw_only(), py::arg("regions"), py::arg("national_channels"), py::arg("media_sd"),
       py::arg("periods"), py::arg("period_days"), py::arg("threads") = 0, py::arg("seed") = 1, py::arg("window_start") = -1,
       py::arg("window_end") = -1, py::arg("horizon") = 0, py::arg("lag_periods") = -1, py::arg("national_share_sd") = 0.0,
+      py::arg("test") = py::none(),
       "Runs `world`'s spec in every region as a panel (national channels common, regional paid media bought by "
-      "region); per-region arrays and the exact truth per region and channel (trustmix::simulate::run_geo_panel).");
+      "region); per-region arrays and the exact truth per region and channel (trustmix::simulate::run_geo_panel). "
+      "`test`: None or a dict {treated: region names, channel, start, end (periods, inclusive), spend_multiplier "
+      "(default 0, a holdout)}: a geo test run inside the panel, its exact effect in test_incremental.");
   sub.def(
       "run_geo_panel_schedule",
       [](const World& world, const py::list& regions, const std::vector<std::string>& national_channels, double media_sd,
          int periods, int period_days, int start, const std::vector<std::string>& channels,
-         const std::vector<Eigen::MatrixXd>& spend, int threads, std::uint64_t seed, double national_share_sd) {
+         const std::vector<Eigen::MatrixXd>& spend, int threads, std::uint64_t seed, double national_share_sd,
+         const std::optional<py::dict>& test) {
         const GeoRun run = geo_run(regions, periods, period_days, threads);
-        const GeoPanelOptions po = panel_options(national_channels, media_sd, national_share_sd);
+        const GeoPanelOptions po = panel_options(national_channels, media_sd, national_share_sd, test);
         GeoSpendSchedule sch;
         sch.start = start;
         sch.channels = channels;
@@ -212,7 +237,7 @@ void register_simulate_geo(py::module_& m) {
       },
       py::arg("world"), py::kw_only(), py::arg("regions"), py::arg("national_channels"), py::arg("media_sd"),
       py::arg("periods"), py::arg("period_days"), py::arg("start"), py::arg("channels"), py::arg("spend"),
-      py::arg("threads") = 0, py::arg("seed") = 1, py::arg("national_share_sd") = 0.0,
+      py::arg("threads") = 0, py::arg("seed") = 1, py::arg("national_share_sd") = 0.0, py::arg("test") = py::none(),
       "Runs run_geo_panel's regional worlds with the paid spend of `channels` replaced from period `start` on by "
       "`spend` (one periods x channels matrix per region) and returns each region's exact expected conversions and "
       "revenue (trustmix::simulate::run_geo_panel_schedule).");

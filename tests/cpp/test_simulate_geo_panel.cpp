@@ -341,3 +341,123 @@ BOOST_AUTO_TEST_CASE(national_share_sd_moves_each_regions_share_of_national_deli
         return std::string(e.what()).find("national_share_sd must be a finite number in [0, 3]") != std::string::npos;
       });
 }
+
+namespace {
+
+/// A holdout (or doubling) of instagram in regions 0 and 2 over weeks [8, 15].
+GeoTest instagram_test(const std::vector<Region>& rs, double multiplier) {
+  GeoTest t;
+  t.treated = {rs[0].name, rs[2].name};
+  t.channel = "instagram";
+  t.start = 8;
+  t.end = 15;
+  t.spend_multiplier = multiplier;
+  return t;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_geo_test_in_the_panel_moves_only_the_treated_regions_window_and_its_truth_is_the_chains_difference) {
+  const WorldSpec base = panel_world();
+  const auto rs = regions(4);
+  const int T = 40;
+  GeoPanelOptions po = national_press_and_tv(0.3);
+  const GeoPanelResult plain = run_geo_panel(base, rs, weekly(T), 7, po);
+  po.test = instagram_test(rs, 0.0);
+  const GeoPanelResult held = run_geo_panel(base, rs, weekly(T), 7, po);
+  BOOST_TEST((held.treated == std::vector<char>{1, 0, 1, 0}));
+  BOOST_REQUIRE(held.test_incremental.rows() == 4 && held.test_incremental.cols() == T);
+  BOOST_TEST(plain.test_incremental.size() == 0);
+  const Eigen::Index ig = 1;  // press, instagram, tv
+  for (std::size_t r = 0; r < rs.size(); ++r) {
+    const auto ri = static_cast<Eigen::Index>(r);
+    const Eigen::MatrixXd& a = held.spend[r];
+    const Eigen::MatrixXd& b = plain.spend[r];
+    for (int t = 0; t < T; ++t) {
+      const bool in = held.treated[r] && t >= 8 && t <= 15;
+      // the holdout's cells spend nothing; every other cell (and every other channel) as drawn
+      if (in) BOOST_TEST(a(t, ig) == 0.0);
+      else BOOST_TEST(rel_close(a(t, ig), b(t, ig), 1e-12));
+      BOOST_TEST(a(t, 0) == b(t, 0));
+      BOOST_TEST(a(t, 2) == b(t, 2));
+    }
+    if (!held.treated[r]) {  // a control region is the plain panel's, bit for bit, and the test's effect there is 0
+      BOOST_TEST((held.conversions.row(ri).array() == plain.conversions.row(ri).array()).all());
+      BOOST_TEST(held.test_incremental.row(ri).cwiseAbs().maxCoeff() == 0.0);
+      continue;
+    }
+    BOOST_TEST(b.col(ig).segment(8, 8).sum() > 0.0);  // the test silenced real spend
+    // The test's effect is the difference of the two runs' exact chains (an independent
+    // construction: the plain panel is the world without the test).
+    for (int t = 0; t < T; ++t)
+      BOOST_TEST(rel_close(held.test_incremental(ri, t),
+                           held.expected_conversions(ri, t) - plain.expected_conversions(ri, t), 1e-9));
+    BOOST_TEST(held.test_incremental.row(ri).head(8).cwiseAbs().maxCoeff() == 0.0);  // nothing before the window
+    BOOST_TEST(held.test_incremental.row(ri).segment(8, 8).sum() < 0.0);             // a holdout loses conversions
+    BOOST_TEST(held.test_incremental(ri, 16) < 0.0);                                 // and carries over after it
+    // the channel's truth in the world as run: removing instagram removes what the test left
+    const auto& e = held.truth[r].channels[static_cast<std::size_t>(ig)];
+    BOOST_TEST(e.conversions < plain.truth[r].channels[static_cast<std::size_t>(ig)].conversions);
+  }
+  // Deterministic on any thread count.
+  const GeoPanelResult again = run_geo_panel(base, rs, weekly(T, 1), 7, po);
+  BOOST_TEST((again.test_incremental.array() == held.test_incremental.array()).all());
+  BOOST_TEST((again.conversions.array() == held.conversions.array()).all());
+}
+
+BOOST_AUTO_TEST_CASE(without_media_noise_a_panel_test_equals_geo_hpps_experiment) {
+  // media_sd = 0 and no national channel: the panel's regions are geo.hpp's, so a test run
+  // inside the panel (the flights rewritten per period) must have geo.hpp's exact effect
+  // (a spend multiplier on the variant): two different mechanisms, one answer.
+  const WorldSpec base = panel_world();
+  const auto rs = regions(4);
+  const int T = 30;
+  for (const double mult : {0.0, 2.0}) {
+    GeoPanelOptions po;
+    po.media_sd = 0.0;
+    po.test = instagram_test(rs, mult);
+    const GeoPanelResult p = run_geo_panel(base, rs, weekly(T), 3, po);
+    const GeoResult g = run_geo_experiment(base, rs, *po.test, weekly(T), 3);
+    for (Eigen::Index r = 0; r < 4; ++r)
+      for (int t = 0; t < T; ++t) BOOST_TEST(rel_close(p.test_incremental(r, t), g.incremental_conversions(r, t), 1e-9));
+    BOOST_TEST((mult == 0.0 ? g.att < 0.0 : g.att > 0.0));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_geo_tests_are_refused_by_name) {
+  const WorldSpec base = panel_world();
+  const auto rs = regions(3);
+  const auto fails_with = [&](const GeoPanelOptions& po, const std::string& part, int T = 30) {
+    BOOST_CHECK_EXCEPTION((void)run_geo_panel(base, rs, weekly(T), 1, po), std::invalid_argument,
+                          [&](const std::invalid_argument& e) {
+                            const bool ok = std::string(e.what()).find(part) != std::string::npos;
+                            if (!ok) BOOST_TEST_MESSAGE("message: " << e.what());
+                            return ok;
+                          });
+  };
+  GeoPanelOptions po = national_press_and_tv(0.3);
+  po.test = instagram_test(rs, 0.0);
+  po.test->channel = "tv";
+  fails_with(po, "'tv' is national");
+  po.test->channel = "radio";
+  fails_with(po, "'radio' is not a channel");
+  po.test = instagram_test(rs, 0.0);
+  po.test->treated = {"atlantis"};
+  fails_with(po, "'atlantis' is not a region");
+  po.test->treated = {rs[0].name, rs[0].name};
+  fails_with(po, "twice");
+  po.test->treated = {};
+  fails_with(po, "at least one region");
+  po.test = instagram_test(rs, 1.0);
+  fails_with(po, "spend_multiplier");
+  po.test = instagram_test(rs, 0.0);
+  po.test->end = 35;
+  fails_with(po, "must end inside the run's periods");
+  po.test->start = 12;
+  po.test->end = 10;
+  fails_with(po, "0 <= start <= end");
+  po.test = instagram_test(rs, 0.0);
+  po.test->start = 42;  // instagram's flights end in week 40: nothing to hold out
+  po.test->end = 44;
+  fails_with(po, "changes nothing", 45);
+}

@@ -236,3 +236,78 @@ def test_run_schedule_bad_input_is_named(panel: sim.GeoPanelResult) -> None:
         panel.run_schedule(sched.drop(columns="spend"))
     with pytest.raises(ValueError, match="periods must be"):
         panel.run_schedule(sched, periods=10)
+
+
+def test_a_geo_test_inside_the_panel_has_its_exact_effect_and_keeps_everything_else(panel: sim.GeoPanelResult) -> None:
+    """A holdout of instagram in north and west over weeks 10-17: those cells spend nothing,
+    everything else is the plain panel's; the test's truth equals the difference of the
+    exact chains of the panel with and without it (the plain panel, run independently)."""
+    world = sim.World.from_scenario("pr_first_then_smm", seed=2)
+    dates = panel.dates
+    spend = panel.panel.pivot(index="date", columns="geo", values="spend_instagram")
+    assert (spend.iloc[10:18][["north", "west"]].sum() > 0).all()  # the holdout silences real spend
+    test = {"treated": ["north", "west"], "channel": "instagram", "start": dates[10], "end": dates[17]}
+    held = sim.geo_panel(
+        world,
+        REGIONS,
+        periods=T,
+        seed=5,
+        national_channels=["press"],
+        media_sd=0.4,
+        window=(dates[W0], dates[W1]),
+        horizon=H,
+        lag=L,
+        test=test,
+    )
+    assert panel.test_truth is None and "treated" not in panel.panel
+    assert held.panel.groupby("geo")["treated"].first().to_dict() == {"north": True, "south": False, "west": True}
+    in_test = held.panel["treated"].to_numpy() & held.panel["date"].between(dates[10], dates[17]).to_numpy()
+    assert (held.panel.loc[in_test, "spend_instagram"] == 0).all()
+    np.testing.assert_allclose(
+        held.panel.loc[~in_test, "spend_instagram"], panel.panel.loc[~in_test, "spend_instagram"], rtol=1e-12
+    )
+    for c in ("press", "tiktok", "youtube"):
+        np.testing.assert_array_equal(held.panel[f"spend_{c}"], panel.panel[f"spend_{c}"])
+    south = (held.panel["geo"] == "south").to_numpy()
+    np.testing.assert_array_equal(held.panel.loc[south, "conversions"], panel.panel.loc[south, "conversions"])
+    tt = held.test_truth
+    assert tt is not None and list(tt.columns) == ["geo", "date", "incremental_conversions"]
+    assert set(tt["geo"]) == {"north", "west"} and len(tt) == 2 * T
+    treated = held.panel["treated"].to_numpy()
+    diff = held.panel.loc[treated, "expected_conversions"].to_numpy() - panel.panel.loc[treated, "expected_conversions"]
+    np.testing.assert_allclose(tt["incremental_conversions"], diff, rtol=1e-9, atol=1e-9)
+    before = pd.to_datetime(tt["date"]) < dates[10]
+    assert (tt.loc[before, "incremental_conversions"] == 0).all()
+    window_lift = held.test_lift(end=dates[17])
+    assert window_lift < 0  # a holdout loses conversions
+    assert held.test_lift() == pytest.approx(tt["incremental_conversions"].sum(), rel=1e-12)
+    assert held.test_lift() < window_lift  # and keeps losing some after the window (ad memory)
+    assert held.test_lift(end=dates[17]) == pytest.approx(
+        tt.loc[pd.to_datetime(tt["date"]) <= dates[17], "incremental_conversions"].sum(), rel=1e-12
+    )
+    # the pickled result keeps the test; run_schedule keeps it too (tiktok rescheduled as drawn)
+    back = pickle.loads(pickle.dumps(held))
+    pd.testing.assert_frame_equal(back.test_truth, tt)
+    run = back.run_schedule(_drawn_schedule(held, ["tiktok"], 5), periods=T)
+    np.testing.assert_allclose(run["expected_conversions"], held.panel["expected_conversions"], rtol=1e-12)
+    with pytest.raises(ValueError, match="no geo test"):
+        panel.test_lift()
+
+
+def test_bad_geo_tests_are_named() -> None:
+    world = sim.World.from_scenario("pr_first_then_smm", seed=2)
+    ok = {"treated": ["north"], "channel": "instagram", "start": "2025-03-03", "end": "2025-04-28"}
+    with pytest.raises(ValueError, match="unknown key"):
+        sim.geo_panel(world, REGIONS, periods=T, test={**ok, "lift": 3})
+    with pytest.raises(ValueError, match="missing 'end'"):
+        sim.geo_panel(world, REGIONS, periods=T, test={k: v for k, v in ok.items() if k != "end"})
+    with pytest.raises(ValueError, match="comes after"):
+        sim.geo_panel(world, REGIONS, periods=T, test={**ok, "start": "2025-05-05"})
+    with pytest.raises(ValueError, match="'press' is national"):
+        sim.geo_panel(world, REGIONS, periods=T, national_channels=["press"], test={**ok, "channel": "press"})
+    with pytest.raises(ValueError, match="'east' is not a region"):
+        sim.geo_panel(world, REGIONS, periods=T, test={**ok, "treated": ["east"]})
+    with pytest.raises(ValueError, match="spend_multiplier"):
+        sim.geo_panel(world, REGIONS, periods=T, test={**ok, "spend_multiplier": 1.0})
+    with pytest.raises(ValueError, match="test must be a dict"):
+        sim.geo_panel(world, REGIONS, periods=T, test=["north"])  # type: ignore[arg-type]

@@ -87,6 +87,8 @@ PANEL = [
     "survey_trusting",
     "survey_size",
     "truth",
+    "treated",
+    "test_incremental",
 ]
 TRUTH = [
     "channels",
@@ -130,7 +132,8 @@ def test_geo_panel_result_and_its_region_truths(world: sim.World) -> None:
         np.testing.assert_allclose(
             [e.conversions for e in tr.channels], tr.channel_incremental_conversions.sum(axis=0), rtol=1e-9, atol=1e-9
         )
-    back = roundtrip(p, PANEL, version=2)  # 2: national_share
+    back = roundtrip(p, PANEL, version=3)  # 2: national_share; 3: the geo test (treated, test_incremental)
+    assert p.treated.size == 0 and p.test_incremental.shape == (0, 0)  # no test
     assert (np.asarray(p.national_share) == 1.0).all()  # national_share_sd = 0: shares by size
     assert back.worlds == []  # a World does not pickle
     for a, b in zip(back.truth, p.truth, strict=True):

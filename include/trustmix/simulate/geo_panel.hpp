@@ -36,6 +36,20 @@
 // the estimand of TrustFit.roi and SimulationResult.truth_for (docs/validation.md), per
 // region; a national channel's national truth is the sum over regions.
 //
+// Geo tests. With GeoPanelOptions::test (a GeoTest of geo.hpp on a regionally bought paid
+// channel) the treated regions run the test inside the panel: their spend on the channel in
+// periods [start, end] is the drawn spend x spend_multiplier (0: a holdout; every flight of
+// the channel is rewritten per period in a treated region, even with media_sd = 0). The
+// panel, its per-channel truth and the regions' worlds are the world as run, test included
+// (removing the channel in W removes what the test left of it). The test's own truth is
+//
+//   test_incremental[r, t] = E conv[r, t | world as run] - E conv[r, t | the same world without the test]
+//
+// from the exact chains of the two (same people's seeds and coverage draws), 0 for control
+// regions; its sum over treated regions and the window plus a cooldown is the lift a geo
+// experiment estimates. run_geo_panel_schedule runs the test too (its treated regions keep
+// the test in the periods before the schedule).
+//
 // run_geo_panel_schedule runs the same regional worlds (same regions, seeds, national
 // coverage and drawn regional spend) with a given paid-spend schedule for some regional
 // channels from a period on: every campaign of a scheduled channel keeps its spend in the
@@ -50,6 +64,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -76,6 +91,10 @@ struct GeoPanelOptions {
   double national_share_sd = 0.0;
   /// The truth's window, horizon and lag (truth.hpp); defaults: each channel's whole activity.
   TruthOptions truth;
+  /// A geo experiment run inside the panel (top of this file, "Geo tests"): a regional paid
+  /// channel's spend in the treated regions over periods [start, end] x spend_multiplier
+  /// (0: a holdout). Empty: none.
+  std::optional<GeoTest> test;
 };
 
 /// The panel and its truth. Matrices: regions x periods unless stated.
@@ -96,6 +115,12 @@ struct GeoPanelResult {
   /// per-period channel increments over T + horizon periods).
   std::vector<Truth> truth;
   std::vector<World> worlds;                 ///< the regions' worlds as run (specs, coverage)
+  /// With a geo test (GeoPanelOptions::test): per region whether it is treated, and the
+  /// test's exact effect E conv[r, t | world as run] - E conv[r, t | the same world without
+  /// the test] (0 for control regions; the carry-over after the window included). Empty
+  /// without a test.
+  std::vector<char> treated;
+  Eigen::MatrixXd test_incremental;
 };
 
 /// A paid-spend schedule of regional channels (run_geo_panel_schedule).
@@ -162,7 +187,7 @@ inline Eigen::MatrixXd national_share_multipliers(const WorldSpec& base, const s
 /// delivery times the region's share multiplier share[c] (PR outlet reach, paid budgets).
 inline WorldSpec panel_region_spec(const WorldSpec& base, const Region& g, std::size_t r,
                                    const std::set<std::string>& national, double media_sd, int D, std::uint64_t seed,
-                                   const Eigen::VectorXd& share) {
+                                   const Eigen::VectorXd& share, const GeoTest* test = nullptr) {
   WorldSpec w = region_spec(base, g);
   const auto C = static_cast<std::uint64_t>(w.channels.size());
   // the channel's position (C for an unknown channel: the World's validation names it)
@@ -175,7 +200,9 @@ inline WorldSpec panel_region_spec(const WorldSpec& base, const Region& g, std::
     if (const std::uint64_t ci = position(p.channel); national.contains(p.channel) && ci < C)
       p.outlet_reach *= share[static_cast<Eigen::Index>(ci)];
   const std::uint64_t media_seed = derive(seed, 0x67656f);
-  for (auto& c : w.campaigns) {
+  std::vector<char> dropped(w.campaigns.size(), 0);  // flights a holdout silences entirely
+  for (std::size_t k = 0; k < w.campaigns.size(); ++k) {
+    Campaign& c = w.campaigns[k];
     const std::uint64_t ci = position(c.channel);
     if (ci == C) continue;
     if (national.contains(c.channel)) {  // national: the region's share of the plan
@@ -184,7 +211,8 @@ inline WorldSpec panel_region_spec(const WorldSpec& base, const Region& g, std::
       for (auto& e : c.schedule) e.amount *= m;
       continue;
     }
-    if (media_sd == 0.0) continue;
+    const bool tested = test != nullptr && c.channel == test->channel;
+    if (media_sd == 0.0 && !tested) continue;
     const int off_end = c.end - w.start;
     if (off_end < 0) continue;  // the flight ends before the world starts: never counted
     const int periods = off_end / D + 1;
@@ -195,15 +223,27 @@ inline WorldSpec panel_region_spec(const WorldSpec& base, const Region& g, std::
       const double a = amounts[static_cast<std::size_t>(t)];
       if (!(a > 0.0)) continue;
       const CounterStream s = stream(media_seed, Domain::world, r * C + ci, static_cast<std::uint64_t>(t));
-      const double m = std::exp(media_sd * normal_from_uniforms(s.uniform(0), s.uniform(1)) - 0.5 * media_sd * media_sd);
+      double m = media_sd == 0.0
+                     ? 1.0
+                     : std::exp(media_sd * normal_from_uniforms(s.uniform(0), s.uniform(1)) - 0.5 * media_sd * media_sd);
+      if (tested && t >= test->start && t <= test->end) m *= test->spend_multiplier;
       Date day = w.start + t * D;
       if (day < c.start) day = c.start;
+      if (!(a * m > 0.0)) continue;  // a holdout's period spends nothing
       schedule.push_back({day, a * m});
       budget += a * m;
     }
-    if (schedule.empty()) continue;
+    if (schedule.empty()) {
+      dropped[k] = static_cast<char>(tested);
+      continue;
+    }
     c = Campaign(c.name, c.channel, c.objective, c.start, c.end, budget, std::move(schedule));
   }
+  std::vector<Campaign> kept;
+  kept.reserve(w.campaigns.size());
+  for (std::size_t k = 0; k < w.campaigns.size(); ++k)
+    if (!dropped[k]) kept.push_back(std::move(w.campaigns[k]));
+  w.campaigns = std::move(kept);
   return w;
 }
 
@@ -236,7 +276,29 @@ inline std::set<std::string> check_panel(const WorldSpec& base, const std::vecto
       if (!(v >= 0.0 && std::isfinite(v))) fail("region '", g.name, "': audience_mix['", a, "'] must be >= 0, got ", v);
     }
   }
+  if (po.test) {
+    const GeoTest& t = *po.test;
+    if (!channels.contains(t.channel)) fail("the geo test's channel '", t.channel, "' is not a channel of the world");
+    if (national.contains(t.channel))
+      fail("the geo test's channel '", t.channel, "' is national: only a regionally bought channel can be tested by region");
+    if (t.treated.empty()) fail("the geo test must treat at least one region");
+    std::set<std::string> seen;
+    for (const auto& name : t.treated) {
+      if (!names.contains(name)) fail("the geo test's treated region '", name, "' is not a region of the panel");
+      if (!seen.insert(name).second) fail("the geo test lists treated region '", name, "' twice");
+    }
+    if (!(t.start >= 0 && t.start <= t.end))
+      fail("the geo test window must satisfy 0 <= start <= end, got [", t.start, ", ", t.end, "]");
+    if (!(t.spend_multiplier >= 0.0 && std::isfinite(t.spend_multiplier)) || t.spend_multiplier == 1.0)
+      fail("the geo test's spend_multiplier must be a finite number >= 0 other than 1 (0: a holdout), got ",
+           t.spend_multiplier);
+  }
   return national;
+}
+
+/// Whether region `name` is treated by the panel's geo test (nullptr-safe).
+inline bool is_treated(const GeoPanelOptions& po, const std::string& name) {
+  return po.test && std::find(po.test->treated.begin(), po.test->treated.end(), name) != po.test->treated.end();
 }
 
 }  // namespace detail
@@ -252,6 +314,8 @@ inline std::set<std::string> check_panel(const WorldSpec& base, const std::vecto
   const auto R = static_cast<Eigen::Index>(regions.size());
   const int T = opt.periods;
   const auto C = static_cast<Eigen::Index>(base.channels.size());
+  if (po.test && po.test->end >= T)
+    fail("the geo test window [", po.test->start, ", ", po.test->end, "] must end inside the run's periods [0, ", T, ")");
   const double Tt = static_cast<double>(T) + po.truth.horizon;
   require_memory(
       8.0 * static_cast<double>(R) * (6.0 * T + 2.0 * Tt * static_cast<double>(C) + 2.0 * T * static_cast<double>(C)),
@@ -268,18 +332,35 @@ inline std::set<std::string> check_panel(const WorldSpec& base, const std::vecto
   out.population = Eigen::VectorXd::Zero(R);
   out.size = Eigen::VectorXd::Zero(R);
   out.national_share = detail::national_share_multipliers(base, regions, national, po.national_share_sd, seed);
+  if (po.test) out.treated.assign(regions.size(), 0);
+  std::vector<World> untested;  // treated regions' worlds without the test (the test's counterfactual)
   for (std::size_t r = 0; r < regions.size(); ++r) {
+    const Eigen::VectorXd share = out.national_share.row(static_cast<Eigen::Index>(r)).transpose();
+    const bool treated = detail::is_treated(po, regions[r].name);
     out.worlds.emplace_back(detail::panel_region_spec(base, regions[r], r, national, po.media_sd, opt.period_days, seed,
-                                                      out.national_share.row(static_cast<Eigen::Index>(r)).transpose()),
+                                                      share, treated ? &*po.test : nullptr),
                             derive(seed, r + 1), national_seed, po.national_channels);
     for (const auto& a : out.worlds.back().spec().audiences) out.population[static_cast<Eigen::Index>(r)] += a.size;
     out.size[static_cast<Eigen::Index>(r)] = regions[r].size;
+    if (!po.test) continue;
+    out.treated[r] = static_cast<char>(treated);
+    untested.emplace_back(
+        detail::panel_region_spec(base, regions[r], r, national, po.media_sd, opt.period_days, seed, share),
+        derive(seed, r + 1), national_seed, po.national_channels);
+    if (!treated) continue;
+    const int c = out.worlds.back().channel_index(po.test->channel);
+    const Eigen::MatrixXd moved = out.worlds.back().drive(out.worlds.back().baseline_variant(), T, opt.period_days).spend -
+                                  untested.back().drive(untested.back().baseline_variant(), T, opt.period_days).spend;
+    if (!(moved.col(c).cwiseAbs().sum() > 0.0))
+      fail("the geo test changes nothing in region '", regions[r].name, "': channel '", po.test->channel,
+           "' has no paid spend in periods [", po.test->start, ", ", po.test->end, "]");
   }
   const Eigen::MatrixXd z = Eigen::MatrixXd::Zero(R, T);
   out.conversions = out.revenue = out.expected_conversions = out.survey_trusting = out.survey_size = z;
   out.spend.assign(regions.size(), Eigen::MatrixXd());
   out.impressions.assign(regions.size(), Eigen::MatrixXd());
   out.truth.assign(regions.size(), Truth{});
+  if (po.test) out.test_incremental = z;
   RunOptions one = opt;
   one.threads = 1;
   one.record_touches = false;
@@ -291,6 +372,13 @@ inline std::set<std::string> check_panel(const WorldSpec& base, const std::vecto
       detail::sum_segments(run.conversions, S, out.conversions, r);
       detail::sum_segments(run.revenue, S, out.revenue, r);
       detail::sum_segments(run.expected_conversions, S, out.expected_conversions, r);
+      if (po.test && out.treated[static_cast<std::size_t>(r)]) {  // the test's effect: as run - without the test
+        const World& u = untested[static_cast<std::size_t>(r)];
+        Eigen::MatrixXd without = Eigen::MatrixXd::Zero(1, T);
+        detail::sum_segments(expected_chain(u, u.baseline_variant(), one, detail::full_population(u)).conversions,
+                             u.segments(), without, 0);
+        out.test_incremental.row(r) = out.expected_conversions.row(r) - without;
+      }
       for (int t = 0; t < T; ++t) {
         out.survey_trusting(r, t) = run.survey_trusting[static_cast<std::size_t>(t)];
         out.survey_size(r, t) = run.survey_size[static_cast<std::size_t>(t)];
@@ -416,7 +504,8 @@ inline void apply_schedule(WorldSpec& w, const std::vector<std::string>& channel
   const Eigen::MatrixXd share = detail::national_share_multipliers(base, regions, national, po.national_share_sd, seed);
   for (std::size_t r = 0; r < regions.size(); ++r) {
     WorldSpec w = detail::panel_region_spec(base, regions[r], r, national, po.media_sd, opt.period_days, seed,
-                                            share.row(static_cast<Eigen::Index>(r)).transpose());
+                                            share.row(static_cast<Eigen::Index>(r)).transpose(),
+                                            detail::is_treated(po, regions[r].name) ? &*po.test : nullptr);
     detail::apply_schedule(w, schedule.channels, schedule.spend[r], schedule.start, opt.period_days);
     worlds.emplace_back(std::move(w), derive(seed, r + 1), national_seed, po.national_channels);
   }

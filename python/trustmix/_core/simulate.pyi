@@ -273,6 +273,7 @@ def run_geo_panel(
     horizon: _Int = 0,
     lag_periods: _Int = -1,
     national_share_sd: _Float = 0.0,
+    test: dict[str, Any] | None = None,
 ) -> GeoPanelResult: ...
 def run_geo_panel_schedule(
     world: World,
@@ -288,6 +289,7 @@ def run_geo_panel_schedule(
     threads: _Int = 0,
     seed: _Int = 1,
     national_share_sd: _Float = 0.0,
+    test: dict[str, Any] | None = None,
 ) -> GeoScheduleRun: ...
 def run_message_test(
     world: World,
@@ -393,6 +395,10 @@ class GeoPanelResult:
     def survey_size(self) -> npt.NDArray[np.float64]: ...
     @property
     def survey_trusting(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def test_incremental(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def treated(self) -> npt.NDArray[np.bool_]: ...
     @property
     def truth(self) -> list[RegionTruth]: ...
     @property

@@ -51,6 +51,7 @@ def geo_panel(
     lag: int | None = None,
     threads: int = 0,
     national_share_sd: float = 0.0,
+    test: dict[str, Any] | None = None,
 ) -> GeoPanelResult:
     """A regional panel of one world, with the exact truth per region and channel.
 
@@ -91,6 +92,15 @@ def geo_panel(
     lag : int, optional
         Short-term lag L in periods (default the world's ``short_term_lag_days``); pass a
         model's ``max_lag`` to match its ROI split.
+    test : dict, optional
+        A geo experiment run inside the panel: ``treated`` (region names), ``channel`` (a
+        regionally bought paid channel), ``start`` and ``end`` (dates, inclusive) and
+        ``spend_multiplier`` (default 0: a holdout, the channel dark in the treated regions;
+        2: doubled). The panel, its truth and its worlds are the world as run, test
+        included; the test's exact effect per treated region and period, E conv | as run -
+        E conv | the same world without the test, is :attr:`GeoPanelResult.test_truth`
+        (:meth:`GeoPanelResult.test_lift` sums it). The panel gains a bool ``treated``
+        column.
     """
     world = _world_of(spec, seed)
     if freq not in _FREQ_DAYS:
@@ -126,6 +136,7 @@ def geo_panel(
         if lo > hi:
             raise ValueError(f"window {window!r}: its start comes after its end")
     national = [str(c) for c in national_channels]
+    core_test = _core_test(test, w0, days, periods)
     raw = _core.simulate.run_geo_panel(
         world._core,
         regions=region_list,
@@ -140,6 +151,7 @@ def geo_panel(
         horizon=int(horizon),
         lag_periods=-1 if lag is None else int(lag),
         national_share_sd=float(national_share_sd),
+        test=core_test,
     )
     dates = pd.DatetimeIndex([w0 + pd.Timedelta(days=days * t) for t in range(periods + int(horizon))], name="date")
     settings = dict(
@@ -154,8 +166,40 @@ def geo_panel(
         window=window,
         horizon=int(horizon),
         lag=lag,
+        test=core_test,
     )
     return GeoPanelResult(raw, dates, settings, world)
+
+
+def _core_test(test: dict[str, Any] | None, w0: pd.Timestamp, days: int, periods: int) -> dict[str, Any] | None:
+    """The core's form of ``geo_panel``'s ``test`` (dates to periods), checked."""
+    if test is None:
+        return None
+    if not isinstance(test, dict):
+        raise ValueError(
+            f"test must be a dict (treated, channel, start, end, spend_multiplier), got {type(test).__name__}"
+        )
+    known = {"treated", "channel", "start", "end", "spend_multiplier"}
+    unknown = sorted(set(test) - known)
+    if unknown:
+        raise ValueError(f"test: unknown key(s) {', '.join(map(repr, unknown))} ({', '.join(sorted(known))})")
+    missing = [k for k in ("treated", "channel", "start", "end") if k not in test]
+    if missing:
+        raise ValueError(f"test: missing {', '.join(map(repr, missing))}")
+    treated = test["treated"]
+    if isinstance(treated, str):
+        treated = [treated]
+    start = _period(w0, days, test["start"], "test start", periods)
+    end = _period(w0, days, test["end"], "test end", periods)
+    if start > end:
+        raise ValueError(f"test: start {test['start']!r} comes after end {test['end']!r}")
+    return {
+        "treated": [str(g) for g in treated],
+        "channel": str(test["channel"]),
+        "start": start,
+        "end": end,
+        "spend_multiplier": float(test.get("spend_multiplier", 0.0)),
+    }
 
 
 class GeoPanelResult:
@@ -183,6 +227,10 @@ class GeoPanelResult:
         Geos x national channels: the share multipliers m[r, c] of each national channel's
         delivery (ones with ``national_share_sd=0``).
     regions, channels, national_channels : list[str]
+    test_truth : DataFrame or None
+        With a geo test (``geo_panel(test=...)``): one row per treated geo and period,
+        ``geo``, ``date``, ``incremental_conversions`` (the test's exact effect, E conv | as
+        run - E conv | without the test; negative for a holdout). None without a test.
     """
 
     def __init__(
@@ -255,6 +303,18 @@ class GeoPanelResult:
         self.horizon = int(settings["horizon"])
         self.truth = pd.DataFrame(rows)
         self.incremental = pd.concat(inc_parts, ignore_index=True)
+        self.test_truth: pd.DataFrame | None = None
+        if settings.get("test") is not None:
+            treated = np.asarray(raw.treated, dtype=bool)
+            self.panel["treated"] = np.repeat(treated, T)
+            inc_t = np.asarray(raw.test_incremental, dtype=float)
+            self.test_truth = pd.DataFrame(
+                {
+                    "geo": np.repeat(np.array(self.regions, dtype=object)[treated], T),
+                    "date": np.tile(self.dates.to_numpy(), int(treated.sum())),
+                    "incremental_conversions": inc_t[treated].ravel(),
+                }
+            )
 
     def truth_national(self) -> pd.DataFrame:
         """Per channel the sum over geos of cost and incremental conversions and revenue
@@ -274,6 +334,18 @@ class GeoPanelResult:
             out["roas"] = np.where(out["cost"] > 0, out["incremental_revenue"] / out["cost"], np.nan)
             out["roi"] = out["roas"] - 1.0
         return out
+
+    def test_lift(self, end: Any = None) -> float:
+        """The geo test's exact total effect: the sum of :attr:`test_truth` over the
+        treated geos from the test's start through ``end`` (a date, inclusive; default the
+        last period of the data: the window and every period of carry-over after it), in
+        conversions (negative for a holdout). The estimand of a geo experiment's lift over
+        that span, e.g. ``tm.evaluate.synthetic_control`` on the panel's conversions."""
+        if self.test_truth is None:
+            raise ValueError("this panel has no geo test: run tm.simulate.geo_panel(..., test={...})")
+        t = self.test_truth
+        hi = self.dates[-1] if end is None else pd.Timestamp(end)
+        return float(t.loc[pd.to_datetime(t["date"]) <= hi, "incremental_conversions"].sum())
 
     def summary(self) -> pd.DataFrame:
         """One row per statistic with a description."""
@@ -419,6 +491,7 @@ class GeoPanelResult:
             threads=int(threads),
             seed=int(self.settings["seed"]),
             national_share_sd=float(self.settings.get("national_share_sd", 0.0)),
+            test=self.settings.get("test"),
         )
         R = len(self.regions)
         dates = pd.DatetimeIndex([w0 + pd.Timedelta(days=days * t) for t in range(int(n))])
@@ -443,6 +516,7 @@ class GeoPanelResult:
         state = dict(state)
         state.pop("version")
         state.setdefault("_world", None)
+        state.setdefault("test_truth", None)
         self.__dict__.update(state)
         if "national_share" not in state:  # pickled before national_share_sd: shares by size
             self.national_share = pd.DataFrame(
