@@ -52,6 +52,7 @@ def world_panel(
     horizon: int,
     national_share_sd: float = 0.0,
     scenario: str = "pr_first_then_smm",
+    test: dict[str, Any] | None = None,
 ) -> Any:
     """The regional panel of world ``seed`` (``scenario``) with its truth over the whole
     data; with ``national_share_sd`` > 0 the regions' shares of press's delivery deviate from
@@ -70,6 +71,7 @@ def world_panel(
         window=(dates[0], dates[-1]),
         horizon=horizon,
         national_share_sd=national_share_sd,
+        test=test,
     )
     week = (pd.to_datetime(panel.panel["date"]) - dates[0]).dt.days // 7
     for e in world.to_dict().get("events") or []:
@@ -95,9 +97,12 @@ def fit_and_compare(
     tracker_share: bool = False,
     shocks: bool = False,
     baseline_pooling: dict[str, str] | None = None,
+    lift_tests: list[dict[str, Any]] | None = None,
+    keep: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Posterior increments per (geo, channel) with 90% bounds, joined to the truth
-    (``trust``: the model's stock level; ``share_sd``: press's apportioning uncertainty)."""
+    (``trust``: the model's stock level; ``share_sd``: press's apportioning uncertainty;
+    ``lift_tests``: PanelMMM's calibration; ``keep``: receives the fit under "fit")."""
     # geo_panel gives each region its apportioned share of the national channel; PanelMMM
     # takes a national channel's national total on every geo's row (and apportions it).
     df = panel.panel.copy()
@@ -125,10 +130,13 @@ def fit_and_compare(
         trust_form=trust_form,
         tracker_share=tracker_share,
         shocks=[c for c in df.columns if c.startswith("shock_") and df[c].any()] if shocks else (),
+        lift_tests=lift_tests,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = model.fit("nuts", chains=chains, draws=draws, tune=tune, seed=seed, progress=False)
+    if keep is not None:
+        keep["fit"] = fit
     dates = model.dates
     roi = fit.roi(by="geo", window=(dates[0], dates[-1]), horizon=horizon, interval=0.9).copy()
     roi["channel"] = roi["channel"].str.replace("impressions_", "", regex=False)
@@ -187,6 +195,137 @@ def national_aggregate(
     return out
 
 
+def holdout_window(panel: Any, treated: list[str], channel: str, weeks: int, cooldown: int, first: int) -> int:
+    """The first period s >= ``first`` such that ``channel`` spends in every treated geo in
+    each of the ``weeks`` periods from s and the cooldown ends inside the data."""
+    sp = panel.panel.pivot(index="date", columns="geo", values=f"spend_{channel}")[treated].to_numpy()
+    on = (sp > 0).all(axis=1)
+    for s in range(first, len(on) - weeks - cooldown + 1):
+        if on[s : s + weeks].all():
+            return s
+    raise SystemExit(f"no {weeks}-week window where {channel} spends in {treated} (from period {first})")
+
+
+def calibration_loop(a: argparse.Namespace) -> None:
+    """Issue 17's loop for the panel: a geo holdout of instagram in two regions of the same
+    regional world (``geo_panel(test=...)``, the regions' seeds and drawn history kept), its
+    lift estimated by synthetic control (conformal interval, through a cooldown), and
+    PanelMMM fitted to the world's plain panel without and with that lift test. Compared
+    against the exact truth: the tested channel's per-geo and rolled-up increments (coverage,
+    width, error), and the test's lift itself (measured, predicted by each fit)."""
+    ch, weeks, cooldown = "instagram", a.holdout_weeks, a.cooldown
+    rows, per = [], []
+    for w in range(a.worlds):
+        seed = a.first_seed + w
+        t0 = time.perf_counter()
+        plain = world_panel(seed, a.geos, a.periods, a.horizon, a.national_share_sd, a.scenario)
+        treated = [f"r{g}" for g in (a.geos // 2 - 1, a.geos - 2)]  # a middle and a large region
+        s = holdout_window(plain, treated, ch, weeks, cooldown, first=26)
+        e, m = s + weeks - 1, s + weeks - 1 + cooldown
+        dates = plain.dates
+        test = {"treated": treated, "channel": ch, "start": dates[s], "end": dates[e]}
+        held = world_panel(seed, a.geos, a.periods, a.horizon, a.national_share_sd, a.scenario, test=test)
+        true_lift = -held.test_lift(end=dates[m])  # what instagram added in the treated geos, s..m
+        sc = tm.evaluate.synthetic_control(
+            held.panel,
+            unit="geo",
+            time="date",
+            outcome="conversions",
+            treated=treated,
+            start=dates[s],
+            end=dates[m],
+            statistic="mean",
+            pointwise=False,
+            seed=seed,
+        )
+        lt = sc.as_lift_test(channel=f"impressions_{ch}", cooldown=cooldown, cooldown_measured=True)
+        lift = {
+            "channel": f"impressions_{ch}",
+            "geos": treated,
+            "start": dates[s],
+            "end": dates[e],
+            "measured_end": dates[m],
+            "lift": -float(lt.lift),
+            "standard_error": float(lt.standard_error),
+        }
+        fits: dict[str, dict[str, Any]] = {"uncal": {}, "cal": {}}
+        res = {
+            tag: fit_and_compare(
+                plain,
+                "partial",
+                a.chains,
+                a.draws,
+                a.tune,
+                a.horizon,
+                seed,
+                a.noise,
+                a.tracker_n,
+                trust=a.trust,
+                lift_tests=[lift] if tag == "cal" else None,
+                keep=fits[tag],
+            )
+            for tag in ("uncal", "cal")
+        }
+        # each fit's predicted lift of the test (the uncalibrated draws through the calibrated
+        # model's prediction: the same parameters, the lift term adds none)
+        cal_fit = fits["cal"]["fit"]
+        y = float(cal_fit.model._scales.y_scale)
+        pred = {
+            tag: np.asarray(cal_fit.model._core.predicted_lift_draws(fits[tag]["fit"].draws(1000)))[:, 0] * y
+            for tag in ("uncal", "cal")
+        }
+        row: dict[str, Any] = {
+            "world": seed,
+            "window": f"{s}-{e}+{cooldown}",
+            "true_lift": true_lift,
+            "measured": lift["lift"],
+            "se": lift["standard_error"],
+        }
+        for tag, r in res.items():
+            r = r[r["channel"] == ch].assign(
+                tag=tag,
+                world=seed,
+                treated=r["geo"].isin(treated),
+                width=lambda d: (d["incremental_high"] - d["incremental_low"]) / d["incremental_conversions"].abs(),
+                rel=lambda d: (d["incremental"] - d["incremental_conversions"]) / d["incremental_conversions"].abs(),
+            )
+            per.append(r)
+            q = np.quantile(pred[tag], [0.05, 0.95])
+            row[f"{tag}_pred"] = float(pred[tag].mean())
+            row[f"{tag}_pred_covered"] = bool(q[0] <= true_lift <= q[1])
+            row[f"{tag}_geos_covered"] = int(r.loc[r["geo"] != "total", "covered"].sum())
+            row[f"{tag}_total_covered"] = bool(r.loc[r["geo"] == "total", "covered"].iloc[0])
+            row[f"{tag}_divergences"] = int(r["divergences"].iloc[0])
+        row["seconds"] = time.perf_counter() - t0
+        rows.append(row)
+        print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
+    allr = pd.concat(per, ignore_index=True)
+    if a.csv:
+        allr.to_csv(a.csv, index=False)
+    summary = pd.DataFrame(rows)
+    print(summary.round(3).to_string(index=False))
+    stats = {
+        "covered": ("covered", "sum"),
+        "n": ("covered", "size"),
+        "median_width": ("width", "median"),
+        "median_abs_rel_error": ("rel", lambda x: float(np.median(np.abs(x)))),
+        "median_rel_bias": ("rel", "median"),
+    }
+    allr["part"] = np.where(allr["geo"] == "total", "total", np.where(allr["treated"], "treated geos", "other geos"))
+    print(f"{ch}: uncalibrated against calibrated (90% intervals)")
+    print(allr.groupby(["part", "tag"]).agg(**stats).round(3).to_string())
+    wide = allr.pivot_table(index=["world", "geo"], columns="tag", values="width")
+    print(f"calibrated interval narrower in {int((wide['cal'] < wide['uncal']).sum())} of {len(wide)} (world, geo)")
+    for tag in ("uncal", "cal"):
+        err = np.abs(summary[f"{tag}_pred"] / summary["true_lift"] - 1.0)
+        print(
+            f"test lift, {tag}: predicted within 90% interval of the truth in "
+            f"{int(summary[f'{tag}_pred_covered'].sum())}/{len(summary)}; median abs. rel. error {np.median(err):.3f}"
+        )
+    err = np.abs(summary["measured"] / summary["true_lift"] - 1.0)
+    print(f"measured lift (synthetic control): median abs. rel. error {np.median(err):.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--worlds", type=int, default=4)
@@ -242,7 +381,19 @@ def main() -> None:
         default=None,
         help="instead of the panel: the national TrustMMM on each world's national aggregate (its trust_form)",
     )
+    ap.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="issue 17's loop for the panel: a geo holdout of instagram, its lift by synthetic control, "
+        "PanelMMM without and with the lift test (partial pooling)",
+    )
+    ap.add_argument("--holdout-weeks", type=int, default=8, help="--calibrate: the holdout's length (periods)")
+    ap.add_argument("--cooldown", type=int, default=4, help="--calibrate: periods measured after the holdout")
     a = ap.parse_args()
+    if a.calibrate:
+        logging.getLogger("trustmix.mmm").setLevel(logging.ERROR)
+        calibration_loop(a)
+        return
     growth = tuple(float(x) for x in a.market_growth.split(",")) if a.market_growth else None
     poolings = [p for p in a.poolings.split(",") if p]
     logging.getLogger("trustmix.mmm").setLevel(logging.ERROR)  # increments only: no note on missing ROI values

@@ -224,7 +224,7 @@ class PanelPlanModel final : public DrawObjective {
     Matrix xn, hn, dhn;            // N x P (national stock)
     Matrix gxn;                    // N x C: dY/dxn (national stock)
     Vector geo, u, gu;             // G, N, N
-    Vector sn, en;                 // N: bounded national stock S[t] and e[t] = exp(-rho u[t])
+    Vector sn, en, sxn;            // N: bounded national stock S[t], e[t] = exp(-rho u[t]), s[t] = 1
   };
 
   void check(const Matrix& spend) const {
@@ -284,17 +284,16 @@ class PanelPlanModel final : public DrawObjective {
           sc.u[t] += p.kappa[q] * sc.hn(t, q);
         }
       }
-      if (bounded_) {  // the national share, from its value at the data's end (S_g = m_g S)
+      if (bounded_) {  // the national share, from its value at the data's end (S_g = m_g S): the model's kernel
         sc.sn = Vector::Zero(N);
         sc.en = Vector::Zero(N);
-        double prev = dr.stock_end[0] / p.stock_multiplier[0];
-        for (int t = L; t < N; ++t) {
-          const double um = std::min(1.0, (1.0 - p.delta) * (1.0 - p.trust_base) + p.delta * (1.0 - prev));
-          sc.en[t] = std::exp(-p.inflow * sc.u[t]);
-          prev = 1.0 - um * sc.en[t];
-          sc.sn[t] = prev;
-          for (int g = 0; g < G_; ++g) sc.S(t, g) = p.stock_multiplier[g] * prev;
-        }
+        sc.sxn = Vector::Ones(N);  // no crises in the plan's future: s[t] = 1
+        const Matrix none(N - L, 0);
+        mmm::TrustModel::bounded_stock_recursion(p.delta, dr.stock_end[0] / p.stock_multiplier[0], p.trust_base, p.inflow,
+                                                 sc.u.segment(L, N - L), p.omega, none, sc.sn.segment(L, N - L),
+                                                 sc.en.data() + L, sc.sxn.data() + L);
+        for (int t = L; t < N; ++t)
+          for (int g = 0; g < G_; ++g) sc.S(t, g) = p.stock_multiplier[g] * sc.sn[t];
       } else if (multiplied) {  // S_g[t] = m_g S[t] = delta S_g[t-1] + (1 - delta) m_g u[t]
         for (int g = 0; g < G_; ++g) {
           double prev = dr.stock_end[g];
@@ -358,17 +357,19 @@ class PanelPlanModel final : public DrawObjective {
     if (national) {
       sc.gu = Vector::Zero(N);
       sc.gxn = Matrix::Zero(N, C_);
-      double lam = 0.0, jac_next = p.delta;  // linear: dS[t+1]/dS[t] = delta; bounded: delta e[t+1]
-      for (int t = N - 1; t >= L; --t) {
+      for (int t = L; t < N; ++t) {  // dY/dS[t] of the national stock's direct terms (into gu, read below)
         double gs = 0.0;
         for (int g = 0; g < G_; ++g) gs += multiplied ? p.stock_multiplier[g] * sc.gS(t, g) : sc.gS(t, g);
-        lam = gs + jac_next * lam;
-        if (bounded_) {
-          const double prev = t > L ? sc.sn[t - 1] : dr.stock_end[0] / p.stock_multiplier[0];
-          const double um = (1.0 - p.delta) * (1.0 - p.trust_base) + p.delta * (1.0 - prev);
-          sc.gu[t] = p.inflow * sc.en[t] * um * lam;
-          jac_next = p.delta * sc.en[t];
-        } else {
+        sc.gu[t] = gs;
+      }
+      if (bounded_) {  // the model's reverse kernel (each gu[t] is read before it is overwritten with dY/du[t])
+        (void)mmm::TrustModel::bounded_stock_reverse(p.delta, dr.stock_end[0] / p.stock_multiplier[0], p.trust_base,
+                                                     p.inflow, sc.u.data() + L, sc.sn.data() + L, sc.en.data() + L,
+                                                     sc.sxn.data() + L, sc.gu.data() + L, N - L, sc.gu.data() + L, nullptr);
+      } else {  // linear: lambda[t] = dY/dS[t] + delta lambda[t+1], dY/du[t] = (1 - delta) lambda[t]
+        double lam = 0.0;
+        for (int t = N - 1; t >= L; --t) {
+          lam = sc.gu[t] + p.delta * lam;
           sc.gu[t] = (1.0 - p.delta) * lam;
         }
       }
