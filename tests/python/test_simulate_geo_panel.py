@@ -292,6 +292,9 @@ def test_a_geo_test_inside_the_panel_has_its_exact_effect_and_keeps_everything_e
     np.testing.assert_allclose(run["expected_conversions"], held.panel["expected_conversions"], rtol=1e-12)
     with pytest.raises(ValueError, match="no geo test"):
         panel.test_lift()
+    row = held.summary().loc["geo_test"]
+    assert row["value"].startswith("instagram x 0 in north, west") and "exact lift" in row["description"]
+    assert "geo_test" not in panel.summary().index
 
 
 def test_bad_geo_tests_are_named() -> None:

@@ -333,7 +333,7 @@ inline bool is_treated(const GeoPanelOptions& po, const std::string& name) {
   out.size = Eigen::VectorXd::Zero(R);
   out.national_share = detail::national_share_multipliers(base, regions, national, po.national_share_sd, seed);
   if (po.test) out.treated.assign(regions.size(), 0);
-  std::vector<World> untested;  // treated regions' worlds without the test (the test's counterfactual)
+  std::vector<std::optional<World>> untested(regions.size());  // treated regions without the test (its counterfactual)
   for (std::size_t r = 0; r < regions.size(); ++r) {
     const Eigen::VectorXd share = out.national_share.row(static_cast<Eigen::Index>(r)).transpose();
     const bool treated = detail::is_treated(po, regions[r].name);
@@ -342,15 +342,15 @@ inline bool is_treated(const GeoPanelOptions& po, const std::string& name) {
                             derive(seed, r + 1), national_seed, po.national_channels);
     for (const auto& a : out.worlds.back().spec().audiences) out.population[static_cast<Eigen::Index>(r)] += a.size;
     out.size[static_cast<Eigen::Index>(r)] = regions[r].size;
-    if (!po.test) continue;
-    out.treated[r] = static_cast<char>(treated);
-    untested.emplace_back(
+    if (!treated) continue;
+    out.treated[r] = 1;
+    const World& u = untested[r].emplace(
         detail::panel_region_spec(base, regions[r], r, national, po.media_sd, opt.period_days, seed, share),
         derive(seed, r + 1), national_seed, po.national_channels);
-    if (!treated) continue;
-    const int c = out.worlds.back().channel_index(po.test->channel);
-    const Eigen::MatrixXd moved = out.worlds.back().drive(out.worlds.back().baseline_variant(), T, opt.period_days).spend -
-                                  untested.back().drive(untested.back().baseline_variant(), T, opt.period_days).spend;
+    const World& w = out.worlds.back();
+    const int c = w.channel_index(po.test->channel);
+    const Eigen::MatrixXd moved = w.drive(w.baseline_variant(), T, opt.period_days).spend -
+                                  u.drive(u.baseline_variant(), T, opt.period_days).spend;
     if (!(moved.col(c).cwiseAbs().sum() > 0.0))
       fail("the geo test changes nothing in region '", regions[r].name, "': channel '", po.test->channel,
            "' has no paid spend in periods [", po.test->start, ", ", po.test->end, "]");
@@ -373,7 +373,7 @@ inline bool is_treated(const GeoPanelOptions& po, const std::string& name) {
       detail::sum_segments(run.revenue, S, out.revenue, r);
       detail::sum_segments(run.expected_conversions, S, out.expected_conversions, r);
       if (po.test && out.treated[static_cast<std::size_t>(r)]) {  // the test's effect: as run - without the test
-        const World& u = untested[static_cast<std::size_t>(r)];
+        const World& u = *untested[static_cast<std::size_t>(r)];
         Eigen::MatrixXd without = Eigen::MatrixXd::Zero(1, T);
         detail::sum_segments(expected_chain(u, u.baseline_variant(), one, detail::full_population(u)).conversions,
                              u.segments(), without, 0);

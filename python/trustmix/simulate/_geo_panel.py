@@ -367,6 +367,16 @@ class GeoPanelResult:
             ("lag_periods", self.lag_periods, "short-term lag L of the truth"),
             ("horizon", self.horizon, "periods after the data counted by the truth"),
         ]
+        test = self.settings.get("test")
+        if test is not None:
+            t0, t1 = self.dates[test["start"]].date(), self.dates[test["end"]].date()
+            rows.append(
+                (
+                    "geo_test",
+                    f"{test['channel']} x {test['spend_multiplier']:g} in {', '.join(test['treated'])}, {t0} .. {t1}",
+                    f"exact lift through the data's end: {self.test_lift():,.1f} conversions (test_truth)",
+                )
+            )
         return pd.DataFrame(rows, columns=["statistic", "value", "description"]).set_index("statistic")
 
     def _repr_html_(self) -> str:
