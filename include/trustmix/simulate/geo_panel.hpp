@@ -296,9 +296,11 @@ inline std::set<std::string> check_panel(const WorldSpec& base, const std::vecto
   return national;
 }
 
-/// Whether region `name` is treated by the panel's geo test (nullptr-safe).
-inline bool is_treated(const GeoPanelOptions& po, const std::string& name) {
-  return po.test && std::find(po.test->treated.begin(), po.test->treated.end(), name) != po.test->treated.end();
+/// The panel's geo test when region `name` is treated by it, else nullptr.
+inline const GeoTest* test_of(const GeoPanelOptions& po, const std::string& name) {
+  if (!po.test.has_value()) return nullptr;
+  const GeoTest& t = po.test.value();
+  return std::find(t.treated.begin(), t.treated.end(), name) != t.treated.end() ? &t : nullptr;
 }
 
 }  // namespace detail
@@ -336,24 +338,24 @@ inline bool is_treated(const GeoPanelOptions& po, const std::string& name) {
   std::vector<std::optional<World>> untested(regions.size());  // treated regions without the test (its counterfactual)
   for (std::size_t r = 0; r < regions.size(); ++r) {
     const Eigen::VectorXd share = out.national_share.row(static_cast<Eigen::Index>(r)).transpose();
-    const bool treated = detail::is_treated(po, regions[r].name);
-    out.worlds.emplace_back(detail::panel_region_spec(base, regions[r], r, national, po.media_sd, opt.period_days, seed,
-                                                      share, treated ? &*po.test : nullptr),
-                            derive(seed, r + 1), national_seed, po.national_channels);
+    const GeoTest* test = detail::test_of(po, regions[r].name);
+    out.worlds.emplace_back(
+        detail::panel_region_spec(base, regions[r], r, national, po.media_sd, opt.period_days, seed, share, test),
+        derive(seed, r + 1), national_seed, po.national_channels);
     for (const auto& a : out.worlds.back().spec().audiences) out.population[static_cast<Eigen::Index>(r)] += a.size;
     out.size[static_cast<Eigen::Index>(r)] = regions[r].size;
-    if (!treated) continue;
+    if (test == nullptr) continue;
     out.treated[r] = 1;
     const World& u = untested[r].emplace(
         detail::panel_region_spec(base, regions[r], r, national, po.media_sd, opt.period_days, seed, share),
         derive(seed, r + 1), national_seed, po.national_channels);
     const World& w = out.worlds.back();
-    const int c = w.channel_index(po.test->channel);
+    const int c = w.channel_index(test->channel);
     const Eigen::MatrixXd moved = w.drive(w.baseline_variant(), T, opt.period_days).spend -
                                   u.drive(u.baseline_variant(), T, opt.period_days).spend;
     if (!(moved.col(c).cwiseAbs().sum() > 0.0))
-      fail("the geo test changes nothing in region '", regions[r].name, "': channel '", po.test->channel,
-           "' has no paid spend in periods [", po.test->start, ", ", po.test->end, "]");
+      fail("the geo test changes nothing in region '", regions[r].name, "': channel '", test->channel,
+           "' has no paid spend in periods [", test->start, ", ", test->end, "]");
   }
   const Eigen::MatrixXd z = Eigen::MatrixXd::Zero(R, T);
   out.conversions = out.revenue = out.expected_conversions = out.survey_trusting = out.survey_size = z;
@@ -505,7 +507,7 @@ inline void apply_schedule(WorldSpec& w, const std::vector<std::string>& channel
   for (std::size_t r = 0; r < regions.size(); ++r) {
     WorldSpec w = detail::panel_region_spec(base, regions[r], r, national, po.media_sd, opt.period_days, seed,
                                             share.row(static_cast<Eigen::Index>(r)).transpose(),
-                                            detail::is_treated(po, regions[r].name) ? &*po.test : nullptr);
+                                            detail::test_of(po, regions[r].name));
     detail::apply_schedule(w, schedule.channels, schedule.spend[r], schedule.start, opt.period_days);
     worlds.emplace_back(std::move(w), derive(seed, r + 1), national_seed, po.national_channels);
   }
