@@ -24,8 +24,8 @@ REGIONS = [
 T, H, L, W0, W1 = 40, 12, 3, 5, 30
 
 
-@pytest.fixture(scope="module")
-def panel() -> sim.GeoPanelResult:
+def _panel(**extra: Any) -> sim.GeoPanelResult:
+    """The module's regional panel (``extra``: more geo_panel arguments, e.g. a test)."""
     world = sim.World.from_scenario("pr_first_then_smm", seed=2)
     dates = pd.date_range("2025-01-06", periods=T, freq="7D")
     return sim.geo_panel(
@@ -38,7 +38,13 @@ def panel() -> sim.GeoPanelResult:
         window=(dates[W0], dates[W1]),
         horizon=H,
         lag=L,
+        **extra,
     )
+
+
+@pytest.fixture(scope="module")
+def panel() -> sim.GeoPanelResult:
+    return _panel()
 
 
 def region_spec_by_hand(base: dict[str, Any], region: dict[str, Any]) -> dict[str, Any]:
@@ -242,23 +248,10 @@ def test_a_geo_test_inside_the_panel_has_its_exact_effect_and_keeps_everything_e
     """A holdout of instagram in north and west over weeks 10-17: those cells spend nothing,
     everything else is the plain panel's; the test's truth equals the difference of the
     exact chains of the panel with and without it (the plain panel, run independently)."""
-    world = sim.World.from_scenario("pr_first_then_smm", seed=2)
     dates = panel.dates
     spend = panel.panel.pivot(index="date", columns="geo", values="spend_instagram")
     assert (spend.iloc[10:18][["north", "west"]].sum() > 0).all()  # the holdout silences real spend
-    test = {"treated": ["north", "west"], "channel": "instagram", "start": dates[10], "end": dates[17]}
-    held = sim.geo_panel(
-        world,
-        REGIONS,
-        periods=T,
-        seed=5,
-        national_channels=["press"],
-        media_sd=0.4,
-        window=(dates[W0], dates[W1]),
-        horizon=H,
-        lag=L,
-        test=test,
-    )
+    held = _panel(test={"treated": ["north", "west"], "channel": "instagram", "start": dates[10], "end": dates[17]})
     assert panel.test_truth is None and "treated" not in panel.panel
     assert held.panel.groupby("geo")["treated"].first().to_dict() == {"north": True, "south": False, "west": True}
     in_test = held.panel["treated"].to_numpy() & held.panel["date"].between(dates[10], dates[17]).to_numpy()
