@@ -5,6 +5,7 @@ tested in C++ (tests/cpp/test_mmm_panel.cpp)."""
 
 from __future__ import annotations
 
+import math
 import pickle
 import warnings
 from typing import Any
@@ -1128,6 +1129,13 @@ def test_lift_tests_predict_the_models_own_lift_and_pull_the_fit() -> None:
     probe = _lift_panel(lift_tests=[{**test, "lift": 1.0, "standard_error": 1.0}])
     pred = float(np.asarray(probe._core.predicted_lift_draws(fit0.z[None, :]))[0, 0]) * float(probe._scales.y_scale)
     assert pred > 0.0
+    # the uncalibrated fit's own prediction of a test not in its likelihood: the same number
+    ahead = fit0.predict_lift([{**test, "lift": 1.0, "standard_error": 1.0}])
+    assert ahead["predicted"].iloc[0] == pytest.approx(pred, rel=1e-12)
+    assert ahead["z"].iloc[0] == pytest.approx((1.0 - pred) / math.hypot(1.0, 0.1), rel=1e-12)
+    assert fit0.calibration().empty and fit0.predict_lift([]).empty
+    with pytest.raises(ValueError, match="channel 'tv' is not a channel"):
+        fit0.predict_lift([{**test, "channel": "tv", "lift": 1.0, "standard_error": 1.0}])
     own = _lift_panel(lift_tests=[{**test, "lift": pred, "standard_error": 0.05 * pred}]).fit("map")
     s0, s1 = fit0.summary(), own.summary()
     beta = (s0["parameter"] == "beta") & (s0["term"] == "social")
@@ -1137,6 +1145,7 @@ def test_lift_tests_predict_the_models_own_lift_and_pull_the_fit() -> None:
         lift_tests=[{**test, "lift": 2.0 * pred, "standard_error": 0.05 * pred, "transfer_fraction": 0.0}]
     ).fit("map")
     tab = double.calibration()
+    pd.testing.assert_frame_equal(double.predict_lift([double.model.lift_test_records[0]["input"]]), tab)
     assert list(tab["geos"]) == ["g0, g2"] and tab["measured_end"].iloc[0] == weeks[30]
     assert tab["transfer_sd"].iloc[0] == 0.0 and tab["observed"].iloc[0] == 2.0 * pred
     assert tab["predicted"].iloc[0] > 1.7 * pred  # pulled from pred most of the way to 2 pred

@@ -1175,11 +1175,31 @@ class PanelFit:
         (``PanelModel.predicted_lift_draws``): the sum over the treated geos and measured
         periods of the outcome with the channel's activity minus the outcome with it removed
         in those geos over the window."""
-        m = self.model
+        return self._lift_table(self.model, interval, max_draws)
+
+    def predict_lift(self, lift_tests: Any, interval: float = 0.9, max_draws: int | None = 1000) -> pd.DataFrame:
+        """This fit's prediction of geo experiments that are **not** in its likelihood: the
+        table of :meth:`calibration` for ``lift_tests`` (the forms ``PanelMMM(lift_tests=)``
+        takes). The check to run before calibrating, or on a test held back: does the
+        model, as fitted, predict what the experiment measured (``z``)? The predicted lift
+        of test k is the same quantity as in calibration (the outcome with the channel's
+        activity minus the outcome with it removed in the treated geos over the window,
+        summed over the treated geos and measured periods), over this fit's draws; the
+        tests change nothing in the fit."""
+        probe = PanelMMM(self.model._data, **{**self.model._args, "lift_tests": lift_tests})
+        if probe._core.dimension != self.model._core.dimension:  # lift tests add no parameter
+            raise RuntimeError("predict_lift: the model with the tests has another parameter layout")
+        return self._lift_table(probe, interval, max_draws)
+
+    def _lift_table(self, m: PanelMMM, interval: float, max_draws: int | None) -> pd.DataFrame:
+        """calibration()'s table for the tests of model ``m`` (this model, or it with other
+        tests: the same parameters), over this fit's draws."""
         cols = ["test", "label", "channel", "geos", "start", "end", "measured_end", "observed", "standard_error"]
         cols += ["transfer_sd", "predicted", "low", "high", "z"]
         if not m.lift_test_records:
             return pd.DataFrame(columns=cols)
+        if not 0.0 < interval < 1.0:
+            raise ValueError(f"interval must be in (0, 1), got {interval!r}")
         pred = np.asarray(m._core.predicted_lift_draws(self.draws(max_draws))) * float(m._scales.y_scale)
         lo, hi = (1 - interval) / 2, (1 + interval) / 2
         rows = []
