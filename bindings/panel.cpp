@@ -220,10 +220,11 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
       else if (key == "standard_error") t.standard_error = item.second.cast<double>();
       else if (key == "transfer_sd") t.transfer_sd = item.second.cast<double>();
       else if (key == "transfer_fraction") t.transfer_fraction = item.second.cast<double>();
+      else if (key == "counterfactual") t.counterfactual = item.second.cast<RowMatrix>();
       else
         throw std::invalid_argument("lift_tests[" + std::to_string(k) + "]: unknown key '" + key +
                                     "' (channel, geos, start, end, measured_end, lift, standard_error, transfer_sd, "
-                                    "transfer_fraction)");
+                                    "transfer_fraction, counterfactual)");
     }
     s.lift_tests.push_back(std::move(t));
   }
@@ -452,7 +453,8 @@ void register_panel(py::module_& m) {
       "shocks: T x E crisis intensities (>= 0) that damage every trust stock (omega_e per crisis), or empty.\n"
       "lift_tests: dicts with channel, geos (names), start, end (the window [start, end) in periods),\n"
       "measured_end (default end), lift and standard_error (outcome units, summed over the geos and\n"
-      "measured periods), transfer_sd or transfer_fraction (default 0.1 x |lift|).");
+      "measured periods), transfer_sd or transfer_fraction (default 0.1 x |lift|), counterfactual (window\n"
+      "periods x treated geos raw activity; default 0: the activity removed).");
   auto inference = m.attr("inference").cast<py::module_>();
   py::class_<PanelUnconstrainedTarget> target(
       sub, "PanelTarget",

@@ -1827,12 +1827,19 @@ BOOST_AUTO_TEST_CASE(shocks_bad_input_is_named) {
 
 namespace {
 /// make_panel() with two lift tests on channel 2 (conversion only): geos {0, 2} over
-/// periods [10, 16) measured to 20, and geo {1} over [25, 28) measured to 28.
-PanelModelData lift_panel(TrustLevel level, Pooling effects) {
+/// periods [10, 16) measured to 20, and geo {1} over [25, 28) measured to 28; with
+/// `counterfactual` the first test's window runs at a given activity (a holdout in the data
+/// against its plan) instead of 0.
+PanelModelData lift_panel(TrustLevel level, Pooling effects, bool counterfactual = false) {
   PanelModelData d = make_panel(40, 3, level, effects, Pooling::partial, level == TrustLevel::off ? 0 : 1, 21);
   d.lift_weight = Matrix::Constant(40, 3, 1.0);
   for (int g = 0; g < 3; ++g) d.lift_weight.col(g).setConstant(1.0 + 0.5 * g);
-  d.lift_tests = {{2, {0, 2}, 10, 16, 20, 1.5, 0.3, 0.1}, {2, {1}, 25, 28, 28, 0.4, 0.2, 0.0}};
+  d.lift_tests = {{2, {0, 2}, 10, 16, 20, 1.5, 0.3, 0.1, {}}, {2, {1}, 25, 28, 28, 0.4, 0.2, 0.0, {}}};
+  if (counterfactual) {
+    d.lift_tests[0].counterfactual.resize(6, 2);
+    for (int i = 0; i < 2; ++i)
+      for (int r = 0; r < 6; ++r) d.lift_tests[0].counterfactual(r, i) = 0.4 + 0.3 * i + 0.1 * r;
+  }
   return d;
 }
 }  // namespace
@@ -1841,7 +1848,7 @@ BOOST_AUTO_TEST_CASE(lift_test_gradient_matches_finite_differences) {
   for (TrustLevel level : {TrustLevel::off, TrustLevel::national, TrustLevel::geo})
     for (Pooling effects : {Pooling::partial, Pooling::none})
       for (bool hill : {false, true}) {
-        PanelModelData d = lift_panel(level, effects);
+        PanelModelData d = lift_panel(level, effects, hill);  // the counterfactual form with Hill
         if (hill)
           d.saturation = {SaturationForm::logistic, SaturationForm::logistic, SaturationForm::hill,
                           SaturationForm::logistic};
@@ -1862,8 +1869,10 @@ BOOST_AUTO_TEST_CASE(predicted_lift_is_the_difference_of_two_forward_passes) {
   // pred_k = sum over the treated geos and measured periods of W (mu - mu_cf), mu_cf the
   // forward pass with the channel's activity zeroed in the treated geos over the window;
   // and the term is the Normal log density of the measured lift around it.
-  for (TrustLevel level : {TrustLevel::national, TrustLevel::geo}) {
-    const PanelModelData d = lift_panel(level, Pooling::partial);
+  // With a counterfactual activity the window runs at it instead of 0 (both forms here).
+  for (const auto& [level, counterfactual] : {std::pair{TrustLevel::national, false}, std::pair{TrustLevel::geo, false},
+                                              std::pair{TrustLevel::national, true}, std::pair{TrustLevel::geo, true}}) {
+    const PanelModelData d = lift_panel(level, Pooling::partial, counterfactual);
     const PanelTrustModel m(d);
     PanelModelData plain = d;
     plain.lift_tests.clear();
@@ -1878,12 +1887,16 @@ BOOST_AUTO_TEST_CASE(predicted_lift_is_the_difference_of_two_forward_passes) {
     for (std::size_t k = 0; k < d.lift_tests.size(); ++k) {
       const PanelLiftTest& lt = d.lift_tests[k];
       std::vector<Matrix> X = d.media;
-      for (int g : lt.geos) X[static_cast<std::size_t>(lt.channel)].col(g).segment(lt.start, lt.end - lt.start).setZero();
+      for (std::size_t i = 0; i < lt.geos.size(); ++i) {
+        auto window = X[static_cast<std::size_t>(lt.channel)].col(lt.geos[i]).segment(lt.start, lt.end - lt.start);
+        if (lt.counterfactual.size() != 0) window = lt.counterfactual.col(static_cast<Eigen::Index>(i));
+        else window.setZero();
+      }
       const Matrix cf = m.forward(z, &X).mu;
       double want = 0.0;
       for (int g : lt.geos)
         for (int t = lt.start; t < lt.measured_end; ++t) want += d.lift_weight(t, g) * (mu(t, g) - cf(t, g));
-      BOOST_TEST_INFO(to_string(level) << " test " << k);
+      BOOST_TEST_INFO(to_string(level) << " test " << k << " counterfactual " << counterfactual);
       BOOST_CHECK_SMALL(pred[static_cast<Eigen::Index>(k)] - want, 1e-9 * (1.0 + std::abs(want)));
       BOOST_TEST(std::abs(want) > 1e-3);  // the test moves the outcome
       const double v = lt.standard_error * lt.standard_error + lt.transfer_sd * lt.transfer_sd;
@@ -1908,6 +1921,51 @@ BOOST_AUTO_TEST_CASE(lift_tests_bad_input_is_named) {
   fails_with(with([](PanelLiftTest& t) { t.geos = {5}; }), "geo 5 out of range");
   fails_with(with([](PanelLiftTest& t) { t.measured_end = 12; }), "0 <= start < end <= measured_end <= 40");
   fails_with(with([](PanelLiftTest& t) { t.standard_error = 0.0; }), "lift test 0: standard_error must be finite and > 0");
+  fails_with(with([](PanelLiftTest& t) { t.counterfactual = Matrix::Constant(5, 2, 1.0); }),
+             "lift test 0: counterfactual must be 6 x 2 (window periods x treated geos), got 5 x 2");
+  fails_with(with([](PanelLiftTest& t) { t.counterfactual = Matrix::Constant(6, 2, -1.0); }),
+             "counterfactual activity must be finite and >= 0");
+}
+
+BOOST_AUTO_TEST_CASE(build_scales_a_lift_tests_counterfactual_and_refuses_a_test_that_removes_nothing) {
+  // two_geo_spec's social per capita 0.1 (north) and 0.2 (south), scale 0.15; a holdout in
+  // the data (social 0 in the south over [10, 14)) against its plan of 40 per period.
+  const int T = 30;
+  PanelModelSpec s = two_geo_spec(T);
+  s.media[1].col(0).setConstant(10.0);
+  s.media[1].col(1).setConstant(40.0);
+  s.media[1].col(1).segment(10, 4).setZero();
+  s.outcome = Matrix::Constant(T, 2, 80.0);
+  PanelLiftTestSpec t;
+  t.channel = "social";
+  t.geos = {"south"};
+  t.start = 10;
+  t.end = 14;
+  t.lift = -20.0;
+  t.standard_error = 5.0;
+  s.lift_tests = {t};
+  // removing what is not there changes nothing: refused, naming the way out
+  BOOST_CHECK_EXCEPTION((void)build_panel(s), std::invalid_argument, [](const std::invalid_argument& e) {
+    return std::string(e.what()).find("no activity in the treated geos over the window") != std::string::npos &&
+           std::string(e.what()).find("planned activity as the counterfactual") != std::string::npos;
+  });
+  s.lift_tests[0].counterfactual = Matrix::Constant(4, 1, 40.0);
+  const BuiltPanelModel b = build_panel(s);
+  const double scale = b.scales.media_scale[1];  // the mean non-zero per-capita activity
+  const PanelLiftTest& lt = b.model.data().lift_tests[0];
+  BOOST_REQUIRE(lt.counterfactual.rows() == 4 && lt.counterfactual.cols() == 1);
+  BOOST_CHECK_CLOSE(lt.counterfactual(2, 0), 40.0 / 200.0 / scale, 1e-12);  // per capita, scaled like media
+  // the counterfactual at the plan makes the lift negative: the outcome as run minus as planned
+  const Vector z = b.model.initial_point();
+  BOOST_TEST(b.model.predicted_lift(z)[0] < 0.0);
+  s.lift_tests[0].counterfactual = Matrix::Constant(3, 1, 40.0);
+  BOOST_CHECK_EXCEPTION((void)build_panel(s), std::invalid_argument, [](const std::invalid_argument& e) {
+    return std::string(e.what()).find("counterfactual must be 4 x 1") != std::string::npos;
+  });
+  s.lift_tests[0].counterfactual = Matrix::Constant(4, 1, std::nan(""));
+  BOOST_CHECK_EXCEPTION((void)build_panel(s), std::invalid_argument, [](const std::invalid_argument& e) {
+    return std::string(e.what()).find("geo 'south', period 10 is nan") != std::string::npos;
+  });
 }
 
 BOOST_AUTO_TEST_CASE(a_workspace_shared_by_models_with_and_without_lift_tests) {

@@ -1217,3 +1217,40 @@ def test_lift_tests_bad_input() -> None:
         _lift_panel(lift_tests=[{**ok, "start": 20}])
     with pytest.raises(ValueError, match="standard_error must be finite and > 0"):
         _lift_panel(lift_tests=[{**ok, "standard_error": 0.0}])
+
+
+def test_lift_tests_counterfactual_activity_for_a_holdout_in_the_data() -> None:
+    """The counterfactual replaces the window's activity (default 0, the activity removed):
+    the data's own activity as the counterfactual predicts no lift at all, an explicit 0 is
+    the default; a holdout in the data (the channel dark in the treated geos) is refused
+    without its plan and, given it, predicts a negative lift (as run minus as planned)."""
+    base = _lift_panel()
+    weeks = base.dates
+    z = np.asarray(base._core.initial_point())[None, :]
+    test = {"channel": "social", "geos": ["g0", "g2"], "start": weeks[20], "end": weeks[27], "cooldown": 3}
+    test |= {"lift": 1.0, "standard_error": 1.0}
+    own = base._data.pivot(index="week", columns="geo", values="social")[["g0", "g2"]].iloc[20:28].to_numpy()
+
+    def pred(m: tm.mmm.PanelMMM) -> float:
+        return float(np.asarray(m._core.predicted_lift_draws(z))[0, 0]) * float(m._scales.y_scale)
+
+    removed = pred(_lift_panel(lift_tests=[test]))
+    assert removed > 0.0
+    assert pred(_lift_panel(lift_tests=[{**test, "counterfactual": 0.0}])) == pytest.approx(removed, rel=1e-12)
+    assert pred(_lift_panel(lift_tests=[{**test, "counterfactual": own}])) == pytest.approx(0.0, abs=1e-9 * removed)
+    more = pred(_lift_panel(lift_tests=[{**test, "counterfactual": 2.0 * own}]))
+    assert -removed < more < 0.0  # doubling adds less than the activity did (saturation)
+    # a holdout in the data: refused without its plan, negative with it
+    dark = base._data.copy()
+    held = dark["geo"].isin(["g0", "g2"]) & dark["week"].between(weeks[20], weeks[27])
+    dark.loc[held, "social"] = 0.0
+    args = dict(channels={"pr": "trust", "search": "conversion", "social": "conversion"}, national_channels=["pr"])
+    with pytest.raises(ValueError, match="no activity in the treated geos over the window"):
+        _model(dark, trust="national", lift_tests=[test], **args)
+    m = _model(dark, trust="national", lift_tests=[{**test, "lift": -1.0, "counterfactual": own}], **args)
+    assert float(np.asarray(m._core.predicted_lift_draws(np.asarray(m._core.initial_point())[None, :]))[0, 0]) < 0.0
+    with pytest.raises(ValueError, match="counterfactual must be one number, or 8 x 2"):
+        _lift_panel(lift_tests=[{**test, "counterfactual": own[:4]}])
+    assert pickle.loads(pickle.dumps(m)).log_density(np.asarray(m._core.initial_point()))[0] == pytest.approx(
+        m.log_density(np.asarray(m._core.initial_point()))[0], rel=1e-12
+    )

@@ -83,11 +83,15 @@
 //   sampling (the national model's tracker_se).
 //
 // Lift tests (PanelModelData::lift_tests; a geo experiment or holdout on a conversion channel
-//   that does not feed the trust stock): test k removed channel c's activity in its treated
-//   geos over the window [start, end) and measured the lift over [start, measured_end):
+//   that does not feed the trust stock): test k compares channel c's activity in its treated
+//   geos over the window [start, end) as in the data with a counterfactual activity there
+//   (0 by default: the activity removed; or given, e.g. the planned spend of a holdout that
+//   is in the data) and measured the lift over [start, measured_end):
 //     pred_k = sum_{g treated} sum_{t measured} W[t, g] beta[c, g] (1 + theta_g S_g[t])
 //              (h[c, g, t] - hcf[c, g, t]),
-//   hcf the geo's curve at the adstock of its activity with the window zeroed (through the
+//   hcf the geo's curve at the adstock of its activity with the window's activity replaced
+//   by the counterfactual (negative pred for a holdout in the data: the outcome as run minus
+//   the outcome had the channel run as planned; through the
 //   adstock and the saturation at the actual activity: the model's own lift, exactly the
 //   difference of two forward passes; W the population, build_panel()), and
 //   lift_k ~ Normal(pred_k, sqrt(se_k^2 + tau_k^2)), tau_k the transfer sd (the national
@@ -260,6 +264,9 @@ struct PanelLiftTest {
   double lift = 0.0;        ///< measured lift (units of W x the scaled outcome)
   double standard_error = 0.0;  ///< its standard error, > 0
   double transfer_sd = 0.0;     ///< tau >= 0: how far the test generalises to the model
+  /// (end - start) x geos.size(): the counterfactual activity in the window (scaled like
+  /// media), or empty: 0 (the activity removed).
+  Matrix counterfactual;
 };
 
 /// Scaled data of one panel fit (build_panel() makes it from raw units).
@@ -1552,7 +1559,8 @@ class PanelTrustModel {
         const int g = lt.geos[i];
         const auto ii = static_cast<Eigen::Index>(i);
         x = d_.media[static_cast<std::size_t>(c)].col(g);
-        x.segment(lt.start, lt.end - lt.start).setZero();
+        if (lt.counterfactual.size() != 0) x.segment(lt.start, lt.end - lt.start) = lt.counterfactual.col(ii);
+        else x.segment(lt.start, lt.end - lt.start).setZero();
         transforms::geometric_adstock_recursive(x, p.alpha_geo(c, g), d_.max_lag, ws.lift_a[k].col(ii),
                                                 ws.lift_da[k].col(ii));
         saturate(c, ws.lift_a[k].col(ii).data(), p.lam_geo(c, g), ws.lift_h[k].col(ii).data(), T_);
@@ -2449,6 +2457,14 @@ class PanelTrustModel {
         fail(who, ": standard_error must be finite and > 0, got ", lt.standard_error);
       if (!(lt.transfer_sd >= 0.0) || !std::isfinite(lt.transfer_sd))
         fail(who, ": transfer_sd must be finite and >= 0, got ", lt.transfer_sd);
+      if (lt.counterfactual.size() != 0) {
+        if (lt.counterfactual.rows() != lt.end - lt.start ||
+            lt.counterfactual.cols() != static_cast<Eigen::Index>(lt.geos.size()))
+          fail(who, ": counterfactual must be ", lt.end - lt.start, " x ", lt.geos.size(),
+               " (window periods x treated geos), got ", lt.counterfactual.rows(), " x ", lt.counterfactual.cols());
+        if (!(lt.counterfactual.array() >= 0.0).all() || !lt.counterfactual.allFinite())
+          fail(who, ": counterfactual activity must be finite and >= 0");
+      }
     }
   }
 
@@ -2517,6 +2533,11 @@ struct PanelLiftTestSpec {
   double lift = 0.0, standard_error = 0.0;
   double transfer_sd = std::numeric_limits<double>::quiet_NaN();
   double transfer_fraction = 0.1;
+  /// (end - start) x geos.size() raw activity (the channel's media units, per geo and
+  /// period) under the counterfactual, or empty: 0, the activity removed (top of this file).
+  /// A holdout that is in the data gives its planned activity here (and its lift as run
+  /// minus planned: negative).
+  Matrix counterfactual;
 };
 
 /// Everything that defines a panel model, in raw units: T periods, G geos, C channels.
@@ -2978,6 +2999,31 @@ struct BuiltPanelModel {
     t.start = ls.start;
     t.end = ls.end;
     t.measured_end = ls.measured_end < 0 ? ls.end : ls.measured_end;
+    const auto W = static_cast<Eigen::Index>(t.end - t.start), NG = static_cast<Eigen::Index>(t.geos.size());
+    const Matrix& xc = sc.activity[static_cast<std::size_t>(t.channel)];
+    const bool window_ok = 0 <= t.start && t.start < t.end && t.end <= T;  // else the model names the periods
+    if (window_ok && ls.counterfactual.size() != 0) {
+      if (ls.counterfactual.rows() != W || ls.counterfactual.cols() != NG)
+        fail(who, ": counterfactual must be ", W, " x ", NG, " (window periods x treated geos), got ",
+             ls.counterfactual.rows(), " x ", ls.counterfactual.cols());
+      t.counterfactual.resize(W, NG);
+      for (Eigen::Index i = 0; i < NG; ++i)
+        for (Eigen::Index r = 0; r < W; ++r) {
+          const double v = ls.counterfactual(r, i);
+          if (!(v >= 0.0) || !std::isfinite(v))
+            fail(who, ": counterfactual activity in geo '", ls.geos[static_cast<std::size_t>(i)], "', period ", t.start + r,
+                 " is ", v, "; expected a finite number >= 0");
+          const Eigen::Index tt = t.start + r, g = t.geos[static_cast<std::size_t>(i)];
+          t.counterfactual(r, i) = v / sc.population(tt, g) / sc.media_scale[t.channel];
+        }
+    } else if (window_ok) {
+      double in_window = 0.0;
+      for (const int g : t.geos) in_window += xc.col(g).segment(t.start, W).sum();
+      if (!(in_window > 0.0))
+        fail(who,
+             ": the channel has no activity in the treated geos over the window in the data, so removing it "
+             "changes nothing; for a holdout that is in the data give its planned activity as the counterfactual");
+    }
     const double tau = std::isnan(ls.transfer_sd) ? ls.transfer_fraction * std::abs(ls.lift) : ls.transfer_sd;
     if (!(tau >= 0.0) || !std::isfinite(tau))
       fail(who, ": the transfer sd (transfer_sd, or transfer_fraction x |lift|) must be finite and >= 0, got ", tau);

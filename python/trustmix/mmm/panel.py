@@ -62,6 +62,7 @@ _PANEL_LIFT_FIELDS = (
     "transfer_sd",
     "transfer_fraction",
     "label",
+    "counterfactual",
 )
 
 
@@ -138,6 +139,22 @@ def _panel_lift_tests(
                     d[k] = float(np.asarray(t[k], dtype=float).reshape(-1)[0])
                 except (TypeError, ValueError) as e:
                     raise _fail(f"{name}: {k} must be a number, got {t[k]!r}") from e
+        if t.get("counterfactual") is not None:
+            shape = (end + 1 - start, len(treated))
+            try:
+                cf = np.asarray(t["counterfactual"], dtype=float)
+            except (TypeError, ValueError) as e:
+                raise _fail(f"{name}: counterfactual must be numbers (activity per geo and period)") from e
+            if cf.ndim == 0:
+                cf = np.full(shape, float(cf))
+            elif cf.ndim == 1 and len(treated) == 1 and cf.shape[0] == shape[0]:
+                cf = cf.reshape(shape)
+            if cf.shape != shape:
+                raise _fail(
+                    f"{name}: counterfactual must be one number, or {shape[0]} x {shape[1]} (the window's periods x "
+                    f"the treated geos {', '.join(treated)}), got shape {cf.shape}"
+                )
+            d["counterfactual"] = cf
         core.append(d)
         tau = d["transfer_sd"] if "transfer_sd" in d else d.get("transfer_fraction", 0.1) * abs(d["lift"])
         records.append(
@@ -327,10 +344,16 @@ class PanelMMM:
         ``end``, or ``end + cooldown``), and ``transfer_sd`` (outcome units) or
         ``transfer_fraction`` (of ``|lift|``, default 0.1). Each enters as
         ``lift ~ Normal(pred, sqrt(se^2 + tau^2))`` with ``pred`` the model's own lift: the
-        sum over those geos and periods of the outcome with the channel's activity minus the
-        outcome with it removed in those geos over the window (the same adstock, saturation
-        at the actual activity and trust amplification). :meth:`PanelFit.calibration`
-        compares them after the fit.
+        sum over those geos and periods of the outcome with the channel's activity as in the
+        data minus the outcome with the activity in those geos over the window replaced by
+        ``counterfactual`` (default 0: the activity removed; the same adstock, saturation
+        and trust amplification). For a holdout that is **in the data** (the channel dark
+        there), give ``counterfactual`` = the planned activity (the column's units per geo
+        and period: one number, or the window's periods x the treated geos) and the lift
+        as measured, as run minus planned (negative): a test whose window has no activity
+        and no counterfactual removes nothing and is refused. :meth:`PanelFit.calibration`
+        compares them after the fit; :meth:`PanelFit.predict_lift` predicts tests outside
+        the likelihood.
     tracker_share : bool
         ``trust_form="bounded"`` only: the tracker (national, or per geo) is the survey
         share of trusting people itself, q[t] ~ Normal(S[t] + a_q, sqrt(se^2 + sigma_q^2))
