@@ -253,9 +253,10 @@ struct PanelModelPriors {
   Vector roi_log_median, roi_sd_log, roi_scale;
 };
 
-/// A lift test in model units (top of this file, "Lift tests"): channel c's activity
-/// removed in `geos` over [start, end), the lift measured over [start, measured_end) as
-/// sum_{g, t} W[t, g] (mu - mu_cf)[g, t] (W = PanelModelData::lift_weight).
+/// A lift test in model units (top of this file, "Lift tests"): channel c's activity in
+/// `geos` over [start, end) replaced by `counterfactual` (empty: removed), the lift measured
+/// over [start, measured_end) as sum_{g, t} W[t, g] (mu - mu_cf)[g, t] (W =
+/// PanelModelData::lift_weight).
 struct PanelLiftTest {
   int channel = 0;          ///< a conversion channel that does not feed the trust stock
   std::vector<int> geos;    ///< the treated geos (distinct)
