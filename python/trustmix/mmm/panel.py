@@ -1196,8 +1196,9 @@ class PanelFit:
         for a MAP fit) with its equal-tailed ``interval`` (``low``, ``high``) and ``z`` =
         (observed - predicted) / sqrt(se^2 + tau^2). Computed in C++
         (``PanelModel.predicted_lift_draws``): the sum over the treated geos and measured
-        periods of the outcome with the channel's activity minus the outcome with it removed
-        in those geos over the window."""
+        periods of the outcome with the channel's activity as in the data minus the outcome
+        with the activity in those geos over the window at the test's ``counterfactual``
+        (default 0: removed)."""
         return self._lift_table(self.model, interval, max_draws)
 
     def predict_lift(self, lift_tests: Any, interval: float = 0.9, max_draws: int | None = 1000) -> pd.DataFrame:
@@ -1206,9 +1207,11 @@ class PanelFit:
         takes). The check to run before calibrating, or on a test held back: does the
         model, as fitted, predict what the experiment measured (``z``)? The predicted lift
         of test k is the same quantity as in calibration (the outcome with the channel's
-        activity minus the outcome with it removed in the treated geos over the window,
-        summed over the treated geos and measured periods), over this fit's draws; the
-        tests change nothing in the fit."""
+        activity as in the data minus the outcome with the window's activity in the treated
+        geos at the test's ``counterfactual``, default 0, summed over the treated geos and
+        measured periods), over this fit's draws; the tests change nothing in the fit. It
+        builds the model once more with the tests (the data checked again), so call it once
+        with every test rather than once per test."""
         probe = PanelMMM(self.model._data, **{**self.model._args, "lift_tests": lift_tests})
         if probe._core.dimension != self.model._core.dimension:  # lift tests add no parameter
             raise RuntimeError("predict_lift: the model with the tests has another parameter layout")
