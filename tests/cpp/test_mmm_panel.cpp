@@ -1908,6 +1908,84 @@ BOOST_AUTO_TEST_CASE(predicted_lift_is_the_difference_of_two_forward_passes) {
   }
 }
 
+namespace {
+/// lift_panel(geo stocks) with tests on the channels that feed the stocks: channel 0 (trust
+/// only) in geos {0, 1} over [8, 12) measured to 30 (a long cooldown: the stock's memory),
+/// channel 3 (trust and conversion) in geo {2} over [20, 24) measured to 40, and the first
+/// test on channel 2 as before; with `shocks` two crises damage the stocks.
+PanelModelData stock_lift_panel(Pooling effects, bool counterfactual, bool shocks) {
+  PanelModelData d = lift_panel(TrustLevel::geo, effects, counterfactual);
+  d.lift_tests.push_back({0, {0, 1}, 8, 12, 30, 2.0, 0.5, 0.2, {}});
+  d.lift_tests.push_back({3, {2}, 20, 24, 40, 1.0, 0.4, 0.0, {}});
+  if (counterfactual) d.lift_tests[2].counterfactual = Matrix::Constant(4, 2, 0.3);
+  if (shocks) {
+    d.shocks = Matrix::Zero(40, 1);
+    d.shocks(10, 0) = 1.0;
+    d.shocks(26, 0) = 0.5;
+  }
+  return d;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(trust_channel_lift_test_gradient_matches_finite_differences) {
+  // Tests on channels feeding per-geo stocks: the gradient reaches gamma, theta_g, every
+  // converting channel's beta and curve (through conv D), delta_g and kappa (through D's
+  // recursion), and the tested channel's alpha and lam in both passes.
+  for (Pooling effects : {Pooling::partial, Pooling::none})
+    for (bool counterfactual : {false, true})
+      for (bool shocks : {false, true}) {
+        const PanelTrustModel m(stock_lift_panel(effects, counterfactual, shocks));
+        std::mt19937_64 rng(29);
+        std::normal_distribution<double> n(0.0, 0.4);
+        for (int rep = 0; rep < 2; ++rep) {
+          Vector z = m.initial_point();
+          for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+          std::ostringstream label;
+          label << "trust-channel lift tests, effects " << to_string(effects) << " counterfactual " << counterfactual
+                << " shocks " << shocks;
+          check_gradient(m, z, label.str());
+        }
+      }
+}
+
+BOOST_AUTO_TEST_CASE(trust_channel_lift_is_the_difference_of_two_forward_passes) {
+  // pred_k against forward(): the channel's activity in the treated geos over the window
+  // replaced, every geo's stock re-run (the untreated geos' own stocks do not move).
+  for (bool counterfactual : {false, true})
+    for (bool shocks : {false, true}) {
+      const PanelModelData d = stock_lift_panel(Pooling::partial, counterfactual, shocks);
+      const PanelTrustModel m(d);
+      std::mt19937_64 rng(31);
+      std::normal_distribution<double> n(0.0, 0.3);
+      Vector z = m.initial_point();
+      for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+      const Vector pred = m.predicted_lift(z);
+      const PanelForward f = m.forward(z);
+      for (std::size_t k = 0; k < d.lift_tests.size(); ++k) {
+        const PanelLiftTest& lt = d.lift_tests[k];
+        std::vector<Matrix> X = d.media;
+        for (std::size_t i = 0; i < lt.geos.size(); ++i) {
+          auto window = X[static_cast<std::size_t>(lt.channel)].col(lt.geos[i]).segment(lt.start, lt.end - lt.start);
+          if (lt.counterfactual.size() != 0) window = lt.counterfactual.col(static_cast<Eigen::Index>(i));
+          else window.setZero();
+        }
+        const PanelForward cf = m.forward(z, &X);
+        double want = 0.0;
+        for (int g : lt.geos)
+          for (int t = lt.start; t < lt.measured_end; ++t) want += d.lift_weight(t, g) * (f.mu(t, g) - cf.mu(t, g));
+        BOOST_TEST_INFO("test " << k << " counterfactual " << counterfactual << " shocks " << shocks);
+        BOOST_CHECK_SMALL(pred[static_cast<Eigen::Index>(k)] - want, 1e-9 * (1.0 + std::abs(want)));
+        BOOST_TEST(std::abs(want) > 1e-3);
+        if (k == 2) {  // the trust-only channel moves the treated geos' stocks, not the others'
+          BOOST_TEST((f.stock.col(0) - cf.stock.col(0)).cwiseAbs().maxCoeff() > 1e-4);
+          BOOST_TEST((f.stock.col(2) - cf.stock.col(2)).cwiseAbs().maxCoeff() == 0.0);
+          // and its effect lasts: the stock's difference is still there 18 periods after the window's end
+          BOOST_TEST(std::abs(f.stock(29, 0) - cf.stock(29, 0)) > 1e-6);
+        }
+      }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(lift_tests_bad_input_is_named) {
   const PanelModelData base = lift_panel(TrustLevel::national, Pooling::partial);
   const auto with = [&](auto edit) {
@@ -1915,8 +1993,15 @@ BOOST_AUTO_TEST_CASE(lift_tests_bad_input_is_named) {
     edit(d.lift_tests[0]);
     return d;
   };
-  fails_with(with([](PanelLiftTest& t) { t.channel = 0; }), "does not convert");
-  fails_with(with([](PanelLiftTest& t) { t.channel = 3; }), "lift tests on trust channels are not implemented");
+  fails_with(with([](PanelLiftTest& t) { t.channel = 0; }),
+             "lift test 0: channel 0 feeds the national trust stock (trust national); removing it in the treated geos "
+             "moves every geo's stock");
+  fails_with(with([](PanelLiftTest& t) { t.channel = 3; }), "lift tests on trust channels need per-geo stocks (trust geo)");
+  {  // without a stock a trust-only channel moves nothing
+    PanelModelData d = lift_panel(TrustLevel::off, Pooling::partial);
+    d.lift_tests[0].channel = 0;
+    fails_with(d, "lift test 0: channel 0 neither converts nor feeds a trust stock");
+  }
   fails_with(with([](PanelLiftTest& t) { t.geos = {0, 0}; }), "geo 0 listed twice");
   fails_with(with([](PanelLiftTest& t) { t.geos = {5}; }), "geo 5 out of range");
   fails_with(with([](PanelLiftTest& t) { t.measured_end = 12; }), "0 <= start < end <= measured_end <= 40");

@@ -1201,15 +1201,45 @@ def test_lift_tests_have_exact_gradients_and_pickle() -> None:
     assert from_eval.log_density(z)[0] == same.log_density(z)[0]
 
 
+def test_lift_test_on_a_trust_channel_with_geo_stocks() -> None:
+    """Under per-geo stocks (trust="geo") a regional PR test is a lift test too: its
+    counterfactual lowers the treated geos' stocks, so the predicted lift keeps growing over
+    a cooldown longer than the adstock's reach (max_lag 4), by the stock's memory alone; a
+    test that measured twice the model's lift, tight, pulls the fit there through the trust
+    parameters (kappa, the geos' decay, gamma), since PR converts nothing itself."""
+    geo = {"trust": "geo", "national_channels": [], "max_lag": 4}
+    base = _lift_panel(**geo)
+    fit0 = base.fit("map")
+    weeks = base.dates
+    test = {"channel": "pr", "geos": "g0, g2", "start": weeks[20], "end": weeks[24], "lift": 1.0, "standard_error": 1.0}
+    lifts = [fit0.predict_lift([{**test, "cooldown": k}])["predicted"].iloc[0] for k in (0, 4, 12, 20)]
+    assert lifts[0] > 0.0
+    assert lifts[1] < lifts[2] < lifts[3]  # past the adstock's 4 periods: the stock alone
+    # the stock's share of the lift beyond the adstock decays geometrically, so it adds less each period
+    assert lifts[3] - lifts[2] < lifts[2] - lifts[1]
+    pred = lifts[2]
+    cooled = {**test, "cooldown": 12, "transfer_fraction": 0.0}
+    double = _lift_panel(**geo, lift_tests=[{**cooled, "lift": 2.0 * pred, "standard_error": 0.05 * pred}]).fit("map")
+    moved = double.calibration()["predicted"].iloc[0]
+    assert 1.5 * pred < moved < 2.0 * pred
+    s0, s1 = fit0.summary(), double.summary()
+    trust_rows = s0["parameter"].isin(["gamma", "kappa", "delta"])
+    assert trust_rows.any()
+    assert not np.allclose(s1.loc[trust_rows, "mean"], s0.loc[trust_rows, "mean"], rtol=1e-2)
+    with pytest.raises(ValueError, match="lift test 0 on 'pr': it feeds the national trust stock"):
+        _lift_panel(lift_tests=[cooled | {"lift": pred, "standard_error": 1.0}])
+
+
 def test_lift_tests_bad_input() -> None:
     ok = {"channel": "social", "geos": "g1", "start": 10, "end": 14, "lift": 30.0, "standard_error": 5.0}
     with pytest.raises(ValueError, match="lift_tests\\[0\\]: geo 'g9' is not a geo of the panel"):
         _lift_panel(lift_tests=[{**ok, "geos": "g9"}])
     with pytest.raises(ValueError, match="missing 'geos'"):
         _lift_panel(lift_tests=[{k: v for k, v in ok.items() if k != "geos"}])
-    with pytest.raises(ValueError, match="lift test 0 on 'pr': it does not convert \\(role trust\\)"):
+    national = "it feeds the national trust stock \\(role {}, trust national\\); removing it in the treated geos"
+    with pytest.raises(ValueError, match="lift test 0 on 'pr': " + national.format("trust")):
         _lift_panel(lift_tests=[{**ok, "channel": "pr"}])
-    with pytest.raises(ValueError, match="lift test 0 on 'social': it feeds the trust stock"):
+    with pytest.raises(ValueError, match="lift test 0 on 'social': " + national.format("both")):
         _lift_panel(channels={"pr": "trust", "search": "conversion", "social": "both"}, lift_tests=[ok])
     with pytest.raises(ValueError, match="unknown or unsupported field\\(s\\) 'share'"):
         _lift_panel(lift_tests=[{**ok, "share": 0.5}])

@@ -82,8 +82,7 @@
 //   tracker is Normal(a_q + b_q S, sqrt(se^2 + sigma_q^2)), sigma_q the error beyond
 //   sampling (the national model's tracker_se).
 //
-// Lift tests (PanelModelData::lift_tests; a geo experiment or holdout on a conversion channel
-//   that does not feed the trust stock): test k compares channel c's activity in its treated
+// Lift tests (PanelModelData::lift_tests; a geo experiment or holdout on a channel): test k compares channel c's activity in its treated
 //   geos over the window [start, end) as in the data with a counterfactual activity there
 //   (0 by default: the activity removed; or given, e.g. the planned spend of a holdout that
 //   is in the data) and measured the lift over [start, measured_end):
@@ -97,6 +96,17 @@
 //   lift_k ~ Normal(pred_k, sqrt(se_k^2 + tau_k^2)), tau_k the transfer sd (the national
 //   model's calibration term, calibration.hpp). Its gradient reaches beta, theta, the
 //   stock and the channel's alpha and lam (twice: the actual and the counterfactual pass).
+//   On a channel that feeds the stocks (role trust or both) under per-geo stocks (trust
+//   geo), the counterfactual also lowers the treated geo's stock by D = S - S_cf, D[t] =
+//   delta_g D[t-1] + (1 - delta_g) kappa_c (h - hcf)[t] from D = 0 before the window (the
+//   recursion is linear: its start and the crises cancel), and
+//     pred_k = sum_{g, t} W[t, g] [(gamma + theta_g conv_g[t]) D[t]
+//              + beta[c, g] (1 + theta_g (S_g[t] - D[t])) (h - hcf)[t]],
+//   conv_g the geo's conversion term sum_s beta[s, g] h[s, g, t] (beta[c, g] = 0 for a
+//   trust-only channel): the difference of two forward passes still, so a measured lift over
+//   a long cooldown speaks to the geo's trust decay delta_g and to kappa. Under a national
+//   stock a trust channel's test is refused (removing it in the treated geos moves every
+//   geo's stock, the controls' too).
 //
 // Pooling (per parameter group: each baseline column, each conversion channel's effect):
 //   complete: one value for all geos;
@@ -258,7 +268,7 @@ struct PanelModelPriors {
 /// over [start, measured_end) as sum_{g, t} W[t, g] (mu - mu_cf)[g, t] (W =
 /// PanelModelData::lift_weight).
 struct PanelLiftTest {
-  int channel = 0;          ///< a conversion channel that does not feed the trust stock
+  int channel = 0;          ///< a converting channel, or one feeding per-geo stocks (trust geo)
   std::vector<int> geos;    ///< the treated geos (distinct)
   int start = 0, end = 0;   ///< the window [start, end)
   int measured_end = 0;     ///< end <= measured_end <= T
@@ -393,6 +403,9 @@ struct PanelWorkspace {
   /// Lift tests: per test T x (its geos) the counterfactual adstock, its d/dalpha and the
   /// curve; and dL/dpred per test
   std::vector<Matrix> lift_a, lift_da, lift_h;
+  /// Lift tests: per test T x (its geos) the stock's difference D = S - S_cf (a test on a
+  /// channel that feeds geo stocks; else unused) and dL/d(h - h_cf), the curves' adjoint
+  std::vector<Matrix> lift_D, lift_gdh;
   Vector lift_q;
   Vector ex, sx;                     ///< T: bounded form, e[t] = exp(-rho u[t]) and the crises' survival s[t]
   /// T: the baseline's shared part (columns pooled completely and the same in every geo,
@@ -1497,24 +1510,25 @@ class PanelTrustModel {
       }
       ws.gbeta(j, g) = gbv;
     }
-    double lift_theta = 0.0;  // lift tests' dL/dtheta_g (added after the likelihood's below)
-    for (const auto& [k, i] : lift_by_geo_[static_cast<std::size_t>(g)]) lift_theta += lift_backward(g, k, i, p, ws);
+    LiftGradient lg;  // the lift tests' shared scalars (added after the likelihood's below)
+    if (!lift_by_geo_[static_cast<std::size_t>(g)].empty()) lg.kappa = Vector::Zero(P_);
+    for (const auto& [k, i] : lift_by_geo_[static_cast<std::size_t>(g)]) lift_backward(g, k, i, p, ws, lg);
     if (trust_enabled()) {
       auto gS = ws.gS.col(g);  // holds the tracker's share (and the lift tests') already
       for (int t = 0; t < T; ++t) gS[t] += gmu[t] * (p.gamma + p.theta_geo[g] * conv[t]);
-      part[r_gamma_] = gmu.dot(S);
-      part[r_theta_] = gmu.cwiseProduct(S).dot(conv) + lift_theta;
+      part[r_gamma_] = gmu.dot(S) + lg.gamma;
+      part[r_theta_] = gmu.cwiseProduct(S).dot(conv) + lg.theta;
       if (d_.trust_level == TrustLevel::geo) {
         Vector u = Vector::Zero(T);
         for (int i = 0; i < P_; ++i) u += p.kappa[i] * H.col(trust_idx_[static_cast<std::size_t>(i)]);
         double gdelta = 0.0, gg0 = 0.0;
         stock_adjoint(p.delta_geo[g], p.g0, S, u, gS, lam_adj, gdelta, gg0, E_ > 0 ? lam.data() : nullptr);
-        part[r_delta_] = gdelta;  // (lam_adj: dL/du[t])
+        part[r_delta_] = gdelta + lg.delta;  // (lam_adj: dL/du[t])
         part[r_g0_] = gg0;
         for (int e = 0; e < E_; ++e) part[r_omega_ + e] = -lam.dot(d_.shocks.col(e));
         for (int i = 0; i < P_; ++i) {
           const int c = trust_idx_[static_cast<std::size_t>(i)];
-          part[r_kappa_ + i] = lam_adj.dot(H.col(c));
+          part[r_kappa_ + i] = lam_adj.dot(H.col(c)) + (lg.kappa.size() != 0 ? lg.kappa[i] : 0.0);
           gH.col(c) += p.kappa[i] * lam_adj;
         }
       }
@@ -1531,10 +1545,7 @@ class PanelTrustModel {
     for (const auto& [k, i] : lift_by_geo_[static_cast<std::size_t>(g)]) {  // the counterfactual pass's adjoint
       const PanelLiftTest& lt = d_.lift_tests[static_cast<std::size_t>(k)];
       const int c = lt.channel;
-      const double q = ws.lift_q[k], beta = p.beta(conv_slot_[static_cast<std::size_t>(c)], g);
-      Vector gh = Vector::Zero(T);
-      for (int t = lt.start; t < lt.measured_end; ++t)
-        gh[t] = -q * lift_w(t, g) * beta * (1.0 + p.theta_geo[g] * ws.S(t, g));
+      const Vector gh = -ws.lift_gdh[static_cast<std::size_t>(k)].col(i);  // (lift_backward)
       const auto a = ws.lift_a[static_cast<std::size_t>(k)].col(i);
       const auto h = ws.lift_h[static_cast<std::size_t>(k)].col(i);
       part[r_lam_ + c] += saturate_adjoint(c, a.data(), h.data(), gh.data(), p.lam_geo(c, g), ga.data(), T);
@@ -1545,16 +1556,29 @@ class PanelTrustModel {
   /// W[t, g] of the lift tests (ones when lift_weight is empty).
   [[nodiscard]] double lift_w(int t, int g) const { return d_.lift_weight.size() == 0 ? 1.0 : d_.lift_weight(t, g); }
 
+  /// Whether lift test lt's counterfactual moves the stocks (a channel that feeds the geo
+  /// stocks of trust "geo"; check_lift_tests refuses one under a national stock).
+  [[nodiscard]] bool lift_moves_stock(const PanelLiftTest& lt) const {
+    return trust_enabled() && d_.trust[static_cast<std::size_t>(lt.channel)];
+  }
+  /// The position of trust channel c among the trust channels (its kappa).
+  [[nodiscard]] int trust_slot(int c) const {
+    return static_cast<int>(std::find(trust_idx_.begin(), trust_idx_.end(), c) - trust_idx_.begin());
+  }
+
   /// The lift tests' counterfactual passes and their Normal terms (top of this file): per
   /// test and treated geo the adstock of the activity with the window zeroed and its curve
-  /// (ws.lift_a, lift_da, lift_h), pred_k, and -r^2 / (2 v) with r = lift - pred, v = se^2 +
-  /// tau^2; ws.lift_q[k] = r / v = dL/dpred_k. After the forward passes (H, S, beta).
+  /// (ws.lift_a, lift_da, lift_h), on a channel feeding the geo stocks the stocks'
+  /// difference D (ws.lift_D), pred_k, and -r^2 / (2 v) with r = lift - pred, v = se^2 +
+  /// tau^2; ws.lift_q[k] = r / v = dL/dpred_k. After the forward passes (H, S, conv, beta).
   double lift_terms(const PanelModelParameters& p, PanelWorkspace& ws) const {
     double lp = 0.0;
     Vector x(T_);
     for (std::size_t k = 0; k < d_.lift_tests.size(); ++k) {
       const PanelLiftTest& lt = d_.lift_tests[k];
       const int c = lt.channel, j = conv_slot_[static_cast<std::size_t>(c)];
+      const bool stock = lift_moves_stock(lt);
+      const double kappa = stock ? p.kappa[trust_slot(c)] : 0.0;
       double pred = 0.0;
       for (std::size_t i = 0; i < lt.geos.size(); ++i) {
         const int g = lt.geos[i];
@@ -1566,8 +1590,24 @@ class PanelTrustModel {
                                                 ws.lift_da[k].col(ii));
         saturate(c, ws.lift_a[k].col(ii).data(), p.lam_geo(c, g), ws.lift_h[k].col(ii).data(), T_);
         const Matrix& H = ws.H[static_cast<std::size_t>(g)];
-        for (int t = lt.start; t < lt.measured_end; ++t)
-          pred += lift_w(t, g) * p.beta(j, g) * (1.0 + p.theta_geo[g] * ws.S(t, g)) * (H(t, c) - ws.lift_h[k](t, ii));
+        const auto hcf = ws.lift_h[k].col(ii);
+        if (!stock) {
+          for (int t = lt.start; t < lt.measured_end; ++t)
+            pred += lift_w(t, g) * p.beta(j, g) * (1.0 + p.theta_geo[g] * ws.S(t, g)) * (H(t, c) - hcf[t]);
+          continue;
+        }
+        // The geo stock's difference D = S - S_cf: D[t] = delta_g D[t-1] + (1 - delta_g) kappa
+        // (h - h_cf)[t] from D[start - 1] = 0 (the recursion is linear: its start and the crises
+        // cancel), and mu - mu_cf = gamma D + theta_g conv D + beta (1 + theta_g (S - D)) (h - h_cf)
+        auto D = ws.lift_D[k].col(ii);
+        const double delta = p.delta_geo[g], beta = j >= 0 ? p.beta(j, g) : 0.0, theta = p.theta_geo[g];
+        double dv = 0.0;
+        for (int t = lt.start; t < lt.measured_end; ++t) {
+          const double dh = H(t, c) - hcf[t];
+          dv = delta * dv + (1.0 - delta) * kappa * dh;
+          D[t] = dv;
+          pred += lift_w(t, g) * ((p.gamma + theta * ws.conv(t, g)) * dv + beta * (1.0 + theta * (ws.S(t, g) - dv)) * dh);
+        }
       }
       const double v = lt.standard_error * lt.standard_error + lt.transfer_sd * lt.transfer_sd, r = lt.lift - pred;
       lp += -0.5 * r * r / v;
@@ -1576,26 +1616,64 @@ class PanelTrustModel {
     return lp;
   }
 
-  /// Geo g's share of test k's gradient (the actual pass, the stock and beta; i: the geo's
-  /// column in the test): adds to ws.gbeta, gH and gS; returns dL/dtheta_g.
-  double lift_backward(int g, int k, int i, const PanelModelParameters& p, PanelWorkspace& ws) const {
+  /// The lift tests' gradient of one geo's shared scalars (added to its column of ws.part).
+  struct LiftGradient {
+    double theta = 0.0, gamma = 0.0, delta = 0.0;
+    Vector kappa;  ///< P
+  };
+
+  /// Geo g's share of test k's gradient (the actual pass, the stock, beta and, on a channel
+  /// feeding the geo stocks, D's recursion; i: the geo's column in the test): adds to
+  /// ws.gbeta, gH and gS, writes dL/d(h - h_cf) to ws.lift_gdh (the counterfactual pass's
+  /// adjoint, backward_geo) and the shared scalars' to lg.
+  void lift_backward(int g, int k, int i, const PanelModelParameters& p, PanelWorkspace& ws, LiftGradient& lg) const {
     const PanelLiftTest& lt = d_.lift_tests[static_cast<std::size_t>(k)];
     const int c = lt.channel, j = conv_slot_[static_cast<std::size_t>(c)];
-    const double q = ws.lift_q[k], beta = p.beta(j, g), theta = p.theta_geo[g];
+    const bool stock = lift_moves_stock(lt);
+    const double q = ws.lift_q[k], beta = j >= 0 ? p.beta(j, g) : 0.0, theta = p.theta_geo[g];
     Matrix& gH = ws.gH[static_cast<std::size_t>(g)];
     const Matrix& H = ws.H[static_cast<std::size_t>(g)];
-    double gbeta = 0.0, gtheta = 0.0;
+    const auto hcf = ws.lift_h[static_cast<std::size_t>(k)].col(i);
+    const auto D = ws.lift_D[static_cast<std::size_t>(k)].col(i);
+    auto gdh = ws.lift_gdh[static_cast<std::size_t>(k)].col(i);
+    gdh.setZero();
+    double gbeta = 0.0;
     for (int t = lt.start; t < lt.measured_end; ++t) {
-      const double wq = q * lift_w(t, g), S = ws.S(t, g), D = H(t, c) - ws.lift_h[static_cast<std::size_t>(k)](t, i);
-      gbeta += wq * (1.0 + theta * S) * D;
-      gH(t, c) += wq * beta * (1.0 + theta * S);
-      if (trust_enabled()) {
-        ws.gS(t, g) += wq * beta * theta * D;
-        gtheta += wq * beta * S * D;
+      const double wq = q * lift_w(t, g), S = stock ? ws.S(t, g) - D[t] : ws.S(t, g), dh = H(t, c) - hcf[t];
+      if (j >= 0) {  // beta (1 + theta S_cf) (h - h_cf), S_cf = S - D
+        gbeta += wq * (1.0 + theta * S) * dh;
+        gdh[t] += wq * beta * (1.0 + theta * S);
+        if (trust_enabled()) {
+          ws.gS(t, g) += wq * beta * theta * dh;
+          lg.theta += wq * beta * S * dh;
+        }
+      }
+      if (stock) {  // gamma D + theta conv D: conv = sum_s beta_s h_s
+        lg.gamma += wq * D[t];
+        lg.theta += wq * ws.conv(t, g) * D[t];
+        for (int s = 0; s < S_; ++s) {
+          const int cs = conv_idx_[static_cast<std::size_t>(s)];
+          ws.gbeta(s, g) += wq * theta * D[t] * H(t, cs);
+          gH(t, cs) += wq * theta * D[t] * p.beta(s, g);
+        }
       }
     }
-    ws.gbeta(j, g) += gbeta;
-    return gtheta;
+    if (j >= 0) ws.gbeta(j, g) += gbeta;
+    if (stock) {  // D's recursion in reverse: dL/dD[t] = W q (gamma + theta conv - theta beta (h - h_cf))
+      const int slot = trust_slot(c);
+      const double delta = p.delta_geo[g], kappa = p.kappa[slot];
+      double lam_next = 0.0;
+      for (int t = lt.measured_end - 1; t >= lt.start; --t) {
+        const double wq = q * lift_w(t, g), dh = H(t, c) - hcf[t];
+        const double lam = wq * (p.gamma + theta * ws.conv(t, g) - theta * beta * dh) + delta * lam_next;
+        lg.delta += lam * ((t > lt.start ? D[t - 1] : 0.0) - kappa * dh);
+        const double gdu = (1.0 - delta) * lam;
+        gdh[t] += kappa * gdu;
+        lg.kappa[slot] += gdu * dh;
+        lam_next = lam;
+      }
+    }
+    gH.col(c) += gdh;  // the actual pass (the counterfactual pass gets -gdh, backward_geo)
   }
 
 
@@ -2023,8 +2101,10 @@ class PanelTrustModel {
     ws.lift_a.resize(d_.lift_tests.size());
     ws.lift_da.resize(d_.lift_tests.size());
     ws.lift_h.resize(d_.lift_tests.size());
+    ws.lift_D.resize(d_.lift_tests.size());
+    ws.lift_gdh.resize(d_.lift_tests.size());
     for (std::size_t k = 0; k < d_.lift_tests.size(); ++k)
-      for (auto* m : {&ws.lift_a[k], &ws.lift_da[k], &ws.lift_h[k]})
+      for (auto* m : {&ws.lift_a[k], &ws.lift_da[k], &ws.lift_h[k], &ws.lift_D[k], &ws.lift_gdh[k]})
         m->resize(T_, static_cast<Eigen::Index>(d_.lift_tests[k].geos.size()));
     ws.lift_q.setZero(static_cast<Eigen::Index>(d_.lift_tests.size()));
     for (Vector* v : {&ws.Sn, &ws.gSn, &ws.u, &ws.ga, &ws.Sw, &ws.gSw, &ws.mu_shared, &ws.gmu_sum, &ws.ex, &ws.sx, &ws.lam})
@@ -2435,12 +2515,14 @@ class PanelTrustModel {
       const PanelLiftTest& lt = d_.lift_tests[k];
       const std::string who = "lift test " + std::to_string(k);
       if (lt.channel < 0 || lt.channel >= C_) fail(who, ": channel ", lt.channel, " out of range [0, ", C_, ")");
-      if (conv_slot_[static_cast<std::size_t>(lt.channel)] < 0)
-        fail(who, ": channel ", lt.channel, " does not convert (role trust); a lift test measures a converting channel");
-      if (d_.trust[static_cast<std::size_t>(lt.channel)] && trust_enabled())
+      const bool feeds = d_.trust[static_cast<std::size_t>(lt.channel)] && trust_enabled();
+      if (conv_slot_[static_cast<std::size_t>(lt.channel)] < 0 && !feeds)
         fail(who, ": channel ", lt.channel,
-             " feeds the trust stock; lift tests on trust channels are not implemented in the panel (their "
-             "counterfactual moves the stock)");
+             " neither converts nor feeds a trust stock; a lift test measures a channel that moves the outcome");
+      if (feeds && d_.trust_level != TrustLevel::geo)
+        fail(who, ": channel ", lt.channel, " feeds the national trust stock (trust ", to_string(d_.trust_level),
+             "); removing it in the treated geos moves every geo's stock, the controls' too, so a geo test cannot "
+             "measure it: lift tests on trust channels need per-geo stocks (trust geo)");
       if (lt.geos.empty()) fail(who, ": no treated geos");
       std::vector<bool> seen(static_cast<std::size_t>(G_), false);
       for (std::size_t i = 0; i < lt.geos.size(); ++i) {
@@ -2574,7 +2656,7 @@ struct PanelModelSpec {
   /// T x E crisis indicators (>= 0, national: the same in every geo) that damage the trust
   /// stock (PanelModelData::shocks), or empty
   Matrix shocks;
-  /// Lift tests (geo experiments on converting channels that do not feed the trust stock)
+  /// Lift tests (geo experiments on converting channels; on trust channels under trust geo)
   /// that calibrate the model (panel_model.hpp, "Lift tests")
   std::vector<PanelLiftTestSpec> lift_tests;
   /// The trust stock's form (PanelModelData::trust_form): linear (an index) or bounded (a
@@ -2986,12 +3068,11 @@ struct BuiltPanelModel {
     if (ci == spec.channels.end()) fail(who, ": not a channel of the panel");
     t.channel = static_cast<int>(ci - spec.channels.begin());
     const Role role = spec.roles[static_cast<std::size_t>(t.channel)];
-    if (spec.trust != TrustLevel::off && role == Role::trust)
-      fail(who, ": it does not convert (role trust); a lift test measures a converting channel");
-    if (spec.trust != TrustLevel::off && role == Role::both)
-      fail(who,
-           ": it feeds the trust stock (role both); lift tests on trust channels are not implemented in the panel "
-           "(their counterfactual moves the stock)");
+    if (spec.trust != TrustLevel::off && spec.trust != TrustLevel::geo && role != Role::conversion)
+      fail(who, ": it feeds the national trust stock (role ", role == Role::trust ? "trust" : "both", ", trust ",
+           to_string(spec.trust),
+           "); removing it in the treated geos moves every geo's stock, the controls' too, so a geo test cannot "
+           "measure it: lift tests on trust channels need per-geo stocks (trust geo)");
     for (const std::string& gn : ls.geos) {
       const auto gi = std::find(spec.geos.begin(), spec.geos.end(), gn);
       if (gi == spec.geos.end()) fail(who, ": geo '", gn, "' is not a geo of the panel");

@@ -336,8 +336,9 @@ class PanelMMM:
     lift_tests : list of LiftTest / dicts, or a DataFrame, optional
         Geo experiments that calibrate the model (docs/panel.md, "Lift tests"): the
         ``LiftTest`` objects of :mod:`trustmix.evaluate` (their treated ``units`` are the
-        geos) or dicts / rows with ``channel`` (a converting channel that does not feed the
-        trust stock), ``geos`` (the treated geos: a list or a comma-separated string),
+        geos) or dicts / rows with ``channel`` (a converting channel; under ``trust="geo"``
+        also one that feeds the geos' stocks, whose counterfactual then lowers the treated
+        geos' stocks too), ``geos`` (the treated geos: a list or a comma-separated string),
         ``start`` and ``end`` (first and last test period, inclusive: dates of the data or
         period indices), ``lift`` and ``standard_error`` (outcome units, the total over the
         treated geos and the measured periods ``start`` .. ``measured_end``, default
