@@ -149,6 +149,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -1405,12 +1406,25 @@ class PanelTrustModel {
     Matrix& A = ws.A[static_cast<std::size_t>(g)];
     Matrix& dA = ws.dA[static_cast<std::size_t>(g)];
     Matrix& H = ws.H[static_cast<std::size_t>(g)];
+    // the geo's adstocks four channels at a time (interleaved recursions, the same bits)
+    std::array<const double*, 4> xs{};
+    std::array<double*, 4> as{}, das{};
+    std::array<double, 4> al{};
+    int n = 0;
     for (int c = 0; c < C_; ++c) {
       if (national_only_[static_cast<std::size_t>(c)]) continue;  // enters through the national series only
-      transforms::geometric_adstock_recursive(d_.media[static_cast<std::size_t>(c)].col(g), p.alpha_geo(c, g), d_.max_lag,
-                                              A.col(c), dA.col(c));
-      saturate(c, A.col(c).data(), p.lam_geo(c, g), H.col(c).data(), T);
+      xs[static_cast<std::size_t>(n)] = d_.media[static_cast<std::size_t>(c)].col(g).data();
+      al[static_cast<std::size_t>(n)] = p.alpha_geo(c, g);
+      as[static_cast<std::size_t>(n)] = A.col(c).data();
+      das[static_cast<std::size_t>(n)] = dA.col(c).data();
+      if (++n == 4 || c == C_ - 1) {
+        transforms::geometric_adstock_recursive_batch(n, xs.data(), al.data(), d_.max_lag, T, as.data(), das.data());
+        n = 0;
+      }
     }
+    if (n > 0) transforms::geometric_adstock_recursive_batch(n, xs.data(), al.data(), d_.max_lag, T, as.data(), das.data());
+    for (int c = 0; c < C_; ++c)
+      if (!national_only_[static_cast<std::size_t>(c)]) saturate(c, A.col(c).data(), p.lam_geo(c, g), H.col(c).data(), T);
     if (n_roi_ == 0) return;
     for (int j = 0; j < S_; ++j) {
       if (!effect_blocks_[static_cast<std::size_t>(j)].roi) continue;

@@ -82,6 +82,7 @@
 #include <boost/math/tools/roots.hpp>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -645,15 +646,28 @@ class TrustModel {
       ws.dwl.resize(d_.max_lag + 1);
       ws.gx.resize(T);
     }
+    // the adstocks four channels at a time (interleaved recursions, the same bits as one by one)
+    std::array<const double*, 4> xs{};
+    std::array<double*, 4> as{}, das{};
+    std::array<double, 4> al{};
+    int n = 0;
     for (int c = 0; c < C_; ++c) {
-      if (n_rf_ > 0 && rf_form(c) != RfForm::none) {  // RF: h = Adstock(r g(f)), linear in r g(f)
+      const bool rf = n_rf_ > 0 && rf_form(c) != RfForm::none;
+      if (rf)  // RF: h = Adstock(r g(f)), linear in r g(f)
         rf_input(c, p.lam[c], p.slope[c], d_.media.col(c), ws.X.col(c), ws.dX1.col(c).data(), ws.dX2.col(c).data());
-        transforms::geometric_adstock_recursive(ws.X.col(c), p.alpha[c], d_.max_lag, A_.col(c), dA_.col(c));
-        H_.col(c) = A_.col(c);
-        continue;
+      xs[static_cast<std::size_t>(n)] = rf ? ws.X.col(c).data() : d_.media.col(c).data();
+      al[static_cast<std::size_t>(n)] = p.alpha[c];
+      as[static_cast<std::size_t>(n)] = A_.col(c).data();
+      das[static_cast<std::size_t>(n)] = dA_.col(c).data();
+      if (++n == 4) {
+        transforms::geometric_adstock_recursive_batch(n, xs.data(), al.data(), d_.max_lag, T, as.data(), das.data());
+        n = 0;
       }
-      transforms::geometric_adstock_recursive(d_.media.col(c), p.alpha[c], d_.max_lag, A_.col(c), dA_.col(c));
-      saturate(A_.col(c).data(), 0.5 * p.lam[c], H_.col(c).data(), T);
+    }
+    if (n > 0) transforms::geometric_adstock_recursive_batch(n, xs.data(), al.data(), d_.max_lag, T, as.data(), das.data());
+    for (int c = 0; c < C_; ++c) {
+      if (n_rf_ > 0 && rf_form(c) != RfForm::none) H_.col(c) = A_.col(c);
+      else saturate(A_.col(c).data(), 0.5 * p.lam[c], H_.col(c).data(), T);
     }
     // ---- forward: trust stock -----------------------------------------------------
     double gbar = 0.0;  // mean_t G[t]

@@ -20,6 +20,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -156,26 +157,65 @@ void convolve_series(const X& x, const Wt& w, Y&& y) {
 /// value far smaller than an earlier spike carries the spike's rounding (the direct sum
 /// does not). The trust model's media are scaled to mean 1, so this is ~1e-14 in its
 /// likelihood; its forward() and decomposition use the direct sum.
+namespace detail {
+/// K series' recursions of geometric_adstock_recursive interleaved in one loop (x[k],
+/// a[k], da[k]: T contiguous values each). Each series sees the arithmetic of the
+/// single-series loop in the same order, so the same bits; interleaved, the K chains of
+/// dependent multiply-adds overlap (one chain alone is bound by their latency).
+template <int K>
+void adstock_recursive_k(const double* const* x, const double* alpha, int L, Eigen::Index T, double* const* a,
+                         double* const* da) {
+  std::array<double, K> al{}, aL1{}, daL1{}, inv_w{}, dlog_w{}, S{}, D{};
+  for (int k = 0; k < K; ++k) {
+    double W = 0.0, dW = 0.0, pw = 1.0, pw_prev = 0.0;  // alpha^l, alpha^(l-1)
+    for (int l = 0; l <= L; ++l) {
+      W += pw;
+      dW += l * pw_prev;
+      pw_prev = pw;
+      pw *= alpha[k];
+    }
+    al[k] = alpha[k];
+    aL1[k] = pw;  // alpha^(L+1) and its derivative
+    daL1[k] = (L + 1) * pw_prev;
+    inv_w[k] = 1.0 / W;  // multiplications, not divisions, per period
+    dlog_w[k] = dW / W;
+  }
+  for (Eigen::Index t = 0; t < T; ++t) {
+    for (int k = 0; k < K; ++k) {
+      const double out = t > L ? x[k][t - L - 1] : 0.0;
+      D[k] = al[k] * D[k] + S[k] - daL1[k] * out;
+      S[k] = al[k] * S[k] + x[k][t] - aL1[k] * out;
+      a[k][t] = S[k] * inv_w[k];
+      da[k][t] = (D[k] - S[k] * dlog_w[k]) * inv_w[k];
+    }
+  }
+}
+}  // namespace detail
+
+/// geometric_adstock_recursive of n series at once (x[k], a[k], da[k]: T contiguous values
+/// each; alpha[k]), up to four interleaved in one loop: the same bits as one series at a
+/// time, about twice as fast for several series (the panel's per-geo passes).
+inline void geometric_adstock_recursive_batch(int n, const double* const* x, const double* alpha, int L, Eigen::Index T,
+                                              double* const* a, double* const* da) {
+  int k = 0;
+  for (; k + 4 <= n; k += 4) detail::adstock_recursive_k<4>(x + k, alpha + k, L, T, a + k, da + k);
+  switch (n - k) {
+    case 3: detail::adstock_recursive_k<3>(x + k, alpha + k, L, T, a + k, da + k); break;
+    case 2: detail::adstock_recursive_k<2>(x + k, alpha + k, L, T, a + k, da + k); break;
+    case 1: detail::adstock_recursive_k<1>(x + k, alpha + k, L, T, a + k, da + k); break;
+    default: break;
+  }
+}
+
+/// One series (x, a, da with contiguous storage: vectors, matrix columns).
 template <class X, class A, class DA>
 void geometric_adstock_recursive(const X& x, double alpha, int L, A&& a, DA&& da) {
-  const auto T = x.size();
-  double W = 0.0, dW = 0.0, pw = 1.0, pw_prev = 0.0;  // alpha^l, alpha^(l-1)
-  for (int l = 0; l <= L; ++l) {
-    W += pw;
-    dW += l * pw_prev;
-    pw_prev = pw;
-    pw *= alpha;
-  }
-  const double aL1 = pw, daL1 = (L + 1) * pw_prev;  // alpha^(L+1) and its derivative
-  const double inv_w = 1.0 / W, dlog_w = dW / W;      // multiplications, not divisions, per period
-  double S = 0.0, D = 0.0;
-  for (Eigen::Index t = 0; t < T; ++t) {
-    const double out = t > L ? x[t - L - 1] : 0.0;
-    D = alpha * D + S - daL1 * out;
-    S = alpha * S + x[t] - aL1 * out;
-    a[t] = S * inv_w;
-    da[t] = (D - S * dlog_w) * inv_w;
-  }
+  if (x.innerStride() != 1 || a.innerStride() != 1 || da.innerStride() != 1 || a.size() < x.size() || da.size() < x.size())
+    fail("geometric_adstock_recursive: x, a and da must be contiguous with a and da at least as long as x");
+  const double* xp = x.data();
+  double* ap = a.data();
+  double* dap = da.data();
+  detail::adstock_recursive_k<1>(&xp, &alpha, L, x.size(), &ap, &dap);
 }
 
 /// Lag weights w_0..w_L of one family for one channel, with derivatives.
