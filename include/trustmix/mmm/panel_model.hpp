@@ -82,10 +82,11 @@
 //   tracker is Normal(a_q + b_q S, sqrt(se^2 + sigma_q^2)), sigma_q the error beyond
 //   sampling (the national model's tracker_se).
 //
-// Lift tests (PanelModelData::lift_tests; a geo experiment or holdout on a channel): test k compares channel c's activity in its treated
-//   geos over the window [start, end) as in the data with a counterfactual activity there
-//   (0 by default: the activity removed; or given, e.g. the planned spend of a holdout that
-//   is in the data) and measured the lift over [start, measured_end):
+// Lift tests (PanelModelData::lift_tests; a geo experiment or holdout on a channel): test
+//   k compares channel c's activity in its treated geos over the window [start, end) as in
+//   the data with a counterfactual activity there (0 by default: the activity removed; or
+//   given, e.g. the planned spend of a holdout that is in the data) and measured the lift
+//   over [start, measured_end):
 //     pred_k = sum_{g treated} sum_{t measured} W[t, g] beta[c, g] (1 + theta_g S_g[t])
 //              (h[c, g, t] - hcf[c, g, t]),
 //   hcf the geo's curve at the adstock of its activity with the window's activity replaced
