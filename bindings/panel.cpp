@@ -221,10 +221,12 @@ py::tuple build(std::vector<std::string> geos, std::vector<std::string> channels
       else if (key == "transfer_sd") t.transfer_sd = item.second.cast<double>();
       else if (key == "transfer_fraction") t.transfer_fraction = item.second.cast<double>();
       else if (key == "counterfactual") t.counterfactual = item.second.cast<RowMatrix>();
+      else if (key == "period_lift") t.period_lift = item.second.cast<Eigen::VectorXd>();
+      else if (key == "period_standard_error") t.period_standard_error = item.second.cast<Eigen::VectorXd>();
       else
         throw std::invalid_argument("lift_tests[" + std::to_string(k) + "]: unknown key '" + key +
                                     "' (channel, geos, start, end, measured_end, lift, standard_error, transfer_sd, "
-                                    "transfer_fraction, counterfactual)");
+                                    "transfer_fraction, counterfactual, period_lift, period_standard_error)");
     }
     s.lift_tests.push_back(std::move(t));
   }
@@ -454,7 +456,8 @@ void register_panel(py::module_& m) {
       "lift_tests: dicts with channel, geos (names), start, end (the window [start, end) in periods),\n"
       "measured_end (default end), lift and standard_error (outcome units, summed over the geos and\n"
       "measured periods), transfer_sd or transfer_fraction (default 0.1 x |lift|), counterfactual (window\n"
-      "periods x treated geos raw activity; default 0: the activity removed).");
+      "periods x treated geos raw activity; default 0: the activity removed), period_lift and\n"
+      "period_standard_error (week by week: one value per measured period, each its own term).");
   auto inference = m.attr("inference").cast<py::module_>();
   py::class_<PanelUnconstrainedTarget> target(
       sub, "PanelTarget",

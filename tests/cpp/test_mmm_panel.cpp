@@ -1834,7 +1834,7 @@ PanelModelData lift_panel(TrustLevel level, Pooling effects, bool counterfactual
   PanelModelData d = make_panel(40, 3, level, effects, Pooling::partial, level == TrustLevel::off ? 0 : 1, 21);
   d.lift_weight = Matrix::Constant(40, 3, 1.0);
   for (int g = 0; g < 3; ++g) d.lift_weight.col(g).setConstant(1.0 + 0.5 * g);
-  d.lift_tests = {{2, {0, 2}, 10, 16, 20, 1.5, 0.3, 0.1, {}}, {2, {1}, 25, 28, 28, 0.4, 0.2, 0.0, {}}};
+  d.lift_tests = {{2, {0, 2}, 10, 16, 20, 1.5, 0.3, 0.1, {}, {}, {}}, {2, {1}, 25, 28, 28, 0.4, 0.2, 0.0, {}, {}, {}}};
   if (counterfactual) {
     d.lift_tests[0].counterfactual.resize(6, 2);
     for (int i = 0; i < 2; ++i)
@@ -1915,8 +1915,8 @@ namespace {
 /// test on channel 2 as before; with `shocks` two crises damage the stocks.
 PanelModelData stock_lift_panel(Pooling effects, bool counterfactual, bool shocks) {
   PanelModelData d = lift_panel(TrustLevel::geo, effects, counterfactual);
-  d.lift_tests.push_back({0, {0, 1}, 8, 12, 30, 2.0, 0.5, 0.2, {}});
-  d.lift_tests.push_back({3, {2}, 20, 24, 40, 1.0, 0.4, 0.0, {}});
+  d.lift_tests.push_back({0, {0, 1}, 8, 12, 30, 2.0, 0.5, 0.2, {}, {}, {}});
+  d.lift_tests.push_back({3, {2}, 20, 24, 40, 1.0, 0.4, 0.0, {}, {}, {}});
   if (counterfactual) d.lift_tests[2].counterfactual = Matrix::Constant(4, 2, 0.3);
   if (shocks) {
     d.shocks = Matrix::Zero(40, 1);
@@ -1984,6 +1984,67 @@ BOOST_AUTO_TEST_CASE(trust_channel_lift_is_the_difference_of_two_forward_passes)
         }
       }
     }
+}
+
+BOOST_AUTO_TEST_CASE(week_by_week_lift_tests_are_one_term_per_measured_period) {
+  // A test with period_lift has one Normal term per measured period around that period's
+  // predicted lift (two forward passes, period by period): exact gradients, the log density
+  // change equal to the terms, predicted_lift the total; on a converting channel under a
+  // national stock and on the trust channels under geo stocks (with crises).
+  for (bool geo : {false, true}) {
+    PanelModelData d = geo ? stock_lift_panel(Pooling::partial, false, true)
+                           : lift_panel(TrustLevel::national, Pooling::partial);
+    for (std::size_t k : geo ? std::vector<std::size_t>{0, 2, 3} : std::vector<std::size_t>{0}) {
+      PanelLiftTest& lt = d.lift_tests[k];
+      const int M = lt.measured_end - lt.start;
+      lt.period_lift = Vector::LinSpaced(M, 0.3, 0.02);
+      lt.period_variance = Vector::LinSpaced(M, 0.01, 0.05);
+    }
+    const PanelTrustModel m(d);
+    std::mt19937_64 rng(37);
+    std::normal_distribution<double> n(0.0, 0.3);
+    for (int rep = 0; rep < 2; ++rep) {
+      Vector z = m.initial_point();
+      for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+      check_gradient(m, z, geo ? "week-by-week lift tests, geo stocks" : "week-by-week lift tests, national stock");
+    }
+    PanelModelData plain = d;
+    plain.lift_tests.clear();
+    const PanelTrustModel m0(plain);
+    Vector z = m.initial_point();
+    for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
+    const Vector pred = m.predicted_lift(z);
+    const Matrix mu = m.forward(z).mu;
+    double lp_terms = 0.0;
+    for (std::size_t k = 0; k < d.lift_tests.size(); ++k) {
+      const PanelLiftTest& lt = d.lift_tests[k];
+      std::vector<Matrix> X = d.media;
+      for (int g : lt.geos) X[static_cast<std::size_t>(lt.channel)].col(g).segment(lt.start, lt.end - lt.start).setZero();
+      const Matrix cf = m.forward(z, &X).mu;
+      Vector want = Vector::Zero(lt.measured_end - lt.start);
+      for (int g : lt.geos)
+        for (int t = lt.start; t < lt.measured_end; ++t) want[t - lt.start] += d.lift_weight(t, g) * (mu(t, g) - cf(t, g));
+      BOOST_TEST_INFO("geo " << geo << " test " << k);
+      BOOST_CHECK_SMALL(pred[static_cast<Eigen::Index>(k)] - want.sum(), 1e-9 * (1.0 + std::abs(want.sum())));
+      if (lt.period_lift.size() != 0) {
+        lp_terms += -0.5 * ((lt.period_lift - want).array().square() / lt.period_variance.array()).sum();
+      } else {
+        const double v = lt.standard_error * lt.standard_error + lt.transfer_sd * lt.transfer_sd;
+        lp_terms += -0.5 * (lt.lift - want.sum()) * (lt.lift - want.sum()) / v;
+      }
+    }
+    PanelWorkspace ws;
+    Vector g(m.dimension());
+    BOOST_CHECK_SMALL(m.log_density(z, g, ws) - m0.log_density(z, g, ws) - lp_terms, 1e-8);
+  }
+  // bad input: the sizes and the variances are named
+  PanelModelData d = lift_panel(TrustLevel::national, Pooling::partial);
+  d.lift_tests[0].period_lift = Vector::Constant(9, 0.1);
+  d.lift_tests[0].period_variance = Vector::Constant(9, 0.1);
+  fails_with(d, "lift test 0: period_lift and period_variance must have one value per measured period (10), got 9 and 9");
+  d.lift_tests[0].period_lift = Vector::Constant(10, 0.1);
+  d.lift_tests[0].period_variance = Vector::Constant(10, 0.0);
+  fails_with(d, "lift test 0: period_variance must be finite and > 0");
 }
 
 BOOST_AUTO_TEST_CASE(lift_tests_bad_input_is_named) {

@@ -1230,6 +1230,55 @@ def test_lift_test_on_a_trust_channel_with_geo_stocks() -> None:
         _lift_panel(lift_tests=[cooled | {"lift": pred, "standard_error": 1.0}])
 
 
+def test_week_by_week_lift_test_speaks_to_the_trust_decay() -> None:
+    """A week-by-week test (``period_lift``, ``period_standard_error``: one term per measured
+    week) of a one-week PR burst in two regions under per-geo stocks. Its weekly lifts as the
+    fitted model predicts them (differences of the totals over growing cooldowns) leave the
+    mode in place; the same total spread so that it lasts longer pulls the geos' trust decay
+    up, and one that fades faster pulls it down: the lift's shape over the cooldown, not
+    only its sum, reaches delta."""
+    geo = {"trust": "geo", "national_channels": [], "max_lag": 4}
+    base = _lift_panel(**geo)
+    fit0 = base.fit("map")
+    weeks = base.dates
+    burst = {"channel": "pr", "geos": "g0, g2", "start": weeks[20], "end": weeks[20]}
+    totals = np.array(
+        [
+            fit0.predict_lift([{**burst, "cooldown": k, "lift": 1.0, "standard_error": 1.0}])["predicted"].iloc[0]
+            for k in range(13)
+        ]
+    )
+    own = np.diff(totals, prepend=0.0)  # the model's lift in each of the 13 measured weeks
+    assert np.all(own > 0.0)
+
+    def delta(weekly: np.ndarray) -> float:
+        test = {
+            **burst,
+            "cooldown": 12,
+            "period_lift": weekly,
+            "period_standard_error": np.full_like(weekly, 0.02 * weekly.sum()),
+        }
+        fit = _lift_panel(**geo, lift_tests=[{**test, "transfer_fraction": 0.0}]).fit("map")
+        summ = fit.summary()
+        return float(summ.loc[summ["parameter"] == "delta", "mean"].iloc[0])
+
+    d0 = float(fit0.summary().query("parameter == 'delta'")["mean"].iloc[0])
+    assert delta(own) == pytest.approx(d0, rel=2e-3)
+    k = np.arange(13)
+    longer, shorter = own * 1.06**k, own * 0.94**k
+    longer *= own.sum() / longer.sum()
+    shorter *= own.sum() / shorter.sum()
+    assert delta(longer) > d0 + 0.005 and delta(shorter) < d0 - 0.005
+    rec = _lift_panel(**geo, lift_tests=[{**burst, "cooldown": 12, "period_lift": own, "period_standard_error": own}])
+    r = rec.lift_test_records[0]
+    assert r["lift"] == pytest.approx(own.sum()) and r["standard_error"] == pytest.approx(np.sqrt(np.sum(own**2)))
+    assert r["transfer_sd"] == pytest.approx(0.1 * np.sqrt(np.sum(own**2)))
+    with pytest.raises(ValueError, match="need one value per measured period \\(13: "):
+        _lift_panel(
+            **geo, lift_tests=[{**burst, "cooldown": 12, "period_lift": own[:5], "period_standard_error": own[:5]}]
+        )
+
+
 def test_lift_tests_bad_input() -> None:
     ok = {"channel": "social", "geos": "g1", "start": 10, "end": 14, "lift": 30.0, "standard_error": 5.0}
     with pytest.raises(ValueError, match="lift_tests\\[0\\]: geo 'g9' is not a geo of the panel"):

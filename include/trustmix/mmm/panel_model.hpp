@@ -280,6 +280,12 @@ struct PanelLiftTest {
   /// (end - start) x geos.size(): the counterfactual activity in the window (scaled like
   /// media), or empty: 0 (the activity removed).
   Matrix counterfactual;
+  /// Week by week: one measured lift per measured period (measured_end - start values, units
+  /// of W x the scaled outcome) and its variance se_t^2 + tau_t^2, each its own Normal term
+  /// lift_t ~ Normal(pred_t, sqrt(v_t)); the lift's shape over the window and cooldown then
+  /// speaks to the carry-over and the stock's decay. Empty: one total (lift, standard_error,
+  /// transfer_sd).
+  Vector period_lift, period_variance;
 };
 
 /// Scaled data of one panel fit (build_panel() makes it from raw units).
@@ -409,6 +415,8 @@ struct PanelWorkspace {
   /// channel that feeds geo stocks; else unused) and dL/d(h - h_cf), the curves' adjoint
   std::vector<Matrix> lift_D, lift_gdh;
   Vector lift_q;
+  /// Week-by-week tests: per test the predicted lift of each measured period and dL/dpred_t
+  std::vector<Vector> lift_pt, lift_qt;
   Vector ex, sx;                     ///< T: bounded form, e[t] = exp(-rho u[t]) and the crises' survival s[t]
   /// T: the baseline's shared part (columns pooled completely and the same in every geo,
   /// evaluated once per evaluation) and the sum over geos of dL/dmu (its adjoint)
@@ -986,6 +994,10 @@ class PanelTrustModel {
     Vector out(static_cast<Eigen::Index>(d_.lift_tests.size()));
     for (std::size_t k = 0; k < d_.lift_tests.size(); ++k) {
       const PanelLiftTest& lt = d_.lift_tests[k];
+      if (lt.period_lift.size() != 0) {  // week by week: the total of pred_t
+        out[static_cast<Eigen::Index>(k)] = ws.lift_pt[k].sum();
+        continue;
+      }
       const double v = lt.standard_error * lt.standard_error + lt.transfer_sd * lt.transfer_sd;
       out[static_cast<Eigen::Index>(k)] = lt.lift - ws.lift_q[static_cast<Eigen::Index>(k)] * v;
     }
@@ -1594,6 +1606,9 @@ class PanelTrustModel {
       const int c = lt.channel, j = conv_slot_[static_cast<std::size_t>(c)];
       const bool stock = lift_moves_stock(lt);
       const double kappa = stock ? p.kappa[trust_slot(c)] : 0.0;
+      const bool weekly = lt.period_lift.size() != 0;
+      Vector& pt = ws.lift_pt[k];  // week by week: pred_t
+      if (weekly) pt.setZero();
       double pred = 0.0;
       for (std::size_t i = 0; i < lt.geos.size(); ++i) {
         const int g = lt.geos[i];
@@ -1607,8 +1622,11 @@ class PanelTrustModel {
         const Matrix& H = ws.H[static_cast<std::size_t>(g)];
         const auto hcf = ws.lift_h[k].col(ii);
         if (!stock) {
-          for (int t = lt.start; t < lt.measured_end; ++t)
-            pred += lift_w(t, g) * p.beta(j, g) * (1.0 + p.theta_geo[g] * ws.S(t, g)) * (H(t, c) - hcf[t]);
+          for (int t = lt.start; t < lt.measured_end; ++t) {
+            const double v = lift_w(t, g) * p.beta(j, g) * (1.0 + p.theta_geo[g] * ws.S(t, g)) * (H(t, c) - hcf[t]);
+            pred += v;
+            if (weekly) pt[t - lt.start] += v;
+          }
           continue;
         }
         // The geo stock's difference D = S - S_cf: D[t] = delta_g D[t-1] + (1 - delta_g) kappa
@@ -1621,8 +1639,20 @@ class PanelTrustModel {
           const double dh = H(t, c) - hcf[t];
           dv = delta * dv + (1.0 - delta) * kappa * dh;
           D[t] = dv;
-          pred += lift_w(t, g) * ((p.gamma + theta * ws.conv(t, g)) * dv + beta * (1.0 + theta * (ws.S(t, g) - dv)) * dh);
+          const double v = lift_w(t, g) *
+                           ((p.gamma + theta * ws.conv(t, g)) * dv + beta * (1.0 + theta * (ws.S(t, g) - dv)) * dh);
+          pred += v;
+          if (weekly) pt[t - lt.start] += v;
         }
+      }
+      if (weekly) {  // one term per measured period; lift_q[k] = 0 marks the terms as computed
+        for (Eigen::Index m = 0; m < pt.size(); ++m) {
+          const double r = lt.period_lift[m] - pt[m];
+          lp += -0.5 * r * r / lt.period_variance[m];
+          ws.lift_qt[k][m] = r / lt.period_variance[m];
+        }
+        ws.lift_q[static_cast<Eigen::Index>(k)] = 0.0;
+        continue;
       }
       const double v = lt.standard_error * lt.standard_error + lt.transfer_sd * lt.transfer_sd, r = lt.lift - pred;
       lp += -0.5 * r * r / v;
@@ -1646,6 +1676,8 @@ class PanelTrustModel {
     const int c = lt.channel, j = conv_slot_[static_cast<std::size_t>(c)];
     const bool stock = lift_moves_stock(lt);
     const double q = ws.lift_q[k], beta = j >= 0 ? p.beta(j, g) : 0.0, theta = p.theta_geo[g];
+    const Vector& qt = ws.lift_qt[static_cast<std::size_t>(k)];  // week by week: dL/dpred_t
+    const auto q_at = [&](int t) { return qt.size() != 0 ? qt[t - lt.start] : q; };
     Matrix& gH = ws.gH[static_cast<std::size_t>(g)];
     const Matrix& H = ws.H[static_cast<std::size_t>(g)];
     const auto hcf = ws.lift_h[static_cast<std::size_t>(k)].col(i);
@@ -1654,7 +1686,7 @@ class PanelTrustModel {
     gdh.setZero();
     double gbeta = 0.0;
     for (int t = lt.start; t < lt.measured_end; ++t) {
-      const double wq = q * lift_w(t, g), S = stock ? ws.S(t, g) - D[t] : ws.S(t, g), dh = H(t, c) - hcf[t];
+      const double wq = q_at(t) * lift_w(t, g), S = stock ? ws.S(t, g) - D[t] : ws.S(t, g), dh = H(t, c) - hcf[t];
       if (j >= 0) {  // beta (1 + theta S_cf) (h - h_cf), S_cf = S - D
         gbeta += wq * (1.0 + theta * S) * dh;
         gdh[t] += wq * beta * (1.0 + theta * S);
@@ -1679,7 +1711,7 @@ class PanelTrustModel {
       const double delta = p.delta_geo[g], kappa = p.kappa[slot];
       double lam_next = 0.0;
       for (int t = lt.measured_end - 1; t >= lt.start; --t) {
-        const double wq = q * lift_w(t, g), dh = H(t, c) - hcf[t];
+        const double wq = q_at(t) * lift_w(t, g), dh = H(t, c) - hcf[t];
         const double lam = wq * (p.gamma + theta * ws.conv(t, g) - theta * beta * dh) + delta * lam_next;
         lg.delta += lam * ((t > lt.start ? D[t - 1] : 0.0) - kappa * dh);
         const double gdu = (1.0 - delta) * lam;
@@ -2122,6 +2154,12 @@ class PanelTrustModel {
       for (auto* m : {&ws.lift_a[k], &ws.lift_da[k], &ws.lift_h[k], &ws.lift_D[k], &ws.lift_gdh[k]})
         m->resize(T_, static_cast<Eigen::Index>(d_.lift_tests[k].geos.size()));
     ws.lift_q.setZero(static_cast<Eigen::Index>(d_.lift_tests.size()));
+    ws.lift_pt.resize(d_.lift_tests.size());
+    ws.lift_qt.resize(d_.lift_tests.size());
+    for (std::size_t k = 0; k < d_.lift_tests.size(); ++k) {
+      ws.lift_pt[k].resize(d_.lift_tests[k].period_lift.size());
+      ws.lift_qt[k].resize(d_.lift_tests[k].period_lift.size());
+    }
     for (Vector* v : {&ws.Sn, &ws.gSn, &ws.u, &ws.ga, &ws.Sw, &ws.gSw, &ws.mu_shared, &ws.gmu_sum, &ws.ex, &ws.sx, &ws.lam})
       v->setZero(T_);
   }
@@ -2555,6 +2593,15 @@ class PanelTrustModel {
         fail(who, ": standard_error must be finite and > 0, got ", lt.standard_error);
       if (!(lt.transfer_sd >= 0.0) || !std::isfinite(lt.transfer_sd))
         fail(who, ": transfer_sd must be finite and >= 0, got ", lt.transfer_sd);
+      if (lt.period_lift.size() != 0) {
+        const int M = lt.measured_end - lt.start;
+        if (lt.period_lift.size() != M || lt.period_variance.size() != M)
+          fail(who, ": period_lift and period_variance must have one value per measured period (", M, "), got ",
+               lt.period_lift.size(), " and ", lt.period_variance.size());
+        if (!lt.period_lift.allFinite()) fail(who, ": period_lift must be finite");
+        if (!(lt.period_variance.array() > 0.0).all() || !lt.period_variance.allFinite())
+          fail(who, ": period_variance must be finite and > 0");
+      }
       if (lt.counterfactual.size() != 0) {
         if (lt.counterfactual.rows() != lt.end - lt.start ||
             lt.counterfactual.cols() != static_cast<Eigen::Index>(lt.geos.size()))
@@ -2636,6 +2683,11 @@ struct PanelLiftTestSpec {
   /// A holdout that is in the data gives its planned activity here (and its lift as run
   /// minus planned: negative).
   Matrix counterfactual;
+  /// Week by week (PanelLiftTest::period_lift): one lift per measured period (outcome
+  /// units) and its standard error, or both empty (the total `lift`). Given, they replace
+  /// lift and standard_error; each period's transfer sd is transfer_sd or transfer_fraction
+  /// x |its lift|.
+  Vector period_lift, period_standard_error;
 };
 
 /// Everything that defines a panel model, in raw units: T periods, G geos, C channels.
@@ -3127,6 +3179,24 @@ struct BuiltPanelModel {
     t.lift = ls.lift / sc.y_scale;
     t.standard_error = ls.standard_error / sc.y_scale;
     t.transfer_sd = tau / sc.y_scale;
+    if (ls.period_lift.size() != 0 || ls.period_standard_error.size() != 0) {  // week by week
+      const Eigen::Index M = ls.period_lift.size();
+      if (ls.period_standard_error.size() != M)
+        fail(who, ": period_standard_error needs one value per period_lift value (", M, "), got ",
+             ls.period_standard_error.size());
+      t.period_lift = ls.period_lift / sc.y_scale;
+      t.period_variance.resize(M);
+      for (Eigen::Index m = 0; m < M; ++m) {
+        const double se = ls.period_standard_error[m], lift = ls.period_lift[m];
+        if (!(se > 0.0) || !std::isfinite(se) || !std::isfinite(lift))
+          fail(who, ": week ", m, " of the measured periods has lift ", lift, " and standard error ", se,
+               "; expected finite numbers, the standard error > 0");
+        const double tau_m = std::isnan(ls.transfer_sd) ? ls.transfer_fraction * std::abs(lift) : ls.transfer_sd;
+        t.period_variance[m] = (se * se + tau_m * tau_m) / (sc.y_scale * sc.y_scale);
+      }
+      t.lift = ls.period_lift.sum() / sc.y_scale;  // the total (records, predicted_lift)
+      t.standard_error = std::sqrt(ls.period_standard_error.squaredNorm()) / sc.y_scale;
+    }
     d.lift_tests.push_back(std::move(t));
   }
   if (!d.lift_tests.empty()) d.lift_weight = sc.population;

@@ -63,6 +63,8 @@ _PANEL_LIFT_FIELDS = (
     "transfer_fraction",
     "label",
     "counterfactual",
+    "period_lift",
+    "period_standard_error",
 )
 
 
@@ -86,12 +88,13 @@ def _panel_lift_tests(
         t = {
             k: v for k, v in t.items() if k not in ("relative_lift", "notes", "spend", "iroas", "iroas_standard_error")
         }
+        # week by week: _as_records turned period_lift / period_standard_error into arrays of lift / standard_error
+        weekly = np.size(t.get("lift", 0.0)) > 1
         unknown = [k for k in t if k not in _PANEL_LIFT_FIELDS]
         if unknown:
             raise _fail(
                 f"{name}: unknown or unsupported field(s) {', '.join(map(repr, unknown))} in the panel "
-                f"(fields: {', '.join(_PANEL_LIFT_FIELDS)}; per-period lifts, share, dof and iROAS are the national "
-                "model's only)"
+                f"(fields: {', '.join(_PANEL_LIFT_FIELDS)}; share, dof and iROAS are the national model's only)"
             )
         for k in ("channel", "start", "end", "lift", "standard_error"):
             if k not in t:
@@ -124,8 +127,23 @@ def _panel_lift_tests(
             measured = end + int(cooldown)
             if measured >= len(dates):
                 raise _fail(f"{name}: the measured periods run past the data's last period ({dates[-1].date()})")
-        if np.size(t["lift"]) != 1:
-            raise _fail(f"{name}: the panel takes one total lift per test (per-period lifts: the national model)")
+        if weekly:  # one lift per measured period: start .. measured
+            try:
+                pl = np.asarray(t["lift"], dtype=float).reshape(-1)
+                pse = np.asarray(t["standard_error"], dtype=float).reshape(-1)
+            except (TypeError, ValueError) as e:
+                raise _fail(f"{name}: period_lift and period_standard_error must be numbers") from e
+            n_measured = measured + 1 - start
+            if pl.size != n_measured or pse.size != n_measured:
+                raise _fail(
+                    f"{name}: period_lift and period_standard_error need one value per measured period "
+                    f"({n_measured}: {dates[start].date()} .. {dates[measured].date()}), got {pl.size} and {pse.size}"
+                )
+            # the totals for the records; the weeks stay in the input (predict_lift re-reads it)
+            t["period_lift"], t["period_standard_error"] = pl, pse
+            t["lift"], t["standard_error"] = float(pl.sum()), float(np.sqrt(np.sum(pse**2)))
+        elif np.size(t["lift"]) != 1:
+            raise _fail(f"{name}: lift is one total per test; week by week give period_lift and period_standard_error")
         d: dict[str, Any] = {
             "channel": ch,
             "geos": treated,
@@ -155,8 +173,17 @@ def _panel_lift_tests(
                     f"the treated geos {', '.join(treated)}), got shape {cf.shape}"
                 )
             d["counterfactual"] = cf
+        if weekly:
+            d["period_lift"], d["period_standard_error"] = pl, pse
         core.append(d)
         tau = d["transfer_sd"] if "transfer_sd" in d else d.get("transfer_fraction", 0.1) * abs(d["lift"])
+        if weekly:  # the total's transfer sd: each week's, added in quadrature as the terms are independent
+            tau_t = (
+                np.full(pl.size, d["transfer_sd"])
+                if "transfer_sd" in d
+                else d.get("transfer_fraction", 0.1) * np.abs(pl)
+            )
+            tau = float(np.sqrt(np.sum(tau_t**2)))
         records.append(
             {
                 "test": i,
@@ -343,7 +370,9 @@ class PanelMMM:
         period indices), ``lift`` and ``standard_error`` (outcome units, the total over the
         treated geos and the measured periods ``start`` .. ``measured_end``, default
         ``end``, or ``end + cooldown``), and ``transfer_sd`` (outcome units) or
-        ``transfer_fraction`` (of ``|lift|``, default 0.1). Each enters as
+        ``transfer_fraction`` (of ``|lift|``, default 0.1); week by week, ``period_lift``
+        and ``period_standard_error`` (one value per measured period, each its own term;
+        a ``LiftTest`` from ``as_lift_test(per_period=True)``). Each enters as
         ``lift ~ Normal(pred, sqrt(se^2 + tau^2))`` with ``pred`` the model's own lift: the
         sum over those geos and periods of the outcome with the channel's activity as in the
         data minus the outcome with the activity in those geos over the window replaced by
