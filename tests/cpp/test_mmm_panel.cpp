@@ -1842,6 +1842,25 @@ PanelModelData lift_panel(TrustLevel level, Pooling effects, bool counterfactual
   }
   return d;
 }
+
+/// Test lt's lift at z by two forward passes, per measured period: the sum over its geos of
+/// W (mu - mu_cf), mu the forward pass `f` of the data, mu_cf with the window's activity in
+/// the treated geos at the counterfactual (or 0); `cf_out` gets the counterfactual pass.
+Vector forward_lift(const PanelTrustModel& m, const PanelModelData& d, const PanelLiftTest& lt, const Vector& z,
+                    const PanelForward& f, PanelForward* cf_out = nullptr) {
+  std::vector<Matrix> X = d.media;
+  for (std::size_t i = 0; i < lt.geos.size(); ++i) {
+    auto window = X[static_cast<std::size_t>(lt.channel)].col(lt.geos[i]).segment(lt.start, lt.end - lt.start);
+    if (lt.counterfactual.size() != 0) window = lt.counterfactual.col(static_cast<Eigen::Index>(i));
+    else window.setZero();
+  }
+  PanelForward cf = m.forward(z, &X);
+  Vector want = Vector::Zero(lt.measured_end - lt.start);
+  for (int g : lt.geos)
+    for (int t = lt.start; t < lt.measured_end; ++t) want[t - lt.start] += d.lift_weight(t, g) * (f.mu(t, g) - cf.mu(t, g));
+  if (cf_out != nullptr) *cf_out = std::move(cf);
+  return want;
+}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(lift_test_gradient_matches_finite_differences) {
@@ -1882,20 +1901,11 @@ BOOST_AUTO_TEST_CASE(predicted_lift_is_the_difference_of_two_forward_passes) {
     Vector z = m.initial_point();
     for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
     const Vector pred = m.predicted_lift(z);
-    const Matrix mu = m.forward(z).mu;
+    const PanelForward f = m.forward(z);
     double lp_terms = 0.0;
     for (std::size_t k = 0; k < d.lift_tests.size(); ++k) {
       const PanelLiftTest& lt = d.lift_tests[k];
-      std::vector<Matrix> X = d.media;
-      for (std::size_t i = 0; i < lt.geos.size(); ++i) {
-        auto window = X[static_cast<std::size_t>(lt.channel)].col(lt.geos[i]).segment(lt.start, lt.end - lt.start);
-        if (lt.counterfactual.size() != 0) window = lt.counterfactual.col(static_cast<Eigen::Index>(i));
-        else window.setZero();
-      }
-      const Matrix cf = m.forward(z, &X).mu;
-      double want = 0.0;
-      for (int g : lt.geos)
-        for (int t = lt.start; t < lt.measured_end; ++t) want += d.lift_weight(t, g) * (mu(t, g) - cf(t, g));
+      const double want = forward_lift(m, d, lt, z, f).sum();
       BOOST_TEST_INFO(to_string(level) << " test " << k << " counterfactual " << counterfactual);
       BOOST_CHECK_SMALL(pred[static_cast<Eigen::Index>(k)] - want, 1e-9 * (1.0 + std::abs(want)));
       BOOST_TEST(std::abs(want) > 1e-3);  // the test moves the outcome
@@ -1962,17 +1972,8 @@ BOOST_AUTO_TEST_CASE(trust_channel_lift_is_the_difference_of_two_forward_passes)
       const Vector pred = m.predicted_lift(z);
       const PanelForward f = m.forward(z);
       for (std::size_t k = 0; k < d.lift_tests.size(); ++k) {
-        const PanelLiftTest& lt = d.lift_tests[k];
-        std::vector<Matrix> X = d.media;
-        for (std::size_t i = 0; i < lt.geos.size(); ++i) {
-          auto window = X[static_cast<std::size_t>(lt.channel)].col(lt.geos[i]).segment(lt.start, lt.end - lt.start);
-          if (lt.counterfactual.size() != 0) window = lt.counterfactual.col(static_cast<Eigen::Index>(i));
-          else window.setZero();
-        }
-        const PanelForward cf = m.forward(z, &X);
-        double want = 0.0;
-        for (int g : lt.geos)
-          for (int t = lt.start; t < lt.measured_end; ++t) want += d.lift_weight(t, g) * (f.mu(t, g) - cf.mu(t, g));
+        PanelForward cf;
+        const double want = forward_lift(m, d, d.lift_tests[k], z, f, &cf).sum();
         BOOST_TEST_INFO("test " << k << " counterfactual " << counterfactual << " shocks " << shocks);
         BOOST_CHECK_SMALL(pred[static_cast<Eigen::Index>(k)] - want, 1e-9 * (1.0 + std::abs(want)));
         BOOST_TEST(std::abs(want) > 1e-3);
@@ -2014,16 +2015,11 @@ BOOST_AUTO_TEST_CASE(week_by_week_lift_tests_are_one_term_per_measured_period) {
     Vector z = m.initial_point();
     for (int i = 0; i < z.size(); ++i) z[i] += n(rng);
     const Vector pred = m.predicted_lift(z);
-    const Matrix mu = m.forward(z).mu;
+    const PanelForward f = m.forward(z);
     double lp_terms = 0.0;
     for (std::size_t k = 0; k < d.lift_tests.size(); ++k) {
       const PanelLiftTest& lt = d.lift_tests[k];
-      std::vector<Matrix> X = d.media;
-      for (int g : lt.geos) X[static_cast<std::size_t>(lt.channel)].col(g).segment(lt.start, lt.end - lt.start).setZero();
-      const Matrix cf = m.forward(z, &X).mu;
-      Vector want = Vector::Zero(lt.measured_end - lt.start);
-      for (int g : lt.geos)
-        for (int t = lt.start; t < lt.measured_end; ++t) want[t - lt.start] += d.lift_weight(t, g) * (mu(t, g) - cf(t, g));
+      const Vector want = forward_lift(m, d, lt, z, f);
       BOOST_TEST_INFO("geo " << geo << " test " << k);
       BOOST_CHECK_SMALL(pred[static_cast<Eigen::Index>(k)] - want.sum(), 1e-9 * (1.0 + std::abs(want.sum())));
       if (lt.period_lift.size() != 0) {
