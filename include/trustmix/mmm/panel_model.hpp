@@ -1430,7 +1430,7 @@ class PanelTrustModel {
       al[static_cast<std::size_t>(n)] = p.alpha_geo(c, g);
       as[static_cast<std::size_t>(n)] = A.col(c).data();
       das[static_cast<std::size_t>(n)] = dA.col(c).data();
-      if (++n == 4 || c == C_ - 1) {
+      if (++n == 4) {
         transforms::geometric_adstock_recursive_batch(n, xs.data(), al.data(), d_.max_lag, T, as.data(), das.data());
         n = 0;
       }
