@@ -24,7 +24,11 @@ share uncertainty; ``--trust-form bounded --tracker-share`` the bounded share st
 measured by the survey; ``--poolings`` the effect poolings fitted; ``--national-aggregate``
 fits the national ``TrustMMM`` to each world's national aggregate instead (is a bias the
 panel's or the world's?); ``--scenario crisis_with_pr_response --shocks`` worlds with a
-crisis, fitted with its week as a shock. Usage:
+crisis, fitted with its week as a shock. ``--calibrate`` runs issue 17's loop instead (a geo
+holdout measured by synthetic control, PanelMMM fitted without and with the lift test; see
+``calibration_loop``); ``--pr-tour WEEK --test-channel events --trust geo`` holds an event
+tour (earned, regional) out of two regions, ``--per-period`` gives the lift week by week
+and reports the trust stock's retention against the world's half-life. Usage:
 ``python benchmarks/validate_geo.py [--worlds 4] [--geos 8]``.
 """
 
@@ -43,6 +47,7 @@ import trustmix as tm
 
 PAID = ("instagram", "tiktok")
 PR = ("press", "events", "csr")
+TOUR_EVENTS = 4  # --pr-tour: open days two weeks apart
 
 
 def world_panel(
@@ -53,12 +58,30 @@ def world_panel(
     national_share_sd: float = 0.0,
     scenario: str = "pr_first_then_smm",
     test: dict[str, Any] | None = None,
+    tour: int | None = None,
 ) -> Any:
     """The regional panel of world ``seed`` (``scenario``) with its truth over the whole
     data; with ``national_share_sd`` > 0 the regions' shares of press's delivery deviate from
     their population shares (the data still give press's national total only). The world's
-    crises become 0/1 columns ``shock_<name>`` (their week) on every region's row."""
+    crises become 0/1 columns ``shock_<name>`` (their week) on every region's row. ``tour``
+    (a week): the world gains an event tour, ``TOUR_EVENTS`` open days on the events channel
+    two weeks apart from that week (each as the scenario's own open day), which a geo test
+    can hold out of some regions (events is earned and bought by region here)."""
     world = tm.simulate.World.from_scenario(scenario, seed=seed)
+    if tour is not None:
+        spec = world.to_dict()
+        day = pd.Timestamp("2025-01-06") + pd.Timedelta(weeks=tour, days=5)  # a Saturday
+        spec["pr_activities"] += [
+            {
+                "name": f"tour_{k}",
+                "channel": "events",
+                "kind": "event",
+                "date": str((day + pd.Timedelta(weeks=2 * k)).date()),
+                "outlet_reach": 60000,
+            }
+            for k in range(TOUR_EVENTS)
+        ]
+        world = tm.simulate.World(spec, seed=seed)
     sizes = np.geomspace(0.15, 2.0, geos)
     regions = [{"name": f"r{g}", "size": float(s)} for g, s in enumerate(sizes)]
     dates = pd.date_range("2025-01-06", periods=periods, freq="7D")
@@ -219,13 +242,22 @@ def calibration_loop(a: argparse.Namespace) -> None:
     for w in range(a.worlds):
         seed = a.first_seed + w
         t0 = time.perf_counter()
-        plain = world_panel(seed, a.geos, a.periods, a.horizon, a.national_share_sd, a.scenario)
+        plain = world_panel(seed, a.geos, a.periods, a.horizon, a.national_share_sd, a.scenario, tour=a.pr_tour)
         treated = [f"r{g}" for g in (a.geos // 2 - 1, a.geos - 2)]  # a middle and a large region
-        s = holdout_window(plain, treated, ch, weeks, cooldown, first=26)
+        if ch in PR:  # the tour's weeks (its last coverage spills at most a week past its last day)
+            s = a.pr_tour
+            if s is None or weeks < 2 * TOUR_EVENTS:
+                raise SystemExit(f"--test-channel {ch}: give --pr-tour WEEK and --holdout-weeks >= {2 * TOUR_EVENTS}")
+        else:
+            s = holdout_window(plain, treated, ch, weeks, cooldown, first=26)
         e, m = s + weeks - 1, s + weeks - 1 + cooldown
         dates = plain.dates
         test = {"treated": treated, "channel": ch, "start": dates[s], "end": dates[e]}
-        held = world_panel(seed, a.geos, a.periods, a.horizon, a.national_share_sd, a.scenario, test=test)
+        held = world_panel(
+            seed, a.geos, a.periods, a.horizon, a.national_share_sd, a.scenario, test=test, tour=a.pr_tour
+        )
+        spec = tm.simulate.World.from_scenario(a.scenario, seed=seed).to_dict()
+        true_delta = 0.5 ** (7.0 / float(spec.get("trust", {}).get("half_life_days", 120.0)))  # weekly retention
         # what the channel added in the treated geos, s..m (in the data: as run minus as planned)
         true_lift = held.test_lift(end=dates[m]) if a.in_data else -held.test_lift(end=dates[m])
         # the synthetic control on conversions per 1,000 people (geos of very different sizes:
@@ -246,21 +278,26 @@ def calibration_loop(a: argparse.Namespace) -> None:
             pointwise=False,
             seed=seed,
         )
-        lt = sc.as_lift_test(channel=f"impressions_{ch}", cooldown=cooldown, cooldown_measured=True)
-        lift = {
+        lt = sc.as_lift_test(
+            channel=f"impressions_{ch}", cooldown=cooldown, cooldown_measured=True, per_period=a.per_period
+        )
+        sign = 1.0 if a.in_data else -1.0  # in the data: as run minus planned; else what the holdout removed
+        lift: dict[str, Any] = {
             "channel": f"impressions_{ch}",
             "geos": treated,
             "start": dates[s],
             "end": dates[e],
             "measured_end": dates[m],
-            "lift": -float(lt.lift) * k,
+            "lift": sign * float(lt.lift) * k,
             "standard_error": float(lt.standard_error) * k,
         }
+        if a.per_period:  # week by week (the total's terms replaced by one per measured week)
+            lift["period_lift"] = [sign * v * k for v in lt.period_lift]
+            lift["period_standard_error"] = [v * k for v in lt.period_standard_error]
         data = plain
         if a.in_data:  # the model sees the holdout; its plan (the plain world's activity) is the counterfactual
             data = held
             planned = plain.panel.pivot(index="date", columns="geo", values=f"impressions_{ch}")[treated]
-            lift["lift"] = float(lt.lift) * k
             lift["counterfactual"] = planned.iloc[s : e + 1].to_numpy()
         fits: dict[str, dict[str, Any]] = {"uncal": {}, "cal": {}}
         res = {
@@ -304,6 +341,11 @@ def calibration_loop(a: argparse.Namespace) -> None:
             row[f"{tag}_geos_covered"] = int(r.loc[r["geo"] != "total", "covered"].sum())
             row[f"{tag}_total_covered"] = bool(r.loc[r["geo"] == "total", "covered"].iloc[0])
             row[f"{tag}_divergences"] = int(r["divergences"].iloc[0])
+            if ch in PR:  # the stock's retention against the world's trust half-life
+                sm = fits[tag]["fit"].summary(interval=0.9)
+                d = sm[sm["parameter"] == "delta"]
+                row[f"{tag}_delta"] = float(d["mean"].median())
+                row[f"{tag}_delta_covered"] = int(((d["low"] <= true_delta) & (true_delta <= d["high"])).sum())
         row["seconds"] = time.perf_counter() - t0
         rows.append(row)
         print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
@@ -398,6 +440,17 @@ def main() -> None:
     ap.add_argument("--test-channel", default="instagram", help="--calibrate: the regionally bought channel held out")
     ap.add_argument("--holdout-weeks", type=int, default=8, help="--calibrate: the holdout's length (periods)")
     ap.add_argument("--cooldown", type=int, default=4, help="--calibrate: periods measured after the holdout")
+    ap.add_argument(
+        "--pr-tour",
+        type=int,
+        default=None,
+        help=f"a week: {TOUR_EVENTS} open days on events two weeks apart from it (--test-channel events)",
+    )
+    ap.add_argument(
+        "--per-period",
+        action="store_true",
+        help="--calibrate: the lift test week by week (the synthetic control's per-period lifts)",
+    )
     ap.add_argument(
         "--in-data",
         action="store_true",

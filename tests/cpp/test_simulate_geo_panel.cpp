@@ -461,3 +461,71 @@ BOOST_AUTO_TEST_CASE(bad_geo_tests_are_refused_by_name) {
   po.test->end = 44;
   fails_with(po, "changes nothing", 45);
 }
+
+BOOST_AUTO_TEST_CASE(a_geo_test_on_an_earned_channel_scales_its_activities_reach_in_the_window) {
+  // press regional (no national channels): the test multiplies the reach of the press
+  // interview dated in weeks [10, 12] (interview_0; interview_1 in week 25 is outside) in
+  // the treated regions. Each mention keeps its draw, so press impressions are linear in the
+  // multiplier: I(2) + I(0) = 2 I(plain), cell by cell, while every other channel is as drawn.
+  const WorldSpec base = panel_world();
+  const auto rs = regions(4);
+  const int T = 40;
+  GeoPanelOptions po;
+  po.media_sd = 0.3;
+  const GeoPanelResult plain = run_geo_panel(base, rs, weekly(T), 11, po);
+  const auto tested = [&](double m) {
+    GeoPanelOptions q = po;
+    GeoTest t;
+    t.treated = {rs[1].name, rs[3].name};
+    t.channel = "press";
+    t.start = 10;
+    t.end = 12;
+    t.spend_multiplier = m;
+    q.test = t;
+    return run_geo_panel(base, rs, weekly(T), 11, q);
+  };
+  const GeoPanelResult none = tested(0.0), twice = tested(2.0);
+  const Eigen::Index press = 0;
+  for (std::size_t r = 0; r < rs.size(); ++r) {
+    const auto ri = static_cast<Eigen::Index>(r);
+    if (!none.treated[r]) {  // controls: the plain panel's, bit for bit
+      BOOST_TEST((none.conversions.row(ri).array() == plain.conversions.row(ri).array()).all());
+      BOOST_TEST((twice.impressions[r].array() == plain.impressions[r].array()).all());
+      continue;
+    }
+    const Eigen::MatrixXd& a = plain.impressions[r];
+    const Eigen::MatrixXd& z = none.impressions[r];
+    const Eigen::MatrixXd& d = twice.impressions[r];
+    BOOST_TEST(z.col(press).segment(10, 2).sum() < a.col(press).segment(10, 2).sum());  // the interview's reach is gone
+    for (int t = 0; t < T; ++t) {
+      BOOST_TEST(rel_close(d(t, press) + z(t, press), 2.0 * a(t, press), 1e-12));
+      if (t < 10 || t > 15) BOOST_TEST(rel_close(z(t, press), a(t, press), 1e-12));  // interview_1 and organic untouched
+      BOOST_TEST(z(t, 1) == a(t, 1));  // instagram as drawn
+    }
+    // The test's exact effect is the chains' difference; trust built by the interview is
+    // lost for months: negative through the rest of the run, largest after the window.
+    for (int t = 0; t < T; ++t) {
+      BOOST_TEST(rel_close(none.test_incremental(ri, t),
+                           none.expected_conversions(ri, t) - plain.expected_conversions(ri, t), 1e-9));
+      BOOST_TEST(rel_close(twice.test_incremental(ri, t),
+                           twice.expected_conversions(ri, t) - plain.expected_conversions(ri, t), 1e-9));
+    }
+    BOOST_TEST(none.test_incremental.row(ri).head(10).cwiseAbs().maxCoeff() == 0.0);
+    BOOST_TEST(none.test_incremental.row(ri).segment(10, 3).sum() < 0.0);
+    BOOST_TEST(none.test_incremental(ri, 24) < 0.0);  // 12 weeks after the window, still lower
+    BOOST_TEST(none.test_incremental.row(ri).tail(T - 13).sum() < none.test_incremental.row(ri).segment(10, 3).sum());
+    BOOST_TEST(twice.test_incremental.row(ri).segment(10, 30).sum() > 0.0);
+  }
+  // An earned test with nothing dated in its window changes nothing: refused by region.
+  GeoPanelOptions q = po;
+  GeoTest t;
+  t.treated = {rs[1].name};
+  t.channel = "press";
+  t.start = 30;
+  t.end = 32;
+  q.test = t;
+  BOOST_CHECK_EXCEPTION((void)run_geo_panel(base, rs, weekly(T), 11, q), std::invalid_argument,
+                        [](const std::invalid_argument& e) {
+                          return std::string(e.what()).find("no earned reach from PR activities") != std::string::npos;
+                        });
+}

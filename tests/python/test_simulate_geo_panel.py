@@ -290,6 +290,35 @@ def test_a_geo_test_inside_the_panel_has_its_exact_effect_and_keeps_everything_e
     assert "geo_test" not in panel.summary().index
 
 
+def test_a_geo_test_on_an_earned_channel_holds_its_event_out_of_a_region(panel: sim.GeoPanelResult) -> None:
+    """events is earned and regional here: a holdout over weeks 5-6 takes the open day's reach
+    (2025-02-15) out of south; its trust effect outlasts the window, so the exact lift keeps
+    growing for months (the chains' difference), and nothing else moves."""
+    dates = panel.dates
+    held = _panel(test={"treated": ["south"], "channel": "events", "start": dates[5], "end": dates[6]})
+    south = (held.panel["geo"] == "south").to_numpy()
+    ev = panel.panel.loc[south, "impressions_events"].to_numpy()
+    assert ev[5:7].sum() > 0  # the open day reached south in the plain panel
+    np.testing.assert_array_equal(held.panel.loc[south, "impressions_events"].to_numpy()[5:7], 0.0)
+    np.testing.assert_array_equal(held.panel.loc[~south, "conversions"], panel.panel.loc[~south, "conversions"])
+    for c in ("instagram", "tiktok", "press"):
+        np.testing.assert_array_equal(held.panel[f"impressions_{c}"], panel.panel[f"impressions_{c}"])
+    tt = held.test_truth
+    assert tt is not None
+    diff = held.panel.loc[south, "expected_conversions"].to_numpy() - panel.panel.loc[south, "expected_conversions"]
+    np.testing.assert_allclose(tt["incremental_conversions"], diff, rtol=1e-9, atol=1e-9)
+    inc = tt["incremental_conversions"].to_numpy()
+    # nothing before the event's week (trust moves the conversions of the periods after it),
+    # lower in every week from then on
+    assert (inc[:6] == 0).all() and (inc[6:] < 0).all()
+    short, longer = held.test_lift(end=dates[6]), held.test_lift(end=dates[26])
+    assert longer < 3 * short < 0  # five months after the window, more than three times the window's loss
+    # doubling its reach instead gains conversions
+    doubled = {"treated": ["south"], "channel": "events", "start": dates[5], "end": dates[6], "spend_multiplier": 2.0}
+    up = _panel(test=doubled)
+    assert up.test_lift(end=dates[26]) > 0
+
+
 def test_bad_geo_tests_are_named() -> None:
     world = sim.World.from_scenario("pr_first_then_smm", seed=2)
     ok = {"treated": ["north"], "channel": "instagram", "start": "2025-03-03", "end": "2025-04-28"}

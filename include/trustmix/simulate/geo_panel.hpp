@@ -36,10 +36,16 @@
 // the estimand of TrustFit.roi and SimulationResult.truth_for (docs/validation.md), per
 // region; a national channel's national truth is the sum over regions.
 //
-// Geo tests. With GeoPanelOptions::test (a GeoTest of geo.hpp on a regionally bought paid
-// channel) the treated regions run the test inside the panel: their spend on the channel in
-// periods [start, end] is the drawn spend x spend_multiplier (0: a holdout; every flight of
-// the channel is rewritten per period in a treated region, even with media_sd = 0). The
+// Geo tests. With GeoPanelOptions::test (a GeoTest of geo.hpp on a regional channel: one
+// not in national_channels) the treated regions run the test inside the panel: their spend
+// on the channel in periods [start, end] is the drawn spend x spend_multiplier (0: a
+// holdout; every flight of the channel is rewritten per period in a treated region, even
+// with media_sd = 0), and the channel's PR activities dated in [start, end] (an earned
+// channel's interview tour, open days) have their outlet reach and cost x spend_multiplier
+// there: every mention keeps its draw (the activity keeps its place, so the coverage is the
+// untested world's) with m times the reach, so 0 takes the activity's exposure, and with it
+// its effect on trust, out of the region (its mentions still count in share of voice, and a
+// crisis response still softens its crisis: a reach test, not a cancelled activity). The
 // panel, its per-channel truth and the regions' worlds are the world as run, test included
 // (removing the channel in W removes what the test left of it). The test's own truth is
 //
@@ -91,9 +97,10 @@ struct GeoPanelOptions {
   double national_share_sd = 0.0;
   /// The truth's window, horizon and lag (truth.hpp); defaults: each channel's whole activity.
   TruthOptions truth;
-  /// A geo experiment run inside the panel (top of this file, "Geo tests"): a regional paid
-  /// channel's spend in the treated regions over periods [start, end] x spend_multiplier
-  /// (0: a holdout). Empty: none.
+  /// A geo experiment run inside the panel (top of this file, "Geo tests"): a regional
+  /// channel's paid spend in the treated regions over periods [start, end], and the outlet
+  /// reach and cost of its PR activities dated in them, x spend_multiplier (0: a holdout).
+  /// Empty: none.
   std::optional<GeoTest> test;
 };
 
@@ -196,9 +203,20 @@ inline WorldSpec panel_region_spec(const WorldSpec& base, const Region& g, std::
     while (ci < C && w.channels[ci].channel.name != name) ++ci;
     return ci;
   };
-  for (auto& p : w.pr_activities)
+  for (auto& p : w.pr_activities) {
     if (const std::uint64_t ci = position(p.channel); national.contains(p.channel) && ci < C)
       p.outlet_reach *= share[static_cast<Eigen::Index>(ci)];
+    // A test on an earned channel: its activities dated in the window reach (and cost) x m.
+    // The activity stays (same index, so every coverage draw is the untested world's: each
+    // mention's reach is exactly m times its reach there), its mentions still counted.
+    if (test != nullptr && p.channel == test->channel && !(p.date < w.start)) {
+      const int t = (p.date - w.start) / D;
+      if (t >= test->start && t <= test->end) {
+        p.outlet_reach *= test->spend_multiplier;
+        p.cost *= test->spend_multiplier;
+      }
+    }
+  }
   const std::uint64_t media_seed = derive(seed, 0x67656f);
   std::vector<char> dropped(w.campaigns.size(), 0);  // flights a holdout silences entirely
   for (std::size_t k = 0; k < w.campaigns.size(); ++k) {
@@ -351,11 +369,13 @@ inline const GeoTest* test_of(const GeoPanelOptions& po, const std::string& name
         derive(seed, r + 1), national_seed, po.national_channels);
     const World& w = out.worlds.back();
     const int c = w.channel_index(test->channel);
-    const Eigen::MatrixXd moved = w.drive(w.baseline_variant(), T, opt.period_days).spend -
-                                  u.drive(u.baseline_variant(), T, opt.period_days).spend;
-    if (!(moved.col(c).cwiseAbs().sum() > 0.0))
+    const auto a = w.drive(w.baseline_variant(), T, opt.period_days);
+    const auto b = u.drive(u.baseline_variant(), T, opt.period_days);
+    if (!((a.spend.col(c) - b.spend.col(c)).cwiseAbs().sum() > 0.0 ||
+          (a.impressions.col(c) - b.impressions.col(c)).cwiseAbs().sum() > 0.0))
       fail("the geo test changes nothing in region '", regions[r].name, "': channel '", test->channel,
-           "' has no paid spend in periods [", test->start, ", ", test->end, "]");
+           "' has no paid spend and no earned reach from PR activities dated in periods [", test->start, ", ", test->end,
+           "]");
   }
   const Eigen::MatrixXd z = Eigen::MatrixXd::Zero(R, T);
   out.conversions = out.revenue = out.expected_conversions = out.survey_trusting = out.survey_size = z;

@@ -94,11 +94,15 @@ def geo_panel(
         model's ``max_lag`` to match its ROI split.
     test : dict, optional
         A geo experiment run inside the panel: ``treated`` (region names), ``channel`` (a
-        regionally bought paid channel), ``start`` and ``end`` (dates, inclusive) and
-        ``spend_multiplier`` (default 0: a holdout, the channel dark in the treated regions;
-        2: doubled). The panel, its truth and its worlds are the world as run, test
-        included; the test's exact effect per treated region and period, E conv | as run -
-        E conv | the same world without the test, is :attr:`GeoPanelResult.test_truth`
+        regional channel, not in ``national_channels``), ``start`` and ``end`` (dates,
+        inclusive) and ``spend_multiplier`` (default 0: a holdout, the channel dark in the
+        treated regions; 2: doubled). It multiplies the channel's paid spend in the window
+        and the outlet reach and cost of its PR activities dated in it (an earned channel's
+        test: e.g. an event tour held out of two regions; each mention keeps its draw, with
+        that multiple of its reach; its mentions still count in share of voice). The
+        panel, its truth and its worlds are the world as run, test included; the test's
+        exact effect per treated region and period, E conv | as run - E conv | the same
+        world without the test, is :attr:`GeoPanelResult.test_truth`
         (:meth:`GeoPanelResult.test_lift` sums it). The panel gains a bool ``treated``
         column.
     """
