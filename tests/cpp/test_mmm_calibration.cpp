@@ -6,6 +6,8 @@
 // an evaluate::LiftTest's measured periods; predicted_lift_draws on every thread count.
 #include <boost/test/unit_test.hpp>
 
+#include <Eigen/Cholesky>
+
 #include <trustmix/evaluate/lift_test.hpp>
 #include <trustmix/mmm/calibration.hpp>
 #include <trustmix/mmm/fit.hpp>
@@ -491,10 +493,26 @@ BOOST_AUTO_TEST_CASE(a_per_period_evaluate_lift_test_gives_one_term_per_measured
     Vector g(m.dimension());
     const double term = m.log_density(z, g) - TrustModel(d0).log_density(z, g);
     const LiftCalibration& c = d.lift_tests[0];
-    double expected = 0.0;
-    for (int j = 0; j < 9; ++j) expected += normal_log_density(c.lift[j], diff[20 + j], c.variance[j]);
+    // The weeks' transfer errors are one error (calibration.hpp): tau_j = 0.1 |lift_j|, and
+    // the term is the joint Normal density with Sigma = diag(se^2) + tau tau^T, computed
+    // here densely (a Cholesky factor) against the model's Sherman-Morrison form.
+    BOOST_REQUIRE(c.transfer.size() == 9);
+    BOOST_TEST((c.transfer - 0.1 * c.lift.cwiseAbs()).cwiseAbs().maxCoeff() <= 1e-15 * c.lift.cwiseAbs().maxCoeff());
+    Eigen::MatrixXd sigma = c.transfer * c.transfer.transpose();
+    for (int j = 0; j < 9; ++j) sigma(j, j) = c.variance[j];
+    const Eigen::LLT<Eigen::MatrixXd> llt(sigma);
+    const Vector r = c.lift - diff.segment(20, 9);
+    const double logdet = 2.0 * Eigen::MatrixXd(llt.matrixL()).diagonal().array().log().sum();
+    const double expected = -0.5 * r.dot(llt.solve(r)) - 0.5 * logdet - 4.5 * std::log(2.0 * std::numbers::pi);
     BOOST_TEST(term == expected, boost::test_tools::tolerance(1e-9));
     check_gradient(m, z, std::string("per-period evaluate lift test, trust ") + (trust ? "on" : "off"));
+    // Without `transfer` the values are independent: the sum of the 9 Normal densities.
+    TrustModelData di = d;
+    di.lift_tests[0].transfer.resize(0);
+    double independent = 0.0;
+    for (int j = 0; j < 9; ++j) independent += normal_log_density(c.lift[j], diff[20 + j], c.variance[j]);
+    BOOST_TEST(TrustModel(di).log_density(z, g) - TrustModel(d0).log_density(z, g) == independent,
+               boost::test_tools::tolerance(1e-9));
   }
 }
 

@@ -4,6 +4,8 @@
 // scaling of build_panel() and its errors, and MAP recovery on a panel drawn from the model.
 #include <boost/test/unit_test.hpp>
 
+#include <Eigen/Cholesky>
+
 #include <trustmix/inference/map.hpp>
 #include <trustmix/mmm/panel_fit.hpp>
 #include <trustmix/mmm/panel_model.hpp>
@@ -1834,7 +1836,8 @@ PanelModelData lift_panel(TrustLevel level, Pooling effects, bool counterfactual
   PanelModelData d = make_panel(40, 3, level, effects, Pooling::partial, level == TrustLevel::off ? 0 : 1, 21);
   d.lift_weight = Matrix::Constant(40, 3, 1.0);
   for (int g = 0; g < 3; ++g) d.lift_weight.col(g).setConstant(1.0 + 0.5 * g);
-  d.lift_tests = {{2, {0, 2}, 10, 16, 20, 1.5, 0.3, 0.1, {}, {}, {}}, {2, {1}, 25, 28, 28, 0.4, 0.2, 0.0, {}, {}, {}}};
+  d.lift_tests = {{2, {0, 2}, 10, 16, 20, 1.5, 0.3, 0.1, {}, {}, {}, {}},
+                  {2, {1}, 25, 28, 28, 0.4, 0.2, 0.0, {}, {}, {}, {}}};
   if (counterfactual) {
     d.lift_tests[0].counterfactual.resize(6, 2);
     for (int i = 0; i < 2; ++i)
@@ -1925,8 +1928,8 @@ namespace {
 /// test on channel 2 as before; with `shocks` two crises damage the stocks.
 PanelModelData stock_lift_panel(Pooling effects, bool counterfactual, bool shocks) {
   PanelModelData d = lift_panel(TrustLevel::geo, effects, counterfactual);
-  d.lift_tests.push_back({0, {0, 1}, 8, 12, 30, 2.0, 0.5, 0.2, {}, {}, {}});
-  d.lift_tests.push_back({3, {2}, 20, 24, 40, 1.0, 0.4, 0.0, {}, {}, {}});
+  d.lift_tests.push_back({0, {0, 1}, 8, 12, 30, 2.0, 0.5, 0.2, {}, {}, {}, {}});
+  d.lift_tests.push_back({3, {2}, 20, 24, 40, 1.0, 0.4, 0.0, {}, {}, {}, {}});
   if (counterfactual) d.lift_tests[2].counterfactual = Matrix::Constant(4, 2, 0.3);
   if (shocks) {
     d.shocks = Matrix::Zero(40, 1);
@@ -1991,8 +1994,11 @@ BOOST_AUTO_TEST_CASE(week_by_week_lift_tests_are_one_term_per_measured_period) {
   // A test with period_lift has one Normal term per measured period around that period's
   // predicted lift (two forward passes, period by period): exact gradients, the log density
   // change equal to the terms, predicted_lift the total; on a converting channel under a
-  // national stock and on the trust channels under geo stocks (with crises).
-  for (bool geo : {false, true}) {
+  // national stock and on the trust channels under geo stocks (with crises). With
+  // period_transfer (`common`) the weeks share one transfer error: the terms are one joint
+  // Normal, Sigma = diag(period_variance - tau^2) + tau tau^T, checked densely (Cholesky).
+  for (const auto& [geo, common] :
+       {std::pair{false, false}, std::pair{true, false}, std::pair{false, true}, std::pair{true, true}}) {
     PanelModelData d = geo ? stock_lift_panel(Pooling::partial, false, true)
                            : lift_panel(TrustLevel::national, Pooling::partial);
     for (std::size_t k : geo ? std::vector<std::size_t>{0, 2, 3} : std::vector<std::size_t>{0}) {
@@ -2000,6 +2006,7 @@ BOOST_AUTO_TEST_CASE(week_by_week_lift_tests_are_one_term_per_measured_period) {
       const int M = lt.measured_end - lt.start;
       lt.period_lift = Vector::LinSpaced(M, 0.3, 0.02);
       lt.period_variance = Vector::LinSpaced(M, 0.01, 0.05);
+      if (common) lt.period_transfer = 0.6 * lt.period_variance.cwiseSqrt();
     }
     const PanelTrustModel m(d);
     std::mt19937_64 rng(37);
@@ -2022,7 +2029,17 @@ BOOST_AUTO_TEST_CASE(week_by_week_lift_tests_are_one_term_per_measured_period) {
       const Vector want = forward_lift(m, d, lt, z, f);
       BOOST_TEST_INFO("geo " << geo << " test " << k);
       BOOST_CHECK_SMALL(pred[static_cast<Eigen::Index>(k)] - want.sum(), 1e-9 * (1.0 + std::abs(want.sum())));
-      if (lt.period_lift.size() != 0) {
+      if (lt.period_transfer.size() != 0) {
+        const Vector& tau = lt.period_transfer;
+        Matrix sigma = tau * tau.transpose();
+        sigma.diagonal() = lt.period_variance;
+        const Eigen::LLT<Matrix> llt(sigma);
+        const Vector r = lt.period_lift - want;
+        const double logdet = 2.0 * Matrix(llt.matrixL()).diagonal().array().log().sum();
+        // the model leaves out the constant -sum ln(2 pi se_t^2) / 2
+        const double se2 = (lt.period_variance.array() - tau.array().square()).log().sum();
+        lp_terms += -0.5 * r.dot(llt.solve(r)) - 0.5 * (logdet - se2);
+      } else if (lt.period_lift.size() != 0) {
         lp_terms += -0.5 * ((lt.period_lift - want).array().square() / lt.period_variance.array()).sum();
       } else {
         const double v = lt.standard_error * lt.standard_error + lt.transfer_sd * lt.transfer_sd;
@@ -2041,6 +2058,9 @@ BOOST_AUTO_TEST_CASE(week_by_week_lift_tests_are_one_term_per_measured_period) {
   d.lift_tests[0].period_lift = Vector::Constant(10, 0.1);
   d.lift_tests[0].period_variance = Vector::Constant(10, 0.0);
   fails_with(d, "lift test 0: period_variance must be finite and > 0");
+  d.lift_tests[0].period_variance = Vector::Constant(10, 0.04);
+  d.lift_tests[0].period_transfer = Vector::Constant(10, 0.2);  // tau^2 = variance: no room for se
+  fails_with(d, "lift test 0: period_transfer must be empty or have one value per measured period (10)");
 }
 
 BOOST_AUTO_TEST_CASE(lift_tests_bad_input_is_named) {

@@ -111,10 +111,12 @@ def test_term_is_the_normal_density_of_the_forward_lift(trust_form):
         pred = _forward_lift(cal, z, ch, s, e, k, share)
         pred = [pred.sum()] if len(obs) == 1 else list(pred)
         values += pred
-        for o, p, sd, t in zip(obs, pred, se, tau, strict=True):
-            # model units: lift / y_scale, variance / y_scale^2 (the Jacobian is a constant)
-            v = (sd * sd + t * t) / cal.y_scale**2
-            want += -0.5 * ((o - p) / cal.y_scale) ** 2 / v - 0.5 * math.log(2 * math.pi * v)
+        # model units: lift / y_scale, variance / y_scale^2 (the Jacobian is a constant); the
+        # per-period values share one transfer error: covariance diag(se^2) + tau tau^T
+        r = (np.asarray(obs) - np.asarray(pred)) / cal.y_scale
+        t = np.asarray(tau) / cal.y_scale
+        cov = np.diag((np.asarray(se) / cal.y_scale) ** 2) + np.outer(t, t)
+        want += -0.5 * r @ np.linalg.solve(cov, r) - 0.5 * np.linalg.slogdet(2 * math.pi * cov)[1]
     assert diff == pytest.approx(want, rel=1e-9, abs=1e-9)
     got = np.asarray(_mmm.predicted_lifts(cal._core, z[None, :], cal.y_scale))[0]
     np.testing.assert_allclose(got, values, rtol=1e-10, atol=1e-9)

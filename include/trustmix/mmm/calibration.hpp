@@ -41,13 +41,26 @@
 // h_cf = Adstock(x_cf) with x_cf = (1 - share) r g(f) in the window; RF channels only
 // convert (the model refuses them as trust channels), so G_cf = G.
 //
-// Likelihood: a total lift (one observation) or a lift per period of M (|M| observations,
-// independent), each
+// Likelihood: a total lift (one observation) or a lift per period of M (|M| observations),
+// each
 //   lift_obs ~ Normal(pred, sqrt(se^2 + tau^2)),
 // with se the test's standard error and tau the transfer standard deviation (how far the
 // test generalises to the model's population and period); variance = se^2 + tau^2 is
 // what the model stores. Week-by-week lifts constrain the shape of the carry-over, i.e.
 // the adstock and the trust decay delta.
+//
+// The transfer error of a week-by-week test is one error, not one per week: the test's
+// population and period differ from the model's once, so every week's lift is off by the
+// same factor. With LiftCalibration::transfer = (tau_1 .. tau_M) (lift_test_spec sets it
+// for a per-period test under the Normal) the M values are jointly Normal,
+//   lift_obs ~ Normal(pred, Sigma),  Sigma = diag(se_m^2) + tau tau^T,
+// (each value's own variance still se_m^2 + tau_m^2), evaluated by Sherman-Morrison with
+// Dg = diag(variance - tau^2) = diag(se^2), s = tau^T Dg^-1 tau:
+//   log density = -(r^T Dg^-1 r - (tau^T Dg^-1 r)^2 / (1 + s)) / 2 - sum ln(2 pi se_m^2) / 2 - ln(1 + s) / 2,
+//   d/d pred = Sigma^-1 r = Dg^-1 r - Dg^-1 tau (tau^T Dg^-1 r) / (1 + s),   r = lift_obs - pred.
+// Taken as independent, M weekly transfer errors would average out and claim the transfer
+// sqrt(M) times better known than the same test's total does (the earlier behaviour, and
+// still that of LiftCalibration without `transfer`, and of a Student-t term).
 //
 // Heavier tails (dof = nu finite): lift_obs ~ StudentT(nu, pred, sqrt(se^2 + tau^2)), the
 // Normal above with its variance v scaled by an unknown w ~ InvGamma(nu/2, nu/2)
@@ -89,6 +102,10 @@ struct LiftCalibration {
   /// or one per measured period (end + cooldown - start values).
   Eigen::VectorXd lift;
   Eigen::VectorXd variance;  ///< se^2 + tau^2 per value of lift, model units squared, > 0
+  /// Per-period values only: tau per value (model units, tau^2 < variance), the values'
+  /// transfer errors one common error (Sigma = diag(variance - tau^2) + tau tau^T, top of
+  /// this file); empty: the values independent. Read only under the Normal (dof infinite).
+  Eigen::VectorXd transfer;
   std::string label;         ///< for messages (e.g. "lift test 0 (channel 'tv')")
   /// Degrees of freedom nu of a Student-t likelihood (> 0); infinity: the Normal.
   double dof = std::numeric_limits<double>::infinity();
@@ -149,6 +166,12 @@ inline void check_lift_tests(const std::vector<LiftCalibration>& tests, const Ei
       if (!(t.variance[k] > 0.0) || !std::isfinite(t.variance[k]))
         fail(name, ": variance value ", k, " is ", t.variance[k], "; expected a finite number > 0 (standard error > 0)");
     }
+    if (t.transfer.size() != 0 && t.transfer.size() != n)
+      fail(name, ": transfer needs ", n, " values (one per lift value) or none, got ", t.transfer.size());
+    for (Eigen::Index k = 0; k < t.transfer.size(); ++k)
+      if (!(t.transfer[k] >= 0.0) || !(t.transfer[k] * t.transfer[k] < t.variance[k]))
+        fail(name, ": transfer value ", k, " is ", t.transfer[k],
+             "; expected a number >= 0 whose square is below the value's variance (", t.variance[k], ")");
   }
 }
 
@@ -255,9 +278,13 @@ template <class Test>
       fail(name, ": transfer_fraction must be a finite number >= 0, got ", s.transfer_fraction);
     c.lift = lift / y_scale;
     c.variance.resize(lift.size());
+    // week by week under the Normal: the weeks' transfer errors are one (top of this file)
+    const bool common = lift.size() > 1 && std::isinf(c.dof);
+    if (common) c.transfer.resize(lift.size());
     for (Eigen::Index j = 0; j < lift.size(); ++j) {
       const double tau = std::isnan(s.transfer_sd) ? s.transfer_fraction * std::abs(lift[j]) : s.transfer_sd;
       c.variance[j] = (se[j] * se[j] + tau * tau) / (y_scale * y_scale);
+      if (common) c.transfer[j] = tau / y_scale;
     }
     out.push_back(std::move(c));
   }
@@ -265,6 +292,24 @@ template <class Test>
 }
 
 namespace detail {
+
+/// Jointly Normal lift values with one common transfer error (top of this file): for
+/// residuals r (n values), variances v (se^2 + tau^2) and transfers tau, returns
+/// -(r^T Dg^-1 r - (tau^T Dg^-1 r)^2 / (1 + s)) / 2 - ln(1 + s) / 2, Dg = diag(v - tau^2),
+/// s = tau^T Dg^-1 tau (without the constant -sum ln(2 pi Dg) / 2), and writes
+/// Sigma^-1 r = d/d pred to q (which may alias r).
+inline double common_transfer_normal(const double* r, const double* v, const double* tau, std::size_t n, double* q) {
+  double quad = 0.0, tr = 0.0, s = 0.0;
+  for (std::size_t k = 0; k < n; ++k) {
+    const double dg = v[k] - tau[k] * tau[k];
+    quad += r[k] * r[k] / dg;
+    tr += tau[k] * r[k] / dg;
+    s += tau[k] * tau[k] / dg;
+  }
+  const double c = tr / (1.0 + s);
+  for (std::size_t k = 0; k < n; ++k) q[k] = (r[k] - tau[k] * c) / (v[k] - tau[k] * tau[k]);
+  return -0.5 * (quad - tr * c) - 0.5 * std::log1p(s);
+}
 
 /// The lift term of TrustModel::log_density (a friend of TrustModel: it reads the model's
 /// layout and runs its own recursions and adjoints). Called from the backward pass once
@@ -319,8 +364,16 @@ struct LiftTerm {
         const double g = stock(t), gc = stock_cf(t), cs = ws.conv_sum[t], cc = conv_cf(t);
         const double eta_diff = gamma * (g - gc) + cs * (1.0 + theta * g) - cc * (1.0 + theta * gc);
         const double diff = log_link ? -ws.mu[t] * std::expm1(-eta_diff) : eta_diff;
-        if (per) lp += observation(test.lift[t - s0] - diff, test.variance[t - s0], test.dof, L.D[t]);
+        if (per && test.transfer.size() != 0) L.D[t] = test.lift[t - s0] - diff;  // the residual, for below
+        else if (per) lp += observation(test.lift[t - s0] - diff, test.variance[t - s0], test.dof, L.D[t]);
         else total += diff;
+      }
+      if (per && test.transfer.size() != 0) {  // one common transfer error: D <- Sigma^-1 r
+        const auto n = static_cast<std::size_t>(s1 - s0);
+        lp += common_transfer_normal(L.D.data() + s0, test.variance.data(), test.transfer.data(), n, L.D.data() + s0);
+        lp -= 0.5 * static_cast<double>(n) * std::log(2.0 * std::numbers::pi);
+        for (Eigen::Index k = 0; k < test.variance.size(); ++k)
+          lp -= 0.5 * std::log(test.variance[k] - test.transfer[k] * test.transfer[k]);
       }
       if (!per) {
         double D = 0.0;

@@ -286,6 +286,11 @@ struct PanelLiftTest {
   /// speaks to the carry-over and the stock's decay. Empty: one total (lift, standard_error,
   /// transfer_sd).
   Vector period_lift, period_variance;
+  /// Week by week: tau_t per measured period (units of period_lift, tau_t^2 <
+  /// period_variance[t]), the weeks' transfer errors one common error: the values are
+  /// jointly Normal with covariance diag(period_variance - tau^2) + tau tau^T (the national
+  /// model's term, calibration.hpp). Empty: the weeks independent.
+  Vector period_transfer;
 };
 
 /// Scaled data of one panel fit (build_panel() makes it from raw units).
@@ -1646,10 +1651,17 @@ class PanelTrustModel {
         }
       }
       if (weekly) {  // one term per measured period; lift_q[k] = 0 marks the terms as computed
-        for (Eigen::Index m = 0; m < pt.size(); ++m) {
-          const double r = lt.period_lift[m] - pt[m];
-          lp += -0.5 * r * r / lt.period_variance[m];
-          ws.lift_qt[k][m] = r / lt.period_variance[m];
+        Vector& qt = ws.lift_qt[k];
+        if (lt.period_transfer.size() != 0) {  // one common transfer error: qt = Sigma^-1 r
+          qt = lt.period_lift - pt;
+          lp += detail::common_transfer_normal(qt.data(), lt.period_variance.data(), lt.period_transfer.data(),
+                                               static_cast<std::size_t>(qt.size()), qt.data());
+        } else {
+          for (Eigen::Index m = 0; m < pt.size(); ++m) {
+            const double r = lt.period_lift[m] - pt[m];
+            lp += -0.5 * r * r / lt.period_variance[m];
+            qt[m] = r / lt.period_variance[m];
+          }
         }
         ws.lift_q[static_cast<Eigen::Index>(k)] = 0.0;
         continue;
@@ -2601,6 +2613,11 @@ class PanelTrustModel {
         if (!lt.period_lift.allFinite()) fail(who, ": period_lift must be finite");
         if (!(lt.period_variance.array() > 0.0).all() || !lt.period_variance.allFinite())
           fail(who, ": period_variance must be finite and > 0");
+        if (lt.period_transfer.size() != 0 &&
+            (lt.period_transfer.size() != M || !(lt.period_transfer.array() >= 0.0).all() ||
+             !(lt.period_transfer.array().square() < lt.period_variance.array()).all()))
+          fail(who, ": period_transfer must be empty or have one value per measured period (", M,
+               "), each >= 0 with its square below the period's variance");
       }
       if (lt.counterfactual.size() != 0) {
         if (lt.counterfactual.rows() != lt.end - lt.start ||
@@ -3186,6 +3203,7 @@ struct BuiltPanelModel {
              ls.period_standard_error.size());
       t.period_lift = ls.period_lift / sc.y_scale;
       t.period_variance.resize(M);
+      t.period_transfer.resize(M);  // one common transfer error (PanelLiftTest::period_transfer)
       for (Eigen::Index m = 0; m < M; ++m) {
         const double se = ls.period_standard_error[m], lift = ls.period_lift[m];
         if (!(se > 0.0) || !std::isfinite(se) || !std::isfinite(lift))
@@ -3193,9 +3211,11 @@ struct BuiltPanelModel {
                "; expected finite numbers, the standard error > 0");
         const double tau_m = std::isnan(ls.transfer_sd) ? ls.transfer_fraction * std::abs(lift) : ls.transfer_sd;
         t.period_variance[m] = (se * se + tau_m * tau_m) / (sc.y_scale * sc.y_scale);
+        t.period_transfer[m] = tau_m / sc.y_scale;
       }
       t.lift = ls.period_lift.sum() / sc.y_scale;  // the total (records, predicted_lift)
       t.standard_error = std::sqrt(ls.period_standard_error.squaredNorm()) / sc.y_scale;
+      t.transfer_sd = t.period_transfer.sum();  // the total's: the weeks' common error adds up
     }
     d.lift_tests.push_back(std::move(t));
   }

@@ -177,13 +177,13 @@ def _panel_lift_tests(
             d["period_lift"], d["period_standard_error"] = pl, pse
         core.append(d)
         tau = d["transfer_sd"] if "transfer_sd" in d else d.get("transfer_fraction", 0.1) * abs(d["lift"])
-        if weekly:  # the total's transfer sd: each week's, added in quadrature as the terms are independent
+        if weekly:  # the total's transfer sd: the weeks' transfer errors are one error, so their sds add
             tau_t = (
                 np.full(pl.size, d["transfer_sd"])
                 if "transfer_sd" in d
                 else d.get("transfer_fraction", 0.1) * np.abs(pl)
             )
-            tau = float(np.sqrt(np.sum(tau_t**2)))
+            tau = float(np.sum(tau_t))
         records.append(
             {
                 "test": i,
@@ -371,8 +371,10 @@ class PanelMMM:
         treated geos and the measured periods ``start`` .. ``measured_end``, default
         ``end``, or ``end + cooldown``), and ``transfer_sd`` (outcome units) or
         ``transfer_fraction`` (of ``|lift|``, default 0.1); week by week, ``period_lift``
-        and ``period_standard_error`` (one value per measured period, each its own term;
-        a ``LiftTest`` from ``as_lift_test(per_period=True)``). Each enters as
+        and ``period_standard_error`` (one value per measured period, each its own term,
+        their transfer errors one common error: jointly Normal with covariance
+        diag(se_t^2) + tau tau^T, tau_t = ``transfer_sd`` or ``transfer_fraction`` x
+        |lift_t|; a ``LiftTest`` from ``as_lift_test(per_period=True)``). Each enters as
         ``lift ~ Normal(pred, sqrt(se^2 + tau^2))`` with ``pred`` the model's own lift: the
         sum over those geos and periods of the outcome with the channel's activity as in the
         data minus the outcome with the activity in those geos over the window replaced by
