@@ -59,14 +59,16 @@ def world_panel(
     scenario: str = "pr_first_then_smm",
     test: dict[str, Any] | None = None,
     tour: int | None = None,
+    tour_reach: float = 60000.0,
 ) -> Any:
     """The regional panel of world ``seed`` (``scenario``) with its truth over the whole
     data; with ``national_share_sd`` > 0 the regions' shares of press's delivery deviate from
     their population shares (the data still give press's national total only). The world's
     crises become 0/1 columns ``shock_<name>`` (their week) on every region's row. ``tour``
     (a week): the world gains an event tour, ``TOUR_EVENTS`` open days on the events channel
-    two weeks apart from that week (each as the scenario's own open day), which a geo test
-    can hold out of some regions (events is earned and bought by region here)."""
+    two weeks apart from that week (each as the scenario's own open day, outlet reach
+    ``tour_reach``), which a geo test can hold out of some regions or scale there (events is
+    earned and bought by region here)."""
     world = tm.simulate.World.from_scenario(scenario, seed=seed)
     if tour is not None:
         spec = world.to_dict()
@@ -77,7 +79,7 @@ def world_panel(
                 "channel": "events",
                 "kind": "event",
                 "date": str((day + pd.Timedelta(weeks=2 * k)).date()),
-                "outlet_reach": 60000,
+                "outlet_reach": tour_reach,
             }
             for k in range(TOUR_EVENTS)
         ]
@@ -242,7 +244,8 @@ def calibration_loop(a: argparse.Namespace) -> None:
     for w in range(a.worlds):
         seed = a.first_seed + w
         t0 = time.perf_counter()
-        plain = world_panel(seed, a.geos, a.periods, a.horizon, a.national_share_sd, a.scenario, tour=a.pr_tour)
+        tour = {"tour": a.pr_tour, "tour_reach": a.tour_reach}
+        plain = world_panel(seed, a.geos, a.periods, a.horizon, a.national_share_sd, a.scenario, **tour)
         treated = [f"r{g}" for g in (a.geos // 2 - 1, a.geos - 2)]  # a middle and a large region
         if ch in PR:  # the tour's weeks (its last coverage spills at most a week past its last day)
             s = a.pr_tour
@@ -253,9 +256,11 @@ def calibration_loop(a: argparse.Namespace) -> None:
         e, m = s + weeks - 1, s + weeks - 1 + cooldown
         dates = plain.dates
         test = {"treated": treated, "channel": ch, "start": dates[s], "end": dates[e]}
-        held = world_panel(
-            seed, a.geos, a.periods, a.horizon, a.national_share_sd, a.scenario, test=test, tour=a.pr_tour
-        )
+        if a.test_multiplier != 0.0:  # not a holdout: only as data (the plan is the counterfactual)
+            if not a.in_data:
+                raise SystemExit("--test-multiplier other than 0 needs --in-data")
+            test["spend_multiplier"] = a.test_multiplier
+        held = world_panel(seed, a.geos, a.periods, a.horizon, a.national_share_sd, a.scenario, test=test, **tour)
         spec = tm.simulate.World.from_scenario(a.scenario, seed=seed).to_dict()
         true_delta = 0.5 ** (7.0 / float(spec.get("trust", {}).get("half_life_days", 120.0)))  # weekly retention
         # what the channel added in the treated geos, s..m (in the data: as run minus as planned)
@@ -445,6 +450,13 @@ def main() -> None:
         type=int,
         default=None,
         help=f"a week: {TOUR_EVENTS} open days on events two weeks apart from it (--test-channel events)",
+    )
+    ap.add_argument("--tour-reach", type=float, default=60000.0, help="--pr-tour: each open day's outlet reach")
+    ap.add_argument(
+        "--test-multiplier",
+        type=float,
+        default=0.0,
+        help="--calibrate: the treated geos' activity x this (0: a holdout; other values need --in-data)",
     )
     ap.add_argument(
         "--per-period",
