@@ -8,6 +8,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <trustmix/simulate/geo_panel.hpp>
@@ -344,15 +345,20 @@ BOOST_AUTO_TEST_CASE(national_share_sd_moves_each_regions_share_of_national_deli
 
 namespace {
 
-/// A holdout (or doubling) of instagram in regions 0 and 2 over weeks [8, 15].
-GeoTest instagram_test(const std::vector<Region>& rs, double multiplier) {
+/// A test of `channel` in the regions `treated` over weeks [start, end] x multiplier.
+GeoTest geo_test(std::vector<std::string> treated, const std::string& channel, int start, int end, double multiplier) {
   GeoTest t;
-  t.treated = {rs[0].name, rs[2].name};
-  t.channel = "instagram";
-  t.start = 8;
-  t.end = 15;
+  t.treated = std::move(treated);
+  t.channel = channel;
+  t.start = start;
+  t.end = end;
   t.spend_multiplier = multiplier;
   return t;
+}
+
+/// A holdout (or doubling) of instagram in regions 0 and 2 over weeks [8, 15].
+GeoTest instagram_test(const std::vector<Region>& rs, double multiplier) {
+  return geo_test({rs[0].name, rs[2].name}, "instagram", 8, 15, multiplier);
 }
 
 }  // namespace
@@ -475,13 +481,7 @@ BOOST_AUTO_TEST_CASE(a_geo_test_on_an_earned_channel_scales_its_activities_reach
   const GeoPanelResult plain = run_geo_panel(base, rs, weekly(T), 11, po);
   const auto tested = [&](double m) {
     GeoPanelOptions q = po;
-    GeoTest t;
-    t.treated = {rs[1].name, rs[3].name};
-    t.channel = "press";
-    t.start = 10;
-    t.end = 12;
-    t.spend_multiplier = m;
-    q.test = t;
+    q.test = geo_test({rs[1].name, rs[3].name}, "press", 10, 12, m);
     return run_geo_panel(base, rs, weekly(T), 11, q);
   };
   const GeoPanelResult none = tested(0.0), twice = tested(2.0);
@@ -518,12 +518,7 @@ BOOST_AUTO_TEST_CASE(a_geo_test_on_an_earned_channel_scales_its_activities_reach
   }
   // An earned test with nothing dated in its window changes nothing: refused by region.
   GeoPanelOptions q = po;
-  GeoTest t;
-  t.treated = {rs[1].name};
-  t.channel = "press";
-  t.start = 30;
-  t.end = 32;
-  q.test = t;
+  q.test = geo_test({rs[1].name}, "press", 30, 32, 0.0);
   BOOST_CHECK_EXCEPTION((void)run_geo_panel(base, rs, weekly(T), 11, q), std::invalid_argument,
                         [](const std::invalid_argument& e) {
                           return std::string(e.what()).find("no earned reach from PR activities") != std::string::npos;
