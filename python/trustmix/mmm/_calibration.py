@@ -18,7 +18,9 @@ the transfer standard deviation (``transfer_sd`` in outcome units, or
 ``transfer_fraction`` x |lift|, default 0.1); with ``dof`` (finite, > 0) a Student-t with
 that many degrees of freedom replaces the Normal (heavier tails: a test far from the
 model's prediction pulls less). A per-period lift (arrays of ``lift`` and
-``standard_error``, one value per measured period) gives one such term per period.
+``standard_error``, one value per measured period) gives one such term per period; under
+the Normal the periods' transfer errors are one common error (the values jointly Normal,
+covariance diag(se_t^2) + tau tau^T: docs/mmm.md, "Calibration by lift tests").
 
 Mapping a geo test to a national model: ``share`` is the fraction of the national
 activity in the window that the test added. A test that added activity in some geos:
