@@ -270,22 +270,40 @@ def calibration_loop(a: argparse.Namespace) -> None:
         # a median 25% low on 12 worlds; per capita 14%, unbiased), then back to conversions
         # with the treated geos' mean population (the ATT is their mean)
         held.panel["per_1000"] = held.panel["conversions"] / held.panel["population"] * 1e3
-        k = float(held.panel.groupby("geo")["population"].first()[treated].mean()) / 1e3
-        sc = tm.evaluate.synthetic_control(
-            held.panel,
-            unit="geo",
-            time="date",
-            outcome="per_1000",
-            treated=treated,
-            start=dates[s],
-            end=dates[m],
-            statistic="mean",
-            pointwise=False,
-            seed=seed,
+        pop = held.panel.groupby("geo")["population"].first()
+        # the averaged fit (GeoLift's): one synthetic control of the treated geos' mean, back
+        # to conversions with their mean population; --sc-by-region: one per treated geo (the
+        # other treated geos out of the donors), each back with its own population, summed
+        fits_sc = (
+            [([g], pop[g] / 1e3, [t for t in treated if t != g]) for g in treated]
+            if a.sc_by_region
+            else [(treated, float(pop[treated].mean()) / 1e3, [])]
         )
-        lt = sc.as_lift_test(
-            channel=f"impressions_{ch}", cooldown=cooldown, cooldown_measured=True, per_period=a.per_period
-        )
+        total, var = 0.0, 0.0
+        per_lift: np.ndarray | None = None
+        per_var: np.ndarray | None = None
+        for units, k, out in fits_sc:
+            sc = tm.evaluate.synthetic_control(
+                held.panel[~held.panel["geo"].isin(out)],
+                unit="geo",
+                time="date",
+                outcome="per_1000",
+                treated=units,
+                start=dates[s],
+                end=dates[m],
+                statistic="mean",
+                pointwise=False,
+                seed=seed,
+            )
+            lt = sc.as_lift_test(
+                channel=f"impressions_{ch}", cooldown=cooldown, cooldown_measured=True, per_period=a.per_period
+            )
+            total += float(lt.lift) * k
+            var += (float(lt.standard_error) * k) ** 2
+            if a.per_period:
+                pl, pse = np.asarray(lt.period_lift) * k, (np.asarray(lt.period_standard_error) * k) ** 2
+                per_lift = pl if per_lift is None else per_lift + pl
+                per_var = pse if per_var is None else per_var + pse
         sign = 1.0 if a.in_data else -1.0  # in the data: as run minus planned; else what the holdout removed
         lift: dict[str, Any] = {
             "channel": f"impressions_{ch}",
@@ -293,12 +311,12 @@ def calibration_loop(a: argparse.Namespace) -> None:
             "start": dates[s],
             "end": dates[e],
             "measured_end": dates[m],
-            "lift": sign * float(lt.lift) * k,
-            "standard_error": float(lt.standard_error) * k,
+            "lift": sign * total,
+            "standard_error": float(np.sqrt(var)),
         }
-        if a.per_period:  # week by week (the total's terms replaced by one per measured week)
-            lift["period_lift"] = [sign * v * k for v in lt.period_lift]
-            lift["period_standard_error"] = [v * k for v in lt.period_standard_error]
+        if per_lift is not None and per_var is not None:  # week by week (one term per measured week)
+            lift["period_lift"] = list(sign * per_lift)
+            lift["period_standard_error"] = list(np.sqrt(per_var))
         data = plain
         if a.in_data:  # the model sees the holdout; its plan (the plain world's activity) is the counterfactual
             data = held
@@ -457,6 +475,11 @@ def main() -> None:
         type=float,
         default=0.0,
         help="--calibrate: the treated geos' activity x this (0: a holdout; other values need --in-data)",
+    )
+    ap.add_argument(
+        "--sc-by-region",
+        action="store_true",
+        help="--calibrate: one synthetic control per treated geo (others out of the donors), lifts summed",
     )
     ap.add_argument(
         "--per-period",
