@@ -374,7 +374,7 @@ class PanelMMM:
         and ``period_standard_error`` (one value per measured period, each its own term,
         their transfer errors one common error: jointly Normal with covariance
         diag(se_t^2) + tau tau^T, tau_t = ``transfer_sd`` or ``transfer_fraction`` x
-        |lift_t|; a ``LiftTest`` from ``as_lift_test(per_period=True)``). Each enters as
+        ``|lift_t|``; a ``LiftTest`` from ``as_lift_test(per_period=True)``). Each enters as
         ``lift ~ Normal(pred, sqrt(se^2 + tau^2))`` with ``pred`` the model's own lift: the
         sum over those geos and periods of the outcome with the channel's activity as in the
         data minus the outcome with the activity in those geos over the window replaced by
