@@ -70,9 +70,10 @@ def world_panel(
     ``tour_reach``), which a geo test can hold out of some regions or scale there (events is
     earned and bought by region here)."""
     world = tm.simulate.World.from_scenario(scenario, seed=seed)
+    dates = pd.date_range("2025-01-06", periods=periods, freq="7D")
     if tour is not None:
         spec = world.to_dict()
-        day = pd.Timestamp("2025-01-06") + pd.Timedelta(weeks=tour, days=5)  # a Saturday
+        day = dates[0] + pd.Timedelta(weeks=tour, days=5)  # a Saturday
         spec["pr_activities"] += [
             {
                 "name": f"tour_{k}",
@@ -86,7 +87,6 @@ def world_panel(
         world = tm.simulate.World(spec, seed=seed)
     sizes = np.geomspace(0.15, 2.0, geos)
     regions = [{"name": f"r{g}", "size": float(s)} for g, s in enumerate(sizes)]
-    dates = pd.date_range("2025-01-06", periods=periods, freq="7D")
     panel = tm.simulate.geo_panel(
         world,
         regions,
