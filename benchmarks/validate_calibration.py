@@ -69,9 +69,13 @@ ROOT = Path(__file__).resolve().parents[1]
 # model's own default (noise None is AR(1) residuals for the normal likelihood since the
 # fourth session). trust_form and tracker_share apply to worlds with trust only.
 CONFIGS: dict[str, dict[str, Any]] = {
+    # since the eighteenth session the model's default follows the tracker: the simulator's
+    # survey is a share, so worlds with trust get the bounded share measured by the survey
     "default": {"noise": None},
+    # the default of the runs recorded before the eighteenth session: the linear index
+    "linear": {"noise": None, "trust_form": "linear"},
     # the configuration of the runs recorded before the AR(1) default
-    "iid": {"noise": "iid"},
+    "iid": {"noise": "iid", "trust_form": "linear"},
     # the bounded trust stock whose tracker measures the share itself (docs/validation.md)
     "bounded_share": {"noise": None, "trust_form": "bounded", "tracker_share": True},
 }
@@ -403,8 +407,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--config",
         default="default",
-        help="the model's configuration: default (the model's defaults: AR(1) residuals), iid (the runs "
-        "recorded before the AR(1) default), bounded_share (bounded stock, tracker measures the share, AR(1))",
+        help="the model's configuration: default (the model's defaults: AR(1) residuals and, since the "
+        "eighteenth session, the bounded share the survey measures), linear (the linear index, the default "
+        "of the runs recorded before), iid (the runs recorded before the AR(1) default), bounded_share "
+        "(bounded stock, tracker measures the share with its panel sizes, AR(1))",
     )
     ap.add_argument(
         "--option", action="append", default=[], help=f"key=value overriding --config (keys {', '.join(OPTION_KEYS)})"

@@ -51,9 +51,12 @@ Run (slow; the baseline in docs/validation.md)::
 ``--option`` keys: pr_measure (impressions, spend, mentions, reach_sentiment), trend,
 seasonality, max_lag, tracker (True/False), half_life_prior ("4,52": 90% range in weeks),
 scaling, likelihood, window (all: W = the whole data; first_half: W = its first half, the
-same W on both sides), trust_form (linear, bounded: TrustMMM's trust stock recursion),
+same W on both sides), trust_form (unset: the model's default, since the eighteenth session the
+bounded share measured by the survey, as the simulator's survey is a share; linear, bounded:
+TrustMMM's trust stock recursion),
 tracker_noise (free: one free sigma_q; binomial: the survey's known sampling error from the
-panel size, ``TrustMMM(tracker_n="trust_survey_n")``), tracker_share (True: the survey measures the
+panel size, ``TrustMMM(tracker_n="trust_survey_n")``; none: with tracker_share, the share tracker
+without the panel sizes, its noise one free sigma_q), tracker_share (True: the survey measures the
 bounded share itself, ``TrustMMM(tracker_share=True, tracker_n="trust_survey_n")``; needs
 trust_form=bounded), link (identity, log: ``TrustMMM(link="log")``, mu = exp(eta)), noise (unset: the
 model's default, AR(1) residuals for the normal and lognormal likelihoods since the fourth session;
@@ -101,9 +104,9 @@ DEFAULTS: dict[str, Any] = {
     "scaling": "mean",
     "likelihood": "normal",
     "window": "all",
-    "trust_form": "linear",
+    "trust_form": None,
     "tracker_noise": "free",
-    "tracker_share": False,
+    "tracker_share": None,
     "link": "identity",
     "noise": None,
     "market_growth": None,
@@ -339,7 +342,11 @@ def build_model(case: Case, opt: dict[str, Any]) -> tuple[Any, pd.DataFrame, dic
     out, df, roles, peso, shocks = observe(case)
     df = model_columns(df, roles, peso, opt["pr_measure"])
     trust_on = any(r in ("trust", "both") for r in roles.values())
-    share = str(opt["tracker_share"]) in ("True", "true", "1") and bool(opt["tracker"]) and trust_on
+    # None: the model's default (a tracker that reads as a share, as the simulator's survey
+    # does, gives the bounded share it measures, since the eighteenth session)
+    share: bool | None = None
+    if opt["tracker_share"] is not None:
+        share = str(opt["tracker_share"]) in ("True", "true", "1") and bool(opt["tracker"]) and trust_on
     priors: dict[str, Any] = {}
     if opt["half_life_prior"]:
         lo, hi = (float(x) for x in str(opt["half_life_prior"]).split(","))
@@ -364,7 +371,11 @@ def build_model(case: Case, opt: dict[str, Any]) -> tuple[Any, pd.DataFrame, dic
         likelihood=opt["likelihood"],
         trust_form=opt["trust_form"],
         tracker_n="trust_survey_n"
-        if ((opt["tracker_noise"] == "binomial" or share) and opt["tracker"] and trust_on)
+        if (
+            (opt["tracker_noise"] == "binomial" or (bool(share) and opt["tracker_noise"] != "none"))
+            and opt["tracker"]
+            and trust_on
+        )
         else None,
         tracker_share=share,
         link=str(opt["link"]),
@@ -381,7 +392,7 @@ def fit_case(
     tune: int = 1000,
     max_draws: int = 200,
     options: dict[str, Any] | None = None,
-    target_accept: float = 0.9,
+    target_accept: float = 0.95,
 ) -> dict[str, Any]:
     """Simulates, fits and compares one world. Returns {"channels": rows, "world": row}."""
     opt = dict(DEFAULTS, **(options or {}))
@@ -774,7 +785,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--max-draws", type=int, default=200, help="posterior draws used for the effects")
-    ap.add_argument("--target-accept", type=float, default=0.9, help="NUTS target acceptance (TrustMMM.fit's)")
+    ap.add_argument(
+        "--target-accept",
+        type=float,
+        default=0.95,
+        help="NUTS target acceptance (TrustMMM.fit's default: 0.95 since the eighteenth session, 0.9 before)",
+    )
     ap.add_argument("--jobs", type=int, default=1, help="worlds fitted in parallel processes")
     ap.add_argument("--no-presets", action="store_true")
     ap.add_argument("--only", default="", help="comma-separated world names or families to keep")

@@ -706,6 +706,11 @@ void register_mmm(py::module_& m) {
   trust_target.def(py::init<const mm::TrustModel&>(), py::arg("model"));
   targets::bind_target(inference, trust_target);
   inference.attr("TrustTarget") = trust_target;  // the name trustmix.inference has always offered
+  sub.def(
+      "tracker_reads_as_share", [](const Eigen::VectorXd& tracker) { return mm::tracker_reads_as_share(tracker); },
+      py::arg("tracker"),
+      "Whether a tracker reads as a survey share of trusting people: at least two measured (non-NaN)\n"
+      "values, every one in [0, 1]. TrustMMM's default trust form follows it (docs/mmm.md).");
   sub.def("build", &build_model, py::arg("channels"), py::arg("roles"), py::arg("media"), py::arg("spend"),
           py::arg("outcome"), py::arg("period_days") = 7.0, py::arg("tracker"), py::arg("controls"),
           py::arg("control_names"), py::arg("events"), py::arg("event_names"), py::arg("shocks"), py::arg("shock_names"),

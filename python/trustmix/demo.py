@@ -194,18 +194,19 @@ def plot_demo(results: dict[str, Any]) -> Any:
 
 
 #: What the demo says about data the model did not generate (issue 12): the default model's
-#: run in docs/validation.md ("AR(1) residuals become the default"), measured by
+#: run in docs/validation.md ("The default form follows the tracker"), measured by
 #: benchmarks/validate_worlds.py. Keep in step with that page (tests/python/test_cli.py
 #: checks the numbers against it).
 VALIDATION_NOTE = (
     "\nHow far to trust these numbers: the data above come from the model's own equations, a best\n"
-    "case. On 40 worlds from trustmix's people-level simulator (a different process), the model's\n"
-    "90% intervals covered the true channel totals in 72% of cases (they should in about 90%),\n"
-    "PR channels' totals were off by a median 26% (mostly too low), and the trust half-life came\n"
-    "out about 41% short. SMM channels were within 6%. Read PR's value as a lower-confidence\n"
-    "estimate. A trust survey given with its panel sizes (tracker_n=) makes the default the\n"
-    "bounded share the survey measures: 79% covered, PR's median bias -5%, the half-life\n"
-    "covered in 72% of worlds (docs/validation.md)."
+    "case. On 40 worlds from trustmix's people-level simulator (a different process), whose trust\n"
+    "survey is a share of people and so gets the default bounded trust share, the model's 90%\n"
+    "intervals covered the true channel totals in 77% of cases (they should in about 90%), PR\n"
+    "channels' totals were off by a median 28% (median bias -6%), and the trust half-life was\n"
+    "covered in 72% of worlds (median 11% short). SMM channels were within 7%. Read PR's value\n"
+    "as a lower-confidence estimate. This demo's tracker is an index, which keeps the linear\n"
+    "trust index: on those worlds it covered 72% of cases, PR's totals were off by a median\n"
+    "26% (mostly too low) and the half-life came out about 41% short (docs/validation.md)."
 )
 
 

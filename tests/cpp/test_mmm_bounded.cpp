@@ -626,3 +626,26 @@ BOOST_AUTO_TEST_CASE(map_restarts_after_a_line_search_stop) {
   }
   BOOST_TEST_MESSAGE(restarted << " of 12 fits restarted");
 }
+
+BOOST_AUTO_TEST_CASE(a_tracker_reads_as_a_share_only_when_every_measured_value_is_in_0_1) {
+  // The rule behind Python's default form: a survey share (NaN where no wave) reads as a
+  // share; a standardised index, a 0-100 score, one value out of [0, 1] or fewer than two
+  // measured values do not.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Vector share(6);
+  share << 0.31, nan, 0.0, nan, 1.0, 0.42;
+  BOOST_TEST(tracker_reads_as_share(share));
+  BOOST_TEST(!tracker_reads_as_share((share.array() * 100.0).matrix()));
+  Vector z(4);
+  z << -0.4, 0.1, 0.9, -1.2;
+  BOOST_TEST(!tracker_reads_as_share(z));
+  Vector edge = share;
+  edge[5] = 1.0 + 1e-12;
+  BOOST_TEST(!tracker_reads_as_share(edge));
+  edge[5] = std::numeric_limits<double>::infinity();
+  BOOST_TEST(!tracker_reads_as_share(edge));
+  Vector one(3);
+  one << nan, 0.5, nan;
+  BOOST_TEST(!tracker_reads_as_share(one));
+  BOOST_TEST(!tracker_reads_as_share(Vector(0)));
+}

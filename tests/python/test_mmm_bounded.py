@@ -324,8 +324,14 @@ def test_share_tracker_bad_input():
     data, _ = _share_survey()
     with pytest.raises(ValueError, match="tracker_share=True needs"):
         tm.TrustMMM(
-            data, date="week", outcome="conversions", channels=ROLES, tracker="trust_share", tracker_share=True
-        )  # linear form
+            data,
+            date="week",
+            outcome="conversions",
+            channels=ROLES,
+            tracker="trust_share",
+            trust_form="linear",
+            tracker_share=True,
+        )
     with pytest.raises(ValueError, match="tracker_share must be True or False"):
         tm.TrustMMM(
             data,
@@ -350,9 +356,10 @@ def test_share_tracker_bad_input():
 
 
 def test_the_default_form_follows_the_tracker():
-    """trust_form and tracker_share left to their defaults: a tracker given with its panel
-    sizes (a survey share) gives the bounded share measured by the survey; without panel
-    sizes the linear index. The resolved form is the model's, pickled with it."""
+    """trust_form and tracker_share left to their defaults: a tracker that reads as a survey
+    share (every observed value in [0, 1]), with or without its panel sizes, gives the bounded
+    share measured by the survey; an index tracker (standardised, or a 0-100 score), or none,
+    the linear index. The resolved form is the model's, pickled with it."""
     data, _ = _share_survey()
     base = dict(date="week", outcome="conversions", channels=ROLES, tracker="trust_share", shocks=["crisis"])
     auto = tm.TrustMMM(data, tracker_n="trust_share_n", **base)
@@ -366,13 +373,34 @@ def test_the_default_form_follows_the_tracker():
     again = pickle.loads(pickle.dumps(auto))
     assert again.trust_form == "bounded" and again.tracker_share
     assert again.log_density(z)[0] == la
-    # without panel sizes, or with a form given, nothing changes from before
-    plain = tm.TrustMMM(data, **base)
-    assert plain.trust_form == "linear" and not plain.tracker_share
+    # without panel sizes: the share's noise is one free sigma_q beyond (zero) sampling error
+    free = tm.TrustMMM(data, **base)
+    assert free.trust_form == "bounded" and free.tracker_share and free.tracker_n is None
+    by_hand = tm.TrustMMM(data, trust_form="bounded", tracker_share=True, **base)
+    assert free.parameter_names == by_hand.parameter_names
+    assert free.log_density(z)[0] == by_hand.log_density(z)[0]
+    assert free.log_density(z)[0] != la  # the panel sizes do enter when given
+    # tracker_share=True alone implies the bounded form
+    said_share = tm.TrustMMM(data, tracker_share=True, **base)
+    assert said_share.trust_form == "bounded" and said_share.tracker_share
+    # index trackers: standardised, a 0-100 score, or one value out of [0, 1]: the linear index
+    for name, values in {
+        "z": (data["trust_share"] - data["trust_share"].mean()) / data["trust_share"].std(),
+        "pct": data["trust_share"] * 100,
+        "one_out": data["trust_share"].where(data.index != data["trust_share"].first_valid_index(), 1.02),
+    }.items():
+        d = data.assign(**{name: values})
+        index = tm.TrustMMM(d, **{**base, "tracker": name})
+        assert index.trust_form == "linear" and not index.tracker_share, name
+    # no tracker, or trust off: linear
+    assert tm.TrustMMM(data, **{**base, "tracker": None}).trust_form == "linear"
+    # a form given is kept
     linear = tm.TrustMMM(data, tracker_n="trust_share_n", trust_form="linear", **base)
     assert linear.trust_form == "linear" and not linear.tracker_share
-    index = tm.TrustMMM(data, tracker_n="trust_share_n", trust_form="bounded", **base)
+    index = tm.TrustMMM(data, tracker_n="trust_share_n", trust_form="bounded", tracker_share=False, **base)
     assert index.trust_form == "bounded" and not index.tracker_share
-    # an index tracker said so (tracker_share=False): the linear form, not bounded + index
+    # a share tracker said to be an index (tracker_share=False): the linear form, not bounded + index
     said = tm.TrustMMM(data, tracker_n="trust_share_n", tracker_share=False, **base)
+    assert said.trust_form == "linear" and not said.tracker_share
+    said = tm.TrustMMM(data, tracker_share=False, **base)
     assert said.trust_form == "linear" and not said.tracker_share

@@ -112,14 +112,16 @@ def test_truth_for_matches_roi_definitions_and_rejects_bad_options():
 # what fails.
 
 SEED = 7
-P_MAP = {  # shares measured on the 40 harness worlds, MAP fits (docs/validation.md)
+P_MAP = {  # shares measured on the 40 harness worlds, MAP fits, default model (docs/validation.md)
     "smm_total_within_30pct": 0.92,
-    "pr_total_within_50pct": 0.67,
-    "half_life_within_factor_2": 0.69,
-    "share_within_0.15": 0.90,
-    "rank_spearman_at_least_0.5": 0.85,
+    "pr_total_within_50pct": 0.69,
+    # 40 of 40 worlds: p = 1 would demand every world; 0.93 is the one-sided 95% lower
+    # bound for 40 of 40 (0.05 ** (1 / 40))
+    "half_life_within_factor_2": 0.93,
+    "share_within_0.15": 0.97,
+    "rank_spearman_at_least_0.5": 0.87,
 }
-P_NUTS_COVER90 = 0.62  # channel totals covered by the 90% interval, 40 worlds, full NUTS
+P_NUTS_COVER90 = 0.80  # channel totals covered by the 90% interval, 40 worlds, full NUTS
 
 
 def binomial_threshold(n: int, p: float, alpha: float = 0.01) -> int:
@@ -199,8 +201,8 @@ def test_map_fits_on_new_worlds_recover_what_the_harness_measured(harness):
 def test_short_nuts_on_new_worlds_covers_as_the_harness_measured(harness):
     """Short NUTS (2 x (300 + 300)) on two randomised worlds: 90% coverage of channel totals.
 
-    With n = 6 totals and p = 0.62 the 1% threshold is k = 1, so the coverage check only
-    guards against collapse (no total covered); the interval nesting and divergence
+    With n = 6 totals and p = 0.80 the 1% threshold is k = 2, so the coverage check only
+    guards against collapse (at most one total covered); the interval nesting and divergence
     checks below are the stricter part. The 40-world harness measures coverage itself."""
     rows = []
     for k in (3, 5):  # 208 and 156 weeks, 3 channels each

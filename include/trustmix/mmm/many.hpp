@@ -62,7 +62,7 @@ struct FitManyOptions {
   int max_iterations = 2000;  ///< L-BFGS iterations per start, >= 1
   bool nuts = false;          ///< also sample the posterior with NUTS from the mode
   int chains = 4, draws = 1000, tune = 1000;  ///< NUTS (nuts = true)
-  double target_accept = 0.9;
+  double target_accept = 0.95;  ///< as TrustMMM.fit's default (0.9 before the eighteenth session)
   int max_tree_depth = 10;
   int term_buffer = 150;      ///< final step-size-only warm-up phase (as TrustMMM.fit)
   int threads = 0;            ///< models fitted at once (0: the hardware threads); results do not depend on it

@@ -144,6 +144,23 @@ struct BuiltTrustModel {
   }
 };
 
+/// Whether a tracker reads as a survey share of trusting people: at least two measured
+/// (non-NaN) values and every one of them in [0, 1]. An index tracker is standardised (it
+/// has negative values) or on another scale (0-100, a score). TrustMMM's default form
+/// follows it (docs/mmm.md, "The default form follows the tracker"): a tracker that reads
+/// as a share, or has panel sizes, gives the bounded share the survey measures
+/// (TrustForm::bounded with tracker_share); otherwise the linear index. In C++ the form is
+/// set on the spec; this is the rule Python's default applies.
+[[nodiscard]] inline bool tracker_reads_as_share(const Eigen::Ref<const Vector>& tracker) noexcept {
+  Eigen::Index measured = 0;
+  for (const double q : tracker) {
+    if (std::isnan(q)) continue;
+    if (!(q >= 0.0 && q <= 1.0)) return false;  // also +-inf
+    ++measured;
+  }
+  return measured >= 2;
+}
+
 namespace detail {
 
 inline constexpr double z90 = 1.6448536269514722;  // standard normal 95% quantile

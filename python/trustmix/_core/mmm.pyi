@@ -310,6 +310,7 @@ class TrustTarget:
     @property
     def parameter_names(self) -> list[str]: ...
 
+def tracker_reads_as_share(tracker: npt.NDArray[np.float64]) -> bool: ...
 def build(
     channels: Sequence[str],
     roles: Sequence[str],
