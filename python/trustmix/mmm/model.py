@@ -281,15 +281,17 @@ class TrustMMM:
         one given with its panel sizes ``tracker_n``, gives ``"bounded"`` with
         ``tracker_share=True``; an index tracker (standardised, a 0-100 score), or none,
         gives ``"linear"``. On the 40 validation worlds (whose survey is a share, given
-        without panel sizes) the bounded share measured by the survey covered 0.797 of
-        channel totals (linear: 0.719), PR bias -0.055 (-0.160), the trust half-life 0.74
-        (0.26), PR's long-term part within a median 22% (29%), with 34 of 40 fits free of
-        divergences (34) and no slower; the panel sizes add nothing measurable to it
-        (0.792) (docs/validation.md, "The default form follows the tracker"). The bounded
-        form has its own parameters (``trust_base``, ``trust_inflow``; the linear form's
-        ``g0_mean`` / ``g0_sd`` priors do not apply), and the planner's concavity
-        certificate (linear form without amplification) does not apply to it. Pass ``trust_form="linear"`` (or
-        ``tracker_share=False``) for the linear index with a share tracker.
+        without panel sizes) the bounded share measured by the survey covered 0.771 of
+        channel totals (linear: 0.719), PR bias -0.056 (-0.160), the trust half-life 0.72
+        (0.26), PR's long-term part within a median 23% (29%), with 38 of 40 fits free of
+        divergences; on 40 fresh worlds 0.753 against 0.691, the half-life 0.64 against
+        0.36; the panel sizes add nothing measurable; its fits take about 1.5x the linear
+        form's time (docs/validation.md, "The default form follows the tracker"). The
+        bounded form has its own parameters (``trust_base``, ``trust_inflow``; the linear
+        form's ``g0_mean`` / ``g0_sd`` priors do not apply), and the planner's concavity
+        certificate (linear form without amplification) does not apply to it. Pass
+        ``trust_form="linear"`` (or ``tracker_share=False``) for the linear index with a
+        share tracker.
         ``"linear"``:
         G[t] = delta G[t-1] + (1 - delta) u[t] - sum_e omega_e d[e, t], an index in units
         of saturated PR activity, linear in its inputs (the per-channel split is exact).
@@ -867,7 +869,7 @@ class TrustMMM:
 
         ``target_accept``: the step size's dual-averaging target. 0.95 by default (0.9 until
         the eighteenth session): on 80 validation worlds (two sets of 40) the share of fits
-        free of divergences rose from 0.825 to 0.925 at about 15% more time per fit, with the
+        free of divergences rose from 0.825 to 0.925 at 15-20% more time per fit, with the
         estimates unchanged within Monte Carlo error (docs/validation.md, "The default form
         follows the tracker").
 
