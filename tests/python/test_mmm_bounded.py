@@ -380,6 +380,7 @@ def test_the_default_form_follows_the_tracker():
     assert free.parameter_names == by_hand.parameter_names
     assert free.log_density(z)[0] == by_hand.log_density(z)[0]
     assert free.log_density(z)[0] != la  # the panel sizes do enter when given
+    assert "trust_share (the share of trusting people)" in free._repr_html_()
     # tracker_share=True alone implies the bounded form
     said_share = tm.TrustMMM(data, tracker_share=True, **base)
     assert said_share.trust_form == "bounded" and said_share.tracker_share
@@ -392,6 +393,7 @@ def test_the_default_form_follows_the_tracker():
         d = data.assign(**{name: values})
         index = tm.TrustMMM(d, **{**base, "tracker": name})
         assert index.trust_form == "linear" and not index.tracker_share, name
+        assert f"{name} (an index)" in index._repr_html_()
     # no tracker, or trust off: linear
     assert tm.TrustMMM(data, **{**base, "tracker": None}).trust_form == "linear"
     # a form given is kept
