@@ -322,37 +322,18 @@ def test_bounded_fit_pickled_before_the_reparametrisation_loads_with_the_same_pa
 
 def test_share_tracker_bad_input():
     data, _ = _share_survey()
-    with pytest.raises(ValueError, match="tracker_share=True needs"):
-        tm.TrustMMM(
-            data,
-            date="week",
-            outcome="conversions",
-            channels=ROLES,
-            tracker="trust_share",
-            trust_form="linear",
-            tracker_share=True,
-        )
-    with pytest.raises(ValueError, match="tracker_share must be True or False"):
-        tm.TrustMMM(
-            data,
-            date="week",
-            outcome="conversions",
-            channels=ROLES,
-            tracker="trust_share",
-            trust_form="bounded",
-            tracker_share="yes",
-        )
     data["pct"] = data["trust_share"] * 100
-    with pytest.raises(ValueError, match="must be in \\[0, 1\\]"):
-        tm.TrustMMM(
-            data,
-            date="week",
-            outcome="conversions",
-            channels=ROLES,
-            tracker="pct",
-            trust_form="bounded",
-            tracker_share=True,
-        )
+    base = dict(date="week", outcome="conversions", channels=ROLES)
+    for kw, message in (
+        ({"tracker": "trust_share", "trust_form": "linear", "tracker_share": True}, "tracker_share=True needs"),
+        (
+            {"tracker": "trust_share", "trust_form": "bounded", "tracker_share": "yes"},
+            "tracker_share must be True or False",
+        ),
+        ({"tracker": "pct", "trust_form": "bounded", "tracker_share": True}, "must be in \\[0, 1\\]"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            tm.TrustMMM(data, **base, **kw)
 
 
 def test_the_default_form_follows_the_tracker():
