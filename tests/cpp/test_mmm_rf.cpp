@@ -411,3 +411,34 @@ BOOST_AUTO_TEST_CASE(rf_draw_engine_constrains_to_the_bit) {
       }
     }
 }
+
+BOOST_AUTO_TEST_CASE(one_workspace_serves_rf_models_of_other_shapes) {
+  // TrustTarget keeps one thread_local workspace per thread across fits: after a model with
+  // fewer channels, or a shorter adstock window, and the same number of periods, the RF
+  // buffers must be re-sized for the next model (they were keyed on T alone: out-of-bounds
+  // columns, a heap corruption found by validate_worlds with RF channels). The log density
+  // and gradient must be those of a fresh workspace, to the bit.
+  const int T = 60;
+  const TrustModelData full = rf_data(T, true, true, 61, RfForm::hill);
+  TrustModelData fewer = full;  // channel 0 (trust only) dropped: 3 channels, RF at 1
+  fewer.media = full.media.rightCols(3);
+  fewer.frequency = full.frequency.rightCols(3);
+  fewer.trust = {true, false, true};
+  fewer.conversion = {false, true, true};
+  fewer.rf = {RfForm::none, RfForm::hill, RfForm::none};
+  TrustModelData shorter = full;
+  shorter.max_lag = 2;
+  for (const TrustModelData* first : {&fewer, &shorter}) {
+    TrustModel a(*first), b(full);
+    TrustModelWorkspace shared, fresh;
+    Vector ga(a.dimension()), gb(b.dimension()), gf(b.dimension());
+    (void)a.log_density(jittered_start(a, 3, 0.2), ga, shared);
+    const Vector z = jittered_start(b, 4, 0.2);
+    const double lb = b.log_density(z, gb, shared);
+    const double lf = b.log_density(z, gf, fresh);
+    BOOST_TEST(shared.X.cols() == 4);
+    BOOST_TEST(shared.wl.size() == 7);
+    BOOST_TEST(lb == lf);
+    BOOST_TEST((gb.array() == gf.array()).all());
+  }
+}

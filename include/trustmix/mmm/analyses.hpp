@@ -160,7 +160,7 @@ class DrawEngine {
     m.constrain_free_into(z, p);
     const auto& d = m.d_;
     const int T = m.periods(), L1 = d.max_lag + 1;
-    if (s.H.rows() != T || s.H.cols() != m.C_) {
+    if (s.H.rows() != T || s.H.cols() != m.C_ || s.w.size() != L1) {
       s.w.resize(L1);
       s.dw.resize(L1);
       s.a.resize(T);

@@ -638,7 +638,9 @@ class TrustModel {
     double lp = 0.0;
 
     // ---- forward: channels --------------------------------------------------------
-    if (n_rf_ > 0 && ws.X.rows() != T) {
+    // (sized for this model's T, C and L: one thread's workspace serves every model it
+    // evaluates, e.g. TrustTarget's thread_local one across fits)
+    if (n_rf_ > 0 && (ws.X.rows() != T || ws.X.cols() != C_ || ws.wl.size() != d_.max_lag + 1)) {
       ws.X.setZero(T, C_);
       ws.dX1.setZero(T, C_);
       ws.dX2.setZero(T, C_);
