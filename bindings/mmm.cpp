@@ -711,6 +711,17 @@ void register_mmm(py::module_& m) {
       py::arg("tracker"),
       "Whether a tracker reads as a survey share of trusting people: at least two measured (non-NaN)\n"
       "values, every one in [0, 1]. TrustMMM's default trust form follows it (docs/mmm.md).");
+  sub.def(
+      "default_trust_form",
+      [](const Eigen::VectorXd& tracker, bool has_tracker_n, bool trust, std::optional<bool> tracker_share) {
+        const auto c = mm::default_trust_form(tracker, has_tracker_n, trust, tracker_share);
+        return py::make_tuple(std::string(mm::to_string(c.form)), c.tracker_share);
+      },
+      py::arg("tracker"), py::arg("has_tracker_n"), py::arg("trust"), py::arg("tracker_share") = py::none(),
+      "(trust_form, tracker_share) that TrustMMM uses when trust_form is not given: the survey share\n"
+      "('bounded', True) for a tracker (non-empty) with trust on and tracker_share not False that is\n"
+      "given as a share (tracker_share=True), has panel sizes or reads as a share; else ('linear',\n"
+      "tracker_share or False). Core: trustmix::mmm::default_trust_form (spec.hpp).");
   sub.def("build", &build_model, py::arg("channels"), py::arg("roles"), py::arg("media"), py::arg("spend"),
           py::arg("outcome"), py::arg("period_days") = 7.0, py::arg("tracker"), py::arg("controls"),
           py::arg("control_names"), py::arg("events"), py::arg("event_names"), py::arg("shocks"), py::arg("shock_names"),

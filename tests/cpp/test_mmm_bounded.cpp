@@ -649,3 +649,33 @@ BOOST_AUTO_TEST_CASE(a_tracker_reads_as_a_share_only_when_every_measured_value_i
   BOOST_TEST(!tracker_reads_as_share(one));
   BOOST_TEST(!tracker_reads_as_share(Vector(0)));
 }
+
+BOOST_AUTO_TEST_CASE(the_default_trust_form_follows_the_tracker_its_panel_sizes_and_an_explicit_tracker_share) {
+  // default_trust_form (the rule TrustMMM applies without trust_form), case by case.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Vector share(4), index(4), none(0);
+  share << 0.31, nan, 0.35, 0.4;
+  index << -0.4, 0.1, 0.9, -1.2;
+  const auto check = [](TrustFormChoice c, TrustForm form, bool tracker_share, const char* what) {
+    BOOST_TEST((c.form == form), what << ": form " << to_string(c.form));
+    BOOST_TEST(c.tracker_share == tracker_share, what);
+  };
+  check(default_trust_form(share, false, true), TrustForm::bounded, true, "share tracker");
+  check(default_trust_form(index, false, true), TrustForm::linear, false, "index tracker");
+  check(default_trust_form(none, false, true), TrustForm::linear, false, "no tracker");
+  check(default_trust_form(index, true, true), TrustForm::bounded, true, "index with panel sizes");
+  check(default_trust_form(share, false, false), TrustForm::linear, false, "trust off");
+  check(default_trust_form(share, true, true, false), TrustForm::linear, false, "tracker_share=false");
+  check(default_trust_form(index, false, true, true), TrustForm::bounded, true, "tracker_share=true");
+  check(default_trust_form(none, false, true, true), TrustForm::linear, true, "tracker_share=true, no tracker");
+  // the spec overload reads the spec's tracker, panel sizes and trust switch
+  TrustModelSpec spec;
+  spec.tracker = share;
+  check(default_trust_form(spec), TrustForm::bounded, true, "spec with a share tracker");
+  spec.tracker = index;
+  check(default_trust_form(spec), TrustForm::linear, false, "spec with an index tracker");
+  spec.tracker_n = Vector::Constant(4, 500.0);
+  check(default_trust_form(spec), TrustForm::bounded, true, "spec with panel sizes");
+  spec.trust_enabled = false;
+  check(default_trust_form(spec), TrustForm::linear, false, "spec with trust off");
+}

@@ -149,8 +149,8 @@ struct BuiltTrustModel {
 /// has negative values) or on another scale (0-100, a score). TrustMMM's default form
 /// follows it (docs/mmm.md, "The default form follows the tracker"): a tracker that reads
 /// as a share, or has panel sizes, gives the bounded share the survey measures
-/// (TrustForm::bounded with tracker_share); otherwise the linear index. In C++ the form is
-/// set on the spec; this is the rule Python's default applies.
+/// (TrustForm::bounded with tracker_share); otherwise the linear index (default_trust_form
+/// below holds the whole rule).
 [[nodiscard]] inline bool tracker_reads_as_share(const Eigen::Ref<const Vector>& tracker) noexcept {
   Eigen::Index measured = 0;
   for (const double q : tracker) {
@@ -159,6 +159,35 @@ struct BuiltTrustModel {
     ++measured;
   }
   return measured >= 2;
+}
+
+/// A trust form and how the tracker is read: TrustModelSpec::trust_form and ::tracker_share.
+struct TrustFormChoice {
+  TrustForm form = TrustForm::linear;
+  bool tracker_share = false;
+};
+
+/// The default trust form (the rule TrustMMM applies when `trust_form` is not given; docs/mmm.md,
+/// "The default form follows the tracker"). With a tracker (non-empty), trust on and
+/// tracker_share not false, the survey share is chosen, {bounded, true}, when tracker_share is
+/// true, or panel sizes are given, or the tracker reads as a share (tracker_reads_as_share);
+/// otherwise the linear index, {linear, tracker_share.value_or(false)}. An explicit
+/// tracker_share is kept as given (true alone implies the bounded form; false keeps the
+/// linear one).
+[[nodiscard]] inline TrustFormChoice default_trust_form(const Eigen::Ref<const Vector>& tracker, bool has_tracker_n,
+                                                        bool trust_enabled,
+                                                        std::optional<bool> tracker_share = std::nullopt) noexcept {
+  const bool share = tracker.size() != 0 && trust_enabled && tracker_share != false &&
+                     (tracker_share == true || has_tracker_n || tracker_reads_as_share(tracker));
+  return share ? TrustFormChoice{TrustForm::bounded, tracker_share.value_or(true)}
+               : TrustFormChoice{TrustForm::linear, tracker_share.value_or(false)};
+}
+
+/// default_trust_form of a spec's own tracker, panel sizes and trust switch; apply it with
+/// `auto c = default_trust_form(spec); spec.trust_form = c.form; spec.tracker_share = c.tracker_share;`.
+[[nodiscard]] inline TrustFormChoice default_trust_form(const TrustModelSpec& spec,
+                                                        std::optional<bool> tracker_share = std::nullopt) noexcept {
+  return default_trust_form(spec.tracker, spec.tracker_n.size() != 0, spec.trust_enabled, tracker_share);
 }
 
 namespace detail {

@@ -311,6 +311,9 @@ class TrustTarget:
     def parameter_names(self) -> list[str]: ...
 
 def tracker_reads_as_share(tracker: npt.NDArray[np.float64]) -> bool: ...
+def default_trust_form(
+    tracker: npt.NDArray[np.float64], has_tracker_n: bool, trust: bool, tracker_share: bool | None = None
+) -> tuple[str, bool]: ...
 def build(
     channels: Sequence[str],
     roles: Sequence[str],

@@ -142,18 +142,18 @@ def _map_info(report: _mmm.MapReport) -> dict[str, Any]:
 _log = logging.getLogger("trustmix.mmm")
 
 
-def _reads_as_share(data: pd.DataFrame, tracker: str | None) -> bool:
-    """Whether a tracker column reads as a survey share: numeric, at least two observed
-    values, every observed value in [0, 1] (the share of people who trust the brand; an index
-    tracker is standardised, or on a 0-100 or other scale); the rule is the core's
-    ``tracker_reads_as_share``. The default trust form follows it (docs/mmm.md, "The default
-    form follows the tracker")."""
-    if tracker is None or tracker not in data.columns or data.columns.tolist().count(tracker) != 1:
-        return False  # missing or duplicated: the column checks name it
+def _tracker_values(data: pd.DataFrame, tracker: str | None) -> np.ndarray:
+    """The tracker column as the core's default-form rule reads it: empty without a tracker;
+    the numeric values; all NaN when the column is missing, duplicated or holds text (the
+    column checks name those; not for the rule to judge)."""
+    if not tracker:
+        return np.empty(0)
+    if tracker not in data.columns or data.columns.tolist().count(tracker) != 1:
+        return np.full(len(data), np.nan)
     col = pd.to_numeric(data[tracker], errors="coerce")
-    if col.isna().sum() != data[tracker].isna().sum():  # text in the column: not for us to judge
-        return False
-    return _mmm.tracker_reads_as_share(col.to_numpy(dtype=float))
+    if col.isna().sum() != data[tracker].isna().sum():
+        return np.full(len(data), np.nan)
+    return col.to_numpy(dtype=float)
 
 
 class TrustMMM:
@@ -277,7 +277,7 @@ class TrustMMM:
     trust_form : {"linear", "bounded"}, optional
         The trust stock's recursion (MODEL.md section 2, docs/mmm.md). Default (None): the
         form follows the tracker. A ``tracker`` that reads as a survey share (at least two
-        measured values, every one in [0, 1]; the core's ``tracker_reads_as_share``), or
+        measured values, every one in [0, 1]; the core's ``default_trust_form``), or
         one given with its panel sizes ``tracker_n``, gives ``"bounded"`` with
         ``tracker_share=True``; an index tracker (standardised, a 0-100 score), or none,
         gives ``"linear"``. On the 40 validation worlds (whose survey is a share, given
@@ -400,22 +400,13 @@ class TrustMMM:
         if not trust:  # a standard MMM: every channel converts (before the RF role check)
             roles = {c: "conversion" for c in roles}
         rf = self._rf_channels(rf_channels, roles, rf_form, rf_shape)
-        # The default form (docs/validation.md, "The default with a share tracker"): a tracker
-        # given with its panel sizes is a survey share, and then the bounded share with the
-        # tracker measuring it; otherwise the linear index. Resolved here, so that a pickle
-        # stores the form it was fitted with.
+        # The default form (docs/mmm.md, "The default form follows the tracker"): the core's
+        # rule (trustmix::mmm::default_trust_form). Resolved here, so that a pickle stores
+        # the form it was fitted with.
         if trust_form is None:
-            # (tracker_share=False with panel sizes: the index tracker, which the bounded
-            # form fits badly, so the linear form)
-            share_survey = (
-                bool(tracker)
-                and trust
-                and tracker_share is not False
-                and (tracker_share is True or tracker_n is not None or _reads_as_share(data, tracker))
+            trust_form, tracker_share = _mmm.default_trust_form(
+                _tracker_values(data, tracker), tracker_n is not None, bool(trust), tracker_share
             )
-            trust_form = "bounded" if share_survey else "linear"
-            if tracker_share is None:
-                tracker_share = trust_form == "bounded"
         if tracker_share is None:
             tracker_share = False
         # Copies: a pickled model must rebuild this model, not one from data or priors the
