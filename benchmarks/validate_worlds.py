@@ -61,7 +61,10 @@ bounded share itself, ``TrustMMM(tracker_share=True, tracker_n="trust_survey_n")
 trust_form=bounded), link (identity, log: ``TrustMMM(link="log")``, mu = exp(eta)), noise (unset: the
 model's default, AR(1) residuals for the normal and lognormal likelihoods since the fourth session;
 iid: ``TrustMMM(noise="iid")``, the default of the runs recorded before it; ar1), market_growth
-("-0.02,0.02": the market's own growth per year, 90% range, ``priors={"market_growth": ...}``).
+("-0.02,0.02": the market's own growth per year, 90% range, ``priors={"market_growth": ...}``),
+smm_input (spend: the paid conversion channels' spend, the default; rf: their reach and
+frequency, the simulator's reach and impressions / reach, ``TrustMMM(rf_channels=)`` in
+Meridian's Hill form).
 
 ``--diagnose-residuals`` fits each world by MAP (with the ``--option`` settings) and prints
 the lag-1..4 autocorrelation of the standardised residuals (and, with noise=ar1, of the
@@ -108,6 +111,7 @@ DEFAULTS: dict[str, Any] = {
     "tracker_noise": "free",
     "tracker_share": None,
     "link": "identity",
+    "smm_input": "spend",
     "noise": None,
     "market_growth": None,
 }
@@ -279,6 +283,7 @@ def observe(case: Case) -> tuple[Any, pd.DataFrame, dict[str, str], dict[str, st
         df[f"spend_{name}"] = panel[f"spend_{name}"].to_numpy()
         df[f"impressions_{name}"] = panel[f"impressions_{name}"].to_numpy()
         df[f"mentions_{name}"] = panel[f"mentions_{name}"].to_numpy()
+        df[f"reach_{name}"] = panel[f"reach_{name}"].to_numpy()
     df["net_sentiment"] = np.nan_to_num(panel["net_sentiment"].to_numpy(), nan=0.0)
     df["trust_survey"] = panel["trust_survey"].to_numpy()
     df["trust_survey_n"] = panel["trust_survey_n"].to_numpy(dtype=float)
@@ -354,6 +359,16 @@ def build_model(case: Case, opt: dict[str, Any]) -> tuple[Any, pd.DataFrame, dic
     if opt["market_growth"]:
         lo, hi = (float(x) for x in str(opt["market_growth"]).split(","))
         priors["market_growth"] = (lo, hi)
+    rf: dict[str, tuple[str, str]] | None = None
+    if opt["smm_input"] == "rf":  # paid conversion channels as reach x frequency
+        rf = {}
+        for c in [c for c, r in roles.items() if r == "conversion" and peso[c] == "paid"]:
+            reach = df[f"reach_{c}"].to_numpy(dtype=float)
+            df[f"rfreach_{c}"] = reach
+            df[f"rffreq_{c}"] = np.where(reach > 0, df[f"impressions_{c}"] / np.maximum(reach, 1e-300), 0.0)
+            rf[c] = (f"rfreach_{c}", f"rffreq_{c}")
+    elif opt["smm_input"] != "spend":
+        raise ValueError(f"smm_input must be spend or rf, got {opt['smm_input']!r}")
     model = tm.TrustMMM(
         df,
         date="week",
@@ -380,6 +395,7 @@ def build_model(case: Case, opt: dict[str, Any]) -> tuple[Any, pd.DataFrame, dic
         tracker_share=share,
         link=str(opt["link"]),
         noise=opt["noise"],
+        rf_channels=rf,
     )
     return model, df, roles, out, trust_on
 
@@ -392,7 +408,7 @@ def fit_case(
     tune: int = 1000,
     max_draws: int = 200,
     options: dict[str, Any] | None = None,
-    target_accept: float = 0.95,
+    target_accept: float | None = None,
 ) -> dict[str, Any]:
     """Simulates, fits and compares one world. Returns {"channels": rows, "world": row}."""
     opt = dict(DEFAULTS, **(options or {}))
@@ -410,7 +426,7 @@ def fit_case(
             tune=tune,
             seed=case.seed,
             progress=False,
-            **({"target_accept": target_accept} if method == "nuts" else {}),
+            **({"target_accept": target_accept} if method == "nuts" and target_accept is not None else {}),
         )
     fit_seconds = time.perf_counter() - t_fit
     # W: the whole data (fit.roi's default) or its first half (then "long" also holds
@@ -788,8 +804,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--target-accept",
         type=float,
-        default=0.95,
-        help="NUTS target acceptance (TrustMMM.fit's default: 0.95 since the eighteenth session, 0.9 before)",
+        default=None,
+        help="NUTS target acceptance (default: TrustMMM.fit's own, 0.95 since the eighteenth session, 0.9 before)",
     )
     ap.add_argument("--jobs", type=int, default=1, help="worlds fitted in parallel processes")
     ap.add_argument("--no-presets", action="store_true")
