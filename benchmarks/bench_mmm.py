@@ -32,8 +32,10 @@ Three parts (``--parts``, default all):
 ``full``
     The full trust-linked model on 3 years weekly x 8 channels (4 trust, 4 conversion)
     with a tracker and a crisis, on data simulated from the model itself
-    (``--full-data model``, default; ``linear`` gives an outcome with no trust effect, on
-    which the trust parameters are only weakly identified): NUTS 4 x (1000 + 1000) with
+    (``--full-data model``, default, whose tracker is an index and so gets the linear
+    form; ``share`` the bounded stock with a survey share, which gets the bounded default;
+    ``linear`` gives an outcome with no trust effect, on which the trust parameters are
+    only weakly identified): NUTS 4 x (1000 + 1000) with
     the diagonal and the dense metric: wall time (MAP start included), ESS per second,
     leapfrog steps per iteration, tree depth, divergences.
 
@@ -111,6 +113,31 @@ def model_data(T: int, C: int, seed: int = 3) -> tuple[pd.DataFrame, dict[str, A
     return df, dict(
         date="week", outcome="conversions", channels=truth["roles"], tracker="trust_survey", shocks=["crisis"]
     )
+
+
+def share_data(T: int, C: int, seed: int = 3) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """model_data() from the bounded stock (``simulate_trust_data(trust_form="bounded")``)
+    with its survey read back as the share of trusting people, (index - 30) / 40 clipped to
+    [0, 1] (the share plus N(0, 0.025) noise): TrustMMM's default form for such a tracker
+    is the bounded share it measures (docs/mmm.md, "The default form follows the
+    tracker"), so this times the model a user with a share survey gets by default."""
+    from trustmix.mmm import simulate_trust_data
+
+    if C < 4:
+        raise SystemExit("--channels must be >= 4 for the model's own data (or use --full-data linear)")
+    df, truth = simulate_trust_data(
+        T, seed=seed, extra_trust=C // 2 - 2, extra_conversion=C - C // 2 - 2, trust_form="bounded"
+    )
+    df["trust_survey"] = ((df["trust_survey"] - 30.0) / 40.0).clip(0.0, 1.0)
+    return df, dict(
+        date="week", outcome="conversions", channels=truth["roles"], tracker="trust_survey", shocks=["crisis"]
+    )
+
+
+def full_data(args: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The gradient/full parts' data by ``--full-data``."""
+    make = {"model": model_data, "share": share_data}.get(args.full_data)
+    return make(args.periods, args.channels) if make else linear_data(args.periods, args.channels)
 
 
 def linear_data(T: int, C: int) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -483,7 +510,7 @@ def part_analyses(args) -> None:
 
 # --------------------------------------------------------------------------- parts
 def part_gradient(args) -> None:
-    df, kw = (model_data if args.full_data == "model" else linear_data)(args.periods, args.channels)
+    df, kw = full_data(args)
     model = tm.TrustMMM(df, **kw)
     z = np.asarray(model._core.initial_point())
     print(f"\n== gradient ({load()})")
@@ -671,12 +698,13 @@ def part_peer(args) -> None:
 
 
 def part_full(args) -> None:
-    df, kw = (model_data if args.full_data == "model" else linear_data)(args.periods, args.channels)
+    df, kw = full_data(args)
     roles = kw["channels"]
+    form = tm.TrustMMM(df, **kw).trust_form  # the default form for this tracker
     print(
         f"\n== full trust-linked model: {args.periods} weekly periods x {args.channels} channels "
-        f"({sum(r == 'trust' for r in roles.values())} trust), tracker every 4 weeks, "
-        f"{args.chains} x ({args.tune} + {args.draws})"
+        f"({sum(r == 'trust' for r in roles.values())} trust), tracker every 4 weeks ({form} form), "
+        f"{args.chains} x ({args.tune} + {args.draws}), TrustMMM.fit's default target_accept"
     )
     print(
         "\n| metric | wall s (MAP + NUTS) | NUTS s | min ESS bulk | median ESS bulk | min ESS/s | median ESS/s | "
@@ -844,10 +872,12 @@ def main() -> None:
     ap.add_argument("--channels", type=int, default=8, help="channels of the gradient/full data")
     ap.add_argument(
         "--full-data",
-        choices=["model", "linear"],
+        choices=["model", "share", "linear"],
         default="model",
-        help="gradient/full data: simulated from the trust model itself with a crisis (default), "
-        "or make_data's linear outcome that carries no trust effect (weakly identified)",
+        help="gradient/full data: simulated from the trust model itself with a crisis (default; its "
+        "tracker is an index, so the linear form), the same from the bounded stock with a share "
+        "survey (share: the bounded default), or make_data's linear outcome that carries no trust "
+        "effect (weakly identified)",
     )
     ap.add_argument("--evals", type=int, default=20000)
     ap.add_argument("--chains", type=int, default=4)

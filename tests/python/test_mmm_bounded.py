@@ -331,6 +331,9 @@ def test_share_tracker_bad_input():
             "tracker_share must be True or False",
         ),
         ({"tracker": "pct", "trust_form": "bounded", "tracker_share": True}, "must be in \\[0, 1\\]"),
+        # without trust_form too (the default form's rule must not see it first)
+        ({"tracker": "trust_share", "tracker_share": "yes"}, "tracker_share must be True or False"),
+        ({"tracker": "pct", "tracker_share": 1}, "tracker_share must be True or False"),
     ):
         with pytest.raises(ValueError, match=message):
             tm.TrustMMM(data, **base, **kw)

@@ -403,9 +403,14 @@ class TrustMMM:
         # The default form (docs/mmm.md, "The default form follows the tracker"): the core's
         # rule (trustmix::mmm::default_trust_form). Resolved here, so that a pickle stores
         # the form it was fitted with.
+        if tracker_share is not None and not isinstance(tracker_share, (bool, np.bool_)):
+            raise ValueError(f"tracker_share must be True or False (or None: the default), got {tracker_share!r}")
         if trust_form is None:
             trust_form, tracker_share = _mmm.default_trust_form(
-                _tracker_values(data, tracker), tracker_n is not None, bool(trust), tracker_share
+                _tracker_values(data, tracker),
+                tracker_n is not None,
+                bool(trust),
+                None if tracker_share is None else bool(tracker_share),
             )
         if tracker_share is None:
             tracker_share = False
