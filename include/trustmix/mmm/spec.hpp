@@ -161,7 +161,7 @@ struct BuiltTrustModel {
   return measured >= 2;
 }
 
-/// A trust form and how the tracker is read: TrustModelSpec::trust_form and ::tracker_share.
+/// A trust form and how the tracker is read: TrustModelSpec::trust_form and TrustModelSpec::tracker_share.
 struct TrustFormChoice {
   TrustForm form = TrustForm::linear;
   bool tracker_share = false;
